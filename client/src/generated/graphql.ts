@@ -1,0 +1,109 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** AOPay's `next_api_call`: `cibil-verify-answers` is VERIFY_ANSWERS; any other name is UNRECOGNIZED. */
+export type CibilNextStep =
+  | 'UNRECOGNIZED'
+  | 'VERIFY_ANSWERS';
+
+/** AOPay's `cibil_status`. Only "Pending" and "Success" are documented; anything else is UNRECOGNIZED. */
+export type CibilStatus =
+  | 'PENDING'
+  | 'SUCCESS'
+  | 'UNRECOGNIZED';
+
+/** Stable machine-readable code of a failure result. */
+export type FailureCode =
+  /** The request reached AOPay but no usable answer came back: the OTP may have been sent. */
+  | 'OUTCOME_UNKNOWN'
+  /** AOPay answered with something this service cannot read (redirect, error page). */
+  | 'UPSTREAM_BAD_RESPONSE'
+  /** AOPay answered and declined the request; see upstreamCode and upstreamMessage. */
+  | 'UPSTREAM_REJECTED'
+  /** The deadline passed before the request was sent to AOPay. Nothing was sent. */
+  | 'UPSTREAM_TIMEOUT'
+  /** AOPay refused this service's partner credentials (a server configuration problem). */
+  | 'UPSTREAM_UNAUTHORIZED'
+  /** AOPay could not be reached or answered with a server error. Try again later. */
+  | 'UPSTREAM_UNAVAILABLE';
+
+/** Asks AOPay to send a CIBIL consent OTP to the customer's registered mobile. */
+export type GenerateCibilOtpInput = {
+  /** The customer's CIBIL access token, as issued upstream. Never logged or returned. */
+  accessToken: string;
+  /** The customer's CIBIL id, digits only (AOPay documents it as an integer). */
+  cibilId: string;
+};
+
+/** Asks AOPay to resend the AEPS bank-wise registration OTP. */
+export type ResendAepsOtpInput = {
+  /** Customer's Aadhaar: 12 digits, or three groups of four separated by spaces. Returned masked only. */
+  aadhaar: string;
+  /** The encodeTxnId returned by the registration (send OTP) step. */
+  encodeTxnId: string;
+  /** Customer's mobile: 10 digits starting 6-9, without +91 or 0. Returned masked only. */
+  mobile: string;
+  /** The primaryKeyId returned by the registration (send OTP) step. */
+  primaryKeyId: string;
+  /** The agent's AOPay user key from AEPS onboarding (at most 12 characters). */
+  userKey: string;
+};
+
+/** SIMULATOR: the built-in AOPay simulator answers (development only). LIVE: a real AOPay host. */
+export type UpstreamMode =
+  | 'LIVE'
+  | 'SIMULATOR';
+
+export type ResendAepsOtpMutationVariables = Exact<{
+  input: ResendAepsOtpInput;
+}>;
+
+
+export type ResendAepsOtpMutation = { __typename: 'Mutation', resendAepsOtp:
+    | { __typename: 'AepsOtpResent', upstreamMessage: string | null, upstreamResponseCode: number | null, upstreamErrorCode: string | null, primaryKeyId: string | null, encodeTxnId: string | null, maskedAadhaar: string, maskedMobile: string }
+    | { __typename: 'OutcomeUnknown', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamRejected', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnauthorized', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
+   };
+
+export type GenerateCibilOtpMutationVariables = Exact<{
+  input: GenerateCibilOtpInput;
+}>;
+
+
+export type GenerateCibilOtpMutation = { __typename: 'Mutation', generateCibilOtp:
+    | { __typename: 'CibilOtpChallenge', cibilId: string, status: CibilStatus, nextStep: CibilNextStep | null, nextStepName: string | null, merchantTransactionId: string | null, question: { __typename: 'CibilOtpQuestion', key: string | null, text: string | null, lastChance: boolean | null, skipEligible: boolean | null, resendEligible: boolean | null, answerChoices: Array<{ __typename: 'CibilAnswerChoice', id: string, key: string, text: string }> } | null }
+    | { __typename: 'OutcomeUnknown', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamRejected', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnauthorized', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
+   };
+
+type FailureFields_OutcomeUnknown_Fragment = { __typename: 'OutcomeUnknown', code: FailureCode, message: string, retryable: boolean };
+
+type FailureFields_UpstreamRejected_Fragment = { __typename: 'UpstreamRejected', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean };
+
+type FailureFields_UpstreamUnauthorized_Fragment = { __typename: 'UpstreamUnauthorized', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean };
+
+type FailureFields_UpstreamUnavailable_Fragment = { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean };
+
+export type FailureFieldsFragment =
+  | FailureFields_OutcomeUnknown_Fragment
+  | FailureFields_UpstreamRejected_Fragment
+  | FailureFields_UpstreamUnauthorized_Fragment
+  | FailureFields_UpstreamUnavailable_Fragment
+;
+
+export type ServiceInfoQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ServiceInfoQuery = { __typename: 'Query', serviceInfo: { __typename: 'ServiceInfo', upstream: UpstreamMode } };
+
+export const FailureFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FailureFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Failure"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamRejected"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnauthorized"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnavailable"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<FailureFieldsFragment, unknown>;
+export const ResendAepsOtpDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ResendAepsOtp"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ResendAepsOtpInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"resendAepsOtp"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AepsOtpResent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamResponseCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamErrorCode"}},{"kind":"Field","name":{"kind":"Name","value":"primaryKeyId"}},{"kind":"Field","name":{"kind":"Name","value":"encodeTxnId"}},{"kind":"Field","name":{"kind":"Name","value":"maskedAadhaar"}},{"kind":"Field","name":{"kind":"Name","value":"maskedMobile"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"FailureFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FailureFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Failure"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamRejected"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnauthorized"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnavailable"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<ResendAepsOtpMutation, ResendAepsOtpMutationVariables>;
+export const GenerateCibilOtpDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"GenerateCibilOtp"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"GenerateCibilOtpInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"generateCibilOtp"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CibilOtpChallenge"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cibilId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"nextStep"}},{"kind":"Field","name":{"kind":"Name","value":"nextStepName"}},{"kind":"Field","name":{"kind":"Name","value":"merchantTransactionId"}},{"kind":"Field","name":{"kind":"Name","value":"question"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"lastChance"}},{"kind":"Field","name":{"kind":"Name","value":"skipEligible"}},{"kind":"Field","name":{"kind":"Name","value":"resendEligible"}},{"kind":"Field","name":{"kind":"Name","value":"answerChoices"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"text"}}]}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"FailureFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FailureFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Failure"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamRejected"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnauthorized"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnavailable"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<GenerateCibilOtpMutation, GenerateCibilOtpMutationVariables>;
+export const ServiceInfoDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ServiceInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"serviceInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstream"}}]}}]}}]} as unknown as DocumentNode<ServiceInfoQuery, ServiceInfoQueryVariables>;

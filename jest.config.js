@@ -1,0 +1,15 @@
+/**
+ * Plain JS config: a jest.config.ts would need ts-node (see ../shared/design/STACK.md).
+ * ts-jest runs with isolatedModules, i.e. it only transpiles; `npm run typecheck` is the type gate.
+ * @type {import('jest').Config}
+ */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  // type-graphql decorators need the metadata polyfill before any decorated class loads (as in src/index.ts).
+  setupFiles: ["reflect-metadata"],
+  transform: { "^.+\\.tsx?$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
+  // Loopback servers, child processes and Redis make some suites slow on a loaded 2-core CI box.
+  testTimeout: 30000,
+};

@@ -1,0 +1,30 @@
+import type { Scrubber } from "../pii/scrub";
+import type { SuccessEnvelope } from "./outcome";
+
+/** Server-side values every endpoint may put on the wire; clients never send or see them (aopay-api.md §4). */
+export interface WireContext {
+  registrationId: string;
+  companyCode: string;
+  aepsPipe: string;
+  aepsAccessModeType: string;
+}
+
+/**
+ * One AOPay endpoint (STYLE.md principle 1): method, path, whether it has side effects, and the mapping to and from
+ * the wire. The upstream's spellings (`AdhaarNumber`, `Userkey`, `registeration` ...) never leave these modules.
+ */
+export interface Endpoint<In, Out> {
+  /** Stable name for logs and metrics, e.g. `cibil.generateOtp`. */
+  readonly name: string;
+  readonly method: "GET" | "POST";
+  /** Path below the API prefix. */
+  readonly path: string;
+  /**
+   * True when a call may send an SMS or change state upstream. Such calls are never retried once they may have left
+   * the process, and an unreadable 2xx answer to them is OUTCOME_UNKNOWN.
+   */
+  readonly sideEffect: boolean;
+  toWire(input: In, ctx: WireContext): Record<string, unknown>;
+  /** Maps the success envelope; `input` is the validated request, `scrubber` masks PII in upstream free text. */
+  fromWire(envelope: SuccessEnvelope, input: In, scrubber: Scrubber): Out;
+}

@@ -1,0 +1,71 @@
+import { maskAadhaar } from "../../pii/aadhaar";
+import { maskMobile } from "../../pii/mobile";
+import type { Endpoint } from "../endpoint";
+import { readObject, readString } from "../envelope";
+
+/**
+ * AEPS ResendOTP: `POST /api/AOP/V1/AEPS/UserRegisterBankWise/ResendOTP`.
+ * Source: https://readapi.aopay.co.in/ResendOTP.aspx (seed page; fixtures aeps.resend-otp.*.json).
+ */
+export interface ResendAepsOtpRequest {
+  userKey: string;
+  /** 10 digits, validated at the edge. */
+  mobile: string;
+  /** 12 digits, canonical (spaces removed) and validated at the edge. */
+  aadhaar: string;
+  primaryKeyId: string;
+  encodeTxnId: string;
+}
+
+export interface AepsOtpResent {
+  upstreamMessage: string | null;
+  /** `data.response_code` (1 in the example). Its other values are undocumented. */
+  upstreamResponseCode: number | null;
+  /** `data.error_code` (0 in the example), as a string. Its other values are undocumented. */
+  upstreamErrorCode: string | null;
+  primaryKeyId: string | null;
+  encodeTxnId: string | null;
+  maskedAadhaar: string;
+  maskedMobile: string;
+}
+
+export const aepsResendOtp: Endpoint<ResendAepsOtpRequest, AepsOtpResent> = {
+  name: "aeps.resendOtp",
+  method: "POST",
+  path: "/V1/AEPS/UserRegisterBankWise/ResendOTP",
+  sideEffect: true,
+
+  toWire(input, ctx) {
+    // Field spellings exactly as the page's Body Parameters block: `Userkey`, `AdhaarNumber` (sic), `PrimaryKeyId`.
+    // The page's cURL/Python samples add `"Otp"`, its Body Parameters block does not; a resend has no OTP to send,
+    // so we follow the block (whether AOPay accepts an `Otp` here is UNKNOWN, Observation 11).
+    return {
+      Userkey: input.userKey,
+      // "Mobile Integer" on the page; the example is masked and unquoted. Ten digits are exact as a JSON number.
+      Mobile: Number(input.mobile),
+      Pipe: ctx.aepsPipe,
+      AccessModeType: ctx.aepsAccessModeType,
+      AdhaarNumber: input.aadhaar,
+      PrimaryKeyId: input.primaryKeyId,
+      EncodeTxnId: input.encodeTxnId,
+      RegistrationID: ctx.registrationId,
+    };
+  },
+
+  fromWire(envelope, input, scrubber) {
+    // {status:true, msg, data:{message, response_code, error_code, data:{primaryKeyId, encodeTxnId}}, statusCode}
+    const outer = readObject(envelope.body.data) ?? {};
+    const inner = readObject(outer.data) ?? {};
+    const message = readString(outer.message) ?? envelope.message;
+    const responseCode = outer.response_code;
+    return {
+      upstreamMessage: message === undefined ? null : scrubber.scrub(message),
+      upstreamResponseCode: typeof responseCode === "number" && Number.isInteger(responseCode) ? responseCode : null,
+      upstreamErrorCode: readString(outer.error_code) ?? null,
+      primaryKeyId: readString(inner.primaryKeyId) ?? null,
+      encodeTxnId: readString(inner.encodeTxnId) ?? null,
+      maskedAadhaar: maskAadhaar(input.aadhaar),
+      maskedMobile: maskMobile(input.mobile),
+    };
+  },
+};

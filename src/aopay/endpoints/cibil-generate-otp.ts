@@ -1,0 +1,109 @@
+import type { Endpoint } from "../endpoint";
+import { type JsonObject, readBoolean, readObject, readString } from "../envelope";
+
+/**
+ * CIBIL GenerateOTP: `GET /api/AOP/CibilScore/GenerateOTP` with a JSON body.
+ * Source: https://readapi.aopay.co.in/Cibilapiv1GenerateOTP.aspx (seed page; fixture cibil.generate-otp.success.json).
+ */
+export interface GenerateCibilOtpRequest {
+  /** Digits only; validated at the GraphQL edge. */
+  cibilId: string;
+  accessToken: string;
+}
+
+export type CibilStatus = "PENDING" | "SUCCESS" | "UNRECOGNIZED";
+export type CibilNextStep = "VERIFY_ANSWERS" | "UNRECOGNIZED";
+
+export interface CibilAnswerChoice {
+  id: string;
+  key: string;
+  text: string;
+}
+
+export interface CibilQuestion {
+  key: string | null;
+  text: string | null;
+  lastChance: boolean | null;
+  skipEligible: boolean | null;
+  resendEligible: boolean | null;
+  answerChoices: CibilAnswerChoice[];
+}
+
+export interface CibilOtpChallenge {
+  cibilId: string;
+  status: CibilStatus;
+  question: CibilQuestion | null;
+  nextStep: CibilNextStep | null;
+  nextStepName: string | null;
+  merchantTransactionId: string | null;
+}
+
+const STATUS: Record<string, CibilStatus> = { pending: "PENDING", success: "SUCCESS" };
+const NEXT_STEP: Record<string, CibilNextStep> = { "cibil-verify-answers": "VERIFY_ANSWERS" };
+
+export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilOtpChallenge> = {
+  name: "cibil.generateOtp",
+  // "Get" on the page, and every code sample sends GET with a body (Observation 1): undici can, fetch cannot.
+  method: "GET",
+  path: "/CibilScore/GenerateOTP",
+  sideEffect: true,
+
+  toWire(input, ctx) {
+    return {
+      // Documented as Int on this page (example 102277100) though String on SubmitOTP (Observation 3). The edge only
+      // admits up to 15 digits, so the number is exact.
+      cibil_id: Number(input.cibilId),
+      access_token: input.accessToken,
+      RegistrationID: ctx.registrationId,
+      CompanyCode: ctx.companyCode,
+    };
+  },
+
+  fromWire(envelope, input, scrubber) {
+    const result = readObject(envelope.body.result) ?? {};
+    const questions = readObject(result.questions);
+    const text = (v: unknown) => {
+      const s = readString(v);
+      return s === undefined ? null : scrubber.scrub(s);
+    };
+    const statusWord = readString(result.cibil_status)?.trim().toLowerCase();
+    const nextStepName = readString(result.next_api_call) ?? null;
+    return {
+      // The example answers with a different id than it was asked for (9362678 vs 102277100); the docs do not say
+      // whether AOPay can renumber, so the answer wins and the request is the fallback.
+      cibilId: readString(result.cibil_id) ?? input.cibilId,
+      status: (statusWord && STATUS[statusWord]) || "UNRECOGNIZED",
+      question: questions
+        ? {
+            key: readString(questions.Key) ?? null,
+            text: text(questions.FullQuestionText),
+            // "true"/"false" strings in the example; real booleans accepted too; absent stays null (undocumented).
+            lastChance: readBoolean(questions.LastChanceQuestion),
+            skipEligible: readBoolean(questions.skipEligible),
+            resendEligible: readBoolean(questions.resendEligible),
+            answerChoices: answerChoices(questions.AnswerChoice, scrubber.scrub.bind(scrubber)),
+          }
+        : null,
+      nextStep: nextStepName === null ? null : (NEXT_STEP[nextStepName] ?? "UNRECOGNIZED"),
+      nextStepName,
+      merchantTransactionId: envelope.merchantTransactionId ?? null,
+    };
+  },
+};
+
+/**
+ * `AnswerChoice` is a single object in the only example. Bureau questionnaires can offer several choices and the docs
+ * are silent on that case, so an array is accepted too; entries missing an id, key or text are dropped.
+ */
+function answerChoices(value: unknown, scrub: (s: string) => string): CibilAnswerChoice[] {
+  const items = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+  const out: CibilAnswerChoice[] = [];
+  for (const item of items) {
+    const o: JsonObject | undefined = readObject(item);
+    const id = readString(o?.AnswerChoiceId);
+    const key = readString(o?.Key);
+    const text = readString(o?.AnswerChoiceText);
+    if (id !== undefined && key !== undefined && text !== undefined) out.push({ id, key, text: scrub(text) });
+  }
+  return out;
+}

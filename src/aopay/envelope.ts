@@ -1,0 +1,100 @@
+/**
+ * Folds AOPay's response envelopes into one shape. The documented variants (aopay-api.md Observations 5-8, and
+ * test/fixtures/aopay/):
+ *   success  {status:"SUCCESS", message, error_code:"SPC-200", merchant_trans_id, result}        CIBIL GenerateOTP/SubmitOTP
+ *   success  {status:true, msg, data:{message, response_code:1, error_code:0, data:{...}}, statusCode:200}   AEPS ResendOTP
+ *   failure  {code:"207", description, merchantTrxnRefId, token, status:"False"}                 CIBIL generic error
+ *   failure  {status:false, response_code:5, message}                                            AEPS error / 401 schema
+ *   failure  {responsecode:int, status:bool, message}                                            CIBIL 401 schema
+ * `status` is the signal (boolean or a case-insensitive string); `error_code` is not, since success carries "SPC-200"
+ * (Observation 7). HTTP status is interpreted separately (aopay/outcome.ts) because failures arrive inside HTTP 200.
+ */
+
+export type JsonObject = { [key: string]: unknown };
+
+interface EnvelopeFields {
+  /** The upstream's own code as a string: `code`, `error_code`, `response_code` or `responsecode`, first present. */
+  upstreamCode?: string;
+  /** `message`, `msg` or `description`, first present. Raw: scrub before it leaves the process. */
+  message?: string;
+  /** `merchant_trans_id` (success) or `merchantTrxnRefId` (generic error). */
+  merchantTransactionId?: string;
+}
+
+export type Envelope =
+  | ({ kind: "success"; body: JsonObject } & EnvelopeFields)
+  | ({ kind: "failure"; body: JsonObject } & EnvelopeFields)
+  /** A JSON object without a `status` we can read: its meaning is undocumented. */
+  | ({ kind: "unrecognized"; body: JsonObject } & EnvelopeFields)
+  /** Empty, HTML, invalid or truncated JSON, or JSON that is not an object. */
+  | { kind: "unparseable"; reason: "empty" | "html" | "invalid-json" | "not-object" };
+
+const SUCCESS_WORDS = new Set(["true", "success", "successful"]);
+const FAILURE_WORDS = new Set(["false", "failure", "failed", "fail", "error"]);
+
+/** Reads `status` in any documented form: true/false, "SUCCESS", "False", case-insensitively. */
+export function readStatus(value: unknown): boolean | undefined {
+  if (typeof value === "boolean") return value;
+  if (typeof value === "string") {
+    const word = value.trim().toLowerCase();
+    if (SUCCESS_WORDS.has(word)) return true;
+    if (FAILURE_WORDS.has(word)) return false;
+  }
+  return undefined;
+}
+
+/** Reads the upstream's stringly booleans ("true"/"false", as in `LastChanceQuestion`) and real booleans. */
+export function readBoolean(value: unknown): boolean | null {
+  if (typeof value === "boolean") return value;
+  if (typeof value === "string") {
+    const word = value.trim().toLowerCase();
+    if (word === "true") return true;
+    if (word === "false") return false;
+  }
+  return null;
+}
+
+export function readString(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+export function readObject(value: unknown): JsonObject | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as JsonObject) : undefined;
+}
+
+function firstString(body: JsonObject, keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const value = readString(body[key]);
+    if (value !== undefined && value !== "") return value;
+  }
+  return undefined;
+}
+
+function fieldsOf(body: JsonObject): EnvelopeFields {
+  return {
+    upstreamCode: firstString(body, ["code", "error_code", "response_code", "responsecode"]),
+    message: firstString(body, ["message", "msg", "description"]),
+    merchantTransactionId: firstString(body, ["merchant_trans_id", "merchantTrxnRefId"]),
+  };
+}
+
+export function parseEnvelope(contentType: string | undefined, raw: Buffer): Envelope {
+  const text = raw.toString("utf8").trim();
+  if (text === "") return { kind: "unparseable", reason: "empty" };
+  if (text.startsWith("<") || (contentType ?? "").toLowerCase().includes("text/html")) {
+    return { kind: "unparseable", reason: "html" };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { kind: "unparseable", reason: "invalid-json" };
+  }
+  const body = readObject(parsed);
+  if (!body) return { kind: "unparseable", reason: "not-object" };
+  const status = readStatus(body.status);
+  const kind = status === true ? "success" : status === false ? "failure" : "unrecognized";
+  return { kind, body, ...fieldsOf(body) };
+}

@@ -1,0 +1,102 @@
+/**
+ * One rooted hierarchy for everything that can go wrong in a call to AOPay (stripe-node's StripeError, undici's
+ * error codes). Branch on `code`, never on the message. Messages are for operators' logs: they name the endpoint and
+ * the HTTP status but never carry request or response bodies, credentials or customer data.
+ */
+
+/** Stable codes of upstream failures. The GraphQL edge maps each to a result member (graphql/failures). */
+export type AopayErrorCode =
+  /** AOPay answered and declined the request (a failure envelope, often inside HTTP 200). */
+  | "UPSTREAM_REJECTED"
+  /** AOPay answered 401/403: our partner credentials or request signature were refused. */
+  | "UPSTREAM_UNAUTHORIZED"
+  /** AOPay could not be reached, or answered 5xx/429. */
+  | "UPSTREAM_UNAVAILABLE"
+  /** The deadline passed before the request was written to a socket: provably never sent. */
+  | "UPSTREAM_TIMEOUT"
+  /** AOPay answered something we cannot use (redirect, non-JSON error page, unrecognised envelope on a read). */
+  | "UPSTREAM_BAD_RESPONSE"
+  /** The request left this process and no usable answer came back: the OTP may or may not have been sent. */
+  | "OUTCOME_UNKNOWN";
+
+export interface AopayErrorDetails {
+  /** Endpoint name, e.g. `cibil.generateOtp`. Never a URL. */
+  endpoint: string;
+  /** Whether any byte of the request may have left the process (see aopay/transport.ts). */
+  sent: boolean;
+  httpStatus?: number;
+  /** The upstream's own code (`code`, `response_code`, `responsecode`, `error_code`), as a string. */
+  upstreamCode?: string;
+  /** The upstream's own message, already passed through the PII scrubber. */
+  upstreamMessage?: string;
+  /** From a `Retry-After` header, when AOPay sent one. */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export abstract class AopayError extends Error {
+  abstract readonly code: AopayErrorCode;
+  /** Whether a client may try again later with the same input. Our server itself never retries a send. */
+  abstract readonly retryable: boolean;
+  readonly endpoint: string;
+  readonly sent: boolean;
+  readonly httpStatus?: number;
+  readonly upstreamCode?: string;
+  readonly upstreamMessage?: string;
+  readonly retryAfterSeconds?: number;
+
+  constructor(message: string, details: AopayErrorDetails) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.endpoint = details.endpoint;
+    this.sent = details.sent;
+    this.httpStatus = details.httpStatus;
+    this.upstreamCode = details.upstreamCode;
+    this.upstreamMessage = details.upstreamMessage;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+  }
+}
+
+/** Raised when AOPay's envelope says the request failed (status false/"False", a 4xx with a JSON failure body). */
+export class AopayRejectedError extends AopayError {
+  readonly code = "UPSTREAM_REJECTED" as const;
+  readonly retryable = false;
+}
+
+/** Raised on HTTP 401/403. aopay-api.md Observation 8: a 401 may also carry a business error; its message is kept. */
+export class AopayUnauthorizedError extends AopayError {
+  readonly code = "UPSTREAM_UNAUTHORIZED" as const;
+  readonly retryable = false;
+}
+
+/** Raised when AOPay is unreachable (refused, DNS, TLS, connect timeout) or answers 5xx/429. */
+export class AopayUnavailableError extends AopayError {
+  readonly code = "UPSTREAM_UNAVAILABLE" as const;
+  readonly retryable = true;
+}
+
+/** Raised when our deadline expired while the request was still queued or connecting: it was never written. */
+export class AopayTimeoutError extends AopayError {
+  readonly code = "UPSTREAM_TIMEOUT" as const;
+  readonly retryable = true;
+}
+
+/** Raised on an answer we cannot use: a redirect (never followed, SECURITY.md D5), a non-JSON error page, an unknown envelope. */
+export class AopayBadResponseError extends AopayError {
+  readonly code = "UPSTREAM_BAD_RESPONSE" as const;
+  readonly retryable = false;
+}
+
+/**
+ * Raised when the request may have reached AOPay but we have no usable answer: a timeout or reset after sending, a
+ * truncated or oversized body, or an unreadable 2xx on an endpoint with side effects. The OTP may have been sent,
+ * so this is never retried automatically (SECURITY.md E3).
+ */
+export class AopayOutcomeUnknownError extends AopayError {
+  readonly code = "OUTCOME_UNKNOWN" as const;
+  readonly retryable = false;
+}
+
+export function isAopayError(value: unknown): value is AopayError {
+  return value instanceof AopayError;
+}

@@ -1,0 +1,97 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Scrubber } from "../pii/scrub";
+import { type Envelope, parseEnvelope } from "./envelope";
+import {
+  type AopayError,
+  AopayBadResponseError,
+  AopayOutcomeUnknownError,
+  AopayRejectedError,
+  AopayUnauthorizedError,
+  AopayUnavailableError,
+} from "./errors";
+
+/** What the transport hands over once AOPay has answered with a complete response. */
+export interface UpstreamResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export type SuccessEnvelope = Extract<Envelope, { kind: "success" }>;
+
+/** The parts of an endpoint module that decide how an answer is read. */
+export interface OutcomeSpec {
+  name: string;
+  /** True when a call may send an SMS or change state upstream: an unreadable 2xx is then OUTCOME_UNKNOWN. */
+  sideEffect: boolean;
+}
+
+const MAX_RETRY_AFTER_SECONDS = 3600;
+
+/** `Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3), clamped to [0, 3600]; undefined when absent or bad. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return undefined;
+  let seconds: number;
+  if (/^[0-9]+$/.test(raw.trim())) seconds = Number(raw.trim());
+  else {
+    const at = Date.parse(raw);
+    if (Number.isNaN(at)) return undefined;
+    seconds = Math.ceil((at - now) / 1000);
+  }
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, seconds));
+}
+
+/**
+ * Decides what an AOPay answer means. HTTP status first, because it is reliable for the transport's own failures
+ * (redirects, 5xx, 401), then the envelope, because business failures arrive inside HTTP 200 (Observation 8).
+ * Returns the success envelope or throws the one AopayError subclass that describes the answer.
+ */
+export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scrubber: Scrubber): SuccessEnvelope {
+  const envelope = parseEnvelope(headerValue(res.headers["content-type"]), res.body);
+  const status = res.statusCode;
+  const known: { upstreamCode?: string; message?: string } = envelope.kind === "unparseable" ? {} : envelope;
+  const details = {
+    endpoint: spec.name,
+    sent: true,
+    httpStatus: status,
+    upstreamCode: known.upstreamCode,
+    upstreamMessage: known.message === undefined ? undefined : scrubber.scrub(known.message),
+  };
+  const describe = (what: string) => `${spec.name}: ${what} (HTTP ${status}, ${describeBody(envelope)})`;
+
+  if (status >= 300 && status < 400) throw new AopayBadResponseError(describe("redirect not followed"), details);
+  if (status === 401 || status === 403) throw new AopayUnauthorizedError(describe("credentials refused"), details);
+  if (status === 429 || status >= 500) {
+    const retryAfterSeconds = parseRetryAfter(res.headers["retry-after"]);
+    throw new AopayUnavailableError(describe("upstream error status"), { ...details, retryAfterSeconds });
+  }
+  if (status >= 400 || status < 200) {
+    // A 4xx with a readable failure envelope is a business rejection (Paysprint-style 400/412 bodies, aopay-api.md §3);
+    // anything else at 4xx (an HTML 404, a success word on a 400) points at our configuration, not the customer.
+    if (envelope.kind === "failure") throw new AopayRejectedError(describe("rejected"), details);
+    throw new AopayBadResponseError(describe("unexpected status"), details);
+  }
+  if (envelope.kind === "success") return envelope;
+  if (envelope.kind === "failure") throw new AopayRejectedError(describe("rejected"), details);
+  return unreadableSuccess(spec, describe("unreadable answer to a 2xx"), details);
+}
+
+/**
+ * A 2xx we cannot read. On an endpoint with side effects AOPay processed the request and we cannot tell how, so the
+ * OTP may have been sent: OUTCOME_UNKNOWN. On a read it is simply a bad response.
+ */
+export function unreadableSuccess(spec: OutcomeSpec, message: string, details: ConstructorParameters<typeof AopayBadResponseError>[1]): never {
+  const error: AopayError = spec.sideEffect
+    ? new AopayOutcomeUnknownError(message, details)
+    : new AopayBadResponseError(message, details);
+  throw error;
+}
+
+function describeBody(envelope: Envelope): string {
+  return envelope.kind === "unparseable" ? `body ${envelope.reason}` : `${envelope.kind} envelope`;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,235 @@
+import type { IncomingHttpHeaders } from "node:http";
+import { Pool, type Dispatcher } from "undici";
+import {
+  type AopayError,
+  AopayOutcomeUnknownError,
+  AopayTimeoutError,
+  AopayUnavailableError,
+} from "./errors";
+import type { UpstreamResponse } from "./outcome";
+
+/**
+ * The one place that talks HTTP to AOPay (STYLE.md principle 2). It uses undici's low-level `dispatch` with its own
+ * handler instead of `request()` for one reason: it must know, for certain, whether any byte of the request may have
+ * left the process. undici calls `onRequestStart` immediately before it writes the request to a connected socket
+ * (client-h1 `writeH1` → `request.onConnect`), so:
+ *   - an error or deadline before `onRequestStart` means the request provably never left (safe to report as
+ *     UPSTREAM_UNAVAILABLE / UPSTREAM_TIMEOUT, and safe for a caller to retry);
+ *   - anything after it may have reached AOPay, and for an OTP send that is OUTCOME_UNKNOWN, never retried.
+ * When the deadline fires while the request is still queued or connecting, the handler remembers it and aborts in
+ * `onRequestStart`, before the write, so a late socket can never carry a request whose caller already gave up.
+ *
+ * No redirects are followed (dispatch never follows; SECURITY.md D5), no retries are made, and the response body is
+ * capped at `maxResponseBytes` (undici's own default is unlimited, SECURITY.md D6).
+ */
+
+export interface TransportOptions {
+  baseUrl: URL;
+  apiPrefix: string;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  /** Default whole-call deadline; a call may pass an earlier `deadlineAt`. */
+  deadlineMs: number;
+  maxResponseBytes: number;
+  connections: number;
+  keepAliveTimeoutMs: number;
+}
+
+export interface TransportRequest {
+  /** Endpoint name for errors and logs, e.g. `cibil.generateOtp`. */
+  endpoint: string;
+  method: "GET" | "POST";
+  /** Path below the API prefix, e.g. `/CibilScore/GenerateOTP`. */
+  path: string;
+  /** JSON body. Sent even with GET: AOPay's CIBIL pages document GET with a JSON body (Observation 1). */
+  body: unknown;
+  /** Side-effecting calls are marked non-idempotent so undici never replays them on another socket. */
+  sideEffect: boolean;
+  /** Absolute time (ms since epoch) by which the call must settle; capped by the configured deadline. */
+  deadlineAt?: number;
+}
+
+/** Result of a call that got a complete answer, plus how long it took. */
+export interface TransportResult extends UpstreamResponse {
+  durationMs: number;
+}
+
+class DeadlineExceeded extends Error {
+  readonly code = "DEADLINE";
+}
+
+class ResponseTooLarge extends Error {
+  readonly code = "RESPONSE_TOO_LARGE";
+}
+
+export class AopayTransport {
+  readonly #pool: Pool;
+  readonly #pathBase: string;
+  readonly #options: TransportOptions;
+  #closed = false;
+
+  constructor(options: TransportOptions, pool?: Pool) {
+    this.#options = options;
+    const basePath = options.baseUrl.pathname.replace(/\/+$/, "");
+    this.#pathBase = `${basePath}${options.apiPrefix}`;
+    this.#pool =
+      pool ??
+      new Pool(options.baseUrl.origin, {
+        connections: options.connections,
+        // One request per socket at a time: a pipelined request behind a failed one could be replayed by undici.
+        pipelining: 1,
+        connect: { timeout: options.connectTimeoutMs },
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
+        keepAliveTimeout: options.keepAliveTimeoutMs,
+        maxResponseSize: options.maxResponseBytes,
+      });
+  }
+
+  /** Sends one request. Resolves with any complete HTTP answer (any status); rejects with an AopayError otherwise. */
+  send(req: TransportRequest): Promise<TransportResult> {
+    if (this.#closed) {
+      return Promise.reject(
+        new AopayUnavailableError(`${req.endpoint}: transport closed`, { endpoint: req.endpoint, sent: false }),
+      );
+    }
+    const started = performance.now();
+    const deadlineAt = Math.min(req.deadlineAt ?? Infinity, Date.now() + this.#options.deadlineMs);
+    return new Promise<TransportResult>((resolve, reject) => {
+      const handler = new CallHandler(req, this.#options.maxResponseBytes, started, resolve, reject);
+      const remaining = deadlineAt - Date.now();
+      if (remaining <= 0) {
+        handler.expire();
+        return;
+      }
+      handler.timer = setTimeout(() => handler.expire(), remaining);
+      const body = Buffer.from(JSON.stringify(req.body), "utf8");
+      this.#pool.dispatch(
+        {
+          path: `${this.#pathBase}${req.path}`,
+          method: req.method,
+          headers: { "content-type": "application/json", accept: "application/json" },
+          body,
+          idempotent: !req.sideEffect,
+          headersTimeout: this.#options.headersTimeoutMs,
+          bodyTimeout: this.#options.bodyTimeoutMs,
+        },
+        handler,
+      );
+    });
+  }
+
+  /** Pool statistics for readiness and metrics. */
+  get stats(): { connected: number; running: number; pending: number; queued: number } {
+    const s = this.#pool.stats;
+    return { connected: s.connected, running: s.running, pending: s.pending, queued: s.queued };
+  }
+
+  /** Waits for in-flight calls, then closes sockets. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.close();
+  }
+}
+
+class CallHandler implements Dispatcher.DispatchHandler {
+  timer: NodeJS.Timeout | undefined;
+  #controller: Dispatcher.DispatchController | undefined;
+  #cancelled: Error | undefined;
+  #sent = false;
+  #settled = false;
+  #statusCode = 0;
+  #headers: IncomingHttpHeaders = {};
+  #chunks: Buffer[] = [];
+  #size = 0;
+
+  constructor(
+    private readonly req: TransportRequest,
+    private readonly maxBytes: number,
+    private readonly started: number,
+    private readonly resolve: (r: TransportResult) => void,
+    private readonly reject: (e: AopayError) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.#cancelled) {
+      // The caller's deadline already passed while this request waited for a socket: abort before the write.
+      controller.abort(this.#cancelled);
+      return;
+    }
+    this.#controller = controller;
+    this.#sent = true;
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.#statusCode = statusCode;
+    this.#headers = headers;
+    const declared = Number(headers["content-length"]);
+    if (Number.isFinite(declared) && declared > this.maxBytes) {
+      controller.abort(new ResponseTooLarge(`declared ${declared} bytes`));
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#size > this.maxBytes) {
+      controller.abort(new ResponseTooLarge(`over ${this.maxBytes} bytes`));
+      return;
+    }
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.#settle()) {
+      this.resolve({
+        statusCode: this.#statusCode,
+        headers: this.#headers,
+        body: Buffer.concat(this.#chunks, this.#size),
+        durationMs: performance.now() - this.started,
+      });
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#settle()) this.reject(this.#classify(error));
+  }
+
+  /** The whole-call deadline passed. */
+  expire(): void {
+    const error = new DeadlineExceeded("deadline exceeded");
+    if (this.#controller) this.#controller.abort(error);
+    else this.#cancelled = error;
+    if (this.#settle()) this.reject(this.#classify(error));
+  }
+
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    clearTimeout(this.timer);
+    return true;
+  }
+
+  #classify(error: Error): AopayError {
+    const cause = errorCode(error);
+    const endpoint = this.req.endpoint;
+    const base = { endpoint, sent: this.#sent, cause: error, httpStatus: this.#statusCode || undefined };
+    if (!this.#sent) {
+      return error instanceof DeadlineExceeded
+        ? new AopayTimeoutError(`${endpoint}: deadline passed before the request was sent`, base)
+        : new AopayUnavailableError(`${endpoint}: could not reach AOPay (${cause})`, base);
+    }
+    if (!this.req.sideEffect || this.#statusCode >= 300) {
+      // A read has no side effect to be unsure about; a non-2xx status already says the upstream declined or failed.
+      return new AopayUnavailableError(`${endpoint}: no complete answer (${cause})`, base);
+    }
+    return new AopayOutcomeUnknownError(`${endpoint}: request sent, no complete answer (${cause})`, base);
+  }
+}
+
+/** undici's error code (`UND_ERR_HEADERS_TIMEOUT`, `ECONNREFUSED` ...) or ours (`DEADLINE`, `RESPONSE_TOO_LARGE`). */
+export function errorCode(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : error.name;
+}

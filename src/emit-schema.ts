@@ -1,0 +1,16 @@
+import "reflect-metadata";
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { createSchema, printSdl } from "./graphql/schema";
+
+/** `npm run schema:emit`: writes schema/schema.graphql (resolved from the working directory, STACK.md pitfall 11). */
+async function main(): Promise<void> {
+  const target = resolve(process.cwd(), "schema/schema.graphql");
+  writeFileSync(target, printSdl(await createSchema()));
+  process.stdout.write(`wrote ${target}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+import { Field, Int, ObjectType } from "type-graphql";
+import type { AepsOtpResent as Resent } from "../../aopay/endpoints/aeps-resend-otp";
+
+@ObjectType({ description: "AOPay accepted the resend: the registration step continues with these references." })
+export class AepsOtpResent {
+  // Named upstream* so they never clash with Failure.message/code when a client selects several union members.
+  @Field(() => String, { nullable: true, description: "AOPay's message, e.g. \"OTP Resend Request Completed\"." })
+  upstreamMessage!: string | null;
+
+  @Field(() => Int, { nullable: true, description: "AOPay's response_code (1 in its example; other values undocumented)." })
+  upstreamResponseCode!: number | null;
+
+  @Field(() => String, { nullable: true, description: "AOPay's error_code as a string (\"0\" in its example)." })
+  upstreamErrorCode!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Reference to send with the next resend or verify call." })
+  primaryKeyId!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Reference to send with the next resend or verify call." })
+  encodeTxnId!: string | null;
+
+  @Field({ description: "The Aadhaar number as `XXXX XXXX 1234`." })
+  maskedAadhaar!: string;
+
+  @Field({ description: "The mobile number as `XXXXXX1234`." })
+  maskedMobile!: string;
+
+  static from(resent: Resent): AepsOtpResent {
+    return Object.assign(new AepsOtpResent(), resent);
+  }
+}

@@ -1,0 +1,28 @@
+import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import { canonicalAadhaar } from "../../pii/aadhaar";
+import { callUpstream } from "../call-upstream";
+import type { GraphQLContext } from "../context";
+import { AepsOtpResent } from "./aeps-otp-resent.type";
+import { ResendAepsOtpInput } from "./resend-aeps-otp.input";
+import { ResendAepsOtpResult } from "./resend-aeps-otp-result.union";
+
+@Resolver()
+export class AepsResolver {
+  @Mutation(() => ResendAepsOtpResult, {
+    description: "Resends the AEPS registration OTP (AOPay UserRegisterBankWise/ResendOTP).",
+  })
+  resendAepsOtp(
+    @Arg("input", () => ResendAepsOtpInput) input: ResendAepsOtpInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<typeof ResendAepsOtpResult> {
+    const request = {
+      userKey: input.userKey,
+      mobile: input.mobile,
+      // Validated already, so the canonical form exists.
+      aadhaar: canonicalAadhaar(input.aadhaar) as string,
+      primaryKeyId: input.primaryKeyId,
+      encodeTxnId: input.encodeTxnId,
+    };
+    return callUpstream(() => ctx.aopay.aeps.resendOtp(request, ctx.callOptions()), AepsOtpResent.from);
+  }
+}

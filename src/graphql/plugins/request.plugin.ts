@@ -1,0 +1,34 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import { unwrapResolverError } from "@apollo/server/errors";
+import type { GraphQLContext } from "../context";
+import { isClientError } from "./error-format";
+
+/**
+ * Per-request bookkeeping at the GraphQL layer:
+ * - logs every error that will be masked, with the request's logger (so the line carries the request id);
+ * - stamps the request id on every error's extensions, so a client can quote it to support (the same id is in the
+ *   `x-request-id` response header).
+ */
+export function requestPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, operationName }) {
+          for (const error of errors) {
+            if (isClientError(error.extensions?.code)) continue;
+            contextValue.log.error({ err: unwrapResolverError(error), path: error.path, operationName }, "unexpected error (masked for the client)");
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== "single") return;
+          const errors = response.body.singleResult.errors;
+          if (!errors) return;
+          response.body.singleResult.errors = errors.map((e) => ({
+            ...e,
+            extensions: { ...e.extensions, requestId: contextValue.requestId },
+          }));
+        },
+      };
+    },
+  };
+}

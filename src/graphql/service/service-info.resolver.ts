@@ -1,0 +1,25 @@
+import { Ctx, Field, ObjectType, Query, Resolver, registerEnumType } from "type-graphql";
+import type { GraphQLContext } from "../context";
+
+export enum UpstreamMode {
+  LIVE = "LIVE",
+  SIMULATOR = "SIMULATOR",
+}
+registerEnumType(UpstreamMode, {
+  name: "UpstreamMode",
+  description: "SIMULATOR: the built-in AOPay simulator answers (development only). LIVE: a real AOPay host.",
+});
+
+@ObjectType({ description: "What this server is connected to." })
+export class ServiceInfo {
+  @Field(() => UpstreamMode)
+  upstream!: UpstreamMode;
+}
+
+@Resolver()
+export class ServiceInfoResolver {
+  @Query(() => ServiceInfo, { description: "Whether this server talks to the simulator or to AOPay." })
+  serviceInfo(@Ctx() ctx: GraphQLContext): ServiceInfo {
+    return Object.assign(new ServiceInfo(), { upstream: ctx.upstreamMode === "simulator" ? UpstreamMode.SIMULATOR : UpstreamMode.LIVE });
+  }
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import cors from "@fastify/cors";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import type { Config } from "../config";
+import { AccessLogController } from "../logging/access-log";
+import type { Logger } from "../logging/logger";
+
+/** `x-request-id` values we adopt from callers; anything else is replaced by a fresh UUID. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Fixed client messages for the HTTP-level errors Fastify raises before GraphQL runs (never the input echoed). */
+const HTTP_ERROR_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: "Request body is too large.",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "Unsupported Content-Type: send application/json.",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "Content-Length does not match the body.",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "Request body is empty.",
+  FST_ERR_CTP_INVALID_JSON_BODY: "Request body is not valid JSON.",
+};
+
+export type Readiness = () => { ready: boolean; status: string };
+
+/**
+ * The Fastify instance without GraphQL: request ids, access log, CORS allow-list, body limit, health routes and
+ * error bodies shaped like GraphQL responses (`{ errors: [{ message, extensions: { code, requestId } }] }`).
+ */
+export async function createHttpServer(config: Config, logger: Logger, readiness: Readiness): Promise<FastifyInstance> {
+  const fastify = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new AccessLogController(),
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: config.bodyLimitBytes,
+    // While closing, requests on kept-alive sockets get 503 + `Connection: close` instead of hanging.
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    // A whole request must arrive within 15 s (slowloris); responses are bounded by the upstream deadline.
+    requestTimeout: 15_000,
+  });
+
+  fastify.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  fastify.addHook("onSend", async (_request, reply) => {
+    // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
+    // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
+    if (readiness().status === "draining") reply.header("connection", "close");
+  });
+
+  fastify.setNotFoundHandler((request, reply) => {
+    // Fastify's default body repeats the URL, query string included.
+    void reply.code(404).send(errorBody("Not found.", "NOT_FOUND", request.id));
+  });
+
+  fastify.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, "unhandled HTTP error");
+    const message = status >= 500 ? "Unexpected error." : (HTTP_ERROR_MESSAGES[error.code] ?? "Bad request.");
+    void reply.code(status).send(errorBody(message, status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST", request.id));
+  });
+
+  await fastify.register(cors, {
+    origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
+    methods: ["GET", "POST", "OPTIONS"],
+    allowedHeaders: ["content-type", "apollo-require-preflight", "x-apollo-operation-name", "x-request-id"],
+    exposedHeaders: ["x-request-id"],
+    maxAge: 600,
+  });
+
+  fastify.get("/healthz", async () => ({ status: "ok" }));
+  fastify.get("/readyz", async (_request, reply) => {
+    const { ready, status } = readiness();
+    return reply.code(ready ? 200 : 503).send({ status });
+  });
+
+  return fastify;
+}
+
+function errorBody(message: string, code: string, requestId: string) {
+  return { errors: [{ message, extensions: { code, requestId } }] };
+}

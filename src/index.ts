@@ -1,0 +1,56 @@
+import "reflect-metadata";
+import { ConfigError, loadConfig } from "./config";
+import { startStack } from "./stack";
+
+/** Process entry: `npm start` (via dist/index.js) and the Docker image. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      // The logger does not exist yet; ConfigError messages never contain values of secret settings.
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+
+  const stack = await startStack(config);
+  const { app, simulator } = stack;
+  const log = app.logger;
+  if (simulator) {
+    const banner = "*".repeat(78);
+    log.warn(
+      { simulatorUrl: simulator.url.href },
+      `\n${banner}\n  AOPAY_BASE_URL is not set: answering with the BUILT-IN AOPay SIMULATOR.\n` +
+        `  No real OTP is sent. Scenario triggers: see README "Simulator scenarios".\n${banner}`,
+    );
+  }
+  const url = await app.listen();
+  log.info({ url: `${url}/graphql`, env: config.env, upstream: config.aopay.mode }, "GraphQL server ready");
+
+  let signalled = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    log.info({ signal }, "shutting down: finishing in-flight requests");
+    stack
+      .stop()
+      .then(() => {
+        log.info("stopped");
+        log.flush(() => process.exit(0));
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, "error during shutdown");
+        log.flush(() => process.exit(1));
+      });
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

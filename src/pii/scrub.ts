@@ -1,0 +1,37 @@
+import { maskAadhaar } from "./aadhaar";
+import { maskMobile } from "./mobile";
+
+/**
+ * The last line of defence for text that leaves the process (log lines, GraphQL error messages, upstream messages we
+ * pass on). By construction we never log or echo input values; this catches what slips through anyway:
+ * - any 12-digit run that looks like an Aadhaar number (optionally grouped 4-4-4) becomes `XXXX XXXX 1234`;
+ * - any 10-digit run that looks like an Indian mobile (optionally +91/0-prefixed) becomes `XXXXXX1234`;
+ * - every registered secret (partner credentials, API keys) is replaced by `[REDACTED]` wherever it appears.
+ * OTPs and tokens cannot be recognised by shape without destroying ordinary numbers, so they are kept out of logs
+ * by key-path redaction and by never logging inputs (see logging/logger.ts).
+ */
+const AADHAAR_RUN = /(?<![0-9])[2-9][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])/g;
+const MOBILE_RUN = /(?<![0-9+])(?:\+?91[ -]?|0)?([6-9][0-9]{9})(?![0-9])/g;
+
+export class Scrubber {
+  readonly #secrets: string[];
+
+  /** Secrets shorter than 4 characters are refused: scrubbing them would mangle ordinary text. */
+  constructor(secrets: Iterable<string> = []) {
+    this.#secrets = [...new Set([...secrets].filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  }
+
+  withSecrets(more: Iterable<string>): Scrubber {
+    return new Scrubber([...this.#secrets, ...more]);
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) {
+      if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
+    }
+    return out
+      .replace(AADHAAR_RUN, (run) => maskAadhaar(run.replace(/[ -]/g, "")))
+      .replace(MOBILE_RUN, (_run, digits: string) => maskMobile(digits));
+  }
+}

@@ -1,0 +1,43 @@
+import type { App, AppDependencies } from "./app";
+import { createApp } from "./app";
+import type { Config } from "./config";
+import { createLogger } from "./logging/logger";
+import { type Simulator, startSimulator } from "./simulator/server";
+
+export interface Stack {
+  app: App;
+  /** Present when the built-in simulator answers for AOPay. */
+  simulator?: Simulator;
+  /** The config actually in use (with the simulator's URL when it runs). */
+  config: Config;
+  stop(): Promise<void>;
+}
+
+/**
+ * The app plus, in simulator mode, the built-in simulator on an ephemeral loopback port. Used by `npm start`
+ * (src/index.ts) and by the end-to-end tests, so both run exactly the same wiring.
+ */
+export async function startStack(config: Config, deps: AppDependencies = {}): Promise<Stack> {
+  const logger = deps.logger ?? createLogger({ level: config.logLevel, secrets: [config.aopay.registrationId, config.aopay.companyCode] });
+  let simulator: Simulator | undefined;
+  let effective = config;
+  if (config.aopay.mode === "simulator") {
+    simulator = await startSimulator({
+      registrationId: config.aopay.registrationId,
+      companyCode: config.aopay.companyCode,
+      apiPrefix: config.aopay.apiPrefix,
+      log: logger.child({ component: "simulator" }),
+    });
+    effective = { ...config, aopay: { ...config.aopay, baseUrl: simulator.url } };
+  }
+  const app = await createApp(effective, { ...deps, logger });
+  return {
+    app,
+    simulator,
+    config: effective,
+    async stop() {
+      await app.stop();
+      await simulator?.close();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { ApolloClient, HttpLink, InMemoryCache } from "@apollo/client";
+import { GenerateCibilOtpDocument, ResendAepsOtpDocument, ServiceInfoDocument } from "../../client/src/generated/graphql";
+import possibleTypesResult from "../../client/src/generated/possible-types";
+import { aepsInput, cibilInput } from "../helpers/operations";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+/** The generated documents, run by a real Apollo Client 4 against the running server (no React needed). */
+describe("generated client documents with Apollo Client 4", () => {
+  let t: TestStack;
+  let client: ApolloClient;
+
+  beforeAll(async () => {
+    t = await startTestStack();
+    client = new ApolloClient({
+      link: new HttpLink({ uri: t.graphqlUrl }),
+      cache: new InMemoryCache({ possibleTypes: possibleTypesResult.possibleTypes }),
+    });
+  });
+  afterAll(async () => {
+    client.stop();
+    await t.stop();
+  });
+
+  it("GenerateCibilOtp returns a typed challenge", async () => {
+    const { data } = await client.mutate({ mutation: GenerateCibilOtpDocument, variables: cibilInput() });
+    const result = data?.generateCibilOtp;
+    expect(result?.__typename).toBe("CibilOtpChallenge");
+    if (result?.__typename === "CibilOtpChallenge") {
+      expect(result.question?.resendEligible).toBe(true);
+      expect(result.nextStep).toBe("VERIFY_ANSWERS");
+    }
+  });
+
+  it("GenerateCibilOtp failures arrive through the shared FailureFields fragment", async () => {
+    const { data } = await client.mutate({ mutation: GenerateCibilOtpDocument, variables: cibilInput("102277503") });
+    const result = data?.generateCibilOtp;
+    expect(result).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true, retryAfterSeconds: 30 });
+  });
+
+  it("ResendAepsOtp returns masked identifiers", async () => {
+    const { data } = await client.mutate({ mutation: ResendAepsOtpDocument, variables: aepsInput() });
+    expect(data?.resendAepsOtp).toMatchObject({ __typename: "AepsOtpResent", maskedAadhaar: "XXXX XXXX 2346", maskedMobile: "XXXXXX3210" });
+  });
+
+  it("a validation error rejects with the server's BAD_USER_INPUT", async () => {
+    await expect(
+      client.mutate({ mutation: ResendAepsOtpDocument, variables: aepsInput("5876543210") }),
+    ).rejects.toMatchObject({ errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: "BAD_USER_INPUT" }) })] });
+  });
+
+  it("ServiceInfo query", async () => {
+    const { data } = await client.query({ query: ServiceInfoDocument });
+    expect(data?.serviceInfo.upstream).toBe("SIMULATOR");
+  });
+});

@@ -1,0 +1,88 @@
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { blackHole, type FakeHandler, type FakeUpstream, json, raw, resetAfterRequest, startFakeUpstream } from "../helpers/fake-upstream";
+import { fixtureJson } from "../helpers/fixtures";
+import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+const DEADLINE_MS = 500;
+
+describe("upstream faults end as typed results, with exactly one upstream call and within the deadline", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({
+      AOPAY_BASE_URL: upstream.url,
+      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      AOPAY_DEADLINE_MS: String(DEADLINE_MS),
+    });
+  });
+  afterAll(async () => {
+    await t.stop();
+    await upstream.close();
+  });
+  beforeEach(() => {
+    upstream.calls.length = 0;
+  });
+
+  const cases: Array<[string, FakeHandler, Record<string, unknown>]> = [
+    ["slow beyond the deadline (black hole)", blackHole, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
+    ["connection reset after the request", resetAfterRequest, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
+    ["5xx HTML page", raw(502, "text/html", "<html><body>Bad Gateway from 10.0.0.7</body></html>"), { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true }],
+    ["truncated JSON in a 200", raw(200, "application/json", '{"status":"SUCCESS","result":{"cibil_'), { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
+    ["401 with the AEPS error body", json(401, fixtureJson("aeps.resend-otp.error")), { __typename: "UpstreamUnauthorized", upstreamMessage: "Invalid signature encoding" }],
+    ["business error inside HTTP 200", json(200, fixtureJson("cibil.generic-error")), { __typename: "UpstreamRejected", upstreamCode: "207" }],
+    ["503 with Retry-After", raw(503, "text/plain", "busy", { "retry-after": "7" }), { __typename: "UpstreamUnavailable", retryAfterSeconds: 7 }],
+    ["redirect to another host", raw(308, "text/plain", "", { location: "http://203.0.113.9/steal" }), { __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE" }],
+  ];
+
+  describe.each([
+    ["generateCibilOtp", GENERATE_CIBIL_OTP, cibilInput()],
+    ["resendAepsOtp", RESEND_AEPS_OTP, aepsInput()],
+  ])("%s", (field, document, variables) => {
+    it.each(cases)("%s", async (_name, handler, expected) => {
+      upstream.respond(handler);
+      const started = Date.now();
+      const res = await t.gql(document, variables);
+      const elapsed = Date.now() - started;
+      expect(res.status).toBe(200);
+      expect(res.body.errors).toBeUndefined();
+      expect(resultOf(res.body, field)).toMatchObject(expected);
+      expect(elapsed).toBeLessThan(DEADLINE_MS + 500);
+      // Let any (wrong) retry arrive before counting.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(upstream.calls).toHaveLength(1);
+      expect(res.text).not.toContain(upstream.url.split(":").pop() as string);
+      expect(res.text).not.toMatch(/10\.0\.0\.7|203\.0\.113\.9|<html/);
+    });
+  });
+
+  it("sends the configured partner credentials, whatever a client might try", async () => {
+    upstream.respond(json(200, fixtureJson("cibil.generate-otp.success")));
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { RegistrationID: "EVIL-1", "x-company-code": "EVIL" });
+    expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    const sent = JSON.parse(upstream.calls[0].body) as Record<string, unknown>;
+    expect(sent).toMatchObject({ RegistrationID: SIMULATOR_REGISTRATION_ID, CompanyCode: SIMULATOR_COMPANY_CODE });
+    expect(upstream.calls[0].headers.registrationid).toBeUndefined();
+  });
+
+  it("an upstream that refuses connections is UPSTREAM_UNAVAILABLE and nothing was sent", async () => {
+    const gone = await startFakeUpstream();
+    const url = gone.url;
+    await gone.close();
+    const t2 = await startTestStack({
+      AOPAY_BASE_URL: url,
+      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+    });
+    try {
+      const res = await t2.gql(GENERATE_CIBIL_OTP, cibilInput());
+      expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true });
+      expect(res.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+    } finally {
+      await t2.stop();
+    }
+  });
+});

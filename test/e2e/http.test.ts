@@ -1,0 +1,187 @@
+import { request } from "undici";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { type Simulator, startSimulator } from "../../src/simulator/server";
+import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
+import { postGraphQL, startTestStack, type TestStack } from "../helpers/stack";
+
+describe("HTTP surface (development)", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ NODE_ENV: "development", CORS_ORIGINS: "https://app.example" });
+  });
+  afterAll(() => t.stop());
+
+  it("/healthz and /readyz answer while the server serves", async () => {
+    const health = await request(`${t.baseUrl}/healthz`);
+    expect(health.statusCode).toBe(200);
+    expect(await health.body.json()).toEqual({ status: "ok" });
+    const ready = await request(`${t.baseUrl}/readyz`);
+    expect(ready.statusCode).toBe(200);
+    expect(await ready.body.json()).toEqual({ status: "ready" });
+  });
+
+  it("adopts a well-formed x-request-id and returns it in the header and in error extensions", async () => {
+    const res = await t.gql("{ nope }", undefined, { "x-request-id": "req-abc.123" });
+    expect(res.headers["x-request-id"]).toBe("req-abc.123");
+    expect(res.body.errors?.[0]?.extensions?.requestId).toBe("req-abc.123");
+    expect(t.logs.text()).toContain('"requestId":"req-abc.123"');
+  });
+
+  it("replaces a malformed x-request-id with a fresh one", async () => {
+    const res = await t.gql("{ serviceInfo { upstream } }", undefined, { "x-request-id": "bad id with spaces" });
+    expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("tells a developer it is talking to the simulator", async () => {
+    const res = await t.gql("{ serviceInfo { upstream } }");
+    expect(res.body.data).toEqual({ serviceInfo: { upstream: "SIMULATOR" } });
+  });
+
+  it("serves the Apollo Sandbox landing page to browsers in development", async () => {
+    const res = await request(t.graphqlUrl, { headers: { accept: "text/html" } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toContain("text/html");
+    expect(await res.body.text()).toContain("embeddable-sandbox");
+  });
+
+  it("allows listed CORS origins and no others", async () => {
+    const preflight = (origin: string) =>
+      request(t.graphqlUrl, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+    const ok = await preflight("https://app.example");
+    expect(ok.headers["access-control-allow-origin"]).toBe("https://app.example");
+    await ok.body.dump();
+    const evil = await preflight("https://evil.example");
+    expect(evil.headers["access-control-allow-origin"]).toBeUndefined();
+    await evil.body.dump();
+  });
+
+  describe("requests that never reach a resolver (upstream sees no call)", () => {
+    beforeEach(() => t.simulator?.resetCalls());
+    afterEach(() => expect(t.simulator?.calls()).toBe(0));
+
+    it("blocks a simple-request POST as CSRF (text/plain)", async () => {
+      const res = await request(t.graphqlUrl, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput() }),
+      });
+      expect(res.statusCode).toBe(400);
+      expect(await res.body.text()).toContain("Cross-Site Request Forgery");
+    });
+
+    it("rejects a form-encoded POST", async () => {
+      const res = await request(t.graphqlUrl, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "query=mutation",
+      });
+      expect(res.statusCode).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode).toBeLessThan(500);
+      await res.body.dump();
+    });
+
+    it("refuses mutations over GET (405)", async () => {
+      const q = encodeURIComponent('mutation { generateCibilOtp(input: {cibilId: "1", accessToken: "abcd"}) { __typename } }');
+      const res = await request(`${t.graphqlUrl}?query=${q}`, { headers: { "apollo-require-preflight": "1" } });
+      expect(res.statusCode).toBe(405);
+      await res.body.dump();
+    });
+
+    it("refuses JSON-array batching", async () => {
+      const one = { query: GENERATE_CIBIL_OTP, variables: cibilInput() };
+      const res = await postGraphQL(t.graphqlUrl, [one, one]);
+      expect(res.status).toBe(400);
+      expect(res.text).toContain("batching");
+    });
+
+    it("refuses a body over the limit", async () => {
+      const res = await postGraphQL(t.graphqlUrl, { query: `{ serviceInfo { upstream } } # ${"x".repeat(64 * 1024)}` });
+      expect(res.status).toBe(413);
+      expect(res.body.errors?.[0]?.message).toBe("Request body is too large.");
+    });
+
+    it("answers invalid JSON with a GraphQL-shaped 400", async () => {
+      const res = await postGraphQL(t.graphqlUrl, '{"query": ');
+      expect(res.status).toBe(400);
+      expect(res.body.errors?.[0]).toMatchObject({ message: "Request body is not valid JSON.", extensions: { code: "BAD_REQUEST" } });
+    });
+
+    it("does not repeat the URL of an unknown route", async () => {
+      const res = await request(`${t.baseUrl}/nope?aadhaar=999941057058`);
+      expect(res.statusCode).toBe(404);
+      const text = await res.body.text();
+      expect(text).not.toContain("999941057058");
+      expect(text).not.toContain("nope");
+      expect(t.logs.text()).not.toContain("999941057058");
+    });
+  });
+
+  it("masks unexpected errors (nothing internal reaches the client) and logs them with the request id", async () => {
+    const original = t.stack.app.aopay.cibil.generateOtp;
+    t.stack.app.aopay.cibil.generateOtp = async () => {
+      throw new Error("boom at 10.1.2.3:443 with RegistrationID SIM-REG-0001");
+    };
+    try {
+      const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-id": "mask-test" });
+      expect(res.body.errors?.[0]).toMatchObject({ message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR", requestId: "mask-test" } });
+      expect(res.text).not.toMatch(/boom|10\.1\.2\.3|SIM-REG|stacktrace/);
+      const line = t.logs.records().find((r) => r.requestId === "mask-test" && r.level === "error");
+      expect(line?.msg).toBe("unexpected error (masked for the client)");
+      expect(JSON.stringify(line)).not.toContain("SIM-REG-0001");
+    } finally {
+      t.stack.app.aopay.cibil.generateOtp = original;
+    }
+  });
+});
+
+describe("HTTP surface (production)", () => {
+  let sim: Simulator;
+  let t: TestStack;
+  beforeAll(async () => {
+    sim = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
+    t = await startTestStack({
+      NODE_ENV: "production",
+      AOPAY_BASE_URL: sim.url.href,
+      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+    });
+  });
+  afterAll(async () => {
+    await t.stop();
+    await sim.close();
+  });
+
+  it("serves no landing page", async () => {
+    const res = await request(t.graphqlUrl, { headers: { accept: "text/html" } });
+    const text = await res.body.text();
+    expect(text).not.toContain("embeddable-sandbox");
+    expect(text).not.toContain("<html");
+  });
+
+  it.each(["{ __schema { types { name } } }", '{ __type(name: "Mutation") { fields { name } } }'])("rejects introspection: %s", async (query) => {
+    const res = await t.gql(query);
+    expect(res.body.errors?.[0]?.message).toMatch(/introspection is not allowed/i);
+    expect(res.body.data ?? null).toBeNull();
+  });
+
+  it("gives no field suggestions", async () => {
+    const res = await t.gql("mutation { generateCibilOt }");
+    expect(res.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(res.text).not.toMatch(/Did you mean/);
+    expect(res.text).not.toContain("generateCibilOtp");
+  });
+
+  it("still serves the mutations", async () => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
+    expect((res.body.data as { generateCibilOtp: { __typename: string } }).generateCibilOtp.__typename).toBe("CibilOtpChallenge");
+  });
+
+  it("allows no cross-origin browser access by default", async () => {
+    const res = await request(t.graphqlUrl, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "POST" },
+    });
+    expect(res.headers["access-control-allow-origin"]).toBeUndefined();
+    await res.body.dump();
+  });
+});

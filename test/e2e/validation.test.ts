@@ -1,0 +1,125 @@
+import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP } from "../helpers/operations";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+/** Digit runs of 9+ digits other than allowed masks: an echoed Aadhaar or mobile would show up as one. */
+const LONG_DIGIT_RUN = /[0-9]{9,}/;
+
+describe("input validation happens before any upstream call and never echoes values", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack();
+  });
+  afterAll(() => t.stop());
+  beforeEach(() => {
+    t.simulator?.resetCalls();
+    t.logs.clear();
+  });
+  afterEach(() => {
+    expect(t.simulator?.calls()).toBe(0);
+  });
+
+  const expectRejected = (res: Awaited<ReturnType<TestStack["gql"]>>, field: string, secret: string) => {
+    expect(res.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(res.text).toContain(field);
+    expect(res.text).not.toContain(secret);
+    expect(res.text.replace(/"requestId":"[^"]*"/g, "")).not.toMatch(LONG_DIGIT_RUN);
+    expect(res.text).not.toContain("validationErrors");
+    expect(res.text).not.toContain("stacktrace");
+    expect(t.logs.text()).not.toContain(secret);
+  };
+
+  describe("Aadhaar (SECURITY.md C1)", () => {
+    it.each([
+      ["234123412347", "has an invalid check digit"],
+      ["243123412346", "has an invalid check digit"],
+      ["123412341234", "must not start with 0 or 1"],
+      ["222222222222", "is not a valid Aadhaar number"],
+      ["643343121", "must be 12 digits"],
+      ["२३४१२३४१२३४६", "must be 12 digits"],
+    ])("rejects %s (%s)", async (aadhaar, problem) => {
+      const res = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { aadhaar }));
+      expectRejected(res, "input.aadhaar", aadhaar);
+      expect(res.body.errors?.[0]?.extensions?.fields).toEqual([{ field: "input.aadhaar", problem: expect.stringContaining(problem) }]);
+    });
+  });
+
+  describe("mobile (SECURITY.md C2)", () => {
+    it.each(["5876543210", "987654321", "98765432100", "98765 4321x", "९८७६५४३२१०", "+919876543210"])("rejects %s", async (mobile) => {
+      const res = await t.gql(RESEND_AEPS_OTP, aepsInput(mobile));
+      expectRejected(res, "input.mobile", mobile);
+    });
+  });
+
+  describe("ids and tokens (SECURITY.md C3)", () => {
+    it("rejects an over-long userKey (the page's own 13-character example included)", async () => {
+      const res = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { userKey: "AOP554N3XXXXX" }));
+      expectRejected(res, "input.userKey", "AOP554N3XXXXX");
+    });
+
+    it.each([
+      ["a CR/LF", "TEST\r\nX-Injected: 1"],
+      ["a NUL", "TE\u0000ST"],
+      ["a JSON fragment", '","RegistrationID":"x'],
+      ["10 KB", "A".repeat(10_000)],
+      ["a confusable", "TЕST"],
+    ])("rejects a primaryKeyId with %s", async (_what, primaryKeyId) => {
+      const res = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { primaryKeyId }));
+      expectRejected(res, "input.primaryKeyId", primaryKeyId);
+    });
+
+    it.each([
+      ["letters", "abc"],
+      ["more than 15 digits", "1234567890123456"],
+      ["a sign", "-102277100"],
+    ])("rejects a cibilId with %s", async (_what, cibilId) => {
+      const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(cibilId));
+      expectRejected(res, "input.cibilId", cibilId);
+    });
+
+    it("rejects an access token with spaces or quotes", async () => {
+      const res = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: "102277100", accessToken: 'tok en"x' } });
+      expectRejected(res, "input.accessToken", 'tok en"x');
+    });
+  });
+
+  it("names every bad field at once", async () => {
+    const res = await t.gql(RESEND_AEPS_OTP, aepsInput("5876543210", { aadhaar: "234123412347", userKey: "AOP554N3XXXXX" }));
+    const fields = (res.body.errors?.[0]?.extensions?.fields as Array<{ field: string }>).map((f) => f.field);
+    expect(fields.sort()).toEqual(["input.aadhaar", "input.mobile", "input.userKey"]);
+  });
+
+  describe("graphql-js coercion errors are rewritten (SECURITY.md A8, four ways)", () => {
+    const canary = "999941057058";
+
+    it("a missing field: the whole input object is not echoed", async () => {
+      const { mobile: _omitted, ...input } = aepsInput("9876543210", { aadhaar: canary }).input;
+      const res = await t.gql(RESEND_AEPS_OTP, { input });
+      expect(res.status).toBe(400);
+      expect(res.body.errors?.[0]?.message).toBe('Variable "$input" got invalid value; Field "mobile" of required type "String!" was not provided.');
+      expectRejected(res, "mobile", canary);
+    });
+
+    it("an unknown extra field", async () => {
+      const input = { ...aepsInput("9876543210", { aadhaar: canary }).input, registrationId: "x" };
+      const res = await t.gql(RESEND_AEPS_OTP, { input });
+      expect(res.status).toBe(400);
+      expectRejected(res, "registrationId", canary);
+    });
+
+    it("a number where a string is expected", async () => {
+      const input = { ...aepsInput("9876543210").input, aadhaar: Number(canary) };
+      const res = await t.gql(RESEND_AEPS_OTP, { input });
+      expect(res.status).toBe(400);
+      expect(res.body.errors?.[0]?.message).toBe('Variable "$input" got invalid value at "input.aadhaar"; String cannot represent a non string value.');
+      expectRejected(res, "input.aadhaar", canary);
+    });
+
+    it("a bad value written inline in the document", async () => {
+      const doc = `mutation { resendAepsOtp(input: { userKey: "K", mobile: 9876543210, aadhaar: ${canary}, primaryKeyId: "P", encodeTxnId: "E" }) { __typename } }`;
+      const res = await t.gql(doc);
+      expect(res.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+      expect(res.text).not.toContain(canary);
+      expect(res.text).not.toContain("9876543210");
+    });
+  });
+});

@@ -1,0 +1,46 @@
+/** The operations tests send, selecting every field of every result member. */
+export const GENERATE_CIBIL_OTP = /* GraphQL */ `
+  mutation GenerateCibilOtp($input: GenerateCibilOtpInput!) {
+    generateCibilOtp(input: $input) {
+      __typename
+      ... on CibilOtpChallenge {
+        cibilId status nextStep nextStepName merchantTransactionId
+        question { key text lastChance skipEligible resendEligible answerChoices { id key text } }
+      }
+      ... on Failure { code message retryable }
+      ... on UpstreamRejected { upstreamCode upstreamMessage }
+      ... on UpstreamUnauthorized { upstreamCode upstreamMessage }
+      ... on UpstreamUnavailable { retryAfterSeconds }
+    }
+  }
+`;
+
+export const RESEND_AEPS_OTP = /* GraphQL */ `
+  mutation ResendAepsOtp($input: ResendAepsOtpInput!) {
+    resendAepsOtp(input: $input) {
+      __typename
+      ... on AepsOtpResent {
+        upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile
+      }
+      ... on Failure { code message retryable }
+      ... on UpstreamRejected { upstreamCode upstreamMessage }
+      ... on UpstreamUnauthorized { upstreamCode upstreamMessage }
+      ... on UpstreamUnavailable { retryAfterSeconds }
+    }
+  }
+`;
+
+/** Valid inputs (SECURITY.md C1/C2 vectors). The last three digits of cibilId / mobile pick a simulator scenario. */
+export const VALID_AADHAAR = "234123412346";
+export function cibilInput(cibilId = "102277100") {
+  return { input: { cibilId, accessToken: "123456542124" } };
+}
+export function aepsInput(mobile = "9876543210", overrides: Record<string, string> = {}) {
+  return {
+    input: { userKey: "AOP554N3XXXX", mobile, aadhaar: VALID_AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO", ...overrides },
+  };
+}
+
+export type Result = Record<string, unknown> & { __typename: string };
+export const resultOf = (body: { data?: Record<string, unknown> | null }, field: string): Result =>
+  (body.data as Record<string, Result>)[field];

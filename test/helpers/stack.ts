@@ -1,0 +1,66 @@
+import "reflect-metadata";
+import { request } from "undici";
+import { loadConfig } from "../../src/config";
+import { createLogger } from "../../src/logging/logger";
+import type { Simulator } from "../../src/simulator/server";
+import { type Stack, startStack } from "../../src/stack";
+import { LogCapture } from "./log-capture";
+
+export interface GqlResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: { data?: T | null; errors?: Array<{ message: string; extensions?: Record<string, unknown>; path?: unknown }> };
+  text: string;
+}
+
+export interface TestStack {
+  baseUrl: string;
+  graphqlUrl: string;
+  stack: Stack;
+  simulator?: Simulator;
+  logs: LogCapture;
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse<T>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real server on an ephemeral loopback port, with the simulator (default) or with AOPAY_BASE_URL pointing at a
+ * fake upstream. Logs go to memory at `debug` (the level where a leak would be most likely).
+ */
+export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", ...env });
+  const logs = new LogCapture();
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: [config.aopay.registrationId, config.aopay.companyCode],
+    destination: logs,
+  });
+  const stack = await startStack(config, { logger });
+  const baseUrl = await stack.app.listen();
+  const graphqlUrl = `${baseUrl}/graphql`;
+  return {
+    baseUrl,
+    graphqlUrl,
+    stack,
+    simulator: stack.simulator,
+    logs,
+    gql: (query, variables, headers) => postGraphQL(graphqlUrl, { query, variables }, headers),
+    stop: () => stack.stop(),
+  };
+}
+
+export async function postGraphQL<T>(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<GqlResponse<T>> {
+  const res = await request(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof payload === "string" ? payload : JSON.stringify(payload),
+  });
+  const text = await res.body.text();
+  let body: GqlResponse<T>["body"] = {};
+  try {
+    body = JSON.parse(text) as GqlResponse<T>["body"];
+  } catch {
+    // not JSON: leave body empty, the test can look at `text`
+  }
+  return { status: res.statusCode, headers: res.headers, body, text };
+}

@@ -1,0 +1,197 @@
+import { createServer } from "node:net";
+import { AopayError } from "../../src/aopay/errors";
+import { AopayTransport, type TransportOptions, type TransportRequest } from "../../src/aopay/transport";
+import { blackHole, delayed, type FakeUpstream, json, raw, resetAfterRequest, startFakeUpstream } from "../helpers/fake-upstream";
+
+const baseOptions = (url: string, overrides: Partial<TransportOptions> = {}): TransportOptions => ({
+  baseUrl: new URL(url),
+  apiPrefix: "/api/AOP",
+  connectTimeoutMs: 1000,
+  headersTimeoutMs: 2000,
+  bodyTimeoutMs: 2000,
+  deadlineMs: 3000,
+  maxResponseBytes: 64 * 1024,
+  connections: 4,
+  keepAliveTimeoutMs: 1000,
+  ...overrides,
+});
+
+const otpSend: TransportRequest = {
+  endpoint: "cibil.generateOtp",
+  method: "GET",
+  path: "/CibilScore/GenerateOTP",
+  body: { cibil_id: 102277100, access_token: "t", RegistrationID: "AOP-554", CompanyCode: "CMP1045" },
+  sideEffect: true,
+};
+
+async function failure(promise: Promise<unknown>): Promise<AopayError> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof AopayError) return e;
+    throw e;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("AopayTransport: the one HTTP choke point", () => {
+  let upstream: FakeUpstream;
+  let transport: AopayTransport;
+
+  const open = async (overrides: Partial<TransportOptions> = {}) => {
+    transport = new AopayTransport(baseOptions(upstream.url, overrides));
+    return transport;
+  };
+
+  beforeEach(async () => {
+    upstream = await startFakeUpstream();
+  });
+  afterEach(async () => {
+    await transport?.close().catch(() => undefined);
+    await upstream.close();
+  });
+
+  it("sends GET with a JSON body, as AOPay's CIBIL pages document (undici can, fetch cannot)", async () => {
+    upstream.respond(json(200, { status: "SUCCESS" }));
+    const res = await (await open()).send(otpSend);
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({ status: "SUCCESS" });
+    expect(upstream.calls).toHaveLength(1);
+    expect(upstream.calls[0]).toMatchObject({ method: "GET", path: "/api/AOP/CibilScore/GenerateOTP" });
+    expect(upstream.calls[0].headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(upstream.calls[0].body)).toEqual(otpSend.body);
+  });
+
+  it("keeps a base path of the base URL in front of the prefix", async () => {
+    transport = new AopayTransport(baseOptions(`${upstream.url}/gateway/`, { apiPrefix: "/api/BOS" }));
+    await transport.send(otpSend);
+    expect(upstream.calls[0].path).toBe("/gateway/api/BOS/CibilScore/GenerateOTP");
+  });
+
+  it("resolves with any complete answer, whatever its status: interpretation happens elsewhere", async () => {
+    upstream.respond(raw(503, "text/html", "<h1>down</h1>", { "retry-after": "5" }));
+    const res = await (await open()).send(otpSend);
+    expect(res.statusCode).toBe(503);
+    expect(res.headers["retry-after"]).toBe("5");
+  });
+
+  it("never follows a redirect: the trap host gets no call", async () => {
+    const trap = await startFakeUpstream();
+    try {
+      upstream.respond(raw(307, "text/plain", "", { location: `${trap.url}/steal` }));
+      const res = await (await open()).send(otpSend);
+      expect(res.statusCode).toBe(307);
+      expect(trap.calls).toHaveLength(0);
+      expect(upstream.calls).toHaveLength(1);
+    } finally {
+      await trap.close();
+    }
+  });
+
+  it("no answer after sending is OUTCOME_UNKNOWN at the deadline, with exactly one call", async () => {
+    upstream.respond(blackHole);
+    const started = Date.now();
+    const error = await failure((await open({ deadlineMs: 400 })).send(otpSend));
+    const elapsed = Date.now() - started;
+    expect(error).toMatchObject({ code: "OUTCOME_UNKNOWN", sent: true, retryable: false });
+    expect(elapsed).toBeGreaterThanOrEqual(380);
+    expect(elapsed).toBeLessThan(1500);
+    expect(upstream.calls).toHaveLength(1);
+  });
+
+  it("undici's headers timeout after sending is OUTCOME_UNKNOWN too", async () => {
+    upstream.respond(blackHole);
+    const error = await failure((await open({ headersTimeoutMs: 200 })).send(otpSend));
+    expect(error).toMatchObject({ code: "OUTCOME_UNKNOWN", sent: true });
+    expect((error.cause as { code?: string }).code).toBe("UND_ERR_HEADERS_TIMEOUT");
+    expect(upstream.calls).toHaveLength(1);
+  });
+
+  it("a reset after the request was read is OUTCOME_UNKNOWN and is not retried", async () => {
+    upstream.respond(resetAfterRequest);
+    const error = await failure((await open()).send(otpSend));
+    expect(error).toMatchObject({ code: "OUTCOME_UNKNOWN", sent: true });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(upstream.calls).toHaveLength(1);
+  });
+
+  it("the same faults on a call without side effects are plain UPSTREAM_UNAVAILABLE", async () => {
+    upstream.respond(resetAfterRequest);
+    const error = await failure((await open()).send({ ...otpSend, sideEffect: false }));
+    expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", sent: true, retryable: true });
+  });
+
+  it("a refused connection is UPSTREAM_UNAVAILABLE and provably never sent", async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    transport = new AopayTransport(baseOptions(`http://127.0.0.1:${port}`));
+    const error = await failure(transport.send(otpSend));
+    expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", sent: false, retryable: true });
+    expect((error.cause as { code?: string }).code).toBe("ECONNREFUSED");
+  });
+
+  it("a deadline that passes while the request waits for a socket is UPSTREAM_TIMEOUT, and the request never goes out", async () => {
+    // One connection, held by a first call that the upstream answers only after 600 ms.
+    upstream.respond(delayed(600, json(200, { status: true })));
+    await open({ connections: 1 });
+    const first = transport.send(otpSend);
+    await new Promise((r) => setTimeout(r, 50));
+    const queued = failure(transport.send({ ...otpSend, deadlineAt: Date.now() + 150 }));
+    const error = await queued;
+    expect(error).toMatchObject({ code: "UPSTREAM_TIMEOUT", sent: false, retryable: true });
+    await first;
+    // The socket is free again; undici dispatches the queued request, our handler aborts it before the write.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(upstream.calls).toHaveLength(1);
+  });
+
+  it("an oversized body (declared) ends as OUTCOME_UNKNOWN without buffering it", async () => {
+    upstream.respond(raw(200, "application/json", "x".repeat(200 * 1024)));
+    const error = await failure((await open()).send(otpSend));
+    expect(error).toMatchObject({ code: "OUTCOME_UNKNOWN", sent: true });
+    expect((error.cause as { code?: string }).code).toMatch(/RESPONSE_TOO_LARGE|UND_ERR_RES_EXCEEDED_MAX_SIZE/);
+  });
+
+  it("an oversized chunked body (no Content-Length) is cut off at the limit", async () => {
+    upstream.respond((_call, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      const chunk = "y".repeat(16 * 1024);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 64 && res.write(chunk)) sent++;
+        if (sent < 64 && !res.destroyed) res.once("drain", pump);
+        else res.end();
+      };
+      pump();
+    });
+    const error = await failure((await open()).send(otpSend));
+    expect(error).toMatchObject({ code: "OUTCOME_UNKNOWN" });
+  });
+
+  it("a body that stalls beyond the body timeout is OUTCOME_UNKNOWN", async () => {
+    upstream.respond((_call, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+      res.write('{"status":');
+    });
+    const error = await failure((await open({ bodyTimeoutMs: 200 })).send(otpSend));
+    expect(error).toMatchObject({ code: "OUTCOME_UNKNOWN", sent: true });
+  });
+
+  it("a 5xx cut off mid-body is UPSTREAM_UNAVAILABLE: the status already says it failed", async () => {
+    upstream.respond((_call, res) => {
+      res.writeHead(502, { "content-type": "text/html", "content-length": "1000" });
+      res.write("<html>", () => res.destroy());
+    });
+    const error = await failure((await open()).send(otpSend));
+    expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", sent: true, httpStatus: 502 });
+  });
+
+  it("a closed transport refuses calls without sending", async () => {
+    await (await open()).close();
+    const error = await failure(transport.send(otpSend));
+    expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", sent: false });
+    expect(upstream.calls).toHaveLength(0);
+  });
+});

@@ -1,0 +1,141 @@
+import { aepsResendOtp } from "../../../src/aopay/endpoints/aeps-resend-otp";
+import { cibilGenerateOtp } from "../../../src/aopay/endpoints/cibil-generate-otp";
+import { type SuccessEnvelope, interpretResponse } from "../../../src/aopay/outcome";
+import { Scrubber } from "../../../src/pii/scrub";
+import { fixture } from "../../helpers/fixtures";
+
+const wire = { registrationId: "AOP-554", companyCode: "CMP1045", aepsPipe: "bank6", aepsAccessModeType: "SITE" };
+const scrubber = new Scrubber();
+const success = (name: string, endpoint: { name: string; sideEffect: boolean }): SuccessEnvelope =>
+  interpretResponse(endpoint, { statusCode: 200, headers: { "content-type": "application/json" }, body: fixture(name) }, scrubber);
+
+describe("cibil.generateOtp wire mapping (GenerateOTP seed page)", () => {
+  const input = { cibilId: "102277100", accessToken: "123456542124" };
+
+  it("is GET with a JSON body at /CibilScore/GenerateOTP and has side effects", () => {
+    expect(cibilGenerateOtp).toMatchObject({ method: "GET", path: "/CibilScore/GenerateOTP", sideEffect: true });
+  });
+
+  it("builds the documented body, cibil_id as a JSON number and the partner credentials from config", () => {
+    expect(cibilGenerateOtp.toWire(input, wire)).toEqual({
+      cibil_id: 102277100,
+      access_token: "123456542124",
+      RegistrationID: "AOP-554",
+      CompanyCode: "CMP1045",
+    });
+  });
+
+  it("maps the documented success example into a typed challenge with real booleans", () => {
+    const out = cibilGenerateOtp.fromWire(success("cibil.generate-otp.success", cibilGenerateOtp), input, scrubber);
+    expect(out).toEqual({
+      cibilId: "9362678",
+      status: "PENDING",
+      question: {
+        key: "1423489238",
+        text: "The One Time Password is sent to 94138****. Please enter the One Time Password.",
+        lastChance: false,
+        skipEligible: false,
+        resendEligible: true,
+        answerChoices: [
+          {
+            id: "4220112750",
+            key: "USER_TO_INPUT_ANSWER",
+            text: "The One Time Password is sent to 94138****. Please enter the One Time Password.",
+          },
+        ],
+      },
+      nextStep: "VERIFY_ANSWERS",
+      nextStepName: "cibil-verify-answers",
+      merchantTransactionId: "SPCBL2308181502437743aQaHNGxZM",
+    });
+  });
+
+  it("keeps unknowns honest: missing questions is null, unknown status/next step are UNRECOGNIZED", () => {
+    const envelope: SuccessEnvelope = {
+      kind: "success",
+      body: { status: "SUCCESS", result: { cibil_status: "Processing", next_api_call: "cibil-new-step" } },
+    };
+    expect(cibilGenerateOtp.fromWire(envelope, input, scrubber)).toMatchObject({
+      cibilId: "102277100",
+      status: "UNRECOGNIZED",
+      question: null,
+      nextStep: "UNRECOGNIZED",
+      nextStepName: "cibil-new-step",
+      merchantTransactionId: null,
+    });
+  });
+
+  it("accepts several answer choices and drops incomplete ones", () => {
+    const envelope: SuccessEnvelope = {
+      kind: "success",
+      body: {
+        status: "SUCCESS",
+        result: {
+          questions: {
+            Key: "Q1",
+            AnswerChoice: [
+              { AnswerChoiceId: "1", Key: "A", AnswerChoiceText: "first" },
+              { AnswerChoiceId: "2", Key: "B" },
+              { AnswerChoiceId: "3", Key: "C", AnswerChoiceText: "third" },
+            ],
+          },
+        },
+      },
+    };
+    const out = cibilGenerateOtp.fromWire(envelope, input, scrubber);
+    expect(out.question?.answerChoices.map((c) => c.id)).toEqual(["1", "3"]);
+    expect(out.question?.lastChance).toBeNull();
+  });
+
+  it("masks an unmasked mobile in the question text", () => {
+    const envelope: SuccessEnvelope = {
+      kind: "success",
+      body: { status: "SUCCESS", result: { questions: { FullQuestionText: "OTP sent to 9413812345." } } },
+    };
+    expect(cibilGenerateOtp.fromWire(envelope, input, scrubber).question?.text).toBe("OTP sent to XXXXXX2345.");
+  });
+});
+
+describe("aeps.resendOtp wire mapping (ResendOTP seed page)", () => {
+  const input = { userKey: "AOP554N3XXXX", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "TEST", encodeTxnId: "DEMO" };
+
+  it("is POST at /V1/AEPS/UserRegisterBankWise/ResendOTP and has side effects", () => {
+    expect(aepsResendOtp).toMatchObject({ method: "POST", path: "/V1/AEPS/UserRegisterBankWise/ResendOTP", sideEffect: true });
+  });
+
+  it("builds the documented body with the upstream's spellings, Mobile as a number and no Otp", () => {
+    expect(aepsResendOtp.toWire(input, wire)).toEqual({
+      Userkey: "AOP554N3XXXX",
+      Mobile: 9876543210,
+      Pipe: "bank6",
+      AccessModeType: "SITE",
+      AdhaarNumber: "234123412346",
+      PrimaryKeyId: "TEST",
+      EncodeTxnId: "DEMO",
+      RegistrationID: "AOP-554",
+    });
+  });
+
+  it("maps the documented success example, returning Aadhaar and mobile masked only", () => {
+    const out = aepsResendOtp.fromWire(success("aeps.resend-otp.success", aepsResendOtp), input, scrubber);
+    expect(out).toEqual({
+      upstreamMessage: "OTP Resend Request Completed",
+      upstreamResponseCode: 1,
+      upstreamErrorCode: "0",
+      primaryKeyId: "TEST",
+      encodeTxnId: "DEMO",
+      maskedAadhaar: "XXXX XXXX 2346",
+      maskedMobile: "XXXXXX3210",
+    });
+  });
+
+  it("tolerates a success without the nested data block", () => {
+    const envelope: SuccessEnvelope = { kind: "success", body: { status: true }, message: "ok" };
+    expect(aepsResendOtp.fromWire(envelope, input, scrubber)).toMatchObject({
+      upstreamMessage: "ok",
+      upstreamResponseCode: null,
+      primaryKeyId: null,
+      encodeTxnId: null,
+    });
+  });
+});

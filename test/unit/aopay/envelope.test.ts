@@ -1,0 +1,97 @@
+import { parseEnvelope, readBoolean, readStatus } from "../../../src/aopay/envelope";
+import { fixture } from "../../helpers/fixtures";
+
+const JSON_TYPE = "application/json";
+
+describe("parseEnvelope: every documented envelope folds into one shape", () => {
+  it("CIBIL GenerateOTP success: status \"SUCCESS\", error_code SPC-200 is not an error", () => {
+    const e = parseEnvelope(JSON_TYPE, fixture("cibil.generate-otp.success"));
+    expect(e).toMatchObject({ kind: "success", upstreamCode: "SPC-200", message: "success", merchantTransactionId: "SPCBL2308181502437743aQaHNGxZM" });
+  });
+
+  it("CIBIL SubmitOTP success (white-label example)", () => {
+    expect(parseEnvelope(JSON_TYPE, fixture("cibil.submit-otp.success"))).toMatchObject({
+      kind: "success",
+      merchantTransactionId: "SPCBL2308181506522334ZiSHM7bAe",
+    });
+  });
+
+  it("CIBIL generic error: status \"False\" with a string code and description", () => {
+    expect(parseEnvelope(JSON_TYPE, fixture("cibil.generic-error"))).toMatchObject({
+      kind: "failure",
+      upstreamCode: "207",
+      message: "Amount is Requaired",
+    });
+  });
+
+  it("AEPS ResendOTP success: status true, message under msg", () => {
+    expect(parseEnvelope(JSON_TYPE, fixture("aeps.resend-otp.success"))).toMatchObject({
+      kind: "success",
+      message: "OTP Resend Request Completed",
+    });
+  });
+
+  it("AEPS error: status false with response_code", () => {
+    expect(parseEnvelope(JSON_TYPE, fixture("aeps.resend-otp.error"))).toMatchObject({
+      kind: "failure",
+      upstreamCode: "5",
+      message: "Invalid signature encoding",
+    });
+  });
+
+  it("CIBIL 401 schema: responsecode without underscore", () => {
+    const body = Buffer.from(JSON.stringify({ responsecode: 401, status: false, message: "Unauthorized" }));
+    expect(parseEnvelope(JSON_TYPE, body)).toMatchObject({ kind: "failure", upstreamCode: "401", message: "Unauthorized" });
+  });
+
+  it("a JSON object without a readable status is unrecognized, not success", () => {
+    expect(parseEnvelope(JSON_TYPE, Buffer.from('{"result":{}}'))).toMatchObject({ kind: "unrecognized" });
+    expect(parseEnvelope(JSON_TYPE, Buffer.from('{"status":"maybe"}'))).toMatchObject({ kind: "unrecognized" });
+  });
+
+  it.each([
+    ["", "empty"],
+    ["   ", "empty"],
+    ["<html><body>502 Bad Gateway</body></html>", "html"],
+    ['{"status":"SUCCESS","res', "invalid-json"],
+    ["[1,2]", "not-object"],
+    ["null", "not-object"],
+  ])("unparseable body %j is %s", (text, reason) => {
+    expect(parseEnvelope(JSON_TYPE, Buffer.from(text))).toEqual({ kind: "unparseable", reason });
+  });
+
+  it("treats a text/html content type as HTML even when the body looks like JSON", () => {
+    expect(parseEnvelope("text/html; charset=utf-8", Buffer.from('{"status":true}'))).toEqual({ kind: "unparseable", reason: "html" });
+  });
+});
+
+describe("status and boolean readers (Observation 6)", () => {
+  it.each([
+    [true, true],
+    ["SUCCESS", true],
+    ["Success", true],
+    ["true", true],
+    [false, false],
+    ["False", false],
+    ["FAILED", false],
+    ["error", false],
+    [1, undefined],
+    ["Pending", undefined],
+    [null, undefined],
+  ])("readStatus(%j) = %j", (value, expected) => {
+    expect(readStatus(value)).toBe(expected);
+  });
+
+  it.each([
+    ["true", true],
+    ["TRUE", true],
+    ["false", false],
+    [true, true],
+    [false, false],
+    ["yes", null],
+    [undefined, null],
+    [1, null],
+  ])("readBoolean(%j) = %j", (value, expected) => {
+    expect(readBoolean(value)).toBe(expected);
+  });
+});

@@ -1,0 +1,113 @@
+import {
+  AopayBadResponseError,
+  AopayOutcomeUnknownError,
+  AopayRejectedError,
+  AopayUnauthorizedError,
+  AopayUnavailableError,
+} from "../../../src/aopay/errors";
+import { interpretResponse, parseRetryAfter } from "../../../src/aopay/outcome";
+import { Scrubber } from "../../../src/pii/scrub";
+import { fixture } from "../../helpers/fixtures";
+
+const send = { name: "cibil.generateOtp", sideEffect: true };
+const read = { name: "cibil.creditHistory", sideEffect: false };
+const scrubber = new Scrubber();
+const res = (statusCode: number, body: Buffer | string, headers: Record<string, string> = { "content-type": "application/json" }) => ({
+  statusCode,
+  headers,
+  body: typeof body === "string" ? Buffer.from(body) : body,
+});
+
+describe("interpretResponse: HTTP status and envelope together", () => {
+  it("returns the success envelope for 200 + success", () => {
+    expect(interpretResponse(send, res(200, fixture("cibil.generate-otp.success")), scrubber).kind).toBe("success");
+  });
+
+  it("a failure inside HTTP 200 is a rejection with the upstream's code and message", () => {
+    const call = () => interpretResponse(send, res(200, fixture("cibil.generic-error")), scrubber);
+    expect(call).toThrow(AopayRejectedError);
+    try {
+      call();
+    } catch (e) {
+      expect(e).toMatchObject({ code: "UPSTREAM_REJECTED", upstreamCode: "207", upstreamMessage: "Amount is Requaired", httpStatus: 200, sent: true });
+    }
+  });
+
+  it("401 and 403 are unauthorized, keeping the body's code and message (Observation 8)", () => {
+    for (const status of [401, 403]) {
+      try {
+        interpretResponse(send, res(status, fixture("aeps.resend-otp.error")), scrubber);
+        throw new Error("expected a throw");
+      } catch (e) {
+        expect(e).toBeInstanceOf(AopayUnauthorizedError);
+        expect(e).toMatchObject({ upstreamCode: "5", upstreamMessage: "Invalid signature encoding", retryable: false });
+      }
+    }
+  });
+
+  it("5xx and 429 are unavailable and retryable, with Retry-After when given", () => {
+    for (const status of [500, 502, 503, 504, 429]) {
+      const r = res(status, "<html>oops</html>", { "content-type": "text/html", "retry-after": "12" });
+      try {
+        interpretResponse(send, r, scrubber);
+        throw new Error("expected a throw");
+      } catch (e) {
+        expect(e).toBeInstanceOf(AopayUnavailableError);
+        expect(e).toMatchObject({ retryable: true, retryAfterSeconds: 12, httpStatus: status });
+      }
+    }
+  });
+
+  it("a 5xx JSON body that claims success is still unavailable", () => {
+    expect(() => interpretResponse(send, res(500, '{"status":true}'), scrubber)).toThrow(AopayUnavailableError);
+  });
+
+  it("a redirect is never followed and is a bad response", () => {
+    expect(() => interpretResponse(send, res(302, "", { location: "http://evil.example/" }), scrubber)).toThrow(AopayBadResponseError);
+  });
+
+  it("a 4xx with a failure envelope is a rejection; a 4xx HTML page is a bad response", () => {
+    expect(() => interpretResponse(send, res(412, '{"status":false,"response_code":10,"message":"token data issue"}'), scrubber)).toThrow(AopayRejectedError);
+    expect(() => interpretResponse(send, res(404, "<html>Not Found</html>", { "content-type": "text/html" }), scrubber)).toThrow(AopayBadResponseError);
+  });
+
+  it("an unreadable 2xx on an OTP send is OUTCOME_UNKNOWN; on a read it is a bad response", () => {
+    for (const body of ['{"status":"SUCC', "", "<html></html>", '{"result":{}}']) {
+      expect(() => interpretResponse(send, res(200, body), scrubber)).toThrow(AopayOutcomeUnknownError);
+      expect(() => interpretResponse(read, res(200, body), scrubber)).toThrow(AopayBadResponseError);
+    }
+  });
+
+  it("masks PII in the upstream message before it can reach a client", () => {
+    const body = '{"status":false,"message":"Aadhaar 999941057058 not linked to 9876543210"}';
+    try {
+      interpretResponse(send, res(200, body), scrubber);
+      throw new Error("expected a throw");
+    } catch (e) {
+      expect((e as AopayRejectedError).upstreamMessage).toBe("Aadhaar XXXX XXXX 7058 not linked to XXXXXX3210");
+    }
+  });
+
+  it("error messages name the endpoint and status but never the body", () => {
+    try {
+      interpretResponse(send, res(200, '{"status":false,"message":"secret-body-text"}'), scrubber);
+    } catch (e) {
+      expect((e as Error).message).toBe("cibil.generateOtp: rejected (HTTP 200, failure envelope)");
+    }
+  });
+});
+
+describe("parseRetryAfter", () => {
+  const now = Date.parse("2026-11-22T10:00:00Z");
+  it.each([
+    ["30", 30],
+    ["0", 0],
+    ["999999", 3600],
+    ["Sun, 22 Nov 2026 10:00:45 GMT", 45],
+    ["Sun, 22 Nov 2026 09:00:00 GMT", 0],
+    ["soon", undefined],
+    [undefined, undefined],
+  ])("%j -> %j", (value, expected) => {
+    expect(parseRetryAfter(value, now)).toBe(expected);
+  });
+});

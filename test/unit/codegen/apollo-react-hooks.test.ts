@@ -1,0 +1,38 @@
+import { buildSchema, parse } from "graphql";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { plugin } = require("../../../codegen/apollo-react-hooks.js") as {
+  plugin: (schema: unknown, docs: Array<{ document: unknown }>, config: Record<string, string>) => string;
+};
+
+const schema = buildSchema("type Query { a: Int } type Mutation { b: Int } type Subscription { c: Int }");
+
+describe("apollo-react-hooks codegen plugin", () => {
+  it("emits one bound hook per named query and mutation, sorted, with imports", () => {
+    const docs = [
+      { document: parse("mutation Zeta { b } query Alpha { a } fragment F on Query { a }") },
+      { document: parse("subscription Sub { c } query { a }") },
+    ];
+    const out = plugin(schema, docs, {});
+    expect(out).toContain('import { bindMutation, bindQuery } from "../bind";');
+    expect(out).toContain('import { AlphaDocument, ZetaDocument } from "./graphql";');
+    expect(out).toContain("export const useAlphaQuery = bindQuery(AlphaDocument);");
+    expect(out).toContain("export const useZetaMutation = bindMutation(ZetaDocument);");
+    expect(out.indexOf("useAlphaQuery")).toBeLessThan(out.indexOf("useZetaMutation"));
+    expect(out).not.toContain("Sub");
+    expect(out).toMatch(/GENERATED/);
+  });
+
+  it("honours documentsImport and bindImport", () => {
+    const out = plugin(schema, [{ document: parse("mutation M { b }") }], { documentsImport: "./docs", bindImport: "@x/bind" });
+    expect(out).toContain('import { bindMutation } from "@x/bind";');
+    expect(out).toContain('import { MDocument } from "./docs";');
+  });
+
+  it("refuses duplicate operation names", () => {
+    expect(() => plugin(schema, [{ document: parse("query A { a }") }, { document: parse("query A { a }") }], {})).toThrow(/used twice/);
+  });
+
+  it("emits an empty module when there is nothing to bind", () => {
+    expect(plugin(schema, [], {})).toContain("export {};");
+  });
+});

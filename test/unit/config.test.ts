@@ -1,0 +1,98 @@
+import { ConfigError, DEFAULT_DEADLINE_MS, loadConfig, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+};
+
+describe("loadConfig", () => {
+  it("defaults to development with the simulator and the documented defaults", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ env: "development", port: 4000, host: "127.0.0.1", logLevel: "info" });
+    expect(c.aopay).toMatchObject({
+      mode: "simulator",
+      baseUrl: null,
+      apiPrefix: "/api/AOP",
+      registrationId: SIMULATOR_REGISTRATION_ID,
+      aepsPipe: "bank6",
+      aepsAccessModeType: "SITE",
+      connectTimeoutMs: 3000,
+      deadlineMs: DEFAULT_DEADLINE_MS,
+    });
+    expect(Object.isFrozen(c.aopay)).toBe(true);
+  });
+
+  it("refuses to start in production without AOPAY_BASE_URL, and says why", () => {
+    expect(problemsOf({ NODE_ENV: "production" }).join("\n")).toMatch(/AOPAY_BASE_URL is required when NODE_ENV=production/);
+  });
+
+  it("requires partner credentials with a base URL", () => {
+    expect(problemsOf({ AOPAY_BASE_URL: "https://api.aopay.co.in" })).toEqual([
+      "AOPAY_REGISTRATION_ID is required when AOPAY_BASE_URL is set",
+      "AOPAY_COMPANY_CODE is required when AOPAY_BASE_URL is set",
+    ]);
+  });
+
+  it("accepts a live configuration", () => {
+    const c = loadConfig({
+      NODE_ENV: "production",
+      AOPAY_BASE_URL: "https://api.bos.center",
+      AOPAY_API_PREFIX: "/api/BOS",
+      AOPAY_REGISTRATION_ID: "BOS-554",
+      AOPAY_COMPANY_CODE: "CMP1045",
+    });
+    expect(c.aopay).toMatchObject({ mode: "live", apiPrefix: "/api/BOS", registrationId: "BOS-554" });
+    expect(c.aopay.baseUrl?.href).toBe("https://api.bos.center/");
+    expect(c.corsOrigins).toEqual([]);
+  });
+
+  it("requires https in production (SECURITY.md D5)", () => {
+    const problems = problemsOf({
+      NODE_ENV: "production",
+      AOPAY_BASE_URL: "http://api.aopay.co.in",
+      AOPAY_REGISTRATION_ID: "AOP-554",
+      AOPAY_COMPANY_CODE: "CMP1045",
+    });
+    expect(problems).toEqual(["AOPAY_BASE_URL must use https in production (plain http is allowed only to a loopback address)"]);
+    const loopback = { NODE_ENV: "production", AOPAY_REGISTRATION_ID: "AOP-554", AOPAY_COMPANY_CODE: "CMP1045" };
+    expect(loadConfig({ ...loopback, AOPAY_BASE_URL: "http://127.0.0.1:8443" }).aopay.mode).toBe("live");
+  });
+
+  it("collects every bad value in one error, never echoing credential values", () => {
+    const problems = problemsOf({
+      PORT: "eighty",
+      AOPAY_DEADLINE_MS: "5",
+      LOG_LEVEL: "loud",
+      AOPAY_DEADLNE_MS: "100",
+      CORS_ORIGINS: "https://ok.example,not a url",
+      AOPAY_BASE_URL: "https://api.aopay.co.in",
+      AOPAY_REGISTRATION_ID: "AOP 554 secret",
+      AOPAY_COMPANY_CODE: "CMP1045",
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "PORT must be a whole number (got a non-numeric value)",
+        "AOPAY_DEADLINE_MS must be between 100 and 120000 (got 5)",
+        "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace",
+        "Unknown setting AOPAY_DEADLNE_MS (misspelt?)",
+        expect.stringContaining("CORS_ORIGINS entries must be exact origins"),
+        "AOPAY_REGISTRATION_ID must be 1-64 characters of letters, digits, '.', '_' or '-'",
+      ]),
+    );
+    expect(problems.join("\n")).not.toContain("AOP 554 secret");
+  });
+
+  it("parses CORS_ORIGINS as an exact-origin list; empty means none", () => {
+    expect(loadConfig({ CORS_ORIGINS: "https://a.example, http://localhost:3000" }).corsOrigins).toEqual([
+      "https://a.example",
+      "http://localhost:3000",
+    ]);
+    expect(loadConfig({ CORS_ORIGINS: "" }).corsOrigins).toEqual([]);
+    expect(problemsOf({ CORS_ORIGINS: "https://a.example/path" })).toHaveLength(1);
+  });
+});

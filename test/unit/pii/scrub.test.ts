@@ -1,0 +1,36 @@
+import { Scrubber } from "../../../src/pii/scrub";
+
+describe("Scrubber", () => {
+  const scrubber = new Scrubber(["AOP-554", "CMP1045"]);
+
+  it("masks Aadhaar-shaped runs, plain or grouped", () => {
+    expect(scrubber.scrub("aadhaar 999941057058 here")).toBe("aadhaar XXXX XXXX 7058 here");
+    expect(scrubber.scrub("aadhaar 9999 4105 7058.")).toBe("aadhaar XXXX XXXX 7058.");
+    expect(scrubber.scrub('{"AdhaarNumber":"234123412346"}')).toBe('{"AdhaarNumber":"XXXX XXXX 2346"}');
+  });
+
+  it("masks mobile-shaped runs, with or without +91/0", () => {
+    expect(scrubber.scrub("sent to 9876543210")).toBe("sent to XXXXXX3210");
+    expect(scrubber.scrub("sent to +91 9876543210")).toBe("sent to XXXXXX3210");
+    expect(scrubber.scrub("sent to 09876543210")).toBe("sent to XXXXXX3210");
+    expect(scrubber.scrub('"Mobile":9876543210}')).toBe('"Mobile":XXXXXX3210}');
+  });
+
+  it("replaces registered secrets wherever they appear", () => {
+    expect(scrubber.scrub("RegistrationID=AOP-554;CompanyCode:CMP1045")).toBe("RegistrationID=[REDACTED];CompanyCode:[REDACTED]");
+  });
+
+  it("leaves ordinary numbers alone: timestamps, ids, short codes, numbers starting 0-5", () => {
+    const text = '{"time":1732252800000,"ms":12,"code":"207","id":"4220112750","key":"1423489238","pid":41234}';
+    expect(scrubber.scrub(text)).toBe(text);
+  });
+
+  it("ignores secrets shorter than four characters (they would mangle ordinary text)", () => {
+    expect(new Scrubber(["ab"]).scrub("about abc")).toBe("about abc");
+  });
+
+  it("adds secrets without losing the old ones", () => {
+    const more = scrubber.withSecrets(["key-123456"]);
+    expect(more.scrub("AOP-554 key-123456")).toBe("[REDACTED] [REDACTED]");
+  });
+});

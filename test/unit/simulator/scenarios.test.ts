@@ -1,0 +1,26 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { scenarioTableMarkdown } from "../../../src/simulator/scenario-table";
+import { SCENARIOS, scenarioFor } from "../../../src/simulator/scenarios";
+
+describe("simulator scenarios", () => {
+  it("are picked by the last three digits, defaulting to success", () => {
+    expect(scenarioFor("9876543401").name).toBe("unauthorized");
+    expect(scenarioFor("102277504").name).toBe("no-answer");
+    expect(scenarioFor("102277100").name).toBe("success");
+    expect(scenarioFor("1").name).toBe("success");
+  });
+
+  it("have unique triggers", () => {
+    const suffixes = SCENARIOS.map((s) => s.suffix).filter(Boolean);
+    expect(new Set(suffixes).size).toBe(suffixes.length);
+  });
+
+  it("are documented in the README exactly as the code defines them", () => {
+    const readme = readFileSync(join(__dirname, "../../../README.md"), "utf8");
+    const table = scenarioTableMarkdown();
+    if (!readme.includes(table)) {
+      throw new Error(`README.md's simulator table is out of date. Replace it with:\n\n${table}\n`);
+    }
+  });
+});
