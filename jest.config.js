@@ -9,6 +9,8 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   // type-graphql decorators need the metadata polyfill before any decorated class loads (as in src/index.ts).
   setupFiles: ["reflect-metadata"],
+  // Builds dist-test/ once for the suites that spawn the real server process.
+  globalSetup: "<rootDir>/test/global-setup.js",
   transform: { "^.+\\.tsx?$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   // Loopback servers, child processes and Redis make some suites slow on a loaded 2-core CI box.
   testTimeout: 30000,

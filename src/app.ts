@@ -11,18 +11,23 @@ import fastifyApollo from "@as-integrations/fastify";
 import type { FastifyInstance } from "fastify";
 import { AopayClient } from "./aopay/client";
 import { AopayTransport } from "./aopay/transport";
+import { Authenticator } from "./auth/authenticator";
 import type { Config } from "./config";
-import type { GraphQLContext } from "./graphql/context";
+import type { GraphQLContext, RequestObserver } from "./graphql/context";
+import { limitRules } from "./graphql/limits";
 import { createFormatError } from "./graphql/plugins/error-format";
 import { requestPlugin } from "./graphql/plugins/request.plugin";
 import { createSchema } from "./graphql/schema";
-import { createHttpServer } from "./http/http-server";
+import { type ClientRequest, createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
 import { Scrubber } from "./pii/scrub";
+import { createProtection } from "./protection";
 
 export interface AppDependencies {
   /** Default: a pino logger on stdout at `config.logLevel`. */
   logger?: Logger;
+  /** Counters for operators; default: none. */
+  observer?: RequestObserver;
 }
 
 export interface App {
@@ -33,10 +38,15 @@ export interface App {
   listen(): Promise<string>;
   /**
    * Graceful stop: readiness turns false, the listener closes, in-flight requests finish (up to
-   * `config.shutdownGraceMs`, then connections are cut), Apollo stops and upstream sockets close.
+   * `config.shutdownGraceMs`, then connections are cut), Apollo stops, upstream sockets and Redis close.
    */
   stop(): Promise<void>;
 }
+
+/** How long listen() waits for Redis to connect before serving anyway (fail closed until it does). */
+const REDIS_CONNECT_WAIT_MS = 3_000;
+
+const NO_OBSERVER: RequestObserver = { throttled: () => undefined, replayed: () => undefined };
 
 /** Builds the whole server for `config`. `config.aopay.baseUrl` must be set (index.ts starts the simulator first). */
 export async function createApp(config: Config, deps: AppDependencies = {}): Promise<App> {
@@ -44,8 +54,12 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   if (!upstream.baseUrl) throw new Error("createApp: config.aopay.baseUrl is not set (start the simulator first)");
   const secrets = [upstream.registrationId, upstream.companyCode];
   const logger = deps.logger ?? createLogger({ level: config.logLevel, secrets });
+  const observer = deps.observer ?? NO_OBSERVER;
   const scrubber = new Scrubber(secrets);
   const production = config.env === "production";
+  if (config.hmacSecretEphemeral) {
+    logger.warn("HMAC_SECRET is not set: using a random one for this process (throttle and idempotency keys reset on restart)");
+  }
 
   const transport = new AopayTransport({ ...upstream, baseUrl: upstream.baseUrl });
   const aopay = new AopayClient({
@@ -58,11 +72,13 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       aepsAccessModeType: upstream.aepsAccessModeType,
     },
   });
+  const protection = createProtection(config, logger);
+  const authenticator = new Authenticator(config.auth);
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: await createSchema(),
     nodeEnv: config.env,
-    formatError: createFormatError(scrubber),
+    formatError: createFormatError(scrubber, { hideLimits: production }),
     // Stack traces would carry error messages (hosts, IPs) to clients; they are logged instead (SECURITY.md A7).
     includeStacktraceInErrorResponses: false,
     introspection: !production,
@@ -70,6 +86,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // graphql-js stops parsing past this many tokens (SECURITY.md A3), before any validation work.
+    parseOptions: { maxTokens: config.graphqlLimits.maxTokens },
+    validationRules: limitRules(config.graphqlLimits, production),
     // Signals are handled in index.ts so that draining follows our order (readiness first).
     stopOnTerminationSignals: false,
     plugins: [
@@ -84,19 +103,35 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   });
 
   let state: "starting" | "ready" | "draining" = "starting";
-  const fastify = await createHttpServer(config, logger, () => ({ ready: state === "ready", status: state }));
+  const readiness: Readiness = async () => {
+    if (state !== "ready") return { ready: false, status: state };
+    if (!(await protection.ready())) return { ready: false, status: "redis-unavailable" };
+    return { ready: true, status: "ready" };
+  };
+  const fastify = await createHttpServer(config, logger, readiness, authenticator);
 
   await apollo.start();
   await fastify.register(fastifyApollo(apollo), {
     path: "/graphql",
     method: ["GET", "POST"],
-    context: async (request): Promise<GraphQLContext> => ({
-      requestId: request.id,
-      log: request.log as Logger,
-      aopay,
-      upstreamMode: upstream.mode,
-      callOptions: () => ({ log: request.log as Logger }),
-    }),
+    context: async (request): Promise<GraphQLContext> => {
+      const { client } = request as ClientRequest;
+      const idempotencyKey = request.headers["idempotency-key"];
+      return {
+        requestId: request.id,
+        log: request.log as Logger,
+        aopay,
+        upstreamMode: upstream.mode,
+        client,
+        ip: request.ip,
+        // Several values (a repeated header) cannot be a key: pass them joined, validation rejects the comma.
+        idempotencyKey: Array.isArray(idempotencyKey) ? idempotencyKey.join(", ") : idempotencyKey,
+        protection: protection.protection,
+        observe: observer,
+        responseHeaders: new Map(),
+        callOptions: () => ({ log: request.log as Logger }),
+      };
+    },
   });
   await fastify.ready();
 
@@ -106,6 +141,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     aopay,
     logger,
     async listen() {
+      if (!(await protection.connect(REDIS_CONNECT_WAIT_MS))) {
+        logger.error("redis is not reachable: OTP sends are refused and /readyz reports not ready until it is");
+      }
       const url = await fastify.listen({ port: config.port, host: config.host });
       state = "ready";
       return url;
@@ -121,6 +159,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         }
         await apollo.stop();
         await transport.close();
+        await protection.close();
       })();
       return stopping;
     },

@@ -3,6 +3,8 @@
  * stops the start with one message listing every problem (stripe-node's ALLOWED_CONFIG_PROPERTIES, applied to env).
  * Defaults are named constants below and listed in the README's Configuration table.
  */
+import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import type { Level } from "pino";
 
 export type Environment = "development" | "production" | "test";
@@ -33,6 +35,46 @@ export interface AopayConfig {
   keepAliveTimeoutMs: number;
 }
 
+/** A fixed-window budget: at most `points` OTP sends per `seconds`. */
+export interface Budget {
+  points: number;
+  seconds: number;
+}
+
+/** OTP throttling (SECURITY.md B1-B4). Every budget counts sends that may have reached AOPay. */
+export interface ThrottleConfig {
+  /** Minimum time between two sends to the same destination (mobile, Aadhaar or CIBIL id). */
+  cooldownSeconds: number;
+  /** Per destination, short window (B2: 3 per 10 minutes). */
+  destinationWindow: Budget;
+  /** Per destination, per day (B2: 10). */
+  destinationDaily: Budget;
+  /** Per source IP (B3; Firebase Auth allows 50 verification SMS per minute per IP). */
+  ip: Budget;
+  /** Per authenticated API client. */
+  client: Budget;
+  /** Whole service (B4; Firebase: 1,000 SMS per minute per project). */
+  global: Budget;
+}
+
+export interface AuthConfig {
+  /** When true, every GraphQL request must carry a valid API key or JWT. Always true in production. */
+  required: boolean;
+  /** SHA-256 (hex) of each API key, mapped to its client id. Keys themselves are never configured. */
+  apiKeys: ReadonlyMap<string, string>;
+  jwt: { jwksUrl: URL; issuer: string | undefined; audience: string | undefined; clientClaim: string } | null;
+}
+
+/** GraphQL document limits (SECURITY.md A2/A3), checked before execution. */
+export interface GraphQLLimits {
+  maxAliases: number;
+  maxDepth: number;
+  maxTokens: number;
+  maxCost: number;
+  maxDirectives: number;
+  maxQueryChars: number;
+}
+
 export interface Config {
   env: Environment;
   port: number;
@@ -44,6 +86,20 @@ export interface Config {
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   shutdownGraceMs: number;
   aopay: AopayConfig;
+  /** Secret for HMAC-SHA256 of every identifier used in a throttle or idempotency key (SECURITY.md D2). */
+  hmacSecret: Buffer;
+  /** True when no HMAC_SECRET was configured and a random one was made for this process (development only). */
+  hmacSecretEphemeral: boolean;
+  /** Shared state for throttling and idempotency. Null: in-memory, one process. */
+  redisUrl: string | null;
+  redisKeyPrefix: string;
+  throttle: ThrottleConfig;
+  /** How long an idempotency key's first result is kept and replayed. */
+  idempotencyTtlSeconds: number;
+  /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs). Empty: the socket address is the client IP. */
+  trustedProxies: string[];
+  auth: AuthConfig;
+  graphqlLimits: GraphQLLimits;
 }
 
 export const DEFAULT_PORT = 4000;
@@ -66,6 +122,27 @@ export const DEFAULT_DEADLINE_MS = 10_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 export const DEFAULT_CONNECTIONS = 128;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 4_000;
+export const DEFAULT_REDIS_KEY_PREFIX = "aopay-gql:";
+export const DEFAULT_OTP_COOLDOWN_SECONDS = 60;
+export const DEFAULT_OTP_WINDOW: Budget = { points: 3, seconds: 600 };
+export const DEFAULT_OTP_DAILY: Budget = { points: 10, seconds: 86_400 };
+export const DEFAULT_OTP_IP: Budget = { points: 50, seconds: 60 };
+export const DEFAULT_OTP_CLIENT: Budget = { points: 300, seconds: 60 };
+export const DEFAULT_OTP_GLOBAL: Budget = { points: 1000, seconds: 60 };
+/** Stripe keeps idempotency keys at least 24 hours (SECURITY.md E4). */
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
+/** Sized from our own operations (about 85 tokens, cost 123, depth 4) and Sandbox's introspection (183 tokens). */
+export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
+  maxAliases: 3,
+  maxDepth: 6,
+  maxTokens: 500,
+  maxCost: 300,
+  maxDirectives: 10,
+  maxQueryChars: 8_000,
+};
+/** The JWT claim that names the calling client (OAuth client-credentials tokens carry it as `azp` or `client_id`). */
+export const DEFAULT_JWT_CLIENT_CLAIM = "azp";
+const MIN_SECRET_LENGTH = 32;
 
 /** Credentials the built-in simulator accepts. They are not secrets: the simulator is a development tool. */
 export const SIMULATOR_REGISTRATION_ID = "SIM-REG-0001";
@@ -86,6 +163,31 @@ const KNOWN_AOPAY_VARS = new Set([
   "AOPAY_CONNECTIONS",
   "AOPAY_KEEP_ALIVE_TIMEOUT_MS",
 ]);
+
+const KNOWN_PREFIXED_VARS = new Set([
+  "OTP_COOLDOWN_SECONDS",
+  "OTP_WINDOW_MAX",
+  "OTP_WINDOW_SECONDS",
+  "OTP_DAILY_MAX",
+  "OTP_IP_MAX",
+  "OTP_IP_WINDOW_SECONDS",
+  "OTP_CLIENT_MAX",
+  "OTP_CLIENT_WINDOW_SECONDS",
+  "OTP_GLOBAL_MAX",
+  "OTP_GLOBAL_WINDOW_SECONDS",
+  "GRAPHQL_MAX_ALIASES",
+  "GRAPHQL_MAX_DEPTH",
+  "GRAPHQL_MAX_TOKENS",
+  "GRAPHQL_MAX_COST",
+  "GRAPHQL_MAX_DIRECTIVES",
+  "GRAPHQL_MAX_QUERY_CHARS",
+  "AUTH_REQUIRED",
+  "AUTH_JWKS_URL",
+  "AUTH_JWT_ISSUER",
+  "AUTH_JWT_AUDIENCE",
+  "AUTH_JWT_CLIENT_CLAIM",
+]);
+const CHECKED_PREFIXES = ["AOPAY_", "OTP_", "GRAPHQL_", "AUTH_"];
 
 const LEVELS: readonly Level[] = ["fatal", "error", "warn", "info", "debug", "trace"];
 
@@ -182,7 +284,8 @@ export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = r.oneOf<Environment>("NODE_ENV", "development", ["development", "production", "test"]);
 
   for (const key of Object.keys(env)) {
-    if (key.startsWith("AOPAY_") && !KNOWN_AOPAY_VARS.has(key)) r.problems.push(`Unknown setting ${key} (misspelt?)`);
+    const checked = CHECKED_PREFIXES.some((p) => key.startsWith(p));
+    if (checked && !KNOWN_AOPAY_VARS.has(key) && !KNOWN_PREFIXED_VARS.has(key)) r.problems.push(`Unknown setting ${key} (misspelt?)`);
   }
 
   const baseUrl = parseBaseUrl(r, env.AOPAY_BASE_URL, nodeEnv);
@@ -218,6 +321,15 @@ export function loadConfig(env: Env = process.env): Config {
     keepAliveTimeoutMs: r.int("AOPAY_KEEP_ALIVE_TIMEOUT_MS", DEFAULT_KEEP_ALIVE_TIMEOUT_MS, 100, 600_000),
   };
 
+  const production = nodeEnv === "production";
+  const redisUrl = parseRedisUrl(r, env.REDIS_URL);
+  const { secret: hmacSecret, ephemeral: hmacSecretEphemeral } = parseSecret(r, env.HMAC_SECRET, production || redisUrl !== null);
+  const budget = (prefix: string, fallback: Budget, maxName = `${prefix}_MAX`, secondsName = `${prefix}_WINDOW_SECONDS`): Budget => ({
+    points: r.int(maxName, fallback.points, 1, 10_000_000),
+    seconds: r.int(secondsName, fallback.seconds, 1, 31 * 86_400),
+  });
+  const auth = parseAuth(r, env, production);
+
   const config: Config = {
     env: nodeEnv,
     port: r.int("PORT", DEFAULT_PORT, 0, 65_535),
@@ -227,14 +339,118 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: r.int("BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT_BYTES, 1024, 1024 * 1024),
     shutdownGraceMs: r.int("SHUTDOWN_GRACE_MS", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
     aopay,
+    hmacSecret,
+    hmacSecretEphemeral,
+    redisUrl,
+    redisKeyPrefix: r.string("REDIS_KEY_PREFIX", DEFAULT_REDIS_KEY_PREFIX),
+    throttle: {
+      cooldownSeconds: r.int("OTP_COOLDOWN_SECONDS", DEFAULT_OTP_COOLDOWN_SECONDS, 0, 86_400),
+      destinationWindow: budget("OTP_WINDOW", DEFAULT_OTP_WINDOW),
+      destinationDaily: { points: r.int("OTP_DAILY_MAX", DEFAULT_OTP_DAILY.points, 1, 10_000_000), seconds: DEFAULT_OTP_DAILY.seconds },
+      ip: budget("OTP_IP", DEFAULT_OTP_IP),
+      client: budget("OTP_CLIENT", DEFAULT_OTP_CLIENT),
+      global: budget("OTP_GLOBAL", DEFAULT_OTP_GLOBAL),
+    },
+    idempotencyTtlSeconds: r.int("IDEMPOTENCY_TTL_SECONDS", DEFAULT_IDEMPOTENCY_TTL_SECONDS, 1, 30 * 86_400),
+    trustedProxies: parseProxies(r, env.TRUSTED_PROXIES),
+    auth,
+    graphqlLimits: {
+      maxAliases: r.int("GRAPHQL_MAX_ALIASES", DEFAULT_GRAPHQL_LIMITS.maxAliases, 0, 1000),
+      maxDepth: r.int("GRAPHQL_MAX_DEPTH", DEFAULT_GRAPHQL_LIMITS.maxDepth, 1, 100),
+      maxTokens: r.int("GRAPHQL_MAX_TOKENS", DEFAULT_GRAPHQL_LIMITS.maxTokens, 10, 100_000),
+      maxCost: r.int("GRAPHQL_MAX_COST", DEFAULT_GRAPHQL_LIMITS.maxCost, 1, 1_000_000),
+      maxDirectives: r.int("GRAPHQL_MAX_DIRECTIVES", DEFAULT_GRAPHQL_LIMITS.maxDirectives, 0, 1000),
+      maxQueryChars: r.int("GRAPHQL_MAX_QUERY_CHARS", DEFAULT_GRAPHQL_LIMITS.maxQueryChars, 100, 1_000_000),
+    },
   };
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
 }
 
+function parseRedisUrl(r: Reader, raw: string | undefined): string | null {
+  if (raw === undefined || raw === "") return null;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === "redis:" || url.protocol === "rediss:") return raw;
+  } catch {
+    // fall through
+  }
+  // The URL may embed a password: never echo it.
+  r.problems.push("REDIS_URL must be a redis:// or rediss:// URL");
+  return null;
+}
+
+/**
+ * HMAC_SECRET keys every throttle and idempotency entry. Replicas sharing Redis must share it, so it is required in
+ * production and whenever REDIS_URL is set; a one-process development server gets a random one.
+ */
+function parseSecret(r: Reader, raw: string | undefined, required: boolean): { secret: Buffer; ephemeral: boolean } {
+  if (raw === undefined || raw === "") {
+    if (required) r.problems.push("HMAC_SECRET is required in production and with REDIS_URL (at least 32 characters, e.g. `openssl rand -base64 48`)");
+    return { secret: randomBytes(32), ephemeral: true };
+  }
+  if (raw.length < MIN_SECRET_LENGTH) r.problems.push(`HMAC_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
+  return { secret: Buffer.from(raw, "utf8"), ephemeral: false };
+}
+
+/** TRUSTED_PROXIES: comma-separated IPv4/IPv6 addresses or CIDRs, handed to Fastify's proxy-addr. */
+function parseProxies(r: Reader, raw: string | undefined): string[] {
+  if (!raw) return [];
+  const entries = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split("/");
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !bitsOk || extra !== undefined) r.problems.push(`TRUSTED_PROXIES entries must be IP addresses or CIDRs (bad entry: ${JSON.stringify(entry)})`);
+  }
+  return entries;
+}
+
+/** API_KEYS is `clientId:sha256hex,...` (see `npm run api-key`); AUTH_JWKS_URL enables JWT bearer tokens. */
+function parseAuth(r: Reader, env: Env, production: boolean): AuthConfig {
+  const apiKeys = new Map<string, string>();
+  for (const entry of (env.API_KEYS ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9._-]{1,64}):([0-9a-f]{64})$/.exec(entry);
+    if (!m) {
+      r.problems.push("API_KEYS entries must be clientId:sha256hex (64 lower-case hex digits); generate them with `npm run api-key`");
+      continue;
+    }
+    if (apiKeys.has(m[2])) r.problems.push(`API_KEYS lists the same key twice (client ${m[1]})`);
+    apiKeys.set(m[2], m[1]);
+  }
+  let jwt: AuthConfig["jwt"] = null;
+  if (env.AUTH_JWKS_URL) {
+    let jwksUrl: URL | null = null;
+    try {
+      jwksUrl = new URL(env.AUTH_JWKS_URL);
+    } catch {
+      r.problems.push("AUTH_JWKS_URL must be an absolute URL");
+    }
+    if (jwksUrl && production && jwksUrl.protocol !== "https:") r.problems.push("AUTH_JWKS_URL must use https in production");
+    if (jwksUrl) {
+      jwt = {
+        jwksUrl,
+        issuer: env.AUTH_JWT_ISSUER || undefined,
+        audience: env.AUTH_JWT_AUDIENCE || undefined,
+        clientClaim: r.string("AUTH_JWT_CLIENT_CLAIM", DEFAULT_JWT_CLIENT_CLAIM),
+      };
+    }
+  } else if (env.AUTH_JWT_ISSUER || env.AUTH_JWT_AUDIENCE) {
+    r.problems.push("AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE need AUTH_JWKS_URL");
+  }
+  const requested = r.oneOf("AUTH_REQUIRED", production ? "true" : "false", ["true", "false"]) === "true";
+  if (production && !requested) r.problems.push("AUTH_REQUIRED cannot be false in production: every request must be attributed to a client");
+  const required = production || requested;
+  if (required && apiKeys.size === 0 && !jwt) {
+    r.problems.push("Authentication is required (production or AUTH_REQUIRED=true) but neither API_KEYS nor AUTH_JWKS_URL is set");
+  }
+  return { required, apiKeys, jwt };
+}
+
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !(value instanceof URL)) {
+  if (value && typeof value === "object" && !(value instanceof URL) && !Buffer.isBuffer(value) && !(value instanceof Map)) {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);
   }

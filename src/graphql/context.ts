@@ -1,13 +1,44 @@
 import type { AopayClient, CallOptions } from "../aopay/client";
+import type { ClientIdentity } from "../auth/authenticator";
 import type { Logger } from "../logging/logger";
+import type { IdempotencyStore } from "../protection/idempotency-store";
+import type { KeyHasher } from "../protection/key-hasher";
+import type { OtpThrottle, ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
+
+/** Process-wide protection services, shared by every request. */
+export interface Protection {
+  throttle: OtpThrottle;
+  idempotency: IdempotencyStore;
+  hasher: KeyHasher;
+  /** How long an idempotency key's result is kept. */
+  idempotencyTtlMs: number;
+  /** How long a key stays "in flight" if its request never finishes (a crash): longer than any upstream call. */
+  pendingTtlMs: number;
+}
+
+/** Counters for operators (metrics); never carries identifiers. */
+export interface RequestObserver {
+  throttled(field: string, code: ThrottleCode, scope: ThrottleScope): void;
+  replayed(field: string): void;
+}
 
 /** Per-request state (STYLE.md principle 7): built fresh for every GraphQL request. */
 export interface GraphQLContext {
   requestId: string;
-  /** Child logger carrying the request id. */
+  /** Child logger carrying the request id and client id. */
   log: Logger;
   aopay: AopayClient;
   upstreamMode: "live" | "simulator";
+  /** Who is calling: every request is attributed to a client (anonymous only where auth is optional). */
+  client: ClientIdentity;
+  /** The caller's IP: the socket address, or X-Forwarded-For when the socket is a trusted proxy. */
+  ip: string;
+  /** The raw `Idempotency-Key` header, if sent (validated where it is used). */
+  idempotencyKey: string | undefined;
+  protection: Protection;
+  observe: RequestObserver;
+  /** Headers to add to the HTTP response (e.g. `Idempotent-Replayed`). */
+  responseHeaders: Map<string, string>;
   /** Options for one upstream call made on behalf of this request. */
   callOptions(): CallOptions;
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import cors from "@fastify/cors";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
 import { AccessLogController } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
@@ -18,13 +19,24 @@ const HTTP_ERROR_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: "Request body is not valid JSON.",
 };
 
-export type Readiness = () => { ready: boolean; status: string };
+export type Readiness = () => Promise<{ ready: boolean; status: string }>;
+
+/** A GraphQL request after authentication: every one is attributed to a client. */
+export type ClientRequest = FastifyRequest & { client: ClientIdentity };
+
+const GRAPHQL_PATH = "/graphql";
 
 /**
  * The Fastify instance without GraphQL: request ids, access log, CORS allow-list, body limit, health routes and
  * error bodies shaped like GraphQL responses (`{ errors: [{ message, extensions: { code, requestId } }] }`).
  */
-export async function createHttpServer(config: Config, logger: Logger, readiness: Readiness): Promise<FastifyInstance> {
+export async function createHttpServer(
+  config: Config,
+  logger: Logger,
+  readiness: Readiness,
+  authenticator: Authenticator,
+): Promise<FastifyInstance> {
+  const production = config.env === "production";
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new AccessLogController(),
@@ -38,15 +50,45 @@ export async function createHttpServer(config: Config, logger: Logger, readiness
     forceCloseConnections: "idle",
     // A whole request must arrive within 15 s (slowloris); responses are bounded by the upstream deadline.
     requestTimeout: 15_000,
+    // X-Forwarded-For counts only when the socket peer is a configured proxy (SECURITY.md B3); else request.ip is
+    // the socket address and a spoofed header changes nothing.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   });
+  fastify.decorateRequest("client", null);
+  let draining = false;
 
   fastify.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // Authenticate GraphQL requests before their body is even parsed (SECURITY.md B3, OWASP API2).
+  fastify.addHook("onRequest", async (request, reply) => {
+    if (request.routeOptions.url !== GRAPHQL_PATH) return;
+    const outcome = await authenticator.authenticate(request.headers);
+    if (!outcome.ok) {
+      request.log.info({ reason: outcome.reason }, "request not authenticated");
+      const message = authenticator.required
+        ? "Authentication required: send an API key in the x-api-key header or a bearer token."
+        : "Invalid credentials: fix them, or send none to call anonymously in development.";
+      return reply.code(401).header("www-authenticate", "Bearer").send(errorBody(message, "UNAUTHENTICATED", request.id));
+    }
+    (request as ClientRequest).client = outcome.client;
+    request.log = request.log.child({ clientId: outcome.client.id });
+  });
+
+  // SECURITY.md A3 (character limit): long documents are refused before Apollo parses them.
+  fastify.addHook("preHandler", async (request, reply) => {
+    if (request.routeOptions.url !== GRAPHQL_PATH) return;
+    const source = request.method === "GET" ? (request.query as Record<string, unknown> | undefined)?.query : (request.body as Record<string, unknown> | undefined)?.query;
+    if (typeof source === "string" && source.length > config.graphqlLimits.maxQueryChars) {
+      const message = production ? "Query is too large." : `Query is too large (over ${config.graphqlLimits.maxQueryChars} characters).`;
+      return reply.code(400).send(errorBody(message, "BAD_REQUEST", request.id));
+    }
+  });
+
   fastify.addHook("onSend", async (_request, reply) => {
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
-    if (readiness().status === "draining") reply.header("connection", "close");
+    if (draining) reply.header("connection", "close");
   });
 
   fastify.setNotFoundHandler((request, reply) => {
@@ -64,15 +106,27 @@ export async function createHttpServer(config: Config, logger: Logger, readiness
   await fastify.register(cors, {
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
     methods: ["GET", "POST", "OPTIONS"],
-    allowedHeaders: ["content-type", "apollo-require-preflight", "x-apollo-operation-name", "x-request-id"],
-    exposedHeaders: ["x-request-id"],
+    allowedHeaders: [
+      "content-type",
+      "apollo-require-preflight",
+      "x-apollo-operation-name",
+      "x-request-id",
+      "x-api-key",
+      "authorization",
+      "idempotency-key",
+    ],
+    exposedHeaders: ["x-request-id", "idempotent-replayed", "retry-after"],
     maxAge: 600,
   });
 
   fastify.get("/healthz", async () => ({ status: "ok" }));
   fastify.get("/readyz", async (_request, reply) => {
-    const { ready, status } = readiness();
+    const { ready, status } = await readiness();
     return reply.code(ready ? 200 : 503).send({ status });
+  });
+  // preClose runs as soon as close() begins, before the listener stops: from then on responses ask to close.
+  fastify.addHook("preClose", async () => {
+    draining = true;
   });
 
   return fastify;

@@ -6,7 +6,7 @@ describe("resendAepsOtp through the server and the built-in simulator", () => {
   beforeAll(async () => {
     t = await startTestStack({ AOPAY_DEADLINE_MS: "600" });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
   beforeEach(() => t.simulator?.resetCalls());
 
   const send = async (mobile: string, overrides: Record<string, string> = {}) => {

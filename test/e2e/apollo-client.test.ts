@@ -17,8 +17,8 @@ describe("generated client documents with Apollo Client 4", () => {
     });
   });
   afterAll(async () => {
-    client.stop();
-    await t.stop();
+    client?.stop();
+    await t?.stop();
   });
 
   it("GenerateCibilOtp returns a typed challenge", async () => {

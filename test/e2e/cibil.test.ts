@@ -8,7 +8,7 @@ describe("generateCibilOtp through the server and the built-in simulator", () =>
     // A short deadline so the "no answer" scenario ends quickly.
     t = await startTestStack({ AOPAY_DEADLINE_MS: "600" });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
   beforeEach(() => t.simulator?.resetCalls());
 
   const send = async (cibilId: string) => {

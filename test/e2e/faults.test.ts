@@ -20,8 +20,8 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     });
   });
   afterAll(async () => {
-    await t.stop();
-    await upstream.close();
+    await t?.stop();
+    await upstream?.close();
   });
   beforeEach(() => {
     upstream.calls.length = 0;

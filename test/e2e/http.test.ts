@@ -2,14 +2,14 @@ import { request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
-import { postGraphQL, startTestStack, type TestStack } from "../helpers/stack";
+import { postGraphQL, PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
 describe("HTTP surface (development)", () => {
   let t: TestStack;
   beforeAll(async () => {
     t = await startTestStack({ NODE_ENV: "development", CORS_ORIGINS: "https://app.example" });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it("/healthz and /readyz answer while the server serves", async () => {
     const health = await request(`${t.baseUrl}/healthz`);
@@ -144,35 +144,37 @@ describe("HTTP surface (production)", () => {
       AOPAY_BASE_URL: sim.url.href,
       AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
       AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...PRODUCTION_SECURITY,
     });
   });
   afterAll(async () => {
-    await t.stop();
-    await sim.close();
+    await t?.stop();
+    await sim?.close();
   });
+  const auth = { "x-api-key": TEST_API_KEY };
 
   it("serves no landing page", async () => {
-    const res = await request(t.graphqlUrl, { headers: { accept: "text/html" } });
+    const res = await request(t.graphqlUrl, { headers: { accept: "text/html", ...auth } });
     const text = await res.body.text();
     expect(text).not.toContain("embeddable-sandbox");
     expect(text).not.toContain("<html");
   });
 
   it.each(["{ __schema { types { name } } }", '{ __type(name: "Mutation") { fields { name } } }'])("rejects introspection: %s", async (query) => {
-    const res = await t.gql(query);
+    const res = await t.gql(query, undefined, auth);
     expect(res.body.errors?.[0]?.message).toMatch(/introspection is not allowed/i);
     expect(res.body.data ?? null).toBeNull();
   });
 
   it("gives no field suggestions", async () => {
-    const res = await t.gql("mutation { generateCibilOt }");
+    const res = await t.gql("mutation { generateCibilOt }", undefined, auth);
     expect(res.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(res.text).not.toMatch(/Did you mean/);
     expect(res.text).not.toContain("generateCibilOtp");
   });
 
   it("still serves the mutations", async () => {
-    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), auth);
     expect((res.body.data as { generateCibilOtp: { __typename: string } }).generateCibilOtp.__typename).toBe("CibilOtpChallenge");
   });
 

@@ -1,10 +1,16 @@
+import { createHash } from "node:crypto";
+import Redis from "ioredis";
+import { hashApiKey } from "../../src/auth/authenticator";
 import { SCENARIOS } from "../../src/simulator/scenarios";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP } from "../helpers/operations";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { deleteKeys, dumpKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
- * Canary values fed through every path (success, every simulator scenario, validation errors, coercion errors) with
- * LOG_LEVEL=debug. None may appear in any log line, response body or response header (SECURITY.md D1, D3, D4).
+ * Canary values fed through every path with LOG_LEVEL=debug: success, every simulator scenario (each upstream
+ * failure and fault), every kind of validation and coercion error, every throttle, idempotent replays, conflicts
+ * and mismatches. None may appear in any log line, response body, response header or (with REDIS_URL) Redis key or
+ * value (SECURITY.md D1-D4).
  */
 const CANARY = {
   aadhaar: "999971658847",
@@ -14,61 +20,107 @@ const CANARY = {
   encodeTxnId: "ENCCANARY42",
   registrationId: "CANARY-REG-9931",
   companyCode: "CANARYCO77",
+  apiKey: "aopk_CANARY_api_key_0123456789abcdefghij",
 };
 const mobileFor = (suffix: string) => `9123456${suffix}`;
 const SUFFIXES = SCENARIOS.map((s) => s.suffix ?? "123").filter((s) => s !== "888"); // skip the 2-second slow scenario
+// The registration references are returned to the client on success by design (the next call needs them), so for
+// them the rule is "never logged or stored in clear"; for everything else it is "never anywhere".
+const RETURNED_BY_DESIGN = new Set(["primaryKeyId", "encodeTxnId"]);
 
 describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", () => {
-  let t: TestStack;
+  const stacks: TestStack[] = [];
   const responses: string[] = [];
   const mobiles: string[] = [];
+  const prefixes: string[] = [];
+  let redis: Redis | undefined;
 
-  beforeAll(async () => {
-    t = await startTestStack({
+  const start = async (env: Record<string, string>) => {
+    // One key prefix per stack: stacks with different budgets must not share counters.
+    const prefix = uniquePrefix();
+    prefixes.push(prefix);
+    const t = await startTestStack({
       LOG_LEVEL: "debug",
       AOPAY_REGISTRATION_ID: CANARY.registrationId,
       AOPAY_COMPANY_CODE: CANARY.companyCode,
       AOPAY_DEADLINE_MS: "400",
+      API_KEYS: `canary-client:${hashApiKey(CANARY.apiKey)}`,
+      HMAC_SECRET: "pii-test-secret-0123456789abcdefghijklmn",
+      ...(REDIS_URL ? { REDIS_URL, REDIS_KEY_PREFIX: prefix } : {}),
+      ...env,
     });
-    const record = (res: Awaited<ReturnType<TestStack["gql"]>>) => responses.push(res.text, JSON.stringify(res.headers));
+    stacks.push(t);
+    return t;
+  };
+  const record = (res: Awaited<ReturnType<TestStack["gql"]>>) => responses.push(res.text, JSON.stringify(res.headers));
+  const aeps = (mobile: string, overrides: Record<string, unknown> = {}) => ({
+    input: { userKey: CANARY.userKey, mobile, aadhaar: CANARY.aadhaar, primaryKeyId: CANARY.primaryKeyId, encodeTxnId: CANARY.encodeTxnId, ...overrides },
+  });
+  const auth = { "x-api-key": CANARY.apiKey };
 
+  beforeAll(async () => {
+    // 1. Every upstream scenario, with budgets out of the way.
+    const t = await start(LENIENT_THROTTLE);
     for (const suffix of SUFFIXES) {
       const mobile = mobileFor(suffix);
       mobiles.push(mobile);
-      record(await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: `555000${suffix}`, accessToken: CANARY.accessToken } }));
-      record(
-        await t.gql(RESEND_AEPS_OTP, {
-          input: { userKey: CANARY.userKey, mobile, aadhaar: CANARY.aadhaar, primaryKeyId: CANARY.primaryKeyId, encodeTxnId: CANARY.encodeTxnId },
-        }),
-      );
+      record(await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: `555000${suffix}`, accessToken: CANARY.accessToken } }, auth));
+      record(await t.gql(RESEND_AEPS_OTP, aeps(mobile), auth));
     }
-    // Validation errors: bad checksum (a canary that is itself an Aadhaar-shaped run), bad mobile, long user key.
-    const base = { userKey: CANARY.userKey, mobile: mobileFor("321"), aadhaar: CANARY.aadhaar, primaryKeyId: CANARY.primaryKeyId, encodeTxnId: CANARY.encodeTxnId };
-    record(await t.gql(RESEND_AEPS_OTP, { input: { ...base, aadhaar: "999971658848" } }));
-    record(await t.gql(RESEND_AEPS_OTP, { input: { ...base, mobile: "5123456321" } }));
-    record(await t.gql(RESEND_AEPS_OTP, { input: { ...base, userKey: `${CANARY.userKey}XYZ` } }));
-    // Coercion errors: a missing field and a number where a string belongs.
-    const { mobile: _m, ...missingMobile } = base;
-    record(await t.gql(RESEND_AEPS_OTP, { input: missingMobile }));
-    record(await t.gql(RESEND_AEPS_OTP, { input: { ...base, aadhaar: Number(CANARY.aadhaar) } }));
-    record(await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: 5, accessToken: CANARY.accessToken } }));
+    // 2. Validation errors: bad checksum (an Aadhaar-shaped canary), bad mobile, long user key; coercion errors.
     mobiles.push(mobileFor("321"));
-  });
-  afterAll(() => t.stop());
+    const base = aeps(mobileFor("321")).input;
+    record(await t.gql(RESEND_AEPS_OTP, { input: { ...base, aadhaar: "999971658848" } }, auth));
+    record(await t.gql(RESEND_AEPS_OTP, { input: { ...base, mobile: "5123456321" } }, auth));
+    record(await t.gql(RESEND_AEPS_OTP, { input: { ...base, userKey: `${CANARY.userKey}XYZ` } }, auth));
+    const { mobile: _m, ...missingMobile } = base;
+    record(await t.gql(RESEND_AEPS_OTP, { input: missingMobile }, auth));
+    record(await t.gql(RESEND_AEPS_OTP, { input: { ...base, aadhaar: Number(CANARY.aadhaar) } }, auth));
+    record(await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: 5, accessToken: CANARY.accessToken } }, auth));
+    // A wrong API key (401) and an anonymous call.
+    record(await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: "555000777", accessToken: CANARY.accessToken } }, { "x-api-key": `${CANARY.apiKey}x` }));
 
-  it("exercised every path (sanity: the log is not empty and has debug lines)", () => {
-    const records = t.logs.records();
-    expect(records.length).toBeGreaterThan(SUFFIXES.length * 2);
+    // 3. Throttles and idempotency, with the real budgets.
+    const strict = await start({
+      OTP_COOLDOWN_SECONDS: "60",
+      OTP_WINDOW_MAX: "3",
+      OTP_DAILY_MAX: "10",
+      OTP_IP_MAX: "1000",
+      OTP_CLIENT_MAX: "6",
+      OTP_GLOBAL_MAX: "1000",
+    });
+    const mobile = mobileFor("654");
+    mobiles.push(mobile);
+    record(await strict.gql(RESEND_AEPS_OTP, aeps(mobile), { ...auth, "idempotency-key": "canary-key-1" }));
+    record(await strict.gql(RESEND_AEPS_OTP, aeps(mobile), { ...auth, "idempotency-key": "canary-key-1" })); // replay
+    record(await strict.gql(RESEND_AEPS_OTP, aeps(mobile, { encodeTxnId: "OTHER" }), { ...auth, "idempotency-key": "canary-key-1" })); // mismatch
+    record(await strict.gql(RESEND_AEPS_OTP, aeps(mobile), auth)); // cooldown
+    for (let i = 0; i < 6; i++) record(await strict.gql(GENERATE_CIBIL_OTP, { input: { cibilId: `55600${i}`, accessToken: CANARY.accessToken } }, auth)); // client cap
+    if (REDIS_URL) redis = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    for (const t of stacks) await t.stop();
+    if (redis) {
+      for (const prefix of prefixes) await deleteKeys(redis, prefix);
+      await redis.quit();
+    }
+  });
+
+  const logs = () => stacks.map((t) => t.logs.text()).join("");
+
+  it("exercised every path (the log has debug lines, an unknown outcome, throttles, a replay)", () => {
+    const records = stacks.flatMap((t) => t.logs.records());
     expect(records.some((r) => r.level === "debug")).toBe(true);
     expect(records.some((r) => (r.upstream as { outcome?: string } | undefined)?.outcome === "OUTCOME_UNKNOWN")).toBe(true);
+    const all = responses.join("\n");
+    for (const code of ["OTP_COOLDOWN", "RATE_LIMITED", "IDEMPOTENCY_KEY_REUSED", "BAD_USER_INPUT", "UNAUTHENTICATED", "UPSTREAM_REJECTED"]) {
+      expect(all).toContain(code);
+    }
+    expect(all).toContain('"idempotent-replayed":"true"');
   });
 
-  // The registration references are returned to the client on success by design (the next call needs them), so
-  // for them the rule is "never logged"; for everything else it is "never anywhere".
-  const RETURNED_BY_DESIGN = new Set(["primaryKeyId", "encodeTxnId"]);
-
   it.each(Object.entries(CANARY))("the %s canary appears in no log line", (_name, value) => {
-    expect(t.logs.text()).not.toContain(value);
+    expect(logs()).not.toContain(value);
   });
 
   it.each(Object.entries(CANARY).filter(([name]) => !RETURNED_BY_DESIGN.has(name)))(
@@ -78,9 +130,9 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     },
   );
 
-  it("no canary mobile appears in clear anywhere", () => {
+  it("no canary mobile appears in clear in logs or responses", () => {
     for (const mobile of mobiles) {
-      expect(t.logs.text()).not.toContain(mobile);
+      expect(logs()).not.toContain(mobile);
       for (const text of responses) expect(text).not.toContain(mobile);
     }
   });
@@ -89,5 +141,16 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     const shown = responses.join("\n").match(/XXXX XXXX [0-9]{4}/g) ?? [];
     expect(shown.length).toBeGreaterThan(0);
     expect(new Set(shown)).toEqual(new Set(["XXXX XXXX 8847"]));
+  });
+
+  (REDIS_URL ? it : it.skip)("no canary, nor an unsalted hash of one, is in any Redis key or value", async () => {
+    const entries = (await Promise.all(prefixes.map((p) => dumpKeys(redis as Redis, p)))).flat();
+    expect(entries.length).toBeGreaterThan(10);
+    const stored = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
+    const secrets = [...Object.entries(CANARY).filter(([n]) => !RETURNED_BY_DESIGN.has(n)).map(([, v]) => v), ...mobiles];
+    for (const value of secrets) {
+      expect(stored).not.toContain(value);
+      for (const algo of ["sha256", "md5"]) expect(stored).not.toContain(createHash(algo).update(value).digest("hex"));
+    }
   });
 });

@@ -1,50 +1,13 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { join } from "node:path";
+import { startServerProcess as run } from "../helpers/server-process";
 import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
 import { postGraphQL } from "../helpers/stack";
 
 /**
- * The real entry point (src/index.ts) as `npm start` runs it, compiled once into dist-test/. Covers what an
- * in-process test cannot: the simulator banner, the production refusal, and SIGTERM handling with exit codes.
+ * The real entry point (src/index.ts) as `npm start` runs it, compiled once into dist-test/ (test/global-setup.js).
+ * Covers what an in-process test cannot: the simulator banner, the production refusal, and SIGTERM handling with
+ * exit codes.
  */
-const ROOT = join(__dirname, "../..");
-const OUT = join(ROOT, "dist-test");
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function run(env: Record<string, string>): Running & { ready: Promise<string> } {
-  const child = spawn(process.execPath, [join(OUT, "index.js")], {
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)\/graphql"[^\n]*"GraphQL server ready"/.exec(output);
-      if (m) resolve(m[1]);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    void exited.then((code) => reject(new Error(`exited with ${code} before ready:\n${output}`)));
-  });
-  const running = { child, url: "", output: () => output, exited, ready };
-  return running;
-}
-
 describe("the server process (npm start)", () => {
-  beforeAll(() => {
-    execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.build.json"), "--outDir", OUT], {
-      stdio: "inherit",
-    });
-  }, 60_000);
-
   it("starts with the built-in simulator when AOPAY_BASE_URL is unset, says so loudly, and serves both mutations", async () => {
     const p = run({ NODE_ENV: "development" });
     try {
@@ -53,8 +16,7 @@ describe("the server process (npm start)", () => {
       const res = await postGraphQL<{ generateCibilOtp: { __typename: string } }>(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput() });
       expect(res.body.data?.generateCibilOtp.__typename).toBe("CibilOtpChallenge");
     } finally {
-      p.child.kill("SIGKILL");
-      await p.exited;
+      await p.kill();
     }
   });
 

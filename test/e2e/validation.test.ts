@@ -9,7 +9,7 @@ describe("input validation happens before any upstream call and never echoes val
   beforeAll(async () => {
     t = await startTestStack();
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
   beforeEach(() => {
     t.simulator?.resetCalls();
     t.logs.clear();

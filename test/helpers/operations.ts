@@ -11,6 +11,8 @@ export const GENERATE_CIBIL_OTP = /* GraphQL */ `
       ... on UpstreamRejected { upstreamCode upstreamMessage }
       ... on UpstreamUnauthorized { upstreamCode upstreamMessage }
       ... on UpstreamUnavailable { retryAfterSeconds }
+      ... on OtpThrottled { retryAfterSeconds scope }
+      ... on IdempotencyConflict { retryAfterSeconds }
     }
   }
 `;
@@ -26,6 +28,8 @@ export const RESEND_AEPS_OTP = /* GraphQL */ `
       ... on UpstreamRejected { upstreamCode upstreamMessage }
       ... on UpstreamUnauthorized { upstreamCode upstreamMessage }
       ... on UpstreamUnavailable { retryAfterSeconds }
+      ... on OtpThrottled { retryAfterSeconds scope }
+      ... on IdempotencyConflict { retryAfterSeconds }
     }
   }
 `;

@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { request } from "undici";
+import { hashApiKey } from "../../src/auth/authenticator";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/logging/logger";
 import type { Simulator } from "../../src/simulator/server";
@@ -24,11 +25,34 @@ export interface TestStack {
 }
 
 /**
+ * OTP budgets high enough that functional tests, which send to the same destination again and again, never meet
+ * them. Throttling has its own tests (test/e2e/throttle.test.ts) with the real defaults.
+ */
+export const LENIENT_THROTTLE: Record<string, string> = {
+  OTP_COOLDOWN_SECONDS: "0",
+  OTP_WINDOW_MAX: "100000",
+  OTP_DAILY_MAX: "100000",
+  OTP_IP_MAX: "100000",
+  OTP_CLIENT_MAX: "100000",
+  OTP_GLOBAL_MAX: "100000",
+};
+
+/** A test API key and its API_KEYS entry (client `test-client`). */
+export const TEST_API_KEY = "aopk_test_0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
+export const TEST_API_KEYS_ENTRY = `test-client:${hashApiKey(TEST_API_KEY)}`;
+/** What production needs besides AOPay settings: an HMAC secret and a way to authenticate. */
+export const PRODUCTION_SECURITY: Record<string, string> = {
+  HMAC_SECRET: "test-hmac-secret-0123456789-abcdefghijklmnop",
+  API_KEYS: TEST_API_KEYS_ENTRY,
+};
+
+/**
  * The real server on an ephemeral loopback port, with the simulator (default) or with AOPAY_BASE_URL pointing at a
- * fake upstream. Logs go to memory at `debug` (the level where a leak would be most likely).
+ * fake upstream. Logs go to memory at `debug` (the level where a leak would be most likely). Throttling is lenient
+ * unless `env` sets the OTP_* budgets.
  */
 export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", ...env });
+  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", ...LENIENT_THROTTLE, ...env });
   const logs = new LogCapture();
   const logger = createLogger({
     level: config.logLevel,
@@ -49,7 +73,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   };
 }
 
-export async function postGraphQL<T>(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<GqlResponse<T>> {
+export async function postGraphQL<T = Record<string, unknown>>(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<GqlResponse<T>> {
   const res = await request(url, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },

@@ -10,6 +10,9 @@ const problemsOf = (env: Record<string, string>): string[] => {
   return [];
 };
 
+/** What production needs besides AOPay settings. */
+const SECURE = { HMAC_SECRET: "x".repeat(32), API_KEYS: `app:${"a".repeat(64)}` };
+
 describe("loadConfig", () => {
   it("defaults to development with the simulator and the documented defaults", () => {
     const c = loadConfig({});
@@ -40,6 +43,7 @@ describe("loadConfig", () => {
 
   it("accepts a live configuration", () => {
     const c = loadConfig({
+      ...SECURE,
       NODE_ENV: "production",
       AOPAY_BASE_URL: "https://api.bos.center",
       AOPAY_API_PREFIX: "/api/BOS",
@@ -53,13 +57,14 @@ describe("loadConfig", () => {
 
   it("requires https in production (SECURITY.md D5)", () => {
     const problems = problemsOf({
+      ...SECURE,
       NODE_ENV: "production",
       AOPAY_BASE_URL: "http://api.aopay.co.in",
       AOPAY_REGISTRATION_ID: "AOP-554",
       AOPAY_COMPANY_CODE: "CMP1045",
     });
     expect(problems).toEqual(["AOPAY_BASE_URL must use https in production (plain http is allowed only to a loopback address)"]);
-    const loopback = { NODE_ENV: "production", AOPAY_REGISTRATION_ID: "AOP-554", AOPAY_COMPANY_CODE: "CMP1045" };
+    const loopback = { ...SECURE, NODE_ENV: "production", AOPAY_REGISTRATION_ID: "AOP-554", AOPAY_COMPANY_CODE: "CMP1045" };
     expect(loadConfig({ ...loopback, AOPAY_BASE_URL: "http://127.0.0.1:8443" }).aopay.mode).toBe("live");
   });
 

@@ -2,21 +2,30 @@
       export type PossibleTypesResultData = {
   "possibleTypes": {
     "Failure": [
+      "IdempotencyConflict",
+      "OtpThrottled",
       "OutcomeUnknown",
+      "ProtectionUnavailable",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
     ],
     "GenerateCibilOtpResult": [
       "CibilOtpChallenge",
+      "IdempotencyConflict",
+      "OtpThrottled",
       "OutcomeUnknown",
+      "ProtectionUnavailable",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
     ],
     "ResendAepsOtpResult": [
       "AepsOtpResent",
+      "IdempotencyConflict",
+      "OtpThrottled",
       "OutcomeUnknown",
+      "ProtectionUnavailable",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
@@ -26,21 +35,30 @@
       const result: PossibleTypesResultData = {
   "possibleTypes": {
     "Failure": [
+      "IdempotencyConflict",
+      "OtpThrottled",
       "OutcomeUnknown",
+      "ProtectionUnavailable",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
     ],
     "GenerateCibilOtpResult": [
       "CibilOtpChallenge",
+      "IdempotencyConflict",
+      "OtpThrottled",
       "OutcomeUnknown",
+      "ProtectionUnavailable",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
     ],
     "ResendAepsOtpResult": [
       "AepsOtpResent",
+      "IdempotencyConflict",
+      "OtpThrottled",
       "OutcomeUnknown",
+      "ProtectionUnavailable",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
 import { canonicalAadhaar } from "../../pii/aadhaar";
-import { callUpstream } from "../call-upstream";
+import { guardOtpSend } from "../otp-guard";
 import type { GraphQLContext } from "../context";
 import { AepsOtpResent } from "./aeps-otp-resent.type";
 import { ResendAepsOtpInput } from "./resend-aeps-otp.input";
@@ -23,6 +23,16 @@ export class AepsResolver {
       primaryKeyId: input.primaryKeyId,
       encodeTxnId: input.encodeTxnId,
     };
-    return callUpstream(() => ctx.aopay.aeps.resendOtp(request, ctx.callOptions()), AepsOtpResent.from);
+    return guardOtpSend(ctx, {
+      field: "resendAepsOtp",
+      // The SMS goes to the mobile registered for the Aadhaar number: both are budgeted on their own.
+      destinations: [
+        { kind: "mobile", value: request.mobile },
+        { kind: "aadhaar", value: request.aadhaar },
+      ],
+      input: request,
+      call: () => ctx.aopay.aeps.resendOtp(request, ctx.callOptions()),
+      toResult: AepsOtpResent.from,
+    });
   }
 }

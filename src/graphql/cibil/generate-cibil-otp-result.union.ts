@@ -1,9 +1,9 @@
 import { createUnionType } from "type-graphql";
-import { UPSTREAM_FAILURES } from "../failures/failure.types";
+import { OTP_SEND_FAILURES } from "../failures/failure.types";
 import { CibilOtpChallenge } from "./cibil-otp-challenge.type";
 
 export const GenerateCibilOtpResult = createUnionType({
   name: "GenerateCibilOtpResult",
   description: "The challenge on success, or a typed failure. Upstream failures are data, never GraphQL errors.",
-  types: () => [CibilOtpChallenge, ...UPSTREAM_FAILURES] as const,
+  types: () => [CibilOtpChallenge, ...OTP_SEND_FAILURES] as const,
 });

@@ -8,6 +8,11 @@ export enum FailureCode {
   UPSTREAM_TIMEOUT = "UPSTREAM_TIMEOUT",
   UPSTREAM_BAD_RESPONSE = "UPSTREAM_BAD_RESPONSE",
   OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN",
+  OTP_COOLDOWN = "OTP_COOLDOWN",
+  OTP_LIMIT_REACHED = "OTP_LIMIT_REACHED",
+  RATE_LIMITED = "RATE_LIMITED",
+  IDEMPOTENCY_IN_FLIGHT = "IDEMPOTENCY_IN_FLIGHT",
+  PROTECTION_UNAVAILABLE = "PROTECTION_UNAVAILABLE",
 }
 
 registerEnumType(FailureCode, {
@@ -20,5 +25,10 @@ registerEnumType(FailureCode, {
     UPSTREAM_TIMEOUT: { description: "The deadline passed before the request was sent to AOPay. Nothing was sent." },
     UPSTREAM_BAD_RESPONSE: { description: "AOPay answered with something this service cannot read (redirect, error page)." },
     OUTCOME_UNKNOWN: { description: "The request reached AOPay but no usable answer came back: the OTP may have been sent." },
+    OTP_COOLDOWN: { description: "An OTP was sent to this destination moments ago; wait retryAfterSeconds before sending another." },
+    OTP_LIMIT_REACHED: { description: "This destination had its maximum number of OTPs for the current window or day." },
+    RATE_LIMITED: { description: "Too many OTP sends from this network, this API client or this service right now." },
+    IDEMPOTENCY_IN_FLIGHT: { description: "A request with the same Idempotency-Key is still running; its result will be replayed." },
+    PROTECTION_UNAVAILABLE: { description: "The shared throttle/idempotency store is unreachable, so no OTP is sent (fail closed)." },
   },
 });

@@ -1,4 +1,4 @@
-import { Field, Int, InterfaceType, ObjectType } from "type-graphql";
+import { Field, Int, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
 import { FailureCode } from "./failure-code.enum";
 
 @InterfaceType({ description: "Common shape of every failure result member." })
@@ -48,6 +48,50 @@ export class UpstreamUnavailable extends Failure {
 })
 export class OutcomeUnknown extends Failure {}
 
-/** Every failure member, for the result unions. */
+export enum ThrottleScope {
+  DESTINATION = "DESTINATION",
+  IP = "IP",
+  CLIENT = "CLIENT",
+  GLOBAL = "GLOBAL",
+}
+registerEnumType(ThrottleScope, {
+  name: "ThrottleScope",
+  description: "Which budget refused the send: the destination (mobile, Aadhaar, CIBIL id), the source IP, the API client, or the service.",
+});
+
+@ObjectType({
+  implements: Failure,
+  description: "Refused before reaching AOPay: an OTP limit applies (code OTP_COOLDOWN, OTP_LIMIT_REACHED or RATE_LIMITED).",
+})
+export class OtpThrottled extends Failure {
+  // Nullable like UpstreamUnavailable.retryAfterSeconds: GraphQL rejects a selection of both members otherwise
+  // (OverlappingFieldsCanBeMerged requires the same shape). Always set on this type.
+  @Field(() => Int, { nullable: true, description: "Seconds until a send can be allowed again. Always set." })
+  retryAfterSeconds!: number;
+
+  @Field(() => ThrottleScope)
+  scope!: ThrottleScope;
+}
+
+@ObjectType({
+  implements: Failure,
+  description: "A request with the same Idempotency-Key is still running. Try again shortly to receive its result.",
+})
+export class IdempotencyConflict extends Failure {
+  @Field(() => Int, { nullable: true, description: "Seconds to wait before asking again. Always set." })
+  retryAfterSeconds!: number;
+}
+
+@ObjectType({
+  implements: Failure,
+  description: "The shared throttle and idempotency store is unreachable, so no OTP was sent (fail closed).",
+})
+export class ProtectionUnavailable extends Failure {}
+
+/** Failures an upstream call can end in. */
 export const UPSTREAM_FAILURES = [UpstreamRejected, UpstreamUnauthorized, UpstreamUnavailable, OutcomeUnknown] as const;
 export type UpstreamFailure = UpstreamRejected | UpstreamUnauthorized | UpstreamUnavailable | OutcomeUnknown;
+
+/** Every failure member of an OTP-sending mutation: upstream failures plus our own guards. */
+export const OTP_SEND_FAILURES = [...UPSTREAM_FAILURES, OtpThrottled, IdempotencyConflict, ProtectionUnavailable] as const;
+export type OtpSendFailure = UpstreamFailure | OtpThrottled | IdempotencyConflict | ProtectionUnavailable;

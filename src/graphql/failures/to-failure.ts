@@ -1,6 +1,17 @@
 import type { AopayError } from "../../aopay/errors";
 import { FailureCode } from "./failure-code.enum";
-import { OutcomeUnknown, type UpstreamFailure, UpstreamRejected, UpstreamUnauthorized, UpstreamUnavailable } from "./failure.types";
+import type { ThrottleCode, ThrottleScope } from "../../protection/otp-throttle";
+import {
+  IdempotencyConflict,
+  OtpThrottled,
+  OutcomeUnknown,
+  ProtectionUnavailable,
+  ThrottleScope as GraphQLThrottleScope,
+  type UpstreamFailure,
+  UpstreamRejected,
+  UpstreamUnauthorized,
+  UpstreamUnavailable,
+} from "./failure.types";
 
 /** Client-facing messages, one per code. Fixed text: never upstream bodies, URLs, hosts or customer data. */
 export const FAILURE_MESSAGES: Record<FailureCode, string> = {
@@ -11,6 +22,11 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.UPSTREAM_BAD_RESPONSE]: "AOPay answered with something this service cannot read.",
   [FailureCode.OUTCOME_UNKNOWN]:
     "The request reached AOPay but no answer came back: the OTP may have been sent. Ask the customer before sending again.",
+  [FailureCode.OTP_COOLDOWN]: "An OTP was just sent to this destination. Wait before sending another.",
+  [FailureCode.OTP_LIMIT_REACHED]: "Too many OTPs were sent to this destination. Try again later.",
+  [FailureCode.RATE_LIMITED]: "Too many OTP requests right now. Try again later.",
+  [FailureCode.IDEMPOTENCY_IN_FLIGHT]: "The same request is still being processed. Try again in a moment to get its result.",
+  [FailureCode.PROTECTION_UNAVAILABLE]: "OTP sending is paused because a safety service is unavailable. Nothing was sent; try again later.",
 };
 
 /** The single mapping from upstream errors to GraphQL failure members (STYLE.md principle 4). */
@@ -29,6 +45,28 @@ export function toFailure(error: AopayError): UpstreamFailure {
     case "OUTCOME_UNKNOWN":
       return Object.assign(new OutcomeUnknown(), base);
   }
+}
+
+export function throttledFailure(code: ThrottleCode, scope: ThrottleScope, retryAfterSeconds: number): OtpThrottled {
+  const failureCode = FailureCode[code];
+  return Object.assign(new OtpThrottled(), {
+    code: failureCode,
+    message: FAILURE_MESSAGES[failureCode],
+    retryable: true,
+    retryAfterSeconds,
+    scope: GraphQLThrottleScope[scope],
+  });
+}
+
+/** Clients are told to come back after about the time an upstream call takes. */
+export function idempotencyConflict(retryAfterSeconds: number): IdempotencyConflict {
+  const code = FailureCode.IDEMPOTENCY_IN_FLIGHT;
+  return Object.assign(new IdempotencyConflict(), { code, message: FAILURE_MESSAGES[code], retryable: true, retryAfterSeconds });
+}
+
+export function protectionUnavailable(): ProtectionUnavailable {
+  const code = FailureCode.PROTECTION_UNAVAILABLE;
+  return Object.assign(new ProtectionUnavailable(), { code, message: FAILURE_MESSAGES[code], retryable: true });
 }
 
 function upstreamText(error: AopayError) {

@@ -1,11 +1,14 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Scrubber } from "../../pii/scrub";
+import { hideTokenLimit } from "../limits";
 
 /**
  * Codes whose messages are meant for the client. Everything else is masked as INTERNAL_SERVER_ERROR with a fixed
  * message (envelop's useMaskedErrors; SECURITY.md A7), after the original is logged.
  */
 export const CLIENT_ERROR_CODES = new Set([
+  "UNAUTHENTICATED",
+  "IDEMPOTENCY_KEY_REUSED",
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_USER_INPUT",
@@ -50,12 +53,13 @@ export function isClientError(code: unknown): boolean {
  * Apollo `formatError`: keeps client errors (values stripped, PII scrubbed), masks everything else. Masked errors are
  * logged with the request's logger by requestPlugin (didEncounterErrors), not here, so the log line has the request id.
  */
-export function createFormatError(scrubber: Scrubber) {
+export function createFormatError(scrubber: Scrubber, options: { hideLimits: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = typeof formatted.extensions?.code === "string" ? formatted.extensions.code : "INTERNAL_SERVER_ERROR";
     if (isClientError(code)) {
       const original = error instanceof GraphQLError ? error.originalError : undefined;
-      const message = scrubber.scrub(stripEchoedValues(formatted.message, original?.message));
+      const stripped = stripEchoedValues(formatted.message, original?.message);
+      const message = scrubber.scrub(options.hideLimits ? hideTokenLimit(stripped) : stripped);
       const fields = formatted.extensions?.fields;
       return {
         message,

@@ -7,7 +7,8 @@ import { isClientError } from "./error-format";
  * Per-request bookkeeping at the GraphQL layer:
  * - logs every error that will be masked, with the request's logger (so the line carries the request id);
  * - stamps the request id on every error's extensions, so a client can quote it to support (the same id is in the
- *   `x-request-id` response header).
+ *   `x-request-id` response header);
+ * - copies headers resolvers asked for (`Idempotent-Replayed`) onto the HTTP response.
  */
 export function requestPlugin(): ApolloServerPlugin<GraphQLContext> {
   return {
@@ -20,6 +21,7 @@ export function requestPlugin(): ApolloServerPlugin<GraphQLContext> {
           }
         },
         async willSendResponse({ response, contextValue }) {
+          for (const [name, value] of contextValue.responseHeaders) response.http.headers.set(name, value);
           if (response.body.kind !== "single") return;
           const errors = response.body.singleResult.errors;
           if (!errors) return;

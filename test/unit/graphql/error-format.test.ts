@@ -28,7 +28,7 @@ describe("stripEchoedValues (SECURITY.md A8)", () => {
 });
 
 describe("formatError", () => {
-  const format = createFormatError(new Scrubber(["AOP-554"]));
+  const format = createFormatError(new Scrubber(["AOP-554"]), { hideLimits: true });
 
   it("keeps client errors, strips echoed values and drops every extension except code and fields", () => {
     const error = new GraphQLError('Variable "$input" got invalid value 999941057058 at "input.aadhaar"; String cannot represent a non string value: 999941057058');
@@ -46,6 +46,14 @@ describe("formatError", () => {
     const error = new Error("connect ECONNREFUSED 10.1.2.3:443 RegistrationID=AOP-554");
     const out = format({ message: error.message, path: ["generateCibilOtp"], extensions: { code: "INTERNAL_SERVER_ERROR" } }, error);
     expect(out).toEqual({ message: UNEXPECTED_ERROR_MESSAGE, path: ["generateCibilOtp"], extensions: { code: "INTERNAL_SERVER_ERROR" } });
+  });
+
+  it("hides the token limit's number when limits are hidden (production)", () => {
+    // graphql 16.15's own wording, typo included.
+    const message = "Syntax Error: Document contains more that 500 tokens. Parsing aborted.";
+    expect(format({ message, extensions: { code: "GRAPHQL_PARSE_FAILED" } }, undefined).message).toBe("Syntax Error: Document contains too many tokens.");
+    const dev = createFormatError(new Scrubber(), { hideLimits: false });
+    expect(dev({ message, extensions: { code: "GRAPHQL_PARSE_FAILED" } }, undefined).message).toBe(message);
   });
 
   it("scrubs PII and secrets that slipped into a client error's message", () => {

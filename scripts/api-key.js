@@ -1,0 +1,17 @@
+// @ts-check
+"use strict";
+/**
+ * `npm run api-key -- <clientId>`: makes a new API key for a client. Prints the key (give it to the client, once)
+ * and the API_KEYS entry (`clientId:sha256hex`) for the server's configuration, which never holds the key itself.
+ */
+const { createHash, randomBytes } = require("node:crypto");
+
+const clientId = process.argv[2];
+if (!clientId || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) {
+  process.stderr.write("usage: npm run api-key -- <clientId>   (1-64 letters, digits, '.', '_' or '-')\n");
+  process.exit(2);
+}
+const key = `aopk_${randomBytes(32).toString("base64url")}`;
+const hash = createHash("sha256").update(key, "utf8").digest("hex");
+process.stdout.write(`API key for ${clientId} (give it to the client; it is not stored anywhere):\n  ${key}\n`);
+process.stdout.write(`Server configuration entry (append to API_KEYS, comma-separated):\n  ${clientId}:${hash}\n`);

@@ -1,0 +1,78 @@
+import { createHash } from "node:crypto";
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
+import type { AuthConfig } from "../config";
+
+/** Who is calling. Every request has one; `anonymous` only where authentication is optional (development). */
+export interface ClientIdentity {
+  id: string;
+  via: "api-key" | "jwt" | "anonymous";
+}
+
+export type AuthOutcome = { ok: true; client: ClientIdentity } | { ok: false; reason: string };
+
+export const ANONYMOUS: ClientIdentity = Object.freeze({ id: "anonymous", via: "anonymous" });
+
+/** Client ids are used in logs and budgets: a safe, bounded alphabet. */
+const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/**
+ * Attributes each request to a client (SECURITY.md B3; OWASP API2):
+ * - an API key in `x-api-key`: we store only SHA-256 of each key (API_KEYS). Keys are 256-bit random strings
+ *   (`npm run api-key`), so a fast hash is enough: there is nothing to guess that a slow hash would protect;
+ * - or a JWT in `Authorization: Bearer`, verified against AUTH_JWKS_URL (jose; keys fetched and cached by jose),
+ *   with the client id taken from the configured claim (`azp` by default).
+ * Presenting a bad credential is always an error, even where anonymous calls are allowed: a typo in a key must not
+ * silently fall back to the anonymous budget.
+ */
+export class Authenticator {
+  readonly #jwks: ReturnType<typeof createRemoteJWKSet> | null;
+
+  constructor(private readonly config: AuthConfig) {
+    this.#jwks = config.jwt ? createRemoteJWKSet(config.jwt.jwksUrl, { timeoutDuration: 3_000, cooldownDuration: 30_000 }) : null;
+  }
+
+  get required(): boolean {
+    return this.config.required;
+  }
+
+  async authenticate(headers: Record<string, string | string[] | undefined>): Promise<AuthOutcome> {
+    const apiKey = headers["x-api-key"];
+    const authorization = headers.authorization;
+    if (apiKey !== undefined && authorization !== undefined) return { ok: false, reason: "send either an API key or a bearer token, not both" };
+    if (apiKey !== undefined) return this.#byApiKey(apiKey);
+    if (authorization !== undefined) return this.#byBearer(authorization);
+    if (this.config.required) return { ok: false, reason: "authentication required" };
+    return { ok: true, client: ANONYMOUS };
+  }
+
+  #byApiKey(value: string | string[]): AuthOutcome {
+    if (typeof value !== "string" || value.length === 0 || value.length > 256) return { ok: false, reason: "invalid API key" };
+    const digest = createHash("sha256").update(value, "utf8").digest("hex");
+    const clientId = this.config.apiKeys.get(digest);
+    return clientId ? { ok: true, client: { id: clientId, via: "api-key" } } : { ok: false, reason: "invalid API key" };
+  }
+
+  async #byBearer(value: string | string[]): Promise<AuthOutcome> {
+    const m = typeof value === "string" ? /^Bearer ([A-Za-z0-9._~+/=-]{1,8192})$/.exec(value) : null;
+    if (!m) return { ok: false, reason: "invalid Authorization header" };
+    if (!this.#jwks || !this.config.jwt) return { ok: false, reason: "bearer tokens are not accepted by this server" };
+    try {
+      const { payload } = await jwtVerify(m[1], this.#jwks, {
+        issuer: this.config.jwt.issuer,
+        audience: this.config.jwt.audience,
+        clockTolerance: 5,
+      });
+      const claim = payload[this.config.jwt.clientClaim];
+      if (typeof claim !== "string" || !CLIENT_ID.test(claim)) return { ok: false, reason: `token has no usable ${this.config.jwt.clientClaim} claim` };
+      return { ok: true, client: { id: claim, via: "jwt" } };
+    } catch (error) {
+      if (error instanceof joseErrors.JOSEError) return { ok: false, reason: `invalid token (${error.code})` };
+      throw error;
+    }
+  }
+}
+
+/** SHA-256 hex of an API key: what API_KEYS stores. */
+export function hashApiKey(key: string): string {
+  return createHash("sha256").update(key, "utf8").digest("hex");
+}

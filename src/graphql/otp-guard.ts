@@ -1,0 +1,182 @@
+import { GraphQLError } from "graphql";
+import { isAopayError } from "../aopay/errors";
+import { ProtectionStoreError } from "../protection/errors";
+import type { StoredResult } from "../protection/idempotency-store";
+import type { OtpSubject } from "../protection/otp-throttle";
+import { AepsOtpResent } from "./aeps/aeps-otp-resent.type";
+import { CibilOtpChallenge } from "./cibil/cibil-otp-challenge.type";
+import type { GraphQLContext } from "./context";
+import {
+  IdempotencyConflict,
+  OtpThrottled,
+  type OtpSendFailure,
+  OutcomeUnknown,
+  ProtectionUnavailable,
+  UpstreamRejected,
+  UpstreamUnauthorized,
+  UpstreamUnavailable,
+} from "./failures/failure.types";
+import { idempotencyConflict, protectionUnavailable, throttledFailure, toFailure } from "./failures/to-failure";
+
+/**
+ * The one path every OTP send takes (SECURITY.md B and E4):
+ *   1. Idempotency-Key (optional header): a repeat replays the first result; a repeat with other input is an error;
+ *      a repeat while the first still runs gets IdempotencyConflict. Only then may anything be sent.
+ *   2. Throttle: one point from every budget (destination, IP, client, global), or a typed OtpThrottled.
+ *   3. The upstream call, exactly once.
+ *   4. Settle: a call that provably never left the process gives its points back and frees the key; anything that
+ *      may have reached AOPay keeps its cost and stores its result under the key.
+ * If the shared store is unreachable, nothing is sent (fail closed): ProtectionUnavailable.
+ */
+
+export interface OtpSend<T, R> {
+  /** The mutation field: part of the idempotency scope and of the input fingerprint. */
+  field: string;
+  /** Where the SMS goes; each destination has its own budgets. */
+  destinations: OtpSubject["destinations"];
+  /** The validated input, for the idempotency fingerprint (never stored: only its HMAC is). */
+  input: object;
+  call: () => Promise<T>;
+  toResult: (value: T) => R;
+}
+
+/** Visible ASCII, 1 to 255 characters (Stripe's bound; a UUID v4 is the recommended value). */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Seconds a client is told to wait before asking again about a request still in flight. */
+const CONFLICT_RETRY_SECONDS = 2;
+
+/** Result types that can be stored and replayed, by GraphQL type name. */
+const REPLAYABLE: Record<string, new () => object> = Object.fromEntries(
+  [
+    CibilOtpChallenge,
+    AepsOtpResent,
+    UpstreamRejected,
+    UpstreamUnauthorized,
+    UpstreamUnavailable,
+    OutcomeUnknown,
+    OtpThrottled,
+    IdempotencyConflict,
+    ProtectionUnavailable,
+  ].map((type) => [type.name, type]),
+);
+
+interface Claim {
+  key: string;
+  token: string;
+  fingerprint: string;
+}
+
+export class IdempotencyKeyReusedError extends GraphQLError {
+  constructor() {
+    super("This Idempotency-Key was already used with different input. Use a new key for a new request.", {
+      extensions: { code: "IDEMPOTENCY_KEY_REUSED", http: { status: 422 } },
+    });
+  }
+}
+
+export async function guardOtpSend<T, R extends object>(ctx: GraphQLContext, send: OtpSend<T, R>): Promise<R | OtpSendFailure> {
+  let claim: Claim | undefined;
+  try {
+    const begun = await beginIdempotency(ctx, send);
+    if ("replay" in begun) return begun.replay as R | OtpSendFailure;
+    claim = begun.claim;
+
+    const reservation = await ctx.protection.throttle.reserve({ destinations: send.destinations, ip: ctx.ip, clientId: ctx.client.id });
+    if (!reservation.allowed) {
+      await release(ctx, claim);
+      ctx.log.info({ otpSend: { field: send.field, throttled: reservation.code, scope: reservation.scope } }, "otp send throttled");
+      ctx.observe.throttled(send.field, reservation.code, reservation.scope);
+      return throttledFailure(reservation.code, reservation.scope, reservation.retryAfterSeconds);
+    }
+
+    let result: R | OtpSendFailure;
+    try {
+      result = send.toResult(await send.call());
+    } catch (error) {
+      if (!isAopayError(error)) {
+        // A bug, not an upstream outcome: free the key so the client can retry; the points stay spent (we cannot
+        // tell whether anything was sent).
+        await release(ctx, claim).catch(() => undefined);
+        throw error;
+      }
+      result = toFailure(error);
+      if (!error.sent) {
+        await settleSafely(ctx, "refund", () => reservation.refund());
+        await settleSafely(ctx, "release", () => release(ctx, claim));
+        return result;
+      }
+    }
+    if (claim) {
+      const stored: StoredResult = { typename: result.constructor.name, data: { ...(result as Record<string, unknown>) } };
+      await settleSafely(ctx, "store", () =>
+        ctx.protection.idempotency.complete(claim!.key, claim!.token, claim!.fingerprint, stored, ctx.protection.idempotencyTtlMs),
+      );
+    }
+    return result;
+  } catch (error) {
+    if (!(error instanceof ProtectionStoreError)) throw error;
+    ctx.log.error({ err: error }, "otp send refused: protection store unavailable");
+    await release(ctx, claim).catch(() => undefined);
+    return protectionUnavailable();
+  }
+}
+
+async function beginIdempotency(
+  ctx: GraphQLContext,
+  send: Pick<OtpSend<unknown, unknown>, "field" | "input">,
+): Promise<{ claim?: Claim } | { replay: object }> {
+  const raw = ctx.idempotencyKey;
+  if (raw === undefined) return {};
+  if (!IDEMPOTENCY_KEY.test(raw)) {
+    throw new GraphQLError("The Idempotency-Key header must be 1 to 255 visible ASCII characters (a UUID is recommended).", {
+      extensions: { code: "BAD_USER_INPUT", fields: [{ field: "Idempotency-Key", problem: "must be 1 to 255 visible ASCII characters" }] },
+    });
+  }
+  const { hasher, idempotency, pendingTtlMs } = ctx.protection;
+  // Scoped to the client and the mutation, so two clients (or two mutations) never share a key.
+  const key = hasher.hash("idempotency", `${ctx.client.id}\n${send.field}\n${raw}`);
+  const fingerprint = hasher.hash("fingerprint", `${send.field}\n${canonicalJson(send.input)}`);
+  const begun = await idempotency.begin(key, fingerprint, pendingTtlMs);
+  switch (begun.kind) {
+    case "acquired":
+      return { claim: { key, token: begun.token, fingerprint } };
+    case "mismatch":
+      throw new IdempotencyKeyReusedError();
+    case "in-flight":
+      ctx.log.info({ otpSend: { field: send.field, idempotency: "in-flight" } }, "idempotency key in flight");
+      return { replay: idempotencyConflict(CONFLICT_RETRY_SECONDS) };
+    case "replay": {
+      const type = REPLAYABLE[begun.result.typename];
+      if (!type) throw new ProtectionStoreError("idempotency", new Error(`unknown stored type ${begun.result.typename}`));
+      ctx.responseHeaders.set("idempotent-replayed", "true");
+      ctx.log.info({ otpSend: { field: send.field, idempotency: "replayed" } }, "idempotent replay");
+      ctx.observe.replayed(send.field);
+      return { replay: Object.assign(new type(), begun.result.data) };
+    }
+  }
+}
+
+async function release(ctx: GraphQLContext, claim: Claim | undefined): Promise<void> {
+  if (claim) await ctx.protection.idempotency.release(claim.key, claim.token);
+}
+
+/** After the upstream call, store trouble must not turn a real result into an error: log it and carry on. */
+async function settleSafely(ctx: GraphQLContext, what: string, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    ctx.log.error({ err: error }, `otp settle step failed: ${what}`);
+  }
+}
+
+/** JSON with object keys sorted at every level, so the same input always has the same fingerprint. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}

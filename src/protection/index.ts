@@ -1,0 +1,45 @@
+import type Redis from "ioredis";
+import type { Config } from "../config";
+import type { Protection } from "../graphql/context";
+import type { Logger } from "../logging/logger";
+import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from "./idempotency-store";
+import { KeyHasher } from "./key-hasher";
+import { OtpThrottle } from "./otp-throttle";
+import { createRedis, redisAnswers, redisReady } from "./redis";
+
+export interface ProtectionServices {
+  protection: Protection;
+  /** Null: in-memory state (one process). */
+  redis: Redis | null;
+  /** Whether the shared store can serve (always true in memory). */
+  ready(): Promise<boolean>;
+  /** At startup: give Redis a moment to connect before traffic arrives (non-fatal; readiness tells the truth). */
+  connect(timeoutMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Throttle and idempotency over one backend: Redis when REDIS_URL is set, else this process's memory. */
+export function createProtection(config: Config, log: Logger): ProtectionServices {
+  const hasher = new KeyHasher(config.hmacSecret);
+  const redis = config.redisUrl ? createRedis(config.redisUrl, log.child({ component: "redis" })) : null;
+  const idempotency: IdempotencyStore = redis
+    ? new RedisIdempotencyStore(redis, config.redisKeyPrefix)
+    : new MemoryIdempotencyStore();
+  const throttle = new OtpThrottle(config.throttle, hasher, redis ? { redis, keyPrefix: config.redisKeyPrefix } : null);
+  return {
+    protection: {
+      throttle,
+      idempotency,
+      hasher,
+      idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
+      // Longer than any upstream call (deadline) with margin; after a crash the key frees itself after this.
+      pendingTtlMs: Math.max(60_000, 3 * config.aopay.deadlineMs),
+    },
+    redis,
+    ready: () => (redis ? redisAnswers(redis) : Promise.resolve(true)),
+    connect: (timeoutMs) => (redis ? redisReady(redis, timeoutMs) : Promise.resolve(true)),
+    async close() {
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import type Redis from "ioredis";
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import type { Budget, ThrottleConfig } from "../config";
+import { ProtectionStoreError } from "./errors";
+import type { KeyHasher } from "./key-hasher";
+
+/**
+ * OTP throttling as a domain feature (SECURITY.md B1-B5): every OTP send takes one point from each budget that
+ * applies to it, all at once, or from none:
+ *   per destination (each mobile, Aadhaar and CIBIL id on its own): a cooldown, a short window and a daily cap;
+ *   per source IP, per API client, and one global budget.
+ * Counters live in rate-limiter-flexible limiters: in memory (one process) or in Redis (shared by replicas and kept
+ * across restarts). Keys are HMAC-SHA256 of the identifier, never the number itself (KeyHasher).
+ *
+ * A send is counted before it happens. It is refunded only when the call provably never left the process
+ * (SECURITY.md E3: an unknown outcome keeps its cost).
+ */
+
+export type DestinationKind = "mobile" | "aadhaar" | "cibil";
+export type ThrottleScope = "DESTINATION" | "IP" | "CLIENT" | "GLOBAL";
+/** OTP_COOLDOWN: the destination's cooldown; OTP_LIMIT_REACHED: its window or daily cap; RATE_LIMITED: the rest. */
+export type ThrottleCode = "OTP_COOLDOWN" | "OTP_LIMIT_REACHED" | "RATE_LIMITED";
+
+export interface OtpSubject {
+  destinations: ReadonlyArray<{ kind: DestinationKind; value: string }>;
+  ip: string;
+  clientId: string;
+}
+
+export interface Throttled {
+  allowed: false;
+  code: ThrottleCode;
+  scope: ThrottleScope;
+  retryAfterSeconds: number;
+}
+
+export interface Reservation {
+  allowed: true;
+  /** Gives the points back: only for a send that provably never left the process. */
+  refund(): Promise<void>;
+}
+
+interface Budgeted {
+  name: string;
+  code: ThrottleCode;
+  scope: ThrottleScope;
+  limiter: RateLimiterAbstract;
+}
+
+/** Most specific first: the code a client sees when several budgets say no at once. */
+const PRIORITY: ThrottleCode[] = ["OTP_COOLDOWN", "OTP_LIMIT_REACHED", "RATE_LIMITED"];
+
+export interface ThrottleStore {
+  redis: Redis;
+  keyPrefix: string;
+}
+
+export class OtpThrottle {
+  readonly #destination: Budgeted[];
+  readonly #ip: Budgeted;
+  readonly #client: Budgeted;
+  readonly #global: Budgeted;
+
+  constructor(
+    config: ThrottleConfig,
+    private readonly hasher: KeyHasher,
+    store: ThrottleStore | null,
+  ) {
+    const make = (name: string, code: ThrottleCode, scope: ThrottleScope, budget: Budget): Budgeted => {
+      const options = { points: budget.points, duration: budget.seconds, keyPrefix: `${store?.keyPrefix ?? ""}otp:${name}` };
+      const limiter = store
+        ? new RateLimiterRedis({ ...options, storeClient: store.redis, rejectIfRedisNotReady: true })
+        : new RateLimiterMemory(options);
+      return { name, code, scope, limiter };
+    };
+    this.#destination = [
+      ...(config.cooldownSeconds > 0
+        ? [make("cooldown", "OTP_COOLDOWN", "DESTINATION", { points: 1, seconds: config.cooldownSeconds })]
+        : []),
+      make("window", "OTP_LIMIT_REACHED", "DESTINATION", config.destinationWindow),
+      make("daily", "OTP_LIMIT_REACHED", "DESTINATION", config.destinationDaily),
+    ];
+    this.#ip = make("ip", "RATE_LIMITED", "IP", config.ip);
+    this.#client = make("client", "RATE_LIMITED", "CLIENT", config.client);
+    this.#global = make("global", "RATE_LIMITED", "GLOBAL", config.global);
+  }
+
+  /** Takes one point from every budget that applies, or none. Throws ProtectionStoreError if the store fails. */
+  async reserve(subject: OtpSubject): Promise<Reservation | Throttled> {
+    const takes: Array<{ budget: Budgeted; key: string }> = [];
+    for (const { kind, value } of subject.destinations) {
+      const key = this.hasher.hash(`destination:${kind}`, value);
+      for (const budget of this.#destination) takes.push({ budget, key });
+    }
+    takes.push({ budget: this.#ip, key: this.hasher.hash("ip", subject.ip) });
+    takes.push({ budget: this.#client, key: this.hasher.hash("client", subject.clientId) });
+    takes.push({ budget: this.#global, key: "all" });
+
+    const settled = await Promise.allSettled(takes.map(({ budget, key }) => budget.limiter.consume(key)));
+    const giveBack = (which: typeof takes) => Promise.all(which.map(({ budget, key }) => budget.limiter.reward(key))).then(() => undefined);
+    const taken = takes.filter((_, i) => settled[i].status === "fulfilled");
+
+    const refusals: Array<{ budget: Budgeted; res: RateLimiterRes }> = [];
+    const refused: typeof takes = [];
+    for (let i = 0; i < settled.length; i++) {
+      const outcome = settled[i];
+      if (outcome.status === "fulfilled") continue;
+      if (!(outcome.reason instanceof RateLimiterRes)) {
+        await giveBack(taken).catch(() => undefined);
+        throw new ProtectionStoreError("otp throttle", outcome.reason);
+      }
+      refusals.push({ budget: takes[i].budget, res: outcome.reason });
+      refused.push(takes[i]);
+    }
+    if (refusals.length === 0) return { allowed: true, refund: () => giveBack(taken) };
+
+    // rate-limiter-flexible counts a refused consume too. Give back both kinds, so that a refused attempt leaves every
+    // counter exactly as it found it: budgets count sends, not attempts.
+    await giveBack([...taken, ...refused]);
+    const first = [...refusals].sort((a, b) => PRIORITY.indexOf(a.budget.code) - PRIORITY.indexOf(b.budget.code))[0];
+    const waitMs = Math.max(...refusals.map((r) => r.res.msBeforeNext));
+    return { allowed: false, code: first.budget.code, scope: first.budget.scope, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+  }
+}

@@ -1,0 +1,144 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from "jose";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { type Simulator, startSimulator } from "../../src/simulator/server";
+import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
+import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+
+const ISSUER = "https://auth.example.test/";
+const AUDIENCE = "aopay-graphql";
+
+/** A real JWKS endpoint on loopback, serving one RS256 public key. */
+async function startJwks(publicKey: KeyLike): Promise<{ url: string; server: Server }> {
+  const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: "RS256", use: "sig" };
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`, server };
+}
+
+describe("client authentication in production (SECURITY.md B3; OWASP API2)", () => {
+  let sim: Simulator;
+  let jwks: { url: string; server: Server };
+  let signingKey: KeyLike;
+  let strangerKey: KeyLike;
+  let t: TestStack;
+
+  const token = (claims: Record<string, unknown>, opts: { key?: KeyLike; issuer?: string; audience?: string; exp?: string } = {}) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: "RS256", kid: "test-key" })
+      .setIssuer(opts.issuer ?? ISSUER)
+      .setAudience(opts.audience ?? AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(opts.exp ?? "5m")
+      .sign(opts.key ?? signingKey);
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair("RS256");
+    signingKey = pair.privateKey;
+    strangerKey = (await generateKeyPair("RS256")).privateKey;
+    jwks = await startJwks(pair.publicKey);
+    sim = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
+    t = await startTestStack({
+      NODE_ENV: "production",
+      AOPAY_BASE_URL: sim.url.href,
+      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...PRODUCTION_SECURITY,
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await sim?.close();
+    jwks?.server.close();
+  });
+  beforeEach(() => sim.resetCalls());
+
+  it("rejects an unauthenticated OTP mutation with 401 before any upstream call", async () => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "UNAUTHENTICATED" });
+    expect(res.headers["www-authenticate"]).toBe("Bearer");
+    expect(sim.calls()).toBe(0);
+  });
+
+  it("accepts a configured API key and attributes the request to its client in the logs", async () => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": TEST_API_KEY, "x-request-id": "auth-ok-1" });
+    expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    const lines = t.logs.records().filter((r) => r.requestId === "auth-ok-1");
+    expect(lines.some((r) => r.clientId === "test-client")).toBe(true);
+    expect(t.logs.text()).not.toContain(TEST_API_KEY);
+    expect(sim.calls()).toBe(1);
+  });
+
+  it.each([
+    ["a wrong API key", { "x-api-key": "aopk_wrong" }],
+    ["a bearer token when no JWKS is configured", { authorization: "Bearer abc.def.ghi" }],
+    ["a malformed Authorization header", { authorization: "Basic dXNlcjpwYXNz" }],
+    ["both an API key and a token", { "x-api-key": TEST_API_KEY, authorization: "Bearer abc.def.ghi" }],
+  ])("rejects %s with 401 and no upstream call", async (_what, headers) => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), headers);
+    expect(res.status).toBe(401);
+    expect(res.text).not.toContain(TEST_API_KEY);
+    expect(sim.calls()).toBe(0);
+  });
+
+  describe("JWT bearer tokens verified against a JWKS (jose)", () => {
+    let tj: TestStack;
+    beforeAll(async () => {
+      // Development with AUTH_REQUIRED=true: the JWKS test server is plain http on loopback, which production refuses.
+      tj = await startTestStack({
+        AUTH_REQUIRED: "true",
+        AUTH_JWKS_URL: jwks.url,
+        AUTH_JWT_ISSUER: ISSUER,
+        AUTH_JWT_AUDIENCE: AUDIENCE,
+      });
+    });
+    afterAll(() => tj?.stop());
+    beforeEach(() => tj.simulator?.resetCalls());
+
+    it("accepts a valid token and takes the client id from the azp claim", async () => {
+      const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+        authorization: `Bearer ${await token({ azp: "mobile-app", sub: "user-1" })}`,
+        "x-request-id": "jwt-ok-1",
+      });
+      expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+      expect(tj.logs.records().some((r) => r.requestId === "jwt-ok-1" && r.clientId === "mobile-app")).toBe(true);
+    });
+
+    it.each([
+      ["signed by another key", () => token({ azp: "mobile-app" }, { key: strangerKey })],
+      ["expired", () => token({ azp: "mobile-app" }, { exp: "-1m" })],
+      ["for another audience", () => token({ azp: "mobile-app" }, { audience: "someone-else" })],
+      ["from another issuer", () => token({ azp: "mobile-app" }, { issuer: "https://evil.example/" })],
+      ["without the client claim", () => token({ sub: "user-1" })],
+    ])("rejects a token %s with 401 and no upstream call", async (_what, make) => {
+      const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), { authorization: `Bearer ${await make()}` });
+      expect(res.status).toBe(401);
+      expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "UNAUTHENTICATED" });
+      expect(tj.simulator?.calls()).toBe(0);
+    });
+  });
+});
+
+describe("client authentication in development (optional; README says so)", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ API_KEYS: PRODUCTION_SECURITY.API_KEYS });
+  });
+  afterAll(() => t?.stop());
+
+  it("serves anonymous callers, attributed to the client `anonymous`", async () => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-id": "anon-1" });
+    expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    expect(t.logs.records().some((r) => r.requestId === "anon-1" && r.clientId === "anonymous")).toBe(true);
+  });
+
+  it("still refuses a wrong credential: a typo must not fall back to anonymous", async () => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": "aopk_typo" });
+    expect(res.status).toBe(401);
+  });
+});

@@ -1,0 +1,39 @@
+import { createServer } from "node:net";
+import { request } from "undici";
+import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+/** Runs without Redis: REDIS_URL points at a port where nothing listens. */
+describe("fail closed when the shared store is unreachable", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    t = await startTestStack({ REDIS_URL: `redis://127.0.0.1:${port}`, HMAC_SECRET: "s".repeat(32) });
+  });
+  afterAll(() => t?.stop());
+
+  it("refuses OTP sends with PROTECTION_UNAVAILABLE and sends nothing", async () => {
+    const cibil = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput())).body, "generateCibilOtp");
+    expect(cibil).toMatchObject({ __typename: "ProtectionUnavailable", code: "PROTECTION_UNAVAILABLE", retryable: true });
+    const aeps = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput(), { "idempotency-key": "k-1" })).body, "resendAepsOtp");
+    expect(aeps).toMatchObject({ __typename: "ProtectionUnavailable" });
+    expect(t.simulator?.calls()).toBe(0);
+  });
+
+  it("/readyz says not ready, /healthz still answers", async () => {
+    const ready = await request(`${t.baseUrl}/readyz`);
+    expect(ready.statusCode).toBe(503);
+    expect(await ready.body.json()).toEqual({ status: "redis-unavailable" });
+    const health = await request(`${t.baseUrl}/healthz`);
+    expect(health.statusCode).toBe(200);
+    await health.body.dump();
+  });
+
+  it("serves requests that need no store", async () => {
+    const res = await t.gql("{ serviceInfo { upstream } }");
+    expect(res.body.data).toEqual({ serviceInfo: { upstream: "SIMULATOR" } });
+  });
+});

@@ -1,0 +1,141 @@
+import { hashApiKey } from "../../src/auth/authenticator";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { startFakeUpstream } from "../helpers/fake-upstream";
+import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
+import { startTestStack, TEST_API_KEYS_ENTRY, TEST_API_KEY, type TestStack } from "../helpers/stack";
+
+/** The real defaults (60 s cooldown, 3 per 10 minutes, 10 per day), except where a test says otherwise. */
+const DEFAULTS: Record<string, string> = {
+  OTP_COOLDOWN_SECONDS: "60",
+  OTP_WINDOW_MAX: "3",
+  OTP_WINDOW_SECONDS: "600",
+  OTP_DAILY_MAX: "10",
+  OTP_IP_MAX: "50",
+  OTP_CLIENT_MAX: "300",
+  OTP_GLOBAL_MAX: "1000",
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("OTP throttling through the server (SECURITY.md B1-B4)", () => {
+  let t: TestStack | undefined;
+  afterEach(async () => {
+    await t?.stop();
+    t = undefined;
+  });
+  const cibil = async (stack: TestStack, cibilId: string, headers: Record<string, string> = {}) =>
+    resultOf((await stack.gql(GENERATE_CIBIL_OTP, cibilInput(cibilId), headers)).body, "generateCibilOtp");
+
+  it("B1: a second send to the same destination within the cooldown is refused before AOPay", async () => {
+    t = await startTestStack(DEFAULTS);
+    expect((await cibil(t, "700000001")).__typename).toBe("CibilOtpChallenge");
+    const second = await cibil(t, "700000001");
+    expect(second).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN", scope: "DESTINATION", retryable: true });
+    expect(second.retryAfterSeconds).toBeGreaterThanOrEqual(58);
+    expect(second.retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect(t.simulator?.calls()).toBe(1);
+  });
+
+  it("B1: after the cooldown the next send goes through", async () => {
+    t = await startTestStack({ ...DEFAULTS, OTP_COOLDOWN_SECONDS: "1" });
+    await cibil(t, "700000002");
+    expect((await cibil(t, "700000002")).code).toBe("OTP_COOLDOWN");
+    await sleep(1100);
+    expect((await cibil(t, "700000002")).__typename).toBe("CibilOtpChallenge");
+    expect(t.simulator?.calls()).toBe(2);
+  });
+
+  it("B2: the fourth send in the window is refused with OTP_LIMIT_REACHED, and AOPay saw three", async () => {
+    t = await startTestStack({ ...DEFAULTS, OTP_COOLDOWN_SECONDS: "1" });
+    for (let i = 0; i < 3; i++) {
+      expect((await cibil(t, "700000003")).__typename).toBe("CibilOtpChallenge");
+      await sleep(1050);
+    }
+    const fourth = await cibil(t, "700000003");
+    expect(fourth).toMatchObject({ __typename: "OtpThrottled", code: "OTP_LIMIT_REACHED", scope: "DESTINATION" });
+    expect(fourth.retryAfterSeconds).toBeGreaterThan(590);
+    expect(t.simulator?.calls()).toBe(3);
+  });
+
+  it("AEPS: the mobile and the Aadhaar are budgeted separately; a reused Aadhaar with a new mobile is refused", async () => {
+    t = await startTestStack(DEFAULTS);
+    const first = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500001"))).body, "resendAepsOtp");
+    expect(first.__typename).toBe("AepsOtpResent");
+    const sameAadhaar = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500002"))).body, "resendAepsOtp");
+    expect(sameAadhaar).toMatchObject({ code: "OTP_COOLDOWN" });
+    const sameMobile = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500001", { aadhaar: "999941057058" }))).body, "resendAepsOtp");
+    expect(sameMobile).toMatchObject({ code: "OTP_COOLDOWN" });
+    expect(t.simulator?.calls()).toBe(1);
+  });
+
+  it("B3: one IP is capped across destinations, and a spoofed X-Forwarded-For changes nothing", async () => {
+    t = await startTestStack({ ...DEFAULTS, OTP_IP_MAX: "3" });
+    for (let i = 0; i < 3; i++) expect((await cibil(t, `70000010${i}`, { "x-forwarded-for": `198.51.100.${i}` })).__typename).toBe("CibilOtpChallenge");
+    const fourth = await cibil(t, "700000199", { "x-forwarded-for": "203.0.113.99" });
+    expect(fourth).toMatchObject({ __typename: "OtpThrottled", code: "RATE_LIMITED", scope: "IP" });
+    expect(t.simulator?.calls()).toBe(3);
+  });
+
+  it("B3: behind a configured trusted proxy, X-Forwarded-For is the client's IP", async () => {
+    t = await startTestStack({ ...DEFAULTS, OTP_IP_MAX: "1", TRUSTED_PROXIES: "127.0.0.1" });
+    expect((await cibil(t, "700000201", { "x-forwarded-for": "198.51.100.1" })).__typename).toBe("CibilOtpChallenge");
+    expect((await cibil(t, "700000202", { "x-forwarded-for": "198.51.100.2" })).__typename).toBe("CibilOtpChallenge");
+    expect((await cibil(t, "700000203", { "x-forwarded-for": "198.51.100.1" }))).toMatchObject({ code: "RATE_LIMITED", scope: "IP" });
+    expect(t.simulator?.calls()).toBe(2);
+  });
+
+  it("B3: each API client has its own budget", async () => {
+    const otherKey = "aopk_other_client_key_0123456789abcdefghijkl";
+    const otherEntry = `other-client:${hashApiKey(otherKey)}`;
+    t = await startTestStack({ ...DEFAULTS, OTP_CLIENT_MAX: "2", API_KEYS: `${TEST_API_KEYS_ENTRY},${otherEntry}` });
+    const a = { "x-api-key": TEST_API_KEY };
+    await cibil(t, "700000301", a);
+    await cibil(t, "700000302", a);
+    expect(await cibil(t, "700000303", a)).toMatchObject({ code: "RATE_LIMITED", scope: "CLIENT" });
+    expect((await cibil(t, "700000304", { "x-api-key": otherKey })).__typename).toBe("CibilOtpChallenge");
+    expect(t.simulator?.calls()).toBe(3);
+  });
+
+  it("B4: the global budget caps the whole service", async () => {
+    t = await startTestStack({ ...DEFAULTS, OTP_GLOBAL_MAX: "2", TRUSTED_PROXIES: "127.0.0.1" });
+    await cibil(t, "700000401", { "x-forwarded-for": "198.51.100.1" });
+    await cibil(t, "700000402", { "x-forwarded-for": "198.51.100.2" });
+    expect(await cibil(t, "700000403", { "x-forwarded-for": "198.51.100.3" })).toMatchObject({ code: "RATE_LIMITED", scope: "GLOBAL" });
+    expect(t.simulator?.calls()).toBe(2);
+  });
+
+  it("E3: an unknown outcome keeps its cost: an immediate retry meets the cooldown and AOPay still saw one call", async () => {
+    t = await startTestStack({ ...DEFAULTS, AOPAY_DEADLINE_MS: "300" });
+    expect(await cibil(t, "700000504")).toMatchObject({ code: "OUTCOME_UNKNOWN" });
+    expect(await cibil(t, "700000504")).toMatchObject({ code: "OTP_COOLDOWN" });
+    expect(t.simulator?.calls()).toBe(1);
+  });
+
+  it("a send that provably never left is refunded: an immediate retry is allowed", async () => {
+    const gone = await startFakeUpstream();
+    const url = gone.url;
+    await gone.close();
+    t = await startTestStack({
+      ...DEFAULTS,
+      AOPAY_BASE_URL: url,
+      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+    });
+    expect(await cibil(t, "700000601")).toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
+    expect(await cibil(t, "700000601")).toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
+  });
+
+  it("a rejection by AOPay keeps its cost (no free enumeration of CIBIL ids)", async () => {
+    t = await startTestStack(DEFAULTS);
+    expect(await cibil(t, "700000207")).toMatchObject({ code: "UPSTREAM_REJECTED" });
+    expect(await cibil(t, "700000207")).toMatchObject({ code: "OTP_COOLDOWN" });
+  });
+
+  it("logs throttling without the destination", async () => {
+    t = await startTestStack(DEFAULTS);
+    await cibil(t, "700000701");
+    await cibil(t, "700000701");
+    const line = t.logs.records().find((r) => r.msg === "otp send throttled");
+    expect(line).toMatchObject({ otpSend: { field: "generateCibilOtp", throttled: "OTP_COOLDOWN", scope: "DESTINATION" } });
+    expect(t.logs.text()).not.toContain("700000701");
+  });
+});

@@ -1,0 +1,47 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+
+/** dist-test/ is compiled from src/ by test/global-setup.js before any suite runs. */
+const ENTRY = join(__dirname, "../../dist-test/index.js");
+
+export interface ServerProcess {
+  child: ChildProcess;
+  /** Resolves with the base URL (http://127.0.0.1:NNNN) once the server logs that it is ready. */
+  ready: Promise<string>;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  exited: Promise<number | null>;
+  /** SIGKILL unless already gone; resolves when it has exited. */
+  kill(): Promise<void>;
+}
+
+/** Runs `node dist-test/index.js` (what `npm start` runs) with only the given environment (plus PATH). */
+export function startServerProcess(env: Record<string, string>): ServerProcess {
+  const child = spawn(process.execPath, [ENTRY], {
+    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /"url":"(http:\/\/[^"]+)\/graphql"[^\n]*"GraphQL server ready"/.exec(output);
+      if (m) resolve(m[1]);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    void exited.then((code) => reject(new Error(`exited with ${code} before ready:\n${output}`)));
+  });
+  ready.catch(() => undefined);
+  return {
+    child,
+    ready,
+    output: () => output,
+    exited,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}

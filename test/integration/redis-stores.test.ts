@@ -1,0 +1,95 @@
+import Redis from "ioredis";
+import { createHash } from "node:crypto";
+import type { ThrottleConfig } from "../../src/config";
+import { RedisIdempotencyStore } from "../../src/protection/idempotency-store";
+import { KeyHasher } from "../../src/protection/key-hasher";
+import { OtpThrottle } from "../../src/protection/otp-throttle";
+import { deleteKeys, describeWithRedis, dumpKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
+
+const generous = { points: 1000, seconds: 60 };
+const throttleConfig: ThrottleConfig = {
+  cooldownSeconds: 60,
+  destinationWindow: { points: 3, seconds: 600 },
+  destinationDaily: { points: 10, seconds: 86_400 },
+  ip: generous,
+  client: generous,
+  global: generous,
+};
+const MOBILE = "9123409876";
+const AADHAAR = "999971658847";
+
+describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
+  let redis: Redis;
+  const prefix = uniquePrefix();
+  const hasher = new KeyHasher(Buffer.from("r".repeat(32)));
+  beforeAll(async () => {
+    redis = new Redis(REDIS_URL as string);
+    await new Promise((resolve) => redis.once("ready", resolve));
+  });
+  afterAll(async () => {
+    await deleteKeys(redis, prefix);
+    await redis.quit();
+  });
+
+  it("two throttles (two replicas) share one cooldown and one window", async () => {
+    const a = new OtpThrottle({ ...throttleConfig, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
+    const b = new OtpThrottle({ ...throttleConfig, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
+    const subject = { destinations: [{ kind: "mobile" as const, value: MOBILE }], ip: "203.0.113.1", clientId: "app" };
+    expect((await a.reserve(subject)).allowed).toBe(true);
+    expect((await b.reserve(subject)).allowed).toBe(true);
+    expect((await a.reserve(subject)).allowed).toBe(true);
+    expect(await b.reserve(subject)).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED" });
+  });
+
+  it("a refund on one replica frees the cooldown for the other", async () => {
+    const a = new OtpThrottle(throttleConfig, hasher, { redis, keyPrefix: prefix });
+    const b = new OtpThrottle(throttleConfig, hasher, { redis, keyPrefix: prefix });
+    const subject = { destinations: [{ kind: "aadhaar" as const, value: AADHAAR }], ip: "203.0.113.2", clientId: "app" };
+    const first = await a.reserve(subject);
+    expect(await b.reserve(subject)).toMatchObject({ allowed: false, code: "OTP_COOLDOWN" });
+    if (!first.allowed) throw new Error("expected allowed");
+    await first.refund();
+    expect((await b.reserve(subject)).allowed).toBe(true);
+  });
+
+  it("idempotency: first takes the key, a concurrent second is in flight, then the result replays", async () => {
+    const store = new RedisIdempotencyStore(redis, prefix);
+    const other = new RedisIdempotencyStore(redis, prefix);
+    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).begin("k1", "fp", 60_000)));
+    const acquired = outcomes.filter((o) => o.kind === "acquired");
+    expect(acquired).toHaveLength(1);
+    expect(outcomes.filter((o) => o.kind === "in-flight")).toHaveLength(9);
+    const token = (acquired[0] as { token: string }).token;
+    await other.complete("k1", "someone-else", "fp", { typename: "X", data: {} }, 60_000);
+    expect(await store.begin("k1", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    await store.complete("k1", token, "fp", { typename: "CibilOtpChallenge", data: { cibilId: "1" } }, 60_000);
+    expect(await other.begin("k1", "fp", 60_000)).toEqual({ kind: "replay", result: { typename: "CibilOtpChallenge", data: { cibilId: "1" } } });
+    expect(await other.begin("k1", "changed", 60_000)).toEqual({ kind: "mismatch" });
+  });
+
+  it("idempotency: release frees only the holder's key, and keys expire", async () => {
+    const store = new RedisIdempotencyStore(redis, prefix);
+    const first = await store.begin("k2", "fp", 60_000);
+    if (first.kind !== "acquired") throw new Error("expected acquired");
+    await store.release("k2", "not-the-holder");
+    expect(await store.begin("k2", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    await store.release("k2", first.token);
+    const again = await store.begin("k2", "fp", 50);
+    expect(again.kind).toBe("acquired");
+    await new Promise((r) => setTimeout(r, 120));
+    expect((await store.begin("k2", "fp", 60_000)).kind).toBe("acquired");
+  });
+
+  it("keys are HMACs: no identifier, nor its unsalted SHA-256 or MD5, appears in any key or value (SECURITY.md D2)", async () => {
+    const entries = await dumpKeys(redis, prefix);
+    expect(entries.length).toBeGreaterThan(3);
+    const text = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
+    for (const id of [MOBILE, AADHAAR]) {
+      expect(text).not.toContain(id);
+      for (const algo of ["sha256", "md5"]) {
+        expect(text).not.toContain(createHash(algo).update(id).digest("hex"));
+        expect(text).not.toContain(createHash(algo).update(id).digest("base64url"));
+      }
+    }
+  });
+});

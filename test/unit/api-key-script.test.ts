@@ -1,0 +1,27 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { Authenticator, hashApiKey } from "../../src/auth/authenticator";
+import { loadConfig } from "../../src/config";
+
+const SCRIPT = join(__dirname, "../../scripts/api-key.js");
+
+describe("npm run api-key", () => {
+  it("prints a random key and an API_KEYS entry holding only its SHA-256, which the server accepts", async () => {
+    const out = execFileSync(process.execPath, [SCRIPT, "mobile-app"], { encoding: "utf8" });
+    const key = /^\s+(aopk_[A-Za-z0-9_-]{43})$/m.exec(out)?.[1];
+    const entry = /^\s+(mobile-app:[0-9a-f]{64})$/m.exec(out)?.[1];
+    expect(key).toBeDefined();
+    expect(entry).toBe(`mobile-app:${hashApiKey(key as string)}`);
+    expect(entry).not.toContain(key);
+    const config = loadConfig({ API_KEYS: entry as string });
+    const auth = new Authenticator(config.auth);
+    expect(await auth.authenticate({ "x-api-key": key })).toEqual({ ok: true, client: { id: "mobile-app", via: "api-key" } });
+    // Two runs never give the same key.
+    const again = execFileSync(process.execPath, [SCRIPT, "mobile-app"], { encoding: "utf8" });
+    expect(again).not.toContain(key as string);
+  });
+
+  it("refuses a bad client id", () => {
+    expect(() => execFileSync(process.execPath, [SCRIPT, "bad id"], { stdio: "pipe" })).toThrow();
+  });
+});

@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildSchema, parse, validate } from "graphql";
+import { DEFAULT_GRAPHQL_LIMITS } from "../../../src/config";
+import { limitRules } from "../../../src/graphql/limits";
+
+const schema = buildSchema(readFileSync(join(__dirname, "../../../schema/schema.graphql"), "utf8"));
+const errorsOf = (doc: string, production = false) =>
+  validate(schema, parse(doc), limitRules(DEFAULT_GRAPHQL_LIMITS, production)).map((e) => e.message);
+
+const SEND = 'generateCibilOtp(input: {cibilId: "1", accessToken: "abcd"}) { __typename }';
+const RESEND = 'resendAepsOtp(input: {userKey: "k", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "p", encodeTxnId: "e"}) { __typename }';
+
+describe("each OTP mutation at most once per document (SECURITY.md A2)", () => {
+  it("allows one send, and one of each mutation", () => {
+    expect(errorsOf(`mutation { ${SEND} }`)).toEqual([]);
+    expect(errorsOf(`mutation { ${SEND} ${RESEND} }`)).toEqual([]);
+  });
+
+  it.each([
+    ["aliases", `mutation { a: ${SEND} b: ${SEND} }`],
+    ["an alias and the plain field", `mutation { ${SEND} b: ${SEND} }`],
+    ["a fragment spread twice", `mutation { ...F ...F } fragment F on Mutation { ${SEND} }`],
+    ["two fragments", `mutation { ...F ...G } fragment F on Mutation { ${SEND} } fragment G on Mutation { x: ${SEND} }`],
+    ["nested fragments", `mutation { ...F } fragment F on Mutation { ${SEND} ...G } fragment G on Mutation { y: ${SEND} }`],
+    ["an inline fragment", `mutation { ${SEND} ... on Mutation { z: ${SEND} } }`],
+    ["two operations", `mutation A { ${SEND} } mutation B { ${SEND} }`],
+  ])("rejects a second generateCibilOtp via %s", (_how, doc) => {
+    expect(errorsOf(doc)).toContainEqual(expect.stringMatching(/^generateCibilOtp may appear only once per request/));
+  });
+
+  it("rejects a second resendAepsOtp too", () => {
+    expect(errorsOf(`mutation { a: ${RESEND} b: ${RESEND} }`)).toContainEqual(expect.stringMatching(/^resendAepsOtp may appear only once/));
+  });
+});
+
+describe("Armor limits (SECURITY.md A3)", () => {
+  const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: serviceInfo { upstream }`).join(" ")} }`;
+
+  it("caps aliases overall, stating the limit in development only", () => {
+    expect(errorsOf(aliases(DEFAULT_GRAPHQL_LIMITS.maxAliases))).toEqual([]);
+    expect(errorsOf(aliases(DEFAULT_GRAPHQL_LIMITS.maxAliases + 1))).toEqual([expect.stringMatching(/Aliases limit of 3 exceeded/)]);
+    expect(errorsOf(aliases(DEFAULT_GRAPHQL_LIMITS.maxAliases + 1), true)).toEqual(["Too many aliases."]);
+  });
+
+  it("caps depth, not counting fragment levels, and lets our own operations through", () => {
+    const ours = readFileSync(join(__dirname, "../../../client/operations/cibil.graphql"), "utf8") + readFileSync(join(__dirname, "../../../client/operations/common.graphql"), "utf8");
+    expect(errorsOf(ours)).toEqual([]);
+    // The schema is shallow, so depth is exercised on introspection-shaped nesting through __type (not exempt).
+    const nested = `{ __type(name: "Query") { fields { type { ofType { ofType { ofType { name } } } } } } }`;
+    expect(errorsOf(nested)).toEqual([expect.stringMatching(/Query depth limit of 6 exceeded/)]);
+    expect(errorsOf(nested, true)).toEqual(["Query is too deep."]);
+  });
+
+  it("caps directives", () => {
+    const doc = `{ serviceInfo { upstream ${Array.from({ length: 11 }, () => "@include(if: true)").join(" ")} } }`;
+    expect(errorsOf(doc, true)).toEqual(["Too many directives."]);
+  });
+
+  it("caps cost", () => {
+    // Identical unaliased selections merge at execution but each one is parsed, validated and costed.
+    const doc = `{ __type(name: "Query") { ${Array.from({ length: 60 }, () => "fields { name type { name kind } }").join(" ")} } }`;
+    expect(errorsOf(doc, true)).toEqual(["Query is too complex."]);
+  });
+});

@@ -1,0 +1,113 @@
+import { type ThrottleConfig } from "../../../src/config";
+import { KeyHasher } from "../../../src/protection/key-hasher";
+import { OtpThrottle, type OtpSubject, type Throttled } from "../../../src/protection/otp-throttle";
+
+const generous = { points: 1000, seconds: 60 };
+const config = (overrides: Partial<ThrottleConfig> = {}): ThrottleConfig => ({
+  cooldownSeconds: 60,
+  destinationWindow: { points: 3, seconds: 600 },
+  destinationDaily: { points: 10, seconds: 86_400 },
+  ip: generous,
+  client: generous,
+  global: generous,
+  ...overrides,
+});
+const hasher = new KeyHasher(Buffer.from("k".repeat(32)));
+const subject = (overrides: Partial<OtpSubject> = {}): OtpSubject => ({
+  destinations: [{ kind: "mobile", value: "9876543210" }],
+  ip: "203.0.113.7",
+  clientId: "app",
+  ...overrides,
+});
+
+describe("OtpThrottle (in memory)", () => {
+  it("enforces the cooldown per destination (B1)", async () => {
+    const t = new OtpThrottle(config(), hasher, null);
+    expect((await t.reserve(subject())).allowed).toBe(true);
+    const second = (await t.reserve(subject())) as Throttled;
+    expect(second).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    expect(second.retryAfterSeconds).toBeGreaterThan(55);
+    expect(second.retryAfterSeconds).toBeLessThanOrEqual(60);
+    // Another destination is not affected.
+    expect((await t.reserve(subject({ destinations: [{ kind: "mobile", value: "9876543211" }] }))).allowed).toBe(true);
+  });
+
+  it("caps sends per destination per window (B2) once the cooldown is out of the way", async () => {
+    const t = new OtpThrottle(config({ cooldownSeconds: 0 }), hasher, null);
+    for (let i = 0; i < 3; i++) expect((await t.reserve(subject())).allowed).toBe(true);
+    expect(await t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED", scope: "DESTINATION" });
+  });
+
+  it("caps sends per destination per day", async () => {
+    const t = new OtpThrottle(config({ cooldownSeconds: 0, destinationWindow: generous, destinationDaily: { points: 2, seconds: 86_400 } }), hasher, null);
+    await t.reserve(subject());
+    await t.reserve(subject());
+    const third = (await t.reserve(subject())) as Throttled;
+    expect(third).toMatchObject({ code: "OTP_LIMIT_REACHED" });
+    expect(third.retryAfterSeconds).toBeGreaterThan(86_000);
+  });
+
+  it.each([
+    ["ip", "IP", (i: number) => subject({ destinations: [{ kind: "mobile", value: `98765432${10 + i}` }] })],
+    ["client", "CLIENT", (i: number) => subject({ destinations: [{ kind: "mobile", value: `98765432${10 + i}` }], ip: `203.0.113.${i}` })],
+    ["global", "GLOBAL", (i: number) => subject({ destinations: [{ kind: "mobile", value: `98765432${10 + i}` }], ip: `203.0.113.${i}`, clientId: `c${i}` })],
+  ] as const)("caps sends per %s across destinations (B3/B4)", async (budget, scope, nth) => {
+    const t = new OtpThrottle(config({ [budget]: { points: 2, seconds: 60 } }), hasher, null);
+    expect((await t.reserve(nth(1))).allowed).toBe(true);
+    expect((await t.reserve(nth(2))).allowed).toBe(true);
+    expect(await t.reserve(nth(3))).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope });
+  });
+
+  it("takes all points or none: a refused send does not use up the other budgets", async () => {
+    const t = new OtpThrottle(config({ cooldownSeconds: 0, ip: { points: 1, seconds: 60 } }), hasher, null);
+    expect((await t.reserve(subject())).allowed).toBe(true);
+    // Refused by the IP budget: the destination's window must not have been charged for it.
+    for (let i = 0; i < 5; i++) expect(await t.reserve(subject())).toMatchObject({ allowed: false, scope: "IP" });
+    // From another IP the destination still has 2 of its 3 window points.
+    expect((await t.reserve(subject({ ip: "198.51.100.1" }))).allowed).toBe(true);
+    expect((await t.reserve(subject({ ip: "198.51.100.2" }))).allowed).toBe(true);
+    expect(await t.reserve(subject({ ip: "198.51.100.3" }))).toMatchObject({ code: "OTP_LIMIT_REACHED" });
+  });
+
+  it("refund gives every point back (for a send that provably never left)", async () => {
+    const t = new OtpThrottle(config(), hasher, null);
+    const first = await t.reserve(subject());
+    if (!first.allowed) throw new Error("expected allowed");
+    await first.refund();
+    expect((await t.reserve(subject())).allowed).toBe(true);
+  });
+
+  it("refused attempts leave no trace: after refunding the one real send, the destination is free again", async () => {
+    const t = new OtpThrottle(config(), hasher, null);
+    const first = await t.reserve(subject());
+    for (let i = 0; i < 3; i++) expect((await t.reserve(subject())).allowed).toBe(false);
+    if (!first.allowed) throw new Error("expected allowed");
+    await first.refund();
+    expect((await t.reserve(subject())).allowed).toBe(true);
+  });
+
+  it("budgets each destination of a send on its own: an AEPS send with a used Aadhaar is refused", async () => {
+    const t = new OtpThrottle(config(), hasher, null);
+    const aadhaar = { kind: "aadhaar" as const, value: "234123412346" };
+    await t.reserve(subject({ destinations: [{ kind: "mobile", value: "9876543210" }, aadhaar] }));
+    expect(await t.reserve(subject({ destinations: [{ kind: "mobile", value: "9000000001" }, aadhaar] }))).toMatchObject({
+      code: "OTP_COOLDOWN",
+    });
+  });
+
+  it("reports the most specific code and the longest wait when several budgets refuse", async () => {
+    const t = new OtpThrottle(config({ global: { points: 1, seconds: 30 } }), hasher, null);
+    await t.reserve(subject());
+    const refused = (await t.reserve(subject())) as Throttled;
+    expect(refused.code).toBe("OTP_COOLDOWN");
+    expect(refused.retryAfterSeconds).toBeGreaterThan(55);
+  });
+
+  it("keys by HMAC: the same digits as a mobile and as a CIBIL id are separate destinations", async () => {
+    const t = new OtpThrottle(config(), hasher, null);
+    await t.reserve(subject({ destinations: [{ kind: "mobile", value: "9876543210" }] }));
+    expect((await t.reserve(subject({ destinations: [{ kind: "cibil", value: "9876543210" }] }))).allowed).toBe(true);
+    expect(hasher.hash("destination:mobile", "9876543210")).not.toContain("9876543210");
+    expect(hasher.hash("destination:mobile", "9876543210")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
