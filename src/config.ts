@@ -49,6 +49,11 @@ export interface ThrottleConfig {
   destinationWindow: Budget;
   /** Per destination, per day (B2: 10). */
   destinationDaily: Budget;
+  /**
+   * Per mobile-number prefix (first 6 digits), across all callers (B4: SMS pumping walks number ranges from many
+   * IPs, Twilio Fraud Guard blocks prefixes). Applies where we know the mobile (AEPS).
+   */
+  mobilePrefix: Budget;
   /** Per source IP (B3; Firebase Auth allows 50 verification SMS per minute per IP). */
   ip: Budget;
   /** Per authenticated API client. */
@@ -126,6 +131,8 @@ export const DEFAULT_REDIS_KEY_PREFIX = "aopay-gql:";
 export const DEFAULT_OTP_COOLDOWN_SECONDS = 60;
 export const DEFAULT_OTP_WINDOW: Budget = { points: 3, seconds: 600 };
 export const DEFAULT_OTP_DAILY: Budget = { points: 10, seconds: 86_400 };
+/** A 6-digit prefix spans 10,000 numbers; 50 sends to one range in 10 minutes looks like pumping, not customers. */
+export const DEFAULT_OTP_PREFIX: Budget = { points: 50, seconds: 600 };
 export const DEFAULT_OTP_IP: Budget = { points: 50, seconds: 60 };
 export const DEFAULT_OTP_CLIENT: Budget = { points: 300, seconds: 60 };
 export const DEFAULT_OTP_GLOBAL: Budget = { points: 1000, seconds: 60 };
@@ -169,6 +176,8 @@ const KNOWN_PREFIXED_VARS = new Set([
   "OTP_WINDOW_MAX",
   "OTP_WINDOW_SECONDS",
   "OTP_DAILY_MAX",
+  "OTP_PREFIX_MAX",
+  "OTP_PREFIX_WINDOW_SECONDS",
   "OTP_IP_MAX",
   "OTP_IP_WINDOW_SECONDS",
   "OTP_CLIENT_MAX",
@@ -347,6 +356,7 @@ export function loadConfig(env: Env = process.env): Config {
       cooldownSeconds: r.int("OTP_COOLDOWN_SECONDS", DEFAULT_OTP_COOLDOWN_SECONDS, 0, 86_400),
       destinationWindow: budget("OTP_WINDOW", DEFAULT_OTP_WINDOW),
       destinationDaily: { points: r.int("OTP_DAILY_MAX", DEFAULT_OTP_DAILY.points, 1, 10_000_000), seconds: DEFAULT_OTP_DAILY.seconds },
+      mobilePrefix: budget("OTP_PREFIX", DEFAULT_OTP_PREFIX),
       ip: budget("OTP_IP", DEFAULT_OTP_IP),
       client: budget("OTP_CLIENT", DEFAULT_OTP_CLIENT),
       global: budget("OTP_GLOBAL", DEFAULT_OTP_GLOBAL),

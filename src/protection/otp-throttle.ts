@@ -8,7 +8,7 @@ import type { KeyHasher } from "./key-hasher";
  * OTP throttling as a domain feature (SECURITY.md B1-B5): every OTP send takes one point from each budget that
  * applies to it, all at once, or from none:
  *   per destination (each mobile, Aadhaar and CIBIL id on its own): a cooldown, a short window and a daily cap;
- *   per source IP, per API client, and one global budget.
+ *   per mobile-number prefix (SMS pumping walks number ranges), per source IP, per API client, and one global budget.
  * Counters live in rate-limiter-flexible limiters: in memory (one process) or in Redis (shared by replicas and kept
  * across restarts). Keys are HMAC-SHA256 of the identifier, never the number itself (KeyHasher).
  *
@@ -17,7 +17,9 @@ import type { KeyHasher } from "./key-hasher";
  */
 
 export type DestinationKind = "mobile" | "aadhaar" | "cibil";
-export type ThrottleScope = "DESTINATION" | "IP" | "CLIENT" | "GLOBAL";
+export type ThrottleScope = "DESTINATION" | "MOBILE_PREFIX" | "IP" | "CLIENT" | "GLOBAL";
+/** Digits of a mobile number that name its range (operator series): SMS pumping walks such ranges. */
+export const MOBILE_PREFIX_DIGITS = 6;
 /** OTP_COOLDOWN: the destination's cooldown; OTP_LIMIT_REACHED: its window or daily cap; RATE_LIMITED: the rest. */
 export type ThrottleCode = "OTP_COOLDOWN" | "OTP_LIMIT_REACHED" | "RATE_LIMITED";
 
@@ -57,6 +59,7 @@ export interface ThrottleStore {
 
 export class OtpThrottle {
   readonly #destination: Budgeted[];
+  readonly #mobilePrefix: Budgeted;
   readonly #ip: Budgeted;
   readonly #client: Budgeted;
   readonly #global: Budgeted;
@@ -80,6 +83,7 @@ export class OtpThrottle {
       make("window", "OTP_LIMIT_REACHED", "DESTINATION", config.destinationWindow),
       make("daily", "OTP_LIMIT_REACHED", "DESTINATION", config.destinationDaily),
     ];
+    this.#mobilePrefix = make("prefix", "RATE_LIMITED", "MOBILE_PREFIX", config.mobilePrefix);
     this.#ip = make("ip", "RATE_LIMITED", "IP", config.ip);
     this.#client = make("client", "RATE_LIMITED", "CLIENT", config.client);
     this.#global = make("global", "RATE_LIMITED", "GLOBAL", config.global);
@@ -91,6 +95,9 @@ export class OtpThrottle {
     for (const { kind, value } of subject.destinations) {
       const key = this.hasher.hash(`destination:${kind}`, value);
       for (const budget of this.#destination) takes.push({ budget, key });
+      if (kind === "mobile") {
+        takes.push({ budget: this.#mobilePrefix, key: this.hasher.hash("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)) });
+      }
     }
     takes.push({ budget: this.#ip, key: this.hasher.hash("ip", subject.ip) });
     takes.push({ budget: this.#client, key: this.hasher.hash("client", subject.clientId) });

@@ -10,6 +10,7 @@ const DEFAULTS: Record<string, string> = {
   OTP_WINDOW_MAX: "3",
   OTP_WINDOW_SECONDS: "600",
   OTP_DAILY_MAX: "10",
+  OTP_PREFIX_MAX: "50",
   OTP_IP_MAX: "50",
   OTP_CLIENT_MAX: "300",
   OTP_GLOBAL_MAX: "1000",
@@ -65,6 +66,16 @@ describe("OTP throttling through the server (SECURITY.md B1-B4)", () => {
     const sameMobile = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500001", { aadhaar: "999941057058" }))).body, "resendAepsOtp");
     expect(sameMobile).toMatchObject({ code: "OTP_COOLDOWN" });
     expect(t.simulator?.calls()).toBe(1);
+  });
+
+  it("B4: a mobile-number range is capped across IPs and clients (SMS pumping)", async () => {
+    t = await startTestStack({ ...DEFAULTS, OTP_PREFIX_MAX: "3", TRUSTED_PROXIES: "127.0.0.1" });
+    const aeps = async (mobile: string, aadhaar: string, ip: string) =>
+      resultOf((await t!.gql(RESEND_AEPS_OTP, aepsInput(mobile, { aadhaar }), { "x-forwarded-for": ip })).body, "resendAepsOtp");
+    const aadhaars = ["234123412346", "999941057058", "999971658847", "234567890124"];
+    for (let i = 0; i < 3; i++) expect((await aeps(`98765000${10 + i}`, aadhaars[i], `198.51.100.${i}`)).__typename).toBe("AepsOtpResent");
+    expect(await aeps("9876500099", aadhaars[3], "203.0.113.50")).toMatchObject({ code: "RATE_LIMITED", scope: "MOBILE_PREFIX" });
+    expect(t.simulator?.calls()).toBe(3);
   });
 
   it("B3: one IP is capped across destinations, and a spoofed X-Forwarded-For changes nothing", async () => {

@@ -11,6 +11,7 @@ const throttleConfig: ThrottleConfig = {
   cooldownSeconds: 60,
   destinationWindow: { points: 3, seconds: 600 },
   destinationDaily: { points: 10, seconds: 86_400 },
+  mobilePrefix: generous,
   ip: generous,
   client: generous,
   global: generous,

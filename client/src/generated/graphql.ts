@@ -62,12 +62,13 @@ export type ResendAepsOtpInput = {
   userKey: string;
 };
 
-/** Which budget refused the send: the destination (mobile, Aadhaar, CIBIL id), the source IP, the API client, or the service. */
+/** Which budget refused the send: the destination (mobile, Aadhaar, CIBIL id), the mobile number's range, the source IP, the API client, or the service. */
 export type ThrottleScope =
   | 'CLIENT'
   | 'DESTINATION'
   | 'GLOBAL'
-  | 'IP';
+  | 'IP'
+  | 'MOBILE_PREFIX';
 
 /** SIMULATOR: the built-in AOPay simulator answers (development only). LIVE: a real AOPay host. */
 export type UpstreamMode =

@@ -50,13 +50,15 @@ export class OutcomeUnknown extends Failure {}
 
 export enum ThrottleScope {
   DESTINATION = "DESTINATION",
+  MOBILE_PREFIX = "MOBILE_PREFIX",
   IP = "IP",
   CLIENT = "CLIENT",
   GLOBAL = "GLOBAL",
 }
 registerEnumType(ThrottleScope, {
   name: "ThrottleScope",
-  description: "Which budget refused the send: the destination (mobile, Aadhaar, CIBIL id), the source IP, the API client, or the service.",
+  description:
+    "Which budget refused the send: the destination (mobile, Aadhaar, CIBIL id), the mobile number's range, the source IP, the API client, or the service.",
 });
 
 @ObjectType({

@@ -7,6 +7,7 @@ const config = (overrides: Partial<ThrottleConfig> = {}): ThrottleConfig => ({
   cooldownSeconds: 60,
   destinationWindow: { points: 3, seconds: 600 },
   destinationDaily: { points: 10, seconds: 86_400 },
+  mobilePrefix: generous,
   ip: generous,
   client: generous,
   global: generous,
@@ -56,6 +57,15 @@ describe("OtpThrottle (in memory)", () => {
     expect((await t.reserve(nth(1))).allowed).toBe(true);
     expect((await t.reserve(nth(2))).allowed).toBe(true);
     expect(await t.reserve(nth(3))).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope });
+  });
+
+  it("B4: caps sends to one mobile-number range across callers (SMS pumping walks ranges)", async () => {
+    const t = new OtpThrottle(config({ mobilePrefix: { points: 3, seconds: 600 } }), hasher, null);
+    const send = (mobile: string, ip: string) => t.reserve(subject({ destinations: [{ kind: "mobile", value: mobile }], ip, clientId: ip }));
+    for (let i = 0; i < 3; i++) expect((await send(`987654321${i}`, `203.0.113.${i}`)).allowed).toBe(true);
+    expect(await send("9876543299", "198.51.100.9")).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope: "MOBILE_PREFIX" });
+    // Another range is untouched.
+    expect((await send("9123456789", "198.51.100.9")).allowed).toBe(true);
   });
 
   it("takes all points or none: a refused send does not use up the other budgets", async () => {
