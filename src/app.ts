@@ -10,16 +10,20 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import fastifyApollo from "@as-integrations/fastify";
 import type { FastifyInstance } from "fastify";
 import { AopayClient } from "./aopay/client";
+import { DEFAULT_RETRY_POLICY } from "./aopay/retry";
 import { AopayTransport } from "./aopay/transport";
 import { Authenticator } from "./auth/authenticator";
 import type { Config } from "./config";
 import type { GraphQLContext, RequestObserver } from "./graphql/context";
 import { limitRules } from "./graphql/limits";
 import { createFormatError } from "./graphql/plugins/error-format";
+import { metricsPlugin } from "./graphql/plugins/metrics.plugin";
 import { requestPlugin } from "./graphql/plugins/request.plugin";
 import { createSchema } from "./graphql/schema";
 import { type ClientRequest, createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
+import { Metrics } from "./observability/metrics";
+import { MetricsServer } from "./observability/metrics-server";
 import { Scrubber } from "./pii/scrub";
 import { createProtection } from "./protection";
 
@@ -34,6 +38,10 @@ export interface App {
   readonly fastify: FastifyInstance;
   readonly aopay: AopayClient;
   readonly logger: Logger;
+  /** Null when METRICS_ENABLED=false. */
+  readonly metrics: Metrics | null;
+  /** The scrape URL once listening (null when metrics are off). */
+  readonly metricsUrl: string | null;
   /** Starts listening on `config.host:config.port`; resolves with the base URL (e.g. http://127.0.0.1:4000). */
   listen(): Promise<string>;
   /**
@@ -41,6 +49,12 @@ export interface App {
    * `config.shutdownGraceMs`, then connections are cut), Apollo stops, upstream sockets and Redis close.
    */
   stop(): Promise<void>;
+}
+
+/** The request budget: REQUEST_DEADLINE_MS, or less if the client's `x-request-timeout-ms` asks for less. */
+export function requestBudgetMs(header: string | string[] | undefined, maxMs: number): number {
+  const asked = typeof header === "string" && /^[0-9]{1,9}$/.test(header) ? Number(header) : NaN;
+  return asked > 0 ? Math.min(asked, maxMs) : maxMs;
 }
 
 /** How long listen() waits for Redis to connect before serving anyway (fail closed until it does). */
@@ -54,7 +68,6 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   if (!upstream.baseUrl) throw new Error("createApp: config.aopay.baseUrl is not set (start the simulator first)");
   const secrets = [upstream.registrationId, upstream.companyCode];
   const logger = deps.logger ?? createLogger({ level: config.logLevel, secrets });
-  const observer = deps.observer ?? NO_OBSERVER;
   const scrubber = new Scrubber(secrets);
   const production = config.env === "production";
   if (config.hmacSecretEphemeral) {
@@ -62,6 +75,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   }
 
   const transport = new AopayTransport({ ...upstream, baseUrl: upstream.baseUrl });
+  const metrics = config.metrics.enabled ? new Metrics(() => transport.stats) : null;
+  const observer = deps.observer ?? metrics ?? NO_OBSERVER;
   const aopay = new AopayClient({
     transport,
     scrubber,
@@ -70,6 +85,14 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       companyCode: upstream.companyCode,
       aepsPipe: upstream.aepsPipe,
       aepsAccessModeType: upstream.aepsAccessModeType,
+    },
+    breaker: upstream.breaker,
+    retry: { ...DEFAULT_RETRY_POLICY, maxRetries: upstream.retryMax },
+    onCall: (event) => metrics?.upstreamCall(event),
+    onCircuitChange: (family, state) => {
+      metrics?.circuitChanged(family, state);
+      if (state !== "closed") logger.warn({ circuit: { family, state } }, `circuit ${state} for ${family}`);
+      else logger.info({ circuit: { family, state } }, `circuit closed for ${family}`);
     },
   });
   const protection = createProtection(config, logger);
@@ -93,6 +116,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     stopOnTerminationSignals: false,
     plugins: [
       requestPlugin(),
+      ...(metrics ? [metricsPlugin(metrics)] : []),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       // Not used by this schema; its per-field hooks cost time on every request.
       ApolloServerPluginCacheControlDisabled(),
@@ -106,7 +130,11 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const readiness: Readiness = async () => {
     if (state !== "ready") return { ready: false, status: state };
     if (!(await protection.ready())) return { ready: false, status: "redis-unavailable" };
-    return { ready: true, status: "ready" };
+    const circuits = aopay.breakers.states();
+    if (config.readinessIncludesBreaker && Object.values(circuits).includes("open")) {
+      return { ready: false, status: "upstream-circuit-open", circuits };
+    }
+    return { ready: true, status: "ready", circuits };
   };
   const fastify = await createHttpServer(config, logger, readiness, authenticator);
 
@@ -114,9 +142,11 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   await fastify.register(fastifyApollo(apollo), {
     path: "/graphql",
     method: ["GET", "POST"],
-    context: async (request): Promise<GraphQLContext> => {
+    context: async (request, reply): Promise<GraphQLContext> => {
       const { client } = request as ClientRequest;
       const idempotencyKey = request.headers["idempotency-key"];
+      // The request's deadline runs from its arrival; a client may ask for less (never more) with x-request-timeout-ms.
+      const deadlineAt = Date.now() - reply.elapsedTime + requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
       return {
         requestId: request.id,
         log: request.log as Logger,
@@ -129,18 +159,28 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         protection: protection.protection,
         observe: observer,
         responseHeaders: new Map(),
-        callOptions: () => ({ log: request.log as Logger }),
+        callOptions: () => ({ log: request.log as Logger, deadlineAt }),
       };
     },
   });
   await fastify.ready();
 
+  const metricsServer = metrics ? new MetricsServer(config.metrics, metrics, logger) : null;
+  let metricsUrl: string | null = null;
   let stopping: Promise<void> | undefined;
   return {
     fastify,
     aopay,
     logger,
+    metrics,
+    get metricsUrl() {
+      return metricsUrl;
+    },
     async listen() {
+      if (metricsServer) {
+        metricsUrl = await metricsServer.listen();
+        logger.info({ url: metricsUrl }, "metrics listening");
+      }
       if (!(await protection.connect(REDIS_CONNECT_WAIT_MS))) {
         logger.error("redis is not reachable: OTP sends are refused and /readyz reports not ready until it is");
       }
@@ -151,6 +191,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     stop() {
       stopping ??= (async () => {
         state = "draining";
+        const graceEndsAt = Date.now() + config.shutdownGraceMs;
         const force = setTimeout(() => fastify.server.closeAllConnections(), config.shutdownGraceMs);
         try {
           await fastify.close();
@@ -158,8 +199,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
           clearTimeout(force);
         }
         await apollo.stop();
-        await transport.close();
+        await aopay.close(Math.max(0, graceEndsAt - Date.now()));
         await protection.close();
+        await metricsServer?.close();
       })();
       return stopping;
     },

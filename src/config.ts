@@ -32,7 +32,33 @@ export interface AopayConfig {
   maxResponseBytes: number;
   /** Upper bound of sockets to AOPay. */
   connections: number;
+  /** Calls allowed to wait for a socket when all `connections` are busy; beyond that: OVERLOADED at once. */
+  queueLimit: number;
   keepAliveTimeoutMs: number;
+  /** Extra attempts for a call that provably never left the process (refused, DNS, connect timeout). */
+  retryMax: number;
+  breaker: BreakerConfig;
+}
+
+/** Circuit breaker per endpoint family (opossum; SECURITY.md E5). */
+export interface BreakerConfig {
+  /** Failure percentage over the rolling window that opens the circuit. */
+  errorThresholdPercentage: number;
+  /** Calls in the window before the percentage counts (opossum's default 0 would open on the first failure). */
+  volumeThreshold: number;
+  /** How long the circuit stays open before one probe is let through. */
+  resetTimeoutMs: number;
+  rollingWindowMs: number;
+}
+
+export interface MetricsConfig {
+  enabled: boolean;
+  /** A listener of its own, on loopback by default: never on the public port. */
+  host: string;
+  /** 0: an ephemeral port (tests). */
+  port: number;
+  /** If set, scrapes must send `Authorization: Bearer <token>`. */
+  token: string | null;
 }
 
 /** A fixed-window budget: at most `points` OTP sends per `seconds`. */
@@ -105,6 +131,11 @@ export interface Config {
   trustedProxies: string[];
   auth: AuthConfig;
   graphqlLimits: GraphQLLimits;
+  /** Whole-request budget for a mutation, from arrival to answer; upstream attempts get only what is left. */
+  requestDeadlineMs: number;
+  metrics: MetricsConfig;
+  /** Whether an open circuit makes /readyz answer 503. */
+  readinessIncludesBreaker: boolean;
 }
 
 export const DEFAULT_PORT = 4000;
@@ -126,6 +157,18 @@ export const DEFAULT_DEADLINE_MS = 10_000;
 /** 1 MiB: the documented bodies are a few hundred bytes; undici's default is unlimited (SECURITY.md D6). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 export const DEFAULT_CONNECTIONS = 128;
+export const DEFAULT_QUEUE_LIMIT = 256;
+export const DEFAULT_RETRY_MAX = 2;
+/** Below common load-balancer timeouts (AWS ALB 60 s, nginx 60 s, Kubernetes ingress 60 s) with room to spare. */
+export const DEFAULT_REQUEST_DEADLINE_MS = 10_000;
+export const DEFAULT_BREAKER: BreakerConfig = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 10,
+  resetTimeoutMs: 30_000,
+  rollingWindowMs: 10_000,
+};
+/** Prometheus's registered default port for Node exporters. */
+export const DEFAULT_METRICS_PORT = 9464;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 4_000;
 export const DEFAULT_REDIS_KEY_PREFIX = "aopay-gql:";
 export const DEFAULT_OTP_COOLDOWN_SECONDS = 60;
@@ -168,6 +211,8 @@ const KNOWN_AOPAY_VARS = new Set([
   "AOPAY_DEADLINE_MS",
   "AOPAY_MAX_RESPONSE_BYTES",
   "AOPAY_CONNECTIONS",
+  "AOPAY_QUEUE_LIMIT",
+  "AOPAY_RETRY_MAX",
   "AOPAY_KEEP_ALIVE_TIMEOUT_MS",
 ]);
 
@@ -195,8 +240,17 @@ const KNOWN_PREFIXED_VARS = new Set([
   "AUTH_JWT_ISSUER",
   "AUTH_JWT_AUDIENCE",
   "AUTH_JWT_CLIENT_CLAIM",
+  "BREAKER_ERROR_PERCENT",
+  "BREAKER_VOLUME_THRESHOLD",
+  "BREAKER_RESET_MS",
+  "BREAKER_WINDOW_MS",
+  "METRICS_ENABLED",
+  "METRICS_HOST",
+  "METRICS_PORT",
+  "METRICS_TOKEN",
 ]);
-const CHECKED_PREFIXES = ["AOPAY_", "OTP_", "GRAPHQL_", "AUTH_"];
+/** Settings under these prefixes must be known names: a misspelt one stops the start instead of being ignored. */
+const CHECKED_PREFIXES = ["AOPAY_", "OTP_", "GRAPHQL_", "AUTH_", "BREAKER_", "METRICS_"];
 
 const LEVELS: readonly Level[] = ["fatal", "error", "warn", "info", "debug", "trace"];
 
@@ -327,6 +381,14 @@ export function loadConfig(env: Env = process.env): Config {
     deadlineMs,
     maxResponseBytes: r.int("AOPAY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, 1024, 64 * 1024 * 1024),
     connections: r.int("AOPAY_CONNECTIONS", DEFAULT_CONNECTIONS, 1, 65_536),
+    queueLimit: r.int("AOPAY_QUEUE_LIMIT", DEFAULT_QUEUE_LIMIT, 0, 1_000_000),
+    retryMax: r.int("AOPAY_RETRY_MAX", DEFAULT_RETRY_MAX, 0, 10),
+    breaker: {
+      errorThresholdPercentage: r.int("BREAKER_ERROR_PERCENT", DEFAULT_BREAKER.errorThresholdPercentage, 1, 100),
+      volumeThreshold: r.int("BREAKER_VOLUME_THRESHOLD", DEFAULT_BREAKER.volumeThreshold, 1, 100_000),
+      resetTimeoutMs: r.int("BREAKER_RESET_MS", DEFAULT_BREAKER.resetTimeoutMs, 100, 3_600_000),
+      rollingWindowMs: r.int("BREAKER_WINDOW_MS", DEFAULT_BREAKER.rollingWindowMs, 1_000, 3_600_000),
+    },
     keepAliveTimeoutMs: r.int("AOPAY_KEEP_ALIVE_TIMEOUT_MS", DEFAULT_KEEP_ALIVE_TIMEOUT_MS, 100, 600_000),
   };
 
@@ -372,7 +434,16 @@ export function loadConfig(env: Env = process.env): Config {
       maxDirectives: r.int("GRAPHQL_MAX_DIRECTIVES", DEFAULT_GRAPHQL_LIMITS.maxDirectives, 0, 1000),
       maxQueryChars: r.int("GRAPHQL_MAX_QUERY_CHARS", DEFAULT_GRAPHQL_LIMITS.maxQueryChars, 100, 1_000_000),
     },
+    requestDeadlineMs: r.int("REQUEST_DEADLINE_MS", DEFAULT_REQUEST_DEADLINE_MS, 100, 120_000),
+    metrics: {
+      enabled: r.oneOf("METRICS_ENABLED", "true", ["true", "false"]) === "true",
+      host: r.string("METRICS_HOST", DEFAULT_HOST),
+      port: r.int("METRICS_PORT", DEFAULT_METRICS_PORT, 0, 65_535),
+      token: env.METRICS_TOKEN ? env.METRICS_TOKEN : null,
+    },
+    readinessIncludesBreaker: r.oneOf("READINESS_INCLUDES_BREAKER", "true", ["true", "false"]) === "true",
   };
+  if (config.metrics.token !== null && config.metrics.token.length < 16) r.problems.push("METRICS_TOKEN must be at least 16 characters");
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);

@@ -1,5 +1,7 @@
+import { type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Logger } from "../logging/logger";
 import type { Scrubber } from "../pii/scrub";
+import { CircuitBreakers, type CircuitState } from "./circuit-breakers";
 import type { Endpoint, WireContext } from "./endpoint";
 import { aepsResendOtp, type AepsOtpResent, type ResendAepsOtpRequest } from "./endpoints/aeps-resend-otp";
 import {
@@ -8,18 +10,21 @@ import {
   type GenerateCibilOtpRequest,
 } from "./endpoints/cibil-generate-otp";
 import { AopayError } from "./errors";
-import { interpretResponse } from "./outcome";
+import { interpretResponse, type SuccessEnvelope } from "./outcome";
+import { retryDelay, type RetryPolicy } from "./retry";
 import { type AopayTransport, errorCode } from "./transport";
+import type { BreakerConfig } from "../config";
 
 export interface CallOptions {
-  /** The request's logger (carries the request id). */
+  /** The request's logger (carries the request id). AOPay's merchant transaction id is bound to it once known. */
   log: Logger;
-  /** Absolute deadline (ms since epoch); the transport also applies its configured per-call deadline. */
+  /** Absolute deadline (ms since epoch) of the whole request; each attempt gets only what is left of it. */
   deadlineAt?: number;
 }
 
-/** One finished upstream call, for observers such as metrics. Never carries bodies or customer data. */
+/** One finished upstream attempt, for observers such as metrics. Never carries bodies or customer data. */
 export interface UpstreamCallEvent {
+  /** Endpoint name (the template, never a URL), e.g. `cibil.generateOtp`. */
   endpoint: string;
   /** `OK` or an AopayErrorCode. */
   outcome: string;
@@ -33,12 +38,24 @@ export interface AopayClientOptions {
   transport: AopayTransport;
   wire: WireContext;
   scrubber: Scrubber;
+  breaker: BreakerConfig;
+  retry: RetryPolicy;
+  /** Source of backoff jitter; default Math.random (tests pin it). */
+  random?: () => number;
   onCall?: (event: UpstreamCallEvent) => void;
+  onCircuitChange?: (family: string, state: CircuitState) => void;
 }
 
+const tracer = trace.getTracer("aopay-graphql");
+
 /**
- * The typed AOPay API: one short method per endpoint module. Owns the transport and the partner credentials;
- * resolvers never see either.
+ * The typed AOPay API: one short method per endpoint module. Owns the transport, the circuit breakers and the partner
+ * credentials; resolvers never see any of them. Each call:
+ *   attempt → circuit breaker of the endpoint family → transport (one HTTP exchange) → interpretation;
+ *   a failure that provably never left the process is tried again with jittered backoff inside the deadline
+ *   (aopay/retry.ts); nothing else ever is.
+ * Every attempt is logged once (with the request id), reported to `onCall`, and traced as an OpenTelemetry span
+ * (a no-op unless an OTel SDK is registered in the process).
  */
 export class AopayClient {
   readonly cibil = {
@@ -51,56 +68,114 @@ export class AopayClient {
       this.call(aepsResendOtp, input, opts),
   };
 
-  constructor(private readonly options: AopayClientOptions) {}
+  readonly breakers: CircuitBreakers;
+
+  constructor(private readonly options: AopayClientOptions) {
+    this.breakers = new CircuitBreakers(options.breaker, (family, state) => {
+      options.onCircuitChange?.(family, state);
+    });
+  }
 
   get transport(): AopayTransport {
     return this.options.transport;
   }
 
   async call<In, Out>(endpoint: Endpoint<In, Out>, input: In, opts: CallOptions): Promise<Out> {
-    const started = performance.now();
-    const { transport, wire, scrubber } = this.options;
-    try {
-      const res = await transport.send({
-        endpoint: endpoint.name,
-        method: endpoint.method,
-        path: endpoint.path,
-        body: endpoint.toWire(input, wire),
-        sideEffect: endpoint.sideEffect,
-        deadlineAt: opts.deadlineAt,
-      });
-      const envelope = interpretResponse(endpoint, res, scrubber);
-      const out = endpoint.fromWire(envelope, input, scrubber);
-      this.#report(opts.log, {
-        endpoint: endpoint.name,
-        outcome: "OK",
-        httpStatus: res.statusCode,
-        upstreamCode: envelope.upstreamCode,
-        sent: true,
-        durationMs: performance.now() - started,
-        merchantTransactionId: envelope.merchantTransactionId,
-      });
-      return out;
-    } catch (error) {
-      if (error instanceof AopayError) {
-        this.#report(opts.log, {
-          endpoint: endpoint.name,
-          outcome: error.code,
-          httpStatus: error.httpStatus,
-          upstreamCode: error.upstreamCode,
-          sent: error.sent,
-          durationMs: performance.now() - started,
-          cause: error.cause instanceof Error ? errorCode(error.cause) : undefined,
-          detail: error.message,
-        });
+    const body = endpoint.toWire(input, this.options.wire);
+    for (let retriesDone = 0; ; retriesDone++) {
+      try {
+        const envelope = await this.#attempt(endpoint, body, opts, retriesDone + 1);
+        return endpoint.fromWire(envelope, input, this.options.scrubber);
+      } catch (error) {
+        const msLeft = (opts.deadlineAt ?? Infinity) - Date.now();
+        const delay = retryDelay(error, retriesDone, msLeft, this.options.retry, this.options.random);
+        if (delay === null) throw error;
+        opts.log.info({ upstream: { endpoint: endpoint.name, retryInMs: delay, attempt: retriesDone + 2 } }, "retrying a call that was never sent");
+        await new Promise((r) => setTimeout(r, delay));
       }
-      throw error;
     }
   }
 
-  #report(log: Logger, event: UpstreamCallEvent & { merchantTransactionId?: string; cause?: string; detail?: string }): void {
-    const { merchantTransactionId, cause, detail, ...metricEvent } = event;
-    const fields = { upstream: { ...metricEvent, durationMs: Math.round(event.durationMs * 10) / 10, cause, merchantTransactionId } };
+  /** Shuts the breakers' timers and closes the transport, aborting calls still running after `graceMs`. */
+  async close(graceMs?: number): Promise<void> {
+    this.breakers.shutdown();
+    await this.options.transport.close(graceMs);
+  }
+
+  async #attempt(endpoint: Endpoint<unknown, unknown>, body: Record<string, unknown>, opts: CallOptions, attempt: number): Promise<SuccessEnvelope> {
+    const family = endpoint.name.split(".")[0];
+    return tracer.startActiveSpan(
+      `aopay ${endpoint.name}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          "aopay.endpoint": endpoint.name,
+          "aopay.attempt": attempt,
+          "http.request.method": endpoint.method,
+          // The path template of the endpoint; never the full URL (and there is nothing per-customer in it anyway).
+          "url.template": endpoint.path,
+        },
+      },
+      async (span) => {
+        const started = performance.now();
+        try {
+          const { res, envelope } = await this.breakers.run(family, endpoint.name, async () => {
+            const res = await this.options.transport.send({
+              endpoint: endpoint.name,
+              method: endpoint.method,
+              path: endpoint.path,
+              body,
+              sideEffect: endpoint.sideEffect,
+              deadlineAt: opts.deadlineAt,
+            });
+            return { res, envelope: interpretResponse(endpoint, res, this.options.scrubber) };
+          });
+          if (envelope.merchantTransactionId) {
+            // From here on every log line of this request carries AOPay's reference, for support and tracing.
+            opts.log.setBindings({ merchantTransactionId: envelope.merchantTransactionId });
+            span.setAttribute("aopay.merchant_transaction_id", envelope.merchantTransactionId);
+          }
+          this.#report(opts.log, span, {
+            endpoint: endpoint.name,
+            outcome: "OK",
+            httpStatus: res.statusCode,
+            upstreamCode: envelope.upstreamCode,
+            sent: true,
+            durationMs: performance.now() - started,
+          });
+          return envelope;
+        } catch (error) {
+          if (error instanceof AopayError) {
+            this.#report(opts.log, span, {
+              endpoint: endpoint.name,
+              outcome: error.code,
+              httpStatus: error.httpStatus,
+              upstreamCode: error.upstreamCode,
+              sent: error.sent,
+              durationMs: performance.now() - started,
+              cause: error.cause instanceof Error ? errorCode(error.cause) : undefined,
+              detail: error.message,
+            });
+          } else {
+            span.setStatus({ code: SpanStatusCode.ERROR });
+          }
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  #report(log: Logger, span: Span, event: UpstreamCallEvent & { cause?: string; detail?: string }): void {
+    const { cause, detail, ...metricEvent } = event;
+    span.setAttributes({
+      "aopay.outcome": event.outcome,
+      "aopay.sent": event.sent,
+      ...(event.httpStatus ? { "http.response.status_code": event.httpStatus } : {}),
+    });
+    if (event.outcome !== "OK") span.setStatus({ code: SpanStatusCode.ERROR, message: event.outcome });
+    const fields = { upstream: { ...metricEvent, durationMs: Math.round(event.durationMs * 10) / 10, cause } };
     if (event.outcome === "OK") log.info(fields, "upstream call");
     else log.warn(fields, detail ?? "upstream call failed");
     this.options.onCall?.(metricEvent);

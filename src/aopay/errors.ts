@@ -17,7 +17,9 @@ export type AopayErrorCode =
   /** AOPay answered something we cannot use (redirect, non-JSON error page, unrecognised envelope on a read). */
   | "UPSTREAM_BAD_RESPONSE"
   /** The request left this process and no usable answer came back: the OTP may or may not have been sent. */
-  | "OUTCOME_UNKNOWN";
+  | "OUTCOME_UNKNOWN"
+  /** Our own bulkhead refused the call: every connection busy and the wait queue full. Nothing was sent. */
+  | "OVERLOADED";
 
 export interface AopayErrorDetails {
   /** Endpoint name, e.g. `cibil.generateOtp`. Never a URL. */
@@ -72,6 +74,18 @@ export class AopayUnauthorizedError extends AopayError {
 /** Raised when AOPay is unreachable (refused, DNS, TLS, connect timeout) or answers 5xx/429. */
 export class AopayUnavailableError extends AopayError {
   readonly code = "UPSTREAM_UNAVAILABLE" as const;
+  readonly retryable = true;
+}
+
+/**
+ * Raised without any network activity while the circuit breaker for the endpoint family is open (AOPay has been
+ * failing); `retryAfterSeconds` says when one probe will be let through again.
+ */
+export class AopayCircuitOpenError extends AopayUnavailableError {}
+
+/** Raised when every upstream connection is busy and the wait queue is full: shed at once, nothing sent. */
+export class AopayOverloadedError extends AopayError {
+  readonly code = "OVERLOADED" as const;
   readonly retryable = true;
 }
 

@@ -3,6 +3,7 @@ import { Pool, type Dispatcher } from "undici";
 import {
   type AopayError,
   AopayOutcomeUnknownError,
+  AopayOverloadedError,
   AopayTimeoutError,
   AopayUnavailableError,
 } from "./errors";
@@ -19,8 +20,11 @@ import type { UpstreamResponse } from "./outcome";
  * When the deadline fires while the request is still queued or connecting, the handler remembers it and aborts in
  * `onRequestStart`, before the write, so a late socket can never carry a request whose caller already gave up.
  *
- * No redirects are followed (dispatch never follows; SECURITY.md D5), no retries are made, and the response body is
- * capped at `maxResponseBytes` (undici's own default is unlimited, SECURITY.md D6).
+ * No redirects are followed (dispatch never follows; SECURITY.md D5), no retries are made here, and the response body
+ * is capped at `maxResponseBytes` (undici's own default is unlimited, SECURITY.md D6).
+ *
+ * Bulkhead (SECURITY.md E6): at most `connections` sockets, and at most `queueLimit` calls waiting for one. A call
+ * beyond that is refused at once with OVERLOADED instead of piling up in memory.
  */
 
 export interface TransportOptions {
@@ -33,6 +37,7 @@ export interface TransportOptions {
   deadlineMs: number;
   maxResponseBytes: number;
   connections: number;
+  queueLimit: number;
   keepAliveTimeoutMs: number;
 }
 
@@ -67,10 +72,14 @@ export class AopayTransport {
   readonly #pool: Pool;
   readonly #pathBase: string;
   readonly #options: TransportOptions;
+  readonly #maxActive: number;
+  /** Calls started and not yet settled: running on a socket or waiting for one. */
+  #active = 0;
   #closed = false;
 
   constructor(options: TransportOptions, pool?: Pool) {
     this.#options = options;
+    this.#maxActive = options.connections + options.queueLimit;
     const basePath = options.baseUrl.pathname.replace(/\/+$/, "");
     this.#pathBase = `${basePath}${options.apiPrefix}`;
     this.#pool =
@@ -94,10 +103,35 @@ export class AopayTransport {
         new AopayUnavailableError(`${req.endpoint}: transport closed`, { endpoint: req.endpoint, sent: false }),
       );
     }
+    if (this.#active >= this.#maxActive) {
+      return Promise.reject(
+        new AopayOverloadedError(`${req.endpoint}: all ${this.#options.connections} connections busy and the queue is full`, {
+          endpoint: req.endpoint,
+          sent: false,
+          retryAfterSeconds: 1,
+        }),
+      );
+    }
+    this.#active += 1;
     const started = performance.now();
     const deadlineAt = Math.min(req.deadlineAt ?? Infinity, Date.now() + this.#options.deadlineMs);
+    const settled = () => {
+      this.#active -= 1;
+    };
     return new Promise<TransportResult>((resolve, reject) => {
-      const handler = new CallHandler(req, this.#options.maxResponseBytes, started, resolve, reject);
+      const handler = new CallHandler(
+        req,
+        this.#options.maxResponseBytes,
+        started,
+        (r) => {
+          settled();
+          resolve(r);
+        },
+        (e) => {
+          settled();
+          reject(e);
+        },
+      );
       const remaining = deadlineAt - Date.now();
       if (remaining <= 0) {
         handler.expire();
@@ -120,17 +154,25 @@ export class AopayTransport {
     });
   }
 
-  /** Pool statistics for readiness and metrics. */
-  get stats(): { connected: number; running: number; pending: number; queued: number } {
+  /** For metrics: calls on a socket (`inFlight`), calls waiting for one (`queued`), open sockets. */
+  get stats(): { inFlight: number; queued: number; connected: number } {
     const s = this.#pool.stats;
-    return { connected: s.connected, running: s.running, pending: s.pending, queued: s.queued };
+    return { inFlight: s.running, queued: Math.max(0, this.#active - s.running), connected: s.connected };
   }
 
-  /** Waits for in-flight calls, then closes sockets. */
-  async close(): Promise<void> {
+  /**
+   * Waits for in-flight calls, then closes sockets. Calls still running after `graceMs` are aborted (shutdown must
+   * finish inside its grace period; an aborted send ends as OUTCOME_UNKNOWN, never as a retry).
+   */
+  async close(graceMs = Infinity): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.close();
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = this.#pool.close().then(() => true);
+    const expired = Number.isFinite(graceMs) ? new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))) : graceful;
+    const closedInTime = await Promise.race([graceful, expired]);
+    clearTimeout(timer);
+    if (!closedInTime) await this.#pool.destroy();
   }
 }
 

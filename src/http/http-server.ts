@@ -19,7 +19,7 @@ const HTTP_ERROR_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: "Request body is not valid JSON.",
 };
 
-export type Readiness = () => Promise<{ ready: boolean; status: string }>;
+export type Readiness = () => Promise<{ ready: boolean; status: string; circuits?: Record<string, string> }>;
 
 /** A GraphQL request after authentication: every one is attributed to a client. */
 export type ClientRequest = FastifyRequest & { client: ClientIdentity };
@@ -72,7 +72,8 @@ export async function createHttpServer(
       return reply.code(401).header("www-authenticate", "Bearer").send(errorBody(message, "UNAUTHENTICATED", request.id));
     }
     (request as ClientRequest).client = outcome.client;
-    request.log = request.log.child({ clientId: outcome.client.id });
+    // Both: Fastify writes the request's final access line through reply.log.
+    request.log = reply.log = request.log.child({ clientId: outcome.client.id });
   });
 
   // SECURITY.md A3 (character limit): long documents are refused before Apollo parses them.
@@ -114,6 +115,7 @@ export async function createHttpServer(
       "x-api-key",
       "authorization",
       "idempotency-key",
+      "x-request-timeout-ms",
     ],
     exposedHeaders: ["x-request-id", "idempotent-replayed", "retry-after"],
     maxAge: 600,
@@ -121,8 +123,8 @@ export async function createHttpServer(
 
   fastify.get("/healthz", async () => ({ status: "ok" }));
   fastify.get("/readyz", async (_request, reply) => {
-    const { ready, status } = await readiness();
-    return reply.code(ready ? 200 : 503).send({ status });
+    const { ready, status, circuits } = await readiness();
+    return reply.code(ready ? 200 : 503).send(circuits ? { status, circuits } : { status });
   });
   // preClose runs as soon as close() begins, before the listener stops: from then on responses ask to close.
   fastify.addHook("preClose", async () => {

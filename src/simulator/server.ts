@@ -26,6 +26,8 @@ export type SimEndpointName = "cibil.generateOtp" | "aeps.resendOtp";
 interface Route {
   name: SimEndpointName;
   method: "GET" | "POST";
+  /** The body field whose last digits pick the scenario. */
+  trigger: string;
   handle(body: Record<string, unknown>, creds: SimCredentials, ctx: SimRequestContext): SimReply;
 }
 
@@ -37,6 +39,11 @@ export interface SimulatorOptions extends SimCredentials {
   /** Default 0: an ephemeral port. */
   port?: number;
   log?: Logger;
+  /**
+   * Called for every request that reached a route with a JSON body, with the value that picks its scenario (the CIBIL
+   * id or the mobile number). For test tooling such as the soak test, which checks that no send was duplicated.
+   */
+  onRequest?: (endpoint: SimEndpointName, trigger: string) => void;
 }
 
 export interface Simulator {
@@ -53,8 +60,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const prefix = options.apiPrefix ?? "/api/AOP";
   const routes = new Map<string, Route>([
-    [`${prefix}/CibilScore/GenerateOTP`, { name: "cibil.generateOtp", method: "GET", handle: generateOtp }],
-    [`${prefix}/V1/AEPS/UserRegisterBankWise/ResendOTP`, { name: "aeps.resendOtp", method: "POST", handle: resendOtp }],
+    [`${prefix}/CibilScore/GenerateOTP`, { name: "cibil.generateOtp", method: "GET", trigger: "cibil_id", handle: generateOtp }],
+    [`${prefix}/V1/AEPS/UserRegisterBankWise/ResendOTP`, { name: "aeps.resendOtp", method: "POST", trigger: "Mobile", handle: resendOtp }],
   ]);
   const counts = new Map<SimEndpointName, number>();
   let sequence = 0;
@@ -68,6 +75,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     readJson(req, (body) => {
       if (body === undefined) return plain(res, 400, "Bad Request: body must be a JSON object");
       sequence += 1;
+      options.onRequest?.(route.name, String(body[route.trigger] ?? ""));
       const reply = route.handle(body, creds, { sequence });
       options.log?.debug({ endpoint: route.name, reply: reply.kind, status: "status" in reply ? reply.status : undefined }, "simulator answered");
       writeReply(res, reply);

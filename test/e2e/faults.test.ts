@@ -1,11 +1,37 @@
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { blackHole, type FakeHandler, type FakeUpstream, json, raw, resetAfterRequest, startFakeUpstream } from "../helpers/fake-upstream";
+import { createServer, type Server } from "node:net";
+import { blackHole, delayed, type FakeHandler, type FakeUpstream, json, raw, resetAfterRequest, startFakeUpstream } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 const DEADLINE_MS = 500;
 
+/** Headers and the start of a JSON body, then nothing more. */
+const slowBody: FakeHandler = (_call, res) => {
+  res.writeHead(200, { "content-type": "application/json", "content-length": "5000" });
+  res.write('{"status":"SUCCESS","result":{');
+};
+
+/** An 8 MiB body, streamed (the server's limit is 1 MiB). */
+const hugeBody: FakeHandler = (_call, res) => {
+  res.writeHead(200, { "content-type": "application/json" });
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  let sent = 0;
+  const pump = () => {
+    while (sent < 128 && !res.destroyed) {
+      sent += 1;
+      if (!res.write(chunk)) return void res.once("drain", pump);
+    }
+    if (!res.destroyed) res.end();
+  };
+  pump();
+};
+
+/**
+ * The fault matrix (issue "Resilience and operations"): for each fault, the typed result, the time to answer (within
+ * the deadline plus 0.5 s) and the exact number of upstream calls (never more than one send).
+ */
 describe("upstream faults end as typed results, with exactly one upstream call and within the deadline", () => {
   let upstream: FakeUpstream;
   let t: TestStack;
@@ -28,7 +54,8 @@ describe("upstream faults end as typed results, with exactly one upstream call a
   });
 
   const cases: Array<[string, FakeHandler, Record<string, unknown>]> = [
-    ["slow beyond the deadline (black hole)", blackHole, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
+    ["latency beyond the deadline (answers after 2x)", delayed(2 * DEADLINE_MS, json(200, fixtureJson("cibil.generate-otp.success"))), { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
+    ["black hole (never answers)", blackHole, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
     ["connection reset after the request", resetAfterRequest, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
     ["5xx HTML page", raw(502, "text/html", "<html><body>Bad Gateway from 10.0.0.7</body></html>"), { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true }],
     ["truncated JSON in a 200", raw(200, "application/json", '{"status":"SUCCESS","result":{"cibil_'), { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
@@ -36,6 +63,8 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     ["business error inside HTTP 200", json(200, fixtureJson("cibil.generic-error")), { __typename: "UpstreamRejected", upstreamCode: "207" }],
     ["503 with Retry-After", raw(503, "text/plain", "busy", { "retry-after": "7" }), { __typename: "UpstreamUnavailable", retryAfterSeconds: 7 }],
     ["redirect to another host", raw(308, "text/plain", "", { location: "http://203.0.113.9/steal" }), { __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE" }],
+    ["slow body (stalls mid-body)", slowBody, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
+    ["huge body (8 MiB)", hugeBody, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
   ];
 
   describe.each([
@@ -59,6 +88,18 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     });
   });
 
+  it("a huge body keeps memory flat: twenty 8 MiB answers grow RSS by far less than one of them buffered", async () => {
+    upstream.respond(hugeBody);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    for (let i = 0; i < 20; i++) {
+      const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
+      expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({ code: "OUTCOME_UNKNOWN" });
+    }
+    const grownMiB = (process.memoryUsage().rss - before) / (1024 * 1024);
+    expect(grownMiB).toBeLessThan(64);
+  });
+
   it("sends the configured partner credentials, whatever a client might try", async () => {
     upstream.respond(json(200, fixtureJson("cibil.generate-otp.success")));
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { RegistrationID: "EVIL-1", "x-company-code": "EVIL" });
@@ -66,6 +107,34 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     const sent = JSON.parse(upstream.calls[0].body) as Record<string, unknown>;
     expect(sent).toMatchObject({ RegistrationID: SIMULATOR_REGISTRATION_ID, CompanyCode: SIMULATOR_COMPANY_CODE });
     expect(upstream.calls[0].headers.registrationid).toBeUndefined();
+  });
+
+  it("a reset before the request is written (TLS handshake) is retried inside the deadline; nothing is ever sent", async () => {
+    let connections = 0;
+    const resetter: Server = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((r) => resetter.listen(0, "127.0.0.1", r));
+    const port = (resetter.address() as { port: number }).port;
+    const t2 = await startTestStack({
+      AOPAY_BASE_URL: `https://127.0.0.1:${port}`,
+      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      REQUEST_DEADLINE_MS: String(DEADLINE_MS * 4),
+      AOPAY_RETRY_MAX: "2",
+    });
+    try {
+      const started = Date.now();
+      const res = await t2.gql(GENERATE_CIBIL_OTP, cibilInput());
+      expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true });
+      expect(Date.now() - started).toBeLessThan(DEADLINE_MS * 4 + 500);
+      // One attempt and two retries, each a fresh connection; no HTTP request was ever written.
+      expect(connections).toBe(3);
+    } finally {
+      await t2.stop();
+      await new Promise<void>((r) => resetter.close(() => r()));
+    }
   });
 
   it("an upstream that refuses connections is UPSTREAM_UNAVAILABLE and nothing was sent", async () => {

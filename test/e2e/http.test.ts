@@ -17,7 +17,7 @@ describe("HTTP surface (development)", () => {
     expect(await health.body.json()).toEqual({ status: "ok" });
     const ready = await request(`${t.baseUrl}/readyz`);
     expect(ready.statusCode).toBe(200);
-    expect(await ready.body.json()).toEqual({ status: "ready" });
+    expect(await ready.body.json()).toMatchObject({ status: "ready" });
   });
 
   it("adopts a well-formed x-request-id and returns it in the header and in error extensions", async () => {

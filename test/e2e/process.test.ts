@@ -39,6 +39,19 @@ describe("the server process (npm start)", () => {
     expect(p.output()).toContain("shutting down");
   });
 
+  it("on SIGTERM with a call that outlasts the grace period, cuts it at SHUTDOWN_GRACE_MS and still exits 0", async () => {
+    const p = run({ NODE_ENV: "development", SHUTDOWN_GRACE_MS: "800", REQUEST_DEADLINE_MS: "20000", AOPAY_DEADLINE_MS: "20000" });
+    const url = await p.ready;
+    // Scenario 504: the simulator never answers.
+    const stuck = postGraphQL(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput("102277504") }).catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 300));
+    const signalledAt = Date.now();
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(800 + 1200);
+    expect(await stuck).toBeInstanceOf(Error);
+  });
+
   it("refuses to start in production without AOPAY_BASE_URL, with a clear message", async () => {
     const p = run({ NODE_ENV: "production" });
     await expect(p.ready).rejects.toThrow(/AOPAY_BASE_URL is required when NODE_ENV=production/);

@@ -25,10 +25,13 @@ export interface TestStack {
 }
 
 /**
- * OTP budgets high enough that functional tests, which send to the same destination again and again, never meet
- * them. Throttling has its own tests (test/e2e/throttle.test.ts) with the real defaults.
+ * Protections that functional tests must not trip over: OTP budgets high enough for tests that send to the same
+ * destination again and again, and a circuit breaker that never opens on a suite's deliberate upstream failures.
+ * Both have their own tests with the real defaults (test/e2e/throttle.test.ts, test/integration/resilience.test.ts,
+ * test/e2e/operations.test.ts).
  */
 export const LENIENT_THROTTLE: Record<string, string> = {
+  BREAKER_VOLUME_THRESHOLD: "100000",
   OTP_COOLDOWN_SECONDS: "0",
   OTP_WINDOW_MAX: "100000",
   OTP_DAILY_MAX: "100000",
@@ -53,7 +56,7 @@ export const PRODUCTION_SECURITY: Record<string, string> = {
  * unless `env` sets the OTP_* budgets.
  */
 export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", ...LENIENT_THROTTLE, ...env });
+  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", METRICS_PORT: "0", LOG_LEVEL: "debug", ...LENIENT_THROTTLE, ...env });
   const logs = new LogCapture();
   const logger = createLogger({
     level: config.logLevel,

@@ -12,6 +12,7 @@ const baseOptions = (url: string, overrides: Partial<TransportOptions> = {}): Tr
   deadlineMs: 3000,
   maxResponseBytes: 64 * 1024,
   connections: 4,
+  queueLimit: 16,
   keepAliveTimeoutMs: 1000,
   ...overrides,
 });

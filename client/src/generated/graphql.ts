@@ -25,6 +25,8 @@ export type FailureCode =
   | 'OTP_LIMIT_REACHED'
   /** The request reached AOPay but no usable answer came back: the OTP may have been sent. */
   | 'OUTCOME_UNKNOWN'
+  /** This service is at its limit of calls to AOPay; nothing was sent. Try again shortly. */
+  | 'OVERLOADED'
   /** The shared throttle/idempotency store is unreachable, so no OTP is sent (fail closed). */
   | 'PROTECTION_UNAVAILABLE'
   /** Too many OTP sends from this network, this API client or this service right now. */

@@ -33,7 +33,8 @@ export class UpstreamUnauthorized extends Failure {
 
 @ObjectType({
   implements: Failure,
-  description: "AOPay could not be reached, timed out before the request was sent, or answered unusably.",
+  description:
+    "AOPay could not be reached (or its circuit is open), this service is overloaded, the deadline passed before sending, or AOPay answered unusably.",
 })
 export class UpstreamUnavailable extends Failure {
   @Field(() => Int, { nullable: true, description: "Seconds to wait before trying again, when known." })

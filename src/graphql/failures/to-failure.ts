@@ -22,6 +22,7 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.UPSTREAM_BAD_RESPONSE]: "AOPay answered with something this service cannot read.",
   [FailureCode.OUTCOME_UNKNOWN]:
     "The request reached AOPay but no answer came back: the OTP may have been sent. Ask the customer before sending again.",
+  [FailureCode.OVERLOADED]: "Too many requests are waiting for AOPay right now. Nothing was sent; try again shortly.",
   [FailureCode.OTP_COOLDOWN]: "An OTP was just sent to this destination. Wait before sending another.",
   [FailureCode.OTP_LIMIT_REACHED]: "Too many OTPs were sent to this destination. Try again later.",
   [FailureCode.RATE_LIMITED]: "Too many OTP requests right now. Try again later.",
@@ -41,6 +42,7 @@ export function toFailure(error: AopayError): UpstreamFailure {
     case "UPSTREAM_UNAVAILABLE":
     case "UPSTREAM_TIMEOUT":
     case "UPSTREAM_BAD_RESPONSE":
+    case "OVERLOADED":
       return Object.assign(new UpstreamUnavailable(), base, { retryAfterSeconds: error.retryAfterSeconds ?? null });
     case "OUTCOME_UNKNOWN":
       return Object.assign(new OutcomeUnknown(), base);

@@ -1,0 +1,59 @@
+import { timingSafeEqual } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { MetricsConfig } from "../config";
+import type { Logger } from "../logging/logger";
+import type { Metrics } from "./metrics";
+
+/**
+ * `/metrics` on a listener of its own (default 127.0.0.1:9464), never on the public API port: scrapers reach it on
+ * the pod network, clients cannot. METRICS_TOKEN adds a bearer check for when the listener must be exposed wider.
+ */
+export class MetricsServer {
+  readonly #server: Server;
+
+  constructor(
+    private readonly config: MetricsConfig,
+    metrics: Metrics,
+    log: Logger,
+  ) {
+    const expected = config.token ? Buffer.from(`Bearer ${config.token}`) : null;
+    this.#server = createServer((req, res) => {
+      if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
+        res.writeHead(404, { "content-type": "text/plain" }).end("Not found\n");
+        return;
+      }
+      if (expected) {
+        const given = Buffer.from(req.headers.authorization ?? "");
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+          res.writeHead(401, { "content-type": "text/plain", "www-authenticate": "Bearer" }).end("Unauthorized\n");
+          return;
+        }
+      }
+      metrics.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text))
+        .catch((error: unknown) => {
+          log.error({ err: error }, "metrics collection failed");
+          res.writeHead(500, { "content-type": "text/plain" }).end("Error\n");
+        });
+    });
+  }
+
+  /** Resolves with the scrape URL, e.g. http://127.0.0.1:9464/metrics */
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(this.config.port, this.config.host, () => resolve());
+    });
+    const { address, port, family } = this.#server.address() as AddressInfo;
+    return `http://${family === "IPv6" ? `[${address}]` : address}:${port}/metrics`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+}

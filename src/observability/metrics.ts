@@ -1,0 +1,116 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { UpstreamCallEvent } from "../aopay/client";
+import type { CircuitState } from "../aopay/circuit-breakers";
+import type { RequestObserver } from "../graphql/context";
+import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
+const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, halfOpen: 1, open: 2 };
+/** Client-chosen operation names become label values: at most this many distinct ones, the rest are `other`. */
+const MAX_OPERATION_NAMES = 50;
+const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * Prometheus metrics (prom-client), in a registry of this app's own. Labels are bounded: endpoint templates and
+ * stable codes, never URLs, identifiers or free text. The list is in the README ("Operations").
+ */
+export class Metrics implements RequestObserver {
+  readonly registry = new Registry();
+  readonly #upstreamDuration: Histogram<"endpoint" | "outcome">;
+  readonly #upstreamCalls: Counter<"endpoint" | "outcome">;
+  readonly #throttled: Counter<"operation" | "code" | "scope">;
+  readonly #replays: Counter<"operation">;
+  readonly #circuit: Gauge<"family">;
+  readonly #graphql: Histogram<"operation" | "type" | "result">;
+  readonly #operationNames = new Set<string>();
+
+  constructor(upstreamStats: () => { inFlight: number; queued: number }) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.#upstreamDuration = new Histogram({
+      name: "aopay_upstream_request_duration_seconds",
+      help: "Duration of each call (attempt) to AOPay, by endpoint template and outcome code.",
+      labelNames: ["endpoint", "outcome"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#upstreamCalls = new Counter({
+      name: "aopay_upstream_requests_total",
+      help: "Calls (attempts) to AOPay by endpoint template and outcome: OK or a stable failure code (OVERLOADED included).",
+      labelNames: ["endpoint", "outcome"],
+      registers,
+    });
+    new Gauge({
+      name: "aopay_upstream_in_flight",
+      help: "Calls to AOPay currently on a socket.",
+      registers,
+      collect() {
+        this.set(upstreamStats().inFlight);
+      },
+    });
+    new Gauge({
+      name: "aopay_upstream_queued",
+      help: "Calls to AOPay waiting for a free connection (bounded by AOPAY_QUEUE_LIMIT).",
+      registers,
+      collect() {
+        this.set(upstreamStats().queued);
+      },
+    });
+    this.#circuit = new Gauge({
+      name: "aopay_circuit_state",
+      help: "Circuit breaker state per endpoint family: 0 closed, 1 half-open, 2 open.",
+      labelNames: ["family"],
+      registers,
+    });
+    this.#throttled = new Counter({
+      name: "aopay_otp_throttled_total",
+      help: "OTP sends refused by a budget, by operation, code (OTP_COOLDOWN, OTP_LIMIT_REACHED, RATE_LIMITED) and scope.",
+      labelNames: ["operation", "code", "scope"],
+      registers,
+    });
+    this.#replays = new Counter({
+      name: "aopay_idempotent_replays_total",
+      help: "Requests answered from a stored result because their Idempotency-Key was seen before.",
+      labelNames: ["operation"],
+      registers,
+    });
+    this.#graphql = new Histogram({
+      name: "graphql_operation_duration_seconds",
+      help: "GraphQL request duration by operation name, operation type and result (ok, or error when any GraphQL error).",
+      labelNames: ["operation", "type", "result"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+  }
+
+  upstreamCall(event: UpstreamCallEvent): void {
+    const labels = { endpoint: event.endpoint, outcome: event.outcome };
+    this.#upstreamCalls.inc(labels);
+    this.#upstreamDuration.observe(labels, event.durationMs / 1000);
+  }
+
+  circuitChanged(family: string, state: CircuitState): void {
+    this.#circuit.set({ family }, CIRCUIT_VALUE[state]);
+  }
+
+  throttled(field: string, code: ThrottleCode, scope: ThrottleScope): void {
+    this.#throttled.inc({ operation: field, code, scope });
+  }
+
+  replayed(field: string): void {
+    this.#replays.inc({ operation: field });
+  }
+
+  graphqlOperation(name: string | null | undefined, type: string, result: "ok" | "error", seconds: number): void {
+    this.#graphql.observe({ operation: this.#operationLabel(name), type, result }, seconds);
+  }
+
+  #operationLabel(name: string | null | undefined): string {
+    if (!name) return "anonymous";
+    if (!OPERATION_NAME.test(name)) return "other";
+    if (this.#operationNames.has(name)) return name;
+    if (this.#operationNames.size >= MAX_OPERATION_NAMES) return "other";
+    this.#operationNames.add(name);
+    return name;
+  }
+}

@@ -1,0 +1,206 @@
+import { randomUUID } from "node:crypto";
+import { trace } from "@opentelemetry/api";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { request } from "undici";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { blackHole, delayed, type FakeUpstream, json, raw, startFakeUpstream } from "../helpers/fake-upstream";
+import { fixtureJson } from "../helpers/fixtures";
+import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fakeEnv = (upstream: FakeUpstream) => ({
+  AOPAY_BASE_URL: upstream.url,
+  AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+  AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+});
+async function scrape(url: string | null, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const res = await request(url as string, { headers });
+  return { status: res.statusCode, text: await res.body.text() };
+}
+
+describe("metrics at /metrics on their own listener (prom-client)", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ OTP_COOLDOWN_SECONDS: "60", METRICS_TOKEN: "scrape-token-0123456789" });
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("120000001"), { "x-apollo-operation-name": "GenerateCibilOtp" });
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("120000001")); // cooldown
+    const key = randomUUID();
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("120000002"), { "idempotency-key": key });
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("120000002"), { "idempotency-key": key }); // replay
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("120000500")); // 5xx
+  });
+  afterAll(() => t?.stop());
+  const metrics = () => scrape(t.stack.app.metricsUrl, { authorization: "Bearer scrape-token-0123456789" });
+
+  it("is not on the public port, and needs the token when one is set", async () => {
+    const publicPort = await request(`${t.baseUrl}/metrics`);
+    expect(publicPort.statusCode).toBe(404);
+    await publicPort.body.dump();
+    expect(t.stack.app.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:[0-9]+\/metrics$/);
+    expect((await scrape(t.stack.app.metricsUrl)).status).toBe(401);
+    expect((await scrape(t.stack.app.metricsUrl, { authorization: "Bearer wrong-token-00000000000" })).status).toBe(401);
+    expect((await metrics()).status).toBe(200);
+  });
+
+  it.each([
+    // upstream latency histogram per endpoint template, outcomes by stable code
+    /^aopay_upstream_request_duration_seconds_bucket\{le="[0-9.+Inf]+",endpoint="cibil\.generateOtp",outcome="OK"\} [0-9]+$/m,
+    /^aopay_upstream_requests_total\{endpoint="cibil\.generateOtp",outcome="OK"\} 2$/m,
+    /^aopay_upstream_requests_total\{endpoint="cibil\.generateOtp",outcome="UPSTREAM_UNAVAILABLE"\} 1$/m,
+    // throttles and replays
+    /^aopay_otp_throttled_total\{operation="generateCibilOtp",code="OTP_COOLDOWN",scope="DESTINATION"\} 1$/m,
+    /^aopay_idempotent_replays_total\{operation="generateCibilOtp"\} 1$/m,
+    // breaker state, in-flight and queued
+    /^aopay_circuit_state\{family="cibil"\} 0$/m,
+    /^aopay_upstream_in_flight 0$/m,
+    /^aopay_upstream_queued 0$/m,
+    // GraphQL operation latency by operation name
+    /^graphql_operation_duration_seconds_count\{operation="GenerateCibilOtp",type="mutation",result="ok"\} [0-9]+$/m,
+    // Node process metrics
+    /^process_cpu_user_seconds_total [0-9.e+-]+$/m,
+    /^nodejs_heap_size_used_bytes [0-9.e+-]+$/m,
+  ])("exposes %s", async (line) => {
+    expect((await metrics()).text).toMatch(line);
+  });
+
+  it("never carries identifiers or URLs in labels", async () => {
+    const { text } = await metrics();
+    expect(text).not.toMatch(/12000000[12]|127\.0\.0\.1|\/api\/AOP/);
+  });
+});
+
+describe("circuit breaker through the server, and readiness", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream(raw(503, "text/plain", "down"));
+    t = await startTestStack({ ...fakeEnv(upstream), BREAKER_VOLUME_THRESHOLD: "5", BREAKER_RESET_MS: "600", AOPAY_RETRY_MAX: "0" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+  const readyz = async () => {
+    const res = await request(`${t.baseUrl}/readyz`);
+    return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+  };
+
+  it("opens after repeated 5xx: later calls get UPSTREAM_UNAVAILABLE at once, /readyz reports it, then one probe closes it", async () => {
+    for (let i = 0; i < 5; i++) await t.gql(GENERATE_CIBIL_OTP, cibilInput(`13000000${i}`));
+    expect(upstream.calls).toHaveLength(5);
+    const fast = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput("130000009"))).body, "generateCibilOtp");
+    expect(fast).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true });
+    expect(fast.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(upstream.calls).toHaveLength(5);
+    expect(await readyz()).toEqual({ status: 503, body: { status: "upstream-circuit-open", circuits: { cibil: "open" } } });
+    expect((await scrape(t.stack.app.metricsUrl)).text).toMatch(/^aopay_circuit_state\{family="cibil"\} 2$/m);
+
+    upstream.respond(json(200, fixtureJson("cibil.generate-otp.success")));
+    await sleep(700);
+    const probe = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput("130000010"))).body, "generateCibilOtp");
+    expect(probe.__typename).toBe("CibilOtpChallenge");
+    expect(upstream.calls).toHaveLength(6);
+    expect(await readyz()).toEqual({ status: 200, body: { status: "ready", circuits: { cibil: "closed" } } });
+  });
+});
+
+describe("bulkhead through the server", () => {
+  it("sheds excess mutations at once as OVERLOADED while /healthz stays responsive", async () => {
+    const upstream = await startFakeUpstream(delayed(1000, json(200, fixtureJson("cibil.generate-otp.success"))));
+    const t = await startTestStack({ ...fakeEnv(upstream), AOPAY_CONNECTIONS: "2", AOPAY_QUEUE_LIMIT: "2" });
+    try {
+      const started = Date.now();
+      const mutations = Promise.all(Array.from({ length: 12 }, (_, i) => t.gql(GENERATE_CIBIL_OTP, cibilInput(`14000000${i}`))));
+      await sleep(100);
+      const health = await request(`${t.baseUrl}/healthz`);
+      expect(health.statusCode).toBe(200);
+      await health.body.dump();
+      const healthAnsweredAt = Date.now() - started;
+      const results = (await mutations).map((r) => resultOf(r.body, "generateCibilOtp"));
+      const shed = results.filter((r) => r.code === "OVERLOADED");
+      expect(shed).toHaveLength(8);
+      expect(shed[0]).toMatchObject({ __typename: "UpstreamUnavailable", retryable: true, retryAfterSeconds: 1 });
+      expect(results.filter((r) => r.__typename === "CibilOtpChallenge")).toHaveLength(4);
+      // /healthz answered while the admitted calls were still waiting on AOPay.
+      expect(healthAnsweredAt).toBeLessThan(1000);
+      expect(upstream.calls).toHaveLength(4);
+    } finally {
+      await t.stop();
+      await upstream.close();
+    }
+  });
+});
+
+describe("deadlines", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream(blackHole);
+    t = await startTestStack({ ...fakeEnv(upstream), REQUEST_DEADLINE_MS: "1500" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  it("a client's x-request-timeout-ms shortens the request's deadline", async () => {
+    const started = Date.now();
+    const r = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-timeout-ms": "300" })).body, "generateCibilOtp");
+    const elapsed = Date.now() - started;
+    expect(r).toMatchObject({ code: "OUTCOME_UNKNOWN" });
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(900);
+  });
+
+  it("but never lengthens it past REQUEST_DEADLINE_MS", async () => {
+    const started = Date.now();
+    const r = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-timeout-ms": "60000" })).body, "generateCibilOtp");
+    const elapsed = Date.now() - started;
+    expect(r).toMatchObject({ code: "OUTCOME_UNKNOWN" });
+    expect(elapsed).toBeGreaterThanOrEqual(1400);
+    expect(elapsed).toBeLessThan(2100);
+  });
+});
+
+describe("tracing hooks", () => {
+  const exporter = new InMemorySpanExporter();
+  let t: TestStack;
+  beforeAll(async () => {
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    t = await startTestStack();
+  });
+  afterAll(async () => {
+    await t?.stop();
+    trace.disable();
+  });
+
+  it("every log line after AOPay answered carries the request id and AOPay's merchant transaction id", async () => {
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("150000001"), { "x-request-id": "trace-req-1" });
+    const lines = t.logs.records().filter((r) => r.requestId === "trace-req-1");
+    const completed = lines.find((r) => r.msg === "request completed");
+    expect(completed?.merchantTransactionId).toMatch(/^SIMCBL[0-9]+$/);
+    expect(completed?.clientId).toBe("anonymous");
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("wraps each upstream call in an OpenTelemetry client span without customer data", async () => {
+    exporter.reset();
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("150000002"));
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("150000207"));
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name)).toEqual(["aopay cibil.generateOtp", "aopay cibil.generateOtp"]);
+    expect(spans[0].attributes).toMatchObject({
+      "aopay.endpoint": "cibil.generateOtp",
+      "http.request.method": "GET",
+      "url.template": "/CibilScore/GenerateOTP",
+      "aopay.outcome": "OK",
+      "aopay.sent": true,
+      "http.response.status_code": 200,
+    });
+    expect(spans[0].attributes["aopay.merchant_transaction_id"]).toMatch(/^SIMCBL/);
+    expect(spans[1].attributes["aopay.outcome"]).toBe("UPSTREAM_REJECTED");
+    expect(spans[1].status.code).toBe(2);
+    expect(JSON.stringify(spans.map((s) => s.attributes))).not.toMatch(/15000000[27]|123456542124/);
+  });
+});

@@ -1,0 +1,208 @@
+import { createServer as createHttpServer } from "node:http";
+import { createServer, type Server, type Socket } from "node:net";
+import { AopayClient } from "../../src/aopay/client";
+import { cibilGenerateOtp } from "../../src/aopay/endpoints/cibil-generate-otp";
+import { AopayCircuitOpenError, AopayError } from "../../src/aopay/errors";
+import { AopayTransport, type TransportOptions } from "../../src/aopay/transport";
+import type { BreakerConfig } from "../../src/config";
+import { createLogger } from "../../src/logging/logger";
+import { Scrubber } from "../../src/pii/scrub";
+import { delayed, type FakeUpstream, json, raw, startFakeUpstream } from "../helpers/fake-upstream";
+import { fixtureJson } from "../helpers/fixtures";
+import { LogCapture } from "../helpers/log-capture";
+
+const input = { cibilId: "102277100", accessToken: "123456542124" };
+const log = createLogger({ level: "debug", destination: new LogCapture() });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function makeClient(url: string, overrides: { transport?: Partial<TransportOptions>; breaker?: Partial<BreakerConfig>; retryMax?: number; random?: () => number } = {}) {
+  const transport = new AopayTransport({
+    baseUrl: new URL(url),
+    apiPrefix: "/api/AOP",
+    connectTimeoutMs: 1000,
+    headersTimeoutMs: 2000,
+    bodyTimeoutMs: 2000,
+    deadlineMs: 3000,
+    maxResponseBytes: 64 * 1024,
+    connections: 8,
+    queueLimit: 8,
+    keepAliveTimeoutMs: 1000,
+    ...overrides.transport,
+  });
+  return new AopayClient({
+    transport,
+    scrubber: new Scrubber(),
+    wire: { registrationId: "R", companyCode: "C", aepsPipe: "bank6", aepsAccessModeType: "SITE" },
+    breaker: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 400, rollingWindowMs: 10_000, ...overrides.breaker },
+    retry: { maxRetries: overrides.retryMax ?? 2, baseDelayMs: 50, maxDelayMs: 200, minAttemptMs: 50 },
+    random: overrides.random ?? (() => 0.5),
+  });
+}
+
+async function outcome(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return "OK";
+  } catch (e) {
+    if (e instanceof AopayError) return e instanceof AopayCircuitOpenError ? "CIRCUIT_OPEN" : e.code;
+    throw e;
+  }
+}
+
+describe("circuit breaker per endpoint family (opossum)", () => {
+  let upstream: FakeUpstream;
+  let client: AopayClient;
+  beforeEach(async () => {
+    upstream = await startFakeUpstream();
+  });
+  afterEach(async () => {
+    await client?.close();
+    await upstream.close();
+  });
+
+  it("opens on 5xx after the volume threshold; then fails fast without reaching AOPay", async () => {
+    upstream.respond(raw(503, "text/html", "<h1>down</h1>"));
+    client = makeClient(upstream.url);
+    const results: string[] = [];
+    for (let i = 0; i < 8; i++) results.push(await outcome(client.cibil.generateOtp(input, { log })));
+    expect(results.slice(0, 5)).toEqual(Array(5).fill("UPSTREAM_UNAVAILABLE"));
+    expect(results.slice(5)).toEqual(Array(3).fill("CIRCUIT_OPEN"));
+    expect(upstream.calls).toHaveLength(5);
+    expect(client.breakers.states()).toEqual({ cibil: "open" });
+    try {
+      await client.cibil.generateOtp(input, { log });
+    } catch (e) {
+      expect(e).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", sent: false, retryable: true });
+      expect((e as AopayError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it("half-open lets exactly one probe through; its success closes the circuit", async () => {
+    upstream.respond(raw(500, "text/plain", "err"));
+    client = makeClient(upstream.url);
+    for (let i = 0; i < 5; i++) await outcome(client.cibil.generateOtp(input, { log }));
+    expect(client.breakers.states().cibil).toBe("open");
+    upstream.respond(delayed(100, json(200, fixtureJson("cibil.generate-otp.success"))));
+    await sleep(450);
+    const before = upstream.calls.length;
+    const burst = await Promise.all(Array.from({ length: 5 }, () => outcome(client.cibil.generateOtp(input, { log }))));
+    expect(burst.filter((r) => r === "OK")).toHaveLength(1);
+    expect(burst.filter((r) => r === "CIRCUIT_OPEN")).toHaveLength(4);
+    expect(upstream.calls.length - before).toBe(1);
+    expect(client.breakers.states().cibil).toBe("closed");
+  });
+
+  it("a failed probe opens the circuit again", async () => {
+    upstream.respond(raw(500, "text/plain", "err"));
+    client = makeClient(upstream.url);
+    for (let i = 0; i < 5; i++) await outcome(client.cibil.generateOtp(input, { log }));
+    await sleep(450);
+    expect(await outcome(client.cibil.generateOtp(input, { log }))).toBe("UPSTREAM_UNAVAILABLE");
+    expect(await outcome(client.cibil.generateOtp(input, { log }))).toBe("CIRCUIT_OPEN");
+  });
+
+  it.each([
+    ["business rejections inside HTTP 200", json(200, fixtureJson("cibil.generic-error")), "UPSTREAM_REJECTED"],
+    ["401s", json(401, fixtureJson("aeps.resend-otp.error")), "UPSTREAM_UNAUTHORIZED"],
+    ["4xx HTML pages", raw(404, "text/html", "<h1>nope</h1>"), "UPSTREAM_BAD_RESPONSE"],
+  ])("never opens on %s (AOPay is up and answering)", async (_what, handler, code) => {
+    upstream.respond(handler);
+    client = makeClient(upstream.url);
+    for (let i = 0; i < 30; i++) expect(await outcome(client.cibil.generateOtp(input, { log }))).toBe(code);
+    expect(upstream.calls).toHaveLength(30);
+    expect(client.breakers.states().cibil).toBe("closed");
+  });
+
+  it("opens on timeouts after sending (they count), and families are independent", async () => {
+    upstream.respond(() => undefined);
+    client = makeClient(upstream.url, { transport: { deadlineMs: 100 } });
+    for (let i = 0; i < 5; i++) expect(await outcome(client.cibil.generateOtp(input, { log }))).toBe("OUTCOME_UNKNOWN");
+    expect(await outcome(client.cibil.generateOtp(input, { log }))).toBe("CIRCUIT_OPEN");
+    upstream.respond(json(200, fixtureJson("aeps.resend-otp.success")));
+    const aeps = { userKey: "K", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "P", encodeTxnId: "E" };
+    expect(await outcome(client.aeps.resendOtp(aeps, { log }))).toBe("OK");
+  });
+});
+
+describe("retries only what provably never left the process", () => {
+  let tcp: Server | undefined;
+  let client: AopayClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await new Promise<void>((r) => (tcp ? tcp.close(() => r()) : r()));
+    tcp = undefined;
+  });
+
+  it("a reset during the TLS handshake (before the request is written) is retried with backoff, then UPSTREAM_UNAVAILABLE", async () => {
+    const connections: Socket[] = [];
+    tcp = createServer((socket) => {
+      connections.push(socket);
+      socket.destroy();
+    });
+    await new Promise<void>((r) => tcp!.listen(0, "127.0.0.1", r));
+    const port = (tcp.address() as { port: number }).port;
+    client = makeClient(`https://127.0.0.1:${port}`, { retryMax: 2 });
+    const started = Date.now();
+    const deadlineAt = Date.now() + 2000;
+    expect(await outcome(client.cibil.generateOtp(input, { log, deadlineAt }))).toBe("UPSTREAM_UNAVAILABLE");
+    expect(connections).toHaveLength(3);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("a refused connection is retried and succeeds once AOPay is back", async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    client = makeClient(`http://127.0.0.1:${port}`, { retryMax: 3, random: () => 1 });
+    // AOPay comes back 30 ms in; the first retry is 50 ms later.
+    const late = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(fixtureJson("cibil.generate-otp.success")));
+    });
+    setTimeout(() => late.listen(port, "127.0.0.1"), 30);
+    try {
+      expect(await outcome(client.cibil.generateOtp(input, { log, deadlineAt: Date.now() + 2000 }))).toBe("OK");
+    } finally {
+      late.closeAllConnections();
+      await new Promise<void>((r) => late.close(() => r()));
+    }
+  });
+});
+
+describe("bulkhead: bounded connections and wait queue (SECURITY.md E6)", () => {
+  it("sheds load beyond connections + queue at once with OVERLOADED; AOPay never sees more than `connections` at a time", async () => {
+    let concurrent = 0;
+    let peak = 0;
+    const upstream = await startFakeUpstream((_call, res) => {
+      concurrent += 1;
+      peak = Math.max(peak, concurrent);
+      setTimeout(() => {
+        concurrent -= 1;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(fixtureJson("cibil.generate-otp.success")));
+      }, 400);
+    });
+    const client = makeClient(upstream.url, { transport: { connections: 2, queueLimit: 2 } });
+    try {
+      const started = Date.now();
+      const settledAt: Array<{ result: string; ms: number }> = [];
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          const result = await outcome(client.cibil.generateOtp(input, { log }));
+          settledAt.push({ result, ms: Date.now() - started });
+        }),
+      );
+      const shed = settledAt.filter((s) => s.result === "OVERLOADED");
+      expect(shed).toHaveLength(6);
+      // Shed before the first accepted call (400 ms) could even have finished.
+      for (const s of shed) expect(s.ms).toBeLessThan(300);
+      expect(settledAt.filter((s) => s.result === "OK")).toHaveLength(4);
+      expect(peak).toBe(2);
+      expect(upstream.calls).toHaveLength(4);
+    } finally {
+      await client.close();
+      await upstream.close();
+    }
+  });
+});
