@@ -14,6 +14,18 @@ const fs = require("node:fs");
 /** @type {Set<import("node:child_process").ChildProcess>} */
 const children = new Set();
 
+/** The guard that kills registered children if this process dies without cleaning up (lib/reaper.js). */
+/** @type {import("node:child_process").ChildProcess | undefined} */
+let reaper;
+function tellReaper(/** @type {{ add?: number, remove?: number }} */ msg) {
+  if (!reaper) {
+    reaper = spawn(process.execPath, [require.resolve("./reaper")], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    reaper.unref();
+    reaper.channel?.unref();
+  }
+  if (reaper.connected) reaper.send(msg);
+}
+
 /** Kernel clock ticks per second for utime/stime in /proc/<pid>/stat (`getconf CLK_TCK`, 100 on Linux). */
 const CLK_TCK = (() => {
   try {
@@ -84,11 +96,15 @@ async function startChild(opts) {
     stdio: ["ignore", fd, fd, ...(opts.ipc ? /** @type {const} */ (["ipc"]) : [])],
   });
   fs.closeSync(fd);
-  children.add(child);
-  const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-  void exited.then(() => children.delete(child));
   if (child.pid === undefined) throw new Error(`${opts.name}: could not start`);
   const pid = child.pid;
+  children.add(child);
+  tellReaper({ add: pid });
+  const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  void exited.then(() => {
+    children.delete(child);
+    tellReaper({ remove: pid });
+  });
 
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let exitCode = /** @type {number | null | undefined} */ (undefined);
@@ -125,7 +141,7 @@ async function stopChild(/** @type {import("node:child_process").ChildProcess} *
   clearTimeout(timer);
 }
 
-/** Kills every child still running (synchronous, so it also works from an 'exit' handler). */
+/** Kills every child still running (synchronous, so it also works from an 'exit' handler), then the guard. */
 function killAll() {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) {
@@ -134,6 +150,13 @@ function killAll() {
       } catch {
         // already gone
       }
+    }
+  }
+  if (reaper && reaper.exitCode === null) {
+    try {
+      reaper.kill("SIGKILL");
+    } catch {
+      // already gone
     }
   }
 }
