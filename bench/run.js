@@ -20,7 +20,7 @@ const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 const { parseArgs } = require("node:util");
 const { machineInfo } = require("./lib/machine");
-const { startChild, killAll, cpuMicros, memory, rssSampler, ask, openFilesLimit, CLK_TCK } = require("./lib/proc");
+const { startChild, killAll, cpuMicros, memory, rssSampler, ask, openFilesLimit, tcpCounters, CLK_TCK } = require("./lib/proc");
 const { drive } = require("./lib/load");
 const { sequential } = require("./lib/sequential");
 const { OURS_DOCUMENT, APOLLO_MINIMAL_DOCUMENT, bodyFactory } = require("./lib/operations");
@@ -31,6 +31,7 @@ const { printReport, evaluateTargets } = require("./lib/report");
 const ROOT = path.resolve(__dirname, "..");
 const RESULTS = path.join(__dirname, "results");
 const LOGS = path.join(RESULTS, "logs");
+const PROFILES = path.join(RESULTS, "profiles");
 
 // =====================================================================================================================
 // OUR SERVER'S ENVIRONMENT: production build, every feature on.
@@ -153,6 +154,7 @@ function parseOptions() {
       build: { type: "boolean", default: true },
       "no-build": { type: "boolean", default: false },
       "keep-logs": { type: "boolean", default: false },
+      "cpu-prof": { type: "boolean", default: false },
       "ours-env": { type: "string", multiple: true, default: [] },
       "ours-header": { type: "string", multiple: true, default: [] },
       out: { type: "string" },
@@ -198,12 +200,13 @@ function parseOptions() {
     slowClients: num(values["slow-clients"], "BENCH_SLOW_CLIENTS", 2000, 2000),
     slowDelay: num(values["slow-delay"], "BENCH_SLOW_DELAY", 300, 300),
     slowDuration: num(values["slow-duration"], "BENCH_SLOW_DURATION", 10, 3),
-    slowWarmup: num(values["slow-warmup"], "BENCH_SLOW_WARMUP", 3, 2),
+    slowWarmup: num(values["slow-warmup"], "BENCH_SLOW_WARMUP", 4, 3),
     slowSystems: list(values["slow-systems"] ?? env.BENCH_SLOW_SYSTEMS, ["floor", "ours"]),
     onlySlow: values["only-slow"],
     floorReset: values["floor-reset"],
     build: values.build && !values["no-build"] && env.BENCH_BUILD !== "0",
     keepLogs: values["keep-logs"],
+    cpuProf: values["cpu-prof"],
     oursEnv: kv(values["ours-env"], /=/),
     oursHeaders: kv(values["ours-header"], /:/),
     out: values.out ?? path.join(RESULTS, "latest.json"),
@@ -257,9 +260,11 @@ async function upstreamStats(up) {
  */
 async function withSystem(sys, upstreamUrl, slow, tag, o, body) {
   const logFile = path.join(LOGS, `${sys.key}-${tag}.log`);
+  // --cpu-prof: profile the saturation runs (phase A) only; the profile is written when the system exits.
+  const profile = o.cpuProf && tag.startsWith("A-") ? ["--cpu-prof", `--cpu-prof-dir=${path.join(PROFILES, `${sys.key}-${tag}`)}`] : [];
   const started = await startChild({
     name: sys.label,
-    args: sys.args,
+    args: [...profile, ...sys.args],
     env: sys.env(upstreamUrl, slow),
     logFile,
     readyPattern: sys.ready,
@@ -303,6 +308,7 @@ async function measuredDrive(sys, up, opts) {
   };
   /** @type {any} */
   let upstream = null;
+  const tcp0 = tcpCounters();
   const result = await drive({
     ...opts,
     url: sys.url,
@@ -315,6 +321,7 @@ async function measuredDrive(sys, up, opts) {
       upstream = await upstreamStats(up);
     },
   });
+  const tcp1 = tcpCounters();
   const per = (/** @type {number} */ us) => (result.completed > 0 ? us / result.completed : NaN);
   return {
     ...result,
@@ -324,6 +331,12 @@ async function measuredDrive(sys, up, opts) {
     upstreamConnectionsPerRequest: upstream && result.completed > 0 ? upstream.connections / result.completed : NaN,
     loadGeneratorCpuUsPerRequest: per(cpu1.self - cpu0.self),
     upstream,
+    // Whole run, warm-up included, every process on the machine: accept-queue overflows and SYN retransmissions.
+    tcp: {
+      listenOverflows: tcp1.listenOverflows - tcp0.listenOverflows,
+      listenDrops: tcp1.listenDrops - tcp0.listenDrops,
+      synRetrans: tcp1.synRetrans - tcp0.synRetrans,
+    },
   };
 }
 
@@ -341,6 +354,7 @@ async function main() {
   const startedAt = new Date();
   fs.mkdirSync(LOGS, { recursive: true });
   for (const f of fs.readdirSync(LOGS)) fs.rmSync(path.join(LOGS, f), { force: true });
+  if (o.cpuProf) fs.rmSync(PROFILES, { recursive: true, force: true });
 
   const fdLimit = openFilesLimit();
   const fdNeed = o.slowClients * 2 + 1024;
@@ -396,6 +410,7 @@ async function main() {
           warmupSec: o.slowWarmup,
           measureSec: o.slowDuration,
           timeoutSec: 10,
+          rampSec: Math.min(2, o.slowWarmup - 1),
           // Requests started at the end of the window need the upstream's delay and more to finish.
           tailSec: 2 + o.slowDelay / 1000,
         }),
@@ -571,6 +586,7 @@ function flagsOf(/** @type {any} */ report, /** @type {Options} */ o) {
   if (floor && o.rounds >= 2 && floor.rpsSpread > 0.1) {
     flags.push(`NOISY FLOOR: the floor's requests/s varied by ${fmt(floor.rpsSpread * 100, 1)} % across rounds (> 10 %): the machine was not steady`);
   }
+  if (o.cpuProf) flags.push(`PROFILED: phase A ran under --cpu-prof (profiles in ${path.relative(ROOT, PROFILES)}/); its numbers are perturbed by the profiler`);
   if (o.rounds < 3) flags.push(`only ${o.rounds} round(s): fewer than the 3 needed for robust medians`);
   for (const w of report.warnings) flags.push(`WARNING: ${w}`);
   return flags;

@@ -15,9 +15,9 @@
  * whole milliseconds only. Its summary (requests.average, latency.p50/p99, errors, non2xx, timeouts, mismatches) is
  * kept in the JSON for reference.
  *
- * Many connections are opened in groups of at most 250 (one autocannon instance each), spread over the first second:
- * 2,000 connects at once would overflow a server's accept backlog (511 by default in Node) and some clients would
- * wait for SYN retransmissions (1 s, 3 s, 7 s ...) before their first request.
+ * Many connections are opened in groups of at most 100 (one autocannon instance each), spread over `rampSec`: 2,000
+ * connects at once overflow a busy server's accept backlog (511 by default in Node) and the clients whose SYN was
+ * dropped wait for retransmissions (1 s, 3 s, 7 s ...), some past the request timeout.
  *
  * Fixed-rate mode: autocannon paces each connection with a per-second quota (`overallRate` is split over the
  * connections, and each connection sends its share back to back at the start of every second). A single instance
@@ -41,6 +41,8 @@ const { percentiles } = require("./stats");
  * @property {number} [rate]           fixed-rate mode: overall requests per second
  * @property {number} [rateStreams]    fixed-rate mode: autocannon instances (one connection each), staggered
  * @property {number} [timeoutSec]     per-request timeout (autocannon's default: 10)
+ * @property {number} [rampSec]        saturation mode: connections open in groups of 100 spread over this many seconds
+ *                                     (default: 1 s, or none when there are 100 connections or fewer)
  * @property {number} [tailSec]        load continues this long after the window (default 0.5 s), so requests started
  *                                     late in the window can finish and be latency samples
  * @property {() => unknown} [onWindowStart]
@@ -111,11 +113,12 @@ async function drive(opts) {
       plans.push({ connections: 1, rate: share, delayMs: (i * 1000) / streams });
     }
   } else {
-    const groups = Math.ceil(opts.connections / 250);
-    if (groups > 1 && opts.warmupSec < 1) throw new Error("more than 250 connections need a warm-up of at least 1 s (they open over the first second)");
+    const groups = Math.ceil(opts.connections / 100);
+    const rampSec = groups > 1 ? (opts.rampSec ?? 1) : 0;
+    if (rampSec >= opts.warmupSec) throw new Error(`the warm-up (${opts.warmupSec} s) must outlast the connection ramp (${rampSec} s)`);
     for (let i = 0; i < groups; i++) {
       const share = Math.floor(opts.connections / groups) + (i < opts.connections % groups ? 1 : 0);
-      plans.push({ connections: share, delayMs: (i * 1000) / groups });
+      plans.push({ connections: share, delayMs: (i * rampSec * 1000) / groups });
     }
   }
 

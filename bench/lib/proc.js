@@ -60,6 +60,22 @@ function memory(/** @type {number} */ pid) {
   return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
 }
 
+/**
+ * System-wide TCP counters from /proc/net/netstat that tell of connection trouble: accept-queue overflows
+ * (ListenOverflows, ListenDrops) and SYN retransmissions. They count every process on the machine.
+ */
+function tcpCounters() {
+  try {
+    const lines = fs.readFileSync("/proc/net/netstat", "utf8").split("\n").filter((l) => l.startsWith("TcpExt:"));
+    const names = lines[0].split(/\s+/);
+    const values = lines[1].split(/\s+/).map(Number);
+    const get = (/** @type {string} */ n) => values[names.indexOf(n)] ?? NaN;
+    return { listenOverflows: get("ListenOverflows"), listenDrops: get("ListenDrops"), synRetrans: get("TCPSynRetrans") };
+  } catch {
+    return { listenOverflows: NaN, listenDrops: NaN, synRetrans: NaN };
+  }
+}
+
 /** The soft limit on open files of this process (children inherit it). */
 function openFilesLimit() {
   try {
@@ -201,4 +217,4 @@ function ask(/** @type {import("node:child_process").ChildProcess} */ child, /**
   });
 }
 
-module.exports = { CLK_TCK, cpuMicros, memory, openFilesLimit, startChild, killAll, rssSampler, ask };
+module.exports = { CLK_TCK, cpuMicros, memory, tcpCounters, openFilesLimit, startChild, killAll, rssSampler, ask };

@@ -61,14 +61,14 @@ function printReport(report, log) {
 }
 
 const W = 46;
-const C = 14;
+const C = 16;
 
 /** @param {any} report @param {(line: string) => void} log */
 function printMain(report, log) {
   const { systems, ratios } = report.summary;
   const keys = Object.keys(systems);
   const o = report.options;
-  const row = (/** @type {string} */ label, /** @type {string[]} */ cells) => log(`${label.padEnd(W)}${cells.map((c) => c.padStart(C)).join("")}`);
+  const row = (/** @type {string} */ label, /** @type {string[]} */ cells) => log(`${label.padEnd(W)}${cells.map((c) => ` ${c}`.padStart(C)).join("")}`);
   const rule = () => log("-".repeat(W + C * 3));
   log(
     `method   ${o.rounds} interleaved round(s); saturation ${o.connections} connections × ${o.duration} s (+${o.warmup} s warm-up); ` +
@@ -113,7 +113,7 @@ function printMain(report, log) {
 /** @param {any} report @param {(line: string) => void} log */
 function printSlow(report, log) {
   const o = report.options;
-  const row = (/** @type {string} */ label, /** @type {string[]} */ cells) => log(`${label.padEnd(W)}${cells.map((c) => c.padStart(C)).join("")}`);
+  const row = (/** @type {string} */ label, /** @type {string[]} */ cells) => log(`${label.padEnd(W)}${cells.map((c) => ` ${c}`.padStart(C)).join("")}`);
   const rule = () => log("-".repeat(W + C * 3));
   {
     const s = report.slow.systems;
@@ -133,6 +133,7 @@ function printSlow(report, log) {
     row("server CPU cores busy", sk.map((k) => fmt(s[k].cpuUtilisation, 2)));
     row("new upstream connections per request", sk.map((k) => fmt(s[k].upstreamConnectionsPerRequest, 3)));
     row("peak RSS (MB)", sk.map((k) => mb(s[k].peakRss)));
+    row("accept-queue overflows | SYN retransmits", sk.map((k) => `${fmt(s[k].tcp?.listenOverflows)} | ${fmt(s[k].tcp?.synRetrans)}`));
     row("errors (conn/timeouts/non-2xx/wrong/log)", sk.map((k) => `${s[k].errors - s[k].timeouts}/${s[k].timeouts}/${s[k].non2xx}/${s[k].wrong + s[k].graphqlErrors}/${s[k].logErrors}`));
   }
 }

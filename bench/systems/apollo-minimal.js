@@ -79,6 +79,9 @@ async function main() {
 }
 
 process.on("disconnect", () => process.exit(0));
+// Under --cpu-prof (npm run bench -- --cpu-prof) the profile is written at a normal exit; Apollo's own SIGTERM handler
+// re-raises the signal after stopping, which would lose it. Only then does SIGTERM exit directly.
+if (process.execArgv.some((a) => a.startsWith("--cpu-prof"))) process.on("SIGTERM", () => process.exit(0));
 main().catch((e) => {
   process.stderr.write(`apollo-minimal failed to start: ${e instanceof Error ? e.stack : String(e)}\n`);
   process.exit(1);
