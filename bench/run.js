@@ -450,6 +450,13 @@ async function main() {
  * @param {import("./lib/proc").Started} up @param {any} report
  */
 async function mainPhases(o, defs, bodies, up, report) {
+  // The fake upstream and this process (autocannon, the checks) start cold: the first measured system would pay for
+  // their JIT warm-up. A throwaway floor is driven first, unmeasured.
+  const primeSec = Math.max(2, o.warmup + 1);
+  log(`\npriming the fake upstream and the load generator: ${primeSec} s against a throwaway floor, not measured`);
+  await withSystem(defs.floor, up.url, false, "prime", o, (s) =>
+    drive({ url: s.url, bodies: bodies.floor, connections: o.connections, warmupSec: primeSec - 1, measureSec: 1 }),
+  );
   log(`\nphase A — saturation: ${o.connections} connections, ${o.warmup} s warm-up + ${o.duration} s measured, ${o.rounds} round(s)`);
   for (let round = 1; round <= o.rounds; round++) {
     /** @type {Record<string, any>} */
