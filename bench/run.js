@@ -20,7 +20,7 @@ const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 const { parseArgs } = require("node:util");
 const { machineInfo } = require("./lib/machine");
-const { startChild, killAll, cpuMicros, memory, rssSampler, ask, openFilesLimit, tcpCounters, CLK_TCK } = require("./lib/proc");
+const { startChild, killAll, cpuMicros, machineBusyMicros, allProcessesCpu, topOthers, memory, rssSampler, ask, openFilesLimit, tcpCounters, CLK_TCK } = require("./lib/proc");
 const { drive } = require("./lib/load");
 const { sequential } = require("./lib/sequential");
 const { OURS_DOCUMENT, APOLLO_MINIMAL_DOCUMENT, bodyFactory } = require("./lib/operations");
@@ -299,25 +299,27 @@ async function withSystem(sys, upstreamUrl, slow, tag, o, body) {
  * @param {Omit<import("./lib/load").DriveOptions, "url" | "onWindowStart" | "onWindowEnd">} opts
  */
 async function measuredDrive(sys, up, opts) {
-  /** @type {{ sys: number, up: number, self: number }} */
-  let cpu0 = { sys: 0, up: 0, self: 0 };
+  /** @type {{ sys: number, up: number, self: number, machine: number }} */
+  let cpu0 = { sys: 0, up: 0, self: 0, machine: 0 };
   let cpu1 = cpu0;
-  const selfCpu = () => {
-    const u = process.cpuUsage();
-    return u.user + u.system;
-  };
   /** @type {any} */
   let upstream = null;
+  /** @type {Map<number, number>} */
+  let procs0 = new Map();
+  /** @type {Map<number, number>} */
+  let procs1 = new Map();
   const tcp0 = tcpCounters();
   const result = await drive({
     ...opts,
     url: sys.url,
     onWindowStart: () => {
-      cpu0 = { sys: cpuMicros(sys.pid), up: cpuMicros(up.pid), self: selfCpu() };
+      cpu0 = { sys: cpuMicros(sys.pid), up: cpuMicros(up.pid), self: selfCpuMicros(), machine: machineBusyMicros() };
+      procs0 = allProcessesCpu();
       return ask(up.child, "reset");
     },
     onWindowEnd: async () => {
-      cpu1 = { sys: cpuMicros(sys.pid), up: cpuMicros(up.pid), self: selfCpu() };
+      cpu1 = { sys: cpuMicros(sys.pid), up: cpuMicros(up.pid), self: selfCpuMicros(), machine: machineBusyMicros() };
+      procs1 = allProcessesCpu();
       upstream = await upstreamStats(up);
     },
   });
@@ -330,6 +332,11 @@ async function measuredDrive(sys, up, opts) {
     upstreamCpuUsPerRequest: per(cpu1.up - cpu0.up),
     upstreamConnectionsPerRequest: upstream && result.completed > 0 ? upstream.connections / result.completed : NaN,
     loadGeneratorCpuUsPerRequest: per(cpu1.self - cpu0.self),
+    // Cores the rest of the machine kept busy during the window: everything /proc/stat counts as busy minus the
+    // system, the fake upstream and this process (kernel networking not charged to a process shows up here too).
+    otherCores: (cpu1.machine - cpu0.machine - (cpu1.sys - cpu0.sys) - (cpu1.up - cpu0.up) - (cpu1.self - cpu0.self)) / 1e6 / result.windowSec,
+    machineCores: (cpu1.machine - cpu0.machine) / 1e6 / result.windowSec,
+    topOthers: topOthers(procs0, procs1, new Set([sys.pid, up.pid, process.pid]), result.windowSec),
     upstream,
     // Whole run, warm-up included, every process on the machine: accept-queue overflows and SYN retransmissions.
     tcp: {
@@ -422,7 +429,8 @@ async function main() {
       slow[key] = r;
       log(
         `  ${key.padEnd(6)} ${fmt(r.okPerSec, 0)} ok/s  in flight at upstream avg ${fmt(r.upstream?.avgInFlight, 0)} peak ${r.upstream?.peakInFlight}` +
-          `  p99 ${fmt(r.latencyUs.p99 / 1000, 1)} ms (+${fmt(r.p99AddedUs / 1000, 1)} ms)  rss ${mb(r.peakRss)} MB  errors ${errorCount(r)}`,
+          `  p99 ${fmt(r.latencyUs.p99 / 1000, 1)} ms (+${fmt(r.p99AddedUs / 1000, 1)} ms)  rss ${mb(r.peakRss)} MB  errors ${errorCount(r)}` +
+          `  (other load ${fmt(r.otherCores, 2)} cores)`,
       );
     }
     report.slow = { delayMs: o.slowDelay, clients: o.slowClients, systems: slow };
@@ -470,7 +478,8 @@ async function mainPhases(o, defs, bodies, up, report) {
       const r = row[key];
       log(
         `  round ${round} ${key.padEnd(6)} ${fmt(r.okPerSec, 0).padStart(7)} req/s  cpu ${fmt(r.cpuUsPerRequest, 0)} µs/req` +
-          `  p50 ${fmt(r.latencyUs.p50 / 1000, 2)} ms p99 ${fmt(r.latencyUs.p99 / 1000, 2)} ms  rss ${mb(r.peakRss)} MB  errors ${errorCount(r)}`,
+          `  p50 ${fmt(r.latencyUs.p50 / 1000, 2)} ms p99 ${fmt(r.latencyUs.p99 / 1000, 2)} ms  rss ${mb(r.peakRss)} MB  errors ${errorCount(r)}` +
+          `  (other load ${fmt(r.otherCores, 2)} cores)`,
       );
     }
     report.phaseA.push(row);
@@ -497,14 +506,19 @@ async function mainPhases(o, defs, bodies, up, report) {
           warmupSec: o.warmup,
           measureSec: o.duration,
         });
+        const seqStart = { t: performance.now(), busy: machineBusyMicros(), ours: cpuMicros(s.pid) + cpuMicros(up.pid) + selfCpuMicros() };
         const seq = await sequential({ url: s.url, bodies: bodies[key], headers: sys.headers, warmup: o.seqWarmup, requests: o.seqRequests });
-        return { fixed, seq };
+        const seqEnd = { t: performance.now(), busy: machineBusyMicros(), ours: cpuMicros(s.pid) + cpuMicros(up.pid) + selfCpuMicros() };
+        // Cores kept busy by processes outside the bench while the sequential client ran (warm-up included).
+        const otherCores = (seqEnd.busy - seqStart.busy - (seqEnd.ours - seqStart.ours)) / 1e3 / (seqEnd.t - seqStart.t);
+        return { fixed, seq: { ...seq, otherCores } };
       });
       row[key] = { ...run.result, peakRss: run.peakRss, logWarnings: run.logWarnings, logErrors: run.logErrors };
       const r = row[key];
       log(
         `  round ${round} ${key.padEnd(6)} at ${fmt(r.fixed.okPerSec, 0)} req/s p50 ${fmt(r.fixed.latencyUs.p50, 0)} µs p99 ${fmt(r.fixed.latencyUs.p99, 0)} µs` +
-          `  unloaded median ${fmt(r.seq.latencyUs.p50, 0)} µs  errors ${errorCount(r.fixed) + errorCount(r.seq) + r.logErrors}`,
+          `  unloaded median ${fmt(r.seq.latencyUs.p50, 0)} µs  errors ${errorCount(r.fixed) + errorCount(r.seq) + r.logErrors}` +
+          `  (other load ${fmt(r.fixed.otherCores, 2)} cores)`,
       );
     }
     report.phaseB.push(row);
@@ -544,6 +558,8 @@ function summarise(/** @type {any} */ report, /** @type {Options} */ o) {
       },
       upstreamCpuUsPerRequest: median(A.map((r) => r.upstreamCpuUsPerRequest)),
       upstreamConnectionsPerRequest: median(A.map((r) => r.upstreamConnectionsPerRequest)),
+      machineCores: median(A.map((r) => r.machineCores)),
+      otherCores: median(A.map((r) => r.otherCores)),
       loadGeneratorCpuUsPerRequest: median(A.map((r) => r.loadGeneratorCpuUsPerRequest)),
     };
     systems[key].errors.total = Object.values(systems[key].errors).reduce((a, b) => a + b, 0);
@@ -589,6 +605,33 @@ function flagsOf(/** @type {any} */ report, /** @type {Options} */ o) {
       if (n > 0) flags.push(`ERRORS: ${key} had ${n} in the slow-upstream scenario (timeouts ${r.timeouts}, connection errors ${r.errors - r.timeouts}, non-2xx ${r.non2xx}, wrong ${r.wrong + r.graphqlErrors}, log errors ${r.logErrors})`);
     }
   }
+  /** @type {string[]} */
+  const busy = [];
+  report.phaseA.forEach((/** @type {any} */ row, /** @type {number} */ i) => {
+    for (const [k, r] of Object.entries(row)) if (r.otherCores > BUSY_CORES) busy.push(`A round ${i + 1} ${k} ${fmt(r.otherCores, 2)}`);
+  });
+  report.phaseB.forEach((/** @type {any} */ row, /** @type {number} */ i) => {
+    for (const [k, r] of Object.entries(row)) {
+      if (r.fixed.otherCores > BUSY_CORES) busy.push(`B round ${i + 1} ${k} fixed rate ${fmt(r.fixed.otherCores, 2)}`);
+      if (r.seq.otherCores > BUSY_CORES) busy.push(`B round ${i + 1} ${k} unloaded ${fmt(r.seq.otherCores, 2)}`);
+    }
+  });
+  for (const [k, r] of Object.entries(report.slow?.systems ?? {})) if (r.otherCores > BUSY_CORES) busy.push(`slow ${k} ${fmt(r.otherCores, 2)}`);
+  if (busy.length > 0) {
+    /** @type {Map<string, number>} */
+    const culprits = new Map();
+    const note = (/** @type {any} */ r) => {
+      if (r.otherCores > BUSY_CORES) for (const t of r.topOthers ?? []) if (t.cores > 0.05) culprits.set(t.command, Math.max(culprits.get(t.command) ?? 0, t.cores));
+    };
+    for (const row of report.phaseA) for (const r of Object.values(row)) note(r);
+    for (const row of report.phaseB) for (const r of Object.values(row)) note(/** @type {any} */ (r).fixed);
+    for (const r of Object.values(report.slow?.systems ?? {})) note(r);
+    const named = [...culprits].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([c, v]) => `${c} (up to ${fmt(v, 2)})`);
+    flags.push(
+      `BUSY MACHINE: other processes kept more than ${BUSY_CORES} core busy during measured windows (${busy.join("; ")} cores): those numbers are perturbed` +
+        (named.length ? `. Busiest others: ${named.join(", ")}` : ""),
+    );
+  }
   const floor = report.summary.systems.floor;
   if (floor && o.rounds >= 2 && floor.rpsSpread > 0.1) {
     flags.push(`NOISY FLOOR: the floor's requests/s varied by ${fmt(floor.rpsSpread * 100, 1)} % across rounds (> 10 %): the machine was not steady`);
@@ -599,6 +642,14 @@ function flagsOf(/** @type {any} */ report, /** @type {Options} */ o) {
   return flags;
 }
 
+/** CPU time of this process (the load generator), user + system, in µs. */
+function selfCpuMicros() {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** Cores used by processes outside the bench during a window above which the window is reported as perturbed. */
+const BUSY_CORES = 0.25;
 const sum = (/** @type {number[]} */ v) => v.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
 const fmt = (/** @type {number | undefined} */ n, /** @type {number} */ digits) =>
   n === undefined || !Number.isFinite(n) ? "—" : n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });

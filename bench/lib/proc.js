@@ -61,6 +61,58 @@ function memory(/** @type {number} */ pid) {
 }
 
 /**
+ * CPU time the whole machine has been busy (all cores, everything but idle and iowait) in microseconds, from the
+ * first line of /proc/stat (clock ticks, like /proc/<pid>/stat).
+ */
+function machineBusyMicros() {
+  const fields = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already inside user.
+  const [user, nice, system, , , irq, softirq, steal] = fields;
+  return ((user + nice + system + irq + softirq + (steal ?? 0)) * 1e6) / CLK_TCK;
+}
+
+/** CPU time (µs) of every process on the machine now, by pid: to name what else kept the machine busy. */
+function allProcessesCpu() {
+  /** @type {Map<number, number>} */
+  const out = new Map();
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      out.set(Number(name), cpuMicros(Number(name)));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * The processes outside `exclude` that used the most CPU between two `allProcessesCpu()` snapshots, with the cores
+ * they kept busy over `seconds` and their command line (shortened).
+ * @param {Map<number, number>} before @param {Map<number, number>} after @param {Set<number>} exclude @param {number} seconds
+ */
+function topOthers(before, after, exclude, seconds, count = 3) {
+  /** @type {{ pid: number, cores: number, command: string }[]} */
+  const rows = [];
+  for (const [pid, t] of after) {
+    if (exclude.has(pid)) continue;
+    const used = t - (before.get(pid) ?? 0);
+    if (used > 0) rows.push({ pid, cores: used / 1e6 / seconds, command: "" });
+  }
+  rows.sort((a, b) => b.cores - a.cores);
+  const top = rows.slice(0, count);
+  for (const row of top) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${row.pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+      row.command = (cmd || fs.readFileSync(`/proc/${row.pid}/comm`, "utf8").trim()).replace(/\s+/g, " ").slice(0, 80);
+    } catch {
+      row.command = "(ended)";
+    }
+  }
+  return top;
+}
+
+/**
  * System-wide TCP counters from /proc/net/netstat that tell of connection trouble: accept-queue overflows
  * (ListenOverflows, ListenDrops) and SYN retransmissions. They count every process on the machine.
  */
@@ -217,4 +269,4 @@ function ask(/** @type {import("node:child_process").ChildProcess} */ child, /**
   });
 }
 
-module.exports = { CLK_TCK, cpuMicros, memory, tcpCounters, openFilesLimit, startChild, killAll, rssSampler, ask };
+module.exports = { CLK_TCK, cpuMicros, machineBusyMicros, allProcessesCpu, topOthers, memory, tcpCounters, openFilesLimit, startChild, killAll, rssSampler, ask };

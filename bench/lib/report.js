@@ -8,6 +8,7 @@ const TARGETS = {
   addedUnloadedUs: 500,
   slowP99AddedUs: 5000,
   slowRssBytes: 300e6,
+  slowInFlightShare: 0.95,
 };
 
 const fmt = (/** @type {number | undefined | null} */ n, digits = 0) =>
@@ -29,12 +30,17 @@ function evaluateTargets(report) {
   add(`unloaded added latency over the floor ≤ ${TARGETS.addedUnloadedUs} µs`, added, (v) => v <= TARGETS.addedUnloadedUs, `${fmt(added, 0)} µs`);
   const ours = report.slow?.systems?.ours;
   if (ours) {
-    const peak = ours.upstream?.peakInFlight;
+    // In flight means waiting on the upstream: the time-average count of requests the fake upstream holds. A server
+    // that passes every request straight through keeps it at clients × 300 / (300 + its added latency + the client's
+    // turnaround), over 95 % when the added latency is a few ms. The peak alone would also count requests a timed-out
+    // client abandoned.
+    const avg = ours.upstream?.avgInFlight;
     const clients = report.slow.clients;
+    const errors = ours.errors + ours.non2xx + ours.wrong + ours.graphqlErrors;
     out.push({
-      name: `slow: ${fmt(clients)} in flight at once, no errors`,
-      value: `peak ${fmt(peak)} (avg ${fmt(ours.upstream?.avgInFlight, 0)}) at the upstream, ${fmt(ours.errors + ours.non2xx + ours.wrong + ours.graphqlErrors)} errors`,
-      pass: peak >= clients && ours.errors + ours.non2xx + ours.wrong + ours.graphqlErrors === 0,
+      name: `slow: ${fmt(clients)} in flight, no errors`,
+      value: `avg ${fmt(avg, 0)} at the upstream (needs ≥ ${fmt(TARGETS.slowInFlightShare * clients)}), peak ${fmt(ours.upstream?.peakInFlight)}, ${fmt(errors)} errors`,
+      pass: avg >= TARGETS.slowInFlightShare * clients && errors === 0,
     });
     add(`slow: p99 added over ${report.slow.delayMs} ms < ${TARGETS.slowP99AddedUs / 1000} ms`, ours.p99AddedUs, (v) => v < TARGETS.slowP99AddedUs, `${fmt(ours.p99AddedUs / 1000, 1)} ms`);
     add(`slow: peak RSS < ${TARGETS.slowRssBytes / 1e6} MB`, ours.peakRss, (v) => v < TARGETS.slowRssBytes, `${mb(ours.peakRss)} MB`);
@@ -83,6 +89,7 @@ function printMain(report, log) {
   row("server CPU µs per request (saturation)", keys.map((k) => fmt(systems[k].cpuUsPerRequest)));
   row("server CPU cores busy at saturation", keys.map((k) => fmt(systems[k].cpuUtilisation, 2)));
   row("p99 at saturation (µs)", keys.map((k) => fmt(systems[k].saturationP99Us)));
+  row(`achieved rate at ${fmt(report.fixedRate.rate)} req/s set`, keys.map((k) => fmt(systems[k].fixedRateAchieved)));
   row(`p50 at ${fmt(report.fixedRate.rate)} req/s (µs)`, keys.map((k) => fmt(systems[k].fixedP50Us)));
   row(`p99 at ${fmt(report.fixedRate.rate)} req/s (µs)`, keys.map((k) => fmt(systems[k].fixedP99Us)));
   row("unloaded median latency (µs)", keys.map((k) => fmt(systems[k].unloadedMedianUs)));
@@ -96,6 +103,7 @@ function printMain(report, log) {
   row("new upstream connections per request", keys.map((k) => fmt(systems[k].upstreamConnectionsPerRequest, 3)));
   row("peak RSS (MB)", keys.map((k) => mb(systems[k].peakRss)));
   row("errors (all runs)", keys.map((k) => fmt(systems[k].errors.total)));
+  row("  machine cores busy | of which others", keys.map((k) => `${fmt(systems[k].machineCores, 2)} | ${fmt(systems[k].otherCores, 2)}`));
   row("  fake upstream CPU µs/req | bench client", keys.map((k) => `${fmt(systems[k].upstreamCpuUsPerRequest)} | ${fmt(systems[k].loadGeneratorCpuUsPerRequest)}`));
   rule();
   log("ratios (median of per-round ratios; per round in brackets)");
@@ -131,6 +139,7 @@ function printSlow(report, log) {
     row(`p99 added over ${report.slow.delayMs} ms (ms)`, sk.map((k) => fmt(s[k].p99AddedUs / 1000, 1)));
     row("server CPU µs per request", sk.map((k) => fmt(s[k].cpuUsPerRequest)));
     row("server CPU cores busy", sk.map((k) => fmt(s[k].cpuUtilisation, 2)));
+    row("machine cores busy | of which others", sk.map((k) => `${fmt(s[k].machineCores, 2)} | ${fmt(s[k].otherCores, 2)}`));
     row("new upstream connections per request", sk.map((k) => fmt(s[k].upstreamConnectionsPerRequest, 3)));
     row("peak RSS (MB)", sk.map((k) => mb(s[k].peakRss)));
     row("accept-queue overflows | SYN retransmits", sk.map((k) => `${fmt(s[k].tcp?.listenOverflows)} | ${fmt(s[k].tcp?.synRetrans)}`));
