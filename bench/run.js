@@ -19,7 +19,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 const { parseArgs } = require("node:util");
-const { machineInfo } = require("./lib/machine");
+const { machineInfo, cpuCanaryMs } = require("./lib/machine");
 const { startChild, killAll, cpuMicros, machineBusyMicros, allProcessesCpu, topOthers, memory, rssSampler, ask, openFilesLimit, tcpCounters, CLK_TCK } = require("./lib/proc");
 const { drive } = require("./lib/load");
 const { sequential } = require("./lib/sequential");
@@ -259,6 +259,8 @@ async function upstreamStats(up) {
  * @param {(s: import("./lib/proc").Started) => Promise<T>} body
  */
 async function withSystem(sys, upstreamUrl, slow, tag, o, body) {
+  const canaryMs = cpuCanaryMs();
+  canaries.push({ tag: `${sys.key}-${tag}`, ms: canaryMs });
   const logFile = path.join(LOGS, `${sys.key}-${tag}.log`);
   // --cpu-prof: profile the saturation runs (phase A) only; the profile is written when the system exits.
   const profile = o.cpuProf && tag.startsWith("A-") ? ["--cpu-prof", `--cpu-prof-dir=${path.join(PROFILES, `${sys.key}-${tag}`)}`] : [];
@@ -289,7 +291,7 @@ async function withSystem(sys, upstreamUrl, slow, tag, o, body) {
   const logWarnings = (text.match(/"level":"warn"/g) ?? []).length;
   const logErrors = (text.match(/"level":"(error|fatal)"/g) ?? []).length;
   if (!o.keepLogs && logWarnings + logErrors === 0) fs.rmSync(logFile, { force: true });
-  return { result: /** @type {T} */ (result), peakRss, logWarnings, logErrors, logFile };
+  return { result: /** @type {T} */ (result), peakRss, logWarnings, logErrors, logFile, canaryMs };
 }
 
 /**
@@ -438,6 +440,7 @@ async function main() {
   }
 
   // ---- summary ------------------------------------------------------------------------------------------------------------
+  report.cpuCanary = canaries;
   report.summary = summarise(report, o);
   report.targets = evaluateTargets(report);
   report.flags = flagsOf(report, o);
@@ -474,12 +477,12 @@ async function mainPhases(o, defs, bodies, up, report) {
       const run = await withSystem(sys, up.url, false, `A-r${round}`, o, (s) =>
         measuredDrive(s, up, { bodies: bodies[key], headers: sys.headers, connections: o.connections, warmupSec: o.warmup, measureSec: o.duration }),
       );
-      row[key] = { ...run.result, peakRss: run.peakRss, logWarnings: run.logWarnings, logErrors: run.logErrors };
+      row[key] = { ...run.result, peakRss: run.peakRss, logWarnings: run.logWarnings, logErrors: run.logErrors, canaryMs: run.canaryMs };
       const r = row[key];
       log(
         `  round ${round} ${key.padEnd(6)} ${fmt(r.okPerSec, 0).padStart(7)} req/s  cpu ${fmt(r.cpuUsPerRequest, 0)} µs/req` +
           `  p50 ${fmt(r.latencyUs.p50 / 1000, 2)} ms p99 ${fmt(r.latencyUs.p99 / 1000, 2)} ms  rss ${mb(r.peakRss)} MB  errors ${errorCount(r)}` +
-          `  (other load ${fmt(r.otherCores, 2)} cores)`,
+          `  (other load ${fmt(r.otherCores, 2)} cores, canary ${fmt(r.canaryMs, 1)} ms)`,
       );
     }
     report.phaseA.push(row);
@@ -632,6 +635,17 @@ function flagsOf(/** @type {any} */ report, /** @type {Options} */ o) {
         (named.length ? `. Busiest others: ${named.join(", ")}` : ""),
     );
   }
+  const canaryMs = report.cpuCanary.map((/** @type {{ ms: number }} */ c) => c.ms);
+  if (canaryMs.length >= 2) {
+    const lo = Math.min(...canaryMs);
+    const hi = Math.max(...canaryMs);
+    if ((hi - lo) / lo > 0.15) {
+      flags.push(
+        `CPU SPEED VARIED: the same fixed computation took ${fmt(lo, 1)} to ${fmt(hi, 1)} ms between runs (+${fmt(((hi - lo) / lo) * 100, 0)} %): ` +
+          `the CPU itself was slower at times (a shared host?), which /proc inside this machine does not show`,
+      );
+    }
+  }
   const floor = report.summary.systems.floor;
   if (floor && o.rounds >= 2 && floor.rpsSpread > 0.1) {
     flags.push(`NOISY FLOOR: the floor's requests/s varied by ${fmt(floor.rpsSpread * 100, 1)} % across rounds (> 10 %): the machine was not steady`);
@@ -641,6 +655,9 @@ function flagsOf(/** @type {any} */ report, /** @type {Options} */ o) {
   for (const w of report.warnings) flags.push(`WARNING: ${w}`);
   return flags;
 }
+
+/** @type {{ tag: string, ms: number }[]} CPU canary timings taken before each system start. */
+const canaries = [];
 
 /** CPU time of this process (the load generator), user + system, in µs. */
 function selfCpuMicros() {

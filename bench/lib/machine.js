@@ -1,5 +1,6 @@
 // @ts-check
 "use strict";
+const crypto = require("node:crypto");
 const fs = require("node:fs");
 const os = require("node:os");
 
@@ -29,4 +30,23 @@ function machineInfo() {
   };
 }
 
-module.exports = { machineInfo };
+/**
+ * A fixed piece of CPU work (integer arithmetic and SHA-256), timed in ms: the best of three. Run between the
+ * measured runs, it shows whether the CPU itself got slower or faster during the bench (a shared host, frequency
+ * changes), which the guest's own accounting does not show.
+ */
+function cpuCanaryMs() {
+  const buf = Buffer.alloc(1 << 20, 7);
+  let best = Infinity;
+  let x = 0;
+  for (let round = 0; round < 3; round++) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < 5e6; i++) x = (x + i * 7) % 1000003;
+    for (let i = 0; i < 2; i++) crypto.createHash("sha256").update(buf).digest();
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  if (x < 0) throw new Error("unreachable"); // keep the loop from being optimised away
+  return best;
+}
+
+module.exports = { machineInfo, cpuCanaryMs };
