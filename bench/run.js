@@ -345,6 +345,8 @@ async function measuredDrive(sys, up, opts) {
       listenOverflows: tcp1.listenOverflows - tcp0.listenOverflows,
       listenDrops: tcp1.listenDrops - tcp0.listenDrops,
       synRetrans: tcp1.synRetrans - tcp0.synRetrans,
+      timeWaitAtStart: tcp0.timeWait,
+      timeWaitAtEnd: tcp1.timeWait,
     },
   };
 }
@@ -561,6 +563,7 @@ function summarise(/** @type {any} */ report, /** @type {Options} */ o) {
       },
       upstreamCpuUsPerRequest: median(A.map((r) => r.upstreamCpuUsPerRequest)),
       upstreamConnectionsPerRequest: median(A.map((r) => r.upstreamConnectionsPerRequest)),
+      timeWaitAtStart: median(A.map((r) => r.tcp.timeWaitAtStart)),
       machineCores: median(A.map((r) => r.machineCores)),
       otherCores: median(A.map((r) => r.otherCores)),
       loadGeneratorCpuUsPerRequest: median(A.map((r) => r.loadGeneratorCpuUsPerRequest)),

@@ -114,7 +114,8 @@ function topOthers(before, after, exclude, seconds, count = 3) {
 
 /**
  * System-wide TCP counters from /proc/net/netstat that tell of connection trouble: accept-queue overflows
- * (ListenOverflows, ListenDrops) and SYN retransmissions. They count every process on the machine.
+ * (ListenOverflows, ListenDrops) and SYN retransmissions, plus the sockets now in TIME_WAIT. They count every
+ * process on the machine.
  */
 function tcpCounters() {
   try {
@@ -122,9 +123,12 @@ function tcpCounters() {
     const names = lines[0].split(/\s+/);
     const values = lines[1].split(/\s+/).map(Number);
     const get = (/** @type {string} */ n) => values[names.indexOf(n)] ?? NaN;
-    return { listenOverflows: get("ListenOverflows"), listenDrops: get("ListenDrops"), synRetrans: get("TCPSynRetrans") };
+    // Sockets in TIME_WAIT (/proc/net/sockstat "tw"): each one holds an ephemeral port for 60 s, and a connect() has
+    // to search past them, so a run that opens a connection per request leaves the next run more expensive connects.
+    const tw = Number(/\btw (\d+)/.exec(fs.readFileSync("/proc/net/sockstat", "utf8"))?.[1] ?? NaN);
+    return { listenOverflows: get("ListenOverflows"), listenDrops: get("ListenDrops"), synRetrans: get("TCPSynRetrans"), timeWait: tw };
   } catch {
-    return { listenOverflows: NaN, listenDrops: NaN, synRetrans: NaN };
+    return { listenOverflows: NaN, listenDrops: NaN, synRetrans: NaN, timeWait: NaN };
   }
 }
 

@@ -101,6 +101,7 @@ function printMain(report, log) {
     ),
   );
   row("new upstream connections per request", keys.map((k) => fmt(systems[k].upstreamConnectionsPerRequest, 3)));
+  row("  TCP sockets in TIME_WAIT at the start", keys.map((k) => fmt(systems[k].timeWaitAtStart)));
   row("peak RSS (MB)", keys.map((k) => mb(systems[k].peakRss)));
   row("errors (all runs)", keys.map((k) => fmt(systems[k].errors.total)));
   row("  machine cores busy | of which others", keys.map((k) => `${fmt(systems[k].machineCores, 2)} | ${fmt(systems[k].otherCores, 2)}`));
