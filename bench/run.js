@@ -306,9 +306,9 @@ async function measuredDrive(sys, up, opts) {
   let cpu1 = cpu0;
   /** @type {any} */
   let upstream = null;
-  /** @type {Map<number, number>} */
+  /** @type {ReturnType<typeof allProcessesCpu>} */
   let procs0 = new Map();
-  /** @type {Map<number, number>} */
+  /** @type {ReturnType<typeof allProcessesCpu>} */
   let procs1 = new Map();
   const tcp0 = tcpCounters();
   const result = await drive({
@@ -645,7 +645,7 @@ function flagsOf(/** @type {any} */ report, /** @type {Options} */ o) {
     if ((hi - lo) / lo > 0.15) {
       flags.push(
         `CPU SPEED VARIED: the same fixed computation took ${fmt(lo, 1)} to ${fmt(hi, 1)} ms between runs (+${fmt(((hi - lo) / lo) * 100, 0)} %): ` +
-          `the CPU itself was slower at times (a shared host?), which /proc inside this machine does not show`,
+          `the CPU was slower at times (other processes taking both cores, or a shared host, which /proc here does not show)`,
       );
     }
   }

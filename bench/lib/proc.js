@@ -71,14 +71,20 @@ function machineBusyMicros() {
   return ((user + nice + system + irq + softirq + (steal ?? 0)) * 1e6) / CLK_TCK;
 }
 
-/** CPU time (µs) of every process on the machine now, by pid: to name what else kept the machine busy. */
+/**
+ * CPU time (µs) and command name of every process on the machine now, by pid: to name what else kept the machine
+ * busy. The name is kept because short-lived processes (test workers, compilers) may be gone by the time we look.
+ */
 function allProcessesCpu() {
-  /** @type {Map<number, number>} */
+  /** @type {Map<number, { us: number, comm: string }>} */
   const out = new Map();
   for (const name of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      out.set(Number(name), cpuMicros(Number(name)));
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      out.set(Number(name), { us: ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK, comm });
     } catch {
       // ended meanwhile
     }
@@ -88,25 +94,27 @@ function allProcessesCpu() {
 
 /**
  * The processes outside `exclude` that used the most CPU between two `allProcessesCpu()` snapshots, with the cores
- * they kept busy over `seconds` and their command line (shortened).
- * @param {Map<number, number>} before @param {Map<number, number>} after @param {Set<number>} exclude @param {number} seconds
+ * they kept busy over `seconds` and their command line (shortened; the command name if the process has ended).
+ * Processes that started and ended between the snapshots are not seen.
+ * @param {ReturnType<typeof allProcessesCpu>} before @param {ReturnType<typeof allProcessesCpu>} after
+ * @param {Set<number>} exclude @param {number} seconds
  */
 function topOthers(before, after, exclude, seconds, count = 3) {
   /** @type {{ pid: number, cores: number, command: string }[]} */
   const rows = [];
   for (const [pid, t] of after) {
     if (exclude.has(pid)) continue;
-    const used = t - (before.get(pid) ?? 0);
-    if (used > 0) rows.push({ pid, cores: used / 1e6 / seconds, command: "" });
+    const used = t.us - (before.get(pid)?.us ?? 0);
+    if (used > 0) rows.push({ pid, cores: used / 1e6 / seconds, command: t.comm });
   }
   rows.sort((a, b) => b.cores - a.cores);
   const top = rows.slice(0, count);
   for (const row of top) {
     try {
       const cmd = fs.readFileSync(`/proc/${row.pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
-      row.command = (cmd || fs.readFileSync(`/proc/${row.pid}/comm`, "utf8").trim()).replace(/\s+/g, " ").slice(0, 80);
+      if (cmd) row.command = cmd.replace(/\s+/g, " ").slice(0, 80);
     } catch {
-      row.command = "(ended)";
+      row.command = `${row.command} (ended)`;
     }
   }
   return top;
