@@ -34,6 +34,12 @@ export interface AopayConfig {
   connections: number;
   /** Calls allowed to wait for a socket when all `connections` are busy; beyond that: OVERLOADED at once. */
   queueLimit: number;
+  /**
+   * Keep a connection alive after a GET that carried a body (AOPay's CIBIL calls). undici closes it by default,
+   * because a server that does not read GET bodies would take the body for the next request. AOPay documents GET
+   * with a body, so its server reads it; set false if a proxy in between drops GET bodies.
+   */
+  getBodyKeepAlive: boolean;
   keepAliveTimeoutMs: number;
   /** Extra attempts for a call that provably never left the process (refused, DNS, connect timeout). */
   retryMax: number;
@@ -212,6 +218,7 @@ const KNOWN_AOPAY_VARS = new Set([
   "AOPAY_MAX_RESPONSE_BYTES",
   "AOPAY_CONNECTIONS",
   "AOPAY_QUEUE_LIMIT",
+  "AOPAY_GET_BODY_KEEP_ALIVE",
   "AOPAY_RETRY_MAX",
   "AOPAY_KEEP_ALIVE_TIMEOUT_MS",
 ]);
@@ -382,6 +389,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxResponseBytes: r.int("AOPAY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, 1024, 64 * 1024 * 1024),
     connections: r.int("AOPAY_CONNECTIONS", DEFAULT_CONNECTIONS, 1, 65_536),
     queueLimit: r.int("AOPAY_QUEUE_LIMIT", DEFAULT_QUEUE_LIMIT, 0, 1_000_000),
+    getBodyKeepAlive: r.oneOf("AOPAY_GET_BODY_KEEP_ALIVE", "true", ["true", "false"]) === "true",
     retryMax: r.int("AOPAY_RETRY_MAX", DEFAULT_RETRY_MAX, 0, 10),
     breaker: {
       errorThresholdPercentage: r.int("BREAKER_ERROR_PERCENT", DEFAULT_BREAKER.errorThresholdPercentage, 1, 100),

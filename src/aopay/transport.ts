@@ -39,6 +39,8 @@ export interface TransportOptions {
   connections: number;
   queueLimit: number;
   keepAliveTimeoutMs: number;
+  /** See AopayConfig.getBodyKeepAlive. Default true. */
+  getBodyKeepAlive?: boolean;
 }
 
 export interface TransportRequest {
@@ -146,6 +148,9 @@ export class AopayTransport {
           headers: { "content-type": "application/json", accept: "application/json" },
           body,
           idempotent: !req.sideEffect,
+          // undici would close the socket after a GET with a body (client-h1 writeH1); without this every CIBIL call
+          // would open a new connection, and a new TLS handshake against AOPay.
+          ...(req.method === "GET" && this.#options.getBodyKeepAlive !== false ? { reset: false } : {}),
           headersTimeout: this.#options.headersTimeoutMs,
           bodyTimeout: this.#options.bodyTimeoutMs,
         },

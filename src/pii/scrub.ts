@@ -10,8 +10,10 @@ import { maskMobile } from "./mobile";
  * OTPs and tokens cannot be recognised by shape without destroying ordinary numbers, so they are kept out of logs
  * by key-path redaction and by never logging inputs (see logging/logger.ts).
  */
-const AADHAAR_RUN = /(?<![0-9])[2-9][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])/g;
-const MOBILE_RUN = /(?<![0-9+])(?:\+?91[ -]?|0)?([6-9][0-9]{9})(?![0-9])/g;
+// A run glued to letters, digits, `_` or `-` is part of an identifier token (a UUID request id such as
+// `68f74483-ff9b-4582-bb53-6281738160bf`, a base64 key), not a number someone wrote: left alone.
+const AADHAAR_RUN = /(?<![0-9A-Za-z_-])[2-9][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9A-Za-z_])/g;
+const MOBILE_RUN = /(?<![0-9A-Za-z_+-])(?:\+?91[ -]?|0)?([6-9][0-9]{9})(?![0-9A-Za-z_])/g;
 
 export class Scrubber {
   readonly #secrets: string[];

@@ -15,6 +15,8 @@ export interface FakeUpstream {
   /** Base URL, e.g. http://127.0.0.1:43121 */
   url: string;
   calls: RecordedCall[];
+  /** TCP connections accepted so far. */
+  readonly connections: number;
   /** Replace the scripted behaviour. */
   respond(handler: FakeHandler): void;
   close(): Promise<void>;
@@ -29,6 +31,7 @@ export async function startFakeUpstream(handler: FakeHandler = json(200, { statu
   let current = handler;
   const calls: RecordedCall[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -39,6 +42,7 @@ export async function startFakeUpstream(handler: FakeHandler = json(200, { statu
     });
   });
   server.on("connection", (s) => {
+    connections += 1;
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
@@ -47,6 +51,9 @@ export async function startFakeUpstream(handler: FakeHandler = json(200, { statu
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    get connections() {
+      return connections;
+    },
     respond(next) {
       current = next;
     },

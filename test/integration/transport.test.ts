@@ -63,6 +63,23 @@ describe("AopayTransport: the one HTTP choke point", () => {
     expect(JSON.parse(upstream.calls[0].body)).toEqual(otpSend.body);
   });
 
+  it("keeps the connection alive after a GET with a body (undici would close it), and sends each body whole", async () => {
+    upstream.respond(json(200, { status: "SUCCESS" }));
+    await open();
+    for (let i = 0; i < 10; i++) await transport.send({ ...otpSend, body: { ...(otpSend.body as object), n: i } });
+    // Back-to-back calls may catch the first socket just before undici frees it, so the pool can open a second one;
+    // without keep-alive it would be ten.
+    expect(upstream.connections).toBeLessThanOrEqual(2);
+    expect(upstream.calls.map((c) => JSON.parse(c.body).n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it("AOPAY_GET_BODY_KEEP_ALIVE=false restores undici's one-connection-per-GET-with-body", async () => {
+    upstream.respond(json(200, { status: "SUCCESS" }));
+    await open({ getBodyKeepAlive: false });
+    for (let i = 0; i < 3; i++) await transport.send(otpSend);
+    expect(upstream.connections).toBe(3);
+  });
+
   it("keeps a base path of the base URL in front of the prefix", async () => {
     transport = new AopayTransport(baseOptions(`${upstream.url}/gateway/`, { apiPrefix: "/api/BOS" }));
     await transport.send(otpSend);

@@ -25,6 +25,12 @@ describe("Scrubber", () => {
     expect(scrubber.scrub(text)).toBe(text);
   });
 
+  it("leaves digit runs inside identifier tokens alone (request-id UUIDs, keys)", () => {
+    const text = '{"requestId":"68f74483-ff9b-4582-bb53-6281738160bf","other":"ab12-999941057058","k":"x9876543210y"}';
+    expect(scrubber.scrub(text)).toBe(text);
+    expect(scrubber.scrub('{"requestId":"req-1","m":"9876543210"}')).toBe('{"requestId":"req-1","m":"XXXXXX3210"}');
+  });
+
   it("ignores secrets shorter than four characters (they would mangle ordinary text)", () => {
     expect(new Scrubber(["ab"]).scrub("about abc")).toBe("about abc");
   });
