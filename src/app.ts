@@ -60,7 +60,7 @@ export function requestBudgetMs(header: string | string[] | undefined, maxMs: nu
 /** How long listen() waits for Redis to connect before serving anyway (fail closed until it does). */
 const REDIS_CONNECT_WAIT_MS = 3_000;
 
-const NO_OBSERVER: RequestObserver = { throttled: () => undefined, replayed: () => undefined };
+const NO_OBSERVER: RequestObserver = { throttled: () => undefined, replayed: () => undefined, protectionUnavailable: () => undefined };
 
 /** Builds the whole server for `config`. `config.aopay.baseUrl` must be set (index.ts starts the simulator first). */
 export async function createApp(config: Config, deps: AppDependencies = {}): Promise<App> {

@@ -20,6 +20,8 @@ export interface Protection {
 export interface RequestObserver {
   throttled(field: string, code: ThrottleCode, scope: ThrottleScope): void;
   replayed(field: string): void;
+  /** An OTP send refused because the shared store was unreachable (fail closed). */
+  protectionUnavailable(field: string): void;
 }
 
 /** Per-request state (STYLE.md principle 7): built fresh for every GraphQL request. */

@@ -116,6 +116,7 @@ export async function guardOtpSend<T, R extends object>(ctx: GraphQLContext, sen
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;
     ctx.log.error({ err: error }, "otp send refused: protection store unavailable");
+    ctx.observe.protectionUnavailable(send.field);
     await release(ctx, claim).catch(() => undefined);
     return protectionUnavailable();
   }

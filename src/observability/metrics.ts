@@ -20,6 +20,7 @@ export class Metrics implements RequestObserver {
   readonly #upstreamCalls: Counter<"endpoint" | "outcome">;
   readonly #throttled: Counter<"operation" | "code" | "scope">;
   readonly #replays: Counter<"operation">;
+  readonly #protectionUnavailable: Counter<"operation">;
   readonly #circuit: Gauge<"family">;
   readonly #graphql: Histogram<"operation" | "type" | "result">;
   readonly #operationNames = new Set<string>();
@@ -74,6 +75,12 @@ export class Metrics implements RequestObserver {
       labelNames: ["operation"],
       registers,
     });
+    this.#protectionUnavailable = new Counter({
+      name: "aopay_protection_unavailable_total",
+      help: "OTP sends refused because the shared throttle/idempotency store (Redis) was unreachable (fail closed).",
+      labelNames: ["operation"],
+      registers,
+    });
     this.#graphql = new Histogram({
       name: "graphql_operation_duration_seconds",
       help: "GraphQL request duration by operation name, operation type and result (ok, or error when any GraphQL error).",
@@ -99,6 +106,10 @@ export class Metrics implements RequestObserver {
 
   replayed(field: string): void {
     this.#replays.inc({ operation: field });
+  }
+
+  protectionUnavailable(field: string): void {
+    this.#protectionUnavailable.inc({ operation: field });
   }
 
   graphqlOperation(name: string | null | undefined, type: string, result: "ok" | "error", seconds: number): void {

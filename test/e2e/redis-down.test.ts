@@ -21,6 +21,8 @@ describe("fail closed when the shared store is unreachable", () => {
     const aeps = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput(), { "idempotency-key": "k-1" })).body, "resendAepsOtp");
     expect(aeps).toMatchObject({ __typename: "ProtectionUnavailable" });
     expect(t.simulator?.calls()).toBe(0);
+    const metrics = await request(t.stack.app.metricsUrl as string);
+    expect(await metrics.body.text()).toMatch(/^aopay_protection_unavailable_total\{operation="generateCibilOtp"\} 1$/m);
   });
 
   it("/readyz says not ready, /healthz still answers", async () => {
