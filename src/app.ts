@@ -16,6 +16,7 @@ import { Authenticator } from "./auth/authenticator";
 import type { Config } from "./config";
 import type { GraphQLContext, RequestObserver } from "./graphql/context";
 import { limitRules } from "./graphql/limits";
+import { createLoaders, type Loaders } from "./graphql/loaders";
 import { createFormatError } from "./graphql/plugins/error-format";
 import { metricsPlugin } from "./graphql/plugins/metrics.plugin";
 import { requestPlugin } from "./graphql/plugins/request.plugin";
@@ -85,7 +86,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       companyCode: upstream.companyCode,
       aepsPipe: upstream.aepsPipe,
       aepsAccessModeType: upstream.aepsAccessModeType,
+      dobFormat: upstream.dobFormat,
     },
+    registrationMethod: upstream.cibilRegistrationMethod,
     breaker: upstream.breaker,
     retry: { ...DEFAULT_RETRY_POLICY, maxRetries: upstream.retryMax },
     onCall: (event) => metrics?.upstreamCall(event),
@@ -147,7 +150,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       const idempotencyKey = request.headers["idempotency-key"];
       // The request's deadline runs from its arrival; a client may ask for less (never more) with x-request-timeout-ms.
       const deadlineAt = Date.now() - reply.elapsedTime + requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
-      return {
+      let loaders: Loaders | undefined;
+      const ctx: GraphQLContext = {
         requestId: request.id,
         log: request.log as Logger,
         aopay,
@@ -160,7 +164,13 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         observe: observer,
         responseHeaders: new Map(),
         callOptions: () => ({ log: request.log as Logger, deadlineAt }),
+        get loaders() {
+          // Most requests read nothing through a loader: build them only when asked.
+          loaders ??= createLoaders(ctx);
+          return loaders;
+        },
       };
+      return ctx;
     },
   });
   await fastify.ready();

@@ -24,6 +24,10 @@ export interface AopayConfig {
   aepsPipe: string;
   /** AEPS `AccessModeType`: the page's example is `SITE`; its description row is cut off in the stored copy. */
   aepsAccessModeType: string;
+  /** CIBIL registeration's method: its page header says GET, its cURL sample POST (aopay-api.md §1.1). */
+  cibilRegistrationMethod: "GET" | "POST";
+  /** Wire format of `date_of_birth`; the example `01/01/2000` is ambiguous (Observation 15). */
+  dobFormat: "DD/MM/YYYY" | "MM/DD/YYYY" | "YYYY-MM-DD";
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
@@ -92,6 +96,11 @@ export interface ThrottleConfig {
   client: Budget;
   /** Whole service (B4; Firebase: 1,000 SMS per minute per project). */
   global: Budget;
+  /**
+   * OTP verification attempts per destination (submitCibilOtp, verifyAepsOtp): a 4-digit OTP falls to 10,000
+   * guesses, so attempts are capped here whatever AOPay allows (Twilio Verify: 5 checks per verification).
+   */
+  verify: Budget;
 }
 
 export interface AuthConfig {
@@ -133,6 +142,11 @@ export interface Config {
   throttle: ThrottleConfig;
   /** How long an idempotency key's first result is kept and replayed. */
   idempotencyTtlSeconds: number;
+  /**
+   * After a client verifies a customer's CIBIL OTP, how long that client may read the customer's credit history.
+   * AOPay's GetCreditHistory needs only the CIBIL id, so without this anyone holding an id could read a history.
+   */
+  cibilConsentTtlSeconds: number;
   /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs). Empty: the socket address is the client IP. */
   trustedProxies: string[];
   auth: AuthConfig;
@@ -185,14 +199,21 @@ export const DEFAULT_OTP_PREFIX: Budget = { points: 50, seconds: 600 };
 export const DEFAULT_OTP_IP: Budget = { points: 50, seconds: 60 };
 export const DEFAULT_OTP_CLIENT: Budget = { points: 300, seconds: 60 };
 export const DEFAULT_OTP_GLOBAL: Budget = { points: 1000, seconds: 60 };
+export const DEFAULT_OTP_VERIFY: Budget = { points: 5, seconds: 600 };
+/** How long a verified CIBIL OTP lets the same client read that customer's credit history. */
+export const DEFAULT_CIBIL_CONSENT_TTL_SECONDS = 1800;
 /** Stripe keeps idempotency keys at least 24 hours (SECURITY.md E4). */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
-/** Sized from our own operations (about 85 tokens, cost 123, depth 4) and Sandbox's introspection (183 tokens). */
+/**
+ * Sized from our own client operations (at most 108 tokens, depth 4, cost 664 for SubmitCibilOtp with its linked
+ * credit history; Armor's cost grows 1.5x per level) and Sandbox's introspection (183 tokens), with headroom;
+ * test/unit/graphql/limits.test.ts checks every client operation against them.
+ */
 export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
   maxAliases: 3,
   maxDepth: 6,
   maxTokens: 500,
-  maxCost: 300,
+  maxCost: 1000,
   maxDirectives: 10,
   maxQueryChars: 8_000,
 };
@@ -211,6 +232,8 @@ const KNOWN_AOPAY_VARS = new Set([
   "AOPAY_COMPANY_CODE",
   "AOPAY_AEPS_PIPE",
   "AOPAY_AEPS_ACCESS_MODE_TYPE",
+  "AOPAY_CIBIL_REGISTRATION_METHOD",
+  "AOPAY_DOB_FORMAT",
   "AOPAY_CONNECT_TIMEOUT_MS",
   "AOPAY_HEADERS_TIMEOUT_MS",
   "AOPAY_BODY_TIMEOUT_MS",
@@ -236,6 +259,8 @@ const KNOWN_PREFIXED_VARS = new Set([
   "OTP_CLIENT_WINDOW_SECONDS",
   "OTP_GLOBAL_MAX",
   "OTP_GLOBAL_WINDOW_SECONDS",
+  "OTP_VERIFY_MAX",
+  "OTP_VERIFY_WINDOW_SECONDS",
   "GRAPHQL_MAX_ALIASES",
   "GRAPHQL_MAX_DEPTH",
   "GRAPHQL_MAX_TOKENS",
@@ -382,6 +407,9 @@ export function loadConfig(env: Env = process.env): Config {
     companyCode: r.token("AOPAY_COMPANY_CODE", mode === "simulator" ? SIMULATOR_COMPANY_CODE : ""),
     aepsPipe: r.token("AOPAY_AEPS_PIPE", DEFAULT_AEPS_PIPE),
     aepsAccessModeType: r.token("AOPAY_AEPS_ACCESS_MODE_TYPE", DEFAULT_AEPS_ACCESS_MODE_TYPE),
+    cibilRegistrationMethod: r.oneOf("AOPAY_CIBIL_REGISTRATION_METHOD", "GET", ["GET", "POST"]),
+    // Indian convention; confirm with AOPay (aopay-api.md §7 question 7).
+    dobFormat: r.oneOf("AOPAY_DOB_FORMAT", "DD/MM/YYYY", ["DD/MM/YYYY", "MM/DD/YYYY", "YYYY-MM-DD"]),
     connectTimeoutMs: r.int("AOPAY_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT_MS, 50, 60_000),
     headersTimeoutMs: r.int("AOPAY_HEADERS_TIMEOUT_MS", DEFAULT_HEADERS_TIMEOUT_MS, 50, 120_000),
     bodyTimeoutMs: r.int("AOPAY_BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT_MS, 50, 120_000),
@@ -430,7 +458,9 @@ export function loadConfig(env: Env = process.env): Config {
       ip: budget("OTP_IP", DEFAULT_OTP_IP),
       client: budget("OTP_CLIENT", DEFAULT_OTP_CLIENT),
       global: budget("OTP_GLOBAL", DEFAULT_OTP_GLOBAL),
+      verify: budget("OTP_VERIFY", DEFAULT_OTP_VERIFY),
     },
+    cibilConsentTtlSeconds: r.int("CIBIL_CONSENT_TTL_SECONDS", DEFAULT_CIBIL_CONSENT_TTL_SECONDS, 60, 86_400),
     idempotencyTtlSeconds: r.int("IDEMPOTENCY_TTL_SECONDS", DEFAULT_IDEMPOTENCY_TTL_SECONDS, 1, 30 * 86_400),
     trustedProxies: parseProxies(r, env.TRUSTED_PROXIES),
     auth,

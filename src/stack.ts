@@ -3,6 +3,7 @@ import { createApp } from "./app";
 import type { Config } from "./config";
 import { createLogger } from "./logging/logger";
 import { type Simulator, startSimulator } from "./simulator/server";
+import type { Clock } from "./simulator/state";
 
 export interface Stack {
   app: App;
@@ -17,7 +18,12 @@ export interface Stack {
  * The app plus, in simulator mode, the built-in simulator on an ephemeral loopback port. Used by `npm start`
  * (src/index.ts) and by the end-to-end tests, so both run exactly the same wiring.
  */
-export async function startStack(config: Config, deps: AppDependencies = {}): Promise<Stack> {
+export interface StackDependencies extends AppDependencies {
+  /** The built-in simulator's clock (OTP expiry); default Date.now. */
+  simulatorClock?: Clock;
+}
+
+export async function startStack(config: Config, deps: StackDependencies = {}): Promise<Stack> {
   const logger = deps.logger ?? createLogger({ level: config.logLevel, secrets: [config.aopay.registrationId, config.aopay.companyCode] });
   let simulator: Simulator | undefined;
   let effective = config;
@@ -27,6 +33,7 @@ export async function startStack(config: Config, deps: AppDependencies = {}): Pr
       companyCode: config.aopay.companyCode,
       apiPrefix: config.aopay.apiPrefix,
       log: logger.child({ component: "simulator" }),
+      clock: deps.simulatorClock,
     });
     effective = { ...config, aopay: { ...config.aopay, baseUrl: simulator.url } };
   }

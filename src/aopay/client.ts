@@ -4,11 +4,15 @@ import type { Scrubber } from "../pii/scrub";
 import { CircuitBreakers, type CircuitState } from "./circuit-breakers";
 import type { Endpoint, WireContext } from "./endpoint";
 import { aepsResendOtp, type AepsOtpResent, type ResendAepsOtpRequest } from "./endpoints/aeps-resend-otp";
+import { type AepsRegistrationVerified, aepsVerifyOtp, type VerifyAepsOtpRequest } from "./endpoints/aeps-verify-otp";
+import { type CreditHistory, type CreditHistoryRequest, cibilCreditHistory } from "./endpoints/cibil-credit-history";
 import {
   cibilGenerateOtp,
   type CibilOtpChallenge,
   type GenerateCibilOtpRequest,
 } from "./endpoints/cibil-generate-otp";
+import { type CibilCustomerRegistration, cibilRegister, type RegisterCibilCustomerRequest } from "./endpoints/cibil-register";
+import { type CibilOtpVerification, cibilSubmitOtp, type SubmitCibilOtpRequest } from "./endpoints/cibil-submit-otp";
 import { AopayError } from "./errors";
 import { interpretResponse, type SuccessEnvelope } from "./outcome";
 import { retryDelay, type RetryPolicy } from "./retry";
@@ -40,6 +44,8 @@ export interface AopayClientOptions {
   scrubber: Scrubber;
   breaker: BreakerConfig;
   retry: RetryPolicy;
+  /** CIBIL registeration's HTTP method (undocumented: GET per its page header, POST per its cURL). */
+  registrationMethod: "GET" | "POST";
   /** Source of backoff jitter; default Math.random (tests pin it). */
   random?: () => number;
   onCall?: (event: UpstreamCallEvent) => void;
@@ -59,18 +65,28 @@ const tracer = trace.getTracer("aopay-graphql");
  */
 export class AopayClient {
   readonly cibil = {
+    register: (input: RegisterCibilCustomerRequest, opts: CallOptions): Promise<CibilCustomerRegistration> =>
+      this.call(this.#register, input, opts),
     generateOtp: (input: GenerateCibilOtpRequest, opts: CallOptions): Promise<CibilOtpChallenge> =>
       this.call(cibilGenerateOtp, input, opts),
+    submitOtp: (input: SubmitCibilOtpRequest, opts: CallOptions): Promise<CibilOtpVerification> =>
+      this.call(cibilSubmitOtp, input, opts),
+    creditHistory: (input: CreditHistoryRequest, opts: CallOptions): Promise<CreditHistory> =>
+      this.call(cibilCreditHistory, input, opts),
   };
 
   readonly aeps = {
     resendOtp: (input: ResendAepsOtpRequest, opts: CallOptions): Promise<AepsOtpResent> =>
       this.call(aepsResendOtp, input, opts),
+    verifyOtp: (input: VerifyAepsOtpRequest, opts: CallOptions): Promise<AepsRegistrationVerified> =>
+      this.call(aepsVerifyOtp, input, opts),
   };
 
   readonly breakers: CircuitBreakers;
+  readonly #register: Endpoint<RegisterCibilCustomerRequest, CibilCustomerRegistration>;
 
   constructor(private readonly options: AopayClientOptions) {
+    this.#register = cibilRegister(options.registrationMethod);
     this.breakers = new CircuitBreakers(options.breaker, (family, state) => {
       options.onCircuitChange?.(family, state);
     });
@@ -130,6 +146,11 @@ export class AopayClient {
             });
             return { res, envelope: interpretResponse(endpoint, res, this.options.scrubber) };
           });
+          const unknownKeys = unknownKeysOf(envelope.body, endpoint.knownKeys);
+          if (unknownKeys.length > 0) {
+            // Undocumented parts of the answer, by name only: how operators learn AOPay's real shapes.
+            opts.log.info({ upstream: { endpoint: endpoint.name, unknownKeys } }, "upstream answer has undocumented fields");
+          }
           if (envelope.merchantTransactionId) {
             // From here on every log line of this request carries AOPay's reference, for support and tracing.
             opts.log.setBindings({ merchantTransactionId: envelope.merchantTransactionId });
@@ -180,4 +201,17 @@ export class AopayClient {
     else log.warn(fields, detail ?? "upstream call failed");
     this.options.onCall?.(metricEvent);
   }
+}
+
+/** Dotted key paths (one level into objects) of `body` that are not in `known`; at most 50, never values. */
+export function unknownKeysOf(body: Record<string, unknown>, known: readonly string[]): string[] {
+  const knownSet = new Set(known);
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (!knownSet.has(key)) out.push(key);
+    else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      for (const inner of Object.keys(value)) if (!knownSet.has(`${key}.${inner}`) && !knownSet.has(`${key}.*`)) out.push(`${key}.${inner}`);
+    }
+  }
+  return out.slice(0, 50);
 }

@@ -7,6 +7,18 @@ export interface WireContext {
   companyCode: string;
   aepsPipe: string;
   aepsAccessModeType: string;
+  /** How `date_of_birth` is written on the wire; AOPay's example `01/01/2000` does not say (Observation 15). */
+  dobFormat: DobFormat;
+}
+
+export type DobFormat = "DD/MM/YYYY" | "MM/DD/YYYY" | "YYYY-MM-DD";
+
+/** Formats an ISO calendar date (YYYY-MM-DD, validated at the edge) for the wire. */
+export function formatDob(iso: string, format: DobFormat): string {
+  const [y, m, d] = iso.split("-");
+  if (format === "DD/MM/YYYY") return `${d}/${m}/${y}`;
+  if (format === "MM/DD/YYYY") return `${m}/${d}/${y}`;
+  return iso;
 }
 
 /**
@@ -24,6 +36,11 @@ export interface Endpoint<In, Out> {
    * the process, and an unreadable 2xx answer to them is OUTCOME_UNKNOWN.
    */
   readonly sideEffect: boolean;
+  /**
+   * Wire keys (dotted paths, one level deep) the mapping reads. Any other key in a success body is logged by name,
+   * never by value, so operators can learn undocumented response shapes (aopay-api.md Observation 10).
+   */
+  readonly knownKeys: readonly string[];
   toWire(input: In, ctx: WireContext): Record<string, unknown>;
   /** Maps the success envelope; `input` is the validated request, `scrubber` masks PII in upstream free text. */
   fromWire(envelope: SuccessEnvelope, input: In, scrubber: Scrubber): Out;

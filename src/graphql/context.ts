@@ -1,14 +1,19 @@
 import type { AopayClient, CallOptions } from "../aopay/client";
 import type { ClientIdentity } from "../auth/authenticator";
 import type { Logger } from "../logging/logger";
+import type { ConsentStore } from "../protection/consent-store";
 import type { IdempotencyStore } from "../protection/idempotency-store";
 import type { KeyHasher } from "../protection/key-hasher";
 import type { OtpThrottle, ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
+import type { Loaders } from "./loaders";
 
 /** Process-wide protection services, shared by every request. */
 export interface Protection {
   throttle: OtpThrottle;
   idempotency: IdempotencyStore;
+  /** Who may read which customer's credit history (granted by a verified CIBIL OTP). */
+  consent: ConsentStore;
+  consentTtlMs: number;
   hasher: KeyHasher;
   /** How long an idempotency key's result is kept. */
   idempotencyTtlMs: number;
@@ -43,4 +48,6 @@ export interface GraphQLContext {
   responseHeaders: Map<string, string>;
   /** Options for one upstream call made on behalf of this request. */
   callOptions(): CallOptions;
+  /** This request's DataLoaders, made on first use. */
+  readonly loaders: Loaders;
 }

@@ -14,11 +14,11 @@ import {
 import type { GraphQLLimits } from "../config";
 
 /**
- * Mutations that send an SMS (or, later, burn a verification attempt). Each may appear at most once per document,
+ * Mutations that send an SMS, burn a verification attempt or create a customer. Each may appear at most once per document,
  * whether written twice, aliased, or spread through fragments: top-level mutation fields run serially, so every
  * copy would really send (SECURITY.md A2: Armor's default alias cap alone still allows 16 sends per request).
  */
-export const ONCE_PER_DOCUMENT_FIELDS = ["generateCibilOtp", "resendAepsOtp"] as const;
+export const ONCE_PER_DOCUMENT_FIELDS = ["registerCibilCustomer", "generateCibilOtp", "submitCibilOtp", "resendAepsOtp", "verifyAepsOtp"] as const;
 
 export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
   const watched = new Set(fields);

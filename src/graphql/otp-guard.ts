@@ -2,24 +2,13 @@ import { GraphQLError } from "graphql";
 import { isAopayError } from "../aopay/errors";
 import { ProtectionStoreError } from "../protection/errors";
 import type { StoredResult } from "../protection/idempotency-store";
-import type { OtpSubject } from "../protection/otp-throttle";
-import { AepsOtpResent } from "./aeps/aeps-otp-resent.type";
-import { CibilOtpChallenge } from "./cibil/cibil-otp-challenge.type";
+import type { OtpSubject, ThrottlePurpose } from "../protection/otp-throttle";
 import type { GraphQLContext } from "./context";
-import {
-  IdempotencyConflict,
-  OtpThrottled,
-  type OtpSendFailure,
-  OutcomeUnknown,
-  ProtectionUnavailable,
-  UpstreamRejected,
-  UpstreamUnauthorized,
-  UpstreamUnavailable,
-} from "./failures/failure.types";
+import type { OtpSendFailure } from "./failures/failure.types";
 import { idempotencyConflict, protectionUnavailable, throttledFailure, toFailure } from "./failures/to-failure";
 
 /**
- * The one path every OTP send takes (SECURITY.md B and E4):
+ * The one path every upstream write takes (OTP sends, OTP verifications, registrations; SECURITY.md B and E4):
  *   1. Idempotency-Key (optional header): a repeat replays the first result; a repeat with other input is an error;
  *      a repeat while the first still runs gets IdempotencyConflict. Only then may anything be sent.
  *   2. Throttle: one point from every budget (destination, IP, client, global), or a typed OtpThrottled.
@@ -32,33 +21,28 @@ import { idempotencyConflict, protectionUnavailable, throttledFailure, toFailure
 export interface OtpSend<T, R> {
   /** The mutation field: part of the idempotency scope and of the input fingerprint. */
   field: string;
+  /**
+   * Which budgets apply: `send` (an SMS goes out: destination, prefix, IP, client, global), `verify` (an OTP is
+   * checked: the destination's verification budget), or null (a write that sends nothing: idempotency only).
+   * Default `send`.
+   */
+  budget?: ThrottlePurpose | null;
   /** Where the SMS goes; each destination has its own budgets. */
   destinations: OtpSubject["destinations"];
   /** The validated input, for the idempotency fingerprint (never stored: only its HMAC is). */
   input: object;
   call: () => Promise<T>;
   toResult: (value: T) => R;
+  /** The classes of the mutation's result union: what a stored result may be revived as on replay. */
+  resultTypes: ReadonlyArray<new () => object>;
 }
+
+const NO_BUDGET = { allowed: true as const, refund: async () => undefined };
 
 /** Visible ASCII, 1 to 255 characters (Stripe's bound; a UUID v4 is the recommended value). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /** Seconds a client is told to wait before asking again about a request still in flight. */
 const CONFLICT_RETRY_SECONDS = 2;
-
-/** Result types that can be stored and replayed, by GraphQL type name. */
-const REPLAYABLE: Record<string, new () => object> = Object.fromEntries(
-  [
-    CibilOtpChallenge,
-    AepsOtpResent,
-    UpstreamRejected,
-    UpstreamUnauthorized,
-    UpstreamUnavailable,
-    OutcomeUnknown,
-    OtpThrottled,
-    IdempotencyConflict,
-    ProtectionUnavailable,
-  ].map((type) => [type.name, type]),
-);
 
 interface Claim {
   key: string;
@@ -81,7 +65,10 @@ export async function guardOtpSend<T, R extends object>(ctx: GraphQLContext, sen
     if ("replay" in begun) return begun.replay as R | OtpSendFailure;
     claim = begun.claim;
 
-    const reservation = await ctx.protection.throttle.reserve({ destinations: send.destinations, ip: ctx.ip, clientId: ctx.client.id });
+    const purpose = send.budget === undefined ? "send" : send.budget;
+    const reservation = purpose
+      ? await ctx.protection.throttle.reserve({ destinations: send.destinations, ip: ctx.ip, clientId: ctx.client.id }, purpose)
+      : NO_BUDGET;
     if (!reservation.allowed) {
       await release(ctx, claim);
       ctx.log.info({ otpSend: { field: send.field, throttled: reservation.code, scope: reservation.scope } }, "otp send throttled");
@@ -124,7 +111,7 @@ export async function guardOtpSend<T, R extends object>(ctx: GraphQLContext, sen
 
 async function beginIdempotency(
   ctx: GraphQLContext,
-  send: Pick<OtpSend<unknown, unknown>, "field" | "input">,
+  send: Pick<OtpSend<unknown, unknown>, "field" | "input" | "resultTypes">,
 ): Promise<{ claim?: Claim } | { replay: object }> {
   const raw = ctx.idempotencyKey;
   if (raw === undefined) return {};
@@ -147,7 +134,7 @@ async function beginIdempotency(
       ctx.log.info({ otpSend: { field: send.field, idempotency: "in-flight" } }, "idempotency key in flight");
       return { replay: idempotencyConflict(CONFLICT_RETRY_SECONDS) };
     case "replay": {
-      const type = REPLAYABLE[begun.result.typename];
+      const type = send.resultTypes.find((t) => t.name === begun.result.typename);
       if (!type) throw new ProtectionStoreError("idempotency", new Error(`unknown stored type ${begun.result.typename}`));
       ctx.responseHeaders.set("idempotent-replayed", "true");
       ctx.log.info({ otpSend: { field: send.field, idempotency: "replayed" } }, "idempotent replay");

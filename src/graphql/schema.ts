@@ -2,11 +2,12 @@ import "reflect-metadata";
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { AepsResolver } from "./aeps/aeps.resolver";
+import { CibilHistoryResolver } from "./cibil/cibil-history.resolver";
 import { CibilResolver } from "./cibil/cibil.resolver";
 import { ServiceInfoResolver } from "./service/service-info.resolver";
 import { validateInput } from "./validation/validate-input";
 
-export const RESOLVERS = [ServiceInfoResolver, CibilResolver, AepsResolver] as const;
+export const RESOLVERS = [ServiceInfoResolver, CibilResolver, CibilHistoryResolver, AepsResolver] as const;
 
 /** Builds the executable schema. Validation runs through our own `validateFn` (see validation/validate-input.ts). */
 export function createSchema(): Promise<GraphQLSchema> {

@@ -1,11 +1,13 @@
 import { maskAadhaar } from "./aadhaar";
 import { maskMobile } from "./mobile";
+import { maskPan } from "./pan";
 
 /**
  * The last line of defence for text that leaves the process (log lines, GraphQL error messages, upstream messages we
  * pass on). By construction we never log or echo input values; this catches what slips through anyway:
  * - any 12-digit run that looks like an Aadhaar number (optionally grouped 4-4-4) becomes `XXXX XXXX 1234`;
  * - any 10-digit run that looks like an Indian mobile (optionally +91/0-prefixed) becomes `XXXXXX1234`;
+ * - any PAN-shaped token becomes `XXXXXX234F`, and the local part of any e-mail address `***`;
  * - every registered secret (partner credentials, API keys) is replaced by `[REDACTED]` wherever it appears.
  * OTPs and tokens cannot be recognised by shape without destroying ordinary numbers, so they are kept out of logs
  * by key-path redaction and by never logging inputs (see logging/logger.ts).
@@ -14,6 +16,8 @@ import { maskMobile } from "./mobile";
 // `68f74483-ff9b-4582-bb53-6281738160bf`, a base64 key), not a number someone wrote: left alone.
 const AADHAAR_RUN = /(?<![0-9A-Za-z_-])[2-9][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9A-Za-z_])/g;
 const MOBILE_RUN = /(?<![0-9A-Za-z_+-])(?:\+?91[ -]?|0)?([6-9][0-9]{9})(?![0-9A-Za-z_])/g;
+const PAN_TOKEN = /(?<![0-9A-Za-z_-])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![0-9A-Za-z_])/g;
+const EMAIL = /[A-Za-z0-9._%+-]+(@[A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
 
 export class Scrubber {
   readonly #secrets: string[];
@@ -34,6 +38,8 @@ export class Scrubber {
     }
     return out
       .replace(AADHAAR_RUN, (run) => maskAadhaar(run.replace(/[ -]/g, "")))
-      .replace(MOBILE_RUN, (_run, digits: string) => maskMobile(digits));
+      .replace(MOBILE_RUN, (_run, digits: string) => maskMobile(digits))
+      .replace(PAN_TOKEN, (pan) => maskPan(pan))
+      .replace(EMAIL, (_all, domain: string) => `***${domain}`);
   }
 }

@@ -2,6 +2,7 @@ import type Redis from "ioredis";
 import type { Config } from "../config";
 import type { Protection } from "../graphql/context";
 import type { Logger } from "../logging/logger";
+import { type ConsentStore, MemoryConsentStore, RedisConsentStore } from "./consent-store";
 import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from "./idempotency-store";
 import { KeyHasher } from "./key-hasher";
 import { OtpThrottle } from "./otp-throttle";
@@ -26,10 +27,13 @@ export function createProtection(config: Config, log: Logger): ProtectionService
     ? new RedisIdempotencyStore(redis, config.redisKeyPrefix)
     : new MemoryIdempotencyStore();
   const throttle = new OtpThrottle(config.throttle, hasher, redis ? { redis, keyPrefix: config.redisKeyPrefix } : null);
+  const consent: ConsentStore = redis ? new RedisConsentStore(redis, config.redisKeyPrefix) : new MemoryConsentStore();
   return {
     protection: {
       throttle,
       idempotency,
+      consent,
+      consentTtlMs: config.cibilConsentTtlSeconds * 1000,
       hasher,
       idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
       // Longer than any upstream call (deadline) with margin; after a crash the key frees itself after this.

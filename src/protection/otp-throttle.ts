@@ -20,8 +20,13 @@ export type DestinationKind = "mobile" | "aadhaar" | "cibil";
 export type ThrottleScope = "DESTINATION" | "MOBILE_PREFIX" | "IP" | "CLIENT" | "GLOBAL";
 /** Digits of a mobile number that name its range (operator series): SMS pumping walks such ranges. */
 export const MOBILE_PREFIX_DIGITS = 6;
-/** OTP_COOLDOWN: the destination's cooldown; OTP_LIMIT_REACHED: its window or daily cap; RATE_LIMITED: the rest. */
-export type ThrottleCode = "OTP_COOLDOWN" | "OTP_LIMIT_REACHED" | "RATE_LIMITED";
+/**
+ * OTP_COOLDOWN: the destination's cooldown; OTP_LIMIT_REACHED: its window or daily cap; RATE_LIMITED: the rest;
+ * VERIFY_LIMIT_REACHED: too many OTP verification attempts for the destination.
+ */
+export type ThrottleCode = "OTP_COOLDOWN" | "OTP_LIMIT_REACHED" | "RATE_LIMITED" | "VERIFY_LIMIT_REACHED";
+/** What a reservation is for: sending an OTP, or checking one the customer typed. */
+export type ThrottlePurpose = "send" | "verify";
 
 export interface OtpSubject {
   destinations: ReadonlyArray<{ kind: DestinationKind; value: string }>;
@@ -50,7 +55,7 @@ interface Budgeted {
 }
 
 /** Most specific first: the code a client sees when several budgets say no at once. */
-const PRIORITY: ThrottleCode[] = ["OTP_COOLDOWN", "OTP_LIMIT_REACHED", "RATE_LIMITED"];
+const PRIORITY: ThrottleCode[] = ["VERIFY_LIMIT_REACHED", "OTP_COOLDOWN", "OTP_LIMIT_REACHED", "RATE_LIMITED"];
 
 export interface ThrottleStore {
   redis: Redis;
@@ -63,6 +68,7 @@ export class OtpThrottle {
   readonly #ip: Budgeted;
   readonly #client: Budgeted;
   readonly #global: Budgeted;
+  readonly #verify: Budgeted;
 
   constructor(
     config: ThrottleConfig,
@@ -87,10 +93,17 @@ export class OtpThrottle {
     this.#ip = make("ip", "RATE_LIMITED", "IP", config.ip);
     this.#client = make("client", "RATE_LIMITED", "CLIENT", config.client);
     this.#global = make("global", "RATE_LIMITED", "GLOBAL", config.global);
+    this.#verify = make("verify", "VERIFY_LIMIT_REACHED", "DESTINATION", config.verify);
   }
 
-  /** Takes one point from every budget that applies, or none. Throws ProtectionStoreError if the store fails. */
-  async reserve(subject: OtpSubject): Promise<Reservation | Throttled> {
+  /**
+   * Takes one point from every budget that applies, or none. Throws ProtectionStoreError if the store fails.
+   * A verification takes from the destination's verification budget only: it sends nothing.
+   */
+  async reserve(subject: OtpSubject, purpose: ThrottlePurpose = "send"): Promise<Reservation | Throttled> {
+    if (purpose === "verify") {
+      return this.#take(subject.destinations.map(({ kind, value }) => ({ budget: this.#verify, key: this.hasher.hash(`destination:${kind}`, value) })));
+    }
     const takes: Array<{ budget: Budgeted; key: string }> = [];
     for (const { kind, value } of subject.destinations) {
       const key = this.hasher.hash(`destination:${kind}`, value);
@@ -102,7 +115,10 @@ export class OtpThrottle {
     takes.push({ budget: this.#ip, key: this.hasher.hash("ip", subject.ip) });
     takes.push({ budget: this.#client, key: this.hasher.hash("client", subject.clientId) });
     takes.push({ budget: this.#global, key: "all" });
+    return this.#take(takes);
+  }
 
+  async #take(takes: Array<{ budget: Budgeted; key: string }>): Promise<Reservation | Throttled> {
     const settled = await Promise.allSettled(takes.map(({ budget, key }) => budget.limiter.consume(key)));
     const giveBack = (which: typeof takes) => Promise.all(which.map(({ budget, key }) => budget.limiter.reward(key))).then(() => undefined);
     const taken = takes.filter((_, i) => settled[i].status === "fulfilled");

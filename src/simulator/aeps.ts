@@ -1,11 +1,14 @@
 import { type FamilyBodies, type SimReply, replyFor } from "./reply";
 import { scenarioFor } from "./scenarios";
-import type { SimCredentials } from "./server";
+import type { SimCredentials, SimRequestContext } from "./server";
+import { otpFailureMessage } from "./state";
 
 /** AEPS bank-wise registration family (aopay-api.md §2), shaped on the ResendOTP seed page. */
 
 /** The documented ResendOTP error example, verbatim (fixtures/aeps.resend-otp.error.json). */
 export const AEPS_DOCUMENTED_ERROR = { status: false, response_code: 5, message: "Invalid signature encoding" };
+
+type Body = Record<string, unknown>;
 
 function failure(message: string) {
   // {status, response_code, message}: the AEPS pages' 401 schema, which the analogous Paysprint API also uses inside
@@ -19,9 +22,9 @@ function malformed(field: string): SimReply {
 
 const isText = (v: unknown, max: number): v is string => typeof v === "string" && v.length > 0 && v.length <= max;
 
-export function resendOtp(body: Record<string, unknown>, creds: SimCredentials): SimReply {
+/** Field checks shared by ResendOTP and VerifyOTP ("Userkey (maximum 12 characters)", "Mobile Integer", "Pipe Must Be bank6"). */
+function checkCommon(body: Body, creds: SimCredentials): SimReply | null {
   if (body.RegistrationID !== creds.registrationId) return { kind: "json", status: 401, body: AEPS_DOCUMENTED_ERROR };
-  // "Userkey ... (maximum 12 characters)"; "Mobile Integer"; "Pipe Must Be bank6"; AdhaarNumber a 12-digit string.
   if (!isText(body.Userkey, 12)) return malformed("Userkey");
   if (typeof body.Mobile !== "number" || !/^[6-9][0-9]{9}$/.test(String(body.Mobile))) return malformed("Mobile");
   if (body.Pipe !== "bank6") return malformed("Pipe");
@@ -29,9 +32,23 @@ export function resendOtp(body: Record<string, unknown>, creds: SimCredentials):
   if (typeof body.AdhaarNumber !== "string" || !/^[0-9]{12}$/.test(body.AdhaarNumber)) return malformed("AdhaarNumber");
   if (!isText(body.PrimaryKeyId, 128)) return malformed("PrimaryKeyId");
   if (!isText(body.EncodeTxnId, 128)) return malformed("EncodeTxnId");
+  return null;
+}
 
-  const bodies: FamilyBodies = {
-    success: () => ({
+/** One registration session per agent, customer and reference. */
+const sessionKey = (body: Body) => [body.Userkey, body.Mobile, body.AdhaarNumber, body.PrimaryKeyId].join("|");
+
+function withScenario(body: Body, success: () => unknown, rejected = failure("Simulated: OTP resend limit reached for this registration")): SimReply {
+  const bodies: FamilyBodies = { success, unauthorized: AEPS_DOCUMENTED_ERROR, rejected };
+  return replyFor(scenarioFor(String(body.Mobile)), bodies);
+}
+
+export function resendOtp(body: Body, creds: SimCredentials, ctx: SimRequestContext): SimReply {
+  const bad = checkCommon(body, creds);
+  if (bad) return bad;
+  return withScenario(body, () => {
+    ctx.state.openAepsSession(sessionKey(body), true);
+    return {
       status: true,
       msg: "OTP Resend Request Completed",
       data: {
@@ -41,9 +58,32 @@ export function resendOtp(body: Record<string, unknown>, creds: SimCredentials):
         data: { primaryKeyId: body.PrimaryKeyId, encodeTxnId: body.EncodeTxnId },
       },
       statusCode: 200,
-    }),
-    unauthorized: AEPS_DOCUMENTED_ERROR,
-    rejected: failure("Simulated: OTP resend limit reached for this registration"),
-  };
-  return replyFor(scenarioFor(String(body.Mobile)), bodies);
+    };
+  });
+}
+
+export function verifyOtp(body: Body, creds: SimCredentials, ctx: SimRequestContext): SimReply {
+  const bad = checkCommon(body, creds);
+  if (bad) return bad;
+  if (typeof body.Otp !== "string" || !/^[0-9]{4,8}$/.test(body.Otp)) return malformed("Otp");
+  return withScenario(
+    body,
+    () => {
+      const key = sessionKey(body);
+      // The registration step that sends the first OTP is undocumented (not in our API): the first sight of a
+      // registration's references stands for it.
+      ctx.state.openAepsSession(key, false);
+      const check = ctx.state.checkAepsOtp(key, body.Otp as string);
+      if (!check.ok) return failure(otpFailureMessage(check, "call ResendOTP for a new one"));
+      // The simulator's own body, in the ResendOTP example's shape. AOPay says a transaction reference is returned;
+      // its field name is undocumented, so this one is invented (and the server does not expose it).
+      return {
+        status: true,
+        msg: "Registration verified",
+        data: { message: "Registration verified", response_code: 1, error_code: 0, data: { simulatedTransactionRef: `SIMAEPS${String(ctx.sequence).padStart(10, "0")}` } },
+        statusCode: 200,
+      };
+    },
+    failure("Simulated: OTP verification rejected for this registration"),
+  );
 }

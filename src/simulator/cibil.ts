@@ -1,10 +1,12 @@
 import { type FamilyBodies, type SimReply, replyFor } from "./reply";
 import { scenarioFor } from "./scenarios";
 import type { SimCredentials, SimRequestContext } from "./server";
+import { otpFailureMessage } from "./state";
 
 /**
- * CIBIL family as documented on readapi.aopay.co.in (aopay-api.md §1). Success bodies follow the GenerateOTP seed
- * example field for field; values are derived from the request and a per-simulator sequence, so runs are repeatable.
+ * CIBIL family as documented on readapi.aopay.co.in (aopay-api.md §1). Success bodies follow the documented examples
+ * (GenerateOTP seed page; white-label SubmitOTP page) field for field. registeration and GetCreditHistory have no
+ * documented example: their success bodies use the same envelope and are marked below as the simulator's own.
  */
 
 /** The documented generic CIBIL error example, verbatim (fixtures/cibil.generic-error.json). */
@@ -16,33 +18,65 @@ export const CIBIL_GENERIC_ERROR = {
   status: "False",
 };
 
+type Body = Record<string, unknown>;
+
 function cibilUnauthorized() {
   // Shape from the pages' 401 schema {responsecode:int, status:bool, message:string}; the message is the simulator's.
   return { responsecode: 401, status: false, message: "Simulated: partner credentials not recognised" };
 }
 
-function malformed(field: string): SimReply {
-  return {
-    kind: "json",
-    status: 200,
-    body: { ...CIBIL_GENERIC_ERROR, code: "400", description: `Simulated: request field ${field} is missing or malformed` },
-  };
+/** A failure inside HTTP 200 in the generic error's shape; the code and text are the simulator's. */
+function failure(code: string, description: string): SimReply {
+  return { kind: "json", status: 200, body: { ...CIBIL_GENERIC_ERROR, code, description } };
 }
 
-export function generateOtp(body: Record<string, unknown>, creds: SimCredentials, ctx: SimRequestContext): SimReply {
-  if (body.RegistrationID !== creds.registrationId || body.CompanyCode !== creds.companyCode) {
-    return { kind: "json", status: 401, body: cibilUnauthorized() };
+const malformed = (field: string) => failure("400", `Simulated: request field ${field} is missing or malformed`);
+const isText = (v: unknown, max = 256): v is string => typeof v === "string" && v.length > 0 && v.length <= max;
+const partnerOk = (body: Body, creds: SimCredentials) => body.RegistrationID === creds.registrationId && body.CompanyCode === creds.companyCode;
+
+function success(ctx: SimRequestContext, extra: Body): Body {
+  return { status: "SUCCESS", message: "success", error_code: "SPC-200", merchant_trans_id: `SIMCBL${String(ctx.sequence).padStart(12, "0")}`, ...extra };
+}
+
+/** Answers through the scenario table: the last three digits of `trigger` pick a failure, else `bodies.success`. */
+function withScenario(trigger: string, successBody: () => Body): SimReply {
+  const bodies: FamilyBodies = { success: successBody, unauthorized: cibilUnauthorized(), rejected: CIBIL_GENERIC_ERROR };
+  return replyFor(scenarioFor(trigger), bodies);
+}
+
+/** registeration (sic), GET or POST (its method is undocumented: the page says GET, its cURL POST). */
+export function register(body: Body, creds: SimCredentials, ctx: SimRequestContext): SimReply {
+  if (!partnerOk(body, creds)) return { kind: "json", status: 401, body: cibilUnauthorized() };
+  for (const field of ["order_id", "first_name", "last_name", "pancard", "date_of_birth", "email_id"]) {
+    if (!isText(body[field])) return malformed(field);
   }
+  if (body.middle_name !== undefined && !isText(body.middle_name)) return malformed("middle_name");
+  if (typeof body.mobile_number !== "string" || !/^[6-9][0-9]{9}$/.test(body.mobile_number)) return malformed("mobile_number");
+  if (!/^[0-9]{2}\/[0-9]{2}\/[0-9]{4}$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(body.date_of_birth as string)) return malformed("date_of_birth");
+  return withScenario(body.mobile_number, () => {
+    const customer = ctx.state.register(body.pancard as string);
+    // The simulator's own body: the documented envelope, with `access_token` where SubmitOTP's example has it and
+    // `result.cibil_id` where GenerateOTP's has it. AOPay's real registeration answer is undocumented.
+    return success(ctx, { access_token: customer.accessToken, result: { cibil_id: customer.cibilId } });
+  });
+}
+
+export function generateOtp(body: Body, creds: SimCredentials, ctx: SimRequestContext): SimReply {
+  if (!partnerOk(body, creds)) return { kind: "json", status: 401, body: cibilUnauthorized() };
   // GenerateOTP documents cibil_id as Int (example 102277100).
   if (typeof body.cibil_id !== "number" || !Number.isSafeInteger(body.cibil_id) || body.cibil_id < 0) return malformed("cibil_id");
-  if (typeof body.access_token !== "string" || body.access_token === "") return malformed("access_token");
+  if (!isText(body.access_token)) return malformed("access_token");
 
   const cibilId = String(body.cibil_id);
-  const seq = ctx.sequence;
-  const masked = `9${cibilId.padStart(4, "0").slice(-4)}****`;
-  const text = `The One Time Password is sent to ${masked}. Please enter the One Time Password.`;
-  const bodies: FamilyBodies = {
-    success: () => ({
+  return withScenario(cibilId, () => {
+    const customer = ctx.state.cibilCustomer(cibilId, body.access_token as string);
+    if (customer === "token-mismatch") return { ...CIBIL_GENERIC_ERROR, code: "403", description: "Simulated: access_token does not belong to this cibil_id" };
+    const seq = ctx.sequence;
+    const questionKey = String(1423489238 + seq);
+    ctx.state.issueCibilOtp(cibilId, questionKey);
+    const masked = `9${cibilId.padStart(4, "0").slice(-4)}****`;
+    const text = `The One Time Password is sent to ${masked}. Please enter the One Time Password.`;
+    return {
       result: {
         cibil_id: cibilId,
         cibil_status: "Pending",
@@ -50,19 +84,50 @@ export function generateOtp(body: Record<string, unknown>, creds: SimCredentials
           LastChanceQuestion: "false",
           FullQuestionText: text,
           AnswerChoice: { AnswerChoiceText: text, Key: "USER_TO_INPUT_ANSWER", AnswerChoiceId: String(4220112750 + seq) },
-          Key: String(1423489238 + seq),
+          Key: questionKey,
           skipEligible: "false",
           resendEligible: "true",
         },
         next_api_call: "cibil-verify-answers",
       },
-      status: "SUCCESS",
-      message: "success",
-      error_code: "SPC-200",
-      merchant_trans_id: `SIMCBL${String(seq).padStart(12, "0")}`,
-    }),
-    unauthorized: cibilUnauthorized(),
-    rejected: CIBIL_GENERIC_ERROR,
-  };
-  return replyFor(scenarioFor(cibilId), bodies);
+      ...success(ctx, {}),
+    };
+  });
+}
+
+export function submitOtp(body: Body, creds: SimCredentials, ctx: SimRequestContext): SimReply {
+  if (!partnerOk(body, creds)) return { kind: "json", status: 401, body: cibilUnauthorized() };
+  // SubmitOTP documents cibil_id as a String ("xyz byj").
+  if (!isText(body.cibil_id, 32)) return malformed("cibil_id");
+  for (const field of ["access_token", "otp", "question_key", "answer_key"]) if (!isText(body[field])) return malformed(field);
+  const cibilId = body.cibil_id as string;
+  return withScenario(cibilId, () => {
+    const customer = ctx.state.cibilCustomer(cibilId, body.access_token as string);
+    if (customer === "token-mismatch") return { ...CIBIL_GENERIC_ERROR, code: "403", description: "Simulated: access_token does not belong to this cibil_id" };
+    const wasVerified = customer.verified;
+    const check = ctx.state.checkCibilOtp(cibilId, body.question_key as string, body.otp as string);
+    if (!check.ok) return { ...CIBIL_GENERIC_ERROR, code: "422", description: otpFailureMessage(check, "call GenerateOTP for a new one") };
+    // The white-label SubmitOTP example, field for field (cibil_id masked as there).
+    return success(ctx, {
+      access_token: null,
+      result: { cibil_id: `${cibilId.slice(0, 5)}**`, cibil_status: "Success", is_returning_customer: wasVerified ? 1 : 0, cibil_score_fetch_date: null },
+    });
+  });
+}
+
+export function creditHistory(body: Body, creds: SimCredentials, ctx: SimRequestContext): SimReply {
+  if (!partnerOk(body, creds)) return { kind: "json", status: 401, body: cibilUnauthorized() };
+  if (!isText(body.client_order_id, 64)) return malformed("client_order_id");
+  if (!isText(body.cibil_id, 32)) return malformed("cibil_id");
+  const cibilId = body.cibil_id as string;
+  return withScenario(cibilId, () => {
+    if (!ctx.state.isVerified(cibilId)) return { ...CIBIL_GENERIC_ERROR, code: "412", description: "Simulated: the customer has not completed OTP verification" };
+    // The simulator's own payload: AOPay's history shape is undocumented, and the server does not expose it.
+    return success(ctx, {
+      result: {
+        cibil_id: cibilId,
+        simulated_history: { accounts: 2, enquiries_last_30_days: 1, note: "Simulated data: AOPay's payload is undocumented" },
+      },
+    });
+  });
 }

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../logging/logger";
-import { resendOtp } from "./aeps";
-import { generateOtp } from "./cibil";
+import { resendOtp, verifyOtp } from "./aeps";
+import { creditHistory, generateOtp, register, submitOtp } from "./cibil";
 import { type SimReply, writeReply } from "./reply";
+import { type Clock, SimState } from "./state";
 
 /**
  * The built-in AOPay simulator: a node:http server on loopback that speaks AOPay's exact paths, methods and
@@ -19,13 +20,21 @@ export interface SimCredentials {
 export interface SimRequestContext {
   /** 1, 2, 3 ... per simulator: makes generated ids deterministic for a given call order. */
   sequence: number;
+  /** Customers, OTPs, attempts and expiry (state.ts). */
+  state: SimState;
 }
 
-export type SimEndpointName = "cibil.generateOtp" | "aeps.resendOtp";
+export type SimEndpointName =
+  | "cibil.register"
+  | "cibil.generateOtp"
+  | "cibil.submitOtp"
+  | "cibil.creditHistory"
+  | "aeps.resendOtp"
+  | "aeps.verifyOtp";
 
 interface Route {
   name: SimEndpointName;
-  method: "GET" | "POST";
+  methods: ReadonlyArray<"GET" | "POST">;
   /** The body field whose last digits pick the scenario. */
   trigger: string;
   handle(body: Record<string, unknown>, creds: SimCredentials, ctx: SimRequestContext): SimReply;
@@ -39,6 +48,8 @@ export interface SimulatorOptions extends SimCredentials {
   /** Default 0: an ephemeral port. */
   port?: number;
   log?: Logger;
+  /** Time source for OTP expiry; default Date.now. Tests pass one they can move forward. */
+  clock?: Clock;
   /**
    * Called for every request that reached a route with a JSON body, with the value that picks its scenario (the CIBIL
    * id or the mobile number). For test tooling such as the soak test, which checks that no send was duplicated.
@@ -59,10 +70,17 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const prefix = options.apiPrefix ?? "/api/AOP";
+  // Methods as documented: GET with a JSON body for the CIBIL family (registeration: GET per its page header, POST per
+  // its cURL sample, so both), POST for AEPS.
   const routes = new Map<string, Route>([
-    [`${prefix}/CibilScore/GenerateOTP`, { name: "cibil.generateOtp", method: "GET", trigger: "cibil_id", handle: generateOtp }],
-    [`${prefix}/V1/AEPS/UserRegisterBankWise/ResendOTP`, { name: "aeps.resendOtp", method: "POST", trigger: "Mobile", handle: resendOtp }],
+    [`${prefix}/CibilScore/registeration`, { name: "cibil.register", methods: ["GET", "POST"], trigger: "mobile_number", handle: register }],
+    [`${prefix}/CibilScore/GenerateOTP`, { name: "cibil.generateOtp", methods: ["GET"], trigger: "cibil_id", handle: generateOtp }],
+    [`${prefix}/CibilScore/SubmitOTP`, { name: "cibil.submitOtp", methods: ["GET"], trigger: "cibil_id", handle: submitOtp }],
+    [`${prefix}/CibilScore/GetCreditHistory`, { name: "cibil.creditHistory", methods: ["GET"], trigger: "cibil_id", handle: creditHistory }],
+    [`${prefix}/V1/AEPS/UserRegisterBankWise/ResendOTP`, { name: "aeps.resendOtp", methods: ["POST"], trigger: "Mobile", handle: resendOtp }],
+    [`${prefix}/V1/AEPS/UserRegisterBankWise/VerifyOTP`, { name: "aeps.verifyOtp", methods: ["POST"], trigger: "Mobile", handle: verifyOtp }],
   ]);
+  const state = new SimState(options.clock);
   const counts = new Map<SimEndpointName, number>();
   let sequence = 0;
   const creds: SimCredentials = { registrationId: options.registrationId, companyCode: options.companyCode };
@@ -71,12 +89,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const route = routes.get((req.url ?? "").split("?")[0]);
     if (!route) return plain(res, 404, "Not Found");
     counts.set(route.name, (counts.get(route.name) ?? 0) + 1);
-    if (req.method !== route.method) return plain(res, 405, "Method Not Allowed", { allow: route.method });
+    if (!route.methods.includes(req.method as "GET" | "POST")) return plain(res, 405, "Method Not Allowed", { allow: route.methods.join(", ") });
     readJson(req, (body) => {
       if (body === undefined) return plain(res, 400, "Bad Request: body must be a JSON object");
       sequence += 1;
       options.onRequest?.(route.name, String(body[route.trigger] ?? ""));
-      const reply = route.handle(body, creds, { sequence });
+      const reply = route.handle(body, creds, { sequence, state });
       options.log?.debug({ endpoint: route.name, reply: reply.kind, status: "status" in reply ? reply.status : undefined }, "simulator answered");
       writeReply(res, reply);
     });

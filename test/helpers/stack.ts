@@ -39,6 +39,7 @@ export const LENIENT_THROTTLE: Record<string, string> = {
   OTP_IP_MAX: "100000",
   OTP_CLIENT_MAX: "100000",
   OTP_GLOBAL_MAX: "100000",
+  OTP_VERIFY_MAX: "100000",
 };
 
 /** A test API key and its API_KEYS entry (client `test-client`). */
@@ -55,7 +56,7 @@ export const PRODUCTION_SECURITY: Record<string, string> = {
  * fake upstream. Logs go to memory at `debug` (the level where a leak would be most likely). Throttling is lenient
  * unless `env` sets the OTP_* budgets.
  */
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> = {}, options: { simulatorClock?: () => number } = {}): Promise<TestStack> {
   const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", METRICS_PORT: "0", LOG_LEVEL: "debug", ...LENIENT_THROTTLE, ...env });
   const logs = new LogCapture();
   const logger = createLogger({
@@ -63,7 +64,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     secrets: [config.aopay.registrationId, config.aopay.companyCode],
     destination: logs,
   });
-  const stack = await startStack(config, { logger });
+  const stack = await startStack(config, { logger, simulatorClock: options.simulatorClock });
   const baseUrl = await stack.app.listen();
   const graphqlUrl = `${baseUrl}/graphql`;
   return {

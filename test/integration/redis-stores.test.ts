@@ -15,6 +15,7 @@ const throttleConfig: ThrottleConfig = {
   ip: generous,
   client: generous,
   global: generous,
+  verify: generous,
 };
 const MOBILE = "9123409876";
 const AADHAAR = "999971658847";

@@ -32,7 +32,8 @@ function makeClient(url: string, overrides: { transport?: Partial<TransportOptio
   return new AopayClient({
     transport,
     scrubber: new Scrubber(),
-    wire: { registrationId: "R", companyCode: "C", aepsPipe: "bank6", aepsAccessModeType: "SITE" },
+    wire: { registrationId: "R", companyCode: "C", aepsPipe: "bank6", aepsAccessModeType: "SITE", dobFormat: "DD/MM/YYYY" },
+    registrationMethod: "GET",
     breaker: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 400, rollingWindowMs: 10_000, ...overrides.breaker },
     retry: { maxRetries: overrides.retryMax ?? 2, baseDelayMs: 50, maxDelayMs: 200, minAttemptMs: 50 },
     random: overrides.random ?? (() => 0.5),

@@ -17,6 +17,8 @@ export type CibilStatus =
 
 /** Stable machine-readable code of a failure result. */
 export type FailureCode =
+  /** This client has not verified the customer's CIBIL OTP recently, so their credit history is not served. */
+  | 'CONSENT_REQUIRED'
   /** A request with the same Idempotency-Key is still running; its result will be replayed. */
   | 'IDEMPOTENCY_IN_FLIGHT'
   /** An OTP was sent to this destination moments ago; wait retryAfterSeconds before sending another. */
@@ -40,7 +42,9 @@ export type FailureCode =
   /** AOPay refused this service's partner credentials (a server configuration problem). */
   | 'UPSTREAM_UNAUTHORIZED'
   /** AOPay could not be reached or answered with a server error. Try again later. */
-  | 'UPSTREAM_UNAVAILABLE';
+  | 'UPSTREAM_UNAVAILABLE'
+  /** Too many OTP verification attempts for this customer; wait retryAfterSeconds. */
+  | 'VERIFY_LIMIT_REACHED';
 
 /** Asks AOPay to send a CIBIL consent OTP to the customer's registered mobile. */
 export type GenerateCibilOtpInput = {
@@ -48,6 +52,22 @@ export type GenerateCibilOtpInput = {
   accessToken: string;
   /** The customer's CIBIL id, digits only (AOPay documents it as an integer). */
   cibilId: string;
+};
+
+/** Registers a customer for CIBIL score and report checks (once per customer). */
+export type RegisterCibilCustomerInput = {
+  /** Date of birth, YYYY-MM-DD. Sent to AOPay as AOPAY_DOB_FORMAT (default DD/MM/YYYY); never returned. */
+  dateOfBirth: string;
+  /** Returned masked only. */
+  email: string;
+  firstName: string;
+  lastName: string;
+  /** Optional, as on AOPay's page. */
+  middleName?: string | null | undefined;
+  /** 10 digits starting 6-9, without +91 or 0. Returned masked only. */
+  mobile: string;
+  /** PAN, e.g. ABCPE1234F (either case). Returned masked only. */
+  pan: string;
 };
 
 /** Asks AOPay to resend the AEPS bank-wise registration OTP. */
@@ -64,6 +84,19 @@ export type ResendAepsOtpInput = {
   userKey: string;
 };
 
+/** Answers the challenge that generateCibilOtp returned, with the OTP the customer received. */
+export type SubmitCibilOtpInput = {
+  /** Never logged or returned. */
+  accessToken: string;
+  /** The chosen answer choice's `key` (e.g. USER_TO_INPUT_ANSWER). */
+  answerKey: string;
+  cibilId: string;
+  /** The OTP the customer typed. Never logged, stored or returned. */
+  otp: string;
+  /** `question.key` from the challenge. */
+  questionKey: string;
+};
+
 /** Which budget refused the send: the destination (mobile, Aadhaar, CIBIL id), the mobile number's range, the source IP, the API client, or the service. */
 export type ThrottleScope =
   | 'CLIENT'
@@ -77,6 +110,22 @@ export type UpstreamMode =
   | 'LIVE'
   | 'SIMULATOR';
 
+/** Verifies the AEPS bank-wise registration OTP the customer received. */
+export type VerifyAepsOtpInput = {
+  /** Customer's Aadhaar: 12 digits, or three groups of four separated by spaces. Returned masked only. */
+  aadhaar: string;
+  /** The encodeTxnId returned by the registration (send OTP) step. */
+  encodeTxnId: string;
+  /** Customer's mobile: 10 digits starting 6-9, without +91 or 0. Returned masked only. */
+  mobile: string;
+  /** The OTP the customer typed. Never logged, stored or returned. */
+  otp: string;
+  /** The primaryKeyId returned by the registration (send OTP) step. */
+  primaryKeyId: string;
+  /** The agent's AOPay user key from AEPS onboarding (at most 12 characters). */
+  userKey: string;
+};
+
 export type ResendAepsOtpMutationVariables = Exact<{
   input: ResendAepsOtpInput;
 }>;
@@ -84,6 +133,22 @@ export type ResendAepsOtpMutationVariables = Exact<{
 
 export type ResendAepsOtpMutation = { __typename: 'Mutation', resendAepsOtp:
     | { __typename: 'AepsOtpResent', upstreamMessage: string | null, upstreamResponseCode: number | null, upstreamErrorCode: string | null, primaryKeyId: string | null, encodeTxnId: string | null, maskedAadhaar: string, maskedMobile: string }
+    | { __typename: 'IdempotencyConflict', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'OtpThrottled', retryAfterSeconds: number | null, scope: ThrottleScope, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'OutcomeUnknown', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'ProtectionUnavailable', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamRejected', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnauthorized', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
+   };
+
+export type VerifyAepsOtpMutationVariables = Exact<{
+  input: VerifyAepsOtpInput;
+}>;
+
+
+export type VerifyAepsOtpMutation = { __typename: 'Mutation', verifyAepsOtp:
+    | { __typename: 'AepsRegistrationVerified', upstreamMessage: string | null, upstreamResponseCode: number | null, maskedAadhaar: string, maskedMobile: string }
     | { __typename: 'IdempotencyConflict', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
     | { __typename: 'OtpThrottled', retryAfterSeconds: number | null, scope: ThrottleScope, code: FailureCode, message: string, retryable: boolean }
     | { __typename: 'OutcomeUnknown', code: FailureCode, message: string, retryable: boolean }
@@ -109,6 +174,86 @@ export type GenerateCibilOtpMutation = { __typename: 'Mutation', generateCibilOt
     | { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
    };
 
+export type RegisterCibilCustomerMutationVariables = Exact<{
+  input: RegisterCibilCustomerInput;
+}>;
+
+
+export type RegisterCibilCustomerMutation = { __typename: 'Mutation', registerCibilCustomer:
+    | { __typename: 'CibilCustomerRegistered', orderId: string, cibilId: string | null, accessToken: string | null, maskedMobile: string, maskedPan: string, maskedEmail: string, upstreamMessage: string | null, merchantTransactionId: string | null }
+    | { __typename: 'IdempotencyConflict', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'OutcomeUnknown', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'ProtectionUnavailable', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamRejected', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnauthorized', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
+   };
+
+export type SubmitCibilOtpMutationVariables = Exact<{
+  input: SubmitCibilOtpInput;
+}>;
+
+
+export type SubmitCibilOtpMutation = { __typename: 'Mutation', submitCibilOtp:
+    | { __typename: 'CibilOtpVerified', cibilId: string | null, status: CibilStatus, returningCustomer: boolean | null, scoreFetchDate: string | null, merchantTransactionId: string | null, creditHistory:
+        | { __typename: 'CibilCreditHistory', cibilId: string, orderId: string, payloadReceived: boolean, upstreamMessage: string | null, merchantTransactionId: string | null }
+        | { __typename: 'ConsentRequired', code: FailureCode, message: string, retryable: boolean }
+        | { __typename: 'OutcomeUnknown', code: FailureCode, message: string, retryable: boolean }
+        | { __typename: 'ProtectionUnavailable', code: FailureCode, message: string, retryable: boolean }
+        | { __typename: 'UpstreamRejected', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+        | { __typename: 'UpstreamUnauthorized', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+        | { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
+       }
+    | { __typename: 'IdempotencyConflict', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'OtpThrottled', retryAfterSeconds: number | null, scope: ThrottleScope, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'OutcomeUnknown', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'ProtectionUnavailable', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamRejected', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnauthorized', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
+   };
+
+export type CibilCreditHistoryQueryVariables = Exact<{
+  cibilId: string;
+}>;
+
+
+export type CibilCreditHistoryQuery = { __typename: 'Query', cibilCreditHistory:
+    | { __typename: 'CibilCreditHistory', cibilId: string, orderId: string, payloadReceived: boolean, upstreamMessage: string | null, merchantTransactionId: string | null }
+    | { __typename: 'ConsentRequired', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'OutcomeUnknown', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'ProtectionUnavailable', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamRejected', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnauthorized', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
+   };
+
+type CreditHistoryFields_CibilCreditHistory_Fragment = { __typename: 'CibilCreditHistory', cibilId: string, orderId: string, payloadReceived: boolean, upstreamMessage: string | null, merchantTransactionId: string | null };
+
+type CreditHistoryFields_ConsentRequired_Fragment = { __typename: 'ConsentRequired', code: FailureCode, message: string, retryable: boolean };
+
+type CreditHistoryFields_OutcomeUnknown_Fragment = { __typename: 'OutcomeUnknown', code: FailureCode, message: string, retryable: boolean };
+
+type CreditHistoryFields_ProtectionUnavailable_Fragment = { __typename: 'ProtectionUnavailable', code: FailureCode, message: string, retryable: boolean };
+
+type CreditHistoryFields_UpstreamRejected_Fragment = { __typename: 'UpstreamRejected', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean };
+
+type CreditHistoryFields_UpstreamUnauthorized_Fragment = { __typename: 'UpstreamUnauthorized', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean };
+
+type CreditHistoryFields_UpstreamUnavailable_Fragment = { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean };
+
+export type CreditHistoryFieldsFragment =
+  | CreditHistoryFields_CibilCreditHistory_Fragment
+  | CreditHistoryFields_ConsentRequired_Fragment
+  | CreditHistoryFields_OutcomeUnknown_Fragment
+  | CreditHistoryFields_ProtectionUnavailable_Fragment
+  | CreditHistoryFields_UpstreamRejected_Fragment
+  | CreditHistoryFields_UpstreamUnauthorized_Fragment
+  | CreditHistoryFields_UpstreamUnavailable_Fragment
+;
+
+type FailureFields_ConsentRequired_Fragment = { __typename: 'ConsentRequired', code: FailureCode, message: string, retryable: boolean };
+
 type FailureFields_IdempotencyConflict_Fragment = { __typename: 'IdempotencyConflict', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean };
 
 type FailureFields_OtpThrottled_Fragment = { __typename: 'OtpThrottled', retryAfterSeconds: number | null, scope: ThrottleScope, code: FailureCode, message: string, retryable: boolean };
@@ -124,6 +269,7 @@ type FailureFields_UpstreamUnauthorized_Fragment = { __typename: 'UpstreamUnauth
 type FailureFields_UpstreamUnavailable_Fragment = { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean };
 
 export type FailureFieldsFragment =
+  | FailureFields_ConsentRequired_Fragment
   | FailureFields_IdempotencyConflict_Fragment
   | FailureFields_OtpThrottled_Fragment
   | FailureFields_OutcomeUnknown_Fragment
@@ -139,6 +285,11 @@ export type ServiceInfoQueryVariables = Exact<{ [key: string]: never; }>;
 export type ServiceInfoQuery = { __typename: 'Query', serviceInfo: { __typename: 'ServiceInfo', upstream: UpstreamMode } };
 
 export const FailureFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FailureFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Failure"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamRejected"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnauthorized"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnavailable"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OtpThrottled"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"scope"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"IdempotencyConflict"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<FailureFieldsFragment, unknown>;
+export const CreditHistoryFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CreditHistoryFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CibilCreditHistoryResult"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CibilCreditHistory"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cibilId"}},{"kind":"Field","name":{"kind":"Name","value":"orderId"}},{"kind":"Field","name":{"kind":"Name","value":"payloadReceived"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}},{"kind":"Field","name":{"kind":"Name","value":"merchantTransactionId"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"FailureFields"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FailureFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Failure"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamRejected"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnauthorized"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnavailable"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OtpThrottled"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"scope"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"IdempotencyConflict"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<CreditHistoryFieldsFragment, unknown>;
 export const ResendAepsOtpDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ResendAepsOtp"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ResendAepsOtpInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"resendAepsOtp"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AepsOtpResent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamResponseCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamErrorCode"}},{"kind":"Field","name":{"kind":"Name","value":"primaryKeyId"}},{"kind":"Field","name":{"kind":"Name","value":"encodeTxnId"}},{"kind":"Field","name":{"kind":"Name","value":"maskedAadhaar"}},{"kind":"Field","name":{"kind":"Name","value":"maskedMobile"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"FailureFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FailureFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Failure"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamRejected"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnauthorized"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnavailable"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OtpThrottled"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"scope"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"IdempotencyConflict"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<ResendAepsOtpMutation, ResendAepsOtpMutationVariables>;
+export const VerifyAepsOtpDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"VerifyAepsOtp"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"VerifyAepsOtpInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"verifyAepsOtp"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AepsRegistrationVerified"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamResponseCode"}},{"kind":"Field","name":{"kind":"Name","value":"maskedAadhaar"}},{"kind":"Field","name":{"kind":"Name","value":"maskedMobile"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"FailureFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FailureFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Failure"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamRejected"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnauthorized"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnavailable"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OtpThrottled"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"scope"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"IdempotencyConflict"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<VerifyAepsOtpMutation, VerifyAepsOtpMutationVariables>;
 export const GenerateCibilOtpDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"GenerateCibilOtp"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"GenerateCibilOtpInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"generateCibilOtp"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CibilOtpChallenge"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cibilId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"nextStep"}},{"kind":"Field","name":{"kind":"Name","value":"nextStepName"}},{"kind":"Field","name":{"kind":"Name","value":"merchantTransactionId"}},{"kind":"Field","name":{"kind":"Name","value":"question"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"lastChance"}},{"kind":"Field","name":{"kind":"Name","value":"skipEligible"}},{"kind":"Field","name":{"kind":"Name","value":"resendEligible"}},{"kind":"Field","name":{"kind":"Name","value":"answerChoices"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"text"}}]}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"FailureFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FailureFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Failure"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamRejected"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnauthorized"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnavailable"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OtpThrottled"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"scope"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"IdempotencyConflict"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<GenerateCibilOtpMutation, GenerateCibilOtpMutationVariables>;
+export const RegisterCibilCustomerDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RegisterCibilCustomer"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RegisterCibilCustomerInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"registerCibilCustomer"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CibilCustomerRegistered"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"orderId"}},{"kind":"Field","name":{"kind":"Name","value":"cibilId"}},{"kind":"Field","name":{"kind":"Name","value":"accessToken"}},{"kind":"Field","name":{"kind":"Name","value":"maskedMobile"}},{"kind":"Field","name":{"kind":"Name","value":"maskedPan"}},{"kind":"Field","name":{"kind":"Name","value":"maskedEmail"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}},{"kind":"Field","name":{"kind":"Name","value":"merchantTransactionId"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"FailureFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FailureFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Failure"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamRejected"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnauthorized"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnavailable"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OtpThrottled"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"scope"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"IdempotencyConflict"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<RegisterCibilCustomerMutation, RegisterCibilCustomerMutationVariables>;
+export const SubmitCibilOtpDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SubmitCibilOtp"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SubmitCibilOtpInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"submitCibilOtp"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CibilOtpVerified"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cibilId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"returningCustomer"}},{"kind":"Field","name":{"kind":"Name","value":"scoreFetchDate"}},{"kind":"Field","name":{"kind":"Name","value":"merchantTransactionId"}},{"kind":"Field","name":{"kind":"Name","value":"creditHistory"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CreditHistoryFields"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"FailureFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FailureFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Failure"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamRejected"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnauthorized"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnavailable"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OtpThrottled"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"scope"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"IdempotencyConflict"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CreditHistoryFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CibilCreditHistoryResult"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CibilCreditHistory"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cibilId"}},{"kind":"Field","name":{"kind":"Name","value":"orderId"}},{"kind":"Field","name":{"kind":"Name","value":"payloadReceived"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}},{"kind":"Field","name":{"kind":"Name","value":"merchantTransactionId"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"FailureFields"}}]}}]} as unknown as DocumentNode<SubmitCibilOtpMutation, SubmitCibilOtpMutationVariables>;
+export const CibilCreditHistoryDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CibilCreditHistory"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"cibilId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cibilCreditHistory"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"cibilId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"cibilId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CreditHistoryFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FailureFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Failure"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamRejected"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnauthorized"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstreamCode"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpstreamUnavailable"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OtpThrottled"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"scope"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"IdempotencyConflict"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CreditHistoryFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CibilCreditHistoryResult"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CibilCreditHistory"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cibilId"}},{"kind":"Field","name":{"kind":"Name","value":"orderId"}},{"kind":"Field","name":{"kind":"Name","value":"payloadReceived"}},{"kind":"Field","name":{"kind":"Name","value":"upstreamMessage"}},{"kind":"Field","name":{"kind":"Name","value":"merchantTransactionId"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"FailureFields"}}]}}]} as unknown as DocumentNode<CibilCreditHistoryQuery, CibilCreditHistoryQueryVariables>;
 export const ServiceInfoDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ServiceInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"serviceInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upstream"}}]}}]}}]} as unknown as DocumentNode<ServiceInfoQuery, ServiceInfoQueryVariables>;

@@ -1,7 +1,17 @@
 
       export type PossibleTypesResultData = {
   "possibleTypes": {
+    "CibilCreditHistoryResult": [
+      "CibilCreditHistory",
+      "ConsentRequired",
+      "OutcomeUnknown",
+      "ProtectionUnavailable",
+      "UpstreamRejected",
+      "UpstreamUnauthorized",
+      "UpstreamUnavailable"
+    ],
     "Failure": [
+      "ConsentRequired",
       "IdempotencyConflict",
       "OtpThrottled",
       "OutcomeUnknown",
@@ -20,8 +30,37 @@
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
     ],
+    "RegisterCibilCustomerResult": [
+      "CibilCustomerRegistered",
+      "IdempotencyConflict",
+      "OutcomeUnknown",
+      "ProtectionUnavailable",
+      "UpstreamRejected",
+      "UpstreamUnauthorized",
+      "UpstreamUnavailable"
+    ],
     "ResendAepsOtpResult": [
       "AepsOtpResent",
+      "IdempotencyConflict",
+      "OtpThrottled",
+      "OutcomeUnknown",
+      "ProtectionUnavailable",
+      "UpstreamRejected",
+      "UpstreamUnauthorized",
+      "UpstreamUnavailable"
+    ],
+    "SubmitCibilOtpResult": [
+      "CibilOtpVerified",
+      "IdempotencyConflict",
+      "OtpThrottled",
+      "OutcomeUnknown",
+      "ProtectionUnavailable",
+      "UpstreamRejected",
+      "UpstreamUnauthorized",
+      "UpstreamUnavailable"
+    ],
+    "VerifyAepsOtpResult": [
+      "AepsRegistrationVerified",
       "IdempotencyConflict",
       "OtpThrottled",
       "OutcomeUnknown",
@@ -34,7 +73,17 @@
 };
       const result: PossibleTypesResultData = {
   "possibleTypes": {
+    "CibilCreditHistoryResult": [
+      "CibilCreditHistory",
+      "ConsentRequired",
+      "OutcomeUnknown",
+      "ProtectionUnavailable",
+      "UpstreamRejected",
+      "UpstreamUnauthorized",
+      "UpstreamUnavailable"
+    ],
     "Failure": [
+      "ConsentRequired",
       "IdempotencyConflict",
       "OtpThrottled",
       "OutcomeUnknown",
@@ -53,8 +102,37 @@
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
     ],
+    "RegisterCibilCustomerResult": [
+      "CibilCustomerRegistered",
+      "IdempotencyConflict",
+      "OutcomeUnknown",
+      "ProtectionUnavailable",
+      "UpstreamRejected",
+      "UpstreamUnauthorized",
+      "UpstreamUnavailable"
+    ],
     "ResendAepsOtpResult": [
       "AepsOtpResent",
+      "IdempotencyConflict",
+      "OtpThrottled",
+      "OutcomeUnknown",
+      "ProtectionUnavailable",
+      "UpstreamRejected",
+      "UpstreamUnauthorized",
+      "UpstreamUnavailable"
+    ],
+    "SubmitCibilOtpResult": [
+      "CibilOtpVerified",
+      "IdempotencyConflict",
+      "OtpThrottled",
+      "OutcomeUnknown",
+      "ProtectionUnavailable",
+      "UpstreamRejected",
+      "UpstreamUnauthorized",
+      "UpstreamUnavailable"
+    ],
+    "VerifyAepsOtpResult": [
+      "AepsRegistrationVerified",
       "IdempotencyConflict",
       "OtpThrottled",
       "OutcomeUnknown",

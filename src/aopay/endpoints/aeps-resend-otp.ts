@@ -34,6 +34,7 @@ export const aepsResendOtp: Endpoint<ResendAepsOtpRequest, AepsOtpResent> = {
   method: "POST",
   path: "/V1/AEPS/UserRegisterBankWise/ResendOTP",
   sideEffect: true,
+  knownKeys: ["status", "msg", "statusCode", "data", "data.message", "data.response_code", "data.error_code", "data.data"],
 
   toWire(input, ctx) {
     // Field spellings exactly as the page's Body Parameters block: `Userkey`, `AdhaarNumber` (sic), `PrimaryKeyId`.

@@ -1,12 +1,51 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import { newOrderId } from "../../aopay/order-id";
+import { canonicalPan } from "../../pii/pan";
 import type { GraphQLContext } from "../context";
+import { consentKey } from "../loaders";
 import { guardOtpSend } from "../otp-guard";
-import { CibilOtpChallenge } from "./cibil-otp-challenge.type";
+import { CibilCustomerRegistered } from "./cibil-customer-registered.type";
+import { CibilOtpChallenge, CibilStatus } from "./cibil-otp-challenge.type";
+import { CibilOtpVerified } from "./cibil-otp-verified.type";
 import { GenerateCibilOtpInput } from "./generate-cibil-otp.input";
-import { GenerateCibilOtpResult } from "./generate-cibil-otp-result.union";
+import { GENERATE_CIBIL_OTP_RESULT_TYPES, GenerateCibilOtpResult } from "./generate-cibil-otp-result.union";
+import { RegisterCibilCustomerInput } from "./register-cibil-customer.input";
+import { REGISTER_CIBIL_CUSTOMER_RESULT_TYPES, RegisterCibilCustomerResult } from "./register-cibil-customer-result.union";
+import { SubmitCibilOtpInput } from "./submit-cibil-otp.input";
+import { SUBMIT_CIBIL_OTP_RESULT_TYPES, SubmitCibilOtpResult } from "./submit-cibil-otp-result.union";
 
+/** The CIBIL flow: register once → generate an OTP → submit it → read the credit history (cibil-history.resolver.ts). */
 @Resolver()
 export class CibilResolver {
+  @Mutation(() => RegisterCibilCustomerResult, {
+    description: "Registers a customer for CIBIL checks, once per customer (AOPay CibilScore/registeration).",
+  })
+  registerCibilCustomer(
+    @Arg("input", () => RegisterCibilCustomerInput) input: RegisterCibilCustomerInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<typeof RegisterCibilCustomerResult> {
+    const request = {
+      firstName: input.firstName,
+      middleName: input.middleName ?? null,
+      lastName: input.lastName,
+      pan: canonicalPan(input.pan) as string,
+      dateOfBirth: input.dateOfBirth,
+      email: input.email,
+      mobile: input.mobile,
+    };
+    return guardOtpSend(ctx, {
+      field: "registerCibilCustomer",
+      // Creates a customer, sends no OTP: idempotency applies, OTP budgets do not.
+      budget: null,
+      destinations: [],
+      // The fingerprint covers what the client sent, not the order id we make up per attempt.
+      input: request,
+      call: () => ctx.aopay.cibil.register({ ...request, orderId: newOrderId() }, ctx.callOptions()),
+      toResult: (registration) => CibilCustomerRegistered.from(registration, request),
+      resultTypes: REGISTER_CIBIL_CUSTOMER_RESULT_TYPES,
+    });
+  }
+
   @Mutation(() => GenerateCibilOtpResult, {
     description: "Sends a CIBIL consent OTP to the customer's registered mobile (AOPay CibilScore/GenerateOTP).",
   })
@@ -22,6 +61,38 @@ export class CibilResolver {
       input: request,
       call: () => ctx.aopay.cibil.generateOtp(request, ctx.callOptions()),
       toResult: CibilOtpChallenge.from,
+      resultTypes: GENERATE_CIBIL_OTP_RESULT_TYPES,
     });
+  }
+
+  @Mutation(() => SubmitCibilOtpResult, {
+    description:
+      "Answers the challenge with the OTP the customer received (AOPay CibilScore/SubmitOTP). On success this client may " +
+      "read the customer's credit history for CIBIL_CONSENT_TTL_SECONDS.",
+  })
+  async submitCibilOtp(
+    @Arg("input", () => SubmitCibilOtpInput) input: SubmitCibilOtpInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<typeof SubmitCibilOtpResult> {
+    const request = { cibilId: input.cibilId, accessToken: input.accessToken, otp: input.otp, questionKey: input.questionKey, answerKey: input.answerKey };
+    const result = await guardOtpSend(ctx, {
+      field: "submitCibilOtp",
+      // Each attempt spends one of the customer's verification attempts (OTP_VERIFY_*), whatever AOPay allows.
+      budget: "verify",
+      destinations: [{ kind: "cibil", value: input.cibilId }],
+      input: request,
+      call: () => ctx.aopay.cibil.submitOtp(request, ctx.callOptions()),
+      toResult: CibilOtpVerified.from,
+      resultTypes: SUBMIT_CIBIL_OTP_RESULT_TYPES,
+    });
+    if (result instanceof CibilOtpVerified && result.status === CibilStatus.SUCCESS) {
+      try {
+        await ctx.protection.consent.grant(consentKey(ctx, result.verifiedCibilId), ctx.protection.consentTtlMs);
+      } catch (error) {
+        // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead.
+        ctx.log.error({ err: error }, "could not record CIBIL consent");
+      }
+    }
+    return result;
   }
 }

@@ -12,6 +12,8 @@ export enum FailureCode {
   OTP_COOLDOWN = "OTP_COOLDOWN",
   OTP_LIMIT_REACHED = "OTP_LIMIT_REACHED",
   RATE_LIMITED = "RATE_LIMITED",
+  VERIFY_LIMIT_REACHED = "VERIFY_LIMIT_REACHED",
+  CONSENT_REQUIRED = "CONSENT_REQUIRED",
   IDEMPOTENCY_IN_FLIGHT = "IDEMPOTENCY_IN_FLIGHT",
   PROTECTION_UNAVAILABLE = "PROTECTION_UNAVAILABLE",
 }
@@ -30,6 +32,10 @@ registerEnumType(FailureCode, {
     OTP_COOLDOWN: { description: "An OTP was sent to this destination moments ago; wait retryAfterSeconds before sending another." },
     OTP_LIMIT_REACHED: { description: "This destination had its maximum number of OTPs for the current window or day." },
     RATE_LIMITED: { description: "Too many OTP sends from this network, this API client or this service right now." },
+    VERIFY_LIMIT_REACHED: { description: "Too many OTP verification attempts for this customer; wait retryAfterSeconds." },
+    CONSENT_REQUIRED: {
+      description: "This client has not verified the customer's CIBIL OTP recently, so their credit history is not served.",
+    },
     IDEMPOTENCY_IN_FLIGHT: { description: "A request with the same Idempotency-Key is still running; its result will be replayed." },
     PROTECTION_UNAVAILABLE: { description: "The shared throttle/idempotency store is unreachable, so no OTP is sent (fail closed)." },
   },

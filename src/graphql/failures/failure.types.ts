@@ -64,7 +64,8 @@ registerEnumType(ThrottleScope, {
 
 @ObjectType({
   implements: Failure,
-  description: "Refused before reaching AOPay: an OTP limit applies (code OTP_COOLDOWN, OTP_LIMIT_REACHED or RATE_LIMITED).",
+  description:
+    "Refused before reaching AOPay: an OTP limit applies (code OTP_COOLDOWN, OTP_LIMIT_REACHED, RATE_LIMITED or VERIFY_LIMIT_REACHED).",
 })
 export class OtpThrottled extends Failure {
   // Nullable like UpstreamUnavailable.retryAfterSeconds: GraphQL rejects a selection of both members otherwise
@@ -91,10 +92,23 @@ export class IdempotencyConflict extends Failure {
 })
 export class ProtectionUnavailable extends Failure {}
 
+@ObjectType({
+  implements: Failure,
+  description:
+    "The customer's consent is not on record for this client: verify their CIBIL OTP (submitCibilOtp) first. Nothing was fetched.",
+})
+export class ConsentRequired extends Failure {}
+
 /** Failures an upstream call can end in. */
 export const UPSTREAM_FAILURES = [UpstreamRejected, UpstreamUnauthorized, UpstreamUnavailable, OutcomeUnknown] as const;
 export type UpstreamFailure = UpstreamRejected | UpstreamUnauthorized | UpstreamUnavailable | OutcomeUnknown;
 
-/** Every failure member of an OTP-sending mutation: upstream failures plus our own guards. */
+/** Every failure member of an OTP-sending or OTP-verifying mutation: upstream failures plus our own guards. */
 export const OTP_SEND_FAILURES = [...UPSTREAM_FAILURES, OtpThrottled, IdempotencyConflict, ProtectionUnavailable] as const;
 export type OtpSendFailure = UpstreamFailure | OtpThrottled | IdempotencyConflict | ProtectionUnavailable;
+
+/** Failures of a write that sends no OTP (registration): no OTP budget applies. */
+export const WRITE_FAILURES = [...UPSTREAM_FAILURES, IdempotencyConflict, ProtectionUnavailable] as const;
+
+/** Failures of a consent-gated read (credit history). */
+export const CONSENTED_READ_FAILURES = [...UPSTREAM_FAILURES, ConsentRequired, ProtectionUnavailable] as const;

@@ -2,6 +2,7 @@ import type { AopayError } from "../../aopay/errors";
 import { FailureCode } from "./failure-code.enum";
 import type { ThrottleCode, ThrottleScope } from "../../protection/otp-throttle";
 import {
+  ConsentRequired,
   IdempotencyConflict,
   OtpThrottled,
   OutcomeUnknown,
@@ -26,6 +27,8 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.OTP_COOLDOWN]: "An OTP was just sent to this destination. Wait before sending another.",
   [FailureCode.OTP_LIMIT_REACHED]: "Too many OTPs were sent to this destination. Try again later.",
   [FailureCode.RATE_LIMITED]: "Too many OTP requests right now. Try again later.",
+  [FailureCode.VERIFY_LIMIT_REACHED]: "Too many wrong or repeated OTP attempts. Wait, then request a new OTP.",
+  [FailureCode.CONSENT_REQUIRED]: "Verify the customer's OTP first: their credit history is available only after that.",
   [FailureCode.IDEMPOTENCY_IN_FLIGHT]: "The same request is still being processed. Try again in a moment to get its result.",
   [FailureCode.PROTECTION_UNAVAILABLE]: "OTP sending is paused because a safety service is unavailable. Nothing was sent; try again later.",
 };
@@ -64,6 +67,11 @@ export function throttledFailure(code: ThrottleCode, scope: ThrottleScope, retry
 export function idempotencyConflict(retryAfterSeconds: number): IdempotencyConflict {
   const code = FailureCode.IDEMPOTENCY_IN_FLIGHT;
   return Object.assign(new IdempotencyConflict(), { code, message: FAILURE_MESSAGES[code], retryable: true, retryAfterSeconds });
+}
+
+export function consentRequired(): ConsentRequired {
+  const code = FailureCode.CONSENT_REQUIRED;
+  return Object.assign(new ConsentRequired(), { code, message: FAILURE_MESSAGES[code], retryable: false });
 }
 
 export function protectionUnavailable(): ProtectionUnavailable {

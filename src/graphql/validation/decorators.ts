@@ -1,6 +1,7 @@
 import { type ValidationOptions, ValidateBy } from "class-validator";
 import { aadhaarProblem } from "../../pii/aadhaar";
 import { isValidMobile } from "../../pii/mobile";
+import { canonicalPan } from "../../pii/pan";
 
 /**
  * Field rules for GraphQL inputs. Every message describes the rule only: class-validator's `$value` placeholder is
@@ -43,6 +44,38 @@ export function MatchesRule(pattern: RegExp, rule: string, options?: ValidationO
       validator: {
         validate: (value) => typeof value === "string" && pattern.test(value),
         defaultMessage: () => rule,
+      },
+    },
+    options,
+  );
+}
+
+/** A PAN (AAAAA9999A with a valid holder-type letter), either case. */
+export function IsPan(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: "isPan",
+      validator: {
+        validate: (value) => typeof value === "string" && canonicalPan(value) !== null,
+        defaultMessage: () => "must be a 10-character PAN such as ABCPE1234F",
+      },
+    },
+    options,
+  );
+}
+
+/** A calendar date written YYYY-MM-DD, from 1900-01-01 up to today (UTC). */
+export function IsPastIsoDate(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: "isPastIsoDate",
+      validator: {
+        validate: (value) => {
+          if (typeof value !== "string" || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(value)) return false;
+          const date = new Date(`${value}T00:00:00Z`);
+          return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value && value >= "1900-01-01" && date.getTime() <= Date.now();
+        },
+        defaultMessage: () => "must be a past date written YYYY-MM-DD",
       },
     },
     options,

@@ -4,7 +4,7 @@ import { type SuccessEnvelope, interpretResponse } from "../../../src/aopay/outc
 import { Scrubber } from "../../../src/pii/scrub";
 import { fixture } from "../../helpers/fixtures";
 
-const wire = { registrationId: "AOP-554", companyCode: "CMP1045", aepsPipe: "bank6", aepsAccessModeType: "SITE" };
+const wire = { registrationId: "AOP-554", companyCode: "CMP1045", aepsPipe: "bank6", aepsAccessModeType: "SITE", dobFormat: "DD/MM/YYYY" as const };
 const scrubber = new Scrubber();
 const success = (name: string, endpoint: { name: string; sideEffect: boolean }): SuccessEnvelope =>
   interpretResponse(endpoint, { statusCode: 200, headers: { "content-type": "application/json" }, body: fixture(name) }, scrubber);

@@ -16,6 +16,13 @@ describe("Scrubber", () => {
     expect(scrubber.scrub('"Mobile":9876543210}')).toBe('"Mobile":XXXXXX3210}');
   });
 
+  it("masks PAN-shaped tokens and the local part of e-mail addresses", () => {
+    expect(scrubber.scrub("PAN ABCPE1234F on file")).toBe("PAN XXXXXX234F on file");
+    expect(scrubber.scrub('{"email_id":"asha.k@example.co.in"}')).toBe('{"email_id":"***@example.co.in"}');
+    // A PAN-shaped run inside a longer token is left alone.
+    expect(scrubber.scrub("idABCPE1234F")).toBe("idABCPE1234F");
+  });
+
   it("replaces registered secrets wherever they appear", () => {
     expect(scrubber.scrub("RegistrationID=AOP-554;CompanyCode:CMP1045")).toBe("RegistrationID=[REDACTED];CompanyCode:[REDACTED]");
   });

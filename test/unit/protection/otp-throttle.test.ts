@@ -11,6 +11,7 @@ const config = (overrides: Partial<ThrottleConfig> = {}): ThrottleConfig => ({
   ip: generous,
   client: generous,
   global: generous,
+  verify: { points: 5, seconds: 600 },
   ...overrides,
 });
 const hasher = new KeyHasher(Buffer.from("k".repeat(32)));

@@ -1,0 +1,67 @@
+import type { Endpoint } from "../endpoint";
+import { readObject, readString } from "../envelope";
+import type { CibilStatus } from "./cibil-generate-otp";
+
+/**
+ * CIBIL SubmitOTP: `GET /api/AOP/CibilScore/SubmitOTP` with a JSON body.
+ * Source: https://readapi.aopay.co.in/Cibilapiv1SubmitOTP.aspx; success example only on the white-label page
+ * https://readapi.bos.center/Cibilapiv1SubmitOTP (fixture cibil.submit-otp.success.json).
+ */
+export interface SubmitCibilOtpRequest {
+  cibilId: string;
+  accessToken: string;
+  otp: string;
+  questionKey: string;
+  answerKey: string;
+}
+
+export interface CibilOtpVerification {
+  /** The id as AOPay returns it: masked in the example (`93626**`), so never reused as input. */
+  cibilIdMasked: string | null;
+  status: CibilStatus;
+  /** `is_returning_customer`: 0/1 in the example; null when absent. */
+  returningCustomer: boolean | null;
+  /** `cibil_score_fetch_date`: null in the example; its format is UNKNOWN, so it is passed on as text. */
+  scoreFetchDate: string | null;
+  merchantTransactionId: string | null;
+  /** The (unmasked) id the customer verified, from the request: what the credit history is fetched with. */
+  cibilId: string;
+}
+
+const STATUS: Record<string, CibilStatus> = { pending: "PENDING", success: "SUCCESS" };
+
+export const cibilSubmitOtp: Endpoint<SubmitCibilOtpRequest, CibilOtpVerification> = {
+  name: "cibil.submitOtp",
+  method: "GET",
+  path: "/CibilScore/SubmitOTP",
+  // Burns a verification attempt at AOPay: never retried once it may have left.
+  sideEffect: true,
+  knownKeys: ["status", "message", "error_code", "merchant_trans_id", "access_token", "result", "result.cibil_id", "result.cibil_status", "result.is_returning_customer", "result.cibil_score_fetch_date"],
+
+  toWire(input, ctx) {
+    return {
+      // A string on this page ("xyz byj"), unlike GenerateOTP's Int (Observation 3).
+      cibil_id: input.cibilId,
+      access_token: input.accessToken,
+      otp: input.otp,
+      question_key: input.questionKey,
+      answer_key: input.answerKey,
+      RegistrationID: ctx.registrationId,
+      CompanyCode: ctx.companyCode,
+    };
+  },
+
+  fromWire(envelope, input) {
+    const result = readObject(envelope.body.result) ?? {};
+    const statusWord = readString(result.cibil_status)?.trim().toLowerCase();
+    const returning = result.is_returning_customer;
+    return {
+      cibilIdMasked: readString(result.cibil_id) ?? null,
+      status: (statusWord && STATUS[statusWord]) || "UNRECOGNIZED",
+      returningCustomer: returning === 1 || returning === true ? true : returning === 0 || returning === false ? false : null,
+      scoreFetchDate: readString(result.cibil_score_fetch_date) ?? null,
+      merchantTransactionId: envelope.merchantTransactionId ?? null,
+      cibilId: input.cibilId,
+    };
+  },
+};

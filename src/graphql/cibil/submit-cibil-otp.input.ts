@@ -1,0 +1,33 @@
+import { Field, InputType } from "type-graphql";
+import { MatchesRule } from "../validation/decorators";
+import { ACCESS_TOKEN, ACCESS_TOKEN_RULE, CIBIL_ID, CIBIL_ID_RULE } from "./generate-cibil-otp.input";
+
+/** AOPay's example OTP has 4 digits; AEPS's has 6. Either, and up to 8, is accepted. */
+export const OTP = /^[0-9]{4,8}$/;
+export const OTP_RULE = "must be 4 to 8 digits";
+const KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
+// AOPay's example answer key is "xyz twp": a space is allowed.
+const ANSWER_KEY = /^[A-Za-z0-9_.: -]{1,64}$/;
+
+@InputType({ description: "Answers the challenge that generateCibilOtp returned, with the OTP the customer received." })
+export class SubmitCibilOtpInput {
+  @Field()
+  @MatchesRule(CIBIL_ID, CIBIL_ID_RULE)
+  cibilId!: string;
+
+  @Field({ description: "Never logged or returned." })
+  @MatchesRule(ACCESS_TOKEN, ACCESS_TOKEN_RULE)
+  accessToken!: string;
+
+  @Field({ description: "The OTP the customer typed. Never logged, stored or returned." })
+  @MatchesRule(OTP, OTP_RULE)
+  otp!: string;
+
+  @Field({ description: "`question.key` from the challenge." })
+  @MatchesRule(KEY, "must be 1 to 64 letters, digits or _ . : -")
+  questionKey!: string;
+
+  @Field({ description: "The chosen answer choice's `key` (e.g. USER_TO_INPUT_ANSWER)." })
+  @MatchesRule(ANSWER_KEY, "must be 1 to 64 letters, digits, spaces or _ . : -")
+  answerKey!: string;
+}

@@ -1,0 +1,17 @@
+/**
+ * PAN (Permanent Account Number): 10 characters, AAAAA9999A, where the fourth letter is the holder type
+ * (P person, C company, H HUF, F firm, A AOP, T trust, B BOI, L local authority, J artificial juridical person,
+ * G government). AOPay's own example `FRS23456` is not a valid PAN (aopay-api.md Observation 15); we validate ours.
+ * Lower-case input is accepted and upper-cased.
+ */
+const PAN = /^[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]$/;
+
+export function canonicalPan(raw: string): string | null {
+  const upper = raw.toUpperCase();
+  return PAN.test(upper) ? upper : null;
+}
+
+/** `XXXXXX234F`: the last four characters only. */
+export function maskPan(pan: string): string {
+  return `XXXXXX${pan.slice(-4)}`;
+}

@@ -1,0 +1,177 @@
+import { hashApiKey } from "../../src/auth/authenticator";
+import { SIM_OTP, SIM_OTP_TTL_MS } from "../../src/simulator/state";
+import { resultOf } from "../helpers/operations";
+import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+
+// Member fragments nested in `... on Failure`, so one selection fits every result union (a member that is not in a
+// given union would be a validation error if spread directly).
+const FAILURE = "... on Failure { code message retryable ... on UpstreamRejected { upstreamCode upstreamMessage } ... on OtpThrottled { retryAfterSeconds scope } }";
+const HISTORY = `__typename ... on CibilCreditHistory { cibilId orderId payloadReceived upstreamMessage merchantTransactionId } ${FAILURE}`;
+const REGISTER = `mutation($input: RegisterCibilCustomerInput!) { registerCibilCustomer(input: $input) {
+  __typename ... on CibilCustomerRegistered { orderId cibilId accessToken maskedMobile maskedPan maskedEmail upstreamMessage merchantTransactionId } ${FAILURE} } }`;
+const GENERATE = `mutation($input: GenerateCibilOtpInput!) { generateCibilOtp(input: $input) {
+  __typename ... on CibilOtpChallenge { cibilId status nextStep question { key answerChoices { key } } } ${FAILURE} } }`;
+const SUBMIT = `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $input) {
+  __typename ... on CibilOtpVerified { cibilId status returningCustomer merchantTransactionId creditHistory { ${HISTORY} } } ${FAILURE} } }`;
+const SUBMIT_NO_HISTORY = `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $input) { __typename ... on CibilOtpVerified { status } ${FAILURE} } }`;
+const HISTORY_QUERY = `query($cibilId: String!) { cibilCreditHistory(cibilId: $cibilId) { ${HISTORY} } }`;
+
+const customer = (n: number) => ({
+  firstName: "Asha",
+  lastName: "Kulkarni",
+  pan: `ABCPE${String(1000 + n)}F`,
+  dateOfBirth: "1990-04-23",
+  email: "asha.kulkarni@example.com",
+  mobile: `98765${String(10000 + n).slice(-5)}`,
+});
+
+describe("the whole CIBIL flow through the simulator: register, generate, submit (wrong, right), history", () => {
+  let now = Date.now();
+  const OTHER_KEY = "aopk_other_flow_client_0123456789abcdef";
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ API_KEYS: `${TEST_API_KEYS_ENTRY},other:${hashApiKey(OTHER_KEY)}` }, { simulatorClock: () => now });
+  });
+  afterAll(() => t?.stop());
+
+  const walkToChallenge = async (n: number) => {
+    const reg = resultOf((await t.gql(REGISTER, { input: customer(n) })).body, "registerCibilCustomer");
+    expect(reg.__typename).toBe("CibilCustomerRegistered");
+    const { cibilId, accessToken } = reg as unknown as { cibilId: string; accessToken: string };
+    const challenge = resultOf((await t.gql(GENERATE, { input: { cibilId, accessToken } })).body, "generateCibilOtp");
+    expect(challenge.__typename).toBe("CibilOtpChallenge");
+    const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
+    return { cibilId, accessToken, questionKey: question.key, answerKey: question.answerChoices[0].key, reg };
+  };
+
+  it("walks the flow: a wrong OTP tells the attempts left, the right one verifies, the history follows lazily", async () => {
+    t.simulator?.resetCalls();
+    const { cibilId, accessToken, questionKey, answerKey, reg } = await walkToChallenge(1);
+    expect(reg).toMatchObject({ maskedMobile: "XXXXXX0001", maskedPan: "XXXXXX001F", maskedEmail: "a***@example.com" });
+    expect(reg.orderId).toMatch(/^[0-9]{18}$/);
+
+    const wrong = resultOf((await t.gql(SUBMIT, { input: { cibilId, accessToken, otp: "000000", questionKey, answerKey } })).body, "submitCibilOtp");
+    expect(wrong).toMatchObject({ __typename: "UpstreamRejected", code: "UPSTREAM_REJECTED", upstreamMessage: "Simulated: invalid OTP, 2 attempts left" });
+
+    const right = resultOf((await t.gql(SUBMIT, { input: { cibilId, accessToken, otp: SIM_OTP, questionKey, answerKey } })).body, "submitCibilOtp");
+    expect(right).toMatchObject({ __typename: "CibilOtpVerified", status: "SUCCESS", returningCustomer: false, cibilId: `${cibilId.slice(0, 5)}**` });
+    expect(right.creditHistory).toMatchObject({ __typename: "CibilCreditHistory", cibilId, payloadReceived: true });
+    expect(t.simulator?.calls("cibil.creditHistory")).toBe(1);
+
+    // The same client may read it again directly, for the consent's lifetime.
+    const again = resultOf((await t.gql(HISTORY_QUERY, { cibilId })).body, "cibilCreditHistory");
+    expect(again).toMatchObject({ __typename: "CibilCreditHistory", cibilId });
+    // AOPay's undocumented payload keys are logged by name, never exposed.
+    expect(t.logs.records().some((r) => (r.upstream as { unknownKeys?: string[] } | undefined)?.unknownKeys?.includes("result.simulated_history"))).toBe(true);
+    expect(JSON.stringify(again)).not.toContain("simulated_history");
+  });
+
+  it("a credit history needs this client's verified OTP: before it, and for another client, ConsentRequired without any upstream call", async () => {
+    const { cibilId, accessToken, questionKey, answerKey } = await walkToChallenge(2);
+    t.simulator?.resetCalls();
+    expect(resultOf((await t.gql(HISTORY_QUERY, { cibilId })).body, "cibilCreditHistory")).toMatchObject({ __typename: "ConsentRequired", code: "CONSENT_REQUIRED" });
+    await t.gql(SUBMIT_NO_HISTORY, { input: { cibilId, accessToken, otp: SIM_OTP, questionKey, answerKey } });
+    const other = resultOf((await t.gql(HISTORY_QUERY, { cibilId }, { "x-api-key": OTHER_KEY })).body, "cibilCreditHistory");
+    expect(other).toMatchObject({ __typename: "ConsentRequired" });
+    expect(t.simulator?.calls("cibil.creditHistory")).toBe(0);
+  });
+
+  it("DataLoader: one operation asking for the same history several times, and for several customers, makes one upstream call per distinct key", async () => {
+    const a = await walkToChallenge(3);
+    const b = await walkToChallenge(4);
+    for (const c of [a, b]) await t.gql(SUBMIT_NO_HISTORY, { input: { cibilId: c.cibilId, accessToken: c.accessToken, otp: SIM_OTP, questionKey: c.questionKey, answerKey: c.answerKey } });
+    t.simulator?.resetCalls();
+    const doc = `query($a: String!, $b: String!) {
+      first: cibilCreditHistory(cibilId: $a) { __typename ... on CibilCreditHistory { orderId } }
+      second: cibilCreditHistory(cibilId: $a) { __typename ... on CibilCreditHistory { orderId } }
+      third: cibilCreditHistory(cibilId: $b) { __typename ... on CibilCreditHistory { orderId } }
+    }`;
+    const res = await t.gql(doc, { a: a.cibilId, b: b.cibilId });
+    const data = res.body.data as Record<string, { __typename: string; orderId: string }>;
+    expect(Object.values(data).map((r) => r.__typename)).toEqual(["CibilCreditHistory", "CibilCreditHistory", "CibilCreditHistory"]);
+    // Same key, same answer (one call), different key, another call.
+    expect(data.first.orderId).toBe(data.second.orderId);
+    expect(data.third.orderId).not.toBe(data.first.orderId);
+    expect(t.simulator?.calls("cibil.creditHistory")).toBe(2);
+  });
+
+  it("the OTP stops working after three wrong attempts", async () => {
+    const { cibilId, accessToken, questionKey, answerKey } = await walkToChallenge(5);
+    const submit = (otp: string) => t.gql(SUBMIT_NO_HISTORY, { input: { cibilId, accessToken, otp, questionKey, answerKey } });
+    await submit("111111");
+    await submit("222222");
+    expect(resultOf((await submit("333333")).body, "submitCibilOtp")).toMatchObject({ upstreamMessage: expect.stringContaining("no attempts left") });
+    expect(resultOf((await submit(SIM_OTP)).body, "submitCibilOtp")).toMatchObject({ upstreamMessage: expect.stringContaining("no OTP is pending") });
+  });
+
+  it("the OTP expires (the simulator's clock is injected)", async () => {
+    const { cibilId, accessToken, questionKey, answerKey } = await walkToChallenge(6);
+    now += SIM_OTP_TTL_MS + 1000;
+    const late = resultOf((await t.gql(SUBMIT_NO_HISTORY, { input: { cibilId, accessToken, otp: SIM_OTP, questionKey, answerKey } })).body, "submitCibilOtp");
+    expect(late).toMatchObject({ __typename: "UpstreamRejected", upstreamMessage: expect.stringContaining("expired") });
+  });
+
+  it("registration is once per customer: the same PAN gets the same CIBIL id", async () => {
+    const first = resultOf((await t.gql(REGISTER, { input: customer(7) })).body, "registerCibilCustomer");
+    const again = resultOf((await t.gql(REGISTER, { input: customer(7) })).body, "registerCibilCustomer");
+    expect(again.cibilId).toBe(first.cibilId);
+  });
+
+  it("a registered customer's token must match", async () => {
+    const { cibilId } = await walkToChallenge(8);
+    const stolen = resultOf((await t.gql(GENERATE, { input: { cibilId, accessToken: "someone-elses-token" } })).body, "generateCibilOtp");
+    expect(stolen).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: "403" });
+  });
+
+  it.each([
+    ["pan", { pan: "FRS23456" }],
+    ["dateOfBirth", { dateOfBirth: "2999-01-01" }],
+    ["dateOfBirth", { dateOfBirth: "1990-02-30" }],
+    ["email", { email: "not-an-email" }],
+    ["firstName", { firstName: "<script>" }],
+    ["mobile", { mobile: "5876543210" }],
+  ])("registration validates %s before any upstream call, without echoing it", async (field, bad) => {
+    t.simulator?.resetCalls();
+    const res = await t.gql(REGISTER, { input: { ...customer(9), ...bad } });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", fields: [expect.objectContaining({ field: `input.${field}` })] });
+    expect(res.text).not.toContain(Object.values(bad)[0]);
+    expect(t.simulator?.calls()).toBe(0);
+  });
+
+  it("the response never carries the PAN, e-mail or date of birth in clear", async () => {
+    const res = await t.gql(REGISTER, { input: customer(10) });
+    expect(res.text).not.toMatch(/ABCPE1010F|asha\.kulkarni@|1990-04-23|23\/04\/1990/);
+    expect(t.logs.text()).not.toMatch(/ABCPE1010F|asha\.kulkarni@|1990-04-23|23\/04\/1990/);
+  });
+
+  it("the registeration method can be POST (its cURL sample), and the simulator accepts both", async () => {
+    const post = await startTestStack({ AOPAY_CIBIL_REGISTRATION_METHOD: "POST" });
+    try {
+      const reg = resultOf((await post.gql(REGISTER, { input: customer(11) })).body, "registerCibilCustomer");
+      expect(reg.__typename).toBe("CibilCustomerRegistered");
+    } finally {
+      await post.stop();
+    }
+  });
+
+  it("API keys are not needed in development; TEST_API_KEY is accepted too", async () => {
+    const res = await t.gql(HISTORY_QUERY, { cibilId: "1" }, { "x-api-key": TEST_API_KEY });
+    expect(resultOf(res.body, "cibilCreditHistory").__typename).toBe("ConsentRequired");
+  });
+});
+
+describe("OTP verification attempts are capped by this service (brute-force guard)", () => {
+  it("the sixth attempt within the window is VERIFY_LIMIT_REACHED, without reaching AOPay", async () => {
+    const t = await startTestStack({ OTP_VERIFY_MAX: "5", OTP_VERIFY_WINDOW_SECONDS: "600" });
+    try {
+      const input = { cibilId: "555000111", accessToken: "tok-abcd", otp: "000000", questionKey: "k", answerKey: "a" };
+      for (let i = 0; i < 5; i++) expect(resultOf((await t.gql(SUBMIT_NO_HISTORY, { input })).body, "submitCibilOtp").__typename).toBe("UpstreamRejected");
+      t.simulator?.resetCalls();
+      const sixth = resultOf((await t.gql(SUBMIT_NO_HISTORY, { input })).body, "submitCibilOtp");
+      expect(sixth).toMatchObject({ __typename: "OtpThrottled", code: "VERIFY_LIMIT_REACHED", scope: "DESTINATION" });
+      expect(t.simulator?.calls()).toBe(0);
+    } finally {
+      await t.stop();
+    }
+  });
+});
