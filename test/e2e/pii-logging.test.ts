@@ -21,6 +21,10 @@ const CANARY = {
   registrationId: "CANARY-REG-9931",
   companyCode: "CANARYCO77",
   apiKey: "aopk_CANARY_api_key_0123456789abcdefghij",
+  otp: "40719263",
+  pan: "CNRPY7315Q",
+  email: "canary.person@example.org",
+  dateOfBirth: "1987-11-29",
 };
 const mobileFor = (suffix: string) => `9123456${suffix}`;
 const SUFFIXES = SCENARIOS.map((s) => s.suffix ?? "123").filter((s) => s !== "888"); // skip the 2-second slow scenario
@@ -77,6 +81,24 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     record(await t.gql(RESEND_AEPS_OTP, { input: missingMobile }, auth));
     record(await t.gql(RESEND_AEPS_OTP, { input: { ...base, aadhaar: Number(CANARY.aadhaar) } }, auth));
     record(await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: 5, accessToken: CANARY.accessToken } }, auth));
+    // The flows: registration (PAN, e-mail, date of birth), OTP submissions and verifications with a canary OTP,
+    // right and wrong, and a credit history read.
+    const reg = await t.gql(
+      `mutation($input: RegisterCibilCustomerInput!) { registerCibilCustomer(input: $input) { __typename ... on CibilCustomerRegistered { cibilId accessToken maskedPan maskedEmail } } }`,
+      { input: { firstName: "Canary", lastName: "Person", pan: CANARY.pan, dateOfBirth: CANARY.dateOfBirth, email: CANARY.email, mobile: mobileFor("741") } },
+      auth,
+    );
+    record(reg);
+    mobiles.push(mobileFor("741"));
+    const registered = (reg.body.data as { registerCibilCustomer: { cibilId: string; accessToken: string } }).registerCibilCustomer;
+    const submit = `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $input) { __typename ... on Failure { code message } ... on CibilOtpVerified { status creditHistory { __typename } } } }`;
+    record(await t.gql(submit, { input: { cibilId: registered.cibilId, accessToken: registered.accessToken, otp: CANARY.otp, questionKey: "k", answerKey: "a" } }, auth));
+    record(await t.gql(submit, { input: { cibilId: registered.cibilId, accessToken: registered.accessToken, otp: `${CANARY.otp}9`, questionKey: "k", answerKey: "a" } }, auth));
+    const verify = `mutation($input: VerifyAepsOtpInput!) { verifyAepsOtp(input: $input) { __typename ... on Failure { code message } } }`;
+    record(await t.gql(verify, { input: { ...aeps(mobileFor("742")).input, otp: CANARY.otp } }, auth));
+    record(await t.gql(verify, { input: { ...aeps(mobileFor("742")).input, otp: "1" } }, auth));
+    mobiles.push(mobileFor("742"));
+    record(await t.gql(`query { cibilCreditHistory(cibilId: "${registered.cibilId}") { __typename } }`, undefined, auth));
     // A wrong API key (401) and an anonymous call.
     record(await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: "555000777", accessToken: CANARY.accessToken } }, { "x-api-key": `${CANARY.apiKey}x` }));
 
