@@ -28,6 +28,8 @@ const { REGISTRATION_ID, COMPANY_CODE } = require("./lib/aopay-wire");
 const { median, spread } = require("./lib/stats");
 const { printReport, evaluateTargets } = require("./lib/report");
 
+const { createHash } = require("node:crypto");
+
 const ROOT = path.resolve(__dirname, "..");
 const RESULTS = path.join(__dirname, "results");
 const LOGS = path.join(RESULTS, "logs");
@@ -51,14 +53,28 @@ function oursEnv(upstreamUrl) {
     AOPAY_BASE_URL: upstreamUrl, // the fake upstream (plain http is allowed to a loopback address in production)
     AOPAY_REGISTRATION_ID: REGISTRATION_ID,
     AOPAY_COMPANY_CODE: COMPANY_CODE,
-    // Always on, defaults kept: input validation, body limit, CSRF prevention, batching off, PII redaction and
-    // scrubbing of every log line, upstream deadlines and response-size cap, request ids.
-    // TODO(issue 4) throttling / idempotency / client auth: enable here with high limits (and OURS_HEADERS below).
-    // TODO(issue 5) metrics, circuit breaker, bulkhead: enable here with limits above the slow scenario's 2,000.
+    // Always on, defaults kept: input validation, GraphQL limits (aliases, depth, tokens, cost, directives,
+    // characters), body limit, CSRF prevention, batching off, PII redaction and scrubbing of every log line,
+    // upstream deadlines, retries of unsent calls, response-size cap, circuit breaker, bulkhead, request ids.
+    // Client authentication (required in production): every request carries the API key below.
+    HMAC_SECRET: "bench-hmac-secret-0123456789abcdefghijklmnop",
+    API_KEYS: `bench:${createHash("sha256").update(BENCH_API_KEY).digest("hex")}`,
+    // OTP throttling on, with budgets no run can reach (10,000,000 is the largest the server accepts); every request
+    // has a fresh cibilId, so per-destination cooldowns never apply either. The in-memory store (no REDIS_URL).
+    OTP_IP_MAX: "10000000",
+    OTP_CLIENT_MAX: "10000000",
+    OTP_GLOBAL_MAX: "10000000",
+    OTP_PREFIX_MAX: "10000000",
+    // Metrics on, on their own ephemeral loopback port (not scraped during the run; collection costs are paid per
+    // request by the histograms and counters anyway).
+    METRICS_ENABLED: "true",
+    METRICS_PORT: "0",
   };
 }
-/** Headers our server needs on every request (e.g. an API key once client authentication lands). */
-const OURS_HEADERS = {};
+/** The API key every bench request to our server carries (client authentication is required in production). */
+const BENCH_API_KEY = "aopk_bench_0123456789abcdefghijklmnopqrstuvwxyz";
+/** Headers our server needs on every request. */
+const OURS_HEADERS = { "x-api-key": BENCH_API_KEY };
 /**
  * Extra settings for the slow-upstream scenario only. Our upstream pool holds at most AOPAY_CONNECTIONS sockets
  * (default 128), one request each. With 2,000 concurrent clients and a 300 ms upstream, 2,000 upstream calls must be
@@ -66,7 +82,8 @@ const OURS_HEADERS = {};
  * size, not the server. The floor gets the same pool size (UPSTREAM_CONNECTIONS).
  */
 const SLOW_UPSTREAM_CONNECTIONS = "4096";
-const OURS_SLOW_ENV = { AOPAY_CONNECTIONS: SLOW_UPSTREAM_CONNECTIONS };
+// The bulkhead's wait queue too: 2,000 concurrent calls must not be shed as OVERLOADED in this scenario.
+const OURS_SLOW_ENV = { AOPAY_CONNECTIONS: SLOW_UPSTREAM_CONNECTIONS, AOPAY_QUEUE_LIMIT: SLOW_UPSTREAM_CONNECTIONS };
 // =====================================================================================================================
 
 const READY_OURS = /"url":"(http:\/\/[^"]+\/graphql)"[^\n]*"msg":"GraphQL server ready"/;

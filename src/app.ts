@@ -163,7 +163,14 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         protection: protection.protection,
         observe: observer,
         responseHeaders: new Map(),
-        callOptions: () => ({ log: request.log as Logger, deadlineAt }),
+        callOptions: () => ({
+          log: request.log as Logger,
+          deadlineAt,
+          record: (summary) => {
+            const req = request as ClientRequest;
+            (req.upstreamCalls ??= []).push(summary);
+          },
+        }),
         get loaders() {
           // Most requests read nothing through a loader: build them only when asked.
           loaders ??= createLoaders(ctx);

@@ -19,9 +19,20 @@ import { retryDelay, type RetryPolicy } from "./retry";
 import { type AopayTransport, errorCode } from "./transport";
 import type { BreakerConfig } from "../config";
 
+/** What the request's access line says about one upstream attempt. */
+export interface UpstreamCallSummary {
+  endpoint: string;
+  outcome: string;
+  httpStatus?: number;
+  upstreamCode?: string;
+  durationMs: number;
+}
+
 export interface CallOptions {
   /** The request's logger (carries the request id). AOPay's merchant transaction id is bound to it once known. */
   log: Logger;
+  /** Collects a summary of each attempt for the request's one access line. Without it, successes log a line each. */
+  record?: (summary: UpstreamCallSummary) => void;
   /** Absolute deadline (ms since epoch) of the whole request; each attempt gets only what is left of it. */
   deadlineAt?: number;
 }
@@ -156,7 +167,7 @@ export class AopayClient {
             opts.log.setBindings({ merchantTransactionId: envelope.merchantTransactionId });
             span.setAttribute("aopay.merchant_transaction_id", envelope.merchantTransactionId);
           }
-          this.#report(opts.log, span, {
+          this.#report(opts, span, {
             endpoint: endpoint.name,
             outcome: "OK",
             httpStatus: res.statusCode,
@@ -167,7 +178,7 @@ export class AopayClient {
           return envelope;
         } catch (error) {
           if (error instanceof AopayError) {
-            this.#report(opts.log, span, {
+            this.#report(opts, span, {
               endpoint: endpoint.name,
               outcome: error.code,
               httpStatus: error.httpStatus,
@@ -188,7 +199,8 @@ export class AopayClient {
     );
   }
 
-  #report(log: Logger, span: Span, event: UpstreamCallEvent & { cause?: string; detail?: string }): void {
+  #report(opts: CallOptions, span: Span, event: UpstreamCallEvent & { cause?: string; detail?: string }): void {
+    const { log } = opts;
     const { cause, detail, ...metricEvent } = event;
     span.setAttributes({
       "aopay.outcome": event.outcome,
@@ -196,9 +208,14 @@ export class AopayClient {
       ...(event.httpStatus ? { "http.response.status_code": event.httpStatus } : {}),
     });
     if (event.outcome !== "OK") span.setStatus({ code: SpanStatusCode.ERROR, message: event.outcome });
-    const fields = { upstream: { ...metricEvent, durationMs: Math.round(event.durationMs * 10) / 10, cause } };
-    if (event.outcome === "OK") log.info(fields, "upstream call");
-    else log.warn(fields, detail ?? "upstream call failed");
+    const durationMs = Math.round(event.durationMs * 10) / 10;
+    opts.record?.({ endpoint: event.endpoint, outcome: event.outcome, httpStatus: event.httpStatus, upstreamCode: event.upstreamCode, durationMs });
+    const fields = { upstream: { ...metricEvent, durationMs, cause } };
+    // A success is summarised in the request's access line (one info line per request on the hot path); a failure
+    // also gets its own warning line, with the cause, when it happens.
+    if (event.outcome !== "OK") log.warn(fields, detail ?? "upstream call failed");
+    else if (opts.record) log.debug(fields, "upstream call");
+    else log.info(fields, "upstream call");
     this.options.onCall?.(metricEvent);
   }
 }

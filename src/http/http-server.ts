@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import cors from "@fastify/cors";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { UpstreamCallSummary } from "../aopay/client";
 import type { Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
 import { AccessLogController } from "../logging/access-log";
@@ -22,7 +23,7 @@ const HTTP_ERROR_MESSAGES: Record<string, string> = {
 export type Readiness = () => Promise<{ ready: boolean; status: string; circuits?: Record<string, string> }>;
 
 /** A GraphQL request after authentication: every one is attributed to a client. */
-export type ClientRequest = FastifyRequest & { client: ClientIdentity };
+export type ClientRequest = FastifyRequest & { client: ClientIdentity; upstreamCalls: UpstreamCallSummary[] | null };
 
 const GRAPHQL_PATH = "/graphql";
 
@@ -55,6 +56,8 @@ export async function createHttpServer(
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   });
   fastify.decorateRequest("client", null);
+  // Upstream calls made for the request, summarised in its access line (logging/access-log.ts).
+  fastify.decorateRequest("upstreamCalls", null);
   let draining = false;
 
   fastify.addHook("onRequest", async (request, reply) => {
@@ -72,8 +75,8 @@ export async function createHttpServer(
       return reply.code(401).header("www-authenticate", "Bearer").send(errorBody(message, "UNAUTHENTICATED", request.id));
     }
     (request as ClientRequest).client = outcome.client;
-    // Both: Fastify writes the request's final access line through reply.log.
-    request.log = reply.log = request.log.child({ clientId: outcome.client.id });
+    // On the request's own child logger (reply.log is the same object): no second child per request.
+    (request.log as Logger).setBindings({ clientId: outcome.client.id });
   });
 
   // SECURITY.md A3 (character limit): long documents are refused before Apollo parses them.

@@ -3,7 +3,8 @@ import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 /**
  * Fastify's request log lines, rewritten so that no URL query string is ever logged: a GraphQL GET carries the
  * document and its variables (Aadhaar, mobile ...) in the query. Fastify's defaults log `req` (with the full URL)
- * on incoming requests, 5xx errors and 404s. We log one line per request, when it completes.
+ * on incoming requests, 5xx errors and 404s. We log one line per request, when it completes, with a summary of the
+ * upstream calls it made (a failed call also gets its own warning line, when it happens).
  */
 export class AccessLogController extends LogController {
   constructor() {
@@ -13,7 +14,14 @@ export class AccessLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const fields = { method: request.method, path: pathOf(request), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    const upstream = (request as FastifyRequest & { upstreamCalls?: unknown[] | null }).upstreamCalls;
+    const fields = {
+      method: request.method,
+      path: pathOf(request),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      ...(upstream && upstream.length > 0 ? { upstream } : {}),
+    };
     if (error) reply.log.error({ ...fields, err: error }, "request errored");
     else reply.log.info(fields, "request completed");
   }

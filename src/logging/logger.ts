@@ -4,11 +4,11 @@ import { Scrubber } from "../pii/scrub";
 export type { Logger };
 
 /**
- * Key paths whose values never reach a log line, at any level (pino `redact`, SECURITY.md D3). Our code does not log
- * inputs or upstream bodies at all; these paths guard against a future `log.debug({ input })`. Both our GraphQL names
- * and the upstream's wire spellings are listed, one and two levels deep.
+ * Keys whose values never reach a log line, at any level and at any depth up to three (SECURITY.md D3). Our code does
+ * not log inputs or upstream bodies at all; this guards against a future `log.debug({ input })`. Both our GraphQL
+ * names and the upstream's wire spellings are listed.
  */
-const SENSITIVE_KEYS = [
+export const SENSITIVE_KEYS: ReadonlySet<string> = new Set([
   "aadhaar",
   "mobile",
   "otp",
@@ -16,6 +16,9 @@ const SENSITIVE_KEYS = [
   "userKey",
   "primaryKeyId",
   "encodeTxnId",
+  "pan",
+  "email",
+  "dateOfBirth",
   "access_token",
   "AdhaarNumber",
   "Mobile",
@@ -32,15 +35,39 @@ const SENSITIVE_KEYS = [
   "date_of_birth",
   "email_id",
   "variables",
-];
-export const REDACT_PATHS = [
-  ...SENSITIVE_KEYS,
-  ...SENSITIVE_KEYS.map((k) => `*.${k}`),
-  ...SENSITIVE_KEYS.map((k) => `*.*.${k}`),
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-  'req.headers.cookie',
-];
+  "authorization",
+  "x-api-key",
+  "cookie",
+  "apiKey",
+]);
+
+const REDACTED = "[REDACTED]";
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Replaces the values of SENSITIVE_KEYS in a log object, `depth` levels deep, copying only what changes. This does
+ * what pino's `redact` does with `*.key` and `*.*.key` paths, at a sliver of the cost: measured 0.2 µs per line
+ * against 44 µs for the wildcard paths, which were the largest single CPU cost of a request (bench/, issue 7).
+ */
+export function redactKeys<T extends Record<string, unknown>>(obj: T, depth = 2): T {
+  let out: Record<string, unknown> = obj;
+  for (const key in obj) {
+    const value = obj[key];
+    let next: unknown = value;
+    if (SENSITIVE_KEYS.has(key)) next = REDACTED;
+    else if (depth > 0 && isPlainObject(value)) next = redactKeys(value, depth - 1);
+    if (next !== value) {
+      if (out === obj) out = { ...obj };
+      out[key] = next;
+    }
+  }
+  return out as T;
+}
 
 export interface LoggerOptions {
   level: Level;
@@ -51,8 +78,9 @@ export interface LoggerOptions {
 }
 
 /**
- * One pino logger for the process. Every serialised line passes `Scrubber.scrub` just before it is written, so an
- * Aadhaar- or mobile-shaped run or a registered secret is masked even if it hid inside an error message.
+ * One pino logger for the process. Sensitive keys are redacted (redactKeys), and every serialised line passes
+ * `Scrubber.scrub` just before it is written, so an Aadhaar-, mobile-, PAN- or e-mail-shaped value or a registered
+ * secret is masked even if it hid inside an error message.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const scrubber = new Scrubber(options.secrets ?? []);
@@ -60,9 +88,13 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       level: options.level,
       base: { service: "aopay-graphql" },
-      redact: { paths: REDACT_PATHS, censor: "[REDACTED]" },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // Child bindings are not passed through here (pino applies formatters.log to log calls only); ours hold ids
+        // only (requestId, clientId, merchantTransactionId), and every line still passes the scrubber below.
+        log: (obj) => redactKeys(obj),
+      },
       serializers: { err: pino.stdSerializers.err },
       hooks: { streamWrite: (line) => scrubber.scrub(line) },
     },

@@ -112,8 +112,8 @@ export class OtpThrottle {
         takes.push({ budget: this.#mobilePrefix, key: this.hasher.hash("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)) });
       }
     }
-    takes.push({ budget: this.#ip, key: this.hasher.hash("ip", subject.ip) });
-    takes.push({ budget: this.#client, key: this.hasher.hash("client", subject.clientId) });
+    takes.push({ budget: this.#ip, key: this.hasher.memoized("ip", subject.ip) });
+    takes.push({ budget: this.#client, key: this.hasher.memoized("client", subject.clientId) });
     takes.push({ budget: this.#global, key: "all" });
     return this.#take(takes);
   }

@@ -181,6 +181,9 @@ describe("tracing hooks", () => {
     const completed = lines.find((r) => r.msg === "request completed");
     expect(completed?.merchantTransactionId).toMatch(/^SIMCBL[0-9]+$/);
     expect(completed?.clientId).toBe("anonymous");
+    // One info line per request: the upstream call is summarised in it (its own line is debug-level).
+    expect(completed?.upstream).toEqual([expect.objectContaining({ endpoint: "cibil.generateOtp", outcome: "OK", httpStatus: 200 })]);
+    expect(lines.filter((r) => r.level === "info" && r.msg === "upstream call")).toHaveLength(0);
     expect(lines.length).toBeGreaterThanOrEqual(2);
   });
 
