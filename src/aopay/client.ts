@@ -220,9 +220,12 @@ export class AopayClient {
   }
 }
 
+const KNOWN_SETS = new WeakMap<readonly string[], ReadonlySet<string>>();
+
 /** Dotted key paths (one level into objects) of `body` that are not in `known`; at most 50, never values. */
 export function unknownKeysOf(body: Record<string, unknown>, known: readonly string[]): string[] {
-  const knownSet = new Set(known);
+  let knownSet = KNOWN_SETS.get(known);
+  if (!knownSet) KNOWN_SETS.set(known, (knownSet = new Set(known)));
   const out: string[] = [];
   for (const [key, value] of Object.entries(body)) {
     if (!knownSet.has(key)) out.push(key);

@@ -81,9 +81,11 @@ function fieldsOf(body: JsonObject): EnvelopeFields {
 }
 
 export function parseEnvelope(contentType: string | undefined, raw: Buffer): Envelope {
-  const text = raw.toString("utf8").trim();
-  if (text === "") return { kind: "unparseable", reason: "empty" };
-  if (text.startsWith("<") || (contentType ?? "").toLowerCase().includes("text/html")) {
+  const text = raw.toString("utf8");
+  // The first non-blank character, without copying the body to trim it (JSON.parse ignores surrounding blanks).
+  const first = text.search(/\S/);
+  if (first === -1) return { kind: "unparseable", reason: "empty" };
+  if (text[first] === "<" || (contentType ?? "").toLowerCase().includes("text/html")) {
     return { kind: "unparseable", reason: "html" };
   }
   let parsed: unknown;

@@ -88,7 +88,9 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       level: options.level,
       base: { service: "aopay-graphql" },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // Milliseconds since the epoch (pino's default): what log shippers parse fastest, and ISO formatting cost 1 % of a
+      // request's CPU in the benchmark's profile.
+      timestamp: pino.stdTimeFunctions.epochTime,
       formatters: {
         level: (label) => ({ level: label }),
         // Child bindings are not passed through here (pino applies formatters.log to log calls only); ours hold ids
