@@ -12,6 +12,8 @@ module.exports = {
   // Builds dist-test/ once for the suites that spawn the real server process.
   globalSetup: "<rootDir>/test/global-setup.js",
   transform: { "^.+\\.tsx?$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
+  // client/src imports its siblings as `./x.js` (so the built package runs as ES modules); here that is `./x.ts`.
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
   // Loopback servers, child processes and Redis make some suites slow on a loaded 2-core CI box.
   testTimeout: 30000,
 };

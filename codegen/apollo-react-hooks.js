@@ -15,36 +15,25 @@
  *
  * Config:
  *   documentsImport (default "./graphql"): module that exports the `XDocument` constants;
- *   bindImport (default "../bind"): module that exports bindMutation / bindQuery.
+ *   bindImport (default "../bind"): module that exports bindMutation / bindQuery;
+ *   operation names must be plain PascalCase (codegen/operations.js says why).
  * Subscriptions and anonymous operations are skipped (the schema has neither).
  */
+
+const { collectOperations } = require("./operations.js");
 
 const KINDS = { mutation: { suffix: "Mutation", binder: "bindMutation" }, query: { suffix: "Query", binder: "bindQuery" } };
 
 /**
  * @param {import("graphql").GraphQLSchema} _schema
  * @param {{ document?: import("graphql").DocumentNode }[]} documents
- * @param {{ documentsImport?: string, bindImport?: string }} config
+ * @param {{ documentsImport?: string, bindImport?: string, namingConvention?: unknown }} config
  * @returns {string}
  */
 function plugin(_schema, documents, config) {
   const documentsImport = config.documentsImport ?? "./graphql";
   const bindImport = config.bindImport ?? "../bind";
-  /** @type {{ name: string, kind: "mutation" | "query" }[]} */
-  const operations = [];
-  for (const { document } of documents) {
-    for (const definition of document?.definitions ?? []) {
-      if (definition.kind !== "OperationDefinition" || !definition.name) continue;
-      if (definition.operation !== "mutation" && definition.operation !== "query") continue;
-      operations.push({ name: definition.name.value, kind: definition.operation });
-    }
-  }
-  operations.sort((a, b) => a.name.localeCompare(b.name));
-  const names = new Set();
-  for (const op of operations) {
-    if (names.has(op.name)) throw new Error(`apollo-react-hooks: operation name "${op.name}" is used twice`);
-    names.add(op.name);
-  }
+  const operations = collectOperations(documents, config, "apollo-react-hooks");
 
   const binders = [...new Set(operations.map((op) => KINDS[op.kind].binder))].sort();
   const lines = [
@@ -54,14 +43,14 @@ function plugin(_schema, documents, config) {
   if (operations.length === 0) return `${lines.join("\n")}\nexport {};\n`;
   lines.push(
     `import { ${binders.join(", ")} } from "${bindImport}";`,
-    `import { ${operations.map((op) => `${op.name}Document`).join(", ")} } from "${documentsImport}";`,
+    `import { ${operations.map((op) => op.documentName).join(", ")} } from "${documentsImport}";`,
     "",
   );
   for (const op of operations) {
     const { suffix, binder } = KINDS[op.kind];
     lines.push(
       `/** React hook for \`${op.kind} ${op.name}\` (Apollo Client 4). */`,
-      `export const use${op.name}${suffix} = ${binder}(${op.name}Document);`,
+      `export const use${op.name}${suffix} = ${binder}(${op.documentName});`,
       "",
     );
   }

@@ -1,11 +1,12 @@
 /**
- * Typed client for the AOPay GraphQL layer: typed documents, operation types and Apollo Client 4 React hooks,
- * all generated from schema/schema.graphql and client/operations (npm run codegen).
+ * `@aopay-graphql/client`: typed documents, operation and input types, `possibleTypes` and helpers to read results
+ * and errors, all generated from schema/schema.graphql and client/operations (npm run codegen). Framework-free:
+ * React hooks are in `@aopay-graphql/client/react`, the Node SDK in `@aopay-graphql/client/sdk`.
  */
-export * from "./generated/graphql";
-export * from "./generated/hooks";
-export { bindMutation, bindQuery, type BoundMutationHook, type BoundQueryHook } from "./bind";
-import possibleTypesResult from "./generated/possible-types";
+export * from "./generated/graphql.js";
+export { isFailure, type FailureOf, type FailureTypename } from "./failures.js";
+export { fieldProblems, requestIdOf, type AopayErrorExtensions, type FieldProblem, type GraphQLErrorPayload } from "./graphql-errors.js";
+import possibleTypesResult from "./generated/possible-types.js";
 
 /** Pass to `new InMemoryCache({ possibleTypes })` so the cache can match fragments on the result unions. */
 export const possibleTypes = possibleTypesResult.possibleTypes;

@@ -3,11 +3,27 @@
  * `@ts-expect-error` below must stay an error: if a hook lost its typing, tsc reports the directive as unused.
  * Nothing here runs; the functions are never called.
  */
-import { useGenerateCibilOtpMutation, useResendAepsOtpMutation, useServiceInfoQuery } from "../src";
+import { CombinedGraphQLErrors } from "@apollo/client";
+import {
+  type FailureCode,
+  fieldProblems,
+  type GenerateCibilOtpMutation,
+  isFailure,
+  requestMetaOf,
+  type ThrottleScope,
+  useGenerateCibilOtpMutation,
+  useResendAepsOtpMutation,
+  useServiceInfoQuery,
+} from "../src/react/index.js";
 
 export function generateCibilOtpIsTyped(): void {
   const [generate, { data }] = useGenerateCibilOtpMutation();
   void generate({ variables: { input: { cibilId: "102277100", accessToken: "123456542124" } } });
+  // The Idempotency-Key travels in the operation context, as HttpLink reads it.
+  void generate({
+    variables: { input: { cibilId: "102277100", accessToken: "123456542124" } },
+    context: { headers: { "Idempotency-Key": "8c1f4f3e-0d5a-4f43-9f53-0e6f0b0e9c11" } },
+  });
   // @ts-expect-error variables are required: the operation declares $input!
   void generate();
   // @ts-expect-error cibilId is a String, not a number
@@ -27,13 +43,61 @@ export function generateCibilOtpIsTyped(): void {
     const retryAfter: number | null = result.retryAfterSeconds;
     void retryAfter;
   } else if (result?.__typename === "UpstreamRejected") {
-    const code: "UPSTREAM_REJECTED" | string = result.code;
+    const code: FailureCode = result.code;
+    const upstream: string | null = result.upstreamMessage;
     void code;
+    void upstream;
+  }
+}
+
+/** Every member of the union narrows on `__typename`, with the fields FailureFields selects for it. */
+export function everyFailureMemberNarrows(result: GenerateCibilOtpMutation["generateCibilOtp"]): string {
+  switch (result.__typename) {
+    case "CibilOtpChallenge":
+      return result.cibilId;
+    case "UpstreamRejected":
+      return `${result.code} ${result.upstreamCode ?? ""} ${result.upstreamMessage ?? ""}`;
+    case "UpstreamUnauthorized":
+      return `${result.code} ${result.upstreamCode ?? ""}`;
+    case "UpstreamUnavailable":
+      return `${result.message} ${result.retryAfterSeconds ?? ""}`;
+    case "OutcomeUnknown":
+      // @ts-expect-error OutcomeUnknown has no retryAfterSeconds
+      return `${result.message} ${result.retryAfterSeconds}`;
+    case "OtpThrottled": {
+      const retryAfter: number | null = result.retryAfterSeconds;
+      const scope: ThrottleScope = result.scope;
+      return `${retryAfter ?? ""} ${scope}`;
+    }
+    case "IdempotencyConflict":
+      return String(result.retryAfterSeconds);
+    case "ProtectionUnavailable":
+      return String(result.retryable);
+    default: {
+      // Exhaustive: a new member of the union makes this assignment fail.
+      const unreachable: never = result;
+      return unreachable;
+    }
+  }
+}
+
+/** isFailure narrows to the failure members, and what is left is the success member. */
+export function isFailureNarrows(result: GenerateCibilOtpMutation["generateCibilOtp"]): void {
+  if (isFailure(result)) {
+    const retryable: boolean = result.retryable;
+    const message: string = result.message;
+    void retryable;
+    void message;
+    // @ts-expect-error a failure has no question
+    void result.question;
+  } else {
+    const typename: "CibilOtpChallenge" = result.__typename;
+    void typename;
   }
 }
 
 export function resendAepsOtpIsTyped(): void {
-  const [resend, { data }] = useResendAepsOtpMutation({ errorPolicy: "all" });
+  const [resend, { data, error }] = useResendAepsOtpMutation({ errorPolicy: "all" });
   void resend({
     variables: { input: { userKey: "AOP554N3", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "P", encodeTxnId: "E" } },
   });
@@ -42,8 +106,15 @@ export function resendAepsOtpIsTyped(): void {
   const r = data?.resendAepsOtp;
   if (r?.__typename === "AepsOtpResent") {
     const masked: string = r.maskedAadhaar;
+    const mobile: string = r.maskedMobile;
     void masked;
+    void mobile;
   }
+  // BAD_USER_INPUT problems per field, and the request id, from the error the hook reports.
+  const problems: Record<string, string> = fieldProblems(CombinedGraphQLErrors.is(error) ? error.errors : undefined);
+  const requestId: string | null = requestMetaOf(error).requestId;
+  void problems;
+  void requestId;
   // @ts-expect-error unknown hook option
   useResendAepsOtpMutation({ notAnOption: true });
 }

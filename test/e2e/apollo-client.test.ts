@@ -1,6 +1,7 @@
-import { ApolloClient, HttpLink, InMemoryCache } from "@apollo/client";
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
 import { GenerateCibilOtpDocument, ResendAepsOtpDocument, ServiceInfoDocument } from "../../client/src/generated/graphql";
 import possibleTypesResult from "../../client/src/generated/possible-types";
+import { createRequestMetaLink, fieldProblems, requestMetaOf } from "../../client/src/react";
 import { aepsInput, cibilInput } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
@@ -46,6 +47,24 @@ describe("generated client documents with Apollo Client 4", () => {
     await expect(
       client.mutate({ mutation: ResendAepsOtpDocument, variables: aepsInput("5876543210") }),
     ).rejects.toMatchObject({ errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: "BAD_USER_INPUT" }) })] });
+  });
+
+  it("createRequestMetaLink surfaces x-request-id and Idempotent-Replayed; requestMetaOf reads them", async () => {
+    const withMeta = new ApolloClient({
+      link: ApolloLink.from([createRequestMetaLink(), new HttpLink({ uri: t.graphqlUrl })]),
+      cache: new InMemoryCache({ possibleTypes: possibleTypesResult.possibleTypes }),
+    });
+    const context = { headers: { "Idempotency-Key": "apollo-meta-test-0001" } };
+    const first = await withMeta.mutate({ mutation: GenerateCibilOtpDocument, variables: cibilInput("102277112"), context });
+    const second = await withMeta.mutate({ mutation: GenerateCibilOtpDocument, variables: cibilInput("102277112"), context });
+    expect(requestMetaOf(first)).toEqual({ requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), replayed: false });
+    expect(requestMetaOf(second)).toEqual({ requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), replayed: true });
+    expect(requestMetaOf(second).requestId).not.toBe(requestMetaOf(first).requestId);
+
+    const failed: unknown = await withMeta.mutate({ mutation: ResendAepsOtpDocument, variables: aepsInput("5876543210") }).catch((e: unknown) => e);
+    expect(requestMetaOf(failed).requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fieldProblems((failed as { errors?: [] }).errors)).toEqual({ "input.mobile": expect.any(String) });
+    withMeta.stop();
   });
 
   it("ServiceInfo query", async () => {

@@ -1,0 +1,62 @@
+/**
+ * The shape of this server's GraphQL errors, and helpers to read them. Shared by the React hooks (Apollo Client's
+ * `CombinedGraphQLErrors.errors`) and the SDK (`result.errors`): both hold plain GraphQL error objects.
+ */
+
+/** One problem with one input field, from `extensions.fields` of a BAD_USER_INPUT error. */
+export interface FieldProblem {
+  /** The field's path in the variables (`input.mobile`), or `Idempotency-Key` for the header. */
+  readonly field: string;
+  /** What is wrong, without the value (`must be 10 digits starting 6-9`). */
+  readonly problem: string;
+}
+
+/** The extensions this server puts on GraphQL errors (README "Results and errors"). */
+export interface AopayErrorExtensions {
+  /** `BAD_USER_INPUT`, `UNAUTHENTICATED`, `IDEMPOTENCY_KEY_REUSED`, `BAD_REQUEST`, `INTERNAL_SERVER_ERROR` ... */
+  readonly code?: string;
+  /** The request's id (also in the `x-request-id` response header): quote it when asking for support. */
+  readonly requestId?: string;
+  /** Every bad input field (BAD_USER_INPUT only). */
+  readonly fields?: readonly FieldProblem[];
+  readonly [key: string]: unknown;
+}
+
+/** A GraphQL error as it arrives over HTTP. */
+export interface GraphQLErrorPayload {
+  readonly message: string;
+  readonly path?: readonly (string | number)[];
+  readonly locations?: readonly { readonly line: number; readonly column: number }[];
+  readonly extensions?: AopayErrorExtensions;
+}
+
+/** Anything with GraphQL errors' `extensions`: our payloads, Apollo Client's, graphql-js's. */
+type ErrorsLike = readonly { readonly extensions?: { readonly [key: string]: unknown } }[] | null | undefined;
+
+/**
+ * The problems of every bad input field in `errors`, keyed by the server's field path (`input.mobile`). Two
+ * problems with one field are joined with "; ". Empty when there is no BAD_USER_INPUT error.
+ */
+export function fieldProblems(errors: ErrorsLike): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const error of errors ?? []) {
+    const fields = error.extensions?.fields;
+    if (error.extensions?.code !== "BAD_USER_INPUT" || !Array.isArray(fields)) continue;
+    for (const entry of fields as unknown[]) {
+      if (typeof entry !== "object" || entry === null) continue;
+      const { field, problem } = entry as { field?: unknown; problem?: unknown };
+      if (typeof field !== "string" || typeof problem !== "string") continue;
+      out[field] = out[field] ? `${out[field]}; ${problem}` : problem;
+    }
+  }
+  return out;
+}
+
+/** The request id the server stamped on the first error that carries one, or null. */
+export function requestIdOf(errors: ErrorsLike): string | null {
+  for (const error of errors ?? []) {
+    const id = error.extensions?.requestId;
+    if (typeof id === "string" && id.length > 0) return id;
+  }
+  return null;
+}

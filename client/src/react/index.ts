@@ -1,0 +1,8 @@
+/**
+ * `@aopay-graphql/client/react`: one typed Apollo Client 4 hook per operation (generated), the link that surfaces
+ * request ids, and everything in `@aopay-graphql/client`. Needs `@apollo/client` 4, `react`, `rxjs` and `graphql`.
+ */
+export * from "../index.js";
+export * from "../generated/hooks.js";
+export { bindMutation, bindQuery, type BoundMutationHook, type BoundQueryHook } from "../bind.js";
+export { createRequestMetaLink, requestMetaOf, REQUEST_META_EXTENSION, type RequestMeta } from "./request-meta-link.js";

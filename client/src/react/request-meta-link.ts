@@ -1,0 +1,53 @@
+import { ApolloLink } from "@apollo/client";
+import { ServerError } from "@apollo/client/errors";
+import { map } from "rxjs";
+import { requestIdOf } from "../graphql-errors.js";
+
+/**
+ * What the server says about a request in HTTP headers, which Apollo Client does not pass on by itself: the
+ * request id (`x-request-id`, for support) and whether an Idempotency-Key replayed an earlier result
+ * (`Idempotent-Replayed`). The server exposes both to browsers through CORS.
+ */
+export interface RequestMeta {
+  readonly requestId: string | null;
+  readonly replayed: boolean;
+}
+
+/** Where createRequestMetaLink() puts RequestMeta in a result's `extensions`. */
+export const REQUEST_META_EXTENSION = "aopayRequest";
+
+/**
+ * An Apollo link that copies `x-request-id` and `Idempotent-Replayed` from the HTTP response into the result's
+ * `extensions.aopayRequest`; read them with requestMetaOf(). Put it before the HttpLink:
+ * `link: ApolloLink.from([createRequestMetaLink(), new HttpLink({ uri })])`.
+ */
+export function createRequestMetaLink(): ApolloLink {
+  return new ApolloLink((operation, forward) =>
+    forward(operation).pipe(
+      map((result) => {
+        // HttpLink stores the fetch Response in the operation's context before it emits the result.
+        const { response } = operation.getContext() as { response?: Response };
+        if (!response?.headers) return result;
+        const meta: RequestMeta = {
+          requestId: response.headers.get("x-request-id"),
+          replayed: response.headers.get("idempotent-replayed") === "true",
+        };
+        return { ...result, extensions: { ...result.extensions, [REQUEST_META_EXTENSION]: meta } };
+      }),
+    ),
+  );
+}
+
+/**
+ * The request id and replay flag of a mutation or query outcome: a result from `mutate()` (through
+ * createRequestMetaLink), or the error it failed with (GraphQL errors carry `extensions.requestId`; a
+ * ServerError carries the HTTP response). Null id when none is known.
+ */
+export function requestMetaOf(outcome: { extensions?: Record<string, unknown> } | unknown): RequestMeta {
+  const extensions = (outcome as { extensions?: Record<string, unknown> } | null | undefined)?.extensions;
+  const meta = extensions?.[REQUEST_META_EXTENSION] as RequestMeta | undefined;
+  if (meta && typeof meta === "object") return { requestId: meta.requestId ?? null, replayed: meta.replayed === true };
+  if (ServerError.is(outcome)) return { requestId: outcome.response.headers.get("x-request-id"), replayed: false };
+  const errors = (outcome as { errors?: unknown } | null | undefined)?.errors;
+  return { requestId: Array.isArray(errors) ? requestIdOf(errors) : null, replayed: false };
+}

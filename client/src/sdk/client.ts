@@ -1,0 +1,287 @@
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { type Dispatcher, request } from "undici";
+import { type GraphQLErrorPayload, requestIdOf } from "../graphql-errors.js";
+import { AopayAbortError, AopayBadResponseError, AopayClientError, AopayHttpError, AopayNetworkError, AopayTimeoutError } from "./errors.js";
+
+/**
+ * The SDK's HTTP side: one POST per call over undici, typed by the generated operations (client/src/generated/sdk.ts).
+ *
+ * No retries, on purpose. A mutation here sends an SMS that someone pays for and a customer receives: repeating one
+ * whose outcome is unknown can send a second OTP (and meet the server's cooldown). The server already retries
+ * AOPay calls that provably never left, and answers OutcomeUnknown when it cannot tell; the caller, who knows what
+ * the user did, decides whether to ask again. To learn what happened to a call that failed here with
+ * `requestMayHaveBeenSent`, repeat it with the same Idempotency-Key: the server replays the first result
+ * (`replayed: true`) instead of sending again.
+ */
+
+/** Deadline of one call when neither the client nor the call sets `timeoutMs`. */
+export const DEFAULT_TIMEOUT_MS = 15_000;
+/** Largest response body accepted when `maxResponseBytes` is not set. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
+/** How much earlier than the client's deadline the server is asked to finish (`x-request-timeout-ms`), at most. */
+const SERVER_DEADLINE_MARGIN_MS = 1_000;
+/** How much of a non-GraphQL error body an AopayHttpError keeps. */
+const ERROR_BODY_CHARS = 2_048;
+/** 1 to 255 visible ASCII characters, as the server requires. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Connection failures that happen before any byte of the request is written: the request never left. */
+const NEVER_SENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+export interface GraphQLClientOptions {
+  /** The GraphQL endpoint, e.g. `https://api.example.com/graphql`. Required. */
+  url: string;
+  /** An API key (from `npm run api-key`), sent as `x-api-key`. Use this or `bearerToken`, not both. */
+  apiKey?: string;
+  /** A JWT sent as `Authorization: Bearer …`; a function is called before every request (for tokens that rotate). */
+  bearerToken?: string | (() => string | Promise<string>);
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  /**
+   * Deadline of one call in milliseconds, from dispatch to the last byte of the answer. Defaults to 15,000. The
+   * server is asked (`x-request-timeout-ms`) to answer up to a second earlier, so that a slow AOPay ends as a
+   * typed result (`OutcomeUnknown`, `UpstreamUnavailable`) rather than an AopayTimeoutError here.
+   */
+  timeoutMs?: number;
+  /** The undici dispatcher to send through (an Agent with your pool settings, a ProxyAgent ...). Defaults to undici's global one. */
+  dispatcher?: Dispatcher;
+  /** Largest response body accepted, in bytes. Defaults to 1 MiB. */
+  maxResponseBytes?: number;
+}
+
+export interface CallOptions {
+  /**
+   * `Idempotency-Key` for this call (1 to 255 visible ASCII characters). Make one per user action, e.g.
+   * `crypto.randomUUID()` per tap of "Send OTP", and reuse it only to ask again about that same action.
+   */
+  idempotencyKey?: string;
+  /** Sent as `x-request-id`; the server adopts a well-formed one as the request's id (to trace across services). */
+  requestId?: string;
+  /** Headers for this call, over the client's. */
+  headers?: Record<string, string>;
+  /** Aborts the call (AopayAbortError). */
+  signal?: AbortSignal;
+  /** This call's deadline in milliseconds, instead of the client's. */
+  timeoutMs?: number;
+}
+
+/** What a call returns when a GraphQL response arrived, whatever its HTTP status. */
+export interface SdkResult<TData> {
+  /** The typed result, or null when the request failed with GraphQL errors (validation, authentication ...). */
+  data: TData | null;
+  /** GraphQL errors, with `extensions.code` and `extensions.requestId`; undefined when there are none. */
+  errors: readonly GraphQLErrorPayload[] | undefined;
+  /** The response's `extensions`, if any. */
+  extensions: Record<string, unknown> | undefined;
+  /** The server's id for this request (`x-request-id`, or the errors' `extensions.requestId`): quote it to support. */
+  requestId: string | null;
+  /** True when the server replayed the stored result of an earlier call with the same Idempotency-Key. */
+  replayed: boolean;
+  /** The HTTP status (200 for results; 400, 401 or 422 can carry GraphQL errors). */
+  status: number;
+}
+
+/** An operation as the SDK sends it; `TData` and `TVariables` exist only for the types. */
+export interface SdkOperation<TData, TVariables> {
+  readonly kind: "query" | "mutation";
+  readonly name: string;
+  readonly query: string;
+  /** Never set: carries the operation's types, like TypedDocumentNode's `__apiType`. */
+  readonly __types?: { readonly data: TData; readonly variables: TVariables };
+}
+
+/** Variables are required exactly when the operation declares a required variable. */
+export type SdkArgs<TVariables> = {} extends TVariables
+  ? [variables?: TVariables, options?: CallOptions]
+  : [variables: TVariables, options?: CallOptions];
+
+export type SdkFunction<TData, TVariables> = (...args: SdkArgs<TVariables>) => Promise<SdkResult<TData>>;
+
+/** The SdkOperation for a client-preset TypedDocumentNode (used by the generated SDK). */
+export type OperationOf<TDocument> = TDocument extends TypedDocumentNode<infer TData, infer TVariables> ? SdkOperation<TData, TVariables> : never;
+/** The SDK function for a client-preset TypedDocumentNode (used by the generated SDK). */
+export type SdkFunctionOf<TDocument> = TDocument extends TypedDocumentNode<infer TData, infer TVariables> ? SdkFunction<TData, TVariables> : never;
+
+export interface GraphQLClient {
+  /** Sends one operation. Resolves with the GraphQL response; rejects with an AopayClientError when there is none. */
+  execute<TData, TVariables>(operation: SdkOperation<TData, TVariables>, ...args: SdkArgs<TVariables>): Promise<SdkResult<TData>>;
+}
+
+const CLIENT_OPTIONS = new Set(["url", "apiKey", "bearerToken", "headers", "timeoutMs", "dispatcher", "maxResponseBytes"]);
+const CALL_OPTIONS = new Set(["idempotencyKey", "requestId", "headers", "signal", "timeoutMs"]);
+
+/** A client for the GraphQL endpoint; createSdk() wraps one with a typed function per operation. */
+export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClient {
+  checkClientOptions(options);
+  const url = new URL(options.url).toString();
+  const baseHeaders = { ...lowerCaseKeys(options.headers), "content-type": "application/json", accept: "application/graphql-response+json, application/json" };
+  const clientTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+
+  async function authHeaders(): Promise<Record<string, string>> {
+    if (options.apiKey !== undefined) return { "x-api-key": options.apiKey };
+    if (options.bearerToken === undefined) return {};
+    const token = typeof options.bearerToken === "function" ? await options.bearerToken() : options.bearerToken;
+    return { authorization: `Bearer ${token}` };
+  }
+
+  async function execute<TData, TVariables>(operation: SdkOperation<TData, TVariables>, ...args: SdkArgs<TVariables>): Promise<SdkResult<TData>> {
+    const [variables, call = {}] = args as [TVariables | undefined, CallOptions | undefined];
+    checkCallOptions(call);
+    const timeoutMs = call.timeoutMs ?? clientTimeoutMs;
+    if (call.signal?.aborted) throw new AopayAbortError(call.signal.reason, false);
+    const headers: Record<string, string> = {
+      ...baseHeaders,
+      ...lowerCaseKeys(call.headers),
+      ...(await authHeaders()),
+      "x-request-timeout-ms": String(timeoutMs - Math.min(SERVER_DEADLINE_MARGIN_MS, Math.floor(timeoutMs / 5))),
+    };
+    if (call.idempotencyKey !== undefined) headers["idempotency-key"] = call.idempotencyKey;
+    if (call.requestId !== undefined) headers["x-request-id"] = call.requestId;
+    const body = JSON.stringify({ query: operation.query, operationName: operation.name, variables: variables ?? {} });
+
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    const signal = call.signal ? AbortSignal.any([call.signal, deadline.signal]) : deadline.signal;
+    try {
+      const response = await request(url, { method: "POST", headers, body, signal, dispatcher: options.dispatcher });
+      const text = await readText(response.body, maxBytes);
+      return interpret<TData>(response.statusCode, response.headers, text, maxBytes);
+    } catch (error) {
+      if (error instanceof AopayClientError) throw error;
+      if (call.signal?.aborted) throw new AopayAbortError(error, true);
+      if (deadline.signal.aborted) throw new AopayTimeoutError(timeoutMs);
+      const sent = !NEVER_SENT_CODES.has(errorCode(error) ?? "");
+      throw new AopayNetworkError(`Request to the GraphQL server failed: ${errorMessage(error)}`, { sent, cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return { execute };
+}
+
+/** A GraphQLClient as is, or a new one from options. */
+export function toGraphQLClient(clientOrOptions: GraphQLClient | GraphQLClientOptions): GraphQLClient {
+  return typeof (clientOrOptions as GraphQLClient).execute === "function" ? (clientOrOptions as GraphQLClient) : createGraphQLClient(clientOrOptions as GraphQLClientOptions);
+}
+
+function interpret<TData>(status: number, headers: Record<string, string | string[] | undefined>, text: string | null, maxBytes: number): SdkResult<TData> {
+  const headerRequestId = firstHeader(headers["x-request-id"]) ?? null;
+  if (text === null) throw new AopayBadResponseError(status, `The response body is larger than ${maxBytes} bytes.`, headerRequestId);
+  const parsed = isJson(firstHeader(headers["content-type"])) ? parseJson(text) : undefined;
+  if (isGraphQLResponse(parsed)) {
+    const errors = Array.isArray(parsed.errors) ? (parsed.errors as GraphQLErrorPayload[]) : undefined;
+    return {
+      data: (parsed.data ?? null) as TData | null,
+      errors,
+      extensions: isObject(parsed.extensions) ? parsed.extensions : undefined,
+      requestId: headerRequestId ?? requestIdOf(errors),
+      replayed: firstHeader(headers["idempotent-replayed"]) === "true",
+      status,
+    };
+  }
+  if (status >= 300) throw new AopayHttpError(status, text.slice(0, ERROR_BODY_CHARS), headerRequestId);
+  throw new AopayBadResponseError(status, `HTTP ${status} answered with something other than a GraphQL response.`, headerRequestId);
+}
+
+/** The body as text, or null (and the rest discarded) once it exceeds `limit` bytes. */
+async function readText(body: Dispatcher.ResponseData["body"], limit: number): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const bytes = chunk as Buffer;
+    size += bytes.length;
+    if (size > limit) {
+      body.destroy();
+      return null;
+    }
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function isGraphQLResponse(value: unknown): value is { data?: unknown; errors?: unknown; extensions?: unknown } {
+  return isObject(value) && ("data" in value || Array.isArray(value.errors));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/(?:graphql-response\+)?json\s*(?:;|$)/i.test(contentType);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function lowerCaseKeys(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (typeof value !== "string") throw new TypeError(`header "${name}" must be a string`);
+    out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
+function errorCode(error: unknown): string | undefined {
+  const own = (error as { code?: unknown } | null)?.code;
+  if (typeof own === "string") return own;
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof cause === "string" ? cause : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? `${error.message}${errorCode(error) ? ` (${errorCode(error)})` : ""}` : String(error);
+}
+
+function checkTimeout(name: string, value: unknown): void {
+  if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) throw new TypeError(`${name} must be a positive integer`);
+}
+
+function checkClientOptions(options: GraphQLClientOptions): void {
+  if (typeof options !== "object" || options === null) throw new TypeError("createGraphQLClient: options are required ({ url })");
+  const unknown = Object.keys(options).filter((key) => !CLIENT_OPTIONS.has(key));
+  if (unknown.length > 0) throw new TypeError(`createGraphQLClient: unknown option(s) ${unknown.join(", ")}`);
+  let protocol = "";
+  try {
+    protocol = new URL(options.url).protocol;
+  } catch {
+    // reported below
+  }
+  if (protocol !== "http:" && protocol !== "https:") throw new TypeError("createGraphQLClient: url must be an http(s) URL");
+  if (options.apiKey !== undefined && options.bearerToken !== undefined) throw new TypeError("createGraphQLClient: set apiKey or bearerToken, not both");
+  checkTimeout("timeoutMs", options.timeoutMs);
+  checkTimeout("maxResponseBytes", options.maxResponseBytes);
+  lowerCaseKeys(options.headers);
+}
+
+function checkCallOptions(options: CallOptions): void {
+  const unknown = Object.keys(options).filter((key) => !CALL_OPTIONS.has(key));
+  if (unknown.length > 0) throw new TypeError(`unknown call option(s) ${unknown.join(", ")}`);
+  if (options.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(options.idempotencyKey)) {
+    throw new TypeError("idempotencyKey must be 1 to 255 visible ASCII characters");
+  }
+  checkTimeout("timeoutMs", options.timeoutMs);
+}

@@ -1,0 +1,79 @@
+import { isFailure, useResendAepsOtpMutation, type ResendAepsOtpInput } from "@aopay-graphql/client/react";
+import { type FormEvent, useState } from "react";
+import { AepsNextStep } from "./AepsNextStep";
+import { Field } from "./Field";
+import { ErrorNotice, FailureNotice, problemsOf, RequestInfo } from "./Outcome";
+import { useOtpAction } from "./use-otp-action";
+
+/** Resend the AEPS bank-wise registration OTP, and show the masked identifiers and references AOPay returns. */
+export function AepsResendForm() {
+  const [input, setInput] = useState<ResendAepsOtpInput>({
+    userKey: "AOP554N3XXXX",
+    mobile: "9876543210",
+    aadhaar: "2341 2341 2346",
+    primaryKeyId: "TEST",
+    encodeTxnId: "DEMO",
+  });
+  const [resend] = useResendAepsOtpMutation();
+  const { submit, sending, outcome } = useOtpAction((variables: ResendAepsOtpInput, key: string) =>
+    resend({ variables: { input: variables }, context: { headers: { "Idempotency-Key": key } } }),
+  );
+  const problems = problemsOf(outcome);
+  const result = outcome?.data?.resendAepsOtp;
+  const set = (field: keyof ResendAepsOtpInput) => (value: string) => setInput({ ...input, [field]: value });
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    void submit(input);
+  };
+
+  return (
+    <section aria-labelledby="aeps-title">
+      <h2 id="aeps-title">AEPS registration: resend OTP</h2>
+      <form onSubmit={onSubmit} noValidate>
+        <Field id="userKey" label="User key" value={input.userKey} onChange={set("userKey")} problem={problems["input.userKey"]} />
+        <Field
+          id="mobile"
+          label="Mobile"
+          inputMode="numeric"
+          value={input.mobile}
+          onChange={set("mobile")}
+          problem={problems["input.mobile"]}
+          hint="Simulator: ending 207 rejected, 401 unauthorized, 503 unavailable, 504 no answer"
+        />
+        <Field id="aadhaar" label="Aadhaar" inputMode="numeric" value={input.aadhaar} onChange={set("aadhaar")} problem={problems["input.aadhaar"]} />
+        <Field id="primaryKeyId" label="Primary key id" value={input.primaryKeyId} onChange={set("primaryKeyId")} problem={problems["input.primaryKeyId"]} />
+        <Field id="encodeTxnId" label="Encoded transaction id" value={input.encodeTxnId} onChange={set("encodeTxnId")} problem={problems["input.encodeTxnId"]} />
+        <button type="submit" disabled={sending}>
+          {sending ? "Sending…" : "Resend OTP"}
+        </button>
+      </form>
+
+      {outcome && (
+        <div className="outcome" data-testid="aeps-outcome" aria-live="polite">
+          {outcome.error !== undefined && <ErrorNotice error={outcome.error} />}
+          {result && isFailure(result) && <FailureNotice failure={result} />}
+          {result?.__typename === "AepsOtpResent" && (
+            <div className="notice success" data-typename={result.__typename}>
+              <p>{result.upstreamMessage ?? "AOPay resent the OTP."}</p>
+              <dl>
+                <dt>Aadhaar</dt>
+                <dd data-testid="masked-aadhaar">{result.maskedAadhaar}</dd>
+                <dt>Mobile</dt>
+                <dd data-testid="masked-mobile">{result.maskedMobile}</dd>
+                <dt>Primary key id</dt>
+                <dd>{result.primaryKeyId ?? "–"}</dd>
+                <dt>Encoded transaction id</dt>
+                <dd>{result.encodeTxnId ?? "–"}</dd>
+                <dt>AOPay response code</dt>
+                <dd>{result.upstreamResponseCode ?? "–"}</dd>
+              </dl>
+              <AepsNextStep resent={result} />
+            </div>
+          )}
+          <RequestInfo outcome={outcome} />
+        </div>
+      )}
+    </section>
+  );
+}

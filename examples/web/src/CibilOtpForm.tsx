@@ -1,0 +1,76 @@
+import { isFailure, useGenerateCibilOtpMutation, type GenerateCibilOtpInput } from "@aopay-graphql/client/react";
+import { type FormEvent, useState } from "react";
+import { CibilNextStep } from "./CibilNextStep";
+import { Field } from "./Field";
+import { ErrorNotice, FailureNotice, problemsOf, RequestInfo } from "./Outcome";
+import { useOtpAction } from "./use-otp-action";
+
+/** Step 1 of the CIBIL flow: ask AOPay to send the consent OTP, then show its question. */
+export function CibilOtpForm() {
+  const [input, setInput] = useState<GenerateCibilOtpInput>({ cibilId: "102277100", accessToken: "123456542124" });
+  const [generate] = useGenerateCibilOtpMutation();
+  const { submit, sending, outcome } = useOtpAction((variables: GenerateCibilOtpInput, key: string) =>
+    generate({ variables: { input: variables }, context: { headers: { "Idempotency-Key": key } } }),
+  );
+  const problems = problemsOf(outcome);
+  const result = outcome?.data?.generateCibilOtp;
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    void submit(input);
+  };
+
+  return (
+    <section aria-labelledby="cibil-title">
+      <h2 id="cibil-title">CIBIL consent OTP</h2>
+      <form onSubmit={onSubmit} noValidate>
+        <Field
+          id="cibilId"
+          label="CIBIL id"
+          inputMode="numeric"
+          value={input.cibilId}
+          onChange={(cibilId) => setInput({ ...input, cibilId })}
+          problem={problems["input.cibilId"]}
+          hint="Simulator: ending 207 rejected, 401 unauthorized, 503 unavailable, 504 no answer"
+        />
+        <Field
+          id="accessToken"
+          label="Access token"
+          type="password"
+          value={input.accessToken}
+          onChange={(accessToken) => setInput({ ...input, accessToken })}
+          problem={problems["input.accessToken"]}
+        />
+        <button type="submit" disabled={sending}>
+          {sending ? "Sending…" : "Send OTP"}
+        </button>
+      </form>
+
+      {outcome && (
+        <div className="outcome" data-testid="cibil-outcome" aria-live="polite">
+          {outcome.error !== undefined && <ErrorNotice error={outcome.error} />}
+          {result && isFailure(result) && <FailureNotice failure={result} />}
+          {result?.__typename === "CibilOtpChallenge" && (
+            <div className="notice success" data-typename={result.__typename}>
+              <p className="question">{result.question?.text ?? "AOPay sent the OTP (no question text)."}</p>
+              <dl>
+                <dt>Status</dt>
+                <dd>{result.status}</dd>
+                <dt>Resend</dt>
+                <dd data-testid="resend-eligibility">
+                  {result.question?.resendEligible === true ? "eligible" : result.question?.resendEligible === false ? "not eligible" : "AOPay did not say"}
+                </dd>
+                <dt>Last chance</dt>
+                <dd>{result.question?.lastChance ? "yes" : "no"}</dd>
+                <dt>Transaction</dt>
+                <dd>{result.merchantTransactionId ?? "–"}</dd>
+              </dl>
+              <CibilNextStep challenge={result} />
+            </div>
+          )}
+          <RequestInfo outcome={outcome} />
+        </div>
+      )}
+    </section>
+  );
+}

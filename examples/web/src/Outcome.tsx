@@ -1,0 +1,62 @@
+import { CombinedGraphQLErrors, ServerError } from "@apollo/client";
+import { type FailureFieldsFragment, fieldProblems } from "@aopay-graphql/client/react";
+import { describeFailure } from "./failure-message";
+import type { Outcome } from "./use-otp-action";
+
+/** The field problems of an outcome's BAD_USER_INPUT error, keyed by field path (`input.mobile`). */
+export function problemsOf(outcome: Outcome<unknown> | null): Record<string, string> {
+  return fieldProblems(CombinedGraphQLErrors.is(outcome?.error) ? outcome.error.errors : undefined);
+}
+
+/** Request id (for support), the Idempotency-Key sent, and whether the server replayed an earlier result. */
+export function RequestInfo({ outcome }: { outcome: Outcome<unknown> }) {
+  return (
+    <dl className="request-info">
+      <dt>Request id</dt>
+      <dd data-testid="request-id">{outcome.meta.requestId ?? "unknown (no answer from the server)"}</dd>
+      <dt>Idempotency-Key</dt>
+      <dd data-testid="idempotency-key">{outcome.idempotencyKey}</dd>
+      {outcome.meta.replayed && (
+        <>
+          <dt>Replayed</dt>
+          <dd>yes: the stored result of the first request with this key (nothing was sent again)</dd>
+        </>
+      )}
+    </dl>
+  );
+}
+
+/** A failure member of a result union: a readable sentence, and its stable code. */
+export function FailureNotice({ failure }: { failure: FailureFieldsFragment }) {
+  return (
+    <div className="notice failure" role="alert" data-typename={failure.__typename}>
+      <p>{describeFailure(failure)}</p>
+      <p className="code">
+        {failure.code}
+        {failure.retryable ? " · retryable" : ""}
+      </p>
+    </div>
+  );
+}
+
+/** An error instead of a result: GraphQL errors, an HTTP error, or no answer at all. */
+export function ErrorNotice({ error }: { error: unknown }) {
+  let text: string;
+  if (CombinedGraphQLErrors.is(error)) {
+    const codes = error.errors.map((e) => e.extensions?.code);
+    const problems = fieldProblems(error.errors);
+    const other = Object.entries(problems).filter(([field]) => !field.startsWith("input."));
+    text = codes.includes("BAD_USER_INPUT")
+      ? `Please correct the highlighted fields.${other.map(([field, problem]) => ` ${field}: ${problem}.`).join("")} Nothing was sent.`
+      : `${error.errors.map((e) => e.message).join(" ")} (${codes.join(", ")})`;
+  } else if (ServerError.is(error)) {
+    text = `The server answered HTTP ${error.statusCode}. Sending again is safe: it reuses the same Idempotency-Key.`;
+  } else {
+    text = "Could not reach the server. Sending again is safe: it reuses the same Idempotency-Key, so at most one OTP goes out.";
+  }
+  return (
+    <div className="notice error" role="alert">
+      <p>{text}</p>
+    </div>
+  );
+}

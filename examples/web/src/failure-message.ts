@@ -1,0 +1,41 @@
+import type { FailureFieldsFragment } from "@aopay-graphql/client/react";
+
+/**
+ * A readable sentence for every failure type (README "Results and errors"). FailureFieldsFragment is the union of
+ * every type implementing `Failure`, as the FailureFields fragment selects it: a new failure type in the schema
+ * makes the `never` below a compile error until it has its sentence here.
+ */
+export function describeFailure(failure: FailureFieldsFragment): string {
+  switch (failure.__typename) {
+    case "UpstreamRejected":
+      return `AOPay declined the request: ${failure.upstreamMessage ?? failure.message}${failure.upstreamCode ? ` (AOPay code ${failure.upstreamCode})` : ""}.`;
+    case "UpstreamUnauthorized":
+      return "AOPay refused this service's credentials. This is a server configuration problem: please contact support.";
+    case "UpstreamUnavailable":
+      if (failure.code === "UPSTREAM_TIMEOUT") return `AOPay could not be reached in time. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
+      if (failure.code === "UPSTREAM_BAD_RESPONSE") return "AOPay answered with something this service cannot read. Please contact support.";
+      if (failure.code === "OVERLOADED") return `The service is busy. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
+      return `AOPay is unavailable right now. ${tryAgain(failure.retryAfterSeconds)}`;
+    case "OutcomeUnknown":
+      return "We could not confirm whether the OTP was sent. Ask the customer whether it arrived before sending another.";
+    case "OtpThrottled":
+      if (failure.code === "OTP_COOLDOWN") return `An OTP was sent to this customer moments ago. ${tryAgain(failure.retryAfterSeconds, "You can send another")}`;
+      if (failure.code === "OTP_LIMIT_REACHED") return `This customer has had the most OTPs allowed for now. ${tryAgain(failure.retryAfterSeconds)}`;
+      if (failure.code === "VERIFY_LIMIT_REACHED") return `Too many OTP attempts for this customer. ${tryAgain(failure.retryAfterSeconds)} with a new OTP.`;
+      return `Too many OTP requests right now (limit: ${failure.scope.toLowerCase().replace("_", " ")}). ${tryAgain(failure.retryAfterSeconds)}`;
+    case "IdempotencyConflict":
+      return `This request is still being processed. ${tryAgain(failure.retryAfterSeconds, "Check its result")}`;
+    case "ConsentRequired":
+      return "The credit history is shown only after this customer's OTP has been verified here.";
+    case "ProtectionUnavailable":
+      return "OTP sending is paused because a safety check is unavailable. Nothing was sent: try again shortly.";
+    default: {
+      const unknown: never = failure;
+      return `Unexpected failure: ${JSON.stringify(unknown)}`;
+    }
+  }
+}
+
+function tryAgain(seconds: number | null, what = "Try again"): string {
+  return seconds === null ? `${what} later.` : `${what} in ${seconds} second${seconds === 1 ? "" : "s"}.`;
+}

@@ -1,0 +1,68 @@
+import { CombinedGraphQLErrors } from "@apollo/client";
+import { type RequestMeta, requestMetaOf } from "@aopay-graphql/client/react";
+import { useCallback, useRef, useState } from "react";
+
+/** What one submission ended with: a typed result (success or failure member), or an error. */
+export interface Outcome<TData> {
+  data?: TData;
+  /** CombinedGraphQLErrors (validation, authentication ...), ServerError, or a network failure. */
+  error?: unknown;
+  meta: RequestMeta;
+  idempotencyKey: string;
+}
+
+/**
+ * Sends an OTP mutation for one user action, safely:
+ *
+ * - **One Idempotency-Key per action.** A click starts an action with a new key. The same key is sent again only
+ *   when the same input goes out again before the server has answered it: a retry after a network failure, or a
+ *   double submit that got past the disabled button. The server then replays the first result instead of sending a
+ *   second SMS. Once the server has answered, the action is over and the next click gets a new key.
+ * - **One request at a time.** While one is on its way, further submits are ignored.
+ *
+ * `send` runs the generated hook's mutate function with the key in the operation context, where HttpLink reads
+ * headers: `(input, key) => generate({ variables: { input }, context: { headers: { "Idempotency-Key": key } } })`.
+ */
+export function useOtpAction<TInput, TData>(send: (input: TInput, idempotencyKey: string) => Promise<{ data?: TData | null; extensions?: Record<string, unknown> }>) {
+  const action = useRef<{ key: string; input: string } | null>(null);
+  const inFlight = useRef(false);
+  const [sending, setSending] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome<TData> | null>(null);
+
+  const submit = useCallback(
+    async (input: TInput) => {
+      if (inFlight.current) return;
+      inFlight.current = true;
+      setSending(true);
+      const fingerprint = JSON.stringify(input);
+      if (action.current?.input !== fingerprint) action.current = { key: newIdempotencyKey(), input: fingerprint };
+      const idempotencyKey = action.current.key;
+      try {
+        const result = await send(input, idempotencyKey);
+        // IdempotencyConflict means "the first request with this key is still running": ask again with the same key.
+        if (!hasInFlightConflict(result.data)) action.current = null;
+        setOutcome({ data: result.data ?? undefined, meta: requestMetaOf(result), idempotencyKey });
+      } catch (error) {
+        // GraphQL errors are an answer (nothing was sent). A network failure is not: keep the key for the retry.
+        if (CombinedGraphQLErrors.is(error)) action.current = null;
+        setOutcome({ error, meta: requestMetaOf(error), idempotencyKey });
+      } finally {
+        inFlight.current = false;
+        setSending(false);
+      }
+    },
+    [send],
+  );
+
+  return { submit, sending, outcome };
+}
+
+function hasInFlightConflict(data: unknown): boolean {
+  return Object.values((data ?? {}) as Record<string, { __typename?: string } | null>).some((v) => v?.__typename === "IdempotencyConflict");
+}
+
+/** A UUID; crypto.randomUUID needs a secure context (https, localhost), so fall back to getRandomValues. */
+function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,204 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { startStaticServer, type StaticServer } from "../helpers/static-server";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, "../..");
+const ARTIFACTS = join(ROOT, "test-artifacts");
+const APP_DIR = join(ARTIFACTS, "example-web");
+/** Debian's chromium (apt-get install chromium); never a browser that a test tool downloads. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** The flags this machine needs: without the background-networking ones Chromium keeps dialling out and is refused. */
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+/** The little of the DOM that the functions run in the page use (this project's tsconfig has no DOM lib). */
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The example app (examples/web) in a real browser: Vite builds it against a real server + simulator on loopback,
+ * a static server on another loopback port serves it (so every call is a real CORS request), and Debian's
+ * chromium, driven by playwright-core, fills the forms and reads what the page shows. Screenshots go to
+ * test-artifacts/.
+ */
+describe("example web app in Chromium", () => {
+  let site: StaticServer;
+  let t: TestStack;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
+  /** Idempotency-Key of every GraphQL mutation the page sent, by operation name. */
+  const sentKeys: { operation: string; key: string | undefined }[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is not installed at ${CHROMIUM}. The browser test needs Debian's package: apt-get install -y chromium ` +
+          "(.ci/run installs it when missing), or set CHROMIUM_PATH.",
+      );
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    rmSync(APP_DIR, { recursive: true, force: true });
+    site = await startStaticServer(APP_DIR);
+    // The server allows the app's origin, and keeps the real 60 s OTP cooldown (the rest of the budgets stay lenient).
+    t = await startTestStack({ CORS_ORIGINS: site.url, OTP_COOLDOWN_SECONDS: "60" });
+    await run(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "examples/web", "--outDir", APP_DIR, "--emptyOutDir", "--logLevel", "warn"], {
+      cwd: ROOT,
+      env: { ...process.env, VITE_GRAPHQL_URL: t.graphqlUrl },
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    page.on("request", (request) => {
+      if (request.method() !== "POST" || !request.url().startsWith(t.graphqlUrl)) return;
+      const operation = (request.postDataJSON() as { operationName?: string } | null)?.operationName ?? "";
+      if (operation !== "ServiceInfo") sentKeys.push({ operation, key: request.headers()["idempotency-key"] });
+    });
+    await page.goto(site.url);
+    await page.getByText("AOPay simulator").waitFor();
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+    await site?.close();
+  });
+
+  /** Clicks `button` and waits until the outcome `testId` shows a new request (its request id changed). */
+  async function submit(button: string, testId: string, click: "click" | "dblclick" = "click"): Promise<string> {
+    const requestId = page.getByTestId(testId).getByTestId("request-id");
+    const before = (await requestId.count()) > 0 ? await requestId.textContent() : null;
+    await page.getByRole("button", { name: button, exact: true })[click]();
+    await page.waitForFunction(
+      ([id, previous]) => {
+        const shown = document.querySelector(`[data-testid="${id}"] [data-testid="request-id"]`);
+        return shown !== null && shown.textContent !== previous;
+      },
+      [testId, before] as const,
+      { timeout: 10_000 },
+    );
+    return page.getByTestId(testId).innerText();
+  }
+
+  const shownKey = (testId: string) => page.getByTestId(testId).getByTestId("idempotency-key").innerText();
+  const shownRequestId = (testId: string) => page.getByTestId(testId).getByTestId("request-id").innerText();
+
+  it("CIBIL: shows the challenge question with the masked number, resend eligibility and the request id", async () => {
+    await page.getByLabel("CIBIL id").fill("102277100");
+    const text = await submit("Send OTP", "cibil-outcome");
+    expect(text).toContain("The One Time Password is sent to 97100****. Please enter the One Time Password.");
+    expect(await page.getByTestId("resend-eligibility").innerText()).toBe("eligible");
+    expect(await shownRequestId("cibil-outcome")).toMatch(UUID);
+    const key = await shownKey("cibil-outcome");
+    expect(key).toMatch(UUID);
+    expect(sentKeys.at(-1)).toEqual({ operation: "GenerateCibilOtp", key });
+  });
+
+  it("CIBIL: a second send to the same customer is a new action (new key) and is throttled with retryAfterSeconds", async () => {
+    const firstKey = await shownKey("cibil-outcome");
+    const text = await submit("Send OTP", "cibil-outcome");
+    expect(text).toMatch(/An OTP was sent to this customer moments ago\. You can send another in (59|60) seconds\./);
+    expect(text).toContain("OTP_COOLDOWN");
+    expect(await shownKey("cibil-outcome")).not.toBe(firstKey);
+    await page.screenshot({ path: join(ARTIFACTS, "example-web-throttled.png"), fullPage: true });
+  });
+
+  it("CIBIL: AOPay's rejection (…207) is shown with AOPay's own message", async () => {
+    await page.getByLabel("CIBIL id").fill("102277207");
+    const text = await submit("Send OTP", "cibil-outcome");
+    expect(text).toContain("AOPay declined the request: Amount is Requaired (AOPay code 207).");
+    expect(text).toContain("UPSTREAM_REJECTED");
+  });
+
+  it("CIBIL: AOPay unavailable (…503) is shown with its Retry-After", async () => {
+    await page.getByLabel("CIBIL id").fill("102277503");
+    const text = await submit("Send OTP", "cibil-outcome");
+    expect(text).toContain("AOPay is unavailable right now. Try again in 30 seconds.");
+    expect(text).toContain("UPSTREAM_UNAVAILABLE · retryable");
+  });
+
+  it("CIBIL: when the answer is lost, sending again reuses the key and the server replays the result: one SMS", async () => {
+    t.simulator?.resetCalls();
+    await page.getByLabel("CIBIL id").fill("102277123");
+    // The request reaches the server (and AOPay), but the browser never gets the answer.
+    await page.route(t.graphqlUrl, async (route) => {
+      if (route.request().method() !== "POST") return route.fallback();
+      await route.fetch();
+      await route.abort("connectionreset");
+    });
+    const lost = await submit("Send OTP", "cibil-outcome").finally(() => page.unrouteAll());
+    expect(lost).toContain("Could not reach the server. Sending again is safe");
+    const key = await shownKey("cibil-outcome");
+
+    const replayed = await submit("Send OTP", "cibil-outcome");
+    expect(replayed).toContain("The One Time Password is sent to 97123****.");
+    expect(replayed).toMatch(/Replayed\s+yes/);
+    expect(await shownKey("cibil-outcome")).toBe(key);
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
+  });
+
+  it("CIBIL: two submits in the same instant (one got past the disabled button) send one request: one SMS", async () => {
+    t.simulator?.resetCalls();
+    await page.getByLabel("CIBIL id").fill("102277150");
+    const before = sentKeys.length;
+    const requestId = page.getByTestId("cibil-outcome").getByTestId("request-id");
+    const previous = await requestId.textContent();
+    await page.locator("form").first().evaluate((form: { requestSubmit(): void }) => {
+      form.requestSubmit();
+      form.requestSubmit();
+    });
+    await page.waitForFunction((old) => document.querySelector('[data-testid="cibil-outcome"] [data-testid="request-id"]')?.textContent !== old, previous);
+    expect(await page.getByTestId("cibil-outcome").innerText()).toContain("The One Time Password is sent to 97150****.");
+    expect(sentKeys.slice(before)).toEqual([{ operation: "GenerateCibilOtp", key: await shownKey("cibil-outcome") }]);
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
+  });
+
+  it("AEPS: a validation error is shown next to the field, and nothing is sent", async () => {
+    t.simulator?.resetCalls();
+    await page.getByLabel("Mobile").fill("5876543210");
+    const text = await submit("Resend OTP", "aeps-outcome");
+    expect(text).toContain("Please correct the highlighted fields.");
+    const mobile = page.getByLabel("Mobile");
+    expect(await mobile.getAttribute("aria-invalid")).toBe("true");
+    const problemId = (await mobile.getAttribute("aria-describedby"))?.split(" ").find((id) => id.endsWith("-problem"));
+    expect(await page.locator(`#${problemId}`).innerText()).toMatch(/digits/);
+    expect(await page.getByLabel("Aadhaar").getAttribute("aria-invalid")).toBeNull();
+    expect(t.simulator?.calls()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, "example-web-validation.png"), fullPage: true });
+  });
+
+  it("AEPS: a double-click sends one request and one SMS, and shows the masked Aadhaar and mobile", async () => {
+    await page.getByLabel("Mobile").fill("9876543210");
+    const before = sentKeys.length;
+    const text = await submit("Resend OTP", "aeps-outcome", "dblclick");
+    expect(await page.getByTestId("masked-aadhaar").innerText()).toBe("XXXX XXXX 2346");
+    expect(await page.getByTestId("masked-mobile").innerText()).toBe("XXXXXX3210");
+    expect(text).toContain("OTP Resend Request Completed");
+    expect(text).toContain("TEST");
+    expect(text).toContain("DEMO");
+    expect(await page.getByLabel("Mobile").getAttribute("aria-invalid")).toBeNull();
+    expect(sentKeys.slice(before)).toEqual([{ operation: "ResendAepsOtp", key: await shownKey("aeps-outcome") }]);
+    expect(t.simulator?.calls("aeps.resendOtp")).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, "example-web.png"), fullPage: true });
+  });
+
+  it("ran without page errors, and without console errors other than the deliberately lost response", () => {
+    expect(pageErrors).toEqual([]);
+    expect(consoleErrors.filter((message) => !/net::ERR_CONNECTION_RESET/.test(message))).toEqual([]);
+  });
+});

@@ -1,0 +1,245 @@
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { Agent, type Dispatcher } from "undici";
+import { AopayClientError, createGraphQLClient, createSdk, fieldProblems, isFailure, type Sdk } from "../../client/src/sdk";
+import { blackHole, delayed, type FakeUpstream, json, raw, resetAfterRequest, startFakeUpstream } from "../helpers/fake-upstream";
+import { VALID_AADHAAR } from "../helpers/operations";
+import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const cibil = (cibilId: string) => ({ input: { cibilId, accessToken: "123456542124" } });
+const aeps = (mobile: string) => ({ input: { userKey: "AOP554N3XXXX", mobile, aadhaar: VALID_AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" } });
+
+/** Rejects with what the promise threw; fails the test if it resolved. */
+async function thrown(promise: Promise<unknown>): Promise<AopayClientError> {
+  const outcome = await promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!("error" in outcome)) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
+  expect(outcome.error).toBeInstanceOf(AopayClientError);
+  return outcome.error as AopayClientError;
+}
+
+/** The generated SDK (client/src/generated/sdk.ts over client/src/sdk/client.ts) against the real server and simulator. */
+describe("typed SDK against the live server", () => {
+  let t: TestStack;
+  let sdk: Sdk;
+
+  beforeAll(async () => {
+    t = await startTestStack();
+    sdk = createSdk({ url: t.graphqlUrl });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+  beforeEach(() => t.simulator?.resetCalls());
+
+  it("returns the typed CIBIL challenge with the request id from x-request-id", async () => {
+    const { data, errors, requestId, replayed, status } = await sdk.generateCibilOtp(cibil("102277100"));
+    expect(errors).toBeUndefined();
+    expect(status).toBe(200);
+    expect(replayed).toBe(false);
+    expect(requestId).toMatch(UUID);
+    const result = data?.generateCibilOtp;
+    expect(result?.__typename).toBe("CibilOtpChallenge");
+    if (result?.__typename !== "CibilOtpChallenge") return;
+    expect(result.question?.text).toContain("97100****");
+    expect(result.question?.resendEligible).toBe(true);
+  });
+
+  it("returns masked identifiers for the AEPS resend, and runs a query without variables", async () => {
+    const { data } = await sdk.resendAepsOtp(aeps("9876543210"));
+    expect(data?.resendAepsOtp).toMatchObject({ __typename: "AepsOtpResent", maskedAadhaar: "XXXX XXXX 2346", maskedMobile: "XXXXXX3210" });
+    const info = await sdk.serviceInfo();
+    expect(info.data?.serviceInfo.upstream).toBe("SIMULATOR");
+  });
+
+  it("returns failures as typed union members (503 with Retry-After, rejection with AOPay's message)", async () => {
+    const unavailable = (await sdk.generateCibilOtp(cibil("102277503"))).data?.generateCibilOtp;
+    expect(unavailable).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true, retryAfterSeconds: 30 });
+    const rejected = (await sdk.resendAepsOtp(aeps("9876543207"))).data?.resendAepsOtp;
+    expect(rejected && isFailure(rejected)).toBe(true);
+    expect(rejected).toMatchObject({ __typename: "UpstreamRejected", code: "UPSTREAM_REJECTED" });
+  });
+
+  it("sends the Idempotency-Key: a repeated call is replayed, not sent again", async () => {
+    const key = "sdk-test-key-0001";
+    const first = await sdk.generateCibilOtp(cibil("102277111"), { idempotencyKey: key });
+    const second = await sdk.generateCibilOtp(cibil("102277111"), { idempotencyKey: key });
+    expect(first.replayed).toBe(false);
+    expect(second.replayed).toBe(true);
+    expect(second.data).toEqual(first.data);
+    expect(second.requestId).not.toBe(first.requestId);
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
+  });
+
+  it("returns BAD_USER_INPUT as errors with field problems and the request id, without calling AOPay", async () => {
+    const { data, errors, requestId, status } = await sdk.resendAepsOtp(aeps("5876543210"));
+    expect(data).toBeNull();
+    expect(status).toBe(200);
+    expect(errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(fieldProblems(errors)).toEqual({ "input.mobile": expect.stringMatching(/digits/) });
+    expect(requestId).toBe(errors?.[0]?.extensions?.requestId);
+    expect(t.simulator?.calls()).toBe(0);
+  });
+
+  it("lets the caller choose the request id, which the server adopts", async () => {
+    const { requestId } = await sdk.serviceInfo({}, { requestId: "trace-0123456789" });
+    expect(requestId).toBe("trace-0123456789");
+  });
+
+  it("passes its deadline on: a silent AOPay ends as OutcomeUnknown before the client's own deadline", async () => {
+    const started = Date.now();
+    const { data } = await sdk.generateCibilOtp(cibil("102277504"), { timeoutMs: 2_000 });
+    expect(data?.generateCibilOtp).toMatchObject({ __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("aborts on the caller's signal", async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    // Its own dispatcher, destroyed afterwards: when an aborted call shares undici's global pool with later calls,
+    // the server's graceful stop waits for those kept-alive sockets (4 s to SHUTDOWN_GRACE_MS), slowing the suite.
+    const own = new Agent();
+    const error = await thrown(createSdk({ url: t.graphqlUrl, dispatcher: own }).generateCibilOtp(cibil("102277888"), { signal: controller.signal }));
+    await own.destroy();
+    expect(error.code).toBe("ABORTED");
+    expect(error.requestMayHaveBeenSent).toBe(true);
+  });
+
+  it("sends through a custom undici dispatcher", async () => {
+    let dispatched = 0;
+    const counting = new Agent().compose((dispatch) => (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => {
+      dispatched += 1;
+      return dispatch(opts, handler);
+    });
+    const info = await createSdk({ url: t.graphqlUrl, dispatcher: counting }).serviceInfo();
+    expect(info.data?.serviceInfo.upstream).toBe("SIMULATOR");
+    expect(dispatched).toBe(1);
+    await counting.close();
+  });
+});
+
+describe("typed SDK with client authentication", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ API_KEYS: TEST_API_KEYS_ENTRY, AUTH_REQUIRED: "true" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("sends apiKey as x-api-key; without it the 401 comes back as an UNAUTHENTICATED error", async () => {
+    const anonymous = await createSdk({ url: t.graphqlUrl }).serviceInfo();
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.data).toBeNull();
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect(anonymous.requestId).toMatch(UUID);
+    const keyed = await createSdk({ url: t.graphqlUrl, apiKey: TEST_API_KEY }).serviceInfo();
+    expect(keyed.status).toBe(200);
+    expect(keyed.data?.serviceInfo.upstream).toBe("SIMULATOR");
+  });
+});
+
+/** Transport edges, against a scripted loopback server (no mocks). */
+describe("typed SDK transport", () => {
+  let fake: FakeUpstream;
+  let url: string;
+  beforeAll(async () => {
+    fake = await startFakeUpstream();
+    url = `${fake.url}/graphql`;
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+  beforeEach(() => {
+    fake.calls.length = 0;
+  });
+
+  it("sends the operation, its headers, credentials and a shorter server deadline", async () => {
+    fake.respond(json(200, { data: { serviceInfo: { __typename: "ServiceInfo", upstream: "LIVE" } } }, { "x-request-id": "rid-1" }));
+    let tokens = 0;
+    const client = createGraphQLClient({ url, bearerToken: () => `tok-${++tokens}`, headers: { "X-Team": "growth" }, timeoutMs: 3_000 });
+    const sdk = createSdk(client);
+    const result = await sdk.generateCibilOtp(cibil("102277100"), { idempotencyKey: "key-1", headers: { "x-call": "1" } });
+    await sdk.serviceInfo();
+    expect(result.requestId).toBe("rid-1");
+    const [first, second] = fake.calls;
+    expect(first.method).toBe("POST");
+    expect(first.headers).toMatchObject({
+      "content-type": "application/json",
+      authorization: "Bearer tok-1",
+      "x-team": "growth",
+      "x-call": "1",
+      "idempotency-key": "key-1",
+      "x-request-timeout-ms": "2400",
+    });
+    expect(second.headers.authorization).toBe("Bearer tok-2");
+    expect(second.headers["idempotency-key"]).toBeUndefined();
+    const body = JSON.parse(first.body) as { query: string; operationName: string; variables: unknown };
+    expect(body.operationName).toBe("GenerateCibilOtp");
+    expect(body.query).toMatch(/^mutation GenerateCibilOtp\(\$input:GenerateCibilOtpInput!\)\{generateCibilOtp/);
+    expect(body.query).toContain("fragment FailureFields on Failure");
+    expect(body.variables).toEqual(cibil("102277100"));
+  });
+
+  it("never retries: a connection reset after the request was sent is one call and an error that says it may have been sent", async () => {
+    fake.respond(resetAfterRequest);
+    const error = await thrown(createSdk({ url }).generateCibilOtp(cibil("102277100"), { idempotencyKey: "k" }));
+    expect(error.code).toBe("NETWORK_ERROR");
+    expect(error.requestMayHaveBeenSent).toBe(true);
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  it("says a refused connection was never sent", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const error = await thrown(createSdk({ url: `http://127.0.0.1:${port}/graphql` }).serviceInfo());
+    expect(error.code).toBe("NETWORK_ERROR");
+    expect(error.requestMayHaveBeenSent).toBe(false);
+  });
+
+  it("times out at timeoutMs when no answer comes", async () => {
+    fake.respond(blackHole);
+    const started = Date.now();
+    const error = await thrown(createSdk({ url, timeoutMs: 300 }).serviceInfo());
+    expect(error.code).toBe("TIMEOUT");
+    expect(error.requestMayHaveBeenSent).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("throws AopayHttpError for an HTTP error without a GraphQL body (a proxy's 502 page)", async () => {
+    fake.respond(raw(502, "text/html", "<html>Bad gateway</html>", { "x-request-id": "rid-502" }));
+    const error = await thrown(createSdk({ url }).serviceInfo());
+    expect(error).toMatchObject({ code: "HTTP_ERROR", status: 502, body: "<html>Bad gateway</html>", requestId: "rid-502" });
+  });
+
+  it("returns a GraphQL error body whatever the HTTP status", async () => {
+    fake.respond(json(422, { errors: [{ message: "reused", extensions: { code: "IDEMPOTENCY_KEY_REUSED", requestId: "rid-422" } }] }));
+    const result = await createSdk({ url }).serviceInfo();
+    expect(result).toMatchObject({ status: 422, data: null, requestId: "rid-422" });
+    expect(result.errors?.[0]?.extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
+  });
+
+  it("throws AopayBadResponseError for a 2xx that is not a GraphQL response, or too large", async () => {
+    fake.respond(raw(200, "text/plain", "ok"));
+    expect((await thrown(createSdk({ url }).serviceInfo())).code).toBe("BAD_RESPONSE");
+    fake.respond(json(200, { data: { serviceInfo: { upstream: "x".repeat(5_000) } } }));
+    const tooLarge = await thrown(createSdk({ url, maxResponseBytes: 1_024 }).serviceInfo());
+    expect(tooLarge.code).toBe("BAD_RESPONSE");
+    expect(tooLarge.message).toMatch(/larger than 1024 bytes/);
+  });
+
+  it("refuses bad options before sending anything", async () => {
+    fake.respond(delayed(0, json(200, { data: null })));
+    expect(() => createSdk({ url, apiKey: "a", bearerToken: "b" })).toThrow(/not both/);
+    expect(() => createSdk({ url: "ftp://example.test/graphql" })).toThrow(/http\(s\) URL/);
+    expect(() => createSdk({ url, retries: 3 } as unknown as { url: string })).toThrow(/unknown option\(s\) retries/);
+    await expect(createSdk({ url }).generateCibilOtp(cibil("1"), { idempotencyKey: "has space" })).rejects.toThrow(/idempotencyKey/);
+    await expect(createSdk({ url }).serviceInfo({}, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs/);
+    expect(fake.calls).toHaveLength(0);
+  });
+});
