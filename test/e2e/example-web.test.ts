@@ -109,6 +109,18 @@ describe("example web app in Chromium", () => {
     expect(sentKeys.at(-1)).toEqual({ operation: "GenerateCibilOtp", key });
   });
 
+  it("CIBIL: a wrong OTP shows AOPay's message with the attempts left; the right one verifies and shows the credit history", async () => {
+    await page.getByLabel("OTP", { exact: true }).fill("000000");
+    const wrong = await submit("Submit OTP", "cibil-submit-outcome");
+    expect(wrong).toContain("AOPay declined the request: Simulated: invalid OTP, 2 attempts left");
+    await page.getByLabel("OTP", { exact: true }).fill("123456");
+    const right = await submit("Submit OTP", "cibil-submit-outcome");
+    expect(right).toContain("Customer verified (SUCCESS).");
+    expect(await page.getByTestId("credit-history").innerText()).toMatch(/AOPay answered \(order [0-9]{18}, history received\)/);
+    expect(sentKeys.at(-1)?.operation).toBe("SubmitCibilOtp");
+    await page.screenshot({ path: join(ARTIFACTS, "example-web-cibil-verified.png"), fullPage: true });
+  });
+
   it("CIBIL: a second send to the same customer is a new action (new key) and is throttled with retryAfterSeconds", async () => {
     const firstKey = await shownKey("cibil-outcome");
     const text = await submit("Send OTP", "cibil-outcome");
@@ -195,6 +207,16 @@ describe("example web app in Chromium", () => {
     expect(sentKeys.slice(before)).toEqual([{ operation: "ResendAepsOtp", key: await shownKey("aeps-outcome") }]);
     expect(t.simulator?.calls("aeps.resendOtp")).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, "example-web.png"), fullPage: true });
+  });
+
+  it("AEPS: verifying the resent OTP confirms the registration, showing masked identifiers only", async () => {
+    await page.getByLabel("Registration OTP", { exact: true }).fill("123456");
+    const text = await submit("Verify OTP", "aeps-verify-outcome");
+    expect(text).toContain("Registration verified");
+    expect(text).toContain("XXXX XXXX 2346");
+    expect(text).toContain("XXXXXX3210");
+    expect(text).not.toMatch(/234123412346|2341 2341 2346|9876543210/);
+    expect(sentKeys.at(-1)?.operation).toBe("VerifyAepsOtp");
   });
 
   it("ran without page errors, and without console errors other than the deliberately lost response", () => {

@@ -68,12 +68,12 @@ export function AepsResendForm() {
                 <dt>AOPay response code</dt>
                 <dd>{result.upstreamResponseCode ?? "–"}</dd>
               </dl>
-              <AepsNextStep resent={result} />
             </div>
           )}
           <RequestInfo outcome={outcome} />
         </div>
       )}
+      {result?.__typename === "AepsOtpResent" && <AepsNextStep key={outcome?.meta.requestId ?? "resent"} resent={result} request={input} />}
     </section>
   );
 }

@@ -1,19 +1,87 @@
-import type { GenerateCibilOtpMutation } from "@aopay-graphql/client/react";
+import { isFailure, type GenerateCibilOtpMutation, type SubmitCibilOtpInput, useSubmitCibilOtpMutation } from "@aopay-graphql/client/react";
+import { type FormEvent, useState } from "react";
+import { Field } from "./Field";
+import { ErrorNotice, FailureNotice, problemsOf, RequestInfo } from "./Outcome";
+import { useOtpAction } from "./use-otp-action";
 
 type CibilOtpChallenge = Extract<GenerateCibilOtpMutation["generateCibilOtp"], { __typename: "CibilOtpChallenge" }>;
 
 /**
- * Extension point: step 2 of the CIBIL flow, answering the question with the OTP the customer received.
- *
- * When `submitCibilOtp` is in the schema and client/operations, `npm run codegen` generates
- * `useSubmitCibilOtpMutation`: render an OTP field here and send it with `useOtpAction`, as CibilOtpForm does,
- * keyed by `challenge.cibilId` and `challenge.question.key` / `answerChoices`.
+ * Step 2 of the CIBIL flow: answer the question with the OTP the customer received. A wrong OTP comes back as
+ * UpstreamRejected with AOPay's message (the simulator's says how many attempts are left); the right one verifies the
+ * customer, and the verification result carries their credit history (resolved by the server only because it was
+ * selected).
  */
-export function CibilNextStep({ challenge }: { challenge: CibilOtpChallenge }) {
+export function CibilNextStep({ challenge, accessToken }: { challenge: CibilOtpChallenge; accessToken: string }) {
+  const choices = challenge.question?.answerChoices ?? [];
+  const [otp, setOtp] = useState("");
+  const [answerKey, setAnswerKey] = useState(choices[0]?.key ?? "");
+  const [submitOtp] = useSubmitCibilOtpMutation();
+  const { submit, sending, outcome } = useOtpAction((input: SubmitCibilOtpInput, key: string) =>
+    submitOtp({ variables: { input }, context: { headers: { "Idempotency-Key": key } } }),
+  );
+  const problems = problemsOf(outcome);
+  const result = outcome?.data?.submitCibilOtp;
+
+  if (challenge.nextStep !== "VERIFY_ANSWERS" || !challenge.question?.key) {
+    return <p className="next-step">AOPay names a next step this example does not know: "{challenge.nextStepName ?? "none"}".</p>;
+  }
+  const questionKey = challenge.question.key;
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    void submit({ cibilId: challenge.cibilId, accessToken, otp, questionKey, answerKey });
+  };
+
   return (
-    <p className="next-step">
-      Next: {challenge.nextStep === "VERIFY_ANSWERS" ? "answer the question with the OTP" : `AOPay's step "${challenge.nextStepName ?? "unknown"}"`} (
-      {challenge.question?.answerChoices.length ?? 0} answer choice(s)). Not part of this example yet.
-    </p>
+    <div className="next-step" data-testid="cibil-submit">
+      <h3>Answer with the OTP</h3>
+      <form onSubmit={onSubmit} noValidate>
+        <Field id="cibilOtp" label="OTP" inputMode="numeric" value={otp} onChange={setOtp} problem={problems["input.otp"]} hint="Simulator: the OTP is 123456" />
+        {choices.length > 1 && (
+          <div className="field">
+            <label htmlFor="answerKey">Answer</label>
+            <select id="answerKey" value={answerKey} onChange={(event) => setAnswerKey(event.target.value)}>
+              {choices.map((choice) => (
+                <option key={choice.id} value={choice.key}>
+                  {choice.text}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+        <button type="submit" disabled={sending}>
+          {sending ? "Checking…" : "Submit OTP"}
+        </button>
+      </form>
+
+      {outcome && (
+        <div className="outcome" data-testid="cibil-submit-outcome" aria-live="polite">
+          {outcome.error !== undefined && <ErrorNotice error={outcome.error} />}
+          {result && isFailure(result) && <FailureNotice failure={result} />}
+          {result?.__typename === "CibilOtpVerified" && (
+            <div className="notice success" data-typename={result.__typename}>
+              <p>Customer verified ({result.status}).</p>
+              <dl>
+                <dt>CIBIL id (as AOPay returns it)</dt>
+                <dd>{result.cibilId ?? "–"}</dd>
+                <dt>Returning customer</dt>
+                <dd>{result.returningCustomer === null ? "AOPay did not say" : result.returningCustomer ? "yes" : "no"}</dd>
+              </dl>
+              <h4>Credit history</h4>
+              {isFailure(result.creditHistory) ? (
+                <FailureNotice failure={result.creditHistory} />
+              ) : (
+                <p data-testid="credit-history">
+                  AOPay answered (order {result.creditHistory.orderId}
+                  {result.creditHistory.payloadReceived ? ", history received" : ", no history payload"}). Its content is not shown: AOPay has not
+                  documented its shape yet.
+                </p>
+              )}
+            </div>
+          )}
+          <RequestInfo outcome={outcome} />
+        </div>
+      )}
+    </div>
   );
 }

@@ -65,11 +65,14 @@ export function CibilOtpForm() {
                 <dt>Transaction</dt>
                 <dd>{result.merchantTransactionId ?? "–"}</dd>
               </dl>
-              <CibilNextStep challenge={result} />
             </div>
           )}
           <RequestInfo outcome={outcome} />
         </div>
+      )}
+      {result?.__typename === "CibilOtpChallenge" && (
+        // Keyed by the question: a new challenge starts a new answer (and a new Idempotency-Key).
+        <CibilNextStep key={result.question?.key ?? result.cibilId} challenge={result} accessToken={input.accessToken} />
       )}
     </section>
   );
