@@ -208,17 +208,23 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     stop() {
       stopping ??= (async () => {
         state = "draining";
-        const graceEndsAt = Date.now() + config.shutdownGraceMs;
-        const force = setTimeout(() => fastify.server.closeAllConnections(), config.shutdownGraceMs);
+        const began = Date.now();
+        const graceEndsAt = began + config.shutdownGraceMs;
+        const force = setTimeout(() => {
+          logger.warn({ graceMs: config.shutdownGraceMs }, "shutdown grace period over: closing remaining connections");
+          fastify.server.closeAllConnections();
+        }, config.shutdownGraceMs);
         try {
           await fastify.close();
         } finally {
           clearTimeout(force);
         }
+        const httpClosedMs = Date.now() - began;
         await apollo.stop();
         await aopay.close(Math.max(0, graceEndsAt - Date.now()));
         await protection.close();
         await metricsServer?.close();
+        logger.info({ httpClosedMs, totalMs: Date.now() - began }, "shutdown complete");
       })();
       return stopping;
     },

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import cors from "@fastify/cors";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { UpstreamCallSummary } from "../aopay/client";
@@ -26,6 +27,19 @@ export type Readiness = () => Promise<{ ready: boolean; status: string; circuits
 export type ClientRequest = FastifyRequest & { client: ClientIdentity; upstreamCalls: UpstreamCallSummary[] | null };
 
 const GRAPHQL_PATH = "/graphql";
+
+/** While draining, how often sockets with no response in progress are closed (see preClose below). */
+const DRAIN_SWEEP_MS = 100;
+
+/** Closes every socket that has no response in progress: never-used spares, idle keep-alives, half-sent requests. */
+function closeSocketsWithoutResponse(sockets: Set<Socket>): void {
+  for (const socket of sockets) {
+    // Node sets `_httpMessage` to the ServerResponse while one is open on the socket (the same test Node's own
+    // closeIdleConnections() makes); there is no public accessor for it.
+    const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!response || response.writableFinished) socket.destroy();
+  }
+}
 
 /**
  * The Fastify instance without GraphQL: request ids, access log, CORS allow-list, body limit, health routes and
@@ -129,9 +143,27 @@ export async function createHttpServer(
     const { ready, status, circuits } = await readiness();
     return reply.code(ready ? 200 : 503).send(circuits ? { status, circuits } : { status });
   });
-  // preClose runs as soon as close() begins, before the listener stops: from then on responses ask to close.
+  // Sockets we may have to close while draining. Node's server.close() closes only connections it calls idle, and a
+  // connection that has sent no request yet counts as busy (its headers timer is running): browsers and undici open
+  // such spare connections ahead of need, and one held shutdown until the client's own keep-alive timeout (4 s for
+  // undici, longer for browsers) or the grace period.
+  const sockets = new Set<Socket>();
+  fastify.server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  let sweeper: NodeJS.Timeout | undefined;
+  // preClose runs as soon as close() begins, before the listener stops: from then on responses ask to close, and
+  // every socket without a response in progress is closed now and every DRAIN_SWEEP_MS until the server has closed.
+  // A request that was still arriving on such a socket would have been answered 503 (return503OnClosing), so
+  // cutting it loses nothing; a request whose response is in progress is never cut before the grace period.
   fastify.addHook("preClose", async () => {
     draining = true;
+    closeSocketsWithoutResponse(sockets);
+    sweeper = setInterval(() => closeSocketsWithoutResponse(sockets), DRAIN_SWEEP_MS).unref();
+  });
+  fastify.addHook("onClose", async () => {
+    clearInterval(sweeper);
   });
 
   return fastify;
