@@ -1,7 +1,7 @@
-import { isFailure, type ResendAepsOtpInput, type ResendAepsOtpMutation, useVerifyAepsOtpMutation, type VerifyAepsOtpInput } from "@aopay-graphql/client/react";
+import { type ResendAepsOtpInput, type ResendAepsOtpMutation, useVerifyAepsOtpMutation, type VerifyAepsOtpInput } from "@aopay-graphql/client/react";
 import { type FormEvent, useState } from "react";
 import { Field } from "./Field";
-import { ErrorNotice, FailureNotice, problemsOf, RequestInfo } from "./Outcome";
+import { OutcomePanel, problemsOf, SubmitButton } from "./Outcome";
 import { useOtpAction } from "./use-otp-action";
 
 type AepsOtpResent = Extract<ResendAepsOtpMutation["resendAepsOtp"], { __typename: "AepsOtpResent" }>;
@@ -34,28 +34,21 @@ export function AepsNextStep({ resent, request }: { resent: AepsOtpResent; reque
       <h3>Verify the OTP</h3>
       <form onSubmit={onSubmit} noValidate>
         <Field id="aepsOtp" label="Registration OTP" inputMode="numeric" value={otp} onChange={setOtp} problem={problems["input.otp"]} hint="Simulator: the OTP is 123456" />
-        <button type="submit" disabled={sending}>
-          {sending ? "Checking…" : "Verify OTP"}
-        </button>
+        <SubmitButton sending={sending} label="Verify OTP" busyLabel="Checking…" />
       </form>
-      {outcome && (
-        <div className="outcome" data-testid="aeps-verify-outcome" aria-live="polite">
-          {outcome.error !== undefined && <ErrorNotice error={outcome.error} />}
-          {result && isFailure(result) && <FailureNotice failure={result} />}
-          {result?.__typename === "AepsRegistrationVerified" && (
-            <div className="notice success" data-typename={result.__typename}>
-              <p>{result.upstreamMessage ?? "Registration verified."}</p>
-              <dl>
-                <dt>Aadhaar</dt>
-                <dd>{result.maskedAadhaar}</dd>
-                <dt>Mobile</dt>
-                <dd>{result.maskedMobile}</dd>
-              </dl>
-            </div>
-          )}
-          <RequestInfo outcome={outcome} />
-        </div>
-      )}
+      <OutcomePanel outcome={outcome} result={result} testId="aeps-verify-outcome">
+        {result?.__typename === "AepsRegistrationVerified" && (
+          <div className="notice success" data-typename={result.__typename}>
+            <p>{result.upstreamMessage ?? "Registration verified."}</p>
+            <dl>
+              <dt>Aadhaar</dt>
+              <dd>{result.maskedAadhaar}</dd>
+              <dt>Mobile</dt>
+              <dd>{result.maskedMobile}</dd>
+            </dl>
+          </div>
+        )}
+      </OutcomePanel>
     </div>
   );
 }

@@ -1,8 +1,8 @@
-import { isFailure, useResendAepsOtpMutation, type ResendAepsOtpInput } from "@aopay-graphql/client/react";
+import { useResendAepsOtpMutation, type ResendAepsOtpInput } from "@aopay-graphql/client/react";
 import { type FormEvent, useState } from "react";
 import { AepsNextStep } from "./AepsNextStep";
 import { Field } from "./Field";
-import { ErrorNotice, FailureNotice, problemsOf, RequestInfo } from "./Outcome";
+import { OutcomePanel, problemsOf, SubmitButton } from "./Outcome";
 import { useOtpAction } from "./use-otp-action";
 
 /** Resend the AEPS bank-wise registration OTP, and show the masked identifiers and references AOPay returns. */
@@ -44,35 +44,28 @@ export function AepsResendForm() {
         <Field id="aadhaar" label="Aadhaar" inputMode="numeric" value={input.aadhaar} onChange={set("aadhaar")} problem={problems["input.aadhaar"]} />
         <Field id="primaryKeyId" label="Primary key id" value={input.primaryKeyId} onChange={set("primaryKeyId")} problem={problems["input.primaryKeyId"]} />
         <Field id="encodeTxnId" label="Encoded transaction id" value={input.encodeTxnId} onChange={set("encodeTxnId")} problem={problems["input.encodeTxnId"]} />
-        <button type="submit" disabled={sending}>
-          {sending ? "Sending…" : "Resend OTP"}
-        </button>
+        <SubmitButton sending={sending} label="Resend OTP" busyLabel="Sending…" />
       </form>
 
-      {outcome && (
-        <div className="outcome" data-testid="aeps-outcome" aria-live="polite">
-          {outcome.error !== undefined && <ErrorNotice error={outcome.error} />}
-          {result && isFailure(result) && <FailureNotice failure={result} />}
-          {result?.__typename === "AepsOtpResent" && (
-            <div className="notice success" data-typename={result.__typename}>
-              <p>{result.upstreamMessage ?? "AOPay resent the OTP."}</p>
-              <dl>
-                <dt>Aadhaar</dt>
-                <dd data-testid="masked-aadhaar">{result.maskedAadhaar}</dd>
-                <dt>Mobile</dt>
-                <dd data-testid="masked-mobile">{result.maskedMobile}</dd>
-                <dt>Primary key id</dt>
-                <dd>{result.primaryKeyId ?? "–"}</dd>
-                <dt>Encoded transaction id</dt>
-                <dd>{result.encodeTxnId ?? "–"}</dd>
-                <dt>AOPay response code</dt>
-                <dd>{result.upstreamResponseCode ?? "–"}</dd>
-              </dl>
-            </div>
-          )}
-          <RequestInfo outcome={outcome} />
-        </div>
-      )}
+      <OutcomePanel outcome={outcome} result={result} testId="aeps-outcome">
+        {result?.__typename === "AepsOtpResent" && (
+          <div className="notice success" data-typename={result.__typename}>
+            <p>{result.upstreamMessage ?? "AOPay resent the OTP."}</p>
+            <dl>
+              <dt>Aadhaar</dt>
+              <dd data-testid="masked-aadhaar">{result.maskedAadhaar}</dd>
+              <dt>Mobile</dt>
+              <dd data-testid="masked-mobile">{result.maskedMobile}</dd>
+              <dt>Primary key id</dt>
+              <dd>{result.primaryKeyId ?? "–"}</dd>
+              <dt>Encoded transaction id</dt>
+              <dd>{result.encodeTxnId ?? "–"}</dd>
+              <dt>AOPay response code</dt>
+              <dd>{result.upstreamResponseCode ?? "–"}</dd>
+            </dl>
+          </div>
+        )}
+      </OutcomePanel>
       {result?.__typename === "AepsOtpResent" && <AepsNextStep key={outcome?.meta.requestId ?? "resent"} resent={result} request={input} />}
     </section>
   );

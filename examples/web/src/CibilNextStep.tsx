@@ -1,7 +1,7 @@
 import { isFailure, type GenerateCibilOtpMutation, type SubmitCibilOtpInput, useSubmitCibilOtpMutation } from "@aopay-graphql/client/react";
 import { type FormEvent, useState } from "react";
 import { Field } from "./Field";
-import { ErrorNotice, FailureNotice, problemsOf, RequestInfo } from "./Outcome";
+import { FailureNotice, OutcomePanel, problemsOf, SubmitButton } from "./Outcome";
 import { useOtpAction } from "./use-otp-action";
 
 type CibilOtpChallenge = Extract<GenerateCibilOtpMutation["generateCibilOtp"], { __typename: "CibilOtpChallenge" }>;
@@ -49,39 +49,32 @@ export function CibilNextStep({ challenge, accessToken }: { challenge: CibilOtpC
             </select>
           </div>
         )}
-        <button type="submit" disabled={sending}>
-          {sending ? "Checking…" : "Submit OTP"}
-        </button>
+        <SubmitButton sending={sending} label="Submit OTP" busyLabel="Checking…" />
       </form>
 
-      {outcome && (
-        <div className="outcome" data-testid="cibil-submit-outcome" aria-live="polite">
-          {outcome.error !== undefined && <ErrorNotice error={outcome.error} />}
-          {result && isFailure(result) && <FailureNotice failure={result} />}
-          {result?.__typename === "CibilOtpVerified" && (
-            <div className="notice success" data-typename={result.__typename}>
-              <p>Customer verified ({result.status}).</p>
-              <dl>
-                <dt>CIBIL id (as AOPay returns it)</dt>
-                <dd>{result.cibilId ?? "–"}</dd>
-                <dt>Returning customer</dt>
-                <dd>{result.returningCustomer === null ? "AOPay did not say" : result.returningCustomer ? "yes" : "no"}</dd>
-              </dl>
-              <h4>Credit history</h4>
-              {isFailure(result.creditHistory) ? (
-                <FailureNotice failure={result.creditHistory} />
-              ) : (
-                <p data-testid="credit-history">
-                  AOPay answered (order {result.creditHistory.orderId}
-                  {result.creditHistory.payloadReceived ? ", history received" : ", no history payload"}). Its content is not shown: AOPay has not
-                  documented its shape yet.
-                </p>
-              )}
-            </div>
-          )}
-          <RequestInfo outcome={outcome} />
-        </div>
-      )}
+      <OutcomePanel outcome={outcome} result={result} testId="cibil-submit-outcome">
+        {result?.__typename === "CibilOtpVerified" && (
+          <div className="notice success" data-typename={result.__typename}>
+            <p>Customer verified ({result.status}).</p>
+            <dl>
+              <dt>CIBIL id (as AOPay returns it)</dt>
+              <dd>{result.cibilId ?? "–"}</dd>
+              <dt>Returning customer</dt>
+              <dd>{result.returningCustomer === null ? "AOPay did not say" : result.returningCustomer ? "yes" : "no"}</dd>
+            </dl>
+            <h4>Credit history</h4>
+            {isFailure(result.creditHistory) ? (
+              <FailureNotice failure={result.creditHistory} />
+            ) : (
+              <p data-testid="credit-history">
+                AOPay answered (order {result.creditHistory.orderId}
+                {result.creditHistory.payloadReceived ? ", history received" : ", no history payload"}). Its content is not shown: AOPay has not
+                documented its shape yet.
+              </p>
+            )}
+          </div>
+        )}
+      </OutcomePanel>
     </div>
   );
 }

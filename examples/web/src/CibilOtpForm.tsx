@@ -1,8 +1,8 @@
-import { isFailure, useGenerateCibilOtpMutation, type GenerateCibilOtpInput } from "@aopay-graphql/client/react";
+import { useGenerateCibilOtpMutation, type GenerateCibilOtpInput } from "@aopay-graphql/client/react";
 import { type FormEvent, useState } from "react";
 import { CibilNextStep } from "./CibilNextStep";
 import { Field } from "./Field";
-import { ErrorNotice, FailureNotice, problemsOf, RequestInfo } from "./Outcome";
+import { OutcomePanel, problemsOf, SubmitButton } from "./Outcome";
 import { useOtpAction } from "./use-otp-action";
 
 /** Step 1 of the CIBIL flow: ask AOPay to send the consent OTP, then show its question. */
@@ -41,35 +41,28 @@ export function CibilOtpForm() {
           onChange={(accessToken) => setInput({ ...input, accessToken })}
           problem={problems["input.accessToken"]}
         />
-        <button type="submit" disabled={sending}>
-          {sending ? "Sending…" : "Send OTP"}
-        </button>
+        <SubmitButton sending={sending} label="Send OTP" busyLabel="Sending…" />
       </form>
 
-      {outcome && (
-        <div className="outcome" data-testid="cibil-outcome" aria-live="polite">
-          {outcome.error !== undefined && <ErrorNotice error={outcome.error} />}
-          {result && isFailure(result) && <FailureNotice failure={result} />}
-          {result?.__typename === "CibilOtpChallenge" && (
-            <div className="notice success" data-typename={result.__typename}>
-              <p className="question">{result.question?.text ?? "AOPay sent the OTP (no question text)."}</p>
-              <dl>
-                <dt>Status</dt>
-                <dd>{result.status}</dd>
-                <dt>Resend</dt>
-                <dd data-testid="resend-eligibility">
-                  {result.question?.resendEligible === true ? "eligible" : result.question?.resendEligible === false ? "not eligible" : "AOPay did not say"}
-                </dd>
-                <dt>Last chance</dt>
-                <dd>{result.question?.lastChance ? "yes" : "no"}</dd>
-                <dt>Transaction</dt>
-                <dd>{result.merchantTransactionId ?? "–"}</dd>
-              </dl>
-            </div>
-          )}
-          <RequestInfo outcome={outcome} />
-        </div>
-      )}
+      <OutcomePanel outcome={outcome} result={result} testId="cibil-outcome">
+        {result?.__typename === "CibilOtpChallenge" && (
+          <div className="notice success" data-typename={result.__typename}>
+            <p className="question">{result.question?.text ?? "AOPay sent the OTP (no question text)."}</p>
+            <dl>
+              <dt>Status</dt>
+              <dd>{result.status}</dd>
+              <dt>Resend</dt>
+              <dd data-testid="resend-eligibility">
+                {result.question?.resendEligible === true ? "eligible" : result.question?.resendEligible === false ? "not eligible" : "AOPay did not say"}
+              </dd>
+              <dt>Last chance</dt>
+              <dd>{result.question?.lastChance ? "yes" : "no"}</dd>
+              <dt>Transaction</dt>
+              <dd>{result.merchantTransactionId ?? "–"}</dd>
+            </dl>
+          </div>
+        )}
+      </OutcomePanel>
       {result?.__typename === "CibilOtpChallenge" && (
         // Keyed by the question: a new challenge starts a new answer (and a new Idempotency-Key).
         <CibilNextStep key={result.question?.key ?? result.cibilId} challenge={result} accessToken={input.accessToken} />

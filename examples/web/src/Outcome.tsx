@@ -1,5 +1,6 @@
 import { CombinedGraphQLErrors, ServerError } from "@apollo/client";
-import { type FailureFieldsFragment, fieldProblems } from "@aopay-graphql/client/react";
+import { type FailureFieldsFragment, fieldProblems, isFailure } from "@aopay-graphql/client/react";
+import type { ReactNode } from "react";
 import { describeFailure } from "./failure-message";
 import type { Outcome } from "./use-otp-action";
 
@@ -58,5 +59,41 @@ export function ErrorNotice({ error }: { error: unknown }) {
     <div className="notice error" role="alert">
       <p>{text}</p>
     </div>
+  );
+}
+
+/**
+ * The answer to one action, as every form here shows it: the error or the failure member (as sentences), the
+ * success member (`children`, rendered by the caller, which knows its fields), then the request info.
+ */
+export function OutcomePanel({
+  outcome,
+  result,
+  testId,
+  children,
+}: {
+  outcome: Outcome<unknown> | null;
+  /** The mutation's result union member, if the server answered with data. */
+  result: { __typename: string } | FailureFieldsFragment | null | undefined;
+  testId: string;
+  children?: ReactNode;
+}) {
+  if (!outcome) return null;
+  return (
+    <div className="outcome" data-testid={testId} aria-live="polite">
+      {outcome.error !== undefined && <ErrorNotice error={outcome.error} />}
+      {result && isFailure(result) && <FailureNotice failure={result} />}
+      {children}
+      <RequestInfo outcome={outcome} />
+    </div>
+  );
+}
+
+/** The form's submit button: disabled while its request is in flight (one request per action at a time). */
+export function SubmitButton({ sending, label, busyLabel }: { sending: boolean; label: string; busyLabel: string }) {
+  return (
+    <button type="submit" disabled={sending}>
+      {sending ? busyLabel : label}
+    </button>
   );
 }
