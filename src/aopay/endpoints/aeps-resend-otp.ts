@@ -1,7 +1,9 @@
 import { maskAadhaar } from "../../pii/aadhaar";
 import { maskMobile } from "../../pii/mobile";
-import type { Endpoint } from "../endpoint";
+import type { Scrubber } from "../../pii/scrub";
+import type { Endpoint, WireContext } from "../endpoint";
 import { readObject, readString } from "../envelope";
+import type { SuccessEnvelope } from "../outcome";
 
 /**
  * AEPS ResendOTP: `POST /api/AOP/V1/AEPS/UserRegisterBankWise/ResendOTP`.
@@ -29,6 +31,41 @@ export interface AepsOtpResent {
   maskedMobile: string;
 }
 
+/**
+ * The body both AEPS registration calls send. VerifyOTP adds `Otp`, before `RegistrationID` as in its page's Body
+ * Parameters block (aopay-api.md §2.2).
+ * Field spellings exactly as the ResendOTP page's Body Parameters block: `Userkey`, `AdhaarNumber` (sic),
+ * `PrimaryKeyId`. That page's cURL/Python samples add `"Otp"`, its Body Parameters block does not; a resend has no
+ * OTP to send, so we follow the block (whether AOPay accepts an `Otp` there is UNKNOWN, Observation 11).
+ */
+export function aepsRegistrationWire(input: ResendAepsOtpRequest, ctx: WireContext, otp?: string): Record<string, unknown> {
+  return {
+    Userkey: input.userKey,
+    // "Mobile Integer" on the page; the example is masked and unquoted. Ten digits are exact as a JSON number.
+    Mobile: Number(input.mobile),
+    Pipe: ctx.aepsPipe,
+    AccessModeType: ctx.aepsAccessModeType,
+    AdhaarNumber: input.aadhaar,
+    PrimaryKeyId: input.primaryKeyId,
+    EncodeTxnId: input.encodeTxnId,
+    ...(otp === undefined ? {} : { Otp: otp }),
+    RegistrationID: ctx.registrationId,
+  };
+}
+
+/** What both AEPS registration answers carry: AOPay's message (scrubbed), `data.response_code`, the masked ids. */
+export function aepsRegistrationAnswer(envelope: SuccessEnvelope, input: ResendAepsOtpRequest, scrubber: Scrubber) {
+  const outer = readObject(envelope.body.data) ?? {};
+  const message = readString(outer.message) ?? envelope.message;
+  const code = outer.response_code;
+  return {
+    upstreamMessage: message === undefined ? null : scrubber.scrub(message),
+    upstreamResponseCode: typeof code === "number" && Number.isInteger(code) ? code : null,
+    maskedAadhaar: maskAadhaar(input.aadhaar),
+    maskedMobile: maskMobile(input.mobile),
+  };
+}
+
 export const aepsResendOtp: Endpoint<ResendAepsOtpRequest, AepsOtpResent> = {
   name: "aeps.resendOtp",
   method: "POST",
@@ -37,36 +74,18 @@ export const aepsResendOtp: Endpoint<ResendAepsOtpRequest, AepsOtpResent> = {
   knownKeys: ["status", "msg", "statusCode", "data", "data.message", "data.response_code", "data.error_code", "data.data"],
 
   toWire(input, ctx) {
-    // Field spellings exactly as the page's Body Parameters block: `Userkey`, `AdhaarNumber` (sic), `PrimaryKeyId`.
-    // The page's cURL/Python samples add `"Otp"`, its Body Parameters block does not; a resend has no OTP to send,
-    // so we follow the block (whether AOPay accepts an `Otp` here is UNKNOWN, Observation 11).
-    return {
-      Userkey: input.userKey,
-      // "Mobile Integer" on the page; the example is masked and unquoted. Ten digits are exact as a JSON number.
-      Mobile: Number(input.mobile),
-      Pipe: ctx.aepsPipe,
-      AccessModeType: ctx.aepsAccessModeType,
-      AdhaarNumber: input.aadhaar,
-      PrimaryKeyId: input.primaryKeyId,
-      EncodeTxnId: input.encodeTxnId,
-      RegistrationID: ctx.registrationId,
-    };
+    return aepsRegistrationWire(input, ctx);
   },
 
   fromWire(envelope, input, scrubber) {
     // {status:true, msg, data:{message, response_code, error_code, data:{primaryKeyId, encodeTxnId}}, statusCode}
     const outer = readObject(envelope.body.data) ?? {};
     const inner = readObject(outer.data) ?? {};
-    const message = readString(outer.message) ?? envelope.message;
-    const responseCode = outer.response_code;
     return {
-      upstreamMessage: message === undefined ? null : scrubber.scrub(message),
-      upstreamResponseCode: typeof responseCode === "number" && Number.isInteger(responseCode) ? responseCode : null,
+      ...aepsRegistrationAnswer(envelope, input, scrubber),
       upstreamErrorCode: readString(outer.error_code) ?? null,
       primaryKeyId: readString(inner.primaryKeyId) ?? null,
       encodeTxnId: readString(inner.encodeTxnId) ?? null,
-      maskedAadhaar: maskAadhaar(input.aadhaar),
-      maskedMobile: maskMobile(input.mobile),
     };
   },
 };

@@ -1,8 +1,5 @@
-import { maskAadhaar } from "../../pii/aadhaar";
-import { maskMobile } from "../../pii/mobile";
 import type { Endpoint } from "../endpoint";
-import { readObject, readString } from "../envelope";
-import type { ResendAepsOtpRequest } from "./aeps-resend-otp";
+import { aepsRegistrationAnswer, aepsRegistrationWire, type ResendAepsOtpRequest } from "./aeps-resend-otp";
 
 /**
  * AEPS VerifyOTP: `POST /api/AOP/V1/AEPS/UserRegisterBankWise/VerifyOTP`.
@@ -31,28 +28,10 @@ export const aepsVerifyOtp: Endpoint<VerifyAepsOtpRequest, AepsRegistrationVerif
   knownKeys: ["status", "msg", "message", "statusCode", "data", "data.message", "data.response_code", "data.error_code", "data.data"],
 
   toWire(input, ctx) {
-    return {
-      Userkey: input.userKey,
-      Mobile: Number(input.mobile),
-      Pipe: ctx.aepsPipe,
-      AccessModeType: ctx.aepsAccessModeType,
-      AdhaarNumber: input.aadhaar,
-      PrimaryKeyId: input.primaryKeyId,
-      EncodeTxnId: input.encodeTxnId,
-      Otp: input.otp,
-      RegistrationID: ctx.registrationId,
-    };
+    return aepsRegistrationWire(input, ctx, input.otp);
   },
 
   fromWire(envelope, input, scrubber) {
-    const outer = readObject(envelope.body.data) ?? {};
-    const message = readString(outer.message) ?? envelope.message;
-    const code = outer.response_code;
-    return {
-      upstreamMessage: message === undefined ? null : scrubber.scrub(message),
-      upstreamResponseCode: typeof code === "number" && Number.isInteger(code) ? code : null,
-      maskedAadhaar: maskAadhaar(input.aadhaar),
-      maskedMobile: maskMobile(input.mobile),
-    };
+    return aepsRegistrationAnswer(envelope, input, scrubber);
   },
 };

@@ -1,5 +1,7 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import type { ResendAepsOtpRequest } from "../../aopay/endpoints/aeps-resend-otp";
 import { canonicalAadhaar } from "../../pii/aadhaar";
+import type { OtpSubject } from "../../protection/otp-throttle";
 import { guardOtpSend } from "../otp-guard";
 import type { GraphQLContext } from "../context";
 import { AepsOtpResent } from "./aeps-otp-resent.type";
@@ -8,6 +10,26 @@ import { RESEND_AEPS_OTP_RESULT_TYPES, ResendAepsOtpResult } from "./resend-aeps
 import { AepsRegistrationVerified } from "./aeps-registration-verified.type";
 import { VerifyAepsOtpInput } from "./verify-aeps-otp.input";
 import { VERIFY_AEPS_OTP_RESULT_TYPES, VerifyAepsOtpResult } from "./verify-aeps-otp-result.union";
+
+/** The upstream request both AEPS registration calls start from (the input is validated already). */
+function registrationRequestOf(input: ResendAepsOtpInput): ResendAepsOtpRequest {
+  return {
+    userKey: input.userKey,
+    mobile: input.mobile,
+    // Validated already, so the canonical form exists.
+    aadhaar: canonicalAadhaar(input.aadhaar) as string,
+    primaryKeyId: input.primaryKeyId,
+    encodeTxnId: input.encodeTxnId,
+  };
+}
+
+/** The SMS goes to the mobile registered for the Aadhaar number: both are budgeted on their own. */
+function destinationsOf(request: ResendAepsOtpRequest): OtpSubject["destinations"] {
+  return [
+    { kind: "mobile", value: request.mobile },
+    { kind: "aadhaar", value: request.aadhaar },
+  ];
+}
 
 /** The AEPS bank-wise registration flow: resend the OTP (when needed) → verify it. */
 @Resolver()
@@ -19,21 +41,10 @@ export class AepsResolver {
     @Arg("input", () => ResendAepsOtpInput) input: ResendAepsOtpInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<typeof ResendAepsOtpResult> {
-    const request = {
-      userKey: input.userKey,
-      mobile: input.mobile,
-      // Validated already, so the canonical form exists.
-      aadhaar: canonicalAadhaar(input.aadhaar) as string,
-      primaryKeyId: input.primaryKeyId,
-      encodeTxnId: input.encodeTxnId,
-    };
+    const request = registrationRequestOf(input);
     return guardOtpSend(ctx, {
       field: "resendAepsOtp",
-      // The SMS goes to the mobile registered for the Aadhaar number: both are budgeted on their own.
-      destinations: [
-        { kind: "mobile", value: request.mobile },
-        { kind: "aadhaar", value: request.aadhaar },
-      ],
+      destinations: destinationsOf(request),
       input: request,
       call: () => ctx.aopay.aeps.resendOtp(request, ctx.callOptions()),
       toResult: AepsOtpResent.from,
@@ -48,21 +59,11 @@ export class AepsResolver {
     @Arg("input", () => VerifyAepsOtpInput) input: VerifyAepsOtpInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<typeof VerifyAepsOtpResult> {
-    const request = {
-      userKey: input.userKey,
-      mobile: input.mobile,
-      aadhaar: canonicalAadhaar(input.aadhaar) as string,
-      primaryKeyId: input.primaryKeyId,
-      encodeTxnId: input.encodeTxnId,
-      otp: input.otp,
-    };
+    const request = { ...registrationRequestOf(input), otp: input.otp };
     return guardOtpSend(ctx, {
       field: "verifyAepsOtp",
       budget: "verify",
-      destinations: [
-        { kind: "mobile", value: request.mobile },
-        { kind: "aadhaar", value: request.aadhaar },
-      ],
+      destinations: destinationsOf(request),
       input: request,
       call: () => ctx.aopay.aeps.verifyOtp(request, ctx.callOptions()),
       toResult: AepsRegistrationVerified.from,
