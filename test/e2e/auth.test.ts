@@ -1,10 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from "jose";
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
-import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+import { PRODUCTION_SECURITY, type ProductionTestStack, startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
 const ISSUER = "https://auth.example.test/";
 const AUDIENCE = "aopay-graphql";
@@ -21,11 +19,10 @@ async function startJwks(publicKey: KeyLike): Promise<{ url: string; server: Ser
 }
 
 describe("client authentication in production (SECURITY.md B3; OWASP API2)", () => {
-  let sim: Simulator;
   let jwks: { url: string; server: Server };
   let signingKey: KeyLike;
   let strangerKey: KeyLike;
-  let t: TestStack;
+  let t: ProductionTestStack;
 
   const token = (claims: Record<string, unknown>, opts: { key?: KeyLike; issuer?: string; audience?: string; exp?: string } = {}) =>
     new SignJWT(claims)
@@ -41,28 +38,20 @@ describe("client authentication in production (SECURITY.md B3; OWASP API2)", () 
     signingKey = pair.privateKey;
     strangerKey = (await generateKeyPair("RS256")).privateKey;
     jwks = await startJwks(pair.publicKey);
-    sim = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
-    t = await startTestStack({
-      NODE_ENV: "production",
-      AOPAY_BASE_URL: sim.url.href,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
-      ...PRODUCTION_SECURITY,
-    });
+    t = await startProductionStack();
   });
   afterAll(async () => {
     await t?.stop();
-    await sim?.close();
     jwks?.server.close();
   });
-  beforeEach(() => sim.resetCalls());
+  beforeEach(() => t.simulator.resetCalls());
 
   it("rejects an unauthenticated OTP mutation with 401 before any upstream call", async () => {
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
     expect(res.status).toBe(401);
     expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "UNAUTHENTICATED" });
     expect(res.headers["www-authenticate"]).toBe("Bearer");
-    expect(sim.calls()).toBe(0);
+    expect(t.simulator.calls()).toBe(0);
   });
 
   it("accepts a configured API key and attributes the request to its client in the logs", async () => {
@@ -71,7 +60,7 @@ describe("client authentication in production (SECURITY.md B3; OWASP API2)", () 
     const lines = t.logs.records().filter((r) => r.requestId === "auth-ok-1");
     expect(lines.some((r) => r.clientId === "test-client")).toBe(true);
     expect(t.logs.text()).not.toContain(TEST_API_KEY);
-    expect(sim.calls()).toBe(1);
+    expect(t.simulator.calls()).toBe(1);
   });
 
   it.each([
@@ -83,7 +72,7 @@ describe("client authentication in production (SECURITY.md B3; OWASP API2)", () 
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), headers);
     expect(res.status).toBe(401);
     expect(res.text).not.toContain(TEST_API_KEY);
-    expect(sim.calls()).toBe(0);
+    expect(t.simulator.calls()).toBe(0);
   });
 
   describe("JWT bearer tokens verified against a JWKS (jose)", () => {

@@ -1,7 +1,5 @@
 import { auditServer, type AuditResult } from "graphql-http";
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { type Simulator, startSimulator } from "../../src/simulator/server";
-import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+import { startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
 /**
  * GraphQL-over-HTTP conformance (SECURITY.md A10), with graphql-http's own audit suite, as Apollo runs it in its
@@ -55,17 +53,9 @@ describe("GraphQL over HTTP audit (graphql-http)", () => {
   });
 
   it("production server (authenticated client): the same, except the two MUST audits that are introspection queries", async () => {
-    let sim: Simulator | undefined;
     let t: TestStack | undefined;
     try {
-      sim = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
-      t = await startTestStack({
-        NODE_ENV: "production",
-        AOPAY_BASE_URL: sim.url.href,
-        AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-        AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
-        ...PRODUCTION_SECURITY,
-      });
+      t = await startProductionStack();
       const fetchFn = (input: string | URL | Request, init: RequestInit = {}) => {
         const headers = new Headers(init.headers);
         headers.set("x-api-key", TEST_API_KEY);
@@ -95,7 +85,6 @@ describe("GraphQL over HTTP audit (graphql-http)", () => {
       }
     } finally {
       await t?.stop();
-      await sim?.close();
     }
   });
 });

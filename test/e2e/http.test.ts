@@ -1,8 +1,6 @@
 import { request } from "undici";
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
-import { postGraphQL, PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+import { postGraphQL, type ProductionTestStack, startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
 describe("HTTP surface (development)", () => {
   let t: TestStack;
@@ -135,21 +133,12 @@ describe("HTTP surface (development)", () => {
 });
 
 describe("HTTP surface (production)", () => {
-  let sim: Simulator;
-  let t: TestStack;
+  let t: ProductionTestStack;
   beforeAll(async () => {
-    sim = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
-    t = await startTestStack({
-      NODE_ENV: "production",
-      AOPAY_BASE_URL: sim.url.href,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
-      ...PRODUCTION_SECURITY,
-    });
+    t = await startProductionStack();
   });
   afterAll(async () => {
     await t?.stop();
-    await sim?.close();
   });
   const auth = { "x-api-key": TEST_API_KEY };
 

@@ -1,29 +1,18 @@
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { type Simulator, startSimulator } from "../../src/simulator/server";
-import { postGraphQL, PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+import { postGraphQL, type ProductionTestStack, startProductionStack, TEST_API_KEY } from "../helpers/stack";
 
 const SEND = 'generateCibilOtp(input: {cibilId: "102277100", accessToken: "abcd"}) { __typename }';
 
 describe("GraphQL surface limits, production settings (SECURITY.md A1-A4)", () => {
-  let sim: Simulator;
-  let t: TestStack;
+  let t: ProductionTestStack;
   const auth = { "x-api-key": TEST_API_KEY };
   beforeAll(async () => {
-    sim = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
-    t = await startTestStack({
-      NODE_ENV: "production",
-      AOPAY_BASE_URL: sim.url.href,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
-      ...PRODUCTION_SECURITY,
-    });
+    t = await startProductionStack();
   });
   afterAll(async () => {
     await t?.stop();
-    await sim?.close();
   });
-  beforeEach(() => sim.resetCalls());
-  afterEach(() => expect(sim.calls()).toBe(0));
+  beforeEach(() => t.simulator.resetCalls());
+  afterEach(() => expect(t.simulator.calls()).toBe(0));
 
   const rejected = async (query: string, code: string, message: string | RegExp) => {
     const res = await t.gql(query, undefined, auth);

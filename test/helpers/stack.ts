@@ -1,9 +1,9 @@
 import "reflect-metadata";
 import { request } from "undici";
 import { hashApiKey } from "../../src/auth/authenticator";
-import { loadConfig } from "../../src/config";
+import { loadConfig, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { createLogger } from "../../src/logging/logger";
-import type { Simulator } from "../../src/simulator/server";
+import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { type Stack, startStack } from "../../src/stack";
 import { LogCapture } from "./log-capture";
 
@@ -92,4 +92,36 @@ export async function postGraphQL<T = Record<string, unknown>>(url: string, payl
     // not JSON: leave body empty, the test can look at `text`
   }
   return { status: res.statusCode, headers: res.headers, body, text };
+}
+
+export type ProductionTestStack = TestStack & { simulator: Simulator };
+
+/**
+ * The server as production runs it (authentication required, no landing page, no introspection) against the
+ * simulator started on its own, the way it runs against the real AOPay. `simulator` counts the calls that reached
+ * it; `stop()` stops both.
+ */
+export async function startProductionStack(env: Record<string, string> = {}): Promise<ProductionTestStack> {
+  const simulator = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
+  try {
+    const t = await startTestStack({
+      NODE_ENV: "production",
+      AOPAY_BASE_URL: simulator.url.href,
+      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...PRODUCTION_SECURITY,
+      ...env,
+    });
+    return {
+      ...t,
+      simulator,
+      stop: async () => {
+        await t.stop();
+        await simulator.close();
+      },
+    };
+  } catch (error) {
+    await simulator.close();
+    throw error;
+  }
 }
