@@ -4,8 +4,9 @@
 /**
  * A graphql-codegen plugin of ours: a framework-free typed SDK, one function per named operation.
  *
- * For each query and mutation it emits the operation's text (with the fragments it spreads, printed once here, so
- * the SDK needs no `graphql` at run time) and one typed entry of `createSdk()`, whose types come from the
+ * For each query and mutation it emits the operation's text (codegen/operations.js wireSource: with the fragments it
+ * spreads and `__typename` in every object, printed once here so the SDK needs no `graphql` at run time; the very
+ * text of the server's trusted-document list) and one typed entry of `createSdk()`, whose types come from the
  * TypedDocumentNode client-preset emits for the same operation. The HTTP side is hand-written:
  * client/src/sdk/client.ts. Output for `mutation GenerateCibilOtp`:
  *
@@ -21,36 +22,7 @@
  *   operation names must be plain PascalCase (codegen/operations.js says why).
  */
 
-const { Kind, print, stripIgnoredCharacters, visit } = require("graphql");
-const { collectOperations, lowerFirst } = require("./operations.js");
-
-/**
- * The operation followed by every fragment it spreads, directly or through other fragments, sorted by name.
- *
- * @param {import("graphql").OperationDefinitionNode} operation
- * @param {Map<string, import("graphql").FragmentDefinitionNode>} fragments
- * @returns {string}
- */
-function operationSource(operation, fragments) {
-  /** @type {Map<string, import("graphql").FragmentDefinitionNode>} */
-  const used = new Map();
-  /** @param {import("graphql").ASTNode} node */
-  const collect = (node) => {
-    visit(node, {
-      FragmentSpread(spread) {
-        const name = spread.name.value;
-        if (used.has(name)) return;
-        const fragment = fragments.get(name);
-        if (!fragment) throw new Error(`graphql-sdk: operation "${operation.name?.value}" spreads unknown fragment "${name}"`);
-        used.set(name, fragment);
-        collect(fragment);
-      },
-    });
-  };
-  collect(operation);
-  const ordered = [...used.values()].sort((a, b) => (a.name.value < b.name.value ? -1 : 1));
-  return stripIgnoredCharacters(print({ kind: Kind.DOCUMENT, definitions: [operation, ...ordered] }));
-}
+const { collectFragments, collectOperations, lowerFirst, wireSource } = require("./operations.js");
 
 /**
  * @param {import("graphql").GraphQLSchema} _schema
@@ -62,13 +34,7 @@ function plugin(_schema, documents, config) {
   const documentsImport = config.documentsImport ?? "./graphql";
   const runtimeImport = config.runtimeImport ?? "../sdk/client";
   const operations = collectOperations(documents, config, "graphql-sdk");
-  /** @type {Map<string, import("graphql").FragmentDefinitionNode>} */
-  const fragments = new Map();
-  for (const { document } of documents) {
-    for (const definition of document?.definitions ?? []) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    }
-  }
+  const fragments = collectFragments(documents);
 
   const lines = [
     "/* eslint-disable */",
@@ -84,7 +50,7 @@ function plugin(_schema, documents, config) {
       `export const ${op.name}Operation: OperationOf<typeof ${op.documentName}> = {`,
       `  kind: "${op.kind}",`,
       `  name: ${JSON.stringify(op.name)},`,
-      `  query: ${JSON.stringify(operationSource(op.node, fragments))},`,
+      `  query: ${JSON.stringify(wireSource(op.node, fragments, "graphql-sdk"))},`,
       "};",
       "",
     );
@@ -110,4 +76,4 @@ function plugin(_schema, documents, config) {
   return lines.join("\n");
 }
 
-module.exports = { plugin, operationSource };
+module.exports = { plugin };

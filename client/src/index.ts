@@ -6,6 +6,7 @@
 export * from "./generated/graphql.js";
 export { isFailure, type FailureOf, type FailureTypename } from "./failures.js";
 export { fieldProblems, requestIdOf, type AopayErrorExtensions, type FieldProblem, type GraphQLErrorPayload } from "./graphql-errors.js";
+export { trustedDocumentIds, type TrustedOperationName } from "./generated/trusted-documents.js";
 import possibleTypesResult from "./generated/possible-types.js";
 
 /** Pass to `new InMemoryCache({ possibleTypes })` so the cache can match fragments on the result unions. */

@@ -33,13 +33,15 @@ describe("graphql-sdk codegen plugin", () => {
     expect(out).toMatch(/GENERATED/);
   });
 
-  it("sends each operation with exactly the fragments it spreads, nested ones included, compactly printed", () => {
+  it("sends each operation with exactly the fragments it spreads, nested ones included, __typename in every object, compactly printed", () => {
     const docs = [
       { document: parse("query WithFragments { b { ...BFields } } query Plain { a }") },
       { document: parse("fragment BFields on B { x c { ...CFields } } fragment CFields on C { z } fragment Unused on B { y }") },
     ];
     const out = plugin(schema, docs, {});
-    expect(emittedQuery(out, "WithFragments")).toBe("query WithFragments{b{...BFields}}fragment BFields on B{x c{...CFields}}fragment CFields on C{z}");
+    expect(emittedQuery(out, "WithFragments")).toBe(
+      "query WithFragments{b{__typename ...BFields}}fragment BFields on B{__typename x c{__typename ...CFields}}fragment CFields on C{__typename z}",
+    );
     expect(emittedQuery(out, "Plain")).toBe("query Plain{a}");
     expect(out).not.toContain("Unused");
   });
