@@ -21,6 +21,7 @@ import { createFormatError } from "./graphql/plugins/error-format";
 import { metricsPlugin } from "./graphql/plugins/metrics.plugin";
 import { requestPlugin } from "./graphql/plugins/request.plugin";
 import { createSchema } from "./graphql/schema";
+import { TrustedDocumentCache, trustedDocumentList } from "./graphql/trusted-documents";
 import { type ClientRequest, createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
 import { Metrics } from "./observability/metrics";
@@ -101,6 +102,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const protection = createProtection(config, logger);
   const authenticator = new Authenticator(config.auth);
 
+  const trustedDocuments = trustedDocumentList();
   const apollo = new ApolloServer<GraphQLContext>({
     schema: await createSchema(),
     nodeEnv: config.env,
@@ -112,6 +114,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Persisted-query ids resolve to the trusted documents; with TRUSTED_DOCUMENTS=enforce nothing else can be
+    // registered (SECURITY.md A11, graphql/trusted-documents.ts).
+    persistedQueries: { cache: new TrustedDocumentCache(trustedDocuments, config.trustedDocuments), ttl: null },
     // graphql-js stops parsing past this many tokens (SECURITY.md A3), before any validation work.
     parseOptions: { maxTokens: config.graphqlLimits.maxTokens },
     validationRules: limitRules(config.graphqlLimits, production),
@@ -139,7 +144,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     }
     return { ready: true, status: "ready", circuits };
   };
-  const fastify = await createHttpServer(config, logger, readiness, authenticator);
+  const fastify = await createHttpServer(config, logger, readiness, authenticator, config.trustedDocuments === "enforce" ? trustedDocuments : null);
 
   await apollo.start();
   await fastify.register(fastifyApollo(apollo), {

@@ -112,6 +112,8 @@ export interface AuthConfig {
 }
 
 /** GraphQL document limits (SECURITY.md A2/A3), checked before execution. */
+export type TrustedDocumentsMode = "off" | "enforce";
+
 export interface GraphQLLimits {
   maxAliases: number;
   maxDepth: number;
@@ -151,6 +153,11 @@ export interface Config {
   trustedProxies: string[];
   auth: AuthConfig;
   graphqlLimits: GraphQLLimits;
+  /**
+   * SECURITY.md A11. `off`: any document within the limits runs, and the trusted documents can also be sent by id.
+   * `enforce`: only the trusted documents (src/generated/trusted-documents.ts) run, by text or by id.
+   */
+  trustedDocuments: TrustedDocumentsMode;
   /** Whole-request budget for a mutation, from arrival to answer; upstream attempts get only what is left. */
   requestDeadlineMs: number;
   metrics: MetricsConfig;
@@ -472,6 +479,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxDirectives: r.int("GRAPHQL_MAX_DIRECTIVES", DEFAULT_GRAPHQL_LIMITS.maxDirectives, 0, 1000),
       maxQueryChars: r.int("GRAPHQL_MAX_QUERY_CHARS", DEFAULT_GRAPHQL_LIMITS.maxQueryChars, 100, 1_000_000),
     },
+    trustedDocuments: r.oneOf<TrustedDocumentsMode>("TRUSTED_DOCUMENTS", "off", ["off", "enforce"]),
     requestDeadlineMs: r.int("REQUEST_DEADLINE_MS", DEFAULT_REQUEST_DEADLINE_MS, 100, 120_000),
     metrics: {
       enabled: r.oneOf("METRICS_ENABLED", "true", ["true", "false"]) === "true",

@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
+import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
 import { AccessLogController } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 
@@ -27,6 +28,10 @@ export type Readiness = () => Promise<{ ready: boolean; status: string; circuits
 export type ClientRequest = FastifyRequest & { client: ClientIdentity; upstreamCalls: UpstreamCallSummary[] | null };
 
 const GRAPHQL_PATH = "/graphql";
+
+const UNTRUSTED_DOCUMENT_MESSAGE =
+  "This server runs only its trusted documents: send an operation exactly as the generated client does, or its id " +
+  "in extensions.persistedQuery.sha256Hash.";
 
 /** While draining, how often sockets with no response in progress are closed (see preClose below). */
 const DRAIN_SWEEP_MS = 100;
@@ -50,6 +55,8 @@ export async function createHttpServer(
   logger: Logger,
   readiness: Readiness,
   authenticator: Authenticator,
+  /** The trusted-document list when TRUSTED_DOCUMENTS=enforce; null when any document may run. */
+  trustedDocuments: TrustedDocumentList | null = null,
 ): Promise<FastifyInstance> {
   const production = config.env === "production";
   const fastify = Fastify({
@@ -93,13 +100,20 @@ export async function createHttpServer(
     (request.log as Logger).setBindings({ clientId: outcome.client.id });
   });
 
-  // SECURITY.md A3 (character limit): long documents are refused before Apollo parses them.
   fastify.addHook("preHandler", async (request, reply) => {
     if (request.routeOptions.url !== GRAPHQL_PATH) return;
-    const source = request.method === "GET" ? (request.query as Record<string, unknown> | undefined)?.query : (request.body as Record<string, unknown> | undefined)?.query;
+    const params = (request.method === "GET" ? request.query : request.body) as Record<string, unknown> | undefined;
+    const source = params?.query;
+    // SECURITY.md A3 (character limit): long documents are refused before Apollo parses them.
     if (typeof source === "string" && source.length > config.graphqlLimits.maxQueryChars) {
       const message = production ? "Query is too large." : `Query is too large (over ${config.graphqlLimits.maxQueryChars} characters).`;
       return reply.code(400).send(errorBody(message, "BAD_REQUEST", request.id));
+    }
+    // SECURITY.md A11: with TRUSTED_DOCUMENTS=enforce, a document off the list is refused before Apollo parses it.
+    // Its text is never logged (it may carry an Aadhaar number as a literal).
+    if (trustedDocuments && !isTrusted(trustedDocuments, { query: source, extensions: params?.extensions })) {
+      request.log.info({ sentAs: typeof source === "string" && source !== "" ? "text" : "id" }, "untrusted document refused");
+      return reply.code(400).send(errorBody(UNTRUSTED_DOCUMENT_MESSAGE, "UNTRUSTED_DOCUMENT", request.id));
     }
   });
 

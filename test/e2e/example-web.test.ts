@@ -53,7 +53,8 @@ describe("example web app in Chromium", () => {
     rmSync(APP_DIR, { recursive: true, force: true });
     site = await startStaticServer(APP_DIR);
     // The server allows the app's origin, and keeps the real 60 s OTP cooldown (the rest of the budgets stay lenient).
-    t = await startTestStack({ CORS_ORIGINS: site.url, OTP_COOLDOWN_SECONDS: "60" });
+    // Trusted documents enforced: the app sends ids only (createTrustedDocumentLink), as production should.
+    t = await startTestStack({ CORS_ORIGINS: site.url, OTP_COOLDOWN_SECONDS: "60", TRUSTED_DOCUMENTS: "enforce" });
     await run(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "examples/web", "--outDir", APP_DIR, "--emptyOutDir", "--logLevel", "warn"], {
       cwd: ROOT,
       env: { ...process.env, VITE_GRAPHQL_URL: t.graphqlUrl },

@@ -21,6 +21,12 @@ export const CLIENT_ERROR_CODES = new Set([
 export const UNEXPECTED_ERROR_MESSAGE = "Unexpected error.";
 
 /**
+ * Apollo Server's own persisted-query refusals (requestPipeline.ts) carry HTTP 400 but no code: they are the
+ * client's mistake, so they keep their message under BAD_REQUEST instead of being masked.
+ */
+const APOLLO_BAD_REQUEST_MESSAGES = new Set(["provided sha does not match query", "Unsupported persisted query version"]);
+
+/**
  * Removes the values graphql-js puts into its messages (SECURITY.md A8):
  *   Variable "$input" got invalid value { aadhaar: "…" } at "input.mobile"; Field "x" of required type … was not provided.
  *   String cannot represent a non string value: 999941057058
@@ -55,7 +61,12 @@ export function isClientError(code: unknown): boolean {
  */
 export function createFormatError(scrubber: Scrubber, options: { hideLimits: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = typeof formatted.extensions?.code === "string" ? formatted.extensions.code : "INTERNAL_SERVER_ERROR";
+    const code =
+      typeof formatted.extensions?.code === "string"
+        ? formatted.extensions.code === "INTERNAL_SERVER_ERROR" && APOLLO_BAD_REQUEST_MESSAGES.has(formatted.message)
+          ? "BAD_REQUEST"
+          : formatted.extensions.code
+        : "INTERNAL_SERVER_ERROR";
     if (isClientError(code)) {
       const original = error instanceof GraphQLError ? error.originalError : undefined;
       const stripped = stripEchoedValues(formatted.message, original?.message);

@@ -48,6 +48,13 @@ describe("formatError", () => {
     expect(out).toEqual({ message: UNEXPECTED_ERROR_MESSAGE, path: ["generateCibilOtp"], extensions: { code: "INTERNAL_SERVER_ERROR" } });
   });
 
+  it("keeps Apollo's code-less persisted-query refusals as BAD_REQUEST, and only those exact messages", () => {
+    const refusal = { message: "provided sha does not match query", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    expect(format(refusal, undefined)).toEqual({ message: "provided sha does not match query", extensions: { code: "BAD_REQUEST" } });
+    const lookalike = { message: "provided sha does not match query: 10.1.2.3", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    expect(format(lookalike, undefined)).toEqual({ message: UNEXPECTED_ERROR_MESSAGE, extensions: { code: "INTERNAL_SERVER_ERROR" } });
+  });
+
   it("hides the token limit's number when limits are hidden (production)", () => {
     // graphql 16.15's own wording, typo included.
     const message = "Syntax Error: Document contains more that 500 tokens. Parsing aborted.";
