@@ -1,22 +1,12 @@
 import Redis from "ioredis";
 import { createHash } from "node:crypto";
-import type { ThrottleConfig } from "../../src/config";
 import { RedisIdempotencyStore } from "../../src/protection/idempotency-store";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { OtpThrottle } from "../../src/protection/otp-throttle";
 import { deleteKeys, describeWithRedis, dumpKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { throttleConfig } from "../helpers/throttle";
 
-const generous = { points: 1000, seconds: 60 };
-const throttleConfig: ThrottleConfig = {
-  cooldownSeconds: 60,
-  destinationWindow: { points: 3, seconds: 600 },
-  destinationDaily: { points: 10, seconds: 86_400 },
-  mobilePrefix: generous,
-  ip: generous,
-  client: generous,
-  global: generous,
-  verify: generous,
-};
+const throttle = throttleConfig();
 const MOBILE = "9123409876";
 const AADHAAR = "999971658847";
 
@@ -34,8 +24,8 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   });
 
   it("two throttles (two replicas) share one cooldown and one window", async () => {
-    const a = new OtpThrottle({ ...throttleConfig, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
-    const b = new OtpThrottle({ ...throttleConfig, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
+    const a = new OtpThrottle({ ...throttle, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
+    const b = new OtpThrottle({ ...throttle, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
     const subject = { destinations: [{ kind: "mobile" as const, value: MOBILE }], ip: "203.0.113.1", clientId: "app" };
     expect((await a.reserve(subject)).allowed).toBe(true);
     expect((await b.reserve(subject)).allowed).toBe(true);
@@ -44,8 +34,8 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   });
 
   it("a refund on one replica frees the cooldown for the other", async () => {
-    const a = new OtpThrottle(throttleConfig, hasher, { redis, keyPrefix: prefix });
-    const b = new OtpThrottle(throttleConfig, hasher, { redis, keyPrefix: prefix });
+    const a = new OtpThrottle(throttle, hasher, { redis, keyPrefix: prefix });
+    const b = new OtpThrottle(throttle, hasher, { redis, keyPrefix: prefix });
     const subject = { destinations: [{ kind: "aadhaar" as const, value: AADHAAR }], ip: "203.0.113.2", clientId: "app" };
     const first = await a.reserve(subject);
     expect(await b.reserve(subject)).toMatchObject({ allowed: false, code: "OTP_COOLDOWN" });

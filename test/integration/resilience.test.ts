@@ -10,25 +10,15 @@ import { Scrubber } from "../../src/pii/scrub";
 import { delayed, type FakeUpstream, json, raw, startFakeUpstream } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { LogCapture } from "../helpers/log-capture";
+import { testTransportOptions } from "../helpers/transport";
 
 const input = { cibilId: "102277100", accessToken: "123456542124" };
 const log = createLogger({ level: "debug", destination: new LogCapture() });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function makeClient(url: string, overrides: { transport?: Partial<TransportOptions>; breaker?: Partial<BreakerConfig>; retryMax?: number; random?: () => number } = {}) {
-  const transport = new AopayTransport({
-    baseUrl: new URL(url),
-    apiPrefix: "/api/AOP",
-    connectTimeoutMs: 1000,
-    headersTimeoutMs: 2000,
-    bodyTimeoutMs: 2000,
-    deadlineMs: 3000,
-    maxResponseBytes: 64 * 1024,
-    connections: 8,
-    queueLimit: 8,
-    keepAliveTimeoutMs: 1000,
-    ...overrides.transport,
-  });
+  // This client's own bulkhead: 8 sockets, 8 waiting.
+  const transport = new AopayTransport(testTransportOptions(url, { connections: 8, queueLimit: 8, ...overrides.transport }));
   return new AopayClient({
     transport,
     scrubber: new Scrubber(),

@@ -1,21 +1,8 @@
 import { createServer } from "node:net";
 import { AopayError } from "../../src/aopay/errors";
 import { AopayTransport, type TransportOptions, type TransportRequest } from "../../src/aopay/transport";
+import { testTransportOptions } from "../helpers/transport";
 import { blackHole, delayed, type FakeUpstream, json, raw, resetAfterRequest, startFakeUpstream } from "../helpers/fake-upstream";
-
-const baseOptions = (url: string, overrides: Partial<TransportOptions> = {}): TransportOptions => ({
-  baseUrl: new URL(url),
-  apiPrefix: "/api/AOP",
-  connectTimeoutMs: 1000,
-  headersTimeoutMs: 2000,
-  bodyTimeoutMs: 2000,
-  deadlineMs: 3000,
-  maxResponseBytes: 64 * 1024,
-  connections: 4,
-  queueLimit: 16,
-  keepAliveTimeoutMs: 1000,
-  ...overrides,
-});
 
 const otpSend: TransportRequest = {
   endpoint: "cibil.generateOtp",
@@ -40,7 +27,7 @@ describe("AopayTransport: the one HTTP choke point", () => {
   let transport: AopayTransport;
 
   const open = async (overrides: Partial<TransportOptions> = {}) => {
-    transport = new AopayTransport(baseOptions(upstream.url, overrides));
+    transport = new AopayTransport(testTransportOptions(upstream.url, overrides));
     return transport;
   };
 
@@ -81,7 +68,7 @@ describe("AopayTransport: the one HTTP choke point", () => {
   });
 
   it("keeps a base path of the base URL in front of the prefix", async () => {
-    transport = new AopayTransport(baseOptions(`${upstream.url}/gateway/`, { apiPrefix: "/api/BOS" }));
+    transport = new AopayTransport(testTransportOptions(`${upstream.url}/gateway/`, { apiPrefix: "/api/BOS" }));
     await transport.send(otpSend);
     expect(upstream.calls[0].path).toBe("/gateway/api/BOS/CibilScore/GenerateOTP");
   });
@@ -144,7 +131,7 @@ describe("AopayTransport: the one HTTP choke point", () => {
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
     const port = (closed.address() as { port: number }).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    transport = new AopayTransport(baseOptions(`http://127.0.0.1:${port}`));
+    transport = new AopayTransport(testTransportOptions(`http://127.0.0.1:${port}`));
     const error = await failure(transport.send(otpSend));
     expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", sent: false, retryable: true });
     expect((error.cause as { code?: string }).code).toBe("ECONNREFUSED");

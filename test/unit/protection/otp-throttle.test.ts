@@ -1,19 +1,9 @@
 import { type ThrottleConfig } from "../../../src/config";
+import { GENEROUS, throttleConfig } from "../../helpers/throttle";
 import { KeyHasher } from "../../../src/protection/key-hasher";
 import { OtpThrottle, type OtpSubject, type Throttled } from "../../../src/protection/otp-throttle";
 
-const generous = { points: 1000, seconds: 60 };
-const config = (overrides: Partial<ThrottleConfig> = {}): ThrottleConfig => ({
-  cooldownSeconds: 60,
-  destinationWindow: { points: 3, seconds: 600 },
-  destinationDaily: { points: 10, seconds: 86_400 },
-  mobilePrefix: generous,
-  ip: generous,
-  client: generous,
-  global: generous,
-  verify: { points: 5, seconds: 600 },
-  ...overrides,
-});
+const config = (overrides: Partial<ThrottleConfig> = {}): ThrottleConfig => throttleConfig({ verify: { points: 5, seconds: 600 }, ...overrides });
 const hasher = new KeyHasher(Buffer.from("k".repeat(32)));
 const subject = (overrides: Partial<OtpSubject> = {}): OtpSubject => ({
   destinations: [{ kind: "mobile", value: "9876543210" }],
@@ -41,7 +31,7 @@ describe("OtpThrottle (in memory)", () => {
   });
 
   it("caps sends per destination per day", async () => {
-    const t = new OtpThrottle(config({ cooldownSeconds: 0, destinationWindow: generous, destinationDaily: { points: 2, seconds: 86_400 } }), hasher, null);
+    const t = new OtpThrottle(config({ cooldownSeconds: 0, destinationWindow: GENEROUS, destinationDaily: { points: 2, seconds: 86_400 } }), hasher, null);
     await t.reserve(subject());
     await t.reserve(subject());
     const third = (await t.reserve(subject())) as Throttled;

@@ -1,0 +1,18 @@
+import type { TransportOptions } from "../../src/aopay/transport";
+
+/** Transport options for tests against a fake upstream at `url`: timeouts in seconds, not the production defaults. */
+export function testTransportOptions(url: string, overrides: Partial<TransportOptions> = {}): TransportOptions {
+  return {
+    baseUrl: new URL(url),
+    apiPrefix: "/api/AOP",
+    connectTimeoutMs: 1000,
+    headersTimeoutMs: 2000,
+    bodyTimeoutMs: 2000,
+    deadlineMs: 3000,
+    maxResponseBytes: 64 * 1024,
+    connections: 4,
+    queueLimit: 16,
+    keepAliveTimeoutMs: 1000,
+    ...overrides,
+  };
+}
