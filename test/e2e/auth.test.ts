@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from "jose";
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
 import { PRODUCTION_SECURITY, type ProductionTestStack, startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
@@ -8,7 +8,7 @@ const ISSUER = "https://auth.example.test/";
 const AUDIENCE = "aopay-graphql";
 
 /** A real JWKS endpoint on loopback, serving one RS256 public key. */
-async function startJwks(publicKey: KeyLike): Promise<{ url: string; server: Server }> {
+async function startJwks(publicKey: CryptoKey): Promise<{ url: string; server: Server }> {
   const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: "RS256", use: "sig" };
   const server = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
@@ -20,11 +20,11 @@ async function startJwks(publicKey: KeyLike): Promise<{ url: string; server: Ser
 
 describe("client authentication in production (SECURITY.md B3; OWASP API2)", () => {
   let jwks: { url: string; server: Server };
-  let signingKey: KeyLike;
-  let strangerKey: KeyLike;
+  let signingKey: CryptoKey;
+  let strangerKey: CryptoKey;
   let t: ProductionTestStack;
 
-  const token = (claims: Record<string, unknown>, opts: { key?: KeyLike; issuer?: string; audience?: string; exp?: string } = {}) =>
+  const token = (claims: Record<string, unknown>, opts: { key?: CryptoKey; issuer?: string; audience?: string; exp?: string } = {}) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: "RS256", kid: "test-key" })
       .setIssuer(opts.issuer ?? ISSUER)
