@@ -1,7 +1,7 @@
 /**
  * The only reader of `process.env`. Every setting is parsed and validated once at startup; a bad or unknown value
  * stops the start with one message listing every problem (stripe-node's ALLOWED_CONFIG_PROPERTIES, applied to env).
- * Defaults are named constants below and listed in the README's Configuration table.
+ * Defaults are named constants below and listed in docs/configuration.md.
  */
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
@@ -603,7 +603,7 @@ export function loadSimulatorConfig(env: Env = process.env): SimulatorConfig {
     host: r.string("SIMULATOR_HOST", DEFAULT_HOST),
     port: r.int("SIMULATOR_PORT", DEFAULT_SIMULATOR_PORT, 0, 65_535),
     apiPrefix: r.string("AOPAY_API_PREFIX", DEFAULT_API_PREFIX),
-    // The simulator accepts only its own development credentials (see README), never real ones.
+    // The simulator accepts only its own development credentials (see docs/simulator.md), never real ones.
     registrationId: SIMULATOR_REGISTRATION_ID,
     companyCode: SIMULATOR_COMPANY_CODE,
     logLevel: r.oneOf<Level>("LOG_LEVEL", DEFAULT_LOG_LEVEL, LEVELS),
