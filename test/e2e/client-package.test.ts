@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { buildSchema, isAbstractType } from "graphql";
 import { startTestStack, type TestStack } from "../helpers/stack";
@@ -108,4 +109,88 @@ describe("the built client package", () => {
       expect({ project, outcome }).toEqual({ project, outcome: "ok" });
     }
   }, 60_000);
+});
+
+/**
+ * The whole documented path (docs/clients.md "Installing the client in an app" and "React (Apollo Client 4)") in a
+ * scratch app outside the repository, so that nothing can resolve from the repo's node_modules: a copy of Vite's
+ * React + TypeScript template (test/fixtures/vite-react-ts), the tarball from `npm run client:pack` installed with the
+ * documented command, another package installed after it, then `npm ci`; after each step the client must still be a
+ * real folder (not a symlink) whose @apollo/client is the app's own. Then the docs' two files, pasted as they stand,
+ * must pass the template's `npm run build` (`tsc -b`, strict, then `vite build`).
+ *
+ * Packages come from the npm registry (or npm's cache: --prefer-offline), as they do for a reader; nothing else is
+ * fetched. Takes about 1.5 min on a loaded 2-core machine, most of it npm.
+ */
+describe("the packed client in a new Vite React app outside the repository", () => {
+  const NPM_FLAGS = ["--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
+  let scratch: string;
+  let app: string;
+  let tarball: string;
+
+  const npm = (...args: string[]) => run("npm", [...args, ...NPM_FLAGS], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
+
+  /** Where the app's copy of the client is, and where that copy finds @apollo/client. */
+  function installedClient() {
+    const dir = join(app, "node_modules/@aopay-graphql/client");
+    const apollo = require.resolve("@apollo/client", { paths: [realpathSync(dir)] });
+    return {
+      symlink: lstatSync(dir).isSymbolicLink(),
+      insideApp: !relative(app, realpathSync(dir)).startsWith(".."),
+      apolloFromApp: realpathSync(apollo).startsWith(realpathSync(join(app, "node_modules")) + "/"),
+    };
+  }
+
+  /** The ```tsx blocks of docs/clients.md's React section, in order. */
+  function reactSnippets(): string[] {
+    const docs = readFileSync(join(ROOT, "docs/clients.md"), "utf8");
+    const section = docs.slice(docs.indexOf("## React (Apollo Client 4)"), docs.indexOf("- **Results are unions.**"));
+    return [...section.matchAll(/```tsx\n([\s\S]*?)```/g)].map((m) => m[1]);
+  }
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), "aopay-client-app-"));
+    app = join(scratch, "my-app");
+    tarball = join(scratch, "aopay-graphql-client.tgz");
+    // What `npm run client:pack` runs, writing to the scratch folder instead of client/ (a developer's own tarball stays).
+    await run(process.execPath, [join(ROOT, "scripts/client-pack.js"), "--out", tarball], { cwd: ROOT });
+    cpSync(join(ROOT, "test/fixtures/vite-react-ts"), app, { recursive: true });
+    rmSync(join(app, "README.md"));
+  }, 180_000);
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("stays an installed copy through the documented install, another install and npm ci", async () => {
+    await npm("install"); // the template's own dependencies, as create-vite tells you to
+    // The documented command, with the tarball's path as the reader has it.
+    await npm("install", tarball, "@apollo/client", "graphql", "rxjs");
+    const manifest = JSON.parse(readFileSync(join(app, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    expect(manifest.dependencies["@aopay-graphql/client"]).toMatch(/^file:.*aopay-graphql-client\.tgz$/);
+    expect(installedClient()).toEqual({ symlink: false, insideApp: true, apolloFromApp: true });
+
+    await npm("install", "lru-cache"); // any later install: a folder dependency became a symlink here
+    expect(installedClient()).toEqual({ symlink: false, insideApp: true, apolloFromApp: true });
+
+    await npm("ci");
+    expect(installedClient()).toEqual({ symlink: false, insideApp: true, apolloFromApp: true });
+  }, 400_000);
+
+  it("builds docs/clients.md's React files, pasted as they stand, with the template's npm run build (tsc -b strict, vite build)", async () => {
+    const [sendOtp, main] = reactSnippets();
+    expect(sendOtp).toContain("useGenerateCibilOtpMutation");
+    expect(main).toContain("ApolloProvider");
+    mkdirSync(join(app, "src"), { recursive: true });
+    writeFileSync(join(app, "src/SendOtp.tsx"), sendOtp);
+    writeFileSync(join(app, "src/main.tsx"), main);
+    const outcome = await npm("run", "build").then(
+      () => "ok",
+      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ""}${error.stderr ?? ""}`,
+    );
+    expect(outcome).toBe("ok");
+    const bundles = readdirSync(join(app, "dist/assets")).filter((f) => f.endsWith(".js"));
+    const code = bundles.map((f) => readFileSync(join(app, "dist/assets", f), "utf8")).join("");
+    // The hook's document made it into the bundle, from the installed package.
+    expect(code).toContain("GenerateCibilOtp");
+  }, 180_000);
 });
