@@ -6,7 +6,6 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import fastifyApollo from "@as-integrations/fastify";
 import type { FastifyInstance } from "fastify";
 import { AopayClient } from "./aopay/client";
@@ -18,10 +17,12 @@ import type { GraphQLContext, RequestObserver } from "./graphql/context";
 import { limitRules } from "./graphql/limits";
 import { createLoaders, type Loaders } from "./graphql/loaders";
 import { createFormatError } from "./graphql/plugins/error-format";
+import { landingPageWithExplorer } from "./graphql/plugins/landing-page";
 import { metricsPlugin } from "./graphql/plugins/metrics.plugin";
 import { requestPlugin } from "./graphql/plugins/request.plugin";
 import { createSchema } from "./graphql/schema";
 import { TrustedDocumentCache, trustedDocumentList } from "./graphql/trusted-documents";
+import { EXPLORER_PATH } from "./http/explorer";
 import { type ClientRequest, createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
 import { Metrics } from "./observability/metrics";
@@ -125,7 +126,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     plugins: [
       requestPlugin(),
       ...(metrics ? [metricsPlugin(metrics)] : []),
-      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      // Development: Apollo Sandbox, whose offline fallback links to our own explorer (GraphiQL at /graphiql).
+      production ? ApolloServerPluginLandingPageDisabled() : landingPageWithExplorer(EXPLORER_PATH),
       // Not used by this schema; its per-field hooks cost time on every request.
       ApolloServerPluginCacheControlDisabled(),
       // Never report operations to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.

@@ -8,6 +8,7 @@ import type { Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
 import { AccessLogController } from "../logging/access-log";
+import { registerExplorer } from "./explorer";
 import type { Logger } from "../logging/logger";
 
 /** `x-request-id` values we adopt from callers; anything else is replaced by a fresh UUID. */
@@ -151,6 +152,9 @@ export async function createHttpServer(
     exposedHeaders: ["x-request-id", "idempotent-replayed", "retry-after"],
     maxAge: 600,
   });
+
+  // The self-hosted explorer (GraphiQL) at /graphiql, in development only (docs/walkthrough.md).
+  if (!production) await registerExplorer(fastify);
 
   fastify.get("/healthz", async () => ({ status: "ok" }));
   fastify.get("/readyz", async (_request, reply) => {

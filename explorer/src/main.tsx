@@ -1,0 +1,43 @@
+// The self-hosted explorer (GraphiQL 5), served by the server itself at /graphiql in development: no request leaves
+// the page's own origin (fonts and icons are data: URLs in GraphiQL's CSS, monaco's workers are bundled chunks).
+// Built by `npm run explorer:build` into explorer/dist (scripts/explorer-build.js); src/http/explorer.ts serves it.
+//
+// Like GraphiQL's own examples, it takes `?query=`, `?variables=` and `?headers=` from the URL, so that a link can
+// open it with an operation ready to run (docs/walkthrough.md has such links).
+import "graphiql/setup-workers/vite";
+import "graphiql/style.css";
+import { createGraphiQLFetcher } from "@graphiql/toolkit";
+import { GraphiQL } from "graphiql";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+
+const params = new URLSearchParams(window.location.search);
+
+const DEFAULT_QUERY = `# aopay-graphql: GraphiQL served by this server (no CDN, works offline).
+#
+# The Docs button (the book icon, top left) lists every operation, input and result with its description.
+# Run with Ctrl-Enter or the pink button. The simulator's OTP is always 123456; docs/walkthrough.md walks both flows.
+
+query ServiceInfo {
+  serviceInfo {
+    upstream
+  }
+}
+`;
+
+// The GraphQL endpoint of the server that served this page.
+const fetcher = createGraphiQLFetcher({ url: new URL("../graphql", window.location.href).href });
+
+const root = document.getElementById("root");
+if (!root) throw new Error("index.html has no #root");
+createRoot(root).render(
+  <StrictMode>
+    <GraphiQL
+      fetcher={fetcher}
+      defaultQuery={DEFAULT_QUERY}
+      initialQuery={params.get("query") ?? undefined}
+      initialVariables={params.get("variables") ?? undefined}
+      initialHeaders={params.get("headers") ?? undefined}
+    />
+  </StrictMode>,
+);

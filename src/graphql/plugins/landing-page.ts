@@ -1,0 +1,59 @@
+import type { ApolloServerPlugin, BaseContext, GraphQLServerContext, LandingPage } from "@apollo/server";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+
+/**
+ * The sentence Apollo's embedded-Sandbox page shows when its script cannot be loaded from Apollo's CDN
+ * (@apollo/server's plugin/landingPage/default/getEmbeddedHTML.js). It has no option for that fallback's content.
+ */
+export const SANDBOX_OFFLINE_SENTENCE = "<p>Apollo Sandbox cannot be loaded; it appears that you might be offline.</p>";
+
+/**
+ * The start of Apollo's rule for Sandbox's container, a full-window box laid over the fallback: while it is empty
+ * (the CDN script failed, so no iframe went in) it would take every click meant for the fallback's link. We put a
+ * rule before it, in the same (nonce-carrying) style element, that hides the container while it is empty.
+ */
+const SANDBOX_CONTAINER_RULE = "#embeddableSandbox {";
+
+/**
+ * Apollo Sandbox as the development landing page (GET /graphql from a browser), as before, with one addition: when
+ * Sandbox cannot load (no access to Apollo's CDN, common on bank networks), the page's fallback offers the
+ * explorer this server hosts itself (GraphiQL at `explorerPath`, src/http/explorer.ts).
+ *
+ * Apollo renders the fallback under the Sandbox iframe and it shows only when the CDN script fails; we add our link
+ * to it by replacing Apollo's sentence, and keep Sandbox's empty container from covering it. Should a new @apollo/server change that sentence, the link would silently
+ * be gone: landingPageWithExplorer() therefore throws at startup instead, and test/e2e/explorer.test.ts opens the
+ * page with every non-loopback request blocked and follows the link.
+ */
+export function landingPageWithExplorer(explorerPath: string): ApolloServerPlugin<BaseContext> {
+  const sandbox = ApolloServerPluginLandingPageLocalDefault({ embed: true });
+  const offer =
+    `${SANDBOX_OFFLINE_SENTENCE}\n  <p>This server also hosts an explorer that needs no CDN: ` +
+    `<a id="self-hosted-explorer" href="${explorerPath}/">open GraphiQL at ${explorerPath}</a>.</p>`;
+  const withOffer = (html: string): string => {
+    if (!html.includes(SANDBOX_OFFLINE_SENTENCE) || !html.includes(SANDBOX_CONTAINER_RULE)) {
+      throw new Error("landingPageWithExplorer: Apollo's Sandbox page has changed; update SANDBOX_OFFLINE_SENTENCE and SANDBOX_CONTAINER_RULE");
+    }
+    return html
+      .replace(SANDBOX_OFFLINE_SENTENCE, offer)
+      .replace(SANDBOX_CONTAINER_RULE, `#embeddableSandbox:empty { display: none; }\n  ${SANDBOX_CONTAINER_RULE}`);
+  };
+  return {
+    async serverWillStart(context: GraphQLServerContext) {
+      const listener = await sandbox.serverWillStart?.(context);
+      const render = listener?.renderLandingPage;
+      if (!render) throw new Error("landingPageWithExplorer: Apollo's landing page plugin rendered no page");
+      // Fail at startup, not on the first browser visit.
+      const probe = await render();
+      withOffer(typeof probe.html === "string" ? probe.html : await probe.html());
+      return {
+        ...listener,
+        async renderLandingPage(): Promise<LandingPage> {
+          const page = await render();
+          const { html } = page;
+          // Apollo's html() makes a fresh CSP nonce per page: keep it a function.
+          return { ...page, html: typeof html === "string" ? withOffer(html) : async () => withOffer(await html()) };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import fastifyStatic from "@fastify/static";
+import type { FastifyInstance } from "fastify";
+
+/** Where the self-hosted explorer is served, in development only. */
+export const EXPLORER_PATH = "/graphiql";
+
+/** explorer/dist, built by `npm run explorer:build` (npm start and npm run dev build it when it is missing or stale). */
+export const EXPLORER_DIST = join(__dirname, "../../explorer/dist");
+
+/**
+ * The page may load and connect to its own origin only, so the browser itself refuses any request to another host
+ * (a CDN, a font service): the explorer works offline by construction, not by accident. GraphiQL's fonts and icons
+ * are data: URLs in its CSS; monaco's workers are same-origin module chunks; GraphiQL and monaco set inline styles.
+ */
+const EXPLORER_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "worker-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self' data:",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join("; ");
+
+const NOT_BUILT_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Explorer not built</title></head>
+<body style="font-family: sans-serif; padding: 1em">
+<h1>The explorer is not built</h1>
+<p>Run <code>npm run explorer:build</code> in the repository (<code>npm start</code> and <code>npm run dev</code> build it
+when it is missing), then reload this page. Until then, <code>curl</code> works: see docs/walkthrough.md.</p>
+</body></html>
+`;
+
+/**
+ * Serves GraphiQL (explorer/, built with Vite from the graphiql npm package) at /graphiql/ from this server's own
+ * origin. Development only: createHttpServer does not call this in production, where /graphiql is a 404 like any
+ * unknown path. Files are read when asked for (nothing is loaded at startup).
+ */
+export async function registerExplorer(fastify: FastifyInstance, dist: string = EXPLORER_DIST): Promise<void> {
+  fastify.get(EXPLORER_PATH, async (_request, reply) => reply.redirect(`${EXPLORER_PATH}/`));
+  if (!existsSync(join(dist, "index.html"))) {
+    fastify.get(`${EXPLORER_PATH}/*`, async (_request, reply) =>
+      reply.code(503).header("content-type", "text/html; charset=utf-8").header("cache-control", "no-store").send(NOT_BUILT_PAGE),
+    );
+    return;
+  }
+  await fastify.register(fastifyStatic, {
+    root: dist,
+    prefix: `${EXPLORER_PATH}/`,
+    decorateReply: false,
+    // index.html names the hashed bundles: revalidate it; the bundles under assets/ never change under their name.
+    setHeaders: (res, path) => {
+      res.header("content-security-policy", EXPLORER_CSP);
+      res.header("x-content-type-options", "nosniff");
+      res.header("cache-control", path.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
+    },
+  });
+}

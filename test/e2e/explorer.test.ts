@@ -1,0 +1,160 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { request } from "undici";
+import { startProductionStack, startTestStack, type TestStack } from "../helpers/stack";
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, "../..");
+const ARTIFACTS = join(ROOT, "test-artifacts");
+/** Debian's chromium (apt-get install chromium); never a browser that a test tool downloads. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** As in test/e2e/example-web.test.ts: without the background-networking flags Chromium keeps dialling out. */
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+/** The little of the DOM that the functions run in the page use (this project's tsconfig has no DOM lib). */
+declare const document: { querySelector(selector: string): unknown };
+declare function getComputedStyle(element: unknown): { opacity: string };
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+const GENERATE = `mutation SendOtp {
+  generateCibilOtp(input: { cibilId: "102277100", accessToken: "123456542124" }) {
+    __typename
+    ... on CibilOtpChallenge { status question { text } }
+    ... on Failure { code message }
+  }
+}`;
+
+/**
+ * The self-hosted explorer (explorer/, GraphiQL 5 built with Vite, served at /graphiql by src/http/explorer.ts) in
+ * Debian's chromium with the network cut: every request to a host other than loopback is aborted and recorded, as
+ * on a machine with no access to any CDN. The development landing page (Apollo Sandbox) cannot load then, and must
+ * offer the explorer; the explorer must load with no request off this server's origin, run generateCibilOtp against
+ * the simulator, and show the schema's descriptions in its docs panel. In production /graphiql is not there.
+ */
+describe("the self-hosted explorer (GraphiQL) with every non-loopback request blocked", () => {
+  let t: TestStack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  /** Requests to non-loopback hosts, aborted, with the page URL that was open when they were attempted. */
+  const blocked: { url: string; from: string }[] = [];
+  const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it), or set CHROMIUM_PATH.`);
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // What npm start does first: builds explorer/dist when it is missing or older than its sources.
+    await run(process.execPath, [join(ROOT, "scripts/build-if-stale.js"), "--only", "explorer"], { cwd: ROOT });
+    t = await startTestStack({ NODE_ENV: "development" });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    // Every request of every page and worker in the context, service workers included.
+    await context.route("**/*", async (route) => {
+      const url = new URL(route.request().url());
+      if ((url.protocol === "http:" || url.protocol === "https:" || url.protocol === "ws:" || url.protocol === "wss:") && !LOOPBACK_HOSTS.has(url.hostname)) {
+        blocked.push({ url: url.href, from: route.request().frame()?.url() ?? "(worker)" });
+        return route.abort("internetdisconnected");
+      }
+      return route.fallback();
+    });
+    page = await context.newPage();
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  it("the landing page (Apollo Sandbox, from Apollo's CDN) cannot load, and offers the self-hosted explorer", async () => {
+    await page.goto(t.graphqlUrl, { waitUntil: "load" });
+    const link = page.locator("#self-hosted-explorer");
+    await link.waitFor({ state: "visible" });
+    expect(await page.getByText("Apollo Sandbox cannot be loaded").count()).toBe(1);
+    // The landing page did try Apollo's CDN, and that was refused: the situation the fallback is for.
+    expect(blocked.some((b) => b.url.includes("apollographql.com"))).toBe(true);
+    // Apollo fades the fallback in over its first 2 s; a person sees it once opaque.
+    await page.waitForFunction(() => getComputedStyle(document.querySelector(".fallback")).opacity === "1", undefined, { timeout: 10_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "explorer-landing-offline.png") });
+    // From here on, only the explorer's own page counts (the landing page's failed Sandbox script threw, as expected).
+    blocked.length = 0;
+    pageErrors.length = 0;
+    consoleErrors.length = 0;
+    // A real click: nothing may cover the link (Sandbox's empty full-window container did).
+    await link.click({ timeout: 5_000 });
+    await page.waitForURL(`${t.baseUrl}/graphiql/`);
+  });
+
+  it("loads GraphiQL with no request to any host but this server", async () => {
+    // The editors are monaco, which starts its workers and loads the schema by introspection.
+    await page.locator(".graphiql-container").waitFor();
+    await page.locator(".graphiql-query-editor .monaco-editor").waitFor();
+    await page.getByText("query ServiceInfo").first().waitFor();
+    expect(blocked).toEqual([]);
+  });
+
+  it("runs generateCibilOtp against the simulator and shows the answer", async () => {
+    t.simulator?.resetCalls();
+    await page.goto(`${t.baseUrl}/graphiql/?query=${encodeURIComponent(GENERATE)}`);
+    await page.locator(".graphiql-query-editor .monaco-editor").waitFor();
+    await page.getByText("generateCibilOtp").first().waitFor();
+    await page.getByRole("button", { name: /Execute query/i }).click();
+    const response = page.locator(".graphiql-response");
+    await response.getByText("CibilOtpChallenge").waitFor({ timeout: 15_000 });
+    // monaco renders spaces as no-break spaces and wraps long lines: compare with whitespace folded.
+    const text = (await response.innerText()).replace(/\s+/g, " ");
+    expect(text).toContain('"__typename": "CibilOtpChallenge"');
+    expect(text).toContain("The One Time Password is sent to 97100****.");
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, "explorer-generate-otp.png") });
+  });
+
+  it("shows the schema's descriptions in the docs panel (Mutation > generateCibilOtp)", async () => {
+    await page.getByRole("button", { name: /Show Documentation Explorer/i }).click();
+    const docs = page.locator(".graphiql-doc-explorer");
+    await docs.getByText("Mutation", { exact: true }).click();
+    await docs.getByText("generateCibilOtp", { exact: true }).first().click();
+    await docs.locator(".graphiql-doc-explorer-title").getByText("generateCibilOtp").waitFor();
+    const text = await docs.innerText();
+    expect(text).toContain("Sends a CIBIL consent OTP to the customer's registered mobile");
+    expect(text).toContain("GenerateCibilOtpInput");
+    await page.screenshot({ path: join(ARTIFACTS, "explorer-docs.png") });
+  });
+
+  it("attempted no request off loopback from the explorer, and raised no page error", () => {
+    expect(blocked).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("is not served in production: /graphiql is a 404 and the landing page is off", async () => {
+    const prod = await startProductionStack();
+    try {
+      for (const path of ["/graphiql", "/graphiql/", "/graphiql/index.html"]) {
+        const res = await request(`${prod.baseUrl}${path}`);
+        const body = (await res.body.json()) as { errors: { extensions: { code: string } }[] };
+        expect({ path, status: res.statusCode, code: body.errors[0].extensions.code }).toEqual({ path, status: 404, code: "NOT_FOUND" });
+      }
+      const landing = await request(prod.graphqlUrl, { headers: { accept: "text/html" } });
+      expect(await landing.body.text()).not.toContain("self-hosted-explorer");
+    } finally {
+      await prod.stop();
+    }
+  });
+});
