@@ -70,7 +70,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const { aopay: upstream } = config;
   if (!upstream.baseUrl) throw new Error("createApp: config.aopay.baseUrl is not set (start the simulator first)");
   const secrets = [upstream.registrationId, upstream.companyCode];
-  const logger = deps.logger ?? createLogger({ level: config.logLevel, secrets });
+  const logger = deps.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets });
   const scrubber = new Scrubber(secrets);
   const production = config.env === "production";
   if (config.hmacSecretEphemeral) {

@@ -128,6 +128,11 @@ export interface Config {
   port: number;
   host: string;
   logLevel: Level;
+  /**
+   * `json`: one JSON object per line (what log shippers read; always in production). `pretty`: readable lines with
+   * local times (pino-pretty), for a developer's terminal: `npm run dev`, or `npm start` in a terminal.
+   */
+  logFormat: LogFormat;
   /** Browser origins allowed by CORS. Empty: no cross-origin browser access. */
   corsOrigins: string[];
   bodyLimitBytes: number;
@@ -168,6 +173,7 @@ export interface Config {
 export const DEFAULT_PORT = 4000;
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_LOG_LEVEL: Level = "info";
+export type LogFormat = "json" | "pretty";
 /** Vite's dev server, so the example app works out of the box in development. Production default: none. */
 export const DEFAULT_DEV_CORS_ORIGINS = ["http://localhost:5173", "http://127.0.0.1:5173"];
 /** 32 KiB: a GraphQL document for these operations is well under 2 KiB (docs/security-requirements.md A4 proposes 16-64 KB). */
@@ -381,7 +387,13 @@ function parseOrigins(r: Reader, raw: string | undefined, fallback: string[]): s
 }
 
 /** Parses the environment into a frozen Config, or throws ConfigError naming every problem. */
-export function loadConfig(env: Env = process.env): Config {
+/** What loadConfig may know besides the environment. */
+export interface ConfigContext {
+  /** Whether the process writes its log to a terminal: LOG_FORMAT's default is `pretty` there in development. */
+  stdoutIsTTY?: boolean;
+}
+
+export function loadConfig(env: Env = process.env, context: ConfigContext = {}): Config {
   const r = new Reader(env);
   const nodeEnv = r.oneOf<Environment>("NODE_ENV", "development", ["development", "production", "test"]);
 
@@ -449,6 +461,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: r.int("PORT", DEFAULT_PORT, 0, 65_535),
     host: r.string("HOST", DEFAULT_HOST),
     logLevel: r.oneOf<Level>("LOG_LEVEL", DEFAULT_LOG_LEVEL, LEVELS),
+    logFormat: parseLogFormat(r, nodeEnv, context.stdoutIsTTY === true),
     corsOrigins: parseOrigins(r, env.CORS_ORIGINS, nodeEnv === "production" ? [] : DEFAULT_DEV_CORS_ORIGINS),
     bodyLimitBytes: r.int("BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT_BYTES, 1024, 1024 * 1024),
     shutdownGraceMs: r.int("SHUTDOWN_GRACE_MS", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
@@ -536,6 +549,14 @@ function parseProxies(r: Reader, raw: string | undefined): string[] {
 }
 
 /** API_KEYS is `clientId:sha256hex,...` (see `npm run api-key`); AUTH_JWKS_URL enables JWT bearer tokens. */
+function parseLogFormat(r: Reader, env: Environment, tty: boolean): LogFormat {
+  const format = r.oneOf<LogFormat>("LOG_FORMAT", env === "development" && tty ? "pretty" : "json", ["json", "pretty"]);
+  if (env === "production" && format === "pretty") {
+    r.problems.push("LOG_FORMAT=pretty is for development: production logs are JSON lines (what log shippers parse)");
+  }
+  return format;
+}
+
 function parseAuth(r: Reader, env: Env, production: boolean): AuthConfig {
   const apiKeys = new Map<string, string>();
   for (const entry of (env.API_KEYS ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {

@@ -6,7 +6,8 @@ import { startStack } from "./stack";
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    // In a terminal, development logs are readable lines (LOG_FORMAT defaults to pretty there); piped, JSON.
+    config = loadConfig(process.env, { stdoutIsTTY: process.stdout.isTTY === true });
   } catch (error) {
     if (error instanceof ConfigError) {
       // The logger does not exist yet; ConfigError messages never contain values of secret settings.
@@ -28,7 +29,9 @@ async function main(): Promise<void> {
     );
   }
   const url = await app.listen();
-  log.info({ url: `${url}/graphql`, env: config.env, upstream: config.aopay.mode }, "GraphQL server ready");
+  // In development, where to explore it: Apollo Sandbox on /graphql, and GraphiQL served by this server (no CDN).
+  const explorer = config.env === "production" ? {} : { explorer: `${url}/graphiql/` };
+  log.info({ url: `${url}/graphql`, ...explorer, env: config.env, upstream: config.aopay.mode }, "GraphQL server ready");
 
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {

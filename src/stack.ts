@@ -24,7 +24,8 @@ export interface StackDependencies extends AppDependencies {
 }
 
 export async function startStack(config: Config, deps: StackDependencies = {}): Promise<Stack> {
-  const logger = deps.logger ?? createLogger({ level: config.logLevel, secrets: [config.aopay.registrationId, config.aopay.companyCode] });
+  const logger =
+    deps.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets: [config.aopay.registrationId, config.aopay.companyCode] });
   let simulator: Simulator | undefined;
   let effective = config;
   if (config.aopay.mode === "simulator") {

@@ -3,7 +3,7 @@
 // Built by `npm run explorer:build` into explorer/dist (scripts/explorer-build.js); src/http/explorer.ts serves it.
 //
 // Like GraphiQL's own examples, it takes `?query=`, `?variables=` and `?headers=` from the URL, so that a link can
-// open it with an operation ready to run (docs/walkthrough.md has such links).
+// open it with an operation ready to run (docs/walkthrough.md says so; test/e2e/explorer.test.ts uses it).
 import "graphiql/setup-workers/vite";
 import "graphiql/style.css";
 import { createGraphiQLFetcher } from "@graphiql/toolkit";

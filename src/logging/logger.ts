@@ -71,6 +71,8 @@ export function redactKeys<T extends Record<string, unknown>>(obj: T, depth = 2)
 
 export interface LoggerOptions {
   level: Level;
+  /** `json` (default): JSON lines. `pretty`: readable lines through pino-pretty, for a developer's terminal. */
+  format?: "json" | "pretty";
   /** Values scrubbed from every line wherever they appear (partner credentials, API keys). */
   secrets?: Iterable<string>;
   /** Where lines go. Default: stdout. Tests pass an in-memory stream. */
@@ -84,7 +86,8 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const scrubber = new Scrubber(options.secrets ?? []);
-  return pino(
+  const pretty = options.format === "pretty" ? prettyStream(options.destination) : null;
+  const logger = pino(
     {
       level: options.level,
       base: { service: "aopay-graphql" },
@@ -100,6 +103,34 @@ export function createLogger(options: LoggerOptions): Logger {
       serializers: { err: pino.stdSerializers.err },
       hooks: { streamWrite: (line) => scrubber.scrub(line) },
     },
-    options.destination ?? pino.destination({ fd: 1, sync: false }),
+    pretty ?? options.destination ?? pino.destination({ fd: 1, sync: false }),
   );
+  if (options.format === "pretty" && !pretty) logger.warn("LOG_FORMAT=pretty needs pino-pretty, a dev dependency (npm ci installs it): logging JSON lines");
+  return logger;
+}
+
+/**
+ * pino-pretty's stream (in this thread: it is for development, where a worker thread's start-up time would buy
+ * nothing), or null when it is not installed (`npm ci --omit=dev`). It receives each line after the scrubber (pino's
+ * streamWrite hook runs first), so a pretty line hides exactly what a JSON line hides.
+ */
+function prettyStream(destination: DestinationStream | undefined): DestinationStream | null {
+  let build: (options: Record<string, unknown>) => DestinationStream;
+  try {
+    // A dev dependency, loaded only when asked for: production never loads it (LOG_FORMAT=pretty is refused there).
+    build = require("pino-pretty") as typeof build;
+  } catch {
+    return null;
+  }
+  return build({
+    // Local wall-clock time instead of milliseconds since the epoch; pid, hostname and the constant service name
+    // are noise on a developer's terminal.
+    translateTime: "SYS:HH:MM:ss.l",
+    ignore: "pid,hostname,service",
+    // One line per entry, fields after the message; a message with line breaks (the simulator's banner) keeps them.
+    singleLine: true,
+    colorize: destination === undefined && process.stdout.isTTY === true,
+    destination: destination ?? 1,
+    sync: destination !== undefined,
+  });
 }
