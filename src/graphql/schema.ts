@@ -9,9 +9,26 @@ import { validateInput } from "./validation/validate-input";
 
 export const RESOLVERS = [ServiceInfoResolver, CibilResolver, CibilHistoryResolver, AepsResolver] as const;
 
+/** Descriptions of the root types, which type-graphql's decorators have no place for (they are built from resolvers). */
+export const ROOT_TYPE_DESCRIPTIONS = {
+  query:
+    "Reads: cibilCreditHistory (a customer's credit history, after their OTP was verified) and serviceInfo. " +
+    "Nothing here sends an OTP.",
+  mutation:
+    "The steps of the two flows. CIBIL: registerCibilCustomer, generateCibilOtp (sends an SMS), submitCibilOtp. " +
+    "AEPS: resendAepsOtp (sends an SMS), verifyAepsOtp. Each returns a result union: the success type or a typed " +
+    "failure; send an Idempotency-Key header with each to make a repeat safe.",
+} as const;
+
 /** Builds the executable schema. Validation runs through our own `validateFn` (see validation/validate-input.ts). */
-export function createSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: RESOLVERS, validateFn: validateInput });
+export async function createSchema(): Promise<GraphQLSchema> {
+  const schema = await buildSchema({ resolvers: RESOLVERS, validateFn: validateInput });
+  // graphql-js reads `description` when printing and when answering introspection; set once, before any use.
+  const query = schema.getQueryType();
+  const mutation = schema.getMutationType();
+  if (query) query.description = ROOT_TYPE_DESCRIPTIONS.query;
+  if (mutation) mutation.description = ROOT_TYPE_DESCRIPTIONS.mutation;
+  return schema;
 }
 
 export const SCHEMA_HEADER =

@@ -6,13 +6,18 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 /** AOPay's `next_api_call`: `cibil-verify-answers` is VERIFY_ANSWERS; any other name is UNRECOGNIZED. */
 export type CibilNextStep =
+  /** A next step AOPay does not document; nextStepName has its name as AOPay sent it. */
   | 'UNRECOGNIZED'
+  /** Answer the question with the OTP: call submitCibilOtp. */
   | 'VERIFY_ANSWERS';
 
 /** AOPay's `cibil_status`. Only "Pending" and "Success" are documented; anything else is UNRECOGNIZED. */
 export type CibilStatus =
+  /** AOPay's "Pending": the OTP was sent and the customer has not answered yet (generateCibilOtp's usual status). */
   | 'PENDING'
+  /** AOPay's "Success": the customer answered with the right OTP (submitCibilOtp's usual status). */
   | 'SUCCESS'
+  /** A status AOPay does not document; read the failure or message fields, and report it to support. */
   | 'UNRECOGNIZED';
 
 /** Stable machine-readable code of a failure result. */
@@ -48,9 +53,9 @@ export type FailureCode =
 
 /** Asks AOPay to send a CIBIL consent OTP to the customer's registered mobile. */
 export type GenerateCibilOtpInput = {
-  /** The customer's CIBIL access token, as issued upstream. Never logged or returned. */
+  /** The customer's CIBIL access token from registerCibilCustomer: 4 to 512 characters of letters, digits and . _ ~ + / = -. Never logged or returned. */
   accessToken: string;
-  /** The customer's CIBIL id, digits only (AOPay documents it as an integer). */
+  /** The customer's CIBIL id from registerCibilCustomer: 1 to 15 digits, e.g. 102277100 (AOPay documents it as an integer). */
   cibilId: string;
 };
 
@@ -58,11 +63,13 @@ export type GenerateCibilOtpInput = {
 export type RegisterCibilCustomerInput = {
   /** Date of birth, YYYY-MM-DD. Sent to AOPay as AOPAY_DOB_FORMAT (default DD/MM/YYYY); never returned. */
   dateOfBirth: string;
-  /** Returned masked only. */
+  /** E-mail address, e.g. asha@example.com. Returned masked only (a***@example.com). */
   email: string;
+  /** Given name as on the PAN card, e.g. Asha: 1 to 50 letters of any script (spaces, dots, apostrophes, hyphens after the first). */
   firstName: string;
+  /** Family name as on the PAN card, e.g. Kulkarni (same rules as firstName). */
   lastName: string;
-  /** Optional, as on AOPay's page. */
+  /** Middle name, if any (same rules as firstName). Optional, as on AOPay's page. */
   middleName?: string | null | undefined;
   /** 10 digits starting 6-9, without +91 or 0. Returned masked only. */
   mobile: string;
@@ -86,12 +93,13 @@ export type ResendAepsOtpInput = {
 
 /** Answers the challenge that generateCibilOtp returned, with the OTP the customer received. */
 export type SubmitCibilOtpInput = {
-  /** Never logged or returned. */
+  /** The customer's CIBIL access token (from registerCibilCustomer), as sent to generateCibilOtp. Never logged or returned. */
   accessToken: string;
   /** The chosen answer choice's `key` (e.g. USER_TO_INPUT_ANSWER). */
   answerKey: string;
+  /** The customer's CIBIL id, 1 to 15 digits (e.g. 102277100): the one generateCibilOtp was called with. */
   cibilId: string;
-  /** The OTP the customer typed. Never logged, stored or returned. */
+  /** The OTP the customer received by SMS and typed: 4 to 8 digits (the simulator's is always 123456). Never logged, stored or returned. */
   otp: string;
   /** `question.key` from the challenge. */
   questionKey: string;
@@ -99,15 +107,22 @@ export type SubmitCibilOtpInput = {
 
 /** Which budget refused the send: the destination (mobile, Aadhaar, CIBIL id), the mobile number's range, the source IP, the API client, or the service. */
 export type ThrottleScope =
+  /** The API client (API key or token) that sent the request. */
   | 'CLIENT'
+  /** This customer (mobile, Aadhaar or CIBIL id): the cooldown between sends, or the sends allowed per window or day. */
   | 'DESTINATION'
+  /** The whole service: too many sends right now, from everyone. */
   | 'GLOBAL'
+  /** The network address the request came from. */
   | 'IP'
+  /** The range of mobile numbers sharing the first 6 digits, across all callers (a guard against SMS pumping). */
   | 'MOBILE_PREFIX';
 
 /** SIMULATOR: the built-in AOPay simulator answers (development only). LIVE: a real AOPay host. */
 export type UpstreamMode =
+  /** A real AOPay host (AOPAY_BASE_URL is set): OTPs reach real phones. */
   | 'LIVE'
+  /** The built-in simulator (development only): no OTP is sent; the OTP is always 123456. */
   | 'SIMULATOR';
 
 /** Verifies the AEPS bank-wise registration OTP the customer received. */
@@ -118,7 +133,7 @@ export type VerifyAepsOtpInput = {
   encodeTxnId: string;
   /** Customer's mobile: 10 digits starting 6-9, without +91 or 0. Returned masked only. */
   mobile: string;
-  /** The OTP the customer typed. Never logged, stored or returned. */
+  /** The OTP the customer received by SMS and typed: 4 to 8 digits (the simulator's is always 123456). Never logged, stored or returned. */
   otp: string;
   /** The primaryKeyId returned by the registration (send OTP) step. */
   primaryKeyId: string;

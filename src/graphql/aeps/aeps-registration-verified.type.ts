@@ -7,16 +7,22 @@ import type { AepsRegistrationVerified as Verified } from "../../aopay/endpoints
     "undocumented, so it is not exposed yet.)",
 })
 export class AepsRegistrationVerified {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: "AOPay's message about the verification, with any Aadhaar or mobile number masked. Null when AOPay sent none.",
+  })
   upstreamMessage!: string | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, {
+    nullable: true,
+    description: "AOPay's response_code: 1 on success in its examples; other values are undocumented. Null when AOPay sent none.",
+  })
   upstreamResponseCode!: number | null;
 
-  @Field()
+  @Field({ description: "The Aadhaar number that was verified, as `XXXX XXXX 1234` (last four digits only)." })
   maskedAadhaar!: string;
 
-  @Field()
+  @Field({ description: "The mobile number that was verified, as `XXXXXX1234` (last four digits only)." })
   maskedMobile!: string;
 
   static from(verified: Verified): AepsRegistrationVerified {

@@ -38,7 +38,7 @@ export class AepsResolver {
     description: "Resends the AEPS registration OTP (AOPay UserRegisterBankWise/ResendOTP).",
   })
   resendAepsOtp(
-    @Arg("input", () => ResendAepsOtpInput) input: ResendAepsOtpInput,
+    @Arg("input", () => ResendAepsOtpInput, { description: "The agent's user key, the customer's mobile and Aadhaar, and the two references from the registration step." }) input: ResendAepsOtpInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<typeof ResendAepsOtpResult> {
     const request = registrationRequestOf(input);
@@ -56,7 +56,7 @@ export class AepsResolver {
     description: "Verifies the AEPS registration OTP the customer received (AOPay UserRegisterBankWise/VerifyOTP).",
   })
   verifyAepsOtp(
-    @Arg("input", () => VerifyAepsOtpInput) input: VerifyAepsOtpInput,
+    @Arg("input", () => VerifyAepsOtpInput, { description: "The same customer and references as resendAepsOtp, and the OTP the customer received." }) input: VerifyAepsOtpInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<typeof VerifyAepsOtpResult> {
     const request = { ...registrationRequestOf(input), otp: input.otp };

@@ -6,7 +6,7 @@ import { maskPan } from "../../pii/pan";
 
 @ObjectType({ description: "AOPay registered the customer for CIBIL checks. Next: generateCibilOtp." })
 export class CibilCustomerRegistered {
-  @Field({ description: "Our reference for this registration (AOPay's order_id), for support." })
+  @Field({ description: "Our reference for this registration, sent to AOPay as order_id: 18 digits (e.g. 179605638931012345). Quote it to support." })
   orderId!: string;
 
   @Field(() => String, { nullable: true, description: "The CIBIL id AOPay assigned, when its answer carries one." })
@@ -18,19 +18,22 @@ export class CibilCustomerRegistered {
   })
   accessToken!: string | null;
 
-  @Field()
+  @Field({ description: "The mobile number registered, as `XXXXXX1234` (last four digits only)." })
   maskedMobile!: string;
 
-  @Field()
+  @Field({ description: "The PAN registered, as `XXXXXX234F` (last four characters only)." })
   maskedPan!: string;
 
-  @Field()
+  @Field({ description: "The e-mail address registered, as `a***@example.com` (first letter and domain only)." })
   maskedEmail!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "AOPay's message, with any Aadhaar or mobile number masked. Null when AOPay sent none." })
   upstreamMessage!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: "AOPay's merchant transaction id (e.g. SPCBL2308181506522334ZiSHM7bAe), for support. Null when AOPay sent none.",
+  })
   merchantTransactionId!: string | null;
 
   static from(registration: CibilCustomerRegistration, request: { mobile: string; pan: string; email: string }): CibilCustomerRegistered {

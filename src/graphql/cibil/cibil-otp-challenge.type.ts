@@ -9,6 +9,11 @@ export enum CibilStatus {
 registerEnumType(CibilStatus, {
   name: "CibilStatus",
   description: "AOPay's `cibil_status`. Only \"Pending\" and \"Success\" are documented; anything else is UNRECOGNIZED.",
+  valuesConfig: {
+    PENDING: { description: "AOPay's \"Pending\": the OTP was sent and the customer has not answered yet (generateCibilOtp's usual status)." },
+    SUCCESS: { description: "AOPay's \"Success\": the customer answered with the right OTP (submitCibilOtp's usual status)." },
+    UNRECOGNIZED: { description: "A status AOPay does not document; read the failure or message fields, and report it to support." },
+  },
 });
 
 export enum CibilNextStep {
@@ -18,17 +23,21 @@ export enum CibilNextStep {
 registerEnumType(CibilNextStep, {
   name: "CibilNextStep",
   description: "AOPay's `next_api_call`: `cibil-verify-answers` is VERIFY_ANSWERS; any other name is UNRECOGNIZED.",
+  valuesConfig: {
+    VERIFY_ANSWERS: { description: "Answer the question with the OTP: call submitCibilOtp." },
+    UNRECOGNIZED: { description: "A next step AOPay does not document; nextStepName has its name as AOPay sent it." },
+  },
 });
 
 @ObjectType({ description: "One answer the customer can give to the challenge question." })
 export class CibilAnswerChoice {
-  @Field()
+  @Field({ description: "AOPay's AnswerChoiceId for this choice, as sent (an opaque string)." })
   id!: string;
 
-  @Field({ description: "e.g. USER_TO_INPUT_ANSWER: the customer types the OTP." })
+  @Field({ description: "The key to send as submitCibilOtp's answerKey, e.g. USER_TO_INPUT_ANSWER: the customer types the OTP." })
   key!: string;
 
-  @Field()
+  @Field({ description: "AOPay's AnswerChoiceText, to show to the customer (any Aadhaar or mobile number masked)." })
   text!: string;
 }
 
@@ -55,13 +64,18 @@ export class CibilOtpQuestion {
 
 @ObjectType({ description: "AOPay sent the OTP and returned the question to answer with it." })
 export class CibilOtpChallenge {
-  @Field()
+  @Field({
+    description: "The customer's CIBIL id (digits, e.g. 102277100): AOPay's answer, or the one sent when AOPay's answer has none. Use it with submitCibilOtp.",
+  })
   cibilId!: string;
 
-  @Field(() => CibilStatus)
+  @Field(() => CibilStatus, { description: "PENDING once the OTP is on its way; the customer has not answered yet." })
   status!: CibilStatus;
 
-  @Field(() => CibilOtpQuestion, { nullable: true })
+  @Field(() => CibilOtpQuestion, {
+    nullable: true,
+    description: "The question to answer with the OTP: its key and answer choice go to submitCibilOtp. Null when AOPay's answer has no question.",
+  })
   question!: CibilOtpQuestion | null;
 
   @Field(() => CibilNextStep, { nullable: true, description: "The next call AOPay names, typed." })

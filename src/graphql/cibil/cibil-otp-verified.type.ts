@@ -10,13 +10,16 @@ export class CibilOtpVerified {
   @Field(() => CibilStatus, { description: "SUCCESS when the customer is verified." })
   status!: CibilStatus;
 
-  @Field(() => Boolean, { nullable: true, description: "AOPay's is_returning_customer; null when absent." })
+  @Field(() => Boolean, { nullable: true, description: "AOPay's is_returning_customer: whether CIBIL already knew this customer. Null when AOPay did not say." })
   returningCustomer!: boolean | null;
 
   @Field(() => String, { nullable: true, description: "AOPay's cibil_score_fetch_date, as sent (format undocumented)." })
   scoreFetchDate!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: "AOPay's merchant transaction id (e.g. SPCBL2308181506522334ZiSHM7bAe), for support. Null when AOPay sent none.",
+  })
   merchantTransactionId!: string | null;
 
   /** The id the customer verified (from the request, unmasked): what creditHistory is read with. Not in the schema. */

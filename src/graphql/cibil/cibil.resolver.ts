@@ -21,7 +21,7 @@ export class CibilResolver {
     description: "Registers a customer for CIBIL checks, once per customer (AOPay CibilScore/registeration).",
   })
   registerCibilCustomer(
-    @Arg("input", () => RegisterCibilCustomerInput) input: RegisterCibilCustomerInput,
+    @Arg("input", () => RegisterCibilCustomerInput, { description: "The customer's name, PAN, date of birth, e-mail and mobile; every field is validated before anything is sent." }) input: RegisterCibilCustomerInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<typeof RegisterCibilCustomerResult> {
     const request = {
@@ -50,7 +50,7 @@ export class CibilResolver {
     description: "Sends a CIBIL consent OTP to the customer's registered mobile (AOPay CibilScore/GenerateOTP).",
   })
   generateCibilOtp(
-    @Arg("input", () => GenerateCibilOtpInput) input: GenerateCibilOtpInput,
+    @Arg("input", () => GenerateCibilOtpInput, { description: "Which customer to send the OTP to: the cibilId and accessToken registerCibilCustomer returned." }) input: GenerateCibilOtpInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<typeof GenerateCibilOtpResult> {
     const request = { cibilId: input.cibilId, accessToken: input.accessToken };
@@ -71,7 +71,7 @@ export class CibilResolver {
       "read the customer's credit history for CIBIL_CONSENT_TTL_SECONDS.",
   })
   async submitCibilOtp(
-    @Arg("input", () => SubmitCibilOtpInput) input: SubmitCibilOtpInput,
+    @Arg("input", () => SubmitCibilOtpInput, { description: "The customer, the OTP they received, and the question and answer keys from generateCibilOtp's challenge." }) input: SubmitCibilOtpInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<typeof SubmitCibilOtpResult> {
     const request = { cibilId: input.cibilId, accessToken: input.accessToken, otp: input.otp, questionKey: input.questionKey, answerKey: input.answerKey };

@@ -8,16 +8,16 @@ const NAME_RULE = "must be 1 to 50 letters (spaces, dots, apostrophes and hyphen
 
 @InputType({ description: "Registers a customer for CIBIL score and report checks (once per customer)." })
 export class RegisterCibilCustomerInput {
-  @Field()
+  @Field({ description: "Given name as on the PAN card, e.g. Asha: 1 to 50 letters of any script (spaces, dots, apostrophes, hyphens after the first)." })
   @MatchesRule(NAME, NAME_RULE)
   firstName!: string;
 
-  @Field(() => String, { nullable: true, description: "Optional, as on AOPay's page." })
+  @Field(() => String, { nullable: true, description: "Middle name, if any (same rules as firstName). Optional, as on AOPay's page." })
   @IsOptional()
   @MatchesRule(NAME, NAME_RULE)
   middleName?: string | null;
 
-  @Field()
+  @Field({ description: "Family name as on the PAN card, e.g. Kulkarni (same rules as firstName)." })
   @MatchesRule(NAME, NAME_RULE)
   lastName!: string;
 
@@ -29,7 +29,7 @@ export class RegisterCibilCustomerInput {
   @IsPastIsoDate()
   dateOfBirth!: string;
 
-  @Field({ description: "Returned masked only." })
+  @Field({ description: "E-mail address, e.g. asha@example.com. Returned masked only (a***@example.com)." })
   @MaxLength(254, { message: "must be at most 254 characters" })
   @IsEmail({}, { message: "must be an e-mail address" })
   email!: string;

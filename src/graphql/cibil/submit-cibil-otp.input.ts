@@ -11,15 +11,15 @@ const ANSWER_KEY = /^[A-Za-z0-9_.: -]{1,64}$/;
 
 @InputType({ description: "Answers the challenge that generateCibilOtp returned, with the OTP the customer received." })
 export class SubmitCibilOtpInput {
-  @Field()
+  @Field({ description: "The customer's CIBIL id, 1 to 15 digits (e.g. 102277100): the one generateCibilOtp was called with." })
   @MatchesRule(CIBIL_ID, CIBIL_ID_RULE)
   cibilId!: string;
 
-  @Field({ description: "Never logged or returned." })
+  @Field({ description: "The customer's CIBIL access token (from registerCibilCustomer), as sent to generateCibilOtp. Never logged or returned." })
   @MatchesRule(ACCESS_TOKEN, ACCESS_TOKEN_RULE)
   accessToken!: string;
 
-  @Field({ description: "The OTP the customer typed. Never logged, stored or returned." })
+  @Field({ description: "The OTP the customer received by SMS and typed: 4 to 8 digits (the simulator's is always 123456). Never logged, stored or returned." })
   @MatchesRule(OTP, OTP_RULE)
   otp!: string;
 

@@ -3,7 +3,9 @@ import { FailureCode } from "./failure-code.enum";
 
 @InterfaceType({ description: "Common shape of every failure result member." })
 export abstract class Failure {
-  @Field(() => FailureCode)
+  @Field(() => FailureCode, {
+    description: "What went wrong, as a stable code to branch on (e.g. OTP_COOLDOWN); the FailureCode values say what each means.",
+  })
   code!: FailureCode;
 
   @Field({ description: "Human-readable explanation, safe to show. Never contains customer data." })
@@ -24,10 +26,10 @@ export class UpstreamRejected extends Failure {
 
 @ObjectType({ implements: Failure, description: "AOPay refused this service's partner credentials (HTTP 401/403)." })
 export class UpstreamUnauthorized extends Failure {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "AOPay's own code, as a string, for the server's operators. Null when AOPay sent none." })
   upstreamCode!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "AOPay's own message, for the server's operators. Null when AOPay sent none." })
   upstreamMessage!: string | null;
 }
 
@@ -60,6 +62,13 @@ registerEnumType(ThrottleScope, {
   name: "ThrottleScope",
   description:
     "Which budget refused the send: the destination (mobile, Aadhaar, CIBIL id), the mobile number's range, the source IP, the API client, or the service.",
+  valuesConfig: {
+    DESTINATION: { description: "This customer (mobile, Aadhaar or CIBIL id): the cooldown between sends, or the sends allowed per window or day." },
+    MOBILE_PREFIX: { description: "The range of mobile numbers sharing the first 6 digits, across all callers (a guard against SMS pumping)." },
+    IP: { description: "The network address the request came from." },
+    CLIENT: { description: "The API client (API key or token) that sent the request." },
+    GLOBAL: { description: "The whole service: too many sends right now, from everyone." },
+  },
 });
 
 @ObjectType({
@@ -73,7 +82,7 @@ export class OtpThrottled extends Failure {
   @Field(() => Int, { nullable: true, description: "Seconds until a send can be allowed again. Always set." })
   retryAfterSeconds!: number;
 
-  @Field(() => ThrottleScope)
+  @Field(() => ThrottleScope, { description: "Which budget was used up: this customer, a number range, your network, your API client or the service." })
   scope!: ThrottleScope;
 }
 

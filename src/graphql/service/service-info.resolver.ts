@@ -8,11 +8,15 @@ export enum UpstreamMode {
 registerEnumType(UpstreamMode, {
   name: "UpstreamMode",
   description: "SIMULATOR: the built-in AOPay simulator answers (development only). LIVE: a real AOPay host.",
+  valuesConfig: {
+    LIVE: { description: "A real AOPay host (AOPAY_BASE_URL is set): OTPs reach real phones." },
+    SIMULATOR: { description: "The built-in simulator (development only): no OTP is sent; the OTP is always 123456." },
+  },
 });
 
 @ObjectType({ description: "What this server is connected to." })
 export class ServiceInfo {
-  @Field(() => UpstreamMode)
+  @Field(() => UpstreamMode, { description: "SIMULATOR or LIVE: who answers this server's calls to AOPay." })
   upstream!: UpstreamMode;
 }
 
