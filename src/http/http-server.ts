@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import cors from "@fastify/cors";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
 import { AccessLogController } from "../logging/access-log";
+import { registerCors } from "./cors";
 import { registerExplorer } from "./explorer";
 import type { Logger } from "../logging/logger";
 
@@ -136,22 +136,8 @@ export async function createHttpServer(
     void reply.code(status).send(errorBody(message, status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST", request.id));
   });
 
-  await fastify.register(cors, {
-    origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
-    methods: ["GET", "POST", "OPTIONS"],
-    allowedHeaders: [
-      "content-type",
-      "apollo-require-preflight",
-      "x-apollo-operation-name",
-      "x-request-id",
-      "x-api-key",
-      "authorization",
-      "idempotency-key",
-      "x-request-timeout-ms",
-    ],
-    exposedHeaders: ["x-request-id", "idempotent-replayed", "retry-after"],
-    maxAge: 600,
-  });
+  // CORS allow-list (CORS_ORIGINS; any loopback origin outside production), each refused origin logged once.
+  await registerCors(fastify, config, logger);
 
   // The self-hosted explorer (GraphiQL) at /graphiql, in development only (docs/walkthrough.md).
   if (!production) await registerExplorer(fastify);

@@ -1,0 +1,139 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { request } from "undici";
+import { REFUSED_ORIGINS_REMEMBERED } from "../../src/http/cors";
+import { startStaticServer, type StaticServer } from "../helpers/static-server";
+import { startProductionStack, startTestStack, type TestStack } from "../helpers/stack";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+/** A CORS preflight for a POST from `origin`: the Access-Control-Allow-Origin it got (undefined: refused). */
+async function preflight(t: TestStack, origin: string): Promise<string | undefined> {
+  const res = await request(t.graphqlUrl, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+  await res.body.dump();
+  return res.headers["access-control-allow-origin"] as string | undefined;
+}
+
+/** The "refused origin" warnings logged so far: origin and the setting they name. */
+function refusals(t: TestStack): { origin: unknown; allowWith: unknown }[] {
+  return t.logs
+    .records()
+    .filter((r) => typeof r.msg === "string" && r.msg.startsWith("CORS: refused"))
+    .map((r) => ({ origin: r.origin, allowWith: r.allowWith }));
+}
+
+/** In a real browser: a page served from `site` POSTs serviceInfo to the API. Returns its answer, or the error the page saw. */
+async function fetchFromPage(browser: Browser, site: StaticServer, graphqlUrl: string): Promise<string> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(site.url);
+    return await page.evaluate(async (url) => {
+      try {
+        const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ serviceInfo { upstream } }" }) });
+        return await res.text();
+      } catch (error) {
+        return String(error);
+      }
+    }, graphqlUrl);
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * CORS as a consumer app's developer meets it: outside production any loopback origin may call the API (a Vite,
+ * Next or CRA dev server on whatever port it picked); an origin that is refused, in any mode, is logged once with
+ * the CORS_ORIGINS value that would allow it, since the browser shows the page only "Failed to fetch".
+ */
+describe("CORS", () => {
+  let browser: Browser;
+  let site: StaticServer;
+  let siteDir: string;
+
+  beforeAll(async () => {
+    siteDir = mkdtempSync(join(tmpdir(), "cors-site-"));
+    writeFileSync(join(siteDir, "index.html"), "<!doctype html><title>consumer app</title><p>consumer app</p>");
+    site = await startStaticServer(siteDir);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    rmSync(siteDir, { recursive: true, force: true });
+  });
+
+  describe("in development", () => {
+    let t: TestStack;
+    beforeAll(async () => {
+      t = await startTestStack({ NODE_ENV: "development" });
+    });
+    afterAll(async () => {
+      await t?.stop();
+    });
+
+    it("allows any http://localhost:<port>, http://127.0.0.1:<port> and http://[::1]:<port> origin, with no setting", async () => {
+      for (const origin of ["http://localhost:3000", "http://127.0.0.1:8080", "http://localhost:5173", "http://[::1]:4200"]) {
+        expect({ origin, allowed: await preflight(t, origin) }).toEqual({ origin, allowed: origin });
+      }
+      expect(refusals(t)).toEqual([]);
+    });
+
+    it("a page on another loopback port (a consumer app's dev server) gets its answer in Chromium", async () => {
+      const answer = await fetchFromPage(browser, site, t.graphqlUrl);
+      expect(JSON.parse(answer)).toEqual({ data: { serviceInfo: { upstream: "SIMULATOR" } } });
+    });
+
+    it("refuses other origins (https on localhost, a LAN address, another site) and logs each once, with the setting that allows it", async () => {
+      for (const origin of ["https://localhost:5173", "http://192.168.1.20:5173", "https://evil.example"]) {
+        for (let i = 0; i < 3; i++) expect(await preflight(t, origin)).toBeUndefined();
+      }
+      expect(refusals(t)).toEqual([
+        { origin: "https://localhost:5173", allowWith: "CORS_ORIGINS=http://localhost:5173,http://127.0.0.1:5173,https://localhost:5173" },
+        { origin: "http://192.168.1.20:5173", allowWith: "CORS_ORIGINS=http://localhost:5173,http://127.0.0.1:5173,http://192.168.1.20:5173" },
+        { origin: "https://evil.example", allowWith: "CORS_ORIGINS=http://localhost:5173,http://127.0.0.1:5173,https://evil.example" },
+      ]);
+    });
+
+    it(`remembers at most ${REFUSED_ORIGINS_REMEMBERED} refused origins: an old one is logged again once that many others came after it`, async () => {
+      t.logs.clear();
+      await preflight(t, "https://first.example");
+      for (let i = 0; i < REFUSED_ORIGINS_REMEMBERED; i += 50) {
+        await Promise.all(Array.from({ length: 50 }, (_, j) => preflight(t, `https://o${i + j}.example`)));
+      }
+      expect(refusals(t).length).toBe(REFUSED_ORIGINS_REMEMBERED + 1);
+      await preflight(t, "https://first.example");
+      expect(refusals(t).at(-1)?.origin).toBe("https://first.example");
+    }, 60_000);
+  });
+
+  describe("in production", () => {
+    it("refuses a loopback origin that is not listed: the page sees only 'Failed to fetch', the log says which setting allows it, once", async () => {
+      const prod = await startProductionStack({ CORS_ORIGINS: "https://app.example" });
+      try {
+        expect(await preflight(prod, "https://app.example")).toBe("https://app.example");
+        const seen = await fetchFromPage(browser, site, prod.graphqlUrl);
+        expect(seen).toBe("TypeError: Failed to fetch");
+        await fetchFromPage(browser, site, prod.graphqlUrl);
+        expect(refusals(prod)).toEqual([{ origin: site.url, allowWith: `CORS_ORIGINS=https://app.example,${site.url}` }]);
+        const line = prod.logs.records().find((r) => r.origin === site.url);
+        expect(line).toMatchObject({ level: "warn", msg: expect.stringContaining(`To allow it, set CORS_ORIGINS=https://app.example,${site.url}.`) });
+      } finally {
+        await prod.stop();
+      }
+    });
+
+    it("does not log same-origin requests (a page served by this server) or requests without an Origin", async () => {
+      const prod = await startProductionStack();
+      try {
+        await preflight(prod, prod.baseUrl);
+        await request(prod.graphqlUrl, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then((r) => r.body.dump());
+        expect(refusals(prod)).toEqual([]);
+      } finally {
+        await prod.stop();
+      }
+    });
+  });
+});
