@@ -459,7 +459,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisKeyPrefix: r.string("REDIS_KEY_PREFIX", DEFAULT_REDIS_KEY_PREFIX),
     throttle: {
       cooldownSeconds: r.int("OTP_COOLDOWN_SECONDS", DEFAULT_OTP_COOLDOWN_SECONDS, 0, 86_400),
-      destinationWindow: budget("OTP_WINDOW", DEFAULT_OTP_WINDOW),
+      // Named OTP_WINDOW_MAX / OTP_WINDOW_SECONDS (the default names would read OTP_WINDOW_WINDOW_SECONDS).
+      destinationWindow: budget("OTP_WINDOW", DEFAULT_OTP_WINDOW, "OTP_WINDOW_MAX", "OTP_WINDOW_SECONDS"),
       destinationDaily: { points: r.int("OTP_DAILY_MAX", DEFAULT_OTP_DAILY.points, 1, 10_000_000), seconds: DEFAULT_OTP_DAILY.seconds },
       mobilePrefix: budget("OTP_PREFIX", DEFAULT_OTP_PREFIX),
       ip: budget("OTP_IP", DEFAULT_OTP_IP),
