@@ -14,7 +14,7 @@ export const CibilCreditHistoryOperation: OperationOf<typeof CibilCreditHistoryD
 export const GenerateCibilOtpOperation: OperationOf<typeof GenerateCibilOtpDocument> = {
   kind: "mutation",
   name: "GenerateCibilOtp",
-  query: "mutation GenerateCibilOtp($input:GenerateCibilOtpInput!){generateCibilOtp(input:$input){__typename ...on CibilOtpChallenge{cibilId status nextStep nextStepName merchantTransactionId question{__typename key text lastChance skipEligible resendEligible answerChoices{__typename id key text}}}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
+  query: "mutation GenerateCibilOtp($input:GenerateCibilOtpInput!){generateCibilOtp(input:$input){__typename ...on CibilOtpChallenge{cibilId status nextStep nextStepName merchantTransactionId resendAvailableInSeconds question{__typename key text lastChance skipEligible resendEligible answerChoices{__typename id key text}}}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
 };
 
 /** `mutation RegisterCibilCustomer` as the SDK sends it (with the fragments it spreads). */
@@ -28,7 +28,7 @@ export const RegisterCibilCustomerOperation: OperationOf<typeof RegisterCibilCus
 export const ResendAepsOtpOperation: OperationOf<typeof ResendAepsOtpDocument> = {
   kind: "mutation",
   name: "ResendAepsOtp",
-  query: "mutation ResendAepsOtp($input:ResendAepsOtpInput!){resendAepsOtp(input:$input){__typename ...on AepsOtpResent{upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
+  query: "mutation ResendAepsOtp($input:ResendAepsOtpInput!){resendAepsOtp(input:$input){__typename ...on AepsOtpResent{upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile resendAvailableInSeconds}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
 };
 
 /** `query ServiceInfo` as the SDK sends it (with the fragments it spreads). */
