@@ -7,7 +7,7 @@ import type { CibilCreditHistoryDocument, GenerateCibilOtpDocument, RegisterCibi
 export const CibilCreditHistoryOperation: OperationOf<typeof CibilCreditHistoryDocument> = {
   kind: "query",
   name: "CibilCreditHistory",
-  query: "query CibilCreditHistory($cibilId:String!){cibilCreditHistory(cibilId:$cibilId){__typename ...CreditHistoryFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId payloadReceived upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
+  query: "query CibilCreditHistory($cibilId:String!){cibilCreditHistory(cibilId:$cibilId){__typename ...CreditHistoryFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
 };
 
 /** `mutation GenerateCibilOtp` as the SDK sends it (with the fragments it spreads). */
@@ -42,7 +42,7 @@ export const ServiceInfoOperation: OperationOf<typeof ServiceInfoDocument> = {
 export const SubmitCibilOtpOperation: OperationOf<typeof SubmitCibilOtpDocument> = {
   kind: "mutation",
   name: "SubmitCibilOtp",
-  query: "mutation SubmitCibilOtp($input:SubmitCibilOtpInput!){submitCibilOtp(input:$input){__typename ...on CibilOtpVerified{cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory{__typename ...CreditHistoryFields}}...FailureFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId payloadReceived upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
+  query: "mutation SubmitCibilOtp($input:SubmitCibilOtpInput!){submitCibilOtp(input:$input){__typename ...on CibilOtpVerified{cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory{__typename ...CreditHistoryFields}}...FailureFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
 };
 
 /** `mutation VerifyAepsOtp` as the SDK sends it (with the fragments it spreads). */
