@@ -212,7 +212,7 @@ export const DEFAULT_CIBIL_CONSENT_TTL_SECONDS = 1800;
 /** Stripe keeps idempotency keys at least 24 hours (SECURITY.md E4). */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 /**
- * Sized from our own client operations (at most 108 tokens, depth 4, cost 664 for SubmitCibilOtp with its linked
+ * Sized from our own client operations (at most 108 tokens, depth 4, cost 699 for SubmitCibilOtp with its linked
  * credit history; Armor's cost grows 1.5x per level) and Sandbox's introspection (183 tokens), with headroom;
  * test/unit/graphql/limits.test.ts checks every client operation against them.
  */
