@@ -3,19 +3,19 @@ import { join } from "node:path";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /**
- * The README's "Walk both flows in Apollo Sandbox" section, executed as written against a fresh server with the
- * simulator and the default OTP budgets: every GraphQL block and inline query, in the order they appear, with their
- * `<placeholders>` filled from the previous answers, as a frontend developer would; and the sample report shown there
- * compared with the report the server returns. If the README and the server disagree, this fails.
+ * docs/walkthrough.md's "Walk both flows in Apollo Sandbox" section, executed as written against a fresh server with
+ * the simulator and the default OTP budgets: every GraphQL block and inline query, in the order they appear, with
+ * their `<placeholders>` filled from the previous answers, as a frontend developer would; and the sample report shown
+ * there compared with the report the server returns. If the page and the server disagree, this fails.
  */
-const SECTION = "### Walk both flows in Apollo Sandbox";
+const SECTION = "## Walk both flows in Apollo Sandbox";
 
 function walkthroughSection(): string {
-  const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
-  const start = readme.indexOf(SECTION);
-  if (start === -1) throw new Error(`README.md has no "${SECTION}" section`);
-  const end = readme.indexOf("\n### ", start + 10);
-  return readme.slice(start, end === -1 ? undefined : end);
+  const page = readFileSync(join(__dirname, "../../docs/walkthrough.md"), "utf8");
+  const start = page.indexOf(SECTION);
+  if (start === -1) throw new Error(`docs/walkthrough.md has no "${SECTION}" section`);
+  const end = page.indexOf("\n## ", start + 10);
+  return page.slice(start, end === -1 ? undefined : end);
 }
 
 /** Fenced ```graphql blocks (a block may hold several operations) and inline `query { … }` spans, in reading order. */
@@ -48,10 +48,10 @@ function expectLikeDocumented(actual: unknown, documented: unknown, path = "repo
   expect({ [path]: actual }).toEqual({ [path]: documented });
 }
 
-describe("README walkthrough (Apollo Sandbox, simulator)", () => {
+describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
   let t: TestStack;
   beforeAll(async () => {
-    // The README's step 1 starts from a fresh simulator (ids start at 700000001), with development's OTP budgets.
+    // The walkthrough's step 1 starts from a fresh simulator (ids start at 700000001), with development's OTP budgets.
     t = await startTestStack({ OTP_COOLDOWN_SECONDS: "60", OTP_WINDOW_MAX: "3", OTP_WINDOW_SECONDS: "600", OTP_DAILY_MAX: "10" });
   });
   afterAll(() => t?.stop());
@@ -64,7 +64,7 @@ describe("README walkthrough (Apollo Sandbox, simulator)", () => {
     const results: Array<Record<string, unknown>> = [];
     for (const op of ops) {
       const document = op.replace(/<([^>]+)>/g, (_m, name: string) => {
-        if (!(name in filled)) throw new Error(`README placeholder <${name}> has no value yet`);
+        if (!(name in filled)) throw new Error(`placeholder <${name}> has no value yet`);
         return filled[name];
       });
       const res = await t.gql(document);
@@ -97,7 +97,7 @@ describe("README walkthrough (Apollo Sandbox, simulator)", () => {
     expect(results[2]).toMatchObject({ code: "OTP_COOLDOWN" });
     expect(results[2].retryAfterSeconds).toBeGreaterThanOrEqual(59);
     expect(results[2].retryAfterSeconds).toBeLessThanOrEqual(60);
-    // Step 3: the report, as the README shows it.
+    // Step 3: the report, as the page shows it.
     const history = (results[3] as { status: string; creditHistory: { __typename: string; orderId: string; scoreFetchDate: string; report: Record<string, unknown> } }).creditHistory;
     expect(results[3]).toMatchObject({ status: "SUCCESS", creditHistory: { __typename: "CibilCreditHistory" } });
     const today = new Date().toISOString().slice(0, 10);
