@@ -3,12 +3,12 @@
 /**
  * From the raw runs to the figures: per mutation and system, medians over rounds; per pair of systems, ratios
  * computed **per round** and their median (a slow minute of the machine hits both systems of a round alike); and the
- * issue's targets with their verdicts.
+ * targets with their verdicts (bench/README.md "Reading the results" lists them).
  */
 const { median, spread } = require("./stats");
 const { fmt, mb, sum } = require("./format");
 
-/** The issue's targets ("Targets, measured in one run by `npm run bench`"), and the harness's reading of the overload ones. */
+/** The performance targets, all measured in one run (bench/README.md "Reading the results"), and the harness's reading of the overload ones. */
 const TARGETS = {
   cpuVsApollo: 1.0, // ours' server CPU per request ≤ minimal Apollo's
   rpsVsFloor: 0.3, // ≥ 0.30× the floor's throughput
