@@ -89,7 +89,7 @@ async function main() {
     startedAt: startedAt.toISOString(),
     machine,
     clockTicksPerSecond: CLK_TCK,
-    options: { ...o, out: path.relative(ROOT, o.out) },
+    options: { ...o, out: path.relative(ROOT, o.out), redisUrl: o.redisUrl.replace(/\/\/[^@]*@/, "//***@") },
     labels: Object.fromEntries(Object.values(defs).map((d) => [d.key, d.label])),
     oursEnv: { ...oursEnv("<fake upstream>"), ...o.oursEnv },
     warnings,
