@@ -38,7 +38,7 @@ async function closedLoop(opts) {
   const okIds = [];
   /** @type {number[]} */
   const shedIds = [];
-  /** @type {Record<string, number>} HTTP statuses of shed answers (503 before GraphQL, 200 for a typed OVERLOADED) */
+  /** @type {Record<string, number>} HTTP statuses of the window's shed answers (503 before GraphQL, 200 for a typed OVERLOADED) */
   const shedStatuses = {};
 
   async function one() {
@@ -46,11 +46,12 @@ async function closedLoop(opts) {
     const t0 = performance.now();
     /** @type {Verdict} */
     let verdict;
+    let status = 0;
     try {
       const res = await pool.request({ path: target.pathname, method: "POST", headers, body, signal: AbortSignal.timeout(opts.timeoutSec * 1000) });
       const text = await res.body.text();
-      verdict = classify(opts.mutation, res.statusCode, text, id);
-      if (verdict === "shed") shedStatuses[res.statusCode] = (shedStatuses[res.statusCode] ?? 0) + 1;
+      status = res.statusCode;
+      verdict = classify(opts.mutation, status, text, id);
     } catch (e) {
       verdict = e instanceof Error && (e.name === "TimeoutError" || /abort|timeout/i.test(e.message)) ? "timeout" : "error";
     }
@@ -58,7 +59,10 @@ async function closedLoop(opts) {
     run[verdict] += 1;
     if (verdict === "ok") okIds.push(id);
     if (verdict === "shed") shedIds.push(id);
-    if (t1 >= windowStart && t1 < windowEnd) window[verdict] += 1;
+    if (t1 >= windowStart && t1 < windowEnd) {
+      window[verdict] += 1;
+      if (verdict === "shed") shedStatuses[status] = (shedStatuses[status] ?? 0) + 1;
+    }
     if (t0 >= windowStart && t0 < windowEnd) samples[verdict].push((t1 - t0) * 1000);
   }
 

@@ -10,7 +10,7 @@
  * - **count** (saturation): `connections` closed-loop connections send `warmupRequests + measureRequests +
  *   tailRequests` requests. The window opens when the `warmupRequests`-th answer arrives and closes at the
  *   `warmupRequests + measureRequests`-th: CPU per request is the server's CPU time between those two answers
- *   divided by `measureRequests`, a fixed number of requests (the tail keeps every connection busy until the window
+ *   divided by `measureRequests`, a fixed number of requests (the tail keeps the connections busy until the window
  *   closes). `onWindowStart`/`onWindowEnd` run synchronously at those answers (the orchestrator reads /proc there).
  * - **rate** (fixed rate): `rate` requests per second for `warmupSec + measureSec + tailSec`, the window by time.
  *   autocannon paces each connection with a per-second quota and sends it back to back at the start of each second,
@@ -37,7 +37,8 @@ const { percentiles } = require("./stats");
  * @property {number} [connections]    count mode: concurrent connections (one request at a time each)
  * @property {number} [warmupRequests]
  * @property {number} [measureRequests]
- * @property {number} [tailRequests]   count mode: answers after the window (default 2 per connection)
+ * @property {number} [tailRequests]   count mode: answers after the window (default 8 per connection or 5 % of the
+ *                                     measured ones, whichever is more)
  * @property {number} [rate]           rate mode: overall requests per second
  * @property {number} [rateStreams]
  * @property {number} [warmupSec]
@@ -110,7 +111,10 @@ async function drive(opts) {
   const plans = [];
   if (countMode) {
     const c = opts.connections ?? 64;
-    const total = (opts.warmupRequests ?? 0) + (opts.measureRequests ?? 0) + (opts.tailRequests ?? 2 * c);
+    // autocannon gives each connection a fixed share of the total; a connection that ran ahead finishes its share
+    // early. The tail keeps (nearly) every connection busy until the window closes.
+    const tail = opts.tailRequests ?? Math.max(8 * c, Math.ceil((opts.measureRequests ?? 0) / 20));
+    const total = (opts.warmupRequests ?? 0) + (opts.measureRequests ?? 0) + tail;
     if ((opts.measureRequests ?? 0) < 1) throw new Error("count mode needs measureRequests >= 1");
     plans.push({ connections: c, delayMs: 0, amount: Math.max(total, c) });
   } else {
