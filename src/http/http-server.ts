@@ -9,6 +9,7 @@ import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-document
 import { AccessLogController } from "../logging/access-log";
 import { registerCors } from "./cors";
 import { registerExplorer } from "./explorer";
+import { withRequestId } from "./request-id";
 import type { Logger } from "../logging/logger";
 
 /** `x-request-id` values we adopt from callers; anything else is replaced by a fresh UUID. */
@@ -122,6 +123,13 @@ export async function createHttpServer(
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
     if (draining) reply.header("connection", "close");
+  });
+
+  // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no request
+  // id in their body: add it. Error statuses only; success bodies are never parsed. Callback style: no promise hop.
+  fastify.addHook("onSend", (request, reply, payload, done) => {
+    if (reply.statusCode >= 400 && typeof payload === "string" && !payload.includes('"requestId"')) done(null, withRequestId(payload, request.id));
+    else done(null, payload);
   });
 
   fastify.setNotFoundHandler((request, reply) => {
