@@ -1,6 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
 import type { ResendAepsOtpRequest } from "../../aopay/endpoints/aeps-resend-otp";
-import { canonicalAadhaar } from "../../pii/aadhaar";
 import type { OtpSubject } from "../../protection/otp-throttle";
 import { guardOtpSend } from "../otp-guard";
 import type { GraphQLContext } from "../context";
@@ -11,13 +10,12 @@ import { AepsRegistrationVerified } from "./aeps-registration-verified.type";
 import { VerifyAepsOtpInput } from "./verify-aeps-otp.input";
 import { VERIFY_AEPS_OTP_RESULT_TYPES, VerifyAepsOtpResult } from "./verify-aeps-otp-result.union";
 
-/** The upstream request both AEPS registration calls start from (the input is validated already). */
+/** The upstream request both AEPS registration calls start from (the input is validated and canonical already). */
 function registrationRequestOf(input: ResendAepsOtpInput): ResendAepsOtpRequest {
   return {
     userKey: input.userKey,
     mobile: input.mobile,
-    // Validated already, so the canonical form exists.
-    aadhaar: canonicalAadhaar(input.aadhaar) as string,
+    aadhaar: input.aadhaar,
     primaryKeyId: input.primaryKeyId,
     encodeTxnId: input.encodeTxnId,
   };

@@ -1,6 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
 import { newOrderId } from "../../aopay/order-id";
-import { canonicalPan } from "../../pii/pan";
 import type { GraphQLContext } from "../context";
 import { consentKey } from "../loaders";
 import { guardOtpSend } from "../otp-guard";
@@ -24,11 +23,12 @@ export class CibilResolver {
     @Arg("input", () => RegisterCibilCustomerInput) input: RegisterCibilCustomerInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<typeof RegisterCibilCustomerResult> {
+    // Every identifier is canonical already (validation/canonical.ts): PAN upper-cased, e-mail domain lower-cased.
     const request = {
       firstName: input.firstName,
       middleName: input.middleName ?? null,
       lastName: input.lastName,
-      pan: canonicalPan(input.pan) as string,
+      pan: input.pan,
       dateOfBirth: input.dateOfBirth,
       email: input.email,
       mobile: input.mobile,
@@ -53,6 +53,7 @@ export class CibilResolver {
     @Arg("input", () => GenerateCibilOtpInput) input: GenerateCibilOtpInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<typeof GenerateCibilOtpResult> {
+    // cibilId is canonical (no leading zeros): the budget key and the number GenerateOTP sends are the same value.
     const request = { cibilId: input.cibilId, accessToken: input.accessToken };
     return guardOtpSend(ctx, {
       field: "generateCibilOtp",
