@@ -12,14 +12,14 @@ import {
   type ValidationRule,
 } from "graphql";
 import type { GraphQLLimits } from "../config";
+import { GUARDED_MUTATION_NAMES } from "./guarded-mutations";
 
 /**
- * Mutations that send an SMS, burn a verification attempt or create a customer. Each may appear at most once per document,
- * whether written twice, aliased, or spread through fragments: top-level mutation fields run serially, so every
- * copy would really send (SECURITY.md A2: Armor's default alias cap alone still allows 16 sends per request).
+ * The guarded mutations (GUARDED_MUTATIONS: they send an SMS, burn a verification attempt or create a customer) may
+ * each appear at most once per document, whether written twice, aliased, or spread through fragments: top-level
+ * mutation fields run serially, so every copy would really send (docs/security-requirements.md A2: Armor's default
+ * alias cap alone still allows 16 sends per request).
  */
-export const ONCE_PER_DOCUMENT_FIELDS = ["registerCibilCustomer", "generateCibilOtp", "submitCibilOtp", "resendAepsOtp", "verifyAepsOtp"] as const;
-
 export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
   const watched = new Set(fields);
   return (context) => ({
@@ -72,7 +72,7 @@ export function limitRules(limits: GraphQLLimits, production: boolean): Validati
     };
   const common = { exposeLimits: !production, propagateOnRejection: false };
   return [
-    oncePerDocumentRule(ONCE_PER_DOCUMENT_FIELDS),
+    oncePerDocumentRule(GUARDED_MUTATION_NAMES),
     maxAliasesRule({ ...common, n: limits.maxAliases, onReject: [report("Too many aliases.")] }),
     // Fragments are flattened so that `... on CibilOtpChallenge` does not count as a level; introspection is exempt.
     maxDepthRule({ ...common, n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: true, onReject: [report("Query is too deep.")] }),

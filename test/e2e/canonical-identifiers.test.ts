@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { verhoeffValid } from "../../src/pii/aadhaar";
 import { SIM_OTP } from "../../src/simulator/state";
+import { nextAadhaar, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, VALID_AADHAAR } from "../helpers/operations";
 import { describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY, type WireRequest } from "../helpers/stack";
@@ -35,23 +35,6 @@ const GENERATE_CHALLENGE = `mutation($input: GenerateCibilOtpInput!) { generateC
   __typename ... on CibilOtpChallenge { question { key answerChoices { key } } } ... on Failure { code } } }`;
 const HISTORY = `query($cibilId: String!) { cibilCreditHistory(cibilId: $cibilId) { __typename ... on Failure { code } } }`;
 
-/**
- * Per-run distinct identifiers, so that no two tests share a destination's budget. Ids and mobiles end in 1xx, which
- * triggers no simulator failure scenario.
- */
-let serial = 0;
-const RUN = String(Date.now() % 1e6).padStart(6, "0");
-const nextCibilId = () => `7${RUN}${100 + (serial++ % 100)}`;
-const nextMobile = () => `9${RUN}${100 + (serial++ % 100)}`;
-/** A valid Aadhaar number (Verhoeff check digit), distinct on every call. */
-function nextAadhaar(): string {
-  const body = `8${RUN}${String(1000 + (serial++ % 9000))}`;
-  for (let check = 0; check < 10; check++) {
-    const candidate = `${body}${check}`;
-    if (verhoeffValid(candidate)) return candidate;
-  }
-  throw new Error("unreachable: every body has one Verhoeff check digit");
-}
 const spaced = (aadhaar: string) => aadhaar.replace(/^(....)(....)(....)$/, "$1 $2 $3");
 
 function suite(name: string, env: () => Record<string, string>) {
@@ -105,7 +88,7 @@ function suite(name: string, env: () => Record<string, string>) {
       });
 
       it("consent and credit history: verified under one spelling, readable under another, read once per canonical id", async () => {
-        const pan = `ABCPE${String(1000 + (serial++ % 9000))}F`;
+        const pan = nextPan();
         const reg = resultOf(
           (await t.gql(REGISTER, { input: { firstName: "Asha", lastName: "Kulkarni", pan, dateOfBirth: "1990-04-23", email: "asha@example.com", mobile: "9876512345" } }, auth)).body,
           "registerCibilCustomer",
