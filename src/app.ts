@@ -106,11 +106,14 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const apollo = new ApolloServer<GraphQLContext>({
     schema: await createSchema(),
     nodeEnv: config.env,
-    formatError: createFormatError(scrubber, { hideLimits: production }),
+    // Production: client errors worded by graphql-js or Apollo get fixed texts (no names, tokens, values or
+    // suggestions from the request); errors this server words are kept (plugins/error-format.ts).
+    formatError: createFormatError(scrubber, { production }),
     // Stack traces would carry error messages (hosts, IPs) to clients; they are logged instead (SECURITY.md A7).
     includeStacktraceInErrorResponses: false,
     introspection: !production,
-    // "Did you mean ...?" reveals the schema when introspection is off (SECURITY.md A6).
+    // "Did you mean ...?" reveals the schema when introspection is off (docs/security-requirements.md A6). Apollo's
+    // option strips it from validation errors only; formatError replaces every such message in production anyway.
     hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
