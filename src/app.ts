@@ -22,6 +22,7 @@ import { metricsPlugin } from "./graphql/plugins/metrics.plugin";
 import { requestPlugin } from "./graphql/plugins/request.plugin";
 import { createSchema } from "./graphql/schema";
 import { TrustedDocumentCache, trustedDocumentList } from "./graphql/trusted-documents";
+import { clientIpKey } from "./http/client-ip";
 import { type ClientRequest, createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
 import { Metrics } from "./observability/metrics";
@@ -165,7 +166,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         aopay,
         upstreamMode: upstream.mode,
         client,
-        ip: request.ip,
+        // Canonical: one per-IP budget per address or IPv6 /64, however the socket or a trusted proxy wrote it.
+        ip: clientIpKey(request.ip),
         // Several values (a repeated header) cannot be a key: pass them joined, validation rejects the comma.
         idempotencyKey: Array.isArray(idempotencyKey) ? idempotencyKey.join(", ") : idempotencyKey,
         protection: protection.protection,

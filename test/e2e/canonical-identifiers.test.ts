@@ -279,3 +279,30 @@ suite("one identifier, one budget, one wire value (production, in-memory state)"
 describeWithRedis("with Redis", () => {
   suite("one identifier, one budget, one wire value (production, Redis state)", () => ({ REDIS_URL: REDIS_URL as string, REDIS_KEY_PREFIX: uniquePrefix() }));
 });
+
+describe("source IP: one per-IP budget per address (IPv4-mapped as IPv4) or IPv6 /64, however a trusted proxy wrote it", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack({ ...REAL_BUDGETS, OTP_IP_MAX: "1", TRUSTED_PROXIES: "127.0.0.1" });
+  });
+  afterAll(() => t?.stop());
+  beforeEach(() => t.simulator.resetCalls());
+  const send = async (ip: string) =>
+    resultOf((await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: nextCibilId(), accessToken: "tok-canonical-1" } }, { ...auth, "x-forwarded-for": ip })).body, "generateCibilOtp");
+
+  it.each([
+    ["IPv6 spellings", ["2001:db8:7::1", "2001:DB8:7:0:0:0:0:1", "2001:0db8:0007:0000::1"]],
+    ["addresses of one IPv6 /64", ["2001:db8:8::1", "2001:db8:8::2", "2001:db8:8:0:ffff:ffff:ffff:ffff"]],
+    ["IPv4 and its IPv4-mapped IPv6 forms", ["198.51.100.9", "::ffff:198.51.100.9", "::ffff:c633:6409"]],
+  ])("%s: one send, then RATE_LIMITED (IP), one upstream call", async (_what, ips) => {
+    expect((await send(ips[0])).__typename).toBe("CibilOtpChallenge");
+    for (const ip of ips.slice(1)) expect(await send(ip)).toMatchObject({ code: "RATE_LIMITED", scope: "IP" });
+    expect(t.simulator.calls()).toBe(1);
+  });
+
+  it("another /64 is another budget", async () => {
+    expect((await send("2001:db8:9::1")).__typename).toBe("CibilOtpChallenge");
+    expect((await send("2001:db8:a::1")).__typename).toBe("CibilOtpChallenge");
+    expect(t.simulator.calls()).toBe(2);
+  });
+});
