@@ -66,6 +66,26 @@ function suite(name: string, env: () => Record<string, string>) {
         expect(wire("cibil.generateOtp")).toEqual([expect.objectContaining({ cibil_id: Number(id) })]);
       });
 
+      it("spellings written inline in the document, and sent by variables, are one id", async () => {
+        const id = nextCibilId();
+        const inline = await t.gql(`mutation { generateCibilOtp(input: { cibilId: "00${id}", accessToken: "tok-canonical-1" }) { __typename } }`, undefined, auth);
+        expect(resultOf(inline.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+        expect(await generate(`0${id}`)).toMatchObject({ code: "OTP_COOLDOWN" });
+        expect(t.simulator.calls()).toBe(1);
+        expect(wire("cibil.generateOtp")[0].cibil_id).toBe(Number(id));
+      });
+
+      it("the same Idempotency-Key with another spelling replays (one fingerprint), and a new key meets the cooldown", async () => {
+        const id = nextCibilId();
+        const key = randomUUID();
+        const first = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: id, accessToken: "tok-canonical-1" } }, { ...auth, "idempotency-key": key });
+        const again = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: `000${id}`, accessToken: "tok-canonical-1" } }, { ...auth, "idempotency-key": key });
+        expect(again.headers["idempotent-replayed"]).toBe("true");
+        expect(again.body).toEqual(first.body);
+        expect(await generate(`0${id}`, { "idempotency-key": randomUUID() })).toMatchObject({ code: "OTP_COOLDOWN" });
+        expect(t.simulator.calls()).toBe(1);
+      });
+
       it("six spellings at once: exactly one reaches AOPay", async () => {
         const id = nextCibilId();
         const results = await Promise.all([0, 1, 2, 3, 4, 5].map((zeros) => generate(`${"0".repeat(zeros)}${id}`)));
@@ -232,6 +252,9 @@ function suite(name: string, env: () => Record<string, string>) {
         ["a trailing space in a name", { lastName: "Kulkarni " }],
         ["a doubled space in a name", { lastName: "Van  Dyke" }],
         ["a PAN with a space", { pan: "ABCPE 7306F" }],
+        ["a PAN with a dotless i (toUpperCase would make it I)", { pan: "ABCPE7306\u0131" }],
+        ["a PAN with a long s (toUpperCase would make it S)", { pan: "\u017fBCPE7306F" }],
+        ["a PAN in full-width letters", { pan: "ＡＢＣＰＥ7306Ｆ" }],
       ])("refuses %s", async (_what, overrides) => {
         const res = await register(randomUUID(), overrides);
         expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
