@@ -193,6 +193,7 @@ describe("no error echoes client text, in production", () => {
   describe("HTTP-level refusals carry the request id too", () => {
     it.each<[string, () => Promise<Answer>, number]>([
       ["invalid JSON (400)", () => gql(`{"query": "${CANARY}`), 400],
+      ["invalid JSON whose parser message would quote the text (400)", () => gql(`{"query": ${CANARY}}`), 400],
       ["JSON with a forbidden __proto__ key (400)", () => gql(`{"query": "{ __typename }", "__proto__": {"${CANARY}": 1}}`), 400],
       ["a body over the limit (413)", () => gql({ query: `{ serviceInfo { upstream } } # ${CANARY}${"x".repeat(64 * 1024)}` }), 413],
       ["an unsupported Content-Type (415)", () => raw(t.graphqlUrl, { method: "POST", headers: { "x-api-key": TEST_API_KEY, "content-type": "application/xml" }, body: `<q>${CANARY}</q>` }), 415],
