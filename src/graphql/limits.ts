@@ -56,7 +56,7 @@ export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
 const SYNTAX_ERROR_PREFIX = /^Syntax Error: /;
 
 /**
- * GraphQL Armor's depth, alias, cost and directive limits (SECURITY.md A3), as validation rules that report errors
+ * GraphQL Armor's depth, alias, cost and directive limits (docs/security-requirements.md A3), as validation rules that report errors
  * (400 GRAPHQL_VALIDATION_FAILED) instead of throwing out of `validate` (which Apollo would turn into a 500).
  * Development messages include the limits, to help; production messages do not (no probing for the numbers).
  */

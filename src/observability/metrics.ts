@@ -16,7 +16,7 @@ const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(TRUSTED_DOCUMENTS.operatio
 
 /**
  * Prometheus metrics (prom-client), in a registry of this app's own. Labels are bounded: endpoint templates and
- * stable codes, never URLs, identifiers or free text. The list is in the README ("Operations").
+ * stable codes, never URLs, identifiers or free text. The list is in docs/operations.md ("Metrics").
  */
 export class Metrics implements RequestObserver {
   readonly registry = new Registry();
