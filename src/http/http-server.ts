@@ -126,11 +126,11 @@ export async function createHttpServer(
     if (draining) reply.header("connection", "close");
   });
 
-  fastify.addHook("onSend", async (request, reply, payload) => {
-    // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no
-    // request id in their body: add it. Error statuses only; success bodies are never parsed.
-    if (reply.statusCode >= 400 && typeof payload === "string" && !payload.includes('"requestId"')) return withRequestId(payload, request.id);
-    return payload;
+  // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no request
+  // id in their body: add it. Error statuses only; success bodies are never parsed. Callback style: no promise hop.
+  fastify.addHook("onSend", (request, reply, payload, done) => {
+    if (reply.statusCode >= 400 && typeof payload === "string" && !payload.includes('"requestId"')) done(null, withRequestId(payload, request.id));
+    else done(null, payload);
   });
 
   fastify.setNotFoundHandler((request, reply) => {
