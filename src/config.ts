@@ -212,7 +212,7 @@ export const DEFAULT_CIBIL_CONSENT_TTL_SECONDS = 1800;
 /** Stripe keeps idempotency keys at least 24 hours (docs/security-requirements.md E4). */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 /**
- * Sized from our own client operations (at most 108 tokens, depth 4, cost 664 for SubmitCibilOtp with its linked
+ * Sized from our own client operations (at most 108 tokens, depth 4, cost 699 for SubmitCibilOtp with its linked
  * credit history; Armor's cost grows 1.5x per level) and Sandbox's introspection (183 tokens), with headroom;
  * test/unit/graphql/limits.test.ts checks every client operation against them.
  */
@@ -459,7 +459,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisKeyPrefix: r.string("REDIS_KEY_PREFIX", DEFAULT_REDIS_KEY_PREFIX),
     throttle: {
       cooldownSeconds: r.int("OTP_COOLDOWN_SECONDS", DEFAULT_OTP_COOLDOWN_SECONDS, 0, 86_400),
-      destinationWindow: budget("OTP_WINDOW", DEFAULT_OTP_WINDOW),
+      // Named OTP_WINDOW_MAX / OTP_WINDOW_SECONDS (the default names would read OTP_WINDOW_WINDOW_SECONDS).
+      destinationWindow: budget("OTP_WINDOW", DEFAULT_OTP_WINDOW, "OTP_WINDOW_MAX", "OTP_WINDOW_SECONDS"),
       destinationDaily: { points: r.int("OTP_DAILY_MAX", DEFAULT_OTP_DAILY.points, 1, 10_000_000), seconds: DEFAULT_OTP_DAILY.seconds },
       mobilePrefix: budget("OTP_PREFIX", DEFAULT_OTP_PREFIX),
       ip: budget("OTP_IP", DEFAULT_OTP_IP),

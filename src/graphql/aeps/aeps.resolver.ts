@@ -37,7 +37,7 @@ export class AepsResolver {
     return guardOtpSend(ctx, info, {
       input: request,
       call: (options) => ctx.aopay.aeps.resendOtp(request, options),
-      toResult: AepsOtpResent.from,
+      toResult: (resent, sent) => AepsOtpResent.from(resent, sent.nextSendAt),
       resultTypes: RESEND_AEPS_OTP_RESULT_TYPES,
     });
   }

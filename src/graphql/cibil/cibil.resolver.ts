@@ -58,7 +58,7 @@ export class CibilResolver {
     return guardOtpSend(ctx, info, {
       input: request,
       call: (options) => ctx.aopay.cibil.generateOtp(request, options),
-      toResult: CibilOtpChallenge.from,
+      toResult: (challenge, sent) => CibilOtpChallenge.from(challenge, sent.nextSendAt),
       resultTypes: GENERATE_CIBIL_OTP_RESULT_TYPES,
     });
   }
