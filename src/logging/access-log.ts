@@ -1,10 +1,12 @@
 import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 
 /**
- * Fastify's request log lines, rewritten so that no URL query string is ever logged: a GraphQL GET carries the
- * document and its variables (Aadhaar, mobile ...) in the query. Fastify's defaults log `req` (with the full URL)
- * on incoming requests, 5xx errors and 404s. We log one line per request, when it completes, with a summary of the
- * upstream calls it made (a failed call also gets its own warning line, when it happens).
+ * Fastify's request log lines, rewritten so that no URL is ever logged as the client wrote it: a GraphQL GET carries
+ * the document and its variables (Aadhaar, mobile ...) in the query string, and the path of an unknown route is
+ * whatever the client typed. Fastify's defaults log `req` (with the full URL) on incoming requests, 5xx errors and
+ * 404s. We log one line per request, when it completes, with the matched route's template (`/graphql`, `/healthz`;
+ * `(no route)` when none matched) and a summary of the upstream calls it made (a failed call also gets its own warning
+ * line, when it happens).
  */
 export class AccessLogController extends LogController {
   constructor() {
@@ -41,6 +43,7 @@ export class AccessLogController extends LogController {
   }
 }
 
+/** The matched route's template, never the client's URL. */
 function pathOf(request: FastifyRequest): string {
-  return (request.raw.url ?? "").split("?")[0];
+  return request.routeOptions?.url ?? "(no route)";
 }

@@ -55,7 +55,7 @@ export type FailureCode =
 export type GenerateCibilOtpInput = {
   /** The customer's CIBIL access token from registerCibilCustomer: 4 to 512 characters of letters, digits and . _ ~ + / = -. Never logged or returned. */
   accessToken: string;
-  /** The customer's CIBIL id from registerCibilCustomer: 1 to 15 digits, e.g. 102277100 (AOPay documents it as an integer). */
+  /** The customer's CIBIL id from registerCibilCustomer: 1 to 15 digits, e.g. 102277100 (AOPay documents it as an integer: leading zeros are dropped). */
   cibilId: string;
 };
 
@@ -63,9 +63,9 @@ export type GenerateCibilOtpInput = {
 export type RegisterCibilCustomerInput = {
   /** Date of birth, YYYY-MM-DD. Sent to AOPay as AOPAY_DOB_FORMAT (default DD/MM/YYYY); never returned. */
   dateOfBirth: string;
-  /** E-mail address, e.g. asha@example.com. Returned masked only (a***@example.com). */
+  /** E-mail address, e.g. asha@example.com: ASCII, without quotes; the domain is lower-cased. Returned masked only (a***@example.com). */
   email: string;
-  /** Given name as on the PAN card, e.g. Asha: 1 to 50 letters of any script (spaces, dots, apostrophes, hyphens after the first). */
+  /** Given name as on the PAN card, e.g. Asha: 1 to 50 letters of any script (dots, apostrophes and hyphens after the first, single spaces between words). */
   firstName: string;
   /** Family name as on the PAN card, e.g. Kulkarni (same rules as firstName). */
   lastName: string;
@@ -97,7 +97,7 @@ export type SubmitCibilOtpInput = {
   accessToken: string;
   /** The chosen answer choice's `key` (e.g. USER_TO_INPUT_ANSWER). */
   answerKey: string;
-  /** The customer's CIBIL id, 1 to 15 digits (e.g. 102277100): the one generateCibilOtp was called with. */
+  /** The customer's CIBIL id, 1 to 15 digits (e.g. 102277100): the one generateCibilOtp was called with (leading zeros are dropped). */
   cibilId: string;
   /** The OTP the customer received by SMS and typed: 4 to 8 digits (the simulator's is always 123456). Never logged, stored or returned. */
   otp: string;
