@@ -201,7 +201,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     async listen() {
       if (metricsServer) {
         metricsUrl = await metricsServer.listen();
-        logger.info({ url: metricsUrl }, "metrics listening");
+        logger.info({ url: metricsUrl, auth: config.metrics.token ? "bearer" : "none" }, "metrics listening");
       }
       if (!(await protection.connect(REDIS_CONNECT_WAIT_MS))) {
         logger.error("redis is not reachable: OTP sends are refused and /readyz reports not ready until it is");

@@ -288,6 +288,30 @@ const KNOWN_PREFIXED_VARS = new Set([
   "METRICS_PORT",
   "METRICS_TOKEN",
 ]);
+/** Every setting `loadConfig` reads (test/unit/container.test.ts checks the image's environment against it). */
+export const KNOWN_SETTINGS: ReadonlySet<string> = new Set([
+  ...KNOWN_AOPAY_VARS,
+  ...KNOWN_PREFIXED_VARS,
+  "NODE_ENV",
+  "PORT",
+  "HOST",
+  "LOG_LEVEL",
+  "CORS_ORIGINS",
+  "BODY_LIMIT_BYTES",
+  "SHUTDOWN_GRACE_MS",
+  "HMAC_SECRET",
+  "REDIS_URL",
+  "REDIS_KEY_PREFIX",
+  "CIBIL_CONSENT_TTL_SECONDS",
+  "IDEMPOTENCY_TTL_SECONDS",
+  "TRUSTED_PROXIES",
+  "API_KEYS",
+  "TRUSTED_DOCUMENTS",
+  "REQUEST_DEADLINE_MS",
+  "READINESS_INCLUDES_BREAKER",
+]);
+/** Every setting `loadSimulatorConfig` reads. */
+export const KNOWN_SIMULATOR_SETTINGS: ReadonlySet<string> = new Set(["SIMULATOR_HOST", "SIMULATOR_PORT", "AOPAY_API_PREFIX", "LOG_LEVEL"]);
 /** Settings under these prefixes must be known names: a misspelt one stops the start instead of being ignored. */
 const CHECKED_PREFIXES = ["AOPAY_", "OTP_", "GRAPHQL_", "AUTH_", "BREAKER_", "METRICS_"];
 

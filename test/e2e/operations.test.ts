@@ -41,6 +41,7 @@ describe("metrics at /metrics on their own listener (prom-client)", () => {
     expect((await scrape(t.stack.app.metricsUrl)).status).toBe(401);
     expect((await scrape(t.stack.app.metricsUrl, { authorization: "Bearer wrong-token-00000000000" })).status).toBe(401);
     expect((await metrics()).status).toBe(200);
+    expect(t.logs.records().find((r) => r.msg === "metrics listening")).toMatchObject({ auth: "bearer" });
   });
 
   it.each([
