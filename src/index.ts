@@ -1,18 +1,11 @@
+// First: a stop signal while the other modules load must not be lost (see early-signals.ts).
+import "./early-signals";
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config";
 import { startStack } from "./stack";
 
 /** Process entry: `npm start` (via dist/index.js) and the Docker image. */
 async function main(): Promise<void> {
-  // In the container image node is PID 1, and the kernel gives PID 1 no default action for a signal: a SIGTERM that
-  // arrives before the drain below is wired would be ignored, and the container killed at its stop timeout. Until
-  // then (nothing is in flight yet) a stop signal ends the process at once; once the drain's own listener is added,
-  // this one stands aside.
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.on(signal, () => {
-      if (process.listenerCount(signal) === 1) process.exit(signal === "SIGTERM" ? 143 : 130);
-    });
-  }
   let config;
   try {
     config = loadConfig();

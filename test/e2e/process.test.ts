@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { startServerProcess as run } from "../helpers/server-process";
 import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
 import { postGraphQL } from "../helpers/stack";
@@ -64,6 +66,12 @@ describe("the server process (npm start)", () => {
     expect(await p.exited).toBe(143);
     expect(Date.now() - signalledAt).toBeLessThan(1000);
     expect(p.output()).not.toContain("GraphQL server ready");
+  });
+
+  it("installs that handler before any other module loads (loading takes seconds on a busy host)", () => {
+    const compiled = readFileSync(join(__dirname, "../../dist-test/index.js"), "utf8");
+    const requires = [...compiled.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect(requires[0]).toBe("./early-signals");
   });
 
   it("refuses to start in production without AOPAY_BASE_URL, with a clear message", async () => {
