@@ -20,6 +20,7 @@ import { createLoaders, type Loaders } from "./graphql/loaders";
 import { createFormatError } from "./graphql/plugins/error-format";
 import { metricsPlugin } from "./graphql/plugins/metrics.plugin";
 import { requestPlugin } from "./graphql/plugins/request.plugin";
+import { tracingPlugin } from "./graphql/plugins/tracing.plugin";
 import { createSchema } from "./graphql/schema";
 import { TrustedDocumentCache, trustedDocumentList } from "./graphql/trusted-documents";
 import { type ClientRequest, createHttpServer, type Readiness } from "./http/http-server";
@@ -61,6 +62,9 @@ export function requestBudgetMs(header: string | string[] | undefined, maxMs: nu
 
 /** How long listen() waits for Redis to connect before serving anyway (fail closed until it does). */
 const REDIS_CONNECT_WAIT_MS = 3_000;
+
+/** Without trace export nothing writes the holder (the tracing plugin is not installed): one shared empty one. */
+const NO_TRACE: GraphQLContext["trace"] = Object.freeze({});
 
 const NO_OBSERVER: RequestObserver = { throttled: () => undefined, replayed: () => undefined, protectionUnavailable: () => undefined };
 
@@ -125,6 +129,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     plugins: [
       requestPlugin(),
       ...(metrics ? [metricsPlugin(metrics)] : []),
+      // Only when traces are exported: without an SDK its span would be a no-op, but the hooks would still run.
+      ...(config.telemetry.enabled ? [tracingPlugin()] : []),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       // Not used by this schema; its per-field hooks cost time on every request.
       ApolloServerPluginCacheControlDisabled(),
@@ -156,6 +162,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       // The request's deadline runs from its arrival; a client may ask for less (never more) with x-request-timeout-ms.
       const deadlineAt = Date.now() - reply.elapsedTime + requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
       let loaders: Loaders | undefined;
+      const summary = ((request as ClientRequest).graphql = { operation: null, result: null });
+      const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? {} : NO_TRACE;
       const ctx: GraphQLContext = {
         requestId: request.id,
         log: request.log as Logger,
@@ -168,9 +176,12 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         protection: protection.protection,
         observe: observer,
         responseHeaders: new Map(),
+        summary,
+        trace: traceHolder,
         callOptions: () => ({
           log: request.log as Logger,
           deadlineAt,
+          traceContext: traceHolder.context,
           record: (summary) => {
             const req = request as ClientRequest;
             (req.upstreamCalls ??= []).push(summary);

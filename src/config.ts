@@ -71,6 +71,24 @@ export interface MetricsConfig {
   token: string | null;
 }
 
+/**
+ * Trace export with the OpenTelemetry Node SDK (observability/telemetry.ts). The SDK reads the standard OTEL_*
+ * variables itself; this is what the server decides from them, after checking them here.
+ */
+export interface TelemetryConfig {
+  /**
+   * Off by default: on when OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_TRACES_EXPORTER=otlp
+   * is set, and OTEL_SDK_DISABLED is not `true`. Off, no SDK module is loaded.
+   */
+  enabled: boolean;
+  /** `service.name` when OTEL_SERVICE_NAME is unset (the SDK's own default would be `unknown_service:node`). */
+  defaultServiceName: string;
+  /** Where traces go (for the startup log line); null: the SDK's default, http://localhost:4318/v1/traces. */
+  endpoint: string | null;
+  /** OTEL_TRACES_SAMPLER, or the SDK's default `parentbased_always_on`. */
+  sampler: string;
+}
+
 /** A fixed-window budget: at most `points` OTP sends per `seconds`. */
 export interface Budget {
   points: number;
@@ -163,6 +181,7 @@ export interface Config {
   metrics: MetricsConfig;
   /** Whether an open circuit makes /readyz answer 503. */
   readinessIncludesBreaker: boolean;
+  telemetry: TelemetryConfig;
 }
 
 export const DEFAULT_PORT = 4000;
@@ -288,10 +307,57 @@ const KNOWN_PREFIXED_VARS = new Set([
   "METRICS_PORT",
   "METRICS_TOKEN",
 ]);
+/**
+ * The OTEL_* variables the SDK pieces we load honour for traces (the specification's names: sdk-node, sdk-trace and
+ * the OTLP/HTTP exporter read them). Any other OTEL_* name is a typo or a feature this server does not use.
+ */
+const KNOWN_OTEL_VARS = new Set([
+  "OTEL_SDK_DISABLED",
+  "OTEL_SERVICE_NAME",
+  "OTEL_RESOURCE_ATTRIBUTES",
+  "OTEL_NODE_RESOURCE_DETECTORS",
+  "OTEL_LOG_LEVEL",
+  "OTEL_PROPAGATORS",
+  "OTEL_TRACES_EXPORTER",
+  "OTEL_METRICS_EXPORTER",
+  "OTEL_LOGS_EXPORTER",
+  "OTEL_TRACES_SAMPLER",
+  "OTEL_TRACES_SAMPLER_ARG",
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_PROTOCOL",
+  "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+  "OTEL_EXPORTER_OTLP_TIMEOUT",
+  "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+  "OTEL_EXPORTER_OTLP_COMPRESSION",
+  "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+  "OTEL_EXPORTER_OTLP_CERTIFICATE",
+  "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+  "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+  "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+  "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+  "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+  "OTEL_BSP_SCHEDULE_DELAY",
+  "OTEL_BSP_EXPORT_TIMEOUT",
+  "OTEL_BSP_MAX_QUEUE_SIZE",
+  "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+  "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+  "OTEL_ATTRIBUTE_COUNT_LIMIT",
+  "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+  "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
+  "OTEL_SPAN_EVENT_COUNT_LIMIT",
+  "OTEL_SPAN_LINK_COUNT_LIMIT",
+  "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
+  "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
+]);
+
 /** Every setting `loadConfig` reads (test/unit/container.test.ts checks the image's environment against it). */
 export const KNOWN_SETTINGS: ReadonlySet<string> = new Set([
   ...KNOWN_AOPAY_VARS,
   ...KNOWN_PREFIXED_VARS,
+  ...KNOWN_OTEL_VARS,
   "NODE_ENV",
   "PORT",
   "HOST",
@@ -313,7 +379,7 @@ export const KNOWN_SETTINGS: ReadonlySet<string> = new Set([
 /** Every setting `loadSimulatorConfig` reads. */
 export const KNOWN_SIMULATOR_SETTINGS: ReadonlySet<string> = new Set(["SIMULATOR_HOST", "SIMULATOR_PORT", "AOPAY_API_PREFIX", "LOG_LEVEL"]);
 /** Settings under these prefixes must be known names: a misspelt one stops the start instead of being ignored. */
-const CHECKED_PREFIXES = ["AOPAY_", "OTP_", "GRAPHQL_", "AUTH_", "BREAKER_", "METRICS_"];
+const CHECKED_PREFIXES = ["AOPAY_", "OTP_", "GRAPHQL_", "AUTH_", "BREAKER_", "METRICS_", "OTEL_"];
 
 const LEVELS: readonly Level[] = ["fatal", "error", "warn", "info", "debug", "trace"];
 
@@ -411,7 +477,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   for (const key of Object.keys(env)) {
     const checked = CHECKED_PREFIXES.some((p) => key.startsWith(p));
-    if (checked && !KNOWN_AOPAY_VARS.has(key) && !KNOWN_PREFIXED_VARS.has(key)) r.problems.push(`Unknown setting ${key} (misspelt?)`);
+    if (checked && !KNOWN_SETTINGS.has(key)) r.problems.push(`Unknown setting ${key} (misspelt?)`);
   }
 
   const baseUrl = parseBaseUrl(r, env.AOPAY_BASE_URL, nodeEnv);
@@ -512,11 +578,58 @@ export function loadConfig(env: Env = process.env): Config {
       token: env.METRICS_TOKEN ? env.METRICS_TOKEN : null,
     },
     readinessIncludesBreaker: r.oneOf("READINESS_INCLUDES_BREAKER", "true", ["true", "false"]) === "true",
+    telemetry: parseTelemetry(r, env),
   };
   if (config.metrics.token !== null && config.metrics.token.length < 16) r.problems.push("METRICS_TOKEN must be at least 16 characters");
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
+}
+
+export const DEFAULT_SERVICE_NAME = "aopay-graphql";
+/** The specification's sampler names that sdk-node builds (jaeger_remote and xray need packages we do not ship). */
+const OTEL_SAMPLERS = ["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"] as const;
+/** OTLP over HTTP only: the collector's 4318 receiver. gRPC would load @grpc/grpc-js and is not tested here. */
+const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const;
+
+/**
+ * The OTEL_* values the SDK would otherwise read leniently (an unknown sampler or protocol falls back to a default
+ * with at most a diag warning, so a typo would export nothing or everything without a word) are checked here.
+ */
+function parseTelemetry(r: Reader, env: Env): TelemetryConfig {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || null;
+  for (const name of ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]) {
+    const raw = env[name];
+    if (!raw) continue;
+    let ok = false;
+    try {
+      const url = new URL(raw);
+      ok = (url.protocol === "http:" || url.protocol === "https:") && !url.username && !url.password;
+    } catch {
+      ok = false;
+    }
+    // The URL is not echoed: it might carry a token in its query.
+    if (!ok) r.problems.push(`${name} must be an http(s) URL without credentials, e.g. http://otel-collector:4318 (send credentials in OTEL_EXPORTER_OTLP_HEADERS)`);
+  }
+  const exporter = r.oneOf("OTEL_TRACES_EXPORTER", endpoint ? "otlp" : "none", ["otlp", "none"]);
+  r.oneOf("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", OTLP_PROTOCOLS);
+  r.oneOf("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf", OTLP_PROTOCOLS);
+  // Metrics are Prometheus (METRICS_*) and logs go to stdout: an OTel exporter for either would export nothing.
+  for (const name of ["OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER"]) {
+    const value = env[name];
+    if (value && value !== "none") {
+      r.problems.push(`${name} must be none or unset: this server exports traces only over OTel (metrics: Prometheus on METRICS_PORT; logs: stdout)`);
+    }
+  }
+  const sampler = r.oneOf("OTEL_TRACES_SAMPLER", "parentbased_always_on", OTEL_SAMPLERS);
+  const arg = env.OTEL_TRACES_SAMPLER_ARG;
+  if (arg !== undefined && arg !== "") {
+    const ratio = /^(0(\.[0-9]+)?|1(\.0+)?)$/.test(arg) ? Number(arg) : NaN;
+    if (Number.isNaN(ratio)) r.problems.push("OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1, e.g. 0.1");
+    else if (!sampler.endsWith("traceidratio")) r.problems.push("OTEL_TRACES_SAMPLER_ARG applies only to OTEL_TRACES_SAMPLER=traceidratio or parentbased_traceidratio");
+  }
+  const disabled = r.oneOf("OTEL_SDK_DISABLED", "false", ["true", "false"]) === "true";
+  return { enabled: exporter === "otlp" && !disabled, defaultServiceName: DEFAULT_SERVICE_NAME, endpoint, sampler };
 }
 
 function parseRedisUrl(r: Reader, raw: string | undefined): string | null {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { trace } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { blackHole, delayed, type FakeUpstream, json, raw, startFakeUpstream } from "../helpers/fake-upstream";
@@ -168,7 +168,7 @@ describe("tracing hooks", () => {
   const exporter = new InMemorySpanExporter();
   let t: TestStack;
   beforeAll(async () => {
-    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
     t = await startTestStack();
   });
   afterAll(async () => {

@@ -68,7 +68,7 @@ function commentedProductionBlock(): Record<string, string> {
   for (const line of lines.slice(start + 1)) {
     const m = /^\s+# ([A-Z][A-Z0-9_]*): (.*)$/.exec(line);
     if (!m) break;
-    env[m[1]] = m[2];
+    env[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
   }
   return env;
 }
@@ -136,6 +136,7 @@ describe("the container image's environment (Dockerfile, compose.yaml)", () => {
     expect(config.auth.required).toBe(true);
     expect(config.metrics.token).toBe(OPERATOR_VALUES.METRICS_TOKEN);
     expect(config.aopay.baseUrl?.href).toBe("https://api.aopay.co.in/");
+    expect(config.telemetry).toMatchObject({ enabled: true, sampler: "parentbased_traceidratio" });
   });
 
   it("runs the simulator from the same image, listening on the compose network", () => {
