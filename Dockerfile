@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile with dev dependencies, ship dist/ with production dependencies only.
 # Build with Docker (`docker build -t aopay-graphql .`) or with podman/buildah; these two need `--format docker`,
-# because the OCI image format has no HEALTHCHECK and they drop it otherwise (README "Docker").
+# because the OCI image format has no HEALTHCHECK and they drop it otherwise (docs/deploying.md "Docker").
 
 # The base image: Node 24 LTS (.nvmrc). Where Docker Hub is not reachable, pass a mirror's copy of the same image
 # (`--build-arg NODE_IMAGE=registry.example.com/library/node:24-alpine`); nothing below depends on Alpine.

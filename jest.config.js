@@ -1,5 +1,5 @@
 /**
- * Plain JS config: a jest.config.ts would need ts-node (see ../shared/design/STACK.md).
+ * Plain JS config: a jest.config.ts would need ts-node (see docs/design/stack.md).
  * ts-jest runs with isolatedModules, i.e. it only transpiles; `npm run typecheck` is the type gate.
  * @type {import('jest').Config}
  */

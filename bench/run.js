@@ -37,8 +37,8 @@ const PROFILES = path.join(RESULTS, "profiles");
 
 // =====================================================================================================================
 // OUR SERVER'S ENVIRONMENT: production build, every feature on.
-// Features land in other branches (throttling and authentication: issue 4; metrics, bulkhead, breaker: issue 5). When
-// one lands, switch it on HERE, with limits far above anything the bench sends (a full default run sends a few
+// Every feature is on below (throttling, authentication, metrics, bulkhead, breaker). When a new feature
+// lands, switch it on HERE, with limits far above anything the bench sends (a full default run sends a few
 // hundred thousand requests; per-destination limits cannot trigger, as every request has a fresh cibilId). Extra
 // settings can also be given without editing: --ours-env NAME=VALUE and --ours-header "Name: value".
 // Note: the server refuses unknown AOPAY_* names, so only add names the server knows.

@@ -6,7 +6,7 @@
  *
  * Why our own: `@graphql-codegen/typescript-react-apollo` 5.0.0 emits hooks that do not compile against Apollo
  * Client 4 (17 TS errors by default, and only `// @ts-nocheck` gets a tuned config through; see
- * ../shared/design/STACK.md). client-preset already emits a TypedDocumentNode per operation, so each hook is a
+ * docs/design/stack.md). client-preset already emits a TypedDocumentNode per operation, so each hook is a
  * one-liner over client/src/bind.ts, whose hand-written signatures restate AC4's own.
  *
  * Output for `mutation GenerateCibilOtp` and `query ServiceInfo`:

@@ -2,7 +2,7 @@
 "use strict";
 
 /**
- * A graphql-codegen plugin of ours: the trusted-document list (SECURITY.md A11), from client/operations.
+ * A graphql-codegen plugin of ours: the trusted-document list (docs/security-requirements.md A11), from client/operations.
  *
  * Each named query and mutation as it is sent (codegen/operations.js wireSource, the same text the SDK sends), with
  * its id: the SHA-256 of that text in hex, which is what Apollo Client's persisted-query link and Apollo Server's
@@ -44,7 +44,7 @@ function plugin(_schema, documents, config) {
       ...header,
       "",
       "/**",
-      " * The trusted documents (SECURITY.md A11): every operation in client/operations, as clients send it, by the SHA-256",
+      " * The trusted documents (docs/security-requirements.md A11): every operation in client/operations, as clients send it, by the SHA-256",
       " * of its text. With TRUSTED_DOCUMENTS=enforce the server runs these and nothing else.",
       " * Apollo's persisted query manifest format.",
       " */",

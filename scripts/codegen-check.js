@@ -2,7 +2,7 @@
 "use strict";
 /**
  * `npm run codegen:check`: regenerates the client code from schema/schema.graphql and client/operations without
- * touching the working tree, and fails if the committed output differs (STYLE.md principle 9). Differing files are
+ * touching the working tree, and fails if the committed output differs (docs/design/style.md principle 9). Differing files are
  * written to a temporary directory and shown with `diff -u`, so the fix is obvious: run `npm run codegen`.
  */
 const { execFileSync } = require("node:child_process");

@@ -6,7 +6,7 @@
  * checks the one invariant that matters most: no OTP send is lost or duplicated.
  *
  * Every mutation goes to its own destination (a unique CIBIL id or mobile), whose last three digits pick a simulator
- * scenario (README "Simulator scenarios"): healthy at (1 - fault rate), otherwise a fault drawn from 401, 207, 500,
+ * scenario (docs/simulator.md "Simulator scenarios"): healthy at (1 - fault rate), otherwise a fault drawn from 401, 207, 500,
  * 503, 504 (no answer), 299 (truncated) and 302. A share of mutations is "double-tapped": sent twice at once with one
  * Idempotency-Key. The simulator reports every request it receives, so for each destination we know how often AOPay
  * was really called, and compare it with what the API answered:

@@ -111,17 +111,17 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     schema: await createSchema(),
     nodeEnv: config.env,
     formatError: createFormatError(scrubber, { hideLimits: production }),
-    // Stack traces would carry error messages (hosts, IPs) to clients; they are logged instead (SECURITY.md A7).
+    // Stack traces would carry error messages (hosts, IPs) to clients; they are logged instead (docs/security-requirements.md A7).
     includeStacktraceInErrorResponses: false,
     introspection: !production,
-    // "Did you mean ...?" reveals the schema when introspection is off (SECURITY.md A6).
+    // "Did you mean ...?" reveals the schema when introspection is off (docs/security-requirements.md A6).
     hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     // Persisted-query ids resolve to the trusted documents; with TRUSTED_DOCUMENTS=enforce nothing else can be
-    // registered (SECURITY.md A11, graphql/trusted-documents.ts).
+    // registered (docs/security-requirements.md A11, graphql/trusted-documents.ts).
     persistedQueries: { cache: new TrustedDocumentCache(trustedDocuments, config.trustedDocuments), ttl: null },
-    // graphql-js stops parsing past this many tokens (SECURITY.md A3), before any validation work.
+    // graphql-js stops parsing past this many tokens (docs/security-requirements.md A3), before any validation work.
     parseOptions: { maxTokens: config.graphqlLimits.maxTokens },
     validationRules: limitRules(config.graphqlLimits, production),
     // Signals are handled in index.ts so that draining follows our order (readiness first).

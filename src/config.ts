@@ -1,7 +1,7 @@
 /**
  * The only reader of `process.env`. Every setting is parsed and validated once at startup; a bad or unknown value
  * stops the start with one message listing every problem (stripe-node's ALLOWED_CONFIG_PROPERTIES, applied to env).
- * Defaults are named constants below and listed in the README's Configuration table.
+ * Defaults are named constants below and listed in docs/configuration.md.
  */
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
@@ -15,16 +15,16 @@ export interface AopayConfig {
   mode: "live" | "simulator";
   /** Origin plus optional base path, e.g. `https://api.aopay.co.in`. Null in simulator mode until the simulator listens. */
   baseUrl: URL | null;
-  /** Path prefix of the partner's API family. `/api/AOP` on api.aopay.co.in; `/api/BOS` on the white-label host (aopay-api.md §0). */
+  /** Path prefix of the partner's API family. `/api/AOP` on api.aopay.co.in; `/api/BOS` on the white-label host (docs/upstream/aopay-api.md §0). */
   apiPrefix: string;
-  /** Partner credentials (aopay-api.md §4): server-side only, never sent to or accepted from GraphQL clients. */
+  /** Partner credentials (docs/upstream/aopay-api.md §4): server-side only, never sent to or accepted from GraphQL clients. */
   registrationId: string;
   companyCode: string;
   /** AEPS `Pipe`: the ResendOTP page says "Must Be bank6". */
   aepsPipe: string;
   /** AEPS `AccessModeType`: the page's example is `SITE`; its description row is cut off in the stored copy. */
   aepsAccessModeType: string;
-  /** CIBIL registeration's method: its page header says GET, its cURL sample POST (aopay-api.md §1.1). */
+  /** CIBIL registeration's method: its page header says GET, its cURL sample POST (docs/upstream/aopay-api.md §1.1). */
   cibilRegistrationMethod: "GET" | "POST";
   /** Wire format of `date_of_birth`; the example `01/01/2000` is ambiguous (Observation 15). */
   dobFormat: "DD/MM/YYYY" | "MM/DD/YYYY" | "YYYY-MM-DD";
@@ -50,7 +50,7 @@ export interface AopayConfig {
   breaker: BreakerConfig;
 }
 
-/** Circuit breaker per endpoint family (opossum; SECURITY.md E5). */
+/** Circuit breaker per endpoint family (opossum; docs/security-requirements.md E5). */
 export interface BreakerConfig {
   /** Failure percentage over the rolling window that opens the circuit. */
   errorThresholdPercentage: number;
@@ -95,7 +95,7 @@ export interface Budget {
   seconds: number;
 }
 
-/** OTP throttling (SECURITY.md B1-B4). Every budget counts sends that may have reached AOPay. */
+/** OTP throttling (docs/security-requirements.md B1-B4). Every budget counts sends that may have reached AOPay. */
 export interface ThrottleConfig {
   /** Minimum time between two sends to the same destination (mobile, Aadhaar or CIBIL id). */
   cooldownSeconds: number;
@@ -129,7 +129,7 @@ export interface AuthConfig {
   jwt: { jwksUrl: URL; issuer: string | undefined; audience: string | undefined; clientClaim: string } | null;
 }
 
-/** GraphQL document limits (SECURITY.md A2/A3), checked before execution. */
+/** GraphQL document limits (docs/security-requirements.md A2/A3), checked before execution. */
 export type TrustedDocumentsMode = "off" | "enforce";
 
 export interface GraphQLLimits {
@@ -152,7 +152,7 @@ export interface Config {
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   shutdownGraceMs: number;
   aopay: AopayConfig;
-  /** Secret for HMAC-SHA256 of every identifier used in a throttle or idempotency key (SECURITY.md D2). */
+  /** Secret for HMAC-SHA256 of every identifier used in a throttle or idempotency key (docs/security-requirements.md D2). */
   hmacSecret: Buffer;
   /** True when no HMAC_SECRET was configured and a random one was made for this process (development only). */
   hmacSecretEphemeral: boolean;
@@ -172,7 +172,7 @@ export interface Config {
   auth: AuthConfig;
   graphqlLimits: GraphQLLimits;
   /**
-   * SECURITY.md A11. `off`: any document within the limits runs, and the trusted documents can also be sent by id.
+   * docs/security-requirements.md A11. `off`: any document within the limits runs, and the trusted documents can also be sent by id.
    * `enforce`: only the trusted documents (src/generated/trusted-documents.ts) run, by text or by id.
    */
   trustedDocuments: TrustedDocumentsMode;
@@ -189,18 +189,18 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_LOG_LEVEL: Level = "info";
 /** Vite's dev server, so the example app works out of the box in development. Production default: none. */
 export const DEFAULT_DEV_CORS_ORIGINS = ["http://localhost:5173", "http://127.0.0.1:5173"];
-/** 32 KiB: a GraphQL document for these operations is well under 2 KiB (SECURITY.md A4 proposes 16-64 KB). */
+/** 32 KiB: a GraphQL document for these operations is well under 2 KiB (docs/security-requirements.md A4 proposes 16-64 KB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 15_000;
 export const DEFAULT_API_PREFIX = "/api/AOP";
 export const DEFAULT_AEPS_PIPE = "bank6";
 export const DEFAULT_AEPS_ACCESS_MODE_TYPE = "SITE";
-/** undici defaults are 10 s connect and 300 s headers/body (SECURITY.md E1); ours are below a typical 30 s LB timeout. */
+/** undici defaults are 10 s connect and 300 s headers/body (docs/security-requirements.md E1); ours are below a typical 30 s LB timeout. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 8_000;
 export const DEFAULT_BODY_TIMEOUT_MS = 8_000;
 export const DEFAULT_DEADLINE_MS = 10_000;
-/** 1 MiB: the documented bodies are a few hundred bytes; undici's default is unlimited (SECURITY.md D6). */
+/** 1 MiB: the documented bodies are a few hundred bytes; undici's default is unlimited (docs/security-requirements.md D6). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 export const DEFAULT_CONNECTIONS = 128;
 export const DEFAULT_QUEUE_LIMIT = 256;
@@ -228,7 +228,7 @@ export const DEFAULT_OTP_GLOBAL: Budget = { points: 1000, seconds: 60 };
 export const DEFAULT_OTP_VERIFY: Budget = { points: 5, seconds: 600 };
 /** How long a verified CIBIL OTP lets the same client read that customer's credit history. */
 export const DEFAULT_CIBIL_CONSENT_TTL_SECONDS = 1800;
-/** Stripe keeps idempotency keys at least 24 hours (SECURITY.md E4). */
+/** Stripe keeps idempotency keys at least 24 hours (docs/security-requirements.md E4). */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 /**
  * Sized from our own client operations (at most 108 tokens, depth 4, cost 664 for SubmitCibilOtp with its linked
@@ -444,7 +444,7 @@ function parseBaseUrl(r: Reader, raw: string | undefined, env: Environment): URL
     return null;
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") r.problems.push("AOPAY_BASE_URL must use https (or http outside production)");
-  // SECURITY.md D5: partner credentials and Aadhaar numbers travel in the body; never in clear text in production.
+  // docs/security-requirements.md D5: partner credentials and Aadhaar numbers travel in the body; never in clear text in production.
   // Loopback is the one exception (an egress proxy or TLS sidecar on the same host): nothing crosses a network.
   const loopback = ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname);
   if (env === "production" && url.protocol !== "https:" && !loopback) {
@@ -505,7 +505,7 @@ export function loadConfig(env: Env = process.env): Config {
     aepsPipe: r.token("AOPAY_AEPS_PIPE", DEFAULT_AEPS_PIPE),
     aepsAccessModeType: r.token("AOPAY_AEPS_ACCESS_MODE_TYPE", DEFAULT_AEPS_ACCESS_MODE_TYPE),
     cibilRegistrationMethod: r.oneOf("AOPAY_CIBIL_REGISTRATION_METHOD", "GET", ["GET", "POST"]),
-    // Indian convention; confirm with AOPay (aopay-api.md §7 question 7).
+    // Indian convention; confirm with AOPay (docs/upstream/aopay-api.md §7 question 7).
     dobFormat: r.oneOf("AOPAY_DOB_FORMAT", "DD/MM/YYYY", ["DD/MM/YYYY", "MM/DD/YYYY", "YYYY-MM-DD"]),
     connectTimeoutMs: r.int("AOPAY_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT_MS, 50, 60_000),
     headersTimeoutMs: r.int("AOPAY_HEADERS_TIMEOUT_MS", DEFAULT_HEADERS_TIMEOUT_MS, 50, 120_000),
@@ -740,7 +740,7 @@ export function loadSimulatorConfig(env: Env = process.env): SimulatorConfig {
     host: r.string("SIMULATOR_HOST", DEFAULT_HOST),
     port: r.int("SIMULATOR_PORT", DEFAULT_SIMULATOR_PORT, 0, 65_535),
     apiPrefix: r.string("AOPAY_API_PREFIX", DEFAULT_API_PREFIX),
-    // The simulator accepts only its own development credentials (see README), never real ones.
+    // The simulator accepts only its own development credentials (see docs/simulator.md), never real ones.
     registrationId: SIMULATOR_REGISTRATION_ID,
     companyCode: SIMULATOR_COMPANY_CODE,
     logLevel: r.oneOf<Level>("LOG_LEVEL", DEFAULT_LOG_LEVEL, LEVELS),

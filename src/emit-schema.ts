@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createSchema, printSdl } from "./graphql/schema";
 
-/** `npm run schema:emit`: writes schema/schema.graphql (resolved from the working directory, STACK.md pitfall 11). */
+/** `npm run schema:emit`: writes schema/schema.graphql (resolved from the working directory, docs/design/stack.md pitfall 11). */
 async function main(): Promise<void> {
   const target = resolve(process.cwd(), "schema/schema.graphql");
   writeFileSync(target, printSdl(await createSchema()));

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     log.warn(
       { simulatorUrl: simulator.url.href },
       `\n${banner}\n  AOPAY_BASE_URL is not set: answering with the BUILT-IN AOPay SIMULATOR.\n` +
-        `  No real OTP is sent. Scenario triggers: see README "Simulator scenarios".\n${banner}`,
+        `  No real OTP is sent. Scenario triggers: see docs/simulator.md "Simulator scenarios".\n${banner}`,
     );
   }
   const url = await app.listen();

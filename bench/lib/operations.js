@@ -6,7 +6,7 @@
  * Our server and the floor get a client's typical document: the success member plus the upstream failure members of
  * the result union (test/helpers/operations.ts selects these and the throttle and idempotency members too; the
  * generated clients' wire text also adds __typename to every object). It is kept as it is so that runs stay
- * comparable with the README's tables. The minimal Apollo server has no union, so it gets the same operation
+ * comparable with docs/performance.md's tables. The minimal Apollo server has no union, so it gets the same operation
  * selecting the same success fields of its small object type. All three answer the same JSON for a success.
  *
  * Every request carries a fresh `cibilId` (a counter, digits only, at most 15 digits), so per-destination throttling

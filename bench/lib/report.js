@@ -1,6 +1,6 @@
 // @ts-check
 "use strict";
-/** The printed table and the targets of issue 7. */
+/** The printed table and the benchmark's targets (docs/performance.md says why these). */
 
 const TARGETS = {
   oursOverFloorRps: 0.4,
@@ -152,7 +152,7 @@ function printSlow(report, log) {
 function printTargets(report, log) {
   const rule = () => log("-".repeat(W + C * 3));
   rule();
-  log("targets (issue 7), from this run");
+  log("targets, from this run");
   for (const t of report.targets) {
     const verdict = t.pass === null ? "[ n/a]" : t.pass ? "[PASS]" : "[FAIL]";
     log(`  ${verdict} ${t.name.padEnd(W)} ${t.value}`);

@@ -6,7 +6,7 @@ import type { DocumentNode } from "graphql";
 /**
  * Typed React hooks bound to one document, for Apollo Client 4.
  *
- * `@graphql-codegen/typescript-react-apollo` emits hooks that do not compile against AC4 (../shared/design/STACK.md),
+ * `@graphql-codegen/typescript-react-apollo` emits hooks that do not compile against AC4 (docs/design/stack.md),
  * so our codegen plugin (codegen/apollo-react-hooks.js) emits `export const useXMutation = bindMutation(XDocument)`
  * instead. The call signatures below restate AC4's own `useMutation`/`useQuery` signatures with the document fixed,
  * using only AC4's public namespace types, so variables stay required when the operation requires them, unknown

@@ -11,7 +11,7 @@ export interface FieldProblem {
   readonly problem: string;
 }
 
-/** The extensions this server puts on GraphQL errors (README "Results and errors"). */
+/** The extensions this server puts on GraphQL errors (docs/api.md "Results and errors"). */
 export interface AopayErrorExtensions {
   /** `BAD_USER_INPUT`, `UNAUTHENTICATED`, `IDEMPOTENCY_KEY_REUSED`, `BAD_REQUEST`, `INTERNAL_SERVER_ERROR` ... */
   readonly code?: string;

@@ -4,7 +4,7 @@
 //   import { useGenerateCibilOtpMutation } from "@aopay-graphql/client/react";
 // Here that name is an alias for the client's sources (client/src), so the app always runs the committed generated
 // code: after `npm run codegen`, new operations' hooks are there with no package build in between. An app outside
-// this repo installs the built package instead (README, "Typed clients"); test/e2e/client-package.test.ts proves
+// this repo installs the built package instead (docs/clients.md); test/e2e/client-package.test.ts proves
 // that package.
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";

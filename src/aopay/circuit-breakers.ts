@@ -6,7 +6,7 @@ export type CircuitState = "closed" | "open" | "halfOpen";
 
 /**
  * Outcomes that say AOPay is unhealthy. Business rejections, 401/403, redirects and 4xx pages say AOPay is up and
- * answering, so they never open a circuit (SECURITY.md E5); nor does our own OVERLOADED.
+ * answering, so they never open a circuit (docs/security-requirements.md E5); nor does our own OVERLOADED.
  */
 const COUNTED: ReadonlySet<AopayErrorCode> = new Set(["UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT", "OUTCOME_UNKNOWN"]);
 

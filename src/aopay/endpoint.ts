@@ -1,7 +1,7 @@
 import type { Scrubber } from "../pii/scrub";
 import type { SuccessEnvelope } from "./outcome";
 
-/** Server-side values every endpoint may put on the wire; clients never send or see them (aopay-api.md §4). */
+/** Server-side values every endpoint may put on the wire; clients never send or see them (docs/upstream/aopay-api.md §4). */
 export interface WireContext {
   registrationId: string;
   companyCode: string;
@@ -22,7 +22,7 @@ export function formatDob(iso: string, format: DobFormat): string {
 }
 
 /**
- * One AOPay endpoint (STYLE.md principle 1): method, path, whether it has side effects, and the mapping to and from
+ * One AOPay endpoint (docs/design/style.md principle 1): method, path, whether it has side effects, and the mapping to and from
  * the wire. The upstream's spellings (`AdhaarNumber`, `Userkey`, `registeration` ...) never leave these modules.
  */
 export interface Endpoint<In, Out> {
@@ -38,7 +38,7 @@ export interface Endpoint<In, Out> {
   readonly sideEffect: boolean;
   /**
    * Wire keys (dotted paths, one level deep) the mapping reads. Any other key in a success body is logged by name,
-   * never by value, so operators can learn undocumented response shapes (aopay-api.md Observation 10).
+   * never by value, so operators can learn undocumented response shapes (docs/upstream/aopay-api.md Observation 10).
    */
   readonly knownKeys: readonly string[];
   toWire(input: In, ctx: WireContext): Record<string, unknown>;

@@ -1,5 +1,5 @@
 /**
- * Folds AOPay's response envelopes into one shape. The documented variants (aopay-api.md Observations 5-8, and
+ * Folds AOPay's response envelopes into one shape. The documented variants (docs/upstream/aopay-api.md Observations 5-8, and
  * test/fixtures/aopay/):
  *   success  {status:"SUCCESS", message, error_code:"SPC-200", merchant_trans_id, result}        CIBIL GenerateOTP/SubmitOTP
  *   success  {status:true, msg, data:{message, response_code:1, error_code:0, data:{...}}, statusCode:200}   AEPS ResendOTP

@@ -65,7 +65,7 @@ export class AopayRejectedError extends AopayError {
   readonly retryable = false;
 }
 
-/** Raised on HTTP 401/403. aopay-api.md Observation 8: a 401 may also carry a business error; its message is kept. */
+/** Raised on HTTP 401/403. docs/upstream/aopay-api.md Observation 8: a 401 may also carry a business error; its message is kept. */
 export class AopayUnauthorizedError extends AopayError {
   readonly code = "UPSTREAM_UNAUTHORIZED" as const;
   readonly retryable = false;
@@ -95,7 +95,7 @@ export class AopayTimeoutError extends AopayError {
   readonly retryable = true;
 }
 
-/** Raised on an answer we cannot use: a redirect (never followed, SECURITY.md D5), a non-JSON error page, an unknown envelope. */
+/** Raised on an answer we cannot use: a redirect (never followed, docs/security-requirements.md D5), a non-JSON error page, an unknown envelope. */
 export class AopayBadResponseError extends AopayError {
   readonly code = "UPSTREAM_BAD_RESPONSE" as const;
   readonly retryable = false;
@@ -104,7 +104,7 @@ export class AopayBadResponseError extends AopayError {
 /**
  * Raised when the request may have reached AOPay but we have no usable answer: a timeout or reset after sending, a
  * truncated or oversized body, or an unreadable 2xx on an endpoint with side effects. The OTP may have been sent,
- * so this is never retried automatically (SECURITY.md E3).
+ * so this is never retried automatically (docs/security-requirements.md E3).
  */
 export class AopayOutcomeUnknownError extends AopayError {
   readonly code = "OUTCOME_UNKNOWN" as const;

@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 
 /**
- * A fresh `order_id` / `client_order_id` ("your unique reference / tracking id", aopay-api.md §1.1, §1.4). AOPay's
+ * A fresh `order_id` / `client_order_id` ("your unique reference / tracking id", docs/upstream/aopay-api.md §1.1, §1.4). AOPay's
  * only example is "1234", so its accepted length and alphabet are UNKNOWN: we send digits only, 18 of them
  * (milliseconds since 1970 plus 5 random digits), which stays below 2^63 if AOPay stores it as a number.
  */

@@ -67,7 +67,7 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
     throw new AopayUnavailableError(describe("upstream error status"), { ...details, retryAfterSeconds });
   }
   if (status >= 400 || status < 200) {
-    // A 4xx with a readable failure envelope is a business rejection (Paysprint-style 400/412 bodies, aopay-api.md §3);
+    // A 4xx with a readable failure envelope is a business rejection (Paysprint-style 400/412 bodies, docs/upstream/aopay-api.md §3);
     // anything else at 4xx (an HTML 404, a success word on a 400) points at our configuration, not the customer.
     if (envelope.kind === "failure") throw new AopayRejectedError(describe("rejected"), details);
     throw new AopayBadResponseError(describe("unexpected status"), details);

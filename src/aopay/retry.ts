@@ -1,8 +1,8 @@
 import { AopayCircuitOpenError, AopayError } from "./errors";
 
 /**
- * When may a failed upstream call be tried again? Only when it provably never left the process (STYLE.md
- * principle 5, SECURITY.md E2): connection refused, DNS failure, connect timeout, a reset during the TLS handshake.
+ * When may a failed upstream call be tried again? Only when it provably never left the process (docs/design/style.md
+ * principle 5, docs/security-requirements.md E2): connection refused, DNS failure, connect timeout, a reset during the TLS handshake.
  * Never after the request may have been written (OUTCOME_UNKNOWN), never on an answer (5xx/4xx/rejection), never
  * when our own guards refused (open circuit, OVERLOADED, deadline passed).
  */

@@ -10,7 +10,7 @@ import {
 import type { UpstreamResponse } from "./outcome";
 
 /**
- * The one place that talks HTTP to AOPay (STYLE.md principle 2). It uses undici's low-level `dispatch` with its own
+ * The one place that talks HTTP to AOPay (docs/design/style.md principle 2). It uses undici's low-level `dispatch` with its own
  * handler instead of `request()` for one reason: it must know, for certain, whether any byte of the request may have
  * left the process. undici calls `onRequestStart` immediately before it writes the request to a connected socket
  * (client-h1 `writeH1` → `request.onConnect`), so:
@@ -20,10 +20,10 @@ import type { UpstreamResponse } from "./outcome";
  * When the deadline fires while the request is still queued or connecting, the handler remembers it and aborts in
  * `onRequestStart`, before the write, so a late socket can never carry a request whose caller already gave up.
  *
- * No redirects are followed (dispatch never follows; SECURITY.md D5), no retries are made here, and the response body
- * is capped at `maxResponseBytes` (undici's own default is unlimited, SECURITY.md D6).
+ * No redirects are followed (dispatch never follows; docs/security-requirements.md D5), no retries are made here, and the response body
+ * is capped at `maxResponseBytes` (undici's own default is unlimited, docs/security-requirements.md D6).
  *
- * Bulkhead (SECURITY.md E6): at most `connections` sockets, and at most `queueLimit` calls waiting for one. A call
+ * Bulkhead (docs/security-requirements.md E6): at most `connections` sockets, and at most `queueLimit` calls waiting for one. A call
  * beyond that is refused at once with OVERLOADED instead of piling up in memory.
  */
 

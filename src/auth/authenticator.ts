@@ -17,7 +17,7 @@ export const ANONYMOUS: ClientIdentity = Object.freeze({ id: "anonymous", via: "
 const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 /**
- * Attributes each request to a client (SECURITY.md B3; OWASP API2):
+ * Attributes each request to a client (docs/security-requirements.md B3; OWASP API2):
  * - an API key in `x-api-key`: we store only SHA-256 of each key (API_KEYS). Keys are 256-bit random strings
  *   (`npm run api-key`), so a fast hash is enough: there is nothing to guess that a slow hash would protect;
  * - or a JWT in `Authorization: Bearer`, verified against AUTH_JWKS_URL (jose; keys fetched and cached by jose),

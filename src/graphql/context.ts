@@ -31,7 +31,7 @@ export interface RequestObserver {
   protectionUnavailable(field: string): void;
 }
 
-/** Per-request state (STYLE.md principle 7): built fresh for every GraphQL request. */
+/** Per-request state (docs/design/style.md principle 7): built fresh for every GraphQL request. */
 export interface GraphQLContext {
   requestId: string;
   /** Child logger carrying the request id and client id. */

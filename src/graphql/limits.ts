@@ -16,7 +16,7 @@ import type { GraphQLLimits } from "../config";
 /**
  * Mutations that send an SMS, burn a verification attempt or create a customer. Each may appear at most once per document,
  * whether written twice, aliased, or spread through fragments: top-level mutation fields run serially, so every
- * copy would really send (SECURITY.md A2: Armor's default alias cap alone still allows 16 sends per request).
+ * copy would really send (docs/security-requirements.md A2: Armor's default alias cap alone still allows 16 sends per request).
  */
 export const ONCE_PER_DOCUMENT_FIELDS = ["registerCibilCustomer", "generateCibilOtp", "submitCibilOtp", "resendAepsOtp", "verifyAepsOtp"] as const;
 
@@ -59,7 +59,7 @@ export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
 }
 
 /**
- * GraphQL Armor's depth, alias, cost and directive limits (SECURITY.md A3), as validation rules that report errors
+ * GraphQL Armor's depth, alias, cost and directive limits (docs/security-requirements.md A3), as validation rules that report errors
  * (400 GRAPHQL_VALIDATION_FAILED) instead of throwing out of `validate` (which Apollo would turn into a 500).
  * Development messages include the limits, to help; production messages do not (no probing for the numbers).
  */

@@ -10,7 +10,7 @@ import { consentRequired, protectionUnavailable, toFailure } from "./failures/to
 export type CreditHistoryMember = CibilCreditHistory | ConsentRequired | ProtectionUnavailable | UpstreamFailure;
 
 /**
- * Per-request DataLoaders (STYLE.md principle 7): built on first use in a request, never shared between requests.
+ * Per-request DataLoaders (docs/design/style.md principle 7): built on first use in a request, never shared between requests.
  * They dedupe and batch reads only, never OTP sends: one operation asking for the same credit history several
  * times, directly or through verification results, makes one upstream call per distinct CIBIL id. (AOPay has no batch
  * endpoint, so a batch is concurrent single calls.)

@@ -8,7 +8,7 @@ import type { OtpSendFailure } from "./failures/failure.types";
 import { idempotencyConflict, protectionUnavailable, throttledFailure, toFailure } from "./failures/to-failure";
 
 /**
- * The one path every upstream write takes (OTP sends, OTP verifications, registrations; SECURITY.md B and E4):
+ * The one path every upstream write takes (OTP sends, OTP verifications, registrations; docs/security-requirements.md B and E4):
  *   1. Idempotency-Key (optional header): a repeat replays the first result; a repeat with other input is an error;
  *      a repeat while the first still runs gets IdempotencyConflict. Only then may anything be sent.
  *   2. Throttle: one point from every budget (destination, IP, client, global), or a typed OtpThrottled.

@@ -72,7 +72,7 @@ export async function createHttpServer(
     forceCloseConnections: "idle",
     // A whole request must arrive within 15 s (slowloris); responses are bounded by the upstream deadline.
     requestTimeout: 15_000,
-    // X-Forwarded-For counts only when the socket peer is a configured proxy (SECURITY.md B3); else request.ip is
+    // X-Forwarded-For counts only when the socket peer is a configured proxy (docs/security-requirements.md B3); else request.ip is
     // the socket address and a spoofed header changes nothing.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   });
@@ -86,7 +86,7 @@ export async function createHttpServer(
   fastify.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
-  // Authenticate GraphQL requests before their body is even parsed (SECURITY.md B3, OWASP API2).
+  // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
   fastify.addHook("onRequest", async (request, reply) => {
     if (request.routeOptions.url !== GRAPHQL_PATH) return;
     const outcome = await authenticator.authenticate(request.headers);
@@ -106,12 +106,12 @@ export async function createHttpServer(
     if (request.routeOptions.url !== GRAPHQL_PATH) return;
     const params = (request.method === "GET" ? request.query : request.body) as Record<string, unknown> | undefined;
     const source = params?.query;
-    // SECURITY.md A3 (character limit): long documents are refused before Apollo parses them.
+    // docs/security-requirements.md A3 (character limit): long documents are refused before Apollo parses them.
     if (typeof source === "string" && source.length > config.graphqlLimits.maxQueryChars) {
       const message = production ? "Query is too large." : `Query is too large (over ${config.graphqlLimits.maxQueryChars} characters).`;
       return reply.code(400).send(errorBody(message, "BAD_REQUEST", request.id));
     }
-    // SECURITY.md A11: with TRUSTED_DOCUMENTS=enforce, a document off the list is refused before Apollo parses it.
+    // docs/security-requirements.md A11: with TRUSTED_DOCUMENTS=enforce, a document off the list is refused before Apollo parses it.
     // Its text is never logged (it may carry an Aadhaar number as a literal).
     if (trustedDocuments && !isTrusted(trustedDocuments, { query: source, extensions: params?.extensions })) {
       request.log.info({ sentAs: typeof source === "string" && source !== "" ? "text" : "id" }, "untrusted document refused");

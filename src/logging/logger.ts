@@ -4,7 +4,7 @@ import { Scrubber } from "../pii/scrub";
 export type { Logger };
 
 /**
- * Keys whose values never reach a log line, at any level and at any depth up to three (SECURITY.md D3). Our code does
+ * Keys whose values never reach a log line, at any level and at any depth up to three (docs/security-requirements.md D3). Our code does
  * not log inputs or upstream bodies at all; this guards against a future `log.debug({ input })`. Both our GraphQL
  * names and the upstream's wire spellings are listed.
  */
@@ -52,7 +52,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /**
  * Replaces the values of SENSITIVE_KEYS in a log object, `depth` levels deep, copying only what changes. This does
  * what pino's `redact` does with `*.key` and `*.*.key` paths, at a sliver of the cost: measured 0.2 µs per line
- * against 44 µs for the wildcard paths, which were the largest single CPU cost of a request (bench/, issue 7).
+ * against 44 µs for the wildcard paths, which were the largest single CPU cost of a request (measured with bench/).
  */
 export function redactKeys<T extends Record<string, unknown>>(obj: T, depth = 2): T {
   let out: Record<string, unknown> = obj;

@@ -12,7 +12,7 @@ const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /**
  * Prometheus metrics (prom-client), in a registry of this app's own. Labels are bounded: endpoint templates and
- * stable codes, never URLs, identifiers or free text. The list is in the README ("Operations").
+ * stable codes, never URLs, identifiers or free text. The list is in docs/operations.md ("Metrics").
  */
 export class Metrics implements RequestObserver {
   readonly registry = new Registry();

@@ -1,5 +1,5 @@
 /**
- * Aadhaar number rules (../shared/design/SECURITY.md C1, D1): 12 ASCII digits, first digit 2-9, not a palindrome,
+ * Aadhaar number rules (docs/security-requirements.md C1, D1): 12 ASCII digits, first digit 2-9, not a palindrome,
  * Verhoeff check digit valid (python-stdnum `stdnum.in_.aadhaar`, citing UIDAI's numbering scheme).
  * Accepted input forms: `234123412346` and `2341 2341 2346` (groups of four separated by single spaces); anything
  * else, including non-ASCII digits, is rejected rather than guessed at.
@@ -59,7 +59,7 @@ export function aadhaarProblem(raw: string): string | null {
   return null;
 }
 
-/** `XXXX XXXX 1234`: the only form in which an Aadhaar number may be shown (MeitY/UIDAI; SECURITY.md D1). */
+/** `XXXX XXXX 1234`: the only form in which an Aadhaar number may be shown (MeitY/UIDAI; docs/security-requirements.md D1). */
 export function maskAadhaar(digits: string): string {
   return `XXXX XXXX ${digits.slice(-4)}`;
 }

@@ -1,5 +1,5 @@
 /**
- * Indian mobile numbers (../shared/design/SECURITY.md C2): exactly 10 ASCII digits starting 6-9 (DoT numbering plan
+ * Indian mobile numbers (docs/security-requirements.md C2): exactly 10 ASCII digits starting 6-9 (DoT numbering plan
  * mobile levels). Policy: the national number only. `+91`/`0` prefixes, spaces and non-ASCII digits are rejected,
  * not normalised, so that what the customer typed and what AOPay receives are the same digits.
  */

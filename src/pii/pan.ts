@@ -1,7 +1,7 @@
 /**
  * PAN (Permanent Account Number): 10 characters, AAAAA9999A, where the fourth letter is the holder type
  * (P person, C company, H HUF, F firm, A AOP, T trust, B BOI, L local authority, J artificial juridical person,
- * G government). AOPay's own example `FRS23456` is not a valid PAN (aopay-api.md Observation 15); we validate ours.
+ * G government). AOPay's own example `FRS23456` is not a valid PAN (docs/upstream/aopay-api.md Observation 15); we validate ours.
  * Lower-case input is accepted and upper-cased.
  */
 const PAN = /^[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]$/;

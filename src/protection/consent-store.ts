@@ -5,7 +5,7 @@ import { ProtectionStoreError } from "./errors";
 /**
  * Consent records: "client C verified customer X's CIBIL OTP at time T". AOPay's GetCreditHistory needs only a CIBIL
  * id and our partner credentials, so the OTP the customer typed is the only proof of consent we have; a credit
- * history is served to the client that obtained that proof, for a limited time (SECURITY.md B7, OWASP API1 BOLA).
+ * history is served to the client that obtained that proof, for a limited time (docs/security-requirements.md B7, OWASP API1 BOLA).
  * Keys are HMACs of (client, CIBIL id); nothing else is stored.
  */
 export interface ConsentStore {

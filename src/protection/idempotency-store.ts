@@ -4,7 +4,7 @@ import { LRUCache } from "lru-cache";
 import { ProtectionStoreError } from "./errors";
 
 /**
- * Idempotency records (SECURITY.md E4; Stripe's idempotent requests; IETF draft-ietf-httpapi-idempotency-key-header):
+ * Idempotency records (docs/security-requirements.md E4; Stripe's idempotent requests; IETF draft-ietf-httpapi-idempotency-key-header):
  * the first request with a key takes it (`pending`), runs, and stores its result (`done`) for the key's lifetime.
  * A later request with the same key and the same input replays that result; with other input it is a mismatch;
  * while the first still runs it is a conflict. Records hold an input fingerprint (HMAC) and the masked result only.

@@ -4,7 +4,7 @@ import { LRUCache } from "lru-cache";
 /**
  * Turns identifiers (mobile, Aadhaar, CIBIL id, IP, client id, idempotency key) into store keys: HMAC-SHA256 under
  * the server's HMAC_SECRET, base64url. A plain hash would not do: there are only about 8×10^10 Aadhaar numbers and
- * 4×10^9 mobiles, so an unsalted SHA-256 is reversed by enumeration (SECURITY.md D2).
+ * 4×10^9 mobiles, so an unsalted SHA-256 is reversed by enumeration (docs/security-requirements.md D2).
  */
 export class KeyHasher {
   /** Keys of identifiers that repeat across requests (IPs, client ids): computed once, not per request. */

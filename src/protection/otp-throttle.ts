@@ -5,7 +5,7 @@ import { ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
 
 /**
- * OTP throttling as a domain feature (SECURITY.md B1-B5): every OTP send takes one point from each budget that
+ * OTP throttling as a domain feature (docs/security-requirements.md B1-B5): every OTP send takes one point from each budget that
  * applies to it, all at once, or from none:
  *   per destination (each mobile, Aadhaar and CIBIL id on its own): a cooldown, a short window and a daily cap;
  *   per mobile-number prefix (SMS pumping walks number ranges), per source IP, per API client, and one global budget.
@@ -13,7 +13,7 @@ import type { KeyHasher } from "./key-hasher";
  * across restarts). Keys are HMAC-SHA256 of the identifier, never the number itself (KeyHasher).
  *
  * A send is counted before it happens. It is refunded only when the call provably never left the process
- * (SECURITY.md E3: an unknown outcome keeps its cost).
+ * (docs/security-requirements.md E3: an unknown outcome keeps its cost).
  */
 
 export type DestinationKind = "mobile" | "aadhaar" | "cibil";

@@ -3,7 +3,7 @@ import { scenarioFor } from "./scenarios";
 import type { SimCredentials, SimRequestContext } from "./server";
 import { otpFailureMessage } from "./state";
 
-/** AEPS bank-wise registration family (aopay-api.md §2), shaped on the ResendOTP seed page. */
+/** AEPS bank-wise registration family (docs/upstream/aopay-api.md §2), shaped on the ResendOTP seed page. */
 
 /** The documented ResendOTP error example, verbatim (fixtures/aeps.resend-otp.error.json). */
 export const AEPS_DOCUMENTED_ERROR = { status: false, response_code: 5, message: "Invalid signature encoding" };
@@ -12,7 +12,7 @@ type Body = Record<string, unknown>;
 
 function failure(message: string) {
   // {status, response_code, message}: the AEPS pages' 401 schema, which the analogous Paysprint API also uses inside
-  // HTTP 200 for business failures (aopay-api.md §3, analogy only). The message is the simulator's own.
+  // HTTP 200 for business failures (docs/upstream/aopay-api.md §3, analogy only). The message is the simulator's own.
   return { status: false, response_code: 0, message };
 }
 

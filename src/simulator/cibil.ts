@@ -4,7 +4,7 @@ import type { SimCredentials, SimRequestContext } from "./server";
 import { otpFailureMessage } from "./state";
 
 /**
- * CIBIL family as documented on readapi.aopay.co.in (aopay-api.md §1). Success bodies follow the documented examples
+ * CIBIL family as documented on readapi.aopay.co.in (docs/upstream/aopay-api.md §1). Success bodies follow the documented examples
  * (GenerateOTP seed page; white-label SubmitOTP page) field for field. registeration and GetCreditHistory have no
  * documented example: their success bodies use the same envelope and are marked below as the simulator's own.
  */

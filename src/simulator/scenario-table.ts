@@ -1,6 +1,6 @@
 import { SCENARIOS } from "./scenarios";
 
-/** The README's "Simulator scenarios" table, generated from SCENARIOS (test/unit/simulator/scenarios.test.ts keeps them equal). */
+/** docs/simulator.md's "Simulator scenarios" table, generated from SCENARIOS (test/unit/simulator/scenarios.test.ts keeps them equal). */
 export function scenarioTableMarkdown(): string {
   const rows = SCENARIOS.map(
     (s) => `| ${s.suffix === null ? "anything else" : `\`…${s.suffix}\``} | \`${s.name}\` | ${s.behaviour} | ${s.result} |`,

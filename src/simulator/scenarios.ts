@@ -2,7 +2,7 @@
  * Deterministic scenario triggers of the built-in simulator. The trigger is the last three digits of the CIBIL id
  * (GenerateOTP, SubmitOTP, GetCreditHistory) or of the mobile number (registeration and the AEPS endpoints), so any
  * valid input can exercise any result type.
- * The README's "Simulator scenarios" table is checked against this list by test/unit/simulator/scenarios.test.ts.
+ * docs/simulator.md's "Simulator scenarios" table is checked against this list by test/unit/simulator/scenarios.test.ts.
  */
 export type ScenarioName =
   | "success"

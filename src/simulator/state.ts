@@ -5,7 +5,7 @@ import { scenarioFor } from "./scenarios";
  * The simulator's memory of customers and OTPs, so a frontend can walk whole flows:
  *   CIBIL: register → GenerateOTP → SubmitOTP (wrong OTP: attempts left; right OTP: verified) → GetCreditHistory
  *   AEPS:  ResendOTP → VerifyOTP
- * Rules (documented in the README, "Simulator flows"):
+ * Rules (documented in docs/simulator.md, "Simulator flows"):
  *   - the OTP is always SIM_OTP (123456), for both families;
  *   - an OTP allows SIM_OTP_ATTEMPTS tries and expires SIM_OTP_TTL_MS after it was issued (clock injectable);
  *   - a registered CIBIL customer's access token must match; an id the simulator has never seen is accepted with any

@@ -18,7 +18,7 @@ async function startJwks(publicKey: CryptoKey): Promise<{ url: string; server: S
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`, server };
 }
 
-describe("client authentication in production (SECURITY.md B3; OWASP API2)", () => {
+describe("client authentication in production (docs/security-requirements.md B3; OWASP API2)", () => {
   let jwks: { url: string; server: Server };
   let signingKey: CryptoKey;
   let strangerKey: CryptoKey;

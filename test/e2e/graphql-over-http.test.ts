@@ -2,7 +2,7 @@ import { auditServer, type AuditResult } from "graphql-http";
 import { startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
 /**
- * GraphQL-over-HTTP conformance (SECURITY.md A10), with graphql-http's own audit suite, as Apollo runs it in its
+ * GraphQL-over-HTTP conformance (docs/security-requirements.md A10), with graphql-http's own audit suite, as Apollo runs it in its
  * integration tests. Every MUST audit passes. The SHOULD and MAY audits we do not meet, and why:
  */
 export const ACCEPTED_WARNINGS: Record<string, string> = {
@@ -13,7 +13,7 @@ export const ACCEPTED_WARNINGS: Record<string, string> = {
   "7B9B": "SHOULD use 200 on variable coercion failure with application/json: Apollo returns 400",
 };
 export const ACCEPTED_NOTICES: Record<string, string> = {
-  // CSRF prevention (SECURITY.md A9) refuses GET requests that a browser could send cross-site without a preflight
+  // CSRF prevention (docs/security-requirements.md A9) refuses GET requests that a browser could send cross-site without a preflight
   // (no Content-Type, no apollo-require-preflight / x-apollo-operation-name header); the audits send plain GETs.
   "5A70": "MAY accept application/x-www-form-urlencoded GET requests: refused by CSRF prevention",
   D6D5: "MAY allow URL-encoded JSON variables in GETs (graphql-response+json): refused by CSRF prevention",
@@ -21,7 +21,7 @@ export const ACCEPTED_NOTICES: Record<string, string> = {
 };
 
 /**
- * Production refuses introspection (SECURITY.md A5), and these two MUST audits happen to send `__type` queries. The
+ * Production refuses introspection (docs/security-requirements.md A5), and these two MUST audits happen to send `__type` queries. The
  * HTTP behaviour they check (UTF-8 bodies, a `variables` map) is re-checked below with an ordinary query.
  */
 export const PRODUCTION_INTROSPECTION_AUDITS: Record<string, string> = {

@@ -7,7 +7,7 @@ import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } fro
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("Idempotency-Key on OTP mutations (SECURITY.md E4)", () => {
+describe("Idempotency-Key on OTP mutations (docs/security-requirements.md E4)", () => {
   let t: TestStack;
   const OTHER_KEY = "aopk_second_client_key_abcdefghijklmnopqrstuv";
   beforeAll(async () => {

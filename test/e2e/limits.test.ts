@@ -2,7 +2,7 @@ import { postGraphQL, type ProductionTestStack, startProductionStack, TEST_API_K
 
 const SEND = 'generateCibilOtp(input: {cibilId: "102277100", accessToken: "abcd"}) { __typename }';
 
-describe("GraphQL surface limits, production settings (SECURITY.md A1-A4)", () => {
+describe("GraphQL surface limits, production settings (docs/security-requirements.md A1-A4)", () => {
   let t: ProductionTestStack;
   const auth = { "x-api-key": TEST_API_KEY };
   beforeAll(async () => {

@@ -10,7 +10,7 @@ import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/sta
  * Canary values fed through every path with LOG_LEVEL=debug: success, every simulator scenario (each upstream
  * failure and fault), every kind of validation and coercion error, every throttle, idempotent replays, conflicts
  * and mismatches. None may appear in any log line, response body, response header or (with REDIS_URL) Redis key or
- * value (SECURITY.md D1-D4).
+ * value (docs/security-requirements.md D1-D4).
  */
 const CANARY = {
   aadhaar: "999971658847",

@@ -31,7 +31,7 @@ function processEnv(redisUrl: string, prefix: string, simulator: Simulator): Rec
 const cibil = async (base: string, cibilId: string, headers: Record<string, string> = {}) =>
   resultOf((await postGraphQL(`${base}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput(cibilId) }, headers)).body, "generateCibilOtp");
 
-describeWithRedis("two server processes share limits and idempotency through one Redis (SECURITY.md B5)", () => {
+describeWithRedis("two server processes share limits and idempotency through one Redis (docs/security-requirements.md B5)", () => {
   let sim: Simulator;
   let a: ServerProcess;
   let b: ServerProcess;
@@ -83,7 +83,7 @@ describeWithRedis("two server processes share limits and idempotency through one
     expect(sim.calls()).toBe(1);
   });
 
-  it("nothing in Redis or in either process's debug log reveals a mobile, an Aadhaar or a hash of one (SECURITY.md D2, D3)", async () => {
+  it("nothing in Redis or in either process's debug log reveals a mobile, an Aadhaar or a hash of one (docs/security-requirements.md D2, D3)", async () => {
     const aeps = await postGraphQL(`${urlA}/graphql`, { query: RESEND_AEPS_OTP, variables: aepsInput(CANARY_MOBILE, { aadhaar: CANARY_AADHAAR }) }, { "idempotency-key": randomUUID() });
     expect(resultOf(aeps.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
     await cibil(urlB, "900000003");

@@ -17,7 +17,7 @@ const DEFAULTS: Record<string, string> = {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("OTP throttling through the server (SECURITY.md B1-B4)", () => {
+describe("OTP throttling through the server (docs/security-requirements.md B1-B4)", () => {
   let t: TestStack | undefined;
   afterEach(async () => {
     await t?.stop();

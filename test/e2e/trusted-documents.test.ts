@@ -17,7 +17,7 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   return { status: res.statusCode, body: (await res.body.json()) as { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } };
 }
 
-describe("trusted documents, TRUSTED_DOCUMENTS=enforce (SECURITY.md A11)", () => {
+describe("trusted documents, TRUSTED_DOCUMENTS=enforce (docs/security-requirements.md A11)", () => {
   let t: ProductionTestStack;
   const auth = { "x-api-key": TEST_API_KEY };
   beforeAll(async () => {

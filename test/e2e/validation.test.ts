@@ -28,7 +28,7 @@ describe("input validation happens before any upstream call and never echoes val
     expect(t.logs.text()).not.toContain(secret);
   };
 
-  describe("Aadhaar (SECURITY.md C1)", () => {
+  describe("Aadhaar (docs/security-requirements.md C1)", () => {
     it.each([
       ["234123412347", "has an invalid check digit"],
       ["243123412346", "has an invalid check digit"],
@@ -43,14 +43,14 @@ describe("input validation happens before any upstream call and never echoes val
     });
   });
 
-  describe("mobile (SECURITY.md C2)", () => {
+  describe("mobile (docs/security-requirements.md C2)", () => {
     it.each(["5876543210", "987654321", "98765432100", "98765 4321x", "९८७६५४३२१०", "+919876543210"])("rejects %s", async (mobile) => {
       const res = await t.gql(RESEND_AEPS_OTP, aepsInput(mobile));
       expectRejected(res, "input.mobile", mobile);
     });
   });
 
-  describe("ids and tokens (SECURITY.md C3)", () => {
+  describe("ids and tokens (docs/security-requirements.md C3)", () => {
     it("rejects an over-long userKey (the page's own 13-character example included)", async () => {
       const res = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { userKey: "AOP554N3XXXXX" }));
       expectRejected(res, "input.userKey", "AOP554N3XXXXX");
@@ -88,7 +88,7 @@ describe("input validation happens before any upstream call and never echoes val
     expect(fields.sort()).toEqual(["input.aadhaar", "input.mobile", "input.userKey"]);
   });
 
-  describe("graphql-js coercion errors are rewritten (SECURITY.md A8, four ways)", () => {
+  describe("graphql-js coercion errors are rewritten (docs/security-requirements.md A8, four ways)", () => {
     const canary = "999941057058";
 
     it("a missing field: the whole input object is not echoed", async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** A documented AOPay response body from test/fixtures/aopay (copied from ../shared/upstream/fixtures). */
+/** A documented AOPay response body from test/fixtures/aopay (the examples on AOPay's pages, docs/upstream/aopay-api.md). */
 export function fixture(name: string): Buffer {
   return readFileSync(join(__dirname, "../fixtures/aopay", `${name}.json`));
 }

@@ -34,7 +34,7 @@ export const RESEND_AEPS_OTP = /* GraphQL */ `
   }
 `;
 
-/** Valid inputs (SECURITY.md C1/C2 vectors). The last three digits of cibilId / mobile pick a simulator scenario. */
+/** Valid inputs (docs/security-requirements.md C1/C2 vectors). The last three digits of cibilId / mobile pick a simulator scenario. */
 export const VALID_AADHAAR = "234123412346";
 export function cibilInput(cibilId = "102277100") {
   return { input: { cibilId, accessToken: "123456542124" } };

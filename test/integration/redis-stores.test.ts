@@ -72,7 +72,7 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     expect((await store.begin("k2", "fp", 60_000)).kind).toBe("acquired");
   });
 
-  it("keys are HMACs: no identifier, nor its unsalted SHA-256 or MD5, appears in any key or value (SECURITY.md D2)", async () => {
+  it("keys are HMACs: no identifier, nor its unsalted SHA-256 or MD5, appears in any key or value (docs/security-requirements.md D2)", async () => {
     const entries = await dumpKeys(redis, prefix);
     expect(entries.length).toBeGreaterThan(3);
     const text = entries.map((e) => `${e.key}\n${e.value}`).join("\n");

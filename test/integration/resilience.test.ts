@@ -161,7 +161,7 @@ describe("retries only what provably never left the process", () => {
   });
 });
 
-describe("bulkhead: bounded connections and wait queue (SECURITY.md E6)", () => {
+describe("bulkhead: bounded connections and wait queue (docs/security-requirements.md E6)", () => {
   it("sheds load beyond connections + queue at once with OVERLOADED; AOPay never sees more than `connections` at a time", async () => {
     let concurrent = 0;
     let peak = 0;

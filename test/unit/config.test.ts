@@ -55,7 +55,7 @@ describe("loadConfig", () => {
     expect(c.corsOrigins).toEqual([]);
   });
 
-  it("requires https in production (SECURITY.md D5)", () => {
+  it("requires https in production (docs/security-requirements.md D5)", () => {
     const problems = problemsOf({
       ...SECURE,
       NODE_ENV: "production",

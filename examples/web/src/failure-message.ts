@@ -1,7 +1,7 @@
 import type { FailureFieldsFragment } from "@aopay-graphql/client/react";
 
 /**
- * A readable sentence for every failure type (README "Results and errors"). FailureFieldsFragment is the union of
+ * A readable sentence for every failure type (docs/api.md "Results and errors"). FailureFieldsFragment is the union of
  * every type implementing `Failure`, as the FailureFields fragment selects it: a new failure type in the schema
  * makes the `never` below a compile error until it has its sentence here.
  */

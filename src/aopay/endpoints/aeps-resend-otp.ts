@@ -33,7 +33,7 @@ export interface AepsOtpResent {
 
 /**
  * The body both AEPS registration calls send. VerifyOTP adds `Otp`, before `RegistrationID` as in its page's Body
- * Parameters block (aopay-api.md §2.2).
+ * Parameters block (docs/upstream/aopay-api.md §2.2).
  * Field spellings exactly as the ResendOTP page's Body Parameters block: `Userkey`, `AdhaarNumber` (sic),
  * `PrimaryKeyId`. That page's cURL/Python samples add `"Otp"`, its Body Parameters block does not; a resend has no
  * OTP to send, so we follow the block (whether AOPay accepts an `Otp` there is UNKNOWN, Observation 11).

@@ -3,7 +3,7 @@ import { aepsRegistrationAnswer, aepsRegistrationWire, type ResendAepsOtpRequest
 
 /**
  * AEPS VerifyOTP: `POST /api/AOP/V1/AEPS/UserRegisterBankWise/VerifyOTP`.
- * Source: https://readapi.aopay.co.in/VerifyOTP.aspx (aopay-api.md §2.2): the same fields as ResendOTP plus `Otp`.
+ * Source: https://readapi.aopay.co.in/VerifyOTP.aspx (docs/upstream/aopay-api.md §2.2): the same fields as ResendOTP plus `Otp`.
  * "On success the registration is confirmed and a unique transaction reference is returned"; the reference's field
  * name is UNKNOWN, so it is not exposed (its key name shows in the unknown-keys log line). The answer is read with
  * the ResendOTP envelope's shape, the only AEPS success example.

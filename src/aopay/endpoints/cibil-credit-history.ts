@@ -3,7 +3,7 @@ import { readObject, readString } from "../envelope";
 
 /**
  * CIBIL GetCreditHistory: `GET /api/AOP/CibilScore/GetCreditHistory` with a JSON body.
- * Source: https://readapi.aopay.co.in/Cibilapiv1GetCreditHistory (aopay-api.md §1.4).
+ * Source: https://readapi.aopay.co.in/Cibilapiv1GetCreditHistory (docs/upstream/aopay-api.md §1.4).
  *
  * The history payload is UNDOCUMENTED ("200 Json"). We expose only what every documented CIBIL envelope has (status,
  * message, merchant transaction id) and what we sent; the payload itself stays out of the public schema until AOPay
@@ -34,7 +34,7 @@ export const cibilCreditHistory: Endpoint<CreditHistoryRequest, CreditHistory> =
 
   toWire(input, ctx) {
     return {
-      // `client_order_id` here, `order_id` on registeration (aopay-api.md §1.4).
+      // `client_order_id` here, `order_id` on registeration (docs/upstream/aopay-api.md §1.4).
       client_order_id: input.orderId,
       cibil_id: input.cibilId,
       RegistrationID: ctx.registrationId,

@@ -3,7 +3,7 @@ import { readObject, readString } from "../envelope";
 
 /**
  * CIBIL registeration (sic): `/api/AOP/CibilScore/registeration`.
- * Source: https://readapi.aopay.co.in/Cibilapiv1Registeration (aopay-api.md §1.1).
+ * Source: https://readapi.aopay.co.in/Cibilapiv1Registeration (docs/upstream/aopay-api.md §1.1).
  *
  * Method: the page header says "Get" while its cURL sample sends POST; the real method is UNKNOWN. We follow the
  * header (GET with a JSON body, like the three other CIBIL pages); AOPAY_CIBIL_REGISTRATION_METHOD=POST switches.

@@ -4,7 +4,7 @@ import { MatchesRule } from "../validation/decorators";
 /** Shared id/token rules for the CIBIL family. */
 export const CIBIL_ID = /^[0-9]{1,15}$/;
 export const CIBIL_ID_RULE = "must be 1 to 15 digits";
-// Token-ish characters only (base64/base64url/JWT/hex): no spaces, quotes, CR/LF or JSON punctuation (SECURITY.md C3).
+// Token-ish characters only (base64/base64url/JWT/hex): no spaces, quotes, CR/LF or JSON punctuation (docs/security-requirements.md C3).
 export const ACCESS_TOKEN = /^[A-Za-z0-9._~+/=-]{4,512}$/;
 export const ACCESS_TOKEN_RULE = "must be 4 to 512 characters of letters, digits and . _ ~ + / = -";
 

@@ -33,7 +33,7 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.PROTECTION_UNAVAILABLE]: "OTP sending is paused because a safety service is unavailable. Nothing was sent; try again later.",
 };
 
-/** The single mapping from upstream errors to GraphQL failure members (STYLE.md principle 4). */
+/** The single mapping from upstream errors to GraphQL failure members (docs/design/style.md principle 4). */
 export function toFailure(error: AopayError): UpstreamFailure {
   const code = FailureCode[error.code];
   const base = { code, message: FAILURE_MESSAGES[code], retryable: error.retryable };

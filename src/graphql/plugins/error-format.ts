@@ -4,7 +4,7 @@ import { hideTokenLimit } from "../limits";
 
 /**
  * Codes whose messages are meant for the client. Everything else is masked as INTERNAL_SERVER_ERROR with a fixed
- * message (envelop's useMaskedErrors; SECURITY.md A7), after the original is logged.
+ * message (envelop's useMaskedErrors; docs/security-requirements.md A7), after the original is logged.
  */
 export const CLIENT_ERROR_CODES = new Set([
   "UNAUTHENTICATED",
@@ -27,7 +27,7 @@ export const UNEXPECTED_ERROR_MESSAGE = "Unexpected error.";
 const APOLLO_BAD_REQUEST_MESSAGES = new Set(["provided sha does not match query", "Unsupported persisted query version"]);
 
 /**
- * Removes the values graphql-js puts into its messages (SECURITY.md A8):
+ * Removes the values graphql-js puts into its messages (docs/security-requirements.md A8):
  *   Variable "$input" got invalid value { aadhaar: "…" } at "input.mobile"; Field "x" of required type … was not provided.
  *   String cannot represent a non string value: 999941057058
  *   Expected value of type "String!", found 999941057058.

@@ -5,10 +5,10 @@ import { canonicalPan } from "../../pii/pan";
 
 /**
  * Field rules for GraphQL inputs. Every message describes the rule only: class-validator's `$value` placeholder is
- * never used, so no message can echo what the client sent (SECURITY.md A8).
+ * never used, so no message can echo what the client sent (docs/security-requirements.md A8).
  */
 
-/** A valid Aadhaar number (SECURITY.md C1); the message says which rule failed. */
+/** A valid Aadhaar number (docs/security-requirements.md C1); the message says which rule failed. */
 export function IsAadhaar(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -22,7 +22,7 @@ export function IsAadhaar(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
-/** A 10-digit Indian mobile number starting 6-9, without +91 or 0 (SECURITY.md C2). */
+/** A 10-digit Indian mobile number starting 6-9, without +91 or 0 (docs/security-requirements.md C2). */
 export function IsIndianMobile(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {

@@ -20,7 +20,7 @@ export class InputValidationError extends GraphQLError {
 
 /**
  * type-graphql `validateFn`: runs class-validator on input objects with `target` and `value` left out of its errors
- * at the source (type-graphql's default path copies both into `extensions.validationErrors`, STACK.md pitfall 12).
+ * at the source (type-graphql's default path copies both into `extensions.validationErrors`, docs/design/stack.md pitfall 12).
  * Unknown properties are impossible here (GraphQL coercion already rejected them), so `forbidUnknownValues` is on.
  */
 export const validateInput: ValidatorFn = async (argValue, _argType, resolverData) => {

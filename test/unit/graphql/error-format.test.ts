@@ -2,7 +2,7 @@ import { GraphQLError } from "graphql";
 import { createFormatError, stripEchoedValues, UNEXPECTED_ERROR_MESSAGE } from "../../../src/graphql/plugins/error-format";
 import { Scrubber } from "../../../src/pii/scrub";
 
-describe("stripEchoedValues (SECURITY.md A8)", () => {
+describe("stripEchoedValues (docs/security-requirements.md A8)", () => {
   it.each([
     [
       'Variable "$input" got invalid value { aadhaar: "999941057058" }; Field "mobile" of required type "String!" was not provided.',

@@ -12,7 +12,7 @@ const errorsOf = (doc: string, production = false) =>
 const SEND = 'generateCibilOtp(input: {cibilId: "1", accessToken: "abcd"}) { __typename }';
 const RESEND = 'resendAepsOtp(input: {userKey: "k", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "p", encodeTxnId: "e"}) { __typename }';
 
-describe("each OTP mutation at most once per document (SECURITY.md A2)", () => {
+describe("each OTP mutation at most once per document (docs/security-requirements.md A2)", () => {
   it("allows one send, and one of each mutation", () => {
     expect(errorsOf(`mutation { ${SEND} }`)).toEqual([]);
     expect(errorsOf(`mutation { ${SEND} ${RESEND} }`)).toEqual([]);
@@ -49,7 +49,7 @@ describe("every client operation passes every default limit (a new operation mus
   });
 });
 
-describe("Armor limits (SECURITY.md A3)", () => {
+describe("Armor limits (docs/security-requirements.md A3)", () => {
   const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: serviceInfo { upstream }`).join(" ")} }`;
 
   it("caps aliases overall, stating the limit in development only", () => {

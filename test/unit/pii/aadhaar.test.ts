@@ -1,6 +1,6 @@
 import { aadhaarProblem, canonicalAadhaar, maskAadhaar, verhoeffValid } from "../../../src/pii/aadhaar";
 
-describe("Aadhaar rules (SECURITY.md C1)", () => {
+describe("Aadhaar rules (docs/security-requirements.md C1)", () => {
   it.each(["234123412346", "999941057058", "999971658847", "2341 2341 2346"])("accepts %s", (value) => {
     expect(aadhaarProblem(value)).toBeNull();
   });

@@ -1,6 +1,6 @@
 import { isValidMobile, maskMobile } from "../../../src/pii/mobile";
 
-describe("Indian mobile rules (SECURITY.md C2)", () => {
+describe("Indian mobile rules (docs/security-requirements.md C2)", () => {
   it.each(["9876543210", "6000000000", "7012345678", "8123456789"])("accepts %s", (v) => {
     expect(isValidMobile(v)).toBe(true);
   });

@@ -3,15 +3,16 @@ import { join } from "node:path";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /**
- * The README's "Walk both flows in Apollo Sandbox" section, executed as written against a fresh server with the
- * simulator: every GraphQL block in order, with its `<placeholders>` filled from the previous answers, as a frontend
- * developer would. If the README and the server disagree, this fails.
+ * docs/walkthrough.md's "Walk both flows in Apollo Sandbox" section, executed as written against a fresh server with
+ * the simulator: every GraphQL block in order, with its `<placeholders>` filled from the previous answers, as a
+ * frontend developer would. If the page and the server disagree, this fails.
  */
 function walkthroughOperations(): string[] {
-  const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
-  const start = readme.indexOf("### Walk both flows in Apollo Sandbox");
-  const end = readme.indexOf("\n### ", start + 10);
-  const section = readme.slice(start, end);
+  const page = readFileSync(join(__dirname, "../../docs/walkthrough.md"), "utf8");
+  const start = page.indexOf("## Walk both flows in Apollo Sandbox");
+  expect(start).toBeGreaterThanOrEqual(0);
+  const end = page.indexOf("\n## ", start + 10);
+  const section = page.slice(start, end === -1 ? undefined : end);
   const blocks = [...section.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
   const inline = [...section.matchAll(/`(query \{[^`]+)`/g)].map((m) => m[1]);
   // A block may hold several operations (the AEPS one): split before each top-level `mutation {` / `query {`.
@@ -21,10 +22,10 @@ function walkthroughOperations(): string[] {
   return ops;
 }
 
-describe("README walkthrough (Apollo Sandbox, simulator)", () => {
+describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
   let t: TestStack;
   beforeAll(async () => {
-    // The README's step 1 starts from a fresh simulator: ids start at 700000001.
+    // The walkthrough's step 1 starts from a fresh simulator: ids start at 700000001.
     t = await startTestStack();
   });
   afterAll(() => t?.stop());
@@ -36,7 +37,7 @@ describe("README walkthrough (Apollo Sandbox, simulator)", () => {
     const results: Array<Record<string, unknown>> = [];
     for (const op of ops) {
       const document = op.replace(/<([^>]+)>/g, (_m, name: string) => {
-        if (!(name in filled)) throw new Error(`README placeholder <${name}> has no value yet`);
+        if (!(name in filled)) throw new Error(`walkthrough placeholder <${name}> has no value yet`);
         return filled[name];
       });
       const res = await t.gql(document);

@@ -1,0 +1,278 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+
+/**
+ * Checks that what the repository cites resolves inside the repository (test/unit/docs/citations.test.ts):
+ * - every `*.md` path named in code, config or docs exists (relative to the citing file, or to the repository root);
+ * - every cited id exists in the cited document: `docs/security-requirements.md A11` (its bold `A11.` items and its
+ *   `## A.` sections), `docs/upstream/aopay-api.md §1.4` / `Observation 15` / `§7 question 7`,
+ *   `docs/design/stack.md pitfall 11`, `docs/design/style.md principle 7`;
+ * - nothing points at `../shared/...` (a folder outside the repository) or at an "issue N" (issues are not in it);
+ * - every relative Markdown link in the documentation resolves, `#anchor` included (GitHub's heading slugs).
+ */
+export interface Problem {
+  file: string;
+  problem: string;
+}
+
+/** Folders never scanned: dependencies, build output, run artifacts, and verbatim copies of third-party pages. */
+const SKIP_DIRS = new Set(["node_modules", ".git", "dist", "dist-test", "coverage", "test-artifacts"]);
+const SKIP_PATHS = new Set(["bench/results", "docs/upstream/seeds", "examples/web/dist", "client/dist"]);
+const SCANNED = /\.(ts|tsx|js|mjs|cjs|md|ya?ml|json|graphql|http|sh)$|^Dockerfile$|^run$/;
+const SKIP_FILES = new Set(["package-lock.json"]);
+/**
+ * The background notes brought in as written: they name files of the projects they studied (undici's
+ * `docs/docs/api/Client.md`, a CHANGELOG.md), which are not ours. Their citations of our documents and their
+ * relative links are still checked; only the bare `*.md` paths in them are not.
+ */
+const FOREIGN_PATHS = /^docs\/(security-requirements\.md|design\/|upstream\/)/;
+/** The checker and its test quote the broken forms on purpose. */
+const SELF = new Set(["test/helpers/doc-citations.ts", "test/unit/docs/citations.test.ts"]);
+
+/** The Markdown files whose relative links must resolve. */
+export function markdownFiles(root: string): string[] {
+  const fixed = ["README.md", "client/README.md", "bench/README.md", "examples/web/README.md"];
+  return [...fixed.filter((f) => existsSync(join(root, f))), ...walk(root, "docs").filter((f) => f.endsWith(".md"))];
+}
+
+/** Every file whose citations are checked. */
+export function scannedFiles(root: string): string[] {
+  return walk(root, "").filter((f) => SCANNED.test(f.split("/").pop()!) && !SKIP_FILES.has(f.split("/").pop()!));
+}
+
+function walk(root: string, dir: string): string[] {
+  const abs = join(root, dir);
+  if (!existsSync(abs)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(abs, { withFileTypes: true })) {
+    const rel = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      if (SKIP_DIRS.has(entry.name) || SKIP_PATHS.has(rel)) continue;
+      out.push(...walk(root, rel));
+    } else if (entry.isFile()) {
+      out.push(rel);
+    }
+  }
+  return out.sort();
+}
+
+/** GitHub's heading anchors (github-slugger): lower case, punctuation dropped, each space a hyphen, repeats numbered. */
+export function headingAnchors(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const line of withoutCode(markdown).split("\n")) {
+    const m = /^#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
+    if (m) {
+      const text = m[1].replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/<[^>]+>/g, "");
+      const base = text.toLowerCase().replace(/[^\p{L}\p{N}\p{M}\p{Pc} -]/gu, "").replace(/ /g, "-");
+      const n = seen.get(base) ?? 0;
+      seen.set(base, n + 1);
+      anchors.add(n === 0 ? base : `${base}-${n}`);
+    }
+    for (const a of line.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) anchors.add(a[1]);
+  }
+  return anchors;
+}
+
+/** The text with fenced code blocks blanked (lengths and lines kept, so that positions stay right). */
+function withoutCode(markdown: string): string {
+  return markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, (block) => block.replace(/[^\n]/g, " "));
+}
+
+/** The ids a cited document contains, by the words used to cite them. */
+interface CitedDocument {
+  path: string;
+  /** Parses what follows the citation into the ids it names; [] when it names none. */
+  idsAfter(text: string): string[];
+  ids(markdown: string): Set<string>;
+}
+
+/** `A11`, `B1-B4`, `A2/A3`, `D2, D3`, `B and E4`: requirement ids and section letters. */
+function securityIdsAfter(text: string): string[] {
+  const id = String.raw`[A-E]\d*(?:\s*[-–]\s*[A-E]?\d+)?`;
+  const m = new RegExp(String.raw`^\)?\]?\s+(${id}(?:\s*(?:,|/|and)\s*${id})*)\b`).exec(text);
+  if (!m) return [];
+  const ids: string[] = [];
+  for (const part of m[1].split(/\s*(?:,|\/|and)\s*/)) {
+    const range = /^([A-E])(\d+)\s*[-–]\s*([A-E])?(\d+)$/.exec(part);
+    if (range) {
+      if (range[3] && range[3] !== range[1]) ids.push(part); // a range across sections is not an id: reported
+      else for (let n = Number(range[2]); n <= Number(range[4]); n++) ids.push(`${range[1]}${n}`);
+    } else {
+      ids.push(part);
+    }
+  }
+  return ids;
+}
+
+/** Numbered items (`1. **...`) in the section whose heading matches `heading`, up to the next heading of its level. */
+function numberedItems(markdown: string, heading: RegExp): Set<string> {
+  const lines = markdown.split("\n");
+  const start = lines.findIndex((l) => heading.test(l));
+  const items = new Set<string>();
+  if (start === -1) return items;
+  const level = /^#+/.exec(lines[start])![0].length;
+  for (const line of lines.slice(start + 1)) {
+    const h = /^(#+)\s/.exec(line);
+    if (h && h[1].length <= level) break;
+    const item = /^(\d+)\.\s/.exec(line);
+    if (item) items.add(item[1]);
+  }
+  return items;
+}
+
+function numbersAfter(word: string) {
+  return (text: string): string[] => {
+    const m = new RegExp(String.raw`^\)?\]?\s+${word}s?\s+(\d+(?:\s*[-–,]\s*\d+)*)`).exec(text);
+    if (!m) return [];
+    return m[1].split(/\s*,\s*/).flatMap((part) => {
+      const [a, b] = part.split(/\s*[-–]\s*/).map(Number);
+      return b === undefined ? [`${word} ${a}`] : Array.from({ length: b - a + 1 }, (_, i) => `${word} ${a + i}`);
+    });
+  };
+}
+
+export const CITED_DOCUMENTS: CitedDocument[] = [
+  {
+    path: "docs/security-requirements.md",
+    idsAfter: securityIdsAfter,
+    ids: (md) => {
+      const ids = new Set<string>();
+      for (const m of md.matchAll(/^\*\*([A-E]\d+)\./gm)) ids.add(m[1]);
+      for (const m of md.matchAll(/^## ([A-E])\. /gm)) ids.add(m[1]);
+      return ids;
+    },
+  },
+  {
+    path: "docs/upstream/aopay-api.md",
+    idsAfter: (text) => {
+      const ids: string[] = [];
+      const sections = /^\)?\]?\s+(§\d+(?:\.\d+)?(?:\s+question\s+\d+)?(?:\s*,\s*§\d+(?:\.\d+)?)*)/.exec(text);
+      if (sections) {
+        for (const s of sections[1].split(/\s*,\s*/)) {
+          const q = /^§(\d+(?:\.\d+)?)\s+question\s+(\d+)$/.exec(s);
+          ids.push(...(q ? [`§${q[1]}`, `§${q[1]} question ${q[2]}`] : [s]));
+        }
+      }
+      return [...ids, ...numbersAfter("Observation")(text)];
+    },
+    ids: (md) => {
+      const ids = new Set<string>();
+      for (const m of md.matchAll(/^#{2,3} (\d+(?:\.\d+)?)\.? /gm)) ids.add(`§${m[1]}`);
+      for (const n of numberedItems(md, /^## 5\. Observations/)) ids.add(`Observation ${n}`);
+      for (const n of numberedItems(md, /^## 7\. Open questions/)) ids.add(`§7 question ${n}`);
+      return ids;
+    },
+  },
+  {
+    path: "docs/design/stack.md",
+    idsAfter: numbersAfter("pitfall"),
+    ids: (md) => new Set([...numberedItems(md, /^## Pitfalls/)].map((n) => `pitfall ${n}`)),
+  },
+  {
+    path: "docs/design/style.md",
+    idsAfter: numbersAfter("principle"),
+    ids: (md) => new Set([...numberedItems(md, /^## 9\. House style/)].map((n) => `principle ${n}`)),
+  },
+];
+
+/** Comment continuations (` * `, `// `, `# `) joined, so that a citation broken over two lines reads as one. */
+function flatten(text: string): string {
+  return text.replace(/[ \t]*\r?\n[ \t]*(?:\*(?!\/)|\/\/+|#(?!#))?[ \t]*/g, " ");
+}
+
+function lineOf(text: string, index: number): number {
+  return text.slice(0, index).split("\n").length;
+}
+
+/** Checks citations in every scanned file and links in every documentation file under `root`. */
+export function checkRepository(root: string, stats = { ids: 0, links: 0 }): Problem[] {
+  const problems: Problem[] = [];
+  const idCache = new Map<string, Set<string>>();
+  const read = (rel: string) => readFileSync(join(root, rel), "utf8");
+  const idsOf = (doc: CitedDocument) => {
+    if (!idCache.has(doc.path)) idCache.set(doc.path, existsSync(join(root, doc.path)) ? doc.ids(read(doc.path)) : new Set());
+    return idCache.get(doc.path)!;
+  };
+
+  for (const file of scannedFiles(root).filter((f) => !SELF.has(f))) {
+    const text = read(file);
+    // In Markdown, link targets are checked as links (checkLinks), not again as named paths.
+    const named = file.endsWith(".md") ? blankLinkTargets(text) : text;
+    const at = (i: number) => `${file}:${lineOf(text, i)}`;
+    for (const m of text.matchAll(/\.\.\/shared\b/g)) {
+      problems.push({ file: at(m.index), problem: "cites ../shared, a folder outside the repository" });
+    }
+    for (const m of text.matchAll(/\b[Ii]ssues?\s+#?\d+/g)) {
+      problems.push({ file: at(m.index), problem: `cites "${m[0]}": issues are not in the repository; say the reason` });
+    }
+    // Every *.md path named must exist, next to the citing file or from the repository root.
+    for (const m of FOREIGN_PATHS.test(file) ? [] : named.matchAll(/(?<![\w/.:@~-])((?:\.{1,2}\/)*(?:[\w.-]+\/)*[\w.-]+\.md)(?![\w/-])/g)) {
+      const path = m[1];
+      if (!existsSync(resolve(root, dirname(file), path)) && !existsSync(resolve(root, path))) {
+        problems.push({ file: at(m.index), problem: `cites ${path}, which is not in the repository` });
+      }
+    }
+    // Cited ids must be in the cited document. What follows a citation may continue on the next comment line.
+    for (const doc of CITED_DOCUMENTS) {
+      const name = doc.path.replace(/^docs\//, "").replace(/[./]/g, "\\$&");
+      for (const m of text.matchAll(new RegExp(`(?<![\\w/.-])(?:\\.\\./)*(?:docs/)?${name}`, "g"))) {
+        const after = m.index + m[0].length;
+        const known = idsOf(doc);
+        for (const id of doc.idsAfter(flatten(text.slice(after, after + 120)))) {
+          stats.ids++;
+          if (!known.has(id)) problems.push({ file: at(m.index), problem: `cites ${doc.path} ${id}, which that document does not contain` });
+        }
+      }
+    }
+  }
+
+  for (const file of markdownFiles(root)) problems.push(...checkLinks(root, file, stats));
+  return problems;
+}
+
+/** Markdown link targets outside code replaced by spaces (lengths kept, so that positions stay right). */
+function blankLinkTargets(text: string): string {
+  const prose = withoutCode(text).replace(/`[^`\n]*`/g, (code) => " ".repeat(code.length));
+  const chars = text.split(""); // UTF-16 units, as match indexes count
+  const spans = [
+    ...prose.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g),
+    ...prose.matchAll(/^\s{0,3}\[[^\]]+\]:\s+<?(\S+?)>?(?=\s|$)/gm),
+  ];
+  for (const m of spans) for (let i = m.index; i < m.index + m[0].length; i++) if (chars[i] !== "\n") chars[i] = " ";
+  return chars.join("");
+}
+
+/** Relative links (`[text](path#anchor)`, `[ref]: path`) outside code must point at a file or folder, and an anchor. */
+export function checkLinks(root: string, file: string, stats = { links: 0 }): Problem[] {
+  const problems: Problem[] = [];
+  const text = readFileSync(join(root, file), "utf8");
+  const prose = withoutCode(text).replace(/`[^`\n]*`/g, (code) => " ".repeat(code.length));
+  const targets = [
+    ...[...prose.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => [m[1], m.index] as const),
+    ...[...prose.matchAll(/^\s{0,3}\[[^\]]+\]:\s+<?(\S+?)>?(?:\s|$)/gm)].map((m) => [m[1], m.index] as const),
+  ];
+  for (const [target, index] of targets) {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith("//")) continue; // https:, mailto: ...
+    const where = `${file}:${lineOf(text, index)}`;
+    stats.links++;
+    const [pathPart, anchor] = target.split("#", 2);
+    const abs = pathPart ? resolve(root, dirname(file), decodeURIComponent(pathPart)) : join(root, file);
+    if (!abs.startsWith(resolve(root) + sep) && abs !== resolve(root)) {
+      problems.push({ file: where, problem: `links to ${target}, outside the repository` });
+      continue;
+    }
+    if (!existsSync(abs)) {
+      problems.push({ file: where, problem: `links to ${target}: ${relative(root, abs)} does not exist` });
+      continue;
+    }
+    if (anchor !== undefined) {
+      if (statSync(abs).isDirectory() || !abs.endsWith(".md")) {
+        problems.push({ file: where, problem: `links to ${target}: an anchor into a file that is not Markdown` });
+      } else if (!headingAnchors(readFileSync(abs, "utf8")).has(anchor)) {
+        problems.push({ file: where, problem: `links to ${target}: ${relative(root, abs)} has no heading #${anchor}` });
+      }
+    }
+  }
+  return problems;
+}
