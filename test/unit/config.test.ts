@@ -84,7 +84,7 @@ describe("loadConfig", () => {
         "PORT must be a whole number (got a non-numeric value)",
         "AOPAY_DEADLINE_MS must be between 100 and 120000 (got 5)",
         "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace",
-        "Unknown setting AOPAY_DEADLNE_MS (misspelt?)",
+        "Unknown setting AOPAY_DEADLNE_MS: did you mean AOPAY_DEADLINE_MS?",
         expect.stringContaining("CORS_ORIGINS entries must be exact origins"),
         "AOPAY_REGISTRATION_ID must be 1-64 characters of letters, digits, '.', '_' or '-'",
       ]),
@@ -126,7 +126,7 @@ describe("OTEL_* (trace export)", () => {
     });
     expect(problems).toEqual(
       expect.arrayContaining([
-        "Unknown setting OTEL_EXPORTER_OTLP_ENDPIONT (misspelt?)",
+        "Unknown setting OTEL_EXPORTER_OTLP_ENDPIONT: did you mean OTEL_EXPORTER_OTLP_ENDPOINT?",
         expect.stringMatching(/^OTEL_EXPORTER_OTLP_ENDPOINT must be an http\(s\) URL/),
         expect.stringMatching(/^OTEL_TRACES_SAMPLER must be one of always_on, /),
         "OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1, e.g. 0.1",
