@@ -1,81 +1,55 @@
 // @ts-check
 "use strict";
 /**
- * The benchmark's fake AOPay: a node:http server in its own process that answers
- * `GET /api/AOP/CibilScore/GenerateOTP` (a GET with a JSON body, like the real API) with the documented success
- * envelope (test/fixtures/aopay/cibil.generate-otp.success.json) padded with plausible fields to about 1 KB.
+ * The benchmark's fake AOPay: a node:http server in its own process that answers the two endpoints the bench drives
+ * with **exactly the documented success examples** (test/fixtures/aopay/cibil.generate-otp.success.json and
+ * aeps.resend-otp.success.json, re-serialised without indentation: same keys, same values, same order), so no system
+ * meets an undocumented field:
  *
- * - It reads and parses every request body, checks the fields AOPay documents (`cibil_id` a number, `access_token`,
- *   the partner credentials) and echoes `cibil_id` in the answer, so the bench can check that every answer belongs to
- *   its request. A malformed request gets a 400 and is counted (`bad`).
- * - `UPSTREAM_DELAY_MS` (default 0) holds each answer that long: 300 for the slow-upstream scenario.
- * - It counts the TCP connections it accepts, so the bench can tell whether a system reuses its upstream sockets.
- * - It counts requests in flight (received, not yet answered): the peak and the time-weighted average since the last
- *   reset. The orchestrator asks for them over the IPC channel: {cmd:"stats"} / {cmd:"reset"}.
+ *   GET  /api/AOP/CibilScore/GenerateOTP                     (a GET with a JSON body, like the real API)
+ *   POST /api/AOP/V1/AEPS/UserRegisterBankWise/ResendOTP
+ *
+ * - It reads and parses every request body and checks the fields AOPay documents (types, the partner credentials,
+ *   the AEPS Pipe/AccessModeType); a malformed request gets a 400 (or 401) and is counted (`bad`).
+ * - It records every destination it was asked to send an OTP to (CIBIL: `cibil_id`; AEPS: `Mobile`) and how often,
+ *   so the bench can check that every successful answer reached the upstream exactly once and that no destination
+ *   was sent an OTP twice (lib/hits.js). {cmd:"ids"} returns them (a Float64Array per endpoint, over an IPC channel
+ *   with "advanced" serialisation).
+ * - `UPSTREAM_DELAY_MS` (default 0) holds each answer that long: 300 for the overload scenario.
+ * - It counts the TCP connections it accepts, so the bench can tell whether a system reuses its upstream sockets,
+ *   and requests in flight (received, not yet answered): the peak and the time-weighted average since the last reset.
+ *   {cmd:"stats"}, {cmd:"window"} (restart the in-flight statistics) and {cmd:"reset"} (restart everything) over IPC.
  *
  * Env: UPSTREAM_DELAY_MS, UPSTREAM_HOST (127.0.0.1), UPSTREAM_PORT (0: ephemeral).
- * Prints one JSON line {"msg":"fake upstream ready","url":...} and sends {type:"ready",url} over IPC.
+ * Prints one JSON line {"msg":"fake upstream ready","url":...}.
  */
 const http = require("node:http");
-const { GENERATE_OTP_PATH, REGISTRATION_ID, COMPANY_CODE } = require("./lib/aopay-wire");
+const { CIBIL_PATH, AEPS_PATH, REGISTRATION_ID, COMPANY_CODE, AEPS_PIPE, AEPS_ACCESS_MODE_TYPE, fixtures } = require("./lib/aopay-wire");
 
 const delayMs = Number(process.env.UPSTREAM_DELAY_MS ?? "0");
 const host = process.env.UPSTREAM_HOST ?? "127.0.0.1";
 const port = Number(process.env.UPSTREAM_PORT ?? "0");
 if (!Number.isFinite(delayMs) || delayMs < 0) throw new Error("UPSTREAM_DELAY_MS must be a number >= 0");
 
-/** The documented success envelope plus plausible padding; `@@ID@@`/`@@TXN@@` are replaced per request. */
-const TEMPLATE = JSON.stringify({
-  result: {
-    cibil_id: "@@ID@@",
-    cibil_status: "Pending",
-    questions: {
-      LastChanceQuestion: "false",
-      FullQuestionText: "The One Time Password is sent to 94138****. Please enter the One Time Password.",
-      AnswerChoice: {
-        AnswerChoiceText: "The One Time Password is sent to 94138****. Please enter the One Time Password.",
-        Key: "USER_TO_INPUT_ANSWER",
-        AnswerChoiceId: "4220112750",
-      },
-      Key: "1423489238",
-      skipEligible: "false",
-      resendEligible: "true",
-      QuestionType: "OTP",
-      ResendAttemptsLeft: "2",
-      ValidityMinutes: "10",
-    },
-    next_api_call: "cibil-verify-answers",
-    bureau: "TransUnion CIBIL",
-    product_code: "CIR-CONSUMER-V2",
-    consent: { captured: "true", purpose: "Credit assessment", channel: "API", version: "2.1" },
-    session: { started_at: "2024-08-18T15:02:43+05:30", expires_at: "2024-08-18T15:12:43+05:30", attempt: "1" },
-  },
-  status: "SUCCESS",
-  message: "success",
-  error_code: "SPC-200",
-  merchant_trans_id: "@@TXN@@",
-  request_ref: "REQ-AOP-2024081815024377",
-  partner: { company_code: COMPANY_CODE, environment: "UAT", api_version: "v1" },
-  server_time: "2024-08-18T15:02:43.771+05:30",
-  remarks: "OTP dispatched to the mobile number registered with the bureau; answer within the validity window.",
-});
-const [HEAD, REST] = TEMPLATE.split('"@@ID@@"');
-const [MID, TAIL] = REST.split('"@@TXN@@"');
-
+const ANSWERS = { cibil: JSON.stringify(fixtures.cibil), aeps: JSON.stringify(fixtures.aeps) };
+// Documented 401 schemas and the CIBIL generic error (test/fixtures/aopay/README.md); only malformed requests get them.
 const UNAUTHORIZED = JSON.stringify({ responsecode: 401, status: false, message: "Unauthorized" });
 const BAD_REQUEST = JSON.stringify({ code: "400", description: "Invalid request", status: "False" });
 
+/** @typedef {"cibil" | "aeps"} EndpointKey */
+/** Destination -> number of requests, per endpoint, since the last reset. */
+const seen = { cibil: /** @type {Map<number, number>} */ (new Map()), aeps: /** @type {Map<number, number>} */ (new Map()) };
+let counters = zero();
+function zero() {
+  return { received: 0, answered: 0, bad: 0, connections: 0, hits: { cibil: 0, aeps: 0 }, duplicateHits: { cibil: 0, aeps: 0 } };
+}
+
 let inFlight = 0;
 let peakInFlight = 0;
-let received = 0;
-let answered = 0;
-let bad = 0;
-let connections = 0;
 // Time-weighted in-flight: the integral of inFlight over time since the last reset.
 let area = 0;
 let lastChange = performance.now();
 let resetAt = lastChange;
-let txn = 0;
 
 function changeInFlight(/** @type {number} */ delta) {
   const now = performance.now();
@@ -88,7 +62,7 @@ function changeInFlight(/** @type {number} */ delta) {
 function answer(/** @type {http.ServerResponse} */ res, /** @type {number} */ status, /** @type {string} */ body) {
   const send = () => {
     changeInFlight(-1);
-    answered += 1;
+    counters.answered += 1;
     res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
     res.end(body);
   };
@@ -96,43 +70,68 @@ function answer(/** @type {http.ServerResponse} */ res, /** @type {number} */ st
   else send();
 }
 
+/** The destination of a well-formed request, or a problem. @returns {{ id: number } | { status: number }} */
+function check(/** @type {EndpointKey} */ key, /** @type {any} */ b) {
+  if (!b || typeof b !== "object") return { status: 400 };
+  if (key === "cibil") {
+    if (!Number.isSafeInteger(b.cibil_id) || typeof b.access_token !== "string") return { status: 400 };
+    if (b.RegistrationID !== REGISTRATION_ID || b.CompanyCode !== COMPANY_CODE) return { status: 401 };
+    return { id: b.cibil_id };
+  }
+  const ok =
+    typeof b.Userkey === "string" &&
+    Number.isSafeInteger(b.Mobile) &&
+    String(b.Mobile).length === 10 &&
+    typeof b.AdhaarNumber === "string" &&
+    /^[2-9][0-9]{11}$/.test(b.AdhaarNumber) &&
+    b.Pipe === AEPS_PIPE &&
+    b.AccessModeType === AEPS_ACCESS_MODE_TYPE &&
+    typeof b.PrimaryKeyId === "string" &&
+    typeof b.EncodeTxnId === "string";
+  if (!ok) return { status: 400 };
+  if (b.RegistrationID !== REGISTRATION_ID) return { status: 401 };
+  return { id: b.Mobile };
+}
+
 const server = http.createServer((req, res) => {
-  if (req.url !== GENERATE_OTP_PATH || req.method !== "GET") {
+  /** @type {EndpointKey | null} */
+  const key = req.url === CIBIL_PATH && req.method === "GET" ? "cibil" : req.url === AEPS_PATH && req.method === "POST" ? "aeps" : null;
+  if (key === null) {
+    counters.bad += 1;
     res.writeHead(404, { "content-type": "application/json" });
     res.end('{"message":"not found"}');
     return;
   }
-  received += 1;
+  counters.received += 1;
   changeInFlight(+1);
   /** @type {Buffer[]} */
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
     /** @type {any} */
-    let body;
+    let body = null;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
     } catch {
-      body = null;
+      // stays null: a 400 below
     }
-    if (!body || typeof body.cibil_id !== "number" || typeof body.access_token !== "string") {
-      bad += 1;
-      answer(res, 400, BAD_REQUEST);
+    const verdict = check(key, body);
+    if ("status" in verdict) {
+      counters.bad += 1;
+      answer(res, verdict.status, verdict.status === 401 ? UNAUTHORIZED : BAD_REQUEST);
       return;
     }
-    if (body.RegistrationID !== REGISTRATION_ID || body.CompanyCode !== COMPANY_CODE) {
-      bad += 1;
-      answer(res, 401, UNAUTHORIZED);
-      return;
-    }
-    txn += 1;
-    answer(res, 200, `${HEAD}"${body.cibil_id}"${MID}"SPCBL${String(txn).padStart(12, "0")}"${TAIL}`);
+    counters.hits[key] += 1;
+    const n = (seen[key].get(verdict.id) ?? 0) + 1;
+    seen[key].set(verdict.id, n);
+    if (n > 1) counters.duplicateHits[key] += 1;
+    answer(res, 200, ANSWERS[key]);
   });
 });
 // TCP connections opened by the system under test: a client that reuses its sockets opens a handful per run; one
 // that closes the socket after every call opens one per request.
 server.on("connection", () => {
-  connections += 1;
+  counters.connections += 1;
 });
 // Kept-alive sockets from the systems under test stay open between bursts (their own idle timeouts are shorter).
 server.keepAliveTimeout = 65_000;
@@ -142,18 +141,35 @@ server.requestTimeout = 0;
 function stats() {
   changeInFlight(0);
   const elapsed = lastChange - resetAt;
-  return { inFlight, peakInFlight, avgInFlight: elapsed > 0 ? area / elapsed : 0, received, answered, bad, connections };
+  const destinations = { cibil: seen.cibil.size, aeps: seen.aeps.size };
+  return { ...counters, destinations, inFlight, peakInFlight, avgInFlight: elapsed > 0 ? area / elapsed : 0 };
+}
+
+/** Every destination seen since the reset, and the ones seen more than once (at most 20 each). */
+function ids() {
+  const dup = (/** @type {Map<number, number>} */ m) => [...m].filter(([, n]) => n > 1).slice(0, 20);
+  return {
+    cibil: Float64Array.from(seen.cibil.keys()),
+    aeps: Float64Array.from(seen.aeps.keys()),
+    duplicates: { cibil: dup(seen.cibil), aeps: dup(seen.aeps) },
+  };
 }
 
 process.on("message", (/** @type {any} */ msg) => {
   if (msg?.cmd === "stats") process.send?.({ type: "stats", id: msg.id, stats: stats() });
-  if (msg?.cmd === "reset") {
+  if (msg?.cmd === "ids") process.send?.({ type: "ids", id: msg.id, ids: ids() });
+  // "window": restart the in-flight statistics only (a measured window begins); "reset": everything (a run begins).
+  if (msg?.cmd === "window" || msg?.cmd === "reset") {
     changeInFlight(0);
     area = 0;
     resetAt = lastChange;
     peakInFlight = inFlight;
-    received = answered = bad = connections = 0;
-    process.send?.({ type: "reset", id: msg.id });
+    if (msg.cmd === "reset") {
+      counters = zero();
+      seen.cibil.clear();
+      seen.aeps.clear();
+    }
+    process.send?.({ type: msg.cmd, id: msg.id });
   }
 });
 // The orchestrator went away (even by SIGKILL): do not outlive it.
@@ -162,7 +178,6 @@ process.on("disconnect", () => process.exit(0));
 server.listen({ host, port, backlog: 8192 }, () => {
   const addr = /** @type {import("node:net").AddressInfo} */ (server.address());
   const url = `http://${host}:${addr.port}`;
-  const sampleBytes = Buffer.byteLength(`${HEAD}"102277100"${MID}"SPCBL000000000001"${TAIL}`);
-  process.stdout.write(`${JSON.stringify({ msg: "fake upstream ready", url, delayMs, bodyBytes: sampleBytes })}\n`);
-  process.send?.({ type: "ready", url, bodyBytes: sampleBytes });
+  const bodyBytes = { cibil: Buffer.byteLength(ANSWERS.cibil), aeps: Buffer.byteLength(ANSWERS.aeps) };
+  process.stdout.write(`${JSON.stringify({ msg: "fake upstream ready", url, delayMs, bodyBytes })}\n`);
 });

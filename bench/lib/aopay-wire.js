@@ -2,25 +2,58 @@
 "use strict";
 /**
  * What the benchmark's systems send to and receive from the fake AOPay upstream, shared by the fake upstream and
- * the two reference systems (floor, minimal Apollo). Our server does not use this file: it has its own client.
+ * the reference systems (floor, minimal Apollo, Apollo + RESTDataSource). Our server does not use this file: it has
+ * its own client. Field names and paths are the ones our server sends (src/aopay/endpoints/cibil-generate-otp.ts,
+ * aeps-resend-otp.ts; docs/upstream/aopay-api.md), so every system puts the same bytes on the wire.
  *
  * The partner credentials are bench-only values: the fake upstream accepts these and nothing else.
  */
+const fs = require("node:fs");
+const path = require("node:path");
 
 const API_PREFIX = "/api/AOP";
-const GENERATE_OTP_PATH = `${API_PREFIX}/CibilScore/GenerateOTP`;
+const CIBIL_PATH = `${API_PREFIX}/CibilScore/GenerateOTP`;
+const AEPS_PATH = `${API_PREFIX}/V1/AEPS/UserRegisterBankWise/ResendOTP`;
 const REGISTRATION_ID = "BENCH-REG-0001";
 const COMPANY_CODE = "BENCHCO01";
+/** Our server's defaults for AOPAY_AEPS_PIPE and AOPAY_AEPS_ACCESS_MODE_TYPE. */
+const AEPS_PIPE = "bank6";
+const AEPS_ACCESS_MODE_TYPE = "SITE";
 
-/** AOPay's request body for CibilScore/GenerateOTP (`cibil_id` is a JSON number, as our server sends it). */
-function generateOtpWireBody(/** @type {string} */ cibilId, /** @type {string} */ accessToken) {
-  return JSON.stringify({
-    cibil_id: Number(cibilId),
-    access_token: accessToken,
-    RegistrationID: REGISTRATION_ID,
-    CompanyCode: COMPANY_CODE,
-  });
+const FIXTURES = path.resolve(__dirname, "../../test/fixtures/aopay");
+/**
+ * The documented success examples (test/fixtures/aopay/README.md), parsed. The fake upstream answers exactly these
+ * (re-serialised without the file's indentation); the bench's answer checks read their values from here.
+ */
+const fixtures = {
+  cibil: JSON.parse(fs.readFileSync(path.join(FIXTURES, "cibil.generate-otp.success.json"), "utf8")),
+  aeps: JSON.parse(fs.readFileSync(path.join(FIXTURES, "aeps.resend-otp.success.json"), "utf8")),
+};
+
+/** AOPay's request object for CibilScore/GenerateOTP (`cibil_id` is a JSON number, as our server sends it). */
+function cibilWire(/** @type {{ cibilId: string, accessToken: string }} */ input) {
+  return { cibil_id: Number(input.cibilId), access_token: input.accessToken, RegistrationID: REGISTRATION_ID, CompanyCode: COMPANY_CODE };
 }
+const cibilWireBody = (/** @type {{ cibilId: string, accessToken: string }} */ input) => JSON.stringify(cibilWire(input));
+
+/**
+ * @typedef {{ userKey: string, mobile: string, aadhaar: string, primaryKeyId: string, encodeTxnId: string }} AepsInput
+ */
+
+/** AOPay's request object for ResendOTP, field spellings as the page's Body Parameters block (`Userkey`, `AdhaarNumber`). */
+function aepsWire(/** @type {AepsInput} */ input) {
+  return {
+    Userkey: input.userKey,
+    Mobile: Number(input.mobile),
+    Pipe: AEPS_PIPE,
+    AccessModeType: AEPS_ACCESS_MODE_TYPE,
+    AdhaarNumber: input.aadhaar.replace(/ /g, ""),
+    PrimaryKeyId: input.primaryKeyId,
+    EncodeTxnId: input.encodeTxnId,
+    RegistrationID: REGISTRATION_ID,
+  };
+}
+const aepsWireBody = (/** @type {AepsInput} */ input) => JSON.stringify(aepsWire(input));
 
 /** "true"/"false" strings (AOPay's spelling) or real booleans; anything else is null. */
 function readBoolean(/** @type {unknown} */ v) {
@@ -68,9 +101,47 @@ function mapGenerateOtp(envelope, requestedId) {
   };
 }
 
-/** True when the envelope is AOPay's documented success (`status: "SUCCESS"`, case-insensitive). */
-function isSuccess(/** @type {any} */ envelope) {
-  return typeof envelope?.status === "string" && envelope.status.trim().toLowerCase() === "success";
+/**
+ * Maps AOPay's ResendOTP success envelope to the `resendAepsOtp` object, with the same fields as our server's
+ * AepsOtpResent (masked Aadhaar and mobile, `data.response_code`, `data.error_code` as a string, the inner ids).
+ * @param {any} envelope @param {AepsInput} input
+ */
+function mapResendOtp(envelope, input) {
+  const outer = envelope && typeof envelope.data === "object" && envelope.data !== null ? envelope.data : {};
+  const inner = outer.data && typeof outer.data === "object" ? outer.data : {};
+  const aadhaar = input.aadhaar.replace(/ /g, "");
+  return {
+    __typename: "AepsOtpResent",
+    upstreamMessage: str(outer.message) ?? str(envelope.msg),
+    upstreamResponseCode: Number.isInteger(outer.response_code) ? outer.response_code : null,
+    upstreamErrorCode: str(outer.error_code),
+    primaryKeyId: str(inner.primaryKeyId),
+    encodeTxnId: str(inner.encodeTxnId),
+    maskedAadhaar: `XXXX XXXX ${aadhaar.slice(-4)}`,
+    maskedMobile: `XXXXXX${input.mobile.slice(-4)}`,
+  };
 }
 
-module.exports = { API_PREFIX, GENERATE_OTP_PATH, REGISTRATION_ID, COMPANY_CODE, generateOtpWireBody, mapGenerateOtp, isSuccess };
+/** AOPay's success signal: `status` true or "SUCCESS" (case-insensitive), as our server reads it (src/aopay/envelope.ts). */
+function isSuccess(/** @type {any} */ envelope) {
+  const s = envelope?.status;
+  return s === true || (typeof s === "string" && ["success", "true"].includes(s.trim().toLowerCase()));
+}
+
+module.exports = {
+  API_PREFIX,
+  CIBIL_PATH,
+  AEPS_PATH,
+  REGISTRATION_ID,
+  COMPANY_CODE,
+  AEPS_PIPE,
+  AEPS_ACCESS_MODE_TYPE,
+  fixtures,
+  cibilWire,
+  aepsWire,
+  cibilWireBody,
+  aepsWireBody,
+  mapGenerateOtp,
+  mapResendOtp,
+  isSuccess,
+};

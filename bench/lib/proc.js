@@ -164,16 +164,19 @@ function openFilesLimit() {
 /**
  * Starts `node <script>` with `env` (nothing inherited but PATH and HOME), stdout+stderr to `logFile`, and waits for a
  * line matching `readyPattern` (its first group is the URL).
+ * `command` replaces node (bench/callgrind.js starts valgrind).
  * @param {{ name: string, args: string[], env: Record<string, string>, logFile: string, readyPattern: RegExp,
- *   ipc?: boolean, cwd?: string, timeoutMs?: number }} opts
+ *   ipc?: boolean, cwd?: string, timeoutMs?: number, command?: string }} opts
  * @returns {Promise<Started>}
  */
 async function startChild(opts) {
   const fd = fs.openSync(opts.logFile, "w");
-  const child = spawn(process.execPath, opts.args, {
+  const child = spawn(opts.command ?? process.execPath, opts.args, {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...opts.env },
     stdio: ["ignore", fd, fd, ...(opts.ipc ? /** @type {const} */ (["ipc"]) : [])],
+    // "advanced" (structured clone) carries typed arrays: the fake upstream's list of destinations.
+    ...(opts.ipc ? { serialization: /** @type {const} */ ("advanced") } : {}),
   });
   fs.closeSync(fd);
   if (child.pid === undefined) throw new Error(`${opts.name}: could not start`);

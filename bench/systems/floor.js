@@ -2,9 +2,10 @@
 "use strict";
 /**
  * System 1, the FLOOR: the least a pass-through can do. A raw node:http server that reads the GraphQL POST body,
- * parses it, takes `variables.input`, calls the upstream with undici (GET with a JSON body, like our server), parses
- * and maps the answer into the same GraphQL-shaped JSON (`{"data":{"generateCibilOtp":{...}}}`) and answers.
- * No GraphQL library, no validation beyond what the upstream call needs, no logging.
+ * parses it, takes `variables.input`, calls the upstream with undici (CIBIL: GET with a JSON body; AEPS: POST, like
+ * our server), parses and maps the answer into the same GraphQL-shaped JSON (`{"data":{"<field>":{...}}}`) and
+ * answers. It picks the mutation by `operationName`. No GraphQL library, no validation beyond what the upstream call
+ * needs, no logging.
  *
  * Upstream sockets are reused: undici closes the socket after any request whose method does not expect a body (GET)
  * but carries one, unless the request says `reset: false` (lib/dispatcher/client-h1.js). The floor says so, as the
@@ -16,7 +17,7 @@
  */
 const http = require("node:http");
 const { Pool } = require("undici");
-const { GENERATE_OTP_PATH, generateOtpWireBody, mapGenerateOtp, isSuccess } = require("../lib/aopay-wire");
+const { CIBIL_PATH, AEPS_PATH, cibilWireBody, aepsWireBody, mapGenerateOtp, mapResendOtp, isSuccess } = require("../lib/aopay-wire");
 
 const upstreamUrl = process.env.UPSTREAM_URL;
 if (!upstreamUrl) throw new Error("UPSTREAM_URL is required");
@@ -33,28 +34,39 @@ function send(/** @type {http.ServerResponse} */ res, /** @type {number} */ stat
 
 const error = (/** @type {string} */ message) => ({ errors: [{ message }] });
 
+/** The two mutations: how to call the upstream and how to map its answer. */
+const CALLS = {
+  GenerateCibilOtp: {
+    field: "generateCibilOtp",
+    valid: (/** @type {any} */ i) => typeof i?.cibilId === "string" && typeof i.accessToken === "string",
+    request: (/** @type {any} */ i) => ({ path: CIBIL_PATH, method: /** @type {const} */ ("GET"), reset: RESET, headers: JSON_HEADERS, body: cibilWireBody(i) }),
+    map: (/** @type {any} */ envelope, /** @type {any} */ i) => mapGenerateOtp(envelope, i.cibilId),
+  },
+  ResendAepsOtp: {
+    field: "resendAepsOtp",
+    valid: (/** @type {any} */ i) => ["userKey", "mobile", "aadhaar", "primaryKeyId", "encodeTxnId"].every((k) => typeof i?.[k] === "string"),
+    request: (/** @type {any} */ i) => ({ path: AEPS_PATH, method: /** @type {const} */ ("POST"), headers: JSON_HEADERS, body: aepsWireBody(i) }),
+    map: (/** @type {any} */ envelope, /** @type {any} */ i) => mapResendOtp(envelope, i),
+  },
+};
+
 async function handle(/** @type {Buffer} */ raw, /** @type {http.ServerResponse} */ res) {
   /** @type {any} */
-  let input;
+  let request;
   try {
-    input = JSON.parse(raw.toString("utf8"))?.variables?.input;
+    request = JSON.parse(raw.toString("utf8"));
   } catch {
     return send(res, 400, error("Request body is not valid JSON."));
   }
-  if (typeof input?.cibilId !== "string" || typeof input.accessToken !== "string") {
-    return send(res, 400, error("variables.input.cibilId and accessToken are required."));
-  }
+  const call = CALLS[/** @type {keyof typeof CALLS} */ (request?.operationName)];
+  const input = request?.variables?.input;
+  if (!call) return send(res, 400, error("operationName must be GenerateCibilOtp or ResendAepsOtp."));
+  if (!call.valid(input)) return send(res, 400, error("variables.input is incomplete."));
   try {
-    const { statusCode, body } = await pool.request({
-      path: GENERATE_OTP_PATH,
-      method: "GET",
-      reset: RESET,
-      headers: JSON_HEADERS,
-      body: generateOtpWireBody(input.cibilId, input.accessToken),
-    });
+    const { statusCode, body } = await pool.request(call.request(input));
     const envelope = await body.json();
     if (statusCode !== 200 || !isSuccess(envelope)) return send(res, 502, error(`upstream answered ${statusCode}`));
-    send(res, 200, { data: { generateCibilOtp: mapGenerateOtp(envelope, input.cibilId) } });
+    send(res, 200, { data: { [call.field]: call.map(envelope, input) } });
   } catch (e) {
     send(res, 502, error(`upstream call failed: ${e instanceof Error ? e.message : String(e)}`));
   }

@@ -12,6 +12,7 @@ import {
   requestMetaOf,
   type ThrottleScope,
   useGenerateCibilOtpMutation,
+  useCibilCreditHistoryQuery,
   useResendAepsOtpMutation,
   useServiceInfoQuery,
 } from "../src/react/index.js";
@@ -107,8 +108,10 @@ export function resendAepsOtpIsTyped(): void {
   if (r?.__typename === "AepsOtpResent") {
     const masked: string = r.maskedAadhaar;
     const mobile: string = r.maskedMobile;
+    const resendIn: number = r.resendAvailableInSeconds;
     void masked;
     void mobile;
+    void resendIn;
   }
   // BAD_USER_INPUT problems per field, and the request id, from the error the hook reports.
   const problems: Record<string, string> = fieldProblems(CombinedGraphQLErrors.is(error) ? error.errors : undefined);
@@ -117,6 +120,23 @@ export function resendAepsOtpIsTyped(): void {
   void requestId;
   // @ts-expect-error unknown hook option
   useResendAepsOtpMutation({ notAnOption: true });
+}
+
+/** The credit report through the query hook: AOPay's payload as an object of unknown shape, or null. */
+export function creditHistoryIsTyped(): void {
+  // @ts-expect-error cibilId is required
+  useCibilCreditHistoryQuery({ variables: {} });
+  const { data } = useCibilCreditHistoryQuery({ variables: { cibilId: "700000001" }, fetchPolicy: "no-cache" });
+  const history = data?.cibilCreditHistory;
+  if (history?.__typename === "CibilCreditHistory") {
+    const report: Record<string, unknown> | null = history.report;
+    const simulated: unknown = history.report?.simulated;
+    void report;
+    void simulated;
+  } else if (history?.__typename === "ConsentRequired") {
+    const code: FailureCode = history.code;
+    void code;
+  }
 }
 
 export function serviceInfoIsTyped(): void {

@@ -21,7 +21,10 @@ export async function sdkIsTyped(): Promise<void> {
   const result = data?.generateCibilOtp;
   if (result?.__typename === "CibilOtpChallenge") {
     const text: string | null | undefined = result.question?.text;
+    // The resend countdown is always there on a challenge.
+    const resendIn: number = result.resendAvailableInSeconds;
     void text;
+    void resendIn;
   } else if (result?.__typename === "OtpThrottled") {
     const retryAfter: number | null = result.retryAfterSeconds;
     void retryAfter;
@@ -40,6 +43,18 @@ export async function sdkIsTyped(): Promise<void> {
   const info = await sdk.serviceInfo();
   const upstream: "LIVE" | "SIMULATOR" | undefined = info.data?.serviceInfo.upstream;
   void upstream;
+
+  // The credit report: AOPay's payload as received, an object of undocumented shape (not `any`), or null.
+  const history = (await sdk.cibilCreditHistory({ cibilId: "700000001" })).data?.cibilCreditHistory;
+  if (history?.__typename === "CibilCreditHistory") {
+    const report: Record<string, unknown> | null = history.report;
+    const fetched: string | null = history.scoreFetchDate;
+    // @ts-expect-error the report's fields are unknown until narrowed: it is not `any`
+    const score: number = history.report?.score;
+    void report;
+    void fetched;
+    void score;
+  }
 
   const typed: SdkResult<ResendAepsOtpMutation> = await sdk.resendAepsOtp({
     input: { userKey: "AOP554N3", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "P", encodeTxnId: "E" },

@@ -56,7 +56,9 @@ export const transportSettings = defineSettings({
       default: DEFAULT_MAX_RESPONSE_BYTES,
       min: 1024,
       max: 64 * 1024 * 1024,
-      doc: "largest accepted AOPay response body (undici's default is unlimited)",
+      doc:
+        "largest accepted AOPay response body (undici's default is unlimited); a credit report over it is `UPSTREAM_BAD_RESPONSE` " +
+        "(see [the credit report](docs/api.md#cibilcredithistory-and-cibilotpverifiedcredithistory-the-credit-report))",
     }),
     AOPAY_CONNECTIONS: int({ default: DEFAULT_CONNECTIONS, min: 1, max: 65_536, doc: "most sockets open to AOPay (bulkhead)" }),
     AOPAY_QUEUE_LIMIT: int({ default: DEFAULT_QUEUE_LIMIT, min: 0, max: 1_000_000, doc: "calls allowed to wait for a socket; beyond that, `OVERLOADED` at once" }),

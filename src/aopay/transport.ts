@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Pool, type Dispatcher } from "undici";
 import {
+  AopayBadResponseError,
   type AopayError,
   AopayOutcomeUnknownError,
   AopayOverloadedError,
@@ -69,6 +70,9 @@ class DeadlineExceeded extends Error {
 class ResponseTooLarge extends Error {
   readonly code = "RESPONSE_TOO_LARGE";
 }
+
+/** Ours, and undici's own (the pool's maxResponseSize) when it notices first. */
+const TOO_LARGE: ReadonlySet<string> = new Set(["RESPONSE_TOO_LARGE", "UND_ERR_RES_EXCEEDED_MAX_SIZE"]);
 
 export class AopayTransport {
   readonly #pool: Pool;
@@ -266,6 +270,12 @@ class CallHandler implements Dispatcher.DispatchHandler {
       return error instanceof DeadlineExceeded
         ? new AopayTimeoutError(`${endpoint}: deadline passed before the request was sent`, base)
         : new AopayUnavailableError(`${endpoint}: could not reach AOPay (${cause})`, base);
+    }
+    if (!this.req.sideEffect && TOO_LARGE.has(cause)) {
+      // AOPay answered, at length: a property of this one answer (a thick credit report), not of AOPay's health. As
+      // UPSTREAM_UNAVAILABLE it would count towards opening the family's circuit, stopping every CIBIL OTP send, and
+      // tell the client to retry a read that will be just as large. The remedy is AOPAY_MAX_RESPONSE_BYTES.
+      return new AopayBadResponseError(`${endpoint}: answer larger than ${this.maxBytes} bytes (AOPAY_MAX_RESPONSE_BYTES)`, base);
     }
     if (!this.req.sideEffect || this.#statusCode >= 300) {
       // A read has no side effect to be unsure about; a non-2xx status already says the upstream declined or failed.

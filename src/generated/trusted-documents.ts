@@ -11,16 +11,16 @@ export const TRUSTED_DOCUMENTS = {
   "version": 1,
   "operations": [
     {
-      "id": "5f9a3ddaa13afed57f7b010cc4fe0d7bebf68858863a41e158b3694fc80e1882",
+      "id": "8fd668c9267b8b87e01b108dfb0c4ef368baf28805a39d86194a13b8289d26eb",
       "name": "CibilCreditHistory",
       "type": "query",
-      "body": "query CibilCreditHistory($cibilId:String!){cibilCreditHistory(cibilId:$cibilId){__typename ...CreditHistoryFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId payloadReceived upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
+      "body": "query CibilCreditHistory($cibilId:String!){cibilCreditHistory(cibilId:$cibilId){__typename ...CreditHistoryFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
     },
     {
-      "id": "b48f71bf5ef9832bf2f59ad1daa5085442e3b3ed12cda99380c0ab563e27785c",
+      "id": "2700ee64ff673cc6fb299ab8c3269c6828320eaf381aed30988dca8e1679f4f8",
       "name": "GenerateCibilOtp",
       "type": "mutation",
-      "body": "mutation GenerateCibilOtp($input:GenerateCibilOtpInput!){generateCibilOtp(input:$input){__typename ...on CibilOtpChallenge{cibilId status nextStep nextStepName merchantTransactionId question{__typename key text lastChance skipEligible resendEligible answerChoices{__typename id key text}}}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
+      "body": "mutation GenerateCibilOtp($input:GenerateCibilOtpInput!){generateCibilOtp(input:$input){__typename ...on CibilOtpChallenge{cibilId status nextStep nextStepName merchantTransactionId resendAvailableInSeconds question{__typename key text lastChance skipEligible resendEligible answerChoices{__typename id key text}}}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
     },
     {
       "id": "7b904f7370c90213de98d4e231eb8913b829888741d009e06fabf3516bc25112",
@@ -29,10 +29,10 @@ export const TRUSTED_DOCUMENTS = {
       "body": "mutation RegisterCibilCustomer($input:RegisterCibilCustomerInput!){registerCibilCustomer(input:$input){__typename ...on CibilCustomerRegistered{orderId cibilId accessToken maskedMobile maskedPan maskedEmail upstreamMessage merchantTransactionId}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
     },
     {
-      "id": "22fe625dd0a796c95221fac55a3661c5f717faf296f02d1ae8e7df1e4aac3262",
+      "id": "808870b2948ea17f2d5566bc42464fcc2b9c797feec0200d18baf3892253f95c",
       "name": "ResendAepsOtp",
       "type": "mutation",
-      "body": "mutation ResendAepsOtp($input:ResendAepsOtpInput!){resendAepsOtp(input:$input){__typename ...on AepsOtpResent{upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
+      "body": "mutation ResendAepsOtp($input:ResendAepsOtpInput!){resendAepsOtp(input:$input){__typename ...on AepsOtpResent{upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile resendAvailableInSeconds}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
     },
     {
       "id": "71ce888ba24e986e8fc46c6dfd8ea95055f0a1eb3ac1f80ac418c40636faa1a7",
@@ -41,10 +41,10 @@ export const TRUSTED_DOCUMENTS = {
       "body": "query ServiceInfo{serviceInfo{__typename upstream}}"
     },
     {
-      "id": "79a5ea2f7756a8a437d8e3a74ff0d32c99a53a3bfb473501831c6c6256b03b0f",
+      "id": "b7d1cca4a4af0be8222726ab6bb2aaff2b55460ed40ac18b4be38f2c726461a1",
       "name": "SubmitCibilOtp",
       "type": "mutation",
-      "body": "mutation SubmitCibilOtp($input:SubmitCibilOtpInput!){submitCibilOtp(input:$input){__typename ...on CibilOtpVerified{cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory{__typename ...CreditHistoryFields}}...FailureFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId payloadReceived upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
+      "body": "mutation SubmitCibilOtp($input:SubmitCibilOtpInput!){submitCibilOtp(input:$input){__typename ...on CibilOtpVerified{cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory{__typename ...CreditHistoryFields}}...FailureFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
     },
     {
       "id": "fdbe43a47017b7454fbee808bd28dbfe5afbd7cd9790e55984dd5056ba003d3c",

@@ -2,7 +2,7 @@ import type { GraphQLLimits } from "../config";
 import { defineSettings, int, oneOf, type ValuesOf } from "../settings/schema";
 
 /**
- * Sized from our own client operations (at most 108 tokens, depth 4, cost 664 for SubmitCibilOtp with its linked
+ * Sized from our own client operations (at most 108 tokens, depth 4, cost 699 for SubmitCibilOtp with its linked
  * credit history; Armor's cost grows 1.5x per level) and Sandbox's introspection (183 tokens), with headroom;
  * test/unit/graphql/limits.test.ts checks every client operation against them.
  */
@@ -28,7 +28,7 @@ export const limitsSettings = defineSettings({
       default: DEFAULT_GRAPHQL_LIMITS.maxCost,
       min: 1,
       max: 1_000_000,
-      doc: "GraphQL Armor cost units per operation (our heaviest, `SubmitCibilOtp` with its credit history, costs 664)",
+      doc: "GraphQL Armor cost units per operation (our heaviest, `SubmitCibilOtp` with its credit report, costs 699)",
     }),
     GRAPHQL_MAX_DIRECTIVES: int({ default: DEFAULT_GRAPHQL_LIMITS.maxDirectives, min: 0, max: 1000, doc: "directives per document" }),
     GRAPHQL_MAX_QUERY_CHARS: int({ default: DEFAULT_GRAPHQL_LIMITS.maxQueryChars, min: 100, max: 1_000_000, doc: "characters in the `query` string" }),

@@ -27,8 +27,14 @@ export function createLoaders(ctx: GraphQLContext): Loaders {
   };
 }
 
-/** The consent check, then the read. Failures are result members (the union), never thrown, unless they are bugs. */
+/**
+ * The consent check, then the read. Failures are result members (the union), never thrown, unless they are bugs.
+ * The answer (a credit report, when consented) is handed to this request only: it is not cached beyond the
+ * request's DataLoader, not stored, not logged, and the response says `Cache-Control: no-store` so that no browser or
+ * proxy keeps it either (a query may come as a GET).
+ */
 async function loadCreditHistory(ctx: GraphQLContext, cibilId: string): Promise<CreditHistoryMember> {
+  ctx.responseHeaders.set("cache-control", "no-store");
   try {
     if (!(await ctx.protection.consent.has(consentKey(ctx, cibilId)))) {
       ctx.log.info({ creditHistory: { consent: "missing" } }, "credit history refused: no verified OTP on record for this client");

@@ -32,12 +32,23 @@ export interface OtpSend<T, R> {
   /** The validated input, for the idempotency fingerprint (never stored: only its HMAC is). */
   input: object;
   call: () => Promise<T>;
-  toResult: (value: T) => R;
+  /** Builds the success member; `sent.nextSendAt` is when the destination takes another send (see SendInfo). */
+  toResult: (value: T, sent: SendInfo) => R;
   /** The classes of the mutation's result union: what a stored result may be revived as on replay. */
   resultTypes: ReadonlyArray<new () => object>;
 }
 
-const NO_BUDGET = { allowed: true as const, refund: async () => undefined };
+/** What the guard knows about a send that went ahead, for the success member. */
+export interface SendInfo {
+  /**
+   * Epoch ms from which the destination's budgets will take another send: the reservation's time plus
+   * Reservation.nextSendInMs (taken after the reservation, so never earlier than the counters allow). Equal to the
+   * reservation's time when nothing gates the next send (or no budget applies).
+   */
+  nextSendAt: number;
+}
+
+const NO_BUDGET = { allowed: true as const, nextSendInMs: 0, refund: async () => undefined };
 
 /** Visible ASCII, 1 to 255 characters (Stripe's bound; a UUID v4 is the recommended value). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -76,9 +87,10 @@ export async function guardOtpSend<T, R extends object>(ctx: GraphQLContext, sen
       return throttledFailure(reservation.code, reservation.scope, reservation.retryAfterSeconds);
     }
 
+    const sent: SendInfo = { nextSendAt: Date.now() + reservation.nextSendInMs };
     let result: R | OtpSendFailure;
     try {
-      result = send.toResult(await send.call());
+      result = send.toResult(await send.call(), sent);
     } catch (error) {
       if (!isAopayError(error)) {
         // A bug, not an upstream outcome: free the key so the client can retry; the points stay spent (we cannot

@@ -43,6 +43,14 @@ export interface Throttled {
 
 export interface Reservation {
   allowed: true;
+  /**
+   * Milliseconds, from this reservation, until the destination(s) will take another send: the latest reset among the
+   * destination budgets (cooldown, window, daily) this send used up, 0 when none is used up. It is read from the
+   * same counters that refuse an earlier send, so an OTP_COOLDOWN/OTP_LIMIT_REACHED answer before then says the
+   * same wait. The caller's own budgets (IP, client, prefix, global) are not in it: they are not the destination's.
+   * Always 0 for a verification.
+   */
+  nextSendInMs: number;
   /** Gives the points back: only for a send that provably never left the process. */
   refund(): Promise<void>;
 }
@@ -52,6 +60,27 @@ interface Budgeted {
   code: ThrottleCode;
   scope: ThrottleScope;
   limiter: RateLimiterAbstract;
+}
+
+interface Take {
+  budget: Budgeted;
+  key: string;
+  /** A destination budget: when it is used up, the destination takes no send until it resets (Reservation.nextSendInMs). */
+  gatesNextSend?: boolean;
+}
+
+/**
+ * The latest reset among the destination budgets that this send left with no points (rate-limiter-flexible's
+ * RateLimiterRes: `remainingPoints` and `msBeforeNext` after the consume, in memory and in Redis alike); 0 if none.
+ */
+function nextSendInMs(takes: readonly Take[], settled: ReadonlyArray<PromiseSettledResult<RateLimiterRes>>): number {
+  let ms = 0;
+  for (let i = 0; i < takes.length; i++) {
+    const outcome = settled[i];
+    if (!takes[i].gatesNextSend || outcome.status !== "fulfilled" || outcome.value.remainingPoints > 0) continue;
+    ms = Math.max(ms, outcome.value.msBeforeNext);
+  }
+  return ms;
 }
 
 /** Most specific first: the code a client sees when several budgets say no at once. */
@@ -104,10 +133,10 @@ export class OtpThrottle {
     if (purpose === "verify") {
       return this.#take(subject.destinations.map(({ kind, value }) => ({ budget: this.#verify, key: this.hasher.hash(`destination:${kind}`, value) })));
     }
-    const takes: Array<{ budget: Budgeted; key: string }> = [];
+    const takes: Take[] = [];
     for (const { kind, value } of subject.destinations) {
       const key = this.hasher.hash(`destination:${kind}`, value);
-      for (const budget of this.#destination) takes.push({ budget, key });
+      for (const budget of this.#destination) takes.push({ budget, key, gatesNextSend: true });
       if (kind === "mobile") {
         takes.push({ budget: this.#mobilePrefix, key: this.hasher.hash("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)) });
       }
@@ -118,7 +147,7 @@ export class OtpThrottle {
     return this.#take(takes);
   }
 
-  async #take(takes: Array<{ budget: Budgeted; key: string }>): Promise<Reservation | Throttled> {
+  async #take(takes: Take[]): Promise<Reservation | Throttled> {
     const settled = await Promise.allSettled(takes.map(({ budget, key }) => budget.limiter.consume(key)));
     const giveBack = (which: typeof takes) => Promise.all(which.map(({ budget, key }) => budget.limiter.reward(key))).then(() => undefined);
     const taken = takes.filter((_, i) => settled[i].status === "fulfilled");
@@ -135,7 +164,7 @@ export class OtpThrottle {
       refusals.push({ budget: takes[i].budget, res: outcome.reason });
       refused.push(takes[i]);
     }
-    if (refusals.length === 0) return { allowed: true, refund: () => giveBack(taken) };
+    if (refusals.length === 0) return { allowed: true, nextSendInMs: nextSendInMs(takes, settled), refund: () => giveBack(taken) };
 
     // rate-limiter-flexible counts a refused consume too. Give back both kinds, so that a refused attempt leaves every
     // counter exactly as it found it: budgets count sends, not attempts.

@@ -52,7 +52,7 @@ export const protectionSettings = defineSettings({
       default: DEFAULT_CIBIL_CONSENT_TTL_SECONDS,
       min: 60,
       max: 86_400,
-      doc: "after a verified CIBIL OTP, how long that client may read the customer's credit history",
+      doc: "after a verified CIBIL OTP, how long that client may read the customer's credit report",
     }),
   },
 });

@@ -1,12 +1,15 @@
 import { type FamilyBodies, type SimReply, replyFor } from "./reply";
+import { aopayMaskedCibilId, aopayMaskedMobile, sampleReport, simFetchDate } from "./report";
 import { scenarioFor } from "./scenarios";
 import type { SimCredentials, SimRequestContext } from "./server";
 import { otpFailureMessage } from "./state";
 
 /**
- * CIBIL family as documented on readapi.aopay.co.in (docs/upstream/aopay-api.md §1). Success bodies follow the documented examples
- * (GenerateOTP seed page; white-label SubmitOTP page) field for field. registeration and GetCreditHistory have no
- * documented example: their success bodies use the same envelope and are marked below as the simulator's own.
+ * CIBIL family as documented on readapi.aopay.co.in (docs/upstream/aopay-api.md §1). Success bodies follow the
+ * documented examples (GenerateOTP seed page; white-label SubmitOTP page) field for field, filled from the customer's
+ * record (state.ts): for the customer of AOPay's own examples they are those examples exactly
+ * (test/e2e/simulator-contract.test.ts). registeration and GetCreditHistory have no documented example: their
+ * success bodies use the same envelope and are marked below as the simulator's own.
  */
 
 /** The documented generic CIBIL error example, verbatim (fixtures/cibil.generic-error.json). */
@@ -35,7 +38,7 @@ const isText = (v: unknown, max = 256): v is string => typeof v === "string" && 
 const partnerOk = (body: Body, creds: SimCredentials) => body.RegistrationID === creds.registrationId && body.CompanyCode === creds.companyCode;
 
 function success(ctx: SimRequestContext, extra: Body): Body {
-  return { status: "SUCCESS", message: "success", error_code: "SPC-200", merchant_trans_id: `SIMCBL${String(ctx.sequence).padStart(12, "0")}`, ...extra };
+  return { status: "SUCCESS", message: "success", error_code: "SPC-200", merchant_trans_id: ctx.ids.merchantTransactionId(ctx.sequence), ...extra };
 }
 
 /** Answers through the scenario table: the last three digits of `trigger` pick a failure, else `bodies.success`. */
@@ -54,7 +57,14 @@ export function register(body: Body, creds: SimCredentials, ctx: SimRequestConte
   if (typeof body.mobile_number !== "string" || !/^[6-9][0-9]{9}$/.test(body.mobile_number)) return malformed("mobile_number");
   if (!/^[0-9]{2}\/[0-9]{2}\/[0-9]{4}$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(body.date_of_birth as string)) return malformed("date_of_birth");
   return withScenario(body.mobile_number, () => {
-    const customer = ctx.state.register(body.pancard as string);
+    const profile = {
+      pan: body.pancard as string,
+      mobile: body.mobile_number as string,
+      firstName: body.first_name as string,
+      middleName: (body.middle_name as string | undefined) ?? null,
+      lastName: body.last_name as string,
+    };
+    const customer = ctx.state.register(profile, () => ctx.ids.cibilId());
     // The simulator's own body: the documented envelope, with `access_token` where SubmitOTP's example has it and
     // `result.cibil_id` where GenerateOTP's has it. AOPay's real registeration answer is undocumented.
     return success(ctx, { access_token: customer.accessToken, result: { cibil_id: customer.cibilId } });
@@ -71,11 +81,10 @@ export function generateOtp(body: Body, creds: SimCredentials, ctx: SimRequestCo
   return withScenario(cibilId, () => {
     const customer = ctx.state.cibilCustomer(cibilId, body.access_token as string);
     if (customer === "token-mismatch") return { ...CIBIL_GENERIC_ERROR, code: "403", description: "Simulated: access_token does not belong to this cibil_id" };
-    const seq = ctx.sequence;
-    const questionKey = String(1423489238 + seq);
+    const questionKey = ctx.ids.questionKey(ctx.sequence);
     ctx.state.issueCibilOtp(cibilId, questionKey);
-    const masked = `9${cibilId.padStart(4, "0").slice(-4)}****`;
-    const text = `The One Time Password is sent to ${masked}. Please enter the One Time Password.`;
+    // The customer's own registered mobile (a sandbox id's stand-in), masked as AOPay's example masks it.
+    const text = `The One Time Password is sent to ${aopayMaskedMobile(customer.mobile)}. Please enter the One Time Password.`;
     return {
       result: {
         cibil_id: cibilId,
@@ -83,7 +92,7 @@ export function generateOtp(body: Body, creds: SimCredentials, ctx: SimRequestCo
         questions: {
           LastChanceQuestion: "false",
           FullQuestionText: text,
-          AnswerChoice: { AnswerChoiceText: text, Key: "USER_TO_INPUT_ANSWER", AnswerChoiceId: String(4220112750 + seq) },
+          AnswerChoice: { AnswerChoiceText: text, Key: "USER_TO_INPUT_ANSWER", AnswerChoiceId: ctx.ids.answerChoiceId(ctx.sequence) },
           Key: questionKey,
           skipEligible: "false",
           resendEligible: "true",
@@ -107,10 +116,16 @@ export function submitOtp(body: Body, creds: SimCredentials, ctx: SimRequestCont
     const wasVerified = customer.verified;
     const check = ctx.state.checkCibilOtp(cibilId, body.question_key as string, body.otp as string);
     if (!check.ok) return { ...CIBIL_GENERIC_ERROR, code: "422", description: otpFailureMessage(check, "call GenerateOTP for a new one") };
-    // The white-label SubmitOTP example, field for field (cibil_id masked as there).
+    // The white-label SubmitOTP example, field for field (cibil_id masked as there), from the customer's record:
+    // returning once verified before; the fetch date of the last report served (null, as in the example, before any).
     return success(ctx, {
       access_token: null,
-      result: { cibil_id: `${cibilId.slice(0, 5)}**`, cibil_status: "Success", is_returning_customer: wasVerified ? 1 : 0, cibil_score_fetch_date: null },
+      result: {
+        cibil_id: aopayMaskedCibilId(cibilId),
+        cibil_status: "Success",
+        is_returning_customer: wasVerified ? 1 : 0,
+        cibil_score_fetch_date: customer.lastReportAt === null ? null : simFetchDate(customer.lastReportAt),
+      },
     });
   });
 }
@@ -121,13 +136,11 @@ export function creditHistory(body: Body, creds: SimCredentials, ctx: SimRequest
   if (!isText(body.cibil_id, 32)) return malformed("cibil_id");
   const cibilId = body.cibil_id as string;
   return withScenario(cibilId, () => {
-    if (!ctx.state.isVerified(cibilId)) return { ...CIBIL_GENERIC_ERROR, code: "412", description: "Simulated: the customer has not completed OTP verification" };
-    // The simulator's own payload: AOPay's history shape is undocumented, and the server does not expose it.
-    return success(ctx, {
-      result: {
-        cibil_id: cibilId,
-        simulated_history: { accounts: 2, enquiries_last_30_days: 1, note: "Simulated data: AOPay's payload is undocumented" },
-      },
-    });
+    const customer = ctx.state.customer(cibilId);
+    if (!customer?.verified) return { ...CIBIL_GENERIC_ERROR, code: "412", description: "Simulated: the customer has not completed OTP verification" };
+    // The simulator's own payload, labelled as such (report.ts): AOPay's history shape is undocumented.
+    const now = ctx.state.now();
+    ctx.state.reportServed(cibilId);
+    return success(ctx, { result: sampleReport(customer, body.client_order_id as string, now) });
   });
 }

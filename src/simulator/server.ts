@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "../logging/logger";
 import { resendOtp, verifyOtp } from "./aeps";
 import { creditHistory, generateOtp, register, submitOtp } from "./cibil";
+import { defaultIds, type SimIds } from "./ids";
 import { type SimReply, writeReply } from "./reply";
 import { type Clock, SimState } from "./state";
 
@@ -22,6 +23,8 @@ export interface SimRequestContext {
   sequence: number;
   /** Customers, OTPs, attempts and expiry (state.ts). */
   state: SimState;
+  /** Opaque ids AOPay would generate (ids.ts). */
+  ids: SimIds;
 }
 
 export type SimEndpointName =
@@ -48,8 +51,13 @@ export interface SimulatorOptions extends SimCredentials {
   /** Default 0: an ephemeral port. */
   port?: number;
   log?: Logger;
-  /** Time source for OTP expiry; default Date.now. Tests pass one they can move forward. */
+  /** Time source for OTP expiry and report dates; default Date.now. Tests pass one they can move forward. */
   clock?: Clock;
+  /**
+   * Opaque ids (merchant_trans_id, question keys, new CIBIL ids); default: deterministic `SIMCBL…` ids (ids.ts). The
+   * simulator contract test passes AOPay's documented ones.
+   */
+  ids?: Partial<SimIds>;
   /**
    * Called for every request that reached a route with a JSON body, with the value that picks its scenario (the CIBIL
    * id or the mobile number). For test tooling such as the soak test, which checks that no send was duplicated.
@@ -81,6 +89,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     [`${prefix}/V1/AEPS/UserRegisterBankWise/VerifyOTP`, { name: "aeps.verifyOtp", methods: ["POST"], trigger: "Mobile", handle: verifyOtp }],
   ]);
   const state = new SimState(options.clock);
+  const ids: SimIds = { ...defaultIds(), ...options.ids };
   const counts = new Map<SimEndpointName, number>();
   let sequence = 0;
   const creds: SimCredentials = { registrationId: options.registrationId, companyCode: options.companyCode };
@@ -94,7 +103,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (body === undefined) return plain(res, 400, "Bad Request: body must be a JSON object");
       sequence += 1;
       options.onRequest?.(route.name, String(body[route.trigger] ?? ""));
-      const reply = route.handle(body, creds, { sequence, state });
+      const reply = route.handle(body, creds, { sequence, state, ids });
       options.log?.debug({ endpoint: route.name, reply: reply.kind, status: "status" in reply ? reply.status : undefined }, "simulator answered");
       writeReply(res, reply);
     });

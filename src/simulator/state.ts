@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { scenarioFor } from "./scenarios";
 
 /**
  * The simulator's memory of customers and OTPs, so a frontend can walk whole flows:
@@ -9,7 +8,9 @@ import { scenarioFor } from "./scenarios";
  *   - the OTP is always SIM_OTP (123456), for both families;
  *   - an OTP allows SIM_OTP_ATTEMPTS tries and expires SIM_OTP_TTL_MS after it was issued (clock injectable);
  *   - a registered CIBIL customer's access token must match; an id the simulator has never seen is accepted with any
- *     token (a sandbox shortcut, so a CIBIL id can be tried without registering first).
+ *     token (a sandbox shortcut, so a CIBIL id can be tried without registering first);
+ *   - every answer about a customer is drawn from that customer's record here (registered mobile and names, verified
+ *     before, last report), so no two answers about one customer disagree.
  * All in memory, per simulator; nothing survives a restart.
  */
 export const SIM_OTP = "123456";
@@ -18,11 +19,35 @@ export const SIM_OTP_TTL_MS = 10 * 60 * 1000;
 
 export type Clock = () => number;
 
-interface CibilCustomer {
+/** What registeration records about a customer (the parts later answers show). */
+export interface CibilProfile {
+  pan: string;
+  /** 10 digits, as registered. */
+  mobile: string;
+  firstName: string;
+  middleName: string | null;
+  lastName: string;
+}
+
+export interface CibilCustomer extends Omit<CibilProfile, "pan"> {
   cibilId: string;
   /** Null for ids first seen without registration (any token is accepted for them). */
   accessToken: string | null;
+  /** First seen without registration: the profile is the simulator's stand-in (sandboxProfile). */
+  sandbox: boolean;
+  /** Passed SubmitOTP at least once (AOPay's `is_returning_customer` on the next verification). */
   verified: boolean;
+  /** When GetCreditHistory last answered for this customer (the next SubmitOTP's `cibil_score_fetch_date`). */
+  lastReportAt: number | null;
+}
+
+/**
+ * The stand-in profile of a CIBIL id the simulator has never seen registered: the mobile `9`, the id's last four
+ * digits, then `00000` (so the five digits AOPay shows differ from id to id: 102277100 is sent to 97100****), and a
+ * name that says what it is. Recorded on first sight, so every later answer about the id shows the same.
+ */
+export function sandboxProfile(cibilId: string): Omit<CibilProfile, "pan"> {
+  return { mobile: `9${cibilId.padStart(4, "0").slice(-4)}00000`, firstName: "Sandbox", middleName: null, lastName: "Customer" };
 }
 
 interface PendingOtp {
@@ -47,21 +72,24 @@ export class SimState {
   readonly #byPan = new Map<string, string>();
   readonly #cibilOtps = new Map<string, PendingOtp>();
   readonly #aeps = new Map<string, AepsSession>();
-  #nextCibilId = 700_000_001;
 
   constructor(readonly now: Clock = Date.now) {}
 
-  /** Registration is once per customer: the same PAN gets the same CIBIL id and token again. */
-  register(pan: string): CibilCustomer {
-    const existing = this.#byPan.get(pan);
+  /**
+   * Registration is once per customer: the same PAN gets the same CIBIL id and token again, and the details of its
+   * first registration stand (AOPay's behaviour on a repeat is undocumented). `newCibilId` names a new customer; an
+   * id already in use (a sandbox id tried before registering) is skipped.
+   */
+  register(profile: CibilProfile, newCibilId: () => string): CibilCustomer {
+    const existing = this.#byPan.get(profile.pan);
     if (existing) return this.#customers.get(existing) as CibilCustomer;
-    let cibilId = String(this.#nextCibilId++);
-    // Never hand out an id whose last digits would trigger a failure scenario on the customer's next calls.
-    while (scenarioFor(cibilId).name !== "success") cibilId = String(this.#nextCibilId++);
+    let cibilId = newCibilId();
+    while (this.#customers.has(cibilId)) cibilId = newCibilId();
     const accessToken = `simtok-${createHash("sha256").update(cibilId).digest("hex").slice(0, 24)}`;
-    const customer = { cibilId, accessToken, verified: false };
+    const { pan: _pan, ...shown } = profile;
+    const customer: CibilCustomer = { ...shown, cibilId, accessToken, sandbox: false, verified: false, lastReportAt: null };
     this.#customers.set(cibilId, customer);
-    this.#byPan.set(pan, cibilId);
+    this.#byPan.set(profile.pan, cibilId);
     return customer;
   }
 
@@ -69,13 +97,20 @@ export class SimState {
   cibilCustomer(cibilId: string, accessToken: string): CibilCustomer | "token-mismatch" {
     const known = this.#customers.get(cibilId);
     if (known) return known.accessToken === null || known.accessToken === accessToken ? known : "token-mismatch";
-    const sandbox = { cibilId, accessToken: null, verified: false };
+    const sandbox: CibilCustomer = { ...sandboxProfile(cibilId), cibilId, accessToken: null, sandbox: true, verified: false, lastReportAt: null };
     this.#customers.set(cibilId, sandbox);
     return sandbox;
   }
 
-  isVerified(cibilId: string): boolean {
-    return this.#customers.get(cibilId)?.verified === true;
+  /** The customer with this id, if the simulator knows one. */
+  customer(cibilId: string): CibilCustomer | undefined {
+    return this.#customers.get(cibilId);
+  }
+
+  /** GetCreditHistory answered for the customer now. */
+  reportServed(cibilId: string): void {
+    const customer = this.#customers.get(cibilId);
+    if (customer) customer.lastReportAt = this.now();
   }
 
   issueCibilOtp(cibilId: string, questionKey: string): void {

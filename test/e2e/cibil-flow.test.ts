@@ -6,13 +6,13 @@ import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } fro
 // Member fragments nested in `... on Failure`, so one selection fits every result union (a member that is not in a
 // given union would be a validation error if spread directly).
 const FAILURE = "... on Failure { code message retryable ... on UpstreamRejected { upstreamCode upstreamMessage } ... on OtpThrottled { retryAfterSeconds scope } }";
-const HISTORY = `__typename ... on CibilCreditHistory { cibilId orderId payloadReceived upstreamMessage merchantTransactionId } ${FAILURE}`;
+const HISTORY = `__typename ... on CibilCreditHistory { cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId } ${FAILURE}`;
 const REGISTER = `mutation($input: RegisterCibilCustomerInput!) { registerCibilCustomer(input: $input) {
   __typename ... on CibilCustomerRegistered { orderId cibilId accessToken maskedMobile maskedPan maskedEmail upstreamMessage merchantTransactionId } ${FAILURE} } }`;
 const GENERATE = `mutation($input: GenerateCibilOtpInput!) { generateCibilOtp(input: $input) {
-  __typename ... on CibilOtpChallenge { cibilId status nextStep question { key answerChoices { key } } } ${FAILURE} } }`;
+  __typename ... on CibilOtpChallenge { cibilId status nextStep question { key text answerChoices { key text } } } ${FAILURE} } }`;
 const SUBMIT = `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $input) {
-  __typename ... on CibilOtpVerified { cibilId status returningCustomer merchantTransactionId creditHistory { ${HISTORY} } } ${FAILURE} } }`;
+  __typename ... on CibilOtpVerified { cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory { ${HISTORY} } } ${FAILURE} } }`;
 const SUBMIT_NO_HISTORY = `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $input) { __typename ... on CibilOtpVerified { status } ${FAILURE} } }`;
 const HISTORY_QUERY = `query($cibilId: String!) { cibilCreditHistory(cibilId: $cibilId) { ${HISTORY} } }`;
 
@@ -40,8 +40,8 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
     const { cibilId, accessToken } = reg as unknown as { cibilId: string; accessToken: string };
     const challenge = resultOf((await t.gql(GENERATE, { input: { cibilId, accessToken } })).body, "generateCibilOtp");
     expect(challenge.__typename).toBe("CibilOtpChallenge");
-    const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
-    return { cibilId, accessToken, questionKey: question.key, answerKey: question.answerChoices[0].key, reg };
+    const question = challenge.question as { key: string; text: string; answerChoices: Array<{ key: string; text: string }> };
+    return { cibilId, accessToken, questionKey: question.key, answerKey: question.answerChoices[0].key, reg, question };
   };
 
   it("walks the flow: a wrong OTP tells the attempts left, the right one verifies, the history follows lazily", async () => {
@@ -55,15 +55,63 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
 
     const right = resultOf((await t.gql(SUBMIT, { input: { cibilId, accessToken, otp: SIM_OTP, questionKey, answerKey } })).body, "submitCibilOtp");
     expect(right).toMatchObject({ __typename: "CibilOtpVerified", status: "SUCCESS", returningCustomer: false, cibilId: `${cibilId.slice(0, 5)}**` });
-    expect(right.creditHistory).toMatchObject({ __typename: "CibilCreditHistory", cibilId, payloadReceived: true });
+    expect(right.creditHistory).toMatchObject({ __typename: "CibilCreditHistory", cibilId, report: expect.any(Object) });
     expect(t.simulator?.calls("cibil.creditHistory")).toBe(1);
 
     // The same client may read it again directly, for the consent's lifetime.
     const again = resultOf((await t.gql(HISTORY_QUERY, { cibilId })).body, "cibilCreditHistory");
     expect(again).toMatchObject({ __typename: "CibilCreditHistory", cibilId });
-    // AOPay's undocumented payload keys are logged by name, never exposed.
-    expect(t.logs.records().some((r) => (r.upstream as { unknownKeys?: string[] } | undefined)?.unknownKeys?.includes("result.simulated_history"))).toBe(true);
-    expect(JSON.stringify(again)).not.toContain("simulated_history");
+    // The same customer's report again (only the echoed order id differs); none of its keys is logged, not even by name.
+    const first = (right.creditHistory as { report: Record<string, unknown> }).report;
+    expect(again.report).toEqual({ ...first, client_order_id: again.orderId });
+    expect(t.logs.records().some((r) => JSON.stringify(r.upstream ?? {}).includes("result."))).toBe(false);
+  });
+
+  it("every answer about a customer tells that customer's truth: their mobile, masked as AOPay masks it; their names; their id", async () => {
+    const person = { ...customer(12), firstName: "Ravi", middleName: "Kumar", lastName: "Iyer", mobile: "9876543210" };
+    const registered = resultOf((await t.gql(REGISTER, { input: person })).body, "registerCibilCustomer");
+    const reg = { cibilId: registered.cibilId as string, accessToken: registered.accessToken as string };
+    const challenge = resultOf((await t.gql(GENERATE, { input: reg })).body, "generateCibilOtp");
+    const text = "The One Time Password is sent to 98765****. Please enter the One Time Password.";
+    expect(challenge).toMatchObject({ cibilId: reg.cibilId, question: { text, answerChoices: [{ key: "USER_TO_INPUT_ANSWER", text }] } });
+    const { key: questionKey } = challenge.question as { key: string };
+    const verified = resultOf((await t.gql(SUBMIT, { input: { ...reg, otp: SIM_OTP, questionKey, answerKey: "USER_TO_INPUT_ANSWER" } })).body, "submitCibilOtp");
+    // AOPay's SubmitOTP example masks the id to its first five digits; a first verification, no report fetched yet.
+    expect(verified).toMatchObject({ cibilId: `${reg.cibilId.slice(0, 5)}**`, returningCustomer: false, scoreFetchDate: null });
+    const history = verified.creditHistory as { orderId: string; report: Record<string, unknown>; scoreFetchDate: string };
+    const today = new Date(now).toISOString().slice(0, 10);
+    expect(history.scoreFetchDate).toBe(today);
+    expect(history.report).toMatchObject({
+      simulated: true,
+      notice: expect.stringContaining("simulator's invention"),
+      cibil_id: reg.cibilId,
+      client_order_id: history.orderId,
+      cibil_score_fetch_date: today,
+      customer: { first_name: "Ravi", middle_name: "Kumar", last_name: "Iyer", mobile: "98765****" },
+      score: { value: expect.any(Number), range: "300-900" },
+    });
+    expect(JSON.stringify(history.report)).not.toContain("9876543210");
+
+    // The next verification knows the customer: returning, and the date of the report served.
+    const again = resultOf((await t.gql(GENERATE, { input: reg })).body, "generateCibilOtp");
+    const next = resultOf(
+      (await t.gql(SUBMIT_NO_HISTORY.replace("{ status }", "{ status returningCustomer scoreFetchDate }"), {
+        input: { ...reg, otp: SIM_OTP, questionKey: (again.question as { key: string }).key, answerKey: "USER_TO_INPUT_ANSWER" },
+      })).body,
+      "submitCibilOtp",
+    );
+    expect(next).toMatchObject({ status: "SUCCESS", returningCustomer: true, scoreFetchDate: today });
+  });
+
+  it("a CIBIL id never registered (the sandbox shortcut) gets one stand-in profile, shown the same in every answer", async () => {
+    const first = resultOf((await t.gql(GENERATE, { input: { cibilId: "102277100", accessToken: "any-token" } })).body, "generateCibilOtp");
+    expect((first.question as { text: string }).text).toContain("sent to 97100****.");
+    const { key: questionKey } = first.question as { key: string };
+    const verified = resultOf((await t.gql(SUBMIT, { input: { cibilId: "102277100", accessToken: "any-token", otp: SIM_OTP, questionKey, answerKey: "x" } })).body, "submitCibilOtp");
+    expect((verified.creditHistory as { report: unknown }).report).toMatchObject({
+      simulated: true,
+      customer: { first_name: "Sandbox", last_name: "Customer", mobile: "97100****" },
+    });
   });
 
   it("a credit history needs this client's verified OTP: before it, and for another client, ConsentRequired without any upstream call", async () => {

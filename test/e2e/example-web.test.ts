@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { startStaticServer, type StaticServer } from "../helpers/static-server";
+import { createSdk } from "../../client/src/sdk";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 const run = promisify(execFile);
@@ -25,6 +26,10 @@ const CHROMIUM_ARGS = [
 /** The little of the DOM that the functions run in the page use (this project's tsconfig has no DOM lib). */
 declare const document: { querySelector(selector: string): { textContent: string | null } | null };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CIBIL_SEND = { testId: "cibil-send", label: "Send OTP" };
+const AEPS_SEND = { testId: "aeps-send", label: "Resend OTP" };
+/** The server's OTP cooldown in this test: the resend countdowns the app shows last this long. */
+const COOLDOWN_SECONDS = 4;
 
 /**
  * The example app (examples/web) in a real browser: Vite builds it against a real server + simulator on loopback,
@@ -52,9 +57,10 @@ describe("example web app in Chromium", () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     rmSync(APP_DIR, { recursive: true, force: true });
     site = await startStaticServer(APP_DIR);
-    // The server allows the app's origin, and keeps the real 60 s OTP cooldown (the rest of the budgets stay lenient).
-    // Trusted documents enforced: the app sends ids only (createTrustedDocumentLink), as production should.
-    t = await startTestStack({ CORS_ORIGINS: site.url, OTP_COOLDOWN_SECONDS: "60", TRUSTED_DOCUMENTS: "enforce" });
+    // The server allows the app's origin, and keeps an OTP cooldown, short enough to wait out here (the real one is
+    // 60 s; the rest of the budgets stay lenient). Trusted documents enforced: the app sends ids only
+    // (createTrustedDocumentLink), as production should.
+    t = await startTestStack({ CORS_ORIGINS: site.url, OTP_COOLDOWN_SECONDS: String(COOLDOWN_SECONDS), TRUSTED_DOCUMENTS: "enforce" });
     await run(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "examples/web", "--outDir", APP_DIR, "--emptyOutDir", "--logLevel", "warn"], {
       cwd: ROOT,
       env: { ...process.env, VITE_GRAPHQL_URL: t.graphqlUrl },
@@ -80,11 +86,16 @@ describe("example web app in Chromium", () => {
     await site?.close();
   });
 
-  /** Clicks `button` and waits until the outcome `testId` shows a new request (its request id changed). */
-  async function submit(button: string, testId: string, click: "click" | "dblclick" = "click"): Promise<string> {
+  /**
+   * Clicks `button` (by its name, or by test id after checking its label: both send buttons can read "Resend OTP")
+   * and waits until the outcome `testId` shows a new request (its request id changed).
+   */
+  async function submit(button: string | { testId: string; label: string }, testId: string, click: "click" | "dblclick" = "click"): Promise<string> {
     const requestId = page.getByTestId(testId).getByTestId("request-id");
     const before = (await requestId.count()) > 0 ? await requestId.textContent() : null;
-    await page.getByRole("button", { name: button, exact: true })[click]();
+    const target = typeof button === "string" ? page.getByRole("button", { name: button, exact: true }) : page.getByTestId(button.testId);
+    if (typeof button !== "string") expect(await target.innerText()).toBe(button.label);
+    await target[click]();
     await page.waitForFunction(
       ([id, previous]) => {
         const shown = document.querySelector(`[data-testid="${id}"] [data-testid="request-id"]`);
@@ -97,17 +108,52 @@ describe("example web app in Chromium", () => {
   }
 
   const shownKey = (testId: string) => page.getByTestId(testId).getByTestId("idempotency-key").innerText();
+
+  /**
+   * The send button while a resend countdown runs: disabled, saying the seconds left, until they are over; then enabled.
+   * Returns the seconds it first said and how long it stayed disabled (from this call).
+   */
+  async function waitOutCountdown(button: string): Promise<{ said: number; disabledForMs: number }> {
+    const send = page.getByTestId(button);
+    const started = Date.now();
+    expect(await send.isDisabled()).toBe(true);
+    const said = Number((/^Resend in ([0-9]+) s$/.exec(await send.innerText()) ?? [])[1]);
+    await page.waitForFunction((id) => !(document.querySelector(`[data-testid="${id}"]`) as unknown as { disabled: boolean }).disabled, button, {
+      timeout: (COOLDOWN_SECONDS + 3) * 1000,
+      polling: 50,
+    });
+    return { said, disabledForMs: Date.now() - started };
+  }
   const shownRequestId = (testId: string) => page.getByTestId(testId).getByTestId("request-id").innerText();
 
   it("CIBIL: shows the challenge question with the masked number, resend eligibility and the request id", async () => {
     await page.getByLabel("CIBIL id").fill("102277100");
-    const text = await submit("Send OTP", "cibil-outcome");
+    const text = await submit(CIBIL_SEND, "cibil-outcome");
     expect(text).toContain("The One Time Password is sent to 97100****. Please enter the One Time Password.");
     expect(await page.getByTestId("resend-eligibility").innerText()).toBe("eligible");
     expect(await shownRequestId("cibil-outcome")).toMatch(UUID);
     const key = await shownKey("cibil-outcome");
     expect(key).toMatch(UUID);
     expect(sentKeys.at(-1)).toEqual({ operation: "GenerateCibilOtp", key });
+  });
+
+  it("CIBIL: the resend button is disabled, counting down the server's resendAvailableInSeconds, until it ends; a resend is a new action", async () => {
+    const firstKey = await shownKey("cibil-outcome");
+    const sent = sentKeys.length;
+    expect(await page.getByTestId("cibil-countdown").innerText()).toMatch(/^A new OTP can go to this customer in [0-9]+ s\.$/);
+    const { said, disabledForMs } = await waitOutCountdown("cibil-send");
+    expect(said).toBeGreaterThanOrEqual(COOLDOWN_SECONDS - 1);
+    expect(said).toBeLessThanOrEqual(COOLDOWN_SECONDS);
+    // It stayed disabled for the seconds it said, less the one that may already have begun.
+    expect(disabledForMs).toBeGreaterThanOrEqual((said - 1) * 1000);
+    expect(sentKeys.length).toBe(sent);
+    expect(await page.getByTestId("cibil-countdown").count()).toBe(0);
+
+    const text = await submit({ testId: "cibil-send", label: "Resend OTP" }, "cibil-outcome");
+    expect(text).toContain("The One Time Password is sent to 97100****.");
+    expect(await shownKey("cibil-outcome")).not.toBe(firstKey);
+    expect(await page.getByTestId("cibil-send").isDisabled()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, "example-web-countdown.png"), fullPage: true });
   });
 
   it("CIBIL: a wrong OTP shows AOPay's message with the attempts left; the right one verifies and shows the credit history", async () => {
@@ -117,30 +163,39 @@ describe("example web app in Chromium", () => {
     await page.getByLabel("OTP", { exact: true }).fill("123456");
     const right = await submit("Submit OTP", "cibil-submit-outcome");
     expect(right).toContain("Customer verified (SUCCESS).");
-    expect(await page.getByTestId("credit-history").innerText()).toMatch(/AOPay answered \(order [0-9]{18}, history received\)/);
+    // The report as the server hands it over: the simulator's sample, labelled as such, for this customer.
+    expect(await page.getByTestId("report-label").innerText()).toBe("Sample report from the AOPay simulator: every field in it is the simulator's invention.");
+    const report = JSON.parse(await page.getByTestId("credit-report").innerText()) as Record<string, unknown>;
+    expect(report).toMatchObject({ simulated: true, cibil_id: "102277100", customer: { first_name: "Sandbox", mobile: "97100****" } });
+    expect(await page.getByTestId("score-fetch-date").innerText()).toMatch(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/);
     expect(sentKeys.at(-1)?.operation).toBe("SubmitCibilOtp");
     await page.screenshot({ path: join(ARTIFACTS, "example-web-cibil-verified.png"), fullPage: true });
   });
 
-  it("CIBIL: a second send to the same customer is a new action (new key) and is throttled with retryAfterSeconds", async () => {
-    const firstKey = await shownKey("cibil-outcome");
-    const text = await submit("Send OTP", "cibil-outcome");
-    expect(text).toMatch(/An OTP was sent to this customer moments ago\. You can send another in (59|60) seconds\./);
+  it("CIBIL: a send the server refuses (an OTP went to this customer from elsewhere) says the wait and holds the button until it ends", async () => {
+    // Another device sends to the customer first, through the API (with the SDK: it sends a trusted document).
+    const other = await createSdk({ url: t.graphqlUrl }).generateCibilOtp({ input: { cibilId: "102277160", accessToken: "123456542124" } });
+    expect(other.data?.generateCibilOtp.__typename).toBe("CibilOtpChallenge");
+    await page.getByLabel("CIBIL id").fill("102277160");
+    const text = await submit(CIBIL_SEND, "cibil-outcome");
+    expect(text).toMatch(new RegExp(`An OTP was sent to this customer moments ago\\. You can send another in [${COOLDOWN_SECONDS - 1}${COOLDOWN_SECONDS}] seconds\\.`));
     expect(text).toContain("OTP_COOLDOWN");
-    expect(await shownKey("cibil-outcome")).not.toBe(firstKey);
+    const { said } = await waitOutCountdown("cibil-send");
+    expect(said).toBeGreaterThan(0);
+    expect(await page.getByTestId("cibil-send").innerText()).toBe("Resend OTP");
     await page.screenshot({ path: join(ARTIFACTS, "example-web-throttled.png"), fullPage: true });
   });
 
   it("CIBIL: AOPay's rejection (…207) is shown with AOPay's own message", async () => {
     await page.getByLabel("CIBIL id").fill("102277207");
-    const text = await submit("Send OTP", "cibil-outcome");
+    const text = await submit(CIBIL_SEND, "cibil-outcome");
     expect(text).toContain("AOPay declined the request: Amount is Requaired (AOPay code 207).");
     expect(text).toContain("UPSTREAM_REJECTED");
   });
 
   it("CIBIL: AOPay unavailable (…503) is shown with its Retry-After", async () => {
     await page.getByLabel("CIBIL id").fill("102277503");
-    const text = await submit("Send OTP", "cibil-outcome");
+    const text = await submit(CIBIL_SEND, "cibil-outcome");
     expect(text).toContain("AOPay is unavailable right now. Try again in 30 seconds.");
     expect(text).toContain("UPSTREAM_UNAVAILABLE · retryable");
   });
@@ -154,11 +209,11 @@ describe("example web app in Chromium", () => {
       await route.fetch();
       await route.abort("connectionreset");
     });
-    const lost = await submit("Send OTP", "cibil-outcome").finally(() => page.unrouteAll());
+    const lost = await submit(CIBIL_SEND, "cibil-outcome").finally(() => page.unrouteAll());
     expect(lost).toContain("Could not reach the server. Sending again is safe");
     const key = await shownKey("cibil-outcome");
 
-    const replayed = await submit("Send OTP", "cibil-outcome");
+    const replayed = await submit(CIBIL_SEND, "cibil-outcome");
     expect(replayed).toContain("The One Time Password is sent to 97123****.");
     expect(replayed).toMatch(/Replayed\s+yes/);
     expect(await shownKey("cibil-outcome")).toBe(key);
@@ -184,7 +239,7 @@ describe("example web app in Chromium", () => {
   it("AEPS: a validation error is shown next to the field, and nothing is sent", async () => {
     t.simulator?.resetCalls();
     await page.getByLabel("Mobile").fill("5876543210");
-    const text = await submit("Resend OTP", "aeps-outcome");
+    const text = await submit(AEPS_SEND, "aeps-outcome");
     expect(text).toContain("Please correct the highlighted fields.");
     const mobile = page.getByLabel("Mobile");
     expect(await mobile.getAttribute("aria-invalid")).toBe("true");
@@ -198,7 +253,7 @@ describe("example web app in Chromium", () => {
   it("AEPS: a double-click sends one request and one SMS, and shows the masked Aadhaar and mobile", async () => {
     await page.getByLabel("Mobile").fill("9876543210");
     const before = sentKeys.length;
-    const text = await submit("Resend OTP", "aeps-outcome", "dblclick");
+    const text = await submit(AEPS_SEND, "aeps-outcome", "dblclick");
     expect(await page.getByTestId("masked-aadhaar").innerText()).toBe("XXXX XXXX 2346");
     expect(await page.getByTestId("masked-mobile").innerText()).toBe("XXXXXX3210");
     expect(text).toContain("OTP Resend Request Completed");
@@ -207,6 +262,9 @@ describe("example web app in Chromium", () => {
     expect(await page.getByLabel("Mobile").getAttribute("aria-invalid")).toBeNull();
     expect(sentKeys.slice(before)).toEqual([{ operation: "ResendAepsOtp", key: await shownKey("aeps-outcome") }]);
     expect(t.simulator?.calls("aeps.resendOtp")).toBe(1);
+    // The resend countdown covers this mobile and Aadhaar.
+    expect(await page.getByTestId("aeps-send").isDisabled()).toBe(true);
+    expect(await page.getByTestId("aeps-countdown").innerText()).toMatch(/^A new OTP can go to this mobile and Aadhaar in [0-9]+ s\.$/);
     await page.screenshot({ path: join(ARTIFACTS, "example-web.png"), fullPage: true });
   });
 

@@ -48,6 +48,30 @@ describe("typed SDK against the live server", () => {
     expect(result.question?.resendEligible).toBe(true);
   });
 
+  it("walks the CIBIL flow to the credit report: the challenge's countdown, then the report, typed", async () => {
+    const registered = (
+      await sdk.registerCibilCustomer({
+        input: { firstName: "Meera", lastName: "Nair", pan: "ABCPN4321K", dateOfBirth: "1991-02-03", email: "meera@example.com", mobile: "9123456780" },
+      })
+    ).data?.registerCibilCustomer;
+    if (registered?.__typename !== "CibilCustomerRegistered") throw new Error(`registration failed: ${registered?.__typename}`);
+    const ids = { cibilId: registered.cibilId as string, accessToken: registered.accessToken as string };
+    const challenge = (await sdk.generateCibilOtp({ input: ids })).data?.generateCibilOtp;
+    if (challenge?.__typename !== "CibilOtpChallenge") throw new Error(`no challenge: ${challenge?.__typename}`);
+    // The test stack has no cooldown: nothing gates the next send.
+    expect(challenge.resendAvailableInSeconds).toBe(0);
+    expect(challenge.question?.text).toContain("91234****");
+    const verified = (
+      await sdk.submitCibilOtp({ input: { ...ids, otp: "123456", questionKey: challenge.question?.key ?? "", answerKey: "USER_TO_INPUT_ANSWER" } })
+    ).data?.submitCibilOtp;
+    if (verified?.__typename !== "CibilOtpVerified") throw new Error(`not verified: ${verified?.__typename}`);
+    const history = verified.creditHistory;
+    if (history.__typename !== "CibilCreditHistory") throw new Error(`no history: ${history.__typename}`);
+    expect(history.report).toMatchObject({ simulated: true, cibil_id: ids.cibilId, customer: { first_name: "Meera", mobile: "91234****" } });
+    const again = (await sdk.cibilCreditHistory({ cibilId: ids.cibilId })).data?.cibilCreditHistory;
+    expect(again).toMatchObject({ __typename: "CibilCreditHistory", report: { simulated: true, cibil_id: ids.cibilId } });
+  });
+
   it("returns masked identifiers for the AEPS resend, and runs a query without variables", async () => {
     const { data } = await sdk.resendAepsOtp(aeps("9876543210"));
     expect(data?.resendAepsOtp).toMatchObject({ __typename: "AepsOtpResent", maskedAadhaar: "XXXX XXXX 2346", maskedMobile: "XXXXXX3210" });

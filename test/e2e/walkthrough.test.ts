@@ -4,40 +4,67 @@ import { startTestStack, type TestStack } from "../helpers/stack";
 
 /**
  * docs/walkthrough.md's "Walk both flows in Apollo Sandbox" section, executed as written against a fresh server with
- * the simulator: every GraphQL block in order, with its `<placeholders>` filled from the previous answers, as a
- * frontend developer would. If the page and the server disagree, this fails.
+ * the simulator and the default OTP budgets: every GraphQL block and inline query, in the order they appear, with
+ * their `<placeholders>` filled from the previous answers, as a frontend developer would; and the sample report shown
+ * there compared with the report the server returns. If the page and the server disagree, this fails.
  */
-function walkthroughOperations(): string[] {
+const SECTION = "## Walk both flows in Apollo Sandbox";
+
+function walkthroughSection(): string {
   const page = readFileSync(join(__dirname, "../../docs/walkthrough.md"), "utf8");
-  const start = page.indexOf("## Walk both flows in Apollo Sandbox");
-  expect(start).toBeGreaterThanOrEqual(0);
+  const start = page.indexOf(SECTION);
+  if (start === -1) throw new Error(`docs/walkthrough.md has no "${SECTION}" section`);
   const end = page.indexOf("\n## ", start + 10);
-  const section = page.slice(start, end === -1 ? undefined : end);
-  const blocks = [...section.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
-  const inline = [...section.matchAll(/`(query \{[^`]+)`/g)].map((m) => m[1]);
-  // A block may hold several operations (the AEPS one): split before each top-level `mutation {` / `query {`.
-  const ops = blocks.flatMap((b) => b.split(/\n(?=(?:mutation|query) \{)/).map((o) => o.trim()).filter(Boolean));
-  // The inline history query belongs after step 3 (it is written between the CIBIL and AEPS blocks).
-  ops.splice(3, 0, ...inline);
-  return ops;
+  return page.slice(start, end === -1 ? undefined : end);
+}
+
+/** Fenced ```graphql blocks (a block may hold several operations) and inline `query { … }` spans, in reading order. */
+function walkthroughOperations(section: string): string[] {
+  const found = [...section.matchAll(/```graphql\n([\s\S]*?)```|`(query \{[^`]+)`/g)];
+  return found.flatMap((m) =>
+    m[1] !== undefined ? m[1].split(/\n(?=(?:mutation|query) \{)/).map((o) => o.trim()).filter(Boolean) : [m[2]],
+  );
+}
+
+/**
+ * The documented sample report against the real one: equal values, except `<placeholders>` (checked by the caller),
+ * text ending in " …" (a prefix) and lists written as ["…"] (a list).
+ */
+function expectLikeDocumented(actual: unknown, documented: unknown, path = "report"): void {
+  if (typeof documented === "string" && documented.startsWith("<")) return;
+  if (typeof documented === "string" && documented.endsWith(" …")) {
+    expect(typeof actual === "string" && actual.startsWith(documented.slice(0, -2))).toBe(true);
+    return;
+  }
+  if (Array.isArray(documented) && documented.length === 1 && String(documented[0]).startsWith("…")) {
+    expect(Array.isArray(actual) && (actual as unknown[]).length > 0).toBe(true);
+    return;
+  }
+  if (documented !== null && typeof documented === "object" && !Array.isArray(documented)) {
+    expect(Object.keys(actual as object).sort()).toEqual(Object.keys(documented).sort());
+    for (const [key, value] of Object.entries(documented)) expectLikeDocumented((actual as Record<string, unknown>)[key], value, `${path}.${key}`);
+    return;
+  }
+  expect({ [path]: actual }).toEqual({ [path]: documented });
 }
 
 describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
   let t: TestStack;
   beforeAll(async () => {
-    // The walkthrough's step 1 starts from a fresh simulator: ids start at 700000001.
-    t = await startTestStack();
+    // The walkthrough's step 1 starts from a fresh simulator (ids start at 700000001), with development's OTP budgets.
+    t = await startTestStack({ OTP_COOLDOWN_SECONDS: "60", OTP_WINDOW_MAX: "3", OTP_WINDOW_SECONDS: "600", OTP_DAILY_MAX: "10" });
   });
   afterAll(() => t?.stop());
 
   it("runs every documented operation in order and reaches the end of both flows", async () => {
-    const ops = walkthroughOperations();
-    expect(ops).toHaveLength(6);
+    const section = walkthroughSection();
+    const ops = walkthroughOperations(section);
+    expect(ops).toHaveLength(7);
     const filled: Record<string, string> = {};
     const results: Array<Record<string, unknown>> = [];
     for (const op of ops) {
       const document = op.replace(/<([^>]+)>/g, (_m, name: string) => {
-        if (!(name in filled)) throw new Error(`walkthrough placeholder <${name}> has no value yet`);
+        if (!(name in filled)) throw new Error(`placeholder <${name}> has no value yet`);
         return filled[name];
       });
       const res = await t.gql(document);
@@ -51,16 +78,38 @@ describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
       if (result.__typename === "CibilOtpChallenge") {
         filled["question.key"] = (result.question as { key: string }).key;
       }
+      if (result.__typename === "CibilOtpVerified") {
+        expect(res.headers["cache-control"]).toBe("no-store");
+      }
     }
     expect(results.map((r) => r.__typename)).toEqual([
       "CibilCustomerRegistered",
       "CibilOtpChallenge",
+      "OtpThrottled",
       "CibilOtpVerified",
       "CibilCreditHistory",
       "AepsOtpResent",
       "AepsRegistrationVerified",
     ]);
-    expect(results[2]).toMatchObject({ status: "SUCCESS", creditHistory: { __typename: "CibilCreditHistory", payloadReceived: true } });
-    expect(results[5]).toMatchObject({ maskedAadhaar: "XXXX XXXX 2346", maskedMobile: "XXXXXX3210" });
+    // Step 2: Asha's own mobile, masked as AOPay masks it, and the default cooldown as the countdown.
+    expect(results[1]).toMatchObject({ resendAvailableInSeconds: 60, question: { text: "The One Time Password is sent to 98765****. Please enter the One Time Password." } });
+    // The repeat: refused with the same wait.
+    expect(results[2]).toMatchObject({ code: "OTP_COOLDOWN" });
+    expect(results[2].retryAfterSeconds).toBeGreaterThanOrEqual(59);
+    expect(results[2].retryAfterSeconds).toBeLessThanOrEqual(60);
+    // Step 3: the report, as the page shows it.
+    const history = (results[3] as { status: string; creditHistory: { __typename: string; orderId: string; scoreFetchDate: string; report: Record<string, unknown> } }).creditHistory;
+    expect(results[3]).toMatchObject({ status: "SUCCESS", creditHistory: { __typename: "CibilCreditHistory" } });
+    const today = new Date().toISOString().slice(0, 10);
+    expect(history.scoreFetchDate).toBe(today);
+    const shown = /```json\n([\s\S]*?)```/.exec(section);
+    expect(shown).not.toBeNull();
+    const documented = JSON.parse((shown as RegExpExecArray)[1]) as Record<string, unknown>;
+    expectLikeDocumented(history.report, documented);
+    expect(history.report).toMatchObject({ client_order_id: history.orderId, cibil_score_fetch_date: today });
+    // Step 4: the same client reads the report again.
+    expect(results[4]).toMatchObject({ report: { simulated: true, cibil_id: "700000001" } });
+    expect(results[5]).toMatchObject({ resendAvailableInSeconds: 60 });
+    expect(results[6]).toMatchObject({ maskedAadhaar: "XXXX XXXX 2346", maskedMobile: "XXXXXX3210" });
   });
 });

@@ -4,7 +4,7 @@ export const GENERATE_CIBIL_OTP = /* GraphQL */ `
     generateCibilOtp(input: $input) {
       __typename
       ... on CibilOtpChallenge {
-        cibilId status nextStep nextStepName merchantTransactionId
+        cibilId status nextStep nextStepName merchantTransactionId resendAvailableInSeconds
         question { key text lastChance skipEligible resendEligible answerChoices { id key text } }
       }
       ... on Failure { code message retryable }
@@ -22,7 +22,7 @@ export const RESEND_AEPS_OTP = /* GraphQL */ `
     resendAepsOtp(input: $input) {
       __typename
       ... on AepsOtpResent {
-        upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile
+        upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile resendAvailableInSeconds
       }
       ... on Failure { code message retryable }
       ... on UpstreamRejected { upstreamCode upstreamMessage }

@@ -10,20 +10,36 @@ export function uniquePrefix(): string {
   return `aopay-gql-test:${randomUUID()}:`;
 }
 
-/** Every key (and its value) under `prefix`. */
+/** Every key (and its whole value, whatever its type) under `prefix`. */
 export async function dumpKeys(redis: Redis, prefix: string): Promise<Array<{ key: string; value: string }>> {
   const out: Array<{ key: string; value: string }> = [];
   let cursor = "0";
   do {
     const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
     cursor = next;
-    for (const key of keys) {
-      const type = await redis.type(key);
-      const value = type === "string" ? ((await redis.get(key)) ?? "") : JSON.stringify(await redis.hgetall(key));
-      out.push({ key, value });
-    }
+    for (const key of keys) out.push({ key, value: await valueOf(redis, key) });
   } while (cursor !== "0");
   return out;
+}
+
+async function valueOf(redis: Redis, key: string): Promise<string> {
+  switch (await redis.type(key)) {
+    case "string":
+      return (await redis.get(key)) ?? "";
+    case "hash":
+      return JSON.stringify(await redis.hgetall(key));
+    case "list":
+      return JSON.stringify(await redis.lrange(key, 0, -1));
+    case "set":
+      return JSON.stringify(await redis.smembers(key));
+    case "zset":
+      return JSON.stringify(await redis.zrange(key, 0, -1, "WITHSCORES"));
+    case "stream":
+      return JSON.stringify(await redis.xrange(key, "-", "+"));
+    default:
+      // Gone since the scan ("none"), or a module type: its serialized form.
+      return ((await redis.dumpBuffer(key)) ?? Buffer.alloc(0)).toString("latin1");
+  }
 }
 
 export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {

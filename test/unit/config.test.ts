@@ -100,6 +100,35 @@ describe("loadConfig", () => {
     expect(loadConfig({ CORS_ORIGINS: "" }).corsOrigins).toEqual([]);
     expect(problemsOf({ CORS_ORIGINS: "https://a.example/path" })).toHaveLength(1);
   });
+
+  it("reads every OTP budget's documented names (OTP_WINDOW_SECONDS was once read as OTP_WINDOW_WINDOW_SECONDS)", () => {
+    const c = loadConfig({
+      OTP_COOLDOWN_SECONDS: "7",
+      OTP_WINDOW_MAX: "4",
+      OTP_WINDOW_SECONDS: "20",
+      OTP_DAILY_MAX: "9",
+      OTP_PREFIX_MAX: "11",
+      OTP_PREFIX_WINDOW_SECONDS: "21",
+      OTP_IP_MAX: "12",
+      OTP_IP_WINDOW_SECONDS: "22",
+      OTP_CLIENT_MAX: "13",
+      OTP_CLIENT_WINDOW_SECONDS: "23",
+      OTP_GLOBAL_MAX: "14",
+      OTP_GLOBAL_WINDOW_SECONDS: "24",
+      OTP_VERIFY_MAX: "15",
+      OTP_VERIFY_WINDOW_SECONDS: "25",
+    });
+    expect(c.throttle).toEqual({
+      cooldownSeconds: 7,
+      destinationWindow: { points: 4, seconds: 20 },
+      destinationDaily: { points: 9, seconds: 86_400 },
+      mobilePrefix: { points: 11, seconds: 21 },
+      ip: { points: 12, seconds: 22 },
+      client: { points: 13, seconds: 23 },
+      global: { points: 14, seconds: 24 },
+      verify: { points: 15, seconds: 25 },
+    });
+  });
 });
 
 describe("OTEL_* (trace export)", () => {

@@ -6,12 +6,12 @@
  * persisted-query link sends it (see createTrustedDocumentLink in the React entry point).
  */
 export const trustedDocumentIds = {
-  "CibilCreditHistory": "5f9a3ddaa13afed57f7b010cc4fe0d7bebf68858863a41e158b3694fc80e1882",
-  "GenerateCibilOtp": "b48f71bf5ef9832bf2f59ad1daa5085442e3b3ed12cda99380c0ab563e27785c",
+  "CibilCreditHistory": "8fd668c9267b8b87e01b108dfb0c4ef368baf28805a39d86194a13b8289d26eb",
+  "GenerateCibilOtp": "2700ee64ff673cc6fb299ab8c3269c6828320eaf381aed30988dca8e1679f4f8",
   "RegisterCibilCustomer": "7b904f7370c90213de98d4e231eb8913b829888741d009e06fabf3516bc25112",
-  "ResendAepsOtp": "22fe625dd0a796c95221fac55a3661c5f717faf296f02d1ae8e7df1e4aac3262",
+  "ResendAepsOtp": "808870b2948ea17f2d5566bc42464fcc2b9c797feec0200d18baf3892253f95c",
   "ServiceInfo": "71ce888ba24e986e8fc46c6dfd8ea95055f0a1eb3ac1f80ac418c40636faa1a7",
-  "SubmitCibilOtp": "79a5ea2f7756a8a437d8e3a74ff0d32c99a53a3bfb473501831c6c6256b03b0f",
+  "SubmitCibilOtp": "b7d1cca4a4af0be8222726ab6bb2aaff2b55460ed40ac18b4be38f2c726461a1",
   "VerifyAepsOtp": "fdbe43a47017b7454fbee808bd28dbfe5afbd7cd9790e55984dd5056ba003d3c"
 } as const;
 

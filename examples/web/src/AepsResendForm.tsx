@@ -4,6 +4,10 @@ import { AepsNextStep } from "./AepsNextStep";
 import { Field } from "./Field";
 import { OutcomePanel, problemsOf, SubmitButton } from "./Outcome";
 import { useOtpAction } from "./use-otp-action";
+import { useResendCountdown } from "./use-resend-countdown";
+
+/** Where the OTP goes: the mobile, and the Aadhaar it is registered for (the server budgets both). */
+const destinationsOf = (input: ResendAepsOtpInput) => [`mobile:${input.mobile.trim()}`, `aadhaar:${input.aadhaar.replace(/\s/g, "")}`];
 
 /** Resend the AEPS bank-wise registration OTP, and show the masked identifiers and references AOPay returns. */
 export function AepsResendForm() {
@@ -15,9 +19,13 @@ export function AepsResendForm() {
     encodeTxnId: "DEMO",
   });
   const [resend] = useResendAepsOtpMutation();
-  const { submit, sending, outcome } = useOtpAction((variables: ResendAepsOtpInput, key: string) =>
-    resend({ variables: { input: variables }, context: { headers: { "Idempotency-Key": key } } }),
-  );
+  const countdown = useResendCountdown();
+  const { submit, sending, outcome } = useOtpAction(async (variables: ResendAepsOtpInput, key: string) => {
+    const answer = await resend({ variables: { input: variables }, context: { headers: { "Idempotency-Key": key } } });
+    countdown.record(destinationsOf(variables), answer.data?.resendAepsOtp);
+    return answer;
+  });
+  const { secondsLeft } = countdown.countdownFor(destinationsOf(input));
   const problems = problemsOf(outcome);
   const result = outcome?.data?.resendAepsOtp;
   const set = (field: keyof ResendAepsOtpInput) => (value: string) => setInput({ ...input, [field]: value });
@@ -44,7 +52,12 @@ export function AepsResendForm() {
         <Field id="aadhaar" label="Aadhaar" inputMode="numeric" value={input.aadhaar} onChange={set("aadhaar")} problem={problems["input.aadhaar"]} />
         <Field id="primaryKeyId" label="Primary key id" value={input.primaryKeyId} onChange={set("primaryKeyId")} problem={problems["input.primaryKeyId"]} />
         <Field id="encodeTxnId" label="Encoded transaction id" value={input.encodeTxnId} onChange={set("encodeTxnId")} problem={problems["input.encodeTxnId"]} />
-        <SubmitButton sending={sending} label="Resend OTP" busyLabel="Sending…" />
+        <SubmitButton sending={sending} label="Resend OTP" busyLabel="Sending…" waitSeconds={secondsLeft} testId="aeps-send" />
+        {secondsLeft > 0 && (
+          <small className="hint" data-testid="aeps-countdown" aria-live="polite">
+            A new OTP can go to this mobile and Aadhaar in {secondsLeft} s.
+          </small>
+        )}
       </form>
 
       <OutcomePanel outcome={outcome} result={result} testId="aeps-outcome">

@@ -1,5 +1,6 @@
 import { isFailure, type GenerateCibilOtpMutation, type SubmitCibilOtpInput, useSubmitCibilOtpMutation } from "@aopay-graphql/client/react";
 import { type FormEvent, useState } from "react";
+import { CreditReport } from "./CreditReport";
 import { Field } from "./Field";
 import { FailureNotice, OutcomePanel, problemsOf, SubmitButton } from "./Outcome";
 import { useOtpAction } from "./use-otp-action";
@@ -9,8 +10,8 @@ type CibilOtpChallenge = Extract<GenerateCibilOtpMutation["generateCibilOtp"], {
 /**
  * Step 2 of the CIBIL flow: answer the question with the OTP the customer received. A wrong OTP comes back as
  * UpstreamRejected with AOPay's message (the simulator's says how many attempts are left); the right one verifies the
- * customer, and the verification result carries their credit history (resolved by the server only because it was
- * selected).
+ * customer, and the verification result carries their credit report (resolved by the server only because it was
+ * selected; CreditReport.tsx shows it).
  */
 export function CibilNextStep({ challenge, accessToken }: { challenge: CibilOtpChallenge; accessToken: string }) {
   const choices = challenge.question?.answerChoices ?? [];
@@ -18,7 +19,8 @@ export function CibilNextStep({ challenge, accessToken }: { challenge: CibilOtpC
   const [answerKey, setAnswerKey] = useState(choices[0]?.key ?? "");
   const [submitOtp] = useSubmitCibilOtpMutation();
   const { submit, sending, outcome } = useOtpAction((input: SubmitCibilOtpInput, key: string) =>
-    submitOtp({ variables: { input }, context: { headers: { "Idempotency-Key": key } } }),
+    // no-cache: the answer carries the credit report, which stays in this component's state, not in Apollo's cache.
+    submitOtp({ variables: { input }, context: { headers: { "Idempotency-Key": key } }, fetchPolicy: "no-cache" }),
   );
   const problems = problemsOf(outcome);
   const result = outcome?.data?.submitCibilOtp;
@@ -62,16 +64,8 @@ export function CibilNextStep({ challenge, accessToken }: { challenge: CibilOtpC
               <dt>Returning customer</dt>
               <dd>{result.returningCustomer === null ? "AOPay did not say" : result.returningCustomer ? "yes" : "no"}</dd>
             </dl>
-            <h4>Credit history</h4>
-            {isFailure(result.creditHistory) ? (
-              <FailureNotice failure={result.creditHistory} />
-            ) : (
-              <p data-testid="credit-history">
-                AOPay answered (order {result.creditHistory.orderId}
-                {result.creditHistory.payloadReceived ? ", history received" : ", no history payload"}). Its content is not shown: AOPay has not
-                documented its shape yet.
-              </p>
-            )}
+            <h4>Credit report</h4>
+            {isFailure(result.creditHistory) ? <FailureNotice failure={result.creditHistory} /> : <CreditReport history={result.creditHistory} />}
           </div>
         )}
       </OutcomePanel>

@@ -4,14 +4,22 @@ import { CibilNextStep } from "./CibilNextStep";
 import { Field } from "./Field";
 import { OutcomePanel, problemsOf, SubmitButton } from "./Outcome";
 import { useOtpAction } from "./use-otp-action";
+import { useResendCountdown } from "./use-resend-countdown";
+
+/** The destination AOPay sends the OTP to: the customer's registered mobile, which the CIBIL id stands for. */
+const destinationsOf = (input: GenerateCibilOtpInput) => [`cibil:${input.cibilId.trim()}`];
 
 /** Step 1 of the CIBIL flow: ask AOPay to send the consent OTP, then show its question. */
 export function CibilOtpForm() {
   const [input, setInput] = useState<GenerateCibilOtpInput>({ cibilId: "102277100", accessToken: "123456542124" });
   const [generate] = useGenerateCibilOtpMutation();
-  const { submit, sending, outcome } = useOtpAction((variables: GenerateCibilOtpInput, key: string) =>
-    generate({ variables: { input: variables }, context: { headers: { "Idempotency-Key": key } } }),
-  );
+  const countdown = useResendCountdown();
+  const { submit, sending, outcome } = useOtpAction(async (variables: GenerateCibilOtpInput, key: string) => {
+    const answer = await generate({ variables: { input: variables }, context: { headers: { "Idempotency-Key": key } } });
+    countdown.record(destinationsOf(variables), answer.data?.generateCibilOtp);
+    return answer;
+  });
+  const { secondsLeft, sentBefore } = countdown.countdownFor(destinationsOf(input));
   const problems = problemsOf(outcome);
   const result = outcome?.data?.generateCibilOtp;
 
@@ -41,7 +49,12 @@ export function CibilOtpForm() {
           onChange={(accessToken) => setInput({ ...input, accessToken })}
           problem={problems["input.accessToken"]}
         />
-        <SubmitButton sending={sending} label="Send OTP" busyLabel="Sending…" />
+        <SubmitButton sending={sending} label={sentBefore ? "Resend OTP" : "Send OTP"} busyLabel="Sending…" waitSeconds={secondsLeft} testId="cibil-send" />
+        {secondsLeft > 0 && (
+          <small className="hint" data-testid="cibil-countdown" aria-live="polite">
+            A new OTP can go to this customer in {secondsLeft} s.
+          </small>
+        )}
       </form>
 
       <OutcomePanel outcome={outcome} result={result} testId="cibil-outcome">

@@ -89,11 +89,26 @@ export function OutcomePanel({
   );
 }
 
-/** The form's submit button: disabled while its request is in flight (one request per action at a time). */
-export function SubmitButton({ sending, label, busyLabel }: { sending: boolean; label: string; busyLabel: string }) {
+/**
+ * The form's submit button: disabled while its request is in flight (one request per action at a time), and, for an
+ * OTP send, while the server's resend countdown for this destination runs (`waitSeconds`): it says how long is left.
+ */
+export function SubmitButton({
+  sending,
+  label,
+  busyLabel,
+  waitSeconds = 0,
+  testId,
+}: {
+  sending: boolean;
+  label: string;
+  busyLabel: string;
+  waitSeconds?: number;
+  testId?: string;
+}) {
   return (
-    <button type="submit" disabled={sending}>
-      {sending ? busyLabel : label}
+    <button type="submit" disabled={sending || waitSeconds > 0} data-testid={testId}>
+      {sending ? busyLabel : waitSeconds > 0 ? `Resend in ${waitSeconds} s` : label}
     </button>
   );
 }

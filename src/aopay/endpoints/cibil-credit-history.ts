@@ -1,13 +1,17 @@
 import type { Endpoint } from "../endpoint";
-import { readObject, readString } from "../envelope";
+import { type JsonObject, readObject, readString } from "../envelope";
 
 /**
  * CIBIL GetCreditHistory: `GET /api/AOP/CibilScore/GetCreditHistory` with a JSON body.
  * Source: https://readapi.aopay.co.in/Cibilapiv1GetCreditHistory (docs/upstream/aopay-api.md §1.4).
  *
- * The history payload is UNDOCUMENTED ("200 Json"). We expose only what every documented CIBIL envelope has (status,
- * message, merchant transaction id) and what we sent; the payload itself stays out of the public schema until AOPay
- * documents it. Its top-level key names (never values) are logged, so operators can see what arrives.
+ * The history payload is UNDOCUMENTED ("200 Json", no example). AOPay's `result` object is handed on exactly as it
+ * arrived (`report`), without reading into it: its shape is AOPay's to define. Typed fields are read only where the
+ * docs name a key: `cibil_score_fetch_date` (named on SubmitOTP, §1.3) when the history carries it.
+ *
+ * The report is the customer's credit file: it is never logged, not even by key name (`result.*` is known below, so
+ * the unknown-keys log line leaves it out: a key inside a report can itself be an identifier), never scrubbed (it is
+ * the customer's data, for the client the customer consented to) and never stored (graphql/loaders.ts).
  */
 export interface CreditHistoryRequest {
   cibilId: string;
@@ -20,8 +24,10 @@ export interface CreditHistory {
   orderId: string;
   upstreamMessage: string | null;
   merchantTransactionId: string | null;
-  /** True when AOPay's answer carried a `result` object (its content is undocumented). */
-  hasPayload: boolean;
+  /** AOPay's `result` object as received; null when the answer carried none. */
+  report: JsonObject | null;
+  /** `result.cibil_score_fetch_date` as text when present (its format is undocumented), else null. */
+  scoreFetchDate: string | null;
 }
 
 export const cibilCreditHistory: Endpoint<CreditHistoryRequest, CreditHistory> = {
@@ -30,7 +36,7 @@ export const cibilCreditHistory: Endpoint<CreditHistoryRequest, CreditHistory> =
   path: "/CibilScore/GetCreditHistory",
   // A read: safe to repeat, and an unreadable 2xx is a bad response, not an unknown outcome.
   sideEffect: false,
-  knownKeys: ["status", "message", "error_code", "merchant_trans_id", "result"],
+  knownKeys: ["status", "message", "error_code", "merchant_trans_id", "result", "result.*"],
 
   toWire(input, ctx) {
     return {
@@ -44,12 +50,14 @@ export const cibilCreditHistory: Endpoint<CreditHistoryRequest, CreditHistory> =
 
   fromWire(envelope, input, scrubber) {
     const message = readString(envelope.message);
+    const report = readObject(envelope.body.result) ?? null;
     return {
       cibilId: input.cibilId,
       orderId: input.orderId,
       upstreamMessage: message === undefined ? null : scrubber.scrub(message),
       merchantTransactionId: envelope.merchantTransactionId ?? null,
-      hasPayload: readObject(envelope.body.result) !== undefined,
+      report,
+      scoreFetchDate: readString(report?.cibil_score_fetch_date) ?? null,
     };
   },
 };

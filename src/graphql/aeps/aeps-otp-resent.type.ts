@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType } from "type-graphql";
 import type { AepsOtpResent as Resent } from "../../aopay/endpoints/aeps-resend-otp";
+import { RESEND_AVAILABLE_DESCRIPTION, secondsUntil } from "../resend-countdown";
 
 @ObjectType({ description: "AOPay accepted the resend: the registration step continues with these references." })
 export class AepsOtpResent {
@@ -25,7 +26,18 @@ export class AepsOtpResent {
   @Field({ description: "The mobile number as `XXXXXX1234`." })
   maskedMobile!: string;
 
-  static from(resent: Resent): AepsOtpResent {
-    return Object.assign(new AepsOtpResent(), resent);
+  /**
+   * Epoch ms when both destinations (the mobile and the Aadhaar) take another send (otp-guard SendInfo). Kept for
+   * idempotent replays; not in the schema.
+   */
+  resendAvailableAt!: number;
+
+  @Field(() => Int, { description: RESEND_AVAILABLE_DESCRIPTION })
+  get resendAvailableInSeconds(): number {
+    return secondsUntil(this.resendAvailableAt);
+  }
+
+  static from(resent: Resent, resendAvailableAt: number): AepsOtpResent {
+    return Object.assign(new AepsOtpResent(), resent, { resendAvailableAt });
   }
 }

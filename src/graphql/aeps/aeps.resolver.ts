@@ -47,7 +47,7 @@ export class AepsResolver {
       destinations: destinationsOf(request),
       input: request,
       call: () => ctx.aopay.aeps.resendOtp(request, ctx.callOptions()),
-      toResult: AepsOtpResent.from,
+      toResult: (resent, sent) => AepsOtpResent.from(resent, sent.nextSendAt),
       resultTypes: RESEND_AEPS_OTP_RESULT_TYPES,
     });
   }

@@ -1,10 +1,12 @@
+import { JSONObjectResolver } from "graphql-scalars";
 import { Field, ObjectType } from "type-graphql";
 import type { CreditHistory } from "../../aopay/endpoints/cibil-credit-history";
 
 @ObjectType({
   description:
-    "AOPay answered GetCreditHistory. Its history payload is undocumented, so only the documented envelope is exposed " +
-    "until AOPay publishes the payload's shape.",
+    "AOPay answered GetCreditHistory. `report` is AOPay's payload as received (its shape is not documented by AOPay); " +
+    "typed fields exist only where AOPay's documentation names a key. Served only to the client that verified the " +
+    "customer's OTP within the consent window, with `Cache-Control: no-store`; never logged or stored by this service.",
 })
 export class CibilCreditHistory {
   @Field()
@@ -13,7 +15,27 @@ export class CibilCreditHistory {
   @Field({ description: "Our client_order_id for this request, for support." })
   orderId!: string;
 
-  @Field({ description: "Whether AOPay's answer carried a history payload (its content is not exposed yet)." })
+  @Field(() => JSONObjectResolver, {
+    nullable: true,
+    description:
+      "AOPay's payload as received; its shape is not documented by AOPay. AOPay's `result` object, unchanged: its " +
+      "keys, values and nesting are AOPay's. Null when AOPay's answer carried no `result` object. From the built-in " +
+      "simulator it is a labelled sample (`simulated: true`) whose every field is the simulator's invention.",
+  })
+  report!: Record<string, unknown> | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "`cibil_score_fetch_date` from the report, when AOPay sends one (the key is documented on SubmitOTP; its format " +
+      "is not, so it is passed on as text). Null when absent.",
+  })
+  scoreFetchDate!: string | null;
+
+  @Field({
+    description: "Whether AOPay's answer carried a `result` object.",
+    deprecationReason: "Use `report`: it is null exactly when this is false.",
+  })
   payloadReceived!: boolean;
 
   @Field(() => String, { nullable: true })
@@ -23,7 +45,6 @@ export class CibilCreditHistory {
   merchantTransactionId!: string | null;
 
   static from(history: CreditHistory): CibilCreditHistory {
-    const { hasPayload, ...rest } = history;
-    return Object.assign(new CibilCreditHistory(), rest, { payloadReceived: hasPayload });
+    return Object.assign(new CibilCreditHistory(), history, { payloadReceived: history.report !== null });
   }
 }

@@ -1,5 +1,6 @@
-import { Field, ObjectType, registerEnumType } from "type-graphql";
+import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { CibilOtpChallenge as Challenge } from "../../aopay/endpoints/cibil-generate-otp";
+import { RESEND_AVAILABLE_DESCRIPTION, secondsUntil } from "../resend-countdown";
 
 export enum CibilStatus {
   PENDING = "PENDING",
@@ -73,10 +74,19 @@ export class CibilOtpChallenge {
   @Field(() => String, { nullable: true, description: "AOPay's merchant transaction id, for support requests." })
   merchantTransactionId!: string | null;
 
-  static from(challenge: Challenge): CibilOtpChallenge {
+  /** Epoch ms when the CIBIL id takes another send (otp-guard SendInfo). Kept for idempotent replays; not in the schema. */
+  resendAvailableAt!: number;
+
+  @Field(() => Int, { description: RESEND_AVAILABLE_DESCRIPTION })
+  get resendAvailableInSeconds(): number {
+    return secondsUntil(this.resendAvailableAt);
+  }
+
+  static from(challenge: Challenge, resendAvailableAt: number): CibilOtpChallenge {
     return Object.assign(new CibilOtpChallenge(), challenge, {
       status: CibilStatus[challenge.status],
       nextStep: challenge.nextStep === null ? null : CibilNextStep[challenge.nextStep],
+      resendAvailableAt,
     });
   }
 }

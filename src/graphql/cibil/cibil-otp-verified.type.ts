@@ -2,7 +2,7 @@ import { Field, ObjectType } from "type-graphql";
 import type { CibilOtpVerification } from "../../aopay/endpoints/cibil-submit-otp";
 import { CibilStatus } from "./cibil-otp-challenge.type";
 
-@ObjectType({ description: "AOPay accepted the OTP. The customer's credit history can be read (field creditHistory)." })
+@ObjectType({ description: "AOPay accepted the OTP. The customer's credit report can be read (field creditHistory), by this client only." })
 export class CibilOtpVerified {
   @Field(() => String, { nullable: true, description: "The CIBIL id as AOPay returns it (masked in its example, e.g. 93626**)." })
   cibilId!: string | null;

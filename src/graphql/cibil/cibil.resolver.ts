@@ -60,7 +60,7 @@ export class CibilResolver {
       destinations: [{ kind: "cibil", value: input.cibilId }],
       input: request,
       call: () => ctx.aopay.cibil.generateOtp(request, ctx.callOptions()),
-      toResult: CibilOtpChallenge.from,
+      toResult: (challenge, sent) => CibilOtpChallenge.from(challenge, sent.nextSendAt),
       resultTypes: GENERATE_CIBIL_OTP_RESULT_TYPES,
     });
   }

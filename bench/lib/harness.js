@@ -1,0 +1,165 @@
+// @ts-check
+"use strict";
+/**
+ * One measured run of one system: start it fresh, drive it, stop it, and account for it.
+ *
+ * - `withSystem` starts the system (a child process, see lib/proc.js) after resetting the fake upstream's counters,
+ *   samples its memory, runs the load, stops it, then checks at the upstream that every correct answer reached it
+ *   exactly once (lib/hits.js), deletes the run's Redis keys, and counts warn/error lines in the system's log.
+ * - `cpuWindow` takes the CPU snapshots at a measured window's edges: the system's process tree (lib/tree.js), the
+ *   fake upstream, this process (the load generator), the whole machine and every other process (to name what else
+ *   kept the machine busy).
+ */
+const fs = require("node:fs");
+const path = require("node:path");
+const { startChild, cpuMicros, machineBusyMicros, allProcessesCpu, topOthers, memory, ask, tcpCounters } = require("./proc");
+const { treeOf, cpuOf, total, treeMemory } = require("./tree");
+const { checkHits } = require("./hits");
+const { cpuCanaryMs } = require("./machine");
+const { deletePrefix } = require("./redis");
+const { ROOT } = require("./systems");
+
+const RESULTS = path.join(__dirname, "../results");
+const LOGS = path.join(RESULTS, "logs");
+const PROFILES = path.join(RESULTS, "profiles");
+
+/** @type {{ tag: string, ms: number }[]} CPU canary timings taken before each system start. */
+const canaries = [];
+
+/** CPU time of this process (the load generator), user + system, in µs. */
+function selfCpuMicros() {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/**
+ * @typedef {object} RunOptions
+ * @property {Record<string, string>} [extraEnv]   e.g. the overload scenario's AOPAY_CONNECTIONS, WEB_CONCURRENCY
+ * @property {boolean} [cpuProf]
+ * @property {boolean} [keepLogs]
+ * @property {string} redisUrl
+ */
+
+/**
+ * @template {{ okIds: number[], shedIds?: number[] }} T
+ * @param {import("./systems").SystemDef} sys @param {import("./proc").Started} up
+ * @param {import("./mutations").Mutation} mutation @param {string} tag  names the log file and the Redis prefix
+ * @param {RunOptions} o
+ * @param {(s: import("./proc").Started, tree: { pids: number[] }) => Promise<T>} body
+ * @returns {Promise<any>} the body's result without its id lists, plus the accounting
+ */
+async function withSystem(sys, up, mutation, tag, o, body) {
+  const canaryMs = cpuCanaryMs();
+  canaries.push({ tag: `${sys.key}-${tag}`, ms: canaryMs });
+  await ask(up.child, "reset");
+  const logFile = path.join(LOGS, `${sys.key}-${tag}.log`);
+  const profile = o.cpuProf && tag.startsWith("A-") ? ["--cpu-prof", `--cpu-prof-dir=${path.join(PROFILES, `${sys.key}-${tag}`)}`] : [];
+  const runTag = `${tag}-${Date.now().toString(36)}`;
+  const started = await startChild({
+    name: sys.label,
+    args: [...profile, ...sys.args],
+    env: { ...sys.env({ upstreamUrl: up.url, runTag }), ...o.extraEnv },
+    logFile,
+    readyPattern: sys.ready,
+    ipc: sys.ipc,
+    cwd: ROOT,
+  });
+  // The tree is found again at each window start (workers fork after the ready line); memory is sampled over it.
+  const tree = { pids: [started.pid] };
+  let peakRss = 0;
+  const timer = setInterval(() => (peakRss = Math.max(peakRss, treeMemory(tree.pids).rss)), 100);
+  /** @type {T} */
+  let result;
+  try {
+    result = await body(started, tree);
+  } finally {
+    clearInterval(timer);
+    peakRss = Math.max(peakRss, treeMemory(tree.pids).hwm);
+    await started.stop();
+  }
+  const stats = /** @type {any} */ (await ask(up.child, "stats")).stats;
+  const ids = /** @type {any} */ (await ask(up.child, "ids")).ids;
+  const hits = checkHits({
+    okIds: result.okIds,
+    shedIds: result.shedIds,
+    upstreamIds: ids[mutation.key],
+    upstreamHits: stats.hits[mutation.key],
+    duplicates: ids.duplicates[mutation.key],
+    duplicateHits: stats.duplicateHits[mutation.key],
+  });
+  let redisKeysDeleted = 0;
+  if (sys.redisPrefix || o.extraEnv?.REDIS_KEY_PREFIX) {
+    redisKeysDeleted = await deletePrefix(o.redisUrl, o.extraEnv?.REDIS_KEY_PREFIX ?? /** @type {any} */ (sys.redisPrefix)(runTag));
+  }
+  const text = fs.readFileSync(logFile, "utf8");
+  const logWarnings = (text.match(/"level":"warn"/g) ?? []).length;
+  const logErrors = (text.match(/"level":"(error|fatal)"/g) ?? []).length;
+  // Our server logs "undocumented fields" at info when an answer has keys the docs do not show: never with fixtures.
+  const undocumented = (text.match(/undocumented fields/g) ?? []).length;
+  if (!o.keepLogs && logWarnings + logErrors + undocumented === 0) fs.rmSync(logFile, { force: true });
+  // New TCP connections the upstream accepted per call it answered: ~0 when a system reuses its sockets, 1 when not.
+  const upstream = { ...stats, connectionsPerCall: stats.answered > 0 ? stats.connections / stats.answered : NaN };
+  const { okIds, shedIds, ...rest } = result;
+  return { ...rest, hits, upstream, peakRss, logWarnings, logErrors, undocumented, canaryMs, redisKeysDeleted, logFile: path.relative(ROOT, logFile) };
+}
+
+/**
+ * CPU snapshots at a window's edges. `start()` and `end()` are synchronous (they run inside a response callback of
+ * the load generator, so the edges and the snapshots coincide); `result(requests, seconds)` turns them into figures.
+ * @param {{ pid: number }} sys @param {{ pids: number[] }} tree @param {{ pid: number }} up
+ */
+function cpuWindow(sys, tree, up) {
+  /** @type {any} */
+  let a = null;
+  /** @type {any} */
+  let b = null;
+  const snap = () => ({ sys: cpuOf(tree.pids), up: cpuMicros(up.pid), self: selfCpuMicros(), machine: machineBusyMicros(), procs: allProcessesCpu(), tcp: tcpCounters() });
+  return {
+    start() {
+      tree.pids = treeOf(sys.pid);
+      a = snap();
+    },
+    end() {
+      b = snap();
+    },
+    /** @param {number} requests answers completed in the window @param {number} seconds the window's length */
+    result(requests, seconds) {
+      if (!a || !b) throw new Error("the measured window never opened or closed");
+      // A process that ended inside the window reads 0 at the end: count only what it had at the start as lost.
+      const sysUs = total(b.sys) - total(a.sys);
+      const perProcessUs = Object.fromEntries([...b.sys].map(([pid, us]) => [pid, us - (a.sys.get(pid) ?? 0)]));
+      const upUs = b.up - a.up;
+      const selfUs = b.self - a.self;
+      const per = (/** @type {number} */ us) => (requests > 0 ? us / requests : NaN);
+      return {
+        processes: tree.pids.length,
+        perProcessCpuUs: perProcessUs,
+        cpuUsPerRequest: per(sysUs),
+        cpuUtilisation: sysUs / 1e6 / seconds,
+        upstreamCpuUsPerRequest: per(upUs),
+        loadGeneratorCpuUsPerRequest: per(selfUs),
+        // Cores the rest of the machine kept busy: everything /proc/stat counts as busy minus the system, the fake
+        // upstream and this process (kernel networking not charged to a process shows up here too).
+        otherCores: (b.machine - a.machine - sysUs - upUs - selfUs) / 1e6 / seconds,
+        machineCores: (b.machine - a.machine) / 1e6 / seconds,
+        topOthers: topOthers(a.procs, b.procs, new Set([...tree.pids, up.pid, process.pid]), seconds),
+        tcp: {
+          listenOverflows: b.tcp.listenOverflows - a.tcp.listenOverflows,
+          synRetrans: b.tcp.synRetrans - a.tcp.synRetrans,
+          timeWaitAtStart: a.tcp.timeWait,
+        },
+      };
+    },
+  };
+}
+
+/** The resident memory of `pid` now (for the overload scenario's samples). */
+const rssOf = (/** @type {number} */ pid) => {
+  try {
+    return memory(pid).rss;
+  } catch {
+    return 0;
+  }
+};
+
+module.exports = { withSystem, cpuWindow, canaries, selfCpuMicros, rssOf, RESULTS, LOGS, PROFILES };

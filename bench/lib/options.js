@@ -1,0 +1,115 @@
+// @ts-check
+"use strict";
+/**
+ * Command-line flags of `npm run bench` (bench/README.md "Flags"). Numeric and list flags also read an environment
+ * variable named after them (`--rounds` -> BENCH_ROUNDS, `--overload-clients` -> BENCH_OVERLOAD_CLIENTS); a flag wins.
+ */
+const fs = require("node:fs");
+const path = require("node:path");
+const { parseArgs } = require("node:util");
+const { SYSTEM_KEYS } = require("./systems");
+
+const SCENARIOS = ["main", "overload", "scaling"];
+
+/** @param {string[]} [argv] */
+function parseOptions(argv) {
+  const str = { type: /** @type {const} */ ("string") };
+  const bool = { type: /** @type {const} */ ("boolean"), default: false };
+  const names = [
+    "rounds", "mutations", "systems", "connections", "requests", "warmup-requests", "rate", "rate-streams", "duration",
+    "warmup", "seq-requests", "seq-warmup", "scenarios", "overload-clients", "overload-delay", "overload-connections",
+    "overload-duration", "overload-warmup", "overload-ramp", "overload-timeout", "overload-mutation", "scaling-workers",
+    "scaling-mutation", "redis-url", "out",
+  ];
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...Object.fromEntries(names.map((n) => [n, str])),
+      quick: bool,
+      "no-build": bool,
+      "floor-reset": bool,
+      "keep-logs": bool,
+      "cpu-prof": bool,
+      "ours-env": { type: "string", multiple: true, default: [] },
+      "ours-header": { type: "string", multiple: true, default: [] },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(fs.readFileSync(path.join(__dirname, "../README.md"), "utf8").split("## Flags")[1]?.split("\n## ")[0] ?? "see bench/README.md\n");
+    process.exit(0);
+  }
+  const env = process.env;
+  const v = /** @type {Record<string, string | undefined>} */ (/** @type {unknown} */ (values));
+  const raw = (/** @type {string} */ name) => v[name] ?? env[`BENCH_${name.toUpperCase().replace(/-/g, "_")}`];
+  const quick = values.quick || env.BENCH_QUICK === "1";
+  /** A number from the flag, else the BENCH_* variable, else the quick or full default. */
+  const num = (/** @type {string} */ name, /** @type {number} */ full, /** @type {number} */ quickDefault) => {
+    const r = raw(name);
+    if (r === undefined || r === "") return quick ? quickDefault : full;
+    const n = Number(r);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number >= 0 (got ${r})`);
+    return n;
+  };
+  const list = (/** @type {string} */ name, /** @type {string[]} */ fallback) => {
+    const r = raw(name);
+    return r ? r.split(",").map((s) => s.trim()).filter(Boolean) : fallback;
+  };
+  const kv = (/** @type {string[]} */ items, /** @type {RegExp} */ sep) =>
+    Object.fromEntries(
+      items.map((item) => {
+        const i = item.search(sep);
+        if (i <= 0) throw new Error(`expected NAME=VALUE or "Name: value", got ${item}`);
+        return [item.slice(0, i).trim(), item.slice(i + 1).trim()];
+      }),
+    );
+  const o = {
+    quick,
+    rounds: num("rounds", 3, 1),
+    mutations: /** @type {("cibil" | "aeps")[]} */ (list("mutations", ["aeps", "cibil"])),
+    systems: list("systems", SYSTEM_KEYS),
+    connections: num("connections", 64, 64),
+    requests: num("requests", 10_000, 1_000),
+    warmupRequests: num("warmup-requests", 3_000, 500),
+    rate: num("rate", 0, 0),
+    rateStreams: num("rate-streams", 10, 10),
+    duration: num("duration", 5, 2),
+    warmup: num("warmup", 2, 1),
+    seqRequests: num("seq-requests", 1000, 200),
+    seqWarmup: num("seq-warmup", 200, 50),
+    scenarios: list("scenarios", SCENARIOS),
+    overloadClients: list("overload-clients", ["400", "1500"]).map(Number),
+    overloadDelay: num("overload-delay", 300, 300),
+    overloadConnections: num("overload-connections", 128, 128),
+    overloadDuration: num("overload-duration", 6, 3),
+    overloadWarmup: num("overload-warmup", 3, 3),
+    overloadRamp: num("overload-ramp", 2, 2),
+    overloadTimeout: num("overload-timeout", 10, 10),
+    overloadMutation: /** @type {"cibil" | "aeps"} */ (raw("overload-mutation") ?? "aeps"),
+    scalingWorkers: list("scaling-workers", ["1", "2"]).map(Number),
+    scalingMutation: /** @type {"cibil" | "aeps"} */ (raw("scaling-mutation") ?? "aeps"),
+    redisUrl: raw("redis-url") ?? env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    build: !values["no-build"] && env.BENCH_BUILD !== "0",
+    floorReset: values["floor-reset"],
+    keepLogs: values["keep-logs"],
+    cpuProf: values["cpu-prof"],
+    oursEnv: kv(values["ours-env"], /=/),
+    oursHeaders: kv(values["ours-header"], /:/),
+    out: raw("out") ?? path.join(__dirname, "../results/latest.json"),
+  };
+  if (o.rounds < 1 || !Number.isInteger(o.rounds)) throw new Error("--rounds must be a whole number >= 1");
+  if (o.requests < 1 || o.warmupRequests < 0) throw new Error("--requests must be >= 1 and --warmup-requests >= 0");
+  if (o.warmup < 1) throw new Error("--warmup must be >= 1 (the fixed-rate streams start staggered over the first second)");
+  if (o.overloadRamp >= o.overloadWarmup) throw new Error("--overload-warmup must outlast --overload-ramp");
+  for (const m of [...o.mutations, o.overloadMutation, o.scalingMutation]) if (!["cibil", "aeps"].includes(m)) throw new Error(`unknown mutation ${m} (cibil, aeps)`);
+  for (const s of o.systems) if (!SYSTEM_KEYS.includes(s)) throw new Error(`unknown system ${s} (${SYSTEM_KEYS.join(", ")})`);
+  for (const s of o.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(", ")})`);
+  if (o.overloadClients.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--overload-clients must be whole numbers >= 1");
+  if (o.scalingWorkers.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--scaling-workers must be whole numbers >= 1");
+  return o;
+}
+
+/** @typedef {ReturnType<typeof parseOptions>} Options */
+
+module.exports = { parseOptions, SCENARIOS };

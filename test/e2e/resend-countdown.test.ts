@@ -1,0 +1,121 @@
+import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
+import Redis from "ioredis";
+import { deleteKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * `resendAvailableInSeconds` through the server: what a successful send says about the next one is what the throttle
+ * then enforces. Small budgets (seconds, not minutes) so the test can wait them out; run in memory and, with
+ * REDIS_URL, against Redis (the store replicas share).
+ */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Every budget but the destination's out of the way. */
+const CALLER_BUDGETS = { OTP_PREFIX_MAX: "1000", OTP_IP_MAX: "1000", OTP_CLIENT_MAX: "1000", OTP_GLOBAL_MAX: "1000", OTP_DAILY_MAX: "1000" };
+
+const COUNTDOWN_FIELDS = /* GraphQL */ `
+  mutation($input: GenerateCibilOtpInput!) { generateCibilOtp(input: $input) {
+    __typename ... on CibilOtpChallenge { resendAvailableInSeconds } ... on OtpThrottled { code scope retryAfterSeconds }
+  } }`;
+const AEPS_COUNTDOWN = /* GraphQL */ `
+  mutation($input: ResendAepsOtpInput!) { resendAepsOtp(input: $input) {
+    __typename ... on AepsOtpResent { resendAvailableInSeconds } ... on OtpThrottled { code scope retryAfterSeconds }
+  } }`;
+
+type Answer = { __typename: string; resendAvailableInSeconds?: number; code?: string; retryAfterSeconds?: number };
+
+/** A refusal right after a countdown of `said` seconds waits `said` seconds, or one less if a second boundary passed. */
+function expectConsistent(refusal: Answer, said: number): void {
+  expect(refusal.retryAfterSeconds).toBeLessThanOrEqual(said);
+  expect(refusal.retryAfterSeconds).toBeGreaterThanOrEqual(said - 1);
+}
+
+const stores: Array<[string, Record<string, string>]> = [["memory", {}]];
+if (REDIS_URL) stores.push(["redis", { REDIS_URL, HMAC_SECRET: "countdown-test-secret-0123456789abcdefgh" }]);
+
+describe.each(stores)("resend countdown against the throttle that enforces it (%s)", (_store, storeEnv) => {
+  let t: TestStack | undefined;
+  const prefixes: string[] = [];
+  const prefix = () => {
+    prefixes.push(uniquePrefix());
+    return prefixes[prefixes.length - 1];
+  };
+  afterEach(async () => {
+    await t?.stop();
+    t = undefined;
+  });
+  afterAll(async () => {
+    if (!REDIS_URL || prefixes.length === 0) return;
+    const redis = new Redis(REDIS_URL);
+    for (const p of prefixes) await deleteKeys(redis, p);
+    await redis.quit();
+  });
+  const start = async (env: Record<string, string>) => {
+    // A fresh key prefix per stack: counters from an earlier test must not carry over.
+    t = await startTestStack({ ...CALLER_BUDGETS, ...storeEnv, ...(storeEnv.REDIS_URL ? { REDIS_KEY_PREFIX: prefix() } : {}), ...env });
+    return t;
+  };
+  const cibil = async (stack: TestStack, cibilId: string, headers: Record<string, string> = {}) => {
+    const res = await stack.gql(COUNTDOWN_FIELDS, cibilInput(cibilId), headers);
+    return { answer: resultOf(res.body, "generateCibilOtp") as Answer, at: Date.now(), replayed: res.headers["idempotent-replayed"] === "true" };
+  };
+
+  it("CIBIL: the cooldown's seconds; a send before they elapse is OTP_COOLDOWN with the same wait; after them it goes through", async () => {
+    const stack = await start({ OTP_COOLDOWN_SECONDS: "3", OTP_WINDOW_MAX: "100" });
+    const first = await cibil(stack, "700000801");
+    expect(first.answer).toEqual({ __typename: "CibilOtpChallenge", resendAvailableInSeconds: 3 });
+
+    const early = await cibil(stack, "700000801");
+    expect(early.answer).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+    expectConsistent(early.answer, 3);
+
+    await sleep(first.at + 3 * 1000 + 50 - Date.now());
+    expect((await cibil(stack, "700000801")).answer).toEqual({ __typename: "CibilOtpChallenge", resendAvailableInSeconds: 3 });
+    expect(stack.simulator?.calls("cibil.generateOtp")).toBe(2);
+  });
+
+  it("CIBIL: the send that uses up the window says the window's reset (the latest), and the next send is refused with it", async () => {
+    const stack = await start({ OTP_COOLDOWN_SECONDS: "1", OTP_WINDOW_MAX: "2", OTP_WINDOW_SECONDS: "20" });
+    const first = await cibil(stack, "700000802");
+    expect(first.answer.resendAvailableInSeconds).toBe(1);
+    await sleep(first.at + 1000 + 50 - Date.now());
+    const second = await cibil(stack, "700000802");
+    // The window began with the first send, about a second ago: 19 or 20 seconds are left of it, more than the cooldown.
+    expect(second.answer.resendAvailableInSeconds).toBeGreaterThanOrEqual(18);
+    expect(second.answer.resendAvailableInSeconds).toBeLessThanOrEqual(20);
+    const third = await cibil(stack, "700000802");
+    // Both the cooldown and the window refuse it: the code is the most specific (OTP_COOLDOWN), the wait the longest.
+    expect(third.answer).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    expectConsistent(third.answer, second.answer.resendAvailableInSeconds as number);
+    expect(stack.simulator?.calls("cibil.generateOtp")).toBe(2);
+  });
+
+  it("0 when nothing gates the next send (no cooldown, points left)", async () => {
+    const stack = await start({ OTP_COOLDOWN_SECONDS: "0", OTP_WINDOW_MAX: "100" });
+    expect((await cibil(stack, "700000803")).answer).toEqual({ __typename: "CibilOtpChallenge", resendAvailableInSeconds: 0 });
+    expect((await cibil(stack, "700000803")).answer).toEqual({ __typename: "CibilOtpChallenge", resendAvailableInSeconds: 0 });
+  });
+
+  it("AEPS: the countdown covers both destinations: the same Aadhaar with another mobile is refused with the same wait", async () => {
+    const stack = await start({ OTP_COOLDOWN_SECONDS: "3", OTP_WINDOW_MAX: "100" });
+    const first = resultOf((await stack.gql(AEPS_COUNTDOWN, aepsInput("9876500801"))).body, "resendAepsOtp") as Answer;
+    expect(first).toEqual({ __typename: "AepsOtpResent", resendAvailableInSeconds: 3 });
+    const sameAadhaar = resultOf((await stack.gql(AEPS_COUNTDOWN, aepsInput("9876500802"))).body, "resendAepsOtp") as Answer;
+    expect(sameAadhaar).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+    expectConsistent(sameAadhaar, 3);
+    expect(stack.simulator?.calls("aeps.resendOtp")).toBe(1);
+  });
+
+  it("an idempotent replay recomputes the countdown from the time the first send set (it does not repeat a stale number)", async () => {
+    const stack = await start({ OTP_COOLDOWN_SECONDS: "5", OTP_WINDOW_MAX: "100" });
+    const key = { "idempotency-key": `countdown-${Math.random()}` };
+    const first = await cibil(stack, "700000804", key);
+    expect(first.answer.resendAvailableInSeconds).toBe(5);
+    await sleep(2100);
+    const replay = await cibil(stack, "700000804", key);
+    expect(replay.replayed).toBe(true);
+    expect(replay.answer.__typename).toBe("CibilOtpChallenge");
+    expect(replay.answer.resendAvailableInSeconds).toBeGreaterThanOrEqual(2);
+    expect(replay.answer.resendAvailableInSeconds).toBeLessThanOrEqual(3);
+    expect(stack.simulator?.calls("cibil.generateOtp")).toBe(1);
+  });
+});
