@@ -23,6 +23,7 @@ import { requestPlugin } from "./graphql/plugins/request.plugin";
 import { tracingPlugin } from "./graphql/plugins/tracing.plugin";
 import { createSchema } from "./graphql/schema";
 import { TrustedDocumentCache, trustedDocumentList } from "./graphql/trusted-documents";
+import { clientIpKey } from "./http/client-ip";
 import { type ClientRequest, createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
 import { Metrics } from "./observability/metrics";
@@ -110,11 +111,14 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const apollo = new ApolloServer<GraphQLContext>({
     schema: await createSchema(),
     nodeEnv: config.env,
-    formatError: createFormatError(scrubber, { hideLimits: production }),
+    // Production: client errors worded by graphql-js or Apollo get fixed texts (no names, tokens, values or
+    // suggestions from the request); errors this server words are kept (plugins/error-format.ts).
+    formatError: createFormatError(scrubber, { production }),
     // Stack traces would carry error messages (hosts, IPs) to clients; they are logged instead (docs/security-requirements.md A7).
     includeStacktraceInErrorResponses: false,
     introspection: !production,
-    // "Did you mean ...?" reveals the schema when introspection is off (docs/security-requirements.md A6).
+    // "Did you mean ...?" reveals the schema when introspection is off (docs/security-requirements.md A6). Apollo's
+    // option strips it from validation errors only; formatError replaces every such message in production anyway.
     hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
@@ -170,7 +174,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         aopay,
         upstreamMode: upstream.mode,
         client,
-        ip: request.ip,
+        // Canonical: one per-IP budget per address or IPv6 /64, however the socket or a trusted proxy wrote it.
+        ip: clientIpKey(request.ip),
         // Several values (a repeated header) cannot be a key: pass them joined, validation rejects the comma.
         idempotencyKey: Array.isArray(idempotencyKey) ? idempotencyKey.join(", ") : idempotencyKey,
         protection: protection.protection,

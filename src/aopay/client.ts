@@ -16,6 +16,7 @@ import { type CibilOtpVerification, cibilSubmitOtp, type SubmitCibilOtpRequest }
 import { AopayError } from "./errors";
 import { interpretResponse, type SuccessEnvelope } from "./outcome";
 import { retryDelay, type RetryPolicy } from "./retry";
+import { redeemSendPass, type SendPass, UnguardedSendError } from "./send-pass";
 import { type AopayTransport, errorCode } from "./transport";
 import type { BreakerConfig } from "../config";
 
@@ -37,6 +38,11 @@ export interface CallOptions {
   deadlineAt?: number;
   /** The request's operation span (when traces are exported): each attempt's span is its child. */
   traceContext?: TraceContext;
+}
+
+/** Options for an endpoint with side effects: only the OTP guard can supply the pass (aopay/send-pass.ts). */
+export interface GuardedCallOptions extends CallOptions {
+  readonly pass: SendPass;
 }
 
 /** One finished upstream attempt, for observers such as metrics. Never carries bodies or customer data. */
@@ -78,20 +84,20 @@ const tracer = trace.getTracer("aopay-graphql");
  */
 export class AopayClient {
   readonly cibil = {
-    register: (input: RegisterCibilCustomerRequest, opts: CallOptions): Promise<CibilCustomerRegistration> =>
+    register: (input: RegisterCibilCustomerRequest, opts: GuardedCallOptions): Promise<CibilCustomerRegistration> =>
       this.call(this.#register, input, opts),
-    generateOtp: (input: GenerateCibilOtpRequest, opts: CallOptions): Promise<CibilOtpChallenge> =>
+    generateOtp: (input: GenerateCibilOtpRequest, opts: GuardedCallOptions): Promise<CibilOtpChallenge> =>
       this.call(cibilGenerateOtp, input, opts),
-    submitOtp: (input: SubmitCibilOtpRequest, opts: CallOptions): Promise<CibilOtpVerification> =>
+    submitOtp: (input: SubmitCibilOtpRequest, opts: GuardedCallOptions): Promise<CibilOtpVerification> =>
       this.call(cibilSubmitOtp, input, opts),
     creditHistory: (input: CreditHistoryRequest, opts: CallOptions): Promise<CreditHistory> =>
       this.call(cibilCreditHistory, input, opts),
   };
 
   readonly aeps = {
-    resendOtp: (input: ResendAepsOtpRequest, opts: CallOptions): Promise<AepsOtpResent> =>
+    resendOtp: (input: ResendAepsOtpRequest, opts: GuardedCallOptions): Promise<AepsOtpResent> =>
       this.call(aepsResendOtp, input, opts),
-    verifyOtp: (input: VerifyAepsOtpRequest, opts: CallOptions): Promise<AepsRegistrationVerified> =>
+    verifyOtp: (input: VerifyAepsOtpRequest, opts: GuardedCallOptions): Promise<AepsRegistrationVerified> =>
       this.call(aepsVerifyOtp, input, opts),
   };
 
@@ -109,7 +115,12 @@ export class AopayClient {
     return this.options.transport;
   }
 
-  async call<In, Out>(endpoint: Endpoint<In, Out>, input: In, opts: CallOptions): Promise<Out> {
+  /**
+   * One logical call, retried only while provably never sent. An endpoint with side effects needs a live send pass
+   * (aopay/send-pass.ts) and uses it up: without one it is refused here, before its body is even built.
+   */
+  async call<In, Out>(endpoint: Endpoint<In, Out>, input: In, opts: CallOptions | GuardedCallOptions): Promise<Out> {
+    if (endpoint.sideEffect && !redeemSendPass((opts as Partial<GuardedCallOptions>).pass)) throw new UnguardedSendError(endpoint.name);
     const body = endpoint.toWire(input, this.options.wire);
     for (let retriesDone = 0; ; retriesDone++) {
       try {

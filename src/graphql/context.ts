@@ -40,7 +40,10 @@ export interface GraphQLContext {
   upstreamMode: "live" | "simulator";
   /** Who is calling: every request is attributed to a client (anonymous only where auth is optional). */
   client: ClientIdentity;
-  /** The caller's IP: the socket address, or X-Forwarded-For when the socket is a trusted proxy. */
+  /**
+   * The caller's IP: the socket address, or X-Forwarded-For when the socket is a trusted proxy; canonical
+   * (http/client-ip.ts: an IPv4-mapped address as IPv4, other IPv6 as its /64).
+   */
   ip: string;
   /** The raw `Idempotency-Key` header, if sent (validated where it is used). */
   idempotencyKey: string | undefined;

@@ -3,23 +3,17 @@ import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
 import type { GraphQLArmorRejectCallback } from "@escape.tech/graphql-armor-types";
-import {
-  type DocumentNode,
-  type FragmentDefinitionNode,
-  GraphQLError,
-  Kind,
-  type SelectionSetNode,
-  type ValidationRule,
-} from "graphql";
+import { type DocumentNode, type FragmentDefinitionNode, Kind, type SelectionSetNode, type ValidationRule } from "graphql";
 import type { GraphQLLimits } from "../config";
+import { GUARDED_MUTATION_NAMES } from "./guarded-mutations";
+import { SafeMessageError } from "./plugins/safe-message-error";
 
 /**
- * Mutations that send an SMS, burn a verification attempt or create a customer. Each may appear at most once per document,
- * whether written twice, aliased, or spread through fragments: top-level mutation fields run serially, so every
- * copy would really send (docs/security-requirements.md A2: Armor's default alias cap alone still allows 16 sends per request).
+ * The guarded mutations (GUARDED_MUTATIONS: they send an SMS, burn a verification attempt or create a customer) may
+ * each appear at most once per document, whether written twice, aliased, or spread through fragments: top-level
+ * mutation fields run serially, so every copy would really send (docs/security-requirements.md A2: Armor's default
+ * alias cap alone still allows 16 sends per request).
  */
-export const ONCE_PER_DOCUMENT_FIELDS = ["registerCibilCustomer", "generateCibilOtp", "submitCibilOtp", "resendAepsOtp", "verifyAepsOtp"] as const;
-
 export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
   const watched = new Set(fields);
   return (context) => ({
@@ -47,7 +41,8 @@ export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
       for (const [field, count] of counts) {
         if (count > 1) {
           context.reportError(
-            new GraphQLError(`${field} may appear only once per request (found ${count}): one OTP per request.`, {
+            // Names a field of our schema (the watched list), never anything the client invented.
+            new SafeMessageError(`${field} may appear only once per request (found ${count}): one OTP per request.`, {
               extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
             }),
           );
@@ -58,6 +53,8 @@ export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
   });
 }
 
+const SYNTAX_ERROR_PREFIX = /^Syntax Error: /;
+
 /**
  * GraphQL Armor's depth, alias, cost and directive limits (docs/security-requirements.md A3), as validation rules that report errors
  * (400 GRAPHQL_VALIDATION_FAILED) instead of throwing out of `validate` (which Apollo would turn into a 500).
@@ -67,24 +64,21 @@ export function limitRules(limits: GraphQLLimits, production: boolean): Validati
   const report =
     (productionMessage: string): GraphQLArmorRejectCallback =>
     (ctx, error) => {
-      const message = production ? productionMessage : error.message.replace(/^Syntax Error: /, "");
-      ctx?.reportError(new GraphQLError(message, { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }));
+      const message = production ? productionMessage : error.message.replace(SYNTAX_ERROR_PREFIX, "");
+      ctx?.reportError(new SafeMessageError(message, { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }));
     };
   const common = { exposeLimits: !production, propagateOnRejection: false };
   return [
-    oncePerDocumentRule(ONCE_PER_DOCUMENT_FIELDS),
-    maxAliasesRule({ ...common, n: limits.maxAliases, onReject: [report("Too many aliases.")] }),
-    // Fragments are flattened so that `... on CibilOtpChallenge` does not count as a level; introspection is exempt.
-    maxDepthRule({ ...common, n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: true, onReject: [report("Query is too deep.")] }),
-    costLimitRule({ ...common, maxCost: limits.maxCost, ignoreIntrospection: true, onReject: [report("Query is too complex.")] }),
+    oncePerDocumentRule(GUARDED_MUTATION_NAMES),
+    // Every alias counts: Armor's default allow-list exempts `__typename`, both as the aliased field and as the alias
+    // (`a1: __typename` ... let 160 aliases through, and `__typename: someField` any field). The generated clients
+    // add `__typename` unaliased, which is not an alias at all (test/unit/graphql/limits.test.ts checks every one).
+    maxAliasesRule({ ...common, n: limits.maxAliases, allowList: [], onReject: [report("Too many aliases.")] }),
+    // Fragments are flattened so that `... on CibilOtpChallenge` does not count as a level. Introspection (`__schema`)
+    // is exempt from depth and cost in development only, where Sandbox's introspection query needs it; production
+    // refuses introspection anyway, and there no exemption is left for anything to slip through.
+    maxDepthRule({ ...common, n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: !production, onReject: [report("Query is too deep.")] }),
+    costLimitRule({ ...common, maxCost: limits.maxCost, ignoreIntrospection: !production, onReject: [report("Query is too complex.")] }),
     maxDirectivesRule({ ...common, n: limits.maxDirectives, onReject: [report("Too many directives.")] }),
   ];
-}
-
-/**
- * graphql-js's own maxTokens parse error states the limit; production says only that it was exceeded. (graphql
- * 16.15 words it "Document contains more that N tokens"; both spellings are matched.)
- */
-export function hideTokenLimit(message: string): string {
-  return message.replace(/Document contains more tha[nt] [0-9]+ tokens\. Parsing aborted\./, "Document contains too many tokens.");
 }

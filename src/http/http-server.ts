@@ -1,17 +1,14 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import cors from "@fastify/cors";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
 import { type AccessSummary, AccessLogController } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
-
-/** `x-request-id` values we adopt from callers; anything else is replaced by a fresh UUID. */
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+import { requestIdFrom, withRequestId } from "./request-id";
 
 /** Fixed client messages for the HTTP-level errors Fastify raises before GraphQL runs (never the input echoed). */
 const HTTP_ERROR_MESSAGES: Record<string, string> = {
@@ -62,9 +59,15 @@ export async function createHttpServer(
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new AccessLogController(),
-    genReqId: (req: IncomingMessage) => {
-      const given = req.headers["x-request-id"];
-      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    // A caller's x-request-id only if it is a UUID (http/request-id.ts), else a fresh one.
+    genReqId: (req: IncomingMessage) => requestIdFrom(req.headers["x-request-id"]),
+    // Fastify's own answer to a malformed URL repeats the path ("'/%zz…' is not a valid url component"): ours does not.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      void (reply as FastifyReply)
+        .code(status)
+        .header("x-request-id", request.id)
+        .send(errorBody(status >= 500 ? "Unexpected error." : "Bad request.", status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST", request.id));
     },
     bodyLimit: config.bodyLimitBytes,
     // While closing, requests on kept-alive sockets get 503 + `Connection: close` instead of hanging.
@@ -123,6 +126,13 @@ export async function createHttpServer(
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
     if (draining) reply.header("connection", "close");
+  });
+
+  // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no request
+  // id in their body: add it. Error statuses only; success bodies are never parsed. Callback style: no promise hop.
+  fastify.addHook("onSend", (request, reply, payload, done) => {
+    if (reply.statusCode >= 400 && typeof payload === "string" && !payload.includes('"requestId"')) done(null, withRequestId(payload, request.id));
+    else done(null, payload);
   });
 
   fastify.setNotFoundHandler((request, reply) => {

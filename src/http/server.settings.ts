@@ -48,7 +48,9 @@ export const serverSettings = defineSettings({
   settings: {
     NODE_ENV: oneOf(["development", "production", "test"], {
       default: "development",
-      doc: "`production` turns off Sandbox, introspection and field suggestions, and requires `AOPAY_BASE_URL`, `HMAC_SECRET` and client authentication",
+      doc:
+        "`production` turns off Sandbox, introspection and field suggestions, gives graphql-js and Apollo errors fixed texts, " +
+        "and requires `AOPAY_BASE_URL`, `HMAC_SECRET` and client authentication",
     }),
     PORT: int({ default: DEFAULT_PORT, min: 0, max: 65_535, doc: "listen port (`0`: ephemeral)" }),
     HOST: text({ default: DEFAULT_HOST, doc: "listen address (`0.0.0.0` in the Docker image)" }),

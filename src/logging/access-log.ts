@@ -3,7 +3,11 @@ import type { UpstreamCallSummary } from "../aopay/client";
 
 /** What the GraphQL layer tells the access line about a request (graphql/context.ts `summary`). */
 export interface AccessSummary {
-  /** The operation's name as the document gives it; null for an anonymous operation or one that never parsed. */
+  /**
+   * The operation's name when it is one of the generated clients' operations, else `other`; `anonymous` when it has
+   * none or the document never parsed (observability/metrics.ts operationLabel: a name is client text). Null until
+   * the GraphQL layer has set it.
+   */
   operation: string | null;
   /**
    * Per root field, the result union member's type name (`CibilOtpChallenge`) or a failure's code (`OTP_COOLDOWN`),
@@ -13,10 +17,12 @@ export interface AccessSummary {
 }
 
 /**
- * Fastify's request log lines, rewritten so that no URL query string is ever logged: a GraphQL GET carries the
- * document and its variables (Aadhaar, mobile ...) in the query. Fastify's defaults log `req` (with the full URL)
- * on incoming requests, 5xx errors and 404s. We log one line per request, when it completes, with a summary of the
- * upstream calls it made (a failed call also gets its own warning line, when it happens).
+ * Fastify's request log lines, rewritten so that no URL is ever logged as the client wrote it: a GraphQL GET carries
+ * the document and its variables (Aadhaar, mobile ...) in the query string, and the path of an unknown route is
+ * whatever the client typed. Fastify's defaults log `req` (with the full URL) on incoming requests, 5xx errors and
+ * 404s. We log one line per request, when it completes, with the matched route's template (`/graphql`, `/healthz`;
+ * `(no route)` when none matched) and a summary of the upstream calls it made (a failed call also gets its own warning
+ * line, when it happens).
  */
 export class AccessLogController extends LogController {
   constructor() {
@@ -58,6 +64,7 @@ export class AccessLogController extends LogController {
   }
 }
 
+/** The matched route's template, never the client's URL. */
 function pathOf(request: FastifyRequest): string {
-  return (request.raw.url ?? "").split("?")[0];
+  return request.routeOptions?.url ?? "(no route)";
 }

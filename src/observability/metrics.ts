@@ -2,13 +2,17 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { UpstreamCallEvent } from "../aopay/client";
 import type { CircuitState } from "../aopay/circuit-breakers";
 import type { RequestObserver } from "../graphql/context";
+import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, halfOpen: 1, open: 2 };
-/** Client-chosen operation names become label values: at most this many distinct ones, the rest are `other`. */
-const MAX_OPERATION_NAMES = 50;
-const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/**
+ * The operation names a label may carry: those of the generated clients' operations (the trusted documents). An
+ * operation name is client-chosen text; any other name is `other`, so a client can neither grow the label set nor put
+ * text of its own (an Aadhaar number is a valid name as `_234123412346`) on the metrics page.
+ */
+const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(TRUSTED_DOCUMENTS.operations.map((op) => op.name));
 
 /**
  * Prometheus metrics (prom-client), in a registry of this app's own. Labels are bounded: endpoint templates and
@@ -23,7 +27,6 @@ export class Metrics implements RequestObserver {
   readonly #protectionUnavailable: Counter<"operation">;
   readonly #circuit: Gauge<"family">;
   readonly #graphql: Histogram<"operation" | "type" | "result">;
-  readonly #operationNames = new Set<string>();
 
   constructor(upstreamStats: () => { inFlight: number; queued: number }) {
     const registers = [this.registry];
@@ -113,15 +116,12 @@ export class Metrics implements RequestObserver {
   }
 
   graphqlOperation(name: string | null | undefined, type: string, result: "ok" | "error", seconds: number): void {
-    this.#graphql.observe({ operation: this.#operationLabel(name), type, result }, seconds);
+    this.#graphql.observe({ operation: operationLabel(name), type, result }, seconds);
   }
+}
 
-  #operationLabel(name: string | null | undefined): string {
-    if (!name) return "anonymous";
-    if (!OPERATION_NAME.test(name)) return "other";
-    if (this.#operationNames.has(name)) return name;
-    if (this.#operationNames.size >= MAX_OPERATION_NAMES) return "other";
-    this.#operationNames.add(name);
-    return name;
-  }
+/** The operation's name when it is one of the generated clients' operations, else `other` (or `anonymous`). */
+export function operationLabel(name: string | null | undefined): string {
+  if (!name) return "anonymous";
+  return KNOWN_OPERATIONS.has(name) ? name : "other";
 }

@@ -60,9 +60,10 @@ export interface SimulatorOptions extends SimCredentials {
   ids?: Partial<SimIds>;
   /**
    * Called for every request that reached a route with a JSON body, with the value that picks its scenario (the CIBIL
-   * id or the mobile number). For test tooling such as the soak test, which checks that no send was duplicated.
+   * id or the mobile number), and the parsed body. For test tooling: the soak test checks that no send was duplicated,
+   * and the tests check what exactly went on the wire. The simulator itself keeps no bodies.
    */
-  onRequest?: (endpoint: SimEndpointName, trigger: string) => void;
+  onRequest?: (endpoint: SimEndpointName, trigger: string, body: Readonly<Record<string, unknown>>) => void;
 }
 
 export interface Simulator {
@@ -102,7 +103,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     readJson(req, (body) => {
       if (body === undefined) return plain(res, 400, "Bad Request: body must be a JSON object");
       sequence += 1;
-      options.onRequest?.(route.name, String(body[route.trigger] ?? ""));
+      options.onRequest?.(route.name, String(body[route.trigger] ?? ""), body);
       const reply = route.handle(body, creds, { sequence, state, ids });
       options.log?.debug({ endpoint: route.name, reply: reply.kind, status: "status" in reply ? reply.status : undefined }, "simulator answered");
       writeReply(res, reply);

@@ -55,9 +55,9 @@ describe("client authentication in production (docs/security-requirements.md B3;
   });
 
   it("accepts a configured API key and attributes the request to its client in the logs", async () => {
-    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": TEST_API_KEY, "x-request-id": "auth-ok-1" });
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": TEST_API_KEY, "x-request-id": "a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b" });
     expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
-    const lines = t.logs.records().filter((r) => r.requestId === "auth-ok-1");
+    const lines = t.logs.records().filter((r) => r.requestId === "a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b");
     expect(lines.some((r) => r.clientId === "test-client")).toBe(true);
     expect(t.logs.text()).not.toContain(TEST_API_KEY);
     expect(t.simulator.calls()).toBe(1);
@@ -92,10 +92,10 @@ describe("client authentication in production (docs/security-requirements.md B3;
     it("accepts a valid token and takes the client id from the azp claim", async () => {
       const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), {
         authorization: `Bearer ${await token({ azp: "mobile-app", sub: "user-1" })}`,
-        "x-request-id": "jwt-ok-1",
+        "x-request-id": "b2d3f4a5-1c2e-4f3a-9b4c-5d6e7f8a9b0c",
       });
       expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
-      expect(tj.logs.records().some((r) => r.requestId === "jwt-ok-1" && r.clientId === "mobile-app")).toBe(true);
+      expect(tj.logs.records().some((r) => r.requestId === "b2d3f4a5-1c2e-4f3a-9b4c-5d6e7f8a9b0c" && r.clientId === "mobile-app")).toBe(true);
     });
 
     it.each([
@@ -121,9 +121,9 @@ describe("client authentication in development (optional; README says so)", () =
   afterAll(() => t?.stop());
 
   it("serves anonymous callers, attributed to the client `anonymous`", async () => {
-    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-id": "anon-1" });
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-id": "c3e4a5b6-2d3f-4a4b-8c5d-6e7f8a9b0c1d" });
     expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
-    expect(t.logs.records().some((r) => r.requestId === "anon-1" && r.clientId === "anonymous")).toBe(true);
+    expect(t.logs.records().some((r) => r.requestId === "c3e4a5b6-2d3f-4a4b-8c5d-6e7f8a9b0c1d" && r.clientId === "anonymous")).toBe(true);
   });
 
   it("still refuses a wrong credential: a typo must not fall back to anonymous", async () => {

@@ -18,16 +18,17 @@ describe("HTTP surface (development)", () => {
     expect(await ready.body.json()).toMatchObject({ status: "ready" });
   });
 
-  it("adopts a well-formed x-request-id and returns it in the header and in error extensions", async () => {
-    const res = await t.gql("{ nope }", undefined, { "x-request-id": "req-abc.123" });
-    expect(res.headers["x-request-id"]).toBe("req-abc.123");
-    expect(res.body.errors?.[0]?.extensions?.requestId).toBe("req-abc.123");
-    expect(t.logs.text()).toContain('"requestId":"req-abc.123"');
+  it("adopts a UUID x-request-id and returns it in the header and in error extensions", async () => {
+    const id = "0190a4b2-7c3e-7d41-9a2b-5e6f7a8b9c0d";
+    const res = await t.gql("{ nope }", undefined, { "x-request-id": id });
+    expect(res.headers["x-request-id"]).toBe(id);
+    expect(res.body.errors?.[0]?.extensions?.requestId).toBe(id);
+    expect(t.logs.text()).toContain(`"requestId":"${id}"`);
   });
 
-  it("replaces a malformed x-request-id with a fresh one", async () => {
-    const res = await t.gql("{ serviceInfo { upstream } }", undefined, { "x-request-id": "bad id with spaces" });
-    expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  it.each(["bad id with spaces", "req-abc.123", "234123412346"])("replaces x-request-id %j with a fresh UUID", async (given) => {
+    const res = await t.gql("{ serviceInfo { upstream } }", undefined, { "x-request-id": given });
+    expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it("tells a developer it is talking to the simulator", async () => {
@@ -120,10 +121,11 @@ describe("HTTP surface (development)", () => {
       throw new Error("boom at 10.1.2.3:443 with RegistrationID SIM-REG-0001");
     };
     try {
-      const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-id": "mask-test" });
-      expect(res.body.errors?.[0]).toMatchObject({ message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR", requestId: "mask-test" } });
+      const id = "6e1f3a9c-2b4d-4c8e-9f0a-1b2c3d4e5f6a";
+      const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-id": id });
+      expect(res.body.errors?.[0]).toMatchObject({ message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR", requestId: id } });
       expect(res.text).not.toMatch(/boom|10\.1\.2\.3|SIM-REG|stacktrace/);
-      const line = t.logs.records().find((r) => r.requestId === "mask-test" && r.level === "error");
+      const line = t.logs.records().find((r) => r.requestId === id && r.level === "error");
       expect(line?.msg).toBe("unexpected error (masked for the client)");
       expect(JSON.stringify(line)).not.toContain("SIM-REG-0001");
     } finally {

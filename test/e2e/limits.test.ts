@@ -45,6 +45,11 @@ describe("GraphQL surface limits, production settings (docs/security-requirement
     await rejected("{ a: serviceInfo { upstream } b: serviceInfo { upstream } c: serviceInfo { upstream } d: serviceInfo { upstream } }", "GRAPHQL_VALIDATION_FAILED", "Too many aliases.");
   });
 
+  it("A3: the alias cap counts __typename aliases (160 of them were let through)", async () => {
+    await rejected(`{ ${Array.from({ length: 160 }, (_, i) => `t${i}: __typename`).join(" ")} }`, "GRAPHQL_VALIDATION_FAILED", "Too many aliases.");
+    await rejected("{ a: __typename b: __typename c: __typename d: __typename }", "GRAPHQL_VALIDATION_FAILED", "Too many aliases.");
+  });
+
   it("A3: token limit (graphql-js maxTokens), without the number", async () => {
     await rejected(`{ serviceInfo { ${"upstream ".repeat(600)} } }`, "GRAPHQL_PARSE_FAILED", "Syntax Error: Document contains too many tokens.");
   });

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import Redis from "ioredis";
 import { hashApiKey } from "../../src/auth/authenticator";
 import { SCENARIOS } from "../../src/simulator/scenarios";
+import { GUARDED_MUTATION_NAMES } from "../../src/graphql/guarded-mutations";
+import { GUARDED_SAMPLES, guardedDocument } from "../helpers/guarded-samples";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP } from "../helpers/operations";
 import { deleteKeys, dumpKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
@@ -99,6 +101,12 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     record(await t.gql(verify, { input: { ...aeps(mobileFor("742")).input, otp: "1" } }, auth));
     mobiles.push(mobileFor("742"));
     record(await t.gql(`query { cibilCreditHistory(cibilId: "${registered.cibilId}") { __typename } }`, undefined, auth));
+    // Every guarded mutation, as GUARDED_MUTATIONS lists them (a new one is exercised here without editing this file).
+    mobiles.push(mobileFor("743"));
+    for (const field of GUARDED_MUTATION_NAMES) {
+      const input = GUARDED_SAMPLES[field].input({ ...CANARY, cibilId: "555000743", mobile: mobileFor("743") });
+      record(await t.gql(guardedDocument(field), { input }, auth));
+    }
     // A wrong API key (401) and an anonymous call.
     record(await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: "555000777", accessToken: CANARY.accessToken } }, { "x-api-key": `${CANARY.apiKey}x` }));
 

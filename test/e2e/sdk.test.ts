@@ -109,8 +109,8 @@ describe("typed SDK against the live server", () => {
   });
 
   it("lets the caller choose the request id, which the server adopts", async () => {
-    const { requestId } = await sdk.serviceInfo({}, { requestId: "trace-0123456789" });
-    expect(requestId).toBe("trace-0123456789");
+    const { requestId } = await sdk.serviceInfo({}, { requestId: "3f2b8c1e-5d7a-4e9b-8c6d-0a1b2c3d4e5f" });
+    expect(requestId).toBe("3f2b8c1e-5d7a-4e9b-8c6d-0a1b2c3d4e5f");
   });
 
   it("passes its deadline on: a silent AOPay ends as OutcomeUnknown before the client's own deadline", async () => {

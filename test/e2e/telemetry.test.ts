@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -90,6 +90,8 @@ const REGISTRATION_ID = "CANARY-REG-4471";
 const COMPANY_CODE = "CANARYCO9";
 const HMAC_SECRET = "canary-hmac-secret-0123456789-abcdefghijklmnop";
 const COLLECTOR_KEY = "collector-canary-key-31415926";
+/** The caller's request id (a UUID, as the server accepts them): it goes in the logs, never in a span. */
+const REQUEST_ID = randomUUID();
 
 function productionEnv(simulator: Simulator): Record<string, string> {
   return {
@@ -127,9 +129,16 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
       const res = await postGraphQL(`${url}/graphql`, { query: RESEND_AEPS_OTP, variables: aepsInput(MOBILE, { userKey: USER_KEY }) }, {
         "x-api-key": TEST_API_KEY,
         traceparent: `00-${callerTraceId}-${callerSpanId}-01`,
-        "x-request-id": "telemetry-req-1",
+        "x-request-id": REQUEST_ID,
       });
       expect(res.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
+      // A second, unrelated request whose operation name is client text holding the Aadhaar canary.
+      const named = await postGraphQL(
+        `${url}/graphql`,
+        { query: GENERATE_CIBIL_OTP.replace("GenerateCibilOtp(", `_${VALID_AADHAAR}(`), variables: cibilInput() },
+        { "x-api-key": TEST_API_KEY },
+      );
+      expect(named.body.data).toEqual({ generateCibilOtp: expect.objectContaining({ __typename: "CibilOtpChallenge" }) });
       // The export is batched (OTEL_BSP_SCHEDULE_DELAY, 5 s by default); a drain exports what is buffered.
       p.child.kill("SIGTERM");
       exitCode = await p.exited;
@@ -143,8 +152,9 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
     await simulator?.close();
   });
 
-  const operationSpan = () => receiver.spans().find((s) => s.kind === SERVER) as OtlpSpan;
-  const upstreamSpan = () => receiver.spans().find((s) => s.kind === CLIENT) as OtlpSpan;
+  const ofCaller = () => receiver.spans().filter((s) => s.traceId === callerTraceId);
+  const operationSpan = () => ofCaller().find((s) => s.kind === SERVER) as OtlpSpan;
+  const upstreamSpan = () => ofCaller().find((s) => s.kind === CLIENT) as OtlpSpan;
 
   it("exports to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces with the configured headers, and flushes on SIGTERM", () => {
     expect(exitCode).toBe(0);
@@ -152,7 +162,9 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
     expect(receiver.exports[0]).toMatchObject({ path: "/v1/traces", headers: { "content-type": "application/json", "x-collector-key": COLLECTOR_KEY } });
     const resource = attributesOf((JSON.parse(receiver.exports[0].text) as OtlpExport).resourceSpans[0].resource.attributes);
     expect(resource["service.name"]).toBe("aopay-graphql-test");
-    expect(receiver.spans().map((s) => s.name).sort()).toEqual(["aopay aeps.resendOtp", "mutation ResendAepsOtp"]);
+    expect(ofCaller().map((s) => s.name).sort()).toEqual(["aopay aeps.resendOtp", "mutation ResendAepsOtp"]);
+    // The other request is a trace of its own.
+    expect(receiver.spans().map((s) => s.name).sort()).toEqual(["aopay aeps.resendOtp", "aopay cibil.generateOtp", "mutation", "mutation ResendAepsOtp"]);
   });
 
   it("makes the GraphQL operation span a child of the caller's traceparent (same trace id)", () => {
@@ -190,17 +202,20 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
 
   it("exports no customer data and no credential, in any attribute or anywhere else in the payload", () => {
     const payload = receiver.exports.map((e) => e.text).join("\n");
-    for (const canary of [VALID_AADHAAR, MOBILE, USER_KEY, TEST_API_KEY, REGISTRATION_ID, COMPANY_CODE, HMAC_SECRET, COLLECTOR_KEY, "telemetry-req-1"]) {
+    for (const canary of [VALID_AADHAAR, MOBILE, USER_KEY, TEST_API_KEY, REGISTRATION_ID, COMPANY_CODE, HMAC_SECRET, COLLECTOR_KEY, REQUEST_ID]) {
       expect({ canary, found: payload.includes(canary) }).toEqual({ canary, found: false });
     }
     // The masked forms are not there either: spans carry names and codes only.
     expect(payload).not.toContain("XXXX");
+    // The operation named with the canary is `other`.
+    const named = receiver.spans().find((s) => s.kind === SERVER && s.traceId !== callerTraceId) as OtlpSpan;
+    expect(attributesOf(named.attributes)["graphql.operation.name"]).toBe("other");
   });
 
   it("writes one access line with operation, client, result, upstream time and total time, and the trace id", () => {
     const line = logLines(output).find((l) => l.msg === "request completed" && l.path === "/graphql");
     expect(line).toMatchObject({
-      requestId: "telemetry-req-1",
+      requestId: REQUEST_ID,
       clientId: "test-client",
       operation: "ResendAepsOtp",
       result: "AepsOtpResent",
@@ -250,16 +265,19 @@ describe("the access line's result (in-process)", () => {
     ["a success: the result's type name", GENERATE_CIBIL_OTP, cibilInput("160000001"), "GenerateCibilOtp", "CibilOtpChallenge"],
     ["a typed failure: its code", GENERATE_CIBIL_OTP, cibilInput("160000001"), "GenerateCibilOtp", "OTP_COOLDOWN"],
     ["an upstream failure: its code", GENERATE_CIBIL_OTP, cibilInput("160000207"), "GenerateCibilOtp", "UPSTREAM_REJECTED"],
-    ["a GraphQL error: its code", "mutation Broken { generateCibilOtp { __typename } }", {}, null, "GRAPHQL_VALIDATION_FAILED"],
+    ["a GraphQL error: its code", "mutation Broken { generateCibilOtp { __typename } }", {}, "anonymous", "GRAPHQL_VALIDATION_FAILED"],
+    // A name of the client's own choosing is not logged: an Aadhaar number is a valid operation name.
+    ["an operation of the client's own naming: other", GENERATE_CIBIL_OTP.replace("GenerateCibilOtp(", "_234123412346("), cibilInput("160000003"), "other", "CibilOtpChallenge"],
   ])("names %s", async (_what, query, variables, operation, result) => {
-    const requestId = `access-${randomBytes(4).toString("hex")}`;
+    const requestId = randomUUID();
     await t.gql(query, variables, { "x-request-id": requestId });
     expect(accessLine(requestId)).toMatchObject({ operation, result, clientId: "anonymous", ms: expect.any(Number) });
   });
 
   it("sums the upstream time of the request's calls", async () => {
-    await t.gql(GENERATE_CIBIL_OTP, cibilInput("160000002"), { "x-request-id": "access-upstream-1" });
-    const line = accessLine("access-upstream-1") as { upstream: Array<{ durationMs: number }>; upstreamMs: number };
+    const requestId = randomUUID();
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("160000002"), { "x-request-id": requestId });
+    const line = accessLine(requestId) as { upstream: Array<{ durationMs: number }>; upstreamMs: number };
     expect(line.upstream).toHaveLength(1);
     expect(line.upstreamMs).toBeCloseTo(line.upstream[0].durationMs, 0);
   });

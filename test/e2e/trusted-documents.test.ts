@@ -77,9 +77,9 @@ describe("trusted documents, TRUSTED_DOCUMENTS=enforce (docs/security-requiremen
 
   it("never logs a refused document (it may carry an Aadhaar number as a literal)", async () => {
     const query = `mutation { resendAepsOtp(input: { userKey: "AOP554N3XXXX", mobile: "9876543210", aadhaar: "${VALID_AADHAAR}", primaryKeyId: "T", encodeTxnId: "D" }) { __typename } }`;
-    const res = await post(t.graphqlUrl, { query }, { ...auth, "x-request-id": "untrusted-1" });
+    const res = await post(t.graphqlUrl, { query }, { ...auth, "x-request-id": "d4f5b6c7-3e4a-4b5c-9d6e-7f8a9b0c1d2e" });
     expect(res.status).toBe(400);
-    const lines = t.logs.records().filter((r) => r.requestId === "untrusted-1");
+    const lines = t.logs.records().filter((r) => r.requestId === "d4f5b6c7-3e4a-4b5c-9d6e-7f8a9b0c1d2e");
     expect(lines.some((r) => r.msg === "untrusted document refused")).toBe(true);
     expect(t.logs.text()).not.toContain(VALID_AADHAAR);
     expect(t.logs.text()).not.toContain("9876543210");

@@ -3,7 +3,7 @@ import { request } from "undici";
 import { hashApiKey } from "../../src/auth/authenticator";
 import { loadConfig, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { createLogger } from "../../src/logging/logger";
-import { type Simulator, startSimulator } from "../../src/simulator/server";
+import { type SimEndpointName, type Simulator, startSimulator } from "../../src/simulator/server";
 import { type Stack, startStack } from "../../src/stack";
 import { LogCapture } from "./log-capture";
 
@@ -94,7 +94,17 @@ export async function postGraphQL<T = Record<string, unknown>>(url: string, payl
   return { status: res.statusCode, headers: res.headers, body, text };
 }
 
-export type ProductionTestStack = TestStack & { simulator: Simulator };
+/** One request body as it reached the upstream (the simulator): what exactly went on the wire. */
+export interface WireRequest {
+  endpoint: SimEndpointName;
+  body: Readonly<Record<string, unknown>>;
+}
+
+export type ProductionTestStack = TestStack & {
+  simulator: Simulator;
+  /** Every request body the simulator received, in order (cleared by `received.length = 0`). */
+  received: WireRequest[];
+};
 
 /**
  * The server as production runs it (authentication required, no landing page, no introspection) against the
@@ -102,7 +112,12 @@ export type ProductionTestStack = TestStack & { simulator: Simulator };
  * it; `stop()` stops both.
  */
 export async function startProductionStack(env: Record<string, string> = {}): Promise<ProductionTestStack> {
-  const simulator = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
+  const received: WireRequest[] = [];
+  const simulator = await startSimulator({
+    registrationId: SIMULATOR_REGISTRATION_ID,
+    companyCode: SIMULATOR_COMPANY_CODE,
+    onRequest: (endpoint, _trigger, body) => received.push({ endpoint, body }),
+  });
   try {
     const t = await startTestStack({
       NODE_ENV: "production",
@@ -115,6 +130,7 @@ export async function startProductionStack(env: Record<string, string> = {}): Pr
     return {
       ...t,
       simulator,
+      received,
       stop: async () => {
         await t.stop();
         await simulator.close();

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { AopayClient } from "../../src/aopay/client";
 import { cibilGenerateOtp } from "../../src/aopay/endpoints/cibil-generate-otp";
 import { AopayCircuitOpenError, AopayError } from "../../src/aopay/errors";
+import { issueSendPass } from "../../src/aopay/send-pass";
 import { AopayTransport, type TransportOptions } from "../../src/aopay/transport";
 import type { BreakerConfig } from "../../src/config";
 import { createLogger } from "../../src/logging/logger";
@@ -14,6 +15,8 @@ import { testTransportOptions } from "../helpers/transport";
 
 const input = { cibilId: "102277100", accessToken: "123456542124" };
 const log = createLogger({ level: "debug", destination: new LogCapture() });
+/** Calls made here stand for calls the OTP guard admitted: each carries a send pass of its own (aopay/send-pass.ts). */
+const guarded = <T extends object>(options: T) => ({ ...options, pass: issueSendPass("test") });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function makeClient(url: string, overrides: { transport?: Partial<TransportOptions>; breaker?: Partial<BreakerConfig>; retryMax?: number; random?: () => number } = {}) {
@@ -55,13 +58,13 @@ describe("circuit breaker per endpoint family (opossum)", () => {
     upstream.respond(raw(503, "text/html", "<h1>down</h1>"));
     client = makeClient(upstream.url);
     const results: string[] = [];
-    for (let i = 0; i < 8; i++) results.push(await outcome(client.cibil.generateOtp(input, { log })));
+    for (let i = 0; i < 8; i++) results.push(await outcome(client.cibil.generateOtp(input, guarded({ log }))));
     expect(results.slice(0, 5)).toEqual(Array(5).fill("UPSTREAM_UNAVAILABLE"));
     expect(results.slice(5)).toEqual(Array(3).fill("CIRCUIT_OPEN"));
     expect(upstream.calls).toHaveLength(5);
     expect(client.breakers.states()).toEqual({ cibil: "open" });
     try {
-      await client.cibil.generateOtp(input, { log });
+      await client.cibil.generateOtp(input, guarded({ log }));
     } catch (e) {
       expect(e).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", sent: false, retryable: true });
       expect((e as AopayError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
@@ -71,12 +74,12 @@ describe("circuit breaker per endpoint family (opossum)", () => {
   it("half-open lets exactly one probe through; its success closes the circuit", async () => {
     upstream.respond(raw(500, "text/plain", "err"));
     client = makeClient(upstream.url);
-    for (let i = 0; i < 5; i++) await outcome(client.cibil.generateOtp(input, { log }));
+    for (let i = 0; i < 5; i++) await outcome(client.cibil.generateOtp(input, guarded({ log })));
     expect(client.breakers.states().cibil).toBe("open");
     upstream.respond(delayed(100, json(200, fixtureJson("cibil.generate-otp.success"))));
     await sleep(450);
     const before = upstream.calls.length;
-    const burst = await Promise.all(Array.from({ length: 5 }, () => outcome(client.cibil.generateOtp(input, { log }))));
+    const burst = await Promise.all(Array.from({ length: 5 }, () => outcome(client.cibil.generateOtp(input, guarded({ log })))));
     expect(burst.filter((r) => r === "OK")).toHaveLength(1);
     expect(burst.filter((r) => r === "CIRCUIT_OPEN")).toHaveLength(4);
     expect(upstream.calls.length - before).toBe(1);
@@ -86,10 +89,10 @@ describe("circuit breaker per endpoint family (opossum)", () => {
   it("a failed probe opens the circuit again", async () => {
     upstream.respond(raw(500, "text/plain", "err"));
     client = makeClient(upstream.url);
-    for (let i = 0; i < 5; i++) await outcome(client.cibil.generateOtp(input, { log }));
+    for (let i = 0; i < 5; i++) await outcome(client.cibil.generateOtp(input, guarded({ log })));
     await sleep(450);
-    expect(await outcome(client.cibil.generateOtp(input, { log }))).toBe("UPSTREAM_UNAVAILABLE");
-    expect(await outcome(client.cibil.generateOtp(input, { log }))).toBe("CIRCUIT_OPEN");
+    expect(await outcome(client.cibil.generateOtp(input, guarded({ log })))).toBe("UPSTREAM_UNAVAILABLE");
+    expect(await outcome(client.cibil.generateOtp(input, guarded({ log })))).toBe("CIRCUIT_OPEN");
   });
 
   it.each([
@@ -99,7 +102,7 @@ describe("circuit breaker per endpoint family (opossum)", () => {
   ])("never opens on %s (AOPay is up and answering)", async (_what, handler, code) => {
     upstream.respond(handler);
     client = makeClient(upstream.url);
-    for (let i = 0; i < 30; i++) expect(await outcome(client.cibil.generateOtp(input, { log }))).toBe(code);
+    for (let i = 0; i < 30; i++) expect(await outcome(client.cibil.generateOtp(input, guarded({ log })))).toBe(code);
     expect(upstream.calls).toHaveLength(30);
     expect(client.breakers.states().cibil).toBe("closed");
   });
@@ -107,11 +110,11 @@ describe("circuit breaker per endpoint family (opossum)", () => {
   it("opens on timeouts after sending (they count), and families are independent", async () => {
     upstream.respond(() => undefined);
     client = makeClient(upstream.url, { transport: { deadlineMs: 100 } });
-    for (let i = 0; i < 5; i++) expect(await outcome(client.cibil.generateOtp(input, { log }))).toBe("OUTCOME_UNKNOWN");
-    expect(await outcome(client.cibil.generateOtp(input, { log }))).toBe("CIRCUIT_OPEN");
+    for (let i = 0; i < 5; i++) expect(await outcome(client.cibil.generateOtp(input, guarded({ log })))).toBe("OUTCOME_UNKNOWN");
+    expect(await outcome(client.cibil.generateOtp(input, guarded({ log })))).toBe("CIRCUIT_OPEN");
     upstream.respond(json(200, fixtureJson("aeps.resend-otp.success")));
     const aeps = { userKey: "K", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "P", encodeTxnId: "E" };
-    expect(await outcome(client.aeps.resendOtp(aeps, { log }))).toBe("OK");
+    expect(await outcome(client.aeps.resendOtp(aeps, guarded({ log })))).toBe("OK");
   });
 });
 
@@ -135,7 +138,7 @@ describe("retries only what provably never left the process", () => {
     client = makeClient(`https://127.0.0.1:${port}`, { retryMax: 2 });
     const started = Date.now();
     const deadlineAt = Date.now() + 2000;
-    expect(await outcome(client.cibil.generateOtp(input, { log, deadlineAt }))).toBe("UPSTREAM_UNAVAILABLE");
+    expect(await outcome(client.cibil.generateOtp(input, guarded({ log, deadlineAt })))).toBe("UPSTREAM_UNAVAILABLE");
     expect(connections).toHaveLength(3);
     expect(Date.now() - started).toBeLessThan(2000);
   });
@@ -153,7 +156,7 @@ describe("retries only what provably never left the process", () => {
     });
     setTimeout(() => late.listen(port, "127.0.0.1"), 30);
     try {
-      expect(await outcome(client.cibil.generateOtp(input, { log, deadlineAt: Date.now() + 2000 }))).toBe("OK");
+      expect(await outcome(client.cibil.generateOtp(input, guarded({ log, deadlineAt: Date.now() + 2000 })))).toBe("OK");
     } finally {
       late.closeAllConnections();
       await new Promise<void>((r) => late.close(() => r()));
@@ -180,7 +183,7 @@ describe("bulkhead: bounded connections and wait queue (docs/security-requiremen
       const settledAt: Array<{ result: string; ms: number }> = [];
       await Promise.all(
         Array.from({ length: 10 }, async () => {
-          const result = await outcome(client.cibil.generateOtp(input, { log }));
+          const result = await outcome(client.cibil.generateOtp(input, guarded({ log })));
           settledAt.push({ result, ms: Date.now() - started });
         }),
       );

@@ -50,7 +50,7 @@ export type FailureCode =
 export type GenerateCibilOtpInput = {
   /** The customer's CIBIL access token, as issued upstream. Never logged or returned. */
   accessToken: string;
-  /** The customer's CIBIL id, digits only (AOPay documents it as an integer). */
+  /** The customer's CIBIL id, digits only (AOPay documents it as an integer: leading zeros are dropped). */
   cibilId: string;
 };
 
@@ -58,7 +58,7 @@ export type GenerateCibilOtpInput = {
 export type RegisterCibilCustomerInput = {
   /** Date of birth, YYYY-MM-DD. Sent to AOPay as AOPAY_DOB_FORMAT (default DD/MM/YYYY); never returned. */
   dateOfBirth: string;
-  /** Returned masked only. */
+  /** ASCII, without quotes; the domain is lower-cased. Returned masked only. */
   email: string;
   firstName: string;
   lastName: string;
@@ -90,6 +90,7 @@ export type SubmitCibilOtpInput = {
   accessToken: string;
   /** The chosen answer choice's `key` (e.g. USER_TO_INPUT_ANSWER). */
   answerKey: string;
+  /** The customer's CIBIL id, digits only (leading zeros are dropped). */
   cibilId: string;
   /** The OTP the customer typed. Never logged, stored or returned. */
   otp: string;

@@ -66,7 +66,10 @@ export interface CallOptions {
    * `crypto.randomUUID()` per tap of "Send OTP", and reuse it only to ask again about that same action.
    */
   idempotencyKey?: string;
-  /** Sent as `x-request-id`; the server adopts a well-formed one as the request's id (to trace across services). */
+  /**
+   * Sent as `x-request-id`; the server adopts it as the request's id (to trace across services) when it is a UUID
+   * (e.g. `crypto.randomUUID()`) without a run of ten digits, and otherwise uses a fresh one: read `requestId` back.
+   */
   requestId?: string;
   /** Headers for this call, over the client's. */
   headers?: Record<string, string>;

@@ -1,8 +1,9 @@
-import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Ctx, Info, Resolver } from "type-graphql";
 import { newOrderId } from "../../aopay/order-id";
-import { canonicalPan } from "../../pii/pan";
 import type { GraphQLContext } from "../context";
 import { consentKey } from "../loaders";
+import { GuardedMutation } from "../guarded-mutations";
 import { guardOtpSend } from "../otp-guard";
 import { CibilCustomerRegistered } from "./cibil-customer-registered.type";
 import { CibilOtpChallenge, CibilStatus } from "./cibil-otp-challenge.type";
@@ -17,55 +18,52 @@ import { SUBMIT_CIBIL_OTP_RESULT_TYPES, SubmitCibilOtpResult } from "./submit-ci
 /** The CIBIL flow: register once → generate an OTP → submit it → read the credit history (cibil-history.resolver.ts). */
 @Resolver()
 export class CibilResolver {
-  @Mutation(() => RegisterCibilCustomerResult, {
+  @GuardedMutation(() => RegisterCibilCustomerResult, {
     description: "Registers a customer for CIBIL checks, once per customer (AOPay CibilScore/registeration).",
   })
   registerCibilCustomer(
     @Arg("input", () => RegisterCibilCustomerInput) input: RegisterCibilCustomerInput,
     @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<typeof RegisterCibilCustomerResult> {
+    // Every identifier is canonical already (validation/canonical.ts): PAN upper-cased, e-mail domain lower-cased.
     const request = {
       firstName: input.firstName,
       middleName: input.middleName ?? null,
       lastName: input.lastName,
-      pan: canonicalPan(input.pan) as string,
+      pan: input.pan,
       dateOfBirth: input.dateOfBirth,
       email: input.email,
       mobile: input.mobile,
     };
-    return guardOtpSend(ctx, {
-      field: "registerCibilCustomer",
-      // Creates a customer, sends no OTP: idempotency applies, OTP budgets do not.
-      budget: null,
-      destinations: [],
+    return guardOtpSend(ctx, info, {
       // The fingerprint covers what the client sent, not the order id we make up per attempt.
       input: request,
-      call: () => ctx.aopay.cibil.register({ ...request, orderId: newOrderId() }, ctx.callOptions()),
+      call: (options) => ctx.aopay.cibil.register({ ...request, orderId: newOrderId() }, options),
       toResult: (registration) => CibilCustomerRegistered.from(registration, request),
       resultTypes: REGISTER_CIBIL_CUSTOMER_RESULT_TYPES,
     });
   }
 
-  @Mutation(() => GenerateCibilOtpResult, {
+  @GuardedMutation(() => GenerateCibilOtpResult, {
     description: "Sends a CIBIL consent OTP to the customer's registered mobile (AOPay CibilScore/GenerateOTP).",
   })
   generateCibilOtp(
     @Arg("input", () => GenerateCibilOtpInput) input: GenerateCibilOtpInput,
     @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<typeof GenerateCibilOtpResult> {
+    // cibilId is canonical (no leading zeros): the budget key and the number GenerateOTP sends are the same value.
     const request = { cibilId: input.cibilId, accessToken: input.accessToken };
-    return guardOtpSend(ctx, {
-      field: "generateCibilOtp",
-      // AOPay sends the OTP to the customer's registered mobile, which we never see: the CIBIL id stands for it.
-      destinations: [{ kind: "cibil", value: input.cibilId }],
+    return guardOtpSend(ctx, info, {
       input: request,
-      call: () => ctx.aopay.cibil.generateOtp(request, ctx.callOptions()),
+      call: (options) => ctx.aopay.cibil.generateOtp(request, options),
       toResult: (challenge, sent) => CibilOtpChallenge.from(challenge, sent.nextSendAt),
       resultTypes: GENERATE_CIBIL_OTP_RESULT_TYPES,
     });
   }
 
-  @Mutation(() => SubmitCibilOtpResult, {
+  @GuardedMutation(() => SubmitCibilOtpResult, {
     description:
       "Answers the challenge with the OTP the customer received (AOPay CibilScore/SubmitOTP). On success this client may " +
       "read the customer's credit history for CIBIL_CONSENT_TTL_SECONDS.",
@@ -73,15 +71,12 @@ export class CibilResolver {
   async submitCibilOtp(
     @Arg("input", () => SubmitCibilOtpInput) input: SubmitCibilOtpInput,
     @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<typeof SubmitCibilOtpResult> {
     const request = { cibilId: input.cibilId, accessToken: input.accessToken, otp: input.otp, questionKey: input.questionKey, answerKey: input.answerKey };
-    const result = await guardOtpSend(ctx, {
-      field: "submitCibilOtp",
-      // Each attempt spends one of the customer's verification attempts (OTP_VERIFY_*), whatever AOPay allows.
-      budget: "verify",
-      destinations: [{ kind: "cibil", value: input.cibilId }],
+    const result = await guardOtpSend(ctx, info, {
       input: request,
-      call: () => ctx.aopay.cibil.submitOtp(request, ctx.callOptions()),
+      call: (options) => ctx.aopay.cibil.submitOtp(request, options),
       toResult: CibilOtpVerified.from,
       resultTypes: SUBMIT_CIBIL_OTP_RESULT_TYPES,
     });

@@ -1,24 +1,20 @@
-import { IsEmail, IsOptional, MaxLength } from "class-validator";
+import { IsOptional } from "class-validator";
 import { Field, InputType } from "type-graphql";
-import { IsIndianMobile, IsPan, IsPastIsoDate, MatchesRule } from "../validation/decorators";
-
-// Letters of any script, then letters, spaces, dots, apostrophes or hyphens; at most 50 characters.
-const NAME = /^\p{L}[\p{L}\p{M} .'-]{0,49}$/u;
-const NAME_RULE = "must be 1 to 50 letters (spaces, dots, apostrophes and hyphens allowed after the first)";
+import { IsEmailAddress, IsIndianMobile, IsPan, IsPastIsoDate, IsPersonName } from "../validation/decorators";
 
 @InputType({ description: "Registers a customer for CIBIL score and report checks (once per customer)." })
 export class RegisterCibilCustomerInput {
   @Field()
-  @MatchesRule(NAME, NAME_RULE)
+  @IsPersonName()
   firstName!: string;
 
   @Field(() => String, { nullable: true, description: "Optional, as on AOPay's page." })
   @IsOptional()
-  @MatchesRule(NAME, NAME_RULE)
+  @IsPersonName()
   middleName?: string | null;
 
   @Field()
-  @MatchesRule(NAME, NAME_RULE)
+  @IsPersonName()
   lastName!: string;
 
   @Field({ description: "PAN, e.g. ABCPE1234F (either case). Returned masked only." })
@@ -29,9 +25,8 @@ export class RegisterCibilCustomerInput {
   @IsPastIsoDate()
   dateOfBirth!: string;
 
-  @Field({ description: "Returned masked only." })
-  @MaxLength(254, { message: "must be at most 254 characters" })
-  @IsEmail({}, { message: "must be an e-mail address" })
+  @Field({ description: "ASCII, without quotes; the domain is lower-cased. Returned masked only." })
+  @IsEmailAddress()
   email!: string;
 
   @Field({ description: "10 digits starting 6-9, without +91 or 0. Returned masked only." })

@@ -1,18 +1,23 @@
 import { Field, InputType } from "type-graphql";
-import { MatchesRule } from "../validation/decorators";
-import { ACCESS_TOKEN, ACCESS_TOKEN_RULE, CIBIL_ID, CIBIL_ID_RULE } from "./generate-cibil-otp.input";
+import { IsCibilId, MatchesRule } from "../validation/decorators";
+import { ACCESS_TOKEN, ACCESS_TOKEN_RULE } from "./generate-cibil-otp.input";
 
-/** AOPay's example OTP has 4 digits; AEPS's has 6. Either, and up to 8, is accepted. */
+/**
+ * AOPay's example OTP has 4 digits; AEPS's has 6. Either, and up to 8, is accepted. An OTP's leading zeros are part of
+ * it (`0123` is not `123`): sent as typed.
+ */
 export const OTP = /^[0-9]{4,8}$/;
 export const OTP_RULE = "must be 4 to 8 digits";
+// The challenge's own keys, echoed back: AOPay does not say how it compares them, so they are sent exactly as written.
 const KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
-// AOPay's example answer key is "xyz twp": a space is allowed.
-const ANSWER_KEY = /^[A-Za-z0-9_.: -]{1,64}$/;
+// AOPay's example answer key is "xyz twp": a space is allowed (inside only: a leading or trailing space would make two
+// spellings of one key).
+const ANSWER_KEY = /^(?=.{1,64}$)[A-Za-z0-9_.:-]+(?: [A-Za-z0-9_.:-]+)*$/;
 
 @InputType({ description: "Answers the challenge that generateCibilOtp returned, with the OTP the customer received." })
 export class SubmitCibilOtpInput {
-  @Field()
-  @MatchesRule(CIBIL_ID, CIBIL_ID_RULE)
+  @Field({ description: "The customer's CIBIL id, digits only (leading zeros are dropped)." })
+  @IsCibilId()
   cibilId!: string;
 
   @Field({ description: "Never logged or returned." })

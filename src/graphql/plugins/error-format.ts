@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Scrubber } from "../../pii/scrub";
-import { hideTokenLimit } from "../limits";
+import { fixedMessage } from "./fixed-messages";
+import { isSafeMessage } from "./safe-message-error";
 
 /**
  * Codes whose messages are meant for the client. Everything else is masked as INTERNAL_SERVER_ERROR with a fixed
@@ -26,28 +27,39 @@ export const UNEXPECTED_ERROR_MESSAGE = "Unexpected error.";
  */
 const APOLLO_BAD_REQUEST_MESSAGES = new Set(["provided sha does not match query", "Unsupported persisted query version"]);
 
+const VARIABLE_PREFIX = /^Variable "\$([A-Za-z_][A-Za-z0-9_]*)" got invalid value /;
+const VARIABLE_AT = / at "([^"]*)"$/;
+const AFTER_REPRESENT = /((?:cannot represent|Expected type)[^:;]*?)(?:: [^;]*)(;|$)/g;
+const AFTER_FOUND = /(Expected value of type "[^"]*"), found [^;]*/g;
+const DOUBLE_DOTS = /\.\.+/g;
+/** A quoted name longer than this is shortened in development messages (a 30 kB operation name came back whole). */
+const LONG_QUOTED = /"([^"]{65})[^"]+"/g;
 /**
- * Removes the values graphql-js puts into its messages (docs/security-requirements.md A8):
+ * A run of nine or more digits in a development message (a name such as `_234123412346` in the document): masked.
+ * The scrubber leaves runs glued to letters or `_` alone (ids and keys), so names need this extra pass.
+ */
+const LONG_DIGIT_RUN = /[0-9]{9,}/g;
+
+/**
+ * Development only: removes the values graphql-js puts into its messages (docs/security-requirements.md A8):
  *   Variable "$input" got invalid value { aadhaar: "…" } at "input.mobile"; Field "x" of required type … was not provided.
  *   String cannot represent a non string value: 999941057058
  *   Expected value of type "String!", found 999941057058.
  * `reason` is the inner error's own message when graphql-js kept it as `originalError`: it marks exactly where the
- * echoed value ends, whatever characters the value contains.
+ * echoed value ends, whatever characters the value contains. Production never shows these messages at all
+ * (fixed-messages.ts).
  */
 export function stripEchoedValues(message: string, reason?: string): string {
   let out = message;
-  const variable = /^Variable "\$([A-Za-z_][A-Za-z0-9_]*)" got invalid value /.exec(out);
+  const variable = VARIABLE_PREFIX.exec(out);
   if (variable) {
     const tailStart = reason && out.endsWith(`; ${reason}`) ? out.length - reason.length - 2 : out.lastIndexOf("; ");
     const head = tailStart >= 0 ? out.slice(0, tailStart) : out;
     const tail = tailStart >= 0 ? out.slice(tailStart + 2) : "";
-    const at = / at "([^"]*)"$/.exec(head);
+    const at = VARIABLE_AT.exec(head);
     out = `Variable "$${variable[1]}" got invalid value${at ? ` at "${at[1]}"` : ""}${tail ? `; ${tail}` : "."}`;
   }
-  return out
-    .replace(/((?:cannot represent|Expected type)[^:;]*?)(?:: [^;]*)(;|$)/g, "$1.$2")
-    .replace(/(Expected value of type "[^"]*"), found [^;]*/g, "$1.")
-    .replace(/\.\.+/g, ".");
+  return out.replace(AFTER_REPRESENT, "$1.$2").replace(AFTER_FOUND, "$1.").replace(DOUBLE_DOTS, ".");
 }
 
 /** True for errors whose message may reach the client. */
@@ -56,10 +68,19 @@ export function isClientError(code: unknown): boolean {
 }
 
 /**
- * Apollo `formatError`: keeps client errors (values stripped, PII scrubbed), masks everything else. Masked errors are
- * logged with the request's logger by requestPlugin (didEncounterErrors), not here, so the log line has the request id.
+ * Apollo `formatError`: keeps client errors, masks everything else. Masked errors are logged with the request's
+ * logger by requestPlugin (didEncounterErrors), not here, so the log line has the request id.
+ *
+ * A client error's message (docs/security-requirements.md A6, A8):
+ * - written by this server (SafeMessageError: input rules, limits, once-per-document, idempotency): kept, with its
+ *   `fields`, in every environment; it never contains anything the client sent;
+ * - worded by graphql-js or Apollo: in production, the fixed text of its kind (fixed-messages.ts), so no name, token,
+ *   value, suggestion or limit the client could see or probe is repeated; in development, the original with values
+ *   stripped, long names shortened and long digit runs masked, for debugging.
+ * Every kept message is scrubbed of PII-shaped runs and secrets as a last line of defence. Locations and path stay.
  */
-export function createFormatError(scrubber: Scrubber, options: { hideLimits: boolean }) {
+export function createFormatError(scrubber: Scrubber, options: { production: boolean }) {
+  const { production } = options;
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code =
       typeof formatted.extensions?.code === "string"
@@ -67,23 +88,20 @@ export function createFormatError(scrubber: Scrubber, options: { hideLimits: boo
           ? "BAD_REQUEST"
           : formatted.extensions.code
         : "INTERNAL_SERVER_ERROR";
-    if (isClientError(code)) {
-      const original = error instanceof GraphQLError ? error.originalError : undefined;
-      const stripped = stripEchoedValues(formatted.message, original?.message);
-      const message = scrubber.scrub(options.hideLimits ? hideTokenLimit(stripped) : stripped);
-      const fields = formatted.extensions?.fields;
-      return {
-        message,
-        ...(formatted.locations ? { locations: formatted.locations } : {}),
-        ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: { code, ...(Array.isArray(fields) ? { fields } : {}) },
-      };
-    }
-    return {
-      message: UNEXPECTED_ERROR_MESSAGE,
+    const where = {
       ...(formatted.locations ? { locations: formatted.locations } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),
-      extensions: { code: "INTERNAL_SERVER_ERROR" },
     };
+    if (!isClientError(code)) return { message: UNEXPECTED_ERROR_MESSAGE, ...where, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+
+    if (isSafeMessage(error)) {
+      const fields = formatted.extensions?.fields;
+      return { message: scrubber.scrub(formatted.message), ...where, extensions: { code, ...(Array.isArray(fields) ? { fields } : {}) } };
+    }
+    if (production) return { message: fixedMessage(code, formatted.message), ...where, extensions: { code } };
+
+    const original = error instanceof GraphQLError ? error.originalError : undefined;
+    const message = scrubber.scrub(stripEchoedValues(formatted.message, original?.message).replace(LONG_QUOTED, '"$1…"'));
+    return { message: message.replace(LONG_DIGIT_RUN, "[digits]"), ...where, extensions: { code } };
   };
 }

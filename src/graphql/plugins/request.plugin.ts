@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
+import { operationLabel } from "../../observability/metrics";
 import type { GraphQLContext } from "../context";
 import { isClientError } from "./error-format";
 
@@ -18,13 +19,15 @@ export function requestPlugin(): ApolloServerPlugin<GraphQLContext> {
         async didEncounterErrors({ errors, contextValue, operationName }) {
           for (const error of errors) {
             if (isClientError(error.extensions?.code)) continue;
-            contextValue.log.error({ err: unwrapResolverError(error), path: error.path, operationName }, "unexpected error (masked for the client)");
+            // The operation name is client text: logged only when it is one of the generated clients' operations.
+            contextValue.log.error({ err: unwrapResolverError(error), path: error.path, operation: operationLabel(operationName) }, "unexpected error (masked for the client)");
           }
         },
         async willSendResponse({ response, contextValue, operationName }) {
           for (const [name, value] of contextValue.responseHeaders) response.http.headers.set(name, value);
           const { summary } = contextValue;
-          summary.operation = operationName ?? null;
+          // Client text too: the generated clients' operation names only, else `other` (or `anonymous`).
+          summary.operation = operationLabel(operationName);
           if (response.body.kind !== "single") return;
           const errors = response.body.singleResult.errors;
           if (!errors) return;

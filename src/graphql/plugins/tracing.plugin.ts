@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, type TextMapGetter, trace } from "@opentelemetry/api";
+import { operationLabel } from "../../observability/metrics";
 import type { GraphQLContext } from "../context";
 
 const tracer = trace.getTracer("aopay-graphql");
@@ -15,8 +16,9 @@ const HEADERS: TextMapGetter<Map<string, string>> = {
  * traces are exported (observability/telemetry.ts). A W3C `traceparent` from the caller makes it part of the caller's
  * trace (the propagator is the SDK's, OTEL_PROPAGATORS: tracecontext and baggage by default).
  *
- * Attributes are names and codes only (OpenTelemetry's GraphQL conventions where they exist): operation name and
- * type, the client id, the result's type name or failure code, the HTTP status, and on GraphQL errors their code.
+ * Attributes are names and codes only (OpenTelemetry's GraphQL conventions where they exist): operation name (the
+ * generated clients' only, else `other`) and type, the client id, the result's type name or failure code, the HTTP
+ * status, and on GraphQL errors their code.
  * Never the document, variables or error messages: a literal or a coercion error can carry an Aadhaar number.
  * The request id is not an attribute either (a caller chooses it); log lines carry the trace id instead.
  *
@@ -37,9 +39,13 @@ export function tracingPlugin(): ApolloServerPlugin<GraphQLContext> {
       return {
         async didResolveOperation({ operation, operationName }) {
           const type = operation?.operation ?? "unknown";
-          span.updateName(operationName ? `${type} ${operationName}` : type);
+          // A name is client text (an Aadhaar number is a valid one as `_234123412346`): only the generated clients'
+          // operations are named, as in the metrics and the access line.
+          const name = operationLabel(operationName);
+          const known = name !== "other" && name !== "anonymous";
+          span.updateName(known ? `${type} ${name}` : type);
           span.setAttribute("graphql.operation.type", type);
-          if (operationName) span.setAttribute("graphql.operation.name", operationName);
+          span.setAttribute("graphql.operation.name", name);
         },
         async willSendResponse({ response, errors }) {
           const { result } = contextValue.summary;

@@ -1,6 +1,7 @@
-import { type ValidationError, validate } from "class-validator";
-import { GraphQLError } from "graphql";
+import { type ValidationError, type ValidatorOptions, validateSync } from "class-validator";
 import type { ValidatorFn } from "type-graphql";
+import { SafeMessageError } from "../plugins/safe-message-error";
+import { canonicalizeInput } from "./canonical";
 
 /** One rejected field: its path in the operation's arguments and the rule it broke. Never the value. */
 export interface FieldProblem {
@@ -9,39 +10,56 @@ export interface FieldProblem {
 }
 
 /** BAD_USER_INPUT naming every rejected field, without echoing any value. */
-export class InputValidationError extends GraphQLError {
+export class InputValidationError extends SafeMessageError {
   constructor(readonly problems: FieldProblem[]) {
     super(`Invalid input: ${problems.map((p) => `${p.field} ${p.problem}`).join("; ")}.`, {
       extensions: { code: "BAD_USER_INPUT", fields: problems },
     });
-    Object.setPrototypeOf(this, InputValidationError.prototype);
   }
 }
 
 /**
- * type-graphql `validateFn`: runs class-validator on input objects with `target` and `value` left out of its errors
- * at the source (type-graphql's default path copies both into `extensions.validationErrors`, docs/design/stack.md pitfall 12).
- * Unknown properties are impossible here (GraphQL coercion already rejected them), so `forbidUnknownValues` is on.
+ * class-validator options: `target` and `value` left out of its errors at the source (type-graphql's default path
+ * copies both into `extensions.validationErrors`, docs/design/stack.md pitfall 12). Unknown properties are impossible
+ * here (GraphQL coercion already rejected them), so `forbidUnknownValues` is on.
  */
-export const validateInput: ValidatorFn = async (argValue, _argType, resolverData) => {
-  if (argValue === null || typeof argValue !== "object") return;
-  const errors = await validate(argValue as object, {
-    skipMissingProperties: false,
-    forbidUnknownValues: true,
-    stopAtFirstError: true,
-    validationError: { target: false, value: false },
-  });
-  if (errors.length === 0) return;
-  const argName = Object.entries(resolverData.args).find(([, v]) => v === argValue)?.[0] ?? "input";
-  throw new InputValidationError(flatten(errors, argName));
+const OPTIONS: ValidatorOptions = {
+  skipMissingProperties: false,
+  forbidUnknownValues: true,
+  stopAtFirstError: true,
+  validationError: { target: false, value: false },
 };
+
+/**
+ * type-graphql `validateFn`: validates an input object, then canonicalises its identifiers in place (the resolver
+ * receives this very object), so that everything after validation sees canonical values only (validation/canonical.ts).
+ * Synchronous: every rule is, and class-validator's async `validate` would add promise hops to every mutation.
+ */
+export const validateInput: ValidatorFn = (argValue, _argType, resolverData) => {
+  if (argValue === null || typeof argValue !== "object") return;
+  const errors = validateSync(argValue as object, OPTIONS);
+  if (errors.length > 0) throw new InputValidationError(flatten(errors, argumentPrefix(argValue as object, resolverData.args)));
+  canonicalizeInput(argValue as object);
+};
+
+/**
+ * The argument a validated object came from, as a path prefix (`input.`): the argument whose value has only keys the
+ * object has. An `@Args` class spreads its fields over the arguments themselves, so its fields have no prefix.
+ * Argument names come from the schema, never from the client.
+ */
+function argumentPrefix(value: object, args: Record<string, unknown>): string {
+  for (const [name, raw] of Object.entries(args)) {
+    if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && Object.keys(raw).every((k) => k in value)) return `${name}.`;
+  }
+  return "";
+}
 
 function flatten(errors: ValidationError[], prefix: string): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const error of errors) {
-    const field = `${prefix}.${error.property}`;
+    const field = `${prefix}${error.property}`;
     for (const problem of Object.values(error.constraints ?? {})) out.push({ field, problem });
-    if (error.children?.length) out.push(...flatten(error.children, field));
+    if (error.children?.length) out.push(...flatten(error.children, `${field}.`));
   }
   return out;
 }

@@ -12,7 +12,7 @@ const errorsOf = (doc: string, production = false) =>
 const SEND = 'generateCibilOtp(input: {cibilId: "1", accessToken: "abcd"}) { __typename }';
 const RESEND = 'resendAepsOtp(input: {userKey: "k", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "p", encodeTxnId: "e"}) { __typename }';
 
-describe("each OTP mutation at most once per document (docs/security-requirements.md A2)", () => {
+describe("each guarded mutation at most once per document (docs/security-requirements.md A2)", () => {
   it("allows one send, and one of each mutation", () => {
     expect(errorsOf(`mutation { ${SEND} }`)).toEqual([]);
     expect(errorsOf(`mutation { ${SEND} ${RESEND} }`)).toEqual([]);
@@ -56,6 +56,22 @@ describe("Armor limits (docs/security-requirements.md A3)", () => {
     expect(errorsOf(aliases(DEFAULT_GRAPHQL_LIMITS.maxAliases))).toEqual([]);
     expect(errorsOf(aliases(DEFAULT_GRAPHQL_LIMITS.maxAliases + 1))).toEqual([expect.stringMatching(/Aliases limit of 3 exceeded/)]);
     expect(errorsOf(aliases(DEFAULT_GRAPHQL_LIMITS.maxAliases + 1), true)).toEqual(["Too many aliases."]);
+  });
+
+  it.each([
+    ["aliases of __typename", (n: number) => `{ ${Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(" ")} }`],
+    ["fields aliased as __typename", (n: number) => `{ ${Array.from({ length: n }, () => "__typename: serviceInfo { upstream }").join(" ")} }`],
+    ["__typename aliases nested in a fragment", (n: number) => `{ serviceInfo { ...F } } fragment F on ServiceInfo { ${Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(" ")} }`],
+  ])("counts %s like any alias (Armor's default allow-list exempts them)", (_what, doc) => {
+    expect(errorsOf(doc(DEFAULT_GRAPHQL_LIMITS.maxAliases))).toEqual([]);
+    expect(errorsOf(doc(DEFAULT_GRAPHQL_LIMITS.maxAliases + 1), true)).toEqual(["Too many aliases."]);
+    expect(errorsOf(doc(160), true)).toEqual(["Too many aliases."]);
+  });
+
+  it("exempts introspection from depth and cost in development only", () => {
+    const deep = "{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }";
+    expect(errorsOf(deep, false)).toEqual([]);
+    expect(errorsOf(deep, true)).toEqual(["Query is too deep."]);
   });
 
   it("caps depth, not counting fragment levels", () => {

@@ -1,0 +1,70 @@
+import { Mutation } from "type-graphql";
+import type { DestinationKind, ThrottlePurpose } from "../protection/otp-throttle";
+
+/**
+ * How one guarded mutation is protected (docs/security-requirements.md A2, B1-B5, E4).
+ * - budget: `send` (an SMS goes out: cooldown, window and daily cap per destination, prefix, IP, client, global),
+ *   `verify` (an OTP is checked: the destination's verification budget), or null (a write that sends nothing).
+ * - destinations: the validated, canonical input fields the SMS goes to; each is budgeted on its own.
+ */
+export interface GuardSpec {
+  readonly budget: ThrottlePurpose | null;
+  readonly destinations: ReadonlyArray<{ readonly kind: DestinationKind; readonly field: string }>;
+}
+
+/**
+ * THE list of mutations that write upstream (send an SMS, burn a verification attempt, create a customer), declared
+ * once. Everything that depends on it derives from it:
+ * - the resolver is declared with @GuardedMutation, which refuses (at startup) a name missing here;
+ * - guardOtpSend (otp-guard.ts) admits only these fields, takes the budget and destinations from here, and applies
+ *   Idempotency-Key handling to every one; it alone issues the send pass AopayClient requires for a side-effecting
+ *   endpoint, so a mutation cannot reach AOPay any other way;
+ * - the once-per-document validation rule (limits.ts) watches exactly these fields;
+ * - the tests' samples and PII canaries are keyed by these names (a new entry without a sample does not compile), and
+ *   test/e2e/guarded-mutations.test.ts proves every Mutation field of the schema is here and goes through the guard.
+ */
+export const GUARDED_MUTATIONS = {
+  // Creates a customer, sends no OTP: idempotency applies, OTP budgets do not.
+  registerCibilCustomer: { budget: null, destinations: [] },
+  // AOPay sends the OTP to the customer's registered mobile, which we never see: the CIBIL id stands for it.
+  generateCibilOtp: { budget: "send", destinations: [{ kind: "cibil", field: "cibilId" }] },
+  // Each attempt spends one of the customer's verification attempts (OTP_VERIFY_*), whatever AOPay allows.
+  submitCibilOtp: { budget: "verify", destinations: [{ kind: "cibil", field: "cibilId" }] },
+  // The SMS goes to the mobile registered for the Aadhaar number: both are budgeted on their own.
+  resendAepsOtp: {
+    budget: "send",
+    destinations: [
+      { kind: "mobile", field: "mobile" },
+      { kind: "aadhaar", field: "aadhaar" },
+    ],
+  },
+  verifyAepsOtp: {
+    budget: "verify",
+    destinations: [
+      { kind: "mobile", field: "mobile" },
+      { kind: "aadhaar", field: "aadhaar" },
+    ],
+  },
+} as const satisfies Record<string, GuardSpec>;
+
+export type GuardedMutationName = keyof typeof GUARDED_MUTATIONS;
+
+export const GUARDED_MUTATION_NAMES = Object.freeze(Object.keys(GUARDED_MUTATIONS)) as readonly GuardedMutationName[];
+
+export function isGuardedMutation(field: string): field is GuardedMutationName {
+  return Object.hasOwn(GUARDED_MUTATIONS, field);
+}
+
+/**
+ * type-graphql's @Mutation for a mutation in GUARDED_MUTATIONS: the schema field takes the method's name, and a name
+ * that is not in the list fails at startup (before the server listens), not at the first request.
+ */
+export function GuardedMutation(...args: Parameters<typeof Mutation>): MethodDecorator {
+  const mutation = Mutation(...args);
+  return (target, property, descriptor) => {
+    if (!isGuardedMutation(String(property))) {
+      throw new Error(`@GuardedMutation ${String(property)}: add it to GUARDED_MUTATIONS (graphql/guarded-mutations.ts) with its budget and destinations`);
+    }
+    mutation(target, property, descriptor);
+  };
+}

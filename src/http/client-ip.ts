@@ -1,0 +1,38 @@
+import { isIPv4, isIPv6 } from "node:net";
+
+/**
+ * The caller's IP as its per-IP OTP budget sees it (docs/security-requirements.md B3): one spelling per network
+ * address, whatever wrote it (the socket, or a trusted proxy's X-Forwarded-For, which Fastify passes on as written).
+ * - IPv4: as is (Node's own parser and isIPv4 admit only the dotted-decimal form without leading zeros).
+ * - IPv4-mapped IPv6 (`::ffff:198.51.100.7`, `::ffff:c633:6407`): the IPv4 address it maps, the same host.
+ * - other IPv6: its /64 prefix, as `2001:db8:0:7::/64`. One subscriber is given at least a /64 (RFC 6177) and can
+ *   pick any of its 2^64 addresses per request, so a per-address budget would not limit anybody; `2001:DB8::1`,
+ *   `2001:db8:0:0:0:0:0:1` and `2001:db8::ffff` are one budget.
+ * Anything else (not an IP address: only a misconfigured proxy could send it) is kept as given.
+ */
+export function clientIpKey(ip: string): string {
+  if (isIPv4(ip)) return ip;
+  const address = ip.includes("%") ? ip.slice(0, ip.indexOf("%")) : ip;
+  if (!isIPv6(address)) return ip;
+  const groups = expandIPv6(address);
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}`;
+  }
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (embedded IPv4 included). */
+function expandIPv6(address: string): number[] {
+  let text = address.toLowerCase();
+  const lastColon = text.lastIndexOf(":");
+  const tail = text.slice(lastColon + 1);
+  if (tail.includes(".")) {
+    const [a, b, c, d] = tail.split(".").map(Number);
+    text = `${text.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, rest] = text.split("::");
+  const left = head ? head.split(":") : [];
+  const right = rest === undefined ? [] : rest ? rest.split(":") : [];
+  const zeros = rest === undefined ? [] : new Array<string>(8 - left.length - right.length).fill("0");
+  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16));
+}

@@ -1,0 +1,269 @@
+import { createHash } from "node:crypto";
+import { request } from "undici";
+import { TRUSTED_DOCUMENTS } from "../../src/generated/trusted-documents";
+import { postGraphQL, type ProductionTestStack, startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+
+/**
+ * No error repeats anything the client sent, and none suggests a name (docs/security-requirements.md A6, A8).
+ * A canary that is a valid GraphQL name and carries an Aadhaar-shaped number is put in every place a request can carry
+ * text: names in the document (fields, arguments, types, fragments, variables, directives, operations, aliases),
+ * tokens of a syntax error, variable keys and values, operationName (30 kB too), persisted-query hashes, headers
+ * (x-request-id, Idempotency-Key, x-api-key, authorization), the JSON body, the URL path. Against the production
+ * configuration every answer is an error whose text holds neither the canary nor a suggestion nor an input type's
+ * field or type name, whose `extensions.requestId` equals its `x-request-id` header, which is a fresh UUID; and AOPay
+ * sees no call.
+ */
+const CANARY = "Zq7canary_234123412346";
+const LEAKS = [CANARY, "canary", "234123412346", "Did you mean", "XXXX XXXX 2346"];
+/** Names of the schema's input types and fields that an error about malformed input must not reveal. */
+const SHAPE = ["GenerateCibilOtpInput", "cibilId", "accessToken", "ResendAepsOtpInput", "aadhaar", "userKey"];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const auth = { "x-api-key": TEST_API_KEY, "content-type": "application/json" };
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+const raw = async (url: string, init: Parameters<typeof request>[1] = {}): Promise<Answer> => {
+  const res = await request(url, init);
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+};
+
+/** The checks every refused request must pass. */
+function expectRefusedWithoutEcho(res: Answer, extraLeaks: string[] = []) {
+  expect(res.status).toBeGreaterThanOrEqual(400);
+  expect(res.status).toBeLessThan(500);
+  for (const leak of [...LEAKS, ...extraLeaks]) expect(res.text).not.toContain(leak);
+  const id = res.headers["x-request-id"];
+  expect(id).toMatch(UUID);
+  const body = JSON.parse(res.text) as { errors: Array<{ message: string; extensions: { code: string; requestId: string } }> };
+  expect(body.errors.length).toBeGreaterThan(0);
+  for (const error of body.errors) {
+    expect(typeof error.extensions.code).toBe("string");
+    expect(error.extensions.requestId).toBe(id);
+  }
+  return body.errors;
+}
+
+describe("no error echoes client text, in production", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack();
+  });
+  afterAll(() => t?.stop());
+  beforeEach(() => t.simulator.resetCalls());
+  afterEach(() => {
+    expect(t.simulator.calls()).toBe(0);
+    // Nor is it logged: the canary may appear in no log line either.
+    expect(t.logs.text()).not.toContain("234123412346");
+  });
+
+  const gql = (payload: unknown, headers: Record<string, string> = {}) =>
+    raw(t.graphqlUrl, { method: "POST", headers: { ...auth, ...headers }, body: typeof payload === "string" ? payload : JSON.stringify(payload) });
+
+  describe("names and tokens from the document", () => {
+    it.each([
+      ["an unknown field", `{ ${CANARY} }`, "Unknown field."],
+      ["a misspelt mutation (no suggestion)", "mutation { generateCibilOt }", "Unknown field."],
+      ["an unknown argument", `{ serviceInfo(${CANARY}: 1) { upstream } }`, "Unknown argument."],
+      ["an unknown variable type", `query($v: ${CANARY}) { serviceInfo { upstream } }`, "Unknown type."],
+      ["a misspelt type in a fragment (no suggestion)", "mutation { generateCibilOtp(input: {cibilId: \"1\", accessToken: \"abcd\"}) { ... on CibilOtpChallengX { status } } }", "Unknown type."],
+      ["an unknown fragment", `{ ...${CANARY} }`, "Unknown fragment."],
+      ["an unused variable", `query Q($${CANARY}: String) { serviceInfo { upstream } }`, "A variable is defined but never used."],
+      ["an undefined variable", `{ serviceInfo @include(if: $${CANARY}) { upstream } }`, "A variable is used but not defined."],
+      ["an unknown directive", `{ serviceInfo @${CANARY} { upstream } }`, "Unknown directive."],
+      ["two operations of one name", `query ${CANARY} { serviceInfo { upstream } } query ${CANARY} { serviceInfo { upstream } }`, "Two operations have the same name."],
+      ["an unused fragment", `{ serviceInfo { upstream } } fragment ${CANARY} on Query { serviceInfo { upstream } }`, "A fragment is never used."],
+      ["a syntax error at a name", `{ serviceInfo { upstream } } ${CANARY}`, "Syntax Error: the document could not be parsed."],
+      ["an unterminated string", `{ serviceInfo(x: "${CANARY}`, "Syntax Error: the document could not be parsed."],
+      ["an unknown input field written inline (no suggestion)", `mutation { generateCibilOtp(input: { cibilid: "1", accessToken: "abcd" }) { __typename } }`, "Invalid value in the document."],
+      ["a missing input field written inline", `mutation { generateCibilOtp(input: { cibilId: "1" }) { __typename } }`, "Invalid value in the document."],
+      ["a value of the wrong type written inline", `{ serviceInfo @include(if: ${CANARY}) { upstream } }`, "Invalid value in the document."],
+      ["a subfield on a leaf", `{ serviceInfo { upstream { ${CANARY} } } }`, "A field of a scalar or enum type cannot have a selection."],
+    ])("%s", async (_what, query, text) => {
+      const errors = expectRefusedWithoutEcho(await gql({ query }), SHAPE);
+      expect(errors.map((e) => e.message)).toContain(text);
+    });
+  });
+
+  describe("variables (coercion) reveal neither a value nor the input type's shape", () => {
+    const GENERATE = "mutation G($input: GenerateCibilOtpInput!) { generateCibilOtp(input: $input) { __typename } }";
+    it.each([
+      ["an unknown key (the reported attack: no suggestion)", { input: { cibilid: "1" } }],
+      ["an unknown key holding the canary", { input: { cibilId: "1", accessToken: "abcd", [CANARY]: CANARY } }],
+      ["a missing field", { input: { cibilId: "1" } }],
+      ["a number where a string goes", { input: { cibilId: 234123412346, accessToken: "abcd" } }],
+      ["an object where a string goes", { input: { cibilId: { a: CANARY }, accessToken: "abcd" } }],
+      ["a list where the object goes", { input: [CANARY] }],
+      ["null for the required variable", { input: null }],
+      ["no variables at all", undefined],
+    ])("%s", async (_what, variables) => {
+      const errors = expectRefusedWithoutEcho(await gql({ query: GENERATE, variables }), SHAPE);
+      for (const e of errors) expect(e.extensions.code).toBe("BAD_USER_INPUT");
+      for (const e of errors) expect(e.message).toMatch(/^Invalid input/);
+    });
+
+    it("a value of the wrong type for a directive variable", async () => {
+      const errors = expectRefusedWithoutEcho(await gql({ query: "query($b: Boolean!) { serviceInfo @include(if: $b) { upstream } }", variables: { b: CANARY } }));
+      expect(errors[0].message).toBe("Invalid input: a variable has an invalid value.");
+    });
+  });
+
+  describe("operationName", () => {
+    it.each([
+      ["unknown", CANARY],
+      ["30 kB long", `${CANARY}${"X".repeat(30_000)}`],
+    ])("%s: never repeated", async (_what, operationName) => {
+      const res = await gql({ query: "query A { serviceInfo { upstream } } query B { serviceInfo { upstream } }", operationName });
+      const errors = expectRefusedWithoutEcho(res);
+      expect(errors[0]).toMatchObject({ message: "Unknown operation name.", extensions: { code: "OPERATION_RESOLUTION_FAILURE" } });
+      expect(res.text.length).toBeLessThan(400);
+    });
+
+    it("in a GET request", async () => {
+      const url = `${t.graphqlUrl}?query=${encodeURIComponent("query A { serviceInfo { upstream } }")}&operationName=${CANARY}`;
+      expectRefusedWithoutEcho(await raw(url, { headers: { "x-api-key": TEST_API_KEY, "apollo-require-preflight": "1" } }));
+    });
+  });
+
+  describe("persisted queries", () => {
+    it("an unknown hash", async () => {
+      const res = await gql({ extensions: { persistedQuery: { version: 1, sha256Hash: CANARY } } });
+      // Apollo's protocol answers 200 with PERSISTED_QUERY_NOT_FOUND (the client then sends the text).
+      expect(res.status).toBe(200);
+      expect(res.text).not.toContain(CANARY);
+      expect(JSON.parse(res.text).errors[0]).toMatchObject({ message: "PersistedQueryNotFound", extensions: { requestId: res.headers["x-request-id"] } });
+    });
+
+    it("a hash that does not match its text", async () => {
+      const errors = expectRefusedWithoutEcho(await gql({ query: "{ serviceInfo { upstream } }", extensions: { persistedQuery: { version: 1, sha256Hash: CANARY } } }));
+      expect(errors[0].message).toBe("provided sha does not match query");
+    });
+
+    it("an unsupported version", async () => {
+      expectRefusedWithoutEcho(await gql({ extensions: { persistedQuery: { version: CANARY, sha256Hash: CANARY } } }));
+    });
+  });
+
+  describe("headers", () => {
+    it.each([
+      ["an Aadhaar number", "234123412346"],
+      ["the canary", CANARY],
+      ["8 kB", "a".repeat(8_000)],
+      ["a UUID carrying an Aadhaar number", "00000000-0000-4000-8000-234123412346"],
+      ["a UUID carrying a mobile number", "00000000-0000-4000-8000-a9876543210b"],
+      ["a UUID of no RFC version", "00000000-0000-0000-0000-000000000000"],
+      ["two values", "68f74483-ff9b-4582-bb53-6281738160bf, 68f74483-ff9b-4582-bb53-6281738160bf"],
+    ])("x-request-id holding %s is replaced by a fresh UUID", async (_what, id) => {
+      const res = await gql({ query: `{ ${CANARY} }` }, { "x-request-id": id });
+      expectRefusedWithoutEcho(res, ["9876543210", id.slice(0, 36)]);
+      expect(res.headers["x-request-id"]).not.toBe(id);
+    });
+
+    it("a UUID x-request-id is adopted, lower-cased, in the header, the error and the log", async () => {
+      const id = "68F74483-FF9B-4582-BB53-62817A8160BF";
+      const res = await gql({ query: `{ ${CANARY} }` }, { "x-request-id": id });
+      expect(res.headers["x-request-id"]).toBe(id.toLowerCase());
+      expectRefusedWithoutEcho(res);
+      expect(t.logs.text()).toContain(`"requestId":"${id.toLowerCase()}"`);
+    });
+
+    it("an invalid Idempotency-Key (a resolver error: HTTP 200, data null)", async () => {
+      const res = await gql(
+        { query: 'mutation { generateCibilOtp(input: {cibilId: "102277100", accessToken: "abcd"}) { __typename } }' },
+        { "idempotency-key": `${CANARY} with spaces` },
+      );
+      expect(res.status).toBe(200);
+      expectRefusedWithoutEcho({ ...res, status: 400 });
+      expect(JSON.parse(res.text).errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    });
+
+    it.each([
+      ["x-api-key", { "x-api-key": CANARY }],
+      ["authorization", { "x-api-key": "", authorization: `Bearer ${CANARY}` }],
+    ])("a wrong credential in %s (401)", async (_what, headers) => {
+      const res = await raw(t.graphqlUrl, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ query: "{ __typename }" }) });
+      expect(res.status).toBe(401);
+      expectRefusedWithoutEcho(res);
+    });
+  });
+
+  describe("HTTP-level refusals carry the request id too", () => {
+    it.each<[string, () => Promise<Answer>, number]>([
+      ["invalid JSON (400)", () => gql(`{"query": "${CANARY}`), 400],
+      ["invalid JSON whose parser message would quote the text (400)", () => gql(`{"query": ${CANARY}}`), 400],
+      ["JSON with a forbidden __proto__ key (400)", () => gql(`{"query": "{ __typename }", "__proto__": {"${CANARY}": 1}}`), 400],
+      ["a body over the limit (413)", () => gql({ query: `{ serviceInfo { upstream } } # ${CANARY}${"x".repeat(64 * 1024)}` }), 413],
+      ["an unsupported Content-Type (415)", () => raw(t.graphqlUrl, { method: "POST", headers: { "x-api-key": TEST_API_KEY, "content-type": "application/xml" }, body: `<q>${CANARY}</q>` }), 415],
+      ["a CSRF-blocked simple request (400)", () => raw(t.graphqlUrl, { method: "POST", headers: { "x-api-key": TEST_API_KEY, "content-type": "text/plain" }, body: JSON.stringify({ query: `{ ${CANARY} }` }) }), 400],
+      ["a mutation over GET (405)", () => raw(`${t.graphqlUrl}?query=${encodeURIComponent(`mutation ${CANARY} { generateCibilOtp(input: {cibilId: "1", accessToken: "abcd"}) { __typename } }`)}`, { headers: { "x-api-key": TEST_API_KEY, "apollo-require-preflight": "1" } }), 405],
+      ["JSON-array batching (400)", () => gql([{ query: `{ ${CANARY} }` }, { query: `{ ${CANARY} }` }]), 400],
+      ["a body without a query (400)", () => gql({ operationName: CANARY }), 400],
+      ["a query that is not a string (400)", () => gql({ query: { [CANARY]: 1 } }), 400],
+      ["variables that are not an object (400)", () => gql({ query: "{ __typename }", variables: CANARY }), 400],
+      ["an extensions GET parameter that is not JSON (400)", () => raw(`${t.graphqlUrl}?query=${encodeURIComponent("{ __typename }")}&extensions=${CANARY}`, { headers: { "x-api-key": TEST_API_KEY, "apollo-require-preflight": "1" } }), 400],
+      ["an unknown path (404)", () => raw(`${t.baseUrl}/${CANARY}?aadhaar=234123412346`), 404],
+      ["an unknown method on /graphql (404)", () => raw(`${t.graphqlUrl}?${CANARY}`, { method: "DELETE", headers: { "x-api-key": TEST_API_KEY } }), 404],
+      ["a malformed URL (400)", () => raw(`${t.baseUrl}/%zz${CANARY}`), 400],
+      ["a query over the character limit (400)", () => gql({ query: `{ serviceInfo { upstream } } #${CANARY}${"x".repeat(15_001)}` }), 400],
+      ["introspection (400)", () => gql({ query: `{ __schema { types { name } } } query ${CANARY} { __typename }`, operationName: CANARY }), 400],
+      ["too many aliases (400)", () => gql({ query: `{ ${[1, 2, 3, 4].map((i) => `${CANARY}${i}: __typename`).join(" ")} }` }), 400],
+    ])("%s", async (_what, send, status) => {
+      const res = await send();
+      expect(res.status).toBe(status);
+      expectRefusedWithoutEcho(res);
+    });
+  });
+});
+
+describe("with trusted documents enforced", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack({ TRUSTED_DOCUMENTS: "enforce" });
+  });
+  afterAll(() => t?.stop());
+
+  it("an untrusted document, by text or by id, is refused with the request id and no echo", async () => {
+    for (const payload of [{ query: `{ ${CANARY} }` }, { extensions: { persistedQuery: { version: 1, sha256Hash: CANARY } } }]) {
+      const res = await raw(t.graphqlUrl, { method: "POST", headers: auth, body: JSON.stringify(payload) });
+      expect(res.status).toBe(400);
+      const errors = expectRefusedWithoutEcho(res);
+      expect(errors[0].extensions.code).toBe("UNTRUSTED_DOCUMENT");
+    }
+    expect(t.simulator.calls()).toBe(0);
+  });
+
+  it("a trusted document with an unknown operationName: no echo", async () => {
+    const op = TRUSTED_DOCUMENTS.operations.find((o) => o.name === "ServiceInfo");
+    expect(createHash("sha256").update(op?.body ?? "").digest("hex")).toBe(op?.id);
+    const res = await postGraphQL(t.graphqlUrl, { query: op?.body, operationName: CANARY }, { "x-api-key": TEST_API_KEY });
+    expect(res.status).toBe(400);
+    expect(res.text).not.toContain(CANARY);
+  });
+});
+
+describe("development keeps helpful messages but never echoes PII-shaped values", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ NODE_ENV: "development" });
+  });
+  afterAll(() => t?.stop());
+
+  it.each([
+    [`{ ${CANARY} }`, /Cannot query field "Zq7canary_\[digits\]"/],
+    [`{ ...${CANARY} }`, /Unknown fragment/],
+    ["mutation { generateCibilOt }", /Did you mean "generateCibilOtp"\?/],
+  ])("%s", async (query, helpful) => {
+    const res = await t.gql(query);
+    expect(res.body.errors?.[0]?.message).toMatch(helpful);
+    expect(res.text).not.toContain("234123412346");
+  });
+
+  it("a 30 kB operationName is shortened", async () => {
+    const res = await postGraphQL(t.graphqlUrl, { query: "query A { serviceInfo { upstream } } query B { serviceInfo { upstream } }", operationName: "N".repeat(30_000) });
+    expect(res.body.errors?.[0]?.message).toMatch(/^Unknown operation named "N{65}…"\.$/);
+    expect(res.text.length).toBeLessThan(400);
+  });
+});
