@@ -1,7 +1,13 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile with dev dependencies, ship dist/ with production dependencies only.
+# Build with Docker (`docker build -t aopay-graphql .`) or with podman/buildah; these two need `--format docker`,
+# because the OCI image format has no HEALTHCHECK and they drop it otherwise (docs/deploying.md "Docker").
 
-FROM node:24-alpine AS build
+# The base image: Node 24 LTS (.nvmrc). Where Docker Hub is not reachable, pass a mirror's copy of the same image
+# (`--build-arg NODE_IMAGE=registry.example.com/library/node:24-alpine`); nothing below depends on Alpine.
+ARG NODE_IMAGE=node:24-alpine
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,22 +15,29 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:24-alpine AS prod-deps
+FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM node:24-alpine AS runtime
+FROM ${NODE_IMAGE} AS runtime
+# Every name here is a setting of src/config.ts; test/unit/container.test.ts checks them against the schema.
+# METRICS_HOST=0.0.0.0: inside a container, loopback is the container itself, so a Prometheus outside it could not
+# scrape. The metrics port reaches the container network (pod, compose network), never the public API port; publish
+# it no further than your scraper, and set METRICS_TOKEN where that network is shared with workloads you do not trust.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
-    PORT=4000
+    PORT=4000 \
+    METRICS_HOST=0.0.0.0 \
+    METRICS_PORT=9464
 WORKDIR /app
 COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 # The image's unprivileged user; the app needs no write access anywhere.
 USER node
-EXPOSE 4000
+# 4000: GraphQL, /healthz, /readyz. 9464: Prometheus /metrics (its own listener).
+EXPOSE 4000 9464
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "require('http').get('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 # node runs as PID 1 and handles SIGTERM itself (src/index.ts drains, then exits 0).

@@ -20,6 +20,7 @@ import { createFormatError } from "./graphql/plugins/error-format";
 import { landingPageWithExplorer } from "./graphql/plugins/landing-page";
 import { metricsPlugin } from "./graphql/plugins/metrics.plugin";
 import { requestPlugin } from "./graphql/plugins/request.plugin";
+import { tracingPlugin } from "./graphql/plugins/tracing.plugin";
 import { createSchema } from "./graphql/schema";
 import { TrustedDocumentCache, trustedDocumentList } from "./graphql/trusted-documents";
 import { clientIpKey } from "./http/client-ip";
@@ -63,6 +64,9 @@ export function requestBudgetMs(header: string | string[] | undefined, maxMs: nu
 
 /** How long listen() waits for Redis to connect before serving anyway (fail closed until it does). */
 const REDIS_CONNECT_WAIT_MS = 3_000;
+
+/** Without trace export nothing writes the holder (the tracing plugin is not installed): one shared empty one. */
+const NO_TRACE: GraphQLContext["trace"] = Object.freeze({});
 
 const NO_OBSERVER: RequestObserver = { throttled: () => undefined, replayed: () => undefined, protectionUnavailable: () => undefined };
 
@@ -130,6 +134,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     plugins: [
       requestPlugin(),
       ...(metrics ? [metricsPlugin(metrics)] : []),
+      // Only when traces are exported: without an SDK its span would be a no-op, but the hooks would still run.
+      ...(config.telemetry.enabled ? [tracingPlugin()] : []),
       // Development: Apollo Sandbox, whose offline fallback links to our own explorer (GraphiQL at /graphiql).
       production ? ApolloServerPluginLandingPageDisabled() : landingPageWithExplorer(EXPLORER_PATH),
       // Not used by this schema; its per-field hooks cost time on every request.
@@ -162,6 +168,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       // The request's deadline runs from its arrival; a client may ask for less (never more) with x-request-timeout-ms.
       const deadlineAt = Date.now() - reply.elapsedTime + requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
       let loaders: Loaders | undefined;
+      const summary = ((request as ClientRequest).graphql = { operation: null, result: null });
+      const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? {} : NO_TRACE;
       const ctx: GraphQLContext = {
         requestId: request.id,
         log: request.log as Logger,
@@ -175,9 +183,12 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         protection: protection.protection,
         observe: observer,
         responseHeaders: new Map(),
+        summary,
+        trace: traceHolder,
         callOptions: () => ({
           log: request.log as Logger,
           deadlineAt,
+          traceContext: traceHolder.context,
           record: (summary) => {
             const req = request as ClientRequest;
             (req.upstreamCalls ??= []).push(summary);
@@ -208,7 +219,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     async listen() {
       if (metricsServer) {
         metricsUrl = await metricsServer.listen();
-        logger.info({ url: metricsUrl }, "metrics listening");
+        logger.info({ url: metricsUrl, auth: config.metrics.token ? "bearer" : "none" }, "metrics listening");
       }
       if (!(await protection.connect(REDIS_CONNECT_WAIT_MS))) {
         logger.error("redis is not reachable: OTP sends are refused and /readyz reports not ready until it is");

@@ -1,3 +1,5 @@
+// First: a stop signal while the other modules load must not be lost (see early-signals.ts).
+import "./early-signals";
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config";
 import { startStack } from "./stack";

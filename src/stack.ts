@@ -2,6 +2,7 @@ import type { App, AppDependencies } from "./app";
 import { createApp } from "./app";
 import type { Config } from "./config";
 import { createLogger } from "./logging/logger";
+import { startTelemetry } from "./observability/telemetry";
 import { type Simulator, startSimulator } from "./simulator/server";
 import type { Clock } from "./simulator/state";
 
@@ -26,6 +27,8 @@ export interface StackDependencies extends AppDependencies {
 export async function startStack(config: Config, deps: StackDependencies = {}): Promise<Stack> {
   const logger =
     deps.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets: [config.aopay.registrationId, config.aopay.companyCode] });
+  // Before the app: its spans go to the SDK from the first request. Null (nothing loaded) unless OTEL_* asks for export.
+  const telemetry = startTelemetry(config.telemetry, logger);
   let simulator: Simulator | undefined;
   let effective = config;
   if (config.aopay.mode === "simulator") {
@@ -46,6 +49,8 @@ export async function startStack(config: Config, deps: StackDependencies = {}): 
     async stop() {
       await app.stop();
       await simulator?.close();
+      // Last: the spans of the requests that finished while draining are exported too.
+      await telemetry?.shutdown();
     },
   };
 }

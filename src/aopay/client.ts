@@ -1,4 +1,4 @@
-import { type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, type Context as TraceContext, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Logger } from "../logging/logger";
 import type { Scrubber } from "../pii/scrub";
 import { CircuitBreakers, type CircuitState } from "./circuit-breakers";
@@ -36,6 +36,8 @@ export interface CallOptions {
   record?: (summary: UpstreamCallSummary) => void;
   /** Absolute deadline (ms since epoch) of the whole request; each attempt gets only what is left of it. */
   deadlineAt?: number;
+  /** The request's operation span (when traces are exported): each attempt's span is its child. */
+  traceContext?: TraceContext;
 }
 
 /** Options for an endpoint with side effects: only the OTP guard can supply the pass (aopay/send-pass.ts). */
@@ -154,6 +156,7 @@ export class AopayClient {
           "url.template": endpoint.path,
         },
       },
+      opts.traceContext ?? context.active(),
       async (span) => {
         const started = performance.now();
         try {

@@ -1,5 +1,7 @@
+import type { Context as TraceContext } from "@opentelemetry/api";
 import type { AopayClient, CallOptions } from "../aopay/client";
 import type { ClientIdentity } from "../auth/authenticator";
+import type { AccessSummary } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import type { ConsentStore } from "../protection/consent-store";
 import type { IdempotencyStore } from "../protection/idempotency-store";
@@ -53,4 +55,12 @@ export interface GraphQLContext {
   callOptions(): CallOptions;
   /** This request's DataLoaders, made on first use. */
   readonly loaders: Loaders;
+  /** How the request ended, for its access line and span: operation name, result type name or failure code. */
+  readonly summary: AccessSummary;
+  /**
+   * The request's operation span, when traces are exported (plugins/tracing.plugin.ts): the parent of its upstream
+   * calls' spans. A holder, because Apollo hands resolvers and plugins a shallow copy of this context (cloneObject in
+   * @apollo/server), so a value set on one copy would not be seen through the other.
+   */
+  readonly trace: { context?: TraceContext };
 }

@@ -1,9 +1,11 @@
 import "reflect-metadata";
-import { type GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
+import { defaultTypeResolver, type GraphQLSchema, isUnionType, lexicographicSortSchema, printSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { AepsResolver } from "./aeps/aeps.resolver";
 import { CibilHistoryResolver } from "./cibil/cibil-history.resolver";
 import { CibilResolver } from "./cibil/cibil.resolver";
+import type { GraphQLContext } from "./context";
+import { Failure } from "./failures/failure.types";
 import { ServiceInfoResolver } from "./service/service-info.resolver";
 import { validateInput } from "./validation/validate-input";
 
@@ -22,12 +24,35 @@ export const ROOT_TYPE_DESCRIPTIONS = {
 
 /** Builds the executable schema. Validation runs through our own `validateFn` (see validation/validate-input.ts). */
 export async function createSchema(): Promise<GraphQLSchema> {
-  const schema = await buildSchema({ resolvers: RESOLVERS, validateFn: validateInput });
+  const schema = noteRootResults(await buildSchema({ resolvers: RESOLVERS, validateFn: validateInput }));
   // graphql-js reads `description` when printing and when answering introspection; set once, before any use.
   const query = schema.getQueryType();
   const mutation = schema.getMutationType();
   if (query) query.description = ROOT_TYPE_DESCRIPTIONS.query;
   if (mutation) mutation.description = ROOT_TYPE_DESCRIPTIONS.mutation;
+  return schema;
+}
+
+/**
+ * Every result union's type resolution also notes, for a root field, how the operation ended: the member's type name,
+ * or a failure's code, in the request's `summary` (the access line and the operation span show it). graphql-js
+ * resolves each union value exactly once, so this costs one call per root field, where a per-field plugin hook
+ * (willResolveField) would run for every field of every response.
+ */
+function noteRootResults(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isUnionType(type)) continue;
+    const resolve = type.resolveType ?? defaultTypeResolver;
+    type.resolveType = (value, context: GraphQLContext, info, abstractType) => {
+      const name = resolve(value, context, info, abstractType);
+      // context.summary is absent when the schema runs outside the server (tests executing it directly).
+      if (info.path.prev === undefined && typeof name === "string" && context.summary) {
+        const outcome = value instanceof Failure ? value.code : name;
+        context.summary.result = context.summary.result === null ? outcome : `${context.summary.result},${outcome}`;
+      }
+      return name;
+    };
+  }
   return schema;
 }
 

@@ -5,7 +5,7 @@ import type { UpstreamCallSummary } from "../aopay/client";
 import type { Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
-import { AccessLogController } from "../logging/access-log";
+import { type AccessSummary, AccessLogController } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import { registerCors } from "./cors";
 import { registerExplorer } from "./explorer";
@@ -23,7 +23,7 @@ const HTTP_ERROR_MESSAGES: Record<string, string> = {
 export type Readiness = () => Promise<{ ready: boolean; status: string; circuits?: Record<string, string> }>;
 
 /** A GraphQL request after authentication: every one is attributed to a client. */
-export type ClientRequest = FastifyRequest & { client: ClientIdentity; upstreamCalls: UpstreamCallSummary[] | null };
+export type ClientRequest = FastifyRequest & { client: ClientIdentity; upstreamCalls: UpstreamCallSummary[] | null; graphql: AccessSummary | null };
 
 const GRAPHQL_PATH = "/graphql";
 
@@ -83,6 +83,8 @@ export async function createHttpServer(
   fastify.decorateRequest("client", null);
   // Upstream calls made for the request, summarised in its access line (logging/access-log.ts).
   fastify.decorateRequest("upstreamCalls", null);
+  // How a GraphQL request ended (operation, result), for the same line.
+  fastify.decorateRequest("graphql", null);
   let draining = false;
 
   fastify.addHook("onRequest", async (request, reply) => {

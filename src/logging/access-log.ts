@@ -1,4 +1,20 @@
 import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
+import type { UpstreamCallSummary } from "../aopay/client";
+
+/** What the GraphQL layer tells the access line about a request (graphql/context.ts `summary`). */
+export interface AccessSummary {
+  /**
+   * The operation's name when it is one of the generated clients' operations, else `other`; `anonymous` when it has
+   * none or the document never parsed (observability/metrics.ts operationLabel: a name is client text). Null until
+   * the GraphQL layer has set it.
+   */
+  operation: string | null;
+  /**
+   * Per root field, the result union member's type name (`CibilOtpChallenge`) or a failure's code (`OTP_COOLDOWN`),
+   * comma-separated; or the code of the GraphQL error that stopped the request (`GRAPHQL_VALIDATION_FAILED`).
+   */
+  result: string | null;
+}
 
 /**
  * Fastify's request log lines, rewritten so that no URL is ever logged as the client wrote it: a GraphQL GET carries
@@ -16,13 +32,18 @@ export class AccessLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const upstream = (request as FastifyRequest & { upstreamCalls?: unknown[] | null }).upstreamCalls;
+    const { upstreamCalls: upstream, graphql } = request as FastifyRequest & { upstreamCalls?: UpstreamCallSummary[] | null; graphql?: AccessSummary | null };
+    let upstreamMs = 0;
+    if (upstream) for (const call of upstream) upstreamMs += call.durationMs;
     const fields = {
       method: request.method,
       path: pathOf(request),
       status: reply.statusCode,
+      // clientId is on the request's logger (http-server.ts), so on this line too.
+      ...(graphql ? { operation: graphql.operation, result: graphql.result } : {}),
+      ...(upstream && upstream.length > 0 ? { upstream, upstreamMs: Math.round(upstreamMs * 10) / 10 } : {}),
+      // Total time, arrival to the last byte handed to the socket.
       ms: Math.round(reply.elapsedTime),
-      ...(upstream && upstream.length > 0 ? { upstream } : {}),
     };
     if (error) reply.log.error({ ...fields, err: error }, "request errored");
     else reply.log.info(fields, "request completed");

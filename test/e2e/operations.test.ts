@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { trace } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { blackHole, delayed, type FakeUpstream, json, raw, startFakeUpstream } from "../helpers/fake-upstream";
@@ -41,6 +41,7 @@ describe("metrics at /metrics on their own listener (prom-client)", () => {
     expect((await scrape(t.stack.app.metricsUrl)).status).toBe(401);
     expect((await scrape(t.stack.app.metricsUrl, { authorization: "Bearer wrong-token-00000000000" })).status).toBe(401);
     expect((await metrics()).status).toBe(200);
+    expect(t.logs.records().find((r) => r.msg === "metrics listening")).toMatchObject({ auth: "bearer" });
   });
 
   it.each([
@@ -167,7 +168,7 @@ describe("tracing hooks", () => {
   const exporter = new InMemorySpanExporter();
   let t: TestStack;
   beforeAll(async () => {
-    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
     t = await startTestStack();
   });
   afterAll(async () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { startServerProcess as run } from "../helpers/server-process";
 import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
 import { postGraphQL } from "../helpers/stack";
@@ -50,6 +52,26 @@ describe("the server process (npm start)", () => {
     expect(await p.exited).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(800 + 1200);
     expect(await stuck).toBeInstanceOf(Error);
+  });
+
+  it("on SIGTERM during startup exits at once with 143 (as PID 1 in a container, an unhandled SIGTERM is ignored)", async () => {
+    // An unreachable Redis holds startup in listen() for up to 3 s, after the simulator banner.
+    const p = run({ NODE_ENV: "development", REDIS_URL: "redis://127.0.0.1:1", HMAC_SECRET: "test-hmac-secret-0123456789-abcdefghijklmnop" });
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => p.output().includes("BUILT-IN AOPay SIMULATOR") && (clearInterval(poll), resolve()), 20);
+    });
+    const signalledAt = Date.now();
+    p.child.kill("SIGTERM");
+    // Without a handler node would die by the signal (exit code null); 143 says our handler ran.
+    expect(await p.exited).toBe(143);
+    expect(Date.now() - signalledAt).toBeLessThan(1000);
+    expect(p.output()).not.toContain("GraphQL server ready");
+  });
+
+  it("installs that handler before any other module loads (loading takes seconds on a busy host)", () => {
+    const compiled = readFileSync(join(__dirname, "../../dist-test/index.js"), "utf8");
+    const requires = [...compiled.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect(requires[0]).toBe("./early-signals");
   });
 
   it("refuses to start in production without AOPAY_BASE_URL, with a clear message", async () => {

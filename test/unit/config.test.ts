@@ -84,7 +84,7 @@ describe("loadConfig", () => {
         "PORT must be a whole number (got a non-numeric value)",
         "AOPAY_DEADLINE_MS must be between 100 and 120000 (got 5)",
         "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace",
-        "Unknown setting AOPAY_DEADLNE_MS (misspelt?)",
+        "Unknown setting AOPAY_DEADLNE_MS: did you mean AOPAY_DEADLINE_MS?",
         expect.stringContaining("CORS_ORIGINS entries must be exact origins"),
         "AOPAY_REGISTRATION_ID must be 1-64 characters of letters, digits, '.', '_' or '-'",
       ]),
@@ -128,5 +128,49 @@ describe("loadConfig", () => {
       global: { points: 14, seconds: 24 },
       verify: { points: 15, seconds: 25 },
     });
+  });
+});
+
+describe("OTEL_* (trace export)", () => {
+  it("is off by default and with an endpoint alone turns on, with the SDK's defaults named", () => {
+    expect(loadConfig({}).telemetry).toMatchObject({ enabled: false, endpoint: null, sampler: "parentbased_always_on" });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector:4318" }).telemetry).toMatchObject({
+      enabled: true,
+      endpoint: "http://otel-collector:4318",
+      defaultServiceName: "aopay-graphql",
+    });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://c.example/v1/traces", OTEL_SDK_DISABLED: "true" }).telemetry.enabled).toBe(false);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_TRACES_EXPORTER: "none" }).telemetry.enabled).toBe(false);
+  });
+
+  it("stops the start on a misspelt name or a value the SDK would quietly ignore, never echoing headers", () => {
+    const problems = problemsOf({
+      OTEL_EXPORTER_OTLP_ENDPIONT: "http://c:4318",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "otel-collector:4318",
+      OTEL_TRACES_SAMPLER: "traceidration",
+      OTEL_TRACES_SAMPLER_ARG: "10%",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+      OTEL_METRICS_EXPORTER: "otlp",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=collector-secret-value",
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "Unknown setting OTEL_EXPORTER_OTLP_ENDPIONT: did you mean OTEL_EXPORTER_OTLP_ENDPOINT?",
+        expect.stringMatching(/^OTEL_EXPORTER_OTLP_ENDPOINT must be an http\(s\) URL/),
+        expect.stringMatching(/^OTEL_TRACES_SAMPLER must be one of always_on, /),
+        "OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1, e.g. 0.1",
+        "OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json",
+        expect.stringMatching(/^OTEL_METRICS_EXPORTER must be none or unset: this server exports traces only/),
+      ]),
+    );
+    expect(problems.join("\n")).not.toContain("collector-secret-value");
+  });
+
+  it("accepts a ratio sampler with its argument", () => {
+    const c = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.25" });
+    expect(c.telemetry).toMatchObject({ enabled: true, sampler: "parentbased_traceidratio" });
+    expect(problemsOf({ OTEL_TRACES_SAMPLER: "always_on", OTEL_TRACES_SAMPLER_ARG: "0.5" })).toEqual([
+      "OTEL_TRACES_SAMPLER_ARG applies only to OTEL_TRACES_SAMPLER=traceidratio or parentbased_traceidratio",
+    ]);
   });
 });

@@ -1,0 +1,41 @@
+import type { BreakerConfig } from "../config";
+import { defineSettings, int, type ValuesOf } from "../settings/schema";
+
+export const DEFAULT_BREAKER: BreakerConfig = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 10,
+  resetTimeoutMs: 30_000,
+  rollingWindowMs: 10_000,
+};
+
+/** One circuit per endpoint family (src/aopay/circuit-breakers.ts, opossum; docs/security-requirements.md E5). */
+export const breakerSettings = defineSettings({
+  title: "Circuit breaker",
+  module: "src/aopay/circuit-breakers.ts",
+  prefixes: ["BREAKER_"],
+  settings: {
+    BREAKER_ERROR_PERCENT: int({
+      default: DEFAULT_BREAKER.errorThresholdPercentage,
+      min: 1,
+      max: 100,
+      doc: "failure percentage that opens an endpoint family's circuit",
+    }),
+    BREAKER_VOLUME_THRESHOLD: int({ default: DEFAULT_BREAKER.volumeThreshold, min: 1, max: 100_000, doc: "calls in the window before the percentage counts" }),
+    BREAKER_WINDOW_MS: int({ default: DEFAULT_BREAKER.rollingWindowMs, min: 1_000, max: 3_600_000, doc: "rolling window of the breaker's statistics" }),
+    BREAKER_RESET_MS: int({
+      default: DEFAULT_BREAKER.resetTimeoutMs,
+      min: 100,
+      max: 3_600_000,
+      doc: "how long a circuit stays open before one probe is let through",
+    }),
+  },
+});
+
+export function breakerConfig(v: ValuesOf<typeof breakerSettings>): BreakerConfig {
+  return {
+    errorThresholdPercentage: v.BREAKER_ERROR_PERCENT,
+    volumeThreshold: v.BREAKER_VOLUME_THRESHOLD,
+    resetTimeoutMs: v.BREAKER_RESET_MS,
+    rollingWindowMs: v.BREAKER_WINDOW_MS,
+  };
+}

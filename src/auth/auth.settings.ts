@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { bool, custom, defineSettings, listOf, text } from "../settings/schema";
+
+/** The JWT claim that names the calling client (OAuth client-credentials tokens carry it as `azp` or `client_id`). */
+export const DEFAULT_JWT_CLIENT_CLAIM = "azp";
+
+/** `clientId:sha256hex`. The entry is not echoed: a key pasted here by mistake would be. */
+const apiKeyEntry = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}:[0-9a-f]{64}$/, {
+    error: "entries must be clientId:sha256hex (64 lower-case hex digits); generate them with `npm run api-key`",
+  })
+  .transform((entry) => {
+    const colon = entry.indexOf(":");
+    return { clientId: entry.slice(0, colon), hash: entry.slice(colon + 1) };
+  });
+
+const absoluteUrl = z.string().transform((raw, ctx) => {
+  try {
+    return new URL(raw);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be an absolute URL" });
+    return z.NEVER;
+  }
+});
+
+/** Who may call (src/auth/authenticator.ts): API keys and/or JWTs. */
+export const authSettings = defineSettings({
+  title: "Authentication",
+  module: "src/auth/authenticator.ts",
+  prefixes: ["AUTH_"],
+  settings: {
+    API_KEYS: custom(listOf(apiKeyEntry), {
+      defaultDoc: "none",
+      doc: "`clientId:sha256hex,...`; make entries with `npm run api-key -- <clientId>`",
+    }),
+    AUTH_REQUIRED: bool({
+      defaultDoc: "`false`; always `true` in production",
+      doc: "require credentials on every GraphQL request",
+    }),
+    AUTH_JWKS_URL: custom(absoluteUrl, {
+      doc: "accept `Authorization: Bearer` JWTs verified against this JWKS (https in production)",
+      example: "https://login.example.com/.well-known/jwks.json",
+    }),
+    AUTH_JWT_ISSUER: text({ doc: "the `iss` a JWT must carry (needs `AUTH_JWKS_URL`)" }),
+    AUTH_JWT_AUDIENCE: text({ doc: "the `aud` a JWT must carry (needs `AUTH_JWKS_URL`)" }),
+    AUTH_JWT_CLIENT_CLAIM: text({ default: DEFAULT_JWT_CLIENT_CLAIM, doc: "the claim that names the client" }),
+  },
+});

@@ -1,0 +1,97 @@
+import { isIP } from "node:net";
+import type { Level } from "pino";
+import { z } from "zod";
+import { bool, custom, defineSettings, int, listOf, oneOf, text } from "../settings/schema";
+
+export const DEFAULT_PORT = 4000;
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_LOG_LEVEL: Level = "info";
+export const LOG_LEVELS: readonly Level[] = ["fatal", "error", "warn", "info", "debug", "trace"];
+export type LogFormat = "json" | "pretty";
+/** Vite's dev server, so the example app works out of the box in development. Production default: none. */
+export const DEFAULT_DEV_CORS_ORIGINS = ["http://localhost:5173", "http://127.0.0.1:5173"];
+/** 32 KiB: a GraphQL document for these operations is well under 2 KiB (docs/security-requirements.md A4 proposes 16-64 KB). */
+export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 15_000;
+/** Below common load-balancer timeouts (AWS ALB 60 s, nginx 60 s, Kubernetes ingress 60 s) with room to spare. */
+export const DEFAULT_REQUEST_DEADLINE_MS = 10_000;
+
+/** An exact browser origin: scheme, host and port, nothing more. The entry is echoed: origins are not secrets. */
+const origin = z.string().refine(
+  (entry) => {
+    try {
+      const u = new URL(entry);
+      return (u.protocol === "http:" || u.protocol === "https:") && u.origin === entry;
+    } catch {
+      return false;
+    }
+  },
+  { error: (issue) => `entries must be exact origins like https://app.example.com (bad entry: ${JSON.stringify(issue.input)})` },
+);
+
+/** An IPv4/IPv6 address or CIDR, as Fastify's proxy-addr takes it. */
+const proxy = z.string().refine(
+  (entry) => {
+    const [address, bits, extra] = entry.split("/");
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    return family !== 0 && bitsOk && extra === undefined;
+  },
+  { error: (issue) => `entries must be IP addresses or CIDRs (bad entry: ${JSON.stringify(issue.input)})` },
+);
+
+/** The HTTP server (src/http/http-server.ts, src/app.ts): where it listens, what it accepts, how it drains. */
+export const serverSettings = defineSettings({
+  title: "Server",
+  module: "src/http/http-server.ts",
+  prefixes: [],
+  settings: {
+    NODE_ENV: oneOf(["development", "production", "test"], {
+      default: "development",
+      doc:
+        "`production` turns off Sandbox, the self-hosted explorer (`/graphiql`), introspection and field suggestions, gives graphql-js and Apollo errors fixed texts, " +
+        "and requires `AOPAY_BASE_URL`, `HMAC_SECRET` and client authentication",
+    }),
+    PORT: int({ default: DEFAULT_PORT, min: 0, max: 65_535, doc: "listen port (`0`: ephemeral)" }),
+    HOST: text({ default: DEFAULT_HOST, doc: "listen address (`0.0.0.0` in the Docker image)" }),
+    LOG_LEVEL: oneOf(LOG_LEVELS, {
+      default: DEFAULT_LOG_LEVEL,
+      doc: "`fatal`, `error`, `warn`, `info`, `debug` or `trace`; redaction applies at every level",
+    }),
+    LOG_FORMAT: oneOf(["json", "pretty"], {
+      defaultDoc: "`pretty` in development when the log goes to a terminal (and under `npm run dev`); `json` otherwise",
+      doc:
+        "`json`: one JSON object per line, times in epoch milliseconds (what log shippers parse); `pretty`: readable lines with local " +
+        "times (pino-pretty, a dev dependency), with the same redaction. Refused in production",
+    }),
+    CORS_ORIGINS: custom(listOf(origin), {
+      defaultDoc: "dev: `http://localhost:5173,http://127.0.0.1:5173`; production: none",
+      doc:
+        "comma-separated exact browser origins allowed to call the API; empty: none. Outside production any `http://localhost:<port>`, " +
+        "`http://127.0.0.1:<port>` and `http://[::1]:<port>` is allowed as well. A refused origin is logged once (`CORS: refused …`) " +
+        "with the value that would allow it; its page sees only `TypeError: Failed to fetch`",
+      example: "https://app.example.com",
+      emptyIsValue: true,
+    }),
+    BODY_LIMIT_BYTES: int({ default: DEFAULT_BODY_LIMIT_BYTES, min: 1024, max: 1024 * 1024, doc: "largest accepted request body" }),
+    SHUTDOWN_GRACE_MS: int({
+      default: DEFAULT_SHUTDOWN_GRACE_MS,
+      min: 0,
+      max: 600_000,
+      doc: "on SIGTERM, how long in-flight requests may take before connections are cut",
+    }),
+    REQUEST_DEADLINE_MS: int({
+      default: DEFAULT_REQUEST_DEADLINE_MS,
+      min: 100,
+      max: 120_000,
+      doc: "whole-request budget of a mutation; attempts get what is left. A client may send `x-request-timeout-ms` to shorten it (never to lengthen it)",
+    }),
+    TRUSTED_PROXIES: custom(listOf(proxy), {
+      defaultDoc: "none",
+      doc: "comma-separated proxy IPs/CIDRs whose `X-Forwarded-For` is believed",
+      example: "10.0.0.0/8",
+    }),
+    READINESS_INCLUDES_BREAKER: bool({ default: true, doc: "whether an open circuit makes `/readyz` answer 503" }),
+  },
+});

@@ -1,0 +1,25 @@
+import { bool, defineSettings, int, text } from "../settings/schema";
+
+/** Prometheus's registered default port for Node exporters. */
+export const DEFAULT_METRICS_PORT = 9464;
+export const DEFAULT_METRICS_HOST = "127.0.0.1";
+
+/** The Prometheus listener (src/observability/metrics-server.ts), never on the public API port. */
+export const metricsSettings = defineSettings({
+  title: "Metrics",
+  module: "src/observability/metrics-server.ts",
+  prefixes: ["METRICS_"],
+  settings: {
+    METRICS_ENABLED: bool({ default: true, doc: "serve Prometheus metrics" }),
+    METRICS_HOST: text({
+      default: DEFAULT_METRICS_HOST,
+      doc: "the metrics listener's address; `0.0.0.0` in the Docker image (see [docs/deploying.md](docs/deploying.md#docker))",
+    }),
+    METRICS_PORT: int({ default: DEFAULT_METRICS_PORT, min: 0, max: 65_535, doc: "the metrics listener's port, separate from the API port (`0`: ephemeral)" }),
+    METRICS_TOKEN: text({
+      minLength: 16,
+      secret: true,
+      doc: "if set (at least 16 characters), scrapes must send `Authorization: Bearer <token>`",
+    }),
+  },
+});

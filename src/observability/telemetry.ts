@@ -1,0 +1,63 @@
+import type { TelemetryConfig } from "../config";
+import type { Logger } from "../logging/logger";
+
+/** A started OpenTelemetry SDK: `shutdown()` exports what is still buffered, then stops. */
+export interface Telemetry {
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts trace export over OTLP/HTTP with the OpenTelemetry Node SDK (`@opentelemetry/sdk-node`'s NodeSDK) when the
+ * standard OTEL_* variables ask for it (config.ts parseTelemetry checked them). The SDK reads those variables from
+ * `env` itself: endpoint, headers, protocol (http/protobuf by default), sampler, propagators (W3C trace context and
+ * baggage by default), batch settings and resource attributes.
+ *
+ * Off (the default), this returns null before anything of the SDK is loaded: the SDK packages are required here and
+ * nowhere else, so without export the process holds only `@opentelemetry/api`, whose tracer is a no-op
+ * (test/e2e/telemetry.test.ts lists the loaded @opentelemetry packages in both cases).
+ *
+ * What is not configured on purpose: no auto-instrumentation (it would hook node:http and undici on every request, and
+ * an instrumented GraphQL GET would put its query string, variables included, into a span); no OTel metrics or log
+ * export (metrics are Prometheus on METRICS_PORT, logs go to stdout).
+ */
+export function startTelemetry(config: TelemetryConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Telemetry | null {
+  if (!config.enabled) return null;
+  // A require() here, not an import at the top: the SDK is loaded only when export is on (see above).
+  const { NodeSDK } = require("@opentelemetry/sdk-node") as typeof import("@opentelemetry/sdk-node");
+  const namedByEnv = Boolean(env.OTEL_SERVICE_NAME) || /(^|,)\s*service\.name\s*=/.test(env.OTEL_RESOURCE_ATTRIBUTES ?? "");
+  const sdk = new NodeSDK({
+    // The SDK's default would be `unknown_service:node`; an operator's OTEL_SERVICE_NAME or resource attribute wins.
+    serviceName: namedByEnv ? undefined : config.defaultServiceName,
+    instrumentations: [],
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  log.info({ telemetry: { endpoint: redactEndpoint(config.endpoint), sampler: config.sampler } }, "exporting traces over OTLP/HTTP");
+  return {
+    async shutdown() {
+      let timer: NodeJS.Timeout | undefined;
+      const cap = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), SHUTDOWN_EXPORT_MS)));
+      try {
+        if ((await Promise.race([sdk.shutdown(), cap])) === "timeout") log.warn({ waitedMs: SHUTDOWN_EXPORT_MS }, "trace export did not finish before exit");
+      } catch (error) {
+        log.warn({ err: error }, "trace export did not shut down cleanly");
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/**
+ * How long the exit waits for the last spans to be exported. The exporter's own timeout is 10 s
+ * (OTEL_EXPORTER_OTLP_TIMEOUT); a collector that does not answer must not hold a rolling update that long.
+ */
+const SHUTDOWN_EXPORT_MS = 3_000;
+
+/** Origin and path only: an endpoint's query could carry a token. */
+function redactEndpoint(endpoint: string | null): string {
+  if (!endpoint) return "http://localhost:4318 (the SDK's default)";
+  const url = new URL(endpoint);
+  return `${url.origin}${url.pathname}`;
+}

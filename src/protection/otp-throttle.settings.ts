@@ -1,0 +1,59 @@
+import type { Budget, ThrottleConfig } from "../config";
+import { defineSettings, int, type ValuesOf } from "../settings/schema";
+
+export const DEFAULT_OTP_COOLDOWN_SECONDS = 60;
+export const DEFAULT_OTP_WINDOW: Budget = { points: 3, seconds: 600 };
+export const DEFAULT_OTP_DAILY: Budget = { points: 10, seconds: 86_400 };
+/** A 6-digit prefix spans 10,000 numbers; 50 sends to one range in 10 minutes looks like pumping, not customers. */
+export const DEFAULT_OTP_PREFIX: Budget = { points: 50, seconds: 600 };
+export const DEFAULT_OTP_IP: Budget = { points: 50, seconds: 60 };
+export const DEFAULT_OTP_CLIENT: Budget = { points: 300, seconds: 60 };
+export const DEFAULT_OTP_GLOBAL: Budget = { points: 1000, seconds: 60 };
+export const DEFAULT_OTP_VERIFY: Budget = { points: 5, seconds: 600 };
+
+const points = (fallback: Budget, doc: string) => int({ default: fallback.points, min: 1, max: 10_000_000, doc });
+const seconds = (fallback: Budget, doc: string) => int({ default: fallback.seconds, min: 1, max: 31 * 86_400, doc });
+
+/** OTP budgets (src/protection/otp-throttle.ts; docs/security-requirements.md B1-B4). */
+export const throttleSettings = defineSettings({
+  title: "OTP budgets",
+  module: "src/protection/otp-throttle.ts",
+  prefixes: ["OTP_"],
+  settings: {
+    OTP_COOLDOWN_SECONDS: int({
+      default: DEFAULT_OTP_COOLDOWN_SECONDS,
+      min: 0,
+      max: 86_400,
+      doc: "minimum time between two sends to the same destination",
+    }),
+    OTP_WINDOW_MAX: points(DEFAULT_OTP_WINDOW, "sends per destination per window"),
+    OTP_WINDOW_SECONDS: seconds(DEFAULT_OTP_WINDOW, "that window"),
+    OTP_DAILY_MAX: points(DEFAULT_OTP_DAILY, "sends per destination per day"),
+    OTP_PREFIX_MAX: points(
+      DEFAULT_OTP_PREFIX,
+      "sends to one mobile-number range (first 6 digits) per window, across all callers (SMS-pumping guard)",
+    ),
+    OTP_PREFIX_WINDOW_SECONDS: seconds(DEFAULT_OTP_PREFIX, "that window"),
+    OTP_IP_MAX: points(DEFAULT_OTP_IP, "sends per source IP per window"),
+    OTP_IP_WINDOW_SECONDS: seconds(DEFAULT_OTP_IP, "that window"),
+    OTP_CLIENT_MAX: points(DEFAULT_OTP_CLIENT, "sends per API client per window"),
+    OTP_CLIENT_WINDOW_SECONDS: seconds(DEFAULT_OTP_CLIENT, "that window"),
+    OTP_GLOBAL_MAX: points(DEFAULT_OTP_GLOBAL, "sends by the whole service per window"),
+    OTP_GLOBAL_WINDOW_SECONDS: seconds(DEFAULT_OTP_GLOBAL, "that window"),
+    OTP_VERIFY_MAX: points(DEFAULT_OTP_VERIFY, "OTP verification attempts per customer (mobile, Aadhaar or CIBIL id) per window"),
+    OTP_VERIFY_WINDOW_SECONDS: seconds(DEFAULT_OTP_VERIFY, "that window"),
+  },
+});
+
+export function throttleConfig(v: ValuesOf<typeof throttleSettings>): ThrottleConfig {
+  return {
+    cooldownSeconds: v.OTP_COOLDOWN_SECONDS,
+    destinationWindow: { points: v.OTP_WINDOW_MAX, seconds: v.OTP_WINDOW_SECONDS },
+    destinationDaily: { points: v.OTP_DAILY_MAX, seconds: DEFAULT_OTP_DAILY.seconds },
+    mobilePrefix: { points: v.OTP_PREFIX_MAX, seconds: v.OTP_PREFIX_WINDOW_SECONDS },
+    ip: { points: v.OTP_IP_MAX, seconds: v.OTP_IP_WINDOW_SECONDS },
+    client: { points: v.OTP_CLIENT_MAX, seconds: v.OTP_CLIENT_WINDOW_SECONDS },
+    global: { points: v.OTP_GLOBAL_MAX, seconds: v.OTP_GLOBAL_WINDOW_SECONDS },
+    verify: { points: v.OTP_VERIFY_MAX, seconds: v.OTP_VERIFY_WINDOW_SECONDS },
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * How a module declares the environment variables it reads: one `defineSettings` group per concern, next to the module
+ * it configures (`src/aopay/transport.settings.ts` for src/aopay/transport.ts, ...). Each setting is a zod schema for
+ * its text value plus what the docs need (meaning, default, secret). src/config.ts reads every group, checks the
+ * names (settings/names.ts) and assembles the `Config` object; settings/docs.ts renders .env.example and the table in
+ * docs/configuration.md from the same groups.
+ *
+ * zod (over envalid and env-schema): its schemas compose (a list of CIDRs is a pipe into an array of checked
+ * entries), every check takes our own message so no value is ever echoed by a library default, the parsed types are
+ * inferred, and it has no dependencies. envalid's built-in messages print the value and its dev defaults follow
+ * NODE_ENV's own rules; env-schema validates with JSON Schema and would need a second, hand-kept TypeScript type.
+ */
+import { z } from "zod";
+
+export interface SettingOptions<T> {
+  /** What it does: one line for the docs table and .env.example (markdown). */
+  doc: string;
+  /** The value when unset (or empty). Omit for "unset" (the module decides). */
+  default?: T;
+  /** The default as the docs show it, when `default` alone does not say it (or depends on other settings). */
+  defaultDoc?: string;
+  /** A credential: never shown in an error; .env.example leaves it empty. */
+  secret?: boolean;
+  /** A sample value for .env.example where there is no default. */
+  example?: string;
+  /** `""` is a value (CORS_ORIGINS: empty means none), not "unset". */
+  emptyIsValue?: boolean;
+}
+
+export interface Setting<T> extends Readonly<SettingOptions<T>> {
+  /**
+   * Parses a set value. Messages follow the setting's name ("must be ..."), and never contain the value of a secret.
+   * A secret's value is also blanked out of any message after the fact (config.ts), as a second line of defence.
+   */
+  readonly schema: z.ZodType<T>;
+}
+
+/** A setting's parsed type: T when it has a default, else T | undefined. */
+type Parsed<T, O> = O extends { default: T } ? T : T | undefined;
+
+/** A whole number in [min, max]. */
+export function int<const O extends SettingOptions<number> & { min: number; max: number }>(o: O): Setting<Parsed<number, O>> {
+  const schema = z
+    .string()
+    .regex(/^[0-9]+$/, { error: "must be a whole number (got a non-numeric value)" })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(o.min, { error: (issue) => `must be between ${o.min} and ${o.max} (got ${String(issue.input)})` })
+        .max(o.max, { error: (issue) => `must be between ${o.min} and ${o.max} (got ${String(issue.input)})` }),
+    );
+  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema } as Setting<Parsed<number, O>>;
+}
+
+/** One of a fixed list of words. */
+export function oneOf<const V extends string, const O extends SettingOptions<V>>(values: readonly V[], o: O): Setting<Parsed<V, O>> {
+  const schema = z.enum(values as [V, ...V[]], { error: `must be one of ${values.join(", ")}` });
+  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema } as Setting<Parsed<V, O>>;
+}
+
+/** `true` or `false`. */
+export function bool<const O extends SettingOptions<boolean>>(o: O): Setting<Parsed<boolean, O>> {
+  const schema = z.enum(["true", "false"], { error: "must be one of true, false" }).transform((v) => v === "true");
+  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema } as Setting<Parsed<boolean, O>>;
+}
+
+/** Free text, optionally with a pattern (whose message must not echo the value). */
+export function text<const O extends SettingOptions<string> & { pattern?: RegExp; mustBe?: string; minLength?: number }>(
+  o: O,
+): Setting<Parsed<string, O>> {
+  let schema = z.string();
+  if (o.pattern) schema = schema.regex(o.pattern, { error: o.mustBe ?? "is not in the expected form" });
+  if (o.minLength) schema = schema.min(o.minLength, { error: `must be at least ${o.minLength} characters` });
+  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema } as Setting<Parsed<string, O>>;
+}
+
+/** Any zod schema from a string (lists, URLs ...). */
+export function custom<T, const O extends SettingOptions<T>>(schema: z.ZodType<T>, o: O): Setting<Parsed<T, O>> {
+  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema } as Setting<Parsed<T, O>>;
+}
+
+/** A comma-separated list: blanks around entries and empty entries are dropped, then each entry is checked. */
+export function listOf<T>(entry: z.ZodType<T, string>): z.ZodType<T[]> {
+  const entries = z.array(entry) as unknown as z.ZodType<T[], string[]>;
+  return z
+    .string()
+    .transform((raw) =>
+      raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(entries);
+}
+
+/** Any setting (a group mixes types; `any` keeps each one's own type in the group's inferred values). */
+export type AnySetting = Setting<any>;
+
+export interface SettingsGroup<S extends Record<string, AnySetting> = Record<string, AnySetting>> {
+  /** The concern, as the docs title it. */
+  readonly title: string;
+  /** The module these settings configure (shown in the docs; test/unit/settings.test.ts checks it exists). */
+  readonly module: string;
+  /** Name prefixes owned by this group: any other name under them is unknown and stops the start. */
+  readonly prefixes: readonly string[];
+  readonly settings: S;
+  /**
+   * Names read by a library, not by us (the OTel SDK's own variables): known, so not typos, and documented together.
+   */
+  readonly passThrough?: { readonly names: readonly string[]; readonly doc: string };
+}
+
+export function defineSettings<const S extends Record<string, AnySetting>>(group: SettingsGroup<S>): SettingsGroup<S> {
+  return group;
+}
+
+/** The parsed values of a group: one property per setting, its default applied. */
+export type ValuesOf<G extends SettingsGroup> = { readonly [K in keyof G["settings"]]: G["settings"][K] extends Setting<infer T> ? T : never };
+
+/**
+ * Reads a group from `env`: each set value through its schema, unset (or empty) ones as their default. A bad value
+ * becomes a problem ("NAME must ...") and its default is used, so that the rest of the configuration is still
+ * checked and every problem is reported at once.
+ */
+export function readGroup<G extends SettingsGroup>(group: G, env: Readonly<Record<string, string | undefined>>, problems: string[]): ValuesOf<G> {
+  const values: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(group.settings)) {
+    const raw = env[name];
+    if (raw === undefined || (raw === "" && !setting.emptyIsValue)) {
+      values[name] = setting.default;
+      continue;
+    }
+    const parsed = setting.schema.safeParse(raw);
+    if (parsed.success) {
+      values[name] = parsed.data;
+      continue;
+    }
+    values[name] = setting.default;
+    for (const issue of parsed.error.issues) problems.push(problemText(name, setting, raw, issue.message));
+  }
+  return values as ValuesOf<G>;
+}
+
+/** Kubernetes' service links: a Service named `metrics` sets METRICS_PORT=tcp://10.0.0.7:9464 in every pod. */
+export const SERVICE_LINK_VALUE = /^(tcp|udp|sctp):\/\/\S+$/;
+
+function problemText(name: string, setting: AnySetting, raw: string, message: string): string {
+  let text = `${name} ${message}`;
+  if (setting.secret) text = text.split(raw).join("[hidden]");
+  if (SERVICE_LINK_VALUE.test(raw) && name.endsWith("_PORT")) {
+    const service = name.slice(0, -"_PORT".length).toLowerCase().replace(/_/g, "-");
+    text += ` (a Kubernetes Service named "${service}" sets ${name} to its address: set enableServiceLinks: false in the pod spec, or rename the Service)`;
+  }
+  return text;
+}
+
+function code(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return value.length === 0 ? "none" : `\`${value.join(",")}\``;
+  return `\`${String(value)}\``;
+}

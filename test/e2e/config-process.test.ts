@@ -1,0 +1,110 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { request } from "undici";
+
+/**
+ * The configuration as the real entry point (dist-test/index.js, built by test/global-setup.js) reads it: from the
+ * environment and from a file given with `node --env-file`, stopping with exit code 78 and every problem on stderr.
+ */
+const ROOT = join(__dirname, "../..");
+const ENTRY = join(ROOT, "dist-test/index.js");
+
+interface Run {
+  exited: Promise<number | null>;
+  ready: Promise<string>;
+  output(): string;
+  kill(): void;
+}
+
+function run(nodeArgs: string[], env: Record<string, string>): Run {
+  const child = spawn(process.execPath, [...nodeArgs, ENTRY], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /"url":"(http:\/\/[^"]+)\/graphql"[^\n]*"GraphQL server ready"/.exec(output);
+      if (m) resolve(m[1]);
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    void exited.then((code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+  ready.catch(() => undefined);
+  return { exited, ready, output: () => output, kill: () => child.kill("SIGKILL") };
+}
+
+describe("configuration of the server process", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "aopay-config-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reads a file given with node --env-file (the environment wins over it)", async () => {
+    const file = join(dir, "dev.env");
+    writeFileSync(file, "# a comment\nNODE_ENV=development\nPORT=0\nMETRICS_PORT=0\nLOG_LEVEL=debug\nTRUSTED_DOCUMENTS=enforce\n");
+    const p = run([`--env-file=${file}`], { LOG_LEVEL: "info" });
+    try {
+      const url = await p.ready;
+      // TRUSTED_DOCUMENTS=enforce from the file: an ad-hoc document is refused.
+      const res = await request(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ serviceInfo { upstream } }" }),
+      });
+      expect(res.statusCode).toBe(400);
+      expect(await res.body.text()).toContain("UNTRUSTED_DOCUMENT");
+      // LOG_LEVEL=info from the environment beat the file's debug: no debug line.
+      expect(p.output()).not.toContain('"level":"debug"');
+    } finally {
+      p.kill();
+      await p.exited;
+    }
+  });
+
+  it("starts with .env.example as its env file, unchanged (every setting commented out: all defaults)", async () => {
+    const p = run([`--env-file=${join(ROOT, ".env.example")}`], { PORT: "0", METRICS_PORT: "0" });
+    try {
+      await expect(p.ready).resolves.toMatch(/^http:\/\/127\.0\.0\.1:[0-9]+$/);
+    } finally {
+      p.kill();
+      await p.exited;
+    }
+  });
+
+  it("stops on the typos an operator made (exit 78), naming each with a suggestion, secrets not echoed", async () => {
+    const file = join(dir, "typos.env");
+    writeFileSync(
+      file,
+      [
+        "NODE_ENV=production",
+        "AOPAY_BASE_URL=https://api.aopay.co.in",
+        "AOPAY_REGISTRATION_ID=AOP-554",
+        "AOPAY_COMPANY_CODE=CMP1045",
+        "HMAC_SECRET=typo-test-hmac-secret-0123456789-abcdef",
+        "API_KEYS=app:" + "a".repeat(64),
+        "TRUSTED_DOCUMENT=enforce",
+        "REDIS_URl=redis://:typo-test-password@redis:6379",
+        "CORS_ORIGIN=https://app.example.com",
+        "LOGLEVEL=debug",
+      ].join("\n"),
+    );
+    const p = run([`--env-file=${file}`], {});
+    expect(await p.exited).toBe(78);
+    const out = p.output();
+    for (const [typo, meant] of [
+      ["TRUSTED_DOCUMENT", "TRUSTED_DOCUMENTS"],
+      ["REDIS_URl", "REDIS_URL"],
+      ["CORS_ORIGIN", "CORS_ORIGINS"],
+      ["LOGLEVEL", "LOG_LEVEL"],
+    ]) {
+      expect(out).toContain(`Unknown setting ${typo}: did you mean ${meant}?`);
+    }
+    expect(out).toMatch(/^Invalid configuration:\n(  - .*\n){4}$/);
+    expect(out).not.toContain("typo-test");
+    expect(readFileSync(file, "utf8")).toContain("typo-test-password"); // the canary was there to leak
+  });
+});

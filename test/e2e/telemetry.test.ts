@@ -1,0 +1,292 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { type Simulator, startSimulator } from "../../src/simulator/server";
+import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, VALID_AADHAAR } from "../helpers/operations";
+import { startServerProcess } from "../helpers/server-process";
+import { postGraphQL, startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+
+/**
+ * Traces leave the process: the real entry point (dist-test/index.js) with the standard OTEL_* variables exports over
+ * OTLP/HTTP to a receiver in this test process (a loopback node:http server decoding OTLP/JSON), and the trace of one
+ * mutation is checked span by span. Without OTEL_* variables no SDK module is loaded at all.
+ */
+
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string | number;
+  boolValue?: boolean;
+  doubleValue?: number;
+}
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes?: Array<{ key: string; value: OtlpValue }>;
+  status?: { code?: number };
+}
+interface OtlpExport {
+  resourceSpans: Array<{
+    resource: { attributes: Array<{ key: string; value: OtlpValue }> };
+    scopeSpans: Array<{ spans: OtlpSpan[] }>;
+  }>;
+}
+
+/** OTLP span kinds (opentelemetry-proto trace.proto). */
+const SERVER = 2;
+const CLIENT = 3;
+
+const attributesOf = (list: Array<{ key: string; value: OtlpValue }> = []) =>
+  Object.fromEntries(list.map(({ key, value }) => [key, value.stringValue ?? value.boolValue ?? value.doubleValue ?? (value.intValue === undefined ? undefined : Number(value.intValue))]));
+
+interface Receiver {
+  url: string;
+  exports: Array<{ path: string; headers: IncomingHttpHeaders; text: string }>;
+  spans(): OtlpSpan[];
+  close(): Promise<void>;
+}
+
+/** An OTLP/HTTP receiver: records every export (path, headers, body) and answers 200 with an empty response. */
+async function startReceiver(): Promise<Receiver> {
+  const exports: Receiver["exports"] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      exports.push({ path: req.url ?? "", headers: req.headers, text: Buffer.concat(chunks).toString("utf8") });
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    exports,
+    spans: () => exports.flatMap((e) => (JSON.parse(e.text) as OtlpExport).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+const PRELOAD = join(__dirname, "../fixtures/preload/loaded-otel-packages.cjs");
+const loadedOtelPackages = (output: string): string[] => {
+  const m = /LOADED_OTEL_PACKAGES (\[.*\])/.exec(output);
+  if (!m) throw new Error(`no LOADED_OTEL_PACKAGES line in:\n${output}`);
+  return JSON.parse(m[1]) as string[];
+};
+const logLines = (output: string) =>
+  output
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+// Canaries: customer data and every credential the process holds or is sent. None may be in any export.
+const MOBILE = "9812345670";
+const USER_KEY = "AOP554CANARY";
+const REGISTRATION_ID = "CANARY-REG-4471";
+const COMPANY_CODE = "CANARYCO9";
+const HMAC_SECRET = "canary-hmac-secret-0123456789-abcdefghijklmnop";
+const COLLECTOR_KEY = "collector-canary-key-31415926";
+/** The caller's request id (a UUID, as the server accepts them): it goes in the logs, never in a span. */
+const REQUEST_ID = randomUUID();
+
+function productionEnv(simulator: Simulator): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    AOPAY_BASE_URL: simulator.url.href,
+    AOPAY_REGISTRATION_ID: REGISTRATION_ID,
+    AOPAY_COMPANY_CODE: COMPANY_CODE,
+    HMAC_SECRET,
+    API_KEYS: TEST_API_KEYS_ENTRY,
+    NODE_OPTIONS: `--require ${PRELOAD}`,
+  };
+}
+
+describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)", () => {
+  let receiver: Receiver;
+  let simulator: Simulator;
+  let output = "";
+  let exitCode: number | null = null;
+  // The caller's W3C trace context: our operation span must join this trace, as a child of this span.
+  const callerTraceId = randomBytes(16).toString("hex");
+  const callerSpanId = randomBytes(8).toString("hex");
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    simulator = await startSimulator({ registrationId: REGISTRATION_ID, companyCode: COMPANY_CODE });
+    const p = startServerProcess({
+      ...productionEnv(simulator),
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_HEADERS: `x-collector-key=${COLLECTOR_KEY}`,
+      OTEL_SERVICE_NAME: "aopay-graphql-test",
+    });
+    try {
+      const url = await p.ready;
+      const res = await postGraphQL(`${url}/graphql`, { query: RESEND_AEPS_OTP, variables: aepsInput(MOBILE, { userKey: USER_KEY }) }, {
+        "x-api-key": TEST_API_KEY,
+        traceparent: `00-${callerTraceId}-${callerSpanId}-01`,
+        "x-request-id": REQUEST_ID,
+      });
+      expect(res.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
+      // A second, unrelated request whose operation name is client text holding the Aadhaar canary.
+      const named = await postGraphQL(
+        `${url}/graphql`,
+        { query: GENERATE_CIBIL_OTP.replace("GenerateCibilOtp(", `_${VALID_AADHAAR}(`), variables: cibilInput() },
+        { "x-api-key": TEST_API_KEY },
+      );
+      expect(named.body.data).toEqual({ generateCibilOtp: expect.objectContaining({ __typename: "CibilOtpChallenge" }) });
+      // The export is batched (OTEL_BSP_SCHEDULE_DELAY, 5 s by default); a drain exports what is buffered.
+      p.child.kill("SIGTERM");
+      exitCode = await p.exited;
+    } finally {
+      await p.kill();
+      output = p.output();
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await receiver?.close();
+    await simulator?.close();
+  });
+
+  const ofCaller = () => receiver.spans().filter((s) => s.traceId === callerTraceId);
+  const operationSpan = () => ofCaller().find((s) => s.kind === SERVER) as OtlpSpan;
+  const upstreamSpan = () => ofCaller().find((s) => s.kind === CLIENT) as OtlpSpan;
+
+  it("exports to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces with the configured headers, and flushes on SIGTERM", () => {
+    expect(exitCode).toBe(0);
+    expect(receiver.exports.length).toBeGreaterThanOrEqual(1);
+    expect(receiver.exports[0]).toMatchObject({ path: "/v1/traces", headers: { "content-type": "application/json", "x-collector-key": COLLECTOR_KEY } });
+    const resource = attributesOf((JSON.parse(receiver.exports[0].text) as OtlpExport).resourceSpans[0].resource.attributes);
+    expect(resource["service.name"]).toBe("aopay-graphql-test");
+    expect(ofCaller().map((s) => s.name).sort()).toEqual(["aopay aeps.resendOtp", "mutation ResendAepsOtp"]);
+    // The other request is a trace of its own.
+    expect(receiver.spans().map((s) => s.name).sort()).toEqual(["aopay aeps.resendOtp", "aopay cibil.generateOtp", "mutation", "mutation ResendAepsOtp"]);
+  });
+
+  it("makes the GraphQL operation span a child of the caller's traceparent (same trace id)", () => {
+    const span = operationSpan();
+    expect(span).toMatchObject({ name: "mutation ResendAepsOtp", traceId: callerTraceId, parentSpanId: callerSpanId });
+    expect(attributesOf(span.attributes)).toEqual({
+      "graphql.operation.name": "ResendAepsOtp",
+      "graphql.operation.type": "mutation",
+      "aopay.client_id": "test-client",
+      "aopay.result": "AepsOtpResent",
+      "http.response.status_code": 200,
+      "url.path": "/graphql",
+    });
+    expect(span.status?.code ?? 0).not.toBe(2);
+  });
+
+  it("makes the upstream call its child, with method, route template, status and duration", () => {
+    const op = operationSpan();
+    const call = upstreamSpan();
+    expect(call).toMatchObject({ name: "aopay aeps.resendOtp", traceId: callerTraceId, parentSpanId: op.spanId });
+    expect(attributesOf(call.attributes)).toMatchObject({
+      "aopay.endpoint": "aeps.resendOtp",
+      "http.request.method": "POST",
+      "url.template": "/V1/AEPS/UserRegisterBankWise/ResendOTP",
+      "http.response.status_code": 200,
+      "aopay.outcome": "OK",
+      "aopay.attempt": 1,
+    });
+    const durationNs = BigInt(call.endTimeUnixNano) - BigInt(call.startTimeUnixNano);
+    expect(durationNs).toBeGreaterThan(0n);
+    // The call lies within the operation.
+    expect(BigInt(call.startTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(op.startTimeUnixNano));
+    expect(BigInt(call.endTimeUnixNano)).toBeLessThanOrEqual(BigInt(op.endTimeUnixNano));
+  });
+
+  it("exports no customer data and no credential, in any attribute or anywhere else in the payload", () => {
+    const payload = receiver.exports.map((e) => e.text).join("\n");
+    for (const canary of [VALID_AADHAAR, MOBILE, USER_KEY, TEST_API_KEY, REGISTRATION_ID, COMPANY_CODE, HMAC_SECRET, COLLECTOR_KEY, REQUEST_ID]) {
+      expect({ canary, found: payload.includes(canary) }).toEqual({ canary, found: false });
+    }
+    // The masked forms are not there either: spans carry names and codes only.
+    expect(payload).not.toContain("XXXX");
+    // The operation named with the canary is `other`.
+    const named = receiver.spans().find((s) => s.kind === SERVER && s.traceId !== callerTraceId) as OtlpSpan;
+    expect(attributesOf(named.attributes)["graphql.operation.name"]).toBe("other");
+  });
+
+  it("writes one access line with operation, client, result, upstream time and total time, and the trace id", () => {
+    const line = logLines(output).find((l) => l.msg === "request completed" && l.path === "/graphql");
+    expect(line).toMatchObject({
+      requestId: REQUEST_ID,
+      clientId: "test-client",
+      operation: "ResendAepsOtp",
+      result: "AepsOtpResent",
+      status: 200,
+      traceId: callerTraceId,
+    });
+    expect(line?.upstreamMs).toEqual(expect.any(Number));
+    expect(line?.upstreamMs as number).toBeGreaterThan(0);
+    expect(line?.ms as number).toBeGreaterThanOrEqual(Math.floor(line?.upstreamMs as number));
+  });
+
+  it("loads the SDK (the check in the next test can fail)", () => {
+    expect(loadedOtelPackages(output)).toEqual(expect.arrayContaining(["@opentelemetry/api", "@opentelemetry/sdk-node", "@opentelemetry/sdk-trace"]));
+  });
+});
+
+describe("with no OTEL_* variables", () => {
+  it("loads no OpenTelemetry SDK module (only the API, whose tracer is then a no-op) and adds no trace id", async () => {
+    const simulator = await startSimulator({ registrationId: REGISTRATION_ID, companyCode: COMPANY_CODE });
+    const p = startServerProcess(productionEnv(simulator));
+    try {
+      const url = await p.ready;
+      const res = await postGraphQL(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput() }, { "x-api-key": TEST_API_KEY });
+      expect(res.body.data).toEqual({ generateCibilOtp: expect.objectContaining({ __typename: "CibilOtpChallenge" }) });
+      p.child.kill("SIGTERM");
+      expect(await p.exited).toBe(0);
+      expect(loadedOtelPackages(p.output())).toEqual(["@opentelemetry/api"]);
+      const line = logLines(p.output()).find((l) => l.msg === "request completed" && l.path === "/graphql");
+      expect(line).toMatchObject({ operation: "GenerateCibilOtp", result: "CibilOtpChallenge" });
+      expect(line).not.toHaveProperty("traceId");
+    } finally {
+      await p.kill();
+      await simulator.close();
+    }
+  });
+});
+
+describe("the access line's result (in-process)", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ OTP_COOLDOWN_SECONDS: "60" });
+  });
+  afterAll(() => t?.stop());
+  /** The access line is written when the response has been handed to the socket, which can be after the client read it. */
+  const accessLine = async (requestId: string) => {
+    for (let waited = 0; waited < 2000; waited += 10) {
+      const line = t.logs.records().find((r) => r.requestId === requestId && r.msg === "request completed");
+      if (line) return line;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return undefined;
+  };
+
+  it.each([
+    ["a success: the result's type name", GENERATE_CIBIL_OTP, cibilInput("160000001"), "GenerateCibilOtp", "CibilOtpChallenge"],
+    ["a typed failure: its code", GENERATE_CIBIL_OTP, cibilInput("160000001"), "GenerateCibilOtp", "OTP_COOLDOWN"],
+    ["an upstream failure: its code", GENERATE_CIBIL_OTP, cibilInput("160000207"), "GenerateCibilOtp", "UPSTREAM_REJECTED"],
+    ["a GraphQL error: its code", "mutation Broken { generateCibilOtp { __typename } }", {}, "anonymous", "GRAPHQL_VALIDATION_FAILED"],
+    // A name of the client's own choosing is not logged: an Aadhaar number is a valid operation name.
+    ["an operation of the client's own naming: other", GENERATE_CIBIL_OTP.replace("GenerateCibilOtp(", "_234123412346("), cibilInput("160000003"), "other", "CibilOtpChallenge"],
+  ])("names %s", async (_what, query, variables, operation, result) => {
+    const requestId = randomUUID();
+    await t.gql(query, variables, { "x-request-id": requestId });
+    expect(await accessLine(requestId)).toMatchObject({ operation, result, clientId: "anonymous", ms: expect.any(Number) });
+  });
+
+  it("sums the upstream time of the request's calls", async () => {
+    const requestId = randomUUID();
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("160000002"), { "x-request-id": requestId });
+    const line = (await accessLine(requestId)) as { upstream: Array<{ durationMs: number }>; upstreamMs: number };
+    expect(line.upstream).toHaveLength(1);
+    expect(line.upstreamMs).toBeCloseTo(line.upstream[0].durationMs, 0);
+  });
+});

@@ -1,0 +1,215 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, loadConfig, loadSimulatorConfig, SETTINGS_GROUPS } from "../../src/config";
+import { renderEnvExample, renderTable, withTable } from "../../src/settings/docs";
+import { closestName, editDistance, unknownNames } from "../../src/settings/names";
+
+/** Configuration by schema: every name known, typos caught, real environments left alone, docs generated. */
+const ROOT = join(__dirname, "../..");
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+};
+const allNames = SETTINGS_GROUPS.flatMap((g) => [...Object.keys(g.settings), ...(g.passThrough?.names ?? [])]);
+
+describe("a set variable that is not a setting", () => {
+  // The four from the operator's report: each started the server silently with the feature off.
+  it.each([
+    ["TRUSTED_DOCUMENT", "enforce", "TRUSTED_DOCUMENTS"],
+    ["REDIS_URl", "redis://127.0.0.1:6379", "REDIS_URL"],
+    ["CORS_ORIGIN", "https://app.example.com", "CORS_ORIGINS"],
+    ["LOGLEVEL", "debug", "LOG_LEVEL"],
+    ["log_level", "debug", "LOG_LEVEL"],
+    ["HMAC_SECRTE", "x".repeat(40), "HMAC_SECRET"],
+    ["PROT", "4001", "PORT"],
+    ["OTEL_EXPORTER_OTLP_ENDPIONT", "http://c:4318", "OTEL_EXPORTER_OTLP_ENDPOINT"],
+  ])("%s stops the start with a suggestion", (name, value, meant) => {
+    expect(problemsOf({ [name]: value })).toEqual([`Unknown setting ${name}: did you mean ${meant}?`]);
+  });
+
+  it.each(["AOPAY_TIMEOUT", "OTP_BUDGET", "GRAPHQL_INTROSPECTION", "AUTH_TOKEN", "BREAKER_ENABLED", "METRICS_PATH", "OTEL_TRACES_SAMPLING_RATE", "SIMULATOR_SEED"])(
+    "%s (under one of our prefixes, close to nothing) stops the start",
+    (name) => {
+      expect(problemsOf({ [name]: "1" })).toEqual([
+        `Unknown setting ${name}: not a setting of this server (every setting is listed in .env.example and docs/configuration.md)`,
+      ]);
+    },
+  );
+
+  it("is reported with every other problem at once, and no value of any unknown variable is echoed", () => {
+    const problems = problemsOf({ LOGLEVEL: "secret-looking-value-1", AOPAY_FOO: "secret-looking-value-2", PORT: "x" });
+    expect(problems).toHaveLength(3);
+    expect(problems.join("\n")).not.toContain("secret-looking-value");
+  });
+});
+
+describe("the rest of a real environment is left alone", () => {
+  /** What a container on Kubernetes sees: the node image's, the kubelet's (with service links), the platform's. */
+  const REAL: Record<string, string> = {
+    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    HOME: "/home/node",
+    HOSTNAME: "aopay-graphql-7d9c5b7f9-x2x8q",
+    TERM: "xterm",
+    LANG: "C.UTF-8",
+    TZ: "UTC",
+    PWD: "/app",
+    SHLVL: "1",
+    USER: "node",
+    SHELL: "/bin/sh",
+    NODE_VERSION: "24.22.3",
+    YARN_VERSION: "1.22.22",
+    NODE_OPTIONS: "--max-old-space-size=512",
+    NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt",
+    NODE_PATH: "/app/node_modules",
+    UV_THREADPOOL_SIZE: "8",
+    KUBERNETES_SERVICE_HOST: "10.96.0.1",
+    KUBERNETES_SERVICE_PORT: "443",
+    KUBERNETES_SERVICE_PORT_HTTPS: "443",
+    KUBERNETES_PORT: "tcp://10.96.0.1:443",
+    KUBERNETES_PORT_443_TCP: "tcp://10.96.0.1:443",
+    KUBERNETES_PORT_443_TCP_PROTO: "tcp",
+    KUBERNETES_PORT_443_TCP_PORT: "443",
+    KUBERNETES_PORT_443_TCP_ADDR: "10.96.0.1",
+    // Service links of Services named redis, otp, aopay, graphql and otel-collector in the same namespace.
+    REDIS_SERVICE_HOST: "10.96.12.7",
+    REDIS_SERVICE_PORT: "6379",
+    REDIS_PORT: "tcp://10.96.12.7:6379",
+    REDIS_PORT_6379_TCP: "tcp://10.96.12.7:6379",
+    REDIS_PORT_6379_TCP_ADDR: "10.96.12.7",
+    OTP_SERVICE_HOST: "10.96.3.3",
+    OTP_PORT: "tcp://10.96.3.3:80",
+    OTP_PORT_80_TCP_PROTO: "tcp",
+    AOPAY_SERVICE_HOST: "10.96.4.4",
+    AOPAY_SERVICE_PORT_HTTP: "80",
+    AOPAY_PORT: "tcp://10.96.4.4:80",
+    GRAPHQL_PORT: "tcp://10.96.5.5:4000",
+    OTEL_COLLECTOR_SERVICE_HOST: "10.96.6.6",
+    OTEL_COLLECTOR_PORT: "tcp://10.96.6.6:4318",
+    OTEL_COLLECTOR_PORT_4318_TCP_PORT: "4318",
+    // npm run, CI, cloud platforms
+    npm_lifecycle_event: "start",
+    npm_package_name: "aopay-graphql",
+    npm_config_cache: "/home/node/.npm",
+    npm_node_execpath: "/usr/local/bin/node",
+    INIT_CWD: "/app",
+    CI: "true",
+    GITHUB_ACTIONS: "true",
+    GITHUB_SHA: "0123abc",
+    RUNNER_OS: "Linux",
+    K_SERVICE: "aopay-graphql",
+    K_REVISION: "aopay-graphql-00001",
+    DYNO: "web.1",
+    WEB_CONCURRENCY: "1",
+    AWS_REGION: "ap-south-1",
+    ECS_CONTAINER_METADATA_URI_V4: "http://169.254.170.2/v4/abc",
+    FLY_APP_NAME: "aopay",
+    JEST_WORKER_ID: "1",
+    COLORTERM: "truecolor",
+    EDITOR: "vi",
+  };
+
+  it("Docker, Kubernetes (service links included), npm, CI and platform variables are not settings and not flagged", () => {
+    expect(unknownNames(REAL, SETTINGS_GROUPS)).toEqual([]);
+    expect(loadConfig({ ...REAL, NODE_ENV: "development" }).port).toBe(4000);
+  });
+
+  it("neither is anything in this machine's own environment (the one the suite runs in)", () => {
+    expect(unknownNames(process.env, SETTINGS_GROUPS)).toEqual([]);
+  });
+
+  it("a service link that lands on a setting is named as one (its address is not echoed)", () => {
+    const problems = problemsOf({ METRICS_PORT: "tcp://10.96.7.7:9464" });
+    expect(problems).toEqual([
+      'METRICS_PORT must be a whole number (got a non-numeric value) (a Kubernetes Service named "metrics" sets METRICS_PORT to its address: set enableServiceLinks: false in the pod spec, or rename the Service)',
+    ]);
+  });
+
+  it("HOME is not taken for HOST, nor PATH for PORT (short names allow one edit)", () => {
+    const known = new Set(allNames);
+    expect(closestName("HOME", known)).toBeNull();
+    expect(closestName("PATH", known)).toBeNull();
+    expect(closestName("HOTS", known)).toBe("HOST");
+    expect(editDistance("PROT", "PORT")).toBe(1);
+    expect(editDistance("LOGLEVEL", "LOG_LEVEL")).toBe(1);
+  });
+});
+
+describe("the settings declarations", () => {
+  it("name each variable once, across every group", () => {
+    expect(new Set(allNames).size).toBe(allNames.length);
+    expect(allNames.length).toBeGreaterThan(80);
+  });
+
+  it("name the module each group configures, and it exists", () => {
+    for (const group of SETTINGS_GROUPS) expect({ group: group.title, exists: existsSync(join(ROOT, group.module)) }).toEqual({ group: group.title, exists: true });
+  });
+
+  it("cover every variable loadConfig reads (a recording environment sees only declared names)", () => {
+    const read = new Set<string>();
+    const recording = (base: Record<string, string>) =>
+      new Proxy(base, {
+        get(target, key) {
+          if (typeof key === "string") read.add(key);
+          return Reflect.get(target, key);
+        },
+      });
+    loadConfig(recording({}));
+    loadConfig(recording({ AOPAY_BASE_URL: "https://a.example", AOPAY_REGISTRATION_ID: "R", AOPAY_COMPANY_CODE: "C", AUTH_JWKS_URL: "https://j.example/jwks" }));
+    loadSimulatorConfig(recording({}));
+    const known = new Set(allNames);
+    expect([...read].filter((name) => !known.has(name))).toEqual([]);
+    expect(read.size).toBeGreaterThan(70);
+  });
+
+  it("no problem message carries a secret's value, whatever is wrong with it", () => {
+    const canaries = {
+      HMAC_SECRET: "short-canary-1",
+      REDIS_URL: "http://user:canary-pass-2@redis:6379",
+      METRICS_TOKEN: "canary-3",
+      AOPAY_REGISTRATION_ID: "canary 4 with spaces",
+      AOPAY_COMPANY_CODE: "canary/5",
+      API_KEYS: "app:canary-raw-key-6",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "otel:4318?token=canary-7",
+      AOPAY_BASE_URL: "https://api.aopay.co.in/?key=canary-8",
+    };
+    const problems = problemsOf(canaries);
+    expect(problems.length).toBeGreaterThanOrEqual(8);
+    for (const value of Object.values(canaries)) expect(problems.join("\n")).not.toContain(value);
+    expect(problems.join("\n")).not.toMatch(/canary/);
+  });
+});
+
+describe("generated from the declarations (drift check; fix with `npm run config:docs`)", () => {
+  it(".env.example", () => {
+    expect(readFileSync(join(ROOT, ".env.example"), "utf8")).toBe(renderEnvExample(SETTINGS_GROUPS));
+  });
+
+  it("the tables of docs/configuration.md", () => {
+    const page = readFileSync(join(ROOT, "docs/configuration.md"), "utf8");
+    expect(page).toBe(withTable(page, renderTable(SETTINGS_GROUPS)));
+    for (const name of allNames) expect(page).toContain(`\`${name}\``);
+  });
+
+  it(".env.example starts the server as it is (every line a comment: all defaults)", () => {
+    const text = readFileSync(join(ROOT, ".env.example"), "utf8");
+    const lines = text.split("\n").filter((l) => l.trim() !== "");
+    expect(lines.every((l) => l.startsWith("#"))).toBe(true);
+    // Uncommented, each `NAME=value` line is a valid setting with its default.
+    const env = Object.fromEntries(
+      lines
+        .map((l) => /^# ([A-Z][A-Z0-9_]*)=(.*)$/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null && m[2] !== "")
+        .map((m) => [m[1], m[2]]),
+    );
+    expect(Object.keys(env).length).toBeGreaterThan(50);
+    const { hmacSecret: _random1, ...withFile } = loadConfig(env);
+    const { hmacSecret: _random2, ...withNothing } = loadConfig({});
+    expect(withFile).toEqual(withNothing);
+  });
+});
