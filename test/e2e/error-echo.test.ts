@@ -167,7 +167,7 @@ describe("no error echoes client text, in production", () => {
       const res = await gql({ query: `{ ${CANARY} }` }, { "x-request-id": id });
       expect(res.headers["x-request-id"]).toBe(id.toLowerCase());
       expectRefusedWithoutEcho(res);
-      expect(t.logs.text()).toContain(`"requestId":"${id.toLowerCase()}"`);
+      expect(t.logs.raw()).toContain(`"requestId":"${id.toLowerCase()}"`);
     });
 
     it("an invalid Idempotency-Key (a resolver error: HTTP 200, data null)", async () => {

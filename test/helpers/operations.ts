@@ -48,3 +48,13 @@ export function aepsInput(mobile = "9876543210", overrides: Record<string, strin
 export type Result = Record<string, unknown> & { __typename: string };
 export const resultOf = (body: { data?: Record<string, unknown> | null }, field: string): Result =>
   (body.data as Record<string, Result>)[field];
+
+/**
+ * A response body without its request ids (`"requestId":"<uuid>"`), for checks that a short client value (an OTP
+ * such as "123", a port, "abc") is not echoed: a random UUID contains such a string often enough to fail a run
+ * (`123` appears in about 1 in 140 random v4 UUIDs). Only UUID-shaped ids are removed, so an id that echoed
+ * client text would still be caught.
+ */
+export function withoutRequestIds(text: string): string {
+  return text.replace(/"requestId":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g, '"requestId":"<id>"');
+}
