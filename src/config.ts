@@ -9,27 +9,27 @@
 import { randomBytes } from "node:crypto";
 import type { Level } from "pino";
 import { clientSettings, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "./aopay/client.settings";
-import { breakerConfig, breakerSettings } from "./aopay/circuit-breakers.settings";
+import { type BreakerConfig, breakerConfig, breakerSettings } from "./aopay/circuit-breakers.settings";
 import { transportSettings } from "./aopay/transport.settings";
 import { authSettings } from "./auth/auth.settings";
-import { graphqlLimits, limitsSettings } from "./graphql/limits.settings";
+import { type GraphQLLimits, graphqlLimits, limitsSettings } from "./graphql/limits.settings";
 import { DEFAULT_DEV_CORS_ORIGINS, type LogFormat, serverSettings } from "./http/server.settings";
 import { metricsSettings } from "./observability/metrics.settings";
-import { telemetryConfig, telemetrySettings } from "./observability/telemetry.settings";
-import { throttleConfig, throttleSettings } from "./protection/otp-throttle.settings";
+import { type TelemetryConfig, telemetryConfig, telemetrySettings } from "./observability/telemetry.settings";
+import { type ThrottleConfig, throttleConfig, throttleSettings } from "./protection/otp-throttle.settings";
 import { protectionSettings } from "./protection/protection.settings";
 import { unknownNames } from "./settings/names";
 import { readGroup, type SettingsGroup, type ValuesOf } from "./settings/schema";
 import { simulatorSettings } from "./simulator/simulator.settings";
 
 export * from "./aopay/client.settings";
-export { DEFAULT_BREAKER } from "./aopay/circuit-breakers.settings";
+export { type BreakerConfig, DEFAULT_BREAKER } from "./aopay/circuit-breakers.settings";
 export * from "./aopay/transport.settings";
 export { DEFAULT_JWT_CLIENT_CLAIM } from "./auth/auth.settings";
-export { DEFAULT_GRAPHQL_LIMITS } from "./graphql/limits.settings";
+export { DEFAULT_GRAPHQL_LIMITS, type GraphQLLimits } from "./graphql/limits.settings";
 export * from "./http/server.settings";
 export * from "./observability/metrics.settings";
-export { DEFAULT_SERVICE_NAME } from "./observability/telemetry.settings";
+export { DEFAULT_SERVICE_NAME, type TelemetryConfig } from "./observability/telemetry.settings";
 export * from "./protection/otp-throttle.settings";
 export * from "./protection/protection.settings";
 export { DEFAULT_SIMULATOR_PORT } from "./simulator/simulator.settings";
@@ -77,17 +77,6 @@ export interface AopayConfig {
   breaker: BreakerConfig;
 }
 
-/** Circuit breaker per endpoint family (opossum; docs/security-requirements.md E5). */
-export interface BreakerConfig {
-  /** Failure percentage over the rolling window that opens the circuit. */
-  errorThresholdPercentage: number;
-  /** Calls in the window before the percentage counts (opossum's default 0 would open on the first failure). */
-  volumeThreshold: number;
-  /** How long the circuit stays open before one probe is let through. */
-  resetTimeoutMs: number;
-  rollingWindowMs: number;
-}
-
 export interface MetricsConfig {
   enabled: boolean;
   /** A listener of its own, on loopback by default: never on the public port. */
@@ -96,56 +85,6 @@ export interface MetricsConfig {
   port: number;
   /** If set, scrapes must send `Authorization: Bearer <token>`. */
   token: string | null;
-}
-
-/**
- * Trace export with the OpenTelemetry Node SDK (observability/telemetry.ts). The SDK reads the standard OTEL_*
- * variables itself; this is what the server decides from them, after checking them here.
- */
-export interface TelemetryConfig {
-  /**
-   * Off by default: on when OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_TRACES_EXPORTER=otlp
-   * is set, and OTEL_SDK_DISABLED is not `true`. Off, no SDK module is loaded.
-   */
-  enabled: boolean;
-  /** `service.name` when OTEL_SERVICE_NAME is unset (the SDK's own default would be `unknown_service:node`). */
-  defaultServiceName: string;
-  /** Where traces go (for the startup log line); null: the SDK's default, http://localhost:4318/v1/traces. */
-  endpoint: string | null;
-  /** OTEL_TRACES_SAMPLER, or the SDK's default `parentbased_always_on`. */
-  sampler: string;
-}
-
-/** A fixed-window budget: at most `points` OTP sends per `seconds`. */
-export interface Budget {
-  points: number;
-  seconds: number;
-}
-
-/** OTP throttling (docs/security-requirements.md B1-B4). Every budget counts sends that may have reached AOPay. */
-export interface ThrottleConfig {
-  /** Minimum time between two sends to the same destination (mobile, Aadhaar or CIBIL id). */
-  cooldownSeconds: number;
-  /** Per destination, short window (B2: 3 per 10 minutes). */
-  destinationWindow: Budget;
-  /** Per destination, per day (B2: 10). */
-  destinationDaily: Budget;
-  /**
-   * Per mobile-number prefix (first 6 digits), across all callers (B4: SMS pumping walks number ranges from many
-   * IPs, Twilio Fraud Guard blocks prefixes). Applies where we know the mobile (AEPS).
-   */
-  mobilePrefix: Budget;
-  /** Per source IP (B3; Firebase Auth allows 50 verification SMS per minute per IP). */
-  ip: Budget;
-  /** Per authenticated API client. */
-  client: Budget;
-  /** Whole service (B4; Firebase: 1,000 SMS per minute per project). */
-  global: Budget;
-  /**
-   * OTP verification attempts per destination (submitCibilOtp, verifyAepsOtp): a 4-digit OTP falls to 10,000
-   * guesses, so attempts are capped here whatever AOPay allows (Twilio Verify: 5 checks per verification).
-   */
-  verify: Budget;
 }
 
 export interface AuthConfig {
@@ -158,15 +97,6 @@ export interface AuthConfig {
 
 /** GraphQL document limits (docs/security-requirements.md A2/A3), checked before execution. */
 export type TrustedDocumentsMode = "off" | "enforce";
-
-export interface GraphQLLimits {
-  maxAliases: number;
-  maxDepth: number;
-  maxTokens: number;
-  maxCost: number;
-  maxDirectives: number;
-  maxQueryChars: number;
-}
 
 export interface Config {
   env: Environment;

@@ -1,5 +1,15 @@
-import type { BreakerConfig } from "../config";
 import { defineSettings, int, type ValuesOf } from "../settings/schema";
+
+/** Circuit breaker per endpoint family (opossum; docs/security-requirements.md E5). */
+export interface BreakerConfig {
+  /** Failure percentage over the rolling window that opens the circuit. */
+  errorThresholdPercentage: number;
+  /** Calls in the window before the percentage counts (opossum's default 0 would open on the first failure). */
+  volumeThreshold: number;
+  /** How long the circuit stays open before one probe is let through. */
+  resetTimeoutMs: number;
+  rollingWindowMs: number;
+}
 
 export const DEFAULT_BREAKER: BreakerConfig = {
   errorThresholdPercentage: 50,

@@ -1,5 +1,13 @@
-import type { GraphQLLimits } from "../config";
 import { defineSettings, int, oneOf, type ValuesOf } from "../settings/schema";
+
+export interface GraphQLLimits {
+  maxAliases: number;
+  maxDepth: number;
+  maxTokens: number;
+  maxCost: number;
+  maxDirectives: number;
+  maxQueryChars: number;
+}
 
 /**
  * Sized from our own client operations (at most 108 tokens, depth 4, cost 699 for SubmitCibilOtp with its linked

@@ -1,6 +1,23 @@
 import { z } from "zod";
-import type { TelemetryConfig } from "../config";
 import { bool, custom, defineSettings, oneOf, text, type ValuesOf } from "../settings/schema";
+
+/**
+ * Trace export with the OpenTelemetry Node SDK (observability/telemetry.ts). The SDK reads the standard OTEL_*
+ * variables itself; this is what the server decides from them, after checking them here.
+ */
+export interface TelemetryConfig {
+  /**
+   * Off by default: on when OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_TRACES_EXPORTER=otlp
+   * is set, and OTEL_SDK_DISABLED is not `true`. Off, no SDK module is loaded.
+   */
+  enabled: boolean;
+  /** `service.name` when OTEL_SERVICE_NAME is unset (the SDK's own default would be `unknown_service:node`). */
+  defaultServiceName: string;
+  /** Where traces go (for the startup log line); null: the SDK's default, http://localhost:4318/v1/traces. */
+  endpoint: string | null;
+  /** OTEL_TRACES_SAMPLER, or the SDK's default `parentbased_always_on`. */
+  sampler: string;
+}
 
 export const DEFAULT_SERVICE_NAME = "aopay-graphql";
 /** The specification's sampler names that sdk-node builds (jaeger_remote and xray need packages we do not ship). */

@@ -1,5 +1,36 @@
-import type { Budget, ThrottleConfig } from "../config";
 import { defineSettings, int, type ValuesOf } from "../settings/schema";
+
+/** A fixed-window budget: at most `points` OTP sends per `seconds`. */
+export interface Budget {
+  points: number;
+  seconds: number;
+}
+
+/** OTP throttling (docs/security-requirements.md B1-B4). Every budget counts sends that may have reached AOPay. */
+export interface ThrottleConfig {
+  /** Minimum time between two sends to the same destination (mobile, Aadhaar or CIBIL id). */
+  cooldownSeconds: number;
+  /** Per destination, short window (B2: 3 per 10 minutes). */
+  destinationWindow: Budget;
+  /** Per destination, per day (B2: 10). */
+  destinationDaily: Budget;
+  /**
+   * Per mobile-number prefix (first 6 digits), across all callers (B4: SMS pumping walks number ranges from many
+   * IPs, Twilio Fraud Guard blocks prefixes). Applies where we know the mobile (AEPS).
+   */
+  mobilePrefix: Budget;
+  /** Per source IP (B3; Firebase Auth allows 50 verification SMS per minute per IP). */
+  ip: Budget;
+  /** Per authenticated API client. */
+  client: Budget;
+  /** Whole service (B4; Firebase: 1,000 SMS per minute per project). */
+  global: Budget;
+  /**
+   * OTP verification attempts per destination (submitCibilOtp, verifyAepsOtp): a 4-digit OTP falls to 10,000
+   * guesses, so attempts are capped here whatever AOPay allows (Twilio Verify: 5 checks per verification).
+   */
+  verify: Budget;
+}
 
 export const DEFAULT_OTP_COOLDOWN_SECONDS = 60;
 export const DEFAULT_OTP_WINDOW: Budget = { points: 3, seconds: 600 };

@@ -1,6 +1,6 @@
 import { type FamilyBodies, type SimReply, replyFor } from "./reply";
 import { scenarioFor } from "./scenarios";
-import type { SimCredentials, SimRequestContext } from "./server";
+import type { SimCredentials, SimRequestContext } from "./types";
 import { otpFailureMessage } from "./state";
 
 /** AEPS bank-wise registration family (docs/upstream/aopay-api.md §2), shaped on the ResendOTP seed page. */

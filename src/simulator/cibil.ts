@@ -1,7 +1,7 @@
 import { type FamilyBodies, type SimReply, replyFor } from "./reply";
 import { aopayMaskedCibilId, aopayMaskedMobile, sampleReport, simFetchDate } from "./report";
 import { scenarioFor } from "./scenarios";
-import type { SimCredentials, SimRequestContext } from "./server";
+import type { SimCredentials, SimRequestContext } from "./types";
 import { otpFailureMessage } from "./state";
 
 /**

@@ -6,34 +6,15 @@ import { creditHistory, generateOtp, register, submitOtp } from "./cibil";
 import { defaultIds, type SimIds } from "./ids";
 import { type SimReply, writeReply } from "./reply";
 import { type Clock, SimState } from "./state";
+import type { SimCredentials, SimEndpointName, SimRequestContext } from "./types";
+
+export type { SimCredentials, SimEndpointName, SimRequestContext } from "./types";
 
 /**
  * The built-in AOPay simulator: a node:http server on loopback that speaks AOPay's exact paths, methods and
  * envelopes (GET-with-body included), with deterministic scenario triggers (scenarios.ts). It is product code: the
  * server starts it in development when AOPAY_BASE_URL is unset, and the tests use it as the upstream.
  */
-
-export interface SimCredentials {
-  registrationId: string;
-  companyCode: string;
-}
-
-export interface SimRequestContext {
-  /** 1, 2, 3 ... per simulator: makes generated ids deterministic for a given call order. */
-  sequence: number;
-  /** Customers, OTPs, attempts and expiry (state.ts). */
-  state: SimState;
-  /** Opaque ids AOPay would generate (ids.ts). */
-  ids: SimIds;
-}
-
-export type SimEndpointName =
-  | "cibil.register"
-  | "cibil.generateOtp"
-  | "cibil.submitOtp"
-  | "cibil.creditHistory"
-  | "aeps.resendOtp"
-  | "aeps.verifyOtp";
 
 interface Route {
   name: SimEndpointName;
