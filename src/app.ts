@@ -13,7 +13,7 @@ import { DEFAULT_RETRY_POLICY } from "./aopay/retry";
 import { AopayTransport } from "./aopay/transport";
 import { Authenticator } from "./auth/authenticator";
 import type { Config } from "./config";
-import type { GraphQLContext, RequestObserver } from "./graphql/context";
+import type { GraphQLContext } from "./graphql/context";
 import { limitRules } from "./graphql/limits";
 import { createLoaders, type Loaders } from "./graphql/loaders";
 import { createFormatError } from "./graphql/plugins/error-format";
@@ -31,6 +31,7 @@ import { Metrics } from "./observability/metrics";
 import { MetricsServer } from "./observability/metrics-server";
 import { Scrubber } from "./pii/scrub";
 import { createProtection } from "./protection";
+import { NO_OBSERVER, type RequestObserver } from "./protection/observer";
 
 export interface AppDependencies {
   /** Default: a pino logger on stdout at `config.logLevel`. */
@@ -67,8 +68,6 @@ const REDIS_CONNECT_WAIT_MS = 3_000;
 
 /** Without trace export nothing writes the holder (the tracing plugin is not installed): one shared empty one. */
 const NO_TRACE: GraphQLContext["trace"] = Object.freeze({});
-
-const NO_OBSERVER: RequestObserver = { throttled: () => undefined, replayed: () => undefined, protectionUnavailable: () => undefined };
 
 /** Builds the whole server for `config`. `config.aopay.baseUrl` must be set (index.ts starts the simulator first). */
 export async function createApp(config: Config, deps: AppDependencies = {}): Promise<App> {
@@ -196,7 +195,15 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         }),
         get loaders() {
           // Most requests read nothing through a loader: build them only when asked.
-          loaders ??= createLoaders(ctx);
+          loaders ??= createLoaders({
+            aopay,
+            consent: protection.protection.consent,
+            hasher: protection.protection.hasher,
+            clientId: client.id,
+            log: ctx.log,
+            callOptions: ctx.callOptions,
+            responseHeaders: ctx.responseHeaders,
+          });
           return loaders;
         },
       };

@@ -3,17 +3,18 @@ import type { Logger } from "../logging/logger";
 import type { Scrubber } from "../pii/scrub";
 import { CircuitBreakers, type CircuitState } from "./circuit-breakers";
 import type { Endpoint, WireContext } from "./endpoint";
-import { aepsResendOtp, type AepsOtpResent, type ResendAepsOtpRequest } from "./endpoints/aeps-resend-otp";
-import { type AepsRegistrationVerified, aepsVerifyOtp, type VerifyAepsOtpRequest } from "./endpoints/aeps-verify-otp";
-import { type CreditHistory, type CreditHistoryRequest, cibilCreditHistory } from "./endpoints/cibil-credit-history";
+import { aepsResendOtp, type AepsResendOtpAnswer, type ResendAepsOtpRequest } from "./endpoints/aeps-resend-otp";
+import { type AepsVerifyOtpAnswer, aepsVerifyOtp, type VerifyAepsOtpRequest } from "./endpoints/aeps-verify-otp";
+import { type CibilCreditHistoryAnswer, type CreditHistoryRequest, cibilCreditHistory } from "./endpoints/cibil-credit-history";
 import {
   cibilGenerateOtp,
-  type CibilOtpChallenge,
+  type CibilGenerateOtpAnswer,
   type GenerateCibilOtpRequest,
 } from "./endpoints/cibil-generate-otp";
-import { type CibilCustomerRegistration, cibilRegister, type RegisterCibilCustomerRequest } from "./endpoints/cibil-register";
-import { type CibilOtpVerification, cibilSubmitOtp, type SubmitCibilOtpRequest } from "./endpoints/cibil-submit-otp";
+import { type CibilRegisterAnswer, cibilRegister, type RegisterCibilCustomerRequest } from "./endpoints/cibil-register";
+import { type CibilSubmitOtpAnswer, cibilSubmitOtp, type SubmitCibilOtpRequest } from "./endpoints/cibil-submit-otp";
 import { AopayError } from "./errors";
+import { newOrderId, type OrderRef } from "./order-id";
 import { interpretResponse, type SuccessEnvelope } from "./outcome";
 import { retryDelay, type RetryPolicy } from "./retry";
 import { redeemSendPass, type SendPass, UnguardedSendError } from "./send-pass";
@@ -84,25 +85,26 @@ const tracer = trace.getTracer("aopay-graphql");
  */
 export class AopayClient {
   readonly cibil = {
-    register: (input: RegisterCibilCustomerRequest, opts: GuardedCallOptions): Promise<CibilCustomerRegistration> =>
-      this.call(this.#register, input, opts),
-    generateOtp: (input: GenerateCibilOtpRequest, opts: GuardedCallOptions): Promise<CibilOtpChallenge> =>
+    register: (input: RegisterCibilCustomerRequest, opts: GuardedCallOptions): Promise<CibilRegisterAnswer> =>
+      this.call(this.#register, { ...input, orderId: newOrderId() }, opts),
+    generateOtp: (input: GenerateCibilOtpRequest, opts: GuardedCallOptions): Promise<CibilGenerateOtpAnswer> =>
       this.call(cibilGenerateOtp, input, opts),
-    submitOtp: (input: SubmitCibilOtpRequest, opts: GuardedCallOptions): Promise<CibilOtpVerification> =>
+    submitOtp: (input: SubmitCibilOtpRequest, opts: GuardedCallOptions): Promise<CibilSubmitOtpAnswer> =>
       this.call(cibilSubmitOtp, input, opts),
-    creditHistory: (input: CreditHistoryRequest, opts: CallOptions): Promise<CreditHistory> =>
-      this.call(cibilCreditHistory, input, opts),
+    creditHistory: (input: CreditHistoryRequest, opts: CallOptions): Promise<CibilCreditHistoryAnswer> =>
+      // A fresh order id per logical call (kept across its retries: the body is built once).
+      this.call(cibilCreditHistory, { ...input, orderId: newOrderId() }, opts),
   };
 
   readonly aeps = {
-    resendOtp: (input: ResendAepsOtpRequest, opts: GuardedCallOptions): Promise<AepsOtpResent> =>
+    resendOtp: (input: ResendAepsOtpRequest, opts: GuardedCallOptions): Promise<AepsResendOtpAnswer> =>
       this.call(aepsResendOtp, input, opts),
-    verifyOtp: (input: VerifyAepsOtpRequest, opts: GuardedCallOptions): Promise<AepsRegistrationVerified> =>
+    verifyOtp: (input: VerifyAepsOtpRequest, opts: GuardedCallOptions): Promise<AepsVerifyOtpAnswer> =>
       this.call(aepsVerifyOtp, input, opts),
   };
 
   readonly breakers: CircuitBreakers;
-  readonly #register: Endpoint<RegisterCibilCustomerRequest, CibilCustomerRegistration>;
+  readonly #register: Endpoint<RegisterCibilCustomerRequest & OrderRef, CibilRegisterAnswer>;
 
   constructor(private readonly options: AopayClientOptions) {
     this.#register = cibilRegister(options.registrationMethod);

@@ -3,33 +3,8 @@ import type { AopayClient, CallOptions } from "../aopay/client";
 import type { ClientIdentity } from "../auth/authenticator";
 import type { AccessSummary } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
-import type { ConsentStore } from "../protection/consent-store";
-import type { IdempotencyStore } from "../protection/idempotency-store";
-import type { KeyHasher } from "../protection/key-hasher";
-import type { OtpThrottle, ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
+import type { Protection, RequestObserver } from "../protection";
 import type { Loaders } from "./loaders";
-
-/** Process-wide protection services, shared by every request. */
-export interface Protection {
-  throttle: OtpThrottle;
-  idempotency: IdempotencyStore;
-  /** Who may read which customer's credit history (granted by a verified CIBIL OTP). */
-  consent: ConsentStore;
-  consentTtlMs: number;
-  hasher: KeyHasher;
-  /** How long an idempotency key's result is kept. */
-  idempotencyTtlMs: number;
-  /** How long a key stays "in flight" if its request never finishes (a crash): longer than any upstream call. */
-  pendingTtlMs: number;
-}
-
-/** Counters for operators (metrics); never carries identifiers. */
-export interface RequestObserver {
-  throttled(field: string, code: ThrottleCode, scope: ThrottleScope): void;
-  replayed(field: string): void;
-  /** An OTP send refused because the shared store was unreachable (fail closed). */
-  protectionUnavailable(field: string): void;
-}
 
 /** Per-request state (docs/design/style.md principle 7): built fresh for every GraphQL request. */
 export interface GraphQLContext {

@@ -1,9 +1,12 @@
 import DataLoader from "dataloader";
+import type { AopayClient, CallOptions } from "../aopay/client";
 import { isAopayError } from "../aopay/errors";
-import { newOrderId } from "../aopay/order-id";
+import type { Logger } from "../logging/logger";
+import { consentKey } from "../protection/consent";
+import type { ConsentStore } from "../protection/consent-store";
 import { ProtectionStoreError } from "../protection/errors";
+import type { KeyHasher } from "../protection/key-hasher";
 import { CibilCreditHistory } from "./cibil/cibil-credit-history.type";
-import type { GraphQLContext } from "./context";
 import type { ConsentRequired, ProtectionUnavailable, UpstreamFailure } from "./failures/failure.types";
 import { consentRequired, protectionUnavailable, toFailure } from "./failures/to-failure";
 
@@ -19,9 +22,21 @@ export interface Loaders {
   creditHistory: DataLoader<string, CreditHistoryMember>;
 }
 
-export function createLoaders(ctx: GraphQLContext): Loaders {
+/** What the loaders need from the request: only this, not the whole GraphQL context (which holds the loaders). */
+export interface LoaderInputs {
+  aopay: Pick<AopayClient, "cibil">;
+  consent: ConsentStore;
+  hasher: KeyHasher;
+  clientId: string;
+  log: Logger;
+  callOptions(): CallOptions;
+  /** The request's response headers: a credit history read sets `Cache-Control: no-store`. */
+  responseHeaders: Map<string, string>;
+}
+
+export function createLoaders(inputs: LoaderInputs): Loaders {
   return {
-    creditHistory: new DataLoader<string, CreditHistoryMember>((cibilIds) => Promise.all(cibilIds.map((id) => loadCreditHistory(ctx, id))), {
+    creditHistory: new DataLoader<string, CreditHistoryMember>((cibilIds) => Promise.all(cibilIds.map((id) => loadCreditHistory(inputs, id))), {
       maxBatchSize: 10,
     }),
   };
@@ -33,27 +48,23 @@ export function createLoaders(ctx: GraphQLContext): Loaders {
  * request's DataLoader, not stored, not logged, and the response says `Cache-Control: no-store` so that no browser or
  * proxy keeps it either (a query may come as a GET).
  */
-async function loadCreditHistory(ctx: GraphQLContext, cibilId: string): Promise<CreditHistoryMember> {
-  ctx.responseHeaders.set("cache-control", "no-store");
+async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise<CreditHistoryMember> {
+  const { log } = inputs;
+  inputs.responseHeaders.set("cache-control", "no-store");
   try {
-    if (!(await ctx.protection.consent.has(consentKey(ctx, cibilId)))) {
-      ctx.log.info({ creditHistory: { consent: "missing" } }, "credit history refused: no verified OTP on record for this client");
+    if (!(await inputs.consent.has(consentKey(inputs.hasher, inputs.clientId, cibilId)))) {
+      log.info({ creditHistory: { consent: "missing" } }, "credit history refused: no verified OTP on record for this client");
       return consentRequired();
     }
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;
-    ctx.log.error({ err: error }, "credit history refused: consent store unavailable");
+    log.error({ err: error }, "credit history refused: consent store unavailable");
     return protectionUnavailable();
   }
   try {
-    return CibilCreditHistory.from(await ctx.aopay.cibil.creditHistory({ cibilId, orderId: newOrderId() }, ctx.callOptions()));
+    return CibilCreditHistory.from(await inputs.aopay.cibil.creditHistory({ cibilId }, inputs.callOptions()));
   } catch (error) {
     if (isAopayError(error)) return toFailure(error);
     throw error;
   }
-}
-
-/** Consent is per (client, customer): another client's verification does not open a history to this one. */
-export function consentKey(ctx: GraphQLContext, cibilId: string): string {
-  return ctx.protection.hasher.hash("consent", `${ctx.client.id}\n${cibilId}`);
 }

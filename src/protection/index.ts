@@ -1,12 +1,27 @@
 import type Redis from "ioredis";
 import type { Config } from "../config";
-import type { Protection } from "../graphql/context";
 import type { Logger } from "../logging/logger";
 import { type ConsentStore, MemoryConsentStore, RedisConsentStore } from "./consent-store";
 import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from "./idempotency-store";
 import { KeyHasher } from "./key-hasher";
 import { OtpThrottle } from "./otp-throttle";
 import { createRedis, redisAnswers, redisReady } from "./redis";
+
+export type { RequestObserver } from "./observer";
+
+/** Process-wide protection services, shared by every request. */
+export interface Protection {
+  throttle: OtpThrottle;
+  idempotency: IdempotencyStore;
+  /** Who may read which customer's credit history (granted by a verified CIBIL OTP). */
+  consent: ConsentStore;
+  consentTtlMs: number;
+  hasher: KeyHasher;
+  /** How long an idempotency key's result is kept. */
+  idempotencyTtlMs: number;
+  /** How long a key stays "in flight" if its request never finishes (a crash): longer than any upstream call. */
+  pendingTtlMs: number;
+}
 
 export interface ProtectionServices {
   protection: Protection;

@@ -19,7 +19,7 @@ export interface ResendAepsOtpRequest {
   encodeTxnId: string;
 }
 
-export interface AepsOtpResent {
+export interface AepsResendOtpAnswer {
   upstreamMessage: string | null;
   /** `data.response_code` (1 in the example). Its other values are undocumented. */
   upstreamResponseCode: number | null;
@@ -66,7 +66,7 @@ export function aepsRegistrationAnswer(envelope: SuccessEnvelope, input: ResendA
   };
 }
 
-export const aepsResendOtp: Endpoint<ResendAepsOtpRequest, AepsOtpResent> = {
+export const aepsResendOtp: Endpoint<ResendAepsOtpRequest, AepsResendOtpAnswer> = {
   name: "aeps.resendOtp",
   method: "POST",
   path: "/V1/AEPS/UserRegisterBankWise/ResendOTP",

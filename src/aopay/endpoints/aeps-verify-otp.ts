@@ -12,14 +12,14 @@ export interface VerifyAepsOtpRequest extends ResendAepsOtpRequest {
   otp: string;
 }
 
-export interface AepsRegistrationVerified {
+export interface AepsVerifyOtpAnswer {
   upstreamMessage: string | null;
   upstreamResponseCode: number | null;
   maskedAadhaar: string;
   maskedMobile: string;
 }
 
-export const aepsVerifyOtp: Endpoint<VerifyAepsOtpRequest, AepsRegistrationVerified> = {
+export const aepsVerifyOtp: Endpoint<VerifyAepsOtpRequest, AepsVerifyOtpAnswer> = {
   name: "aeps.verifyOtp",
   method: "POST",
   path: "/V1/AEPS/UserRegisterBankWise/VerifyOTP",

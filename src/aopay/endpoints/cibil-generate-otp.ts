@@ -29,7 +29,7 @@ export interface CibilQuestion {
   answerChoices: CibilAnswerChoice[];
 }
 
-export interface CibilOtpChallenge {
+export interface CibilGenerateOtpAnswer {
   cibilId: string;
   status: CibilStatus;
   question: CibilQuestion | null;
@@ -41,7 +41,7 @@ export interface CibilOtpChallenge {
 const STATUS: Record<string, CibilStatus> = { pending: "PENDING", success: "SUCCESS" };
 const NEXT_STEP: Record<string, CibilNextStep> = { "cibil-verify-answers": "VERIFY_ANSWERS" };
 
-export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilOtpChallenge> = {
+export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilGenerateOtpAnswer> = {
   name: "cibil.generateOtp",
   // "Get" on the page, and every code sample sends GET with a body (Observation 1): undici can, fetch cannot.
   method: "GET",

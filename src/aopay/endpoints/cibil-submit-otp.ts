@@ -15,7 +15,7 @@ export interface SubmitCibilOtpRequest {
   answerKey: string;
 }
 
-export interface CibilOtpVerification {
+export interface CibilSubmitOtpAnswer {
   /** The id as AOPay returns it: masked in the example (`93626**`), so never reused as input. */
   cibilIdMasked: string | null;
   status: CibilStatus;
@@ -30,7 +30,7 @@ export interface CibilOtpVerification {
 
 const STATUS: Record<string, CibilStatus> = { pending: "PENDING", success: "SUCCESS" };
 
-export const cibilSubmitOtp: Endpoint<SubmitCibilOtpRequest, CibilOtpVerification> = {
+export const cibilSubmitOtp: Endpoint<SubmitCibilOtpRequest, CibilSubmitOtpAnswer> = {
   name: "cibil.submitOtp",
   method: "GET",
   path: "/CibilScore/SubmitOTP",

@@ -1,9 +1,9 @@
 import { Field, Int, ObjectType } from "type-graphql";
-import type { AepsOtpResent as Resent } from "../../aopay/endpoints/aeps-resend-otp";
+import type { AepsResendOtpAnswer } from "../../aopay/endpoints/aeps-resend-otp";
 import { RESEND_AVAILABLE_DESCRIPTION, secondsUntil } from "../resend-countdown";
 
 @ObjectType({ description: "AOPay accepted the resend: the registration step continues with these references." })
-export class AepsOtpResent {
+export class AepsOtpResent implements AepsResendOtpAnswer {
   // Named upstream* so they never clash with Failure.message/code when a client selects several union members.
   @Field(() => String, { nullable: true, description: "AOPay's message, e.g. \"OTP Resend Request Completed\"." })
   upstreamMessage!: string | null;
@@ -37,7 +37,7 @@ export class AepsOtpResent {
     return secondsUntil(this.resendAvailableAt);
   }
 
-  static from(resent: Resent, resendAvailableAt: number): AepsOtpResent {
+  static from(resent: AepsResendOtpAnswer, resendAvailableAt: number): AepsOtpResent {
     return Object.assign(new AepsOtpResent(), resent, { resendAvailableAt });
   }
 }

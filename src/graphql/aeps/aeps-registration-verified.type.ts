@@ -1,12 +1,12 @@
 import { Field, Int, ObjectType } from "type-graphql";
-import type { AepsRegistrationVerified as Verified } from "../../aopay/endpoints/aeps-verify-otp";
+import type { AepsVerifyOtpAnswer } from "../../aopay/endpoints/aeps-verify-otp";
 
 @ObjectType({
   description:
     "AOPay confirmed the bank-wise registration. (AOPay says it returns a transaction reference; its field name is " +
     "undocumented, so it is not exposed yet.)",
 })
-export class AepsRegistrationVerified {
+export class AepsRegistrationVerified implements AepsVerifyOtpAnswer {
   @Field(() => String, {
     nullable: true,
     description: "AOPay's message about the verification, with any Aadhaar or mobile number masked. Null when AOPay sent none.",
@@ -25,7 +25,7 @@ export class AepsRegistrationVerified {
   @Field({ description: "The mobile number that was verified, as `XXXXXX1234` (last four digits only)." })
   maskedMobile!: string;
 
-  static from(verified: Verified): AepsRegistrationVerified {
+  static from(verified: AepsVerifyOtpAnswer): AepsRegistrationVerified {
     return Object.assign(new AepsRegistrationVerified(), verified);
   }
 }

@@ -1,6 +1,6 @@
 import { JSONObjectResolver } from "graphql-scalars";
 import { Field, ObjectType } from "type-graphql";
-import type { CreditHistory } from "../../aopay/endpoints/cibil-credit-history";
+import type { CibilCreditHistoryAnswer } from "../../aopay/endpoints/cibil-credit-history";
 
 @ObjectType({
   description:
@@ -8,7 +8,7 @@ import type { CreditHistory } from "../../aopay/endpoints/cibil-credit-history";
     "typed fields exist only where AOPay's documentation names a key. Served only to the client that verified the " +
     "customer's OTP within the consent window, with `Cache-Control: no-store`; never logged or stored by this service.",
 })
-export class CibilCreditHistory {
+export class CibilCreditHistory implements CibilCreditHistoryAnswer {
   @Field({ description: "The customer's CIBIL id the history was read for (digits, e.g. 102277100)." })
   cibilId!: string;
 
@@ -47,7 +47,7 @@ export class CibilCreditHistory {
   })
   merchantTransactionId!: string | null;
 
-  static from(history: CreditHistory): CibilCreditHistory {
+  static from(history: CibilCreditHistoryAnswer): CibilCreditHistory {
     return Object.assign(new CibilCreditHistory(), history, { payloadReceived: history.report !== null });
   }
 }

@@ -1,11 +1,8 @@
 import { Field, ObjectType } from "type-graphql";
-import type { CibilCustomerRegistration } from "../../aopay/endpoints/cibil-register";
-import { maskEmail } from "../../pii/email";
-import { maskMobile } from "../../pii/mobile";
-import { maskPan } from "../../pii/pan";
+import type { CibilRegisterAnswer } from "../../aopay/endpoints/cibil-register";
 
 @ObjectType({ description: "AOPay registered the customer for CIBIL checks. Next: generateCibilOtp." })
-export class CibilCustomerRegistered {
+export class CibilCustomerRegistered implements CibilRegisterAnswer {
   @Field({ description: "Our reference for this registration, sent to AOPay as order_id: 18 digits (e.g. 179605638931012345). Quote it to support." })
   orderId!: string;
 
@@ -36,11 +33,8 @@ export class CibilCustomerRegistered {
   })
   merchantTransactionId!: string | null;
 
-  static from(registration: CibilCustomerRegistration, request: { mobile: string; pan: string; email: string }): CibilCustomerRegistered {
-    return Object.assign(new CibilCustomerRegistered(), registration, {
-      maskedMobile: maskMobile(request.mobile),
-      maskedPan: maskPan(request.pan),
-      maskedEmail: maskEmail(request.email),
-    });
+  /** The answer carries the masked identifiers already (aopay/endpoints/cibil-register.ts masks with pii/). */
+  static from(registration: CibilRegisterAnswer): CibilCustomerRegistered {
+    return Object.assign(new CibilCustomerRegistered(), registration);
   }
 }

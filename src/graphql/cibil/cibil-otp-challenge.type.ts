@@ -1,5 +1,5 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
-import type { CibilOtpChallenge as Challenge } from "../../aopay/endpoints/cibil-generate-otp";
+import type { CibilAnswerChoice as AnswerChoice, CibilGenerateOtpAnswer, CibilQuestion } from "../../aopay/endpoints/cibil-generate-otp";
 import { RESEND_AVAILABLE_DESCRIPTION, secondsUntil } from "../resend-countdown";
 
 export enum CibilStatus {
@@ -31,7 +31,7 @@ registerEnumType(CibilNextStep, {
 });
 
 @ObjectType({ description: "One answer the customer can give to the challenge question." })
-export class CibilAnswerChoice {
+export class CibilAnswerChoice implements AnswerChoice {
   @Field({ description: "AOPay's AnswerChoiceId for this choice, as sent (an opaque string)." })
   id!: string;
 
@@ -43,7 +43,7 @@ export class CibilAnswerChoice {
 }
 
 @ObjectType({ description: "The authentication question AOPay asks after sending the OTP." })
-export class CibilOtpQuestion {
+export class CibilOtpQuestion implements CibilQuestion {
   @Field(() => String, { nullable: true, description: "The question's key, needed to answer it." })
   key!: string | null;
 
@@ -64,7 +64,7 @@ export class CibilOtpQuestion {
 }
 
 @ObjectType({ description: "AOPay sent the OTP and returned the question to answer with it." })
-export class CibilOtpChallenge {
+export class CibilOtpChallenge implements CibilGenerateOtpAnswer {
   @Field({
     description: "The customer's CIBIL id (digits, e.g. 102277100): AOPay's answer, or the one sent when AOPay's answer has none. Use it with submitCibilOtp.",
   })
@@ -96,7 +96,7 @@ export class CibilOtpChallenge {
     return secondsUntil(this.resendAvailableAt);
   }
 
-  static from(challenge: Challenge, resendAvailableAt: number): CibilOtpChallenge {
+  static from(challenge: CibilGenerateOtpAnswer, resendAvailableAt: number): CibilOtpChallenge {
     return Object.assign(new CibilOtpChallenge(), challenge, {
       status: CibilStatus[challenge.status],
       nextStep: challenge.nextStep === null ? null : CibilNextStep[challenge.nextStep],

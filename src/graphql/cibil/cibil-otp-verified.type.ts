@@ -1,9 +1,10 @@
 import { Field, ObjectType } from "type-graphql";
-import type { CibilOtpVerification } from "../../aopay/endpoints/cibil-submit-otp";
+import type { CibilSubmitOtpAnswer } from "../../aopay/endpoints/cibil-submit-otp";
 import { CibilStatus } from "./cibil-otp-challenge.type";
 
 @ObjectType({ description: "AOPay accepted the OTP. The customer's credit report can be read (field creditHistory), by this client only." })
-export class CibilOtpVerified {
+/** `cibilId` here is AOPay's masked id (the answer's cibilIdMasked); the verified one is kept out of the schema. */
+export class CibilOtpVerified implements Omit<CibilSubmitOtpAnswer, "cibilId" | "cibilIdMasked"> {
   @Field(() => String, { nullable: true, description: "The CIBIL id as AOPay returns it (masked in its example, e.g. 93626**)." })
   cibilId!: string | null;
 
@@ -25,7 +26,7 @@ export class CibilOtpVerified {
   /** The id the customer verified (from the request, unmasked): what creditHistory is read with. Not in the schema. */
   verifiedCibilId!: string;
 
-  static from(verification: CibilOtpVerification): CibilOtpVerified {
+  static from(verification: CibilSubmitOtpAnswer): CibilOtpVerified {
     const { cibilIdMasked, cibilId, ...rest } = verification;
     return Object.assign(new CibilOtpVerified(), rest, {
       cibilId: cibilIdMasked,

@@ -1,8 +1,7 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Ctx, Info, Resolver } from "type-graphql";
-import { newOrderId } from "../../aopay/order-id";
 import type { GraphQLContext } from "../context";
-import { consentKey } from "../loaders";
+import { consentKey } from "../../protection/consent";
 import { GuardedMutation } from "../guarded-mutations";
 import { guardOtpSend } from "../otp-guard";
 import { CibilCustomerRegistered } from "./cibil-customer-registered.type";
@@ -37,10 +36,10 @@ export class CibilResolver {
       mobile: input.mobile,
     };
     return guardOtpSend(ctx, info, {
-      // The fingerprint covers what the client sent, not the order id we make up per attempt.
+      // The fingerprint covers what the client sent; AopayClient makes the order id per call.
       input: request,
-      call: (options) => ctx.aopay.cibil.register({ ...request, orderId: newOrderId() }, options),
-      toResult: (registration) => CibilCustomerRegistered.from(registration, request),
+      call: (options) => ctx.aopay.cibil.register(request, options),
+      toResult: CibilCustomerRegistered.from,
       resultTypes: REGISTER_CIBIL_CUSTOMER_RESULT_TYPES,
     });
   }
@@ -82,7 +81,7 @@ export class CibilResolver {
     });
     if (result instanceof CibilOtpVerified && result.status === CibilStatus.SUCCESS) {
       try {
-        await ctx.protection.consent.grant(consentKey(ctx, result.verifiedCibilId), ctx.protection.consentTtlMs);
+        await ctx.protection.consent.grant(consentKey(ctx.protection.hasher, ctx.client.id, result.verifiedCibilId), ctx.protection.consentTtlMs);
       } catch (error) {
         // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead.
         ctx.log.error({ err: error }, "could not record CIBIL consent");

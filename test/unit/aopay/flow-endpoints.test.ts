@@ -56,7 +56,17 @@ describe("cibil.register (registeration, sic; response undocumented)", () => {
       input,
       scrubber,
     );
-    expect(out).toEqual({ orderId: input.orderId, cibilId: "700000001", accessToken: "tok-1", upstreamMessage: "success", merchantTransactionId: null });
+    expect(out).toEqual({
+      orderId: input.orderId,
+      cibilId: "700000001",
+      accessToken: "tok-1",
+      upstreamMessage: "success",
+      merchantTransactionId: null,
+      // Masked here, in the endpoint module (with pii/), like the AEPS answers: the GraphQL type only copies them.
+      maskedMobile: "XXXXXX3210",
+      maskedPan: "XXXXXX234F",
+      maskedEmail: "a***@example.com",
+    });
     expect(cibilRegister("GET").fromWire(success({ status: true }), input, scrubber)).toMatchObject({ cibilId: null, accessToken: null });
   });
 });

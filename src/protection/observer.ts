@@ -1,0 +1,15 @@
+import type { ThrottleCode, ThrottleScope } from "./otp-throttle";
+
+/**
+ * What protection tells operators about the requests it turns away or replays: counters only, never identifiers.
+ * Declared here, where the events happen; observability/metrics.ts implements it.
+ */
+export interface RequestObserver {
+  throttled(field: string, code: ThrottleCode, scope: ThrottleScope): void;
+  replayed(field: string): void;
+  /** An OTP send refused because the shared store was unreachable (fail closed). */
+  protectionUnavailable(field: string): void;
+}
+
+/** Observes nothing: the default when metrics are off. */
+export const NO_OBSERVER: RequestObserver = { throttled: () => undefined, replayed: () => undefined, protectionUnavailable: () => undefined };
