@@ -248,7 +248,7 @@ describe("typed SDK transport", () => {
     expect(result.errors?.[0]?.extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
   });
 
-  it("throws AopayBadResponseError for a 2xx that is not a GraphQL response, or too large", async () => {
+  it("throws AopayClientBadResponseError for a 2xx that is not a GraphQL response, or too large", async () => {
     fake.respond(raw(200, "text/plain", "ok"));
     expect((await thrown(createSdk({ url }).serviceInfo())).code).toBe("BAD_RESPONSE");
     fake.respond(json(200, { data: { serviceInfo: { upstream: "x".repeat(5_000) } } }));

@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { type Dispatcher, request } from "undici";
 import { type GraphQLErrorPayload, requestIdOf } from "../graphql-errors.js";
-import { AopayAbortError, AopayBadResponseError, AopayClientError, AopayHttpError, AopayNetworkError, AopayTimeoutError } from "./errors.js";
+import { AopayAbortError, AopayClientBadResponseError, AopayClientError, AopayHttpError, AopayNetworkError, AopayClientTimeoutError } from "./errors.js";
 
 /**
  * The SDK's HTTP side: one POST per call over undici, typed by the generated operations (client/src/generated/sdk.ts).
@@ -51,7 +51,7 @@ export interface GraphQLClientOptions {
   /**
    * Deadline of one call in milliseconds, from dispatch to the last byte of the answer. Defaults to 15,000. The
    * server is asked (`x-request-timeout-ms`) to answer up to a second earlier, so that a slow AOPay ends as a
-   * typed result (`OutcomeUnknown`, `UpstreamUnavailable`) rather than an AopayTimeoutError here.
+   * typed result (`OutcomeUnknown`, `UpstreamUnavailable`) rather than an AopayClientTimeoutError here.
    */
   timeoutMs?: number;
   /** The undici dispatcher to send through (an Agent with your pool settings, a ProxyAgent ...). Defaults to undici's global one. */
@@ -164,7 +164,7 @@ export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClien
     } catch (error) {
       if (error instanceof AopayClientError) throw error;
       if (call.signal?.aborted) throw new AopayAbortError(error, true);
-      if (deadline.signal.aborted) throw new AopayTimeoutError(timeoutMs);
+      if (deadline.signal.aborted) throw new AopayClientTimeoutError(timeoutMs);
       const sent = !NEVER_SENT_CODES.has(errorCode(error) ?? "");
       throw new AopayNetworkError(`Request to the GraphQL server failed: ${errorMessage(error)}`, { sent, cause: error });
     } finally {
@@ -182,7 +182,7 @@ export function toGraphQLClient(clientOrOptions: GraphQLClient | GraphQLClientOp
 
 function interpret<TData>(status: number, headers: Record<string, string | string[] | undefined>, text: string | null, maxBytes: number): SdkResult<TData> {
   const headerRequestId = firstHeader(headers["x-request-id"]) ?? null;
-  if (text === null) throw new AopayBadResponseError(status, `The response body is larger than ${maxBytes} bytes.`, headerRequestId);
+  if (text === null) throw new AopayClientBadResponseError(status, `The response body is larger than ${maxBytes} bytes.`, headerRequestId);
   const parsed = isJson(firstHeader(headers["content-type"])) ? parseJson(text) : undefined;
   if (isGraphQLResponse(parsed)) {
     const errors = Array.isArray(parsed.errors) ? (parsed.errors as GraphQLErrorPayload[]) : undefined;
@@ -196,7 +196,7 @@ function interpret<TData>(status: number, headers: Record<string, string | strin
     };
   }
   if (status >= 300) throw new AopayHttpError(status, text.slice(0, ERROR_BODY_CHARS), headerRequestId);
-  throw new AopayBadResponseError(status, `HTTP ${status} answered with something other than a GraphQL response.`, headerRequestId);
+  throw new AopayClientBadResponseError(status, `HTTP ${status} answered with something other than a GraphQL response.`, headerRequestId);
 }
 
 /** The body as text, or null (and the rest discarded) once it exceeds `limit` bytes. */

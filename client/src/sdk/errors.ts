@@ -41,8 +41,8 @@ export class AopayNetworkError extends AopayClientError {
 }
 
 /** The call's deadline (`timeoutMs`) passed before a whole response arrived. */
-export class AopayTimeoutError extends AopayClientError {
-  override name = "AopayTimeoutError";
+export class AopayClientTimeoutError extends AopayClientError {
+  override name = "AopayClientTimeoutError";
   readonly timeoutMs: number;
   constructor(timeoutMs: number) {
     super("TIMEOUT", `No complete response within ${timeoutMs} ms.`, { sent: true });
@@ -72,8 +72,8 @@ export class AopayHttpError extends AopayClientError {
 }
 
 /** A 2xx answer that is not a GraphQL response (not JSON, no `data` or `errors`, or larger than allowed). */
-export class AopayBadResponseError extends AopayClientError {
-  override name = "AopayBadResponseError";
+export class AopayClientBadResponseError extends AopayClientError {
+  override name = "AopayClientBadResponseError";
   readonly status: number;
   constructor(status: number, message: string, requestId: string | null) {
     super("BAD_RESPONSE", message, { requestId, sent: true });

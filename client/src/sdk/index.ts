@@ -20,10 +20,10 @@ export {
 } from "./client.js";
 export {
   AopayAbortError,
-  AopayBadResponseError,
+  AopayClientBadResponseError,
   AopayClientError,
   AopayHttpError,
   AopayNetworkError,
-  AopayTimeoutError,
+  AopayClientTimeoutError,
   type AopayClientErrorCode,
 } from "./errors.js";
