@@ -1,5 +1,8 @@
 import { context, type Context as TraceContext, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { UpstreamCallSummary } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
+
+export type { UpstreamCallSummary } from "../logging/access-log";
 import type { Scrubber } from "../pii/scrub";
 import { CircuitBreakers, type CircuitState } from "./circuit-breakers";
 import type { Endpoint, WireContext } from "./endpoint";
@@ -20,15 +23,6 @@ import { retryDelay, type RetryPolicy } from "./retry";
 import { redeemSendPass, type SendPass, UnguardedSendError } from "./send-pass";
 import { type AopayTransport, errorCode } from "./transport";
 import type { BreakerConfig } from "../config";
-
-/** What the request's access line says about one upstream attempt. */
-export interface UpstreamCallSummary {
-  endpoint: string;
-  outcome: string;
-  httpStatus?: number;
-  upstreamCode?: string;
-  durationMs: number;
-}
 
 export interface CallOptions {
   /** The request's logger (carries the request id). AOPay's merchant transaction id is bound to it once known. */

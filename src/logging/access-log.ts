@@ -1,5 +1,13 @@
 import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
-import type { UpstreamCallSummary } from "../aopay/client";
+
+/** What the request's access line says about one upstream attempt. */
+export interface UpstreamCallSummary {
+  endpoint: string;
+  outcome: string;
+  httpStatus?: number;
+  upstreamCode?: string;
+  durationMs: number;
+}
 
 /** What the GraphQL layer tells the access line about a request (graphql/context.ts `summary`). */
 export interface AccessSummary {
