@@ -1,6 +1,7 @@
 import CircuitBreaker from "opossum";
 import type { BreakerConfig } from "../config";
-import { AopayCircuitOpenError, AopayError, type AopayErrorCode } from "./errors";
+import { AopayError, type AopayErrorCode } from "./errors";
+import { classifyFailure } from "./outcome";
 
 export type CircuitState = "closed" | "open" | "halfOpen";
 
@@ -26,7 +27,7 @@ export class CircuitBreakers {
     private readonly onStateChange: (family: string, state: CircuitState) => void = () => undefined,
   ) {}
 
-  /** Runs `action` through the family's breaker; throws AopayCircuitOpenError while it is open. */
+  /** Runs `action` through the family's breaker; throws CIRCUIT_OPEN (AopayCircuitOpenError) while it is open. */
   async run<T>(family: string, endpoint: string, action: () => Promise<T>): Promise<T> {
     const breaker = this.#breaker(family);
     try {
@@ -35,7 +36,7 @@ export class CircuitBreakers {
       if ((error as { code?: string }).code === "EOPENBREAKER") {
         const openedAt = this.#openedAt.get(family) ?? Date.now();
         const retryAfterSeconds = Math.max(1, Math.ceil((openedAt + this.config.resetTimeoutMs - Date.now()) / 1000));
-        throw new AopayCircuitOpenError(`${endpoint}: circuit open for ${family}`, { endpoint, sent: false, retryAfterSeconds, cause: error });
+        throw classifyFailure("CIRCUIT_OPEN", `${endpoint}: circuit open for ${family}`, { endpoint, sent: false, retryAfterSeconds, cause: error });
       }
       throw error;
     }

@@ -12,6 +12,8 @@ export type AopayErrorCode =
   | "UPSTREAM_UNAUTHORIZED"
   /** AOPay could not be reached, or answered 5xx/429. */
   | "UPSTREAM_UNAVAILABLE"
+  /** Our circuit breaker for the endpoint family is open (AOPay has been failing): nothing was sent. */
+  | "CIRCUIT_OPEN"
   /** The deadline passed before the request was written to a socket: provably never sent. */
   | "UPSTREAM_TIMEOUT"
   /** AOPay answered something we cannot use (redirect, non-JSON error page, unrecognised envelope on a read). */
@@ -79,9 +81,13 @@ export class AopayUnavailableError extends AopayError {
 
 /**
  * Raised without any network activity while the circuit breaker for the endpoint family is open (AOPay has been
- * failing); `retryAfterSeconds` says when one probe will be let through again.
+ * failing); `retryAfterSeconds` says when one probe will be let through again. A code of its own, so that retry and
+ * metrics tell it from an unreachable AOPay by `code`; the GraphQL edge shows both as UPSTREAM_UNAVAILABLE.
  */
-export class AopayCircuitOpenError extends AopayUnavailableError {}
+export class AopayCircuitOpenError extends AopayError {
+  readonly code = "CIRCUIT_OPEN" as const;
+  readonly retryable = true;
+}
 
 /** Raised when every upstream connection is busy and the wait queue is full: shed at once, nothing sent. */
 export class AopayOverloadedError extends AopayError {

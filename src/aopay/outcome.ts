@@ -2,13 +2,37 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Scrubber } from "../pii/scrub";
 import { type Envelope, parseEnvelope } from "./envelope";
 import {
-  type AopayError,
   AopayBadResponseError,
+  AopayCircuitOpenError,
+  type AopayError,
+  type AopayErrorCode,
+  type AopayErrorDetails,
   AopayOutcomeUnknownError,
+  AopayOverloadedError,
   AopayRejectedError,
+  AopayTimeoutError,
   AopayUnauthorizedError,
   AopayUnavailableError,
 } from "./errors";
+
+const ERROR_CLASSES: Record<AopayErrorCode, new (message: string, details: AopayErrorDetails) => AopayError> = {
+  UPSTREAM_REJECTED: AopayRejectedError,
+  UPSTREAM_UNAUTHORIZED: AopayUnauthorizedError,
+  UPSTREAM_UNAVAILABLE: AopayUnavailableError,
+  CIRCUIT_OPEN: AopayCircuitOpenError,
+  UPSTREAM_TIMEOUT: AopayTimeoutError,
+  UPSTREAM_BAD_RESPONSE: AopayBadResponseError,
+  OUTCOME_UNKNOWN: AopayOutcomeUnknownError,
+  OVERLOADED: AopayOverloadedError,
+};
+
+/**
+ * The one place an upstream failure becomes an AopayError (stripe-node's Error.generate): callers decide the code,
+ * this picks the class. The transport (no answer), interpretResponse (an answer) and the circuit breakers use it.
+ */
+export function classifyFailure(code: AopayErrorCode, message: string, details: AopayErrorDetails): AopayError {
+  return new ERROR_CLASSES[code](message, details);
+}
 
 /** What the transport hands over once AOPay has answered with a complete response. */
 export interface UpstreamResponse {
@@ -60,20 +84,20 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
   };
   const describe = (what: string) => `${spec.name}: ${what} (HTTP ${status}, ${describeBody(envelope)})`;
 
-  if (status >= 300 && status < 400) throw new AopayBadResponseError(describe("redirect not followed"), details);
-  if (status === 401 || status === 403) throw new AopayUnauthorizedError(describe("credentials refused"), details);
+  if (status >= 300 && status < 400) throw classifyFailure("UPSTREAM_BAD_RESPONSE", describe("redirect not followed"), details);
+  if (status === 401 || status === 403) throw classifyFailure("UPSTREAM_UNAUTHORIZED", describe("credentials refused"), details);
   if (status === 429 || status >= 500) {
     const retryAfterSeconds = parseRetryAfter(res.headers["retry-after"]);
-    throw new AopayUnavailableError(describe("upstream error status"), { ...details, retryAfterSeconds });
+    throw classifyFailure("UPSTREAM_UNAVAILABLE", describe("upstream error status"), { ...details, retryAfterSeconds });
   }
   if (status >= 400 || status < 200) {
     // A 4xx with a readable failure envelope is a business rejection (Paysprint-style 400/412 bodies, docs/upstream/aopay-api.md §3);
     // anything else at 4xx (an HTML 404, a success word on a 400) points at our configuration, not the customer.
-    if (envelope.kind === "failure") throw new AopayRejectedError(describe("rejected"), details);
-    throw new AopayBadResponseError(describe("unexpected status"), details);
+    if (envelope.kind === "failure") throw classifyFailure("UPSTREAM_REJECTED", describe("rejected"), details);
+    throw classifyFailure("UPSTREAM_BAD_RESPONSE", describe("unexpected status"), details);
   }
   if (envelope.kind === "success") return envelope;
-  if (envelope.kind === "failure") throw new AopayRejectedError(describe("rejected"), details);
+  if (envelope.kind === "failure") throw classifyFailure("UPSTREAM_REJECTED", describe("rejected"), details);
   return unreadableSuccess(spec, describe("unreadable answer to a 2xx"), details);
 }
 
@@ -81,11 +105,8 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
  * A 2xx we cannot read. On an endpoint with side effects AOPay processed the request and we cannot tell how, so the
  * OTP may have been sent: OUTCOME_UNKNOWN. On a read it is simply a bad response.
  */
-export function unreadableSuccess(spec: OutcomeSpec, message: string, details: ConstructorParameters<typeof AopayBadResponseError>[1]): never {
-  const error: AopayError = spec.sideEffect
-    ? new AopayOutcomeUnknownError(message, details)
-    : new AopayBadResponseError(message, details);
-  throw error;
+export function unreadableSuccess(spec: OutcomeSpec, message: string, details: AopayErrorDetails): never {
+  throw classifyFailure(spec.sideEffect ? "OUTCOME_UNKNOWN" : "UPSTREAM_BAD_RESPONSE", message, details);
 }
 
 function describeBody(envelope: Envelope): string {

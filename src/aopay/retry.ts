@@ -1,4 +1,4 @@
-import { AopayCircuitOpenError, AopayError } from "./errors";
+import { AopayError } from "./errors";
 
 /**
  * When may a failed upstream call be tried again? Only when it provably never left the process (docs/design/style.md
@@ -21,7 +21,8 @@ export const DEFAULT_RETRY_POLICY: Omit<RetryPolicy, "maxRetries"> = { baseDelay
 /** The delay before the next attempt, or null when the call must not be retried. `retriesDone` counts from 0. */
 export function retryDelay(error: unknown, retriesDone: number, msLeft: number, policy: RetryPolicy, random: () => number = Math.random): number | null {
   if (!(error instanceof AopayError) || error.sent) return null;
-  if (error.code !== "UPSTREAM_UNAVAILABLE" || error instanceof AopayCircuitOpenError) return null;
+  // Only an unreachable AOPay: not CIRCUIT_OPEN, OVERLOADED or UPSTREAM_TIMEOUT (our own guards refused).
+  if (error.code !== "UPSTREAM_UNAVAILABLE") return null;
   if (retriesDone >= policy.maxRetries) return null;
   const delay = Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retriesDone));
   return msLeft - delay >= policy.minAttemptMs ? delay : null;

@@ -1,14 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Pool, type Dispatcher } from "undici";
-import {
-  AopayBadResponseError,
-  type AopayError,
-  AopayOutcomeUnknownError,
-  AopayOverloadedError,
-  AopayTimeoutError,
-  AopayUnavailableError,
-} from "./errors";
-import type { UpstreamResponse } from "./outcome";
+import type { AopayError } from "./errors";
+import { classifyFailure, type UpstreamResponse } from "./outcome";
 
 /**
  * The one place that talks HTTP to AOPay (docs/design/style.md principle 2). It uses undici's low-level `dispatch` with its own
@@ -106,12 +99,12 @@ export class AopayTransport {
   send(req: TransportRequest): Promise<TransportResult> {
     if (this.#closed) {
       return Promise.reject(
-        new AopayUnavailableError(`${req.endpoint}: transport closed`, { endpoint: req.endpoint, sent: false }),
+        classifyFailure("UPSTREAM_UNAVAILABLE", `${req.endpoint}: transport closed`, { endpoint: req.endpoint, sent: false }),
       );
     }
     if (this.#active >= this.#maxActive) {
       return Promise.reject(
-        new AopayOverloadedError(`${req.endpoint}: all ${this.#options.connections} connections busy and the queue is full`, {
+        classifyFailure("OVERLOADED", `${req.endpoint}: all ${this.#options.connections} connections busy and the queue is full`, {
           endpoint: req.endpoint,
           sent: false,
           retryAfterSeconds: 1,
@@ -268,20 +261,20 @@ class CallHandler implements Dispatcher.DispatchHandler {
     const base = { endpoint, sent: this.#sent, cause: error, httpStatus: this.#statusCode || undefined };
     if (!this.#sent) {
       return error instanceof DeadlineExceeded
-        ? new AopayTimeoutError(`${endpoint}: deadline passed before the request was sent`, base)
-        : new AopayUnavailableError(`${endpoint}: could not reach AOPay (${cause})`, base);
+        ? classifyFailure("UPSTREAM_TIMEOUT", `${endpoint}: deadline passed before the request was sent`, base)
+        : classifyFailure("UPSTREAM_UNAVAILABLE", `${endpoint}: could not reach AOPay (${cause})`, base);
     }
     if (!this.req.sideEffect && TOO_LARGE.has(cause)) {
       // AOPay answered, at length: a property of this one answer (a thick credit report), not of AOPay's health. As
       // UPSTREAM_UNAVAILABLE it would count towards opening the family's circuit, stopping every CIBIL OTP send, and
       // tell the client to retry a read that will be just as large. The remedy is AOPAY_MAX_RESPONSE_BYTES.
-      return new AopayBadResponseError(`${endpoint}: answer larger than ${this.maxBytes} bytes (AOPAY_MAX_RESPONSE_BYTES)`, base);
+      return classifyFailure("UPSTREAM_BAD_RESPONSE", `${endpoint}: answer larger than ${this.maxBytes} bytes (AOPAY_MAX_RESPONSE_BYTES)`, base);
     }
     if (!this.req.sideEffect || this.#statusCode >= 300) {
       // A read has no side effect to be unsure about; a non-2xx status already says the upstream declined or failed.
-      return new AopayUnavailableError(`${endpoint}: no complete answer (${cause})`, base);
+      return classifyFailure("UPSTREAM_UNAVAILABLE", `${endpoint}: no complete answer (${cause})`, base);
     }
-    return new AopayOutcomeUnknownError(`${endpoint}: request sent, no complete answer (${cause})`, base);
+    return classifyFailure("OUTCOME_UNKNOWN", `${endpoint}: request sent, no complete answer (${cause})`, base);
   }
 }
 

@@ -7,6 +7,7 @@ import { type DocumentNode, type FragmentDefinitionNode, Kind, type SelectionSet
 import type { GraphQLLimits } from "../config";
 import { GUARDED_MUTATION_NAMES } from "./guarded-mutations";
 import { SafeMessageError } from "./plugins/safe-message-error";
+import { EdgeCode } from "./edge-code";
 
 /**
  * The guarded mutations (GUARDED_MUTATIONS: they send an SMS, burn a verification attempt or create a customer) may
@@ -43,7 +44,7 @@ export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
           context.reportError(
             // Names a field of our schema (the watched list), never anything the client invented.
             new SafeMessageError(`${field} may appear only once per request (found ${count}): one OTP per request.`, {
-              extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+              extensions: { code: EdgeCode.GRAPHQL_VALIDATION_FAILED },
             }),
           );
         }
@@ -65,7 +66,7 @@ export function limitRules(limits: GraphQLLimits, production: boolean): Validati
     (productionMessage: string): GraphQLArmorRejectCallback =>
     (ctx, error) => {
       const message = production ? productionMessage : error.message.replace(SYNTAX_ERROR_PREFIX, "");
-      ctx?.reportError(new SafeMessageError(message, { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }));
+      ctx?.reportError(new SafeMessageError(message, { extensions: { code: EdgeCode.GRAPHQL_VALIDATION_FAILED } }));
     };
   const common = { exposeLimits: !production, propagateOnRejection: false };
   return [

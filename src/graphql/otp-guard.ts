@@ -10,6 +10,7 @@ import type { OtpSendFailure } from "./failures/failure.types";
 import { idempotencyConflict, protectionUnavailable, throttledFailure, toFailure } from "./failures/to-failure";
 import { GUARDED_MUTATIONS, type GuardSpec, isGuardedMutation } from "./guarded-mutations";
 import { SafeMessageError } from "./plugins/safe-message-error";
+import { EdgeCode } from "./edge-code";
 
 /**
  * The one path every upstream write takes (OTP sends, OTP verifications, registrations; docs/security-requirements.md
@@ -65,7 +66,7 @@ interface Claim {
 export class IdempotencyKeyReusedError extends SafeMessageError {
   constructor() {
     super("This Idempotency-Key was already used with different input. Use a new key for a new request.", {
-      extensions: { code: "IDEMPOTENCY_KEY_REUSED", http: { status: 422 } },
+      extensions: { code: EdgeCode.IDEMPOTENCY_KEY_REUSED, http: { status: 422 } },
     });
   }
 }
@@ -150,7 +151,7 @@ async function beginIdempotency(
   if (raw === undefined) return {};
   if (!IDEMPOTENCY_KEY.test(raw)) {
     throw new SafeMessageError("The Idempotency-Key header must be 1 to 255 visible ASCII characters (a UUID is recommended).", {
-      extensions: { code: "BAD_USER_INPUT", fields: [{ field: "Idempotency-Key", problem: "must be 1 to 255 visible ASCII characters" }] },
+      extensions: { code: EdgeCode.BAD_USER_INPUT, fields: [{ field: "Idempotency-Key", problem: "must be 1 to 255 visible ASCII characters" }] },
     });
   }
   const { hasher, idempotency, pendingTtlMs } = ctx.protection;

@@ -10,6 +10,7 @@ import type { Logger } from "../logging/logger";
 import { registerCors } from "./cors";
 import { registerExplorer } from "./explorer";
 import { requestIdFrom, withRequestId } from "./request-id";
+import { EdgeCode } from "../graphql/edge-code";
 
 /** Fixed client messages for the HTTP-level errors Fastify raises before GraphQL runs (never the input echoed). */
 const HTTP_ERROR_MESSAGES: Record<string, string> = {
@@ -68,7 +69,7 @@ export async function createHttpServer(
       void (reply as FastifyReply)
         .code(status)
         .header("x-request-id", request.id)
-        .send(errorBody(status >= 500 ? "Unexpected error." : "Bad request.", status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST", request.id));
+        .send(errorBody(status >= 500 ? "Unexpected error." : "Bad request.", status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST, request.id));
     },
     bodyLimit: config.bodyLimitBytes,
     // While closing, requests on kept-alive sockets get 503 + `Connection: close` instead of hanging.
@@ -99,7 +100,7 @@ export async function createHttpServer(
       const message = authenticator.required
         ? "Authentication required: send an API key in the x-api-key header or a bearer token."
         : "Invalid credentials: fix them, or send none to call anonymously in development.";
-      return reply.code(401).header("www-authenticate", "Bearer").send(errorBody(message, "UNAUTHENTICATED", request.id));
+      return reply.code(401).header("www-authenticate", "Bearer").send(errorBody(message, EdgeCode.UNAUTHENTICATED, request.id));
     }
     (request as ClientRequest).client = outcome.client;
     // On the request's own child logger (reply.log is the same object): no second child per request.
@@ -113,13 +114,13 @@ export async function createHttpServer(
     // docs/security-requirements.md A3 (character limit): long documents are refused before Apollo parses them.
     if (typeof source === "string" && source.length > config.graphqlLimits.maxQueryChars) {
       const message = production ? "Query is too large." : `Query is too large (over ${config.graphqlLimits.maxQueryChars} characters).`;
-      return reply.code(400).send(errorBody(message, "BAD_REQUEST", request.id));
+      return reply.code(400).send(errorBody(message, EdgeCode.BAD_REQUEST, request.id));
     }
     // docs/security-requirements.md A11: with TRUSTED_DOCUMENTS=enforce, a document off the list is refused before Apollo parses it.
     // Its text is never logged (it may carry an Aadhaar number as a literal).
     if (trustedDocuments && !isTrusted(trustedDocuments, { query: source, extensions: params?.extensions })) {
       request.log.info({ sentAs: typeof source === "string" && source !== "" ? "text" : "id" }, "untrusted document refused");
-      return reply.code(400).send(errorBody(UNTRUSTED_DOCUMENT_MESSAGE, "UNTRUSTED_DOCUMENT", request.id));
+      return reply.code(400).send(errorBody(UNTRUSTED_DOCUMENT_MESSAGE, EdgeCode.UNTRUSTED_DOCUMENT, request.id));
     }
   });
 
@@ -138,14 +139,14 @@ export async function createHttpServer(
 
   fastify.setNotFoundHandler((request, reply) => {
     // Fastify's default body repeats the URL, query string included.
-    void reply.code(404).send(errorBody("Not found.", "NOT_FOUND", request.id));
+    void reply.code(404).send(errorBody("Not found.", EdgeCode.NOT_FOUND, request.id));
   });
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, "unhandled HTTP error");
     const message = status >= 500 ? "Unexpected error." : (HTTP_ERROR_MESSAGES[error.code] ?? "Bad request.");
-    void reply.code(status).send(errorBody(message, status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST", request.id));
+    void reply.code(status).send(errorBody(message, status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST, request.id));
   });
 
   // CORS allow-list (CORS_ORIGINS; any loopback origin outside production), each refused origin logged once.
@@ -185,6 +186,6 @@ export async function createHttpServer(
   return fastify;
 }
 
-function errorBody(message: string, code: string, requestId: string) {
+function errorBody(message: string, code: EdgeCode, requestId: string) {
   return { errors: [{ message, extensions: { code, requestId } }] };
 }

@@ -1,4 +1,4 @@
-import type { AopayError } from "../../aopay/errors";
+import type { AopayError, AopayErrorCode } from "../../aopay/errors";
 import { FailureCode } from "./failure-code.enum";
 import type { ThrottleCode, ThrottleScope } from "../../protection/otp-throttle";
 import {
@@ -33,9 +33,21 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.PROTECTION_UNAVAILABLE]: "OTP sending is paused because a safety service is unavailable. Nothing was sent; try again later.",
 };
 
+/** The client-facing code of each upstream error code: the same name, except that an open circuit is UPSTREAM_UNAVAILABLE. */
+const FAILURE_CODE_OF: Record<AopayErrorCode, FailureCode> = {
+  UPSTREAM_REJECTED: FailureCode.UPSTREAM_REJECTED,
+  UPSTREAM_UNAUTHORIZED: FailureCode.UPSTREAM_UNAUTHORIZED,
+  UPSTREAM_UNAVAILABLE: FailureCode.UPSTREAM_UNAVAILABLE,
+  CIRCUIT_OPEN: FailureCode.UPSTREAM_UNAVAILABLE,
+  UPSTREAM_TIMEOUT: FailureCode.UPSTREAM_TIMEOUT,
+  UPSTREAM_BAD_RESPONSE: FailureCode.UPSTREAM_BAD_RESPONSE,
+  OUTCOME_UNKNOWN: FailureCode.OUTCOME_UNKNOWN,
+  OVERLOADED: FailureCode.OVERLOADED,
+};
+
 /** The single mapping from upstream errors to GraphQL failure members (docs/design/style.md principle 4). */
 export function toFailure(error: AopayError): UpstreamFailure {
-  const code = FailureCode[error.code];
+  const code = FAILURE_CODE_OF[error.code];
   const base = { code, message: FAILURE_MESSAGES[code], retryable: error.retryable };
   switch (error.code) {
     case "UPSTREAM_REJECTED":
@@ -43,6 +55,7 @@ export function toFailure(error: AopayError): UpstreamFailure {
     case "UPSTREAM_UNAUTHORIZED":
       return Object.assign(new UpstreamUnauthorized(), base, upstreamText(error));
     case "UPSTREAM_UNAVAILABLE":
+    case "CIRCUIT_OPEN":
     case "UPSTREAM_TIMEOUT":
     case "UPSTREAM_BAD_RESPONSE":
     case "OVERLOADED":

@@ -2,21 +2,22 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Scrubber } from "../../pii/scrub";
 import { fixedMessage } from "./fixed-messages";
 import { isSafeMessage } from "./safe-message-error";
+import { EdgeCode } from "../edge-code";
 
 /**
  * Codes whose messages are meant for the client. Everything else is masked as INTERNAL_SERVER_ERROR with a fixed
  * message (envelop's useMaskedErrors; docs/security-requirements.md A7), after the original is logged.
  */
-export const CLIENT_ERROR_CODES = new Set([
-  "UNAUTHENTICATED",
-  "IDEMPOTENCY_KEY_REUSED",
-  "GRAPHQL_PARSE_FAILED",
-  "GRAPHQL_VALIDATION_FAILED",
-  "BAD_USER_INPUT",
-  "BAD_REQUEST",
-  "PERSISTED_QUERY_NOT_FOUND",
-  "PERSISTED_QUERY_NOT_SUPPORTED",
-  "OPERATION_RESOLUTION_FAILURE",
+export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set<EdgeCode>([
+  EdgeCode.UNAUTHENTICATED,
+  EdgeCode.IDEMPOTENCY_KEY_REUSED,
+  EdgeCode.GRAPHQL_PARSE_FAILED,
+  EdgeCode.GRAPHQL_VALIDATION_FAILED,
+  EdgeCode.BAD_USER_INPUT,
+  EdgeCode.BAD_REQUEST,
+  EdgeCode.PERSISTED_QUERY_NOT_FOUND,
+  EdgeCode.PERSISTED_QUERY_NOT_SUPPORTED,
+  EdgeCode.OPERATION_RESOLUTION_FAILURE,
 ]);
 
 export const UNEXPECTED_ERROR_MESSAGE = "Unexpected error.";
@@ -84,15 +85,15 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code =
       typeof formatted.extensions?.code === "string"
-        ? formatted.extensions.code === "INTERNAL_SERVER_ERROR" && APOLLO_BAD_REQUEST_MESSAGES.has(formatted.message)
-          ? "BAD_REQUEST"
+        ? formatted.extensions.code === EdgeCode.INTERNAL_SERVER_ERROR && APOLLO_BAD_REQUEST_MESSAGES.has(formatted.message)
+          ? EdgeCode.BAD_REQUEST
           : formatted.extensions.code
-        : "INTERNAL_SERVER_ERROR";
+        : EdgeCode.INTERNAL_SERVER_ERROR;
     const where = {
       ...(formatted.locations ? { locations: formatted.locations } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),
     };
-    if (!isClientError(code)) return { message: UNEXPECTED_ERROR_MESSAGE, ...where, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    if (!isClientError(code)) return { message: UNEXPECTED_ERROR_MESSAGE, ...where, extensions: { code: EdgeCode.INTERNAL_SERVER_ERROR } };
 
     if (isSafeMessage(error)) {
       const fields = formatted.extensions?.fields;

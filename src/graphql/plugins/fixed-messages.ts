@@ -1,3 +1,5 @@
+import { EdgeCode } from "../edge-code";
+
 /**
  * Production texts for the client errors graphql-js and Apollo Server word themselves (docs/security-requirements.md
  * A6, A8). Their messages quote what the client sent: field, argument, type, fragment, variable and operation names
@@ -87,17 +89,17 @@ const BAD_REQUEST: readonly Kind[] = [
   [/^No operations found in request\.$/, "No operations found in request."],
 ];
 
-const BY_CODE: Readonly<Record<string, { kinds: readonly Kind[]; otherwise: string }>> = {
-  GRAPHQL_PARSE_FAILED: { kinds: PARSE, otherwise: "Syntax Error: the document could not be parsed." },
-  GRAPHQL_VALIDATION_FAILED: { kinds: VALIDATION, otherwise: "The document is not valid." },
-  BAD_USER_INPUT: { kinds: USER_INPUT, otherwise: "Invalid input." },
-  OPERATION_RESOLUTION_FAILURE: { kinds: OPERATION, otherwise: "The operation to run could not be determined." },
-  BAD_REQUEST: { kinds: BAD_REQUEST, otherwise: "Bad request." },
+const BY_CODE: Readonly<Partial<Record<string, { kinds: readonly Kind[]; otherwise: string }>>> = {
+  [EdgeCode.GRAPHQL_PARSE_FAILED]: { kinds: PARSE, otherwise: "Syntax Error: the document could not be parsed." },
+  [EdgeCode.GRAPHQL_VALIDATION_FAILED]: { kinds: VALIDATION, otherwise: "The document is not valid." },
+  [EdgeCode.BAD_USER_INPUT]: { kinds: USER_INPUT, otherwise: "Invalid input." },
+  [EdgeCode.OPERATION_RESOLUTION_FAILURE]: { kinds: OPERATION, otherwise: "The operation to run could not be determined." },
+  [EdgeCode.BAD_REQUEST]: { kinds: BAD_REQUEST, otherwise: "Bad request." },
   // Apollo Client's persisted-query link recognises these two exact messages.
-  PERSISTED_QUERY_NOT_FOUND: { kinds: [], otherwise: "PersistedQueryNotFound" },
-  PERSISTED_QUERY_NOT_SUPPORTED: { kinds: [], otherwise: "PersistedQueryNotSupported" },
-  UNAUTHENTICATED: { kinds: [], otherwise: "Authentication required." },
-  IDEMPOTENCY_KEY_REUSED: { kinds: [], otherwise: "This Idempotency-Key was already used with different input." },
+  [EdgeCode.PERSISTED_QUERY_NOT_FOUND]: { kinds: [], otherwise: "PersistedQueryNotFound" },
+  [EdgeCode.PERSISTED_QUERY_NOT_SUPPORTED]: { kinds: [], otherwise: "PersistedQueryNotSupported" },
+  [EdgeCode.UNAUTHENTICATED]: { kinds: [], otherwise: "Authentication required." },
+  [EdgeCode.IDEMPOTENCY_KEY_REUSED]: { kinds: [], otherwise: "This Idempotency-Key was already used with different input." },
 };
 
 /** The production text for a client error of `code` whose message was not written by this server. */

@@ -2,6 +2,7 @@ import { type ValidationError, type ValidatorOptions, validateSync } from "class
 import type { ValidatorFn } from "type-graphql";
 import { SafeMessageError } from "../plugins/safe-message-error";
 import { canonicalizeInput } from "./canonical";
+import { EdgeCode } from "../edge-code";
 
 /** One rejected field: its path in the operation's arguments and the rule it broke. Never the value. */
 export interface FieldProblem {
@@ -13,7 +14,7 @@ export interface FieldProblem {
 export class InputValidationError extends SafeMessageError {
   constructor(readonly problems: FieldProblem[]) {
     super(`Invalid input: ${problems.map((p) => `${p.field} ${p.problem}`).join("; ")}.`, {
-      extensions: { code: "BAD_USER_INPUT", fields: problems },
+      extensions: { code: EdgeCode.BAD_USER_INPUT, fields: problems },
     });
   }
 }

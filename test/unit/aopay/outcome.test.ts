@@ -5,7 +5,8 @@ import {
   AopayUnauthorizedError,
   AopayUnavailableError,
 } from "../../../src/aopay/errors";
-import { interpretResponse, parseRetryAfter } from "../../../src/aopay/outcome";
+import { type AopayErrorCode, AopayError } from "../../../src/aopay/errors";
+import { classifyFailure, interpretResponse, parseRetryAfter } from "../../../src/aopay/outcome";
 import { Scrubber } from "../../../src/pii/scrub";
 import { fixture } from "../../helpers/fixtures";
 
@@ -109,5 +110,29 @@ describe("parseRetryAfter", () => {
     [undefined, undefined],
   ])("%j -> %j", (value, expected) => {
     expect(parseRetryAfter(value, now)).toBe(expected);
+  });
+});
+
+describe("classifyFailure: the one place a failure code becomes an error class", () => {
+  const codes: AopayErrorCode[] = [
+    "UPSTREAM_REJECTED",
+    "UPSTREAM_UNAUTHORIZED",
+    "UPSTREAM_UNAVAILABLE",
+    "CIRCUIT_OPEN",
+    "UPSTREAM_TIMEOUT",
+    "UPSTREAM_BAD_RESPONSE",
+    "OUTCOME_UNKNOWN",
+    "OVERLOADED",
+  ];
+
+  it.each(codes)("%s gives an AopayError with exactly that code and the details", (code) => {
+    const error = classifyFailure(code, "m", { endpoint: "cibil.generateOtp", sent: false, retryAfterSeconds: 3 });
+    expect(error).toBeInstanceOf(AopayError);
+    expect(error).toMatchObject({ code, message: "m", endpoint: "cibil.generateOtp", sent: false, retryAfterSeconds: 3 });
+  });
+
+  it("gives each code its own class (no two codes share one, so nothing needs instanceof to tell them apart)", () => {
+    const classes = codes.map((code) => classifyFailure(code, "m", { endpoint: "e", sent: false }).constructor);
+    expect(new Set(classes).size).toBe(codes.length);
   });
 });
