@@ -104,7 +104,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       else logger.info({ circuit: { family, state } }, `circuit closed for ${family}`);
     },
   });
-  const protection = createProtection(config, logger);
+  const protection = createProtection(config, logger, observer);
   const authenticator = new Authenticator(config.auth);
 
   const trustedDocuments = trustedDocumentList();
@@ -180,7 +180,6 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         // Several values (a repeated header) cannot be a key: pass them joined, validation rejects the comma.
         idempotencyKey: Array.isArray(idempotencyKey) ? idempotencyKey.join(", ") : idempotencyKey,
         protection: protection.protection,
-        observe: observer,
         responseHeaders: new Map(),
         summary,
         trace: traceHolder,

@@ -1,7 +1,7 @@
 /**
  * The OTP guard's proof of admission for one upstream write (docs/security-requirements.md B1-B5, E4). An endpoint
  * with side effects (an SMS sent, a verification attempt burnt, a customer created) runs only with a live pass, and a
- * pass admits exactly one call: AopayClient redeems it before anything is built or sent. graphql/otp-guard.ts issues
+ * pass admits exactly one call: AopayClient redeems it before anything is built or sent. protection/send-guard.ts issues
  * passes, after the idempotency claim and the throttle reservation, and nothing else in src/ may (a test scans for
  * it). So a mutation that calls `ctx.aopay.*` directly, outside the guard, is refused before it reaches AOPay, and its
  * author finds out in the first test that runs it.
@@ -30,7 +30,7 @@ export function redeemSendPass(pass: unknown): boolean {
 /** Thrown (a bug, never an upstream outcome) when a side-effecting endpoint is called without a live pass. */
 export class UnguardedSendError extends Error {
   constructor(readonly endpoint: string) {
-    super(`refused: ${endpoint} has side effects and was called without a send pass from the OTP guard (graphql/otp-guard.ts)`);
+    super(`refused: ${endpoint} has side effects and was called without a send pass from the OTP guard (protection/send-guard.ts)`);
     this.name = "UnguardedSendError";
   }
 }

@@ -3,7 +3,7 @@ import type { AopayClient, CallOptions } from "../aopay/client";
 import type { ClientIdentity } from "../auth/authenticator";
 import type { AccessSummary } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
-import type { Protection, RequestObserver } from "../protection";
+import type { Protection } from "../protection";
 import type { Loaders } from "./loaders";
 
 /** Per-request state (docs/design/style.md principle 7): built fresh for every GraphQL request. */
@@ -23,7 +23,6 @@ export interface GraphQLContext {
   /** The raw `Idempotency-Key` header, if sent (validated where it is used). */
   idempotencyKey: string | undefined;
   protection: Protection;
-  observe: RequestObserver;
   /** Headers to add to the HTTP response (e.g. `Idempotent-Replayed`). */
   responseHeaders: Map<string, string>;
   /** Options for one upstream call made on behalf of this request. */

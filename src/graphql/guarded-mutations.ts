@@ -16,7 +16,7 @@ export interface GuardSpec {
  * THE list of mutations that write upstream (send an SMS, burn a verification attempt, create a customer), declared
  * once. Everything that depends on it derives from it:
  * - the resolver is declared with @GuardedMutation, which refuses (at startup) a name missing here;
- * - guardOtpSend (otp-guard.ts) admits only these fields, takes the budget and destinations from here, and applies
+ * - guardedSend (guarded-send.ts, over protection/send-guard.ts) admits only these fields, takes the budget and destinations from here, and applies
  *   Idempotency-Key handling to every one; it alone issues the send pass AopayClient requires for a side-effecting
  *   endpoint, so a mutation cannot reach AOPay any other way;
  * - the once-per-document validation rule (limits.ts) watches exactly these fields;

@@ -5,22 +5,20 @@ import { type ConsentStore, MemoryConsentStore, RedisConsentStore } from "./cons
 import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from "./idempotency-store";
 import { KeyHasher } from "./key-hasher";
 import { OtpThrottle } from "./otp-throttle";
+import type { RequestObserver } from "./observer";
 import { createRedis, redisAnswers, redisReady } from "./redis";
+import { SendGuard } from "./send-guard";
 
 export type { RequestObserver } from "./observer";
 
 /** Process-wide protection services, shared by every request. */
 export interface Protection {
-  throttle: OtpThrottle;
-  idempotency: IdempotencyStore;
-  /** Who may read which customer's credit history (granted by a verified CIBIL OTP). */
+  /** Every upstream write goes through it: idempotency, throttle, send pass, settle (send-guard.ts). */
+  guard: SendGuard;
+  /** Who may read which customer's credit history (granted by a verified CIBIL OTP; consent.ts makes the keys). */
   consent: ConsentStore;
   consentTtlMs: number;
   hasher: KeyHasher;
-  /** How long an idempotency key's result is kept. */
-  idempotencyTtlMs: number;
-  /** How long a key stays "in flight" if its request never finishes (a crash): longer than any upstream call. */
-  pendingTtlMs: number;
 }
 
 export interface ProtectionServices {
@@ -35,7 +33,7 @@ export interface ProtectionServices {
 }
 
 /** Throttle and idempotency over one backend: Redis when REDIS_URL is set, else this process's memory. */
-export function createProtection(config: Config, log: Logger): ProtectionServices {
+export function createProtection(config: Config, log: Logger, observe?: RequestObserver): ProtectionServices {
   const hasher = new KeyHasher(config.hmacSecret);
   const redis = config.redisUrl ? createRedis(config.redisUrl, log.child({ component: "redis" })) : null;
   const idempotency: IdempotencyStore = redis
@@ -45,14 +43,18 @@ export function createProtection(config: Config, log: Logger): ProtectionService
   const consent: ConsentStore = redis ? new RedisConsentStore(redis, config.redisKeyPrefix) : new MemoryConsentStore();
   return {
     protection: {
-      throttle,
-      idempotency,
+      guard: new SendGuard({
+        throttle,
+        idempotency,
+        hasher,
+        observe,
+        idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
+        // Longer than any upstream call (deadline) with margin; after a crash the key frees itself after this.
+        pendingTtlMs: Math.max(60_000, 3 * config.aopay.deadlineMs),
+      }),
       consent,
       consentTtlMs: config.cibilConsentTtlSeconds * 1000,
       hasher,
-      idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
-      // Longer than any upstream call (deadline) with margin; after a crash the key frees itself after this.
-      pendingTtlMs: Math.max(60_000, 3 * config.aopay.deadlineMs),
     },
     redis,
     ready: () => (redis ? redisAnswers(redis) : Promise.resolve(true)),

@@ -7,7 +7,7 @@ import type { GuardedCallOptions } from "../../src/aopay/client";
 import { issueSendPass, UnguardedSendError } from "../../src/aopay/send-pass";
 import type { GraphQLContext } from "../../src/graphql/context";
 import { GUARDED_MUTATION_NAMES, GUARDED_MUTATIONS, GuardedMutation } from "../../src/graphql/guarded-mutations";
-import { guardOtpSend } from "../../src/graphql/otp-guard";
+import { guardedSend } from "../../src/graphql/guarded-send";
 import { createSchema, RESOLVERS } from "../../src/graphql/schema";
 import { validateInput } from "../../src/graphql/validation/validate-input";
 import { createLogger } from "../../src/logging/logger";
@@ -115,9 +115,9 @@ describe("a mutation cannot reach AOPay around the guard", () => {
 
     @Mutation(() => String, { description: "Uses the guard without being in GUARDED_MUTATIONS." })
     async rogueGuarded(@Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<string> {
-      await guardOtpSend(ctx, info, {
-        input,
-        call: (options) => ctx.aopay.cibil.generateOtp(input, options),
+      await guardedSend(ctx, info, {
+        request: input,
+        send: ctx.aopay.cibil.generateOtp,
         toResult: () => ({}),
         resultTypes: [],
       });
@@ -171,6 +171,6 @@ describe("a mutation cannot reach AOPay around the guard", () => {
     const issuers = files(join(root, "src"))
       .filter((f) => /\bissueSendPass\s*\(/.test(readFileSync(f, "utf8")))
       .map((f) => relative(root, f));
-    expect(issuers.sort()).toEqual(["src/aopay/send-pass.ts", "src/graphql/otp-guard.ts"]);
+    expect(issuers.sort()).toEqual(["src/aopay/send-pass.ts", "src/protection/send-guard.ts"]);
   });
 });

@@ -27,7 +27,7 @@ export class AepsOtpResent implements AepsResendOtpAnswer {
   maskedMobile!: string;
 
   /**
-   * Epoch ms when both destinations (the mobile and the Aadhaar) take another send (otp-guard SendInfo). Kept for
+   * Epoch ms when both destinations (the mobile and the Aadhaar) take another send (protection/send-guard.ts SendInfo). Kept for
    * idempotent replays; not in the schema.
    */
   resendAvailableAt!: number;

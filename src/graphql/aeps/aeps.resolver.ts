@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Ctx, Info, Resolver } from "type-graphql";
 import type { ResendAepsOtpRequest } from "../../aopay/endpoints/aeps-resend-otp";
 import { GuardedMutation } from "../guarded-mutations";
-import { guardOtpSend } from "../otp-guard";
+import { guardedSend } from "../guarded-send";
 import type { GraphQLContext } from "../context";
 import { AepsOtpResent } from "./aeps-otp-resent.type";
 import { ResendAepsOtpInput } from "./resend-aeps-otp.input";
@@ -33,10 +33,9 @@ export class AepsResolver {
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<typeof ResendAepsOtpResult> {
-    const request = registrationRequestOf(input);
-    return guardOtpSend(ctx, info, {
-      input: request,
-      call: (options) => ctx.aopay.aeps.resendOtp(request, options),
+    return guardedSend(ctx, info, {
+      request: registrationRequestOf(input),
+      send: ctx.aopay.aeps.resendOtp,
       toResult: (resent, sent) => AepsOtpResent.from(resent, sent.nextSendAt),
       resultTypes: RESEND_AEPS_OTP_RESULT_TYPES,
     });
@@ -50,10 +49,9 @@ export class AepsResolver {
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<typeof VerifyAepsOtpResult> {
-    const request = { ...registrationRequestOf(input), otp: input.otp };
-    return guardOtpSend(ctx, info, {
-      input: request,
-      call: (options) => ctx.aopay.aeps.verifyOtp(request, options),
+    return guardedSend(ctx, info, {
+      request: { ...registrationRequestOf(input), otp: input.otp },
+      send: ctx.aopay.aeps.verifyOtp,
       toResult: AepsRegistrationVerified.from,
       resultTypes: VERIFY_AEPS_OTP_RESULT_TYPES,
     });

@@ -88,7 +88,7 @@ export class CibilOtpChallenge implements CibilGenerateOtpAnswer {
   @Field(() => String, { nullable: true, description: "AOPay's merchant transaction id, for support requests." })
   merchantTransactionId!: string | null;
 
-  /** Epoch ms when the CIBIL id takes another send (otp-guard SendInfo). Kept for idempotent replays; not in the schema. */
+  /** Epoch ms when the CIBIL id takes another send (protection/send-guard.ts SendInfo). Kept for idempotent replays; not in the schema. */
   resendAvailableAt!: number;
 
   @Field(() => Int, { description: RESEND_AVAILABLE_DESCRIPTION })

@@ -3,7 +3,7 @@ import { Arg, Ctx, Info, Resolver } from "type-graphql";
 import type { GraphQLContext } from "../context";
 import { consentKey } from "../../protection/consent";
 import { GuardedMutation } from "../guarded-mutations";
-import { guardOtpSend } from "../otp-guard";
+import { guardedSend } from "../guarded-send";
 import { CibilCustomerRegistered } from "./cibil-customer-registered.type";
 import { CibilOtpChallenge, CibilStatus } from "./cibil-otp-challenge.type";
 import { CibilOtpVerified } from "./cibil-otp-verified.type";
@@ -35,10 +35,10 @@ export class CibilResolver {
       email: input.email,
       mobile: input.mobile,
     };
-    return guardOtpSend(ctx, info, {
+    return guardedSend(ctx, info, {
       // The fingerprint covers what the client sent; AopayClient makes the order id per call.
-      input: request,
-      call: (options) => ctx.aopay.cibil.register(request, options),
+      request,
+      send: ctx.aopay.cibil.register,
       toResult: CibilCustomerRegistered.from,
       resultTypes: REGISTER_CIBIL_CUSTOMER_RESULT_TYPES,
     });
@@ -53,10 +53,9 @@ export class CibilResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<typeof GenerateCibilOtpResult> {
     // cibilId is canonical (no leading zeros): the budget key and the number GenerateOTP sends are the same value.
-    const request = { cibilId: input.cibilId, accessToken: input.accessToken };
-    return guardOtpSend(ctx, info, {
-      input: request,
-      call: (options) => ctx.aopay.cibil.generateOtp(request, options),
+    return guardedSend(ctx, info, {
+      request: { cibilId: input.cibilId, accessToken: input.accessToken },
+      send: ctx.aopay.cibil.generateOtp,
       toResult: (challenge, sent) => CibilOtpChallenge.from(challenge, sent.nextSendAt),
       resultTypes: GENERATE_CIBIL_OTP_RESULT_TYPES,
     });
@@ -72,10 +71,10 @@ export class CibilResolver {
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<typeof SubmitCibilOtpResult> {
-    const request = { cibilId: input.cibilId, accessToken: input.accessToken, otp: input.otp, questionKey: input.questionKey, answerKey: input.answerKey };
-    const result = await guardOtpSend(ctx, info, {
-      input: request,
-      call: (options) => ctx.aopay.cibil.submitOtp(request, options),
+    const { cibilId, accessToken, otp, questionKey, answerKey } = input;
+    const result = await guardedSend(ctx, info, {
+      request: { cibilId, accessToken, otp, questionKey, answerKey },
+      send: ctx.aopay.cibil.submitOtp,
       toResult: CibilOtpVerified.from,
       resultTypes: SUBMIT_CIBIL_OTP_RESULT_TYPES,
     });

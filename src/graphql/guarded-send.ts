@@ -1,0 +1,107 @@
+import type { GraphQLResolveInfo } from "graphql";
+import type { GuardedCallOptions } from "../aopay/client";
+import type { StoredResult } from "../protection/idempotency-store";
+import type { OtpSubject } from "../protection/otp-throttle";
+import type { SendInfo } from "../protection/send-guard";
+import type { GraphQLContext } from "./context";
+import { EdgeCode } from "./edge-code";
+import type { OtpSendFailure } from "./failures/failure.types";
+import { idempotencyConflict, protectionUnavailable, throttledFailure, toFailure } from "./failures/to-failure";
+import { GUARDED_MUTATIONS, type GuardSpec, isGuardedMutation } from "./guarded-mutations";
+import { SafeMessageError } from "./plugins/safe-message-error";
+
+/**
+ * A guarded mutation's upstream write, as GraphQL sees it: the field's budget and destinations from
+ * GUARDED_MUTATIONS (guarded-mutations.ts), the request handed once, and the send guard's outcome
+ * (protection/send-guard.ts, which decides everything) mapped to the mutation's result union members.
+ */
+export interface GuardedSend<In extends object, T, R> {
+  /**
+   * The validated, canonical input (validation/canonical.ts), as the AopayClient method takes it: the destinations
+   * are read from it, by the field names GUARDED_MUTATIONS gives, and it is the idempotency fingerprint.
+   */
+  request: In;
+  /** The AopayClient method (e.g. `ctx.aopay.cibil.generateOtp`), called at most once with `request`. */
+  send: (request: In, options: GuardedCallOptions) => Promise<T>;
+  /** Builds the success member; `sent.nextSendAt` is when the destination takes another send. */
+  toResult: (value: T, sent: SendInfo) => R;
+  /** The classes of the mutation's result union: what a stored result may be revived as on replay. */
+  resultTypes: ReadonlyArray<new () => object>;
+}
+
+/** Visible ASCII, 1 to 255 characters (Stripe's bound; a UUID v4 is the recommended value). */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Seconds a client is told to wait before asking again about a request still in flight. */
+const CONFLICT_RETRY_SECONDS = 2;
+
+export class IdempotencyKeyReusedError extends SafeMessageError {
+  constructor() {
+    super("This Idempotency-Key was already used with different input. Use a new key for a new request.", {
+      extensions: { code: EdgeCode.IDEMPOTENCY_KEY_REUSED, http: { status: 422 } },
+    });
+  }
+}
+
+/**
+ * Runs a guarded mutation's upstream write. `info` is the resolver's own: the field is the one actually executing,
+ * never a name a resolver could get wrong, and it must be a Mutation field listed in GUARDED_MUTATIONS.
+ */
+export async function guardedSend<In extends object, T, R extends object>(
+  ctx: GraphQLContext,
+  info: GraphQLResolveInfo,
+  send: GuardedSend<In, T, R>,
+): Promise<R | OtpSendFailure> {
+  const field = info.fieldName;
+  if (info.parentType !== info.schema.getMutationType() || !isGuardedMutation(field)) {
+    // A bug (masked for the client, logged): nothing has been claimed, reserved or sent.
+    throw new Error(`guardedSend: ${info.parentType.name}.${field} is not a mutation in GUARDED_MUTATIONS`);
+  }
+  const spec: GuardSpec = GUARDED_MUTATIONS[field];
+  const outcome = await ctx.protection.guard.run<T, R | OtpSendFailure>({
+    field,
+    budget: spec.budget,
+    subject: { destinations: destinationsOf(field, spec, send.request), ip: ctx.ip, clientId: ctx.client.id },
+    input: send.request,
+    idempotencyKey: checkedIdempotencyKey(ctx.idempotencyKey),
+    log: ctx.log,
+    call: (pass) => send.send(send.request, { ...ctx.callOptions(), pass }),
+    settle: (answer, sent) => ("value" in answer ? send.toResult(answer.value, sent) : toFailure(answer.error)),
+    store: (result) => ({ typename: result.constructor.name, data: { ...(result as Record<string, unknown>) } }),
+    revive: (stored: StoredResult) => {
+      const type = send.resultTypes.find((t) => t.name === stored.typename);
+      return type ? (Object.assign(new type(), stored.data) as R | OtpSendFailure) : undefined;
+    },
+  });
+  switch (outcome.kind) {
+    case "sent":
+      return outcome.result;
+    case "replayed":
+      ctx.responseHeaders.set("idempotent-replayed", "true");
+      return outcome.result;
+    case "in-flight":
+      return idempotencyConflict(CONFLICT_RETRY_SECONDS);
+    case "key-reused":
+      throw new IdempotencyKeyReusedError();
+    case "throttled":
+      return throttledFailure(outcome.code, outcome.scope, outcome.retryAfterSeconds);
+    case "unavailable":
+      return protectionUnavailable();
+  }
+}
+
+/** The raw header, when sent, if it has a key's shape; else a BAD_USER_INPUT error (nothing claimed or sent). */
+function checkedIdempotencyKey(raw: string | undefined): string | undefined {
+  if (raw === undefined || IDEMPOTENCY_KEY.test(raw)) return raw;
+  throw new SafeMessageError("The Idempotency-Key header must be 1 to 255 visible ASCII characters (a UUID is recommended).", {
+    extensions: { code: EdgeCode.BAD_USER_INPUT, fields: [{ field: "Idempotency-Key", problem: "must be 1 to 255 visible ASCII characters" }] },
+  });
+}
+
+/** The destinations GUARDED_MUTATIONS names, read from the canonical input. A missing one is a bug in the list. */
+function destinationsOf(field: string, spec: GuardSpec, input: object): OtpSubject["destinations"] {
+  return spec.destinations.map(({ kind, field: inputField }) => {
+    const value = (input as Record<string, unknown>)[inputField];
+    if (typeof value !== "string" || value === "") throw new Error(`guardedSend: ${field} has no destination field ${inputField}`);
+    return { kind, value };
+  });
+}

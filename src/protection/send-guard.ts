@@ -1,0 +1,201 @@
+import { type AopayError, isAopayError } from "../aopay/errors";
+import { issueSendPass, type SendPass } from "../aopay/send-pass";
+import type { Logger } from "../logging/logger";
+import { ProtectionStoreError } from "./errors";
+import type { IdempotencyStore, StoredResult } from "./idempotency-store";
+import type { KeyHasher } from "./key-hasher";
+import { NO_OBSERVER, type RequestObserver } from "./observer";
+import type { OtpSubject, OtpThrottle, ThrottleCode, ThrottlePurpose, ThrottleScope } from "./otp-throttle";
+
+/**
+ * The one path every upstream write takes (OTP sends, OTP verifications, registrations; docs/security-requirements.md
+ * B and E4):
+ *   1. Idempotency-Key (optional): a repeat replays the first result; a repeat with other input is refused; a repeat
+ *      while the first still runs is told so. Only then may anything be sent.
+ *   2. Throttle: one point from every budget (destination, IP, client, global), or `throttled`.
+ *   3. The upstream call, exactly once, with a single-use send pass (aopay/send-pass.ts): without one AopayClient
+ *      refuses every side-effecting endpoint, so there is no way to AOPay around this module.
+ *   4. Settle: a call that provably never left the process gives its points back and frees the key; anything that
+ *      may have reached AOPay keeps its cost and stores its result under the key.
+ * If the shared store is unreachable, nothing is sent (fail closed): `unavailable`.
+ * It knows nothing of GraphQL: graphql/guarded-send.ts maps its outcome to result union members.
+ */
+
+export interface SendGuardOptions {
+  throttle: Pick<OtpThrottle, "reserve">;
+  idempotency: IdempotencyStore;
+  hasher: KeyHasher;
+  /** How long a key's result is kept. */
+  idempotencyTtlMs: number;
+  /** How long a key stays "in flight" if its request never finishes (a crash): longer than any upstream call. */
+  pendingTtlMs: number;
+  /** Default: none. */
+  observe?: RequestObserver;
+  /** Epoch ms; default Date.now. */
+  clock?: () => number;
+}
+
+/** What the guard knows about a send that went ahead, for the success result. */
+export interface SendInfo {
+  /**
+   * Epoch ms from which the destination's budgets take another send: the reservation's time plus
+   * Reservation.nextSendInMs. Equal to the reservation's time when nothing gates the next send (or no budget applies).
+   */
+  nextSendAt: number;
+}
+
+/** What the upstream call came back with: a value, or an upstream failure (anything else is a bug and is thrown). */
+export type Answer<T> = { value: T } | { error: AopayError };
+
+export interface SendRequest<T, R> {
+  /** The guarded operation (a mutation name): scopes idempotency keys and labels logs and metrics. */
+  field: string;
+  /** `send` (an SMS goes out), `verify` (an OTP is checked) or null (a write that sends nothing). */
+  budget: ThrottlePurpose | null;
+  subject: OtpSubject;
+  /** The canonical input: its fingerprint tells a repeat from a reuse of the key with other input. Never stored. */
+  input: object;
+  /** The client's Idempotency-Key, already checked for shape; undefined when none was sent. */
+  idempotencyKey: string | undefined;
+  log: Logger;
+  /** The upstream call, made at most once, with the pass it must hand to AopayClient. */
+  call(pass: SendPass): Promise<T>;
+  /** The result to return (and, when it may have reached AOPay, to store) for what the call came back with. */
+  settle(answer: Answer<T>, sent: SendInfo): R;
+  /** A result as kept under the idempotency key. */
+  store(result: R): StoredResult;
+  /** A kept result as it is returned again; undefined when it cannot be (the store holds something unknown). */
+  revive(stored: StoredResult): R | undefined;
+}
+
+export type SendOutcome<R> =
+  | { kind: "sent"; result: R }
+  | { kind: "replayed"; result: R }
+  | { kind: "in-flight" }
+  | { kind: "key-reused" }
+  | { kind: "throttled"; code: ThrottleCode; scope: ThrottleScope; retryAfterSeconds: number }
+  | { kind: "unavailable" };
+
+interface Claim {
+  key: string;
+  token: string;
+  fingerprint: string;
+}
+
+const NO_BUDGET = { allowed: true as const, nextSendInMs: 0, refund: async () => undefined };
+
+export class SendGuard {
+  readonly #observe: RequestObserver;
+  readonly #clock: () => number;
+
+  constructor(private readonly options: SendGuardOptions) {
+    this.#observe = options.observe ?? NO_OBSERVER;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  async run<T, R>(req: SendRequest<T, R>): Promise<SendOutcome<R>> {
+    const { field, log } = req;
+    let claim: Claim | undefined;
+    try {
+      const begun = await this.#begin(req);
+      if (begun.kind !== "acquired") return begun;
+      claim = begun.claim;
+
+      const reservation = req.budget ? await this.options.throttle.reserve(req.subject, req.budget) : NO_BUDGET;
+      if (!reservation.allowed) {
+        await this.#release(claim);
+        log.info({ otpSend: { field, throttled: reservation.code, scope: reservation.scope } }, "otp send throttled");
+        this.#observe.throttled(field, reservation.code, reservation.scope);
+        const { code, scope, retryAfterSeconds } = reservation;
+        return { kind: "throttled", code, scope, retryAfterSeconds };
+      }
+
+      const sent: SendInfo = { nextSendAt: this.#clock() + reservation.nextSendInMs };
+      let answer: Answer<T>;
+      let result: R;
+      try {
+        answer = { value: await req.call(issueSendPass(field)) };
+        result = req.settle(answer, sent);
+      } catch (error) {
+        if (!isAopayError(error)) {
+          // A bug, not an upstream outcome: free the key so the client can retry; the points stay spent (we cannot
+          // tell whether anything was sent).
+          await this.#release(claim).catch(() => undefined);
+          throw error;
+        }
+        answer = { error };
+        result = req.settle(answer, sent);
+        if (!error.sent) {
+          await settleSafely(log, "refund", () => reservation.refund());
+          await settleSafely(log, "release", () => this.#release(claim));
+          return { kind: "sent", result };
+        }
+      }
+      if (claim) {
+        const { key, token, fingerprint } = claim;
+        const stored = req.store(result);
+        await settleSafely(log, "store", () => this.options.idempotency.complete(key, token, fingerprint, stored, this.options.idempotencyTtlMs));
+      }
+      return { kind: "sent", result };
+    } catch (error) {
+      if (!(error instanceof ProtectionStoreError)) throw error;
+      log.error({ err: error }, "otp send refused: protection store unavailable");
+      this.#observe.protectionUnavailable(field);
+      await this.#release(claim).catch(() => undefined);
+      return { kind: "unavailable" };
+    }
+  }
+
+  async #begin<R>(
+    req: SendRequest<unknown, R>,
+  ): Promise<{ kind: "acquired"; claim?: Claim } | Extract<SendOutcome<R>, { kind: "replayed" | "in-flight" | "key-reused" }>> {
+    const { field, log, idempotencyKey } = req;
+    if (idempotencyKey === undefined) return { kind: "acquired" };
+    const { hasher, idempotency, pendingTtlMs } = this.options;
+    // Scoped to the client and the operation, so two clients (or two mutations) never share a key.
+    const key = hasher.hash("idempotency", `${req.subject.clientId}\n${field}\n${idempotencyKey}`);
+    const fingerprint = hasher.hash("fingerprint", `${field}\n${canonicalJson(req.input)}`);
+    const begun = await idempotency.begin(key, fingerprint, pendingTtlMs);
+    switch (begun.kind) {
+      case "acquired":
+        return { kind: "acquired", claim: { key, token: begun.token, fingerprint } };
+      case "mismatch":
+        return { kind: "key-reused" };
+      case "in-flight":
+        log.info({ otpSend: { field, idempotency: "in-flight" } }, "idempotency key in flight");
+        return { kind: "in-flight" };
+      case "replay": {
+        const result = req.revive(begun.result);
+        if (result === undefined) throw new ProtectionStoreError("idempotency", new Error(`unknown stored type ${begun.result.typename}`));
+        log.info({ otpSend: { field, idempotency: "replayed" } }, "idempotent replay");
+        this.#observe.replayed(field);
+        return { kind: "replayed", result };
+      }
+    }
+  }
+
+  async #release(claim: Claim | undefined): Promise<void> {
+    if (claim) await this.options.idempotency.release(claim.key, claim.token);
+  }
+}
+
+/** After the upstream call, store trouble must not turn a real result into an error: log it and carry on. */
+async function settleSafely(log: Logger, what: string, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    log.error({ err: error }, `otp settle step failed: ${what}`);
+  }
+}
+
+/** JSON with object keys sorted at every level, so the same input always has the same fingerprint. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
