@@ -1,11 +1,5 @@
 import "reflect-metadata";
 import { ApolloServer } from "@apollo/server";
-import {
-  ApolloServerPluginCacheControlDisabled,
-  ApolloServerPluginLandingPageDisabled,
-  ApolloServerPluginSchemaReportingDisabled,
-  ApolloServerPluginUsageReportingDisabled,
-} from "@apollo/server/plugin/disabled";
 import fastifyApollo from "@as-integrations/fastify";
 import type { FastifyInstance } from "fastify";
 import { AopayClient } from "./aopay/client";
@@ -14,18 +8,11 @@ import { AopayTransport } from "./aopay/transport";
 import { Authenticator } from "./auth/authenticator";
 import type { Config } from "./config";
 import type { GraphQLContext } from "./graphql/context";
-import { limitRules } from "./graphql/limits";
-import { createLoaders, type Loaders } from "./graphql/loaders";
-import { createFormatError } from "./graphql/plugins/error-format";
-import { landingPageWithExplorer } from "./graphql/plugins/landing-page";
-import { metricsPlugin } from "./graphql/plugins/metrics.plugin";
-import { requestPlugin } from "./graphql/plugins/request.plugin";
-import { tracingPlugin } from "./graphql/plugins/tracing.plugin";
-import { createSchema } from "./graphql/schema";
-import { TrustedDocumentCache, trustedDocumentList } from "./graphql/trusted-documents";
-import { clientIpKey } from "./http/client-ip";
+import { apolloOptions } from "./graphql/apollo-options";
+import { trustedDocumentList } from "./graphql/trusted-documents";
 import { EXPLORER_PATH } from "./http/explorer";
-import { type ClientRequest, createHttpServer, type Readiness } from "./http/http-server";
+import { graphqlContextFactory } from "./http/graphql-context";
+import { createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
 import { Metrics } from "./observability/metrics";
 import { MetricsServer } from "./observability/metrics-server";
@@ -57,17 +44,8 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** The request budget: REQUEST_DEADLINE_MS, or less if the client's `x-request-timeout-ms` asks for less. */
-export function requestBudgetMs(header: string | string[] | undefined, maxMs: number): number {
-  const asked = typeof header === "string" && /^[0-9]{1,9}$/.test(header) ? Number(header) : NaN;
-  return asked > 0 ? Math.min(asked, maxMs) : maxMs;
-}
-
 /** How long listen() waits for Redis to connect before serving anyway (fail closed until it does). */
 const REDIS_CONNECT_WAIT_MS = 3_000;
-
-/** Without trace export nothing writes the holder (the tracing plugin is not installed): one shared empty one. */
-const NO_TRACE: GraphQLContext["trace"] = Object.freeze({});
 
 /** Builds the whole server for `config`. `config.aopay.baseUrl` must be set (index.ts starts the simulator first). */
 export async function createApp(config: Config, deps: AppDependencies = {}): Promise<App> {
@@ -76,7 +54,6 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const secrets = [upstream.registrationId, upstream.companyCode];
   const logger = deps.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets });
   const scrubber = new Scrubber(secrets);
-  const production = config.env === "production";
   if (config.hmacSecretEphemeral) {
     logger.warn("HMAC_SECRET is not set: using a random one for this process (throttle and idempotency keys reset on restart)");
   }
@@ -108,42 +85,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const authenticator = new Authenticator(config.auth);
 
   const trustedDocuments = trustedDocumentList();
-  const apollo = new ApolloServer<GraphQLContext>({
-    schema: await createSchema(),
-    nodeEnv: config.env,
-    // Production: client errors worded by graphql-js or Apollo get fixed texts (no names, tokens, values or
-    // suggestions from the request); errors this server words are kept (plugins/error-format.ts).
-    formatError: createFormatError(scrubber, { production }),
-    // Stack traces would carry error messages (hosts, IPs) to clients; they are logged instead (docs/security-requirements.md A7).
-    includeStacktraceInErrorResponses: false,
-    introspection: !production,
-    // "Did you mean ...?" reveals the schema when introspection is off (docs/security-requirements.md A6). Apollo's
-    // option strips it from validation errors only; formatError replaces every such message in production anyway.
-    hideSchemaDetailsFromClientErrors: production,
-    csrfPrevention: true,
-    allowBatchedHttpRequests: false,
-    // Persisted-query ids resolve to the trusted documents; with TRUSTED_DOCUMENTS=enforce nothing else can be
-    // registered (docs/security-requirements.md A11, graphql/trusted-documents.ts).
-    persistedQueries: { cache: new TrustedDocumentCache(trustedDocuments, config.trustedDocuments), ttl: null },
-    // graphql-js stops parsing past this many tokens (docs/security-requirements.md A3), before any validation work.
-    parseOptions: { maxTokens: config.graphqlLimits.maxTokens },
-    validationRules: limitRules(config.graphqlLimits, production),
-    // Signals are handled in index.ts so that draining follows our order (readiness first).
-    stopOnTerminationSignals: false,
-    plugins: [
-      requestPlugin(),
-      ...(metrics ? [metricsPlugin(metrics)] : []),
-      // Only when traces are exported: without an SDK its span would be a no-op, but the hooks would still run.
-      ...(config.telemetry.enabled ? [tracingPlugin()] : []),
-      // Development: Apollo Sandbox, whose offline fallback links to our own explorer (GraphiQL at /graphiql).
-      production ? ApolloServerPluginLandingPageDisabled() : landingPageWithExplorer(EXPLORER_PATH),
-      // Not used by this schema; its per-field hooks cost time on every request.
-      ApolloServerPluginCacheControlDisabled(),
-      // Never report operations to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
-      ApolloServerPluginUsageReportingDisabled(),
-      ApolloServerPluginSchemaReportingDisabled(),
-    ],
-  });
+  const apollo = new ApolloServer<GraphQLContext>(await apolloOptions(config, { scrubber, metrics, trustedDocuments, explorerPath: EXPLORER_PATH }));
 
   let state: "starting" | "ready" | "draining" = "starting";
   const readiness: Readiness = async () => {
@@ -161,53 +103,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   await fastify.register(fastifyApollo(apollo), {
     path: "/graphql",
     method: ["GET", "POST"],
-    context: async (request, reply): Promise<GraphQLContext> => {
-      const { client } = request as ClientRequest;
-      const idempotencyKey = request.headers["idempotency-key"];
-      // The request's deadline runs from its arrival; a client may ask for less (never more) with x-request-timeout-ms.
-      const deadlineAt = Date.now() - reply.elapsedTime + requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
-      let loaders: Loaders | undefined;
-      const summary = ((request as ClientRequest).graphql = { operation: null, result: null });
-      const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? {} : NO_TRACE;
-      const ctx: GraphQLContext = {
-        requestId: request.id,
-        log: request.log as Logger,
-        aopay,
-        upstreamMode: upstream.mode,
-        client,
-        // Canonical: one per-IP budget per address or IPv6 /64, however the socket or a trusted proxy wrote it.
-        ip: clientIpKey(request.ip),
-        // Several values (a repeated header) cannot be a key: pass them joined, validation rejects the comma.
-        idempotencyKey: Array.isArray(idempotencyKey) ? idempotencyKey.join(", ") : idempotencyKey,
-        protection: protection.protection,
-        responseHeaders: new Map(),
-        summary,
-        trace: traceHolder,
-        callOptions: () => ({
-          log: request.log as Logger,
-          deadlineAt,
-          traceContext: traceHolder.context,
-          record: (summary) => {
-            const req = request as ClientRequest;
-            (req.upstreamCalls ??= []).push(summary);
-          },
-        }),
-        get loaders() {
-          // Most requests read nothing through a loader: build them only when asked.
-          loaders ??= createLoaders({
-            aopay,
-            consent: protection.protection.consent,
-            hasher: protection.protection.hasher,
-            clientId: client.id,
-            log: ctx.log,
-            callOptions: ctx.callOptions,
-            responseHeaders: ctx.responseHeaders,
-          });
-          return loaders;
-        },
-      };
-      return ctx;
-    },
+    context: graphqlContextFactory(config, { aopay, protection: protection.protection }),
   });
   await fastify.ready();
 

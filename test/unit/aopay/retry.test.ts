@@ -7,7 +7,7 @@ import {
   AopayUnavailableError,
 } from "../../../src/aopay/errors";
 import { retryDelay, type RetryPolicy } from "../../../src/aopay/retry";
-import { requestBudgetMs } from "../../../src/app";
+import { requestBudgetMs } from "../../../src/http/graphql-context";
 
 const policy: RetryPolicy = { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 1000, minAttemptMs: 250 };
 const d = { endpoint: "cibil.generateOtp" };

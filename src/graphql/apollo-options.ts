@@ -1,0 +1,64 @@
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from "@apollo/server/plugin/disabled";
+import type { ApolloServerOptionsWithSchema } from "@apollo/server";
+import type { Config } from "../config";
+import type { Metrics } from "../observability/metrics";
+import type { Scrubber } from "../pii/scrub";
+import type { GraphQLContext } from "./context";
+import { limitRules } from "./limits";
+import { createFormatError } from "./plugins/error-format";
+import { landingPageWithExplorer } from "./plugins/landing-page";
+import { metricsPlugin } from "./plugins/metrics.plugin";
+import { requestPlugin } from "./plugins/request.plugin";
+import { tracingPlugin } from "./plugins/tracing.plugin";
+import { createSchema } from "./schema";
+import { TrustedDocumentCache, type TrustedDocumentList } from "./trusted-documents";
+
+/** Apollo Server's options for this service: the schema, error masking, limits, trusted documents and plugins. */
+export async function apolloOptions(
+  config: Config,
+  deps: { scrubber: Scrubber; metrics: Metrics | null; trustedDocuments: TrustedDocumentList; explorerPath: string },
+): Promise<ApolloServerOptionsWithSchema<GraphQLContext>> {
+  const production = config.env === "production";
+  const { scrubber, metrics, trustedDocuments, explorerPath } = deps;
+  return {
+    schema: await createSchema(),
+    nodeEnv: config.env,
+    // Production: client errors worded by graphql-js or Apollo get fixed texts (no names, tokens, values or
+    // suggestions from the request); errors this server words are kept (plugins/error-format.ts).
+    formatError: createFormatError(scrubber, { production }),
+    // Stack traces would carry error messages (hosts, IPs) to clients; they are logged instead (docs/security-requirements.md A7).
+    includeStacktraceInErrorResponses: false,
+    introspection: !production,
+    // "Did you mean ...?" reveals the schema when introspection is off (docs/security-requirements.md A6). Apollo's
+    // option strips it from validation errors only; formatError replaces every such message in production anyway.
+    hideSchemaDetailsFromClientErrors: production,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    // Persisted-query ids resolve to the trusted documents; with TRUSTED_DOCUMENTS=enforce nothing else can be
+    // registered (docs/security-requirements.md A11, graphql/trusted-documents.ts).
+    persistedQueries: { cache: new TrustedDocumentCache(trustedDocuments, config.trustedDocuments), ttl: null },
+    // graphql-js stops parsing past this many tokens (docs/security-requirements.md A3), before any validation work.
+    parseOptions: { maxTokens: config.graphqlLimits.maxTokens },
+    validationRules: limitRules(config.graphqlLimits, production),
+    // Signals are handled in index.ts so that draining follows our order (readiness first).
+    stopOnTerminationSignals: false,
+    plugins: [
+      requestPlugin(),
+      ...(metrics ? [metricsPlugin(metrics)] : []),
+      // Only when traces are exported: without an SDK its span would be a no-op, but the hooks would still run.
+      ...(config.telemetry.enabled ? [tracingPlugin()] : []),
+      // Development: Apollo Sandbox, whose offline fallback links to our own explorer (GraphiQL at /graphiql).
+      production ? ApolloServerPluginLandingPageDisabled() : landingPageWithExplorer(explorerPath),
+      // Not used by this schema; its per-field hooks cost time on every request.
+      ApolloServerPluginCacheControlDisabled(),
+      // Never report operations to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+    ],
+  };
+}

@@ -1,0 +1,75 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { AopayClient } from "../aopay/client";
+import type { Config } from "../config";
+import type { GraphQLContext } from "../graphql/context";
+import { createLoaders, type Loaders } from "../graphql/loaders";
+import type { Logger } from "../logging/logger";
+import type { Protection } from "../protection";
+import { clientIpKey } from "./client-ip";
+import type { ClientRequest } from "./http-server";
+
+/** The request budget: REQUEST_DEADLINE_MS, or less if the client's `x-request-timeout-ms` asks for less. */
+export function requestBudgetMs(header: string | string[] | undefined, maxMs: number): number {
+  const asked = typeof header === "string" && /^[0-9]{1,9}$/.test(header) ? Number(header) : NaN;
+  return asked > 0 ? Math.min(asked, maxMs) : maxMs;
+}
+
+/** Without trace export nothing writes the holder (the tracing plugin is not installed): one shared empty one. */
+const NO_TRACE: GraphQLContext["trace"] = Object.freeze({});
+
+/**
+ * The per-request GraphQL context (docs/design/style.md principle 7), made from the fastify request: who calls, from
+ * where, with which Idempotency-Key and deadline, and the process-wide services it may use.
+ */
+export function graphqlContextFactory(config: Config, services: { aopay: AopayClient; protection: Protection }) {
+  const { aopay, protection } = services;
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<GraphQLContext> => {
+    const { client } = request as ClientRequest;
+    const log = request.log as Logger;
+    const idempotencyKey = request.headers["idempotency-key"];
+    // The request's deadline runs from its arrival; a client may ask for less (never more) with x-request-timeout-ms.
+    const deadlineAt = Date.now() - reply.elapsedTime + requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
+    let loaders: Loaders | undefined;
+    const summary = ((request as ClientRequest).graphql = { operation: null, result: null });
+    const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? {} : NO_TRACE;
+    const responseHeaders = new Map<string, string>();
+    const callOptions: GraphQLContext["callOptions"] = () => ({
+      log,
+      deadlineAt,
+      traceContext: traceHolder.context,
+      record: (call) => {
+        const req = request as ClientRequest;
+        (req.upstreamCalls ??= []).push(call);
+      },
+    });
+    return {
+      requestId: request.id,
+      log,
+      aopay,
+      upstreamMode: config.aopay.mode,
+      client,
+      // Canonical: one per-IP budget per address or IPv6 /64, however the socket or a trusted proxy wrote it.
+      ip: clientIpKey(request.ip),
+      // Several values (a repeated header) cannot be a key: pass them joined, validation rejects the comma.
+      idempotencyKey: Array.isArray(idempotencyKey) ? idempotencyKey.join(", ") : idempotencyKey,
+      protection,
+      responseHeaders,
+      summary,
+      trace: traceHolder,
+      callOptions,
+      get loaders() {
+        // Most requests read nothing through a loader: build them only when asked.
+        loaders ??= createLoaders({
+          aopay,
+          consent: protection.consent,
+          hasher: protection.hasher,
+          clientId: client.id,
+          log,
+          callOptions,
+          responseHeaders,
+        });
+        return loaders;
+      },
+    };
+  };
+}
