@@ -50,19 +50,19 @@ export function int<const O extends SettingOptions<number> & { min: number; max:
         .min(o.min, { error: (issue) => `must be between ${o.min} and ${o.max} (got ${String(issue.input)})` })
         .max(o.max, { error: (issue) => `must be between ${o.min} and ${o.max} (got ${String(issue.input)})` }),
     );
-  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema } as Setting<Parsed<number, O>>;
+  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema };
 }
 
 /** One of a fixed list of words. */
 export function oneOf<const V extends string, const O extends SettingOptions<V>>(values: readonly V[], o: O): Setting<Parsed<V, O>> {
   const schema = z.enum(values as [V, ...V[]], { error: `must be one of ${values.join(", ")}` });
-  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema } as Setting<Parsed<V, O>>;
+  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema };
 }
 
 /** `true` or `false`. */
 export function bool<const O extends SettingOptions<boolean>>(o: O): Setting<Parsed<boolean, O>> {
   const schema = z.enum(["true", "false"], { error: "must be one of true, false" }).transform((v) => v === "true");
-  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema } as Setting<Parsed<boolean, O>>;
+  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema };
 }
 
 /** Free text, optionally with a pattern (whose message must not echo the value). */
@@ -72,12 +72,12 @@ export function text<const O extends SettingOptions<string> & { pattern?: RegExp
   let schema = z.string();
   if (o.pattern) schema = schema.regex(o.pattern, { error: o.mustBe ?? "is not in the expected form" });
   if (o.minLength) schema = schema.min(o.minLength, { error: `must be at least ${o.minLength} characters` });
-  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema } as Setting<Parsed<string, O>>;
+  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema };
 }
 
 /** Any zod schema from a string (lists, URLs ...). */
 export function custom<T, const O extends SettingOptions<T>>(schema: z.ZodType<T>, o: O): Setting<Parsed<T, O>> {
-  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema } as Setting<Parsed<T, O>>;
+  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema };
 }
 
 /** A comma-separated list: blanks around entries and empty entries are dropped, then each entry is checked. */
@@ -95,6 +95,7 @@ export function listOf<T>(entry: z.ZodType<T, string>): z.ZodType<T[]> {
 }
 
 /** Any setting (a group mixes types; `any` keeps each one's own type in the group's inferred values). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above: `unknown` would erase each setting's type
 export type AnySetting = Setting<any>;
 
 export interface SettingsGroup<S extends Record<string, AnySetting> = Record<string, AnySetting>> {

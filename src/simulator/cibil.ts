@@ -109,7 +109,7 @@ export function submitOtp(body: Body, creds: SimCredentials, ctx: SimRequestCont
   // SubmitOTP documents cibil_id as a String ("xyz byj").
   if (!isText(body.cibil_id, 32)) return malformed("cibil_id");
   for (const field of ["access_token", "otp", "question_key", "answer_key"]) if (!isText(body[field])) return malformed(field);
-  const cibilId = body.cibil_id as string;
+  const cibilId = body.cibil_id;
   return withScenario(cibilId, () => {
     const customer = ctx.state.cibilCustomer(cibilId, body.access_token as string);
     if (customer === "token-mismatch") return { ...CIBIL_GENERIC_ERROR, code: "403", description: "Simulated: access_token does not belong to this cibil_id" };
@@ -134,7 +134,7 @@ export function creditHistory(body: Body, creds: SimCredentials, ctx: SimRequest
   if (!partnerOk(body, creds)) return { kind: "json", status: 401, body: cibilUnauthorized() };
   if (!isText(body.client_order_id, 64)) return malformed("client_order_id");
   if (!isText(body.cibil_id, 32)) return malformed("cibil_id");
-  const cibilId = body.cibil_id as string;
+  const cibilId = body.cibil_id;
   return withScenario(cibilId, () => {
     const customer = ctx.state.customer(cibilId);
     if (!customer?.verified) return { ...CIBIL_GENERIC_ERROR, code: "412", description: "Simulated: the customer has not completed OTP verification" };

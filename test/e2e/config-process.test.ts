@@ -103,7 +103,7 @@ describe("configuration of the server process", () => {
     ]) {
       expect(out).toContain(`Unknown setting ${typo}: did you mean ${meant}?`);
     }
-    expect(out).toMatch(/^Invalid configuration:\n(  - .*\n){4}$/);
+    expect(out).toMatch(/^Invalid configuration:\n( {2}- .*\n){4}$/);
     expect(out).not.toContain("typo-test");
     expect(readFileSync(file, "utf8")).toContain("typo-test-password"); // the canary was there to leak
   });

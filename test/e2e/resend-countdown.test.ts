@@ -1,4 +1,4 @@
-import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
+import { aepsInput, cibilInput, resultOf } from "../helpers/operations";
 import Redis from "ioredis";
 import { deleteKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { startTestStack, type TestStack } from "../helpers/stack";

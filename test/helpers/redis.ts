@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import Redis from "ioredis";
+import type Redis from "ioredis";
 
 /** Redis-backed tests run only when REDIS_URL is set (`.ci/run` sets it); the rest of the suite never needs Redis. */
 export const REDIS_URL = process.env.REDIS_URL;

@@ -1,7 +1,6 @@
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
 import { AopayClient } from "../../src/aopay/client";
-import { cibilGenerateOtp } from "../../src/aopay/endpoints/cibil-generate-otp";
 import { AopayError } from "../../src/aopay/errors";
 import { issueSendPass } from "../../src/aopay/send-pass";
 import { AopayTransport, type TransportOptions } from "../../src/aopay/transport";

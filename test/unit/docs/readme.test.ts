@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildSchema, GraphQLObjectType, GraphQLUnionType, getNamedType } from "graphql";
+import { buildSchema, type GraphQLObjectType, GraphQLUnionType, getNamedType } from "graphql";
 
 const ROOT = join(__dirname, "../../..");
 const readme = readFileSync(join(ROOT, "README.md"), "utf8");

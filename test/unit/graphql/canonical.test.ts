@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { GraphQLInputObjectType, isInputObjectType, type GraphQLSchema } from "graphql";
+import { type GraphQLInputObjectType, isInputObjectType, type GraphQLSchema } from "graphql";
 import { ResendAepsOtpInput } from "../../../src/graphql/aeps/resend-aeps-otp.input";
 import { VerifyAepsOtpInput } from "../../../src/graphql/aeps/verify-aeps-otp.input";
 import { CibilCreditHistoryArgs } from "../../../src/graphql/cibil/cibil-credit-history.args";
@@ -14,8 +14,11 @@ import { canonicalCibilId } from "../../../src/pii/cibil-id";
 import { canonicalEmail, isAsciiEmailSpelling } from "../../../src/pii/email";
 import { canonicalPersonName } from "../../../src/pii/person-name";
 
-const run = (value: object, args: Record<string, unknown> = { input: { ...value } }) =>
-  validateInput(value, Object, { args, context: {}, info: {} as never, root: undefined });
+/** validateInput is synchronous (validate-input.ts): its refusals are thrown, never a rejected promise. */
+const run = (value: object, args: Record<string, unknown> = { input: { ...value } }): void => {
+  const returned = validateInput(value, Object, { args, context: {}, info: {} as never, root: undefined });
+  if (returned instanceof Promise) throw new Error("validateInput returned a promise: it must stay synchronous");
+};
 
 describe("canonical forms (one spelling per identifier)", () => {
   it.each([
