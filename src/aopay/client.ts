@@ -107,10 +107,6 @@ export class AopayClient {
     });
   }
 
-  get transport(): AopayTransport {
-    return this.options.transport;
-  }
-
   /**
    * One logical call, retried only while provably never sent. An endpoint with side effects needs a live send pass
    * (aopay/send-pass.ts) and uses it up: without one it is refused here, before its body is even built.

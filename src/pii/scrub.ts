@@ -27,10 +27,6 @@ export class Scrubber {
     this.#secrets = [...new Set([...secrets].filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
   }
 
-  withSecrets(more: Iterable<string>): Scrubber {
-    return new Scrubber([...this.#secrets, ...more]);
-  }
-
   scrub(text: string): string {
     let out = text;
     for (const secret of this.#secrets) {
