@@ -41,7 +41,7 @@ export default tseslint.config(
   {
     // Class constructors as map keys and decorator targets, the way reflect-metadata keys its records: `Function` is
     // the type TypeScript itself gives `target.constructor`.
-    files: ["src/graphql/validation/canonical.ts", "test/unit/graphql/canonical.test.ts"],
+    files: ["src/graphql/validation/canonical.ts", "test/unit/graphql/validation/canonical.test.ts"],
     rules: { "@typescript-eslint/no-unsafe-function-type": "off" },
   },
   {

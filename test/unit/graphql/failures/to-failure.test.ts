@@ -5,10 +5,10 @@ import {
   AopayTimeoutError,
   AopayUnauthorizedError,
   AopayUnavailableError,
-} from "../../../src/aopay/errors";
-import { FailureCode } from "../../../src/graphql/failures/failure-code.enum";
-import { OutcomeUnknown, UpstreamRejected, UpstreamUnauthorized, UpstreamUnavailable } from "../../../src/graphql/failures/failure.types";
-import { FAILURE_MESSAGES, toFailure } from "../../../src/graphql/failures/to-failure";
+} from "../../../../src/aopay/errors";
+import { FailureCode } from "../../../../src/graphql/failures/failure-code.enum";
+import { OutcomeUnknown, UpstreamRejected, UpstreamUnauthorized, UpstreamUnavailable } from "../../../../src/graphql/failures/failure.types";
+import { FAILURE_MESSAGES, toFailure } from "../../../../src/graphql/failures/to-failure";
 
 const d = { endpoint: "cibil.generateOtp", sent: true };
 

@@ -1,8 +1,8 @@
 import { GraphQLError } from "graphql";
-import { createFormatError, stripEchoedValues, UNEXPECTED_ERROR_MESSAGE } from "../../../src/graphql/plugins/error-format";
-import { SafeMessageError } from "../../../src/graphql/plugins/safe-message-error";
-import { InputValidationError } from "../../../src/graphql/validation/validate-input";
-import { Scrubber } from "../../../src/pii/scrub";
+import { createFormatError, stripEchoedValues, UNEXPECTED_ERROR_MESSAGE } from "../../../../src/graphql/plugins/error-format";
+import { SafeMessageError } from "../../../../src/graphql/plugins/safe-message-error";
+import { InputValidationError } from "../../../../src/graphql/validation/validate-input";
+import { Scrubber } from "../../../../src/pii/scrub";
 
 describe("stripEchoedValues (docs/security-requirements.md A8)", () => {
   it.each([

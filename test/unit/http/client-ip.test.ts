@@ -1,4 +1,4 @@
-import { clientIpKey } from "../../src/http/client-ip";
+import { clientIpKey } from "../../../src/http/client-ip";
 
 describe("clientIpKey: one per-IP budget per network address, however it is written", () => {
   it.each([

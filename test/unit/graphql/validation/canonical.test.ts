@@ -1,18 +1,18 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type GraphQLInputObjectType, isInputObjectType, type GraphQLSchema } from "graphql";
-import { ResendAepsOtpInput } from "../../../src/graphql/aeps/resend-aeps-otp.input";
-import { VerifyAepsOtpInput } from "../../../src/graphql/aeps/verify-aeps-otp.input";
-import { CibilCreditHistoryArgs } from "../../../src/graphql/cibil/cibil-credit-history.args";
-import { GenerateCibilOtpInput } from "../../../src/graphql/cibil/generate-cibil-otp.input";
-import { RegisterCibilCustomerInput } from "../../../src/graphql/cibil/register-cibil-customer.input";
-import { SubmitCibilOtpInput } from "../../../src/graphql/cibil/submit-cibil-otp.input";
-import { createSchema } from "../../../src/graphql/schema";
-import { canonicalFieldsOf } from "../../../src/graphql/validation/canonical";
-import { InputValidationError, validateInput } from "../../../src/graphql/validation/validate-input";
-import { canonicalCibilId } from "../../../src/pii/cibil-id";
-import { canonicalEmail, isAsciiEmailSpelling } from "../../../src/pii/email";
-import { canonicalPersonName } from "../../../src/pii/person-name";
+import { ResendAepsOtpInput } from "../../../../src/graphql/aeps/resend-aeps-otp.input";
+import { VerifyAepsOtpInput } from "../../../../src/graphql/aeps/verify-aeps-otp.input";
+import { CibilCreditHistoryArgs } from "../../../../src/graphql/cibil/cibil-credit-history.args";
+import { GenerateCibilOtpInput } from "../../../../src/graphql/cibil/generate-cibil-otp.input";
+import { RegisterCibilCustomerInput } from "../../../../src/graphql/cibil/register-cibil-customer.input";
+import { SubmitCibilOtpInput } from "../../../../src/graphql/cibil/submit-cibil-otp.input";
+import { createSchema } from "../../../../src/graphql/schema";
+import { canonicalFieldsOf } from "../../../../src/graphql/validation/canonical";
+import { InputValidationError, validateInput } from "../../../../src/graphql/validation/validate-input";
+import { canonicalCibilId } from "../../../../src/pii/cibil-id";
+import { canonicalEmail, isAsciiEmailSpelling } from "../../../../src/pii/email";
+import { canonicalPersonName } from "../../../../src/pii/person-name";
 
 /** validateInput is synchronous (validate-input.ts): its refusals are thrown, never a rejected promise. */
 const run = (value: object, args: Record<string, unknown> = { input: { ...value } }): void => {
@@ -109,7 +109,7 @@ describe("nobody canonicalises after validation", () => {
   /** The pii canonicalisers may be called by the validation decorators only (and by pii/ itself). */
   const CANONICALISERS = /\bcanonical(Aadhaar|Pan|CibilId|Email|PersonName)\b/;
   const ALLOWED = new Set(["src/graphql/validation/decorators.ts"]);
-  const root = join(__dirname, "../../..");
+  const root = join(__dirname, "../../../..");
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
 

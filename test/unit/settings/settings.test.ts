@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, loadConfig, loadSimulatorConfig, SETTINGS_GROUPS } from "../../src/config";
-import { renderEnvExample, renderTable, withTable } from "../../src/settings/docs";
-import { closestName, editDistance, unknownNames } from "../../src/settings/names";
+import { ConfigError, loadConfig, loadSimulatorConfig, SETTINGS_GROUPS } from "../../../src/config";
+import { renderEnvExample, renderTable, withTable } from "../../../src/settings/docs";
+import { closestName, editDistance, unknownNames } from "../../../src/settings/names";
 
 /** Configuration by schema: every name known, typos caught, real environments left alone, docs generated. */
-const ROOT = join(__dirname, "../..");
+const ROOT = join(__dirname, "../../..");
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {

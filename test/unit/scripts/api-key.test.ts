@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { Authenticator, hashApiKey } from "../../src/auth/authenticator";
-import { loadConfig } from "../../src/config";
+import { Authenticator, hashApiKey } from "../../../src/auth/authenticator";
+import { loadConfig } from "../../../src/config";
 
-const SCRIPT = join(__dirname, "../../scripts/api-key.js");
+const SCRIPT = join(__dirname, "../../../scripts/api-key.js");
 
 describe("npm run api-key", () => {
   it("prints a random key and an API_KEYS entry holding only its SHA-256, which the server accepts", async () => {

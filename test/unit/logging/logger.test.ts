@@ -1,14 +1,14 @@
 import { isInputObjectType } from "graphql";
-import type { Endpoint, WireContext } from "../../src/aopay/endpoint";
-import { aepsResendOtp } from "../../src/aopay/endpoints/aeps-resend-otp";
-import { aepsVerifyOtp } from "../../src/aopay/endpoints/aeps-verify-otp";
-import { cibilCreditHistory } from "../../src/aopay/endpoints/cibil-credit-history";
-import { cibilGenerateOtp } from "../../src/aopay/endpoints/cibil-generate-otp";
-import { cibilRegister } from "../../src/aopay/endpoints/cibil-register";
-import { cibilSubmitOtp } from "../../src/aopay/endpoints/cibil-submit-otp";
-import { createSchema } from "../../src/graphql/schema";
-import { createLogger, redactKeys, SENSITIVE_KEYS } from "../../src/logging/logger";
-import { LogCapture } from "../helpers/log-capture";
+import type { Endpoint, WireContext } from "../../../src/aopay/endpoint";
+import { aepsResendOtp } from "../../../src/aopay/endpoints/aeps-resend-otp";
+import { aepsVerifyOtp } from "../../../src/aopay/endpoints/aeps-verify-otp";
+import { cibilCreditHistory } from "../../../src/aopay/endpoints/cibil-credit-history";
+import { cibilGenerateOtp } from "../../../src/aopay/endpoints/cibil-generate-otp";
+import { cibilRegister } from "../../../src/aopay/endpoints/cibil-register";
+import { cibilSubmitOtp } from "../../../src/aopay/endpoints/cibil-submit-otp";
+import { createSchema } from "../../../src/graphql/schema";
+import { createLogger, redactKeys, SENSITIVE_KEYS } from "../../../src/logging/logger";
+import { LogCapture } from "../../helpers/log-capture";
 
 describe("log redaction", () => {
   it("redacts sensitive keys at the top level and two levels down, copying only what changes", () => {
