@@ -2,8 +2,8 @@
 "use strict";
 /**
  * The benchmark's fake AOPay: a node:http server in its own process that answers the two endpoints the bench drives
- * with **exactly the documented success examples** (test/fixtures/aopay/cibil.generate-otp.success.json and
- * aeps.resend-otp.success.json, re-serialised without indentation: same keys, same values, same order), so no system
+ * with **exactly the documented success examples** (test/fixtures/aopay/cibil/generate-otp.success.json and
+ * aeps/resend-otp.success.json, re-serialised without indentation: same keys, same values, same order), so no system
  * meets an undocumented field:
  *
  *   GET  /api/AOP/CibilScore/GenerateOTP                     (a GET with a JSON body, like the real API)

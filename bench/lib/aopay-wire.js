@@ -26,8 +26,8 @@ const FIXTURES = path.resolve(__dirname, "../../test/fixtures/aopay");
  * (re-serialised without the file's indentation); the bench's answer checks read their values from here.
  */
 const fixtures = {
-  cibil: JSON.parse(fs.readFileSync(path.join(FIXTURES, "cibil.generate-otp.success.json"), "utf8")),
-  aeps: JSON.parse(fs.readFileSync(path.join(FIXTURES, "aeps.resend-otp.success.json"), "utf8")),
+  cibil: JSON.parse(fs.readFileSync(path.join(FIXTURES, "cibil/generate-otp.success.json"), "utf8")),
+  aeps: JSON.parse(fs.readFileSync(path.join(FIXTURES, "aeps/resend-otp.success.json"), "utf8")),
 };
 
 /** AOPay's request object for CibilScore/GenerateOTP (`cibil_id` is a JSON number, as our server sends it). */

@@ -5,7 +5,7 @@ import { otpFailureMessage } from "./state";
 
 /** AEPS bank-wise registration family (docs/upstream/aopay-api.md §2), shaped on the ResendOTP seed page. */
 
-/** The documented ResendOTP error example, verbatim (fixtures/aeps.resend-otp.error.json). */
+/** The documented ResendOTP error example, verbatim (fixtures/aeps/resend-otp.error.json). */
 export const AEPS_DOCUMENTED_ERROR = { status: false, response_code: 5, message: "Invalid signature encoding" };
 
 type Body = Record<string, unknown>;

@@ -12,7 +12,7 @@ import { otpFailureMessage } from "./state";
  * success bodies use the same envelope and are marked below as the simulator's own.
  */
 
-/** The documented generic CIBIL error example, verbatim (fixtures/cibil.generic-error.json). */
+/** The documented generic CIBIL error example, verbatim (fixtures/cibil/generic-error.json). */
 export const CIBIL_GENERIC_ERROR = {
   code: "207",
   description: "Amount is Requaired",

@@ -50,8 +50,8 @@ const B = { "x-api-key": KEY_B };
 /** AOPay as its docs show it: each documented example at its path; GetCreditHistory answers `history`. */
 function scriptedAopay(history: FakeHandler): FakeHandler {
   return (call, res, req) => {
-    if (call.path.endsWith("/CibilScore/GenerateOTP")) return json(200, fixtureJson("cibil.generate-otp.success"))(call, res, req);
-    if (call.path.endsWith("/CibilScore/SubmitOTP")) return json(200, fixtureJson("cibil.submit-otp.success"))(call, res, req);
+    if (call.path.endsWith("/CibilScore/GenerateOTP")) return json(200, fixtureJson("cibil/generate-otp.success"))(call, res, req);
+    if (call.path.endsWith("/CibilScore/SubmitOTP")) return json(200, fixtureJson("cibil/submit-otp.success"))(call, res, req);
     if (call.path.endsWith("/CibilScore/GetCreditHistory")) return history(call, res, req);
     res.writeHead(404).end();
   };

@@ -54,13 +54,13 @@ describe("upstream faults end as typed results, with exactly one upstream call a
   });
 
   const cases: Array<[string, FakeHandler, Record<string, unknown>]> = [
-    ["latency beyond the deadline (answers after 2x)", delayed(2 * DEADLINE_MS, json(200, fixtureJson("cibil.generate-otp.success"))), { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
+    ["latency beyond the deadline (answers after 2x)", delayed(2 * DEADLINE_MS, json(200, fixtureJson("cibil/generate-otp.success"))), { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
     ["black hole (never answers)", blackHole, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
     ["connection reset after the request", resetAfterRequest, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
     ["5xx HTML page", raw(502, "text/html", "<html><body>Bad Gateway from 10.0.0.7</body></html>"), { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true }],
     ["truncated JSON in a 200", raw(200, "application/json", '{"status":"SUCCESS","result":{"cibil_'), { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
-    ["401 with the AEPS error body", json(401, fixtureJson("aeps.resend-otp.error")), { __typename: "UpstreamUnauthorized", upstreamMessage: "Invalid signature encoding" }],
-    ["business error inside HTTP 200", json(200, fixtureJson("cibil.generic-error")), { __typename: "UpstreamRejected", upstreamCode: "207" }],
+    ["401 with the AEPS error body", json(401, fixtureJson("aeps/resend-otp.error")), { __typename: "UpstreamUnauthorized", upstreamMessage: "Invalid signature encoding" }],
+    ["business error inside HTTP 200", json(200, fixtureJson("cibil/generic-error")), { __typename: "UpstreamRejected", upstreamCode: "207" }],
     ["503 with Retry-After", raw(503, "text/plain", "busy", { "retry-after": "7" }), { __typename: "UpstreamUnavailable", retryAfterSeconds: 7 }],
     ["redirect to another host", raw(308, "text/plain", "", { location: "http://203.0.113.9/steal" }), { __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE" }],
     ["slow body (stalls mid-body)", slowBody, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
@@ -101,7 +101,7 @@ describe("upstream faults end as typed results, with exactly one upstream call a
   });
 
   it("sends the configured partner credentials, whatever a client might try", async () => {
-    upstream.respond(json(200, fixtureJson("cibil.generate-otp.success")));
+    upstream.respond(json(200, fixtureJson("cibil/generate-otp.success")));
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { RegistrationID: "EVIL-1", "x-company-code": "EVIL" });
     expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
     const sent = JSON.parse(upstream.calls[0].body) as Record<string, unknown>;

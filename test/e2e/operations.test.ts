@@ -97,7 +97,7 @@ describe("circuit breaker through the server, and readiness", () => {
     expect(await readyz()).toEqual({ status: 503, body: { status: "upstream-circuit-open", circuits: { cibil: "open" } } });
     expect((await scrape(t.stack.app.metricsUrl)).text).toMatch(/^aopay_circuit_state\{family="cibil"\} 2$/m);
 
-    upstream.respond(json(200, fixtureJson("cibil.generate-otp.success")));
+    upstream.respond(json(200, fixtureJson("cibil/generate-otp.success")));
     await sleep(700);
     const probe = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput("130000010"))).body, "generateCibilOtp");
     expect(probe.__typename).toBe("CibilOtpChallenge");
@@ -108,7 +108,7 @@ describe("circuit breaker through the server, and readiness", () => {
 
 describe("bulkhead through the server", () => {
   it("sheds excess mutations at once as OVERLOADED while /healthz stays responsive", async () => {
-    const upstream = await startFakeUpstream(delayed(1000, json(200, fixtureJson("cibil.generate-otp.success"))));
+    const upstream = await startFakeUpstream(delayed(1000, json(200, fixtureJson("cibil/generate-otp.success"))));
     const t = await startTestStack({ ...fakeEnv(upstream), AOPAY_CONNECTIONS: "2", AOPAY_QUEUE_LIMIT: "2" });
     try {
       const started = Date.now();

@@ -14,17 +14,17 @@ import { startTestStack, type TestStack } from "../helpers/stack";
  * the simulator sent, which are compared with the fixture (parsed, and key order too).
  *
  * How each documented body maps to a case, with the customer's state it implies:
- *   cibil.generate-otp.success.json  GenerateOTP for the customer of AOPay's examples: CIBIL id 9362678 (the id the
+ *   cibil/generate-otp.success.json  GenerateOTP for the customer of AOPay's examples: CIBIL id 9362678 (the id the
  *                                    example answers with; AOPay's request example asks for 102277100, but the
  *                                    simulator answers for the id it is asked about, so the case asks for 9362678),
  *                                    registered with a mobile starting 94138 (the example's "sent to 94138****").
- *   cibil.submit-otp.success.json    SubmitOTP with the right OTP for that customer, verified for the first time
+ *   cibil/submit-otp.success.json    SubmitOTP with the right OTP for that customer, verified for the first time
  *                                    (is_returning_customer 0) and with no report fetched yet (cibil_score_fetch_date
  *                                    null); "93626**" is 9362678 masked as AOPay masks it.
- *   cibil.generic-error.json         any CIBIL call whose CIBIL id ends in 207 (the `rejected` scenario).
- *   aeps.resend-otp.success.json     ResendOTP with the references of AOPay's own request example (TEST, DEMO), which
+ *   cibil/generic-error.json         any CIBIL call whose CIBIL id ends in 207 (the `rejected` scenario).
+ *   aeps/resend-otp.success.json     ResendOTP with the references of AOPay's own request example (TEST, DEMO), which
  *                                    the answer echoes.
- *   aeps.resend-otp.error.json       ResendOTP with partner credentials the simulator does not know, and a mobile
+ *   aeps/resend-otp.error.json       ResendOTP with partner credentials the simulator does not know, and a mobile
  *                                    ending in 401 (the `unauthorized` scenario): HTTP 401 with this body.
  * Opaque ids that AOPay generates and no state can predict (merchant_trans_id, the question's Key and
  * AnswerChoiceId, the new customer's CIBIL id) come from the simulator's id source, which this test sets to the
@@ -106,10 +106,10 @@ describe("the simulator answers every documented case with AOPay's documented bo
     accessToken = registered.accessToken as string;
   });
 
-  it("GenerateOTP: cibil.generate-otp.success.json", async () => {
+  it("GenerateOTP: cibil/generate-otp.success.json", async () => {
     merchantIds.push("SPCBL2308181502437743aQaHNGxZM");
     const res = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: "9362678", accessToken } });
-    expect(answered(last("/CibilScore/GenerateOTP"))).toBe(documented("cibil.generate-otp.success"));
+    expect(answered(last("/CibilScore/GenerateOTP"))).toBe(documented("cibil/generate-otp.success"));
     expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({
       __typename: "CibilOtpChallenge",
       cibilId: "9362678",
@@ -118,13 +118,13 @@ describe("the simulator answers every documented case with AOPay's documented bo
     });
   });
 
-  it("SubmitOTP: cibil.submit-otp.success.json", async () => {
+  it("SubmitOTP: cibil/submit-otp.success.json", async () => {
     merchantIds.push("SPCBL2308181506522334ZiSHM7bAe");
     const res = await t.gql(
       `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $input) { __typename ... on CibilOtpVerified { cibilId status returningCustomer scoreFetchDate merchantTransactionId } } }`,
       { input: { cibilId: "9362678", accessToken, otp: SIM_OTP, questionKey: "1423489238", answerKey: "USER_TO_INPUT_ANSWER" } },
     );
-    expect(answered(last("/CibilScore/SubmitOTP"))).toBe(documented("cibil.submit-otp.success"));
+    expect(answered(last("/CibilScore/SubmitOTP"))).toBe(documented("cibil/submit-otp.success"));
     expect(resultOf(res.body, "submitCibilOtp")).toEqual({
       __typename: "CibilOtpVerified",
       cibilId: "93626**",
@@ -135,23 +135,23 @@ describe("the simulator answers every documented case with AOPay's documented bo
     });
   });
 
-  it("the CIBIL generic error: cibil.generic-error.json (…207)", async () => {
+  it("the CIBIL generic error: cibil/generic-error.json (…207)", async () => {
     const res = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: "102277207", accessToken: "123456542124" } });
-    expect(answered(last("/CibilScore/GenerateOTP"))).toBe(documented("cibil.generic-error"));
+    expect(answered(last("/CibilScore/GenerateOTP"))).toBe(documented("cibil/generic-error"));
     expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: "207", upstreamMessage: "Amount is Requaired" });
   });
 
-  it("ResendOTP: aeps.resend-otp.success.json (AOPay's own request references, TEST and DEMO)", async () => {
+  it("ResendOTP: aeps/resend-otp.success.json (AOPay's own request references, TEST and DEMO)", async () => {
     const res = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { primaryKeyId: "TEST", encodeTxnId: "DEMO" }));
-    expect(answered(last("/UserRegisterBankWise/ResendOTP"))).toBe(documented("aeps.resend-otp.success"));
+    expect(answered(last("/UserRegisterBankWise/ResendOTP"))).toBe(documented("aeps/resend-otp.success"));
     expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({ __typename: "AepsOtpResent", upstreamMessage: "OTP Resend Request Completed", primaryKeyId: "TEST", encodeTxnId: "DEMO" });
   });
 
-  it("ResendOTP refused: aeps.resend-otp.error.json with HTTP 401 (…401)", async () => {
+  it("ResendOTP refused: aeps/resend-otp.error.json with HTTP 401 (…401)", async () => {
     const res = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543401"));
     const answer = last("/UserRegisterBankWise/ResendOTP");
     expect(answer?.status).toBe(401);
-    expect(answered(answer)).toBe(documented("aeps.resend-otp.error"));
+    expect(answered(answer)).toBe(documented("aeps/resend-otp.error"));
     expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({ __typename: "UpstreamUnauthorized", upstreamCode: "5", upstreamMessage: "Invalid signature encoding" });
   });
 
@@ -161,7 +161,7 @@ describe("the simulator answers every documented case with AOPay's documented bo
       await stranger.gql(RESEND_AEPS_OTP, aepsInput("9876543211"));
       const answer = last("/UserRegisterBankWise/ResendOTP");
       expect(answer?.status).toBe(401);
-      expect(answered(answer)).toBe(documented("aeps.resend-otp.error"));
+      expect(answered(answer)).toBe(documented("aeps/resend-otp.error"));
     } finally {
       await stranger.stop();
     }
@@ -169,7 +169,7 @@ describe("the simulator answers every documented case with AOPay's documented bo
 
   it("covered every documented body in test/fixtures/aopay", () => {
     const compared = new Set(recorded.map((r) => answered(r)));
-    for (const name of ["cibil.generate-otp.success", "cibil.submit-otp.success", "cibil.generic-error", "aeps.resend-otp.success", "aeps.resend-otp.error"]) {
+    for (const name of ["cibil/generate-otp.success", "cibil/submit-otp.success", "cibil/generic-error", "aeps/resend-otp.success", "aeps/resend-otp.error"]) {
       expect(compared.has(documented(name))).toBe(true);
     }
   });

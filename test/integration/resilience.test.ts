@@ -75,7 +75,7 @@ describe("circuit breaker per endpoint family (opossum)", () => {
     client = makeClient(upstream.url);
     for (let i = 0; i < 5; i++) await outcome(client.cibil.generateOtp(input, guarded({ log })));
     expect(client.breakers.states().cibil).toBe("open");
-    upstream.respond(delayed(100, json(200, fixtureJson("cibil.generate-otp.success"))));
+    upstream.respond(delayed(100, json(200, fixtureJson("cibil/generate-otp.success"))));
     await sleep(450);
     const before = upstream.calls.length;
     const burst = await Promise.all(Array.from({ length: 5 }, () => outcome(client.cibil.generateOtp(input, guarded({ log })))));
@@ -95,8 +95,8 @@ describe("circuit breaker per endpoint family (opossum)", () => {
   });
 
   it.each([
-    ["business rejections inside HTTP 200", json(200, fixtureJson("cibil.generic-error")), "UPSTREAM_REJECTED"],
-    ["401s", json(401, fixtureJson("aeps.resend-otp.error")), "UPSTREAM_UNAUTHORIZED"],
+    ["business rejections inside HTTP 200", json(200, fixtureJson("cibil/generic-error")), "UPSTREAM_REJECTED"],
+    ["401s", json(401, fixtureJson("aeps/resend-otp.error")), "UPSTREAM_UNAUTHORIZED"],
     ["4xx HTML pages", raw(404, "text/html", "<h1>nope</h1>"), "UPSTREAM_BAD_RESPONSE"],
   ])("never opens on %s (AOPay is up and answering)", async (_what, handler, code) => {
     upstream.respond(handler);
@@ -111,7 +111,7 @@ describe("circuit breaker per endpoint family (opossum)", () => {
     client = makeClient(upstream.url, { transport: { deadlineMs: 100 } });
     for (let i = 0; i < 5; i++) expect(await outcome(client.cibil.generateOtp(input, guarded({ log })))).toBe("OUTCOME_UNKNOWN");
     expect(await outcome(client.cibil.generateOtp(input, guarded({ log })))).toBe("CIRCUIT_OPEN");
-    upstream.respond(json(200, fixtureJson("aeps.resend-otp.success")));
+    upstream.respond(json(200, fixtureJson("aeps/resend-otp.success")));
     const aeps = { userKey: "K", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "P", encodeTxnId: "E" };
     expect(await outcome(client.aeps.resendOtp(aeps, guarded({ log })))).toBe("OK");
   });
@@ -151,7 +151,7 @@ describe("retries only what provably never left the process", () => {
     // AOPay comes back 30 ms in; the first retry is 50 ms later.
     const late = createHttpServer((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(fixtureJson("cibil.generate-otp.success")));
+      res.end(JSON.stringify(fixtureJson("cibil/generate-otp.success")));
     });
     setTimeout(() => late.listen(port, "127.0.0.1"), 30);
     try {
@@ -173,7 +173,7 @@ describe("bulkhead: bounded connections and wait queue (docs/security-requiremen
       setTimeout(() => {
         concurrent -= 1;
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify(fixtureJson("cibil.generate-otp.success")));
+        res.end(JSON.stringify(fixtureJson("cibil/generate-otp.success")));
       }, 400);
     });
     const client = makeClient(upstream.url, { transport: { connections: 2, queueLimit: 2 } });

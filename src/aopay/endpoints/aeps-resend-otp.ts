@@ -7,7 +7,7 @@ import type { SuccessEnvelope } from "../outcome";
 
 /**
  * AEPS ResendOTP: `POST /api/AOP/V1/AEPS/UserRegisterBankWise/ResendOTP`.
- * Source: https://readapi.aopay.co.in/ResendOTP.aspx (seed page; fixtures aeps.resend-otp.*.json).
+ * Source: https://readapi.aopay.co.in/ResendOTP.aspx (seed page; fixtures aeps/resend-otp.*.json).
  */
 export interface ResendAepsOtpRequest {
   userKey: string;

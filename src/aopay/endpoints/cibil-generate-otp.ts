@@ -3,7 +3,7 @@ import { type JsonObject, readBoolean, readObject, readString } from "../envelop
 
 /**
  * CIBIL GenerateOTP: `GET /api/AOP/CibilScore/GenerateOTP` with a JSON body.
- * Source: https://readapi.aopay.co.in/Cibilapiv1GenerateOTP.aspx (seed page; fixture cibil.generate-otp.success.json).
+ * Source: https://readapi.aopay.co.in/Cibilapiv1GenerateOTP.aspx (seed page; fixture cibil/generate-otp.success.json).
  */
 export interface GenerateCibilOtpRequest {
   /** Digits only; validated at the GraphQL edge. */

@@ -5,7 +5,7 @@ import type { CibilStatus } from "./cibil-generate-otp";
 /**
  * CIBIL SubmitOTP: `GET /api/AOP/CibilScore/SubmitOTP` with a JSON body.
  * Source: https://readapi.aopay.co.in/Cibilapiv1SubmitOTP.aspx; success example only on the white-label page
- * https://readapi.bos.center/Cibilapiv1SubmitOTP (fixture cibil.submit-otp.success.json).
+ * https://readapi.bos.center/Cibilapiv1SubmitOTP (fixture cibil/submit-otp.success.json).
  */
 export interface SubmitCibilOtpRequest {
   cibilId: string;

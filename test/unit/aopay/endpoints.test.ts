@@ -26,7 +26,7 @@ describe("cibil.generateOtp wire mapping (GenerateOTP seed page)", () => {
   });
 
   it("maps the documented success example into a typed challenge with real booleans", () => {
-    const out = cibilGenerateOtp.fromWire(success("cibil.generate-otp.success", cibilGenerateOtp), input, scrubber);
+    const out = cibilGenerateOtp.fromWire(success("cibil/generate-otp.success", cibilGenerateOtp), input, scrubber);
     expect(out).toEqual({
       cibilId: "9362678",
       status: "PENDING",
@@ -117,7 +117,7 @@ describe("aeps.resendOtp wire mapping (ResendOTP seed page)", () => {
   });
 
   it("maps the documented success example, returning Aadhaar and mobile masked only", () => {
-    const out = aepsResendOtp.fromWire(success("aeps.resend-otp.success", aepsResendOtp), input, scrubber);
+    const out = aepsResendOtp.fromWire(success("aeps/resend-otp.success", aepsResendOtp), input, scrubber);
     expect(out).toEqual({
       upstreamMessage: "OTP Resend Request Completed",
       upstreamResponseCode: 1,

@@ -5,19 +5,19 @@ const JSON_TYPE = "application/json";
 
 describe("parseEnvelope: every documented envelope folds into one shape", () => {
   it("CIBIL GenerateOTP success: status \"SUCCESS\", error_code SPC-200 is not an error", () => {
-    const e = parseEnvelope(JSON_TYPE, fixture("cibil.generate-otp.success"));
+    const e = parseEnvelope(JSON_TYPE, fixture("cibil/generate-otp.success"));
     expect(e).toMatchObject({ kind: "success", upstreamCode: "SPC-200", message: "success", merchantTransactionId: "SPCBL2308181502437743aQaHNGxZM" });
   });
 
   it("CIBIL SubmitOTP success (white-label example)", () => {
-    expect(parseEnvelope(JSON_TYPE, fixture("cibil.submit-otp.success"))).toMatchObject({
+    expect(parseEnvelope(JSON_TYPE, fixture("cibil/submit-otp.success"))).toMatchObject({
       kind: "success",
       merchantTransactionId: "SPCBL2308181506522334ZiSHM7bAe",
     });
   });
 
   it("CIBIL generic error: status \"False\" with a string code and description", () => {
-    expect(parseEnvelope(JSON_TYPE, fixture("cibil.generic-error"))).toMatchObject({
+    expect(parseEnvelope(JSON_TYPE, fixture("cibil/generic-error"))).toMatchObject({
       kind: "failure",
       upstreamCode: "207",
       message: "Amount is Requaired",
@@ -25,14 +25,14 @@ describe("parseEnvelope: every documented envelope folds into one shape", () => 
   });
 
   it("AEPS ResendOTP success: status true, message under msg", () => {
-    expect(parseEnvelope(JSON_TYPE, fixture("aeps.resend-otp.success"))).toMatchObject({
+    expect(parseEnvelope(JSON_TYPE, fixture("aeps/resend-otp.success"))).toMatchObject({
       kind: "success",
       message: "OTP Resend Request Completed",
     });
   });
 
   it("AEPS error: status false with response_code", () => {
-    expect(parseEnvelope(JSON_TYPE, fixture("aeps.resend-otp.error"))).toMatchObject({
+    expect(parseEnvelope(JSON_TYPE, fixture("aeps/resend-otp.error"))).toMatchObject({
       kind: "failure",
       upstreamCode: "5",
       message: "Invalid signature encoding",

@@ -87,7 +87,7 @@ describe("cibil.submitOtp (white-label SubmitOTP example)", () => {
   });
 
   it("maps the documented success example", () => {
-    const envelope = interpretResponse(cibilSubmitOtp, { statusCode: 200, headers: {}, body: fixture("cibil.submit-otp.success") }, scrubber);
+    const envelope = interpretResponse(cibilSubmitOtp, { statusCode: 200, headers: {}, body: fixture("cibil/submit-otp.success") }, scrubber);
     expect(cibilSubmitOtp.fromWire(envelope, input, scrubber)).toEqual({
       cibilIdMasked: "93626**",
       status: "SUCCESS",

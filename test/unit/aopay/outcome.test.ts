@@ -21,11 +21,11 @@ const res = (statusCode: number, body: Buffer | string, headers: Record<string, 
 
 describe("interpretResponse: HTTP status and envelope together", () => {
   it("returns the success envelope for 200 + success", () => {
-    expect(interpretResponse(send, res(200, fixture("cibil.generate-otp.success")), scrubber).kind).toBe("success");
+    expect(interpretResponse(send, res(200, fixture("cibil/generate-otp.success")), scrubber).kind).toBe("success");
   });
 
   it("a failure inside HTTP 200 is a rejection with the upstream's code and message", () => {
-    const call = () => interpretResponse(send, res(200, fixture("cibil.generic-error")), scrubber);
+    const call = () => interpretResponse(send, res(200, fixture("cibil/generic-error")), scrubber);
     expect(call).toThrow(AopayRejectedError);
     try {
       call();
@@ -37,7 +37,7 @@ describe("interpretResponse: HTTP status and envelope together", () => {
   it("401 and 403 are unauthorized, keeping the body's code and message (Observation 8)", () => {
     for (const status of [401, 403]) {
       try {
-        interpretResponse(send, res(status, fixture("aeps.resend-otp.error")), scrubber);
+        interpretResponse(send, res(status, fixture("aeps/resend-otp.error")), scrubber);
         throw new Error("expected a throw");
       } catch (e) {
         expect(e).toBeInstanceOf(AopayUnauthorizedError);
