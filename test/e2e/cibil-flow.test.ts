@@ -188,6 +188,8 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
 
   it("the response never carries the PAN, e-mail or date of birth in clear", async () => {
     const res = await t.gql(REGISTER, { input: customer(10) });
+    // A registration that went through (not a refusal, which would carry nothing to leak anyway), masked.
+    expect(resultOf(res.body, "registerCibilCustomer")).toMatchObject({ __typename: "CibilCustomerRegistered", maskedPan: "XXXXXX010F" });
     expect(res.text).not.toMatch(/ABCPE1010F|asha\.kulkarni@|1990-04-23|23\/04\/1990/);
     expect(t.logs.text()).not.toMatch(/ABCPE1010F|asha\.kulkarni@|1990-04-23|23\/04\/1990/);
   });

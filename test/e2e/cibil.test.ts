@@ -52,7 +52,11 @@ describe("generateCibilOtp through the server and the built-in simulator", () =>
   });
 
   it("never shows the upstream's URL, port or raw body to the client", async () => {
+    t.simulator?.resetCalls();
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput("102277500"));
+    // The call reached the simulator, which failed with an HTML page: the client gets the typed failure instead.
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
+    expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE" });
     const port = t.simulator?.url.port ?? "none";
     expect(withoutRequestIds(res.text)).not.toContain(port);
     expect(withoutRequestIds(res.text)).not.toContain("127.0.0.1");

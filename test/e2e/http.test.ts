@@ -147,6 +147,10 @@ describe("HTTP surface (production)", () => {
   it("serves no landing page", async () => {
     const res = await request(t.graphqlUrl, { headers: { accept: "text/html", ...auth } });
     const text = await res.body.text();
+    // Authenticated (not a 401) and routed (not a 404): Apollo itself answers, and without a landing page a GET
+    // without a query is a bad request, in JSON.
+    expect(res.statusCode).toBe(400);
+    expect(res.headers["content-type"]).toContain("application/json");
     expect(text).not.toContain("embeddable-sandbox");
     expect(text).not.toContain("<html");
   });

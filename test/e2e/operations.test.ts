@@ -67,6 +67,8 @@ describe("metrics at /metrics on their own listener (prom-client)", () => {
 
   it("never carries identifiers or URLs in labels", async () => {
     const { text } = await metrics();
+    // Calls were counted (by endpoint template), so a leak would have had somewhere to show.
+    expect(text).toMatch(/^aopay_upstream_requests_total\{endpoint="cibil\.generateOtp",outcome="[A-Z_]+"\} [1-9][0-9]*$/m);
     expect(text).not.toMatch(/12000000[12]|127\.0\.0\.1|\/api\/AOP/);
   });
 });
