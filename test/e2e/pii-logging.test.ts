@@ -5,7 +5,7 @@ import { SCENARIOS } from "../../src/simulator/scenarios";
 import { GUARDED_MUTATION_NAMES } from "../../src/graphql/guarded-mutations";
 import { GUARDED_SAMPLES, guardedDocument } from "../helpers/guarded-samples";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP } from "../helpers/operations";
-import { deleteKeys, dumpKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { deleteKeys, dumpKeys, itWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -173,7 +173,7 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     expect(new Set(shown)).toEqual(new Set(["XXXX XXXX 8847"]));
   });
 
-  (REDIS_URL ? it : it.skip)("no canary, nor an unsalted hash of one, is in any Redis key or value", async () => {
+  itWithRedis("no canary, nor an unsalted hash of one, is in any Redis key or value", async () => {
     const entries = (await Promise.all(prefixes.map((p) => dumpKeys(redis as Redis, p)))).flat();
     expect(entries.length).toBeGreaterThan(10);
     const stored = entries.map((e) => `${e.key}\n${e.value}`).join("\n");

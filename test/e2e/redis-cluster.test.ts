@@ -6,7 +6,7 @@ import { request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
-import { deleteKeys, describeWithRedis, dumpKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { deleteKeys, describeUnless, describeWithRedis, dumpKeys, REDIS_SKIP_REASON, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { postGraphQL } from "../helpers/stack";
 
@@ -135,7 +135,10 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
   return false;
 }
 
-(REDIS_URL && redisServerAvailable() ? describe : describe.skip)("Redis goes down and comes back (a private redis-server)", () => {
+describeUnless(
+  REDIS_SKIP_REASON ?? (redisServerAvailable() ? null : "skipped: no redis-server binary on PATH to start a private one"),
+  "Redis goes down and comes back (a private redis-server)",
+  () => {
   let sim: Simulator;
   let server: ServerProcess;
   let redisProcess: ChildProcess;
@@ -175,4 +178,5 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
     expect((await cibil(base, "910000003")).__typename).toBe("CibilOtpChallenge");
     expect(sim.calls()).toBe(1);
   });
-});
+  },
+);

@@ -3,7 +3,25 @@ import type Redis from "ioredis";
 
 /** Redis-backed tests run only when REDIS_URL is set (`.ci/run` sets it); the rest of the suite never needs Redis. */
 export const REDIS_URL = process.env.REDIS_URL;
-export const describeWithRedis = REDIS_URL ? describe : describe.skip;
+/** Why the Redis-backed tests are skipped, or null when they run: said in the skipped test's name. */
+export const REDIS_SKIP_REASON = REDIS_URL ? null : "skipped: REDIS_URL is not set, e.g. REDIS_URL=redis://127.0.0.1:6379";
+
+/** `describe` when `skipReason` is null; else `describe.skip`, with the reason in the name so the report says why. */
+export function describeUnless(skipReason: string | null, name: string, fn: () => void): void {
+  if (skipReason === null) describe(name, fn);
+  else describe.skip(`${name} [${skipReason}]`, fn);
+}
+
+/** A describe block that needs Redis at REDIS_URL. */
+export function describeWithRedis(name: string, fn: () => void): void {
+  describeUnless(REDIS_SKIP_REASON, name, fn);
+}
+
+/** A test that needs Redis at REDIS_URL; skipped with the reason in its name otherwise. */
+export function itWithRedis(name: string, fn: () => Promise<void>, timeoutMs?: number): void {
+  if (REDIS_SKIP_REASON === null) it(name, fn, timeoutMs);
+  else it.skip(`${name} [${REDIS_SKIP_REASON}]`, fn, timeoutMs);
+}
 
 /** A key prefix of its own per test file, so parallel suites and earlier runs never meet. */
 export function uniquePrefix(): string {
