@@ -1,12 +1,9 @@
 import { SIM_OTP, SIM_OTP_TTL_MS } from "../../src/simulator/state";
-import { aepsInput, RESEND_AEPS_OTP, resultOf, withoutRequestIds } from "../helpers/operations";
+import { aepsInput, RESEND_AEPS_OTP, resultOf, VERIFY_AEPS_OTP, withoutRequestIds } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
-const VERIFY = `mutation($input: VerifyAepsOtpInput!) { verifyAepsOtp(input: $input) {
-  __typename
-  ... on AepsRegistrationVerified { upstreamMessage upstreamResponseCode maskedAadhaar maskedMobile }
-  ... on Failure { code message retryable ... on UpstreamRejected { upstreamMessage } ... on OtpThrottled { retryAfterSeconds scope } }
-} }`;
+/** Sent as clients send it (client/operations/aeps.graphql). */
+const VERIFY = VERIFY_AEPS_OTP;
 
 describe("the whole AEPS flow through the simulator: resend, verify (wrong, right)", () => {
   let now = Date.now();

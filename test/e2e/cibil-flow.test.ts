@@ -1,20 +1,24 @@
 import { hashApiKey } from "../../src/auth/authenticator";
 import { SIM_OTP, SIM_OTP_TTL_MS } from "../../src/simulator/state";
-import { resultOf, withoutRequestIds } from "../helpers/operations";
+import {
+  CIBIL_CREDIT_HISTORY,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  resultOf,
+  SUBMIT_CIBIL_OTP,
+  withoutRequestIds,
+} from "../helpers/operations";
 import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
 
-// Member fragments nested in `... on Failure`, so one selection fits every result union (a member that is not in a
-// given union would be a validation error if spread directly).
+// The documents clients send (client/operations/cibil.graphql). SUBMIT_NO_HISTORY is this test's own: a verification
+// that does not select the history must read none. Its member fragments sit inside `... on Failure`, so the selection
+// fits the union (a member spread directly where the union lacks it is a validation error).
 const FAILURE = "... on Failure { code message retryable ... on UpstreamRejected { upstreamCode upstreamMessage } ... on OtpThrottled { retryAfterSeconds scope } }";
-const HISTORY = `__typename ... on CibilCreditHistory { cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId } ${FAILURE}`;
-const REGISTER = `mutation($input: RegisterCibilCustomerInput!) { registerCibilCustomer(input: $input) {
-  __typename ... on CibilCustomerRegistered { orderId cibilId accessToken maskedMobile maskedPan maskedEmail upstreamMessage merchantTransactionId } ${FAILURE} } }`;
-const GENERATE = `mutation($input: GenerateCibilOtpInput!) { generateCibilOtp(input: $input) {
-  __typename ... on CibilOtpChallenge { cibilId status nextStep question { key text answerChoices { key text } } } ${FAILURE} } }`;
-const SUBMIT = `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $input) {
-  __typename ... on CibilOtpVerified { cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory { ${HISTORY} } } ${FAILURE} } }`;
+const REGISTER = REGISTER_CIBIL_CUSTOMER;
+const GENERATE = GENERATE_CIBIL_OTP;
+const SUBMIT = SUBMIT_CIBIL_OTP;
 const SUBMIT_NO_HISTORY = `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $input) { __typename ... on CibilOtpVerified { status } ${FAILURE} } }`;
-const HISTORY_QUERY = `query($cibilId: String!) { cibilCreditHistory(cibilId: $cibilId) { ${HISTORY} } }`;
+const HISTORY_QUERY = CIBIL_CREDIT_HISTORY;
 
 const customer = (n: number) => ({
   firstName: "Asha",

@@ -1,38 +1,22 @@
-/** The operations tests send, selecting every field of every result member. */
-export const GENERATE_CIBIL_OTP = /* GraphQL */ `
-  mutation GenerateCibilOtp($input: GenerateCibilOtpInput!) {
-    generateCibilOtp(input: $input) {
-      __typename
-      ... on CibilOtpChallenge {
-        cibilId status nextStep nextStepName merchantTransactionId resendAvailableInSeconds
-        question { key text lastChance skipEligible resendEligible answerChoices { id key text } }
-      }
-      ... on Failure { code message retryable }
-      ... on UpstreamRejected { upstreamCode upstreamMessage }
-      ... on UpstreamUnauthorized { upstreamCode upstreamMessage }
-      ... on UpstreamUnavailable { retryAfterSeconds }
-      ... on OtpThrottled { retryAfterSeconds scope }
-      ... on IdempotencyConflict { retryAfterSeconds }
-    }
-  }
-`;
+import { TRUSTED_DOCUMENTS } from "../../src/generated/trusted-documents";
 
-export const RESEND_AEPS_OTP = /* GraphQL */ `
-  mutation ResendAepsOtp($input: ResendAepsOtpInput!) {
-    resendAepsOtp(input: $input) {
-      __typename
-      ... on AepsOtpResent {
-        upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile resendAvailableInSeconds
-      }
-      ... on Failure { code message retryable }
-      ... on UpstreamRejected { upstreamCode upstreamMessage }
-      ... on UpstreamUnauthorized { upstreamCode upstreamMessage }
-      ... on UpstreamUnavailable { retryAfterSeconds }
-      ... on OtpThrottled { retryAfterSeconds scope }
-      ... on IdempotencyConflict { retryAfterSeconds }
-    }
-  }
-`;
+/**
+ * A client operation (client/operations/*.graphql) exactly as the generated clients send it: the tests send the
+ * documents clients send, not a copy of their own (the trusted-document manifest holds each with its fragments).
+ */
+export function clientOperation(name: string): string {
+  const op = TRUSTED_DOCUMENTS.operations.find((o) => o.name === name);
+  if (!op) throw new Error(`no client operation named ${name} in client/operations`);
+  return op.body;
+}
+
+/** The operations tests send most, selecting every field of every result member. */
+export const GENERATE_CIBIL_OTP = clientOperation("GenerateCibilOtp");
+export const RESEND_AEPS_OTP = clientOperation("ResendAepsOtp");
+export const VERIFY_AEPS_OTP = clientOperation("VerifyAepsOtp");
+export const REGISTER_CIBIL_CUSTOMER = clientOperation("RegisterCibilCustomer");
+export const SUBMIT_CIBIL_OTP = clientOperation("SubmitCibilOtp");
+export const CIBIL_CREDIT_HISTORY = clientOperation("CibilCreditHistory");
 
 /** Valid inputs (docs/security-requirements.md C1/C2 vectors). The last three digits of cibilId / mobile pick a simulator scenario. */
 export const VALID_AADHAAR = "234123412346";
