@@ -6,9 +6,17 @@ import { creditHistory, generateOtp, register, submitOtp } from "./cibil";
 import { defaultIds, type SimIds } from "./ids";
 import { type SimReply, writeReply } from "./reply";
 import { type Clock, SimState } from "./state";
-import type { SimCredentials, SimEndpointName, SimRequestContext } from "./types";
+import type { SimCredentials, SimRequestContext } from "./types";
 
-export type { SimCredentials, SimEndpointName, SimRequestContext } from "./types";
+export type { SimCredentials, SimRequestContext } from "./types";
+
+export type SimEndpointName =
+  | "cibil.register"
+  | "cibil.generateOtp"
+  | "cibil.submitOtp"
+  | "cibil.creditHistory"
+  | "aeps.resendOtp"
+  | "aeps.verifyOtp";
 
 /**
  * The built-in AOPay simulator: a node:http server on loopback that speaks AOPay's exact paths, methods and

@@ -15,11 +15,3 @@ export interface SimRequestContext {
   /** Opaque ids AOPay would generate (ids.ts). */
   ids: SimIds;
 }
-
-export type SimEndpointName =
-  | "cibil.register"
-  | "cibil.generateOtp"
-  | "cibil.submitOtp"
-  | "cibil.creditHistory"
-  | "aeps.resendOtp"
-  | "aeps.verifyOtp";
