@@ -11,7 +11,7 @@ import type { Level } from "pino";
 import { clientSettings, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "./aopay/client.settings";
 import { type BreakerConfig, breakerConfig, breakerSettings } from "./aopay/circuit-breakers.settings";
 import { transportSettings } from "./aopay/transport.settings";
-import { authSettings } from "./auth/auth.settings";
+import { type AuthConfig, authConfig, authSettings } from "./auth/auth.settings";
 import { type GraphQLLimits, graphqlLimits, limitsSettings } from "./graphql/limits.settings";
 import { DEFAULT_DEV_CORS_ORIGINS, type LogFormat, serverSettings } from "./http/server.settings";
 import { metricsSettings } from "./observability/metrics.settings";
@@ -19,13 +19,13 @@ import { type TelemetryConfig, telemetryConfig, telemetrySettings } from "./obse
 import { type ThrottleConfig, throttleConfig, throttleSettings } from "./protection/otp-throttle.settings";
 import { protectionSettings } from "./protection/protection.settings";
 import { unknownNames } from "./settings/names";
-import { readGroup, type SettingsGroup, type ValuesOf } from "./settings/schema";
+import { readGroup, type SettingsGroup } from "./settings/schema";
 import { simulatorSettings } from "./simulator/simulator.settings";
 
 export * from "./aopay/client.settings";
 export { type BreakerConfig, DEFAULT_BREAKER } from "./aopay/circuit-breakers.settings";
 export * from "./aopay/transport.settings";
-export { DEFAULT_JWT_CLIENT_CLAIM } from "./auth/auth.settings";
+export { type AuthConfig, DEFAULT_JWT_CLIENT_CLAIM } from "./auth/auth.settings";
 export { DEFAULT_GRAPHQL_LIMITS, type GraphQLLimits } from "./graphql/limits.settings";
 export * from "./http/server.settings";
 export * from "./observability/metrics.settings";
@@ -85,14 +85,6 @@ export interface MetricsConfig {
   port: number;
   /** If set, scrapes must send `Authorization: Bearer <token>`. */
   token: string | null;
-}
-
-export interface AuthConfig {
-  /** When true, every GraphQL request must carry a valid API key or JWT. Always true in production. */
-  required: boolean;
-  /** SHA-256 (hex) of each API key, mapped to its client id. Keys themselves are never configured. */
-  apiKeys: ReadonlyMap<string, string>;
-  jwt: { jwksUrl: URL; issuer: string | undefined; audience: string | undefined; clientClaim: string } | null;
 }
 
 /** GraphQL document limits (docs/security-requirements.md A2/A3), checked before execution. */
@@ -171,7 +163,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 /** What loadConfig may know besides the environment. */
 export interface ConfigContext {
@@ -280,60 +272,10 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   return deepFreeze(config);
 }
 
-/** API keys and/or JWTs; in production every request must carry one. */
-function authConfig(v: ValuesOf<typeof authSettings>, production: boolean, problems: string[]): AuthConfig {
-  const apiKeys = new Map<string, string>();
-  for (const { clientId, hash } of v.API_KEYS ?? []) {
-    if (apiKeys.has(hash)) problems.push(`API_KEYS lists the same key twice (client ${clientId})`);
-    apiKeys.set(hash, clientId);
-  }
-  let jwt: AuthConfig["jwt"] = null;
-  if (v.AUTH_JWKS_URL) {
-    if (production && v.AUTH_JWKS_URL.protocol !== "https:") problems.push("AUTH_JWKS_URL must use https in production");
-    jwt = { jwksUrl: v.AUTH_JWKS_URL, issuer: v.AUTH_JWT_ISSUER, audience: v.AUTH_JWT_AUDIENCE, clientClaim: v.AUTH_JWT_CLIENT_CLAIM };
-  } else if (v.AUTH_JWT_ISSUER || v.AUTH_JWT_AUDIENCE) {
-    problems.push("AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE need AUTH_JWKS_URL");
-  }
-  const requested = v.AUTH_REQUIRED ?? production;
-  if (production && !requested) problems.push("AUTH_REQUIRED cannot be false in production: every request must be attributed to a client");
-  const required = production || requested;
-  if (required && apiKeys.size === 0 && !jwt) {
-    problems.push("Authentication is required (production or AUTH_REQUIRED=true) but neither API_KEYS nor AUTH_JWKS_URL is set");
-  }
-  return { required, apiKeys, jwt };
-}
-
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === "object" && !(value instanceof URL) && !Buffer.isBuffer(value) && !(value instanceof Map)) {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);
   }
   return value;
-}
-
-/** Settings of `npm run simulator` (the simulator on its own). */
-export interface SimulatorConfig {
-  host: string;
-  port: number;
-  apiPrefix: string;
-  registrationId: string;
-  companyCode: string;
-  logLevel: Level;
-}
-
-/** Parses the standalone simulator's settings: SIMULATOR_HOST, SIMULATOR_PORT, AOPAY_API_PREFIX, LOG_LEVEL. */
-export function loadSimulatorConfig(env: Env = process.env): SimulatorConfig {
-  const problems = unknownNames(env, SETTINGS_GROUPS);
-  const simulator = readGroup(simulatorSettings, env, problems);
-  const config: SimulatorConfig = {
-    host: simulator.SIMULATOR_HOST,
-    port: simulator.SIMULATOR_PORT,
-    apiPrefix: readGroup(transportSettings, env, problems).AOPAY_API_PREFIX,
-    // The simulator accepts only its own development credentials (docs/simulator.md), never real ones.
-    registrationId: SIMULATOR_REGISTRATION_ID,
-    companyCode: SIMULATOR_COMPANY_CODE,
-    logLevel: readGroup(serverSettings, env, problems).LOG_LEVEL,
-  };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
 }

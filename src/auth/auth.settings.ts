@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bool, custom, defineSettings, listOf, text } from "../settings/schema";
+import { bool, custom, defineSettings, listOf, text, type ValuesOf } from "../settings/schema";
 
 /** The JWT claim that names the calling client (OAuth client-credentials tokens carry it as `azp` or `client_id`). */
 export const DEFAULT_JWT_CLIENT_CLAIM = "azp";
@@ -47,3 +47,34 @@ export const authSettings = defineSettings({
     AUTH_JWT_CLIENT_CLAIM: text({ default: DEFAULT_JWT_CLIENT_CLAIM, doc: "the claim that names the client" }),
   },
 });
+
+export interface AuthConfig {
+  /** When true, every GraphQL request must carry a valid API key or JWT. Always true in production. */
+  required: boolean;
+  /** SHA-256 (hex) of each API key, mapped to its client id. Keys themselves are never configured. */
+  apiKeys: ReadonlyMap<string, string>;
+  jwt: { jwksUrl: URL; issuer: string | undefined; audience: string | undefined; clientClaim: string } | null;
+}
+
+/** API keys and/or JWTs; in production every request must carry one. */
+export function authConfig(v: ValuesOf<typeof authSettings>, production: boolean, problems: string[]): AuthConfig {
+  const apiKeys = new Map<string, string>();
+  for (const { clientId, hash } of v.API_KEYS ?? []) {
+    if (apiKeys.has(hash)) problems.push(`API_KEYS lists the same key twice (client ${clientId})`);
+    apiKeys.set(hash, clientId);
+  }
+  let jwt: AuthConfig["jwt"] = null;
+  if (v.AUTH_JWKS_URL) {
+    if (production && v.AUTH_JWKS_URL.protocol !== "https:") problems.push("AUTH_JWKS_URL must use https in production");
+    jwt = { jwksUrl: v.AUTH_JWKS_URL, issuer: v.AUTH_JWT_ISSUER, audience: v.AUTH_JWT_AUDIENCE, clientClaim: v.AUTH_JWT_CLIENT_CLAIM };
+  } else if (v.AUTH_JWT_ISSUER || v.AUTH_JWT_AUDIENCE) {
+    problems.push("AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE need AUTH_JWKS_URL");
+  }
+  const requested = v.AUTH_REQUIRED ?? production;
+  if (production && !requested) problems.push("AUTH_REQUIRED cannot be false in production: every request must be attributed to a client");
+  const required = production || requested;
+  if (required && apiKeys.size === 0 && !jwt) {
+    problems.push("Authentication is required (production or AUTH_REQUIRED=true) but neither API_KEYS nor AUTH_JWKS_URL is set");
+  }
+  return { required, apiKeys, jwt };
+}

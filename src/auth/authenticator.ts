@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
 import { LRUCache } from "lru-cache";
-import type { AuthConfig } from "../config";
+import type { AuthConfig } from "./auth.settings";
 
 /** Who is calling. Every request has one; `anonymous` only where authentication is optional (development). */
 export interface ClientIdentity {

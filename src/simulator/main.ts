@@ -1,4 +1,4 @@
-import { loadSimulatorConfig } from "../config";
+import { loadSimulatorConfig } from "./config";
 import { createLogger } from "../logging/logger";
 import { SCENARIOS } from "./scenarios";
 import { startSimulator } from "./server";

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { loadConfig, loadSimulatorConfig, SETTINGS_GROUPS } from "../../src/config";
+import { loadConfig, SETTINGS_GROUPS } from "../../src/config";
+import { loadSimulatorConfig } from "../../src/simulator/config";
 import { unknownNames } from "../../src/settings/names";
 import { PRODUCTION_SECURITY } from "../helpers/stack";
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, loadConfig, loadSimulatorConfig, SETTINGS_GROUPS } from "../../../src/config";
+import { ConfigError, loadConfig, SETTINGS_GROUPS } from "../../../src/config";
+import { loadSimulatorConfig } from "../../../src/simulator/config";
 import { renderEnvExample, renderTable, withTable } from "../../../src/settings/docs";
 import { closestName, editDistance, unknownNames } from "../../../src/settings/names";
 

@@ -1,0 +1,34 @@
+import type { Level } from "pino";
+import { ConfigError, type Env, SETTINGS_GROUPS, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../config";
+import { transportSettings } from "../aopay/transport.settings";
+import { serverSettings } from "../http/server.settings";
+import { unknownNames } from "../settings/names";
+import { readGroup } from "../settings/schema";
+import { simulatorSettings } from "./simulator.settings";
+
+/** Settings of `npm run simulator` (the simulator on its own). */
+export interface SimulatorConfig {
+  host: string;
+  port: number;
+  apiPrefix: string;
+  registrationId: string;
+  companyCode: string;
+  logLevel: Level;
+}
+
+/** Parses the standalone simulator's settings: SIMULATOR_HOST, SIMULATOR_PORT, AOPAY_API_PREFIX, LOG_LEVEL. */
+export function loadSimulatorConfig(env: Env = process.env): SimulatorConfig {
+  const problems = unknownNames(env, SETTINGS_GROUPS);
+  const simulator = readGroup(simulatorSettings, env, problems);
+  const config: SimulatorConfig = {
+    host: simulator.SIMULATOR_HOST,
+    port: simulator.SIMULATOR_PORT,
+    apiPrefix: readGroup(transportSettings, env, problems).AOPAY_API_PREFIX,
+    // The simulator accepts only its own development credentials (docs/simulator.md), never real ones.
+    registrationId: SIMULATOR_REGISTRATION_ID,
+    companyCode: SIMULATOR_COMPANY_CODE,
+    logLevel: readGroup(serverSettings, env, problems).LOG_LEVEL,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
