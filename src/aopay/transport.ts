@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Pool, type Dispatcher } from "undici";
+import type { AopayConfig } from "../config";
 import type { AopayError } from "./errors";
 import { classifyFailure, type UpstreamResponse } from "./outcome";
 
@@ -21,21 +22,23 @@ import { classifyFailure, type UpstreamResponse } from "./outcome";
  * beyond that is refused at once with OVERLOADED instead of piling up in memory.
  */
 
-export interface TransportOptions {
+/** The transport's settings: those of AopayConfig (documented there, config.ts), with the base URL known. */
+export type TransportOptions = Pick<
+  AopayConfig,
+  | "apiPrefix"
+  | "connectTimeoutMs"
+  | "headersTimeoutMs"
+  | "bodyTimeoutMs"
+  | "deadlineMs"
+  | "maxResponseBytes"
+  | "connections"
+  | "queueLimit"
+  | "keepAliveTimeoutMs"
+> & {
   baseUrl: URL;
-  apiPrefix: string;
-  connectTimeoutMs: number;
-  headersTimeoutMs: number;
-  bodyTimeoutMs: number;
-  /** Default whole-call deadline; a call may pass an earlier `deadlineAt`. */
-  deadlineMs: number;
-  maxResponseBytes: number;
-  connections: number;
-  queueLimit: number;
-  keepAliveTimeoutMs: number;
   /** See AopayConfig.getBodyKeepAlive. Default true. */
   getBodyKeepAlive?: boolean;
-}
+};
 
 export interface TransportRequest {
   /** Endpoint name for errors and logs, e.g. `cibil.generateOtp`. */
