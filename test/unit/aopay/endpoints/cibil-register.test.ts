@@ -1,0 +1,63 @@
+import { cibilRegister } from "../../../../src/aopay/endpoints/cibil-register";
+import { type SuccessEnvelope } from "../../../../src/aopay/outcome";
+import { Scrubber } from "../../../../src/pii/scrub";
+
+const wire = { registrationId: "AOP-554", companyCode: "CMP1045", aepsPipe: "bank6", aepsAccessModeType: "SITE", dobFormat: "DD/MM/YYYY" as const };
+const scrubber = new Scrubber();
+const success = (body: Record<string, unknown>): SuccessEnvelope => ({ kind: "success", body, message: body.message as string | undefined });
+
+describe("cibil.register (registeration, sic; response undocumented)", () => {
+  const input = {
+    orderId: "173200000000012345",
+    firstName: "Asha",
+    middleName: null,
+    lastName: "Kulkarni",
+    pan: "ABCPE1234F",
+    dateOfBirth: "1990-04-23",
+    email: "asha@example.com",
+    mobile: "9876543210",
+  };
+
+  it("is GET by default (page header), POST when configured (its cURL sample), at the misspelt path", () => {
+    expect(cibilRegister("GET")).toMatchObject({ method: "GET", path: "/CibilScore/registeration", sideEffect: true });
+    expect(cibilRegister("POST").method).toBe("POST");
+  });
+
+  it("builds the documented body: snake_case fields, mobile as a string, DOB in the configured format, no empty middle name", () => {
+    expect(cibilRegister("GET").toWire(input, wire)).toEqual({
+      order_id: "173200000000012345",
+      first_name: "Asha",
+      last_name: "Kulkarni",
+      pancard: "ABCPE1234F",
+      date_of_birth: "23/04/1990",
+      email_id: "asha@example.com",
+      mobile_number: "9876543210",
+      RegistrationID: "AOP-554",
+      CompanyCode: "CMP1045",
+    });
+    expect(cibilRegister("GET").toWire({ ...input, middleName: "R" }, { ...wire, dobFormat: "MM/DD/YYYY" })).toMatchObject({
+      middle_name: "R",
+      date_of_birth: "04/23/1990",
+    });
+  });
+
+  it("reads only the fields sibling CIBIL envelopes carry (result.cibil_id, top-level access_token)", () => {
+    const out = cibilRegister("GET").fromWire(
+      success({ status: "SUCCESS", message: "success", access_token: "tok-1", result: { cibil_id: "700000001", extra: 1 } }),
+      input,
+      scrubber,
+    );
+    expect(out).toEqual({
+      orderId: input.orderId,
+      cibilId: "700000001",
+      accessToken: "tok-1",
+      upstreamMessage: "success",
+      merchantTransactionId: null,
+      // Masked here, in the endpoint module (with pii/), like the AEPS answers: the GraphQL type only copies them.
+      maskedMobile: "XXXXXX3210",
+      maskedPan: "XXXXXX234F",
+      maskedEmail: "a***@example.com",
+    });
+    expect(cibilRegister("GET").fromWire(success({ status: true }), input, scrubber)).toMatchObject({ cibilId: null, accessToken: null });
+  });
+});
