@@ -92,16 +92,23 @@ export async function guardedSend<In extends object, T, R extends object>(
 /** The raw header, when sent, if it has a key's shape; else a BAD_USER_INPUT error (nothing claimed or sent). */
 function checkedIdempotencyKey(raw: string | undefined): string | undefined {
   if (raw === undefined || IDEMPOTENCY_KEY.test(raw)) return raw;
-  throw new SafeMessageError("The Idempotency-Key header must be 1 to 255 visible ASCII characters (a UUID is recommended).", {
-    extensions: { code: EdgeCode.BAD_USER_INPUT, fields: [{ field: "Idempotency-Key", problem: "must be 1 to 255 visible ASCII characters" }] },
-  });
+  throw new SafeMessageError(
+    "The Idempotency-Key header must be 1 to 255 visible ASCII characters (a UUID is recommended).",
+    {
+      extensions: {
+        code: EdgeCode.BAD_USER_INPUT,
+        fields: [{ field: "Idempotency-Key", problem: "must be 1 to 255 visible ASCII characters" }],
+      },
+    },
+  );
 }
 
 /** The destinations GUARDED_MUTATIONS names, read from the canonical input. A missing one is a bug in the list. */
 function destinationsOf(field: string, spec: GuardSpec, input: object): OtpSubject["destinations"] {
   return spec.destinations.map(({ kind, field: inputField }) => {
     const value = (input as Record<string, unknown>)[inputField];
-    if (typeof value !== "string" || value === "") throw new Error(`guardedSend: ${field} has no destination field ${inputField}`);
+    if (typeof value !== "string" || value === "")
+      throw new Error(`guardedSend: ${field} has no destination field ${inputField}`);
     return { kind, value };
   });
 }

@@ -28,7 +28,10 @@ export function graphqlContextFactory(config: Config, services: { aopay: AopayCl
     const log = request.log as Logger;
     const idempotencyKey = request.headers["idempotency-key"];
     // The request's deadline runs from its arrival; a client may ask for less (never more) with x-request-timeout-ms.
-    const deadlineAt = Date.now() - reply.elapsedTime + requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
+    const deadlineAt =
+      Date.now() -
+      reply.elapsedTime +
+      requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
     let loaders: Loaders | undefined;
     const summary = ((request as ClientRequest).graphql = { operation: null, result: null });
     const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? {} : NO_TRACE;

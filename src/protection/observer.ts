@@ -12,4 +12,8 @@ export interface RequestObserver {
 }
 
 /** Observes nothing: the default when metrics are off. */
-export const NO_OBSERVER: RequestObserver = { throttled: () => undefined, replayed: () => undefined, protectionUnavailable: () => undefined };
+export const NO_OBSERVER: RequestObserver = {
+  throttled: () => undefined,
+  replayed: () => undefined,
+  protectionUnavailable: () => undefined,
+};

@@ -134,7 +134,9 @@ export class SendGuard {
       if (claim) {
         const { key, token, fingerprint } = claim;
         const stored = req.store(result);
-        await settleSafely(log, "store", () => this.options.idempotency.complete(key, token, fingerprint, stored, this.options.idempotencyTtlMs));
+        await settleSafely(log, "store", () =>
+          this.options.idempotency.complete(key, token, fingerprint, stored, this.options.idempotencyTtlMs),
+        );
       }
       return { kind: "sent", result };
     } catch (error) {
@@ -148,7 +150,9 @@ export class SendGuard {
 
   async #begin<R>(
     req: SendRequest<unknown, R>,
-  ): Promise<{ kind: "acquired"; claim?: Claim } | Extract<SendOutcome<R>, { kind: "replayed" | "in-flight" | "key-reused" }>> {
+  ): Promise<
+    { kind: "acquired"; claim?: Claim } | Extract<SendOutcome<R>, { kind: "replayed" | "in-flight" | "key-reused" }>
+  > {
     const { field, log, idempotencyKey } = req;
     if (idempotencyKey === undefined) return { kind: "acquired" };
     const { hasher, idempotency, pendingTtlMs } = this.options;
@@ -166,7 +170,8 @@ export class SendGuard {
         return { kind: "in-flight" };
       case "replay": {
         const result = req.revive(begun.result);
-        if (result === undefined) throw new ProtectionStoreError("idempotency", new Error(`unknown stored type ${begun.result.typename}`));
+        if (result === undefined)
+          throw new ProtectionStoreError("idempotency", new Error(`unknown stored type ${begun.result.typename}`));
         log.info({ otpSend: { field, idempotency: "replayed" } }, "idempotent replay");
         this.#observe.replayed(field);
         return { kind: "replayed", result };

@@ -6,7 +6,13 @@ import { MemoryIdempotencyStore, type StoredResult } from "../../../src/protecti
 import { KeyHasher } from "../../../src/protection/key-hasher";
 import type { RequestObserver } from "../../../src/protection/observer";
 import { OtpThrottle, type ThrottlePurpose } from "../../../src/protection/otp-throttle";
-import { type Answer, canonicalJson, SendGuard, type SendGuardOptions, type SendRequest } from "../../../src/protection/send-guard";
+import {
+  type Answer,
+  canonicalJson,
+  SendGuard,
+  type SendGuardOptions,
+  type SendRequest,
+} from "../../../src/protection/send-guard";
 import { LogCapture } from "../../helpers/log-capture";
 import { throttleConfig } from "../../helpers/throttle";
 
@@ -35,7 +41,16 @@ function setup(overrides: Partial<SendGuardOptions> = {}) {
   };
   const idempotency = new MemoryIdempotencyStore();
   const throttle = new OtpThrottle(throttleConfig(), hasher, null);
-  const guard = new SendGuard({ throttle, idempotency, hasher, observe, clock: () => NOW, idempotencyTtlMs: 60_000, pendingTtlMs: 60_000, ...overrides });
+  const guard = new SendGuard({
+    throttle,
+    idempotency,
+    hasher,
+    observe,
+    clock: () => NOW,
+    idempotencyTtlMs: 60_000,
+    pendingTtlMs: 60_000,
+    ...overrides,
+  });
   return { guard, events, idempotency, throttle };
 }
 
@@ -62,7 +77,8 @@ function request(
       calls.push(redeemSendPass(pass));
       return (options.answer ?? (async () => "ok"))(pass);
     },
-    settle: (answer: Answer<string>, sent) => ("value" in answer ? `${answer.value}@${sent.nextSendAt}` : `failure:${answer.error.code}`),
+    settle: (answer: Answer<string>, sent) =>
+      "value" in answer ? `${answer.value}@${sent.nextSendAt}` : `failure:${answer.error.code}`,
     store: (result) => ({ typename: "Text", data: { result } }),
     revive: (stored: StoredResult) => (stored.typename === "Text" ? String(stored.data.result) : undefined),
   };
@@ -163,7 +179,10 @@ describe("SendGuard: the one path of every upstream write", () => {
   describe("settling after the upstream call", () => {
     it("a failure that provably never left: points refunded and key freed, so the same request may run again at once", async () => {
       const { guard } = setup();
-      const notSent = request({ key: "k-1", answer: async () => Promise.reject(new AopayUnavailableError("refused", { ...d, sent: false })) });
+      const notSent = request({
+        key: "k-1",
+        answer: async () => Promise.reject(new AopayUnavailableError("refused", { ...d, sent: false })),
+      });
       expect(await guard.run(notSent.req)).toEqual({ kind: "sent", result: "failure:UPSTREAM_UNAVAILABLE" });
       // Not throttled by the cooldown (refunded), not replayed (released): it runs again.
       const retry = request({ key: "k-1" });
@@ -173,9 +192,15 @@ describe("SendGuard: the one path of every upstream write", () => {
 
     it("a failure that may have reached AOPay keeps its cost and is stored: a repeat replays the failure", async () => {
       const { guard } = setup();
-      const unknown = request({ key: "k-1", answer: async () => Promise.reject(new AopayOutcomeUnknownError("reset", { ...d, sent: true })) });
+      const unknown = request({
+        key: "k-1",
+        answer: async () => Promise.reject(new AopayOutcomeUnknownError("reset", { ...d, sent: true })),
+      });
       expect(await guard.run(unknown.req)).toEqual({ kind: "sent", result: "failure:OUTCOME_UNKNOWN" });
-      expect(await guard.run(request({ key: "k-1" }).req)).toEqual({ kind: "replayed", result: "failure:OUTCOME_UNKNOWN" });
+      expect(await guard.run(request({ key: "k-1" }).req)).toEqual({
+        kind: "replayed",
+        result: "failure:OUTCOME_UNKNOWN",
+      });
       // The points stay spent: another key for the same destination meets the cooldown.
       expect((await guard.run(request({ key: "k-2" }).req)).kind).toBe("throttled");
     });
@@ -203,9 +228,19 @@ describe("SendGuard: the one path of every upstream write", () => {
       const throttle = new OtpThrottle(throttleConfig(), hasher, null);
       const { guard } = setup({
         idempotency,
-        throttle: { reserve: async (...args) => ({ ...(await throttle.reserve(...args)), allowed: true, nextSendInMs: 0, refund: failing("refund") }) },
+        throttle: {
+          reserve: async (...args) => ({
+            ...(await throttle.reserve(...args)),
+            allowed: true,
+            nextSendInMs: 0,
+            refund: failing("refund"),
+          }),
+        },
       });
-      const { req, log } = request({ key: "k-1", answer: async () => Promise.reject(new AopayUnavailableError("refused", { ...d, sent: false })) });
+      const { req, log } = request({
+        key: "k-1",
+        answer: async () => Promise.reject(new AopayUnavailableError("refused", { ...d, sent: false })),
+      });
       expect(await guard.run(req)).toEqual({ kind: "sent", result: "failure:UPSTREAM_UNAVAILABLE" });
       expect(log.text()).toContain("otp settle step failed: refund");
       expect(log.text()).toContain("otp settle step failed: release");
@@ -248,14 +283,22 @@ describe("SendGuard: the one path of every upstream write", () => {
     });
 
     it("anything else thrown by a store is a bug and is not hidden as unavailable", async () => {
-      const { guard } = setup({ throttle: { reserve: async () => Promise.reject(new RangeError("bug in the throttle")) } });
+      const { guard } = setup({
+        throttle: { reserve: async () => Promise.reject(new RangeError("bug in the throttle")) },
+      });
       await expect(guard.run(request().req)).rejects.toThrow("bug in the throttle");
     });
   });
 
   it("works without an observer or clock given (defaults: none, Date.now)", async () => {
     const idempotency = new MemoryIdempotencyStore();
-    const guard = new SendGuard({ throttle: new OtpThrottle(throttleConfig(), hasher, null), idempotency, hasher, idempotencyTtlMs: 1000, pendingTtlMs: 1000 });
+    const guard = new SendGuard({
+      throttle: new OtpThrottle(throttleConfig(), hasher, null),
+      idempotency,
+      hasher,
+      idempotencyTtlMs: 1000,
+      pendingTtlMs: 1000,
+    });
     const before = Date.now();
     const outcome = (await guard.run(request().req)) as { kind: "sent"; result: string };
     expect(Number(outcome.result.split("@")[1])).toBeGreaterThanOrEqual(before + 60_000);
