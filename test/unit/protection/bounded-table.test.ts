@@ -1,4 +1,7 @@
 import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS, SWEEP_STEP } from "../../../src/protection/bounded-table";
+import type { Logger } from "../../../src/logging/logger";
+import { MemoryConsentStore } from "../../../src/protection/consent-store";
+import { FULL_WARNING_INTERVAL_MS, fullWarning } from "../../../src/protection/index";
 import { MemoryCounter } from "../../../src/protection/memory-counters";
 
 interface Entry {
@@ -143,5 +146,39 @@ describe("MemoryCounter (rate-limiter-flexible's fixed-window semantics)", () =>
     counter.consume("a");
     expect(() => counter.consume("b")).toThrow(/otp throttle: shared state unavailable/);
     expect(counter.consume("a").allowed).toBe(true);
+  });
+});
+
+describe("MemoryConsentStore cap (MEMORY_CONSENT_MAX_KEYS)", () => {
+  it("a consent past the cap is not recorded (grant throws: the report stays refused), held ones stay, expiry frees room", async () => {
+    const c = clock();
+    const store = new MemoryConsentStore({ maxKeys: 1, now: c.now });
+    await store.grant("a", 1_000);
+    await expect(store.grant("b", 1_000)).rejects.toThrow(/consent: shared state unavailable/);
+    expect(await store.has("a")).toBe(true);
+    expect(await store.has("b")).toBe(false);
+    c.t += 1_000;
+    expect(await store.has("a")).toBe(false);
+    await store.grant("b", 1_000);
+    expect(await store.has("b")).toBe(true);
+  });
+});
+
+describe("fullWarning: one warn line per interval while a store is full", () => {
+  it("logs the first refusal at once, then at most once per FULL_WARNING_INTERVAL_MS, with the count since the last line", () => {
+    const c = clock();
+    const lines: Array<{ obj: Record<string, unknown>; msg: string }> = [];
+    const log = { warn: (obj: Record<string, unknown>, msg: string) => lines.push({ obj, msg }) } as unknown as Logger;
+    const warn = fullWarning(log, "otp throttle", "MEMORY_THROTTLE_MAX_KEYS", 10, c.now);
+    for (let i = 0; i < 100; i++) warn();
+    expect(lines).toHaveLength(1);
+    c.t += FULL_WARNING_INTERVAL_MS - 1;
+    warn();
+    expect(lines).toHaveLength(1);
+    c.t += 1;
+    warn();
+    expect(lines).toHaveLength(2);
+    expect(lines[1].obj).toEqual({ memoryStore: { store: "otp throttle", maxKeys: 10, refused: 101, setting: "MEMORY_THROTTLE_MAX_KEYS" } });
+    expect(lines[1].msg).toMatch(/raise MEMORY_THROTTLE_MAX_KEYS or set REDIS_URL/);
   });
 });
