@@ -92,7 +92,7 @@ export const protectionSettings = defineSettings({
       min: 1,
       max: 100_000_000,
       doc:
-        "without `REDIS_URL`: most OTP budget counters held in memory (about 200 bytes each; a send to a new destination takes 3); " +
+        "without `REDIS_URL`: most OTP budget counters held in memory (about 140 bytes each; a send to a new destination takes 3); " +
         "when full, sends needing a new counter are refused with `PROTECTION_UNAVAILABLE`",
     }),
     MEMORY_IDEMPOTENCY_MAX_KEYS: int({
