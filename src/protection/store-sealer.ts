@@ -3,7 +3,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
 /**
  * Seals values before they are stored (Redis or this process's memory): an idempotency record's result can hold what
  * AOPay issued (registerCibilCustomer's `accessToken`) and the masked values a client saw, and the store keeps it for
- * 24 h. Nothing secret may rest in clear (issue 16 item 5; docs/security-requirements.md D2), so every stored result is
+ * 24 h. Nothing secret may rest in clear (docs/security.md "Stored results are encrypted"; docs/security-requirements.md D2), so every stored result is
  * AES-256-GCM ciphertext (node:crypto; NIST SP 800-38D) under a key from configuration.
  *
  * Format (ASCII, one token): `s1.<keyId>.<iv>.<tag>.<ciphertext>`, the last three base64url; a 96-bit random IV per

@@ -4,7 +4,7 @@ import { nextCibilId } from "../helpers/identifiers";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY } from "../helpers/stack";
 
 /**
- * The in-memory stores' hard caps (issue 16 item 8; docs/security.md "Memory"): production settings without Redis,
+ * The in-memory stores' hard caps (docs/security.md "Memory"): production settings without Redis,
  * tiny caps, the simulator counting what reaches it. When a table is full, a send that needs a new entry is refused
  * with PROTECTION_UNAVAILABLE and nothing is sent; entries already held keep working (no live entry is evicted, so no
  * budget is forgotten); the log says so once per minute, not once per refusal.

@@ -9,7 +9,7 @@ import { describeWithRedis, REDIS_URL } from "../helpers/redis";
 import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
 /**
- * Nothing secret at rest (issue 16 item 5; docs/security.md "Stored results"): the production server against real
+ * Nothing secret at rest (docs/security.md "Stored results are encrypted"): the production server against real
  * Redis and a scripted AOPay whose registration answer carries a canary access token. After registrations, OTP sends
  * and replays with Idempotency-Keys, EVERY key the server wrote, and every value (whatever its type), is scanned for
  * each canary and its usual encodings: the token AOPay issued, the mobile, PAN, Aadhaar, e-mail and CIBIL id.

@@ -2,8 +2,8 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 
 /**
- * Heap per OTP destination held by the in-memory throttle (issue 16 item 8: 2.4 kB per destination with
- * rate-limiter-flexible's memory store, one setTimeout per key and budget). Measured in a child process started with
+ * Heap per OTP destination held by the in-memory throttle (docs/security.md "Memory"; 1,374 B with rate-limiter-flexible's
+ * memory store, one setTimeout per key and budget, and 2.4 kB for the whole server). Measured in a child process started with
  * --expose-gc, on the compiled server (dist-test/, built by test/global-setup.js), with the default budgets: heapUsed
  * after forced garbage collection, before and after N sends to N distinct CIBIL ids (3 destination entries each:
  * cooldown, window, daily). Heap sizes after a full GC are deterministic enough for a bound with a wide margin; no time
