@@ -9,6 +9,9 @@ export default tseslint.config(
     ignores: [
       "dist/**",
       "coverage/**",
+      "test-artifacts/**",
+      "dist-test/**",
+      "bench/results/**",
       "node_modules/**",
       "client/**",
       "explorer/**",

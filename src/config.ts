@@ -8,8 +8,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Level } from "pino";
-import { clientSettings, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "./aopay/client.settings";
-import { type BreakerConfig, breakerConfig, breakerSettings } from "./aopay/circuit-breakers.settings";
+import { type AopayConfig, clientSettings, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "./aopay/client.settings";
+import { breakerConfig, breakerSettings } from "./aopay/circuit-breakers.settings";
 import { transportSettings } from "./aopay/transport.settings";
 import { type AuthConfig, authConfig, authSettings } from "./auth/auth.settings";
 import { type GraphQLLimits, graphqlLimits, limitsSettings } from "./graphql/limits.settings";
@@ -18,6 +18,7 @@ import { metricsSettings } from "./observability/metrics.settings";
 import { type TelemetryConfig, telemetryConfig, telemetrySettings } from "./observability/telemetry.settings";
 import { type ThrottleConfig, throttleConfig, throttleSettings } from "./protection/otp-throttle.settings";
 import { protectionSettings } from "./protection/protection.settings";
+import { deriveStoreKey, type StoreKey } from "./protection/protection.settings";
 import { unknownNames } from "./settings/names";
 import { readGroup, type SettingsGroup } from "./settings/schema";
 import { simulatorSettings } from "./simulator/simulator.settings";
@@ -35,47 +36,6 @@ export * from "./protection/protection.settings";
 export { DEFAULT_SIMULATOR_PORT } from "./simulator/simulator.settings";
 
 export type Environment = "development" | "production" | "test";
-
-/** Upstream (AOPay) connection settings. All times in milliseconds. */
-export interface AopayConfig {
-  /** `live`: AOPAY_BASE_URL is set. `simulator`: the built-in simulator is started in-process (development only). */
-  mode: "live" | "simulator";
-  /** Origin plus optional base path, e.g. `https://api.aopay.co.in`. Null in simulator mode until the simulator listens. */
-  baseUrl: URL | null;
-  /** Path prefix of the partner's API family. `/api/AOP` on api.aopay.co.in; `/api/BOS` on the white-label host (docs/upstream/aopay-api.md §0). */
-  apiPrefix: string;
-  /** Partner credentials (docs/upstream/aopay-api.md §4): server-side only, never sent to or accepted from GraphQL clients. */
-  registrationId: string;
-  companyCode: string;
-  /** AEPS `Pipe`: the ResendOTP page says "Must Be bank6". */
-  aepsPipe: string;
-  /** AEPS `AccessModeType`: the page's example is `SITE`; its description row is cut off in the stored copy. */
-  aepsAccessModeType: string;
-  /** CIBIL registeration's method: its page header says GET, its cURL sample POST (docs/upstream/aopay-api.md §1.1). */
-  cibilRegistrationMethod: "GET" | "POST";
-  /** Wire format of `date_of_birth`; the example `01/01/2000` is ambiguous (Observation 15). */
-  dobFormat: "DD/MM/YYYY" | "MM/DD/YYYY" | "YYYY-MM-DD";
-  connectTimeoutMs: number;
-  headersTimeoutMs: number;
-  bodyTimeoutMs: number;
-  /** Whole-call deadline for one upstream call, from dispatch to the last body byte. */
-  deadlineMs: number;
-  maxResponseBytes: number;
-  /** Upper bound of sockets to AOPay. */
-  connections: number;
-  /** Calls allowed to wait for a socket when all `connections` are busy; beyond that: OVERLOADED at once. */
-  queueLimit: number;
-  /**
-   * Keep a connection alive after a GET that carried a body (AOPay's CIBIL calls). undici closes it by default,
-   * because a server that does not read GET bodies would take the body for the next request. AOPay documents GET
-   * with a body, so its server reads it; set false if a proxy in between drops GET bodies.
-   */
-  getBodyKeepAlive: boolean;
-  keepAliveTimeoutMs: number;
-  /** Extra attempts for a call that provably never left the process (refused, DNS, connect timeout). */
-  retryMax: number;
-  breaker: BreakerConfig;
-}
 
 export interface MetricsConfig {
   enabled: boolean;
@@ -113,6 +73,15 @@ export interface Config {
   /** Shared state for throttling and idempotency. Null: in-memory, one process. */
   redisUrl: string | null;
   redisKeyPrefix: string;
+  /**
+   * Keys sealing stored idempotency results (protection/store-sealer.ts): the first seals, all open. From
+   * STORE_ENCRYPTION_KEYS, else one key derived from HMAC_SECRET (refused in production with REDIS_URL).
+   */
+  storeKeys: readonly StoreKey[];
+  /** True when storeKeys is the key derived from HMAC_SECRET. */
+  storeKeysDerived: boolean;
+  /** Caps of the in-memory stores (without REDIS_URL), in entries; full: fail closed. */
+  memoryLimits: { throttleMaxKeys: number; idempotencyMaxKeys: number; consentMaxKeys: number };
   throttle: ThrottleConfig;
   /** How long an idempotency key's first result is kept and replayed. */
   idempotencyTtlSeconds: number;
@@ -234,7 +203,19 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   if (hmacRaw === undefined && (production || redisUrl !== null)) {
     problems.push("HMAC_SECRET is required in production and with REDIS_URL (at least 32 characters, e.g. `openssl rand -base64 48`)");
   }
+  // Stored results can carry a token AOPay issued; in a shared Redis they are sealed under a key of their own, so
+  // that a copy of Redis is not readable by whoever also learns HMAC_SECRET (which every replica's env holds anyway).
+  const configuredStoreKeys = protection.STORE_ENCRYPTION_KEYS;
+  const storeKeysSet = (env.STORE_ENCRYPTION_KEYS ?? "") !== "";
+  if (storeKeysSet && configuredStoreKeys?.length === 0) problems.push("STORE_ENCRYPTION_KEYS lists no key");
+  if (!storeKeysSet && production && redisUrl !== null) {
+    problems.push(
+      "STORE_ENCRYPTION_KEYS is required in production with REDIS_URL: idempotency results stored in Redis are encrypted with it " +
+        "(`id:base64key`, e.g. `k1:$(openssl rand -base64 32)`; see docs/security.md)",
+    );
+  }
   const limits = readGroup(limitsSettings, env, problems);
+  const hmacSecret = hmacRaw === undefined ? randomBytes(32) : Buffer.from(hmacRaw, "utf8");
 
   const config: Config = {
     env: server.NODE_ENV,
@@ -246,10 +227,17 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     bodyLimitBytes: server.BODY_LIMIT_BYTES,
     shutdownGraceMs: server.SHUTDOWN_GRACE_MS,
     aopay,
-    hmacSecret: hmacRaw === undefined ? randomBytes(32) : Buffer.from(hmacRaw, "utf8"),
+    hmacSecret,
     hmacSecretEphemeral: hmacRaw === undefined,
     redisUrl,
     redisKeyPrefix: protection.REDIS_KEY_PREFIX,
+    storeKeys: configuredStoreKeys?.length ? configuredStoreKeys : [deriveStoreKey(hmacSecret)],
+    storeKeysDerived: !configuredStoreKeys?.length,
+    memoryLimits: {
+      throttleMaxKeys: protection.MEMORY_THROTTLE_MAX_KEYS,
+      idempotencyMaxKeys: protection.MEMORY_IDEMPOTENCY_MAX_KEYS,
+      consentMaxKeys: protection.MEMORY_CONSENT_MAX_KEYS,
+    },
     throttle: throttleConfig(readGroup(throttleSettings, env, problems)),
     cibilConsentTtlSeconds: protection.CIBIL_CONSENT_TTL_SECONDS,
     idempotencyTtlSeconds: protection.IDEMPOTENCY_TTL_SECONDS,

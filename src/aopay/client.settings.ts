@@ -1,4 +1,5 @@
 import { defineSettings, oneOf, text } from "../settings/schema";
+import type { BreakerConfig } from "./circuit-breakers.settings";
 
 export const DEFAULT_AEPS_PIPE = "bank6";
 export const DEFAULT_AEPS_ACCESS_MODE_TYPE = "SITE";
@@ -43,3 +44,44 @@ export const clientSettings = defineSettings({
     }),
   },
 });
+
+/** Upstream (AOPay) connection settings. All times in milliseconds. */
+export interface AopayConfig {
+  /** `live`: AOPAY_BASE_URL is set. `simulator`: the built-in simulator is started in-process (development only). */
+  mode: "live" | "simulator";
+  /** Origin plus optional base path, e.g. `https://api.aopay.co.in`. Null in simulator mode until the simulator listens. */
+  baseUrl: URL | null;
+  /** Path prefix of the partner's API family. `/api/AOP` on api.aopay.co.in; `/api/BOS` on the white-label host (docs/upstream/aopay-api.md §0). */
+  apiPrefix: string;
+  /** Partner credentials (docs/upstream/aopay-api.md §4): server-side only, never sent to or accepted from GraphQL clients. */
+  registrationId: string;
+  companyCode: string;
+  /** AEPS `Pipe`: the ResendOTP page says "Must Be bank6". */
+  aepsPipe: string;
+  /** AEPS `AccessModeType`: the page's example is `SITE`; its description row is cut off in the stored copy. */
+  aepsAccessModeType: string;
+  /** CIBIL registeration's method: its page header says GET, its cURL sample POST (docs/upstream/aopay-api.md §1.1). */
+  cibilRegistrationMethod: "GET" | "POST";
+  /** Wire format of `date_of_birth`; the example `01/01/2000` is ambiguous (Observation 15). */
+  dobFormat: "DD/MM/YYYY" | "MM/DD/YYYY" | "YYYY-MM-DD";
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  /** Whole-call deadline for one upstream call, from dispatch to the last body byte. */
+  deadlineMs: number;
+  maxResponseBytes: number;
+  /** Upper bound of sockets to AOPay. */
+  connections: number;
+  /** Calls allowed to wait for a socket when all `connections` are busy; beyond that: OVERLOADED at once. */
+  queueLimit: number;
+  /**
+   * Keep a connection alive after a GET that carried a body (AOPay's CIBIL calls). undici closes it by default,
+   * because a server that does not read GET bodies would take the body for the next request. AOPay documents GET
+   * with a body, so its server reads it; set false if a proxy in between drops GET bodies.
+   */
+  getBodyKeepAlive: boolean;
+  keepAliveTimeoutMs: number;
+  /** Extra attempts for a call that provably never left the process (refused, DNS, connect timeout). */
+  retryMax: number;
+  breaker: BreakerConfig;
+}

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Pool, type Dispatcher } from "undici";
-import type { AopayConfig } from "../config";
+import type { AopayConfig } from "./client.settings";
 import type { AopayError } from "./errors";
 import { classifyFailure, type UpstreamResponse } from "./outcome";
 

@@ -4,6 +4,7 @@ import type { Logger } from "../logging/logger";
 import { ProtectionStoreError } from "./errors";
 import type { IdempotencyStore, StoredResult } from "./idempotency-store";
 import type { KeyHasher } from "./key-hasher";
+import { MemoryStoreFullError } from "./memory-counters";
 import { NO_OBSERVER, type RequestObserver } from "./observer";
 import type { OtpSubject, OtpThrottle, ThrottleCode, ThrottlePurpose, ThrottleScope } from "./otp-throttle";
 
@@ -141,7 +142,12 @@ export class SendGuard {
       return { kind: "sent", result };
     } catch (error) {
       if (!(error instanceof ProtectionStoreError)) throw error;
-      log.error({ err: error }, "otp send refused: protection store unavailable");
+      // A full in-memory store is warned about once a minute by the store (protection/index.ts), not once per request.
+      if (error instanceof MemoryStoreFullError) {
+        log.info({ otpSend: { field, refused: "memory store full" } }, "otp send refused: in-memory store full");
+      } else {
+        log.error({ err: error }, "otp send refused: protection store unavailable");
+      }
       this.#observe.protectionUnavailable(field);
       await this.#release(claim).catch(() => undefined);
       return { kind: "unavailable" };

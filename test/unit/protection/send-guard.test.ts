@@ -4,6 +4,7 @@ import { createLogger } from "../../../src/logging/logger";
 import { ProtectionStoreError } from "../../../src/protection/errors";
 import { MemoryIdempotencyStore, type StoredResult } from "../../../src/protection/idempotency-store";
 import { KeyHasher } from "../../../src/protection/key-hasher";
+import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import type { RequestObserver } from "../../../src/protection/observer";
 import { OtpThrottle, type ThrottlePurpose } from "../../../src/protection/otp-throttle";
 import {
@@ -14,6 +15,7 @@ import {
   type SendRequest,
 } from "../../../src/protection/send-guard";
 import { LogCapture } from "../../helpers/log-capture";
+import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
 import { throttleConfig } from "../../helpers/throttle";
 
 /**
@@ -23,8 +25,14 @@ import { throttleConfig } from "../../helpers/throttle";
  */
 
 const hasher = new KeyHasher(Buffer.from("k".repeat(32)));
+const sealer = new StoreSealer([deriveStoreKey(Buffer.from("s".repeat(32)))]);
 const NOW = 1_750_000_000_000;
 const d = { endpoint: "cibil.generateOtp" };
+/**
+ * "ok", and the next send possible one cooldown (60 s) after NOW: the throttle reads its own clock for the time left,
+ * so it can say a millisecond less than 60 s.
+ */
+const AFTER_COOLDOWN = expect.stringMatching(/^ok@17500000(59|60)[0-9]{3}$/);
 
 interface Events {
   throttled: string[];
@@ -39,7 +47,7 @@ function setup(overrides: Partial<SendGuardOptions> = {}) {
     replayed: (field) => events.replayed.push(field),
     protectionUnavailable: (field) => events.unavailable.push(field),
   };
-  const idempotency = new MemoryIdempotencyStore();
+  const idempotency = new MemoryIdempotencyStore(sealer);
   const throttle = new OtpThrottle(throttleConfig(), hasher, null);
   const guard = new SendGuard({
     throttle,
@@ -95,7 +103,7 @@ describe("SendGuard: the one path of every upstream write", () => {
     const { req, calls } = request();
     const outcome = await guard.run(req);
     // The 60 s cooldown is used up by this send: the next one is possible from NOW + 60 s.
-    expect(outcome).toEqual({ kind: "sent", result: `ok@${NOW + 60_000}` });
+    expect(outcome).toEqual({ kind: "sent", result: AFTER_COOLDOWN });
     expect(calls).toEqual([true]);
   });
 
@@ -128,9 +136,9 @@ describe("SendGuard: the one path of every upstream write", () => {
     it("a repeat with the same input replays the stored result without calling again", async () => {
       const { guard, events } = setup();
       const first = request({ key: "k-1" });
-      expect(await guard.run(first.req)).toEqual({ kind: "sent", result: `ok@${NOW + 60_000}` });
+      expect(await guard.run(first.req)).toEqual({ kind: "sent", result: AFTER_COOLDOWN });
       const again = request({ key: "k-1" });
-      expect(await guard.run(again.req)).toEqual({ kind: "replayed", result: `ok@${NOW + 60_000}` });
+      expect(await guard.run(again.req)).toEqual({ kind: "replayed", result: AFTER_COOLDOWN });
       expect(again.calls).toEqual([]);
       expect(events.replayed).toEqual(["generateCibilOtp"]);
       expect(again.log.text()).toContain("idempotent replay");
@@ -161,7 +169,7 @@ describe("SendGuard: the one path of every upstream write", () => {
       expect(await guard.run(second.req)).toEqual({ kind: "in-flight" });
       expect(second.log.text()).toContain("idempotency key in flight");
       finish("late");
-      expect(await running).toEqual({ kind: "sent", result: `late@${NOW + 60_000}` });
+      expect(await running).toEqual({ kind: "sent", result: expect.stringMatching(/^late@17500000(59|60)[0-9]{3}$/) });
       expect([...first.calls, ...second.calls]).toEqual([true]);
     });
 
@@ -186,7 +194,7 @@ describe("SendGuard: the one path of every upstream write", () => {
       expect(await guard.run(notSent.req)).toEqual({ kind: "sent", result: "failure:UPSTREAM_UNAVAILABLE" });
       // Not throttled by the cooldown (refunded), not replayed (released): it runs again.
       const retry = request({ key: "k-1" });
-      expect(await guard.run(retry.req)).toEqual({ kind: "sent", result: `ok@${NOW + 60_000}` });
+      expect(await guard.run(retry.req)).toEqual({ kind: "sent", result: AFTER_COOLDOWN });
       expect(retry.calls).toEqual([true]);
     });
 
@@ -214,16 +222,16 @@ describe("SendGuard: the one path of every upstream write", () => {
     });
 
     it("a store that fails after the call does not turn a real result into an error (logged instead)", async () => {
-      const idempotency = new MemoryIdempotencyStore();
+      const idempotency = new MemoryIdempotencyStore(sealer);
       idempotency.complete = failing("complete");
       const { guard } = setup({ idempotency });
       const { req, log } = request({ key: "k-1" });
-      expect(await guard.run(req)).toEqual({ kind: "sent", result: `ok@${NOW + 60_000}` });
+      expect(await guard.run(req)).toEqual({ kind: "sent", result: AFTER_COOLDOWN });
       expect(log.text()).toContain("otp settle step failed: store");
     });
 
     it("refund and release failures after a never-sent call are logged, and the failure result still returned", async () => {
-      const idempotency = new MemoryIdempotencyStore();
+      const idempotency = new MemoryIdempotencyStore(sealer);
       idempotency.release = failing("release");
       const throttle = new OtpThrottle(throttleConfig(), hasher, null);
       const { guard } = setup({
@@ -249,7 +257,7 @@ describe("SendGuard: the one path of every upstream write", () => {
 
   describe("fail closed when the shared store is unreachable", () => {
     it("at the idempotency claim: unavailable, the observer told, nothing sent", async () => {
-      const idempotency = new MemoryIdempotencyStore();
+      const idempotency = new MemoryIdempotencyStore(sealer);
       idempotency.begin = failing("begin");
       const { guard, events } = setup({ idempotency });
       const { req, calls, log } = request({ key: "k-1" });
@@ -260,7 +268,7 @@ describe("SendGuard: the one path of every upstream write", () => {
     });
 
     it("at the throttle: unavailable, nothing sent, and the claimed key freed (even if freeing fails too)", async () => {
-      const idempotency = new MemoryIdempotencyStore();
+      const idempotency = new MemoryIdempotencyStore(sealer);
       const released: string[] = [];
       const release = idempotency.release.bind(idempotency);
       idempotency.release = async (key, token) => {
@@ -277,6 +285,20 @@ describe("SendGuard: the one path of every upstream write", () => {
       expect(await guard.run(request({ key: "k-2" }).req)).toEqual({ kind: "unavailable" });
     });
 
+    it("a full in-memory store: unavailable too, logged as info (the store itself warns once a minute)", async () => {
+      const full = async (): Promise<never> => {
+        throw new MemoryStoreFullError("otp throttle");
+      };
+      const { guard, events } = setup({ throttle: { reserve: full } });
+      const { req, calls, log } = request();
+      expect(await guard.run(req)).toEqual({ kind: "unavailable" });
+      expect(calls).toEqual([]);
+      expect(events.unavailable).toEqual(["generateCibilOtp"]);
+      const line = log.records().find((r) => r.msg === "otp send refused: in-memory store full");
+      expect(line).toMatchObject({ level: "info", otpSend: { field: "generateCibilOtp", refused: "memory store full" } });
+      expect(log.text()).not.toContain("protection store unavailable");
+    });
+
     it("without a key there is nothing to free: unavailable all the same", async () => {
       const { guard } = setup({ throttle: { reserve: failing("throttle") } });
       expect(await guard.run(request().req)).toEqual({ kind: "unavailable" });
@@ -291,7 +313,7 @@ describe("SendGuard: the one path of every upstream write", () => {
   });
 
   it("works without an observer or clock given (defaults: none, Date.now)", async () => {
-    const idempotency = new MemoryIdempotencyStore();
+    const idempotency = new MemoryIdempotencyStore(sealer);
     const guard = new SendGuard({
       throttle: new OtpThrottle(throttleConfig(), hasher, null),
       idempotency,
