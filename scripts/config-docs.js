@@ -2,7 +2,7 @@
 "use strict";
 /**
  * `npm run config:docs`: writes .env.example and the generated table of docs/configuration.md from the settings
- * groups (src/**\/*.settings.ts) as compiled into dist/. test/unit/settings.test.ts fails when they are stale.
+ * groups (src/**\/*.settings.ts) as compiled into dist/. test/unit/settings/settings.test.ts fails when they are stale.
  */
 const { readFileSync, writeFileSync } = require("node:fs");
 const { join } = require("node:path");

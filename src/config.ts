@@ -4,7 +4,7 @@
  * object the modules take. A bad value, an unknown name under one of our prefixes, or a name close to a known one
  * (settings/names.ts) stops the start with one message listing every problem (stripe-node's
  * ALLOWED_CONFIG_PROPERTIES, applied to env). .env.example and docs/configuration.md are rendered from the same
- * declarations (settings/docs.ts; test/unit/settings.test.ts fails when they drift).
+ * declarations (settings/docs.ts; test/unit/settings/settings.test.ts fails when they drift).
  */
 import { randomBytes } from "node:crypto";
 import type { Level } from "pino";

@@ -6,7 +6,7 @@ export type { Logger };
 /**
  * Keys whose values never reach a log line, at any level and at any depth up to three (docs/security-requirements.md
  * D3). Our code does not log inputs or upstream bodies at all; this guards against a future `log.debug({ input })`.
- * Both our GraphQL names and the upstream's wire spellings are listed, and test/unit/logging.test.ts fails when an
+ * Both our GraphQL names and the upstream's wire spellings are listed, and test/unit/logging/logger.test.ts fails when an
  * input field of the schema or a key an endpoint puts on the wire is missing (unless it is known to be harmless).
  */
 export const SENSITIVE_KEYS: ReadonlySet<string> = new Set([

@@ -2,7 +2,7 @@ import type { AnySetting, SettingsGroup } from "./schema";
 
 /**
  * .env.example and the table of docs/configuration.md, rendered from the settings groups so that neither can drift
- * from what the server reads: `npm run config:docs` writes both, test/unit/settings.test.ts fails when the committed
+ * from what the server reads: `npm run config:docs` writes both, test/unit/settings/settings.test.ts fails when the committed
  * files differ.
  */
 

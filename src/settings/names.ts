@@ -8,7 +8,7 @@ import { SERVICE_LINK_VALUE, type SettingsGroup } from "./schema";
  *   not taken for `HOST`, 2 edits away);
  * - or it starts with a prefix a settings group owns (`AOPAY_`, `OTP_`, `OTEL_` ...).
  * Kubernetes' service links (`<SERVICE>_SERVICE_HOST`, `<SERVICE>_PORT=tcp://...`, `<SERVICE>_PORT_4000_TCP...`)
- * are never flagged: a Service named `otp` or `metrics` would otherwise stop every pod. test/unit/settings.test.ts
+ * are never flagged: a Service named `otp` or `metrics` would otherwise stop every pod. test/unit/settings/settings.test.ts
  * runs the check over a Docker, Kubernetes, npm and CI environment, and over this machine's own.
  * The value of an unknown variable is never read into a message.
  */

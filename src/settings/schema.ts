@@ -101,7 +101,7 @@ export type AnySetting = Setting<any>;
 export interface SettingsGroup<S extends Record<string, AnySetting> = Record<string, AnySetting>> {
   /** The concern, as the docs title it. */
   readonly title: string;
-  /** The module these settings configure (shown in the docs; test/unit/settings.test.ts checks it exists). */
+  /** The module these settings configure (shown in the docs; test/unit/settings/settings.test.ts checks it exists). */
   readonly module: string;
   /** Name prefixes owned by this group: any other name under them is unknown and stops the start. */
   readonly prefixes: readonly string[];
