@@ -1,0 +1,155 @@
+import { AopayOutcomeUnknownError, AopayUnavailableError } from "../../../src/aopay/errors";
+import { MemoryIdempotencyStore } from "../../../src/protection/idempotency-store";
+import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
+import { OtpThrottle } from "../../../src/protection/otp-throttle";
+import { SendGuard } from "../../../src/protection/send-guard";
+import { AFTER_COOLDOWN, d, failing, hasher, request, sealer, setup } from "../../helpers/send-guard";
+import { throttleConfig } from "../../helpers/throttle";
+
+describe("SendGuard: settling and failing closed", () => {
+  describe("settling after the upstream call", () => {
+    it("a failure that provably never left: points refunded and key freed, so the same request may run again at once", async () => {
+      const { guard } = setup();
+      const notSent = request({
+        key: "k-1",
+        answer: async () => Promise.reject(new AopayUnavailableError("refused", { ...d, sent: false })),
+      });
+      expect(await guard.run(notSent.req)).toEqual({ kind: "sent", result: "failure:UPSTREAM_UNAVAILABLE" });
+      // Not throttled by the cooldown (refunded), not replayed (released): it runs again.
+      const retry = request({ key: "k-1" });
+      expect(await guard.run(retry.req)).toEqual({ kind: "sent", result: AFTER_COOLDOWN });
+      expect(retry.calls).toEqual([true]);
+    });
+
+    it("a failure that may have reached AOPay keeps its cost and is stored: a repeat replays the failure", async () => {
+      const { guard } = setup();
+      const unknown = request({
+        key: "k-1",
+        answer: async () => Promise.reject(new AopayOutcomeUnknownError("reset", { ...d, sent: true })),
+      });
+      expect(await guard.run(unknown.req)).toEqual({ kind: "sent", result: "failure:OUTCOME_UNKNOWN" });
+      expect(await guard.run(request({ key: "k-1" }).req)).toEqual({
+        kind: "replayed",
+        result: "failure:OUTCOME_UNKNOWN",
+      });
+      // The points stay spent: another key for the same destination meets the cooldown.
+      expect((await guard.run(request({ key: "k-2" }).req)).kind).toBe("throttled");
+    });
+
+    it("a bug (not an upstream failure) is thrown, and the key is freed for a retry", async () => {
+      const { guard } = setup();
+      const bug = request({ key: "k-1", answer: async () => Promise.reject(new TypeError("bug")) });
+      await expect(guard.run(bug.req)).rejects.toThrow("bug");
+      // Cooldown spent (we cannot tell what was sent), but the key is free: the retry is throttled, not in-flight.
+      expect((await guard.run(request({ key: "k-1" }).req)).kind).toBe("throttled");
+    });
+
+    it("a store that fails after the call does not turn a real result into an error (logged instead)", async () => {
+      const idempotency = new MemoryIdempotencyStore(sealer);
+      idempotency.complete = failing("complete");
+      const { guard } = setup({ idempotency });
+      const { req, log } = request({ key: "k-1" });
+      expect(await guard.run(req)).toEqual({ kind: "sent", result: AFTER_COOLDOWN });
+      expect(log.text()).toContain("otp settle step failed: store");
+    });
+
+    it("refund and release failures after a never-sent call are logged, and the failure result still returned", async () => {
+      const idempotency = new MemoryIdempotencyStore(sealer);
+      idempotency.release = failing("release");
+      const throttle = new OtpThrottle(throttleConfig(), hasher, null);
+      const { guard } = setup({
+        idempotency,
+        throttle: {
+          reserve: async (...args) => ({
+            ...(await throttle.reserve(...args)),
+            allowed: true,
+            nextSendInMs: 0,
+            refund: failing("refund"),
+          }),
+        },
+      });
+      const { req, log } = request({
+        key: "k-1",
+        answer: async () => Promise.reject(new AopayUnavailableError("refused", { ...d, sent: false })),
+      });
+      expect(await guard.run(req)).toEqual({ kind: "sent", result: "failure:UPSTREAM_UNAVAILABLE" });
+      expect(log.text()).toContain("otp settle step failed: refund");
+      expect(log.text()).toContain("otp settle step failed: release");
+    });
+  });
+
+  describe("fail closed when the shared store is unreachable", () => {
+    it("at the idempotency claim: unavailable, the observer told, nothing sent", async () => {
+      const idempotency = new MemoryIdempotencyStore(sealer);
+      idempotency.begin = failing("begin");
+      const { guard, events } = setup({ idempotency });
+      const { req, calls, log } = request({ key: "k-1" });
+      expect(await guard.run(req)).toEqual({ kind: "unavailable" });
+      expect(calls).toEqual([]);
+      expect(events.unavailable).toEqual(["generateCibilOtp"]);
+      expect(log.text()).toContain("otp send refused: protection store unavailable");
+    });
+
+    it("at the throttle: unavailable, nothing sent, and the claimed key freed (even if freeing fails too)", async () => {
+      const idempotency = new MemoryIdempotencyStore(sealer);
+      const released: string[] = [];
+      const release = idempotency.release.bind(idempotency);
+      idempotency.release = async (key, token) => {
+        released.push(key);
+        return release(key, token);
+      };
+      const { guard } = setup({ idempotency, throttle: { reserve: failing("throttle") } });
+      const { req, calls } = request({ key: "k-1" });
+      expect(await guard.run(req)).toEqual({ kind: "unavailable" });
+      expect(calls).toEqual([]);
+      expect(released).toHaveLength(1);
+
+      idempotency.release = failing("release");
+      expect(await guard.run(request({ key: "k-2" }).req)).toEqual({ kind: "unavailable" });
+    });
+
+    it("a full in-memory store: unavailable too, logged as info (the store itself warns once a minute)", async () => {
+      const full = async (): Promise<never> => {
+        throw new MemoryStoreFullError("otp throttle");
+      };
+      const { guard, events } = setup({ throttle: { reserve: full } });
+      const { req, calls, log } = request();
+      expect(await guard.run(req)).toEqual({ kind: "unavailable" });
+      expect(calls).toEqual([]);
+      expect(events.unavailable).toEqual(["generateCibilOtp"]);
+      const line = log.records().find((r) => r.msg === "otp send refused: in-memory store full");
+      expect(line).toMatchObject({
+        level: "info",
+        otpSend: { field: "generateCibilOtp", refused: "memory store full" },
+      });
+      expect(log.text()).not.toContain("protection store unavailable");
+    });
+
+    it("without a key there is nothing to free: unavailable all the same", async () => {
+      const { guard } = setup({ throttle: { reserve: failing("throttle") } });
+      expect(await guard.run(request().req)).toEqual({ kind: "unavailable" });
+    });
+
+    it("anything else thrown by a store is a bug and is not hidden as unavailable", async () => {
+      const { guard } = setup({
+        throttle: { reserve: async () => Promise.reject(new RangeError("bug in the throttle")) },
+      });
+      await expect(guard.run(request().req)).rejects.toThrow("bug in the throttle");
+    });
+  });
+
+  it("works without an observer or clock given (defaults: none, Date.now)", async () => {
+    const idempotency = new MemoryIdempotencyStore(sealer);
+    const guard = new SendGuard({
+      throttle: new OtpThrottle(throttleConfig(), hasher, null),
+      idempotency,
+      hasher,
+      idempotencyTtlMs: 1000,
+      pendingTtlMs: 1000,
+    });
+    const before = Date.now();
+    const outcome = (await guard.run(request().req)) as { kind: "sent"; result: string };
+    expect(Number(outcome.result.split("@")[1])).toBeGreaterThanOrEqual(before + 60_000);
+    expect(await guard.run(request().req)).toMatchObject({ kind: "throttled" });
+  });
+});
