@@ -205,7 +205,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   });
   await fastify.ready();
 
-  const metricsServer = metrics ? new MetricsServer(config.metrics, metrics, logger) : null;
+  const metricsServer = metrics ? new MetricsServer(config.metrics, metrics, logger, config.httpLimits) : null;
   let metricsUrl: string | null = null;
   let stopping: Promise<void> | undefined;
   return {

@@ -168,6 +168,17 @@ export interface GraphQLLimits {
   maxQueryChars: number;
 }
 
+/** Slow-client and connection limits of the API and metrics listeners (src/http/server.settings.ts). */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+  responseWriteTimeoutMs: number;
+  maxUnauthenticatedConnectionsPerIp: number;
+  maxUnauthenticatedConnections: number;
+}
+
 export interface Config {
   env: Environment;
   port: number;
@@ -183,6 +194,7 @@ export interface Config {
   bodyLimitBytes: number;
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   shutdownGraceMs: number;
+  httpLimits: HttpLimits;
   aopay: AopayConfig;
   /** Secret for HMAC-SHA256 of every identifier used in a throttle or idempotency key (docs/security-requirements.md D2). */
   hmacSecret: Buffer;
@@ -258,6 +270,8 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   const protection = readGroup(protectionSettings, env, problems);
   const metrics = readGroup(metricsSettings, env, problems);
   const production = server.NODE_ENV === "production";
+  // Node's http.createServer throws on this pair; say which settings to change instead.
+  if (server.HEADERS_TIMEOUT_MS > server.REQUEST_TIMEOUT_MS) problems.push("HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS");
   if (production && server.LOG_FORMAT === "pretty") {
     problems.push("LOG_FORMAT=pretty is for development: production logs are JSON lines (what log shippers parse)");
   }
@@ -323,6 +337,15 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     corsOrigins: server.CORS_ORIGINS ?? (production ? [] : [...DEFAULT_DEV_CORS_ORIGINS]),
     bodyLimitBytes: server.BODY_LIMIT_BYTES,
     shutdownGraceMs: server.SHUTDOWN_GRACE_MS,
+    httpLimits: {
+      headersTimeoutMs: server.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: server.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: server.KEEP_ALIVE_TIMEOUT_MS,
+      maxHeaderBytes: server.MAX_HEADER_BYTES,
+      responseWriteTimeoutMs: server.RESPONSE_WRITE_TIMEOUT_MS,
+      maxUnauthenticatedConnectionsPerIp: server.MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP,
+      maxUnauthenticatedConnections: server.MAX_UNAUTHENTICATED_CONNECTIONS,
+    },
     aopay,
     hmacSecret: hmacRaw === undefined ? randomBytes(32) : Buffer.from(hmacRaw, "utf8"),
     hmacSecretEphemeral: hmacRaw === undefined,
