@@ -6,7 +6,7 @@ import { settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
 
 /**
- * After SIGTERM the process is gone by SHUTDOWN_GRACE_MS plus this, whatever is still pending (issue 16 item 6): a
+ * After SIGTERM the process is gone by SHUTDOWN_GRACE_MS plus this, whatever is still pending (docs/operations.md): a
  * hung upstream, an unreachable Redis, a stdout nobody reads. The drain itself ends by the grace period; this is the
  * backstop for what it cannot cut.
  */

@@ -12,7 +12,7 @@ const COUNTED_AS = Symbol("unauthenticatedKey");
 type CountedSocket = Socket & { [COUNTED_AS]?: string | null };
 
 /**
- * Limits connections that have not yet carried an authenticated request (issue 16 item 4: a client holding sockets
+ * Limits connections that have not yet carried an authenticated request (docs/security.md "Slow clients and connection limits": a client holding sockets
  * open, each trickling a request in, costs no credential). Every accepted connection counts against its client IP
  * (an IPv4 address, or an IPv6 /64: client-ip.ts) and against the listener's total until a request on it passes
  * authentication (`authenticated(socket)`) or it closes. A connection over either cap is destroyed as it is

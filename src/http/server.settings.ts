@@ -16,7 +16,7 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 15_000;
 /** Below common load-balancer timeouts (AWS ALB 60 s, nginx 60 s, Kubernetes ingress 60 s) with room to spare. */
 export const DEFAULT_REQUEST_DEADLINE_MS = 10_000;
 /**
- * Slow-client limits (issue 16 item 4), given to Node's HTTP server when it is created: on Node 24, `requestTimeout`
+ * Slow-client limits (docs/security.md "Slow clients and connection limits"), given to Node's HTTP server when it is created: on Node 24, `requestTimeout`
  * and `headersTimeout` set on a server after creation (as fastify's own `requestTimeout` option does) never cut a
  * request whose body trickles in. Node checks them every CONNECTIONS_CHECKING_INTERVAL_MS, so a slow request is
  * answered 408 between the limit and the limit plus one second.

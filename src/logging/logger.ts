@@ -162,7 +162,7 @@ let droppedLines = 0;
  * The one stream that writes the process's log to stdout (fd 1), asynchronously. Our own SonicBoom rather than
  * `pino.destination()`, because pino's registers an exit handler that calls `flushSync()`, and when stdout is a pipe
  * that is full (its reader stopped reading, or went away while another process holds its end) sonic-boom retries
- * that write forever on the main thread (issue 16 item 6: a server stayed up for more than 30 minutes after SIGTERM).
+ * that write forever on the main thread (an attack on the production build found a server up for more than 30 minutes after SIGTERM).
  * Here, nothing ever writes synchronously, so a closed or full stdout can never hold the process:
  * - the backlog is bounded (STDOUT_BACKLOG_MAX_BYTES; what does not fit is dropped and counted);
  * - a write error (EPIPE: the reader is gone; EBADF: stdout was closed) turns logging into a no-op instead of an

@@ -9,7 +9,7 @@ import { startServerProcess } from "../helpers/server-process";
 import { postGraphQL, PRODUCTION_SECURITY, TEST_API_KEY } from "../helpers/stack";
 
 /**
- * Issue 16 item 6: after SIGTERM the process exits within the grace period in every case. The built server
+ * docs/operations.md: after SIGTERM the process exits within the grace period in every case. The built server
  * (dist-test/index.js, what `npm start` runs) in production mode, with requests in flight against an upstream that
  * never answers, so the drain has to cut them at SHUTDOWN_GRACE_MS. The process's own watchdog ends it at the grace
  * period plus 1 s whatever still hangs; each case must exit by then (plus slack for a busy machine), and by exit code
@@ -72,7 +72,7 @@ function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
   });
 }
 
-describe("the server process exits within the grace period after SIGTERM (issue 16 item 6)", () => {
+describe("the server process exits within the grace period after SIGTERM", () => {
   it("when its stdout reader has gone away (a log shipper that exited first), with requests in flight on a hung upstream", async () => {
     const p = startServerProcess(productionEnv());
     try {
@@ -134,7 +134,7 @@ describe("the server process exits within the grace period after SIGTERM (issue 
  * (`--ignore-scripts` skips prestart's build). npm runs the script through `sh -c`; the script's `exec` makes node
  * the shell itself, so npm's own signal forwarding reaches the server.
  */
-describe("npm start passes SIGTERM to the server (issue 16 item 6)", () => {
+describe("npm start passes SIGTERM to the server", () => {
   let dir: string;
   beforeAll(() => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };

@@ -3,7 +3,7 @@ import { connect, type Socket } from "node:net";
 import { type ProductionTestStack, startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
 /**
- * Issue 16 item 4: slow requests are cut, and connections that never authenticate are limited per IP. Raw sockets
+ * docs/security.md "Slow clients and connection limits": slow requests are cut, and connections that never authenticate are limited per IP. Raw sockets
  * against the real server (production settings, the simulator as AOPay), with short limits so the suite stays
  * quick: HEADERS_TIMEOUT_MS 1 s, REQUEST_TIMEOUT_MS 2 s, RESPONSE_WRITE_TIMEOUT_MS 1 s. Node checks for expired
  * requests every second, so each cut is expected between its limit and the limit plus one second (plus slack for a
@@ -79,7 +79,7 @@ function expect408(raw: string): string {
 
 const port = (url: string) => Number(new URL(url).port);
 
-describe("slow clients are cut (issue 16 item 4), production settings", () => {
+describe("slow clients are cut, production settings", () => {
   let t: ProductionTestStack;
   beforeAll(async () => {
     t = await startProductionStack({
@@ -184,7 +184,7 @@ describe("slow clients are cut (issue 16 item 4), production settings", () => {
   });
 });
 
-describe("unauthenticated connections per IP (issue 16 item 4)", () => {
+describe("unauthenticated connections per IP", () => {
   let t: ProductionTestStack;
   const CAP = 5;
   beforeAll(async () => {
