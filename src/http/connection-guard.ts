@@ -7,9 +7,12 @@ import { clientIpKey } from "./client-ip";
 /** At most one "connections refused" warning per this interval, with the count since the last one (no log flood). */
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
-/** The key a socket was counted under, or absent once it is no longer counted (authenticated or closed). */
+/**
+ * The key a socket is counted under (null: a trusted proxy's, in the total only), or false once it no longer counts
+ * (authenticated or closed). Set to false rather than deleted: `delete` would turn every socket into a slow dictionary object.
+ */
 const COUNTED_AS = Symbol("unauthenticatedKey");
-type CountedSocket = Socket & { [COUNTED_AS]?: string | null };
+type CountedSocket = Socket & { [COUNTED_AS]?: string | null | false };
 
 /**
  * Limits connections that have not yet carried an authenticated request (docs/security.md "Slow clients and connection limits": a client holding sockets
@@ -72,11 +75,11 @@ export class ConnectionGuard {
   }
 
   #release(socket: CountedSocket): void {
-    if (!(COUNTED_AS in socket)) return;
     const key = socket[COUNTED_AS];
-    delete socket[COUNTED_AS];
+    if (key === false || key === undefined) return;
+    socket[COUNTED_AS] = false;
     this.#total -= 1;
-    if (key === null || key === undefined) return;
+    if (key === null) return;
     const left = (this.#perIp.get(key) ?? 1) - 1;
     if (left > 0) this.#perIp.set(key, left);
     else this.#perIp.delete(key);
