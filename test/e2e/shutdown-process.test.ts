@@ -23,6 +23,20 @@ const IN_FLIGHT = 4;
 const ROOT = join(__dirname, "../..");
 
 let upstream: FakeUpstream;
+/**
+ * Every process a test starts, killed after it even when the test timed out (jest does not run a timed-out test's
+ * `finally`): a server that hangs would otherwise outlive the suite (one did, for half an hour, before this fix).
+ */
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) {
+    try {
+      cleanup();
+    } catch {
+      // already gone
+    }
+  }
+});
 beforeAll(async () => {
   // Never answers: every call hangs until the server gives up on it.
   upstream = await startFakeUpstream(() => undefined);
@@ -57,6 +71,11 @@ async function requestsInFlight(url: string): Promise<Array<Promise<unknown>>> {
   return pending;
 }
 
+function track<T extends { child: ChildProcess }>(p: T): T {
+  cleanups.push(() => p.child.kill("SIGKILL"));
+  return p;
+}
+
 function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
@@ -74,7 +93,7 @@ function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
 
 describe("the server process exits within the grace period after SIGTERM", () => {
   it("when its stdout reader has gone away (a log shipper that exited first), with requests in flight on a hung upstream", async () => {
-    const p = startServerProcess(productionEnv());
+    const p = track(startServerProcess(productionEnv()));
     try {
       const url = await p.ready;
       const inFlight = await requestsInFlight(url);
@@ -94,7 +113,7 @@ describe("the server process exits within the grace period after SIGTERM", () =>
   });
 
   it("when its stdout is a pipe nobody reads (full), with requests in flight on a hung upstream", async () => {
-    const p = startServerProcess(productionEnv());
+    const p = track(startServerProcess(productionEnv()));
     try {
       const url = await p.ready;
       // Stop reading: the pipe fills (64 KiB on Linux) and the server's writes to it would block.
@@ -116,7 +135,7 @@ describe("the server process exits within the grace period after SIGTERM", () =>
   });
 
   it("when Redis is unreachable (REDIS_URL on a dead port)", async () => {
-    const p = startServerProcess(productionEnv({ REDIS_URL: "redis://127.0.0.1:1" }));
+    const p = track(startServerProcess(productionEnv({ REDIS_URL: "redis://127.0.0.1:1" })));
     try {
       await p.ready;
       const signalledAt = Date.now();
@@ -162,6 +181,8 @@ describe("npm start passes SIGTERM to the server", () => {
       env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`, HOME: dir, PORT: "0", HOST: "127.0.0.1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    // The whole group: npm and the server it started.
+    cleanups.push(() => process.kill(-(npm.pid as number), "SIGKILL"));
     let output = "";
     npm.stdout?.on("data", (c: Buffer) => (output += c.toString()));
     npm.stderr?.on("data", (c: Buffer) => (output += c.toString()));
