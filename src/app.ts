@@ -15,7 +15,7 @@ import { graphqlContextFactory } from "./http/graphql-context";
 import { createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
 import { Metrics } from "./observability/metrics";
-import { MetricsServer } from "./observability/metrics-server";
+import { MetricsServer } from "./http/metrics-server";
 import { Scrubber } from "./pii/scrub";
 import { createProtection } from "./protection";
 import { NO_OBSERVER, type RequestObserver } from "./protection/observer";
@@ -107,7 +107,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   });
   await fastify.ready();
 
-  const metricsServer = metrics ? new MetricsServer(config.metrics, metrics, logger) : null;
+  const metricsServer = metrics ? new MetricsServer(config.metrics, metrics, logger, config.httpLimits) : null;
   let metricsUrl: string | null = null;
   let stopping: Promise<void> | undefined;
   return {

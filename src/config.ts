@@ -13,7 +13,7 @@ import { breakerConfig, breakerSettings } from "./aopay/circuit-breakers.setting
 import { transportSettings } from "./aopay/transport.settings";
 import { type AuthConfig, authConfig, authSettings } from "./auth/auth.settings";
 import { type GraphQLLimits, graphqlLimits, limitsSettings } from "./graphql/limits.settings";
-import { DEFAULT_DEV_CORS_ORIGINS, type LogFormat, serverSettings } from "./http/server.settings";
+import { DEFAULT_DEV_CORS_ORIGINS, type HttpLimits, type LogFormat, serverSettings } from "./http/server.settings";
 import { metricsSettings } from "./observability/metrics.settings";
 import { type TelemetryConfig, telemetryConfig, telemetrySettings } from "./observability/telemetry.settings";
 import { type ThrottleConfig, throttleConfig, throttleSettings } from "./protection/otp-throttle.settings";
@@ -65,6 +65,7 @@ export interface Config {
   bodyLimitBytes: number;
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   shutdownGraceMs: number;
+  httpLimits: HttpLimits;
   aopay: AopayConfig;
   /** Secret for HMAC-SHA256 of every identifier used in a throttle or idempotency key (docs/security-requirements.md D2). */
   hmacSecret: Buffer;
@@ -149,6 +150,8 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   const protection = readGroup(protectionSettings, env, problems);
   const metrics = readGroup(metricsSettings, env, problems);
   const production = server.NODE_ENV === "production";
+  // Node's http.createServer throws on this pair; say which settings to change instead.
+  if (server.HEADERS_TIMEOUT_MS > server.REQUEST_TIMEOUT_MS) problems.push("HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS");
   if (production && server.LOG_FORMAT === "pretty") {
     problems.push("LOG_FORMAT=pretty is for development: production logs are JSON lines (what log shippers parse)");
   }
@@ -226,6 +229,15 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     corsOrigins: server.CORS_ORIGINS ?? (production ? [] : [...DEFAULT_DEV_CORS_ORIGINS]),
     bodyLimitBytes: server.BODY_LIMIT_BYTES,
     shutdownGraceMs: server.SHUTDOWN_GRACE_MS,
+    httpLimits: {
+      headersTimeoutMs: server.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: server.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: server.KEEP_ALIVE_TIMEOUT_MS,
+      maxHeaderBytes: server.MAX_HEADER_BYTES,
+      responseWriteTimeoutMs: server.RESPONSE_WRITE_TIMEOUT_MS,
+      maxUnauthenticatedConnectionsPerIp: server.MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP,
+      maxUnauthenticatedConnections: server.MAX_UNAUTHENTICATED_CONNECTIONS,
+    },
     aopay,
     hmacSecret,
     hmacSecretEphemeral: hmacRaw === undefined,

@@ -2,7 +2,17 @@
 import "./early-signals";
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config";
+import { settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
+
+/**
+ * After SIGTERM the process is gone by SHUTDOWN_GRACE_MS plus this, whatever is still pending (docs/operations.md): a
+ * hung upstream, an unreachable Redis, a stdout nobody reads. The drain itself ends by the grace period; this is the
+ * backstop for what it cannot cut.
+ */
+const SHUTDOWN_WATCHDOG_MARGIN_MS = 1_000;
+/** How long the last log lines may take to reach stdout before the process exits anyway. */
+const LOG_SETTLE_MS = 300;
 
 /** Process entry: `npm start` (via dist/index.js) and the Docker image. */
 async function main(): Promise<void> {
@@ -40,15 +50,22 @@ async function main(): Promise<void> {
     if (signalled) return;
     signalled = true;
     log.info({ signal }, "shutting down: finishing in-flight requests");
+    // Unref'd: it never keeps the process up, it only ends one that something else keeps up.
+    setTimeout(() => {
+      process.stderr.write(`shutdown did not finish within SHUTDOWN_GRACE_MS + ${SHUTDOWN_WATCHDOG_MARGIN_MS} ms: exiting\n`);
+      process.exit(1);
+    }, config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS).unref();
+    // The last lines get a moment to reach stdout, never a synchronous flush (logging/logger.ts says why).
+    const exit = (code: number) => void settleStdout(LOG_SETTLE_MS).then(() => process.exit(code));
     stack
       .stop()
       .then(() => {
         log.info("stopped");
-        log.flush(() => process.exit(0));
+        exit(0);
       })
       .catch((error: unknown) => {
         log.error({ err: error }, "error during shutdown");
-        log.flush(() => process.exit(1));
+        exit(1);
       });
   };
   process.on("SIGTERM", shutdown);

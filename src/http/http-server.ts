@@ -7,8 +7,10 @@ import type { Config } from "../config";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
 import { type AccessSummary, AccessLogController } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
+import { ConnectionGuard } from "./connection-guard";
 import { registerCors } from "./cors";
 import { registerExplorer } from "./explorer";
+import { answerClientError, limitResponseWrite, nodeServerOptions, RAW_REQUEST_ID } from "./node-limits";
 import { requestIdFrom, withRequestId } from "./request-id";
 import { EdgeCode } from "../graphql/edge-code";
 
@@ -57,6 +59,9 @@ export async function createHttpServer(
   /** The trusted-document list when TRUSTED_DOCUMENTS=enforce; null when any document may run. */
   trustedDocuments: TrustedDocumentList | null = null,
 ): Promise<FastifyInstance> {
+  const limits = config.httpLimits;
+  // MAX_UNAUTHENTICATED_CONNECTIONS(_PER_IP): connections that have not carried an authenticated request yet.
+  const guard = new ConnectionGuard(limits, config.trustedProxies, logger, "api");
   const production = config.env === "production";
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -72,11 +77,17 @@ export async function createHttpServer(
         .send(errorBody(status >= 500 ? "Unexpected error." : "Bad request.", status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST, request.id));
     },
     bodyLimit: config.bodyLimitBytes,
-    // While closing, requests on kept-alive sockets get 503 + `Connection: close` instead of hanging.
-    return503OnClosing: true,
+    // Slow-client limits given to http.createServer itself (node-limits.ts says why). Fastify assigns its own
+    // `requestTimeout` and `keepAliveTimeout` to the server after creating it: the same values, or it would undo them.
+    http: nodeServerOptions(limits),
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // 408/431/400 from Node's parser, answered with a request id and our error body (not fastify's).
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, logger),
+    // While closing, requests on kept-alive sockets are answered 503 by our first onRequest hook (with a request id
+    // and our error body; fastify's own 503 has neither), and fastify adds `Connection: close`.
+    return503OnClosing: false,
     forceCloseConnections: "idle",
-    // A whole request must arrive within 15 s (slowloris); responses are bounded by the upstream deadline.
-    requestTimeout: 15_000,
     // X-Forwarded-For counts only when the socket peer is a configured proxy (docs/security-requirements.md B3); else request.ip is
     // the socket address and a spoofed header changes nothing.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
@@ -90,6 +101,11 @@ export async function createHttpServer(
 
   fastify.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    // A 408 for a body that then trickles too slowly is written by answerClientError: it carries this id too.
+    (reply.raw as ServerResponse & { [RAW_REQUEST_ID]?: string })[RAW_REQUEST_ID] = request.id;
+    if (draining) {
+      return reply.code(503).send(errorBody("The server is shutting down: send the request again.", EdgeCode.SERVICE_UNAVAILABLE, request.id));
+    }
   });
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
   fastify.addHook("onRequest", async (request, reply) => {
@@ -103,6 +119,8 @@ export async function createHttpServer(
       return reply.code(401).header("www-authenticate", "Bearer").send(errorBody(message, EdgeCode.UNAUTHENTICATED, request.id));
     }
     (request as ClientRequest).client = outcome.client;
+    // The connection is now an authenticated client's: it no longer counts toward the unauthenticated caps.
+    guard.authenticated(request.raw.socket);
     // On the request's own child logger (reply.log is the same object): no second child per request.
     (request.log as Logger).setBindings({ clientId: outcome.client.id });
   });
@@ -124,7 +142,9 @@ export async function createHttpServer(
     }
   });
 
-  fastify.addHook("onSend", async (_request, reply) => {
+  fastify.addHook("onSend", async (request, reply) => {
+    // RESPONSE_WRITE_TIMEOUT_MS: a client that does not read its response is cut (node-limits.ts).
+    limitResponseWrite(request.raw.socket, limits);
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
     if (draining) reply.header("connection", "close");
@@ -165,6 +185,7 @@ export async function createHttpServer(
   // such spare connections ahead of need, and one held shutdown until the client's own keep-alive timeout (4 s for
   // undici, longer for browsers) or the grace period.
   const sockets = new Set<Socket>();
+  guard.attach(fastify.server);
   fastify.server.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));

@@ -3,6 +3,17 @@ import type { Level } from "pino";
 import { z } from "zod";
 import { bool, custom, defineSettings, int, listOf, oneOf, text } from "../settings/schema";
 
+/** Slow-client and connection limits of the API and metrics listeners (src/http/server.settings.ts). */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+  responseWriteTimeoutMs: number;
+  maxUnauthenticatedConnectionsPerIp: number;
+  maxUnauthenticatedConnections: number;
+}
+
 export const DEFAULT_PORT = 4000;
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_LOG_LEVEL: Level = "info";
@@ -15,6 +26,23 @@ export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 15_000;
 /** Below common load-balancer timeouts (AWS ALB 60 s, nginx 60 s, Kubernetes ingress 60 s) with room to spare. */
 export const DEFAULT_REQUEST_DEADLINE_MS = 10_000;
+/**
+ * Slow-client limits (docs/security.md "Slow clients and connection limits"), given to Node's HTTP server when it is created: on Node 24, `requestTimeout`
+ * and `headersTimeout` set on a server after creation (as fastify's own `requestTimeout` option does) never cut a
+ * request whose body trickles in. Node checks them every CONNECTIONS_CHECKING_INTERVAL_MS, so a slow request is
+ * answered 408 between the limit and the limit plus one second.
+ */
+export const DEFAULT_SERVER_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_SERVER_REQUEST_TIMEOUT_MS = 15_000;
+/** Above the idle timeouts of the load balancers in front (AWS ALB and nginx 60 s), so they close first (no 502 races). */
+export const DEFAULT_SERVER_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/** 16 KiB, Node's own default: request line and headers together (a long URL counts). */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+export const DEFAULT_RESPONSE_WRITE_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP = 256;
+export const DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS = 4096;
+/** How often Node looks for requests past HEADERS_TIMEOUT_MS / REQUEST_TIMEOUT_MS (Node's default is 30 s). */
+export const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 /** An exact browser origin: scheme, host and port, nothing more. The entry is echoed: origins are not secrets. */
 const origin = z.string().refine(
@@ -91,6 +119,52 @@ export const serverSettings = defineSettings({
       defaultDoc: "none",
       doc: "comma-separated proxy IPs/CIDRs whose `X-Forwarded-For` is believed",
       example: "10.0.0.0/8",
+    }),
+    HEADERS_TIMEOUT_MS: int({
+      default: DEFAULT_SERVER_HEADERS_TIMEOUT_MS,
+      min: 500,
+      max: 120_000,
+      doc:
+        "a request's line and headers must have arrived this long after it began (or after the connection opened), else it is answered 408 and the " +
+        "connection closed, within one more second. At most `REQUEST_TIMEOUT_MS`",
+    }),
+    REQUEST_TIMEOUT_MS: int({
+      default: DEFAULT_SERVER_REQUEST_TIMEOUT_MS,
+      min: 500,
+      max: 300_000,
+      doc: "a whole request, body included, must have arrived this long after it began, else it is answered 408 and the connection closed, within one more second",
+    }),
+    KEEP_ALIVE_TIMEOUT_MS: int({
+      default: DEFAULT_SERVER_KEEP_ALIVE_TIMEOUT_MS,
+      min: 1_000,
+      max: 600_000,
+      doc: "an idle kept-alive connection is closed after this long; keep it above the idle timeout of the load balancer in front (60 s for AWS ALB and nginx)",
+    }),
+    MAX_HEADER_BYTES: int({
+      default: DEFAULT_MAX_HEADER_BYTES,
+      min: 1024,
+      max: 64 * 1024,
+      doc: "largest request line plus headers (URL included); larger answers 431 and the connection is closed",
+    }),
+    RESPONSE_WRITE_TIMEOUT_MS: int({
+      default: DEFAULT_RESPONSE_WRITE_TIMEOUT_MS,
+      min: 500,
+      max: 600_000,
+      doc: "a response the client does not read is cut (the connection destroyed) when no byte of it could be sent for this long",
+    }),
+    MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: int({
+      default: DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP,
+      min: 1,
+      max: 1_000_000,
+      doc:
+        "open connections one client IP (an IPv6 /64) may hold before a request on them passes authentication; more are closed as they are accepted. " +
+        "Connections from `TRUSTED_PROXIES` count only toward `MAX_UNAUTHENTICATED_CONNECTIONS`",
+    }),
+    MAX_UNAUTHENTICATED_CONNECTIONS: int({
+      default: DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS,
+      min: 1,
+      max: 1_000_000,
+      doc: "open connections, from all clients together, that have not yet carried an authenticated request; more are closed as they are accepted",
     }),
     READINESS_INCLUDES_BREAKER: bool({ default: true, doc: "whether an open circuit makes `/readyz` answer 503" }),
   },

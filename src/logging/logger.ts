@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Level, type Logger } from "pino";
+import SonicBoom from "sonic-boom";
 import { Scrubber } from "../pii/scrub";
 
 export type { Logger };
@@ -116,7 +117,7 @@ export function createLogger(options: LoggerOptions): Logger {
       serializers: { err: pino.stdSerializers.err },
       hooks: { streamWrite: (line) => scrubber.scrub(line) },
     },
-    pretty ?? options.destination ?? pino.destination({ fd: 1, sync: false }),
+    pretty ?? options.destination ?? stdoutStream(),
   );
   if (options.format === "pretty" && !pretty) logger.warn("LOG_FORMAT=pretty needs pino-pretty, a dev dependency (npm ci installs it): logging JSON lines");
   return logger;
@@ -143,7 +144,64 @@ function prettyStream(destination: DestinationStream | undefined): DestinationSt
     // One line per entry, fields after the message; a message with line breaks (the simulator's banner) keeps them.
     singleLine: true,
     colorize: destination === undefined && process.stdout.isTTY === true,
-    destination: destination ?? 1,
-    sync: destination !== undefined,
+    // Our stdout stream, not a file descriptor: pino-pretty would open one of its own with pino's exit hook.
+    destination: destination ?? stdoutStream(),
+  });
+}
+
+/**
+ * Largest backlog of log output held for stdout while it is not being read (16 MiB); lines beyond it are dropped
+ * rather than held without bound.
+ */
+export const STDOUT_BACKLOG_MAX_BYTES = 16 * 1024 * 1024;
+
+let stdout: SonicBoom | undefined;
+let droppedLines = 0;
+
+/**
+ * The one stream that writes the process's log to stdout (fd 1), asynchronously. Our own SonicBoom rather than
+ * `pino.destination()`, because pino's registers an exit handler that calls `flushSync()`, and when stdout is a pipe
+ * that is full (its reader stopped reading, or went away while another process holds its end) sonic-boom retries
+ * that write forever on the main thread (an attack on the production build found a server up for more than 30 minutes after SIGTERM).
+ * Here, nothing ever writes synchronously, so a closed or full stdout can never hold the process:
+ * - the backlog is bounded (STDOUT_BACKLOG_MAX_BYTES; what does not fit is dropped and counted);
+ * - a write error (EPIPE: the reader is gone; EBADF: stdout was closed) turns logging into a no-op instead of an
+ *   unhandled 'error' event that would crash the process;
+ * - at exit, src/index.ts waits for the backlog only briefly (settleStdout) and exits whatever is left.
+ */
+export function stdoutStream(): SonicBoom {
+  if (stdout) return stdout;
+  const stream = new SonicBoom({ fd: 1, sync: false, maxLength: STDOUT_BACKLOG_MAX_BYTES });
+  stream.on("drop", () => {
+    droppedLines += 1;
+  });
+  stream.on("error", () => {
+    // Nowhere left to write: lines are lost either way; without this listener the error would end the process.
+    stream.write = () => true;
+  });
+  stdout = stream;
+  return stream;
+}
+
+/** Log lines dropped because stdout's backlog was full (see stdoutStream). */
+export function droppedLogLines(): number {
+  return droppedLines;
+}
+
+/**
+ * Resolves once the stdout stream has written everything it holds, or after `maxWaitMs` whatever remains (an
+ * unread pipe never drains). Never blocks the thread. Resolves at once when nothing was logged to stdout.
+ */
+export function settleStdout(maxWaitMs: number): Promise<void> {
+  const stream = stdout;
+  // sonic-boom keeps whether a write is in progress in `_writing` (no public accessor); it emits 'drain' when the
+  // last write of its backlog has completed.
+  if (!stream || !(stream as unknown as { _writing: boolean })._writing) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, maxWaitMs);
+    stream.once("drain", () => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
 }

@@ -4,10 +4,10 @@ import { bool, defineSettings, int, text } from "../settings/schema";
 export const DEFAULT_METRICS_PORT = 9464;
 export const DEFAULT_METRICS_HOST = "127.0.0.1";
 
-/** The Prometheus listener (src/observability/metrics-server.ts), never on the public API port. */
+/** The Prometheus listener (src/http/metrics-server.ts), never on the public API port. */
 export const metricsSettings = defineSettings({
   title: "Metrics",
-  module: "src/observability/metrics-server.ts",
+  module: "src/http/metrics-server.ts",
   prefixes: ["METRICS_"],
   settings: {
     METRICS_ENABLED: bool({ default: true, doc: "serve Prometheus metrics" }),

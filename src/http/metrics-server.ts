@@ -1,13 +1,17 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { MetricsConfig } from "../config";
+import type { AddressInfo, Socket } from "node:net";
+import type { HttpLimits, MetricsConfig } from "../config";
+import { ConnectionGuard } from "./connection-guard";
+import { answerClientError, limitResponseWrite, nodeServerOptions } from "./node-limits";
 import type { Logger } from "../logging/logger";
-import type { Metrics } from "./metrics";
+import type { Metrics } from "../observability/metrics";
 
 /**
  * `/metrics` on a listener of its own (default 127.0.0.1:9464), never on the public API port: scrapers reach it on
  * the pod network, clients cannot. METRICS_TOKEN adds a bearer check for when the listener must be exposed wider.
+ * It has the API listener's slow-client and connection limits (node-limits.ts, connection-guard.ts): a connection
+ * counts as authenticated once a scrape on it passes the token check (any scrape when there is no token).
  */
 export class MetricsServer {
   readonly #server: Server;
@@ -16,9 +20,12 @@ export class MetricsServer {
     private readonly config: MetricsConfig,
     metrics: Metrics,
     log: Logger,
+    limits: HttpLimits,
   ) {
     const expected = config.token ? Buffer.from(`Bearer ${config.token}`) : null;
-    this.#server = createServer((req, res) => {
+    const guard = new ConnectionGuard(limits, [], log, "metrics");
+    this.#server = createServer(nodeServerOptions(limits), (req, res) => {
+      limitResponseWrite(req.socket, limits);
       if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
         res.writeHead(404, { "content-type": "text/plain" }).end("Not found\n");
         return;
@@ -30,6 +37,7 @@ export class MetricsServer {
           return;
         }
       }
+      guard.authenticated(req.socket);
       metrics.registry
         .metrics()
         .then((text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text))
@@ -38,6 +46,8 @@ export class MetricsServer {
           res.writeHead(500, { "content-type": "text/plain" }).end("Error\n");
         });
     });
+    this.#server.on("clientError", (error: Error, socket) => answerClientError(error, socket as Socket, log));
+    guard.attach(this.#server);
   }
 
   /** Resolves with the scrape URL, e.g. http://127.0.0.1:9464/metrics */

@@ -1,0 +1,119 @@
+import type { Server } from "node:http";
+import { BlockList, isIPv4, type Socket } from "node:net";
+import type { HttpLimits } from "../config";
+import type { Logger } from "../logging/logger";
+import { clientIpKey } from "./client-ip";
+
+/** At most one "connections refused" warning per this interval, with the count since the last one (no log flood). */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * The key a socket is counted under (null: a trusted proxy's, in the total only), or false once it no longer counts
+ * (authenticated or closed). Set to false rather than deleted: `delete` would turn every socket into a slow dictionary object.
+ */
+const COUNTED_AS = Symbol("unauthenticatedKey");
+type CountedSocket = Socket & { [COUNTED_AS]?: string | null | false };
+
+/**
+ * Limits connections that have not yet carried an authenticated request (docs/security.md "Slow clients and connection limits": a client holding sockets
+ * open, each trickling a request in, costs no credential). Every accepted connection counts against its client IP
+ * (an IPv4 address, or an IPv6 /64: client-ip.ts) and against the listener's total until a request on it passes
+ * authentication (`authenticated(socket)`) or it closes. A connection over either cap is destroyed as it is
+ * accepted, before a byte of it is parsed: MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP (default 256) and
+ * MAX_UNAUTHENTICATED_CONNECTIONS (default 4096).
+ *
+ * Connections from TRUSTED_PROXIES count toward the total only: one proxy carries many clients, and which client a
+ * request is from is known only from its X-Forwarded-For, after the headers. Connections that never authenticate
+ * (slow or idle ones) are still cut by HEADERS_TIMEOUT_MS and REQUEST_TIMEOUT_MS, which frees their place.
+ */
+export class ConnectionGuard {
+  readonly #perIp = new Map<string, number>();
+  #total = 0;
+  readonly #proxies: BlockList | null;
+  #refused = 0;
+  #lastWarnAt = 0;
+
+  constructor(
+    private readonly limits: Pick<HttpLimits, "maxUnauthenticatedConnectionsPerIp" | "maxUnauthenticatedConnections">,
+    trustedProxies: readonly string[],
+    private readonly log: Logger,
+    /** Names the listener in the refusal warning ("api", "metrics"). */
+    private readonly listener: string,
+  ) {
+    this.#proxies = trustedProxies.length > 0 ? blockList(trustedProxies) : null;
+  }
+
+  /** Counts every connection `server` accepts from now on. */
+  attach(server: Server): void {
+    server.on("connection", (socket: Socket) => this.#accept(socket as CountedSocket));
+  }
+
+  /** A request on `socket` passed authentication: the connection no longer counts. Idempotent. */
+  authenticated(socket: Socket): void {
+    this.#release(socket as CountedSocket);
+  }
+
+  /** Unauthenticated connections open now (for tests and metrics). */
+  get unauthenticated(): number {
+    return this.#total;
+  }
+
+  #accept(socket: CountedSocket): void {
+    const address = socket.remoteAddress ?? "";
+    // null: a trusted proxy's connection, counted in the total only.
+    const key = this.#fromProxy(address) ? null : clientIpKey(address);
+    const forIp = key === null ? 0 : (this.#perIp.get(key) ?? 0);
+    if (this.#total >= this.limits.maxUnauthenticatedConnections || forIp >= this.limits.maxUnauthenticatedConnectionsPerIp) {
+      socket.destroy();
+      this.#noteRefusal(this.#total >= this.limits.maxUnauthenticatedConnections ? "total" : "per-ip");
+      return;
+    }
+    this.#total += 1;
+    if (key !== null) this.#perIp.set(key, forIp + 1);
+    socket[COUNTED_AS] = key;
+    socket.once("close", () => this.#release(socket));
+  }
+
+  #release(socket: CountedSocket): void {
+    const key = socket[COUNTED_AS];
+    if (key === false || key === undefined) return;
+    socket[COUNTED_AS] = false;
+    this.#total -= 1;
+    if (key === null) return;
+    const left = (this.#perIp.get(key) ?? 1) - 1;
+    if (left > 0) this.#perIp.set(key, left);
+    else this.#perIp.delete(key);
+  }
+
+  #fromProxy(address: string): boolean {
+    if (!this.#proxies) return false;
+    const mapped = /^::ffff:([0-9.]+)$/i.exec(address);
+    const v4 = mapped && isIPv4(mapped[1]) ? mapped[1] : isIPv4(address) ? address : null;
+    return v4 !== null ? this.#proxies.check(v4, "ipv4") : this.#proxies.check(address, "ipv6");
+  }
+
+  #noteRefusal(cap: "per-ip" | "total"): void {
+    this.#refused += 1;
+    const now = Date.now();
+    if (now - this.#lastWarnAt < REFUSAL_LOG_INTERVAL_MS) return;
+    // No address: the count and the cap say what an operator needs.
+    this.log.warn(
+      { listener: this.listener, refused: this.#refused, cap, limits: this.limits },
+      "unauthenticated connections over the limit: closed as accepted",
+    );
+    this.#lastWarnAt = now;
+    this.#refused = 0;
+  }
+}
+
+/** TRUSTED_PROXIES (addresses and CIDRs, validated by server.settings.ts) as a BlockList. */
+function blockList(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, bits] = entry.split("/");
+    const family = isIPv4(address) ? "ipv4" : "ipv6";
+    if (bits === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(bits), family);
+  }
+  return list;
+}

@@ -1,0 +1,85 @@
+import { randomUUID } from "node:crypto";
+import { type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import type { HttpLimits } from "../config";
+import type { Logger } from "../logging/logger";
+import { CONNECTIONS_CHECKING_INTERVAL_MS } from "./server.settings";
+import { EdgeCode } from "../graphql/edge-code";
+
+/**
+ * Node's own HTTP limits, shared by the API listener (http-server.ts) and the metrics listener. They must be given
+ * to http.createServer: on Node 24 a `requestTimeout` or `headersTimeout` assigned to the server afterwards (what
+ * fastify's `requestTimeout` option does) is never applied to a request whose body trickles in (measured: a body
+ * sent one byte every 300 ms was still open after 6 s with a 2 s limit set afterwards, and answered 408 at 2.0 s with
+ * the same limit given at creation). Node looks for expired requests every CONNECTIONS_CHECKING_INTERVAL_MS (its
+ * default is 30 s), so a slow request is answered within that much after its limit.
+ */
+export function nodeServerOptions(limits: HttpLimits): ServerOptions {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+    connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+  };
+}
+
+/** Set on a raw response by the listener once it knows the request's id, so that a 408 mid-body carries the same id. */
+export const RAW_REQUEST_ID = Symbol("requestId");
+type TaggedResponse = ServerResponse & { [RAW_REQUEST_ID]?: string };
+
+/** How long a refused connection may take to read its short answer before it is destroyed anyway. */
+const CLIENT_ERROR_LINGER_MS = 1_000;
+
+const CLIENT_ERRORS: Record<number, { message: string; code: EdgeCode }> = {
+  408: { message: "Request timed out: its headers or body did not arrive in time.", code: EdgeCode.REQUEST_TIMEOUT },
+  431: { message: "Request headers are too large.", code: EdgeCode.HEADERS_TOO_LARGE },
+  400: { message: "Bad request.", code: EdgeCode.BAD_REQUEST },
+};
+
+/** The status Node's own answer would have had (node:_http_server socketOnError), for the errors its parser raises. */
+function clientErrorStatus(code: string | undefined): number {
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return 408;
+  if (code === "HPE_HEADER_OVERFLOW") return 431;
+  return 400;
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before any handler runs: 408 (HEADERS_TIMEOUT_MS or REQUEST_TIMEOUT_MS
+ * passed), 431 (over MAX_HEADER_BYTES, a long URL included) and 400 (malformed). Like every other answer it carries
+ * an `x-request-id` header and a GraphQL-shaped JSON error body with the same id: the id of the request if its
+ * headers had arrived (a body that trickled), else a fresh one. It repeats nothing the client sent. The connection
+ * is then closed. Used as the `clientError` handler of both listeners.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket, log: Logger): void {
+  // A reset connection is gone already: nothing to answer.
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const status = clientErrorStatus(error.code);
+  // Node's `_httpMessage` is the response in progress on the socket (no public accessor); once its headers have
+  // left, another status line would corrupt the stream: the connection is only closed.
+  const response = (socket as Socket & { _httpMessage?: TaggedResponse | null })._httpMessage;
+  const requestId = response?.[RAW_REQUEST_ID] ?? randomUUID();
+  log.info({ requestId, status, reason: error.code ?? "unknown" }, "request refused by the HTTP parser");
+  if (socket.writable && !response?.headersSent) {
+    const { message, code } = CLIENT_ERRORS[status];
+    const body = JSON.stringify({ errors: [{ message, extensions: { code, requestId } }] });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    // Closed once the answer is written; a client that does not read even that is cut a second later.
+    socket.destroySoon();
+    setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
+  } else {
+    socket.destroy();
+  }
+}
+
+/**
+ * RESPONSE_WRITE_TIMEOUT_MS: called as a response starts; if no byte of it can be sent for that long (a client that
+ * stopped reading, its window full), Node destroys the socket (its socket-timeout handler, node:_http_server, with no
+ * other listener). Once the response is written Node replaces this timeout with KEEP_ALIVE_TIMEOUT_MS.
+ */
+export function limitResponseWrite(socket: Socket | null, limits: HttpLimits): void {
+  socket?.setTimeout(limits.responseWriteTimeoutMs);
+}

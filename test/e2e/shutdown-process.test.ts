@@ -1,0 +1,228 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream";
+import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
+import { startServerProcess } from "../helpers/server-process";
+import { postGraphQL, PRODUCTION_SECURITY, TEST_API_KEY } from "../helpers/stack";
+
+/**
+ * docs/operations.md: after SIGTERM the process exits within the grace period in every case. The built server
+ * (dist-test/index.js, what `npm start` runs) in production mode, with requests in flight against an upstream that
+ * never answers, so the drain has to cut them at SHUTDOWN_GRACE_MS. The process's own watchdog ends it at the grace
+ * period plus 1 s whatever still hangs; each case must exit by then (plus slack for a busy machine), and by exit code
+ * 0 (its drain finished, the watchdog did not have to fire).
+ */
+const GRACE_MS = 1500;
+const WATCHDOG_MS = GRACE_MS + 1000;
+const SLACK_MS = 700;
+const IN_FLIGHT = 4;
+
+const ROOT = join(__dirname, "../..");
+
+let upstream: FakeUpstream;
+/**
+ * Every process a test starts, killed after it even when the test timed out (jest does not run a timed-out test's
+ * `finally`): a server that hangs would otherwise outlive the suite (one did, for half an hour, before this fix).
+ */
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) {
+    try {
+      cleanup();
+    } catch {
+      // already gone
+    }
+  }
+});
+beforeAll(async () => {
+  // Never answers: every call hangs until the server gives up on it.
+  upstream = await startFakeUpstream(() => undefined);
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+function productionEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    LOG_LEVEL: "debug",
+    AOPAY_BASE_URL: upstream.url,
+    AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+    AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+    SHUTDOWN_GRACE_MS: String(GRACE_MS),
+    REQUEST_DEADLINE_MS: "60000",
+    AOPAY_DEADLINE_MS: "60000",
+    METRICS_ENABLED: "false",
+    ...PRODUCTION_SECURITY,
+    ...extra,
+  };
+}
+
+/** Sends IN_FLIGHT OTP requests (distinct customers) and resolves once all of them are waiting on the upstream. */
+async function requestsInFlight(url: string): Promise<Array<Promise<unknown>>> {
+  const before = upstream.calls.length;
+  const pending = Array.from({ length: IN_FLIGHT }, (_, i) =>
+    postGraphQL(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput(`10227710${i}`) }, { "x-api-key": TEST_API_KEY }).catch((e: Error) => e),
+  );
+  await waitFor(() => upstream.calls.length >= before + IN_FLIGHT);
+  return pending;
+}
+
+function track<T extends { child: ChildProcess }>(p: T): T {
+  cleanups.push(() => p.child.kill("SIGKILL"));
+  return p;
+}
+
+function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (condition()) {
+        clearInterval(poll);
+        resolve();
+      } else if (Date.now() - started > timeoutMs) {
+        clearInterval(poll);
+        reject(new Error("timed out waiting"));
+      }
+    }, 10);
+  });
+}
+
+describe("the server process exits within the grace period after SIGTERM", () => {
+  it("when its stdout reader has gone away (a log shipper that exited first), with requests in flight on a hung upstream", async () => {
+    const p = track(startServerProcess(productionEnv()));
+    try {
+      const url = await p.ready;
+      const inFlight = await requestsInFlight(url);
+      // The reader goes away: from now on every write to stdout fails with EPIPE.
+      p.child.stdout?.destroy();
+      const signalledAt = Date.now();
+      p.child.kill("SIGTERM");
+      const code = await p.exited;
+      const took = Date.now() - signalledAt;
+      expect(code).toBe(0);
+      expect(took).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+      // The in-flight requests were cut by the drain, not answered.
+      for (const result of await Promise.all(inFlight)) expect(result).toBeInstanceOf(Error);
+    } finally {
+      await p.kill();
+    }
+  });
+
+  it("when its stdout is a pipe nobody reads (full), with requests in flight on a hung upstream", async () => {
+    const p = track(startServerProcess(productionEnv()));
+    try {
+      const url = await p.ready;
+      // Stop reading: the pipe fills (64 KiB on Linux) and the server's writes to it would block.
+      p.child.stdout?.pause();
+      // Fill it: each refused request writes debug and access lines.
+      for (let i = 0; i < 20; i++) {
+        await Promise.all(Array.from({ length: 25 }, () => postGraphQL(`${url}/graphql`, { query: "{ serviceInfo { upstream } }" })));
+      }
+      const inFlight = await requestsInFlight(url);
+      const signalledAt = Date.now();
+      p.child.kill("SIGTERM");
+      const code = await p.exited;
+      expect(code).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+      for (const result of await Promise.all(inFlight)) expect(result).toBeInstanceOf(Error);
+    } finally {
+      await p.kill();
+    }
+  });
+
+  it("when Redis is unreachable (REDIS_URL on a dead port)", async () => {
+    const p = track(startServerProcess(productionEnv({ REDIS_URL: "redis://127.0.0.1:1" })));
+    try {
+      await p.ready;
+      const signalledAt = Date.now();
+      p.child.kill("SIGTERM");
+      expect(await p.exited).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+    } finally {
+      await p.kill();
+    }
+  });
+});
+
+/**
+ * `npm start` as package.json writes it, run by npm in a scratch directory whose `dist` is the compiled test build
+ * (`--ignore-scripts` skips prestart's build). npm runs the script through `sh -c`; the script's `exec` makes node
+ * the shell itself, so npm's own signal forwarding reaches the server.
+ */
+describe("npm start passes SIGTERM to the server", () => {
+  let dir: string;
+  beforeAll(() => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    dir = mkdtempSync(join(tmpdir(), "npm-start-"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "npm-start-signals", private: true, scripts: { start: pkg.scripts.start } }));
+    symlinkSync(join(ROOT, "dist-test"), join(dir, "dist"));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  interface NpmStart {
+    npm: ChildProcess;
+    npmExited: Promise<number | null>;
+    serverPid: number;
+    output(): string;
+  }
+
+  async function npmStart(): Promise<NpmStart> {
+    const env = productionEnv();
+    const npm = spawn("npm", ["start", "--ignore-scripts", "--silent"], {
+      cwd: dir,
+      // Its own process group, so the test can signal the group as a terminal or a supervisor would.
+      detached: true,
+      env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`, HOME: dir, PORT: "0", HOST: "127.0.0.1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // The whole group: npm and the server it started.
+    cleanups.push(() => process.kill(-(npm.pid as number), "SIGKILL"));
+    let output = "";
+    npm.stdout?.on("data", (c: Buffer) => (output += c.toString()));
+    npm.stderr?.on("data", (c: Buffer) => (output += c.toString()));
+    const npmExited = new Promise<number | null>((resolve) => npm.on("exit", (code) => resolve(code)));
+    await waitFor(() => output.includes('"GraphQL server ready"'), 30_000);
+    // The script's `exec` makes node npm's own child (no shell in between).
+    const children = readFileSync(`/proc/${npm.pid}/task/${npm.pid}/children`, "utf8").trim().split(/\s+/).map(Number);
+    expect(children).toHaveLength(1);
+    const serverPid = children[0];
+    expect(readFileSync(`/proc/${serverPid}/cmdline`, "utf8").split("\0")).toEqual(["node", "dist/index.js", ""]);
+    return { npm, npmExited, serverPid, output: () => output };
+  }
+
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it.each([
+    ["to npm's process group (Ctrl-C in a terminal, a supervisor's kill of the group)", (s: NpmStart) => process.kill(-(s.npm.pid as number), "SIGTERM")],
+    ["to npm alone (a supervisor that signals the process it started)", (s: NpmStart) => s.npm.kill("SIGTERM")],
+  ])("SIGTERM %s: the server drains and exits within the grace period", async (_name, signal) => {
+    const s = await npmStart();
+    try {
+      const url = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(s.output())?.[1] as string;
+      const inFlight = await requestsInFlight(url);
+      const signalledAt = Date.now();
+      signal(s);
+      await waitFor(() => !alive(s.serverPid), WATCHDOG_MS + SLACK_MS);
+      expect(Date.now() - signalledAt).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+      await s.npmExited;
+      expect(s.output()).toContain("shutting down");
+      for (const result of await Promise.all(inFlight)) expect(result).toBeInstanceOf(Error);
+    } finally {
+      if (alive(s.serverPid)) process.kill(s.serverPid, "SIGKILL");
+      if (s.npm.exitCode === null && s.npm.signalCode === null) s.npm.kill("SIGKILL");
+    }
+  });
+});

@@ -1,0 +1,278 @@
+import { randomUUID } from "node:crypto";
+import { connect, type Socket } from "node:net";
+import { type ProductionTestStack, startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+
+/**
+ * docs/security.md "Slow clients and connection limits": slow requests are cut, and connections that never authenticate are limited per IP. Raw sockets
+ * against the real server (production settings, the simulator as AOPay), with short limits so the suite stays
+ * quick: HEADERS_TIMEOUT_MS 1 s, REQUEST_TIMEOUT_MS 2 s, RESPONSE_WRITE_TIMEOUT_MS 1 s. Node checks for expired
+ * requests every second, so each cut is expected between its limit and the limit plus one second (plus slack for a
+ * busy machine).
+ */
+const HEADERS_MS = 1000;
+const REQUEST_MS = 2000;
+const CHECK_INTERVAL_MS = 1000;
+const SLACK_MS = 700;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+interface RawClient {
+  socket: Socket;
+  /** Everything received so far. */
+  received(): string;
+  /** Resolves with ms from open to close. */
+  closed: Promise<number>;
+  /** Writes `text` one character every `everyMs` until closed or done; resolves with the count written. */
+  trickle(text: string, everyMs: number): Promise<number>;
+}
+
+function rawClient(port: number): Promise<RawClient> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    const openedAt = Date.now();
+    let data = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (data += chunk));
+    socket.on("error", () => undefined);
+    const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - openedAt)));
+    socket.once("connect", () =>
+      resolve({
+        socket,
+        received: () => data,
+        closed,
+        trickle: async (text, everyMs) => {
+          let i = 0;
+          while (i < text.length && !socket.destroyed && socket.writable) {
+            socket.write(text[i]);
+            i += 1;
+            await new Promise((r) => setTimeout(r, everyMs));
+          }
+          return i;
+        },
+      }),
+    );
+    socket.once("error", reject);
+  });
+}
+
+/** Status, headers (lower-cased names) and body of the first HTTP response in `raw`. */
+function parseResponse(raw: string): { status: number; headers: Record<string, string>; body: string } {
+  const end = raw.indexOf("\r\n\r\n");
+  const [statusLine, ...lines] = raw.slice(0, end).split("\r\n");
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(statusLine.split(" ")[1]), headers, body: raw.slice(end + 4) };
+}
+
+/** Asserts a 408 written by our clientError handler: request id header, JSON body with the same id, nothing echoed. */
+function expect408(raw: string): string {
+  const res = parseResponse(raw);
+  expect(res.status).toBe(408);
+  expect(res.headers["x-request-id"]).toMatch(UUID);
+  expect(res.headers.connection).toBe("close");
+  const body = JSON.parse(res.body) as { errors: Array<{ message: string; extensions: { code: string; requestId: string } }> };
+  expect(body.errors[0].extensions).toEqual({ code: "REQUEST_TIMEOUT", requestId: res.headers["x-request-id"] });
+  return res.headers["x-request-id"];
+}
+
+const port = (url: string) => Number(new URL(url).port);
+
+describe("slow clients are cut, production settings", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack({
+      HEADERS_TIMEOUT_MS: String(HEADERS_MS),
+      REQUEST_TIMEOUT_MS: String(REQUEST_MS),
+      RESPONSE_WRITE_TIMEOUT_MS: "1000",
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+  beforeEach(() => t.simulator.resetCalls());
+  afterEach(() => expect(t.simulator.calls()).toBe(0));
+
+  it("headers that trickle in are answered 408 with a request id and closed within HEADERS_TIMEOUT_MS + 1 s", async () => {
+    const c = await rawClient(port(t.baseUrl));
+    void c.trickle(`POST /graphql HTTP/1.1\r\nHost: x\r\nx-api-key: ${TEST_API_KEY}\r\n${"x-pad: a\r\n".repeat(50)}`, 100);
+    const closedAfter = await c.closed;
+    expect(closedAfter).toBeGreaterThanOrEqual(HEADERS_MS - 50);
+    expect(closedAfter).toBeLessThan(HEADERS_MS + CHECK_INTERVAL_MS + SLACK_MS);
+    const id = expect408(c.received());
+    expect(t.logs.records().some((l) => l.requestId === id && l.status === 408)).toBe(true);
+  });
+
+  it("a connection that sends nothing is answered 408 and closed at HEADERS_TIMEOUT_MS too", async () => {
+    const c = await rawClient(port(t.baseUrl));
+    const closedAfter = await c.closed;
+    expect(closedAfter).toBeLessThan(HEADERS_MS + CHECK_INTERVAL_MS + SLACK_MS);
+    expect408(c.received());
+  });
+
+  it("ten bodies sent one byte at a time, with a valid API key: each answered 408 (the request's own id) and closed within REQUEST_TIMEOUT_MS + 1 s", async () => {
+    const body = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
+    const clients = await Promise.all(Array.from({ length: 10 }, () => rawClient(port(t.baseUrl))));
+    const sentIds = clients.map(() => randomUUID());
+    clients.forEach((c, i) => {
+      c.socket.write(
+        `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nx-api-key: ${TEST_API_KEY}\r\n` +
+          `x-request-id: ${sentIds[i]}\r\ncontent-length: ${body.length}\r\n\r\n`,
+      );
+      void c.trickle(body, 200);
+    });
+    const times = await Promise.all(clients.map((c) => c.closed));
+    for (const ms of times) {
+      expect(ms).toBeGreaterThanOrEqual(REQUEST_MS - 50);
+      expect(ms).toBeLessThan(REQUEST_MS + CHECK_INTERVAL_MS + SLACK_MS);
+    }
+    // The 408 carries the id the request was given when its headers arrived (here the client's own UUID).
+    expect(clients.map((c) => expect408(c.received()))).toEqual(sentIds);
+  });
+
+  it("ten bodies sent one byte at a time without an API key: refused 401 at once, and the connection still closed by REQUEST_TIMEOUT_MS + 1 s", async () => {
+    const body = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
+    const clients = await Promise.all(Array.from({ length: 10 }, () => rawClient(port(t.baseUrl))));
+    for (const c of clients) {
+      c.socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`);
+      void c.trickle(body, 200);
+    }
+    const times = await Promise.all(clients.map((c) => c.closed));
+    for (const ms of times) expect(ms).toBeLessThan(REQUEST_MS + CHECK_INTERVAL_MS + SLACK_MS);
+    for (const c of clients) {
+      const res = parseResponse(c.received());
+      expect(res.status).toBe(401);
+      expect(res.headers["x-request-id"]).toMatch(UUID);
+    }
+  });
+
+  it("a slow body to a path with no route, and to /healthz, is cut the same way", async () => {
+    for (const path of ["/nowhere", "/healthz"]) {
+      const c = await rawClient(port(t.baseUrl));
+      c.socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n`);
+      void c.trickle("{".repeat(100), 200);
+      expect(await c.closed).toBeLessThan(REQUEST_MS + CHECK_INTERVAL_MS + SLACK_MS);
+    }
+  });
+
+  it.each([
+    ["a header over MAX_HEADER_BYTES", `GET /healthz HTTP/1.1\r\nHost: x\r\nx-big: ${"a".repeat(17 * 1024)}\r\n\r\n`],
+    ["too many headers (17 KiB of small ones)", `GET /healthz HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 1500 }, (_, i) => `x-h${i}: v\r\n`).join("")}\r\n`],
+    ["a huge URL", `GET /graphql?query=${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+  ])("%s: 431 with a request id, nothing echoed, connection closed", async (_name, request) => {
+    const c = await rawClient(port(t.baseUrl));
+    c.socket.write(request);
+    expect(await c.closed).toBeLessThan(1000);
+    const res = parseResponse(c.received());
+    expect(res.status).toBe(431);
+    expect(res.headers["x-request-id"]).toMatch(UUID);
+    expect(JSON.parse(res.body)).toEqual({
+      errors: [{ message: "Request headers are too large.", extensions: { code: "HEADERS_TOO_LARGE", requestId: res.headers["x-request-id"] } }],
+    });
+    expect(c.received()).not.toContain("aaaa");
+  });
+
+  it("a malformed request line: 400 with a request id, connection closed", async () => {
+    const c = await rawClient(port(t.baseUrl));
+    c.socket.write("GARBAGE\r\n\r\n");
+    expect(await c.closed).toBeLessThan(1000);
+    const res = parseResponse(c.received());
+    expect(res.status).toBe(400);
+    expect(res.headers["x-request-id"]).toMatch(UUID);
+    expect(c.received()).not.toContain("GARBAGE");
+  });
+});
+
+describe("unauthenticated connections per IP", () => {
+  let t: ProductionTestStack;
+  const CAP = 5;
+  beforeAll(async () => {
+    t = await startProductionStack({ MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: String(CAP), HEADERS_TIMEOUT_MS: "5000", REQUEST_TIMEOUT_MS: "5000" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("the connection past the cap is closed as it is accepted; one that authenticates frees its place", async () => {
+    const held = await Promise.all(Array.from({ length: CAP }, () => rawClient(port(t.baseUrl))));
+    // Let the server accept all of them before the next one arrives.
+    await new Promise((r) => setTimeout(r, 100));
+    const extra = await rawClient(port(t.baseUrl));
+    const extraClosedAfter = await extra.closed;
+    expect(extraClosedAfter).toBeLessThan(300);
+    expect(extra.received()).toBe("");
+    expect(t.logs.records().some((l) => l.msg === "unauthenticated connections over the limit: closed as accepted" && l.cap === "per-ip")).toBe(true);
+
+    // One held connection carries an authenticated request (keep-alive): it no longer counts, so one more fits.
+    held[0].socket.write(`GET /graphql?query=%7BserviceInfo%7Bupstream%7D%7D HTTP/1.1\r\nHost: x\r\nx-api-key: ${TEST_API_KEY}\r\napollo-require-preflight: true\r\n\r\n`);
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => held[0].received().includes("\r\n\r\n") && (clearInterval(poll), resolve()), 10);
+    });
+    expect(parseResponse(held[0].received()).status).toBe(200);
+    const next = await rawClient(port(t.baseUrl));
+    const outcome = await Promise.race([next.closed.then(() => "closed"), new Promise((r) => setTimeout(() => r("open"), 300))]);
+    expect(outcome).toBe("open");
+
+    // A request that fails authentication does not free a place: the cap holds again.
+    const again = await rawClient(port(t.baseUrl));
+    expect(await again.closed).toBeLessThan(300);
+
+    // Closing unauthenticated connections frees their places.
+    held[1].socket.destroy();
+    await held[1].closed;
+    await new Promise((r) => setTimeout(r, 50));
+    const afterClose = await rawClient(port(t.baseUrl));
+    const afterCloseOutcome = await Promise.race([afterClose.closed.then(() => "closed"), new Promise((r) => setTimeout(() => r("open"), 300))]);
+    expect(afterCloseOutcome).toBe("open");
+
+    for (const c of [...held, next, afterClose]) c.socket.destroy();
+  });
+});
+
+describe("a client that does not read its response is cut (RESPONSE_WRITE_TIMEOUT_MS)", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    // Development settings for introspection: a large response (the whole schema) without extra routes.
+    t = await startTestStack({ RESPONSE_WRITE_TIMEOUT_MS: "1000" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("pipelined large responses the client never reads: the connection is destroyed, and resuming reads finds it ended short", async () => {
+    const query = JSON.stringify({ query: INTROSPECTION });
+    const one = await t.gql(INTROSPECTION);
+    expect(one.status).toBe(200);
+    const size = Buffer.byteLength(one.text);
+    // More than loopback's socket buffers hold (about 4 MB were written before the stall when measured).
+    const count = Math.ceil((12 * 1024 * 1024) / size);
+    const serverSide = new Promise<Socket>((resolve) => t.stack.app.fastify.server.once("connection", resolve));
+    const c = await rawClient(port(t.baseUrl));
+    c.socket.pause();
+    const request = `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(query)}\r\n\r\n${query}`;
+    c.socket.write(request.repeat(count));
+    // The server writes until the socket buffers are full, then nothing moves; RESPONSE_WRITE_TIMEOUT_MS later it
+    // destroys the socket. Without the limit it would wait for this client forever.
+    const socket = await serverSide;
+    let lastProgressAt = Date.now();
+    let written = 0;
+    const progress = setInterval(() => {
+      if (socket.bytesWritten !== written) [written, lastProgressAt] = [socket.bytesWritten, Date.now()];
+    }, 20);
+    await new Promise((r) => socket.once("close", r));
+    clearInterval(progress);
+    const stalledFor = Date.now() - lastProgressAt;
+    expect(stalledFor).toBeGreaterThanOrEqual(900);
+    // Measured about 2.0 s: bytesWritten counts bytes as they are handed to the socket, and the kernel still takes
+    // some of them for a while after the last one was handed over; the limit counts from the last byte it took.
+    expect(stalledFor).toBeLessThan(1000 + 2000);
+    // The client, reading again, gets what was in flight and then the end: far fewer responses than it asked for.
+    c.socket.resume();
+    await c.closed;
+    const responses = c.received().split("HTTP/1.1 200 OK").length - 1;
+    expect(responses).toBeLessThan(count / 2);
+  }, 30_000);
+});
+
+const INTROSPECTION = `query { __schema { types { name description fields { name description args { name description type { name kind ofType { name kind } } } type { name kind ofType { name kind ofType { name kind } } } } inputFields { name description type { name kind ofType { name kind } } } enumValues { name description } } } }`;
