@@ -23,6 +23,7 @@ import { requestPlugin } from "./graphql/plugins/request.plugin";
 import { tracingPlugin } from "./graphql/plugins/tracing.plugin";
 import { createSchema } from "./graphql/schema";
 import { TrustedDocumentCache, trustedDocumentList } from "./graphql/trusted-documents";
+import { Admission, clientGone } from "./http/admission";
 import { clientIpKey } from "./http/client-ip";
 import { EXPLORER_PATH } from "./http/explorer";
 import { type ClientRequest, createHttpServer, type Readiness } from "./http/http-server";
@@ -156,7 +157,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     }
     return { ready: true, status: "ready", circuits };
   };
-  const fastify = await createHttpServer(config, logger, readiness, authenticator, config.trustedDocuments === "enforce" ? trustedDocuments : null);
+  const admission = new Admission(config.admission, (reason) => metrics?.shed(reason));
+  const fastify = await createHttpServer(config, logger, readiness, authenticator, config.trustedDocuments === "enforce" ? trustedDocuments : null, admission);
 
   await apollo.start();
   await fastify.register(fastifyApollo(apollo), {
@@ -189,6 +191,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
           log: request.log as Logger,
           deadlineAt,
           traceContext: traceHolder.context,
+          clientGone: clientGone(request.raw.socket),
           record: (summary) => {
             const req = request as ClientRequest;
             (req.upstreamCalls ??= []).push(summary);
@@ -224,7 +227,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       if (!(await protection.connect(REDIS_CONNECT_WAIT_MS))) {
         logger.error("redis is not reachable: OTP sends are refused and /readyz reports not ready until it is");
       }
-      const url = await fastify.listen({ port: config.port, host: config.host });
+      const url = await fastify.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
       state = "ready";
       return url;
     },
@@ -243,6 +246,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
           clearTimeout(force);
         }
         const httpClosedMs = Date.now() - began;
+        admission.close();
         await apollo.stop();
         await aopay.close(Math.max(0, graceEndsAt - Date.now()));
         await protection.close();

@@ -13,6 +13,8 @@ import { breakerConfig, breakerSettings } from "./aopay/circuit-breakers.setting
 import { transportSettings } from "./aopay/transport.settings";
 import { authSettings } from "./auth/auth.settings";
 import { graphqlLimits, limitsSettings } from "./graphql/limits.settings";
+import { clusterSettings } from "./cluster.settings";
+import { admissionSettings } from "./http/admission.settings";
 import { DEFAULT_DEV_CORS_ORIGINS, type LogFormat, serverSettings } from "./http/server.settings";
 import { metricsSettings } from "./observability/metrics.settings";
 import { telemetryConfig, telemetrySettings } from "./observability/telemetry.settings";
@@ -27,6 +29,7 @@ export { DEFAULT_BREAKER } from "./aopay/circuit-breakers.settings";
 export * from "./aopay/transport.settings";
 export { DEFAULT_JWT_CLIENT_CLAIM } from "./auth/auth.settings";
 export { DEFAULT_GRAPHQL_LIMITS } from "./graphql/limits.settings";
+export * from "./http/admission.settings";
 export * from "./http/server.settings";
 export * from "./observability/metrics.settings";
 export { DEFAULT_SERVICE_NAME } from "./observability/telemetry.settings";
@@ -86,6 +89,16 @@ export interface BreakerConfig {
   /** How long the circuit stays open before one probe is let through. */
   resetTimeoutMs: number;
   rollingWindowMs: number;
+}
+
+/** Admission control in front of GraphQL (http/admission.ts). */
+export interface AdmissionConfig {
+  /** GraphQL requests in progress at once; 0: no cap. */
+  maxInFlight: number;
+  /** Mean event-loop delay (ms) above which new requests are refused; 0: off. */
+  maxEventLoopDelayMs: number;
+  sampleIntervalMs: number;
+  retryAfterSeconds: number;
 }
 
 export interface MetricsConfig {
@@ -181,6 +194,11 @@ export interface Config {
   /** Browser origins allowed by CORS. Empty: no cross-origin browser access. */
   corsOrigins: string[];
   bodyLimitBytes: number;
+  /** listen()'s backlog: connections the kernel queues before they are accepted. */
+  listenBacklog: number;
+  admission: AdmissionConfig;
+  /** Worker processes (cluster.ts); 1: this process serves. */
+  webConcurrency: number;
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   shutdownGraceMs: number;
   aopay: AopayConfig;
@@ -222,6 +240,8 @@ export interface Config {
  */
 export const SETTINGS_GROUPS: readonly SettingsGroup[] = [
   serverSettings,
+  admissionSettings,
+  clusterSettings,
   transportSettings,
   clientSettings,
   breakerSettings,
@@ -313,6 +333,16 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     problems.push("HMAC_SECRET is required in production and with REDIS_URL (at least 32 characters, e.g. `openssl rand -base64 48`)");
   }
   const limits = readGroup(limitsSettings, env, problems);
+  const admission = readGroup(admissionSettings, env, problems);
+  const workers = readGroup(clusterSettings, env, problems).WEB_CONCURRENCY;
+  if (workers > 1 && redisUrl === null) {
+    problems.push(
+      `WEB_CONCURRENCY=${workers} needs REDIS_URL: each worker would keep its own OTP budgets, idempotency keys and consents in memory, so every budget would be multiplied by ${workers}`,
+    );
+  }
+  if (workers > 1 && mode === "simulator") {
+    problems.push(`WEB_CONCURRENCY=${workers} needs AOPAY_BASE_URL: each worker would start its own built-in simulator, with its own OTPs`);
+  }
 
   const config: Config = {
     env: server.NODE_ENV,
@@ -322,6 +352,14 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     logFormat: server.LOG_FORMAT ?? (server.NODE_ENV === "development" && context.stdoutIsTTY === true ? "pretty" : "json"),
     corsOrigins: server.CORS_ORIGINS ?? (production ? [] : [...DEFAULT_DEV_CORS_ORIGINS]),
     bodyLimitBytes: server.BODY_LIMIT_BYTES,
+    listenBacklog: server.LISTEN_BACKLOG,
+    admission: {
+      maxInFlight: admission.ADMISSION_MAX_IN_FLIGHT ?? transport.AOPAY_CONNECTIONS + transport.AOPAY_QUEUE_LIMIT,
+      maxEventLoopDelayMs: admission.ADMISSION_MAX_EVENT_LOOP_DELAY_MS,
+      sampleIntervalMs: admission.ADMISSION_SAMPLE_INTERVAL_MS,
+      retryAfterSeconds: admission.ADMISSION_RETRY_AFTER_SECONDS,
+    },
+    webConcurrency: workers,
     shutdownGraceMs: server.SHUTDOWN_GRACE_MS,
     aopay,
     hmacSecret: hmacRaw === undefined ? randomBytes(32) : Buffer.from(hmacRaw, "utf8"),

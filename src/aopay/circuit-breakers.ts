@@ -1,6 +1,6 @@
 import CircuitBreaker from "opossum";
 import type { BreakerConfig } from "../config";
-import { AopayCircuitOpenError, AopayError, type AopayErrorCode } from "./errors";
+import { AopayCircuitOpenError, AopayError, type AopayErrorCode, AopayClientGoneError } from "./errors";
 
 export type CircuitState = "closed" | "open" | "halfOpen";
 
@@ -62,7 +62,8 @@ export class CircuitBreakers {
       rollingCountTimeout: this.config.rollingWindowMs,
       rollingCountBuckets: 10,
       // true = "do not count this failure".
-      errorFilter: (error: unknown) => !(error instanceof AopayError && COUNTED.has(error.code)),
+      // A send dropped because its client went away says nothing about AOPay.
+      errorFilter: (error: unknown) => !(error instanceof AopayError && COUNTED.has(error.code)) || error instanceof AopayClientGoneError,
     });
     breaker.on("open", () => {
       this.#openedAt.set(family, Date.now());

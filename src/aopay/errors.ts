@@ -95,6 +95,12 @@ export class AopayTimeoutError extends AopayError {
   readonly retryable = true;
 }
 
+/**
+ * The request's client went away while the call waited for a socket, so it was dropped before the write: nothing was
+ * sent, and nobody is left to tell. A timeout of the client's, not AOPay's: it does not count towards the circuit.
+ */
+export class AopayClientGoneError extends AopayTimeoutError {}
+
 /** Raised on an answer we cannot use: a redirect (never followed, docs/security-requirements.md D5), a non-JSON error page, an unknown envelope. */
 export class AopayBadResponseError extends AopayError {
   readonly code = "UPSTREAM_BAD_RESPONSE" as const;

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { Pool, type Dispatcher } from "undici";
 import {
   AopayBadResponseError,
+  AopayClientGoneError,
   type AopayError,
   AopayOutcomeUnknownError,
   AopayOverloadedError,
@@ -56,6 +57,12 @@ export interface TransportRequest {
   sideEffect: boolean;
   /** Absolute time (ms since epoch) by which the call must settle; capped by the configured deadline. */
   deadlineAt?: number;
+  /**
+   * True once nobody waits for the answer (the GraphQL request's client has gone). Read just before the request
+   * would be written: then it is dropped instead (AopayClientGoneError, sent: false, so its OTP budget is refunded).
+   * Never read after the write: a request that has left is never abandoned.
+   */
+  abandoned?: () => boolean;
 }
 
 /** Result of a call that got a complete answer, plus how long it took. */
@@ -65,6 +72,10 @@ export interface TransportResult extends UpstreamResponse {
 
 class DeadlineExceeded extends Error {
   readonly code = "DEADLINE";
+}
+
+class ClientGone extends Error {
+  readonly code = "CLIENT_GONE";
 }
 
 class ResponseTooLarge extends Error {
@@ -108,6 +119,9 @@ export class AopayTransport {
       return Promise.reject(
         new AopayUnavailableError(`${req.endpoint}: transport closed`, { endpoint: req.endpoint, sent: false }),
       );
+    }
+    if (req.abandoned?.()) {
+      return Promise.reject(new AopayClientGoneError(`${req.endpoint}: client gone before the request was sent`, { endpoint: req.endpoint, sent: false }));
     }
     if (this.#active >= this.#maxActive) {
       return Promise.reject(
@@ -210,6 +224,12 @@ class CallHandler implements Dispatcher.DispatchHandler {
       controller.abort(this.#cancelled);
       return;
     }
+    if (this.req.abandoned?.()) {
+      // Its client went away while it waited for a socket (under overload, the queue is where that happens): the
+      // socket goes to a request someone still waits for, and the OTP is not sent to nobody.
+      controller.abort(new ClientGone("client gone"));
+      return;
+    }
     this.#controller = controller;
     this.#sent = true;
   }
@@ -267,6 +287,7 @@ class CallHandler implements Dispatcher.DispatchHandler {
     const endpoint = this.req.endpoint;
     const base = { endpoint, sent: this.#sent, cause: error, httpStatus: this.#statusCode || undefined };
     if (!this.#sent) {
+      if (error instanceof ClientGone) return new AopayClientGoneError(`${endpoint}: client gone before the request was sent`, base);
       return error instanceof DeadlineExceeded
         ? new AopayTimeoutError(`${endpoint}: deadline passed before the request was sent`, base)
         : new AopayUnavailableError(`${endpoint}: could not reach AOPay (${cause})`, base);

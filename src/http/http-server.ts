@@ -7,6 +7,7 @@ import type { Config } from "../config";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
 import { type AccessSummary, AccessLogController } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
+import { type Admission, registerAdmission } from "./admission";
 import { registerCors } from "./cors";
 import { registerExplorer } from "./explorer";
 import { requestIdFrom, withRequestId } from "./request-id";
@@ -55,6 +56,8 @@ export async function createHttpServer(
   authenticator: Authenticator,
   /** The trusted-document list when TRUSTED_DOCUMENTS=enforce; null when any document may run. */
   trustedDocuments: TrustedDocumentList | null = null,
+  /** Overload refusals (http/admission.ts), before authentication; none when absent. */
+  admission: Admission | null = null,
 ): Promise<FastifyInstance> {
   const production = config.env === "production";
   const fastify = Fastify({
@@ -90,6 +93,7 @@ export async function createHttpServer(
   fastify.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  if (admission) registerAdmission(fastify, admission);
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
   fastify.addHook("onRequest", async (request, reply) => {
     if (request.routeOptions.url !== GRAPHQL_PATH) return;

@@ -3,6 +3,7 @@ import type { UpstreamCallEvent } from "../aopay/client";
 import type { CircuitState } from "../aopay/circuit-breakers";
 import type { RequestObserver } from "../graphql/context";
 import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
+import type { ShedReason } from "../http/admission";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
@@ -27,6 +28,7 @@ export class Metrics implements RequestObserver {
   readonly #protectionUnavailable: Counter<"operation">;
   readonly #circuit: Gauge<"family">;
   readonly #graphql: Histogram<"operation" | "type" | "result">;
+  readonly #shed: Counter<"reason">;
 
   constructor(upstreamStats: () => { inFlight: number; queued: number }) {
     const registers = [this.registry];
@@ -84,6 +86,12 @@ export class Metrics implements RequestObserver {
       labelNames: ["operation"],
       registers,
     });
+    this.#shed = new Counter({
+      name: "graphql_requests_shed_total",
+      help: "GraphQL requests refused by admission control (HTTP 503 OVERLOADED) before any work, by reason: in_flight or event_loop_delay.",
+      labelNames: ["reason"],
+      registers,
+    });
     this.#graphql = new Histogram({
       name: "graphql_operation_duration_seconds",
       help: "GraphQL request duration by operation name, operation type and result (ok, or error when any GraphQL error).",
@@ -113,6 +121,10 @@ export class Metrics implements RequestObserver {
 
   protectionUnavailable(field: string): void {
     this.#protectionUnavailable.inc({ operation: field });
+  }
+
+  shed(reason: ShedReason): void {
+    this.#shed.inc({ reason });
   }
 
   graphqlOperation(name: string | null | undefined, type: string, result: "ok" | "error", seconds: number): void {
