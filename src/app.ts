@@ -38,6 +38,8 @@ export interface AppDependencies {
   logger?: Logger;
   /** Counters for operators; default: none. */
   observer?: RequestObserver;
+  /** False in a cluster worker: the primary serves every worker's metrics (cluster.ts). Default true. */
+  serveMetrics?: boolean;
 }
 
 export interface App {
@@ -208,7 +210,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   });
   await fastify.ready();
 
-  const metricsServer = metrics ? new MetricsServer(config.metrics, metrics, logger) : null;
+  const metricsServer = metrics && deps.serveMetrics !== false ? new MetricsServer(config.metrics, metrics.registry, logger) : null;
   let metricsUrl: string | null = null;
   let stopping: Promise<void> | undefined;
   return {

@@ -3,7 +3,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { MetricsConfig } from "../config";
 import type { Logger } from "../logging/logger";
-import type { Metrics } from "./metrics";
+
+/** What is served: a registry's text (one process), or the cluster primary's aggregate of every worker's (cluster.ts). */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
 
 /**
  * `/metrics` on a listener of its own (default 127.0.0.1:9464), never on the public API port: scrapers reach it on
@@ -14,7 +19,7 @@ export class MetricsServer {
 
   constructor(
     private readonly config: MetricsConfig,
-    metrics: Metrics,
+    source: MetricsSource,
     log: Logger,
   ) {
     const expected = config.token ? Buffer.from(`Bearer ${config.token}`) : null;
@@ -30,9 +35,9 @@ export class MetricsServer {
           return;
         }
       }
-      metrics.registry
+      source
         .metrics()
-        .then((text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text))
+        .then((text) => res.writeHead(200, { "content-type": source.contentType }).end(text))
         .catch((error: unknown) => {
           log.error({ err: error }, "metrics collection failed");
           res.writeHead(500, { "content-type": "text/plain" }).end("Error\n");
