@@ -29,6 +29,9 @@ export class Metrics implements RequestObserver {
   readonly #circuit: Gauge<"family">;
   readonly #graphql: Histogram<"operation" | "type" | "result">;
   readonly #shed: Counter<"reason">;
+  readonly #children = new Map<string, { calls: Counter.Internal; duration: Histogram.Internal<"endpoint" | "outcome"> }>();
+  readonly #counters = new Map<string, Counter.Internal>();
+  readonly #histograms = new Map<string, Histogram.Internal<"operation" | "type" | "result">>();
 
   constructor(upstreamStats: () => { inFlight: number; queued: number }) {
     const registers = [this.registry];
@@ -102,9 +105,12 @@ export class Metrics implements RequestObserver {
   }
 
   upstreamCall(event: UpstreamCallEvent): void {
-    const labels = { endpoint: event.endpoint, outcome: event.outcome };
-    this.#upstreamCalls.inc(labels);
-    this.#upstreamDuration.observe(labels, event.durationMs / 1000);
+    const c = child(this.#children, `u\n${event.endpoint}\n${event.outcome}`, () => {
+      const labels = { endpoint: event.endpoint, outcome: event.outcome };
+      return { calls: this.#upstreamCalls.labels(labels), duration: this.#upstreamDuration.labels(labels) };
+    });
+    c.calls.inc();
+    c.duration.observe(event.durationMs / 1000);
   }
 
   circuitChanged(family: string, state: CircuitState): void {
@@ -112,24 +118,37 @@ export class Metrics implements RequestObserver {
   }
 
   throttled(field: string, code: ThrottleCode, scope: ThrottleScope): void {
-    this.#throttled.inc({ operation: field, code, scope });
+    child(this.#counters, `t\n${field}\n${code}\n${scope}`, () => this.#throttled.labels({ operation: field, code, scope })).inc();
   }
 
   replayed(field: string): void {
-    this.#replays.inc({ operation: field });
+    child(this.#counters, `r\n${field}`, () => this.#replays.labels({ operation: field })).inc();
   }
 
   protectionUnavailable(field: string): void {
-    this.#protectionUnavailable.inc({ operation: field });
+    child(this.#counters, `p\n${field}`, () => this.#protectionUnavailable.labels({ operation: field })).inc();
   }
 
   shed(reason: ShedReason): void {
-    this.#shed.inc({ reason });
+    child(this.#counters, `s\n${reason}`, () => this.#shed.labels({ reason })).inc();
   }
 
   graphqlOperation(name: string | null | undefined, type: string, result: "ok" | "error", seconds: number): void {
-    this.#graphql.observe({ operation: operationLabel(name), type, result }, seconds);
+    const operation = operationLabel(name);
+    child(this.#histograms, `g\n${operation}\n${type}\n${result}`, () => this.#graphql.labels({ operation, type, result })).observe(seconds);
   }
+}
+
+/**
+ * The child of a labelled metric for one label set, made on first use. prom-client's `inc(labels)` and
+ * `observe(labels, v)` hash the label object on every call (sorting its keys into a string); a child skips that. The
+ * label sets are bounded (endpoint templates, codes, known operation names: see operationLabel), so are these maps.
+ * Nothing here ever resets or removes a label set, which would leave a cached child detached from its metric.
+ */
+function child<C>(cache: Map<string, C>, key: string, make: () => C): C {
+  let c = cache.get(key);
+  if (c === undefined) cache.set(key, (c = make()));
+  return c;
 }
 
 /** The operation's name when it is one of the generated clients' operations, else `other` (or `anonymous`). */
