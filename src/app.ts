@@ -6,7 +6,6 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from "@apollo/server/plugin/disabled";
-import fastifyApollo from "@as-integrations/fastify";
 import type { FastifyInstance } from "fastify";
 import { AopayClient } from "./aopay/client";
 import { DEFAULT_RETRY_POLICY } from "./aopay/retry";
@@ -15,16 +14,16 @@ import { Authenticator } from "./auth/authenticator";
 import type { Config } from "./config";
 import type { GraphQLContext, RequestObserver } from "./graphql/context";
 import { limitRules } from "./graphql/limits";
-import { createLoaders, type Loaders } from "./graphql/loaders";
+import { withLazyLoaders } from "./graphql/loaders";
 import { createFormatError } from "./graphql/plugins/error-format";
 import { landingPageWithExplorer } from "./graphql/plugins/landing-page";
-import { metricsPlugin } from "./graphql/plugins/metrics.plugin";
 import { requestPlugin } from "./graphql/plugins/request.plugin";
 import { tracingPlugin } from "./graphql/plugins/tracing.plugin";
 import { createSchema } from "./graphql/schema";
 import { TrustedDocumentCache, trustedDocumentList } from "./graphql/trusted-documents";
 import { Admission, clientGone } from "./http/admission";
 import { clientIpKey } from "./http/client-ip";
+import { registerGraphQLRoute } from "./http/graphql-route";
 import { EXPLORER_PATH } from "./http/explorer";
 import { type ClientRequest, createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
@@ -135,8 +134,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     // Signals are handled in index.ts so that draining follows our order (readiness first).
     stopOnTerminationSignals: false,
     plugins: [
-      requestPlugin(),
-      ...(metrics ? [metricsPlugin(metrics)] : []),
+      // The request's bookkeeping and its duration metric, in one plugin with synchronous hooks.
+      requestPlugin(metrics),
       // Only when traces are exported: without an SDK its span would be a no-op, but the hooks would still run.
       ...(config.telemetry.enabled ? [tracingPlugin()] : []),
       // Development: Apollo Sandbox, whose offline fallback links to our own explorer (GraphiQL at /graphiql).
@@ -163,18 +162,17 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const fastify = await createHttpServer(config, logger, readiness, authenticator, config.trustedDocuments === "enforce" ? trustedDocuments : null, admission);
 
   await apollo.start();
-  await fastify.register(fastifyApollo(apollo), {
+  registerGraphQLRoute(fastify, apollo, {
     path: "/graphql",
     method: ["GET", "POST"],
-    context: async (request, reply): Promise<GraphQLContext> => {
+    context: (request, reply): GraphQLContext => {
       const { client } = request as ClientRequest;
       const idempotencyKey = request.headers["idempotency-key"];
       // The request's deadline runs from its arrival; a client may ask for less (never more) with x-request-timeout-ms.
       const deadlineAt = Date.now() - reply.elapsedTime + requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
-      let loaders: Loaders | undefined;
       const summary = ((request as ClientRequest).graphql = { operation: null, result: null });
       const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? {} : NO_TRACE;
-      const ctx: GraphQLContext = {
+      return withLazyLoaders({
         requestId: request.id,
         log: request.log as Logger,
         aopay,
@@ -199,13 +197,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
             (req.upstreamCalls ??= []).push(summary);
           },
         }),
-        get loaders() {
-          // Most requests read nothing through a loader: build them only when asked.
-          loaders ??= createLoaders(ctx);
-          return loaders;
-        },
-      };
-      return ctx;
+      });
     },
   });
   await fastify.ready();

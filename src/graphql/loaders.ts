@@ -10,6 +10,23 @@ import { consentRequired, protectionUnavailable, toFailure } from "./failures/to
 export type CreditHistoryMember = CibilCreditHistory | ConsentRequired | ProtectionUnavailable | UpstreamFailure;
 
 /**
+ * The prototype of every request's context: `loaders` is a getter here, not on the context itself. Apollo Server
+ * copies the context once per operation (cloneObject: `Object.assign(Object.create(prototype), context)`); a getter
+ * that is an own property would be called by that copy and build the DataLoaders for every request, when most read
+ * nothing through them (issue 11). On the prototype it runs on first use, on the copy the resolvers see.
+ */
+const LAZY_LOADERS: object = Object.defineProperty({}, "loaders", {
+  get(this: GraphQLContext & { builtLoaders?: Loaders }): Loaders {
+    return (this.builtLoaders ??= createLoaders(this));
+  },
+});
+
+/** A context with `loaders` made on first use (see LAZY_LOADERS). */
+export function withLazyLoaders(fields: Omit<GraphQLContext, "loaders">): GraphQLContext {
+  return Object.assign(Object.create(LAZY_LOADERS) as GraphQLContext, fields);
+}
+
+/**
  * Per-request DataLoaders (docs/design/style.md principle 7): built on first use in a request, never shared between requests.
  * They dedupe and batch reads only, never OTP sends: one operation asking for the same credit history several
  * times, directly or through verification results, makes one upstream call per distinct CIBIL id. (AOPay has no batch

@@ -90,8 +90,10 @@ export async function createHttpServer(
   fastify.decorateRequest("graphql", null);
   let draining = false;
 
-  fastify.addHook("onRequest", async (request, reply) => {
+  // Hooks that never wait are written callback style: an async hook is one more promise per request (issue 11).
+  fastify.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
   if (admission) registerAdmission(fastify, admission);
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
@@ -110,8 +112,8 @@ export async function createHttpServer(
     (request.log as Logger).setBindings({ clientId: outcome.client.id });
   });
 
-  fastify.addHook("preHandler", async (request, reply) => {
-    if (request.routeOptions.url !== GRAPHQL_PATH) return;
+  fastify.addHook("preHandler", (request, reply, done) => {
+    if (request.routeOptions.url !== GRAPHQL_PATH) return done();
     const params = (request.method === "GET" ? request.query : request.body) as Record<string, unknown> | undefined;
     const source = params?.query;
     // docs/security-requirements.md A3 (character limit): long documents are refused before Apollo parses them.
@@ -125,17 +127,15 @@ export async function createHttpServer(
       request.log.info({ sentAs: typeof source === "string" && source !== "" ? "text" : "id" }, "untrusted document refused");
       return reply.code(400).send(errorBody(UNTRUSTED_DOCUMENT_MESSAGE, "UNTRUSTED_DOCUMENT", request.id));
     }
+    done();
   });
 
-  fastify.addHook("onSend", async (_request, reply) => {
+  fastify.addHook("onSend", (request, reply, payload, done) => {
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
     if (draining) reply.header("connection", "close");
-  });
-
-  // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no request
-  // id in their body: add it. Error statuses only; success bodies are never parsed. Callback style: no promise hop.
-  fastify.addHook("onSend", (request, reply, payload, done) => {
+    // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no
+    // request id in their body: add it. Error statuses only; success bodies are never parsed.
     if (reply.statusCode >= 400 && typeof payload === "string" && !payload.includes('"requestId"')) done(null, withRequestId(payload, request.id));
     else done(null, payload);
   });

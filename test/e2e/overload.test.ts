@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { connect } from "node:net";
 import { request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type FakeUpstream, json, startFakeUpstream } from "../helpers/fake-upstream";
@@ -171,17 +172,14 @@ describe("a send whose client has gone before its upstream write", () => {
     const first = t.gql(RESEND_AEPS_OTP, firstInput);
     await until("the first send to reach the upstream", () => upstream.calls.length === 1);
 
-    const abandon = new AbortController();
-    const second = request(t.graphqlUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query: RESEND_AEPS_OTP, variables: secondInput }),
-      signal: abandon.signal,
-    });
-    second.catch(() => undefined);
+    // The second client writes its request on a socket of its own, then goes away (closes it) while the send waits.
+    const body = JSON.stringify({ query: RESEND_AEPS_OTP, variables: secondInput });
+    const { port } = new URL(t.baseUrl);
+    const socket = connect(Number(port), "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     await until("the second send to wait for the upstream socket", () => t.stack.app.aopay.transport.stats.queued === 1);
-    abandon.abort();
-    await expect(second).rejects.toThrow();
+    socket.destroy();
     // Its connection closes at the server (the first request's stays open, held at the upstream).
     const connections = () => new Promise<number>((resolve) => t.stack.app.fastify.server.getConnections((_e, n) => resolve(n)));
     for (let i = 0; i < 200 && (await connections()) > 1; i++) await new Promise((r) => setTimeout(r, 10));
