@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { UpstreamCallSummary } from "../aopay/client";
-import type { Authenticator, ClientIdentity } from "../auth/authenticator";
+import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
 import { type AccessSummary, AccessLogController } from "../logging/access-log";
@@ -97,19 +97,29 @@ export async function createHttpServer(
   });
   if (admission) registerAdmission(fastify, admission);
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
-  fastify.addHook("onRequest", async (request, reply) => {
-    if (request.routeOptions.url !== GRAPHQL_PATH) return;
-    const outcome = await authenticator.authenticate(request.headers);
+  // Callback style: API keys are checked at once; only a bearer token waits (for its JWKS).
+  const authenticated = (request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: () => void) => {
     if (!outcome.ok) {
       request.log.info({ reason: outcome.reason }, "request not authenticated");
       const message = authenticator.required
         ? "Authentication required: send an API key in the x-api-key header or a bearer token."
         : "Invalid credentials: fix them, or send none to call anonymously in development.";
-      return reply.code(401).header("www-authenticate", "Bearer").send(errorBody(message, "UNAUTHENTICATED", request.id));
+      void reply.code(401).header("www-authenticate", "Bearer").send(errorBody(message, "UNAUTHENTICATED", request.id));
+      return;
     }
     (request as ClientRequest).client = outcome.client;
     // On the request's own child logger (reply.log is the same object): no second child per request.
     (request.log as Logger).setBindings({ clientId: outcome.client.id });
+    done();
+  };
+  fastify.addHook("onRequest", (request, reply, done) => {
+    if (request.routeOptions.url !== GRAPHQL_PATH) return done();
+    const now = authenticator.authenticateNow(request.headers);
+    if (now) return authenticated(request, reply, now, done);
+    authenticator.authenticate(request.headers).then(
+      (outcome) => authenticated(request, reply, outcome, done),
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
   });
 
   fastify.addHook("preHandler", (request, reply, done) => {
