@@ -13,7 +13,7 @@ export type CreditHistoryMember = CibilCreditHistory | ConsentRequired | Protect
  * The prototype of every request's context: `loaders` is a getter here, not on the context itself. Apollo Server
  * copies the context once per operation (cloneObject: `Object.assign(Object.create(prototype), context)`); a getter
  * that is an own property would be called by that copy and build the DataLoaders for every request, when most read
- * nothing through them (issue 11). On the prototype it runs on first use, on the copy the resolvers see.
+ * nothing through them (docs/performance.md, "Instruction counts per change"). On the prototype it runs on first use, on the copy the resolvers see.
  */
 const LAZY_LOADERS: object = Object.defineProperty({}, "loaders", {
   get(this: GraphQLContext & { builtLoaders?: Loaders }): Loaders {

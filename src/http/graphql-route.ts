@@ -12,7 +12,7 @@ export interface GraphQLRouteOptions<C extends BaseContext> {
 /**
  * The GraphQL route: Fastify's request handed to Apollo Server's `executeHTTPGraphQLRequest`, its answer written back.
  * What `@as-integrations/fastify` 3.1.0 does (its `fastifyApolloHandler`), less two costs it adds to every request
- * (issue 11, counted with `npm run bench:callgrind`): it parses the whole URL with `new URL(url, protocol://hostname)`
+ * (counted with `npm run bench:callgrind`: docs/performance.md): it parses the whole URL with `new URL(url, protocol://hostname)`
  * to read its query string (here: everything from the first `?`, which is what `URL.search` holds for an HTTP
  * request target, whose URL never carries a fragment; Apollo decodes it with URLSearchParams either way), and its
  * context function must return a promise.

@@ -90,7 +90,7 @@ export async function createHttpServer(
   fastify.decorateRequest("graphql", null);
   let draining = false;
 
-  // Hooks that never wait are written callback style: an async hook is one more promise per request (issue 11).
+  // Hooks that never wait are written callback style: an async hook is one more promise per request (docs/performance.md).
   fastify.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     done();

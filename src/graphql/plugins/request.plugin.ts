@@ -17,7 +17,7 @@ import { isClientError } from "./error-format";
  * - completes the access line's summary: the operation name, and the error code when no result was resolved;
  * - observes the operation's duration (graphql_operation_duration_seconds) when metrics are on.
  * One plugin with synchronous hooks rather than one per concern with async ones: Apollo awaits every hook of every
- * plugin, and each async function is one more promise per request (issue 11).
+ * plugin, and each async function is one more promise per request (docs/performance.md, "Instruction counts per change").
  */
 export function requestPlugin(metrics: Metrics | null = null): ApolloServerPlugin<GraphQLContext> {
   const plugin = {
