@@ -17,6 +17,9 @@
  * Exit code 1 when any of the three is non-zero.
  *
  * Flags: --requests 5000  --concurrency 50  --fault-rate 0.1  --double-tap-rate 0.05  --deadline-ms 1000  --json path
+ *        --server-env NAME=VALUE,...  (extra server settings, e.g. MEMORY_THROTTLE_MAX_KEYS=20000 to watch the cap)
+ * The report's serverRssMiB.timeline samples the server's RSS every 5,000 answers (memory flat once a cap is reached:
+ * docs/security.md "Memory").
  */
 const { spawn } = require("node:child_process");
 const { readFileSync, writeFileSync } = require("node:fs");
@@ -37,6 +40,12 @@ const FAULT_RATE = Number(flag("fault-rate", "0.1"));
 const DOUBLE_TAP_RATE = Number(flag("double-tap-rate", "0.05"));
 const DEADLINE_MS = Number(flag("deadline-ms", "1000"));
 const JSON_OUT = flag("json", "");
+const SERVER_ENV = Object.fromEntries(
+  flag("server-env", "")
+    .split(",")
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+);
 const FAULTS = ["401", "207", "500", "503", "504", "299", "302"];
 /** Codes that promise the request never reached AOPay. */
 const NOT_SENT = new Set(["UPSTREAM_TIMEOUT", "OVERLOADED", "OTP_COOLDOWN", "OTP_LIMIT_REACHED", "RATE_LIMITED", "PROTECTION_UNAVAILABLE", "IDEMPOTENCY_IN_FLIGHT"]);
@@ -110,6 +119,7 @@ async function main() {
       OTP_IP_MAX: "1000000",
       OTP_CLIENT_MAX: "1000000",
       OTP_GLOBAL_MAX: "1000000",
+      ...SERVER_ENV,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -138,6 +148,8 @@ async function main() {
     jobs.push({ cibil, trigger, tapped: Math.random() < DOUBLE_TAP_RATE, answers: [], latencies: [] });
   }
 
+  const timeline = [];
+  let answered = 0;
   const send = async (job, idempotencyKey) => {
     const variables = job.cibil
       ? { input: { cibilId: job.trigger, accessToken: "soak-token-123" } }
@@ -151,6 +163,7 @@ async function main() {
     });
     const text = await res.body.text();
     job.latencies.push(performance.now() - started);
+    if (++answered % 5000 === 0) timeline.push(rssMiB(server.pid));
     try {
       const r = JSON.parse(text).data?.r;
       job.answers.push(r ? r.code ?? r.__typename : `HTTP_${res.statusCode}`);
@@ -211,7 +224,7 @@ async function main() {
     duplicatedSends: duplicated,
     lostSends: lost,
     falseNotSent,
-    serverRssMiB: { before: rssBefore, peak: rssPeak, after: rssAfter },
+    serverRssMiB: { before: rssBefore, peak: rssPeak, after: rssAfter, timeline },
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify(report, null, 2)}\n`);

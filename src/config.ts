@@ -20,6 +20,7 @@ import { metricsSettings } from "./observability/metrics.settings";
 import { telemetryConfig, telemetrySettings } from "./observability/telemetry.settings";
 import { throttleConfig, throttleSettings } from "./protection/otp-throttle.settings";
 import { protectionSettings } from "./protection/protection.settings";
+import { deriveStoreKey, type StoreKey } from "./protection/store-sealer";
 import { unknownNames } from "./settings/names";
 import { readGroup, type SettingsGroup, type ValuesOf } from "./settings/schema";
 import { simulatorSettings } from "./simulator/simulator.settings";
@@ -209,6 +210,15 @@ export interface Config {
   /** Shared state for throttling and idempotency. Null: in-memory, one process. */
   redisUrl: string | null;
   redisKeyPrefix: string;
+  /**
+   * Keys sealing stored idempotency results (protection/store-sealer.ts): the first seals, all open. From
+   * STORE_ENCRYPTION_KEYS, else one key derived from HMAC_SECRET (refused in production with REDIS_URL).
+   */
+  storeKeys: readonly StoreKey[];
+  /** True when storeKeys is the key derived from HMAC_SECRET. */
+  storeKeysDerived: boolean;
+  /** Caps of the in-memory stores (without REDIS_URL), in entries; full: fail closed. */
+  memoryLimits: { throttleMaxKeys: number; idempotencyMaxKeys: number; consentMaxKeys: number };
   throttle: ThrottleConfig;
   /** How long an idempotency key's first result is kept and replayed. */
   idempotencyTtlSeconds: number;
@@ -332,6 +342,17 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   if (hmacRaw === undefined && (production || redisUrl !== null)) {
     problems.push("HMAC_SECRET is required in production and with REDIS_URL (at least 32 characters, e.g. `openssl rand -base64 48`)");
   }
+  // Stored results can carry a token AOPay issued; in a shared Redis they are sealed under a key of their own, so
+  // that a copy of Redis is not readable by whoever also learns HMAC_SECRET (which every replica's env holds anyway).
+  const configuredStoreKeys = protection.STORE_ENCRYPTION_KEYS;
+  const storeKeysSet = (env.STORE_ENCRYPTION_KEYS ?? "") !== "";
+  if (storeKeysSet && configuredStoreKeys?.length === 0) problems.push("STORE_ENCRYPTION_KEYS lists no key");
+  if (!storeKeysSet && production && redisUrl !== null) {
+    problems.push(
+      "STORE_ENCRYPTION_KEYS is required in production with REDIS_URL: idempotency results stored in Redis are encrypted with it " +
+        "(`id:base64key`, e.g. `k1:$(openssl rand -base64 32)`; see docs/security.md)",
+    );
+  }
   const limits = readGroup(limitsSettings, env, problems);
   const admission = readGroup(admissionSettings, env, problems);
   const workers = readGroup(clusterSettings, env, problems).WEB_CONCURRENCY;
@@ -343,6 +364,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   if (workers > 1 && mode === "simulator") {
     problems.push(`WEB_CONCURRENCY=${workers} needs AOPAY_BASE_URL: each worker would start its own built-in simulator, with its own OTPs`);
   }
+  const hmacSecret = hmacRaw === undefined ? randomBytes(32) : Buffer.from(hmacRaw, "utf8");
 
   const config: Config = {
     env: server.NODE_ENV,
@@ -362,10 +384,17 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     webConcurrency: workers,
     shutdownGraceMs: server.SHUTDOWN_GRACE_MS,
     aopay,
-    hmacSecret: hmacRaw === undefined ? randomBytes(32) : Buffer.from(hmacRaw, "utf8"),
+    hmacSecret,
     hmacSecretEphemeral: hmacRaw === undefined,
     redisUrl,
     redisKeyPrefix: protection.REDIS_KEY_PREFIX,
+    storeKeys: configuredStoreKeys?.length ? configuredStoreKeys : [deriveStoreKey(hmacSecret)],
+    storeKeysDerived: !configuredStoreKeys?.length,
+    memoryLimits: {
+      throttleMaxKeys: protection.MEMORY_THROTTLE_MAX_KEYS,
+      idempotencyMaxKeys: protection.MEMORY_IDEMPOTENCY_MAX_KEYS,
+      consentMaxKeys: protection.MEMORY_CONSENT_MAX_KEYS,
+    },
     throttle: throttleConfig(readGroup(throttleSettings, env, problems)),
     cibilConsentTtlSeconds: protection.CIBIL_CONSENT_TTL_SECONDS,
     idempotencyTtlSeconds: protection.IDEMPOTENCY_TTL_SECONDS,

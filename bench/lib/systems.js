@@ -45,6 +45,8 @@ function oursEnv(upstreamUrl) {
     // upstream deadlines, retries of unsent calls, response-size cap, circuit breaker, bulkhead, request ids.
     // Client authentication (required in production): every request carries the API key below.
     HMAC_SECRET: "bench-hmac-secret-0123456789abcdefghijklmnop",
+    // Seals stored idempotency results (required in production with REDIS_URL, which the Redis systems set).
+    STORE_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 0x42).toString("base64")}`,
     API_KEYS: `bench:${createHash("sha256").update(BENCH_API_KEY).digest("hex")}`,
     // OTP throttling on, with budgets no run can reach (10,000,000 is the largest the server accepts).
     OTP_IP_MAX: "10000000",

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
-import { LRUCache } from "lru-cache";
 import type { AuthConfig } from "../config";
 
 /** Who is calling. Every request has one; `anonymous` only where authentication is optional (development). */
@@ -27,8 +26,6 @@ const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
  */
 export class Authenticator {
   readonly #jwks: ReturnType<typeof createRemoteJWKSet> | null;
-  /** API key → outcome, so that a client's key is hashed once, not on every request. Bounded. */
-  readonly #apiKeyOutcomes = new LRUCache<string, AuthOutcome>({ max: 1_000 });
 
   constructor(private readonly config: AuthConfig) {
     this.#jwks = config.jwt ? createRemoteJWKSet(config.jwt.jwksUrl, { timeoutDuration: 3_000, cooldownDuration: 30_000 }) : null;
@@ -63,13 +60,10 @@ export class Authenticator {
 
   #byApiKey(value: string | string[]): AuthOutcome {
     if (typeof value !== "string" || value.length === 0 || value.length > 256) return { ok: false, reason: "invalid API key" };
-    const known = this.#apiKeyOutcomes.get(value);
-    if (known) return known;
+    // Hashed on every request, never cached: a cache keyed by the key would hold every client's key in clear in
+    // memory (a heap dump would hand them out). One SHA-256 of a short string costs about a microsecond.
     const clientId = this.config.apiKeys.get(hashApiKey(value));
-    const outcome: AuthOutcome = clientId ? { ok: true, client: { id: clientId, via: "api-key" } } : { ok: false, reason: "invalid API key" };
-    // Only valid keys are remembered: random invalid keys must not push valid ones out of the cache.
-    if (outcome.ok) this.#apiKeyOutcomes.set(value, outcome);
-    return outcome;
+    return clientId ? { ok: true, client: { id: clientId, via: "api-key" } } : { ok: false, reason: "invalid API key" };
   }
 
   async #byBearer(value: string | string[]): Promise<AuthOutcome> {

@@ -4,6 +4,7 @@ import { isAopayError } from "../aopay/errors";
 import { issueSendPass } from "../aopay/send-pass";
 import { ProtectionStoreError } from "../protection/errors";
 import type { StoredResult } from "../protection/idempotency-store";
+import { MemoryStoreFullError } from "../protection/memory-counters";
 import type { OtpSubject } from "../protection/otp-throttle";
 import type { GraphQLContext } from "./context";
 import type { OtpSendFailure } from "./failures/failure.types";
@@ -125,7 +126,9 @@ export async function guardOtpSend<T, R extends object>(ctx: GraphQLContext, inf
     return result;
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;
-    ctx.log.error({ err: error }, "otp send refused: protection store unavailable");
+    // A full in-memory store is warned about once a minute by the store (protection/index.ts), not once per request.
+    if (error instanceof MemoryStoreFullError) ctx.log.info({ otpSend: { field, refused: "memory store full" } }, "otp send refused: in-memory store full");
+    else ctx.log.error({ err: error }, "otp send refused: protection store unavailable");
     ctx.observe.protectionUnavailable(field);
     await release(ctx, claim).catch(() => undefined);
     return protectionUnavailable();

@@ -1,6 +1,8 @@
 import type Redis from "ioredis";
-import { LRUCache } from "lru-cache";
+import { BoundedTable, Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
+import { DEFAULT_MEMORY_CONSENT_MAX_KEYS } from "./protection.settings";
+import { MemoryStoreFullError } from "./memory-counters";
 
 /**
  * Consent records: "client C verified customer X's CIBIL OTP at time T". AOPay's GetCreditHistory needs only a CIBIL
@@ -13,15 +15,26 @@ export interface ConsentStore {
   has(key: string): Promise<boolean>;
 }
 
+/**
+ * One process. At most `maxKeys` records (MEMORY_CONSENT_MAX_KEYS): when full, a new consent is not recorded (grant
+ * throws, the verification's answer is unchanged and the credit report is refused with CONSENT_REQUIRED until room
+ * frees up): fail closed, never an evicted consent or a report without one.
+ */
 export class MemoryConsentStore implements ConsentStore {
-  readonly #cache = new LRUCache<string, true>({ max: 100_000 });
+  readonly #table: BoundedTable<{ expiresAt: number }>;
+  readonly #now: () => number;
+
+  constructor(options: { maxKeys: number; now?: () => number; onFull?: () => void } = { maxKeys: DEFAULT_MEMORY_CONSENT_MAX_KEYS }) {
+    this.#now = options.now ?? Date.now;
+    this.#table = new BoundedTable(new Capacity(options.maxKeys, this.#now, options.onFull));
+  }
 
   async grant(key: string, ttlMs: number): Promise<void> {
-    this.#cache.set(key, true, { ttl: ttlMs });
+    if (!this.#table.insert(key, { expiresAt: this.#now() + ttlMs })) throw new MemoryStoreFullError("consent");
   }
 
   async has(key: string): Promise<boolean> {
-    return this.#cache.get(key) === true;
+    return this.#table.get(key) !== undefined;
   }
 }
 

@@ -1,13 +1,20 @@
 import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
-import { LRUCache } from "lru-cache";
+import { BoundedTable, Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
+import { DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS } from "./protection.settings";
+import { MemoryStoreFullError } from "./memory-counters";
+import type { StoreSealer } from "./store-sealer";
 
 /**
  * Idempotency records (docs/security-requirements.md E4; Stripe's idempotent requests; IETF draft-ietf-httpapi-idempotency-key-header):
  * the first request with a key takes it (`pending`), runs, and stores its result (`done`) for the key's lifetime.
  * A later request with the same key and the same input replays that result; with other input it is a mismatch;
- * while the first still runs it is a conflict. Records hold an input fingerprint (HMAC) and the masked result only.
+ * while the first still runs it is a conflict. Records hold an input fingerprint (HMAC) and the result the client saw,
+ * sealed (store-sealer.ts: AES-256-GCM, bound to the record key and the fingerprint): a result can carry a token
+ * AOPay issued (registerCibilCustomer's accessToken), and nothing secret rests in clear, in Redis or in memory.
+ * A result that does not open (wrong key, tampered) is a store failure: the request is answered
+ * PROTECTION_UNAVAILABLE and nothing is sent.
  */
 
 /** A result as stored: the union member's type name and its fields (already masked, as sent to the client). */
@@ -21,7 +28,8 @@ interface IdempotencyRecord {
   fingerprint: string;
   /** Identifies the request that holds a pending record, so only it can complete or release it. */
   token: string;
-  result?: StoredResult;
+  /** The StoredResult as JSON, sealed: `s1.<keyId>.<iv>.<tag>.<ciphertext>`. */
+  result?: string;
 }
 
 export type BeginOutcome =
@@ -37,37 +45,67 @@ export interface IdempotencyStore {
   release(key: string, token: string): Promise<void>;
 }
 
-function judge(existing: IdempotencyRecord, fingerprint: string): BeginOutcome {
+/** A record met by `begin`: the result is opened only for a request with the same input (the AAD has the fingerprint). */
+function judge(sealer: StoreSealer, key: string, existing: IdempotencyRecord, fingerprint: string): BeginOutcome {
   if (existing.fingerprint !== fingerprint) return { kind: "mismatch" };
   if (existing.state === "pending" || !existing.result) return { kind: "in-flight" };
-  return { kind: "replay", result: existing.result };
+  if (typeof existing.result !== "string") throw new ProtectionStoreError("idempotency", new Error("stored result is not sealed"));
+  try {
+    return { kind: "replay", result: JSON.parse(sealer.open(existing.result, [key, fingerprint])) as StoredResult };
+  } catch (error) {
+    // The error names what failed (SealError), never the value.
+    throw new ProtectionStoreError("idempotency", error);
+  }
 }
 
+function sealResult(sealer: StoreSealer, key: string, fingerprint: string, result: StoredResult): string {
+  return sealer.seal(JSON.stringify(result), [key, fingerprint]);
+}
+
+export interface MemoryStoreOptions {
+  maxKeys: number;
+  now?: () => number;
+  /** Called on each request refused because the table is full (the owner logs it, rate-limited). */
+  onFull?: () => void;
+}
+
+type MemoryRecord = IdempotencyRecord & { expiresAt: number };
+
 /**
- * One process. lru-cache bounds memory by size (results are about 1 KB): past the bound the least recently used
- * records go first, and a replay would then run again, still subject to the OTP cooldown.
+ * One process. At most `maxKeys` records (MEMORY_IDEMPOTENCY_MAX_KEYS): a full table refuses new keys (the request is
+ * answered PROTECTION_UNAVAILABLE, nothing is sent) rather than forget a live record, which would let a replay send
+ * again. Requests without an Idempotency-Key are not affected.
  */
 export class MemoryIdempotencyStore implements IdempotencyStore {
-  readonly #cache = new LRUCache<string, IdempotencyRecord>({
-    maxSize: 32 * 1024 * 1024,
-    sizeCalculation: (record) => 200 + (record.result ? JSON.stringify(record.result).length : 0),
-  });
+  readonly #table: BoundedTable<MemoryRecord>;
+  readonly #now: () => number;
+
+  constructor(
+    private readonly sealer: StoreSealer,
+    options: MemoryStoreOptions = { maxKeys: DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS },
+  ) {
+    this.#now = options.now ?? Date.now;
+    this.#table = new BoundedTable<MemoryRecord>(new Capacity(options.maxKeys, this.#now, options.onFull));
+  }
 
   async begin(key: string, fingerprint: string, pendingTtlMs: number): Promise<BeginOutcome> {
-    const existing = this.#cache.get(key);
-    if (existing) return judge(existing, fingerprint);
+    const existing = this.#table.get(key);
+    if (existing) return judge(this.sealer, key, existing, fingerprint);
     const token = randomUUID();
-    this.#cache.set(key, { state: "pending", fingerprint, token }, { ttl: pendingTtlMs });
+    if (!this.#table.insert(key, { state: "pending", fingerprint, token, expiresAt: this.#now() + pendingTtlMs })) {
+      throw new MemoryStoreFullError("idempotency");
+    }
     return { kind: "acquired", token };
   }
 
   async complete(key: string, token: string, fingerprint: string, result: StoredResult, ttlMs: number): Promise<void> {
-    if (this.#cache.get(key)?.token !== token) return;
-    this.#cache.set(key, { state: "done", fingerprint, token, result }, { ttl: ttlMs });
+    if (this.#table.get(key)?.token !== token) return;
+    const sealed = sealResult(this.sealer, key, fingerprint, result);
+    this.#table.insert(key, { state: "done", fingerprint, token, result: sealed, expiresAt: this.#now() + ttlMs });
   }
 
   async release(key: string, token: string): Promise<void> {
-    if (this.#cache.get(key)?.token === token) this.#cache.delete(key);
+    if (this.#table.get(key)?.token === token) this.#table.delete(key);
   }
 }
 
@@ -89,6 +127,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
+    private readonly sealer: StoreSealer,
   ) {}
 
   async begin(key: string, fingerprint: string, pendingTtlMs: number): Promise<BeginOutcome> {
@@ -101,7 +140,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         if (set === "OK") return { kind: "acquired", token };
         const current = await this.redis.get(redisKey);
         // Expired between SET and GET: try to take it again.
-        if (current !== null) return judge(JSON.parse(current) as IdempotencyRecord, fingerprint);
+        if (current !== null) return judge(this.sealer, key, JSON.parse(current) as IdempotencyRecord, fingerprint);
       }
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);
@@ -110,7 +149,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(key: string, token: string, fingerprint: string, result: StoredResult, ttlMs: number): Promise<void> {
-    const record: IdempotencyRecord = { state: "done", fingerprint, token, result };
+    const record: IdempotencyRecord = { state: "done", fingerprint, token, result: sealResult(this.sealer, key, fingerprint, result) };
     try {
       await this.redis.eval(COMPLETE_LUA, 1, this.#key(key), token, JSON.stringify(record), String(ttlMs));
     } catch (error) {

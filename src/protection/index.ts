@@ -7,6 +7,7 @@ import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } 
 import { KeyHasher } from "./key-hasher";
 import { OtpThrottle } from "./otp-throttle";
 import { createRedis, redisAnswers, redisReady } from "./redis";
+import { StoreSealer } from "./store-sealer";
 
 export interface ProtectionServices {
   protection: Protection;
@@ -22,12 +23,19 @@ export interface ProtectionServices {
 /** Throttle and idempotency over one backend: Redis when REDIS_URL is set, else this process's memory. */
 export function createProtection(config: Config, log: Logger): ProtectionServices {
   const hasher = new KeyHasher(config.hmacSecret);
+  const sealer = new StoreSealer(config.storeKeys);
   const redis = config.redisUrl ? createRedis(config.redisUrl, log.child({ component: "redis" })) : null;
+  const limits = config.memoryLimits;
   const idempotency: IdempotencyStore = redis
-    ? new RedisIdempotencyStore(redis, config.redisKeyPrefix)
-    : new MemoryIdempotencyStore();
-  const throttle = new OtpThrottle(config.throttle, hasher, redis ? { redis, keyPrefix: config.redisKeyPrefix } : null);
-  const consent: ConsentStore = redis ? new RedisConsentStore(redis, config.redisKeyPrefix) : new MemoryConsentStore();
+    ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, sealer)
+    : new MemoryIdempotencyStore(sealer, { maxKeys: limits.idempotencyMaxKeys, onFull: fullWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_MAX_KEYS", limits.idempotencyMaxKeys) });
+  const throttle = new OtpThrottle(config.throttle, hasher, redis ? { redis, keyPrefix: config.redisKeyPrefix } : null, {
+    maxKeys: limits.throttleMaxKeys,
+    onFull: fullWarning(log, "otp throttle", "MEMORY_THROTTLE_MAX_KEYS", limits.throttleMaxKeys),
+  });
+  const consent: ConsentStore = redis
+    ? new RedisConsentStore(redis, config.redisKeyPrefix)
+    : new MemoryConsentStore({ maxKeys: limits.consentMaxKeys, onFull: fullWarning(log, "consent", "MEMORY_CONSENT_MAX_KEYS", limits.consentMaxKeys) });
   return {
     protection: {
       throttle,
@@ -45,5 +53,28 @@ export function createProtection(config: Config, log: Logger): ProtectionService
     async close() {
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
+  };
+}
+
+/** A full in-memory store is logged at most once per this interval, with the number of refusals since the last line. */
+export const FULL_WARNING_INTERVAL_MS = 60_000;
+
+/**
+ * One warn line per interval while an in-memory store is full, not one per refused request (a flood would otherwise
+ * turn into a log flood). The first refusal is logged at once.
+ */
+export function fullWarning(log: Logger, store: string, setting: string, maxKeys: number, now: () => number = Date.now): () => void {
+  let lastLogged = Number.NEGATIVE_INFINITY;
+  let refused = 0;
+  return () => {
+    refused++;
+    const t = now();
+    if (t - lastLogged < FULL_WARNING_INTERVAL_MS) return;
+    lastLogged = t;
+    log.warn(
+      { memoryStore: { store, maxKeys, refused, setting } },
+      `in-memory ${store} store full: requests that need a new entry are refused (fail closed) until entries expire; raise ${setting} or set REDIS_URL`,
+    );
+    refused = 0;
   };
 }

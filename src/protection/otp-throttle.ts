@@ -1,16 +1,21 @@
 import type Redis from "ioredis";
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { Budget, ThrottleConfig } from "../config";
+import { Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
+import { type BudgetCounter, type CounterOutcome, MemoryCounter } from "./memory-counters";
+import { DEFAULT_MEMORY_THROTTLE_MAX_KEYS } from "./protection.settings";
 
 /**
  * OTP throttling as a domain feature (docs/security-requirements.md B1-B5): every OTP send takes one point from each budget that
  * applies to it, all at once, or from none:
  *   per destination (each mobile, Aadhaar and CIBIL id on its own): a cooldown, a short window and a daily cap;
  *   per mobile-number prefix (SMS pumping walks number ranges), per source IP, per API client, and one global budget.
- * Counters live in rate-limiter-flexible limiters: in memory (one process) or in Redis (shared by replicas and kept
- * across restarts). Keys are HMAC-SHA256 of the identifier, never the number itself (KeyHasher).
+ * Counters live in Redis (rate-limiter-flexible's RateLimiterRedis: shared by replicas and kept across restarts) or in
+ * this process's memory (memory-counters.ts: the same fixed-window semantics in a bounded table, capped at
+ * MEMORY_THROTTLE_MAX_KEYS entries; when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the
+ * identifier, never the number itself (KeyHasher).
  *
  * A send is counted before it happens. It is refunded only when the call provably never left the process
  * (docs/security-requirements.md E3: an unknown outcome keeps its cost).
@@ -59,7 +64,7 @@ interface Budgeted {
   name: string;
   code: ThrottleCode;
   scope: ThrottleScope;
-  limiter: RateLimiterAbstract;
+  counter: BudgetCounter;
 }
 
 interface Take {
@@ -69,19 +74,50 @@ interface Take {
   gatesNextSend?: boolean;
 }
 
+type Settled = { ok: true; value: CounterOutcome } | { ok: false; error: unknown };
+
 /**
- * The latest reset among the destination budgets that this send left with no points (rate-limiter-flexible's
- * RateLimiterRes: `remainingPoints` and `msBeforeNext` after the consume, in memory and in Redis alike); 0 if none.
+ * The latest reset among the destination budgets that this send left with no points (`remainingPoints` and
+ * `msBeforeNext` after the consume, in memory and in Redis alike); 0 if none.
  */
-function nextSendInMs(takes: readonly Take[], settled: ReadonlyArray<PromiseSettledResult<RateLimiterRes>>): number {
+function nextSendInMs(takes: readonly Take[], settled: readonly Settled[]): number {
   let ms = 0;
   for (let i = 0; i < takes.length; i++) {
     const outcome = settled[i];
-    if (!takes[i].gatesNextSend || outcome.status !== "fulfilled" || outcome.value.remainingPoints > 0) continue;
+    if (!takes[i].gatesNextSend || !outcome.ok || outcome.value.remainingPoints > 0) continue;
     ms = Math.max(ms, outcome.value.msBeforeNext);
   }
   return ms;
 }
+
+/** rate-limiter-flexible's Redis limiter as a BudgetCounter: a refusal is an outcome, anything else a store failure. */
+class RedisCounter implements BudgetCounter {
+  constructor(private readonly limiter: RateLimiterRedis) {}
+
+  async consume(key: string): Promise<CounterOutcome> {
+    try {
+      const res = await this.limiter.consume(key);
+      return { allowed: true, remainingPoints: res.remainingPoints, msBeforeNext: res.msBeforeNext };
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return { allowed: false, remainingPoints: 0, msBeforeNext: error.msBeforeNext };
+      throw new ProtectionStoreError("otp throttle", error);
+    }
+  }
+
+  async reward(key: string): Promise<void> {
+    await this.limiter.reward(key);
+  }
+}
+
+/** The in-memory counters' bound (MEMORY_THROTTLE_MAX_KEYS) and, for tests, their clock. */
+export interface MemoryThrottleOptions {
+  maxKeys: number;
+  now?: () => number;
+  /** Called on each send refused because the table is full (the owner logs it, rate-limited). */
+  onFull?: () => void;
+}
+
+export const DEFAULT_MEMORY_THROTTLE: MemoryThrottleOptions = { maxKeys: DEFAULT_MEMORY_THROTTLE_MAX_KEYS };
 
 /** Most specific first: the code a client sees when several budgets say no at once. */
 const PRIORITY: ThrottleCode[] = ["VERIFY_LIMIT_REACHED", "OTP_COOLDOWN", "OTP_LIMIT_REACHED", "RATE_LIMITED"];
@@ -98,18 +134,31 @@ export class OtpThrottle {
   readonly #client: Budgeted;
   readonly #global: Budgeted;
   readonly #verify: Budgeted;
+  /** In memory: every counter answers synchronously (no promise per budget). */
+  readonly #sync: boolean;
 
   constructor(
     config: ThrottleConfig,
     private readonly hasher: KeyHasher,
     store: ThrottleStore | null,
+    memory: MemoryThrottleOptions = DEFAULT_MEMORY_THROTTLE,
   ) {
+    // One cap for all the in-memory budgets together.
+    const capacity = store ? null : new Capacity(memory.maxKeys, memory.now, memory.onFull);
+    this.#sync = capacity !== null;
     const make = (name: string, code: ThrottleCode, scope: ThrottleScope, budget: Budget): Budgeted => {
-      const options = { points: budget.points, duration: budget.seconds, keyPrefix: `${store?.keyPrefix ?? ""}otp:${name}` };
-      const limiter = store
-        ? new RateLimiterRedis({ ...options, storeClient: store.redis, rejectIfRedisNotReady: true })
-        : new RateLimiterMemory(options);
-      return { name, code, scope, limiter };
+      const counter = capacity
+        ? new MemoryCounter(budget.points, budget.seconds * 1000, capacity)
+        : new RedisCounter(
+            new RateLimiterRedis({
+              points: budget.points,
+              duration: budget.seconds,
+              keyPrefix: `${store!.keyPrefix}otp:${name}`,
+              storeClient: store!.redis,
+              rejectIfRedisNotReady: true,
+            }),
+          );
+      return { name, code, scope, counter };
     };
     this.#destination = [
       ...(config.cooldownSeconds > 0
@@ -148,29 +197,39 @@ export class OtpThrottle {
   }
 
   async #take(takes: Take[]): Promise<Reservation | Throttled> {
-    const settled = await Promise.allSettled(takes.map(({ budget, key }) => budget.limiter.consume(key)));
-    const giveBack = (which: typeof takes) => Promise.all(which.map(({ budget, key }) => budget.limiter.reward(key))).then(() => undefined);
-    const taken = takes.filter((_, i) => settled[i].status === "fulfilled");
+    const settled: Settled[] = this.#sync
+      ? takes.map(({ budget, key }) => {
+          try {
+            return { ok: true, value: budget.counter.consume(key) as CounterOutcome };
+          } catch (error) {
+            return { ok: false, error };
+          }
+        })
+      : (await Promise.allSettled(takes.map(({ budget, key }) => budget.counter.consume(key)))).map((s) =>
+          s.status === "fulfilled" ? { ok: true, value: s.value } : { ok: false, error: s.reason as unknown },
+        );
+    const giveBack = (which: typeof takes) => Promise.all(which.map(({ budget, key }) => budget.counter.reward(key))).then(() => undefined);
+    const taken = takes.filter((_, i) => settled[i].ok && (settled[i] as { value: CounterOutcome }).value.allowed);
 
-    const refusals: Array<{ budget: Budgeted; res: RateLimiterRes }> = [];
+    const refusals: Array<{ budget: Budgeted; outcome: CounterOutcome }> = [];
     const refused: typeof takes = [];
     for (let i = 0; i < settled.length; i++) {
       const outcome = settled[i];
-      if (outcome.status === "fulfilled") continue;
-      if (!(outcome.reason instanceof RateLimiterRes)) {
+      if (!outcome.ok) {
         await giveBack(taken).catch(() => undefined);
-        throw new ProtectionStoreError("otp throttle", outcome.reason);
+        throw outcome.error instanceof ProtectionStoreError ? outcome.error : new ProtectionStoreError("otp throttle", outcome.error);
       }
-      refusals.push({ budget: takes[i].budget, res: outcome.reason });
+      if (outcome.value.allowed) continue;
+      refusals.push({ budget: takes[i].budget, outcome: outcome.value });
       refused.push(takes[i]);
     }
     if (refusals.length === 0) return { allowed: true, nextSendInMs: nextSendInMs(takes, settled), refund: () => giveBack(taken) };
 
-    // rate-limiter-flexible counts a refused consume too. Give back both kinds, so that a refused attempt leaves every
-    // counter exactly as it found it: budgets count sends, not attempts.
+    // A refused consume is counted too (rate-limiter-flexible's semantics, kept in memory). Give back both kinds, so
+    // that a refused attempt leaves every counter exactly as it found it: budgets count sends, not attempts.
     await giveBack([...taken, ...refused]);
     const first = [...refusals].sort((a, b) => PRIORITY.indexOf(a.budget.code) - PRIORITY.indexOf(b.budget.code))[0];
-    const waitMs = Math.max(...refusals.map((r) => r.res.msBeforeNext));
+    const waitMs = Math.max(...refusals.map((r) => r.outcome.msBeforeNext));
     return { allowed: false, code: first.budget.code, scope: first.budget.scope, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { custom, defineSettings, int, text } from "../settings/schema";
+import { custom, defineSettings, int, listOf, text } from "../settings/schema";
+import { STORE_KEY_BYTES, type StoreKey } from "./store-sealer";
 
 export const DEFAULT_REDIS_KEY_PREFIX = "aopay-gql:";
 /** Stripe keeps idempotency keys at least 24 hours (docs/security-requirements.md E4). */
@@ -7,6 +8,30 @@ export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 /** How long a verified CIBIL OTP lets the same client read that customer's credit history. */
 export const DEFAULT_CIBIL_CONSENT_TTL_SECONDS = 1800;
 export const MIN_SECRET_LENGTH = 32;
+/**
+ * In-memory stores' caps (without REDIS_URL). Entries, not bytes; the bytes per entry are measured in
+ * test/unit/protection/memory-footprint.test.ts and docs/security.md ("Memory"). Throttle: one entry per budget and
+ * key (a CIBIL send takes 3 destination entries, plus the shared IP, client and global ones).
+ */
+export const DEFAULT_MEMORY_THROTTLE_MAX_KEYS = 1_000_000;
+export const DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS = 50_000;
+export const DEFAULT_MEMORY_CONSENT_MAX_KEYS = 200_000;
+
+/** `id:base64key`: the entry is never echoed (it is the key). */
+const storeKeyEntry = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]+={0,2}$/, {
+    error: "entries must be id:base64key (id of 1 to 32 letters, digits, _ or -; e.g. k2026:$(openssl rand -base64 32))",
+  })
+  .transform((entry, ctx): StoreKey => {
+    const colon = entry.indexOf(":");
+    const key = Buffer.from(entry.slice(colon + 1), "base64");
+    if (key.length !== STORE_KEY_BYTES) ctx.addIssue({ code: "custom", message: `keys must be ${STORE_KEY_BYTES} bytes, base64 (openssl rand -base64 32)` });
+    return { id: entry.slice(0, colon), key };
+  });
+const storeKeys = listOf(storeKeyEntry).refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, {
+  error: "lists the same key id twice",
+});
 
 /** The URL may embed a password: the message never echoes it. */
 const redisUrl = z.string().refine(
@@ -25,7 +50,7 @@ const redisUrl = z.string().refine(
 export const protectionSettings = defineSettings({
   title: "Shared state (throttle, idempotency, consent)",
   module: "src/protection/index.ts",
-  prefixes: ["REDIS_", "HMAC_", "IDEMPOTENCY_", "CIBIL_"],
+  prefixes: ["REDIS_", "HMAC_", "IDEMPOTENCY_", "CIBIL_", "STORE_", "MEMORY_"],
   settings: {
     REDIS_URL: custom(redisUrl, {
       secret: true,
@@ -42,6 +67,14 @@ export const protectionSettings = defineSettings({
         "key for HMAC-SHA256 of every identifier in a throttle or idempotency key; at least 32 characters (`openssl rand -base64 48`); " +
         "required in production and with `REDIS_URL` (all replicas share it)",
     }),
+    STORE_ENCRYPTION_KEYS: custom(storeKeys, {
+      secret: true,
+      defaultDoc: "derived from `HMAC_SECRET` (HKDF); required in production with `REDIS_URL`",
+      doc:
+        "AES-256-GCM keys sealing every stored idempotency result (in Redis and in memory): `id:base64key,...`, 32-byte keys " +
+        "(`echo k1:$(openssl rand -base64 32)`). The first seals, all open: to rotate, prepend a new key and drop the old one " +
+        "after `IDEMPOTENCY_TTL_SECONDS` (docs/security.md)",
+    }),
     IDEMPOTENCY_TTL_SECONDS: int({
       default: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
       min: 1,
@@ -53,6 +86,26 @@ export const protectionSettings = defineSettings({
       min: 60,
       max: 86_400,
       doc: "after a verified CIBIL OTP, how long that client may read the customer's credit report",
+    }),
+    MEMORY_THROTTLE_MAX_KEYS: int({
+      default: DEFAULT_MEMORY_THROTTLE_MAX_KEYS,
+      min: 1,
+      max: 100_000_000,
+      doc:
+        "without `REDIS_URL`: most OTP budget counters held in memory (about 140 bytes each; a send to a new destination takes 3); " +
+        "when full, sends needing a new counter are refused with `PROTECTION_UNAVAILABLE`",
+    }),
+    MEMORY_IDEMPOTENCY_MAX_KEYS: int({
+      default: DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS,
+      min: 1,
+      max: 10_000_000,
+      doc: "without `REDIS_URL`: most idempotency records held in memory; when full, requests with a new `Idempotency-Key` are refused with `PROTECTION_UNAVAILABLE`",
+    }),
+    MEMORY_CONSENT_MAX_KEYS: int({
+      default: DEFAULT_MEMORY_CONSENT_MAX_KEYS,
+      min: 1,
+      max: 10_000_000,
+      doc: "without `REDIS_URL`: most CIBIL consent records held in memory; when full, a new consent is not recorded (its credit report answers `CONSENT_REQUIRED`)",
     }),
   },
 });

@@ -107,4 +107,19 @@ describe("configuration of the server process", () => {
     expect(out).not.toContain("typo-test");
     expect(readFileSync(file, "utf8")).toContain("typo-test-password"); // the canary was there to leak
   });
+
+  it("refuses production with REDIS_URL and no STORE_ENCRYPTION_KEYS (exit 78), saying why, before touching Redis", async () => {
+    const p = run([], {
+      NODE_ENV: "production",
+      AOPAY_BASE_URL: "https://api.aopay.co.in",
+      AOPAY_REGISTRATION_ID: "AOP-554",
+      AOPAY_COMPANY_CODE: "CMP1045",
+      HMAC_SECRET: "store-key-test-hmac-secret-0123456789-abc",
+      API_KEYS: "app:" + "a".repeat(64),
+      REDIS_URL: "redis://127.0.0.1:1",
+    });
+    expect(await p.exited).toBe(78);
+    expect(p.output()).toMatch(/STORE_ENCRYPTION_KEYS is required in production with REDIS_URL: idempotency results stored in Redis are encrypted with it/);
+    expect(p.output()).not.toContain("store-key-test");
+  });
 });

@@ -24,6 +24,8 @@ function processEnv(redisUrl: string, prefix: string, simulator: Simulator): Rec
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: prefix,
     HMAC_SECRET: "cluster-test-secret-0123456789abcdefghijk",
+    // Both replicas share the sealing key: a result one stored, the other opens (the replay test below).
+    STORE_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 5).toString("base64")}`,
     OTP_COOLDOWN_SECONDS: "1",
   };
 }
@@ -100,8 +102,12 @@ describeWithRedis("two server processes share limits and idempotency through one
       }
     }
     for (const id of [CANARY_MOBILE, CANARY_AADHAAR]) expect(logs).not.toContain(id);
-    // The stored idempotent result holds the masked values the client saw, nothing more.
-    expect(stored).toContain("XXXX XXXX 7058");
+    // The stored idempotent results are sealed (AES-256-GCM under STORE_ENCRYPTION_KEYS): not even the masked values the
+    // client saw are readable in Redis.
+    expect(stored).not.toContain("XXXX XXXX 7058");
+    const results = entries.filter((e) => e.key.includes(":idem:")).map((e) => (JSON.parse(e.value) as { result?: string }).result);
+    expect(results.length).toBeGreaterThan(0);
+    for (const result of results) expect(result).toMatch(/^s1\.k1\./);
   });
 });
 

@@ -45,10 +45,14 @@ export const LENIENT_THROTTLE: Record<string, string> = {
 /** A test API key and its API_KEYS entry (client `test-client`). */
 export const TEST_API_KEY = "aopk_test_0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
 export const TEST_API_KEYS_ENTRY = `test-client:${hashApiKey(TEST_API_KEY)}`;
-/** What production needs besides AOPay settings: an HMAC secret and a way to authenticate. */
+/**
+ * What production needs besides AOPay settings: an HMAC secret, a way to authenticate, and (required with REDIS_URL)
+ * the key sealing stored results.
+ */
 export const PRODUCTION_SECURITY: Record<string, string> = {
   HMAC_SECRET: "test-hmac-secret-0123456789-abcdefghijklmnop",
   API_KEYS: TEST_API_KEYS_ENTRY,
+  STORE_ENCRYPTION_KEYS: `test1:${Buffer.alloc(32, 0x5a).toString("base64")}`,
 };
 
 /**

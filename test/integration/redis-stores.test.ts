@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { RedisIdempotencyStore } from "../../src/protection/idempotency-store";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { OtpThrottle } from "../../src/protection/otp-throttle";
+import { deriveStoreKey, StoreSealer } from "../../src/protection/store-sealer";
 import { deleteKeys, describeWithRedis, dumpKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { throttleConfig } from "../helpers/throttle";
 
@@ -14,6 +15,7 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   let redis: Redis;
   const prefix = uniquePrefix();
   const hasher = new KeyHasher(Buffer.from("r".repeat(32)));
+  const sealer = new StoreSealer([deriveStoreKey(Buffer.from("r".repeat(32)))]);
   beforeAll(async () => {
     redis = new Redis(REDIS_URL as string);
     await new Promise((resolve) => redis.once("ready", resolve));
@@ -45,8 +47,8 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   });
 
   it("idempotency: first takes the key, a concurrent second is in flight, then the result replays", async () => {
-    const store = new RedisIdempotencyStore(redis, prefix);
-    const other = new RedisIdempotencyStore(redis, prefix);
+    const store = new RedisIdempotencyStore(redis, prefix, sealer);
+    const other = new RedisIdempotencyStore(redis, prefix, sealer);
     const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).begin("k1", "fp", 60_000)));
     const acquired = outcomes.filter((o) => o.kind === "acquired");
     expect(acquired).toHaveLength(1);
@@ -60,7 +62,7 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   });
 
   it("idempotency: release frees only the holder's key, and keys expire", async () => {
-    const store = new RedisIdempotencyStore(redis, prefix);
+    const store = new RedisIdempotencyStore(redis, prefix, sealer);
     const first = await store.begin("k2", "fp", 60_000);
     if (first.kind !== "acquired") throw new Error("expected acquired");
     await store.release("k2", "not-the-holder");

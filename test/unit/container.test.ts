@@ -80,6 +80,7 @@ const OPERATOR_VALUES: Record<string, string> = {
   AOPAY_COMPANY_CODE: "CMP1045",
   REDIS_URL: "rediss://redis.internal:6380",
   HMAC_SECRET: PRODUCTION_SECURITY.HMAC_SECRET,
+  STORE_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString("base64")}`,
   API_KEYS: PRODUCTION_SECURITY.API_KEYS,
   METRICS_TOKEN: "scrape-token-0123456789abcdef",
 };

@@ -1,10 +1,15 @@
 import { MemoryIdempotencyStore } from "../../../src/protection/idempotency-store";
+import { ProtectionStoreError } from "../../../src/protection/errors";
+import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
+import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
+
+const sealer = new StoreSealer([deriveStoreKey(Buffer.from("i".repeat(32)))]);
 
 const result = { typename: "CibilOtpChallenge", data: { cibilId: "1" } };
 
 describe("MemoryIdempotencyStore", () => {
   it("first request takes the key; a repeat sees it in flight, then replays the stored result", async () => {
-    const store = new MemoryIdempotencyStore();
+    const store = new MemoryIdempotencyStore(sealer);
     const first = await store.begin("k", "fp", 60_000);
     expect(first.kind).toBe("acquired");
     expect(await store.begin("k", "fp", 60_000)).toEqual({ kind: "in-flight" });
@@ -14,7 +19,7 @@ describe("MemoryIdempotencyStore", () => {
   });
 
   it("a repeat with another input fingerprint is a mismatch, in flight or done", async () => {
-    const store = new MemoryIdempotencyStore();
+    const store = new MemoryIdempotencyStore(sealer);
     const first = await store.begin("k", "fp", 60_000);
     expect(await store.begin("k", "other", 60_000)).toEqual({ kind: "mismatch" });
     if (first.kind !== "acquired") throw new Error();
@@ -23,7 +28,7 @@ describe("MemoryIdempotencyStore", () => {
   });
 
   it("release frees the key, but only for the request holding it", async () => {
-    const store = new MemoryIdempotencyStore();
+    const store = new MemoryIdempotencyStore(sealer);
     const first = await store.begin("k", "fp", 60_000);
     if (first.kind !== "acquired") throw new Error();
     await store.release("k", "someone-else");
@@ -32,12 +37,59 @@ describe("MemoryIdempotencyStore", () => {
     expect((await store.begin("k", "fp", 60_000)).kind).toBe("acquired");
   });
 
-  it("keys expire", async () => {
-    const store = new MemoryIdempotencyStore();
+  it("keys expire (on a moved clock)", async () => {
+    let now = 1_000_000;
+    const store = new MemoryIdempotencyStore(sealer, { maxKeys: 10, now: () => now });
     const first = await store.begin("k", "fp", 60_000);
     if (first.kind !== "acquired") throw new Error();
-    await store.complete("k", first.token, "fp", result, 30);
-    await new Promise((r) => setTimeout(r, 60));
+    await store.complete("k", first.token, "fp", result, 30_000);
+    now += 29_999;
+    expect((await store.begin("k", "fp", 60_000)).kind).toBe("replay");
+    now += 1;
     expect((await store.begin("k", "fp", 60_000)).kind).toBe("acquired");
+  });
+
+  it("a full table refuses a new key (fail closed) and keeps every live record; room frees as records expire", async () => {
+    let now = 0;
+    let full = 0;
+    const store = new MemoryIdempotencyStore(sealer, { maxKeys: 2, now: () => now, onFull: () => full++ });
+    const a = await store.begin("a", "fp", 60_000);
+    if (a.kind !== "acquired") throw new Error();
+    await store.complete("a", a.token, "fp", result, 60_000);
+    expect((await store.begin("b", "fp", 10_000)).kind).toBe("acquired");
+    await expect(store.begin("c", "fp", 60_000)).rejects.toBeInstanceOf(MemoryStoreFullError);
+    expect(full).toBe(1);
+    // The live records are still there: a replays, b is in flight.
+    expect(await store.begin("a", "fp", 60_000)).toEqual({ kind: "replay", result });
+    expect(await store.begin("b", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    now += 10_000; // b's pending record expires
+    expect((await store.begin("c", "fp", 60_000)).kind).toBe("acquired");
+  });
+
+  it("seals the result before holding it, and a result that does not open is a store failure (never a replay)", async () => {
+    const sealed: string[] = [];
+    let tamper = false;
+    class Watching extends StoreSealer {
+      override seal(plaintext: string, context: readonly string[]): string {
+        const out = super.seal(plaintext, context);
+        sealed.push(out);
+        return out;
+      }
+      override open(value: string, context: readonly string[]): string {
+        return super.open(tamper ? value.slice(0, -2) + (value.endsWith("AA") ? "AB" : "AA") : value, context);
+      }
+    }
+    const store = new MemoryIdempotencyStore(new Watching([deriveStoreKey(Buffer.from("w".repeat(32)))]));
+    const first = await store.begin("k", "fp", 60_000);
+    if (first.kind !== "acquired") throw new Error();
+    const secret = { typename: "CibilCustomerRegistered", data: { accessToken: "canary-access-token-77" } };
+    await store.complete("k", first.token, "fp", secret, 60_000);
+    expect(sealed).toHaveLength(1);
+    expect(sealed[0]).toMatch(/^s1\.hmac\./);
+    expect(sealed[0]).not.toContain("canary");
+    expect(await store.begin("k", "fp", 60_000)).toEqual({ kind: "replay", result: secret });
+    tamper = true;
+    await expect(store.begin("k", "fp", 60_000)).rejects.toBeInstanceOf(ProtectionStoreError);
+    await expect(store.begin("k", "fp", 60_000)).rejects.toThrow(/^idempotency: shared state unavailable$/);
   });
 });

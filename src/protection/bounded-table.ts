@@ -1,0 +1,141 @@
+/**
+ * The in-memory stores' table (throttle counters, idempotency records, consent): a Map whose values carry their own
+ * expiry, with a hard cap on the number of entries. It replaces rate-limiter-flexible's memory store and lru-cache
+ * there, because of what a day of sends costs (docs/security.md "Memory"): rate-limiter-flexible keeps one setTimeout
+ * per key (a Timeout object and a closure per budget and destination: 1,374 B per destination after GC for the three
+ * destination budgets, 2.4 kB for the whole server), and a least-recently-used cache evicts live entries when full,
+ * which for a throttle means forgetting a budget (fail open).
+ *
+ * - No timers: an entry past its expiry is treated as absent when read, and removed when met.
+ * - Incremental sweep: each insert also visits a few entries (SWEEP_STEP) from a cursor that walks the whole table
+ *   round after round, deleting the expired ones, so expired entries go without anyone reading them again.
+ * - Hard cap: an insert into a full table first sweeps every table sharing the capacity (at most once per
+ *   FULL_SWEEP_INTERVAL_MS, so a full table under attack costs one pass per second, not one per request); if there is
+ *   still no room, `insert` returns false and the caller refuses (fail closed: PROTECTION_UNAVAILABLE). Live entries
+ *   are never evicted: an evicted counter is a forgotten budget.
+ * - Synchronous: no promise and no closure per entry; the clock is injected for tests.
+ */
+
+/** What a table holds: anything that knows when it expires (epoch ms). */
+export interface Expiring {
+  expiresAt: number;
+}
+
+/** Entries visited by the incremental sweep on each insert. */
+export const SWEEP_STEP = 4;
+/** A full table runs a complete sweep at most this often. */
+export const FULL_SWEEP_INTERVAL_MS = 1_000;
+
+/**
+ * A count of entries shared by several tables (the throttle's budgets share one cap), with the tables to sweep when it
+ * is reached.
+ */
+export class Capacity {
+  used = 0;
+  #lastFullSweep = Number.NEGATIVE_INFINITY;
+  readonly #members: Array<BoundedTable<Expiring>> = [];
+
+  constructor(
+    readonly max: number,
+    readonly now: () => number = Date.now,
+    /** Called whenever an insert is refused for want of room (the owner logs it, rate-limited). */
+    private readonly onFull?: () => void,
+  ) {
+    if (!Number.isInteger(max) || max < 1) throw new Error("Capacity max must be a positive integer");
+  }
+
+  join(table: BoundedTable<Expiring>): void {
+    this.#members.push(table);
+  }
+
+  /** Room for one more entry, sweeping the members once if full (rate-limited). */
+  makeRoom(): boolean {
+    if (this.used < this.max) return true;
+    const now = this.now();
+    if (now - this.#lastFullSweep < FULL_SWEEP_INTERVAL_MS) {
+      this.onFull?.();
+      return false;
+    }
+    this.#lastFullSweep = now;
+    for (const table of this.#members) table.sweepAll();
+    if (this.used < this.max) return true;
+    this.onFull?.();
+    return false;
+  }
+}
+
+export class BoundedTable<V extends Expiring> {
+  readonly #map = new Map<string, V>();
+  readonly #capacity: Capacity;
+  #cursor: MapIterator<[string, V]> | null = null;
+
+  /** `capacity`: a number for a table of its own, or a Capacity shared with other tables (and their clock). */
+  constructor(capacity: number | Capacity, now?: () => number) {
+    this.#capacity = typeof capacity === "number" ? new Capacity(capacity, now) : capacity;
+    this.#capacity.join(this as unknown as BoundedTable<Expiring>);
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** The live entry, or undefined (an expired one is removed). The value is the stored object: mutate it in place. */
+  get(key: string): V | undefined {
+    const value = this.#map.get(key);
+    if (value === undefined) return undefined;
+    if (value.expiresAt <= this.#capacity.now()) {
+      this.#delete(key);
+      return undefined;
+    }
+    return value;
+  }
+
+  /**
+   * Stores `value` under `key` (replacing any entry; a replaced entry moves to the end, which keeps insertion order
+   * close to expiry order for the sweep). False when the table is full and the key is new: nothing was stored.
+   */
+  insert(key: string, value: V): boolean {
+    this.sweep(SWEEP_STEP);
+    if (this.#map.delete(key)) {
+      this.#map.set(key, value);
+      return true;
+    }
+    if (!this.#capacity.makeRoom()) return false;
+    this.#map.set(key, value);
+    this.#capacity.used++;
+    return true;
+  }
+
+  delete(key: string): boolean {
+    return this.#delete(key);
+  }
+
+  /** Visits up to `steps` entries from the sweep cursor, deleting expired ones; the cursor wraps at the end. */
+  sweep(steps: number): void {
+    const now = this.#capacity.now();
+    let left = Math.min(steps, this.#map.size);
+    while (left-- > 0) {
+      this.#cursor ??= this.#map.entries();
+      const next = this.#cursor.next();
+      if (next.done) {
+        this.#cursor = null;
+        continue;
+      }
+      // Deleting the entry the iterator just returned is safe: Map iterators step over deleted entries.
+      if (next.value[1].expiresAt <= now) this.#delete(next.value[0]);
+    }
+  }
+
+  /** Deletes every expired entry (one pass over the table). */
+  sweepAll(): void {
+    const now = this.#capacity.now();
+    for (const [key, value] of this.#map) if (value.expiresAt <= now) this.#delete(key);
+    this.#cursor = null;
+  }
+
+  #delete(key: string): boolean {
+    if (!this.#map.delete(key)) return false;
+    this.#capacity.used--;
+    return true;
+  }
+}

@@ -1,0 +1,103 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+
+/**
+ * Seals values before they are stored (Redis or this process's memory): an idempotency record's result can hold what
+ * AOPay issued (registerCibilCustomer's `accessToken`) and the masked values a client saw, and the store keeps it for
+ * 24 h. Nothing secret may rest in clear (docs/security.md "Stored results are encrypted"; docs/security-requirements.md D2), so every stored result is
+ * AES-256-GCM ciphertext (node:crypto; NIST SP 800-38D) under a key from configuration.
+ *
+ * Format (ASCII, one token): `s1.<keyId>.<iv>.<tag>.<ciphertext>`, the last three base64url; a 96-bit random IV per
+ * value (SP 800-38D 8.2.2: random IVs are safe below 2^32 values per key), a 128-bit tag.
+ * The additional authenticated data binds a value to where it is stored: key id, record key and request fingerprint.
+ * A sealed value copied under another record key, or offered to a request with other input, does not open.
+ *
+ * Keys: STORE_ENCRYPTION_KEYS = `id:base64key,...` (32-byte keys). The first seals; all of them open. Rotation is
+ * "prepend a new key, keep the old one until the records it sealed have expired" (IDEMPOTENCY_TTL_SECONDS, 24 h by
+ * default), then drop it (docs/security.md). Without the setting (development, tests, one process in memory) the key is
+ * derived from HMAC_SECRET with HKDF-SHA256; production with REDIS_URL refuses to start without it (config.ts), so
+ * that a leaked Redis dump plus a leaked HMAC secret are not the same thing.
+ */
+
+export const SEALED_PREFIX = "s1";
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+export const STORE_KEY_BYTES = 32;
+/** Key id of the key derived from HMAC_SECRET when STORE_ENCRYPTION_KEYS is unset. */
+export const DERIVED_KEY_ID = "hmac";
+
+export interface StoreKey {
+  /** Short name carried in every sealed value, so the right key opens it after a rotation. */
+  id: string;
+  /** 32 bytes (AES-256). */
+  key: Buffer;
+}
+
+/** A sealed value did not open: unknown key id, wrong key, tampered or moved (AAD), or not a sealed value at all. */
+export class SealError extends Error {
+  constructor(reason: string) {
+    // The reason names what failed, never the value.
+    super(`stored value does not open: ${reason}`);
+    this.name = "SealError";
+  }
+}
+
+/** The key used when STORE_ENCRYPTION_KEYS is unset: HKDF-SHA256 over HMAC_SECRET, separated from its HMAC use by `info`. */
+export function deriveStoreKey(hmacSecret: Buffer): StoreKey {
+  const key = Buffer.from(hkdfSync("sha256", hmacSecret, Buffer.alloc(0), "aopay-gql store sealing v1", STORE_KEY_BYTES));
+  return { id: DERIVED_KEY_ID, key };
+}
+
+export class StoreSealer {
+  readonly #sealing: StoreKey;
+  readonly #opening: ReadonlyMap<string, Buffer>;
+
+  constructor(keys: readonly StoreKey[]) {
+    if (keys.length === 0) throw new Error("StoreSealer needs at least one key");
+    for (const { id, key } of keys) {
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error("store key ids are 1 to 32 characters of A-Z a-z 0-9 _ -");
+      if (key.length !== STORE_KEY_BYTES) throw new Error(`store key ${id} must be ${STORE_KEY_BYTES} bytes`);
+    }
+    this.#sealing = keys[0];
+    this.#opening = new Map(keys.map(({ id, key }) => [id, key]));
+  }
+
+  /** The id of the key that seals new values (for logs and tests). */
+  get sealingKeyId(): string {
+    return this.#sealing.id;
+  }
+
+  /** `context`: where the value is stored (record key, fingerprint ...): the same parts must be given to `open`. */
+  seal(plaintext: string, context: readonly string[]): string {
+    const { id, key } = this.#sealing;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(aad(id, context));
+    const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+    return [SEALED_PREFIX, id, iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), body.toString("base64url")].join(".");
+  }
+
+  /** The plaintext, or SealError. */
+  open(sealed: string, context: readonly string[]): string {
+    const parts = sealed.split(".");
+    if (parts.length !== 5 || parts[0] !== SEALED_PREFIX) throw new SealError("not a sealed value");
+    const [, id, ivText, tagText, bodyText] = parts;
+    const key = this.#opening.get(id);
+    if (!key) throw new SealError("sealed under a key that is not configured");
+    const iv = Buffer.from(ivText, "base64url");
+    const tag = Buffer.from(tagText, "base64url");
+    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new SealError("malformed");
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(aad(id, context));
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(Buffer.from(bodyText, "base64url")), decipher.final()]).toString("utf8");
+    } catch {
+      throw new SealError("authentication failed (wrong key, tampered, or stored under another record)");
+    }
+  }
+}
+
+/** Length-prefixed parts, so that ("ab","c") and ("a","bc") differ. */
+function aad(keyId: string, context: readonly string[]): Buffer {
+  return Buffer.from([keyId, ...context].map((part) => `${part.length}:${part}`).join("|"), "utf8");
+}

@@ -1,0 +1,184 @@
+import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS, SWEEP_STEP } from "../../../src/protection/bounded-table";
+import type { Logger } from "../../../src/logging/logger";
+import { MemoryConsentStore } from "../../../src/protection/consent-store";
+import { FULL_WARNING_INTERVAL_MS, fullWarning } from "../../../src/protection/index";
+import { MemoryCounter } from "../../../src/protection/memory-counters";
+
+interface Entry {
+  expiresAt: number;
+  n?: number;
+}
+
+function clock(start = 1_000_000) {
+  const c = { t: start, now: () => c.t };
+  return c;
+}
+
+describe("BoundedTable", () => {
+  it("an entry is there until its expiry, then gone (moved clock, no timers)", () => {
+    const c = clock();
+    const table = new BoundedTable<Entry>(10, c.now);
+    expect(table.insert("a", { expiresAt: c.t + 1_000, n: 1 })).toBe(true);
+    c.t += 999;
+    expect(table.get("a")?.n).toBe(1);
+    c.t += 1;
+    expect(table.get("a")).toBeUndefined();
+    // Reading it removed it.
+    expect(table.size).toBe(0);
+  });
+
+  it("get returns the stored object: updates in place need no second insert", () => {
+    const c = clock();
+    const table = new BoundedTable<Entry>(10, c.now);
+    table.insert("a", { expiresAt: c.t + 1_000, n: 1 });
+    table.get("a")!.n = 2;
+    expect(table.get("a")?.n).toBe(2);
+  });
+
+  it("the hard cap: a new key is refused when full, a live entry is never evicted, and replacing a key always fits", () => {
+    const c = clock();
+    let full = 0;
+    const table = new BoundedTable<Entry>(new Capacity(3, c.now, () => full++));
+    for (const k of ["a", "b", "c"]) expect(table.insert(k, { expiresAt: c.t + 60_000 })).toBe(true);
+    expect(table.insert("d", { expiresAt: c.t + 60_000 })).toBe(false);
+    expect(full).toBe(1);
+    expect(table.size).toBe(3);
+    for (const k of ["a", "b", "c"]) expect(table.get(k)).toBeDefined();
+    expect(table.get("d")).toBeUndefined();
+    expect(table.insert("a", { expiresAt: c.t + 120_000, n: 9 })).toBe(true);
+    expect(table.get("a")?.n).toBe(9);
+  });
+
+  it("when full, expired entries are swept to make room (at most one full sweep per interval)", () => {
+    const c = clock();
+    const table = new BoundedTable<Entry>(3, c.now);
+    table.insert("short1", { expiresAt: c.t + 1_000 });
+    table.insert("long", { expiresAt: c.t + 60_000 });
+    table.insert("short2", { expiresAt: c.t + 1_000 });
+    // Fill attempt before anything expired: refused, and the full sweep ran (and found nothing).
+    expect(table.insert("x", { expiresAt: c.t + 60_000 })).toBe(false);
+    c.t += 1_000;
+    // Expired now, but the last full sweep was less than FULL_SWEEP_INTERVAL_MS ago: still refused...
+    expect(FULL_SWEEP_INTERVAL_MS).toBe(1_000);
+    c.t -= 1;
+    expect(table.insert("x", { expiresAt: c.t + 60_000 })).toBe(false);
+    // ...then the sweep frees both expired entries.
+    c.t += 1;
+    expect(table.insert("x", { expiresAt: c.t + 60_000 })).toBe(true);
+    expect(table.get("long")).toBeDefined();
+    expect(table.get("x")).toBeDefined();
+    expect(table.get("short1")).toBeUndefined();
+    expect(table.get("short2")).toBeUndefined();
+    expect(table.size).toBe(2);
+  });
+
+  it("the incremental sweep removes expired entries nobody reads again, a few per insert", () => {
+    const c = clock();
+    const table = new BoundedTable<Entry>(1_000, c.now);
+    for (let i = 0; i < 100; i++) table.insert(`old${i}`, { expiresAt: c.t + 1_000 });
+    c.t += 1_000;
+    // Each insert visits SWEEP_STEP entries, from wherever the cursor stands (new entries are visited too): 50 inserts
+    // make 200 visits, more than one round of the at most 150 entries, so every old one has been met.
+    const inserts = (2 * 100) / SWEEP_STEP;
+    for (let i = 0; i < inserts; i++) table.insert(`new${i}`, { expiresAt: c.t + 60_000 });
+    expect(table.size).toBe(inserts);
+  });
+
+  it("the sweep cursor wraps: round after round, entries that expire later are removed too", () => {
+    const c = clock();
+    const table = new BoundedTable<Entry>(1_000, c.now);
+    for (let i = 0; i < 20; i++) table.insert(`k${i}`, { expiresAt: c.t + (i % 2 ? 60_000 : 1_000) });
+    for (let round = 0; round < 3; round++) {
+      c.t += 30_000;
+      table.sweep(100);
+    }
+    expect(table.size).toBe(0);
+  });
+
+  it("tables sharing a Capacity share one cap, and a full one sweeps the others", () => {
+    const c = clock();
+    const capacity = new Capacity(4, c.now);
+    const a = new BoundedTable<Entry>(capacity);
+    const b = new BoundedTable<Entry>(capacity);
+    a.insert("1", { expiresAt: c.t + 1_000 });
+    a.insert("2", { expiresAt: c.t + 60_000 });
+    b.insert("1", { expiresAt: c.t + 60_000 });
+    b.insert("2", { expiresAt: c.t + 60_000 });
+    expect(capacity.used).toBe(4);
+    expect(b.insert("3", { expiresAt: c.t + 60_000 })).toBe(false);
+    c.t += FULL_SWEEP_INTERVAL_MS;
+    // a's expired entry makes room for b.
+    expect(b.insert("3", { expiresAt: c.t + 60_000 })).toBe(true);
+    expect(a.size + b.size).toBe(4);
+    a.delete("2");
+    expect(capacity.used).toBe(3);
+  });
+});
+
+describe("MemoryCounter (rate-limiter-flexible's fixed-window semantics)", () => {
+  it("counts within a window, refuses past the points, resets when the window ends, and rewards", () => {
+    const c = clock();
+    const counter = new MemoryCounter(2, 10_000, new Capacity(10, c.now));
+    expect(counter.consume("k")).toEqual({ allowed: true, remainingPoints: 1, msBeforeNext: 10_000 });
+    c.t += 4_000;
+    expect(counter.consume("k")).toEqual({ allowed: true, remainingPoints: 0, msBeforeNext: 6_000 });
+    expect(counter.consume("k")).toEqual({ allowed: false, remainingPoints: 0, msBeforeNext: 6_000 });
+    counter.reward("k");
+    counter.reward("k");
+    expect(counter.consume("k").allowed).toBe(true);
+    c.t += 6_000;
+    expect(counter.consume("k")).toEqual({ allowed: true, remainingPoints: 1, msBeforeNext: 10_000 });
+  });
+
+  it("a reward never takes the count below zero (no credit beyond the budget)", () => {
+    const c = clock();
+    const counter = new MemoryCounter(1, 10_000, new Capacity(10, c.now));
+    counter.consume("k");
+    counter.reward("k");
+    counter.reward("k");
+    expect(counter.consume("k").allowed).toBe(true);
+    expect(counter.consume("k").allowed).toBe(false);
+  });
+
+  it("throws MemoryStoreFullError (a ProtectionStoreError: fail closed) for a new key when the cap is reached", () => {
+    const c = clock();
+    const counter = new MemoryCounter(5, 10_000, new Capacity(1, c.now));
+    counter.consume("a");
+    expect(() => counter.consume("b")).toThrow(/otp throttle: shared state unavailable/);
+    expect(counter.consume("a").allowed).toBe(true);
+  });
+});
+
+describe("MemoryConsentStore cap (MEMORY_CONSENT_MAX_KEYS)", () => {
+  it("a consent past the cap is not recorded (grant throws: the report stays refused), held ones stay, expiry frees room", async () => {
+    const c = clock();
+    const store = new MemoryConsentStore({ maxKeys: 1, now: c.now });
+    await store.grant("a", 1_000);
+    await expect(store.grant("b", 1_000)).rejects.toThrow(/consent: shared state unavailable/);
+    expect(await store.has("a")).toBe(true);
+    expect(await store.has("b")).toBe(false);
+    c.t += 1_000;
+    expect(await store.has("a")).toBe(false);
+    await store.grant("b", 1_000);
+    expect(await store.has("b")).toBe(true);
+  });
+});
+
+describe("fullWarning: one warn line per interval while a store is full", () => {
+  it("logs the first refusal at once, then at most once per FULL_WARNING_INTERVAL_MS, with the count since the last line", () => {
+    const c = clock();
+    const lines: Array<{ obj: Record<string, unknown>; msg: string }> = [];
+    const log = { warn: (obj: Record<string, unknown>, msg: string) => lines.push({ obj, msg }) } as unknown as Logger;
+    const warn = fullWarning(log, "otp throttle", "MEMORY_THROTTLE_MAX_KEYS", 10, c.now);
+    for (let i = 0; i < 100; i++) warn();
+    expect(lines).toHaveLength(1);
+    c.t += FULL_WARNING_INTERVAL_MS - 1;
+    warn();
+    expect(lines).toHaveLength(1);
+    c.t += 1;
+    warn();
+    expect(lines).toHaveLength(2);
+    expect(lines[1].obj).toEqual({ memoryStore: { store: "otp throttle", maxKeys: 10, refused: 101, setting: "MEMORY_THROTTLE_MAX_KEYS" } });
+    expect(lines[1].msg).toMatch(/raise MEMORY_THROTTLE_MAX_KEYS or set REDIS_URL/);
+  });
+});

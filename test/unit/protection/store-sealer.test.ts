@@ -1,0 +1,139 @@
+import { randomBytes } from "node:crypto";
+import { loadConfig } from "../../../src/config";
+import { DERIVED_KEY_ID, deriveStoreKey, SealError, StoreSealer } from "../../../src/protection/store-sealer";
+
+const k1 = { id: "k1", key: randomBytes(32) };
+const k2 = { id: "k2", key: randomBytes(32) };
+const TOKEN = "canary-upstream-access-token-4f9c";
+const CONTEXT = ["record-key-hmac", "fingerprint-hmac"];
+
+describe("StoreSealer (AES-256-GCM)", () => {
+  it("seals to s1.<keyId>.<iv>.<tag>.<ciphertext> with no clear text, and opens it again", () => {
+    const sealer = new StoreSealer([k1]);
+    const sealed = sealer.seal(JSON.stringify({ accessToken: TOKEN }), CONTEXT);
+    expect(sealed).toMatch(/^s1\.k1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
+    expect(sealed).not.toContain(TOKEN);
+    expect(sealed).not.toContain(Buffer.from(TOKEN).toString("base64url"));
+    expect(JSON.parse(sealer.open(sealed, CONTEXT))).toEqual({ accessToken: TOKEN });
+  });
+
+  it("uses a fresh IV per value: the same plaintext never seals the same way twice", () => {
+    const sealer = new StoreSealer([k1]);
+    const seen = new Set(Array.from({ length: 50 }, () => sealer.seal("same", CONTEXT)));
+    expect(seen.size).toBe(50);
+  });
+
+  it("rotation: the first key seals, every listed key opens (prepend a new key, keep the old until its records expire)", () => {
+    const before = new StoreSealer([k1]);
+    const old = before.seal("value", CONTEXT);
+    const after = new StoreSealer([k2, k1]);
+    expect(after.sealingKeyId).toBe("k2");
+    expect(after.open(old, CONTEXT)).toBe("value");
+    expect(after.seal("value", CONTEXT)).toMatch(/^s1\.k2\./);
+    // Once the old key is dropped, its records no longer open.
+    expect(() => new StoreSealer([k2]).open(old, CONTEXT)).toThrow(SealError);
+  });
+
+  it.each([
+    ["a wrong key under the same id", (s: string) => ({ sealer: new StoreSealer([{ id: "k1", key: randomBytes(32) }]), value: s, context: CONTEXT })],
+    ["another record key (a value copied to another key)", (s: string) => ({ sealer: new StoreSealer([k1]), value: s, context: ["other-record", CONTEXT[1]] })],
+    ["another fingerprint (other input)", (s: string) => ({ sealer: new StoreSealer([k1]), value: s, context: [CONTEXT[0], "other-fp"] })],
+    ["parts shifted between record key and fingerprint", (s: string) => ({ sealer: new StoreSealer([k1]), value: s, context: ["record-key-hmacf", "ingerprint-hmac"] })],
+    ["a flipped ciphertext byte", (s: string) => ({ sealer: new StoreSealer([k1]), value: flipLast(s), context: CONTEXT })],
+    ["a flipped tag", (s: string) => ({ sealer: new StoreSealer([k1]), value: flipPart(s, 3), context: CONTEXT })],
+    ["a key id relabelled to another configured key", (s: string) => ({ sealer: new StoreSealer([k1, k2]), value: s.replace(/^s1\.k1\./, "s1.k2."), context: CONTEXT })],
+    ["an unknown key id", (s: string) => ({ sealer: new StoreSealer([k2]), value: s, context: CONTEXT })],
+    ["a clear value", () => ({ sealer: new StoreSealer([k1]), value: JSON.stringify({ accessToken: TOKEN }), context: CONTEXT })],
+    ["a truncated value", (s: string) => ({ sealer: new StoreSealer([k1]), value: s.split(".").slice(0, 4).join("."), context: CONTEXT })],
+  ])("does not open with %s, and the error carries no value", (_name, make) => {
+    const sealed = new StoreSealer([k1]).seal(JSON.stringify({ accessToken: TOKEN }), CONTEXT);
+    const { sealer, value, context } = make(sealed);
+    let caught: unknown;
+    try {
+      sealer.open(value, context);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(SealError);
+    expect(String((caught as Error).message)).not.toContain(TOKEN);
+    expect(String((caught as Error).message)).not.toContain(value.slice(-20));
+  });
+
+  it("derives a 32-byte key from HMAC_SECRET with HKDF (stable per secret, different per secret, not the secret)", () => {
+    const secret = Buffer.from("s".repeat(40));
+    const a = deriveStoreKey(secret);
+    expect(a).toEqual(deriveStoreKey(Buffer.from("s".repeat(40))));
+    expect(a.id).toBe(DERIVED_KEY_ID);
+    expect(a.key).toHaveLength(32);
+    expect(a.key.equals(deriveStoreKey(Buffer.from("t".repeat(40))).key)).toBe(false);
+    expect(a.key.equals(secret.subarray(0, 32))).toBe(false);
+  });
+
+  it("refuses bad keys", () => {
+    expect(() => new StoreSealer([])).toThrow();
+    expect(() => new StoreSealer([{ id: "k1", key: randomBytes(16) }])).toThrow(/32 bytes/);
+    expect(() => new StoreSealer([{ id: "bad.id", key: randomBytes(32) }])).toThrow(/ids/);
+  });
+});
+
+describe("STORE_ENCRYPTION_KEYS", () => {
+  const key = (b: number) => Buffer.alloc(32, b).toString("base64");
+  const production = {
+    NODE_ENV: "production",
+    AOPAY_BASE_URL: "https://api.aopay.co.in",
+    AOPAY_REGISTRATION_ID: "AOP-1",
+    AOPAY_COMPANY_CODE: "CMP-1",
+    HMAC_SECRET: "h".repeat(40),
+    API_KEYS: `app:${"a".repeat(64)}`,
+    REDIS_URL: "redis://127.0.0.1:6379",
+  };
+
+  it("is required in production with REDIS_URL, and the message says why", () => {
+    expect(() => loadConfig(production)).toThrow(/STORE_ENCRYPTION_KEYS is required in production with REDIS_URL: idempotency results stored in Redis are encrypted/);
+  });
+
+  it("is optional without Redis or outside production: the key is then derived from HMAC_SECRET", () => {
+    const { REDIS_URL: _r, ...memory } = production;
+    const config = loadConfig(memory);
+    expect(config.storeKeysDerived).toBe(true);
+    expect(config.storeKeys.map((k) => k.id)).toEqual([DERIVED_KEY_ID]);
+    expect(loadConfig({ ...production, NODE_ENV: "development" }).storeKeysDerived).toBe(true);
+  });
+
+  it("parses id:base64key entries in order (first seals)", () => {
+    const config = loadConfig({ ...production, STORE_ENCRYPTION_KEYS: `k2:${key(2)}, k1:${key(1)}` });
+    expect(config.storeKeysDerived).toBe(false);
+    expect(config.storeKeys.map((k) => k.id)).toEqual(["k2", "k1"]);
+    expect(config.storeKeys[0].key.equals(Buffer.alloc(32, 2))).toBe(true);
+  });
+
+  it.each([
+    ["a short key", `k1:${Buffer.alloc(16, 1).toString("base64")}`, /32 bytes/],
+    ["no id", key(1), /entries must be id:base64key/],
+    ["a repeated id", `k1:${key(1)},k1:${key(2)}`, /same key id twice/],
+    ["no entry", ",", /lists no key/],
+  ])("refuses %s without echoing the value", (_name, value, message) => {
+    let text = "";
+    try {
+      loadConfig({ ...production, STORE_ENCRYPTION_KEYS: value });
+    } catch (error) {
+      text = (error as Error).message;
+    }
+    expect(text).toMatch(message);
+    expect(text).not.toContain(key(1));
+    expect(text).not.toContain(Buffer.alloc(16, 1).toString("base64"));
+  });
+});
+
+function flipLast(sealed: string): string {
+  const last = sealed.at(-2) === "A" ? "B" : "A";
+  return sealed.slice(0, -2) + last + sealed.slice(-1);
+}
+
+function flipPart(sealed: string, index: number): string {
+  const parts = sealed.split(".");
+  const bytes = Buffer.from(parts[index], "base64url");
+  bytes[0] ^= 1;
+  parts[index] = bytes.toString("base64url");
+  return parts.join(".");
+}
