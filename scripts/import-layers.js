@@ -10,7 +10,7 @@ const madge = require("madge");
 /** Higher number = higher layer. First match wins; a file matching none is reported. */
 const LAYERS = [
   [/\.settings\.ts$/, 1, "settings declarations"],
-  [/^(index|stack|app|emit-schema)\.ts$/, 9, "process wiring"],
+  [/^(index|stack|app|emit-schema|cluster)\.ts$/, 9, "process wiring"],
   [/^http\//, 8, "http"],
   [/^graphql\//, 7, "graphql"],
   [/^(observability|auth)\//, 6, "observability/auth"],

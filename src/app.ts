@@ -1,6 +1,5 @@
 import "reflect-metadata";
 import { ApolloServer } from "@apollo/server";
-import fastifyApollo from "@as-integrations/fastify";
 import type { FastifyInstance } from "fastify";
 import { AopayClient } from "./aopay/client";
 import { DEFAULT_RETRY_POLICY } from "./aopay/retry";
@@ -11,7 +10,9 @@ import type { GraphQLContext } from "./graphql/context";
 import { apolloOptions } from "./graphql/apollo-options";
 import { trustedDocumentList } from "./graphql/trusted-documents";
 import { EXPLORER_PATH } from "./http/explorer";
+import { Admission } from "./http/admission";
 import { graphqlContextFactory } from "./http/graphql-context";
+import { registerGraphQLRoute } from "./http/graphql-route";
 import { createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
 import { Metrics } from "./observability/metrics";
@@ -25,11 +26,15 @@ export interface AppDependencies {
   logger?: Logger;
   /** Counters for operators; default: none. */
   observer?: RequestObserver;
+  /** False in a cluster worker: the primary serves every worker's metrics (cluster.ts). Default true. */
+  serveMetrics?: boolean;
 }
 
 export interface App {
   readonly fastify: FastifyInstance;
   readonly aopay: AopayClient;
+  /** The one HTTP client to AOPay: its `stats` (sockets busy, calls queued) feed metrics and tests. */
+  readonly transport: AopayTransport;
   readonly logger: Logger;
   /** Null when METRICS_ENABLED=false. */
   readonly metrics: Metrics | null;
@@ -97,22 +102,25 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     }
     return { ready: true, status: "ready", circuits };
   };
-  const fastify = await createHttpServer(config, logger, readiness, authenticator, config.trustedDocuments === "enforce" ? trustedDocuments : null);
+  const admission = new Admission(config.admission, (reason) => metrics?.shed(reason));
+  const fastify = await createHttpServer(config, logger, readiness, authenticator, config.trustedDocuments === "enforce" ? trustedDocuments : null, admission);
 
   await apollo.start();
-  await fastify.register(fastifyApollo(apollo), {
+  registerGraphQLRoute(fastify, apollo, {
     path: "/graphql",
     method: ["GET", "POST"],
     context: graphqlContextFactory(config, { aopay, protection: protection.protection }),
   });
   await fastify.ready();
 
-  const metricsServer = metrics ? new MetricsServer(config.metrics, metrics, logger, config.httpLimits) : null;
+  // Cluster workers serve none: the primary serves every worker's metrics aggregated (cluster.ts).
+  const metricsServer = metrics && deps.serveMetrics !== false ? new MetricsServer(config.metrics, metrics.registry, logger, config.httpLimits) : null;
   let metricsUrl: string | null = null;
   let stopping: Promise<void> | undefined;
   return {
     fastify,
     aopay,
+    transport,
     logger,
     metrics,
     get metricsUrl() {
@@ -126,7 +134,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       if (!(await protection.connect(REDIS_CONNECT_WAIT_MS))) {
         logger.error("redis is not reachable: OTP sends are refused and /readyz reports not ready until it is");
       }
-      const url = await fastify.listen({ port: config.port, host: config.host });
+      const url = await fastify.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
       state = "ready";
       return url;
     },
@@ -145,6 +153,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
           clearTimeout(force);
         }
         const httpClosedMs = Date.now() - began;
+        admission.close();
         await apollo.stop();
         await aopay.close(Math.max(0, graceEndsAt - Date.now()));
         await protection.close();

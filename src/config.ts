@@ -14,6 +14,8 @@ import { transportSettings } from "./aopay/transport.settings";
 import { type AuthConfig, authConfig, authSettings } from "./auth/auth.settings";
 import { type GraphQLLimits, graphqlLimits, limitsSettings } from "./graphql/limits.settings";
 import { DEFAULT_DEV_CORS_ORIGINS, type HttpLimits, type LogFormat, serverSettings } from "./http/server.settings";
+import { clusterSettings } from "./cluster.settings";
+import { admissionSettings } from "./http/admission.settings";
 import { metricsSettings } from "./observability/metrics.settings";
 import { type TelemetryConfig, telemetryConfig, telemetrySettings } from "./observability/telemetry.settings";
 import { type ThrottleConfig, throttleConfig, throttleSettings } from "./protection/otp-throttle.settings";
@@ -28,6 +30,7 @@ export { type BreakerConfig, DEFAULT_BREAKER } from "./aopay/circuit-breakers.se
 export * from "./aopay/transport.settings";
 export { type AuthConfig, DEFAULT_JWT_CLIENT_CLAIM } from "./auth/auth.settings";
 export { DEFAULT_GRAPHQL_LIMITS, type GraphQLLimits } from "./graphql/limits.settings";
+export * from "./http/admission.settings";
 export * from "./http/server.settings";
 export * from "./observability/metrics.settings";
 export { DEFAULT_SERVICE_NAME, type TelemetryConfig } from "./observability/telemetry.settings";
@@ -36,6 +39,16 @@ export * from "./protection/protection.settings";
 export { DEFAULT_SIMULATOR_PORT } from "./simulator/simulator.settings";
 
 export type Environment = "development" | "production" | "test";
+
+/** Admission control in front of GraphQL (http/admission.ts). */
+export interface AdmissionConfig {
+  /** GraphQL requests in progress at once; 0: no cap. */
+  maxInFlight: number;
+  /** Mean event-loop delay (ms) above which new requests are refused; 0: off. */
+  maxEventLoopDelayMs: number;
+  sampleIntervalMs: number;
+  retryAfterSeconds: number;
+}
 
 export interface MetricsConfig {
   enabled: boolean;
@@ -63,6 +76,11 @@ export interface Config {
   /** Browser origins allowed by CORS. Empty: no cross-origin browser access. */
   corsOrigins: string[];
   bodyLimitBytes: number;
+  /** listen()'s backlog: connections the kernel queues before they are accepted. */
+  listenBacklog: number;
+  admission: AdmissionConfig;
+  /** Worker processes (cluster.ts); 1: this process serves. */
+  webConcurrency: number;
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   shutdownGraceMs: number;
   httpLimits: HttpLimits;
@@ -114,6 +132,8 @@ export interface Config {
  */
 export const SETTINGS_GROUPS: readonly SettingsGroup[] = [
   serverSettings,
+  admissionSettings,
+  clusterSettings,
   transportSettings,
   clientSettings,
   breakerSettings,
@@ -218,6 +238,16 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     );
   }
   const limits = readGroup(limitsSettings, env, problems);
+  const admission = readGroup(admissionSettings, env, problems);
+  const workers = readGroup(clusterSettings, env, problems).WEB_CONCURRENCY;
+  if (workers > 1 && redisUrl === null) {
+    problems.push(
+      `WEB_CONCURRENCY=${workers} needs REDIS_URL: each worker would keep its own OTP budgets, idempotency keys and consents in memory, so every budget would be multiplied by ${workers}`,
+    );
+  }
+  if (workers > 1 && mode === "simulator") {
+    problems.push(`WEB_CONCURRENCY=${workers} needs AOPAY_BASE_URL: each worker would start its own built-in simulator, with its own OTPs`);
+  }
   const hmacSecret = hmacRaw === undefined ? randomBytes(32) : Buffer.from(hmacRaw, "utf8");
 
   const config: Config = {
@@ -228,6 +258,14 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     logFormat: server.LOG_FORMAT ?? (server.NODE_ENV === "development" && context.stdoutIsTTY === true ? "pretty" : "json"),
     corsOrigins: server.CORS_ORIGINS ?? (production ? [] : [...DEFAULT_DEV_CORS_ORIGINS]),
     bodyLimitBytes: server.BODY_LIMIT_BYTES,
+    listenBacklog: server.LISTEN_BACKLOG,
+    admission: {
+      maxInFlight: admission.ADMISSION_MAX_IN_FLIGHT ?? transport.AOPAY_CONNECTIONS + transport.AOPAY_QUEUE_LIMIT,
+      maxEventLoopDelayMs: admission.ADMISSION_MAX_EVENT_LOOP_DELAY_MS,
+      sampleIntervalMs: admission.ADMISSION_SAMPLE_INTERVAL_MS,
+      retryAfterSeconds: admission.ADMISSION_RETRY_AFTER_SECONDS,
+    },
+    webConcurrency: workers,
     shutdownGraceMs: server.SHUTDOWN_GRACE_MS,
     httpLimits: {
       headersTimeoutMs: server.HEADERS_TIMEOUT_MS,

@@ -1,7 +1,8 @@
 // First: a stop signal while the other modules load must not be lost (see early-signals.ts).
 import "./early-signals";
 import "reflect-metadata";
-import { ConfigError, loadConfig } from "./config";
+import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerLogger } from "./cluster";
+import { type Config, ConfigError, loadConfig } from "./config";
 import { settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
 
@@ -16,7 +17,7 @@ const LOG_SETTLE_MS = 300;
 
 /** Process entry: `npm start` (via dist/index.js) and the Docker image. */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     // In a terminal, development logs are readable lines (LOG_FORMAT defaults to pretty there); piped, JSON.
     config = loadConfig(process.env, { stdoutIsTTY: process.stdout.isTTY === true });
@@ -29,9 +30,16 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const stack = await startStack(config);
+  if (isClusterPrimary(config)) {
+    // WEB_CONCURRENCY > 1: this process only supervises the workers (cluster.ts); each runs the rest of main().
+    await runPrimary(config);
+    return;
+  }
+  const worker = isClusterWorker();
+  const stack = await startStack(config, worker ? { serveMetrics: false, logger: workerLogger(config) } : {});
   const { app, simulator } = stack;
   const log = app.logger;
+  if (worker) joinCluster(app, () => shutdown("SIGTERM"));
   if (simulator) {
     const banner = "*".repeat(78);
     log.warn(
@@ -45,8 +53,7 @@ async function main(): Promise<void> {
   const explorer = config.env === "production" ? {} : { explorer: `${url}/graphiql/` };
   log.info({ url: `${url}/graphql`, ...explorer, env: config.env, upstream: config.aopay.mode }, "GraphQL server ready");
 
-  let signalled = false;
-  const shutdown = (signal: NodeJS.Signals) => {
+  function shutdown(signal: NodeJS.Signals) {
     if (signalled) return;
     signalled = true;
     log.info({ signal }, "shutting down: finishing in-flight requests");
@@ -67,10 +74,12 @@ async function main(): Promise<void> {
         log.error({ err: error }, "error during shutdown");
         exit(1);
       });
-  };
+  }
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
 }
+
+let signalled = false;
 
 main().catch((error: unknown) => {
   process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -63,6 +63,7 @@ export class CircuitBreakers {
       rollingCountTimeout: this.config.rollingWindowMs,
       rollingCountBuckets: 10,
       // true = "do not count this failure".
+      // A send dropped because its client went away says nothing about AOPay.
       errorFilter: (error: unknown) => !(error instanceof AopayError && COUNTED.has(error.code)),
     });
     breaker.on("open", () => {

@@ -33,6 +33,8 @@ export interface CallOptions {
   deadlineAt?: number;
   /** The request's operation span (when traces are exported): each attempt's span is its child. */
   traceContext?: TraceContext;
+  /** True once the request's client has gone: a call not yet written is then dropped (transport.ts). */
+  clientGone?: () => boolean;
 }
 
 /** Options for an endpoint with side effects: only the OTP guard can supply the pass (aopay/send-pass.ts). */
@@ -160,6 +162,7 @@ export class AopayClient {
               body,
               sideEffect: endpoint.sideEffect,
               deadlineAt: opts.deadlineAt,
+              abandoned: opts.clientGone,
             });
             return { res, envelope: interpretResponse(endpoint, res, this.options.scrubber) };
           });

@@ -21,7 +21,9 @@ export type AopayErrorCode =
   /** The request left this process and no usable answer came back: the OTP may or may not have been sent. */
   | "OUTCOME_UNKNOWN"
   /** Our own bulkhead refused the call: every connection busy and the wait queue full. Nothing was sent. */
-  | "OVERLOADED";
+  | "OVERLOADED"
+  /** The GraphQL request's client went away while the call waited for a socket: dropped before the write, nothing sent. */
+  | "CLIENT_GONE";
 
 export interface AopayErrorDetails {
   /** Endpoint name, e.g. `cibil.generateOtp`. Never a URL. */
@@ -99,6 +101,16 @@ export class AopayOverloadedError extends AopayError {
 export class AopayTimeoutError extends AopayError {
   readonly code = "UPSTREAM_TIMEOUT" as const;
   readonly retryable = true;
+}
+
+/**
+ * The request's client went away while the call waited for a socket, so it was dropped before the write: nothing was
+ * sent, and nobody is left to tell. A code of its own, so that the circuit breaker (which must not count it: it says
+ * nothing about AOPay), retry and metrics tell it by `code`; the GraphQL edge would show it as UPSTREAM_TIMEOUT.
+ */
+export class AopayClientGoneError extends AopayError {
+  readonly code = "CLIENT_GONE" as const;
+  readonly retryable = false;
 }
 
 /** Raised on an answer we cannot use: a redirect (never followed, docs/security-requirements.md D5), a non-JSON error page, an unknown envelope. */

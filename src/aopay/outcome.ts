@@ -4,6 +4,7 @@ import { type Envelope, parseEnvelope } from "./envelope";
 import {
   AopayBadResponseError,
   AopayCircuitOpenError,
+  AopayClientGoneError,
   type AopayError,
   type AopayErrorCode,
   type AopayErrorDetails,
@@ -24,6 +25,7 @@ const ERROR_CLASSES: Record<AopayErrorCode, new (message: string, details: Aopay
   UPSTREAM_BAD_RESPONSE: AopayBadResponseError,
   OUTCOME_UNKNOWN: AopayOutcomeUnknownError,
   OVERLOADED: AopayOverloadedError,
+  CLIENT_GONE: AopayClientGoneError,
 };
 
 /**

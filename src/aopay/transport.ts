@@ -52,6 +52,12 @@ export interface TransportRequest {
   sideEffect: boolean;
   /** Absolute time (ms since epoch) by which the call must settle; capped by the configured deadline. */
   deadlineAt?: number;
+  /**
+   * True once nobody waits for the answer (the GraphQL request's client has gone). Read just before the request
+   * would be written: then it is dropped instead (AopayClientGoneError, sent: false, so its OTP budget is refunded).
+   * Never read after the write: a request that has left is never abandoned.
+   */
+  abandoned?: () => boolean;
 }
 
 /** Result of a call that got a complete answer, plus how long it took. */
@@ -61,6 +67,10 @@ export interface TransportResult extends UpstreamResponse {
 
 class DeadlineExceeded extends Error {
   readonly code = "DEADLINE";
+}
+
+class ClientGone extends Error {
+  readonly code = "CLIENT_GONE";
 }
 
 class ResponseTooLarge extends Error {
@@ -104,6 +114,9 @@ export class AopayTransport {
       return Promise.reject(
         classifyFailure("UPSTREAM_UNAVAILABLE", `${req.endpoint}: transport closed`, { endpoint: req.endpoint, sent: false }),
       );
+    }
+    if (req.abandoned?.()) {
+      return Promise.reject(classifyFailure("CLIENT_GONE", `${req.endpoint}: client gone before the request was sent`, { endpoint: req.endpoint, sent: false }));
     }
     if (this.#active >= this.#maxActive) {
       return Promise.reject(
@@ -206,6 +219,12 @@ class CallHandler implements Dispatcher.DispatchHandler {
       controller.abort(this.#cancelled);
       return;
     }
+    if (this.req.abandoned?.()) {
+      // Its client went away while it waited for a socket (under overload, the queue is where that happens): the
+      // socket goes to a request someone still waits for, and the OTP is not sent to nobody.
+      controller.abort(new ClientGone("client gone"));
+      return;
+    }
     this.#controller = controller;
     this.#sent = true;
   }
@@ -263,6 +282,7 @@ class CallHandler implements Dispatcher.DispatchHandler {
     const endpoint = this.req.endpoint;
     const base = { endpoint, sent: this.#sent, cause: error, httpStatus: this.#statusCode || undefined };
     if (!this.#sent) {
+      if (error instanceof ClientGone) return classifyFailure("CLIENT_GONE", `${endpoint}: client gone before the request was sent`, base);
       return error instanceof DeadlineExceeded
         ? classifyFailure("UPSTREAM_TIMEOUT", `${endpoint}: deadline passed before the request was sent`, base)
         : classifyFailure("UPSTREAM_UNAVAILABLE", `${endpoint}: could not reach AOPay (${cause})`, base);

@@ -35,6 +35,19 @@ export class Authenticator {
     return this.config.required;
   }
 
+  /**
+   * The outcome when it needs no waiting (API keys, anonymous, malformed credentials): the request's hook then runs
+   * without a promise (a hop fewer per request, counted with `npm run bench:callgrind`). Undefined for a bearer token, which `authenticate` verifies.
+   */
+  authenticateNow(headers: Record<string, string | string[] | undefined>): AuthOutcome | undefined {
+    const apiKey = headers["x-api-key"];
+    const authorization = headers.authorization;
+    if (authorization !== undefined) return apiKey !== undefined ? { ok: false, reason: "send either an API key or a bearer token, not both" } : undefined;
+    if (apiKey !== undefined) return this.#byApiKey(apiKey);
+    if (this.config.required) return { ok: false, reason: "authentication required" };
+    return { ok: true, client: ANONYMOUS };
+  }
+
   async authenticate(headers: Record<string, string | string[] | undefined>): Promise<AuthOutcome> {
     const apiKey = headers["x-api-key"];
     const authorization = headers.authorization;

@@ -30,4 +30,6 @@ export enum EdgeCode {
   REQUEST_TIMEOUT = "REQUEST_TIMEOUT",
   /** The request's headers are larger than allowed. HTTP 431, from http/node-limits.ts. */
   HEADERS_TOO_LARGE = "HEADERS_TOO_LARGE",
+  /** Admission control refused the request before reading it (too many in flight, or the event loop late). HTTP 503 with Retry-After. */
+  OVERLOADED = "OVERLOADED",
 }

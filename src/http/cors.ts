@@ -35,7 +35,12 @@ export async function registerCors(fastify: FastifyInstance, config: Config, log
   const allowed = corsOriginAllowed(config);
   const refused = new LRUCache<string, true>({ max: REFUSED_ORIGINS_REMEMBERED });
 
-  fastify.addHook("onRequest", async (request) => {
+  // Callback style: an async hook would be one more promise on every request, for a warning that is rare.
+  fastify.addHook("onRequest", (request, _reply, done) => {
+    warnOnce(request);
+    done();
+  });
+  const warnOnce = (request: FastifyRequest) => {
     const origin = request.headers.origin;
     if (typeof origin !== "string" || allowed(origin) || refused.has(origin) || sameOrigin(request, origin)) return;
     refused.set(origin, true);
@@ -46,7 +51,7 @@ export async function registerCors(fastify: FastifyInstance, config: Config, log
       `CORS: refused requests from the browser origin ${logged} (its page sees only "Failed to fetch"). ` +
         `To allow it, set ${setting}. Logged once per origin.`,
     );
-  });
+  };
 
   const options: FastifyCorsOptions = {
     origin: (origin, callback) => callback(null, origin !== undefined && allowed(origin)),

@@ -2,9 +2,10 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AopayClient } from "../aopay/client";
 import type { Config } from "../config";
 import type { GraphQLContext } from "../graphql/context";
-import { createLoaders, type Loaders } from "../graphql/loaders";
+import { createLoaders, type LoaderInputs, type Loaders } from "../graphql/loaders";
 import type { Logger } from "../logging/logger";
 import type { Protection } from "../protection";
+import { clientGone } from "./admission";
 import { clientIpKey } from "./client-ip";
 import type { ClientRequest } from "./http-server";
 
@@ -17,13 +18,30 @@ export function requestBudgetMs(header: string | string[] | undefined, maxMs: nu
 /** Without trace export nothing writes the holder (the tracing plugin is not installed): one shared empty one. */
 const NO_TRACE: GraphQLContext["trace"] = Object.freeze({});
 
+/** A context with what its DataLoaders need; `builtLoaders` once they are made. */
+type LazyContext = GraphQLContext & { loaderInputs: LoaderInputs; builtLoaders?: Loaders };
+
+/**
+ * The prototype of every request's context: `loaders` is a getter here, not on the context itself. Apollo Server
+ * copies the context once per operation (cloneObject: `Object.assign(Object.create(prototype), context)`); a getter
+ * that is an own property would be called by that copy and build the DataLoaders for every request, when most read
+ * nothing through them (docs/performance.md, "Instruction counts per change"). On the prototype it runs on first use,
+ * on the copy the resolvers see.
+ */
+const LAZY_LOADERS: object = Object.defineProperty({}, "loaders", {
+  get(this: LazyContext): Loaders {
+    return (this.builtLoaders ??= createLoaders(this.loaderInputs));
+  },
+});
+
 /**
  * The per-request GraphQL context (docs/design/style.md principle 7), made from the fastify request: who calls, from
  * where, with which Idempotency-Key and deadline, and the process-wide services it may use.
  */
 export function graphqlContextFactory(config: Config, services: { aopay: AopayClient; protection: Protection }) {
   const { aopay, protection } = services;
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<GraphQLContext> => {
+  // Synchronous: nothing in it waits (http/graphql-route.ts hands Apollo the promise it wants).
+  return (request: FastifyRequest, reply: FastifyReply): GraphQLContext => {
     const { client } = request as ClientRequest;
     const log = request.log as Logger;
     const idempotencyKey = request.headers["idempotency-key"];
@@ -32,7 +50,6 @@ export function graphqlContextFactory(config: Config, services: { aopay: AopayCl
       Date.now() -
       reply.elapsedTime +
       requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
-    let loaders: Loaders | undefined;
     const summary = ((request as ClientRequest).graphql = { operation: null, result: null });
     const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? {} : NO_TRACE;
     const responseHeaders = new Map<string, string>();
@@ -40,12 +57,14 @@ export function graphqlContextFactory(config: Config, services: { aopay: AopayCl
       log,
       deadlineAt,
       traceContext: traceHolder.context,
+      // A send still waiting for an upstream socket when its client has gone is dropped before the write (refunded).
+      clientGone: clientGone(request.raw.socket),
       record: (call) => {
         const req = request as ClientRequest;
         (req.upstreamCalls ??= []).push(call);
       },
     });
-    return {
+    const context: Omit<LazyContext, "loaders"> = {
       requestId: request.id,
       log,
       aopay,
@@ -60,19 +79,16 @@ export function graphqlContextFactory(config: Config, services: { aopay: AopayCl
       summary,
       trace: traceHolder,
       callOptions,
-      get loaders() {
-        // Most requests read nothing through a loader: build them only when asked.
-        loaders ??= createLoaders({
-          aopay,
-          consent: protection.consent,
-          hasher: protection.hasher,
-          clientId: client.id,
-          log,
-          callOptions,
-          responseHeaders,
-        });
-        return loaders;
+      loaderInputs: {
+        aopay,
+        consent: protection.consent,
+        hasher: protection.hasher,
+        clientId: client.id,
+        log,
+        callOptions,
+        responseHeaders,
       },
     };
+    return Object.assign(Object.create(LAZY_LOADERS) as LazyContext, context);
   };
 }

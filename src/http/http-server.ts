@@ -2,12 +2,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { UpstreamCallSummary } from "../aopay/client";
-import type { Authenticator, ClientIdentity } from "../auth/authenticator";
+import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
 import { type AccessSummary, AccessLogController } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import { ConnectionGuard } from "./connection-guard";
+import { type Admission, registerAdmission } from "./admission";
 import { registerCors } from "./cors";
 import { registerExplorer } from "./explorer";
 import { answerClientError, limitResponseWrite, nodeServerOptions, RAW_REQUEST_ID } from "./node-limits";
@@ -58,6 +59,8 @@ export async function createHttpServer(
   authenticator: Authenticator,
   /** The trusted-document list when TRUSTED_DOCUMENTS=enforce; null when any document may run. */
   trustedDocuments: TrustedDocumentList | null = null,
+  /** Overload refusals (http/admission.ts), before authentication; none when absent. */
+  admission: Admission | null = null,
 ): Promise<FastifyInstance> {
   const limits = config.httpLimits;
   // MAX_UNAUTHENTICATED_CONNECTIONS(_PER_IP): connections that have not carried an authenticated request yet.
@@ -99,34 +102,48 @@ export async function createHttpServer(
   fastify.decorateRequest("graphql", null);
   let draining = false;
 
-  fastify.addHook("onRequest", async (request, reply) => {
+  // Hooks that never wait are written callback style: an async hook is one more promise per request (docs/performance.md).
+  fastify.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     // A 408 for a body that then trickles too slowly is written by answerClientError: it carries this id too.
     (reply.raw as ServerResponse & { [RAW_REQUEST_ID]?: string })[RAW_REQUEST_ID] = request.id;
     if (draining) {
-      return reply.code(503).send(errorBody("The server is shutting down: send the request again.", EdgeCode.SERVICE_UNAVAILABLE, request.id));
+      void reply.code(503).send(errorBody("The server is shutting down: send the request again.", EdgeCode.SERVICE_UNAVAILABLE, request.id));
+      return;
     }
+    done();
   });
+  if (admission) registerAdmission(fastify, admission);
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
-  fastify.addHook("onRequest", async (request, reply) => {
-    if (request.routeOptions.url !== GRAPHQL_PATH) return;
-    const outcome = await authenticator.authenticate(request.headers);
+  // Callback style: API keys are checked at once; only a bearer token waits (for its JWKS).
+  const authenticated = (request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: () => void) => {
     if (!outcome.ok) {
       request.log.info({ reason: outcome.reason }, "request not authenticated");
       const message = authenticator.required
         ? "Authentication required: send an API key in the x-api-key header or a bearer token."
         : "Invalid credentials: fix them, or send none to call anonymously in development.";
-      return reply.code(401).header("www-authenticate", "Bearer").send(errorBody(message, EdgeCode.UNAUTHENTICATED, request.id));
+      void reply.code(401).header("www-authenticate", "Bearer").send(errorBody(message, EdgeCode.UNAUTHENTICATED, request.id));
+      return;
     }
     (request as ClientRequest).client = outcome.client;
     // The connection is now an authenticated client's: it no longer counts toward the unauthenticated caps.
     guard.authenticated(request.raw.socket);
     // On the request's own child logger (reply.log is the same object): no second child per request.
     (request.log as Logger).setBindings({ clientId: outcome.client.id });
+    done();
+  };
+  fastify.addHook("onRequest", (request, reply, done) => {
+    if (request.routeOptions.url !== GRAPHQL_PATH) return done();
+    const now = authenticator.authenticateNow(request.headers);
+    if (now) return authenticated(request, reply, now, done);
+    authenticator.authenticate(request.headers).then(
+      (outcome) => authenticated(request, reply, outcome, done),
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
   });
 
-  fastify.addHook("preHandler", async (request, reply) => {
-    if (request.routeOptions.url !== GRAPHQL_PATH) return;
+  fastify.addHook("preHandler", (request, reply, done) => {
+    if (request.routeOptions.url !== GRAPHQL_PATH) return done();
     const params = (request.method === "GET" ? request.query : request.body) as Record<string, unknown> | undefined;
     const source = params?.query;
     // docs/security-requirements.md A3 (character limit): long documents are refused before Apollo parses them.
@@ -140,19 +157,17 @@ export async function createHttpServer(
       request.log.info({ sentAs: typeof source === "string" && source !== "" ? "text" : "id" }, "untrusted document refused");
       return reply.code(400).send(errorBody(UNTRUSTED_DOCUMENT_MESSAGE, EdgeCode.UNTRUSTED_DOCUMENT, request.id));
     }
+    done();
   });
 
-  fastify.addHook("onSend", async (request, reply) => {
+  fastify.addHook("onSend", (request, reply, payload, done) => {
     // RESPONSE_WRITE_TIMEOUT_MS: a client that does not read its response is cut (node-limits.ts).
     limitResponseWrite(request.raw.socket, limits);
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
     if (draining) reply.header("connection", "close");
-  });
-
-  // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no request
-  // id in their body: add it. Error statuses only; success bodies are never parsed. Callback style: no promise hop.
-  fastify.addHook("onSend", (request, reply, payload, done) => {
+    // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no
+    // request id in their body: add it. Error statuses only; success bodies are never parsed.
     if (reply.statusCode >= 400 && typeof payload === "string" && !payload.includes('"requestId"')) done(null, withRequestId(payload, request.id));
     else done(null, payload);
   });

@@ -5,7 +5,12 @@ import type { HttpLimits, MetricsConfig } from "../config";
 import { ConnectionGuard } from "./connection-guard";
 import { answerClientError, limitResponseWrite, nodeServerOptions } from "./node-limits";
 import type { Logger } from "../logging/logger";
-import type { Metrics } from "../observability/metrics";
+
+/** What is served: a registry's text (one process), or the cluster primary's aggregate of every worker's (cluster.ts). */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
 
 /**
  * `/metrics` on a listener of its own (default 127.0.0.1:9464), never on the public API port: scrapers reach it on
@@ -18,7 +23,7 @@ export class MetricsServer {
 
   constructor(
     private readonly config: MetricsConfig,
-    metrics: Metrics,
+    source: MetricsSource,
     log: Logger,
     limits: HttpLimits,
   ) {
@@ -38,9 +43,9 @@ export class MetricsServer {
         }
       }
       guard.authenticated(req.socket);
-      metrics.registry
+      source
         .metrics()
-        .then((text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text))
+        .then((text) => res.writeHead(200, { "content-type": source.contentType }).end(text))
         .catch((error: unknown) => {
           log.error({ err: error }, "metrics collection failed");
           res.writeHead(500, { "content-type": "text/plain" }).end("Error\n");

@@ -43,6 +43,12 @@ export const DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP = 256;
 export const DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS = 4096;
 /** How often Node looks for requests past HEADERS_TIMEOUT_MS / REQUEST_TIMEOUT_MS (Node's default is 30 s). */
 export const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
+/**
+ * Node's listen() default is 511: with thousands of clients connecting at once the kernel's accept queue overflowed
+ * and clients waited for SYN retransmissions (1, 3, 7 s; bench/README.md). The kernel caps it at net.core.somaxconn
+ * (4096 since Linux 5.4).
+ */
+export const DEFAULT_LISTEN_BACKLOG = 4_096;
 
 /** An exact browser origin: scheme, host and port, nothing more. The entry is echoed: origins are not secrets. */
 const origin = z.string().refine(
@@ -101,6 +107,12 @@ export const serverSettings = defineSettings({
         "with the value that would allow it; its page sees only `TypeError: Failed to fetch`",
       example: "https://app.example.com",
       emptyIsValue: true,
+    }),
+    LISTEN_BACKLOG: int({
+      default: DEFAULT_LISTEN_BACKLOG,
+      min: 1,
+      max: 65_535,
+      doc: "connections the kernel may queue before the server accepts them (capped by `net.core.somaxconn`; Node's default is 511)",
     }),
     BODY_LIMIT_BYTES: int({ default: DEFAULT_BODY_LIMIT_BYTES, min: 1024, max: 1024 * 1024, doc: "largest accepted request body" }),
     SHUTDOWN_GRACE_MS: int({

@@ -41,19 +41,24 @@ export class AccessLogController extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const { upstreamCalls: upstream, graphql } = request as FastifyRequest & { upstreamCalls?: UpstreamCallSummary[] | null; graphql?: AccessSummary | null };
-    let upstreamMs = 0;
-    if (upstream) for (const call of upstream) upstreamMs += call.durationMs;
-    const fields = {
-      method: request.method,
-      path: pathOf(request),
-      status: reply.statusCode,
-      // clientId is on the request's logger (http-server.ts), so on this line too.
-      ...(graphql ? { operation: graphql.operation, result: graphql.result } : {}),
-      ...(upstream && upstream.length > 0 ? { upstream, upstreamMs: Math.round(upstreamMs * 10) / 10 } : {}),
-      // Total time, arrival to the last byte handed to the socket.
-      ms: Math.round(reply.elapsedTime),
-    };
-    if (error) reply.log.error({ ...fields, err: error }, "request errored");
+    // One object, filled in place: spreading optional parts into a literal made two more objects per request.
+    const fields: Record<string, unknown> = { method: request.method, path: pathOf(request), status: reply.statusCode };
+    if (graphql) {
+      fields.operation = graphql.operation;
+      fields.result = graphql.result;
+    }
+    if (upstream && upstream.length > 0) {
+      let upstreamMs = 0;
+      for (const call of upstream) upstreamMs += call.durationMs;
+      fields.upstream = upstream;
+      fields.upstreamMs = Math.round(upstreamMs * 10) / 10;
+    }
+    // Total time, arrival to the last byte handed to the socket. (clientId is on the request's logger, so on this line too.)
+    fields.ms = Math.round(reply.elapsedTime);
+    if (error) {
+      fields.err = error;
+      reply.log.error(fields, "request errored");
+    }
     else reply.log.info(fields, "request completed");
   }
 

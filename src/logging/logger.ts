@@ -91,6 +91,8 @@ export interface LoggerOptions {
   secrets?: Iterable<string>;
   /** Where lines go. Default: stdout. Tests pass an in-memory stream. */
   destination?: DestinationStream;
+  /** Fields on every line besides `service` (a cluster worker's id and pid: cluster.ts). */
+  base?: Record<string, string | number>;
 }
 
 /**
@@ -104,7 +106,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const logger = pino(
     {
       level: options.level,
-      base: { service: "aopay-graphql" },
+      base: { service: "aopay-graphql", ...options.base },
       // Milliseconds since the epoch (pino's default): what log shippers parse fastest, and ISO formatting cost 1 % of a
       // request's CPU in the benchmark's profile.
       timestamp: pino.stdTimeFunctions.epochTime,

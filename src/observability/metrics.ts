@@ -5,6 +5,9 @@ import type { RequestObserver } from "../protection/observer";
 import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
 
+/** Why admission control (http/admission.ts) refused a request: the `reason` label of graphql_requests_shed_total. */
+export type ShedReason = "in_flight" | "event_loop_delay";
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, halfOpen: 1, open: 2 };
 /**
@@ -27,6 +30,10 @@ export class Metrics implements RequestObserver {
   readonly #protectionUnavailable: Counter<"operation">;
   readonly #circuit: Gauge<"family">;
   readonly #graphql: Histogram<"operation" | "type" | "result">;
+  readonly #shed: Counter<"reason">;
+  readonly #children = new Map<string, { calls: Counter.Internal; duration: Histogram.Internal<"endpoint" | "outcome"> }>();
+  readonly #counters = new Map<string, Counter.Internal>();
+  readonly #histograms = new Map<string, Histogram.Internal<"operation" | "type" | "result">>();
 
   constructor(upstreamStats: () => { inFlight: number; queued: number }) {
     const registers = [this.registry];
@@ -84,6 +91,12 @@ export class Metrics implements RequestObserver {
       labelNames: ["operation"],
       registers,
     });
+    this.#shed = new Counter({
+      name: "graphql_requests_shed_total",
+      help: "GraphQL requests refused by admission control (HTTP 503 OVERLOADED) before any work, by reason: in_flight or event_loop_delay.",
+      labelNames: ["reason"],
+      registers,
+    });
     this.#graphql = new Histogram({
       name: "graphql_operation_duration_seconds",
       help: "GraphQL request duration by operation name, operation type and result (ok, or error when any GraphQL error).",
@@ -94,9 +107,12 @@ export class Metrics implements RequestObserver {
   }
 
   upstreamCall(event: UpstreamCallEvent): void {
-    const labels = { endpoint: event.endpoint, outcome: event.outcome };
-    this.#upstreamCalls.inc(labels);
-    this.#upstreamDuration.observe(labels, event.durationMs / 1000);
+    const c = child(this.#children, `u\n${event.endpoint}\n${event.outcome}`, () => {
+      const labels = { endpoint: event.endpoint, outcome: event.outcome };
+      return { calls: this.#upstreamCalls.labels(labels), duration: this.#upstreamDuration.labels(labels) };
+    });
+    c.calls.inc();
+    c.duration.observe(event.durationMs / 1000);
   }
 
   circuitChanged(family: string, state: CircuitState): void {
@@ -104,20 +120,37 @@ export class Metrics implements RequestObserver {
   }
 
   throttled(field: string, code: ThrottleCode, scope: ThrottleScope): void {
-    this.#throttled.inc({ operation: field, code, scope });
+    child(this.#counters, `t\n${field}\n${code}\n${scope}`, () => this.#throttled.labels({ operation: field, code, scope })).inc();
   }
 
   replayed(field: string): void {
-    this.#replays.inc({ operation: field });
+    child(this.#counters, `r\n${field}`, () => this.#replays.labels({ operation: field })).inc();
   }
 
   protectionUnavailable(field: string): void {
-    this.#protectionUnavailable.inc({ operation: field });
+    child(this.#counters, `p\n${field}`, () => this.#protectionUnavailable.labels({ operation: field })).inc();
+  }
+
+  shed(reason: ShedReason): void {
+    child(this.#counters, `s\n${reason}`, () => this.#shed.labels({ reason })).inc();
   }
 
   graphqlOperation(name: string | null | undefined, type: string, result: "ok" | "error", seconds: number): void {
-    this.#graphql.observe({ operation: operationLabel(name), type, result }, seconds);
+    const operation = operationLabel(name);
+    child(this.#histograms, `g\n${operation}\n${type}\n${result}`, () => this.#graphql.labels({ operation, type, result })).observe(seconds);
   }
+}
+
+/**
+ * The child of a labelled metric for one label set, made on first use. prom-client's `inc(labels)` and
+ * `observe(labels, v)` hash the label object on every call (sorting its keys into a string); a child skips that. The
+ * label sets are bounded (endpoint templates, codes, known operation names: see operationLabel), so are these maps.
+ * Nothing here ever resets or removes a label set, which would leave a cached child detached from its metric.
+ */
+function child<C>(cache: Map<string, C>, key: string, make: () => C): C {
+  let c = cache.get(key);
+  if (c === undefined) cache.set(key, (c = make()));
+  return c;
 }
 
 /** The operation's name when it is one of the generated clients' operations, else `other` (or `anonymous`). */

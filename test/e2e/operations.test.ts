@@ -111,7 +111,8 @@ describe("circuit breaker through the server, and readiness", () => {
 describe("bulkhead through the server", () => {
   it("sheds excess mutations at once as OVERLOADED while /healthz stays responsive", async () => {
     const upstream = await startFakeUpstream(delayed(1000, json(200, fixtureJson("cibil/generate-otp.success"))));
-    const t = await startTestStack({ ...fakeEnv(upstream), AOPAY_CONNECTIONS: "2", AOPAY_QUEUE_LIMIT: "2" });
+    // No admission cap: it would refuse the same requests earlier, as HTTP 503 (its own test: test/e2e/overload.test.ts).
+    const t = await startTestStack({ ...fakeEnv(upstream), AOPAY_CONNECTIONS: "2", AOPAY_QUEUE_LIMIT: "2", ADMISSION_MAX_IN_FLIGHT: "0" });
     try {
       const started = Date.now();
       const mutations = Promise.all(Array.from({ length: 12 }, (_, i) => t.gql(GENERATE_CIBIL_OTP, cibilInput(`14000000${i}`))));

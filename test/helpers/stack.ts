@@ -61,7 +61,18 @@ export const PRODUCTION_SECURITY: Record<string, string> = {
  * unless `env` sets the OTP_* budgets.
  */
 export async function startTestStack(env: Record<string, string> = {}, options: { simulatorClock?: () => number } = {}): Promise<TestStack> {
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", METRICS_PORT: "0", LOG_LEVEL: "debug", ...LENIENT_THROTTLE, ...env });
+  // The event-loop check is off: jest's own load (transpiling, other suites' servers in this process) would trip it at
+  // random. Its in-flight cap stays on; test/e2e/overload.test.ts tests both.
+  const config = loadConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    METRICS_PORT: "0",
+    LOG_LEVEL: "debug",
+    ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "0",
+    ...LENIENT_THROTTLE,
+    ...env,
+  });
   const logs = new LogCapture();
   const logger = createLogger({
     level: config.logLevel,

@@ -43,6 +43,7 @@ const FAILURE_CODE_OF: Record<AopayErrorCode, FailureCode> = {
   UPSTREAM_BAD_RESPONSE: FailureCode.UPSTREAM_BAD_RESPONSE,
   OUTCOME_UNKNOWN: FailureCode.OUTCOME_UNKNOWN,
   OVERLOADED: FailureCode.OVERLOADED,
+  CLIENT_GONE: FailureCode.UPSTREAM_TIMEOUT,
 };
 
 /** The single mapping from upstream errors to GraphQL failure members (docs/design/style.md principle 4). */
@@ -59,6 +60,7 @@ export function toFailure(error: AopayError): UpstreamFailure {
     case "UPSTREAM_TIMEOUT":
     case "UPSTREAM_BAD_RESPONSE":
     case "OVERLOADED":
+    case "CLIENT_GONE":
       return Object.assign(new UpstreamUnavailable(), base, { retryAfterSeconds: error.retryAfterSeconds ?? null });
     case "OUTCOME_UNKNOWN":
       return Object.assign(new OutcomeUnknown(), base);

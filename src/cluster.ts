@@ -1,0 +1,130 @@
+import cluster, { type Worker } from "node:cluster";
+import { AggregatorRegistry } from "prom-client";
+import type { App } from "./app";
+import type { Config } from "./config";
+import { createLogger, type Logger } from "./logging/logger";
+import { MetricsServer } from "./http/metrics-server";
+
+/**
+ * WEB_CONCURRENCY=N (N > 1): one Node process uses one core, so the primary forks N workers (`node:cluster`), each a
+ * full server on the same port (the primary accepts connections and hands them out in turn). Shared state lives in
+ * Redis (config.ts refuses N > 1 without REDIS_URL: in-memory budgets would be multiplied by N; and with the built-in
+ * simulator, whose OTPs live in each worker). The primary:
+ *   - restarts a worker that dies, after 1 s, doubling up to 30 s while workers keep dying young (a crash loop must
+ *     not spin), back to 1 s once a worker has lived STABLE_MS;
+ *   - on SIGTERM/SIGINT passes SIGTERM to every worker (each drains as a single server does, SHUTDOWN_GRACE_MS) and
+ *     exits when all have; SIGKILLs the ones still running a few seconds after the grace period;
+ *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry, over the cluster's IPC
+ *     channel), on METRICS_HOST:METRICS_PORT. Workers open no metrics listener.
+ */
+
+const FIRST_RESTART_DELAY_MS = 1_000;
+const MAX_RESTART_DELAY_MS = 30_000;
+/** A worker that lived this long was healthy: the next restart starts again from the first delay. */
+const STABLE_MS = 60_000;
+/** After the grace period, how long the primary still waits for workers before killing them. */
+const KILL_AFTER_GRACE_MS = 5_000;
+
+/** The next restart delay after `failures` consecutive early deaths (1 → 1 s, 2 → 2 s, ... capped at 30 s). */
+export function restartDelayMs(failures: number): number {
+  return Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** Math.max(0, failures - 1));
+}
+
+/** Runs the primary: forks `config.webConcurrency` workers and supervises them until SIGTERM/SIGINT. */
+export async function runPrimary(config: Config): Promise<void> {
+  const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets: [config.aopay.registrationId, config.aopay.companyCode] }).child({
+    component: "cluster",
+  });
+  const slots = new Map<Worker, { slot: number; startedAt: number }>();
+  const failures = new Map<number, number>();
+  const restarts = new Set<NodeJS.Timeout>();
+  let stopping = false;
+
+  const aggregator = new AggregatorRegistry();
+  const metricsServer = config.metrics.enabled
+    ? new MetricsServer(config.metrics, { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() }, log, config.httpLimits)
+    : null;
+
+  const fork = (slot: number) => {
+    const worker = cluster.fork();
+    slots.set(worker, { slot, startedAt: Date.now() });
+    log.info({ worker: { slot, pid: worker.process.pid } }, "worker started");
+  };
+
+  cluster.on("exit", (worker, code, signal) => {
+    const entry = slots.get(worker);
+    slots.delete(worker);
+    if (!entry) return;
+    if (stopping) {
+      log.info({ worker: { slot: entry.slot, pid: worker.process.pid, code, signal } }, "worker stopped");
+      if (slots.size === 0) void finish();
+      return;
+    }
+    const lived = Date.now() - entry.startedAt;
+    const count = lived >= STABLE_MS ? 1 : (failures.get(entry.slot) ?? 0) + 1;
+    failures.set(entry.slot, count);
+    const delayMs = restartDelayMs(count);
+    log.error({ worker: { slot: entry.slot, pid: worker.process.pid, code, signal, livedMs: lived }, restartInMs: delayMs }, "worker died: restarting it");
+    const timer = setTimeout(() => {
+      restarts.delete(timer);
+      if (!stopping) fork(entry.slot);
+    }, delayMs);
+    restarts.add(timer);
+  });
+
+  let finished = false;
+  const finish = async () => {
+    if (finished) return;
+    finished = true;
+    await metricsServer?.close();
+    log.info("all workers stopped");
+    log.flush(() => process.exit(0));
+  };
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, workers: slots.size }, "stopping the workers");
+    for (const timer of restarts) clearTimeout(timer);
+    restarts.clear();
+    for (const worker of slots.keys()) worker.process.kill("SIGTERM");
+    setTimeout(() => {
+      for (const worker of slots.keys()) {
+        log.warn({ worker: { pid: worker.process.pid } }, "worker still running after the grace period: killing it");
+        worker.process.kill("SIGKILL");
+      }
+    }, config.shutdownGraceMs + KILL_AFTER_GRACE_MS).unref();
+    if (slots.size === 0) void finish();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+
+  if (metricsServer) {
+    const url = await metricsServer.listen();
+    log.info({ url, auth: config.metrics.token ? "bearer" : "none", workers: config.webConcurrency }, "metrics listening (all workers)");
+  }
+  for (let slot = 1; slot <= config.webConcurrency; slot++) fork(slot);
+}
+
+/** A worker's logger: every line says which worker (and pid) wrote it. */
+export function workerLogger(config: Config): Logger {
+  return createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    secrets: [config.aopay.registrationId, config.aopay.companyCode],
+    base: { worker: cluster.worker?.id ?? 0, pid: process.pid },
+  });
+}
+
+/** In a worker: its metrics answer the primary's requests, and it stops (drains) if the primary goes away. */
+export function joinCluster(app: App, stop: () => void): void {
+  if (app.metrics) {
+    // Constructing one installs prom-client's IPC listener in this worker; setRegistries says what it answers with.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([app.metrics.registry]);
+  }
+  process.once("disconnect", stop);
+}
+
+export const isClusterWorker = (): boolean => cluster.isWorker;
+export const isClusterPrimary = (config: Config): boolean => config.webConcurrency > 1 && cluster.isPrimary;

@@ -1,0 +1,163 @@
+import { Client, request } from "undici";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { type Simulator, startSimulator } from "../../src/simulator/server";
+import { nextAadhaar, nextMobile } from "../helpers/identifiers";
+import { aepsInput, RESEND_AEPS_OTP, type Result } from "../helpers/operations";
+import { describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { type ServerProcess, startServerProcess } from "../helpers/server-process";
+
+/**
+ * WEB_CONCURRENCY=2 (src/cluster.ts): `node dist-test/index.js` as `npm start` runs it, with real Redis and the
+ * simulator started on its own as the upstream. Which worker answered is read from the access lines, which carry the
+ * worker's pid in cluster mode.
+ */
+
+interface Line {
+  msg?: string;
+  pid?: number;
+  worker?: { slot?: number; pid?: number } | number;
+  requestId?: string;
+  url?: string;
+}
+
+const lines = (p: ServerProcess): Line[] =>
+  p
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Line);
+
+/** The pids of the workers that said they were ready. */
+const readyPids = (p: ServerProcess) => lines(p).filter((l) => l.msg === "GraphQL server ready").map((l) => l.pid as number);
+
+async function until<T>(what: string, check: () => T | undefined | false, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** One request on a connection of its own (the primary hands connections to the workers in turn). */
+async function send(baseUrl: string, variables: object): Promise<{ result: Result; requestId: string }> {
+  const client = new Client(baseUrl);
+  try {
+    const res = await client.request({
+      path: "/graphql",
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: RESEND_AEPS_OTP, variables }),
+    });
+    const body = (await res.body.json()) as { data: { resendAepsOtp: Result } };
+    return { result: body.data.resendAepsOtp, requestId: String(res.headers["x-request-id"]) };
+  } finally {
+    await client.close();
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
+  let simulator: Simulator;
+  let server: ServerProcess;
+  let baseUrl: string;
+
+  /** The pid of the worker whose access line has this request id. */
+  const servedBy = (p: ServerProcess, requestId: string) =>
+    until(`the access line of ${requestId}`, () => lines(p).find((l) => l.requestId === requestId && l.msg === "request completed")?.pid);
+
+  beforeAll(async () => {
+    simulator = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
+    server = startServerProcess({
+      WEB_CONCURRENCY: "2",
+      REDIS_URL: REDIS_URL as string,
+      REDIS_KEY_PREFIX: uniquePrefix(),
+      HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
+      AOPAY_BASE_URL: simulator.url.href,
+      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      LOG_FORMAT: "json",
+    });
+    baseUrl = await server.ready;
+    await until("both workers to be ready", () => readyPids(server).length === 2);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.kill();
+    await simulator?.close();
+  });
+
+  it("serves from both workers, with one shared OTP budget; the primary serves every worker's metrics", async () => {
+    const pids = new Set(readyPids(server));
+    expect(pids.size).toBe(2);
+    // The same port for both workers (the primary holds the listener).
+    expect(new Set(lines(server).filter((l) => l.msg === "GraphQL server ready").map((l) => l.url)).size).toBe(1);
+
+    const destination = aepsInput(nextMobile(), { aadhaar: nextAadhaar() });
+    const first = await send(baseUrl, destination);
+    expect(first.result.__typename).toBe("AepsOtpResent");
+    const firstPid = await servedBy(server, first.requestId);
+    expect(pids.has(firstPid)).toBe(true);
+
+    // The same destination again, on fresh connections, until one lands on the other worker: its budget is the same
+    // one (Redis), so it is in its cooldown there too.
+    let other: Result | undefined;
+    for (let i = 0; i < 6 && !other; i++) {
+      const again = await send(baseUrl, destination);
+      expect(again.result).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+      if ((await servedBy(server, again.requestId)) !== firstPid) other = again.result;
+    }
+    expect(other).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+    expect(simulator.calls()).toBe(1);
+
+    // Metrics: the primary's listener, summed over the workers (the one send was counted by one of them). No worker
+    // opened a listener of its own.
+    const metricsUrl = await until("the primary's metrics listener", () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url);
+    expect(lines(server).filter((l) => l.msg === "metrics listening")).toHaveLength(0);
+    const scraped = await (await request(metricsUrl)).body.text();
+    expect(scraped).toMatch(/^aopay_upstream_requests_total\{endpoint="aeps\.resendOtp",outcome="OK"\} 1$/m);
+    expect(scraped).toMatch(/^aopay_otp_throttled_total\{operation="resendAepsOtp",code="OTP_COOLDOWN",scope="DESTINATION"\} [1-6]$/m);
+  });
+
+  it("restarts a worker that dies", async () => {
+    const [victim, survivor] = readyPids(server).slice(-2);
+    process.kill(victim, "SIGKILL");
+    await until("the primary to report the death", () => lines(server).some((l) => l.msg === "worker died: restarting it"));
+    const replacement = await until("a new worker", () => readyPids(server).find((pid) => pid !== victim && pid !== survivor));
+    expect(alive(replacement)).toBe(true);
+    // The new worker serves too.
+    let served = false;
+    for (let i = 0; i < 6 && !served; i++) {
+      const r = await send(baseUrl, aepsInput(nextMobile(), { aadhaar: nextAadhaar() }));
+      expect(r.result.__typename).toBe("AepsOtpResent");
+      served = (await servedBy(server, r.requestId)) === replacement;
+    }
+    expect(served).toBe(true);
+  }, 60_000);
+
+  it("stops every process on SIGTERM to the primary", async () => {
+    const workers = readyPids(server).filter(alive);
+    expect(workers).toHaveLength(2);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    await until("the workers to exit", () => workers.every((pid) => !alive(pid)), 10_000);
+    expect(lines(server).filter((l) => l.msg === "stopped")).toHaveLength(2);
+  }, 30_000);
+});
+
+describe("WEB_CONCURRENCY above 1 without shared state", () => {
+  it("refuses to start without REDIS_URL, and with the built-in simulator (exit 78, with the reason)", async () => {
+    const p = startServerProcess({ WEB_CONCURRENCY: "2" });
+    expect(await p.exited).toBe(78);
+    expect(p.output()).toContain("WEB_CONCURRENCY=2 needs REDIS_URL");
+    expect(p.output()).toContain("WEB_CONCURRENCY=2 needs AOPAY_BASE_URL");
+  });
+});

@@ -1,0 +1,202 @@
+import type { ServerResponse } from "node:http";
+import { connect } from "node:net";
+import { request } from "undici";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { type FakeUpstream, json, startFakeUpstream } from "../helpers/fake-upstream";
+import { fixtureJson } from "../helpers/fixtures";
+import { nextAadhaar } from "../helpers/identifiers";
+import { aepsInput, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
+import { type GqlResponse, startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * Admission control (src/http/admission.ts) and the client-gone drop (src/aopay/transport.ts), against a scripted
+ * upstream that holds every answer until the test lets it go: the requests in flight stay in flight for as long as
+ * the test needs, so nothing here depends on timing.
+ */
+
+const AEPS_SUCCESS = fixtureJson("aeps/resend-otp.success");
+
+/** An upstream that answers nothing until release(), then answers everything held (and later calls) at once. */
+function holdingUpstream(upstream: FakeUpstream) {
+  const held: ServerResponse[] = [];
+  let open = false;
+  upstream.respond((call, res, req) => {
+    if (open) json(200, AEPS_SUCCESS)(call, res, req);
+    else held.push(res);
+  });
+  return {
+    held,
+    release() {
+      open = true;
+      for (const res of held.splice(0)) json(200, AEPS_SUCCESS)({} as never, res, {} as never);
+    },
+  };
+}
+
+async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function scrape(t: TestStack): Promise<string> {
+  const res = await request(t.stack.app.metricsUrl as string);
+  return res.body.text();
+}
+
+function expectOverloaded(res: GqlResponse) {
+  expect(res.status).toBe(503);
+  expect(res.headers["retry-after"]).toBe("1");
+  expect(res.body.errors).toHaveLength(1);
+  expect(res.body.errors?.[0].extensions?.code).toBe("OVERLOADED");
+  expect(res.body.errors?.[0].extensions?.requestId).toBe(res.headers["x-request-id"]);
+  expect(res.body.data).toBeUndefined();
+}
+
+const upstreamEnv = (upstream: FakeUpstream) => ({
+  AOPAY_BASE_URL: upstream.url,
+  AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+  AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+});
+
+describe("admission: the in-flight cap", () => {
+  const CAP = 3;
+  let upstream: FakeUpstream;
+  let t: TestStack;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream), ADMISSION_MAX_IN_FLIGHT: String(CAP) });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  it("refuses the cap+1th request at once with 503 OVERLOADED and Retry-After, before authentication and parsing; the upstream sees only the admitted ones", async () => {
+    const hold = holdingUpstream(upstream);
+    const admitted = Array.from({ length: CAP }, (_, i) => t.gql(RESEND_AEPS_OTP, aepsInput(`98765432${10 + i}`)));
+    await until("the admitted sends to reach the upstream", () => upstream.calls.length === CAP);
+
+    // While the CAP requests are held at the upstream: a well-formed send, one with bad credentials (401 if it were
+    // authenticated) and one with a broken body (400 if it were parsed) are all refused the same way.
+    expectOverloaded(await t.gql(RESEND_AEPS_OTP, aepsInput("9876543299")));
+    expectOverloaded(await t.gql(RESEND_AEPS_OTP, aepsInput("9876543298"), { "x-api-key": "aopk_wrong" }));
+    const broken = await request(t.graphqlUrl, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    expect(broken.statusCode).toBe(503);
+    expect(await broken.body.text()).toContain('"OVERLOADED"');
+    // Health probes are not GraphQL requests: never refused.
+    expect((await request(`${t.baseUrl}/healthz`)).statusCode).toBe(200);
+    expect(hold.held).toHaveLength(CAP);
+    expect(upstream.calls).toHaveLength(CAP);
+
+    hold.release();
+    for (const res of await Promise.all(admitted)) {
+      expect(res.status).toBe(200);
+      expect(resultOf(res.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    }
+    // Every admitted request has given its place back.
+    const after = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543297"));
+    expect(resultOf(after.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    expect(upstream.calls).toHaveLength(CAP + 1);
+    expect(await scrape(t)).toMatch(/^graphql_requests_shed_total\{reason="in_flight"\} 3$/m);
+  });
+});
+
+describe("admission: the event-loop delay", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream(json(200, AEPS_SUCCESS));
+    t = await startTestStack({ ...upstreamEnv(upstream), ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "20", ADMISSION_SAMPLE_INTERVAL_MS: "100" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  it("refuses while the event loop is late, and serves again once it has caught up", async () => {
+    // The server runs in this process: blocking this thread delays its event loop. One 600 ms sample among the
+    // ~10 ms ones of the interval before it puts the mean far over 20 ms. A busy machine can only add delay.
+    let refused: GqlResponse | undefined;
+    let servedBefore = 0;
+    for (let attempt = 0; attempt < 3 && !refused; attempt++) {
+      const end = Date.now() + 600;
+      while (Date.now() < end) {
+        // busy: the sampler cannot run
+      }
+      const res = await t.gql(RESEND_AEPS_OTP, aepsInput(`98765432${10 + attempt}`, { aadhaar: nextAadhaar() }));
+      if (res.status === 503) refused = res;
+      else servedBefore += 1;
+    }
+    expect(refused).toBeDefined();
+    expectOverloaded(refused as GqlResponse);
+    // Only the attempts that were let in reached the upstream (a busy machine may have let the first through).
+    expect(upstream.calls).toHaveLength(servedBefore);
+    expect(await scrape(t)).toMatch(/^graphql_requests_shed_total\{reason="event_loop_delay"\} [1-3]$/m);
+
+    // A few quiet samples later it admits again.
+    let served: GqlResponse | undefined;
+    for (let attempt = 0; attempt < 50 && !served; attempt++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543202", { aadhaar: nextAadhaar() }));
+      if (res.status === 200) served = res;
+    }
+    expect(resultOf((served as GqlResponse).body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+  });
+});
+
+describe("a send whose client has gone before its upstream write", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    // One upstream socket: a second send waits in the transport's queue, which is where a client gives up under load.
+    // A 10-minute cooldown per destination: a send that went (or was not refunded) blocks the next one.
+    t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_CONNECTIONS: "1", OTP_COOLDOWN_SECONDS: "600" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  it("is dropped before the write (never reaches the upstream) and its budget is refunded; the one already sent is not", async () => {
+    const hold = holdingUpstream(upstream);
+    // Each send its own destinations (mobile and Aadhaar): the cooldown applies to both.
+    const firstInput = aepsInput("9123456780", { aadhaar: nextAadhaar() });
+    const secondInput = aepsInput("9123456781", { aadhaar: nextAadhaar() });
+    const first = t.gql(RESEND_AEPS_OTP, firstInput);
+    await until("the first send to reach the upstream", () => upstream.calls.length === 1);
+
+    // The second client writes its request on a socket of its own, then goes away (closes it) while the send waits.
+    const body = JSON.stringify({ query: RESEND_AEPS_OTP, variables: secondInput });
+    const { port } = new URL(t.baseUrl);
+    const socket = connect(Number(port), "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await until("the second send to wait for the upstream socket", () => t.stack.app.transport.stats.queued === 1);
+    socket.destroy();
+    // Its connection closes at the server (the first request's stays open, held at the upstream).
+    const connections = () => new Promise<number>((resolve) => t.stack.app.fastify.server.getConnections((_e, n) => resolve(n)));
+    for (let i = 0; i < 200 && (await connections()) > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await connections()).toBe(1);
+
+    // The socket frees: the queued send would go now, but its client is gone.
+    hold.release();
+    expect(resultOf((await first).body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    await until("the dropped send to be logged", () => t.logs.text().includes("client gone before the request was sent"));
+    expect(upstream.calls).toHaveLength(1);
+    expect(JSON.parse(upstream.calls[0].body)).toMatchObject({ Mobile: 9123456780 });
+
+    // Refunded: the same destination may be sent to at once. The first one's cooldown holds.
+    const again = await t.gql(RESEND_AEPS_OTP, secondInput);
+    expect(resultOf(again.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    const firstAgain = await t.gql(RESEND_AEPS_OTP, firstInput);
+    expect(resultOf(firstAgain.body, "resendAepsOtp")).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+    expect(upstream.calls).toHaveLength(2);
+  });
+});
