@@ -60,7 +60,11 @@ function irByThread(/** @type {number} */ pid, /** @type {number} */ part) {
  */
 async function dump(pid, part, label, childEnv) {
   const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...childEnv };
-  const said = execFileSync("callgrind_control", [`--vgdb-prefix=${VGDB_PREFIX}`, `--dump=${label}`, String(pid)], { encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"] });
+  const said = execFileSync("callgrind_control", [`--vgdb-prefix=${VGDB_PREFIX}`, `--dump=${label}`, String(pid)], {
+    encoding: "utf8",
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (!/OK/.test(said)) throw new Error(`callgrind_control --dump ${pid}: ${said}`);
   for (let i = 0; i < 600; i++) {
     const ir = irByThread(pid, part);
@@ -90,15 +94,21 @@ async function main() {
   const requests = Number(values.requests);
   const warmup = Number(values.warmup);
   if (!(requests >= 1) || !(warmup >= 0)) throw new Error("--requests must be >= 1 and --warmup >= 0");
-  if (spawnSync("valgrind", ["--version"]).status !== 0) throw new Error("valgrind is not installed (apt-get install valgrind)");
+  if (spawnSync("valgrind", ["--version"]).status !== 0)
+    throw new Error("valgrind is not installed (apt-get install valgrind)");
   if (!values["no-build"] && sys.ours) {
     log("building our server: tsc -p tsconfig.build.json ...");
-    const r = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc", { paths: [ROOT] }), "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
+    const r = spawnSync(
+      process.execPath,
+      [require.resolve("typescript/bin/tsc", { paths: [ROOT] }), "-p", "tsconfig.build.json"],
+      { cwd: ROOT, stdio: "inherit" },
+    );
     if (r.status !== 0) throw new Error("build failed");
   }
   fs.mkdirSync(OUT, { recursive: true });
   // Only the latest run's dumps are kept (each is a few MB).
-  for (const f of fs.readdirSync(OUT)) if (f.startsWith("callgrind.out.") || f.startsWith("vgdb-pipe")) fs.rmSync(path.join(OUT, f), { force: true });
+  for (const f of fs.readdirSync(OUT))
+    if (f.startsWith("callgrind.out.") || f.startsWith("vgdb-pipe")) fs.rmSync(path.join(OUT, f), { force: true });
 
   const up = await startChild({
     name: "fake upstream",
@@ -113,7 +123,10 @@ async function main() {
   // Under valgrind the server runs tens of times slower, and its event loop is late by design: our admission check
   // would refuse requests (a 503 in a run of 500). It is a sampler on a timer, whose cost depends on time, not on
   // requests: off here, it is measured by the bench.
-  const childEnv = { ...sys.env({ upstreamUrl: up.url, runTag }), ...(sys.ours ? { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "0" } : {}) };
+  const childEnv = {
+    ...sys.env({ upstreamUrl: up.url, runTag }),
+    ...(sys.ours ? { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "0" } : {}),
+  };
   log(`starting ${sys.label} under callgrind (slow: a minute or more) ...`);
   const s = await startChild({
     name: `${sys.label} (callgrind)`,
@@ -134,7 +147,13 @@ async function main() {
     cwd: ROOT,
     timeoutMs: 600_000,
   });
-  const traffic = { url: s.url, mutation: m, bodies: bodyFactory(m, sys.flavour), headers: sys.headers, perRequestHeaders: sys.perRequestHeaders };
+  const traffic = {
+    url: s.url,
+    mutation: m,
+    bodies: bodyFactory(m, sys.flavour),
+    headers: sys.headers,
+    perRequestHeaders: sys.perRequestHeaders,
+  };
   const t0 = performance.now();
   log(`warm-up: ${warmup} requests, one at a time ...`);
   const w = await sequential({ ...traffic, warmup: 0, requests: warmup });
@@ -160,8 +179,12 @@ async function main() {
   log(`callgrind: ${sys.label}, ${m.field}, ${requests} requests after ${warmup} warm-up, one at a time`);
   log(`  main thread: ${fmt(ir[1] / requests)} instructions per request   (${fmt(ir[1])} in total)`);
   log(`  all ${Object.keys(ir).length} threads: ${fmt(all / requests)} instructions per request`);
-  log(`  answers: ${r.ok} correct of ${requests}; upstream check: ${hits.pass ? "every correct answer reached the upstream once" : `FAILED: ${describeHits(hits)}`}`);
-  log(`  dumps: ${path.relative(process.cwd(), OUT)}/callgrind.out.${s.pid}.2-01 (main thread; callgrind_annotate --inclusive=yes <file> | head -60)`);
+  log(
+    `  answers: ${r.ok} correct of ${requests}; upstream check: ${hits.pass ? "every correct answer reached the upstream once" : `FAILED: ${describeHits(hits)}`}`,
+  );
+  log(
+    `  dumps: ${path.relative(process.cwd(), OUT)}/callgrind.out.${s.pid}.2-01 (main thread; callgrind_annotate --inclusive=yes <file> | head -60)`,
+  );
   if (!hits.pass || r.ok !== requests) process.exitCode = 1;
 }
 

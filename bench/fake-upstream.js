@@ -24,7 +24,15 @@
  * Prints one JSON line {"msg":"fake upstream ready","url":...}.
  */
 const http = require("node:http");
-const { CIBIL_PATH, AEPS_PATH, REGISTRATION_ID, COMPANY_CODE, AEPS_PIPE, AEPS_ACCESS_MODE_TYPE, fixtures } = require("./lib/aopay-wire");
+const {
+  CIBIL_PATH,
+  AEPS_PATH,
+  REGISTRATION_ID,
+  COMPANY_CODE,
+  AEPS_PIPE,
+  AEPS_ACCESS_MODE_TYPE,
+  fixtures,
+} = require("./lib/aopay-wire");
 
 const delayMs = Number(process.env.UPSTREAM_DELAY_MS ?? "0");
 const host = process.env.UPSTREAM_HOST ?? "127.0.0.1";
@@ -38,10 +46,20 @@ const BAD_REQUEST = JSON.stringify({ code: "400", description: "Invalid request"
 
 /** @typedef {"cibil" | "aeps"} EndpointKey */
 /** Destination -> number of requests, per endpoint, since the last reset. */
-const seen = { cibil: /** @type {Map<number, number>} */ (new Map()), aeps: /** @type {Map<number, number>} */ (new Map()) };
+const seen = {
+  cibil: /** @type {Map<number, number>} */ (new Map()),
+  aeps: /** @type {Map<number, number>} */ (new Map()),
+};
 let counters = zero();
 function zero() {
-  return { received: 0, answered: 0, bad: 0, connections: 0, hits: { cibil: 0, aeps: 0 }, duplicateHits: { cibil: 0, aeps: 0 } };
+  return {
+    received: 0,
+    answered: 0,
+    bad: 0,
+    connections: 0,
+    hits: { cibil: 0, aeps: 0 },
+    duplicateHits: { cibil: 0, aeps: 0 },
+  };
 }
 
 let inFlight = 0;
@@ -63,7 +81,10 @@ function answer(/** @type {http.ServerResponse} */ res, /** @type {number} */ st
   const send = () => {
     changeInFlight(-1);
     counters.answered += 1;
-    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+    res.writeHead(status, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+    });
     res.end(body);
   };
   if (delayMs > 0) setTimeout(send, delayMs);
@@ -95,7 +116,12 @@ function check(/** @type {EndpointKey} */ key, /** @type {any} */ b) {
 
 const server = http.createServer((req, res) => {
   /** @type {EndpointKey | null} */
-  const key = req.url === CIBIL_PATH && req.method === "GET" ? "cibil" : req.url === AEPS_PATH && req.method === "POST" ? "aeps" : null;
+  const key =
+    req.url === CIBIL_PATH && req.method === "GET"
+      ? "cibil"
+      : req.url === AEPS_PATH && req.method === "POST"
+        ? "aeps"
+        : null;
   if (key === null) {
     counters.bad += 1;
     res.writeHead(404, { "content-type": "application/json" });

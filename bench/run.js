@@ -67,22 +67,33 @@ async function main() {
   const warnings = [];
   const fdNeed = Math.max(0, ...o.overloadClients) * 2 + 1024;
   if (o.scenarios.includes("overload") && openFilesLimit() < fdNeed) {
-    warnings.push(`open-files limit ${openFilesLimit()} is below the ~${fdNeed} the overload scenario needs (raise it: ulimit -n ${fdNeed})`);
+    warnings.push(
+      `open-files limit ${openFilesLimit()} is below the ~${fdNeed} the overload scenario needs (raise it: ulimit -n ${fdNeed})`,
+    );
   }
   const redisOk = await redisReachable(o.redisUrl);
   if (!redisOk) {
-    const skipped = [...(o.systems.includes("ours-redis") ? ["the ours-redis system"] : []), ...(o.scenarios.includes("scaling") ? ["the scaling scenario"] : [])];
-    if (skipped.length) warnings.push(`Redis at ${o.redisUrl.replace(/\/\/[^@]*@/, "//***@")} does not answer: skipped ${skipped.join(" and ")} (set --redis-url or REDIS_URL)`);
+    const skipped = [
+      ...(o.systems.includes("ours-redis") ? ["the ours-redis system"] : []),
+      ...(o.scenarios.includes("scaling") ? ["the scaling scenario"] : []),
+    ];
+    if (skipped.length)
+      warnings.push(
+        `Redis at ${o.redisUrl.replace(/\/\/[^@]*@/, "//***@")} does not answer: skipped ${skipped.join(" and ")} (set --redis-url or REDIS_URL)`,
+      );
     o.systems = o.systems.filter((s) => s !== "ours-redis");
     o.scenarios = o.scenarios.filter((s) => s !== "scaling");
   }
   const defs = systemDefs(o);
 
   log(`AOPay GraphQL layer benchmark${o.quick ? " (quick)" : ""} — ${startedAt.toISOString()}`);
-  log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, autocannon ${machine.autocannon}, load ${machine.loadAverageAtStart.join(" ")}`);
+  log(
+    `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, autocannon ${machine.autocannon}, load ${machine.loadAverageAtStart.join(" ")}`,
+  );
   for (const w of warnings) log(`WARNING: ${w}`);
   if (o.build) build();
-  if (!fs.existsSync(path.join(ROOT, "dist/index.js"))) throw new Error("dist/index.js is missing: run npm run build (or drop --no-build)");
+  if (!fs.existsSync(path.join(ROOT, "dist/index.js")))
+    throw new Error("dist/index.js is missing: run npm run build (or drop --no-build)");
 
   /** @type {any} */
   const report = {
@@ -102,7 +113,9 @@ async function main() {
   if (o.scenarios.includes("main") || o.scenarios.includes("scaling")) {
     const up = await startUpstream(0);
     report.upstreamBodyBytes = up.bodyBytes;
-    log(`fake upstream ${up.url}, 0 ms delay, answers: AEPS ${up.bodyBytes.aeps} B, CIBIL ${up.bodyBytes.cibil} B (the documented examples)`);
+    log(
+      `fake upstream ${up.url}, 0 ms delay, answers: AEPS ${up.bodyBytes.aeps} B, CIBIL ${up.bodyBytes.cibil} B (the documented examples)`,
+    );
     await prime(o, defs, up);
     if (o.scenarios.includes("main")) {
       await phaseA(o, defs, up, report);

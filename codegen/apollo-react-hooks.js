@@ -22,7 +22,10 @@
 
 const { collectOperations } = require("./operations.js");
 
-const KINDS = { mutation: { suffix: "Mutation", binder: "bindMutation" }, query: { suffix: "Query", binder: "bindQuery" } };
+const KINDS = {
+  mutation: { suffix: "Mutation", binder: "bindMutation" },
+  query: { suffix: "Query", binder: "bindQuery" },
+};
 
 /**
  * @param {import("graphql").GraphQLSchema} _schema

@@ -33,7 +33,8 @@ const PLAIN_PASCAL_CASE = /^[A-Z][a-z0-9]*(?:[A-Z][a-z0-9]+)*$/;
  * @returns {Operation[]}
  */
 function collectOperations(documents, config, pluginName) {
-  if (config.namingConvention !== undefined) throw new Error(`${pluginName}: namingConvention is not supported (client-preset's default naming is assumed)`);
+  if (config.namingConvention !== undefined)
+    throw new Error(`${pluginName}: namingConvention is not supported (client-preset's default naming is assumed)`);
   /** @type {Operation[]} */
   const operations = [];
   for (const { document } of documents) {
@@ -52,7 +53,8 @@ function collectOperations(documents, config, pluginName) {
   }
   operations.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (let i = 1; i < operations.length; i++) {
-    if (operations[i].name === operations[i - 1].name) throw new Error(`${pluginName}: operation name "${operations[i].name}" is used twice`);
+    if (operations[i].name === operations[i - 1].name)
+      throw new Error(`${pluginName}: operation name "${operations[i].name}" is used twice`);
   }
   return operations;
 }
@@ -78,7 +80,8 @@ const TYPENAME_FIELD = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: "__ty
 function withTypenames(node) {
   return visit(node, {
     SelectionSet(set, _key, parent) {
-      const parentKind = parent && !Array.isArray(parent) ? /** @type {import("graphql").ASTNode} */ (parent).kind : undefined;
+      const parentKind =
+        parent && !Array.isArray(parent) ? /** @type {import("graphql").ASTNode} */ (parent).kind : undefined;
       // The operation's root needs none; an inline fragment's object is the enclosing selection's, which has one.
       if (parentKind === Kind.OPERATION_DEFINITION || parentKind === Kind.INLINE_FRAGMENT) return undefined;
       if (set.selections.some((s) => s.kind === Kind.FIELD && s.name.value === "__typename")) return undefined;
@@ -107,7 +110,8 @@ function wireSource(operation, fragments, pluginName) {
         const name = spread.name.value;
         if (used.has(name)) return;
         const fragment = fragments.get(name);
-        if (!fragment) throw new Error(`${pluginName}: operation "${operation.name?.value}" spreads unknown fragment "${name}"`);
+        if (!fragment)
+          throw new Error(`${pluginName}: operation "${operation.name?.value}" spreads unknown fragment "${name}"`);
         used.set(name, fragment);
         collect(fragment);
       },

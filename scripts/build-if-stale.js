@@ -55,7 +55,11 @@ async function buildServer(/** @type {boolean} */ force) {
   const stamp = path.join(ROOT, "dist/.built");
   const inputs = ["src", "tsconfig.json", "tsconfig.build.json"].map((p) => path.join(ROOT, p)).concat(LOCKFILE);
   if (!force && !stale(stamp, inputs)) return;
-  await run("server (dist/)", [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")]);
+  await run("server (dist/)", [
+    path.join(ROOT, "node_modules/typescript/bin/tsc"),
+    "-p",
+    path.join(ROOT, "tsconfig.build.json"),
+  ]);
   fs.writeFileSync(stamp, `${new Date().toISOString()}\n`);
 }
 
@@ -66,7 +70,9 @@ async function buildExplorer(/** @type {boolean} */ force) {
   if (!force && !stale(stamp, [dir, LOCKFILE], [dist])) return;
   const vite = path.join(ROOT, "node_modules/vite/bin/vite.js");
   if (!fs.existsSync(vite) || !fs.existsSync(path.join(ROOT, "node_modules/graphiql"))) {
-    process.stdout.write("build: the explorer (/graphiql) is not built: Vite and GraphiQL are dev dependencies, not installed here\n");
+    process.stdout.write(
+      "build: the explorer (/graphiql) is not built: Vite and GraphiQL are dev dependencies, not installed here\n",
+    );
     return;
   }
   await run("explorer (explorer/dist/, GraphiQL)", [vite, "build", dir, "--logLevel", "warn"]);
@@ -78,8 +84,12 @@ async function main() {
   const force = argv.includes("--force");
   const onlyAt = argv.indexOf("--only");
   const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
-  if (only !== undefined && only !== "server" && only !== "explorer") throw new Error(`--only server|explorer (got ${only})`);
-  await Promise.all([only !== "explorer" ? buildServer(force) : undefined, only !== "server" ? buildExplorer(force) : undefined]);
+  if (only !== undefined && only !== "server" && only !== "explorer")
+    throw new Error(`--only server|explorer (got ${only})`);
+  await Promise.all([
+    only !== "explorer" ? buildServer(force) : undefined,
+    only !== "server" ? buildExplorer(force) : undefined,
+  ]);
 }
 
 main().catch((/** @type {Error} */ error) => {

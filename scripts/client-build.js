@@ -36,7 +36,8 @@ function manifest() {
   return {
     name: "@aopay-graphql/client",
     version: root.version,
-    description: "Typed clients for the AOPay GraphQL layer: documents and types, Apollo Client 4 React hooks, and a Node SDK over undici.",
+    description:
+      "Typed clients for the AOPay GraphQL layer: documents and types, Apollo Client 4 React hooks, and a Node SDK over undici.",
     license: root.license,
     // Not for the public registry: install it from a folder, a tarball (npm pack) or your own registry.
     private: true,
@@ -71,12 +72,17 @@ function manifest() {
 }
 
 function tsc(/** @type {string} */ project, /** @type {string} */ outDir) {
-  execFileSync(process.execPath, [TSC, "-p", path.join(ROOT, "client", project), "--outDir", outDir], { stdio: "inherit", cwd: ROOT });
+  execFileSync(process.execPath, [TSC, "-p", path.join(ROOT, "client", project), "--outDir", outDir], {
+    stdio: "inherit",
+    cwd: ROOT,
+  });
 }
 
 function main() {
   const outArg = process.argv.indexOf("--out");
-  const out = path.resolve(outArg > 0 && process.argv[outArg + 1] ? process.argv[outArg + 1] : path.join(ROOT, "client/dist"));
+  const out = path.resolve(
+    outArg > 0 && process.argv[outArg + 1] ? process.argv[outArg + 1] : path.join(ROOT, "client/dist"),
+  );
   fs.rmSync(out, { recursive: true, force: true });
   tsc("tsconfig.build.json", path.join(out, "esm"));
   tsc("tsconfig.build.cjs.json", path.join(out, "cjs"));

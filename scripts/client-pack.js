@@ -29,9 +29,15 @@ function main() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "aopay-client-pack-"));
   try {
     const pkg = path.join(work, "package");
-    execFileSync(process.execPath, [path.join(__dirname, "client-build.js"), "--out", pkg], { stdio: ["ignore", "ignore", "inherit"], cwd: ROOT });
+    execFileSync(process.execPath, [path.join(__dirname, "client-build.js"), "--out", pkg], {
+      stdio: ["ignore", "ignore", "inherit"],
+      cwd: ROOT,
+    });
     // --ignore-scripts: the built package has no scripts, and none of ours should run here.
-    const json = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], { cwd: pkg, encoding: "utf8" });
+    const json = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], {
+      cwd: pkg,
+      encoding: "utf8",
+    });
     const [{ filename }] = /** @type {{ filename: string }[]} */ (JSON.parse(json));
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.copyFileSync(path.join(work, filename), out);

@@ -40,7 +40,9 @@ async function main() {
     process.stdout.write(`codegen:check: ${outputs.length} generated files match the schema and operations\n`);
     return;
   }
-  process.stderr.write("codegen:check: committed client code differs from what codegen produces. Run `npm run codegen`.\n");
+  process.stderr.write(
+    "codegen:check: committed client code differs from what codegen produces. Run `npm run codegen`.\n",
+  );
   for (const d of drifted) {
     const rel = path.relative(root, d.committedPath);
     if (d.fresh === null) process.stderr.write(`  stale file (codegen no longer writes it): ${rel}\n`);

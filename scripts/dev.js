@@ -21,7 +21,13 @@ execFileSync(process.execPath, [path.join(__dirname, "build-if-stale.js")], { cw
 
 const tsc = spawn(
   process.execPath,
-  [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json"), "--watch", "--preserveWatchOutput"],
+  [
+    path.join(ROOT, "node_modules/typescript/bin/tsc"),
+    "-p",
+    path.join(ROOT, "tsconfig.build.json"),
+    "--watch",
+    "--preserveWatchOutput",
+  ],
   { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
 );
 

@@ -78,27 +78,48 @@ async function main() {
     const res = await pool.request({
       path: "/graphql",
       method: "POST",
-      headers: { "content-type": "application/json", "x-api-key": "aopk_soak_key", ...(IDEMPOTENCY ? { "idempotency-key": `mk-${i}` } : {}) },
-      body: JSON.stringify({ query: GENERATE, variables: { input: { cibilId: String(800000000 + i * 1000 + 100 + (i % 100)), accessToken: "soak-token-1" } } }),
+      headers: {
+        "content-type": "application/json",
+        "x-api-key": "aopk_soak_key",
+        ...(IDEMPOTENCY ? { "idempotency-key": `mk-${i}` } : {}),
+      },
+      body: JSON.stringify({
+        query: GENERATE,
+        variables: { input: { cibilId: String(800000000 + i * 1000 + 100 + (i % 100)), accessToken: "soak-token-1" } },
+      }),
     });
     const r = JSON.parse(await res.body.text()).data?.r;
     const code = r ? (r.code ?? r.__typename) : `HTTP_${res.statusCode}`;
     codes[code] = (codes[code] ?? 0) + 1;
   };
   // Warm-up on destinations outside the measured range, then the baseline.
-  for (let i = 0; i < 500; i += CONCURRENCY) await Promise.all(Array.from({ length: CONCURRENCY }, (_, j) => send(SENDS + 1 + i + j)));
+  for (let i = 0; i < 500; i += CONCURRENCY)
+    await Promise.all(Array.from({ length: CONCURRENCY }, (_, j) => send(SENDS + 1 + i + j)));
   const baseline = heapMiB();
   const samples = [];
-  for (let done = 0; done < SENDS; ) {
+  for (let done = 0; done < SENDS;) {
     const batch = Math.min(EVERY, SENDS - done);
     for (let i = 0; i < batch; i += CONCURRENCY) {
       await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batch - i) }, (_, j) => send(done + i + j)));
     }
     done += batch;
     const heap = heapMiB();
-    samples.push({ sends: done, heapMiB: heap, bytesPerDestination: Math.round(((heap - baseline) * 1024 * 1024) / done) });
+    samples.push({
+      sends: done,
+      heapMiB: heap,
+      bytesPerDestination: Math.round(((heap - baseline) * 1024 * 1024) / done),
+    });
   }
-  const report = { node: process.version, sends: SENDS, throttleMaxKeys: Number(MAX_KEYS), idempotency: IDEMPOTENCY, baselineHeapMiB: baseline, samples, codes, rssMiB: Math.round(process.memoryUsage().rss / 1024 / 102.4) / 10 };
+  const report = {
+    node: process.version,
+    sends: SENDS,
+    throttleMaxKeys: Number(MAX_KEYS),
+    idempotency: IDEMPOTENCY,
+    baselineHeapMiB: baseline,
+    samples,
+    codes,
+    rssMiB: Math.round(process.memoryUsage().rss / 1024 / 102.4) / 10,
+  };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   await pool.close();
   await stack.stop();

@@ -48,7 +48,15 @@ const SERVER_ENV = Object.fromEntries(
 );
 const FAULTS = ["401", "207", "500", "503", "504", "299", "302"];
 /** Codes that promise the request never reached AOPay. */
-const NOT_SENT = new Set(["UPSTREAM_TIMEOUT", "OVERLOADED", "OTP_COOLDOWN", "OTP_LIMIT_REACHED", "RATE_LIMITED", "PROTECTION_UNAVAILABLE", "IDEMPOTENCY_IN_FLIGHT"]);
+const NOT_SENT = new Set([
+  "UPSTREAM_TIMEOUT",
+  "OVERLOADED",
+  "OTP_COOLDOWN",
+  "OTP_LIMIT_REACHED",
+  "RATE_LIMITED",
+  "PROTECTION_UNAVAILABLE",
+  "IDEMPOTENCY_IN_FLIGHT",
+]);
 const SUCCESS = new Set(["CibilOtpChallenge", "AepsOtpResent"]);
 
 const GENERATE = `mutation($input: GenerateCibilOtpInput!) { r: generateCibilOtp(input: $input) { __typename ... on Failure { code } } }`;
@@ -141,7 +149,9 @@ async function main() {
   const jobs = [];
   for (let i = 0; i < REQUESTS; i++) {
     const faulty = Math.random() < FAULT_RATE;
-    const suffix = faulty ? FAULTS[Math.floor(Math.random() * FAULTS.length)] : String(100 + (i % 100)).padStart(3, "0");
+    const suffix = faulty
+      ? FAULTS[Math.floor(Math.random() * FAULTS.length)]
+      : String(100 + (i % 100)).padStart(3, "0");
     const serial = String(100000 + i).padStart(6, "0");
     const cibil = i % 2 === 0;
     const trigger = cibil ? `9${serial}${suffix}` : `9${serial}${suffix}`;
@@ -153,12 +163,24 @@ async function main() {
   const send = async (job, idempotencyKey) => {
     const variables = job.cibil
       ? { input: { cibilId: job.trigger, accessToken: "soak-token-123" } }
-      : { input: { userKey: "SOAK1", mobile: job.trigger, aadhaar: "234123412346", primaryKeyId: "P", encodeTxnId: "E" } };
+      : {
+          input: {
+            userKey: "SOAK1",
+            mobile: job.trigger,
+            aadhaar: "234123412346",
+            primaryKeyId: "P",
+            encodeTxnId: "E",
+          },
+        };
     const started = performance.now();
     const res = await pool.request({
       path: "/graphql",
       method: "POST",
-      headers: { "content-type": "application/json", "x-api-key": "aopk_soak_key", ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}) },
+      headers: {
+        "content-type": "application/json",
+        "x-api-key": "aopk_soak_key",
+        ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
+      },
       body: JSON.stringify({ query: job.cibil ? GENERATE : RESEND, variables }),
     });
     const text = await res.body.text();
@@ -166,7 +188,7 @@ async function main() {
     if (++answered % 5000 === 0) timeline.push(rssMiB(server.pid));
     try {
       const r = JSON.parse(text).data?.r;
-      job.answers.push(r ? r.code ?? r.__typename : `HTTP_${res.statusCode}`);
+      job.answers.push(r ? (r.code ?? r.__typename) : `HTTP_${res.statusCode}`);
     } catch {
       job.answers.push(`HTTP_${res.statusCode}`);
     }
@@ -218,7 +240,10 @@ async function main() {
     deadlineMs: DEADLINE_MS,
     seconds,
     requestsPerSecond: Math.round(latencies.length / seconds),
-    latencyMs: { p50: Math.round(percentile(latencies, 50) * 10) / 10, p99: Math.round(percentile(latencies, 99) * 10) / 10 },
+    latencyMs: {
+      p50: Math.round(percentile(latencies, 50) * 10) / 10,
+      p99: Math.round(percentile(latencies, 99) * 10) / 10,
+    },
     resultsByCode: Object.fromEntries(Object.entries(byCode).sort(([, a], [, b]) => b - a)),
     upstreamSends: [...received.values()].reduce((a, b) => a + b, 0),
     duplicatedSends: duplicated,

@@ -60,7 +60,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const logger = deps.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets });
   const scrubber = new Scrubber(secrets);
   if (config.hmacSecretEphemeral) {
-    logger.warn("HMAC_SECRET is not set: using a random one for this process (throttle and idempotency keys reset on restart)");
+    logger.warn(
+      "HMAC_SECRET is not set: using a random one for this process (throttle and idempotency keys reset on restart)",
+    );
   }
 
   const transport = new AopayTransport({ ...upstream, baseUrl: upstream.baseUrl });
@@ -90,7 +92,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const authenticator = new Authenticator(config.auth);
 
   const trustedDocuments = trustedDocumentList();
-  const apollo = new ApolloServer<GraphQLContext>(await apolloOptions(config, { scrubber, metrics, trustedDocuments, explorerPath: EXPLORER_PATH }));
+  const apollo = new ApolloServer<GraphQLContext>(
+    await apolloOptions(config, { scrubber, metrics, trustedDocuments, explorerPath: EXPLORER_PATH }),
+  );
 
   let state: "starting" | "ready" | "draining" = "starting";
   const readiness: Readiness = async () => {
@@ -103,7 +107,14 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     return { ready: true, status: "ready", circuits };
   };
   const admission = new Admission(config.admission, (reason) => metrics?.shed(reason));
-  const fastify = await createHttpServer(config, logger, readiness, authenticator, config.trustedDocuments === "enforce" ? trustedDocuments : null, admission);
+  const fastify = await createHttpServer(
+    config,
+    logger,
+    readiness,
+    authenticator,
+    config.trustedDocuments === "enforce" ? trustedDocuments : null,
+    admission,
+  );
 
   await apollo.start();
   registerGraphQLRoute(fastify, apollo, {
@@ -114,7 +125,10 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   await fastify.ready();
 
   // Cluster workers serve none: the primary serves every worker's metrics aggregated (cluster.ts).
-  const metricsServer = metrics && deps.serveMetrics !== false ? new MetricsServer(config.metrics, metrics.registry, logger, config.httpLimits) : null;
+  const metricsServer =
+    metrics && deps.serveMetrics !== false
+      ? new MetricsServer(config.metrics, metrics.registry, logger, config.httpLimits)
+      : null;
   let metricsUrl: string | null = null;
   let stopping: Promise<void> | undefined;
   return {

@@ -32,7 +32,11 @@ export function restartDelayMs(failures: number): number {
 
 /** Runs the primary: forks `config.webConcurrency` workers and supervises them until SIGTERM/SIGINT. */
 export async function runPrimary(config: Config): Promise<void> {
-  const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets: [config.aopay.registrationId, config.aopay.companyCode] }).child({
+  const log = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    secrets: [config.aopay.registrationId, config.aopay.companyCode],
+  }).child({
     component: "cluster",
   });
   const slots = new Map<Worker, { slot: number; startedAt: number }>();
@@ -42,7 +46,12 @@ export async function runPrimary(config: Config): Promise<void> {
 
   const aggregator = new AggregatorRegistry();
   const metricsServer = config.metrics.enabled
-    ? new MetricsServer(config.metrics, { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() }, log, config.httpLimits)
+    ? new MetricsServer(
+        config.metrics,
+        { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
+        log,
+        config.httpLimits,
+      )
     : null;
 
   const fork = (slot: number) => {
@@ -64,7 +73,10 @@ export async function runPrimary(config: Config): Promise<void> {
     const count = lived >= STABLE_MS ? 1 : (failures.get(entry.slot) ?? 0) + 1;
     failures.set(entry.slot, count);
     const delayMs = restartDelayMs(count);
-    log.error({ worker: { slot: entry.slot, pid: worker.process.pid, code, signal, livedMs: lived }, restartInMs: delayMs }, "worker died: restarting it");
+    log.error(
+      { worker: { slot: entry.slot, pid: worker.process.pid, code, signal, livedMs: lived }, restartInMs: delayMs },
+      "worker died: restarting it",
+    );
     const timer = setTimeout(() => {
       restarts.delete(timer);
       if (!stopping) fork(entry.slot);
@@ -101,7 +113,10 @@ export async function runPrimary(config: Config): Promise<void> {
 
   if (metricsServer) {
     const url = await metricsServer.listen();
-    log.info({ url, auth: config.metrics.token ? "bearer" : "none", workers: config.webConcurrency }, "metrics listening (all workers)");
+    log.info(
+      { url, auth: config.metrics.token ? "bearer" : "none", workers: config.webConcurrency },
+      "metrics listening (all workers)",
+    );
   }
   for (let slot = 1; slot <= config.webConcurrency; slot++) fork(slot);
 }

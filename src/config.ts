@@ -8,7 +8,12 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Level } from "pino";
-import { type AopayConfig, clientSettings, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "./aopay/client.settings";
+import {
+  type AopayConfig,
+  clientSettings,
+  SIMULATOR_COMPANY_CODE,
+  SIMULATOR_REGISTRATION_ID,
+} from "./aopay/client.settings";
 import { breakerConfig, breakerSettings } from "./aopay/circuit-breakers.settings";
 import { transportSettings } from "./aopay/transport.settings";
 import { type AuthConfig, authConfig, authSettings } from "./auth/auth.settings";
@@ -171,7 +176,8 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   const metrics = readGroup(metricsSettings, env, problems);
   const production = server.NODE_ENV === "production";
   // Node's http.createServer throws on this pair; say which settings to change instead.
-  if (server.HEADERS_TIMEOUT_MS > server.REQUEST_TIMEOUT_MS) problems.push("HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS");
+  if (server.HEADERS_TIMEOUT_MS > server.REQUEST_TIMEOUT_MS)
+    problems.push("HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS");
   if (production && server.LOG_FORMAT === "pretty") {
     problems.push("LOG_FORMAT=pretty is for development: production logs are JSON lines (what log shippers parse)");
   }
@@ -184,7 +190,12 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
       "AOPAY_BASE_URL is required when NODE_ENV=production: the built-in simulator is for development only and will not run in production",
     );
   }
-  if (baseUrl && production && baseUrl.protocol !== "https:" && !["127.0.0.1", "[::1]", "localhost"].includes(baseUrl.hostname)) {
+  if (
+    baseUrl &&
+    production &&
+    baseUrl.protocol !== "https:" &&
+    !["127.0.0.1", "[::1]", "localhost"].includes(baseUrl.hostname)
+  ) {
     // docs/security-requirements.md D5: partner credentials and Aadhaar numbers travel in the body; never in clear
     // text in production. Loopback is the one exception (an egress proxy or TLS sidecar on the same host).
     problems.push("AOPAY_BASE_URL must use https in production (plain http is allowed only to a loopback address)");
@@ -193,7 +204,8 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     if (!env.AOPAY_REGISTRATION_ID) problems.push("AOPAY_REGISTRATION_ID is required when AOPAY_BASE_URL is set");
     if (!env.AOPAY_COMPANY_CODE) problems.push("AOPAY_COMPANY_CODE is required when AOPAY_BASE_URL is set");
   }
-  const simulatorCredential = (value: string | undefined, simulators: string) => value ?? (mode === "simulator" ? simulators : "");
+  const simulatorCredential = (value: string | undefined, simulators: string) =>
+    value ?? (mode === "simulator" ? simulators : "");
 
   const aopay: AopayConfig = {
     mode,
@@ -224,7 +236,9 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   // A secret that is too short has been reported above; it is still the one in use, not a random one.
   const hmacRaw = env.HMAC_SECRET || undefined;
   if (hmacRaw === undefined && (production || redisUrl !== null)) {
-    problems.push("HMAC_SECRET is required in production and with REDIS_URL (at least 32 characters, e.g. `openssl rand -base64 48`)");
+    problems.push(
+      "HMAC_SECRET is required in production and with REDIS_URL (at least 32 characters, e.g. `openssl rand -base64 48`)",
+    );
   }
   // Stored results can carry a token AOPay issued; in a shared Redis they are sealed under a key of their own, so
   // that a copy of Redis is not readable by whoever also learns HMAC_SECRET (which every replica's env holds anyway).
@@ -246,7 +260,9 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     );
   }
   if (workers > 1 && mode === "simulator") {
-    problems.push(`WEB_CONCURRENCY=${workers} needs AOPAY_BASE_URL: each worker would start its own built-in simulator, with its own OTPs`);
+    problems.push(
+      `WEB_CONCURRENCY=${workers} needs AOPAY_BASE_URL: each worker would start its own built-in simulator, with its own OTPs`,
+    );
   }
   const hmacSecret = hmacRaw === undefined ? randomBytes(32) : Buffer.from(hmacRaw, "utf8");
 
@@ -255,7 +271,8 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     port: server.PORT,
     host: server.HOST,
     logLevel: server.LOG_LEVEL,
-    logFormat: server.LOG_FORMAT ?? (server.NODE_ENV === "development" && context.stdoutIsTTY === true ? "pretty" : "json"),
+    logFormat:
+      server.LOG_FORMAT ?? (server.NODE_ENV === "development" && context.stdoutIsTTY === true ? "pretty" : "json"),
     corsOrigins: server.CORS_ORIGINS ?? (production ? [] : [...DEFAULT_DEV_CORS_ORIGINS]),
     bodyLimitBytes: server.BODY_LIMIT_BYTES,
     listenBacklog: server.LISTEN_BACKLOG,
@@ -311,7 +328,13 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !(value instanceof URL) && !Buffer.isBuffer(value) && !(value instanceof Map)) {
+  if (
+    value &&
+    typeof value === "object" &&
+    !(value instanceof URL) &&
+    !Buffer.isBuffer(value) &&
+    !(value instanceof Map)
+  ) {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);
   }

@@ -51,7 +51,10 @@ async function main(): Promise<void> {
   const url = await app.listen();
   // In development, where to explore it: Apollo Sandbox on /graphql, and GraphiQL served by this server (no CDN).
   const explorer = config.env === "production" ? {} : { explorer: `${url}/graphiql/` };
-  log.info({ url: `${url}/graphql`, ...explorer, env: config.env, upstream: config.aopay.mode }, "GraphQL server ready");
+  log.info(
+    { url: `${url}/graphql`, ...explorer, env: config.env, upstream: config.aopay.mode },
+    "GraphQL server ready",
+  );
 
   function shutdown(signal: NodeJS.Signals) {
     if (signalled) return;
@@ -59,7 +62,9 @@ async function main(): Promise<void> {
     log.info({ signal }, "shutting down: finishing in-flight requests");
     // Unref'd: it never keeps the process up, it only ends one that something else keeps up.
     setTimeout(() => {
-      process.stderr.write(`shutdown did not finish within SHUTDOWN_GRACE_MS + ${SHUTDOWN_WATCHDOG_MARGIN_MS} ms: exiting\n`);
+      process.stderr.write(
+        `shutdown did not finish within SHUTDOWN_GRACE_MS + ${SHUTDOWN_WATCHDOG_MARGIN_MS} ms: exiting\n`,
+      );
       process.exit(1);
     }, config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS).unref();
     // The last lines get a moment to reach stdout, never a synchronous flush (logging/logger.ts says why).

@@ -26,7 +26,12 @@ export interface StackDependencies extends AppDependencies {
 
 export async function startStack(config: Config, deps: StackDependencies = {}): Promise<Stack> {
   const logger =
-    deps.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets: [config.aopay.registrationId, config.aopay.companyCode] });
+    deps.logger ??
+    createLogger({
+      level: config.logLevel,
+      format: config.logFormat,
+      secrets: [config.aopay.registrationId, config.aopay.companyCode],
+    });
   // Before the app: its spans go to the SDK from the first request. Null (nothing loaded) unless OTEL_* asks for export.
   const telemetry = startTelemetry(config.telemetry, logger);
   let simulator: Simulator | undefined;

@@ -23,11 +23,18 @@ function newestMtime(dir) {
 }
 
 module.exports = async function globalSetup() {
-  const sources = Math.max(newestMtime(path.join(ROOT, "src")), fs.statSync(path.join(ROOT, "tsconfig.build.json")).mtimeMs);
+  const sources = Math.max(
+    newestMtime(path.join(ROOT, "src")),
+    fs.statSync(path.join(ROOT, "tsconfig.build.json")).mtimeMs,
+  );
   if (fs.existsSync(STAMP) && fs.statSync(STAMP).mtimeMs > sources) return;
   fs.rmSync(OUT, { recursive: true, force: true });
-  execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json"), "--outDir", OUT], {
-    stdio: "inherit",
-  });
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json"), "--outDir", OUT],
+    {
+      stdio: "inherit",
+    },
+  );
   fs.writeFileSync(STAMP, new Date().toISOString());
 };

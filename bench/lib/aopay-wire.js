@@ -32,9 +32,15 @@ const fixtures = {
 
 /** AOPay's request object for CibilScore/GenerateOTP (`cibil_id` is a JSON number, as our server sends it). */
 function cibilWire(/** @type {{ cibilId: string, accessToken: string }} */ input) {
-  return { cibil_id: Number(input.cibilId), access_token: input.accessToken, RegistrationID: REGISTRATION_ID, CompanyCode: COMPANY_CODE };
+  return {
+    cibil_id: Number(input.cibilId),
+    access_token: input.accessToken,
+    RegistrationID: REGISTRATION_ID,
+    CompanyCode: COMPANY_CODE,
+  };
 }
-const cibilWireBody = (/** @type {{ cibilId: string, accessToken: string }} */ input) => JSON.stringify(cibilWire(input));
+const cibilWireBody = (/** @type {{ cibilId: string, accessToken: string }} */ input) =>
+  JSON.stringify(cibilWire(input));
 
 /**
  * @typedef {{ userKey: string, mobile: string, aadhaar: string, primaryKeyId: string, encodeTxnId: string }} AepsInput
@@ -78,14 +84,17 @@ const str = (/** @type {unknown} */ v) => (typeof v === "string" ? v : typeof v 
 function mapGenerateOtp(envelope, requestedId) {
   const result = envelope && typeof envelope.result === "object" && envelope.result !== null ? envelope.result : {};
   const q = result.questions && typeof result.questions === "object" ? result.questions : null;
-  const statusWord = String(result.cibil_status ?? "").trim().toLowerCase();
+  const statusWord = String(result.cibil_status ?? "")
+    .trim()
+    .toLowerCase();
   const nextStepName = str(result.next_api_call);
   const choices = q ? (Array.isArray(q.AnswerChoice) ? q.AnswerChoice : q.AnswerChoice ? [q.AnswerChoice] : []) : [];
   return {
     __typename: "CibilOtpChallenge",
     cibilId: str(result.cibil_id) ?? requestedId,
     status: statusWord === "pending" ? "PENDING" : statusWord === "success" ? "SUCCESS" : "UNRECOGNIZED",
-    nextStep: nextStepName === null ? null : nextStepName === "cibil-verify-answers" ? "VERIFY_ANSWERS" : "UNRECOGNIZED",
+    nextStep:
+      nextStepName === null ? null : nextStepName === "cibil-verify-answers" ? "VERIFY_ANSWERS" : "UNRECOGNIZED",
     nextStepName,
     merchantTransactionId: str(envelope.merchant_trans_id),
     question: q
@@ -95,7 +104,11 @@ function mapGenerateOtp(envelope, requestedId) {
           lastChance: readBoolean(q.LastChanceQuestion),
           skipEligible: readBoolean(q.skipEligible),
           resendEligible: readBoolean(q.resendEligible),
-          answerChoices: choices.map((/** @type {any} */ c) => ({ id: str(c.AnswerChoiceId), key: str(c.Key), text: str(c.AnswerChoiceText) })),
+          answerChoices: choices.map((/** @type {any} */ c) => ({
+            id: str(c.AnswerChoiceId),
+            key: str(c.Key),
+            text: str(c.AnswerChoiceText),
+          })),
         }
       : null,
   };

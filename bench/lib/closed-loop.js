@@ -48,12 +48,19 @@ async function closedLoop(opts) {
     let verdict;
     let status = 0;
     try {
-      const res = await pool.request({ path: target.pathname, method: "POST", headers, body, signal: AbortSignal.timeout(opts.timeoutSec * 1000) });
+      const res = await pool.request({
+        path: target.pathname,
+        method: "POST",
+        headers,
+        body,
+        signal: AbortSignal.timeout(opts.timeoutSec * 1000),
+      });
       const text = await res.body.text();
       status = res.statusCode;
       verdict = classify(opts.mutation, status, text, id);
     } catch (e) {
-      verdict = e instanceof Error && (e.name === "TimeoutError" || /abort|timeout/i.test(e.message)) ? "timeout" : "error";
+      verdict =
+        e instanceof Error && (e.name === "TimeoutError" || /abort|timeout/i.test(e.message)) ? "timeout" : "error";
     }
     const t1 = performance.now();
     run[verdict] += 1;
@@ -92,7 +99,11 @@ async function closedLoop(opts) {
     run,
     servedPerSec: window.ok / windowSec,
     shedPerSec: window.shed / windowSec,
-    latencyUs: { served: percentiles(samples.ok), shed: percentiles(samples.shed), timeout: percentiles(samples.timeout) },
+    latencyUs: {
+      served: percentiles(samples.ok),
+      shed: percentiles(samples.shed),
+      timeout: percentiles(samples.timeout),
+    },
     shedStatuses,
     okIds,
     shedIds,

@@ -17,16 +17,21 @@ function allRuns(report) {
   /** @type {{ name: string, r: any, windows: any[] }[]} */
   const out = [];
   report.phaseA.forEach((/** @type {any} */ row, /** @type {number} */ i) => {
-    for (const [mk, bySystem] of Object.entries(row)) for (const [k, r] of Object.entries(/** @type {any} */ (bySystem))) out.push({ name: `A round ${i + 1} ${mk} ${k}`, r, windows: [r] });
+    for (const [mk, bySystem] of Object.entries(row))
+      for (const [k, r] of Object.entries(/** @type {any} */ (bySystem)))
+        out.push({ name: `A round ${i + 1} ${mk} ${k}`, r, windows: [r] });
   });
   report.phaseB.forEach((/** @type {any} */ row, /** @type {number} */ i) => {
     for (const [mk, bySystem] of Object.entries(row)) {
-      for (const [k, r] of Object.entries(/** @type {any} */ (bySystem))) out.push({ name: `B round ${i + 1} ${mk} ${k}`, r, windows: [r.fixed, { otherCores: r.seq.otherCores }] });
+      for (const [k, r] of Object.entries(/** @type {any} */ (bySystem)))
+        out.push({ name: `B round ${i + 1} ${mk} ${k}`, r, windows: [r.fixed, { otherCores: r.seq.otherCores }] });
     }
   });
   for (const r of report.overload?.runs ?? []) out.push({ name: `overload ${r.clients} clients`, r, windows: [r.cpu] });
   for (const [w, runs] of Object.entries(report.scaling?.byWorkers ?? {})) {
-    /** @type {any[]} */ (runs).forEach((r, i) => out.push({ name: `scaling WEB_CONCURRENCY=${w} round ${i + 1}`, r, windows: [r] }));
+    /** @type {any[]} */ (runs).forEach((r, i) =>
+      out.push({ name: `scaling WEB_CONCURRENCY=${w} round ${i + 1}`, r, windows: [r] }),
+    );
   }
   return out;
 }
@@ -47,10 +52,15 @@ function flagsOf(report, o, profilesDir) {
   for (const [mk, bySystem] of Object.entries(report.summary.systems)) {
     for (const [key, s] of Object.entries(/** @type {any} */ (bySystem))) {
       if (s.errors > 0) flags.push(`ERRORS: ${mk} ${key} had ${s.errors} (see the per-run lines and the JSON)`);
-      if (s.undocumentedLines > 0) flags.push(`UNDOCUMENTED FIELDS: ${mk} ${key} logged ${s.undocumentedLines} 'undocumented fields' lines: the fake upstream is not answering the fixtures`);
+      if (s.undocumentedLines > 0)
+        flags.push(
+          `UNDOCUMENTED FIELDS: ${mk} ${key} logged ${s.undocumentedLines} 'undocumented fields' lines: the fake upstream is not answering the fixtures`,
+        );
     }
   }
-  for (const [w, s] of Object.entries(report.scaling?.summary ?? {})) if (/** @type {any} */ (s).errors > 0) flags.push(`ERRORS: scaling WEB_CONCURRENCY=${w} had ${/** @type {any} */ (s).errors}`);
+  for (const [w, s] of Object.entries(report.scaling?.summary ?? {}))
+    if (/** @type {any} */ (s).errors > 0)
+      flags.push(`ERRORS: scaling WEB_CONCURRENCY=${w} had ${/** @type {any} */ (s).errors}`);
   /** @type {string[]} */
   const busy = [];
   /** @type {Map<string, number>} */
@@ -59,11 +69,15 @@ function flagsOf(report, o, profilesDir) {
     for (const w of windows) {
       if (!(w?.otherCores > BUSY_CORES)) continue;
       busy.push(`${name} ${fmt(w.otherCores, 2)}`);
-      for (const t of w.topOthers ?? []) if (t.cores > 0.05) culprits.set(t.command, Math.max(culprits.get(t.command) ?? 0, t.cores));
+      for (const t of w.topOthers ?? [])
+        if (t.cores > 0.05) culprits.set(t.command, Math.max(culprits.get(t.command) ?? 0, t.cores));
     }
   }
   if (busy.length > 0) {
-    const named = [...culprits].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([c, v]) => `${c} (up to ${fmt(v, 2)})`);
+    const named = [...culprits]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([c, v]) => `${c} (up to ${fmt(v, 2)})`);
     flags.push(
       `BUSY MACHINE: other processes kept more than ${BUSY_CORES} core busy during ${busy.length} measured window(s) (${busy.slice(0, 8).join("; ")}${busy.length > 8 ? "; ..." : ""} cores): those numbers are perturbed` +
         (named.length ? `. Busiest others: ${named.join(", ")}` : ""),
@@ -82,9 +96,15 @@ function flagsOf(report, o, profilesDir) {
   }
   for (const [mk, bySystem] of Object.entries(report.summary.systems)) {
     const floor = /** @type {any} */ (bySystem).floor;
-    if (floor && o.rounds >= 2 && floor.rpsSpread > 0.1) flags.push(`NOISY FLOOR: ${mk}: the floor's requests/s varied by ${fmt(floor.rpsSpread * 100, 1)} % across rounds (> 10 %): the machine was not steady`);
+    if (floor && o.rounds >= 2 && floor.rpsSpread > 0.1)
+      flags.push(
+        `NOISY FLOOR: ${mk}: the floor's requests/s varied by ${fmt(floor.rpsSpread * 100, 1)} % across rounds (> 10 %): the machine was not steady`,
+      );
   }
-  if (o.cpuProf) flags.push(`PROFILED: phase A ran under --cpu-prof (profiles in ${path.relative(process.cwd(), profilesDir)}/); its numbers are perturbed by the profiler`);
+  if (o.cpuProf)
+    flags.push(
+      `PROFILED: phase A ran under --cpu-prof (profiles in ${path.relative(process.cwd(), profilesDir)}/); its numbers are perturbed by the profiler`,
+    );
   if (o.rounds < 3) flags.push(`only ${o.rounds} round(s): fewer than the 3 needed for robust medians`);
   for (const w of report.warnings) flags.push(`WARNING: ${w}`);
   return flags;

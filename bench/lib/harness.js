@@ -12,7 +12,16 @@
  */
 const fs = require("node:fs");
 const path = require("node:path");
-const { startChild, cpuMicros, machineBusyMicros, allProcessesCpu, topOthers, memory, ask, tcpCounters } = require("./proc");
+const {
+  startChild,
+  cpuMicros,
+  machineBusyMicros,
+  allProcessesCpu,
+  topOthers,
+  memory,
+  ask,
+  tcpCounters,
+} = require("./proc");
 const { treeOf, cpuOf, total, treeMemory } = require("./tree");
 const { checkHits } = require("./hits");
 const { cpuCanaryMs } = require("./machine");
@@ -53,7 +62,10 @@ async function withSystem(sys, up, mutation, tag, o, body) {
   canaries.push({ tag: `${sys.key}-${tag}`, ms: canaryMs });
   await ask(up.child, "reset");
   const logFile = path.join(LOGS, `${sys.key}-${tag}.log`);
-  const profile = o.cpuProf && tag.startsWith("A-") ? ["--cpu-prof", `--cpu-prof-dir=${path.join(PROFILES, `${sys.key}-${tag}`)}`] : [];
+  const profile =
+    o.cpuProf && tag.startsWith("A-")
+      ? ["--cpu-prof", `--cpu-prof-dir=${path.join(PROFILES, `${sys.key}-${tag}`)}`]
+      : [];
   const runTag = `${tag}-${Date.now().toString(36)}`;
   const started = await startChild({
     name: sys.label,
@@ -89,7 +101,10 @@ async function withSystem(sys, up, mutation, tag, o, body) {
   });
   let redisKeysDeleted = 0;
   if (sys.redisPrefix || o.extraEnv?.REDIS_KEY_PREFIX) {
-    redisKeysDeleted = await deletePrefix(o.redisUrl, o.extraEnv?.REDIS_KEY_PREFIX ?? /** @type {any} */ (sys.redisPrefix)(runTag));
+    redisKeysDeleted = await deletePrefix(
+      o.redisUrl,
+      o.extraEnv?.REDIS_KEY_PREFIX ?? /** @type {any} */ (sys.redisPrefix)(runTag),
+    );
   }
   const text = fs.readFileSync(logFile, "utf8");
   const logWarnings = (text.match(/"level":"warn"/g) ?? []).length;
@@ -100,7 +115,18 @@ async function withSystem(sys, up, mutation, tag, o, body) {
   // New TCP connections the upstream accepted per call it answered: ~0 when a system reuses its sockets, 1 when not.
   const upstream = { ...stats, connectionsPerCall: stats.answered > 0 ? stats.connections / stats.answered : NaN };
   const { okIds, shedIds, ...rest } = result;
-  return { ...rest, hits, upstream, peakRss, logWarnings, logErrors, undocumented, canaryMs, redisKeysDeleted, logFile: path.relative(ROOT, logFile) };
+  return {
+    ...rest,
+    hits,
+    upstream,
+    peakRss,
+    logWarnings,
+    logErrors,
+    undocumented,
+    canaryMs,
+    redisKeysDeleted,
+    logFile: path.relative(ROOT, logFile),
+  };
 }
 
 /**
@@ -113,7 +139,14 @@ function cpuWindow(sys, tree, up) {
   let a = null;
   /** @type {any} */
   let b = null;
-  const snap = () => ({ sys: cpuOf(tree.pids), up: cpuMicros(up.pid), self: selfCpuMicros(), machine: machineBusyMicros(), procs: allProcessesCpu(), tcp: tcpCounters() });
+  const snap = () => ({
+    sys: cpuOf(tree.pids),
+    up: cpuMicros(up.pid),
+    self: selfCpuMicros(),
+    machine: machineBusyMicros(),
+    procs: allProcessesCpu(),
+    tcp: tcpCounters(),
+  });
   return {
     start() {
       tree.pids = treeOf(sys.pid);

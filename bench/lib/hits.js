@@ -59,7 +59,8 @@ function checkHits(a) {
 /** One line describing a failed check. @param {HitCheck} h */
 function describeHits(h) {
   const parts = [`${h.ok} correct answers, ${h.upstreamHits} upstream hits`];
-  if (h.okMissing) parts.push(`${h.okMissing} correct answers never reached the upstream (e.g. ${h.okMissingSample.join(", ")})`);
+  if (h.okMissing)
+    parts.push(`${h.okMissing} correct answers never reached the upstream (e.g. ${h.okMissingSample.join(", ")})`);
   if (h.duplicateHits) parts.push(`${h.sentTwice} destinations sent twice or more (${h.duplicateHits} extra sends)`);
   if (h.hitsWithoutOk) parts.push(`${h.hitsWithoutOk} upstream hits without a correct answer`);
   if (h.shedButSent) parts.push(`${h.shedButSent} OVERLOADED answers whose OTP was sent`);

@@ -121,12 +121,18 @@ async function drive(opts) {
     const rate = /** @type {number} */ (opts.rate);
     const sec = (opts.warmupSec ?? 1) + (opts.measureSec ?? 1) + (opts.tailSec ?? 0.5);
     const streams = Math.max(1, Math.min(opts.rateStreams ?? 10, Math.floor(rate)));
-    if ((opts.warmupSec ?? 0) < 1) throw new Error("rate mode needs a warm-up of at least 1 s (the streams start staggered over the first second)");
+    if ((opts.warmupSec ?? 0) < 1)
+      throw new Error("rate mode needs a warm-up of at least 1 s (the streams start staggered over the first second)");
     for (let i = 0; i < streams; i++) {
       // Spread the rate exactly: the first (rate % streams) streams get one request per second more.
       const share = Math.floor(rate / streams) + (i < rate % streams ? 1 : 0);
       const delayMs = (i * 1000) / streams;
-      plans.push({ connections: 1, rate: share, delayMs, amount: Math.max(1, Math.round(share * (sec - delayMs / 1000))) });
+      plans.push({
+        connections: 1,
+        rate: share,
+        delayMs,
+        amount: Math.max(1, Math.round(share * (sec - delayMs / 1000))),
+      });
     }
   }
 
@@ -145,16 +151,24 @@ async function drive(opts) {
             },
             (/** @type {Error | null} */ err, /** @type {any} */ result) => (err ? reject(err) : resolve(result)),
           );
-          instance.on("response", (/** @type {unknown} */ _c, /** @type {number} */ _s, /** @type {number} */ _b, /** @type {number} */ ms) => {
-            answered += 1;
-            if (measuring) window.completed += 1;
-            const startedAt = performance.now() - ms;
-            if (startedAt >= windowStart && startedAt < windowEnd) latencies.push(ms * 1000);
-            if (countMode) {
-              if (answered === opts.warmupRequests) open();
-              else if (answered === (opts.warmupRequests ?? 0) + (opts.measureRequests ?? 0)) close();
-            }
-          });
+          instance.on(
+            "response",
+            (
+              /** @type {unknown} */ _c,
+              /** @type {number} */ _s,
+              /** @type {number} */ _b,
+              /** @type {number} */ ms,
+            ) => {
+              answered += 1;
+              if (measuring) window.completed += 1;
+              const startedAt = performance.now() - ms;
+              if (startedAt >= windowStart && startedAt < windowEnd) latencies.push(ms * 1000);
+              if (countMode) {
+                if (answered === opts.warmupRequests) open();
+                else if (answered === (opts.warmupRequests ?? 0) + (opts.measureRequests ?? 0)) close();
+              }
+            },
+          );
           instance.on("reqError", (/** @type {Error} */ error) => {
             run.errors += 1;
             if (/timed out/.test(error.message)) run.timeouts += 1;
@@ -169,7 +183,8 @@ async function drive(opts) {
   if (countMode) {
     if (!opts.warmupRequests) open();
     await Promise.race([closed, Promise.all(runs)]);
-    if (measuring) throw new Error(`the run ended before ${opts.measureRequests} answers were measured (errors: ${run.errors})`);
+    if (measuring)
+      throw new Error(`the run ended before ${opts.measureRequests} answers were measured (errors: ${run.errors})`);
   } else {
     await sleepUntil(started + (opts.warmupSec ?? 1) * 1000);
     open();

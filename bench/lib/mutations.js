@@ -28,19 +28,31 @@ const FAILURE_MEMBERS = `
 
 const CIBIL_FIELDS = `cibilId status nextStep nextStepName merchantTransactionId
         question { key text lastChance skipEligible resendEligible answerChoices { id key text } }`;
-const AEPS_FIELDS = "upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile";
+const AEPS_FIELDS =
+  "upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile";
 
 /** Verhoeff tables (src/pii/aadhaar.ts), to give every generated Aadhaar number a valid check digit. */
 const D = [
-  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-  [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-  [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+  [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+  [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+  [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+  [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+  [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+  [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+  [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
   [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
 ];
 const P = [
-  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-  [8, 9, 1, 6, 0, 4, 3, 5, 2, 7], [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-  [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+  [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+  [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+  [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+  [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+  [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+  [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
 ];
 const INV = [0, 4, 3, 2, 1, 5, 6, 7, 8, 9];
 
@@ -89,7 +101,9 @@ const MUTATIONS = {
     // cibil-generate-otp.ts: the answer wins), so the answer cannot name its request: that link is checked at the
     // upstream instead (lib/hits.js).
     isOk: (body) =>
-      body.includes('"__typename":"CibilOtpChallenge"') && body.includes(`"cibilId":"${CIBIL_OK.cibilId}"`) && body.includes(`"merchantTransactionId":"${CIBIL_OK.txn}"`),
+      body.includes('"__typename":"CibilOtpChallenge"') &&
+      body.includes(`"cibilId":"${CIBIL_OK.cibilId}"`) &&
+      body.includes(`"merchantTransactionId":"${CIBIL_OK.txn}"`),
   },
   aeps: {
     key: "aeps",
@@ -112,10 +126,15 @@ const MUTATIONS = {
       // rare coincidence, which the server would refuse: such a number is skipped (one in ~10^5).
       let aadhaar = withVerhoeff(String(20_000_000_000 + n));
       if (aadhaar === [...aadhaar].reverse().join("")) aadhaar = withVerhoeff(String(29_999_999_999 - n));
-      return { id, input: { userKey: "AOP554N3XXXX", mobile: String(id), aadhaar, primaryKeyId: "TEST", encodeTxnId: "DEMO" } };
+      return {
+        id,
+        input: { userKey: "AOP554N3XXXX", mobile: String(id), aadhaar, primaryKeyId: "TEST", encodeTxnId: "DEMO" },
+      };
     },
     isOk: (body, id) =>
-      body.includes('"__typename":"AepsOtpResent"') && body.includes(`"maskedMobile":"XXXXXX${String(id).slice(-4)}"`) && body.includes(`"primaryKeyId":"${AEPS_OK.primaryKeyId}"`),
+      body.includes('"__typename":"AepsOtpResent"') &&
+      body.includes(`"maskedMobile":"XXXXXX${String(id).slice(-4)}"`) &&
+      body.includes(`"primaryKeyId":"${AEPS_OK.primaryKeyId}"`),
   },
 };
 
@@ -129,7 +148,11 @@ let counter = 0;
  */
 function bodyFactory(m, flavour) {
   const marker = "@@INPUT@@";
-  const template = JSON.stringify({ operationName: m.operationName, query: m.documents[flavour], variables: { input: marker } });
+  const template = JSON.stringify({
+    operationName: m.operationName,
+    query: m.documents[flavour],
+    variables: { input: marker },
+  });
   const [head, tail] = template.split(`"${marker}"`);
   return {
     next() {

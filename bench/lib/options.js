@@ -16,10 +16,31 @@ function parseOptions(argv) {
   const str = { type: /** @type {const} */ ("string") };
   const bool = { type: /** @type {const} */ ("boolean"), default: false };
   const names = [
-    "rounds", "mutations", "systems", "connections", "requests", "warmup-requests", "rate", "rate-streams", "duration",
-    "warmup", "seq-requests", "seq-warmup", "scenarios", "overload-clients", "overload-delay", "overload-connections",
-    "overload-duration", "overload-warmup", "overload-ramp", "overload-timeout", "overload-mutation", "scaling-workers",
-    "scaling-mutation", "redis-url", "out",
+    "rounds",
+    "mutations",
+    "systems",
+    "connections",
+    "requests",
+    "warmup-requests",
+    "rate",
+    "rate-streams",
+    "duration",
+    "warmup",
+    "seq-requests",
+    "seq-warmup",
+    "scenarios",
+    "overload-clients",
+    "overload-delay",
+    "overload-connections",
+    "overload-duration",
+    "overload-warmup",
+    "overload-ramp",
+    "overload-timeout",
+    "overload-mutation",
+    "scaling-workers",
+    "scaling-mutation",
+    "redis-url",
+    "out",
   ];
   const { values } = parseArgs({
     args: argv,
@@ -37,7 +58,10 @@ function parseOptions(argv) {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(fs.readFileSync(path.join(__dirname, "../README.md"), "utf8").split("## Flags")[1]?.split("\n## ")[0] ?? "see bench/README.md\n");
+    process.stdout.write(
+      fs.readFileSync(path.join(__dirname, "../README.md"), "utf8").split("## Flags")[1]?.split("\n## ")[0] ??
+        "see bench/README.md\n",
+    );
     process.exit(0);
   }
   const env = process.env;
@@ -54,7 +78,12 @@ function parseOptions(argv) {
   };
   const list = (/** @type {string} */ name, /** @type {string[]} */ fallback) => {
     const r = raw(name);
-    return r ? r.split(",").map((s) => s.trim()).filter(Boolean) : fallback;
+    return r
+      ? r
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : fallback;
   };
   const kv = (/** @type {string[]} */ items, /** @type {RegExp} */ sep) =>
     Object.fromEntries(
@@ -100,13 +129,19 @@ function parseOptions(argv) {
   };
   if (o.rounds < 1 || !Number.isInteger(o.rounds)) throw new Error("--rounds must be a whole number >= 1");
   if (o.requests < 1 || o.warmupRequests < 0) throw new Error("--requests must be >= 1 and --warmup-requests >= 0");
-  if (o.warmup < 1) throw new Error("--warmup must be >= 1 (the fixed-rate streams start staggered over the first second)");
+  if (o.warmup < 1)
+    throw new Error("--warmup must be >= 1 (the fixed-rate streams start staggered over the first second)");
   if (o.overloadRamp >= o.overloadWarmup) throw new Error("--overload-warmup must outlast --overload-ramp");
-  for (const m of [...o.mutations, o.overloadMutation, o.scalingMutation]) if (!["cibil", "aeps"].includes(m)) throw new Error(`unknown mutation ${m} (cibil, aeps)`);
-  for (const s of o.systems) if (!SYSTEM_KEYS.includes(s)) throw new Error(`unknown system ${s} (${SYSTEM_KEYS.join(", ")})`);
-  for (const s of o.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(", ")})`);
-  if (o.overloadClients.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--overload-clients must be whole numbers >= 1");
-  if (o.scalingWorkers.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--scaling-workers must be whole numbers >= 1");
+  for (const m of [...o.mutations, o.overloadMutation, o.scalingMutation])
+    if (!["cibil", "aeps"].includes(m)) throw new Error(`unknown mutation ${m} (cibil, aeps)`);
+  for (const s of o.systems)
+    if (!SYSTEM_KEYS.includes(s)) throw new Error(`unknown system ${s} (${SYSTEM_KEYS.join(", ")})`);
+  for (const s of o.scenarios)
+    if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(", ")})`);
+  if (o.overloadClients.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error("--overload-clients must be whole numbers >= 1");
+  if (o.scalingWorkers.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error("--scaling-workers must be whole numbers >= 1");
   return o;
 }
 

@@ -63,7 +63,11 @@ async function overload(o, defs, slowUp) {
         });
         const [, stats] = await Promise.all(upstreamAsks);
         const cpu = w.result(res.window.ok + res.window.shed + res.window.wrong, res.windowSec);
-        return { ...res, cpu, upstreamWindow: { avgInFlight: stats.stats.avgInFlight, peakInFlight: stats.stats.peakInFlight } };
+        return {
+          ...res,
+          cpu,
+          upstreamWindow: { avgInFlight: stats.stats.avgInFlight, peakInFlight: stats.stats.peakInFlight },
+        };
       },
     );
     const row = { clients, capacityPerSec, ...r, servedShareOfCapacity: r.servedPerSec / capacityPerSec };
@@ -75,7 +79,14 @@ async function overload(o, defs, slowUp) {
         `rss ${mb(r.peakRss)} MB; sent twice ${r.hits.sentTwice}, shed but sent ${r.hits.shedButSent}`,
     );
   }
-  return { mutation: m.key, delayMs: o.overloadDelay, upstreamConnections: o.overloadConnections, capacityPerSec, timeoutSec: o.overloadTimeout, runs };
+  return {
+    mutation: m.key,
+    delayMs: o.overloadDelay,
+    upstreamConnections: o.overloadConnections,
+    capacityPerSec,
+    timeoutSec: o.overloadTimeout,
+    runs,
+  };
 }
 
 module.exports = { overload };

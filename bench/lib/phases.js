@@ -19,7 +19,12 @@ const { fmt, mb, runErrors } = require("./format");
 const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 
 /** The request sources and headers of a system for a mutation. @param {import("./systems").SystemDef} sys @param {import("./mutations").Mutation} m */
-const traffic = (sys, m) => ({ mutation: m, bodies: bodyFactory(m, sys.flavour), headers: sys.headers, perRequestHeaders: sys.perRequestHeaders });
+const traffic = (sys, m) => ({
+  mutation: m,
+  bodies: bodyFactory(m, sys.flavour),
+  headers: sys.headers,
+  perRequestHeaders: sys.perRequestHeaders,
+});
 
 /** @param {Options} o */
 const runOptions = (o) => ({ cpuProf: o.cpuProf, keepLogs: o.keepLogs, redisUrl: o.redisUrl });
@@ -30,7 +35,9 @@ const runOptions = (o) => ({ cpuProf: o.cpuProf, keepLogs: o.keepLogs, redisUrl:
  * @param {Options} o @param {Defs} defs @param {import("./proc").Started} up @param {any} report
  */
 async function phaseA(o, defs, up, report) {
-  log(`\nphase A — saturation: ${o.connections} connections; CPU over ${fmt(o.requests)} requests after ${fmt(o.warmupRequests)} warm-up, ${o.rounds} round(s)`);
+  log(
+    `\nphase A — saturation: ${o.connections} connections; CPU over ${fmt(o.requests)} requests after ${fmt(o.warmupRequests)} warm-up, ${o.rounds} round(s)`,
+  );
   for (let round = 1; round <= o.rounds; round++) {
     /** @type {Record<string, Record<string, any>>} */
     const row = {};
@@ -73,15 +80,22 @@ async function phaseB(o, defs, up, report) {
   /** @type {Record<string, { rate: number, basis: string }>} */
   const rates = {};
   for (const mk of o.mutations) {
-    const medianRps = Object.fromEntries(o.systems.map((k) => [k, median(report.phaseA.map((/** @type {any} */ row) => row[mk][k].okPerSec))]));
+    const medianRps = Object.fromEntries(
+      o.systems.map((k) => [k, median(report.phaseA.map((/** @type {any} */ row) => row[mk][k].okPerSec))]),
+    );
     const slowest = o.systems.reduce((a, b) => (medianRps[a] <= medianRps[b] ? a : b));
     rates[mk] =
       o.rate > 0
         ? { rate: Math.round(o.rate), basis: "--rate" }
-        : { rate: Math.max(1, Math.floor(medianRps[slowest] / 2)), basis: `half of ${slowest}'s median saturation (${fmt(medianRps[slowest], 0)} req/s)` };
+        : {
+            rate: Math.max(1, Math.floor(medianRps[slowest] / 2)),
+            basis: `half of ${slowest}'s median saturation (${fmt(medianRps[slowest], 0)} req/s)`,
+          };
   }
   report.fixedRate = rates;
-  log(`\nphase B — fixed rate (${o.mutations.map((mk) => `${mk} ${rates[mk].rate} req/s`).join(", ")}) for ${o.duration} s; then ${o.seqRequests} sequential requests after ${o.seqWarmup} warm-up`);
+  log(
+    `\nphase B — fixed rate (${o.mutations.map((mk) => `${mk} ${rates[mk].rate} req/s`).join(", ")}) for ${o.duration} s; then ${o.seqRequests} sequential requests after ${o.seqWarmup} warm-up`,
+  );
   for (let round = 1; round <= o.rounds; round++) {
     /** @type {Record<string, Record<string, any>>} */
     const row = {};
@@ -103,9 +117,18 @@ async function phaseB(o, defs, up, report) {
             onWindowEnd: w.end,
           });
           const fixedCpu = w.result(fixed.completed, fixed.windowSec);
-          const edge = () => ({ t: performance.now(), busy: machineBusyMicros(), ours: cpuMicros(s.pid) + cpuMicros(up.pid) + selfCpuMicros() });
+          const edge = () => ({
+            t: performance.now(),
+            busy: machineBusyMicros(),
+            ours: cpuMicros(s.pid) + cpuMicros(up.pid) + selfCpuMicros(),
+          });
           const a = edge();
-          const { okIds: seqIds, ...seq } = await sequential({ url: s.url, ...traffic(sys, m), warmup: o.seqWarmup, requests: o.seqRequests });
+          const { okIds: seqIds, ...seq } = await sequential({
+            url: s.url,
+            ...traffic(sys, m),
+            warmup: o.seqWarmup,
+            requests: o.seqRequests,
+          });
           const b = edge();
           // Cores kept busy by processes outside the bench while the sequential client ran (warm-up included).
           const otherCores = (b.busy - a.busy - (b.ours - a.ours)) / 1e3 / (b.t - a.t);
@@ -134,7 +157,13 @@ async function prime(o, defs, up) {
   for (const mk of o.mutations) {
     const m = MUTATIONS[mk];
     await withSystem(defs.floor, up, m, `prime-${mk}`, runOptions(o), async (s) => {
-      const d = await drive({ url: s.url, ...traffic(defs.floor, m), connections: o.connections, warmupRequests: o.warmupRequests, measureRequests: o.warmupRequests });
+      const d = await drive({
+        url: s.url,
+        ...traffic(defs.floor, m),
+        connections: o.connections,
+        warmupRequests: o.warmupRequests,
+        measureRequests: o.warmupRequests,
+      });
       return { okIds: d.okIds };
     });
   }

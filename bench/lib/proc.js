@@ -127,14 +127,22 @@ function topOthers(before, after, exclude, seconds, count = 3) {
  */
 function tcpCounters() {
   try {
-    const lines = fs.readFileSync("/proc/net/netstat", "utf8").split("\n").filter((l) => l.startsWith("TcpExt:"));
+    const lines = fs
+      .readFileSync("/proc/net/netstat", "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("TcpExt:"));
     const names = lines[0].split(/\s+/);
     const values = lines[1].split(/\s+/).map(Number);
     const get = (/** @type {string} */ n) => values[names.indexOf(n)] ?? NaN;
     // Sockets in TIME_WAIT (/proc/net/sockstat "tw"): each one holds an ephemeral port for 60 s, and a connect() has
     // to search past them, so a run that opens a connection per request leaves the next run more expensive connects.
     const tw = Number(/\btw (\d+)/.exec(fs.readFileSync("/proc/net/sockstat", "utf8"))?.[1] ?? NaN);
-    return { listenOverflows: get("ListenOverflows"), listenDrops: get("ListenDrops"), synRetrans: get("TCPSynRetrans"), timeWait: tw };
+    return {
+      listenOverflows: get("ListenOverflows"),
+      listenDrops: get("ListenDrops"),
+      synRetrans: get("TCPSynRetrans"),
+      timeWait: tw,
+    };
   } catch {
     return { listenOverflows: NaN, listenDrops: NaN, synRetrans: NaN, timeWait: NaN };
   }
@@ -206,17 +214,26 @@ async function startChild(opts) {
         stop: () => stopChild(child, exited),
       };
     }
-    if (exitCode !== undefined) throw new Error(`${opts.name} exited with ${exitCode} before it was ready; log ${opts.logFile}:\n${text.slice(-2000)}`);
+    if (exitCode !== undefined)
+      throw new Error(
+        `${opts.name} exited with ${exitCode} before it was ready; log ${opts.logFile}:\n${text.slice(-2000)}`,
+      );
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`${opts.name} was not ready within ${opts.timeoutMs ?? 30_000} ms; log ${opts.logFile}:\n${text.slice(-2000)}`);
+      throw new Error(
+        `${opts.name} was not ready within ${opts.timeoutMs ?? 30_000} ms; log ${opts.logFile}:\n${text.slice(-2000)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** SIGTERM (a graceful stop), SIGKILL after `graceMs`. */
-async function stopChild(/** @type {import("node:child_process").ChildProcess} */ child, /** @type {Promise<unknown>} */ exited, graceMs = 5000) {
+async function stopChild(
+  /** @type {import("node:child_process").ChildProcess} */ child,
+  /** @type {Promise<unknown>} */ exited,
+  graceMs = 5000,
+) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
@@ -266,7 +283,11 @@ function rssSampler(/** @type {number} */ pid, intervalMs = 100) {
 }
 
 /** Sends `{cmd}` over the child's IPC channel and resolves with its answer of the same id. */
-function ask(/** @type {import("node:child_process").ChildProcess} */ child, /** @type {string} */ cmd, timeoutMs = 5000) {
+function ask(
+  /** @type {import("node:child_process").ChildProcess} */ child,
+  /** @type {string} */ cmd,
+  timeoutMs = 5000,
+) {
   const id = Math.random().toString(36).slice(2);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -284,4 +305,17 @@ function ask(/** @type {import("node:child_process").ChildProcess} */ child, /**
   });
 }
 
-module.exports = { CLK_TCK, cpuMicros, machineBusyMicros, allProcessesCpu, topOthers, memory, tcpCounters, openFilesLimit, startChild, killAll, rssSampler, ask };
+module.exports = {
+  CLK_TCK,
+  cpuMicros,
+  machineBusyMicros,
+  allProcessesCpu,
+  topOthers,
+  memory,
+  tcpCounters,
+  openFilesLimit,
+  startChild,
+  killAll,
+  rssSampler,
+  ask,
+};

@@ -10,7 +10,12 @@ const { Redis } = require("ioredis");
 
 /** True when `url` answers PING within 2 s. */
 async function redisReachable(/** @type {string} */ url) {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on("error", () => {});
   try {
     await client.connect();

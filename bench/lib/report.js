@@ -12,8 +12,11 @@ function printReport(report, log) {
   log("");
   log("=".repeat(W + C * 6));
   log(`RESULTS  ${report.startedAt}  (${report.elapsedSec ?? "?"} s)`);
-  log(`machine  ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}, autocannon ${m.autocannon}`);
-  for (const mk of Object.keys(report.summary.systems)) if (Object.keys(report.summary.systems[mk]).length > 0) printMutation(report, mk, log);
+  log(
+    `machine  ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}, autocannon ${m.autocannon}`,
+  );
+  for (const mk of Object.keys(report.summary.systems))
+    if (Object.keys(report.summary.systems[mk]).length > 0) printMutation(report, mk, log);
   if (report.overload) printOverload(report.overload, log);
   if (report.scaling) printScaling(report.scaling, log);
   printTargets(report, log);
@@ -25,7 +28,8 @@ function printMutation(report, mk, log) {
   const ratios = report.summary.ratios[mk];
   const keys = Object.keys(systems);
   const o = report.options;
-  const row = (/** @type {string} */ label, /** @type {string[]} */ cells) => log(`${label.padEnd(W)}${cells.map((c) => ` ${c}`.padStart(C)).join("")}`);
+  const row = (/** @type {string} */ label, /** @type {string[]} */ cells) =>
+    log(`${label.padEnd(W)}${cells.map((c) => ` ${c}`.padStart(C)).join("")}`);
   const rule = () => log("-".repeat(W + C * keys.length));
   const s = (/** @type {(x: any) => string} */ f) => keys.map((k) => f(systems[k]));
   const rate = report.fixedRate?.[mk];
@@ -36,26 +40,83 @@ function printMutation(report, mk, log) {
       `fixed rate ${fmt(rate?.rate)} req/s = ${rate?.basis ?? "—"}; unloaded: ${o.seqRequests} sequential requests. Medians over rounds.`,
   );
   rule();
-  row("metric", keys.map((k) => report.labels[k] ?? k));
+  row(
+    "metric",
+    keys.map((k) => report.labels[k] ?? k),
+  );
   rule();
-  row("requests/s at saturation", s((x) => fmt(x.rps)));
-  row("  per round (k)", s((x) => x.rpsPerRound.map((/** @type {number} */ v) => fmt(v / 1000, 1)).join("/")));
-  row("server CPU µs per request", s((x) => fmt(x.cpuUsPerRequest)));
-  row("  per round", s((x) => x.cpuPerRound.map((/** @type {number} */ v) => fmt(v)).join("/")));
-  row("server CPU cores busy at saturation", s((x) => fmt(x.cpuUtilisation, 2)));
-  row("p50 | p99 at saturation (ms)", s((x) => `${fmt(x.saturationP50Us / 1000, 1)}|${fmt(x.saturationP99Us / 1000, 1)}`));
-  row(`achieved at ${fmt(rate?.rate)} req/s set`, s((x) => fmt(x.fixedRateAchieved)));
-  row(`p50 | p99 at ${fmt(rate?.rate)} req/s (µs)`, s((x) => `${fmt(x.fixedP50Us)}|${fmt(x.fixedP99Us)}`));
-  row("unloaded median latency (µs)", s((x) => fmt(x.unloadedMedianUs)));
-  row("unloaded p99 latency (µs)", s((x) => fmt(x.unloadedP99Us)));
-  row("added latency over the floor (µs)", keys.map((k) => (k === "floor" ? "—" : fmt(ratios[`added ${k}`]?.median))));
-  row("new upstream connections per call", s((x) => fmt(x.upstreamConnectionsPerCall, 3)));
-  row("peak RSS (MB)", s((x) => mb(x.peakRss)));
-  row("errors (all runs)", s((x) => fmt(x.errors)));
-  row("upstream checks failed / runs", s((x) => `${x.upstreamChecks.failed}/${x.upstreamChecks.runs}`));
-  row("'undocumented fields' log lines", s((x) => (x.undocumentedLines === undefined ? "—" : fmt(x.undocumentedLines))));
-  row("  machine cores busy | of which others", s((x) => `${fmt(x.machineCores, 2)}|${fmt(x.otherCores, 2)}`));
-  row("  fake upstream | bench client µs/req", s((x) => `${fmt(x.upstreamCpuUsPerRequest)}|${fmt(x.loadGeneratorCpuUsPerRequest)}`));
+  row(
+    "requests/s at saturation",
+    s((x) => fmt(x.rps)),
+  );
+  row(
+    "  per round (k)",
+    s((x) => x.rpsPerRound.map((/** @type {number} */ v) => fmt(v / 1000, 1)).join("/")),
+  );
+  row(
+    "server CPU µs per request",
+    s((x) => fmt(x.cpuUsPerRequest)),
+  );
+  row(
+    "  per round",
+    s((x) => x.cpuPerRound.map((/** @type {number} */ v) => fmt(v)).join("/")),
+  );
+  row(
+    "server CPU cores busy at saturation",
+    s((x) => fmt(x.cpuUtilisation, 2)),
+  );
+  row(
+    "p50 | p99 at saturation (ms)",
+    s((x) => `${fmt(x.saturationP50Us / 1000, 1)}|${fmt(x.saturationP99Us / 1000, 1)}`),
+  );
+  row(
+    `achieved at ${fmt(rate?.rate)} req/s set`,
+    s((x) => fmt(x.fixedRateAchieved)),
+  );
+  row(
+    `p50 | p99 at ${fmt(rate?.rate)} req/s (µs)`,
+    s((x) => `${fmt(x.fixedP50Us)}|${fmt(x.fixedP99Us)}`),
+  );
+  row(
+    "unloaded median latency (µs)",
+    s((x) => fmt(x.unloadedMedianUs)),
+  );
+  row(
+    "unloaded p99 latency (µs)",
+    s((x) => fmt(x.unloadedP99Us)),
+  );
+  row(
+    "added latency over the floor (µs)",
+    keys.map((k) => (k === "floor" ? "—" : fmt(ratios[`added ${k}`]?.median))),
+  );
+  row(
+    "new upstream connections per call",
+    s((x) => fmt(x.upstreamConnectionsPerCall, 3)),
+  );
+  row(
+    "peak RSS (MB)",
+    s((x) => mb(x.peakRss)),
+  );
+  row(
+    "errors (all runs)",
+    s((x) => fmt(x.errors)),
+  );
+  row(
+    "upstream checks failed / runs",
+    s((x) => `${x.upstreamChecks.failed}/${x.upstreamChecks.runs}`),
+  );
+  row(
+    "'undocumented fields' log lines",
+    s((x) => (x.undocumentedLines === undefined ? "—" : fmt(x.undocumentedLines))),
+  );
+  row(
+    "  machine cores busy | of which others",
+    s((x) => `${fmt(x.machineCores, 2)}|${fmt(x.otherCores, 2)}`),
+  );
+  row(
+    "  fake upstream | bench client µs/req",
+    s((x) => `${fmt(x.upstreamCpuUsPerRequest)}|${fmt(x.loadGeneratorCpuUsPerRequest)}`),
+  );
   rule();
   log("ratios (median of per-round ratios; per round in brackets)");
   const ratio = (/** @type {string} */ label, /** @type {string} */ key, /** @type {(v: number) => string} */ f) => {
@@ -79,38 +140,61 @@ function printMutation(report, mk, log) {
 /** @param {any} ov @param {(line: string) => void} log */
 function printOverload(ov, log) {
   const runs = ov.runs;
-  const row = (/** @type {string} */ label, /** @type {(r: any) => string} */ f) => log(`${label.padEnd(W)}${runs.map((/** @type {any} */ r) => ` ${f(r)}`.padStart(C + 4)).join("")}`);
+  const row = (/** @type {string} */ label, /** @type {(r: any) => string} */ f) =>
+    log(`${label.padEnd(W)}${runs.map((/** @type {any} */ r) => ` ${f(r)}`.padStart(C + 4)).join("")}`);
   log("-".repeat(W + (C + 4) * runs.length));
-  log(`overload: ours, ${ov.mutation}, upstream ${ov.delayMs} ms with ${ov.upstreamConnections} sockets (capacity ${fmt(ov.capacityPerSec, 0)} sends/s), client timeout ${ov.timeoutSec} s`);
+  log(
+    `overload: ours, ${ov.mutation}, upstream ${ov.delayMs} ms with ${ov.upstreamConnections} sockets (capacity ${fmt(ov.capacityPerSec, 0)} sends/s), client timeout ${ov.timeoutSec} s`,
+  );
   row("clients", (r) => fmt(r.clients));
   row("served in the window | per second", (r) => `${fmt(r.window.ok)}|${fmt(r.servedPerSec, 0)}`);
   row("  share of the upstream capacity", (r) => `${fmt(r.servedShareOfCapacity * 100, 0)} %`);
-  row("shed (OVERLOADED / HTTP 503)", (r) => `${fmt(r.window.shed)} (${Object.entries(r.shedStatuses).map(([k, v]) => `${k}:${v}`).join(" ") || "—"})`);
+  row(
+    "shed (OVERLOADED / HTTP 503)",
+    (r) =>
+      `${fmt(r.window.shed)} (${
+        Object.entries(r.shedStatuses)
+          .map(([k, v]) => `${k}:${v}`)
+          .join(" ") || "—"
+      })`,
+  );
   row("client timeouts (window | whole run)", (r) => `${fmt(r.window.timeout)}|${fmt(r.run.timeout)}`);
   row("other answers or errors", (r) => fmt(r.window.wrong + r.window.non2xx + r.window.graphqlError + r.window.error));
-  row("served p50 | p99 (ms)", (r) => `${fmt(r.latencyUs.served.p50 / 1000, 0)}|${fmt(r.latencyUs.served.p99 / 1000, 0)}`);
+  row(
+    "served p50 | p99 (ms)",
+    (r) => `${fmt(r.latencyUs.served.p50 / 1000, 0)}|${fmt(r.latencyUs.served.p99 / 1000, 0)}`,
+  );
   row("shed p50 | p99 (ms)", (r) => `${fmt(r.latencyUs.shed.p50 / 1000, 1)}|${fmt(r.latencyUs.shed.p99 / 1000, 1)}`);
-  row("in flight at the upstream: avg | peak", (r) => `${fmt(r.upstreamWindow.avgInFlight, 0)}|${fmt(r.upstreamWindow.peakInFlight)}`);
+  row(
+    "in flight at the upstream: avg | peak",
+    (r) => `${fmt(r.upstreamWindow.avgInFlight, 0)}|${fmt(r.upstreamWindow.peakInFlight)}`,
+  );
   row("server CPU cores busy", (r) => fmt(r.cpu.cpuUtilisation, 2));
   row("peak RSS (MB)", (r) => mb(r.peakRss));
   row("destinations sent twice", (r) => fmt(r.hits.sentTwice));
   row("shed answers whose OTP was sent", (r) => fmt(r.hits.shedButSent));
   row("sent without a success answer", (r) => fmt(r.hits.hitsWithoutOk));
-  row("accept-queue overflows | SYN retransmits", (r) => `${fmt(r.cpu.tcp.listenOverflows)}|${fmt(r.cpu.tcp.synRetrans)}`);
+  row(
+    "accept-queue overflows | SYN retransmits",
+    (r) => `${fmt(r.cpu.tcp.listenOverflows)}|${fmt(r.cpu.tcp.synRetrans)}`,
+  );
   row("drain after the window (s)", (r) => fmt(r.drainSec, 1));
 }
 
 /** @param {any} sc @param {(line: string) => void} log */
 function printScaling(sc, log) {
   const keys = Object.keys(sc.summary);
-  const row = (/** @type {string} */ label, /** @type {(s: any, k: string) => string} */ f) => log(`${label.padEnd(W)}${keys.map((k) => ` ${f(sc.summary[k], k)}`.padStart(C + 4)).join("")}`);
+  const row = (/** @type {string} */ label, /** @type {(s: any, k: string) => string} */ f) =>
+    log(`${label.padEnd(W)}${keys.map((k) => ` ${f(sc.summary[k], k)}`.padStart(C + 4)).join("")}`);
   log("-".repeat(W + (C + 4) * keys.length));
   log(`worker scaling: ours, ${sc.mutation}, REDIS_URL set, WEB_CONCURRENCY ${keys.join(" / ")}`);
   row("WEB_CONCURRENCY", (_s, k) => k);
   row("processes in the tree | serving clients", (s) => `${s.processes}|${s.serving}`);
   row("supported", (s, k) => (Number(k) === sc.base ? "—" : s.supported ? "yes" : "NOT SUPPORTED"));
   row("requests/s at saturation", (s) => fmt(s.rps));
-  row(`  / WEB_CONCURRENCY=${sc.base}`, (_s, k) => (Number(k) === sc.base ? "1.00×" : sc.ratios[k] ? `${fmt(sc.ratios[k].median, 2)}×` : "n/a"));
+  row(`  / WEB_CONCURRENCY=${sc.base}`, (_s, k) =>
+    Number(k) === sc.base ? "1.00×" : sc.ratios[k] ? `${fmt(sc.ratios[k].median, 2)}×` : "n/a",
+  );
   row("server CPU µs per request (whole tree)", (s) => fmt(s.cpuUsPerRequest));
   row("errors", (s) => fmt(s.errors));
 }
@@ -124,7 +208,8 @@ function printTargets(report, log) {
     log(`  ${verdict} ${t.name.padEnd(W + 14)} ${t.value}`);
   }
   log("-".repeat(W + C * 6));
-  if (report.flags.length === 0) log("flags: none (no errors, every upstream check passed, the floor was steady across rounds)");
+  if (report.flags.length === 0)
+    log("flags: none (no errors, every upstream check passed, the floor was steady across rounds)");
   else for (const f of report.flags) log(`FLAG: ${f}`);
 }
 

@@ -25,32 +25,45 @@ const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 async function scaling(o, defs, up) {
   const m = MUTATIONS[o.scalingMutation];
   const sys = defs.ours;
-  log(`\nworker scaling — ${m.field}, WEB_CONCURRENCY ${o.scalingWorkers.join(", ")} with REDIS_URL; ${o.connections} connections, CPU over ${fmt(o.requests)} requests, ${o.rounds} round(s)`);
+  log(
+    `\nworker scaling — ${m.field}, WEB_CONCURRENCY ${o.scalingWorkers.join(", ")} with REDIS_URL; ${o.connections} connections, CPU over ${fmt(o.requests)} requests, ${o.rounds} round(s)`,
+  );
   /** @type {Record<string, any[]>} */
   const byWorkers = {};
   for (let round = 1; round <= o.rounds; round++) {
     for (const workers of o.scalingWorkers) {
       const tag = `scaling-w${workers}-r${round}`;
-      const extraEnv = { WEB_CONCURRENCY: String(workers), REDIS_URL: o.redisUrl, REDIS_KEY_PREFIX: `bench-${process.pid}-${tag}-${Date.now().toString(36)}:` };
-      const r = await withSystem(sys, up, m, tag, { keepLogs: o.keepLogs, redisUrl: o.redisUrl, extraEnv }, async (s, tree) => {
-        const w = cpuWindow(s, tree, up);
-        /** @type {{ pid: number, connections: number }[]} */
-        let serving = [];
-        const port = Number(new URL(s.url).port);
-        const d = await drive({
-          url: s.url,
-          ...traffic(sys, m),
-          connections: o.connections,
-          warmupRequests: o.warmupRequests,
-          measureRequests: o.requests,
-          onWindowStart: w.start,
-          onWindowEnd: () => {
-            w.end();
-            serving = servingProcesses(tree.pids, port);
-          },
-        });
-        return { ...d, ...w.result(d.completed, d.windowSec), serving };
-      });
+      const extraEnv = {
+        WEB_CONCURRENCY: String(workers),
+        REDIS_URL: o.redisUrl,
+        REDIS_KEY_PREFIX: `bench-${process.pid}-${tag}-${Date.now().toString(36)}:`,
+      };
+      const r = await withSystem(
+        sys,
+        up,
+        m,
+        tag,
+        { keepLogs: o.keepLogs, redisUrl: o.redisUrl, extraEnv },
+        async (s, tree) => {
+          const w = cpuWindow(s, tree, up);
+          /** @type {{ pid: number, connections: number }[]} */
+          let serving = [];
+          const port = Number(new URL(s.url).port);
+          const d = await drive({
+            url: s.url,
+            ...traffic(sys, m),
+            connections: o.connections,
+            warmupRequests: o.warmupRequests,
+            measureRequests: o.requests,
+            onWindowStart: w.start,
+            onWindowEnd: () => {
+              w.end();
+              serving = servingProcesses(tree.pids, port);
+            },
+          });
+          return { ...d, ...w.result(d.completed, d.windowSec), serving };
+        },
+      );
       r.errorTotal = runErrors(r, [r]);
       r.supported = r.serving.length >= workers;
       (byWorkers[workers] ??= []).push(r);

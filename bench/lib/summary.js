@@ -71,7 +71,15 @@ function summarise(report, systemKeys, mutations) {
     };
     const A = report.phaseA;
     const B = report.phaseB;
-    for (const [a, b] of [["ours", "floor"], ["ours", "apollo"], ["ours", "rest"], ["apollo", "floor"], ["rest", "floor"], ["ours-redis", "ours"], ["ours-idem", "ours"]]) {
+    for (const [a, b] of [
+      ["ours", "floor"],
+      ["ours", "apollo"],
+      ["ours", "rest"],
+      ["apollo", "floor"],
+      ["rest", "floor"],
+      ["ours-redis", "ours"],
+      ["ours-idem", "ours"],
+    ]) {
       if (!has(a) || !has(b)) continue;
       r[`rps ${a}/${b}`] = perRound(A, (row) => row[a].okPerSec / row[b].okPerSec);
       r[`cpu ${a}/${b}`] = perRound(A, (row) => row[a].cpuUsPerRequest / row[b].cpuUsPerRequest);
@@ -89,24 +97,57 @@ function summarise(report, systemKeys, mutations) {
 function evaluateTargets(report) {
   /** @type {{ name: string, value: string, pass: boolean | null }[]} */
   const out = [];
-  const verdict = (/** @type {number | undefined} */ v, /** @type {(v: number) => boolean} */ ok) => (v === undefined || !Number.isFinite(v) ? null : ok(v));
+  const verdict = (/** @type {number | undefined} */ v, /** @type {(v: number) => boolean} */ ok) =>
+    v === undefined || !Number.isFinite(v) ? null : ok(v);
   for (const [mk, r] of Object.entries(report.summary?.ratios ?? {})) {
     const cpu = r["cpu ours/apollo"];
-    out.push({ name: `${mk}: server CPU/request ≤ minimal Apollo's`, value: `${fmt(cpu?.median, 2)}× Apollo's`, pass: verdict(cpu?.median, (v) => v <= TARGETS.cpuVsApollo) });
+    out.push({
+      name: `${mk}: server CPU/request ≤ minimal Apollo's`,
+      value: `${fmt(cpu?.median, 2)}× Apollo's`,
+      pass: verdict(cpu?.median, (v) => v <= TARGETS.cpuVsApollo),
+    });
     const fl = r["rps ours/floor"];
-    out.push({ name: `${mk}: ≥ ${TARGETS.rpsVsFloor.toFixed(2)}× the floor's requests/s`, value: `${fmt(fl?.median, 2)}×`, pass: verdict(fl?.median, (v) => v >= TARGETS.rpsVsFloor) });
+    out.push({
+      name: `${mk}: ≥ ${TARGETS.rpsVsFloor.toFixed(2)}× the floor's requests/s`,
+      value: `${fmt(fl?.median, 2)}×`,
+      pass: verdict(fl?.median, (v) => v >= TARGETS.rpsVsFloor),
+    });
     const rest = r["rps ours/rest"];
-    out.push({ name: `${mk}: ≥ ${TARGETS.rpsVsRest.toFixed(1)}× Apollo + RESTDataSource requests/s`, value: `${fmt(rest?.median, 2)}×`, pass: verdict(rest?.median, (v) => v >= TARGETS.rpsVsRest) });
+    out.push({
+      name: `${mk}: ≥ ${TARGETS.rpsVsRest.toFixed(1)}× Apollo + RESTDataSource requests/s`,
+      value: `${fmt(rest?.median, 2)}×`,
+      pass: verdict(rest?.median, (v) => v >= TARGETS.rpsVsRest),
+    });
     const added = r["added ours"];
-    out.push({ name: `${mk}: added latency at low load ≤ ${TARGETS.addedUs} µs over the floor`, value: `${fmt(added?.median)} µs`, pass: verdict(added?.median, (v) => v <= TARGETS.addedUs) });
+    out.push({
+      name: `${mk}: added latency at low load ≤ ${TARGETS.addedUs} µs over the floor`,
+      value: `${fmt(added?.median)} µs`,
+      pass: verdict(added?.median, (v) => v <= TARGETS.addedUs),
+    });
   }
   for (const run of report.overload?.runs ?? []) {
     const c = `overload ${run.clients} clients`;
-    out.push({ name: `${c}: served ≥ ${TARGETS.overloadServedShare * 100} % of upstream capacity`, value: `${fmt(run.servedPerSec, 0)}/s of ${fmt(run.capacityPerSec, 0)}/s (${fmt(run.servedShareOfCapacity * 100, 0)} %)`, pass: run.servedShareOfCapacity >= TARGETS.overloadServedShare });
+    out.push({
+      name: `${c}: served ≥ ${TARGETS.overloadServedShare * 100} % of upstream capacity`,
+      value: `${fmt(run.servedPerSec, 0)}/s of ${fmt(run.capacityPerSec, 0)}/s (${fmt(run.servedShareOfCapacity * 100, 0)} %)`,
+      pass: run.servedShareOfCapacity >= TARGETS.overloadServedShare,
+    });
     const shedP50 = run.latencyUs.shed.p50;
-    out.push({ name: `${c}: excess shed, median ≤ ${TARGETS.overloadShedP50Us / 1000} ms`, value: run.window.shed > 0 ? `${fmt(run.window.shed)} shed, median ${fmt(shedP50 / 1000, 1)} ms` : "nothing shed", pass: run.window.shed > 0 ? shedP50 <= TARGETS.overloadShedP50Us : null });
-    out.push({ name: `${c}: no client timeouts`, value: `${fmt(run.run.timeout)} timeouts`, pass: run.run.timeout === 0 });
-    out.push({ name: `${c}: RSS < ${TARGETS.overloadRssBytes / 1e6} MB`, value: `${mb(run.peakRss)} MB`, pass: run.peakRss < TARGETS.overloadRssBytes });
+    out.push({
+      name: `${c}: excess shed, median ≤ ${TARGETS.overloadShedP50Us / 1000} ms`,
+      value: run.window.shed > 0 ? `${fmt(run.window.shed)} shed, median ${fmt(shedP50 / 1000, 1)} ms` : "nothing shed",
+      pass: run.window.shed > 0 ? shedP50 <= TARGETS.overloadShedP50Us : null,
+    });
+    out.push({
+      name: `${c}: no client timeouts`,
+      value: `${fmt(run.run.timeout)} timeouts`,
+      pass: run.run.timeout === 0,
+    });
+    out.push({
+      name: `${c}: RSS < ${TARGETS.overloadRssBytes / 1e6} MB`,
+      value: `${mb(run.peakRss)} MB`,
+      pass: run.peakRss < TARGETS.overloadRssBytes,
+    });
     const h = run.hits;
     out.push({
       name: `${c}: no OTP sent twice or lost`,
@@ -121,7 +162,9 @@ function evaluateTargets(report) {
       const ratio = sc.ratios[workers];
       out.push({
         name: `WEB_CONCURRENCY=${workers}: ${workers} workers serve`,
-        value: s.supported ? `${s.serving} serving, ${fmt(ratio?.median, 2)}× the requests/s of ${sc.base}` : `not supported (${s.serving} process serving)`,
+        value: s.supported
+          ? `${s.serving} serving, ${fmt(ratio?.median, 2)}× the requests/s of ${sc.base}`
+          : `not supported (${s.serving} process serving)`,
         pass: s.supported,
       });
     }

@@ -112,7 +112,11 @@ function systemDefs(o) {
     key,
     label,
     args: [path.join(ROOT, "dist/index.js")],
-    env: ({ upstreamUrl, runTag }) => ({ ...oursEnv(upstreamUrl), ...(extraEnv ? extraEnv(runTag) : {}), ...o.oursEnv }),
+    env: ({ upstreamUrl, runTag }) => ({
+      ...oursEnv(upstreamUrl),
+      ...(extraEnv ? extraEnv(runTag) : {}),
+      ...o.oursEnv,
+    }),
     flavour: "union",
     headers: { ...OURS_HEADERS, ...o.oursHeaders },
     perRequestHeaders: undefined,
@@ -128,7 +132,10 @@ function systemDefs(o) {
     apollo: reference("apollo", "apollo", "apollo-minimal.js"),
     rest: reference("rest", "apollo+rest", "apollo-rest.js"),
     ours: ours("ours", "ours", {}),
-    "ours-redis": ours("ours-redis", "ours+redis", { redisPrefix }, (runTag) => ({ REDIS_URL: o.redisUrl, REDIS_KEY_PREFIX: redisPrefix(runTag) })),
+    "ours-redis": ours("ours-redis", "ours+redis", { redisPrefix }, (runTag) => ({
+      REDIS_URL: o.redisUrl,
+      REDIS_KEY_PREFIX: redisPrefix(runTag),
+    })),
     "ours-idem": ours("ours-idem", "ours+idem", {
       // A key per request (1 to 255 visible ASCII characters): the first use of each, never a replay.
       perRequestHeaders: (id) => ({ "idempotency-key": `bench-${process.pid}-${id}` }),

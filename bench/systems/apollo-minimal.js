@@ -16,7 +16,15 @@
  */
 const { ApolloServer } = require("@apollo/server");
 const { request } = require("undici");
-const { CIBIL_PATH, AEPS_PATH, cibilWireBody, aepsWireBody, mapGenerateOtp, mapResendOtp, isSuccess } = require("../lib/aopay-wire");
+const {
+  CIBIL_PATH,
+  AEPS_PATH,
+  cibilWireBody,
+  aepsWireBody,
+  mapGenerateOtp,
+  mapResendOtp,
+  isSuccess,
+} = require("../lib/aopay-wire");
 const { typeDefs, listen, lifecycle } = require("./minimal-schema");
 
 const upstreamUrl = process.env.UPSTREAM_URL;
@@ -35,12 +43,21 @@ const resolvers = {
   Mutation: {
     /** @param {unknown} _parent @param {{ input: { cibilId: string, accessToken: string } }} args */
     async generateCibilOtp(_parent, { input }) {
-      const r = await request(`${upstreamUrl}${CIBIL_PATH}`, { method: "GET", reset: false, headers: JSON_HEADERS, body: cibilWireBody(input) });
+      const r = await request(`${upstreamUrl}${CIBIL_PATH}`, {
+        method: "GET",
+        reset: false,
+        headers: JSON_HEADERS,
+        body: cibilWireBody(input),
+      });
       return mapGenerateOtp(await envelopeOf(r), input.cibilId);
     },
     /** @param {unknown} _parent @param {{ input: import("../lib/aopay-wire").AepsInput }} args */
     async resendAepsOtp(_parent, { input }) {
-      const r = await request(`${upstreamUrl}${AEPS_PATH}`, { method: "POST", headers: JSON_HEADERS, body: aepsWireBody(input) });
+      const r = await request(`${upstreamUrl}${AEPS_PATH}`, {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: aepsWireBody(input),
+      });
       return mapResendOtp(await envelopeOf(r), input);
     },
   },

@@ -17,7 +17,15 @@
  */
 const http = require("node:http");
 const { Pool } = require("undici");
-const { CIBIL_PATH, AEPS_PATH, cibilWireBody, aepsWireBody, mapGenerateOtp, mapResendOtp, isSuccess } = require("../lib/aopay-wire");
+const {
+  CIBIL_PATH,
+  AEPS_PATH,
+  cibilWireBody,
+  aepsWireBody,
+  mapGenerateOtp,
+  mapResendOtp,
+  isSuccess,
+} = require("../lib/aopay-wire");
 
 const upstreamUrl = process.env.UPSTREAM_URL;
 if (!upstreamUrl) throw new Error("UPSTREAM_URL is required");
@@ -28,7 +36,10 @@ const RESET = process.env.FLOOR_RESET === "1" ? undefined : false;
 
 function send(/** @type {http.ServerResponse} */ res, /** @type {number} */ status, /** @type {unknown} */ payload) {
   const body = JSON.stringify(payload);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -39,13 +50,25 @@ const CALLS = {
   GenerateCibilOtp: {
     field: "generateCibilOtp",
     valid: (/** @type {any} */ i) => typeof i?.cibilId === "string" && typeof i.accessToken === "string",
-    request: (/** @type {any} */ i) => ({ path: CIBIL_PATH, method: /** @type {const} */ ("GET"), reset: RESET, headers: JSON_HEADERS, body: cibilWireBody(i) }),
+    request: (/** @type {any} */ i) => ({
+      path: CIBIL_PATH,
+      method: /** @type {const} */ ("GET"),
+      reset: RESET,
+      headers: JSON_HEADERS,
+      body: cibilWireBody(i),
+    }),
     map: (/** @type {any} */ envelope, /** @type {any} */ i) => mapGenerateOtp(envelope, i.cibilId),
   },
   ResendAepsOtp: {
     field: "resendAepsOtp",
-    valid: (/** @type {any} */ i) => ["userKey", "mobile", "aadhaar", "primaryKeyId", "encodeTxnId"].every((k) => typeof i?.[k] === "string"),
-    request: (/** @type {any} */ i) => ({ path: AEPS_PATH, method: /** @type {const} */ ("POST"), headers: JSON_HEADERS, body: aepsWireBody(i) }),
+    valid: (/** @type {any} */ i) =>
+      ["userKey", "mobile", "aadhaar", "primaryKeyId", "encodeTxnId"].every((k) => typeof i?.[k] === "string"),
+    request: (/** @type {any} */ i) => ({
+      path: AEPS_PATH,
+      method: /** @type {const} */ ("POST"),
+      headers: JSON_HEADERS,
+      body: aepsWireBody(i),
+    }),
     map: (/** @type {any} */ envelope, /** @type {any} */ i) => mapResendOtp(envelope, i),
   },
 };

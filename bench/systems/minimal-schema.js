@@ -63,7 +63,10 @@ const typeDefs = /* GraphQL */ `
 async function listen(server, options) {
   const { startStandaloneServer } = require("@apollo/server/standalone");
   const host = process.env.HOST ?? "127.0.0.1";
-  const { url } = await startStandaloneServer(server, { ...options, listen: { port: Number(process.env.PORT ?? "0"), host } });
+  const { url } = await startStandaloneServer(server, {
+    ...options,
+    listen: { port: Number(process.env.PORT ?? "0"), host },
+  });
   // startStandaloneServer serves GraphQL on every path; /graphql keeps the URL the same as the other systems'.
   process.stdout.write(`${JSON.stringify({ msg: "GraphQL server ready", url: new URL("/graphql", url).href })}\n`);
 }

@@ -5,7 +5,13 @@
  */
 export * from "./generated/graphql.js";
 export { isFailure, type FailureOf, type FailureTypename } from "./failures.js";
-export { fieldProblems, requestIdOf, type AopayErrorExtensions, type FieldProblem, type GraphQLErrorPayload } from "./graphql-errors.js";
+export {
+  fieldProblems,
+  requestIdOf,
+  type AopayErrorExtensions,
+  type FieldProblem,
+  type GraphQLErrorPayload,
+} from "./graphql-errors.js";
 export { trustedDocumentIds, type TrustedOperationName } from "./generated/trusted-documents.js";
 import possibleTypesResult from "./generated/possible-types.js";
 

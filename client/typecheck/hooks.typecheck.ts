@@ -100,10 +100,20 @@ export function isFailureNarrows(result: GenerateCibilOtpMutation["generateCibil
 export function resendAepsOtpIsTyped(): void {
   const [resend, { data, error }] = useResendAepsOtpMutation({ errorPolicy: "all" });
   void resend({
-    variables: { input: { userKey: "AOP554N3", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "P", encodeTxnId: "E" } },
+    variables: {
+      input: {
+        userKey: "AOP554N3",
+        mobile: "9876543210",
+        aadhaar: "234123412346",
+        primaryKeyId: "P",
+        encodeTxnId: "E",
+      },
+    },
   });
-  // @ts-expect-error mobile is required
-  void resend({ variables: { input: { userKey: "AOP554N3", aadhaar: "234123412346", primaryKeyId: "P", encodeTxnId: "E" } } });
+  void resend({
+    // @ts-expect-error mobile is required
+    variables: { input: { userKey: "AOP554N3", aadhaar: "234123412346", primaryKeyId: "P", encodeTxnId: "E" } },
+  });
   const r = data?.resendAepsOtp;
   if (r?.__typename === "AepsOtpResent") {
     const masked: string = r.maskedAadhaar;

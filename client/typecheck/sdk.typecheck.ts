@@ -2,7 +2,15 @@
  * Compile-time tests of the generated SDK (checked by `tsc -p client`, part of `npm run typecheck`). Every
  * `@ts-expect-error` must stay an error. Nothing here runs.
  */
-import { type AopayClientErrorCode, AopayClientError, createSdk, fieldProblems, isFailure, type SdkResult, type ResendAepsOtpMutation } from "../src/sdk/index.js";
+import {
+  type AopayClientErrorCode,
+  AopayClientError,
+  createSdk,
+  fieldProblems,
+  isFailure,
+  type SdkResult,
+  type ResendAepsOtpMutation,
+} from "../src/sdk/index.js";
 
 export async function sdkIsTyped(): Promise<void> {
   const sdk = createSdk({ url: "http://127.0.0.1:4000/graphql", apiKey: "aopk_x", timeoutMs: 5_000 });
@@ -35,8 +43,10 @@ export async function sdkIsTyped(): Promise<void> {
 
   // @ts-expect-error variables are required
   await sdk.generateCibilOtp();
-  // @ts-expect-error mobile must be a string
-  await sdk.resendAepsOtp({ input: { userKey: "A", mobile: 9876543210, aadhaar: "2", primaryKeyId: "P", encodeTxnId: "E" } });
+  await sdk.resendAepsOtp({
+    // @ts-expect-error mobile must be a string
+    input: { userKey: "A", mobile: 9876543210, aadhaar: "2", primaryKeyId: "P", encodeTxnId: "E" },
+  });
   // @ts-expect-error unknown call option
   await sdk.generateCibilOtp({ input: { cibilId: "1", accessToken: "tttt" } }, { retries: 3 });
   // A query without variables needs none.

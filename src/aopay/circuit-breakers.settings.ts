@@ -30,8 +30,18 @@ export const breakerSettings = defineSettings({
       max: 100,
       doc: "failure percentage that opens an endpoint family's circuit",
     }),
-    BREAKER_VOLUME_THRESHOLD: int({ default: DEFAULT_BREAKER.volumeThreshold, min: 1, max: 100_000, doc: "calls in the window before the percentage counts" }),
-    BREAKER_WINDOW_MS: int({ default: DEFAULT_BREAKER.rollingWindowMs, min: 1_000, max: 3_600_000, doc: "rolling window of the breaker's statistics" }),
+    BREAKER_VOLUME_THRESHOLD: int({
+      default: DEFAULT_BREAKER.volumeThreshold,
+      min: 1,
+      max: 100_000,
+      doc: "calls in the window before the percentage counts",
+    }),
+    BREAKER_WINDOW_MS: int({
+      default: DEFAULT_BREAKER.rollingWindowMs,
+      min: 1_000,
+      max: 3_600_000,
+      doc: "rolling window of the breaker's statistics",
+    }),
     BREAKER_RESET_MS: int({
       default: DEFAULT_BREAKER.resetTimeoutMs,
       min: 100,

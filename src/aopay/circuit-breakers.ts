@@ -36,7 +36,12 @@ export class CircuitBreakers {
       if ((error as { code?: string }).code === "EOPENBREAKER") {
         const openedAt = this.#openedAt.get(family) ?? Date.now();
         const retryAfterSeconds = Math.max(1, Math.ceil((openedAt + this.config.resetTimeoutMs - Date.now()) / 1000));
-        throw classifyFailure("CIRCUIT_OPEN", `${endpoint}: circuit open for ${family}`, { endpoint, sent: false, retryAfterSeconds, cause: error });
+        throw classifyFailure("CIRCUIT_OPEN", `${endpoint}: circuit open for ${family}`, {
+          endpoint,
+          sent: false,
+          retryAfterSeconds,
+          cause: error,
+        });
       }
       throw error;
     }
@@ -78,7 +83,9 @@ export class CircuitBreakers {
   }
 }
 
-function stateOf(b: CircuitBreaker<never[], unknown> | CircuitBreaker<[() => Promise<unknown>], unknown>): CircuitState {
+function stateOf(
+  b: CircuitBreaker<never[], unknown> | CircuitBreaker<[() => Promise<unknown>], unknown>,
+): CircuitState {
   if (b.opened) return "open";
   if (b.halfOpen) return "halfOpen";
   return "closed";

@@ -31,8 +31,18 @@ export const clientSettings = defineSettings({
       defaultDoc: "the simulator's",
       doc: "partner `CompanyCode`; required with `AOPAY_BASE_URL`; treated as a secret",
     }),
-    AOPAY_AEPS_PIPE: text({ default: DEFAULT_AEPS_PIPE, pattern: TOKEN, mustBe: TOKEN_RULE, doc: "AEPS `Pipe` (\"Must Be bank6\" per AOPay)" }),
-    AOPAY_AEPS_ACCESS_MODE_TYPE: text({ default: DEFAULT_AEPS_ACCESS_MODE_TYPE, pattern: TOKEN, mustBe: TOKEN_RULE, doc: "AEPS `AccessModeType`" }),
+    AOPAY_AEPS_PIPE: text({
+      default: DEFAULT_AEPS_PIPE,
+      pattern: TOKEN,
+      mustBe: TOKEN_RULE,
+      doc: 'AEPS `Pipe` ("Must Be bank6" per AOPay)',
+    }),
+    AOPAY_AEPS_ACCESS_MODE_TYPE: text({
+      default: DEFAULT_AEPS_ACCESS_MODE_TYPE,
+      pattern: TOKEN,
+      mustBe: TOKEN_RULE,
+      doc: "AEPS `AccessModeType`",
+    }),
     AOPAY_CIBIL_REGISTRATION_METHOD: oneOf(["GET", "POST"], {
       default: "GET",
       doc: "`GET` (the page header) or `POST` (its cURL sample): undocumented",

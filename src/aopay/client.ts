@@ -8,7 +8,11 @@ import { CircuitBreakers, type CircuitState } from "./circuit-breakers";
 import type { Endpoint, WireContext } from "./endpoint";
 import { aepsResendOtp, type AepsResendOtpAnswer, type ResendAepsOtpRequest } from "./endpoints/aeps-resend-otp";
 import { type AepsVerifyOtpAnswer, aepsVerifyOtp, type VerifyAepsOtpRequest } from "./endpoints/aeps-verify-otp";
-import { type CibilCreditHistoryAnswer, type CreditHistoryRequest, cibilCreditHistory } from "./endpoints/cibil-credit-history";
+import {
+  type CibilCreditHistoryAnswer,
+  type CreditHistoryRequest,
+  cibilCreditHistory,
+} from "./endpoints/cibil-credit-history";
 import {
   cibilGenerateOtp,
   type CibilGenerateOtpAnswer,
@@ -114,7 +118,8 @@ export class AopayClient {
    * (aopay/send-pass.ts) and uses it up: without one it is refused here, before its body is even built.
    */
   async call<In, Out>(endpoint: Endpoint<In, Out>, input: In, opts: CallOptions | GuardedCallOptions): Promise<Out> {
-    if (endpoint.sideEffect && !redeemSendPass((opts as Partial<GuardedCallOptions>).pass)) throw new UnguardedSendError(endpoint.name);
+    if (endpoint.sideEffect && !redeemSendPass((opts as Partial<GuardedCallOptions>).pass))
+      throw new UnguardedSendError(endpoint.name);
     const body = endpoint.toWire(input, this.options.wire);
     for (let retriesDone = 0; ; retriesDone++) {
       try {
@@ -124,7 +129,10 @@ export class AopayClient {
         const msLeft = (opts.deadlineAt ?? Infinity) - Date.now();
         const delay = retryDelay(error, retriesDone, msLeft, this.options.retry, this.options.random);
         if (delay === null) throw error;
-        opts.log.info({ upstream: { endpoint: endpoint.name, retryInMs: delay, attempt: retriesDone + 2 } }, "retrying a call that was never sent");
+        opts.log.info(
+          { upstream: { endpoint: endpoint.name, retryInMs: delay, attempt: retriesDone + 2 } },
+          "retrying a call that was never sent",
+        );
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -136,7 +144,12 @@ export class AopayClient {
     await this.options.transport.close(graceMs);
   }
 
-  async #attempt(endpoint: Endpoint<unknown, unknown>, body: Record<string, unknown>, opts: CallOptions, attempt: number): Promise<SuccessEnvelope> {
+  async #attempt(
+    endpoint: Endpoint<unknown, unknown>,
+    body: Record<string, unknown>,
+    opts: CallOptions,
+    attempt: number,
+  ): Promise<SuccessEnvelope> {
     const family = endpoint.name.split(".")[0];
     return tracer.startActiveSpan(
       `aopay ${endpoint.name}`,
@@ -169,7 +182,10 @@ export class AopayClient {
           const unknownKeys = unknownKeysOf(envelope.body, endpoint.knownKeys);
           if (unknownKeys.length > 0) {
             // Undocumented parts of the answer, by name only: how operators learn AOPay's real shapes.
-            opts.log.info({ upstream: { endpoint: endpoint.name, unknownKeys } }, "upstream answer has undocumented fields");
+            opts.log.info(
+              { upstream: { endpoint: endpoint.name, unknownKeys } },
+              "upstream answer has undocumented fields",
+            );
           }
           if (envelope.merchantTransactionId) {
             // From here on every log line of this request carries AOPay's reference, for support and tracing.
@@ -218,7 +234,13 @@ export class AopayClient {
     });
     if (event.outcome !== "OK") span.setStatus({ code: SpanStatusCode.ERROR, message: event.outcome });
     const durationMs = Math.round(event.durationMs * 10) / 10;
-    opts.record?.({ endpoint: event.endpoint, outcome: event.outcome, httpStatus: event.httpStatus, upstreamCode: event.upstreamCode, durationMs });
+    opts.record?.({
+      endpoint: event.endpoint,
+      outcome: event.outcome,
+      httpStatus: event.httpStatus,
+      upstreamCode: event.upstreamCode,
+      durationMs,
+    });
     const fields = { upstream: { ...metricEvent, durationMs, cause } };
     // A success is summarised in the request's access line (one info line per request on the hot path); a failure
     // also gets its own warning line, with the cause, when it happens.
@@ -239,7 +261,8 @@ export function unknownKeysOf(body: Record<string, unknown>, known: readonly str
   for (const [key, value] of Object.entries(body)) {
     if (!knownSet.has(key)) out.push(key);
     else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-      for (const inner of Object.keys(value)) if (!knownSet.has(`${key}.${inner}`) && !knownSet.has(`${key}.*`)) out.push(`${key}.${inner}`);
+      for (const inner of Object.keys(value))
+        if (!knownSet.has(`${key}.${inner}`) && !knownSet.has(`${key}.*`)) out.push(`${key}.${inner}`);
     }
   }
   return out.slice(0, 50);

@@ -86,8 +86,10 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
   };
   const describe = (what: string) => `${spec.name}: ${what} (HTTP ${status}, ${describeBody(envelope)})`;
 
-  if (status >= 300 && status < 400) throw classifyFailure("UPSTREAM_BAD_RESPONSE", describe("redirect not followed"), details);
-  if (status === 401 || status === 403) throw classifyFailure("UPSTREAM_UNAUTHORIZED", describe("credentials refused"), details);
+  if (status >= 300 && status < 400)
+    throw classifyFailure("UPSTREAM_BAD_RESPONSE", describe("redirect not followed"), details);
+  if (status === 401 || status === 403)
+    throw classifyFailure("UPSTREAM_UNAUTHORIZED", describe("credentials refused"), details);
   if (status === 429 || status >= 500) {
     const retryAfterSeconds = parseRetryAfter(res.headers["retry-after"]);
     throw classifyFailure("UPSTREAM_UNAVAILABLE", describe("upstream error status"), { ...details, retryAfterSeconds });

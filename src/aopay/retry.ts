@@ -16,10 +16,20 @@ export interface RetryPolicy {
   minAttemptMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: Omit<RetryPolicy, "maxRetries"> = { baseDelayMs: 100, maxDelayMs: 1_000, minAttemptMs: 250 };
+export const DEFAULT_RETRY_POLICY: Omit<RetryPolicy, "maxRetries"> = {
+  baseDelayMs: 100,
+  maxDelayMs: 1_000,
+  minAttemptMs: 250,
+};
 
 /** The delay before the next attempt, or null when the call must not be retried. `retriesDone` counts from 0. */
-export function retryDelay(error: unknown, retriesDone: number, msLeft: number, policy: RetryPolicy, random: () => number = Math.random): number | null {
+export function retryDelay(
+  error: unknown,
+  retriesDone: number,
+  msLeft: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number | null {
   if (!(error instanceof AopayError) || error.sent) return null;
   // Only an unreachable AOPay: not CIRCUIT_OPEN, OVERLOADED or UPSTREAM_TIMEOUT (our own guards refused).
   if (error.code !== "UPSTREAM_UNAVAILABLE") return null;

@@ -30,7 +30,9 @@ export function redeemSendPass(pass: unknown): boolean {
 /** Thrown (a bug, never an upstream outcome) when a side-effecting endpoint is called without a live pass. */
 export class UnguardedSendError extends Error {
   constructor(readonly endpoint: string) {
-    super(`refused: ${endpoint} has side effects and was called without a send pass from the OTP guard (protection/send-guard.ts)`);
+    super(
+      `refused: ${endpoint} has side effects and was called without a send pass from the OTP guard (protection/send-guard.ts)`,
+    );
     this.name = "UnguardedSendError";
   }
 }

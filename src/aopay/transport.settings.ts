@@ -26,8 +26,10 @@ const baseUrl = z.string().transform((raw, ctx) => {
     ctx.addIssue({ code: "custom", message: "must be an absolute URL such as https://api.aopay.co.in" });
     return z.NEVER;
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") ctx.addIssue({ code: "custom", message: "must use https (or http outside production)" });
-  if (url.search || url.hash || url.username || url.password) ctx.addIssue({ code: "custom", message: "must not carry a query, fragment or credentials" });
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    ctx.addIssue({ code: "custom", message: "must use https (or http outside production)" });
+  if (url.search || url.hash || url.username || url.password)
+    ctx.addIssue({ code: "custom", message: "must not carry a query, fragment or credentials" });
   return url;
 });
 
@@ -48,10 +50,30 @@ export const transportSettings = defineSettings({
       mustBe: "must look like /api/AOP",
       doc: "path prefix; the white-label host uses `/api/BOS`",
     }),
-    AOPAY_CONNECT_TIMEOUT_MS: int({ default: DEFAULT_CONNECT_TIMEOUT_MS, min: 50, max: 60_000, doc: "TCP/TLS connect timeout (undici's default is 10 s)" }),
-    AOPAY_HEADERS_TIMEOUT_MS: int({ default: DEFAULT_HEADERS_TIMEOUT_MS, min: 50, max: 120_000, doc: "time to the response headers (undici's default is 300 s)" }),
-    AOPAY_BODY_TIMEOUT_MS: int({ default: DEFAULT_BODY_TIMEOUT_MS, min: 50, max: 120_000, doc: "maximum gap between body chunks (undici's default is 300 s)" }),
-    AOPAY_DEADLINE_MS: int({ default: DEFAULT_DEADLINE_MS, min: 100, max: 120_000, doc: "cap on one upstream attempt, from dispatch to the last byte" }),
+    AOPAY_CONNECT_TIMEOUT_MS: int({
+      default: DEFAULT_CONNECT_TIMEOUT_MS,
+      min: 50,
+      max: 60_000,
+      doc: "TCP/TLS connect timeout (undici's default is 10 s)",
+    }),
+    AOPAY_HEADERS_TIMEOUT_MS: int({
+      default: DEFAULT_HEADERS_TIMEOUT_MS,
+      min: 50,
+      max: 120_000,
+      doc: "time to the response headers (undici's default is 300 s)",
+    }),
+    AOPAY_BODY_TIMEOUT_MS: int({
+      default: DEFAULT_BODY_TIMEOUT_MS,
+      min: 50,
+      max: 120_000,
+      doc: "maximum gap between body chunks (undici's default is 300 s)",
+    }),
+    AOPAY_DEADLINE_MS: int({
+      default: DEFAULT_DEADLINE_MS,
+      min: 100,
+      max: 120_000,
+      doc: "cap on one upstream attempt, from dispatch to the last byte",
+    }),
     AOPAY_MAX_RESPONSE_BYTES: int({
       default: DEFAULT_MAX_RESPONSE_BYTES,
       min: 1024,
@@ -60,8 +82,18 @@ export const transportSettings = defineSettings({
         "largest accepted AOPay response body (undici's default is unlimited); a credit report over it is `UPSTREAM_BAD_RESPONSE` " +
         "(see [the credit report](docs/api.md#cibilcredithistory-and-cibilotpverifiedcredithistory-the-credit-report))",
     }),
-    AOPAY_CONNECTIONS: int({ default: DEFAULT_CONNECTIONS, min: 1, max: 65_536, doc: "most sockets open to AOPay (bulkhead)" }),
-    AOPAY_QUEUE_LIMIT: int({ default: DEFAULT_QUEUE_LIMIT, min: 0, max: 1_000_000, doc: "calls allowed to wait for a socket; beyond that, `OVERLOADED` at once" }),
+    AOPAY_CONNECTIONS: int({
+      default: DEFAULT_CONNECTIONS,
+      min: 1,
+      max: 65_536,
+      doc: "most sockets open to AOPay (bulkhead)",
+    }),
+    AOPAY_QUEUE_LIMIT: int({
+      default: DEFAULT_QUEUE_LIMIT,
+      min: 0,
+      max: 1_000_000,
+      doc: "calls allowed to wait for a socket; beyond that, `OVERLOADED` at once",
+    }),
     AOPAY_RETRY_MAX: int({
       default: DEFAULT_RETRY_MAX,
       min: 0,

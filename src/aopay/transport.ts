@@ -112,19 +112,31 @@ export class AopayTransport {
   send(req: TransportRequest): Promise<TransportResult> {
     if (this.#closed) {
       return Promise.reject(
-        classifyFailure("UPSTREAM_UNAVAILABLE", `${req.endpoint}: transport closed`, { endpoint: req.endpoint, sent: false }),
+        classifyFailure("UPSTREAM_UNAVAILABLE", `${req.endpoint}: transport closed`, {
+          endpoint: req.endpoint,
+          sent: false,
+        }),
       );
     }
     if (req.abandoned?.()) {
-      return Promise.reject(classifyFailure("CLIENT_GONE", `${req.endpoint}: client gone before the request was sent`, { endpoint: req.endpoint, sent: false }));
+      return Promise.reject(
+        classifyFailure("CLIENT_GONE", `${req.endpoint}: client gone before the request was sent`, {
+          endpoint: req.endpoint,
+          sent: false,
+        }),
+      );
     }
     if (this.#active >= this.#maxActive) {
       return Promise.reject(
-        classifyFailure("OVERLOADED", `${req.endpoint}: all ${this.#options.connections} connections busy and the queue is full`, {
-          endpoint: req.endpoint,
-          sent: false,
-          retryAfterSeconds: 1,
-        }),
+        classifyFailure(
+          "OVERLOADED",
+          `${req.endpoint}: all ${this.#options.connections} connections busy and the queue is full`,
+          {
+            endpoint: req.endpoint,
+            sent: false,
+            retryAfterSeconds: 1,
+          },
+        ),
       );
     }
     this.#active += 1;
@@ -187,7 +199,9 @@ export class AopayTransport {
     this.#closed = true;
     let timer: NodeJS.Timeout | undefined;
     const graceful = this.#pool.close().then(() => true);
-    const expired = Number.isFinite(graceMs) ? new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))) : graceful;
+    const expired = Number.isFinite(graceMs)
+      ? new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))
+      : graceful;
     const closedInTime = await Promise.race([graceful, expired]);
     clearTimeout(timer);
     if (!closedInTime) await this.#pool.destroy();
@@ -282,7 +296,8 @@ class CallHandler implements Dispatcher.DispatchHandler {
     const endpoint = this.req.endpoint;
     const base = { endpoint, sent: this.#sent, cause: error, httpStatus: this.#statusCode || undefined };
     if (!this.#sent) {
-      if (error instanceof ClientGone) return classifyFailure("CLIENT_GONE", `${endpoint}: client gone before the request was sent`, base);
+      if (error instanceof ClientGone)
+        return classifyFailure("CLIENT_GONE", `${endpoint}: client gone before the request was sent`, base);
       return error instanceof DeadlineExceeded
         ? classifyFailure("UPSTREAM_TIMEOUT", `${endpoint}: deadline passed before the request was sent`, base)
         : classifyFailure("UPSTREAM_UNAVAILABLE", `${endpoint}: could not reach AOPay (${cause})`, base);
@@ -291,7 +306,11 @@ class CallHandler implements Dispatcher.DispatchHandler {
       // AOPay answered, at length: a property of this one answer (a thick credit report), not of AOPay's health. As
       // UPSTREAM_UNAVAILABLE it would count towards opening the family's circuit, stopping every CIBIL OTP send, and
       // tell the client to retry a read that will be just as large. The remedy is AOPAY_MAX_RESPONSE_BYTES.
-      return classifyFailure("UPSTREAM_BAD_RESPONSE", `${endpoint}: answer larger than ${this.maxBytes} bytes (AOPAY_MAX_RESPONSE_BYTES)`, base);
+      return classifyFailure(
+        "UPSTREAM_BAD_RESPONSE",
+        `${endpoint}: answer larger than ${this.maxBytes} bytes (AOPAY_MAX_RESPONSE_BYTES)`,
+        base,
+      );
     }
     if (!this.req.sideEffect || this.#statusCode >= 300) {
       // A read has no side effect to be unsure about; a non-2xx status already says the upstream declined or failed.

@@ -65,16 +65,25 @@ export function authConfig(v: ValuesOf<typeof authSettings>, production: boolean
   }
   let jwt: AuthConfig["jwt"] = null;
   if (v.AUTH_JWKS_URL) {
-    if (production && v.AUTH_JWKS_URL.protocol !== "https:") problems.push("AUTH_JWKS_URL must use https in production");
-    jwt = { jwksUrl: v.AUTH_JWKS_URL, issuer: v.AUTH_JWT_ISSUER, audience: v.AUTH_JWT_AUDIENCE, clientClaim: v.AUTH_JWT_CLIENT_CLAIM };
+    if (production && v.AUTH_JWKS_URL.protocol !== "https:")
+      problems.push("AUTH_JWKS_URL must use https in production");
+    jwt = {
+      jwksUrl: v.AUTH_JWKS_URL,
+      issuer: v.AUTH_JWT_ISSUER,
+      audience: v.AUTH_JWT_AUDIENCE,
+      clientClaim: v.AUTH_JWT_CLIENT_CLAIM,
+    };
   } else if (v.AUTH_JWT_ISSUER || v.AUTH_JWT_AUDIENCE) {
     problems.push("AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE need AUTH_JWKS_URL");
   }
   const requested = v.AUTH_REQUIRED ?? production;
-  if (production && !requested) problems.push("AUTH_REQUIRED cannot be false in production: every request must be attributed to a client");
+  if (production && !requested)
+    problems.push("AUTH_REQUIRED cannot be false in production: every request must be attributed to a client");
   const required = production || requested;
   if (required && apiKeys.size === 0 && !jwt) {
-    problems.push("Authentication is required (production or AUTH_REQUIRED=true) but neither API_KEYS nor AUTH_JWKS_URL is set");
+    problems.push(
+      "Authentication is required (production or AUTH_REQUIRED=true) but neither API_KEYS nor AUTH_JWKS_URL is set",
+    );
   }
   return { required, apiKeys, jwt };
 }

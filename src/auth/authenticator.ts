@@ -28,7 +28,9 @@ export class Authenticator {
   readonly #jwks: ReturnType<typeof createRemoteJWKSet> | null;
 
   constructor(private readonly config: AuthConfig) {
-    this.#jwks = config.jwt ? createRemoteJWKSet(config.jwt.jwksUrl, { timeoutDuration: 3_000, cooldownDuration: 30_000 }) : null;
+    this.#jwks = config.jwt
+      ? createRemoteJWKSet(config.jwt.jwksUrl, { timeoutDuration: 3_000, cooldownDuration: 30_000 })
+      : null;
   }
 
   get required(): boolean {
@@ -42,7 +44,10 @@ export class Authenticator {
   authenticateNow(headers: Record<string, string | string[] | undefined>): AuthOutcome | undefined {
     const apiKey = headers["x-api-key"];
     const authorization = headers.authorization;
-    if (authorization !== undefined) return apiKey !== undefined ? { ok: false, reason: "send either an API key or a bearer token, not both" } : undefined;
+    if (authorization !== undefined)
+      return apiKey !== undefined
+        ? { ok: false, reason: "send either an API key or a bearer token, not both" }
+        : undefined;
     if (apiKey !== undefined) return this.#byApiKey(apiKey);
     if (this.config.required) return { ok: false, reason: "authentication required" };
     return { ok: true, client: ANONYMOUS };
@@ -51,7 +56,8 @@ export class Authenticator {
   async authenticate(headers: Record<string, string | string[] | undefined>): Promise<AuthOutcome> {
     const apiKey = headers["x-api-key"];
     const authorization = headers.authorization;
-    if (apiKey !== undefined && authorization !== undefined) return { ok: false, reason: "send either an API key or a bearer token, not both" };
+    if (apiKey !== undefined && authorization !== undefined)
+      return { ok: false, reason: "send either an API key or a bearer token, not both" };
     if (apiKey !== undefined) return this.#byApiKey(apiKey);
     if (authorization !== undefined) return this.#byBearer(authorization);
     if (this.config.required) return { ok: false, reason: "authentication required" };
@@ -59,7 +65,8 @@ export class Authenticator {
   }
 
   #byApiKey(value: string | string[]): AuthOutcome {
-    if (typeof value !== "string" || value.length === 0 || value.length > 256) return { ok: false, reason: "invalid API key" };
+    if (typeof value !== "string" || value.length === 0 || value.length > 256)
+      return { ok: false, reason: "invalid API key" };
     // Hashed on every request, never cached: a cache keyed by the key would hold every client's key in clear in
     // memory (a heap dump would hand them out). One SHA-256 of a short string costs about a microsecond.
     const clientId = this.config.apiKeys.get(hashApiKey(value));
@@ -77,7 +84,8 @@ export class Authenticator {
         clockTolerance: 5,
       });
       const claim = payload[this.config.jwt.clientClaim];
-      if (typeof claim !== "string" || !CLIENT_ID.test(claim)) return { ok: false, reason: `token has no usable ${this.config.jwt.clientClaim} claim` };
+      if (typeof claim !== "string" || !CLIENT_ID.test(claim))
+        return { ok: false, reason: `token has no usable ${this.config.jwt.clientClaim} claim` };
       return { ok: true, client: { id: claim, via: "jwt" } };
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) return { ok: false, reason: `invalid token (${error.code})` };

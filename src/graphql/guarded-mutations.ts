@@ -63,7 +63,9 @@ export function GuardedMutation(...args: Parameters<typeof Mutation>): MethodDec
   const mutation = Mutation(...args);
   return (target, property, descriptor) => {
     if (!isGuardedMutation(String(property))) {
-      throw new Error(`@GuardedMutation ${String(property)}: add it to GUARDED_MUTATIONS (graphql/guarded-mutations.ts) with its budget and destinations`);
+      throw new Error(
+        `@GuardedMutation ${String(property)}: add it to GUARDED_MUTATIONS (graphql/guarded-mutations.ts) with its budget and destinations`,
+      );
     }
     mutation(target, property, descriptor);
   };

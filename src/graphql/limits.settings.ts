@@ -29,17 +29,42 @@ export const limitsSettings = defineSettings({
   module: "src/graphql/limits.ts",
   prefixes: ["GRAPHQL_", "TRUSTED_"],
   settings: {
-    GRAPHQL_MAX_ALIASES: int({ default: DEFAULT_GRAPHQL_LIMITS.maxAliases, min: 0, max: 1000, doc: "aliases per document" }),
-    GRAPHQL_MAX_DEPTH: int({ default: DEFAULT_GRAPHQL_LIMITS.maxDepth, min: 1, max: 100, doc: "field depth (fragments flattened; introspection exempt)" }),
-    GRAPHQL_MAX_TOKENS: int({ default: DEFAULT_GRAPHQL_LIMITS.maxTokens, min: 10, max: 100_000, doc: "lexical tokens per document (parsing stops beyond)" }),
+    GRAPHQL_MAX_ALIASES: int({
+      default: DEFAULT_GRAPHQL_LIMITS.maxAliases,
+      min: 0,
+      max: 1000,
+      doc: "aliases per document",
+    }),
+    GRAPHQL_MAX_DEPTH: int({
+      default: DEFAULT_GRAPHQL_LIMITS.maxDepth,
+      min: 1,
+      max: 100,
+      doc: "field depth (fragments flattened; introspection exempt)",
+    }),
+    GRAPHQL_MAX_TOKENS: int({
+      default: DEFAULT_GRAPHQL_LIMITS.maxTokens,
+      min: 10,
+      max: 100_000,
+      doc: "lexical tokens per document (parsing stops beyond)",
+    }),
     GRAPHQL_MAX_COST: int({
       default: DEFAULT_GRAPHQL_LIMITS.maxCost,
       min: 1,
       max: 1_000_000,
       doc: "GraphQL Armor cost units per operation (our heaviest, `SubmitCibilOtp` with its credit report, costs 699)",
     }),
-    GRAPHQL_MAX_DIRECTIVES: int({ default: DEFAULT_GRAPHQL_LIMITS.maxDirectives, min: 0, max: 1000, doc: "directives per document" }),
-    GRAPHQL_MAX_QUERY_CHARS: int({ default: DEFAULT_GRAPHQL_LIMITS.maxQueryChars, min: 100, max: 1_000_000, doc: "characters in the `query` string" }),
+    GRAPHQL_MAX_DIRECTIVES: int({
+      default: DEFAULT_GRAPHQL_LIMITS.maxDirectives,
+      min: 0,
+      max: 1000,
+      doc: "directives per document",
+    }),
+    GRAPHQL_MAX_QUERY_CHARS: int({
+      default: DEFAULT_GRAPHQL_LIMITS.maxQueryChars,
+      min: 100,
+      max: 1_000_000,
+      doc: "characters in the `query` string",
+    }),
     TRUSTED_DOCUMENTS: oneOf(["off", "enforce"], {
       default: "off",
       doc: "`enforce`: run only the operations in `client/operations`, sent in full or by id (see [Trusted documents](docs/security.md#trusted-documents))",

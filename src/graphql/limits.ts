@@ -3,7 +3,13 @@ import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
 import type { GraphQLArmorRejectCallback } from "@escape.tech/graphql-armor-types";
-import { type DocumentNode, type FragmentDefinitionNode, Kind, type SelectionSetNode, type ValidationRule } from "graphql";
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  Kind,
+  type SelectionSetNode,
+  type ValidationRule,
+} from "graphql";
 import type { GraphQLLimits } from "../config";
 import { GUARDED_MUTATION_NAMES } from "./guarded-mutations";
 import { SafeMessageError } from "./plugins/safe-message-error";
@@ -20,18 +26,21 @@ export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
   return (context) => ({
     Document(document: DocumentNode) {
       const fragments = new Map<string, FragmentDefinitionNode>();
-      for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+      for (const def of document.definitions)
+        if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
       const counts = new Map<string, number>();
       const walk = (set: SelectionSetNode, path: Set<string>) => {
         for (const selection of set.selections) {
           if (selection.kind === Kind.FIELD) {
-            if (watched.has(selection.name.value)) counts.set(selection.name.value, (counts.get(selection.name.value) ?? 0) + 1);
+            if (watched.has(selection.name.value))
+              counts.set(selection.name.value, (counts.get(selection.name.value) ?? 0) + 1);
           } else if (selection.kind === Kind.INLINE_FRAGMENT) {
             walk(selection.selectionSet, path);
           } else {
             const fragment = fragments.get(selection.name.value);
             // A fragment cycle is reported by graphql-js's own NoFragmentCycles rule; just do not loop on it.
-            if (fragment && !path.has(fragment.name.value)) walk(fragment.selectionSet, new Set(path).add(fragment.name.value));
+            if (fragment && !path.has(fragment.name.value))
+              walk(fragment.selectionSet, new Set(path).add(fragment.name.value));
           }
         }
       };
@@ -78,8 +87,19 @@ export function limitRules(limits: GraphQLLimits, production: boolean): Validati
     // Fragments are flattened so that `... on CibilOtpChallenge` does not count as a level. Introspection (`__schema`)
     // is exempt from depth and cost in development only, where Sandbox's introspection query needs it; production
     // refuses introspection anyway, and there no exemption is left for anything to slip through.
-    maxDepthRule({ ...common, n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: !production, onReject: [report("Query is too deep.")] }),
-    costLimitRule({ ...common, maxCost: limits.maxCost, ignoreIntrospection: !production, onReject: [report("Query is too complex.")] }),
+    maxDepthRule({
+      ...common,
+      n: limits.maxDepth,
+      flattenFragments: true,
+      ignoreIntrospection: !production,
+      onReject: [report("Query is too deep.")],
+    }),
+    costLimitRule({
+      ...common,
+      maxCost: limits.maxCost,
+      ignoreIntrospection: !production,
+      onReject: [report("Query is too complex.")],
+    }),
     maxDirectivesRule({ ...common, n: limits.maxDirectives, onReject: [report("Too many directives.")] }),
   ];
 }

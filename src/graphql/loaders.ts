@@ -36,9 +36,12 @@ export interface LoaderInputs {
 
 export function createLoaders(inputs: LoaderInputs): Loaders {
   return {
-    creditHistory: new DataLoader<string, CreditHistoryMember>((cibilIds) => Promise.all(cibilIds.map((id) => loadCreditHistory(inputs, id))), {
-      maxBatchSize: 10,
-    }),
+    creditHistory: new DataLoader<string, CreditHistoryMember>(
+      (cibilIds) => Promise.all(cibilIds.map((id) => loadCreditHistory(inputs, id))),
+      {
+        maxBatchSize: 10,
+      },
+    ),
   };
 }
 
@@ -53,7 +56,10 @@ async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise
   inputs.responseHeaders.set("cache-control", "no-store");
   try {
     if (!(await inputs.consent.has(consentKey(inputs.hasher, inputs.clientId, cibilId)))) {
-      log.info({ creditHistory: { consent: "missing" } }, "credit history refused: no verified OTP on record for this client");
+      log.info(
+        { creditHistory: { consent: "missing" } },
+        "credit history refused: no verified OTP on record for this client",
+      );
       return consentRequired();
     }
   } catch (error) {

@@ -33,7 +33,8 @@ export function trustedDocumentList(manifest: Manifest = TRUSTED_DOCUMENTS): Tru
   }
   const byId = new Map<string, string>();
   for (const { id, body } of manifest.operations) {
-    if (createHash("sha256").update(body, "utf8").digest("hex") !== id) throw new Error(`trusted documents: id ${id} is not the SHA-256 of its text`);
+    if (createHash("sha256").update(body, "utf8").digest("hex") !== id)
+      throw new Error(`trusted documents: id ${id} is not the SHA-256 of its text`);
     byId.set(id, body);
   }
   return { byId, texts: new Set(byId.values()) };

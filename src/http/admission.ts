@@ -114,7 +114,12 @@ export function registerAdmission(fastify: FastifyInstance, admission: Admission
 
 function overloadedBody(requestId: string) {
   return {
-    errors: [{ message: "The server is overloaded: try again after Retry-After seconds. Nothing was done.", extensions: { code: EdgeCode.OVERLOADED, requestId } }],
+    errors: [
+      {
+        message: "The server is overloaded: try again after Retry-After seconds. Nothing was done.",
+        extensions: { code: EdgeCode.OVERLOADED, requestId },
+      },
+    ],
   };
 }
 

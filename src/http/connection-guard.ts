@@ -63,7 +63,10 @@ export class ConnectionGuard {
     // null: a trusted proxy's connection, counted in the total only.
     const key = this.#fromProxy(address) ? null : clientIpKey(address);
     const forIp = key === null ? 0 : (this.#perIp.get(key) ?? 0);
-    if (this.#total >= this.limits.maxUnauthenticatedConnections || forIp >= this.limits.maxUnauthenticatedConnectionsPerIp) {
+    if (
+      this.#total >= this.limits.maxUnauthenticatedConnections ||
+      forIp >= this.limits.maxUnauthenticatedConnectionsPerIp
+    ) {
       socket.destroy();
       this.#noteRefusal(this.#total >= this.limits.maxUnauthenticatedConnections ? "total" : "per-ip");
       return;

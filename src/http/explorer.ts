@@ -45,7 +45,11 @@ export async function registerExplorer(fastify: FastifyInstance, dist: string = 
   fastify.get(EXPLORER_PATH, async (_request, reply) => reply.redirect(`${EXPLORER_PATH}/`));
   if (!existsSync(join(dist, "index.html"))) {
     fastify.get(`${EXPLORER_PATH}/*`, async (_request, reply) =>
-      reply.code(503).header("content-type", "text/html; charset=utf-8").header("cache-control", "no-store").send(NOT_BUILT_PAGE),
+      reply
+        .code(503)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("cache-control", "no-store")
+        .send(NOT_BUILT_PAGE),
     );
     return;
   }

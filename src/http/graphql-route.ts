@@ -17,7 +17,11 @@ export interface GraphQLRouteOptions<C extends BaseContext> {
  * request target, whose URL never carries a fragment; Apollo decodes it with URLSearchParams either way), and its
  * context function must return a promise.
  */
-export function registerGraphQLRoute<C extends BaseContext>(fastify: FastifyInstance, apollo: ApolloServer<C>, options: GraphQLRouteOptions<C>): void {
+export function registerGraphQLRoute<C extends BaseContext>(
+  fastify: FastifyInstance,
+  apollo: ApolloServer<C>,
+  options: GraphQLRouteOptions<C>,
+): void {
   apollo.assertStarted("registerGraphQLRoute()");
   fastify.route({
     method: options.method,
@@ -26,7 +30,12 @@ export function registerGraphQLRoute<C extends BaseContext>(fastify: FastifyInst
       const url = request.url;
       const q = url.indexOf("?");
       const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { body: request.body, method: request.method, headers: headerMap(request.headers), search: q < 0 ? "" : url.slice(q) },
+        httpGraphQLRequest: {
+          body: request.body,
+          method: request.method,
+          headers: headerMap(request.headers),
+          search: q < 0 ? "" : url.slice(q),
+        },
         context: () => Promise.resolve(options.context(request, reply)),
       });
       for (const [name, value] of response.headers) void reply.header(name, value);

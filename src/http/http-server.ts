@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
@@ -27,7 +33,11 @@ const HTTP_ERROR_MESSAGES: Record<string, string> = {
 export type Readiness = () => Promise<{ ready: boolean; status: string; circuits?: Record<string, string> }>;
 
 /** A GraphQL request after authentication: every one is attributed to a client. */
-export type ClientRequest = FastifyRequest & { client: ClientIdentity; upstreamCalls: UpstreamCallSummary[] | null; graphql: AccessSummary | null };
+export type ClientRequest = FastifyRequest & {
+  client: ClientIdentity;
+  upstreamCalls: UpstreamCallSummary[] | null;
+  graphql: AccessSummary | null;
+};
 
 const GRAPHQL_PATH = "/graphql";
 
@@ -77,7 +87,13 @@ export async function createHttpServer(
       void (reply as FastifyReply)
         .code(status)
         .header("x-request-id", request.id)
-        .send(errorBody(status >= 500 ? "Unexpected error." : "Bad request.", status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST, request.id));
+        .send(
+          errorBody(
+            status >= 500 ? "Unexpected error." : "Bad request.",
+            status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST,
+            request.id,
+          ),
+        );
     },
     bodyLimit: config.bodyLimitBytes,
     // Slow-client limits given to http.createServer itself (node-limits.ts says why). Fastify assigns its own
@@ -108,7 +124,11 @@ export async function createHttpServer(
     // A 408 for a body that then trickles too slowly is written by answerClientError: it carries this id too.
     (reply.raw as ServerResponse & { [RAW_REQUEST_ID]?: string })[RAW_REQUEST_ID] = request.id;
     if (draining) {
-      void reply.code(503).send(errorBody("The server is shutting down: send the request again.", EdgeCode.SERVICE_UNAVAILABLE, request.id));
+      void reply
+        .code(503)
+        .send(
+          errorBody("The server is shutting down: send the request again.", EdgeCode.SERVICE_UNAVAILABLE, request.id),
+        );
       return;
     }
     done();
@@ -122,7 +142,10 @@ export async function createHttpServer(
       const message = authenticator.required
         ? "Authentication required: send an API key in the x-api-key header or a bearer token."
         : "Invalid credentials: fix them, or send none to call anonymously in development.";
-      void reply.code(401).header("www-authenticate", "Bearer").send(errorBody(message, EdgeCode.UNAUTHENTICATED, request.id));
+      void reply
+        .code(401)
+        .header("www-authenticate", "Bearer")
+        .send(errorBody(message, EdgeCode.UNAUTHENTICATED, request.id));
       return;
     }
     (request as ClientRequest).client = outcome.client;
@@ -148,13 +171,18 @@ export async function createHttpServer(
     const source = params?.query;
     // docs/security-requirements.md A3 (character limit): long documents are refused before Apollo parses them.
     if (typeof source === "string" && source.length > config.graphqlLimits.maxQueryChars) {
-      const message = production ? "Query is too large." : `Query is too large (over ${config.graphqlLimits.maxQueryChars} characters).`;
+      const message = production
+        ? "Query is too large."
+        : `Query is too large (over ${config.graphqlLimits.maxQueryChars} characters).`;
       return reply.code(400).send(errorBody(message, EdgeCode.BAD_REQUEST, request.id));
     }
     // docs/security-requirements.md A11: with TRUSTED_DOCUMENTS=enforce, a document off the list is refused before Apollo parses it.
     // Its text is never logged (it may carry an Aadhaar number as a literal).
     if (trustedDocuments && !isTrusted(trustedDocuments, { query: source, extensions: params?.extensions })) {
-      request.log.info({ sentAs: typeof source === "string" && source !== "" ? "text" : "id" }, "untrusted document refused");
+      request.log.info(
+        { sentAs: typeof source === "string" && source !== "" ? "text" : "id" },
+        "untrusted document refused",
+      );
       return reply.code(400).send(errorBody(UNTRUSTED_DOCUMENT_MESSAGE, EdgeCode.UNTRUSTED_DOCUMENT, request.id));
     }
     done();
@@ -168,7 +196,8 @@ export async function createHttpServer(
     if (draining) reply.header("connection", "close");
     // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no
     // request id in their body: add it. Error statuses only; success bodies are never parsed.
-    if (reply.statusCode >= 400 && typeof payload === "string" && !payload.includes('"requestId"')) done(null, withRequestId(payload, request.id));
+    if (reply.statusCode >= 400 && typeof payload === "string" && !payload.includes('"requestId"'))
+      done(null, withRequestId(payload, request.id));
     else done(null, payload);
   });
 
@@ -181,7 +210,9 @@ export async function createHttpServer(
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, "unhandled HTTP error");
     const message = status >= 500 ? "Unexpected error." : (HTTP_ERROR_MESSAGES[error.code] ?? "Bad request.");
-    void reply.code(status).send(errorBody(message, status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST, request.id));
+    void reply
+      .code(status)
+      .send(errorBody(message, status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST, request.id));
   });
 
   // CORS allow-list (CORS_ORIGINS; any loopback origin outside production), each refused origin logged once.

@@ -15,7 +15,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
 const LONG_DIGIT_RUN = /[0-9]{10}/;
 
 export function requestIdFrom(header: string | string[] | undefined): string {
-  if (typeof header === "string" && header.length === 36 && UUID.test(header) && !LONG_DIGIT_RUN.test(header)) return header.toLowerCase();
+  if (typeof header === "string" && header.length === 36 && UUID.test(header) && !LONG_DIGIT_RUN.test(header))
+    return header.toLowerCase();
   return randomUUID();
 }
 

@@ -60,7 +60,10 @@ const origin = z.string().refine(
       return false;
     }
   },
-  { error: (issue) => `entries must be exact origins like https://app.example.com (bad entry: ${JSON.stringify(issue.input)})` },
+  {
+    error: (issue) =>
+      `entries must be exact origins like https://app.example.com (bad entry: ${JSON.stringify(issue.input)})`,
+  },
 );
 
 /** An IPv4/IPv6 address or CIDR, as Fastify's proxy-addr takes it. */
@@ -114,7 +117,12 @@ export const serverSettings = defineSettings({
       max: 65_535,
       doc: "connections the kernel may queue before the server accepts them (capped by `net.core.somaxconn`; Node's default is 511)",
     }),
-    BODY_LIMIT_BYTES: int({ default: DEFAULT_BODY_LIMIT_BYTES, min: 1024, max: 1024 * 1024, doc: "largest accepted request body" }),
+    BODY_LIMIT_BYTES: int({
+      default: DEFAULT_BODY_LIMIT_BYTES,
+      min: 1024,
+      max: 1024 * 1024,
+      doc: "largest accepted request body",
+    }),
     SHUTDOWN_GRACE_MS: int({
       default: DEFAULT_SHUTDOWN_GRACE_MS,
       min: 0,

@@ -40,7 +40,10 @@ export class AccessLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const { upstreamCalls: upstream, graphql } = request as FastifyRequest & { upstreamCalls?: UpstreamCallSummary[] | null; graphql?: AccessSummary | null };
+    const { upstreamCalls: upstream, graphql } = request as FastifyRequest & {
+      upstreamCalls?: UpstreamCallSummary[] | null;
+      graphql?: AccessSummary | null;
+    };
     // One object, filled in place: spreading optional parts into a literal made two more objects per request.
     const fields: Record<string, unknown> = { method: request.method, path: pathOf(request), status: reply.statusCode };
     if (graphql) {
@@ -58,8 +61,7 @@ export class AccessLogController extends LogController {
     if (error) {
       fields.err = error;
       reply.log.error(fields, "request errored");
-    }
-    else reply.log.info(fields, "request completed");
+    } else reply.log.info(fields, "request completed");
   }
 
   override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply): void {

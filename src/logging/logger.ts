@@ -121,7 +121,8 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     pretty ?? options.destination ?? stdoutStream(),
   );
-  if (options.format === "pretty" && !pretty) logger.warn("LOG_FORMAT=pretty needs pino-pretty, a dev dependency (npm ci installs it): logging JSON lines");
+  if (options.format === "pretty" && !pretty)
+    logger.warn("LOG_FORMAT=pretty needs pino-pretty, a dev dependency (npm ci installs it): logging JSON lines");
   return logger;
 }
 

@@ -15,7 +15,12 @@ export const metricsSettings = defineSettings({
       default: DEFAULT_METRICS_HOST,
       doc: "the metrics listener's address; `0.0.0.0` in the Docker image (see [docs/deploying.md](docs/deploying.md#docker))",
     }),
-    METRICS_PORT: int({ default: DEFAULT_METRICS_PORT, min: 0, max: 65_535, doc: "the metrics listener's port, separate from the API port (`0`: ephemeral)" }),
+    METRICS_PORT: int({
+      default: DEFAULT_METRICS_PORT,
+      min: 0,
+      max: 65_535,
+      doc: "the metrics listener's port, separate from the API port (`0`: ephemeral)",
+    }),
     METRICS_TOKEN: text({
       minLength: 16,
       secret: true,

@@ -31,7 +31,10 @@ export class Metrics implements RequestObserver {
   readonly #circuit: Gauge<"family">;
   readonly #graphql: Histogram<"operation" | "type" | "result">;
   readonly #shed: Counter<"reason">;
-  readonly #children = new Map<string, { calls: Counter.Internal; duration: Histogram.Internal<"endpoint" | "outcome"> }>();
+  readonly #children = new Map<
+    string,
+    { calls: Counter.Internal; duration: Histogram.Internal<"endpoint" | "outcome"> }
+  >();
   readonly #counters = new Map<string, Counter.Internal>();
   readonly #histograms = new Map<string, Histogram.Internal<"operation" | "type" | "result">>();
 
@@ -120,7 +123,9 @@ export class Metrics implements RequestObserver {
   }
 
   throttled(field: string, code: ThrottleCode, scope: ThrottleScope): void {
-    child(this.#counters, `t\n${field}\n${code}\n${scope}`, () => this.#throttled.labels({ operation: field, code, scope })).inc();
+    child(this.#counters, `t\n${field}\n${code}\n${scope}`, () =>
+      this.#throttled.labels({ operation: field, code, scope }),
+    ).inc();
   }
 
   replayed(field: string): void {
@@ -137,7 +142,9 @@ export class Metrics implements RequestObserver {
 
   graphqlOperation(name: string | null | undefined, type: string, result: "ok" | "error", seconds: number): void {
     const operation = operationLabel(name);
-    child(this.#histograms, `g\n${operation}\n${type}\n${result}`, () => this.#graphql.labels({ operation, type, result })).observe(seconds);
+    child(this.#histograms, `g\n${operation}\n${type}\n${result}`, () =>
+      this.#graphql.labels({ operation, type, result }),
+    ).observe(seconds);
   }
 }
 

@@ -21,10 +21,18 @@ export interface TelemetryConfig {
 
 export const DEFAULT_SERVICE_NAME = "aopay-graphql";
 /** The specification's sampler names that sdk-node builds (jaeger_remote and xray need packages we do not ship). */
-const OTEL_SAMPLERS = ["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"] as const;
+const OTEL_SAMPLERS = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+] as const;
 /** OTLP over HTTP only: the collector's 4318 receiver. gRPC would load @grpc/grpc-js and is not tested here. */
 const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const;
-const ONLY_TRACES = "must be none or unset: this server exports traces only over OTel (metrics: Prometheus on METRICS_PORT; logs: stdout)";
+const ONLY_TRACES =
+  "must be none or unset: this server exports traces only over OTel (metrics: Prometheus on METRICS_PORT; logs: stdout)";
 
 /** An http(s) URL without credentials. Not echoed: its query could carry a token. */
 const endpoint = z.string().refine(
@@ -36,9 +44,15 @@ const endpoint = z.string().refine(
       return false;
     }
   },
-  { error: "must be an http(s) URL without credentials, e.g. http://otel-collector:4318 (send credentials in OTEL_EXPORTER_OTLP_HEADERS)" },
+  {
+    error:
+      "must be an http(s) URL without credentials, e.g. http://otel-collector:4318 (send credentials in OTEL_EXPORTER_OTLP_HEADERS)",
+  },
 );
-const ratio = z.string().regex(/^(0(\.[0-9]+)?|1(\.0+)?)$/, { error: "must be a ratio between 0 and 1, e.g. 0.1" }).transform(Number);
+const ratio = z
+  .string()
+  .regex(/^(0(\.[0-9]+)?|1(\.0+)?)$/, { error: "must be a ratio between 0 and 1, e.g. 0.1" })
+  .transform(Number);
 
 /**
  * Trace export with the OpenTelemetry Node SDK (src/observability/telemetry.ts). The SDK reads these variables itself;
@@ -55,23 +69,36 @@ export const telemetrySettings = defineSettings({
       doc: "the OTLP/HTTP collector, e.g. `http://otel-collector:4318`; turns on trace export (see [docs/operations.md](docs/operations.md#logs-and-tracing))",
       example: "http://otel-collector:4318",
     }),
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: custom(endpoint, { doc: "the same for traces only, as a full URL (`.../v1/traces`); wins over the one above" }),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: custom(endpoint, {
+      doc: "the same for traces only, as a full URL (`.../v1/traces`); wins over the one above",
+    }),
     OTEL_TRACES_EXPORTER: oneOf(["otlp", "none"], {
       defaultDoc: "`otlp` with an endpoint, else `none`",
       doc: "`none` turns export off whatever else is set",
     }),
     OTEL_SDK_DISABLED: bool({ default: false, doc: "`true` turns export off whatever else is set" }),
-    OTEL_SERVICE_NAME: text({ defaultDoc: `\`${DEFAULT_SERVICE_NAME}\``, doc: "`service.name` of the exported traces" }),
+    OTEL_SERVICE_NAME: text({
+      defaultDoc: `\`${DEFAULT_SERVICE_NAME}\``,
+      doc: "`service.name` of the exported traces",
+    }),
     OTEL_TRACES_SAMPLER: oneOf(OTEL_SAMPLERS, {
       default: "parentbased_always_on",
       doc: "`always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off` or `parentbased_traceidratio`",
     }),
     OTEL_TRACES_SAMPLER_ARG: custom(ratio, { doc: "the ratio of a `traceidratio` sampler, e.g. `0.1`" }),
-    OTEL_EXPORTER_OTLP_PROTOCOL: oneOf(OTLP_PROTOCOLS, { default: "http/protobuf", doc: "`http/protobuf` or `http/json` (gRPC is not offered)" }),
+    OTEL_EXPORTER_OTLP_PROTOCOL: oneOf(OTLP_PROTOCOLS, {
+      default: "http/protobuf",
+      doc: "`http/protobuf` or `http/json` (gRPC is not offered)",
+    }),
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: oneOf(OTLP_PROTOCOLS, { doc: "the same for traces only" }),
-    OTEL_EXPORTER_OTLP_HEADERS: text({ secret: true, doc: "headers for the collector, `key=value,...` (credentials: never logged)" }),
+    OTEL_EXPORTER_OTLP_HEADERS: text({
+      secret: true,
+      doc: "headers for the collector, `key=value,...` (credentials: never logged)",
+    }),
     OTEL_EXPORTER_OTLP_TRACES_HEADERS: text({ secret: true, doc: "the same for traces only" }),
-    OTEL_METRICS_EXPORTER: custom(z.enum(["none"], { error: ONLY_TRACES }), { doc: "`none` or unset: metrics are Prometheus (`METRICS_*`)" }),
+    OTEL_METRICS_EXPORTER: custom(z.enum(["none"], { error: ONLY_TRACES }), {
+      doc: "`none` or unset: metrics are Prometheus (`METRICS_*`)",
+    }),
     OTEL_LOGS_EXPORTER: custom(z.enum(["none"], { error: ONLY_TRACES }), { doc: "`none` or unset: logs go to stdout" }),
   },
   passThrough: {
@@ -110,7 +137,9 @@ export const telemetrySettings = defineSettings({
 export function telemetryConfig(v: ValuesOf<typeof telemetrySettings>, problems: string[]): TelemetryConfig {
   const endpointUrl = v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? v.OTEL_EXPORTER_OTLP_ENDPOINT ?? null;
   if (v.OTEL_TRACES_SAMPLER_ARG !== undefined && !v.OTEL_TRACES_SAMPLER.endsWith("traceidratio")) {
-    problems.push("OTEL_TRACES_SAMPLER_ARG applies only to OTEL_TRACES_SAMPLER=traceidratio or parentbased_traceidratio");
+    problems.push(
+      "OTEL_TRACES_SAMPLER_ARG applies only to OTEL_TRACES_SAMPLER=traceidratio or parentbased_traceidratio",
+    );
   }
   const exporter = v.OTEL_TRACES_EXPORTER ?? (endpointUrl ? "otlp" : "none");
   return {

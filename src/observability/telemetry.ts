@@ -20,11 +20,16 @@ export interface Telemetry {
  * an instrumented GraphQL GET would put its query string, variables included, into a span); no OTel metrics or log
  * export (metrics are Prometheus on METRICS_PORT, logs go to stdout).
  */
-export function startTelemetry(config: TelemetryConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Telemetry | null {
+export function startTelemetry(
+  config: TelemetryConfig,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Telemetry | null {
   if (!config.enabled) return null;
   // A require() here, not an import at the top: the SDK is loaded only when export is on (see above).
   const { NodeSDK } = require("@opentelemetry/sdk-node") as typeof import("@opentelemetry/sdk-node");
-  const namedByEnv = Boolean(env.OTEL_SERVICE_NAME) || /(^|,)\s*service\.name\s*=/.test(env.OTEL_RESOURCE_ATTRIBUTES ?? "");
+  const namedByEnv =
+    Boolean(env.OTEL_SERVICE_NAME) || /(^|,)\s*service\.name\s*=/.test(env.OTEL_RESOURCE_ATTRIBUTES ?? "");
   const sdk = new NodeSDK({
     // The SDK's default would be `unknown_service:node`; an operator's OTEL_SERVICE_NAME or resource attribute wins.
     serviceName: namedByEnv ? undefined : config.defaultServiceName,
@@ -33,13 +38,19 @@ export function startTelemetry(config: TelemetryConfig, log: Logger, env: NodeJS
     logRecordProcessors: [],
   });
   sdk.start();
-  log.info({ telemetry: { endpoint: redactEndpoint(config.endpoint), sampler: config.sampler } }, "exporting traces over OTLP/HTTP");
+  log.info(
+    { telemetry: { endpoint: redactEndpoint(config.endpoint), sampler: config.sampler } },
+    "exporting traces over OTLP/HTTP",
+  );
   return {
     async shutdown() {
       let timer: NodeJS.Timeout | undefined;
-      const cap = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), SHUTDOWN_EXPORT_MS)));
+      const cap = new Promise<"timeout">(
+        (resolve) => (timer = setTimeout(() => resolve("timeout"), SHUTDOWN_EXPORT_MS)),
+      );
       try {
-        if ((await Promise.race([sdk.shutdown(), cap])) === "timeout") log.warn({ waitedMs: SHUTDOWN_EXPORT_MS }, "trace export did not finish before exit");
+        if ((await Promise.race([sdk.shutdown(), cap])) === "timeout")
+          log.warn({ waitedMs: SHUTDOWN_EXPORT_MS }, "trace export did not finish before exit");
       } catch (error) {
         log.warn({ err: error }, "trace export did not shut down cleanly");
       } finally {

@@ -10,7 +10,8 @@
  */
 const ASCII_WITHOUT_QUOTES = /^[\x21\x23-\x7e]+$/;
 
-export const EMAIL_ASCII_RULE = "must be an e-mail address in ASCII, without quotes (write an international domain in its xn-- form)";
+export const EMAIL_ASCII_RULE =
+  "must be an e-mail address in ASCII, without quotes (write an international domain in its xn-- form)";
 
 /** True when `raw` uses only the characters the policy above admits (the syntax is checked separately). */
 export function isAsciiEmailSpelling(raw: string): boolean {

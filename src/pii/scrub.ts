@@ -32,7 +32,9 @@ export class Scrubber {
     for (const secret of this.#secrets) {
       if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
     }
-    out = out.replace(AADHAAR_RUN, (run) => maskAadhaar(run.replace(/[ -]/g, ""))).replace(MOBILE_RUN, (_run, digits: string) => maskMobile(digits));
+    out = out
+      .replace(AADHAAR_RUN, (run) => maskAadhaar(run.replace(/[ -]/g, "")))
+      .replace(MOBILE_RUN, (_run, digits: string) => maskMobile(digits));
     // The last two passes cannot match without these characters; skipping them saves most of their cost on log lines.
     if (/[PCHFATBLJG][A-Z][0-9]{4}/.test(out)) out = out.replace(PAN_TOKEN, (pan) => maskPan(pan));
     if (out.includes("@")) out = out.replace(EMAIL, (_all, domain: string) => `***${domain}`);

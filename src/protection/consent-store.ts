@@ -24,7 +24,11 @@ export class MemoryConsentStore implements ConsentStore {
   readonly #table: BoundedTable<{ expiresAt: number }>;
   readonly #now: () => number;
 
-  constructor(options: { maxKeys: number; now?: () => number; onFull?: () => void } = { maxKeys: DEFAULT_MEMORY_CONSENT_MAX_KEYS }) {
+  constructor(
+    options: { maxKeys: number; now?: () => number; onFull?: () => void } = {
+      maxKeys: DEFAULT_MEMORY_CONSENT_MAX_KEYS,
+    },
+  ) {
     this.#now = options.now ?? Date.now;
     this.#table = new BoundedTable(new Capacity(options.maxKeys, this.#now, options.onFull));
   }

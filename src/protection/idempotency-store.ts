@@ -49,7 +49,8 @@ export interface IdempotencyStore {
 function judge(sealer: StoreSealer, key: string, existing: IdempotencyRecord, fingerprint: string): BeginOutcome {
   if (existing.fingerprint !== fingerprint) return { kind: "mismatch" };
   if (existing.state === "pending" || !existing.result) return { kind: "in-flight" };
-  if (typeof existing.result !== "string") throw new ProtectionStoreError("idempotency", new Error("stored result is not sealed"));
+  if (typeof existing.result !== "string")
+    throw new ProtectionStoreError("idempotency", new Error("stored result is not sealed"));
   try {
     return { kind: "replay", result: JSON.parse(sealer.open(existing.result, [key, fingerprint])) as StoredResult };
   } catch (error) {
@@ -149,7 +150,12 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(key: string, token: string, fingerprint: string, result: StoredResult, ttlMs: number): Promise<void> {
-    const record: IdempotencyRecord = { state: "done", fingerprint, token, result: sealResult(this.sealer, key, fingerprint, result) };
+    const record: IdempotencyRecord = {
+      state: "done",
+      fingerprint,
+      token,
+      result: sealResult(this.sealer, key, fingerprint, result),
+    };
     try {
       await this.redis.eval(COMPLETE_LUA, 1, this.#key(key), token, JSON.stringify(record), String(ttlMs));
     } catch (error) {

@@ -41,14 +41,25 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
   const limits = config.memoryLimits;
   const idempotency: IdempotencyStore = redis
     ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, sealer)
-    : new MemoryIdempotencyStore(sealer, { maxKeys: limits.idempotencyMaxKeys, onFull: fullWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_MAX_KEYS", limits.idempotencyMaxKeys) });
-  const throttle = new OtpThrottle(config.throttle, hasher, redis ? { redis, keyPrefix: config.redisKeyPrefix } : null, {
-    maxKeys: limits.throttleMaxKeys,
-    onFull: fullWarning(log, "otp throttle", "MEMORY_THROTTLE_MAX_KEYS", limits.throttleMaxKeys),
-  });
+    : new MemoryIdempotencyStore(sealer, {
+        maxKeys: limits.idempotencyMaxKeys,
+        onFull: fullWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_MAX_KEYS", limits.idempotencyMaxKeys),
+      });
+  const throttle = new OtpThrottle(
+    config.throttle,
+    hasher,
+    redis ? { redis, keyPrefix: config.redisKeyPrefix } : null,
+    {
+      maxKeys: limits.throttleMaxKeys,
+      onFull: fullWarning(log, "otp throttle", "MEMORY_THROTTLE_MAX_KEYS", limits.throttleMaxKeys),
+    },
+  );
   const consent: ConsentStore = redis
     ? new RedisConsentStore(redis, config.redisKeyPrefix)
-    : new MemoryConsentStore({ maxKeys: limits.consentMaxKeys, onFull: fullWarning(log, "consent", "MEMORY_CONSENT_MAX_KEYS", limits.consentMaxKeys) });
+    : new MemoryConsentStore({
+        maxKeys: limits.consentMaxKeys,
+        onFull: fullWarning(log, "consent", "MEMORY_CONSENT_MAX_KEYS", limits.consentMaxKeys),
+      });
   return {
     protection: {
       guard: new SendGuard({
@@ -80,7 +91,13 @@ export const FULL_WARNING_INTERVAL_MS = 60_000;
  * One warn line per interval while an in-memory store is full, not one per refused request (a flood would otherwise
  * turn into a log flood). The first refusal is logged at once.
  */
-export function fullWarning(log: Logger, store: string, setting: string, maxKeys: number, now: () => number = Date.now): () => void {
+export function fullWarning(
+  log: Logger,
+  store: string,
+  setting: string,
+  maxKeys: number,
+  now: () => number = Date.now,
+): () => void {
   let lastLogged = Number.NEGATIVE_INFINITY;
   let refused = 0;
   return () => {

@@ -71,7 +71,10 @@ export const throttleSettings = defineSettings({
     OTP_CLIENT_WINDOW_SECONDS: seconds(DEFAULT_OTP_CLIENT, "that window"),
     OTP_GLOBAL_MAX: points(DEFAULT_OTP_GLOBAL, "sends by the whole service per window"),
     OTP_GLOBAL_WINDOW_SECONDS: seconds(DEFAULT_OTP_GLOBAL, "that window"),
-    OTP_VERIFY_MAX: points(DEFAULT_OTP_VERIFY, "OTP verification attempts per customer (mobile, Aadhaar or CIBIL id) per window"),
+    OTP_VERIFY_MAX: points(
+      DEFAULT_OTP_VERIFY,
+      "OTP verification attempts per customer (mobile, Aadhaar or CIBIL id) per window",
+    ),
     OTP_VERIFY_WINDOW_SECONDS: seconds(DEFAULT_OTP_VERIFY, "that window"),
   },
 });

@@ -99,7 +99,8 @@ class RedisCounter implements BudgetCounter {
       const res = await this.limiter.consume(key);
       return { allowed: true, remainingPoints: res.remainingPoints, msBeforeNext: res.msBeforeNext };
     } catch (error) {
-      if (error instanceof RateLimiterRes) return { allowed: false, remainingPoints: 0, msBeforeNext: error.msBeforeNext };
+      if (error instanceof RateLimiterRes)
+        return { allowed: false, remainingPoints: 0, msBeforeNext: error.msBeforeNext };
       throw new ProtectionStoreError("otp throttle", error);
     }
   }
@@ -180,14 +181,22 @@ export class OtpThrottle {
    */
   async reserve(subject: OtpSubject, purpose: ThrottlePurpose = "send"): Promise<Reservation | Throttled> {
     if (purpose === "verify") {
-      return this.#take(subject.destinations.map(({ kind, value }) => ({ budget: this.#verify, key: this.hasher.hash(`destination:${kind}`, value) })));
+      return this.#take(
+        subject.destinations.map(({ kind, value }) => ({
+          budget: this.#verify,
+          key: this.hasher.hash(`destination:${kind}`, value),
+        })),
+      );
     }
     const takes: Take[] = [];
     for (const { kind, value } of subject.destinations) {
       const key = this.hasher.hash(`destination:${kind}`, value);
       for (const budget of this.#destination) takes.push({ budget, key, gatesNextSend: true });
       if (kind === "mobile") {
-        takes.push({ budget: this.#mobilePrefix, key: this.hasher.hash("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)) });
+        takes.push({
+          budget: this.#mobilePrefix,
+          key: this.hasher.hash("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)),
+        });
       }
     }
     takes.push({ budget: this.#ip, key: this.hasher.memoized("ip", subject.ip) });
@@ -222,19 +231,27 @@ export class OtpThrottle {
       const outcome = settled[i];
       if (!outcome.ok) {
         await giveBack(taken).catch(() => undefined);
-        throw outcome.error instanceof ProtectionStoreError ? outcome.error : new ProtectionStoreError("otp throttle", outcome.error);
+        throw outcome.error instanceof ProtectionStoreError
+          ? outcome.error
+          : new ProtectionStoreError("otp throttle", outcome.error);
       }
       if (outcome.value.allowed) continue;
       refusals.push({ budget: takes[i].budget, outcome: outcome.value });
       refused.push(takes[i]);
     }
-    if (refusals.length === 0) return { allowed: true, nextSendInMs: nextSendInMs(takes, settled), refund: () => giveBack(taken) };
+    if (refusals.length === 0)
+      return { allowed: true, nextSendInMs: nextSendInMs(takes, settled), refund: () => giveBack(taken) };
 
     // A refused consume is counted too (rate-limiter-flexible's semantics, kept in memory). Give back both kinds, so
     // that a refused attempt leaves every counter exactly as it found it: budgets count sends, not attempts.
     await giveBack([...taken, ...refused]);
     const first = [...refusals].sort((a, b) => PRIORITY.indexOf(a.budget.code) - PRIORITY.indexOf(b.budget.code))[0];
     const waitMs = Math.max(...refusals.map((r) => r.outcome.msBeforeNext));
-    return { allowed: false, code: first.budget.code, scope: first.budget.scope, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+    return {
+      allowed: false,
+      code: first.budget.code,
+      scope: first.budget.scope,
+      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+    };
   }
 }

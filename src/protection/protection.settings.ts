@@ -16,7 +16,9 @@ export interface StoreKey {
 
 /** The key used when STORE_ENCRYPTION_KEYS is unset: HKDF-SHA256 over HMAC_SECRET, separated from its HMAC use by `info`. */
 export function deriveStoreKey(hmacSecret: Buffer): StoreKey {
-  const key = Buffer.from(hkdfSync("sha256", hmacSecret, Buffer.alloc(0), "aopay-gql store sealing v1", STORE_KEY_BYTES));
+  const key = Buffer.from(
+    hkdfSync("sha256", hmacSecret, Buffer.alloc(0), "aopay-gql store sealing v1", STORE_KEY_BYTES),
+  );
   return { id: DERIVED_KEY_ID, key };
 }
 
@@ -39,12 +41,17 @@ export const DEFAULT_MEMORY_CONSENT_MAX_KEYS = 200_000;
 const storeKeyEntry = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]+={0,2}$/, {
-    error: "entries must be id:base64key (id of 1 to 32 letters, digits, _ or -; e.g. k2026:$(openssl rand -base64 32))",
+    error:
+      "entries must be id:base64key (id of 1 to 32 letters, digits, _ or -; e.g. k2026:$(openssl rand -base64 32))",
   })
   .transform((entry, ctx): StoreKey => {
     const colon = entry.indexOf(":");
     const key = Buffer.from(entry.slice(colon + 1), "base64");
-    if (key.length !== STORE_KEY_BYTES) ctx.addIssue({ code: "custom", message: `keys must be ${STORE_KEY_BYTES} bytes, base64 (openssl rand -base64 32)` });
+    if (key.length !== STORE_KEY_BYTES)
+      ctx.addIssue({
+        code: "custom",
+        message: `keys must be ${STORE_KEY_BYTES} bytes, base64 (openssl rand -base64 32)`,
+      });
     return { id: entry.slice(0, colon), key };
   });
 const storeKeys = listOf(storeKeyEntry).refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, {

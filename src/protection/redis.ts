@@ -19,7 +19,8 @@ export function createRedis(url: string, log: Logger): Redis {
   redis.on("error", (error: Error) => {
     // ioredis repeats the same connection error on every retry; log each distinct one once. The message may contain
     // the host but never the URL's password.
-    if (error.message !== lastError) log.error({ err: { message: error.message, code: (error as { code?: string }).code } }, "redis error");
+    if (error.message !== lastError)
+      log.error({ err: { message: error.message, code: (error as { code?: string }).code } }, "redis error");
     lastError = error.message;
   });
   redis.on("ready", () => {

@@ -60,7 +60,13 @@ export class StoreSealer {
     const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(aad(id, context));
     const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-    return [SEALED_PREFIX, id, iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), body.toString("base64url")].join(".");
+    return [
+      SEALED_PREFIX,
+      id,
+      iv.toString("base64url"),
+      cipher.getAuthTag().toString("base64url"),
+      body.toString("base64url"),
+    ].join(".");
   }
 
   /** The plaintext, or SealError. */

@@ -12,7 +12,10 @@ import { SERVICE_LINK_VALUE, type SettingsGroup } from "./schema";
  * runs the check over a Docker, Kubernetes, npm and CI environment, and over this machine's own.
  * The value of an unknown variable is never read into a message.
  */
-export function unknownNames(env: Readonly<Record<string, string | undefined>>, groups: readonly SettingsGroup[]): string[] {
+export function unknownNames(
+  env: Readonly<Record<string, string | undefined>>,
+  groups: readonly SettingsGroup[],
+): string[] {
   const known = new Set<string>();
   for (const group of groups) {
     for (const name of Object.keys(group.settings)) known.add(name);
@@ -25,7 +28,9 @@ export function unknownNames(env: Readonly<Record<string, string | undefined>>, 
     const suggestion = closestName(name, known);
     if (suggestion) problems.push(`Unknown setting ${name}: did you mean ${suggestion}?`);
     else if (prefixes.some((p) => name.toUpperCase().startsWith(p))) {
-      problems.push(`Unknown setting ${name}: not a setting of this server (every setting is listed in .env.example and docs/configuration.md)`);
+      problems.push(
+        `Unknown setting ${name}: not a setting of this server (every setting is listed in .env.example and docs/configuration.md)`,
+      );
     }
   }
   return problems;

@@ -39,7 +39,9 @@ export interface Setting<T> extends Readonly<SettingOptions<T>> {
 type Parsed<T, O> = O extends { default: T } ? T : T | undefined;
 
 /** A whole number in [min, max]. */
-export function int<const O extends SettingOptions<number> & { min: number; max: number }>(o: O): Setting<Parsed<number, O>> {
+export function int<const O extends SettingOptions<number> & { min: number; max: number }>(
+  o: O,
+): Setting<Parsed<number, O>> {
   const schema = z
     .string()
     .regex(/^[0-9]+$/, { error: "must be a whole number (got a non-numeric value)" })
@@ -54,7 +56,10 @@ export function int<const O extends SettingOptions<number> & { min: number; max:
 }
 
 /** One of a fixed list of words. */
-export function oneOf<const V extends string, const O extends SettingOptions<V>>(values: readonly V[], o: O): Setting<Parsed<V, O>> {
+export function oneOf<const V extends string, const O extends SettingOptions<V>>(
+  values: readonly V[],
+  o: O,
+): Setting<Parsed<V, O>> {
   const schema = z.enum(values as [V, ...V[]], { error: `must be one of ${values.join(", ")}` });
   return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema };
 }
@@ -66,9 +71,9 @@ export function bool<const O extends SettingOptions<boolean>>(o: O): Setting<Par
 }
 
 /** Free text, optionally with a pattern (whose message must not echo the value). */
-export function text<const O extends SettingOptions<string> & { pattern?: RegExp; mustBe?: string; minLength?: number }>(
-  o: O,
-): Setting<Parsed<string, O>> {
+export function text<
+  const O extends SettingOptions<string> & { pattern?: RegExp; mustBe?: string; minLength?: number },
+>(o: O): Setting<Parsed<string, O>> {
   let schema = z.string();
   if (o.pattern) schema = schema.regex(o.pattern, { error: o.mustBe ?? "is not in the expected form" });
   if (o.minLength) schema = schema.min(o.minLength, { error: `must be at least ${o.minLength} characters` });
@@ -117,14 +122,20 @@ export function defineSettings<const S extends Record<string, AnySetting>>(group
 }
 
 /** The parsed values of a group: one property per setting, its default applied. */
-export type ValuesOf<G extends SettingsGroup> = { readonly [K in keyof G["settings"]]: G["settings"][K] extends Setting<infer T> ? T : never };
+export type ValuesOf<G extends SettingsGroup> = {
+  readonly [K in keyof G["settings"]]: G["settings"][K] extends Setting<infer T> ? T : never;
+};
 
 /**
  * Reads a group from `env`: each set value through its schema, unset (or empty) ones as their default. A bad value
  * becomes a problem ("NAME must ...") and its default is used, so that the rest of the configuration is still
  * checked and every problem is reported at once.
  */
-export function readGroup<G extends SettingsGroup>(group: G, env: Readonly<Record<string, string | undefined>>, problems: string[]): ValuesOf<G> {
+export function readGroup<G extends SettingsGroup>(
+  group: G,
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): ValuesOf<G> {
   const values: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(group.settings)) {
     const raw = env[name];

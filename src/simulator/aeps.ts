@@ -38,7 +38,11 @@ function checkCommon(body: Body, creds: SimCredentials): SimReply | null {
 /** One registration session per agent, customer and reference. */
 const sessionKey = (body: Body) => [body.Userkey, body.Mobile, body.AdhaarNumber, body.PrimaryKeyId].join("|");
 
-function withScenario(body: Body, success: () => unknown, rejected = failure("Simulated: OTP resend limit reached for this registration")): SimReply {
+function withScenario(
+  body: Body,
+  success: () => unknown,
+  rejected = failure("Simulated: OTP resend limit reached for this registration"),
+): SimReply {
   const bodies: FamilyBodies = { success, unauthorized: AEPS_DOCUMENTED_ERROR, rejected };
   return replyFor(scenarioFor(String(body.Mobile)), bodies);
 }
@@ -80,7 +84,12 @@ export function verifyOtp(body: Body, creds: SimCredentials, ctx: SimRequestCont
       return {
         status: true,
         msg: "Registration verified",
-        data: { message: "Registration verified", response_code: 1, error_code: 0, data: { simulatedTransactionRef: `SIMAEPS${String(ctx.sequence).padStart(10, "0")}` } },
+        data: {
+          message: "Registration verified",
+          response_code: 1,
+          error_code: 0,
+          data: { simulatedTransactionRef: `SIMAEPS${String(ctx.sequence).padStart(10, "0")}` },
+        },
         statusCode: 200,
       };
     },

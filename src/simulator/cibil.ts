@@ -35,15 +35,26 @@ function failure(code: string, description: string): SimReply {
 
 const malformed = (field: string) => failure("400", `Simulated: request field ${field} is missing or malformed`);
 const isText = (v: unknown, max = 256): v is string => typeof v === "string" && v.length > 0 && v.length <= max;
-const partnerOk = (body: Body, creds: SimCredentials) => body.RegistrationID === creds.registrationId && body.CompanyCode === creds.companyCode;
+const partnerOk = (body: Body, creds: SimCredentials) =>
+  body.RegistrationID === creds.registrationId && body.CompanyCode === creds.companyCode;
 
 function success(ctx: SimRequestContext, extra: Body): Body {
-  return { status: "SUCCESS", message: "success", error_code: "SPC-200", merchant_trans_id: ctx.ids.merchantTransactionId(ctx.sequence), ...extra };
+  return {
+    status: "SUCCESS",
+    message: "success",
+    error_code: "SPC-200",
+    merchant_trans_id: ctx.ids.merchantTransactionId(ctx.sequence),
+    ...extra,
+  };
 }
 
 /** Answers through the scenario table: the last three digits of `trigger` pick a failure, else `bodies.success`. */
 function withScenario(trigger: string, successBody: () => Body): SimReply {
-  const bodies: FamilyBodies = { success: successBody, unauthorized: cibilUnauthorized(), rejected: CIBIL_GENERIC_ERROR };
+  const bodies: FamilyBodies = {
+    success: successBody,
+    unauthorized: cibilUnauthorized(),
+    rejected: CIBIL_GENERIC_ERROR,
+  };
   return replyFor(scenarioFor(trigger), bodies);
 }
 
@@ -54,8 +65,10 @@ export function register(body: Body, creds: SimCredentials, ctx: SimRequestConte
     if (!isText(body[field])) return malformed(field);
   }
   if (body.middle_name !== undefined && !isText(body.middle_name)) return malformed("middle_name");
-  if (typeof body.mobile_number !== "string" || !/^[6-9][0-9]{9}$/.test(body.mobile_number)) return malformed("mobile_number");
-  if (!/^[0-9]{2}\/[0-9]{2}\/[0-9]{4}$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(body.date_of_birth as string)) return malformed("date_of_birth");
+  if (typeof body.mobile_number !== "string" || !/^[6-9][0-9]{9}$/.test(body.mobile_number))
+    return malformed("mobile_number");
+  if (!/^[0-9]{2}\/[0-9]{2}\/[0-9]{4}$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(body.date_of_birth as string))
+    return malformed("date_of_birth");
   return withScenario(body.mobile_number, () => {
     const profile = {
       pan: body.pancard as string,
@@ -74,13 +87,19 @@ export function register(body: Body, creds: SimCredentials, ctx: SimRequestConte
 export function generateOtp(body: Body, creds: SimCredentials, ctx: SimRequestContext): SimReply {
   if (!partnerOk(body, creds)) return { kind: "json", status: 401, body: cibilUnauthorized() };
   // GenerateOTP documents cibil_id as Int (example 102277100).
-  if (typeof body.cibil_id !== "number" || !Number.isSafeInteger(body.cibil_id) || body.cibil_id < 0) return malformed("cibil_id");
+  if (typeof body.cibil_id !== "number" || !Number.isSafeInteger(body.cibil_id) || body.cibil_id < 0)
+    return malformed("cibil_id");
   if (!isText(body.access_token)) return malformed("access_token");
 
   const cibilId = String(body.cibil_id);
   return withScenario(cibilId, () => {
     const customer = ctx.state.cibilCustomer(cibilId, body.access_token as string);
-    if (customer === "token-mismatch") return { ...CIBIL_GENERIC_ERROR, code: "403", description: "Simulated: access_token does not belong to this cibil_id" };
+    if (customer === "token-mismatch")
+      return {
+        ...CIBIL_GENERIC_ERROR,
+        code: "403",
+        description: "Simulated: access_token does not belong to this cibil_id",
+      };
     const questionKey = ctx.ids.questionKey(ctx.sequence);
     ctx.state.issueCibilOtp(cibilId, questionKey);
     // The customer's own registered mobile (a sandbox id's stand-in), masked as AOPay's example masks it.
@@ -92,7 +111,11 @@ export function generateOtp(body: Body, creds: SimCredentials, ctx: SimRequestCo
         questions: {
           LastChanceQuestion: "false",
           FullQuestionText: text,
-          AnswerChoice: { AnswerChoiceText: text, Key: "USER_TO_INPUT_ANSWER", AnswerChoiceId: ctx.ids.answerChoiceId(ctx.sequence) },
+          AnswerChoice: {
+            AnswerChoiceText: text,
+            Key: "USER_TO_INPUT_ANSWER",
+            AnswerChoiceId: ctx.ids.answerChoiceId(ctx.sequence),
+          },
           Key: questionKey,
           skipEligible: "false",
           resendEligible: "true",
@@ -108,14 +131,25 @@ export function submitOtp(body: Body, creds: SimCredentials, ctx: SimRequestCont
   if (!partnerOk(body, creds)) return { kind: "json", status: 401, body: cibilUnauthorized() };
   // SubmitOTP documents cibil_id as a String ("xyz byj").
   if (!isText(body.cibil_id, 32)) return malformed("cibil_id");
-  for (const field of ["access_token", "otp", "question_key", "answer_key"]) if (!isText(body[field])) return malformed(field);
+  for (const field of ["access_token", "otp", "question_key", "answer_key"])
+    if (!isText(body[field])) return malformed(field);
   const cibilId = body.cibil_id;
   return withScenario(cibilId, () => {
     const customer = ctx.state.cibilCustomer(cibilId, body.access_token as string);
-    if (customer === "token-mismatch") return { ...CIBIL_GENERIC_ERROR, code: "403", description: "Simulated: access_token does not belong to this cibil_id" };
+    if (customer === "token-mismatch")
+      return {
+        ...CIBIL_GENERIC_ERROR,
+        code: "403",
+        description: "Simulated: access_token does not belong to this cibil_id",
+      };
     const wasVerified = customer.verified;
     const check = ctx.state.checkCibilOtp(cibilId, body.question_key as string, body.otp as string);
-    if (!check.ok) return { ...CIBIL_GENERIC_ERROR, code: "422", description: otpFailureMessage(check, "call GenerateOTP for a new one") };
+    if (!check.ok)
+      return {
+        ...CIBIL_GENERIC_ERROR,
+        code: "422",
+        description: otpFailureMessage(check, "call GenerateOTP for a new one"),
+      };
     // The white-label SubmitOTP example, field for field (cibil_id masked as there), from the customer's record:
     // returning once verified before; the fetch date of the last report served (null, as in the example, before any).
     return success(ctx, {
@@ -137,7 +171,12 @@ export function creditHistory(body: Body, creds: SimCredentials, ctx: SimRequest
   const cibilId = body.cibil_id;
   return withScenario(cibilId, () => {
     const customer = ctx.state.customer(cibilId);
-    if (!customer?.verified) return { ...CIBIL_GENERIC_ERROR, code: "412", description: "Simulated: the customer has not completed OTP verification" };
+    if (!customer?.verified)
+      return {
+        ...CIBIL_GENERIC_ERROR,
+        code: "412",
+        description: "Simulated: the customer has not completed OTP verification",
+      };
     // The simulator's own payload, labelled as such (report.ts): AOPay's history shape is undocumented.
     const now = ctx.state.now();
     ctx.state.reportServed(cibilId);

@@ -77,7 +77,10 @@ export function writeReply(res: ServerResponse, reply: SimReply): void {
     case "truncated": {
       const text = JSON.stringify(reply.body);
       // Promise the whole length, send half, then cut the connection: a body that ends mid-JSON.
-      res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
+      res.writeHead(200, {
+        "content-type": "application/json; charset=utf-8",
+        "content-length": String(Buffer.byteLength(text)),
+      });
       res.write(text.slice(0, Math.floor(text.length / 2)), () => res.destroy());
       return;
     }

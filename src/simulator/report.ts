@@ -70,6 +70,8 @@ export function sampleReport(customer: CibilCustomer, clientOrderId: string, now
         opened_on: simFetchDate(now - (900 + seed[8]) * day),
       },
     ],
-    enquiries: [{ purpose: "Credit card", member: "Simulated Bank", date: simFetchDate(now - (30 + (seed[9] % 60)) * day) }],
+    enquiries: [
+      { purpose: "Credit card", member: "Simulated Bank", date: simFetchDate(now - (30 + (seed[9] % 60)) * day) },
+    ],
   };
 }

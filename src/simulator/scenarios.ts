@@ -46,7 +46,8 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: "rejected",
     suffix: "207",
-    behaviour: "HTTP 200 carrying a failure: CIBIL's documented `{code:\"207\", status:\"False\"}`; AEPS `{status:false, response_code:0}`",
+    behaviour:
+      'HTTP 200 carrying a failure: CIBIL\'s documented `{code:"207", status:"False"}`; AEPS `{status:false, response_code:0}`',
     result: "`UpstreamRejected` (UPSTREAM_REJECTED) with upstreamCode and upstreamMessage",
   },
   {

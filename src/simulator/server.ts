@@ -71,12 +71,30 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   // Methods as documented: GET with a JSON body for the CIBIL family (registeration: GET per its page header, POST per
   // its cURL sample, so both), POST for AEPS.
   const routes = new Map<string, Route>([
-    [`${prefix}/CibilScore/registeration`, { name: "cibil.register", methods: ["GET", "POST"], trigger: "mobile_number", handle: register }],
-    [`${prefix}/CibilScore/GenerateOTP`, { name: "cibil.generateOtp", methods: ["GET"], trigger: "cibil_id", handle: generateOtp }],
-    [`${prefix}/CibilScore/SubmitOTP`, { name: "cibil.submitOtp", methods: ["GET"], trigger: "cibil_id", handle: submitOtp }],
-    [`${prefix}/CibilScore/GetCreditHistory`, { name: "cibil.creditHistory", methods: ["GET"], trigger: "cibil_id", handle: creditHistory }],
-    [`${prefix}/V1/AEPS/UserRegisterBankWise/ResendOTP`, { name: "aeps.resendOtp", methods: ["POST"], trigger: "Mobile", handle: resendOtp }],
-    [`${prefix}/V1/AEPS/UserRegisterBankWise/VerifyOTP`, { name: "aeps.verifyOtp", methods: ["POST"], trigger: "Mobile", handle: verifyOtp }],
+    [
+      `${prefix}/CibilScore/registeration`,
+      { name: "cibil.register", methods: ["GET", "POST"], trigger: "mobile_number", handle: register },
+    ],
+    [
+      `${prefix}/CibilScore/GenerateOTP`,
+      { name: "cibil.generateOtp", methods: ["GET"], trigger: "cibil_id", handle: generateOtp },
+    ],
+    [
+      `${prefix}/CibilScore/SubmitOTP`,
+      { name: "cibil.submitOtp", methods: ["GET"], trigger: "cibil_id", handle: submitOtp },
+    ],
+    [
+      `${prefix}/CibilScore/GetCreditHistory`,
+      { name: "cibil.creditHistory", methods: ["GET"], trigger: "cibil_id", handle: creditHistory },
+    ],
+    [
+      `${prefix}/V1/AEPS/UserRegisterBankWise/ResendOTP`,
+      { name: "aeps.resendOtp", methods: ["POST"], trigger: "Mobile", handle: resendOtp },
+    ],
+    [
+      `${prefix}/V1/AEPS/UserRegisterBankWise/VerifyOTP`,
+      { name: "aeps.verifyOtp", methods: ["POST"], trigger: "Mobile", handle: verifyOtp },
+    ],
   ]);
   const state = new SimState(options.clock);
   const ids: SimIds = { ...defaultIds(), ...options.ids };
@@ -88,13 +106,17 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const route = routes.get((req.url ?? "").split("?")[0]);
     if (!route) return plain(res, 404, "Not Found");
     counts.set(route.name, (counts.get(route.name) ?? 0) + 1);
-    if (!route.methods.includes(req.method as "GET" | "POST")) return plain(res, 405, "Method Not Allowed", { allow: route.methods.join(", ") });
+    if (!route.methods.includes(req.method as "GET" | "POST"))
+      return plain(res, 405, "Method Not Allowed", { allow: route.methods.join(", ") });
     readJson(req, (body) => {
       if (body === undefined) return plain(res, 400, "Bad Request: body must be a JSON object");
       sequence += 1;
       options.onRequest?.(route.name, String(body[route.trigger] ?? ""), body);
       const reply = route.handle(body, creds, { sequence, state, ids });
-      options.log?.debug({ endpoint: route.name, reply: reply.kind, status: "status" in reply ? reply.status : undefined }, "simulator answered");
+      options.log?.debug(
+        { endpoint: route.name, reply: reply.kind, status: "status" in reply ? reply.status : undefined },
+        "simulator answered",
+      );
       writeReply(res, reply);
     });
   });
@@ -109,8 +131,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
   return {
     url: new URL(`http://${host}:${address.port}`),
-    calls: (endpoint) =>
-      endpoint ? (counts.get(endpoint) ?? 0) : [...counts.values()].reduce((a, b) => a + b, 0),
+    calls: (endpoint) => (endpoint ? (counts.get(endpoint) ?? 0) : [...counts.values()].reduce((a, b) => a + b, 0)),
     resetCalls: () => counts.clear(),
     close: () =>
       new Promise<void>((resolve) => {
@@ -137,7 +158,11 @@ function readJson(req: IncomingMessage, done: (body: Record<string, unknown> | u
   req.on("end", () => {
     try {
       const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      done(parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined);
+      done(
+        parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+          ? (parsed as Record<string, unknown>)
+          : undefined,
+      );
     } catch {
       done(undefined);
     }

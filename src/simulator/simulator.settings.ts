@@ -9,6 +9,11 @@ export const simulatorSettings = defineSettings({
   prefixes: ["SIMULATOR_"],
   settings: {
     SIMULATOR_HOST: text({ default: "127.0.0.1", doc: "listen address of `npm run simulator`" }),
-    SIMULATOR_PORT: int({ default: DEFAULT_SIMULATOR_PORT, min: 0, max: 65_535, doc: "listen port of `npm run simulator`" }),
+    SIMULATOR_PORT: int({
+      default: DEFAULT_SIMULATOR_PORT,
+      min: 0,
+      max: 65_535,
+      doc: "listen port of `npm run simulator`",
+    }),
   },
 });

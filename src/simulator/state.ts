@@ -47,7 +47,12 @@ export interface CibilCustomer extends Omit<CibilProfile, "pan"> {
  * name that says what it is. Recorded on first sight, so every later answer about the id shows the same.
  */
 export function sandboxProfile(cibilId: string): Omit<CibilProfile, "pan"> {
-  return { mobile: `9${cibilId.padStart(4, "0").slice(-4)}00000`, firstName: "Sandbox", middleName: null, lastName: "Customer" };
+  return {
+    mobile: `9${cibilId.padStart(4, "0").slice(-4)}00000`,
+    firstName: "Sandbox",
+    middleName: null,
+    lastName: "Customer",
+  };
 }
 
 interface PendingOtp {
@@ -87,7 +92,14 @@ export class SimState {
     while (this.#customers.has(cibilId)) cibilId = newCibilId();
     const accessToken = `simtok-${createHash("sha256").update(cibilId).digest("hex").slice(0, 24)}`;
     const { pan: _pan, ...shown } = profile;
-    const customer: CibilCustomer = { ...shown, cibilId, accessToken, sandbox: false, verified: false, lastReportAt: null };
+    const customer: CibilCustomer = {
+      ...shown,
+      cibilId,
+      accessToken,
+      sandbox: false,
+      verified: false,
+      lastReportAt: null,
+    };
     this.#customers.set(cibilId, customer);
     this.#byPan.set(profile.pan, cibilId);
     return customer;
@@ -97,7 +109,14 @@ export class SimState {
   cibilCustomer(cibilId: string, accessToken: string): CibilCustomer | "token-mismatch" {
     const known = this.#customers.get(cibilId);
     if (known) return known.accessToken === null || known.accessToken === accessToken ? known : "token-mismatch";
-    const sandbox: CibilCustomer = { ...sandboxProfile(cibilId), cibilId, accessToken: null, sandbox: true, verified: false, lastReportAt: null };
+    const sandbox: CibilCustomer = {
+      ...sandboxProfile(cibilId),
+      cibilId,
+      accessToken: null,
+      sandbox: true,
+      verified: false,
+      lastReportAt: null,
+    };
     this.#customers.set(cibilId, sandbox);
     return sandbox;
   }
@@ -114,12 +133,21 @@ export class SimState {
   }
 
   issueCibilOtp(cibilId: string, questionKey: string): void {
-    this.#cibilOtps.set(cibilId, { questionKey, expiresAt: this.now() + SIM_OTP_TTL_MS, attemptsLeft: SIM_OTP_ATTEMPTS });
+    this.#cibilOtps.set(cibilId, {
+      questionKey,
+      expiresAt: this.now() + SIM_OTP_TTL_MS,
+      attemptsLeft: SIM_OTP_ATTEMPTS,
+    });
   }
 
   checkCibilOtp(cibilId: string, questionKey: string, otp: string): OtpCheck {
     const pending = this.#cibilOtps.get(cibilId);
-    const check = this.#check(pending, otp, () => this.#cibilOtps.delete(cibilId), pending ? pending.questionKey === questionKey : true);
+    const check = this.#check(
+      pending,
+      otp,
+      () => this.#cibilOtps.delete(cibilId),
+      pending ? pending.questionKey === questionKey : true,
+    );
     if (check.ok) {
       // A challenge answers once.
       this.#cibilOtps.delete(cibilId);
@@ -148,7 +176,12 @@ export class SimState {
     return check;
   }
 
-  #check(pending: { expiresAt: number; attemptsLeft: number } | undefined, otp: string, drop: () => void, questionMatches: boolean): OtpCheck {
+  #check(
+    pending: { expiresAt: number; attemptsLeft: number } | undefined,
+    otp: string,
+    drop: () => void,
+    questionMatches: boolean,
+  ): OtpCheck {
     if (!pending) return { ok: false, reason: "none" };
     if (this.now() > pending.expiresAt) {
       drop();

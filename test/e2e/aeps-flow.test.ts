@@ -13,12 +13,21 @@ describe("the whole AEPS flow through the simulator: resend, verify (wrong, righ
   });
   afterAll(() => t?.stop());
   const verify = async (mobile: string, otp: string, primaryKeyId = "PK-1") =>
-    resultOf((await t.gql(VERIFY, { input: { ...aepsInput(mobile, { primaryKeyId }).input, otp } })).body, "verifyAepsOtp");
+    resultOf(
+      (await t.gql(VERIFY, { input: { ...aepsInput(mobile, { primaryKeyId }).input, otp } })).body,
+      "verifyAepsOtp",
+    );
 
   it("resend, a wrong OTP (attempts left), the right OTP: the registration is confirmed, masked", async () => {
     t.simulator?.resetCalls();
-    expect(resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876511001", { primaryKeyId: "PK-1" }))).body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
-    expect(await verify("9876511001", "000000")).toMatchObject({ __typename: "UpstreamRejected", upstreamMessage: "Simulated: invalid OTP, 2 attempts left" });
+    expect(
+      resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876511001", { primaryKeyId: "PK-1" }))).body, "resendAepsOtp")
+        .__typename,
+    ).toBe("AepsOtpResent");
+    expect(await verify("9876511001", "000000")).toMatchObject({
+      __typename: "UpstreamRejected",
+      upstreamMessage: "Simulated: invalid OTP, 2 attempts left",
+    });
     const ok = await verify("9876511001", SIM_OTP);
     expect(ok).toEqual({
       __typename: "AepsRegistrationVerified",
@@ -31,12 +40,16 @@ describe("the whole AEPS flow through the simulator: resend, verify (wrong, righ
   });
 
   it("a verified registration accepts no second verification until a new OTP is sent", async () => {
-    expect(await verify("9876511001", SIM_OTP)).toMatchObject({ upstreamMessage: expect.stringContaining("no OTP is pending") });
+    expect(await verify("9876511001", SIM_OTP)).toMatchObject({
+      upstreamMessage: expect.stringContaining("no OTP is pending"),
+    });
   });
 
   it("three wrong OTPs use up the attempts; ResendOTP issues a fresh OTP that works", async () => {
     for (const otp of ["111111", "222222"]) await verify("9876511002", otp, "PK-2");
-    expect(await verify("9876511002", "333333", "PK-2")).toMatchObject({ upstreamMessage: expect.stringContaining("no attempts left") });
+    expect(await verify("9876511002", "333333", "PK-2")).toMatchObject({
+      upstreamMessage: expect.stringContaining("no attempts left"),
+    });
     await t.gql(RESEND_AEPS_OTP, aepsInput("9876511002", { primaryKeyId: "PK-2" }));
     expect((await verify("9876511002", SIM_OTP, "PK-2")).__typename).toBe("AepsRegistrationVerified");
   });
@@ -44,7 +57,9 @@ describe("the whole AEPS flow through the simulator: resend, verify (wrong, righ
   it("the OTP expires (the simulator's clock is injected)", async () => {
     await t.gql(RESEND_AEPS_OTP, aepsInput("9876511003", { primaryKeyId: "PK-3" }));
     now += SIM_OTP_TTL_MS + 1000;
-    expect(await verify("9876511003", SIM_OTP, "PK-3")).toMatchObject({ upstreamMessage: expect.stringContaining("expired") });
+    expect(await verify("9876511003", SIM_OTP, "PK-3")).toMatchObject({
+      upstreamMessage: expect.stringContaining("expired"),
+    });
   });
 
   it.each([
@@ -54,7 +69,10 @@ describe("the whole AEPS flow through the simulator: resend, verify (wrong, righ
   ])("rejects an OTP with %s before any upstream call, without echoing it", async (_what, otp) => {
     t.simulator?.resetCalls();
     const res = await t.gql(VERIFY, { input: { ...aepsInput("9876511004").input, otp } });
-    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", fields: [{ field: "input.otp", problem: "must be 4 to 8 digits" }] });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      fields: [{ field: "input.otp", problem: "must be 4 to 8 digits" }],
+    });
     expect(withoutRequestIds(res.text)).not.toContain(otp);
     expect(t.simulator?.calls()).toBe(0);
   });

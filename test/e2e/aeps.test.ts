@@ -17,7 +17,11 @@ describe("resendAepsOtp through the server and the built-in simulator", () => {
   };
 
   it("returns the registration step with references and masked Aadhaar and mobile only", async () => {
-    const { r, text } = await send("9876543210", { aadhaar: "2341 2341 2346", primaryKeyId: "PK-77", encodeTxnId: "ENC/77=" });
+    const { r, text } = await send("9876543210", {
+      aadhaar: "2341 2341 2346",
+      primaryKeyId: "PK-77",
+      encodeTxnId: "ENC/77=",
+    });
     expect(r).toEqual({
       __typename: "AepsOtpResent",
       upstreamMessage: "OTP Resend Request Completed",
@@ -37,7 +41,15 @@ describe("resendAepsOtp through the server and the built-in simulator", () => {
 
   it.each([
     ["9876543207", { __typename: "UpstreamRejected", code: "UPSTREAM_REJECTED", upstreamCode: "0" }],
-    ["9876543401", { __typename: "UpstreamUnauthorized", code: "UPSTREAM_UNAUTHORIZED", upstreamCode: "5", upstreamMessage: "Invalid signature encoding" }],
+    [
+      "9876543401",
+      {
+        __typename: "UpstreamUnauthorized",
+        code: "UPSTREAM_UNAUTHORIZED",
+        upstreamCode: "5",
+        upstreamMessage: "Invalid signature encoding",
+      },
+    ],
     ["9876543500", { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE" }],
     ["9876543299", { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
     ["9876543504", { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],

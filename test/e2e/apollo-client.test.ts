@@ -1,5 +1,9 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
-import { GenerateCibilOtpDocument, ResendAepsOtpDocument, ServiceInfoDocument } from "../../client/src/generated/graphql";
+import {
+  GenerateCibilOtpDocument,
+  ResendAepsOtpDocument,
+  ServiceInfoDocument,
+} from "../../client/src/generated/graphql";
 import possibleTypesResult from "../../client/src/generated/possible-types";
 import { createRequestMetaLink, fieldProblems, requestMetaOf } from "../../client/src/react";
 import { aepsInput, cibilInput } from "../helpers/operations";
@@ -35,18 +39,29 @@ describe("generated client documents with Apollo Client 4", () => {
   it("GenerateCibilOtp failures arrive through the shared FailureFields fragment", async () => {
     const { data } = await client.mutate({ mutation: GenerateCibilOtpDocument, variables: cibilInput("102277503") });
     const result = data?.generateCibilOtp;
-    expect(result).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true, retryAfterSeconds: 30 });
+    expect(result).toMatchObject({
+      __typename: "UpstreamUnavailable",
+      code: "UPSTREAM_UNAVAILABLE",
+      retryable: true,
+      retryAfterSeconds: 30,
+    });
   });
 
   it("ResendAepsOtp returns masked identifiers", async () => {
     const { data } = await client.mutate({ mutation: ResendAepsOtpDocument, variables: aepsInput() });
-    expect(data?.resendAepsOtp).toMatchObject({ __typename: "AepsOtpResent", maskedAadhaar: "XXXX XXXX 2346", maskedMobile: "XXXXXX3210" });
+    expect(data?.resendAepsOtp).toMatchObject({
+      __typename: "AepsOtpResent",
+      maskedAadhaar: "XXXX XXXX 2346",
+      maskedMobile: "XXXXXX3210",
+    });
   });
 
   it("a validation error rejects with the server's BAD_USER_INPUT", async () => {
     await expect(
       client.mutate({ mutation: ResendAepsOtpDocument, variables: aepsInput("5876543210") }),
-    ).rejects.toMatchObject({ errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: "BAD_USER_INPUT" }) })] });
+    ).rejects.toMatchObject({
+      errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: "BAD_USER_INPUT" }) })],
+    });
   });
 
   it("createRequestMetaLink surfaces x-request-id and Idempotent-Replayed; requestMetaOf reads them", async () => {
@@ -55,13 +70,23 @@ describe("generated client documents with Apollo Client 4", () => {
       cache: new InMemoryCache({ possibleTypes: possibleTypesResult.possibleTypes }),
     });
     const context = { headers: { "Idempotency-Key": "apollo-meta-test-0001" } };
-    const first = await withMeta.mutate({ mutation: GenerateCibilOtpDocument, variables: cibilInput("102277112"), context });
-    const second = await withMeta.mutate({ mutation: GenerateCibilOtpDocument, variables: cibilInput("102277112"), context });
+    const first = await withMeta.mutate({
+      mutation: GenerateCibilOtpDocument,
+      variables: cibilInput("102277112"),
+      context,
+    });
+    const second = await withMeta.mutate({
+      mutation: GenerateCibilOtpDocument,
+      variables: cibilInput("102277112"),
+      context,
+    });
     expect(requestMetaOf(first)).toEqual({ requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), replayed: false });
     expect(requestMetaOf(second)).toEqual({ requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), replayed: true });
     expect(requestMetaOf(second).requestId).not.toBe(requestMetaOf(first).requestId);
 
-    const failed: unknown = await withMeta.mutate({ mutation: ResendAepsOtpDocument, variables: aepsInput("5876543210") }).catch((e: unknown) => e);
+    const failed: unknown = await withMeta
+      .mutate({ mutation: ResendAepsOtpDocument, variables: aepsInput("5876543210") })
+      .catch((e: unknown) => e);
     expect(requestMetaOf(failed).requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(fieldProblems((failed as { errors?: [] }).errors)).toEqual({ "input.mobile": expect.any(String) });
     withMeta.stop();

@@ -2,7 +2,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf, withoutRequestIds } from "../helpers/operations";
-import { PRODUCTION_SECURITY, type ProductionTestStack, startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+import {
+  PRODUCTION_SECURITY,
+  type ProductionTestStack,
+  startProductionStack,
+  startTestStack,
+  TEST_API_KEY,
+  type TestStack,
+} from "../helpers/stack";
 
 const ISSUER = "https://auth.example.test/";
 const AUDIENCE = "aopay-graphql";
@@ -24,7 +31,10 @@ describe("client authentication in production (docs/security-requirements.md B3;
   let strangerKey: CryptoKey;
   let t: ProductionTestStack;
 
-  const token = (claims: Record<string, unknown>, opts: { key?: CryptoKey; issuer?: string; audience?: string; exp?: string } = {}) =>
+  const token = (
+    claims: Record<string, unknown>,
+    opts: { key?: CryptoKey; issuer?: string; audience?: string; exp?: string } = {},
+  ) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: "RS256", kid: "test-key" })
       .setIssuer(opts.issuer ?? ISSUER)
@@ -55,7 +65,10 @@ describe("client authentication in production (docs/security-requirements.md B3;
   });
 
   it("accepts a configured API key and attributes the request to its client in the logs", async () => {
-    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": TEST_API_KEY, "x-request-id": "a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b" });
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+      "x-api-key": TEST_API_KEY,
+      "x-request-id": "a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b",
+    });
     expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
     const lines = t.logs.records().filter((r) => r.requestId === "a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b");
     expect(lines.some((r) => r.clientId === "test-client")).toBe(true);
@@ -95,7 +108,11 @@ describe("client authentication in production (docs/security-requirements.md B3;
         "x-request-id": "b2d3f4a5-1c2e-4f3a-9b4c-5d6e7f8a9b0c",
       });
       expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
-      expect(tj.logs.records().some((r) => r.requestId === "b2d3f4a5-1c2e-4f3a-9b4c-5d6e7f8a9b0c" && r.clientId === "mobile-app")).toBe(true);
+      expect(
+        tj.logs
+          .records()
+          .some((r) => r.requestId === "b2d3f4a5-1c2e-4f3a-9b4c-5d6e7f8a9b0c" && r.clientId === "mobile-app"),
+      ).toBe(true);
     });
 
     it.each([
@@ -121,9 +138,15 @@ describe("client authentication in development (optional; README says so)", () =
   afterAll(() => t?.stop());
 
   it("serves anonymous callers, attributed to the client `anonymous`", async () => {
-    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-id": "c3e4a5b6-2d3f-4a4b-8c5d-6e7f8a9b0c1d" });
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+      "x-request-id": "c3e4a5b6-2d3f-4a4b-8c5d-6e7f8a9b0c1d",
+    });
     expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
-    expect(t.logs.records().some((r) => r.requestId === "c3e4a5b6-2d3f-4a4b-8c5d-6e7f8a9b0c1d" && r.clientId === "anonymous")).toBe(true);
+    expect(
+      t.logs
+        .records()
+        .some((r) => r.requestId === "c3e4a5b6-2d3f-4a4b-8c5d-6e7f8a9b0c1d" && r.clientId === "anonymous"),
+    ).toBe(true);
   });
 
   it("still refuses a wrong credential: a typo must not fall back to anonymous", async () => {

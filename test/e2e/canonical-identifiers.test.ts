@@ -48,27 +48,49 @@ function suite(name: string, env: () => Record<string, string>) {
       t.simulator.resetCalls();
       t.received.length = 0;
     });
-    const wire = (endpoint: WireRequest["endpoint"]) => t.received.filter((r) => r.endpoint === endpoint).map((r) => r.body);
+    const wire = (endpoint: WireRequest["endpoint"]) =>
+      t.received.filter((r) => r.endpoint === endpoint).map((r) => r.body);
     const generate = async (cibilId: string, headers: Record<string, string> = {}) =>
-      resultOf((await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken: "tok-canonical-1" } }, { ...auth, ...headers })).body, "generateCibilOtp");
+      resultOf(
+        (
+          await t.gql(
+            GENERATE_CIBIL_OTP,
+            { input: { cibilId, accessToken: "tok-canonical-1" } },
+            { ...auth, ...headers },
+          )
+        ).body,
+        "generateCibilOtp",
+      );
 
     describe("CIBIL id: leading zeros are the same id (GenerateOTP sends cibil_id as a number)", () => {
       it.each([
         ["canonical first", (id: string) => [id, `0${id}`, `00${id}`, `00000${id}`]],
         ["zero-padded first", (id: string) => [`00${id}`, id, `0${id}`]],
         ["the longest padding first", (id: string) => [id.padStart(15, "0"), `0${id}`, id]],
-      ])("generateCibilOtp, %s: one send, the rest OTP_COOLDOWN, AOPay saw the canonical number once", async (_order, spellings) => {
-        const id = nextCibilId();
-        const [first, ...rest] = spellings(id);
-        expect((await generate(first)).__typename).toBe("CibilOtpChallenge");
-        for (const spelling of rest) expect(await generate(spelling)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN", scope: "DESTINATION" });
-        expect(t.simulator.calls("cibil.generateOtp")).toBe(1);
-        expect(wire("cibil.generateOtp")).toEqual([expect.objectContaining({ cibil_id: Number(id) })]);
-      });
+      ])(
+        "generateCibilOtp, %s: one send, the rest OTP_COOLDOWN, AOPay saw the canonical number once",
+        async (_order, spellings) => {
+          const id = nextCibilId();
+          const [first, ...rest] = spellings(id);
+          expect((await generate(first)).__typename).toBe("CibilOtpChallenge");
+          for (const spelling of rest)
+            expect(await generate(spelling)).toMatchObject({
+              __typename: "OtpThrottled",
+              code: "OTP_COOLDOWN",
+              scope: "DESTINATION",
+            });
+          expect(t.simulator.calls("cibil.generateOtp")).toBe(1);
+          expect(wire("cibil.generateOtp")).toEqual([expect.objectContaining({ cibil_id: Number(id) })]);
+        },
+      );
 
       it("spellings written inline in the document, and sent by variables, are one id", async () => {
         const id = nextCibilId();
-        const inline = await t.gql(`mutation { generateCibilOtp(input: { cibilId: "00${id}", accessToken: "tok-canonical-1" }) { __typename } }`, undefined, auth);
+        const inline = await t.gql(
+          `mutation { generateCibilOtp(input: { cibilId: "00${id}", accessToken: "tok-canonical-1" }) { __typename } }`,
+          undefined,
+          auth,
+        );
         expect(resultOf(inline.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
         expect(await generate(`0${id}`)).toMatchObject({ code: "OTP_COOLDOWN" });
         expect(t.simulator.calls()).toBe(1);
@@ -78,8 +100,16 @@ function suite(name: string, env: () => Record<string, string>) {
       it("the same Idempotency-Key with another spelling replays (one fingerprint), and a new key meets the cooldown", async () => {
         const id = nextCibilId();
         const key = randomUUID();
-        const first = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: id, accessToken: "tok-canonical-1" } }, { ...auth, "idempotency-key": key });
-        const again = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: `000${id}`, accessToken: "tok-canonical-1" } }, { ...auth, "idempotency-key": key });
+        const first = await t.gql(
+          GENERATE_CIBIL_OTP,
+          { input: { cibilId: id, accessToken: "tok-canonical-1" } },
+          { ...auth, "idempotency-key": key },
+        );
+        const again = await t.gql(
+          GENERATE_CIBIL_OTP,
+          { input: { cibilId: `000${id}`, accessToken: "tok-canonical-1" } },
+          { ...auth, "idempotency-key": key },
+        );
         expect(again.headers["idempotent-replayed"]).toBe("true");
         expect(again.body).toEqual(first.body);
         expect(await generate(`0${id}`, { "idempotency-key": randomUUID() })).toMatchObject({ code: "OTP_COOLDOWN" });
@@ -98,7 +128,13 @@ function suite(name: string, env: () => Record<string, string>) {
       it("submitCibilOtp: guesses under every spelling share one verification budget, and SubmitOTP gets the canonical digits", async () => {
         const id = nextCibilId();
         const submit = (cibilId: string, otp: string) =>
-          t.gql(SUBMIT, { input: { cibilId, accessToken: "tok-canonical-1", otp, questionKey: "k", answerKey: "a" } }, auth).then((r) => resultOf(r.body, "submitCibilOtp"));
+          t
+            .gql(
+              SUBMIT,
+              { input: { cibilId, accessToken: "tok-canonical-1", otp, questionKey: "k", answerKey: "a" } },
+              auth,
+            )
+            .then((r) => resultOf(r.body, "submitCibilOtp"));
         expect((await submit(id, "1111")).code).not.toBe("VERIFY_LIMIT_REACHED");
         expect((await submit(`0${id}`, "2222")).code).not.toBe("VERIFY_LIMIT_REACHED");
         expect(await submit(`00${id}`, "3333")).toMatchObject({ code: "VERIFY_LIMIT_REACHED" });
@@ -110,62 +146,136 @@ function suite(name: string, env: () => Record<string, string>) {
       it("consent and credit history: verified under one spelling, readable under another, read once per canonical id", async () => {
         const pan = nextPan();
         const reg = resultOf(
-          (await t.gql(REGISTER, { input: { firstName: "Asha", lastName: "Kulkarni", pan, dateOfBirth: "1990-04-23", email: "asha@example.com", mobile: "9876512345" } }, auth)).body,
+          (
+            await t.gql(
+              REGISTER,
+              {
+                input: {
+                  firstName: "Asha",
+                  lastName: "Kulkarni",
+                  pan,
+                  dateOfBirth: "1990-04-23",
+                  email: "asha@example.com",
+                  mobile: "9876512345",
+                },
+              },
+              auth,
+            )
+          ).body,
           "registerCibilCustomer",
         ) as unknown as { cibilId: string; accessToken: string };
-        const challenge = resultOf((await t.gql(GENERATE_CHALLENGE, { input: { cibilId: `0${reg.cibilId}`, accessToken: reg.accessToken } }, auth)).body, "generateCibilOtp");
+        const challenge = resultOf(
+          (
+            await t.gql(
+              GENERATE_CHALLENGE,
+              { input: { cibilId: `0${reg.cibilId}`, accessToken: reg.accessToken } },
+              auth,
+            )
+          ).body,
+          "generateCibilOtp",
+        );
         const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
         // Before verification: no consent under any spelling.
-        expect(resultOf((await t.gql(HISTORY, { cibilId: `00${reg.cibilId}` }, auth)).body, "cibilCreditHistory")).toMatchObject({ code: "CONSENT_REQUIRED" });
+        expect(
+          resultOf((await t.gql(HISTORY, { cibilId: `00${reg.cibilId}` }, auth)).body, "cibilCreditHistory"),
+        ).toMatchObject({ code: "CONSENT_REQUIRED" });
         const verified = resultOf(
-          (await t.gql(SUBMIT, { input: { cibilId: `00${reg.cibilId}`, accessToken: reg.accessToken, otp: SIM_OTP, questionKey: question.key, answerKey: question.answerChoices[0].key } }, auth)).body,
+          (
+            await t.gql(
+              SUBMIT,
+              {
+                input: {
+                  cibilId: `00${reg.cibilId}`,
+                  accessToken: reg.accessToken,
+                  otp: SIM_OTP,
+                  questionKey: question.key,
+                  answerKey: question.answerChoices[0].key,
+                },
+              },
+              auth,
+            )
+          ).body,
           "submitCibilOtp",
         );
         expect(verified).toMatchObject({ __typename: "CibilOtpVerified", status: "SUCCESS" });
         for (const spelling of [reg.cibilId, `0${reg.cibilId}`, reg.cibilId.padStart(15, "0")]) {
-          expect(resultOf((await t.gql(HISTORY, { cibilId: spelling }, auth)).body, "cibilCreditHistory").__typename).toBe("CibilCreditHistory");
+          expect(
+            resultOf((await t.gql(HISTORY, { cibilId: spelling }, auth)).body, "cibilCreditHistory").__typename,
+          ).toBe("CibilCreditHistory");
         }
         // Two spellings in one operation are one DataLoader key: one upstream read.
         const before = t.simulator.calls("cibil.creditHistory");
-        const both = await t.gql(`{ a: cibilCreditHistory(cibilId: "${reg.cibilId}") { __typename } b: cibilCreditHistory(cibilId: "000${reg.cibilId}") { __typename } }`, undefined, auth);
-        expect(both.body.data).toEqual({ a: { __typename: "CibilCreditHistory" }, b: { __typename: "CibilCreditHistory" } });
+        const both = await t.gql(
+          `{ a: cibilCreditHistory(cibilId: "${reg.cibilId}") { __typename } b: cibilCreditHistory(cibilId: "000${reg.cibilId}") { __typename } }`,
+          undefined,
+          auth,
+        );
+        expect(both.body.data).toEqual({
+          a: { __typename: "CibilCreditHistory" },
+          b: { __typename: "CibilCreditHistory" },
+        });
         expect(t.simulator.calls("cibil.creditHistory")).toBe(before + 1);
         expect(new Set(wire("cibil.creditHistory").map((b) => b.cibil_id))).toEqual(new Set([reg.cibilId]));
-        expect(new Set([...wire("cibil.generateOtp"), ...wire("cibil.submitOtp")].map((b) => String(b.cibil_id)))).toEqual(new Set([reg.cibilId]));
+        expect(
+          new Set([...wire("cibil.generateOtp"), ...wire("cibil.submitOtp")].map((b) => String(b.cibil_id))),
+        ).toEqual(new Set([reg.cibilId]));
       });
 
-      it.each([" 760191459", "760191459 ", "7601 91459", "+760191459", "-760191459", "७६०१९१४५९", "７６０１９１４５９", "0x2D4F6A63", "7.6e8", "1234567890123456"])(
-        "refuses %j before any budget or upstream call",
-        async (spelling) => {
-          const res = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: spelling, accessToken: "tok-canonical-1" } }, auth);
-          expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
-          expect(t.simulator.calls()).toBe(0);
-        },
-      );
+      it.each([
+        " 760191459",
+        "760191459 ",
+        "7601 91459",
+        "+760191459",
+        "-760191459",
+        "७६०१९१४५९",
+        "７６０１９１４５９",
+        "0x2D4F6A63",
+        "7.6e8",
+        "1234567890123456",
+      ])("refuses %j before any budget or upstream call", async (spelling) => {
+        const res = await t.gql(
+          GENERATE_CIBIL_OTP,
+          { input: { cibilId: spelling, accessToken: "tok-canonical-1" } },
+          auth,
+        );
+        expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+        expect(t.simulator.calls()).toBe(0);
+      });
     });
 
     describe("Aadhaar: 12 digits or three spaced groups of four are one number", () => {
       const aeps = (mobile: string, aadhaar: string, extra: Record<string, string> = {}) => ({
         input: { userKey: "AOP554N3XXXX", mobile, aadhaar, primaryKeyId: "TEST", encodeTxnId: "DEMO", ...extra },
       });
-      const resend = async (mobile: string, aadhaar: string) => resultOf((await t.gql(RESEND_AEPS_OTP, aeps(mobile, aadhaar), auth)).body, "resendAepsOtp");
+      const resend = async (mobile: string, aadhaar: string) =>
+        resultOf((await t.gql(RESEND_AEPS_OTP, aeps(mobile, aadhaar), auth)).body, "resendAepsOtp");
 
       it.each([
         ["plain first", (a: string) => [a, spaced(a)]],
         ["spaced first", (a: string) => [spaced(a), a]],
-      ])("resendAepsOtp, %s: the second spelling (with another mobile) meets the Aadhaar's cooldown", async (_order, spellings) => {
-        const aadhaar = nextAadhaar();
-        const [first, second] = spellings(aadhaar);
-        const mobile = nextMobile();
-        expect((await resend(mobile, first)).__typename).toBe("AepsOtpResent");
-        expect(await resend(nextMobile(), second)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
-        expect(t.simulator.calls()).toBe(1);
-        expect(wire("aeps.resendOtp")).toEqual([expect.objectContaining({ AdhaarNumber: aadhaar, Mobile: Number(mobile) })]);
-      });
+      ])(
+        "resendAepsOtp, %s: the second spelling (with another mobile) meets the Aadhaar's cooldown",
+        async (_order, spellings) => {
+          const aadhaar = nextAadhaar();
+          const [first, second] = spellings(aadhaar);
+          const mobile = nextMobile();
+          expect((await resend(mobile, first)).__typename).toBe("AepsOtpResent");
+          expect(await resend(nextMobile(), second)).toMatchObject({
+            __typename: "OtpThrottled",
+            code: "OTP_COOLDOWN",
+          });
+          expect(t.simulator.calls()).toBe(1);
+          expect(wire("aeps.resendOtp")).toEqual([
+            expect.objectContaining({ AdhaarNumber: aadhaar, Mobile: Number(mobile) }),
+          ]);
+        },
+      );
 
       it("both spellings at once: exactly one reaches AOPay", async () => {
         const aadhaar = nextAadhaar();
-        const results = await Promise.all([aadhaar, spaced(aadhaar), aadhaar, spaced(aadhaar)].map((a) => resend(nextMobile(), a)));
+        const results = await Promise.all(
+          [aadhaar, spaced(aadhaar), aadhaar, spaced(aadhaar)].map((a) => resend(nextMobile(), a)),
+        );
         expect(results.filter((r) => r.__typename === "AepsOtpResent")).toHaveLength(1);
         expect(results.filter((r) => r.code === "OTP_COOLDOWN")).toHaveLength(3);
         expect(t.simulator.calls()).toBe(1);
@@ -185,56 +295,121 @@ function suite(name: string, env: () => Record<string, string>) {
         expect(wire("aeps.verifyOtp").map((b) => b.AdhaarNumber)).toEqual([aadhaar, aadhaar]);
       });
 
-      it.each(["2341-2341-2346", "2341  2341 2346", " 234123412346", "234123412346 ", "23412341 2346", "２３４１２３４１２３４６", "२३४१२३४१२३४६", "2341\t2341\t2346"])(
-        "refuses %j (a spelling whose equivalence is not ours to assume)",
-        async (spelling) => {
-          const res = await t.gql(RESEND_AEPS_OTP, aeps("9876543210", spelling), auth);
-          expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
-          expect(t.simulator.calls()).toBe(0);
-        },
-      );
+      it.each([
+        "2341-2341-2346",
+        "2341  2341 2346",
+        " 234123412346",
+        "234123412346 ",
+        "23412341 2346",
+        "２３４１２３４１２３４６",
+        "२३४१२३४१२३४६",
+        "2341\t2341\t2346",
+      ])("refuses %j (a spelling whose equivalence is not ours to assume)", async (spelling) => {
+        const res = await t.gql(RESEND_AEPS_OTP, aeps("9876543210", spelling), auth);
+        expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+        expect(t.simulator.calls()).toBe(0);
+      });
     });
 
     describe("mobile: one spelling only (+91, 0, spaces and other digits are refused, not normalised)", () => {
       it("the accepted spelling goes on the wire as the same ten digits", async () => {
         const mobile = nextMobile();
-        const res = resultOf((await t.gql(RESEND_AEPS_OTP, { input: { userKey: "AOP554N3XXXX", mobile, aadhaar: nextAadhaar(), primaryKeyId: "TEST", encodeTxnId: "DEMO" } }, auth)).body, "resendAepsOtp");
+        const res = resultOf(
+          (
+            await t.gql(
+              RESEND_AEPS_OTP,
+              {
+                input: {
+                  userKey: "AOP554N3XXXX",
+                  mobile,
+                  aadhaar: nextAadhaar(),
+                  primaryKeyId: "TEST",
+                  encodeTxnId: "DEMO",
+                },
+              },
+              auth,
+            )
+          ).body,
+          "resendAepsOtp",
+        );
         expect(res.__typename).toBe("AepsOtpResent");
         expect(wire("aeps.resendOtp")).toEqual([expect.objectContaining({ Mobile: Number(mobile) })]);
       });
 
-      it.each(["+919876543210", "919876543210", "09876543210", "+91 9876543210", " 9876543210", "9876543210 ", "98765 43210", "98765-43210", "９８７６５４３２１０", "९८७६५४३२१०"])(
-        "refuses %j before any budget or upstream call",
-        async (mobile) => {
-          const res = await t.gql(RESEND_AEPS_OTP, { input: { userKey: "AOP554N3XXXX", mobile, aadhaar: VALID_AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" } }, auth);
-          expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
-          expect(t.simulator.calls()).toBe(0);
-        },
-      );
+      it.each([
+        "+919876543210",
+        "919876543210",
+        "09876543210",
+        "+91 9876543210",
+        " 9876543210",
+        "9876543210 ",
+        "98765 43210",
+        "98765-43210",
+        "９８７６５４３２１０",
+        "९८७६५४३२१०",
+      ])("refuses %j before any budget or upstream call", async (mobile) => {
+        const res = await t.gql(
+          RESEND_AEPS_OTP,
+          {
+            input: {
+              userKey: "AOP554N3XXXX",
+              mobile,
+              aadhaar: VALID_AADHAAR,
+              primaryKeyId: "TEST",
+              encodeTxnId: "DEMO",
+            },
+          },
+          auth,
+        );
+        expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+        expect(t.simulator.calls()).toBe(0);
+      });
     });
 
     describe("registration (idempotency fingerprint): PAN case, e-mail domain case and Unicode form are one spelling", () => {
       const customer = (overrides: Record<string, string>) => ({
-        input: { firstName: "Zoë", lastName: "Kulkarni", pan: "ABCPE7301F", dateOfBirth: "1990-04-23", email: "Asha.K@example.com", mobile: "9876500731", ...overrides },
+        input: {
+          firstName: "Zoë",
+          lastName: "Kulkarni",
+          pan: "ABCPE7301F",
+          dateOfBirth: "1990-04-23",
+          email: "Asha.K@example.com",
+          mobile: "9876500731",
+          ...overrides,
+        },
       });
-      const register = (key: string, overrides: Record<string, string>) => t.gql(REGISTER, customer(overrides), { ...auth, "idempotency-key": key });
+      const register = (key: string, overrides: Record<string, string>) =>
+        t.gql(REGISTER, customer(overrides), { ...auth, "idempotency-key": key });
 
       it.each([
         ["PAN", { pan: "abcpe7302f" }, [{ pan: "ABCPE7302F" }, { pan: "AbCpE7302f" }], { pancard: "ABCPE7302F" }],
-        ["e-mail domain", { email: "Asha.K@Example.COM", pan: "ABCPE7303F" }, [{ email: "Asha.K@EXAMPLE.com", pan: "ABCPE7303F" }], { email_id: "Asha.K@example.com" }],
-        ["name in NFD", { firstName: "Zoe\u0308", pan: "ABCPE7304F" }, [{ firstName: "Zo\u00eb", pan: "ABCPE7304F" }], { first_name: "Zo\u00eb" }],
-      ])("%s: the same Idempotency-Key with another spelling replays, and AOPay saw the canonical value once", async (_what, first, others, onWire) => {
-        const key = randomUUID();
-        const one = await register(key, first);
-        expect(resultOf(one.body, "registerCibilCustomer").__typename).toBe("CibilCustomerRegistered");
-        for (const other of others) {
-          const again = await register(key, other);
-          expect(again.headers["idempotent-replayed"]).toBe("true");
-          expect(again.body).toEqual(one.body);
-        }
-        expect(t.simulator.calls("cibil.register")).toBe(1);
-        expect(wire("cibil.register")).toEqual([expect.objectContaining(onWire)]);
-      });
+        [
+          "e-mail domain",
+          { email: "Asha.K@Example.COM", pan: "ABCPE7303F" },
+          [{ email: "Asha.K@EXAMPLE.com", pan: "ABCPE7303F" }],
+          { email_id: "Asha.K@example.com" },
+        ],
+        [
+          "name in NFD",
+          { firstName: "Zoe\u0308", pan: "ABCPE7304F" },
+          [{ firstName: "Zo\u00eb", pan: "ABCPE7304F" }],
+          { first_name: "Zo\u00eb" },
+        ],
+      ])(
+        "%s: the same Idempotency-Key with another spelling replays, and AOPay saw the canonical value once",
+        async (_what, first, others, onWire) => {
+          const key = randomUUID();
+          const one = await register(key, first);
+          expect(resultOf(one.body, "registerCibilCustomer").__typename).toBe("CibilCustomerRegistered");
+          for (const other of others) {
+            const again = await register(key, other);
+            expect(again.headers["idempotent-replayed"]).toBe("true");
+            expect(again.body).toEqual(one.body);
+          }
+          expect(t.simulator.calls("cibil.register")).toBe(1);
+          expect(wire("cibil.register")).toEqual([expect.objectContaining(onWire)]);
+        },
+      );
 
       it("the e-mail's local part is case-sensitive (RFC 5321): another local-part case is another input", async () => {
         const key = randomUUID();
@@ -264,23 +439,39 @@ function suite(name: string, env: () => Record<string, string>) {
 
     describe("userKey, primaryKeyId, encodeTxnId: the docs do not say how AOPay compares them, so spellings stay distinct", () => {
       const input = (overrides: Record<string, string>) => ({
-        input: { userKey: "AOP554N3XXXX", mobile: "9876500123", aadhaar: VALID_AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO", ...overrides },
+        input: {
+          userKey: "AOP554N3XXXX",
+          mobile: "9876500123",
+          aadhaar: VALID_AADHAAR,
+          primaryKeyId: "TEST",
+          encodeTxnId: "DEMO",
+          ...overrides,
+        },
       });
       it.each([
         ["userKey", "AOP554N3XXXX", "aop554n3xxxx", "Userkey"],
         ["primaryKeyId", "PkId+Ab/9=", "pkid+ab/9=", "PrimaryKeyId"],
         ["encodeTxnId", "EncTxn42", "ENCTXN42", "EncodeTxnId"],
-      ])("%s is sent exactly as typed, and another case is another input (Idempotency-Key reuse is refused)", async (field, typed, otherCase, wireKey) => {
-        const key = randomUUID();
-        const mobile = nextMobile();
-        const aadhaar = nextAadhaar();
-        const first = await t.gql(RESEND_AEPS_OTP, input({ [field]: typed, mobile, aadhaar }), { ...auth, "idempotency-key": key });
-        expect(resultOf(first.body, "resendAepsOtp").__typename).not.toBe("OtpThrottled");
-        const second = await t.gql(RESEND_AEPS_OTP, input({ [field]: otherCase, mobile, aadhaar }), { ...auth, "idempotency-key": key });
-        expect(second.status).toBe(422);
-        expect(t.simulator.calls()).toBe(1);
-        expect(wire("aeps.resendOtp")[0][wireKey]).toBe(typed);
-      });
+      ])(
+        "%s is sent exactly as typed, and another case is another input (Idempotency-Key reuse is refused)",
+        async (field, typed, otherCase, wireKey) => {
+          const key = randomUUID();
+          const mobile = nextMobile();
+          const aadhaar = nextAadhaar();
+          const first = await t.gql(RESEND_AEPS_OTP, input({ [field]: typed, mobile, aadhaar }), {
+            ...auth,
+            "idempotency-key": key,
+          });
+          expect(resultOf(first.body, "resendAepsOtp").__typename).not.toBe("OtpThrottled");
+          const second = await t.gql(RESEND_AEPS_OTP, input({ [field]: otherCase, mobile, aadhaar }), {
+            ...auth,
+            "idempotency-key": key,
+          });
+          expect(second.status).toBe(422);
+          expect(t.simulator.calls()).toBe(1);
+          expect(wire("aeps.resendOtp")[0][wireKey]).toBe(typed);
+        },
+      );
 
       it.each([
         ["userKey", " AOP554N3XXXX"],
@@ -300,7 +491,10 @@ function suite(name: string, env: () => Record<string, string>) {
 suite("one identifier, one budget, one wire value (production, in-memory state)", () => ({}));
 
 describeWithRedis("with Redis", () => {
-  suite("one identifier, one budget, one wire value (production, Redis state)", () => ({ REDIS_URL: REDIS_URL as string, REDIS_KEY_PREFIX: uniquePrefix() }));
+  suite("one identifier, one budget, one wire value (production, Redis state)", () => ({
+    REDIS_URL: REDIS_URL as string,
+    REDIS_KEY_PREFIX: uniquePrefix(),
+  }));
 });
 
 describe("source IP: one per-IP budget per address (IPv4-mapped as IPv4) or IPv6 /64, however a trusted proxy wrote it", () => {
@@ -311,7 +505,16 @@ describe("source IP: one per-IP budget per address (IPv4-mapped as IPv4) or IPv6
   afterAll(() => t?.stop());
   beforeEach(() => t.simulator.resetCalls());
   const send = async (ip: string) =>
-    resultOf((await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: nextCibilId(), accessToken: "tok-canonical-1" } }, { ...auth, "x-forwarded-for": ip })).body, "generateCibilOtp");
+    resultOf(
+      (
+        await t.gql(
+          GENERATE_CIBIL_OTP,
+          { input: { cibilId: nextCibilId(), accessToken: "tok-canonical-1" } },
+          { ...auth, "x-forwarded-for": ip },
+        )
+      ).body,
+      "generateCibilOtp",
+    );
 
   it.each([
     ["IPv6 spellings", ["2001:db8:7::1", "2001:DB8:7:0:0:0:0:1", "2001:0db8:0007:0000::1"]],

@@ -13,7 +13,8 @@ import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } fro
 // The documents clients send (client/operations/cibil.graphql). SUBMIT_NO_HISTORY is this test's own: a verification
 // that does not select the history must read none. Its member fragments sit inside `... on Failure`, so the selection
 // fits the union (a member spread directly where the union lacks it is a validation error).
-const FAILURE = "... on Failure { code message retryable ... on UpstreamRejected { upstreamCode upstreamMessage } ... on OtpThrottled { retryAfterSeconds scope } }";
+const FAILURE =
+  "... on Failure { code message retryable ... on UpstreamRejected { upstreamCode upstreamMessage } ... on OtpThrottled { retryAfterSeconds scope } }";
 const REGISTER = REGISTER_CIBIL_CUSTOMER;
 const GENERATE = GENERATE_CIBIL_OTP;
 const SUBMIT = SUBMIT_CIBIL_OTP;
@@ -34,7 +35,10 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
   const OTHER_KEY = "aopk_other_flow_client_0123456789abcdef";
   let t: TestStack;
   beforeAll(async () => {
-    t = await startTestStack({ API_KEYS: `${TEST_API_KEYS_ENTRY},other:${hashApiKey(OTHER_KEY)}` }, { simulatorClock: () => now });
+    t = await startTestStack(
+      { API_KEYS: `${TEST_API_KEYS_ENTRY},other:${hashApiKey(OTHER_KEY)}` },
+      { simulatorClock: () => now },
+    );
   });
   afterAll(() => t?.stop());
 
@@ -44,7 +48,11 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
     const { cibilId, accessToken } = reg as unknown as { cibilId: string; accessToken: string };
     const challenge = resultOf((await t.gql(GENERATE, { input: { cibilId, accessToken } })).body, "generateCibilOtp");
     expect(challenge.__typename).toBe("CibilOtpChallenge");
-    const question = challenge.question as { key: string; text: string; answerChoices: Array<{ key: string; text: string }> };
+    const question = challenge.question as {
+      key: string;
+      text: string;
+      answerChoices: Array<{ key: string; text: string }>;
+    };
     return { cibilId, accessToken, questionKey: question.key, answerKey: question.answerChoices[0].key, reg, question };
   };
 
@@ -54,12 +62,31 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
     expect(reg).toMatchObject({ maskedMobile: "XXXXXX0001", maskedPan: "XXXXXX001F", maskedEmail: "a***@example.com" });
     expect(reg.orderId).toMatch(/^[0-9]{18}$/);
 
-    const wrong = resultOf((await t.gql(SUBMIT, { input: { cibilId, accessToken, otp: "000000", questionKey, answerKey } })).body, "submitCibilOtp");
-    expect(wrong).toMatchObject({ __typename: "UpstreamRejected", code: "UPSTREAM_REJECTED", upstreamMessage: "Simulated: invalid OTP, 2 attempts left" });
+    const wrong = resultOf(
+      (await t.gql(SUBMIT, { input: { cibilId, accessToken, otp: "000000", questionKey, answerKey } })).body,
+      "submitCibilOtp",
+    );
+    expect(wrong).toMatchObject({
+      __typename: "UpstreamRejected",
+      code: "UPSTREAM_REJECTED",
+      upstreamMessage: "Simulated: invalid OTP, 2 attempts left",
+    });
 
-    const right = resultOf((await t.gql(SUBMIT, { input: { cibilId, accessToken, otp: SIM_OTP, questionKey, answerKey } })).body, "submitCibilOtp");
-    expect(right).toMatchObject({ __typename: "CibilOtpVerified", status: "SUCCESS", returningCustomer: false, cibilId: `${cibilId.slice(0, 5)}**` });
-    expect(right.creditHistory).toMatchObject({ __typename: "CibilCreditHistory", cibilId, report: expect.any(Object) });
+    const right = resultOf(
+      (await t.gql(SUBMIT, { input: { cibilId, accessToken, otp: SIM_OTP, questionKey, answerKey } })).body,
+      "submitCibilOtp",
+    );
+    expect(right).toMatchObject({
+      __typename: "CibilOtpVerified",
+      status: "SUCCESS",
+      returningCustomer: false,
+      cibilId: `${cibilId.slice(0, 5)}**`,
+    });
+    expect(right.creditHistory).toMatchObject({
+      __typename: "CibilCreditHistory",
+      cibilId,
+      report: expect.any(Object),
+    });
     expect(t.simulator?.calls("cibil.creditHistory")).toBe(1);
 
     // The same client may read it again directly, for the consent's lifetime.
@@ -77,12 +104,26 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
     const reg = { cibilId: registered.cibilId as string, accessToken: registered.accessToken as string };
     const challenge = resultOf((await t.gql(GENERATE, { input: reg })).body, "generateCibilOtp");
     const text = "The One Time Password is sent to 98765****. Please enter the One Time Password.";
-    expect(challenge).toMatchObject({ cibilId: reg.cibilId, question: { text, answerChoices: [{ key: "USER_TO_INPUT_ANSWER", text }] } });
+    expect(challenge).toMatchObject({
+      cibilId: reg.cibilId,
+      question: { text, answerChoices: [{ key: "USER_TO_INPUT_ANSWER", text }] },
+    });
     const { key: questionKey } = challenge.question as { key: string };
-    const verified = resultOf((await t.gql(SUBMIT, { input: { ...reg, otp: SIM_OTP, questionKey, answerKey: "USER_TO_INPUT_ANSWER" } })).body, "submitCibilOtp");
+    const verified = resultOf(
+      (await t.gql(SUBMIT, { input: { ...reg, otp: SIM_OTP, questionKey, answerKey: "USER_TO_INPUT_ANSWER" } })).body,
+      "submitCibilOtp",
+    );
     // AOPay's SubmitOTP example masks the id to its first five digits; a first verification, no report fetched yet.
-    expect(verified).toMatchObject({ cibilId: `${reg.cibilId.slice(0, 5)}**`, returningCustomer: false, scoreFetchDate: null });
-    const history = verified.creditHistory as { orderId: string; report: Record<string, unknown>; scoreFetchDate: string };
+    expect(verified).toMatchObject({
+      cibilId: `${reg.cibilId.slice(0, 5)}**`,
+      returningCustomer: false,
+      scoreFetchDate: null,
+    });
+    const history = verified.creditHistory as {
+      orderId: string;
+      report: Record<string, unknown>;
+      scoreFetchDate: string;
+    };
     const today = new Date(now).toISOString().slice(0, 10);
     expect(history.scoreFetchDate).toBe(today);
     expect(history.report).toMatchObject({
@@ -99,19 +140,36 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
     // The next verification knows the customer: returning, and the date of the report served.
     const again = resultOf((await t.gql(GENERATE, { input: reg })).body, "generateCibilOtp");
     const next = resultOf(
-      (await t.gql(SUBMIT_NO_HISTORY.replace("{ status }", "{ status returningCustomer scoreFetchDate }"), {
-        input: { ...reg, otp: SIM_OTP, questionKey: (again.question as { key: string }).key, answerKey: "USER_TO_INPUT_ANSWER" },
-      })).body,
+      (
+        await t.gql(SUBMIT_NO_HISTORY.replace("{ status }", "{ status returningCustomer scoreFetchDate }"), {
+          input: {
+            ...reg,
+            otp: SIM_OTP,
+            questionKey: (again.question as { key: string }).key,
+            answerKey: "USER_TO_INPUT_ANSWER",
+          },
+        })
+      ).body,
       "submitCibilOtp",
     );
     expect(next).toMatchObject({ status: "SUCCESS", returningCustomer: true, scoreFetchDate: today });
   });
 
   it("a CIBIL id never registered (the sandbox shortcut) gets one stand-in profile, shown the same in every answer", async () => {
-    const first = resultOf((await t.gql(GENERATE, { input: { cibilId: "102277100", accessToken: "any-token" } })).body, "generateCibilOtp");
+    const first = resultOf(
+      (await t.gql(GENERATE, { input: { cibilId: "102277100", accessToken: "any-token" } })).body,
+      "generateCibilOtp",
+    );
     expect((first.question as { text: string }).text).toContain("sent to 97100****.");
     const { key: questionKey } = first.question as { key: string };
-    const verified = resultOf((await t.gql(SUBMIT, { input: { cibilId: "102277100", accessToken: "any-token", otp: SIM_OTP, questionKey, answerKey: "x" } })).body, "submitCibilOtp");
+    const verified = resultOf(
+      (
+        await t.gql(SUBMIT, {
+          input: { cibilId: "102277100", accessToken: "any-token", otp: SIM_OTP, questionKey, answerKey: "x" },
+        })
+      ).body,
+      "submitCibilOtp",
+    );
     expect((verified.creditHistory as { report: unknown }).report).toMatchObject({
       simulated: true,
       customer: { first_name: "Sandbox", last_name: "Customer", mobile: "97100****" },
@@ -121,9 +179,15 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
   it("a credit history needs this client's verified OTP: before it, and for another client, ConsentRequired without any upstream call", async () => {
     const { cibilId, accessToken, questionKey, answerKey } = await walkToChallenge(2);
     t.simulator?.resetCalls();
-    expect(resultOf((await t.gql(HISTORY_QUERY, { cibilId })).body, "cibilCreditHistory")).toMatchObject({ __typename: "ConsentRequired", code: "CONSENT_REQUIRED" });
+    expect(resultOf((await t.gql(HISTORY_QUERY, { cibilId })).body, "cibilCreditHistory")).toMatchObject({
+      __typename: "ConsentRequired",
+      code: "CONSENT_REQUIRED",
+    });
     await t.gql(SUBMIT_NO_HISTORY, { input: { cibilId, accessToken, otp: SIM_OTP, questionKey, answerKey } });
-    const other = resultOf((await t.gql(HISTORY_QUERY, { cibilId }, { "x-api-key": OTHER_KEY })).body, "cibilCreditHistory");
+    const other = resultOf(
+      (await t.gql(HISTORY_QUERY, { cibilId }, { "x-api-key": OTHER_KEY })).body,
+      "cibilCreditHistory",
+    );
     expect(other).toMatchObject({ __typename: "ConsentRequired" });
     expect(t.simulator?.calls("cibil.creditHistory")).toBe(0);
   });
@@ -131,7 +195,16 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
   it("DataLoader: one operation asking for the same history several times, and for several customers, makes one upstream call per distinct key", async () => {
     const a = await walkToChallenge(3);
     const b = await walkToChallenge(4);
-    for (const c of [a, b]) await t.gql(SUBMIT_NO_HISTORY, { input: { cibilId: c.cibilId, accessToken: c.accessToken, otp: SIM_OTP, questionKey: c.questionKey, answerKey: c.answerKey } });
+    for (const c of [a, b])
+      await t.gql(SUBMIT_NO_HISTORY, {
+        input: {
+          cibilId: c.cibilId,
+          accessToken: c.accessToken,
+          otp: SIM_OTP,
+          questionKey: c.questionKey,
+          answerKey: c.answerKey,
+        },
+      });
     t.simulator?.resetCalls();
     const doc = `query($a: String!, $b: String!) {
       first: cibilCreditHistory(cibilId: $a) { __typename ... on CibilCreditHistory { orderId } }
@@ -140,7 +213,11 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
     }`;
     const res = await t.gql(doc, { a: a.cibilId, b: b.cibilId });
     const data = res.body.data as Record<string, { __typename: string; orderId: string }>;
-    expect(Object.values(data).map((r) => r.__typename)).toEqual(["CibilCreditHistory", "CibilCreditHistory", "CibilCreditHistory"]);
+    expect(Object.values(data).map((r) => r.__typename)).toEqual([
+      "CibilCreditHistory",
+      "CibilCreditHistory",
+      "CibilCreditHistory",
+    ]);
     // Same key, same answer (one call), different key, another call.
     expect(data.first.orderId).toBe(data.second.orderId);
     expect(data.third.orderId).not.toBe(data.first.orderId);
@@ -149,17 +226,25 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
 
   it("the OTP stops working after three wrong attempts", async () => {
     const { cibilId, accessToken, questionKey, answerKey } = await walkToChallenge(5);
-    const submit = (otp: string) => t.gql(SUBMIT_NO_HISTORY, { input: { cibilId, accessToken, otp, questionKey, answerKey } });
+    const submit = (otp: string) =>
+      t.gql(SUBMIT_NO_HISTORY, { input: { cibilId, accessToken, otp, questionKey, answerKey } });
     await submit("111111");
     await submit("222222");
-    expect(resultOf((await submit("333333")).body, "submitCibilOtp")).toMatchObject({ upstreamMessage: expect.stringContaining("no attempts left") });
-    expect(resultOf((await submit(SIM_OTP)).body, "submitCibilOtp")).toMatchObject({ upstreamMessage: expect.stringContaining("no OTP is pending") });
+    expect(resultOf((await submit("333333")).body, "submitCibilOtp")).toMatchObject({
+      upstreamMessage: expect.stringContaining("no attempts left"),
+    });
+    expect(resultOf((await submit(SIM_OTP)).body, "submitCibilOtp")).toMatchObject({
+      upstreamMessage: expect.stringContaining("no OTP is pending"),
+    });
   });
 
   it("the OTP expires (the simulator's clock is injected)", async () => {
     const { cibilId, accessToken, questionKey, answerKey } = await walkToChallenge(6);
     now += SIM_OTP_TTL_MS + 1000;
-    const late = resultOf((await t.gql(SUBMIT_NO_HISTORY, { input: { cibilId, accessToken, otp: SIM_OTP, questionKey, answerKey } })).body, "submitCibilOtp");
+    const late = resultOf(
+      (await t.gql(SUBMIT_NO_HISTORY, { input: { cibilId, accessToken, otp: SIM_OTP, questionKey, answerKey } })).body,
+      "submitCibilOtp",
+    );
     expect(late).toMatchObject({ __typename: "UpstreamRejected", upstreamMessage: expect.stringContaining("expired") });
   });
 
@@ -171,7 +256,10 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
 
   it("a registered customer's token must match", async () => {
     const { cibilId } = await walkToChallenge(8);
-    const stolen = resultOf((await t.gql(GENERATE, { input: { cibilId, accessToken: "someone-elses-token" } })).body, "generateCibilOtp");
+    const stolen = resultOf(
+      (await t.gql(GENERATE, { input: { cibilId, accessToken: "someone-elses-token" } })).body,
+      "generateCibilOtp",
+    );
     expect(stolen).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: "403" });
   });
 
@@ -185,7 +273,10 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
   ])("registration validates %s before any upstream call, without echoing it", async (field, bad) => {
     t.simulator?.resetCalls();
     const res = await t.gql(REGISTER, { input: { ...customer(9), ...bad } });
-    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", fields: [expect.objectContaining({ field: `input.${field}` })] });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      fields: [expect.objectContaining({ field: `input.${field}` })],
+    });
     expect(withoutRequestIds(res.text)).not.toContain(Object.values(bad)[0]);
     expect(t.simulator?.calls()).toBe(0);
   });
@@ -193,7 +284,10 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
   it("the response never carries the PAN, e-mail or date of birth in clear", async () => {
     const res = await t.gql(REGISTER, { input: customer(10) });
     // A registration that went through (not a refusal, which would carry nothing to leak anyway), masked.
-    expect(resultOf(res.body, "registerCibilCustomer")).toMatchObject({ __typename: "CibilCustomerRegistered", maskedPan: "XXXXXX010F" });
+    expect(resultOf(res.body, "registerCibilCustomer")).toMatchObject({
+      __typename: "CibilCustomerRegistered",
+      maskedPan: "XXXXXX010F",
+    });
     expect(res.text).not.toMatch(/ABCPE1010F|asha\.kulkarni@|1990-04-23|23\/04\/1990/);
     expect(t.logs.text()).not.toMatch(/ABCPE1010F|asha\.kulkarni@|1990-04-23|23\/04\/1990/);
   });
@@ -219,7 +313,10 @@ describe("OTP verification attempts are capped by this service (brute-force guar
     const t = await startTestStack({ OTP_VERIFY_MAX: "5", OTP_VERIFY_WINDOW_SECONDS: "600" });
     try {
       const input = { cibilId: "555000111", accessToken: "tok-abcd", otp: "000000", questionKey: "k", answerKey: "a" };
-      for (let i = 0; i < 5; i++) expect(resultOf((await t.gql(SUBMIT_NO_HISTORY, { input })).body, "submitCibilOtp").__typename).toBe("UpstreamRejected");
+      for (let i = 0; i < 5; i++)
+        expect(resultOf((await t.gql(SUBMIT_NO_HISTORY, { input })).body, "submitCibilOtp").__typename).toBe(
+          "UpstreamRejected",
+        );
       t.simulator?.resetCalls();
       const sixth = resultOf((await t.gql(SUBMIT_NO_HISTORY, { input })).body, "submitCibilOtp");
       expect(sixth).toMatchObject({ __typename: "OtpThrottled", code: "VERIFY_LIMIT_REACHED", scope: "DESTINATION" });

@@ -37,10 +37,33 @@ describe("generateCibilOtp through the server and the built-in simulator", () =>
   });
 
   it.each([
-    ["207", { __typename: "UpstreamRejected", code: "UPSTREAM_REJECTED", retryable: false, upstreamCode: "207", upstreamMessage: "Amount is Requaired" }],
-    ["401", { __typename: "UpstreamUnauthorized", code: "UPSTREAM_UNAUTHORIZED", retryable: false, upstreamCode: "401" }],
-    ["500", { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true, retryAfterSeconds: null }],
-    ["503", { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true, retryAfterSeconds: SIM_RETRY_AFTER_SECONDS }],
+    [
+      "207",
+      {
+        __typename: "UpstreamRejected",
+        code: "UPSTREAM_REJECTED",
+        retryable: false,
+        upstreamCode: "207",
+        upstreamMessage: "Amount is Requaired",
+      },
+    ],
+    [
+      "401",
+      { __typename: "UpstreamUnauthorized", code: "UPSTREAM_UNAUTHORIZED", retryable: false, upstreamCode: "401" },
+    ],
+    [
+      "500",
+      { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true, retryAfterSeconds: null },
+    ],
+    [
+      "503",
+      {
+        __typename: "UpstreamUnavailable",
+        code: "UPSTREAM_UNAVAILABLE",
+        retryable: true,
+        retryAfterSeconds: SIM_RETRY_AFTER_SECONDS,
+      },
+    ],
     ["302", { __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE", retryable: false }],
     ["299", { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false }],
     ["504", { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false }],
@@ -56,7 +79,10 @@ describe("generateCibilOtp through the server and the built-in simulator", () =>
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput("102277500"));
     // The call reached the simulator, which failed with an HTML page: the client gets the typed failure instead.
     expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
-    expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE" });
+    expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({
+      __typename: "UpstreamUnavailable",
+      code: "UPSTREAM_UNAVAILABLE",
+    });
     const port = t.simulator?.url.port ?? "none";
     expect(withoutRequestIds(res.text)).not.toContain(port);
     expect(withoutRequestIds(res.text)).not.toContain("127.0.0.1");

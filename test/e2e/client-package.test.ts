@@ -1,5 +1,17 @@
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
@@ -23,7 +35,10 @@ const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
 
 interface Manifest {
   name: string;
-  exports: Record<string, { import: { types: string; default: string }; require: { types: string; default: string } } | string>;
+  exports: Record<
+    string,
+    { import: { types: string; default: string }; require: { types: string; default: string } } | string
+  >;
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
   peerDependenciesMeta: Record<string, { optional: boolean }>;
@@ -63,7 +78,11 @@ describe("the built client package", () => {
     }
     // The SDK needs only undici; React, Apollo Client and rxjs are optional peers for the hooks.
     expect(Object.keys(manifest.dependencies).sort()).toEqual(["@graphql-typed-document-node/core", "undici"]);
-    expect(manifest.peerDependenciesMeta).toEqual({ "@apollo/client": { optional: true }, react: { optional: true }, rxjs: { optional: true } });
+    expect(manifest.peerDependenciesMeta).toEqual({
+      "@apollo/client": { optional: true },
+      react: { optional: true },
+      rxjs: { optional: true },
+    });
     expect(manifest.peerDependencies.graphql).toBeDefined();
   });
 
@@ -71,7 +90,16 @@ describe("the built client package", () => {
     const { stdout } = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: PKG });
     const [packed] = JSON.parse(stdout) as [{ files: { path: string }[] }];
     const files = packed.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(["package.json", "README.md", "esm/sdk/index.js", "esm/sdk/index.d.ts", "cjs/react/index.js", "cjs/generated/sdk.d.ts"]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "package.json",
+        "README.md",
+        "esm/sdk/index.js",
+        "esm/sdk/index.d.ts",
+        "cjs/react/index.js",
+        "cjs/generated/sdk.d.ts",
+      ]),
+    );
     expect(files.filter((f) => /\.tsx?$/.test(f) && !f.endsWith(".d.ts"))).toEqual([]);
   }, 30_000);
 
@@ -79,8 +107,17 @@ describe("the built client package", () => {
     const { stdout } = await run(process.execPath, ["consumer.cjs", t.graphqlUrl], { cwd: CONSUMER });
     expect(JSON.parse(stdout)).toEqual({
       format: "cjs",
-      challenge: { typename: "CibilOtpChallenge", question: expect.stringContaining("97100****"), requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) },
-      failure: { typename: "UpstreamRejected", isFailure: true, code: "UPSTREAM_REJECTED", upstreamMessage: expect.any(String) },
+      challenge: {
+        typename: "CibilOtpChallenge",
+        question: expect.stringContaining("97100****"),
+        requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      },
+      failure: {
+        typename: "UpstreamRejected",
+        isFailure: true,
+        code: "UPSTREAM_REJECTED",
+        upstreamMessage: expect.any(String),
+      },
       errorClass: "function",
       hook: "function",
       link: "function",
@@ -94,7 +131,11 @@ describe("the built client package", () => {
     expect(JSON.parse(stdout)).toMatchObject({
       format: "esm",
       resent: { __typename: "AepsOtpResent", maskedAadhaar: "XXXX XXXX 2346", maskedMobile: "XXXXXX3210" },
-      invalid: { data: null, problems: { "input.mobile": expect.any(String) }, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) },
+      invalid: {
+        data: null,
+        problems: { "input.mobile": expect.any(String) },
+        requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      },
       document: "Document",
       hook: "function",
     });
@@ -165,7 +206,9 @@ describe("the packed client in a new Vite React app outside the repository", () 
     await npm("install"); // the template's own dependencies, as create-vite tells you to
     // The documented command, with the tarball's path as the reader has it.
     await npm("install", tarball, "@apollo/client", "graphql", "rxjs");
-    const manifest = JSON.parse(readFileSync(join(app, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(app, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
     expect(manifest.dependencies["@aopay-graphql/client"]).toMatch(/^file:.*aopay-graphql-client\.tgz$/);
     expect(installedClient()).toEqual({ symlink: false, insideApp: true, apolloFromApp: true });
 

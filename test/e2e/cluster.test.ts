@@ -28,7 +28,10 @@ const lines = (p: ServerProcess): Line[] =>
     .map((l) => JSON.parse(l) as Line);
 
 /** The pids of the workers that said they were ready. */
-const readyPids = (p: ServerProcess) => lines(p).filter((l) => l.msg === "GraphQL server ready").map((l) => l.pid as number);
+const readyPids = (p: ServerProcess) =>
+  lines(p)
+    .filter((l) => l.msg === "GraphQL server ready")
+    .map((l) => l.pid as number);
 
 async function until<T>(what: string, check: () => T | undefined | false, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
@@ -73,10 +76,16 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
 
   /** The pid of the worker whose access line has this request id. */
   const servedBy = (p: ServerProcess, requestId: string) =>
-    until(`the access line of ${requestId}`, () => lines(p).find((l) => l.requestId === requestId && l.msg === "request completed")?.pid);
+    until(
+      `the access line of ${requestId}`,
+      () => lines(p).find((l) => l.requestId === requestId && l.msg === "request completed")?.pid,
+    );
 
   beforeAll(async () => {
-    simulator = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
+    simulator = await startSimulator({
+      registrationId: SIMULATOR_REGISTRATION_ID,
+      companyCode: SIMULATOR_COMPANY_CODE,
+    });
     server = startServerProcess({
       WEB_CONCURRENCY: "2",
       REDIS_URL: REDIS_URL as string,
@@ -99,7 +108,13 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
     const pids = new Set(readyPids(server));
     expect(pids.size).toBe(2);
     // The same port for both workers (the primary holds the listener).
-    expect(new Set(lines(server).filter((l) => l.msg === "GraphQL server ready").map((l) => l.url)).size).toBe(1);
+    expect(
+      new Set(
+        lines(server)
+          .filter((l) => l.msg === "GraphQL server ready")
+          .map((l) => l.url),
+      ).size,
+    ).toBe(1);
 
     const destination = aepsInput(nextMobile(), { aadhaar: nextAadhaar() });
     const first = await send(baseUrl, destination);
@@ -120,18 +135,27 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
 
     // Metrics: the primary's listener, summed over the workers (the one send was counted by one of them). No worker
     // opened a listener of its own.
-    const metricsUrl = await until("the primary's metrics listener", () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url);
+    const metricsUrl = await until(
+      "the primary's metrics listener",
+      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
+    );
     expect(lines(server).filter((l) => l.msg === "metrics listening")).toHaveLength(0);
     const scraped = await (await request(metricsUrl)).body.text();
     expect(scraped).toMatch(/^aopay_upstream_requests_total\{endpoint="aeps\.resendOtp",outcome="OK"\} 1$/m);
-    expect(scraped).toMatch(/^aopay_otp_throttled_total\{operation="resendAepsOtp",code="OTP_COOLDOWN",scope="DESTINATION"\} [1-6]$/m);
+    expect(scraped).toMatch(
+      /^aopay_otp_throttled_total\{operation="resendAepsOtp",code="OTP_COOLDOWN",scope="DESTINATION"\} [1-6]$/m,
+    );
   });
 
   it("restarts a worker that dies", async () => {
     const [victim, survivor] = readyPids(server).slice(-2);
     process.kill(victim, "SIGKILL");
-    await until("the primary to report the death", () => lines(server).some((l) => l.msg === "worker died: restarting it"));
-    const replacement = await until("a new worker", () => readyPids(server).find((pid) => pid !== victim && pid !== survivor));
+    await until("the primary to report the death", () =>
+      lines(server).some((l) => l.msg === "worker died: restarting it"),
+    );
+    const replacement = await until("a new worker", () =>
+      readyPids(server).find((pid) => pid !== victim && pid !== survivor),
+    );
     expect(alive(replacement)).toBe(true);
     // The new worker serves too.
     let served = false;

@@ -19,7 +19,10 @@ interface Run {
 }
 
 function run(nodeArgs: string[], env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [...nodeArgs, ENTRY], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, ENTRY], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const ready = new Promise<string>((resolve, reject) => {
@@ -45,7 +48,10 @@ describe("configuration of the server process", () => {
 
   it("reads a file given with node --env-file (the environment wins over it)", async () => {
     const file = join(dir, "dev.env");
-    writeFileSync(file, "# a comment\nNODE_ENV=development\nPORT=0\nMETRICS_PORT=0\nLOG_LEVEL=debug\nTRUSTED_DOCUMENTS=enforce\n");
+    writeFileSync(
+      file,
+      "# a comment\nNODE_ENV=development\nPORT=0\nMETRICS_PORT=0\nLOG_LEVEL=debug\nTRUSTED_DOCUMENTS=enforce\n",
+    );
     const p = run([`--env-file=${file}`], { LOG_LEVEL: "info" });
     try {
       const url = await p.ready;
@@ -119,7 +125,9 @@ describe("configuration of the server process", () => {
       REDIS_URL: "redis://127.0.0.1:1",
     });
     expect(await p.exited).toBe(78);
-    expect(p.output()).toMatch(/STORE_ENCRYPTION_KEYS is required in production with REDIS_URL: idempotency results stored in Redis are encrypted with it/);
+    expect(p.output()).toMatch(
+      /STORE_ENCRYPTION_KEYS is required in production with REDIS_URL: idempotency results stored in Redis are encrypted with it/,
+    );
     expect(p.output()).not.toContain("store-key-test");
   });
 });

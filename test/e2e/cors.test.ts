@@ -8,11 +8,22 @@ import { startStaticServer, type StaticServer } from "../helpers/static-server";
 import { startProductionStack, startTestStack, type TestStack } from "../helpers/stack";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /** A CORS preflight for a POST from `origin`: the Access-Control-Allow-Origin it got (undefined: refused). */
 async function preflight(t: TestStack, origin: string): Promise<string | undefined> {
-  const res = await request(t.graphqlUrl, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+  const res = await request(t.graphqlUrl, {
+    method: "OPTIONS",
+    headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+  });
   await res.body.dump();
   return res.headers["access-control-allow-origin"] as string | undefined;
 }
@@ -32,7 +43,11 @@ async function fetchFromPage(browser: Browser, site: StaticServer, graphqlUrl: s
     await page.goto(site.url);
     return await page.evaluate(async (url) => {
       try {
-        const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ serviceInfo { upstream } }" }) });
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query: "{ serviceInfo { upstream } }" }),
+        });
         return await res.text();
       } catch (error) {
         return String(error);
@@ -75,7 +90,12 @@ describe("CORS", () => {
     });
 
     it("allows any http://localhost:<port>, http://127.0.0.1:<port> and http://[::1]:<port> origin, with no setting", async () => {
-      for (const origin of ["http://localhost:3000", "http://127.0.0.1:8080", "http://localhost:5173", "http://[::1]:4200"]) {
+      for (const origin of [
+        "http://localhost:3000",
+        "http://127.0.0.1:8080",
+        "http://localhost:5173",
+        "http://[::1]:4200",
+      ]) {
         expect({ origin, allowed: await preflight(t, origin) }).toEqual({ origin, allowed: origin });
       }
       expect(refusals(t)).toEqual([]);
@@ -91,9 +111,18 @@ describe("CORS", () => {
         for (let i = 0; i < 3; i++) expect(await preflight(t, origin)).toBeUndefined();
       }
       expect(refusals(t)).toEqual([
-        { origin: "https://localhost:5173", allowWith: "CORS_ORIGINS=http://localhost:5173,http://127.0.0.1:5173,https://localhost:5173" },
-        { origin: "http://192.168.1.20:5173", allowWith: "CORS_ORIGINS=http://localhost:5173,http://127.0.0.1:5173,http://192.168.1.20:5173" },
-        { origin: "https://evil.example", allowWith: "CORS_ORIGINS=http://localhost:5173,http://127.0.0.1:5173,https://evil.example" },
+        {
+          origin: "https://localhost:5173",
+          allowWith: "CORS_ORIGINS=http://localhost:5173,http://127.0.0.1:5173,https://localhost:5173",
+        },
+        {
+          origin: "http://192.168.1.20:5173",
+          allowWith: "CORS_ORIGINS=http://localhost:5173,http://127.0.0.1:5173,http://192.168.1.20:5173",
+        },
+        {
+          origin: "https://evil.example",
+          allowWith: "CORS_ORIGINS=http://localhost:5173,http://127.0.0.1:5173,https://evil.example",
+        },
       ]);
     });
 
@@ -117,9 +146,14 @@ describe("CORS", () => {
         const seen = await fetchFromPage(browser, site, prod.graphqlUrl);
         expect(seen).toBe("TypeError: Failed to fetch");
         await fetchFromPage(browser, site, prod.graphqlUrl);
-        expect(refusals(prod)).toEqual([{ origin: site.url, allowWith: `CORS_ORIGINS=https://app.example,${site.url}` }]);
+        expect(refusals(prod)).toEqual([
+          { origin: site.url, allowWith: `CORS_ORIGINS=https://app.example,${site.url}` },
+        ]);
         const line = prod.logs.records().find((r) => r.origin === site.url);
-        expect(line).toMatchObject({ level: "warn", msg: expect.stringContaining(`To allow it, set CORS_ORIGINS=https://app.example,${site.url}.`) });
+        expect(line).toMatchObject({
+          level: "warn",
+          msg: expect.stringContaining(`To allow it, set CORS_ORIGINS=https://app.example,${site.url}.`),
+        });
       } finally {
         await prod.stop();
       }
@@ -129,7 +163,11 @@ describe("CORS", () => {
       const prod = await startProductionStack();
       try {
         await preflight(prod, prod.baseUrl);
-        await request(prod.graphqlUrl, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then((r) => r.body.dump());
+        await request(prod.graphqlUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        }).then((r) => r.body.dump());
         expect(refusals(prod)).toEqual([]);
       } finally {
         await prod.stop();

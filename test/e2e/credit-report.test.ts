@@ -34,7 +34,13 @@ const REPORT = {
   empty: {},
 };
 const CIBIL_ID = "9362678";
-const VERIFY = { cibilId: CIBIL_ID, accessToken: "tok-report-0001", otp: "123456", questionKey: "1423489238", answerKey: "USER_TO_INPUT_ANSWER" };
+const VERIFY = {
+  cibilId: CIBIL_ID,
+  accessToken: "tok-report-0001",
+  otp: "123456",
+  questionKey: "1423489238",
+  answerKey: "USER_TO_INPUT_ANSWER",
+};
 
 const HISTORY = `__typename ... on CibilCreditHistory { cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId }
   ... on Failure { code message retryable }`;
@@ -50,13 +56,16 @@ const B = { "x-api-key": KEY_B };
 /** AOPay as its docs show it: each documented example at its path; GetCreditHistory answers `history`. */
 function scriptedAopay(history: FakeHandler): FakeHandler {
   return (call, res, req) => {
-    if (call.path.endsWith("/CibilScore/GenerateOTP")) return json(200, fixtureJson("cibil/generate-otp.success"))(call, res, req);
-    if (call.path.endsWith("/CibilScore/SubmitOTP")) return json(200, fixtureJson("cibil/submit-otp.success"))(call, res, req);
+    if (call.path.endsWith("/CibilScore/GenerateOTP"))
+      return json(200, fixtureJson("cibil/generate-otp.success"))(call, res, req);
+    if (call.path.endsWith("/CibilScore/SubmitOTP"))
+      return json(200, fixtureJson("cibil/submit-otp.success"))(call, res, req);
     if (call.path.endsWith("/CibilScore/GetCreditHistory")) return history(call, res, req);
     res.writeHead(404).end();
   };
 }
-const historyCalls = (upstream: FakeUpstream) => upstream.calls.filter((c) => c.path.endsWith("/GetCreditHistory")).length;
+const historyCalls = (upstream: FakeUpstream) =>
+  upstream.calls.filter((c) => c.path.endsWith("/GetCreditHistory")).length;
 
 describe("the credit report reaches the consenting client and nothing else (LOG_LEVEL=debug)", () => {
   let upstream: FakeUpstream;
@@ -71,7 +80,13 @@ describe("the credit report reaches the consenting client and nothing else (LOG_
   beforeAll(async () => {
     upstream = await startFakeUpstream(
       scriptedAopay(
-        json(200, { status: "SUCCESS", message: "success", error_code: "SPC-200", merchant_trans_id: "SPCBL2401311200000000ReportTst", result: REPORT }),
+        json(200, {
+          status: "SUCCESS",
+          message: "success",
+          error_code: "SPC-200",
+          merchant_trans_id: "SPCBL2401311200000000ReportTst",
+          result: REPORT,
+        }),
       ),
     );
     t = await startTestStack({
@@ -94,7 +109,13 @@ describe("the credit report reaches the consenting client and nothing else (LOG_
     }
   });
 
-  const as = async (headers: Record<string, string>, sink: string[], query: string, variables: Record<string, unknown>, extra: Record<string, string> = {}) => {
+  const as = async (
+    headers: Record<string, string>,
+    sink: string[],
+    query: string,
+    variables: Record<string, unknown>,
+    extra: Record<string, string> = {},
+  ) => {
     const res = await t.gql(query, variables, { ...headers, ...extra });
     sink.push(res.text, JSON.stringify(res.headers));
     if (sink === toA) headersOfA.push(res.headers);
@@ -102,9 +123,15 @@ describe("the credit report reaches the consenting client and nothing else (LOG_
   };
 
   it("before any verification, neither client gets a report, and AOPay is not asked", async () => {
-    for (const [headers, sink] of [[A, toA], [B, toB]] as const) {
+    for (const [headers, sink] of [
+      [A, toA],
+      [B, toB],
+    ] as const) {
       const res = await as(headers, sink, HISTORY_QUERY, { cibilId: CIBIL_ID });
-      expect(resultOf(res.body, "cibilCreditHistory")).toMatchObject({ __typename: "ConsentRequired", code: "CONSENT_REQUIRED" });
+      expect(resultOf(res.body, "cibilCreditHistory")).toMatchObject({
+        __typename: "ConsentRequired",
+        code: "CONSENT_REQUIRED",
+      });
       expect(res.headers["cache-control"]).toBe("no-store");
     }
     expect(historyCalls(upstream)).toBe(0);
@@ -133,7 +160,10 @@ describe("the credit report reaches the consenting client and nothing else (LOG_
 
   it("the same client reads it again, by POST and by GET (a GET is cacheable unless told otherwise): no-store both times", async () => {
     const post = await as(A, toA, HISTORY_QUERY, { cibilId: CIBIL_ID });
-    expect(resultOf(post.body, "cibilCreditHistory")).toMatchObject({ __typename: "CibilCreditHistory", report: REPORT });
+    expect(resultOf(post.body, "cibilCreditHistory")).toMatchObject({
+      __typename: "CibilCreditHistory",
+      report: REPORT,
+    });
     expect(post.headers["cache-control"]).toBe("no-store");
 
     const url = new URL(t.graphqlUrl);
@@ -143,7 +173,10 @@ describe("the credit report reaches the consenting client and nothing else (LOG_
     const text = await get.body.text();
     toA.push(text, JSON.stringify(get.headers));
     expect(get.statusCode).toBe(200);
-    expect(JSON.parse(text).data.cibilCreditHistory).toMatchObject({ __typename: "CibilCreditHistory", report: REPORT });
+    expect(JSON.parse(text).data.cibilCreditHistory).toMatchObject({
+      __typename: "CibilCreditHistory",
+      report: REPORT,
+    });
     expect(get.headers["cache-control"]).toBe("no-store");
     expect(historyCalls(upstream)).toBe(3);
   });
@@ -176,7 +209,9 @@ describe("the credit report reaches the consenting client and nothing else (LOG_
   });
 
   it("the undocumented-fields log line names no key inside the report", () => {
-    const unknownKeys = t.logs.records().flatMap((r) => (r.upstream as { unknownKeys?: string[] } | undefined)?.unknownKeys ?? []);
+    const unknownKeys = t.logs
+      .records()
+      .flatMap((r) => (r.upstream as { unknownKeys?: string[] } | undefined)?.unknownKeys ?? []);
     expect(unknownKeys.filter((k) => k.startsWith("result."))).toEqual([]);
   });
 
@@ -192,17 +227,21 @@ describe("the credit report reaches the consenting client and nothing else (LOG_
     for (const value of Object.values(CANARY)) expect(text).not.toContain(value);
   });
 
-  itWithRedis("no canary, nor an unsalted hash of one, is in any Redis key or value the server wrote (idempotency store included)", async () => {
-    const entries = await dumpKeys(redis as Redis, prefix);
-    // Positive control: the verification's idempotency record, the consent and the throttle counters are there.
-    expect(entries.some((e) => e.key.includes(":idem:"))).toBe(true);
-    expect(entries.some((e) => e.key.includes(":consent:"))).toBe(true);
-    const stored = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
-    for (const value of [...Object.values(CANARY), JSON.stringify(REPORT)]) {
-      expect(stored).not.toContain(value);
-      for (const algo of ["sha256", "md5"]) expect(stored).not.toContain(createHash(algo).update(value).digest("hex"));
-    }
-  });
+  itWithRedis(
+    "no canary, nor an unsalted hash of one, is in any Redis key or value the server wrote (idempotency store included)",
+    async () => {
+      const entries = await dumpKeys(redis as Redis, prefix);
+      // Positive control: the verification's idempotency record, the consent and the throttle counters are there.
+      expect(entries.some((e) => e.key.includes(":idem:"))).toBe(true);
+      expect(entries.some((e) => e.key.includes(":consent:"))).toBe(true);
+      const stored = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
+      for (const value of [...Object.values(CANARY), JSON.stringify(REPORT)]) {
+        expect(stored).not.toContain(value);
+        for (const algo of ["sha256", "md5"])
+          expect(stored).not.toContain(createHash(algo).update(value).digest("hex"));
+      }
+    },
+  );
 });
 
 describe("a report larger than AOPAY_MAX_RESPONSE_BYTES", () => {
@@ -221,16 +260,27 @@ describe("a report larger than AOPAY_MAX_RESPONSE_BYTES", () => {
       await t.gql(SUBMIT, { input: VERIFY });
       for (let i = 0; i < 8; i++) {
         const res = await t.gql(HISTORY_QUERY, { cibilId: CIBIL_ID });
-        expect(resultOf(res.body, "cibilCreditHistory")).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE", retryable: false });
+        expect(resultOf(res.body, "cibilCreditHistory")).toMatchObject({
+          __typename: "UpstreamUnavailable",
+          code: "UPSTREAM_BAD_RESPONSE",
+          retryable: false,
+        });
       }
       expect(t.stack.app.aopay.breakers.states()).toEqual({ cibil: "closed" });
-      expect(resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput("700000901"))).body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+      expect(
+        resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput("700000901"))).body, "generateCibilOtp").__typename,
+      ).toBe("CibilOtpChallenge");
       // Operators see why, in the call's warning line: the cause (ours or undici's, whichever noticed first) and the setting.
-      const warning = t.logs.records().find((r) => (r.upstream as { endpoint?: string } | undefined)?.endpoint === "cibil.creditHistory");
+      const warning = t.logs
+        .records()
+        .find((r) => (r.upstream as { endpoint?: string } | undefined)?.endpoint === "cibil.creditHistory");
       expect(warning).toMatchObject({
         level: "warn",
         msg: expect.stringContaining("AOPAY_MAX_RESPONSE_BYTES"),
-        upstream: { outcome: "UPSTREAM_BAD_RESPONSE", cause: expect.stringMatching(/^(RESPONSE_TOO_LARGE|UND_ERR_RES_EXCEEDED_MAX_SIZE)$/) },
+        upstream: {
+          outcome: "UPSTREAM_BAD_RESPONSE",
+          cause: expect.stringMatching(/^(RESPONSE_TOO_LARGE|UND_ERR_RES_EXCEEDED_MAX_SIZE)$/),
+        },
       });
     } finally {
       await t.stop();

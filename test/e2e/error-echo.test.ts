@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import { request } from "undici";
 import { TRUSTED_DOCUMENTS } from "../../src/generated/trusted-documents";
-import { postGraphQL, type ProductionTestStack, startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+import {
+  postGraphQL,
+  type ProductionTestStack,
+  startProductionStack,
+  startTestStack,
+  TEST_API_KEY,
+  type TestStack,
+} from "../helpers/stack";
 
 /**
  * No error repeats anything the client sent, and none suggests a name (docs/security-requirements.md A6, A8).
@@ -38,7 +45,9 @@ function expectRefusedWithoutEcho(res: Answer, extraLeaks: string[] = []) {
   for (const leak of [...LEAKS, ...extraLeaks]) expect(res.text).not.toContain(leak);
   const id = res.headers["x-request-id"];
   expect(id).toMatch(UUID);
-  const body = JSON.parse(res.text) as { errors: Array<{ message: string; extensions: { code: string; requestId: string } }> };
+  const body = JSON.parse(res.text) as {
+    errors: Array<{ message: string; extensions: { code: string; requestId: string } }>;
+  };
   expect(body.errors.length).toBeGreaterThan(0);
   for (const error of body.errors) {
     expect(typeof error.extensions.code).toBe("string");
@@ -61,7 +70,11 @@ describe("no error echoes client text, in production", () => {
   });
 
   const gql = (payload: unknown, headers: Record<string, string> = {}) =>
-    raw(t.graphqlUrl, { method: "POST", headers: { ...auth, ...headers }, body: typeof payload === "string" ? payload : JSON.stringify(payload) });
+    raw(t.graphqlUrl, {
+      method: "POST",
+      headers: { ...auth, ...headers },
+      body: typeof payload === "string" ? payload : JSON.stringify(payload),
+    });
 
   describe("names and tokens from the document", () => {
     it.each([
@@ -69,19 +82,59 @@ describe("no error echoes client text, in production", () => {
       ["a misspelt mutation (no suggestion)", "mutation { generateCibilOt }", "Unknown field."],
       ["an unknown argument", `{ serviceInfo(${CANARY}: 1) { upstream } }`, "Unknown argument."],
       ["an unknown variable type", `query($v: ${CANARY}) { serviceInfo { upstream } }`, "Unknown type."],
-      ["a misspelt type in a fragment (no suggestion)", "mutation { generateCibilOtp(input: {cibilId: \"1\", accessToken: \"abcd\"}) { ... on CibilOtpChallengX { status } } }", "Unknown type."],
+      [
+        "a misspelt type in a fragment (no suggestion)",
+        'mutation { generateCibilOtp(input: {cibilId: "1", accessToken: "abcd"}) { ... on CibilOtpChallengX { status } } }',
+        "Unknown type.",
+      ],
       ["an unknown fragment", `{ ...${CANARY} }`, "Unknown fragment."],
-      ["an unused variable", `query Q($${CANARY}: String) { serviceInfo { upstream } }`, "A variable is defined but never used."],
-      ["an undefined variable", `{ serviceInfo @include(if: $${CANARY}) { upstream } }`, "A variable is used but not defined."],
+      [
+        "an unused variable",
+        `query Q($${CANARY}: String) { serviceInfo { upstream } }`,
+        "A variable is defined but never used.",
+      ],
+      [
+        "an undefined variable",
+        `{ serviceInfo @include(if: $${CANARY}) { upstream } }`,
+        "A variable is used but not defined.",
+      ],
       ["an unknown directive", `{ serviceInfo @${CANARY} { upstream } }`, "Unknown directive."],
-      ["two operations of one name", `query ${CANARY} { serviceInfo { upstream } } query ${CANARY} { serviceInfo { upstream } }`, "Two operations have the same name."],
-      ["an unused fragment", `{ serviceInfo { upstream } } fragment ${CANARY} on Query { serviceInfo { upstream } }`, "A fragment is never used."],
-      ["a syntax error at a name", `{ serviceInfo { upstream } } ${CANARY}`, "Syntax Error: the document could not be parsed."],
+      [
+        "two operations of one name",
+        `query ${CANARY} { serviceInfo { upstream } } query ${CANARY} { serviceInfo { upstream } }`,
+        "Two operations have the same name.",
+      ],
+      [
+        "an unused fragment",
+        `{ serviceInfo { upstream } } fragment ${CANARY} on Query { serviceInfo { upstream } }`,
+        "A fragment is never used.",
+      ],
+      [
+        "a syntax error at a name",
+        `{ serviceInfo { upstream } } ${CANARY}`,
+        "Syntax Error: the document could not be parsed.",
+      ],
       ["an unterminated string", `{ serviceInfo(x: "${CANARY}`, "Syntax Error: the document could not be parsed."],
-      ["an unknown input field written inline (no suggestion)", `mutation { generateCibilOtp(input: { cibilid: "1", accessToken: "abcd" }) { __typename } }`, "Invalid value in the document."],
-      ["a missing input field written inline", `mutation { generateCibilOtp(input: { cibilId: "1" }) { __typename } }`, "Invalid value in the document."],
-      ["a value of the wrong type written inline", `{ serviceInfo @include(if: ${CANARY}) { upstream } }`, "Invalid value in the document."],
-      ["a subfield on a leaf", `{ serviceInfo { upstream { ${CANARY} } } }`, "A field of a scalar or enum type cannot have a selection."],
+      [
+        "an unknown input field written inline (no suggestion)",
+        `mutation { generateCibilOtp(input: { cibilid: "1", accessToken: "abcd" }) { __typename } }`,
+        "Invalid value in the document.",
+      ],
+      [
+        "a missing input field written inline",
+        `mutation { generateCibilOtp(input: { cibilId: "1" }) { __typename } }`,
+        "Invalid value in the document.",
+      ],
+      [
+        "a value of the wrong type written inline",
+        `{ serviceInfo @include(if: ${CANARY}) { upstream } }`,
+        "Invalid value in the document.",
+      ],
+      [
+        "a subfield on a leaf",
+        `{ serviceInfo { upstream { ${CANARY} } } }`,
+        "A field of a scalar or enum type cannot have a selection.",
+      ],
     ])("%s", async (_what, query, text) => {
       const errors = expectRefusedWithoutEcho(await gql({ query }), SHAPE);
       expect(errors.map((e) => e.message)).toContain(text);
@@ -106,7 +159,12 @@ describe("no error echoes client text, in production", () => {
     });
 
     it("a value of the wrong type for a directive variable", async () => {
-      const errors = expectRefusedWithoutEcho(await gql({ query: "query($b: Boolean!) { serviceInfo @include(if: $b) { upstream } }", variables: { b: CANARY } }));
+      const errors = expectRefusedWithoutEcho(
+        await gql({
+          query: "query($b: Boolean!) { serviceInfo @include(if: $b) { upstream } }",
+          variables: { b: CANARY },
+        }),
+      );
       expect(errors[0].message).toBe("Invalid input: a variable has an invalid value.");
     });
   });
@@ -116,15 +174,23 @@ describe("no error echoes client text, in production", () => {
       ["unknown", CANARY],
       ["30 kB long", `${CANARY}${"X".repeat(30_000)}`],
     ])("%s: never repeated", async (_what, operationName) => {
-      const res = await gql({ query: "query A { serviceInfo { upstream } } query B { serviceInfo { upstream } }", operationName });
+      const res = await gql({
+        query: "query A { serviceInfo { upstream } } query B { serviceInfo { upstream } }",
+        operationName,
+      });
       const errors = expectRefusedWithoutEcho(res);
-      expect(errors[0]).toMatchObject({ message: "Unknown operation name.", extensions: { code: "OPERATION_RESOLUTION_FAILURE" } });
+      expect(errors[0]).toMatchObject({
+        message: "Unknown operation name.",
+        extensions: { code: "OPERATION_RESOLUTION_FAILURE" },
+      });
       expect(res.text.length).toBeLessThan(400);
     });
 
     it("in a GET request", async () => {
       const url = `${t.graphqlUrl}?query=${encodeURIComponent("query A { serviceInfo { upstream } }")}&operationName=${CANARY}`;
-      expectRefusedWithoutEcho(await raw(url, { headers: { "x-api-key": TEST_API_KEY, "apollo-require-preflight": "1" } }));
+      expectRefusedWithoutEcho(
+        await raw(url, { headers: { "x-api-key": TEST_API_KEY, "apollo-require-preflight": "1" } }),
+      );
     });
   });
 
@@ -134,11 +200,19 @@ describe("no error echoes client text, in production", () => {
       // Apollo's protocol answers 200 with PERSISTED_QUERY_NOT_FOUND (the client then sends the text).
       expect(res.status).toBe(200);
       expect(res.text).not.toContain(CANARY);
-      expect(JSON.parse(res.text).errors[0]).toMatchObject({ message: "PersistedQueryNotFound", extensions: { requestId: res.headers["x-request-id"] } });
+      expect(JSON.parse(res.text).errors[0]).toMatchObject({
+        message: "PersistedQueryNotFound",
+        extensions: { requestId: res.headers["x-request-id"] },
+      });
     });
 
     it("a hash that does not match its text", async () => {
-      const errors = expectRefusedWithoutEcho(await gql({ query: "{ serviceInfo { upstream } }", extensions: { persistedQuery: { version: 1, sha256Hash: CANARY } } }));
+      const errors = expectRefusedWithoutEcho(
+        await gql({
+          query: "{ serviceInfo { upstream } }",
+          extensions: { persistedQuery: { version: 1, sha256Hash: CANARY } },
+        }),
+      );
       expect(errors[0].message).toBe("provided sha does not match query");
     });
 
@@ -184,7 +258,11 @@ describe("no error echoes client text, in production", () => {
       ["x-api-key", { "x-api-key": CANARY }],
       ["authorization", { "x-api-key": "", authorization: `Bearer ${CANARY}` }],
     ])("a wrong credential in %s (401)", async (_what, headers) => {
-      const res = await raw(t.graphqlUrl, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ query: "{ __typename }" }) });
+      const res = await raw(t.graphqlUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ query: "{ __typename }" }),
+      });
       expect(res.status).toBe(401);
       expectRefusedWithoutEcho(res);
     });
@@ -194,22 +272,79 @@ describe("no error echoes client text, in production", () => {
     it.each<[string, () => Promise<Answer>, number]>([
       ["invalid JSON (400)", () => gql(`{"query": "${CANARY}`), 400],
       ["invalid JSON whose parser message would quote the text (400)", () => gql(`{"query": ${CANARY}}`), 400],
-      ["JSON with a forbidden __proto__ key (400)", () => gql(`{"query": "{ __typename }", "__proto__": {"${CANARY}": 1}}`), 400],
-      ["a body over the limit (413)", () => gql({ query: `{ serviceInfo { upstream } } # ${CANARY}${"x".repeat(64 * 1024)}` }), 413],
-      ["an unsupported Content-Type (415)", () => raw(t.graphqlUrl, { method: "POST", headers: { "x-api-key": TEST_API_KEY, "content-type": "application/xml" }, body: `<q>${CANARY}</q>` }), 415],
-      ["a CSRF-blocked simple request (400)", () => raw(t.graphqlUrl, { method: "POST", headers: { "x-api-key": TEST_API_KEY, "content-type": "text/plain" }, body: JSON.stringify({ query: `{ ${CANARY} }` }) }), 400],
-      ["a mutation over GET (405)", () => raw(`${t.graphqlUrl}?query=${encodeURIComponent(`mutation ${CANARY} { generateCibilOtp(input: {cibilId: "1", accessToken: "abcd"}) { __typename } }`)}`, { headers: { "x-api-key": TEST_API_KEY, "apollo-require-preflight": "1" } }), 405],
+      [
+        "JSON with a forbidden __proto__ key (400)",
+        () => gql(`{"query": "{ __typename }", "__proto__": {"${CANARY}": 1}}`),
+        400,
+      ],
+      [
+        "a body over the limit (413)",
+        () => gql({ query: `{ serviceInfo { upstream } } # ${CANARY}${"x".repeat(64 * 1024)}` }),
+        413,
+      ],
+      [
+        "an unsupported Content-Type (415)",
+        () =>
+          raw(t.graphqlUrl, {
+            method: "POST",
+            headers: { "x-api-key": TEST_API_KEY, "content-type": "application/xml" },
+            body: `<q>${CANARY}</q>`,
+          }),
+        415,
+      ],
+      [
+        "a CSRF-blocked simple request (400)",
+        () =>
+          raw(t.graphqlUrl, {
+            method: "POST",
+            headers: { "x-api-key": TEST_API_KEY, "content-type": "text/plain" },
+            body: JSON.stringify({ query: `{ ${CANARY} }` }),
+          }),
+        400,
+      ],
+      [
+        "a mutation over GET (405)",
+        () =>
+          raw(
+            `${t.graphqlUrl}?query=${encodeURIComponent(`mutation ${CANARY} { generateCibilOtp(input: {cibilId: "1", accessToken: "abcd"}) { __typename } }`)}`,
+            { headers: { "x-api-key": TEST_API_KEY, "apollo-require-preflight": "1" } },
+          ),
+        405,
+      ],
       ["JSON-array batching (400)", () => gql([{ query: `{ ${CANARY} }` }, { query: `{ ${CANARY} }` }]), 400],
       ["a body without a query (400)", () => gql({ operationName: CANARY }), 400],
       ["a query that is not a string (400)", () => gql({ query: { [CANARY]: 1 } }), 400],
       ["variables that are not an object (400)", () => gql({ query: "{ __typename }", variables: CANARY }), 400],
-      ["an extensions GET parameter that is not JSON (400)", () => raw(`${t.graphqlUrl}?query=${encodeURIComponent("{ __typename }")}&extensions=${CANARY}`, { headers: { "x-api-key": TEST_API_KEY, "apollo-require-preflight": "1" } }), 400],
+      [
+        "an extensions GET parameter that is not JSON (400)",
+        () =>
+          raw(`${t.graphqlUrl}?query=${encodeURIComponent("{ __typename }")}&extensions=${CANARY}`, {
+            headers: { "x-api-key": TEST_API_KEY, "apollo-require-preflight": "1" },
+          }),
+        400,
+      ],
       ["an unknown path (404)", () => raw(`${t.baseUrl}/${CANARY}?aadhaar=234123412346`), 404],
-      ["an unknown method on /graphql (404)", () => raw(`${t.graphqlUrl}?${CANARY}`, { method: "DELETE", headers: { "x-api-key": TEST_API_KEY } }), 404],
+      [
+        "an unknown method on /graphql (404)",
+        () => raw(`${t.graphqlUrl}?${CANARY}`, { method: "DELETE", headers: { "x-api-key": TEST_API_KEY } }),
+        404,
+      ],
       ["a malformed URL (400)", () => raw(`${t.baseUrl}/%zz${CANARY}`), 400],
-      ["a query over the character limit (400)", () => gql({ query: `{ serviceInfo { upstream } } #${CANARY}${"x".repeat(15_001)}` }), 400],
-      ["introspection (400)", () => gql({ query: `{ __schema { types { name } } } query ${CANARY} { __typename }`, operationName: CANARY }), 400],
-      ["too many aliases (400)", () => gql({ query: `{ ${[1, 2, 3, 4].map((i) => `${CANARY}${i}: __typename`).join(" ")} }` }), 400],
+      [
+        "a query over the character limit (400)",
+        () => gql({ query: `{ serviceInfo { upstream } } #${CANARY}${"x".repeat(15_001)}` }),
+        400,
+      ],
+      [
+        "introspection (400)",
+        () => gql({ query: `{ __schema { types { name } } } query ${CANARY} { __typename }`, operationName: CANARY }),
+        400,
+      ],
+      [
+        "too many aliases (400)",
+        () => gql({ query: `{ ${[1, 2, 3, 4].map((i) => `${CANARY}${i}: __typename`).join(" ")} }` }),
+        400,
+      ],
     ])("%s", async (_what, send, status) => {
       const res = await send();
       expect(res.status).toBe(status);
@@ -226,7 +361,10 @@ describe("with trusted documents enforced", () => {
   afterAll(() => t?.stop());
 
   it("an untrusted document, by text or by id, is refused with the request id and no echo", async () => {
-    for (const payload of [{ query: `{ ${CANARY} }` }, { extensions: { persistedQuery: { version: 1, sha256Hash: CANARY } } }]) {
+    for (const payload of [
+      { query: `{ ${CANARY} }` },
+      { extensions: { persistedQuery: { version: 1, sha256Hash: CANARY } } },
+    ]) {
       const res = await raw(t.graphqlUrl, { method: "POST", headers: auth, body: JSON.stringify(payload) });
       expect(res.status).toBe(400);
       const errors = expectRefusedWithoutEcho(res);
@@ -237,8 +375,16 @@ describe("with trusted documents enforced", () => {
 
   it("a trusted document with an unknown operationName: no echo", async () => {
     const op = TRUSTED_DOCUMENTS.operations.find((o) => o.name === "ServiceInfo");
-    expect(createHash("sha256").update(op?.body ?? "").digest("hex")).toBe(op?.id);
-    const res = await postGraphQL(t.graphqlUrl, { query: op?.body, operationName: CANARY }, { "x-api-key": TEST_API_KEY });
+    expect(
+      createHash("sha256")
+        .update(op?.body ?? "")
+        .digest("hex"),
+    ).toBe(op?.id);
+    const res = await postGraphQL(
+      t.graphqlUrl,
+      { query: op?.body, operationName: CANARY },
+      { "x-api-key": TEST_API_KEY },
+    );
     expect(res.status).toBe(400);
     expect(res.text).not.toContain(CANARY);
   });
@@ -262,7 +408,10 @@ describe("development keeps helpful messages but never echoes PII-shaped values"
   });
 
   it("a 30 kB operationName is shortened", async () => {
-    const res = await postGraphQL(t.graphqlUrl, { query: "query A { serviceInfo { upstream } } query B { serviceInfo { upstream } }", operationName: "N".repeat(30_000) });
+    const res = await postGraphQL(t.graphqlUrl, {
+      query: "query A { serviceInfo { upstream } } query B { serviceInfo { upstream } }",
+      operationName: "N".repeat(30_000),
+    });
     expect(res.body.errors?.[0]?.message).toMatch(/^Unknown operation named "N{65}…"\.$/);
     expect(res.text.length).toBeLessThan(400);
   });

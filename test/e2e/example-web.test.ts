@@ -60,11 +60,28 @@ describe("example web app in Chromium", () => {
     // The server allows the app's origin, and keeps an OTP cooldown, short enough to wait out here (the real one is
     // 60 s; the rest of the budgets stay lenient). Trusted documents enforced: the app sends ids only
     // (createTrustedDocumentLink), as production should.
-    t = await startTestStack({ CORS_ORIGINS: site.url, OTP_COOLDOWN_SECONDS: String(COOLDOWN_SECONDS), TRUSTED_DOCUMENTS: "enforce" });
-    await run(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "examples/web", "--outDir", APP_DIR, "--emptyOutDir", "--logLevel", "warn"], {
-      cwd: ROOT,
-      env: { ...process.env, VITE_GRAPHQL_URL: t.graphqlUrl },
+    t = await startTestStack({
+      CORS_ORIGINS: site.url,
+      OTP_COOLDOWN_SECONDS: String(COOLDOWN_SECONDS),
+      TRUSTED_DOCUMENTS: "enforce",
     });
+    await run(
+      process.execPath,
+      [
+        join(ROOT, "node_modules/vite/bin/vite.js"),
+        "build",
+        "examples/web",
+        "--outDir",
+        APP_DIR,
+        "--emptyOutDir",
+        "--logLevel",
+        "warn",
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, VITE_GRAPHQL_URL: t.graphqlUrl },
+      },
+    );
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
     page.on("pageerror", (error) => pageErrors.push(error.message));
@@ -90,10 +107,17 @@ describe("example web app in Chromium", () => {
    * Clicks `button` (by its name, or by test id after checking its label: both send buttons can read "Resend OTP")
    * and waits until the outcome `testId` shows a new request (its request id changed).
    */
-  async function submit(button: string | { testId: string; label: string }, testId: string, click: "click" | "dblclick" = "click"): Promise<string> {
+  async function submit(
+    button: string | { testId: string; label: string },
+    testId: string,
+    click: "click" | "dblclick" = "click",
+  ): Promise<string> {
     const requestId = page.getByTestId(testId).getByTestId("request-id");
     const before = (await requestId.count()) > 0 ? await requestId.textContent() : null;
-    const target = typeof button === "string" ? page.getByRole("button", { name: button, exact: true }) : page.getByTestId(button.testId);
+    const target =
+      typeof button === "string"
+        ? page.getByRole("button", { name: button, exact: true })
+        : page.getByTestId(button.testId);
     if (typeof button !== "string") expect(await target.innerText()).toBe(button.label);
     await target[click]();
     await page.waitForFunction(
@@ -118,10 +142,14 @@ describe("example web app in Chromium", () => {
     const started = Date.now();
     expect(await send.isDisabled()).toBe(true);
     const said = Number((/^Resend in ([0-9]+) s$/.exec(await send.innerText()) ?? [])[1]);
-    await page.waitForFunction((id) => !(document.querySelector(`[data-testid="${id}"]`) as unknown as { disabled: boolean }).disabled, button, {
-      timeout: (COOLDOWN_SECONDS + 3) * 1000,
-      polling: 50,
-    });
+    await page.waitForFunction(
+      (id) => !(document.querySelector(`[data-testid="${id}"]`) as unknown as { disabled: boolean }).disabled,
+      button,
+      {
+        timeout: (COOLDOWN_SECONDS + 3) * 1000,
+        polling: 50,
+      },
+    );
     return { said, disabledForMs: Date.now() - started };
   }
   const shownRequestId = (testId: string) => page.getByTestId(testId).getByTestId("request-id").innerText();
@@ -140,7 +168,9 @@ describe("example web app in Chromium", () => {
   it("CIBIL: the resend button is disabled, counting down the server's resendAvailableInSeconds, until it ends; a resend is a new action", async () => {
     const firstKey = await shownKey("cibil-outcome");
     const sent = sentKeys.length;
-    expect(await page.getByTestId("cibil-countdown").innerText()).toMatch(/^A new OTP can go to this customer in [0-9]+ s\.$/);
+    expect(await page.getByTestId("cibil-countdown").innerText()).toMatch(
+      /^A new OTP can go to this customer in [0-9]+ s\.$/,
+    );
     const { said, disabledForMs } = await waitOutCountdown("cibil-send");
     expect(said).toBeGreaterThanOrEqual(COOLDOWN_SECONDS - 1);
     expect(said).toBeLessThanOrEqual(COOLDOWN_SECONDS);
@@ -164,9 +194,15 @@ describe("example web app in Chromium", () => {
     const right = await submit("Submit OTP", "cibil-submit-outcome");
     expect(right).toContain("Customer verified (SUCCESS).");
     // The report as the server hands it over: the simulator's sample, labelled as such, for this customer.
-    expect(await page.getByTestId("report-label").innerText()).toBe("Sample report from the AOPay simulator: every field in it is the simulator's invention.");
+    expect(await page.getByTestId("report-label").innerText()).toBe(
+      "Sample report from the AOPay simulator: every field in it is the simulator's invention.",
+    );
     const report = JSON.parse(await page.getByTestId("credit-report").innerText()) as Record<string, unknown>;
-    expect(report).toMatchObject({ simulated: true, cibil_id: "102277100", customer: { first_name: "Sandbox", mobile: "97100****" } });
+    expect(report).toMatchObject({
+      simulated: true,
+      cibil_id: "102277100",
+      customer: { first_name: "Sandbox", mobile: "97100****" },
+    });
     expect(await page.getByTestId("score-fetch-date").innerText()).toMatch(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/);
     expect(sentKeys.at(-1)?.operation).toBe("SubmitCibilOtp");
     await page.screenshot({ path: join(ARTIFACTS, "example-web-cibil-verified.png"), fullPage: true });
@@ -174,11 +210,17 @@ describe("example web app in Chromium", () => {
 
   it("CIBIL: a send the server refuses (an OTP went to this customer from elsewhere) says the wait and holds the button until it ends", async () => {
     // Another device sends to the customer first, through the API (with the SDK: it sends a trusted document).
-    const other = await createSdk({ url: t.graphqlUrl }).generateCibilOtp({ input: { cibilId: "102277160", accessToken: "123456542124" } });
+    const other = await createSdk({ url: t.graphqlUrl }).generateCibilOtp({
+      input: { cibilId: "102277160", accessToken: "123456542124" },
+    });
     expect(other.data?.generateCibilOtp.__typename).toBe("CibilOtpChallenge");
     await page.getByLabel("CIBIL id").fill("102277160");
     const text = await submit(CIBIL_SEND, "cibil-outcome");
-    expect(text).toMatch(new RegExp(`An OTP was sent to this customer moments ago\\. You can send another in [${COOLDOWN_SECONDS - 1}${COOLDOWN_SECONDS}] seconds\\.`));
+    expect(text).toMatch(
+      new RegExp(
+        `An OTP was sent to this customer moments ago\\. You can send another in [${COOLDOWN_SECONDS - 1}${COOLDOWN_SECONDS}] seconds\\.`,
+      ),
+    );
     expect(text).toContain("OTP_COOLDOWN");
     const { said } = await waitOutCountdown("cibil-send");
     expect(said).toBeGreaterThan(0);
@@ -226,12 +268,20 @@ describe("example web app in Chromium", () => {
     const before = sentKeys.length;
     const requestId = page.getByTestId("cibil-outcome").getByTestId("request-id");
     const previous = await requestId.textContent();
-    await page.locator("form").first().evaluate((form: { requestSubmit(): void }) => {
-      form.requestSubmit();
-      form.requestSubmit();
-    });
-    await page.waitForFunction((old) => document.querySelector('[data-testid="cibil-outcome"] [data-testid="request-id"]')?.textContent !== old, previous);
-    expect(await page.getByTestId("cibil-outcome").innerText()).toContain("The One Time Password is sent to 97150****.");
+    await page
+      .locator("form")
+      .first()
+      .evaluate((form: { requestSubmit(): void }) => {
+        form.requestSubmit();
+        form.requestSubmit();
+      });
+    await page.waitForFunction(
+      (old) => document.querySelector('[data-testid="cibil-outcome"] [data-testid="request-id"]')?.textContent !== old,
+      previous,
+    );
+    expect(await page.getByTestId("cibil-outcome").innerText()).toContain(
+      "The One Time Password is sent to 97150****.",
+    );
     expect(sentKeys.slice(before)).toEqual([{ operation: "GenerateCibilOtp", key: await shownKey("cibil-outcome") }]);
     expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
   });
@@ -264,7 +314,9 @@ describe("example web app in Chromium", () => {
     expect(t.simulator?.calls("aeps.resendOtp")).toBe(1);
     // The resend countdown covers this mobile and Aadhaar.
     expect(await page.getByTestId("aeps-send").isDisabled()).toBe(true);
-    expect(await page.getByTestId("aeps-countdown").innerText()).toMatch(/^A new OTP can go to this mobile and Aadhaar in [0-9]+ s\.$/);
+    expect(await page.getByTestId("aeps-countdown").innerText()).toMatch(
+      /^A new OTP can go to this mobile and Aadhaar in [0-9]+ s\.$/,
+    );
     await page.screenshot({ path: join(ARTIFACTS, "example-web.png"), fullPage: true });
   });
 

@@ -53,7 +53,9 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it), or set CHROMIUM_PATH.`);
+      throw new Error(
+        `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it), or set CHROMIUM_PATH.`,
+      );
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     // What npm start does first: builds explorer/dist when it is missing or older than its sources.
@@ -64,7 +66,10 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
     // Every request of every page and worker in the context, service workers included.
     await context.route("**/*", async (route) => {
       const url = new URL(route.request().url());
-      if ((url.protocol === "http:" || url.protocol === "https:" || url.protocol === "ws:" || url.protocol === "wss:") && !LOOPBACK_HOSTS.has(url.hostname)) {
+      if (
+        (url.protocol === "http:" || url.protocol === "https:" || url.protocol === "ws:" || url.protocol === "wss:") &&
+        !LOOPBACK_HOSTS.has(url.hostname)
+      ) {
         blocked.push({ url: url.href, from: route.request().frame()?.url() ?? "(worker)" });
         return route.abort("internetdisconnected");
       }
@@ -90,7 +95,9 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
     // The landing page did try Apollo's CDN, and that was refused: the situation the fallback is for.
     expect(blocked.some((b) => b.url.includes("apollographql.com"))).toBe(true);
     // Apollo fades the fallback in over its first 2 s; a person sees it once opaque.
-    await page.waitForFunction(() => getComputedStyle(document.querySelector(".fallback")).opacity === "1", undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => getComputedStyle(document.querySelector(".fallback")).opacity === "1", undefined, {
+      timeout: 10_000,
+    });
     await page.screenshot({ path: join(ARTIFACTS, "explorer-landing-offline.png") });
     // From here on, only the explorer's own page counts (the landing page's failed Sandbox script threw, as expected).
     blocked.length = 0;
@@ -149,7 +156,11 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
       for (const path of ["/graphiql", "/graphiql/", "/graphiql/index.html"]) {
         const res = await request(`${prod.baseUrl}${path}`);
         const body = (await res.body.json()) as { errors: { extensions: { code: string } }[] };
-        expect({ path, status: res.statusCode, code: body.errors[0].extensions.code }).toEqual({ path, status: 404, code: "NOT_FOUND" });
+        expect({ path, status: res.statusCode, code: body.errors[0].extensions.code }).toEqual({
+          path,
+          status: 404,
+          code: "NOT_FOUND",
+        });
       }
       const landing = await request(prod.graphqlUrl, { headers: { accept: "text/html" } });
       expect(await landing.body.text()).not.toContain("self-hosted-explorer");

@@ -1,8 +1,24 @@
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { createServer, type Server } from "node:net";
-import { blackHole, delayed, type FakeHandler, type FakeUpstream, json, raw, resetAfterRequest, startFakeUpstream } from "../helpers/fake-upstream";
+import {
+  blackHole,
+  delayed,
+  type FakeHandler,
+  type FakeUpstream,
+  json,
+  raw,
+  resetAfterRequest,
+  startFakeUpstream,
+} from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
-import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, withoutRequestIds } from "../helpers/operations";
+import {
+  aepsInput,
+  cibilInput,
+  GENERATE_CIBIL_OTP,
+  RESEND_AEPS_OTP,
+  resultOf,
+  withoutRequestIds,
+} from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 const DEADLINE_MS = 500;
@@ -54,15 +70,47 @@ describe("upstream faults end as typed results, with exactly one upstream call a
   });
 
   const cases: Array<[string, FakeHandler, Record<string, unknown>]> = [
-    ["latency beyond the deadline (answers after 2x)", delayed(2 * DEADLINE_MS, json(200, fixtureJson("cibil/generate-otp.success"))), { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
+    [
+      "latency beyond the deadline (answers after 2x)",
+      delayed(2 * DEADLINE_MS, json(200, fixtureJson("cibil/generate-otp.success"))),
+      { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" },
+    ],
     ["black hole (never answers)", blackHole, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
-    ["connection reset after the request", resetAfterRequest, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
-    ["5xx HTML page", raw(502, "text/html", "<html><body>Bad Gateway from 10.0.0.7</body></html>"), { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true }],
-    ["truncated JSON in a 200", raw(200, "application/json", '{"status":"SUCCESS","result":{"cibil_'), { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
-    ["401 with the AEPS error body", json(401, fixtureJson("aeps/resend-otp.error")), { __typename: "UpstreamUnauthorized", upstreamMessage: "Invalid signature encoding" }],
-    ["business error inside HTTP 200", json(200, fixtureJson("cibil/generic-error")), { __typename: "UpstreamRejected", upstreamCode: "207" }],
-    ["503 with Retry-After", raw(503, "text/plain", "busy", { "retry-after": "7" }), { __typename: "UpstreamUnavailable", retryAfterSeconds: 7 }],
-    ["redirect to another host", raw(308, "text/plain", "", { location: "http://203.0.113.9/steal" }), { __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE" }],
+    [
+      "connection reset after the request",
+      resetAfterRequest,
+      { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" },
+    ],
+    [
+      "5xx HTML page",
+      raw(502, "text/html", "<html><body>Bad Gateway from 10.0.0.7</body></html>"),
+      { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true },
+    ],
+    [
+      "truncated JSON in a 200",
+      raw(200, "application/json", '{"status":"SUCCESS","result":{"cibil_'),
+      { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" },
+    ],
+    [
+      "401 with the AEPS error body",
+      json(401, fixtureJson("aeps/resend-otp.error")),
+      { __typename: "UpstreamUnauthorized", upstreamMessage: "Invalid signature encoding" },
+    ],
+    [
+      "business error inside HTTP 200",
+      json(200, fixtureJson("cibil/generic-error")),
+      { __typename: "UpstreamRejected", upstreamCode: "207" },
+    ],
+    [
+      "503 with Retry-After",
+      raw(503, "text/plain", "busy", { "retry-after": "7" }),
+      { __typename: "UpstreamUnavailable", retryAfterSeconds: 7 },
+    ],
+    [
+      "redirect to another host",
+      raw(308, "text/plain", "", { location: "http://203.0.113.9/steal" }),
+      { __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE" },
+    ],
     ["slow body (stalls mid-body)", slowBody, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
     ["huge body (8 MiB)", hugeBody, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
   ];
@@ -127,7 +175,11 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     try {
       const started = Date.now();
       const res = await t2.gql(GENERATE_CIBIL_OTP, cibilInput());
-      expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true });
+      expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({
+        __typename: "UpstreamUnavailable",
+        code: "UPSTREAM_UNAVAILABLE",
+        retryable: true,
+      });
       expect(Date.now() - started).toBeLessThan(DEADLINE_MS * 4 + 500);
       // One attempt and two retries, each a fresh connection; no HTTP request was ever written.
       expect(connections).toBe(3);
@@ -148,7 +200,11 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     });
     try {
       const res = await t2.gql(GENERATE_CIBIL_OTP, cibilInput());
-      expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true });
+      expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({
+        __typename: "UpstreamUnavailable",
+        code: "UPSTREAM_UNAVAILABLE",
+        retryable: true,
+      });
       expect(res.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
     } finally {
       await t2.stop();

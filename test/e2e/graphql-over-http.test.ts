@@ -30,12 +30,22 @@ export const PRODUCTION_INTROSPECTION_AUDITS: Record<string, string> = {
 };
 /** And one SHOULD audit for the same reason. */
 export const PRODUCTION_INTROSPECTION_WARNINGS: Record<string, string> = {
-  "2EA1": "SHOULD allow map {variables} with application/graphql-response+json: its query is `__type`, refused as introspection",
+  "2EA1":
+    "SHOULD allow map {variables} with application/graphql-response+json: its query is `__type`, refused as introspection",
 };
 
 function summarize(results: AuditResult[]) {
-  const byStatus = (status: string) => results.filter((r) => r.status === status).map((r) => r.id).sort();
-  return { errors: byStatus("error"), warnings: byStatus("warn"), notices: byStatus("notice"), ok: byStatus("ok").length };
+  const byStatus = (status: string) =>
+    results
+      .filter((r) => r.status === status)
+      .map((r) => r.id)
+      .sort();
+  return {
+    errors: byStatus("error"),
+    warnings: byStatus("warn"),
+    notices: byStatus("notice"),
+    ok: byStatus("ok").length,
+  };
 }
 
 describe("GraphQL over HTTP audit (graphql-http)", () => {
@@ -64,7 +74,9 @@ describe("GraphQL over HTTP audit (graphql-http)", () => {
       const results = await auditServer({ url: t.graphqlUrl, fetchFn });
       const summary = summarize(results);
       expect(summary.errors).toEqual(Object.keys(PRODUCTION_INTROSPECTION_AUDITS).sort());
-      expect(summary.warnings).toEqual(Object.keys({ ...ACCEPTED_WARNINGS, ...PRODUCTION_INTROSPECTION_WARNINGS }).sort());
+      expect(summary.warnings).toEqual(
+        Object.keys({ ...ACCEPTED_WARNINGS, ...PRODUCTION_INTROSPECTION_WARNINGS }).sort(),
+      );
       expect(summary.notices).toEqual(Object.keys(ACCEPTED_NOTICES).sort());
 
       // The same HTTP behaviour with a query production allows: a UTF-8 body, and a variables map.
@@ -78,7 +90,10 @@ describe("GraphQL over HTTP audit (graphql-http)", () => {
         const withVariables = await fetchFn(t.graphqlUrl, {
           method: "POST",
           headers: { "content-type": "application/json", accept },
-          body: JSON.stringify({ query: "query Q($skip: Boolean!) { serviceInfo @skip(if: $skip) { upstream } }", variables: { skip: false } }),
+          body: JSON.stringify({
+            query: "query Q($skip: Boolean!) { serviceInfo @skip(if: $skip) { upstream } }",
+            variables: { skip: false },
+          }),
         });
         expect(withVariables.status).toBe(200);
         expect(await withVariables.json()).toEqual({ data: { serviceInfo: { upstream: "LIVE" } } });

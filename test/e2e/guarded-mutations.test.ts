@@ -41,7 +41,12 @@ const fresh = (): SampleValues => ({
 describe("every mutation that reaches AOPay goes through the OTP guard", () => {
   let t: ProductionTestStack;
   beforeAll(async () => {
-    t = await startProductionStack({ OTP_COOLDOWN_SECONDS: "60", OTP_WINDOW_MAX: "3", OTP_DAILY_MAX: "10", OTP_VERIFY_MAX: "1" });
+    t = await startProductionStack({
+      OTP_COOLDOWN_SECONDS: "60",
+      OTP_WINDOW_MAX: "3",
+      OTP_DAILY_MAX: "10",
+      OTP_VERIFY_MAX: "1",
+    });
   });
   afterAll(() => t?.stop());
   beforeEach(() => t.simulator.resetCalls());
@@ -82,7 +87,8 @@ describe("every mutation that reaches AOPay goes through the OTP guard", () => {
       await run(values);
       const second = resultOf((await run(values)).body, field);
       if (spec.budget === "send") expect(second).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
-      if (spec.budget === "verify") expect(second).toMatchObject({ __typename: "OtpThrottled", code: "VERIFY_LIMIT_REACHED" });
+      if (spec.budget === "verify")
+        expect(second).toMatchObject({ __typename: "OtpThrottled", code: "VERIFY_LIMIT_REACHED" });
       expect(t.simulator.calls(sample.endpoint)).toBe(spec.budget === null ? 2 : 1);
     });
   });
@@ -167,7 +173,9 @@ describe("a mutation cannot reach AOPay around the guard", () => {
   it("only the guard issues send passes (source scan of src/)", () => {
     const root = join(__dirname, "../..");
     const files = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+      );
     const issuers = files(join(root, "src"))
       .filter((f) => /\bissueSendPass\s*\(/.test(readFileSync(f, "utf8")))
       .map((f) => relative(root, f));

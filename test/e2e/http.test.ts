@@ -1,6 +1,13 @@
 import { request } from "undici";
 import { cibilInput, GENERATE_CIBIL_OTP, withoutRequestIds } from "../helpers/operations";
-import { postGraphQL, type ProductionTestStack, startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+import {
+  postGraphQL,
+  type ProductionTestStack,
+  startProductionStack,
+  startTestStack,
+  TEST_API_KEY,
+  type TestStack,
+} from "../helpers/stack";
 
 describe("HTTP surface (development)", () => {
   let t: TestStack;
@@ -26,10 +33,15 @@ describe("HTTP surface (development)", () => {
     expect(t.logs.raw()).toContain(`"requestId":"${id}"`);
   });
 
-  it.each(["bad id with spaces", "req-abc.123", "234123412346"])("replaces x-request-id %j with a fresh UUID", async (given) => {
-    const res = await t.gql("{ serviceInfo { upstream } }", undefined, { "x-request-id": given });
-    expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  });
+  it.each(["bad id with spaces", "req-abc.123", "234123412346"])(
+    "replaces x-request-id %j with a fresh UUID",
+    async (given) => {
+      const res = await t.gql("{ serviceInfo { upstream } }", undefined, { "x-request-id": given });
+      expect(res.headers["x-request-id"]).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+    },
+  );
 
   it("tells a developer it is talking to the simulator", async () => {
     const res = await t.gql("{ serviceInfo { upstream } }");
@@ -80,7 +92,9 @@ describe("HTTP surface (development)", () => {
     });
 
     it("refuses mutations over GET (405)", async () => {
-      const q = encodeURIComponent('mutation { generateCibilOtp(input: {cibilId: "1", accessToken: "abcd"}) { __typename } }');
+      const q = encodeURIComponent(
+        'mutation { generateCibilOtp(input: {cibilId: "1", accessToken: "abcd"}) { __typename } }',
+      );
       const res = await request(`${t.graphqlUrl}?query=${q}`, { headers: { "apollo-require-preflight": "1" } });
       expect(res.statusCode).toBe(405);
       await res.body.dump();
@@ -102,7 +116,10 @@ describe("HTTP surface (development)", () => {
     it("answers invalid JSON with a GraphQL-shaped 400", async () => {
       const res = await postGraphQL(t.graphqlUrl, '{"query": ');
       expect(res.status).toBe(400);
-      expect(res.body.errors?.[0]).toMatchObject({ message: "Request body is not valid JSON.", extensions: { code: "BAD_REQUEST" } });
+      expect(res.body.errors?.[0]).toMatchObject({
+        message: "Request body is not valid JSON.",
+        extensions: { code: "BAD_REQUEST" },
+      });
     });
 
     it("does not repeat the URL of an unknown route", async () => {
@@ -123,7 +140,10 @@ describe("HTTP surface (development)", () => {
     try {
       const id = "6e1f3a9c-2b4d-4c8e-9f0a-1b2c3d4e5f6a";
       const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-id": id });
-      expect(res.body.errors?.[0]).toMatchObject({ message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR", requestId: id } });
+      expect(res.body.errors?.[0]).toMatchObject({
+        message: "Unexpected error.",
+        extensions: { code: "INTERNAL_SERVER_ERROR", requestId: id },
+      });
       expect(res.text).not.toMatch(/boom|10\.1\.2\.3|SIM-REG|stacktrace/);
       const line = t.logs.records().find((r) => r.requestId === id && r.level === "error");
       expect(line?.msg).toBe("unexpected error (masked for the client)");
@@ -155,11 +175,14 @@ describe("HTTP surface (production)", () => {
     expect(text).not.toContain("<html");
   });
 
-  it.each(["{ __schema { types { name } } }", '{ __type(name: "Mutation") { fields { name } } }'])("rejects introspection: %s", async (query) => {
-    const res = await t.gql(query, undefined, auth);
-    expect(res.body.errors?.[0]?.message).toMatch(/introspection is not allowed/i);
-    expect(res.body.data ?? null).toBeNull();
-  });
+  it.each(["{ __schema { types { name } } }", '{ __type(name: "Mutation") { fields { name } } }'])(
+    "rejects introspection: %s",
+    async (query) => {
+      const res = await t.gql(query, undefined, auth);
+      expect(res.body.errors?.[0]?.message).toMatch(/introspection is not allowed/i);
+      expect(res.body.data ?? null).toBeNull();
+    },
+  );
 
   it("gives no field suggestions", async () => {
     const res = await t.gql("mutation { generateCibilOt }", undefined, auth);
@@ -170,7 +193,9 @@ describe("HTTP surface (production)", () => {
 
   it("still serves the mutations", async () => {
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), auth);
-    expect((res.body.data as { generateCibilOtp: { __typename: string } }).generateCibilOtp.__typename).toBe("CibilOtpChallenge");
+    expect((res.body.data as { generateCibilOtp: { __typename: string } }).generateCibilOtp.__typename).toBe(
+      "CibilOtpChallenge",
+    );
   });
 
   it("allows no cross-origin browser access by default", async () => {

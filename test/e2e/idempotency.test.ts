@@ -2,7 +2,14 @@ import { randomUUID } from "node:crypto";
 import { hashApiKey } from "../../src/auth/authenticator";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { startFakeUpstream } from "../helpers/fake-upstream";
-import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, withoutRequestIds } from "../helpers/operations";
+import {
+  aepsInput,
+  cibilInput,
+  GENERATE_CIBIL_OTP,
+  RESEND_AEPS_OTP,
+  resultOf,
+  withoutRequestIds,
+} from "../helpers/operations";
 import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,7 +44,9 @@ describe("Idempotency-Key on OTP mutations (docs/security-requirements.md E4)", 
     const types = results.map((r) => resultOf(r.body, "generateCibilOtp").__typename);
     expect(types.filter((x) => x === "CibilOtpChallenge")).toHaveLength(1);
     expect(types.filter((x) => x === "IdempotencyConflict")).toHaveLength(9);
-    const conflict = results.map((r) => resultOf(r.body, "generateCibilOtp")).find((r) => r.__typename === "IdempotencyConflict");
+    const conflict = results
+      .map((r) => resultOf(r.body, "generateCibilOtp"))
+      .find((r) => r.__typename === "IdempotencyConflict");
     expect(conflict).toMatchObject({ code: "IDEMPOTENCY_IN_FLIGHT", retryable: true, retryAfterSeconds: 2 });
     expect(t.simulator?.calls()).toBe(1);
     // Once the first has finished, the same key replays it.
@@ -60,7 +69,10 @@ describe("Idempotency-Key on OTP mutations (docs/security-requirements.md E4)", 
     const key = randomUUID();
     const first = await send("800000207", key);
     const again = await send("800000207", key);
-    expect(resultOf(again.body, "generateCibilOtp")).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: "207" });
+    expect(resultOf(again.body, "generateCibilOtp")).toMatchObject({
+      __typename: "UpstreamRejected",
+      upstreamCode: "207",
+    });
     expect(again.body).toEqual(first.body);
     expect(t.simulator?.calls()).toBe(1);
   });
@@ -90,7 +102,10 @@ describe("Idempotency-Key on OTP mutations (docs/security-requirements.md E4)", 
     ["with a non-ASCII character", "clé"],
   ])("rejects a key %s before anything is sent", async (_what, key) => {
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput("800000006"), { "idempotency-key": key });
-    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", fields: [{ field: "Idempotency-Key" }] });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      fields: [{ field: "Idempotency-Key" }],
+    });
     expect(t.simulator?.calls()).toBe(0);
   });
 });
@@ -138,7 +153,11 @@ describe("Idempotency-Key lifetime and release", () => {
     const gone = await startFakeUpstream();
     const url = gone.url;
     await gone.close();
-    t = await startTestStack({ AOPAY_BASE_URL: url, AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID, AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE });
+    t = await startTestStack({
+      AOPAY_BASE_URL: url,
+      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+    });
     const key = randomUUID();
     const first = await t.gql(GENERATE_CIBIL_OTP, cibilInput("810000004"), { "idempotency-key": key });
     const second = await t.gql(GENERATE_CIBIL_OTP, cibilInput("810000004"), { "idempotency-key": key });

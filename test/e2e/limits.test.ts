@@ -25,11 +25,19 @@ describe("GraphQL surface limits, production settings (docs/security-requirement
   };
 
   it("A2: two sends by alias never reach AOPay", async () => {
-    await rejected(`mutation { a: ${SEND} b: ${SEND} }`, "GRAPHQL_VALIDATION_FAILED", /generateCibilOtp may appear only once per request/);
+    await rejected(
+      `mutation { a: ${SEND} b: ${SEND} }`,
+      "GRAPHQL_VALIDATION_FAILED",
+      /generateCibilOtp may appear only once per request/,
+    );
   });
 
   it("A2: two sends hidden in fragment spreads never reach AOPay", async () => {
-    await rejected(`mutation { ...A ...B } fragment A on Mutation { ${SEND} } fragment B on Mutation { x: ${SEND} }`, "GRAPHQL_VALIDATION_FAILED", /only once per request/);
+    await rejected(
+      `mutation { ...A ...B } fragment A on Mutation { ${SEND} } fragment B on Mutation { x: ${SEND} }`,
+      "GRAPHQL_VALIDATION_FAILED",
+      /only once per request/,
+    );
   });
 
   it("A2: a document with several operations runs only the one named by operationName", async () => {
@@ -42,20 +50,40 @@ describe("GraphQL surface limits, production settings (docs/security-requirement
   });
 
   it("A3: alias cap", async () => {
-    await rejected("{ a: serviceInfo { upstream } b: serviceInfo { upstream } c: serviceInfo { upstream } d: serviceInfo { upstream } }", "GRAPHQL_VALIDATION_FAILED", "Too many aliases.");
+    await rejected(
+      "{ a: serviceInfo { upstream } b: serviceInfo { upstream } c: serviceInfo { upstream } d: serviceInfo { upstream } }",
+      "GRAPHQL_VALIDATION_FAILED",
+      "Too many aliases.",
+    );
   });
 
   it("A3: the alias cap counts __typename aliases (160 of them were let through)", async () => {
-    await rejected(`{ ${Array.from({ length: 160 }, (_, i) => `t${i}: __typename`).join(" ")} }`, "GRAPHQL_VALIDATION_FAILED", "Too many aliases.");
-    await rejected("{ a: __typename b: __typename c: __typename d: __typename }", "GRAPHQL_VALIDATION_FAILED", "Too many aliases.");
+    await rejected(
+      `{ ${Array.from({ length: 160 }, (_, i) => `t${i}: __typename`).join(" ")} }`,
+      "GRAPHQL_VALIDATION_FAILED",
+      "Too many aliases.",
+    );
+    await rejected(
+      "{ a: __typename b: __typename c: __typename d: __typename }",
+      "GRAPHQL_VALIDATION_FAILED",
+      "Too many aliases.",
+    );
   });
 
   it("A3: token limit (graphql-js maxTokens), without the number", async () => {
-    await rejected(`{ serviceInfo { ${"upstream ".repeat(600)} } }`, "GRAPHQL_PARSE_FAILED", "Syntax Error: Document contains too many tokens.");
+    await rejected(
+      `{ serviceInfo { ${"upstream ".repeat(600)} } }`,
+      "GRAPHQL_PARSE_FAILED",
+      "Syntax Error: Document contains too many tokens.",
+    );
   });
 
   it("A3: directive limit", async () => {
-    await rejected(`{ serviceInfo { upstream ${"@include(if: true) ".repeat(51)} } }`, "GRAPHQL_VALIDATION_FAILED", "Too many directives.");
+    await rejected(
+      `{ serviceInfo { upstream ${"@include(if: true) ".repeat(51)} } }`,
+      "GRAPHQL_VALIDATION_FAILED",
+      "Too many directives.",
+    );
   });
 
   it("A3: character limit, before parsing", async () => {
@@ -63,6 +91,10 @@ describe("GraphQL surface limits, production settings (docs/security-requirement
   });
 
   it("A3: depth limit", async () => {
-    await rejected(`{ __type(name: "Query") { fields { type { ofType { ofType { ofType { name } } } } } } }`, "GRAPHQL_VALIDATION_FAILED", /introspection|Query is too deep/);
+    await rejected(
+      `{ __type(name: "Query") { fields { type { ofType { ofType { ofType { name } } } } } } }`,
+      "GRAPHQL_VALIDATION_FAILED",
+      /introspection|Query is too deep/,
+    );
   });
 });

@@ -38,7 +38,10 @@ describe("log format", () => {
   });
 
   it("production: JSON lines only, with epoch-millisecond times", async () => {
-    const simulator = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
+    const simulator = await startSimulator({
+      registrationId: SIMULATOR_REGISTRATION_ID,
+      companyCode: SIMULATOR_COMPANY_CODE,
+    });
     const p = startServerProcess({
       NODE_ENV: "production",
       AOPAY_BASE_URL: simulator.url.href,
@@ -63,7 +66,9 @@ describe("log format", () => {
   });
 
   it("production refuses LOG_FORMAT=pretty; development defaults to pretty in a terminal only", () => {
-    expect(() => loadConfig({ NODE_ENV: "production", LOG_FORMAT: "pretty" })).toThrow(/LOG_FORMAT=pretty is for development/);
+    expect(() => loadConfig({ NODE_ENV: "production", LOG_FORMAT: "pretty" })).toThrow(
+      /LOG_FORMAT=pretty is for development/,
+    );
     expect(loadConfig({ NODE_ENV: "development" }, { stdoutIsTTY: true }).logFormat).toBe("pretty");
     expect(loadConfig({ NODE_ENV: "development" }, { stdoutIsTTY: false }).logFormat).toBe("json");
     expect(loadConfig({ NODE_ENV: "development", LOG_FORMAT: "json" }, { stdoutIsTTY: true }).logFormat).toBe("json");

@@ -12,7 +12,9 @@ import { type ProductionTestStack, startProductionStack, TEST_API_KEY } from "..
 const auth = { "x-api-key": TEST_API_KEY };
 
 function warnings(t: ProductionTestStack, store: string) {
-  return t.logs.records().filter((r) => r.level === "warn" && (r.memoryStore as { store?: string } | undefined)?.store === store);
+  return t.logs
+    .records()
+    .filter((r) => r.level === "warn" && (r.memoryStore as { store?: string } | undefined)?.store === store);
 }
 
 describe("in-memory throttle cap (MEMORY_THROTTLE_MAX_KEYS)", () => {
@@ -20,7 +22,10 @@ describe("in-memory throttle cap (MEMORY_THROTTLE_MAX_KEYS)", () => {
   // A CIBIL send takes 3 destination entries (cooldown, window, daily); the IP, client and global entries are shared.
   const DESTINATIONS_THAT_FIT = 4;
   beforeAll(async () => {
-    t = await startProductionStack({ OTP_COOLDOWN_SECONDS: "60", MEMORY_THROTTLE_MAX_KEYS: String(3 + 3 * DESTINATIONS_THAT_FIT) });
+    t = await startProductionStack({
+      OTP_COOLDOWN_SECONDS: "60",
+      MEMORY_THROTTLE_MAX_KEYS: String(3 + 3 * DESTINATIONS_THAT_FIT),
+    });
   });
   afterAll(() => t?.stop());
 
@@ -61,11 +66,17 @@ describe("in-memory idempotency cap (MEMORY_IDEMPOTENCY_MAX_KEYS)", () => {
     const inputs = keys.map(() => cibilInput(nextCibilId()));
     const first = await t.gql(GENERATE_CIBIL_OTP, inputs[0], { ...auth, "idempotency-key": keys[0] });
     const second = await t.gql(GENERATE_CIBIL_OTP, inputs[1], { ...auth, "idempotency-key": keys[1] });
-    expect([first, second].map((r) => resultOf(r.body, "generateCibilOtp").__typename)).toEqual(["CibilOtpChallenge", "CibilOtpChallenge"]);
+    expect([first, second].map((r) => resultOf(r.body, "generateCibilOtp").__typename)).toEqual([
+      "CibilOtpChallenge",
+      "CibilOtpChallenge",
+    ]);
     expect(sends()).toBe(2);
 
     const third = await t.gql(GENERATE_CIBIL_OTP, inputs[2], { ...auth, "idempotency-key": keys[2] });
-    expect(resultOf(third.body, "generateCibilOtp")).toMatchObject({ __typename: "ProtectionUnavailable", code: "PROTECTION_UNAVAILABLE" });
+    expect(resultOf(third.body, "generateCibilOtp")).toMatchObject({
+      __typename: "ProtectionUnavailable",
+      code: "PROTECTION_UNAVAILABLE",
+    });
     expect(sends()).toBe(2);
 
     const replay = await t.gql(GENERATE_CIBIL_OTP, inputs[0], { ...auth, "idempotency-key": keys[0] });

@@ -14,7 +14,10 @@ const fakeEnv = (upstream: FakeUpstream) => ({
   AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
   AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
 });
-async function scrape(url: string | null, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+async function scrape(
+  url: string | null,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
   const res = await request(url as string, { headers });
   return { status: res.statusCode, text: await res.body.text() };
 }
@@ -39,7 +42,9 @@ describe("metrics at /metrics on their own listener (prom-client)", () => {
     await publicPort.body.dump();
     expect(t.stack.app.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:[0-9]+\/metrics$/);
     expect((await scrape(t.stack.app.metricsUrl)).status).toBe(401);
-    expect((await scrape(t.stack.app.metricsUrl, { authorization: "Bearer wrong-token-00000000000" })).status).toBe(401);
+    expect((await scrape(t.stack.app.metricsUrl, { authorization: "Bearer wrong-token-00000000000" })).status).toBe(
+      401,
+    );
     expect((await metrics()).status).toBe(200);
     expect(t.logs.records().find((r) => r.msg === "metrics listening")).toMatchObject({ auth: "bearer" });
   });
@@ -68,7 +73,9 @@ describe("metrics at /metrics on their own listener (prom-client)", () => {
   it("never carries identifiers or URLs in labels", async () => {
     const { text } = await metrics();
     // Calls were counted (by endpoint template), so a leak would have had somewhere to show.
-    expect(text).toMatch(/^aopay_upstream_requests_total\{endpoint="cibil\.generateOtp",outcome="[A-Z_]+"\} [1-9][0-9]*$/m);
+    expect(text).toMatch(
+      /^aopay_upstream_requests_total\{endpoint="cibil\.generateOtp",outcome="[A-Z_]+"\} [1-9][0-9]*$/m,
+    );
     expect(text).not.toMatch(/12000000[12]|127\.0\.0\.1|\/api\/AOP/);
   });
 });
@@ -78,7 +85,12 @@ describe("circuit breaker through the server, and readiness", () => {
   let t: TestStack;
   beforeAll(async () => {
     upstream = await startFakeUpstream(raw(503, "text/plain", "down"));
-    t = await startTestStack({ ...fakeEnv(upstream), BREAKER_VOLUME_THRESHOLD: "5", BREAKER_RESET_MS: "600", AOPAY_RETRY_MAX: "0" });
+    t = await startTestStack({
+      ...fakeEnv(upstream),
+      BREAKER_VOLUME_THRESHOLD: "5",
+      BREAKER_RESET_MS: "600",
+      AOPAY_RETRY_MAX: "0",
+    });
   });
   afterAll(async () => {
     await t?.stop();
@@ -96,7 +108,10 @@ describe("circuit breaker through the server, and readiness", () => {
     expect(fast).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true });
     expect(fast.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect(upstream.calls).toHaveLength(5);
-    expect(await readyz()).toEqual({ status: 503, body: { status: "upstream-circuit-open", circuits: { cibil: "open" } } });
+    expect(await readyz()).toEqual({
+      status: 503,
+      body: { status: "upstream-circuit-open", circuits: { cibil: "open" } },
+    });
     expect((await scrape(t.stack.app.metricsUrl)).text).toMatch(/^aopay_circuit_state\{family="cibil"\} 2$/m);
 
     upstream.respond(json(200, fixtureJson("cibil/generate-otp.success")));
@@ -112,10 +127,17 @@ describe("bulkhead through the server", () => {
   it("sheds excess mutations at once as OVERLOADED while /healthz stays responsive", async () => {
     const upstream = await startFakeUpstream(delayed(1000, json(200, fixtureJson("cibil/generate-otp.success"))));
     // No admission cap: it would refuse the same requests earlier, as HTTP 503 (its own test: test/e2e/overload.test.ts).
-    const t = await startTestStack({ ...fakeEnv(upstream), AOPAY_CONNECTIONS: "2", AOPAY_QUEUE_LIMIT: "2", ADMISSION_MAX_IN_FLIGHT: "0" });
+    const t = await startTestStack({
+      ...fakeEnv(upstream),
+      AOPAY_CONNECTIONS: "2",
+      AOPAY_QUEUE_LIMIT: "2",
+      ADMISSION_MAX_IN_FLIGHT: "0",
+    });
     try {
       const started = Date.now();
-      const mutations = Promise.all(Array.from({ length: 12 }, (_, i) => t.gql(GENERATE_CIBIL_OTP, cibilInput(`14000000${i}`))));
+      const mutations = Promise.all(
+        Array.from({ length: 12 }, (_, i) => t.gql(GENERATE_CIBIL_OTP, cibilInput(`14000000${i}`))),
+      );
       await sleep(100);
       const health = await request(`${t.baseUrl}/healthz`);
       expect(health.statusCode).toBe(200);
@@ -150,7 +172,10 @@ describe("deadlines", () => {
 
   it("a client's x-request-timeout-ms shortens the request's deadline", async () => {
     const started = Date.now();
-    const r = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-timeout-ms": "300" })).body, "generateCibilOtp");
+    const r = resultOf(
+      (await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-timeout-ms": "300" })).body,
+      "generateCibilOtp",
+    );
     const elapsed = Date.now() - started;
     expect(r).toMatchObject({ code: "OUTCOME_UNKNOWN" });
     expect(elapsed).toBeGreaterThanOrEqual(250);
@@ -159,7 +184,10 @@ describe("deadlines", () => {
 
   it("but never lengthens it past REQUEST_DEADLINE_MS", async () => {
     const started = Date.now();
-    const r = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-timeout-ms": "60000" })).body, "generateCibilOtp");
+    const r = resultOf(
+      (await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-timeout-ms": "60000" })).body,
+      "generateCibilOtp",
+    );
     const elapsed = Date.now() - started;
     expect(r).toMatchObject({ code: "OUTCOME_UNKNOWN" });
     expect(elapsed).toBeGreaterThanOrEqual(1400);
@@ -180,13 +208,17 @@ describe("tracing hooks", () => {
   });
 
   it("every log line after AOPay answered carries the request id and AOPay's merchant transaction id", async () => {
-    await t.gql(GENERATE_CIBIL_OTP, cibilInput("150000001"), { "x-request-id": "7c9e6679-7425-40de-944b-e07fc1f90ae7" });
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("150000001"), {
+      "x-request-id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+    });
     const lines = t.logs.records().filter((r) => r.requestId === "7c9e6679-7425-40de-944b-e07fc1f90ae7");
     const completed = lines.find((r) => r.msg === "request completed");
     expect(completed?.merchantTransactionId).toMatch(/^SIMCBL[0-9]+$/);
     expect(completed?.clientId).toBe("anonymous");
     // One info line per request: the upstream call is summarised in it (its own line is debug-level).
-    expect(completed?.upstream).toEqual([expect.objectContaining({ endpoint: "cibil.generateOtp", outcome: "OK", httpStatus: 200 })]);
+    expect(completed?.upstream).toEqual([
+      expect.objectContaining({ endpoint: "cibil.generateOtp", outcome: "OK", httpStatus: 200 }),
+    ]);
     expect(lines.filter((r) => r.level === "info" && r.msg === "upstream call")).toHaveLength(0);
     expect(lines.length).toBeGreaterThanOrEqual(2);
   });

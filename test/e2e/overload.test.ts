@@ -84,7 +84,11 @@ describe("admission: the in-flight cap", () => {
     // authenticated) and one with a broken body (400 if it were parsed) are all refused the same way.
     expectOverloaded(await t.gql(RESEND_AEPS_OTP, aepsInput("9876543299")));
     expectOverloaded(await t.gql(RESEND_AEPS_OTP, aepsInput("9876543298"), { "x-api-key": "aopk_wrong" }));
-    const broken = await request(t.graphqlUrl, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    const broken = await request(t.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
     expect(broken.statusCode).toBe(503);
     expect(await broken.body.text()).toContain('"OVERLOADED"');
     // Health probes are not GraphQL requests: never refused.
@@ -111,7 +115,11 @@ describe("admission: the event-loop delay", () => {
 
   beforeAll(async () => {
     upstream = await startFakeUpstream(json(200, AEPS_SUCCESS));
-    t = await startTestStack({ ...upstreamEnv(upstream), ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "20", ADMISSION_SAMPLE_INTERVAL_MS: "100" });
+    t = await startTestStack({
+      ...upstreamEnv(upstream),
+      ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "20",
+      ADMISSION_SAMPLE_INTERVAL_MS: "100",
+    });
   });
   afterAll(async () => {
     await t?.stop();
@@ -177,18 +185,23 @@ describe("a send whose client has gone before its upstream write", () => {
     const { port } = new URL(t.baseUrl);
     const socket = connect(Number(port), "127.0.0.1");
     await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-    socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
     await until("the second send to wait for the upstream socket", () => t.stack.app.transport.stats.queued === 1);
     socket.destroy();
     // Its connection closes at the server (the first request's stays open, held at the upstream).
-    const connections = () => new Promise<number>((resolve) => t.stack.app.fastify.server.getConnections((_e, n) => resolve(n)));
+    const connections = () =>
+      new Promise<number>((resolve) => t.stack.app.fastify.server.getConnections((_e, n) => resolve(n)));
     for (let i = 0; i < 200 && (await connections()) > 1; i++) await new Promise((r) => setTimeout(r, 10));
     expect(await connections()).toBe(1);
 
     // The socket frees: the queued send would go now, but its client is gone.
     hold.release();
     expect(resultOf((await first).body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
-    await until("the dropped send to be logged", () => t.logs.text().includes("client gone before the request was sent"));
+    await until("the dropped send to be logged", () =>
+      t.logs.text().includes("client gone before the request was sent"),
+    );
     expect(upstream.calls).toHaveLength(1);
     expect(JSON.parse(upstream.calls[0].body)).toMatchObject({ Mobile: 9123456780 });
 
@@ -196,7 +209,10 @@ describe("a send whose client has gone before its upstream write", () => {
     const again = await t.gql(RESEND_AEPS_OTP, secondInput);
     expect(resultOf(again.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
     const firstAgain = await t.gql(RESEND_AEPS_OTP, firstInput);
-    expect(resultOf(firstAgain.body, "resendAepsOtp")).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+    expect(resultOf(firstAgain.body, "resendAepsOtp")).toMatchObject({
+      __typename: "OtpThrottled",
+      code: "OTP_COOLDOWN",
+    });
     expect(upstream.calls).toHaveLength(2);
   });
 });

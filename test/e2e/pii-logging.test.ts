@@ -60,7 +60,14 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
   };
   const record = (res: Awaited<ReturnType<TestStack["gql"]>>) => responses.push(res.text, JSON.stringify(res.headers));
   const aeps = (mobile: string, overrides: Record<string, unknown> = {}) => ({
-    input: { userKey: CANARY.userKey, mobile, aadhaar: CANARY.aadhaar, primaryKeyId: CANARY.primaryKeyId, encodeTxnId: CANARY.encodeTxnId, ...overrides },
+    input: {
+      userKey: CANARY.userKey,
+      mobile,
+      aadhaar: CANARY.aadhaar,
+      primaryKeyId: CANARY.primaryKeyId,
+      encodeTxnId: CANARY.encodeTxnId,
+      ...overrides,
+    },
   });
   const auth = { "x-api-key": CANARY.apiKey };
 
@@ -70,7 +77,13 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     for (const suffix of SUFFIXES) {
       const mobile = mobileFor(suffix);
       mobiles.push(mobile);
-      record(await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: `555000${suffix}`, accessToken: CANARY.accessToken } }, auth));
+      record(
+        await t.gql(
+          GENERATE_CIBIL_OTP,
+          { input: { cibilId: `555000${suffix}`, accessToken: CANARY.accessToken } },
+          auth,
+        ),
+      );
       record(await t.gql(RESEND_AEPS_OTP, aeps(mobile), auth));
     }
     // 2. Validation errors: bad checksum (an Aadhaar-shaped canary), bad mobile, long user key; coercion errors.
@@ -87,20 +100,60 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     // right and wrong, and a credit history read.
     const reg = await t.gql(
       `mutation($input: RegisterCibilCustomerInput!) { registerCibilCustomer(input: $input) { __typename ... on CibilCustomerRegistered { cibilId accessToken maskedPan maskedEmail } } }`,
-      { input: { firstName: "Canary", lastName: "Person", pan: CANARY.pan, dateOfBirth: CANARY.dateOfBirth, email: CANARY.email, mobile: mobileFor("741") } },
+      {
+        input: {
+          firstName: "Canary",
+          lastName: "Person",
+          pan: CANARY.pan,
+          dateOfBirth: CANARY.dateOfBirth,
+          email: CANARY.email,
+          mobile: mobileFor("741"),
+        },
+      },
       auth,
     );
     record(reg);
     mobiles.push(mobileFor("741"));
-    const registered = (reg.body.data as { registerCibilCustomer: { cibilId: string; accessToken: string } }).registerCibilCustomer;
+    const registered = (reg.body.data as { registerCibilCustomer: { cibilId: string; accessToken: string } })
+      .registerCibilCustomer;
     const submit = `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $input) { __typename ... on Failure { code message } ... on CibilOtpVerified { status creditHistory { __typename } } } }`;
-    record(await t.gql(submit, { input: { cibilId: registered.cibilId, accessToken: registered.accessToken, otp: CANARY.otp, questionKey: "k", answerKey: "a" } }, auth));
-    record(await t.gql(submit, { input: { cibilId: registered.cibilId, accessToken: registered.accessToken, otp: `${CANARY.otp}9`, questionKey: "k", answerKey: "a" } }, auth));
+    record(
+      await t.gql(
+        submit,
+        {
+          input: {
+            cibilId: registered.cibilId,
+            accessToken: registered.accessToken,
+            otp: CANARY.otp,
+            questionKey: "k",
+            answerKey: "a",
+          },
+        },
+        auth,
+      ),
+    );
+    record(
+      await t.gql(
+        submit,
+        {
+          input: {
+            cibilId: registered.cibilId,
+            accessToken: registered.accessToken,
+            otp: `${CANARY.otp}9`,
+            questionKey: "k",
+            answerKey: "a",
+          },
+        },
+        auth,
+      ),
+    );
     const verify = `mutation($input: VerifyAepsOtpInput!) { verifyAepsOtp(input: $input) { __typename ... on Failure { code message } } }`;
     record(await t.gql(verify, { input: { ...aeps(mobileFor("742")).input, otp: CANARY.otp } }, auth));
     record(await t.gql(verify, { input: { ...aeps(mobileFor("742")).input, otp: "1" } }, auth));
     mobiles.push(mobileFor("742"));
-    record(await t.gql(`query { cibilCreditHistory(cibilId: "${registered.cibilId}") { __typename } }`, undefined, auth));
+    record(
+      await t.gql(`query { cibilCreditHistory(cibilId: "${registered.cibilId}") { __typename } }`, undefined, auth),
+    );
     // Every guarded mutation, as GUARDED_MUTATIONS lists them (a new one is exercised here without editing this file).
     mobiles.push(mobileFor("743"));
     for (const field of GUARDED_MUTATION_NAMES) {
@@ -108,7 +161,13 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
       record(await t.gql(guardedDocument(field), { input }, auth));
     }
     // A wrong API key (401) and an anonymous call.
-    record(await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: "555000777", accessToken: CANARY.accessToken } }, { "x-api-key": `${CANARY.apiKey}x` }));
+    record(
+      await t.gql(
+        GENERATE_CIBIL_OTP,
+        { input: { cibilId: "555000777", accessToken: CANARY.accessToken } },
+        { "x-api-key": `${CANARY.apiKey}x` },
+      ),
+    );
 
     // 3. Throttles and idempotency, with the real budgets.
     const strict = await start({
@@ -123,9 +182,21 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     mobiles.push(mobile);
     record(await strict.gql(RESEND_AEPS_OTP, aeps(mobile), { ...auth, "idempotency-key": "canary-key-1" }));
     record(await strict.gql(RESEND_AEPS_OTP, aeps(mobile), { ...auth, "idempotency-key": "canary-key-1" })); // replay
-    record(await strict.gql(RESEND_AEPS_OTP, aeps(mobile, { encodeTxnId: "OTHER" }), { ...auth, "idempotency-key": "canary-key-1" })); // mismatch
+    record(
+      await strict.gql(RESEND_AEPS_OTP, aeps(mobile, { encodeTxnId: "OTHER" }), {
+        ...auth,
+        "idempotency-key": "canary-key-1",
+      }),
+    ); // mismatch
     record(await strict.gql(RESEND_AEPS_OTP, aeps(mobile), auth)); // cooldown
-    for (let i = 0; i < 6; i++) record(await strict.gql(GENERATE_CIBIL_OTP, { input: { cibilId: `55600${i}`, accessToken: CANARY.accessToken } }, auth)); // client cap
+    for (let i = 0; i < 6; i++)
+      record(
+        await strict.gql(
+          GENERATE_CIBIL_OTP,
+          { input: { cibilId: `55600${i}`, accessToken: CANARY.accessToken } },
+          auth,
+        ),
+      ); // client cap
     if (REDIS_URL) redis = new Redis(REDIS_URL);
   });
   afterAll(async () => {
@@ -141,9 +212,18 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
   it("exercised every path (the log has debug lines, an unknown outcome, throttles, a replay)", () => {
     const records = stacks.flatMap((t) => t.logs.records());
     expect(records.some((r) => r.level === "debug")).toBe(true);
-    expect(records.some((r) => (r.upstream as { outcome?: string } | undefined)?.outcome === "OUTCOME_UNKNOWN")).toBe(true);
+    expect(records.some((r) => (r.upstream as { outcome?: string } | undefined)?.outcome === "OUTCOME_UNKNOWN")).toBe(
+      true,
+    );
     const all = responses.join("\n");
-    for (const code of ["OTP_COOLDOWN", "RATE_LIMITED", "IDEMPOTENCY_KEY_REUSED", "BAD_USER_INPUT", "UNAUTHENTICATED", "UPSTREAM_REJECTED"]) {
+    for (const code of [
+      "OTP_COOLDOWN",
+      "RATE_LIMITED",
+      "IDEMPOTENCY_KEY_REUSED",
+      "BAD_USER_INPUT",
+      "UNAUTHENTICATED",
+      "UPSTREAM_REJECTED",
+    ]) {
       expect(all).toContain(code);
     }
     expect(all).toContain('"idempotent-replayed":"true"');
@@ -177,7 +257,12 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     const entries = (await Promise.all(prefixes.map((p) => dumpKeys(redis as Redis, p)))).flat();
     expect(entries.length).toBeGreaterThan(10);
     const stored = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
-    const secrets = [...Object.entries(CANARY).filter(([n]) => !RETURNED_BY_DESIGN.has(n)).map(([, v]) => v), ...mobiles];
+    const secrets = [
+      ...Object.entries(CANARY)
+        .filter(([n]) => !RETURNED_BY_DESIGN.has(n))
+        .map(([, v]) => v),
+      ...mobiles,
+    ];
     for (const value of secrets) {
       expect(stored).not.toContain(value);
       for (const algo of ["sha256", "md5"]) expect(stored).not.toContain(createHash(algo).update(value).digest("hex"));

@@ -15,7 +15,10 @@ describe("the server process (npm start)", () => {
     try {
       const url = await p.ready;
       expect(p.output()).toContain("BUILT-IN AOPay SIMULATOR");
-      const res = await postGraphQL<{ generateCibilOtp: { __typename: string } }>(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput() });
+      const res = await postGraphQL<{ generateCibilOtp: { __typename: string } }>(`${url}/graphql`, {
+        query: GENERATE_CIBIL_OTP,
+        variables: cibilInput(),
+      });
       expect(res.body.data?.generateCibilOtp.__typename).toBe("CibilOtpChallenge");
     } finally {
       await p.kill();
@@ -26,7 +29,10 @@ describe("the server process (npm start)", () => {
     const p = run({ NODE_ENV: "development", SHUTDOWN_GRACE_MS: "8000" });
     const url = await p.ready;
     // Scenario 888: the simulator answers after 2 s.
-    const inFlight = postGraphQL<{ generateCibilOtp: { __typename: string } }>(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput("102277888") });
+    const inFlight = postGraphQL<{ generateCibilOtp: { __typename: string } }>(`${url}/graphql`, {
+      query: GENERATE_CIBIL_OTP,
+      variables: cibilInput("102277888"),
+    });
     await new Promise((r) => setTimeout(r, 300));
     const signalledAt = Date.now();
     p.child.kill("SIGTERM");
@@ -42,10 +48,18 @@ describe("the server process (npm start)", () => {
   });
 
   it("on SIGTERM with a call that outlasts the grace period, cuts it at SHUTDOWN_GRACE_MS and still exits 0", async () => {
-    const p = run({ NODE_ENV: "development", SHUTDOWN_GRACE_MS: "800", REQUEST_DEADLINE_MS: "20000", AOPAY_DEADLINE_MS: "20000" });
+    const p = run({
+      NODE_ENV: "development",
+      SHUTDOWN_GRACE_MS: "800",
+      REQUEST_DEADLINE_MS: "20000",
+      AOPAY_DEADLINE_MS: "20000",
+    });
     const url = await p.ready;
     // Scenario 504: the simulator never answers.
-    const stuck = postGraphQL(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput("102277504") }).catch((e: Error) => e);
+    const stuck = postGraphQL(`${url}/graphql`, {
+      query: GENERATE_CIBIL_OTP,
+      variables: cibilInput("102277504"),
+    }).catch((e: Error) => e);
     await new Promise((r) => setTimeout(r, 300));
     const signalledAt = Date.now();
     p.child.kill("SIGTERM");
@@ -56,9 +70,16 @@ describe("the server process (npm start)", () => {
 
   it("on SIGTERM during startup exits at once with 143 (as PID 1 in a container, an unhandled SIGTERM is ignored)", async () => {
     // An unreachable Redis holds startup in listen() for up to 3 s, after the simulator banner.
-    const p = run({ NODE_ENV: "development", REDIS_URL: "redis://127.0.0.1:1", HMAC_SECRET: "test-hmac-secret-0123456789-abcdefghijklmnop" });
+    const p = run({
+      NODE_ENV: "development",
+      REDIS_URL: "redis://127.0.0.1:1",
+      HMAC_SECRET: "test-hmac-secret-0123456789-abcdefghijklmnop",
+    });
     await new Promise<void>((resolve) => {
-      const poll = setInterval(() => p.output().includes("BUILT-IN AOPay SIMULATOR") && (clearInterval(poll), resolve()), 20);
+      const poll = setInterval(
+        () => p.output().includes("BUILT-IN AOPay SIMULATOR") && (clearInterval(poll), resolve()),
+        20,
+      );
     });
     const signalledAt = Date.now();
     p.child.kill("SIGTERM");

@@ -6,7 +6,15 @@ import { request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
-import { deleteKeys, describeUnless, describeWithRedis, dumpKeys, REDIS_SKIP_REASON, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import {
+  deleteKeys,
+  describeUnless,
+  describeWithRedis,
+  dumpKeys,
+  REDIS_SKIP_REASON,
+  REDIS_URL,
+  uniquePrefix,
+} from "../helpers/redis";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { postGraphQL } from "../helpers/stack";
 
@@ -31,85 +39,108 @@ function processEnv(redisUrl: string, prefix: string, simulator: Simulator): Rec
 }
 
 const cibil = async (base: string, cibilId: string, headers: Record<string, string> = {}) =>
-  resultOf((await postGraphQL(`${base}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput(cibilId) }, headers)).body, "generateCibilOtp");
+  resultOf(
+    (await postGraphQL(`${base}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput(cibilId) }, headers)).body,
+    "generateCibilOtp",
+  );
 
-describeWithRedis("two server processes share limits and idempotency through one Redis (docs/security-requirements.md B5)", () => {
-  let sim: Simulator;
-  let a: ServerProcess;
-  let b: ServerProcess;
-  let urlA: string;
-  let urlB: string;
-  const prefix = uniquePrefix();
+describeWithRedis(
+  "two server processes share limits and idempotency through one Redis (docs/security-requirements.md B5)",
+  () => {
+    let sim: Simulator;
+    let a: ServerProcess;
+    let b: ServerProcess;
+    let urlA: string;
+    let urlB: string;
+    const prefix = uniquePrefix();
 
-  beforeAll(async () => {
-    sim = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
-    a = startServerProcess(processEnv(REDIS_URL as string, prefix, sim));
-    b = startServerProcess(processEnv(REDIS_URL as string, prefix, sim));
-    [urlA, urlB] = await Promise.all([a.ready, b.ready]);
-  });
-  afterAll(async () => {
-    await a?.kill();
-    await b?.kill();
-    await sim?.close();
-    const redis = new Redis(REDIS_URL as string);
-    await deleteKeys(redis, prefix);
-    await redis.quit();
-  });
-  beforeEach(() => sim.resetCalls());
+    beforeAll(async () => {
+      sim = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
+      a = startServerProcess(processEnv(REDIS_URL as string, prefix, sim));
+      b = startServerProcess(processEnv(REDIS_URL as string, prefix, sim));
+      [urlA, urlB] = await Promise.all([a.ready, b.ready]);
+    });
+    afterAll(async () => {
+      await a?.kill();
+      await b?.kill();
+      await sim?.close();
+      const redis = new Redis(REDIS_URL as string);
+      await deleteKeys(redis, prefix);
+      await redis.quit();
+    });
+    beforeEach(() => sim.resetCalls());
 
-  it("the cooldown holds across processes: A sends, B is refused, AOPay saw one call", async () => {
-    expect((await cibil(urlA, "900000001")).__typename).toBe("CibilOtpChallenge");
-    expect(await cibil(urlB, "900000001")).toMatchObject({ code: "OTP_COOLDOWN" });
-    expect(sim.calls()).toBe(1);
-  });
+    it("the cooldown holds across processes: A sends, B is refused, AOPay saw one call", async () => {
+      expect((await cibil(urlA, "900000001")).__typename).toBe("CibilOtpChallenge");
+      expect(await cibil(urlB, "900000001")).toMatchObject({ code: "OTP_COOLDOWN" });
+      expect(sim.calls()).toBe(1);
+    });
 
-  it("the window cap holds across processes: A, B, A, then B is refused; AOPay saw three", async () => {
-    for (const base of [urlA, urlB, urlA]) {
-      expect((await cibil(base, "900000002")).__typename).toBe("CibilOtpChallenge");
-      await sleep(1050);
-    }
-    expect(await cibil(urlB, "900000002")).toMatchObject({ code: "OTP_LIMIT_REACHED" });
-    expect(sim.calls()).toBe(3);
-  });
-
-  it("one Idempotency-Key across both processes: ten concurrent requests, one upstream call, then replays", async () => {
-    const key = randomUUID();
-    // Scenario 888 answers after 2 s, so all ten overlap.
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => cibil(i % 2 ? urlA : urlB, "900000888", { "idempotency-key": key })));
-    expect(results.filter((r) => r.__typename === "CibilOtpChallenge")).toHaveLength(1);
-    expect(results.filter((r) => r.__typename === "IdempotencyConflict")).toHaveLength(9);
-    const replayA = await postGraphQL(`${urlA}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput("900000888") }, { "idempotency-key": key });
-    const replayB = await postGraphQL(`${urlB}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput("900000888") }, { "idempotency-key": key });
-    expect(replayA.headers["idempotent-replayed"]).toBe("true");
-    expect(replayB.body).toEqual(replayA.body);
-    expect(sim.calls()).toBe(1);
-  });
-
-  it("nothing in Redis or in either process's debug log reveals a mobile, an Aadhaar or a hash of one (docs/security-requirements.md D2, D3)", async () => {
-    const aeps = await postGraphQL(`${urlA}/graphql`, { query: RESEND_AEPS_OTP, variables: aepsInput(CANARY_MOBILE, { aadhaar: CANARY_AADHAAR }) }, { "idempotency-key": randomUUID() });
-    expect(resultOf(aeps.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
-    await cibil(urlB, "900000003");
-    const redis = new Redis(REDIS_URL as string);
-    const entries = await dumpKeys(redis, prefix);
-    await redis.quit();
-    expect(entries.length).toBeGreaterThan(5);
-    const stored = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
-    const logs = a.output() + b.output();
-    for (const id of [CANARY_MOBILE, CANARY_AADHAAR, "900000003"]) {
-      expect(stored).not.toContain(id);
-      for (const algo of ["sha256", "md5"]) {
-        for (const encoding of ["hex", "base64", "base64url"] as const) expect(stored).not.toContain(createHash(algo).update(id).digest(encoding));
+    it("the window cap holds across processes: A, B, A, then B is refused; AOPay saw three", async () => {
+      for (const base of [urlA, urlB, urlA]) {
+        expect((await cibil(base, "900000002")).__typename).toBe("CibilOtpChallenge");
+        await sleep(1050);
       }
-    }
-    for (const id of [CANARY_MOBILE, CANARY_AADHAAR]) expect(logs).not.toContain(id);
-    // The stored idempotent results are sealed (AES-256-GCM under STORE_ENCRYPTION_KEYS): not even the masked values the
-    // client saw are readable in Redis.
-    expect(stored).not.toContain("XXXX XXXX 7058");
-    const results = entries.filter((e) => e.key.includes(":idem:")).map((e) => (JSON.parse(e.value) as { result?: string }).result);
-    expect(results.length).toBeGreaterThan(0);
-    for (const result of results) expect(result).toMatch(/^s1\.k1\./);
-  });
-});
+      expect(await cibil(urlB, "900000002")).toMatchObject({ code: "OTP_LIMIT_REACHED" });
+      expect(sim.calls()).toBe(3);
+    });
+
+    it("one Idempotency-Key across both processes: ten concurrent requests, one upstream call, then replays", async () => {
+      const key = randomUUID();
+      // Scenario 888 answers after 2 s, so all ten overlap.
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => cibil(i % 2 ? urlA : urlB, "900000888", { "idempotency-key": key })),
+      );
+      expect(results.filter((r) => r.__typename === "CibilOtpChallenge")).toHaveLength(1);
+      expect(results.filter((r) => r.__typename === "IdempotencyConflict")).toHaveLength(9);
+      const replayA = await postGraphQL(
+        `${urlA}/graphql`,
+        { query: GENERATE_CIBIL_OTP, variables: cibilInput("900000888") },
+        { "idempotency-key": key },
+      );
+      const replayB = await postGraphQL(
+        `${urlB}/graphql`,
+        { query: GENERATE_CIBIL_OTP, variables: cibilInput("900000888") },
+        { "idempotency-key": key },
+      );
+      expect(replayA.headers["idempotent-replayed"]).toBe("true");
+      expect(replayB.body).toEqual(replayA.body);
+      expect(sim.calls()).toBe(1);
+    });
+
+    it("nothing in Redis or in either process's debug log reveals a mobile, an Aadhaar or a hash of one (docs/security-requirements.md D2, D3)", async () => {
+      const aeps = await postGraphQL(
+        `${urlA}/graphql`,
+        { query: RESEND_AEPS_OTP, variables: aepsInput(CANARY_MOBILE, { aadhaar: CANARY_AADHAAR }) },
+        { "idempotency-key": randomUUID() },
+      );
+      expect(resultOf(aeps.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+      await cibil(urlB, "900000003");
+      const redis = new Redis(REDIS_URL as string);
+      const entries = await dumpKeys(redis, prefix);
+      await redis.quit();
+      expect(entries.length).toBeGreaterThan(5);
+      const stored = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
+      const logs = a.output() + b.output();
+      for (const id of [CANARY_MOBILE, CANARY_AADHAAR, "900000003"]) {
+        expect(stored).not.toContain(id);
+        for (const algo of ["sha256", "md5"]) {
+          for (const encoding of ["hex", "base64", "base64url"] as const)
+            expect(stored).not.toContain(createHash(algo).update(id).digest(encoding));
+        }
+      }
+      for (const id of [CANARY_MOBILE, CANARY_AADHAAR]) expect(logs).not.toContain(id);
+      // The stored idempotent results are sealed (AES-256-GCM under STORE_ENCRYPTION_KEYS): not even the masked values the
+      // client saw are readable in Redis.
+      expect(stored).not.toContain("XXXX XXXX 7058");
+      const results = entries
+        .filter((e) => e.key.includes(":idem:"))
+        .map((e) => (JSON.parse(e.value) as { result?: string }).result);
+      expect(results.length).toBeGreaterThan(0);
+      for (const result of results) expect(result).toMatch(/^s1\.k1\./);
+    });
+  },
+);
 
 function redisServerAvailable(): boolean {
   try {
@@ -129,7 +160,9 @@ async function freePort(): Promise<number> {
 }
 
 function startRedis(port: number): ChildProcess {
-  return spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  return spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -142,47 +175,54 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
 }
 
 describeUnless(
-  REDIS_SKIP_REASON ?? (redisServerAvailable() ? null : "skipped: no redis-server binary on PATH to start a private one"),
+  REDIS_SKIP_REASON ??
+    (redisServerAvailable() ? null : "skipped: no redis-server binary on PATH to start a private one"),
   "Redis goes down and comes back (a private redis-server)",
   () => {
-  let sim: Simulator;
-  let server: ServerProcess;
-  let redisProcess: ChildProcess;
-  let port: number;
-  let base: string;
-  const readyz = async () => {
-    const res = await request(`${base}/readyz`);
-    await res.body.dump();
-    return res.statusCode;
-  };
+    let sim: Simulator;
+    let server: ServerProcess;
+    let redisProcess: ChildProcess;
+    let port: number;
+    let base: string;
+    const readyz = async () => {
+      const res = await request(`${base}/readyz`);
+      await res.body.dump();
+      return res.statusCode;
+    };
 
-  beforeAll(async () => {
-    port = await freePort();
-    redisProcess = startRedis(port);
-    sim = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
-    server = startServerProcess({ ...processEnv(`redis://127.0.0.1:${port}`, uniquePrefix(), sim), OTP_COOLDOWN_SECONDS: "0" });
-    base = await server.ready;
-    expect(await waitFor(async () => (await readyz()) === 200, 5_000)).toBe(true);
-  });
-  afterAll(async () => {
-    await server?.kill();
-    redisProcess?.kill("SIGKILL");
-    await sim?.close();
-  });
+    beforeAll(async () => {
+      port = await freePort();
+      redisProcess = startRedis(port);
+      sim = await startSimulator({ registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE });
+      server = startServerProcess({
+        ...processEnv(`redis://127.0.0.1:${port}`, uniquePrefix(), sim),
+        OTP_COOLDOWN_SECONDS: "0",
+      });
+      base = await server.ready;
+      expect(await waitFor(async () => (await readyz()) === 200, 5_000)).toBe(true);
+    });
+    afterAll(async () => {
+      await server?.kill();
+      redisProcess?.kill("SIGKILL");
+      await sim?.close();
+    });
 
-  it("fails closed while Redis is down, reports not ready, and recovers when it returns", async () => {
-    expect((await cibil(base, "910000001")).__typename).toBe("CibilOtpChallenge");
-    redisProcess.kill("SIGKILL");
-    await new Promise((r) => redisProcess.once("exit", r));
-    expect(await waitFor(async () => (await readyz()) === 503, 5_000)).toBe(true);
-    sim.resetCalls();
-    expect(await cibil(base, "910000002")).toMatchObject({ __typename: "ProtectionUnavailable", code: "PROTECTION_UNAVAILABLE" });
-    expect(sim.calls()).toBe(0);
+    it("fails closed while Redis is down, reports not ready, and recovers when it returns", async () => {
+      expect((await cibil(base, "910000001")).__typename).toBe("CibilOtpChallenge");
+      redisProcess.kill("SIGKILL");
+      await new Promise((r) => redisProcess.once("exit", r));
+      expect(await waitFor(async () => (await readyz()) === 503, 5_000)).toBe(true);
+      sim.resetCalls();
+      expect(await cibil(base, "910000002")).toMatchObject({
+        __typename: "ProtectionUnavailable",
+        code: "PROTECTION_UNAVAILABLE",
+      });
+      expect(sim.calls()).toBe(0);
 
-    redisProcess = startRedis(port);
-    expect(await waitFor(async () => (await readyz()) === 200, 10_000)).toBe(true);
-    expect((await cibil(base, "910000003")).__typename).toBe("CibilOtpChallenge");
-    expect(sim.calls()).toBe(1);
-  });
+      redisProcess = startRedis(port);
+      expect(await waitFor(async () => (await readyz()) === 200, 10_000)).toBe(true);
+      expect((await cibil(base, "910000003")).__typename).toBe("CibilOtpChallenge");
+      expect(sim.calls()).toBe(1);
+    });
   },
 );

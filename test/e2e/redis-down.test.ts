@@ -17,12 +17,21 @@ describe("fail closed when the shared store is unreachable", () => {
 
   it("refuses OTP sends with PROTECTION_UNAVAILABLE and sends nothing", async () => {
     const cibil = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput())).body, "generateCibilOtp");
-    expect(cibil).toMatchObject({ __typename: "ProtectionUnavailable", code: "PROTECTION_UNAVAILABLE", retryable: true });
-    const aeps = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput(), { "idempotency-key": "k-1" })).body, "resendAepsOtp");
+    expect(cibil).toMatchObject({
+      __typename: "ProtectionUnavailable",
+      code: "PROTECTION_UNAVAILABLE",
+      retryable: true,
+    });
+    const aeps = resultOf(
+      (await t.gql(RESEND_AEPS_OTP, aepsInput(), { "idempotency-key": "k-1" })).body,
+      "resendAepsOtp",
+    );
     expect(aeps).toMatchObject({ __typename: "ProtectionUnavailable" });
     expect(t.simulator?.calls()).toBe(0);
     const metrics = await request(t.stack.app.metricsUrl as string);
-    expect(await metrics.body.text()).toMatch(/^aopay_protection_unavailable_total\{operation="generateCibilOtp"\} 1$/m);
+    expect(await metrics.body.text()).toMatch(
+      /^aopay_protection_unavailable_total\{operation="generateCibilOtp"\} 1$/m,
+    );
   });
 
   it("/readyz says not ready, /healthz still answers", async () => {

@@ -16,8 +16,17 @@ async function send(url: string, init: Parameters<typeof request>[1] = {}): Prom
 function expectRefusal(res: Answer, status: number, code: string): void {
   const id = res.headers["x-request-id"];
   expect(typeof id).toBe("string");
-  const body = JSON.parse(res.text) as { errors?: Array<{ message?: unknown; extensions?: { code?: unknown; requestId?: unknown } }> };
-  expect({ status: res.status, errors: body.errors?.map((e) => ({ code: e.extensions?.code, requestId: e.extensions?.requestId, hasMessage: typeof e.message === "string" })) }).toEqual({
+  const body = JSON.parse(res.text) as {
+    errors?: Array<{ message?: unknown; extensions?: { code?: unknown; requestId?: unknown } }>;
+  };
+  expect({
+    status: res.status,
+    errors: body.errors?.map((e) => ({
+      code: e.extensions?.code,
+      requestId: e.extensions?.requestId,
+      hasMessage: typeof e.message === "string",
+    })),
+  }).toEqual({
     status,
     errors: [{ code, requestId: id, hasMessage: true }],
   });
@@ -53,31 +62,95 @@ describe("every refused request carries its request id, in the header and in the
     ],
     [
       "a POST with a simple content type (CSRF prevention, 400)",
-      () => send(t.graphqlUrl, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ query: "{ __typename }" }) }),
+      () =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: { "content-type": "text/plain" },
+          body: JSON.stringify({ query: "{ __typename }" }),
+        }),
       400,
       "BAD_REQUEST",
     ],
     [
       "a mutation over GET (405)",
       () =>
-        send(`${t.graphqlUrl}?query=${encodeURIComponent('mutation { generateCibilOtp(input: { cibilId: "1", accessToken: "abcd" }) { __typename } }')}`, {
-          headers: { "apollo-require-preflight": "true" },
-        }),
+        send(
+          `${t.graphqlUrl}?query=${encodeURIComponent('mutation { generateCibilOtp(input: { cibilId: "1", accessToken: "abcd" }) { __typename } }')}`,
+          {
+            headers: { "apollo-require-preflight": "true" },
+          },
+        ),
       405,
       "BAD_REQUEST",
     ],
     ["an unknown path (404)", () => send(`${t.baseUrl}/nothing-here`), 404, "NOT_FOUND"],
-    ["a body over BODY_LIMIT_BYTES (413)", () => send(t.graphqlUrl, { method: "POST", headers: json, body: JSON.stringify({ query: `{ __typename } #${"x".repeat(4096)}` }) }), 413, "BAD_REQUEST"],
-    ["an unsupported content type (415)", () => send(t.graphqlUrl, { method: "POST", headers: { "content-type": "application/xml" }, body: "<q/>" }), 415, "BAD_REQUEST"],
-    ["a wrong API key (401)", () => send(t.graphqlUrl, { method: "POST", headers: { ...json, "x-api-key": "aopk_wrong" }, body: JSON.stringify({ query: "{ __typename }" }) }), 401, "UNAUTHENTICATED"],
-    ["a body that is not JSON (400)", () => send(t.graphqlUrl, { method: "POST", headers: json, body: '{"query": ' }), 400, "BAD_REQUEST"],
-    ["a document that does not parse (400)", () => send(t.graphqlUrl, { method: "POST", headers: json, body: JSON.stringify({ query: "{ serviceInfo {" }) }), 400, "GRAPHQL_PARSE_FAILED"],
-    ["a document that does not validate (400)", () => send(t.graphqlUrl, { method: "POST", headers: json, body: JSON.stringify({ query: "{ nope }" }) }), 400, "GRAPHQL_VALIDATION_FAILED"],
-    ["a body without a query (400)", () => send(t.graphqlUrl, { method: "POST", headers: json, body: JSON.stringify({ variables: {} }) }), 400, "BAD_REQUEST"],
-    ["a batch (400)", () => send(t.graphqlUrl, { method: "POST", headers: json, body: JSON.stringify([{ query: "{ __typename }" }, { query: "{ __typename }" }]) }), 400, "BAD_REQUEST"],
+    [
+      "a body over BODY_LIMIT_BYTES (413)",
+      () =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: json,
+          body: JSON.stringify({ query: `{ __typename } #${"x".repeat(4096)}` }),
+        }),
+      413,
+      "BAD_REQUEST",
+    ],
+    [
+      "an unsupported content type (415)",
+      () => send(t.graphqlUrl, { method: "POST", headers: { "content-type": "application/xml" }, body: "<q/>" }),
+      415,
+      "BAD_REQUEST",
+    ],
+    [
+      "a wrong API key (401)",
+      () =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: { ...json, "x-api-key": "aopk_wrong" },
+          body: JSON.stringify({ query: "{ __typename }" }),
+        }),
+      401,
+      "UNAUTHENTICATED",
+    ],
+    [
+      "a body that is not JSON (400)",
+      () => send(t.graphqlUrl, { method: "POST", headers: json, body: '{"query": ' }),
+      400,
+      "BAD_REQUEST",
+    ],
+    [
+      "a document that does not parse (400)",
+      () => send(t.graphqlUrl, { method: "POST", headers: json, body: JSON.stringify({ query: "{ serviceInfo {" }) }),
+      400,
+      "GRAPHQL_PARSE_FAILED",
+    ],
+    [
+      "a document that does not validate (400)",
+      () => send(t.graphqlUrl, { method: "POST", headers: json, body: JSON.stringify({ query: "{ nope }" }) }),
+      400,
+      "GRAPHQL_VALIDATION_FAILED",
+    ],
+    [
+      "a body without a query (400)",
+      () => send(t.graphqlUrl, { method: "POST", headers: json, body: JSON.stringify({ variables: {} }) }),
+      400,
+      "BAD_REQUEST",
+    ],
+    [
+      "a batch (400)",
+      () =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: json,
+          body: JSON.stringify([{ query: "{ __typename }" }, { query: "{ __typename }" }]),
+        }),
+      400,
+      "BAD_REQUEST",
+    ],
     [
       "an untrusted document with TRUSTED_DOCUMENTS=enforce (400)",
-      () => send(enforced.graphqlUrl, { method: "POST", headers: json, body: JSON.stringify({ query: "{ __typename }" }) }),
+      () =>
+        send(enforced.graphqlUrl, { method: "POST", headers: json, body: JSON.stringify({ query: "{ __typename }" }) }),
       400,
       "UNTRUSTED_DOCUMENT",
     ],
@@ -86,7 +159,9 @@ describe("every refused request carries its request id, in the header and in the
   });
 
   it("a caller's own x-request-id comes back in both places", async () => {
-    const res = await send(`${t.graphqlUrl}?query=${encodeURIComponent("{ __typename }")}`, { headers: { "x-request-id": "0b0e4a47-1f9c-4c51-8f0e-6f0d0c3c1a2b" } });
+    const res = await send(`${t.graphqlUrl}?query=${encodeURIComponent("{ __typename }")}`, {
+      headers: { "x-request-id": "0b0e4a47-1f9c-4c51-8f0e-6f0d0c3c1a2b" },
+    });
     expectRefusal(res, 400, "BAD_REQUEST");
     expect(res.headers["x-request-id"]).toBe("0b0e4a47-1f9c-4c51-8f0e-6f0d0c3c1a2b");
   });

@@ -10,16 +10,44 @@ import { startTestStack, type TestStack } from "../helpers/stack";
  */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Every budget but the destination's out of the way. */
-const CALLER_BUDGETS = { OTP_PREFIX_MAX: "1000", OTP_IP_MAX: "1000", OTP_CLIENT_MAX: "1000", OTP_GLOBAL_MAX: "1000", OTP_DAILY_MAX: "1000" };
+const CALLER_BUDGETS = {
+  OTP_PREFIX_MAX: "1000",
+  OTP_IP_MAX: "1000",
+  OTP_CLIENT_MAX: "1000",
+  OTP_GLOBAL_MAX: "1000",
+  OTP_DAILY_MAX: "1000",
+};
 
 const COUNTDOWN_FIELDS = /* GraphQL */ `
-  mutation($input: GenerateCibilOtpInput!) { generateCibilOtp(input: $input) {
-    __typename ... on CibilOtpChallenge { resendAvailableInSeconds } ... on OtpThrottled { code scope retryAfterSeconds }
-  } }`;
+  mutation ($input: GenerateCibilOtpInput!) {
+    generateCibilOtp(input: $input) {
+      __typename
+      ... on CibilOtpChallenge {
+        resendAvailableInSeconds
+      }
+      ... on OtpThrottled {
+        code
+        scope
+        retryAfterSeconds
+      }
+    }
+  }
+`;
 const AEPS_COUNTDOWN = /* GraphQL */ `
-  mutation($input: ResendAepsOtpInput!) { resendAepsOtp(input: $input) {
-    __typename ... on AepsOtpResent { resendAvailableInSeconds } ... on OtpThrottled { code scope retryAfterSeconds }
-  } }`;
+  mutation ($input: ResendAepsOtpInput!) {
+    resendAepsOtp(input: $input) {
+      __typename
+      ... on AepsOtpResent {
+        resendAvailableInSeconds
+      }
+      ... on OtpThrottled {
+        code
+        scope
+        retryAfterSeconds
+      }
+    }
+  }
+`;
 
 type Answer = { __typename: string; resendAvailableInSeconds?: number; code?: string; retryAfterSeconds?: number };
 
@@ -51,12 +79,21 @@ describe.each(stores)("resend countdown against the throttle that enforces it (%
   });
   const start = async (env: Record<string, string>) => {
     // A fresh key prefix per stack: counters from an earlier test must not carry over.
-    t = await startTestStack({ ...CALLER_BUDGETS, ...storeEnv, ...(storeEnv.REDIS_URL ? { REDIS_KEY_PREFIX: prefix() } : {}), ...env });
+    t = await startTestStack({
+      ...CALLER_BUDGETS,
+      ...storeEnv,
+      ...(storeEnv.REDIS_URL ? { REDIS_KEY_PREFIX: prefix() } : {}),
+      ...env,
+    });
     return t;
   };
   const cibil = async (stack: TestStack, cibilId: string, headers: Record<string, string> = {}) => {
     const res = await stack.gql(COUNTDOWN_FIELDS, cibilInput(cibilId), headers);
-    return { answer: resultOf(res.body, "generateCibilOtp") as Answer, at: Date.now(), replayed: res.headers["idempotent-replayed"] === "true" };
+    return {
+      answer: resultOf(res.body, "generateCibilOtp") as Answer,
+      at: Date.now(),
+      replayed: res.headers["idempotent-replayed"] === "true",
+    };
   };
 
   it("CIBIL: the cooldown's seconds; a send before they elapse is OTP_COOLDOWN with the same wait; after them it goes through", async () => {
@@ -69,7 +106,10 @@ describe.each(stores)("resend countdown against the throttle that enforces it (%
     expectConsistent(early.answer, 3);
 
     await sleep(first.at + 3 * 1000 + 50 - Date.now());
-    expect((await cibil(stack, "700000801")).answer).toEqual({ __typename: "CibilOtpChallenge", resendAvailableInSeconds: 3 });
+    expect((await cibil(stack, "700000801")).answer).toEqual({
+      __typename: "CibilOtpChallenge",
+      resendAvailableInSeconds: 3,
+    });
     expect(stack.simulator?.calls("cibil.generateOtp")).toBe(2);
   });
 
@@ -91,15 +131,24 @@ describe.each(stores)("resend countdown against the throttle that enforces it (%
 
   it("0 when nothing gates the next send (no cooldown, points left)", async () => {
     const stack = await start({ OTP_COOLDOWN_SECONDS: "0", OTP_WINDOW_MAX: "100" });
-    expect((await cibil(stack, "700000803")).answer).toEqual({ __typename: "CibilOtpChallenge", resendAvailableInSeconds: 0 });
-    expect((await cibil(stack, "700000803")).answer).toEqual({ __typename: "CibilOtpChallenge", resendAvailableInSeconds: 0 });
+    expect((await cibil(stack, "700000803")).answer).toEqual({
+      __typename: "CibilOtpChallenge",
+      resendAvailableInSeconds: 0,
+    });
+    expect((await cibil(stack, "700000803")).answer).toEqual({
+      __typename: "CibilOtpChallenge",
+      resendAvailableInSeconds: 0,
+    });
   });
 
   it("AEPS: the countdown covers both destinations: the same Aadhaar with another mobile is refused with the same wait", async () => {
     const stack = await start({ OTP_COOLDOWN_SECONDS: "3", OTP_WINDOW_MAX: "100" });
     const first = resultOf((await stack.gql(AEPS_COUNTDOWN, aepsInput("9876500801"))).body, "resendAepsOtp") as Answer;
     expect(first).toEqual({ __typename: "AepsOtpResent", resendAvailableInSeconds: 3 });
-    const sameAadhaar = resultOf((await stack.gql(AEPS_COUNTDOWN, aepsInput("9876500802"))).body, "resendAepsOtp") as Answer;
+    const sameAadhaar = resultOf(
+      (await stack.gql(AEPS_COUNTDOWN, aepsInput("9876500802"))).body,
+      "resendAepsOtp",
+    ) as Answer;
     expect(sameAadhaar).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
     expectConsistent(sameAadhaar, 3);
     expect(stack.simulator?.calls("aeps.resendOtp")).toBe(1);

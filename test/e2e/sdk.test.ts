@@ -1,14 +1,31 @@
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { Agent, type Dispatcher } from "undici";
-import { AopayClientError, createGraphQLClient, createSdk, fieldProblems, isFailure, type Sdk } from "../../client/src/sdk";
-import { blackHole, delayed, type FakeUpstream, json, raw, resetAfterRequest, startFakeUpstream } from "../helpers/fake-upstream";
+import {
+  AopayClientError,
+  createGraphQLClient,
+  createSdk,
+  fieldProblems,
+  isFailure,
+  type Sdk,
+} from "../../client/src/sdk";
+import {
+  blackHole,
+  delayed,
+  type FakeUpstream,
+  json,
+  raw,
+  resetAfterRequest,
+  startFakeUpstream,
+} from "../helpers/fake-upstream";
 import { VALID_AADHAAR } from "../helpers/operations";
 import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const cibil = (cibilId: string) => ({ input: { cibilId, accessToken: "123456542124" } });
-const aeps = (mobile: string) => ({ input: { userKey: "AOP554N3XXXX", mobile, aadhaar: VALID_AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" } });
+const aeps = (mobile: string) => ({
+  input: { userKey: "AOP554N3XXXX", mobile, aadhaar: VALID_AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" },
+});
 
 /** Rejects with what the promise threw; fails the test if it resolved. */
 async function thrown(promise: Promise<unknown>): Promise<AopayClientError> {
@@ -51,10 +68,18 @@ describe("typed SDK against the live server", () => {
   it("walks the CIBIL flow to the credit report: the challenge's countdown, then the report, typed", async () => {
     const registered = (
       await sdk.registerCibilCustomer({
-        input: { firstName: "Meera", lastName: "Nair", pan: "ABCPN4321K", dateOfBirth: "1991-02-03", email: "meera@example.com", mobile: "9123456780" },
+        input: {
+          firstName: "Meera",
+          lastName: "Nair",
+          pan: "ABCPN4321K",
+          dateOfBirth: "1991-02-03",
+          email: "meera@example.com",
+          mobile: "9123456780",
+        },
       })
     ).data?.registerCibilCustomer;
-    if (registered?.__typename !== "CibilCustomerRegistered") throw new Error(`registration failed: ${registered?.__typename}`);
+    if (registered?.__typename !== "CibilCustomerRegistered")
+      throw new Error(`registration failed: ${registered?.__typename}`);
     const ids = { cibilId: registered.cibilId as string, accessToken: registered.accessToken as string };
     const challenge = (await sdk.generateCibilOtp({ input: ids })).data?.generateCibilOtp;
     if (challenge?.__typename !== "CibilOtpChallenge") throw new Error(`no challenge: ${challenge?.__typename}`);
@@ -62,26 +87,44 @@ describe("typed SDK against the live server", () => {
     expect(challenge.resendAvailableInSeconds).toBe(0);
     expect(challenge.question?.text).toContain("91234****");
     const verified = (
-      await sdk.submitCibilOtp({ input: { ...ids, otp: "123456", questionKey: challenge.question?.key ?? "", answerKey: "USER_TO_INPUT_ANSWER" } })
+      await sdk.submitCibilOtp({
+        input: { ...ids, otp: "123456", questionKey: challenge.question?.key ?? "", answerKey: "USER_TO_INPUT_ANSWER" },
+      })
     ).data?.submitCibilOtp;
     if (verified?.__typename !== "CibilOtpVerified") throw new Error(`not verified: ${verified?.__typename}`);
     const history = verified.creditHistory;
     if (history.__typename !== "CibilCreditHistory") throw new Error(`no history: ${history.__typename}`);
-    expect(history.report).toMatchObject({ simulated: true, cibil_id: ids.cibilId, customer: { first_name: "Meera", mobile: "91234****" } });
+    expect(history.report).toMatchObject({
+      simulated: true,
+      cibil_id: ids.cibilId,
+      customer: { first_name: "Meera", mobile: "91234****" },
+    });
     const again = (await sdk.cibilCreditHistory({ cibilId: ids.cibilId })).data?.cibilCreditHistory;
-    expect(again).toMatchObject({ __typename: "CibilCreditHistory", report: { simulated: true, cibil_id: ids.cibilId } });
+    expect(again).toMatchObject({
+      __typename: "CibilCreditHistory",
+      report: { simulated: true, cibil_id: ids.cibilId },
+    });
   });
 
   it("returns masked identifiers for the AEPS resend, and runs a query without variables", async () => {
     const { data } = await sdk.resendAepsOtp(aeps("9876543210"));
-    expect(data?.resendAepsOtp).toMatchObject({ __typename: "AepsOtpResent", maskedAadhaar: "XXXX XXXX 2346", maskedMobile: "XXXXXX3210" });
+    expect(data?.resendAepsOtp).toMatchObject({
+      __typename: "AepsOtpResent",
+      maskedAadhaar: "XXXX XXXX 2346",
+      maskedMobile: "XXXXXX3210",
+    });
     const info = await sdk.serviceInfo();
     expect(info.data?.serviceInfo.upstream).toBe("SIMULATOR");
   });
 
   it("returns failures as typed union members (503 with Retry-After, rejection with AOPay's message)", async () => {
     const unavailable = (await sdk.generateCibilOtp(cibil("102277503"))).data?.generateCibilOtp;
-    expect(unavailable).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true, retryAfterSeconds: 30 });
+    expect(unavailable).toMatchObject({
+      __typename: "UpstreamUnavailable",
+      code: "UPSTREAM_UNAVAILABLE",
+      retryable: true,
+      retryAfterSeconds: 30,
+    });
     const rejected = (await sdk.resendAepsOtp(aeps("9876543207"))).data?.resendAepsOtp;
     expect(rejected && isFailure(rejected)).toBe(true);
     expect(rejected).toMatchObject({ __typename: "UpstreamRejected", code: "UPSTREAM_REJECTED" });
@@ -126,7 +169,11 @@ describe("typed SDK against the live server", () => {
     // Its own dispatcher, destroyed afterwards: when an aborted call shares undici's global pool with later calls,
     // the server's graceful stop waits for those kept-alive sockets (4 s to SHUTDOWN_GRACE_MS), slowing the suite.
     const own = new Agent();
-    const error = await thrown(createSdk({ url: t.graphqlUrl, dispatcher: own }).generateCibilOtp(cibil("102277888"), { signal: controller.signal }));
+    const error = await thrown(
+      createSdk({ url: t.graphqlUrl, dispatcher: own }).generateCibilOtp(cibil("102277888"), {
+        signal: controller.signal,
+      }),
+    );
     await own.destroy();
     expect(error.code).toBe("ABORTED");
     expect(error.requestMayHaveBeenSent).toBe(true);
@@ -134,10 +181,12 @@ describe("typed SDK against the live server", () => {
 
   it("sends through a custom undici dispatcher", async () => {
     let dispatched = 0;
-    const counting = new Agent().compose((dispatch) => (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => {
-      dispatched += 1;
-      return dispatch(opts, handler);
-    });
+    const counting = new Agent().compose(
+      (dispatch) => (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => {
+        dispatched += 1;
+        return dispatch(opts, handler);
+      },
+    );
     const info = await createSdk({ url: t.graphqlUrl, dispatcher: counting }).serviceInfo();
     expect(info.data?.serviceInfo.upstream).toBe("SIMULATOR");
     expect(dispatched).toBe(1);
@@ -182,11 +231,25 @@ describe("typed SDK transport", () => {
   });
 
   it("sends the operation, its headers, credentials and a shorter server deadline", async () => {
-    fake.respond(json(200, { data: { serviceInfo: { __typename: "ServiceInfo", upstream: "LIVE" } } }, { "x-request-id": "rid-1" }));
+    fake.respond(
+      json(
+        200,
+        { data: { serviceInfo: { __typename: "ServiceInfo", upstream: "LIVE" } } },
+        { "x-request-id": "rid-1" },
+      ),
+    );
     let tokens = 0;
-    const client = createGraphQLClient({ url, bearerToken: () => `tok-${++tokens}`, headers: { "X-Team": "growth" }, timeoutMs: 3_000 });
+    const client = createGraphQLClient({
+      url,
+      bearerToken: () => `tok-${++tokens}`,
+      headers: { "X-Team": "growth" },
+      timeoutMs: 3_000,
+    });
     const sdk = createSdk(client);
-    const result = await sdk.generateCibilOtp(cibil("102277100"), { idempotencyKey: "key-1", headers: { "x-call": "1" } });
+    const result = await sdk.generateCibilOtp(cibil("102277100"), {
+      idempotencyKey: "key-1",
+      headers: { "x-call": "1" },
+    });
     await sdk.serviceInfo();
     expect(result.requestId).toBe("rid-1");
     const [first, second] = fake.calls;
@@ -238,11 +301,20 @@ describe("typed SDK transport", () => {
   it("throws AopayHttpError for an HTTP error without a GraphQL body (a proxy's 502 page)", async () => {
     fake.respond(raw(502, "text/html", "<html>Bad gateway</html>", { "x-request-id": "rid-502" }));
     const error = await thrown(createSdk({ url }).serviceInfo());
-    expect(error).toMatchObject({ code: "HTTP_ERROR", status: 502, body: "<html>Bad gateway</html>", requestId: "rid-502" });
+    expect(error).toMatchObject({
+      code: "HTTP_ERROR",
+      status: 502,
+      body: "<html>Bad gateway</html>",
+      requestId: "rid-502",
+    });
   });
 
   it("returns a GraphQL error body whatever the HTTP status", async () => {
-    fake.respond(json(422, { errors: [{ message: "reused", extensions: { code: "IDEMPOTENCY_KEY_REUSED", requestId: "rid-422" } }] }));
+    fake.respond(
+      json(422, {
+        errors: [{ message: "reused", extensions: { code: "IDEMPOTENCY_KEY_REUSED", requestId: "rid-422" } }],
+      }),
+    );
     const result = await createSdk({ url }).serviceInfo();
     expect(result).toMatchObject({ status: 422, data: null, requestId: "rid-422" });
     expect(result.errors?.[0]?.extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
@@ -262,7 +334,9 @@ describe("typed SDK transport", () => {
     expect(() => createSdk({ url, apiKey: "a", bearerToken: "b" })).toThrow(/not both/);
     expect(() => createSdk({ url: "ftp://example.test/graphql" })).toThrow(/http\(s\) URL/);
     expect(() => createSdk({ url, retries: 3 } as unknown as { url: string })).toThrow(/unknown option\(s\) retries/);
-    await expect(createSdk({ url }).generateCibilOtp(cibil("1"), { idempotencyKey: "has space" })).rejects.toThrow(/idempotencyKey/);
+    await expect(createSdk({ url }).generateCibilOtp(cibil("1"), { idempotencyKey: "has space" })).rejects.toThrow(
+      /idempotencyKey/,
+    );
     await expect(createSdk({ url }).serviceInfo({}, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs/);
     expect(fake.calls).toHaveLength(0);
   });

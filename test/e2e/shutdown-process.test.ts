@@ -65,7 +65,11 @@ function productionEnv(extra: Record<string, string> = {}): Record<string, strin
 async function requestsInFlight(url: string): Promise<Array<Promise<unknown>>> {
   const before = upstream.calls.length;
   const pending = Array.from({ length: IN_FLIGHT }, (_, i) =>
-    postGraphQL(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput(`10227710${i}`) }, { "x-api-key": TEST_API_KEY }).catch((e: Error) => e),
+    postGraphQL(
+      `${url}/graphql`,
+      { query: GENERATE_CIBIL_OTP, variables: cibilInput(`10227710${i}`) },
+      { "x-api-key": TEST_API_KEY },
+    ).catch((e: Error) => e),
   );
   await waitFor(() => upstream.calls.length >= before + IN_FLIGHT);
   return pending;
@@ -120,7 +124,9 @@ describe("the server process exits within the grace period after SIGTERM", () =>
       p.child.stdout?.pause();
       // Fill it: each refused request writes debug and access lines.
       for (let i = 0; i < 20; i++) {
-        await Promise.all(Array.from({ length: 25 }, () => postGraphQL(`${url}/graphql`, { query: "{ serviceInfo { upstream } }" })));
+        await Promise.all(
+          Array.from({ length: 25 }, () => postGraphQL(`${url}/graphql`, { query: "{ serviceInfo { upstream } }" })),
+        );
       }
       const inFlight = await requestsInFlight(url);
       const signalledAt = Date.now();
@@ -158,7 +164,10 @@ describe("npm start passes SIGTERM to the server", () => {
   beforeAll(() => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
     dir = mkdtempSync(join(tmpdir(), "npm-start-"));
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "npm-start-signals", private: true, scripts: { start: pkg.scripts.start } }));
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: "npm-start-signals", private: true, scripts: { start: pkg.scripts.start } }),
+    );
     symlinkSync(join(ROOT, "dist-test"), join(dir, "dist"));
   });
   afterAll(() => {
@@ -178,7 +187,13 @@ describe("npm start passes SIGTERM to the server", () => {
       cwd: dir,
       // Its own process group, so the test can signal the group as a terminal or a supervisor would.
       detached: true,
-      env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`, HOME: dir, PORT: "0", HOST: "127.0.0.1", ...env },
+      env: {
+        PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`,
+        HOME: dir,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     // The whole group: npm and the server it started.
@@ -206,7 +221,10 @@ describe("npm start passes SIGTERM to the server", () => {
   };
 
   it.each([
-    ["to npm's process group (Ctrl-C in a terminal, a supervisor's kill of the group)", (s: NpmStart) => process.kill(-(s.npm.pid as number), "SIGTERM")],
+    [
+      "to npm's process group (Ctrl-C in a terminal, a supervisor's kill of the group)",
+      (s: NpmStart) => process.kill(-(s.npm.pid as number), "SIGTERM"),
+    ],
     ["to npm alone (a supervisor that signals the process it started)", (s: NpmStart) => s.npm.kill("SIGTERM")],
   ])("SIGTERM %s: the server drains and exits within the grace period", async (_name, signal) => {
     const s = await npmStart();

@@ -45,14 +45,19 @@ async function startRecordingProxy(target: URL, recorded: Recorded[]): Promise<F
   return startFakeUpstream((call, res) => {
     const upstream = httpRequest(
       new URL(call.path, target),
-      { method: call.method, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(call.body) } },
+      {
+        method: call.method,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(call.body) },
+      },
       (answer) => {
         const chunks: Buffer[] = [];
         answer.on("data", (c: Buffer) => chunks.push(c));
         answer.on("end", () => {
           const body = Buffer.concat(chunks);
           recorded.push({ path: call.path, status: answer.statusCode ?? 0, body: body.toString("utf8") });
-          res.writeHead(answer.statusCode ?? 502, { "content-type": answer.headers["content-type"] ?? "application/json" });
+          res.writeHead(answer.statusCode ?? 502, {
+            "content-type": answer.headers["content-type"] ?? "application/json",
+          });
           res.end(body);
         });
       },
@@ -86,7 +91,11 @@ describe("the simulator answers every documented case with AOPay's documented bo
       },
     });
     proxy = await startRecordingProxy(simulator.url, recorded);
-    t = await startTestStack({ AOPAY_BASE_URL: proxy.url, AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID, AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE });
+    t = await startTestStack({
+      AOPAY_BASE_URL: proxy.url,
+      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+    });
   });
   afterAll(async () => {
     await t?.stop();
@@ -96,7 +105,14 @@ describe("the simulator answers every documented case with AOPay's documented bo
 
   let accessToken = "";
   it("registers the customer of AOPay's examples (the simulator's own answer: registeration has no documented body)", async () => {
-    const input = { firstName: "Asha", lastName: "Kulkarni", pan: "ABCPE1234F", dateOfBirth: "1990-04-23", email: "asha@example.com", mobile: "9413812345" };
+    const input = {
+      firstName: "Asha",
+      lastName: "Kulkarni",
+      pan: "ABCPE1234F",
+      dateOfBirth: "1990-04-23",
+      email: "asha@example.com",
+      mobile: "9413812345",
+    };
     const res = await t.gql(
       `mutation($input: RegisterCibilCustomerInput!) { registerCibilCustomer(input: $input) { __typename ... on CibilCustomerRegistered { cibilId accessToken } } }`,
       { input },
@@ -114,7 +130,10 @@ describe("the simulator answers every documented case with AOPay's documented bo
       __typename: "CibilOtpChallenge",
       cibilId: "9362678",
       merchantTransactionId: "SPCBL2308181502437743aQaHNGxZM",
-      question: { key: "1423489238", text: "The One Time Password is sent to 94138****. Please enter the One Time Password." },
+      question: {
+        key: "1423489238",
+        text: "The One Time Password is sent to 94138****. Please enter the One Time Password.",
+      },
     });
   });
 
@@ -122,7 +141,15 @@ describe("the simulator answers every documented case with AOPay's documented bo
     merchantIds.push("SPCBL2308181506522334ZiSHM7bAe");
     const res = await t.gql(
       `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $input) { __typename ... on CibilOtpVerified { cibilId status returningCustomer scoreFetchDate merchantTransactionId } } }`,
-      { input: { cibilId: "9362678", accessToken, otp: SIM_OTP, questionKey: "1423489238", answerKey: "USER_TO_INPUT_ANSWER" } },
+      {
+        input: {
+          cibilId: "9362678",
+          accessToken,
+          otp: SIM_OTP,
+          questionKey: "1423489238",
+          answerKey: "USER_TO_INPUT_ANSWER",
+        },
+      },
     );
     expect(answered(last("/CibilScore/SubmitOTP"))).toBe(documented("cibil/submit-otp.success"));
     expect(resultOf(res.body, "submitCibilOtp")).toEqual({
@@ -138,13 +165,22 @@ describe("the simulator answers every documented case with AOPay's documented bo
   it("the CIBIL generic error: cibil/generic-error.json (…207)", async () => {
     const res = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: "102277207", accessToken: "123456542124" } });
     expect(answered(last("/CibilScore/GenerateOTP"))).toBe(documented("cibil/generic-error"));
-    expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: "207", upstreamMessage: "Amount is Requaired" });
+    expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({
+      __typename: "UpstreamRejected",
+      upstreamCode: "207",
+      upstreamMessage: "Amount is Requaired",
+    });
   });
 
   it("ResendOTP: aeps/resend-otp.success.json (AOPay's own request references, TEST and DEMO)", async () => {
     const res = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { primaryKeyId: "TEST", encodeTxnId: "DEMO" }));
     expect(answered(last("/UserRegisterBankWise/ResendOTP"))).toBe(documented("aeps/resend-otp.success"));
-    expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({ __typename: "AepsOtpResent", upstreamMessage: "OTP Resend Request Completed", primaryKeyId: "TEST", encodeTxnId: "DEMO" });
+    expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({
+      __typename: "AepsOtpResent",
+      upstreamMessage: "OTP Resend Request Completed",
+      primaryKeyId: "TEST",
+      encodeTxnId: "DEMO",
+    });
   });
 
   it("ResendOTP refused: aeps/resend-otp.error.json with HTTP 401 (…401)", async () => {
@@ -152,11 +188,19 @@ describe("the simulator answers every documented case with AOPay's documented bo
     const answer = last("/UserRegisterBankWise/ResendOTP");
     expect(answer?.status).toBe(401);
     expect(answered(answer)).toBe(documented("aeps/resend-otp.error"));
-    expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({ __typename: "UpstreamUnauthorized", upstreamCode: "5", upstreamMessage: "Invalid signature encoding" });
+    expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({
+      __typename: "UpstreamUnauthorized",
+      upstreamCode: "5",
+      upstreamMessage: "Invalid signature encoding",
+    });
   });
 
   it("ResendOTP refused: the same body for partner credentials the simulator does not know", async () => {
-    const stranger = await startTestStack({ AOPAY_BASE_URL: proxy.url, AOPAY_REGISTRATION_ID: "AOP-554", AOPAY_COMPANY_CODE: "CMP1045" });
+    const stranger = await startTestStack({
+      AOPAY_BASE_URL: proxy.url,
+      AOPAY_REGISTRATION_ID: "AOP-554",
+      AOPAY_COMPANY_CODE: "CMP1045",
+    });
     try {
       await stranger.gql(RESEND_AEPS_OTP, aepsInput("9876543211"));
       const answer = last("/UserRegisterBankWise/ResendOTP");
@@ -169,7 +213,13 @@ describe("the simulator answers every documented case with AOPay's documented bo
 
   it("covered every documented body in test/fixtures/aopay", () => {
     const compared = new Set(recorded.map((r) => answered(r)));
-    for (const name of ["cibil/generate-otp.success", "cibil/submit-otp.success", "cibil/generic-error", "aeps/resend-otp.success", "aeps/resend-otp.error"]) {
+    for (const name of [
+      "cibil/generate-otp.success",
+      "cibil/submit-otp.success",
+      "cibil/generic-error",
+      "aeps/resend-otp.success",
+      "aeps/resend-otp.error",
+    ]) {
       expect(compared.has(documented(name))).toBe(true);
     }
   });

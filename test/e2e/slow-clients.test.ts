@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { connect, type Socket } from "node:net";
-import { type ProductionTestStack, startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+import {
+  type ProductionTestStack,
+  startProductionStack,
+  startTestStack,
+  TEST_API_KEY,
+  type TestStack,
+} from "../helpers/stack";
 
 /**
  * docs/security.md "Slow clients and connection limits": slow requests are cut, and connections that never authenticate are limited per IP. Raw sockets
@@ -72,7 +78,9 @@ function expect408(raw: string): string {
   expect(res.status).toBe(408);
   expect(res.headers["x-request-id"]).toMatch(UUID);
   expect(res.headers.connection).toBe("close");
-  const body = JSON.parse(res.body) as { errors: Array<{ message: string; extensions: { code: string; requestId: string } }> };
+  const body = JSON.parse(res.body) as {
+    errors: Array<{ message: string; extensions: { code: string; requestId: string } }>;
+  };
   expect(body.errors[0].extensions).toEqual({ code: "REQUEST_TIMEOUT", requestId: res.headers["x-request-id"] });
   return res.headers["x-request-id"];
 }
@@ -96,7 +104,10 @@ describe("slow clients are cut, production settings", () => {
 
   it("headers that trickle in are answered 408 with a request id and closed within HEADERS_TIMEOUT_MS + 1 s", async () => {
     const c = await rawClient(port(t.baseUrl));
-    void c.trickle(`POST /graphql HTTP/1.1\r\nHost: x\r\nx-api-key: ${TEST_API_KEY}\r\n${"x-pad: a\r\n".repeat(50)}`, 100);
+    void c.trickle(
+      `POST /graphql HTTP/1.1\r\nHost: x\r\nx-api-key: ${TEST_API_KEY}\r\n${"x-pad: a\r\n".repeat(50)}`,
+      100,
+    );
     const closedAfter = await c.closed;
     expect(closedAfter).toBeGreaterThanOrEqual(HEADERS_MS - 50);
     expect(closedAfter).toBeLessThan(HEADERS_MS + CHECK_INTERVAL_MS + SLACK_MS);
@@ -135,7 +146,9 @@ describe("slow clients are cut, production settings", () => {
     const body = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
     const clients = await Promise.all(Array.from({ length: 10 }, () => rawClient(port(t.baseUrl))));
     for (const c of clients) {
-      c.socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`);
+      c.socket.write(
+        `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+      );
       void c.trickle(body, 200);
     }
     const times = await Promise.all(clients.map((c) => c.closed));
@@ -150,7 +163,9 @@ describe("slow clients are cut, production settings", () => {
   it("a slow body to a path with no route, and to /healthz, is cut the same way", async () => {
     for (const path of ["/nowhere", "/healthz"]) {
       const c = await rawClient(port(t.baseUrl));
-      c.socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n`);
+      c.socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n`,
+      );
       void c.trickle("{".repeat(100), 200);
       expect(await c.closed).toBeLessThan(REQUEST_MS + CHECK_INTERVAL_MS + SLACK_MS);
     }
@@ -158,7 +173,10 @@ describe("slow clients are cut, production settings", () => {
 
   it.each([
     ["a header over MAX_HEADER_BYTES", `GET /healthz HTTP/1.1\r\nHost: x\r\nx-big: ${"a".repeat(17 * 1024)}\r\n\r\n`],
-    ["too many headers (17 KiB of small ones)", `GET /healthz HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 1500 }, (_, i) => `x-h${i}: v\r\n`).join("")}\r\n`],
+    [
+      "too many headers (17 KiB of small ones)",
+      `GET /healthz HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 1500 }, (_, i) => `x-h${i}: v\r\n`).join("")}\r\n`,
+    ],
     ["a huge URL", `GET /graphql?query=${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
   ])("%s: 431 with a request id, nothing echoed, connection closed", async (_name, request) => {
     const c = await rawClient(port(t.baseUrl));
@@ -168,7 +186,12 @@ describe("slow clients are cut, production settings", () => {
     expect(res.status).toBe(431);
     expect(res.headers["x-request-id"]).toMatch(UUID);
     expect(JSON.parse(res.body)).toEqual({
-      errors: [{ message: "Request headers are too large.", extensions: { code: "HEADERS_TOO_LARGE", requestId: res.headers["x-request-id"] } }],
+      errors: [
+        {
+          message: "Request headers are too large.",
+          extensions: { code: "HEADERS_TOO_LARGE", requestId: res.headers["x-request-id"] },
+        },
+      ],
     });
     expect(c.received()).not.toContain("aaaa");
   });
@@ -188,7 +211,11 @@ describe("unauthenticated connections per IP", () => {
   let t: ProductionTestStack;
   const CAP = 5;
   beforeAll(async () => {
-    t = await startProductionStack({ MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: String(CAP), HEADERS_TIMEOUT_MS: "5000", REQUEST_TIMEOUT_MS: "5000" });
+    t = await startProductionStack({
+      MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: String(CAP),
+      HEADERS_TIMEOUT_MS: "5000",
+      REQUEST_TIMEOUT_MS: "5000",
+    });
   });
   afterAll(async () => {
     await t?.stop();
@@ -202,16 +229,25 @@ describe("unauthenticated connections per IP", () => {
     const extraClosedAfter = await extra.closed;
     expect(extraClosedAfter).toBeLessThan(300);
     expect(extra.received()).toBe("");
-    expect(t.logs.records().some((l) => l.msg === "unauthenticated connections over the limit: closed as accepted" && l.cap === "per-ip")).toBe(true);
+    expect(
+      t.logs
+        .records()
+        .some((l) => l.msg === "unauthenticated connections over the limit: closed as accepted" && l.cap === "per-ip"),
+    ).toBe(true);
 
     // One held connection carries an authenticated request (keep-alive): it no longer counts, so one more fits.
-    held[0].socket.write(`GET /graphql?query=%7BserviceInfo%7Bupstream%7D%7D HTTP/1.1\r\nHost: x\r\nx-api-key: ${TEST_API_KEY}\r\napollo-require-preflight: true\r\n\r\n`);
+    held[0].socket.write(
+      `GET /graphql?query=%7BserviceInfo%7Bupstream%7D%7D HTTP/1.1\r\nHost: x\r\nx-api-key: ${TEST_API_KEY}\r\napollo-require-preflight: true\r\n\r\n`,
+    );
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => held[0].received().includes("\r\n\r\n") && (clearInterval(poll), resolve()), 10);
     });
     expect(parseResponse(held[0].received()).status).toBe(200);
     const next = await rawClient(port(t.baseUrl));
-    const outcome = await Promise.race([next.closed.then(() => "closed"), new Promise((r) => setTimeout(() => r("open"), 300))]);
+    const outcome = await Promise.race([
+      next.closed.then(() => "closed"),
+      new Promise((r) => setTimeout(() => r("open"), 300)),
+    ]);
     expect(outcome).toBe("open");
 
     // A request that fails authentication does not free a place: the cap holds again.
@@ -223,7 +259,10 @@ describe("unauthenticated connections per IP", () => {
     await held[1].closed;
     await new Promise((r) => setTimeout(r, 50));
     const afterClose = await rawClient(port(t.baseUrl));
-    const afterCloseOutcome = await Promise.race([afterClose.closed.then(() => "closed"), new Promise((r) => setTimeout(() => r("open"), 300))]);
+    const afterCloseOutcome = await Promise.race([
+      afterClose.closed.then(() => "closed"),
+      new Promise((r) => setTimeout(() => r("open"), 300)),
+    ]);
     expect(afterCloseOutcome).toBe("open");
 
     for (const c of [...held, next, afterClose]) c.socket.destroy();

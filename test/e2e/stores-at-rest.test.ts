@@ -35,9 +35,24 @@ const K2 = `k2:${key(2)}`;
 const REGISTER = `mutation($input: RegisterCibilCustomerInput!) { registerCibilCustomer(input: $input) {
   __typename ... on CibilCustomerRegistered { cibilId accessToken maskedMobile maskedPan maskedEmail } ... on Failure { code } } }`;
 const REGISTER_INPUT = {
-  input: { firstName: "Asha", lastName: "Kulkarni", pan: CANARY.pan, dateOfBirth: "1990-01-31", email: CANARY.email, mobile: CANARY.mobile },
+  input: {
+    firstName: "Asha",
+    lastName: "Kulkarni",
+    pan: CANARY.pan,
+    dateOfBirth: "1990-01-31",
+    email: CANARY.email,
+    mobile: CANARY.mobile,
+  },
 };
-const AEPS_INPUT = { input: { userKey: "AOP554N3XXXX", mobile: CANARY.mobile, aadhaar: CANARY.aadhaar, primaryKeyId: "TEST", encodeTxnId: "DEMO" } };
+const AEPS_INPUT = {
+  input: {
+    userKey: "AOP554N3XXXX",
+    mobile: CANARY.mobile,
+    aadhaar: CANARY.aadhaar,
+    primaryKeyId: "TEST",
+    encodeTxnId: "DEMO",
+  },
+};
 const GENERATE_INPUT = { input: { cibilId: CANARY.cibilId, accessToken: CANARY.token } };
 
 /** AOPay as scripted here: registration issues the canary token and CIBIL id; GenerateOTP and ResendOTP as documented. */
@@ -52,8 +67,10 @@ const scriptedAopay: FakeHandler = (call, res, req) => {
       result: { cibil_id: CANARY.cibilId },
     })(call, res, req);
   }
-  if (call.path.endsWith("/CibilScore/GenerateOTP")) return json(200, fixtureJson("cibil/generate-otp.success"))(call, res, req);
-  if (call.path.endsWith("/AEPS/UserRegisterBankWise/ResendOTP")) return json(200, fixtureJson("aeps/resend-otp.success"))(call, res, req);
+  if (call.path.endsWith("/CibilScore/GenerateOTP"))
+    return json(200, fixtureJson("cibil/generate-otp.success"))(call, res, req);
+  if (call.path.endsWith("/AEPS/UserRegisterBankWise/ResendOTP"))
+    return json(200, fixtureJson("aeps/resend-otp.success"))(call, res, req);
   res.writeHead(404).end();
 };
 
@@ -106,13 +123,20 @@ describeWithRedis("nothing secret at rest in Redis (production settings, scripte
 
   it("registers (token issued), replays, sends OTPs: the client sees the token, AOPay is called once per key", async () => {
     const first = await t!.gql(REGISTER, REGISTER_INPUT, { ...auth, "idempotency-key": "at-rest-register-1" });
-    expect(resultOf(first.body, "registerCibilCustomer")).toMatchObject({ __typename: "CibilCustomerRegistered", accessToken: CANARY.token, cibilId: CANARY.cibilId });
+    expect(resultOf(first.body, "registerCibilCustomer")).toMatchObject({
+      __typename: "CibilCustomerRegistered",
+      accessToken: CANARY.token,
+      cibilId: CANARY.cibilId,
+    });
     const replay = await t!.gql(REGISTER, REGISTER_INPUT, { ...auth, "idempotency-key": "at-rest-register-1" });
     expect(replay.headers["idempotent-replayed"]).toBe("true");
     expect(resultOf(replay.body, "registerCibilCustomer")).toMatchObject({ accessToken: CANARY.token });
     expect(registrations()).toBe(1);
 
-    const generate = await t!.gql(GENERATE_CIBIL_OTP, GENERATE_INPUT, { ...auth, "idempotency-key": "at-rest-generate-1" });
+    const generate = await t!.gql(GENERATE_CIBIL_OTP, GENERATE_INPUT, {
+      ...auth,
+      "idempotency-key": "at-rest-generate-1",
+    });
     expect(resultOf(generate.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
     const aeps = await t!.gql(RESEND_AEPS_OTP, AEPS_INPUT, { ...auth, "idempotency-key": "at-rest-aeps-1" });
     expect(resultOf(aeps.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
@@ -127,10 +151,14 @@ describeWithRedis("nothing secret at rest in Redis (production settings, scripte
     for (const { key: k } of entries) expect(k.startsWith(PREFIX)).toBe(true);
     const idem = entries.filter((e) => e.key.includes(":idem:"));
     expect(idem).toHaveLength(3);
-    for (const { value } of idem) expect((JSON.parse(value) as { result: string }).result).toMatch(/^s1\.k1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    for (const { value } of idem)
+      expect((JSON.parse(value) as { result: string }).result).toMatch(
+        /^s1\.k1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/,
+      );
     const stored = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
     for (const [name, value] of Object.entries(CANARY)) {
-      for (const encoded of encodings(value)) expect({ name, found: stored.includes(encoded) }).toEqual({ name, found: false });
+      for (const encoded of encodings(value))
+        expect({ name, found: stored.includes(encoded) }).toEqual({ name, found: false });
     }
     // Nor the masked forms the client saw: the whole result is sealed.
     for (const masked of ["XXXXXX5671", "XXXXXX731K"]) expect(stored).not.toContain(masked);
@@ -160,7 +188,10 @@ describeWithRedis("nothing secret at rest in Redis (production settings, scripte
     t = await start(storeKeys);
     const before = upstream.calls.length;
     const res = await t.gql(REGISTER, REGISTER_INPUT, { ...auth, "idempotency-key": "at-rest-register-1" });
-    expect(resultOf(res.body, "registerCibilCustomer")).toMatchObject({ __typename: "ProtectionUnavailable", code: "PROTECTION_UNAVAILABLE" });
+    expect(resultOf(res.body, "registerCibilCustomer")).toMatchObject({
+      __typename: "ProtectionUnavailable",
+      code: "PROTECTION_UNAVAILABLE",
+    });
     expect(upstream.calls.length - before).toBe(0);
     const logs = t.logs.text();
     expect(logs).toContain("otp send refused: protection store unavailable");
@@ -172,7 +203,8 @@ describeWithRedis("nothing secret at rest in Redis (production settings, scripte
     await t!.stop();
     t = await start(`${K2},${K1}`);
     const hasher = new KeyHasher(Buffer.from(PRODUCTION_SECURITY.HMAC_SECRET, "utf8"));
-    const recordKey = (raw: string) => `${PREFIX}idem:${hasher.hash("idempotency", `test-client\nregisterCibilCustomer\n${raw}`)}`;
+    const recordKey = (raw: string) =>
+      `${PREFIX}idem:${hasher.hash("idempotency", `test-client\nregisterCibilCustomer\n${raw}`)}`;
     const original = await redis.get(recordKey("at-rest-register-1"));
     expect(original).not.toBeNull();
     const before = upstream.calls.length;

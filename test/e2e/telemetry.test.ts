@@ -42,7 +42,15 @@ const SERVER = 2;
 const CLIENT = 3;
 
 const attributesOf = (list: Array<{ key: string; value: OtlpValue }> = []) =>
-  Object.fromEntries(list.map(({ key, value }) => [key, value.stringValue ?? value.boolValue ?? value.doubleValue ?? (value.intValue === undefined ? undefined : Number(value.intValue))]));
+  Object.fromEntries(
+    list.map(({ key, value }) => [
+      key,
+      value.stringValue ??
+        value.boolValue ??
+        value.doubleValue ??
+        (value.intValue === undefined ? undefined : Number(value.intValue)),
+    ]),
+  );
 
 interface Receiver {
   url: string;
@@ -66,7 +74,10 @@ async function startReceiver(): Promise<Receiver> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     exports,
-    spans: () => exports.flatMap((e) => (JSON.parse(e.text) as OtlpExport).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))),
+    spans: () =>
+      exports.flatMap((e) =>
+        (JSON.parse(e.text) as OtlpExport).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+      ),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -126,11 +137,15 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
     });
     try {
       const url = await p.ready;
-      const res = await postGraphQL(`${url}/graphql`, { query: RESEND_AEPS_OTP, variables: aepsInput(MOBILE, { userKey: USER_KEY }) }, {
-        "x-api-key": TEST_API_KEY,
-        traceparent: `00-${callerTraceId}-${callerSpanId}-01`,
-        "x-request-id": REQUEST_ID,
-      });
+      const res = await postGraphQL(
+        `${url}/graphql`,
+        { query: RESEND_AEPS_OTP, variables: aepsInput(MOBILE, { userKey: USER_KEY }) },
+        {
+          "x-api-key": TEST_API_KEY,
+          traceparent: `00-${callerTraceId}-${callerSpanId}-01`,
+          "x-request-id": REQUEST_ID,
+        },
+      );
       expect(res.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
       // A second, unrelated request whose operation name is client text holding the Aadhaar canary.
       const named = await postGraphQL(
@@ -138,7 +153,9 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
         { query: GENERATE_CIBIL_OTP.replace("GenerateCibilOtp(", `_${VALID_AADHAAR}(`), variables: cibilInput() },
         { "x-api-key": TEST_API_KEY },
       );
-      expect(named.body.data).toEqual({ generateCibilOtp: expect.objectContaining({ __typename: "CibilOtpChallenge" }) });
+      expect(named.body.data).toEqual({
+        generateCibilOtp: expect.objectContaining({ __typename: "CibilOtpChallenge" }),
+      });
       // The export is batched (OTEL_BSP_SCHEDULE_DELAY, 5 s by default); a drain exports what is buffered.
       p.child.kill("SIGTERM");
       exitCode = await p.exited;
@@ -159,12 +176,26 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
   it("exports to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces with the configured headers, and flushes on SIGTERM", () => {
     expect(exitCode).toBe(0);
     expect(receiver.exports.length).toBeGreaterThanOrEqual(1);
-    expect(receiver.exports[0]).toMatchObject({ path: "/v1/traces", headers: { "content-type": "application/json", "x-collector-key": COLLECTOR_KEY } });
-    const resource = attributesOf((JSON.parse(receiver.exports[0].text) as OtlpExport).resourceSpans[0].resource.attributes);
+    expect(receiver.exports[0]).toMatchObject({
+      path: "/v1/traces",
+      headers: { "content-type": "application/json", "x-collector-key": COLLECTOR_KEY },
+    });
+    const resource = attributesOf(
+      (JSON.parse(receiver.exports[0].text) as OtlpExport).resourceSpans[0].resource.attributes,
+    );
     expect(resource["service.name"]).toBe("aopay-graphql-test");
-    expect(ofCaller().map((s) => s.name).sort()).toEqual(["aopay aeps.resendOtp", "mutation ResendAepsOtp"]);
+    expect(
+      ofCaller()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["aopay aeps.resendOtp", "mutation ResendAepsOtp"]);
     // The other request is a trace of its own.
-    expect(receiver.spans().map((s) => s.name).sort()).toEqual(["aopay aeps.resendOtp", "aopay cibil.generateOtp", "mutation", "mutation ResendAepsOtp"]);
+    expect(
+      receiver
+        .spans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["aopay aeps.resendOtp", "aopay cibil.generateOtp", "mutation", "mutation ResendAepsOtp"]);
   });
 
   it("makes the GraphQL operation span a child of the caller's traceparent (same trace id)", () => {
@@ -202,7 +233,17 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
 
   it("exports no customer data and no credential, in any attribute or anywhere else in the payload", () => {
     const payload = receiver.exports.map((e) => e.text).join("\n");
-    for (const canary of [VALID_AADHAAR, MOBILE, USER_KEY, TEST_API_KEY, REGISTRATION_ID, COMPANY_CODE, HMAC_SECRET, COLLECTOR_KEY, REQUEST_ID]) {
+    for (const canary of [
+      VALID_AADHAAR,
+      MOBILE,
+      USER_KEY,
+      TEST_API_KEY,
+      REGISTRATION_ID,
+      COMPANY_CODE,
+      HMAC_SECRET,
+      COLLECTOR_KEY,
+      REQUEST_ID,
+    ]) {
       expect({ canary, found: payload.includes(canary) }).toEqual({ canary, found: false });
     }
     // The masked forms are not there either: spans carry names and codes only.
@@ -228,7 +269,9 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
   });
 
   it("loads the SDK (the check in the next test can fail)", () => {
-    expect(loadedOtelPackages(output)).toEqual(expect.arrayContaining(["@opentelemetry/api", "@opentelemetry/sdk-node", "@opentelemetry/sdk-trace"]));
+    expect(loadedOtelPackages(output)).toEqual(
+      expect.arrayContaining(["@opentelemetry/api", "@opentelemetry/sdk-node", "@opentelemetry/sdk-trace"]),
+    );
   });
 });
 
@@ -238,7 +281,11 @@ describe("with no OTEL_* variables", () => {
     const p = startServerProcess(productionEnv(simulator));
     try {
       const url = await p.ready;
-      const res = await postGraphQL(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput() }, { "x-api-key": TEST_API_KEY });
+      const res = await postGraphQL(
+        `${url}/graphql`,
+        { query: GENERATE_CIBIL_OTP, variables: cibilInput() },
+        { "x-api-key": TEST_API_KEY },
+      );
       expect(res.body.data).toEqual({ generateCibilOtp: expect.objectContaining({ __typename: "CibilOtpChallenge" }) });
       p.child.kill("SIGTERM");
       expect(await p.exited).toBe(0);
@@ -262,7 +309,7 @@ describe("the access line's result (in-process)", () => {
   /** The access line is written when the response has been handed to the socket, which can be after the client read it. */
   const accessLine = async (requestId: string) => {
     // Up to 5 s: on a loaded machine (the full suite on two cores) 2 s was seen to pass without the line.
-    for (const until = Date.now() + 5000; Date.now() < until; ) {
+    for (const until = Date.now() + 5000; Date.now() < until;) {
       const line = t.logs.records().find((r) => r.requestId === requestId && r.msg === "request completed");
       if (line) return line;
       await new Promise((r) => setTimeout(r, 10));
@@ -271,16 +318,45 @@ describe("the access line's result (in-process)", () => {
   };
 
   it.each([
-    ["a success: the result's type name", GENERATE_CIBIL_OTP, cibilInput("160000001"), "GenerateCibilOtp", "CibilOtpChallenge"],
+    [
+      "a success: the result's type name",
+      GENERATE_CIBIL_OTP,
+      cibilInput("160000001"),
+      "GenerateCibilOtp",
+      "CibilOtpChallenge",
+    ],
     ["a typed failure: its code", GENERATE_CIBIL_OTP, cibilInput("160000001"), "GenerateCibilOtp", "OTP_COOLDOWN"],
-    ["an upstream failure: its code", GENERATE_CIBIL_OTP, cibilInput("160000207"), "GenerateCibilOtp", "UPSTREAM_REJECTED"],
-    ["a GraphQL error: its code", "mutation Broken { generateCibilOtp { __typename } }", {}, "anonymous", "GRAPHQL_VALIDATION_FAILED"],
+    [
+      "an upstream failure: its code",
+      GENERATE_CIBIL_OTP,
+      cibilInput("160000207"),
+      "GenerateCibilOtp",
+      "UPSTREAM_REJECTED",
+    ],
+    [
+      "a GraphQL error: its code",
+      "mutation Broken { generateCibilOtp { __typename } }",
+      {},
+      "anonymous",
+      "GRAPHQL_VALIDATION_FAILED",
+    ],
     // A name of the client's own choosing is not logged: an Aadhaar number is a valid operation name.
-    ["an operation of the client's own naming: other", GENERATE_CIBIL_OTP.replace("GenerateCibilOtp(", "_234123412346("), cibilInput("160000003"), "other", "CibilOtpChallenge"],
+    [
+      "an operation of the client's own naming: other",
+      GENERATE_CIBIL_OTP.replace("GenerateCibilOtp(", "_234123412346("),
+      cibilInput("160000003"),
+      "other",
+      "CibilOtpChallenge",
+    ],
   ])("names %s", async (_what, query, variables, operation, result) => {
     const requestId = randomUUID();
     await t.gql(query, variables, { "x-request-id": requestId });
-    expect(await accessLine(requestId)).toMatchObject({ operation, result, clientId: "anonymous", ms: expect.any(Number) });
+    expect(await accessLine(requestId)).toMatchObject({
+      operation,
+      result,
+      clientId: "anonymous",
+      ms: expect.any(Number),
+    });
   });
 
   it("sums the upstream time of the request's calls", async () => {

@@ -30,7 +30,12 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
     t = await startTestStack(DEFAULTS);
     expect((await cibil(t, "700000001")).__typename).toBe("CibilOtpChallenge");
     const second = await cibil(t, "700000001");
-    expect(second).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN", scope: "DESTINATION", retryable: true });
+    expect(second).toMatchObject({
+      __typename: "OtpThrottled",
+      code: "OTP_COOLDOWN",
+      scope: "DESTINATION",
+      retryable: true,
+    });
     expect(second.retryAfterSeconds).toBeGreaterThanOrEqual(58);
     expect(second.retryAfterSeconds).toBeLessThanOrEqual(60);
     expect(t.simulator?.calls()).toBe(1);
@@ -63,7 +68,10 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
     expect(first.__typename).toBe("AepsOtpResent");
     const sameAadhaar = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500002"))).body, "resendAepsOtp");
     expect(sameAadhaar).toMatchObject({ code: "OTP_COOLDOWN" });
-    const sameMobile = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500001", { aadhaar: "999941057058" }))).body, "resendAepsOtp");
+    const sameMobile = resultOf(
+      (await t.gql(RESEND_AEPS_OTP, aepsInput("9876500001", { aadhaar: "999941057058" }))).body,
+      "resendAepsOtp",
+    );
     expect(sameMobile).toMatchObject({ code: "OTP_COOLDOWN" });
     expect(t.simulator?.calls()).toBe(1);
   });
@@ -71,16 +79,26 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   it("B4: a mobile-number range is capped across IPs and clients (SMS pumping)", async () => {
     t = await startTestStack({ ...DEFAULTS, OTP_PREFIX_MAX: "3", TRUSTED_PROXIES: "127.0.0.1" });
     const aeps = async (mobile: string, aadhaar: string, ip: string) =>
-      resultOf((await t!.gql(RESEND_AEPS_OTP, aepsInput(mobile, { aadhaar }), { "x-forwarded-for": ip })).body, "resendAepsOtp");
+      resultOf(
+        (await t!.gql(RESEND_AEPS_OTP, aepsInput(mobile, { aadhaar }), { "x-forwarded-for": ip })).body,
+        "resendAepsOtp",
+      );
     const aadhaars = ["234123412346", "999941057058", "999971658847", "234567890124"];
-    for (let i = 0; i < 3; i++) expect((await aeps(`98765000${10 + i}`, aadhaars[i], `198.51.100.${i}`)).__typename).toBe("AepsOtpResent");
-    expect(await aeps("9876500099", aadhaars[3], "203.0.113.50")).toMatchObject({ code: "RATE_LIMITED", scope: "MOBILE_PREFIX" });
+    for (let i = 0; i < 3; i++)
+      expect((await aeps(`98765000${10 + i}`, aadhaars[i], `198.51.100.${i}`)).__typename).toBe("AepsOtpResent");
+    expect(await aeps("9876500099", aadhaars[3], "203.0.113.50")).toMatchObject({
+      code: "RATE_LIMITED",
+      scope: "MOBILE_PREFIX",
+    });
     expect(t.simulator?.calls()).toBe(3);
   });
 
   it("B3: one IP is capped across destinations, and a spoofed X-Forwarded-For changes nothing", async () => {
     t = await startTestStack({ ...DEFAULTS, OTP_IP_MAX: "3" });
-    for (let i = 0; i < 3; i++) expect((await cibil(t, `70000010${i}`, { "x-forwarded-for": `198.51.100.${i}` })).__typename).toBe("CibilOtpChallenge");
+    for (let i = 0; i < 3; i++)
+      expect((await cibil(t, `70000010${i}`, { "x-forwarded-for": `198.51.100.${i}` })).__typename).toBe(
+        "CibilOtpChallenge",
+      );
     const fourth = await cibil(t, "700000199", { "x-forwarded-for": "203.0.113.99" });
     expect(fourth).toMatchObject({ __typename: "OtpThrottled", code: "RATE_LIMITED", scope: "IP" });
     expect(t.simulator?.calls()).toBe(3);
@@ -90,7 +108,10 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
     t = await startTestStack({ ...DEFAULTS, OTP_IP_MAX: "1", TRUSTED_PROXIES: "127.0.0.1" });
     expect((await cibil(t, "700000201", { "x-forwarded-for": "198.51.100.1" })).__typename).toBe("CibilOtpChallenge");
     expect((await cibil(t, "700000202", { "x-forwarded-for": "198.51.100.2" })).__typename).toBe("CibilOtpChallenge");
-    expect((await cibil(t, "700000203", { "x-forwarded-for": "198.51.100.1" }))).toMatchObject({ code: "RATE_LIMITED", scope: "IP" });
+    expect(await cibil(t, "700000203", { "x-forwarded-for": "198.51.100.1" })).toMatchObject({
+      code: "RATE_LIMITED",
+      scope: "IP",
+    });
     expect(t.simulator?.calls()).toBe(2);
   });
 
@@ -110,7 +131,10 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
     t = await startTestStack({ ...DEFAULTS, OTP_GLOBAL_MAX: "2", TRUSTED_PROXIES: "127.0.0.1" });
     await cibil(t, "700000401", { "x-forwarded-for": "198.51.100.1" });
     await cibil(t, "700000402", { "x-forwarded-for": "198.51.100.2" });
-    expect(await cibil(t, "700000403", { "x-forwarded-for": "198.51.100.3" })).toMatchObject({ code: "RATE_LIMITED", scope: "GLOBAL" });
+    expect(await cibil(t, "700000403", { "x-forwarded-for": "198.51.100.3" })).toMatchObject({
+      code: "RATE_LIMITED",
+      scope: "GLOBAL",
+    });
     expect(t.simulator?.calls()).toBe(2);
   });
 
@@ -146,7 +170,9 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
     await cibil(t, "700000701");
     await cibil(t, "700000701");
     const line = t.logs.records().find((r) => r.msg === "otp send throttled");
-    expect(line).toMatchObject({ otpSend: { field: "generateCibilOtp", throttled: "OTP_COOLDOWN", scope: "DESTINATION" } });
+    expect(line).toMatchObject({
+      otpSend: { field: "generateCibilOtp", throttled: "OTP_COOLDOWN", scope: "DESTINATION" },
+    });
     expect(t.logs.text()).not.toContain("700000701");
   });
 });

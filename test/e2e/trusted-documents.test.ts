@@ -7,14 +7,30 @@ import { createRequestMetaLink, createTrustedDocumentLink, possibleTypes } from 
 import { createSdk } from "../../client/src/sdk";
 import { GenerateCibilOtpOperation, ServiceInfoOperation } from "../../client/src/generated/sdk";
 import { aepsInput, cibilInput, VALID_AADHAAR } from "../helpers/operations";
-import { type ProductionTestStack, startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+import {
+  type ProductionTestStack,
+  startProductionStack,
+  startTestStack,
+  TEST_API_KEY,
+  type TestStack,
+} from "../helpers/stack";
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 const byId = (id: string) => ({ extensions: { persistedQuery: { version: 1, sha256Hash: id } } });
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await request(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-  return { status: res.statusCode, body: (await res.body.json()) as { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } };
+  const res = await request(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: res.statusCode,
+    body: (await res.body.json()) as {
+      data?: Record<string, unknown> | null;
+      errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+    },
+  };
 }
 
 describe("trusted documents, TRUSTED_DOCUMENTS=enforce (docs/security-requirements.md A11)", () => {
@@ -29,7 +45,10 @@ describe("trusted documents, TRUSTED_DOCUMENTS=enforce (docs/security-requiremen
   it.each([
     ["the smallest document", "{ __typename }"],
     // Valid against the schema, but a selection of its own: not one of client/operations.
-    ["a valid OTP send that is not on the list", "mutation GenerateCibilOtp($input: GenerateCibilOtpInput!) { generateCibilOtp(input: $input) { __typename } }"],
+    [
+      "a valid OTP send that is not on the list",
+      "mutation GenerateCibilOtp($input: GenerateCibilOtpInput!) { generateCibilOtp(input: $input) { __typename } }",
+    ],
     ["a trusted text with one extra space", ` ${GenerateCibilOtpOperation.query}`],
   ])("refuses %s with 400 UNTRUSTED_DOCUMENT before it runs", async (_name, query) => {
     const res = await post(t.graphqlUrl, { query, variables: cibilInput() }, auth);
@@ -45,40 +64,64 @@ describe("trusted documents, TRUSTED_DOCUMENTS=enforce (docs/security-requiremen
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe("UNTRUSTED_DOCUMENT");
     const get = await request(`${t.graphqlUrl}?query=${encodeURIComponent("{ __typename }")}`, { headers: auth });
     expect(get.statusCode).toBe(400);
-    expect(((await get.body.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe("UNTRUSTED_DOCUMENT");
+    expect(
+      ((await get.body.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code,
+    ).toBe("UNTRUSTED_DOCUMENT");
   });
 
   it("runs a trusted document sent in full (the SDK), with __typename on every object", async () => {
     const sdk = createSdk({ url: t.graphqlUrl, apiKey: TEST_API_KEY });
     const { data } = await sdk.generateCibilOtp(cibilInput());
-    expect(data?.generateCibilOtp).toMatchObject({ __typename: "CibilOtpChallenge", question: { __typename: "CibilOtpQuestion" } });
+    expect(data?.generateCibilOtp).toMatchObject({
+      __typename: "CibilOtpChallenge",
+      question: { __typename: "CibilOtpQuestion" },
+    });
     expect(t.simulator.calls()).toBe(1);
   });
 
   it("runs a trusted document sent by id only (POST, and GET for a query)", async () => {
-    const res = await post(t.graphqlUrl, { ...byId(trustedDocumentIds.GenerateCibilOtp), variables: cibilInput() }, auth);
+    const res = await post(
+      t.graphqlUrl,
+      { ...byId(trustedDocumentIds.GenerateCibilOtp), variables: cibilInput() },
+      auth,
+    );
     expect(res.status).toBe(200);
     expect(res.body.data?.generateCibilOtp).toMatchObject({ __typename: "CibilOtpChallenge" });
     const extensions = encodeURIComponent(JSON.stringify(byId(trustedDocumentIds.ServiceInfo).extensions));
     // Apollo's CSRF prevention asks a GET to show it is not a simple request.
-    const get = await request(`${t.graphqlUrl}?extensions=${extensions}`, { headers: { ...auth, "apollo-require-preflight": "true" } });
+    const get = await request(`${t.graphqlUrl}?extensions=${extensions}`, {
+      headers: { ...auth, "apollo-require-preflight": "true" },
+    });
     expect(get.statusCode).toBe(200);
     expect(await get.body.json()).toEqual({ data: { serviceInfo: { __typename: "ServiceInfo", upstream: "LIVE" } } });
   });
 
   it("refuses a trusted text sent with another document's id, and registers nothing", async () => {
-    const mismatch = await post(t.graphqlUrl, { query: ServiceInfoOperation.query, ...byId(trustedDocumentIds.GenerateCibilOtp) }, auth);
+    const mismatch = await post(
+      t.graphqlUrl,
+      { query: ServiceInfoOperation.query, ...byId(trustedDocumentIds.GenerateCibilOtp) },
+      auth,
+    );
     expect(mismatch.status).toBe(400);
-    expect(mismatch.body.errors?.[0]).toMatchObject({ message: "provided sha does not match query", extensions: { code: "BAD_REQUEST" } });
+    expect(mismatch.body.errors?.[0]).toMatchObject({
+      message: "provided sha does not match query",
+      extensions: { code: "BAD_REQUEST" },
+    });
     // An APQ registration of an untrusted document is refused, and its id stays unknown afterwards.
     const query = "{ serviceInfo { upstream } }";
     expect((await post(t.graphqlUrl, { query, ...byId(sha256(query)) }, auth)).status).toBe(400);
-    expect((await post(t.graphqlUrl, byId(sha256(query)), auth)).body.errors?.[0]?.extensions?.code).toBe("UNTRUSTED_DOCUMENT");
+    expect((await post(t.graphqlUrl, byId(sha256(query)), auth)).body.errors?.[0]?.extensions?.code).toBe(
+      "UNTRUSTED_DOCUMENT",
+    );
   });
 
   it("never logs a refused document (it may carry an Aadhaar number as a literal)", async () => {
     const query = `mutation { resendAepsOtp(input: { userKey: "AOP554N3XXXX", mobile: "9876543210", aadhaar: "${VALID_AADHAAR}", primaryKeyId: "T", encodeTxnId: "D" }) { __typename } }`;
-    const res = await post(t.graphqlUrl, { query }, { ...auth, "x-request-id": "d4f5b6c7-3e4a-4b5c-9d6e-7f8a9b0c1d2e" });
+    const res = await post(
+      t.graphqlUrl,
+      { query },
+      { ...auth, "x-request-id": "d4f5b6c7-3e4a-4b5c-9d6e-7f8a9b0c1d2e" },
+    );
     expect(res.status).toBe(400);
     const lines = t.logs.records().filter((r) => r.requestId === "d4f5b6c7-3e4a-4b5c-9d6e-7f8a9b0c1d2e");
     expect(lines.some((r) => r.msg === "untrusted document refused")).toBe(true);
@@ -89,7 +132,10 @@ describe("trusted documents, TRUSTED_DOCUMENTS=enforce (docs/security-requiremen
   it("serves Apollo Client 4 through createTrustedDocumentLink: ids only, typed results, no cache complaints", async () => {
     const sent: unknown[] = [];
     // Apollo Client reports a result that lacks a field its (transformed) document asked for, e.g. a __typename.
-    const complaints = [jest.spyOn(console, "error").mockImplementation(() => undefined), jest.spyOn(console, "warn").mockImplementation(() => undefined)];
+    const complaints = [
+      jest.spyOn(console, "error").mockImplementation(() => undefined),
+      jest.spyOn(console, "warn").mockImplementation(() => undefined),
+    ];
     const client = new ApolloClient({
       link: ApolloLink.from([
         createRequestMetaLink(),
@@ -110,7 +156,8 @@ describe("trusted documents, TRUSTED_DOCUMENTS=enforce (docs/security-requiremen
       expect(cibil.data?.generateCibilOtp).toMatchObject({ __typename: "CibilOtpChallenge" });
       const aeps = await client.mutate({ mutation: ResendAepsOtpDocument, variables: aepsInput() });
       expect(aeps.data?.resendAepsOtp).toMatchObject({ __typename: "AepsOtpResent", maskedAadhaar: "XXXX XXXX 2346" });
-      const sentAs = (id: string) => expect.objectContaining({ extensions: expect.objectContaining(byId(id).extensions) });
+      const sentAs = (id: string) =>
+        expect.objectContaining({ extensions: expect.objectContaining(byId(id).extensions) });
       expect(sent).toEqual([sentAs(trustedDocumentIds.GenerateCibilOtp), sentAs(trustedDocumentIds.ResendAepsOtp)]);
       expect(sent.every((body) => !("query" in (body as object)))).toBe(true);
       expect(t.simulator.calls()).toBe(2);
@@ -139,7 +186,11 @@ describe("trusted documents, TRUSTED_DOCUMENTS=off (the default)", () => {
     const query = "{ serviceInfo { upstream } }";
     const first = await post(t.graphqlUrl, byId(sha256(query)));
     expect(first.body.errors?.[0]?.extensions?.code).toBe("PERSISTED_QUERY_NOT_FOUND");
-    expect((await post(t.graphqlUrl, { query, ...byId(sha256(query)) })).body.data).toEqual({ serviceInfo: { upstream: "SIMULATOR" } });
-    expect((await post(t.graphqlUrl, byId(sha256(query)))).body.data).toEqual({ serviceInfo: { upstream: "SIMULATOR" } });
+    expect((await post(t.graphqlUrl, { query, ...byId(sha256(query)) })).body.data).toEqual({
+      serviceInfo: { upstream: "SIMULATOR" },
+    });
+    expect((await post(t.graphqlUrl, byId(sha256(query)))).body.data).toEqual({
+      serviceInfo: { upstream: "SIMULATOR" },
+    });
   });
 });

@@ -39,15 +39,20 @@ describe("input validation happens before any upstream call and never echoes val
     ])("rejects %s (%s)", async (aadhaar, problem) => {
       const res = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { aadhaar }));
       expectRejected(res, "input.aadhaar", aadhaar);
-      expect(res.body.errors?.[0]?.extensions?.fields).toEqual([{ field: "input.aadhaar", problem: expect.stringContaining(problem) }]);
+      expect(res.body.errors?.[0]?.extensions?.fields).toEqual([
+        { field: "input.aadhaar", problem: expect.stringContaining(problem) },
+      ]);
     });
   });
 
   describe("mobile (docs/security-requirements.md C2)", () => {
-    it.each(["5876543210", "987654321", "98765432100", "98765 4321x", "९८७६५४३२१०", "+919876543210"])("rejects %s", async (mobile) => {
-      const res = await t.gql(RESEND_AEPS_OTP, aepsInput(mobile));
-      expectRejected(res, "input.mobile", mobile);
-    });
+    it.each(["5876543210", "987654321", "98765432100", "98765 4321x", "९८७६५४३२१०", "+919876543210"])(
+      "rejects %s",
+      async (mobile) => {
+        const res = await t.gql(RESEND_AEPS_OTP, aepsInput(mobile));
+        expectRejected(res, "input.mobile", mobile);
+      },
+    );
   });
 
   describe("ids and tokens (docs/security-requirements.md C3)", () => {
@@ -83,7 +88,10 @@ describe("input validation happens before any upstream call and never echoes val
   });
 
   it("names every bad field at once", async () => {
-    const res = await t.gql(RESEND_AEPS_OTP, aepsInput("5876543210", { aadhaar: "234123412347", userKey: "AOP554N3XXXXX" }));
+    const res = await t.gql(
+      RESEND_AEPS_OTP,
+      aepsInput("5876543210", { aadhaar: "234123412347", userKey: "AOP554N3XXXXX" }),
+    );
     const fields = (res.body.errors?.[0]?.extensions?.fields as Array<{ field: string }>).map((f) => f.field);
     expect(fields.sort()).toEqual(["input.aadhaar", "input.mobile", "input.userKey"]);
   });
@@ -95,7 +103,9 @@ describe("input validation happens before any upstream call and never echoes val
       const { mobile: _omitted, ...input } = aepsInput("9876543210", { aadhaar: canary }).input;
       const res = await t.gql(RESEND_AEPS_OTP, { input });
       expect(res.status).toBe(400);
-      expect(res.body.errors?.[0]?.message).toBe('Variable "$input" got invalid value; Field "mobile" of required type "String!" was not provided.');
+      expect(res.body.errors?.[0]?.message).toBe(
+        'Variable "$input" got invalid value; Field "mobile" of required type "String!" was not provided.',
+      );
       expectRejected(res, "mobile", canary);
     });
 
@@ -110,7 +120,9 @@ describe("input validation happens before any upstream call and never echoes val
       const input = { ...aepsInput("9876543210").input, aadhaar: Number(canary) };
       const res = await t.gql(RESEND_AEPS_OTP, { input });
       expect(res.status).toBe(400);
-      expect(res.body.errors?.[0]?.message).toBe('Variable "$input" got invalid value at "input.aadhaar"; String cannot represent a non string value.');
+      expect(res.body.errors?.[0]?.message).toBe(
+        'Variable "$input" got invalid value at "input.aadhaar"; String cannot represent a non string value.',
+      );
       expectRejected(res, "input.aadhaar", canary);
     });
 

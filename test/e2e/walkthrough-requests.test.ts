@@ -49,7 +49,10 @@ const EXPECTED = [
 
 interface Answer {
   status?: number;
-  body: { data?: Record<string, Record<string, unknown>> | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+  body: {
+    data?: Record<string, Record<string, unknown>> | null;
+    errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+  };
 }
 
 /** The result of the answer's one root field, or undefined when there is none. */
@@ -76,9 +79,17 @@ function fill(text: string, filled: Record<string, string>): string {
 
 function expectAnswer(answer: Answer, expected: (typeof EXPECTED)[number], step: string): void {
   if ("typename" in expected) {
-    expect({ step, errors: answer.body.errors, typename: resultOf(answer)?.__typename }).toEqual({ step, errors: undefined, typename: expected.typename });
+    expect({ step, errors: answer.body.errors, typename: resultOf(answer)?.__typename }).toEqual({
+      step,
+      errors: undefined,
+      typename: expected.typename,
+    });
   } else {
-    expect({ step, status: answer.status, code: answer.body.errors?.[0]?.extensions?.code }).toEqual({ step, status: expected.status, code: expected.code });
+    expect({ step, status: answer.status, code: answer.body.errors?.[0]?.extensions?.code }).toEqual({
+      step,
+      status: expected.status,
+      code: expected.code,
+    });
     expect(answer.body.data).toBeUndefined();
   }
 }
@@ -87,7 +98,10 @@ function expectAnswer(answer: Answer, expected: (typeof EXPECTED)[number], step:
 function parseCurlOutput(out: string): Answer {
   if (!out.startsWith("HTTP/")) return { body: JSON.parse(out) as Answer["body"] };
   const blank = /\r?\n\r?\n/.exec(out)!;
-  return { status: Number(out.split(" ")[1]), body: JSON.parse(out.slice(blank.index + blank[0].length)) as Answer["body"] };
+  return {
+    status: Number(out.split(" ")[1]),
+    body: JSON.parse(out.slice(blank.index + blank[0].length)) as Answer["body"],
+  };
 }
 
 /** The "With curl" section's commands (one per ```sh block) and the answer documented after each, if any. */
@@ -141,7 +155,10 @@ function parseHttpFile(text: string): { variables: Record<string, string>; reque
       const colon = lines[i].indexOf(":");
       headers[lines[i].slice(0, colon).trim().toLowerCase()] = lines[i].slice(colon + 1).trim();
     }
-    const body = lines.slice(i + 1).join("\n").trim();
+    const body = lines
+      .slice(i + 1)
+      .join("\n")
+      .trim();
     requests.push({ name, method, url, headers, body: body || undefined });
   }
   return { variables, requests };

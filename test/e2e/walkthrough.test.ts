@@ -22,7 +22,12 @@ function walkthroughSection(): string {
 function walkthroughOperations(section: string): string[] {
   const found = [...section.matchAll(/```graphql\n([\s\S]*?)```|`(query \{[^`]+)`/g)];
   return found.flatMap((m) =>
-    m[1] !== undefined ? m[1].split(/\n(?=(?:mutation|query) \{)/).map((o) => o.trim()).filter(Boolean) : [m[2]],
+    m[1] !== undefined
+      ? m[1]
+          .split(/\n(?=(?:mutation|query) \{)/)
+          .map((o) => o.trim())
+          .filter(Boolean)
+      : [m[2]],
   );
 }
 
@@ -42,7 +47,8 @@ function expectLikeDocumented(actual: unknown, documented: unknown, path = "repo
   }
   if (documented !== null && typeof documented === "object" && !Array.isArray(documented)) {
     expect(Object.keys(actual as object).sort()).toEqual(Object.keys(documented).sort());
-    for (const [key, value] of Object.entries(documented)) expectLikeDocumented((actual as Record<string, unknown>)[key], value, `${path}.${key}`);
+    for (const [key, value] of Object.entries(documented))
+      expectLikeDocumented((actual as Record<string, unknown>)[key], value, `${path}.${key}`);
     return;
   }
   expect({ [path]: actual }).toEqual({ [path]: documented });
@@ -52,7 +58,12 @@ describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
   let t: TestStack;
   beforeAll(async () => {
     // The walkthrough's step 1 starts from a fresh simulator (ids start at 700000001), with development's OTP budgets.
-    t = await startTestStack({ OTP_COOLDOWN_SECONDS: "60", OTP_WINDOW_MAX: "3", OTP_WINDOW_SECONDS: "600", OTP_DAILY_MAX: "10" });
+    t = await startTestStack({
+      OTP_COOLDOWN_SECONDS: "60",
+      OTP_WINDOW_MAX: "3",
+      OTP_WINDOW_SECONDS: "600",
+      OTP_DAILY_MAX: "10",
+    });
   });
   afterAll(() => t?.stop());
 
@@ -92,13 +103,21 @@ describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
       "AepsRegistrationVerified",
     ]);
     // Step 2: Asha's own mobile, masked as AOPay masks it, and the default cooldown as the countdown.
-    expect(results[1]).toMatchObject({ resendAvailableInSeconds: 60, question: { text: "The One Time Password is sent to 98765****. Please enter the One Time Password." } });
+    expect(results[1]).toMatchObject({
+      resendAvailableInSeconds: 60,
+      question: { text: "The One Time Password is sent to 98765****. Please enter the One Time Password." },
+    });
     // The repeat: refused with the same wait.
     expect(results[2]).toMatchObject({ code: "OTP_COOLDOWN" });
     expect(results[2].retryAfterSeconds).toBeGreaterThanOrEqual(59);
     expect(results[2].retryAfterSeconds).toBeLessThanOrEqual(60);
     // Step 3: the report, as the page shows it.
-    const history = (results[3] as { status: string; creditHistory: { __typename: string; orderId: string; scoreFetchDate: string; report: Record<string, unknown> } }).creditHistory;
+    const history = (
+      results[3] as {
+        status: string;
+        creditHistory: { __typename: string; orderId: string; scoreFetchDate: string; report: Record<string, unknown> };
+      }
+    ).creditHistory;
     expect(results[3]).toMatchObject({ status: "SUCCESS", creditHistory: { __typename: "CibilCreditHistory" } });
     const today = new Date().toISOString().slice(0, 10);
     expect(history.scoreFetchDate).toBe(today);

@@ -64,7 +64,10 @@ export function headingAnchors(markdown: string): Set<string> {
     const m = /^#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
     if (m) {
       const text = m[1].replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/<[^>]+>/g, "");
-      const base = text.toLowerCase().replace(/[^\p{L}\p{N}\p{M}\p{Pc} -]/gu, "").replace(/ /g, "-");
+      const base = text
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\p{M}\p{Pc} -]/gu, "")
+        .replace(/ /g, "-");
       const n = seen.get(base) ?? 0;
       seen.set(base, n + 1);
       anchors.add(n === 0 ? base : `${base}-${n}`);
@@ -96,7 +99,8 @@ function securityIdsAfter(text: string): string[] {
   for (const part of m[1].split(/\s*(?:,|\/|and)\s*/)) {
     const range = /^([A-E])(\d+)\s*[-–]\s*([A-E])?(\d+)$/.exec(part);
     if (range) {
-      if (range[3] && range[3] !== range[1]) ids.push(part); // a range across sections is not an id: reported
+      if (range[3] && range[3] !== range[1])
+        ids.push(part); // a range across sections is not an id: reported
       else for (let n = Number(range[2]); n <= Number(range[4]); n++) ids.push(`${range[1]}${n}`);
     } else {
       ids.push(part);
@@ -191,7 +195,8 @@ export function checkRepository(root: string, stats = { ids: 0, links: 0 }): Pro
   const idCache = new Map<string, Set<string>>();
   const read = (rel: string) => readFileSync(join(root, rel), "utf8");
   const idsOf = (doc: CitedDocument) => {
-    if (!idCache.has(doc.path)) idCache.set(doc.path, existsSync(join(root, doc.path)) ? doc.ids(read(doc.path)) : new Set());
+    if (!idCache.has(doc.path))
+      idCache.set(doc.path, existsSync(join(root, doc.path)) ? doc.ids(read(doc.path)) : new Set());
     return idCache.get(doc.path)!;
   };
 
@@ -204,10 +209,15 @@ export function checkRepository(root: string, stats = { ids: 0, links: 0 }): Pro
       problems.push({ file: at(m.index), problem: "cites ../shared, a folder outside the repository" });
     }
     for (const m of text.matchAll(/\b[Ii]ssues?\s+#?\d+/g)) {
-      problems.push({ file: at(m.index), problem: `cites "${m[0]}": issues are not in the repository; say the reason` });
+      problems.push({
+        file: at(m.index),
+        problem: `cites "${m[0]}": issues are not in the repository; say the reason`,
+      });
     }
     // Every *.md path named must exist, next to the citing file or from the repository root.
-    for (const m of FOREIGN_PATHS.test(file) ? [] : named.matchAll(/(?<![\w/.:@~-])((?:\.{1,2}\/)*(?:[\w.-]+\/)*[\w.-]+\.md)(?![\w/-])/g)) {
+    for (const m of FOREIGN_PATHS.test(file)
+      ? []
+      : named.matchAll(/(?<![\w/.:@~-])((?:\.{1,2}\/)*(?:[\w.-]+\/)*[\w.-]+\.md)(?![\w/-])/g)) {
       const path = m[1];
       if (!existsSync(resolve(root, dirname(file), path)) && !existsSync(resolve(root, path))) {
         problems.push({ file: at(m.index), problem: `cites ${path}, which is not in the repository` });
@@ -221,7 +231,11 @@ export function checkRepository(root: string, stats = { ids: 0, links: 0 }): Pro
         const known = idsOf(doc);
         for (const id of doc.idsAfter(flatten(text.slice(after, after + 120)))) {
           stats.ids++;
-          if (!known.has(id)) problems.push({ file: at(m.index), problem: `cites ${doc.path} ${id}, which that document does not contain` });
+          if (!known.has(id))
+            problems.push({
+              file: at(m.index),
+              problem: `cites ${doc.path} ${id}, which that document does not contain`,
+            });
         }
       }
     }

@@ -36,7 +36,12 @@ export async function startFakeUpstream(handler: FakeHandler = json(200, { statu
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const call = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+      const call = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
       calls.push(call);
       current(call, res, req);
     });
@@ -74,7 +79,12 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 }
 
 /** Answers with raw text. */
-export function raw(status: number, contentType: string, text: string, headers: Record<string, string> = {}): FakeHandler {
+export function raw(
+  status: number,
+  contentType: string,
+  text: string,
+  headers: Record<string, string> = {},
+): FakeHandler {
   return (_call, res) => {
     res.writeHead(status, { "content-type": contentType, ...headers });
     res.end(text);

@@ -34,7 +34,14 @@ export const GUARDED_SAMPLES: { readonly [K in GuardedMutationName]: GuardedSamp
   registerCibilCustomer: {
     inputType: "RegisterCibilCustomerInput",
     endpoint: "cibil.register",
-    input: (v) => ({ firstName: "Asha", lastName: "Kulkarni", pan: v.pan, dateOfBirth: v.dateOfBirth, email: v.email, mobile: v.mobile }),
+    input: (v) => ({
+      firstName: "Asha",
+      lastName: "Kulkarni",
+      pan: v.pan,
+      dateOfBirth: v.dateOfBirth,
+      email: v.email,
+      mobile: v.mobile,
+    }),
   },
   generateCibilOtp: {
     inputType: "GenerateCibilOtpInput",
@@ -49,12 +56,25 @@ export const GUARDED_SAMPLES: { readonly [K in GuardedMutationName]: GuardedSamp
   resendAepsOtp: {
     inputType: "ResendAepsOtpInput",
     endpoint: "aeps.resendOtp",
-    input: (v) => ({ userKey: v.userKey, mobile: v.mobile, aadhaar: v.aadhaar, primaryKeyId: v.primaryKeyId, encodeTxnId: v.encodeTxnId }),
+    input: (v) => ({
+      userKey: v.userKey,
+      mobile: v.mobile,
+      aadhaar: v.aadhaar,
+      primaryKeyId: v.primaryKeyId,
+      encodeTxnId: v.encodeTxnId,
+    }),
   },
   verifyAepsOtp: {
     inputType: "VerifyAepsOtpInput",
     endpoint: "aeps.verifyOtp",
-    input: (v) => ({ userKey: v.userKey, mobile: v.mobile, aadhaar: v.aadhaar, primaryKeyId: v.primaryKeyId, encodeTxnId: v.encodeTxnId, otp: v.otp }),
+    input: (v) => ({
+      userKey: v.userKey,
+      mobile: v.mobile,
+      aadhaar: v.aadhaar,
+      primaryKeyId: v.primaryKeyId,
+      encodeTxnId: v.encodeTxnId,
+      otp: v.otp,
+    }),
   },
 };
 

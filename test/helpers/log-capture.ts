@@ -28,7 +28,9 @@ export class LogCapture implements DestinationStream {
   }
 
   records(): Array<Record<string, unknown>> {
-    return this.lines.flatMap((l) => l.split("\n").filter(Boolean)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return this.lines
+      .flatMap((l) => l.split("\n").filter(Boolean))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
   clear(): void {

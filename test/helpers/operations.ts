@@ -25,7 +25,14 @@ export function cibilInput(cibilId = "102277100") {
 }
 export function aepsInput(mobile = "9876543210", overrides: Record<string, string> = {}) {
   return {
-    input: { userKey: "AOP554N3XXXX", mobile, aadhaar: VALID_AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO", ...overrides },
+    input: {
+      userKey: "AOP554N3XXXX",
+      mobile,
+      aadhaar: VALID_AADHAAR,
+      primaryKeyId: "TEST",
+      encodeTxnId: "DEMO",
+      ...overrides,
+    },
   };
 }
 
@@ -40,5 +47,8 @@ export const resultOf = (body: { data?: Record<string, unknown> | null }, field:
  * client text would still be caught.
  */
 export function withoutRequestIds(text: string): string {
-  return text.replace(/"requestId":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g, '"requestId":"<id>"');
+  return text.replace(
+    /"requestId":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g,
+    '"requestId":"<id>"',
+  );
 }

@@ -4,7 +4,9 @@ import type Redis from "ioredis";
 /** Redis-backed tests run only when REDIS_URL is set (`.ci/run` sets it); the rest of the suite never needs Redis. */
 export const REDIS_URL = process.env.REDIS_URL;
 /** Why the Redis-backed tests are skipped, or null when they run: said in the skipped test's name. */
-export const REDIS_SKIP_REASON = REDIS_URL ? null : "skipped: REDIS_URL is not set, e.g. REDIS_URL=redis://127.0.0.1:6379";
+export const REDIS_SKIP_REASON = REDIS_URL
+  ? null
+  : "skipped: REDIS_URL is not set, e.g. REDIS_URL=redis://127.0.0.1:6379";
 
 /** `describe` when `skipReason` is null; else `describe.skip`, with the reason in the name so the report says why. */
 export function describeUnless(skipReason: string | null, name: string, fn: () => void): void {

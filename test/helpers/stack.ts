@@ -20,7 +20,11 @@ export interface TestStack {
   stack: Stack;
   simulator?: Simulator;
   logs: LogCapture;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GqlResponse<T>>;
   stop(): Promise<void>;
 }
 
@@ -60,7 +64,10 @@ export const PRODUCTION_SECURITY: Record<string, string> = {
  * fake upstream. Logs go to memory at `debug` (the level where a leak would be most likely). Throttling is lenient
  * unless `env` sets the OTP_* budgets.
  */
-export async function startTestStack(env: Record<string, string> = {}, options: { simulatorClock?: () => number } = {}): Promise<TestStack> {
+export async function startTestStack(
+  env: Record<string, string> = {},
+  options: { simulatorClock?: () => number } = {},
+): Promise<TestStack> {
   // The event-loop check is off: jest's own load (transpiling, other suites' servers in this process) would trip it at
   // random. Its in-flight cap stays on; test/e2e/overload.test.ts tests both.
   const config = loadConfig({
@@ -93,7 +100,11 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   };
 }
 
-export async function postGraphQL<T = Record<string, unknown>>(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<GqlResponse<T>> {
+export async function postGraphQL<T = Record<string, unknown>>(
+  url: string,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): Promise<GqlResponse<T>> {
   const res = await request(url, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },

@@ -40,7 +40,10 @@ export async function startStaticServer(dir: string): Promise<StaticServer> {
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(200, { "content-type": TYPES[extname(body ? file : "index.html")] ?? "application/octet-stream", "cache-control": "no-store" });
+      res.writeHead(200, {
+        "content-type": TYPES[extname(body ? file : "index.html")] ?? "application/octet-stream",
+        "cache-control": "no-store",
+      });
       res.end(req.method === "HEAD" ? undefined : served);
     })();
   });

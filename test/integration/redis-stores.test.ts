@@ -38,7 +38,11 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   it("a refund on one replica frees the cooldown for the other", async () => {
     const a = new OtpThrottle(throttle, hasher, { redis, keyPrefix: prefix });
     const b = new OtpThrottle(throttle, hasher, { redis, keyPrefix: prefix });
-    const subject = { destinations: [{ kind: "aadhaar" as const, value: AADHAAR }], ip: "203.0.113.2", clientId: "app" };
+    const subject = {
+      destinations: [{ kind: "aadhaar" as const, value: AADHAAR }],
+      ip: "203.0.113.2",
+      clientId: "app",
+    };
     const first = await a.reserve(subject);
     expect(await b.reserve(subject)).toMatchObject({ allowed: false, code: "OTP_COOLDOWN" });
     if (!first.allowed) throw new Error("expected allowed");
@@ -49,7 +53,9 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   it("idempotency: first takes the key, a concurrent second is in flight, then the result replays", async () => {
     const store = new RedisIdempotencyStore(redis, prefix, sealer);
     const other = new RedisIdempotencyStore(redis, prefix, sealer);
-    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).begin("k1", "fp", 60_000)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).begin("k1", "fp", 60_000)),
+    );
     const acquired = outcomes.filter((o) => o.kind === "acquired");
     expect(acquired).toHaveLength(1);
     expect(outcomes.filter((o) => o.kind === "in-flight")).toHaveLength(9);
@@ -57,7 +63,10 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     await other.complete("k1", "someone-else", "fp", { typename: "X", data: {} }, 60_000);
     expect(await store.begin("k1", "fp", 60_000)).toEqual({ kind: "in-flight" });
     await store.complete("k1", token, "fp", { typename: "CibilOtpChallenge", data: { cibilId: "1" } }, 60_000);
-    expect(await other.begin("k1", "fp", 60_000)).toEqual({ kind: "replay", result: { typename: "CibilOtpChallenge", data: { cibilId: "1" } } });
+    expect(await other.begin("k1", "fp", 60_000)).toEqual({
+      kind: "replay",
+      result: { typename: "CibilOtpChallenge", data: { cibilId: "1" } },
+    });
     expect(await other.begin("k1", "changed", 60_000)).toEqual({ kind: "mismatch" });
   });
 

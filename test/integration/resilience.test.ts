@@ -18,15 +18,37 @@ const log = createLogger({ level: "debug", destination: new LogCapture() });
 const guarded = <T extends object>(options: T) => ({ ...options, pass: issueSendPass("test") });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function makeClient(url: string, overrides: { transport?: Partial<TransportOptions>; breaker?: Partial<BreakerConfig>; retryMax?: number; random?: () => number } = {}) {
+function makeClient(
+  url: string,
+  overrides: {
+    transport?: Partial<TransportOptions>;
+    breaker?: Partial<BreakerConfig>;
+    retryMax?: number;
+    random?: () => number;
+  } = {},
+) {
   // This client's own bulkhead: 8 sockets, 8 waiting.
-  const transport = new AopayTransport(testTransportOptions(url, { connections: 8, queueLimit: 8, ...overrides.transport }));
+  const transport = new AopayTransport(
+    testTransportOptions(url, { connections: 8, queueLimit: 8, ...overrides.transport }),
+  );
   return new AopayClient({
     transport,
     scrubber: new Scrubber(),
-    wire: { registrationId: "R", companyCode: "C", aepsPipe: "bank6", aepsAccessModeType: "SITE", dobFormat: "DD/MM/YYYY" },
+    wire: {
+      registrationId: "R",
+      companyCode: "C",
+      aepsPipe: "bank6",
+      aepsAccessModeType: "SITE",
+      dobFormat: "DD/MM/YYYY",
+    },
     registrationMethod: "GET",
-    breaker: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 400, rollingWindowMs: 10_000, ...overrides.breaker },
+    breaker: {
+      errorThresholdPercentage: 50,
+      volumeThreshold: 5,
+      resetTimeoutMs: 400,
+      rollingWindowMs: 10_000,
+      ...overrides.breaker,
+    },
     retry: { maxRetries: overrides.retryMax ?? 2, baseDelayMs: 50, maxDelayMs: 200, minAttemptMs: 50 },
     random: overrides.random ?? (() => 0.5),
   });
@@ -78,7 +100,9 @@ describe("circuit breaker per endpoint family (opossum)", () => {
     upstream.respond(delayed(100, json(200, fixtureJson("cibil/generate-otp.success"))));
     await sleep(450);
     const before = upstream.calls.length;
-    const burst = await Promise.all(Array.from({ length: 5 }, () => outcome(client.cibil.generateOtp(input, guarded({ log })))));
+    const burst = await Promise.all(
+      Array.from({ length: 5 }, () => outcome(client.cibil.generateOtp(input, guarded({ log })))),
+    );
     expect(burst.filter((r) => r === "OK")).toHaveLength(1);
     expect(burst.filter((r) => r === "CIRCUIT_OPEN")).toHaveLength(4);
     expect(upstream.calls.length - before).toBe(1);
@@ -109,7 +133,8 @@ describe("circuit breaker per endpoint family (opossum)", () => {
   it("opens on timeouts after sending (they count), and families are independent", async () => {
     upstream.respond(() => undefined);
     client = makeClient(upstream.url, { transport: { deadlineMs: 100 } });
-    for (let i = 0; i < 5; i++) expect(await outcome(client.cibil.generateOtp(input, guarded({ log })))).toBe("OUTCOME_UNKNOWN");
+    for (let i = 0; i < 5; i++)
+      expect(await outcome(client.cibil.generateOtp(input, guarded({ log })))).toBe("OUTCOME_UNKNOWN");
     expect(await outcome(client.cibil.generateOtp(input, guarded({ log })))).toBe("CIRCUIT_OPEN");
     upstream.respond(json(200, fixtureJson("aeps/resend-otp.success")));
     const aeps = { userKey: "K", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "P", encodeTxnId: "E" };
@@ -155,7 +180,9 @@ describe("retries only what provably never left the process", () => {
     });
     setTimeout(() => late.listen(port, "127.0.0.1"), 30);
     try {
-      expect(await outcome(client.cibil.generateOtp(input, guarded({ log, deadlineAt: Date.now() + 2000 })))).toBe("OK");
+      expect(await outcome(client.cibil.generateOtp(input, guarded({ log, deadlineAt: Date.now() + 2000 })))).toBe(
+        "OK",
+      );
     } finally {
       late.closeAllConnections();
       await new Promise<void>((r) => late.close(() => r()));

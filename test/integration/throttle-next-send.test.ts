@@ -1,7 +1,13 @@
 import Redis from "ioredis";
 import type { ThrottleConfig } from "../../src/config";
 import { KeyHasher } from "../../src/protection/key-hasher";
-import { OtpThrottle, type OtpSubject, type Reservation, type Throttled, type ThrottleStore } from "../../src/protection/otp-throttle";
+import {
+  OtpThrottle,
+  type OtpSubject,
+  type Reservation,
+  type Throttled,
+  type ThrottleStore,
+} from "../../src/protection/otp-throttle";
 import { deleteKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { GENEROUS, throttleConfig } from "../helpers/throttle";
 
@@ -14,7 +20,11 @@ const hasher = new KeyHasher(Buffer.from("n".repeat(32)));
 const MOBILE = { kind: "mobile" as const, value: "9123409876" };
 const OTHER_MOBILE = { kind: "mobile" as const, value: "9123409877" };
 const AADHAAR = { kind: "aadhaar" as const, value: "999971658847" };
-const subject = (...destinations: OtpSubject["destinations"]): OtpSubject => ({ destinations, ip: "203.0.113.9", clientId: "app" });
+const subject = (...destinations: OtpSubject["destinations"]): OtpSubject => ({
+  destinations,
+  ip: "203.0.113.9",
+  clientId: "app",
+});
 
 /** The refusal's wait is the reservation's, less the few ms between the two calls (so at most one second less). */
 function expectSameWait(refused: Reservation | Throttled, reservation: Reservation): void {
@@ -81,7 +91,11 @@ describe.each(stores)("Reservation.nextSendInMs (%s)", (_name, open) => {
   });
 
   it("the latest reset among the budgets used up: the day's, when the window and the day end together", async () => {
-    const t = make({ cooldownSeconds: 0, destinationWindow: { points: 1, seconds: 30 }, destinationDaily: { points: 1, seconds: 86_400 } });
+    const t = make({
+      cooldownSeconds: 0,
+      destinationWindow: { points: 1, seconds: 30 },
+      destinationDaily: { points: 1, seconds: 86_400 },
+    });
     const only = allowed(await t.reserve(subject(MOBILE)));
     expect(only.nextSendInMs).toBeGreaterThan(86_390_000);
     expectSameWait(await t.reserve(subject(MOBILE)), only);
@@ -98,7 +112,12 @@ describe.each(stores)("Reservation.nextSendInMs (%s)", (_name, open) => {
   });
 
   it("the caller's own budgets (IP, client, global) are not the destination's: they do not count", async () => {
-    const t = make({ cooldownSeconds: 0, ip: { points: 1, seconds: 60 }, client: { points: 1, seconds: 60 }, global: { points: 1, seconds: 60 } });
+    const t = make({
+      cooldownSeconds: 0,
+      ip: { points: 1, seconds: 60 },
+      client: { points: 1, seconds: 60 },
+      global: { points: 1, seconds: 60 },
+    });
     expect(allowed(await t.reserve(subject(MOBILE))).nextSendInMs).toBe(0);
   });
 

@@ -2,7 +2,16 @@ import { createServer } from "node:net";
 import { AopayError } from "../../src/aopay/errors";
 import { AopayTransport, type TransportOptions, type TransportRequest } from "../../src/aopay/transport";
 import { testTransportOptions } from "../helpers/transport";
-import { blackHole, delayed, type FakeHandler, type FakeUpstream, json, raw, resetAfterRequest, startFakeUpstream } from "../helpers/fake-upstream";
+import {
+  blackHole,
+  delayed,
+  type FakeHandler,
+  type FakeUpstream,
+  json,
+  raw,
+  resetAfterRequest,
+  startFakeUpstream,
+} from "../helpers/fake-upstream";
 
 const otpSend: TransportRequest = {
   endpoint: "cibil.generateOtp",
@@ -168,12 +177,22 @@ describe("AopayTransport: the one HTTP choke point", () => {
         res.end("z".repeat(200 * 1024));
       },
     ],
-  ])("an oversized answer to a read (%s: a thick credit report) is UPSTREAM_BAD_RESPONSE, not UNAVAILABLE: it says nothing about AOPay's health", async (_kind, handler) => {
-    upstream.respond(handler);
-    const error = await failure((await open()).send({ ...otpSend, endpoint: "cibil.creditHistory", path: "/CibilScore/GetCreditHistory", sideEffect: false }));
-    expect(error).toMatchObject({ code: "UPSTREAM_BAD_RESPONSE", sent: true, retryable: false });
-    expect(error.message).toContain("AOPAY_MAX_RESPONSE_BYTES");
-  });
+  ])(
+    "an oversized answer to a read (%s: a thick credit report) is UPSTREAM_BAD_RESPONSE, not UNAVAILABLE: it says nothing about AOPay's health",
+    async (_kind, handler) => {
+      upstream.respond(handler);
+      const error = await failure(
+        (await open()).send({
+          ...otpSend,
+          endpoint: "cibil.creditHistory",
+          path: "/CibilScore/GetCreditHistory",
+          sideEffect: false,
+        }),
+      );
+      expect(error).toMatchObject({ code: "UPSTREAM_BAD_RESPONSE", sent: true, retryable: false });
+      expect(error.message).toContain("AOPAY_MAX_RESPONSE_BYTES");
+    },
+  );
 
   it("an oversized chunked body (no Content-Length) is cut off at the limit", async () => {
     upstream.respond((_call, res) => {

@@ -31,7 +31,9 @@ describe("loadConfig", () => {
   });
 
   it("refuses to start in production without AOPAY_BASE_URL, and says why", () => {
-    expect(problemsOf({ NODE_ENV: "production" }).join("\n")).toMatch(/AOPAY_BASE_URL is required when NODE_ENV=production/);
+    expect(problemsOf({ NODE_ENV: "production" }).join("\n")).toMatch(
+      /AOPAY_BASE_URL is required when NODE_ENV=production/,
+    );
   });
 
   it("requires partner credentials with a base URL", () => {
@@ -63,8 +65,15 @@ describe("loadConfig", () => {
       AOPAY_REGISTRATION_ID: "AOP-554",
       AOPAY_COMPANY_CODE: "CMP1045",
     });
-    expect(problems).toEqual(["AOPAY_BASE_URL must use https in production (plain http is allowed only to a loopback address)"]);
-    const loopback = { ...SECURE, NODE_ENV: "production", AOPAY_REGISTRATION_ID: "AOP-554", AOPAY_COMPANY_CODE: "CMP1045" };
+    expect(problems).toEqual([
+      "AOPAY_BASE_URL must use https in production (plain http is allowed only to a loopback address)",
+    ]);
+    const loopback = {
+      ...SECURE,
+      NODE_ENV: "production",
+      AOPAY_REGISTRATION_ID: "AOP-554",
+      AOPAY_COMPANY_CODE: "CMP1045",
+    };
     expect(loadConfig({ ...loopback, AOPAY_BASE_URL: "http://127.0.0.1:8443" }).aopay.mode).toBe("live");
   });
 
@@ -133,14 +142,23 @@ describe("loadConfig", () => {
 
 describe("OTEL_* (trace export)", () => {
   it("is off by default and with an endpoint alone turns on, with the SDK's defaults named", () => {
-    expect(loadConfig({}).telemetry).toMatchObject({ enabled: false, endpoint: null, sampler: "parentbased_always_on" });
+    expect(loadConfig({}).telemetry).toMatchObject({
+      enabled: false,
+      endpoint: null,
+      sampler: "parentbased_always_on",
+    });
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector:4318" }).telemetry).toMatchObject({
       enabled: true,
       endpoint: "http://otel-collector:4318",
       defaultServiceName: "aopay-graphql",
     });
-    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://c.example/v1/traces", OTEL_SDK_DISABLED: "true" }).telemetry.enabled).toBe(false);
-    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_TRACES_EXPORTER: "none" }).telemetry.enabled).toBe(false);
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://c.example/v1/traces", OTEL_SDK_DISABLED: "true" })
+        .telemetry.enabled,
+    ).toBe(false);
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_TRACES_EXPORTER: "none" }).telemetry.enabled,
+    ).toBe(false);
   });
 
   it("stops the start on a misspelt name or a value the SDK would quietly ignore, never echoing headers", () => {
@@ -167,7 +185,11 @@ describe("OTEL_* (trace export)", () => {
   });
 
   it("accepts a ratio sampler with its argument", () => {
-    const c = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.25" });
+    const c = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.25",
+    });
     expect(c.telemetry).toMatchObject({ enabled: true, sampler: "parentbased_traceidratio" });
     expect(problemsOf({ OTEL_TRACES_SAMPLER: "always_on", OTEL_TRACES_SAMPLER_ARG: "0.5" })).toEqual([
       "OTEL_TRACES_SAMPLER_ARG applies only to OTEL_TRACES_SAMPLER=traceidratio or parentbased_traceidratio",

@@ -54,7 +54,10 @@ const stage = runtimeStage(readFileSync(join(root, "Dockerfile"), "utf8"));
 const imageEnv = envOf(stage);
 const composeText = readFileSync(join(root, "compose.yaml"), "utf8");
 const compose = parseYaml(composeText) as {
-  services: Record<string, { environment?: Record<string, string | number | boolean>; command?: string[]; ports?: string[] }>;
+  services: Record<
+    string,
+    { environment?: Record<string, string | number | boolean>; command?: string[]; ports?: string[] }
+  >;
 };
 const stringsOf = (env: Record<string, string | number | boolean> = {}) =>
   Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
@@ -90,7 +93,8 @@ function interpolate(env: Record<string, string>): Record<string, string> {
     Object.entries(env).map(([k, v]) => [
       k,
       v.replace(/\$\{([A-Z0-9_]+):\?[^}]*\}/g, (_, name: string) => {
-        if (!(name in OPERATOR_VALUES)) throw new Error(`compose.yaml interpolates ${name}: give the test a value for it`);
+        if (!(name in OPERATOR_VALUES))
+          throw new Error(`compose.yaml interpolates ${name}: give the test a value for it`);
         return OPERATOR_VALUES[name];
       }),
     ]),
@@ -105,7 +109,9 @@ describe("the container image's environment (Dockerfile, compose.yaml)", () => {
   });
 
   it("catches a misspelt or unknown name (the check above can fail)", () => {
-    expect(unknownNames({ ...imageEnv, METRICS_HOTS: "0.0.0.0", TRUSTED_DOCUMENT: "enforce" }, SETTINGS_GROUPS)).toEqual([
+    expect(
+      unknownNames({ ...imageEnv, METRICS_HOTS: "0.0.0.0", TRUSTED_DOCUMENT: "enforce" }, SETTINGS_GROUPS),
+    ).toEqual([
       "Unknown setting METRICS_HOTS: did you mean METRICS_HOST?",
       "Unknown setting TRUSTED_DOCUMENT: did you mean TRUSTED_DOCUMENTS?",
     ]);
@@ -122,12 +128,19 @@ describe("the container image's environment (Dockerfile, compose.yaml)", () => {
   });
 
   it("refuses to start the image as it ships, naming every missing production setting", () => {
-    expect(() => loadConfig(imageEnv)).toThrow(/AOPAY_BASE_URL is required[\s\S]*HMAC_SECRET is required[\s\S]*Authentication is required/);
+    expect(() => loadConfig(imageEnv)).toThrow(
+      /AOPAY_BASE_URL is required[\s\S]*HMAC_SECRET is required[\s\S]*Authentication is required/,
+    );
   });
 
   it("starts with compose's local environment over the image's (every required setting present)", () => {
     const config = loadConfig({ ...imageEnv, ...graphqlEnv });
-    expect(config).toMatchObject({ env: "development", host: "0.0.0.0", redisUrl: "redis://redis:6379", hmacSecretEphemeral: false });
+    expect(config).toMatchObject({
+      env: "development",
+      host: "0.0.0.0",
+      redisUrl: "redis://redis:6379",
+      hmacSecretEphemeral: false,
+    });
     expect(config.aopay).toMatchObject({ mode: "live", registrationId: "SIM-REG-0001", companyCode: "SIMCO01" });
     expect(config.aopay.baseUrl?.href).toBe(`http://simulator:${simulatorEnv.SIMULATOR_PORT}/`);
     expect(compose.services.graphql.ports).toEqual(["127.0.0.1:4000:4000", "127.0.0.1:9464:9464"]);
@@ -135,7 +148,11 @@ describe("the container image's environment (Dockerfile, compose.yaml)", () => {
 
   it("starts in production with the commented production block over the image's", () => {
     const config = loadConfig({ ...imageEnv, ...interpolate(commentedProductionBlock()) });
-    expect(config).toMatchObject({ env: "production", trustedDocuments: "enforce", redisUrl: OPERATOR_VALUES.REDIS_URL });
+    expect(config).toMatchObject({
+      env: "production",
+      trustedDocuments: "enforce",
+      redisUrl: OPERATOR_VALUES.REDIS_URL,
+    });
     expect(config.auth.required).toBe(true);
     expect(config.metrics.token).toBe(OPERATOR_VALUES.METRICS_TOKEN);
     expect(config.aopay.baseUrl?.href).toBe("https://api.aopay.co.in/");

@@ -1,7 +1,14 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { type Dispatcher, request } from "undici";
 import { type GraphQLErrorPayload, requestIdOf } from "../graphql-errors.js";
-import { AopayAbortError, AopayClientBadResponseError, AopayClientError, AopayHttpError, AopayNetworkError, AopayClientTimeoutError } from "./errors.js";
+import {
+  AopayAbortError,
+  AopayClientBadResponseError,
+  AopayClientError,
+  AopayHttpError,
+  AopayNetworkError,
+  AopayClientTimeoutError,
+} from "./errors.js";
 
 /**
  * The SDK's HTTP side: one POST per call over undici, typed by the generated operations (client/src/generated/sdk.ts).
@@ -112,23 +119,40 @@ export type SdkArgs<TVariables> = {} extends TVariables
 export type SdkFunction<TData, TVariables> = (...args: SdkArgs<TVariables>) => Promise<SdkResult<TData>>;
 
 /** The SdkOperation for a client-preset TypedDocumentNode (used by the generated SDK). */
-export type OperationOf<TDocument> = TDocument extends TypedDocumentNode<infer TData, infer TVariables> ? SdkOperation<TData, TVariables> : never;
+export type OperationOf<TDocument> =
+  TDocument extends TypedDocumentNode<infer TData, infer TVariables> ? SdkOperation<TData, TVariables> : never;
 /** The SDK function for a client-preset TypedDocumentNode (used by the generated SDK). */
-export type SdkFunctionOf<TDocument> = TDocument extends TypedDocumentNode<infer TData, infer TVariables> ? SdkFunction<TData, TVariables> : never;
+export type SdkFunctionOf<TDocument> =
+  TDocument extends TypedDocumentNode<infer TData, infer TVariables> ? SdkFunction<TData, TVariables> : never;
 
 export interface GraphQLClient {
   /** Sends one operation. Resolves with the GraphQL response; rejects with an AopayClientError when there is none. */
-  execute<TData, TVariables>(operation: SdkOperation<TData, TVariables>, ...args: SdkArgs<TVariables>): Promise<SdkResult<TData>>;
+  execute<TData, TVariables>(
+    operation: SdkOperation<TData, TVariables>,
+    ...args: SdkArgs<TVariables>
+  ): Promise<SdkResult<TData>>;
 }
 
-const CLIENT_OPTIONS = new Set(["url", "apiKey", "bearerToken", "headers", "timeoutMs", "dispatcher", "maxResponseBytes"]);
+const CLIENT_OPTIONS = new Set([
+  "url",
+  "apiKey",
+  "bearerToken",
+  "headers",
+  "timeoutMs",
+  "dispatcher",
+  "maxResponseBytes",
+]);
 const CALL_OPTIONS = new Set(["idempotencyKey", "requestId", "headers", "signal", "timeoutMs"]);
 
 /** A client for the GraphQL endpoint; createSdk() wraps one with a typed function per operation. */
 export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClient {
   checkClientOptions(options);
   const url = new URL(options.url).toString();
-  const baseHeaders = { ...lowerCaseKeys(options.headers), "content-type": "application/json", accept: "application/graphql-response+json, application/json" };
+  const baseHeaders = {
+    ...lowerCaseKeys(options.headers),
+    "content-type": "application/json",
+    accept: "application/graphql-response+json, application/json",
+  };
   const clientTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
@@ -139,7 +163,10 @@ export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClien
     return { authorization: `Bearer ${token}` };
   }
 
-  async function execute<TData, TVariables>(operation: SdkOperation<TData, TVariables>, ...args: SdkArgs<TVariables>): Promise<SdkResult<TData>> {
+  async function execute<TData, TVariables>(
+    operation: SdkOperation<TData, TVariables>,
+    ...args: SdkArgs<TVariables>
+  ): Promise<SdkResult<TData>> {
     const [variables, call = {}] = args as [TVariables | undefined, CallOptions | undefined];
     checkCallOptions(call);
     const timeoutMs = call.timeoutMs ?? clientTimeoutMs;
@@ -166,7 +193,10 @@ export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClien
       if (call.signal?.aborted) throw new AopayAbortError(error, true);
       if (deadline.signal.aborted) throw new AopayClientTimeoutError(timeoutMs);
       const sent = !NEVER_SENT_CODES.has(errorCode(error) ?? "");
-      throw new AopayNetworkError(`Request to the GraphQL server failed: ${errorMessage(error)}`, { sent, cause: error });
+      throw new AopayNetworkError(`Request to the GraphQL server failed: ${errorMessage(error)}`, {
+        sent,
+        cause: error,
+      });
     } finally {
       clearTimeout(timer);
     }
@@ -177,12 +207,24 @@ export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClien
 
 /** A GraphQLClient as is, or a new one from options. */
 export function toGraphQLClient(clientOrOptions: GraphQLClient | GraphQLClientOptions): GraphQLClient {
-  return typeof (clientOrOptions as GraphQLClient).execute === "function" ? (clientOrOptions as GraphQLClient) : createGraphQLClient(clientOrOptions as GraphQLClientOptions);
+  return typeof (clientOrOptions as GraphQLClient).execute === "function"
+    ? (clientOrOptions as GraphQLClient)
+    : createGraphQLClient(clientOrOptions as GraphQLClientOptions);
 }
 
-function interpret<TData>(status: number, headers: Record<string, string | string[] | undefined>, text: string | null, maxBytes: number): SdkResult<TData> {
+function interpret<TData>(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  text: string | null,
+  maxBytes: number,
+): SdkResult<TData> {
   const headerRequestId = firstHeader(headers["x-request-id"]) ?? null;
-  if (text === null) throw new AopayClientBadResponseError(status, `The response body is larger than ${maxBytes} bytes.`, headerRequestId);
+  if (text === null)
+    throw new AopayClientBadResponseError(
+      status,
+      `The response body is larger than ${maxBytes} bytes.`,
+      headerRequestId,
+    );
   const parsed = isJson(firstHeader(headers["content-type"])) ? parseJson(text) : undefined;
   if (isGraphQLResponse(parsed)) {
     const errors = Array.isArray(parsed.errors) ? (parsed.errors as GraphQLErrorPayload[]) : undefined;
@@ -196,7 +238,11 @@ function interpret<TData>(status: number, headers: Record<string, string | strin
     };
   }
   if (status >= 300) throw new AopayHttpError(status, text.slice(0, ERROR_BODY_CHARS), headerRequestId);
-  throw new AopayClientBadResponseError(status, `HTTP ${status} answered with something other than a GraphQL response.`, headerRequestId);
+  throw new AopayClientBadResponseError(
+    status,
+    `HTTP ${status} answered with something other than a GraphQL response.`,
+    headerRequestId,
+  );
 }
 
 /** The body as text, or null (and the rest discarded) once it exceeds `limit` bytes. */
@@ -260,11 +306,13 @@ function errorMessage(error: unknown): string {
 }
 
 function checkTimeout(name: string, value: unknown): void {
-  if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) throw new TypeError(`${name} must be a positive integer`);
+  if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0))
+    throw new TypeError(`${name} must be a positive integer`);
 }
 
 function checkClientOptions(options: GraphQLClientOptions): void {
-  if (typeof options !== "object" || options === null) throw new TypeError("createGraphQLClient: options are required ({ url })");
+  if (typeof options !== "object" || options === null)
+    throw new TypeError("createGraphQLClient: options are required ({ url })");
   const unknown = Object.keys(options).filter((key) => !CLIENT_OPTIONS.has(key));
   if (unknown.length > 0) throw new TypeError(`createGraphQLClient: unknown option(s) ${unknown.join(", ")}`);
   let protocol = "";
@@ -273,8 +321,10 @@ function checkClientOptions(options: GraphQLClientOptions): void {
   } catch {
     // reported below
   }
-  if (protocol !== "http:" && protocol !== "https:") throw new TypeError("createGraphQLClient: url must be an http(s) URL");
-  if (options.apiKey !== undefined && options.bearerToken !== undefined) throw new TypeError("createGraphQLClient: set apiKey or bearerToken, not both");
+  if (protocol !== "http:" && protocol !== "https:")
+    throw new TypeError("createGraphQLClient: url must be an http(s) URL");
+  if (options.apiKey !== undefined && options.bearerToken !== undefined)
+    throw new TypeError("createGraphQLClient: set apiKey or bearerToken, not both");
   checkTimeout("timeoutMs", options.timeoutMs);
   checkTimeout("maxResponseBytes", options.maxResponseBytes);
   lowerCaseKeys(options.headers);

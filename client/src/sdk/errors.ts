@@ -24,7 +24,11 @@ export class AopayClientError extends Error {
    */
   readonly requestMayHaveBeenSent: boolean;
 
-  constructor(code: AopayClientErrorCode, message: string, options: { requestId?: string | null; sent: boolean; cause?: unknown }) {
+  constructor(
+    code: AopayClientErrorCode,
+    message: string,
+    options: { requestId?: string | null; sent: boolean; cause?: unknown },
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.requestId = options.requestId ?? null;

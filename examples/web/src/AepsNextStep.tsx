@@ -1,4 +1,9 @@
-import { type ResendAepsOtpInput, type ResendAepsOtpMutation, useVerifyAepsOtpMutation, type VerifyAepsOtpInput } from "@aopay-graphql/client/react";
+import {
+  type ResendAepsOtpInput,
+  type ResendAepsOtpMutation,
+  useVerifyAepsOtpMutation,
+  type VerifyAepsOtpInput,
+} from "@aopay-graphql/client/react";
 import { type FormEvent, useState } from "react";
 import { Field } from "./Field";
 import { OutcomePanel, problemsOf, SubmitButton } from "./Outcome";
@@ -33,7 +38,15 @@ export function AepsNextStep({ resent, request }: { resent: AepsOtpResent; reque
     <div className="next-step" data-testid="aeps-verify">
       <h3>Verify the OTP</h3>
       <form onSubmit={onSubmit} noValidate>
-        <Field id="aepsOtp" label="Registration OTP" inputMode="numeric" value={otp} onChange={setOtp} problem={problems["input.otp"]} hint="Simulator: the OTP is 123456" />
+        <Field
+          id="aepsOtp"
+          label="Registration OTP"
+          inputMode="numeric"
+          value={otp}
+          onChange={setOtp}
+          problem={problems["input.otp"]}
+          hint="Simulator: the OTP is 123456"
+        />
         <SubmitButton sending={sending} label="Verify OTP" busyLabel="Checking…" />
       </form>
       <OutcomePanel outcome={outcome} result={result} testId="aeps-verify-outcome">

@@ -7,7 +7,10 @@ import { useOtpAction } from "./use-otp-action";
 import { useResendCountdown } from "./use-resend-countdown";
 
 /** Where the OTP goes: the mobile, and the Aadhaar it is registered for (the server budgets both). */
-const destinationsOf = (input: ResendAepsOtpInput) => [`mobile:${input.mobile.trim()}`, `aadhaar:${input.aadhaar.replace(/\s/g, "")}`];
+const destinationsOf = (input: ResendAepsOtpInput) => [
+  `mobile:${input.mobile.trim()}`,
+  `aadhaar:${input.aadhaar.replace(/\s/g, "")}`,
+];
 
 /** Resend the AEPS bank-wise registration OTP, and show the masked identifiers and references AOPay returns. */
 export function AepsResendForm() {
@@ -39,7 +42,13 @@ export function AepsResendForm() {
     <section aria-labelledby="aeps-title">
       <h2 id="aeps-title">AEPS registration: resend OTP</h2>
       <form onSubmit={onSubmit} noValidate>
-        <Field id="userKey" label="User key" value={input.userKey} onChange={set("userKey")} problem={problems["input.userKey"]} />
+        <Field
+          id="userKey"
+          label="User key"
+          value={input.userKey}
+          onChange={set("userKey")}
+          problem={problems["input.userKey"]}
+        />
         <Field
           id="mobile"
           label="Mobile"
@@ -49,10 +58,35 @@ export function AepsResendForm() {
           problem={problems["input.mobile"]}
           hint="Simulator: ending 207 rejected, 401 unauthorized, 503 unavailable, 504 no answer"
         />
-        <Field id="aadhaar" label="Aadhaar" inputMode="numeric" value={input.aadhaar} onChange={set("aadhaar")} problem={problems["input.aadhaar"]} />
-        <Field id="primaryKeyId" label="Primary key id" value={input.primaryKeyId} onChange={set("primaryKeyId")} problem={problems["input.primaryKeyId"]} />
-        <Field id="encodeTxnId" label="Encoded transaction id" value={input.encodeTxnId} onChange={set("encodeTxnId")} problem={problems["input.encodeTxnId"]} />
-        <SubmitButton sending={sending} label="Resend OTP" busyLabel="Sending…" waitSeconds={secondsLeft} testId="aeps-send" />
+        <Field
+          id="aadhaar"
+          label="Aadhaar"
+          inputMode="numeric"
+          value={input.aadhaar}
+          onChange={set("aadhaar")}
+          problem={problems["input.aadhaar"]}
+        />
+        <Field
+          id="primaryKeyId"
+          label="Primary key id"
+          value={input.primaryKeyId}
+          onChange={set("primaryKeyId")}
+          problem={problems["input.primaryKeyId"]}
+        />
+        <Field
+          id="encodeTxnId"
+          label="Encoded transaction id"
+          value={input.encodeTxnId}
+          onChange={set("encodeTxnId")}
+          problem={problems["input.encodeTxnId"]}
+        />
+        <SubmitButton
+          sending={sending}
+          label="Resend OTP"
+          busyLabel="Sending…"
+          waitSeconds={secondsLeft}
+          testId="aeps-send"
+        />
         {secondsLeft > 0 && (
           <small className="hint" data-testid="aeps-countdown" aria-live="polite">
             A new OTP can go to this mobile and Aadhaar in {secondsLeft} s.
@@ -79,7 +113,9 @@ export function AepsResendForm() {
           </div>
         )}
       </OutcomePanel>
-      {result?.__typename === "AepsOtpResent" && <AepsNextStep key={outcome?.meta.requestId ?? "resent"} resent={result} request={input} />}
+      {result?.__typename === "AepsOtpResent" && (
+        <AepsNextStep key={outcome?.meta.requestId ?? "resent"} resent={result} request={input} />
+      )}
     </section>
   );
 }

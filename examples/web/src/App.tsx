@@ -11,7 +11,14 @@ export function App() {
       <header>
         <h1>AOPay OTP: example app</h1>
         <p className="server" data-testid="server">
-          {GRAPHQL_URL} · {error ? "server unreachable" : upstream === "SIMULATOR" ? "AOPay simulator" : upstream === "LIVE" ? "live AOPay" : "connecting…"}
+          {GRAPHQL_URL} ·{" "}
+          {error
+            ? "server unreachable"
+            : upstream === "SIMULATOR"
+              ? "AOPay simulator"
+              : upstream === "LIVE"
+                ? "live AOPay"
+                : "connecting…"}
         </p>
       </header>
       <CibilOtpForm />

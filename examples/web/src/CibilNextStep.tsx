@@ -1,4 +1,9 @@
-import { isFailure, type GenerateCibilOtpMutation, type SubmitCibilOtpInput, useSubmitCibilOtpMutation } from "@aopay-graphql/client/react";
+import {
+  isFailure,
+  type GenerateCibilOtpMutation,
+  type SubmitCibilOtpInput,
+  useSubmitCibilOtpMutation,
+} from "@aopay-graphql/client/react";
 import { type FormEvent, useState } from "react";
 import { CreditReport } from "./CreditReport";
 import { Field } from "./Field";
@@ -26,7 +31,11 @@ export function CibilNextStep({ challenge, accessToken }: { challenge: CibilOtpC
   const result = outcome?.data?.submitCibilOtp;
 
   if (challenge.nextStep !== "VERIFY_ANSWERS" || !challenge.question?.key) {
-    return <p className="next-step">AOPay names a next step this example does not know: "{challenge.nextStepName ?? "none"}".</p>;
+    return (
+      <p className="next-step">
+        AOPay names a next step this example does not know: "{challenge.nextStepName ?? "none"}".
+      </p>
+    );
   }
   const questionKey = challenge.question.key;
   const onSubmit = (event: FormEvent) => {
@@ -38,7 +47,15 @@ export function CibilNextStep({ challenge, accessToken }: { challenge: CibilOtpC
     <div className="next-step" data-testid="cibil-submit">
       <h3>Answer with the OTP</h3>
       <form onSubmit={onSubmit} noValidate>
-        <Field id="cibilOtp" label="OTP" inputMode="numeric" value={otp} onChange={setOtp} problem={problems["input.otp"]} hint="Simulator: the OTP is 123456" />
+        <Field
+          id="cibilOtp"
+          label="OTP"
+          inputMode="numeric"
+          value={otp}
+          onChange={setOtp}
+          problem={problems["input.otp"]}
+          hint="Simulator: the OTP is 123456"
+        />
         {choices.length > 1 && (
           <div className="field">
             <label htmlFor="answerKey">Answer</label>
@@ -62,10 +79,16 @@ export function CibilNextStep({ challenge, accessToken }: { challenge: CibilOtpC
               <dt>CIBIL id (as AOPay returns it)</dt>
               <dd>{result.cibilId ?? "–"}</dd>
               <dt>Returning customer</dt>
-              <dd>{result.returningCustomer === null ? "AOPay did not say" : result.returningCustomer ? "yes" : "no"}</dd>
+              <dd>
+                {result.returningCustomer === null ? "AOPay did not say" : result.returningCustomer ? "yes" : "no"}
+              </dd>
             </dl>
             <h4>Credit report</h4>
-            {isFailure(result.creditHistory) ? <FailureNotice failure={result.creditHistory} /> : <CreditReport history={result.creditHistory} />}
+            {isFailure(result.creditHistory) ? (
+              <FailureNotice failure={result.creditHistory} />
+            ) : (
+              <CreditReport history={result.creditHistory} />
+            )}
           </div>
         )}
       </OutcomePanel>

@@ -15,7 +15,10 @@ export function CibilOtpForm() {
   const [generate] = useGenerateCibilOtpMutation();
   const countdown = useResendCountdown();
   const { submit, sending, outcome } = useOtpAction(async (variables: GenerateCibilOtpInput, key: string) => {
-    const answer = await generate({ variables: { input: variables }, context: { headers: { "Idempotency-Key": key } } });
+    const answer = await generate({
+      variables: { input: variables },
+      context: { headers: { "Idempotency-Key": key } },
+    });
     countdown.record(destinationsOf(variables), answer.data?.generateCibilOtp);
     return answer;
   });
@@ -49,7 +52,13 @@ export function CibilOtpForm() {
           onChange={(accessToken) => setInput({ ...input, accessToken })}
           problem={problems["input.accessToken"]}
         />
-        <SubmitButton sending={sending} label={sentBefore ? "Resend OTP" : "Send OTP"} busyLabel="Sending…" waitSeconds={secondsLeft} testId="cibil-send" />
+        <SubmitButton
+          sending={sending}
+          label={sentBefore ? "Resend OTP" : "Send OTP"}
+          busyLabel="Sending…"
+          waitSeconds={secondsLeft}
+          testId="cibil-send"
+        />
         {secondsLeft > 0 && (
           <small className="hint" data-testid="cibil-countdown" aria-live="polite">
             A new OTP can go to this customer in {secondsLeft} s.
@@ -66,7 +75,11 @@ export function CibilOtpForm() {
               <dd>{result.status}</dd>
               <dt>Resend</dt>
               <dd data-testid="resend-eligibility">
-                {result.question?.resendEligible === true ? "eligible" : result.question?.resendEligible === false ? "not eligible" : "AOPay did not say"}
+                {result.question?.resendEligible === true
+                  ? "eligible"
+                  : result.question?.resendEligible === false
+                    ? "not eligible"
+                    : "AOPay did not say"}
               </dd>
               <dt>Last chance</dt>
               <dd>{result.question?.lastChance ? "yes" : "no"}</dd>
@@ -78,7 +91,11 @@ export function CibilOtpForm() {
       </OutcomePanel>
       {result?.__typename === "CibilOtpChallenge" && (
         // Keyed by the question: a new challenge starts a new answer (and a new Idempotency-Key).
-        <CibilNextStep key={result.question?.key ?? result.cibilId} challenge={result} accessToken={input.accessToken} />
+        <CibilNextStep
+          key={result.question?.key ?? result.cibilId}
+          challenge={result}
+          accessToken={input.accessToken}
+        />
       )}
     </section>
   );

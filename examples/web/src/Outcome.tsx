@@ -53,7 +53,8 @@ export function ErrorNotice({ error }: { error: unknown }) {
   } else if (ServerError.is(error)) {
     text = `The server answered HTTP ${error.statusCode}. Sending again is safe: it reuses the same Idempotency-Key.`;
   } else {
-    text = "Could not reach the server. Sending again is safe: it reuses the same Idempotency-Key, so at most one OTP goes out.";
+    text =
+      "Could not reach the server. Sending again is safe: it reuses the same Idempotency-Key, so at most one OTP goes out.";
   }
   return (
     <div className="notice error" role="alert">

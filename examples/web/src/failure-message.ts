@@ -12,16 +12,22 @@ export function describeFailure(failure: FailureFieldsFragment): string {
     case "UpstreamUnauthorized":
       return "AOPay refused this service's credentials. This is a server configuration problem: please contact support.";
     case "UpstreamUnavailable":
-      if (failure.code === "UPSTREAM_TIMEOUT") return `AOPay could not be reached in time. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
-      if (failure.code === "UPSTREAM_BAD_RESPONSE") return "AOPay answered with something this service cannot read. Please contact support.";
-      if (failure.code === "OVERLOADED") return `The service is busy. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
+      if (failure.code === "UPSTREAM_TIMEOUT")
+        return `AOPay could not be reached in time. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
+      if (failure.code === "UPSTREAM_BAD_RESPONSE")
+        return "AOPay answered with something this service cannot read. Please contact support.";
+      if (failure.code === "OVERLOADED")
+        return `The service is busy. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
       return `AOPay is unavailable right now. ${tryAgain(failure.retryAfterSeconds)}`;
     case "OutcomeUnknown":
       return "We could not confirm whether the OTP was sent. Ask the customer whether it arrived before sending another.";
     case "OtpThrottled":
-      if (failure.code === "OTP_COOLDOWN") return `An OTP was sent to this customer moments ago. ${tryAgain(failure.retryAfterSeconds, "You can send another")}`;
-      if (failure.code === "OTP_LIMIT_REACHED") return `This customer has had the most OTPs allowed for now. ${tryAgain(failure.retryAfterSeconds)}`;
-      if (failure.code === "VERIFY_LIMIT_REACHED") return `Too many OTP attempts for this customer. ${tryAgain(failure.retryAfterSeconds)} with a new OTP.`;
+      if (failure.code === "OTP_COOLDOWN")
+        return `An OTP was sent to this customer moments ago. ${tryAgain(failure.retryAfterSeconds, "You can send another")}`;
+      if (failure.code === "OTP_LIMIT_REACHED")
+        return `This customer has had the most OTPs allowed for now. ${tryAgain(failure.retryAfterSeconds)}`;
+      if (failure.code === "VERIFY_LIMIT_REACHED")
+        return `Too many OTP attempts for this customer. ${tryAgain(failure.retryAfterSeconds)} with a new OTP.`;
       return `Too many OTP requests right now (limit: ${failure.scope.toLowerCase().replace("_", " ")}). ${tryAgain(failure.retryAfterSeconds)}`;
     case "IdempotencyConflict":
       return `This request is still being processed. ${tryAgain(failure.retryAfterSeconds, "Check its result")}`;

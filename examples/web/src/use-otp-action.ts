@@ -23,7 +23,12 @@ export interface Outcome<TData> {
  * `send` runs the generated hook's mutate function with the key in the operation context, where HttpLink reads
  * headers: `(input, key) => generate({ variables: { input }, context: { headers: { "Idempotency-Key": key } } })`.
  */
-export function useOtpAction<TInput, TData>(send: (input: TInput, idempotencyKey: string) => Promise<{ data?: TData | null; extensions?: Record<string, unknown> }>) {
+export function useOtpAction<TInput, TData>(
+  send: (
+    input: TInput,
+    idempotencyKey: string,
+  ) => Promise<{ data?: TData | null; extensions?: Record<string, unknown> }>,
+) {
   const action = useRef<{ key: string; input: string } | null>(null);
   const inFlight = useRef(false);
   const [sending, setSending] = useState(false);
@@ -58,7 +63,9 @@ export function useOtpAction<TInput, TData>(send: (input: TInput, idempotencyKey
 }
 
 function hasInFlightConflict(data: unknown): boolean {
-  return Object.values((data ?? {}) as Record<string, { __typename?: string } | null>).some((v) => v?.__typename === "IdempotencyConflict");
+  return Object.values((data ?? {}) as Record<string, { __typename?: string } | null>).some(
+    (v) => v?.__typename === "IdempotencyConflict",
+  );
 }
 
 /** A UUID; crypto.randomUUID needs a secure context (https, localhost), so fall back to getRandomValues. */

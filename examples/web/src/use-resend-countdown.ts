@@ -57,7 +57,12 @@ function waitOf(result: SendResult | null | undefined): number | null {
   if ("resendAvailableInSeconds" in result) return result.resendAvailableInSeconds;
   // The destination's own budgets refused: the wait is the destination's. RATE_LIMITED is the caller's, not the
   // customer's, and says nothing about when this customer can get an OTP.
-  if (result.__typename === "OtpThrottled" && "scope" in result && result.scope === "DESTINATION" && result.code !== "VERIFY_LIMIT_REACHED") {
+  if (
+    result.__typename === "OtpThrottled" &&
+    "scope" in result &&
+    result.scope === "DESTINATION" &&
+    result.code !== "VERIFY_LIMIT_REACHED"
+  ) {
     return result.retryAfterSeconds;
   }
   return null;

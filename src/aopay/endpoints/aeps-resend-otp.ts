@@ -38,7 +38,11 @@ export interface AepsResendOtpAnswer {
  * `PrimaryKeyId`. That page's cURL/Python samples add `"Otp"`, its Body Parameters block does not; a resend has no
  * OTP to send, so we follow the block (whether AOPay accepts an `Otp` there is UNKNOWN, Observation 11).
  */
-export function aepsRegistrationWire(input: ResendAepsOtpRequest, ctx: WireContext, otp?: string): Record<string, unknown> {
+export function aepsRegistrationWire(
+  input: ResendAepsOtpRequest,
+  ctx: WireContext,
+  otp?: string,
+): Record<string, unknown> {
   return {
     Userkey: input.userKey,
     // "Mobile Integer" on the page; the example is masked and unquoted. Ten digits are exact as a JSON number.
@@ -71,7 +75,16 @@ export const aepsResendOtp: Endpoint<ResendAepsOtpRequest, AepsResendOtpAnswer> 
   method: "POST",
   path: "/V1/AEPS/UserRegisterBankWise/ResendOTP",
   sideEffect: true,
-  knownKeys: ["status", "msg", "statusCode", "data", "data.message", "data.response_code", "data.error_code", "data.data"],
+  knownKeys: [
+    "status",
+    "msg",
+    "statusCode",
+    "data",
+    "data.message",
+    "data.response_code",
+    "data.error_code",
+    "data.data",
+  ],
 
   toWire(input, ctx) {
     return aepsRegistrationWire(input, ctx);

@@ -25,7 +25,17 @@ export const aepsVerifyOtp: Endpoint<VerifyAepsOtpRequest, AepsVerifyOtpAnswer> 
   path: "/V1/AEPS/UserRegisterBankWise/VerifyOTP",
   // Burns a verification attempt: never retried once it may have left.
   sideEffect: true,
-  knownKeys: ["status", "msg", "message", "statusCode", "data", "data.message", "data.response_code", "data.error_code", "data.data"],
+  knownKeys: [
+    "status",
+    "msg",
+    "message",
+    "statusCode",
+    "data",
+    "data.message",
+    "data.response_code",
+    "data.error_code",
+    "data.data",
+  ],
 
   toWire(input, ctx) {
     return aepsRegistrationWire(input, ctx, input.otp);

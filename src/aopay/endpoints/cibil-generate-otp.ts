@@ -47,7 +47,17 @@ export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilGenerateOt
   method: "GET",
   path: "/CibilScore/GenerateOTP",
   sideEffect: true,
-  knownKeys: ["status", "message", "error_code", "merchant_trans_id", "result", "result.cibil_id", "result.cibil_status", "result.questions", "result.next_api_call"],
+  knownKeys: [
+    "status",
+    "message",
+    "error_code",
+    "merchant_trans_id",
+    "result",
+    "result.cibil_id",
+    "result.cibil_status",
+    "result.questions",
+    "result.next_api_call",
+  ],
 
   toWire(input, ctx) {
     return {

@@ -42,9 +42,20 @@ export interface CibilRegisterAnswer {
 }
 
 /** Every wire key this endpoint reads: the rest of a response is reported as unknown (by name, never value). */
-export const REGISTER_KNOWN_KEYS = ["status", "message", "error_code", "merchant_trans_id", "access_token", "result", "result.cibil_id", "cibil_id"];
+export const REGISTER_KNOWN_KEYS = [
+  "status",
+  "message",
+  "error_code",
+  "merchant_trans_id",
+  "access_token",
+  "result",
+  "result.cibil_id",
+  "cibil_id",
+];
 
-export function cibilRegister(method: "GET" | "POST"): Endpoint<RegisterCibilCustomerRequest & OrderRef, CibilRegisterAnswer> {
+export function cibilRegister(
+  method: "GET" | "POST",
+): Endpoint<RegisterCibilCustomerRequest & OrderRef, CibilRegisterAnswer> {
   return {
     name: "cibil.register",
     method,

@@ -36,7 +36,18 @@ export const cibilSubmitOtp: Endpoint<SubmitCibilOtpRequest, CibilSubmitOtpAnswe
   path: "/CibilScore/SubmitOTP",
   // Burns a verification attempt at AOPay: never retried once it may have left.
   sideEffect: true,
-  knownKeys: ["status", "message", "error_code", "merchant_trans_id", "access_token", "result", "result.cibil_id", "result.cibil_status", "result.is_returning_customer", "result.cibil_score_fetch_date"],
+  knownKeys: [
+    "status",
+    "message",
+    "error_code",
+    "merchant_trans_id",
+    "access_token",
+    "result",
+    "result.cibil_id",
+    "result.cibil_status",
+    "result.is_returning_customer",
+    "result.cibil_score_fetch_date",
+  ],
 
   toWire(input, ctx) {
     return {
@@ -58,7 +69,8 @@ export const cibilSubmitOtp: Endpoint<SubmitCibilOtpRequest, CibilSubmitOtpAnswe
     return {
       cibilIdMasked: readString(result.cibil_id) ?? null,
       status: (statusWord && STATUS[statusWord]) || "UNRECOGNIZED",
-      returningCustomer: returning === 1 || returning === true ? true : returning === 0 || returning === false ? false : null,
+      returningCustomer:
+        returning === 1 || returning === true ? true : returning === 0 || returning === false ? false : null,
       scoreFetchDate: readString(result.cibil_score_fetch_date) ?? null,
       merchantTransactionId: envelope.merchantTransactionId ?? null,
       cibilId: input.cibilId,

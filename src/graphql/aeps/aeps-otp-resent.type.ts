@@ -5,13 +5,16 @@ import { RESEND_AVAILABLE_DESCRIPTION, secondsUntil } from "../resend-countdown"
 @ObjectType({ description: "AOPay accepted the resend: the registration step continues with these references." })
 export class AepsOtpResent implements AepsResendOtpAnswer {
   // Named upstream* so they never clash with Failure.message/code when a client selects several union members.
-  @Field(() => String, { nullable: true, description: "AOPay's message, e.g. \"OTP Resend Request Completed\"." })
+  @Field(() => String, { nullable: true, description: 'AOPay\'s message, e.g. "OTP Resend Request Completed".' })
   upstreamMessage!: string | null;
 
-  @Field(() => Int, { nullable: true, description: "AOPay's response_code (1 in its example; other values undocumented)." })
+  @Field(() => Int, {
+    nullable: true,
+    description: "AOPay's response_code (1 in its example; other values undocumented).",
+  })
   upstreamResponseCode!: number | null;
 
-  @Field(() => String, { nullable: true, description: "AOPay's error_code as a string (\"0\" in its example)." })
+  @Field(() => String, { nullable: true, description: 'AOPay\'s error_code as a string ("0" in its example).' })
   upstreamErrorCode!: string | null;
 
   @Field(() => String, { nullable: true, description: "Reference to send with the next resend or verify call." })

@@ -9,13 +9,15 @@ import type { AepsVerifyOtpAnswer } from "../../aopay/endpoints/aeps-verify-otp"
 export class AepsRegistrationVerified implements AepsVerifyOtpAnswer {
   @Field(() => String, {
     nullable: true,
-    description: "AOPay's message about the verification, with any Aadhaar or mobile number masked. Null when AOPay sent none.",
+    description:
+      "AOPay's message about the verification, with any Aadhaar or mobile number masked. Null when AOPay sent none.",
   })
   upstreamMessage!: string | null;
 
   @Field(() => Int, {
     nullable: true,
-    description: "AOPay's response_code: 1 on success in its examples; other values are undocumented. Null when AOPay sent none.",
+    description:
+      "AOPay's response_code: 1 on success in its examples; other values are undocumented. Null when AOPay sent none.",
   })
   upstreamResponseCode!: number | null;
 

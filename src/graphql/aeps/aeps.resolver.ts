@@ -29,7 +29,11 @@ export class AepsResolver {
     description: "Resends the AEPS registration OTP (AOPay UserRegisterBankWise/ResendOTP).",
   })
   resendAepsOtp(
-    @Arg("input", () => ResendAepsOtpInput, { description: "The agent's user key, the customer's mobile and Aadhaar, and the two references from the registration step." }) input: ResendAepsOtpInput,
+    @Arg("input", () => ResendAepsOtpInput, {
+      description:
+        "The agent's user key, the customer's mobile and Aadhaar, and the two references from the registration step.",
+    })
+    input: ResendAepsOtpInput,
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<typeof ResendAepsOtpResult> {
@@ -45,7 +49,10 @@ export class AepsResolver {
     description: "Verifies the AEPS registration OTP the customer received (AOPay UserRegisterBankWise/VerifyOTP).",
   })
   verifyAepsOtp(
-    @Arg("input", () => VerifyAepsOtpInput, { description: "The same customer and references as resendAepsOtp, and the OTP the customer received." }) input: VerifyAepsOtpInput,
+    @Arg("input", () => VerifyAepsOtpInput, {
+      description: "The same customer and references as resendAepsOtp, and the OTP the customer received.",
+    })
+    input: VerifyAepsOtpInput,
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<typeof VerifyAepsOtpResult> {

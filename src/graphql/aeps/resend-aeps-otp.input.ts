@@ -21,7 +21,9 @@ export class ResendAepsOtpInput {
   @IsIndianMobile()
   mobile!: string;
 
-  @Field({ description: "Customer's Aadhaar: 12 digits, or three groups of four separated by spaces. Returned masked only." })
+  @Field({
+    description: "Customer's Aadhaar: 12 digits, or three groups of four separated by spaces. Returned masked only.",
+  })
   @IsAadhaar()
   aadhaar!: string;
 

@@ -7,6 +7,7 @@ export const VERIFY_AEPS_OTP_RESULT_TYPES = [AepsRegistrationVerified, ...OTP_SE
 
 export const VerifyAepsOtpResult = createUnionType({
   name: "VerifyAepsOtpResult",
-  description: "The confirmed registration on success, or a typed failure (a wrong OTP is UpstreamRejected with AOPay's message).",
+  description:
+    "The confirmed registration on success, or a typed failure (a wrong OTP is UpstreamRejected with AOPay's message).",
   types: () => VERIFY_AEPS_OTP_RESULT_TYPES,
 });

@@ -38,12 +38,16 @@ export class CibilCreditHistory implements CibilCreditHistoryAnswer {
   })
   payloadReceived!: boolean;
 
-  @Field(() => String, { nullable: true, description: "AOPay's message, with any Aadhaar or mobile number masked. Null when AOPay sent none." })
+  @Field(() => String, {
+    nullable: true,
+    description: "AOPay's message, with any Aadhaar or mobile number masked. Null when AOPay sent none.",
+  })
   upstreamMessage!: string | null;
 
   @Field(() => String, {
     nullable: true,
-    description: "AOPay's merchant transaction id (e.g. SPCBL2308181506522334ZiSHM7bAe), for support. Null when AOPay sent none.",
+    description:
+      "AOPay's merchant transaction id (e.g. SPCBL2308181506522334ZiSHM7bAe), for support. Null when AOPay sent none.",
   })
   merchantTransactionId!: string | null;
 

@@ -3,7 +3,10 @@ import type { CibilRegisterAnswer } from "../../aopay/endpoints/cibil-register";
 
 @ObjectType({ description: "AOPay registered the customer for CIBIL checks. Next: generateCibilOtp." })
 export class CibilCustomerRegistered implements CibilRegisterAnswer {
-  @Field({ description: "Our reference for this registration, sent to AOPay as order_id: 18 digits (e.g. 179605638931012345). Quote it to support." })
+  @Field({
+    description:
+      "Our reference for this registration, sent to AOPay as order_id: 18 digits (e.g. 179605638931012345). Quote it to support.",
+  })
   orderId!: string;
 
   @Field(() => String, { nullable: true, description: "The CIBIL id AOPay assigned, when its answer carries one." })
@@ -11,7 +14,8 @@ export class CibilCustomerRegistered implements CibilRegisterAnswer {
 
   @Field(() => String, {
     nullable: true,
-    description: "The CIBIL access token AOPay issued, when its answer carries one: a secret, needed by generateCibilOtp and submitCibilOtp.",
+    description:
+      "The CIBIL access token AOPay issued, when its answer carries one: a secret, needed by generateCibilOtp and submitCibilOtp.",
   })
   accessToken!: string | null;
 
@@ -24,12 +28,16 @@ export class CibilCustomerRegistered implements CibilRegisterAnswer {
   @Field({ description: "The e-mail address registered, as `a***@example.com` (first letter and domain only)." })
   maskedEmail!: string;
 
-  @Field(() => String, { nullable: true, description: "AOPay's message, with any Aadhaar or mobile number masked. Null when AOPay sent none." })
+  @Field(() => String, {
+    nullable: true,
+    description: "AOPay's message, with any Aadhaar or mobile number masked. Null when AOPay sent none.",
+  })
   upstreamMessage!: string | null;
 
   @Field(() => String, {
     nullable: true,
-    description: "AOPay's merchant transaction id (e.g. SPCBL2308181506522334ZiSHM7bAe), for support. Null when AOPay sent none.",
+    description:
+      "AOPay's merchant transaction id (e.g. SPCBL2308181506522334ZiSHM7bAe), for support. Null when AOPay sent none.",
   })
   merchantTransactionId!: string | null;
 

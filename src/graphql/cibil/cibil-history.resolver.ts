@@ -12,14 +12,20 @@ export class CibilHistoryResolver {
       "The customer's credit report (AOPay CibilScore/GetCreditHistory), for a customer whose CIBIL OTP this client " +
       "verified recently; ConsentRequired otherwise. The response says Cache-Control: no-store.",
   })
-  cibilCreditHistory(@Args(() => CibilCreditHistoryArgs) args: CibilCreditHistoryArgs, @Ctx() ctx: GraphQLContext): Promise<typeof CibilCreditHistoryResult> {
+  cibilCreditHistory(
+    @Args(() => CibilCreditHistoryArgs) args: CibilCreditHistoryArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<typeof CibilCreditHistoryResult> {
     return ctx.loaders.creditHistory.load(args.cibilId);
   }
 
   @FieldResolver(() => CibilCreditHistoryResult, {
     description: "The verified customer's credit report, read lazily: only when selected.",
   })
-  creditHistory(@Root() verified: CibilOtpVerified, @Ctx() ctx: GraphQLContext): Promise<typeof CibilCreditHistoryResult> {
+  creditHistory(
+    @Root() verified: CibilOtpVerified,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<typeof CibilCreditHistoryResult> {
     return ctx.loaders.creditHistory.load(verified.verifiedCibilId);
   }
 }

@@ -1,5 +1,9 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
-import type { CibilAnswerChoice as AnswerChoice, CibilGenerateOtpAnswer, CibilQuestion } from "../../aopay/endpoints/cibil-generate-otp";
+import type {
+  CibilAnswerChoice as AnswerChoice,
+  CibilGenerateOtpAnswer,
+  CibilQuestion,
+} from "../../aopay/endpoints/cibil-generate-otp";
 import { RESEND_AVAILABLE_DESCRIPTION, secondsUntil } from "../resend-countdown";
 
 export enum CibilStatus {
@@ -9,11 +13,18 @@ export enum CibilStatus {
 }
 registerEnumType(CibilStatus, {
   name: "CibilStatus",
-  description: "AOPay's `cibil_status`. Only \"Pending\" and \"Success\" are documented; anything else is UNRECOGNIZED.",
+  description: 'AOPay\'s `cibil_status`. Only "Pending" and "Success" are documented; anything else is UNRECOGNIZED.',
   valuesConfig: {
-    PENDING: { description: "AOPay's \"Pending\": the OTP was sent and the customer has not answered yet (generateCibilOtp's usual status)." },
-    SUCCESS: { description: "AOPay's \"Success\": the customer answered with the right OTP (submitCibilOtp's usual status)." },
-    UNRECOGNIZED: { description: "A status AOPay does not document; read the failure or message fields, and report it to support." },
+    PENDING: {
+      description:
+        "AOPay's \"Pending\": the OTP was sent and the customer has not answered yet (generateCibilOtp's usual status).",
+    },
+    SUCCESS: {
+      description: "AOPay's \"Success\": the customer answered with the right OTP (submitCibilOtp's usual status).",
+    },
+    UNRECOGNIZED: {
+      description: "A status AOPay does not document; read the failure or message fields, and report it to support.",
+    },
   },
 });
 
@@ -35,7 +46,10 @@ export class CibilAnswerChoice implements AnswerChoice {
   @Field({ description: "AOPay's AnswerChoiceId for this choice, as sent (an opaque string)." })
   id!: string;
 
-  @Field({ description: "The key to send as submitCibilOtp's answerKey, e.g. USER_TO_INPUT_ANSWER: the customer types the OTP." })
+  @Field({
+    description:
+      "The key to send as submitCibilOtp's answerKey, e.g. USER_TO_INPUT_ANSWER: the customer types the OTP.",
+  })
   key!: string;
 
   @Field({ description: "AOPay's AnswerChoiceText, to show to the customer (any Aadhaar or mobile number masked)." })
@@ -47,13 +61,22 @@ export class CibilOtpQuestion implements CibilQuestion {
   @Field(() => String, { nullable: true, description: "The question's key, needed to answer it." })
   key!: string | null;
 
-  @Field(() => String, { nullable: true, description: "Full question text, e.g. \"The One Time Password is sent to 94138****...\"." })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Full question text, e.g. "The One Time Password is sent to 94138****...".',
+  })
   text!: string | null;
 
-  @Field(() => Boolean, { nullable: true, description: "Whether this is the last chance to answer. Null when AOPay did not say." })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "Whether this is the last chance to answer. Null when AOPay did not say.",
+  })
   lastChance!: boolean | null;
 
-  @Field(() => Boolean, { nullable: true, description: "Whether the question may be skipped. Null when AOPay did not say." })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "Whether the question may be skipped. Null when AOPay did not say.",
+  })
   skipEligible!: boolean | null;
 
   @Field(() => Boolean, { nullable: true, description: "Whether the OTP may be resent. Null when AOPay did not say." })
@@ -66,7 +89,8 @@ export class CibilOtpQuestion implements CibilQuestion {
 @ObjectType({ description: "AOPay sent the OTP and returned the question to answer with it." })
 export class CibilOtpChallenge implements CibilGenerateOtpAnswer {
   @Field({
-    description: "The customer's CIBIL id (digits, e.g. 102277100): AOPay's answer, or the one sent when AOPay's answer has none. Use it with submitCibilOtp.",
+    description:
+      "The customer's CIBIL id (digits, e.g. 102277100): AOPay's answer, or the one sent when AOPay's answer has none. Use it with submitCibilOtp.",
   })
   cibilId!: string;
 
@@ -75,14 +99,15 @@ export class CibilOtpChallenge implements CibilGenerateOtpAnswer {
 
   @Field(() => CibilOtpQuestion, {
     nullable: true,
-    description: "The question to answer with the OTP: its key and answer choice go to submitCibilOtp. Null when AOPay's answer has no question.",
+    description:
+      "The question to answer with the OTP: its key and answer choice go to submitCibilOtp. Null when AOPay's answer has no question.",
   })
   question!: CibilOtpQuestion | null;
 
   @Field(() => CibilNextStep, { nullable: true, description: "The next call AOPay names, typed." })
   nextStep!: CibilNextStep | null;
 
-  @Field(() => String, { nullable: true, description: "The next call as AOPay names it, e.g. \"cibil-verify-answers\"." })
+  @Field(() => String, { nullable: true, description: 'The next call as AOPay names it, e.g. "cibil-verify-answers".' })
   nextStepName!: string | null;
 
   @Field(() => String, { nullable: true, description: "AOPay's merchant transaction id, for support requests." })

@@ -10,7 +10,10 @@ import { CibilOtpVerified } from "./cibil-otp-verified.type";
 import { GenerateCibilOtpInput } from "./generate-cibil-otp.input";
 import { GENERATE_CIBIL_OTP_RESULT_TYPES, GenerateCibilOtpResult } from "./generate-cibil-otp-result.union";
 import { RegisterCibilCustomerInput } from "./register-cibil-customer.input";
-import { REGISTER_CIBIL_CUSTOMER_RESULT_TYPES, RegisterCibilCustomerResult } from "./register-cibil-customer-result.union";
+import {
+  REGISTER_CIBIL_CUSTOMER_RESULT_TYPES,
+  RegisterCibilCustomerResult,
+} from "./register-cibil-customer-result.union";
 import { SubmitCibilOtpInput } from "./submit-cibil-otp.input";
 import { SUBMIT_CIBIL_OTP_RESULT_TYPES, SubmitCibilOtpResult } from "./submit-cibil-otp-result.union";
 
@@ -21,7 +24,11 @@ export class CibilResolver {
     description: "Registers a customer for CIBIL checks, once per customer (AOPay CibilScore/registeration).",
   })
   registerCibilCustomer(
-    @Arg("input", () => RegisterCibilCustomerInput, { description: "The customer's name, PAN, date of birth, e-mail and mobile; every field is validated before anything is sent." }) input: RegisterCibilCustomerInput,
+    @Arg("input", () => RegisterCibilCustomerInput, {
+      description:
+        "The customer's name, PAN, date of birth, e-mail and mobile; every field is validated before anything is sent.",
+    })
+    input: RegisterCibilCustomerInput,
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<typeof RegisterCibilCustomerResult> {
@@ -48,7 +55,10 @@ export class CibilResolver {
     description: "Sends a CIBIL consent OTP to the customer's registered mobile (AOPay CibilScore/GenerateOTP).",
   })
   generateCibilOtp(
-    @Arg("input", () => GenerateCibilOtpInput, { description: "Which customer to send the OTP to: the cibilId and accessToken registerCibilCustomer returned." }) input: GenerateCibilOtpInput,
+    @Arg("input", () => GenerateCibilOtpInput, {
+      description: "Which customer to send the OTP to: the cibilId and accessToken registerCibilCustomer returned.",
+    })
+    input: GenerateCibilOtpInput,
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<typeof GenerateCibilOtpResult> {
@@ -67,7 +77,11 @@ export class CibilResolver {
       "read the customer's credit history for CIBIL_CONSENT_TTL_SECONDS.",
   })
   async submitCibilOtp(
-    @Arg("input", () => SubmitCibilOtpInput, { description: "The customer, the OTP they received, and the question and answer keys from generateCibilOtp's challenge." }) input: SubmitCibilOtpInput,
+    @Arg("input", () => SubmitCibilOtpInput, {
+      description:
+        "The customer, the OTP they received, and the question and answer keys from generateCibilOtp's challenge.",
+    })
+    input: SubmitCibilOtpInput,
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<typeof SubmitCibilOtpResult> {
@@ -80,7 +94,10 @@ export class CibilResolver {
     });
     if (result instanceof CibilOtpVerified && result.status === CibilStatus.SUCCESS) {
       try {
-        await ctx.protection.consent.grant(consentKey(ctx.protection.hasher, ctx.client.id, result.verifiedCibilId), ctx.protection.consentTtlMs);
+        await ctx.protection.consent.grant(
+          consentKey(ctx.protection.hasher, ctx.client.id, result.verifiedCibilId),
+          ctx.protection.consentTtlMs,
+        );
       } catch (error) {
         // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead.
         ctx.log.error({ err: error }, "could not record CIBIL consent");

@@ -9,12 +9,16 @@ export const ACCESS_TOKEN_RULE = "must be 4 to 512 characters of letters, digits
 @InputType({ description: "Asks AOPay to send a CIBIL consent OTP to the customer's registered mobile." })
 export class GenerateCibilOtpInput {
   @Field({
-    description: "The customer's CIBIL id from registerCibilCustomer: 1 to 15 digits, e.g. 102277100 (AOPay documents it as an integer: leading zeros are dropped).",
+    description:
+      "The customer's CIBIL id from registerCibilCustomer: 1 to 15 digits, e.g. 102277100 (AOPay documents it as an integer: leading zeros are dropped).",
   })
   @IsCibilId()
   cibilId!: string;
 
-  @Field({ description: "The customer's CIBIL access token from registerCibilCustomer: 4 to 512 characters of letters, digits and . _ ~ + / = -. Never logged or returned." })
+  @Field({
+    description:
+      "The customer's CIBIL access token from registerCibilCustomer: 4 to 512 characters of letters, digits and . _ ~ + / = -. Never logged or returned.",
+  })
   @MatchesRule(ACCESS_TOKEN, ACCESS_TOKEN_RULE)
   accessToken!: string;
 }

@@ -5,12 +5,16 @@ import { IsEmailAddress, IsIndianMobile, IsPan, IsPastIsoDate, IsPersonName } fr
 @InputType({ description: "Registers a customer for CIBIL score and report checks (once per customer)." })
 export class RegisterCibilCustomerInput {
   @Field({
-    description: "Given name as on the PAN card, e.g. Asha: 1 to 50 letters of any script (dots, apostrophes and hyphens after the first, single spaces between words).",
+    description:
+      "Given name as on the PAN card, e.g. Asha: 1 to 50 letters of any script (dots, apostrophes and hyphens after the first, single spaces between words).",
   })
   @IsPersonName()
   firstName!: string;
 
-  @Field(() => String, { nullable: true, description: "Middle name, if any (same rules as firstName). Optional, as on AOPay's page." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Middle name, if any (same rules as firstName). Optional, as on AOPay's page.",
+  })
   @IsOptional()
   @IsPersonName()
   middleName?: string | null;
@@ -23,11 +27,16 @@ export class RegisterCibilCustomerInput {
   @IsPan()
   pan!: string;
 
-  @Field({ description: "Date of birth, YYYY-MM-DD. Sent to AOPay as AOPAY_DOB_FORMAT (default DD/MM/YYYY); never returned." })
+  @Field({
+    description: "Date of birth, YYYY-MM-DD. Sent to AOPay as AOPAY_DOB_FORMAT (default DD/MM/YYYY); never returned.",
+  })
   @IsPastIsoDate()
   dateOfBirth!: string;
 
-  @Field({ description: "E-mail address, e.g. asha@example.com: ASCII, without quotes; the domain is lower-cased. Returned masked only (a***@example.com)." })
+  @Field({
+    description:
+      "E-mail address, e.g. asha@example.com: ASCII, without quotes; the domain is lower-cased. Returned masked only (a***@example.com).",
+  })
   @IsEmailAddress()
   email!: string;
 

@@ -7,6 +7,7 @@ export const SUBMIT_CIBIL_OTP_RESULT_TYPES = [CibilOtpVerified, ...OTP_SEND_FAIL
 
 export const SubmitCibilOtpResult = createUnionType({
   name: "SubmitCibilOtpResult",
-  description: "The verification on success, or a typed failure (a wrong OTP is UpstreamRejected with AOPay's message).",
+  description:
+    "The verification on success, or a typed failure (a wrong OTP is UpstreamRejected with AOPay's message).",
   types: () => SUBMIT_CIBIL_OTP_RESULT_TYPES,
 });

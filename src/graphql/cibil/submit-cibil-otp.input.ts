@@ -16,15 +16,24 @@ const ANSWER_KEY = /^(?=.{1,64}$)[A-Za-z0-9_.:-]+(?: [A-Za-z0-9_.:-]+)*$/;
 
 @InputType({ description: "Answers the challenge that generateCibilOtp returned, with the OTP the customer received." })
 export class SubmitCibilOtpInput {
-  @Field({ description: "The customer's CIBIL id, 1 to 15 digits (e.g. 102277100): the one generateCibilOtp was called with (leading zeros are dropped)." })
+  @Field({
+    description:
+      "The customer's CIBIL id, 1 to 15 digits (e.g. 102277100): the one generateCibilOtp was called with (leading zeros are dropped).",
+  })
   @IsCibilId()
   cibilId!: string;
 
-  @Field({ description: "The customer's CIBIL access token (from registerCibilCustomer), as sent to generateCibilOtp. Never logged or returned." })
+  @Field({
+    description:
+      "The customer's CIBIL access token (from registerCibilCustomer), as sent to generateCibilOtp. Never logged or returned.",
+  })
   @MatchesRule(ACCESS_TOKEN, ACCESS_TOKEN_RULE)
   accessToken!: string;
 
-  @Field({ description: "The OTP the customer received by SMS and typed: 4 to 8 digits (the simulator's is always 123456). Never logged, stored or returned." })
+  @Field({
+    description:
+      "The OTP the customer received by SMS and typed: 4 to 8 digits (the simulator's is always 123456). Never logged, stored or returned.",
+  })
   @MatchesRule(OTP, OTP_RULE)
   otp!: string;
 

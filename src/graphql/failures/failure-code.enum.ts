@@ -22,21 +22,42 @@ registerEnumType(FailureCode, {
   name: "FailureCode",
   description: "Stable machine-readable code of a failure result.",
   valuesConfig: {
-    UPSTREAM_REJECTED: { description: "AOPay answered and declined the request; see upstreamCode and upstreamMessage." },
-    UPSTREAM_UNAUTHORIZED: { description: "AOPay refused this service's partner credentials (a server configuration problem)." },
-    UPSTREAM_UNAVAILABLE: { description: "AOPay could not be reached or answered with a server error. Try again later." },
-    UPSTREAM_TIMEOUT: { description: "The deadline passed before the request was sent to AOPay. Nothing was sent." },
-    UPSTREAM_BAD_RESPONSE: { description: "AOPay answered with something this service cannot read (redirect, error page)." },
-    OUTCOME_UNKNOWN: { description: "The request reached AOPay but no usable answer came back: the OTP may have been sent." },
-    OVERLOADED: { description: "This service is at its limit of calls to AOPay; nothing was sent. Try again shortly." },
-    OTP_COOLDOWN: { description: "An OTP was sent to this destination moments ago; wait retryAfterSeconds before sending another." },
-    OTP_LIMIT_REACHED: { description: "This destination had its maximum number of OTPs for the current window or day." },
-    RATE_LIMITED: { description: "Too many OTP sends from this network, this API client or this service right now." },
-    VERIFY_LIMIT_REACHED: { description: "Too many OTP verification attempts for this customer; wait retryAfterSeconds." },
-    CONSENT_REQUIRED: {
-      description: "This client has not verified the customer's CIBIL OTP recently, so their credit history is not served.",
+    UPSTREAM_REJECTED: {
+      description: "AOPay answered and declined the request; see upstreamCode and upstreamMessage.",
     },
-    IDEMPOTENCY_IN_FLIGHT: { description: "A request with the same Idempotency-Key is still running; its result will be replayed." },
-    PROTECTION_UNAVAILABLE: { description: "The shared throttle/idempotency store is unreachable, so no OTP is sent (fail closed)." },
+    UPSTREAM_UNAUTHORIZED: {
+      description: "AOPay refused this service's partner credentials (a server configuration problem).",
+    },
+    UPSTREAM_UNAVAILABLE: {
+      description: "AOPay could not be reached or answered with a server error. Try again later.",
+    },
+    UPSTREAM_TIMEOUT: { description: "The deadline passed before the request was sent to AOPay. Nothing was sent." },
+    UPSTREAM_BAD_RESPONSE: {
+      description: "AOPay answered with something this service cannot read (redirect, error page).",
+    },
+    OUTCOME_UNKNOWN: {
+      description: "The request reached AOPay but no usable answer came back: the OTP may have been sent.",
+    },
+    OVERLOADED: { description: "This service is at its limit of calls to AOPay; nothing was sent. Try again shortly." },
+    OTP_COOLDOWN: {
+      description: "An OTP was sent to this destination moments ago; wait retryAfterSeconds before sending another.",
+    },
+    OTP_LIMIT_REACHED: {
+      description: "This destination had its maximum number of OTPs for the current window or day.",
+    },
+    RATE_LIMITED: { description: "Too many OTP sends from this network, this API client or this service right now." },
+    VERIFY_LIMIT_REACHED: {
+      description: "Too many OTP verification attempts for this customer; wait retryAfterSeconds.",
+    },
+    CONSENT_REQUIRED: {
+      description:
+        "This client has not verified the customer's CIBIL OTP recently, so their credit history is not served.",
+    },
+    IDEMPOTENCY_IN_FLIGHT: {
+      description: "A request with the same Idempotency-Key is still running; its result will be replayed.",
+    },
+    PROTECTION_UNAVAILABLE: {
+      description: "The shared throttle/idempotency store is unreachable, so no OTP is sent (fail closed).",
+    },
   },
 });

@@ -4,32 +4,45 @@ import { FailureCode } from "./failure-code.enum";
 @InterfaceType({ description: "Common shape of every failure result member." })
 export abstract class Failure {
   @Field(() => FailureCode, {
-    description: "What went wrong, as a stable code to branch on (e.g. OTP_COOLDOWN); the FailureCode values say what each means.",
+    description:
+      "What went wrong, as a stable code to branch on (e.g. OTP_COOLDOWN); the FailureCode values say what each means.",
   })
   code!: FailureCode;
 
   @Field({ description: "Human-readable explanation, safe to show. Never contains customer data." })
   message!: string;
 
-  @Field({ description: "Whether trying again later with the same input can succeed. This service never retries a send itself." })
+  @Field({
+    description:
+      "Whether trying again later with the same input can succeed. This service never retries a send itself.",
+  })
   retryable!: boolean;
 }
 
 @ObjectType({ implements: Failure, description: "AOPay answered and declined the request." })
 export class UpstreamRejected extends Failure {
-  @Field(() => String, { nullable: true, description: "AOPay's own code, as a string (e.g. \"207\", \"5\")." })
+  @Field(() => String, { nullable: true, description: 'AOPay\'s own code, as a string (e.g. "207", "5").' })
   upstreamCode!: string | null;
 
-  @Field(() => String, { nullable: true, description: "AOPay's own message, with any Aadhaar or mobile number masked." })
+  @Field(() => String, {
+    nullable: true,
+    description: "AOPay's own message, with any Aadhaar or mobile number masked.",
+  })
   upstreamMessage!: string | null;
 }
 
 @ObjectType({ implements: Failure, description: "AOPay refused this service's partner credentials (HTTP 401/403)." })
 export class UpstreamUnauthorized extends Failure {
-  @Field(() => String, { nullable: true, description: "AOPay's own code, as a string, for the server's operators. Null when AOPay sent none." })
+  @Field(() => String, {
+    nullable: true,
+    description: "AOPay's own code, as a string, for the server's operators. Null when AOPay sent none.",
+  })
   upstreamCode!: string | null;
 
-  @Field(() => String, { nullable: true, description: "AOPay's own message, for the server's operators. Null when AOPay sent none." })
+  @Field(() => String, {
+    nullable: true,
+    description: "AOPay's own message, for the server's operators. Null when AOPay sent none.",
+  })
   upstreamMessage!: string | null;
 }
 
@@ -63,8 +76,14 @@ registerEnumType(ThrottleScope, {
   description:
     "Which budget refused the send: the destination (mobile, Aadhaar, CIBIL id), the mobile number's range, the source IP, the API client, or the service.",
   valuesConfig: {
-    DESTINATION: { description: "This customer (mobile, Aadhaar or CIBIL id): the cooldown between sends, or the sends allowed per window or day." },
-    MOBILE_PREFIX: { description: "The range of mobile numbers sharing the first 6 digits, across all callers (a guard against SMS pumping)." },
+    DESTINATION: {
+      description:
+        "This customer (mobile, Aadhaar or CIBIL id): the cooldown between sends, or the sends allowed per window or day.",
+    },
+    MOBILE_PREFIX: {
+      description:
+        "The range of mobile numbers sharing the first 6 digits, across all callers (a guard against SMS pumping).",
+    },
     IP: { description: "The network address the request came from." },
     CLIENT: { description: "The API client (API key or token) that sent the request." },
     GLOBAL: { description: "The whole service: too many sends right now, from everyone." },
@@ -82,7 +101,10 @@ export class OtpThrottled extends Failure {
   @Field(() => Int, { nullable: true, description: "Seconds until a send can be allowed again. Always set." })
   retryAfterSeconds!: number;
 
-  @Field(() => ThrottleScope, { description: "Which budget was used up: this customer, a number range, your network, your API client or the service." })
+  @Field(() => ThrottleScope, {
+    description:
+      "Which budget was used up: this customer, a number range, your network, your API client or the service.",
+  })
   scope!: ThrottleScope;
 }
 
@@ -113,7 +135,12 @@ export const UPSTREAM_FAILURES = [UpstreamRejected, UpstreamUnauthorized, Upstre
 export type UpstreamFailure = UpstreamRejected | UpstreamUnauthorized | UpstreamUnavailable | OutcomeUnknown;
 
 /** Every failure member of an OTP-sending or OTP-verifying mutation: upstream failures plus our own guards. */
-export const OTP_SEND_FAILURES = [...UPSTREAM_FAILURES, OtpThrottled, IdempotencyConflict, ProtectionUnavailable] as const;
+export const OTP_SEND_FAILURES = [
+  ...UPSTREAM_FAILURES,
+  OtpThrottled,
+  IdempotencyConflict,
+  ProtectionUnavailable,
+] as const;
 export type OtpSendFailure = UpstreamFailure | OtpThrottled | IdempotencyConflict | ProtectionUnavailable;
 
 /** Failures of a write that sends no OTP (registration): no OTP budget applies. */

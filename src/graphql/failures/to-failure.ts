@@ -17,7 +17,8 @@ import {
 /** Client-facing messages, one per code. Fixed text: never upstream bodies, URLs, hosts or customer data. */
 export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.UPSTREAM_REJECTED]: "AOPay declined the request.",
-  [FailureCode.UPSTREAM_UNAUTHORIZED]: "AOPay refused this service's credentials. This is a server configuration problem.",
+  [FailureCode.UPSTREAM_UNAUTHORIZED]:
+    "AOPay refused this service's credentials. This is a server configuration problem.",
   [FailureCode.UPSTREAM_UNAVAILABLE]: "AOPay is unavailable right now. Try again later.",
   [FailureCode.UPSTREAM_TIMEOUT]: "AOPay did not accept the request in time. Nothing was sent; try again.",
   [FailureCode.UPSTREAM_BAD_RESPONSE]: "AOPay answered with something this service cannot read.",
@@ -29,8 +30,10 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.RATE_LIMITED]: "Too many OTP requests right now. Try again later.",
   [FailureCode.VERIFY_LIMIT_REACHED]: "Too many wrong or repeated OTP attempts. Wait, then request a new OTP.",
   [FailureCode.CONSENT_REQUIRED]: "Verify the customer's OTP first: their credit history is available only after that.",
-  [FailureCode.IDEMPOTENCY_IN_FLIGHT]: "The same request is still being processed. Try again in a moment to get its result.",
-  [FailureCode.PROTECTION_UNAVAILABLE]: "OTP sending is paused because a safety service is unavailable. Nothing was sent; try again later.",
+  [FailureCode.IDEMPOTENCY_IN_FLIGHT]:
+    "The same request is still being processed. Try again in a moment to get its result.",
+  [FailureCode.PROTECTION_UNAVAILABLE]:
+    "OTP sending is paused because a safety service is unavailable. Nothing was sent; try again later.",
 };
 
 /** The client-facing code of each upstream error code: the same name, except that an open circuit is UPSTREAM_UNAVAILABLE. */
@@ -81,7 +84,12 @@ export function throttledFailure(code: ThrottleCode, scope: ThrottleScope, retry
 /** Clients are told to come back after about the time an upstream call takes. */
 export function idempotencyConflict(retryAfterSeconds: number): IdempotencyConflict {
   const code = FailureCode.IDEMPOTENCY_IN_FLIGHT;
-  return Object.assign(new IdempotencyConflict(), { code, message: FAILURE_MESSAGES[code], retryable: true, retryAfterSeconds });
+  return Object.assign(new IdempotencyConflict(), {
+    code,
+    message: FAILURE_MESSAGES[code],
+    retryable: true,
+    retryAfterSeconds,
+  });
 }
 
 export function consentRequired(): ConsentRequired {

@@ -26,7 +26,10 @@ export const UNEXPECTED_ERROR_MESSAGE = "Unexpected error.";
  * Apollo Server's own persisted-query refusals (requestPipeline.ts) carry HTTP 400 but no code: they are the
  * client's mistake, so they keep their message under BAD_REQUEST instead of being masked.
  */
-const APOLLO_BAD_REQUEST_MESSAGES = new Set(["provided sha does not match query", "Unsupported persisted query version"]);
+const APOLLO_BAD_REQUEST_MESSAGES = new Set([
+  "provided sha does not match query",
+  "Unsupported persisted query version",
+]);
 
 const VARIABLE_PREFIX = /^Variable "\$([A-Za-z_][A-Za-z0-9_]*)" got invalid value /;
 const VARIABLE_AT = / at "([^"]*)"$/;
@@ -85,7 +88,8 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code =
       typeof formatted.extensions?.code === "string"
-        ? formatted.extensions.code === EdgeCode.INTERNAL_SERVER_ERROR && APOLLO_BAD_REQUEST_MESSAGES.has(formatted.message)
+        ? formatted.extensions.code === EdgeCode.INTERNAL_SERVER_ERROR &&
+          APOLLO_BAD_REQUEST_MESSAGES.has(formatted.message)
           ? EdgeCode.BAD_REQUEST
           : formatted.extensions.code
         : EdgeCode.INTERNAL_SERVER_ERROR;
@@ -93,16 +97,23 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
       ...(formatted.locations ? { locations: formatted.locations } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),
     };
-    if (!isClientError(code)) return { message: UNEXPECTED_ERROR_MESSAGE, ...where, extensions: { code: EdgeCode.INTERNAL_SERVER_ERROR } };
+    if (!isClientError(code))
+      return { message: UNEXPECTED_ERROR_MESSAGE, ...where, extensions: { code: EdgeCode.INTERNAL_SERVER_ERROR } };
 
     if (isSafeMessage(error)) {
       const fields = formatted.extensions?.fields;
-      return { message: scrubber.scrub(formatted.message), ...where, extensions: { code, ...(Array.isArray(fields) ? { fields } : {}) } };
+      return {
+        message: scrubber.scrub(formatted.message),
+        ...where,
+        extensions: { code, ...(Array.isArray(fields) ? { fields } : {}) },
+      };
     }
     if (production) return { message: fixedMessage(code, formatted.message), ...where, extensions: { code } };
 
     const original = error instanceof GraphQLError ? error.originalError : undefined;
-    const message = scrubber.scrub(stripEchoedValues(formatted.message, original?.message).replace(LONG_QUOTED, '"$1…"'));
+    const message = scrubber.scrub(
+      stripEchoedValues(formatted.message, original?.message).replace(LONG_QUOTED, '"$1…"'),
+    );
     return { message: message.replace(LONG_DIGIT_RUN, "[digits]"), ...where, extensions: { code } };
   };
 }

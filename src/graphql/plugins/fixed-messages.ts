@@ -18,7 +18,9 @@ import { EdgeCode } from "../edge-code";
  */
 type Kind = readonly [opening: RegExp, text: string];
 
-const PARSE: readonly Kind[] = [[/^Syntax Error: Document contains more tha[nt] [0-9]+ tokens/, "Syntax Error: Document contains too many tokens."]];
+const PARSE: readonly Kind[] = [
+  [/^Syntax Error: Document contains more tha[nt] [0-9]+ tokens/, "Syntax Error: Document contains too many tokens."],
+];
 
 const VALIDATION: readonly Kind[] = [
   [/^GraphQL introspection is not allowed/, "Introspection is not allowed."],
@@ -33,14 +35,23 @@ const VALIDATION: readonly Kind[] = [
   [/^Directive "@[^"]*" may not be used on /, "A directive is used where it is not allowed."],
   [/^The directive "@[^"]*" can only be used once/, "A directive is repeated."],
   // ValuesOfCorrectType, for values written in the document: one text, like variable coercion (see above).
-  [/^(?:Expected value of type |Field "[^"]*" of required type |Field "[^"]*" is not defined by type |[A-Za-z_][A-Za-z0-9_]* cannot represent |Enum "[^"]*" cannot represent |Value "[^"]*" does not exist in )/, "Invalid value in the document."],
+  [
+    /^(?:Expected value of type |Field "[^"]*" of required type |Field "[^"]*" is not defined by type |[A-Za-z_][A-Za-z0-9_]* cannot represent |Enum "[^"]*" cannot represent |Value "[^"]*" does not exist in )/,
+    "Invalid value in the document.",
+  ],
   [/^Variable "\$[^"]*" is not defined/, "A variable is used but not defined."],
   [/^Variable "\$[^"]*" is never used/, "A variable is defined but never used."],
-  [/^Variable "\$[^"]*" of type "[^"]*" used in position expecting/, "A variable is used where its type is not allowed."],
+  [
+    /^Variable "\$[^"]*" of type "[^"]*" used in position expecting/,
+    "A variable is used where its type is not allowed.",
+  ],
   [/^Variable "\$[^"]*" cannot be non-input type/, "A variable's type is not an input type."],
   [/^There can be only one variable named /, "A variable is defined twice."],
   [/^There can be only one operation named /, "Two operations have the same name."],
-  [/^This anonymous operation must be the only defined operation/, "An anonymous operation must be the only operation in the document."],
+  [
+    /^This anonymous operation must be the only defined operation/,
+    "An anonymous operation must be the only operation in the document.",
+  ],
   [/^There can be only one fragment named /, "Two fragments have the same name."],
   [/^Fragment "[^"]*" is never used/, "A fragment is never used."],
   [/^Cannot spread fragment /, "A fragment spreads itself."],
@@ -56,14 +67,20 @@ const VALIDATION: readonly Kind[] = [
 ];
 
 const USER_INPUT: readonly Kind[] = [
-  [/^Variable "\$[^"]*" of required type "[^"]*" was not provided/, "Invalid input: a required variable was not provided."],
+  [
+    /^Variable "\$[^"]*" of required type "[^"]*" was not provided/,
+    "Invalid input: a required variable was not provided.",
+  ],
   [/^Variable "\$[^"]*" of non-null type "[^"]*" must not be null/, "Invalid input: a required variable is null."],
   [/^Variable "\$[^"]*" (?:got|has) invalid value/, "Invalid input: a variable has an invalid value."],
 ];
 
 const OPERATION: readonly Kind[] = [
   [/^Unknown operation named /, "Unknown operation name."],
-  [/^Must provide operation name if query contains multiple operations/, "The document has several operations: send operationName."],
+  [
+    /^Must provide operation name if query contains multiple operations/,
+    "The document has several operations: send operationName.",
+  ],
   [/^Must provide an operation/, "The document has no operation."],
 ];
 
@@ -73,17 +90,41 @@ const OPERATION: readonly Kind[] = [
  * openings pass. The one with a variable part names an operation type (query, mutation or subscription), never a name.
  */
 const BAD_REQUEST: readonly Kind[] = [
-  [/^This operation has been blocked as a potential Cross-Site Request Forgery/, "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF): send Content-Type: application/json, or a non-empty apollo-require-preflight header."],
-  [/^GET requests only support query operations/, "GET requests only support query operations: send mutations with POST."],
+  [
+    /^This operation has been blocked as a potential Cross-Site Request Forgery/,
+    "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF): send Content-Type: application/json, or a non-empty apollo-require-preflight header.",
+  ],
+  [
+    /^GET requests only support query operations/,
+    "GET requests only support query operations: send mutations with POST.",
+  ],
   [/^Operation batching disabled\.$/, "Operation batching disabled."],
-  [/^POST body missing, invalid Content-Type, or JSON object has no keys\.$/, "POST body missing, invalid Content-Type, or JSON object has no keys."],
-  [/^GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension\.$/, "GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension."],
+  [
+    /^POST body missing, invalid Content-Type, or JSON object has no keys\.$/,
+    "POST body missing, invalid Content-Type, or JSON object has no keys.",
+  ],
+  [
+    /^GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension\.$/,
+    "GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.",
+  ],
   [/^GraphQL queries must be strings/, "GraphQL queries must be strings."],
-  [/^`(variables|extensions|operationName)` in a POST body /, "`variables` and `extensions` must be objects and `operationName` a string."],
-  [/^The '?(query|variables|extensions|operationName)'? search parameter /, "A search parameter of the GET request is repeated or not valid JSON."],
-  [/^GET requests may not have a content-type header other than application\/json\.$/, "GET requests may not have a content-type header other than application/json."],
+  [
+    /^`(variables|extensions|operationName)` in a POST body /,
+    "`variables` and `extensions` must be objects and `operationName` a string.",
+  ],
+  [
+    /^The '?(query|variables|extensions|operationName)'? search parameter /,
+    "A search parameter of the GET request is repeated or not valid JSON.",
+  ],
+  [
+    /^GET requests may not have a content-type header other than application\/json\.$/,
+    "GET requests may not have a content-type header other than application/json.",
+  ],
   [/^Apollo Server supports only GET\/POST requests\.$/, "Apollo Server supports only GET/POST requests."],
-  [/^An 'accept' header was provided for this request which does not accept /, "The Accept header accepts no JSON media type."],
+  [
+    /^An 'accept' header was provided for this request which does not accept /,
+    "The Accept header accepts no JSON media type.",
+  ],
   [/^Unsupported persisted query version$/, "Unsupported persisted query version"],
   [/^provided sha does not match query$/, "provided sha does not match query"],
   [/^No operations found in request\.$/, "No operations found in request."],
@@ -93,13 +134,19 @@ const BY_CODE: Readonly<Partial<Record<string, { kinds: readonly Kind[]; otherwi
   [EdgeCode.GRAPHQL_PARSE_FAILED]: { kinds: PARSE, otherwise: "Syntax Error: the document could not be parsed." },
   [EdgeCode.GRAPHQL_VALIDATION_FAILED]: { kinds: VALIDATION, otherwise: "The document is not valid." },
   [EdgeCode.BAD_USER_INPUT]: { kinds: USER_INPUT, otherwise: "Invalid input." },
-  [EdgeCode.OPERATION_RESOLUTION_FAILURE]: { kinds: OPERATION, otherwise: "The operation to run could not be determined." },
+  [EdgeCode.OPERATION_RESOLUTION_FAILURE]: {
+    kinds: OPERATION,
+    otherwise: "The operation to run could not be determined.",
+  },
   [EdgeCode.BAD_REQUEST]: { kinds: BAD_REQUEST, otherwise: "Bad request." },
   // Apollo Client's persisted-query link recognises these two exact messages.
   [EdgeCode.PERSISTED_QUERY_NOT_FOUND]: { kinds: [], otherwise: "PersistedQueryNotFound" },
   [EdgeCode.PERSISTED_QUERY_NOT_SUPPORTED]: { kinds: [], otherwise: "PersistedQueryNotSupported" },
   [EdgeCode.UNAUTHENTICATED]: { kinds: [], otherwise: "Authentication required." },
-  [EdgeCode.IDEMPOTENCY_KEY_REUSED]: { kinds: [], otherwise: "This Idempotency-Key was already used with different input." },
+  [EdgeCode.IDEMPOTENCY_KEY_REUSED]: {
+    kinds: [],
+    otherwise: "This Idempotency-Key was already used with different input.",
+  },
 };
 
 /** The production text for a client error of `code` whose message was not written by this server. */

@@ -31,7 +31,9 @@ export function landingPageWithExplorer(explorerPath: string): ApolloServerPlugi
     `<a id="self-hosted-explorer" href="${explorerPath}/">open GraphiQL at ${explorerPath}</a>.</p>`;
   const withOffer = (html: string): string => {
     if (!html.includes(SANDBOX_OFFLINE_SENTENCE) || !html.includes(SANDBOX_CONTAINER_RULE)) {
-      throw new Error("landingPageWithExplorer: Apollo's Sandbox page has changed; update SANDBOX_OFFLINE_SENTENCE and SANDBOX_CONTAINER_RULE");
+      throw new Error(
+        "landingPageWithExplorer: Apollo's Sandbox page has changed; update SANDBOX_OFFLINE_SENTENCE and SANDBOX_CONTAINER_RULE",
+      );
     }
     return html
       .replace(SANDBOX_OFFLINE_SENTENCE, offer)

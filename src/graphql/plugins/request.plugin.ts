@@ -24,17 +24,35 @@ export function requestPlugin(metrics: Metrics | null = null): ApolloServerPlugi
     requestDidStart() {
       const started = metrics ? performance.now() : 0;
       return {
-        didEncounterErrors({ errors, contextValue, operationName }: GraphQLRequestContextDidEncounterErrors<GraphQLContext>) {
+        didEncounterErrors({
+          errors,
+          contextValue,
+          operationName,
+        }: GraphQLRequestContextDidEncounterErrors<GraphQLContext>) {
           for (const error of errors) {
             if (isClientError(error.extensions?.code)) continue;
             // The operation name is client text: logged only when it is one of the generated clients' operations.
-            contextValue.log.error({ err: unwrapResolverError(error), path: error.path, operation: operationLabel(operationName) }, "unexpected error (masked for the client)");
+            contextValue.log.error(
+              { err: unwrapResolverError(error), path: error.path, operation: operationLabel(operationName) },
+              "unexpected error (masked for the client)",
+            );
           }
         },
-        willSendResponse({ response, contextValue, operationName, operation, errors: pipelineErrors }: GraphQLRequestContextWillSendResponse<GraphQLContext>) {
+        willSendResponse({
+          response,
+          contextValue,
+          operationName,
+          operation,
+          errors: pipelineErrors,
+        }: GraphQLRequestContextWillSendResponse<GraphQLContext>) {
           if (metrics) {
             const outcome = pipelineErrors && pipelineErrors.length > 0 ? "error" : "ok";
-            metrics.graphqlOperation(operationName, operation?.operation ?? "unknown", outcome, (performance.now() - started) / 1000);
+            metrics.graphqlOperation(
+              operationName,
+              operation?.operation ?? "unknown",
+              outcome,
+              (performance.now() - started) / 1000,
+            );
           }
           for (const [name, value] of contextValue.responseHeaders) response.http.headers.set(name, value);
           const { summary } = contextValue;

@@ -24,6 +24,8 @@ export class ServiceInfo {
 export class ServiceInfoResolver {
   @Query(() => ServiceInfo, { description: "Whether this server talks to the simulator or to AOPay." })
   serviceInfo(@Ctx() ctx: GraphQLContext): ServiceInfo {
-    return Object.assign(new ServiceInfo(), { upstream: ctx.upstreamMode === "simulator" ? UpstreamMode.SIMULATOR : UpstreamMode.LIVE });
+    return Object.assign(new ServiceInfo(), {
+      upstream: ctx.upstreamMode === "simulator" ? UpstreamMode.SIMULATOR : UpstreamMode.LIVE,
+    });
   }
 }

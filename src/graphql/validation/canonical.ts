@@ -43,7 +43,8 @@ function stepsOf(ctor: Function): Steps {
   const byProperty = new Map<string, Canonicalizer>();
   // Base classes first, so that a subclass's own declaration wins.
   const chain: Function[] = [];
-  for (let c: unknown = ctor; typeof c === "function" && c !== Function.prototype; c = Object.getPrototypeOf(c)) chain.unshift(c);
+  for (let c: unknown = ctor; typeof c === "function" && c !== Function.prototype; c = Object.getPrototypeOf(c))
+    chain.unshift(c);
   for (const c of chain) for (const [property, fn] of declared.get(c) ?? []) byProperty.set(property, fn);
   steps = byProperty.size === 0 ? NONE : [...byProperty];
   resolved.set(ctor, steps);

@@ -35,7 +35,8 @@ export function IsAadhaar(options?: ValidationOptions): PropertyDecorator {
         name: "isAadhaar",
         validator: {
           validate: (value) => typeof value === "string" && aadhaarProblem(value) === null,
-          defaultMessage: (args) => (typeof args?.value === "string" ? aadhaarProblem(args.value) : null) ?? "must be a string",
+          defaultMessage: (args) =>
+            (typeof args?.value === "string" ? aadhaarProblem(args.value) : null) ?? "must be a string",
         },
       },
       options,
@@ -123,12 +124,18 @@ export function IsEmailAddress(options?: ValidationOptions): PropertyDecorator {
         name: "isEmailSpelling",
         validator: {
           validate: (value) => typeof value === "string" && value.length <= 254 && isAsciiEmailSpelling(value),
-          defaultMessage: (args) => (typeof args?.value === "string" && args.value.length > 254 ? "must be at most 254 characters" : EMAIL_ASCII_RULE),
+          defaultMessage: (args) =>
+            typeof args?.value === "string" && args.value.length > 254
+              ? "must be at most 254 characters"
+              : EMAIL_ASCII_RULE,
         },
       },
       options,
     ),
-    IsEmail({ allow_utf8_local_part: false, allow_ip_domain: false, require_tld: true, allow_display_name: false }, { ...options, message: "must be an e-mail address" }),
+    IsEmail(
+      { allow_utf8_local_part: false, allow_ip_domain: false, require_tld: true, allow_display_name: false },
+      { ...options, message: "must be an e-mail address" },
+    ),
     Canonical(canonicalEmail),
   );
 }
@@ -159,7 +166,12 @@ export function IsPastIsoDate(options?: ValidationOptions): PropertyDecorator {
         validate: (value) => {
           if (typeof value !== "string" || !ISO_DATE.test(value)) return false;
           const date = new Date(`${value}T00:00:00Z`);
-          return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value && value >= "1900-01-01" && date.getTime() <= Date.now();
+          return (
+            !Number.isNaN(date.getTime()) &&
+            date.toISOString().slice(0, 10) === value &&
+            value >= "1900-01-01" &&
+            date.getTime() <= Date.now()
+          );
         },
         defaultMessage: () => "must be a past date written YYYY-MM-DD",
       },

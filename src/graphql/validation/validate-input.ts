@@ -39,7 +39,8 @@ const OPTIONS: ValidatorOptions = {
 export const validateInput: ValidatorFn = (argValue, _argType, resolverData) => {
   if (argValue === null || typeof argValue !== "object") return;
   const errors = validateSync(argValue as object, OPTIONS);
-  if (errors.length > 0) throw new InputValidationError(flatten(errors, argumentPrefix(argValue as object, resolverData.args)));
+  if (errors.length > 0)
+    throw new InputValidationError(flatten(errors, argumentPrefix(argValue as object, resolverData.args)));
   canonicalizeInput(argValue as object);
 };
 
@@ -50,7 +51,8 @@ export const validateInput: ValidatorFn = (argValue, _argType, resolverData) => 
  */
 function argumentPrefix(value: object, args: Record<string, unknown>): string {
   for (const [name, raw] of Object.entries(args)) {
-    if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && Object.keys(raw).every((k) => k in value)) return `${name}.`;
+    if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && Object.keys(raw).every((k) => k in value))
+      return `${name}.`;
   }
   return "";
 }

@@ -4,9 +4,14 @@ import { fixture } from "../../helpers/fixtures";
 const JSON_TYPE = "application/json";
 
 describe("parseEnvelope: every documented envelope folds into one shape", () => {
-  it("CIBIL GenerateOTP success: status \"SUCCESS\", error_code SPC-200 is not an error", () => {
+  it('CIBIL GenerateOTP success: status "SUCCESS", error_code SPC-200 is not an error', () => {
     const e = parseEnvelope(JSON_TYPE, fixture("cibil/generate-otp.success"));
-    expect(e).toMatchObject({ kind: "success", upstreamCode: "SPC-200", message: "success", merchantTransactionId: "SPCBL2308181502437743aQaHNGxZM" });
+    expect(e).toMatchObject({
+      kind: "success",
+      upstreamCode: "SPC-200",
+      message: "success",
+      merchantTransactionId: "SPCBL2308181502437743aQaHNGxZM",
+    });
   });
 
   it("CIBIL SubmitOTP success (white-label example)", () => {
@@ -16,7 +21,7 @@ describe("parseEnvelope: every documented envelope folds into one shape", () => 
     });
   });
 
-  it("CIBIL generic error: status \"False\" with a string code and description", () => {
+  it('CIBIL generic error: status "False" with a string code and description', () => {
     expect(parseEnvelope(JSON_TYPE, fixture("cibil/generic-error"))).toMatchObject({
       kind: "failure",
       upstreamCode: "207",
@@ -41,7 +46,11 @@ describe("parseEnvelope: every documented envelope folds into one shape", () => 
 
   it("CIBIL 401 schema: responsecode without underscore", () => {
     const body = Buffer.from(JSON.stringify({ responsecode: 401, status: false, message: "Unauthorized" }));
-    expect(parseEnvelope(JSON_TYPE, body)).toMatchObject({ kind: "failure", upstreamCode: "401", message: "Unauthorized" });
+    expect(parseEnvelope(JSON_TYPE, body)).toMatchObject({
+      kind: "failure",
+      upstreamCode: "401",
+      message: "Unauthorized",
+    });
   });
 
   it("a JSON object without a readable status is unrecognized, not success", () => {
@@ -61,7 +70,10 @@ describe("parseEnvelope: every documented envelope folds into one shape", () => 
   });
 
   it("treats a text/html content type as HTML even when the body looks like JSON", () => {
-    expect(parseEnvelope("text/html; charset=utf-8", Buffer.from('{"status":true}'))).toEqual({ kind: "unparseable", reason: "html" });
+    expect(parseEnvelope("text/html; charset=utf-8", Buffer.from('{"status":true}'))).toEqual({
+      kind: "unparseable",
+      reason: "html",
+    });
   });
 });
 

@@ -13,7 +13,11 @@ import { fixture } from "../../helpers/fixtures";
 const send = { name: "cibil.generateOtp", sideEffect: true };
 const read = { name: "cibil.creditHistory", sideEffect: false };
 const scrubber = new Scrubber();
-const res = (statusCode: number, body: Buffer | string, headers: Record<string, string> = { "content-type": "application/json" }) => ({
+const res = (
+  statusCode: number,
+  body: Buffer | string,
+  headers: Record<string, string> = { "content-type": "application/json" },
+) => ({
   statusCode,
   headers,
   body: typeof body === "string" ? Buffer.from(body) : body,
@@ -30,7 +34,13 @@ describe("interpretResponse: HTTP status and envelope together", () => {
     try {
       call();
     } catch (e) {
-      expect(e).toMatchObject({ code: "UPSTREAM_REJECTED", upstreamCode: "207", upstreamMessage: "Amount is Requaired", httpStatus: 200, sent: true });
+      expect(e).toMatchObject({
+        code: "UPSTREAM_REJECTED",
+        upstreamCode: "207",
+        upstreamMessage: "Amount is Requaired",
+        httpStatus: 200,
+        sent: true,
+      });
     }
   });
 
@@ -64,12 +74,18 @@ describe("interpretResponse: HTTP status and envelope together", () => {
   });
 
   it("a redirect is never followed and is a bad response", () => {
-    expect(() => interpretResponse(send, res(302, "", { location: "http://evil.example/" }), scrubber)).toThrow(AopayBadResponseError);
+    expect(() => interpretResponse(send, res(302, "", { location: "http://evil.example/" }), scrubber)).toThrow(
+      AopayBadResponseError,
+    );
   });
 
   it("a 4xx with a failure envelope is a rejection; a 4xx HTML page is a bad response", () => {
-    expect(() => interpretResponse(send, res(412, '{"status":false,"response_code":10,"message":"token data issue"}'), scrubber)).toThrow(AopayRejectedError);
-    expect(() => interpretResponse(send, res(404, "<html>Not Found</html>", { "content-type": "text/html" }), scrubber)).toThrow(AopayBadResponseError);
+    expect(() =>
+      interpretResponse(send, res(412, '{"status":false,"response_code":10,"message":"token data issue"}'), scrubber),
+    ).toThrow(AopayRejectedError);
+    expect(() =>
+      interpretResponse(send, res(404, "<html>Not Found</html>", { "content-type": "text/html" }), scrubber),
+    ).toThrow(AopayBadResponseError);
   });
 
   it("an unreadable 2xx on an OTP send is OUTCOME_UNKNOWN; on a read it is a bad response", () => {
@@ -128,7 +144,13 @@ describe("classifyFailure: the one place a failure code becomes an error class",
   it.each(codes)("%s gives an AopayError with exactly that code and the details", (code) => {
     const error = classifyFailure(code, "m", { endpoint: "cibil.generateOtp", sent: false, retryAfterSeconds: 3 });
     expect(error).toBeInstanceOf(AopayError);
-    expect(error).toMatchObject({ code, message: "m", endpoint: "cibil.generateOtp", sent: false, retryAfterSeconds: 3 });
+    expect(error).toMatchObject({
+      code,
+      message: "m",
+      endpoint: "cibil.generateOtp",
+      sent: false,
+      retryAfterSeconds: 3,
+    });
   });
 
   it("gives each code its own class (no two codes share one, so nothing needs instanceof to tell them apart)", () => {

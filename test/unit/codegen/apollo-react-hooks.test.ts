@@ -24,19 +24,28 @@ describe("apollo-react-hooks codegen plugin", () => {
 
   it("refuses operation names client-preset would rename, rather than import a document that does not exist", () => {
     for (const name of ["verifyAepsOtp", "VerifyAEPSOtp", "Verify_Otp"]) {
-      expect(() => plugin(schema, [{ document: parse(`mutation ${name} { b }`) }], {})).toThrow(/must be plain PascalCase/);
+      expect(() => plugin(schema, [{ document: parse(`mutation ${name} { b }`) }], {})).toThrow(
+        /must be plain PascalCase/,
+      );
     }
-    expect(plugin(schema, [{ document: parse("mutation VerifyAepsOtpV2 { b }") }], {})).toContain("useVerifyAepsOtpV2Mutation = bindMutation(VerifyAepsOtpV2Document)");
+    expect(plugin(schema, [{ document: parse("mutation VerifyAepsOtpV2 { b }") }], {})).toContain(
+      "useVerifyAepsOtpV2Mutation = bindMutation(VerifyAepsOtpV2Document)",
+    );
   });
 
   it("honours documentsImport and bindImport", () => {
-    const out = plugin(schema, [{ document: parse("mutation M { b }") }], { documentsImport: "./docs", bindImport: "@x/bind" });
+    const out = plugin(schema, [{ document: parse("mutation M { b }") }], {
+      documentsImport: "./docs",
+      bindImport: "@x/bind",
+    });
     expect(out).toContain('import { bindMutation } from "@x/bind";');
     expect(out).toContain('import { MDocument } from "./docs";');
   });
 
   it("refuses duplicate operation names", () => {
-    expect(() => plugin(schema, [{ document: parse("query A { a }") }, { document: parse("query A { a }") }], {})).toThrow(/used twice/);
+    expect(() =>
+      plugin(schema, [{ document: parse("query A { a }") }, { document: parse("query A { a }") }], {}),
+    ).toThrow(/used twice/);
   });
 
   it("emits an empty module when there is nothing to bind", () => {

@@ -20,7 +20,14 @@ function emittedQuery(out: string, name: string): string {
 
 describe("graphql-sdk codegen plugin", () => {
   it("emits one operation constant and one SDK function per named query and mutation, sorted", () => {
-    const out = plugin(schema, [{ document: parse("mutation Zeta($n: Int!) { m(n: $n) } query Alpha { a }") }, { document: parse("query { a }") }], {});
+    const out = plugin(
+      schema,
+      [
+        { document: parse("mutation Zeta($n: Int!) { m(n: $n) } query Alpha { a }") },
+        { document: parse("query { a }") },
+      ],
+      {},
+    );
     expect(out).toContain('import type { AlphaDocument, ZetaDocument } from "./graphql";');
     expect(out).toContain('from "../sdk/client";');
     expect(out).toContain("export const AlphaOperation: OperationOf<typeof AlphaDocument> = {");
@@ -36,7 +43,11 @@ describe("graphql-sdk codegen plugin", () => {
   it("sends each operation with exactly the fragments it spreads, nested ones included, __typename in every object, compactly printed", () => {
     const docs = [
       { document: parse("query WithFragments { b { ...BFields } } query Plain { a }") },
-      { document: parse("fragment BFields on B { x c { ...CFields } } fragment CFields on C { z } fragment Unused on B { y }") },
+      {
+        document: parse(
+          "fragment BFields on B { x c { ...CFields } } fragment CFields on C { z } fragment Unused on B { y }",
+        ),
+      },
     ];
     const out = plugin(schema, docs, {});
     expect(emittedQuery(out, "WithFragments")).toBe(
@@ -50,18 +61,27 @@ describe("graphql-sdk codegen plugin", () => {
     const out = plugin(schema, [{ document: parse("mutation VerifyAepsOtp($n: Int!) { m(n: $n) }") }], {});
     expect(out).toContain("export const VerifyAepsOtpOperation: OperationOf<typeof VerifyAepsOtpDocument>");
     expect(out).toContain("  verifyAepsOtp: SdkFunctionOf<typeof VerifyAepsOtpDocument>;");
-    expect(() => plugin(schema, [{ document: parse("mutation verifyAEPSOtp { m(n: 1) }") }], {})).toThrow(/must be plain PascalCase/);
+    expect(() => plugin(schema, [{ document: parse("mutation verifyAEPSOtp { m(n: 1) }") }], {})).toThrow(
+      /must be plain PascalCase/,
+    );
   });
 
   it("honours documentsImport and runtimeImport", () => {
-    const out = plugin(schema, [{ document: parse("query A { a }") }], { documentsImport: "./docs.js", runtimeImport: "@x/runtime" });
+    const out = plugin(schema, [{ document: parse("query A { a }") }], {
+      documentsImport: "./docs.js",
+      runtimeImport: "@x/runtime",
+    });
     expect(out).toContain('import type { ADocument } from "./docs.js";');
     expect(out).toContain('toGraphQLClient } from "@x/runtime";');
   });
 
   it("refuses an unknown fragment and duplicate operation names", () => {
-    expect(() => plugin(schema, [{ document: parse("query A { b { ...Missing } }") }], {})).toThrow(/unknown fragment "Missing"/);
-    expect(() => plugin(schema, [{ document: parse("query A { a }") }, { document: parse("query A { a }") }], {})).toThrow(/used twice/);
+    expect(() => plugin(schema, [{ document: parse("query A { b { ...Missing } }") }], {})).toThrow(
+      /unknown fragment "Missing"/,
+    );
+    expect(() =>
+      plugin(schema, [{ document: parse("query A { a }") }, { document: parse("query A { a }") }], {}),
+    ).toThrow(/used twice/);
   });
 
   it("emits an SDK with no functions when there are no operations", () => {

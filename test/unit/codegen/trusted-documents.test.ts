@@ -24,7 +24,13 @@ function emitted(out: string, name: string): unknown {
 }
 
 describe("trusted-documents codegen plugin", () => {
-  const docs = [{ document: parse("mutation Make($n: Int!) { m(n: $n) { ...on I { x } ...BFields } } query Plain { a } fragment BFields on B { y }") }];
+  const docs = [
+    {
+      document: parse(
+        "mutation Make($n: Int!) { m(n: $n) { ...on I { x } ...BFields } } query Plain { a } fragment BFields on B { y }",
+      ),
+    },
+  ];
 
   it("emits the server's manifest: every named operation as sent, with __typename, by the SHA-256 of its text", () => {
     const manifest = emitted(plugin(schema, docs, { output: "manifest" }), "TRUSTED_DOCUMENTS") as {
@@ -35,14 +41,20 @@ describe("trusted-documents codegen plugin", () => {
     expect(manifest.format).toBe("apollo-persisted-query-manifest");
     expect(manifest.version).toBe(1);
     expect(manifest.operations.map(({ name, type, body }) => ({ name, type, body }))).toEqual([
-      { name: "Make", type: "mutation", body: "mutation Make($n:Int!){m(n:$n){__typename ...on I{x}...BFields}}fragment BFields on B{__typename y}" },
+      {
+        name: "Make",
+        type: "mutation",
+        body: "mutation Make($n:Int!){m(n:$n){__typename ...on I{x}...BFields}}fragment BFields on B{__typename y}",
+      },
       { name: "Plain", type: "query", body: "query Plain{a}" },
     ]);
     for (const op of manifest.operations) expect(op.id).toBe(sha256(op.body));
   });
 
   it("emits the client's ids by operation name, the same ids", () => {
-    const manifest = emitted(plugin(schema, docs, { output: "manifest" }), "TRUSTED_DOCUMENTS") as { operations: Array<{ id: string; name: string }> };
+    const manifest = emitted(plugin(schema, docs, { output: "manifest" }), "TRUSTED_DOCUMENTS") as {
+      operations: Array<{ id: string; name: string }>;
+    };
     const ids = emitted(plugin(schema, docs, { output: "ids" }), "trustedDocumentIds");
     expect(ids).toEqual(Object.fromEntries(manifest.operations.map((op) => [op.name, op.id])));
   });
@@ -53,7 +65,10 @@ describe("trusted-documents codegen plugin", () => {
 
   it("the committed lists agree with each other and with what the SDK sends", () => {
     const sdkQueries = (Object.values(sdk) as unknown[])
-      .filter((value): value is { name: string; query: string } => typeof value === "object" && value !== null && "query" in value)
+      .filter(
+        (value): value is { name: string; query: string } =>
+          typeof value === "object" && value !== null && "query" in value,
+      )
       .map(({ name, query }) => ({ name, query }));
     expect(sdkQueries.length).toBeGreaterThan(0);
     const byName = new Map<string, { body: string }>(TRUSTED_DOCUMENTS.operations.map((op) => [op.name, op]));

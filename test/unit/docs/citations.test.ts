@@ -53,13 +53,19 @@ describe("the checker itself", () => {
     root = mkdtempSync(join(tmpdir(), "citations-"));
     write("README.md", "# Project\n\nSee [the API](docs/api.md#results-and-errors) and [docs](docs/).\n");
     write("docs/api.md", "# API\n\n## Results and errors\n\nText.\n");
-    write("docs/security-requirements.md", "# Req\n\n## A. Surface\n\n**A1. One.**\n\n**A2. Two.**\n\n## B. OTP\n\n**B1. Cooldown.**\n");
+    write(
+      "docs/security-requirements.md",
+      "# Req\n\n## A. Surface\n\n**A1. One.**\n\n**A2. Two.**\n\n## B. OTP\n\n**B1. Cooldown.**\n",
+    );
     write(
       "docs/upstream/aopay-api.md",
       "# AOPay\n\n## 1. CIBIL\n\n### 1.4 GetCreditHistory\n\n## 5. Observations: quirks\n\n1. **GET with a body**\n2. **Envelopes**\n\n" +
         "## 7. Open questions to raise with AOPay\n\n1. Methods?\n",
     );
-    write("docs/design/stack.md", "# Stack\n\n## Pitfalls found, with fixes\n\n1. **Wrong dist-tags.**\n2. **Gaps.**\n");
+    write(
+      "docs/design/stack.md",
+      "# Stack\n\n## Pitfalls found, with fixes\n\n1. **Wrong dist-tags.**\n2. **Gaps.**\n",
+    );
     write("docs/design/style.md", "# Style\n\n## 9. House style: principles\n\n1. **One module.**\n");
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -74,20 +80,65 @@ describe("the checker itself", () => {
 
   // Built by concatenation so that this file itself carries none of the broken forms it tests.
   const cases: Array<[string, string, string, RegExp]> = [
-    ["a document that is not in the repository", "src/a.ts", `// see ${"SECURITY"}.md A1\n`, /SECURITY\.md, which is not in the repository/],
-    ["a requirement id the document lacks", "src/b.ts", "// docs/security-requirements.md A9\n", /security-requirements\.md A9, which/],
-    ["a range reaching past the last id", "src/c.ts", "// (docs/security-requirements.md A1-A3)\n", /security-requirements\.md A3, which/],
-    ["a section the upstream contract lacks", "test/d.test.ts", "// docs/upstream/aopay-api.md §1.5\n", /aopay-api\.md §1\.5, which/],
-    ["an observation it lacks", "src/e.ts", "// docs/upstream/aopay-api.md Observation 15\n", /aopay-api\.md Observation 15, which/],
+    [
+      "a document that is not in the repository",
+      "src/a.ts",
+      `// see ${"SECURITY"}.md A1\n`,
+      /SECURITY\.md, which is not in the repository/,
+    ],
+    [
+      "a requirement id the document lacks",
+      "src/b.ts",
+      "// docs/security-requirements.md A9\n",
+      /security-requirements\.md A9, which/,
+    ],
+    [
+      "a range reaching past the last id",
+      "src/c.ts",
+      "// (docs/security-requirements.md A1-A3)\n",
+      /security-requirements\.md A3, which/,
+    ],
+    [
+      "a section the upstream contract lacks",
+      "test/d.test.ts",
+      "// docs/upstream/aopay-api.md §1.5\n",
+      /aopay-api\.md §1\.5, which/,
+    ],
+    [
+      "an observation it lacks",
+      "src/e.ts",
+      "// docs/upstream/aopay-api.md Observation 15\n",
+      /aopay-api\.md Observation 15, which/,
+    ],
     ["an open question it lacks", "src/f.ts", "// docs/upstream/aopay-api.md §7 question 9\n", /§7 question 9, which/],
-    ["a pitfall the stack note lacks", "scripts/g.js", "// docs/design/stack.md pitfall 11\n", /stack\.md pitfall 11, which/],
-    ["a principle the style note lacks, over two comment lines", "src/h.ts", "/* docs/design/style.md\n * principle 7 */\n", /style\.md principle 7, which/],
+    [
+      "a pitfall the stack note lacks",
+      "scripts/g.js",
+      "// docs/design/stack.md pitfall 11\n",
+      /stack\.md pitfall 11, which/,
+    ],
+    [
+      "a principle the style note lacks, over two comment lines",
+      "src/h.ts",
+      "/* docs/design/style.md\n * principle 7 */\n",
+      /style\.md principle 7, which/,
+    ],
     ["a ../shared reference", "src/i.ts", `// see ${".."}/shared/design/notes.txt\n`, /\.\.\/shared/],
     ["an issue number", "bench/j.js", `// targets of ${"iss"}ue 7\n`, /issues are not in the repository/],
-    ["a link to a missing file", "docs/k.md", "# K\n\nSee [there](missing.md).\n", /docs\/k\.md:3: links to missing\.md/],
+    [
+      "a link to a missing file",
+      "docs/k.md",
+      "# K\n\nSee [there](missing.md).\n",
+      /docs\/k\.md:3: links to missing\.md/,
+    ],
     ["a link to a missing anchor", "docs/l.md", "# L\n\nSee [errors](api.md#errors).\n", /has no heading #errors/],
     ["a link to a missing anchor in the same page", "docs/m.md", "# M\n\n[up](#top)\n", /has no heading #top/],
-    ["a reference-style link to a missing file", "docs/n.md", "# N\n\n[x][y]\n\n[y]: ../nowhere/x.md\n", /links to \.\.\/nowhere\/x\.md/],
+    [
+      "a reference-style link to a missing file",
+      "docs/n.md",
+      "# N\n\n[x][y]\n\n[y]: ../nowhere/x.md\n",
+      /links to \.\.\/nowhere\/x\.md/,
+    ],
   ];
   it.each(cases)("reports %s", (_name, rel, text, expected) => {
     const problems = problemsWith(rel, text);

@@ -14,7 +14,12 @@ function tableRows(markdown: string, first: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith("|")) break;
-    rows.push(line.split("|").slice(1, -1).map((c) => c.trim()));
+    rows.push(
+      line
+        .split("|")
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -24,7 +29,10 @@ const code = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1])
 /** The six flow operations (serviceInfo is mentioned apart) and their result unions, from the committed schema. */
 function operations(): Map<string, { mutation: boolean; union: GraphQLUnionType }> {
   const ops = new Map<string, { mutation: boolean; union: GraphQLUnionType }>();
-  for (const [root, mutation] of [[schema.getQueryType(), false], [schema.getMutationType(), true]] as const) {
+  for (const [root, mutation] of [
+    [schema.getQueryType(), false],
+    [schema.getMutationType(), true],
+  ] as const) {
     for (const field of Object.values((root as GraphQLObjectType).getFields())) {
       const type = getNamedType(field.type);
       if (type instanceof GraphQLUnionType) ops.set(field.name, { mutation, union: type });
@@ -51,12 +59,22 @@ describe("README's operation tables match schema/schema.graphql", () => {
   });
 
   it("says in which unions each failure type is, and names them all", () => {
-    const failures = new Set([...ops.values()].flatMap((o) => o.union.getTypes().filter((t) => t.getInterfaces().some((i) => i.name === "Failure")).map((t) => t.name)));
+    const failures = new Set(
+      [...ops.values()].flatMap((o) =>
+        o.union
+          .getTypes()
+          .filter((t) => t.getInterfaces().some((i) => i.name === "Failure"))
+          .map((t) => t.name),
+      ),
+    );
     const rows = tableRows(readme, "failure");
     expect(rows.map((r) => code(r[0])[0]).sort()).toEqual([...failures].sort());
     for (const row of rows) {
       const failure = code(row[0])[0];
-      const actual = [...ops].filter(([, o]) => o.union.getTypes().some((t) => t.name === failure)).map(([name]) => name).sort();
+      const actual = [...ops]
+        .filter(([, o]) => o.union.getTypes().some((t) => t.name === failure))
+        .map(([name]) => name)
+        .sort();
       const where = row[1];
       const claimed = [...ops]
         .filter(([name, o]) => {

@@ -10,7 +10,8 @@ const errorsOf = (doc: string, production = false) =>
   validate(schema, parse(doc), limitRules(DEFAULT_GRAPHQL_LIMITS, production)).map((e) => e.message);
 
 const SEND = 'generateCibilOtp(input: {cibilId: "1", accessToken: "abcd"}) { __typename }';
-const RESEND = 'resendAepsOtp(input: {userKey: "k", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "p", encodeTxnId: "e"}) { __typename }';
+const RESEND =
+  'resendAepsOtp(input: {userKey: "k", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "p", encodeTxnId: "e"}) { __typename }';
 
 describe("each guarded mutation at most once per document (docs/security-requirements.md A2)", () => {
   it("allows one send, and one of each mutation", () => {
@@ -22,8 +23,14 @@ describe("each guarded mutation at most once per document (docs/security-require
     ["aliases", `mutation { a: ${SEND} b: ${SEND} }`],
     ["an alias and the plain field", `mutation { ${SEND} b: ${SEND} }`],
     ["a fragment spread twice", `mutation { ...F ...F } fragment F on Mutation { ${SEND} }`],
-    ["two fragments", `mutation { ...F ...G } fragment F on Mutation { ${SEND} } fragment G on Mutation { x: ${SEND} }`],
-    ["nested fragments", `mutation { ...F } fragment F on Mutation { ${SEND} ...G } fragment G on Mutation { y: ${SEND} }`],
+    [
+      "two fragments",
+      `mutation { ...F ...G } fragment F on Mutation { ${SEND} } fragment G on Mutation { x: ${SEND} }`,
+    ],
+    [
+      "nested fragments",
+      `mutation { ...F } fragment F on Mutation { ${SEND} ...G } fragment G on Mutation { y: ${SEND} }`,
+    ],
     ["an inline fragment", `mutation { ${SEND} ... on Mutation { z: ${SEND} } }`],
     ["two operations", `mutation A { ${SEND} } mutation B { ${SEND} }`],
   ])("rejects a second generateCibilOtp via %s", (_how, doc) => {
@@ -31,7 +38,9 @@ describe("each guarded mutation at most once per document (docs/security-require
   });
 
   it("rejects a second resendAepsOtp too", () => {
-    expect(errorsOf(`mutation { a: ${RESEND} b: ${RESEND} }`)).toContainEqual(expect.stringMatching(/^resendAepsOtp may appear only once/));
+    expect(errorsOf(`mutation { a: ${RESEND} b: ${RESEND} }`)).toContainEqual(
+      expect.stringMatching(/^resendAepsOtp may appear only once/),
+    );
   });
 });
 
@@ -44,24 +53,43 @@ describe("every client operation passes every default limit (a new operation mus
   });
 
   it.each(operations.map((op) => [op.name, op.body] as const))("%s", (_name, body) => {
-    expect(validate(schema, parse(body, { maxTokens: DEFAULT_GRAPHQL_LIMITS.maxTokens }), limitRules(DEFAULT_GRAPHQL_LIMITS, false))).toEqual([]);
+    expect(
+      validate(
+        schema,
+        parse(body, { maxTokens: DEFAULT_GRAPHQL_LIMITS.maxTokens }),
+        limitRules(DEFAULT_GRAPHQL_LIMITS, false),
+      ),
+    ).toEqual([]);
     expect(body.length).toBeLessThanOrEqual(DEFAULT_GRAPHQL_LIMITS.maxQueryChars);
   });
 });
 
 describe("Armor limits (docs/security-requirements.md A3)", () => {
-  const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: serviceInfo { upstream }`).join(" ")} }`;
+  const aliases = (n: number) =>
+    `{ ${Array.from({ length: n }, (_, i) => `a${i}: serviceInfo { upstream }`).join(" ")} }`;
 
   it("caps aliases overall, stating the limit in development only", () => {
     expect(errorsOf(aliases(DEFAULT_GRAPHQL_LIMITS.maxAliases))).toEqual([]);
-    expect(errorsOf(aliases(DEFAULT_GRAPHQL_LIMITS.maxAliases + 1))).toEqual([expect.stringMatching(/Aliases limit of 3 exceeded/)]);
+    expect(errorsOf(aliases(DEFAULT_GRAPHQL_LIMITS.maxAliases + 1))).toEqual([
+      expect.stringMatching(/Aliases limit of 3 exceeded/),
+    ]);
     expect(errorsOf(aliases(DEFAULT_GRAPHQL_LIMITS.maxAliases + 1), true)).toEqual(["Too many aliases."]);
   });
 
   it.each([
-    ["aliases of __typename", (n: number) => `{ ${Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(" ")} }`],
-    ["fields aliased as __typename", (n: number) => `{ ${Array.from({ length: n }, () => "__typename: serviceInfo { upstream }").join(" ")} }`],
-    ["__typename aliases nested in a fragment", (n: number) => `{ serviceInfo { ...F } } fragment F on ServiceInfo { ${Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(" ")} }`],
+    [
+      "aliases of __typename",
+      (n: number) => `{ ${Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(" ")} }`,
+    ],
+    [
+      "fields aliased as __typename",
+      (n: number) => `{ ${Array.from({ length: n }, () => "__typename: serviceInfo { upstream }").join(" ")} }`,
+    ],
+    [
+      "__typename aliases nested in a fragment",
+      (n: number) =>
+        `{ serviceInfo { ...F } } fragment F on ServiceInfo { ${Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(" ")} }`,
+    ],
   ])("counts %s like any alias (Armor's default allow-list exempts them)", (_what, doc) => {
     expect(errorsOf(doc(DEFAULT_GRAPHQL_LIMITS.maxAliases))).toEqual([]);
     expect(errorsOf(doc(DEFAULT_GRAPHQL_LIMITS.maxAliases + 1), true)).toEqual(["Too many aliases."]);

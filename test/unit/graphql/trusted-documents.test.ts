@@ -3,7 +3,11 @@ import { isTrusted, TrustedDocumentCache, trustedDocumentList } from "../../../s
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 const QUERY = "query Plain{a}";
-const manifest = (body = QUERY, id = sha256(body)) => ({ format: "apollo-persisted-query-manifest", version: 1, operations: [{ id, body }] });
+const manifest = (body = QUERY, id = sha256(body)) => ({
+  format: "apollo-persisted-query-manifest",
+  version: 1,
+  operations: [{ id, body }],
+});
 const byId = (id: string) => ({ persistedQuery: { version: 1, sha256Hash: id } });
 
 describe("trusted-document list", () => {

@@ -41,7 +41,12 @@ describe("ConnectionGuard", () => {
   const log = createLogger({ level: "info", destination: logs });
 
   it("per IP: the connection past the cap is closed; authenticating or closing one frees a place", async () => {
-    const guard = new ConnectionGuard({ maxUnauthenticatedConnectionsPerIp: 2, maxUnauthenticatedConnections: 100 }, [], log, "test");
+    const guard = new ConnectionGuard(
+      { maxUnauthenticatedConnectionsPerIp: 2, maxUnauthenticatedConnections: 100 },
+      [],
+      log,
+      "test",
+    );
     await listen(guard);
     expect([await open(), await open(), await open()]).toEqual(["open", "open", "closed"]);
     expect(guard.unauthenticated).toBe(2);
@@ -58,18 +63,30 @@ describe("ConnectionGuard", () => {
     clients[0].destroy();
     await new Promise((r) => setTimeout(r, 50));
     expect(guard.unauthenticated).toBe(2);
-    expect(logs.records().filter((r) => r.msg === "unauthenticated connections over the limit: closed as accepted")).toHaveLength(1);
+    expect(
+      logs.records().filter((r) => r.msg === "unauthenticated connections over the limit: closed as accepted"),
+    ).toHaveLength(1);
   });
 
   it("a trusted proxy's connections count toward the total only", async () => {
-    const guard = new ConnectionGuard({ maxUnauthenticatedConnectionsPerIp: 1, maxUnauthenticatedConnections: 3 }, ["127.0.0.0/8"], log, "test");
+    const guard = new ConnectionGuard(
+      { maxUnauthenticatedConnectionsPerIp: 1, maxUnauthenticatedConnections: 3 },
+      ["127.0.0.0/8"],
+      log,
+      "test",
+    );
     await listen(guard);
     expect([await open(), await open(), await open(), await open()]).toEqual(["open", "open", "open", "closed"]);
     expect(guard.unauthenticated).toBe(3);
   });
 
   it("an untrusted IP is held to its per-IP cap even when a proxy is configured", async () => {
-    const guard = new ConnectionGuard({ maxUnauthenticatedConnectionsPerIp: 1, maxUnauthenticatedConnections: 3 }, ["10.0.0.0/8", "::1"], log, "test");
+    const guard = new ConnectionGuard(
+      { maxUnauthenticatedConnectionsPerIp: 1, maxUnauthenticatedConnections: 3 },
+      ["10.0.0.0/8", "::1"],
+      log,
+      "test",
+    );
     await listen(guard);
     expect([await open(), await open()]).toEqual(["open", "closed"]);
   });

@@ -9,7 +9,16 @@ describe("PAN: ASCII only, either case, canonical in upper case", () => {
     expect(canonicalPan(raw)).toBe(canonical);
   });
 
-  it.each(["ABCPE1234\u0131", "\u017fBCPE1234F", "ＡＢＣＰＥ1234Ｆ", "ABCXE1234F", "FRS23456", " ABCPE1234F", "ABCPE1234F ", "ABCPE１２３４F"])("refuses %j", (raw) => {
+  it.each([
+    "ABCPE1234\u0131",
+    "\u017fBCPE1234F",
+    "ＡＢＣＰＥ1234Ｆ",
+    "ABCXE1234F",
+    "FRS23456",
+    " ABCPE1234F",
+    "ABCPE1234F ",
+    "ABCPE１２３４F",
+  ])("refuses %j", (raw) => {
     expect(canonicalPan(raw)).toBeNull();
   });
 

@@ -24,7 +24,9 @@ describe("Scrubber", () => {
   });
 
   it("replaces registered secrets wherever they appear", () => {
-    expect(scrubber.scrub("RegistrationID=AOP-554;CompanyCode:CMP1045")).toBe("RegistrationID=[REDACTED];CompanyCode:[REDACTED]");
+    expect(scrubber.scrub("RegistrationID=AOP-554;CompanyCode:CMP1045")).toBe(
+      "RegistrationID=[REDACTED];CompanyCode:[REDACTED]",
+    );
   });
 
   it("leaves ordinary numbers alone: timestamps, ids, short codes, numbers starting 0-5", () => {

@@ -178,7 +178,9 @@ describe("fullWarning: one warn line per interval while a store is full", () => 
     c.t += 1;
     warn();
     expect(lines).toHaveLength(2);
-    expect(lines[1].obj).toEqual({ memoryStore: { store: "otp throttle", maxKeys: 10, refused: 101, setting: "MEMORY_THROTTLE_MAX_KEYS" } });
+    expect(lines[1].obj).toEqual({
+      memoryStore: { store: "otp throttle", maxKeys: 10, refused: 101, setting: "MEMORY_THROTTLE_MAX_KEYS" },
+    });
     expect(lines[1].msg).toMatch(/raise MEMORY_THROTTLE_MAX_KEYS or set REDIS_URL/);
   });
 });

@@ -12,7 +12,11 @@ import { join } from "node:path";
 const DIST = join(__dirname, "../../../dist-test");
 
 function measure(script: string): Record<string, number | number[]> {
-  const out = execFileSync(process.execPath, ["--expose-gc", "-e", script], { cwd: DIST, encoding: "utf8", timeout: 120_000 });
+  const out = execFileSync(process.execPath, ["--expose-gc", "-e", script], {
+    cwd: DIST,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   return JSON.parse(out.trim().split("\n").at(-1) as string) as Record<string, number | number[]>;
 }
 

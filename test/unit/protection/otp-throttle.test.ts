@@ -3,7 +3,8 @@ import { GENEROUS, throttleConfig } from "../../helpers/throttle";
 import { KeyHasher } from "../../../src/protection/key-hasher";
 import { OtpThrottle, type OtpSubject, type Throttled } from "../../../src/protection/otp-throttle";
 
-const config = (overrides: Partial<ThrottleConfig> = {}): ThrottleConfig => throttleConfig({ verify: { points: 5, seconds: 600 }, ...overrides });
+const config = (overrides: Partial<ThrottleConfig> = {}): ThrottleConfig =>
+  throttleConfig({ verify: { points: 5, seconds: 600 }, ...overrides });
 const hasher = new KeyHasher(Buffer.from("k".repeat(32)));
 const subject = (overrides: Partial<OtpSubject> = {}): OtpSubject => ({
   destinations: [{ kind: "mobile", value: "9876543210" }],
@@ -27,11 +28,19 @@ describe("OtpThrottle (in memory)", () => {
   it("caps sends per destination per window (B2) once the cooldown is out of the way", async () => {
     const t = new OtpThrottle(config({ cooldownSeconds: 0 }), hasher, null);
     for (let i = 0; i < 3; i++) expect((await t.reserve(subject())).allowed).toBe(true);
-    expect(await t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED", scope: "DESTINATION" });
+    expect(await t.reserve(subject())).toMatchObject({
+      allowed: false,
+      code: "OTP_LIMIT_REACHED",
+      scope: "DESTINATION",
+    });
   });
 
   it("caps sends per destination per day", async () => {
-    const t = new OtpThrottle(config({ cooldownSeconds: 0, destinationWindow: GENEROUS, destinationDaily: { points: 2, seconds: 86_400 } }), hasher, null);
+    const t = new OtpThrottle(
+      config({ cooldownSeconds: 0, destinationWindow: GENEROUS, destinationDaily: { points: 2, seconds: 86_400 } }),
+      hasher,
+      null,
+    );
     await t.reserve(subject());
     await t.reserve(subject());
     const third = (await t.reserve(subject())) as Throttled;
@@ -41,8 +50,21 @@ describe("OtpThrottle (in memory)", () => {
 
   it.each([
     ["ip", "IP", (i: number) => subject({ destinations: [{ kind: "mobile", value: `98765432${10 + i}` }] })],
-    ["client", "CLIENT", (i: number) => subject({ destinations: [{ kind: "mobile", value: `98765432${10 + i}` }], ip: `203.0.113.${i}` })],
-    ["global", "GLOBAL", (i: number) => subject({ destinations: [{ kind: "mobile", value: `98765432${10 + i}` }], ip: `203.0.113.${i}`, clientId: `c${i}` })],
+    [
+      "client",
+      "CLIENT",
+      (i: number) => subject({ destinations: [{ kind: "mobile", value: `98765432${10 + i}` }], ip: `203.0.113.${i}` }),
+    ],
+    [
+      "global",
+      "GLOBAL",
+      (i: number) =>
+        subject({
+          destinations: [{ kind: "mobile", value: `98765432${10 + i}` }],
+          ip: `203.0.113.${i}`,
+          clientId: `c${i}`,
+        }),
+    ],
   ] as const)("caps sends per %s across destinations (B3/B4)", async (budget, scope, nth) => {
     const t = new OtpThrottle(config({ [budget]: { points: 2, seconds: 60 } }), hasher, null);
     expect((await t.reserve(nth(1))).allowed).toBe(true);
@@ -52,9 +74,14 @@ describe("OtpThrottle (in memory)", () => {
 
   it("B4: caps sends to one mobile-number range across callers (SMS pumping walks ranges)", async () => {
     const t = new OtpThrottle(config({ mobilePrefix: { points: 3, seconds: 600 } }), hasher, null);
-    const send = (mobile: string, ip: string) => t.reserve(subject({ destinations: [{ kind: "mobile", value: mobile }], ip, clientId: ip }));
+    const send = (mobile: string, ip: string) =>
+      t.reserve(subject({ destinations: [{ kind: "mobile", value: mobile }], ip, clientId: ip }));
     for (let i = 0; i < 3; i++) expect((await send(`987654321${i}`, `203.0.113.${i}`)).allowed).toBe(true);
-    expect(await send("9876543299", "198.51.100.9")).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope: "MOBILE_PREFIX" });
+    expect(await send("9876543299", "198.51.100.9")).toMatchObject({
+      allowed: false,
+      code: "RATE_LIMITED",
+      scope: "MOBILE_PREFIX",
+    });
     // Another range is untouched.
     expect((await send("9123456789", "198.51.100.9")).allowed).toBe(true);
   });
@@ -91,7 +118,9 @@ describe("OtpThrottle (in memory)", () => {
     const t = new OtpThrottle(config(), hasher, null);
     const aadhaar = { kind: "aadhaar" as const, value: "234123412346" };
     await t.reserve(subject({ destinations: [{ kind: "mobile", value: "9876543210" }, aadhaar] }));
-    expect(await t.reserve(subject({ destinations: [{ kind: "mobile", value: "9000000001" }, aadhaar] }))).toMatchObject({
+    expect(
+      await t.reserve(subject({ destinations: [{ kind: "mobile", value: "9000000001" }, aadhaar] })),
+    ).toMatchObject({
       code: "OTP_COOLDOWN",
     });
   });

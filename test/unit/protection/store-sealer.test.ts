@@ -35,16 +35,40 @@ describe("StoreSealer (AES-256-GCM)", () => {
   });
 
   it.each([
-    ["a wrong key under the same id", (s: string) => ({ sealer: new StoreSealer([{ id: "k1", key: randomBytes(32) }]), value: s, context: CONTEXT })],
-    ["another record key (a value copied to another key)", (s: string) => ({ sealer: new StoreSealer([k1]), value: s, context: ["other-record", CONTEXT[1]] })],
-    ["another fingerprint (other input)", (s: string) => ({ sealer: new StoreSealer([k1]), value: s, context: [CONTEXT[0], "other-fp"] })],
-    ["parts shifted between record key and fingerprint", (s: string) => ({ sealer: new StoreSealer([k1]), value: s, context: ["record-key-hmacf", "ingerprint-hmac"] })],
-    ["a flipped ciphertext byte", (s: string) => ({ sealer: new StoreSealer([k1]), value: flipLast(s), context: CONTEXT })],
+    [
+      "a wrong key under the same id",
+      (s: string) => ({ sealer: new StoreSealer([{ id: "k1", key: randomBytes(32) }]), value: s, context: CONTEXT }),
+    ],
+    [
+      "another record key (a value copied to another key)",
+      (s: string) => ({ sealer: new StoreSealer([k1]), value: s, context: ["other-record", CONTEXT[1]] }),
+    ],
+    [
+      "another fingerprint (other input)",
+      (s: string) => ({ sealer: new StoreSealer([k1]), value: s, context: [CONTEXT[0], "other-fp"] }),
+    ],
+    [
+      "parts shifted between record key and fingerprint",
+      (s: string) => ({ sealer: new StoreSealer([k1]), value: s, context: ["record-key-hmacf", "ingerprint-hmac"] }),
+    ],
+    [
+      "a flipped ciphertext byte",
+      (s: string) => ({ sealer: new StoreSealer([k1]), value: flipLast(s), context: CONTEXT }),
+    ],
     ["a flipped tag", (s: string) => ({ sealer: new StoreSealer([k1]), value: flipPart(s, 3), context: CONTEXT })],
-    ["a key id relabelled to another configured key", (s: string) => ({ sealer: new StoreSealer([k1, k2]), value: s.replace(/^s1\.k1\./, "s1.k2."), context: CONTEXT })],
+    [
+      "a key id relabelled to another configured key",
+      (s: string) => ({ sealer: new StoreSealer([k1, k2]), value: s.replace(/^s1\.k1\./, "s1.k2."), context: CONTEXT }),
+    ],
     ["an unknown key id", (s: string) => ({ sealer: new StoreSealer([k2]), value: s, context: CONTEXT })],
-    ["a clear value", () => ({ sealer: new StoreSealer([k1]), value: JSON.stringify({ accessToken: TOKEN }), context: CONTEXT })],
-    ["a truncated value", (s: string) => ({ sealer: new StoreSealer([k1]), value: s.split(".").slice(0, 4).join("."), context: CONTEXT })],
+    [
+      "a clear value",
+      () => ({ sealer: new StoreSealer([k1]), value: JSON.stringify({ accessToken: TOKEN }), context: CONTEXT }),
+    ],
+    [
+      "a truncated value",
+      (s: string) => ({ sealer: new StoreSealer([k1]), value: s.split(".").slice(0, 4).join("."), context: CONTEXT }),
+    ],
   ])("does not open with %s, and the error carries no value", (_name, make) => {
     const sealed = new StoreSealer([k1]).seal(JSON.stringify({ accessToken: TOKEN }), CONTEXT);
     const { sealer, value, context } = make(sealed);
@@ -89,7 +113,9 @@ describe("STORE_ENCRYPTION_KEYS", () => {
   };
 
   it("is required in production with REDIS_URL, and the message says why", () => {
-    expect(() => loadConfig(production)).toThrow(/STORE_ENCRYPTION_KEYS is required in production with REDIS_URL: idempotency results stored in Redis are encrypted/);
+    expect(() => loadConfig(production)).toThrow(
+      /STORE_ENCRYPTION_KEYS is required in production with REDIS_URL: idempotency results stored in Redis are encrypted/,
+    );
   });
 
   it("is optional without Redis or outside production: the key is then derived from HMAC_SECRET", () => {

@@ -15,7 +15,10 @@ describe("npm run api-key", () => {
     expect(entry).not.toContain(key);
     const config = loadConfig({ API_KEYS: entry as string });
     const auth = new Authenticator(config.auth);
-    expect(await auth.authenticate({ "x-api-key": key })).toEqual({ ok: true, client: { id: "mobile-app", via: "api-key" } });
+    expect(await auth.authenticate({ "x-api-key": key })).toEqual({
+      ok: true,
+      client: { id: "mobile-app", via: "api-key" },
+    });
     // Two runs never give the same key.
     const again = execFileSync(process.execPath, [SCRIPT, "mobile-app"], { encoding: "utf8" });
     expect(again).not.toContain(key as string);

@@ -13,7 +13,11 @@ async function check(variant: string): Promise<{ code: number; out: string }> {
   const dir = mkdtempSync(join(tmpdir(), "schema-check-"));
   try {
     writeFileSync(join(dir, "schema.graphql"), variant);
-    return await run(process.execPath, [join(ROOT, "scripts/schema-check.js"), "--schema", join(dir, "schema.graphql")], { cwd: ROOT }).then(
+    return await run(
+      process.execPath,
+      [join(ROOT, "scripts/schema-check.js"), "--schema", join(dir, "schema.graphql")],
+      { cwd: ROOT },
+    ).then(
       ({ stdout }) => ({ code: 0, out: stdout }),
       (error: { code: number; stdout: string }) => ({ code: error.code, out: error.stdout }),
     );

@@ -34,14 +34,20 @@ describe("a set variable that is not a setting", () => {
     expect(problemsOf({ [name]: value })).toEqual([`Unknown setting ${name}: did you mean ${meant}?`]);
   });
 
-  it.each(["AOPAY_TIMEOUT", "OTP_BUDGET", "GRAPHQL_INTROSPECTION", "AUTH_TOKEN", "BREAKER_ENABLED", "METRICS_PATH", "OTEL_TRACES_SAMPLING_RATE", "SIMULATOR_SEED"])(
-    "%s (under one of our prefixes, close to nothing) stops the start",
-    (name) => {
-      expect(problemsOf({ [name]: "1" })).toEqual([
-        `Unknown setting ${name}: not a setting of this server (every setting is listed in .env.example and docs/configuration.md)`,
-      ]);
-    },
-  );
+  it.each([
+    "AOPAY_TIMEOUT",
+    "OTP_BUDGET",
+    "GRAPHQL_INTROSPECTION",
+    "AUTH_TOKEN",
+    "BREAKER_ENABLED",
+    "METRICS_PATH",
+    "OTEL_TRACES_SAMPLING_RATE",
+    "SIMULATOR_SEED",
+  ])("%s (under one of our prefixes, close to nothing) stops the start", (name) => {
+    expect(problemsOf({ [name]: "1" })).toEqual([
+      `Unknown setting ${name}: not a setting of this server (every setting is listed in .env.example and docs/configuration.md)`,
+    ]);
+  });
 
   it("is reported with every other problem at once, and no value of any unknown variable is echoed", () => {
     const problems = problemsOf({ LOGLEVEL: "secret-looking-value-1", AOPAY_FOO: "secret-looking-value-2", PORT: "x" });
@@ -148,7 +154,11 @@ describe("the settings declarations", () => {
   });
 
   it("name the module each group configures, and it exists", () => {
-    for (const group of SETTINGS_GROUPS) expect({ group: group.title, exists: existsSync(join(ROOT, group.module)) }).toEqual({ group: group.title, exists: true });
+    for (const group of SETTINGS_GROUPS)
+      expect({ group: group.title, exists: existsSync(join(ROOT, group.module)) }).toEqual({
+        group: group.title,
+        exists: true,
+      });
   });
 
   it("cover every variable loadConfig reads (a recording environment sees only declared names)", () => {
@@ -161,7 +171,14 @@ describe("the settings declarations", () => {
         },
       });
     loadConfig(recording({}));
-    loadConfig(recording({ AOPAY_BASE_URL: "https://a.example", AOPAY_REGISTRATION_ID: "R", AOPAY_COMPANY_CODE: "C", AUTH_JWKS_URL: "https://j.example/jwks" }));
+    loadConfig(
+      recording({
+        AOPAY_BASE_URL: "https://a.example",
+        AOPAY_REGISTRATION_ID: "R",
+        AOPAY_COMPANY_CODE: "C",
+        AUTH_JWKS_URL: "https://j.example/jwks",
+      }),
+    );
     loadSimulatorConfig(recording({}));
     const known = new Set(allNames);
     expect([...read].filter((name) => !known.has(name))).toEqual([]);

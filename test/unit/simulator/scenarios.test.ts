@@ -5,7 +5,8 @@ import { SCENARIOS, scenarioFor } from "../../../src/simulator/scenarios";
 /** docs/simulator.md's "Simulator scenarios" table, as SCENARIOS defines it (only this test needs it). */
 function scenarioTableMarkdown(): string {
   const rows = SCENARIOS.map(
-    (s) => `| ${s.suffix === null ? "anything else" : `\`…${s.suffix}\``} | \`${s.name}\` | ${s.behaviour} | ${s.result} |`,
+    (s) =>
+      `| ${s.suffix === null ? "anything else" : `\`…${s.suffix}\``} | \`${s.name}\` | ${s.behaviour} | ${s.result} |`,
   );
   return ["| last 3 digits | scenario | the simulator answers | you get |", "|---|---|---|---|", ...rows].join("\n");
 }

@@ -3,16 +3,36 @@ import { type SuccessEnvelope, interpretResponse } from "../../../../src/aopay/o
 import { Scrubber } from "../../../../src/pii/scrub";
 import { fixture } from "../../../helpers/fixtures";
 
-const wire = { registrationId: "AOP-554", companyCode: "CMP1045", aepsPipe: "bank6", aepsAccessModeType: "SITE", dobFormat: "DD/MM/YYYY" as const };
+const wire = {
+  registrationId: "AOP-554",
+  companyCode: "CMP1045",
+  aepsPipe: "bank6",
+  aepsAccessModeType: "SITE",
+  dobFormat: "DD/MM/YYYY" as const,
+};
 const scrubber = new Scrubber();
 const success = (name: string, endpoint: { name: string; sideEffect: boolean }): SuccessEnvelope =>
-  interpretResponse(endpoint, { statusCode: 200, headers: { "content-type": "application/json" }, body: fixture(name) }, scrubber);
+  interpretResponse(
+    endpoint,
+    { statusCode: 200, headers: { "content-type": "application/json" }, body: fixture(name) },
+    scrubber,
+  );
 
 describe("aeps.resendOtp wire mapping (ResendOTP seed page)", () => {
-  const input = { userKey: "AOP554N3XXXX", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "TEST", encodeTxnId: "DEMO" };
+  const input = {
+    userKey: "AOP554N3XXXX",
+    mobile: "9876543210",
+    aadhaar: "234123412346",
+    primaryKeyId: "TEST",
+    encodeTxnId: "DEMO",
+  };
 
   it("is POST at /V1/AEPS/UserRegisterBankWise/ResendOTP and has side effects", () => {
-    expect(aepsResendOtp).toMatchObject({ method: "POST", path: "/V1/AEPS/UserRegisterBankWise/ResendOTP", sideEffect: true });
+    expect(aepsResendOtp).toMatchObject({
+      method: "POST",
+      path: "/V1/AEPS/UserRegisterBankWise/ResendOTP",
+      sideEffect: true,
+    });
   });
 
   it("builds the documented body with the upstream's spellings, Mobile as a number and no Otp", () => {

@@ -3,27 +3,62 @@ import { cibilCreditHistory } from "../../../../src/aopay/endpoints/cibil-credit
 import { type SuccessEnvelope } from "../../../../src/aopay/outcome";
 import { Scrubber } from "../../../../src/pii/scrub";
 
-const wire = { registrationId: "AOP-554", companyCode: "CMP1045", aepsPipe: "bank6", aepsAccessModeType: "SITE", dobFormat: "DD/MM/YYYY" as const };
+const wire = {
+  registrationId: "AOP-554",
+  companyCode: "CMP1045",
+  aepsPipe: "bank6",
+  aepsAccessModeType: "SITE",
+  dobFormat: "DD/MM/YYYY" as const,
+};
 const scrubber = new Scrubber();
-const success = (body: Record<string, unknown>): SuccessEnvelope => ({ kind: "success", body, message: body.message as string | undefined });
+const success = (body: Record<string, unknown>): SuccessEnvelope => ({
+  kind: "success",
+  body,
+  message: body.message as string | undefined,
+});
 
 describe("cibil.creditHistory (payload undocumented)", () => {
   it("is a read (no side effect), sends client_order_id, and hands AOPay's result on as the report, unchanged", () => {
     expect(cibilCreditHistory.sideEffect).toBe(false);
-    expect(cibilCreditHistory.toWire({ cibilId: "7", orderId: "o1" }, wire)).toEqual({ client_order_id: "o1", cibil_id: "7", RegistrationID: "AOP-554", CompanyCode: "CMP1045" });
+    expect(cibilCreditHistory.toWire({ cibilId: "7", orderId: "o1" }, wire)).toEqual({
+      client_order_id: "o1",
+      cibil_id: "7",
+      RegistrationID: "AOP-554",
+      CompanyCode: "CMP1045",
+    });
     // Not scrubbed: the report is the customer's own data, for the client the customer consented to.
     const result = { score: 700, holder: { mobile: "9876543210" }, cibil_score_fetch_date: 20240131 };
-    const out = cibilCreditHistory.fromWire(success({ status: "SUCCESS", message: "ok", result }), { cibilId: "7", orderId: "o1" }, scrubber);
-    expect(out).toEqual({ cibilId: "7", orderId: "o1", upstreamMessage: "ok", merchantTransactionId: null, report: result, scoreFetchDate: "20240131" });
+    const out = cibilCreditHistory.fromWire(
+      success({ status: "SUCCESS", message: "ok", result }),
+      { cibilId: "7", orderId: "o1" },
+      scrubber,
+    );
+    expect(out).toEqual({
+      cibilId: "7",
+      orderId: "o1",
+      upstreamMessage: "ok",
+      merchantTransactionId: null,
+      report: result,
+      scoreFetchDate: "20240131",
+    });
     expect(out.report).toBe(result);
   });
 
   it("has no report when AOPay's answer carries no result object", () => {
-    const out = cibilCreditHistory.fromWire(success({ status: "SUCCESS", result: ["not", "an", "object"] }), { cibilId: "7", orderId: "o1" }, scrubber);
+    const out = cibilCreditHistory.fromWire(
+      success({ status: "SUCCESS", result: ["not", "an", "object"] }),
+      { cibilId: "7", orderId: "o1" },
+      scrubber,
+    );
     expect(out).toMatchObject({ report: null, scoreFetchDate: null });
   });
 
   it("knows every key inside the report, so the unknown-keys log line never names one", () => {
-    expect(unknownKeysOf({ status: "SUCCESS", result: { "9876543210": 1, name: "x" }, extra: 1 }, cibilCreditHistory.knownKeys)).toEqual(["extra"]);
+    expect(
+      unknownKeysOf(
+        { status: "SUCCESS", result: { "9876543210": 1, name: "x" }, extra: 1 },
+        cibilCreditHistory.knownKeys,
+      ),
+    ).toEqual(["extra"]);
   });
 });

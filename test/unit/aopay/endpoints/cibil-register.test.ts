@@ -2,9 +2,19 @@ import { cibilRegister } from "../../../../src/aopay/endpoints/cibil-register";
 import { type SuccessEnvelope } from "../../../../src/aopay/outcome";
 import { Scrubber } from "../../../../src/pii/scrub";
 
-const wire = { registrationId: "AOP-554", companyCode: "CMP1045", aepsPipe: "bank6", aepsAccessModeType: "SITE", dobFormat: "DD/MM/YYYY" as const };
+const wire = {
+  registrationId: "AOP-554",
+  companyCode: "CMP1045",
+  aepsPipe: "bank6",
+  aepsAccessModeType: "SITE",
+  dobFormat: "DD/MM/YYYY" as const,
+};
 const scrubber = new Scrubber();
-const success = (body: Record<string, unknown>): SuccessEnvelope => ({ kind: "success", body, message: body.message as string | undefined });
+const success = (body: Record<string, unknown>): SuccessEnvelope => ({
+  kind: "success",
+  body,
+  message: body.message as string | undefined,
+});
 
 describe("cibil.register (registeration, sic; response undocumented)", () => {
   const input = {
@@ -35,7 +45,9 @@ describe("cibil.register (registeration, sic; response undocumented)", () => {
       RegistrationID: "AOP-554",
       CompanyCode: "CMP1045",
     });
-    expect(cibilRegister("GET").toWire({ ...input, middleName: "R" }, { ...wire, dobFormat: "MM/DD/YYYY" })).toMatchObject({
+    expect(
+      cibilRegister("GET").toWire({ ...input, middleName: "R" }, { ...wire, dobFormat: "MM/DD/YYYY" }),
+    ).toMatchObject({
       middle_name: "R",
       date_of_birth: "04/23/1990",
     });
@@ -43,7 +55,12 @@ describe("cibil.register (registeration, sic; response undocumented)", () => {
 
   it("reads only the fields sibling CIBIL envelopes carry (result.cibil_id, top-level access_token)", () => {
     const out = cibilRegister("GET").fromWire(
-      success({ status: "SUCCESS", message: "success", access_token: "tok-1", result: { cibil_id: "700000001", extra: 1 } }),
+      success({
+        status: "SUCCESS",
+        message: "success",
+        access_token: "tok-1",
+        result: { cibil_id: "700000001", extra: 1 },
+      }),
       input,
       scrubber,
     );
@@ -58,6 +75,9 @@ describe("cibil.register (registeration, sic; response undocumented)", () => {
       maskedPan: "XXXXXX234F",
       maskedEmail: "a***@example.com",
     });
-    expect(cibilRegister("GET").fromWire(success({ status: true }), input, scrubber)).toMatchObject({ cibilId: null, accessToken: null });
+    expect(cibilRegister("GET").fromWire(success({ status: true }), input, scrubber)).toMatchObject({
+      cibilId: null,
+      accessToken: null,
+    });
   });
 });

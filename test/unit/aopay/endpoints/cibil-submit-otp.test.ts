@@ -3,11 +3,23 @@ import { interpretResponse } from "../../../../src/aopay/outcome";
 import { Scrubber } from "../../../../src/pii/scrub";
 import { fixture } from "../../../helpers/fixtures";
 
-const wire = { registrationId: "AOP-554", companyCode: "CMP1045", aepsPipe: "bank6", aepsAccessModeType: "SITE", dobFormat: "DD/MM/YYYY" as const };
+const wire = {
+  registrationId: "AOP-554",
+  companyCode: "CMP1045",
+  aepsPipe: "bank6",
+  aepsAccessModeType: "SITE",
+  dobFormat: "DD/MM/YYYY" as const,
+};
 const scrubber = new Scrubber();
 
 describe("cibil.submitOtp (white-label SubmitOTP example)", () => {
-  const input = { cibilId: "9362678", accessToken: "123456542124", otp: "1234", questionKey: "1423489238", answerKey: "USER_TO_INPUT_ANSWER" };
+  const input = {
+    cibilId: "9362678",
+    accessToken: "123456542124",
+    otp: "1234",
+    questionKey: "1423489238",
+    answerKey: "USER_TO_INPUT_ANSWER",
+  };
 
   it("sends cibil_id as a string here (Int on GenerateOTP)", () => {
     expect(cibilSubmitOtp.toWire(input, wire)).toEqual({
@@ -22,7 +34,11 @@ describe("cibil.submitOtp (white-label SubmitOTP example)", () => {
   });
 
   it("maps the documented success example", () => {
-    const envelope = interpretResponse(cibilSubmitOtp, { statusCode: 200, headers: {}, body: fixture("cibil/submit-otp.success") }, scrubber);
+    const envelope = interpretResponse(
+      cibilSubmitOtp,
+      { statusCode: 200, headers: {}, body: fixture("cibil/submit-otp.success") },
+      scrubber,
+    );
     expect(cibilSubmitOtp.fromWire(envelope, input, scrubber)).toEqual({
       cibilIdMasked: "93626**",
       status: "SUCCESS",

@@ -7,16 +7,31 @@ import {
   AopayUnavailableError,
 } from "../../../../src/aopay/errors";
 import { FailureCode } from "../../../../src/graphql/failures/failure-code.enum";
-import { OutcomeUnknown, UpstreamRejected, UpstreamUnauthorized, UpstreamUnavailable } from "../../../../src/graphql/failures/failure.types";
+import {
+  OutcomeUnknown,
+  UpstreamRejected,
+  UpstreamUnauthorized,
+  UpstreamUnavailable,
+} from "../../../../src/graphql/failures/failure.types";
 import { FAILURE_MESSAGES, toFailure } from "../../../../src/graphql/failures/to-failure";
 
 const d = { endpoint: "cibil.generateOtp", sent: true };
 
 describe("toFailure: the one table from upstream errors to result members", () => {
   it.each([
-    [new AopayRejectedError("x", { ...d, upstreamCode: "207", upstreamMessage: "Amount is Requaired" }), UpstreamRejected, FailureCode.UPSTREAM_REJECTED, false],
+    [
+      new AopayRejectedError("x", { ...d, upstreamCode: "207", upstreamMessage: "Amount is Requaired" }),
+      UpstreamRejected,
+      FailureCode.UPSTREAM_REJECTED,
+      false,
+    ],
     [new AopayUnauthorizedError("x", d), UpstreamUnauthorized, FailureCode.UPSTREAM_UNAUTHORIZED, false],
-    [new AopayUnavailableError("x", { ...d, retryAfterSeconds: 30 }), UpstreamUnavailable, FailureCode.UPSTREAM_UNAVAILABLE, true],
+    [
+      new AopayUnavailableError("x", { ...d, retryAfterSeconds: 30 }),
+      UpstreamUnavailable,
+      FailureCode.UPSTREAM_UNAVAILABLE,
+      true,
+    ],
     [new AopayTimeoutError("x", { ...d, sent: false }), UpstreamUnavailable, FailureCode.UPSTREAM_TIMEOUT, true],
     [new AopayBadResponseError("x", d), UpstreamUnavailable, FailureCode.UPSTREAM_BAD_RESPONSE, false],
     [new AopayOutcomeUnknownError("x", d), OutcomeUnknown, FailureCode.OUTCOME_UNKNOWN, false],
@@ -27,8 +42,13 @@ describe("toFailure: the one table from upstream errors to result members", () =
   });
 
   it("carries the upstream's code/message on rejections and Retry-After on unavailability", () => {
-    expect(toFailure(new AopayRejectedError("x", { ...d, upstreamCode: "207", upstreamMessage: "m" }))).toMatchObject({ upstreamCode: "207", upstreamMessage: "m" });
-    expect(toFailure(new AopayUnavailableError("x", { ...d, retryAfterSeconds: 30 }))).toMatchObject({ retryAfterSeconds: 30 });
+    expect(toFailure(new AopayRejectedError("x", { ...d, upstreamCode: "207", upstreamMessage: "m" }))).toMatchObject({
+      upstreamCode: "207",
+      upstreamMessage: "m",
+    });
+    expect(toFailure(new AopayUnavailableError("x", { ...d, retryAfterSeconds: 30 }))).toMatchObject({
+      retryAfterSeconds: 30,
+    });
     expect(toFailure(new AopayUnavailableError("x", d))).toMatchObject({ retryAfterSeconds: null });
   });
 

@@ -1,5 +1,9 @@
 import { GraphQLError } from "graphql";
-import { createFormatError, stripEchoedValues, UNEXPECTED_ERROR_MESSAGE } from "../../../../src/graphql/plugins/error-format";
+import {
+  createFormatError,
+  stripEchoedValues,
+  UNEXPECTED_ERROR_MESSAGE,
+} from "../../../../src/graphql/plugins/error-format";
 import { SafeMessageError } from "../../../../src/graphql/plugins/safe-message-error";
 import { InputValidationError } from "../../../../src/graphql/validation/validate-input";
 import { Scrubber } from "../../../../src/pii/scrub";
@@ -22,8 +26,16 @@ describe("stripEchoedValues (docs/security-requirements.md A8)", () => {
       'Variable "$i" got invalid value; Field "z" is not defined by type "T".',
     ],
     ['Expected value of type "String!", found 999941057058.', undefined, 'Expected value of type "String!".'],
-    ["String cannot represent a non string value: 999941057058", undefined, "String cannot represent a non string value."],
-    ['Variable "$input" of required type "GenerateCibilOtpInput!" was not provided.', undefined, 'Variable "$input" of required type "GenerateCibilOtpInput!" was not provided.'],
+    [
+      "String cannot represent a non string value: 999941057058",
+      undefined,
+      "String cannot represent a non string value.",
+    ],
+    [
+      'Variable "$input" of required type "GenerateCibilOtpInput!" was not provided.',
+      undefined,
+      'Variable "$input" of required type "GenerateCibilOtpInput!" was not provided.',
+    ],
   ])("%s", (message, reason, expected) => {
     expect(stripEchoedValues(message, reason)).toBe(expected);
   });
@@ -34,9 +46,14 @@ describe("formatError", () => {
   const dev = createFormatError(new Scrubber(["AOP-554"]), { production: false });
 
   it("development: keeps graphql-js's message with echoed values stripped, and drops every extension except code", () => {
-    const error = new GraphQLError('Variable "$input" got invalid value 999941057058 at "input.aadhaar"; String cannot represent a non string value: 999941057058');
+    const error = new GraphQLError(
+      'Variable "$input" got invalid value 999941057058 at "input.aadhaar"; String cannot represent a non string value: 999941057058',
+    );
     const out = dev(
-      { message: error.message, extensions: { code: "BAD_USER_INPUT", validationErrors: [{ value: "999941057058" }], stacktrace: ["x"] } },
+      {
+        message: error.message,
+        extensions: { code: "BAD_USER_INPUT", validationErrors: [{ value: "999941057058" }], stacktrace: ["x"] },
+      },
       error,
     );
     expect(out).toEqual({
@@ -47,55 +64,98 @@ describe("formatError", () => {
 
   it("development: shortens a long quoted name (a 30 kB operation name does not come back whole)", () => {
     const name = "X".repeat(30_000);
-    const out = dev({ message: `Unknown operation named "${name}".`, extensions: { code: "OPERATION_RESOLUTION_FAILURE" } }, undefined);
+    const out = dev(
+      { message: `Unknown operation named "${name}".`, extensions: { code: "OPERATION_RESOLUTION_FAILURE" } },
+      undefined,
+    );
     expect(out.message.length).toBeLessThan(120);
     expect(out.message).toBe(`Unknown operation named "${"X".repeat(65)}…".`);
   });
 
   it("production: the same error gets a fixed text, with its locations, and no fields or values", () => {
-    const error = new GraphQLError('Variable "$input" got invalid value 999941057058 at "input.aadhaar"; String cannot represent a non string value: 999941057058');
-    const out = format({ message: error.message, locations: [{ line: 1, column: 10 }], extensions: { code: "BAD_USER_INPUT" } }, error);
-    expect(out).toEqual({ message: "Invalid input: a variable has an invalid value.", locations: [{ line: 1, column: 10 }], extensions: { code: "BAD_USER_INPUT" } });
+    const error = new GraphQLError(
+      'Variable "$input" got invalid value 999941057058 at "input.aadhaar"; String cannot represent a non string value: 999941057058',
+    );
+    const out = format(
+      { message: error.message, locations: [{ line: 1, column: 10 }], extensions: { code: "BAD_USER_INPUT" } },
+      error,
+    );
+    expect(out).toEqual({
+      message: "Invalid input: a variable has an invalid value.",
+      locations: [{ line: 1, column: 10 }],
+      extensions: { code: "BAD_USER_INPUT" },
+    });
   });
 
   it("keeps a message this server wrote (SafeMessageError), with its fields, in production too", () => {
     const error = new InputValidationError([{ field: "input.aadhaar", problem: "has an invalid check digit" }]);
-    const out = format({ message: error.message, path: ["resendAepsOtp"], extensions: { ...error.extensions } }, new GraphQLError(error.message, { originalError: error }));
+    const out = format(
+      { message: error.message, path: ["resendAepsOtp"], extensions: { ...error.extensions } },
+      new GraphQLError(error.message, { originalError: error }),
+    );
     expect(out).toEqual({
       message: "Invalid input: input.aadhaar has an invalid check digit.",
       path: ["resendAepsOtp"],
-      extensions: { code: "BAD_USER_INPUT", fields: [{ field: "input.aadhaar", problem: "has an invalid check digit" }] },
+      extensions: {
+        code: "BAD_USER_INPUT",
+        fields: [{ field: "input.aadhaar", problem: "has an invalid check digit" }],
+      },
     });
   });
 
   it("masks everything that is not a client error, whatever its message", () => {
     const error = new Error("connect ECONNREFUSED 10.1.2.3:443 RegistrationID=AOP-554");
-    const out = format({ message: error.message, path: ["generateCibilOtp"], extensions: { code: "INTERNAL_SERVER_ERROR" } }, error);
-    expect(out).toEqual({ message: UNEXPECTED_ERROR_MESSAGE, path: ["generateCibilOtp"], extensions: { code: "INTERNAL_SERVER_ERROR" } });
+    const out = format(
+      { message: error.message, path: ["generateCibilOtp"], extensions: { code: "INTERNAL_SERVER_ERROR" } },
+      error,
+    );
+    expect(out).toEqual({
+      message: UNEXPECTED_ERROR_MESSAGE,
+      path: ["generateCibilOtp"],
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+    });
   });
 
   it("keeps Apollo's code-less persisted-query refusals as BAD_REQUEST, and only those exact messages", () => {
     const refusal = { message: "provided sha does not match query", extensions: { code: "INTERNAL_SERVER_ERROR" } };
-    expect(format(refusal, undefined)).toEqual({ message: "provided sha does not match query", extensions: { code: "BAD_REQUEST" } });
-    const lookalike = { message: "provided sha does not match query: 10.1.2.3", extensions: { code: "INTERNAL_SERVER_ERROR" } };
-    expect(format(lookalike, undefined)).toEqual({ message: UNEXPECTED_ERROR_MESSAGE, extensions: { code: "INTERNAL_SERVER_ERROR" } });
+    expect(format(refusal, undefined)).toEqual({
+      message: "provided sha does not match query",
+      extensions: { code: "BAD_REQUEST" },
+    });
+    const lookalike = {
+      message: "provided sha does not match query: 10.1.2.3",
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+    };
+    expect(format(lookalike, undefined)).toEqual({
+      message: UNEXPECTED_ERROR_MESSAGE,
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+    });
   });
 
   it("hides the token limit's number in production", () => {
     // graphql 16.15's own wording, typo included.
     const message = "Syntax Error: Document contains more that 500 tokens. Parsing aborted.";
-    expect(format({ message, extensions: { code: "GRAPHQL_PARSE_FAILED" } }, undefined).message).toBe("Syntax Error: Document contains too many tokens.");
+    expect(format({ message, extensions: { code: "GRAPHQL_PARSE_FAILED" } }, undefined).message).toBe(
+      "Syntax Error: Document contains too many tokens.",
+    );
     expect(dev({ message, extensions: { code: "GRAPHQL_PARSE_FAILED" } }, undefined).message).toBe(message);
   });
 
   it("development: scrubs PII and secrets that slipped into a client error's message", () => {
-    const out = dev({ message: 'Field "999941057058" is not defined; AOP-554', extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }, undefined);
+    const out = dev(
+      { message: 'Field "999941057058" is not defined; AOP-554', extensions: { code: "GRAPHQL_VALIDATION_FAILED" } },
+      undefined,
+    );
     expect(out.message).toBe('Field "XXXX XXXX 7058" is not defined; [REDACTED]');
   });
 
   it("production: scrubs a SafeMessageError's message too (last line of defence)", () => {
-    const error = new SafeMessageError("limit reached for 999941057058 AOP-554", { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
-    expect(format({ message: error.message, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }, error).message).toBe("limit reached for XXXX XXXX 7058 [REDACTED]");
+    const error = new SafeMessageError("limit reached for 999941057058 AOP-554", {
+      extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+    });
+    expect(format({ message: error.message, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }, error).message).toBe(
+      "limit reached for XXXX XXXX 7058 [REDACTED]",
+    );
   });
 });
 
@@ -107,38 +167,121 @@ describe("production texts for graphql-js and Apollo messages (no echo, no sugge
   const format = createFormatError(new Scrubber(), { production: true });
   const CLIENT = "Zq_234123412346";
   const cases: Array<[code: string, message: string, text: string]> = [
-    ["GRAPHQL_PARSE_FAILED", `Syntax Error: Unexpected Name "${CLIENT}".`, "Syntax Error: the document could not be parsed."],
-    ["GRAPHQL_PARSE_FAILED", `Syntax Error: Invalid character escape sequence: "\\${CLIENT}".`, "Syntax Error: the document could not be parsed."],
+    [
+      "GRAPHQL_PARSE_FAILED",
+      `Syntax Error: Unexpected Name "${CLIENT}".`,
+      "Syntax Error: the document could not be parsed.",
+    ],
+    [
+      "GRAPHQL_PARSE_FAILED",
+      `Syntax Error: Invalid character escape sequence: "\\${CLIENT}".`,
+      "Syntax Error: the document could not be parsed.",
+    ],
     ["GRAPHQL_PARSE_FAILED", `Syntax Error: Unterminated string.`, "Syntax Error: the document could not be parsed."],
-    ["GRAPHQL_VALIDATION_FAILED", `Cannot query field "${CLIENT}" on type "Mutation". Did you mean "generateCibilOtp"?`, "Unknown field."],
-    ["GRAPHQL_VALIDATION_FAILED", `Unknown argument "${CLIENT}" on field "Query.serviceInfo". Did you mean "x"?`, "Unknown argument."],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `Cannot query field "${CLIENT}" on type "Mutation". Did you mean "generateCibilOtp"?`,
+      "Unknown field.",
+    ],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `Unknown argument "${CLIENT}" on field "Query.serviceInfo". Did you mean "x"?`,
+      "Unknown argument.",
+    ],
     ["GRAPHQL_VALIDATION_FAILED", `Unknown type "${CLIENT}". Did you mean "String"?`, "Unknown type."],
     ["GRAPHQL_VALIDATION_FAILED", `Unknown fragment "${CLIENT}".`, "Unknown fragment."],
     ["GRAPHQL_VALIDATION_FAILED", `Unknown directive "@${CLIENT}".`, "Unknown directive."],
-    ["GRAPHQL_VALIDATION_FAILED", `Variable "$${CLIENT}" is never used in operation "${CLIENT}".`, "A variable is defined but never used."],
-    ["GRAPHQL_VALIDATION_FAILED", `Variable "$${CLIENT}" is not defined by operation "${CLIENT}".`, "A variable is used but not defined."],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `Variable "$${CLIENT}" is never used in operation "${CLIENT}".`,
+      "A variable is defined but never used.",
+    ],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `Variable "$${CLIENT}" is not defined by operation "${CLIENT}".`,
+      "A variable is used but not defined.",
+    ],
     ["GRAPHQL_VALIDATION_FAILED", `Fragment "${CLIENT}" is never used.`, "A fragment is never used."],
-    ["GRAPHQL_VALIDATION_FAILED", `There can be only one operation named "${CLIENT}".`, "Two operations have the same name."],
-    ["GRAPHQL_VALIDATION_FAILED", `Field "cibilid" is not defined by type "GenerateCibilOtpInput". Did you mean "cibilId"?`, "Invalid value in the document."],
-    ["GRAPHQL_VALIDATION_FAILED", `Field "GenerateCibilOtpInput.accessToken" of required type "String!" was not provided.`, "Invalid value in the document."],
-    ["GRAPHQL_VALIDATION_FAILED", `Value "${CLIENT}" does not exist in "CibilStatus" enum. Did you mean the enum value "SUCCESS"?`, "Invalid value in the document."],
-    ["GRAPHQL_VALIDATION_FAILED", `Expected value of type "String!", found ${CLIENT}.`, "Invalid value in the document."],
-    ["GRAPHQL_VALIDATION_FAILED", `Fields "${CLIENT}" conflict because they return conflicting types. Use different aliases.`, "Two fields with the same response name conflict."],
-    ["GRAPHQL_VALIDATION_FAILED", `Field "serviceInfo" of type "ServiceInfo!" must have a selection of subfields. Did you mean "serviceInfo { ... }"?`, "A field needs a selection of subfields."],
-    ["GRAPHQL_VALIDATION_FAILED", `A rule nobody has written yet, about "${CLIENT}". Did you mean "y"?`, "The document is not valid."],
-    ["BAD_USER_INPUT", `Variable "$input" got invalid value { cibilid: "${CLIENT}" }; Field "cibilid" is not defined by type "GenerateCibilOtpInput". Did you mean "cibilId"?`, "Invalid input: a variable has an invalid value."],
-    ["BAD_USER_INPUT", `Variable "$input" got invalid value { cibilId: "1" }; Field "accessToken" of required type "String!" was not provided.`, "Invalid input: a variable has an invalid value."],
-    ["BAD_USER_INPUT", `Variable "$s" got invalid value "${CLIENT}"; Value "${CLIENT}" does not exist in "CibilStatus" enum. Did you mean the enum value "SUCCESS"?`, "Invalid input: a variable has an invalid value."],
-    ["BAD_USER_INPUT", `Variable "$${CLIENT}" of required type "GenerateCibilOtpInput!" was not provided.`, "Invalid input: a required variable was not provided."],
-    ["BAD_USER_INPUT", `Variable "$${CLIENT}" of non-null type "String!" must not be null.`, "Invalid input: a required variable is null."],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `There can be only one operation named "${CLIENT}".`,
+      "Two operations have the same name.",
+    ],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `Field "cibilid" is not defined by type "GenerateCibilOtpInput". Did you mean "cibilId"?`,
+      "Invalid value in the document.",
+    ],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `Field "GenerateCibilOtpInput.accessToken" of required type "String!" was not provided.`,
+      "Invalid value in the document.",
+    ],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `Value "${CLIENT}" does not exist in "CibilStatus" enum. Did you mean the enum value "SUCCESS"?`,
+      "Invalid value in the document.",
+    ],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `Expected value of type "String!", found ${CLIENT}.`,
+      "Invalid value in the document.",
+    ],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `Fields "${CLIENT}" conflict because they return conflicting types. Use different aliases.`,
+      "Two fields with the same response name conflict.",
+    ],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `Field "serviceInfo" of type "ServiceInfo!" must have a selection of subfields. Did you mean "serviceInfo { ... }"?`,
+      "A field needs a selection of subfields.",
+    ],
+    [
+      "GRAPHQL_VALIDATION_FAILED",
+      `A rule nobody has written yet, about "${CLIENT}". Did you mean "y"?`,
+      "The document is not valid.",
+    ],
+    [
+      "BAD_USER_INPUT",
+      `Variable "$input" got invalid value { cibilid: "${CLIENT}" }; Field "cibilid" is not defined by type "GenerateCibilOtpInput". Did you mean "cibilId"?`,
+      "Invalid input: a variable has an invalid value.",
+    ],
+    [
+      "BAD_USER_INPUT",
+      `Variable "$input" got invalid value { cibilId: "1" }; Field "accessToken" of required type "String!" was not provided.`,
+      "Invalid input: a variable has an invalid value.",
+    ],
+    [
+      "BAD_USER_INPUT",
+      `Variable "$s" got invalid value "${CLIENT}"; Value "${CLIENT}" does not exist in "CibilStatus" enum. Did you mean the enum value "SUCCESS"?`,
+      "Invalid input: a variable has an invalid value.",
+    ],
+    [
+      "BAD_USER_INPUT",
+      `Variable "$${CLIENT}" of required type "GenerateCibilOtpInput!" was not provided.`,
+      "Invalid input: a required variable was not provided.",
+    ],
+    [
+      "BAD_USER_INPUT",
+      `Variable "$${CLIENT}" of non-null type "String!" must not be null.`,
+      "Invalid input: a required variable is null.",
+    ],
     ["OPERATION_RESOLUTION_FAILURE", `Unknown operation named "${CLIENT.repeat(2000)}".`, "Unknown operation name."],
-    ["OPERATION_RESOLUTION_FAILURE", "Must provide operation name if query contains multiple operations.", "The document has several operations: send operationName."],
+    [
+      "OPERATION_RESOLUTION_FAILURE",
+      "Must provide operation name if query contains multiple operations.",
+      "The document has several operations: send operationName.",
+    ],
     ["BAD_REQUEST", `Something Apollo may say one day about "${CLIENT}".`, "Bad request."],
     ["PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound", "PersistedQueryNotFound"],
   ];
 
   it.each(cases)("%s: %s", (code, message, text) => {
-    const out = format({ message, locations: [{ line: 1, column: 3 }], extensions: { code } }, new GraphQLError(message));
+    const out = format(
+      { message, locations: [{ line: 1, column: 3 }], extensions: { code } },
+      new GraphQLError(message),
+    );
     expect(out).toEqual({ message: text, locations: [{ line: 1, column: 3 }], extensions: { code } });
     expect(out.message).not.toMatch(/Did you mean|234123412346|cibilid|cibilId|GenerateCibilOtpInput/);
   });

@@ -31,21 +31,26 @@ describe("canonical forms (one spelling per identifier)", () => {
     expect(canonicalCibilId(raw)).toBe(canonical);
   });
 
-  it.each(["", "0000000000000000", " 1", "1 ", "+1", "-1", "1e3", "0x1F", "١٢٣", "１２３"])("CIBIL id %j is refused", (raw) => {
-    expect(canonicalCibilId(raw)).toBeNull();
-  });
+  it.each(["", "0000000000000000", " 1", "1 ", "+1", "-1", "1e3", "0x1F", "١٢٣", "１２３"])(
+    "CIBIL id %j is refused",
+    (raw) => {
+      expect(canonicalCibilId(raw)).toBeNull();
+    },
+  );
 
   it("e-mail: domain lower-cased, local part kept; quotes, white space and non-ASCII refused", () => {
     expect(canonicalEmail("Asha.K@Example.CO.IN")).toBe("Asha.K@example.co.in");
-    expect(canonicalEmail('we@ird@Example.com')).toBe("we@ird@example.com");
-    for (const bad of ['"a"@b.com', "a b@c.com", "ä@b.com", "a@bü.com", "a@b.com "]) expect(isAsciiEmailSpelling(bad)).toBe(false);
+    expect(canonicalEmail("we@ird@Example.com")).toBe("we@ird@example.com");
+    for (const bad of ['"a"@b.com', "a b@c.com", "ä@b.com", "a@bü.com", "a@b.com "])
+      expect(isAsciiEmailSpelling(bad)).toBe(false);
   });
 
   it("names: NFC, and only single inner spaces", () => {
     expect(canonicalPersonName("Zoe\u0308")).toBe("Zo\u00eb");
     expect(canonicalPersonName("Jean-Luc O'Neil")).toBe("Jean-Luc O'Neil");
     expect(canonicalPersonName("ज़ोया")).toBe("ज़ोया".normalize("NFC"));
-    for (const bad of [" Asha", "Asha ", "Van  Dyke", "1Asha", "A".repeat(51), ""]) expect(canonicalPersonName(bad)).toBeNull();
+    for (const bad of [" Asha", "Asha ", "Van  Dyke", "1Asha", "A".repeat(51), ""])
+      expect(canonicalPersonName(bad)).toBeNull();
   });
 });
 
@@ -85,7 +90,9 @@ describe("validateInput canonicalises in place, once, after the rules pass", () 
     try {
       run(bad, { cibilId: "x" });
     } catch (error) {
-      expect((error as InputValidationError).problems).toEqual([{ field: "cibilId", problem: "must be 1 to 15 digits" }]);
+      expect((error as InputValidationError).problems).toEqual([
+        { field: "cibilId", problem: "must be 1 to 15 digits" },
+      ]);
     }
   });
 
@@ -101,7 +108,13 @@ describe("validateInput canonicalises in place, once, after the rules pass", () 
     expect(canonicalFieldsOf(CibilCreditHistoryArgs)).toEqual(["cibilId"]);
     expect(canonicalFieldsOf(ResendAepsOtpInput)).toEqual(["aadhaar"]);
     expect(canonicalFieldsOf(VerifyAepsOtpInput)).toEqual(["aadhaar"]);
-    expect(canonicalFieldsOf(RegisterCibilCustomerInput).sort()).toEqual(["email", "firstName", "lastName", "middleName", "pan"]);
+    expect(canonicalFieldsOf(RegisterCibilCustomerInput).sort()).toEqual([
+      "email",
+      "firstName",
+      "lastName",
+      "middleName",
+      "pan",
+    ]);
   });
 });
 
@@ -111,7 +124,9 @@ describe("nobody canonicalises after validation", () => {
   const ALLOWED = new Set(["src/graphql/validation/decorators.ts"]);
   const root = join(__dirname, "../../../..");
   const files = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+    );
 
   it("no resolver, guard, loader or endpoint calls a canonicaliser", () => {
     const offenders = files(join(root, "src"))
@@ -130,12 +145,15 @@ describe("nobody canonicalises after validation", () => {
       ["VerifyAepsOtpInput", VerifyAepsOtpInput],
       ["RegisterCibilCustomerInput", RegisterCibilCustomerInput],
     ]);
-    const inputTypes = Object.values(schema.getTypeMap()).filter((t): t is GraphQLInputObjectType => isInputObjectType(t));
+    const inputTypes = Object.values(schema.getTypeMap()).filter((t): t is GraphQLInputObjectType =>
+      isInputObjectType(t),
+    );
     expect(inputTypes.map((t) => t.name).sort()).toEqual([...classes.keys()].sort());
     for (const type of inputTypes) {
       const canonical = canonicalFieldsOf(classes.get(type.name) as Function);
       for (const field of Object.keys(type.getFields())) {
-        if (/^(cibilId|aadhaar|pan|email)$/.test(field)) expect([type.name, canonical.includes(field)]).toEqual([type.name, true]);
+        if (/^(cibilId|aadhaar|pan|email)$/.test(field))
+          expect([type.name, canonical.includes(field)]).toEqual([type.name, true]);
       }
     }
   });
