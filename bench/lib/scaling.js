@@ -55,10 +55,19 @@ async function scaling(o, defs, up) {
             connections: o.connections,
             warmupRequests: o.warmupRequests,
             measureRequests: o.requests,
-            onWindowStart: w.start,
+            // Sampled when the window opens (every connection established after the warm-up) and when it ends, the
+            // larger count per process kept: a sample at the end alone caught the load generator closing its
+            // connections and once saw one worker of two (34 of 64 connections), reporting workers as unsupported.
+            onWindowStart: () => {
+              w.start();
+              serving = servingProcesses(tree.pids, port);
+            },
             onWindowEnd: () => {
               w.end();
-              serving = servingProcesses(tree.pids, port);
+              const byPid = new Map(serving.map((p) => [p.pid, p.connections]));
+              for (const p of servingProcesses(tree.pids, port))
+                byPid.set(p.pid, Math.max(byPid.get(p.pid) ?? 0, p.connections));
+              serving = [...byPid].map(([pid, connections]) => ({ pid, connections }));
             },
           });
           return { ...d, ...w.result(d.completed, d.windowSec), serving };
