@@ -1,20 +1,5 @@
 import { aepsVerifyOtp } from "../../../../src/aopay/endpoints/aeps-verify-otp";
-import { type SuccessEnvelope } from "../../../../src/aopay/outcome";
-import { Scrubber } from "../../../../src/pii/scrub";
-
-const wire = {
-  registrationId: "AOP-554",
-  companyCode: "CMP1045",
-  aepsPipe: "bank6",
-  aepsAccessModeType: "SITE",
-  dobFormat: "DD/MM/YYYY" as const,
-};
-const scrubber = new Scrubber();
-const success = (body: Record<string, unknown>): SuccessEnvelope => ({
-  kind: "success",
-  body,
-  message: body.message as string | undefined,
-});
+import { WIRE as wire, scrubber, successOf as success } from "../../../helpers/endpoint-wire";
 
 describe("aeps.verifyOtp", () => {
   it("sends the ResendOTP fields plus Otp, and returns masked identifiers only", () => {

@@ -1,21 +1,6 @@
 import { unknownKeysOf } from "../../../../src/aopay/client";
 import { cibilCreditHistory } from "../../../../src/aopay/endpoints/cibil-credit-history";
-import { type SuccessEnvelope } from "../../../../src/aopay/outcome";
-import { Scrubber } from "../../../../src/pii/scrub";
-
-const wire = {
-  registrationId: "AOP-554",
-  companyCode: "CMP1045",
-  aepsPipe: "bank6",
-  aepsAccessModeType: "SITE",
-  dobFormat: "DD/MM/YYYY" as const,
-};
-const scrubber = new Scrubber();
-const success = (body: Record<string, unknown>): SuccessEnvelope => ({
-  kind: "success",
-  body,
-  message: body.message as string | undefined,
-});
+import { WIRE as wire, scrubber, successOf as success } from "../../../helpers/endpoint-wire";
 
 describe("cibil.creditHistory (payload undocumented)", () => {
   it("is a read (no side effect), sends client_order_id, and hands AOPay's result on as the report, unchanged", () => {

@@ -1,22 +1,6 @@
 import { cibilGenerateOtp } from "../../../../src/aopay/endpoints/cibil-generate-otp";
-import { type SuccessEnvelope, interpretResponse } from "../../../../src/aopay/outcome";
-import { Scrubber } from "../../../../src/pii/scrub";
-import { fixture } from "../../../helpers/fixtures";
-
-const wire = {
-  registrationId: "AOP-554",
-  companyCode: "CMP1045",
-  aepsPipe: "bank6",
-  aepsAccessModeType: "SITE",
-  dobFormat: "DD/MM/YYYY" as const,
-};
-const scrubber = new Scrubber();
-const success = (name: string, endpoint: { name: string; sideEffect: boolean }): SuccessEnvelope =>
-  interpretResponse(
-    endpoint,
-    { statusCode: 200, headers: { "content-type": "application/json" }, body: fixture(name) },
-    scrubber,
-  );
+import { type SuccessEnvelope } from "../../../../src/aopay/outcome";
+import { WIRE as wire, scrubber, successFromFixture as success } from "../../../helpers/endpoint-wire";
 
 describe("cibil.generateOtp wire mapping (GenerateOTP seed page)", () => {
   const input = { cibilId: "102277100", accessToken: "123456542124" };

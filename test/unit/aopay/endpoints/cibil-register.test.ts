@@ -1,20 +1,5 @@
 import { cibilRegister } from "../../../../src/aopay/endpoints/cibil-register";
-import { type SuccessEnvelope } from "../../../../src/aopay/outcome";
-import { Scrubber } from "../../../../src/pii/scrub";
-
-const wire = {
-  registrationId: "AOP-554",
-  companyCode: "CMP1045",
-  aepsPipe: "bank6",
-  aepsAccessModeType: "SITE",
-  dobFormat: "DD/MM/YYYY" as const,
-};
-const scrubber = new Scrubber();
-const success = (body: Record<string, unknown>): SuccessEnvelope => ({
-  kind: "success",
-  body,
-  message: body.message as string | undefined,
-});
+import { WIRE as wire, scrubber, successOf as success } from "../../../helpers/endpoint-wire";
 
 describe("cibil.register (registeration, sic; response undocumented)", () => {
   const input = {

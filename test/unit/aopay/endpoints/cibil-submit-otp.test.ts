@@ -1,16 +1,7 @@
 import { cibilSubmitOtp } from "../../../../src/aopay/endpoints/cibil-submit-otp";
 import { interpretResponse } from "../../../../src/aopay/outcome";
-import { Scrubber } from "../../../../src/pii/scrub";
+import { WIRE as wire, scrubber } from "../../../helpers/endpoint-wire";
 import { fixture } from "../../../helpers/fixtures";
-
-const wire = {
-  registrationId: "AOP-554",
-  companyCode: "CMP1045",
-  aepsPipe: "bank6",
-  aepsAccessModeType: "SITE",
-  dobFormat: "DD/MM/YYYY" as const,
-};
-const scrubber = new Scrubber();
 
 describe("cibil.submitOtp (white-label SubmitOTP example)", () => {
   const input = {
