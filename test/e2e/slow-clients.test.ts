@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
 import { connect, type Socket } from "node:net";
+import { adoptableRequestId } from "../helpers/request-id";
 import {
   type ProductionTestStack,
   startProductionStack,
@@ -125,7 +125,7 @@ describe("slow clients are cut, production settings", () => {
   it("ten bodies sent one byte at a time, with a valid API key: each answered 408 (the request's own id) and closed within REQUEST_TIMEOUT_MS + 1 s", async () => {
     const body = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
     const clients = await Promise.all(Array.from({ length: 10 }, () => rawClient(port(t.baseUrl))));
-    const sentIds = clients.map(() => randomUUID());
+    const sentIds = clients.map(() => adoptableRequestId());
     clients.forEach((c, i) => {
       c.socket.write(
         `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nx-api-key: ${TEST_API_KEY}\r\n` +

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -6,6 +6,7 @@ import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, VALID_AADHAAR } from "../helpers/operations";
 import { startServerProcess } from "../helpers/server-process";
 import { postGraphQL, startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+import { adoptableRequestId } from "../helpers/request-id";
 
 /**
  * Traces leave the process: the real entry point (dist-test/index.js) with the standard OTEL_* variables exports over
@@ -102,7 +103,7 @@ const COMPANY_CODE = "CANARYCO9";
 const HMAC_SECRET = "canary-hmac-secret-0123456789-abcdefghijklmnop";
 const COLLECTOR_KEY = "collector-canary-key-31415926";
 /** The caller's request id (a UUID, as the server accepts them): it goes in the logs, never in a span. */
-const REQUEST_ID = randomUUID();
+const REQUEST_ID = adoptableRequestId();
 
 function productionEnv(simulator: Simulator): Record<string, string> {
   return {
@@ -349,7 +350,7 @@ describe("the access line's result (in-process)", () => {
       "CibilOtpChallenge",
     ],
   ])("names %s", async (_what, query, variables, operation, result) => {
-    const requestId = randomUUID();
+    const requestId = adoptableRequestId();
     await t.gql(query, variables, { "x-request-id": requestId });
     expect(await accessLine(requestId)).toMatchObject({
       operation,
@@ -360,7 +361,7 @@ describe("the access line's result (in-process)", () => {
   });
 
   it("sums the upstream time of the request's calls", async () => {
-    const requestId = randomUUID();
+    const requestId = adoptableRequestId();
     await t.gql(GENERATE_CIBIL_OTP, cibilInput("160000002"), { "x-request-id": requestId });
     const line = (await accessLine(requestId)) as { upstream: Array<{ durationMs: number }>; upstreamMs: number };
     expect(line.upstream).toHaveLength(1);
