@@ -3,6 +3,7 @@ import type { UpstreamCallEvent } from "../aopay/client";
 import type { CircuitState } from "../aopay/circuit-breakers";
 import type { RequestObserver } from "../protection/observer";
 import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
+import { droppedLogLines } from "../logging/logger";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
 
 /** Why admission control (http/admission.ts) refused a request: the `reason` label of graphql_requests_shed_total. */
@@ -68,6 +69,19 @@ export class Metrics implements RequestObserver {
       registers,
       collect() {
         this.set(upstreamStats().queued);
+      },
+    });
+    // Log lines lost because stdout's backlog was full (a log shipper that stopped reading: logging/logger.ts caps the
+    // backlog at 16 MiB rather than block or grow). A counter kept by the logger; read at scrape time.
+    let droppedSeen = 0;
+    new Counter({
+      name: "log_lines_dropped_total",
+      help: "Log lines dropped because stdout's backlog was full (its reader is slow or gone).",
+      registers,
+      collect() {
+        const dropped = droppedLogLines();
+        if (dropped > droppedSeen) this.inc(dropped - droppedSeen);
+        droppedSeen = dropped;
       },
     });
     this.#circuit = new Gauge({

@@ -66,6 +66,8 @@ describe("metrics at /metrics on their own listener (prom-client)", () => {
     // Node process metrics
     /^process_cpu_user_seconds_total [0-9.e+-]+$/m,
     /^nodejs_heap_size_used_bytes [0-9.e+-]+$/m,
+    // log lines lost to a full stdout (none here: the test stack logs to memory)
+    /^log_lines_dropped_total 0$/m,
   ])("exposes %s", async (line) => {
     expect((await metrics()).text).toMatch(line);
   });
