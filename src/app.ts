@@ -11,6 +11,7 @@ import { apolloOptions } from "./graphql/apollo-options";
 import { trustedDocumentList } from "./graphql/trusted-documents";
 import { EXPLORER_PATH } from "./http/explorer";
 import { Admission } from "./http/admission";
+import { GRAPHQL_PATH } from "./http/error-body";
 import { graphqlContextFactory } from "./http/graphql-context";
 import { registerGraphQLRoute } from "./http/graphql-route";
 import { createHttpServer, type Readiness } from "./http/http-server";
@@ -118,7 +119,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
 
   await apollo.start();
   registerGraphQLRoute(fastify, apollo, {
-    path: "/graphql",
+    path: GRAPHQL_PATH,
     method: ["GET", "POST"],
     context: graphqlContextFactory(config, { aopay, protection: protection.protection }),
   });

@@ -3,6 +3,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AdmissionConfig } from "../config";
 import { EdgeCode } from "../graphql/edge-code";
+import { errorBody, GRAPHQL_PATH } from "./error-body";
 
 /**
  * Admission control: under overload, refuse the excess at the door, cheaply and at once, so that the requests let in
@@ -27,8 +28,6 @@ export type { ShedReason };
 
 /** monitorEventLoopDelay's sampling period (ms); subtracted from the mean, as @fastify/under-pressure does. */
 const RESOLUTION_MS = 10;
-
-const GRAPHQL_PATH = "/graphql";
 
 export class Admission {
   #inFlight = 0;
@@ -108,20 +107,14 @@ export function registerAdmission(fastify: FastifyInstance, admission: Admission
       return;
     }
     // No log line of its own (it would add work exactly when there is too much): the access line has the 503.
-    void reply.code(503).header("retry-after", retryAfter).send(overloadedBody(request.id));
+    void reply
+      .code(503)
+      .header("retry-after", retryAfter)
+      .send(errorBody(OVERLOADED_MESSAGE, EdgeCode.OVERLOADED, request.id));
   });
 }
 
-function overloadedBody(requestId: string) {
-  return {
-    errors: [
-      {
-        message: "The server is overloaded: try again after Retry-After seconds. Nothing was done.",
-        extensions: { code: EdgeCode.OVERLOADED, requestId },
-      },
-    ],
-  };
-}
+const OVERLOADED_MESSAGE = "The server is overloaded: try again after Retry-After seconds. Nothing was done.";
 
 /**
  * Whether the client of a request has gone: its socket is destroyed (reset) or ended (the client closed its side,

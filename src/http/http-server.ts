@@ -20,6 +20,7 @@ import { registerExplorer } from "./explorer";
 import { answerClientError, limitResponseWrite, nodeServerOptions, RAW_REQUEST_ID } from "./node-limits";
 import { requestIdFrom, withRequestId } from "./request-id";
 import { EdgeCode } from "../graphql/edge-code";
+import { errorBody, GRAPHQL_PATH } from "./error-body";
 
 /** Fixed client messages for the HTTP-level errors Fastify raises before GraphQL runs (never the input echoed). */
 const HTTP_ERROR_MESSAGES: Record<string, string> = {
@@ -38,8 +39,6 @@ export type ClientRequest = FastifyRequest & {
   upstreamCalls: UpstreamCallSummary[] | null;
   graphql: AccessSummary | null;
 };
-
-const GRAPHQL_PATH = "/graphql";
 
 const UNTRUSTED_DOCUMENT_MESSAGE =
   "This server runs only its trusted documents: send an operation exactly as the generated client does, or its id " +
@@ -251,8 +250,4 @@ export async function createHttpServer(
   });
 
   return fastify;
-}
-
-function errorBody(message: string, code: EdgeCode, requestId: string) {
-  return { errors: [{ message, extensions: { code, requestId } }] };
 }

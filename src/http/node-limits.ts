@@ -5,6 +5,7 @@ import type { HttpLimits } from "../config";
 import type { Logger } from "../logging/logger";
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from "./server.settings";
 import { EdgeCode } from "../graphql/edge-code";
+import { errorBody } from "./error-body";
 
 /**
  * Node's own HTTP limits, shared by the API listener (http-server.ts) and the metrics listener. They must be given
@@ -62,7 +63,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   log.info({ requestId, status, reason: error.code ?? "unknown" }, "request refused by the HTTP parser");
   if (socket.writable && !response?.headersSent) {
     const { message, code } = CLIENT_ERRORS[status];
-    const body = JSON.stringify({ errors: [{ message, extensions: { code, requestId } }] });
+    const body = JSON.stringify(errorBody(message, code, requestId));
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
         `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
