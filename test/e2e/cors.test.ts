@@ -1,22 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser } from "playwright-core";
+import { launchChromium } from "../helpers/chromium";
 import { request } from "undici";
 import { REFUSED_ORIGINS_REMEMBERED } from "../../src/http/cors";
 import { startStaticServer, type StaticServer } from "../helpers/static-server";
 import { startProductionStack, startTestStack, type TestStack } from "../helpers/stack";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** A CORS preflight for a POST from `origin`: the Access-Control-Allow-Origin it got (undefined: refused). */
 async function preflight(t: TestStack, origin: string): Promise<string | undefined> {
@@ -72,7 +62,7 @@ describe("CORS", () => {
     siteDir = mkdtempSync(join(tmpdir(), "cors-site-"));
     writeFileSync(join(siteDir, "index.html"), "<!doctype html><title>consumer app</title><p>consumer app</p>");
     site = await startStaticServer(siteDir);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

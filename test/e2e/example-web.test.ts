@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
+import { assertChromiumInstalled, launchChromium } from "../helpers/chromium";
 import { startStaticServer, type StaticServer } from "../helpers/static-server";
 import { createSdk } from "../../client/src/sdk";
 import { startTestStack, type TestStack } from "../helpers/stack";
@@ -11,18 +12,6 @@ const run = promisify(execFile);
 const ROOT = join(__dirname, "../..");
 const ARTIFACTS = join(ROOT, "test-artifacts");
 const APP_DIR = join(ARTIFACTS, "example-web");
-/** Debian's chromium (apt-get install chromium); never a browser that a test tool downloads. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-/** The flags this machine needs: without the background-networking ones Chromium keeps dialling out and is refused. */
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** The little of the DOM that the functions run in the page use (this project's tsconfig has no DOM lib). */
 declare const document: { querySelector(selector: string): { textContent: string | null } | null };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -48,12 +37,7 @@ describe("example web app in Chromium", () => {
   const sentKeys: { operation: string; key: string | undefined }[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}. The browser test needs Debian's package: apt-get install -y chromium ` +
-          "(.ci/run installs it when missing), or set CHROMIUM_PATH.",
-      );
-    }
+    assertChromiumInstalled();
     mkdirSync(ARTIFACTS, { recursive: true });
     rmSync(APP_DIR, { recursive: true, force: true });
     site = await startStaticServer(APP_DIR);
@@ -82,7 +66,7 @@ describe("example web app in Chromium", () => {
         env: { ...process.env, VITE_GRAPHQL_URL: t.graphqlUrl },
       },
     );
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
     page.on("pageerror", (error) => pageErrors.push(error.message));
     page.on("console", (message) => {

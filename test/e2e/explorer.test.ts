@@ -1,26 +1,15 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { assertChromiumInstalled, launchChromium } from "../helpers/chromium";
 import { request } from "undici";
 import { startProductionStack, startTestStack, type TestStack } from "../helpers/stack";
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, "../..");
 const ARTIFACTS = join(ROOT, "test-artifacts");
-/** Debian's chromium (apt-get install chromium); never a browser that a test tool downloads. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-/** As in test/e2e/example-web.test.ts: without the background-networking flags Chromium keeps dialling out. */
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** The little of the DOM that the functions run in the page use (this project's tsconfig has no DOM lib). */
 declare const document: { querySelector(selector: string): unknown };
 declare function getComputedStyle(element: unknown): { opacity: string };
@@ -52,16 +41,12 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it), or set CHROMIUM_PATH.`,
-      );
-    }
+    assertChromiumInstalled();
     mkdirSync(ARTIFACTS, { recursive: true });
     // What npm start does first: builds explorer/dist when it is missing or older than its sources.
     await run(process.execPath, [join(ROOT, "scripts/build-if-stale.js"), "--only", "explorer"], { cwd: ROOT });
     t = await startTestStack({ NODE_ENV: "development" });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     // Every request of every page and worker in the context, service workers included.
     await context.route("**/*", async (route) => {
