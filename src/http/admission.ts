@@ -24,8 +24,6 @@ import { errorBody, GRAPHQL_PATH } from "./error-body";
 
 import type { ShedReason } from "../observability/metrics";
 
-export type { ShedReason };
-
 /** monitorEventLoopDelay's sampling period (ms); subtracted from the mean, as @fastify/under-pressure does. */
 const RESOLUTION_MS = 10;
 
@@ -51,16 +49,6 @@ export class Admission {
         histogram.reset();
       }, config.sampleIntervalMs).unref();
     }
-  }
-
-  /** GraphQL requests admitted and not yet answered. */
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
-  /** The event-loop delay of the last sample (ms); 0 when the check is off. */
-  get eventLoopDelayMs(): number {
-    return this.#eventLoopDelayMs;
   }
 
   /** Null: admitted (count it until `release`). Otherwise why it is refused. */
