@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AopayClient } from "../aopay/client";
 import type { Config } from "../config";
 import type { GraphQLContext } from "../graphql/context";
-import { createLoaders, type LoaderInputs, type Loaders } from "../graphql/loaders";
+import { createLoaders, type Loaders } from "../graphql/loaders";
 import type { Logger } from "../logging/logger";
 import type { Protection } from "../protection";
 import { clientGone } from "./admission";
@@ -18,8 +18,8 @@ export function requestBudgetMs(header: string | string[] | undefined, maxMs: nu
 /** Without trace export nothing writes the holder (the tracing plugin is not installed): one shared empty one. */
 const NO_TRACE: GraphQLContext["trace"] = Object.freeze({});
 
-/** A context with what its DataLoaders need; `builtLoaders` once they are made. */
-type LazyContext = GraphQLContext & { loaderInputs: LoaderInputs; builtLoaders?: Loaders };
+/** A context, with its DataLoaders once they are made. */
+type LazyContext = GraphQLContext & { builtLoaders?: Loaders };
 
 /**
  * The prototype of every request's context: `loaders` is a getter here, not on the context itself. Apollo Server
@@ -30,7 +30,17 @@ type LazyContext = GraphQLContext & { loaderInputs: LoaderInputs; builtLoaders?:
  */
 const LAZY_LOADERS: object = Object.defineProperty({}, "loaders", {
   get(this: LazyContext): Loaders {
-    return (this.builtLoaders ??= createLoaders(this.loaderInputs));
+    // Their inputs are read off the context itself: nothing is built for the requests that read no loader.
+    this.builtLoaders ??= createLoaders({
+      aopay: this.aopay,
+      consent: this.protection.consent,
+      hasher: this.protection.hasher,
+      clientId: this.client.id,
+      log: this.log,
+      callOptions: this.callOptions,
+      responseHeaders: this.responseHeaders,
+    });
+    return this.builtLoaders;
   },
 });
 
@@ -79,15 +89,6 @@ export function graphqlContextFactory(config: Config, services: { aopay: AopayCl
       summary,
       trace: traceHolder,
       callOptions,
-      loaderInputs: {
-        aopay,
-        consent: protection.consent,
-        hasher: protection.hasher,
-        clientId: client.id,
-        log,
-        callOptions,
-        responseHeaders,
-      },
     };
     return Object.assign(Object.create(LAZY_LOADERS) as LazyContext, context);
   };
