@@ -11,9 +11,10 @@ const OBSERVATIONS: Array<[Record<"endpoint" | "outcome", string>, number]> = [
   [{ endpoint: "aeps.resendOtp", outcome: "OK" }, 0.7],
 ];
 
-function both(contentType?: string) {
-  const theirs = new Registry(contentType as never);
-  const ours = new Registry(contentType as never);
+function both(contentType?: typeof Registry.PROMETHEUS_CONTENT_TYPE | typeof Registry.OPENMETRICS_CONTENT_TYPE) {
+  const theirs = new Registry();
+  const ours = new Registry();
+  if (contentType) for (const r of [theirs, ours]) r.setContentType(contentType as never);
   const name = "aopay_upstream_request_duration_seconds";
   const help = "Duration of each call (attempt) to AOPay, by endpoint template and outcome code.";
   const h = new Histogram({ name, help, labelNames: ["endpoint", "outcome"], buckets: BUCKETS, registers: [theirs] });
@@ -34,6 +35,7 @@ describe("LabelledHistogram: exposed exactly as prom-client's Histogram", () => 
       const { theirs, ours } = both(type);
       const text = await ours.metrics();
       expect(text).toBe(await theirs.metrics());
+      expect(text.endsWith("# EOF\n")).toBe(type === Registry.OPENMETRICS_CONTENT_TYPE);
       expect(text).toMatch(/_bucket\{le="\+Inf",endpoint="cibil\.generateOtp",outcome="UPSTREAM_TIMEOUT"\} 2$/m);
     }
   });
