@@ -76,17 +76,19 @@ describe.each(modes)("GraphQL fast path (%s): the same answers as Apollo Server"
       headers: { "content-type": "application/json", ...auth, ...headers },
       body: JSON.stringify(body),
     });
-    const id = res.headers["x-request-id"];
+    const id = String(res.headers["x-request-id"]);
+    // The log scrubber masks an id that opens with an Aadhaar-shaped run (`12345678-1234-…` as `XXXX XXXX 1234-…`).
+    const ours = (r: Record<string, unknown>) => r.requestId === id || String(r.requestId).endsWith(id.slice(13));
     const text = await res.body.text();
     const kept = Object.entries(res.headers).filter(([name]) => !VARYING.has(name));
     // Seconds to wait are read off a clock: two requests a few milliseconds apart may round differently.
     const normal = withoutRequestIds(text).replace(/"retryAfterSeconds":\d+/g, '"retryAfterSeconds":"<s>"');
     // The access line is written when the response has finished, which may be just after the client read it.
-    for (let i = 0; i < 100 && !t.logs.records().some((r) => r.requestId === id && r.msg === "request completed"); i++)
+    for (let i = 0; i < 100 && !t.logs.records().some((r) => ours(r) && r.msg === "request completed"); i++)
       await new Promise((r) => setTimeout(r, 10));
     const logged = t.logs
       .records()
-      .filter((r) => r.requestId === id)
+      .filter(ours)
       .map((r) => JSON.parse(JSON.stringify(r, timelessReplacer)) as unknown);
     const observed = [...(await operationCounts())].flatMap(([labels, n]) =>
       Array<string>(n - (before.get(labels) ?? 0)).fill(labels),
