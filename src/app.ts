@@ -8,6 +8,7 @@ import { Authenticator } from "./auth/authenticator";
 import type { Config } from "./config";
 import type { GraphQLContext } from "./graphql/context";
 import { apolloOptions } from "./graphql/apollo-options";
+import type { FastPathCounts } from "./graphql/fast-path";
 import { trustedDocumentList } from "./graphql/trusted-documents";
 import { EXPLORER_PATH } from "./http/explorer";
 import { Admission } from "./http/admission";
@@ -41,6 +42,8 @@ export interface App {
   readonly metrics: Metrics | null;
   /** The scrape URL once listening (null when metrics are off). */
   readonly metricsUrl: string | null;
+  /** Requests answered by the GraphQL fast path (graphql/fast-path.ts); null when it is off (traces exported). */
+  readonly fastPathCounts: FastPathCounts | null;
   /** Starts listening on `config.host:config.port`; resolves with the base URL (e.g. http://127.0.0.1:4000). */
   listen(): Promise<string>;
   /**
@@ -93,9 +96,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const authenticator = new Authenticator(config.auth);
 
   const trustedDocuments = trustedDocumentList();
-  const apollo = new ApolloServer<GraphQLContext>(
-    await apolloOptions(config, { scrubber, metrics, trustedDocuments, explorerPath: EXPLORER_PATH }),
-  );
+  const graphql = await apolloOptions(config, { scrubber, metrics, trustedDocuments, explorerPath: EXPLORER_PATH });
+  const apollo = new ApolloServer<GraphQLContext>(graphql.options);
 
   let state: "starting" | "ready" | "draining" = "starting";
   const readiness: Readiness = async () => {
@@ -122,6 +124,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     path: GRAPHQL_PATH,
     method: ["GET", "POST"],
     context: graphqlContextFactory(config, { aopay, protection: protection.protection }),
+    fastPath: graphql.fastPath,
   });
   await fastify.ready();
 
@@ -138,6 +141,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     transport,
     logger,
     metrics,
+    fastPathCounts: graphql.fastPath?.counts ?? null,
     get metricsUrl() {
       return metricsUrl;
     },

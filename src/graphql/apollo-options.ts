@@ -8,7 +8,9 @@ import type { ApolloServerOptionsWithSchema } from "@apollo/server";
 import type { Config } from "../config";
 import type { Metrics } from "../observability/metrics";
 import type { Scrubber } from "../pii/scrub";
+import { AcceptedDocuments } from "./accepted-documents";
 import type { GraphQLContext } from "./context";
+import { FastPath } from "./fast-path";
 import { limitRules } from "./limits";
 import { createFormatError } from "./plugins/error-format";
 import { landingPageWithExplorer } from "./plugins/landing-page";
@@ -17,19 +19,25 @@ import { tracingPlugin } from "./plugins/tracing.plugin";
 import { createSchema } from "./schema";
 import { TrustedDocumentCache, type TrustedDocumentList } from "./trusted-documents";
 
-/** Apollo Server's options for this service: the schema, error masking, limits, trusted documents and plugins. */
+/**
+ * Apollo Server's options for this service (the schema, error masking, limits, trusted documents and plugins), and
+ * the fast path for documents Apollo has accepted (fast-path.ts), which runs the same schema, formatError and request
+ * plugin effects. The fast path is off (null) when traces are exported: the tracing plugin's hooks would not run on it.
+ */
 export async function apolloOptions(
   config: Config,
   deps: { scrubber: Scrubber; metrics: Metrics | null; trustedDocuments: TrustedDocumentList; explorerPath: string },
-): Promise<ApolloServerOptionsWithSchema<GraphQLContext>> {
+): Promise<{ options: ApolloServerOptionsWithSchema<GraphQLContext>; fastPath: FastPath | null }> {
   const production = config.env === "production";
   const { scrubber, metrics, trustedDocuments, explorerPath } = deps;
-  return {
+  const formatError = createFormatError(scrubber, { production });
+  const accepted = config.telemetry.enabled ? null : new AcceptedDocuments(trustedDocuments.byId);
+  const options: ApolloServerOptionsWithSchema<GraphQLContext> = {
     schema: await createSchema(),
     nodeEnv: config.env,
     // Production: client errors worded by graphql-js or Apollo get fixed texts (no names, tokens, values or
     // suggestions from the request); errors this server words are kept (plugins/error-format.ts).
-    formatError: createFormatError(scrubber, { production }),
+    formatError,
     // Stack traces would carry error messages (hosts, IPs) to clients; they are logged instead (docs/security-requirements.md A7).
     includeStacktraceInErrorResponses: false,
     introspection: !production,
@@ -48,7 +56,7 @@ export async function apolloOptions(
     stopOnTerminationSignals: false,
     plugins: [
       // The request's bookkeeping and its duration metric, in one plugin with synchronous hooks.
-      requestPlugin(metrics),
+      requestPlugin(metrics, accepted),
       // Only when traces are exported: without an SDK its span would be a no-op, but the hooks would still run.
       ...(config.telemetry.enabled ? [tracingPlugin()] : []),
       // Development: Apollo Sandbox, whose offline fallback links to our own explorer (GraphiQL at /graphiql).
@@ -60,4 +68,5 @@ export async function apolloOptions(
       ApolloServerPluginSchemaReportingDisabled(),
     ],
   };
+  return { options, fastPath: accepted ? new FastPath(accepted, formatError, metrics) : null };
 }

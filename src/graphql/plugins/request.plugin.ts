@@ -1,10 +1,13 @@
 import type {
   ApolloServerPlugin,
   GraphQLRequestContextDidEncounterErrors,
+  GraphQLRequestContextExecutionDidStart,
   GraphQLRequestContextWillSendResponse,
 } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
+import type { GraphQLError, GraphQLFormattedError } from "graphql";
 import { type Metrics, operationLabel } from "../../observability/metrics";
+import type { AcceptedDocuments } from "../accepted-documents";
 import type { GraphQLContext } from "../context";
 import { isClientError } from "./error-format";
 
@@ -15,11 +18,17 @@ import { isClientError } from "./error-format";
  *   `x-request-id` response header);
  * - copies headers resolvers asked for (`Idempotent-Replayed`) onto the HTTP response;
  * - completes the access line's summary: the operation name, and the error code when no result was resolved;
- * - observes the operation's duration (graphql_operation_duration_seconds) when metrics are on.
+ * - observes the operation's duration (graphql_operation_duration_seconds) when metrics are on;
+ * - notes each document Apollo accepted (parsed, validated, operation resolved) for the fast path
+ *   (accepted-documents.ts), when it is on.
  * One plugin with synchronous hooks rather than one per concern with async ones: Apollo awaits every hook of every
  * plugin, and each async function is one more promise per request (docs/performance.md, "Instruction counts per change").
+ * The fast path (fast-path.ts) runs the same functions below, so both write the same log lines and answers.
  */
-export function requestPlugin(metrics: Metrics | null = null): ApolloServerPlugin<GraphQLContext> {
+export function requestPlugin(
+  metrics: Metrics | null = null,
+  accepted: AcceptedDocuments | null = null,
+): ApolloServerPlugin<GraphQLContext> {
   const plugin = {
     requestDidStart() {
       const started = metrics ? performance.now() : 0;
@@ -29,15 +38,14 @@ export function requestPlugin(metrics: Metrics | null = null): ApolloServerPlugi
           contextValue,
           operationName,
         }: GraphQLRequestContextDidEncounterErrors<GraphQLContext>) {
-          for (const error of errors) {
-            if (isClientError(error.extensions?.code)) continue;
-            // The operation name is client text: logged only when it is one of the generated clients' operations.
-            contextValue.log.error(
-              { err: unwrapResolverError(error), path: error.path, operation: operationLabel(operationName) },
-              "unexpected error (masked for the client)",
-            );
-          }
+          logMaskedErrors(errors, contextValue, operationName);
         },
+        // Called after every plugin's didResolveOperation and responseForOperation: Apollo accepted the document.
+        executionDidStart: accepted
+          ? (requestContext: GraphQLRequestContextExecutionDidStart<GraphQLContext>) => {
+              accepted.remember(requestContext);
+            }
+          : undefined,
         willSendResponse({
           response,
           contextValue,
@@ -46,27 +54,15 @@ export function requestPlugin(metrics: Metrics | null = null): ApolloServerPlugi
           errors: pipelineErrors,
         }: GraphQLRequestContextWillSendResponse<GraphQLContext>) {
           if (metrics) {
-            const outcome = pipelineErrors && pipelineErrors.length > 0 ? "error" : "ok";
-            metrics.graphqlOperation(
-              operationName,
-              operation?.operation ?? "unknown",
-              outcome,
-              (performance.now() - started) / 1000,
-            );
+            observeOperation(metrics, operationName, operation?.operation, pipelineErrors, started);
           }
           for (const [name, value] of contextValue.responseHeaders) response.http.headers.set(name, value);
-          const { summary } = contextValue;
-          // Client text too: the generated clients' operation names only, else `other` (or `anonymous`).
-          summary.operation = operationLabel(operationName);
-          if (response.body.kind !== "single") return;
-          const errors = response.body.singleResult.errors;
-          if (!errors) return;
-          const code = errors[0].extensions?.code;
-          summary.result ??= typeof code === "string" ? code : "GRAPHQL_ERROR";
-          response.body.singleResult.errors = errors.map((e) => ({
-            ...e,
-            extensions: { ...e.extensions, requestId: contextValue.requestId },
-          }));
+          if (response.body.kind !== "single") {
+            noteOperation(contextValue, operationName);
+            return;
+          }
+          const errors = completeErrors(contextValue, operationName, response.body.singleResult.errors);
+          if (errors) response.body.singleResult.errors = errors;
         },
       };
     },
@@ -74,4 +70,57 @@ export function requestPlugin(metrics: Metrics | null = null): ApolloServerPlugi
   // Apollo's types ask every hook for a promise; Apollo itself awaits Promise.all over the hooks' return values
   // (requestPipeline.js), which takes plain values as they are.
   return plugin as unknown as ApolloServerPlugin<GraphQLContext>;
+}
+
+/** didEncounterErrors: every error that will be masked is logged, with what it wraps (never sent to the client). */
+export function logMaskedErrors(
+  errors: readonly GraphQLError[],
+  contextValue: GraphQLContext,
+  operationName: string | null | undefined,
+): void {
+  for (const error of errors) {
+    if (isClientError(error.extensions?.code)) continue;
+    // The operation name is client text: logged only when it is one of the generated clients' operations.
+    contextValue.log.error(
+      { err: unwrapResolverError(error), path: error.path, operation: operationLabel(operationName) },
+      "unexpected error (masked for the client)",
+    );
+  }
+}
+
+/** graphql_operation_duration_seconds: `outcome` is `error` when the request met any error (Apollo's `errors`). */
+export function observeOperation(
+  metrics: Metrics,
+  operationName: string | null | undefined,
+  type: string | undefined,
+  errors: readonly unknown[] | undefined,
+  started: number,
+): void {
+  const outcome = errors && errors.length > 0 ? "error" : "ok";
+  metrics.graphqlOperation(operationName, type ?? "unknown", outcome, (performance.now() - started) / 1000);
+}
+
+function noteOperation(contextValue: GraphQLContext, operationName: string | null | undefined): void {
+  // Client text too: the generated clients' operation names only, else `other` (or `anonymous`).
+  contextValue.summary.operation = operationLabel(operationName);
+}
+
+/**
+ * willSendResponse, for a single result: the access line's summary, and the errors as sent, each stamped with the
+ * request id (undefined when there are none).
+ */
+export function completeErrors(
+  contextValue: GraphQLContext,
+  operationName: string | null | undefined,
+  errors: readonly GraphQLFormattedError[] | undefined,
+): GraphQLFormattedError[] | undefined {
+  noteOperation(contextValue, operationName);
+  if (!errors) return undefined;
+  const { summary } = contextValue;
+  const code = errors[0].extensions?.code;
+  summary.result ??= typeof code === "string" ? code : "GRAPHQL_ERROR";
+  return errors.map((e) => ({
+    ...e,
+    extensions: { ...e.extensions, requestId: contextValue.requestId },
+  }));
 }
