@@ -62,7 +62,8 @@ export class KeyHasher {
       let end = BLOCK + inner.write(dimension, BLOCK, "utf8");
       inner[end++] = 0;
       end += inner.write(identifier, end, "utf8");
-      // "binary" (latin1): one character per byte, written back as the same bytes (a Buffer output costs more than a string).
+      // "binary" (latin1): one character per byte, written back as the same bytes (a Buffer output costs more than
+      // a string).
       innerDigest = hash("sha256", inner.subarray(0, end), "binary");
       inner.fill(0, BLOCK, end);
     } else {

@@ -213,8 +213,8 @@ export class OtpThrottle {
 
   /**
    * #take for the in-memory counters, which answer synchronously: the same steps without a Settled object per
-   * budget, the filtered copies or a promise. Measured under callgrind (main thread, after warm-up), SendGuard.run of an AEPS send
-   * in memory, three HMACs included: 78k instructions with #take and an await, 74k this way.
+   * budget, the filtered copies or a promise. Measured under callgrind (main thread, after warm-up), SendGuard.run
+   * of an AEPS send in memory, three HMACs included: 78k instructions with #take and an await, 74k this way.
    */
   #takeNow(takes: Take[]): Reservation | Throttled {
     const outcomes: Array<CounterOutcome | undefined> = [];
