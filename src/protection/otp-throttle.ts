@@ -75,6 +75,8 @@ interface Take {
 }
 
 type Settled = { ok: true; value: CounterOutcome } | { ok: false; error: unknown };
+/** A value, or a promise of one: the in-memory store answers without a promise. */
+export type MaybePromise<T> = T | Promise<T>;
 
 /**
  * The latest reset among the destination budgets that this send left with no points (`remainingPoints` and
@@ -88,6 +90,11 @@ function nextSendInMs(takes: readonly Take[], settled: readonly Settled[]): numb
     ms = Math.max(ms, outcome.value.msBeforeNext);
   }
   return ms;
+}
+
+/** An in-memory counter's reward: synchronous (MemoryCounter returns nothing), so there is nothing to wait for. */
+function rewardNow({ budget, key }: Take): void {
+  void budget.counter.reward(key);
 }
 
 /** rate-limiter-flexible's Redis limiter as a BudgetCounter: a refusal is an outcome, anything else a store failure. */
@@ -178,47 +185,95 @@ export class OtpThrottle {
   /**
    * Takes one point from every budget that applies, or none. Throws ProtectionStoreError if the store fails.
    * A verification takes from the destination's verification budget only: it sends nothing.
+   * In memory the answer is synchronous (a value, or a thrown error): no promise and no microtask hop per send
+   * (SendGuard awaits only a promise); with Redis it is a promise.
    */
-  async reserve(subject: OtpSubject, purpose: ThrottlePurpose = "send"): Promise<Reservation | Throttled> {
-    if (purpose === "verify") {
-      return this.#take(
-        subject.destinations.map(({ kind, value }) => ({
-          budget: this.#verify,
-          key: this.hasher.hash(`destination:${kind}`, value),
-        })),
-      );
-    }
+  reserve(subject: OtpSubject, purpose: ThrottlePurpose = "send"): MaybePromise<Reservation | Throttled> {
     const takes: Take[] = [];
-    for (const { kind, value } of subject.destinations) {
-      const key = this.hasher.hash(`destination:${kind}`, value);
-      for (const budget of this.#destination) takes.push({ budget, key, gatesNextSend: true });
-      if (kind === "mobile") {
-        takes.push({
-          budget: this.#mobilePrefix,
-          key: this.hasher.hash("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)),
-        });
+    if (purpose === "verify") {
+      for (const { kind, value } of subject.destinations)
+        takes.push({ budget: this.#verify, key: this.hasher.hash(`destination:${kind}`, value) });
+    } else {
+      for (const { kind, value } of subject.destinations) {
+        const key = this.hasher.hash(`destination:${kind}`, value);
+        for (const budget of this.#destination) takes.push({ budget, key, gatesNextSend: true });
+        if (kind === "mobile") {
+          takes.push({
+            budget: this.#mobilePrefix,
+            key: this.hasher.hash("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)),
+          });
+        }
       }
+      takes.push({ budget: this.#ip, key: this.hasher.memoized("ip", subject.ip) });
+      takes.push({ budget: this.#client, key: this.hasher.memoized("client", subject.clientId) });
+      takes.push({ budget: this.#global, key: "all" });
     }
-    takes.push({ budget: this.#ip, key: this.hasher.memoized("ip", subject.ip) });
-    takes.push({ budget: this.#client, key: this.hasher.memoized("client", subject.clientId) });
-    takes.push({ budget: this.#global, key: "all" });
-    return this.#take(takes);
+    return this.#sync ? this.#takeNow(takes) : this.#take(takes);
   }
 
+  /**
+   * #take for the in-memory counters, which answer synchronously: the same steps without a Settled object per
+   * budget, the filtered copies or a promise. Measured under callgrind (main thread, after warm-up), SendGuard.run
+   * of an AEPS send in memory, three HMACs included: 78k instructions with #take and an await, 74k this way.
+   */
+  #takeNow(takes: Take[]): Reservation | Throttled {
+    const outcomes: Array<CounterOutcome | undefined> = [];
+    let failure: { error: unknown } | undefined;
+    // Every budget is consumed even after one fails, as #take does (it settles them all).
+    for (const { budget, key } of takes) {
+      try {
+        outcomes.push(budget.counter.consume(key) as CounterOutcome);
+      } catch (error) {
+        failure ??= { error };
+        outcomes.push(undefined);
+      }
+    }
+    if (failure) {
+      for (let i = 0; i < takes.length; i++) if (outcomes[i]?.allowed) rewardNow(takes[i]);
+      throw failure.error instanceof ProtectionStoreError
+        ? failure.error
+        : new ProtectionStoreError("otp throttle", failure.error);
+    }
+    let first: Budgeted | undefined;
+    let waitMs = 0;
+    let nextSend = 0;
+    for (let i = 0; i < takes.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome.allowed) {
+        if (takes[i].gatesNextSend && outcome.remainingPoints <= 0) nextSend = Math.max(nextSend, outcome.msBeforeNext);
+        continue;
+      }
+      // Most specific code first; among equals, the first budget (a stable sort's first, as in #take).
+      const budget = takes[i].budget;
+      if (first === undefined || PRIORITY.indexOf(budget.code) < PRIORITY.indexOf(first.code)) first = budget;
+      waitMs = Math.max(waitMs, outcome.msBeforeNext);
+    }
+    if (first === undefined) {
+      return {
+        allowed: true,
+        nextSendInMs: nextSend,
+        refund: async () => {
+          for (const take of takes) rewardNow(take);
+        },
+      };
+    }
+    // As in #take: a refused attempt gives back every point it took, allowed and refused alike.
+    for (const take of takes) rewardNow(take);
+    return {
+      allowed: false,
+      code: first.code,
+      scope: first.scope,
+      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+    };
+  }
+
+  /** Redis: every budget's consume at once, then the same verdict as #takeNow. */
   async #take(takes: Take[]): Promise<Reservation | Throttled> {
-    const settled: Settled[] = this.#sync
-      ? takes.map(({ budget, key }) => {
-          try {
-            return { ok: true, value: budget.counter.consume(key) as CounterOutcome };
-          } catch (error) {
-            return { ok: false, error };
-          }
-        })
-      : // consume() returns a value or a promise (BudgetCounter): allSettled takes both.
-        // eslint-disable-next-line @typescript-eslint/await-thenable
-        (await Promise.allSettled(takes.map(({ budget, key }) => budget.counter.consume(key)))).map((s) =>
-          s.status === "fulfilled" ? { ok: true, value: s.value } : { ok: false, error: s.reason as unknown },
-        );
+    // consume() returns a value or a promise (BudgetCounter): allSettled takes both.
+    const settled: Settled[] = // eslint-disable-next-line @typescript-eslint/await-thenable
+      (await Promise.allSettled(takes.map(({ budget, key }) => budget.counter.consume(key)))).map((s) =>
+        s.status === "fulfilled" ? { ok: true, value: s.value } : { ok: false, error: s.reason as unknown },
+      );
     const giveBack = (which: typeof takes) =>
       // reward() returns nothing or a promise (BudgetCounter): Promise.all takes both.
       // eslint-disable-next-line @typescript-eslint/await-thenable

@@ -98,11 +98,16 @@ export class SendGuard {
     const { field, log } = req;
     let claim: Claim | undefined;
     try {
-      const begun = await this.#begin(req);
-      if (begun.kind !== "acquired") return begun;
-      claim = begun.claim;
+      // Without an Idempotency-Key (most requests) there is nothing to claim: no call, no promise to wait for.
+      if (req.idempotencyKey !== undefined) {
+        const begun = await this.#begin(req);
+        if (begun.kind !== "acquired") return begun;
+        claim = begun.claim;
+      }
 
-      const reservation = req.budget ? await this.options.throttle.reserve(req.subject, req.budget) : NO_BUDGET;
+      // In memory the throttle answers synchronously: awaited only when it is a promise (Redis), a microtask hop less.
+      let reservation = req.budget ? this.options.throttle.reserve(req.subject, req.budget) : NO_BUDGET;
+      if (isPromise(reservation)) reservation = await reservation;
       if (!reservation.allowed) {
         await this.#release(claim);
         log.info({ otpSend: { field, throttled: reservation.code, scope: reservation.scope } }, "otp send throttled");
@@ -188,6 +193,10 @@ export class SendGuard {
   async #release(claim: Claim | undefined): Promise<void> {
     if (claim) await this.options.idempotency.release(claim.key, claim.token);
   }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === "function";
 }
 
 /** After the upstream call, store trouble must not turn a real result into an error: log it and carry on. */

@@ -1,6 +1,7 @@
 import { type ThrottleConfig } from "../../../src/config";
 import { GENEROUS, throttleConfig } from "../../helpers/throttle";
 import { KeyHasher } from "../../../src/protection/key-hasher";
+import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import { OtpThrottle, type OtpSubject, type Throttled } from "../../../src/protection/otp-throttle";
 
 const config = (overrides: Partial<ThrottleConfig> = {}): ThrottleConfig =>
@@ -139,5 +140,29 @@ describe("OtpThrottle (in memory)", () => {
     expect((await t.reserve(subject({ destinations: [{ kind: "cibil", value: "9876543210" }] }))).allowed).toBe(true);
     expect(hasher.hash("destination:mobile", "9876543210")).not.toContain("9876543210");
     expect(hasher.hash("destination:mobile", "9876543210")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("answers synchronously in memory (no promise per send): a value, or a thrown error", () => {
+    const t = new OtpThrottle(config(), hasher, null);
+    const first = t.reserve(subject());
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(first).toMatchObject({ allowed: true });
+    expect(t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_COOLDOWN" });
+  });
+
+  it("a table that fills in the middle of a send: refused (store full) and every point it took is given back", async () => {
+    // Without a cooldown, a send to a new mobile needs 6 entries (window, daily, prefix, IP, client, global); 7 leave
+    // room for the first send and for the second's window entry, not its daily one.
+    const t = new OtpThrottle(config({ cooldownSeconds: 0, global: { points: 2, seconds: 60 } }), hasher, null, {
+      maxKeys: 7,
+    });
+    const x = subject({ destinations: [{ kind: "mobile", value: "9876543210" }] });
+    expect((await t.reserve(x)).allowed).toBe(true);
+    expect(() => t.reserve(subject({ destinations: [{ kind: "mobile", value: "9876543211" }] }))).toThrow(
+      MemoryStoreFullError,
+    );
+    // The failed send gave the global point back: the known destination still has the second one.
+    expect((await t.reserve(x)).allowed).toBe(true);
+    expect(await t.reserve(x)).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope: "GLOBAL" });
   });
 });
