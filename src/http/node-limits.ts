@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { HttpLimits } from "../config";
@@ -6,6 +5,7 @@ import type { Logger } from "../logging/logger";
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from "./server.settings";
 import { EdgeCode } from "../graphql/edge-code";
 import { errorBody } from "./error-body";
+import { freshRequestId } from "./request-id";
 
 /**
  * Node's own HTTP limits, shared by the API listener (http-server.ts) and the metrics listener. They must be given
@@ -59,7 +59,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   // Node's `_httpMessage` is the response in progress on the socket (no public accessor); once its headers have
   // left, another status line would corrupt the stream: the connection is only closed.
   const response = (socket as Socket & { _httpMessage?: TaggedResponse | null })._httpMessage;
-  const requestId = response?.[RAW_REQUEST_ID] ?? randomUUID();
+  const requestId = response?.[RAW_REQUEST_ID] ?? freshRequestId();
   log.info({ requestId, status, reason: error.code ?? "unknown" }, "request refused by the HTTP parser");
   if (socket.writable && !response?.headersSent) {
     const { message, code } = CLIENT_ERRORS[status];

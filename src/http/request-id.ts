@@ -1,23 +1,47 @@
 import { randomUUID } from "node:crypto";
+import { Scrubber } from "../pii/scrub";
 
 /**
  * Request ids (docs/security-requirements.md A8: nothing a client sends is echoed unless it has a strict form).
  * A caller may send its own in `x-request-id`; it is adopted only when it is a UUID as RFC 9562 writes one:
  * 8-4-4-4-12 hexadecimal digits with a version of 1 to 8 and the RFC variant (`[89ab]` opening the fourth group), in
  * either case, and is then used lower-cased. Also refused: a UUID holding a run of ten or more decimal digits, which
- * could carry a mobile or an Aadhaar number into every log line and back to the client (the log scrubber leaves
- * runs glued to letters and dashes alone so as not to mangle ids). About 1.6% of random v4 UUIDs have such a run in
- * their last group; those requests, like every request with anything else in the header (another format, several
- * values), get a fresh random UUID. The id actually used is always in the `x-request-id` response header and in
+ * could carry a mobile or an Aadhaar number into every log line and back to the client. About 1.6% of random v4
+ * UUIDs have such a run in their last group; those requests, like every request with anything else in the header
+ * (another format, several values), get a fresh random UUID, and so does a UUID the log scrubber would rewrite
+ * (PATTERNS below). The id actually used is always in the `x-request-id` response header and in
  * `extensions.requestId` of every error, so a client can read it back. W3C `traceparent` is not adopted.
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const LONG_DIGIT_RUN = /[0-9]{10}/;
 
+/**
+ * The log scrubber's patterns alone (no secrets). A request id is written on every log line of its request, and the
+ * scrubber runs over every line: an id it would rewrite is no longer the id the client was given. A UUID whose first
+ * group is 8 decimal digits opening with 2 to 9 and whose second is 4 digits reads as an Aadhaar number written
+ * `XXXXXXXX-XXXX` (about 0.35 % of random v4 UUIDs), and was logged as `XXXX XXXX 1234-…`. Such ids are neither adopted
+ * nor made.
+ */
+const PATTERNS = new Scrubber();
+
+/** An id the scrubber leaves exactly as it is, so that the logs show the id the client got. */
+function survivesScrubbing(id: string): boolean {
+  return PATTERNS.scrub(id) === id;
+}
+
+/** A fresh random UUID that the log scrubber leaves alone (see PATTERNS). */
+export function freshRequestId(): string {
+  let id = randomUUID();
+  while (!survivesScrubbing(id)) id = randomUUID();
+  return id;
+}
+
 export function requestIdFrom(header: string | string[] | undefined): string {
-  if (typeof header === "string" && header.length === 36 && UUID.test(header) && !LONG_DIGIT_RUN.test(header))
-    return header.toLowerCase();
-  return randomUUID();
+  if (typeof header === "string" && header.length === 36 && UUID.test(header) && !LONG_DIGIT_RUN.test(header)) {
+    const id = header.toLowerCase();
+    if (survivesScrubbing(id)) return id;
+  }
+  return freshRequestId();
 }
 
 /**

@@ -43,6 +43,16 @@ describe("HTTP surface (development)", () => {
     },
   );
 
+  it("does not adopt a UUID the log scrubber would rewrite (read as an Aadhaar number); the id it uses is logged as sent", async () => {
+    const given = "23456789-1234-4abc-8def-abcdefabcdef";
+    const res = await t.gql("{ nope }", undefined, { "x-request-id": given });
+    const used = res.headers["x-request-id"] as string;
+    expect(used).not.toBe(given);
+    expect(res.body.errors?.[0]?.extensions?.requestId).toBe(used);
+    expect(t.logs.raw()).toContain(`"requestId":"${used}"`);
+    expect(t.logs.raw()).not.toContain("XXXX XXXX 1234-");
+  });
+
   it("tells a developer it is talking to the simulator", async () => {
     const res = await t.gql("{ serviceInfo { upstream } }");
     expect(res.body.data).toEqual({ serviceInfo: { upstream: "SIMULATOR" } });

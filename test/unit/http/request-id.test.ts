@@ -1,0 +1,40 @@
+import { freshRequestId, requestIdFrom } from "../../../src/http/request-id";
+import { Scrubber } from "../../../src/pii/scrub";
+
+/**
+ * Request ids are written on every log line, and the scrubber runs over every line: an id it rewrites is no longer the
+ * id the client was given (src/http/request-id.ts). Neither an adopted nor a fresh id may be one.
+ */
+const scrubber = new Scrubber();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe("request ids survive the log scrubber", () => {
+  it.each([
+    // 8 digits (2 to 9 first), a dash and 4 digits: read as an Aadhaar number written XXXXXXXX-XXXX.
+    "23456789-1234-4abc-8def-abcdefabcdef",
+    "98765432-1098-4abc-9def-abcdefabcdef",
+    "23456789-1234-4abc-8def-ABCDEFABCDEF",
+  ])("does not adopt %s, which the scrubber would rewrite", (id) => {
+    expect(scrubber.scrub(id.toLowerCase())).not.toBe(id.toLowerCase());
+    const used = requestIdFrom(id);
+    expect(used).not.toBe(id.toLowerCase());
+    expect(used).toMatch(UUID);
+    expect(scrubber.scrub(used)).toBe(used);
+  });
+
+  it.each([
+    "0f038101-a5d9-4bd3-b25e-70a1aac05472",
+    // Digits in the same places, but the first opens with 0 or 1 (no Aadhaar does), or the second group has a letter.
+    "12345678-1234-4abc-8def-abcdefabcdef",
+    "23456789-123a-4abc-8def-abcdefabcdef",
+  ])("adopts %s, which the scrubber leaves alone", (id) => {
+    expect(scrubber.scrub(id)).toBe(id);
+    expect(requestIdFrom(id)).toBe(id);
+  });
+
+  it("makes only ids the scrubber leaves alone (50,000 fresh ids, where ~175 random UUIDs would not be)", () => {
+    const ids = Array.from({ length: 50_000 }, freshRequestId);
+    for (const id of ids) if (scrubber.scrub(id) !== id || !UUID.test(id)) throw new Error(`unsafe id ${id}`);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
