@@ -74,22 +74,57 @@ interface Take {
   gatesNextSend?: boolean;
 }
 
-type Settled = { ok: true; value: CounterOutcome } | { ok: false; error: unknown };
 /** A value, or a promise of one: the in-memory store answers without a promise. */
 export type MaybePromise<T> = T | Promise<T>;
 
+/** What one send's consumes add up to, whichever store answered them. */
+type Verdict =
+  | { kind: "failed"; error: ProtectionStoreError }
+  | { kind: "allowed"; nextSendInMs: number }
+  | { kind: "refused"; throttled: Throttled };
+
 /**
- * The latest reset among the destination budgets that this send left with no points (`remainingPoints` and
- * `msBeforeNext` after the consume, in memory and in Redis alike); 0 if none.
+ * The verdict on one send, from each budget's consume: `outcomes[i]` answers `takes[i]` (undefined where that consume
+ * failed), `failure` is the first failure in order. Shared by both stores (#takeNow, #take), which differ only in
+ * how they wait. Allowed: `nextSendInMs` is the latest reset among the destination budgets this send left with no
+ * points (0 if none). Refused: the most specific code (PRIORITY), the first such budget among equals, and the longest
+ * wait among the refusals.
  */
-function nextSendInMs(takes: readonly Take[], settled: readonly Settled[]): number {
-  let ms = 0;
-  for (let i = 0; i < takes.length; i++) {
-    const outcome = settled[i];
-    if (!takes[i].gatesNextSend || !outcome.ok || outcome.value.remainingPoints > 0) continue;
-    ms = Math.max(ms, outcome.value.msBeforeNext);
+function verdict(
+  takes: readonly Take[],
+  outcomes: ReadonlyArray<CounterOutcome | undefined>,
+  failure: { error: unknown } | undefined,
+): Verdict {
+  if (failure) {
+    const { error } = failure;
+    return {
+      kind: "failed",
+      error: error instanceof ProtectionStoreError ? error : new ProtectionStoreError("otp throttle", error),
+    };
   }
-  return ms;
+  let first: Budgeted | undefined;
+  let waitMs = 0;
+  let nextSend = 0;
+  for (let i = 0; i < takes.length; i++) {
+    const outcome = outcomes[i]!;
+    if (outcome.allowed) {
+      if (takes[i].gatesNextSend && outcome.remainingPoints <= 0) nextSend = Math.max(nextSend, outcome.msBeforeNext);
+      continue;
+    }
+    const budget = takes[i].budget;
+    if (first === undefined || PRIORITY.indexOf(budget.code) < PRIORITY.indexOf(first.code)) first = budget;
+    waitMs = Math.max(waitMs, outcome.msBeforeNext);
+  }
+  if (first === undefined) return { kind: "allowed", nextSendInMs: nextSend };
+  return {
+    kind: "refused",
+    throttled: {
+      allowed: false,
+      code: first.code,
+      scope: first.scope,
+      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+    },
+  };
 }
 
 /** An in-memory counter's reward: synchronous (MemoryCounter returns nothing), so there is nothing to wait for. */
@@ -212,9 +247,9 @@ export class OtpThrottle {
   }
 
   /**
-   * #take for the in-memory counters, which answer synchronously: the same steps without a Settled object per
-   * budget, the filtered copies or a promise. Measured under callgrind (main thread, after warm-up), SendGuard.run
-   * of an AEPS send in memory, three HMACs included: 78k instructions with #take and an await, 74k this way.
+   * #take for the in-memory counters, which answer synchronously: the same verdict without a settled record per
+   * budget or a promise. Measured under callgrind (main thread, after warm-up), SendGuard.run of an AEPS send in
+   * memory, three HMACs included: 78k instructions with #take and an await, 74k this way.
    */
   #takeNow(takes: Take[]): Reservation | Throttled {
     const outcomes: Array<CounterOutcome | undefined> = [];
@@ -228,85 +263,49 @@ export class OtpThrottle {
         outcomes.push(undefined);
       }
     }
-    if (failure) {
+    const v = verdict(takes, outcomes, failure);
+    if (v.kind === "failed") {
       for (let i = 0; i < takes.length; i++) if (outcomes[i]?.allowed) rewardNow(takes[i]);
-      throw failure.error instanceof ProtectionStoreError
-        ? failure.error
-        : new ProtectionStoreError("otp throttle", failure.error);
+      throw v.error;
     }
-    let first: Budgeted | undefined;
-    let waitMs = 0;
-    let nextSend = 0;
-    for (let i = 0; i < takes.length; i++) {
-      const outcome = outcomes[i]!;
-      if (outcome.allowed) {
-        if (takes[i].gatesNextSend && outcome.remainingPoints <= 0) nextSend = Math.max(nextSend, outcome.msBeforeNext);
-        continue;
-      }
-      // Most specific code first; among equals, the first budget (a stable sort's first, as in #take).
-      const budget = takes[i].budget;
-      if (first === undefined || PRIORITY.indexOf(budget.code) < PRIORITY.indexOf(first.code)) first = budget;
-      waitMs = Math.max(waitMs, outcome.msBeforeNext);
-    }
-    if (first === undefined) {
+    if (v.kind === "allowed") {
       return {
         allowed: true,
-        nextSendInMs: nextSend,
+        nextSendInMs: v.nextSendInMs,
         refund: async () => {
           for (const take of takes) rewardNow(take);
         },
       };
     }
-    // As in #take: a refused attempt gives back every point it took, allowed and refused alike.
+    // A refused consume is counted too (rate-limiter-flexible's semantics, kept in memory). Give back both kinds, so
+    // that a refused attempt leaves every counter exactly as it found it: budgets count sends, not attempts.
     for (const take of takes) rewardNow(take);
-    return {
-      allowed: false,
-      code: first.code,
-      scope: first.scope,
-      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
-    };
+    return v.throttled;
   }
 
-  /** Redis: every budget's consume at once, then the same verdict as #takeNow. */
+  /** Redis: every budget's consume at once, then the same verdict and give-backs as #takeNow, awaited. */
   async #take(takes: Take[]): Promise<Reservation | Throttled> {
     // consume() returns a value or a promise (BudgetCounter): allSettled takes both.
-    const settled: Settled[] = // eslint-disable-next-line @typescript-eslint/await-thenable
-      (await Promise.allSettled(takes.map(({ budget, key }) => budget.counter.consume(key)))).map((s) =>
-        s.status === "fulfilled" ? { ok: true, value: s.value } : { ok: false, error: s.reason as unknown },
-      );
-    const giveBack = (which: typeof takes) =>
+    // eslint-disable-next-line @typescript-eslint/await-thenable
+    const settled = await Promise.allSettled(takes.map(({ budget, key }) => budget.counter.consume(key)));
+    let failure: { error: unknown } | undefined;
+    const outcomes = settled.map((s) => {
+      if (s.status === "fulfilled") return s.value;
+      failure ??= { error: s.reason as unknown };
+      return undefined;
+    });
+    const giveBack = (which: readonly Take[]) =>
       // reward() returns nothing or a promise (BudgetCounter): Promise.all takes both.
       // eslint-disable-next-line @typescript-eslint/await-thenable
       Promise.all(which.map(({ budget, key }) => budget.counter.reward(key))).then(() => undefined);
-    const taken = takes.filter((_, i) => settled[i].ok && (settled[i] as { value: CounterOutcome }).value.allowed);
-
-    const refusals: Array<{ budget: Budgeted; outcome: CounterOutcome }> = [];
-    const refused: typeof takes = [];
-    for (let i = 0; i < settled.length; i++) {
-      const outcome = settled[i];
-      if (!outcome.ok) {
-        await giveBack(taken).catch(() => undefined);
-        throw outcome.error instanceof ProtectionStoreError
-          ? outcome.error
-          : new ProtectionStoreError("otp throttle", outcome.error);
-      }
-      if (outcome.value.allowed) continue;
-      refusals.push({ budget: takes[i].budget, outcome: outcome.value });
-      refused.push(takes[i]);
+    const v = verdict(takes, outcomes, failure);
+    if (v.kind === "failed") {
+      await giveBack(takes.filter((_, i) => outcomes[i]?.allowed)).catch(() => undefined);
+      throw v.error;
     }
-    if (refusals.length === 0)
-      return { allowed: true, nextSendInMs: nextSendInMs(takes, settled), refund: () => giveBack(taken) };
-
-    // A refused consume is counted too (rate-limiter-flexible's semantics, kept in memory). Give back both kinds, so
-    // that a refused attempt leaves every counter exactly as it found it: budgets count sends, not attempts.
-    await giveBack([...taken, ...refused]);
-    const first = [...refusals].sort((a, b) => PRIORITY.indexOf(a.budget.code) - PRIORITY.indexOf(b.budget.code))[0];
-    const waitMs = Math.max(...refusals.map((r) => r.outcome.msBeforeNext));
-    return {
-      allowed: false,
-      code: first.budget.code,
-      scope: first.budget.scope,
-      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
-    };
+    if (v.kind === "allowed") return { allowed: true, nextSendInMs: v.nextSendInMs, refund: () => giveBack(takes) };
+    // As #takeNow: a refused attempt gives back every point it took, allowed and refused alike.
+    await giveBack(takes);
+    return v.throttled;
   }
 }
