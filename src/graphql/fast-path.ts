@@ -1,18 +1,11 @@
-import {
-  type ExecutionResult,
-  execute,
-  GraphQLError,
-  type GraphQLFormattedError,
-  Kind,
-  type OperationDefinitionNode,
-} from "graphql";
+import { type ExecutionResult, execute, GraphQLError, type GraphQLFormattedError, Kind } from "graphql";
 import type { Metrics } from "../observability/metrics";
 import type { AcceptedDocument, AcceptedDocuments, FastRequest } from "./accepted-documents";
 import type { GraphQLContext } from "./context";
 import { EdgeCode } from "./edge-code";
 import { completeErrors, logMaskedErrors, observeOperation } from "./plugins/request.plugin";
 
-/** An HTTP answer: status, headers in the order Apollo Server sets them, body. */
+/** An HTTP answer written as Apollo Server's would be: status, headers in Apollo's order, body (http/graphql-route.ts writes it). */
 export interface FastAnswer {
   status: number;
   headers: Array<[string, string]>;
@@ -106,7 +99,7 @@ export class FastPath {
       logMaskedErrors(errors, contextValue, operationName);
       formatted = errors.map((error) => this.formatOne(error, head));
     }
-    if (this.metrics) observeOperation(this.metrics, operationName, operationType(accepted.operation), errors, started);
+    if (this.metrics) observeOperation(this.metrics, operationName, accepted.operation.operation, errors, started);
     for (const [name, value] of contextValue.responseHeaders) head.headers.set(name.toLowerCase(), value);
     const sent = completeErrors(contextValue, operationName, formatted);
     if (!head.headers.has("content-type")) head.headers.set("content-type", contentType);
@@ -175,10 +168,6 @@ function isPartialHead(x: unknown): x is { status?: number; headers?: Map<string
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
-}
-
-function operationType(operation: OperationDefinitionNode): string {
-  return operation.operation;
 }
 
 /**

@@ -1,13 +1,7 @@
 import { Readable } from "node:stream";
 import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-
-/** An HTTP answer written as Apollo's would be: status, headers in Apollo's order, body. */
-export interface RouteAnswer {
-  status: number;
-  headers: Array<[string, string]>;
-  body: string;
-}
+import type { FastAnswer } from "../graphql/fast-path";
 
 /**
  * Answers requests whose document Apollo Server already accepted, without its pipeline (graphql/fast-path.ts).
@@ -15,7 +9,7 @@ export interface RouteAnswer {
  */
 export interface GraphQLFastPath<C, R> {
   match(body: unknown): R | undefined;
-  run(request: R, context: C, contentType: string): RouteAnswer | null | Promise<RouteAnswer | null>;
+  run(request: R, context: C, contentType: string): FastAnswer | null | Promise<FastAnswer | null>;
 }
 
 export interface GraphQLRouteOptions<C extends BaseContext, R = unknown> {
