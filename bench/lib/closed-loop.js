@@ -10,7 +10,18 @@
  * default in Node, and the clients whose SYN was dropped wait for retransmissions of 1, 3, 7 s). The window is
  * `measureSec` after `warmupSec`; counts are by completion inside the window, latency samples by start inside it.
  * A request is timed out by the client after `timeoutSec` (AbortSignal.timeout), as an impatient app would.
+ *
+ * By default a refused client sends again at once (it ignores `Retry-After`): the harshest load, and what an app that
+ * retries in a loop does. With `honourRetryAfter` a client waits the `Retry-After` seconds of a 503 before its next
+ * request, as a well-behaved app would (our SDK returns the OVERLOADED answer and leaves the wait to the app; it does
+ * not retry by itself, client/src/sdk/client.ts). Both are reported, labelled.
+ *
+ * This process is itself measured over the window: its CPU (one core is all a Node process has) and its event-loop
+ * delay (monitorEventLoopDelay, 1 ms resolution, minus that resolution). A refusal's latency as seen here includes the
+ * time the answer waited in this process's event loop: with 1,500 connections on one core that wait, not the
+ * server, can be most of it.
  */
+const { monitorEventLoopDelay } = require("node:perf_hooks");
 const { Pool } = require("undici");
 const { classify } = require("./mutations");
 const { percentiles } = require("./stats");
@@ -18,7 +29,7 @@ const { percentiles } = require("./stats");
 /**
  * @param {{ url: string, mutation: import("./mutations").Mutation, bodies: { next(): { id: number, body: string } },
  *   headers?: Record<string, string>, clients: number, rampSec: number, warmupSec: number, measureSec: number,
- *   timeoutSec: number, onWindowStart?: () => unknown, onWindowEnd?: () => unknown }} opts
+ *   timeoutSec: number, honourRetryAfter?: boolean, onWindowStart?: () => unknown, onWindowEnd?: () => unknown }} opts
  */
 async function closedLoop(opts) {
   const target = new URL(opts.url);
@@ -41,8 +52,10 @@ async function closedLoop(opts) {
   /** @type {Record<string, number>} HTTP statuses of the window's shed answers (503 before GraphQL, 200 for a typed OVERLOADED) */
   const shedStatuses = {};
 
+  /** @returns {Promise<number>} ms to wait before the next request (a 503's Retry-After, when honoured) */
   async function one() {
     const { id, body } = opts.bodies.next();
+    let waitMs = 0;
     const t0 = performance.now();
     /** @type {Verdict} */
     let verdict;
@@ -57,6 +70,7 @@ async function closedLoop(opts) {
       });
       const text = await res.body.text();
       status = res.statusCode;
+      if (opts.honourRetryAfter && status === 503) waitMs = Number(res.headers["retry-after"] ?? 0) * 1000 || 0;
       verdict = classify(opts.mutation, status, text, id);
     } catch (e) {
       verdict =
@@ -71,20 +85,31 @@ async function closedLoop(opts) {
       if (verdict === "shed") shedStatuses[status] = (shedStatuses[status] ?? 0) + 1;
     }
     if (t0 >= windowStart && t0 < windowEnd) samples[verdict].push((t1 - t0) * 1000);
+    return waitMs;
   }
 
   async function loop(/** @type {number} */ delayMs) {
     await sleep(delayMs);
-    while (!stopping) await one();
+    while (!stopping) {
+      const waitMs = await one();
+      if (waitMs > 0 && !stopping) await sleep(Math.min(waitMs, Math.max(0, windowEnd - performance.now())));
+    }
   }
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  /** @type {NodeJS.CpuUsage | undefined} */
+  let cpuAtStart;
 
   const started = performance.now();
   const loops = Array.from({ length: opts.clients }, (_, i) => loop((i * opts.rampSec * 1000) / opts.clients));
   await sleep(started + opts.warmupSec * 1000 - performance.now());
   opts.onWindowStart?.();
   windowStart = performance.now();
+  cpuAtStart = process.cpuUsage();
+  lag.enable();
   await sleep(windowStart + opts.measureSec * 1000 - performance.now());
   windowEnd = performance.now();
+  lag.disable();
+  const cpu = process.cpuUsage(cpuAtStart);
   opts.onWindowEnd?.();
   stopping = true;
   const drainStart = performance.now();
@@ -105,12 +130,23 @@ async function closedLoop(opts) {
       timeout: percentiles(samples.timeout),
     },
     shedStatuses,
+    loadGenerator: {
+      cpuCoresBusy: (cpu.user + cpu.system) / 1e6 / ((windowEnd - windowStart) / 1000),
+      eventLoopDelayMs: {
+        p50: Math.max(0, lag.percentile(50) / 1e6 - LAG_RESOLUTION_MS),
+        p99: Math.max(0, lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS),
+        max: Math.max(0, lag.max / 1e6 - LAG_RESOLUTION_MS),
+      },
+    },
     okIds,
     shedIds,
   };
 }
 
 /** @typedef {Awaited<ReturnType<typeof closedLoop>>} ClosedLoopResult */
+
+/** The load generator's event-loop sampler period (ms), subtracted from its readings (as admission.ts does). */
+const LAG_RESOLUTION_MS = 1;
 
 const sleep = (/** @type {number} */ ms) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 

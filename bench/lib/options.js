@@ -37,6 +37,7 @@ function parseOptions(argv) {
     "overload-ramp",
     "overload-timeout",
     "overload-mutation",
+    "overload-retry-after",
     "scaling-workers",
     "scaling-mutation",
     "redis-url",
@@ -116,6 +117,8 @@ function parseOptions(argv) {
     overloadRamp: num("overload-ramp", 2, 2),
     overloadTimeout: num("overload-timeout", 10, 10),
     overloadMutation: /** @type {"cibil" | "aeps"} */ (raw("overload-mutation") ?? "aeps"),
+    /** Whether the overload clients wait a 503's Retry-After before sending again: ignore (default), honour, or both (each client count twice). */
+    overloadRetryAfter: /** @type {"ignore" | "honour" | "both"} */ (raw("overload-retry-after") ?? "ignore"),
     scalingWorkers: list("scaling-workers", ["1", "2"]).map(Number),
     scalingMutation: /** @type {"cibil" | "aeps"} */ (raw("scaling-mutation") ?? "aeps"),
     redisUrl: raw("redis-url") ?? env.REDIS_URL ?? "redis://127.0.0.1:6379",
@@ -131,6 +134,8 @@ function parseOptions(argv) {
   if (o.requests < 1 || o.warmupRequests < 0) throw new Error("--requests must be >= 1 and --warmup-requests >= 0");
   if (o.warmup < 1)
     throw new Error("--warmup must be >= 1 (the fixed-rate streams start staggered over the first second)");
+  if (!["ignore", "honour", "both"].includes(o.overloadRetryAfter))
+    throw new Error("--overload-retry-after must be ignore, honour or both");
   if (o.overloadRamp >= o.overloadWarmup) throw new Error("--overload-warmup must outlast --overload-ramp");
   for (const m of [...o.mutations, o.overloadMutation, o.scalingMutation])
     if (!["cibil", "aeps"].includes(m)) throw new Error(`unknown mutation ${m} (cibil, aeps)`);

@@ -9,6 +9,7 @@
  * OTP twice. Everything else of ours stays at its defaults (queue limit, admission control), so this measures the
  * server as it ships.
  */
+const fs = require("node:fs");
 const { closedLoop } = require("./closed-loop");
 const { bodyFactory, MUTATIONS } = require("./mutations");
 const { withSystem, cpuWindow } = require("./harness");
@@ -31,64 +32,88 @@ async function overload(o, defs, slowUp) {
   );
   /** @type {any[]} */
   const runs = [];
-  for (const clients of o.overloadClients) {
-    const r = await withSystem(
-      sys,
-      slowUp,
-      m,
-      `overload-${clients}`,
-      {
-        keepLogs: o.keepLogs,
-        redisUrl: o.redisUrl,
-        extraEnv: {
-          AOPAY_CONNECTIONS: String(o.overloadConnections),
-          // The load generator's clients all come from 127.0.0.1; in production they are as many addresses (or one
-          // trusted proxy, which counts in the total only). Left at 256 per address, connections past it are closed
-          // as accepted (src/http/connection-guard.ts): 1,905 client errors at 1,500 clients in one run.
-          MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: String(Math.max(256, clients + 64)),
+  const modes = o.overloadRetryAfter === "both" ? [false, true] : [o.overloadRetryAfter === "honour"];
+  for (const honourRetryAfter of modes)
+    for (const clients of o.overloadClients) {
+      const r = await withSystem(
+        sys,
+        slowUp,
+        m,
+        `overload-${clients}${honourRetryAfter ? "-retry-after" : ""}`,
+        {
+          keepLogs: o.keepLogs,
+          redisUrl: o.redisUrl,
+          extraEnv: {
+            AOPAY_CONNECTIONS: String(o.overloadConnections),
+            // The load generator's clients all come from 127.0.0.1; in production they are as many addresses (or one
+            // trusted proxy, which counts in the total only). Left at 256 per address, connections past it are closed
+            // as accepted (src/http/connection-guard.ts): 1,905 client errors at 1,500 clients in one run.
+            MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: String(Math.max(256, clients + 64)),
+          },
         },
-      },
-      async (s, tree) => {
-        const w = cpuWindow(s, tree, slowUp);
-        /** @type {Promise<any>[]} */
-        const upstreamAsks = [];
-        const res = await closedLoop({
-          url: s.url,
-          mutation: m,
-          bodies: bodyFactory(m, sys.flavour),
-          headers: sys.headers,
-          clients,
-          rampSec: o.overloadRamp,
-          warmupSec: o.overloadWarmup,
-          measureSec: o.overloadDuration,
-          timeoutSec: o.overloadTimeout,
-          onWindowStart: () => {
-            w.start();
-            upstreamAsks.push(ask(slowUp.child, "window"));
-          },
-          onWindowEnd: () => {
-            w.end();
-            upstreamAsks.push(ask(slowUp.child, "stats"));
-          },
-        });
-        const [, stats] = await Promise.all(upstreamAsks);
-        const cpu = w.result(res.window.ok + res.window.shed + res.window.wrong, res.windowSec);
-        return {
-          ...res,
-          cpu,
-          upstreamWindow: { avgInFlight: stats.stats.avgInFlight, peakInFlight: stats.stats.peakInFlight },
-        };
-      },
-    );
-    const row = { clients, capacityPerSec, ...r, servedShareOfCapacity: r.servedPerSec / capacityPerSec };
-    runs.push(row);
-    log(
-      `  ${String(clients).padStart(5)} clients: served ${fmt(r.window.ok)} (${fmt(r.servedPerSec, 0)}/s, ${fmt(row.servedShareOfCapacity * 100, 0)} % of capacity), ` +
-        `shed ${fmt(r.window.shed)}, client timeouts ${fmt(r.window.timeout)}, other ${fmt(r.window.wrong + r.window.non2xx + r.window.graphqlError + r.window.error)}; ` +
-        `p50/p99 served ${fmt(r.latencyUs.served.p50 / 1000, 0)}/${fmt(r.latencyUs.served.p99 / 1000, 0)} ms, shed ${fmt(r.latencyUs.shed.p50 / 1000, 1)}/${fmt(r.latencyUs.shed.p99 / 1000, 1)} ms; ` +
-        `rss ${mb(r.peakRss)} MB; sent twice ${r.hits.sentTwice}, shed but sent ${r.hits.shedButSent}`,
-    );
-  }
+        async (s, tree) => {
+          const w = cpuWindow(s, tree, slowUp);
+          /** @type {Promise<any>[]} */
+          const upstreamAsks = [];
+          const metricsUrl = metricsUrlOf(s.logFile);
+          /** @type {Promise<EventLoopLag | null>[]} */
+          const serverLag = [];
+          const res = await closedLoop({
+            url: s.url,
+            mutation: m,
+            bodies: bodyFactory(m, sys.flavour),
+            headers: sys.headers,
+            clients,
+            rampSec: o.overloadRamp,
+            warmupSec: o.overloadWarmup,
+            measureSec: o.overloadDuration,
+            timeoutSec: o.overloadTimeout,
+            honourRetryAfter,
+            onWindowStart: () => {
+              // A scrape resets prom-client's event-loop histogram: the one at the end covers the window.
+              serverLag.push(scrapeLag(metricsUrl));
+              w.start();
+              upstreamAsks.push(ask(slowUp.child, "window"));
+            },
+            onWindowEnd: () => {
+              w.end();
+              serverLag.push(scrapeLag(metricsUrl));
+              upstreamAsks.push(ask(slowUp.child, "stats"));
+            },
+          });
+          const [, stats] = await Promise.all(upstreamAsks);
+          const [, lagInWindow] = await Promise.all(serverLag);
+          const cpu = w.result(res.window.ok + res.window.shed + res.window.wrong, res.windowSec);
+          return {
+            ...res,
+            cpu,
+            upstreamWindow: { avgInFlight: stats.stats.avgInFlight, peakInFlight: stats.stats.peakInFlight },
+            serverEventLoopDelayMs: lagInWindow,
+          };
+        },
+      );
+      const row = {
+        clients,
+        honourRetryAfter,
+        capacityPerSec,
+        ...r,
+        servedShareOfCapacity: r.servedPerSec / capacityPerSec,
+      };
+      runs.push(row);
+      const lg = r.loadGenerator;
+      const sl = r.serverEventLoopDelayMs;
+      log(
+        `  ${String(clients).padStart(5)} clients${honourRetryAfter ? " (honouring Retry-After)" : ""}: served ${fmt(r.window.ok)} (${fmt(r.servedPerSec, 0)}/s, ${fmt(row.servedShareOfCapacity * 100, 0)} % of capacity), ` +
+          `shed ${fmt(r.window.shed)}, client timeouts ${fmt(r.window.timeout)}, other ${fmt(r.window.wrong + r.window.non2xx + r.window.graphqlError + r.window.error)}; ` +
+          `p50/p99 served ${fmt(r.latencyUs.served.p50 / 1000, 0)}/${fmt(r.latencyUs.served.p99 / 1000, 0)} ms, shed ${fmt(r.latencyUs.shed.p50 / 1000, 1)}/${fmt(r.latencyUs.shed.p99 / 1000, 1)} ms; ` +
+          `rss ${mb(r.peakRss)} MB; sent twice ${r.hits.sentTwice}, shed but sent ${r.hits.shedButSent}`,
+      );
+      log(
+        `         event-loop delay p50/p99/max: server ${sl ? `${fmt(sl.p50, 1)}/${fmt(sl.p99, 1)}/${fmt(sl.max, 1)} ms` : "n/a"}, ` +
+          `load generator ${fmt(lg.eventLoopDelayMs.p50, 1)}/${fmt(lg.eventLoopDelayMs.p99, 1)}/${fmt(lg.eventLoopDelayMs.max, 1)} ms; ` +
+          `cores busy: server ${fmt(r.cpu.cpuUtilisation, 2)}, load generator ${fmt(lg.cpuCoresBusy, 2)}`,
+      );
+    }
   return {
     mutation: m.key,
     delayMs: o.overloadDelay,
@@ -97,6 +122,38 @@ async function overload(o, defs, slowUp) {
     timeoutSec: o.overloadTimeout,
     runs,
   };
+}
+
+/**
+ * @typedef {{ p50: number, p99: number, max: number }} EventLoopLag ms, less the sampler's 10 ms resolution
+ */
+
+/** Our server's metrics URL, from its "metrics listening" log line (METRICS_PORT=0). @param {string} logFile */
+function metricsUrlOf(logFile) {
+  const m = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"metrics listening"/.exec(fs.readFileSync(logFile, "utf8"));
+  return m ? m[1] : null;
+}
+
+/** prom-client's resolution for nodejs_eventloop_lag_* (eventLoopMonitoringPrecision, default 10 ms). */
+const PROM_LAG_RESOLUTION_MS = 10;
+
+/**
+ * The server's event-loop delay since the previous scrape (prom-client resets its histogram at each collect). This is
+ * where a refusal waits inside the server before its `request` listener runs; the listener itself answers at once
+ * (src/http/admission.ts). @param {string | null} url @returns {Promise<EventLoopLag | null>}
+ */
+async function scrapeLag(url) {
+  if (!url) return null;
+  try {
+    const text = await (await fetch(url)).text();
+    const g = (/** @type {string} */ name) => {
+      const m = new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(text);
+      return m ? Math.max(0, Number(m[1]) * 1000 - PROM_LAG_RESOLUTION_MS) : NaN;
+    };
+    return { p50: g("p50"), p99: g("p99"), max: g("max") };
+  } catch {
+    return null;
+  }
 }
 
 module.exports = { overload };

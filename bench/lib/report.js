@@ -147,6 +147,7 @@ function printOverload(ov, log) {
     `overload: ours, ${ov.mutation}, upstream ${ov.delayMs} ms with ${ov.upstreamConnections} sockets (capacity ${fmt(ov.capacityPerSec, 0)} sends/s), client timeout ${ov.timeoutSec} s`,
   );
   row("clients", (r) => fmt(r.clients));
+  row("clients honour Retry-After", (r) => (r.honourRetryAfter ? "yes" : "no (resend at once)"));
   row("served in the window | per second", (r) => `${fmt(r.window.ok)}|${fmt(r.servedPerSec, 0)}`);
   row("  share of the upstream capacity", (r) => `${fmt(r.servedShareOfCapacity * 100, 0)} %`);
   row(
@@ -170,6 +171,19 @@ function printOverload(ov, log) {
     (r) => `${fmt(r.upstreamWindow.avgInFlight, 0)}|${fmt(r.upstreamWindow.peakInFlight)}`,
   );
   row("server CPU cores busy", (r) => fmt(r.cpu.cpuUtilisation, 2));
+  row("load generator CPU cores busy", (r) => (r.loadGenerator ? fmt(r.loadGenerator.cpuCoresBusy, 2) : "n/a"));
+  // Where a refusal's latency goes: waiting in the server's event loop before its listener answers, or in the load
+  // generator's before it reads the answer (lib/closed-loop.js, lib/overload.js).
+  row("event-loop delay p50|p99 (ms): server", (r) =>
+    r.serverEventLoopDelayMs
+      ? `${fmt(r.serverEventLoopDelayMs.p50, 1)}|${fmt(r.serverEventLoopDelayMs.p99, 1)}`
+      : "n/a",
+  );
+  row("  load generator", (r) =>
+    r.loadGenerator
+      ? `${fmt(r.loadGenerator.eventLoopDelayMs.p50, 1)}|${fmt(r.loadGenerator.eventLoopDelayMs.p99, 1)}`
+      : "n/a",
+  );
   row("peak RSS (MB)", (r) => mb(r.peakRss));
   row("destinations sent twice", (r) => fmt(r.hits.sentTwice));
   row("shed answers whose OTP was sent", (r) => fmt(r.hits.shedButSent));

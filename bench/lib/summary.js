@@ -126,7 +126,7 @@ function evaluateTargets(report) {
     });
   }
   for (const run of report.overload?.runs ?? []) {
-    const c = `overload ${run.clients} clients`;
+    const c = `overload ${run.clients} clients${run.honourRetryAfter ? " honouring Retry-After" : ""}`;
     out.push({
       name: `${c}: served ≥ ${TARGETS.overloadServedShare * 100} % of upstream capacity`,
       value: `${fmt(run.servedPerSec, 0)}/s of ${fmt(run.capacityPerSec, 0)}/s (${fmt(run.servedShareOfCapacity * 100, 0)} %)`,
