@@ -59,8 +59,9 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-unsafe-function-type": "off" },
   },
   {
-    // Deliberately lazy loads: pino-pretty (a dev dependency) and the OpenTelemetry SDK only when asked for.
-    files: ["src/logging/logger.ts", "src/observability/telemetry.ts"],
+    // Deliberately lazy loads: pino-pretty (a dev dependency) and the OpenTelemetry SDK only when asked for; the
+    // explorer's static files plugin (development) and the built-in simulator (no AOPAY_BASE_URL) only when used.
+    files: ["src/logging/logger.ts", "src/observability/telemetry.ts", "src/http/explorer.ts", "src/stack.ts"],
     rules: { "@typescript-eslint/no-require-imports": "off", "@typescript-eslint/consistent-type-imports": "off" },
   },
 );

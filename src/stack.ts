@@ -3,7 +3,7 @@ import { createApp } from "./app";
 import type { Config } from "./config";
 import { createLogger } from "./logging/logger";
 import { startTelemetry } from "./observability/telemetry";
-import { type Simulator, startSimulator } from "./simulator/server";
+import type { Simulator } from "./simulator/server";
 import type { Clock } from "./simulator/state";
 
 export interface Stack {
@@ -37,6 +37,8 @@ export async function startStack(config: Config, deps: StackDependencies = {}): 
   let simulator: Simulator | undefined;
   let effective = config;
   if (config.aopay.mode === "simulator") {
+    // Loaded in simulator mode only: a process with AOPAY_BASE_URL never needs it.
+    const { startSimulator } = require("./simulator/server") as typeof import("./simulator/server");
     simulator = await startSimulator({
       registrationId: config.aopay.registrationId,
       companyCode: config.aopay.companyCode,
