@@ -207,7 +207,12 @@ describe("npm start passes SIGTERM to the server", () => {
     const children = readFileSync(`/proc/${npm.pid}/task/${npm.pid}/children`, "utf8").trim().split(/\s+/).map(Number);
     expect(children).toHaveLength(1);
     const serverPid = children[0];
-    expect(readFileSync(`/proc/${serverPid}/cmdline`, "utf8").split("\0")).toEqual(["node", "dist/index.js", ""]);
+    expect(readFileSync(`/proc/${serverPid}/cmdline`, "utf8").split("\0")).toEqual([
+      "node",
+      "--max-semi-space-size=16",
+      "dist/index.js",
+      "",
+    ]);
     return { npm, npmExited, serverPid, output: () => output };
   }
 
