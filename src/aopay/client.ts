@@ -150,7 +150,7 @@ export class AopayClient {
    * a request's CPU in the bench's profile for nothing (startActiveSpan copies the context, #report spread attribute
    * objects). A recording span is active during the attempt, as before.
    */
-  async #attempt(
+  #attempt(
     endpoint: Endpoint<unknown, unknown>,
     body: Record<string, unknown>,
     opts: CallOptions,
@@ -171,8 +171,25 @@ export class AopayClient {
       },
       parent,
     );
+    if (!span.isRecording()) {
+      // A span that does not record (the API's NonRecordingSpan: no SDK, or an SDK's sampler said NOT_RECORD) does
+      // nothing when ended, early or late: it is ended now and the exchange's promise returned as it is, without an
+      // async frame and an await per attempt around it.
+      span.end();
+      return this.#exchange(endpoint, body, opts, undefined);
+    }
+    return this.#recorded(endpoint, body, opts, span, parent);
+  }
+
+  /** #attempt with a recording span: active during the exchange, ended when the exchange settles. */
+  async #recorded(
+    endpoint: Endpoint<unknown, unknown>,
+    body: Record<string, unknown>,
+    opts: CallOptions,
+    span: Span,
+    parent: TraceContext,
+  ): Promise<SuccessEnvelope> {
     try {
-      if (!span.isRecording()) return await this.#exchange(endpoint, body, opts, undefined);
       return await context.with(trace.setSpan(parent, span), () => this.#exchange(endpoint, body, opts, span));
     } finally {
       span.end();

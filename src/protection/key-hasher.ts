@@ -39,7 +39,9 @@ export class KeyHasher {
 
   /**
    * `hash`, remembered: for identifiers that repeat across many requests and are not customer data (IP addresses,
-   * API client ids). Customer identifiers (mobile, Aadhaar) go through `hash` and are never kept.
+   * API client ids, 6-digit mobile-number prefixes: a prefix spans 10,000 numbers, an operator series, and names no
+   * customer). Customer identifiers (a whole mobile, Aadhaar, CIBIL id) go through `hash` and are never kept. The
+   * table is bounded (LRU, 10,000 entries) and lives in this process only: nothing here is logged or stored.
    */
   memoized(dimension: string, identifier: string): string {
     const cacheKey = `${dimension}\u0000${identifier}`;

@@ -235,7 +235,11 @@ export class OtpThrottle {
         if (kind === "mobile") {
           takes.push({
             budget: this.#mobilePrefix,
-            key: this.hasher.hash("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)),
+            // Remembered (KeyHasher.memoized, bounded): a 6-digit prefix names a range of 10,000 numbers, an
+            // operator series, not a customer; it is never logged nor kept in clear in a store (its key is the HMAC).
+            // Saves the prefix's HMAC (two SHA-256) on nearly every AEPS send: callgrind, main thread, ~18k
+            // instructions per send. The mobile's own key (above) is computed every time and never remembered.
+            key: this.hasher.memoized("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)),
           });
         }
       }

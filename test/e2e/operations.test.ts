@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { trace } from "@opentelemetry/api";
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { AlwaysOffSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { blackHole, delayed, type FakeUpstream, json, raw, startFakeUpstream } from "../helpers/fake-upstream";
@@ -243,5 +243,28 @@ describe("tracing hooks", () => {
     expect(spans[1].attributes["aopay.outcome"]).toBe("UPSTREAM_REJECTED");
     expect(spans[1].status.code).toBe(2);
     expect(JSON.stringify(spans.map((s) => s.attributes))).not.toMatch(/15000000[27]|123456542124/);
+  });
+});
+
+describe("tracing with a sampler that records nothing", () => {
+  const exporter = new InMemorySpanExporter();
+  let t: TestStack;
+  beforeAll(async () => {
+    trace.setGlobalTracerProvider(
+      new TracerProvider({ sampler: new AlwaysOffSampler(), spanProcessors: [new SimpleSpanProcessor({ exporter })] }),
+    );
+    t = await startTestStack();
+  });
+  afterAll(async () => {
+    await t?.stop();
+    trace.disable();
+  });
+
+  it("answers and rejects exactly as with a recording span (the attempt's non-recording span ends at once)", async () => {
+    const ok = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput("150000003"))).body, "generateCibilOtp");
+    expect(ok).toMatchObject({ __typename: "CibilOtpChallenge", status: "PENDING" });
+    const rejected = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput("150000207"))).body, "generateCibilOtp");
+    expect(rejected).toMatchObject({ code: "UPSTREAM_REJECTED" });
+    expect(exporter.getFinishedSpans()).toEqual([]);
   });
 });

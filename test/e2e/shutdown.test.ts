@@ -85,4 +85,53 @@ describe("graceful stop", () => {
       await agent.close();
     }
   });
+
+  it("does nothing for a request that arrives while draining on a connection kept open by an in-flight one", async () => {
+    // The only way a request reaches a draining server: the sweep leaves a connection whose response is in progress,
+    // and its client pipelines another request on it. Our onRequest hook answers it 503 SERVICE_UNAVAILABLE, queued
+    // behind the in-flight answer, which goes out with `Connection: close`; Node then ends the connection and the
+    // queued 503 is never written. The client is left with an unanswered pipelined request, which RFC 9112 §9.3.2
+    // says it may send again (on another connection): so it must not have been done here.
+    const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000" });
+    const arrived: string[] = [];
+    t.stack.app.fastify.server.prependListener("request", (req: { method?: string; url?: string }) =>
+      arrived.push(`${req.method} ${req.url}`),
+    );
+    try {
+      const { hostname, port } = new URL(t.baseUrl);
+      const socket = connect({ host: hostname, port: Number(port) });
+      await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+      let received = "";
+      socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+      socket.on("error", () => undefined);
+      const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      const post = (cibilId: string) => {
+        const body = JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput(cibilId) });
+        return (
+          `POST /graphql HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+        );
+      };
+      // Scenario 888: the simulator answers after 2 s, so the first mutation is in flight when stop() begins.
+      socket.write(post("102277888"));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const stopped = t.stop();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.write(post("102277100"));
+      await closed;
+      await stopped;
+
+      // Both requests reached the server; only the first reached AOPay.
+      expect(arrived).toEqual(["POST /graphql", "POST /graphql"]);
+      expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
+      // One answer on the connection: the in-flight mutation's, with Connection: close.
+      expect(received.match(/^HTTP\/1\.1 /gm)).toHaveLength(1);
+      expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(received).toMatch(/\r\nconnection: close\r\n/i);
+      expect(received).toContain('"__typename":"CibilOtpChallenge","cibilId":"102277888"');
+      expect(received).not.toContain("102277100");
+    } finally {
+      await t.stop();
+    }
+  });
 });

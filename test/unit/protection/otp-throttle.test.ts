@@ -142,6 +142,32 @@ describe("OtpThrottle (in memory)", () => {
     expect(hasher.hash("destination:mobile", "9876543210")).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
+  it("remembers the mobile prefix's key (not customer data), never a whole mobile's, and keys the prefix the same", () => {
+    // Counts the HMACs actually computed, by dimension.
+    class CountingHasher extends KeyHasher {
+      readonly computed: string[] = [];
+      override hash(dimension: string, identifier: string): string {
+        this.computed.push(`${dimension}:${identifier}`);
+        return super.hash(dimension, identifier);
+      }
+    }
+    const counting = new CountingHasher(Buffer.from("k".repeat(32)));
+    const t = new OtpThrottle(config({ cooldownSeconds: 0 }), counting, null);
+    const sendTo = (mobile: string) => t.reserve(subject({ destinations: [{ kind: "mobile", value: mobile }] }));
+    expect(sendTo("9876543210")).toMatchObject({ allowed: true });
+    expect(sendTo("9876549999")).toMatchObject({ allowed: true });
+    expect(sendTo("9876543210")).toMatchObject({ allowed: true });
+    // Each send hashes its mobile afresh; the shared prefix 987654 is hashed once.
+    expect(counting.computed.filter((c) => c.startsWith("destination:mobile:"))).toEqual([
+      "destination:mobile:9876543210",
+      "destination:mobile:9876549999",
+      "destination:mobile:9876543210",
+    ]);
+    expect(counting.computed.filter((c) => c.startsWith("mobile-prefix:"))).toEqual(["mobile-prefix:987654"]);
+    // The remembered key is the HMAC itself: a Redis store written before (or by another replica) matches.
+    expect(counting.memoized("mobile-prefix", "987654")).toBe(hasher.hash("mobile-prefix", "987654"));
+  });
+
   it("answers synchronously in memory (no promise per send): a value, or a thrown error", () => {
     const t = new OtpThrottle(config(), hasher, null);
     const first = t.reserve(subject());
