@@ -42,7 +42,7 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "require('http').get('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 # node runs as PID 1 and handles SIGTERM itself (src/index.ts drains, then exits 0).
 # --max-semi-space-size=16: V8's young generation at most 2 x 16 MB instead of the 2 x 64 MB Node 24 grows to on a
-# machine with a large heap limit: peak RSS at saturation 305 -> 219 MB, with 1,500 overload clients 332-372 -> 234-255
-# MB, CPU per request unchanged within noise (docs/performance.md, "Overload"). Same flag in `npm start`; cluster
-# workers inherit it (cluster.fork passes process.execArgv).
+# machine with a large heap limit: peak RSS at saturation 305 -> 219 MB, with 1,500 overload clients 343-372 -> 234-266
+# MB, and CPU per request lower, not higher (docs/performance.md, this round's changes). The same flags as `npm start`
+# (test/unit/container.test.ts); cluster workers inherit them (cluster.fork passes process.execArgv).
 CMD ["node", "--max-semi-space-size=16", "dist/index.js"]

@@ -84,14 +84,23 @@ const READY_BENCH = /"msg":"GraphQL server ready","url":"(http:\/\/[^"]+\/graphq
 const SYSTEM_KEYS = ["floor", "apollo", "rest", "ours", "ours-redis", "ours-idem"];
 
 /**
- * Node's flags, the same for every system: ours ships with them (`npm start`, the Dockerfile's CMD: a young generation
- * of at most 2 x 16 MB instead of the 2 x 64 MB Node 24 grows to here; docs/performance.md), and they are a setting of
- * the runtime, not of the application, so every reference system gets them too. Measured interleaved in one run
- * (4 rounds, 64 connections): minimal Apollo's CPU per request with and without the flag 159/163, 138/151, 139/146,
- * 150/151 µs (AEPS) and 167/173, 156/176, 161/173, 156/177 µs (CIBIL); ours 141/164, 144/152, 168/173, 161/157,
- * 161/173 and 160/166, 151/180, 173/197, 149/186, 176/192 µs (5 rounds). Giving it to ours alone would flatter ours.
+ * Node's flags, the same for every system: ours ships with them (`npm start`, whose script this reads, so the bench
+ * cannot drift from what ships; the Dockerfile's CMD is held to the same flags by test/unit/container.test.ts), and
+ * they are a setting of the runtime, not of the application, so every reference system gets them too. Today
+ * `--max-semi-space-size=16`: a young generation of at most 2 x 16 MB instead of the 2 x 64 MB Node 24 grows to here
+ * (docs/performance.md). Measured interleaved in one run (4 rounds, 64 connections): minimal Apollo's CPU per request
+ * with and without it 159/163, 138/151, 139/146, 150/151 µs (AEPS) and 167/173, 156/176, 161/173, 156/177 µs (CIBIL);
+ * ours 141/164, 144/152, 168/173, 161/157, 161/173 and 160/166, 151/180, 173/197, 149/186, 176/192 µs (5 rounds).
+ * Giving it to ours alone would flatter ours.
  */
-const NODE_FLAGS = ["--max-semi-space-size=16"];
+const NODE_FLAGS = startFlags(require("../../package.json").scripts.start);
+
+/** The node flags of the `start` script (`exec node <flags> dist/index.js`). @param {string} script */
+function startFlags(script) {
+  const m = /^exec node((?: --[^\s]+)*) dist\/index\.js$/.exec(script);
+  if (!m) throw new Error(`package.json "start" is not "exec node [flags] dist/index.js": ${script}`);
+  return m[1].trim().split(" ").filter(Boolean);
+}
 
 /**
  * @param {{ oursEnv: Record<string, string>, oursHeaders: Record<string, string>, floorReset: boolean, redisUrl: string }} o

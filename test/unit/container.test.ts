@@ -159,6 +159,14 @@ describe("the container image's environment (Dockerfile, compose.yaml)", () => {
     expect(config.telemetry).toMatchObject({ enabled: true, sampler: "parentbased_traceidratio" });
   });
 
+  it("runs the server with the same node flags as npm start (the flags the bench measures)", () => {
+    const cmd = stage.filter((i) => i.keyword === "CMD").at(-1);
+    const start = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: { start: string } })
+      .scripts.start;
+    expect(start).toMatch(/^exec node (--\S+ )*dist\/index\.js$/);
+    expect(JSON.parse(cmd!.args)).toEqual(start.replace(/^exec /, "").split(" "));
+  });
+
   it("runs the simulator from the same image, listening on the compose network", () => {
     expect(compose.services.simulator.command).toEqual(["node", "dist/simulator/main.js"]);
     expect(loadSimulatorConfig({ ...imageEnv, ...simulatorEnv })).toMatchObject({ host: "0.0.0.0", port: 4010 });
