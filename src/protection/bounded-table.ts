@@ -79,11 +79,14 @@ export class BoundedTable<V extends Expiring> {
     return this.#map.size;
   }
 
-  /** The live entry, or undefined (an expired one is removed). The value is the stored object: mutate it in place. */
-  get(key: string): V | undefined {
+  /**
+   * The live entry, or undefined (an expired one is removed). The value is the stored object: mutate it in place.
+   * `now` (default: the capacity's clock) lets a caller that makes several calls for one request read the clock once.
+   */
+  get(key: string, now: number = this.#capacity.now()): V | undefined {
     const value = this.#map.get(key);
     if (value === undefined) return undefined;
-    if (value.expiresAt <= this.#capacity.now()) {
+    if (value.expiresAt <= now) {
       this.#delete(key);
       return undefined;
     }
@@ -94,12 +97,25 @@ export class BoundedTable<V extends Expiring> {
    * Stores `value` under `key` (replacing any entry; a replaced entry moves to the end, which keeps insertion order
    * close to expiry order for the sweep). False when the table is full and the key is new: nothing was stored.
    */
-  insert(key: string, value: V): boolean {
-    this.sweep(SWEEP_STEP);
+  insert(key: string, value: V, now: number = this.#capacity.now()): boolean {
+    this.sweep(SWEEP_STEP, now);
     if (this.#map.delete(key)) {
       this.#map.set(key, value);
       return true;
     }
+    return this.#add(key, value);
+  }
+
+  /**
+   * `insert` for a key the caller has just seen absent (`get` returned undefined, and nothing ran in between): the
+   * same sweep and cap, without looking the key up to replace it. False when the table is full.
+   */
+  insertAbsent(key: string, value: V, now: number): boolean {
+    this.sweep(SWEEP_STEP, now);
+    return this.#add(key, value);
+  }
+
+  #add(key: string, value: V): boolean {
     if (!this.#capacity.makeRoom()) return false;
     this.#map.set(key, value);
     this.#capacity.used++;
@@ -111,8 +127,7 @@ export class BoundedTable<V extends Expiring> {
   }
 
   /** Visits up to `steps` entries from the sweep cursor, deleting expired ones; the cursor wraps at the end. */
-  sweep(steps: number): void {
-    const now = this.#capacity.now();
+  sweep(steps: number, now: number = this.#capacity.now()): void {
     let left = Math.min(steps, this.#map.size);
     while (left-- > 0) {
       this.#cursor ??= this.#map.entries();

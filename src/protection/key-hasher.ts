@@ -20,8 +20,15 @@ const MAX_UTF8_PER_UNIT = 3;
  * for byte createHmac's (test/unit/protection/key-hasher.test.ts), so keys written by earlier versions still match.
  */
 export class KeyHasher {
-  /** Keys of identifiers that repeat across requests (IPs, client ids): computed once, not per request. */
-  readonly #memo = new LRUCache<string, string>({ max: 10_000 });
+  /**
+   * Keys of identifiers that repeat across requests (IPs, client ids, mobile prefixes): computed once, not per
+   * request. Looked up by the identifier alone, the entry naming its dimension: a lookup by a string of both
+   * (`${dimension}\u0000${identifier}`) built and hashed that string on every call, most of the lookup's cost (node 24,
+   * 2M calls of each of 3 dimensions with fresh identifier strings, /tmp micro-benchmark: 119-135 ns per call that
+   * way, 32-38 ns this way). The bound is the same 10,000 entries; full, the table holds 2.10 MB (15-character
+   * identifiers) to 2.47 MB (45) of heap after GC, against 2.01 to 2.39 MB before (/tmp script, --expose-gc).
+   */
+  readonly #memo = new LRUCache<string, { dimension: string; key: string }>({ max: 10_000 });
   /** (K ^ ipad), then the message: the inner hash's input. Zeroed after each use (it held an identifier). */
   readonly #inner = Buffer.alloc(BLOCK + SCRATCH);
   /** (K ^ opad), then the inner digest: the outer hash's input. */
@@ -44,13 +51,14 @@ export class KeyHasher {
    * table is bounded (LRU, 10,000 entries) and lives in this process only: nothing here is logged or stored.
    */
   memoized(dimension: string, identifier: string): string {
-    const cacheKey = `${dimension}\u0000${identifier}`;
-    let value = this.#memo.get(cacheKey);
-    if (value === undefined) {
-      value = this.hash(dimension, identifier);
-      this.#memo.set(cacheKey, value);
+    let entry = this.#memo.get(identifier);
+    // Another dimension's entry for the same characters (a client id "987654" and a prefix 987654) is not this key:
+    // computed, and it takes the place (the dimensions are the callers' constant strings: === finds the same one).
+    if (entry === undefined || entry.dimension !== dimension) {
+      entry = { dimension, key: this.hash(dimension, identifier) };
+      this.#memo.set(identifier, entry);
     }
-    return value;
+    return entry.key;
   }
 
   /**

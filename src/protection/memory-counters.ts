@@ -24,7 +24,8 @@ export interface BudgetCounter {
   reward(key: string): void | Promise<void>;
 }
 
-interface Window {
+/** A key's current window. */
+export interface Window {
   consumed: number;
   expiresAt: number;
 }
@@ -50,17 +51,28 @@ export class MemoryCounter implements BudgetCounter {
 
   consume(key: string): CounterOutcome {
     const now = this.capacity.now();
-    let window = this.#table.get(key);
-    if (window === undefined) {
-      window = { consumed: 0, expiresAt: now + this.durationMs };
-      if (!this.#table.insert(key, window)) throw new MemoryStoreFullError("otp throttle");
-    }
-    window.consumed++;
+    const window = this.take(key, now);
     return {
       allowed: window.consumed <= this.points,
       remainingPoints: Math.max(0, this.points - window.consumed),
       msBeforeNext: window.expiresAt - now,
     };
+  }
+
+  /**
+   * `consume` at `now` (the caller reads the clock once per send), answered with the key's window itself, the stored
+   * object, instead of a CounterOutcome: allowed while `consumed <= points`, `expiresAt - now` before it resets. Read
+   * it before the next call for the same key. Throws MemoryStoreFullError when a new window finds no room.
+   */
+  take(key: string, now: number): Window {
+    let window = this.#table.get(key, now);
+    if (window === undefined) {
+      window = { consumed: 0, expiresAt: now + this.durationMs };
+      // get() just found the key absent (or removed its expired window): no lookup to replace it.
+      if (!this.#table.insertAbsent(key, window, now)) throw new MemoryStoreFullError("otp throttle");
+    }
+    window.consumed++;
+    return window;
   }
 
   reward(key: string): void {

@@ -95,6 +95,25 @@ describe("BoundedTable", () => {
     expect(table.size).toBe(0);
   });
 
+  it("insertAbsent (a key just read as absent): the same sweep and cap as insert, at the caller's `now`", () => {
+    const c = clock();
+    let full = 0;
+    const table = new BoundedTable<Entry>(new Capacity(2, c.now, () => full++));
+    table.insert("a", { expiresAt: c.t + 1_000 });
+    expect(table.get("b", c.t)).toBeUndefined();
+    expect(table.insertAbsent("b", { expiresAt: c.t + 60_000 }, c.t)).toBe(true);
+    // Full: refused, nothing stored.
+    expect(table.insertAbsent("c", { expiresAt: c.t + 60_000 }, c.t)).toBe(false);
+    expect(full).toBe(1);
+    expect(table.size).toBe(2);
+    // The `now` passed in is the one the table judges by (its clock has not moved): "a" has expired at c.t + 1_000,
+    // and the insert's sweep steps remove it before the cap is checked.
+    expect(table.get("a", c.t + 999)?.expiresAt).toBe(c.t + 1_000);
+    expect(table.insertAbsent("c", { expiresAt: c.t + 61_000 }, c.t + 1_000)).toBe(true);
+    expect(table.get("a")).toBeUndefined();
+    expect(table.size).toBe(2);
+  });
+
   it("tables sharing a Capacity share one cap, and a full one sweeps the others", () => {
     const c = clock();
     const capacity = new Capacity(4, c.now);
@@ -138,6 +157,18 @@ describe("MemoryCounter (rate-limiter-flexible's fixed-window semantics)", () =>
     counter.reward("k");
     expect(counter.consume("k").allowed).toBe(true);
     expect(counter.consume("k").allowed).toBe(false);
+  });
+
+  it("take answers with the key's window at the given `now`, consume with the same numbers as an outcome", () => {
+    const c = clock();
+    const counter = new MemoryCounter(2, 10_000, new Capacity(10, c.now));
+    expect(counter.take("k", c.t + 5)).toEqual({ consumed: 1, expiresAt: c.t + 10_005 });
+    expect(counter.take("k", c.t + 10_004)).toEqual({ consumed: 2, expiresAt: c.t + 10_005 });
+    // The window's last millisecond has passed: a new one opens.
+    expect(counter.take("k", c.t + 10_005)).toEqual({ consumed: 1, expiresAt: c.t + 20_005 });
+    c.t += 10_005;
+    expect(counter.consume("k")).toEqual({ allowed: true, remainingPoints: 0, msBeforeNext: 10_000 });
+    expect(counter.size).toBe(1);
   });
 
   it("throws MemoryStoreFullError (a ProtectionStoreError: fail closed) for a new key when the cap is reached", () => {

@@ -38,6 +38,16 @@ describe("KeyHasher", () => {
     expect(hasher.memoized("ip", "203.0.113.7")).toBe("bIlW1uNJ2y3cGplzBM9SyBJ7L1PIvLg3tHz6TKnRCu4");
   });
 
+  it("memoized: the same characters under two dimensions give each dimension's own key, however they alternate", () => {
+    const hasher = new KeyHasher(Buffer.from("k".repeat(32)));
+    for (let round = 0; round < 3; round++) {
+      expect(hasher.memoized("client", "987654")).toBe(hasher.hash("client", "987654"));
+      expect(hasher.memoized("mobile-prefix", "987654")).toBe(hasher.hash("mobile-prefix", "987654"));
+      expect(hasher.memoized("mobile-prefix", "987654")).toBe(hasher.hash("mobile-prefix", "987654"));
+    }
+    expect(hasher.memoized("client", "987654")).not.toBe(hasher.memoized("mobile-prefix", "987654"));
+  });
+
   it.each([0, 1, 16, 32, 63, 64, 65, 100, 200])("equals createHmac for a %i-byte secret", (secretBytes) => {
     const secret = randomBytes(secretBytes);
     const hasher = new KeyHasher(secret);

@@ -176,6 +176,54 @@ describe("OtpThrottle (in memory)", () => {
     expect(t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_COOLDOWN" });
   });
 
+  it("window boundaries on a moved clock: a window is there until its last millisecond, then reopens (cooldown, window)", () => {
+    const c = { t: 1_000_000 };
+    const t = new OtpThrottle(config(), hasher, null, { maxKeys: 100, now: () => c.t });
+    const start = c.t;
+    // The first send uses up the cooldown (1 point): the next send is 60 s away; the window (3) still has 2.
+    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 60_000 });
+    c.t = start + 59_999;
+    expect(t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", retryAfterSeconds: 1 });
+    c.t = start + 60_000;
+    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 60_000 });
+    // The third send in the window uses it up too: the later reset (the window's, opened at `start`) wins.
+    c.t = start + 120_000;
+    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 480_000 });
+    c.t = start + 599_999;
+    expect(t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED", retryAfterSeconds: 1 });
+    c.t = start + 600_000;
+    // The refused attempt 1 ms earlier opened a new cooldown window (its point given back, the window kept: Redis's
+    // semantics too), which now has 59,999 ms left.
+    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 59_999 });
+  });
+
+  it("the same destination twice in one send: each consume is judged as it happens, and the refusal gives all back", () => {
+    const c = { t: 1_000_000 };
+    const t = new OtpThrottle(config(), hasher, null, { maxKeys: 100, now: () => c.t });
+    const twice = subject({
+      destinations: [
+        { kind: "mobile", value: "9876543210" },
+        { kind: "mobile", value: "9876543210" },
+      ],
+    });
+    // The first cooldown consume is allowed, the second (same key) is not.
+    expect(t.reserve(twice)).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", retryAfterSeconds: 60 });
+    expect(t.reserve(subject())).toMatchObject({ allowed: true });
+  });
+
+  it("at the cap: an expired window reopens in place of the one it replaces, a new destination is refused", () => {
+    const c = { t: 1_000_000 };
+    // A CIBIL send takes 6 entries (cooldown, window, daily, IP, client, global): room for one destination exactly.
+    const t = new OtpThrottle(config(), hasher, null, { maxKeys: 6, now: () => c.t });
+    const cibil = (value: string) => subject({ destinations: [{ kind: "cibil", value }] });
+    expect(t.reserve(cibil("700000001"))).toMatchObject({ allowed: true });
+    expect(() => t.reserve(cibil("700000002"))).toThrow(MemoryStoreFullError);
+    c.t += 60_000;
+    // The cooldown window expired: read, removed and opened again, within the cap.
+    expect(t.reserve(cibil("700000001"))).toMatchObject({ allowed: true });
+    expect(() => t.reserve(cibil("700000002"))).toThrow(MemoryStoreFullError);
+  });
+
   it("a table that fills in the middle of a send: refused (store full) and every point it took is given back", async () => {
     // Without a cooldown, a send to a new mobile needs 6 entries (window, daily, prefix, IP, client, global); 7 leave
     // room for the first send and for the second's window entry, not its daily one.
