@@ -284,7 +284,7 @@ export class OtpThrottle {
    * counters answer, at one `now` for the whole send (one clock read, not two or three per budget), from each
    * budget's window (MemoryCounter.take) rather than a CounterOutcome, and without a promise, a Take, an outcome or a
    * verdict object per budget. Measured on an AEPS send to fresh destinations (10 budgets, two HMACs included;
-   * /tmp micro-benchmark of reserve(), 9 batches of 20,000 sends, 5 interleaved runs against the previous version):
+   * bench/throttle-micro.js, 9 batches of 20,000 sends, 5 interleaved runs against the previous version):
    * CPU per send, median of the runs' medians, 11.1 -> 10.0 µs (4 runs of 5 lower); main-thread instructions under
    * callgrind 62.8k -> 62.3k (3 runs): the saving is mostly in garbage collection, off the main thread.
    */

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// @ts-check
+"use strict";
+/**
+ * Micro-benchmark of the in-memory OTP throttle's send path: `OtpThrottle.reserve(subject, "send")` as an AEPS send
+ * makes it (a fresh mobile and Aadhaar each time, so every destination budget opens a window; one IP, one client;
+ * destination budgets at their defaults, the IP, client, global and prefix budgets at the bench's 10,000,000 so
+ * nothing is refused). The real KeyHasher (HMAC-SHA256) is used unless `--stub-hasher`, which leaves the hashing out
+ * to show the store's own cost. Reads the compiled server (`npm run build`), or another build given as the argument
+ * (a base copy, to compare two commits interleaved).
+ *
+ *   node bench/throttle-micro.js [dist dir] [--sends 20000] [--batches 7] [--warm 20000] [--stub-hasher]
+ *     prints CPU µs per send (process.cpuUsage over each batch; median and every batch)
+ *   valgrind --tool=callgrind --separate-threads=yes node --expose-gc bench/throttle-micro.js --batches 1 --cg
+ *     main-thread instructions of one batch: the counters are zeroed before it and dumped after it
+ *     (callgrind_control), so the thread-1 dump of part 1 holds exactly the batch; divide its summary by --sends
+ */
+const path = require("node:path");
+const { execFileSync } = require("node:child_process");
+const { parseArgs } = require("node:util");
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    sends: { type: "string", default: "20000" },
+    batches: { type: "string", default: "7" },
+    warm: { type: "string", default: "20000" },
+    "stub-hasher": { type: "boolean", default: false },
+    cg: { type: "boolean", default: false },
+  },
+});
+const ROOT = path.join(__dirname, "..");
+const dist = path.resolve(positionals[0] ?? path.join(ROOT, "dist"));
+require(require.resolve("reflect-metadata", { paths: [dist, ROOT] }));
+const { OtpThrottle } = require(path.join(dist, "protection/otp-throttle.js"));
+const { KeyHasher } = require(path.join(dist, "protection/key-hasher.js"));
+const { loadConfig } = require(path.join(dist, "config.js"));
+
+const config = loadConfig({
+  OTP_IP_MAX: "10000000",
+  OTP_CLIENT_MAX: "10000000",
+  OTP_GLOBAL_MAX: "10000000",
+  OTP_PREFIX_MAX: "10000000",
+});
+// The stub's keys have the length of real ones (43 characters, base64url of 32 bytes).
+const pad = "k".repeat(43);
+const stub = {
+  hash: (/** @type {string} */ d, /** @type {string} */ id) => (d + id + pad).slice(0, 43),
+  memoized: (/** @type {string} */ d, /** @type {string} */ id) => (d + id + pad).slice(0, 43),
+};
+const hasher = values["stub-hasher"] ? stub : new KeyHasher(Buffer.alloc(32, 1));
+const N = Number(values.sends);
+const B = Number(values.batches);
+const W = Number(values.warm);
+
+/** @param {string} flag */
+function callgrind(flag) {
+  execFileSync("callgrind_control", [flag, String(process.pid)], { stdio: "ignore" });
+}
+
+let serial = 0;
+/** @param {number} n */
+function subjects(n) {
+  const out = new Array(n);
+  for (let i = 0; i < n; i++, serial++)
+    out[i] = {
+      destinations: [
+        { kind: "mobile", value: String(6_000_000_000 + serial) },
+        { kind: "aadhaar", value: String(200_000_000_000 + serial) },
+      ],
+      ip: "203.0.113.9",
+      clientId: "bench-client",
+    };
+  return out;
+}
+
+/** @param {any} throttle @param {any[]} list */
+function run(throttle, list) {
+  let allowed = 0;
+  for (let i = 0; i < list.length; i++) if (throttle.reserve(list[i], "send").allowed) allowed++;
+  if (allowed !== list.length) throw new Error(`refused ${list.length - allowed} sends: the budgets are too low`);
+}
+
+run(new OtpThrottle(config.throttle, hasher, null), subjects(W)); // JIT warm-up, on a throttle of its own
+/** @type {number[]} */
+const perSend = [];
+for (let b = 0; b < B; b++) {
+  const throttle = new OtpThrottle(config.throttle, hasher, null);
+  const list = subjects(N);
+  const gc = /** @type {any} */ (globalThis).gc;
+  if (typeof gc === "function") gc();
+  if (values.cg) callgrind("-z");
+  const start = process.cpuUsage();
+  run(throttle, list);
+  const used = process.cpuUsage(start);
+  if (values.cg) callgrind("-d");
+  perSend.push((used.user + used.system) / N);
+}
+const sorted = [...perSend].sort((a, b) => a - b);
+process.stdout.write(
+  `${JSON.stringify({
+    dist: path.relative(process.cwd(), dist) || ".",
+    hasher: values["stub-hasher"] ? "stub" : "real",
+    sends: N,
+    medianUs: +sorted[Math.floor(B / 2)].toFixed(3),
+    minUs: +sorted[0].toFixed(3),
+    batchesUs: perSend.map((x) => +x.toFixed(2)),
+  })}\n`,
+);
