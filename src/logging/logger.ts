@@ -176,6 +176,9 @@ export const STDOUT_BACKLOG_MAX_BYTES = 16 * 1024 * 1024;
  */
 export const FILE_STALL_MS = 50;
 
+/** How long FdWriter.flush waits for the backlog at most (300 ms, as src/index.ts gives the last lines at exit). */
+export const FLUSH_MAX_WAIT_MS = 300;
+
 /** What fd 1 (or the fd a test passes) is, as far as how to write to it goes. */
 export type FdKind = "pipe" | "file" | "other";
 
@@ -203,8 +206,10 @@ const DEV_NULL_RDEV = (1 << 8) | 3;
  * went away while another process holds its end) once kept a server up for more than 30 minutes after SIGTERM (an
  * attack on the production build, when pino's destination flushed synchronously at exit). So:
  * - a pipe or socket is written through a libuv stream (net.Socket; for fd 1, process.stdout, the same thing): the fd
- *   is non-blocking, libuv writes each line at once on this thread and, when the pipe is full, keeps the rest and
- *   writes it when the pipe can take it (epoll), with no thread in between;
+ *   is non-blocking (Node already made it so for process.stdout), libuv writes on this thread at once and, when the
+ *   pipe is full, keeps the rest and writes it when the pipe can take it (epoll), with no thread in between. The lines
+ *   of one event-loop turn go out as one write at the turn's end (setImmediate, not a timer: a line waits for the
+ *   callbacks of its own turn only), as sonic-boom's batching did under load;
  * - a regular file (or /dev/null) is written with write(2) on this thread: a file never waits on a reader. A write that
  *   held the thread more than FILE_STALL_MS (a disk slower than the log, a network file system) moves the file's writes
  *   to libuv's threadpool (sonic-boom) for good, so a slow disk costs one stall, not one per line (a file on a network
@@ -214,14 +219,20 @@ const DEV_NULL_RDEV = (1 << 8) | 3;
  * - a write error (EPIPE: the reader is gone; EBADF: the fd was closed) turns the writer into a no-op, never an
  *   unhandled 'error' event that would crash the process; other file errors (ENOSPC) drop the line and count it;
  * - `settle` waits for the backlog only as long as it is asked to, and nothing writes synchronously at exit.
- * Measured (process CPU over all threads, getrusage, one 450-byte line per event-loop turn, less the same loop writing
- * nothing; 3 runs each, this 2-core machine beside other work): to a pipe read by `cat` (100,000 lines), sonic-boom's
- * threadpool write 8.1-11.4 µs per line, the libuv stream 3.9-4.8 µs; to a file (20,000 lines), sonic-boom 9.9-10.5
- * µs, write(2) 2.7-3.9 µs. The whole server, 5,000 sequential AEPS requests (all threads' on-CPU time from
- * /proc/PID/task/TID/schedstat, 4 interleaved pairs, sonic-boom vs this): stdout a file 619/742/662/634 vs
- * 577/601/567/577 µs per request, a pipe 642/698/784/713 vs 680/647/656/516; per request (strace -f -c, 1,000
- * requests) the file case went from 2.6 write, 2.8 read, 3.5 futex to 2.0, 2.0, 0.6, the pipe case from 3.0, 3.0, 4.3
- * to 2.0, 2.0, 0.7.
+ * Measured: a micro-benchmark (process CPU over all threads, getrusage, one 450-byte line per event-loop turn, less
+ * the same loop writing nothing; 3 runs each, this 2-core machine beside other work): to a pipe read by `cat`
+ * (100,000 lines) sonic-boom's threadpool write 8.1-11.4 µs per line, a libuv stream write 3.9-4.8 µs; to a file
+ * (20,000 lines) sonic-boom 9.9-10.5 µs, write(2) 2.7-3.9 µs. The whole server on AEPS requests, all threads' on-CPU
+ * time (/proc/PID/task/TID/schedstat) per request, interleaved pairs sonic-boom vs this (a shared, busy machine, so
+ * absolute figures are high and vary):
+ * - stdout a file, one request at a time (5,000): 619/742/662/634 vs 577/601/567/577 µs; 8 at a time (8,000):
+ *   608/419/503 vs 444/355/391 µs;
+ * - stdout a pipe read by `cat`, one at a time: 597/682/725/602 vs 559/557/673/541 µs; 8 at a time: 457/435/461 vs
+ *   392/373/444 µs. Writing each line at once instead of per turn was worse at 8 at a time: 427/446/426/414 vs
+ *   531/474/438/435 µs (one write and one wake-up of the reader per line, where sonic-boom joined the lines that
+ *   arrived while a write was in flight);
+ * - syscalls per request, one at a time (strace -f -c, 1,000 requests): file 2.6 write, 2.8 read, 3.5 futex -> 2.0,
+ *   2.0, 0.6; pipe 3.0, 3.0, 4.3 -> 2.0, 2.0, 0.7 (the threadpool's futex wake, eventfd write and read are gone).
  */
 export class FdWriter implements DestinationStream {
   /** Lines dropped because the backlog was full, or because a file write failed (ENOSPC ...). */
@@ -264,16 +275,25 @@ export class FdWriter implements DestinationStream {
   }
 
   #writeSocket(socket: net.Socket, line: string): void {
-    const backlog = socket.writableLength;
-    // Nothing waiting: libuv writes the line now (a whole line up to 64 KiB fits an empty pipe), so the common case
-    // holds nothing. The length is in characters, not bytes: the bound is approximate for non-ASCII text.
-    if (backlog > 0 && backlog + line.length > this.#maxBacklog) {
+    // The length is in characters, not bytes: the bound is approximate for non-ASCII text.
+    const held = socket.writableLength + this.#turn.length;
+    if (held > 0 && held + line.length > this.#maxBacklog) {
       this.droppedLines += 1;
       return;
     }
-    this.#pending += 1;
-    socket.write(line, this.#written);
+    if (this.#turn === "") setImmediate(this.#endOfTurn);
+    this.#turn += line;
   }
+
+  /** Lines logged during this event-loop turn, written as one at its end (check phase: no timer). */
+  #turn = "";
+  readonly #endOfTurn = (): void => {
+    const text = this.#turn;
+    this.#turn = "";
+    if (this.#dead || !this.#socket) return;
+    this.#pending += 1;
+    this.#socket.write(text, this.#written);
+  };
 
   readonly #written = (): void => {
     this.#pending -= 1;
@@ -309,6 +329,14 @@ export class FdWriter implements DestinationStream {
   }
 
   /**
+   * pino's `logger.flush(cb)` (the cluster primary flushes before it exits): `settle` with FLUSH_MAX_WAIT_MS, so the
+   * lines of the current turn are written first and a full pipe still cannot hold the caller.
+   */
+  flush(done: (error?: Error) => void): void {
+    void this.settle(FLUSH_MAX_WAIT_MS).then(() => done());
+  }
+
+  /**
    * Resolves once everything written so far has reached the fd, or after `maxWaitMs` whatever remains (an unread pipe
    * never drains). Never blocks the thread. At once when nothing is waiting (always, for a file written directly).
    */
@@ -325,7 +353,7 @@ export class FdWriter implements DestinationStream {
         this.#settled.push(done);
       }, maxWaitMs);
     }
-    if (this.#pending === 0) return Promise.resolve();
+    if (this.#pending === 0 && this.#turn === "") return Promise.resolve();
     return withTimeout((done) => this.#settled.push(done), maxWaitMs);
   }
 }

@@ -89,20 +89,23 @@ describe("FdWriter: log lines to stdout", () => {
     expect(report).toMatchObject({ kind: "other", via: "threadpool", dead: true });
   });
 
-  it("a pipe that is read: through the libuv stream, every line in order", async () => {
-    const child = spawn(process.execPath, [CHILD], {
-      env: { ...process.env, LINES: "20000", LINE_BYTES: "300" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-    const code = await new Promise((resolve) => child.on("close", resolve));
-    expect(code).toBe(0);
-    expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dropped: 0, dead: false });
-    expect(lineNumbers(out, 300)).toEqual(Array.from({ length: 20000 }, (_, i) => i));
-  });
+  it.each([["settle"], ["flush"]])(
+    "a pipe that is read: through the libuv stream, every line in order (%s)",
+    async (how) => {
+      const child = spawn(process.execPath, [CHILD], {
+        env: { ...process.env, LINES: "20000", LINE_BYTES: "300", ...(how === "flush" ? { FLUSH: "1" } : {}) },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      const code = await new Promise((resolve) => child.on("close", resolve));
+      expect(code).toBe(0);
+      expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dropped: 0, dead: false });
+      expect(lineNumbers(out, 300)).toEqual(Array.from({ length: 20000 }, (_, i) => i));
+    },
+  );
 
   it("a pipe nobody reads: the writes never wait, the backlog is bounded (the rest dropped and counted), the settle gives up on time", async () => {
     const lines = 40_000;
