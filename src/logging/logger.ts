@@ -227,10 +227,10 @@ const DEV_NULL_RDEV = (1 << 8) | 3;
  * absolute figures are high and vary):
  * - stdout a file, one request at a time (5,000): 619/742/662/634 vs 577/601/567/577 µs; 8 at a time (8,000):
  *   608/419/503 vs 444/355/391 µs;
- * - stdout a pipe read by `cat`, one at a time: 597/682/725/602 vs 559/557/673/541 µs; 8 at a time: 457/435/461/433/409/391
- *   vs 392/373/444/378/393/347 µs. Writing each line at once instead of per turn was worse at 8 at a time: 427/446/426/414 vs
- *   531/474/438/435 µs (one write and one wake-up of the reader per line, where sonic-boom joined the lines that
- *   arrived while a write was in flight);
+ * - stdout a pipe read by `cat`, one at a time: 597/682/725/602 vs 559/557/673/541 µs; 8 at a time:
+ *   457/435/461/433/409/391 vs 392/373/444/378/393/347 µs. Writing each line at once instead of per turn was worse at
+ *   8 at a time: 427/446/426/414 vs 531/474/438/435 µs (one write and one wake-up of the reader per line, where
+ *   sonic-boom joined the lines that arrived while a write was in flight);
  * - syscalls per request, one at a time (strace -f -c, 1,000 requests): file 2.6 write, 2.8 read, 3.5 futex -> 2.0,
  *   2.0, 0.6; pipe 3.0, 3.0, 4.3 -> 2.0, 2.0, 0.7 (the threadpool's futex wake, eventfd write and read are gone).
  */
