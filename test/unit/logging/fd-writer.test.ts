@@ -1,0 +1,203 @@
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * FdWriter (src/logging/logger.ts) on every kind of stdout a server meets, each in a child process whose real fd 1 is
+ * that kind (test/fixtures/fd-writer/child.js, on the compiled build in dist-test/): nothing may hold the process on a
+ * stdout nobody reads, the backlog stays bounded, a closed reader makes logging a no-op, and every line that is not
+ * dropped arrives whole and in order.
+ */
+const CHILD = join(__dirname, "../../fixtures/fd-writer/child.js");
+
+interface Report {
+  kind: string;
+  via: string;
+  dropped: number;
+  dead: boolean;
+  wroteMs: number;
+  settleMs: number;
+}
+
+function reportOf(stderr: string): Report {
+  const line = stderr.split("\n").find((l) => l.startsWith("{"));
+  if (!line) throw new Error(`no report in:\n${stderr}`);
+  return JSON.parse(line) as Report;
+}
+
+/** The numbers of the lines in `text`, checking that each is whole. */
+function lineNumbers(text: string, bytes: number): number[] {
+  const lines = text.split("\n").slice(0, -1);
+  for (const line of lines) expect(line.length).toBe(bytes - 1);
+  return lines.map((l) => Number(/^line (\d+) /.exec(l)?.[1]));
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "fd-writer-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the child with stdout on `fd` (a file or device) and returns its report. */
+function runOnFd(fd: number, env: Record<string, string>): Report {
+  const r = spawnSync(process.execPath, [CHILD], { env: { ...process.env, ...env }, stdio: ["ignore", fd, "pipe"] });
+  expect(r.status).toBe(0);
+  return reportOf(r.stderr.toString());
+}
+
+describe("FdWriter: log lines to stdout", () => {
+  it("a regular file: written on the thread (write(2)), every line in order, nothing left to settle", () => {
+    const path = join(dir, "file.log");
+    const fd = openSync(path, "w");
+    const report = runOnFd(fd, { LINES: "5000", LINE_BYTES: "200" });
+    closeSync(fd);
+    expect(report).toMatchObject({ kind: "file", via: "write", dropped: 0, dead: false });
+    expect(lineNumbers(readFileSync(path, "utf8"), 200)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+  });
+
+  it("a file whose write held the thread longer than the stall limit: the rest goes through the threadpool, in order", () => {
+    const path = join(dir, "stall.log");
+    const fd = openSync(path, "w");
+    // A limit below zero: the first write counts as a stall.
+    const report = runOnFd(fd, { LINES: "3000", LINE_BYTES: "200", STALL_MS: "-1" });
+    closeSync(fd);
+    expect(report).toMatchObject({ kind: "file", via: "threadpool", dropped: 0, dead: false });
+    expect(lineNumbers(readFileSync(path, "utf8"), 200)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+  });
+
+  it("/dev/null: a file as far as writing goes", () => {
+    const fd = openSync("/dev/null", "w");
+    const report = runOnFd(fd, { LINES: "1000" });
+    closeSync(fd);
+    expect(report).toMatchObject({ kind: "file", via: "write", dropped: 0, dead: false });
+  });
+
+  it("a file write that fails (ENOSPC: /dev/full written as a file) drops the line and counts it, never throws", () => {
+    const fd = openSync("/dev/full", "w");
+    const report = runOnFd(fd, { LINES: "7", KIND: "file" });
+    closeSync(fd);
+    expect(report).toMatchObject({ via: "write", dropped: 7, dead: false });
+  });
+
+  it("another device (/dev/full as fdKind sees it): the threadpool, and its write error makes logging a no-op", () => {
+    const fd = openSync("/dev/full", "w");
+    const report = runOnFd(fd, { LINES: "7" });
+    closeSync(fd);
+    expect(report).toMatchObject({ kind: "other", via: "threadpool", dead: true });
+  });
+
+  it.each([["settle"], ["flush"]])(
+    "a pipe that is read: through the libuv stream, every line in order (%s)",
+    async (how) => {
+      const child = spawn(process.execPath, [CHILD], {
+        env: { ...process.env, LINES: "20000", LINE_BYTES: "300", ...(how === "flush" ? { FLUSH: "1" } : {}) },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      const code = await new Promise((resolve) => child.on("close", resolve));
+      expect(code).toBe(0);
+      expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dropped: 0, dead: false });
+      expect(lineNumbers(out, 300)).toEqual(Array.from({ length: 20000 }, (_, i) => i));
+    },
+  );
+
+  it("a pipe nobody reads: the writes never wait, the backlog is bounded (the rest dropped and counted), the settle gives up on time", async () => {
+    const lines = 40_000;
+    const bytes = 250;
+    const child = spawn(process.execPath, [CHILD], {
+      env: {
+        ...process.env,
+        LINES: String(lines),
+        LINE_BYTES: String(bytes),
+        MAX_BACKLOG: String(1024 * 1024),
+        SETTLE_MS: "300",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    // Nobody reads: the socket's buffer (about 200 KiB) fills and stays full until the child has exited.
+    child.stdout.pause();
+    let err = "";
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+    const report = reportOf(err);
+    expect(report).toMatchObject({ kind: "pipe", via: "stream", dead: false });
+    // 10 MB written into a socket pair (Node's stdio 'pipe') of ~200 KiB and a 1 MiB backlog: most of it dropped.
+    const kept = lines - report.dropped;
+    expect(kept * bytes).toBeLessThanOrEqual(512 * 1024 + 1024 * 1024 + bytes);
+    expect(report.dropped).toBeGreaterThan(lines / 2);
+    expect(report.settleMs).toBeGreaterThanOrEqual(290);
+    expect(report.settleMs).toBeLessThan(2000);
+    // What was kept and reached the pipe is whole lines, in order, from the first.
+    child.stdout.resume();
+    await new Promise((resolve) => child.stdout.on("end", resolve));
+    const numbers = lineNumbers(out.slice(0, out.lastIndexOf("\n") + 1), bytes);
+    expect(numbers.slice(0, 10)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (let i = 1; i < numbers.length; i++) expect(numbers[i]).toBeGreaterThan(numbers[i - 1]);
+  });
+
+  it("a pipe whose reader has gone (EPIPE): logging becomes a no-op, the process neither crashes nor waits", async () => {
+    const child = spawn(process.execPath, [CHILD], {
+      env: { ...process.env, LINES: "5000", WAIT_MS: "300" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // The reader goes away before the child writes anything.
+    child.stdout.destroy();
+    let err = "";
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+    expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dead: true });
+    expect(reportOf(err).settleMs).toBeLessThan(100);
+  });
+
+  it.each([
+    ["nobody reads (64 KiB, full)", "sleep 5", { dead: false }],
+    ["whose reader has exited (EPIPE)", "true", { dead: true }],
+  ])("a real pipe (FIFO, from sh) %s: the child reports and exits at once", (_name, reader, expected) => {
+    const started = Date.now();
+    // The reader's exit status is the pipeline's; the child's report is on stderr. The child waits 300 ms so `true` has
+    // exited before it writes.
+    const r = spawnSync("sh", ["-c", `"${process.execPath}" "${CHILD}" | ${reader}`], {
+      env: {
+        ...process.env,
+        LINES: "40000",
+        LINE_BYTES: "250",
+        MAX_BACKLOG: String(1024 * 1024),
+        SETTLE_MS: "300",
+        WAIT_MS: "300",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+      timeout: 20_000,
+    });
+    const report = reportOf(r.stderr.toString());
+    expect(report).toMatchObject({ kind: "pipe", via: "stream", ...expected });
+    if (!expected.dead) expect(report.dropped).toBeGreaterThan(30_000);
+    expect(report.wroteMs).toBeLessThan(2000);
+    // The child did not wait for `sleep 5` (the shell does, so the whole run is about 5 s).
+    expect(report.settleMs).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  const script = spawnSync("script", ["--version"]);
+  (script.status === 0 ? it : it.skip)("a terminal (through script(1)): the threadpool, every line", () => {
+    const r = spawnSync("script", ["-qec", `"${process.execPath}" "${CHILD}"`, "/dev/null"], {
+      env: { ...process.env, LINES: "200", LINE_BYTES: "60" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    expect(r.status).toBe(0);
+    // The report (stderr) goes to the same terminal; a terminal turns \n into \r\n.
+    const text = r.stdout.toString().replace(/\r\n/g, "\n");
+    expect(reportOf(text)).toMatchObject({ kind: "other", via: "threadpool", dropped: 0, dead: false });
+    const lines = text.split("\n").filter((l) => l.startsWith("line "));
+    expect(lines.map((l) => Number(l.split(" ")[1]))).toEqual(Array.from({ length: 200 }, (_, i) => i));
+  });
+});
