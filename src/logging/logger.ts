@@ -205,11 +205,12 @@ const DEV_NULL_RDEV = (1 << 8) | 3;
  * the fd is (fdKind). Nothing here may hold the process: a stdout pipe that is full (its reader stopped reading, or
  * went away while another process holds its end) once kept a server up for more than 30 minutes after SIGTERM (an
  * attack on the production build, when pino's destination flushed synchronously at exit). So:
+ * - the lines of one event-loop turn go out as one write at the turn's end (setImmediate, not a timer: a line waits
+ *   for the callbacks of its own turn only), as sonic-boom's batching did under load; at saturation several requests
+ *   end in one turn;
  * - a pipe or socket is written through a libuv stream (net.Socket; for fd 1, process.stdout, the same thing): the fd
  *   is non-blocking (Node already made it so for process.stdout), libuv writes on this thread at once and, when the
- *   pipe is full, keeps the rest and writes it when the pipe can take it (epoll), with no thread in between. The lines
- *   of one event-loop turn go out as one write at the turn's end (setImmediate, not a timer: a line waits for the
- *   callbacks of its own turn only), as sonic-boom's batching did under load;
+ *   pipe is full, keeps the rest and writes it when the pipe can take it (epoll), with no thread in between;
  * - a regular file (or /dev/null) is written with write(2) on this thread: a file never waits on a reader. A write that
  *   held the thread more than FILE_STALL_MS (a disk slower than the log, a network file system) moves the file's writes
  *   to libuv's threadpool (sonic-boom) for good, so a slow disk costs one stall, not one per line (a file on a network
@@ -232,7 +233,12 @@ const DEV_NULL_RDEV = (1 << 8) | 3;
  *   8 at a time: 427/446/426/414 vs 531/474/438/435 µs (one write and one wake-up of the reader per line, where
  *   sonic-boom joined the lines that arrived while a write was in flight);
  * - syscalls per request, one at a time (strace -f -c, 1,000 requests): file 2.6 write, 2.8 read, 3.5 futex -> 2.0,
- *   2.0, 0.6; pipe 3.0, 3.0, 4.3 -> 2.0, 2.0, 0.7 (the threadpool's futex wake, eventfd write and read are gone).
+ *   2.0, 0.6; pipe 3.0, 3.0, 4.3 -> 2.0, 2.0, 0.7 (the threadpool's futex wake, eventfd write and read are gone);
+ * - a file written per turn rather than per line, at saturation (the bench's 64 connections, AEPS, 10,000 requests,
+ *   `perf stat -e syscalls:sys_enter_write -p`, two runs each): write(2) calls per request 1.97/2.00 -> 1.02/1.04, the
+ *   one left being the answer itself (minimal Apollo, which logs nothing: 0.99/0.99); the bench's CPU per request,
+ *   interleaved in one run (4 rounds, a noisy host): AEPS 276/277/284/278 vs 483/279/285/285 µs, CIBIL within the
+ *   noise (411/282/286/361 vs 368/299/347/308).
  */
 export class FdWriter implements DestinationStream {
   /** Lines dropped because the backlog was full, or because a file write failed (ENOSPC ...). */
@@ -268,46 +274,68 @@ export class FdWriter implements DestinationStream {
 
   write(line: string): boolean {
     if (this.#dead) return true;
-    if (this.#socket) this.#writeSocket(this.#socket, line);
-    else if (this.#boom) this.#boom.write(line);
-    else this.#writeFile(line);
-    return true;
-  }
-
-  #writeSocket(socket: net.Socket, line: string): void {
+    if (this.#boom) {
+      this.#boom.write(line);
+      return true;
+    }
     // The length is in characters, not bytes: the bound is approximate for non-ASCII text.
-    const held = socket.writableLength + this.#turn.length;
+    const held = (this.#socket ? this.#socket.writableLength : 0) + this.#turn.length;
     if (held > 0 && held + line.length > this.#maxBacklog) {
       this.droppedLines += 1;
-      return;
+      return true;
     }
     if (this.#turn === "") setImmediate(this.#endOfTurn);
     this.#turn += line;
+    this.#turnLines += 1;
+    return true;
   }
 
-  /** Lines logged during this event-loop turn, written as one at its end (check phase: no timer). */
+  /** Lines logged during this event-loop turn, written as one at its end (check phase: no timer), and how many. */
   #turn = "";
+  #turnLines = 0;
+  /** Writes made (a stream write or a write(2) call per turn; tests read it through the fixture's report). */
+  writes = 0;
   readonly #endOfTurn = (): void => {
     const text = this.#turn;
+    const lines = this.#turnLines;
     this.#turn = "";
-    if (this.#dead || !this.#socket) return;
-    this.#pending += 1;
-    this.#socket.write(text, this.#written);
+    this.#turnLines = 0;
+    if (this.#dead) return;
+    this.writes += 1;
+    if (this.#socket) {
+      this.#pending += 1;
+      this.#socket.write(text, this.#written);
+    } else if (this.#boom) this.#boom.write(text);
+    else this.#writeFile(text, lines);
+    if (this.#pending > 0 || this.#settled.length === 0) return;
+    // A file written here is done; one whose write just stalled (now on the threadpool) is done at its 'drain'.
+    const boom = this.#boom;
+    if (boom && (boom as unknown as { _writing: boolean })._writing) boom.once("drain", this.#resolveSettled);
+    else this.#resolveSettled();
   };
 
   readonly #written = (): void => {
     this.#pending -= 1;
-    if (this.#pending === 0 && this.#settled.length > 0) for (const resolve of this.#settled.splice(0)) resolve();
+    if (this.#pending === 0) this.#resolveSettled();
   };
 
-  #writeFile(line: string): void {
+  readonly #resolveSettled = (): void => {
+    for (const resolve of this.#settled.splice(0)) resolve();
+  };
+
+  /** One turn's lines to a file, with write(2) on this thread; a short write is continued (a disk nearly full). */
+  #writeFile(text: string, lines: number): void {
     const started = performance.now();
     try {
-      fs.writeSync(this.#fd, line);
+      const written = fs.writeSync(this.#fd, text);
+      if (written < Buffer.byteLength(text)) {
+        const bytes = Buffer.from(text);
+        for (let at = written; at < bytes.length;) at += fs.writeSync(this.#fd, bytes, at);
+      }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "EPIPE" || code === "EBADF") this.#die();
-      else this.droppedLines += 1;
+      else this.droppedLines += lines;
       return;
     }
     if (performance.now() - started > this.#stallMs) this.#boom = this.#threadpool();
@@ -325,7 +353,7 @@ export class FdWriter implements DestinationStream {
 
   #die(): void {
     this.#dead = true;
-    for (const resolve of this.#settled.splice(0)) resolve();
+    this.#resolveSettled();
   }
 
   /**

@@ -16,6 +16,7 @@ interface Report {
   via: string;
   dropped: number;
   dead: boolean;
+  writes: number;
   wroteMs: number;
   settleMs: number;
 }
@@ -54,17 +55,53 @@ describe("FdWriter: log lines to stdout", () => {
     const fd = openSync(path, "w");
     const report = runOnFd(fd, { LINES: "5000", LINE_BYTES: "200" });
     closeSync(fd);
-    expect(report).toMatchObject({ kind: "file", via: "write", dropped: 0, dead: false });
+    // The 5,000 lines of one event-loop turn: one write at its end.
+    expect(report).toMatchObject({ kind: "file", via: "write", dropped: 0, dead: false, writes: 1 });
     expect(lineNumbers(readFileSync(path, "utf8"), 200)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
   });
+
+  it.each([
+    ["file", 4],
+    ["file", 250],
+    ["pipe", 4],
+    ["pipe", 250],
+  ])(
+    "a %s: one write per event-loop turn that logged (%i turns), every line whole and in order",
+    async (kind, turns) => {
+      const vars = { LINES: "1000", LINE_BYTES: "120", TURNS: String(turns) };
+      if (kind === "file") {
+        const path = join(dir, `turns-${turns}.log`);
+        const fd = openSync(path, "w");
+        const report = runOnFd(fd, vars);
+        closeSync(fd);
+        expect(report).toMatchObject({ kind: "file", via: "write", dropped: 0, writes: turns });
+        expect(lineNumbers(readFileSync(path, "utf8"), 120)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+        return;
+      }
+      const child = spawn(process.execPath, [CHILD], {
+        env: { ...process.env, ...vars },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      const code = await new Promise((resolve) => child.on("exit", resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(code).toBe(0);
+      expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dropped: 0, writes: turns });
+      expect(lineNumbers(out, 120)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    },
+  );
 
   it("a file whose write held the thread longer than the stall limit: the rest goes through the threadpool, in order", () => {
     const path = join(dir, "stall.log");
     const fd = openSync(path, "w");
     // A limit below zero: the first write counts as a stall.
-    const report = runOnFd(fd, { LINES: "3000", LINE_BYTES: "200", STALL_MS: "-1" });
+    // Over 10 turns: the first turn's write (ours, counted) stalls; the other nine turns' lines go to the threadpool.
+    const report = runOnFd(fd, { LINES: "3000", LINE_BYTES: "200", STALL_MS: "-1", TURNS: "10" });
     closeSync(fd);
-    expect(report).toMatchObject({ kind: "file", via: "threadpool", dropped: 0, dead: false });
+    expect(report).toMatchObject({ kind: "file", via: "threadpool", dropped: 0, dead: false, writes: 1 });
     expect(lineNumbers(readFileSync(path, "utf8"), 200)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
   });
 
