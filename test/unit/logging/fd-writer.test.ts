@@ -49,6 +49,20 @@ function runOnFd(fd: number, env: Record<string, string>): Report {
   return reportOf(r.stderr.toString());
 }
 
+/** Runs the child with stdout on a pipe (Node's "pipe": a socket pair) that is read; resolves once it has closed. */
+async function runOnPipe(env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [CHILD], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { code, out, err };
+}
+
 describe("FdWriter: log lines to stdout", () => {
   it("a regular file: written on the thread (write(2)), every line in order, nothing left to settle", () => {
     const path = join(dir, "file.log");
@@ -78,16 +92,7 @@ describe("FdWriter: log lines to stdout", () => {
         expect(lineNumbers(readFileSync(path, "utf8"), 120)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
         return;
       }
-      const child = spawn(process.execPath, [CHILD], {
-        env: { ...process.env, ...vars },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-      const code = await new Promise((resolve) => child.on("exit", resolve));
-      await new Promise((resolve) => setImmediate(resolve));
+      const { code, out, err } = await runOnPipe(vars);
       expect(code).toBe(0);
       expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dropped: 0, writes: turns });
       expect(lineNumbers(out, 120)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
@@ -129,15 +134,11 @@ describe("FdWriter: log lines to stdout", () => {
   it.each([["settle"], ["flush"]])(
     "a pipe that is read: through the libuv stream, every line in order (%s)",
     async (how) => {
-      const child = spawn(process.execPath, [CHILD], {
-        env: { ...process.env, LINES: "20000", LINE_BYTES: "300", ...(how === "flush" ? { FLUSH: "1" } : {}) },
-        stdio: ["ignore", "pipe", "pipe"],
+      const { code, out, err } = await runOnPipe({
+        LINES: "20000",
+        LINE_BYTES: "300",
+        ...(how === "flush" ? { FLUSH: "1" } : {}),
       });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-      const code = await new Promise((resolve) => child.on("close", resolve));
       expect(code).toBe(0);
       expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dropped: 0, dead: false });
       expect(lineNumbers(out, 300)).toEqual(Array.from({ length: 20000 }, (_, i) => i));
