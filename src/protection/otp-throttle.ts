@@ -104,13 +104,7 @@ function verdict(
   outcomes: ReadonlyArray<CounterOutcome | undefined>,
   failure: { error: unknown } | undefined,
 ): Verdict {
-  if (failure) {
-    const { error } = failure;
-    return {
-      kind: "failed",
-      error: error instanceof ProtectionStoreError ? error : new ProtectionStoreError("otp throttle", error),
-    };
-  }
+  if (failure) return { kind: "failed", error: storeError(failure.error) };
   let first: Budgeted | undefined;
   let waitMs = 0;
   let nextSend = 0;
@@ -126,14 +120,21 @@ function verdict(
     waitMs = Math.max(waitMs, outcome.msBeforeNext);
   }
   if (first === undefined) return { kind: "allowed", nextSendInMs: nextSend };
+  return { kind: "refused", throttled: throttledBy(first, waitMs) };
+}
+
+/** A store's failure as the throttle reports it (both stores). */
+function storeError(error: unknown): ProtectionStoreError {
+  return error instanceof ProtectionStoreError ? error : new ProtectionStoreError("otp throttle", error);
+}
+
+/** The refusal both stores answer: the chosen budget's code and scope, the longest wait in whole seconds (≥ 1). */
+function throttledBy(first: Budgeted, waitMs: number): Throttled {
   return {
-    kind: "refused",
-    throttled: {
-      allowed: false,
-      code: first.code,
-      scope: first.scope,
-      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
-    },
+    allowed: false,
+    code: first.code,
+    scope: first.scope,
+    retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
   };
 }
 
@@ -317,8 +318,7 @@ export class OtpThrottle {
     }
     if (failure) {
       for (let i = 0; i < budgets.length; i++) if (allowedAt[i]) void budgets[i].counter.reward(keys[i]);
-      const { error } = failure;
-      throw error instanceof ProtectionStoreError ? error : new ProtectionStoreError("otp throttle", error);
+      throw storeError(failure.error);
     }
     if (first === undefined) {
       return {
@@ -332,12 +332,7 @@ export class OtpThrottle {
     // A refused consume is counted too (rate-limiter-flexible's semantics, kept in memory). Give back both kinds, so
     // that a refused attempt leaves every counter exactly as it found it: budgets count sends, not attempts.
     for (let i = 0; i < budgets.length; i++) void budgets[i].counter.reward(keys[i]);
-    return {
-      allowed: false,
-      code: first.code,
-      scope: first.scope,
-      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
-    };
+    return throttledBy(first, waitMs);
   }
 
   /** Redis: every budget's consume at once, then the same verdict and give-backs as #takeNow, awaited. */
