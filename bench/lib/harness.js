@@ -21,6 +21,7 @@ const {
   memory,
   ask,
   tcpCounters,
+  mainThreadCpuMicros,
 } = require("./proc");
 const { treeOf, cpuOf, total, treeMemory } = require("./tree");
 const { checkHits } = require("./hits");
@@ -141,6 +142,7 @@ function cpuWindow(sys, tree, up) {
   let b = null;
   const snap = () => ({
     sys: cpuOf(tree.pids),
+    main: mainThreadCpuOf(sys.pid),
     up: cpuMicros(up.pid),
     self: selfCpuMicros(),
     machine: machineBusyMicros(),
@@ -168,6 +170,8 @@ function cpuWindow(sys, tree, up) {
         processes: tree.pids.length,
         perProcessCpuUs: perProcessUs,
         cpuUsPerRequest: per(sysUs),
+        // The root process's event-loop thread alone (NaN for a cluster primary, whose workers do the requests).
+        mainThreadCpuUsPerRequest: tree.pids.length === 1 ? per(b.main - a.main) : NaN,
         cpuUtilisation: sysUs / 1e6 / seconds,
         upstreamCpuUsPerRequest: per(upUs),
         loadGeneratorCpuUsPerRequest: per(selfUs),
@@ -184,6 +188,15 @@ function cpuWindow(sys, tree, up) {
       };
     },
   };
+}
+
+/** The main thread's CPU time of `pid` (µs), 0 once it has ended. */
+function mainThreadCpuOf(/** @type {number} */ pid) {
+  try {
+    return mainThreadCpuMicros(pid);
+  } catch {
+    return 0;
+  }
 }
 
 /** The resident memory of `pid` now (for the overload scenario's samples). */

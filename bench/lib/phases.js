@@ -62,7 +62,7 @@ async function phaseA(o, defs, up, report) {
         r.errorTotal = runErrors(r, [r]);
         row[mk][key] = r;
         log(
-          `  round ${round} ${mk.padEnd(5)} ${sys.label.padEnd(11)} ${fmt(r.okPerSec, 0).padStart(6)} req/s  cpu ${fmt(r.cpuUsPerRequest, 0).padStart(5)} µs/req` +
+          `  round ${round} ${mk.padEnd(5)} ${sys.label.padEnd(11)} ${fmt(r.okPerSec, 0).padStart(6)} req/s  cpu ${fmt(r.cpuUsPerRequest, 0).padStart(5)} µs/req (main ${fmt(r.mainThreadCpuUsPerRequest, 0)})` +
             `  p50 ${fmt(r.latencyUs.p50 / 1000, 2)} ms p99 ${fmt(r.latencyUs.p99 / 1000, 2)} ms  rss ${mb(r.peakRss)} MB  errors ${r.errorTotal}` +
             `  upstream ${r.hits.pass ? "✓" : "MISMATCH"}  (others ${fmt(r.otherCores, 2)} cores, canary ${fmt(r.canaryMs, 1)} ms)`,
         );

@@ -42,7 +42,19 @@ const CLK_TCK = (() => {
  * of the process (V8's GC and compiler threads, libuv's pool).
  */
 function cpuMicros(/** @type {number} */ pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  return ticksToMicros(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+}
+
+/**
+ * CPU time of the process's main thread alone (the thread whose id is the pid: Node's event loop, where every
+ * request's JavaScript runs), in microseconds, from /proc/<pid>/task/<pid>/stat. What the process's total has beyond
+ * it is V8's background threads (concurrent and parallel GC, the optimising compilers) and libuv's pool.
+ */
+function mainThreadCpuMicros(/** @type {number} */ pid) {
+  return ticksToMicros(fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8"));
+}
+
+function ticksToMicros(/** @type {string} */ stat) {
   // The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const utime = Number(fields[11]);
@@ -306,6 +318,7 @@ function ask(
 }
 
 module.exports = {
+  mainThreadCpuMicros,
   CLK_TCK,
   cpuMicros,
   machineBusyMicros,

@@ -62,6 +62,10 @@ function printMutation(report, mk, log) {
     s((x) => x.cpuPerRound.map((/** @type {number} */ v) => fmt(v)).join("/")),
   );
   row(
+    "  of which the main thread",
+    s((x) => fmt(x.mainThreadCpuUsPerRequest)),
+  );
+  row(
     "server CPU cores busy at saturation",
     s((x) => fmt(x.cpuUtilisation, 2)),
   );

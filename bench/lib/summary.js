@@ -42,6 +42,7 @@ function summarise(report, systemKeys, mutations) {
         rpsSpread: spread(A.map((r) => r.okPerSec)),
         cpuUsPerRequest: median(A.map((r) => r.cpuUsPerRequest)),
         cpuPerRound: A.map((r) => r.cpuUsPerRequest),
+        mainThreadCpuUsPerRequest: median(A.map((r) => r.mainThreadCpuUsPerRequest)),
         cpuUtilisation: median(A.map((r) => r.cpuUtilisation)),
         saturationP50Us: median(A.map((r) => r.latencyUs.p50)),
         saturationP99Us: median(A.map((r) => r.latencyUs.p99)),
