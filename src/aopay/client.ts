@@ -25,7 +25,7 @@ import { newOrderId, type OrderRef } from "./order-id";
 import { interpretResponse, type SuccessEnvelope } from "./outcome";
 import { retryDelay, type RetryPolicy } from "./retry";
 import { redeemSendPass, type SendPass, UnguardedSendError } from "./send-pass";
-import { type AopayTransport, errorCode } from "./transport";
+import { type AopayTransport, errorCode, type TransportResult } from "./transport";
 import type { BreakerConfig } from "../config";
 
 export interface CallOptions {
@@ -196,7 +196,11 @@ export class AopayClient {
     }
   }
 
-  /** The attempt itself: breaker, transport, interpretation, and its report. `span` is set when it records. */
+  /**
+   * The attempt itself: breaker, transport, interpretation, and its report. `span` is set when it records.
+   * The breaker is asked before and told after, synchronously (circuit-breakers.ts: why not opossum), so an attempt
+   * is one promise of the transport's and this frame's await on it.
+   */
   async #exchange(
     endpoint: Endpoint<unknown, unknown>,
     body: Record<string, unknown>,
@@ -205,8 +209,12 @@ export class AopayClient {
   ): Promise<SuccessEnvelope> {
     const started = performance.now();
     try {
-      const { res, envelope } = await this.breakers.run(familyOf(endpoint.name), endpoint.name, async () => {
-        const res = await this.options.transport.send({
+      const breaker = this.breakers.of(familyOf(endpoint.name));
+      breaker.admit(endpoint.name);
+      let res: TransportResult;
+      let envelope: SuccessEnvelope;
+      try {
+        res = await this.options.transport.send({
           endpoint: endpoint.name,
           method: endpoint.method,
           path: endpoint.path,
@@ -215,8 +223,13 @@ export class AopayClient {
           deadlineAt: opts.deadlineAt,
           abandoned: opts.clientGone,
         });
-        return { res, envelope: interpretResponse(endpoint, res, this.options.scrubber) };
-      });
+        // Inside the breaker: an answer that reads as unavailable (5xx) or unknown (an unreadable 2xx to a send) counts.
+        envelope = interpretResponse(endpoint, res, this.options.scrubber);
+      } catch (error) {
+        breaker.failed(error);
+        throw error;
+      }
+      breaker.succeeded();
       const unknownKeys = unknownKeysOf(envelope.body, endpoint.knownKeys);
       if (unknownKeys.length > 0) {
         // Undocumented parts of the answer, by name only: how operators learn AOPay's real shapes.
