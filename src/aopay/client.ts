@@ -1,4 +1,12 @@
-import { context, type Context as TraceContext, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  context,
+  type Context as TraceContext,
+  type Span,
+  SpanKind,
+  type SpanOptions,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import type { UpstreamCallSummary } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 
@@ -158,17 +166,8 @@ export class AopayClient {
   ): Promise<SuccessEnvelope> {
     const parent = opts.traceContext ?? context.active();
     const span = tracer.startSpan(
-      `aopay ${endpoint.name}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          "aopay.endpoint": endpoint.name,
-          "aopay.attempt": attempt,
-          "http.request.method": endpoint.method,
-          // The path template of the endpoint; never the full URL (and there is nothing per-customer in it anyway).
-          "url.template": endpoint.path,
-        },
-      },
+      spanNameOf(endpoint),
+      attempt === 1 ? firstAttemptSpanOptions(endpoint) : spanOptions(endpoint, attempt),
       parent,
     );
     if (!span.isRecording()) {
@@ -318,6 +317,42 @@ export class AopayClient {
     }
     this.options.onCall?.(event);
   }
+}
+
+/** An attempt's span options. Attributes: the path template, never the URL (nothing per-customer is in it anyway). */
+function spanOptions(endpoint: Endpoint<unknown, unknown>, attempt: number): SpanOptions {
+  return {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      "aopay.endpoint": endpoint.name,
+      "aopay.attempt": attempt,
+      "http.request.method": endpoint.method,
+      "url.template": endpoint.path,
+    },
+  };
+}
+
+/**
+ * Span names and first attempts' options, made once per endpoint (a fixed few) instead of per call: the tracer
+ * only reads them (the SDK copies attributes into its span; without an SDK nothing reads them at all).
+ */
+const SPAN_NAMES = new Map<string, string>();
+const FIRST_ATTEMPT_OPTIONS = new Map<string, SpanOptions>();
+
+function spanNameOf(endpoint: Endpoint<unknown, unknown>): string {
+  let name = SPAN_NAMES.get(endpoint.name);
+  if (name === undefined) SPAN_NAMES.set(endpoint.name, (name = `aopay ${endpoint.name}`));
+  return name;
+}
+
+function firstAttemptSpanOptions(endpoint: Endpoint<unknown, unknown>): SpanOptions {
+  let options = FIRST_ATTEMPT_OPTIONS.get(endpoint.name);
+  if (options === undefined) {
+    options = spanOptions(endpoint, 1);
+    Object.freeze(options.attributes);
+    FIRST_ATTEMPT_OPTIONS.set(endpoint.name, Object.freeze(options));
+  }
+  return options;
 }
 
 const FAMILIES = new Map<string, string>();
