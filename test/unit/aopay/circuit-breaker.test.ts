@@ -1,5 +1,5 @@
 import { CircuitBreakers, type CircuitState } from "../../../src/aopay/circuit-breakers";
-import { AopayError } from "../../../src/aopay/errors";
+import type { AopayError } from "../../../src/aopay/errors";
 import { classifyFailure } from "../../../src/aopay/outcome";
 
 const CONFIG = { errorThresholdPercentage: 50, volumeThreshold: 4, resetTimeoutMs: 1_000, rollingWindowMs: 10_000 };
