@@ -1,11 +1,12 @@
 import "reflect-metadata";
 import { defaultTypeResolver, type GraphQLSchema, isUnionType, lexicographicSortSchema, printSchema } from "graphql";
-import { buildSchema } from "type-graphql";
+import { buildSchema, type BuildSchemaOptions } from "type-graphql";
 import { AepsResolver } from "./aeps/aeps.resolver";
 import { CibilHistoryResolver } from "./cibil/cibil-history.resolver";
 import { CibilResolver } from "./cibil/cibil.resolver";
 import type { GraphQLContext } from "./context";
 import { Failure } from "./failures/failure.types";
+import { rebuildHandlerResolvers, resolverInstances } from "./handler-resolvers";
 import { ServiceInfoResolver } from "./service/service-info.resolver";
 import { validateInput } from "./validation/validate-input";
 
@@ -24,7 +25,11 @@ export const ROOT_TYPE_DESCRIPTIONS = {
 
 /** Builds the executable schema. Validation runs through our own `validateFn` (see validation/validate-input.ts). */
 export async function createSchema(): Promise<GraphQLSchema> {
-  const schema = noteRootResults(await buildSchema({ resolvers: RESOLVERS, validateFn: validateInput }));
+  const instances = resolverInstances();
+  const options: BuildSchemaOptions = { resolvers: RESOLVERS, validateFn: validateInput, container: instances };
+  const schema = noteRootResults(await buildSchema(options));
+  // Query and Mutation resolvers without type-graphql's per-call steps that depend on the field alone (see there).
+  rebuildHandlerResolvers(schema, options, instances);
   // graphql-js reads `description` when printing and when answering introspection; set once, before any use.
   const query = schema.getQueryType();
   const mutation = schema.getMutationType();
