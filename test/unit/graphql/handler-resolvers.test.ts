@@ -1,9 +1,9 @@
 import "reflect-metadata";
-import { type DocumentNode, execute, type GraphQLSchema, parse } from "graphql";
+import { type DocumentNode, execute, type GraphQLSchema, isObjectType, parse } from "graphql";
 import { buildSchema, type BuildSchemaOptions, type ValidatorFn } from "type-graphql";
 import { GUARDED_MUTATION_NAMES } from "../../../src/graphql/guarded-mutations";
 import { rebuildHandlerResolvers, resolverInstances } from "../../../src/graphql/handler-resolvers";
-import { RESOLVERS } from "../../../src/graphql/schema";
+import { createSchema, RESOLVERS } from "../../../src/graphql/schema";
 import { GUARDED_SAMPLES, type SampleValues } from "../../helpers/guarded-samples";
 
 /**
@@ -134,6 +134,25 @@ describe("rebuildHandlerResolvers", () => {
     );
     expect(rebuilt.sort()).toEqual(roots.sort());
     expect(rebuilt).toContain("Mutation.resendAepsOtp");
+  });
+
+  it("createSchema: only Query, Mutation, @FieldResolver and getter fields have a resolver (simpleFieldReads)", async () => {
+    const schema = await createSchema();
+    const withResolver = Object.values(schema.getTypeMap())
+      .filter((t) => isObjectType(t) && !t.name.startsWith("__"))
+      .flatMap((t) => (isObjectType(t) ? Object.values(t.getFields()).map((f) => [t.name, f] as const) : []))
+      .filter(([, f]) => f.resolve !== undefined)
+      .map(([t, f]) => `${t}.${f.name}`);
+    const roots = [schema.getQueryType()!, schema.getMutationType()!].flatMap((t) =>
+      Object.keys(t.getFields()).map((f) => `${t.name}.${f}`),
+    );
+    // A getter with @Field is type-graphql's internal field resolver: it reads the getter from an instance of the class.
+    const fieldResolvers = [
+      "CibilOtpVerified.creditHistory",
+      "AepsOtpResent.resendAvailableInSeconds",
+      "CibilOtpChallenge.resendAvailableInSeconds",
+    ];
+    expect(withResolver.sort()).toEqual([...roots, ...fieldResolvers].sort());
   });
 
   it("leaves every field alone without a validateFn, or with a global middleware", async () => {
