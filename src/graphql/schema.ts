@@ -1,11 +1,12 @@
 import "reflect-metadata";
 import { defaultTypeResolver, type GraphQLSchema, isUnionType, lexicographicSortSchema, printSchema } from "graphql";
-import { buildSchema } from "type-graphql";
+import { buildSchema, type BuildSchemaOptions, getMetadataStorage } from "type-graphql";
 import { AepsResolver } from "./aeps/aeps.resolver";
 import { CibilHistoryResolver } from "./cibil/cibil-history.resolver";
 import { CibilResolver } from "./cibil/cibil.resolver";
 import type { GraphQLContext } from "./context";
 import { Failure } from "./failures/failure.types";
+import { rebuildHandlerResolvers, resolverInstances } from "./handler-resolvers";
 import { ServiceInfoResolver } from "./service/service-info.resolver";
 import { validateInput } from "./validation/validate-input";
 
@@ -24,13 +25,31 @@ export const ROOT_TYPE_DESCRIPTIONS = {
 
 /** Builds the executable schema. Validation runs through our own `validateFn` (see validation/validate-input.ts). */
 export async function createSchema(): Promise<GraphQLSchema> {
-  const schema = noteRootResults(await buildSchema({ resolvers: RESOLVERS, validateFn: validateInput }));
+  simpleFieldReads();
+  const instances = resolverInstances();
+  const options: BuildSchemaOptions = { resolvers: RESOLVERS, validateFn: validateInput, container: instances };
+  const schema = noteRootResults(await buildSchema(options));
+  // Query and Mutation resolvers without type-graphql's per-call steps that depend on the field alone (see there).
+  rebuildHandlerResolvers(schema, options, instances);
   // graphql-js reads `description` when printing and when answering introspection; set once, before any use.
   const query = schema.getQueryType();
   const mutation = schema.getMutationType();
   if (query) query.description = ROOT_TYPE_DESCRIPTIONS.query;
   if (mutation) mutation.description = ROOT_TYPE_DESCRIPTIONS.mutation;
   return schema;
+}
+
+/**
+ * Every object type's plain fields (those without a @FieldResolver) get no resolver of type-graphql's, so graphql-js
+ * reads them with its default resolver: type-graphql's `simpleResolvers` option, the default here unless a type says
+ * otherwise. type-graphql's own (resolvers/create.js createBasicFieldResolver) builds a ResolverData object and goes
+ * through the middleware dispatcher for every field of every result, to run the global middlewares and auth checker
+ * this schema has none of. Both read the class's property of the field's name; they would differ only on a property
+ * holding a function (graphql-js calls it), which no result class has. Measured with bench/resolver-micro.js: see the
+ * commit. test/unit/graphql/handler-resolvers.test.ts checks that only @FieldResolver fields keep a resolver.
+ */
+function simpleFieldReads(): void {
+  for (const type of getMetadataStorage().objectTypes) type.simpleResolvers ??= true;
 }
 
 /**
