@@ -19,7 +19,7 @@ const LAYERS = [
   [/^aopay\//, 4, "aopay client"],
   [/^simulator\//, 4, "simulator"],
   [/^config\.ts$/, 2, "config"],
-  [/^(logging|pii|settings|generated)\/|^early-signals\.ts$/, 1, "logging/pii/settings"],
+  [/^(logging|pii|settings|generated|util)\/|^early-signals\.ts$/, 1, "logging/pii/settings/util"],
 ];
 
 function layerOf(file) {

@@ -1,5 +1,6 @@
 import { type ExecutionResult, execute, GraphQLError, type GraphQLFormattedError, Kind } from "graphql";
 import type { Metrics } from "../observability/metrics";
+import { isPromiseLike } from "../util/promise-like";
 import type { AcceptedDocument, AcceptedDocuments, FastRequest } from "./accepted-documents";
 import type { GraphQLContext } from "./context";
 import { EdgeCode } from "./edge-code";
@@ -164,10 +165,6 @@ function isPartialHead(x: unknown): x is { status?: number; headers?: Map<string
     (!("status" in x) || typeof x.status === "number") &&
     (!("headers" in x) || x.headers instanceof Map)
   );
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
 /**

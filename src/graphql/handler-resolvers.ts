@@ -1,5 +1,6 @@
 import { type GraphQLFieldResolver, type GraphQLObjectType, GraphQLScalarType, type GraphQLSchema } from "graphql";
 import { type BuildSchemaOptions, getMetadataStorage, type ResolverData, type ValidatorFn } from "type-graphql";
+import { isPromiseLike } from "../util/promise-like";
 
 // type-graphql's metadata types, which its index does not export by name.
 type Storage = ReturnType<typeof getMetadataStorage>;
@@ -181,10 +182,6 @@ function argStepOf(param: ArgParamMetadata, globalValidateFn: ValidatorFn): Step
 function validated(validate: ValidatorFn, value: unknown, argType: unknown, data: ResolverData<object>): unknown {
   const done = validate(value, argType as Parameters<ValidatorFn>[1], data);
   return isPromiseLike(done) ? done.then(() => value) : value;
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
 /**
