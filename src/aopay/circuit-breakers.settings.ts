@@ -1,6 +1,6 @@
 import { defineSettings, int, type ValuesOf } from "../settings/schema";
 
-/** Circuit breaker per endpoint family (opossum; docs/security-requirements.md E5). */
+/** Circuit breaker per endpoint family (opossum 10's rules, circuit-breakers.ts; docs/security-requirements.md E5). */
 export interface BreakerConfig {
   /** Failure percentage over the rolling window that opens the circuit. */
   errorThresholdPercentage: number;
@@ -18,7 +18,7 @@ export const DEFAULT_BREAKER: BreakerConfig = {
   rollingWindowMs: 10_000,
 };
 
-/** One circuit per endpoint family (src/aopay/circuit-breakers.ts, opossum; docs/security-requirements.md E5). */
+/** One circuit per endpoint family (src/aopay/circuit-breakers.ts; docs/security-requirements.md E5). */
 export const breakerSettings = defineSettings({
   title: "Circuit breaker",
   module: "src/aopay/circuit-breakers.ts",

@@ -1,4 +1,12 @@
-import { context, type Context as TraceContext, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  context,
+  type Context as TraceContext,
+  type Span,
+  SpanKind,
+  type SpanOptions,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import type { UpstreamCallSummary } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 
@@ -25,7 +33,7 @@ import { newOrderId, type OrderRef } from "./order-id";
 import { interpretResponse, type SuccessEnvelope } from "./outcome";
 import { retryDelay, type RetryPolicy } from "./retry";
 import { redeemSendPass, type SendPass, UnguardedSendError } from "./send-pass";
-import { type AopayTransport, errorCode } from "./transport";
+import { type AopayTransport, errorCode, type TransportResult } from "./transport";
 import type { BreakerConfig } from "../config";
 
 export interface CallOptions {
@@ -158,17 +166,8 @@ export class AopayClient {
   ): Promise<SuccessEnvelope> {
     const parent = opts.traceContext ?? context.active();
     const span = tracer.startSpan(
-      `aopay ${endpoint.name}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          "aopay.endpoint": endpoint.name,
-          "aopay.attempt": attempt,
-          "http.request.method": endpoint.method,
-          // The path template of the endpoint; never the full URL (and there is nothing per-customer in it anyway).
-          "url.template": endpoint.path,
-        },
-      },
+      spanNameOf(endpoint),
+      attempt === 1 ? firstAttemptSpanOptions(endpoint) : spanOptions(endpoint, attempt),
       parent,
     );
     if (!span.isRecording()) {
@@ -196,7 +195,11 @@ export class AopayClient {
     }
   }
 
-  /** The attempt itself: breaker, transport, interpretation, and its report. `span` is set when it records. */
+  /**
+   * The attempt itself: breaker, transport, interpretation, and its report. `span` is set when it records.
+   * The breaker is asked before and told after, synchronously (circuit-breakers.ts: why not opossum), so an attempt
+   * is one promise of the transport's and this frame's await on it.
+   */
   async #exchange(
     endpoint: Endpoint<unknown, unknown>,
     body: Record<string, unknown>,
@@ -205,8 +208,12 @@ export class AopayClient {
   ): Promise<SuccessEnvelope> {
     const started = performance.now();
     try {
-      const { res, envelope } = await this.breakers.run(familyOf(endpoint.name), endpoint.name, async () => {
-        const res = await this.options.transport.send({
+      const breaker = this.breakers.of(familyOf(endpoint.name));
+      breaker.admit(endpoint.name);
+      let res: TransportResult;
+      let envelope: SuccessEnvelope;
+      try {
+        res = await this.options.transport.send({
           endpoint: endpoint.name,
           method: endpoint.method,
           path: endpoint.path,
@@ -215,8 +222,13 @@ export class AopayClient {
           deadlineAt: opts.deadlineAt,
           abandoned: opts.clientGone,
         });
-        return { res, envelope: interpretResponse(endpoint, res, this.options.scrubber) };
-      });
+        // Inside the breaker: an answer that reads as unavailable (5xx) or unknown (an unreadable 2xx to a send) counts.
+        envelope = interpretResponse(endpoint, res, this.options.scrubber);
+      } catch (error) {
+        breaker.failed(error);
+        throw error;
+      }
+      breaker.succeeded();
       const unknownKeys = unknownKeysOf(envelope.body, endpoint.knownKeys);
       if (unknownKeys.length > 0) {
         // Undocumented parts of the answer, by name only: how operators learn AOPay's real shapes.
@@ -305,6 +317,42 @@ export class AopayClient {
     }
     this.options.onCall?.(event);
   }
+}
+
+/** An attempt's span options. Attributes: the path template, never the URL (nothing per-customer is in it anyway). */
+function spanOptions(endpoint: Endpoint<unknown, unknown>, attempt: number): SpanOptions {
+  return {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      "aopay.endpoint": endpoint.name,
+      "aopay.attempt": attempt,
+      "http.request.method": endpoint.method,
+      "url.template": endpoint.path,
+    },
+  };
+}
+
+/**
+ * Span names and first attempts' options, made once per endpoint (a fixed few) instead of per call: the tracer
+ * only reads them (the SDK copies attributes into its span; without an SDK nothing reads them at all).
+ */
+const SPAN_NAMES = new Map<string, string>();
+const FIRST_ATTEMPT_OPTIONS = new Map<string, SpanOptions>();
+
+function spanNameOf(endpoint: Endpoint<unknown, unknown>): string {
+  let name = SPAN_NAMES.get(endpoint.name);
+  if (name === undefined) SPAN_NAMES.set(endpoint.name, (name = `aopay ${endpoint.name}`));
+  return name;
+}
+
+function firstAttemptSpanOptions(endpoint: Endpoint<unknown, unknown>): SpanOptions {
+  let options = FIRST_ATTEMPT_OPTIONS.get(endpoint.name);
+  if (options === undefined) {
+    options = spanOptions(endpoint, 1);
+    Object.freeze(options.attributes);
+    FIRST_ATTEMPT_OPTIONS.set(endpoint.name, Object.freeze(options));
+  }
+  return options;
 }
 
 const FAMILIES = new Map<string, string>();

@@ -76,14 +76,40 @@ const CODE_KEYS = ["code", "error_code", "response_code", "responsecode"] as con
 const MESSAGE_KEYS = ["message", "msg", "description"] as const;
 const REFERENCE_KEYS = ["merchant_trans_id", "merchantTrxnRefId"] as const;
 
+/** The last Content-Type seen and whether it says HTML: AOPay sends the same one every time, so it is lowercased once. */
+let lastContentType: string | undefined;
+let lastIsHtml = false;
+
+function isHtml(contentType: string | undefined): boolean {
+  if (contentType !== lastContentType) {
+    lastContentType = contentType;
+    lastIsHtml = (contentType ?? "").toLowerCase().includes("text/html");
+  }
+  return lastIsHtml;
+}
+
+/** The index of the first byte that is not a JSON blank (space, tab, CR, LF), or the length. */
+function firstNonBlankByte(raw: Buffer): number {
+  let i = 0;
+  while (i < raw.length) {
+    const byte = raw[i];
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) break;
+    i++;
+  }
+  return i;
+}
+
 export function parseEnvelope(contentType: string | undefined, raw: Buffer): Envelope {
   const text = raw.toString("utf8");
-  // The first non-blank character, without copying the body to trim it (JSON.parse ignores surrounding blanks).
-  const first = text.search(/\S/);
-  if (first === -1) return { kind: "unparseable", reason: "empty" };
-  if (text[first] === "<" || (contentType ?? "").toLowerCase().includes("text/html")) {
-    return { kind: "unparseable", reason: "html" };
+  // The common answer starts with `{` (after JSON blanks): read from the bytes, without a regular expression over the
+  // text. Anything else takes the general test: the first non-blank character (Unicode blanks too), without copying
+  // the body to trim it (JSON.parse ignores surrounding blanks).
+  if (raw[firstNonBlankByte(raw)] !== 0x7b) {
+    const first = text.search(/\S/);
+    if (first === -1) return { kind: "unparseable", reason: "empty" };
+    if (text[first] === "<") return { kind: "unparseable", reason: "html" };
   }
+  if (isHtml(contentType)) return { kind: "unparseable", reason: "html" };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -4,6 +4,7 @@ import type { CircuitState } from "../aopay/circuit-breakers";
 import type { RequestObserver } from "../protection/observer";
 import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
 import { droppedLogLines } from "../logging/logger";
+import { LabelledCounter } from "./counter";
 import { LabelledHistogram } from "./histogram";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
 
@@ -17,7 +18,9 @@ const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, halfOpen: 1, op
  * operation name is client-chosen text; any other name is `other`, so a client can neither grow the label set nor put
  * text of its own (an Aadhaar number is a valid name as `_234123412346`) on the metrics page.
  */
-const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(TRUSTED_DOCUMENTS.operations.map((op) => op.name));
+const KNOWN_OPERATIONS: ReadonlyMap<string, string> = new Map(
+  TRUSTED_DOCUMENTS.operations.map((op) => [op.name, op.name]),
+);
 
 /**
  * Prometheus metrics (prom-client), in a registry of this app's own. Labels are bounded: endpoint templates and
@@ -26,33 +29,35 @@ const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(TRUSTED_DOCUMENTS.operatio
 export class Metrics implements RequestObserver {
   readonly registry = new Registry();
   readonly #upstreamDuration: LabelledHistogram<"endpoint" | "outcome">;
-  readonly #upstreamCalls: Counter<"endpoint" | "outcome">;
+  readonly #upstreamCalls: LabelledCounter<"endpoint" | "outcome">;
   readonly #throttled: Counter<"operation" | "code" | "scope">;
   readonly #replays: Counter<"operation">;
   readonly #protectionUnavailable: Counter<"operation">;
   readonly #circuit: Gauge<"family">;
   readonly #graphql: LabelledHistogram<"operation" | "type" | "result">;
   readonly #shed: Counter<"reason">;
-  readonly #children = new Map<string, { calls: Counter.Internal; observe: (value: number) => void }>();
+  /** Upstream children by endpoint, then outcome: both keys are constant strings, so no key is built per call. */
+  readonly #upstream = new Map<string, Map<string, { count: () => void; observe: (value: number) => void }>>();
   readonly #counters = new Map<string, Counter.Internal>();
-  readonly #histograms = new Map<string, (value: number) => void>();
+  /** GraphQL children by operation label, then type, then result (no key string built per request). */
+  readonly #graphqlChildren = new Map<string, Map<string, Map<string, (value: number) => void>>>();
 
   constructor(upstreamStats: () => { inFlight: number; queued: number }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    // The two histograms observed on every request are LabelledHistogram (histogram.ts: the measured reason).
+    // The two histograms observed on every request are LabelledHistogram (histogram.ts: the measured reason), and the
+    // counter of upstream calls a LabelledCounter (counter.ts).
     this.#upstreamDuration = new LabelledHistogram(
       "aopay_upstream_request_duration_seconds",
       "Duration of each call (attempt) to AOPay, by endpoint template and outcome code.",
       LATENCY_BUCKETS,
       registers,
     );
-    this.#upstreamCalls = new Counter({
-      name: "aopay_upstream_requests_total",
-      help: "Calls (attempts) to AOPay by endpoint template and outcome: OK or a stable failure code (OVERLOADED included).",
-      labelNames: ["endpoint", "outcome"],
+    this.#upstreamCalls = new LabelledCounter(
+      "aopay_upstream_requests_total",
+      "Calls (attempts) to AOPay by endpoint template and outcome: OK or a stable failure code (OVERLOADED included).",
       registers,
-    });
+    );
     new Gauge({
       name: "aopay_upstream_in_flight",
       help: "Calls to AOPay currently on a socket.",
@@ -121,11 +126,15 @@ export class Metrics implements RequestObserver {
   }
 
   upstreamCall(event: UpstreamCallEvent): void {
-    const c = child(this.#children, `u\n${event.endpoint}\n${event.outcome}`, () => {
+    let byOutcome = this.#upstream.get(event.endpoint);
+    if (byOutcome === undefined) this.#upstream.set(event.endpoint, (byOutcome = new Map()));
+    let c = byOutcome.get(event.outcome);
+    if (c === undefined) {
       const labels = { endpoint: event.endpoint, outcome: event.outcome };
-      return { calls: this.#upstreamCalls.labels(labels), observe: this.#upstreamDuration.child(labels) };
-    });
-    c.calls.inc();
+      c = { count: this.#upstreamCalls.child(labels), observe: this.#upstreamDuration.child(labels) };
+      byOutcome.set(event.outcome, c);
+    }
+    c.count();
     c.observe(event.durationMs / 1000);
   }
 
@@ -153,9 +162,13 @@ export class Metrics implements RequestObserver {
 
   graphqlOperation(name: string | null | undefined, type: string, result: "ok" | "error", seconds: number): void {
     const operation = operationLabel(name);
-    child(this.#histograms, `g\n${operation}\n${type}\n${result}`, () =>
-      this.#graphql.child({ operation, type, result }),
-    )(seconds);
+    let byType = this.#graphqlChildren.get(operation);
+    if (byType === undefined) this.#graphqlChildren.set(operation, (byType = new Map()));
+    let byResult = byType.get(type);
+    if (byResult === undefined) byType.set(type, (byResult = new Map()));
+    let observe = byResult.get(result);
+    if (observe === undefined) byResult.set(result, (observe = this.#graphql.child({ operation, type, result })));
+    observe(seconds);
   }
 }
 
@@ -171,8 +184,12 @@ function child<C>(cache: Map<string, C>, key: string, make: () => C): C {
   return c;
 }
 
-/** The operation's name when it is one of the generated clients' operations, else `other` (or `anonymous`). */
+/**
+ * The operation's name when it is one of the generated clients' operations, else `other` (or `anonymous`). The
+ * known name is returned as the list's own string, not the request's copy: its hash is computed once, so the
+ * metrics' Map lookups by it do not hash a fresh string per request.
+ */
 export function operationLabel(name: string | null | undefined): string {
   if (!name) return "anonymous";
-  return KNOWN_OPERATIONS.has(name) ? name : "other";
+  return KNOWN_OPERATIONS.get(name) ?? "other";
 }

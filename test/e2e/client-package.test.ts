@@ -160,11 +160,13 @@ describe("the built client package", () => {
  * real folder (not a symlink) whose @apollo/client is the app's own. Then the docs' two files, pasted as they stand,
  * must pass the template's `npm run build` (`tsc -b`, strict, then `vite build`).
  *
- * Packages come from the npm registry (or npm's cache: --prefer-offline), as they do for a reader; nothing else is
- * fetched. Takes about 1.5 min on a loaded 2-core machine, most of it npm.
+ * Packages come from the npm registry (or npm's cache while its copy is fresh), as they do for a reader; nothing else is
+ * fetched. Takes about 1.5 min on a loaded 2-core machine, most of it npm. Not `--prefer-offline`: with it npm trusts
+ * a stale cached package list, and a version published since (source-map-js 1.3.0, 2026-11-29) that `npm install`
+ * wrote into the lockfile from a fresh list was then "No matching version found" (ETARGET) for `npm ci`.
  */
 describe("the packed client in a new Vite React app outside the repository", () => {
-  const NPM_FLAGS = ["--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
+  const NPM_FLAGS = ["--no-audit", "--no-fund", "--loglevel=error"];
   let scratch: string;
   let app: string;
   let tarball: string;

@@ -64,7 +64,7 @@ async function outcome(promise: Promise<unknown>): Promise<string> {
   }
 }
 
-describe("circuit breaker per endpoint family (opossum)", () => {
+describe("circuit breaker per endpoint family (opossum 10's rules)", () => {
   let upstream: FakeUpstream;
   let client: AopayClient;
   beforeEach(async () => {

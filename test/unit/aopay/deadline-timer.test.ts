@@ -27,10 +27,10 @@ describe("DeadlineTimer: every deadline on one timer", () => {
     const timer = new DeadlineTimer();
     const log: Array<[string, number]> = [];
     const t0 = Date.now();
-    const cancelled = item(log, "cancelled", t0);
-    timer.add(cancelled, t0 + 50);
+    const cancelled = timer.add(item(log, "cancelled", t0), t0 + 50);
     timer.add(item(log, "kept", t0), t0 + 80);
     timer.cancel(cancelled);
+    timer.cancel(cancelled); // a second cancel is a no-op
     timer.add(item(log, "past", t0), t0 - 10);
     await sleep(150);
     expect(log.map(([name]) => name)).toEqual(["past", "kept"]);
@@ -41,12 +41,16 @@ describe("DeadlineTimer: every deadline on one timer", () => {
     const a: Expirable = { expire: () => undefined };
     const armed = () => (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo();
     const before = armed().filter((r) => r === "Timeout").length;
-    timer.add(a, Date.now() + 10_000);
+    const first = timer.add(a, Date.now() + 10_000);
     expect(armed().filter((r) => r === "Timeout").length).toBe(before + 1);
-    timer.cancel(a);
+    timer.cancel(first);
     expect(armed().filter((r) => r === "Timeout").length).toBe(before);
-    timer.add(a, Date.now() + 20_000); // later than the armed (unref'd) timer: the same timer is ref'd again
+    const second = timer.add(a, Date.now() + 20_000); // later than the armed (unref'd) timer: the same timer is ref'd again
     expect(armed().filter((r) => r === "Timeout").length).toBe(before + 1);
-    timer.cancel(a);
+    const third = timer.add({ expire: () => undefined }, Date.now() + 30_000);
+    timer.cancel(second); // one still pending: still held
+    expect(armed().filter((r) => r === "Timeout").length).toBe(before + 1);
+    timer.cancel(third);
+    expect(armed().filter((r) => r === "Timeout").length).toBe(before);
   });
 });

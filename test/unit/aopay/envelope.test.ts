@@ -61,6 +61,8 @@ describe("parseEnvelope: every documented envelope folds into one shape", () => 
   it.each([
     ["", "empty"],
     ["   ", "empty"],
+    ["\u00a0\ufeff \n", "empty"], // Unicode blanks only: not a `{` after JSON blanks, so the general test reads them
+    [" \r\n\t <p>busy</p>", "html"],
     ["<html><body>502 Bad Gateway</body></html>", "html"],
     ['{"status":"SUCCESS","res', "invalid-json"],
     ["[1,2]", "not-object"],
@@ -74,6 +76,10 @@ describe("parseEnvelope: every documented envelope folds into one shape", () => 
       kind: "unparseable",
       reason: "html",
     });
+    // The content type's verdict is remembered for the next answer: it must follow each answer's own header.
+    expect(parseEnvelope(JSON_TYPE, Buffer.from('{"status":true}'))).toMatchObject({ kind: "success" });
+    expect(parseEnvelope("TEXT/HTML", Buffer.from(' {"status":true}'))).toMatchObject({ reason: "html" });
+    expect(parseEnvelope(undefined, Buffer.from('\n{"status":true}'))).toMatchObject({ kind: "success" });
   });
 });
 

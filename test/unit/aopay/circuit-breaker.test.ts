@@ -1,0 +1,100 @@
+import { CircuitBreakers, type CircuitState } from "../../../src/aopay/circuit-breakers";
+import type { AopayError } from "../../../src/aopay/errors";
+import { classifyFailure } from "../../../src/aopay/outcome";
+
+const CONFIG = { errorThresholdPercentage: 50, volumeThreshold: 4, resetTimeoutMs: 1_000, rollingWindowMs: 10_000 };
+const unavailable = () => classifyFailure("UPSTREAM_UNAVAILABLE", "x", { endpoint: "aeps.resendOtp", sent: false });
+const rejected = () => classifyFailure("UPSTREAM_REJECTED", "x", { endpoint: "aeps.resendOtp", sent: true });
+
+/** One call through the breaker: "refused" when admit throws, else what `outcome` says happened. */
+function call(breakers: CircuitBreakers, outcome: "ok" | Error): "refused" | "made" {
+  const breaker = breakers.of("aeps");
+  try {
+    breaker.admit("aeps.resendOtp");
+  } catch (error) {
+    expect(error).toMatchObject({ code: "CIRCUIT_OPEN", sent: false });
+    return "refused";
+  }
+  if (outcome === "ok") breaker.succeeded();
+  else breaker.failed(outcome);
+  return "made";
+}
+
+describe("CircuitBreaker: opossum 10's rules without opossum", () => {
+  let breakers: CircuitBreakers;
+  let changes: Array<[string, CircuitState]>;
+  beforeEach(() => {
+    jest.useFakeTimers();
+    changes = [];
+    breakers = new CircuitBreakers(CONFIG, (family, state) => changes.push([family, state]));
+  });
+  afterEach(() => {
+    breakers.shutdown();
+    jest.useRealTimers();
+  });
+
+  it("counts failures only from the volume threshold on, and only over the error percentage", () => {
+    for (let i = 0; i < 3; i++) call(breakers, unavailable()); // 3 of 3 failed, under the volume of 4
+    expect(breakers.states()).toEqual({ aeps: "closed" });
+    call(breakers, "ok"); // 3 of 4: a success does not open
+    call(breakers, unavailable()); // 4 of 5 = 80 % > 50 %
+    expect(breakers.states()).toEqual({ aeps: "open" });
+    expect(changes).toEqual([
+      ["aeps", "closed"],
+      ["aeps", "open"],
+    ]);
+  });
+
+  it("exactly 50 % does not open (over the percentage, as opossum's `>`); uncounted failures are successes", () => {
+    for (let i = 0; i < 4; i++) call(breakers, i % 2 ? unavailable() : rejected());
+    call(breakers, new TypeError("a bug, not AOPay")); // not an AopayError: not counted
+    call(breakers, unavailable()); // 3 of 6
+    expect(breakers.states().aeps).toBe("closed");
+  });
+
+  it("failures older than the rolling window no longer count", () => {
+    for (let i = 0; i < 3; i++) call(breakers, unavailable());
+    jest.advanceTimersByTime(CONFIG.rollingWindowMs); // ten bucket rotations: the window is empty again
+    for (let i = 0; i < 3; i++) call(breakers, "ok");
+    call(breakers, unavailable()); // 1 of 4 in the window
+    expect(breakers.states().aeps).toBe("closed");
+  });
+
+  it("refuses while open, with Retry-After; half-open lets one probe through; an uncounted failure closes it", () => {
+    for (let i = 0; i < 4; i++) call(breakers, unavailable());
+    expect(call(breakers, "ok")).toBe("refused");
+    try {
+      breakers.of("aeps").admit("aeps.resendOtp");
+    } catch (error) {
+      expect((error as AopayError).retryAfterSeconds).toBe(1);
+      expect(((error as AopayError).cause as { code: string }).code).toBe("EOPENBREAKER");
+    }
+    jest.advanceTimersByTime(CONFIG.resetTimeoutMs);
+    expect(breakers.states().aeps).toBe("halfOpen");
+    const probe = breakers.of("aeps");
+    probe.admit("aeps.resendOtp");
+    expect(call(breakers, "ok")).toBe("refused"); // the probe is out
+    probe.failed(rejected()); // AOPay answered: up
+    expect(breakers.states().aeps).toBe("closed");
+    expect(changes.map(([, state]) => state)).toEqual(["closed", "open", "halfOpen", "closed"]);
+  });
+
+  it("a failed probe opens the circuit again for another resetTimeout", () => {
+    for (let i = 0; i < 4; i++) call(breakers, unavailable());
+    jest.advanceTimersByTime(CONFIG.resetTimeoutMs);
+    expect(call(breakers, unavailable())).toBe("made");
+    expect(breakers.states().aeps).toBe("open");
+    jest.advanceTimersByTime(CONFIG.resetTimeoutMs - 1);
+    expect(call(breakers, "ok")).toBe("refused");
+    jest.advanceTimersByTime(1);
+    expect(call(breakers, "ok")).toBe("made");
+    expect(breakers.states().aeps).toBe("closed");
+  });
+
+  it("after shutdown every call is refused (opossum's ESHUTDOWN) and no timer is left", () => {
+    call(breakers, "ok");
+    breakers.shutdown();
+    expect(() => breakers.of("aeps").admit("aeps.resendOtp")).toThrow(expect.objectContaining({ code: "ESHUTDOWN" }));
+    expect(jest.getTimerCount()).toBe(0);
+  });
+});
