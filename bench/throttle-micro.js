@@ -7,9 +7,11 @@
  * destination budgets at their defaults, the IP, client, global and prefix budgets at the bench's 10,000,000 so
  * nothing is refused). The real KeyHasher (HMAC-SHA256) is used unless `--stub-hasher`, which leaves the hashing out
  * to show the store's own cost. Reads the compiled server (`npm run build`), or another build given as the argument
- * (a base copy, to compare two commits interleaved).
+ * (a base copy, to compare two commits interleaved). `--prefill N` first sends to N other fresh destinations on each
+ * batch's throttle (not timed): the tables then hold what a server at saturation holds (tens of thousands of
+ * destinations, a day's worth of daily windows), so each send's inserts land in large Maps, as in the bench.
  *
- *   node bench/throttle-micro.js [dist dir] [--sends 20000] [--batches 7] [--warm 20000] [--stub-hasher]
+ *   node bench/throttle-micro.js [dist dir] [--sends 20000] [--batches 7] [--warm 20000] [--prefill 0] [--stub-hasher]
  *     prints CPU µs per send (process.cpuUsage over each batch; median and every batch)
  *   valgrind --tool=callgrind --separate-threads=yes node --expose-gc bench/throttle-micro.js --batches 1 --cg
  *     main-thread instructions of one batch: the counters are zeroed before it and dumped after it
@@ -25,6 +27,7 @@ const { values, positionals } = parseArgs({
     sends: { type: "string", default: "20000" },
     batches: { type: "string", default: "7" },
     warm: { type: "string", default: "20000" },
+    prefill: { type: "string", default: "0" },
     "stub-hasher": { type: "boolean", default: false },
     cg: { type: "boolean", default: false },
   },
@@ -52,6 +55,7 @@ const hasher = values["stub-hasher"] ? stub : new KeyHasher(Buffer.alloc(32, 1))
 const N = Number(values.sends);
 const B = Number(values.batches);
 const W = Number(values.warm);
+const P = Number(values.prefill);
 
 /** @param {string} flag */
 function callgrind(flag) {
@@ -86,6 +90,7 @@ run(new OtpThrottle(config.throttle, hasher, null), subjects(W)); // JIT warm-up
 const perSend = [];
 for (let b = 0; b < B; b++) {
   const throttle = new OtpThrottle(config.throttle, hasher, null);
+  if (P > 0) run(throttle, subjects(P));
   const list = subjects(N);
   const gc = /** @type {any} */ (globalThis).gc;
   if (typeof gc === "function") gc();
@@ -102,6 +107,7 @@ process.stdout.write(
     dist: path.relative(process.cwd(), dist) || ".",
     hasher: values["stub-hasher"] ? "stub" : "real",
     sends: N,
+    prefill: P,
     medianUs: +sorted[Math.floor(B / 2)].toFixed(3),
     minUs: +sorted[0].toFixed(3),
     batchesUs: perSend.map((x) => +x.toFixed(2)),

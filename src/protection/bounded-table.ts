@@ -26,6 +26,11 @@ export const SWEEP_STEP = 4;
 /** A full table runs a complete sweep at most this often. */
 export const FULL_SWEEP_INTERVAL_MS = 1_000;
 
+/** A table that can drop all its expired entries at once (what a full Capacity asks of its members). */
+export interface Sweepable {
+  sweepAll(): void;
+}
+
 /**
  * A count of entries shared by several tables (the throttle's budgets share one cap), with the tables to sweep when it
  * is reached.
@@ -33,7 +38,7 @@ export const FULL_SWEEP_INTERVAL_MS = 1_000;
 export class Capacity {
   used = 0;
   #lastFullSweep = Number.NEGATIVE_INFINITY;
-  readonly #members: Array<BoundedTable<Expiring>> = [];
+  readonly #members: Sweepable[] = [];
 
   constructor(
     readonly max: number,
@@ -44,7 +49,7 @@ export class Capacity {
     if (!Number.isInteger(max) || max < 1) throw new Error("Capacity max must be a positive integer");
   }
 
-  join(table: BoundedTable<Expiring>): void {
+  join(table: Sweepable): void {
     this.#members.push(table);
   }
 
@@ -64,7 +69,7 @@ export class Capacity {
   }
 }
 
-export class BoundedTable<V extends Expiring> {
+export class BoundedTable<V extends Expiring> implements Sweepable {
   readonly #map = new Map<string, V>();
   readonly #capacity: Capacity;
   #cursor: MapIterator<[string, V]> | null = null;
@@ -72,7 +77,7 @@ export class BoundedTable<V extends Expiring> {
   /** `capacity`: a number for a table of its own, or a Capacity shared with other tables (and their clock). */
   constructor(capacity: number | Capacity, now?: () => number) {
     this.#capacity = typeof capacity === "number" ? new Capacity(capacity, now) : capacity;
-    this.#capacity.join(this as unknown as BoundedTable<Expiring>);
+    this.#capacity.join(this);
   }
 
   get size(): number {

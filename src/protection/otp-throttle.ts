@@ -4,7 +4,14 @@ import type { Budget, ThrottleConfig } from "../config";
 import { Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
-import { type BudgetCounter, type CounterOutcome, MemoryCounter, type Window } from "./memory-counters";
+import {
+  type BudgetCounter,
+  type CounterOutcome,
+  DestinationCounters,
+  MemoryCounter,
+  type Refundable,
+  type Window,
+} from "./memory-counters";
 import { DEFAULT_MEMORY_THROTTLE_MAX_KEYS } from "./protection.settings";
 
 /**
@@ -13,15 +20,22 @@ import { DEFAULT_MEMORY_THROTTLE_MAX_KEYS } from "./protection.settings";
  *   per destination (each mobile, Aadhaar and CIBIL id on its own): a cooldown, a short window and a daily cap;
  *   per mobile-number prefix (SMS pumping walks number ranges), per source IP, per API client, and one global budget.
  * Counters live in Redis (rate-limiter-flexible's RateLimiterRedis: shared by replicas and kept across restarts) or in
- * this process's memory (memory-counters.ts: the same fixed-window semantics in a bounded table, capped at
- * MEMORY_THROTTLE_MAX_KEYS entries; when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the
- * identifier, never the number itself (KeyHasher).
+ * this process's memory (memory-counters.ts: the same fixed-window semantics in bounded tables, one entry per
+ * destination for its three budgets and one per prefix, IP, client and global key, capped at MEMORY_THROTTLE_MAX_KEYS
+ * entries; when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the identifier, never the
+ * number itself (KeyHasher).
  *
  * A send is counted before it happens. It is refunded only when the call provably never left the process
  * (docs/security-requirements.md E3: an unknown outcome keeps its cost).
  */
 
 export type DestinationKind = "mobile" | "aadhaar" | "cibil";
+/** Each kind's HMAC dimension, written once rather than built (`destination:${kind}`) per destination and send. */
+const DESTINATION_DIMENSION: Readonly<Record<DestinationKind, string>> = {
+  mobile: "destination:mobile",
+  aadhaar: "destination:aadhaar",
+  cibil: "destination:cibil",
+};
 export type ThrottleScope = "DESTINATION" | "MOBILE_PREFIX" | "IP" | "CLIENT" | "GLOBAL";
 /** Digits of a mobile number that name its range (operator series): SMS pumping walks such ranges. */
 export const MOBILE_PREFIX_DIGITS = 6;
@@ -67,8 +81,9 @@ interface Budgeted {
   rank: number;
   scope: ThrottleScope;
   points: number;
-  counter: BudgetCounter;
-  /** The same counter when it is in memory (null with Redis). */
+  /** Redis's counter (null in memory). */
+  counter: BudgetCounter | null;
+  /** The in-memory counter (null with Redis, and for the destination budgets, which share DestinationCounters). */
   memory: MemoryCounter | null;
   /**
    * A send's destination budget (cooldown, window, daily): when it is used up, the destination takes no send until
@@ -93,7 +108,7 @@ type Verdict =
 
 /**
  * The verdict on one send, from each budget's consume: `outcomes[i]` answers `takes[i]` (undefined where that consume
- * failed), `failure` is the first failure in order. The Redis store's (#take); #takeNow reaches the same verdict as
+ * failed), `failure` is the first failure in order. The Redis store's (#take); #reserveNow reaches the same verdict as
  * the in-memory counters answer (test/unit/protection/otp-throttle.test.ts, and test/integration/redis-stores.test.ts
  * holds both stores to the same answers). Allowed: `nextSendInMs` is the latest reset among the destination budgets this send left with no
  * points (0 if none). Refused: the most specific code (PRIORITY), the first such budget among equals, and the longest
@@ -176,6 +191,25 @@ export interface ThrottleStore {
   keyPrefix: string;
 }
 
+/**
+ * An allowed in-memory send: its refund gives back what it took (`counters[i]` under `keys[i]`). A method on one
+ * object per send, not a closure (and its context) per send.
+ */
+class MemoryReservation implements Reservation {
+  readonly allowed = true;
+
+  constructor(
+    readonly nextSendInMs: number,
+    private readonly counters: readonly Refundable[],
+    private readonly keys: readonly string[],
+  ) {}
+
+  refund(): Promise<void> {
+    for (let i = 0; i < this.counters.length; i++) this.counters[i].reward(this.keys[i]);
+    return Promise.resolve();
+  }
+}
+
 export class OtpThrottle {
   readonly #destination: Budgeted[];
   readonly #mobilePrefix: Budgeted;
@@ -185,8 +219,17 @@ export class OtpThrottle {
   readonly #verify: Budgeted;
   /** In memory: the counters' clock, read once per send (every counter answers synchronously). Null with Redis. */
   readonly #clock: (() => number) | null;
-  /** #takeNow's record of which budgets allowed, reused from send to send (#takeNow runs to the end uninterrupted). */
-  readonly #allowed: boolean[] = [];
+  /** In memory: the destination budgets (cooldown, window, daily), one entry per destination. Null with Redis. */
+  readonly #destinations: DestinationCounters | null;
+  /**
+   * #reserveNow's state for the send in progress, reused from send to send (#reserveNow runs to the end
+   * uninterrupted): per take, the budgets that allowed (a bit per destination budget, 1 for the others).
+   */
+  readonly #allowed: number[] = [];
+  #first: Budgeted | undefined;
+  #waitMs = 0;
+  #nextSend = 0;
+  #failure: { error: unknown } | undefined;
 
   constructor(
     config: ThrottleConfig,
@@ -204,15 +247,17 @@ export class OtpThrottle {
       budget: Budget,
       gatesNextSend = false,
     ): Budgeted => {
-      const memory = capacity ? new MemoryCounter(budget.points, budget.seconds * 1000, capacity) : null;
+      // In memory the destination budgets (those gating the next send) share one DestinationCounters.
+      const memory =
+        capacity && !gatesNextSend ? new MemoryCounter(budget.points, budget.seconds * 1000, capacity) : null;
       const counter =
-        memory ??
+        store &&
         new RedisCounter(
           new RateLimiterRedis({
             points: budget.points,
             duration: budget.seconds,
-            keyPrefix: `${store!.keyPrefix}otp:${name}`,
-            storeClient: store!.redis,
+            keyPrefix: `${store.keyPrefix}otp:${name}`,
+            storeClient: store.redis,
             rejectIfRedisNotReady: true,
           }),
         );
@@ -227,13 +272,21 @@ export class OtpThrottle {
         gatesNextSend,
       };
     };
+    const cooldown = { points: 1, seconds: config.cooldownSeconds };
+    const destination = config.cooldownSeconds > 0 ? [cooldown] : [];
+    destination.push(config.destinationWindow, config.destinationDaily);
     this.#destination = [
-      ...(config.cooldownSeconds > 0
-        ? [make("cooldown", "OTP_COOLDOWN", "DESTINATION", { points: 1, seconds: config.cooldownSeconds }, true)]
-        : []),
+      ...(config.cooldownSeconds > 0 ? [make("cooldown", "OTP_COOLDOWN", "DESTINATION", cooldown, true)] : []),
       make("window", "OTP_LIMIT_REACHED", "DESTINATION", config.destinationWindow, true),
       make("daily", "OTP_LIMIT_REACHED", "DESTINATION", config.destinationDaily, true),
     ];
+    // Budget b of a destination's entry is this.#destination[b].
+    this.#destinations = capacity
+      ? new DestinationCounters(
+          destination.map((b) => b.seconds * 1000),
+          capacity,
+        )
+      : null;
     this.#mobilePrefix = make("prefix", "RATE_LIMITED", "MOBILE_PREFIX", config.mobilePrefix);
     this.#ip = make("ip", "RATE_LIMITED", "IP", config.ip);
     this.#client = make("client", "RATE_LIMITED", "CLIENT", config.client);
@@ -248,17 +301,18 @@ export class OtpThrottle {
    * (SendGuard awaits only a promise); with Redis it is a promise.
    */
   reserve(subject: OtpSubject, purpose: ThrottlePurpose = "send"): MaybePromise<Reservation | Throttled> {
+    if (this.#clock) return this.#reserveNow(subject, purpose, this.#clock());
     // Two parallel arrays (budget i is charged under keys[i]), not an object per budget.
     const budgets: Budgeted[] = [];
     const keys: string[] = [];
     if (purpose === "verify") {
       for (const { kind, value } of subject.destinations) {
         budgets.push(this.#verify);
-        keys.push(this.hasher.hash(`destination:${kind}`, value));
+        keys.push(this.hasher.hash(DESTINATION_DIMENSION[kind], value));
       }
     } else {
       for (const { kind, value } of subject.destinations) {
-        const key = this.hasher.hash(`destination:${kind}`, value);
+        const key = this.hasher.hash(DESTINATION_DIMENSION[kind], value);
         for (const budget of this.#destination) {
           budgets.push(budget);
           keys.push(key);
@@ -277,70 +331,116 @@ export class OtpThrottle {
       budgets.push(this.#ip, this.#client, this.#global);
       keys.push(this.hasher.memoized("ip", subject.ip), this.hasher.memoized("client", subject.clientId), "all");
     }
-    return this.#clock ? this.#takeNow(budgets, keys, this.#clock()) : this.#take(budgets, keys);
+    return this.#take(budgets, keys);
   }
 
   /**
-   * #take for the in-memory counters, which answer synchronously: the same verdict (see `verdict`), computed as the
-   * counters answer, at one `now` for the whole send (one clock read, not two or three per budget), from each
-   * budget's window (MemoryCounter.take) rather than a CounterOutcome, and without a promise, a Take, an outcome or a
-   * verdict object per budget. Measured on an AEPS send to fresh destinations (10 budgets, two HMACs included;
-   * bench/throttle-micro.js, 9 batches of 20,000 sends, 5 interleaved runs against the previous version):
-   * CPU per send, median of the runs' medians, 11.1 -> 10.0 µs (4 runs of 5 lower); main-thread instructions under
-   * callgrind 62.8k -> 62.3k (3 runs): the saving is mostly in garbage collection, off the main thread.
+   * reserve() in memory: the same verdict as #take and `verdict` (Redis), computed as the counters answer, at one
+   * `now` for the whole send, without a promise. A destination's budgets are one entry (DestinationCounters): one
+   * lookup and, for a new destination, one insert per destination rather than three. Each consume is judged right
+   * after it (the same destination twice in one send sees its first consume). `counters[i]` was charged under
+   * `keys[i]`; the two arrays are all a reservation keeps (its refund gives every point back).
    */
-  #takeNow(budgets: readonly Budgeted[], keys: readonly string[], now: number): Reservation | Throttled {
-    const allowedAt = this.#allowed;
-    let failure: { error: unknown } | undefined;
-    let first: Budgeted | undefined;
-    let waitMs = 0;
-    let nextSend = 0;
+  #reserveNow(subject: OtpSubject, purpose: ThrottlePurpose, now: number): Reservation | Throttled {
+    const counters: Refundable[] = [];
+    const keys: string[] = [];
+    this.#first = undefined;
+    this.#waitMs = 0;
+    this.#nextSend = 0;
+    this.#failure = undefined;
     // Every budget is consumed even after one fails, as #take does (it settles them all).
-    for (let i = 0; i < budgets.length; i++) {
-      const budget = budgets[i];
-      let window: Window;
-      try {
-        window = budget.memory!.take(keys[i], now);
-      } catch (error) {
-        failure ??= { error };
-        allowedAt[i] = false;
-        continue;
+    if (purpose === "verify") {
+      for (const { kind, value } of subject.destinations)
+        this.#takeOne(this.#verify, this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys);
+    } else {
+      for (const { kind, value } of subject.destinations) {
+        this.#takeDestination(this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys);
+        if (kind === "mobile") {
+          // Remembered: see reserve().
+          const prefix = this.hasher.memoized("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS));
+          this.#takeOne(this.#mobilePrefix, prefix, now, counters, keys);
+        }
       }
-      // The window's state right after this consume (a later take of the same key in this send changes it).
-      const left = budget.points - window.consumed;
-      allowedAt[i] = left >= 0;
-      if (left >= 0) {
-        if (budget.gatesNextSend && left === 0) nextSend = Math.max(nextSend, window.expiresAt - now);
-        continue;
-      }
-      if (first === undefined || budget.rank < first.rank) first = budget;
-      waitMs = Math.max(waitMs, window.expiresAt - now);
+      this.#takeOne(this.#ip, this.hasher.memoized("ip", subject.ip), now, counters, keys);
+      this.#takeOne(this.#client, this.hasher.memoized("client", subject.clientId), now, counters, keys);
+      this.#takeOne(this.#global, "all", now, counters, keys);
     }
+    const allowedAt = this.#allowed;
+    // Set by the takes above (the casts undo TypeScript's narrowing to the values assigned before them).
+    const failure = this.#failure as { error: unknown } | undefined;
+    const first = this.#first as Budgeted | undefined;
     if (failure) {
-      for (let i = 0; i < budgets.length; i++) if (allowedAt[i]) void budgets[i].counter.reward(keys[i]);
+      // Only the points that were allowed, as #take gives back after a failure.
+      for (let i = 0; i < counters.length; i++) if (allowedAt[i] !== 0) counters[i].reward(keys[i], allowedAt[i]);
       throw storeError(failure.error);
     }
-    if (first === undefined) {
-      return {
-        allowed: true,
-        nextSendInMs: nextSend,
-        refund: async () => {
-          for (let i = 0; i < budgets.length; i++) void budgets[i].counter.reward(keys[i]);
-        },
-      };
-    }
+    if (first === undefined) return new MemoryReservation(this.#nextSend, counters, keys);
     // A refused consume is counted too (rate-limiter-flexible's semantics, kept in memory). Give back both kinds, so
     // that a refused attempt leaves every counter exactly as it found it: budgets count sends, not attempts.
-    for (let i = 0; i < budgets.length; i++) void budgets[i].counter.reward(keys[i]);
-    return throttledBy(first, waitMs);
+    for (let i = 0; i < counters.length; i++) counters[i].reward(keys[i]);
+    return throttledBy(first, this.#waitMs);
   }
 
-  /** Redis: every budget's consume at once, then the same verdict and give-backs as #takeNow, awaited. */
+  /** One consume of a destination's entry (all its budgets), judged budget by budget in this.#destination's order. */
+  #takeDestination(key: string, now: number, counters: Refundable[], keys: string[]): void {
+    const table = this.#destinations!;
+    const i = counters.length;
+    counters.push(table);
+    keys.push(key);
+    let slot: number;
+    try {
+      slot = table.take(key, now);
+    } catch (error) {
+      this.#failure ??= { error };
+      this.#allowed[i] = 0;
+      return;
+    }
+    let allowed = 0;
+    const budgets = this.#destination;
+    for (let b = 0; b < budgets.length; b++) {
+      const left = budgets[b].points - table.count(slot, b);
+      if (left >= 0) {
+        allowed |= 1 << b;
+        if (left === 0) this.#nextSend = Math.max(this.#nextSend, table.endsAt(slot, b) - now);
+      } else this.#refused(budgets[b], table.endsAt(slot, b) - now);
+    }
+    this.#allowed[i] = allowed;
+  }
+
+  /** One consume of a budget of its own (prefix, IP, client, global, verify): they do not gate the next send. */
+  #takeOne(budget: Budgeted, key: string, now: number, counters: Refundable[], keys: string[]): void {
+    const counter = budget.memory!;
+    const i = counters.length;
+    counters.push(counter);
+    keys.push(key);
+    let window: Window;
+    try {
+      window = counter.take(key, now);
+    } catch (error) {
+      this.#failure ??= { error };
+      this.#allowed[i] = 0;
+      return;
+    }
+    // The window's state right after this consume (a later take of the same key in this send changes it).
+    if (window.consumed <= budget.points) this.#allowed[i] = 1;
+    else {
+      this.#allowed[i] = 0;
+      this.#refused(budget, window.expiresAt - now);
+    }
+  }
+
+  /** A refusing budget: the most specific code wins, the first among equals; the longest wait. */
+  #refused(budget: Budgeted, waitMs: number): void {
+    if (this.#first === undefined || budget.rank < this.#first.rank) this.#first = budget;
+    this.#waitMs = Math.max(this.#waitMs, waitMs);
+  }
+
+  /** Redis: every budget's consume at once, then the same verdict and give-backs as #reserveNow, awaited. */
   async #take(budgets: readonly Budgeted[], keys: readonly string[]): Promise<Reservation | Throttled> {
     const takes: Take[] = budgets.map((budget, i) => ({ budget, key: keys[i] }));
     // consume() returns a value or a promise (BudgetCounter): allSettled takes both.
     // eslint-disable-next-line @typescript-eslint/await-thenable
-    const settled = await Promise.allSettled(takes.map(({ budget, key }) => budget.counter.consume(key)));
+    const settled = await Promise.allSettled(takes.map(({ budget, key }) => budget.counter!.consume(key)));
     let failure: { error: unknown } | undefined;
     const outcomes = settled.map((s) => {
       if (s.status === "fulfilled") return s.value;
@@ -350,14 +450,14 @@ export class OtpThrottle {
     const giveBack = (which: readonly Take[]) =>
       // reward() returns nothing or a promise (BudgetCounter): Promise.all takes both.
       // eslint-disable-next-line @typescript-eslint/await-thenable
-      Promise.all(which.map(({ budget, key }) => budget.counter.reward(key))).then(() => undefined);
+      Promise.all(which.map(({ budget, key }) => budget.counter!.reward(key))).then(() => undefined);
     const v = verdict(takes, outcomes, failure);
     if (v.kind === "failed") {
       await giveBack(takes.filter((_, i) => outcomes[i]?.allowed)).catch(() => undefined);
       throw v.error;
     }
     if (v.kind === "allowed") return { allowed: true, nextSendInMs: v.nextSendInMs, refund: () => giveBack(takes) };
-    // As #takeNow: a refused attempt gives back every point it took, allowed and refused alike.
+    // As #reserveNow: a refused attempt gives back every point it took, allowed and refused alike.
     await giveBack(takes);
     return v.throttled;
   }

@@ -30,8 +30,14 @@ export const DEFAULT_CIBIL_CONSENT_TTL_SECONDS = 1800;
 export const MIN_SECRET_LENGTH = 32;
 /**
  * In-memory stores' caps (without REDIS_URL). Entries, not bytes; the bytes per entry are measured in
- * test/unit/protection/memory-footprint.test.ts and docs/security.md ("Memory"). Throttle: one entry per budget and
- * key (a CIBIL send takes 3 destination entries, plus the shared IP, client and global ones).
+ * test/unit/protection/memory-footprint.test.ts and docs/security.md ("Memory"). Throttle: one entry per destination
+ * (mobile, Aadhaar, CIBIL id: its cooldown, window and daily budgets together, held until the last of them ends) and
+ * one per mobile prefix, IP, client and the global key. A CIBIL send to a new id takes 1 entry, an AEPS send to a new
+ * mobile and Aadhaar 2 (3 with a new prefix). Before, each destination budget was an entry of its own: 3 per new
+ * destination for its first minute (cooldown), 2 until its 10-minute window ended, then 1 for the rest of the day
+ * (166 B each then, the largest per entry): an entry now holds a destination for all its windows in about 140 B at
+ * the cap (memory-counters.ts DestinationCounters), so the same setting holds at least as many destinations in no
+ * more memory.
  */
 export const DEFAULT_MEMORY_THROTTLE_MAX_KEYS = 1_000_000;
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS = 50_000;
@@ -117,8 +123,9 @@ export const protectionSettings = defineSettings({
       min: 1,
       max: 100_000_000,
       doc:
-        "without `REDIS_URL`: most OTP budget counters held in memory (about 140 bytes each; a send to a new destination takes 3); " +
-        "when full, sends needing a new counter are refused with `PROTECTION_UNAVAILABLE`",
+        "without `REDIS_URL`: most OTP throttle entries held in memory (at most about 140 bytes each): one per destination " +
+        "(mobile, Aadhaar or CIBIL id, for its cooldown, window and daily budgets, kept until the last ends), mobile prefix, " +
+        "IP and client; when full, sends needing a new entry are refused with `PROTECTION_UNAVAILABLE`",
     }),
     MEMORY_IDEMPOTENCY_MAX_KEYS: int({
       default: DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS,

@@ -19,12 +19,13 @@ function warnings(t: ProductionTestStack, store: string) {
 
 describe("in-memory throttle cap (MEMORY_THROTTLE_MAX_KEYS)", () => {
   let t: ProductionTestStack;
-  // A CIBIL send takes 3 destination entries (cooldown, window, daily); the IP, client and global entries are shared.
+  // A CIBIL send to a new id takes one entry (its cooldown, window and daily budgets); the IP, client and global
+  // entries are shared.
   const DESTINATIONS_THAT_FIT = 4;
   beforeAll(async () => {
     t = await startProductionStack({
       OTP_COOLDOWN_SECONDS: "60",
-      MEMORY_THROTTLE_MAX_KEYS: String(3 + 3 * DESTINATIONS_THAT_FIT),
+      MEMORY_THROTTLE_MAX_KEYS: String(3 + DESTINATIONS_THAT_FIT),
     });
   });
   afterAll(() => t?.stop());

@@ -2,7 +2,7 @@ import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS, SWEEP_STEP } from "../.
 import type { Logger } from "../../../src/logging/logger";
 import { MemoryConsentStore } from "../../../src/protection/consent-store";
 import { FULL_WARNING_INTERVAL_MS, fullWarning } from "../../../src/protection/index";
-import { MemoryCounter } from "../../../src/protection/memory-counters";
+import { DestinationCounters, MemoryCounter, MemoryStoreFullError } from "../../../src/protection/memory-counters";
 
 interface Entry {
   expiresAt: number;
@@ -177,6 +177,143 @@ describe("MemoryCounter (rate-limiter-flexible's fixed-window semantics)", () =>
     counter.consume("a");
     expect(() => counter.consume("b")).toThrow(/otp throttle: shared state unavailable/);
     expect(counter.consume("a").allowed).toBe(true);
+  });
+});
+
+describe("DestinationCounters (a destination's cooldown, window and daily budgets in one entry)", () => {
+  const COOLDOWN = 60_000;
+  const WINDOW = 600_000;
+  const DAY = 86_400_000;
+  const counts = (t: DestinationCounters, slot: number) => [0, 1, 2].map((b) => t.count(slot, b));
+  const ends = (t: DestinationCounters, slot: number) => [0, 1, 2].map((b) => t.endsAt(slot, b));
+
+  it("each budget is its own fixed window: it resets on its own when it ends, the others keep counting", () => {
+    const c = clock();
+    const start = c.t;
+    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], new Capacity(10, c.now));
+    let slot = t.take("k", c.t);
+    expect(counts(t, slot)).toEqual([1, 1, 1]);
+    expect(ends(t, slot)).toEqual([start + COOLDOWN, start + WINDOW, start + DAY]);
+    // Every consume counts in every open window, refused or not (the caller judges).
+    slot = t.take("k", start + COOLDOWN - 1);
+    expect(counts(t, slot)).toEqual([2, 2, 2]);
+    // The cooldown's last millisecond has passed: it alone reopens.
+    slot = t.take("k", start + COOLDOWN);
+    expect(counts(t, slot)).toEqual([1, 3, 3]);
+    expect(ends(t, slot)).toEqual([start + 2 * COOLDOWN, start + WINDOW, start + DAY]);
+    // The window ends: it reopens with the cooldown (which had ended too); the daily keeps its count and end.
+    slot = t.take("k", start + WINDOW);
+    expect(counts(t, slot)).toEqual([1, 1, 4]);
+    expect(ends(t, slot)).toEqual([start + WINDOW + COOLDOWN, start + 2 * WINDOW, start + DAY]);
+    slot = t.take("k", start + DAY);
+    expect(counts(t, slot)).toEqual([1, 1, 1]);
+    expect(ends(t, slot)).toEqual([start + DAY + COOLDOWN, start + DAY + WINDOW, start + 2 * DAY]);
+  });
+
+  it("reward gives one point back to the budgets named (all by default), never below zero; keys are separate", () => {
+    const c = clock();
+    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], new Capacity(10, c.now));
+    t.take("k", c.t);
+    const slot = t.take("k", c.t);
+    t.take("other", c.t);
+    t.reward("k", 0b010);
+    expect(counts(t, slot)).toEqual([2, 1, 2]);
+    t.reward("k");
+    t.reward("k");
+    expect(counts(t, slot)).toEqual([0, 0, 0]);
+    t.reward("absent");
+    expect(counts(t, t.take("other", c.t))).toEqual([2, 2, 2]);
+  });
+
+  it("one unit of the shared cap per destination entry: full refuses a new key (fail closed), a live entry is never evicted", () => {
+    const c = clock();
+    const capacity = new Capacity(3, c.now);
+    const shared = new BoundedTable<Entry>(capacity);
+    shared.insert("ip", { expiresAt: c.t + DAY });
+    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], capacity);
+    t.take("a", c.t);
+    t.take("b", c.t);
+    expect(capacity.used).toBe(3);
+    expect(() => t.take("c", c.t)).toThrow(MemoryStoreFullError);
+    // Nothing counted for "c", nothing evicted: "a" and "b" keep their counts.
+    expect(t.size).toBe(2);
+    expect(counts(t, t.take("a", c.t))).toEqual([2, 2, 2]);
+    // Its cooldown and window ended, its daily window live: the entry still holds its unit.
+    c.t += WINDOW + FULL_SWEEP_INTERVAL_MS;
+    expect(() => t.take("c", c.t)).toThrow(MemoryStoreFullError);
+    expect(counts(t, t.take("b", c.t))).toEqual([1, 1, 2]);
+  });
+
+  it("the sweeps remove an entry only once all its windows have ended (the latest, usually the daily), freeing its unit", () => {
+    const c = clock();
+    const start = c.t;
+    const capacity = new Capacity(2, c.now);
+    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], capacity);
+    t.take("a", start);
+    t.take("b", start + 1);
+    c.t = start + WINDOW;
+    t.sweepAll();
+    expect(t.size).toBe(2);
+    c.t = start + DAY;
+    t.sweepAll();
+    // "a"'s daily window has ended, "b"'s has one millisecond left.
+    expect(t.size).toBe(1);
+    expect(capacity.used).toBe(1);
+    // A full table is swept before it refuses: "b" ends and makes room too.
+    t.take("c", c.t);
+    c.t = start + DAY + 1 + FULL_SWEEP_INTERVAL_MS;
+    t.take("d", c.t);
+    expect(t.size).toBe(2);
+    expect(capacity.used).toBe(2);
+  });
+
+  it("a cooldown reopened after the daily window's end keeps the entry until the cooldown ends", () => {
+    const c = clock();
+    const start = c.t;
+    // A cooldown longer than the window (both settings allow it): the entry's expiry is the latest of its windows.
+    const t = new DestinationCounters([2 * WINDOW, WINDOW, DAY], new Capacity(5, c.now));
+    t.take("k", start);
+    t.take("k", start + DAY - WINDOW);
+    c.t = start + DAY;
+    t.sweepAll();
+    expect(t.size).toBe(1);
+    c.t = start + DAY + WINDOW;
+    t.sweepAll();
+    expect(t.size).toBe(0);
+  });
+
+  it("the incremental sweep (a few entries per new key) removes ended entries nobody reads again", () => {
+    const c = clock();
+    const capacity = new Capacity(1_000, c.now);
+    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], capacity);
+    for (let i = 0; i < 100; i++) t.take(`old${i}`, c.t);
+    c.t += DAY;
+    // SWEEP_STEP visits per new key: the cursor finishes its round, then goes through the 100 ended entries.
+    const fresh = (2 * 100) / SWEEP_STEP;
+    for (let i = 0; i < fresh; i++) t.take(`new${i}`, c.t);
+    expect(t.size).toBe(fresh);
+    expect(capacity.used).toBe(t.size);
+  });
+
+  it("slots are reused and the columns grow past their first size without mixing destinations up", () => {
+    const c = clock();
+    const start = c.t;
+    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], new Capacity(2_000, c.now));
+    // 700 keys (the columns start at 256 slots), each taken i % 5 + 1 times.
+    for (let i = 0; i < 700; i++) for (let n = 0; n <= i % 5; n++) t.take(`k${i}`, start + i);
+    for (let i = 0; i < 700; i += 37) {
+      t.reward(`k${i}`, 0);
+      const slot = t.take(`k${i}`, start + i);
+      expect(counts(t, slot)).toEqual(Array(3).fill((i % 5) + 2));
+      expect(t.endsAt(slot, 2)).toBe(start + i + DAY);
+    }
+    // k0 to k349 have ended (k349's daily window at its last millisecond), k350 to k699 have not.
+    c.t = start + DAY + 349;
+    t.sweepAll();
+    expect(t.size).toBe(350);
+    // New keys take the freed slots: fresh windows, counts from 1.
+    for (let i = 0; i < 350; i++) expect(counts(t, t.take(`n${i}`, c.t))).toEqual([1, 1, 1]);
+    for (let i = 350; i < 700; i += 50) expect(t.count(t.take(`k${i}`, c.t), 2)).toBe((i % 5) + 2);
   });
 });
 

@@ -211,32 +211,69 @@ describe("OtpThrottle (in memory)", () => {
     expect(t.reserve(subject())).toMatchObject({ allowed: true });
   });
 
-  it("at the cap: an expired window reopens in place of the one it replaces, a new destination is refused", () => {
+  it("at the cap: a known destination's windows reopen in its own entry, a new destination is refused", () => {
     const c = { t: 1_000_000 };
-    // A CIBIL send takes 6 entries (cooldown, window, daily, IP, client, global): room for one destination exactly.
-    const t = new OtpThrottle(config(), hasher, null, { maxKeys: 6, now: () => c.t });
+    // One entry per destination (its cooldown, window and daily together) plus the IP, client and global ones: a CIBIL
+    // send to a new id needs 4, so 4 is room for one destination exactly.
+    const t = new OtpThrottle(config(), hasher, null, { maxKeys: 4, now: () => c.t });
     const cibil = (value: string) => subject({ destinations: [{ kind: "cibil", value }] });
     expect(t.reserve(cibil("700000001"))).toMatchObject({ allowed: true });
     expect(() => t.reserve(cibil("700000002"))).toThrow(MemoryStoreFullError);
     c.t += 60_000;
-    // The cooldown window expired: read, removed and opened again, within the cap.
+    // The cooldown window ended: it opens again in the destination's entry, which needs no room.
     expect(t.reserve(cibil("700000001"))).toMatchObject({ allowed: true });
     expect(() => t.reserve(cibil("700000002"))).toThrow(MemoryStoreFullError);
+    // Past the window, the daily window still holds the entry (and its 2 of 10 sends): still full.
+    c.t += 600_000;
+    expect(() => t.reserve(cibil("700000002"))).toThrow(MemoryStoreFullError);
+    // A day after the last send every window of the entry has ended: the sweep before refusing frees its unit.
+    c.t += 86_400_000;
+    expect(t.reserve(cibil("700000002"))).toMatchObject({ allowed: true });
+    expect(() => t.reserve(cibil("700000003"))).toThrow(MemoryStoreFullError);
+  });
+
+  it("one entry per destination for its three budgets: a cap of 1,003 holds 1,000 destinations (and IP, client, global)", () => {
+    const c = { t: 1_000_000 };
+    const t = new OtpThrottle(config(), hasher, null, { maxKeys: 1_003, now: () => c.t });
+    const cibil = (i: number) => subject({ destinations: [{ kind: "cibil", value: String(700_000_000 + i) }] });
+    for (let i = 0; i < 1_000; i++) expect(t.reserve(cibil(i))).toMatchObject({ allowed: true, nextSendInMs: 60_000 });
+    expect(() => t.reserve(cibil(1_000))).toThrow(MemoryStoreFullError);
+    // Every destination held keeps all three of its budgets (none evicted): each is in its cooldown.
+    for (let i = 0; i < 1_000; i += 99) expect(t.reserve(cibil(i))).toMatchObject({ code: "OTP_COOLDOWN" });
   });
 
   it("a table that fills in the middle of a send: refused (store full) and every point it took is given back", async () => {
-    // Without a cooldown, a send to a new mobile needs 6 entries (window, daily, prefix, IP, client, global); 7 leave
-    // room for the first send and for the second's window entry, not its daily one.
+    // Without a cooldown, an AEPS send to a new mobile and a new Aadhaar needs 6 entries (the two destinations, the
+    // prefix, IP, client and global); 7 leave room for the first send and for the second's mobile, not its Aadhaar.
     const t = new OtpThrottle(config({ cooldownSeconds: 0, global: { points: 2, seconds: 60 } }), hasher, null, {
       maxKeys: 7,
     });
-    const x = subject({ destinations: [{ kind: "mobile", value: "9876543210" }] });
+    const aeps = (mobile: string, aadhaar: string) =>
+      subject({
+        destinations: [
+          { kind: "mobile", value: mobile },
+          { kind: "aadhaar", value: aadhaar },
+        ],
+      });
+    const x = aeps("9876543210", "200000000001");
     expect((await t.reserve(x)).allowed).toBe(true);
-    expect(() => t.reserve(subject({ destinations: [{ kind: "mobile", value: "9876543211" }] }))).toThrow(
-      MemoryStoreFullError,
-    );
-    // The failed send gave the global point back: the known destination still has the second one.
+    expect(() => t.reserve(aeps("9876543211", "200000000002"))).toThrow(MemoryStoreFullError);
+    // The failed send gave the global point back: the known destinations still have the second one.
     expect((await t.reserve(x)).allowed).toBe(true);
     expect(await t.reserve(x)).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope: "GLOBAL" });
+    // The new mobile's points were given back too (its entry took the 7th unit): with a daily cap of 2, it still has
+    // both sends.
+    const day = new OtpThrottle(
+      config({ cooldownSeconds: 0, destinationWindow: GENEROUS, destinationDaily: { points: 2, seconds: 86_400 } }),
+      hasher,
+      null,
+      { maxKeys: 7 },
+    );
+    expect((await day.reserve(x)).allowed).toBe(true);
+    expect(() => day.reserve(aeps("9876543211", "200000000002"))).toThrow(MemoryStoreFullError);
+    const mobileOnly = subject({ destinations: [{ kind: "mobile", value: "9876543211" }] });
+    expect((await day.reserve(mobileOnly)).allowed).toBe(true);
+    expect((await day.reserve(mobileOnly)).allowed).toBe(true);
+    expect(await day.reserve(mobileOnly)).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED" });
   });
 });
