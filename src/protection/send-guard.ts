@@ -1,6 +1,7 @@
 import { type AopayError, isAopayError } from "../aopay/errors";
 import { issueSendPass, type SendPass } from "../aopay/send-pass";
 import type { Logger } from "../logging/logger";
+import { isPromiseLike } from "../util/promise-like";
 import { ProtectionStoreError } from "./errors";
 import type { IdempotencyStore, StoredResult } from "./idempotency-store";
 import type { KeyHasher } from "./key-hasher";
@@ -107,7 +108,7 @@ export class SendGuard {
 
       // In memory the throttle answers synchronously: awaited only when it is a promise (Redis), a microtask hop less.
       let reservation = req.budget ? this.options.throttle.reserve(req.subject, req.budget) : NO_BUDGET;
-      if (isPromise(reservation)) reservation = await reservation;
+      if (isPromiseLike(reservation)) reservation = await reservation;
       if (!reservation.allowed) {
         await this.#release(claim);
         log.info({ otpSend: { field, throttled: reservation.code, scope: reservation.scope } }, "otp send throttled");
@@ -193,10 +194,6 @@ export class SendGuard {
   async #release(claim: Claim | undefined): Promise<void> {
     if (claim) await this.options.idempotency.release(claim.key, claim.token);
   }
-}
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown }).then === "function";
 }
 
 /** After the upstream call, store trouble must not turn a real result into an error: log it and carry on. */
