@@ -1,6 +1,6 @@
 import { unknownKeysOf } from "../../../src/aopay/client";
 import { formatDob } from "../../../src/aopay/endpoint";
-import { newOrderId } from "../../../src/aopay/order-id";
+import { newOrderId, OrderIds } from "../../../src/aopay/order-id";
 import { maskEmail } from "../../../src/pii/email";
 import { canonicalPan, maskPan } from "../../../src/pii/pan";
 
@@ -11,13 +11,39 @@ describe("endpoint helpers: formatDob, newOrderId, unknownKeysOf, PAN and e-mail
     expect(formatDob("2000-01-31", "YYYY-MM-DD")).toBe("2000-01-31");
   });
 
-  it("newOrderId is 18 digits, unique, below 2^63", () => {
-    const ids = new Set(Array.from({ length: 1000 }, () => newOrderId()));
-    expect(ids.size).toBeGreaterThan(990);
-    for (const id of ids) {
-      expect(id).toMatch(/^[0-9]{18}$/);
-      expect(BigInt(id) < 2n ** 63n).toBe(true);
-    }
+  it("newOrderId is 18 digits, below 2^63, and never repeats in a process, however many share a millisecond", () => {
+    // A tight loop makes hundreds of ids per millisecond: with a random suffix per id, 1,000 of them held 990 to 998
+    // distinct values (the birthday bound over 100,000 suffixes).
+    const ids = Array.from({ length: 200_000 }, () => newOrderId());
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[0-9]{18}$/);
+    expect(ids.every((id) => BigInt(id) < 2n ** 63n)).toBe(true);
+    // Its first 13 digits are the time it was made.
+    const ms = Number(ids[ids.length - 1].slice(0, 13));
+    expect(Math.abs(ms - Date.now())).toBeLessThan(60_000);
+  });
+
+  it("OrderIds: one millisecond gives 100,000 distinct ids, then borrows the next; a clock that steps back reuses none", () => {
+    const ids = new OrderIds();
+    const sameMs = Array.from({ length: 100_001 }, () => ids.next(1_796_000_000_000));
+    expect(new Set(sameMs).size).toBe(100_001);
+    expect(sameMs.slice(0, 100_000).every((id) => id.startsWith("1796000000000"))).toBe(true);
+    expect(sameMs[100_000].startsWith("1796000000001")).toBe(true);
+    // The clock steps back 5 s, then forward again past where it was.
+    const back = [
+      ...Array.from({ length: 50 }, () => ids.next(1_795_999_995_000)),
+      ...Array.from({ length: 50 }, () => ids.next(1_796_000_000_002)),
+    ];
+    const all = new Set([...sameMs, ...back]);
+    expect(all.size).toBe(sameMs.length + back.length);
+    expect(back.slice(0, 50).every((id) => id.startsWith("1796000000001"))).toBe(true);
+    expect(back.slice(50).every((id) => id.startsWith("1796000000002"))).toBe(true);
+  });
+
+  it("OrderIds: separate sequences (two processes) start their suffix runs at random points", () => {
+    const firsts = new Set(Array.from({ length: 50 }, () => new OrderIds().next(1_796_000_000_000)));
+    // 50 draws from 100,000: all equal only if the start were fixed.
+    expect(firsts.size).toBeGreaterThan(40);
   });
 
   it("unknownKeysOf lists undocumented keys by name, one level deep, never values", () => {
