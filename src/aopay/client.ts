@@ -165,9 +165,10 @@ export class AopayClient {
     attempt: number,
   ): Promise<SuccessEnvelope> {
     const parent = opts.traceContext ?? context.active();
+    const known = endpointSpan(endpoint);
     const span = tracer.startSpan(
-      spanNameOf(endpoint),
-      attempt === 1 ? firstAttemptSpanOptions(endpoint) : spanOptions(endpoint, attempt),
+      known.name,
+      attempt === 1 ? known.firstAttempt : spanOptions(endpoint, attempt),
       parent,
     );
     if (!span.isRecording()) {
@@ -332,27 +333,27 @@ function spanOptions(endpoint: Endpoint<unknown, unknown>, attempt: number): Spa
   };
 }
 
-/**
- * Span names and first attempts' options, made once per endpoint (a fixed few) instead of per call: the tracer
- * only reads them (the SDK copies attributes into its span; without an SDK nothing reads them at all).
- */
-const SPAN_NAMES = new Map<string, string>();
-const FIRST_ATTEMPT_OPTIONS = new Map<string, SpanOptions>();
-
-function spanNameOf(endpoint: Endpoint<unknown, unknown>): string {
-  let name = SPAN_NAMES.get(endpoint.name);
-  if (name === undefined) SPAN_NAMES.set(endpoint.name, (name = `aopay ${endpoint.name}`));
-  return name;
+/** An endpoint's span name and its first attempt's span options (frozen), made once (endpoints are a fixed few). */
+interface EndpointSpan {
+  name: string;
+  firstAttempt: SpanOptions;
 }
 
-function firstAttemptSpanOptions(endpoint: Endpoint<unknown, unknown>): SpanOptions {
-  let options = FIRST_ATTEMPT_OPTIONS.get(endpoint.name);
-  if (options === undefined) {
-    options = spanOptions(endpoint, 1);
-    Object.freeze(options.attributes);
-    FIRST_ATTEMPT_OPTIONS.set(endpoint.name, Object.freeze(options));
+/**
+ * By endpoint name, instead of a template string and two objects per call: the tracer only reads them (the SDK copies
+ * attributes into its span; without an SDK nothing reads them at all).
+ */
+const ENDPOINT_SPANS = new Map<string, EndpointSpan>();
+
+function endpointSpan(endpoint: Endpoint<unknown, unknown>): EndpointSpan {
+  let span = ENDPOINT_SPANS.get(endpoint.name);
+  if (span === undefined) {
+    const firstAttempt = spanOptions(endpoint, 1);
+    Object.freeze(firstAttempt.attributes);
+    span = { name: `aopay ${endpoint.name}`, firstAttempt: Object.freeze(firstAttempt) };
+    ENDPOINT_SPANS.set(endpoint.name, span);
   }
-  return options;
+  return span;
 }
 
 const FAMILIES = new Map<string, string>();
