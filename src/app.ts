@@ -30,6 +30,11 @@ export interface AppDependencies {
   observer?: RequestObserver;
   /** False in a cluster worker: the primary serves every worker's metrics (cluster.ts). Default true. */
   serveMetrics?: boolean;
+  /**
+   * False: GraphQL requests all go through Fastify, not the thin node:http route in front of it (http/thin-graphql.ts);
+   * tests compare the two. Default true.
+   */
+  thinGraphQLRoute?: boolean;
 }
 
 export interface App {
@@ -44,6 +49,8 @@ export interface App {
   readonly metricsUrl: string | null;
   /** Requests answered by the GraphQL fast path (graphql/fast-path.ts); null when it is off (traces exported). */
   readonly fastPathCounts: FastPathCounts | null;
+  /** GraphQL requests served by the thin node:http route (http/thin-graphql.ts) rather than Fastify's. */
+  readonly thinGraphQLServed: number;
   /** Starts listening on `config.host:config.port`; resolves with the base URL (e.g. http://127.0.0.1:4000). */
   listen(): Promise<string>;
   /**
@@ -110,22 +117,27 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     return { ready: true, status: "ready", circuits };
   };
   const admission = new Admission(config.admission, (reason) => metrics?.shed(reason));
-  const fastify = await createHttpServer(
+  const http = await createHttpServer(
     config,
     logger,
     readiness,
     authenticator,
     config.trustedDocuments === "enforce" ? trustedDocuments : null,
     admission,
+    deps.thinGraphQLRoute !== false,
   );
+  const { fastify } = http;
 
   await apollo.start();
-  registerGraphQLRoute(fastify, apollo, {
-    path: GRAPHQL_PATH,
-    method: ["GET", "POST"],
-    context: graphqlContextFactory(config, { aopay, protection: protection.protection }),
-    fastPath: graphql.fastPath,
-  });
+  // One answerer for both layers: Fastify's route, and the thin route in front of it for the usual requests.
+  http.serveGraphQL(
+    registerGraphQLRoute(fastify, apollo, {
+      path: GRAPHQL_PATH,
+      method: ["GET", "POST"],
+      context: graphqlContextFactory(config, { aopay, protection: protection.protection }),
+      fastPath: graphql.fastPath,
+    }),
+  );
   await fastify.ready();
 
   // Cluster workers serve none: the primary serves every worker's metrics aggregated (cluster.ts).
@@ -144,6 +156,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     fastPathCounts: graphql.fastPath?.counts ?? null,
     get metricsUrl() {
       return metricsUrl;
+    },
+    get thinGraphQLServed() {
+      return http.thinRouteServed;
     },
     async listen() {
       if (metricsServer) {

@@ -82,6 +82,11 @@ export class Admission {
 const ADMITTED = Symbol("admitted");
 type RawRequest = IncomingMessage & { [ADMITTED]?: true };
 
+/** Whether `guardServer` admitted this request (and will release it). */
+export function admittedAtTheDoor(req: IncomingMessage): boolean {
+  return (req as RawRequest)[ADMITTED] === true;
+}
+
 /** What the refusal at the socket needs from the HTTP server around it. */
 export interface RawAdmissionOptions {
   /** While the server drains, requests go on to its own 503 (SERVICE_UNAVAILABLE, `Connection: close`). */

@@ -26,6 +26,13 @@ export function corsOriginAllowed(config: Pick<Config, "env" | "corsOrigins">): 
 }
 
 /**
+ * The only CORS header @fastify/cors answers a request without an Origin header, when its `origin` option is a
+ * function as ours is (its addOriginToVaryHeader; the origin function then refuses `undefined`): the thin GraphQL
+ * route (thin-graphql.ts) serves only such requests and sets the same. test/e2e/thin-graphql.test.ts compares.
+ */
+export const CORS_VARY_WITHOUT_ORIGIN = "Origin";
+
+/**
  * Registers @fastify/cors with our allow-list, and logs each refused origin once. A browser page on a refused
  * origin sees only `TypeError: Failed to fetch` (the browser hides why), so the server says it instead: one warning
  * per origin, naming the CORS_ORIGINS value that would allow it. Same-origin requests (a page served by this server,

@@ -1,13 +1,11 @@
-import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AopayClient } from "../aopay/client";
 import type { Config } from "../config";
 import type { GraphQLContext } from "../graphql/context";
 import { createLoaders, type Loaders } from "../graphql/loaders";
-import type { Logger } from "../logging/logger";
 import type { Protection } from "../protection";
 import { clientGone } from "./admission";
 import { clientIpKey } from "./client-ip";
-import type { ClientRequest } from "./http-server";
+import type { GraphQLExchange } from "./exchange";
 
 /** The request budget: REQUEST_DEADLINE_MS, or less if the client's `x-request-timeout-ms` asks for less. */
 export function requestBudgetMs(header: string | string[] | undefined, maxMs: number): number {
@@ -45,22 +43,21 @@ const LAZY_LOADERS: object = Object.defineProperty({}, "loaders", {
 });
 
 /**
- * The per-request GraphQL context (docs/design/style.md principle 7), made from the fastify request: who calls, from
- * where, with which Idempotency-Key and deadline, and the process-wide services it may use.
+ * The per-request GraphQL context (docs/design/style.md principle 7), made from the request (Fastify's, or the thin
+ * route's: both are a GraphQLExchange) and the milliseconds since it arrived: who calls, from where, with which
+ * Idempotency-Key and deadline, and the process-wide services it may use.
  */
 export function graphqlContextFactory(config: Config, services: { aopay: AopayClient; protection: Protection }) {
   const { aopay, protection } = services;
   // Synchronous: nothing in it waits (http/graphql-route.ts hands Apollo the promise it wants).
-  return (request: FastifyRequest, reply: FastifyReply): GraphQLContext => {
-    const { client } = request as ClientRequest;
-    const log = request.log as Logger;
+  return (request: GraphQLExchange, elapsedMs: number): GraphQLContext => {
+    const { client } = request;
+    const log = request.log;
     const idempotencyKey = request.headers["idempotency-key"];
     // The request's deadline runs from its arrival; a client may ask for less (never more) with x-request-timeout-ms.
     const deadlineAt =
-      Date.now() -
-      reply.elapsedTime +
-      requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
-    const summary = ((request as ClientRequest).graphql = { operation: null, result: null });
+      Date.now() - elapsedMs + requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
+    const summary = (request.graphql = { operation: null, result: null });
     const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? {} : NO_TRACE;
     const responseHeaders = new Map<string, string>();
     const callOptions: GraphQLContext["callOptions"] = () => ({
@@ -68,10 +65,9 @@ export function graphqlContextFactory(config: Config, services: { aopay: AopayCl
       deadlineAt,
       traceContext: traceHolder.context,
       // A send still waiting for an upstream socket when its client has gone is dropped before the write (refunded).
-      clientGone: clientGone(request.raw.socket),
+      clientGone: clientGone(request.socket),
       record: (call) => {
-        const req = request as ClientRequest;
-        (req.upstreamCalls ??= []).push(call);
+        (request.upstreamCalls ??= []).push(call);
       },
     });
     const context: Omit<LazyContext, "loaders"> = {

@@ -1,7 +1,9 @@
 import { Readable } from "node:stream";
 import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { IncomingHttpHeaders } from "node:http";
+import type { FastifyInstance } from "fastify";
 import type { FastAnswer } from "../graphql/fast-path";
+import type { GraphQLExchange } from "./exchange";
 
 /**
  * Answers requests whose document Apollo Server already accepted, without its pipeline (graphql/fast-path.ts).
@@ -15,17 +17,28 @@ export interface GraphQLFastPath<C, R> {
 export interface GraphQLRouteOptions<C extends BaseContext, R = unknown> {
   path: string;
   method: Array<"GET" | "POST">;
-  /** Builds the request's context (synchronously: nothing in it needs to wait). */
-  context: (request: FastifyRequest, reply: FastifyReply) => C;
+  /** Builds the request's context from it and the milliseconds since it arrived (synchronously: nothing waits). */
+  context: (request: GraphQLExchange, elapsedMs: number) => C;
   /** Null or absent: every request goes through Apollo. */
   fastPath?: GraphQLFastPath<C, R> | null;
 }
+
+/** A GraphQL request's answer, to be written by whichever HTTP layer received it (Fastify's route or the thin one). */
+export interface GraphQLAnswer {
+  status: number;
+  headers: Iterable<[string, string]>;
+  /** A complete body, or the chunks of a streamed one (incremental delivery). */
+  body: string | AsyncIterable<string>;
+}
+
+/** Answers one authenticated GraphQL request whose body (POST) has been parsed. */
+export type AnswerGraphQL = (request: GraphQLExchange, elapsedMs: () => number) => Promise<GraphQLAnswer>;
 
 /**
  * Content-Type values whose essence (whatwg-mimetype) is application/json: Apollo's CSRF prevention (preventCsrf.js)
  * lets them through, and Fastify parsed the body as JSON. Other spellings go to Apollo.
  */
-const JSON_CONTENT_TYPES: ReadonlySet<string> = new Set([
+export const JSON_CONTENT_TYPES: ReadonlySet<string> = new Set([
   "application/json",
   "application/json; charset=utf-8",
   "application/json;charset=utf-8",
@@ -54,21 +67,21 @@ export const FAST_ACCEPT: ReadonlyMap<string | undefined, string> = new Map([
 ]);
 
 /**
- * The GraphQL route: Fastify's request handed to Apollo Server's `executeHTTPGraphQLRequest`, its answer written back.
+ * The GraphQL answer: the request handed to Apollo Server's `executeHTTPGraphQLRequest`, or to the fast path.
  * What `@as-integrations/fastify` 3.1.0 does (its `fastifyApolloHandler`), less two costs it adds to every request
  * (counted with `npm run bench:callgrind`: docs/performance.md): it parses the whole URL with `new URL(url, protocol://hostname)`
  * to read its query string (here: everything from the first `?`, which is what `URL.search` holds for an HTTP
  * request target, whose URL never carries a fragment; Apollo decodes it with URLSearchParams either way), and its
- * context function must return a promise.
+ * context function must return a promise. One implementation for both HTTP layers: Fastify's route below and the
+ * thin node:http route (http/thin-graphql.ts).
  */
-export function registerGraphQLRoute<C extends BaseContext, R = unknown>(
-  fastify: FastifyInstance,
+export function graphqlAnswerer<C extends BaseContext, R = unknown>(
   apollo: ApolloServer<C>,
   options: GraphQLRouteOptions<C, R>,
-): void {
-  apollo.assertStarted("registerGraphQLRoute()");
+): AnswerGraphQL {
+  apollo.assertStarted("graphqlAnswerer()");
   const fastPath = options.fastPath ?? null;
-  const viaApollo = async (request: FastifyRequest, reply: FastifyReply, context: () => Promise<C>) => {
+  const viaApollo = async (request: GraphQLExchange, context: () => Promise<C>): Promise<GraphQLAnswer> => {
     const url = request.url;
     const q = url.indexOf("?");
     const response = await apollo.executeHTTPGraphQLRequest({
@@ -80,44 +93,61 @@ export function registerGraphQLRoute<C extends BaseContext, R = unknown>(
       },
       context,
     });
-    for (const [name, value] of response.headers) void reply.header(name, value);
-    void reply.code(response.status ?? 200);
-    if (response.body.kind === "complete") return response.body.string;
-    return reply.send(Readable.from(response.body.asyncIterator));
+    return {
+      status: response.status ?? 200,
+      headers: response.headers,
+      body: response.body.kind === "complete" ? response.body.string : response.body.asyncIterator,
+    };
   };
+  return async (request, elapsedMs) => {
+    // The fast path: a POST with a JSON body naming a document Apollo already accepted, and an Accept whose answer
+    // type is known. GET, batches, other content types and anything unusual go to Apollo as before.
+    const fast = fastPath && request.method === "POST" ? fastRequest(fastPath, request) : undefined;
+    if (fast) {
+      let context: C;
+      try {
+        context = options.context(request, elapsedMs());
+      } catch {
+        // Apollo answers a context that cannot be built (contextCreationDidFail, its error response): let it.
+        return viaApollo(request, () => Promise.resolve(options.context(request, elapsedMs())));
+      }
+      let answer = fastPath!.run(fast.request, context, fast.contentType);
+      if (answer instanceof Promise) answer = await answer;
+      if (answer) return answer;
+      // No resolver ran (the variables did not coerce): Apollo answers, with the context already built.
+      return viaApollo(request, () => Promise.resolve(context));
+    }
+    return viaApollo(request, () => Promise.resolve(options.context(request, elapsedMs())));
+  };
+}
+
+/**
+ * The GraphQL route on Fastify: requests the thin route (http/thin-graphql.ts) hands over (GET, other content types,
+ * browser origins, draining ...) are answered here, by the same answerer. Returns the answerer for the thin route.
+ */
+export function registerGraphQLRoute<C extends BaseContext, R = unknown>(
+  fastify: FastifyInstance,
+  apollo: ApolloServer<C>,
+  options: GraphQLRouteOptions<C, R>,
+): AnswerGraphQL {
+  const answerer = graphqlAnswerer(apollo, options);
   fastify.route({
     method: options.method,
     url: options.path,
     handler: async (request, reply) => {
-      // The fast path: a POST with a JSON body naming a document Apollo already accepted, and an Accept whose answer
-      // type is known. GET, batches, other content types and anything unusual go to Apollo as before.
-      const fast = fastPath && request.method === "POST" ? fastRequest(fastPath, request) : undefined;
-      if (fast) {
-        let context: C;
-        try {
-          context = options.context(request, reply);
-        } catch {
-          // Apollo answers a context that cannot be built (contextCreationDidFail, its error response): let it.
-          return viaApollo(request, reply, () => Promise.resolve(options.context(request, reply)));
-        }
-        let answer = fastPath!.run(fast.request, context, fast.contentType);
-        if (answer instanceof Promise) answer = await answer;
-        if (answer) {
-          for (const [name, value] of answer.headers) void reply.header(name, value);
-          void reply.code(answer.status);
-          return answer.body;
-        }
-        // No resolver ran (the variables did not coerce): Apollo answers, with the context already built.
-        return viaApollo(request, reply, () => Promise.resolve(context));
-      }
-      return viaApollo(request, reply, () => Promise.resolve(options.context(request, reply)));
+      const answer = await answerer(request as unknown as GraphQLExchange, () => reply.elapsedTime);
+      for (const [name, value] of answer.headers) void reply.header(name, value);
+      void reply.code(answer.status);
+      if (typeof answer.body === "string") return answer.body;
+      return reply.send(Readable.from(answer.body));
     },
   });
+  return answerer;
 }
 
 function fastRequest<C, R>(
   fastPath: GraphQLFastPath<C, R>,
-  request: FastifyRequest,
+  request: GraphQLExchange,
 ): { request: R; contentType: string } | undefined {
   const { headers } = request;
   const contentType = headers["content-type"];
@@ -129,7 +159,7 @@ function fastRequest<C, R>(
 }
 
 /** Apollo's header map; a repeated header's values joined with ", " (as the integration does). */
-function headerMap(headers: FastifyRequest["headers"]): HeaderMap {
+function headerMap(headers: IncomingHttpHeaders): HeaderMap {
   const map = new HeaderMap();
   for (const name in headers) {
     const value = headers[name];

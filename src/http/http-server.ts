@@ -10,26 +10,42 @@ import Fastify, {
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
-import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
+import type { TrustedDocumentList } from "../graphql/trusted-documents";
 import { type AccessSummary, AccessLogController } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import { ConnectionGuard } from "./connection-guard";
-import { type Admission, guardServer, REFUSALS_LOG_INTERVAL_MS, registerAdmission } from "./admission";
+import {
+  type Admission,
+  admittedAtTheDoor,
+  guardServer,
+  REFUSALS_LOG_INTERVAL_MS,
+  registerAdmission,
+} from "./admission";
 import { registerCors } from "./cors";
 import { registerExplorer } from "./explorer";
+import type { AnswerGraphQL } from "./graphql-route";
+import { installThinGraphQL } from "./thin-graphql";
 import { answerClientError, limitResponseWrite, nodeServerOptions, RAW_REQUEST_ID } from "./node-limits";
-import { requestIdFrom, withRequestId } from "./request-id";
+import { requestIdFrom } from "./request-id";
+import {
+  authRefusal,
+  type DocumentLimits,
+  documentRefusal,
+  type EdgeAnswer,
+  errorAnswer,
+  payloadWithRequestId,
+} from "./exchange";
 import { EdgeCode } from "../graphql/edge-code";
 import { errorBody, GRAPHQL_PATH } from "./error-body";
 
-/** Fixed client messages for the HTTP-level errors Fastify raises before GraphQL runs (never the input echoed). */
-const HTTP_ERROR_MESSAGES: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: "Request body is too large.",
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: "Unsupported Content-Type: send application/json.",
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "Content-Length does not match the body.",
-  FST_ERR_CTP_EMPTY_JSON_BODY: "Request body is empty.",
-  FST_ERR_CTP_INVALID_JSON_BODY: "Request body is not valid JSON.",
-};
+/** The HTTP server: Fastify, and the thin GraphQL route in front of it once given its answerer. */
+export interface HttpServer {
+  readonly fastify: FastifyInstance;
+  /** Serves usual GraphQL requests with `answer` before Fastify (thin-graphql.ts); call once the route exists. */
+  serveGraphQL(answer: AnswerGraphQL): void;
+  /** Requests the thin route has served so far (0 when it is off). */
+  readonly thinRouteServed: number;
+}
 
 export type Readiness = () => Promise<{ ready: boolean; status: string; circuits?: Record<string, string> }>;
 
@@ -40,9 +56,12 @@ export type ClientRequest = FastifyRequest & {
   graphql: AccessSummary | null;
 };
 
-const UNTRUSTED_DOCUMENT_MESSAGE =
-  "This server runs only its trusted documents: send an operation exactly as the generated client does, or its id " +
-  "in extensions.persistedQuery.sha256Hash.";
+/** Sends one of the HTTP layer's own answers through Fastify. */
+function send(reply: FastifyReply, answer: EdgeAnswer): void {
+  void reply.code(answer.status);
+  if (answer.headers) void reply.headers(answer.headers);
+  void reply.send(answer.body);
+}
 
 /** While draining, how often sockets with no response in progress are closed (see preClose below). */
 const DRAIN_SWEEP_MS = 100;
@@ -70,7 +89,9 @@ export async function createHttpServer(
   trustedDocuments: TrustedDocumentList | null = null,
   /** Overload refusals (http/admission.ts), before authentication; none when absent. */
   admission: Admission | null = null,
-): Promise<FastifyInstance> {
+  /** False: every GraphQL request goes through Fastify (tests compare the two layers). Default true. */
+  thinRoute = true,
+): Promise<HttpServer> {
   const limits = config.httpLimits;
   // MAX_UNAUTHENTICATED_CONNECTIONS(_PER_IP): connections that have not carried an authenticated request yet.
   const guard = new ConnectionGuard(limits, config.trustedProxies, logger, "api");
@@ -132,6 +153,27 @@ export async function createHttpServer(
     }
     done();
   });
+  const documents: DocumentLimits = {
+    maxQueryChars: config.graphqlLimits.maxQueryChars,
+    production,
+    trustedDocuments,
+  };
+  // The thin GraphQL route sits between the admission check at the door and Fastify (thin-graphql.ts).
+  let answerGraphQL: AnswerGraphQL | null = null;
+  const thin = thinRoute
+    ? installThinGraphQL(fastify.server, {
+        logger,
+        authenticator,
+        authenticated: (socket) => guard.authenticated(socket),
+        limits,
+        bodyLimit: config.bodyLimitBytes,
+        documents,
+        draining: () => draining,
+        admitted: admission ? admittedAtTheDoor : () => true,
+        trustProxy: config.trustedProxies.length > 0,
+        answer: () => answerGraphQL,
+      })
+    : null;
   const refusals = admission
     ? guardServer(fastify.server, admission, {
         draining: () => draining,
@@ -148,17 +190,7 @@ export async function createHttpServer(
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
   // Callback style: API keys are checked at once; only a bearer token waits (for its JWKS).
   const authenticated = (request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: () => void) => {
-    if (!outcome.ok) {
-      request.log.info({ reason: outcome.reason }, "request not authenticated");
-      const message = authenticator.required
-        ? "Authentication required: send an API key in the x-api-key header or a bearer token."
-        : "Invalid credentials: fix them, or send none to call anonymously in development.";
-      void reply
-        .code(401)
-        .header("www-authenticate", "Bearer")
-        .send(errorBody(message, EdgeCode.UNAUTHENTICATED, request.id));
-      return;
-    }
+    if (!outcome.ok) return send(reply, authRefusal(outcome, authenticator, request.id, request.log as Logger));
     (request as ClientRequest).client = outcome.client;
     // The connection is now an authenticated client's: it no longer counts toward the unauthenticated caps.
     guard.authenticated(request.raw.socket);
@@ -179,23 +211,8 @@ export async function createHttpServer(
   fastify.addHook("preHandler", (request, reply, done) => {
     if (request.routeOptions.url !== GRAPHQL_PATH) return done();
     const params = (request.method === "GET" ? request.query : request.body) as Record<string, unknown> | undefined;
-    const source = params?.query;
-    // docs/security-requirements.md A3 (character limit): long documents are refused before Apollo parses them.
-    if (typeof source === "string" && source.length > config.graphqlLimits.maxQueryChars) {
-      const message = production
-        ? "Query is too large."
-        : `Query is too large (over ${config.graphqlLimits.maxQueryChars} characters).`;
-      return reply.code(400).send(errorBody(message, EdgeCode.BAD_REQUEST, request.id));
-    }
-    // docs/security-requirements.md A11: with TRUSTED_DOCUMENTS=enforce, a document off the list is refused before Apollo parses it.
-    // Its text is never logged (it may carry an Aadhaar number as a literal).
-    if (trustedDocuments && !isTrusted(trustedDocuments, { query: source, extensions: params?.extensions })) {
-      request.log.info(
-        { sentAs: typeof source === "string" && source !== "" ? "text" : "id" },
-        "untrusted document refused",
-      );
-      return reply.code(400).send(errorBody(UNTRUSTED_DOCUMENT_MESSAGE, EdgeCode.UNTRUSTED_DOCUMENT, request.id));
-    }
+    const refusal = documentRefusal(params, documents, request.id, request.log as Logger);
+    if (refusal) return void send(reply, refusal);
     done();
   });
 
@@ -207,9 +224,7 @@ export async function createHttpServer(
     if (draining) reply.header("connection", "close");
     // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no
     // request id in their body: add it. Error statuses only; success bodies are never parsed.
-    if (reply.statusCode >= 400 && typeof payload === "string" && !payload.includes('"requestId"'))
-      done(null, withRequestId(payload, request.id));
-    else done(null, payload);
+    done(null, typeof payload === "string" ? payloadWithRequestId(reply.statusCode, payload, request.id) : payload);
   });
 
   fastify.setNotFoundHandler((request, reply) => {
@@ -218,12 +233,7 @@ export async function createHttpServer(
   });
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, "unhandled HTTP error");
-    const message = status >= 500 ? "Unexpected error." : (HTTP_ERROR_MESSAGES[error.code] ?? "Bad request.");
-    void reply
-      .code(status)
-      .send(errorBody(message, status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST, request.id));
+    send(reply, errorAnswer(error, request.id, request.log as Logger));
   });
 
   // CORS allow-list (CORS_ORIGINS; any loopback origin outside production), each refused origin logged once.
@@ -262,5 +272,13 @@ export async function createHttpServer(
     refusals?.flush();
   });
 
-  return fastify;
+  return {
+    fastify,
+    serveGraphQL(answer) {
+      answerGraphQL = answer;
+    },
+    get thinRouteServed() {
+      return thin?.served ?? 0;
+    },
+  };
 }

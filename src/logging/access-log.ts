@@ -44,24 +44,16 @@ export class AccessLogController extends LogController {
       upstreamCalls?: UpstreamCallSummary[] | null;
       graphql?: AccessSummary | null;
     };
-    // One object, filled in place: spreading optional parts into a literal made two more objects per request.
-    const fields: Record<string, unknown> = { method: request.method, path: pathOf(request), status: reply.statusCode };
-    if (graphql) {
-      fields.operation = graphql.operation;
-      fields.result = graphql.result;
-    }
-    if (upstream && upstream.length > 0) {
-      let upstreamMs = 0;
-      for (const call of upstream) upstreamMs += call.durationMs;
-      fields.upstream = upstream;
-      fields.upstreamMs = Math.round(upstreamMs * 10) / 10;
-    }
-    // Total time, arrival to the last byte handed to the socket. (clientId is on the request's logger, so on this line too.)
-    fields.ms = Math.round(reply.elapsedTime);
-    if (error) {
-      fields.err = error;
-      reply.log.error(fields, "request errored");
-    } else reply.log.info(fields, "request completed");
+    logAccess(
+      reply.log,
+      error,
+      request.method,
+      pathOf(request),
+      reply.statusCode,
+      graphql,
+      upstream,
+      reply.elapsedTime,
+    );
   }
 
   override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply): void {
@@ -77,6 +69,41 @@ export class AccessLogController extends LogController {
   override writeHeadError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
     reply.log.warn({ path: pathOf(request), err: error }, "could not write response headers");
   }
+}
+
+/**
+ * The access line of one request, for both HTTP layers (Fastify's, through AccessLogController, and the thin GraphQL
+ * route, http/thin-graphql.ts): method, the route's template (never the URL), status, the GraphQL summary, the
+ * upstream calls, and the time from arrival to the last byte handed to the socket. clientId and requestId are bindings
+ * of `log`, the request's child logger. Info, or error with `err` when the response failed.
+ */
+export function logAccess(
+  log: { info(fields: object, message: string): void; error(fields: object, message: string): void },
+  error: Error | null | undefined,
+  method: string,
+  path: string,
+  status: number,
+  graphql: AccessSummary | null | undefined,
+  upstream: UpstreamCallSummary[] | null | undefined,
+  elapsedMs: number,
+): void {
+  // One object, filled in place: spreading optional parts into a literal made two more objects per request.
+  const fields: Record<string, unknown> = { method, path, status };
+  if (graphql) {
+    fields.operation = graphql.operation;
+    fields.result = graphql.result;
+  }
+  if (upstream && upstream.length > 0) {
+    let upstreamMs = 0;
+    for (const call of upstream) upstreamMs += call.durationMs;
+    fields.upstream = upstream;
+    fields.upstreamMs = Math.round(upstreamMs * 10) / 10;
+  }
+  fields.ms = Math.round(elapsedMs);
+  if (error) {
+    fields.err = error;
+    log.error(fields, "request errored");
+  } else log.info(fields, "request completed");
 }
 
 /** The matched route's template, never the client's URL. */

@@ -66,7 +66,8 @@ export const PRODUCTION_SECURITY: Record<string, string> = {
  */
 export async function startTestStack(
   env: Record<string, string> = {},
-  options: { simulatorClock?: () => number } = {},
+  /** thinGraphQLRoute false: every GraphQL request through Fastify (test/e2e/thin-graphql.test.ts compares). */
+  options: { simulatorClock?: () => number; thinGraphQLRoute?: boolean } = {},
 ): Promise<TestStack> {
   // The event-loop check is off: jest's own load (transpiling, other suites' servers in this process) would trip it at
   // random. Its in-flight cap stays on; test/e2e/overload.test.ts tests both.
@@ -86,7 +87,11 @@ export async function startTestStack(
     secrets: [config.aopay.registrationId, config.aopay.companyCode],
     destination: logs,
   });
-  const stack = await startStack(config, { logger, simulatorClock: options.simulatorClock });
+  const stack = await startStack(config, {
+    logger,
+    simulatorClock: options.simulatorClock,
+    thinGraphQLRoute: options.thinGraphQLRoute,
+  });
   const baseUrl = await stack.app.listen();
   const graphqlUrl = `${baseUrl}/graphql`;
   return {
@@ -137,7 +142,10 @@ export type ProductionTestStack = TestStack & {
  * simulator started on its own, the way it runs against the real AOPay. `simulator` counts the calls that reached
  * it; `stop()` stops both.
  */
-export async function startProductionStack(env: Record<string, string> = {}): Promise<ProductionTestStack> {
+export async function startProductionStack(
+  env: Record<string, string> = {},
+  options: { thinGraphQLRoute?: boolean } = {},
+): Promise<ProductionTestStack> {
   const received: WireRequest[] = [];
   const simulator = await startSimulator({
     registrationId: SIMULATOR_REGISTRATION_ID,
@@ -145,14 +153,17 @@ export async function startProductionStack(env: Record<string, string> = {}): Pr
     onRequest: (endpoint, _trigger, body) => received.push({ endpoint, body }),
   });
   try {
-    const t = await startTestStack({
-      NODE_ENV: "production",
-      AOPAY_BASE_URL: simulator.url.href,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
-      ...PRODUCTION_SECURITY,
-      ...env,
-    });
+    const t = await startTestStack(
+      {
+        NODE_ENV: "production",
+        AOPAY_BASE_URL: simulator.url.href,
+        AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+        AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+        ...PRODUCTION_SECURITY,
+        ...env,
+      },
+      options,
+    );
     return {
       ...t,
       simulator,

@@ -1,0 +1,135 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Socket } from "node:net";
+import type { UpstreamCallSummary } from "../aopay/client";
+import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
+import { EdgeCode } from "../graphql/edge-code";
+import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
+import type { AccessSummary } from "../logging/access-log";
+import type { Logger } from "../logging/logger";
+import { errorBody } from "./error-body";
+import { withRequestId } from "./request-id";
+
+/**
+ * What the GraphQL answer (graphql-route.ts) and its context (graphql-context.ts) read of a request, whichever HTTP
+ * layer received it: Fastify's request (decorated with client, upstreamCalls and graphql) or the thin node:http
+ * route's (thin-graphql.ts). The last three are written during the request and read by its access line.
+ */
+export interface GraphQLExchange {
+  readonly id: string;
+  /** The request's child logger (bindings: requestId, then clientId once authenticated). */
+  readonly log: Logger;
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The client address (X-Forwarded-For only from TRUSTED_PROXIES), as Fastify's `request.ip` gives it. */
+  readonly ip: string;
+  readonly socket: Socket;
+  /** The parsed JSON body of a POST; undefined for a GET. */
+  readonly body: unknown;
+  client: ClientIdentity;
+  upstreamCalls: UpstreamCallSummary[] | null;
+  graphql: AccessSummary | null;
+}
+
+/** An answer of the HTTP layer itself (not GraphQL's): status, our error body, and headers of its own. */
+export interface EdgeAnswer {
+  status: number;
+  body: ReturnType<typeof errorBody>;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Fixed client messages for the HTTP-level errors raised before GraphQL runs (never the input echoed), by their
+ * Fastify error code: the thin route raises the same codes for the same faults (thin-graphql.ts).
+ */
+const HTTP_ERROR_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: "Request body is too large.",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "Unsupported Content-Type: send application/json.",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "Content-Length does not match the body.",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "Request body is empty.",
+  FST_ERR_CTP_INVALID_JSON_BODY: "Request body is not valid JSON.",
+};
+
+/**
+ * The answer to an error thrown while serving a request (the error handler of both layers): its own 4xx status with
+ * a fixed message, anything else 500 "Unexpected error." and an error line.
+ */
+export function errorAnswer(error: Error & { statusCode?: number; code?: string }, requestId: string, log: Logger) {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status >= 500) log.error({ err: error }, "unhandled HTTP error");
+  const message =
+    status >= 500 ? "Unexpected error." : ((error.code && HTTP_ERROR_MESSAGES[error.code]) ?? "Bad request.");
+  return {
+    status,
+    body: errorBody(message, status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST, requestId),
+  } satisfies EdgeAnswer;
+}
+
+/**
+ * A failed authentication's answer: 401 with `www-authenticate: Bearer`, logged at info with the reason (never the
+ * credential).
+ */
+export function authRefusal(
+  outcome: AuthOutcome & { ok: false },
+  authenticator: Authenticator,
+  requestId: string,
+  log: Logger,
+): EdgeAnswer {
+  log.info({ reason: outcome.reason }, "request not authenticated");
+  const message = authenticator.required
+    ? "Authentication required: send an API key in the x-api-key header or a bearer token."
+    : "Invalid credentials: fix them, or send none to call anonymously in development.";
+  return {
+    status: 401,
+    headers: { "www-authenticate": "Bearer" },
+    body: errorBody(message, EdgeCode.UNAUTHENTICATED, requestId),
+  };
+}
+
+const UNTRUSTED_DOCUMENT_MESSAGE =
+  "This server runs only its trusted documents: send an operation exactly as the generated client does, or its id " +
+  "in extensions.persistedQuery.sha256Hash.";
+
+export interface DocumentLimits {
+  maxQueryChars: number;
+  production: boolean;
+  /** The trusted-document list when TRUSTED_DOCUMENTS=enforce; null when any document may run. */
+  trustedDocuments: TrustedDocumentList | null;
+}
+
+/**
+ * The checks on a GraphQL request's document before Apollo parses it (GET: its query string; POST: its body):
+ * docs/security-requirements.md A3 (character limit) and A11 (trusted documents). Null: it may go on.
+ */
+export function documentRefusal(
+  params: Record<string, unknown> | undefined,
+  limits: DocumentLimits,
+  requestId: string,
+  log: Logger,
+): EdgeAnswer | null {
+  const source = params?.query;
+  if (typeof source === "string" && source.length > limits.maxQueryChars) {
+    const message = limits.production
+      ? "Query is too large."
+      : `Query is too large (over ${limits.maxQueryChars} characters).`;
+    return { status: 400, body: errorBody(message, EdgeCode.BAD_REQUEST, requestId) };
+  }
+  // Its text is never logged (it may carry an Aadhaar number as a literal).
+  if (
+    limits.trustedDocuments &&
+    !isTrusted(limits.trustedDocuments, { query: source, extensions: params?.extensions })
+  ) {
+    log.info({ sentAs: typeof source === "string" && source !== "" ? "text" : "id" }, "untrusted document refused");
+    return { status: 400, body: errorBody(UNTRUSTED_DOCUMENT_MESSAGE, EdgeCode.UNTRUSTED_DOCUMENT, requestId) };
+  }
+  return null;
+}
+
+/**
+ * The payload as it leaves (onSend): refusals Apollo answers before its request pipeline (CSRF prevention, batching,
+ * malformed bodies) carry no request id in their body, so it is added. Error statuses only; success bodies are never
+ * parsed.
+ */
+export function payloadWithRequestId(status: number, payload: string, requestId: string): string {
+  return status >= 400 && !payload.includes('"requestId"') ? withRequestId(payload, requestId) : payload;
+}

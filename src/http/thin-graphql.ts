@@ -1,0 +1,296 @@
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { pipeline, Readable } from "node:stream";
+import { parse as secureJsonParse } from "secure-json-parse";
+import type { UpstreamCallSummary } from "../aopay/client";
+import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
+import type { HttpLimits } from "../config";
+import { type AccessSummary, logAccess } from "../logging/access-log";
+import type { Logger } from "../logging/logger";
+import { CORS_VARY_WITHOUT_ORIGIN } from "./cors";
+import { GRAPHQL_PATH } from "./error-body";
+import {
+  authRefusal,
+  type DocumentLimits,
+  documentRefusal,
+  type EdgeAnswer,
+  errorAnswer,
+  type GraphQLExchange,
+  payloadWithRequestId,
+} from "./exchange";
+import { type AnswerGraphQL, type GraphQLAnswer, JSON_CONTENT_TYPES } from "./graphql-route";
+import { limitResponseWrite, RAW_REQUEST_ID } from "./node-limits";
+import { requestIdFrom } from "./request-id";
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** What the thin route needs from the HTTP server around it (http-server.ts). */
+export interface ThinGraphQLOptions {
+  logger: Logger;
+  authenticator: Authenticator;
+  /** The connection guard's release of an authenticated connection (connection-guard.ts). */
+  authenticated: (socket: Socket) => void;
+  limits: HttpLimits;
+  /** BODY_LIMIT_BYTES. */
+  bodyLimit: number;
+  documents: DocumentLimits;
+  /** True while the server drains: such requests go to Fastify (its 503), and responses ask to close. */
+  draining: () => boolean;
+  /** Whether the admission check at the door (admission.ts guardServer) admitted this request (true without one). */
+  admitted: (req: IncomingMessage) => boolean;
+  /** TRUSTED_PROXIES is set: a request carrying X-Forwarded-For goes to Fastify, whose `request.ip` reads it. */
+  trustProxy: boolean;
+  /** The GraphQL answerer, once the route is registered (null before: everything goes to Fastify). */
+  answer: () => AnswerGraphQL | null;
+}
+
+/** An error with the code and status Fastify gives the same fault, so that both layers answer it alike. */
+function httpError(code: string, statusCode: number): Error & { code: string; statusCode: number } {
+  return Object.assign(new Error(code), { code, statusCode });
+}
+
+/** Fastify's JSON parser options (its defaults onProtoPoisoning and onConstructorPoisoning: 'error'). */
+const JSON_PARSE_OPTIONS = { protoAction: "error", constructorAction: "error" } as const;
+
+/**
+ * The thin GraphQL route: the usual GraphQL request, a `POST /graphql` with a JSON content type and no `Origin`
+ * (server-to-server clients), is served by this node:http request listener in front of Fastify, without Fastify's
+ * request and reply objects, router, hook runners, content-type parser and reply serialisation (measured with
+ * bench/http-layer-micro.js and callgrind: docs/performance.md). Everything else goes on to Fastify unchanged:
+ * other paths and methods, GET, other content types and spellings of the path, browser requests (their CORS answer
+ * is @fastify/cors's), requests while draining, requests the door did not admit (Fastify's second listener), and,
+ * with TRUSTED_PROXIES, requests carrying X-Forwarded-For.
+ *
+ * Each step is the one Fastify's route runs, in the same order and through the same functions (exchange.ts,
+ * access-log.ts logAccess, graphql-route.ts graphqlAnswerer): request id, authentication before the body is read,
+ * the connection guard's release, `Vary: Origin` (what @fastify/cors answers a request without Origin), the body
+ * read under BODY_LIMIT_BYTES with Fastify's error codes (413, Content-Length mismatch, empty, invalid JSON with
+ * secure-json-parse's `__proto__`/`constructor` refusal, each with `connection: close`), the document checks, the
+ * GraphQL answer, the response write limit, `connection: close` while draining, the request id added to error
+ * bodies, the error handler, and one access line when the response has finished.
+ * test/e2e/thin-graphql.test.ts compares its answers with Fastify's for a matrix of unusual requests.
+ */
+export function installThinGraphQL(server: Server, options: ThinGraphQLOptions): { readonly served: number } {
+  // Requests this route served (the others went to Fastify): tests read it to know which layer answered.
+  const counts = { served: 0 };
+  const handlers = server.listeners("request") as Listener[];
+  if (handlers.length !== 1)
+    throw new Error(`expected one request listener on the HTTP server, found ${handlers.length}`);
+  const [fastify] = handlers;
+  server.removeListener("request", fastify);
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const answer = options.answer();
+    const headers = req.headers;
+    if (
+      answer === null ||
+      req.method !== "POST" ||
+      req.url !== GRAPHQL_PATH ||
+      headers.origin !== undefined ||
+      !JSON_CONTENT_TYPES.has(headers["content-type"] as string) ||
+      (options.trustProxy && headers["x-forwarded-for"] !== undefined) ||
+      options.draining() ||
+      !options.admitted(req)
+    ) {
+      fastify(req, res);
+      return;
+    }
+    counts.served += 1;
+    new ThinRequest(req, res, options, answer).start();
+  });
+  return counts;
+}
+
+/** One request on the thin route: a GraphQLExchange, like Fastify's decorated request. */
+class ThinRequest implements GraphQLExchange {
+  readonly id: string;
+  readonly log: Logger;
+  readonly method = "POST";
+  readonly url = GRAPHQL_PATH;
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: Socket;
+  body: unknown = undefined;
+  client: ClientIdentity = null as unknown as ClientIdentity;
+  upstreamCalls: UpstreamCallSummary[] | null = null;
+  graphql: AccessSummary | null = null;
+  /** Headers set before the answer (x-request-id, CORS's Vary), in the order Fastify writes them. */
+  readonly #headers: Record<string, string | number>;
+  readonly #startedAt = performance.now();
+  #endedAt = 0;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly options: ThinGraphQLOptions,
+    readonly answer: AnswerGraphQL,
+  ) {
+    this.headers = req.headers;
+    this.socket = req.socket;
+    this.id = requestIdFrom(req.headers["x-request-id"]);
+    // Fastify's child logger per request (its requestIdLogLabel: logging/access-log.ts).
+    this.log = options.logger.child({ requestId: this.id });
+    this.#headers = { "x-request-id": this.id };
+  }
+
+  /** Without TRUSTED_PROXIES, or without X-Forwarded-For (the listener sends those to Fastify): the socket's peer. */
+  get ip(): string {
+    return this.socket.remoteAddress as string;
+  }
+
+  start(): void {
+    // A 408 for a body that then trickles too slowly is written by answerClientError: it carries this id too.
+    (this.res as ServerResponse & { [RAW_REQUEST_ID]?: string })[RAW_REQUEST_ID] = this.id;
+    const finished = (error?: Error) => {
+      this.res.removeListener("finish", finished);
+      this.res.removeListener("error", finished);
+      this.#endedAt = performance.now();
+      logAccess(
+        this.log,
+        error,
+        "POST",
+        GRAPHQL_PATH,
+        this.res.statusCode,
+        this.graphql,
+        this.upstreamCalls,
+        this.#elapsed(),
+      );
+    };
+    this.res.on("finish", finished);
+    this.res.on("error", finished);
+    const { authenticator } = this.options;
+    // Authentication before the body is read (docs/security-requirements.md B3): API keys at once, bearer tokens
+    // after their JWKS.
+    const now = authenticator.authenticateNow(this.headers);
+    if (now) return this.#authenticated(now);
+    authenticator.authenticate(this.headers).then(
+      (outcome) => this.#authenticated(outcome),
+      (error: unknown) => this.#fail(error),
+    );
+  }
+
+  readonly #elapsed = () => (this.#endedAt || performance.now()) - this.#startedAt;
+
+  #authenticated(outcome: AuthOutcome): void {
+    if (!outcome.ok) return this.#send(authRefusal(outcome, this.options.authenticator, this.id, this.log));
+    this.client = outcome.client;
+    // The connection is now an authenticated client's: it no longer counts toward the unauthenticated caps.
+    this.options.authenticated(this.socket);
+    this.log.setBindings({ clientId: outcome.client.id });
+    // @fastify/cors's hook runs after authentication, so a 401 carries no Vary.
+    this.#headers.vary = CORS_VARY_WITHOUT_ORIGIN;
+    this.#readBody();
+  }
+
+  /** Fastify's rawBody and JSON parser (fastify/lib/content-type-parser.js), with its error codes. */
+  #readBody(): void {
+    const limit = this.options.bodyLimit;
+    const contentLength = Number(this.headers["content-length"]);
+    if (contentLength > limit) return this.#bodyFailed(httpError("FST_ERR_CTP_BODY_TOO_LARGE", 413));
+    const req = this.req;
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit) {
+        detach();
+        return this.#bodyFailed(httpError("FST_ERR_CTP_BODY_TOO_LARGE", 413));
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (error?: Error & { statusCode?: number }) => {
+      detach();
+      if (error != null) {
+        if (!(typeof error.statusCode === "number" && error.statusCode >= 400)) error.statusCode = 400;
+        return this.#bodyFailed(error);
+      }
+      if (!Number.isNaN(contentLength) && received !== contentLength)
+        return this.#bodyFailed(httpError("FST_ERR_CTP_INVALID_CONTENT_LENGTH", 400));
+      if (received === 0) return this.#bodyFailed(httpError("FST_ERR_CTP_EMPTY_JSON_BODY", 400));
+      const text = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks, received).toString("utf8");
+      try {
+        this.body = secureJsonParse(text, JSON_PARSE_OPTIONS);
+      } catch {
+        return this.#bodyFailed(httpError("FST_ERR_CTP_INVALID_JSON_BODY", 400));
+      }
+      this.#parsed();
+    };
+    const detach = () => {
+      req.removeListener("data", onData);
+      req.removeListener("end", onEnd);
+      req.removeListener("error", onEnd);
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onEnd);
+    req.resume();
+  }
+
+  /** As Fastify: the client may still be sending, so the connection is closed after the answer. */
+  #bodyFailed(error: Error): void {
+    this.#headers.connection = "close";
+    this.#fail(error);
+  }
+
+  #parsed(): void {
+    const refusal = documentRefusal(
+      this.body as Record<string, unknown> | undefined,
+      this.options.documents,
+      this.id,
+      this.log,
+    );
+    if (refusal) return this.#send(refusal);
+    this.answer(this, this.#elapsed).then(
+      (answer) => this.#write(answer),
+      (error: unknown) => this.#fail(error),
+    );
+  }
+
+  #fail(error: unknown): void {
+    if (this.res.headersSent) {
+      this.res.destroy(error instanceof Error ? error : undefined);
+      return;
+    }
+    this.#send(errorAnswer(error instanceof Error ? error : new Error(String(error)), this.id, this.log));
+  }
+
+  #send(answer: EdgeAnswer): void {
+    const headers = this.#headers;
+    if (answer.headers) Object.assign(headers, answer.headers);
+    headers["content-type"] = "application/json; charset=utf-8";
+    this.#end(answer.status, JSON.stringify(answer.body));
+  }
+
+  #write(answer: GraphQLAnswer): void {
+    const headers = this.#headers;
+    // As reply.header(): a later value replaces an earlier one (Apollo's own Vary would replace CORS's).
+    for (const [name, value] of answer.headers) headers[name] = value;
+    const { body } = answer;
+    if (typeof body === "string") return this.#end(answer.status, body);
+    this.#onSend();
+    this.res.writeHead(answer.status, headers);
+    // Fastify's stream send: an error after the headers ends the response (its LogController.streamError lines).
+    pipeline(Readable.from(body), this.res, (error) => {
+      if (!error) return;
+      if ((error as Error & { code?: string }).code === "ERR_STREAM_PREMATURE_CLOSE")
+        this.log.info({ path: GRAPHQL_PATH }, "stream closed prematurely");
+      else this.log.warn({ err: error }, "response terminated with an error with headers already sent");
+    });
+  }
+
+  /** Fastify's onSend hook of http-server.ts, for the parts that do not touch the payload. */
+  #onSend(): void {
+    // RESPONSE_WRITE_TIMEOUT_MS: a client that does not read its response is cut (node-limits.ts).
+    limitResponseWrite(this.socket, this.options.limits);
+    // While draining, a kept-alive socket would otherwise stay open after its last response (http-server.ts).
+    if (this.options.draining()) this.#headers.connection = "close";
+  }
+
+  #end(status: number, payload: string): void {
+    this.#onSend();
+    const body = payloadWithRequestId(status, payload, this.id);
+    const headers = this.#headers;
+    headers["content-length"] = Buffer.byteLength(body);
+    this.res.writeHead(status, headers);
+    this.res.end(body);
+  }
+}
