@@ -78,7 +78,9 @@ function closeSocketsWithoutResponse(sockets: Set<Socket>): void {
 
 /**
  * The Fastify instance without GraphQL: request ids, access log, CORS allow-list, body limit, health routes and
- * error bodies shaped like GraphQL responses (`{ errors: [{ message, extensions: { code, requestId } }] }`).
+ * error bodies shaped like GraphQL responses (`{ errors: [{ message, extensions: { code, requestId } }] }`); and in
+ * front of it, on the same node:http server, the admission check at the door (admission.ts) and the thin GraphQL
+ * route (thin-graphql.ts), which serves the usual GraphQL request itself once `serveGraphQL` gives it the answerer.
  */
 export async function createHttpServer(
   config: Config,
