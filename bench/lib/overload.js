@@ -19,6 +19,17 @@ const { fmt, mb } = require("./format");
 const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 
 /**
+ * The closed-loop clients' HTTP client (lib/closed-loop.js): "raw" (default: `node:net` sockets and a minimal
+ * parser, lib/raw-http.js) or "undici" (the Pool the bench used before; set BENCH_OVERLOAD_CLIENT=undici to compare).
+ * An environment variable rather than a flag: lib/options.js belongs to the whole harness.
+ */
+function overloadClient() {
+  const v = process.env.BENCH_OVERLOAD_CLIENT ?? "raw";
+  if (v !== "raw" && v !== "undici") throw new Error("BENCH_OVERLOAD_CLIENT must be raw or undici");
+  return /** @type {import("./closed-loop").ClientKind} */ (v);
+}
+
+/**
  * @param {import("./options").Options} o @param {Record<string, import("./systems").SystemDef>} defs
  * @param {import("./proc").Started} slowUp the fake upstream with the delay
  */
@@ -26,9 +37,10 @@ async function overload(o, defs, slowUp) {
   const m = MUTATIONS[o.overloadMutation];
   const sys = defs.ours;
   const capacityPerSec = o.overloadConnections / (o.overloadDelay / 1000);
+  const client = overloadClient();
   log(
     `\noverload — ${m.field}, upstream ${o.overloadDelay} ms, ${o.overloadConnections} upstream sockets (capacity ${fmt(capacityPerSec, 0)} sends/s); ` +
-      `${o.overloadClients.join(" and ")} clients, ${o.overloadWarmup} s warm-up (ramp ${o.overloadRamp} s) + ${o.overloadDuration} s measured, client timeout ${o.overloadTimeout} s`,
+      `${o.overloadClients.join(" and ")} clients, ${o.overloadWarmup} s warm-up (ramp ${o.overloadRamp} s) + ${o.overloadDuration} s measured, client timeout ${o.overloadTimeout} s; load generator: ${client} HTTP client`,
   );
   /** @type {any[]} */
   const runs = [];
@@ -69,6 +81,7 @@ async function overload(o, defs, slowUp) {
             measureSec: o.overloadDuration,
             timeoutSec: o.overloadTimeout,
             honourRetryAfter,
+            client,
             onWindowStart: () => {
               // A scrape resets prom-client's event-loop histogram: the one at the end covers the window.
               serverLag.push(scrapeLag(metricsUrl));
@@ -111,7 +124,7 @@ async function overload(o, defs, slowUp) {
       log(
         `         event-loop delay p50/p99/max: server ${sl ? `${fmt(sl.p50, 1)}/${fmt(sl.p99, 1)}/${fmt(sl.max, 1)} ms` : "n/a"}, ` +
           `load generator ${fmt(lg.eventLoopDelayMs.p50, 1)}/${fmt(lg.eventLoopDelayMs.p99, 1)}/${fmt(lg.eventLoopDelayMs.max, 1)} ms; ` +
-          `cores busy: server ${fmt(r.cpu.cpuUtilisation, 2)}, load generator ${fmt(lg.cpuCoresBusy, 2)}`,
+          `cores busy: server ${fmt(r.cpu.cpuUtilisation, 2)}, load generator ${fmt(lg.cpuCoresBusy, 2)} (${lg.client}, ${fmt(lg.cpuUsPerAnswer, 1)} µs of CPU per answer)`,
       );
     }
   return {
@@ -120,6 +133,7 @@ async function overload(o, defs, slowUp) {
     upstreamConnections: o.overloadConnections,
     capacityPerSec,
     timeoutSec: o.overloadTimeout,
+    client,
     runs,
   };
 }
