@@ -172,7 +172,7 @@ export async function createHttpServer(
         documents,
         draining: () => draining,
         admitted: admission ? admittedAtTheDoor : () => true,
-        trustProxy: config.trustedProxies.length > 0,
+        trustedProxies: config.trustedProxies,
         answer: () => answerGraphQL,
       })
     : null;

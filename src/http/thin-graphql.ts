@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } fro
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { pipeline, Readable } from "node:stream";
+import proxyAddr from "@fastify/proxy-addr";
 import { parse as secureJsonParse } from "secure-json-parse";
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
@@ -39,8 +40,8 @@ export interface ThinGraphQLOptions {
   draining: () => boolean;
   /** Whether the admission check at the door (admission.ts guardServer) admitted this request (true without one). */
   admitted: (req: IncomingMessage) => boolean;
-  /** TRUSTED_PROXIES is set: a request carrying X-Forwarded-For goes to Fastify, whose `request.ip` reads it. */
-  trustProxy: boolean;
+  /** TRUSTED_PROXIES (addresses and CIDRs); empty: X-Forwarded-For is never read. */
+  trustedProxies: readonly string[];
   /** The GraphQL answerer, once the route is registered (null before: everything goes to Fastify). */
   answer: () => AnswerGraphQL | null;
 }
@@ -59,8 +60,7 @@ const JSON_PARSE_OPTIONS = { protoAction: "error", constructorAction: "error" } 
  * request and reply objects, router, hook runners, content-type parser and reply serialisation (measured with
  * bench/http-layer-micro.js and callgrind: docs/performance.md). Everything else goes on to Fastify unchanged:
  * other paths and methods, GET, other content types and spellings of the path, browser requests (their CORS answer
- * is @fastify/cors's), requests while draining, requests the door did not admit (Fastify's second listener), and,
- * with TRUSTED_PROXIES, requests carrying X-Forwarded-For.
+ * is @fastify/cors's), requests while draining, and requests the door did not admit (Fastify's second listener).
  *
  * Each step is the one Fastify's route runs, in the same order and through the same functions (exchange.ts,
  * access-log.ts logAccess, graphql-route.ts graphqlAnswerer): request id, authentication before the body is read,
@@ -78,6 +78,8 @@ export function installThinGraphQL(server: Server, options: ThinGraphQLOptions):
   if (handlers.length !== 1)
     throw new Error(`expected one request listener on the HTTP server, found ${handlers.length}`);
   const [fastify] = handlers;
+  // Fastify's own `request.ip` with trustProxy set to the list: @fastify/proxy-addr, compiled once, the same call.
+  const trust = options.trustedProxies.length > 0 ? proxyAddr.compile([...options.trustedProxies]) : null;
   server.removeListener("request", fastify);
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const answer = options.answer();
@@ -88,7 +90,6 @@ export function installThinGraphQL(server: Server, options: ThinGraphQLOptions):
       req.url !== GRAPHQL_PATH ||
       headers.origin !== undefined ||
       !JSON_CONTENT_TYPES.has(headers["content-type"] as string) ||
-      (options.trustProxy && headers["x-forwarded-for"] !== undefined) ||
       options.draining() ||
       !options.admitted(req)
     ) {
@@ -96,7 +97,7 @@ export function installThinGraphQL(server: Server, options: ThinGraphQLOptions):
       return;
     }
     counts.served += 1;
-    new ThinRequest(req, res, options, answer).start();
+    new ThinRequest(req, res, options, answer, trust).start();
   });
   return counts;
 }
@@ -123,6 +124,7 @@ class ThinRequest implements GraphQLExchange {
     readonly res: ServerResponse,
     readonly options: ThinGraphQLOptions,
     readonly answer: AnswerGraphQL,
+    readonly trust: ((address: string, hop: number) => boolean) | null,
   ) {
     this.headers = req.headers;
     this.socket = req.socket;
@@ -132,9 +134,14 @@ class ThinRequest implements GraphQLExchange {
     this.#headers = { "x-request-id": this.id };
   }
 
-  /** Without TRUSTED_PROXIES, or without X-Forwarded-For (the listener sends those to Fastify): the socket's peer. */
+  /**
+   * As Fastify's `request.ip`: without TRUSTED_PROXIES the socket's peer; with them, X-Forwarded-For read from the
+   * right while each hop is a trusted proxy (fastify/lib/request.js, the same library and call).
+   */
   get ip(): string {
-    return this.socket.remoteAddress as string;
+    if (this.trust === null) return this.socket.remoteAddress as string;
+    const addresses = proxyAddr.all(this.req, this.trust);
+    return addresses[addresses.length - 1];
   }
 
   start(): void {
