@@ -2,7 +2,10 @@
 "use strict";
 /**
  * The overload scenario's clients: `clients` closed loops (each one connection, one request at a time, the next as
- * soon as the answer is in), on an undici Pool of `clients` connections. Unlike autocannon's duration mode, the
+ * soon as the answer is in). `client` picks the HTTP client: "raw" (default; lib/raw-http.js, one `node:net` socket
+ * per loop, a minimal HTTP/1.1 parser) or "undici" (one Pool of `clients` connections, what the bench used until the
+ * load generator was found to be the bottleneck at 1,500 clients: docs/performance.md, "Overload"). Both classify
+ * every answer with the same `classify` (lib/mutations.js); bench/closed-loop-check.js checks they agree. Unlike autocannon's duration mode, the
  * loops stop *sending* at the end and every request still in flight is awaited (answer, or the client's timeout), so
  * each request ends in exactly one class and the upstream check (lib/hits.js) accounts for all of them.
  *
@@ -24,22 +27,114 @@
 const { monitorEventLoopDelay } = require("node:perf_hooks");
 const { Pool } = require("undici");
 const { classify } = require("./mutations");
+const { RawConnection, requestHead } = require("./raw-http");
 const { percentiles } = require("./stats");
+
+/** @typedef {"raw" | "undici"} ClientKind */
+/** @typedef {{ status: number, retryAfter: string | undefined, text: string }} Answer */
+/**
+ * One closed loop's connection: `send` resolves with the answer, or rejects (an Error named "TimeoutError" for a
+ * timeout).
+ * @typedef {{ send(body: string): Promise<Answer> }} LoopConnection
+ */
+
+/**
+ * `connections` connections to `url` of the chosen client. The raw client's timeouts are swept every
+ * min(100 ms, timeout / 4) (lib/raw-http.js: no timer per request), so a timeout ends up to that much late; undici's
+ * are AbortSignal.timeout per request.
+ * @param {ClientKind} kind @param {{ url: string, headers?: Record<string, string>, connections: number,
+ *   timeoutSec: number }} o
+ * @returns {{ connection(): LoopConnection, close(): Promise<void> }}
+ */
+function httpClient(kind, o) {
+  const target = new URL(o.url);
+  const headers = { "content-type": "application/json", ...o.headers };
+  const timeoutMs = o.timeoutSec * 1000;
+  if (kind === "undici") {
+    const pool = new Pool(target.origin, {
+      connections: o.connections,
+      pipelining: 1,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    /** @type {LoopConnection} */
+    const shared = {
+      async send(body) {
+        const res = await pool.request({
+          path: target.pathname + target.search,
+          method: "POST",
+          headers,
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const text = await res.body.text();
+        const ra = res.headers["retry-after"];
+        return { status: res.statusCode, retryAfter: Array.isArray(ra) ? ra[0] : ra, text };
+      },
+    };
+    return { connection: () => shared, close: () => pool.close() };
+  }
+  const head = requestHead(target, headers);
+  const host = target.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(target.port || 80);
+  /** @type {RawConnection[]} */
+  const conns = [];
+  const sweep = setInterval(
+    () => {
+      const now = performance.now();
+      for (const c of conns) c.checkTimeout(now);
+    },
+    Math.max(1, Math.min(100, timeoutMs / 4)),
+  );
+  return {
+    connection() {
+      const c = new RawConnection({ host, port, head });
+      conns.push(c);
+      return { send: (body) => c.request(body, timeoutMs) };
+    },
+    async close() {
+      clearInterval(sweep);
+      for (const c of conns) c.destroy();
+    },
+  };
+}
+
+/** @typedef {"ok" | "shed" | "non2xx" | "graphqlError" | "wrong" | "timeout" | "error"} Verdict */
+
+/**
+ * One request on one connection, classified: the answer's class (lib/mutations.js `classify`), "timeout" when the
+ * client gave up, "error" when the connection failed. Shared by both clients, so they differ only in the HTTP layer.
+ * @param {LoopConnection} conn @param {import("./mutations").Mutation} mutation @param {number} id @param {string} body
+ * @returns {Promise<{ verdict: Verdict, status: number, retryAfter: string | undefined }>}
+ */
+async function exchange(conn, mutation, id, body) {
+  try {
+    const res = await conn.send(body);
+    return { verdict: classify(mutation, res.status, res.text, id), status: res.status, retryAfter: res.retryAfter };
+  } catch (e) {
+    const timeout = e instanceof Error && (e.name === "TimeoutError" || /abort|timeout/i.test(e.message));
+    return { verdict: timeout ? "timeout" : "error", status: 0, retryAfter: undefined };
+  }
+}
 
 /**
  * @param {{ url: string, mutation: import("./mutations").Mutation, bodies: { next(): { id: number, body: string } },
  *   headers?: Record<string, string>, clients: number, rampSec: number, warmupSec: number, measureSec: number,
- *   timeoutSec: number, honourRetryAfter?: boolean, onWindowStart?: () => unknown, onWindowEnd?: () => unknown }} opts
+ *   timeoutSec: number, honourRetryAfter?: boolean, client?: ClientKind, onWindowStart?: () => unknown,
+ *   onWindowEnd?: () => unknown }} opts
  */
 async function closedLoop(opts) {
-  const target = new URL(opts.url);
-  const pool = new Pool(target.origin, { connections: opts.clients, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
-  const headers = { "content-type": "application/json", ...opts.headers };
+  const http = httpClient(opts.client ?? "raw", {
+    url: opts.url,
+    headers: opts.headers,
+    connections: opts.clients,
+    timeoutSec: opts.timeoutSec,
+  });
   let stopping = false;
   let windowStart = Infinity;
   let windowEnd = Infinity;
-  const classes = /** @type {const} */ (["ok", "shed", "non2xx", "graphqlError", "wrong", "timeout", "error"]);
-  /** @typedef {(typeof classes)[number]} Verdict */
+  /** @type {Verdict[]} */
+  const classes = ["ok", "shed", "non2xx", "graphqlError", "wrong", "timeout", "error"];
   const zero = () => /** @type {Record<Verdict, number>} */ (Object.fromEntries(classes.map((c) => [c, 0])));
   const window = zero();
   const run = zero();
@@ -52,30 +147,13 @@ async function closedLoop(opts) {
   /** @type {Record<string, number>} HTTP statuses of the window's shed answers (503 before GraphQL, 200 for a typed OVERLOADED) */
   const shedStatuses = {};
 
-  /** @returns {Promise<number>} ms to wait before the next request (a 503's Retry-After, when honoured) */
-  async function one() {
+  /** @param {LoopConnection} conn @returns {Promise<number>} ms to wait before the next request (a 503's Retry-After, when honoured) */
+  async function one(conn) {
     const { id, body } = opts.bodies.next();
     let waitMs = 0;
     const t0 = performance.now();
-    /** @type {Verdict} */
-    let verdict;
-    let status = 0;
-    try {
-      const res = await pool.request({
-        path: target.pathname,
-        method: "POST",
-        headers,
-        body,
-        signal: AbortSignal.timeout(opts.timeoutSec * 1000),
-      });
-      const text = await res.body.text();
-      status = res.statusCode;
-      if (opts.honourRetryAfter && status === 503) waitMs = Number(res.headers["retry-after"] ?? 0) * 1000 || 0;
-      verdict = classify(opts.mutation, status, text, id);
-    } catch (e) {
-      verdict =
-        e instanceof Error && (e.name === "TimeoutError" || /abort|timeout/i.test(e.message)) ? "timeout" : "error";
-    }
+    const { verdict, status, retryAfter } = await exchange(conn, opts.mutation, id, body);
+    if (opts.honourRetryAfter && status === 503) waitMs = Number(retryAfter ?? 0) * 1000 || 0;
     const t1 = performance.now();
     run[verdict] += 1;
     if (verdict === "ok") okIds.push(id);
@@ -89,9 +167,10 @@ async function closedLoop(opts) {
   }
 
   async function loop(/** @type {number} */ delayMs) {
+    const conn = http.connection();
     await sleep(delayMs);
     while (!stopping) {
-      const waitMs = await one();
+      const waitMs = await one(conn);
       if (waitMs > 0 && !stopping) await sleep(Math.min(waitMs, Math.max(0, windowEnd - performance.now())));
     }
   }
@@ -115,7 +194,7 @@ async function closedLoop(opts) {
   const drainStart = performance.now();
   await Promise.all(loops);
   const drainSec = (performance.now() - drainStart) / 1000;
-  await pool.close();
+  await http.close();
   const windowSec = (windowEnd - windowStart) / 1000;
   return {
     windowSec,
@@ -131,7 +210,15 @@ async function closedLoop(opts) {
     },
     shedStatuses,
     loadGenerator: {
+      client: opts.client ?? "raw",
       cpuCoresBusy: (cpu.user + cpu.system) / 1e6 / ((windowEnd - windowStart) / 1000),
+      // The generator's CPU per answer completed in the window (every class), µs: its cost per request.
+      cpuUsPerAnswer:
+        (cpu.user + cpu.system) /
+        Math.max(
+          1,
+          Object.values(window).reduce((a, b) => a + b, 0),
+        ),
       eventLoopDelayMs: {
         p50: Math.max(0, lag.percentile(50) / 1e6 - LAG_RESOLUTION_MS),
         p99: Math.max(0, lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS),
@@ -150,4 +237,4 @@ const LAG_RESOLUTION_MS = 1;
 
 const sleep = (/** @type {number} */ ms) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 
-module.exports = { closedLoop };
+module.exports = { closedLoop, httpClient, exchange };

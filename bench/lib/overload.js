@@ -19,6 +19,17 @@ const { fmt, mb } = require("./format");
 const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 
 /**
+ * The closed-loop clients' HTTP client (lib/closed-loop.js): "raw" (default: `node:net` sockets and a minimal
+ * parser, lib/raw-http.js) or "undici" (the Pool the bench used before; set BENCH_OVERLOAD_CLIENT=undici to compare).
+ * An environment variable rather than a flag: lib/options.js belongs to the whole harness.
+ */
+function overloadClient() {
+  const v = process.env.BENCH_OVERLOAD_CLIENT ?? "raw";
+  if (v !== "raw" && v !== "undici") throw new Error("BENCH_OVERLOAD_CLIENT must be raw or undici");
+  return /** @type {import("./closed-loop").ClientKind} */ (v);
+}
+
+/**
  * @param {import("./options").Options} o @param {Record<string, import("./systems").SystemDef>} defs
  * @param {import("./proc").Started} slowUp the fake upstream with the delay
  */
@@ -26,9 +37,10 @@ async function overload(o, defs, slowUp) {
   const m = MUTATIONS[o.overloadMutation];
   const sys = defs.ours;
   const capacityPerSec = o.overloadConnections / (o.overloadDelay / 1000);
+  const client = overloadClient();
   log(
     `\noverload — ${m.field}, upstream ${o.overloadDelay} ms, ${o.overloadConnections} upstream sockets (capacity ${fmt(capacityPerSec, 0)} sends/s); ` +
-      `${o.overloadClients.join(" and ")} clients, ${o.overloadWarmup} s warm-up (ramp ${o.overloadRamp} s) + ${o.overloadDuration} s measured, client timeout ${o.overloadTimeout} s`,
+      `${o.overloadClients.join(" and ")} clients, ${o.overloadWarmup} s warm-up (ramp ${o.overloadRamp} s) + ${o.overloadDuration} s measured, client timeout ${o.overloadTimeout} s; load generator: ${client} HTTP client`,
   );
   /** @type {any[]} */
   const runs = [];
@@ -69,6 +81,7 @@ async function overload(o, defs, slowUp) {
             measureSec: o.overloadDuration,
             timeoutSec: o.overloadTimeout,
             honourRetryAfter,
+            client,
             onWindowStart: () => {
               // A scrape resets prom-client's event-loop histogram: the one at the end covers the window.
               serverLag.push(scrapeLag(metricsUrl));
@@ -105,13 +118,16 @@ async function overload(o, defs, slowUp) {
       log(
         `  ${String(clients).padStart(5)} clients${honourRetryAfter ? " (honouring Retry-After)" : ""}: served ${fmt(r.window.ok)} (${fmt(r.servedPerSec, 0)}/s, ${fmt(row.servedShareOfCapacity * 100, 0)} % of capacity), ` +
           `shed ${fmt(r.window.shed)}, client timeouts ${fmt(r.window.timeout)}, other ${fmt(r.window.wrong + r.window.non2xx + r.window.graphqlError + r.window.error)}; ` +
-          `p50/p99 served ${fmt(r.latencyUs.served.p50 / 1000, 0)}/${fmt(r.latencyUs.served.p99 / 1000, 0)} ms, shed ${fmt(r.latencyUs.shed.p50 / 1000, 1)}/${fmt(r.latencyUs.shed.p99 / 1000, 1)} ms; ` +
+          `p50/p99 served ${fmt(r.latencyUs.served.p50 / 1000, 0)}/${fmt(r.latencyUs.served.p99 / 1000, 0)} ms, shed ${fmt(r.latencyUs.shed.p50 / 1000, 1)}/${fmt(r.latencyUs.shed.p99 / 1000, 1)} ms (client-observed); ` +
           `rss ${mb(r.peakRss)} MB; sent twice ${r.hits.sentTwice}, shed but sent ${r.hits.shedButSent}`,
       );
       log(
+        // The server's event-loop delay is the server-side part of a refusal's latency: the wait before its `request`
+        // listener runs (the refusal itself is ~15 µs of CPU, bench/refusal-micro.js). Never a substitute for the
+        // client-observed figure, which is what the target reads.
         `         event-loop delay p50/p99/max: server ${sl ? `${fmt(sl.p50, 1)}/${fmt(sl.p99, 1)}/${fmt(sl.max, 1)} ms` : "n/a"}, ` +
           `load generator ${fmt(lg.eventLoopDelayMs.p50, 1)}/${fmt(lg.eventLoopDelayMs.p99, 1)}/${fmt(lg.eventLoopDelayMs.max, 1)} ms; ` +
-          `cores busy: server ${fmt(r.cpu.cpuUtilisation, 2)}, load generator ${fmt(lg.cpuCoresBusy, 2)}`,
+          `cores busy: server ${fmt(r.cpu.cpuUtilisation, 2)}, load generator ${fmt(lg.cpuCoresBusy, 2)} (${lg.client}, ${fmt(lg.cpuUsPerAnswer, 1)} µs of CPU per answer)`,
       );
     }
   return {
@@ -120,6 +136,7 @@ async function overload(o, defs, slowUp) {
     upstreamConnections: o.overloadConnections,
     capacityPerSec,
     timeoutSec: o.overloadTimeout,
+    client,
     runs,
   };
 }

@@ -176,6 +176,11 @@ function printOverload(ov, log) {
   );
   row("server CPU cores busy", (r) => fmt(r.cpu.cpuUtilisation, 2));
   row("load generator CPU cores busy", (r) => (r.loadGenerator ? fmt(r.loadGenerator.cpuCoresBusy, 2) : "n/a"));
+  // Which client made the load (lib/closed-loop.js: raw sockets by default, BENCH_OVERLOAD_CLIENT=undici) and what an
+  // answer cost it: the instrument's own share of the two cores.
+  row("  client | its CPU per answer (µs)", (r) =>
+    r.loadGenerator ? `${r.loadGenerator.client}|${fmt(r.loadGenerator.cpuUsPerAnswer, 1)}` : "n/a",
+  );
   // Where a refusal's latency goes: waiting in the server's event loop before its listener answers, or in the load
   // generator's before it reads the answer (lib/closed-loop.js, lib/overload.js).
   row("event-loop delay p50|p99 (ms): server", (r) =>

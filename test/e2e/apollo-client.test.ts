@@ -80,8 +80,16 @@ describe("generated client documents with Apollo Client 4", () => {
       variables: cibilInput("102277112"),
       context,
     });
-    expect(requestMetaOf(first)).toEqual({ requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), replayed: false });
-    expect(requestMetaOf(second)).toEqual({ requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), replayed: true });
+    expect(requestMetaOf(first)).toEqual({
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      replayed: false,
+      retryAfterSeconds: null,
+    });
+    expect(requestMetaOf(second)).toEqual({
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      replayed: true,
+      retryAfterSeconds: null,
+    });
     expect(requestMetaOf(second).requestId).not.toBe(requestMetaOf(first).requestId);
 
     const failed: unknown = await withMeta

@@ -1,9 +1,9 @@
-import type { ServerResponse } from "node:http";
 import { connect } from "node:net";
 import { request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type FakeUpstream, json, startFakeUpstream } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
+import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { type GqlResponse, startTestStack, type TestStack } from "../helpers/stack";
@@ -15,31 +15,6 @@ import { type GqlResponse, startTestStack, type TestStack } from "../helpers/sta
  */
 
 const AEPS_SUCCESS = fixtureJson("aeps/resend-otp.success");
-
-/** An upstream that answers nothing until release(), then answers everything held (and later calls) at once. */
-function holdingUpstream(upstream: FakeUpstream) {
-  const held: ServerResponse[] = [];
-  let open = false;
-  upstream.respond((call, res, req) => {
-    if (open) json(200, AEPS_SUCCESS)(call, res, req);
-    else held.push(res);
-  });
-  return {
-    held,
-    release() {
-      open = true;
-      for (const res of held.splice(0)) json(200, AEPS_SUCCESS)({} as never, res, {} as never);
-    },
-  };
-}
-
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function scrape(t: TestStack): Promise<string> {
   const res = await request(t.stack.app.metricsUrl as string);

@@ -2,15 +2,23 @@ import { ApolloLink } from "@apollo/client";
 import { ServerError } from "@apollo/client/errors";
 import { map } from "rxjs";
 import { requestIdOf } from "../graphql-errors.js";
+import { retryAfterSeconds } from "../retry-after.js";
 
 /**
  * What the server says about a request in HTTP headers, which Apollo Client does not pass on by itself: the
- * request id (`x-request-id`, for support) and whether an Idempotency-Key replayed an earlier result
- * (`Idempotent-Replayed`). The server exposes both to browsers through CORS.
+ * request id (`x-request-id`, for support), whether an Idempotency-Key replayed an earlier result
+ * (`Idempotent-Replayed`) and how long to wait before asking again after a refusal (`Retry-After`). The server
+ * exposes all three to browsers through CORS.
  */
 export interface RequestMeta {
   readonly requestId: string | null;
   readonly replayed: boolean;
+  /**
+   * Seconds from `Retry-After`, null without one. The server sends it with the HTTP 503 `OVERLOADED` it answers
+   * before GraphQL runs: nothing was done, and the same request may be sent again after this many seconds. Such a
+   * refusal reaches `mutate()` as a rejected ServerError; read it with requestMetaOf(error).
+   */
+  readonly retryAfterSeconds: number | null;
 }
 
 /** Where createRequestMetaLink() puts RequestMeta in a result's `extensions`. */
@@ -31,6 +39,7 @@ export function createRequestMetaLink(): ApolloLink {
         const meta: RequestMeta = {
           requestId: response.headers.get("x-request-id"),
           replayed: response.headers.get("idempotent-replayed") === "true",
+          retryAfterSeconds: retryAfterSeconds(response.headers.get("retry-after")),
         };
         return { ...result, extensions: { ...result.extensions, [REQUEST_META_EXTENSION]: meta } };
       }),
@@ -39,15 +48,27 @@ export function createRequestMetaLink(): ApolloLink {
 }
 
 /**
- * The request id and replay flag of a mutation or query outcome: a result from `mutate()` (through
+ * The request id, replay flag and Retry-After wait of a mutation or query outcome: a result from `mutate()` (through
  * createRequestMetaLink), or the error it failed with (GraphQL errors carry `extensions.requestId`; a
  * ServerError carries the HTTP response). Null id when none is known.
  */
 export function requestMetaOf(outcome: { extensions?: Record<string, unknown> } | unknown): RequestMeta {
   const extensions = (outcome as { extensions?: Record<string, unknown> } | null | undefined)?.extensions;
   const meta = extensions?.[REQUEST_META_EXTENSION] as RequestMeta | undefined;
-  if (meta && typeof meta === "object") return { requestId: meta.requestId ?? null, replayed: meta.replayed === true };
-  if (ServerError.is(outcome)) return { requestId: outcome.response.headers.get("x-request-id"), replayed: false };
+  if (meta && typeof meta === "object")
+    return {
+      requestId: meta.requestId ?? null,
+      replayed: meta.replayed === true,
+      retryAfterSeconds: meta.retryAfterSeconds ?? null,
+    };
+  if (ServerError.is(outcome)) {
+    const { headers } = outcome.response;
+    return {
+      requestId: headers.get("x-request-id"),
+      replayed: false,
+      retryAfterSeconds: retryAfterSeconds(headers.get("retry-after")),
+    };
+  }
   const errors = (outcome as { errors?: unknown } | null | undefined)?.errors;
-  return { requestId: Array.isArray(errors) ? requestIdOf(errors) : null, replayed: false };
+  return { requestId: Array.isArray(errors) ? requestIdOf(errors) : null, replayed: false, retryAfterSeconds: null };
 }

@@ -1,6 +1,7 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { type Dispatcher, request } from "undici";
 import { type GraphQLErrorPayload, requestIdOf } from "../graphql-errors.js";
+import { retryAfterSeconds } from "../retry-after.js";
 import {
   AopayAbortError,
   AopayClientBadResponseError,
@@ -98,8 +99,15 @@ export interface SdkResult<TData> {
   requestId: string | null;
   /** True when the server replayed the stored result of an earlier call with the same Idempotency-Key. */
   replayed: boolean;
-  /** The HTTP status (200 for results; 400, 401 or 422 can carry GraphQL errors). */
+  /** The HTTP status (200 for results; 400, 401, 422 or 503 can carry GraphQL errors). */
   status: number;
+  /**
+   * Seconds to wait before sending this request again, from the response's `Retry-After` header; null without one.
+   * The server sends it with a 503 `OVERLOADED` (admission control): the request did nothing (no OTP was sent), and
+   * the same call may be made again after this many seconds. The SDK does not repeat it by itself. (A throttled send
+   * is a result, `OtpThrottled.retryAfterSeconds`, not this.)
+   */
+  retryAfterSeconds: number | null;
 }
 
 /** An operation as the SDK sends it; `TData` and `TVariables` exist only for the types. */
@@ -235,6 +243,7 @@ function interpret<TData>(
       requestId: headerRequestId ?? requestIdOf(errors),
       replayed: firstHeader(headers["idempotent-replayed"]) === "true",
       status,
+      retryAfterSeconds: retryAfterSeconds(firstHeader(headers["retry-after"])),
     };
   }
   if (status >= 300) throw new AopayHttpError(status, text.slice(0, ERROR_BODY_CHARS), headerRequestId);

@@ -40,8 +40,11 @@ export function FailureNotice({ failure }: { failure: FailureFieldsFragment }) {
   );
 }
 
-/** An error instead of a result: GraphQL errors, an HTTP error, or no answer at all. */
-export function ErrorNotice({ error }: { error: unknown }) {
+/**
+ * An error instead of a result: GraphQL errors, an HTTP error, or no answer at all. `retryAfterSeconds` is the
+ * server's Retry-After (requestMetaOf), which only its 503 OVERLOADED carries: that refusal did nothing.
+ */
+export function ErrorNotice({ error, retryAfterSeconds }: { error: unknown; retryAfterSeconds: number | null }) {
   let text: string;
   if (CombinedGraphQLErrors.is(error)) {
     const codes = error.errors.map((e) => e.extensions?.code);
@@ -50,6 +53,8 @@ export function ErrorNotice({ error }: { error: unknown }) {
     text = codes.includes("BAD_USER_INPUT")
       ? `Please correct the highlighted fields.${other.map(([field, problem]) => ` ${field}: ${problem}.`).join("")} Nothing was sent.`
       : `${error.errors.map((e) => e.message).join(" ")} (${codes.join(", ")})`;
+  } else if (ServerError.is(error) && retryAfterSeconds !== null) {
+    text = `The server is busy and did nothing: nothing was sent. Try again in ${retryAfterSeconds} s.`;
   } else if (ServerError.is(error)) {
     text = `The server answered HTTP ${error.statusCode}. Sending again is safe: it reuses the same Idempotency-Key.`;
   } else {
@@ -82,7 +87,9 @@ export function OutcomePanel({
   if (!outcome) return null;
   return (
     <div className="outcome" data-testid={testId} aria-live="polite">
-      {outcome.error !== undefined && <ErrorNotice error={outcome.error} />}
+      {outcome.error !== undefined && (
+        <ErrorNotice error={outcome.error} retryAfterSeconds={outcome.meta.retryAfterSeconds} />
+      )}
       {result && isFailure(result) && <FailureNotice failure={result} />}
       {children}
       <RequestInfo outcome={outcome} />

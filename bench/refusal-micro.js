@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+// @ts-check
+"use strict";
+/**
+ * The cost of one admission refusal (src/http/admission.ts, `guardServer`): our server (dist/, the bench's
+ * environment) with ADMISSION_MAX_IN_FLIGHT=1, one request held at a fake upstream that answers after 10 minutes, and
+ * every other request refused with the 503 before Fastify. This is what most of the overload scenario's traffic is at
+ * 1,500 clients, and every µs of it is taken from the requests being served.
+ *
+ *   node bench/refusal-micro.js [--connections 32] [--warmup 20000] [--requests 40000]
+ *       server CPU µs per refusal: main thread and whole process (/proc/<pid>/task/<pid>/stat and /proc/<pid>/stat),
+ *       between the warm-up's last answer and the measured requests' last; noisy on a shared machine
+ *   node bench/refusal-micro.js --callgrind [--connections 4] [--warmup 3000] [--requests 3000]
+ *       main-thread instructions per refusal under valgrind's callgrind (dump after the warm-up, zeroing the counters,
+ *       and after the measured requests), the figure to compare two commits with; the event-loop check is off there
+ *       (ADMISSION_MAX_EVENT_LOOP_DELAY_MS=0: under valgrind the loop is late by design)
+ *   --cpu-prof: run the server under `node --cpu-prof` (profile in bench/results/profiles/refusal-<pid>/)
+ *
+ * The load comes from lib/raw-http.js connections (one request at a time each, kept alive). dist/ must be built
+ * (`npm run build`). Every answer must be the 503 refusal; anything else fails the run.
+ */
+const fs = require("node:fs");
+const path = require("node:path");
+const { execFileSync, spawnSync } = require("node:child_process");
+const { parseArgs } = require("node:util");
+const { startChild, killAll } = require("./lib/proc");
+const { systemDefs, ROOT } = require("./lib/systems");
+const { MUTATIONS, bodyFactory } = require("./lib/mutations");
+const { RawConnection, requestHead } = require("./lib/raw-http");
+
+const OUT = path.join(__dirname, "results/refusal");
+const VGDB_PREFIX = path.join(OUT, "vgdb-pipe");
+const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
+
+/** utime + stime in clock ticks of /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat. @param {string} file */
+function ticks(file) {
+  const text = fs.readFileSync(file, "utf8");
+  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 (utime, stime), counted from 1 with "pid (comm)" as fields 1-2.
+  return Number(f[11]) + Number(f[12]);
+}
+const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim() || 100);
+
+/** Main-thread Ir of a callgrind dump part. @param {number} pid @param {number} part */
+function mainThreadIr(pid, part) {
+  const name = fs.readdirSync(OUT).find((n) => n === `callgrind.out.${pid}.${part}-01`);
+  if (!name) return undefined;
+  const ir = /^summary: (\d+)$/m.exec(fs.readFileSync(path.join(OUT, name), "utf8").slice(0, 8192))?.[1];
+  return ir === undefined ? undefined : Number(ir);
+}
+
+/** @param {number} pid @param {number} part @param {Record<string, string>} childEnv */
+async function dump(pid, part, childEnv) {
+  // vgdb matches the process by HOST among other variables: give callgrind_control the server's (bench/callgrind.js).
+  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...childEnv };
+  const said = execFileSync("callgrind_control", [`--vgdb-prefix=${VGDB_PREFIX}`, `--dump=p${part}`, String(pid)], {
+    encoding: "utf8",
+    env,
+  });
+  if (!/OK/.test(said)) throw new Error(`callgrind_control --dump ${pid}: ${said}`);
+  for (let i = 0; i < 600; i++) {
+    const ir = mainThreadIr(pid, part);
+    if (ir !== undefined) return ir;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`callgrind wrote no dump ${part} within 2 minutes`);
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      callgrind: { type: "boolean", default: false },
+      "cpu-prof": { type: "boolean", default: false },
+      connections: { type: "string" },
+      warmup: { type: "string" },
+      requests: { type: "string" },
+    },
+    strict: true,
+  });
+  const cg = values.callgrind;
+  const connections = Number(values.connections ?? (cg ? 4 : 32));
+  const warmup = Number(values.warmup ?? (cg ? 3000 : 20000));
+  const requests = Number(values.requests ?? (cg ? 3000 : 40000));
+  fs.mkdirSync(OUT, { recursive: true });
+  for (const f of fs.readdirSync(OUT))
+    if (f.startsWith("callgrind.out.") || f.startsWith("vgdb-pipe")) fs.rmSync(path.join(OUT, f), { force: true });
+  if (!fs.existsSync(path.join(ROOT, "dist/index.js"))) throw new Error("dist/ is not built: npm run build");
+  if (cg && spawnSync("valgrind", ["--version"]).status !== 0) throw new Error("valgrind is not installed");
+
+  const up = await startChild({
+    name: "fake upstream (10 min)",
+    args: [path.join(__dirname, "fake-upstream.js")],
+    env: { UPSTREAM_DELAY_MS: "600000" },
+    logFile: path.join(OUT, "upstream.log"),
+    readyPattern: /"msg":"fake upstream ready","url":"([^"]+)"/,
+    ipc: true,
+  });
+  const defs = systemDefs({ oursEnv: {}, oursHeaders: {}, floorReset: false, redisUrl: "" });
+  const sys = defs.ours;
+  const childEnv = {
+    ...sys.env({ upstreamUrl: up.url, runTag: "refusal" }),
+    ADMISSION_MAX_IN_FLIGHT: "1",
+    // The held request must outlive the run (under callgrind, minutes): at the defaults (10 s) it ends as
+    // OUTCOME_UNKNOWN and the next request is admitted, a whole pipeline counted among the refusals.
+    REQUEST_DEADLINE_MS: "120000",
+    AOPAY_DEADLINE_MS: "120000",
+    AOPAY_HEADERS_TIMEOUT_MS: "120000",
+    MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: String(Math.max(256, connections + 64)),
+    ...(cg ? { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "0" } : {}),
+  };
+  const profDir = path.join(__dirname, `results/profiles/refusal-${Date.now().toString(36)}`);
+  const nodeArgs = [...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), ...sys.args];
+  const s = await startChild({
+    name: "ours",
+    ...(cg
+      ? {
+          command: "valgrind",
+          args: [
+            "--tool=callgrind",
+            "--separate-threads=yes",
+            "--dump-instr=no",
+            `--vgdb-prefix=${VGDB_PREFIX}`,
+            `--callgrind-out-file=${path.join(OUT, "callgrind.out.%p")}`,
+            process.execPath,
+            ...nodeArgs,
+          ],
+        }
+      : { args: nodeArgs }),
+    env: childEnv,
+    logFile: path.join(OUT, "ours.log"),
+    readyPattern: sys.ready,
+    cwd: ROOT,
+    timeoutMs: 600_000,
+  });
+  const target = new URL(s.url);
+  const head = requestHead(target, { "content-type": "application/json", ...sys.headers });
+  const conn = () => new RawConnection({ host: target.hostname, port: Number(target.port), head });
+  const bodies = bodyFactory(MUTATIONS.aeps, sys.flavour);
+  // The one admitted request, held at the upstream: every other one is refused.
+  const holder = conn();
+  void holder.request(bodies.next().body, 3_600_000).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, cg ? 5000 : 300));
+
+  let bad = 0;
+  /** @param {number} n */
+  async function refusals(n) {
+    let left = n;
+    const conns = Array.from({ length: connections }, conn);
+    await Promise.all(
+      conns.map(async (c) => {
+        while (left > 0) {
+          left -= 1;
+          const r = await c.request(bodies.next().body, 600_000);
+          if (r.status !== 503 || !r.text.includes('"code":"OVERLOADED"')) {
+            if (bad === 0) log(`  not a refusal: HTTP ${r.status} ${r.text.slice(0, 200)}`);
+            bad += 1;
+          }
+        }
+        c.destroy();
+      }),
+    );
+  }
+  const procStat = `/proc/${s.pid}/stat`;
+  const mainStat = `/proc/${s.pid}/task/${s.pid}/stat`;
+  log(`warm-up: ${warmup} refusals over ${connections} connections ...`);
+  await refusals(warmup);
+  const ir0 = cg ? await dump(s.pid, 1, childEnv) : 0;
+  const [p0, m0, t0] = [ticks(procStat), ticks(mainStat), performance.now()];
+  log(`measured: ${requests} refusals ...`);
+  await refusals(requests);
+  const [p1, m1, t1] = [ticks(procStat), ticks(mainStat), performance.now()];
+  const ir = cg ? await dump(s.pid, 2, childEnv) : 0;
+  holder.destroy();
+  // The upstream first: its held call fails, so the server's drain ends at once and it exits by itself (a profile is
+  // written only then).
+  await up.stop();
+  await s.stop();
+  log("");
+  log(
+    `refusals: ${requests} after ${warmup} warm-up, ${connections} connections; answers not a 503 OVERLOADED: ${bad}`,
+  );
+  if (cg) {
+    log(
+      `  main thread: ${Math.round(ir / requests).toLocaleString("en")} instructions per refusal (${ir0 > 0 ? "after the warm-up dump" : ""})`,
+    );
+    log(`  dumps: ${path.relative(process.cwd(), OUT)}/callgrind.out.${s.pid}.2-01`);
+  } else {
+    log(
+      `  server CPU per refusal: main thread ${(((m1 - m0) * TICK_US) / requests).toFixed(1)} µs, whole process ${(((p1 - p0) * TICK_US) / requests).toFixed(1)} µs; ` +
+        `${Math.round(requests / ((t1 - t0) / 1000))} refusals/s`,
+    );
+  }
+  if (values["cpu-prof"]) log(`  profile: ${path.relative(process.cwd(), profDir)}/`);
+  if (bad > 0) process.exitCode = 1;
+}
+
+process.on("exit", killAll);
+main().catch((error) => {
+  process.stderr.write(`\nrefusal-micro failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  killAll();
+  process.exit(1);
+});
