@@ -12,10 +12,7 @@
  * copy, to compare two commits interleaved).
  *
  *   node bench/resolver-micro.js [dist dir] [--mutation aeps|cibil] [--ops 20000] [--batches 7] [--warm 20000]
- *          [--executor graphql-js|jit]
  *     prints CPU µs per operation (process.cpuUsage over each batch; median and every batch)
- *     --executor jit: what FastPath.run does for a compiled document (src/graphql/compiled-documents.ts): graphql-js
- *     `getVariableValues`, then the graphql-jit query compiled once (a build that has compiled-documents.js)
  *   valgrind --tool=callgrind --separate-threads=yes node --expose-gc bench/resolver-micro.js --batches 1 --cg
  *     main-thread instructions of one batch: the counters are zeroed before it and dumped after it
  *     (callgrind_control), so the thread-1 dump of part 1 holds exactly the batch; divide its summary by --ops
@@ -34,7 +31,6 @@ const { values, positionals } = parseArgs({
     batches: { type: "string", default: "7" },
     warm: { type: "string", default: "20000" },
     cg: { type: "boolean", default: false },
-    executor: { type: "string", default: "graphql-js" },
   },
 });
 // As the bench runs every server (lib/systems.js): graphql-js's instanceOf, among others, checks more outside production.
@@ -122,33 +118,17 @@ function inputs(n) {
   return out;
 }
 
-/**
- * One operation as the fast path runs it, with either executor.
- * @param {any} schema @param {any} document @returns {(variables: any) => any}
- */
-function executor(schema, document) {
-  if (values.executor === "graphql-js") {
-    return (variables) =>
-      execute({ schema, document, contextValue: context(), variableValues: variables, operationName: m.operationName });
-  }
-  if (values.executor !== "jit") throw new Error(`--executor graphql-js|jit, not ${values.executor}`);
-  const { compileAccepted } = require(path.join(dist, "graphql/compiled-documents.js"));
-  const { getVariableValues } = req("graphql");
-  const operation = document.definitions[0];
-  const compiled = compileAccepted(schema, document, operation, m.operationName);
-  if (!compiled) throw new Error("the bench's document was not compiled");
-  return (variables) => {
-    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 50 });
-    if (coerced.errors) throw new Error("variables did not coerce");
-    return compiled.query(Object.create(null), context(), variables);
-  };
-}
-
-/** @param {(variables: any) => any} exec @param {Array<{ id: number, input: object }>} list */
-async function run(exec, list) {
+/** @param {any} schema @param {any} document @param {Array<{ id: number, input: object }>} list */
+async function run(schema, document, list) {
   for (let i = 0; i < list.length; i++) {
     const { id, input } = list[i];
-    const result = await exec({ input });
+    const result = await execute({
+      schema,
+      document,
+      contextValue: context(),
+      variableValues: { input },
+      operationName: m.operationName,
+    });
     const body = JSON.stringify({ data: result.data }) + "\n";
     if (result.errors || !m.isOk(body, id)) throw new Error(`wrong answer: ${body}`);
   }
@@ -161,8 +141,8 @@ function callgrind(flag) {
 
 async function main() {
   const schema = await createSchema();
-  const exec = executor(schema, parse(m.documents.union));
-  await run(exec, inputs(W)); // JIT warm-up
+  const document = parse(m.documents.union);
+  await run(schema, document, inputs(W)); // JIT warm-up
   /** @type {number[]} */
   const perOp = [];
   for (let b = 0; b < B; b++) {
@@ -171,7 +151,7 @@ async function main() {
     if (typeof gc === "function") gc();
     if (values.cg) callgrind("-z");
     const start = process.cpuUsage();
-    await run(exec, list);
+    await run(schema, document, list);
     const used = process.cpuUsage(start);
     if (values.cg) callgrind("-d");
     perOp.push((used.user + used.system) / N);
@@ -181,7 +161,6 @@ async function main() {
     `${JSON.stringify({
       dist: path.relative(process.cwd(), dist) || ".",
       mutation: key,
-      executor: values.executor,
       ops: N,
       medianUs: +sorted[Math.floor(B / 2)].toFixed(3),
       minUs: +sorted[0].toFixed(3),

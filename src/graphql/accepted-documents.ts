@@ -1,6 +1,5 @@
 import type { GraphQLRequestContextExecutionDidStart } from "@apollo/server";
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from "graphql";
-import type { Compiled } from "./compiled-documents";
 
 /**
  * A document Apollo Server accepted for one operation name: parsed within the token limit, valid against the schema,
@@ -16,12 +15,6 @@ export interface AcceptedDocument {
   readonly operationName: string | null;
   /** The `operationName` the request sent, handed to graphql-js `execute` as Apollo does. */
   readonly requestedName: string | undefined;
-  /**
-   * The document compiled by graphql-jit (compiled-documents.ts), set by the fast path on the document's first
-   * fast-path request: undefined until then, null when it is not to be compiled (it runs with graphql-js). Kept with
-   * the entry, so it goes when the entry is evicted.
-   */
-  compiled: Compiled | null | undefined;
 }
 
 /** A POST body the fast path can answer: the accepted document it names, and its variables as sent. */
@@ -98,7 +91,6 @@ export class AcceptedDocuments {
       operation,
       operationName: rc.operationName,
       requestedName,
-      compiled: undefined,
       table,
       key,
       chars: source.length,

@@ -1,15 +1,7 @@
-import {
-  type ExecutionResult,
-  execute,
-  getVariableValues,
-  GraphQLError,
-  type GraphQLFormattedError,
-  Kind,
-} from "graphql";
+import { type ExecutionResult, execute, GraphQLError, type GraphQLFormattedError, Kind } from "graphql";
 import type { Metrics } from "../observability/metrics";
 import { isPromiseLike } from "../util/promise-like";
 import type { AcceptedDocument, AcceptedDocuments, FastRequest } from "./accepted-documents";
-import { type Compiled, compileAccepted, ranAny, type RootRecord } from "./compiled-documents";
 import type { GraphQLContext } from "./context";
 import { EdgeCode } from "./edge-code";
 import { completeErrors, logMaskedErrors, observeOperation } from "./plugins/request.plugin";
@@ -27,10 +19,6 @@ export type FormatError = (formatted: GraphQLFormattedError, error: unknown) => 
 export interface FastPathCounts {
   answered: number;
   handedBack: number;
-  /** Of `answered`: answered by a compiled query (compiled-documents.ts) without errors. */
-  compiled: number;
-  /** Of `answered`: a compiled query's result with errors, finished again by graphql-js (compiled-documents.ts). */
-  replayed: number;
 }
 
 /**
@@ -41,23 +29,12 @@ export interface FastPathCounts {
  * effects (request.plugin.ts, the same functions). Only for servers whose request plugins are ours alone: the tracing
  * plugin (telemetry on) turns the fast path off (apollo-options.ts).
  *
- * A document without string literals runs, from its first fast-path request on, as a graphql-jit query compiled once
- * (compiled-documents.ts: why those only, how variables and errors are kept identical to graphql-js's); the others
- * with `execute`.
- *
  * What it skips per request, all of it already done by Apollo on the document's first request: the SHA-256 of the
  * text and the document-store lookup, hooks of six plugins (each a promise), the context copy, content-type checks
  * (http/graphql-route.ts does the cases it proves equal). Measured with `npm run bench:callgrind`: see the commit.
  */
 export class FastPath {
-  readonly counts: FastPathCounts = { answered: 0, handedBack: 0, compiled: 0, replayed: 0 };
-  /**
-   * Compiling a document costs about 2-4 ms of CPU (graphql-jit, the bench's documents on the shared 2-core machine),
-   * some 20 times Apollo's parsing and validation of it: a client sending ever new documents twice each
-   * (TRUSTED_DOCUMENTS=off) would otherwise buy that much CPU for two requests. At most COMPILE_BURST compilations at
-   * once, then COMPILES_PER_SECOND: at most about 4 % of a core, sustained.
-   */
-  private readonly compileBudget = new TokenBucket(COMPILE_BURST, COMPILES_PER_SECOND);
+  readonly counts: FastPathCounts = { answered: 0, handedBack: 0 };
 
   constructor(
     private readonly accepted: AcceptedDocuments,
@@ -81,18 +58,6 @@ export class FastPath {
   ): FastAnswer | null | Promise<FastAnswer | null> {
     const { accepted, variables } = request;
     const started = this.metrics ? performance.now() : 0;
-    let compiled = accepted.compiled;
-    // First fast-path request of this document (its second request): compile it, or note that it is not to be
-    // (compiled-documents.ts); when the compile budget is spent, graphql-js runs it and the next request tries again.
-    if (compiled === undefined && this.compileBudget.take()) {
-      try {
-        compiled = compileAccepted(accepted.schema, accepted.document, accepted.operation, accepted.requestedName);
-      } catch {
-        compiled = null;
-      }
-      accepted.compiled = compiled;
-    }
-    if (compiled) return this.runCompiled(compiled, accepted, variables, contextValue, contentType, started);
     let result;
     try {
       result = execute({
@@ -112,68 +77,6 @@ export class FastPath {
       return Promise.resolve(result).then((r) => this.answer(accepted, contextValue, contentType, r, started));
     }
     return this.answer(accepted, contextValue, contentType, result, started);
-  }
-
-  /**
-   * The compiled query (compiled-documents.ts): variables coerced by graphql-js first, exactly as `execute` would
-   * (buildExecutionContext: getVariableValues, at most 50 errors), and handed to Apollo when they do not coerce; then
-   * graphql-jit. A result with errors is finished again by graphql-js over the root fields' recorded results, so its
-   * errors are graphql-js's own.
-   */
-  private runCompiled(
-    compiled: Compiled,
-    accepted: AcceptedDocument,
-    variables: Record<string, unknown> | undefined,
-    contextValue: GraphQLContext,
-    contentType: string,
-    started: number,
-  ): FastAnswer | null | Promise<FastAnswer | null> {
-    const coerced = getVariableValues(accepted.schema, accepted.operation.variableDefinitions ?? [], variables ?? {}, {
-      maxErrors: 50,
-    });
-    if (coerced.errors) {
-      this.counts.handedBack++;
-      return null;
-    }
-    const record: RootRecord = Object.create(null) as RootRecord;
-    // The root union's type resolution notes the outcome in the access summary (schema.ts noteRootResults): a
-    // replay resolves it again, from the same state.
-    const summaryBefore = contextValue.summary?.result ?? null;
-    const finish = (result: ExecutionResult | undefined): FastAnswer | null | Promise<FastAnswer | null> => {
-      if (result && !result.errors) {
-        this.counts.compiled++;
-        return this.answer(accepted, contextValue, contentType, result, started);
-      }
-      if (!ranAny(record)) {
-        // graphql-jit refused the variables graphql-js accepted (or failed before any resolver): Apollo answers.
-        this.counts.handedBack++;
-        return null;
-      }
-      this.counts.replayed++;
-      if (contextValue.summary) contextValue.summary.result = summaryBefore;
-      const replayed = execute({
-        schema: compiled.replaySchema,
-        document: accepted.document,
-        rootValue: record,
-        contextValue,
-        variableValues: variables,
-        operationName: accepted.requestedName,
-      });
-      if (isPromiseLike(replayed)) {
-        return Promise.resolve(replayed).then((r) => this.answer(accepted, contextValue, contentType, r, started));
-      }
-      return this.answer(accepted, contextValue, contentType, replayed, started);
-    };
-    let result;
-    try {
-      result = compiled.query(record, contextValue, variables ?? {});
-    } catch {
-      return finish(undefined);
-    }
-    if (isPromiseLike(result)) {
-      return Promise.resolve(result).then(finish, () => finish(undefined));
-    }
-    return finish(result);
   }
 
   private answer(
@@ -247,35 +150,6 @@ export class FastPath {
     } catch {
       return { message: "Internal server error", extensions: { code: EdgeCode.INTERNAL_SERVER_ERROR } };
     }
-  }
-}
-
-/** Compilations allowed at once (a fresh process compiles its clients' few documents at once). Default 64. */
-export const COMPILE_BURST = 64;
-/** Compilations allowed per second after the burst. Default 10. */
-export const COMPILES_PER_SECOND = 10;
-
-/** A token bucket: `take` spends one token when there is one; tokens come back at `perSecond`, up to `burst`. */
-export class TokenBucket {
-  private tokens: number;
-  private at: number;
-
-  constructor(
-    private readonly burst: number,
-    private readonly perSecond: number,
-    private readonly now: () => number = () => performance.now(),
-  ) {
-    this.tokens = burst;
-    this.at = now();
-  }
-
-  take(): boolean {
-    const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
-    this.at = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 }
 
