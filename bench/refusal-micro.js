@@ -24,12 +24,13 @@ const path = require("node:path");
 const { execFileSync, spawnSync } = require("node:child_process");
 const { parseArgs } = require("node:util");
 const { startChild, killAll } = require("./lib/proc");
+const { callgrindIn } = require("./lib/valgrind");
 const { systemDefs, ROOT } = require("./lib/systems");
 const { MUTATIONS, bodyFactory } = require("./lib/mutations");
 const { RawConnection, requestHead } = require("./lib/raw-http");
 
 const OUT = path.join(__dirname, "results/refusal");
-const VGDB_PREFIX = path.join(OUT, "vgdb-pipe");
+const cg = callgrindIn(OUT);
 const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 
 /** utime + stime in clock ticks of /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat. @param {string} file */
@@ -40,31 +41,6 @@ function ticks(file) {
   return Number(f[11]) + Number(f[12]);
 }
 const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim() || 100);
-
-/** Main-thread Ir of a callgrind dump part. @param {number} pid @param {number} part */
-function mainThreadIr(pid, part) {
-  const name = fs.readdirSync(OUT).find((n) => n === `callgrind.out.${pid}.${part}-01`);
-  if (!name) return undefined;
-  const ir = /^summary: (\d+)$/m.exec(fs.readFileSync(path.join(OUT, name), "utf8").slice(0, 8192))?.[1];
-  return ir === undefined ? undefined : Number(ir);
-}
-
-/** @param {number} pid @param {number} part @param {Record<string, string>} childEnv */
-async function dump(pid, part, childEnv) {
-  // vgdb matches the process by HOST among other variables: give callgrind_control the server's (bench/callgrind.js).
-  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...childEnv };
-  const said = execFileSync("callgrind_control", [`--vgdb-prefix=${VGDB_PREFIX}`, `--dump=p${part}`, String(pid)], {
-    encoding: "utf8",
-    env,
-  });
-  if (!/OK/.test(said)) throw new Error(`callgrind_control --dump ${pid}: ${said}`);
-  for (let i = 0; i < 600; i++) {
-    const ir = mainThreadIr(pid, part);
-    if (ir !== undefined) return ir;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`callgrind wrote no dump ${part} within 2 minutes`);
-}
 
 async function main() {
   const { values } = parseArgs({
@@ -77,15 +53,13 @@ async function main() {
     },
     strict: true,
   });
-  const cg = values.callgrind;
-  const connections = Number(values.connections ?? (cg ? 4 : 32));
-  const warmup = Number(values.warmup ?? (cg ? 3000 : 20000));
-  const requests = Number(values.requests ?? (cg ? 3000 : 40000));
-  fs.mkdirSync(OUT, { recursive: true });
-  for (const f of fs.readdirSync(OUT))
-    if (f.startsWith("callgrind.out.") || f.startsWith("vgdb-pipe")) fs.rmSync(path.join(OUT, f), { force: true });
+  const useCg = values.callgrind;
+  const connections = Number(values.connections ?? (useCg ? 4 : 32));
+  const warmup = Number(values.warmup ?? (useCg ? 3000 : 20000));
+  const requests = Number(values.requests ?? (useCg ? 3000 : 40000));
+  cg.clean();
   if (!fs.existsSync(path.join(ROOT, "dist/index.js"))) throw new Error("dist/ is not built: npm run build");
-  if (cg && spawnSync("valgrind", ["--version"]).status !== 0) throw new Error("valgrind is not installed");
+  if (useCg && spawnSync("valgrind", ["--version"]).status !== 0) throw new Error("valgrind is not installed");
 
   const up = await startChild({
     name: "fake upstream (10 min)",
@@ -106,26 +80,13 @@ async function main() {
     AOPAY_DEADLINE_MS: "120000",
     AOPAY_HEADERS_TIMEOUT_MS: "120000",
     MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: String(Math.max(256, connections + 64)),
-    ...(cg ? { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "0" } : {}),
+    ...(useCg ? { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "0" } : {}),
   };
   const profDir = path.join(__dirname, `results/profiles/refusal-${Date.now().toString(36)}`);
   const nodeArgs = [...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), ...sys.args];
   const s = await startChild({
     name: "ours",
-    ...(cg
-      ? {
-          command: "valgrind",
-          args: [
-            "--tool=callgrind",
-            "--separate-threads=yes",
-            "--dump-instr=no",
-            `--vgdb-prefix=${VGDB_PREFIX}`,
-            `--callgrind-out-file=${path.join(OUT, "callgrind.out.%p")}`,
-            process.execPath,
-            ...nodeArgs,
-          ],
-        }
-      : { args: nodeArgs }),
+    ...(values.callgrind ? cg.command(nodeArgs) : { args: nodeArgs }),
     env: childEnv,
     logFile: path.join(OUT, "ours.log"),
     readyPattern: sys.ready,
@@ -139,7 +100,7 @@ async function main() {
   // The one admitted request, held at the upstream: every other one is refused.
   const holder = conn();
   void holder.request(bodies.next().body, 3_600_000).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, cg ? 5000 : 300));
+  await new Promise((r) => setTimeout(r, useCg ? 5000 : 300));
 
   let bad = 0;
   /** @param {number} n */
@@ -164,12 +125,12 @@ async function main() {
   const mainStat = `/proc/${s.pid}/task/${s.pid}/stat`;
   log(`warm-up: ${warmup} refusals over ${connections} connections ...`);
   await refusals(warmup);
-  const ir0 = cg ? await dump(s.pid, 1, childEnv) : 0;
+  const ir0 = useCg ? (await cg.dump(s.pid, 1, "p1", childEnv))[1] : 0;
   const [p0, m0, t0] = [ticks(procStat), ticks(mainStat), performance.now()];
   log(`measured: ${requests} refusals ...`);
   await refusals(requests);
   const [p1, m1, t1] = [ticks(procStat), ticks(mainStat), performance.now()];
-  const ir = cg ? await dump(s.pid, 2, childEnv) : 0;
+  const ir = useCg ? (await cg.dump(s.pid, 2, "p2", childEnv))[1] : 0;
   holder.destroy();
   // The upstream first: its held call fails, so the server's drain ends at once and it exits by itself (a profile is
   // written only then).
@@ -179,7 +140,7 @@ async function main() {
   log(
     `refusals: ${requests} after ${warmup} warm-up, ${connections} connections; answers not a 503 OVERLOADED: ${bad}`,
   );
-  if (cg) {
+  if (useCg) {
     log(
       `  main thread: ${Math.round(ir / requests).toLocaleString("en")} instructions per refusal (${ir0 > 0 ? "after the warm-up dump" : ""})`,
     );

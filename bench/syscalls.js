@@ -22,9 +22,9 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { spawn, spawnSync } = require("node:child_process");
 const { parseArgs } = require("node:util");
-const { startChild, killAll, ask } = require("./lib/proc");
-const { systemDefs, ROOT } = require("./lib/systems");
-const { MUTATIONS, bodyFactory } = require("./lib/mutations");
+const { startChild, killAll } = require("./lib/proc");
+const { ROOT } = require("./lib/systems");
+const { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic } = require("./lib/one-system");
 const { sequential } = require("./lib/sequential");
 const { deletePrefix } = require("./lib/redis");
 const { fmt } = require("./lib/format");
@@ -51,46 +51,12 @@ function parseSummary(text) {
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      mutation: { type: "string", default: "aeps" },
-      system: { type: "string", default: "ours" },
-      requests: { type: "string", default: "2000" },
-      warmup: { type: "string", default: "2000" },
-      "no-build": { type: "boolean", default: false },
-      "redis-url": { type: "string", default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
-    },
-    strict: true,
-  });
-  const m = MUTATIONS[/** @type {"aeps" | "cibil"} */ (values.mutation)];
-  if (!m) throw new Error("--mutation must be aeps or cibil");
-  const defs = systemDefs({ oursEnv: {}, oursHeaders: {}, floorReset: false, redisUrl: values["redis-url"] });
-  const sys = defs[values.system];
-  if (!sys) throw new Error(`--system must be one of ${Object.keys(defs).join(", ")}`);
-  const requests = Number(values.requests);
-  const warmup = Number(values.warmup);
-  if (!(requests >= 1) || !(warmup >= 0)) throw new Error("--requests must be >= 1 and --warmup >= 0");
+  const { values } = parseArgs({ options: oneSystemOptions({ requests: "2000", warmup: "2000" }), strict: true });
+  const { m, sys, requests, warmup } = pickSystem(values);
   if (spawnSync("strace", ["-V"]).status !== 0) throw new Error("strace is not installed (apt-get install strace)");
-  if (!values["no-build"] && sys.ours) {
-    log("building our server: tsc -p tsconfig.build.json ...");
-    const r = spawnSync(
-      process.execPath,
-      [require.resolve("typescript/bin/tsc", { paths: [ROOT] }), "-p", "tsconfig.build.json"],
-      { cwd: ROOT, stdio: "inherit" },
-    );
-    if (r.status !== 0) throw new Error("build failed");
-  }
+  buildOurs(sys, values["no-build"], log);
   fs.mkdirSync(OUT, { recursive: true });
-
-  const up = await startChild({
-    name: "fake upstream",
-    args: [path.join(__dirname, "fake-upstream.js")],
-    env: {},
-    logFile: path.join(OUT, "upstream.log"),
-    readyPattern: /"msg":"fake upstream ready","url":"([^"]+)"/,
-    ipc: true,
-  });
-  await ask(up.child, "reset");
+  const up = await startUpstream(OUT);
   const runTag = `syscalls-${Date.now().toString(36)}`;
   const childEnv = sys.env({ upstreamUrl: up.url, runTag });
   const s = await startChild({
@@ -102,13 +68,7 @@ async function main() {
     ipc: false,
     cwd: ROOT,
   });
-  const traffic = {
-    url: s.url,
-    mutation: m,
-    bodies: bodyFactory(m, sys.flavour),
-    headers: sys.headers,
-    perRequestHeaders: sys.perRequestHeaders,
-  };
+  const traffic = sequentialTraffic(s, m, sys);
   log(`${sys.label}, ${m.field}: warm-up ${warmup} requests, one at a time ...`);
   await sequential({ ...traffic, warmup: 0, requests: warmup });
 

@@ -5,8 +5,7 @@ import possibleTypesResult from "../../client/src/generated/possible-types";
 import { createRequestMetaLink, requestMetaOf } from "../../client/src/react";
 import { MAX_RETRY_AFTER_SECONDS, retryAfterSeconds } from "../../client/src/retry-after";
 import { createSdk } from "../../client/src/sdk";
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream";
+import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { aepsInput } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
@@ -23,9 +22,7 @@ describe("clients and Retry-After: a 503 OVERLOADED from the real server", () =>
   beforeAll(async () => {
     upstream = await startFakeUpstream();
     t = await startTestStack({
-      AOPAY_BASE_URL: upstream.url,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(upstream),
       ADMISSION_MAX_IN_FLIGHT: "1",
       ADMISSION_RETRY_AFTER_SECONDS: "7",
     });

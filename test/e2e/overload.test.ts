@@ -1,7 +1,6 @@
 import { connect } from "node:net";
 import { request } from "undici";
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { type FakeUpstream, json, startFakeUpstream } from "../helpers/fake-upstream";
+import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar } from "../helpers/identifiers";
@@ -29,12 +28,6 @@ function expectOverloaded(res: GqlResponse) {
   expect(res.body.errors?.[0].extensions?.requestId).toBe(res.headers["x-request-id"]);
   expect(res.body.data).toBeUndefined();
 }
-
-const upstreamEnv = (upstream: FakeUpstream) => ({
-  AOPAY_BASE_URL: upstream.url,
-  AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-  AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
-});
 
 describe("admission: the in-flight cap", () => {
   const CAP = 3;

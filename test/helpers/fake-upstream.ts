@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 
 /** One request as the fake upstream received it. */
 export interface RecordedCall {
@@ -27,6 +28,18 @@ export interface FakeUpstream {
  * request it receives (method, path, headers, full body) and hands the response to the current handler, which may
  * answer, stall, or destroy the socket.
  */
+/**
+ * The server's environment pointing it at `upstream` with the simulator's partner credentials (which the fake does
+ * not check): pass to startTestStack.
+ */
+export function upstreamEnv(upstream: FakeUpstream): Record<string, string> {
+  return {
+    AOPAY_BASE_URL: upstream.url,
+    AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+    AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+  };
+}
+
 export async function startFakeUpstream(handler: FakeHandler = json(200, { status: true })): Promise<FakeUpstream> {
   let current = handler;
   const calls: RecordedCall[] = [];

@@ -1,0 +1,84 @@
+// @ts-check
+"use strict";
+/**
+ * What the one-system scripts share (`bench/callgrind.js`, `bench/syscalls.js`): their common flags, the system and
+ * mutation they pick, the build of our server, and the fake upstream they start.
+ */
+const path = require("node:path");
+const { spawnSync } = require("node:child_process");
+const { startChild, ask } = require("./proc");
+const { systemDefs, ROOT } = require("./systems");
+const { MUTATIONS, bodyFactory } = require("./mutations");
+
+/**
+ * parseArgs options: --mutation aeps|cibil, --system <key>, --requests, --warmup, --no-build, --redis-url.
+ * @param {{ requests: string, warmup: string }} defaults
+ */
+const oneSystemOptions = (defaults) => ({
+  mutation: { type: /** @type {const} */ ("string"), default: "aeps" },
+  system: { type: /** @type {const} */ ("string"), default: "ours" },
+  requests: { type: /** @type {const} */ ("string"), default: defaults.requests },
+  warmup: { type: /** @type {const} */ ("string"), default: defaults.warmup },
+  "no-build": { type: /** @type {const} */ ("boolean"), default: false },
+  "redis-url": { type: /** @type {const} */ ("string"), default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
+});
+
+/**
+ * The mutation, system and counts those options name (throws on an unknown one).
+ * @param {{ mutation: string, system: string, requests: string, warmup: string, "redis-url": string }} values
+ */
+function pickSystem(values) {
+  const m = MUTATIONS[/** @type {"aeps" | "cibil"} */ (values.mutation)];
+  if (!m) throw new Error("--mutation must be aeps or cibil");
+  const defs = systemDefs({ oursEnv: {}, oursHeaders: {}, floorReset: false, redisUrl: values["redis-url"] });
+  const sys = defs[values.system];
+  if (!sys) throw new Error(`--system must be one of ${Object.keys(defs).join(", ")}`);
+  const requests = Number(values.requests);
+  const warmup = Number(values.warmup);
+  if (!(requests >= 1) || !(warmup >= 0)) throw new Error("--requests must be >= 1 and --warmup >= 0");
+  return { m, sys, requests, warmup };
+}
+
+/**
+ * Builds dist/ (as `npm run build`) when the system is ours, unless --no-build.
+ * @param {import("./systems").SystemDef} sys @param {boolean} noBuild @param {(line: string) => void} log
+ */
+function buildOurs(sys, noBuild, log) {
+  if (noBuild || !sys.ours) return;
+  log("building our server: tsc -p tsconfig.build.json ...");
+  const r = spawnSync(
+    process.execPath,
+    [require.resolve("typescript/bin/tsc", { paths: [ROOT] }), "-p", "tsconfig.build.json"],
+    { cwd: ROOT, stdio: "inherit" },
+  );
+  if (r.status !== 0) throw new Error("build failed");
+}
+
+/** Starts the fake upstream (no delay), its log in `outDir`, with its counters reset. @param {string} outDir */
+async function startUpstream(outDir) {
+  const up = await startChild({
+    name: "fake upstream",
+    args: [path.join(__dirname, "..", "fake-upstream.js")],
+    env: {},
+    logFile: path.join(outDir, "upstream.log"),
+    readyPattern: /"msg":"fake upstream ready","url":"([^"]+)"/,
+    ipc: true,
+  });
+  await ask(up.child, "reset");
+  return up;
+}
+
+/**
+ * What lib/sequential.js needs to send the system's requests: its URL, the mutation, fresh bodies in the system's
+ * flavour, its headers.
+ * @param {{ url: string }} started @param {import("./mutations").Mutation} m @param {import("./systems").SystemDef} sys
+ */
+const sequentialTraffic = (started, m, sys) => ({
+  url: started.url,
+  mutation: m,
+  bodies: bodyFactory(m, sys.flavour),
+  headers: sys.headers,
+  perRequestHeaders: sys.perRequestHeaders,
+});
+
+module.exports = { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic };
