@@ -86,6 +86,21 @@ export function authRefusal(
   };
 }
 
+/**
+ * What a request becomes once authenticated, in both layers: attributed to its client, its child logger bound to the
+ * client id (so every later line, the access line included, names it), and its connection no longer counted toward
+ * the unauthenticated caps (`connectionAuthenticated`: the ConnectionGuard's, connection-guard.ts).
+ */
+export function acceptClient(
+  exchange: { client: ClientIdentity; readonly log: Logger; readonly socket: Socket },
+  client: ClientIdentity,
+  connectionAuthenticated: (socket: Socket) => void,
+): void {
+  exchange.client = client;
+  connectionAuthenticated(exchange.socket);
+  exchange.log.setBindings({ clientId: client.id });
+}
+
 const UNTRUSTED_DOCUMENT_MESSAGE =
   "This server runs only its trusted documents: send an operation exactly as the generated client does, or its id " +
   "in extensions.persistedQuery.sha256Hash.";

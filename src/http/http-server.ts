@@ -28,6 +28,7 @@ import { installThinGraphQL } from "./thin-graphql";
 import { answerClientError, limitResponseWrite, nodeServerOptions, RAW_REQUEST_ID } from "./node-limits";
 import { requestIdFrom } from "./request-id";
 import {
+  acceptClient,
   authRefusal,
   type DocumentLimits,
   documentRefusal,
@@ -97,6 +98,8 @@ export async function createHttpServer(
   const limits = config.httpLimits;
   // MAX_UNAUTHENTICATED_CONNECTIONS(_PER_IP): connections that have not carried an authenticated request yet.
   const guard = new ConnectionGuard(limits, config.trustedProxies, logger, "api");
+  // Called once a request on the connection is authenticated (acceptClient, both layers).
+  const connectionAuthenticated = (socket: Socket): void => guard.authenticated(socket);
   const production = config.env === "production";
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -166,7 +169,7 @@ export async function createHttpServer(
     ? installThinGraphQL(fastify.server, {
         logger,
         authenticator,
-        authenticated: (socket) => guard.authenticated(socket),
+        authenticated: connectionAuthenticated,
         limits,
         bodyLimit: config.bodyLimitBytes,
         documents,
@@ -193,11 +196,8 @@ export async function createHttpServer(
   // Callback style: API keys are checked at once; only a bearer token waits (for its JWKS).
   const authenticated = (request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: () => void) => {
     if (!outcome.ok) return send(reply, authRefusal(outcome, authenticator, request.id, request.log as Logger));
-    (request as ClientRequest).client = outcome.client;
-    // The connection is now an authenticated client's: it no longer counts toward the unauthenticated caps.
-    guard.authenticated(request.raw.socket);
     // On the request's own child logger (reply.log is the same object): no second child per request.
-    (request.log as Logger).setBindings({ clientId: outcome.client.id });
+    acceptClient(request as ClientRequest & { log: Logger }, outcome.client, connectionAuthenticated);
     done();
   };
   fastify.addHook("onRequest", (request, reply, done) => {

@@ -12,6 +12,7 @@ import type { Logger } from "../logging/logger";
 import { CORS_VARY_WITHOUT_ORIGIN } from "./cors";
 import { GRAPHQL_PATH } from "./error-body";
 import {
+  acceptClient,
   authRefusal,
   type DocumentLimits,
   documentRefusal,
@@ -179,10 +180,7 @@ class ThinRequest implements GraphQLExchange {
 
   #authenticated(outcome: AuthOutcome): void {
     if (!outcome.ok) return this.#send(authRefusal(outcome, this.options.authenticator, this.id, this.log));
-    this.client = outcome.client;
-    // The connection is now an authenticated client's: it no longer counts toward the unauthenticated caps.
-    this.options.authenticated(this.socket);
-    this.log.setBindings({ clientId: outcome.client.id });
+    acceptClient(this, outcome.client, this.options.authenticated);
     // @fastify/cors's hook runs after authentication, so a 401 carries no Vary.
     this.#headers.vary = CORS_VARY_WITHOUT_ORIGIN;
     this.#readBody();
