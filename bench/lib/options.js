@@ -7,7 +7,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
-const { SYSTEM_KEYS } = require("./systems");
+const { SYSTEM_KEYS, BASE_KEY } = require("./systems");
 
 const SCENARIOS = ["main", "overload", "scaling"];
 
@@ -41,6 +41,7 @@ function parseOptions(argv) {
     "scaling-workers",
     "scaling-mutation",
     "redis-url",
+    "base",
     "out",
   ];
   const { values } = parseArgs({
@@ -54,6 +55,7 @@ function parseOptions(argv) {
       "cpu-prof": bool,
       "ours-env": { type: "string", multiple: true, default: [] },
       "ours-header": { type: "string", multiple: true, default: [] },
+      "ours-node-flag": { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -128,6 +130,9 @@ function parseOptions(argv) {
     cpuProf: values["cpu-prof"],
     oursEnv: kv(values["ours-env"], /=/),
     oursHeaders: kv(values["ours-header"], /:/),
+    oursNodeFlags: values["ours-node-flag"],
+    /** A built copy of another version of this repository (dist/ and node_modules/), run as the system `ours-base`. */
+    base: raw("base") ? path.resolve(/** @type {string} */ (raw("base"))) : null,
     out: raw("out") ?? path.join(__dirname, "../results/latest.json"),
   };
   if (o.rounds < 1 || !Number.isInteger(o.rounds)) throw new Error("--rounds must be a whole number >= 1");
@@ -140,7 +145,12 @@ function parseOptions(argv) {
   for (const m of [...o.mutations, o.overloadMutation, o.scalingMutation])
     if (!["cibil", "aeps"].includes(m)) throw new Error(`unknown mutation ${m} (cibil, aeps)`);
   for (const s of o.systems)
-    if (!SYSTEM_KEYS.includes(s)) throw new Error(`unknown system ${s} (${SYSTEM_KEYS.join(", ")})`);
+    if (!SYSTEM_KEYS.includes(s) && s !== BASE_KEY)
+      throw new Error(`unknown system ${s} (${[...SYSTEM_KEYS, BASE_KEY].join(", ")})`);
+  if (o.systems.includes(BASE_KEY) !== (o.base !== null))
+    throw new Error(`--base DIR and the system ${BASE_KEY} go together: give both or neither`);
+  if (o.base !== null && !fs.existsSync(path.join(o.base, "dist/index.js")))
+    throw new Error(`--base ${o.base}: no dist/index.js there (copy, npm ci and build it first: bench/README.md)`);
   for (const s of o.scenarios)
     if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(", ")})`);
   if (o.overloadClients.some((n) => !Number.isInteger(n) || n < 1))

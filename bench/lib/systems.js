@@ -14,6 +14,7 @@
  * after a GET with a body too (undici closes the socket after such a request unless it says `reset: false`), the same
  * upstream answers and the same client load.
  */
+const fs = require("node:fs");
 const path = require("node:path");
 const { createHash } = require("node:crypto");
 const { REGISTRATION_ID, COMPANY_CODE } = require("./aopay-wire");
@@ -82,15 +83,22 @@ const READY_BENCH = /"msg":"GraphQL server ready","url":"(http:\/\/[^"]+\/graphq
  */
 
 const SYSTEM_KEYS = ["floor", "apollo", "rest", "ours", "ours-redis", "ours-idem"];
+/**
+ * With `--base DIR`: another version of this repository, built, as a further system in the same interleaved rounds
+ * (`--systems ...,ours-base`), so that a change is measured against what it changes on the same host at the same
+ * moments. It runs as that version shipped: its own `npm start` flags, the same environment and headers as `ours`.
+ */
+const BASE_KEY = "ours-base";
 
 /**
  * Node's flags, the same for every system: ours ships with them (`npm start`, whose script this reads, so the bench
  * cannot drift from what ships; the Dockerfile's CMD is held to the same flags by test/unit/container.test.ts), and
  * they are a setting of the runtime, not of the application, so every reference system gets them too. Today
- * `--max-semi-space-size=16`: a young generation of at most 2 x 16 MB instead of the 2 x 64 MB Node 24 grows to here
- * (docs/performance.md). Measured interleaved in one run (4 rounds, 64 connections): minimal Apollo's CPU per request
- * with and without it 159/163, 138/151, 139/146, 150/151 µs (AEPS) and 167/173, 156/176, 161/173, 156/177 µs (CIBIL);
- * ours 141/164, 144/152, 168/173, 161/157, 161/173 and 160/166, 151/180, 173/197, 149/186, 176/192 µs (5 rounds).
+ * `--max-semi-space-size=32`: a young generation of at most 2 x 32 MB instead of the 2 x 64 MB Node 24 grows to here
+ * (docs/performance.md, "This round": 16 MB before, which promoted refused requests under overload). When 16 was
+ * chosen, measured interleaved in one run (4 rounds, 64 connections): minimal Apollo's CPU per request with and
+ * without it 159/163, 138/151, 139/146, 150/151 µs (AEPS) and 167/173, 156/176, 161/173, 156/177 µs (CIBIL); ours
+ * 141/164, 144/152, 168/173, 161/157, 161/173 and 160/166, 151/180, 173/197, 149/186, 176/192 µs (5 rounds).
  * Giving it to ours alone would flatter ours.
  */
 const NODE_FLAGS = startFlags(require("../../package.json").scripts.start);
@@ -103,10 +111,11 @@ function startFlags(script) {
 }
 
 /**
- * @param {{ oursEnv: Record<string, string>, oursHeaders: Record<string, string>, floorReset: boolean, redisUrl: string }} o
+ * @param {{ oursEnv: Record<string, string>, oursHeaders: Record<string, string>, oursNodeFlags?: string[], base?: string | null, floorReset: boolean, redisUrl: string }} o
  * @returns {Record<string, SystemDef>}
  */
 function systemDefs(o) {
+  const oursNodeFlags = o.oursNodeFlags ?? [];
   /** @type {(key: string, label: string, script: string) => SystemDef} */
   const reference = (key, label, script) => ({
     key,
@@ -130,8 +139,8 @@ function systemDefs(o) {
   const ours = (key, label, extra, extraEnv) => ({
     key,
     label,
-    // As it ships: the V8 flag of `npm start` and the Dockerfile's CMD (NODE_FLAGS above).
-    args: [...NODE_FLAGS, path.join(ROOT, "dist/index.js")],
+    // As it ships: the V8 flag of `npm start` and the Dockerfile's CMD (NODE_FLAGS above), then --ours-node-flag's.
+    args: [...NODE_FLAGS, ...oursNodeFlags, path.join(ROOT, "dist/index.js")],
     env: ({ upstreamUrl, runTag }) => ({
       ...oursEnv(upstreamUrl),
       ...(extraEnv ? extraEnv(runTag) : {}),
@@ -147,6 +156,7 @@ function systemDefs(o) {
     ...extra,
   });
   const redisPrefix = (/** @type {string} */ runTag) => `bench-${process.pid}-${runTag}:`;
+  const base = o.base ?? null;
   return {
     floor: reference("floor", "floor", "floor.js"),
     apollo: reference("apollo", "apollo", "apollo-minimal.js"),
@@ -160,7 +170,18 @@ function systemDefs(o) {
       // A key per request (1 to 255 visible ASCII characters): the first use of each, never a replay.
       perRequestHeaders: (id) => ({ "idempotency-key": `bench-${process.pid}-${id}` }),
     }),
+    ...(base === null
+      ? {}
+      : {
+          [BASE_KEY]: ours(BASE_KEY, `ours@${path.basename(base)}`, {
+            args: [
+              ...startFlags(JSON.parse(fs.readFileSync(path.join(base, "package.json"), "utf8")).scripts.start),
+              ...oursNodeFlags,
+              path.join(base, "dist/index.js"),
+            ],
+          }),
+        }),
   };
 }
 
-module.exports = { systemDefs, oursEnv, OURS_HEADERS, SYSTEM_KEYS, ROOT };
+module.exports = { systemDefs, oursEnv, OURS_HEADERS, SYSTEM_KEYS, BASE_KEY, ROOT };
