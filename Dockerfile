@@ -41,8 +41,10 @@ EXPOSE 4000 9464
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "require('http').get('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 # node runs as PID 1 and handles SIGTERM itself (src/index.ts drains, then exits 0).
-# --max-semi-space-size=16: V8's young generation at most 2 x 16 MB instead of the 2 x 64 MB Node 24 grows to on a
-# machine with a large heap limit: peak RSS at saturation 305 -> 219 MB, with 1,500 overload clients 343-372 -> 234-266
-# MB, and CPU per request lower, not higher (docs/performance.md, this round's changes). The same flags as `npm start`
+# --max-semi-space-size=32: V8's young generation at most 2 x 32 MB instead of the 2 x 64 MB Node 24 grows to on a
+# machine with a large heap limit. 64 MB: peak RSS at saturation 305 MB; 16 MB: 219 MB, but with 400 overload clients
+# refused at 54,000/s a scavenge every 25 ms promoted 0.3-0.6 MB, mostly refused requests' IncomingMessage and
+# ServerResponse, and peak RSS was 250-307 MB over 6 runs; 32 MB: 225-241 MB there, saturation CPU per request level
+# (docs/performance.md, "This round"). The same flags as `npm start`
 # (test/unit/container.test.ts); cluster workers inherit them (cluster.fork passes process.execArgv).
-CMD ["node", "--max-semi-space-size=16", "dist/index.js"]
+CMD ["node", "--max-semi-space-size=32", "dist/index.js"]

@@ -133,7 +133,7 @@ async function main() {
 /** @param {string} kind @param {number} requests @param {number} warmup @param {number} connections */
 async function measure(kind, requests, warmup, connections) {
   const autocannon = require("autocannon");
-  const child = spawn(process.execPath, ["--max-semi-space-size=16", __filename, "--serve", kind], {
+  const child = spawn(process.execPath, ["--max-semi-space-size=32", __filename, "--serve", kind], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const port = await new Promise((resolve, reject) => {

@@ -209,7 +209,7 @@ describe("npm start passes SIGTERM to the server", () => {
     const serverPid = children[0];
     expect(readFileSync(`/proc/${serverPid}/cmdline`, "utf8").split("\0")).toEqual([
       "node",
-      "--max-semi-space-size=16",
+      "--max-semi-space-size=32",
       "dist/index.js",
       "",
     ]);
