@@ -24,7 +24,7 @@ export enum EdgeCode {
   UNTRUSTED_DOCUMENT = "UNTRUSTED_DOCUMENT",
   /** No such route. HTTP 404. */
   NOT_FOUND = "NOT_FOUND",
-  /** The server is draining (shutting down): send the request again, to another replica. HTTP 503. */
+  /** The server is draining (shutting down): send the request again, to another replica. HTTP 503 with Retry-After. */
   SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE",
   /** The request's headers or body did not arrive in time (a slow client). HTTP 408, from http/node-limits.ts. */
   REQUEST_TIMEOUT = "REQUEST_TIMEOUT",

@@ -36,7 +36,7 @@ export const admissionSettings = defineSettings({
       default: DEFAULT_ADMISSION_RETRY_AFTER_SECONDS,
       min: 0,
       max: 3_600,
-      doc: "the `Retry-After` header of a refusal",
+      doc: "the `Retry-After` header of a refusal: under overload, and while the server drains (shutting down)",
     }),
   },
 });

@@ -142,6 +142,9 @@ export async function createHttpServer(
   // How a GraphQL request ended (operation, result), for the same line.
   fastify.decorateRequest("graphql", null);
   let draining = false;
+  // A request refused before GraphQL says when to try again, as the overload refusal does (admission.ts): the same
+  // ADMISSION_RETRY_AFTER_SECONDS (default 1 s), by which time the load balancer routes it to another instance.
+  const drainingRetryAfter = String(config.admission.retryAfterSeconds);
 
   // Hooks that never wait are written callback style: an async hook is one more promise per request (docs/performance.md).
   fastify.addHook("onRequest", (request, reply, done) => {
@@ -151,6 +154,7 @@ export async function createHttpServer(
     if (draining) {
       void reply
         .code(503)
+        .header("retry-after", drainingRetryAfter)
         .send(
           errorBody("The server is shutting down: send the request again.", EdgeCode.SERVICE_UNAVAILABLE, request.id),
         );

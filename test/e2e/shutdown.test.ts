@@ -1,4 +1,8 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
+// Fastify's own request injector (fastify.inject refuses once close() has begun): a request handed to the server's
+// listener while it drains, which over real sockets only a race could produce (see the test above).
+import inject from "light-my-request";
 import { Agent, request } from "undici";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
 import { startTestStack } from "../helpers/stack";
@@ -132,6 +136,61 @@ describe("graceful stop", () => {
       expect(received).not.toContain("102277100");
     } finally {
       await t.stop();
+    }
+  });
+
+  it("refuses a request that reaches a draining server with 503 SERVICE_UNAVAILABLE and Retry-After, and does nothing", async () => {
+    const LATE_ID = "3f0c9a4e-7b1d-4c2e-9a5f-d1e2c3b4a5f6";
+    const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000", ADMISSION_RETRY_AFTER_SECONDS: "3" });
+    const other = new Agent();
+    try {
+      // Scenario 888: the simulator answers after 2 s, so the server is still draining while the request comes in.
+      const inFlight = request(t.graphqlUrl, {
+        method: "POST",
+        dispatcher: other,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277888") }),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const stopped = t.stop();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      // The server's request listener: the admission check at the door, then the thin route, then Fastify.
+      const [listener] = t.stack.app.fastify.server.listeners("request") as Array<
+        (req: IncomingMessage, res: ServerResponse) => void
+      >;
+      // light-my-request's socket has no setTimeout, which every response calls (RESPONSE_WRITE_TIMEOUT_MS).
+      const handler = (req: IncomingMessage, res: ServerResponse) => {
+        Object.assign(req.socket, { setTimeout: () => req.socket });
+        listener(req, res);
+      };
+      const late = await inject(handler, {
+        method: "POST",
+        url: "/graphql",
+        headers: { "content-type": "application/json", "x-request-id": LATE_ID },
+        payload: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277100") }),
+      });
+      expect(late.statusCode).toBe(503);
+      expect(late.headers["retry-after"]).toBe("3");
+      expect(late.headers["x-request-id"]).toBe(LATE_ID);
+      expect(late.json()).toEqual({
+        errors: [
+          {
+            message: "The server is shutting down: send the request again.",
+            extensions: { code: "SERVICE_UNAVAILABLE", requestId: LATE_ID },
+          },
+        ],
+      });
+
+      const res = await inFlight;
+      expect(res.statusCode).toBe(200);
+      await res.body.text();
+      await stopped;
+      // Only the in-flight mutation reached AOPay; the late one was refused before any work.
+      expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
+    } finally {
+      await t.stop();
+      await other.close();
     }
   });
 });
