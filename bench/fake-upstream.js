@@ -24,6 +24,7 @@
  * Prints one JSON line {"msg":"fake upstream ready","url":...}.
  */
 const http = require("node:http");
+const { percentiles } = require("./lib/stats");
 const {
   CIBIL_PATH,
   AEPS_PATH,
@@ -64,6 +65,15 @@ function zero() {
 
 let inFlight = 0;
 let peakInFlight = 0;
+/**
+ * How long each kept-alive socket sat idle between an answer and the next request on it (ms), since the last
+ * reset. Under overload the system's queue of calls waiting for a socket is full, so the gap is its own delay: from
+ * our answer reaching its socket to its next queued call written on that socket (reading the answer, finishing the
+ * call, dispatching the next). The socket's capacity lost to that delay is gap / (delay + gap).
+ * @type {number[]}
+ */
+let idleGapsMs = [];
+const ANSWERED_AT = Symbol("answeredAt");
 // Time-weighted in-flight: the integral of inFlight over time since the last reset.
 let area = 0;
 let lastChange = performance.now();
@@ -86,6 +96,8 @@ function answer(/** @type {http.ServerResponse} */ res, /** @type {number} */ st
       "content-length": Buffer.byteLength(body),
     });
     res.end(body);
+    const socket = /** @type {any} */ (res.socket);
+    if (socket) socket[ANSWERED_AT] = performance.now();
   };
   if (delayMs > 0) setTimeout(send, delayMs);
   else send();
@@ -130,6 +142,8 @@ const server = http.createServer((req, res) => {
   }
   counters.received += 1;
   changeInFlight(+1);
+  const answeredAt = /** @type {any} */ (req.socket)[ANSWERED_AT];
+  if (answeredAt !== undefined) idleGapsMs.push(performance.now() - answeredAt);
   /** @type {Buffer[]} */
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
@@ -168,7 +182,14 @@ function stats() {
   changeInFlight(0);
   const elapsed = lastChange - resetAt;
   const destinations = { cibil: seen.cibil.size, aeps: seen.aeps.size };
-  return { ...counters, destinations, inFlight, peakInFlight, avgInFlight: elapsed > 0 ? area / elapsed : 0 };
+  return {
+    ...counters,
+    destinations,
+    inFlight,
+    peakInFlight,
+    avgInFlight: elapsed > 0 ? area / elapsed : 0,
+    idleGapMs: percentiles(idleGapsMs),
+  };
 }
 
 /** Every destination seen since the reset, and the ones seen more than once (at most 20 each). */
@@ -190,6 +211,7 @@ process.on("message", (/** @type {any} */ msg) => {
     area = 0;
     resetAt = lastChange;
     peakInFlight = inFlight;
+    idleGapsMs = [];
     if (msg.cmd === "reset") {
       counters = zero();
       seen.cibil.clear();

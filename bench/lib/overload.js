@@ -100,7 +100,11 @@ async function overload(o, defs, slowUp) {
           return {
             ...res,
             cpu,
-            upstreamWindow: { avgInFlight: stats.stats.avgInFlight, peakInFlight: stats.stats.peakInFlight },
+            upstreamWindow: {
+              avgInFlight: stats.stats.avgInFlight,
+              peakInFlight: stats.stats.peakInFlight,
+              idleGapMs: stats.stats.idleGapMs,
+            },
             serverEventLoopDelayMs: lagInWindow,
           };
         },

@@ -174,6 +174,13 @@ function printOverload(ov, log) {
     "in flight at the upstream: avg | peak",
     (r) => `${fmt(r.upstreamWindow.avgInFlight, 0)}|${fmt(r.upstreamWindow.peakInFlight)}`,
   );
+  // The upstream's sockets idle between an answer and the next call on them: with our queue full, the server's own
+  // delay in reading the answer and writing the next call (bench/fake-upstream.js idleGapsMs).
+  row("  socket idle answer→next call p50|p99 (ms)", (r) =>
+    r.upstreamWindow.idleGapMs
+      ? `${fmt(r.upstreamWindow.idleGapMs.p50, 1)}|${fmt(r.upstreamWindow.idleGapMs.p99, 1)}`
+      : "n/a",
+  );
   row("server CPU cores busy", (r) => fmt(r.cpu.cpuUtilisation, 2));
   row("load generator CPU cores busy", (r) => (r.loadGenerator ? fmt(r.loadGenerator.cpuCoresBusy, 2) : "n/a"));
   // Which client made the load (lib/closed-loop.js: raw sockets by default, BENCH_OVERLOAD_CLIENT=undici) and what an

@@ -5,6 +5,7 @@ import { nextAadhaar, nextMobile } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP, type Result } from "../helpers/operations";
 import { describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
+import { upstreamEnv } from "../helpers/fake-upstream";
 
 /**
  * WEB_CONCURRENCY=2 (src/cluster.ts): `node dist-test/index.js` as `npm start` runs it, with real Redis and the
@@ -91,9 +92,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
       REDIS_URL: REDIS_URL as string,
       REDIS_KEY_PREFIX: uniquePrefix(),
       HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
-      AOPAY_BASE_URL: simulator.url.href,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(simulator.url.href),
       LOG_FORMAT: "json",
     });
     baseUrl = await server.ready;

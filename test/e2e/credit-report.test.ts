@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import Redis from "ioredis";
 import { request } from "undici";
 import { hashApiKey } from "../../src/auth/authenticator";
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { type FakeHandler, type FakeUpstream, json, startFakeUpstream } from "../helpers/fake-upstream";
+import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
 import { deleteKeys, dumpKeys, itWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
@@ -90,9 +89,7 @@ describe("the credit report reaches the consenting client and nothing else (LOG_
       ),
     );
     t = await startTestStack({
-      AOPAY_BASE_URL: upstream.url,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(upstream),
       LOG_LEVEL: "debug",
       API_KEYS: `client-a:${hashApiKey(KEY_A)},client-b:${hashApiKey(KEY_B)}`,
       HMAC_SECRET: "report-test-secret-0123456789abcdefghijk",
@@ -249,9 +246,7 @@ describe("a report larger than AOPAY_MAX_RESPONSE_BYTES", () => {
     const huge = { status: "SUCCESS", message: "success", result: { accounts: "x".repeat(40 * 1024) } };
     const upstream = await startFakeUpstream(scriptedAopay(json(200, huge)));
     const t = await startTestStack({
-      AOPAY_BASE_URL: upstream.url,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(upstream),
       AOPAY_MAX_RESPONSE_BYTES: String(32 * 1024),
       // The breaker's real volume threshold is 10 calls in its window: more oversized reports than that.
       BREAKER_VOLUME_THRESHOLD: "5",

@@ -9,6 +9,7 @@ import {
   raw,
   resetAfterRequest,
   startFakeUpstream,
+  upstreamEnv,
 } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import {
@@ -55,9 +56,7 @@ describe("upstream faults end as typed results, with exactly one upstream call a
   beforeAll(async () => {
     upstream = await startFakeUpstream();
     t = await startTestStack({
-      AOPAY_BASE_URL: upstream.url,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(upstream),
       AOPAY_DEADLINE_MS: String(DEADLINE_MS),
     });
   });
@@ -166,9 +165,7 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     await new Promise<void>((r) => resetter.listen(0, "127.0.0.1", r));
     const port = (resetter.address() as { port: number }).port;
     const t2 = await startTestStack({
-      AOPAY_BASE_URL: `https://127.0.0.1:${port}`,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(`https://127.0.0.1:${port}`),
       REQUEST_DEADLINE_MS: String(DEADLINE_MS * 4),
       AOPAY_RETRY_MAX: "2",
     });
@@ -194,9 +191,7 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     const url = gone.url;
     await gone.close();
     const t2 = await startTestStack({
-      AOPAY_BASE_URL: url,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(url),
     });
     try {
       const res = await t2.gql(GENERATE_CIBIL_OTP, cibilInput());

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hashApiKey } from "../../src/auth/authenticator";
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { startFakeUpstream } from "../helpers/fake-upstream";
+import { startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import {
   aepsInput,
   cibilInput,
@@ -154,9 +153,7 @@ describe("Idempotency-Key lifetime and release", () => {
     const url = gone.url;
     await gone.close();
     t = await startTestStack({
-      AOPAY_BASE_URL: url,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(url),
     });
     const key = randomUUID();
     const first = await t.gql(GENERATE_CIBIL_OTP, cibilInput("810000004"), { "idempotency-key": key });

@@ -4,6 +4,7 @@ import { createLogger } from "../../src/logging/logger";
 import { startSimulator } from "../../src/simulator/server";
 import { startServerProcess } from "../helpers/server-process";
 import { PRODUCTION_SECURITY } from "../helpers/stack";
+import { upstreamEnv } from "../helpers/fake-upstream";
 
 /** Waits until the process output matches `pattern` (or fails with the output so far). */
 async function waitForOutput(p: ReturnType<typeof startServerProcess>, pattern: RegExp, ms = 20_000): Promise<string> {
@@ -44,9 +45,7 @@ describe("log format", () => {
     });
     const p = startServerProcess({
       NODE_ENV: "production",
-      AOPAY_BASE_URL: simulator.url.href,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(simulator.url.href),
       ...PRODUCTION_SECURITY,
     });
     try {

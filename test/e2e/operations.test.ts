@@ -2,18 +2,20 @@ import { randomUUID } from "node:crypto";
 import { trace } from "@opentelemetry/api";
 import { AlwaysOffSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { request } from "undici";
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { blackHole, delayed, type FakeUpstream, json, raw, startFakeUpstream } from "../helpers/fake-upstream";
+import {
+  blackHole,
+  delayed,
+  type FakeUpstream,
+  json,
+  raw,
+  startFakeUpstream,
+  upstreamEnv,
+} from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const fakeEnv = (upstream: FakeUpstream) => ({
-  AOPAY_BASE_URL: upstream.url,
-  AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-  AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
-});
 async function scrape(
   url: string | null,
   headers: Record<string, string> = {},
@@ -88,7 +90,7 @@ describe("circuit breaker through the server, and readiness", () => {
   beforeAll(async () => {
     upstream = await startFakeUpstream(raw(503, "text/plain", "down"));
     t = await startTestStack({
-      ...fakeEnv(upstream),
+      ...upstreamEnv(upstream),
       BREAKER_VOLUME_THRESHOLD: "5",
       BREAKER_RESET_MS: "600",
       AOPAY_RETRY_MAX: "0",
@@ -130,7 +132,7 @@ describe("bulkhead through the server", () => {
     const upstream = await startFakeUpstream(delayed(1000, json(200, fixtureJson("cibil/generate-otp.success"))));
     // No admission cap: it would refuse the same requests earlier, as HTTP 503 (its own test: test/e2e/overload.test.ts).
     const t = await startTestStack({
-      ...fakeEnv(upstream),
+      ...upstreamEnv(upstream),
       AOPAY_CONNECTIONS: "2",
       AOPAY_QUEUE_LIMIT: "2",
       ADMISSION_MAX_IN_FLIGHT: "0",
@@ -165,7 +167,7 @@ describe("deadlines", () => {
   let t: TestStack;
   beforeAll(async () => {
     upstream = await startFakeUpstream(blackHole);
-    t = await startTestStack({ ...fakeEnv(upstream), REQUEST_DEADLINE_MS: "1500" });
+    t = await startTestStack({ ...upstreamEnv(upstream), REQUEST_DEADLINE_MS: "1500" });
   });
   afterAll(async () => {
     await t?.stop();

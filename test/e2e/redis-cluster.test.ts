@@ -17,6 +17,7 @@ import {
 } from "../helpers/redis";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { postGraphQL } from "../helpers/stack";
+import { upstreamEnv } from "../helpers/fake-upstream";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CANARY_MOBILE = "9345678123";
@@ -26,9 +27,7 @@ function processEnv(redisUrl: string, prefix: string, simulator: Simulator): Rec
   return {
     NODE_ENV: "development",
     LOG_LEVEL: "debug",
-    AOPAY_BASE_URL: simulator.url.href,
-    AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-    AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+    ...upstreamEnv(simulator.url.href),
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: prefix,
     HMAC_SECRET: "cluster-test-secret-0123456789abcdefghijk",

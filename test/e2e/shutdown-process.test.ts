@@ -2,8 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream";
+import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
 import { startServerProcess } from "../helpers/server-process";
 import { postGraphQL, PRODUCTION_SECURITY, TEST_API_KEY } from "../helpers/stack";
@@ -49,9 +48,7 @@ function productionEnv(extra: Record<string, string> = {}): Record<string, strin
   return {
     NODE_ENV: "production",
     LOG_LEVEL: "debug",
-    AOPAY_BASE_URL: upstream.url,
-    AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-    AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+    ...upstreamEnv(upstream),
     SHUTDOWN_GRACE_MS: String(GRACE_MS),
     REQUEST_DEADLINE_MS: "60000",
     AOPAY_DEADLINE_MS: "60000",

@@ -3,7 +3,7 @@ import { connect, type Socket } from "node:net";
 // Fastify's own request injector (fastify.inject refuses once close() has begun): a request handed to the server's
 // listener while it drains, which over real sockets only a race could produce (see the test above).
 import inject from "light-my-request";
-import { Agent, request } from "undici";
+import { Agent, type Dispatcher, request } from "undici";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
 import { startTestStack } from "../helpers/stack";
 
@@ -17,6 +17,26 @@ async function spareConnection(baseUrl: string): Promise<{ socket: Socket; close
   return { socket, closed };
 }
 
+/**
+ * Scenario 888: the simulator answers generateCibilOtp after 2 s, so this mutation is still in flight when stop()
+ * begins 200 ms later (resolves once it has been sent that long).
+ */
+async function slowMutation(
+  t: { graphqlUrl: string },
+  dispatcher: Dispatcher,
+  signal?: AbortSignal,
+): Promise<{ response: ReturnType<typeof request> }> {
+  const response = request(t.graphqlUrl, {
+    method: "POST",
+    dispatcher,
+    signal,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277888") }),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return { response };
+}
+
 describe("graceful stop", () => {
   it("closes spare and idle keep-alive connections at once, and lets the in-flight mutation finish with Connection: close", async () => {
     const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000" });
@@ -28,14 +48,7 @@ describe("graceful stop", () => {
       await idle.body.text();
       const spare = await spareConnection(t.baseUrl);
 
-      // Scenario 888: the simulator answers after 2 s, so the mutation is in flight when stop() begins.
-      const inFlight = request(t.graphqlUrl, {
-        method: "POST",
-        dispatcher: other,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277888") }),
-      });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      const { response: inFlight } = await slowMutation(t, other);
 
       const began = Date.now();
       const stopped = t.stop();
@@ -144,14 +157,8 @@ describe("graceful stop", () => {
     const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000", ADMISSION_RETRY_AFTER_SECONDS: "3" });
     const other = new Agent();
     try {
-      // Scenario 888: the simulator answers after 2 s, so the server is still draining while the request comes in.
-      const inFlight = request(t.graphqlUrl, {
-        method: "POST",
-        dispatcher: other,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277888") }),
-      });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The slow mutation keeps the server draining while the late request comes in.
+      const { response: inFlight } = await slowMutation(t, other);
       const stopped = t.stop();
       await new Promise((resolve) => setTimeout(resolve, 100));
 

@@ -2,7 +2,7 @@ import { request as httpRequest } from "node:http";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { SIM_OTP } from "../../src/simulator/state";
-import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream";
+import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixture } from "../helpers/fixtures";
 import { aepsInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
@@ -92,9 +92,7 @@ describe("the simulator answers every documented case with AOPay's documented bo
     });
     proxy = await startRecordingProxy(simulator.url, recorded);
     t = await startTestStack({
-      AOPAY_BASE_URL: proxy.url,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(proxy.url),
     });
   });
   afterAll(async () => {

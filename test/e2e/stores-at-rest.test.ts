@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import Redis from "ioredis";
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { KeyHasher } from "../../src/protection/key-hasher";
-import { type FakeHandler, type FakeUpstream, json, startFakeUpstream } from "../helpers/fake-upstream";
+import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { describeWithRedis, REDIS_URL } from "../helpers/redis";
@@ -97,9 +96,7 @@ describeWithRedis("nothing secret at rest in Redis (production settings, scripte
   const start = (storeKeys: string) =>
     startTestStack({
       NODE_ENV: "production",
-      AOPAY_BASE_URL: upstream.url,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(upstream),
       ...PRODUCTION_SECURITY,
       REDIS_URL: dbUrl(),
       REDIS_KEY_PREFIX: PREFIX,

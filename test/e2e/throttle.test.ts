@@ -1,6 +1,5 @@
 import { hashApiKey } from "../../src/auth/authenticator";
-import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { startFakeUpstream } from "../helpers/fake-upstream";
+import { startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { startTestStack, TEST_API_KEYS_ENTRY, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
@@ -151,9 +150,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
     await gone.close();
     t = await startTestStack({
       ...DEFAULTS,
-      AOPAY_BASE_URL: url,
-      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
-      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+      ...upstreamEnv(url),
     });
     expect(await cibil(t, "700000601")).toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
     expect(await cibil(t, "700000601")).toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });

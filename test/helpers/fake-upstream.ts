@@ -29,12 +29,12 @@ export interface FakeUpstream {
  * answer, stall, or destroy the socket.
  */
 /**
- * The server's environment pointing it at `upstream` with the simulator's partner credentials (which the fake does
- * not check): pass to startTestStack.
+ * The server's environment pointing it at `upstream` (a fake, the simulator's URL, or any address) with the
+ * simulator's partner credentials (which the fake does not check): pass to startTestStack or a child's env.
  */
-export function upstreamEnv(upstream: FakeUpstream): Record<string, string> {
+export function upstreamEnv(upstream: { url: string } | string): Record<string, string> {
   return {
-    AOPAY_BASE_URL: upstream.url,
+    AOPAY_BASE_URL: typeof upstream === "string" ? upstream : upstream.url,
     AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
     AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
   };
