@@ -15,7 +15,8 @@
  *      upstream that every answer reached it once (lib/hits.js).
  *
  * Usage: npm run bench:callgrind -- [--mutation aeps|cibil] [--system ours|floor|apollo|rest|ours-redis|ours-idem]
- *          [--requests 1000] [--warmup 2000] [--no-build]
+ *          [--requests 1000] [--warmup 2000] [--no-build] [--ours-header "Name: value" ...]
+ *          [--ours-env NAME=VALUE ...]
  * Dumps go to bench/results/callgrind/ (callgrind_annotate reads them).
  */
 const path = require("node:path");
@@ -84,7 +85,9 @@ async function main() {
 
   const all = Object.values(ir).reduce((a, b) => a + b, 0);
   log("");
-  log(`callgrind: ${sys.label}, ${m.field}, ${requests} requests after ${warmup} warm-up, one at a time`);
+  const added = [...values["ours-header"], ...values["ours-env"]];
+  const extra = added.length > 0 ? `, with ${added.join(", ")}` : "";
+  log(`callgrind: ${sys.label}, ${m.field}, ${requests} requests after ${warmup} warm-up, one at a time${extra}`);
   log(`  main thread: ${fmt(ir[1] / requests)} instructions per request   (${fmt(ir[1])} in total)`);
   log(`  all ${Object.keys(ir).length} threads: ${fmt(all / requests)} instructions per request`);
   log(

@@ -11,7 +11,10 @@ const { systemDefs, ROOT } = require("./systems");
 const { MUTATIONS, bodyFactory } = require("./mutations");
 
 /**
- * parseArgs options: --mutation aeps|cibil, --system <key>, --requests, --warmup, --no-build, --redis-url.
+ * parseArgs options: --mutation aeps|cibil, --system <key>, --requests, --warmup, --no-build, --redis-url, and as
+ * `npm run bench`'s (repeatable): --ours-header "Name: value", an extra request header for our server (such as
+ * `Origin: http://localhost:5173` for a browser's request), and --ours-env NAME=VALUE, extra environment for it
+ * (such as CORS_ORIGINS=http://localhost:5173: the bench runs it in production, where no loopback origin is allowed).
  * @param {{ requests: string, warmup: string }} defaults
  */
 const oneSystemOptions = (defaults) => ({
@@ -21,16 +24,34 @@ const oneSystemOptions = (defaults) => ({
   warmup: { type: /** @type {const} */ ("string"), default: defaults.warmup },
   "no-build": { type: /** @type {const} */ ("boolean"), default: false },
   "redis-url": { type: /** @type {const} */ ("string"), default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
+  "ours-header": { type: /** @type {const} */ ("string"), multiple: /** @type {const} */ (true), default: [] },
+  "ours-env": { type: /** @type {const} */ ("string"), multiple: /** @type {const} */ (true), default: [] },
 });
 
 /**
+ * `"Name: value"` (sep ":") or `NAME=VALUE` (sep "=") items as an object (throws on an item without a name).
+ * @param {string[]} items @param {":" | "="} sep
+ */
+function pairs(items, sep) {
+  return Object.fromEntries(
+    items.map((item) => {
+      const i = item.indexOf(sep);
+      if (i <= 0) throw new Error(`expected ${sep === ":" ? '"Name: value"' : "NAME=VALUE"}, got ${item}`);
+      return [item.slice(0, i).trim(), item.slice(i + 1).trim()];
+    }),
+  );
+}
+
+/**
  * The mutation, system and counts those options name (throws on an unknown one).
- * @param {{ mutation: string, system: string, requests: string, warmup: string, "redis-url": string }} values
+ * @param {{ mutation: string, system: string, requests: string, warmup: string, "redis-url": string, "ours-header"?: string[], "ours-env"?: string[] }} values
  */
 function pickSystem(values) {
   const m = MUTATIONS[/** @type {"aeps" | "cibil"} */ (values.mutation)];
   if (!m) throw new Error("--mutation must be aeps or cibil");
-  const defs = systemDefs({ oursEnv: {}, oursHeaders: {}, floorReset: false, redisUrl: values["redis-url"] });
+  const oursHeaders = pairs(values["ours-header"] ?? [], ":");
+  const oursEnv = pairs(values["ours-env"] ?? [], "=");
+  const defs = systemDefs({ oursEnv, oursHeaders, floorReset: false, redisUrl: values["redis-url"] });
   const sys = defs[values.system];
   if (!sys) throw new Error(`--system must be one of ${Object.keys(defs).join(", ")}`);
   const requests = Number(values.requests);

@@ -1,5 +1,5 @@
-import cors, { type FastifyCorsOptions } from "@fastify/cors";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import fastifyCors, { type FastifyCorsOptions } from "@fastify/cors";
+import type { FastifyInstance } from "fastify";
 import { LRUCache } from "lru-cache";
 import type { Config } from "../config";
 import type { Logger } from "../logging/logger";
@@ -26,41 +26,35 @@ export function corsOriginAllowed(config: Pick<Config, "env" | "corsOrigins">): 
 }
 
 /**
- * The only CORS header @fastify/cors answers a request without an Origin header, when its `origin` option is a
- * function as ours is (its addOriginToVaryHeader; the origin function then refuses `undefined`): the thin GraphQL
- * route (thin-graphql.ts) serves only such requests and sets the same. test/e2e/thin-graphql.test.ts compares.
+ * Our CORS, built once per server and shared by both layers (http-server.ts): @fastify/cors's registration for
+ * what Fastify serves (preflights, GET, other content types, the explorer, health routes), and the thin GraphQL
+ * route (thin-graphql.ts), which sets the same headers from the same options and allow-list, and logs refused
+ * origins through the same remembered set, so an origin is warned about once whichever layer saw it first.
  */
-export const CORS_VARY_WITHOUT_ORIGIN = "Origin";
+export interface Cors {
+  /** @fastify/cors's options: `origin` asks the allow-list; the others are defined here once. */
+  readonly options: FastifyCorsOptions;
+  /**
+   * Sets on `headers` what @fastify/cors's onRequest hook sets on a request that is not a preflight (11.x,
+   * index.js addCorsHeadersHandler, for an `origin` function, no credentials): `Vary: Origin` always (its
+   * addOriginToVaryHeader, on a reply that has no Vary yet); then, only when the origin function allows the
+   * request's Origin, `Access-Control-Allow-Origin` (the Origin itself) and `Access-Control-Expose-Headers` (the
+   * exposedHeaders option joined with ", "). A refused or absent Origin gets the Vary alone. Lower-case names, in
+   * that order, as Fastify's reply.header() stores them.
+   */
+  addHeaders(headers: Record<string, string | number>, origin: string | undefined): void;
+  /**
+   * Logs a refused `origin` once (see registerCors), unless it is the request's own: `host` (the Host header) and
+   * `protocol` (Fastify's request.protocol, or its equal; called only for a refused origin not logged yet).
+   */
+  warnOnce(origin: string | undefined, host: string | undefined, protocol: () => string | undefined): void;
+}
 
-/**
- * Registers @fastify/cors with our allow-list, and logs each refused origin once. A browser page on a refused
- * origin sees only `TypeError: Failed to fetch` (the browser hides why), so the server says it instead: one warning
- * per origin, naming the CORS_ORIGINS value that would allow it. Same-origin requests (a page served by this server,
- * such as /graphiql) carry an Origin header too, and are never refused.
- */
-export async function registerCors(fastify: FastifyInstance, config: Config, logger: Logger): Promise<void> {
+/** Our allow-list and options for @fastify/cors, and the once-per-origin warning (both layers: see Cors). */
+export function createCors(config: Config, logger: Logger): Cors {
   const allowed = corsOriginAllowed(config);
   const refused = new LRUCache<string, true>({ max: REFUSED_ORIGINS_REMEMBERED });
-
-  // Callback style: an async hook would be one more promise on every request, for a warning that is rare.
-  fastify.addHook("onRequest", (request, _reply, done) => {
-    warnOnce(request);
-    done();
-  });
-  const warnOnce = (request: FastifyRequest) => {
-    const origin = request.headers.origin;
-    if (typeof origin !== "string" || allowed(origin) || refused.has(origin) || sameOrigin(request, origin)) return;
-    refused.set(origin, true);
-    const logged = origin.length > MAX_LOGGED_ORIGIN ? `${origin.slice(0, MAX_LOGGED_ORIGIN)}…` : origin;
-    const setting = `CORS_ORIGINS=${[...config.corsOrigins, logged].join(",")}`;
-    logger.warn(
-      { origin: logged, allowWith: setting },
-      `CORS: refused requests from the browser origin ${logged} (its page sees only "Failed to fetch"). ` +
-        `To allow it, set ${setting}. Logged once per origin.`,
-    );
-  };
-
-  const options: FastifyCorsOptions = {
+  const options = {
     origin: (origin, callback) => callback(null, origin !== undefined && allowed(origin)),
     methods: ["GET", "POST", "OPTIONS"],
     allowedHeaders: [
@@ -75,12 +69,48 @@ export async function registerCors(fastify: FastifyInstance, config: Config, log
     ],
     exposedHeaders: ["x-request-id", "idempotent-replayed", "retry-after"],
     maxAge: 600,
+  } satisfies FastifyCorsOptions;
+  const exposed = options.exposedHeaders.join(", ");
+  return {
+    options,
+    addHeaders(headers, origin) {
+      headers.vary = "Origin";
+      if (origin === undefined || !allowed(origin)) return;
+      headers["access-control-allow-origin"] = origin;
+      headers["access-control-expose-headers"] = exposed;
+    },
+    warnOnce(origin, host, protocol) {
+      if (typeof origin !== "string" || allowed(origin) || refused.has(origin)) return;
+      // Same origin: scheme, host and port as the request reached us.
+      if (host !== undefined && origin === `${protocol()}://${host}`) return;
+      refused.set(origin, true);
+      const logged = origin.length > MAX_LOGGED_ORIGIN ? `${origin.slice(0, MAX_LOGGED_ORIGIN)}…` : origin;
+      const setting = `CORS_ORIGINS=${[...config.corsOrigins, logged].join(",")}`;
+      logger.warn(
+        { origin: logged, allowWith: setting },
+        `CORS: refused requests from the browser origin ${logged} (its page sees only "Failed to fetch"). ` +
+          `To allow it, set ${setting}. Logged once per origin.`,
+      );
+    },
   };
-  await fastify.register(cors, options);
 }
 
-/** Whether `origin` is this server's own (scheme, host and port as the request reached us). */
-function sameOrigin(request: FastifyRequest, origin: string): boolean {
-  const host = request.headers.host;
-  return host !== undefined && origin === `${request.protocol}://${host}`;
+/**
+ * Registers @fastify/cors with our allow-list, and logs each refused origin once. A browser page on a refused
+ * origin sees only `TypeError: Failed to fetch` (the browser hides why), so the server says it instead: one warning
+ * per origin, naming the CORS_ORIGINS value that would allow it. Same-origin requests (a page served by this server,
+ * such as /graphiql) carry an Origin header too, and are never refused.
+ *
+ * Both hooks are onRequest hooks added after http-server.ts's request-id and authentication hooks, so they run
+ * after them: a GraphQL request refused with 401 (or any answer written by an earlier hook: the overload and
+ * draining 503s) carries no CORS header at all, not even Vary, and its refused origin is not logged. The thin route
+ * (thin-graphql.ts) does the same, in the same order.
+ */
+export async function registerCors(fastify: FastifyInstance, cors: Cors): Promise<void> {
+  // Callback style: an async hook would be one more promise on every request, for a warning that is rare.
+  fastify.addHook("onRequest", (request, _reply, done) => {
+    cors.warnOnce(request.headers.origin, request.headers.host, () => request.protocol);
+    done();
+  });
+  await fastify.register(fastifyCors, cors.options);
 }

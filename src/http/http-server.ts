@@ -21,7 +21,7 @@ import {
   REFUSALS_LOG_INTERVAL_MS,
   registerAdmission,
 } from "./admission";
-import { registerCors } from "./cors";
+import { createCors, registerCors } from "./cors";
 import { registerExplorer } from "./explorer";
 import type { AnswerGraphQL } from "./graphql-route";
 import { installThinGraphQL } from "./thin-graphql";
@@ -167,6 +167,9 @@ export async function createHttpServer(
     production,
     trustedDocuments,
   };
+  // CORS_ORIGINS (any loopback origin outside production), for both layers: one allow-list, one set of options, one
+  // memory of the refused origins already logged (cors.ts).
+  const cors = createCors(config, logger);
   // The thin GraphQL route sits between the admission check at the door and Fastify (thin-graphql.ts).
   let answerGraphQL: AnswerGraphQL | null = null;
   const thin = thinRoute
@@ -180,6 +183,7 @@ export async function createHttpServer(
         draining: () => draining,
         admitted: admission ? admittedAtTheDoor : () => true,
         trustedProxies: config.trustedProxies,
+        cors,
         answer: () => answerGraphQL,
       })
     : null;
@@ -243,7 +247,7 @@ export async function createHttpServer(
   });
 
   // CORS allow-list (CORS_ORIGINS; any loopback origin outside production), each refused origin logged once.
-  await registerCors(fastify, config, logger);
+  await registerCors(fastify, cors);
 
   // The self-hosted explorer (GraphiQL) at /graphiql, in development only (docs/walkthrough.md).
   if (!production) await registerExplorer(fastify);

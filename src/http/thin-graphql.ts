@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { performance } from "node:perf_hooks";
 import { pipeline, Readable } from "node:stream";
 import proxyAddr from "@fastify/proxy-addr";
@@ -9,7 +10,7 @@ import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authent
 import type { HttpLimits } from "../config";
 import { type AccessSummary, logAccess } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
-import { CORS_VARY_WITHOUT_ORIGIN } from "./cors";
+import type { Cors } from "./cors";
 import { GRAPHQL_PATH } from "./error-body";
 import {
   acceptClient,
@@ -41,8 +42,10 @@ export interface ThinGraphQLOptions {
   draining: () => boolean;
   /** Whether the admission check at the door (admission.ts guardServer) admitted this request (true without one). */
   admitted: (req: IncomingMessage) => boolean;
-  /** TRUSTED_PROXIES (addresses and CIDRs); empty: X-Forwarded-For is never read. */
+  /** TRUSTED_PROXIES (addresses and CIDRs); empty: X-Forwarded-For and X-Forwarded-Proto are never read. */
   trustedProxies: readonly string[];
+  /** The CORS headers and refused-origin warning @fastify/cors and its hook give Fastify's requests (cors.ts). */
+  cors: Cors;
   /** The GraphQL answerer, once the route is registered (null before: everything goes to Fastify). */
   answer: () => AnswerGraphQL | null;
 }
@@ -56,21 +59,23 @@ function httpError(code: string, statusCode: number): Error & { code: string; st
 const JSON_PARSE_OPTIONS = { protoAction: "error", constructorAction: "error" } as const;
 
 /**
- * The thin GraphQL route: the usual GraphQL request, a `POST /graphql` with a JSON content type and no `Origin`
- * (server-to-server clients), is served by this node:http request listener in front of Fastify, without Fastify's
- * request and reply objects, router, hook runners, content-type parser and reply serialisation (measured with
- * bench/http-layer-micro.js and callgrind: docs/performance.md). Everything else goes on to Fastify unchanged:
- * other paths and methods, GET, other content types and spellings of the path, browser requests (their CORS answer
- * is @fastify/cors's), requests while draining, and requests the door did not admit (Fastify's second listener).
+ * The thin GraphQL route: the usual GraphQL request, a `POST /graphql` with a JSON content type, from a
+ * server-to-server client or from a browser (with an `Origin`), is served by this node:http request listener in
+ * front of Fastify, without Fastify's request and reply objects, router, hook runners, content-type parser and reply
+ * serialisation (measured with bench/http-layer-micro.js and callgrind: docs/performance.md). Everything else goes
+ * on to Fastify unchanged: other paths and methods (CORS preflights are OPTIONS), GET, other content types and
+ * spellings of the path, requests while draining, and requests the door did not admit (Fastify's second listener).
  *
  * Each step is the one Fastify's route runs, in the same order and through the same functions (exchange.ts,
- * access-log.ts logAccess, graphql-route.ts graphqlAnswerer): request id, authentication before the body is read,
- * the connection guard's release, `Vary: Origin` (what @fastify/cors answers a request without Origin), the body
- * read under BODY_LIMIT_BYTES with Fastify's error codes (413, Content-Length mismatch, empty, invalid JSON with
- * secure-json-parse's `__proto__`/`constructor` refusal, each with `connection: close`), the document checks, the
- * GraphQL answer, the response write limit, `connection: close` while draining, the request id added to error
- * bodies, the error handler, and one access line when the response has finished.
- * test/e2e/thin-graphql.test.ts compares its answers with Fastify's for a matrix of unusual requests.
+ * access-log.ts logAccess, graphql-route.ts graphqlAnswerer, cors.ts createCors): request id, authentication before
+ * the body is read, the connection guard's release, the refused-origin warning and the CORS headers @fastify/cors
+ * sets (`Vary: Origin` always; for an allowed Origin, Access-Control-Allow-Origin and -Expose-Headers; none on a
+ * 401), the body read under BODY_LIMIT_BYTES with Fastify's error codes (413, Content-Length mismatch, empty,
+ * invalid JSON with secure-json-parse's `__proto__`/`constructor` refusal, each with `connection: close`), the
+ * document checks, the GraphQL answer, the response write limit, `connection: close` while draining, the request id
+ * added to error bodies, the error handler, and one access line when the response has finished.
+ * test/e2e/thin-graphql.test.ts compares its answers, access lines and CORS warnings with Fastify's for a matrix of
+ * unusual requests, with and without Origin.
  */
 export function installThinGraphQL(server: Server, options: ThinGraphQLOptions): { readonly served: number } {
   // Requests this route served (the others went to Fastify): tests read it to know which layer answered.
@@ -89,7 +94,6 @@ export function installThinGraphQL(server: Server, options: ThinGraphQLOptions):
       answer === null ||
       req.method !== "POST" ||
       req.url !== GRAPHQL_PATH ||
-      headers.origin !== undefined ||
       !JSON_CONTENT_TYPES.has(headers["content-type"] as string) ||
       options.draining() ||
       !options.admitted(req)
@@ -115,7 +119,7 @@ class ThinRequest implements GraphQLExchange {
   client: ClientIdentity = null as unknown as ClientIdentity;
   upstreamCalls: UpstreamCallSummary[] | null = null;
   graphql: AccessSummary | null = null;
-  /** Headers set before the answer (x-request-id, CORS's Vary), in the order Fastify writes them. */
+  /** Headers set before the answer (x-request-id, then CORS's), in the order Fastify writes them. */
   readonly #headers: Record<string, string | number>;
   readonly #startedAt = performance.now();
   #endedAt = 0;
@@ -143,6 +147,22 @@ class ThinRequest implements GraphQLExchange {
     if (this.trust === null) return this.socket.remoteAddress as string;
     const addresses = proxyAddr.all(this.req, this.trust);
     return addresses[addresses.length - 1];
+  }
+
+  /**
+   * As Fastify's `request.protocol` (fastify/lib/request.js 5.x, which exports no function for it): with
+   * TRUSTED_PROXIES, X-Forwarded-Proto's last entry when the socket's peer is one of them (the same compiled
+   * @fastify/proxy-addr function as Fastify's trustProxy list, asked the same question: the peer's address, hop 0);
+   * otherwise `https` on a TLS socket, else `http`. Read only for a refused origin's same-origin check (cors.ts).
+   */
+  get protocol(): string {
+    // A string: Node joins a repeated header with ", " (only set-cookie is an array).
+    const forwarded = this.headers["x-forwarded-proto"] as string | undefined;
+    if (this.trust !== null && forwarded && this.trust(this.socket.remoteAddress as string, 0)) {
+      const last = forwarded.lastIndexOf(",");
+      return last === -1 ? forwarded.trim() : forwarded.slice(last + 1).trim();
+    }
+    return (this.socket as TLSSocket).encrypted ? "https" : "http";
   }
 
   start(): void {
@@ -181,8 +201,12 @@ class ThinRequest implements GraphQLExchange {
   #authenticated(outcome: AuthOutcome): void {
     if (!outcome.ok) return this.#send(authRefusal(outcome, this.options.authenticator, this.id, this.log));
     acceptClient(this, outcome.client, this.options.authenticated);
-    // @fastify/cors's hook runs after authentication, so a 401 carries no Vary.
-    this.#headers.vary = CORS_VARY_WITHOUT_ORIGIN;
+    // Then cors.ts's warning hook and @fastify/cors's hook, which Fastify runs after authentication: a 401 carries no
+    // CORS header (not even Vary) and logs no refused origin.
+    const { cors } = this.options;
+    const origin = this.headers.origin;
+    cors.warnOnce(origin, this.headers.host, () => this.protocol);
+    cors.addHeaders(this.#headers, origin);
     this.#readBody();
   }
 

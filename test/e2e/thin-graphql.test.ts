@@ -2,13 +2,16 @@ import { Readable } from "node:stream";
 import { request } from "undici";
 import { trustedDocumentIds } from "../../client/src/generated/trusted-documents";
 import { cibilInput } from "../helpers/operations";
-import { type ProductionTestStack, startProductionStack, TEST_API_KEY } from "../helpers/stack";
+import { startProductionStack, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
 /**
  * The thin node:http GraphQL route (src/http/thin-graphql.ts) against Fastify's route for the same requests: two
  * production stacks, identical but for `thinGraphQLRoute`, are sent each request of a matrix of unusual ones, over
  * real HTTP on loopback. Their answers must be byte for byte the same (status, headers but the date and keep-alive
- * timer, body), so must their access lines, and the thin stack must have served exactly the requests it is meant to.
+ * timer, body), so must their access lines and their CORS warnings, and the thin stack must have served exactly the
+ * requests it is meant to. Browser requests (an Origin header) are compared in three settings: production with an
+ * allow-list, development (any loopback origin), and production with no allowed origin behind a trusted proxy (the
+ * same-origin exemption reads X-Forwarded-Proto then).
  */
 
 const ALLOWED_ORIGIN = "https://app.example";
@@ -34,6 +37,14 @@ interface Case {
   status: number;
   /** The error code of the answer's first error, when it is one. */
   code?: string;
+  /** Sent with the stack's own origin (`<scheme>://<its Host header>`) as Origin: a same-origin request. */
+  sameOrigin?: "http" | "https";
+  /** The Access-Control-Allow-Origin of the answer (none when absent). */
+  allowOrigin?: string;
+  /** Whether the case's Origin is logged as refused (once: no other case sends it). */
+  warns?: boolean;
+  /** How many times the case is sent to each stack (default 1), each answer compared. */
+  times?: number;
 }
 
 const CASES: Case[] = [
@@ -196,15 +207,119 @@ const CASES: Case[] = [
     name: "a POST from an allowed browser origin",
     headers: { ...JSON_TYPE, ...AUTH, origin: ALLOWED_ORIGIN },
     body: SERVICE_INFO,
-    thin: false,
+    thin: true,
+    status: 200,
+    allowOrigin: ALLOWED_ORIGIN,
+  },
+  {
+    name: "a POST from a refused browser origin, twice (one warning)",
+    headers: { ...JSON_TYPE, ...AUTH, origin: "https://elsewhere.example" },
+    body: SERVICE_INFO,
+    thin: true,
+    status: 200,
+    warns: true,
+    times: 2,
+  },
+  {
+    name: "a POST from a loopback origin (refused in production)",
+    headers: { ...JSON_TYPE, ...AUTH, origin: "http://localhost:5173" },
+    body: SERVICE_INFO,
+    thin: true,
+    status: 200,
+    warns: true,
+  },
+  {
+    name: "a POST with Origin: null",
+    headers: { ...JSON_TYPE, ...AUTH, origin: "null" },
+    body: SERVICE_INFO,
+    thin: true,
+    status: 200,
+    warns: true,
+  },
+  {
+    name: "a same-origin POST",
+    headers: { ...JSON_TYPE, ...AUTH },
+    sameOrigin: "http",
+    body: SERVICE_INFO,
+    thin: true,
     status: 200,
   },
   {
-    name: "a POST from a refused browser origin",
-    headers: { ...JSON_TYPE, ...AUTH, origin: "https://elsewhere.example" },
+    name: "an https same origin claimed by X-Forwarded-Proto from a peer that is no trusted proxy",
+    headers: { ...JSON_TYPE, ...AUTH, "x-forwarded-proto": "https" },
+    sameOrigin: "https",
+    body: SERVICE_INFO,
+    thin: true,
+    status: 200,
+    warns: true,
+  },
+  {
+    name: "a trusted mutation from an allowed origin",
+    headers: { ...JSON_TYPE, ...AUTH, origin: ALLOWED_ORIGIN },
+    body: JSON.stringify({ ...byId(trustedDocumentIds.GenerateCibilOtp), variables: cibilInput() }),
+    thin: true,
+    status: 200,
+    allowOrigin: ALLOWED_ORIGIN,
+  },
+  {
+    name: "an allowed origin without credentials (no CORS header on the 401)",
+    headers: { ...JSON_TYPE, origin: ALLOWED_ORIGIN },
+    body: SERVICE_INFO,
+    thin: true,
+    status: 401,
+    code: "UNAUTHENTICATED",
+  },
+  {
+    name: "a refused origin with a wrong API key (a 401 logs no refused origin)",
+    headers: { ...JSON_TYPE, "x-api-key": `${TEST_API_KEY.slice(0, -1)}X`, origin: "https://unauthenticated.example" },
+    body: SERVICE_INFO,
+    thin: true,
+    status: 401,
+    code: "UNAUTHENTICATED",
+  },
+  {
+    name: "an allowed origin with invalid JSON",
+    headers: { ...JSON_TYPE, ...AUTH, origin: ALLOWED_ORIGIN },
+    body: '{"query":',
+    thin: true,
+    status: 400,
+    code: "BAD_REQUEST",
+    allowOrigin: ALLOWED_ORIGIN,
+  },
+  {
+    name: "a refused origin with a body over BODY_LIMIT_BYTES",
+    headers: { ...JSON_TYPE, ...AUTH, origin: "https://large.example" },
+    body: JSON.stringify({ query: "x".repeat(5000) }),
+    thin: true,
+    status: 413,
+    code: "BAD_REQUEST",
+    warns: true,
+  },
+  {
+    name: "an allowed origin with an untrusted document",
+    headers: { ...JSON_TYPE, ...AUTH, origin: ALLOWED_ORIGIN },
+    body: '{"query":"{ __typename }"}',
+    thin: true,
+    status: 400,
+    code: "UNTRUSTED_DOCUMENT",
+    allowOrigin: ALLOWED_ORIGIN,
+  },
+  {
+    name: "an allowed origin with a text/plain body",
+    headers: { "content-type": "text/plain", ...AUTH, origin: ALLOWED_ORIGIN },
     body: SERVICE_INFO,
     thin: false,
+    status: 400,
+    allowOrigin: ALLOWED_ORIGIN,
+  },
+  {
+    name: "a GET from an allowed origin",
+    method: "GET",
+    path: `/graphql?extensions=${encodeURIComponent(JSON.stringify(byId(trustedDocumentIds.ServiceInfo).extensions))}`,
+    headers: { ...AUTH, "apollo-require-preflight": "true", origin: ALLOWED_ORIGIN },
+    thin: false,
     status: 200,
+    allowOrigin: ALLOWED_ORIGIN,
   },
   {
     name: "a CORS preflight from an allowed origin",
@@ -212,39 +327,123 @@ const CASES: Case[] = [
     headers: { origin: ALLOWED_ORIGIN, "access-control-request-method": "POST" },
     thin: false,
     status: 204,
+    allowOrigin: ALLOWED_ORIGIN,
   },
   {
     name: "a CORS preflight from a refused origin",
     method: "OPTIONS",
-    headers: { origin: "https://elsewhere.example", "access-control-request-method": "POST" },
+    headers: { origin: "https://preflight.example", "access-control-request-method": "POST" },
     thin: false,
     status: 404,
+    warns: true,
+  },
+];
+
+/**
+ * Development: any loopback origin is allowed besides CORS_ORIGINS (its default when unset); a same-origin request
+ * on loopback is one of them.
+ */
+const QUERY = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
+const DEVELOPMENT_CASES: Case[] = [
+  {
+    name: "a loopback origin",
+    headers: { ...JSON_TYPE, origin: "http://localhost:3000" },
+    body: QUERY,
+    thin: true,
+    status: 200,
+    allowOrigin: "http://localhost:3000",
+  },
+  {
+    name: "an IPv6 loopback origin",
+    headers: { ...JSON_TYPE, origin: "http://[::1]:8080" },
+    body: QUERY,
+    thin: true,
+    status: 200,
+    allowOrigin: "http://[::1]:8080",
+  },
+  {
+    name: "an https loopback origin (not on the list)",
+    headers: { ...JSON_TYPE, origin: "https://localhost:3000" },
+    body: QUERY,
+    thin: true,
+    status: 200,
+    warns: true,
+  },
+  {
+    name: "a loopback origin with invalid JSON",
+    headers: { ...JSON_TYPE, origin: "http://127.0.0.1:5173" },
+    body: "{",
+    thin: true,
+    status: 400,
+    code: "BAD_REQUEST",
+    allowOrigin: "http://127.0.0.1:5173",
+  },
+];
+
+/** Production with CORS_ORIGINS empty, behind a trusted proxy (the test's own address): every foreign origin refused. */
+const NO_ORIGINS_CASES: Case[] = [
+  {
+    name: "the origin another deployment allows",
+    headers: { ...JSON_TYPE, ...AUTH, origin: ALLOWED_ORIGIN },
+    body: SERVICE_INFO,
+    thin: true,
+    status: 200,
+    warns: true,
+  },
+  {
+    name: "a loopback origin",
+    headers: { ...JSON_TYPE, ...AUTH, origin: "http://localhost:5173" },
+    body: SERVICE_INFO,
+    thin: true,
+    status: 200,
+    warns: true,
+  },
+  {
+    name: "an https same origin, X-Forwarded-Proto from the trusted proxy",
+    headers: { ...JSON_TYPE, ...AUTH, "x-forwarded-proto": "https" },
+    sameOrigin: "https",
+    body: SERVICE_INFO,
+    thin: true,
+    status: 200,
+  },
+  {
+    name: "an https same origin, the last of two X-Forwarded-Proto entries",
+    headers: { ...JSON_TYPE, ...AUTH, "x-forwarded-proto": "http, https" },
+    sameOrigin: "https",
+    body: SERVICE_INFO,
+    thin: true,
+    status: 200,
+  },
+  {
+    name: "an http origin on the server's host when the proxy says https (not the same origin)",
+    headers: { ...JSON_TYPE, ...AUTH, "x-forwarded-proto": "https" },
+    sameOrigin: "http",
+    body: SERVICE_INFO,
+    thin: true,
+    status: 200,
+    warns: true,
   },
 ];
 
 /** Headers whose values are the clock's or the connection's, not the answer's. */
 const VOLATILE = new Set(["date", "keep-alive"]);
 
-let thinStack: ProductionTestStack;
-let fastifyStack: ProductionTestStack;
-beforeAll(async () => {
-  [thinStack, fastifyStack] = await Promise.all([
-    startProductionStack(ENV),
-    startProductionStack(ENV, { thinGraphQLRoute: false }),
-  ]);
-});
-afterAll(async () => {
-  await Promise.all([thinStack?.stop(), fastifyStack?.stop()]);
-});
-
 /** A request id the server adopts as it is (a UUID without a run of ten digits), different for each request. */
 let sequence = 0;
 const nextRequestId = () => `abcdefab-cdef-4abc-8def-${(++sequence).toString(16).padStart(12, "a")}`;
 
-async function send(stack: ProductionTestStack, c: Case, requestId: string) {
+/** The stack's Host header, as undici sends it (127.0.0.1:<port>). */
+const hostOf = (stack: TestStack) => new URL(stack.baseUrl).host;
+
+/** The Origin a case sends to `stack` (a same-origin case: that stack's own). */
+const originOf = (stack: TestStack, c: Case) =>
+  c.sameOrigin ? `${c.sameOrigin}://${hostOf(stack)}` : c.headers?.origin;
+
+async function send(stack: TestStack, c: Case, requestId: string) {
+  const origin = originOf(stack, c);
   const res = await request(`${stack.baseUrl}${c.path ?? "/graphql"}`, {
     method: c.method ?? "POST",
-    headers: { ...c.headers, "x-request-id": requestId },
+    headers: { ...c.headers, ...(origin === undefined ? {} : { origin }), "x-request-id": requestId },
     body: typeof c.body === "function" ? Readable.from(c.body()) : c.body,
   });
   const text = await res.body.text();
@@ -254,7 +453,7 @@ async function send(stack: ProductionTestStack, c: Case, requestId: string) {
 }
 
 /** The access line of `requestId` (written when the response finished: polled for a moment). */
-async function accessLine(stack: ProductionTestStack, requestId: string) {
+async function accessLine(stack: TestStack, requestId: string) {
   for (let i = 0; i < 50; i++) {
     const line = stack.logs
       .records()
@@ -277,36 +476,134 @@ async function accessLine(stack: ProductionTestStack, requestId: string) {
   throw new Error(`no access line for ${requestId}`);
 }
 
-describe("the thin GraphQL route answers as Fastify's route does", () => {
-  it.each(CASES.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
-    const requestId = nextRequestId();
-    const servedBefore = thinStack.stack.app.thinGraphQLServed;
-    const thin = await send(thinStack, c, requestId);
-    const viaFastify = await send(fastifyStack, c, requestId);
+/**
+ * The "refused origin" warnings logged so far, as written but for the time, the pid and the host name, and with the
+ * stack's own host (its port differs from the other stack's) written as <host>.
+ */
+function corsWarnings(stack: TestStack) {
+  const host = hostOf(stack);
+  return stack.logs
+    .records()
+    .filter((r) => typeof r.msg === "string" && r.msg.startsWith("CORS: refused"))
+    .map(({ time: _time, pid: _pid, hostname: _hostname, ...rest }) =>
+      JSON.parse(JSON.stringify(rest).replaceAll(host, "<host>")),
+    );
+}
 
-    expect(thin.status).toBe(c.status);
-    expect(thinStack.stack.app.thinGraphQLServed - servedBefore).toBe(c.thin ? 1 : 0);
-    expect(fastifyStack.stack.app.thinGraphQLServed).toBe(0);
-    expect(thin.headers["x-request-id"]).toBe(requestId);
-    if (c.code)
-      expect((JSON.parse(thin.text) as { errors: Array<{ extensions: unknown }> }).errors[0].extensions).toMatchObject({
-        code: c.code,
-        requestId,
-      });
+type Pair = { thin: TestStack; viaFastify: TestStack };
 
-    expect(thin).toEqual(viaFastify);
-    expect(await accessLine(thinStack, requestId)).toEqual(await accessLine(fastifyStack, requestId));
+/**
+ * Two stacks, identical but for the thin route, started by `start`, are sent each case; their answers, access lines
+ * and CORS warnings are compared. `more` adds tests on the same pair.
+ */
+function compareLayers(
+  title: string,
+  start: (thinGraphQLRoute: boolean) => Promise<TestStack>,
+  cases: Case[],
+  more?: (pair: () => Pair) => void,
+) {
+  describe(title, () => {
+    let pair: Pair;
+    beforeAll(async () => {
+      const [thin, viaFastify] = await Promise.all([start(true), start(false)]);
+      pair = { thin, viaFastify };
+    });
+    afterAll(async () => {
+      await Promise.all([pair?.thin.stop(), pair?.viaFastify.stop()]);
+    });
+
+    it.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
+      const { thin: thinStack, viaFastify: fastifyStack } = pair;
+      for (let time = 0; time < (c.times ?? 1); time++) {
+        const requestId = nextRequestId();
+        const servedBefore = thinStack.stack.app.thinGraphQLServed;
+        const thin = await send(thinStack, c, requestId);
+        const viaFastify = await send(fastifyStack, c, requestId);
+
+        expect(thin.status).toBe(c.status);
+        expect(thinStack.stack.app.thinGraphQLServed - servedBefore).toBe(c.thin ? 1 : 0);
+        expect(fastifyStack.stack.app.thinGraphQLServed).toBe(0);
+        expect(thin.headers["x-request-id"]).toBe(requestId);
+        expect(thin.headers["access-control-allow-origin"]).toBe(c.allowOrigin);
+        if (c.code)
+          expect(
+            (JSON.parse(thin.text) as { errors: Array<{ extensions: unknown }> }).errors[0].extensions,
+          ).toMatchObject({ code: c.code, requestId });
+
+        expect(thin).toEqual(viaFastify);
+        // In the same order, too (toEqual ignores it).
+        expect(Object.keys(thin.headers)).toEqual(Object.keys(viaFastify.headers));
+        expect(await accessLine(thinStack, requestId)).toEqual(await accessLine(fastifyStack, requestId));
+      }
+      // The warning is written before the answer: no wait needed.
+      const warnings = corsWarnings(thinStack);
+      expect(warnings).toEqual(corsWarnings(fastifyStack));
+      const origin = originOf(thinStack, c);
+      if (origin !== undefined) {
+        const logged = origin.replaceAll(hostOf(thinStack), "<host>");
+        expect(warnings.filter((w) => w.origin === logged)).toHaveLength(c.warns ? 1 : 0);
+      }
+    });
+
+    more?.(() => pair);
   });
+}
 
-  it("adopts no malformed request id, and answers with a fresh one in the header, the body and the access line", async () => {
-    const c = CASES[3]; // the untrusted document: an error body carries the id
-    const thin = await send(thinStack, c, "not-a-uuid");
-    const id = thin.headers["x-request-id"] as string;
-    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    const viaFastify = await send(fastifyStack, c, "not-a-uuid");
-    const otherId = viaFastify.headers["x-request-id"] as string;
-    expect(thin.text).toContain(id);
-    expect(thin.text.replace(id, "<id>")).toBe(viaFastify.text.replace(otherId, "<id>"));
-    expect(await accessLine(thinStack, id)).toMatchObject({ status: 400, path: "/graphql", clientId: "test-client" });
-  });
-});
+compareLayers(
+  "the thin GraphQL route answers as Fastify's route does",
+  (thinGraphQLRoute) => startProductionStack(ENV, { thinGraphQLRoute }),
+  CASES,
+  (pair) => {
+    it("adopts no malformed request id, and answers with a fresh one in the header, the body and the access line", async () => {
+      const { thin: thinStack, viaFastify: fastifyStack } = pair();
+      const c = CASES[3]; // the untrusted document: an error body carries the id
+      const thin = await send(thinStack, c, "not-a-uuid");
+      const id = thin.headers["x-request-id"] as string;
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const viaFastify = await send(fastifyStack, c, "not-a-uuid");
+      const otherId = viaFastify.headers["x-request-id"] as string;
+      expect(thin.text).toContain(id);
+      expect(thin.text.replace(id, "<id>")).toBe(viaFastify.text.replace(otherId, "<id>"));
+      expect(await accessLine(thinStack, id)).toMatchObject({ status: 400, path: "/graphql", clientId: "test-client" });
+    });
+
+    // One memory of refused origins for both layers (cors.ts createCors): a browser's preflight goes to Fastify, its
+    // POST to the thin route.
+    it("logs a refused origin once across both layers: a preflight (Fastify) then its POST (the thin route)", async () => {
+      const { thin: thinStack } = pair();
+      const origin = "https://preflight-then-post.example";
+      const preflight: Case = {
+        name: "preflight",
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST" },
+        thin: false,
+        status: 404,
+      };
+      const post: Case = {
+        name: "post",
+        headers: { ...JSON_TYPE, ...AUTH, origin },
+        body: SERVICE_INFO,
+        thin: true,
+        status: 200,
+      };
+      const servedBefore = thinStack.stack.app.thinGraphQLServed;
+      expect((await send(thinStack, preflight, nextRequestId())).status).toBe(404);
+      expect((await send(thinStack, post, nextRequestId())).status).toBe(200);
+      expect(thinStack.stack.app.thinGraphQLServed - servedBefore).toBe(1);
+      expect(corsWarnings(thinStack).filter((w) => w.origin === origin)).toHaveLength(1);
+    });
+  },
+);
+
+compareLayers(
+  "in development, the thin GraphQL route answers browser requests as Fastify's route does",
+  (thinGraphQLRoute) => startTestStack({ NODE_ENV: "development" }, { thinGraphQLRoute }),
+  DEVELOPMENT_CASES,
+);
+
+compareLayers(
+  "in production with CORS_ORIGINS empty behind a trusted proxy, the thin GraphQL route answers as Fastify's route does",
+  (thinGraphQLRoute) =>
+    startProductionStack({ ...ENV, CORS_ORIGINS: "", TRUSTED_PROXIES: "127.0.0.1" }, { thinGraphQLRoute }),
+  NO_ORIGINS_CASES,
+);
