@@ -91,6 +91,12 @@ export function admittedAtTheDoor(req: IncomingMessage): boolean {
 export interface RawAdmissionOptions {
   /** While the server drains, requests go on to its own 503 (SERVICE_UNAVAILABLE, `Connection: close`). */
   draining: () => boolean;
+  /**
+   * Adds to a refusal's headers the CORS headers every answer carries (cors.ts addHeaders: `Vary: Origin`; for an
+   * allowed Origin, Access-Control-Allow-Origin and -Expose-Headers, so that a browser can read the 503 and its
+   * `Retry-After`).
+   */
+  cors: (headers: Record<string, string | number>, origin: string | undefined) => void;
   /** Applied to the socket of every refusal, as to every response (RESPONSE_WRITE_TIMEOUT_MS, node-limits.ts). */
   onRefusal: (socket: Socket) => void;
   /** Refusals are counted, not logged one by one: called at most once per REFUSALS_LOG_INTERVAL_MS with the count. */
@@ -149,12 +155,14 @@ export function guardServer(server: Server, admission: Admission, options: RawAd
     const requestId = requestIdFrom(req.headers["x-request-id"]);
     const body = JSON.stringify(errorBody(OVERLOADED_MESSAGE, EdgeCode.OVERLOADED, requestId));
     options.onRefusal(req.socket);
-    res.writeHead(503, {
+    const headers: Record<string, string | number> = {
       "content-type": "application/json; charset=utf-8",
       "content-length": Buffer.byteLength(body),
       "x-request-id": requestId,
       "retry-after": retryAfter,
-    });
+    };
+    options.cors(headers, req.headers.origin);
+    res.writeHead(503, headers);
     res.end(body);
     if (refused++ === 0) {
       since = Date.now();

@@ -101,10 +101,13 @@ export function createCors(config: Config, logger: Logger): Cors {
  * per origin, naming the CORS_ORIGINS value that would allow it. Same-origin requests (a page served by this server,
  * such as /graphiql) carry an Origin header too, and are never refused.
  *
- * Both hooks are onRequest hooks added after http-server.ts's request-id and authentication hooks, so they run
- * after them: a GraphQL request refused with 401 (or any answer written by an earlier hook: the overload and
- * draining 503s) carries no CORS header at all, not even Vary, and its refused origin is not logged. The thin route
- * (thin-graphql.ts) does the same, in the same order.
+ * Both hooks run right after http-server.ts's request-id hook, before admission and authentication, so that every
+ * answer a browser gets carries the headers it can be read with: a page on an allowed origin sees a 401
+ * (UNAUTHENTICATED) or a 503 (OVERLOADED, with its `Retry-After`) as such, not as "Failed to fetch", and a preflight
+ * is answered before admission could refuse it. The answers written before Fastify (admission.ts guardServer's 503)
+ * and in the request-id hook (the draining 503) take the same headers from `addHeaders`; the thin route
+ * (thin-graphql.ts) sets them in the same place as here. Node's own refusals (408, 431, 400 for a malformed request:
+ * node-limits.ts) carry none: they are written before any header is known to be well-formed.
  */
 export async function registerCors(fastify: FastifyInstance, cors: Cors): Promise<void> {
   // Callback style: an async hook would be one more promise on every request, for a warning that is rare.

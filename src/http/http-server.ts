@@ -146,14 +146,22 @@ export async function createHttpServer(
   // ADMISSION_RETRY_AFTER_SECONDS (default 1 s), by which time the load balancer routes it to another instance.
   const drainingRetryAfter = String(config.admission.retryAfterSeconds);
 
+  // CORS_ORIGINS (any loopback origin outside production), for both layers: one allow-list, one set of options, one
+  // memory of the refused origins already logged (cors.ts).
+  const cors = createCors(config, logger);
+
   // Hooks that never wait are written callback style: an async hook is one more promise per request (docs/performance.md).
   fastify.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     // A 408 for a body that then trickles too slowly is written by answerClientError: it carries this id too.
     (reply.raw as ServerResponse & { [RAW_REQUEST_ID]?: string })[RAW_REQUEST_ID] = request.id;
     if (draining) {
+      // Answered before the CORS hooks run: their headers, so that a browser can read it (cors.ts registerCors).
+      const headers: Record<string, string | number> = {};
+      cors.addHeaders(headers, request.headers.origin);
       void reply
         .code(503)
+        .headers(headers)
         .header("retry-after", drainingRetryAfter)
         .send(
           errorBody("The server is shutting down: send the request again.", EdgeCode.SERVICE_UNAVAILABLE, request.id),
@@ -162,14 +170,13 @@ export async function createHttpServer(
     }
     done();
   });
+  // Next, before admission and authentication, so that their refusals carry the CORS headers too (cors.ts).
+  await registerCors(fastify, cors);
   const documents: DocumentLimits = {
     maxQueryChars: config.graphqlLimits.maxQueryChars,
     production,
     trustedDocuments,
   };
-  // CORS_ORIGINS (any loopback origin outside production), for both layers: one allow-list, one set of options, one
-  // memory of the refused origins already logged (cors.ts).
-  const cors = createCors(config, logger);
   // The thin GraphQL route sits between the admission check at the door and Fastify (thin-graphql.ts).
   let answerGraphQL: AnswerGraphQL | null = null;
   const thin = thinRoute
@@ -190,6 +197,7 @@ export async function createHttpServer(
   const refusals = admission
     ? guardServer(fastify.server, admission, {
         draining: () => draining,
+        cors: (headers, origin) => cors.addHeaders(headers, origin),
         onRefusal: (socket) => limitResponseWrite(socket, limits),
         logRefusals: (refused, overSeconds) =>
           logger.warn(
@@ -245,9 +253,6 @@ export async function createHttpServer(
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     send(reply, errorAnswer(error, request.id, request.log as Logger));
   });
-
-  // CORS allow-list (CORS_ORIGINS; any loopback origin outside production), each refused origin logged once.
-  await registerCors(fastify, cors);
 
   // The self-hosted explorer (GraphiQL) at /graphiql, in development only (docs/walkthrough.md).
   if (!production) await registerExplorer(fastify);

@@ -67,10 +67,10 @@ const JSON_PARSE_OPTIONS = { protoAction: "error", constructorAction: "error" } 
  * spellings of the path, requests while draining, and requests the door did not admit (Fastify's second listener).
  *
  * Each step is the one Fastify's route runs, in the same order and through the same functions (exchange.ts,
- * access-log.ts logAccess, graphql-route.ts graphqlAnswerer, cors.ts createCors): request id, authentication before
- * the body is read, the connection guard's release, the refused-origin warning and the CORS headers @fastify/cors
- * sets (`Vary: Origin` always; for an allowed Origin, Access-Control-Allow-Origin and -Expose-Headers; none on a
- * 401), the body read under BODY_LIMIT_BYTES with Fastify's error codes (413, Content-Length mismatch, empty,
+ * access-log.ts logAccess, graphql-route.ts graphqlAnswerer, cors.ts createCors): request id, the refused-origin
+ * warning and the CORS headers @fastify/cors sets (`Vary: Origin` always; for an allowed Origin,
+ * Access-Control-Allow-Origin and -Expose-Headers, on every answer, a 401 included), authentication before the body
+ * is read, the connection guard's release, the body read under BODY_LIMIT_BYTES with Fastify's error codes (413, Content-Length mismatch, empty,
  * invalid JSON with secure-json-parse's `__proto__`/`constructor` refusal, each with `connection: close`), the
  * document checks, the GraphQL answer, the response write limit, `connection: close` while draining, the request id
  * added to error bodies, the error handler, and one access line when the response has finished.
@@ -185,7 +185,12 @@ class ThinRequest implements GraphQLExchange {
     };
     this.res.on("finish", finished);
     this.res.on("error", finished);
-    const { authenticator } = this.options;
+    // cors.ts's warning hook and @fastify/cors's hook, which Fastify runs right after the request id, before admission
+    // and authentication: every answer to a browser, a 401 included, carries the CORS headers it can be read with.
+    const { cors, authenticator } = this.options;
+    const origin = this.headers.origin;
+    cors.warnOnce(origin, this.headers.host, () => this.protocol);
+    cors.addHeaders(this.#headers, origin);
     // Authentication before the body is read (docs/security-requirements.md B3): API keys at once, bearer tokens
     // after their JWKS.
     const now = authenticator.authenticateNow(this.headers);
@@ -201,12 +206,6 @@ class ThinRequest implements GraphQLExchange {
   #authenticated(outcome: AuthOutcome): void {
     if (!outcome.ok) return this.#send(authRefusal(outcome, this.options.authenticator, this.id, this.log));
     acceptClient(this, outcome.client, this.options.authenticated);
-    // Then cors.ts's warning hook and @fastify/cors's hook, which Fastify runs after authentication: a 401 carries no
-    // CORS header (not even Vary) and logs no refused origin.
-    const { cors } = this.options;
-    const origin = this.headers.origin;
-    cors.warnOnce(origin, this.headers.host, () => this.protocol);
-    cors.addHeaders(this.#headers, origin);
     this.#readBody();
   }
 

@@ -5,8 +5,17 @@ import { type Browser } from "playwright-core";
 import { launchChromium } from "../helpers/chromium";
 import { request } from "undici";
 import { REFUSED_ORIGINS_REMEMBERED } from "../../src/http/cors";
+import { startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { holdingUpstream, until } from "../helpers/holding-upstream";
+import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
 import { startStaticServer, type StaticServer } from "../helpers/static-server";
-import { startProductionStack, startTestStack, type TestStack } from "../helpers/stack";
+import {
+  PRODUCTION_SECURITY,
+  startProductionStack,
+  startTestStack,
+  TEST_API_KEY,
+  type TestStack,
+} from "../helpers/stack";
 
 /** A CORS preflight for a POST from `origin`: the Access-Control-Allow-Origin it got (undefined: refused). */
 async function preflight(t: TestStack, origin: string): Promise<string | undefined> {
@@ -43,6 +52,45 @@ async function fetchFromPage(browser: Browser, site: StaticServer, graphqlUrl: s
         return String(error);
       }
     }, graphqlUrl);
+  } finally {
+    await page.close();
+  }
+}
+
+/** What a page can read of an answer: its status, the exposed headers and the body; or the error the page saw. */
+interface PageAnswer {
+  status: number;
+  retryAfter: string | null;
+  requestId: string | null;
+  body: { errors?: { extensions?: { code?: string; requestId?: string } }[] };
+}
+
+/** In Chromium, a page served from `site` POSTs `body` to the API: what it can read of the answer (see PageAnswer). */
+async function readFromPage(
+  browser: Browser,
+  site: StaticServer,
+  graphqlUrl: string,
+  body: string,
+): Promise<PageAnswer | string> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(site.url);
+    return await page.evaluate(
+      async ({ url, body }) => {
+        try {
+          const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+          return {
+            status: res.status,
+            retryAfter: res.headers.get("retry-after"),
+            requestId: res.headers.get("x-request-id"),
+            body: (await res.json()) as PageAnswer["body"],
+          };
+        } catch (error) {
+          return String(error);
+        }
+      },
+      { url: graphqlUrl, body },
+    );
   } finally {
     await page.close();
   }
@@ -161,6 +209,70 @@ describe("CORS", () => {
         expect(refusals(prod)).toEqual([]);
       } finally {
         await prod.stop();
+      }
+    });
+  });
+
+  describe("answers refused before GraphQL, on an allowed origin", () => {
+    it("a page reads a 401 (no API key) as UNAUTHENTICATED with its request id, not as 'Failed to fetch'", async () => {
+      const prod = await startProductionStack({ CORS_ORIGINS: site.url });
+      try {
+        const seen = await readFromPage(
+          browser,
+          site,
+          prod.graphqlUrl,
+          JSON.stringify({ query: "{ serviceInfo { upstream } }" }),
+        );
+        expect(seen).toEqual({
+          status: 401,
+          retryAfter: null,
+          requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          body: {
+            errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: "UNAUTHENTICATED" }) })],
+          },
+        });
+        const answer = seen as PageAnswer;
+        expect(answer.body.errors?.[0]?.extensions?.requestId).toBe(answer.requestId);
+        expect(prod.received).toEqual([]);
+      } finally {
+        await prod.stop();
+      }
+    });
+
+    it("a page reads a 503 OVERLOADED refused at the door, and its Retry-After", async () => {
+      const upstream = await startFakeUpstream();
+      const t = await startTestStack({
+        NODE_ENV: "production",
+        ...upstreamEnv(upstream),
+        ...PRODUCTION_SECURITY,
+        CORS_ORIGINS: site.url,
+        ADMISSION_MAX_IN_FLIGHT: "1",
+        ADMISSION_RETRY_AFTER_SECONDS: "7",
+      });
+      const hold = holdingUpstream(upstream);
+      try {
+        // The one place taken by a server-side call held at the upstream; the page's request is the one too many.
+        const admitted = t.gql(RESEND_AEPS_OTP, aepsInput("9876543210"), { "x-api-key": TEST_API_KEY });
+        await until("the admitted send to reach the upstream", () => upstream.calls.length === 1);
+        const seen = await readFromPage(
+          browser,
+          site,
+          t.graphqlUrl,
+          JSON.stringify({ query: RESEND_AEPS_OTP, variables: aepsInput("9876543211") }),
+        );
+        expect(seen).toEqual({
+          status: 503,
+          retryAfter: "7",
+          requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          body: { errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: "OVERLOADED" }) })] },
+        });
+        hold.release();
+        expect((await admitted).status).toBe(200);
+        expect(upstream.calls).toHaveLength(1);
+      } finally {
+        hold.release();
+        await t.stop();
+        await upstream.close();
       }
     });
   });

@@ -174,11 +174,15 @@ describe("graceful stop", () => {
       const late = await inject(handler, {
         method: "POST",
         url: "/graphql",
-        headers: { "content-type": "application/json", "x-request-id": LATE_ID },
+        // From a browser page on a loopback origin (allowed outside production): it must be able to read the 503.
+        headers: { "content-type": "application/json", "x-request-id": LATE_ID, origin: "http://localhost:5173" },
         payload: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277100") }),
       });
       expect(late.statusCode).toBe(503);
       expect(late.headers["retry-after"]).toBe("3");
+      expect(late.headers["access-control-allow-origin"]).toBe("http://localhost:5173");
+      expect(late.headers["access-control-expose-headers"]).toBe("x-request-id, idempotent-replayed, retry-after");
+      expect(late.headers.vary).toBe("Origin");
       expect(late.headers["x-request-id"]).toBe(LATE_ID);
       expect(late.json()).toEqual({
         errors: [
