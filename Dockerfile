@@ -45,6 +45,6 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
 # machine with a large heap limit. 64 MB: peak RSS at saturation 305 MB; 16 MB: 219 MB, but with 400 overload clients
 # refused at 54,000/s a scavenge every 25 ms promoted 0.3-0.6 MB, mostly refused requests' IncomingMessage and
 # ServerResponse, and peak RSS was 250-307 MB over 6 runs; 32 MB: 225-241 MB there, saturation CPU per request level
-# (docs/performance.md, "This round"). The same flags as `npm start`
+# (docs/performance.md, "The young generation's size"). The same flags as `npm start`
 # (test/unit/container.test.ts); cluster workers inherit them (cluster.fork passes process.execArgv).
 CMD ["node", "--max-semi-space-size=32", "dist/index.js"]

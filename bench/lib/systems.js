@@ -95,7 +95,7 @@ const BASE_KEY = "ours-base";
  * cannot drift from what ships; the Dockerfile's CMD is held to the same flags by test/unit/container.test.ts), and
  * they are a setting of the runtime, not of the application, so every reference system gets them too. Today
  * `--max-semi-space-size=32`: a young generation of at most 2 x 32 MB instead of the 2 x 64 MB Node 24 grows to here
- * (docs/performance.md, "This round": 16 MB before, which promoted refused requests under overload). When 16 was
+ * (docs/performance.md, "The young generation's size": 16 MB before, which promoted refused requests under overload). When 16 was
  * chosen, measured interleaved in one run (4 rounds, 64 connections): minimal Apollo's CPU per request with and
  * without it 159/163, 138/151, 139/146, 150/151 µs (AEPS) and 167/173, 156/176, 161/173, 156/177 µs (CIBIL); ours
  * 141/164, 144/152, 168/173, 161/157, 161/173 and 160/166, 151/180, 173/197, 149/186, 176/192 µs (5 rounds).
