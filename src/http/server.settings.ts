@@ -137,7 +137,7 @@ export const serverSettings = defineSettings({
     }),
     TRUSTED_PROXIES: custom(listOf(proxy), {
       defaultDoc: "none",
-      doc: "comma-separated proxy IPs/CIDRs whose `X-Forwarded-For` is believed",
+      doc: "comma-separated proxy IPs/CIDRs whose `X-Forwarded-For` (the client IP: budgets, logs) and `X-Forwarded-Proto` (a browser origin's same-origin check) are believed",
       example: "10.0.0.0/8",
     }),
     HEADERS_TIMEOUT_MS: int({
