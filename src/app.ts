@@ -47,8 +47,8 @@ export interface App {
   readonly metrics: Metrics | null;
   /** The scrape URL once listening (null when metrics are off). */
   readonly metricsUrl: string | null;
-  /** Requests answered by the GraphQL fast path (graphql/fast-path.ts); null when it is off (traces exported). */
-  readonly fastPathCounts: FastPathCounts | null;
+  /** Requests answered by the GraphQL fast path (graphql/fast-path.ts), traced or not. */
+  readonly fastPathCounts: FastPathCounts;
   /** GraphQL requests served by the thin node:http route (http/thin-graphql.ts) rather than Fastify's. */
   readonly thinGraphQLServed: number;
   /** Starts listening on `config.host:config.port`; resolves with the base URL (e.g. http://127.0.0.1:4000). */
@@ -153,7 +153,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     transport,
     logger,
     metrics,
-    fastPathCounts: graphql.fastPath?.counts ?? null,
+    fastPathCounts: graphql.fastPath.counts,
     get metricsUrl() {
       return metricsUrl;
     },

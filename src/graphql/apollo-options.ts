@@ -15,23 +15,24 @@ import { limitRules } from "./limits";
 import { createFormatError } from "./plugins/error-format";
 import { landingPageWithExplorer } from "./plugins/landing-page";
 import { requestPlugin } from "./plugins/request.plugin";
-import { tracingPlugin } from "./plugins/tracing.plugin";
+import { RequestTracing, tracingPlugin } from "./plugins/tracing.plugin";
 import { createSchema } from "./schema";
 import { TrustedDocumentCache, type TrustedDocumentList } from "./trusted-documents";
 
 /**
  * Apollo Server's options for this service (the schema, error masking, limits, trusted documents and plugins), and
  * the fast path for documents Apollo has accepted (fast-path.ts), which runs the same schema, formatError and request
- * plugin effects. The fast path is off (null) when traces are exported: the tracing plugin's hooks would not run on it.
+ * plugin effects; when traces are exported, both make the request's span through one RequestTracing.
  */
 export async function apolloOptions(
   config: Config,
   deps: { scrubber: Scrubber; metrics: Metrics | null; trustedDocuments: TrustedDocumentList; explorerPath: string },
-): Promise<{ options: ApolloServerOptionsWithSchema<GraphQLContext>; fastPath: FastPath | null }> {
+): Promise<{ options: ApolloServerOptionsWithSchema<GraphQLContext>; fastPath: FastPath }> {
   const production = config.env === "production";
   const { scrubber, metrics, trustedDocuments, explorerPath } = deps;
   const formatError = createFormatError(scrubber, { production });
-  const accepted = config.telemetry.enabled ? null : new AcceptedDocuments(trustedDocuments.byId);
+  const accepted = new AcceptedDocuments(trustedDocuments.byId);
+  const tracing = config.telemetry.enabled ? new RequestTracing() : null;
   const options: ApolloServerOptionsWithSchema<GraphQLContext> = {
     schema: await createSchema(),
     nodeEnv: config.env,
@@ -58,7 +59,7 @@ export async function apolloOptions(
       // The request's bookkeeping and its duration metric, in one plugin with synchronous hooks.
       requestPlugin(metrics, accepted),
       // Only when traces are exported: without an SDK its span would be a no-op, but the hooks would still run.
-      ...(config.telemetry.enabled ? [tracingPlugin()] : []),
+      ...(tracing ? [tracingPlugin(tracing)] : []),
       // Development: Apollo Sandbox, whose offline fallback links to our own explorer (GraphiQL at /graphiql).
       production ? ApolloServerPluginLandingPageDisabled() : landingPageWithExplorer(explorerPath),
       // Not used by this schema; its per-field hooks cost time on every request.
@@ -68,5 +69,5 @@ export async function apolloOptions(
       ApolloServerPluginSchemaReportingDisabled(),
     ],
   };
-  return { options, fastPath: accepted ? new FastPath(accepted, formatError, metrics) : null };
+  return { options, fastPath: new FastPath(accepted, formatError, metrics, tracing) };
 }

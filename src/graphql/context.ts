@@ -1,4 +1,4 @@
-import type { Context as TraceContext } from "@opentelemetry/api";
+import type { Span, Context as TraceContext } from "@opentelemetry/api";
 import type { AopayClient, CallOptions } from "../aopay/client";
 import type { ClientIdentity } from "../auth/authenticator";
 import type { AccessSummary } from "../logging/access-log";
@@ -34,7 +34,8 @@ export interface GraphQLContext {
   /**
    * The request's operation span, when traces are exported (plugins/tracing.plugin.ts): the parent of its upstream
    * calls' spans. A holder, because Apollo hands resolvers and plugins a shallow copy of this context (cloneObject in
-   * @apollo/server), so a value set on one copy would not be seen through the other.
+   * @apollo/server), so a value set on one copy would not be seen through the other. `span` is that span itself, so
+   * that a request the fast path hands to Apollo keeps the one it started.
    */
-  readonly trace: { context?: TraceContext };
+  readonly trace: { context?: TraceContext; span?: Span };
 }

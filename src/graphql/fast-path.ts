@@ -1,10 +1,13 @@
 import { type ExecutionResult, execute, GraphQLError, type GraphQLFormattedError, Kind } from "graphql";
+import type { IncomingHttpHeaders } from "node:http";
+import type { Span } from "@opentelemetry/api";
 import type { Metrics } from "../observability/metrics";
 import { isPromiseLike } from "../util/promise-like";
 import type { AcceptedDocument, AcceptedDocuments, FastRequest } from "./accepted-documents";
 import type { GraphQLContext } from "./context";
 import { EdgeCode } from "./edge-code";
 import { completeErrors, logMaskedErrors, observeOperation } from "./plugins/request.plugin";
+import { RequestTracing } from "./plugins/tracing.plugin";
 
 /** An HTTP answer written as Apollo Server's would be: status, headers in Apollo's order, body (http/graphql-route.ts writes it). */
 export interface FastAnswer {
@@ -26,8 +29,9 @@ export interface FastPathCounts {
  * pipeline would for that document, without the pipeline: graphql-js `execute` with the same arguments Apollo passes
  * (requestPipeline.js `execute`: no root value, no field resolver, `request.variables`, `request.operationName`), its
  * errors normalised and formatted as Apollo's errorNormalize.js does (with our formatError), and this service's plugin
- * effects (request.plugin.ts, the same functions). Only for servers whose request plugins are ours alone: the tracing
- * plugin (telemetry on) turns the fast path off (apollo-options.ts).
+ * effects (request.plugin.ts, the same functions), and, when traces are exported, the request's span through the
+ * tracing plugin's own steps (tracing.plugin.ts RequestTracing). Only for servers whose request plugins are ours
+ * alone (apollo-options.ts).
  *
  * What it skips per request, all of it already done by Apollo on the document's first request: the SHA-256 of the
  * text and the document-store lookup, hooks of six plugins (each a promise), the context copy, content-type checks
@@ -40,6 +44,8 @@ export class FastPath {
     private readonly accepted: AcceptedDocuments,
     private readonly formatError: FormatError,
     private readonly metrics: Metrics | null,
+    /** When traces are exported (null: no span is made). */
+    private readonly tracing: RequestTracing | null = null,
   ) {}
 
   /** The accepted document a POST body names, when the body is exactly the common case (accepted-documents.ts). */
@@ -55,9 +61,17 @@ export class FastPath {
     request: FastRequest,
     contextValue: GraphQLContext,
     contentType: string,
+    headers: IncomingHttpHeaders,
   ): FastAnswer | null | Promise<FastAnswer | null> {
     const { accepted, variables } = request;
     const started = this.metrics ? performance.now() : 0;
+    // Before execute: the span is the parent of the upstream calls its resolvers make. Handed to Apollo (no resolver
+    // ran), the request keeps it: the tracing plugin continues and ends it.
+    let span: Span | undefined;
+    if (this.tracing) {
+      span = this.tracing.start(contextValue, () => RequestTracing.parentOf(headers));
+      this.tracing.resolved(span, accepted.operation.operation, accepted.operationName);
+    }
     let result;
     try {
       result = execute({
@@ -74,9 +88,9 @@ export class FastPath {
     }
     if (isPromiseLike(result)) {
       // Promise.resolve returns a native promise as it is; graphql-js may hand back a resolver's own thenable.
-      return Promise.resolve(result).then((r) => this.answer(accepted, contextValue, contentType, r, started));
+      return Promise.resolve(result).then((r) => this.answer(accepted, contextValue, contentType, r, started, span));
     }
-    return this.answer(accepted, contextValue, contentType, result, started);
+    return this.answer(accepted, contextValue, contentType, result, started, span);
   }
 
   private answer(
@@ -85,6 +99,7 @@ export class FastPath {
     contentType: string,
     result: ExecutionResult,
     started: number,
+    span: Span | undefined,
   ): FastAnswer | null {
     if (result.data === undefined) {
       this.counts.handedBack++;
@@ -104,6 +119,8 @@ export class FastPath {
     for (const [name, value] of contextValue.responseHeaders) head.headers.set(name.toLowerCase(), value);
     const sent = completeErrors(contextValue, operationName, formatted);
     if (!head.headers.has("content-type")) head.headers.set("content-type", contentType);
+    // Where Apollo runs willSendResponse: after our request plugin's (the result in the summary), before serialising.
+    if (span) this.tracing?.finish(span, contextValue, head.status ?? 200, errors);
     let body: string;
     try {
       // runHttpQuery.js: orderExecutionResultFields, then prettyJSONStringify (JSON.stringify plus a newline).

@@ -11,7 +11,12 @@ import type { GraphQLExchange } from "./exchange";
  */
 export interface GraphQLFastPath<C, R> {
   match(body: unknown): R | undefined;
-  run(request: R, context: C, contentType: string): FastAnswer | null | Promise<FastAnswer | null>;
+  run(
+    request: R,
+    context: C,
+    contentType: string,
+    headers: IncomingHttpHeaders,
+  ): FastAnswer | null | Promise<FastAnswer | null>;
 }
 
 export interface GraphQLRouteOptions<C extends BaseContext, R = unknown> {
@@ -111,7 +116,7 @@ export function graphqlAnswerer<C extends BaseContext, R = unknown>(
         // Apollo answers a context that cannot be built (contextCreationDidFail, its error response): let it.
         return viaApollo(request, () => Promise.resolve(options.context(request, elapsedMs())));
       }
-      let answer = fastPath!.run(fast.request, context, fast.contentType);
+      let answer = fastPath!.run(fast.request, context, fast.contentType, request.headers);
       if (answer instanceof Promise) answer = await answer;
       if (answer) return answer;
       // No resolver ran (the variables did not coerce): Apollo answers, with the context already built.

@@ -7,6 +7,7 @@ import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, VALID_AADHA
 import { startServerProcess } from "../helpers/server-process";
 import { postGraphQL, startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
 import { adoptableRequestId } from "../helpers/request-id";
+import { nextAadhaar } from "../helpers/identifiers";
 
 /**
  * Traces leave the process: the real entry point (dist-test/index.js) with the standard OTEL_* variables exports over
@@ -125,6 +126,10 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
   // The caller's W3C trace context: our operation span must join this trace, as a child of this span.
   const callerTraceId = randomBytes(16).toString("hex");
   const callerSpanId = randomBytes(8).toString("hex");
+  // The same operation again (its document now accepted: the fast path answers it, graphql/fast-path.ts), and once
+  // more with variables that do not coerce (the fast path hands it to Apollo): each in a trace of its own.
+  const fastTraceId = randomBytes(16).toString("hex");
+  const handedBackTraceId = randomBytes(16).toString("hex");
 
   beforeAll(async () => {
     receiver = await startReceiver();
@@ -148,6 +153,18 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
         },
       );
       expect(res.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
+      const again = await postGraphQL(
+        `${url}/graphql`,
+        { query: RESEND_AEPS_OTP, variables: aepsInput("9876543211", { userKey: USER_KEY, aadhaar: nextAadhaar() }) },
+        { "x-api-key": TEST_API_KEY, traceparent: `00-${fastTraceId}-${callerSpanId}-01` },
+      );
+      expect(again.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
+      const uncoerced = await postGraphQL(
+        `${url}/graphql`,
+        { query: RESEND_AEPS_OTP, variables: { input: { mobile: 9876543212 } } },
+        { "x-api-key": TEST_API_KEY, traceparent: `00-${handedBackTraceId}-${callerSpanId}-01` },
+      );
+      expect(uncoerced.status).toBe(400);
       // A second, unrelated request whose operation name is client text holding the Aadhaar canary.
       const named = await postGraphQL(
         `${url}/graphql`,
@@ -196,7 +213,39 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
         .spans()
         .map((s) => s.name)
         .sort(),
-    ).toEqual(["aopay aeps.resendOtp", "aopay cibil.generateOtp", "mutation", "mutation ResendAepsOtp"]);
+    ).toEqual([
+      "aopay aeps.resendOtp",
+      "aopay aeps.resendOtp",
+      "aopay cibil.generateOtp",
+      "mutation",
+      "mutation ResendAepsOtp",
+      "mutation ResendAepsOtp",
+      "mutation ResendAepsOtp",
+    ]);
+  });
+
+  it("makes the same spans for a request the fast path answers as for one Apollo's pipeline answers", () => {
+    const of = (traceId: string) => receiver.spans().filter((s) => s.traceId === traceId);
+    const fast = of(fastTraceId);
+    const server = fast.find((s) => s.kind === SERVER) as OtlpSpan;
+    const client = fast.find((s) => s.kind === CLIENT) as OtlpSpan;
+    expect(fast).toHaveLength(2);
+    expect(server).toMatchObject({ name: "mutation ResendAepsOtp", parentSpanId: callerSpanId });
+    expect(attributesOf(server.attributes)).toEqual(attributesOf(operationSpan().attributes));
+    expect(client).toMatchObject({ name: "aopay aeps.resendOtp", parentSpanId: server.spanId });
+    expect(attributesOf(client.attributes)).toEqual(attributesOf(upstreamSpan().attributes));
+  });
+
+  it("makes one span for a request the fast path hands to Apollo (variables that do not coerce), ended by Apollo", () => {
+    const spans = receiver.spans().filter((s) => s.traceId === handedBackTraceId);
+    expect(spans).toHaveLength(1);
+    expect(spans[0]).toMatchObject({ name: "mutation ResendAepsOtp", kind: SERVER, parentSpanId: callerSpanId });
+    expect(attributesOf(spans[0].attributes)).toMatchObject({
+      "graphql.operation.name": "ResendAepsOtp",
+      "http.response.status_code": 400,
+      "error.type": "BAD_USER_INPUT",
+    });
+    expect(spans[0].status?.code).toBe(2);
   });
 
   it("makes the GraphQL operation span a child of the caller's traceparent (same trace id)", () => {
@@ -250,7 +299,11 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
     // The masked forms are not there either: spans carry names and codes only.
     expect(payload).not.toContain("XXXX");
     // The operation named with the canary is `other`.
-    const named = receiver.spans().find((s) => s.kind === SERVER && s.traceId !== callerTraceId) as OtlpSpan;
+    const named = receiver
+      .spans()
+      .find(
+        (s) => s.kind === SERVER && ![callerTraceId, fastTraceId, handedBackTraceId].includes(s.traceId),
+      ) as OtlpSpan;
     expect(attributesOf(named.attributes)["graphql.operation.name"]).toBe("other");
   });
 
@@ -366,5 +419,68 @@ describe("the access line's result (in-process)", () => {
     const line = (await accessLine(requestId)) as { upstream: Array<{ durationMs: number }>; upstreamMs: number };
     expect(line.upstream).toHaveLength(1);
     expect(line.upstreamMs).toBeCloseTo(line.upstream[0].durationMs, 0);
+  });
+});
+
+describe("the fast path, traced (in-process, the SDK exporting to a receiver)", () => {
+  // The SDK reads the OTEL_* variables from process.env itself (observability/telemetry.ts); the server's config
+  // reads them from the stack's env.
+  const OTEL_ENV = (url: string) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" });
+  let receiver: Receiver;
+  let t: TestStack;
+  const saved = { ...process.env };
+  const traceIds = [0, 1, 2].map(() => randomBytes(16).toString("hex"));
+  const parentSpanId = randomBytes(8).toString("hex");
+  const traced = (i: number) => ({ traceparent: `00-${traceIds[i]}-${parentSpanId}-01` });
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    Object.assign(process.env, OTEL_ENV(receiver.url));
+    t = await startTestStack(OTEL_ENV(receiver.url));
+    // 0: Apollo's pipeline (the document's first request); 1: the fast path; 2: the fast path hands it to Apollo.
+    const first = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543220", { aadhaar: nextAadhaar() }), traced(0));
+    expect(first.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
+    const answeredBefore = t.stack.app.fastPathCounts.answered;
+    const second = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543221", { aadhaar: nextAadhaar() }), traced(1));
+    expect(second.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
+    expect(t.stack.app.fastPathCounts.answered).toBe(answeredBefore + 1);
+    const handedBackBefore = t.stack.app.fastPathCounts.handedBack;
+    const third = await t.gql(RESEND_AEPS_OTP, { input: { mobile: 9876543222 } }, traced(2));
+    expect(third.status).toBe(400);
+    expect(t.stack.app.fastPathCounts.handedBack).toBe(handedBackBefore + 1);
+    await t.stop(); // the SDK's shutdown exports what is buffered
+  }, 30_000);
+  afterAll(async () => {
+    await t?.stop();
+    await receiver?.close();
+    for (const name of Object.keys(OTEL_ENV(""))) if (!(name in saved)) delete process.env[name];
+  });
+
+  const of = (i: number) => receiver.spans().filter((s) => s.traceId === traceIds[i]);
+
+  it("gives a request the fast path answers the same spans as one Apollo's pipeline answers", () => {
+    const [apollo, fast] = [of(0), of(1)];
+    expect(fast.map((s) => [s.name, s.kind])).toEqual(apollo.map((s) => [s.name, s.kind]));
+    for (const kind of [SERVER, CLIENT]) {
+      const a = apollo.find((s) => s.kind === kind) as OtlpSpan;
+      const f = fast.find((s) => s.kind === kind) as OtlpSpan;
+      expect({ kind, attributes: attributesOf(f.attributes) }).toEqual({
+        kind,
+        attributes: attributesOf(a.attributes),
+      });
+    }
+    const server = fast.find((s) => s.kind === SERVER) as OtlpSpan;
+    expect(server).toMatchObject({ name: "mutation ResendAepsOtp", parentSpanId });
+    expect(fast.find((s) => s.kind === CLIENT)).toMatchObject({ parentSpanId: server.spanId });
+  });
+
+  it("gives a request the fast path hands to Apollo one span, ended by Apollo with its error", () => {
+    const spans = of(2);
+    expect(spans).toHaveLength(1);
+    expect(spans[0]).toMatchObject({ name: "mutation ResendAepsOtp", kind: SERVER, parentSpanId });
+    expect(attributesOf(spans[0].attributes)).toMatchObject({
+      "http.response.status_code": 400,
+      "error.type": "BAD_USER_INPUT",
+    });
   });
 });

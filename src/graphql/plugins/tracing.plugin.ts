@@ -1,20 +1,39 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, type TextMapGetter, trace } from "@opentelemetry/api";
+import {
+  type Context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  trace,
+} from "@opentelemetry/api";
+import type { IncomingHttpHeaders } from "node:http";
+import type { GraphQLError } from "graphql";
 import { operationLabel } from "../../observability/metrics";
 import type { GraphQLContext } from "../context";
 
 const tracer = trace.getTracer("aopay-graphql");
 
 /** Apollo's HeaderMap (lower-case names) as a carrier for the propagator. */
-const HEADERS: TextMapGetter<Map<string, string>> = {
+const HEADER_MAP: TextMapGetter<Map<string, string>> = {
   get: (carrier, key) => carrier.get(key),
   keys: (carrier) => [...carrier.keys()],
 };
 
+/** Node's request headers (lower-case names), as the fast path has them, as a carrier for the propagator. */
+const NODE_HEADERS: TextMapGetter<IncomingHttpHeaders> = {
+  get: (carrier, key) => carrier[key],
+  keys: (carrier) => Object.keys(carrier),
+};
+
 /**
- * One SERVER span per GraphQL request, the parent of its upstream calls' spans (aopay/client.ts), installed only when
- * traces are exported (observability/telemetry.ts). A W3C `traceparent` from the caller makes it part of the caller's
- * trace (the propagator is the SDK's, OTEL_PROPAGATORS: tracecontext and baggage by default).
+ * One SERVER span per GraphQL request, the parent of its upstream calls' spans (aopay/client.ts), made only when
+ * traces are exported (observability/telemetry.ts): by the plugin below for requests Apollo's pipeline answers, and by
+ * the fast path (fast-path.ts) for the ones it answers, through these same three steps. A W3C `traceparent` from the
+ * caller makes it part of the caller's trace (the propagator is the SDK's, OTEL_PROPAGATORS: tracecontext and baggage
+ * by default).
  *
  * Attributes are names and codes only (OpenTelemetry's GraphQL conventions where they exist): operation name (the
  * generated clients' only, else `other`) and type, the client id, the result's type name or failure code, the HTTP
@@ -25,38 +44,69 @@ const HEADERS: TextMapGetter<Map<string, string>> = {
  * The parent is handed to upstream calls explicitly (`trace` in the context) rather than through async
  * context, so it holds however Fastify and Apollo schedule the request's work.
  */
-export function tracingPlugin(): ApolloServerPlugin<GraphQLContext> {
+export class RequestTracing {
+  /**
+   * The request's span, started from the caller's trace context, or the one already started for it: a request the
+   * fast path hands to Apollo (no resolver ran) keeps its span, so it is exported once.
+   */
+  start(contextValue: GraphQLContext, parent: () => Context): Span {
+    const holder = contextValue.trace;
+    if (holder.span) return holder.span;
+    const from = parent();
+    const span = tracer.startSpan(
+      "graphql",
+      { kind: SpanKind.SERVER, attributes: { "aopay.client_id": contextValue.client.id, "url.path": "/graphql" } },
+      from,
+    );
+    holder.span = span;
+    holder.context = trace.setSpan(from, span);
+    if (span.isRecording()) contextValue.log.setBindings({ traceId: span.spanContext().traceId });
+    return span;
+  }
+
+  /** The operation is known (Apollo's didResolveOperation). */
+  resolved(span: Span, type: string, operationName: string | null | undefined): void {
+    // A name is client text (an Aadhaar number is a valid one as `_234123412346`): only the generated clients'
+    // operations are named, as in the metrics and the access line.
+    const name = operationLabel(operationName);
+    const known = name !== "other" && name !== "anonymous";
+    span.updateName(known ? `${type} ${name}` : type);
+    span.setAttribute("graphql.operation.type", type);
+    span.setAttribute("graphql.operation.name", name);
+  }
+
+  /** The answer is about to be sent (Apollo's willSendResponse): its result, status and errors; the span ends. */
+  finish(span: Span, contextValue: GraphQLContext, status: number, errors: readonly GraphQLError[] | undefined): void {
+    const { result } = contextValue.summary;
+    if (result) span.setAttribute("aopay.result", result);
+    span.setAttribute("http.response.status_code", status);
+    const code = errors?.[0]?.extensions?.code;
+    if (errors && errors.length > 0) {
+      span.setAttribute("error.type", typeof code === "string" ? code : "GRAPHQL_ERROR");
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end();
+  }
+
+  /** The caller's trace context from Node's request headers (the fast path). */
+  static parentOf(headers: IncomingHttpHeaders): Context {
+    return propagation.extract(ROOT_CONTEXT, headers, NODE_HEADERS);
+  }
+}
+
+/** The span of requests Apollo's pipeline answers (RequestTracing). */
+export function tracingPlugin(tracing: RequestTracing): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart({ request, contextValue }) {
-      const parent = request.http ? propagation.extract(ROOT_CONTEXT, request.http.headers, HEADERS) : ROOT_CONTEXT;
-      const span = tracer.startSpan(
-        "graphql",
-        { kind: SpanKind.SERVER, attributes: { "aopay.client_id": contextValue.client.id, "url.path": "/graphql" } },
-        parent,
+      const span = tracing.start(contextValue, () =>
+        request.http ? propagation.extract(ROOT_CONTEXT, request.http.headers, HEADER_MAP) : ROOT_CONTEXT,
       );
-      contextValue.trace.context = trace.setSpan(parent, span);
-      if (span.isRecording()) contextValue.log.setBindings({ traceId: span.spanContext().traceId });
       return {
         async didResolveOperation({ operation, operationName }) {
-          const type = operation?.operation ?? "unknown";
-          // A name is client text (an Aadhaar number is a valid one as `_234123412346`): only the generated clients'
-          // operations are named, as in the metrics and the access line.
-          const name = operationLabel(operationName);
-          const known = name !== "other" && name !== "anonymous";
-          span.updateName(known ? `${type} ${name}` : type);
-          span.setAttribute("graphql.operation.type", type);
-          span.setAttribute("graphql.operation.name", name);
+          tracing.resolved(span, operation?.operation ?? "unknown", operationName);
         },
         async willSendResponse({ response, errors }) {
-          const { result } = contextValue.summary;
-          if (result) span.setAttribute("aopay.result", result);
-          span.setAttribute("http.response.status_code", response.http.status ?? 200);
-          const code = errors?.[0]?.extensions?.code;
-          if (errors && errors.length > 0) {
-            span.setAttribute("error.type", typeof code === "string" ? code : "GRAPHQL_ERROR");
-            span.setStatus({ code: SpanStatusCode.ERROR });
-          }
-          span.end();
+          tracing.finish(span, contextValue, response.http.status ?? 200, errors);
         },
       };
     },

@@ -127,9 +127,12 @@ describe("apolloOptions: the fast path", () => {
     expect((await apolloOptions(loadConfig({ NODE_ENV: "test" }), deps)).fastPath).not.toBeNull();
   });
 
-  it("is off when traces are exported: the tracing plugin must see every request", async () => {
+  it("stays on when traces are exported, beside the tracing plugin (both make spans: test/e2e/telemetry.test.ts)", async () => {
     const config = loadConfig({ NODE_ENV: "test", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" });
     expect(config.telemetry.enabled).toBe(true);
-    expect((await apolloOptions(config, deps)).fastPath).toBeNull();
+    const off = await apolloOptions(loadConfig({ NODE_ENV: "test" }), deps);
+    const on = await apolloOptions(config, deps);
+    expect(on.fastPath).not.toBeNull();
+    expect(on.options.plugins?.length).toBe((off.options.plugins?.length ?? 0) + 1);
   });
 });
