@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { context, propagation, trace } from "@opentelemetry/api";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -454,6 +455,11 @@ describe("the fast path, traced (in-process, the SDK exporting to a receiver)", 
     await t?.stop();
     await receiver?.close();
     for (const name of Object.keys(OTEL_ENV(""))) if (!(name in saved)) delete process.env[name];
+    // The SDK registered the API's globals (tracer provider, context manager, propagator), which live on globalThis
+    // for every later test file in this jest worker: unregister them, as operations.test.ts does after its own.
+    trace.disable();
+    context.disable();
+    propagation.disable();
   });
 
   const of = (i: number) => receiver.spans().filter((s) => s.traceId === traceIds[i]);
