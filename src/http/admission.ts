@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AdmissionConfig } from "../config";
 import { EdgeCode } from "../graphql/edge-code";
 import { errorBody, GRAPHQL_PATH } from "./error-body";
+import type { Cors } from "./cors";
 import { requestIdFrom } from "./request-id";
 
 /**
@@ -96,7 +97,7 @@ export interface RawAdmissionOptions {
    * allowed Origin, Access-Control-Allow-Origin and -Expose-Headers, so that a browser can read the 503 and its
    * `Retry-After`).
    */
-  cors: (headers: Record<string, string | number>, origin: string | undefined) => void;
+  cors: Cors["addHeaders"];
   /** Applied to the socket of every refusal, as to every response (RESPONSE_WRITE_TIMEOUT_MS, node-limits.ts). */
   onRefusal: (socket: Socket) => void;
   /** Refusals are counted, not logged one by one: called at most once per REFUSALS_LOG_INTERVAL_MS with the count. */

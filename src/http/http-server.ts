@@ -197,7 +197,7 @@ export async function createHttpServer(
   const refusals = admission
     ? guardServer(fastify.server, admission, {
         draining: () => draining,
-        cors: (headers, origin) => cors.addHeaders(headers, origin),
+        cors: cors.addHeaders,
         onRefusal: (socket) => limitResponseWrite(socket, limits),
         logRefusals: (refused, overSeconds) =>
           logger.warn(

@@ -20,14 +20,14 @@ import { isClientError } from "./error-format";
  * - completes the access line's summary: the operation name, and the error code when no result was resolved;
  * - observes the operation's duration (graphql_operation_duration_seconds) when metrics are on;
  * - notes each document Apollo accepted (parsed, validated, operation resolved) for the fast path
- *   (accepted-documents.ts), when it is on.
+ *   (accepted-documents.ts).
  * One plugin with synchronous hooks rather than one per concern with async ones: Apollo awaits every hook of every
  * plugin, and each async function is one more promise per request (docs/performance.md, "Instruction counts per change").
  * The fast path (fast-path.ts) runs the same functions below, so both write the same log lines and answers.
  */
 export function requestPlugin(
-  metrics: Metrics | null = null,
-  accepted: AcceptedDocuments | null = null,
+  metrics: Metrics | null,
+  accepted: AcceptedDocuments,
 ): ApolloServerPlugin<GraphQLContext> {
   const plugin = {
     requestDidStart() {
@@ -41,11 +41,9 @@ export function requestPlugin(
           logMaskedErrors(errors, contextValue, operationName);
         },
         // Called after every plugin's didResolveOperation and responseForOperation: Apollo accepted the document.
-        executionDidStart: accepted
-          ? (requestContext: GraphQLRequestContextExecutionDidStart<GraphQLContext>) => {
-              accepted.remember(requestContext);
-            }
-          : undefined,
+        executionDidStart(requestContext: GraphQLRequestContextExecutionDidStart<GraphQLContext>) {
+          accepted.remember(requestContext);
+        },
         willSendResponse({
           response,
           contextValue,
