@@ -127,10 +127,6 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
   // The caller's W3C trace context: our operation span must join this trace, as a child of this span.
   const callerTraceId = randomBytes(16).toString("hex");
   const callerSpanId = randomBytes(8).toString("hex");
-  // The same operation again (its document now accepted: the fast path answers it, graphql/fast-path.ts), and once
-  // more with variables that do not coerce (the fast path hands it to Apollo): each in a trace of its own.
-  const fastTraceId = randomBytes(16).toString("hex");
-  const handedBackTraceId = randomBytes(16).toString("hex");
 
   beforeAll(async () => {
     receiver = await startReceiver();
@@ -154,18 +150,6 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
         },
       );
       expect(res.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
-      const again = await postGraphQL(
-        `${url}/graphql`,
-        { query: RESEND_AEPS_OTP, variables: aepsInput("9876543211", { userKey: USER_KEY, aadhaar: nextAadhaar() }) },
-        { "x-api-key": TEST_API_KEY, traceparent: `00-${fastTraceId}-${callerSpanId}-01` },
-      );
-      expect(again.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
-      const uncoerced = await postGraphQL(
-        `${url}/graphql`,
-        { query: RESEND_AEPS_OTP, variables: { input: { mobile: 9876543212 } } },
-        { "x-api-key": TEST_API_KEY, traceparent: `00-${handedBackTraceId}-${callerSpanId}-01` },
-      );
-      expect(uncoerced.status).toBe(400);
       // A second, unrelated request whose operation name is client text holding the Aadhaar canary.
       const named = await postGraphQL(
         `${url}/graphql`,
@@ -214,39 +198,7 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
         .spans()
         .map((s) => s.name)
         .sort(),
-    ).toEqual([
-      "aopay aeps.resendOtp",
-      "aopay aeps.resendOtp",
-      "aopay cibil.generateOtp",
-      "mutation",
-      "mutation ResendAepsOtp",
-      "mutation ResendAepsOtp",
-      "mutation ResendAepsOtp",
-    ]);
-  });
-
-  it("makes the same spans for a request the fast path answers as for one Apollo's pipeline answers", () => {
-    const of = (traceId: string) => receiver.spans().filter((s) => s.traceId === traceId);
-    const fast = of(fastTraceId);
-    const server = fast.find((s) => s.kind === SERVER) as OtlpSpan;
-    const client = fast.find((s) => s.kind === CLIENT) as OtlpSpan;
-    expect(fast).toHaveLength(2);
-    expect(server).toMatchObject({ name: "mutation ResendAepsOtp", parentSpanId: callerSpanId });
-    expect(attributesOf(server.attributes)).toEqual(attributesOf(operationSpan().attributes));
-    expect(client).toMatchObject({ name: "aopay aeps.resendOtp", parentSpanId: server.spanId });
-    expect(attributesOf(client.attributes)).toEqual(attributesOf(upstreamSpan().attributes));
-  });
-
-  it("makes one span for a request the fast path hands to Apollo (variables that do not coerce), ended by Apollo", () => {
-    const spans = receiver.spans().filter((s) => s.traceId === handedBackTraceId);
-    expect(spans).toHaveLength(1);
-    expect(spans[0]).toMatchObject({ name: "mutation ResendAepsOtp", kind: SERVER, parentSpanId: callerSpanId });
-    expect(attributesOf(spans[0].attributes)).toMatchObject({
-      "graphql.operation.name": "ResendAepsOtp",
-      "http.response.status_code": 400,
-      "error.type": "BAD_USER_INPUT",
-    });
-    expect(spans[0].status?.code).toBe(2);
+    ).toEqual(["aopay aeps.resendOtp", "aopay cibil.generateOtp", "mutation", "mutation ResendAepsOtp"]);
   });
 
   it("makes the GraphQL operation span a child of the caller's traceparent (same trace id)", () => {
@@ -300,11 +252,7 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
     // The masked forms are not there either: spans carry names and codes only.
     expect(payload).not.toContain("XXXX");
     // The operation named with the canary is `other`.
-    const named = receiver
-      .spans()
-      .find(
-        (s) => s.kind === SERVER && ![callerTraceId, fastTraceId, handedBackTraceId].includes(s.traceId),
-      ) as OtlpSpan;
+    const named = receiver.spans().find((s) => s.kind === SERVER && s.traceId !== callerTraceId) as OtlpSpan;
     expect(attributesOf(named.attributes)["graphql.operation.name"]).toBe("other");
   });
 
@@ -488,5 +436,6 @@ describe("the fast path, traced (in-process, the SDK exporting to a receiver)", 
       "http.response.status_code": 400,
       "error.type": "BAD_USER_INPUT",
     });
+    expect(spans[0].status?.code).toBe(2);
   });
 });
