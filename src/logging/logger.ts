@@ -316,7 +316,10 @@ export class FdWriter implements DestinationStream {
 
   readonly #written = (): void => {
     this.#pending -= 1;
-    if (this.#pending === 0) this.#resolveSettled();
+    // Settled only once nothing is held either: this turn's lines, logged after the write that just completed, are
+    // written at the end of the turn (#endOfTurn), and a write that completes before then (a full pipe drained in the
+    // poll phase, before the check phase) must not let settle() resolve without them (the process would exit first).
+    if (this.#pending === 0 && this.#turn === "") this.#resolveSettled();
   };
 
   readonly #resolveSettled = (): void => {

@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { FdWriter } from "../../../src/logging/logger";
 
 /**
  * FdWriter (src/logging/logger.ts) on every kind of stdout a server meets, each in a child process whose real fd 1 is
@@ -241,4 +242,54 @@ describe("FdWriter: log lines to stdout", () => {
     const lines = text.split("\n").filter((l) => l.startsWith("line "));
     expect(lines.map((l) => Number(l.split(" ")[1]))).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });
+
+  /** Everything the FIFO's non-blocking reader end holds now. */
+  function drain(fd: number): string {
+    const chunk = Buffer.alloc(1 << 16);
+    let text = "";
+    for (;;) {
+      try {
+        const n = readSync(fd, chunk);
+        if (n === 0) return text;
+        text += chunk.toString("utf8", 0, n);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EAGAIN") return text;
+        throw error;
+      }
+    }
+  }
+
+  it.each([["settle"], ["flush"]])(
+    "a pipe whose earlier write completes before this turn's lines are written: %s waits for them too",
+    async (how) => {
+      // In this process, so the test decides when the pipe drains: a FIFO (Linux's default capacity 64 KiB) with a
+      // non-blocking reader end. The CI run that found this (fd-writer's 250-turn pipe case, 249 writes) was the same
+      // order by chance: a write still in flight completed in the poll phase, between the last turn's lines and the
+      // end of that turn (the check phase), and the child reported and exited without them.
+      const fifo = join(dir, `${how}.fifo`);
+      expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+      const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      const fd = openSync(fifo, constants.O_WRONLY);
+      try {
+        const writer = new FdWriter(fd, { kind: "pipe" });
+        const first = "a".repeat(96 * 1024 - 1) + "\n";
+        writer.write(first);
+        // The end of that turn: 64 KiB went into the pipe, the rest waits for room (the write is in flight).
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(writer.writes).toBe(1);
+        writer.write("last\n");
+        const settled =
+          how === "settle"
+            ? writer.settle(2000).then(() => writer.writes)
+            : new Promise<number>((resolve) => writer.flush(() => resolve(writer.writes)));
+        // Room now: the write in flight completes in the next poll phase, before this turn's lines are written.
+        let out = drain(reader);
+        expect(await settled).toBe(2);
+        out += drain(reader);
+        expect(out).toBe(first + "last\n");
+      } finally {
+        closeSync(reader);
+      }
+    },
+  );
 });
