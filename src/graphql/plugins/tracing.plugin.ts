@@ -5,6 +5,7 @@ import {
   ROOT_CONTEXT,
   type Span,
   SpanKind,
+  type SpanOptions,
   SpanStatusCode,
   type TextMapGetter,
   trace,
@@ -15,6 +16,7 @@ import { operationLabel } from "../../observability/metrics";
 import type { GraphQLContext } from "../context";
 
 const tracer = trace.getTracer("aopay-graphql");
+const SERVER_SPAN: SpanOptions = Object.freeze({ kind: SpanKind.SERVER });
 
 /** Apollo's HeaderMap (lower-case names) as a carrier for the propagator. */
 const HEADER_MAP: TextMapGetter<Map<string, string>> = {
@@ -53,14 +55,15 @@ export class RequestTracing {
     const holder = contextValue.trace;
     if (holder.span) return holder.span;
     const from = parent();
-    const span = tracer.startSpan(
-      "graphql",
-      { kind: SpanKind.SERVER, attributes: { "aopay.client_id": contextValue.client.id, "url.path": "/graphql" } },
-      from,
-    );
+    // Its kind alone at the start, attributes only when it records: the SDK cleans start attributes before its
+    // sampler decides, for every request (aopay/client.ts CLIENT_SPAN says why that loses a sampler nothing).
+    const span = tracer.startSpan("graphql", SERVER_SPAN, from);
     holder.span = span;
     holder.context = trace.setSpan(from, span);
-    if (span.isRecording()) contextValue.log.setBindings({ traceId: span.spanContext().traceId });
+    if (span.isRecording()) {
+      span.setAttributes({ "aopay.client_id": contextValue.client.id, "url.path": "/graphql" });
+      contextValue.log.setBindings({ traceId: span.spanContext().traceId });
+    }
     return span;
   }
 
