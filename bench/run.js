@@ -22,7 +22,7 @@ const { spawnSync } = require("node:child_process");
 const { parseOptions } = require("./lib/options");
 const { machineInfo } = require("./lib/machine");
 const { startChild, killAll, openFilesLimit, CLK_TCK } = require("./lib/proc");
-const { systemDefs, oursEnv, ROOT } = require("./lib/systems");
+const { systemDefs, oursEnv, ROOT, BASE_REDIS_KEY } = require("./lib/systems");
 const { redisReachable } = require("./lib/redis");
 const { canaries, RESULTS, LOGS, PROFILES } = require("./lib/harness");
 const { phaseA, phaseB, prime } = require("./lib/phases");
@@ -73,15 +73,17 @@ async function main() {
   }
   const redisOk = await redisReachable(o.redisUrl);
   if (!redisOk) {
+    const isRedis = (/** @type {string} */ s) => s === "ours-redis" || s === BASE_REDIS_KEY;
+    const redisSystems = o.systems.filter(isRedis);
     const skipped = [
-      ...(o.systems.includes("ours-redis") ? ["the ours-redis system"] : []),
+      ...redisSystems.map((s) => `the ${s} system`),
       ...(o.scenarios.includes("scaling") ? ["the scaling scenario"] : []),
     ];
     if (skipped.length)
       warnings.push(
         `Redis at ${o.redisUrl.replace(/\/\/[^@]*@/, "//***@")} does not answer: skipped ${skipped.join(" and ")} (set --redis-url or REDIS_URL)`,
       );
-    o.systems = o.systems.filter((s) => s !== "ours-redis");
+    o.systems = o.systems.filter((s) => !isRedis(s));
     o.scenarios = o.scenarios.filter((s) => s !== "scaling");
   }
   const defs = systemDefs(o);

@@ -7,7 +7,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
-const { SYSTEM_KEYS, BASE_KEY } = require("./systems");
+const { SYSTEM_KEYS, BASE_KEY, BASE_REDIS_KEY } = require("./systems");
 
 const SCENARIOS = ["main", "overload", "scaling"];
 
@@ -145,10 +145,10 @@ function parseOptions(argv) {
   for (const m of [...o.mutations, o.overloadMutation, o.scalingMutation])
     if (!["cibil", "aeps"].includes(m)) throw new Error(`unknown mutation ${m} (cibil, aeps)`);
   for (const s of o.systems)
-    if (!SYSTEM_KEYS.includes(s) && s !== BASE_KEY)
-      throw new Error(`unknown system ${s} (${[...SYSTEM_KEYS, BASE_KEY].join(", ")})`);
-  if (o.systems.includes(BASE_KEY) !== (o.base !== null))
-    throw new Error(`--base DIR and the system ${BASE_KEY} go together: give both or neither`);
+    if (!SYSTEM_KEYS.includes(s) && s !== BASE_KEY && s !== BASE_REDIS_KEY)
+      throw new Error(`unknown system ${s} (${[...SYSTEM_KEYS, BASE_KEY, BASE_REDIS_KEY].join(", ")})`);
+  if ((o.systems.includes(BASE_KEY) || o.systems.includes(BASE_REDIS_KEY)) !== (o.base !== null))
+    throw new Error(`--base DIR and the system ${BASE_KEY} or ${BASE_REDIS_KEY} go together: give both or neither`);
   if (o.base !== null && !fs.existsSync(path.join(o.base, "dist/index.js")))
     throw new Error(`--base ${o.base}: no dist/index.js there (copy, npm ci and build it first: bench/README.md)`);
   for (const s of o.scenarios)

@@ -86,9 +86,11 @@ const SYSTEM_KEYS = ["floor", "apollo", "rest", "ours", "ours-redis", "ours-idem
 /**
  * With `--base DIR`: another version of this repository, built, as a further system in the same interleaved rounds
  * (`--systems ...,ours-base`), so that a change is measured against what it changes on the same host at the same
- * moments. It runs as that version shipped: its own `npm start` flags, the same environment and headers as `ours`.
+ * moments. It runs as that version shipped: its own `npm start` flags, the same environment and headers as `ours`;
+ * `ours-base-redis` the same with the Redis store, as `ours-redis` (a key prefix of its own per run).
  */
 const BASE_KEY = "ours-base";
+const BASE_REDIS_KEY = "ours-base-redis";
 
 /**
  * Node's flags, the same for every system: ours ships with them (`npm start`, whose script this reads, so the bench
@@ -156,16 +158,20 @@ function systemDefs(o) {
     ...extra,
   });
   const redisPrefix = (/** @type {string} */ runTag) => `bench-${process.pid}-${runTag}:`;
+  const redisEnv = (/** @type {string} */ runTag) => ({ REDIS_URL: o.redisUrl, REDIS_KEY_PREFIX: redisPrefix(runTag) });
   const base = o.base ?? null;
+  /** How the other version starts: its own `npm start` flags, then --ours-node-flag's. @param {string} dir */
+  const baseArgs = (dir) => [
+    ...startFlags(JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).scripts.start),
+    ...oursNodeFlags,
+    path.join(dir, "dist/index.js"),
+  ];
   return {
     floor: reference("floor", "floor", "floor.js"),
     apollo: reference("apollo", "apollo", "apollo-minimal.js"),
     rest: reference("rest", "apollo+rest", "apollo-rest.js"),
     ours: ours("ours", "ours", {}),
-    "ours-redis": ours("ours-redis", "ours+redis", { redisPrefix }, (runTag) => ({
-      REDIS_URL: o.redisUrl,
-      REDIS_KEY_PREFIX: redisPrefix(runTag),
-    })),
+    "ours-redis": ours("ours-redis", "ours+redis", { redisPrefix }, redisEnv),
     "ours-idem": ours("ours-idem", "ours+idem", {
       // A key per request (1 to 255 visible ASCII characters): the first use of each, never a replay.
       perRequestHeaders: (id) => ({ "idempotency-key": `bench-${process.pid}-${id}` }),
@@ -173,15 +179,15 @@ function systemDefs(o) {
     ...(base === null
       ? {}
       : {
-          [BASE_KEY]: ours(BASE_KEY, `ours@${path.basename(base)}`, {
-            args: [
-              ...startFlags(JSON.parse(fs.readFileSync(path.join(base, "package.json"), "utf8")).scripts.start),
-              ...oursNodeFlags,
-              path.join(base, "dist/index.js"),
-            ],
-          }),
+          [BASE_KEY]: ours(BASE_KEY, `ours@${path.basename(base)}`, { args: baseArgs(base) }),
+          [BASE_REDIS_KEY]: ours(
+            BASE_REDIS_KEY,
+            `ours@${path.basename(base)}+redis`,
+            { args: baseArgs(base), redisPrefix },
+            redisEnv,
+          ),
         }),
   };
 }
 
-module.exports = { systemDefs, oursEnv, OURS_HEADERS, SYSTEM_KEYS, BASE_KEY, ROOT };
+module.exports = { systemDefs, oursEnv, OURS_HEADERS, SYSTEM_KEYS, BASE_KEY, BASE_REDIS_KEY, ROOT };
