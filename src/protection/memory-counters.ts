@@ -2,8 +2,8 @@ import { BoundedTable, type Capacity, SWEEP_STEP, type Sweepable } from "./bound
 import { ProtectionStoreError } from "./errors";
 
 /**
- * Fixed-window counters in this process's memory, with rate-limiter-flexible's semantics (what RateLimiterRedis
- * keeps doing with REDIS_URL): the first consume of a key opens a window of `durationMs`; every consume, refused ones
+ * Fixed-window counters in this process's memory, with rate-limiter-flexible's semantics (what the Redis store's script
+ * does per key with REDIS_URL, redis-budgets.ts): the first consume of a key opens a window of `durationMs`; every consume, refused ones
  * included, adds one; a consume is allowed while the count is at most `points`; `msBeforeNext` is the time left in
  * the window; `reward` takes one back. MemoryCounter: one budget, one entry per key, `{ consumed, expiresAt }`, in a
  * BoundedTable (prefix, IP, client, global, verify). DestinationCounters: a destination's cooldown, window and daily
@@ -24,7 +24,7 @@ export interface Refundable {
   reward(key: string, budgets?: number): void;
 }
 
-/** One budget's counters, in memory or Redis. `consume` throws ProtectionStoreError when the store cannot answer. */
+/** One budget's counters in memory. `consume` throws ProtectionStoreError when the table cannot take the key. */
 export interface BudgetCounter {
   consume(key: string): CounterOutcome | Promise<CounterOutcome>;
   reward(key: string): void | Promise<void>;

@@ -1,25 +1,19 @@
 import type Redis from "ioredis";
-import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { Budget, ThrottleConfig } from "../config";
 import { Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
-import {
-  type BudgetCounter,
-  type CounterOutcome,
-  DestinationCounters,
-  MemoryCounter,
-  type Refundable,
-  type Window,
-} from "./memory-counters";
+import { DestinationCounters, MemoryCounter, type Refundable, type Window } from "./memory-counters";
 import { DEFAULT_MEMORY_THROTTLE_MAX_KEYS } from "./protection.settings";
+import { type KeyCount, RedisBudgets } from "./redis-budgets";
 
 /**
  * OTP throttling as a domain feature (docs/security-requirements.md B1-B5): every OTP send takes one point from each budget that
  * applies to it, all at once, or from none:
  *   per destination (each mobile, Aadhaar and CIBIL id on its own): a cooldown, a short window and a daily cap;
  *   per mobile-number prefix (SMS pumping walks number ranges), per source IP, per API client, and one global budget.
- * Counters live in Redis (rate-limiter-flexible's RateLimiterRedis: shared by replicas and kept across restarts) or in
+ * Counters live in Redis (redis-budgets.ts: one script per send takes every budget's point, shared by replicas and kept
+ * across restarts) or in
  * this process's memory (memory-counters.ts: the same fixed-window semantics in bounded tables, one entry per
  * destination for its three budgets and one per prefix, IP, client and global key, capped at MEMORY_THROTTLE_MAX_KEYS
  * entries; when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the identifier, never the
@@ -81,8 +75,10 @@ interface Budgeted {
   rank: number;
   scope: ThrottleScope;
   points: number;
-  /** Redis's counter (null in memory). */
-  counter: BudgetCounter | null;
+  /** Its window. */
+  seconds: number;
+  /** Its keys' prefix in Redis, `<REDIS_KEY_PREFIX>otp:<name>:` (null in memory). */
+  redisPrefix: string | null;
   /** The in-memory counter (null with Redis, and for the destination budgets, which share DestinationCounters). */
   memory: MemoryCounter | null;
   /**
@@ -92,47 +88,33 @@ interface Budgeted {
   gatesNextSend: boolean;
 }
 
-interface Take {
-  budget: Budgeted;
-  key: string;
-}
-
 /** A value, or a promise of one: the in-memory store answers without a promise. */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** What one send's consumes add up to, whichever store answered them. */
-type Verdict =
-  | { kind: "failed"; error: ProtectionStoreError }
-  | { kind: "allowed"; nextSendInMs: number }
-  | { kind: "refused"; throttled: Throttled };
+/** What one send's takes add up to in Redis. */
+type Verdict = { kind: "allowed"; nextSendInMs: number } | { kind: "refused"; throttled: Throttled };
 
 /**
- * The verdict on one send, from each budget's consume: `outcomes[i]` answers `takes[i]` (undefined where that consume
- * failed), `failure` is the first failure in order. The Redis store's (#take); #reserveNow reaches the same verdict as
- * the in-memory counters answer (test/unit/protection/otp-throttle.test.ts, and test/integration/redis-stores.test.ts
- * holds both stores to the same answers). Allowed: `nextSendInMs` is the latest reset among the destination budgets this send left with no
- * points (0 if none). Refused: the most specific code (PRIORITY), the first such budget among equals, and the longest
- * wait among the refusals.
+ * The verdict on one send from its keys' counts in Redis (`counts[i]` answers `budgets[i]`): the same as #reserveNow
+ * reaches from the in-memory counters (test/unit/protection/otp-throttle.test.ts; test/integration/redis-throttle.test.ts
+ * holds both stores to the same answers). A budget allows while its count is at most its points. Allowed:
+ * `nextSendInMs` is the latest reset among the destination budgets this send left with no points (0 if none).
+ * Refused: the most specific code (PRIORITY), the first such budget among equals, and the longest wait among the
+ * refusals.
  */
-function verdict(
-  takes: readonly Take[],
-  outcomes: ReadonlyArray<CounterOutcome | undefined>,
-  failure: { error: unknown } | undefined,
-): Verdict {
-  if (failure) return { kind: "failed", error: storeError(failure.error) };
+function verdict(budgets: readonly Budgeted[], counts: readonly KeyCount[]): Verdict {
   let first: Budgeted | undefined;
   let waitMs = 0;
   let nextSend = 0;
-  for (let i = 0; i < takes.length; i++) {
-    const outcome = outcomes[i]!;
-    if (outcome.allowed) {
-      if (takes[i].budget.gatesNextSend && outcome.remainingPoints <= 0)
-        nextSend = Math.max(nextSend, outcome.msBeforeNext);
+  for (let i = 0; i < budgets.length; i++) {
+    const budget = budgets[i];
+    const { consumed, msBeforeNext } = counts[i];
+    if (consumed <= budget.points) {
+      if (budget.gatesNextSend && consumed >= budget.points) nextSend = Math.max(nextSend, msBeforeNext);
       continue;
     }
-    const budget = takes[i].budget;
     if (first === undefined || budget.rank < first.rank) first = budget;
-    waitMs = Math.max(waitMs, outcome.msBeforeNext);
+    waitMs = Math.max(waitMs, msBeforeNext);
   }
   if (first === undefined) return { kind: "allowed", nextSendInMs: nextSend };
   return { kind: "refused", throttled: throttledBy(first, waitMs) };
@@ -151,26 +133,6 @@ function throttledBy(first: Budgeted, waitMs: number): Throttled {
     scope: first.scope,
     retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
   };
-}
-
-/** rate-limiter-flexible's Redis limiter as a BudgetCounter: a refusal is an outcome, anything else a store failure. */
-class RedisCounter implements BudgetCounter {
-  constructor(private readonly limiter: RateLimiterRedis) {}
-
-  async consume(key: string): Promise<CounterOutcome> {
-    try {
-      const res = await this.limiter.consume(key);
-      return { allowed: true, remainingPoints: res.remainingPoints, msBeforeNext: res.msBeforeNext };
-    } catch (error) {
-      if (error instanceof RateLimiterRes)
-        return { allowed: false, remainingPoints: 0, msBeforeNext: error.msBeforeNext };
-      throw new ProtectionStoreError("otp throttle", error);
-    }
-  }
-
-  async reward(key: string): Promise<void> {
-    await this.limiter.reward(key);
-  }
 }
 
 /** The in-memory counters' bound (MEMORY_THROTTLE_MAX_KEYS) and, for tests, their clock. */
@@ -217,6 +179,8 @@ export class OtpThrottle {
   readonly #client: Budgeted;
   readonly #global: Budgeted;
   readonly #verify: Budgeted;
+  /** With Redis: every send's budgets in one script (null in memory). */
+  readonly #redis: RedisBudgets | null;
   /** In memory: the counters' clock, read once per send (every counter answers synchronously). Null with Redis. */
   readonly #clock: (() => number) | null;
   /** In memory: the destination budgets (cooldown, window, daily), one entry per destination. Null with Redis. */
@@ -240,6 +204,7 @@ export class OtpThrottle {
     // One cap for all the in-memory budgets together.
     const capacity = store ? null : new Capacity(memory.maxKeys, memory.now, memory.onFull);
     this.#clock = capacity ? () => capacity.now() : null;
+    this.#redis = store ? new RedisBudgets(store.redis) : null;
     const make = (
       name: string,
       code: ThrottleCode,
@@ -250,24 +215,16 @@ export class OtpThrottle {
       // In memory the destination budgets (those gating the next send) share one DestinationCounters.
       const memory =
         capacity && !gatesNextSend ? new MemoryCounter(budget.points, budget.seconds * 1000, capacity) : null;
-      const counter =
-        store &&
-        new RedisCounter(
-          new RateLimiterRedis({
-            points: budget.points,
-            duration: budget.seconds,
-            keyPrefix: `${store.keyPrefix}otp:${name}`,
-            storeClient: store.redis,
-            rejectIfRedisNotReady: true,
-          }),
-        );
+      // rate-limiter-flexible's key, `${keyPrefix}:${key}`, with the keyPrefix this service gave it (redis-budgets.ts).
+      const redisPrefix = store ? `${store.keyPrefix}otp:${name}:` : null;
       return {
         name,
         code,
         rank: PRIORITY.indexOf(code),
         scope,
         points: budget.points,
-        counter,
+        seconds: budget.seconds,
+        redisPrefix,
         memory,
         gatesNextSend,
       };
@@ -348,7 +305,7 @@ export class OtpThrottle {
     this.#waitMs = 0;
     this.#nextSend = 0;
     this.#failure = undefined;
-    // Every budget is consumed even after one fails, as #take does (it settles them all).
+    // Every budget is consumed even after one fails (a full table); the failure then gives back what was allowed.
     if (purpose === "verify") {
       for (const { kind, value } of subject.destinations)
         this.#takeOne(this.#verify, this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys);
@@ -370,7 +327,7 @@ export class OtpThrottle {
     const failure = this.#failure as { error: unknown } | undefined;
     const first = this.#first as Budgeted | undefined;
     if (failure) {
-      // Only the points that were allowed, as #take gives back after a failure.
+      // Only the points that were allowed: in memory every take's outcome is known (in Redis a failed script's is not).
       for (let i = 0; i < counters.length; i++) if (allowedAt[i] !== 0) counters[i].reward(keys[i], allowedAt[i]);
       throw storeError(failure.error);
     }
@@ -435,30 +392,22 @@ export class OtpThrottle {
     this.#waitMs = Math.max(this.#waitMs, waitMs);
   }
 
-  /** Redis: every budget's consume at once, then the same verdict and give-backs as #reserveNow, awaited. */
+  /**
+   * Redis: every budget's point in one script (redis-budgets.ts), which gives them all back itself when any budget
+   * refuses (as #reserveNow does); the same verdict. A failure (Redis down, a timeout) throws: the send is refused
+   * and nothing is given back, as the script's outcome is unknown.
+   */
   async #take(budgets: readonly Budgeted[], keys: readonly string[]): Promise<Reservation | Throttled> {
-    const takes: Take[] = budgets.map((budget, i) => ({ budget, key: keys[i] }));
-    // consume() returns a value or a promise (BudgetCounter): allSettled takes both.
-    // eslint-disable-next-line @typescript-eslint/await-thenable
-    const settled = await Promise.allSettled(takes.map(({ budget, key }) => budget.counter!.consume(key)));
-    let failure: { error: unknown } | undefined;
-    const outcomes = settled.map((s) => {
-      if (s.status === "fulfilled") return s.value;
-      failure ??= { error: s.reason as unknown };
-      return undefined;
-    });
-    const giveBack = (which: readonly Take[]) =>
-      // reward() returns nothing or a promise (BudgetCounter): Promise.all takes both.
-      // eslint-disable-next-line @typescript-eslint/await-thenable
-      Promise.all(which.map(({ budget, key }) => budget.counter!.reward(key))).then(() => undefined);
-    const v = verdict(takes, outcomes, failure);
-    if (v.kind === "failed") {
-      await giveBack(takes.filter((_, i) => outcomes[i]?.allowed)).catch(() => undefined);
-      throw v.error;
+    const redis = this.#redis!;
+    const redisKeys = budgets.map((budget, i) => budget.redisPrefix! + keys[i]);
+    let counts: KeyCount[];
+    try {
+      counts = await redis.take(redisKeys, budgets);
+    } catch (error) {
+      throw storeError(error);
     }
-    if (v.kind === "allowed") return { allowed: true, nextSendInMs: v.nextSendInMs, refund: () => giveBack(takes) };
-    // As #reserveNow: a refused attempt gives back every point it took, allowed and refused alike.
-    await giveBack(takes);
-    return v.throttled;
+    const v = verdict(budgets, counts);
+    if (v.kind === "refused") return v.throttled;
+    return { allowed: true, nextSendInMs: v.nextSendInMs, refund: () => redis.giveBack(redisKeys, budgets) };
   }
 }

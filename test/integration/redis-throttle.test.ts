@@ -1,0 +1,213 @@
+import Redis from "ioredis";
+import { RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
+import type { ThrottleConfig } from "../../src/config";
+import { ProtectionStoreError } from "../../src/protection/errors";
+import { KeyHasher } from "../../src/protection/key-hasher";
+import {
+  OtpThrottle,
+  type OtpSubject,
+  type Reservation,
+  type Throttled,
+  type ThrottlePurpose,
+} from "../../src/protection/otp-throttle";
+import { deleteKeys, describeWithRedis, dumpKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { throttleConfig } from "../helpers/throttle";
+
+/**
+ * The Redis store of OtpThrottle (src/protection/redis-budgets.ts: one Lua script per send) against a real Redis:
+ * the same answers as the in-memory store, one round trip per send, a refusal that leaves nothing behind, keys that
+ * replicas of the previous version (rate-limiter-flexible's RateLimiterRedis, one EVALSHA per budget) count the same
+ * way, and a refusal while Redis is not connected.
+ */
+const hasher = new KeyHasher(Buffer.from("t".repeat(32)));
+
+/** Small budgets, so that a short run of sends meets every one of them. */
+const SMALL: ThrottleConfig = throttleConfig({
+  cooldownSeconds: 30,
+  destinationWindow: { points: 2, seconds: 600 },
+  destinationDaily: { points: 3, seconds: 86_400 },
+  mobilePrefix: { points: 4, seconds: 600 },
+  ip: { points: 5, seconds: 60 },
+  client: { points: 8, seconds: 120 },
+  global: { points: 7, seconds: 300 },
+  verify: { points: 2, seconds: 600 },
+});
+
+const mobile = (value: string, ip = "203.0.113.1", clientId = "app"): OtpSubject => ({
+  destinations: [{ kind: "mobile", value }],
+  ip,
+  clientId,
+});
+const aeps = (aadhaar: string, value: string, ip = "203.0.113.1"): OtpSubject => ({
+  destinations: [
+    { kind: "mobile", value },
+    { kind: "aadhaar", value: aadhaar },
+  ],
+  ip,
+  clientId: "app",
+});
+
+/** An answer as the two stores can agree on it: waits in whole seconds (the clocks differ by the run's milliseconds). */
+function comparable(answer: Reservation | Throttled): Record<string, unknown> {
+  if (answer.allowed) return { allowed: true, nextSendInS: Math.round(answer.nextSendInMs / 1000) };
+  return { allowed: false, code: answer.code, scope: answer.scope, retryAfterSeconds: answer.retryAfterSeconds };
+}
+
+describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDIS_URL)", () => {
+  let redis: Redis;
+  const prefixes: string[] = [];
+  const fresh = () => {
+    const prefix = uniquePrefix();
+    prefixes.push(prefix);
+    return prefix;
+  };
+  beforeAll(async () => {
+    redis = new Redis(REDIS_URL as string);
+    await new Promise((resolve) => redis.once("ready", resolve));
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeys(redis, prefix);
+    await redis.quit();
+  });
+
+  it("answers every send as the in-memory store does: codes, scopes, waits, the next send, refunds", async () => {
+    const memory = new OtpThrottle(SMALL, hasher, null);
+    const shared = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: fresh() });
+    // [purpose, subject, refund the send if it was allowed]
+    const steps: Array<[ThrottlePurpose, OtpSubject, boolean?]> = [
+      ["send", mobile("9876500001")],
+      ["send", mobile("9876500001")], // cooldown
+      ["send", mobile("9876500002"), true], // allowed, then refunded: the destination is free again
+      ["send", mobile("9876500002")],
+      ["send", aeps("999971658847", "9876500003")],
+      ["send", aeps("999971658847", "9876500004")], // the Aadhaar's cooldown
+      ["send", mobile("9876500005")], // the prefix's 4th point
+      ["send", mobile("9876500006", "203.0.113.2")], // the prefix's 5th: refused (prefix)
+      ["send", mobile("9123400001", "203.0.113.1")], // the IP's 5th point (refused sends gave theirs back)
+      ["send", mobile("9123400002", "203.0.113.1")], // the IP's 6th: refused
+      ["send", mobile("9123400003", "203.0.113.3", "other")],
+      ["send", mobile("9123400004", "203.0.113.4", "other")], // the global budget's 7th point
+      ["send", mobile("9123400005", "203.0.113.5", "third")], // its 8th: refused
+      ["verify", mobile("9876500001")],
+      ["verify", mobile("9876500001")],
+      ["verify", mobile("9876500001")], // the third check: refused
+      ["verify", aeps("999971658847", "9876500001")], // the mobile's verification budget refuses both
+    ];
+    const answers: Array<[unknown, unknown]> = [];
+    for (const [purpose, subject, refund] of steps) {
+      const a = await memory.reserve(subject, purpose);
+      const b = await shared.reserve(subject, purpose);
+      answers.push([comparable(a), comparable(b)]);
+      if (refund && a.allowed && b.allowed) {
+        await a.refund();
+        await b.refund();
+      }
+    }
+    expect(answers.map(([, b]) => b)).toEqual(answers.map(([a]) => a));
+    // The run met every kind of answer (a scenario that only ever allowed would prove little).
+    const codes = new Set(answers.map(([a]) => (a as { code?: string }).code ?? "allowed"));
+    expect([...codes].sort()).toEqual(["OTP_COOLDOWN", "RATE_LIMITED", "VERIFY_LIMIT_REACHED", "allowed"].sort());
+    const scopes = new Set(answers.map(([a]) => (a as { scope?: string }).scope).filter(Boolean));
+    expect([...scopes].sort()).toEqual(["DESTINATION", "GLOBAL", "IP", "MOBILE_PREFIX"]);
+  });
+
+  it("answers OTP_LIMIT_REACHED with the window's wait, and the next send's wait, as in memory", async () => {
+    const config = { ...SMALL, cooldownSeconds: 0 };
+    const memory = new OtpThrottle(config, hasher, null);
+    const shared = new OtpThrottle(config, hasher, { redis, keyPrefix: fresh() });
+    const answers: Array<[unknown, unknown]> = [];
+    for (let i = 0; i < 3; i++) {
+      answers.push([
+        comparable(await memory.reserve(mobile("9000000001"))),
+        comparable(await shared.reserve(mobile("9000000001"))),
+      ]);
+    }
+    expect(answers.map(([, b]) => b)).toEqual(answers.map(([a]) => a));
+    expect(answers.map(([a]) => a)).toEqual([
+      { allowed: true, nextSendInS: 0 },
+      // The window's second point was its last: no send before it ends.
+      { allowed: true, nextSendInS: 600 },
+      { allowed: false, code: "OTP_LIMIT_REACHED", scope: "DESTINATION", retryAfterSeconds: 600 },
+    ]);
+  });
+
+  it("one round trip per send, allowed or refused, and one per refund", async () => {
+    const own = new Redis(REDIS_URL as string);
+    await new Promise((resolve) => own.once("ready", resolve));
+    try {
+      const throttle = new OtpThrottle(SMALL, hasher, { redis: own, keyPrefix: fresh() });
+      // The first call loads the script (EVALSHA answered NOSCRIPT on a Redis that never saw it, then EVAL).
+      await throttle.reserve(mobile("9555500000"));
+      const sent: string[] = [];
+      const send = own.sendCommand.bind(own);
+      own.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
+        sent.push(args[0].name);
+        return send(...args);
+      }) as Redis["sendCommand"];
+      const allowed = await throttle.reserve(aeps("999941057058", "9555500001"));
+      expect(allowed.allowed).toBe(true);
+      expect(sent).toEqual(["evalsha"]);
+      expect(await throttle.reserve(aeps("999941057058", "9555500002"))).toMatchObject({ code: "OTP_COOLDOWN" });
+      expect(sent).toEqual(["evalsha", "evalsha"]);
+      await (allowed as Reservation).refund();
+      expect(sent).toEqual(["evalsha", "evalsha", "evalsha"]);
+    } finally {
+      own.disconnect();
+    }
+  });
+
+  it("a refused send leaves every key as it found it, and an allowed one takes a point from each of its ten", async () => {
+    const prefix = fresh();
+    const throttle = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });
+    const subject = aeps("999971658847", "9444400001");
+    expect((await throttle.reserve(subject)).allowed).toBe(true);
+    const after = await dumpKeys(redis, prefix);
+    // Mobile and Aadhaar: cooldown, window and daily each; the prefix, the IP, the client, the global budget.
+    expect(after).toHaveLength(10);
+    expect(new Set(after.map((e) => e.value))).toEqual(new Set(["1"]));
+    expect(await throttle.reserve(subject)).toMatchObject({ code: "OTP_COOLDOWN" });
+    expect((await dumpKeys(redis, prefix)).sort((a, b) => a.key.localeCompare(b.key))).toEqual(
+      after.sort((a, b) => a.key.localeCompare(b.key)),
+    );
+  });
+
+  it("counts the keys the previous version counted (rate-limiter-flexible's RateLimiterRedis), both ways, during a rolling update", async () => {
+    const prefix = fresh();
+    const throttle = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });
+    // The previous version's limiters, as it made them (its otp-throttle.ts).
+    const old = (name: string, points: number, duration: number) =>
+      new RateLimiterRedis({
+        points,
+        duration,
+        keyPrefix: `${prefix}otp:${name}`,
+        storeClient: redis,
+        rejectIfRedisNotReady: true,
+      });
+    const cooldown = old("cooldown", 1, SMALL.cooldownSeconds);
+    const window = old("window", SMALL.destinationWindow.points, SMALL.destinationWindow.seconds);
+    // An old replica sent to this mobile: the new one sees its cooldown.
+    const first = "9333300001";
+    await cooldown.consume(hasher.hash("destination:mobile", first));
+    const refused = (await throttle.reserve(mobile(first))) as Throttled;
+    expect(refused).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(SMALL.cooldownSeconds - 1);
+    // The new one sent to another: the old one counts that send in the same keys.
+    const second = "9333300002";
+    expect((await throttle.reserve(mobile(second))).allowed).toBe(true);
+    const key = hasher.hash("destination:mobile", second);
+    const counted = (await window.get(key)) as RateLimiterRes;
+    expect(counted.consumedPoints).toBe(1);
+    expect(counted.msBeforeNext).toBeGreaterThan((SMALL.destinationWindow.seconds - 5) * 1000);
+    await expect(cooldown.consume(key)).rejects.toMatchObject({ consumedPoints: 2 });
+  });
+
+  it("refuses at once, as a store failure, while Redis is not connected (fail closed)", async () => {
+    const down = new Redis(REDIS_URL as string, { lazyConnect: true, enableOfflineQueue: false });
+    try {
+      const throttle = new OtpThrottle(SMALL, hasher, { redis: down, keyPrefix: fresh() });
+      await expect(throttle.reserve(mobile("9222200001"))).rejects.toBeInstanceOf(ProtectionStoreError);
+    } finally {
+      down.disconnect();
+    }
+  });
+});
