@@ -4,6 +4,7 @@ import { BoundedTable, Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import { DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS } from "./protection.settings";
 import { MemoryStoreFullError } from "./memory-counters";
+import { type ScriptCommand, scriptCommand } from "./redis";
 import type { StoreSealer } from "./store-sealer";
 
 /**
@@ -125,11 +126,18 @@ return redis.call('DEL', KEYS[1])`;
 
 /** Shared by every replica: SET NX makes "first request takes the key" atomic across processes. */
 export class RedisIdempotencyStore implements IdempotencyStore {
+  /** The two scripts as commands (EVALSHA; they were sent whole with every call, EVAL). */
+  readonly #complete: ScriptCommand<number>;
+  readonly #release: ScriptCommand<number>;
+
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
     private readonly sealer: StoreSealer,
-  ) {}
+  ) {
+    this.#complete = scriptCommand(redis, "aopayIdempotencyComplete", COMPLETE_LUA, 1);
+    this.#release = scriptCommand(redis, "aopayIdempotencyRelease", RELEASE_LUA, 1);
+  }
 
   async begin(key: string, fingerprint: string, pendingTtlMs: number): Promise<BeginOutcome> {
     const redisKey = this.#key(key);
@@ -157,7 +165,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       result: sealResult(this.sealer, key, fingerprint, result),
     };
     try {
-      await this.redis.eval(COMPLETE_LUA, 1, this.#key(key), token, JSON.stringify(record), String(ttlMs));
+      await this.#complete(this.#key(key), token, JSON.stringify(record), String(ttlMs));
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);
     }
@@ -165,7 +173,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async release(key: string, token: string): Promise<void> {
     try {
-      await this.redis.eval(RELEASE_LUA, 1, this.#key(key), token);
+      await this.#release(this.#key(key), token);
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);
     }

@@ -1,4 +1,5 @@
 import type Redis from "ioredis";
+import { type ScriptCommand, scriptCommand } from "./redis";
 
 /**
  * One OTP send's budgets in Redis, in one round trip: a Lua script takes a point from every budget's key (or gives one
@@ -43,11 +44,6 @@ end
 return out
 `;
 
-/** The script's name as an ioredis command (defineCommand: EVALSHA, and EVAL once when Redis does not know it yet). */
-const COMMAND = "aopayOtpBudgets";
-
-type BudgetsCommand = (numKeys: number, ...keysThenArgs: Array<string | number>) => Promise<number[]>;
-
 /** A budget as the script sees it: its window in seconds and its points. */
 export interface RedisBudget {
   readonly seconds: number;
@@ -61,13 +57,11 @@ export interface KeyCount {
 }
 
 export class RedisBudgets {
-  readonly #call: BudgetsCommand;
+  /** The script (its number of keys first): every OtpThrottle on this connection shares it. */
+  readonly #call: ScriptCommand<number[]>;
 
   constructor(private readonly redis: Redis) {
-    // Defined once per connection object; every OtpThrottle on this connection shares it.
-    if (typeof (redis as unknown as Record<string, unknown>)[COMMAND] !== "function")
-      redis.defineCommand(COMMAND, { lua: SCRIPT });
-    this.#call = ((redis as unknown as Record<string, BudgetsCommand>)[COMMAND] as BudgetsCommand).bind(redis);
+    this.#call = scriptCommand(redis, "aopayOtpBudgets", SCRIPT);
   }
 
   /**

@@ -63,3 +63,17 @@ export function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
     redis.on("ready", onReady);
   });
 }
+
+/** A Lua script as a command of `redis`, called with its keys then its arguments; resolves to the script's reply. */
+export type ScriptCommand<T> = (...keysThenArgs: Array<string | number>) => Promise<T>;
+
+/**
+ * A Lua script as an ioredis command (defineCommand): EVALSHA, and EVAL once where Redis does not know the script yet
+ * (a new or restarted Redis), rather than the script's text with every call (EVAL). Defined once per connection
+ * object under `name`, whoever asks first. Without `numberOfKeys`, the call's first argument is the number of keys.
+ */
+export function scriptCommand<T>(redis: Redis, name: string, lua: string, numberOfKeys?: number): ScriptCommand<T> {
+  const commands = redis as unknown as Record<string, ScriptCommand<T> | undefined>;
+  if (typeof commands[name] !== "function") redis.defineCommand(name, { lua, numberOfKeys });
+  return (commands[name] as ScriptCommand<T>).bind(redis);
+}

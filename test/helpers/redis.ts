@@ -66,3 +66,17 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   const keys = (await dumpKeys(redis, prefix)).map((k) => k.key);
   if (keys.length > 0) await redis.del(...keys);
 }
+
+/**
+ * The names of the commands `redis` sends from now on (its own sendCommand, which every command and script call goes
+ * through), in order: a count of round trips made by the code under test on a connection of the test's own.
+ */
+export function recordCommands(redis: Redis): string[] {
+  const sent: string[] = [];
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
+    sent.push(args[0].name);
+    return send(...args);
+  }) as Redis["sendCommand"];
+  return sent;
+}

@@ -4,7 +4,7 @@ import { RedisIdempotencyStore } from "../../src/protection/idempotency-store";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { OtpThrottle } from "../../src/protection/otp-throttle";
 import { deriveStoreKey, StoreSealer } from "../../src/protection/store-sealer";
-import { deleteKeys, describeWithRedis, dumpKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { deleteKeys, describeWithRedis, dumpKeys, recordCommands, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { throttleConfig } from "../helpers/throttle";
 
 const throttle = throttleConfig();
@@ -81,6 +81,32 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     expect(again.kind).toBe("acquired");
     await new Promise((r) => setTimeout(r, 120));
     expect((await store.begin("k2", "fp", 60_000)).kind).toBe("acquired");
+  });
+
+  it("idempotency: complete and release are one EVALSHA each, not the script's text with every call", async () => {
+    const own = new Redis(REDIS_URL as string);
+    await new Promise((resolve) => own.once("ready", resolve));
+    try {
+      const store = new RedisIdempotencyStore(own, prefix, sealer);
+      // Once each first: a Redis that never saw a script answers NOSCRIPT, and ioredis sends it whole (EVAL) once.
+      for (const key of ["k3", "k4"]) {
+        const begun = await store.begin(key, "fp", 60_000);
+        if (begun.kind !== "acquired") throw new Error("expected acquired");
+        if (key === "k3") await store.complete(key, begun.token, "fp", { typename: "X", data: {} }, 60_000);
+        else await store.release(key, begun.token);
+      }
+      const sent = recordCommands(own);
+      const completed = await store.begin("k5", "fp", 60_000);
+      const released = await store.begin("k6", "fp", 60_000);
+      if (completed.kind !== "acquired" || released.kind !== "acquired") throw new Error("expected acquired");
+      await store.complete("k5", completed.token, "fp", { typename: "X", data: {} }, 60_000);
+      await store.release("k6", released.token);
+      expect(sent).toEqual(["set", "set", "evalsha", "evalsha"]);
+      expect(await store.begin("k5", "fp", 60_000)).toEqual({ kind: "replay", result: { typename: "X", data: {} } });
+      expect((await store.begin("k6", "fp", 60_000)).kind).toBe("acquired");
+    } finally {
+      own.disconnect();
+    }
   });
 
   it("keys are HMACs: no identifier, nor its unsalted SHA-256 or MD5, appears in any key or value (docs/security-requirements.md D2)", async () => {

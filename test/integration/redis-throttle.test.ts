@@ -10,7 +10,7 @@ import {
   type Throttled,
   type ThrottlePurpose,
 } from "../../src/protection/otp-throttle";
-import { deleteKeys, describeWithRedis, dumpKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { deleteKeys, describeWithRedis, dumpKeys, recordCommands, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { throttleConfig } from "../helpers/throttle";
 
 /**
@@ -138,12 +138,7 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
       const throttle = new OtpThrottle(SMALL, hasher, { redis: own, keyPrefix: fresh() });
       // The first call loads the script (EVALSHA answered NOSCRIPT on a Redis that never saw it, then EVAL).
       await throttle.reserve(mobile("9555500000"));
-      const sent: string[] = [];
-      const send = own.sendCommand.bind(own);
-      own.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
-        sent.push(args[0].name);
-        return send(...args);
-      }) as Redis["sendCommand"];
+      const sent = recordCommands(own);
       const allowed = await throttle.reserve(aeps("999941057058", "9555500001"));
       expect(allowed.allowed).toBe(true);
       expect(sent).toEqual(["evalsha"]);
