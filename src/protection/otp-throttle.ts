@@ -12,11 +12,10 @@ import { type KeyCount, RedisBudgets } from "./redis-budgets";
  * applies to it, all at once, or from none:
  *   per destination (each mobile, Aadhaar and CIBIL id on its own): a cooldown, a short window and a daily cap;
  *   per mobile-number prefix (SMS pumping walks number ranges), per source IP, per API client, and one global budget.
- * Counters live in Redis (redis-budgets.ts: one script per send takes every budget's point, shared by replicas and kept
- * across restarts) or in
- * this process's memory (memory-counters.ts: the same fixed-window semantics in bounded tables, one entry per
- * destination for its three budgets and one per prefix, IP, client and global key, capped at MEMORY_THROTTLE_MAX_KEYS
- * entries; when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the identifier, never the
+ * Counters live in Redis (redis-budgets.ts: one script per send takes every budget's point; shared by replicas and
+ * kept across restarts) or in this process's memory (memory-counters.ts: the same fixed-window semantics in bounded
+ * tables, one entry per destination for its three budgets and one per prefix, IP, client and global key, capped at
+ * MEMORY_THROTTLE_MAX_KEYS entries; when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the identifier, never the
  * number itself (KeyHasher).
  *
  * A send is counted before it happens. It is refunded only when the call provably never left the process
