@@ -196,6 +196,26 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     await expect(cooldown.consume(key)).rejects.toMatchObject({ consumedPoints: 2 });
   });
 
+  it("a Redis that forgot its scripts (SCRIPT FLUSH, as after a restart) is sent the script again, and the send counts", async () => {
+    const own = new Redis(REDIS_URL as string);
+    await new Promise((resolve) => own.once("ready", resolve));
+    try {
+      const prefix = fresh();
+      const throttle = new OtpThrottle(SMALL, hasher, { redis: own, keyPrefix: prefix });
+      expect((await throttle.reserve(mobile("9111100001"))).allowed).toBe(true);
+      await own.script("FLUSH");
+      const sent = recordCommands(own);
+      expect((await throttle.reserve(mobile("9111100002"))).allowed).toBe(true);
+      // EVALSHA answered NOSCRIPT (it ran nothing); ioredis sent it again, as EVAL with the script's text (its
+      // Script.execute: the resend is turned into an EVAL on the wire), and the send was counted once.
+      expect(sent).toEqual(["evalsha", "evalsha"]);
+      const key = `${prefix}otp:cooldown:${hasher.hash("destination:mobile", "9111100002")}`;
+      expect(await own.get(key)).toBe("1");
+    } finally {
+      own.disconnect();
+    }
+  });
+
   it("refuses at once, as a store failure, while Redis is not connected (fail closed)", async () => {
     const down = new Redis(REDIS_URL as string, { lazyConnect: true, enableOfflineQueue: false });
     try {
