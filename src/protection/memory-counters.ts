@@ -2,12 +2,12 @@ import { BoundedTable, type Capacity, SWEEP_STEP, type Sweepable } from "./bound
 import { ProtectionStoreError } from "./errors";
 
 /**
- * Fixed-window counters in this process's memory, with rate-limiter-flexible's semantics (what the Redis store's script
- * does per key with REDIS_URL, redis-budgets.ts): the first consume of a key opens a window of `durationMs`; every consume, refused ones
- * included, adds one; a consume is allowed while the count is at most `points`; `msBeforeNext` is the time left in
- * the window; `reward` takes one back. MemoryCounter: one budget, one entry per key, `{ consumed, expiresAt }`, in a
- * BoundedTable (prefix, IP, client, global, verify). DestinationCounters: a destination's cooldown, window and daily
- * budgets under one entry. No timer, no promise, no closure per key (the memory per destination is measured in
+ * Fixed-window counters in this process's memory, with rate-limiter-flexible's semantics (what the Redis store's
+ * script does per key with REDIS_URL, redis-budgets.ts): the first consume of a key opens a window of `durationMs`;
+ * every consume, refused ones included, adds one; a consume is allowed while the count is at most `points`;
+ * `msBeforeNext` is the time left in the window; `reward` takes one back. MemoryCounter: one budget, one entry per key,
+ * `{ consumed, expiresAt }`, in a BoundedTable (prefix, IP, client, global, verify). DestinationCounters: a
+ * destination's cooldown, window and daily budgets under one entry. No timer, no promise, no closure per key (the memory per destination is measured in
  * test/unit/protection/memory-footprint.test.ts and docs/security.md).
  */
 
@@ -24,12 +24,6 @@ export interface Refundable {
   reward(key: string, budgets?: number): void;
 }
 
-/** One budget's counters in memory. `consume` throws ProtectionStoreError when the table cannot take the key. */
-export interface BudgetCounter {
-  consume(key: string): CounterOutcome | Promise<CounterOutcome>;
-  reward(key: string): void | Promise<void>;
-}
-
 /** A key's current window. */
 export interface Window {
   consumed: number;
@@ -44,7 +38,7 @@ export class MemoryStoreFullError extends ProtectionStoreError {
   }
 }
 
-export class MemoryCounter implements BudgetCounter {
+export class MemoryCounter {
   readonly #table: BoundedTable<Window>;
 
   constructor(

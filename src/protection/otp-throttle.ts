@@ -15,8 +15,8 @@ import { type KeyCount, RedisBudgets } from "./redis-budgets";
  * Counters live in Redis (redis-budgets.ts: one script per send takes every budget's point; shared by replicas and
  * kept across restarts) or in this process's memory (memory-counters.ts: the same fixed-window semantics in bounded
  * tables, one entry per destination for its three budgets and one per prefix, IP, client and global key, capped at
- * MEMORY_THROTTLE_MAX_KEYS entries; when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the identifier, never the
- * number itself (KeyHasher).
+ * MEMORY_THROTTLE_MAX_KEYS entries; when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the
+ * identifier, never the number itself (KeyHasher).
  *
  * A send is counted before it happens. It is refunded only when the call provably never left the process
  * (docs/security-requirements.md E3: an unknown outcome keeps its cost).
