@@ -53,6 +53,8 @@ export interface AdmissionConfig {
   maxEventLoopDelayMs: number;
   sampleIntervalMs: number;
   retryAfterSeconds: number;
+  /** Refused connections read again per event-loop turn (http/refused-reads.ts); 0: at once. */
+  refusedReadsPerTurn: number;
 }
 
 export interface MetricsConfig {
@@ -281,6 +283,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
       maxEventLoopDelayMs: admission.ADMISSION_MAX_EVENT_LOOP_DELAY_MS,
       sampleIntervalMs: admission.ADMISSION_SAMPLE_INTERVAL_MS,
       retryAfterSeconds: admission.ADMISSION_RETRY_AFTER_SECONDS,
+      refusedReadsPerTurn: admission.ADMISSION_REFUSED_READS_PER_TURN,
     },
     webConcurrency: workers,
     shutdownGraceMs: server.SHUTDOWN_GRACE_MS,

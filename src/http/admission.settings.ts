@@ -5,6 +5,12 @@ export const DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS = 1_000;
 /** How often the event-loop delay is sampled (@fastify/under-pressure's default `sampleInterval` is 1 s; half of it reacts sooner). */
 export const DEFAULT_ADMISSION_SAMPLE_INTERVAL_MS = 500;
 export const DEFAULT_ADMISSION_RETRY_AFTER_SECONDS = 1;
+/**
+ * Refused connections read again per event-loop turn (refused-reads.ts). Measured at 1,500 clients resending at once
+ * (docs/performance.md, "Refused connections read in turns"): 30, 100 and 200 served alike (82-88 % of the upstream's
+ * capacity); 100 keeps a turn's refusals to about 3 ms of CPU on the bench machine.
+ */
+export const DEFAULT_ADMISSION_REFUSED_READS_PER_TURN = 100;
 
 /** Admission control in front of the GraphQL endpoint (src/http/admission.ts): what is refused under overload. */
 export const admissionSettings = defineSettings({
@@ -31,6 +37,15 @@ export const admissionSettings = defineSettings({
       min: 10,
       max: 60_000,
       doc: "how often the event-loop delay is measured (`perf_hooks.monitorEventLoopDelay`, the mean since the last sample)",
+    }),
+    ADMISSION_REFUSED_READS_PER_TURN: int({
+      default: DEFAULT_ADMISSION_REFUSED_READS_PER_TURN,
+      min: 0,
+      max: 1_000_000,
+      doc:
+        "after a refusal (503 `OVERLOADED`), its connection's next request is read only in its turn: at most this many refused connections " +
+        "are read again per event-loop turn, the longest-waiting first, so that clients resending at once cannot keep the event loop " +
+        "from the upstream's answers. `0`: read at once",
     }),
     ADMISSION_RETRY_AFTER_SECONDS: int({
       default: DEFAULT_ADMISSION_RETRY_AFTER_SECONDS,

@@ -6,6 +6,7 @@ import type { AdmissionConfig } from "../config";
 import { EdgeCode } from "../graphql/edge-code";
 import { errorBody, GRAPHQL_PATH } from "./error-body";
 import type { Cors } from "./cors";
+import { RefusedReads } from "./refused-reads";
 import { requestIdFrom } from "./request-id";
 
 /**
@@ -22,7 +23,9 @@ import { requestIdFrom } from "./request-id";
  *     resolution (under-pressure's formula). A saturated CPU shows up there before anywhere else.
  *
  * A refused request gets HTTP 503, `Retry-After`, and `{ errors: [{ extensions: { code: "OVERLOADED", requestId } }] }`
- * from the first onRequest hook after the request id: before authentication and before its body is read.
+ * from the first onRequest hook after the request id: before authentication and before its body is read. Its
+ * connection's next request is then read in its turn, at most ADMISSION_REFUSED_READS_PER_TURN per event-loop turn
+ * (refused-reads.ts: why).
  */
 
 import type { ShedReason } from "../observability/metrics";
@@ -35,12 +38,15 @@ export class Admission {
   #eventLoopDelayMs = 0;
   readonly #histogram: ReturnType<typeof monitorEventLoopDelay> | null = null;
   readonly #timer: NodeJS.Timeout | undefined;
+  /** A refused connection's next request is read in its turn (refused-reads.ts: why). */
+  readonly #refusedReads: RefusedReads;
 
   constructor(
     readonly config: AdmissionConfig,
     /** Called for each refusal (metrics). */
     private readonly onShed: (reason: ShedReason) => void = () => undefined,
   ) {
+    this.#refusedReads = new RefusedReads(config.refusedReadsPerTurn);
     if (config.maxEventLoopDelayMs > 0) {
       const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
       histogram.enable();
@@ -61,6 +67,11 @@ export class Admission {
     if (maxEventLoopDelayMs > 0 && this.#eventLoopDelayMs > maxEventLoopDelayMs) return this.#shed("event_loop_delay");
     this.#inFlight += 1;
     return null;
+  }
+
+  /** A refusal has been written on `socket`: its next request is read in its turn (refused-reads.ts). */
+  refused(socket: Socket | null): void {
+    if (socket) this.#refusedReads.park(socket);
   }
 
   /** One admitted request has been answered (or its client has gone). */
@@ -165,6 +176,7 @@ export function guardServer(server: Server, admission: Admission, options: RawAd
     options.cors(headers, req.headers.origin);
     res.writeHead(503, headers);
     res.end(body);
+    admission.refused(req.socket);
     if (refused++ === 0) {
       since = Date.now();
       timer = setTimeout(flush, REFUSALS_LOG_INTERVAL_MS).unref();
@@ -198,6 +210,7 @@ export function registerAdmission(fastify: FastifyInstance, admission: Admission
       .code(503)
       .header("retry-after", retryAfter)
       .send(errorBody(OVERLOADED_MESSAGE, EdgeCode.OVERLOADED, request.id));
+    admission.refused(request.raw.socket);
   });
 }
 

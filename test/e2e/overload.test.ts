@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import { request } from "undici";
+import { Client, request } from "undici";
 import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
@@ -131,6 +131,80 @@ describe("admission: refusals answered at the socket", () => {
     expect(summary).toHaveLength(1);
     expect(summary[0]).toMatchObject({ refused: 3, code: "OVERLOADED", level: "warn" });
     expect(t.logs.raw()).not.toContain("9876543212");
+  });
+});
+
+describe("admission: a refused connection's next request is read in its turn", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    // One refused connection read again per event-loop turn: the strictest setting.
+    t = await startTestStack({
+      ...upstreamEnv(upstream),
+      ADMISSION_MAX_IN_FLIGHT: "1",
+      ADMISSION_REFUSED_READS_PER_TURN: "1",
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  it("8 kept-alive connections resending at once are each refused again and again on the same socket, then served", async () => {
+    const hold = holdingUpstream(upstream);
+    const admitted = t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { aadhaar: nextAadhaar() }));
+    await until("the admitted send to reach the upstream", () => upstream.calls.length === 1);
+
+    const CLIENTS = 8;
+    const ROUNDS = 4;
+    const { origin } = new URL(t.baseUrl);
+    const clients = Array.from({ length: CLIENTS }, () => new Client(origin, { pipelining: 1 }));
+    let connects = 0;
+    clients.forEach((c) => c.on("connect", () => (connects += 1)));
+    const send = async (c: Client, i: number, round: number) => {
+      const res = await c.request({
+        path: "/graphql",
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: RESEND_AEPS_OTP, variables: aepsInput(`98765433${i}${round}`) }),
+      });
+      return { status: res.statusCode, text: await res.body.text() };
+    };
+    try {
+      // Every client sends its next request as soon as its refusal arrives (no Retry-After wait), all at once.
+      const refusals = await Promise.all(
+        clients.map(async (c, i) => {
+          const out = [];
+          for (let round = 0; round < ROUNDS; round++) out.push(await send(c, i, round));
+          return out;
+        }),
+      );
+      for (const r of refusals.flat()) {
+        expect(r.status).toBe(503);
+        expect(r.text).toContain('"OVERLOADED"');
+      }
+      // Each kept its one connection: parked and read again, never closed.
+      expect(connects).toBe(CLIENTS);
+      expect(upstream.calls).toHaveLength(1);
+
+      hold.release();
+      expect(resultOf((await admitted).body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+      // Their place free, each connection's next request is read and served.
+      for (const [i, c] of clients.entries()) {
+        const served = await send(c, i, ROUNDS);
+        expect(served.status).toBe(200);
+        expect(served.text).toContain('"AepsOtpResent"');
+      }
+      expect(connects).toBe(CLIENTS);
+      expect(upstream.calls).toHaveLength(1 + CLIENTS);
+      expect(await scrape(t)).toMatch(
+        new RegExp(`^graphql_requests_shed_total\\{reason="in_flight"\\} ${CLIENTS * ROUNDS}$`, "m"),
+      );
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
   });
 });
 
