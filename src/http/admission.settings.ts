@@ -7,8 +7,8 @@ export const DEFAULT_ADMISSION_SAMPLE_INTERVAL_MS = 500;
 export const DEFAULT_ADMISSION_RETRY_AFTER_SECONDS = 1;
 /**
  * Refused connections read again per event-loop turn (refused-reads.ts). Measured at 1,500 clients resending at once
- * (docs/performance.md, "Refused connections read in turns"): 30, 100 and 200 served alike (82-88 % of the upstream's
- * capacity); 100 keeps a turn's refusals to about 3 ms of CPU on the bench machine.
+ * (docs/performance.md, "1,500 clients resending at once: where the capacity goes"): 30, 100 and 200 served alike
+ * (82-88 % of the upstream's capacity); 100 keeps a turn's refusals to about 3 ms of CPU on the bench machine.
  */
 export const DEFAULT_ADMISSION_REFUSED_READS_PER_TURN = 100;
 
