@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { Client, request } from "undici";
-import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar } from "../helpers/identifiers";
@@ -29,21 +29,29 @@ function expectOverloaded(res: GqlResponse) {
   expect(res.body.data).toBeUndefined();
 }
 
-describe("admission: the in-flight cap", () => {
-  const CAP = 3;
-  let upstream: FakeUpstream;
-  let t: TestStack;
-
+/**
+ * A fake upstream and a test stack against it, for one describe block: started before its tests with `env` on top of
+ * the upstream's settings, stopped after them. Its tests read `upstream` and `t` from what this returns.
+ */
+function upstreamAndStack(env: Record<string, string>, handler?: FakeHandler) {
+  const ctx = {} as { upstream: FakeUpstream; t: TestStack };
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), ADMISSION_MAX_IN_FLIGHT: String(CAP) });
+    ctx.upstream = await startFakeUpstream(handler);
+    ctx.t = await startTestStack({ ...upstreamEnv(ctx.upstream), ...env });
   });
   afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
+    await ctx.t?.stop();
+    await ctx.upstream?.close();
   });
+  return ctx;
+}
+
+describe("admission: the in-flight cap", () => {
+  const CAP = 3;
+  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: String(CAP) });
 
   it("refuses the cap+1th request at once with 503 OVERLOADED and Retry-After, before authentication and parsing; the upstream sees only the admitted ones", async () => {
+    const { upstream, t } = ctx;
     const hold = holdingUpstream(upstream);
     const admitted = Array.from({ length: CAP }, (_, i) => t.gql(RESEND_AEPS_OTP, aepsInput(`98765432${10 + i}`)));
     await until("the admitted sends to reach the upstream", () => upstream.calls.length === CAP);
@@ -78,19 +86,10 @@ describe("admission: the in-flight cap", () => {
 });
 
 describe("admission: refusals answered at the socket", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), ADMISSION_MAX_IN_FLIGHT: "1" });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
+  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: "1" });
 
   it("POST and GET /graphql are refused before Fastify: no access line each, one summary line with the count; other spellings meet the hook", async () => {
+    const { upstream, t } = ctx;
     const hold = holdingUpstream(upstream);
     const admitted = t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { aadhaar: nextAadhaar() }));
     await until("the admitted send to reach the upstream", () => upstream.calls.length === 1);
@@ -135,24 +134,11 @@ describe("admission: refusals answered at the socket", () => {
 });
 
 describe("admission: a refused connection's next request is read in its turn", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    // One refused connection read again per event-loop turn: the strictest setting.
-    t = await startTestStack({
-      ...upstreamEnv(upstream),
-      ADMISSION_MAX_IN_FLIGHT: "1",
-      ADMISSION_REFUSED_READS_PER_TURN: "1",
-    });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
+  // One refused connection read again per event-loop turn: the strictest setting.
+  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: "1", ADMISSION_REFUSED_READS_PER_TURN: "1" });
 
   it("8 kept-alive connections resending at once are each refused again and again on the same socket, then served", async () => {
+    const { upstream, t } = ctx;
     const hold = holdingUpstream(upstream);
     const admitted = t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { aadhaar: nextAadhaar() }));
     await until("the admitted send to reach the upstream", () => upstream.calls.length === 1);
@@ -209,23 +195,13 @@ describe("admission: a refused connection's next request is read in its turn", (
 });
 
 describe("admission: the event-loop delay", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream(json(200, AEPS_SUCCESS));
-    t = await startTestStack({
-      ...upstreamEnv(upstream),
-      ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "20",
-      ADMISSION_SAMPLE_INTERVAL_MS: "100",
-    });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
+  const ctx = upstreamAndStack(
+    { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "20", ADMISSION_SAMPLE_INTERVAL_MS: "100" },
+    json(200, AEPS_SUCCESS),
+  );
 
   it("refuses while the event loop is late, and serves again once it has caught up", async () => {
+    const { upstream, t } = ctx;
     // The server runs in this process: blocking this thread delays its event loop. One 600 ms sample among the
     // ~10 ms ones of the interval before it puts the mean far over 20 ms. A busy machine can only add delay.
     let refused: GqlResponse | undefined;
@@ -268,21 +244,12 @@ describe("admission: the event-loop delay", () => {
 });
 
 describe("a send whose client has gone before its upstream write", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    // One upstream socket: a second send waits in the transport's queue, which is where a client gives up under load.
-    // A 10-minute cooldown per destination: a send that went (or was not refunded) blocks the next one.
-    t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_CONNECTIONS: "1", OTP_COOLDOWN_SECONDS: "600" });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
+  // One upstream socket: a second send waits in the transport's queue, which is where a client gives up under load.
+  // A 10-minute cooldown per destination: a send that went (or was not refunded) blocks the next one.
+  const ctx = upstreamAndStack({ AOPAY_CONNECTIONS: "1", OTP_COOLDOWN_SECONDS: "600" });
 
   it("is dropped before the write (never reaches the upstream) and its budget is refunded; the one already sent is not", async () => {
+    const { upstream, t } = ctx;
     const hold = holdingUpstream(upstream);
     // Each send its own destinations (mobile and Aadhaar): the cooldown applies to both.
     const firstInput = aepsInput("9123456780", { aadhaar: nextAadhaar() });
