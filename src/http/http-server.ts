@@ -126,8 +126,8 @@ export async function createHttpServer(
     http: nodeServerOptions(limits),
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // 408/431/400 from Node's parser, answered with a request id and our error body (not fastify's).
-    clientErrorHandler: (error, socket) => answerClientError(error, socket, logger),
+    // 408/431/400 from Node's parser, answered with a request id, our error body (not fastify's) and the CORS headers.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, logger, cors.addHeaders),
     // While closing, requests on kept-alive sockets are answered 503 by our first onRequest hook (with a request id
     // and our error body; fastify's own 503 has neither), and fastify adds `Connection: close`.
     return503OnClosing: false,

@@ -2,6 +2,7 @@ import { type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http
 import type { Socket } from "node:net";
 import type { HttpLimits } from "../config";
 import type { Logger } from "../logging/logger";
+import type { Cors } from "./cors";
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from "./server.settings";
 import { EdgeCode } from "../graphql/edge-code";
 import { errorBody } from "./error-body";
@@ -51,8 +52,17 @@ function clientErrorStatus(code: string | undefined): number {
  * an `x-request-id` header and a GraphQL-shaped JSON error body with the same id: the id of the request if its
  * headers had arrived (a body that trickled), else a fresh one. It repeats nothing the client sent. The connection
  * is then closed. Used as the `clientError` handler of both listeners.
+ *
+ * `cors` (the API listener's, cors.ts addHeaders) adds the CORS headers as on every other answer: for a request whose
+ * headers had arrived, those of its `Origin` when allowed, so that a page reads a 408 for its trickled body as a 408
+ * and not as "Failed to fetch". Before its headers have arrived no origin is known: `Vary: Origin` only.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Socket, log: Logger): void {
+export function answerClientError(
+  error: Error & { code?: string },
+  socket: Socket,
+  log: Logger,
+  cors?: Cors["addHeaders"],
+): void {
   // A reset connection is gone already: nothing to answer.
   if (error.code === "ECONNRESET" || socket.destroyed) return;
   const status = clientErrorStatus(error.code);
@@ -64,9 +74,16 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   if (socket.writable && !response?.headersSent) {
     const { message, code } = CLIENT_ERRORS[status];
     const body = JSON.stringify(errorBody(message, code, requestId));
+    let corsLines = "";
+    if (cors) {
+      const headers: Record<string, string | number> = {};
+      const origin = response?.req?.headers.origin;
+      cors(headers, typeof origin === "string" ? origin : undefined);
+      for (const [name, value] of Object.entries(headers)) corsLines += `${name}: ${value}\r\n`;
+    }
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n${corsLines}connection: close\r\n\r\n${body}`,
     );
     // Closed once the answer is written; a client that does not read even that is cut a second later.
     socket.destroySoon();

@@ -89,6 +89,8 @@ function expect408(raw: string): string {
 }
 
 const port = (url: string) => Number(new URL(url).port);
+/** The one browser origin the production stack below allows (CORS_ORIGINS). */
+const ALLOWED_ORIGIN = "https://app.example";
 
 describe("slow clients are cut, production settings", () => {
   let t: ProductionTestStack;
@@ -97,6 +99,7 @@ describe("slow clients are cut, production settings", () => {
       HEADERS_TIMEOUT_MS: String(HEADERS_MS),
       REQUEST_TIMEOUT_MS: String(REQUEST_MS),
       RESPONSE_WRITE_TIMEOUT_MS: "1000",
+      CORS_ORIGINS: ALLOWED_ORIGIN,
     });
   });
   afterAll(async () => {
@@ -143,6 +146,28 @@ describe("slow clients are cut, production settings", () => {
     }
     // The 408 carries the id the request was given when its headers arrived (here the client's own UUID).
     expect(clients.map((c) => expect408(c.received()))).toEqual(sentIds);
+  });
+
+  it("a body that trickles from a browser page: the 408 carries the CORS headers for an allowed origin (a page reads it), not for another", async () => {
+    const body = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
+    const origins = [ALLOWED_ORIGIN, "https://elsewhere.example"];
+    const clients = await Promise.all(origins.map(() => rawClient(port(t.baseUrl))));
+    clients.forEach((c, i) => {
+      c.socket.write(
+        `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nx-api-key: ${TEST_API_KEY}\r\n` +
+          `origin: ${origins[i]}\r\ncontent-length: ${body.length}\r\n\r\n`,
+      );
+      void c.trickle(body, 200);
+    });
+    await Promise.all(clients.map((c) => c.closed));
+    const [allowed, other] = clients.map((c) => parseResponse(c.received()));
+    expect408(clients[0].received());
+    expect(allowed.headers["access-control-allow-origin"]).toBe(ALLOWED_ORIGIN);
+    expect(allowed.headers["access-control-expose-headers"]).toContain("x-request-id");
+    expect(allowed.headers.vary).toBe("Origin");
+    expect408(clients[1].received());
+    expect(other.headers["access-control-allow-origin"]).toBeUndefined();
+    expect(other.headers.vary).toBe("Origin");
   });
 
   it("ten bodies sent one byte at a time without an API key: refused 401 at once, and the connection still closed by REQUEST_TIMEOUT_MS + 1 s", async () => {
