@@ -17,7 +17,7 @@ async function listen(server: Server | HttpServer): Promise<number> {
 }
 
 async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 2000; i++) {
     if (check()) return;
     await sleep(5);
   }
