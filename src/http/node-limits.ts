@@ -79,6 +79,7 @@ export function answerClientError(
       const headers: Record<string, string | number> = {};
       const origin = response?.req?.headers.origin;
       cors(headers, typeof origin === "string" ? origin : undefined);
+      // Written as it is: only an allowed origin is echoed, and it passed Node's header parser (no CR or LF).
       for (const [name, value] of Object.entries(headers)) corsLines += `${name}: ${value}\r\n`;
     }
     socket.write(
