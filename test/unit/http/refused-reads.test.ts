@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { RefusedReads } from "../../../src/http/refused-reads";
+import { until } from "../../helpers/holding-upstream";
 
 /**
  * RefusedReads (src/http/refused-reads.ts) on real loopback sockets: a parked connection's bytes stay in the kernel
@@ -14,14 +15,6 @@ const reading = (s: Socket) => (s as Socket & { _handle?: { reading?: boolean } 
 async function listen(server: Server | HttpServer): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   return (server.address() as AddressInfo).port;
-}
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (check()) return;
-    await sleep(5);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Turns kept for the test to run one at a time. */
