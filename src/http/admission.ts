@@ -70,8 +70,8 @@ export class Admission {
   }
 
   /** A refusal has been written on `socket`: its next request is read in its turn (refused-reads.ts). */
-  refused(socket: Socket | null): void {
-    if (socket) this.#refusedReads.park(socket);
+  refused(socket: Socket): void {
+    this.#refusedReads.park(socket);
   }
 
   /** One admitted request has been answered (or its client has gone). */

@@ -7,8 +7,8 @@ import { ProtectionStoreError } from "./errors";
  * every consume, refused ones included, adds one; a consume is allowed while the count is at most `points`;
  * `msBeforeNext` is the time left in the window; `reward` takes one back. MemoryCounter: one budget, one entry per key,
  * `{ consumed, expiresAt }`, in a BoundedTable (prefix, IP, client, global, verify). DestinationCounters: a
- * destination's cooldown, window and daily budgets under one entry. No timer, no promise, no closure per key (the memory per destination is measured in
- * test/unit/protection/memory-footprint.test.ts and docs/security.md).
+ * destination's cooldown, window and daily budgets under one entry. No timer, no promise, no closure per key (the
+ * memory per destination is measured in test/unit/protection/memory-footprint.test.ts and docs/security.md).
  */
 
 export interface CounterOutcome {
