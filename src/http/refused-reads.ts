@@ -14,7 +14,8 @@ import { getSystemErrorName } from "node:util";
  *   - undici writes the next call on a kept-alive upstream socket only two check phases after an answer (client-h1: a
  *     setImmediate after each response with `pipelining: 1`, then its idle-socket validation, GHSA-35p6-xmwp-9g52).
  *     Every long turn is time the upstream sockets sit idle while calls wait in the queue: 33-71 % of the upstream's
- *     capacity served over 5 runs, 88-92 % with this (100 per turn) in the 5 runs interleaved with them.
+ *     capacity served over 5 runs, 88-92 % with this (100 per turn) in the 5 runs interleaved with them, and 92-99 %
+ *     with 20 per turn, the default since (admission.settings.ts: the sizes measured).
  * Refusals read per turn bounded, the turns stay short and the upstream sockets busy. Requests are still refused at
  * once when read; only the reading of a refused connection's next request waits its turn.
  *
