@@ -23,6 +23,7 @@
 const { spawn } = require("node:child_process");
 const { parseArgs } = require("node:util");
 const { cpuMicros, mainThreadCpuMicros } = require("./lib/proc");
+const { NODE_FLAGS } = require("./lib/systems");
 
 const BODY = JSON.stringify({
   operationName: "ResendAepsOtp",
@@ -133,7 +134,8 @@ async function main() {
 /** @param {string} kind @param {number} requests @param {number} warmup @param {number} connections */
 async function measure(kind, requests, warmup, connections) {
   const autocannon = require("autocannon");
-  const child = spawn(process.execPath, ["--max-semi-space-size=32", __filename, "--serve", kind], {
+  // The Node flags `npm start` ships with, as every system of the bench gets them (lib/systems.js, NODE_FLAGS).
+  const child = spawn(process.execPath, [...NODE_FLAGS, __filename, "--serve", kind], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const port = await new Promise((resolve, reject) => {

@@ -114,7 +114,8 @@ function parseOptions(argv) {
     overloadClients: list("overload-clients", ["400", "1500"]).map(Number),
     overloadDelay: num("overload-delay", 300, 300),
     overloadConnections: num("overload-connections", 128, 128),
-    overloadDuration: num("overload-duration", 6, 3),
+    // Long enough for several major GCs (README: a 6 s window read the peak RSS before the old generation had grown).
+    overloadDuration: num("overload-duration", 30, 3),
     overloadWarmup: num("overload-warmup", 3, 3),
     overloadRamp: num("overload-ramp", 2, 2),
     overloadTimeout: num("overload-timeout", 10, 10),

@@ -101,7 +101,9 @@ const BASE_REDIS_KEY = "ours-base-redis";
  * chosen, measured interleaved in one run (4 rounds, 64 connections): minimal Apollo's CPU per request with and
  * without it 159/163, 138/151, 139/146, 150/151 µs (AEPS) and 167/173, 156/176, 161/173, 156/177 µs (CIBIL); ours
  * 141/164, 144/152, 168/173, 161/157, 161/173 and 160/166, 151/180, 173/197, 149/186, 176/192 µs (5 rounds).
- * Giving it to ours alone would flatter ours.
+ * Giving it to ours alone would flatter ours. And `--heap-growing-percent=50`: the old generation grows to 1.5x what
+ * survived the last major GC instead of V8's factor (up to 4x here), which bounds peak RSS in a sustained overload and
+ * costs every system more major GCs at saturation (docs/performance.md, "This round").
  */
 const NODE_FLAGS = startFlags(require("../../package.json").scripts.start);
 
@@ -190,4 +192,4 @@ function systemDefs(o) {
   };
 }
 
-module.exports = { systemDefs, oursEnv, OURS_HEADERS, SYSTEM_KEYS, BASE_KEY, BASE_REDIS_KEY, ROOT };
+module.exports = { systemDefs, oursEnv, OURS_HEADERS, SYSTEM_KEYS, BASE_KEY, BASE_REDIS_KEY, ROOT, NODE_FLAGS };
