@@ -49,7 +49,8 @@ class RawConnection {
     this.reject = null;
     /** performance.now() deadline of the request in flight (Infinity: none) */
     this.deadline = Infinity;
-    // Parsed head of the response in progress (-1: not yet).
+    // Parsed head of the response in progress (-1: not yet): the values #reset sets, written out here because
+    // @ts-check takes a field's type from the constructor (through #reset they would all be `T | undefined`).
     this.status = -1;
     this.bodyStart = 0;
     this.contentLength = -1;
