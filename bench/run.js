@@ -7,8 +7,8 @@
  *   1. builds dist/ (our server's production build) and starts the fake upstream (bench/fake-upstream.js);
  *   2. scenario "main", for each of the two mutations (resendAepsOtp, generateCibilOtp) and each system (floor,
  *      minimal Apollo, Apollo + RESTDataSource, ours, ours with Redis, ours with Idempotency-Key), rounds interleaved:
- *      phase A, saturation, server CPU over a fixed number of requests (lib/phases.js); phase B, a fixed rate, then
- *      the unloaded latency of a sequential client;
+ *      phase A, saturation, server CPU over a fixed number of requests (lib/phases.js); phase B, a fixed rate;
+ *      phase C, the unloaded latency of a sequential client, every system up at once and paired request by request;
  *   3. scenario "overload": a 300 ms upstream, 128 upstream sockets, 400 then 1,500 clients against ours
  *      (lib/overload.js);
  *   4. scenario "scaling": ours with WEB_CONCURRENCY=1 and 2 (lib/scaling.js);
@@ -25,7 +25,7 @@ const { startChild, killAll, openFilesLimit, CLK_TCK } = require("./lib/proc");
 const { systemDefs, oursEnv, ROOT, BASE_REDIS_KEY } = require("./lib/systems");
 const { redisReachable } = require("./lib/redis");
 const { canaries, RESULTS, LOGS, PROFILES } = require("./lib/harness");
-const { phaseA, phaseB, prime } = require("./lib/phases");
+const { phaseA, phaseB, phaseC, prime } = require("./lib/phases");
 const { overload } = require("./lib/overload");
 const { scaling } = require("./lib/scaling");
 const { summarise, evaluateTargets } = require("./lib/summary");
@@ -108,6 +108,7 @@ async function main() {
     warnings,
     phaseA: [],
     phaseB: [],
+    phaseC: [],
     overload: null,
     scaling: null,
   };
@@ -122,6 +123,7 @@ async function main() {
     if (o.scenarios.includes("main")) {
       await phaseA(o, defs, up, report);
       await phaseB(o, defs, up, report);
+      await phaseC(o, defs, up, report);
     }
     if (o.scenarios.includes("scaling")) report.scaling = await scaling(o, defs, up);
     await up.stop();

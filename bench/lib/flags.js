@@ -24,7 +24,13 @@ function allRuns(report) {
   report.phaseB.forEach((/** @type {any} */ row, /** @type {number} */ i) => {
     for (const [mk, bySystem] of Object.entries(row)) {
       for (const [k, r] of Object.entries(/** @type {any} */ (bySystem)))
-        out.push({ name: `B round ${i + 1} ${mk} ${k}`, r, windows: [r.fixed, { otherCores: r.seq.otherCores }] });
+        out.push({ name: `B round ${i + 1} ${mk} ${k}`, r, windows: [r.fixed] });
+    }
+  });
+  (report.phaseC ?? []).forEach((/** @type {any} */ row, /** @type {number} */ i) => {
+    for (const [mk, bySystem] of Object.entries(row)) {
+      for (const [k, r] of Object.entries(/** @type {any} */ (bySystem)))
+        out.push({ name: `C round ${i + 1} ${mk} ${k}`, r, windows: [{ otherCores: r.seq.otherCores }] });
     }
   });
   for (const r of report.overload?.runs ?? []) out.push({ name: `overload ${r.clients} clients`, r, windows: [r.cpu] });

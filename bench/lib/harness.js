@@ -6,6 +6,7 @@
  * - `withSystem` starts the system (a child process, see lib/proc.js) after resetting the fake upstream's counters,
  *   samples its memory, runs the load, stops it, then checks at the upstream that every correct answer reached it
  *   exactly once (lib/hits.js), deletes the run's Redis keys, and counts warn/error lines in the system's log.
+ * - `withSystems` does the same for several systems up at once (the paired unloaded latency).
  * - `cpuWindow` takes the CPU snapshots at a measured window's edges: the system's process tree (lib/tree.js), the
  *   fake upstream, this process (the load generator), the whole machine and every other process (to name what else
  *   kept the machine busy).
@@ -51,17 +52,14 @@ function selfCpuMicros() {
  */
 
 /**
- * @template {{ okIds: number[], shedIds?: number[] }} T
+ * One system started for a run: its process, the tree its memory is sampled over, and `stop()`, which returns the
+ * peak RSS. The tree is found again at each window start (workers fork after the ready line).
  * @param {import("./systems").SystemDef} sys @param {import("./proc").Started} up
- * @param {import("./mutations").Mutation} mutation @param {string} tag  names the log file and the Redis prefix
- * @param {RunOptions} o
- * @param {(s: import("./proc").Started, tree: { pids: number[] }) => Promise<T>} body
- * @returns {Promise<any>} the body's result without its id lists, plus the accounting
+ * @param {string} tag  names the log file and the Redis prefix @param {RunOptions} o
  */
-async function withSystem(sys, up, mutation, tag, o, body) {
+async function launch(sys, up, tag, o) {
   const canaryMs = cpuCanaryMs();
   canaries.push({ tag: `${sys.key}-${tag}`, ms: canaryMs });
-  await ask(up.child, "reset");
   const logFile = path.join(LOGS, `${sys.key}-${tag}.log`);
   const profile =
     o.cpuProf && tag.startsWith("A-")
@@ -77,29 +75,33 @@ async function withSystem(sys, up, mutation, tag, o, body) {
     ipc: sys.ipc,
     cwd: ROOT,
   });
-  // The tree is found again at each window start (workers fork after the ready line); memory is sampled over it.
   const tree = { pids: [started.pid] };
   let peakRss = 0;
   const timer = setInterval(() => (peakRss = Math.max(peakRss, treeMemory(tree.pids).rss)), 100);
-  /** @type {T} */
-  let result;
-  try {
-    result = await body(started, tree);
-  } finally {
-    clearInterval(timer);
-    peakRss = Math.max(peakRss, treeMemory(tree.pids).hwm);
-    await started.stop();
-  }
-  const stats = /** @type {any} */ (await ask(up.child, "stats")).stats;
-  const ids = /** @type {any} */ (await ask(up.child, "ids")).ids;
-  const hits = checkHits({
-    okIds: result.okIds,
-    shedIds: result.shedIds,
-    upstreamIds: ids[mutation.key],
-    upstreamHits: stats.hits[mutation.key],
-    duplicates: ids.duplicates[mutation.key],
-    duplicateHits: stats.duplicateHits[mutation.key],
-  });
+  return {
+    sys,
+    started,
+    tree,
+    runTag,
+    logFile,
+    canaryMs,
+    async stop() {
+      clearInterval(timer);
+      peakRss = Math.max(peakRss, treeMemory(tree.pids).hwm);
+      await started.stop();
+      return peakRss;
+    },
+  };
+}
+
+/** @typedef {Awaited<ReturnType<typeof launch>>} Launched */
+
+/**
+ * After a run's process stopped: deletes its Redis keys and counts warn/error lines in its log (the log is removed
+ * unless kept or telling). @param {Launched} run @param {RunOptions} o
+ */
+async function settle(run, o) {
+  const { sys, runTag, logFile } = run;
   let redisKeysDeleted = 0;
   if (sys.redisPrefix || o.extraEnv?.REDIS_KEY_PREFIX) {
     redisKeysDeleted = await deletePrefix(
@@ -113,21 +115,98 @@ async function withSystem(sys, up, mutation, tag, o, body) {
   // Our server logs "undocumented fields" at info when an answer has keys the docs do not show: never with fixtures.
   const undocumented = (text.match(/undocumented fields/g) ?? []).length;
   if (!o.keepLogs && logWarnings + logErrors + undocumented === 0) fs.rmSync(logFile, { force: true });
-  // New TCP connections the upstream accepted per call it answered: ~0 when a system reuses its sockets, 1 when not.
-  const upstream = { ...stats, connectionsPerCall: stats.answered > 0 ? stats.connections / stats.answered : NaN };
-  const { okIds, shedIds, ...rest } = result;
   return {
-    ...rest,
-    hits,
-    upstream,
-    peakRss,
     logWarnings,
     logErrors,
     undocumented,
-    canaryMs,
+    canaryMs: run.canaryMs,
     redisKeysDeleted,
     logFile: path.relative(ROOT, logFile),
   };
+}
+
+/**
+ * The upstream check since the last reset: every correct answer reached the upstream exactly once (lib/hits.js).
+ * @param {import("./proc").Started} up @param {import("./mutations").Mutation} mutation
+ * @param {number[]} okIds @param {number[] | undefined} shedIds
+ */
+async function upstreamCheck(up, mutation, okIds, shedIds) {
+  const stats = /** @type {any} */ (await ask(up.child, "stats")).stats;
+  const ids = /** @type {any} */ (await ask(up.child, "ids")).ids;
+  const hits = checkHits({
+    okIds,
+    shedIds,
+    upstreamIds: ids[mutation.key],
+    upstreamHits: stats.hits[mutation.key],
+    duplicates: ids.duplicates[mutation.key],
+    duplicateHits: stats.duplicateHits[mutation.key],
+  });
+  // New TCP connections the upstream accepted per call it answered: ~0 when a system reuses its sockets, 1 when not.
+  const upstream = { ...stats, connectionsPerCall: stats.answered > 0 ? stats.connections / stats.answered : NaN };
+  return { hits, upstream };
+}
+
+/**
+ * @template {{ okIds: number[], shedIds?: number[] }} T
+ * @param {import("./systems").SystemDef} sys @param {import("./proc").Started} up
+ * @param {import("./mutations").Mutation} mutation @param {string} tag  names the log file and the Redis prefix
+ * @param {RunOptions} o
+ * @param {(s: import("./proc").Started, tree: { pids: number[] }) => Promise<T>} body
+ * @returns {Promise<any>} the body's result without its id lists, plus the accounting
+ */
+async function withSystem(sys, up, mutation, tag, o, body) {
+  await ask(up.child, "reset");
+  const run = await launch(sys, up, tag, o);
+  /** @type {T} */
+  let result;
+  let peakRss = 0;
+  try {
+    result = await body(run.started, run.tree);
+  } finally {
+    peakRss = await run.stop();
+  }
+  const { hits, upstream } = await upstreamCheck(up, mutation, result.okIds, result.shedIds);
+  const { okIds, shedIds, ...rest } = result;
+  return { ...rest, hits, upstream, peakRss, ...(await settle(run, o)) };
+}
+
+/**
+ * Several systems up at once for one run (the paired unloaded latency, lib/phases.js phase C): started one after the
+ * other, driven together by `body`, stopped together. The fake upstream cannot tell their calls apart, so the upstream
+ * check covers their correct answers together and each system's result carries that one check.
+ * @template {{ okIds: number[] }} T
+ * @param {import("./systems").SystemDef[]} systems @param {import("./proc").Started} up
+ * @param {import("./mutations").Mutation} mutation @param {string} tag @param {RunOptions} o
+ * @param {(runs: Launched[]) => Promise<Record<string, T>>} body  results by system key
+ * @returns {Promise<Record<string, any>>} by system key: its result without its ids, plus the accounting
+ */
+async function withSystems(systems, up, mutation, tag, o, body) {
+  await ask(up.child, "reset");
+  /** @type {Launched[]} */
+  const runs = [];
+  /** @type {Record<string, T>} */
+  let results;
+  /** @type {Record<string, number>} */
+  const peakRss = {};
+  try {
+    for (const sys of systems) runs.push(await launch(sys, up, tag, o));
+    results = await body(runs);
+  } finally {
+    for (const run of runs) peakRss[run.sys.key] = await run.stop();
+  }
+  const { hits, upstream } = await upstreamCheck(
+    up,
+    mutation,
+    Object.values(results).flatMap((r) => r.okIds),
+    undefined,
+  );
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const run of runs) {
+    const { okIds, ...rest } = results[run.sys.key];
+    out[run.sys.key] = { ...rest, hits, upstream, peakRss: peakRss[run.sys.key], ...(await settle(run, o)) };
+  }
+  return out;
 }
 
 /**
@@ -208,4 +287,4 @@ const rssOf = (/** @type {number} */ pid) => {
   }
 };
 
-module.exports = { withSystem, cpuWindow, canaries, selfCpuMicros, rssOf, RESULTS, LOGS, PROFILES };
+module.exports = { withSystem, withSystems, cpuWindow, canaries, selfCpuMicros, rssOf, RESULTS, LOGS, PROFILES };

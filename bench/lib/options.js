@@ -28,6 +28,8 @@ function parseOptions(argv) {
     "warmup",
     "seq-requests",
     "seq-warmup",
+    "seq-block",
+    "seq-rewarm",
     "scenarios",
     "overload-clients",
     "overload-delay",
@@ -110,6 +112,10 @@ function parseOptions(argv) {
     warmup: num("warmup", 2, 1),
     seqRequests: num("seq-requests", 1000, 200),
     seqWarmup: num("seq-warmup", 200, 50),
+    // Phase C sends each system `seqBlock` requests in a row, the first `seqRewarm` untimed: a process that sat idle
+    // while the others ran needs about 10 requests to be as fast again (docs/performance.md, "Unloaded latency, paired").
+    seqBlock: num("seq-block", 50, 25),
+    seqRewarm: num("seq-rewarm", 10, 10),
     scenarios: list("scenarios", SCENARIOS),
     overloadClients: list("overload-clients", ["400", "1500"]).map(Number),
     overloadDelay: num("overload-delay", 300, 300),
@@ -137,6 +143,7 @@ function parseOptions(argv) {
     out: raw("out") ?? path.join(__dirname, "../results/latest.json"),
   };
   if (o.rounds < 1 || !Number.isInteger(o.rounds)) throw new Error("--rounds must be a whole number >= 1");
+  if (o.seqBlock < 1 || !Number.isInteger(o.seqBlock)) throw new Error("--seq-block must be a whole number >= 1");
   if (o.requests < 1 || o.warmupRequests < 0) throw new Error("--requests must be >= 1 and --warmup-requests >= 0");
   if (o.warmup < 1)
     throw new Error("--warmup must be >= 1 (the fixed-rate streams start staggered over the first second)");

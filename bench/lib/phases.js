@@ -1,14 +1,16 @@
 // @ts-check
 "use strict";
 /**
- * Phases A (saturation, a fixed number of requests) and B (fixed rate, then unloaded), for each mutation, each
- * interleaving the systems over the rounds: round 1 runs every mutation on every system, then round 2, and so on,
- * so a slow minute of the machine hits every system alike.
+ * Phases A (saturation, a fixed number of requests), B (fixed rate) and C (unloaded latency, paired), for each
+ * mutation, each interleaving the systems over the rounds: round 1 runs every mutation on every system, then round 2,
+ * and so on, so a slow minute of the machine hits every system alike. Within a round the systems run in the order of
+ * `--systems` rotated by the round (round 2 starts with the second system), so no system always runs first, or always
+ * right after the same neighbour.
  */
 const { drive } = require("./load");
-const { sequential } = require("./sequential");
+const { interleaved } = require("./sequential");
 const { bodyFactory, MUTATIONS } = require("./mutations");
-const { withSystem, cpuWindow, selfCpuMicros } = require("./harness");
+const { withSystem, withSystems, cpuWindow, selfCpuMicros } = require("./harness");
 const { cpuMicros, machineBusyMicros } = require("./proc");
 const { median } = require("./stats");
 const { fmt, mb, runErrors } = require("./format");
@@ -25,6 +27,9 @@ const traffic = (sys, m) => ({
   headers: sys.headers,
   perRequestHeaders: sys.perRequestHeaders,
 });
+
+/** The systems of `keys` in the order a round runs them: rotated left by `round - 1`. @param {string[]} keys @param {number} round */
+const roundOrder = (keys, round) => keys.map((_, i) => keys[(i + round - 1) % keys.length]);
 
 /** @param {Options} o */
 const runOptions = (o) => ({ cpuProf: o.cpuProf, keepLogs: o.keepLogs, redisUrl: o.redisUrl });
@@ -44,7 +49,7 @@ async function phaseA(o, defs, up, report) {
     for (const mk of o.mutations) {
       const m = MUTATIONS[mk];
       row[mk] = {};
-      for (const key of o.systems) {
+      for (const key of roundOrder(o.systems, round)) {
         const sys = defs[key];
         const r = await withSystem(sys, up, m, `A-r${round}-${mk}`, runOptions(o), async (s, tree) => {
           const w = cpuWindow(s, tree, up);
@@ -73,7 +78,7 @@ async function phaseA(o, defs, up, report) {
 }
 
 /**
- * Phase B: per mutation, a fixed rate (half the slowest system's median saturation rate), then the sequential client.
+ * Phase B: per mutation, a fixed rate (half the slowest system's median saturation rate).
  * @param {Options} o @param {Defs} defs @param {import("./proc").Started} up @param {any} report
  */
 async function phaseB(o, defs, up, report) {
@@ -94,7 +99,7 @@ async function phaseB(o, defs, up, report) {
   }
   report.fixedRate = rates;
   log(
-    `\nphase B — fixed rate (${o.mutations.map((mk) => `${mk} ${rates[mk].rate} req/s`).join(", ")}) for ${o.duration} s; then ${o.seqRequests} sequential requests after ${o.seqWarmup} warm-up`,
+    `\nphase B — fixed rate (${o.mutations.map((mk) => `${mk} ${rates[mk].rate} req/s`).join(", ")}) for ${o.duration} s`,
   );
   for (let round = 1; round <= o.rounds; round++) {
     /** @type {Record<string, Record<string, any>>} */
@@ -102,7 +107,7 @@ async function phaseB(o, defs, up, report) {
     for (const mk of o.mutations) {
       const m = MUTATIONS[mk];
       row[mk] = {};
-      for (const key of o.systems) {
+      for (const key of roundOrder(o.systems, round)) {
         const sys = defs[key];
         const r = await withSystem(sys, up, m, `B-r${round}-${mk}`, runOptions(o), async (s, tree) => {
           const w = cpuWindow(s, tree, up);
@@ -116,34 +121,90 @@ async function phaseB(o, defs, up, report) {
             onWindowStart: w.start,
             onWindowEnd: w.end,
           });
-          const fixedCpu = w.result(fixed.completed, fixed.windowSec);
-          const edge = () => ({
-            t: performance.now(),
-            busy: machineBusyMicros(),
-            ours: cpuMicros(s.pid) + cpuMicros(up.pid) + selfCpuMicros(),
-          });
-          const a = edge();
-          const { okIds: seqIds, ...seq } = await sequential({
-            url: s.url,
-            ...traffic(sys, m),
-            warmup: o.seqWarmup,
-            requests: o.seqRequests,
-          });
-          const b = edge();
-          // Cores kept busy by processes outside the bench while the sequential client ran (warm-up included).
-          const otherCores = (b.busy - a.busy - (b.ours - a.ours)) / 1e3 / (b.t - a.t);
-          return { fixed: { ...fixed, ...fixedCpu }, seq: { ...seq, otherCores }, okIds: [...fixedIds, ...seqIds] };
+          return { fixed: { ...fixed, ...w.result(fixed.completed, fixed.windowSec) }, okIds: fixedIds };
         });
-        r.errorTotal = runErrors(r, [r.fixed, r.seq]);
+        r.errorTotal = runErrors(r, [r.fixed]);
         row[mk][key] = r;
         log(
           `  round ${round} ${mk.padEnd(5)} ${sys.label.padEnd(11)} at ${fmt(r.fixed.okPerSec, 0)} req/s p50 ${fmt(r.fixed.latencyUs.p50, 0)} µs p99 ${fmt(r.fixed.latencyUs.p99, 0)} µs` +
-            `  unloaded median ${fmt(r.seq.latencyUs.p50, 0)} µs  errors ${r.errorTotal}  upstream ${r.hits.pass ? "✓" : "MISMATCH"}` +
+            `  errors ${r.errorTotal}  upstream ${r.hits.pass ? "✓" : "MISMATCH"}` +
             `  (others ${fmt(r.fixed.otherCores, 2)} cores)`,
         );
       }
     }
     report.phaseB.push(row);
+  }
+}
+
+/**
+ * Phase C: per round and mutation, every system up at once; each warmed by `o.warmupRequests` answers at
+ * `o.connections` connections (the JIT state phase A measures in), then `o.seqRequests` sequential requests to each
+ * system after `o.seqWarmup` untimed ones, in blocks of `o.seqBlock` to one system after another (lib/sequential.js
+ * says why paired, and why blocks).
+ * @param {Options} o @param {Defs} defs @param {import("./proc").Started} up @param {any} report
+ */
+async function phaseC(o, defs, up, report) {
+  log(
+    `\nphase C — unloaded latency, paired: every system up at once, each warmed by ${fmt(o.warmupRequests)} answers at ${o.connections} connections; ` +
+      `then ${fmt(o.seqRequests)} sequential requests to each (after ${fmt(o.seqWarmup)} untimed), in blocks of ${o.seqBlock} (the first ${o.seqRewarm} of a block untimed) to one system after another`,
+  );
+  for (let round = 1; round <= o.rounds; round++) {
+    /** @type {Record<string, Record<string, any>>} */
+    const row = {};
+    for (const mk of o.mutations) {
+      const m = MUTATIONS[mk];
+      const systems = roundOrder(o.systems, round).map((k) => defs[k]);
+      row[mk] = await withSystems(systems, up, m, `C-r${round}-${mk}`, runOptions(o), async (runs) => {
+        /** @type {Record<string, import("./load").DriveResult>} */
+        const warm = {};
+        for (const run of runs) {
+          const d = await drive({
+            url: run.started.url,
+            ...traffic(run.sys, m),
+            connections: o.connections,
+            warmupRequests: 0,
+            measureRequests: o.warmupRequests,
+          });
+          warm[run.sys.key] = d;
+        }
+        const edge = () => ({
+          t: performance.now(),
+          busy: machineBusyMicros(),
+          ours: runs.reduce((a, r) => a + cpuMicros(r.started.pid), 0) + cpuMicros(up.pid) + selfCpuMicros(),
+        });
+        const a = edge();
+        const seq = await interleaved({
+          targets: runs.map((r) => ({ key: r.sys.key, url: r.started.url, ...traffic(r.sys, m) })),
+          warmup: o.seqWarmup,
+          requests: o.seqRequests,
+          block: o.seqBlock,
+          rewarm: o.seqRewarm,
+        });
+        const b = edge();
+        // Cores kept busy by processes outside the bench while the paired client ran (warm-up turns included).
+        const otherCores = (b.busy - a.busy - (b.ours - a.ours)) / 1e3 / (b.t - a.t);
+        return Object.fromEntries(
+          runs.map((r) => {
+            const { okIds, ...rest } = seq[r.sys.key];
+            const w = warm[r.sys.key];
+            return [r.sys.key, { warm: { run: w.run }, seq: { ...rest, otherCores }, okIds: [...w.okIds, ...okIds] }];
+          }),
+        );
+      });
+      for (const key of o.systems) {
+        const r = row[mk][key];
+        r.errorTotal = runErrors(r, [r.warm, r.seq]);
+        const added =
+          key === "floor" || !row[mk].floor
+            ? ""
+            : `  added ${fmt(r.seq.latencyUs.p50 - row[mk].floor.seq.latencyUs.p50, 0)} µs`;
+        log(
+          `  round ${round} ${mk.padEnd(5)} ${defs[key].label.padEnd(11)} unloaded median ${fmt(r.seq.latencyUs.p50, 0)} µs p99 ${fmt(r.seq.latencyUs.p99, 0)} µs${added}` +
+            `  errors ${r.errorTotal}  upstream ${r.hits.pass ? "✓" : "MISMATCH"}  (others ${fmt(r.seq.otherCores, 2)} cores)`,
+        );
+      }
+    }
+    report.phaseC.push(row);
   }
 }
 
@@ -169,4 +230,4 @@ async function prime(o, defs, up) {
   }
 }
 
-module.exports = { phaseA, phaseB, prime, traffic, runOptions };
+module.exports = { phaseA, phaseB, phaseC, prime, traffic, runOptions };

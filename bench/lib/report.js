@@ -37,7 +37,7 @@ function printMutation(report, mk, log) {
   log(
     `${mk === "aeps" ? "resendAepsOtp (AEPS, POST upstream)" : "generateCibilOtp (CIBIL, GET with a body upstream)"}: ${o.rounds} interleaved round(s); ` +
       `saturation ${o.connections} connections, CPU over ${fmt(o.requests)} requests after ${fmt(o.warmupRequests)}; ` +
-      `fixed rate ${fmt(rate?.rate)} req/s = ${rate?.basis ?? "—"}; unloaded: ${o.seqRequests} sequential requests. Medians over rounds.`,
+      `fixed rate ${fmt(rate?.rate)} req/s = ${rate?.basis ?? "—"}; unloaded: ${o.seqRequests} sequential requests each, every system up at once, in blocks of ${o.seqBlock}. Medians over rounds.`,
   );
   rule();
   row(

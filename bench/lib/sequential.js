@@ -1,10 +1,25 @@
 // @ts-check
 "use strict";
 /**
- * Unloaded latency: one connection, one request at a time (an undici Pool of one connection), timed with
- * process.hrtime.bigint() from just before the request is handed to undici to the last byte of the answer. The first
- * `warmup` requests are not timed. Every answer is checked like the load runs check theirs, and the destinations of
- * the correct ones are kept for the upstream check.
+ * Unloaded latency, paired: every system is up at once, each behind its own connection (an undici Pool of one), and
+ * the client sends one request at a time, `block` requests in a row to one system, then `block` to the next. Turn i
+ * starts with system i mod n, so each system follows each other one equally often. After sitting idle while the others
+ * ran, a system's first `rewarm` requests of a block are not timed. The first `warmup` requests of each system are not
+ * timed either. A request is timed with process.hrtime.bigint() from just before it is handed to undici to the last
+ * byte of the answer. Every answer is checked like the load runs check theirs, and the destinations of the correct
+ * ones are kept for the upstream check.
+ *
+ * Why paired: measured one system after another, each right after its own fixed-rate run, the same code's added
+ * latency over the floor ran from −146 to 635 µs between rounds (docs/performance.md, the a0e4fe5 run): one second
+ * of this shared host is slower or faster than the next. In blocks a few tens of milliseconds long, the floor and the
+ * system under test see nearly the same moments of the machine.
+ *
+ * Why blocks and a re-warm, not one request each: a process that sat idle for a few milliseconds answers its next
+ * request slower (caches, the scheduler). Measured with the floor and ours alone (2026-12-02, median per position in a
+ * block of 20 after the others' blocks): the floor 847, 540, 541, 477, 446, then about 400 µs from the 10th on; ours
+ * 1,221, 856, 859, 814, 746, then about 640. One request each measured that cold start, about 250 µs more than back
+ * to back for both, and more for the larger process. The defaults (`--seq-block 50 --seq-rewarm 10`) time a warm
+ * process, as the sequential client of earlier runs did.
  *
  * The client's own overhead (undici in this process) is the same for every system, so it cancels in "added latency
  * over the floor".
@@ -14,44 +29,85 @@ const { classify } = require("./mutations");
 const { percentiles } = require("./stats");
 
 /**
- * @param {{ url: string, mutation: import("./mutations").Mutation, bodies: { next(): { id: number, body: string } },
- *   headers?: Record<string, string>, perRequestHeaders?: (id: number) => Record<string, string>,
- *   warmup: number, requests: number }} opts
+ * @typedef {object} Target
+ * @property {string} key
+ * @property {string} url
+ * @property {import("./mutations").Mutation} mutation
+ * @property {{ next(): { id: number, body: string } }} bodies
+ * @property {Record<string, string>} [headers]
+ * @property {(id: number) => Record<string, string>} [perRequestHeaders]
  */
-async function sequential(opts) {
-  const target = new URL(opts.url);
-  const pool = new Pool(target.origin, { connections: 1, pipelining: 1 });
-  const headers = { "content-type": "application/json", ...opts.headers };
-  /** @type {number[]} */
-  const micros = [];
-  /** @type {number[]} */
-  const okIds = [];
-  const counts = { ok: 0, shed: 0, non2xx: 0, graphqlErrors: 0, wrong: 0, errors: 0 };
+
+/**
+ * @param {{ targets: Target[], warmup: number, requests: number, block?: number, rewarm?: number }} opts
+ * @returns {Promise<Record<string, { ok: number, shed: number, non2xx: number, graphqlErrors: number, wrong: number,
+ *   errors: number, latencyUs: ReturnType<typeof percentiles>, okIds: number[] }>>} by target key
+ */
+async function interleaved(opts) {
+  const lanes = opts.targets.map((t) => {
+    const target = new URL(t.url);
+    return {
+      t,
+      path: target.pathname,
+      pool: new Pool(target.origin, { connections: 1, pipelining: 1 }),
+      headers: { "content-type": "application/json", ...t.headers },
+      /** @type {number[]} */
+      micros: [],
+      /** @type {number[]} */
+      okIds: [],
+      counts: { ok: 0, shed: 0, non2xx: 0, graphqlErrors: 0, wrong: 0, errors: 0 },
+    };
+  });
+  const n = lanes.length;
+  /** @param {(typeof lanes)[number]} lane @param {boolean} timed */
+  const one = async (lane, timed) => {
+    const { id, body } = lane.t.bodies.next();
+    const h = lane.t.perRequestHeaders ? { ...lane.headers, ...lane.t.perRequestHeaders(id) } : lane.headers;
+    const t0 = process.hrtime.bigint();
+    /** @type {keyof typeof lane.counts} */
+    let verdict;
+    try {
+      const res = await lane.pool.request({ path: lane.path, method: "POST", headers: h, body });
+      const text = await res.body.text();
+      const v = classify(lane.t.mutation, res.statusCode, text, id);
+      verdict = v === "graphqlError" ? "graphqlErrors" : v;
+    } catch {
+      verdict = "errors";
+    }
+    const t1 = process.hrtime.bigint();
+    if (verdict === "ok") lane.okIds.push(id);
+    if (!timed) return;
+    lane.micros.push(Number(t1 - t0) / 1000);
+    lane.counts[verdict] += 1;
+  };
   try {
-    for (let i = 0; i < opts.warmup + opts.requests; i++) {
-      const { id, body } = opts.bodies.next();
-      const h = opts.perRequestHeaders ? { ...headers, ...opts.perRequestHeaders(id) } : headers;
-      const t0 = process.hrtime.bigint();
-      /** @type {keyof typeof counts} */
-      let verdict;
-      try {
-        const res = await pool.request({ path: target.pathname, method: "POST", headers: h, body });
-        const text = await res.body.text();
-        const v = classify(opts.mutation, res.statusCode, text, id);
-        verdict = v === "graphqlError" ? "graphqlErrors" : v;
-      } catch {
-        verdict = "errors";
+    const block = Math.max(1, opts.block ?? 1);
+    const rewarm = opts.rewarm ?? 0;
+    const turns = Math.ceil((opts.warmup + opts.requests) / block);
+    for (let i = 0, sent = 0; i < turns; i++, sent += block) {
+      for (let j = 0; j < n; j++) {
+        const lane = lanes[(i + j) % n];
+        for (let k = 0; k < rewarm + block; k++) {
+          const timed = k >= rewarm && sent + k - rewarm >= opts.warmup;
+          await one(lane, timed);
+        }
       }
-      const t1 = process.hrtime.bigint();
-      if (verdict === "ok") okIds.push(id);
-      if (i < opts.warmup) continue;
-      micros.push(Number(t1 - t0) / 1000);
-      counts[verdict] += 1;
     }
   } finally {
-    await pool.close();
+    await Promise.all(lanes.map((l) => l.pool.close()));
   }
-  return { ...counts, latencyUs: percentiles(micros), okIds };
+  return Object.fromEntries(
+    lanes.map((l) => [l.t.key, { ...l.counts, latencyUs: percentiles(l.micros), okIds: l.okIds }]),
+  );
 }
 
-module.exports = { sequential };
+/**
+ * One system alone (bench:callgrind, bench:syscalls): a single lane.
+ * @param {Omit<Target, "key"> & { warmup: number, requests: number }} opts
+ */
+async function sequential(opts) {
+  const { warmup, requests, ...target } = opts;
+  return (await interleaved({ targets: [{ ...target, key: "only" }], warmup, requests })).only;
+}
+
+module.exports = { interleaved, sequential };

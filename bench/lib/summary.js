@@ -35,7 +35,9 @@ function summarise(report, systemKeys, mutations) {
       const A = report.phaseA.map((/** @type {any} */ row) => row[mk][key]);
       /** @type {any[]} */
       const B = report.phaseB.map((/** @type {any} */ row) => row[mk][key]);
-      const all = [...A, ...B];
+      /** @type {any[]} */
+      const C = (report.phaseC ?? []).map((/** @type {any} */ row) => row[mk][key]);
+      const all = [...A, ...B, ...C];
       systems[mk][key] = {
         rps: median(A.map((r) => r.okPerSec)),
         rpsPerRound: A.map((r) => r.okPerSec),
@@ -49,8 +51,8 @@ function summarise(report, systemKeys, mutations) {
         fixedRateAchieved: median(B.map((r) => r.fixed.okPerSec)),
         fixedP50Us: median(B.map((r) => r.fixed.latencyUs.p50)),
         fixedP99Us: median(B.map((r) => r.fixed.latencyUs.p99)),
-        unloadedMedianUs: median(B.map((r) => r.seq.latencyUs.p50)),
-        unloadedP99Us: median(B.map((r) => r.seq.latencyUs.p99)),
+        unloadedMedianUs: median(C.map((r) => r.seq.latencyUs.p50)),
+        unloadedP99Us: median(C.map((r) => r.seq.latencyUs.p99)),
         peakRss: Math.max(...all.map((r) => r.peakRss)),
         errors: sum(all.map((r) => r.errorTotal)),
         upstreamChecks: { runs: all.length, failed: all.filter((r) => !r.hits.pass).length },
@@ -71,7 +73,7 @@ function summarise(report, systemKeys, mutations) {
       return { median: median(v), perRound: v };
     };
     const A = report.phaseA;
-    const B = report.phaseB;
+    const C = report.phaseC ?? [];
     for (const [a, b] of [
       ["ours", "floor"],
       ["ours", "apollo"],
@@ -87,7 +89,8 @@ function summarise(report, systemKeys, mutations) {
     }
     for (const k of systemKeys) {
       if (k === "floor" || !has(k) || !has("floor")) continue;
-      r[`added ${k}`] = perRound(B, (row) => row[k].seq.latencyUs.p50 - row.floor.seq.latencyUs.p50);
+      // Both medians from the same paired window (lib/sequential.js), so the difference is the system's, not the minute's.
+      r[`added ${k}`] = perRound(C, (row) => row[k].seq.latencyUs.p50 - row.floor.seq.latencyUs.p50);
     }
     ratios[mk] = r;
   }
