@@ -50,7 +50,7 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
 # young generation's capacity) instead of its own factor, up to 4x on a machine with a large heap limit (V8's
 # src/heap/heap-controller.cc, GrowingFactor and BoundAllocationLimit). Served requests live about a second under
 # overload and are promoted: in a sustained overload (40 s) peak RSS was 362-364 MB at 400 clients and 391-392 MB at
-# 1,500 with V8's factor, 239-245 and 260-268 MB with this (docs/performance.md, "This round", with what it costs at
-# saturation). The same flags as `npm start` (test/unit/container.test.ts); cluster workers inherit them (cluster.fork
-# passes process.execArgv).
+# 1,500 with V8's factor, 239-245 and 260-268 MB with this (docs/performance.md, "Sustained overload", with what it
+# costs at saturation). The same flags as `npm start` (test/unit/container.test.ts); cluster workers inherit them
+# (cluster.fork passes process.execArgv).
 CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=50", "dist/index.js"]

@@ -113,7 +113,7 @@ function parseOptions(argv) {
     seqRequests: num("seq-requests", 1000, 200),
     seqWarmup: num("seq-warmup", 200, 50),
     // Phase C sends each system `seqBlock` requests in a row, the first `seqRewarm` untimed: a process that sat idle
-    // while the others ran needs about 10 requests to be as fast again (docs/performance.md, "Unloaded latency, paired").
+    // while the others ran needs about 10 requests to be as fast again (docs/performance.md, "Round a6d9cff").
     seqBlock: num("seq-block", 50, 25),
     seqRewarm: num("seq-rewarm", 10, 10),
     scenarios: list("scenarios", SCENARIOS),

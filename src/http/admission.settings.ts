@@ -7,7 +7,7 @@ export const DEFAULT_ADMISSION_SAMPLE_INTERVAL_MS = 500;
 export const DEFAULT_ADMISSION_RETRY_AFTER_SECONDS = 1;
 /**
  * Refused connections read again per event-loop turn (refused-reads.ts). Measured at 1,500 clients resending at once
- * (docs/performance.md, "This round"), 8 overload runs of each, interleaved: 100 served 85-93 % of the upstream's
+ * (docs/performance.md, "Round a9cbb41"), 8 overload runs of each, interleaved: 100 served 85-93 % of the upstream's
  * capacity, 20 served 92-99 % and 10 served 95-97 % (the smaller the cap, the shorter each turn, the sooner undici
  * writes the next call on an answered upstream socket); shed median of the runs 57, 62 and 71 ms. 20: about the served
  * share of 10 without its slower refusals; at 400 clients refusals as quick as with 100 (medians 0.5-1.1 ms).

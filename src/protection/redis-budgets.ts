@@ -15,7 +15,7 @@ import { type ScriptCommand, scriptCommand } from "./redis";
  * Why by hand: that library has no call for several keys at once, and its ten round trips nearly doubled a send's
  * CPU. `npm run bench`, 3 interleaved rounds, with the Redis store, against 8ac6ca0 (one EVALSHA per budget): server
  * CPU per request AEPS 248 → 157 µs, CIBIL 220 → 166 µs; requests/s 4,417 → 6,124 and 4,957 → 6,478; Redis's own CPU
- * per request lower too (docs/performance.md "This round").
+ * per request lower too (docs/performance.md "Round 8ac6ca0").
  *
  * The keys of one script must live on one Redis node: fine for a single Redis or a primary with replicas (what
  * REDIS_URL names); a Redis Cluster would refuse it (CROSSSLOT), and is not supported (createRedis connects to one

@@ -7,6 +7,11 @@ import { dirname, join, relative, resolve, sep } from "node:path";
  * - every cited id exists in the cited document: `docs/security-requirements.md A11` (its bold `A11.` items and its
  *   `## A.` sections), `docs/upstream/aopay-api.md §1.4` / `Observation 15` / `§7 question 7`,
  *   `docs/design/stack.md pitfall 11`, `docs/design/style.md principle 7`;
+ * - every section cited by its heading, `docs/performance.md "Workers"` or `docs/performance.md, "Workers" and
+ *   "Overload"`, is a heading of that document;
+ * - no heading names its place relative to now ("This round", "The round before", "Two rounds before"): the next
+ *   round moves every such label, and what cites it then points at another section without failing any check
+ *   (found: comments citing "This round" for figures three rounds old);
  * - nothing points at `../shared/...` (a folder outside the repository) or at an "issue N" (issues are not in it);
  * - every relative Markdown link in the documentation resolves, `#anchor` included (GitHub's heading slugs).
  */
@@ -76,6 +81,37 @@ export function headingAnchors(markdown: string): Set<string> {
   }
   return anchors;
 }
+
+/** The text of every heading outside code, without Markdown marks (code spans, links, emphasis). */
+export function headingTexts(markdown: string): string[] {
+  const out: string[] = [];
+  for (const line of withoutCode(markdown).split("\n")) {
+    const m = /^#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
+    if (m) out.push(plainHeading(m[1]));
+  }
+  return out;
+}
+
+function plainHeading(text: string): string {
+  return text
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/<[^>]+>/g, "")
+    .replace(/[`*_]/g, "")
+    .trim();
+}
+
+/**
+ * Whether a cited name names a heading: the whole heading, or the part before its colon or parenthesis ("Overload" for
+ * "Overload: admission control", "Round a9cbb41" for "Round a9cbb41: refused reads per turn"). Case is ignored.
+ */
+function namesHeading(cited: string, heading: string): boolean {
+  const c = cited.toLowerCase();
+  const h = heading.toLowerCase();
+  return h === c || h.startsWith(`${c}:`) || h.startsWith(`${c} (`);
+}
+
+/** A heading that names its place relative to the time of writing: it moves when the next section is added. */
+export const RELATIVE_HEADING = /^(?:this|the latest|the last|the previous) round\b|\brounds? before\b/i;
 
 /** The text with fenced code blocks blanked (lengths and lines kept, so that positions stay right). */
 function withoutCode(markdown: string): string {
@@ -223,6 +259,32 @@ export function checkRepository(root: string, stats = { ids: 0, links: 0 }): Pro
         problems.push({ file: at(m.index), problem: `cites ${path}, which is not in the repository` });
       }
     }
+    // A section cited by its heading must be a heading of that document, and no heading may be relative to now.
+    for (const m of text.matchAll(/(?<![\w/.-])((?:\.{1,2}\/)*(?:[\w.-]+\/)*[\w.-]+\.md)\b/g)) {
+      const after = m.index + m[0].length;
+      const quoted = /^\)?,?\s+((?:"[^"\n]+"(?:,?\s+and\s+|,\s*)?)+)/.exec(flatten(text.slice(after, after + 200)));
+      if (!quoted) continue;
+      const cited = [resolve(root, dirname(file), m[1]), resolve(root, m[1])].find((p) => existsSync(p));
+      if (!cited) continue; // reported above as a missing document
+      const headings = headingTexts(readFileSync(cited, "utf8"));
+      for (const h of quoted[1].matchAll(/"([^"]+)"/g)) {
+        stats.ids++;
+        if (RELATIVE_HEADING.test(h[1]))
+          problems.push({
+            file: at(m.index),
+            problem: `cites ${m[1]} "${h[1]}": a label relative to now, which the next round moves`,
+          });
+        else if (!headings.some((heading) => namesHeading(h[1], heading)))
+          problems.push({ file: at(m.index), problem: `cites ${m[1]} "${h[1]}", which is not a heading of it` });
+      }
+    }
+    if (file.endsWith(".md"))
+      for (const h of headingTexts(text))
+        if (RELATIVE_HEADING.test(h))
+          problems.push({
+            file: `${file}`,
+            problem: `has the heading "${h}", relative to now: the next round moves it and what cites it`,
+          });
     // Cited ids must be in the cited document. What follows a citation may continue on the next comment line.
     for (const doc of CITED_DOCUMENTS) {
       const name = doc.path.replace(/^docs\//, "").replace(/[./]/g, "\\$&");

@@ -52,7 +52,7 @@ describe("the checker itself", () => {
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), "citations-"));
     write("README.md", "# Project\n\nSee [the API](docs/api.md#results-and-errors) and [docs](docs/).\n");
-    write("docs/api.md", "# API\n\n## Results and errors\n\nText.\n");
+    write("docs/api.md", "# API\n\n## Results and errors\n\nText.\n\n## Results: the types\n");
     write(
       "docs/security-requirements.md",
       "# Req\n\n## A. Surface\n\n**A1. One.**\n\n**A2. Two.**\n\n## B. OTP\n\n**B1. Cooldown.**\n",
@@ -74,7 +74,8 @@ describe("the checker itself", () => {
     const good =
       "// docs/security-requirements.md A1, A2/B1; docs/security-requirements.md A1-A2 and docs/security-requirements.md B\n" +
       "// docs/upstream/aopay-api.md §1.4, docs/upstream/aopay-api.md Observations 1-2, docs/upstream/aopay-api.md §7 question 1\n" +
-      "/** docs/design/stack.md pitfall 2 and docs/design/style.md\n * principle 1 (README.md, docs/api.md) */\n";
+      "/** docs/design/stack.md pitfall 2 and docs/design/style.md\n * principle 1 (README.md, docs/api.md) */\n" +
+      '// docs/api.md "Results and errors"; (docs/api.md, "API" and "Results\n// and errors"); docs/api.md "Results"\n';
     expect(problemsWith("src/good.ts", good)).toEqual([]);
   });
 
@@ -138,6 +139,24 @@ describe("the checker itself", () => {
       "docs/n.md",
       "# N\n\n[x][y]\n\n[y]: ../nowhere/x.md\n",
       /links to \.\.\/nowhere\/x\.md/,
+    ],
+    [
+      "a section cited by a heading the document lacks",
+      "src/p.ts",
+      '// docs/api.md "Results and error"\n',
+      /cites docs\/api\.md "Results and error", which is not a heading of it/,
+    ],
+    [
+      "a section cited by a label relative to now",
+      "bench/q.js",
+      `// (docs/api.md, "${"This"} round")\n`,
+      /cites docs\/api\.md "This round": a label relative to now/,
+    ],
+    [
+      "a heading relative to now",
+      "docs/r.md",
+      `# R\n\n## Two ${"rounds"} before\n`,
+      /docs\/r\.md: has the heading "Two rounds before", relative to now/,
     ],
   ];
   it.each(cases)("reports %s", (_name, rel, text, expected) => {
