@@ -22,8 +22,6 @@ function parseOptions(argv) {
     "connections",
     "requests",
     "warmup-requests",
-    "slices",
-    "slice-rewarm",
     "rate",
     "rate-streams",
     "duration",
@@ -108,10 +106,6 @@ function parseOptions(argv) {
     connections: num("connections", 64, 64),
     requests: num("requests", 10_000, 1_000),
     warmupRequests: num("warmup-requests", 3_000, 500),
-    // Phase A takes each system's `requests` in this many windows, in turns with the other systems, each after
-    // `sliceRewarm` untimed answers (docs/performance.md, "Round a6d9cff").
-    slices: num("slices", 5, 2),
-    sliceRewarm: num("slice-rewarm", 500, 200),
     rate: num("rate", 0, 0),
     rateStreams: num("rate-streams", 10, 10),
     duration: num("duration", 5, 2),
@@ -149,7 +143,6 @@ function parseOptions(argv) {
     out: raw("out") ?? path.join(__dirname, "../results/latest.json"),
   };
   if (o.rounds < 1 || !Number.isInteger(o.rounds)) throw new Error("--rounds must be a whole number >= 1");
-  if (o.slices < 1 || !Number.isInteger(o.slices)) throw new Error("--slices must be a whole number >= 1");
   if (o.seqBlock < 1 || !Number.isInteger(o.seqBlock)) throw new Error("--seq-block must be a whole number >= 1");
   if (o.requests < 1 || o.warmupRequests < 0) throw new Error("--requests must be >= 1 and --warmup-requests >= 0");
   if (o.warmup < 1)

@@ -35,72 +35,39 @@ const roundOrder = (keys, round) => keys.map((_, i) => keys[(i + round - 1) % ke
 const runOptions = (o) => ({ cpuProf: o.cpuProf, keepLogs: o.keepLogs, redisUrl: o.redisUrl });
 
 /**
- * Phase A: per round and mutation, every system up at once, each warmed by `o.warmupRequests` answers at
- * `o.connections` closed-loop connections; then `o.slices` turns, in each of which every system in turn (the order
- * rotated by the turn) gets `o.sliceRewarm` answers untimed and then a window of `o.requests / o.slices` answers,
- * the server's CPU time over it measured. A system's figures for the round are over all its windows together.
- *
- * Why slices: timed one system after another, each for its whole 10,000 requests, two copies of the same code differed
- * by 0.66× to 1.10× in CPU per request between rounds (docs/performance.md, "Round a6d9cff"): the host's speed moves
- * over the minutes a round takes. In turns of a second or so per system, every system sees the same minutes.
+ * Phase A: `o.connections` closed-loop connections; after `o.warmupRequests` answers, the server's CPU time over the
+ * next `o.requests` answers.
  * @param {Options} o @param {Defs} defs @param {import("./proc").Started} up @param {any} report
  */
 async function phaseA(o, defs, up, report) {
-  const per = Math.ceil(o.requests / o.slices);
   log(
-    `\nphase A — saturation: ${o.connections} connections, every system up at once; CPU over ${o.slices} windows of ${fmt(per)} requests each, ` +
-      `taken in turns (${fmt(o.sliceRewarm)} untimed before each), after ${fmt(o.warmupRequests)} warm-up; ${o.rounds} round(s)`,
+    `\nphase A — saturation: ${o.connections} connections; CPU over ${fmt(o.requests)} requests after ${fmt(o.warmupRequests)} warm-up, ${o.rounds} round(s)`,
   );
   for (let round = 1; round <= o.rounds; round++) {
     /** @type {Record<string, Record<string, any>>} */
     const row = {};
     for (const mk of o.mutations) {
       const m = MUTATIONS[mk];
-      const systems = roundOrder(o.systems, round).map((k) => defs[k]);
-      row[mk] = await withSystems(systems, up, m, `A-r${round}-${mk}`, runOptions(o), async (runs) => {
-        /** @type {Record<string, import("./load").DriveResult>} */
-        const warm = {};
-        /** @type {Record<string, any[]>} */
-        const slices = {};
-        for (const run of runs) {
-          warm[run.sys.key] = await drive({
-            url: run.started.url,
-            ...traffic(run.sys, m),
+      row[mk] = {};
+      for (const key of roundOrder(o.systems, round)) {
+        const sys = defs[key];
+        const r = await withSystem(sys, up, m, `A-r${round}-${mk}`, runOptions(o), async (s, tree) => {
+          const w = cpuWindow(s, tree, up);
+          const d = await drive({
+            url: s.url,
+            ...traffic(sys, m),
             connections: o.connections,
-            warmupRequests: 0,
-            measureRequests: o.warmupRequests,
+            warmupRequests: o.warmupRequests,
+            measureRequests: o.requests,
+            onWindowStart: w.start,
+            onWindowEnd: w.end,
           });
-          slices[run.sys.key] = [];
-        }
-        for (let turn = 0; turn < o.slices; turn++) {
-          for (let j = 0; j < runs.length; j++) {
-            const run = runs[(turn + j) % runs.length];
-            const w = cpuWindow(run.started, run.tree, up);
-            const d = await drive({
-              url: run.started.url,
-              ...traffic(run.sys, m),
-              connections: o.connections,
-              warmupRequests: o.sliceRewarm,
-              measureRequests: per,
-              onWindowStart: w.start,
-              onWindowEnd: w.end,
-            });
-            slices[run.sys.key].push({ ...d, ...w.result(d.completed, d.windowSec) });
-          }
-        }
-        return Object.fromEntries(
-          runs.map((run) => {
-            const k = run.sys.key;
-            const okIds = [warm[k].okIds, ...slices[k].map((x) => x.okIds)].flat();
-            return [k, { ...combineSlices(slices[k]), warm: { run: warm[k].run }, okIds }];
-          }),
-        );
-      });
-      for (const key of o.systems) {
-        const r = row[mk][key];
-        r.errorTotal = runErrors(r, [r.warm, ...r.slices]);
+          return { ...d, ...w.result(d.completed, d.windowSec) };
+        });
+        r.errorTotal = runErrors(r, [r]);
+        row[mk][key] = r;
         log(
-          `  round ${round} ${mk.padEnd(5)} ${defs[key].label.padEnd(11)} ${fmt(r.okPerSec, 0).padStart(6)} req/s  cpu ${fmt(r.cpuUsPerRequest, 0).padStart(5)} µs/req (main ${fmt(r.mainThreadCpuUsPerRequest, 0)}; windows ${r.slices.map((/** @type {any} */ x) => fmt(x.cpuUsPerRequest, 0)).join("/")})` +
+          `  round ${round} ${mk.padEnd(5)} ${sys.label.padEnd(11)} ${fmt(r.okPerSec, 0).padStart(6)} req/s  cpu ${fmt(r.cpuUsPerRequest, 0).padStart(5)} µs/req (main ${fmt(r.mainThreadCpuUsPerRequest, 0)})` +
             `  p50 ${fmt(r.latencyUs.p50 / 1000, 2)} ms p99 ${fmt(r.latencyUs.p99 / 1000, 2)} ms  rss ${mb(r.peakRss)} MB  errors ${r.errorTotal}` +
             `  upstream ${r.hits.pass ? "✓" : "MISMATCH"}  (others ${fmt(r.otherCores, 2)} cores, canary ${fmt(r.canaryMs, 1)} ms)`,
         );
@@ -108,67 +75,6 @@ async function phaseA(o, defs, up, report) {
     }
     report.phaseA.push(row);
   }
-}
-
-/**
- * The processes outside the bench that kept the machine busy over a system's windows, by command: cores averaged
- * over the windows' seconds (lib/proc.js topOthers per window), the top 3.
- * @param {any[]} slices @param {number} seconds
- */
-function mergeOthers(slices, seconds) {
-  /** @type {Map<string, number>} */
-  const coreSeconds = new Map();
-  for (const x of slices)
-    for (const t of x.topOthers ?? [])
-      coreSeconds.set(t.command, (coreSeconds.get(t.command) ?? 0) + t.cores * x.windowSec);
-  return [...coreSeconds]
-    .map(([command, cs]) => ({ command, cores: cs / seconds }))
-    .sort((a, b) => b.cores - a.cores)
-    .slice(0, 3);
-}
-
-/**
- * One system's windows of a round as one: counts and seconds summed; figures per request weighted by the window's
- * requests, cores by its seconds; latency percentiles the median of the windows' (the maximum for `max`). Each
- * window is kept in `slices` (its ids and autocannon's own summary dropped).
- * @param {any[]} slices
- */
-function combineSlices(slices) {
-  const sumOf = (/** @type {(x: any) => number} */ f) => slices.reduce((a, x) => a + f(x), 0);
-  const requests = sumOf((x) => x.completed);
-  const seconds = sumOf((x) => x.windowSec);
-  const byRequests = (/** @type {string} */ k) => sumOf((x) => x[k] * x.completed) / requests;
-  const bySeconds = (/** @type {string} */ k) => sumOf((x) => x[k] * x.windowSec) / seconds;
-  const counts = ["completed", "ok", "shed", "non2xx", "graphqlErrors", "wrong", "errors", "timeouts"];
-  const lat = (/** @type {string} */ p) => median(slices.map((x) => x.latencyUs[p]));
-  return {
-    ...Object.fromEntries(counts.map((k) => [k, sumOf((x) => x[k] ?? 0)])),
-    windowSec: seconds,
-    okPerSec: sumOf((x) => x.ok) / seconds,
-    latencyUs: {
-      p50: lat("p50"),
-      p90: lat("p90"),
-      p99: lat("p99"),
-      max: Math.max(...slices.map((x) => x.latencyUs.max)),
-      mean: sumOf((x) => x.latencyUs.mean * x.latencyUs.count) / sumOf((x) => x.latencyUs.count),
-      count: sumOf((x) => x.latencyUs.count),
-    },
-    processes: Math.max(...slices.map((x) => x.processes)),
-    cpuUsPerRequest: byRequests("cpuUsPerRequest"),
-    mainThreadCpuUsPerRequest: byRequests("mainThreadCpuUsPerRequest"),
-    upstreamCpuUsPerRequest: byRequests("upstreamCpuUsPerRequest"),
-    loadGeneratorCpuUsPerRequest: byRequests("loadGeneratorCpuUsPerRequest"),
-    cpuUtilisation: bySeconds("cpuUtilisation"),
-    otherCores: bySeconds("otherCores"),
-    machineCores: bySeconds("machineCores"),
-    topOthers: mergeOthers(slices, seconds),
-    tcp: {
-      listenOverflows: sumOf((x) => x.tcp.listenOverflows),
-      synRetrans: sumOf((x) => x.tcp.synRetrans),
-      timeWaitAtStart: slices[0].tcp.timeWaitAtStart,
-    },
-    slices: slices.map(({ okIds, autocannon, ...x }) => x),
-  };
 }
 
 /**
