@@ -3,12 +3,12 @@
 /**
  * Phases A (saturation, a fixed number of requests), B (fixed rate) and C (unloaded latency, paired), for each
  * mutation, each interleaving the systems over the rounds: round 1 runs every mutation on every system, then round 2,
- * and so on, so a slow minute of the machine hits every system alike. Within a round the systems run in the order of
- * `--systems` rotated by the round (round 2 starts with the second system), so no system always runs first, or always
- * right after the same neighbour.
+ * and so on, so a slow minute of the machine hits every system alike. Within a round the systems run in an order that
+ * changes with the round (lib/sequential.js `balancedOrder`), so no system always runs first, or always right after
+ * the same neighbour.
  */
 const { drive } = require("./load");
-const { interleaved } = require("./sequential");
+const { interleaved, balancedOrder } = require("./sequential");
 const { bodyFactory, MUTATIONS } = require("./mutations");
 const { withSystem, withSystems, cpuWindow, selfCpuMicros } = require("./harness");
 const { cpuMicros, machineBusyMicros } = require("./proc");
@@ -28,8 +28,11 @@ const traffic = (sys, m) => ({
   perRequestHeaders: sys.perRequestHeaders,
 });
 
-/** The systems of `keys` in the order a round runs them: rotated left by `round - 1`. @param {string[]} keys @param {number} round */
-const roundOrder = (keys, round) => keys.map((_, i) => keys[(i + round - 1) % keys.length]);
+/**
+ * The systems of `keys` in the order a round runs them (lib/sequential.js `balancedOrder`).
+ * @param {string[]} keys @param {number} round
+ */
+const roundOrder = (keys, round) => balancedOrder(keys.length, round - 1).map((i) => keys[i]);
 
 /** @param {Options} o */
 const runOptions = (o) => ({ cpuProf: o.cpuProf, keepLogs: o.keepLogs, redisUrl: o.redisUrl });

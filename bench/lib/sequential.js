@@ -2,8 +2,9 @@
 "use strict";
 /**
  * Unloaded latency, paired: every system is up at once, each behind its own connection (an undici Pool of one), and
- * the client sends one request at a time, `block` requests in a row to one system, then `block` to the next. Turn i
- * starts with system i mod n, so each system follows each other one equally often. After sitting idle while the others
+ * the client sends one request at a time, `block` requests in a row to one system, then `block` to the next, in an
+ * order that changes with each turn (`balancedOrder`), so each system follows each other one about equally often.
+ * After sitting idle while the others
  * ran, a system's first `rewarm` requests of a block are not timed. The first `warmup` requests of each system are not
  * timed either. A request is timed with process.hrtime.bigint() from just before it is handed to undici to the last
  * byte of the answer. Every answer is checked like the load runs check theirs, and the destinations of the correct
@@ -86,7 +87,7 @@ async function interleaved(opts) {
     const turns = Math.ceil((opts.warmup + opts.requests) / block);
     for (let i = 0, sent = 0; i < turns; i++, sent += block) {
       for (let j = 0; j < n; j++) {
-        const lane = lanes[(i + j) % n];
+        const lane = lanes[balancedOrder(n, i)[j]];
         for (let k = 0; k < rewarm + block; k++) {
           const timed = k >= rewarm && sent + k - rewarm >= opts.warmup;
           await one(lane, timed);
@@ -110,4 +111,24 @@ async function sequential(opts) {
   return (await interleaved({ targets: [{ ...target, key: "only" }], warmup, requests })).only;
 }
 
-module.exports = { interleaved, sequential };
+/**
+ * Row `index` of a Williams design for `n` systems: an order of 0..n-1 in which, over n consecutive rows (2n when n is
+ * odd), every system comes right after every other system equally often, and runs in every position equally often.
+ * A rotation alone (i, i+1, ...) keeps every system after the same neighbour: in a trial of phase A in turns that
+ * way, identical code measured 0.98 to 1.16× itself, the system after the heaviest one paying for what that one left
+ * running (docs/performance.md, "Round a6d9cff").
+ * @param {number} n @param {number} index
+ */
+function balancedOrder(n, index) {
+  const first = [0];
+  for (let k = 1; first.length < n; k++) {
+    first.push(k);
+    if (first.length < n) first.push(n - k);
+  }
+  const rows = n % 2 === 0 ? n : 2 * n;
+  const r = ((index % rows) + rows) % rows;
+  const row = first.map((x) => (x + r) % n);
+  return n % 2 === 1 && r >= n ? row.reverse() : row;
+}
+
+module.exports = { interleaved, sequential, balancedOrder };
