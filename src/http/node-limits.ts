@@ -53,9 +53,11 @@ function clientErrorStatus(code: string | undefined): number {
  * headers had arrived (a body that trickled), else a fresh one. It repeats nothing the client sent. The connection
  * is then closed. Used as the `clientError` handler of both listeners.
  *
- * `cors` (the API listener's, cors.ts addHeaders) adds the CORS headers as on every other answer: for a request whose
- * headers had arrived, those of its `Origin` when allowed, so that a page reads a 408 for its trickled body as a 408
- * and not as "Failed to fetch". Before its headers have arrived no origin is known: `Vary: Origin` only.
+ * `cors` (the API listener's, cors.ts addHeaders) adds the CORS headers as on every other answer, for the request's
+ * `Origin` when allowed, so that a page reads a 408 for its trickled body, or a 431 for its too long URL, as such and
+ * not as "Failed to fetch". For a request whose headers had arrived the origin is the parsed header's; for one the
+ * parser refused (431, 400) it is read from the bytes the parser was given (`rawPacket`, `originInRaw` below), and
+ * only when that header line arrived whole. With none known: `Vary: Origin` only.
  */
 export function answerClientError(
   error: Error & { code?: string },
@@ -77,8 +79,9 @@ export function answerClientError(
     let corsLines = "";
     if (cors) {
       const headers: Record<string, string | number> = {};
-      const origin = response?.req?.headers.origin;
-      cors(headers, typeof origin === "string" ? origin : undefined);
+      const parsed = response?.req?.headers.origin;
+      const origin = typeof parsed === "string" ? parsed : originInRaw((error as { rawPacket?: unknown }).rawPacket);
+      cors(headers, origin);
       // Written as it is: only an allowed origin is echoed, and it passed Node's header parser (no CR or LF).
       for (const [name, value] of Object.entries(headers)) corsLines += `${name}: ${value}\r\n`;
     }
@@ -92,6 +95,21 @@ export function answerClientError(
   } else {
     socket.destroy();
   }
+}
+
+/**
+ * The `Origin` of a request Node's parser refused, from the bytes it was given: Node sets `rawPacket` on a parse error
+ * to the chunk being parsed (node:_http_server, `prepareError`), which for a request sent in one write (what a
+ * browser does) holds its request line and headers. Only a header line that arrived whole (ended by CRLF, inside the
+ * header block) and holds one printable ASCII token counts: a line cut by the end of the chunk could be a prefix of the
+ * real origin. The value is then only used if cors.ts allows it, and an allowed origin is echoed as configured.
+ */
+export function originInRaw(raw: unknown): string | undefined {
+  if (!Buffer.isBuffer(raw)) return undefined;
+  const text = raw.toString("latin1");
+  const end = text.indexOf("\r\n\r\n");
+  const head = end === -1 ? text : text.slice(0, end + 2);
+  return /\r\norigin:[ \t]*([\x21-\x7e]+)[ \t]*\r\n/i.exec(head)?.[1];
 }
 
 /**

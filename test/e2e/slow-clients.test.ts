@@ -224,6 +224,70 @@ describe("slow clients are cut, production settings", () => {
     expect(c.received()).not.toContain("aaaa");
   });
 
+  // A page's request the parser refuses (a too long URL, a malformed header) must still be readable by the page: the
+  // origin is read from the bytes the parser had (node-limits.ts originInRaw), and echoed only when allowed and whole.
+  it.each([
+    [
+      "an allowed origin, a too long URL",
+      `GET /graphql?query=${"a".repeat(20_000)}`,
+      `Origin: ${ALLOWED_ORIGIN}\r\n`,
+      431,
+      ALLOWED_ORIGIN,
+    ],
+    [
+      "the same, the origin in lower case and before a huge header",
+      "GET /graphql",
+      `origin:  ${ALLOWED_ORIGIN}\r\nx-big: ${"a".repeat(17 * 1024)}\r\n`,
+      431,
+      ALLOWED_ORIGIN,
+    ],
+    [
+      "an allowed origin after a malformed header",
+      "GET /graphql",
+      `x bad header\r\nOrigin: ${ALLOWED_ORIGIN}\r\n`,
+      400,
+      ALLOWED_ORIGIN,
+    ],
+    [
+      "an origin not allowed",
+      `GET /graphql?query=${"a".repeat(20_000)}`,
+      "Origin: https://elsewhere.example\r\n",
+      431,
+      undefined,
+    ],
+    [
+      "an allowed origin with a suffix",
+      `GET /graphql?query=${"a".repeat(20_000)}`,
+      `Origin: ${ALLOWED_ORIGIN}.evil\r\n`,
+      431,
+      undefined,
+    ],
+    ["no origin", `GET /graphql?query=${"a".repeat(20_000)}`, "", 431, undefined],
+  ])("%s: the refusal carries the CORS headers of that origin", async (_name, line, headers, status, allowOrigin) => {
+    const c = await rawClient(port(t.baseUrl));
+    c.socket.write(`${line} HTTP/1.1\r\nHost: x\r\n${headers}\r\n`);
+    expect(await c.closed).toBeLessThan(1000);
+    const res = parseResponse(c.received());
+    expect(res.status).toBe(status);
+    expect(res.headers["x-request-id"]).toMatch(UUID);
+    expect(res.headers["access-control-allow-origin"]).toBe(allowOrigin);
+    expect(res.headers.vary).toMatch(/origin/i);
+    expect(c.received()).not.toContain("aaaa");
+  });
+
+  it("an origin line the parser's chunk cut short is not echoed (it could be a prefix of another origin)", async () => {
+    const c = await rawClient(port(t.baseUrl));
+    // The overflow comes within the first write, which ends inside the Origin line: what arrived is the allowed origin,
+    // what was sent is https://app.example.evil.
+    c.socket.write(`GET /graphql HTTP/1.1\r\nHost: x\r\nx-big: ${"a".repeat(17 * 1024)}\r\nOrigin: ${ALLOWED_ORIGIN}`);
+    await new Promise((r) => setTimeout(r, 50));
+    if (!c.socket.destroyed) c.socket.write(".evil\r\n\r\n");
+    expect(await c.closed).toBeLessThan(1000);
+    const res = parseResponse(c.received());
+    expect(res.status).toBe(431);
+    expect(res.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+
   it("a malformed request line: 400 with a request id, connection closed", async () => {
     const c = await rawClient(port(t.baseUrl));
     c.socket.write("GARBAGE\r\n\r\n");
