@@ -65,12 +65,15 @@ interface PageAnswer {
   body: { errors?: { extensions?: { code?: string; requestId?: string } }[] };
 }
 
-/** In Chromium, a page served from `site` POSTs `body` to the API: what it can read of the answer (see PageAnswer). */
+/**
+ * In Chromium, a page served from `site` POSTs `body` to the API (or GETs `graphqlUrl` when `body` is null): what it
+ * can read of the answer (see PageAnswer).
+ */
 async function readFromPage(
   browser: Browser,
   site: StaticServer,
   graphqlUrl: string,
-  body: string,
+  body: string | null,
 ): Promise<PageAnswer | string> {
   const page = await browser.newPage();
   try {
@@ -78,7 +81,10 @@ async function readFromPage(
     return await page.evaluate(
       async ({ url, body }) => {
         try {
-          const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+          const res =
+            body === null
+              ? await fetch(url)
+              : await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
           return {
             status: res.status,
             retryAfter: res.headers.get("retry-after"),
@@ -233,6 +239,26 @@ describe("CORS", () => {
         });
         const answer = seen as PageAnswer;
         expect(answer.body.errors?.[0]?.extensions?.requestId).toBe(answer.requestId);
+        expect(prod.received).toEqual([]);
+      } finally {
+        await prod.stop();
+      }
+    });
+
+    it("a page reads a 431 for its too long URL, refused by Node's parser, as HEADERS_TOO_LARGE with its request id", async () => {
+      const prod = await startProductionStack({ CORS_ORIGINS: site.url });
+      try {
+        // 20,000 characters of URL: over MAX_HEADER_BYTES (16 KiB), so no handler runs (node-limits.ts).
+        const seen = await readFromPage(browser, site, `${prod.graphqlUrl}?query=${"a".repeat(20_000)}`, null);
+        expect(seen).toEqual({
+          status: 431,
+          retryAfter: null,
+          requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          body: {
+            errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: "HEADERS_TOO_LARGE" }) })],
+          },
+        });
+        expect((seen as PageAnswer).body.errors?.[0]?.extensions?.requestId).toBe((seen as PageAnswer).requestId);
         expect(prod.received).toEqual([]);
       } finally {
         await prod.stop();
