@@ -101,9 +101,10 @@ export function answerClientError(
  * The `Origin` of a request Node's parser refused, from the bytes it was given: Node sets `rawPacket` on a parse error
  * to the chunk being parsed (node:_http_server, `prepareError`). For a request that arrives in one read (a
  * browser's, on loopback) that holds its request line and headers; over a network a long request can arrive in
- * several reads, and an `Origin` after the point of overflow (after a too long URL) is then not in it: no origin. Only a header line that arrived whole (ended by CRLF, inside the
- * header block) and holds one printable ASCII token counts: a line cut by the end of the chunk could be a prefix of the
- * real origin. The value is then only used if cors.ts allows it, and an allowed origin is echoed as configured.
+ * several reads, and an `Origin` after the point of overflow (after a too long URL) is then not in it: no origin.
+ * Only a header line that arrived whole (ended by CRLF, inside the header block) and holds one printable ASCII token
+ * counts: a line cut by the end of the chunk could be a prefix of the real origin. The value is then only used if
+ * cors.ts allows it, and an allowed origin is echoed as configured.
  */
 export function originInRaw(raw: unknown): string | undefined {
   if (!Buffer.isBuffer(raw)) return undefined;
