@@ -16,23 +16,19 @@ const BUSY_CORES = 0.25;
 function allRuns(report) {
   /** @type {{ name: string, r: any, windows: any[] }[]} */
   const out = [];
-  report.phaseA.forEach((/** @type {any} */ row, /** @type {number} */ i) => {
-    for (const [mk, bySystem] of Object.entries(row))
-      for (const [k, r] of Object.entries(/** @type {any} */ (bySystem)))
-        out.push({ name: `A round ${i + 1} ${mk} ${k}`, r, windows: [r] });
-  });
-  report.phaseB.forEach((/** @type {any} */ row, /** @type {number} */ i) => {
-    for (const [mk, bySystem] of Object.entries(row)) {
-      for (const [k, r] of Object.entries(/** @type {any} */ (bySystem)))
-        out.push({ name: `B round ${i + 1} ${mk} ${k}`, r, windows: [r.fixed] });
-    }
-  });
-  (report.phaseC ?? []).forEach((/** @type {any} */ row, /** @type {number} */ i) => {
-    for (const [mk, bySystem] of Object.entries(row)) {
-      for (const [k, r] of Object.entries(/** @type {any} */ (bySystem)))
-        out.push({ name: `C round ${i + 1} ${mk} ${k}`, r, windows: [{ otherCores: r.seq.otherCores }] });
-    }
-  });
+  // The main scenario's phases: each run and the windows whose "others" it is judged by.
+  /** @type {[string, any[], (r: any) => any[]][]} */
+  const phases = [
+    ["A", report.phaseA, (r) => [r]],
+    ["B", report.phaseB, (r) => [r.fixed]],
+    ["C", report.phaseC ?? [], (r) => [{ otherCores: r.seq.otherCores }]],
+  ];
+  for (const [phase, rows, windows] of phases)
+    rows.forEach((row, i) => {
+      for (const [mk, bySystem] of Object.entries(row))
+        for (const [k, r] of Object.entries(/** @type {any} */ (bySystem)))
+          out.push({ name: `${phase} round ${i + 1} ${mk} ${k}`, r, windows: windows(r) });
+    });
   for (const r of report.overload?.runs ?? []) out.push({ name: `overload ${r.clients} clients`, r, windows: [r.cpu] });
   for (const [w, runs] of Object.entries(report.scaling?.byWorkers ?? {})) {
     /** @type {any[]} */ (runs).forEach((r, i) =>

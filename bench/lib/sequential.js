@@ -4,9 +4,8 @@
  * Unloaded latency, paired: every system is up at once, each behind its own connection (an undici Pool of one), and
  * the client sends one request at a time, `block` requests in a row to one system, then `block` to the next, in an
  * order that changes with each turn (`balancedOrder`), so each system follows each other one about equally often.
- * After sitting idle while the others
- * ran, a system's first `rewarm` requests of a block are not timed. The first `warmup` requests of each system are not
- * timed either. A request is timed with process.hrtime.bigint() from just before it is handed to undici to the last
+ * After sitting idle while the others ran, a system's first `rewarm` requests of a block are not timed. The first
+ * `warmup` requests of each system are not timed either. A request is timed with process.hrtime.bigint() from just before it is handed to undici to the last
  * byte of the answer. Every answer is checked like the load runs check theirs, and the destinations of the correct
  * ones are kept for the upstream check.
  *
@@ -86,8 +85,8 @@ async function interleaved(opts) {
     const rewarm = opts.rewarm ?? 0;
     const turns = Math.ceil((opts.warmup + opts.requests) / block);
     for (let i = 0, sent = 0; i < turns; i++, sent += block) {
-      for (let j = 0; j < n; j++) {
-        const lane = lanes[balancedOrder(n, i)[j]];
+      for (const l of balancedOrder(n, i)) {
+        const lane = lanes[l];
         for (let k = 0; k < rewarm + block; k++) {
           const timed = k >= rewarm && sent + k - rewarm >= opts.warmup;
           await one(lane, timed);
