@@ -61,43 +61,36 @@ function walk(root: string, dir: string): string[] {
   return out.sort();
 }
 
-/** GitHub's heading anchors (github-slugger): lower case, punctuation dropped, each space a hyphen, repeats numbered. */
-export function headingAnchors(markdown: string): Set<string> {
-  const anchors = new Set<string>();
-  const seen = new Map<string, number>();
-  for (const line of withoutCode(markdown).split("\n")) {
-    const m = /^#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
-    if (m) {
-      const text = m[1].replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/<[^>]+>/g, "");
-      const base = text
-        .toLowerCase()
-        .replace(/[^\p{L}\p{N}\p{M}\p{Pc} -]/gu, "")
-        .replace(/ /g, "-");
-      const n = seen.get(base) ?? 0;
-      seen.set(base, n + 1);
-      anchors.add(n === 0 ? base : `${base}-${n}`);
-    }
-    for (const a of line.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) anchors.add(a[1]);
-  }
-  return anchors;
-}
-
-/** The text of every heading outside code, without Markdown marks (code spans, links, emphasis). */
-export function headingTexts(markdown: string): string[] {
+/** Each heading's text outside code, its links reduced to their text and HTML tags dropped, in order. */
+function headings(markdown: string): string[] {
   const out: string[] = [];
   for (const line of withoutCode(markdown).split("\n")) {
     const m = /^#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
-    if (m) out.push(plainHeading(m[1]));
+    if (m) out.push(m[1].replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/<[^>]+>/g, ""));
   }
   return out;
 }
 
-function plainHeading(text: string): string {
-  return text
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
-    .replace(/<[^>]+>/g, "")
-    .replace(/[`*_]/g, "")
-    .trim();
+/** GitHub's heading anchors (github-slugger): lower case, punctuation dropped, each space a hyphen, repeats numbered. */
+export function headingAnchors(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const text of headings(markdown)) {
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M}\p{Pc} -]/gu, "")
+      .replace(/ /g, "-");
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    anchors.add(n === 0 ? base : `${base}-${n}`);
+  }
+  for (const a of withoutCode(markdown).matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) anchors.add(a[1]);
+  return anchors;
+}
+
+/** The text of every heading outside code, without Markdown marks (links and HTML as above; code spans, emphasis). */
+export function headingTexts(markdown: string): string[] {
+  return headings(markdown).map((text) => text.replace(/[`*_]/g, "").trim());
 }
 
 /**
@@ -282,7 +275,7 @@ export function checkRepository(root: string, stats = { ids: 0, links: 0 }): Pro
       for (const h of headingTexts(text))
         if (RELATIVE_HEADING.test(h))
           problems.push({
-            file: `${file}`,
+            file,
             problem: `has the heading "${h}", relative to now: the next round moves it and what cites it`,
           });
     // Cited ids must be in the cited document. What follows a citation may continue on the next comment line.
