@@ -35,6 +35,9 @@ function flag(name, fallback) {
   return i > 0 ? process.argv[i + 1] : fallback;
 }
 const REQUESTS = Number(flag("requests", "5000"));
+// Each job's mobile and CIBIL id carry its serial as 6 digits (100000 + i): past 899,999 jobs the number would grow a
+// digit and the server would refuse it as a mobile, counted as a failure of the API rather than of the soak.
+if (!(REQUESTS >= 1 && REQUESTS <= 899_999)) throw new Error(`--requests must be 1 to 899,999, got ${REQUESTS}`);
 const CONCURRENCY = Number(flag("concurrency", "50"));
 const FAULT_RATE = Number(flag("fault-rate", "0.1"));
 const DOUBLE_TAP_RATE = Number(flag("double-tap-rate", "0.05"));
