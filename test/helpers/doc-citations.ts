@@ -12,6 +12,8 @@ import { dirname, join, relative, resolve, sep } from "node:path";
  * - no heading names its place relative to now ("This round", "The round before", "Two rounds before"): the next
  *   round moves every such label, and what cites it then points at another section without failing any check
  *   (found: comments citing "This round" for figures three rounds old);
+ * - no text names a run or a table by its place in a document that each round rearranges ("the run at the top"):
+ *   found six such phrases in docs/performance.md meaning four different runs, each written when its run was on top;
  * - nothing points at `../shared/...` (a folder outside the repository) or at an "issue N" (issues are not in it);
  * - every relative Markdown link in the documentation resolves, `#anchor` included (GitHub's heading slugs).
  */
@@ -102,6 +104,9 @@ function namesHeading(cited: string, heading: string): boolean {
   const h = heading.toLowerCase();
   return h === c || h.startsWith(`${c}:`) || h.startsWith(`${c} (`);
 }
+
+/** A run, table or figure named by its place in a document whose top the next round takes: "the run at the top". */
+export const RELATIVE_PLACE = /\b(?:runs?|tables?|figures?)\b[^.|]{0,24}?\bat\s+the\s+top\b/i;
 
 /** A heading that names its place relative to the time of writing: it moves when the next section is added. */
 export const RELATIVE_HEADING = /^(?:this|the latest|the last|the previous) round\b|\brounds? before\b/i;
@@ -236,6 +241,12 @@ export function checkRepository(root: string, stats = { ids: 0, links: 0 }): Pro
     const at = (i: number) => `${file}:${lineOf(text, i)}`;
     for (const m of text.matchAll(/\.\.\/shared\b/g)) {
       problems.push({ file: at(m.index), problem: "cites ../shared, a folder outside the repository" });
+    }
+    for (const m of text.matchAll(new RegExp(RELATIVE_PLACE.source, "gi"))) {
+      problems.push({
+        file: at(m.index),
+        problem: `says "${m[0].replace(/\s+/g, " ")}": the next round puts another run there; name it by its commit`,
+      });
     }
     for (const m of text.matchAll(/\b[Ii]ssues?\s+#?\d+/g)) {
       problems.push({

@@ -153,6 +153,12 @@ describe("the checker itself", () => {
       /cites docs\/api\.md "This round": a label relative to now/,
     ],
     [
+      "a run named by its place at the top of a document",
+      "docs/s.md",
+      `# S\n\nIn the full run at ${"the"}\ntop, 0.95×.\n`,
+      /docs\/s\.md:3: says "run at the top": the next round puts another run there/,
+    ],
+    [
       "a heading relative to now",
       "docs/r.md",
       `# R\n\n## Two ${"rounds"} before\n`,
