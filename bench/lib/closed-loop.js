@@ -26,7 +26,7 @@
  */
 const { monitorEventLoopDelay } = require("node:perf_hooks");
 const { Pool } = require("undici");
-const { classify } = require("./mutations");
+const { classify, unexpectedAnswers } = require("./mutations");
 const { RawConnection, requestHead } = require("./raw-http");
 const { percentiles } = require("./stats");
 
@@ -105,15 +105,16 @@ function httpClient(kind, o) {
  * One request on one connection, classified: the answer's class (lib/mutations.js `classify`), "timeout" when the
  * client gave up, "error" when the connection failed. Shared by both clients, so they differ only in the HTTP layer.
  * @param {LoopConnection} conn @param {import("./mutations").Mutation} mutation @param {number} id @param {string} body
- * @returns {Promise<{ verdict: Verdict, status: number, retryAfter: string | undefined }>}
+ * @returns {Promise<{ verdict: Verdict, status: number, retryAfter: string | undefined, text: string }>}
  */
 async function exchange(conn, mutation, id, body) {
   try {
     const res = await conn.send(body);
-    return { verdict: classify(mutation, res.status, res.text, id), status: res.status, retryAfter: res.retryAfter };
+    const verdict = classify(mutation, res.status, res.text, id);
+    return { verdict, status: res.status, retryAfter: res.retryAfter, text: res.text };
   } catch (e) {
     const timeout = e instanceof Error && (e.name === "TimeoutError" || /abort|timeout/i.test(e.message));
-    return { verdict: timeout ? "timeout" : "error", status: 0, retryAfter: undefined };
+    return { verdict: timeout ? "timeout" : "error", status: 0, retryAfter: undefined, text: String(e) };
   }
 }
 
@@ -140,6 +141,7 @@ async function closedLoop(opts) {
   const run = zero();
   /** @type {Record<Verdict, number[]>} latency samples (µs) of requests started in the window, by class */
   const samples = /** @type {any} */ (Object.fromEntries(classes.map((c) => [c, []])));
+  const unexpected = unexpectedAnswers();
   /** @type {number[]} */
   const okIds = [];
   /** @type {number[]} */
@@ -152,7 +154,8 @@ async function closedLoop(opts) {
     const { id, body } = opts.bodies.next();
     let waitMs = 0;
     const t0 = performance.now();
-    const { verdict, status, retryAfter } = await exchange(conn, opts.mutation, id, body);
+    const { verdict, status, retryAfter, text } = await exchange(conn, opts.mutation, id, body);
+    unexpected(verdict, status, text, id);
     if (opts.honourRetryAfter && status === 503) waitMs = Number(retryAfter ?? 0) * 1000 || 0;
     const t1 = performance.now();
     run[verdict] += 1;

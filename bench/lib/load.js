@@ -24,7 +24,7 @@
  * and the destinations of the correct ones are kept for the upstream check.
  */
 const autocannon = require("autocannon");
-const { classify } = require("./mutations");
+const { classify, unexpectedAnswers } = require("./mutations");
 const { percentiles } = require("./stats");
 
 /**
@@ -61,7 +61,7 @@ async function drive(opts) {
   const closed = new Promise((/** @type {(v?: unknown) => void} */ r) => (windowClosed = r));
   const window = { completed: 0, ok: 0, shed: 0, non2xx: 0, graphqlErrors: 0, wrong: 0, errors: 0, timeouts: 0 };
   const run = { answers: 0, ok: 0, shed: 0, non2xx: 0, graphqlErrors: 0, wrong: 0, errors: 0, timeouts: 0 };
-  let unexpectedShown = 0;
+  const unexpected = unexpectedAnswers();
   /** @type {number[]} */
   const okIds = [];
   /** @type {number[]} */
@@ -84,14 +84,7 @@ async function drive(opts) {
       run[key] += 1;
       if (verdict === "ok") okIds.push(context.id);
       if (measuring) window[key] += 1;
-      // The first few answers that are neither correct nor shed, as they came: an error count alone left a full run's
-      // one GraphQL error unexplained (a generated Aadhaar number the server refused, found afterwards by hand).
-      if (verdict !== "ok" && verdict !== "shed" && unexpectedShown < 3) {
-        unexpectedShown += 1;
-        process.stdout.write(
-          `  unexpected answer (${verdict}, HTTP ${status}, request ${context.id}): ${body.slice(0, 400)}\n`,
-        );
-      }
+      unexpected(verdict, status, body, context.id);
     },
   };
 

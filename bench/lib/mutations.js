@@ -196,4 +196,23 @@ function classify(m, status, body, id) {
   return m.isOk(body, id) ? "ok" : "wrong";
 }
 
-module.exports = { MUTATIONS, bodyFactory, classify, withVerhoeff, aadhaarFor };
+/**
+ * A printer of the first `max` answers of one run that are neither correct nor shed, as they came (class, status,
+ * request id, body up to 400 characters): an error count alone left a full run's one GraphQL error unexplained (a
+ * generated Aadhaar number the server refused, found afterwards by hand). Used by both load generators.
+ */
+function unexpectedAnswers(max = 3) {
+  let shown = 0;
+  return (
+    /** @type {string} */ verdict,
+    /** @type {number} */ status,
+    /** @type {string} */ body,
+    /** @type {number} */ id,
+  ) => {
+    if (verdict === "ok" || verdict === "shed" || shown >= max) return;
+    shown += 1;
+    process.stdout.write(`  unexpected answer (${verdict}, HTTP ${status}, request ${id}): ${body.slice(0, 400)}\n`);
+  };
+}
+
+module.exports = { MUTATIONS, bodyFactory, classify, unexpectedAnswers, withVerhoeff, aadhaarFor };
