@@ -167,6 +167,28 @@ describe("the container image's environment (Dockerfile, compose.yaml)", () => {
     expect(JSON.parse(cmd!.args)).toEqual(start.replace(/^exec /, "").split(" "));
   });
 
+  it("ships the explorer that a development run advertises (/graphiql), built in the build stage", () => {
+    const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
+    // src/http/explorer.ts serves EXPLORER_DIST, dist/http/../../explorer/dist: /app/explorer/dist in the image.
+    expect(
+      stage.some(
+        (i) => i.keyword === "COPY" && /--from=build\b.*\/app\/explorer\/dist \.\/explorer\/dist$/.test(i.args),
+      ),
+    ).toBe(true);
+    expect(dockerfile).toMatch(/^RUN node node_modules\/vite\/bin\/vite\.js build explorer\b/m);
+  });
+
+  it("names no `# syntax=` frontend (BuildKit would pull it from Docker Hub whatever NODE_IMAGE says)", () => {
+    expect(readFileSync(join(root, "Dockerfile"), "utf8")).not.toMatch(/^#\s*syntax\s*=/im);
+  });
+
+  it("keeps .env, where the docs put local secrets, out of the build context", () => {
+    const ignored = readFileSync(join(root, ".dockerignore"), "utf8")
+      .split(/\r?\n/)
+      .map((l) => l.trim());
+    expect(ignored).toContain(".env");
+  });
+
   it("runs the simulator from the same image, listening on the compose network", () => {
     expect(compose.services.simulator.command).toEqual(["node", "dist/simulator/main.js"]);
     expect(loadSimulatorConfig({ ...imageEnv, ...simulatorEnv })).toMatchObject({ host: "0.0.0.0", port: 4010 });
