@@ -9,6 +9,7 @@
  *      minimal Apollo, Apollo + RESTDataSource, ours, ours with Redis, ours with Idempotency-Key), rounds interleaved:
  *      phase A, saturation, server CPU over a fixed number of requests (lib/phases.js); phase B, a fixed rate;
  *      phase C, the unloaded latency of a sequential client, every system up at once and paired request by request;
+ *      phase D, CPU per request with every system up and driven at once at the same fixed rate (`--phases` picks);
  *   3. scenario "overload": a 300 ms upstream, 128 upstream sockets, 400 then 1,500 clients against ours
  *      (lib/overload.js);
  *   4. scenario "scaling": ours with WEB_CONCURRENCY=1 and 2 (lib/scaling.js);
@@ -25,7 +26,7 @@ const { startChild, killAll, openFilesLimit, CLK_TCK } = require("./lib/proc");
 const { systemDefs, oursEnv, ROOT, BASE_REDIS_KEY } = require("./lib/systems");
 const { redisReachable } = require("./lib/redis");
 const { canaries, RESULTS, LOGS, PROFILES } = require("./lib/harness");
-const { phaseA, phaseB, phaseC, prime } = require("./lib/phases");
+const { phaseA, phaseB, phaseC, phaseD, prime } = require("./lib/phases");
 const { overload } = require("./lib/overload");
 const { scaling } = require("./lib/scaling");
 const { summarise, evaluateTargets } = require("./lib/summary");
@@ -109,6 +110,7 @@ async function main() {
     phaseA: [],
     phaseB: [],
     phaseC: [],
+    phaseD: [],
     overload: null,
     scaling: null,
   };
@@ -121,9 +123,10 @@ async function main() {
     );
     await prime(o, defs, up);
     if (o.scenarios.includes("main")) {
-      await phaseA(o, defs, up, report);
-      await phaseB(o, defs, up, report);
-      await phaseC(o, defs, up, report);
+      if (o.phases.includes("A")) await phaseA(o, defs, up, report);
+      if (o.phases.includes("B")) await phaseB(o, defs, up, report);
+      if (o.phases.includes("C")) await phaseC(o, defs, up, report);
+      if (o.phases.includes("D")) await phaseD(o, defs, up, report);
     }
     if (o.scenarios.includes("scaling")) report.scaling = await scaling(o, defs, up);
     await up.stop();
@@ -135,7 +138,8 @@ async function main() {
   }
 
   report.cpuCanary = canaries;
-  report.summary = summarise(report, o.systems, report.phaseA.length > 0 ? o.mutations : []);
+  const mainRan = ["phaseA", "phaseB", "phaseC", "phaseD"].some((p) => report[p].length > 0);
+  report.summary = summarise(report, o.systems, mainRan ? o.mutations : []);
   report.targets = evaluateTargets(report);
   report.flags = flagsOf(report, o, PROFILES);
   report.finishedAt = new Date().toISOString();

@@ -22,6 +22,7 @@ function allRuns(report) {
     ["A", report.phaseA, (r) => [r]],
     ["B", report.phaseB, (r) => [r.fixed]],
     ["C", report.phaseC ?? [], (r) => [{ otherCores: r.seq.otherCores }]],
+    ["D", report.phaseD ?? [], (r) => [{ otherCores: r.paired.otherCores }]],
   ];
   for (const [phase, rows, windows] of phases)
     rows.forEach((row, i) => {
@@ -60,6 +61,12 @@ function flagsOf(report, o, profilesDir) {
         );
     }
   }
+  // Phase D compares systems at one rate: one that fell behind it did less work in the window, at a higher load.
+  for (const { name, r } of allRuns(report))
+    if (name.startsWith("D ") && r.paired.okPerSec < 0.97 * o.pairedRate)
+      flags.push(
+        `PAIRED RATE MISSED: ${name} answered ${fmt(r.paired.okPerSec, 0)} of ${fmt(o.pairedRate)} req/s (the machine could not carry every system at once: lower --paired-rate)`,
+      );
   for (const [w, s] of Object.entries(report.scaling?.summary ?? {}))
     if (/** @type {any} */ (s).errors > 0)
       flags.push(`ERRORS: scaling WEB_CONCURRENCY=${w} had ${/** @type {any} */ (s).errors}`);

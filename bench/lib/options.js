@@ -10,6 +10,7 @@ const { parseArgs } = require("node:util");
 const { SYSTEM_KEYS, BASE_KEY, BASE_REDIS_KEY } = require("./systems");
 
 const SCENARIOS = ["main", "overload", "scaling"];
+const PHASES = ["A", "B", "C", "D"];
 
 /** @param {string[]} [argv] */
 function parseOptions(argv) {
@@ -30,6 +31,9 @@ function parseOptions(argv) {
     "seq-warmup",
     "seq-block",
     "seq-rewarm",
+    "phases",
+    "paired-rate",
+    "paired-duration",
     "scenarios",
     "overload-clients",
     "overload-delay",
@@ -116,6 +120,13 @@ function parseOptions(argv) {
     // while the others ran needs about 10 requests to be as fast again (docs/performance.md, "Round a6d9cff").
     seqBlock: num("seq-block", 50, 25),
     seqRewarm: num("seq-rewarm", 10, 10),
+    /** Which phases of the main scenario run (lib/phases.js): A saturation, B fixed rate, C unloaded latency, D paired CPU. */
+    phases: list("phases", PHASES).map((p) => p.toUpperCase()),
+    // Phase D: every system at this rate at once; 0 (the default) is 1,200 requests/s shared by the systems (171 each
+    // for 7, 300 for 4). At 300 each, 7 systems (2,100/s at 650-850 µs of CPU each) left the heavier ones 4-14 % short
+    // of it in 4 of 10 windows; 4 systems at 300 each kept it, at 700 each they did not.
+    pairedRate: num("paired-rate", 0, 0),
+    pairedDuration: num("paired-duration", 10, 3),
     scenarios: list("scenarios", SCENARIOS),
     overloadClients: list("overload-clients", ["400", "1500"]).map(Number),
     overloadDelay: num("overload-delay", 300, 300),
@@ -143,6 +154,11 @@ function parseOptions(argv) {
     out: raw("out") ?? path.join(__dirname, "../results/latest.json"),
   };
   if (o.rounds < 1 || !Number.isInteger(o.rounds)) throw new Error("--rounds must be a whole number >= 1");
+  for (const p of o.phases) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p} (${PHASES.join(", ")})`);
+  if (o.phases.includes("B") && !o.phases.includes("A") && o.rate === 0)
+    throw new Error("phase B without phase A needs --rate (its default is half the slowest phase-A rate)");
+  if (o.pairedDuration < 1) throw new Error("--paired-duration must be >= 1");
+  if (o.pairedRate === 0) o.pairedRate = Math.round(1200 / o.systems.length);
   if (o.seqBlock < 1 || !Number.isInteger(o.seqBlock)) throw new Error("--seq-block must be a whole number >= 1");
   if (o.requests < 1 || o.warmupRequests < 0) throw new Error("--requests must be >= 1 and --warmup-requests >= 0");
   if (o.warmup < 1)

@@ -1,9 +1,9 @@
 // @ts-check
 "use strict";
 /**
- * Phases A (saturation, a fixed number of requests), B (fixed rate) and C (unloaded latency, paired), for each
- * mutation, each interleaving the systems over the rounds: round 1 runs every mutation on every system, then round 2,
- * and so on, so a slow minute of the machine hits every system alike. Within a round the systems run in an order that
+ * Phases A (saturation, a fixed number of requests), B (fixed rate), C (unloaded latency, paired) and D (CPU per
+ * request, paired), for each mutation, each interleaving the systems over the rounds: round 1 runs every mutation on
+ * every system, then round 2, and so on, so a slow minute of the machine hits every system alike. Within a round the systems run in an order that
  * changes with the round (lib/sequential.js `balancedOrder`), so no system always runs first, or always right after
  * the same neighbour.
  */
@@ -170,12 +170,7 @@ async function phaseC(o, defs, up, report) {
           });
           warm[run.sys.key] = d;
         }
-        const edge = () => ({
-          t: performance.now(),
-          busy: machineBusyMicros(),
-          ours: runs.reduce((a, r) => a + cpuMicros(r.started.pid), 0) + cpuMicros(up.pid) + selfCpuMicros(),
-        });
-        const a = edge();
+        const a = busyEdge(runs, up);
         const seq = await interleaved({
           targets: runs.map((r) => ({ key: r.sys.key, url: r.started.url, ...traffic(r.sys, m) })),
           warmup: o.seqWarmup,
@@ -183,7 +178,7 @@ async function phaseC(o, defs, up, report) {
           block: o.seqBlock,
           rewarm: o.seqRewarm,
         });
-        const b = edge();
+        const b = busyEdge(runs, up);
         // Cores kept busy by processes outside the bench while the paired client ran (warm-up turns included).
         const otherCores = (b.busy - a.busy - (b.ours - a.ours)) / 1e3 / (b.t - a.t);
         return Object.fromEntries(
@@ -212,6 +207,95 @@ async function phaseC(o, defs, up, report) {
 }
 
 /**
+ * Phase D: CPU per request, paired. Per round and mutation every system is up at once and, after the same warm-up as
+ * phase C, every system is driven **at the same time**, each at `o.pairedRate` requests/s, for `o.warmup` seconds and
+ * then a window of `o.pairedDuration` seconds; each system's CPU per request is its CPU time in that window over its
+ * answers in it. Phase A measures one system at a time, so a slow stretch of the host (minutes long here) lands on
+ * whichever system is running: identical code measured 0.65× to 1.23× itself by round. Here a slow stretch lands on
+ * every system alike. The rate is the same for every system and low enough for all of them at once on two cores (the
+ * run is flagged when one falls short of it), so this is the CPU of a request at a moderate load, where the costs every
+ * request pays whatever the server (a loop turn, a socket read and write, the kernel's loopback) weigh more than at
+ * saturation: ratios come out closer to 1 than phase A's.
+ * @param {Options} o @param {Defs} defs @param {import("./proc").Started} up @param {any} report
+ */
+async function phaseD(o, defs, up, report) {
+  log(
+    `\nphase D — CPU per request, paired: every system up at once, each warmed by ${fmt(o.warmupRequests)} answers at ${o.connections} connections; ` +
+      `then all driven at once, each at ${fmt(o.pairedRate)} req/s, CPU over ${o.pairedDuration} s after ${o.warmup} s`,
+  );
+  for (let round = 1; round <= o.rounds; round++) {
+    /** @type {Record<string, Record<string, any>>} */
+    const row = {};
+    for (const mk of o.mutations) {
+      const m = MUTATIONS[mk];
+      const systems = roundOrder(o.systems, round).map((k) => defs[k]);
+      row[mk] = await withSystems(systems, up, m, `D-r${round}-${mk}`, runOptions(o), async (runs) => {
+        /** @type {Record<string, number[]>} the warm-up's correct answers, for the upstream check */
+        const warmIds = {};
+        for (const run of runs) {
+          const w = await drive({
+            url: run.started.url,
+            ...traffic(run.sys, m),
+            connections: o.connections,
+            warmupRequests: 0,
+            measureRequests: o.warmupRequests,
+          });
+          warmIds[run.sys.key] = w.okIds;
+        }
+        const a = busyEdge(runs, up);
+        const driven = await Promise.all(
+          runs.map(async (run) => {
+            const w = cpuWindow(run.started, run.tree, up);
+            const { okIds, ...d } = await drive({
+              url: run.started.url,
+              ...traffic(run.sys, m),
+              rate: o.pairedRate,
+              rateStreams: Math.min(o.rateStreams, 4),
+              warmupSec: o.warmup,
+              measureSec: o.pairedDuration,
+              onWindowStart: w.start,
+              onWindowEnd: w.end,
+            });
+            return { key: run.sys.key, okIds, paired: { ...d, ...w.result(d.completed, d.windowSec) } };
+          }),
+        );
+        const b = busyEdge(runs, up);
+        // Each window's own "others" would count the other systems under test: the machine's busy time outside every
+        // system, the fake upstream and this process, over the whole concurrent drive, as phase C reads it.
+        const otherCores = (b.busy - a.busy - (b.ours - a.ours)) / 1e3 / (b.t - a.t);
+        return Object.fromEntries(
+          driven.map(({ key, okIds, paired }) => [
+            key,
+            { paired: { ...paired, otherCores }, okIds: [...warmIds[key], ...okIds] },
+          ]),
+        );
+      });
+      for (const key of o.systems) {
+        const r = row[mk][key];
+        r.errorTotal = runErrors(r, [r.paired]);
+        log(
+          `  round ${round} ${mk.padEnd(5)} ${defs[key].label.padEnd(11)} at ${fmt(r.paired.okPerSec, 0)} req/s  cpu ${fmt(r.paired.cpuUsPerRequest, 0).padStart(5)} µs/req` +
+            `  errors ${r.errorTotal}  upstream ${r.hits.pass ? "✓" : "MISMATCH"}  (others ${fmt(r.paired.otherCores, 2)} cores)`,
+        );
+      }
+    }
+    report.phaseD.push(row);
+  }
+}
+
+/**
+ * One edge of a window shared by several systems (phases C and D): the clock, the machine's busy time and the bench's
+ * own processes' CPU (every system, the fake upstream, this process); two edges give the cores others kept busy.
+ */
+function busyEdge(/** @type {import("./harness").Launched[]} */ runs, /** @type {{ pid: number }} */ up) {
+  return {
+    t: performance.now(),
+    busy: machineBusyMicros(),
+    ours: runs.reduce((a, r) => a + cpuMicros(r.started.pid), 0) + cpuMicros(up.pid) + selfCpuMicros(),
+  };
+}
+
+/**
  * The fake upstream and this process (autocannon, the checks) start cold: the first measured system would pay for
  * their JIT warm-up. A throwaway floor is driven first with both mutations, unmeasured.
  * @param {Options} o @param {Defs} defs @param {import("./proc").Started} up
@@ -233,4 +317,4 @@ async function prime(o, defs, up) {
   }
 }
 
-module.exports = { phaseA, phaseB, phaseC, prime, traffic, runOptions };
+module.exports = { phaseA, phaseB, phaseC, phaseD, prime, traffic, runOptions };

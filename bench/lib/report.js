@@ -65,6 +65,16 @@ function printMutation(report, mk, log) {
     "  of which the main thread",
     s((x) => fmt(x.mainThreadCpuUsPerRequest)),
   );
+  if (report.phaseD?.length > 0) {
+    row(
+      `server CPU µs per request, paired at ${fmt(o.pairedRate)} req/s`,
+      s((x) => fmt(x.pairedCpuUsPerRequest)),
+    );
+    row(
+      "  per round",
+      s((x) => x.pairedCpuPerRound.map((/** @type {number} */ v) => fmt(v)).join("/")),
+    );
+  }
   row(
     "server CPU cores busy at saturation",
     s((x) => fmt(x.cpuUtilisation, 2)),
@@ -138,6 +148,13 @@ function printMutation(report, mk, log) {
   ratio("ours / apollo+rest CPU per request", "cpu ours/rest", x);
   ratio("ours+redis / ours CPU per request", "cpu ours-redis/ours", x);
   ratio("ours+idem / ours CPU per request", "cpu ours-idem/ours", x);
+  ratio("ours@base / ours CPU per request (A/A)", "cpu ours-base/ours", x);
+  ratio("ours / floor CPU per request, paired", "paired cpu ours/floor", x);
+  ratio("ours / apollo CPU per request, paired", "paired cpu ours/apollo", x);
+  ratio("ours / apollo+rest CPU, paired", "paired cpu ours/rest", x);
+  ratio("ours+redis / ours CPU, paired", "paired cpu ours-redis/ours", x);
+  ratio("ours+idem / ours CPU, paired", "paired cpu ours-idem/ours", x);
+  ratio("ours@base / ours CPU, paired (A/A)", "paired cpu ours-base/ours", x);
   for (const k of keys) ratio(`${report.labels[k] ?? k} added latency (µs)`, `added ${k}`, (v) => fmt(v));
 }
 

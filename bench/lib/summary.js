@@ -30,14 +30,16 @@ function summarise(report, systemKeys, mutations) {
   const ratios = {};
   for (const mk of mutations) {
     systems[mk] = {};
-    for (const key of report.phaseA.length > 0 ? systemKeys : []) {
+    for (const key of systemKeys) {
       /** @type {any[]} */
       const A = report.phaseA.map((/** @type {any} */ row) => row[mk][key]);
       /** @type {any[]} */
       const B = report.phaseB.map((/** @type {any} */ row) => row[mk][key]);
       /** @type {any[]} */
       const C = (report.phaseC ?? []).map((/** @type {any} */ row) => row[mk][key]);
-      const all = [...A, ...B, ...C];
+      /** @type {any[]} */
+      const D = (report.phaseD ?? []).map((/** @type {any} */ row) => row[mk][key]);
+      const all = [...A, ...B, ...C, ...D];
       systems[mk][key] = {
         rps: median(A.map((r) => r.okPerSec)),
         rpsPerRound: A.map((r) => r.okPerSec),
@@ -53,6 +55,9 @@ function summarise(report, systemKeys, mutations) {
         fixedP99Us: median(B.map((r) => r.fixed.latencyUs.p99)),
         unloadedMedianUs: median(C.map((r) => r.seq.latencyUs.p50)),
         unloadedP99Us: median(C.map((r) => r.seq.latencyUs.p99)),
+        pairedCpuUsPerRequest: median(D.map((r) => r.paired.cpuUsPerRequest)),
+        pairedCpuPerRound: D.map((r) => r.paired.cpuUsPerRequest),
+        pairedAchieved: median(D.map((r) => r.paired.okPerSec)),
         peakRss: Math.max(...all.map((r) => r.peakRss)),
         errors: sum(all.map((r) => r.errorTotal)),
         upstreamChecks: { runs: all.length, failed: all.filter((r) => !r.hits.pass).length },
@@ -74,6 +79,7 @@ function summarise(report, systemKeys, mutations) {
     };
     const A = report.phaseA;
     const C = report.phaseC ?? [];
+    const D = report.phaseD ?? [];
     for (const [a, b] of [
       ["ours", "floor"],
       ["ours", "apollo"],
@@ -82,12 +88,18 @@ function summarise(report, systemKeys, mutations) {
       ["rest", "floor"],
       ["ours-redis", "ours"],
       ["ours-idem", "ours"],
+      // The A/A pair (`--base` with the same code): what the method reads as a difference where there is none.
+      ["ours-base", "ours"],
     ]) {
       if (!has(a) || !has(b)) continue;
-      r[`rps ${a}/${b}`] = perRound(A, (row) => row[a].okPerSec / row[b].okPerSec);
-      r[`cpu ${a}/${b}`] = perRound(A, (row) => row[a].cpuUsPerRequest / row[b].cpuUsPerRequest);
+      if (A.length > 0) {
+        r[`rps ${a}/${b}`] = perRound(A, (row) => row[a].okPerSec / row[b].okPerSec);
+        r[`cpu ${a}/${b}`] = perRound(A, (row) => row[a].cpuUsPerRequest / row[b].cpuUsPerRequest);
+      }
+      if (D.length > 0)
+        r[`paired cpu ${a}/${b}`] = perRound(D, (row) => row[a].paired.cpuUsPerRequest / row[b].paired.cpuUsPerRequest);
     }
-    for (const k of systemKeys) {
+    for (const k of C.length > 0 ? systemKeys : []) {
       if (k === "floor" || !has(k) || !has("floor")) continue;
       // Both medians from the same paired window (lib/sequential.js), so the difference is the system's, not the minute's.
       r[`added ${k}`] = perRound(C, (row) => row[k].seq.latencyUs.p50 - row.floor.seq.latencyUs.p50);
@@ -110,6 +122,13 @@ function evaluateTargets(report) {
       value: `${fmt(cpu?.median, 2)}× Apollo's`,
       pass: verdict(cpu?.median, (v) => v <= TARGETS.cpuVsApollo),
     });
+    const paired = r["paired cpu ours/apollo"];
+    if (paired)
+      out.push({
+        name: `${mk}: the same, paired at ${fmt(report.options?.pairedRate)} req/s each (phase D)`,
+        value: `${fmt(paired.median, 2)}× Apollo's`,
+        pass: verdict(paired.median, (v) => v <= TARGETS.cpuVsApollo),
+      });
     const fl = r["rps ours/floor"];
     out.push({
       name: `${mk}: ≥ ${TARGETS.rpsVsFloor.toFixed(2)}× the floor's requests/s`,

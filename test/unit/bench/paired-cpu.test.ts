@@ -1,0 +1,74 @@
+// The bench's phase D (CPU per request with every system driven at once): its options and how its runs become ratios
+// and a target (bench/lib/options.js, bench/lib/summary.js). Phase A alone measured identical code at 0.65× to 1.23×
+// itself by round on this host; phase D's figures only help if they are read per round, pairwise, as these hold.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { parseOptions } = require("../../../bench/lib/options") as {
+  parseOptions: (argv: string[]) => { phases: string[]; pairedRate: number; pairedDuration: number };
+};
+const { summarise, evaluateTargets } = require("../../../bench/lib/summary") as {
+  summarise: (
+    report: unknown,
+    keys: string[],
+    mutations: string[],
+  ) => { ratios: Record<string, Record<string, { median: number; perRound: number[] }>> };
+  evaluateTargets: (report: unknown) => Array<{ name: string; value: string; pass: boolean | null }>;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** A phase-D row as phases.js records it: per system its window's CPU per request and rate, and a passed check. */
+function row(cpu: Record<string, number>) {
+  const bySystem = Object.fromEntries(
+    Object.entries(cpu).map(([k, us]) => [
+      k,
+      {
+        paired: { cpuUsPerRequest: us, okPerSec: 171 },
+        hits: { pass: true },
+        peakRss: 1,
+        errorTotal: 0,
+        undocumented: 0,
+      },
+    ]),
+  );
+  return { aeps: bySystem };
+}
+
+describe("bench phase D (paired CPU per request)", () => {
+  it("runs every phase by default and shares 1,200 requests/s among the systems unless --paired-rate says", () => {
+    expect(parseOptions([]).phases).toEqual(["A", "B", "C", "D"]);
+    expect(parseOptions(["--systems", "floor,apollo,rest,ours,ours-redis,ours-idem"]).pairedRate).toBe(200);
+    expect(parseOptions(["--systems", "floor,apollo,ours", "--phases", "d"]).pairedRate).toBe(400);
+    expect(parseOptions(["--paired-rate", "250"]).pairedRate).toBe(250);
+  });
+
+  it("refuses an unknown phase, and phase B without the phase-A rates it is set from", () => {
+    expect(() => parseOptions(["--phases", "A,E"])).toThrow(/unknown phase E/);
+    expect(() => parseOptions(["--phases", "B"])).toThrow(/phase B without phase A needs --rate/);
+    expect(parseOptions(["--phases", "B", "--rate", "500"]).phases).toEqual(["B"]);
+  });
+
+  it("reads ratios per round (a slow round slows both systems alike) and judges the target on their median", () => {
+    // Round 2 is twice as slow for everyone: per-round ratios stay 0.9, a ratio of medians would not.
+    const report = {
+      options: { pairedRate: 171 },
+      phaseA: [],
+      phaseB: [],
+      phaseC: [],
+      phaseD: [
+        row({ apollo: 100, ours: 90, "ours-base": 91 }),
+        row({ apollo: 400, ours: 360, "ours-base": 350 }),
+        row({ apollo: 110, ours: 99, "ours-base": 100 }),
+      ],
+    };
+    const summary = summarise(report, ["apollo", "ours", "ours-base"], ["aeps"]);
+    const r = summary.ratios.aeps;
+    expect(r["paired cpu ours/apollo"].perRound.map((v) => +v.toFixed(3))).toEqual([0.9, 0.9, 0.9]);
+    expect(r["paired cpu ours/apollo"].median).toBeCloseTo(0.9, 6);
+    expect(r["paired cpu ours-base/ours"].perRound.map((v) => +v.toFixed(3))).toEqual([1.011, 0.972, 1.01]);
+    expect(r["cpu ours/apollo"]).toBeUndefined();
+    const targets = evaluateTargets({ ...report, summary });
+    const paired = targets.find((t) => t.name.startsWith("aeps: the same, paired at 171 req/s"));
+    expect(paired).toMatchObject({ value: "0.90× Apollo's", pass: true });
+    // Without phase A the saturation target has nothing to judge: n/a, not a pass.
+    expect(targets.find((t) => t.name === "aeps: server CPU/request ≤ minimal Apollo's")?.pass).toBeNull();
+  });
+});
