@@ -158,18 +158,7 @@ async function phaseC(o, defs, up, report) {
       const m = MUTATIONS[mk];
       const systems = roundOrder(o.systems, round).map((k) => defs[k]);
       row[mk] = await withSystems(systems, up, m, `C-r${round}-${mk}`, runOptions(o), async (runs) => {
-        /** @type {Record<string, import("./load").DriveResult>} */
-        const warm = {};
-        for (const run of runs) {
-          const d = await drive({
-            url: run.started.url,
-            ...traffic(run.sys, m),
-            connections: o.connections,
-            warmupRequests: 0,
-            measureRequests: o.warmupRequests,
-          });
-          warm[run.sys.key] = d;
-        }
+        const warm = await warmEach(o, runs, m);
         const a = busyEdge(runs, up);
         const seq = await interleaved({
           targets: runs.map((r) => ({ key: r.sys.key, url: r.started.url, ...traffic(r.sys, m) })),
@@ -230,18 +219,7 @@ async function phaseD(o, defs, up, report) {
       const m = MUTATIONS[mk];
       const systems = roundOrder(o.systems, round).map((k) => defs[k]);
       row[mk] = await withSystems(systems, up, m, `D-r${round}-${mk}`, runOptions(o), async (runs) => {
-        /** @type {Record<string, number[]>} the warm-up's correct answers, for the upstream check */
-        const warmIds = {};
-        for (const run of runs) {
-          const w = await drive({
-            url: run.started.url,
-            ...traffic(run.sys, m),
-            connections: o.connections,
-            warmupRequests: 0,
-            measureRequests: o.warmupRequests,
-          });
-          warmIds[run.sys.key] = w.okIds;
-        }
+        const warm = await warmEach(o, runs, m);
         const a = busyEdge(runs, up);
         const driven = await Promise.all(
           runs.map(async (run) => {
@@ -266,7 +244,7 @@ async function phaseD(o, defs, up, report) {
         return Object.fromEntries(
           driven.map(({ key, okIds, paired }) => [
             key,
-            { paired: { ...paired, otherCores }, okIds: [...warmIds[key], ...okIds] },
+            { paired: { ...paired, otherCores }, okIds: [...warm[key].okIds, ...okIds] },
           ]),
         );
       });
@@ -281,6 +259,26 @@ async function phaseD(o, defs, up, report) {
     }
     report.phaseD.push(row);
   }
+}
+
+/**
+ * Phases C and D: each of the systems up at once warmed in turn by `o.warmupRequests` answers at `o.connections`
+ * connections (the JIT state phase A measures in). Their results, by system key (their correct answers go to the
+ * upstream check).
+ * @param {Options} o @param {import("./harness").Launched[]} runs @param {import("./mutations").Mutation} m
+ */
+async function warmEach(o, runs, m) {
+  /** @type {Record<string, import("./load").DriveResult>} */
+  const warm = {};
+  for (const run of runs)
+    warm[run.sys.key] = await drive({
+      url: run.started.url,
+      ...traffic(run.sys, m),
+      connections: o.connections,
+      warmupRequests: 0,
+      measureRequests: o.warmupRequests,
+    });
+  return warm;
 }
 
 /**
