@@ -2,15 +2,25 @@ import { aadhaarProblem, verhoeffValid } from "../../src/pii/aadhaar";
 
 /**
  * Valid identifiers, distinct per call and per run, so that tests sharing a server never share a destination's budget.
- * CIBIL ids and mobiles end in 1xx, which triggers no simulator failure scenario (src/simulator/scenarios.ts).
+ * CIBIL ids and mobiles end in 1xx, which triggers no simulator failure scenario (src/simulator/scenarios.ts): 100
+ * distinct values of each per test file (a run id fills the other digits), 9,000 PANs and 9,000 Aadhaar numbers. A
+ * file that asks for more gets an error rather than a value it already had (a repeated destination would share its
+ * throttle budget and fail some other test's expectation, far from the cause).
  */
-let serial = 0;
 const RUN = String((Date.now() + process.pid) % 1e6).padStart(6, "0");
-const next = () => serial++;
+const served = { cibilId: 0, mobile: 0, pan: 0, aadhaar: 0 };
 
-export const nextCibilId = () => `7${RUN}${100 + (next() % 100)}`;
-export const nextMobile = () => `9${RUN}${100 + (next() % 100)}`;
-export const nextPan = () => `ABCPE${String(1000 + (next() % 9000))}F`;
+/** The next serial of `kind`, below `limit`. */
+function next(kind: keyof typeof served, limit: number): number {
+  const n = served[kind]++;
+  if (n >= limit)
+    throw new Error(`test/helpers/identifiers: more than ${limit} distinct ${kind} values asked for in one test file`);
+  return n;
+}
+
+export const nextCibilId = () => `7${RUN}${100 + next("cibilId", 100)}`;
+export const nextMobile = () => `9${RUN}${100 + next("mobile", 100)}`;
+export const nextPan = () => `ABCPE${String(1000 + next("pan", 9000))}F`;
 
 /**
  * A valid Aadhaar number (Verhoeff check digit, first digit 8), held to the server's own rules: with the check digit 8
@@ -19,7 +29,7 @@ export const nextPan = () => `ABCPE${String(1000 + (next() % 9000))}F`;
  */
 export function nextAadhaar(): string {
   for (;;) {
-    const body = `8${RUN}${String(1000 + (next() % 9000))}`;
+    const body = `8${RUN}${String(1000 + next("aadhaar", 9000))}`;
     let check = 0;
     while (!verhoeffValid(`${body}${check}`)) check++;
     const aadhaar = `${body}${check}`;
