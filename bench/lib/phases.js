@@ -3,9 +3,9 @@
 /**
  * Phases A (saturation, a fixed number of requests), B (fixed rate), C (unloaded latency, paired) and D (CPU per
  * request, paired), for each mutation, each interleaving the systems over the rounds: round 1 runs every mutation on
- * every system, then round 2, and so on, so a slow minute of the machine hits every system alike. Within a round the systems run in an order that
- * changes with the round (lib/sequential.js `balancedOrder`), so no system always runs first, or always right after
- * the same neighbour.
+ * every system, then round 2, and so on, so a slow minute of the machine hits every system alike. Within a round the
+ * systems run in an order that changes with the round (lib/sequential.js `balancedOrder`), so no system always runs
+ * first, or always right after the same neighbour.
  */
 const { drive } = require("./load");
 const { interleaved, balancedOrder } = require("./sequential");
@@ -167,9 +167,8 @@ async function phaseC(o, defs, up, report) {
           block: o.seqBlock,
           rewarm: o.seqRewarm,
         });
-        const b = busyEdge(runs, up);
         // Cores kept busy by processes outside the bench while the paired client ran (warm-up turns included).
-        const otherCores = (b.busy - a.busy - (b.ours - a.ours)) / 1e3 / (b.t - a.t);
+        const otherCores = othersBetween(a, busyEdge(runs, up));
         return Object.fromEntries(
           runs.map((r) => {
             const { okIds, ...rest } = seq[r.sys.key];
@@ -237,10 +236,9 @@ async function phaseD(o, defs, up, report) {
             return { key: run.sys.key, okIds, paired: { ...d, ...w.result(d.completed, d.windowSec) } };
           }),
         );
-        const b = busyEdge(runs, up);
         // Each window's own "others" would count the other systems under test: the machine's busy time outside every
         // system, the fake upstream and this process, over the whole concurrent drive, as phase C reads it.
-        const otherCores = (b.busy - a.busy - (b.ours - a.ours)) / 1e3 / (b.t - a.t);
+        const otherCores = othersBetween(a, busyEdge(runs, up));
         return Object.fromEntries(
           driven.map(({ key, okIds, paired }) => [
             key,
@@ -292,6 +290,12 @@ function busyEdge(/** @type {import("./harness").Launched[]} */ runs, /** @type 
     ours: runs.reduce((a, r) => a + cpuMicros(r.started.pid), 0) + cpuMicros(up.pid) + selfCpuMicros(),
   };
 }
+
+/**
+ * Cores kept busy outside the bench's own processes between two edges (busyEdge).
+ * @param {ReturnType<typeof busyEdge>} a @param {ReturnType<typeof busyEdge>} b
+ */
+const othersBetween = (a, b) => (b.busy - a.busy - (b.ours - a.ours)) / 1e3 / (b.t - a.t);
 
 /**
  * The fake upstream and this process (autocannon, the checks) start cold: the first measured system would pay for

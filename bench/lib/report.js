@@ -74,6 +74,10 @@ function printMutation(report, mk, log) {
       "  per round",
       s((x) => x.pairedCpuPerRound.map((/** @type {number} */ v) => fmt(v)).join("/")),
     );
+    row(
+      "  achieved (req/s)",
+      s((x) => fmt(x.pairedAchieved)),
+    );
   }
   row(
     "server CPU cores busy at saturation",

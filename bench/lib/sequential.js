@@ -1,13 +1,13 @@
 // @ts-check
 "use strict";
 /**
- * Unloaded latency, paired: every system is up at once, each behind its own connection (an undici Pool of one), and
- * the client sends one request at a time, `block` requests in a row to one system, then `block` to the next, in an
- * order that changes with each turn (`balancedOrder`), so each system follows each other one about equally often.
- * After sitting idle while the others ran, a system's first `rewarm` requests of a block are not timed. The first
- * `warmup` requests of each system are not timed either. A request is timed with process.hrtime.bigint() from just before it is handed to undici to the last
- * byte of the answer. Every answer is checked like the load runs check theirs, and the destinations of the correct
- * ones are kept for the upstream check.
+ * Unloaded latency, paired: every system is up at once, each behind its own connection (an undici Pool of one), and the
+ * client sends one request at a time, `block` requests in a row to one system, then `block` to the next, in an order
+ * that changes with each turn (`balancedOrder`), so each system follows each other one about equally often. After
+ * sitting idle while the others ran, a system's first `rewarm` requests of a block are not timed. The first `warmup`
+ * requests of each system are not timed either. A request is timed with process.hrtime.bigint() from just before it is
+ * handed to undici to the last byte of the answer. Every answer is checked like the load runs check theirs, and the
+ * destinations of the correct ones are kept for the upstream check.
  *
  * Why paired: measured one system after another, each right after its own fixed-rate run, the same code's added
  * latency over the floor ran from −146 to 635 µs between rounds (docs/performance.md, the a0e4fe5 run): one second
