@@ -19,9 +19,15 @@ export interface CounterOutcome {
   msBeforeNext: number;
 }
 
-/** Counters whose points can be given back: one budget's, or a destination's (`budgets`: a bit per budget, all if omitted). */
+/**
+ * Counters whose points can be given back: one budget's, or a destination's (`budgets`: a bit per budget, all if
+ * omitted). `takenAt` is the clock reading of the consume being given back: only a window that was already open then
+ * gets its point back. A later window (the charged one ended while the call waited, and another send opened a new
+ * one) never does: that point was the other send's, and giving it back would let a third send through inside the
+ * new window's cooldown (a second SMS within the cooldown, found by an audit with a send held past the cooldown).
+ */
 export interface Refundable {
-  reward(key: string, budgets?: number): void;
+  reward(key: string, takenAt: number, budgets?: number): void;
 }
 
 /** A key's current window. */
@@ -75,9 +81,11 @@ export class MemoryCounter {
     return window;
   }
 
-  reward(key: string): void {
+  /** Gives back one point of the consume made at `takenAt` (Refundable): only to the window that took it. */
+  reward(key: string, takenAt: number): void {
     const window = this.#table.get(key);
-    if (window !== undefined && window.consumed > 0) window.consumed--;
+    // A window opened at `takenAt` or before ends at or before takenAt + durationMs; a later one ends after (integer ms).
+    if (window !== undefined && window.consumed > 0 && window.expiresAt <= takenAt + this.durationMs) window.consumed--;
   }
 
   get size(): number {
@@ -179,14 +187,21 @@ export class DestinationCounters implements Sweepable {
   }
 
   /**
-   * Gives one point back to each budget named in `budgets` (bit b for budget b; all by default), never below zero.
-   * A window that has ended meanwhile is reset by its next consume anyway.
+   * Gives one point back to each budget named in `budgets` (bit b for budget b; all by default), never below zero,
+   * and only to a window that was open at `takenAt`, the consume's clock reading (Refundable): a window opened since
+   * holds another send's point. A window that has ended meanwhile is reset by its next consume anyway.
    */
-  reward(key: string, budgets: number = this.#all): void {
+  reward(key: string, takenAt: number, budgets: number = this.#all): void {
     const slot = this.#slots.get(key);
     if (slot === undefined) return;
     for (let b = 0, at = slot * this.#budgets; b < this.#budgets; b++, at++)
-      if ((budgets & (1 << b)) !== 0 && this.#counts[at] > 0) this.#counts[at]--;
+      if (
+        (budgets & (1 << b)) !== 0 &&
+        this.#counts[at] > 0 &&
+        // Opened at takenAt or before: it ends at or before takenAt + its duration (integer ms, so exact).
+        this.#ends[at] <= takenAt + this.#durationsMs[b]
+      )
+        this.#counts[at]--;
   }
 
   get size(): number {

@@ -163,10 +163,12 @@ class MemoryReservation implements Reservation {
     readonly nextSendInMs: number,
     private readonly counters: readonly Refundable[],
     private readonly keys: readonly string[],
+    /** The clock reading the points were taken at: a refund reaches only the windows open then (Refundable). */
+    private readonly takenAt: number,
   ) {}
 
   refund(): Promise<void> {
-    for (let i = 0; i < this.counters.length; i++) this.counters[i].reward(this.keys[i]);
+    for (let i = 0; i < this.counters.length; i++) this.counters[i].reward(this.keys[i], this.takenAt);
     return Promise.resolve();
   }
 }
@@ -327,13 +329,13 @@ export class OtpThrottle {
     const first = this.#first as Budgeted | undefined;
     if (failure) {
       // Only the points that were allowed: in memory every take's outcome is known (in Redis a failed script's is not).
-      for (let i = 0; i < counters.length; i++) if (allowedAt[i] !== 0) counters[i].reward(keys[i], allowedAt[i]);
+      for (let i = 0; i < counters.length; i++) if (allowedAt[i] !== 0) counters[i].reward(keys[i], now, allowedAt[i]);
       throw storeError(failure.error);
     }
-    if (first === undefined) return new MemoryReservation(this.#nextSend, counters, keys);
+    if (first === undefined) return new MemoryReservation(this.#nextSend, counters, keys, now);
     // A refused consume is counted too (rate-limiter-flexible's semantics, kept in memory). Give back both kinds, so
     // that a refused attempt leaves every counter exactly as it found it: budgets count sends, not attempts.
-    for (let i = 0; i < counters.length; i++) counters[i].reward(keys[i]);
+    for (let i = 0; i < counters.length; i++) counters[i].reward(keys[i], now);
     return throttledBy(first, this.#waitMs);
   }
 
@@ -407,6 +409,6 @@ export class OtpThrottle {
     }
     const v = verdict(budgets, counts);
     if (v.kind === "refused") return v.throttled;
-    return { allowed: true, nextSendInMs: v.nextSendInMs, refund: () => redis.giveBack(redisKeys, budgets) };
+    return { allowed: true, nextSendInMs: v.nextSendInMs, refund: () => redis.giveBack(redisKeys, counts) };
   }
 }

@@ -86,7 +86,7 @@ export const protectionSettings = defineSettings({
     REDIS_URL: custom(redisUrl, {
       secret: true,
       defaultDoc: "unset: in-memory state (one process)",
-      doc: "`redis://` or `rediss://` URL of one Redis node (a primary; not a Redis Cluster: an OTP send's budgets are counted by one script, whose keys must live on one node) for shared throttle and idempotency state; treated as a secret (it may hold a password)",
+      doc: "`redis://` or `rediss://` URL of one Redis 7.0 or later node (a primary; not a Redis Cluster: an OTP send's budgets are counted by one script, whose keys must live on one node; the script needs `PEXPIRETIME`, new in 7.0) for shared throttle and idempotency state; treated as a secret (it may hold a password)",
       example: "redis://redis:6379",
     }),
     REDIS_KEY_PREFIX: text({ default: DEFAULT_REDIS_KEY_PREFIX, doc: "prefix of every Redis key" }),

@@ -26,8 +26,37 @@ export function createRedis(url: string, log: Logger): Redis {
   redis.on("ready", () => {
     lastError = "";
     log.info("redis ready");
+    warnIfTooOld(redis, log);
   });
   return redis;
+}
+
+/** The oldest Redis the OTP budgets' scripts run on: PEXPIRETIME (redis-budgets.ts) came with 7.0. */
+export const MIN_REDIS_MAJOR = 7;
+
+/**
+ * Says at connection, as an error, when the server is older than Redis 7.0: the budgets' script would fail on every
+ * send, each refused as PROTECTION_UNAVAILABLE (closed, never open), and this line names the cause. A server that
+ * does not answer INFO (an ACL without it) is not judged.
+ */
+function warnIfTooOld(redis: Redis, log: Logger): void {
+  redis.info("server").then(
+    (info) => {
+      const major = tooOldRedis(info);
+      if (major !== undefined)
+        log.error(
+          { redis: { version: major } },
+          "redis is older than 7.0: OTP sends will be refused as PROTECTION_UNAVAILABLE (the throttle's script needs PEXPIRETIME)",
+        );
+    },
+    () => undefined,
+  );
+}
+
+/** The major version INFO's `redis_version` names when it is older than MIN_REDIS_MAJOR; undefined otherwise. */
+export function tooOldRedis(info: string): number | undefined {
+  const version = /^redis_version:(\d+)\./m.exec(info)?.[1];
+  return version !== undefined && Number(version) < MIN_REDIS_MAJOR ? Number(version) : undefined;
 }
 
 /** Readiness probe: PING answered within `timeoutMs`. */

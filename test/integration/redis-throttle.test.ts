@@ -136,8 +136,8 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     await new Promise((resolve) => own.once("ready", resolve));
     try {
       const throttle = new OtpThrottle(SMALL, hasher, { redis: own, keyPrefix: fresh() });
-      // The first call loads the script (EVALSHA answered NOSCRIPT on a Redis that never saw it, then EVAL).
-      await throttle.reserve(mobile("9555500000"));
+      // The first calls load the scripts (EVALSHA answered NOSCRIPT on a Redis that never saw them, then EVAL).
+      await ((await throttle.reserve(mobile("9555500000"))) as Reservation).refund();
       const sent = recordCommands(own);
       const allowed = await throttle.reserve(aeps("999941057058", "9555500001"));
       expect(allowed.allowed).toBe(true);
@@ -149,6 +149,34 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     } finally {
       own.disconnect();
     }
+  });
+
+  it("a refund reaches only the windows its send was counted in: not a cooldown opened since, not an expired key", async () => {
+    const prefix = fresh();
+    // Redis windows are whole seconds (SET EX): a 1 s cooldown, waited out for real.
+    const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 1 }, hasher, { redis, keyPrefix: prefix });
+    const held = await throttle.reserve(mobile("9666600001"));
+    if (!held.allowed) throw new Error("expected allowed");
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // The cooldown ended while the first call waited; a second send opens the next one.
+    expect((await throttle.reserve(mobile("9666600001"))).allowed).toBe(true);
+    await held.refund();
+    // rate-limiter-flexible's reward (this script until the fix) took the new cooldown's point: a third SMS went out.
+    expect(await throttle.reserve(mobile("9666600001"))).toMatchObject({ code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    // Its own 10-minute window did get the point back: it counts the second send alone.
+    const windowKey = `${prefix}otp:window:${hasher.hash("destination:mobile", "9666600001")}`;
+    expect(await redis.get(windowKey)).toBe("1");
+
+    // A refund after the key expired, with no send since, leaves no key (the old reward made one holding -1: a free send).
+    const lone = await throttle.reserve(mobile("9666600002"));
+    if (!lone.allowed) throw new Error("expected allowed");
+    const cooldownKey = `${prefix}otp:cooldown:${hasher.hash("destination:mobile", "9666600002")}`;
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await redis.exists(cooldownKey)).toBe(0);
+    await lone.refund();
+    expect(await redis.exists(cooldownKey)).toBe(0);
+    expect((await throttle.reserve(mobile("9666600002"))).allowed).toBe(true);
+    expect(await throttle.reserve(mobile("9666600002"))).toMatchObject({ code: "OTP_COOLDOWN" });
   });
 
   it("a refused send leaves every key as it found it, and an allowed one takes a point from each of its ten", async () => {

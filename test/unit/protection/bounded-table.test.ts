@@ -142,8 +142,8 @@ describe("MemoryCounter (rate-limiter-flexible's fixed-window semantics)", () =>
     c.t += 4_000;
     expect(counter.consume("k")).toEqual({ allowed: true, remainingPoints: 0, msBeforeNext: 6_000 });
     expect(counter.consume("k")).toEqual({ allowed: false, remainingPoints: 0, msBeforeNext: 6_000 });
-    counter.reward("k");
-    counter.reward("k");
+    counter.reward("k", c.t);
+    counter.reward("k", c.t);
     expect(counter.consume("k").allowed).toBe(true);
     c.t += 6_000;
     expect(counter.consume("k")).toEqual({ allowed: true, remainingPoints: 1, msBeforeNext: 10_000 });
@@ -153,10 +153,30 @@ describe("MemoryCounter (rate-limiter-flexible's fixed-window semantics)", () =>
     const c = clock();
     const counter = new MemoryCounter(1, 10_000, new Capacity(10, c.now));
     counter.consume("k");
-    counter.reward("k");
-    counter.reward("k");
+    counter.reward("k", c.t);
+    counter.reward("k", c.t);
     expect(counter.consume("k").allowed).toBe(true);
     expect(counter.consume("k").allowed).toBe(false);
+  });
+
+  it("a reward reaches only the window its consume was counted in, never one opened since", () => {
+    const c = clock();
+    const counter = new MemoryCounter(1, 10_000, new Capacity(10, c.now));
+    const takenAt = c.t;
+    counter.take("k", takenAt);
+    // The window ends while that send waits; another send opens the next window and is counted there.
+    c.t += 10_000;
+    expect(counter.consume("k").allowed).toBe(true);
+    // The first send is given back late: the new window keeps the second send's point, so a third is refused.
+    counter.reward("k", takenAt);
+    expect(counter.consume("k").allowed).toBe(false);
+    // Given back inside its own window (its last millisecond included), it does return the point.
+    const late = clock();
+    const other = new MemoryCounter(1, 10_000, new Capacity(10, late.now));
+    other.take("k", late.t);
+    late.t += 9_999;
+    other.reward("k", late.t - 9_999);
+    expect(other.consume("k").allowed).toBe(true);
   });
 
   it("take answers with the key's window at the given `now`, consume with the same numbers as an outcome", () => {
@@ -216,13 +236,35 @@ describe("DestinationCounters (a destination's cooldown, window and daily budget
     t.take("k", c.t);
     const slot = t.take("k", c.t);
     t.take("other", c.t);
-    t.reward("k", 0b010);
+    t.reward("k", c.t, 0b010);
     expect(counts(t, slot)).toEqual([2, 1, 2]);
-    t.reward("k");
-    t.reward("k");
+    t.reward("k", c.t);
+    t.reward("k", c.t);
     expect(counts(t, slot)).toEqual([0, 0, 0]);
-    t.reward("absent");
+    t.reward("absent", c.t);
     expect(counts(t, t.take("other", c.t))).toEqual([2, 2, 2]);
+  });
+
+  it("a reward reaches only the windows its consume was counted in: a budget reopened since keeps its new point", () => {
+    const c = clock();
+    const start = c.t;
+    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], new Capacity(10, c.now));
+    t.take("k", start);
+    // The send waited past the cooldown; a second send reopened the cooldown (window and daily count it as their 2nd).
+    const slot = t.take("k", start + COOLDOWN);
+    expect(counts(t, slot)).toEqual([1, 2, 2]);
+    // The first send is given back: its window and daily points return, the new cooldown keeps the second send's.
+    t.reward("k", start);
+    expect(counts(t, slot)).toEqual([1, 1, 1]);
+    // A send given back in the same millisecond its cooldown opened gets that point back.
+    t.reward("k", start + COOLDOWN, 0b001);
+    expect(counts(t, slot)).toEqual([0, 1, 1]);
+    // One consumed at the cooldown's last millisecond is still in that window.
+    const u = new DestinationCounters([COOLDOWN, WINDOW, DAY], new Capacity(10, c.now));
+    u.take("k", start);
+    u.take("k", start + COOLDOWN - 1);
+    u.reward("k", start + COOLDOWN - 1);
+    expect(counts(u, u.take("k", start + COOLDOWN - 1))).toEqual([2, 2, 2]);
   });
 
   it("one unit of the shared cap per destination entry: full refuses a new key (fail closed), a live entry is never evicted", () => {

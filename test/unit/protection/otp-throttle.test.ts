@@ -106,6 +106,42 @@ describe("OtpThrottle (in memory)", () => {
     expect((await t.reserve(subject())).allowed).toBe(true);
   });
 
+  it("a refund given after the charged cooldown ended leaves the cooldown a later send opened (no second SMS in it)", async () => {
+    let now = 1_700_000_000_000;
+    const t = new OtpThrottle(config({ destinationWindow: { points: 2, seconds: 600 } }), hasher, null, {
+      maxKeys: 100,
+      now: () => now,
+    });
+    const held = await t.reserve(subject());
+    if (!held.allowed) throw new Error("expected allowed");
+    // That call waits in the queue past the 60 s cooldown; another send opens the next cooldown.
+    now += 60_000;
+    expect((await t.reserve(subject())).allowed).toBe(true);
+    // The first call never left (a deadline in the queue): it is refunded. The new cooldown keeps its point.
+    await held.refund();
+    expect(await t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    // Its own window (the 10-minute one, opened with it) did get the point back: one more send after the cooldown.
+    now += 60_000;
+    expect((await t.reserve(subject())).allowed).toBe(true);
+    now += 60_000;
+    expect(await t.reserve(subject())).toMatchObject({ code: "OTP_LIMIT_REACHED" });
+  });
+
+  it("the same for a budget of its own (the IP's): a late refund leaves the window opened since", async () => {
+    let now = 1_700_000_000_000;
+    const t = new OtpThrottle(config({ ip: { points: 1, seconds: 60 } }), hasher, null, {
+      maxKeys: 100,
+      now: () => now,
+    });
+    const to = (value: string) => subject({ destinations: [{ kind: "mobile", value }] });
+    const held = await t.reserve(to("9123456781"));
+    if (!held.allowed) throw new Error("expected allowed");
+    now += 60_000;
+    expect((await t.reserve(to("9223456782"))).allowed).toBe(true);
+    await held.refund();
+    expect(await t.reserve(to("9323456783"))).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope: "IP" });
+  });
+
   it("refused attempts leave no trace: after refunding the one real send, the destination is free again", async () => {
     const t = new OtpThrottle(config(), hasher, null);
     const first = await t.reserve(subject());
