@@ -12,7 +12,7 @@ import type { UpstreamCallSummary } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 
 export type { UpstreamCallSummary } from "../logging/access-log";
-import type { Scrubber } from "../pii/scrub";
+import type { Scrubber, TextScrubber } from "../pii/scrub";
 import { CircuitBreakers, type CircuitState } from "./circuit-breakers";
 import type { Endpoint, WireContext } from "./endpoint";
 import { aepsResendOtp, type AepsResendOtpAnswer, type ResendAepsOtpRequest } from "./endpoints/aeps-resend-otp";
@@ -130,10 +130,12 @@ export class AopayClient {
     if (endpoint.sideEffect && !redeemSendPass((opts as Partial<GuardedCallOptions>).pass))
       throw new UnguardedSendError(endpoint.name);
     const body = endpoint.toWire(input, this.options.wire);
+    // What AOPay answers this call is scrubbed of PII shapes and of this request's own values (endpoint.sensitive).
+    const text = this.options.scrubber.forRequest(endpoint.sensitive(input, this.options.wire));
     for (let retriesDone = 0; ; retriesDone++) {
       try {
-        const envelope = await this.#attempt(endpoint, body, opts, retriesDone + 1);
-        return endpoint.fromWire(envelope, input, this.options.scrubber);
+        const envelope = await this.#attempt(endpoint, body, text, opts, retriesDone + 1);
+        return endpoint.fromWire(envelope, input, text);
       } catch (error) {
         const msLeft = (opts.deadlineAt ?? Infinity) - Date.now();
         const delay = retryDelay(error, retriesDone, msLeft, this.options.retry, this.options.random);
@@ -162,6 +164,7 @@ export class AopayClient {
   #attempt(
     endpoint: Endpoint<unknown, unknown>,
     body: Record<string, unknown>,
+    text: TextScrubber,
     opts: CallOptions,
     attempt: number,
   ): Promise<SuccessEnvelope> {
@@ -174,22 +177,23 @@ export class AopayClient {
       // nothing when ended, early or late: it is ended now and the exchange's promise returned as it is, without an
       // async frame and an await per attempt around it.
       span.end();
-      return this.#exchange(endpoint, body, opts, undefined);
+      return this.#exchange(endpoint, body, text, opts, undefined);
     }
     span.setAttributes(attempt === 1 ? known.firstAttempt : attemptAttributes(endpoint, attempt));
-    return this.#recorded(endpoint, body, opts, span, parent);
+    return this.#recorded(endpoint, body, text, opts, span, parent);
   }
 
   /** #attempt with a recording span: active during the exchange, ended when the exchange settles. */
   async #recorded(
     endpoint: Endpoint<unknown, unknown>,
     body: Record<string, unknown>,
+    text: TextScrubber,
     opts: CallOptions,
     span: Span,
     parent: TraceContext,
   ): Promise<SuccessEnvelope> {
     try {
-      return await context.with(trace.setSpan(parent, span), () => this.#exchange(endpoint, body, opts, span));
+      return await context.with(trace.setSpan(parent, span), () => this.#exchange(endpoint, body, text, opts, span));
     } finally {
       span.end();
     }
@@ -203,6 +207,7 @@ export class AopayClient {
   async #exchange(
     endpoint: Endpoint<unknown, unknown>,
     body: Record<string, unknown>,
+    text: TextScrubber,
     opts: CallOptions,
     span: Span | undefined,
   ): Promise<SuccessEnvelope> {
@@ -223,7 +228,7 @@ export class AopayClient {
           abandoned: opts.clientGone,
         });
         // Inside the breaker: an answer that reads as unavailable (5xx) or unknown (an unreadable 2xx to a send) counts.
-        envelope = interpretResponse(endpoint, res, this.options.scrubber);
+        envelope = interpretResponse(endpoint, res, text);
       } catch (error) {
         breaker.failed(error);
         throw error;
@@ -232,8 +237,9 @@ export class AopayClient {
       const unknownKeys = unknownKeysOf(envelope.body, endpoint.knownKeys);
       if (unknownKeys.length > 0) {
         // Undocumented parts of the answer, by name only: how operators learn AOPay's real shapes.
+        // A key can itself be an identifier (`uid_<aadhaar>`): scrubbed as the answer's texts are.
         opts.log.info(
-          { upstream: { endpoint: endpoint.name, unknownKeys } },
+          { upstream: { endpoint: endpoint.name, unknownKeys: unknownKeys.map((key) => text.scrub(key)) } },
           "upstream answer has undocumented fields",
         );
       }

@@ -1,4 +1,4 @@
-import type { Scrubber } from "../pii/scrub";
+import type { TextScrubber } from "../pii/scrub";
 import type { SuccessEnvelope } from "./outcome";
 
 /** Server-side values every endpoint may put on the wire; clients never send or see them (docs/upstream/aopay-api.md §4). */
@@ -42,6 +42,13 @@ export interface Endpoint<In, Out> {
    */
   readonly knownKeys: readonly string[];
   toWire(input: In, ctx: WireContext): Record<string, unknown>;
-  /** Maps the success envelope; `input` is the validated request, `scrubber` masks PII in upstream free text. */
-  fromWire(envelope: SuccessEnvelope, input: In, scrubber: Scrubber): Out;
+  /**
+   * The request's own values that must not come back in what AOPay answers (its OTP, token, identifiers, names, in the
+   * forms sent): every text taken from the answer (messages, codes, the merchant reference we log) is scrubbed of them
+   * (Scrubber.forRequest), as well as of PII shapes. An audit made the upstream echo an OTP as `error_code`: it reached
+   * the client and the log as it was.
+   */
+  sensitive(input: In, ctx: WireContext): ReadonlyArray<string | null | undefined>;
+  /** Maps the success envelope; `input` is the validated request, `scrubber` masks PII and its values in upstream text. */
+  fromWire(envelope: SuccessEnvelope, input: In, scrubber: TextScrubber): Out;
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { LRUCache } from "lru-cache";
 import type { Config } from "../config";
 import type { Logger } from "../logging/logger";
+import { maskDigitRuns } from "../pii/scrub";
 
 /** Any port on the loopback names, plain http: the dev servers of consumer apps (Vite, Next, CRA ...). */
 const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?$/;
@@ -84,7 +85,10 @@ export function createCors(config: Config, logger: Logger): Cors {
       // Same origin: scheme, host and port as the request reached us.
       if (host !== undefined && origin === `${protocol()}://${host}`) return;
       refused.set(origin, true);
-      const logged = origin.length > MAX_LOGGED_ORIGIN ? `${origin.slice(0, MAX_LOGGED_ORIGIN)}…` : origin;
+      // Client text, logged: a long digit run in it is masked even glued to letters (`x234123412346.example`, which the
+      // log's scrubber would take for a token; found by an audit). Ports and years stay readable.
+      const shown = maskDigitRuns(origin);
+      const logged = shown.length > MAX_LOGGED_ORIGIN ? `${shown.slice(0, MAX_LOGGED_ORIGIN)}…` : shown;
       const setting = `CORS_ORIGINS=${[...config.corsOrigins, logged].join(",")}`;
       logger.warn(
         { origin: logged, allowWith: setting },

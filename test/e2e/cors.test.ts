@@ -170,6 +170,22 @@ describe("CORS", () => {
       ]);
     });
 
+    it("logs a refused origin with its long digit runs masked, glued or spaced (client text; found by an audit)", async () => {
+      const before = refusals(t).length;
+      for (const origin of [
+        "https://uid234123412346.example",
+        "https://98287 35123.example",
+        "http://a.example\t9876543210",
+      ])
+        expect(await preflight(t, origin)).toBeUndefined();
+      expect(
+        refusals(t)
+          .slice(before)
+          .map((r) => r.origin),
+      ).toEqual(["https://uidXXXXXXXXXXXX.example", "https://XXXXX XXXXX.example", "http://a.example\tXXXXXXXXXX"]);
+      expect(t.logs.raw()).not.toMatch(/234123412346|98287 35123|9876543210/);
+    });
+
     it(`remembers at most ${REFUSED_ORIGINS_REMEMBERED} refused origins: an old one is logged again once that many others came after it`, async () => {
       t.logs.clear();
       await preflight(t, "https://first.example");

@@ -1,6 +1,6 @@
 import { maskAadhaar } from "../../pii/aadhaar";
 import { maskMobile } from "../../pii/mobile";
-import type { Scrubber } from "../../pii/scrub";
+import type { TextScrubber } from "../../pii/scrub";
 import type { Endpoint, WireContext } from "../endpoint";
 import { readObject, readString } from "../envelope";
 import type { SuccessEnvelope } from "../outcome";
@@ -60,16 +60,26 @@ export function aepsRegistrationWire(
 }
 
 /** What both AEPS registration answers carry: AOPay's message (scrubbed), `data.response_code`, the masked ids. */
-export function aepsRegistrationAnswer(envelope: SuccessEnvelope, input: ResendAepsOtpRequest, scrubber: Scrubber) {
+export function aepsRegistrationAnswer(envelope: SuccessEnvelope, input: ResendAepsOtpRequest, scrubber: TextScrubber) {
   const outer = readObject(envelope.body.data) ?? {};
   const message = readString(outer.message) ?? envelope.message;
   const code = outer.response_code;
   return {
-    upstreamMessage: message === undefined ? null : scrubber.scrub(message),
+    upstreamMessage: scrubbed(message, scrubber),
     upstreamResponseCode: typeof code === "number" && Number.isInteger(code) ? code : null,
     maskedAadhaar: maskAadhaar(input.aadhaar),
     maskedMobile: maskMobile(input.mobile),
   };
+}
+
+/** What AOPay must not echo of an AEPS registration call: the user key, mobile and Aadhaar, and the OTP of a verify. */
+export function aepsSensitive(input: ResendAepsOtpRequest & { otp?: string }) {
+  return [input.userKey, input.mobile, input.aadhaar, input.otp];
+}
+
+/** An upstream string through the call's scrubber, null when absent. */
+export function scrubbed(value: string | undefined, scrubber: TextScrubber): string | null {
+  return value === undefined ? null : scrubber.scrub(value);
 }
 
 export const aepsResendOtp: Endpoint<ResendAepsOtpRequest, AepsResendOtpAnswer> = {
@@ -92,13 +102,15 @@ export const aepsResendOtp: Endpoint<ResendAepsOtpRequest, AepsResendOtpAnswer> 
     return aepsRegistrationWire(input, ctx);
   },
 
+  sensitive: aepsSensitive,
+
   fromWire(envelope, input, scrubber) {
     // {status:true, msg, data:{message, response_code, error_code, data:{primaryKeyId, encodeTxnId}}, statusCode}
     const outer = readObject(envelope.body.data) ?? {};
     const inner = readObject(outer.data) ?? {};
     return {
       ...aepsRegistrationAnswer(envelope, input, scrubber),
-      upstreamErrorCode: readString(outer.error_code) ?? null,
+      upstreamErrorCode: scrubbed(readString(outer.error_code), scrubber),
       primaryKeyId: readString(inner.primaryKeyId) ?? null,
       encodeTxnId: readString(inner.encodeTxnId) ?? null,
     };

@@ -1,5 +1,10 @@
 import type { Endpoint } from "../endpoint";
-import { aepsRegistrationAnswer, aepsRegistrationWire, type ResendAepsOtpRequest } from "./aeps-resend-otp";
+import {
+  aepsRegistrationAnswer,
+  aepsRegistrationWire,
+  aepsSensitive,
+  type ResendAepsOtpRequest,
+} from "./aeps-resend-otp";
 
 /**
  * AEPS VerifyOTP: `POST /api/AOP/V1/AEPS/UserRegisterBankWise/VerifyOTP`.
@@ -40,6 +45,8 @@ export const aepsVerifyOtp: Endpoint<VerifyAepsOtpRequest, AepsVerifyOtpAnswer> 
   toWire(input, ctx) {
     return aepsRegistrationWire(input, ctx, input.otp);
   },
+
+  sensitive: aepsSensitive,
 
   fromWire(envelope, input, scrubber) {
     return aepsRegistrationAnswer(envelope, input, scrubber);

@@ -47,6 +47,8 @@ export const cibilCreditHistory: Endpoint<CreditHistoryRequest & OrderRef, Cibil
     };
   },
 
+  sensitive: (input) => [input.cibilId],
+
   fromWire(envelope, input, scrubber) {
     const message = readString(envelope.message);
     const report = readObject(envelope.body.result) ?? null;

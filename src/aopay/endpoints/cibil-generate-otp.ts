@@ -70,6 +70,9 @@ export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilGenerateOt
     };
   },
 
+  // The CIBIL id as typed and as sent (a number: leading zeros dropped), and the token.
+  sensitive: (input) => [input.cibilId, String(Number(input.cibilId)), input.accessToken],
+
   fromWire(envelope, input, scrubber) {
     const result = readObject(envelope.body.result) ?? {};
     const questions = readObject(result.questions);

@@ -81,6 +81,18 @@ export function cibilRegister(
       };
     },
 
+    // Every value of the customer's, in the forms sent (the date of birth as on the wire too).
+    sensitive: (input, ctx) => [
+      input.firstName,
+      input.middleName,
+      input.lastName,
+      input.pan,
+      input.dateOfBirth,
+      formatDob(input.dateOfBirth, ctx.dobFormat),
+      input.email,
+      input.mobile,
+    ],
+
     fromWire(envelope, input, scrubber) {
       const result = readObject(envelope.body.result) ?? {};
       const message = envelope.message;

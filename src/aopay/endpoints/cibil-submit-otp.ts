@@ -62,6 +62,8 @@ export const cibilSubmitOtp: Endpoint<SubmitCibilOtpRequest, CibilSubmitOtpAnswe
     };
   },
 
+  sensitive: (input) => [input.cibilId, input.accessToken, input.otp],
+
   fromWire(envelope, input) {
     const result = readObject(envelope.body.result) ?? {};
     const statusWord = readString(result.cibil_status)?.trim().toLowerCase();

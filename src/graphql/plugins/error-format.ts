@@ -1,5 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
-import type { Scrubber } from "../../pii/scrub";
+import { digitRuns, type Scrubber } from "../../pii/scrub";
 import { fixedMessage } from "./fixed-messages";
 import { isSafeMessage } from "./safe-message-error";
 import { EdgeCode } from "../edge-code";
@@ -39,10 +39,11 @@ const DOUBLE_DOTS = /\.\.+/g;
 /** A quoted name longer than this is shortened in development messages (a 30 kB operation name came back whole). */
 const LONG_QUOTED = /"([^"]{65})[^"]+"/g;
 /**
- * A run of nine or more digits in a development message (a name such as `_234123412346` in the document): masked.
- * The scrubber leaves runs glued to letters or `_` alone (ids and keys), so names need this extra pass.
+ * A run of nine or more digits in a development message (a name such as `x234123412346` in the document), single
+ * separators between them allowed (`x5783.3163.0123`, found by an audit in an echoed operation name): masked. The
+ * scrubber leaves runs glued to letters alone (ids and keys), so names need this extra pass.
  */
-const LONG_DIGIT_RUN = /[0-9]{9,}/g;
+const LONG_DIGIT_RUN = digitRuns(9);
 
 /**
  * Development only: removes the values graphql-js puts into its messages (docs/security-requirements.md A8):

@@ -1,4 +1,4 @@
-import { Scrubber } from "../../../src/pii/scrub";
+import { maskDigitRuns, Scrubber } from "../../../src/pii/scrub";
 
 describe("Scrubber", () => {
   const scrubber = new Scrubber(["AOP-554", "CMP1045"]);
@@ -38,6 +38,62 @@ describe("Scrubber", () => {
     const text = '{"requestId":"68f74483-ff9b-4582-bb53-6281738160bf","other":"ab12-999941057058","k":"x9876543210y"}';
     expect(scrubber.scrub(text)).toBe(text);
     expect(scrubber.scrub('{"requestId":"req-1","m":"9876543210"}')).toBe('{"requestId":"req-1","m":"XXXXXX3210"}');
+  });
+
+  // Spellings an audit got through the scrubber in upstream messages, an Origin header and an operation name.
+  it.each([
+    ["a mobile in groups of five", "call 98765 43210 now", "call XXXXXX3210 now"],
+    ["a mobile with a dash", "call 98728-72123.", "call XXXXXX2123."],
+    ["a mobile +91, dashed", "call +91 98728-72123", "call XXXXXX2123"],
+    ["a mobile +91, glued", "call +919876543210", "call XXXXXX3210"],
+    ["a mobile 3-3-4", "call 987 654 3210", "call XXXXXX3210"],
+    ["a mobile with a no-break space", "call 98765\u00A043210", "call XXXXXX3210"],
+    ["a mobile with a thin space", "call 98765\u200943210", "call XXXXXX3210"],
+    ["an Aadhaar with dots", "uid 5788.9628.9123", "uid XXXX XXXX 9123"],
+    ["an Aadhaar with dashes", "uid 2341-2341-2346", "uid XXXX XXXX 2346"],
+    ["an Aadhaar 8-4", "uid 23412341-2346", "uid XXXX XXXX 2346"],
+    ["an Aadhaar with narrow no-break spaces", "uid 2341\u202F2341\u202F2346", "uid XXXX XXXX 2346"],
+    ["an Aadhaar after an underscore", "uid_234123412346", "uid_XXXX XXXX 2346"],
+    ["an Aadhaar after a JSON newline escape", '{"msg":"a\\n234123412346"}', '{"msg":"a\\nXXXX XXXX 2346"}'],
+    ["a mobile after a JSON tab escape", '{"msg":"a\\t9876543210"}', '{"msg":"a\\tXXXXXX3210"}'],
+    ["a lower-case PAN", "pan abcpk9859q", "pan XXXXXX859Q"],
+  ])("masks %s", (_what, text, masked) => {
+    expect(scrubber.scrub(text)).toBe(masked);
+  });
+
+  it("still leaves numbers that are not identifiers alone: IPs, dates, times, amounts, UUIDs, trace ids", () => {
+    const text =
+      '{"ip":"203.100.113.200","date":"2026-12-02","at":"08:02:40.123","amount":"1,234,567.89","ms":1733123456789,' +
+      '"requestId":"68f74483-ff9b-4582-bb53-628173816012","traceId":"4bf92f3577b34da6a3ce929d0e0e4736","v":"1.12.123.1234"}';
+    expect(scrubber.scrub(text)).toBe(text);
+  });
+
+  describe("forRequest: what AOPay answers one request, scrubbed of that request's own values too", () => {
+    const call = scrubber.forRequest(["40719263", "tokECHO7f3a9c55", "9182736450", "ab", undefined, null]);
+
+    it("redacts an OTP or token that has no shape to recognise, wherever it appears", () => {
+      expect(call.scrub("40719263")).toBe("[REDACTED]");
+      expect(call.scrub("otp=40719263;t=tokECHO7f3a9c55")).toBe("otp=[REDACTED];t=[REDACTED]");
+    });
+
+    it("masks shapes first, so a mobile keeps its readable mask; glued into a token, it is redacted", () => {
+      expect(call.scrub("to 9182736450")).toBe("to XXXXXX6450");
+      expect(call.scrub("MT918273645040719263")).toBe("MT[REDACTED][REDACTED]");
+    });
+
+    it("ignores values shorter than four characters, and is the scrubber itself when none is left", () => {
+      expect(call.scrub("about ab")).toBe("about ab");
+      expect(scrubber.forRequest(["ab", undefined])).toBe(scrubber);
+      // The registered secrets still apply.
+      expect(call.scrub("AOP-554")).toBe("[REDACTED]");
+    });
+  });
+
+  it("maskDigitRuns masks every run of ten or more digits, glued or separated, and leaves ports and years", () => {
+    expect(maskDigitRuns("https://x234123412346.example:8443")).toBe("https://xXXXXXXXXXXXX.example:8443");
+    expect(maskDigitRuns("https://98287 35123.example")).toBe("https://XXXXX XXXXX.example");
+    expect(maskDigitRuns("https://app-2026.example.com:4000")).toBe("https://app-2026.example.com:4000");
+    expect(maskDigitRuns("a 123456789 b", 9)).toBe("a XXXXXXXXX b");
   });
 
   it("ignores secrets shorter than four characters (they would mangle ordinary text)", () => {

@@ -1,0 +1,177 @@
+import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import {
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  resultOf,
+  SUBMIT_CIBIL_OTP,
+  VERIFY_AEPS_OTP,
+} from "../helpers/operations";
+import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * What AOPay answers is its text, and it can carry the request's own values back: an audit made the upstream answer
+ * an OTP as `error_code`, a mobile written `98765 43210`, an Aadhaar as `2341.2341.2346` or `uid_<aadhaar>`, a token
+ * in a question's text, `MT<mobile><aadhaar>` as the merchant reference, an identifier as a key name. Each reached the
+ * client, the log or both. Here a scripted upstream echoes every value of each request in those spellings, in every
+ * field we read (message, codes, reference, question and answer texts, an undocumented key), for each operation that
+ * sends one, on success and on failure; no spelling of any of them may appear in a response or a log line (debug).
+ */
+const OTP = "40719263";
+const TOKEN = "tokECHO7f3a9c55";
+const CIBIL_ID = "731904";
+const MOBILE = "9182736450";
+const AADHAAR = "999971658847";
+const PAN = "CNRPY7315Q";
+const NAME = "Zebediah";
+const EMAIL_LOCAL = "zeb.echo";
+const DOB = "1987-11-29";
+
+const [M1, M2] = [MOBILE.slice(0, 5), MOBILE.slice(5)];
+const A = AADHAAR.match(/.{4}/g) as string[];
+/** Each value's spellings the upstream writes back (every one of which must not come out), by what a request sends. */
+const SPELLED = {
+  otp: [OTP],
+  token: [TOKEN],
+  cibilId: [CIBIL_ID],
+  mobile: [MOBILE, `${M1} ${M2}`, `${M1}-${M2}`, `${M1}\u00A0${M2}`, `+91 ${MOBILE}`],
+  aadhaar: [AADHAAR, A.join(" "), A.join("."), A.join("-"), `uid_${AADHAAR}`],
+  pan: [PAN, PAN.toLowerCase()],
+  name: [NAME],
+  email: [`${EMAIL_LOCAL}@example.org`],
+  dateOfBirth: [DOB, "29/11/1987"],
+};
+type Kind = keyof typeof SPELLED;
+
+/**
+ * A text holding every spelling of the given values, glued and separated as the audit wrote them (one after a JSON
+ * escape too), and a token that glues the first digits of each into one (`MT<…>`, as a merchant reference).
+ */
+function echo(...kinds: Kind[]): { text: string; glued: string } {
+  const text = kinds.map((k) => `${k}: ${SPELLED[k].join(" / ")}`).join("; ") + `\nagain ${SPELLED[kinds[0]][0]}`;
+  return { text, glued: "MT" + kinds.map((k) => SPELLED[k][0]).join("") };
+}
+
+describe("nothing a request sent comes back out of what AOPay answers it, in any spelling", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+  const responses: string[] = [];
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: "debug" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  const send = async (query: string, input: Record<string, unknown>, field: string) => {
+    const res = await t.gql(query, { input });
+    responses.push(res.text, JSON.stringify(res.headers));
+    return resultOf(res.body, field);
+  };
+  const aeps = { userKey: "AOP554N3XXXX", mobile: MOBILE, aadhaar: AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" };
+
+  it("AEPS: a rejection with the OTP as its code, and a success with them in its message and error code", async () => {
+    const verify = echo("otp", "mobile", "aadhaar");
+    upstream.respond(json(200, { status: false, response_code: 5, message: verify.text, error_code: OTP }));
+    const rejected = await send(VERIFY_AEPS_OTP, { ...aeps, otp: OTP }, "verifyAepsOtp");
+    expect(rejected.__typename).toBe("UpstreamRejected");
+    // The code was nothing but the OTP: what is left says so, and the message kept its words around the masks.
+    expect(rejected.upstreamCode).toBe("[REDACTED]");
+    expect(rejected.upstreamMessage).toContain("XXXXXX6450");
+    expect(rejected.upstreamMessage).toContain("XXXX XXXX 8847");
+
+    const resend = echo("mobile", "aadhaar");
+    upstream.respond(
+      json(200, {
+        status: true,
+        msg: resend.text,
+        statusCode: 200,
+        [`uid_${AADHAAR}`]: resend.glued,
+        data: { message: resend.text, response_code: 1, error_code: resend.glued, data: {} },
+      }),
+    );
+    const resent = await send(RESEND_AEPS_OTP, aeps, "resendAepsOtp");
+    expect(resent.__typename).toBe("AepsOtpResent");
+    // The undocumented key was logged by name, scrubbed.
+    expect(t.logs.raw()).toContain("upstream answer has undocumented fields");
+  });
+
+  it("CIBIL: the OTP and token in a generic error's code, description and reference", async () => {
+    const submit = echo("otp", "token", "cibilId");
+    upstream.respond(
+      json(200, {
+        code: OTP,
+        description: submit.text,
+        merchantTrxnRefId: submit.glued,
+        token: TOKEN,
+        status: "False",
+      }),
+    );
+    const rejected = await send(
+      SUBMIT_CIBIL_OTP,
+      { cibilId: CIBIL_ID, accessToken: TOKEN, otp: OTP, questionKey: "q1", answerKey: "a1" },
+      "submitCibilOtp",
+    );
+    expect(rejected.__typename).toBe("UpstreamRejected");
+    expect(rejected.upstreamCode).toBe("[REDACTED]");
+  });
+
+  it("CIBIL: a challenge whose reference, question and answer texts carry the token and id", async () => {
+    const generate = echo("token", "cibilId");
+    upstream.respond(
+      json(200, {
+        status: "SUCCESS",
+        message: generate.text,
+        error_code: "SPC-200",
+        merchant_trans_id: generate.glued,
+        result: {
+          cibil_id: CIBIL_ID,
+          questions: {
+            Key: "q1",
+            FullQuestionText: generate.text,
+            LastChanceQuestion: "false",
+            AnswerChoice: [{ AnswerChoiceId: "1", Key: "a1", AnswerChoiceText: generate.text }],
+          },
+        },
+      }),
+    );
+    const challenge = await send(GENERATE_CIBIL_OTP, { cibilId: CIBIL_ID, accessToken: TOKEN }, "generateCibilOtp");
+    expect(challenge.__typename).toBe("CibilOtpChallenge");
+  });
+
+  it("CIBIL: a registration rejected with the customer's own details in its message", async () => {
+    const register = echo("name", "pan", "email", "dateOfBirth", "mobile");
+    upstream.respond(
+      json(200, { code: "207", description: register.text, merchantTrxnRefId: register.glued, status: "False" }),
+    );
+    const rejected = await send(
+      REGISTER_CIBIL_CUSTOMER,
+      {
+        firstName: NAME,
+        lastName: "Echo",
+        pan: PAN,
+        dateOfBirth: DOB,
+        email: `${EMAIL_LOCAL}@example.org`,
+        mobile: MOBILE,
+      },
+      "registerCibilCustomer",
+    );
+    expect(rejected).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: "207" });
+  });
+
+  it("no spelling of any value reached a response or a log line", () => {
+    // Every case above ran and the upstream saw each request once.
+    expect(upstream.calls).toHaveLength(5);
+    // The challenge names its CIBIL id by design (the client sent it, and its next call needs it): that field alone.
+    const answers = responses.join("\n").replaceAll(`"cibilId":"${CIBIL_ID}"`, '"cibilId":"<own>"');
+    const found = (out: string) =>
+      Object.values(SPELLED)
+        .flat()
+        .filter((s) => out.includes(s) || out.includes(JSON.stringify(s).slice(1, -1)));
+    expect(found(answers)).toEqual([]);
+    expect(found(t.logs.text())).toEqual([]);
+  });
+});
