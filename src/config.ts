@@ -107,7 +107,12 @@ export interface Config {
   /** True when storeKeys is the key derived from HMAC_SECRET. */
   storeKeysDerived: boolean;
   /** Caps of the in-memory stores (without REDIS_URL), in entries; full: fail closed. */
-  memoryLimits: { throttleMaxKeys: number; idempotencyMaxKeys: number; consentMaxKeys: number };
+  memoryLimits: {
+    throttleMaxKeys: number;
+    idempotencyMaxKeys: number;
+    consentMaxKeys: number;
+    registeredMobileMaxKeys: number;
+  };
   throttle: ThrottleConfig;
   /** How long an idempotency key's first result is kept and replayed. */
   idempotencyTtlSeconds: number;
@@ -116,6 +121,11 @@ export interface Config {
    * AOPay's GetCreditHistory needs only the CIBIL id, so without this anyone holding an id could read a history.
    */
   cibilConsentTtlSeconds: number;
+  /**
+   * How long the mobile a CIBIL id was registered with is remembered (protection/registered-mobiles.ts), so that
+   * generateCibilOtp is budgeted on that mobile too.
+   */
+  cibilRegisteredMobileTtlSeconds: number;
   /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs). Empty: the socket address is the client IP. */
   trustedProxies: string[];
   auth: AuthConfig;
@@ -307,9 +317,11 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
       throttleMaxKeys: protection.MEMORY_THROTTLE_MAX_KEYS,
       idempotencyMaxKeys: protection.MEMORY_IDEMPOTENCY_MAX_KEYS,
       consentMaxKeys: protection.MEMORY_CONSENT_MAX_KEYS,
+      registeredMobileMaxKeys: protection.MEMORY_REGISTERED_MOBILE_MAX_KEYS,
     },
     throttle: throttleConfig(readGroup(throttleSettings, env, problems)),
     cibilConsentTtlSeconds: protection.CIBIL_CONSENT_TTL_SECONDS,
+    cibilRegisteredMobileTtlSeconds: protection.CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
     idempotencyTtlSeconds: protection.IDEMPOTENCY_TTL_SECONDS,
     trustedProxies: server.TRUSTED_PROXIES ?? [],
     auth: authConfig(readGroup(authSettings, env, problems), production, problems),

@@ -5,12 +5,21 @@ import type { DestinationKind, ThrottlePurpose } from "../protection/otp-throttl
  * How one guarded mutation is protected (docs/security-requirements.md A2, B1-B5, E4).
  * - budget: `send` (an SMS goes out: cooldown, window and daily cap per destination, prefix, IP, client, global),
  *   `verify` (an OTP is checked: the destination's verification budget), or null (a write that sends nothing).
- * - destinations: the validated, canonical input fields the SMS goes to; each is budgeted on its own.
+ * - destinations: where the SMS goes; each is budgeted on its own. Either a validated, canonical input field
+ *   (`field`), or the mobile a CIBIL id was registered with (`registeredFor`: the input field holding the CIBIL id),
+ *   recalled from protection/registered-mobiles.ts and budgeted when known (a CIBIL id with no record adds nothing).
+ * - registers (registration only): the input field holding the mobile and the answer field holding the CIBIL id
+ *   AOPay assigned, remembered together when AOPay answers, so that the id's OTP sends are budgeted on that mobile.
  */
 export interface GuardSpec {
   readonly budget: ThrottlePurpose | null;
-  readonly destinations: ReadonlyArray<{ readonly kind: DestinationKind; readonly field: string }>;
+  readonly destinations: ReadonlyArray<GuardedDestination>;
+  readonly registers?: { readonly mobileField: string; readonly cibilIdAnswerField: string };
 }
+
+export type GuardedDestination =
+  | { readonly kind: DestinationKind; readonly field: string }
+  | { readonly kind: "mobile"; readonly registeredFor: string };
 
 /**
  * THE list of mutations that write upstream (send an SMS, burn a verification attempt, create a customer), declared
@@ -24,11 +33,31 @@ export interface GuardSpec {
  *   test/e2e/guarded-mutations.test.ts proves every Mutation field of the schema is here and goes through the guard.
  */
 export const GUARDED_MUTATIONS = {
-  // Creates a customer, sends no OTP: idempotency applies, OTP budgets do not.
-  registerCibilCustomer: { budget: null, destinations: [] },
-  // AOPay sends the OTP to the customer's registered mobile, which we never see: the CIBIL id stands for it.
-  generateCibilOtp: { budget: "send", destinations: [{ kind: "cibil", field: "cibilId" }] },
-  // Each attempt spends one of the customer's verification attempts (OTP_VERIFY_*), whatever AOPay allows.
+  // Creates a customer, sends no OTP: idempotency applies, OTP budgets do not. Its input carries the mobile AOPay
+  // will send that customer's CIBIL OTPs to (docs/upstream/aopay-api.md §1 flow, §1.1): remembered with the CIBIL id
+  // AOPay answers (sealed, keyed by the id's HMAC). Refused (PROTECTION_UNAVAILABLE, nothing sent) when that record
+  // could not be kept (store full or unreachable).
+  registerCibilCustomer: {
+    budget: null,
+    destinations: [],
+    registers: { mobileField: "mobile", cibilIdAnswerField: "cibilId" },
+  },
+  // AOPay sends the OTP to the customer's REGISTERED mobile (§1.2); GenerateOTP names only the CIBIL id. Budgeted on
+  // the CIBIL id and on that mobile, the same "mobile" budgets (cooldown, window, daily cap, prefix) AEPS sends use:
+  // many CIBIL ids registered to one phone share its budget. A CIBIL id without a record (registered before this
+  // record existed, elsewhere, more than CIBIL_REGISTERED_MOBILE_TTL_SECONDS ago, or in memory before a restart) is
+  // budgeted by the id only.
+  generateCibilOtp: {
+    budget: "send",
+    destinations: [
+      { kind: "cibil", field: "cibilId" },
+      { kind: "mobile", registeredFor: "cibilId" },
+    ],
+  },
+  // Each attempt spends one of the customer's verification attempts (OTP_VERIFY_*), whatever AOPay allows. Per CIBIL
+  // id only, not per registered mobile: an attempt checks one challenge (one CIBIL id's OTP) and sends nothing, so it
+  // cannot flood a phone; guessing is bounded per challenge, and the attempts on one id cannot be multiplied by
+  // registering more ids without each new id first passing generateCibilOtp, which the mobile's budget gates.
   submitCibilOtp: { budget: "verify", destinations: [{ kind: "cibil", field: "cibilId" }] },
   // The SMS goes to the mobile registered for the Aadhaar number: both are budgeted on their own.
   resendAepsOtp: {

@@ -1,13 +1,17 @@
 import type { GraphQLResolveInfo } from "graphql";
 import type { GuardedCallOptions } from "../aopay/client";
 import type { StoredResult } from "../protection/idempotency-store";
-import type { OtpSubject } from "../protection/otp-throttle";
+import type { Logger } from "../logging/logger";
+import type { MaybePromise, OtpSubject } from "../protection/otp-throttle";
+import { isPromiseLike } from "../util/promise-like";
 import type { SendInfo } from "../protection/send-guard";
 import type { GraphQLContext } from "./context";
 import { EdgeCode } from "./edge-code";
 import type { OtpSendFailure } from "./failures/failure.types";
 import { idempotencyConflict, protectionUnavailable, throttledFailure, toFailure } from "./failures/to-failure";
 import { GUARDED_MUTATIONS, type GuardSpec, isGuardedMutation } from "./guarded-mutations";
+import type { RegisteredMobileStore } from "../protection/registered-mobiles";
+import { canonicalCibilId } from "../pii/cibil-id";
 import { SafeMessageError } from "./plugins/safe-message-error";
 
 /**
@@ -57,10 +61,13 @@ export async function guardedSend<In extends object, T, R extends object>(
     throw new Error(`guardedSend: ${info.parentType.name}.${field} is not a mutation in GUARDED_MUTATIONS`);
   }
   const spec: GuardSpec = GUARDED_MUTATIONS[field];
+  const registered = ctx.protection.registeredMobiles;
   const outcome = await ctx.protection.guard.run<T, R | OtpSendFailure>({
     field,
     budget: spec.budget,
     subject: { destinations: destinationsOf(field, spec, send.request), ip: ctx.ip, clientId: ctx.client.id },
+    prepare: prepareOf(field, spec, send.request, registered),
+    remember: rememberOf(field, spec, send.request, registered, ctx.log),
     input: send.request,
     idempotencyKey: checkedIdempotencyKey(ctx.idempotencyKey),
     log: ctx.log,
@@ -105,10 +112,79 @@ function checkedIdempotencyKey(raw: string | undefined): string | undefined {
 
 /** The destinations GUARDED_MUTATIONS names, read from the canonical input. A missing one is a bug in the list. */
 function destinationsOf(field: string, spec: GuardSpec, input: object): OtpSubject["destinations"] {
-  return spec.destinations.map(({ kind, field: inputField }) => {
-    const value = (input as Record<string, unknown>)[inputField];
-    if (typeof value !== "string" || value === "")
-      throw new Error(`guardedSend: ${field} has no destination field ${inputField}`);
-    return { kind, value };
-  });
+  const destinations: Array<OtpSubject["destinations"][number]> = [];
+  for (const destination of spec.destinations) {
+    // A registered mobile is recalled from the store (prepareOf), not read from the input.
+    if ("field" in destination)
+      destinations.push({ kind: destination.kind, value: inputString(field, input, destination.field) });
+  }
+  return destinations;
+}
+
+/** A canonical input field by name; its absence is a bug in GUARDED_MUTATIONS. */
+function inputString(field: string, input: object, name: string): string {
+  const value = (input as Record<string, unknown>)[name];
+  if (typeof value !== "string" || value === "") throw new Error(`guardedSend: ${field} has no input field ${name}`);
+  return value;
+}
+
+/**
+ * What the send needs from the registered-mobile store before anything goes out (SendRequest.prepare):
+ * - a `registeredFor` destination: the mobile the CIBIL id was registered with, budgeted as a "mobile" destination
+ *   (its cooldown, window, daily cap and prefix, shared with AEPS sends to that phone); nothing when none is known;
+ * - `registers`: proof that the record can be kept (room in memory, Redis answering), else the registration is
+ *   refused before AOPay creates a customer whose mobile we would not know.
+ * A store failure throws ProtectionStoreError: the guard answers PROTECTION_UNAVAILABLE and sends nothing.
+ */
+function prepareOf(
+  field: string,
+  spec: GuardSpec,
+  input: object,
+  store: RegisteredMobileStore,
+): (() => MaybePromise<OtpSubject["destinations"] | undefined>) | undefined {
+  const recalled = spec.destinations.flatMap((d) =>
+    "registeredFor" in d ? [inputString(field, input, d.registeredFor)] : [],
+  );
+  if (recalled.length === 0 && !spec.registers) return undefined;
+  return () => {
+    // In memory both answer without a promise (a thrown error when full): no microtask hop on the send path.
+    const ready = spec.registers ? store.ready() : undefined;
+    // One CIBIL id per send today; the list keeps the spec's shape general.
+    const mobiles = recalled.map((cibilId) => store.recall(cibilId));
+    if (!isPromiseLike(ready) && !mobiles.some(isPromiseLike)) return asMobiles(mobiles as Array<string | undefined>);
+    return Promise.all([ready, ...mobiles]).then(([, ...found]) => asMobiles(found));
+  };
+}
+
+function asMobiles(mobiles: ReadonlyArray<string | undefined>): OtpSubject["destinations"] {
+  return mobiles.flatMap((value) => (value === undefined ? [] : [{ kind: "mobile" as const, value }]));
+}
+
+/**
+ * After AOPay answered a registration: "this CIBIL id's OTPs go to this mobile" (SendRequest.remember). The id is
+ * AOPay's, canonicalised like every CIBIL id we take (pii/cibil-id.ts), so that generateCibilOtp's canonical input
+ * finds it. An answer without a usable id is logged (without the value) and not remembered.
+ */
+function rememberOf<T>(
+  field: string,
+  spec: GuardSpec,
+  input: object,
+  store: RegisteredMobileStore,
+  log: Logger,
+): ((value: T) => Promise<void>) | undefined {
+  const registers = spec.registers;
+  if (!registers) return undefined;
+  const mobile = inputString(field, input, registers.mobileField);
+  return async (value) => {
+    const raw = (value as Record<string, unknown>)[registers.cibilIdAnswerField];
+    const cibilId = typeof raw === "string" ? canonicalCibilId(raw) : null;
+    if (cibilId === null) {
+      log.warn(
+        { otpSend: { field, registeredMobile: raw == null ? "no CIBIL id in the answer" : "CIBIL id not digits" } },
+        "registration answered without a usable CIBIL id: its mobile is not remembered",
+      );
+      return;
+    }
+    await store.remember(cibilId, mobile);
+  };
 }

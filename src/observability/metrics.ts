@@ -33,6 +33,7 @@ export class Metrics implements RequestObserver {
   readonly #throttled: Counter<"operation" | "code" | "scope">;
   readonly #replays: Counter<"operation">;
   readonly #protectionUnavailable: Counter<"operation">;
+  readonly #unrecorded: Counter<"operation">;
   readonly #circuit: Gauge<"family">;
   readonly #graphql: LabelledHistogram<"operation" | "type" | "result">;
   readonly #shed: Counter<"reason">;
@@ -111,6 +112,12 @@ export class Metrics implements RequestObserver {
       labelNames: ["operation"],
       registers,
     });
+    this.#unrecorded = new Counter({
+      name: "aopay_unrecorded_writes_total",
+      help: "Writes AOPay answered whose follow-up record could not be stored (a registration's CIBIL id without its mobile: its OTP sends are budgeted by the id only).",
+      labelNames: ["operation"],
+      registers,
+    });
     this.#shed = new Counter({
       name: "graphql_requests_shed_total",
       help: "GraphQL requests refused by admission control (HTTP 503 OVERLOADED) before any work, by reason: in_flight or event_loop_delay.",
@@ -154,6 +161,10 @@ export class Metrics implements RequestObserver {
 
   protectionUnavailable(field: string): void {
     child(this.#counters, `p\n${field}`, () => this.#protectionUnavailable.labels({ operation: field })).inc();
+  }
+
+  unrecorded(field: string): void {
+    child(this.#counters, `u\n${field}`, () => this.#unrecorded.labels({ operation: field })).inc();
   }
 
   shed(reason: ShedReason): void {

@@ -7,6 +7,11 @@ import { KeyHasher } from "./key-hasher";
 import { OtpThrottle } from "./otp-throttle";
 import type { RequestObserver } from "./observer";
 import { createRedis, redisAnswers, redisReady } from "./redis";
+import {
+  MemoryRegisteredMobileStore,
+  RedisRegisteredMobileStore,
+  type RegisteredMobileStore,
+} from "./registered-mobiles";
 import { StoreSealer } from "./store-sealer";
 import { SendGuard } from "./send-guard";
 
@@ -19,6 +24,8 @@ export interface Protection {
   /** Who may read which customer's credit history (granted by a verified CIBIL OTP; consent.ts makes the keys). */
   consent: ConsentStore;
   consentTtlMs: number;
+  /** Which mobile a CIBIL id's OTPs go to, learnt at registration (registered-mobiles.ts). */
+  registeredMobiles: RegisteredMobileStore;
   hasher: KeyHasher;
 }
 
@@ -60,6 +67,19 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         maxKeys: limits.consentMaxKeys,
         onFull: fullWarning(log, "consent", "MEMORY_CONSENT_MAX_KEYS", limits.consentMaxKeys),
       });
+  const registeredMobileTtlMs = config.cibilRegisteredMobileTtlSeconds * 1000;
+  const registeredMobiles: RegisteredMobileStore = redis
+    ? new RedisRegisteredMobileStore(redis, config.redisKeyPrefix, hasher, sealer, registeredMobileTtlMs)
+    : new MemoryRegisteredMobileStore(hasher, sealer, {
+        ttlMs: registeredMobileTtlMs,
+        maxKeys: limits.registeredMobileMaxKeys,
+        onFull: fullWarning(
+          log,
+          "registered mobile",
+          "MEMORY_REGISTERED_MOBILE_MAX_KEYS",
+          limits.registeredMobileMaxKeys,
+        ),
+      });
   return {
     protection: {
       guard: new SendGuard({
@@ -73,6 +93,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       }),
       consent,
       consentTtlMs: config.cibilConsentTtlSeconds * 1000,
+      registeredMobiles,
       hasher,
     },
     redis,

@@ -9,6 +9,11 @@ export interface RequestObserver {
   replayed(field: string): void;
   /** An OTP send refused because the shared store was unreachable (fail closed). */
   protectionUnavailable(field: string): void;
+  /**
+   * A write that happened upstream whose follow-up record could not be kept (a registration whose CIBIL id's mobile
+   * was not remembered: that id's OTP sends are budgeted by the id only).
+   */
+  unrecorded(field: string): void;
 }
 
 /** Observes nothing: the default when metrics are off. */
@@ -16,4 +21,5 @@ export const NO_OBSERVER: RequestObserver = {
   throttled: () => undefined,
   replayed: () => undefined,
   protectionUnavailable: () => undefined,
+  unrecorded: () => undefined,
 };

@@ -27,6 +27,12 @@ export const DEFAULT_REDIS_KEY_PREFIX = "aopay-gql:";
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 /** How long a verified CIBIL OTP lets the same client read that customer's credit history. */
 export const DEFAULT_CIBIL_CONSENT_TTL_SECONDS = 1800;
+/**
+ * How long "this CIBIL id's OTPs go to this mobile" is kept after a registration (registered-mobiles.ts). Registration
+ * is once per customer (docs/upstream/aopay-api.md §1.1) and the CIBIL id stays usable, so a short TTL only delays a
+ * flood (register many PANs to one phone today, generate once the records are gone): 90 days.
+ */
+export const DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS = 90 * 86_400;
 export const MIN_SECRET_LENGTH = 32;
 /**
  * In-memory stores' caps (without REDIS_URL). Entries, not bytes; the bytes per entry are measured in
@@ -42,6 +48,7 @@ export const MIN_SECRET_LENGTH = 32;
 export const DEFAULT_MEMORY_THROTTLE_MAX_KEYS = 1_000_000;
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS = 50_000;
 export const DEFAULT_MEMORY_CONSENT_MAX_KEYS = 200_000;
+export const DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS = 200_000;
 
 /** `id:base64key`: the entry is never echoed (it is the key). */
 const storeKeyEntry = z
@@ -77,7 +84,7 @@ const redisUrl = z.string().refine(
   { error: "must be a redis:// or rediss:// URL" },
 );
 
-/** Shared state of the protections (src/protection/index.ts): throttle, idempotency and consent stores. */
+/** Shared state of the protections (src/protection/index.ts): throttle, idempotency, consent and registered-mobile stores. */
 export const protectionSettings = defineSettings({
   title: "Shared state (throttle, idempotency, consent)",
   module: "src/protection/index.ts",
@@ -102,9 +109,10 @@ export const protectionSettings = defineSettings({
       secret: true,
       defaultDoc: "derived from `HMAC_SECRET` (HKDF); required in production with `REDIS_URL`",
       doc:
-        "AES-256-GCM keys sealing every stored idempotency result (in Redis and in memory): `id:base64key,...`, 32-byte keys " +
-        "(`echo k1:$(openssl rand -base64 32)`). The first seals, all open: to rotate, prepend a new key and drop the old one " +
-        "after `IDEMPOTENCY_TTL_SECONDS` (docs/security.md)",
+        "AES-256-GCM keys sealing every stored idempotency result and registered CIBIL mobile (in Redis and in memory): " +
+        "`id:base64key,...`, 32-byte keys (`echo k1:$(openssl rand -base64 32)`). The first seals, all open: to rotate, " +
+        "prepend a new key and drop the old one after the longer of `IDEMPOTENCY_TTL_SECONDS` and " +
+        "`CIBIL_REGISTERED_MOBILE_TTL_SECONDS` (a record that no longer opens refuses that CIBIL id's OTP sends; docs/security.md)",
     }),
     IDEMPOTENCY_TTL_SECONDS: int({
       default: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
@@ -117,6 +125,16 @@ export const protectionSettings = defineSettings({
       min: 60,
       max: 86_400,
       doc: "after a verified CIBIL OTP, how long that client may read the customer's credit report",
+    }),
+    CIBIL_REGISTERED_MOBILE_TTL_SECONDS: int({
+      default: DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
+      min: 86_400,
+      max: 5 * 365 * 86_400,
+      doc:
+        "after a CIBIL registration, how long the server remembers which mobile that CIBIL id's OTPs go to (sealed, keyed " +
+        "by an HMAC of the id), so that `generateCibilOtp` is budgeted on the mobile as well as the id; a CIBIL id with no " +
+        "record (older, or registered elsewhere) is budgeted by its id only. Long on purpose: registration is once per " +
+        "customer, and a short TTL only delays an OTP flood to one phone through many CIBIL ids",
     }),
     MEMORY_THROTTLE_MAX_KEYS: int({
       default: DEFAULT_MEMORY_THROTTLE_MAX_KEYS,
@@ -138,6 +156,14 @@ export const protectionSettings = defineSettings({
       min: 1,
       max: 10_000_000,
       doc: "without `REDIS_URL`: most CIBIL consent records held in memory; when full, a new consent is not recorded (its credit report answers `CONSENT_REQUIRED`)",
+    }),
+    MEMORY_REGISTERED_MOBILE_MAX_KEYS: int({
+      default: DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS,
+      min: 1,
+      max: 10_000_000,
+      doc:
+        'without `REDIS_URL`: most "CIBIL id → registered mobile" records held in memory (`CIBIL_REGISTERED_MOBILE_TTL_SECONDS`); ' +
+        "when full, `registerCibilCustomer` is refused with `PROTECTION_UNAVAILABLE` before anything is sent",
     }),
   },
 });

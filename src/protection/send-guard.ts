@@ -7,18 +7,28 @@ import type { IdempotencyStore, StoredResult } from "./idempotency-store";
 import type { KeyHasher } from "./key-hasher";
 import { MemoryStoreFullError } from "./memory-counters";
 import { NO_OBSERVER, type RequestObserver } from "./observer";
-import type { OtpSubject, OtpThrottle, ThrottleCode, ThrottlePurpose, ThrottleScope } from "./otp-throttle";
+import type {
+  MaybePromise,
+  OtpSubject,
+  OtpThrottle,
+  ThrottleCode,
+  ThrottlePurpose,
+  ThrottleScope,
+} from "./otp-throttle";
 
 /**
  * The one path every upstream write takes (OTP sends, OTP verifications, registrations; docs/security-requirements.md
  * B and E4):
  *   1. Idempotency-Key (optional): a repeat replays the first result; a repeat with other input is refused; a repeat
  *      while the first still runs is told so. Only then may anything be sent.
- *   2. Throttle: one point from every budget (destination, IP, client, global), or `throttled`.
- *   3. The upstream call, exactly once, with a single-use send pass (aopay/send-pass.ts): without one AopayClient
+ *   2. Prepare (optional): what the request needs from a store before anything is sent (the mobile a CIBIL id was
+ *      registered with, budgeted as one more destination; room to remember a registration's mobile).
+ *   3. Throttle: one point from every budget (destination, IP, client, global), or `throttled`.
+ *   4. The upstream call, exactly once, with a single-use send pass (aopay/send-pass.ts): without one AopayClient
  *      refuses every side-effecting endpoint, so there is no way to AOPay around this module.
- *   4. Settle: a call that provably never left the process gives its points back and frees the key; anything that
- *      may have reached AOPay keeps its cost and stores its result under the key.
+ *   5. Settle: a call that provably never left the process gives its points back and frees the key; anything that
+ *      may have reached AOPay keeps its cost and stores its result under the key. A value is first remembered
+ *      (optional: a registration's mobile), which cannot undo the call: a failure there is logged and counted.
  * If the shared store is unreachable, nothing is sent (fail closed): `unavailable`.
  * It knows nothing of GraphQL: graphql/guarded-send.ts maps its outcome to result union members.
  */
@@ -60,6 +70,19 @@ export interface SendRequest<T, R> {
   /** The client's Idempotency-Key, already checked for shape; undefined when none was sent. */
   idempotencyKey: string | undefined;
   log: Logger;
+  /**
+   * Run after the idempotency claim (a replay sends nothing and needs nothing) and before the throttle: destinations
+   * known only from an earlier request (the mobile a CIBIL id was registered with), budgeted with
+   * `subject.destinations`; or a check that what `remember` will keep can be kept. Throws ProtectionStoreError: the
+   * request is refused (`unavailable`) and nothing is sent. In memory it may answer without a promise.
+   */
+  prepare?(): MaybePromise<OtpSubject["destinations"] | undefined>;
+  /**
+   * After a call that returned a value, before its result is stored: keeps what later requests need (a registration's
+   * CIBIL id and mobile). The call cannot be undone: a failure is logged and counted (observer.unrecorded), and the
+   * result stands.
+   */
+  remember?(value: T): Promise<void>;
   /** The upstream call, made at most once, with the pass it must hand to AopayClient. */
   call(pass: SendPass): Promise<T>;
   /** The result to return (and, when it may have reached AOPay, to store) for what the call came back with. */
@@ -106,8 +129,15 @@ export class SendGuard {
         claim = begun.claim;
       }
 
+      let subject = req.subject;
+      if (req.prepare) {
+        let recalled = req.prepare();
+        if (isPromiseLike(recalled)) recalled = await recalled;
+        if (recalled?.length) subject = { ...subject, destinations: [...subject.destinations, ...recalled] };
+      }
+
       // In memory the throttle answers synchronously: awaited only when it is a promise (Redis), a microtask hop less.
-      let reservation = req.budget ? this.options.throttle.reserve(req.subject, req.budget) : NO_BUDGET;
+      let reservation = req.budget ? this.options.throttle.reserve(subject, req.budget) : NO_BUDGET;
       if (isPromiseLike(reservation)) reservation = await reservation;
       if (!reservation.allowed) {
         await this.#release(claim);
@@ -121,8 +151,10 @@ export class SendGuard {
       let answer: Answer<T>;
       let result: R;
       try {
-        answer = { value: await req.call(issueSendPass(field)) };
+        const value = await req.call(issueSendPass(field));
+        answer = { value };
         result = req.settle(answer, sent);
+        if (req.remember) await this.#remember(req, value);
       } catch (error) {
         if (!isAopayError(error)) {
           // A bug, not an upstream outcome: free the key so the client can retry; the points stay spent (we cannot
@@ -188,6 +220,16 @@ export class SendGuard {
         this.#observe.replayed(field);
         return { kind: "replayed", result };
       }
+    }
+  }
+
+  /** `req.remember`, whose failure is reported and never thrown: the call it follows has happened. */
+  async #remember<T>(req: SendRequest<T, unknown>, value: T): Promise<void> {
+    try {
+      await req.remember?.(value);
+    } catch (error) {
+      req.log.error({ err: error, otpSend: { field: req.field } }, "sent, but what it needs remembered was not stored");
+      this.#observe.unrecorded(req.field);
     }
   }
 

@@ -31,14 +31,16 @@ interface Events {
   throttled: string[];
   replayed: string[];
   unavailable: string[];
+  unrecorded: string[];
 }
 
 export function setup(overrides: Partial<SendGuardOptions> = {}) {
-  const events: Events = { throttled: [], replayed: [], unavailable: [] };
+  const events: Events = { throttled: [], replayed: [], unavailable: [], unrecorded: [] };
   const observe: RequestObserver = {
     throttled: (field, code, scope) => events.throttled.push(`${field}:${code}:${scope}`),
     replayed: (field) => events.replayed.push(field),
     protectionUnavailable: (field) => events.unavailable.push(field),
+    unrecorded: (field) => events.unrecorded.push(field),
   };
   const idempotency = new MemoryIdempotencyStore(sealer);
   const throttle = new OtpThrottle(throttleConfig(), hasher, null);

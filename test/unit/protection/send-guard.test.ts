@@ -1,5 +1,5 @@
 import { canonicalJson } from "../../../src/protection/send-guard";
-import { AFTER_COOLDOWN, hasher, NOW, request, setup } from "../../helpers/send-guard";
+import { AFTER_COOLDOWN, failing, hasher, NOW, request, setup } from "../../helpers/send-guard";
 
 describe("SendGuard: the one path of every upstream write", () => {
   it("without a key: reserves, calls once with a live pass, and says when the destination takes another send", async () => {
@@ -94,5 +94,65 @@ describe("canonicalJson", () => {
     expect(canonicalJson({ b: 1, a: { d: [2, 1], c: null }, e: undefined })).toBe('{"a":{"c":null,"d":[2,1]},"b":1}');
     expect(canonicalJson("x")).toBe('"x"');
     expect(canonicalJson(undefined)).toBe("null");
+  });
+});
+
+describe("SendGuard: prepare (destinations recalled from a store) and remember (kept after the call)", () => {
+  const MOBILE = { kind: "mobile" as const, value: "9876512345" };
+
+  it("recalled destinations are budgeted with the request's own: another CIBIL id to the same mobile meets its cooldown", async () => {
+    const { guard, events } = setup();
+    const first = request();
+    first.req.prepare = () => [MOBILE];
+    expect(await guard.run(first.req)).toEqual({ kind: "sent", result: AFTER_COOLDOWN });
+    const second = request();
+    second.req.subject = { ...second.req.subject, destinations: [{ kind: "cibil", value: "102277101" }] };
+    second.req.prepare = async () => [MOBILE];
+    expect(await guard.run(second.req)).toMatchObject({
+      kind: "throttled",
+      code: "OTP_COOLDOWN",
+      scope: "DESTINATION",
+    });
+    expect(second.calls).toEqual([]);
+    expect(events.throttled).toEqual(["generateCibilOtp:OTP_COOLDOWN:DESTINATION"]);
+  });
+
+  it("nothing recalled: budgeted by the request's own destinations, as before", async () => {
+    const { guard } = setup();
+    const first = request();
+    first.req.prepare = () => undefined;
+    expect((await guard.run(first.req)).kind).toBe("sent");
+    const other = request();
+    other.req.subject = { ...other.req.subject, destinations: [{ kind: "cibil", value: "102277101" }] };
+    other.req.prepare = () => [];
+    expect((await guard.run(other.req)).kind).toBe("sent");
+  });
+
+  it("a store failure in prepare refuses (unavailable): nothing sent, the key freed, the observer told", async () => {
+    const { guard, events } = setup();
+    const req = request({ key: "k-1" });
+    req.req.prepare = failing("registered mobile");
+    expect(await guard.run(req.req)).toEqual({ kind: "unavailable" });
+    expect(req.calls).toEqual([]);
+    expect(events.unavailable).toEqual(["generateCibilOtp"]);
+    const again = request({ key: "k-1" });
+    expect((await guard.run(again.req)).kind).toBe("sent");
+  });
+
+  it("remember gets the call's value; its failure keeps the result (logged, counted as unrecorded)", async () => {
+    const { guard, events } = setup();
+    const kept: string[] = [];
+    const ok = request({ budget: null });
+    ok.req.remember = async (value) => void kept.push(value);
+    expect(await guard.run(ok.req)).toEqual({ kind: "sent", result: `ok@${NOW}` });
+    expect(kept).toEqual(["ok"]);
+    const broken = request({ budget: null, key: "k-2" });
+    broken.req.remember = failing("registered mobile");
+    expect(await guard.run(broken.req)).toEqual({ kind: "sent", result: `ok@${NOW}` });
+    expect(events.unrecorded).toEqual(["generateCibilOtp"]);
+    expect(broken.log.text()).toContain("was not stored");
+    // The result was stored under the key all the same: a repeat replays it, nothing is sent again.
+    const again = request({ budget: null, key: "k-2" });
+    expect((await guard.run(again.req)).kind).toBe("replayed");
   });
 });
