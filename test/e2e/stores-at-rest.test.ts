@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import Redis from "ioredis";
 import { KeyHasher } from "../../src/protection/key-hasher";
+import { REGISTERED_MOBILE_DIMENSION } from "../../src/protection/registered-mobiles";
+import { StoreSealer } from "../../src/protection/store-sealer";
 import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
@@ -11,7 +13,9 @@ import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } fro
  * Nothing secret at rest (docs/security.md "Stored results are encrypted"): the production server against real
  * Redis and a scripted AOPay whose registration answer carries a canary access token. After registrations, OTP sends
  * and replays with Idempotency-Keys, EVERY key the server wrote, and every value (whatever its type), is scanned for
- * each canary and its usual encodings: the token AOPay issued, the mobile, PAN, Aadhaar, e-mail and CIBIL id.
+ * each canary and its usual encodings: the token AOPay issued, the mobile, PAN, Aadhaar, e-mail and CIBIL id. The
+ * registered-mobile record (CIBIL id → mobile, src/protection/registered-mobiles.ts) is among them: keyed by the id's
+ * HMAC, the mobile sealed.
  * The server gets a Redis database of its own (not 0), so the scan covers everything in it, not only a prefix.
  * Then the sealing key is rotated, replaced by a wrong one, and a record is tampered with and moved: a replay under a
  * rotated key still works; every other case answers PROTECTION_UNAVAILABLE with no upstream call and no clear value
@@ -20,6 +24,10 @@ import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } fro
 const CANARY = {
   token: "CanaryAccessTok3n-9d1f7a2c",
   mobile: "9812345671",
+  /** A second registration's mobile (no Idempotency-Key): its record replaces the first under the same CIBIL id. */
+  mobileReregistered: "9812345672",
+  /** AEPS: another phone than the registered one (the registered mobile's cooldown would refuse this resend). */
+  aepsMobile: "9812345673",
   pan: "ZXCPV7731K",
   aadhaar: "999971658847",
   email: "canary.owner7731@example.com",
@@ -46,7 +54,7 @@ const REGISTER_INPUT = {
 const AEPS_INPUT = {
   input: {
     userKey: "AOP554N3XXXX",
-    mobile: CANARY.mobile,
+    mobile: CANARY.aepsMobile,
     aadhaar: CANARY.aadhaar,
     primaryKeyId: "TEST",
     encodeTxnId: "DEMO",
@@ -138,7 +146,7 @@ describeWithRedis("nothing secret at rest in Redis (production settings, scripte
     const aeps = await t!.gql(RESEND_AEPS_OTP, AEPS_INPUT, { ...auth, "idempotency-key": "at-rest-aeps-1" });
     expect(resultOf(aeps.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
     // A registration without a key: throttle state only.
-    await t!.gql(REGISTER, { input: { ...REGISTER_INPUT.input, mobile: "9812345672" } }, auth);
+    await t!.gql(REGISTER, { input: { ...REGISTER_INPUT.input, mobile: CANARY.mobileReregistered } }, auth);
   });
 
   it("no canary, in any encoding or unsalted hash, is in any key or value of the database", async () => {
@@ -152,6 +160,18 @@ describeWithRedis("nothing secret at rest in Redis (production settings, scripte
       expect((JSON.parse(value) as { result: string }).result).toMatch(
         /^s1\.k1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/,
       );
+    // One CIBIL id (AOPay answered the same one twice here): one registered-mobile record, under the id's HMAC, sealed.
+    const hasher = new KeyHasher(Buffer.from(PRODUCTION_SECURITY.HMAC_SECRET, "utf8"));
+    const registered = entries.filter((e) => e.key.includes(":regmobile:"));
+    expect(registered.map((e) => e.key)).toEqual([
+      `${PREFIX}regmobile:${hasher.hash(REGISTERED_MOBILE_DIMENSION, CANARY.cibilId)}`,
+    ]);
+    expect(registered[0].value).toMatch(/^s1\.k1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    expect(await redis.pttl(registered[0].key)).toBeGreaterThan(89 * 86_400_000);
+    // It opens, with the sealing key and bound to its record key, to the latest registration's mobile.
+    const sealer = new StoreSealer([{ id: "k1", key: Buffer.from(key(1), "base64") }]);
+    const recordKey = hasher.hash(REGISTERED_MOBILE_DIMENSION, CANARY.cibilId);
+    expect(sealer.open(registered[0].value, [REGISTERED_MOBILE_DIMENSION, recordKey])).toBe(CANARY.mobileReregistered);
     const stored = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
     for (const [name, value] of Object.entries(CANARY)) {
       for (const encoded of encodings(value))

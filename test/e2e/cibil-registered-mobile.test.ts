@@ -1,0 +1,177 @@
+import Redis from "ioredis";
+import { nextAadhaar, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
+import {
+  aepsInput,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  resultOf,
+  type Result,
+} from "../helpers/operations";
+import { deleteKeys, REDIS_SKIP_REASON, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * AOPay sends a CIBIL OTP to the customer's REGISTERED mobile (docs/upstream/aopay-api.md §1, §1.2), and
+ * registration is where we see that mobile. The flood this closes: register several PANs with one victim's mobile,
+ * get one CIBIL id per PAN, and send one GenerateOTP per id within a second, plus an AEPS resend to the same phone.
+ * With the registered mobile remembered (src/protection/registered-mobiles.ts), every one of those sends is budgeted
+ * on the mobile (cooldown, window, daily cap, prefix) as well as on its CIBIL id. The simulator counts what reached
+ * "AOPay". In memory and, with REDIS_URL, in Redis.
+ */
+const DEFAULTS: Record<string, string> = {
+  OTP_COOLDOWN_SECONDS: "60",
+  OTP_WINDOW_MAX: "3",
+  OTP_WINDOW_SECONDS: "600",
+  OTP_DAILY_MAX: "10",
+  OTP_PREFIX_MAX: "50",
+  OTP_IP_MAX: "50",
+  OTP_CLIENT_MAX: "300",
+  OTP_GLOBAL_MAX: "1000",
+};
+
+const BACKENDS: Array<[string, string | null, () => Record<string, string>]> = [
+  ["in memory", null, () => ({})],
+  [
+    "in Redis",
+    REDIS_SKIP_REASON,
+    () => ({ REDIS_URL: REDIS_URL as string, REDIS_KEY_PREFIX: uniquePrefix(), HMAC_SECRET: "h".repeat(32) }),
+  ],
+];
+
+describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (%s)", (_name, skip, backendEnv) => {
+  const maybe = skip === null ? it : it.skip;
+  let t: TestStack | undefined;
+  let env: Record<string, string> = {};
+  afterEach(async () => {
+    await t?.stop();
+    t = undefined;
+    if (env.REDIS_KEY_PREFIX) {
+      const redis = new Redis(REDIS_URL as string);
+      await deleteKeys(redis, env.REDIS_KEY_PREFIX);
+      await redis.quit();
+    }
+  });
+  const start = async (extra: Record<string, string> = {}) => {
+    env = { ...DEFAULTS, ...backendEnv(), ...extra };
+    t = await startTestStack(env);
+    return t;
+  };
+
+  async function register(stack: TestStack, mobile: string): Promise<{ cibilId: string; accessToken: string }> {
+    const input = {
+      firstName: "Asha",
+      lastName: "Kulkarni",
+      pan: nextPan(),
+      dateOfBirth: "1990-01-31",
+      email: "asha@example.com",
+      mobile,
+    };
+    const result = resultOf((await stack.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
+    expect(result.__typename).toBe("CibilCustomerRegistered");
+    return { cibilId: result.cibilId as string, accessToken: result.accessToken as string };
+  }
+  const generate = async (stack: TestStack, customer: { cibilId: string; accessToken: string }): Promise<Result> =>
+    resultOf((await stack.gql(GENERATE_CIBIL_OTP, { input: customer })).body, "generateCibilOtp");
+  const aeps = async (stack: TestStack, mobile: string): Promise<Result> =>
+    resultOf((await stack.gql(RESEND_AEPS_OTP, aepsInput(mobile, { aadhaar: nextAadhaar() }))).body, "resendAepsOtp");
+
+  maybe(
+    "six PANs registered with one mobile: one GenerateOTP reaches AOPay, the rest meet the mobile's cooldown; AEPS to it too; another mobile is unaffected",
+    async () => {
+      const s = await start();
+      const victim = nextMobile();
+      const customers = [];
+      for (let i = 0; i < 6; i++) customers.push(await register(s, victim));
+      expect(new Set(customers.map((c) => c.cibilId)).size).toBe(6);
+
+      expect((await generate(s, customers[0])).__typename).toBe("CibilOtpChallenge");
+      for (const customer of customers.slice(1)) {
+        const refused = await generate(s, customer);
+        expect(refused).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN", scope: "DESTINATION" });
+        expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(58);
+      }
+      expect(s.simulator?.calls("cibil.generateOtp")).toBe(1);
+
+      // AEPS and CIBIL sends to one phone share its budgets.
+      expect(await aeps(s, victim)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+      expect(s.simulator?.calls("aeps.resendOtp")).toBe(0);
+
+      // Another customer, another mobile: unaffected.
+      const other = await register(s, nextMobile());
+      expect((await generate(s, other)).__typename).toBe("CibilOtpChallenge");
+      expect(s.simulator?.calls("cibil.generateOtp")).toBe(2);
+
+      // Neither the mobile nor a CIBIL id in the logs.
+      const logs = s.logs.text();
+      expect(logs).not.toContain(victim);
+      for (const { cibilId } of customers) expect(logs).not.toContain(cibilId);
+    },
+  );
+
+  maybe("an AEPS resend first: the CIBIL send to the same registered mobile meets the cooldown", async () => {
+    const s = await start();
+    const mobile = nextMobile();
+    const customer = await register(s, mobile);
+    expect((await aeps(s, mobile)).__typename).toBe("AepsOtpResent");
+    expect(await generate(s, customer)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+    expect(s.simulator?.calls("cibil.generateOtp")).toBe(0);
+  });
+
+  maybe("the mobile's prefix budget applies to CIBIL sends (distinct mobiles of one range)", async () => {
+    const s = await start({ OTP_PREFIX_MAX: "3" });
+    // nextMobile() values share their first 6 digits within a test file (one range).
+    const customers = [];
+    for (let i = 0; i < 4; i++) customers.push(await register(s, nextMobile()));
+    for (const customer of customers.slice(0, 3))
+      expect((await generate(s, customer)).__typename).toBe("CibilOtpChallenge");
+    expect(await generate(s, customers[3])).toMatchObject({
+      __typename: "OtpThrottled",
+      code: "RATE_LIMITED",
+      scope: "MOBILE_PREFIX",
+    });
+    expect(s.simulator?.calls("cibil.generateOtp")).toBe(3);
+  });
+
+  maybe(
+    "CIBIL ids with no record here (registered before, elsewhere, or lost on restart): budgeted by id only, as before",
+    async () => {
+      const s = await start();
+      const unknown = (cibilId: string) => ({ cibilId, accessToken: "123456542124" });
+      expect((await generate(s, unknown(nextCibilId()))).__typename).not.toBe("OtpThrottled");
+      const id = nextCibilId();
+      expect((await generate(s, unknown(id))).__typename).not.toBe("OtpThrottled");
+      expect(await generate(s, unknown(id))).toMatchObject({ code: "OTP_COOLDOWN", scope: "DESTINATION" });
+      expect(s.simulator?.calls("cibil.generateOtp")).toBe(2);
+    },
+  );
+});
+
+describe("registration when the in-memory record table is full", () => {
+  let t: TestStack | undefined;
+  afterAll(() => t?.stop());
+
+  it("is refused with PROTECTION_UNAVAILABLE before AOPay (no customer whose mobile we would not know)", async () => {
+    t = await startTestStack({ MEMORY_REGISTERED_MOBILE_MAX_KEYS: "1" });
+    const input = (mobile: string) => ({
+      input: {
+        firstName: "Asha",
+        lastName: "Kulkarni",
+        pan: nextPan(),
+        dateOfBirth: "1990-01-31",
+        email: "asha@example.com",
+        mobile,
+      },
+    });
+    const first = resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, input(nextMobile()))).body, "registerCibilCustomer");
+    expect(first.__typename).toBe("CibilCustomerRegistered");
+    const second = resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, input(nextMobile()))).body, "registerCibilCustomer");
+    expect(second).toMatchObject({
+      __typename: "ProtectionUnavailable",
+      code: "PROTECTION_UNAVAILABLE",
+      retryable: true,
+    });
+    expect(t.simulator?.calls("cibil.register")).toBe(1);
+    expect(t.logs.text()).toContain("MEMORY_REGISTERED_MOBILE_MAX_KEYS");
+  });
+});
