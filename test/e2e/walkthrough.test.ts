@@ -129,6 +129,6 @@ describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
     // Step 4: the same client reads the report again.
     expect(results[4]).toMatchObject({ report: { simulated: true, cibil_id: "700000001" } });
     expect(results[5]).toMatchObject({ resendAvailableInSeconds: 60 });
-    expect(results[6]).toMatchObject({ maskedAadhaar: "XXXX XXXX 2346", maskedMobile: "XXXXXX3210" });
+    expect(results[6]).toMatchObject({ maskedAadhaar: "XXXX XXXX 2346", maskedMobile: "XXXXXX3211" });
   });
 });
