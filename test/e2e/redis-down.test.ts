@@ -1,6 +1,13 @@
 import { createServer } from "node:net";
 import { request } from "undici";
-import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
+import {
+  aepsInput,
+  cibilInput,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  resultOf,
+} from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /** Runs without Redis: REDIS_URL points at a port where nothing listens. */
@@ -32,6 +39,22 @@ describe("fail closed when the shared store is unreachable", () => {
     expect(await metrics.body.text()).toMatch(
       /^aopay_protection_unavailable_total\{operation="generateCibilOtp"\} 1$/m,
     );
+  });
+
+  it("refuses a registration before AOPay: its CIBIL id's mobile could not be remembered", async () => {
+    const input = {
+      input: {
+        firstName: "Asha",
+        lastName: "Kulkarni",
+        pan: "ABCPE1234F",
+        dateOfBirth: "1990-01-31",
+        email: "asha@example.com",
+        mobile: "9876512345",
+      },
+    };
+    const res = resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, input)).body, "registerCibilCustomer");
+    expect(res).toMatchObject({ __typename: "ProtectionUnavailable", code: "PROTECTION_UNAVAILABLE", retryable: true });
+    expect(t.simulator?.calls("cibil.register")).toBe(0);
   });
 
   it("/readyz says not ready, /healthz still answers", async () => {
