@@ -14,6 +14,8 @@
  * `--only server|explorer` builds one of them; `--force` builds whether stale or not.
  */
 const { spawn } = require("node:child_process");
+// A Node too old for the server stops here, with what to do, before anything is built (scripts/check-node.js).
+require("./check-node").requireNode("server");
 const fs = require("node:fs");
 const path = require("node:path");
 
