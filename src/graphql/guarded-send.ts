@@ -142,10 +142,11 @@ function prepareOf(
   input: object,
   store: RegisteredMobileStore,
 ): (() => MaybePromise<OtpSubject["destinations"] | undefined>) | undefined {
+  // Most mutations recall nothing and register nothing: no array and no closure for them.
+  if (!spec.destinations.some((d) => "registeredFor" in d) && !spec.registers) return undefined;
   const recalled = spec.destinations.flatMap((d) =>
     "registeredFor" in d ? [inputString(field, input, d.registeredFor)] : [],
   );
-  if (recalled.length === 0 && !spec.registers) return undefined;
   return () => {
     // In memory both answer without a promise (a thrown error when full): no microtask hop on the send path.
     const ready = spec.registers ? store.ready() : undefined;

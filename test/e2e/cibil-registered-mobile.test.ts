@@ -9,7 +9,7 @@ import {
   type Result,
 } from "../helpers/operations";
 import { deleteKeys, REDIS_SKIP_REASON, REDIS_URL, uniquePrefix } from "../helpers/redis";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
  * AOPay sends a CIBIL OTP to the customer's REGISTERED mobile (docs/upstream/aopay-api.md §1, §1.2), and
@@ -19,16 +19,18 @@ import { startTestStack, type TestStack } from "../helpers/stack";
  * on the mobile (cooldown, window, daily cap, prefix) as well as on its CIBIL id. The simulator counts what reached
  * "AOPay". In memory and, with REDIS_URL, in Redis.
  */
-const DEFAULTS: Record<string, string> = {
-  OTP_COOLDOWN_SECONDS: "60",
-  OTP_WINDOW_MAX: "3",
-  OTP_WINDOW_SECONDS: "600",
-  OTP_DAILY_MAX: "10",
-  OTP_PREFIX_MAX: "50",
-  OTP_IP_MAX: "50",
-  OTP_CLIENT_MAX: "300",
-  OTP_GLOBAL_MAX: "1000",
-};
+
+/** A new customer (a PAN of its own) registering with `mobile`: registerCibilCustomer's variables. */
+const customer = (mobile: string) => ({
+  input: {
+    firstName: "Asha",
+    lastName: "Kulkarni",
+    pan: nextPan(),
+    dateOfBirth: "1990-01-31",
+    email: "asha@example.com",
+    mobile,
+  },
+});
 
 const BACKENDS: Array<[string, string | null, () => Record<string, string>]> = [
   ["in memory", null, () => ({})],
@@ -53,21 +55,13 @@ describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (
     }
   });
   const start = async (extra: Record<string, string> = {}) => {
-    env = { ...DEFAULTS, ...backendEnv(), ...extra };
+    env = { ...DEFAULT_THROTTLE, ...backendEnv(), ...extra };
     t = await startTestStack(env);
     return t;
   };
 
   async function register(stack: TestStack, mobile: string): Promise<{ cibilId: string; accessToken: string }> {
-    const input = {
-      firstName: "Asha",
-      lastName: "Kulkarni",
-      pan: nextPan(),
-      dateOfBirth: "1990-01-31",
-      email: "asha@example.com",
-      mobile,
-    };
-    const result = resultOf((await stack.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
+    const result = resultOf((await stack.gql(REGISTER_CIBIL_CUSTOMER, customer(mobile))).body, "registerCibilCustomer");
     expect(result.__typename).toBe("CibilCustomerRegistered");
     return { cibilId: result.cibilId as string, accessToken: result.accessToken as string };
   }
@@ -153,19 +147,15 @@ describe("registration when the in-memory record table is full", () => {
 
   it("is refused with PROTECTION_UNAVAILABLE before AOPay (no customer whose mobile we would not know)", async () => {
     t = await startTestStack({ MEMORY_REGISTERED_MOBILE_MAX_KEYS: "1" });
-    const input = (mobile: string) => ({
-      input: {
-        firstName: "Asha",
-        lastName: "Kulkarni",
-        pan: nextPan(),
-        dateOfBirth: "1990-01-31",
-        email: "asha@example.com",
-        mobile,
-      },
-    });
-    const first = resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, input(nextMobile()))).body, "registerCibilCustomer");
+    const first = resultOf(
+      (await t.gql(REGISTER_CIBIL_CUSTOMER, customer(nextMobile()))).body,
+      "registerCibilCustomer",
+    );
     expect(first.__typename).toBe("CibilCustomerRegistered");
-    const second = resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, input(nextMobile()))).body, "registerCibilCustomer");
+    const second = resultOf(
+      (await t.gql(REGISTER_CIBIL_CUSTOMER, customer(nextMobile()))).body,
+      "registerCibilCustomer",
+    );
     expect(second).toMatchObject({
       __typename: "ProtectionUnavailable",
       code: "PROTECTION_UNAVAILABLE",

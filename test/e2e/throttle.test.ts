@@ -1,19 +1,8 @@
 import { hashApiKey } from "../../src/auth/authenticator";
 import { startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
-import { startTestStack, TEST_API_KEYS_ENTRY, TEST_API_KEY, type TestStack } from "../helpers/stack";
+import { DEFAULT_THROTTLE, startTestStack, TEST_API_KEYS_ENTRY, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
-/** The real defaults (60 s cooldown, 3 per 10 minutes, 10 per day), except where a test says otherwise. */
-const DEFAULTS: Record<string, string> = {
-  OTP_COOLDOWN_SECONDS: "60",
-  OTP_WINDOW_MAX: "3",
-  OTP_WINDOW_SECONDS: "600",
-  OTP_DAILY_MAX: "10",
-  OTP_PREFIX_MAX: "50",
-  OTP_IP_MAX: "50",
-  OTP_CLIENT_MAX: "300",
-  OTP_GLOBAL_MAX: "1000",
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("OTP throttling through the server (docs/security-requirements.md B1-B4)", () => {
@@ -26,7 +15,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
     resultOf((await stack.gql(GENERATE_CIBIL_OTP, cibilInput(cibilId), headers)).body, "generateCibilOtp");
 
   it("B1: a second send to the same destination within the cooldown is refused before AOPay", async () => {
-    t = await startTestStack(DEFAULTS);
+    t = await startTestStack(DEFAULT_THROTTLE);
     expect((await cibil(t, "700000001")).__typename).toBe("CibilOtpChallenge");
     const second = await cibil(t, "700000001");
     expect(second).toMatchObject({
@@ -41,7 +30,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   });
 
   it("B1: after the cooldown the next send goes through", async () => {
-    t = await startTestStack({ ...DEFAULTS, OTP_COOLDOWN_SECONDS: "1" });
+    t = await startTestStack({ ...DEFAULT_THROTTLE, OTP_COOLDOWN_SECONDS: "1" });
     await cibil(t, "700000002");
     expect((await cibil(t, "700000002")).code).toBe("OTP_COOLDOWN");
     await sleep(1100);
@@ -50,7 +39,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   });
 
   it("B2: the fourth send in the window is refused with OTP_LIMIT_REACHED, and AOPay saw three", async () => {
-    t = await startTestStack({ ...DEFAULTS, OTP_COOLDOWN_SECONDS: "1" });
+    t = await startTestStack({ ...DEFAULT_THROTTLE, OTP_COOLDOWN_SECONDS: "1" });
     for (let i = 0; i < 3; i++) {
       expect((await cibil(t, "700000003")).__typename).toBe("CibilOtpChallenge");
       await sleep(1050);
@@ -62,7 +51,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   });
 
   it("AEPS: the mobile and the Aadhaar are budgeted separately; a reused Aadhaar with a new mobile is refused", async () => {
-    t = await startTestStack(DEFAULTS);
+    t = await startTestStack(DEFAULT_THROTTLE);
     const first = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500001"))).body, "resendAepsOtp");
     expect(first.__typename).toBe("AepsOtpResent");
     const sameAadhaar = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500002"))).body, "resendAepsOtp");
@@ -76,7 +65,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   });
 
   it("B4: a mobile-number range is capped across IPs and clients (SMS pumping)", async () => {
-    t = await startTestStack({ ...DEFAULTS, OTP_PREFIX_MAX: "3", TRUSTED_PROXIES: "127.0.0.1" });
+    t = await startTestStack({ ...DEFAULT_THROTTLE, OTP_PREFIX_MAX: "3", TRUSTED_PROXIES: "127.0.0.1" });
     const aeps = async (mobile: string, aadhaar: string, ip: string) =>
       resultOf(
         (await t!.gql(RESEND_AEPS_OTP, aepsInput(mobile, { aadhaar }), { "x-forwarded-for": ip })).body,
@@ -93,7 +82,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   });
 
   it("B3: one IP is capped across destinations, and a spoofed X-Forwarded-For changes nothing", async () => {
-    t = await startTestStack({ ...DEFAULTS, OTP_IP_MAX: "3" });
+    t = await startTestStack({ ...DEFAULT_THROTTLE, OTP_IP_MAX: "3" });
     for (let i = 0; i < 3; i++)
       expect((await cibil(t, `70000010${i}`, { "x-forwarded-for": `198.51.100.${i}` })).__typename).toBe(
         "CibilOtpChallenge",
@@ -104,7 +93,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   });
 
   it("B3: behind a configured trusted proxy, X-Forwarded-For is the client's IP", async () => {
-    t = await startTestStack({ ...DEFAULTS, OTP_IP_MAX: "1", TRUSTED_PROXIES: "127.0.0.1" });
+    t = await startTestStack({ ...DEFAULT_THROTTLE, OTP_IP_MAX: "1", TRUSTED_PROXIES: "127.0.0.1" });
     expect((await cibil(t, "700000201", { "x-forwarded-for": "198.51.100.1" })).__typename).toBe("CibilOtpChallenge");
     expect((await cibil(t, "700000202", { "x-forwarded-for": "198.51.100.2" })).__typename).toBe("CibilOtpChallenge");
     expect(await cibil(t, "700000203", { "x-forwarded-for": "198.51.100.1" })).toMatchObject({
@@ -117,7 +106,11 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   it("B3: each API client has its own budget", async () => {
     const otherKey = "aopk_other_client_key_0123456789abcdefghijkl";
     const otherEntry = `other-client:${hashApiKey(otherKey)}`;
-    t = await startTestStack({ ...DEFAULTS, OTP_CLIENT_MAX: "2", API_KEYS: `${TEST_API_KEYS_ENTRY},${otherEntry}` });
+    t = await startTestStack({
+      ...DEFAULT_THROTTLE,
+      OTP_CLIENT_MAX: "2",
+      API_KEYS: `${TEST_API_KEYS_ENTRY},${otherEntry}`,
+    });
     const a = { "x-api-key": TEST_API_KEY };
     await cibil(t, "700000301", a);
     await cibil(t, "700000302", a);
@@ -127,7 +120,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   });
 
   it("B4: the global budget caps the whole service", async () => {
-    t = await startTestStack({ ...DEFAULTS, OTP_GLOBAL_MAX: "2", TRUSTED_PROXIES: "127.0.0.1" });
+    t = await startTestStack({ ...DEFAULT_THROTTLE, OTP_GLOBAL_MAX: "2", TRUSTED_PROXIES: "127.0.0.1" });
     await cibil(t, "700000401", { "x-forwarded-for": "198.51.100.1" });
     await cibil(t, "700000402", { "x-forwarded-for": "198.51.100.2" });
     expect(await cibil(t, "700000403", { "x-forwarded-for": "198.51.100.3" })).toMatchObject({
@@ -138,7 +131,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   });
 
   it("E3: an unknown outcome keeps its cost: an immediate retry meets the cooldown and AOPay still saw one call", async () => {
-    t = await startTestStack({ ...DEFAULTS, AOPAY_DEADLINE_MS: "300" });
+    t = await startTestStack({ ...DEFAULT_THROTTLE, AOPAY_DEADLINE_MS: "300" });
     expect(await cibil(t, "700000504")).toMatchObject({ code: "OUTCOME_UNKNOWN" });
     expect(await cibil(t, "700000504")).toMatchObject({ code: "OTP_COOLDOWN" });
     expect(t.simulator?.calls()).toBe(1);
@@ -149,7 +142,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
     const url = gone.url;
     await gone.close();
     t = await startTestStack({
-      ...DEFAULTS,
+      ...DEFAULT_THROTTLE,
       ...upstreamEnv(url),
     });
     expect(await cibil(t, "700000601")).toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
@@ -157,13 +150,13 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   });
 
   it("a rejection by AOPay keeps its cost (no free enumeration of CIBIL ids)", async () => {
-    t = await startTestStack(DEFAULTS);
+    t = await startTestStack(DEFAULT_THROTTLE);
     expect(await cibil(t, "700000207")).toMatchObject({ code: "UPSTREAM_REJECTED" });
     expect(await cibil(t, "700000207")).toMatchObject({ code: "OTP_COOLDOWN" });
   });
 
   it("logs throttling without the destination", async () => {
-    t = await startTestStack(DEFAULTS);
+    t = await startTestStack(DEFAULT_THROTTLE);
     await cibil(t, "700000701");
     await cibil(t, "700000701");
     const line = t.logs.records().find((r) => r.msg === "otp send throttled");

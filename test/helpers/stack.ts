@@ -29,6 +29,21 @@ export interface TestStack {
 }
 
 /**
+ * The OTP budgets' real defaults (60 s cooldown, 3 per 10 minutes, 10 per day ...), pinned for tests that meet them,
+ * whatever the test environment sets.
+ */
+export const DEFAULT_THROTTLE: Record<string, string> = {
+  OTP_COOLDOWN_SECONDS: "60",
+  OTP_WINDOW_MAX: "3",
+  OTP_WINDOW_SECONDS: "600",
+  OTP_DAILY_MAX: "10",
+  OTP_PREFIX_MAX: "50",
+  OTP_IP_MAX: "50",
+  OTP_CLIENT_MAX: "300",
+  OTP_GLOBAL_MAX: "1000",
+};
+
+/**
  * Protections that functional tests must not trip over: OTP budgets high enough for tests that send to the same
  * destination again and again, and a circuit breaker that never opens on a suite's deliberate upstream failures.
  * Both have their own tests with the real defaults (test/e2e/throttle.test.ts, test/integration/resilience.test.ts,
