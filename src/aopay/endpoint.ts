@@ -13,6 +13,11 @@ export interface WireContext {
 
 export type DobFormat = "DD/MM/YYYY" | "MM/DD/YYYY" | "YYYY-MM-DD";
 
+/** A text from AOPay's answer through the call's scrubber (Endpoint.fromWire), null when the answer has none. */
+export function scrubbed(value: string | undefined, scrubber: TextScrubber): string | null {
+  return value === undefined ? null : scrubber.scrub(value);
+}
+
 /** Formats an ISO calendar date (YYYY-MM-DD, validated at the edge) for the wire. */
 export function formatDob(iso: string, format: DobFormat): string {
   const [y, m, d] = iso.split("-");

@@ -143,7 +143,12 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   /** The Redis key of a CIBIL id's record (for tests). */
   redisKey(cibilId: string): string {
-    return `${this.keyPrefix}regmobile:${recordKey(this.hasher, cibilId)}`;
+    return this.#redisKey(recordKey(this.hasher, cibilId));
+  }
+
+  /** `<REDIS_KEY_PREFIX>regmobile:<record key>`: the one place the record's Redis key is spelled. */
+  #redisKey(key: string): string {
+    return `${this.keyPrefix}regmobile:${key}`;
   }
 
   async ready(): Promise<void> {
@@ -159,7 +164,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   async remember(cibilId: string, mobile: string): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
     try {
-      await this.redis.set(`${this.keyPrefix}regmobile:${key}`, sealMobile(this.sealer, key, mobile), "PX", this.ttlMs);
+      await this.redis.set(this.#redisKey(key), sealMobile(this.sealer, key, mobile), "PX", this.ttlMs);
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
@@ -169,7 +174,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     const key = recordKey(this.hasher, cibilId);
     let sealed: string | null;
     try {
-      sealed = await this.redis.get(`${this.keyPrefix}regmobile:${key}`);
+      sealed = await this.redis.get(this.#redisKey(key));
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }

@@ -1,7 +1,7 @@
 import { maskAadhaar } from "../../pii/aadhaar";
 import { maskMobile } from "../../pii/mobile";
 import type { TextScrubber } from "../../pii/scrub";
-import type { Endpoint, WireContext } from "../endpoint";
+import { type Endpoint, scrubbed, type WireContext } from "../endpoint";
 import { readObject, readString } from "../envelope";
 import type { SuccessEnvelope } from "../outcome";
 
@@ -75,11 +75,6 @@ export function aepsRegistrationAnswer(envelope: SuccessEnvelope, input: ResendA
 /** What AOPay must not echo of an AEPS registration call: the user key, mobile and Aadhaar, and the OTP of a verify. */
 export function aepsSensitive(input: ResendAepsOtpRequest & { otp?: string }) {
   return [input.userKey, input.mobile, input.aadhaar, input.otp];
-}
-
-/** An upstream string through the call's scrubber, null when absent. */
-export function scrubbed(value: string | undefined, scrubber: TextScrubber): string | null {
-  return value === undefined ? null : scrubber.scrub(value);
 }
 
 export const aepsResendOtp: Endpoint<ResendAepsOtpRequest, AepsResendOtpAnswer> = {

@@ -1,4 +1,4 @@
-import type { Endpoint } from "../endpoint";
+import { type Endpoint, scrubbed } from "../endpoint";
 import { type JsonObject, readObject, readString } from "../envelope";
 import type { OrderRef } from "../order-id";
 
@@ -55,7 +55,7 @@ export const cibilCreditHistory: Endpoint<CreditHistoryRequest & OrderRef, Cibil
     return {
       cibilId: input.cibilId,
       orderId: input.orderId,
-      upstreamMessage: message === undefined ? null : scrubber.scrub(message),
+      upstreamMessage: scrubbed(message, scrubber),
       merchantTransactionId: envelope.merchantTransactionId ?? null,
       report,
       scoreFetchDate: readString(report?.cibil_score_fetch_date) ?? null,

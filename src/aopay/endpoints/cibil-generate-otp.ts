@@ -1,4 +1,4 @@
-import type { Endpoint } from "../endpoint";
+import { type Endpoint, scrubbed } from "../endpoint";
 import { type JsonObject, readBoolean, readObject, readString } from "../envelope";
 
 /**
@@ -70,16 +70,13 @@ export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilGenerateOt
     };
   },
 
-  // The CIBIL id as typed and as sent (a number: leading zeros dropped), and the token.
-  sensitive: (input) => [input.cibilId, String(Number(input.cibilId)), input.accessToken],
+  // The CIBIL id (canonical, so the same digits as the number sent: pii/cibil-id.ts) and the token.
+  sensitive: (input) => [input.cibilId, input.accessToken],
 
   fromWire(envelope, input, scrubber) {
     const result = readObject(envelope.body.result) ?? {};
     const questions = readObject(result.questions);
-    const text = (v: unknown) => {
-      const s = readString(v);
-      return s === undefined ? null : scrubber.scrub(s);
-    };
+    const text = (v: unknown) => scrubbed(readString(v), scrubber);
     const statusWord = readString(result.cibil_status)?.trim().toLowerCase();
     const nextStepName = readString(result.next_api_call) ?? null;
     return {

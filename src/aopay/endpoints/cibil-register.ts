@@ -1,7 +1,7 @@
 import { maskEmail } from "../../pii/email";
 import { maskMobile } from "../../pii/mobile";
 import { maskPan } from "../../pii/pan";
-import { type Endpoint, formatDob } from "../endpoint";
+import { type Endpoint, formatDob, scrubbed } from "../endpoint";
 import { readObject, readString } from "../envelope";
 import type { OrderRef } from "../order-id";
 
@@ -100,7 +100,7 @@ export function cibilRegister(
         orderId: input.orderId,
         cibilId: readString(result.cibil_id) ?? readString(envelope.body.cibil_id) ?? null,
         accessToken: readString(envelope.body.access_token) ?? null,
-        upstreamMessage: message === undefined ? null : scrubber.scrub(message),
+        upstreamMessage: scrubbed(message, scrubber),
         merchantTransactionId: envelope.merchantTransactionId ?? null,
         maskedMobile: maskMobile(input.mobile),
         maskedPan: maskPan(input.pan),
