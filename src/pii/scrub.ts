@@ -17,13 +17,14 @@ import { maskPan } from "./pan";
  * test/unit/pii/scrub.test.ts.
  */
 // Where a run may start (BEFORE: what the character before its first digit may be): not glued to a letter, a digit,
-// `-` or `+` (a digit run inside an identifier token such as the UUID request id `68f74483-ff9b-4582-bb53-6281738160bf`,
-// a trace id or a base64 key is not a number someone wrote: left alone; after `+` it is a phone number, `+91…`), or
-// right after a JSON escape in a log line (`\n9876543210` is a newline, then a number). `_` does not glue:
-// `uid_234123412346` names an Aadhaar number (found by an audit in an upstream key and message). Each pattern starts
-// with its first digit and looks behind from there: a pattern that starts with a lookbehind is tried at every
-// position of the text, which made the access line's scrub 520 -> 870 ns (a timing loop, node 24); this way the tests
-// cost what they did before the separators came in (Aadhaar 314 -> 296 ns, mobile 224 -> 204 ns per access line).
+// `-` or `+` (a digit run inside an identifier token such as the UUID request id
+// `68f74483-ff9b-4582-bb53-6281738160bf`, a trace id or a base64 key is not a number someone wrote: left alone; after
+// `+` it is a phone number, `+91…`), or right after a JSON escape in a log line (`\n9876543210` is a newline, then a
+// number). `_` does not glue: `uid_234123412346` names an Aadhaar number (found by an audit in an upstream key and
+// message). Each pattern starts with its first digit and looks behind from there: a pattern that starts with a
+// lookbehind is tried at every position of the text, which made the access line's scrub 520 -> 870 ns (a timing loop,
+// node 24); this way the tests cost what they did before the separators came in (Aadhaar 314 -> 296 ns, mobile 224 ->
+// 204 ns per access line).
 const BEFORE = String.raw`(?:^|[^0-9A-Za-z+\-]|\\[bfnrt])`;
 const END = "(?![0-9A-Za-z])";
 // One separator between digits, as people write numbers: space, dot, dash, and the no-break, figure and thin spaces
@@ -49,8 +50,28 @@ const AADHAAR_ANY = new RegExp(AADHAAR_RUN.source);
 const PAN_HINT = /[PCHFATBLJG][A-Z][0-9]{4}/;
 const PAN_HINT_ANY_CASE = /[PCHFATBLJG][A-Z][0-9]{4}/i;
 const SEPARATORS = new RegExp(SEP, "g");
-/** The shortest value of a request that is redacted from upstream text (a 4-digit OTP, as in AOPay's CIBIL example). */
+/**
+ * The shortest value redacted wherever it appears, a secret or a request's own: shorter ones would mangle ordinary
+ * text, and 4 is a 4-digit OTP, as in AOPay's CIBIL example.
+ */
 export const MIN_REQUEST_VALUE = 4;
+
+/** The values worth redacting (strings of MIN_REQUEST_VALUE characters or more), longest first. */
+function redactable(values: Iterable<string | null | undefined>): string[] {
+  return [...values]
+    .filter((v): v is string => typeof v === "string" && v.length >= MIN_REQUEST_VALUE)
+    .sort((a, b) => b.length - a.length);
+}
+
+/**
+ * `text` with every one of `values` (from `redactable`: longest first, so a shorter one inside a longer cannot leave
+ * the rest of it) replaced by `[REDACTED]`.
+ */
+function redact(text: string, values: readonly string[]): string {
+  let out = text;
+  for (const value of values) if (out.includes(value)) out = out.split(value).join("[REDACTED]");
+  return out;
+}
 
 /** What masks text: the Scrubber, or one bound to a request's own values (Scrubber.forRequest). */
 export interface TextScrubber {
@@ -60,16 +81,13 @@ export interface TextScrubber {
 export class Scrubber {
   readonly #secrets: string[];
 
-  /** Secrets shorter than 4 characters are refused: scrubbing them would mangle ordinary text. */
+  /** Secrets shorter than 4 characters (MIN_REQUEST_VALUE) are refused: scrubbing them would mangle ordinary text. */
   constructor(secrets: Iterable<string> = []) {
-    this.#secrets = [...new Set([...secrets].filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+    this.#secrets = redactable(new Set(secrets));
   }
 
   scrub(text: string): string {
-    let out = text;
-    for (const secret of this.#secrets) {
-      if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
-    }
+    let out = redact(text, this.#secrets);
     if (AADHAAR_ANY.test(out)) out = out.replace(AADHAAR_RUN, (run) => maskAadhaar(run.replace(SEPARATORS, "")));
     if (MOBILE_ANY.test(out))
       out = out.replace(MOBILE_RUN, (_run, digits: string) => maskMobile(digits.replace(SEPARATORS, "")));
@@ -91,10 +109,9 @@ export class Scrubber {
 }
 
 /**
- * Scrubber.forRequest's scrubber: PII shapes (PANs in either case too), then the request's own values, longest first
- * (a shorter one inside a longer must not leave the rest of it). The values are sorted at the first text, not when
- * the call starts: a call that scrubs nothing pays nothing (a Set, a filter and a sort per upstream call measured
- * about 400 ns in a timing loop).
+ * Scrubber.forRequest's scrubber: PII shapes (PANs in either case too), then the request's own values, as the
+ * Scrubber redacts its secrets. The values are sorted at the first text, not when the call starts: a call that
+ * scrubs nothing pays nothing (a Set, a filter and a sort per upstream call measured about 400 ns in a timing loop).
  */
 class RequestScrubber implements TextScrubber {
   #own: string[] | undefined;
@@ -107,12 +124,9 @@ class RequestScrubber implements TextScrubber {
   scrub(text: string): string {
     let out = this.scrubber.scrub(text);
     if (PAN_HINT_ANY_CASE.test(out)) out = out.replace(PAN_TOKEN_ANY_CASE, (pan) => maskPan(pan.toUpperCase()));
-    // A value twice (a CIBIL id as typed and as sent) is harmless: the second finds nothing left.
-    this.#own ??= this.values
-      .filter((v): v is string => typeof v === "string" && v.length >= MIN_REQUEST_VALUE)
-      .sort((a, b) => b.length - a.length);
-    for (const value of this.#own) if (out.includes(value)) out = out.split(value).join("[REDACTED]");
-    return out;
+    // A value twice would be harmless (the second finds nothing left), so no Set here.
+    this.#own ??= redactable(this.values);
+    return redact(out, this.#own);
   }
 }
 
