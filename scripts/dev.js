@@ -17,6 +17,9 @@ const path = require("node:path");
 
 const ROOT = path.resolve(__dirname, "..");
 
+// Here too, not only in build-if-stale.js: its exit would surface as execFileSync's stack trace under the message.
+require("./check-node").requireNode("server");
+
 execFileSync(process.execPath, [path.join(__dirname, "build-if-stale.js")], { cwd: ROOT, stdio: "inherit" });
 
 const tsc = spawn(
