@@ -6,6 +6,7 @@ import type { AdmissionConfig } from "../config";
 import { EdgeCode } from "../graphql/edge-code";
 import { errorBody, GRAPHQL_PATH } from "./error-body";
 import type { Cors } from "./cors";
+import { EVENT_LOOP_SAMPLING_MS } from "./admission.settings";
 import { RefusedReads } from "./refused-reads";
 import { requestIdFrom } from "./request-id";
 
@@ -30,8 +31,11 @@ import { requestIdFrom } from "./request-id";
 
 import type { ShedReason } from "../observability/metrics";
 
-/** monitorEventLoopDelay's sampling period (ms); subtracted from the mean, as @fastify/under-pressure does. */
-const RESOLUTION_MS = 10;
+/**
+ * monitorEventLoopDelay's sampling period (ms; admission.settings.ts: why 50), subtracted from the mean as
+ * @fastify/under-pressure does.
+ */
+const RESOLUTION_MS = EVENT_LOOP_SAMPLING_MS;
 
 export class Admission {
   #inFlight = 0;

@@ -5,6 +5,7 @@ import type { RequestObserver } from "../protection/observer";
 import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
 import { droppedLogLines } from "../logging/logger";
 import { LabelledCounter } from "./counter";
+import { EVENT_LOOP_SAMPLING_MS } from "../http/admission.settings";
 import { LabelledHistogram } from "./histogram";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
 
@@ -45,7 +46,9 @@ export class Metrics implements RequestObserver {
 
   constructor(upstreamStats: () => { inFlight: number; queued: number }) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    // The event-loop lag gauges sample as often as admission control does, not every 10 ms (prom-client's default):
+    // EVENT_LOOP_SAMPLING_MS in http/admission.settings.ts says why.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLING_MS });
     // The two histograms observed on every request are LabelledHistogram (histogram.ts: the measured reason), and the
     // counter of upstream calls a LabelledCounter (counter.ts).
     this.#upstreamDuration = new LabelledHistogram(

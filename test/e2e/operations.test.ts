@@ -14,6 +14,7 @@ import {
 import { fixtureJson } from "../helpers/fixtures";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
+import { EVENT_LOOP_SAMPLING_MS } from "../../src/http/admission.settings";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function scrape(
@@ -72,6 +73,16 @@ describe("metrics at /metrics on their own listener (prom-client)", () => {
     /^log_lines_dropped_total 0$/m,
   ])("exposes %s", async (line) => {
     expect((await metrics()).text).toMatch(line);
+  });
+
+  it("samples the event-loop lag every 50 ms, as admission control does (src/http/admission.settings.ts)", async () => {
+    await metrics(); // resets prom-client's histogram
+    await new Promise((r) => setTimeout(r, 300));
+    const { text } = await metrics();
+    // The shortest sample is the sampling period (a timer never fires early): 10 ms at prom-client's default.
+    const min = Number(/^nodejs_eventloop_lag_min_seconds ([0-9.e+-]+)$/m.exec(text)?.[1]);
+    expect(min).toBeGreaterThanOrEqual(EVENT_LOOP_SAMPLING_MS / 1000 - 0.002);
+    expect(min).toBeLessThan(1);
   });
 
   it("never carries identifiers or URLs in labels", async () => {

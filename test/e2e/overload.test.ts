@@ -203,9 +203,10 @@ describe("admission: the event-loop delay", () => {
   it("refuses while the event loop is late, and serves again once it has caught up", async () => {
     const { upstream, t } = ctx;
     // The server runs in this process: blocking this thread delays its event loop. One 600 ms sample among the
-    // ~10 ms ones of the interval before it puts the mean far over 20 ms. A busy machine can only add delay, but it
-    // can also hold a request back past the one interval the late reading lasts: with three CPU-bound processes
-    // beside it on two cores, 1 run in 12 saw no refusal in 3 attempts. Up to 8 attempts: each is one block.
+    // ~50 ms ones (EVENT_LOOP_SAMPLING_MS) of the interval before it puts the mean far over 20 ms. A busy machine can
+    // only add delay, but it can also hold a request back past the one interval the late reading lasts: with three
+    // CPU-bound processes beside it on two cores, 1 run in 12 saw no refusal in 3 attempts. Up to 8 attempts: each is
+    // one block.
     let refused: GqlResponse | undefined;
     let servedBefore = 0;
     for (let attempt = 0; attempt < 8 && !refused; attempt++) {

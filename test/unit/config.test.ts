@@ -36,6 +36,12 @@ describe("loadConfig", () => {
     );
   });
 
+  it("reads the event-loop delay over two samples at least (ADMISSION_SAMPLE_INTERVAL_MS)", () => {
+    // Sampled every 50 ms (src/http/admission.settings.ts): an interval with no sample would read as no delay.
+    expect(problemsOf({ ADMISSION_SAMPLE_INTERVAL_MS: "99" }).join("\n")).toMatch(/ADMISSION_SAMPLE_INTERVAL_MS/);
+    expect(problemsOf({ ADMISSION_SAMPLE_INTERVAL_MS: "100" })).toEqual([]);
+  });
+
   it("requires partner credentials with a base URL", () => {
     expect(problemsOf({ AOPAY_BASE_URL: "https://api.aopay.co.in" })).toEqual([
       "AOPAY_REGISTRATION_ID is required when AOPAY_BASE_URL is set",
