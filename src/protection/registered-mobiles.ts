@@ -123,12 +123,6 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     const record = this.#table.get(key);
     return record === undefined ? undefined : openMobile(this.sealer, key, record.sealed);
   }
-
-  /** For tests: replaces a record's sealed value as stored (tampering). */
-  overwriteSealed(cibilId: string, sealed: string): void {
-    const record = this.#table.get(recordKey(this.hasher, cibilId));
-    if (record) record.sealed = sealed;
-  }
 }
 
 /** Shared by every replica: `<REDIS_KEY_PREFIX>regmobile:<HMAC of the CIBIL id>` → the sealed mobile, with a TTL. */

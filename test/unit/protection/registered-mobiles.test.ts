@@ -72,32 +72,6 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
     await s.remember("3", MOBILE);
     expect(s.recall("3")).toBe(MOBILE);
   });
-
-  it("a tampered or moved value does not open: a store error (the send is refused), never a wrong or missing mobile", async () => {
-    const { s } = store();
-    await s.remember(CIBIL, MOBILE);
-    await s.remember("760191460", "9123456780");
-    // Another id's sealed value copied under this id's key: the AAD binds it to its own key.
-    const other = sealer.seal("9123456780", [
-      REGISTERED_MOBILE_DIMENSION,
-      hasher.hash(REGISTERED_MOBILE_DIMENSION, "1"),
-    ]);
-    s.overwriteSealed(CIBIL, other);
-    expect(() => s.recall(CIBIL)).toThrow(ProtectionStoreError);
-    // A flipped ciphertext byte.
-    const sealed = sealer.seal(MOBILE, [REGISTERED_MOBILE_DIMENSION, hasher.hash(REGISTERED_MOBILE_DIMENSION, CIBIL)]);
-    s.overwriteSealed(CIBIL, sealed);
-    expect(s.recall(CIBIL)).toBe(MOBILE);
-    const parts = sealed.split(".");
-    parts[4] = Buffer.from(Buffer.from(parts[4], "base64url").map((b, i) => (i === 0 ? b ^ 1 : b))).toString(
-      "base64url",
-    );
-    s.overwriteSealed(CIBIL, parts.join("."));
-    expect(() => s.recall(CIBIL)).toThrow(/registered mobile: shared state unavailable/);
-    // Not sealed at all.
-    s.overwriteSealed(CIBIL, MOBILE);
-    expect(() => s.recall(CIBIL)).toThrow(ProtectionStoreError);
-  });
 });
 
 describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => {
@@ -131,11 +105,28 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     expect(ttl).toBeLessThanOrEqual(90 * DAY);
   });
 
-  it("a value moved under another id's key does not open (store error)", async () => {
+  // What is at rest is what can be tampered with: the in-memory store opens its values through the same function.
+  it("a tampered or moved value does not open: a store error (the send is refused), never a wrong or missing mobile", async () => {
     const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
     await s.remember("111", MOBILE);
+    // Another id's sealed value copied under this id's key: the AAD binds it to its own key.
     await redis.set(s.redisKey("222"), (await redis.get(s.redisKey("111"))) as string);
     await expect(s.recall("222")).rejects.toThrow(ProtectionStoreError);
+    // A flipped ciphertext byte.
+    await s.remember(CIBIL, MOBILE);
+    const sealed = (await redis.get(s.redisKey(CIBIL))) as string;
+    const parts = sealed.split(".");
+    parts[4] = Buffer.from(Buffer.from(parts[4], "base64url").map((b, i) => (i === 0 ? b ^ 1 : b))).toString(
+      "base64url",
+    );
+    await redis.set(s.redisKey(CIBIL), parts.join("."));
+    await expect(s.recall(CIBIL)).rejects.toThrow(/registered mobile: shared state unavailable/);
+    // Not sealed at all.
+    await redis.set(s.redisKey(CIBIL), MOBILE);
+    await expect(s.recall(CIBIL)).rejects.toThrow(ProtectionStoreError);
+    // Sealed again as it was: it opens.
+    await redis.set(s.redisKey(CIBIL), sealed);
+    expect(await s.recall(CIBIL)).toBe(MOBILE);
   });
 
   it("Redis gone: ready, remember and recall throw ProtectionStoreError (fail closed)", async () => {
