@@ -1,4 +1,3 @@
-import Redis from "ioredis";
 import { nextAadhaar, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
 import {
   aepsInput,
@@ -8,7 +7,7 @@ import {
   resultOf,
   type Result,
 } from "../helpers/operations";
-import { deleteKeys, REDIS_SKIP_REASON, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { deletePrefixes, REDIS_SKIP_REASON, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -48,11 +47,7 @@ describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (
   afterEach(async () => {
     await t?.stop();
     t = undefined;
-    if (env.REDIS_KEY_PREFIX) {
-      const redis = new Redis(REDIS_URL as string);
-      await deleteKeys(redis, env.REDIS_KEY_PREFIX);
-      await redis.quit();
-    }
+    if (env.REDIS_KEY_PREFIX) await deletePrefixes([env.REDIS_KEY_PREFIX]);
   });
   const start = async (extra: Record<string, string> = {}) => {
     env = { ...DEFAULT_THROTTLE, ...backendEnv(), ...extra };

@@ -7,7 +7,7 @@ import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/con
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import {
-  deleteKeys,
+  deletePrefixes,
   describeUnless,
   describeWithRedis,
   dumpKeys,
@@ -63,9 +63,7 @@ describeWithRedis(
       await a?.kill();
       await b?.kill();
       await sim?.close();
-      const redis = new Redis(REDIS_URL as string);
-      await deleteKeys(redis, prefix);
-      await redis.quit();
+      await deletePrefixes([prefix]);
     });
     beforeEach(() => sim.resetCalls());
 

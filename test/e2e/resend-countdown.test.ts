@@ -1,6 +1,5 @@
 import { aepsInput, cibilInput, resultOf } from "../helpers/operations";
-import Redis from "ioredis";
-import { deleteKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { deletePrefixes, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -73,9 +72,7 @@ describe.each(stores)("resend countdown against the throttle that enforces it (%
   });
   afterAll(async () => {
     if (!REDIS_URL || prefixes.length === 0) return;
-    const redis = new Redis(REDIS_URL);
-    for (const p of prefixes) await deleteKeys(redis, p);
-    await redis.quit();
+    await deletePrefixes(prefixes);
   });
   const start = async (env: Record<string, string>) => {
     // A fresh key prefix per stack: counters from an earlier test must not carry over.

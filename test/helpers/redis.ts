@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type Redis from "ioredis";
+import Redis from "ioredis";
 
 /** Redis-backed tests run only when REDIS_URL is set (`.ci/run` sets it); the rest of the suite never needs Redis. */
 export const REDIS_URL = process.env.REDIS_URL;
@@ -59,6 +59,24 @@ async function valueOf(redis: Redis, key: string): Promise<string> {
     default:
       // Gone since the scan ("none"), or a module type: its serialized form.
       return ((await redis.dumpBuffer(key)) ?? Buffer.alloc(0)).toString("latin1");
+  }
+}
+
+/** A connection of the test's own to REDIS_URL, ready for commands (close it with `quit`). */
+export async function connectRedis(): Promise<Redis> {
+  if (!REDIS_URL) throw new Error("connectRedis needs REDIS_URL (use describeWithRedis or itWithRedis)");
+  const redis = new Redis(REDIS_URL);
+  await new Promise((resolve) => redis.once("ready", resolve));
+  return redis;
+}
+
+/** Deletes every key under each prefix, on a connection of its own: a test's clean-up once its stacks have stopped. */
+export async function deletePrefixes(prefixes: Iterable<string>): Promise<void> {
+  const redis = await connectRedis();
+  try {
+    for (const prefix of prefixes) await deleteKeys(redis, prefix);
+  } finally {
+    await redis.quit();
   }
 }
 

@@ -1,10 +1,10 @@
-import Redis from "ioredis";
+import type Redis from "ioredis";
 import { createHash } from "node:crypto";
 import { RedisIdempotencyStore } from "../../src/protection/idempotency-store";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { OtpThrottle } from "../../src/protection/otp-throttle";
 import { deriveStoreKey, StoreSealer } from "../../src/protection/store-sealer";
-import { deleteKeys, describeWithRedis, dumpKeys, recordCommands, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { connectRedis, deleteKeys, describeWithRedis, dumpKeys, recordCommands, uniquePrefix } from "../helpers/redis";
 import { throttleConfig } from "../helpers/throttle";
 
 const throttle = throttleConfig();
@@ -17,8 +17,7 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   const hasher = new KeyHasher(Buffer.from("r".repeat(32)));
   const sealer = new StoreSealer([deriveStoreKey(Buffer.from("r".repeat(32)))]);
   beforeAll(async () => {
-    redis = new Redis(REDIS_URL as string);
-    await new Promise((resolve) => redis.once("ready", resolve));
+    redis = await connectRedis();
   });
   afterAll(async () => {
     await deleteKeys(redis, prefix);
@@ -84,8 +83,7 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   });
 
   it("idempotency: complete and release are one EVALSHA each, not the script's text with every call", async () => {
-    const own = new Redis(REDIS_URL as string);
-    await new Promise((resolve) => own.once("ready", resolve));
+    const own = await connectRedis();
     try {
       const store = new RedisIdempotencyStore(own, prefix, sealer);
       // Once each first: a Redis that never saw a script answers NOSCRIPT, and ioredis sends it whole (EVAL) once.

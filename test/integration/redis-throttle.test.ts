@@ -10,7 +10,15 @@ import {
   type Throttled,
   type ThrottlePurpose,
 } from "../../src/protection/otp-throttle";
-import { deleteKeys, describeWithRedis, dumpKeys, recordCommands, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import {
+  connectRedis,
+  deleteKeys,
+  describeWithRedis,
+  dumpKeys,
+  recordCommands,
+  REDIS_URL,
+  uniquePrefix,
+} from "../helpers/redis";
 import { throttleConfig } from "../helpers/throttle";
 
 /**
@@ -62,8 +70,7 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     return prefix;
   };
   beforeAll(async () => {
-    redis = new Redis(REDIS_URL as string);
-    await new Promise((resolve) => redis.once("ready", resolve));
+    redis = await connectRedis();
   });
   afterAll(async () => {
     for (const prefix of prefixes) await deleteKeys(redis, prefix);
@@ -132,8 +139,7 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
   });
 
   it("one round trip per send, allowed or refused, and one per refund", async () => {
-    const own = new Redis(REDIS_URL as string);
-    await new Promise((resolve) => own.once("ready", resolve));
+    const own = await connectRedis();
     try {
       const throttle = new OtpThrottle(SMALL, hasher, { redis: own, keyPrefix: fresh() });
       // The first calls load the scripts (EVALSHA answered NOSCRIPT on a Redis that never saw them, then EVAL).
@@ -225,8 +231,7 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
   });
 
   it("a Redis that forgot its scripts (SCRIPT FLUSH, as after a restart) is sent the script again, and the send counts", async () => {
-    const own = new Redis(REDIS_URL as string);
-    await new Promise((resolve) => own.once("ready", resolve));
+    const own = await connectRedis();
     try {
       const prefix = fresh();
       const throttle = new OtpThrottle(SMALL, hasher, { redis: own, keyPrefix: prefix });

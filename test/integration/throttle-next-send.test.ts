@@ -1,4 +1,3 @@
-import Redis from "ioredis";
 import type { ThrottleConfig } from "../../src/config";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import {
@@ -8,7 +7,7 @@ import {
   type Throttled,
   type ThrottleStore,
 } from "../../src/protection/otp-throttle";
-import { deleteKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { connectRedis, deleteKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { GENEROUS, throttleConfig } from "../helpers/throttle";
 
 /**
@@ -46,8 +45,7 @@ if (REDIS_URL) {
   stores.push([
     "redis",
     async () => {
-      const redis = new Redis(REDIS_URL as string);
-      await new Promise((resolve) => redis.once("ready", resolve));
+      const redis = await connectRedis();
       const keyPrefix = uniquePrefix();
       return {
         store: { redis, keyPrefix },

@@ -9,7 +9,7 @@ import {
   RedisRegisteredMobileStore,
 } from "../../../src/protection/registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
-import { deleteKeys, describeWithRedis, dumpKeys, REDIS_URL, uniquePrefix } from "../../helpers/redis";
+import { connectRedis, deleteKeys, describeWithRedis, dumpKeys, uniquePrefix } from "../../helpers/redis";
 
 const hasher = new KeyHasher(Buffer.from("m".repeat(32)));
 const sealer = new StoreSealer([deriveStoreKey(Buffer.from("m".repeat(32)))]);
@@ -78,8 +78,7 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
   let redis: Redis;
   const prefix = uniquePrefix();
   beforeAll(async () => {
-    redis = new Redis(REDIS_URL as string);
-    await new Promise((resolve) => redis.once("ready", resolve));
+    redis = await connectRedis();
   });
   afterAll(async () => {
     await deleteKeys(redis, prefix);
