@@ -11,10 +11,37 @@ export interface FieldProblem {
   readonly problem: string;
 }
 
+/**
+ * Every `extensions.code` this server puts on a GraphQL error, each with its meaning in docs/api.md ("Results and
+ * errors"). The server's own list is src/graphql/edge-code.ts; test/unit/client/error-codes.test.ts keeps the three
+ * equal. Expected outcomes are not errors: they are result union members with a `FailureCode`.
+ */
+export const AOPAY_ERROR_CODES = [
+  "BAD_USER_INPUT",
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+  "UNAUTHENTICATED",
+  "IDEMPOTENCY_KEY_REUSED",
+  "UNTRUSTED_DOCUMENT",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+  "OVERLOADED",
+  "SERVICE_UNAVAILABLE",
+  "INTERNAL_SERVER_ERROR",
+  "REQUEST_TIMEOUT",
+  "HEADERS_TOO_LARGE",
+  "NOT_FOUND",
+] as const;
+
+/** A GraphQL error's `extensions.code` from this server: branch on it, never on the message. */
+export type AopayErrorCode = (typeof AOPAY_ERROR_CODES)[number];
+
 /** The extensions this server puts on GraphQL errors (docs/api.md "Results and errors"). */
 export interface AopayErrorExtensions {
-  /** `BAD_USER_INPUT`, `UNAUTHENTICATED`, `IDEMPOTENCY_KEY_REUSED`, `BAD_REQUEST`, `INTERNAL_SERVER_ERROR` ... */
-  readonly code?: string;
+  /** One of AOPAY_ERROR_CODES: `BAD_USER_INPUT`, `UNAUTHENTICATED`, `IDEMPOTENCY_KEY_REUSED`, `OVERLOADED` ... */
+  readonly code?: AopayErrorCode;
   /** The request's id (also in the `x-request-id` response header): quote it when asking for support. */
   readonly requestId?: string;
   /** Every bad input field (BAD_USER_INPUT only). */

@@ -6,8 +6,10 @@
 export * from "./generated/graphql.js";
 export { isFailure, type FailureOf, type FailureTypename } from "./failures.js";
 export {
+  AOPAY_ERROR_CODES,
   fieldProblems,
   requestIdOf,
+  type AopayErrorCode,
   type AopayErrorExtensions,
   type FieldProblem,
   type GraphQLErrorPayload,

@@ -4,6 +4,7 @@
  */
 import {
   type AopayClientErrorCode,
+  type AopayErrorCode,
   AopayClientError,
   createSdk,
   fieldProblems,
@@ -23,6 +24,11 @@ export async function sdkIsTyped(): Promise<void> {
   void id;
   void wasReplayed;
   void fieldProblems(errors);
+  // A GraphQL error's code is one the server sends (docs/api.md "Results and errors"), not any string.
+  const errorCode: AopayErrorCode | undefined = errors?.[0]?.extensions?.code;
+  void errorCode;
+  // @ts-expect-error a misspelled code is a compile error, not a branch that never runs
+  if (errors?.[0]?.extensions?.code === "BAD_USER_IMPUT") void errorCode;
   // data is null when the request failed with GraphQL errors
   // @ts-expect-error possibly null
   void data.generateCibilOtp;

@@ -1,0 +1,35 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { AOPAY_ERROR_CODES } from "../../../client/src/graphql-errors";
+import { EdgeCode } from "../../../src/graphql/edge-code";
+
+/**
+ * A GraphQL error's `extensions.code` is typed by the clients as `AopayErrorCode` (AOPAY_ERROR_CODES), documented in
+ * docs/api.md's table of GraphQL errors, and sent by the server from one list (src/graphql/edge-code.ts): all three
+ * must name the same codes, or a consumer meets a code its types say cannot come, or looks up one the docs omit.
+ */
+function documentedErrorCodes(): string[] {
+  const page = readFileSync(join(__dirname, "../../../docs/api.md"), "utf8");
+  const lines = page.split("\n");
+  const start = lines.findIndex((l) => l.startsWith("| `extensions.code` |"));
+  expect(start).toBeGreaterThanOrEqual(0);
+  const codes: string[] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith("|")) break;
+    const first = line.split("|")[1];
+    codes.push(...[...first.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]));
+  }
+  return codes.sort();
+}
+
+describe("GraphQL error codes: the server's, the clients' type and docs/api.md's", () => {
+  const server = Object.values(EdgeCode).sort();
+
+  it("the clients' AOPAY_ERROR_CODES are exactly the codes the server sends", () => {
+    expect([...AOPAY_ERROR_CODES].sort()).toEqual(server);
+  });
+
+  it("docs/api.md's table of GraphQL errors names every code the server sends, and no other", () => {
+    expect(documentedErrorCodes()).toEqual(server);
+  });
+});
