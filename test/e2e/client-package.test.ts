@@ -16,7 +16,11 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { buildSchema, isAbstractType } from "graphql";
+import { AOPAY_ERROR_CODES } from "../../client/src/graphql-errors";
+import { FailureCode } from "../../src/graphql/failures/failure-code.enum";
 import { startTestStack, type TestStack } from "../helpers/stack";
+
+const FAILURE_CODES: readonly string[] = Object.values(FailureCode);
 
 function abstractTypesOfSchema(): string[] {
   const schema = buildSchema(readFileSync(join(__dirname, "../../schema/schema.graphql"), "utf8"));
@@ -27,6 +31,38 @@ function abstractTypesOfSchema(): string[] {
 }
 
 const run = promisify(execFile);
+
+interface Snippet {
+  /** The page, relative to the repository (`docs/clients.md`). */
+  page: string;
+  lang: "ts" | "tsx";
+  /** The file name the page tells the reader to save it as (`SendOtp.tsx`), or one of ours. */
+  file: string;
+  code: string;
+}
+
+/**
+ * Every ```ts and ```tsx block of the pages a consumer reads (README.md, client/README.md, which ships in the package,
+ * and docs/*.md), in order. A block after "save it as `src/Name.tsx`" is named so, since the next one imports it.
+ */
+function docSnippets(): Snippet[] {
+  const pages = [
+    "README.md",
+    "client/README.md",
+    ...readdirSync(join(ROOT, "docs"))
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => `docs/${f}`),
+  ];
+  return pages.flatMap((page) => {
+    const text = readFileSync(join(ROOT, page), "utf8");
+    return [...text.matchAll(/```(tsx?)\n([\s\S]*?)```/g)].map((m, i) => {
+      const lang = m[1] as "ts" | "tsx";
+      const before = text.slice(Math.max(0, m.index - 300), m.index);
+      const saveAs = /save it as `(?:src\/)?([\w-]+\.tsx?)`[^`]*$/.exec(before)?.[1];
+      return { page, lang, file: saveAs ?? `example-${i + 1}.${lang === "ts" ? "mts" : "tsx"}`, code: m[2] };
+    });
+  });
+}
 const ROOT = join(__dirname, "../..");
 const WORK = join(ROOT, "test-artifacts/client-package");
 const PKG = join(WORK, "dist");
@@ -42,6 +78,7 @@ interface Manifest {
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
   peerDependenciesMeta: Record<string, { optional: boolean }>;
+  engines: { node: string };
 }
 
 /**
@@ -84,6 +121,13 @@ describe("the built client package", () => {
       rxjs: { optional: true },
     });
     expect(manifest.peerDependencies.graphql).toBeDefined();
+  });
+
+  it("ships a README whose Node version is the manifest's engines' (npm warns EBADENGINE below it)", () => {
+    const lowest = /(\d+\.\d+)/.exec(manifest.engines.node)?.[1];
+    const readme = readFileSync(join(PKG, "README.md"), "utf8");
+    const named = [...readme.matchAll(/Node(?:\.js)? (?:≥ ?|>= ?|v)?(\d+(?:\.\d+)?)/g)].map((m) => m[1]);
+    expect(named).toEqual([lowest]);
   });
 
   it("packs only the built files (npm pack)", async () => {
@@ -139,6 +183,76 @@ describe("the built client package", () => {
       document: "Document",
       hook: "function",
     });
+  });
+
+  describe("the TypeScript examples of the docs, as pasted", () => {
+    const SNIPPETS = join(CONSUMER, "snippets");
+    const dirOf = (snippet: Snippet) => join(SNIPPETS, snippet.page.replace(/[/.]/g, "-"));
+    const snippets = docSnippets();
+    // A failure's or a GraphQL error's code in what an example printed: it ran, but not to the result it shows.
+    const CODES = [...new Set([...FAILURE_CODES, ...AOPAY_ERROR_CODES])];
+    const codesIn = (stdout: string) => CODES.filter((code) => new RegExp(`\\b${code}\\b`).test(stdout));
+
+    beforeAll(() => {
+      for (const snippet of snippets) {
+        mkdirSync(dirOf(snippet), { recursive: true });
+        writeFileSync(join(dirOf(snippet), snippet.file), snippet.code);
+      }
+      const files = (lang: string) =>
+        snippets.filter((s) => s.lang === lang).map((s) => relative(SNIPPETS, join(dirOf(s), s.file)));
+      const base = JSON.parse(readFileSync(join(CONSUMER, "tsconfig.node.json"), "utf8")) as {
+        compilerOptions: object;
+      };
+      const react = JSON.parse(readFileSync(join(CONSUMER, "tsconfig.react.json"), "utf8")) as {
+        compilerOptions: object;
+      };
+      writeFileSync(join(SNIPPETS, "tsconfig.node.json"), JSON.stringify({ ...base, files: files("ts") }));
+      writeFileSync(join(SNIPPETS, "tsconfig.react.json"), JSON.stringify({ ...react, files: files("tsx") }));
+    });
+
+    it("are found: docs/clients.md's React and Node examples and client/README.md's", () => {
+      expect(snippets.map((s) => `${s.page} ${s.lang}`)).toEqual(
+        expect.arrayContaining([
+          "client/README.md ts",
+          "client/README.md tsx",
+          "docs/clients.md ts",
+          "docs/clients.md tsx",
+        ]),
+      );
+    });
+
+    it("type-check against the built .d.ts (Node examples nodenext as ES modules, React ones bundler)", async () => {
+      for (const project of ["tsconfig.node.json", "tsconfig.react.json"]) {
+        const outcome = await run(process.execPath, [TSC, "-p", project], { cwd: SNIPPETS }).then(
+          () => "ok",
+          (error: { stdout?: string }) => error.stdout ?? String(error),
+        );
+        expect({ project, outcome }).toEqual({ project, outcome: "ok" });
+      }
+    }, 60_000);
+
+    it("Node examples run against the live server (its URL in place of the example's) and print a result", async () => {
+      for (const snippet of snippets.filter((s) => s.lang === "ts")) {
+        const file = join(dirOf(snippet), snippet.file);
+        writeFileSync(file, snippet.code.replaceAll("https://api.example.com/graphql", t.graphqlUrl));
+        const outcome = await run(process.execPath, [file], { cwd: dirOf(snippet) }).then(
+          ({ stdout, stderr }) => ({ exit: 0, printed: stdout.trim().length > 0, codes: codesIn(stdout), stderr }),
+          (error: { code?: number; stdout?: string; stderr?: string }) => ({
+            exit: error.code,
+            printed: false,
+            codes: codesIn(error.stdout ?? ""),
+            stderr: error.stderr,
+          }),
+        );
+        expect({ page: snippet.page, ...outcome }).toEqual({
+          page: snippet.page,
+          exit: 0,
+          printed: true,
+          codes: [],
+          stderr: "",
+        });
+      }
+    }, 60_000);
   });
 
   it("type-checks a Node consumer (nodenext) and a React consumer (bundler) against the built .d.ts", async () => {
@@ -220,6 +334,33 @@ describe("the packed client in a new Vite React app outside the repository", () 
     await npm("ci");
     expect(installedClient()).toEqual({ symlink: false, insideApp: true, apolloFromApp: true });
   }, 400_000);
+
+  it("installs into a Node service with docs/clients.md's command: graphql 16 with it, the SDK loads", async () => {
+    const docs = readFileSync(join(ROOT, "docs/clients.md"), "utf8");
+    const command = /A Node service needs only the tarball: `npm install ([^`]+)`/.exec(docs)?.[1];
+    expect(command).toBe("../aopay-graphql/client/aopay-graphql-client.tgz");
+    const service = join(scratch, "node-service");
+    mkdirSync(service);
+    writeFileSync(
+      join(service, "package.json"),
+      JSON.stringify({ name: "node-service", private: true, type: "module" }),
+    );
+    await run("npm", ["install", tarball, ...NPM_FLAGS], { cwd: service });
+    const graphql = JSON.parse(readFileSync(join(service, "node_modules/graphql/package.json"), "utf8")) as {
+      version: string;
+    };
+    expect(graphql.version).toMatch(/^16\./);
+    const { stdout } = await run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'import { createSdk } from "@aopay-graphql/client/sdk"; console.log(typeof createSdk)',
+      ],
+      { cwd: service },
+    );
+    expect(stdout.trim()).toBe("function");
+  }, 120_000);
 
   it("builds docs/clients.md's React files, pasted as they stand, with the template's npm run build (tsc -b strict, vite build)", async () => {
     const [sendOtp, main] = reactSnippets();
