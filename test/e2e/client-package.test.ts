@@ -18,7 +18,9 @@ import { promisify } from "node:util";
 import { buildSchema, isAbstractType } from "graphql";
 import { AOPAY_ERROR_CODES } from "../../client/src/graphql-errors";
 import { FailureCode } from "../../src/graphql/failures/failure-code.enum";
+import { assertChromiumInstalled, launchChromium } from "../helpers/chromium";
 import { startTestStack, type TestStack } from "../helpers/stack";
+import { startStaticServer } from "../helpers/static-server";
 
 const FAILURE_CODES: readonly string[] = Object.values(FailureCode);
 
@@ -378,5 +380,41 @@ describe("the packed client in a new Vite React app outside the repository", () 
     const code = bundles.map((f) => readFileSync(join(app, "dist/assets", f), "utf8")).join("");
     // The hook's document made it into the bundle, from the installed package.
     expect(code).toContain("GenerateCibilOtp");
+  }, 180_000);
+
+  it("runs docs/clients.md's React files in Chromium: OTP sent; with no server, the docs' hint shown", async () => {
+    assertChromiumInstalled();
+    const docs = readFileSync(join(ROOT, "docs/clients.md"), "utf8");
+    const hint = /If the page shows `([^`]+)`/.exec(docs)?.[1];
+    expect(hint).toBeDefined();
+    const [sendOtp] = reactSnippets();
+    const DOCUMENTED_URL = "http://localhost:4000/graphql";
+    expect(sendOtp).toContain(DOCUMENTED_URL);
+    const stack = await startTestStack();
+    const site = await startStaticServer(join(app, "dist"));
+    const browser = await launchChromium();
+    try {
+      /** Builds the pasted files with the endpoint at `url`, clicks Send OTP and returns what the page then shows. */
+      const clickSend = async (url: string) => {
+        writeFileSync(join(app, "src/SendOtp.tsx"), sendOtp.replace(DOCUMENTED_URL, url));
+        await npm("run", "build");
+        const page = await browser.newPage();
+        await page.goto(site.url);
+        await page.getByRole("button", { name: "Send OTP" }).click();
+        const shown = page.locator("p");
+        await page.waitForFunction(`(document.querySelector("p")?.textContent ?? "").trim() !== "Send OTP"`);
+        const text = (await shown.textContent()) ?? "";
+        await page.close();
+        return text;
+      };
+      // The simulator's stand-in customer for AOPay's example CIBIL id: its question names the masked mobile.
+      expect(await clickSend(stack.graphqlUrl)).toContain("The One Time Password is sent to 97100****");
+      // Nothing listens on port 1 (as when the server is down or refuses the origin): no answer, no request id.
+      expect(await clickSend("http://127.0.0.1:1/graphql")).toContain(hint);
+    } finally {
+      await browser.close();
+      await site.close();
+      await stack.stop();
+    }
   }, 180_000);
 });
