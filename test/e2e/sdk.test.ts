@@ -338,6 +338,10 @@ describe("typed SDK transport", () => {
       /idempotencyKey/,
     );
     await expect(createSdk({ url }).serviceInfo({}, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs/);
+    // A TypeError, as docs/clients.md says: a mistake in the calling code, not an AopayClientError (no call was made).
+    expect(() => createSdk({ url, retries: 3 } as unknown as { url: string })).toThrow(TypeError);
+    await expect(createSdk({ url }).serviceInfo({}, { retries: 3 } as object)).rejects.toThrow(TypeError);
+    await expect(createSdk({ url }).serviceInfo({}, { idempotencyKey: "has space" })).rejects.toThrow(TypeError);
     expect(fake.calls).toHaveLength(0);
   });
 });
