@@ -22,6 +22,7 @@ import { MetricsServer } from "./http/metrics-server";
 import { Scrubber } from "./pii/scrub";
 import { createProtection } from "./protection";
 import { NO_OBSERVER, type RequestObserver } from "./protection/observer";
+import { listenErrorNamingSetting } from "./util/listen-error";
 
 export interface AppDependencies {
   /** Default: a pino logger on stdout at `config.logLevel`. */
@@ -162,13 +163,19 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     },
     async listen() {
       if (metricsServer) {
-        metricsUrl = await metricsServer.listen();
+        metricsUrl = await metricsServer.listen().catch((error: unknown) => {
+          throw listenErrorNamingSetting(error, "METRICS_PORT", config.metrics.port);
+        });
         logger.info({ url: metricsUrl, auth: config.metrics.token ? "bearer" : "none" }, "metrics listening");
       }
       if (!(await protection.connect(REDIS_CONNECT_WAIT_MS))) {
         logger.error("redis is not reachable: OTP sends are refused and /readyz reports not ready until it is");
       }
-      const url = await fastify.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
+      const url = await fastify
+        .listen({ port: config.port, host: config.host, backlog: config.listenBacklog })
+        .catch((error: unknown) => {
+          throw listenErrorNamingSetting(error, "PORT", config.port);
+        });
       state = "ready";
       return url;
     },

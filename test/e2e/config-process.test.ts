@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { request } from "undici";
 
@@ -78,6 +79,25 @@ describe("configuration of the server process", () => {
     } finally {
       p.kill();
       await p.exited;
+    }
+  });
+
+  it("names the setting whose port is taken (a second npm start beside a running one): exit 1", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      for (const [setting, other] of [
+        ["METRICS_PORT", "PORT"],
+        ["PORT", "METRICS_PORT"],
+      ]) {
+        const p = run([], { HOST: "127.0.0.1", [setting]: String(port), [other]: "0" });
+        expect(await p.exited).toBe(1);
+        expect(p.output()).toContain(`Failed to start: ${setting}=${port}: the port is in use`);
+        expect(p.output()).toContain(`Set ${setting} to a free port, or 0 for any`);
+      }
+    } finally {
+      busy.close();
     }
   });
 
