@@ -104,6 +104,37 @@ function parseCurlOutput(out: string): Answer {
   };
 }
 
+const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+/**
+ * Values the page says are "those of the run that produced them" (order ids, request ids, the report's dates): compared
+ * by their form. Everything else an answer holds must be what the page shows.
+ */
+const RUN_SPECIFIC: Record<string, RegExp> = {
+  orderId: /^[0-9]{18}$/,
+  client_order_id: /^[0-9]{18}$/,
+  requestId: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  scoreFetchDate: DATE,
+  cibil_score_fetch_date: DATE,
+  opened_on: DATE,
+  date: DATE,
+};
+
+/** `actual` equals `documented`, but for RUN_SPECIFIC keys, whose values need only have the same form. */
+function expectAsDocumented(actual: unknown, documented: unknown, path: string): void {
+  const key = path.slice(path.lastIndexOf(".") + 1);
+  if (key in RUN_SPECIFIC && typeof documented === "string") {
+    expect({ path, form: RUN_SPECIFIC[key].test(String(actual)) }).toEqual({ path, form: true });
+    return;
+  }
+  if (documented !== null && typeof documented === "object") {
+    expect({ path, keys: Object.keys(actual as object) }).toEqual({ path, keys: Object.keys(documented) });
+    for (const [k, value] of Object.entries(documented))
+      expectAsDocumented((actual as Record<string, unknown>)[k], value, `${path}.${k}`);
+    return;
+  }
+  expect({ path, value: actual }).toEqual({ path, value: documented });
+}
+
 /** The "With curl" section's commands (one per ```sh block) and the answer documented after each, if any. */
 function documentedCurl(): Array<{ command: string; documented?: string }> {
   const page = readFileSync(join(ROOT, "docs/walkthrough.md"), "utf8");
@@ -192,6 +223,8 @@ describe("docs/walkthrough.md: the curl commands, run verbatim with curl against
         expect(resultOf(documented)?.__typename ?? documented.body.errors?.[0]?.extensions?.code).toBe(
           resultOf(answer)?.__typename ?? answer.body.errors?.[0]?.extensions?.code,
         );
+        // ... and is the answer itself, as a freshly started server gives it ("Each answer shown is ...").
+        expectAsDocumented(answer, documented, `step ${index + 1}`);
       }
       remember(filled, answer);
     }
