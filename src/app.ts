@@ -197,6 +197,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         admission.close();
         await apollo.stop();
         await aopay.close(Math.max(0, graceEndsAt - Date.now()));
+        // Before the store's connection closes: results it missed while their send was upstream, stored again.
+        await protection.protection.guard.drain(graceEndsAt);
         await protection.close();
         await metricsServer?.close();
         logger.info({ httpClosedMs, totalMs: Date.now() - began }, "shutdown complete");

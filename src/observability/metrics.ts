@@ -117,7 +117,9 @@ export class Metrics implements RequestObserver {
     });
     this.#unrecorded = new Counter({
       name: "aopay_unrecorded_writes_total",
-      help: "Writes AOPay answered whose follow-up record could not be stored (a registration's CIBIL id without its mobile: its OTP sends are budgeted by the id only).",
+      help:
+        "Writes AOPay answered whose follow-up record could not be stored (a registration's CIBIL id without its " +
+        "mobile: its OTP sends are budgeted by the id only; an Idempotency-Key's result: a repeat may send again).",
       labelNames: ["operation"],
       registers,
     });

@@ -11,7 +11,8 @@ export interface RequestObserver {
   protectionUnavailable(field: string): void;
   /**
    * A write that happened upstream whose follow-up record could not be kept (a registration whose CIBIL id's mobile
-   * was not remembered: that id's OTP sends are budgeted by the id only).
+   * was not remembered: that id's OTP sends are budgeted by the id only; an idempotency result not stored before its
+   * key's pending record expired: a repeat of the key may send again).
    */
   unrecorded(field: string): void;
 }

@@ -105,13 +105,32 @@ interface Claim {
   key: string;
   token: string;
   fingerprint: string;
+  /** Epoch ms at which the pending record this claim took expires (begin's time plus pendingTtlMs). */
+  pendingUntil: number;
 }
+
+/**
+ * A result that could not be stored under its key (the shared store went away while the call was upstream) is stored
+ * again after these delays, doubling, until it is or its pending record has expired. Left pending, the key answered
+ * IDEMPOTENCY_IN_FLIGHT until that expiry and then took a repeat as new: a second SMS for one Idempotency-Key (an
+ * audit cut Redis for 3.5 s while a send was upstream; a retry of the key 70 s later reached AOPay again).
+ */
+const STORE_RETRY_FIRST_MS = 200;
+const STORE_RETRY_MAX_MS = 2_000;
 
 const NO_BUDGET = { allowed: true as const, nextSendInMs: 0, refund: async () => undefined };
 
 export class SendGuard {
   readonly #observe: RequestObserver;
   readonly #clock: () => number;
+  /**
+   * Results still being stored again (#storeResult). Bounded without a cap of its own: only a send that was already
+   * upstream when the store failed gets one, and those are bounded by the requests in flight (admission control);
+   * while the store stays down, new requests are refused before they send.
+   */
+  readonly #storing = new Set<Promise<void>>();
+  /** Set by drain(): the store's connection is about to close, and a retry still waiting gives up. */
+  #draining = false;
 
   constructor(private readonly options: SendGuardOptions) {
     this.#observe = options.observe ?? NO_OBSERVER;
@@ -170,13 +189,7 @@ export class SendGuard {
           return { kind: "sent", result };
         }
       }
-      if (claim) {
-        const { key, token, fingerprint } = claim;
-        const stored = req.store(result);
-        await settleSafely(log, "store", () =>
-          this.options.idempotency.complete(key, token, fingerprint, stored, this.options.idempotencyTtlMs),
-        );
-      }
+      if (claim) await this.#storeResult(req, claim, req.store(result));
       return { kind: "sent", result };
     } catch (error) {
       if (!(error instanceof ProtectionStoreError)) throw error;
@@ -206,7 +219,10 @@ export class SendGuard {
     const begun = await idempotency.begin(key, fingerprint, pendingTtlMs);
     switch (begun.kind) {
       case "acquired":
-        return { kind: "acquired", claim: { key, token: begun.token, fingerprint } };
+        return {
+          kind: "acquired",
+          claim: { key, token: begun.token, fingerprint, pendingUntil: this.#clock() + pendingTtlMs },
+        };
       case "mismatch":
         return { kind: "key-reused" };
       case "in-flight":
@@ -231,6 +247,65 @@ export class SendGuard {
       req.log.error({ err: error, otpSend: { field: req.field } }, "sent, but what it needs remembered was not stored");
       this.#observe.unrecorded(req.field);
     }
+  }
+
+  /**
+   * Stores the result of a call that may have reached AOPay under its key. A failure never turns the result into an
+   * error (the call has happened): the store is tried again in the background, after STORE_RETRY_FIRST_MS doubling,
+   * for as long as the key's pending record lives, so that a repeat meets the result rather than a key freed by the
+   * record's expiry. A result that could not be stored by then is logged and counted (observer.unrecorded).
+   */
+  async #storeResult(req: SendRequest<unknown, unknown>, claim: Claim, stored: StoredResult): Promise<void> {
+    const { key, token, fingerprint, pendingUntil } = claim;
+    const store = () =>
+      this.options.idempotency.complete(key, token, fingerprint, stored, this.options.idempotencyTtlMs);
+    const { field, log } = req;
+    try {
+      await store();
+      return;
+    } catch (error) {
+      log.error({ err: error, otpSend: { field } }, "otp settle step failed: store (trying again in the background)");
+    }
+    const retry = (async () => {
+      for (let delay = STORE_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
+        if (this.#draining || this.#clock() + delay >= pendingUntil) break;
+        // Unref'd: a retry never keeps a stopping process up (drain() bounds the wait for it).
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        if (this.#draining) break;
+        try {
+          await store();
+          log.info({ otpSend: { field, idempotency: "stored on retry" } }, "idempotency result stored on retry");
+          return;
+        } catch {
+          // Still unreachable: the next attempt, or the give-up below, says so.
+        }
+      }
+      log.error(
+        { otpSend: { field, idempotency: "not stored" } },
+        "idempotency result not stored: a repeat of this key may send again once its pending record expires",
+      );
+      this.#observe.unrecorded(field);
+    })();
+    this.#storing.add(retry);
+    void retry.finally(() => this.#storing.delete(retry));
+  }
+
+  /**
+   * Waits for the results still being stored again (#storeResult), at most until `deadline` (epoch ms), then makes
+   * the ones left give up (logged and counted): the drain (app.ts) calls it once its requests have ended and before it
+   * closes the store's connection, so that a result the store missed while a send was upstream is not dropped with
+   * the process when the store is back in time.
+   */
+  async drain(deadline: number): Promise<void> {
+    if (this.#storing.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - this.#clock()));
+      });
+      await Promise.race([Promise.all([...this.#storing]), timeout]);
+      clearTimeout(timer);
+    }
+    this.#draining = true;
   }
 
   async #release(claim: Claim | undefined): Promise<void> {
