@@ -29,6 +29,11 @@ interface IdempotencyRecord {
   fingerprint: string;
   /** Identifies the request that holds a pending record, so only it can complete or release it. */
   token: string;
+  /**
+   * Epoch ms after which a pending record's request can no longer be running (longer than any upstream call): its
+   * process died or lost the store while its send may have been upstream. Absent in records of older versions.
+   */
+  pendingUntil?: number;
   /** The StoredResult as JSON, sealed: `s1.<keyId>.<iv>.<tag>.<ciphertext>`. */
   result?: string;
 }
@@ -36,20 +41,35 @@ interface IdempotencyRecord {
 export type BeginOutcome =
   | { kind: "acquired"; token: string }
   | { kind: "in-flight" }
+  /** Pending past its pendingUntil: the request that took it ended without storing a result (a crash). */
+  | { kind: "abandoned" }
   | { kind: "mismatch" }
   | { kind: "replay"; result: StoredResult };
 
 export interface IdempotencyStore {
-  begin(key: string, fingerprint: string, pendingTtlMs: number): Promise<BeginOutcome>;
+  /**
+   * Takes the key for `pendingTtlMs` (longer than the request can run), keeping the pending record `ttlMs` (default:
+   * `pendingTtlMs`) so that a request that died with it is answered `abandoned` until then rather than taken as new.
+   */
+  begin(key: string, fingerprint: string, pendingTtlMs: number, ttlMs?: number): Promise<BeginOutcome>;
   complete(key: string, token: string, fingerprint: string, result: StoredResult, ttlMs: number): Promise<void>;
   /** Frees the key again (the first request ended without doing anything that must not be repeated). */
   release(key: string, token: string): Promise<void>;
 }
 
 /** A record met by `begin`: the result is opened only for a request with the same input (the AAD has the fingerprint). */
-function judge(sealer: StoreSealer, key: string, existing: IdempotencyRecord, fingerprint: string): BeginOutcome {
+function judge(
+  sealer: StoreSealer,
+  key: string,
+  existing: IdempotencyRecord,
+  fingerprint: string,
+  now: number,
+): BeginOutcome {
   if (existing.fingerprint !== fingerprint) return { kind: "mismatch" };
-  if (existing.state === "pending" || !existing.result) return { kind: "in-flight" };
+  if (existing.state === "pending" || !existing.result) {
+    const { pendingUntil } = existing;
+    return pendingUntil !== undefined && now >= pendingUntil ? { kind: "abandoned" } : { kind: "in-flight" };
+  }
   if (typeof existing.result !== "string")
     throw new ProtectionStoreError("idempotency", new Error("stored result is not sealed"));
   try {
@@ -90,11 +110,14 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.#table = new BoundedTable<MemoryRecord>(new Capacity(options.maxKeys, this.#now, options.onFull));
   }
 
-  async begin(key: string, fingerprint: string, pendingTtlMs: number): Promise<BeginOutcome> {
+  async begin(key: string, fingerprint: string, pendingTtlMs: number, ttlMs = pendingTtlMs): Promise<BeginOutcome> {
+    const now = this.#now();
     const existing = this.#table.get(key);
-    if (existing) return judge(this.sealer, key, existing, fingerprint);
+    if (existing) return judge(this.sealer, key, existing, fingerprint, now);
     const token = randomUUID();
-    if (!this.#table.insert(key, { state: "pending", fingerprint, token, expiresAt: this.#now() + pendingTtlMs })) {
+    const pendingUntil = now + pendingTtlMs;
+    const expiresAt = now + Math.max(ttlMs, pendingTtlMs);
+    if (!this.#table.insert(key, { state: "pending", fingerprint, token, pendingUntil, expiresAt })) {
       throw new MemoryStoreFullError("idempotency");
     }
     return { kind: "acquired", token };
@@ -139,17 +162,25 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.#release = scriptCommand(redis, "aopayIdempotencyRelease", RELEASE_LUA, 1);
   }
 
-  async begin(key: string, fingerprint: string, pendingTtlMs: number): Promise<BeginOutcome> {
+  async begin(key: string, fingerprint: string, pendingTtlMs: number, ttlMs = pendingTtlMs): Promise<BeginOutcome> {
     const redisKey = this.#key(key);
     const token = randomUUID();
-    const pending: IdempotencyRecord = { state: "pending", fingerprint, token };
+    // pendingUntil is this replica's clock; replicas' clocks differ by far less than the pending time (60 s or more).
+    const pending: IdempotencyRecord = {
+      state: "pending",
+      fingerprint,
+      token,
+      pendingUntil: Date.now() + pendingTtlMs,
+    };
+    const px = Math.max(ttlMs, pendingTtlMs);
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const set = await this.redis.set(redisKey, JSON.stringify(pending), "PX", pendingTtlMs, "NX");
+        const set = await this.redis.set(redisKey, JSON.stringify(pending), "PX", px, "NX");
         if (set === "OK") return { kind: "acquired", token };
         const current = await this.redis.get(redisKey);
         // Expired between SET and GET: try to take it again.
-        if (current !== null) return judge(this.sealer, key, JSON.parse(current) as IdempotencyRecord, fingerprint);
+        if (current !== null)
+          return judge(this.sealer, key, JSON.parse(current) as IdempotencyRecord, fingerprint, Date.now());
       }
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);

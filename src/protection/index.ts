@@ -88,7 +88,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         hasher,
         observe,
         idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
-        // Longer than any upstream call (deadline) with margin; after a crash the key frees itself after this.
+        // Longer than any upstream call (deadline) with margin; after a crash, the key answers OUTCOME_UNKNOWN.
         pendingTtlMs: Math.max(60_000, 3 * config.aopay.deadlineMs),
       }),
       consent,

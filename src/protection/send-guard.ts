@@ -1,4 +1,4 @@
-import { type AopayError, isAopayError } from "../aopay/errors";
+import { type AopayError, AopayOutcomeUnknownError, isAopayError } from "../aopay/errors";
 import { issueSendPass, type SendPass } from "../aopay/send-pass";
 import type { Logger } from "../logging/logger";
 import { isPromiseLike } from "../util/promise-like";
@@ -111,9 +111,9 @@ interface Claim {
 
 /**
  * A result that could not be stored under its key (the shared store went away while the call was upstream) is stored
- * again after these delays, doubling, until it is or its pending record has expired. Left pending, the key answered
- * IDEMPOTENCY_IN_FLIGHT until that expiry and then took a repeat as new: a second SMS for one Idempotency-Key (an
- * audit cut Redis for 3.5 s while a send was upstream; a retry of the key 70 s later reached AOPay again).
+ * again after these delays, doubling, until it is or its pending time has passed. Left pending, the key answered
+ * IDEMPOTENCY_IN_FLIGHT until the record expired and then took a repeat as new: a second SMS for one Idempotency-Key
+ * (an audit cut Redis for 3.5 s while a send was upstream; a retry of the key 70 s later reached AOPay again).
  */
 const STORE_RETRY_FIRST_MS = 200;
 const STORE_RETRY_MAX_MS = 2_000;
@@ -216,7 +216,9 @@ export class SendGuard {
     // Scoped to the client and the operation, so two clients (or two mutations) never share a key.
     const key = hasher.hash("idempotency", `${req.subject.clientId}\n${field}\n${idempotencyKey}`);
     const fingerprint = hasher.hash("fingerprint", `${field}\n${canonicalJson(req.input)}`);
-    const begun = await idempotency.begin(key, fingerprint, pendingTtlMs);
+    // The pending record is kept as long as a result would be: a request that died with the key (a crash, SIGKILL)
+    // while its send may have been upstream is answered OutcomeUnknown, never taken as new once its pending time ends.
+    const begun = await idempotency.begin(key, fingerprint, pendingTtlMs, this.options.idempotencyTtlMs);
     switch (begun.kind) {
       case "acquired":
         return {
@@ -228,6 +230,24 @@ export class SendGuard {
       case "in-flight":
         log.info({ otpSend: { field, idempotency: "in-flight" } }, "idempotency key in flight");
         return { kind: "in-flight" };
+      case "abandoned": {
+        // Its request ended without a result (the process died, or the store was lost past the pending time): what
+        // it sent is unknown. A second send under the same key would be the duplicate the key exists to prevent (an
+        // audit SIGKILLed a server with a send upstream; the same key, 70 s later, reached AOPay again).
+        const unknown = new AopayOutcomeUnknownError(
+          "the request that took this Idempotency-Key ended without a result",
+          {
+            endpoint: field,
+            sent: true,
+          },
+        );
+        log.warn(
+          { otpSend: { field, idempotency: "abandoned" } },
+          "idempotency key abandoned: answered OUTCOME_UNKNOWN",
+        );
+        this.#observe.replayed(field);
+        return { kind: "replayed", result: req.settle({ error: unknown }, { nextSendAt: this.#clock() }) };
+      }
       case "replay": {
         const result = req.revive(begun.result);
         if (result === undefined)
@@ -252,8 +272,9 @@ export class SendGuard {
   /**
    * Stores the result of a call that may have reached AOPay under its key. A failure never turns the result into an
    * error (the call has happened): the store is tried again in the background, after STORE_RETRY_FIRST_MS doubling,
-   * for as long as the key's pending record lives, so that a repeat meets the result rather than a key freed by the
-   * record's expiry. A result that could not be stored by then is logged and counted (observer.unrecorded).
+   * for as long as the key's pending time lasts, so that a repeat meets the result rather than OUTCOME_UNKNOWN (the
+   * answer to a key whose request ended without a result). One not stored by then is logged and counted
+   * (observer.unrecorded).
    */
   async #storeResult(req: SendRequest<unknown, unknown>, claim: Claim, stored: StoredResult): Promise<void> {
     const { key, token, fingerprint, pendingUntil } = claim;
@@ -282,7 +303,7 @@ export class SendGuard {
       }
       log.error(
         { otpSend: { field, idempotency: "not stored" } },
-        "idempotency result not stored: a repeat of this key may send again once its pending record expires",
+        "idempotency result not stored: a repeat of this key is answered OUTCOME_UNKNOWN, not with the result",
       );
       this.#observe.unrecorded(field);
     })();

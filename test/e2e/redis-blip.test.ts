@@ -6,7 +6,8 @@ import { nextAadhaar, nextMobile } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { describeWithRedis, dumpKeys, deleteKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
-import { type GqlResponse, startTestStack, type TestStack } from "../helpers/stack";
+import { startServerProcess } from "../helpers/server-process";
+import { type GqlResponse, postGraphQL, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
  * Redis going away for a moment while an OTP send with an Idempotency-Key is upstream. The send's answer stands, and
@@ -87,4 +88,78 @@ describeWithRedis("an Idempotency-Key whose result the store missed while the se
     const records = (await dumpKeys(redis, `${prefix}idem:`)).map((r) => JSON.parse(r.value) as { state: string });
     expect(records.map((r) => r.state)).toEqual(["done"]);
   }, 20_000);
+});
+
+/**
+ * A server SIGKILLed (OOM, a node lost) while a send with an Idempotency-Key is upstream leaves the key's record
+ * pending. Once its pending time (max(60 s, 3 x AOPAY_DEADLINE_MS)) has passed, a repeat of the key on the restarted
+ * server must be told the outcome is unknown, not be sent again: before, the record expired with that time and the
+ * repeat reached AOPay (reproduced with node dist/index.js: the same key 70 s after the kill, two ResendOTP).
+ */
+describeWithRedis("an Idempotency-Key whose server died with the send upstream", () => {
+  const prefix = uniquePrefix();
+  const redis = new Redis(REDIS_URL as string, { lazyConnect: true });
+  afterAll(async () => {
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+  });
+
+  /**
+   * What 61 s do to the key's records, without waiting them: a record that would have expired by then is deleted (the
+   * pending record of the old code, kept for the pending time only), and a pending one's pendingUntil is passed.
+   */
+  async function letThePendingTimePass(): Promise<void> {
+    for (const { key, value } of await dumpKeys(redis, `${prefix}idem:`)) {
+      if ((await redis.pttl(key)) <= 61_000) await redis.del(key);
+      else {
+        const record = JSON.parse(value) as Record<string, unknown>;
+        if (record.pendingUntil !== undefined) record.pendingUntil = Date.now() - 1;
+        await redis.set(key, JSON.stringify(record), "KEEPTTL");
+      }
+    }
+  }
+
+  it("answers a repeat OutcomeUnknown after the pending time, and sends nothing again", async () => {
+    const upstream = await startFakeUpstream();
+    const env = {
+      ...upstreamEnv(upstream),
+      REDIS_URL: REDIS_URL as string,
+      REDIS_KEY_PREFIX: prefix,
+      HMAC_SECRET: "k".repeat(32),
+      // Budgets out of the way: the key alone must stop the second send (with the default 60 s cooldown it would
+      // also be refused as OTP_COOLDOWN once; after 60 s real seconds, not).
+      OTP_COOLDOWN_SECONDS: "0",
+    };
+    const first = startServerProcess(env);
+    let second: ReturnType<typeof startServerProcess> | undefined;
+    try {
+      const held = holdingUpstream(upstream);
+      const key = randomUUID();
+      const input = aepsInput(nextMobile(), { aadhaar: nextAadhaar() });
+      const url = `${await first.ready}/graphql`;
+      const lost = postGraphQL(url, { query: RESEND_AEPS_OTP, variables: input }, { "idempotency-key": key }).catch(
+        (error: unknown) => error,
+      );
+      await until("the send to reach the upstream", () => held.held.length === 1);
+      await first.kill();
+      expect(await lost).toBeInstanceOf(Error);
+      held.release();
+
+      second = startServerProcess(env);
+      const url2 = `${await second.ready}/graphql`;
+      const ask = async () =>
+        resultOf(
+          (await postGraphQL(url2, { query: RESEND_AEPS_OTP, variables: input }, { "idempotency-key": key })).body,
+          "resendAepsOtp",
+        );
+      expect(await ask()).toMatchObject({ code: "IDEMPOTENCY_IN_FLIGHT" });
+      await letThePendingTimePass();
+      expect(await ask()).toMatchObject({ __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" });
+      expect(upstream.calls).toHaveLength(1);
+    } finally {
+      await first.kill();
+      await second?.kill();
+      await upstream.close();
+    }
+  }, 30_000);
 });

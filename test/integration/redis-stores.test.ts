@@ -82,6 +82,14 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     expect((await store.begin("k2", "fp", 60_000)).kind).toBe("acquired");
   });
 
+  it("idempotency: a pending record kept past its pending time answers abandoned, not acquired", async () => {
+    const store = new RedisIdempotencyStore(redis, prefix, sealer);
+    expect((await store.begin("k-abandoned", "fp", 50, 60_000)).kind).toBe("acquired");
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await store.begin("k-abandoned", "fp", 50, 60_000)).toEqual({ kind: "abandoned" });
+    expect(await store.begin("k-abandoned", "other", 50, 60_000)).toEqual({ kind: "mismatch" });
+  });
+
   it("idempotency: complete and release are one EVALSHA each, not the script's text with every call", async () => {
     const own = await connectRedis();
     try {

@@ -49,6 +49,21 @@ describe("MemoryIdempotencyStore", () => {
     expect((await store.begin("k", "fp", 60_000)).kind).toBe("acquired");
   });
 
+  it("a pending record kept past its pending time answers abandoned, never acquired, until it expires", async () => {
+    // The request that took the key died (a crash) while its send may have been upstream: taking the key again would
+    // send again under it. Before, the pending record simply expired with its pending time and the key was free.
+    let now = 1_000_000;
+    const store = new MemoryIdempotencyStore(sealer, { maxKeys: 10, now: () => now });
+    expect((await store.begin("k", "fp", 60_000, 86_400_000)).kind).toBe("acquired");
+    now += 59_999;
+    expect(await store.begin("k", "fp", 60_000, 86_400_000)).toEqual({ kind: "in-flight" });
+    now += 1;
+    expect(await store.begin("k", "fp", 60_000, 86_400_000)).toEqual({ kind: "abandoned" });
+    expect(await store.begin("k", "other", 60_000, 86_400_000)).toEqual({ kind: "mismatch" });
+    now += 86_400_000;
+    expect((await store.begin("k", "fp", 60_000, 86_400_000)).kind).toBe("acquired");
+  });
+
   it("a full table refuses a new key (fail closed) and keeps every live record; room frees as records expire", async () => {
     let now = 0;
     let full = 0;
