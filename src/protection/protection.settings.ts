@@ -111,8 +111,9 @@ export const protectionSettings = defineSettings({
       doc:
         "AES-256-GCM keys sealing every stored idempotency result and registered CIBIL mobile (in Redis and in memory): " +
         "`id:base64key,...`, 32-byte keys (`echo k1:$(openssl rand -base64 32)`). The first seals, all open: to rotate, " +
-        "prepend a new key and drop the old one after the longer of `IDEMPOTENCY_TTL_SECONDS` and " +
-        "`CIBIL_REGISTERED_MOBILE_TTL_SECONDS` (a record that no longer opens refuses that CIBIL id's OTP sends; docs/security.md)",
+        "append the new key on every replica, then (once all have it) move it first, and drop the old one after " +
+        "the longer of `IDEMPOTENCY_TTL_SECONDS` and `CIBIL_REGISTERED_MOBILE_TTL_SECONDS` (a record that no longer " +
+        "opens refuses that CIBIL id's OTP sends; docs/security.md)",
     }),
     IDEMPOTENCY_TTL_SECONDS: int({
       default: DEFAULT_IDEMPOTENCY_TTL_SECONDS,

@@ -1,0 +1,105 @@
+import { randomUUID } from "node:crypto";
+import Redis from "ioredis";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { type Simulator, startSimulator } from "../../src/simulator/server";
+import { upstreamEnv } from "../helpers/fake-upstream";
+import { nextAadhaar, nextMobile, nextPan } from "../helpers/identifiers";
+import {
+  aepsInput,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  resultOf,
+} from "../helpers/operations";
+import { deleteKeys, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+const key = (id: string, fill: number) => `${id}:${Buffer.alloc(32, fill).toString("base64")}`;
+const K1 = key("k1", 0x11);
+const K2 = key("k2", 0x22);
+
+/**
+ * STORE_ENCRYPTION_KEYS rotated as docs/security.md says, replica by replica: two servers on one Redis, each with the
+ * list of one step of the rotation, as they run side by side during a rolling update (or its rollback). What one
+ * seals, the other must open: a repeated Idempotency-Key replays, and a CIBIL customer registered on one gets OTPs
+ * through the other (their registered mobile, sealed). The one-step rotation the page described before (prepend the
+ * new key) failed exactly there: reproduced with two `node dist/index.js` processes, a replay on the replica still on
+ * `k1` answered PROTECTION_UNAVAILABLE ("stored value does not open").
+ */
+describeWithRedis("STORE_ENCRYPTION_KEYS rotation across replicas of adjacent steps", () => {
+  const prefix = uniquePrefix();
+  const redis = new Redis(REDIS_URL as string, { lazyConnect: true });
+  let simulator: Simulator;
+  const stacks: TestStack[] = [];
+
+  beforeAll(async () => {
+    simulator = await startSimulator({
+      registrationId: SIMULATOR_REGISTRATION_ID,
+      companyCode: SIMULATOR_COMPANY_CODE,
+    });
+  });
+  afterEach(async () => {
+    for (const t of stacks.splice(0)) await t.stop();
+  });
+  afterAll(async () => {
+    await simulator.close();
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+  });
+
+  const replica = async (keys: string): Promise<TestStack> => {
+    const t = await startTestStack({
+      ...upstreamEnv(simulator.url.href),
+      REDIS_URL: REDIS_URL as string,
+      REDIS_KEY_PREFIX: prefix,
+      HMAC_SECRET: "r".repeat(32),
+      STORE_ENCRYPTION_KEYS: keys,
+    });
+    stacks.push(t);
+    return t;
+  };
+
+  /** The typename of a repeat on `b` of an Idempotency-Key first used on `a`. */
+  async function replayAcross(a: TestStack, b: TestStack): Promise<string> {
+    const idempotencyKey = randomUUID();
+    const input = aepsInput(nextMobile(), { aadhaar: nextAadhaar() });
+    const first = await a.gql(RESEND_AEPS_OTP, input, { "idempotency-key": idempotencyKey });
+    expect(resultOf(first.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    return resultOf((await b.gql(RESEND_AEPS_OTP, input, { "idempotency-key": idempotencyKey })).body, "resendAepsOtp")
+      .__typename;
+  }
+
+  /** The typename of an OTP send on `b` for a customer registered on `a`. */
+  async function otpAcross(a: TestStack, b: TestStack): Promise<string> {
+    const input = {
+      firstName: "Asha",
+      lastName: "Kulkarni",
+      pan: nextPan(),
+      dateOfBirth: "1990-01-31",
+      email: "asha@example.com",
+      mobile: nextMobile(),
+    };
+    const registered = resultOf((await a.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
+    expect(registered.__typename).toBe("CibilCustomerRegistered");
+    const { cibilId, accessToken } = registered as unknown as { cibilId: string; accessToken: string };
+    return resultOf((await b.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body, "generateCibilOtp")
+      .__typename;
+  }
+
+  it.each([
+    ["step 1 (append the new key)", K1, `${K1},${K2}`],
+    ["step 2 (move it first), or its rollback", `${K1},${K2}`, `${K2},${K1}`],
+  ])("%s: each replica opens what the other sealed", async (_step, before, after) => {
+    const [a, b] = [await replica(before), await replica(after)];
+    expect(await replayAcross(a, b)).toBe("AepsOtpResent");
+    expect(await replayAcross(b, a)).toBe("AepsOtpResent");
+    expect(await otpAcross(a, b)).toBe("CibilOtpChallenge");
+    expect(await otpAcross(b, a)).toBe("CibilOtpChallenge");
+  });
+
+  it("in one step (prepend the new key, the old procedure), the replica not yet updated refuses: why two steps", async () => {
+    const [old, updated] = [await replica(K1), await replica(`${K2},${K1}`)];
+    expect(await replayAcross(updated, old)).toBe("ProtectionUnavailable");
+    expect(await otpAcross(updated, old)).toBe("ProtectionUnavailable");
+  });
+});
