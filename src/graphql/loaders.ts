@@ -2,6 +2,7 @@ import DataLoader from "dataloader";
 import type { AopayClient, CallOptions } from "../aopay/client";
 import { isAopayError } from "../aopay/errors";
 import type { Logger } from "../logging/logger";
+import { Summarised } from "../logging/summarised";
 import { consentKey } from "../protection/consent";
 import type { ConsentStore } from "../protection/consent-store";
 import { ProtectionStoreError } from "../protection/errors";
@@ -51,6 +52,9 @@ export function createLoaders(inputs: LoaderInputs): Loaders {
  * request's DataLoader, not stored, not logged, and the response says `Cache-Control: no-store` so that no browser or
  * proxy keeps it either (a query may come as a GET).
  */
+/** Reads refused for an unreachable consent store: a condition of the whole process, logged as a summary. */
+const consentUnavailableLog = new Summarised();
+
 async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise<CreditHistoryMember> {
   const { log } = inputs;
   inputs.responseHeaders.set("cache-control", "no-store");
@@ -64,7 +68,9 @@ async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise
     }
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;
-    log.error({ err: error }, "credit history refused: consent store unavailable");
+    // One line per SUMMARY_INTERVAL_MS while the store is down, not one per read (logging/summarised.ts).
+    const suppressed = consentUnavailableLog.take();
+    if (suppressed !== null) log.error({ err: error, suppressed }, "credit history refused: consent store unavailable");
     return protectionUnavailable();
   }
   try {

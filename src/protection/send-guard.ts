@@ -1,6 +1,7 @@
 import { type AopayError, AopayOutcomeUnknownError, isAopayError } from "../aopay/errors";
 import { issueSendPass, type SendPass } from "../aopay/send-pass";
 import type { Logger } from "../logging/logger";
+import { Summarised } from "../logging/summarised";
 import { isPromiseLike } from "../util/promise-like";
 import { ProtectionStoreError } from "./errors";
 import type { IdempotencyStore, StoredResult } from "./idempotency-store";
@@ -129,6 +130,8 @@ export class SendGuard {
    * while the store stays down, new requests are refused before they send.
    */
   readonly #storing = new Set<Promise<void>>();
+  /** Refusals for an unreachable store: the condition of the whole process, logged as a summary. */
+  readonly #unavailableLog = new Summarised();
   /** Set by drain(): the store's connection is about to close, and a retry still waiting gives up. */
   #draining = false;
 
@@ -197,7 +200,10 @@ export class SendGuard {
       if (error instanceof MemoryStoreFullError) {
         log.info({ otpSend: { field, refused: "memory store full" } }, "otp send refused: in-memory store full");
       } else {
-        log.error({ err: error }, "otp send refused: protection store unavailable");
+        // One line per SUMMARY_INTERVAL_MS while the store is down, not one per request (logging/summarised.ts).
+        const suppressed = this.#unavailableLog.take();
+        if (suppressed !== null)
+          log.error({ err: error, suppressed }, "otp send refused: protection store unavailable");
       }
       this.#observe.protectionUnavailable(field);
       await this.#release(claim).catch(() => undefined);

@@ -1,0 +1,32 @@
+/** How often, at most, a summarised condition gets a log line (ms): as admission's and the connection guard's. */
+export const SUMMARY_INTERVAL_MS = 10_000;
+
+/**
+ * A condition of the whole process (the shared store unreachable) that every request meets while it lasts: the first
+ * request's line is written at once, with its error and request id; the next ones within the interval are counted,
+ * and the next line written says how many were not (`suppressed`). A request line each turned an outage under load
+ * into a log flood: 1,000 OTP sends refused with Redis down wrote 1,000 error lines of 1.5 kB with their stacks (2 MB
+ * with the access lines), where the access line already says PROTECTION_UNAVAILABLE for each.
+ */
+export class Summarised {
+  #lastAt = Number.NEGATIVE_INFINITY;
+  #suppressed = 0;
+
+  constructor(
+    private readonly intervalMs = SUMMARY_INTERVAL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Null: do not log this one (counted). Else log it, with this number of occurrences left unlogged before it. */
+  take(): number | null {
+    const t = this.now();
+    if (t - this.#lastAt < this.intervalMs) {
+      this.#suppressed++;
+      return null;
+    }
+    this.#lastAt = t;
+    const suppressed = this.#suppressed;
+    this.#suppressed = 0;
+    return suppressed;
+  }
+}
