@@ -61,6 +61,14 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/**
+ * How long before the end of the grace period the drain aborts upstream calls still running: time for their requests
+ * to settle (store the result) and write their answers before the remaining connections are cut.
+ */
+export function answerMarginMs(graceMs: number): number {
+  return Math.min(500, Math.floor(graceMs / 4));
+}
+
 /** How long listen() waits for Redis to connect before serving anyway (fail closed until it does). */
 const REDIS_CONNECT_WAIT_MS = 3_000;
 
@@ -184,6 +192,15 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         state = "draining";
         const began = Date.now();
         const graceEndsAt = began + config.shutdownGraceMs;
+        // Upstream calls still running are aborted a moment before the connections are cut, so that their requests
+        // are answered (OutcomeUnknown: the send may have left) rather than reset: a client that saw its connection
+        // drop cannot tell whether anything was sent, and one that resends may send a second SMS. Before, the
+        // connections were cut first and the aborted calls' results were only stored (an audit's three held sends:
+        // three empty replies at the grace period).
+        const abortUpstream = setTimeout(
+          () => void aopay.close(0),
+          config.shutdownGraceMs - answerMarginMs(config.shutdownGraceMs),
+        );
         const force = setTimeout(() => {
           logger.warn({ graceMs: config.shutdownGraceMs }, "shutdown grace period over: closing remaining connections");
           fastify.server.closeAllConnections();
@@ -191,6 +208,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         try {
           await fastify.close();
         } finally {
+          clearTimeout(abortUpstream);
           clearTimeout(force);
         }
         const httpClosedMs = Date.now() - began;
