@@ -125,9 +125,9 @@ export class SendGuard {
   readonly #observe: RequestObserver;
   readonly #clock: () => number;
   /**
-   * Results still being stored again (#storeResult). Bounded without a cap of its own: only a send that was already
-   * upstream when the store failed gets one, and those are bounded by the requests in flight (admission control);
-   * while the store stays down, new requests are refused before they send.
+   * Keys still being settled again (#settleKey: a result stored, a key freed). Bounded without a cap of its own: only
+   * a request that took its key before the store failed gets one, so at most the requests in flight then (admission
+   * control); while the store stays down, new requests cannot take a key.
    */
   readonly #storing = new Set<Promise<void>>();
   /** Refusals for an unreachable store: the condition of the whole process, logged as a summary. */
@@ -162,7 +162,7 @@ export class SendGuard {
       let reservation = req.budget ? this.options.throttle.reserve(subject, req.budget) : NO_BUDGET;
       if (isPromiseLike(reservation)) reservation = await reservation;
       if (!reservation.allowed) {
-        await this.#release(claim);
+        await this.#freeKey(req, claim);
         log.info({ otpSend: { field, throttled: reservation.code, scope: reservation.scope } }, "otp send throttled");
         this.#observe.throttled(field, reservation.code, reservation.scope);
         const { code, scope, retryAfterSeconds } = reservation;
@@ -181,14 +181,14 @@ export class SendGuard {
         if (!isAopayError(error)) {
           // A bug, not an upstream outcome: free the key so the client can retry; the points stay spent (we cannot
           // tell whether anything was sent).
-          await this.#release(claim).catch(() => undefined);
+          await this.#freeKey(req, claim);
           throw error;
         }
         answer = { error };
         result = req.settle(answer, sent);
         if (!error.sent) {
           await settleSafely(log, "refund", () => reservation.refund());
-          await settleSafely(log, "release", () => this.#release(claim));
+          await this.#freeKey(req, claim);
           return { kind: "sent", result };
         }
       }
@@ -206,7 +206,7 @@ export class SendGuard {
           log.error({ err: error, suppressed }, "otp send refused: protection store unavailable");
       }
       this.#observe.protectionUnavailable(field);
-      await this.#release(claim).catch(() => undefined);
+      await this.#freeKey(req, claim);
       return { kind: "unavailable" };
     }
   }
@@ -277,48 +277,78 @@ export class SendGuard {
 
   /**
    * Stores the result of a call that may have reached AOPay under its key. A failure never turns the result into an
-   * error (the call has happened): the store is tried again in the background, after STORE_RETRY_FIRST_MS doubling,
-   * for as long as the key's pending time lasts, so that a repeat meets the result rather than OUTCOME_UNKNOWN (the
-   * answer to a key whose request ended without a result). One not stored by then is logged and counted
-   * (observer.unrecorded).
+   * error (the call has happened): the store is tried again in the background (#settleKey), so that a repeat meets
+   * the result rather than OUTCOME_UNKNOWN (the answer to a key whose request ended without a result). One not stored
+   * by the end of the key's pending time is logged and counted (observer.unrecorded).
    */
   async #storeResult(req: SendRequest<unknown, unknown>, claim: Claim, stored: StoredResult): Promise<void> {
-    const { key, token, fingerprint, pendingUntil } = claim;
-    const store = () =>
-      this.options.idempotency.complete(key, token, fingerprint, stored, this.options.idempotencyTtlMs);
+    const { key, token, fingerprint } = claim;
+    await this.#settleKey(req, claim, "store", () =>
+      this.options.idempotency.complete(key, token, fingerprint, stored, this.options.idempotencyTtlMs),
+    );
+  }
+
+  /**
+   * Frees the key of a request that sent nothing (throttled, refused, provably never left), never throwing: a failure
+   * is tried again in the background (#settleKey). Left pending, the key would answer OUTCOME_UNKNOWN once its pending
+   * time passed, for a request that provably sent nothing.
+   */
+  async #freeKey(req: SendRequest<unknown, unknown>, claim: Claim | undefined): Promise<void> {
+    if (claim)
+      await this.#settleKey(req, claim, "release", () => this.options.idempotency.release(claim.key, claim.token));
+  }
+
+  /**
+   * A write that settles a key (store its result, or free it). If the shared store fails it (Redis went away while
+   * the call was upstream), it is tried again in the background after STORE_RETRY_FIRST_MS, doubling, until it
+   * succeeds, the key's pending time has passed, or the server drains (drain() waits for it within the grace period).
+   */
+  async #settleKey(
+    req: SendRequest<unknown, unknown>,
+    claim: Claim,
+    what: "store" | "release",
+    step: () => Promise<void>,
+  ): Promise<void> {
     const { field, log } = req;
     try {
-      await store();
+      await step();
       return;
     } catch (error) {
-      log.error({ err: error, otpSend: { field } }, "otp settle step failed: store (trying again in the background)");
+      log.error({ err: error, otpSend: { field } }, `otp settle step failed: ${what} (trying again in the background)`);
     }
     const retry = (async () => {
       for (let delay = STORE_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
-        if (this.#draining || this.#clock() + delay >= pendingUntil) break;
+        if (this.#draining || this.#clock() + delay >= claim.pendingUntil) break;
         // Unref'd: a retry never keeps a stopping process up (drain() bounds the wait for it).
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
         if (this.#draining) break;
         try {
-          await store();
-          log.info({ otpSend: { field, idempotency: "stored on retry" } }, "idempotency result stored on retry");
+          await step();
+          log.info({ otpSend: { field, idempotency: `${what} on retry` } }, `idempotency ${what} done on retry`);
           return;
         } catch {
           // Still unreachable: the next attempt, or the give-up below, says so.
         }
       }
-      log.error(
-        { otpSend: { field, idempotency: "not stored" } },
-        "idempotency result not stored: a repeat of this key is answered OUTCOME_UNKNOWN, not with the result",
-      );
-      this.#observe.unrecorded(field);
+      if (what === "store") {
+        log.error(
+          { otpSend: { field, idempotency: "not stored" } },
+          "idempotency result not stored: a repeat of this key is answered OUTCOME_UNKNOWN, not with the result",
+        );
+        this.#observe.unrecorded(field);
+      } else {
+        log.error(
+          { otpSend: { field, idempotency: "not freed" } },
+          "idempotency key not freed: a repeat of this key is answered OUTCOME_UNKNOWN though nothing was sent",
+        );
+      }
     })();
     this.#storing.add(retry);
     void retry.finally(() => this.#storing.delete(retry));
   }
 
   /**
-   * Waits for the results still being stored again (#storeResult), at most until `deadline` (epoch ms), then makes
+   * Waits for the keys still being settled again (#settleKey), at most until `deadline` (epoch ms), then makes
    * the ones left give up (logged and counted): the drain (app.ts) calls it once its requests have ended and before it
    * closes the store's connection, so that a result the store missed while a send was upstream is not dropped with
    * the process when the store is back in time.
@@ -333,10 +363,6 @@ export class SendGuard {
       clearTimeout(timer);
     }
     this.#draining = true;
-  }
-
-  async #release(claim: Claim | undefined): Promise<void> {
-    if (claim) await this.options.idempotency.release(claim.key, claim.token);
   }
 }
 

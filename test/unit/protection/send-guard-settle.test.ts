@@ -78,6 +78,47 @@ describe("SendGuard: settling and failing closed", () => {
     });
   });
 
+  describe("a key the store could not settle is settled again once the store answers", () => {
+    /** The store's release (or complete) fails while `down()` says so, then works: Redis away for a moment. */
+    function blipping(idempotency: MemoryIdempotencyStore, method: "release" | "complete", down: () => boolean) {
+      const real = idempotency[method].bind(idempotency) as (...args: unknown[]) => Promise<void>;
+      (idempotency as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+        if (down()) await failing(method)();
+        return real(...args);
+      };
+    }
+
+    it("a throttled attempt whose key could not be freed: still answered throttled, and the key freed", async () => {
+      // Before: the failed release turned the throttled answer into PROTECTION_UNAVAILABLE and left the key pending,
+      // in flight for the pending time and OUTCOME_UNKNOWN after it, for an attempt that sent nothing.
+      const idempotency = new MemoryIdempotencyStore(sealer);
+      let down = false;
+      blipping(idempotency, "release", () => down);
+      const { guard } = setup({ idempotency });
+      expect((await guard.run(request({ key: "k-0" }).req)).kind).toBe("sent");
+      down = true;
+      expect((await guard.run(request({ key: "k-1" }).req)).kind).toBe("throttled");
+      down = false;
+      await new Promise((r) => setTimeout(r, 400));
+      // Free again: the same key meets the cooldown, not its own pending record.
+      expect((await guard.run(request({ key: "k-1" }).req)).kind).toBe("throttled");
+    });
+
+    it("a result the store missed: stored in the background, and a repeat replays it", async () => {
+      const idempotency = new MemoryIdempotencyStore(sealer);
+      let down = true;
+      blipping(idempotency, "complete", () => down);
+      const { guard } = setup({ idempotency });
+      const first = request({ key: "k-1" });
+      expect(await guard.run(first.req)).toEqual({ kind: "sent", result: AFTER_COOLDOWN });
+      expect(first.log.text()).toContain("otp settle step failed: store (trying again in the background)");
+      expect((await guard.run(request({ key: "k-1" }).req)).kind).toBe("in-flight");
+      down = false;
+      await new Promise((r) => setTimeout(r, 400));
+      expect((await guard.run(request({ key: "k-1" }).req)).kind).toBe("replayed");
+    });
+  });
+
   describe("fail closed when the shared store is unreachable", () => {
     it("at the idempotency claim: unavailable, the observer told, nothing sent", async () => {
       const idempotency = new MemoryIdempotencyStore(sealer);
