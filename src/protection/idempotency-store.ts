@@ -50,8 +50,10 @@ export interface IdempotencyStore {
   /**
    * Takes the key for `pendingTtlMs` (longer than the request can run), keeping the pending record `ttlMs` (default:
    * `pendingTtlMs`) so that a request that died with it is answered `abandoned` until then rather than taken as new.
+   * `token` (default: a new UUID) is the claim's, given by a caller that must be able to release a claim whose
+   * answer it never got (a command that timed out here and ran in Redis later).
    */
-  begin(key: string, fingerprint: string, pendingTtlMs: number, ttlMs?: number): Promise<BeginOutcome>;
+  begin(key: string, fingerprint: string, pendingTtlMs: number, ttlMs?: number, token?: string): Promise<BeginOutcome>;
   complete(key: string, token: string, fingerprint: string, result: StoredResult, ttlMs: number): Promise<void>;
   /** Frees the key again (the first request ended without doing anything that must not be repeated). */
   release(key: string, token: string): Promise<void>;
@@ -110,11 +112,16 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.#table = new BoundedTable<MemoryRecord>(new Capacity(options.maxKeys, this.#now, options.onFull));
   }
 
-  async begin(key: string, fingerprint: string, pendingTtlMs: number, ttlMs = pendingTtlMs): Promise<BeginOutcome> {
+  async begin(
+    key: string,
+    fingerprint: string,
+    pendingTtlMs: number,
+    ttlMs = pendingTtlMs,
+    token = randomUUID(),
+  ): Promise<BeginOutcome> {
     const now = this.#now();
     const existing = this.#table.get(key);
     if (existing) return judge(this.sealer, key, existing, fingerprint, now);
-    const token = randomUUID();
     const pendingUntil = now + pendingTtlMs;
     const expiresAt = now + Math.max(ttlMs, pendingTtlMs);
     if (!this.#table.insert(key, { state: "pending", fingerprint, token, pendingUntil, expiresAt })) {
@@ -162,9 +169,14 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.#release = scriptCommand(redis, "aopayIdempotencyRelease", RELEASE_LUA, 1);
   }
 
-  async begin(key: string, fingerprint: string, pendingTtlMs: number, ttlMs = pendingTtlMs): Promise<BeginOutcome> {
+  async begin(
+    key: string,
+    fingerprint: string,
+    pendingTtlMs: number,
+    ttlMs = pendingTtlMs,
+    token = randomUUID(),
+  ): Promise<BeginOutcome> {
     const redisKey = this.#key(key);
-    const token = randomUUID();
     // pendingUntil is this replica's clock; replicas' clocks differ by far less than the pending time (60 s or more).
     const pending: IdempotencyRecord = {
       state: "pending",

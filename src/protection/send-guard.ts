@@ -1,10 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { type AopayError, AopayOutcomeUnknownError, isAopayError } from "../aopay/errors";
 import { issueSendPass, type SendPass } from "../aopay/send-pass";
 import type { Logger } from "../logging/logger";
 import { Summarised } from "../logging/summarised";
 import { isPromiseLike } from "../util/promise-like";
 import { ProtectionStoreError } from "./errors";
-import type { IdempotencyStore, StoredResult } from "./idempotency-store";
+import type { BeginOutcome, IdempotencyStore, StoredResult } from "./idempotency-store";
 import type { KeyHasher } from "./key-hasher";
 import { MemoryStoreFullError } from "./memory-counters";
 import { NO_OBSERVER, type RequestObserver } from "./observer";
@@ -118,6 +119,15 @@ interface Claim {
  */
 const STORE_RETRY_FIRST_MS = 200;
 const STORE_RETRY_MAX_MS = 2_000;
+/** Most keys settled again at once (#settleKey); beyond it, a claim whose answer timed out is left to its expiry. */
+const MAX_SETTLING = 10_000;
+
+/** Whether the store's command timed out (sent, unanswered: it may still run in Redis), as ioredis words it. */
+function timedOut(error: unknown): boolean {
+  return (
+    error instanceof ProtectionStoreError && error.cause instanceof Error && error.cause.message === "Command timed out"
+  );
+}
 
 const NO_BUDGET = { allowed: true as const, nextSendInMs: 0, refund: async () => undefined };
 
@@ -129,7 +139,7 @@ export class SendGuard {
    * a request that took its key before the store failed gets one, so at most the requests in flight then (admission
    * control); while the store stays down, new requests cannot take a key.
    */
-  readonly #storing = new Set<Promise<void>>();
+  readonly #settling = new Set<Promise<void>>();
   /** Refusals for an unreachable store: the condition of the whole process, logged as a summary. */
   readonly #unavailableLog = new Summarised();
   /** Set by drain(): the store's connection is about to close, and a retry still waiting gives up. */
@@ -224,12 +234,26 @@ export class SendGuard {
     const fingerprint = hasher.hash("fingerprint", `${field}\n${canonicalJson(req.input)}`);
     // The pending record is kept as long as a result would be: a request that died with the key (a crash, SIGKILL)
     // while its send may have been upstream is answered OutcomeUnknown, never taken as new once its pending time ends.
-    const begun = await idempotency.begin(key, fingerprint, pendingTtlMs, this.options.idempotencyTtlMs);
+    const token = randomUUID();
+    let begun: BeginOutcome;
+    try {
+      begun = await idempotency.begin(key, fingerprint, pendingTtlMs, this.options.idempotencyTtlMs, token);
+    } catch (error) {
+      // A claim that timed out here may still be taken in Redis once it answers (a stalled Redis runs the queued SET
+      // later): free it, by its token, as soon as the store answers. Left, it orphaned the key of a request told
+      // "nothing was sent; try again later": the retry with that key met IDEMPOTENCY_IN_FLIGHT (an audit stalled Redis
+      // for 1.2 s), and, kept past its pending time, OUTCOME_UNKNOWN.
+      // Only a command that timed out can have reached Redis: one refused while disconnected never left (ioredis has
+      // no offline queue here, protection/redis.ts). At most MAX_SETTLING such frees wait at once.
+      if (timedOut(error) && this.#settling.size < MAX_SETTLING)
+        void this.#freeKey(req, { key, token, fingerprint, pendingUntil: this.#clock() + pendingTtlMs }, true);
+      throw error;
+    }
     switch (begun.kind) {
       case "acquired":
         return {
           kind: "acquired",
-          claim: { key, token: begun.token, fingerprint, pendingUntil: this.#clock() + pendingTtlMs },
+          claim: { key, token, fingerprint, pendingUntil: this.#clock() + pendingTtlMs },
         };
       case "mismatch":
         return { kind: "key-reused" };
@@ -293,9 +317,15 @@ export class SendGuard {
    * is tried again in the background (#settleKey). Left pending, the key would answer OUTCOME_UNKNOWN once its pending
    * time passed, for a request that provably sent nothing.
    */
-  async #freeKey(req: SendRequest<unknown, unknown>, claim: Claim | undefined): Promise<void> {
+  async #freeKey(req: SendRequest<unknown, unknown>, claim: Claim | undefined, quiet = false): Promise<void> {
     if (claim)
-      await this.#settleKey(req, claim, "release", () => this.options.idempotency.release(claim.key, claim.token));
+      await this.#settleKey(
+        req,
+        claim,
+        "release",
+        () => this.options.idempotency.release(claim.key, claim.token),
+        quiet,
+      );
   }
 
   /**
@@ -308,13 +338,19 @@ export class SendGuard {
     claim: Claim,
     what: "store" | "release",
     step: () => Promise<void>,
+    /** A free that may have nothing to free (a claim whose answer timed out): no line while the store is down. */
+    quiet = false,
   ): Promise<void> {
     const { field, log } = req;
     try {
       await step();
       return;
     } catch (error) {
-      log.error({ err: error, otpSend: { field } }, `otp settle step failed: ${what} (trying again in the background)`);
+      if (!quiet)
+        log.error(
+          { err: error, otpSend: { field } },
+          `otp settle step failed: ${what} (trying again in the background)`,
+        );
     }
     const retry = (async () => {
       for (let delay = STORE_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
@@ -336,15 +372,15 @@ export class SendGuard {
           "idempotency result not stored: a repeat of this key is answered OUTCOME_UNKNOWN, not with the result",
         );
         this.#observe.unrecorded(field);
-      } else {
+      } else if (!quiet) {
         log.error(
           { otpSend: { field, idempotency: "not freed" } },
           "idempotency key not freed: a repeat of this key is answered OUTCOME_UNKNOWN though nothing was sent",
         );
       }
     })();
-    this.#storing.add(retry);
-    void retry.finally(() => this.#storing.delete(retry));
+    this.#settling.add(retry);
+    void retry.finally(() => this.#settling.delete(retry));
   }
 
   /**
@@ -354,12 +390,12 @@ export class SendGuard {
    * the process when the store is back in time.
    */
   async drain(deadline: number): Promise<void> {
-    if (this.#storing.size > 0) {
+    if (this.#settling.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, Math.max(0, deadline - this.#clock()));
       });
-      await Promise.race([Promise.all([...this.#storing]), timeout]);
+      await Promise.race([Promise.all([...this.#settling]), timeout]);
       clearTimeout(timer);
     }
     this.#draining = true;

@@ -76,6 +76,25 @@ describeWithRedis("an Idempotency-Key whose result the store missed while the se
     expect(upstream.calls).toHaveLength(1);
   }, 20_000);
 
+  it("a claim timed out in a stalled Redis, run late, is freed: the retry the client was told of sends", async () => {
+    // PROTECTION_UNAVAILABLE says "nothing was sent; try again later". Before, the SET that took the key ran once
+    // Redis answered again, with no request to own it: the retry with the same key met IDEMPOTENCY_IN_FLIGHT.
+    const key = randomUUID();
+    const input = aepsInput(nextMobile(), { aadhaar: nextAadhaar() });
+    proxy.stall();
+    const refused = await (t as TestStack).gql(RESEND_AEPS_OTP, input, { "idempotency-key": key });
+    expect(resultOf(refused.body, "resendAepsOtp").code).toBe("PROTECTION_UNAVAILABLE");
+    proxy.restore();
+    let retry: GqlResponse;
+    const end = Date.now() + 5_000;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      retry = await (t as TestStack).gql(RESEND_AEPS_OTP, input, { "idempotency-key": key });
+    } while (resultOf(retry.body, "resendAepsOtp").code === "PROTECTION_UNAVAILABLE" && Date.now() < end);
+    expect(resultOf(retry.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    expect(upstream.calls).toHaveLength(1);
+  }, 20_000);
+
   it("is stored by the drain when Redis comes back during it (SIGTERM right after the answer)", async () => {
     const key = randomUUID();
     const first = await sendAcrossACut(key, aepsInput(nextMobile(), { aadhaar: nextAadhaar() }));

@@ -9,6 +9,11 @@ export interface RedisProxy {
   url: string;
   /** Destroys every proxied connection; new ones are closed as they are accepted, until restore(). */
   cut(): void;
+  /**
+   * Holds what the server sends to Redis, connections kept open (a Redis that stops answering: a long command, a
+   * network stall); restore() delivers it, so commands the server gave up on run late, as they would.
+   */
+  stall(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -17,6 +22,8 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
   const target = new URL(redisUrl);
   const sockets = new Set<Socket>();
   let down = false;
+  let stalled = false;
+  const held: Array<[Socket, Buffer]> = [];
   const server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -34,7 +41,10 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
       s.on("error", end);
       s.on("close", end);
     }
-    client.pipe(upstream);
+    client.on("data", (chunk: Buffer) => {
+      if (stalled) held.push([upstream, chunk]);
+      else upstream.write(chunk);
+    });
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -48,8 +58,13 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
       for (const s of sockets) s.destroy();
       sockets.clear();
     },
+    stall() {
+      stalled = true;
+    },
     restore() {
       down = false;
+      stalled = false;
+      for (const [socket, chunk] of held.splice(0)) if (!socket.destroyed) socket.write(chunk);
     },
     async close() {
       for (const s of sockets) s.destroy();
