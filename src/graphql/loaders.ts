@@ -46,15 +46,15 @@ export function createLoaders(inputs: LoaderInputs): Loaders {
   };
 }
 
+/** Reads refused for an unreachable consent store: a condition of the whole process, logged as a summary. */
+const consentUnavailableLog = new Summarised();
+
 /**
  * The consent check, then the read. Failures are result members (the union), never thrown, unless they are bugs.
  * The answer (a credit report, when consented) is handed to this request only: it is not cached beyond the
  * request's DataLoader, not stored, not logged, and the response says `Cache-Control: no-store` so that no browser or
  * proxy keeps it either (a query may come as a GET).
  */
-/** Reads refused for an unreachable consent store: a condition of the whole process, logged as a summary. */
-const consentUnavailableLog = new Summarised();
-
 async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise<CreditHistoryMember> {
   const { log } = inputs;
   inputs.responseHeaders.set("cache-control", "no-store");
