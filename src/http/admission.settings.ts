@@ -13,7 +13,8 @@ export const DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS = 1_000;
  * a second (strace -c -f, 10 s: 2,004 epoll_pwait; 467 at 50 ms) and spent 9.7-10.7 ms of CPU per second on it,
  * against 4.3-4.7 at 50 ms, 3.3-4.0 at 100 ms and 1.7-2.0 with both samplers off (three 30 s windows of each, side by
  * side, started as the bench starts our server; minimal Apollo, which samples nothing, 0.3). At the bench's moderate
- * load (171 requests/s) the 5.5 ms/s saved are about 32 µs per request (docs/performance.md, "Round 8f99667").
+ * load (171 requests/s) the 5.5 ms/s saved would be about 32 µs per request; its paired phase did not resolve a gain
+ * on a busy host, where a wake-up costs less (docs/performance.md, "Round 8f99667").
  *
  * 50 ms, not 100: a reading is the mean of the samples of one ADMISSION_SAMPLE_INTERVAL_MS (500 ms: 10 samples, and
  * the setting's minimum, 100 ms, still holds 2), each exact to the nanosecond however rare; and the lag gauges read
