@@ -11,15 +11,20 @@ import {
 } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
+/** A production-like stack whose REDIS_URL points at a loopback port where nothing listens. */
+async function stackWithDeadRedis(): Promise<TestStack> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return startTestStack({ REDIS_URL: `redis://127.0.0.1:${port}`, HMAC_SECRET: "s".repeat(32) });
+}
+
 /** Runs without Redis: REDIS_URL points at a port where nothing listens. */
 describe("fail closed when the shared store is unreachable", () => {
   let t: TestStack;
   beforeAll(async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise<void>((r) => probe.close(() => r()));
-    t = await startTestStack({ REDIS_URL: `redis://127.0.0.1:${port}`, HMAC_SECRET: "s".repeat(32) });
+    t = await stackWithDeadRedis();
   });
   afterAll(() => t?.stop());
 
@@ -81,11 +86,7 @@ describe("fail closed when the shared store is unreachable", () => {
 describe("refusals for an unreachable store are logged as a summary, not a line each", () => {
   let t: TestStack;
   beforeAll(async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise<void>((r) => probe.close(() => r()));
-    t = await startTestStack({ REDIS_URL: `redis://127.0.0.1:${port}`, HMAC_SECRET: "s".repeat(32) });
+    t = await stackWithDeadRedis();
   });
   afterAll(() => t?.stop());
 
