@@ -172,7 +172,12 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     async listen() {
       if (metricsServer) {
         metricsUrl = await metricsServer.listen().catch((error: unknown) => {
-          throw listenErrorNamingSetting(error, "METRICS_PORT", config.metrics.port);
+          throw listenErrorNamingSetting(error, {
+            hostSetting: "METRICS_HOST",
+            host: config.metrics.host,
+            portSetting: "METRICS_PORT",
+            port: config.metrics.port,
+          });
         });
         logger.info({ url: metricsUrl, auth: config.metrics.token ? "bearer" : "none" }, "metrics listening");
       }
@@ -182,7 +187,12 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       const url = await fastify
         .listen({ port: config.port, host: config.host, backlog: config.listenBacklog })
         .catch((error: unknown) => {
-          throw listenErrorNamingSetting(error, "PORT", config.port);
+          throw listenErrorNamingSetting(error, {
+            hostSetting: "HOST",
+            host: config.host,
+            portSetting: "PORT",
+            port: config.port,
+          });
         });
       state = "ready";
       return url;

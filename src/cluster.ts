@@ -114,7 +114,12 @@ export async function runPrimary(config: Config): Promise<void> {
 
   if (metricsServer) {
     const url = await metricsServer.listen().catch((error: unknown) => {
-      throw listenErrorNamingSetting(error, "METRICS_PORT", config.metrics.port);
+      throw listenErrorNamingSetting(error, {
+        hostSetting: "METRICS_HOST",
+        host: config.metrics.host,
+        portSetting: "METRICS_PORT",
+        port: config.metrics.port,
+      });
     });
     log.info(
       { url, auth: config.metrics.token ? "bearer" : "none", workers: config.webConcurrency },

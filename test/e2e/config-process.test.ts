@@ -101,6 +101,20 @@ describe("configuration of the server process", () => {
     }
   });
 
+  it("names the setting whose address is not this machine's (a misspelt or foreign HOST): exit 1", async () => {
+    // `.invalid` never resolves (RFC 2606); 192.0.2.1 is TEST-NET-1, an address no interface here has.
+    for (const [setting, other, value] of [
+      ["HOST", "METRICS_HOST", "api.nohost.invalid"],
+      ["METRICS_HOST", "HOST", "api.nohost.invalid"],
+      ["HOST", "METRICS_HOST", "192.0.2.1"],
+    ]) {
+      const p = run([], { [setting]: value, [other]: "127.0.0.1", PORT: "0", METRICS_PORT: "0" });
+      expect(await p.exited).toBe(1);
+      expect(p.output()).toContain(`Failed to start: ${setting}=${value}: not an address of this machine`);
+      expect(p.output()).toContain(`Set ${setting} to one of its addresses`);
+    }
+  });
+
   it("stops on the typos an operator made (exit 78), naming each with a suggestion, secrets not echoed", async () => {
     const file = join(dir, "typos.env");
     writeFileSync(
