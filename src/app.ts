@@ -65,7 +65,7 @@ export interface App {
  * How long before the end of the grace period the drain aborts upstream calls still running: time for their requests
  * to settle (store the result) and write their answers before the remaining connections are cut.
  */
-export function answerMarginMs(graceMs: number): number {
+function answerMarginMs(graceMs: number): number {
   return Math.min(500, Math.floor(graceMs / 4));
 }
 
@@ -171,14 +171,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     },
     async listen() {
       if (metricsServer) {
-        metricsUrl = await metricsServer.listen().catch((error: unknown) => {
-          throw listenErrorNamingSetting(error, {
-            hostSetting: "METRICS_HOST",
-            host: config.metrics.host,
-            portSetting: "METRICS_PORT",
-            port: config.metrics.port,
-          });
-        });
+        metricsUrl = await metricsServer.listen();
         logger.info({ url: metricsUrl, auth: config.metrics.token ? "bearer" : "none" }, "metrics listening");
       }
       if (!(await protection.connect(REDIS_CONNECT_WAIT_MS))) {

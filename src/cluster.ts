@@ -4,7 +4,6 @@ import type { App } from "./app";
 import type { Config } from "./config";
 import { createLogger, type Logger } from "./logging/logger";
 import { MetricsServer } from "./http/metrics-server";
-import { listenErrorNamingSetting } from "./util/listen-error";
 
 /**
  * WEB_CONCURRENCY=N (N > 1): one Node process uses one core, so the primary forks N workers (`node:cluster`), each a
@@ -113,14 +112,7 @@ export async function runPrimary(config: Config): Promise<void> {
   process.on("SIGINT", stop);
 
   if (metricsServer) {
-    const url = await metricsServer.listen().catch((error: unknown) => {
-      throw listenErrorNamingSetting(error, {
-        hostSetting: "METRICS_HOST",
-        host: config.metrics.host,
-        portSetting: "METRICS_PORT",
-        port: config.metrics.port,
-      });
-    });
+    const url = await metricsServer.listen();
     log.info(
       { url, auth: config.metrics.token ? "bearer" : "none", workers: config.webConcurrency },
       "metrics listening (all workers)",

@@ -5,6 +5,7 @@ import type { HttpLimits, MetricsConfig } from "../config";
 import { ConnectionGuard } from "./connection-guard";
 import { answerClientError, limitResponseWrite, nodeServerOptions } from "./node-limits";
 import type { Logger } from "../logging/logger";
+import { listenErrorNamingSetting } from "../util/listen-error";
 
 /** What is served: a registry's text (one process), or the cluster primary's aggregate of every worker's (cluster.ts). */
 export interface MetricsSource {
@@ -55,11 +56,18 @@ export class MetricsServer {
     guard.attach(this.#server);
   }
 
-  /** Resolves with the scrape URL, e.g. http://127.0.0.1:9464/metrics */
+  /**
+   * Resolves with the scrape URL, e.g. http://127.0.0.1:9464/metrics. A port in use or an address not this machine's
+   * is refused naming METRICS_PORT or METRICS_HOST (the workers' primary and a single process listen through here).
+   */
   async listen(): Promise<string> {
+    const { host, port: configured } = this.config;
     await new Promise<void>((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen(this.config.port, this.config.host, () => resolve());
+      this.#server.once("error", (error) => {
+        const named = { hostSetting: "METRICS_HOST", host, portSetting: "METRICS_PORT", port: configured };
+        reject(listenErrorNamingSetting(error, named));
+      });
+      this.#server.listen(configured, host, () => resolve());
     });
     const { address, port, family } = this.#server.address() as AddressInfo;
     return `http://${family === "IPv6" ? `[${address}]` : address}:${port}/metrics`;
