@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import { BlockList, isIPv4, type Socket } from "node:net";
 import type { HttpLimits } from "../config";
 import type { Logger } from "../logging/logger";
+import { Summarised } from "../logging/summarised";
 import { clientIpKey } from "./client-ip";
 
 /** At most one "connections refused" warning per this interval, with the count since the last one (no log flood). */
@@ -30,8 +31,8 @@ export class ConnectionGuard {
   readonly #perIp = new Map<string, number>();
   #total = 0;
   readonly #proxies: BlockList | null;
-  #refused = 0;
-  #lastWarnAt = 0;
+  /** "Connections refused" warnings: one per REFUSAL_LOG_INTERVAL_MS, with the count since the last one. */
+  readonly #refusals = new Summarised(REFUSAL_LOG_INTERVAL_MS);
 
   constructor(
     private readonly limits: Pick<HttpLimits, "maxUnauthenticatedConnectionsPerIp" | "maxUnauthenticatedConnections">,
@@ -96,16 +97,14 @@ export class ConnectionGuard {
   }
 
   #noteRefusal(cap: "per-ip" | "total"): void {
-    this.#refused += 1;
-    const now = Date.now();
-    if (now - this.#lastWarnAt < REFUSAL_LOG_INTERVAL_MS) return;
-    // No address: the count and the cap say what an operator needs.
+    const suppressed = this.#refusals.take();
+    if (suppressed === null) return;
+    // No address: the count (this refusal and the ones not logged since the last line) and the cap say what an
+    // operator needs.
     this.log.warn(
-      { listener: this.listener, refused: this.#refused, cap, limits: this.limits },
+      { listener: this.listener, refused: suppressed + 1, cap, limits: this.limits },
       "unauthenticated connections over the limit: closed as accepted",
     );
-    this.#lastWarnAt = now;
-    this.#refused = 0;
   }
 }
 

@@ -2,11 +2,13 @@
 export const SUMMARY_INTERVAL_MS = 10_000;
 
 /**
- * A condition of the whole process (the shared store unreachable) that every request meets while it lasts: the first
- * request's line is written at once, with its error and request id; the next ones within the interval are counted,
- * and the next line written says how many were not (`suppressed`). A request line each turned an outage under load
- * into a log flood: 1,000 OTP sends refused with Redis down wrote 1,000 error lines of 1.5 kB with their stacks (2 MB
- * with the access lines), where the access line already says PROTECTION_UNAVAILABLE for each.
+ * A condition of the whole process that every request meets while it lasts (the shared store unreachable, an
+ * in-memory store full: protection/index.ts fullWarning, unauthenticated connections over their cap:
+ * http/connection-guard.ts): the first request's line is written at once, with its error and request id; the next
+ * ones within the interval are counted, and the next line written says how many were not (`suppressed`). A request
+ * line each turned an outage under load into a log flood: 1,000 OTP sends refused with Redis down wrote 1,000 error
+ * lines of 1.5 kB with their stacks (2 MB with the access lines), where the access line already says
+ * PROTECTION_UNAVAILABLE for each.
  */
 export class Summarised {
   #lastAt = Number.NEGATIVE_INFINITY;

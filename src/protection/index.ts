@@ -1,6 +1,7 @@
 import type Redis from "ioredis";
 import type { Config } from "../config";
 import type { Logger } from "../logging/logger";
+import { Summarised } from "../logging/summarised";
 import { type ConsentStore, MemoryConsentStore, RedisConsentStore } from "./consent-store";
 import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from "./idempotency-store";
 import { KeyHasher } from "./key-hasher";
@@ -119,17 +120,15 @@ export function fullWarning(
   maxKeys: number,
   now: () => number = Date.now,
 ): () => void {
-  let lastLogged = Number.NEGATIVE_INFINITY;
-  let refused = 0;
+  const summary = new Summarised(FULL_WARNING_INTERVAL_MS, now);
   return () => {
-    refused++;
-    const t = now();
-    if (t - lastLogged < FULL_WARNING_INTERVAL_MS) return;
-    lastLogged = t;
+    const suppressed = summary.take();
+    if (suppressed === null) return;
+    // This refusal and the ones not logged since the last line.
+    const refused = suppressed + 1;
     log.warn(
       { memoryStore: { store, maxKeys, refused, setting } },
       `in-memory ${store} store full: requests that need a new entry are refused (fail closed) until entries expire; raise ${setting} or set REDIS_URL`,
     );
-    refused = 0;
   };
 }
