@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import Redis from "ioredis";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { upstreamEnv } from "../helpers/fake-upstream";
@@ -11,7 +10,7 @@ import {
   RESEND_AEPS_OTP,
   resultOf,
 } from "../helpers/operations";
-import { deleteKeys, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { deletePrefixes, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 const key = (id: string, fill: number) => `${id}:${Buffer.alloc(32, fill).toString("base64")}`;
@@ -28,7 +27,6 @@ const K2 = key("k2", 0x22);
  */
 describeWithRedis("STORE_ENCRYPTION_KEYS rotation across replicas of adjacent steps", () => {
   const prefix = uniquePrefix();
-  const redis = new Redis(REDIS_URL as string, { lazyConnect: true });
   let simulator: Simulator;
   const stacks: TestStack[] = [];
 
@@ -43,8 +41,7 @@ describeWithRedis("STORE_ENCRYPTION_KEYS rotation across replicas of adjacent st
   });
   afterAll(async () => {
     await simulator.close();
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
+    await deletePrefixes([prefix]);
   });
 
   const replica = async (keys: string): Promise<TestStack> => {
