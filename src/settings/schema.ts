@@ -38,22 +38,38 @@ export interface Setting<T> extends Readonly<SettingOptions<T>> {
 /** A setting's parsed type: T when it has a default, else T | undefined. */
 type Parsed<T, O> = O extends { default: T } ? T : T | undefined;
 
-/** A whole number in [min, max]. */
+/**
+ * A whole number in [min, max]. Blanks around it are ignored (an unquoted `.env` value keeps a trailing space in some
+ * loaders). A negative number is reported against the range and a decimal as not whole, each with the value (a number
+ * is never a secret); anything else is "non-numeric" without it (a misplaced credential must not be echoed).
+ */
 export function int<const O extends SettingOptions<number> & { min: number; max: number }>(
   o: O,
 ): Setting<Parsed<number, O>> {
-  const schema = z
-    .string()
-    .regex(/^[0-9]+$/, { error: "must be a whole number (got a non-numeric value)" })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(o.min, { error: (issue) => `must be between ${o.min} and ${o.max} (got ${String(issue.input)})` })
-        .max(o.max, { error: (issue) => `must be between ${o.min} and ${o.max} (got ${String(issue.input)})` }),
-    );
+  const range = `must be between ${o.min} and ${o.max}`;
+  const schema = z.string().transform((raw, ctx) => {
+    const text = raw.trim();
+    if (!NUMBER.test(text)) {
+      ctx.addIssue({ code: "custom", message: NON_NUMERIC });
+      return z.NEVER;
+    }
+    const value = Number(text);
+    if (!Number.isInteger(value)) {
+      ctx.addIssue({ code: "custom", message: `must be a whole number (got ${text})` });
+      return z.NEVER;
+    }
+    if (value < o.min || value > o.max) {
+      ctx.addIssue({ code: "custom", message: `${range} (got ${text})` });
+      return z.NEVER;
+    }
+    return value === 0 ? 0 : value; // "-0" is 0, not -0
+  });
   return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema };
 }
+
+/** What `int` reads as a number: optional minus, digits, optional decimals (`1e3`, `0x10`, `1_000` are not). */
+const NUMBER = /^-?[0-9]+(?:\.[0-9]+)?$/;
+const NON_NUMERIC = "must be a whole number (got a non-numeric value; write digits only, no unit)";
 
 /** One of a fixed list of words. */
 export function oneOf<const V extends string, const O extends SettingOptions<V>>(

@@ -96,7 +96,7 @@ describe("loadConfig", () => {
     });
     expect(problems).toEqual(
       expect.arrayContaining([
-        "PORT must be a whole number (got a non-numeric value)",
+        "PORT must be a whole number (got a non-numeric value; write digits only, no unit)",
         "AOPAY_DEADLINE_MS must be between 100 and 120000 (got 5)",
         "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace",
         "Unknown setting AOPAY_DEADLNE_MS: did you mean AOPAY_DEADLINE_MS?",
@@ -105,6 +105,27 @@ describe("loadConfig", () => {
       ]),
     );
     expect(problems.join("\n")).not.toContain("AOP 554 secret");
+  });
+
+  it("says what is wrong with a number: negative against its range, decimal as not whole, blanks ignored", () => {
+    expect(
+      problemsOf({
+        SHUTDOWN_GRACE_MS: "-5",
+        AOPAY_DEADLINE_MS: "1500.5",
+        OTP_COOLDOWN_SECONDS: "60s",
+        OTP_DAILY_MAX: "1e3",
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        "SHUTDOWN_GRACE_MS must be between 0 and 600000 (got -5)",
+        "AOPAY_DEADLINE_MS must be a whole number (got 1500.5)",
+        "OTP_COOLDOWN_SECONDS must be a whole number (got a non-numeric value; write digits only, no unit)",
+        "OTP_DAILY_MAX must be a whole number (got a non-numeric value; write digits only, no unit)",
+      ]),
+    );
+    const config = loadConfig({ AOPAY_DEADLINE_MS: " 2500 ", PORT: "-0" });
+    expect(config.aopay.deadlineMs).toBe(2500);
+    expect(Object.is(config.port, 0)).toBe(true);
   });
 
   it("parses CORS_ORIGINS as an exact-origin list; empty means none", () => {

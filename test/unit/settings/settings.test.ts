@@ -133,7 +133,7 @@ describe("the rest of a real environment is left alone", () => {
   it("a service link that lands on a setting is named as one (its address is not echoed)", () => {
     const problems = problemsOf({ METRICS_PORT: "tcp://10.96.7.7:9464" });
     expect(problems).toEqual([
-      'METRICS_PORT must be a whole number (got a non-numeric value) (a Kubernetes Service named "metrics" sets METRICS_PORT to its address: set enableServiceLinks: false in the pod spec, or rename the Service)',
+      'METRICS_PORT must be a whole number (got a non-numeric value; write digits only, no unit) (a Kubernetes Service named "metrics" sets METRICS_PORT to its address: set enableServiceLinks: false in the pod spec, or rename the Service)',
     ]);
   });
 
