@@ -127,7 +127,7 @@ export const serverSettings = defineSettings({
       default: DEFAULT_SHUTDOWN_GRACE_MS,
       min: 0,
       max: 600_000,
-      doc: "on SIGTERM, how long in-flight requests may take before connections are cut",
+      doc: "on SIGTERM, how long in-flight requests may take before connections are cut; sends still upstream are aborted and answered `OutcomeUnknown` a quarter of it (at most 500 ms) before (`0`: cut at once, unanswered)",
     }),
     REQUEST_DEADLINE_MS: int({
       default: DEFAULT_REQUEST_DEADLINE_MS,

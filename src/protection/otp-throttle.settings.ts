@@ -55,7 +55,7 @@ export const throttleSettings = defineSettings({
       default: DEFAULT_OTP_COOLDOWN_SECONDS,
       min: 0,
       max: 86_400,
-      doc: "minimum time between two sends to the same destination",
+      doc: "minimum time between two sends to the same destination (`0`: no cooldown; the windows below still count)",
     }),
     OTP_WINDOW_MAX: points(DEFAULT_OTP_WINDOW, "sends per destination per window"),
     OTP_WINDOW_SECONDS: seconds(DEFAULT_OTP_WINDOW, "that window"),
