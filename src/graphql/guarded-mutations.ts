@@ -5,9 +5,11 @@ import type { DestinationKind, ThrottlePurpose } from "../protection/otp-throttl
  * How one guarded mutation is protected (docs/security-requirements.md A2, B1-B5, E4).
  * - budget: `send` (an SMS goes out: cooldown, window and daily cap per destination, prefix, IP, client, global),
  *   `verify` (an OTP is checked: the destination's verification budget), or null (a write that sends nothing).
- * - destinations: where the SMS goes; each is budgeted on its own. Either a validated, canonical input field
- *   (`field`), or the mobile a CIBIL id was registered with (`registeredFor`: the input field holding the CIBIL id),
- *   recalled from protection/registered-mobiles.ts and budgeted when known (a CIBIL id with no record adds nothing).
+ * - destinations: where the SMS goes, or what the upstream may find the recipient or the challenge by; each is
+ *   budgeted on its own, so that a send or a guess repeats none of them within its budget. Either a validated,
+ *   canonical input field (`field`; `anyCase`: its budget key is upper-cased, see AEPS_REGISTRATION), or the mobile a
+ *   CIBIL id was registered with (`registeredFor`: the input field holding the CIBIL id), recalled from
+ *   protection/registered-mobiles.ts and budgeted when known (a CIBIL id with no record adds nothing).
  * - registers (registration only): the input field holding the mobile and the answer field holding the CIBIL id
  *   AOPay assigned, remembered together when AOPay answers, so that the id's OTP sends are budgeted on that mobile.
  */
@@ -18,8 +20,28 @@ export interface GuardSpec {
 }
 
 export type GuardedDestination =
-  | { readonly kind: DestinationKind; readonly field: string }
+  | { readonly kind: DestinationKind; readonly field: string; readonly anyCase?: true }
   | { readonly kind: "mobile"; readonly registeredFor: string };
+
+/**
+ * The AEPS registration an OTP belongs to, besides the mobile and the Aadhaar number in the input. AOPay's ResendOTP
+ * "resends the registration OTP to the user's registered mobile" (docs/upstream/aopay-api.md §2.1): the user is the
+ * `Userkey` from AEPS onboarding, and the registration is named by `PrimaryKeyId` and `EncodeTxnId`, which VerifyOTP
+ * and ResendOTP both need (§2); whether AOPay checks that the `Mobile` and `AdhaarNumber` sent match them, the docs do
+ * not say. Budgeted by the input's mobile and Aadhaar alone, one registration took a send (and five guesses) per fresh
+ * pair of valid numbers: an audit sent six resends and twelve guesses for one user key and registration in as many
+ * seconds, all of which reached AOPay. So each of the three is a destination of its own: whichever of them AOPay
+ * picks the phone or the challenge by, a repeat meets its budget.
+ * How AOPay compares them is undocumented too (§2.1 gives their types only), so they are sent exactly as typed
+ * (aeps/resend-aeps-otp.input.ts) but their budget keys are upper-cased (they are ASCII): a budget is never split by a
+ * spelling that may be the same value upstream, and two values that differ only by case sharing one budget only makes
+ * it stricter.
+ */
+const AEPS_REGISTRATION = [
+  { kind: "aeps-user", field: "userKey", anyCase: true },
+  { kind: "aeps-primary-key", field: "primaryKeyId", anyCase: true },
+  { kind: "aeps-txn", field: "encodeTxnId", anyCase: true },
+] as const satisfies ReadonlyArray<GuardedDestination>;
 
 /**
  * THE list of mutations that write upstream (send an SMS, burn a verification attempt, create a customer), declared
@@ -59,20 +81,17 @@ export const GUARDED_MUTATIONS = {
   // cannot flood a phone; guessing is bounded per challenge, and the attempts on one id cannot be multiplied by
   // registering more ids without each new id first passing generateCibilOtp, which the mobile's budget gates.
   submitCibilOtp: { budget: "verify", destinations: [{ kind: "cibil", field: "cibilId" }] },
-  // The SMS goes to the mobile registered for the Aadhaar number: both are budgeted on their own.
+  // The SMS goes to the mobile registered for the Aadhaar number, or for the user and registration it names
+  // (AEPS_REGISTRATION): each is budgeted on its own.
   resendAepsOtp: {
     budget: "send",
-    destinations: [
-      { kind: "mobile", field: "mobile" },
-      { kind: "aadhaar", field: "aadhaar" },
-    ],
+    destinations: [{ kind: "mobile", field: "mobile" }, { kind: "aadhaar", field: "aadhaar" }, ...AEPS_REGISTRATION],
   },
+  // An attempt checks the registration's OTP: its guesses are counted on the registration too, not only on the mobile
+  // and Aadhaar number sent with them.
   verifyAepsOtp: {
     budget: "verify",
-    destinations: [
-      { kind: "mobile", field: "mobile" },
-      { kind: "aadhaar", field: "aadhaar" },
-    ],
+    destinations: [{ kind: "mobile", field: "mobile" }, { kind: "aadhaar", field: "aadhaar" }, ...AEPS_REGISTRATION],
   },
 } as const satisfies Record<string, GuardSpec>;
 

@@ -115,8 +115,11 @@ function destinationsOf(field: string, spec: GuardSpec, input: object): OtpSubje
   const destinations: Array<OtpSubject["destinations"][number]> = [];
   for (const destination of spec.destinations) {
     // A registered mobile is recalled from the store (prepareOf), not read from the input.
-    if ("field" in destination)
-      destinations.push({ kind: destination.kind, value: inputString(field, input, destination.field) });
+    if ("field" in destination) {
+      const value = inputString(field, input, destination.field);
+      // The budget's key only: the value sent upstream stays as typed (guarded-mutations.ts AEPS_REGISTRATION).
+      destinations.push({ kind: destination.kind, value: destination.anyCase ? value.toUpperCase() : value });
+    }
   }
   return destinations;
 }

@@ -22,12 +22,19 @@ import { type KeyCount, RedisBudgets } from "./redis-budgets";
  * (docs/security-requirements.md E3: an unknown outcome keeps its cost).
  */
 
-export type DestinationKind = "mobile" | "aadhaar" | "cibil";
+/**
+ * What a destination budget is keyed by: a customer's number (mobile, Aadhaar, CIBIL id), or a value the upstream may
+ * pick the recipient or the challenge by (an AEPS user key and registration references: graphql/guarded-mutations.ts).
+ */
+export type DestinationKind = "mobile" | "aadhaar" | "cibil" | "aeps-user" | "aeps-primary-key" | "aeps-txn";
 /** Each kind's HMAC dimension, written once rather than built (`destination:${kind}`) per destination and send. */
 const DESTINATION_DIMENSION: Readonly<Record<DestinationKind, string>> = {
   mobile: "destination:mobile",
   aadhaar: "destination:aadhaar",
   cibil: "destination:cibil",
+  "aeps-user": "destination:aeps-user",
+  "aeps-primary-key": "destination:aeps-primary-key",
+  "aeps-txn": "destination:aeps-txn",
 };
 export type ThrottleScope = "DESTINATION" | "MOBILE_PREFIX" | "IP" | "CLIENT" | "GLOBAL";
 /** Digits of a mobile number that name its range (operator series): SMS pumping walks such ranges. */

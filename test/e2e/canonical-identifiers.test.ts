@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SIM_OTP } from "../../src/simulator/state";
-import { nextAadhaar, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
+import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, VALID_AADHAAR } from "../helpers/operations";
 import { describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY, type WireRequest } from "../helpers/stack";
@@ -244,8 +244,9 @@ function suite(name: string, env: () => Record<string, string>) {
     });
 
     describe("Aadhaar: 12 digits or three spaced groups of four are one number", () => {
+      // A fresh registration each time: only the Aadhaar's budget is under test.
       const aeps = (mobile: string, aadhaar: string, extra: Record<string, string> = {}) => ({
-        input: { userKey: "AOP554N3XXXX", mobile, aadhaar, primaryKeyId: "TEST", encodeTxnId: "DEMO", ...extra },
+        input: { ...nextAepsRegistration(), mobile, aadhaar, ...extra },
       });
       const resend = async (mobile: string, aadhaar: string) =>
         resultOf((await t.gql(RESEND_AEPS_OTP, aeps(mobile, aadhaar), auth)).body, "resendAepsOtp");
@@ -319,13 +320,7 @@ function suite(name: string, env: () => Record<string, string>) {
             await t.gql(
               RESEND_AEPS_OTP,
               {
-                input: {
-                  userKey: "AOP554N3XXXX",
-                  mobile,
-                  aadhaar: nextAadhaar(),
-                  primaryKeyId: "TEST",
-                  encodeTxnId: "DEMO",
-                },
+                input: { ...nextAepsRegistration(), mobile, aadhaar: nextAadhaar() },
               },
               auth,
             )
@@ -440,11 +435,9 @@ function suite(name: string, env: () => Record<string, string>) {
     describe("userKey, primaryKeyId, encodeTxnId: the docs do not say how AOPay compares them, so spellings stay distinct", () => {
       const input = (overrides: Record<string, string>) => ({
         input: {
-          userKey: "AOP554N3XXXX",
+          ...nextAepsRegistration(),
           mobile: "9876500123",
           aadhaar: VALID_AADHAAR,
-          primaryKeyId: "TEST",
-          encodeTxnId: "DEMO",
           ...overrides,
         },
       });
@@ -470,6 +463,63 @@ function suite(name: string, env: () => Record<string, string>) {
           expect(second.status).toBe(422);
           expect(t.simulator.calls()).toBe(1);
           expect(wire("aeps.resendOtp")[0][wireKey]).toBe(typed);
+        },
+      );
+
+      // Sent as typed, but budgeted in any case (guarded-mutations.ts AEPS_REGISTRATION): each names the registration
+      // whose OTP AOPay resends "to the user's registered mobile" (docs/upstream/aopay-api.md §2.1), whatever mobile
+      // and Aadhaar number come with it. Before, a new pair of valid numbers per request was a new budget.
+      const FIELDS = ["userKey", "primaryKeyId", "encodeTxnId"] as const;
+      it.each(FIELDS)(
+        "resendAepsOtp: a resend repeating the %s of a registration just sent to, in either case, with a new mobile, Aadhaar and other values, meets the cooldown",
+        async (field) => {
+          const registration = nextAepsRegistration();
+          const resend = (values: Record<string, string>) =>
+            t
+              .gql(RESEND_AEPS_OTP, { input: { mobile: nextMobile(), aadhaar: nextAadhaar(), ...values } }, auth)
+              .then((r) => resultOf(r.body, "resendAepsOtp"));
+          expect((await resend(registration)).__typename).toBe("AepsOtpResent");
+          for (const spelling of [registration[field], registration[field].toLowerCase()]) {
+            expect(await resend({ ...nextAepsRegistration(), [field]: spelling })).toMatchObject({
+              __typename: "OtpThrottled",
+              code: "OTP_COOLDOWN",
+              scope: "DESTINATION",
+            });
+          }
+          expect(t.simulator.calls()).toBe(1);
+          expect(wire("aeps.resendOtp")[0]).toMatchObject({
+            Userkey: registration.userKey,
+            PrimaryKeyId: registration.primaryKeyId,
+            EncodeTxnId: registration.encodeTxnId,
+          });
+        },
+      );
+
+      it.each(FIELDS)(
+        "verifyAepsOtp: guesses repeating the %s of one registration share its verification budget, whatever mobile and Aadhaar come with them",
+        async (field) => {
+          const registration = nextAepsRegistration();
+          const verify = (otp: string, spelling: string) =>
+            t
+              .gql(
+                VERIFY,
+                {
+                  input: {
+                    ...nextAepsRegistration(),
+                    [field]: spelling,
+                    mobile: nextMobile(),
+                    aadhaar: nextAadhaar(),
+                    otp,
+                  },
+                },
+                auth,
+              )
+              .then((r) => resultOf(r.body, "verifyAepsOtp"));
+          // OTP_VERIFY_MAX is 2 here (REAL_BUDGETS).
+          expect((await verify("111111", registration[field])).code).not.toBe("VERIFY_LIMIT_REACHED");
+          expect((await verify("222222", registration[field].toLowerCase())).code).not.toBe("VERIFY_LIMIT_REACHED");
+          expect(await verify("333333", registration[field])).toMatchObject({ code: "VERIFY_LIMIT_REACHED" });
+          expect(t.simulator.calls("aeps.verifyOtp")).toBe(2);
         },
       );
 

@@ -1,4 +1,4 @@
-import { nextAadhaar, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
+import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
 import {
   aepsInput,
   GENERATE_CIBIL_OTP,
@@ -63,7 +63,10 @@ describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (
   const generate = async (stack: TestStack, customer: { cibilId: string; accessToken: string }): Promise<Result> =>
     resultOf((await stack.gql(GENERATE_CIBIL_OTP, { input: customer })).body, "generateCibilOtp");
   const aeps = async (stack: TestStack, mobile: string): Promise<Result> =>
-    resultOf((await stack.gql(RESEND_AEPS_OTP, aepsInput(mobile, { aadhaar: nextAadhaar() }))).body, "resendAepsOtp");
+    resultOf(
+      (await stack.gql(RESEND_AEPS_OTP, aepsInput(mobile, { ...nextAepsRegistration(), aadhaar: nextAadhaar() }))).body,
+      "resendAepsOtp",
+    );
 
   maybe(
     "six PANs registered with one mobile: one GenerateOTP reaches AOPay, the rest meet the mobile's cooldown; AEPS to it too; another mobile is unaffected",

@@ -1,7 +1,7 @@
 import { Client, request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
-import { nextAadhaar, nextMobile } from "../helpers/identifiers";
+import { nextAadhaar, nextAepsRegistration, nextMobile } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP, type Result } from "../helpers/operations";
 import { describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
@@ -115,7 +115,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
       ).size,
     ).toBe(1);
 
-    const destination = aepsInput(nextMobile(), { aadhaar: nextAadhaar() });
+    const destination = aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
     const first = await send(baseUrl, destination);
     expect(first.result.__typename).toBe("AepsOtpResent");
     const firstPid = await servedBy(server, first.requestId);
@@ -159,7 +159,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
     // The new worker serves too.
     let served = false;
     for (let i = 0; i < 6 && !served; i++) {
-      const r = await send(baseUrl, aepsInput(nextMobile(), { aadhaar: nextAadhaar() }));
+      const r = await send(baseUrl, aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() }));
       expect(r.result.__typename).toBe("AepsOtpResent");
       served = (await servedBy(server, r.requestId)) === replacement;
     }

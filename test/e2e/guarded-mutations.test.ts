@@ -12,7 +12,7 @@ import { createSchema, RESOLVERS } from "../../src/graphql/schema";
 import { validateInput } from "../../src/graphql/validation/validate-input";
 import { createLogger } from "../../src/logging/logger";
 import { GUARDED_SAMPLES, guardedDocument, type SampleValues } from "../helpers/guarded-samples";
-import { nextAadhaar, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
+import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
 import { LogCapture } from "../helpers/log-capture";
 import { resultOf } from "../helpers/operations";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY } from "../helpers/stack";
@@ -30,9 +30,7 @@ const fresh = (): SampleValues => ({
   otp: "123456",
   mobile: nextMobile(),
   aadhaar: nextAadhaar(),
-  userKey: "AOP554N3XXXX",
-  primaryKeyId: "TEST",
-  encodeTxnId: "DEMO",
+  ...nextAepsRegistration(),
   pan: nextPan(),
   email: "asha@example.com",
   dateOfBirth: "1990-04-23",

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { upstreamEnv } from "../helpers/fake-upstream";
-import { nextAadhaar, nextMobile, nextPan } from "../helpers/identifiers";
+import { nextAadhaar, nextAepsRegistration, nextMobile, nextPan } from "../helpers/identifiers";
 import {
   aepsInput,
   GENERATE_CIBIL_OTP,
@@ -59,7 +59,7 @@ describeWithRedis("STORE_ENCRYPTION_KEYS rotation across replicas of adjacent st
   /** The typename of a repeat on `b` of an Idempotency-Key first used on `a`. */
   async function replayAcross(a: TestStack, b: TestStack): Promise<string> {
     const idempotencyKey = randomUUID();
-    const input = aepsInput(nextMobile(), { aadhaar: nextAadhaar() });
+    const input = aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
     const first = await a.gql(RESEND_AEPS_OTP, input, { "idempotency-key": idempotencyKey });
     expect(resultOf(first.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
     return resultOf((await b.gql(RESEND_AEPS_OTP, input, { "idempotency-key": idempotencyKey })).body, "resendAepsOtp")

@@ -3,7 +3,7 @@ import { Client, request } from "undici";
 import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
-import { nextAadhaar } from "../helpers/identifiers";
+import { nextAadhaar, nextAepsRegistration } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { type GqlResponse, startTestStack, type TestStack } from "../helpers/stack";
 
@@ -254,9 +254,9 @@ describe("a send whose client has gone before its upstream write", () => {
   it("is dropped before the write (never reaches the upstream) and its budget is refunded; the one already sent is not", async () => {
     const { upstream, t } = ctx;
     const hold = holdingUpstream(upstream);
-    // Each send its own destinations (mobile and Aadhaar): the cooldown applies to both.
-    const firstInput = aepsInput("9123456780", { aadhaar: nextAadhaar() });
-    const secondInput = aepsInput("9123456781", { aadhaar: nextAadhaar() });
+    // Each send its own destinations (mobile, Aadhaar, user key and references): the cooldown applies to all.
+    const firstInput = aepsInput("9123456780", { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
+    const secondInput = aepsInput("9123456781", { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
     const first = t.gql(RESEND_AEPS_OTP, firstInput);
     await until("the first send to reach the upstream", () => upstream.calls.length === 1);
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import Redis from "ioredis";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
-import { nextAadhaar, nextMobile } from "../helpers/identifiers";
+import { nextAadhaar, nextAepsRegistration, nextMobile } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { describeWithRedis, dumpKeys, deleteKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
@@ -58,7 +58,7 @@ describeWithRedis("an Idempotency-Key whose result the store missed while the se
 
   it("is stored once Redis is back: a repeat replays it and AOPay is called once", async () => {
     const key = randomUUID();
-    const input = aepsInput(nextMobile(), { aadhaar: nextAadhaar() });
+    const input = aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
     const first = await sendAcrossACut(key, input);
     expect(resultOf(first.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
     proxy.restore();
@@ -80,7 +80,7 @@ describeWithRedis("an Idempotency-Key whose result the store missed while the se
     // PROTECTION_UNAVAILABLE says "nothing was sent; try again later". Before, the SET that took the key ran once
     // Redis answered again, with no request to own it: the retry with the same key met IDEMPOTENCY_IN_FLIGHT.
     const key = randomUUID();
-    const input = aepsInput(nextMobile(), { aadhaar: nextAadhaar() });
+    const input = aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
     proxy.stall();
     const refused = await (t as TestStack).gql(RESEND_AEPS_OTP, input, { "idempotency-key": key });
     expect(resultOf(refused.body, "resendAepsOtp").code).toBe("PROTECTION_UNAVAILABLE");
@@ -97,7 +97,10 @@ describeWithRedis("an Idempotency-Key whose result the store missed while the se
 
   it("is stored by the drain when Redis comes back during it (SIGTERM right after the answer)", async () => {
     const key = randomUUID();
-    const first = await sendAcrossACut(key, aepsInput(nextMobile(), { aadhaar: nextAadhaar() }));
+    const first = await sendAcrossACut(
+      key,
+      aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() }),
+    );
     expect(resultOf(first.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
     const stopped = (t as TestStack).stop();
     setTimeout(() => proxy.restore(), 500);
@@ -154,7 +157,7 @@ describeWithRedis("an Idempotency-Key whose server died with the send upstream",
     try {
       const held = holdingUpstream(upstream);
       const key = randomUUID();
-      const input = aepsInput(nextMobile(), { aadhaar: nextAadhaar() });
+      const input = aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
       const url = `${await first.ready}/graphql`;
       const lost = postGraphQL(url, { query: RESEND_AEPS_OTP, variables: input }, { "idempotency-key": key }).catch(
         (error: unknown) => error,

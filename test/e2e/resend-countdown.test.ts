@@ -140,10 +140,15 @@ describe.each(stores)("resend countdown against the throttle that enforces it (%
 
   it("AEPS: the countdown covers both destinations: the same Aadhaar with another mobile is refused with the same wait", async () => {
     const stack = await start({ OTP_COOLDOWN_SECONDS: "3", OTP_WINDOW_MAX: "100" });
-    const first = resultOf((await stack.gql(AEPS_COUNTDOWN, aepsInput("9876500801"))).body, "resendAepsOtp") as Answer;
+    // Each its own registration (user key and references are budgeted too): only the Aadhaar is shared.
+    const registration = (n: string) => ({ userKey: `AOP${n}`, primaryKeyId: `PK-${n}`, encodeTxnId: `TX-${n}` });
+    const first = resultOf(
+      (await stack.gql(AEPS_COUNTDOWN, aepsInput("9876500801", registration("801")))).body,
+      "resendAepsOtp",
+    ) as Answer;
     expect(first).toEqual({ __typename: "AepsOtpResent", resendAvailableInSeconds: 3 });
     const sameAadhaar = resultOf(
-      (await stack.gql(AEPS_COUNTDOWN, aepsInput("9876500802"))).body,
+      (await stack.gql(AEPS_COUNTDOWN, aepsInput("9876500802", registration("802")))).body,
       "resendAepsOtp",
     ) as Answer;
     expect(sameAadhaar).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });

@@ -1,5 +1,6 @@
 import { hashApiKey } from "../../src/auth/authenticator";
 import { startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { nextAepsRegistration } from "../helpers/identifiers";
 import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { DEFAULT_THROTTLE, startTestStack, TEST_API_KEYS_ENTRY, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
@@ -52,12 +53,20 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
 
   it("AEPS: the mobile and the Aadhaar are budgeted separately; a reused Aadhaar with a new mobile is refused", async () => {
     t = await startTestStack(DEFAULT_THROTTLE);
-    const first = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500001"))).body, "resendAepsOtp");
+    // A new registration (user key and references: budgeted too) each time, so only the numbers can refuse.
+    const first = resultOf(
+      (await t.gql(RESEND_AEPS_OTP, aepsInput("9876500001", nextAepsRegistration()))).body,
+      "resendAepsOtp",
+    );
     expect(first.__typename).toBe("AepsOtpResent");
-    const sameAadhaar = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500002"))).body, "resendAepsOtp");
+    const sameAadhaar = resultOf(
+      (await t.gql(RESEND_AEPS_OTP, aepsInput("9876500002", nextAepsRegistration()))).body,
+      "resendAepsOtp",
+    );
     expect(sameAadhaar).toMatchObject({ code: "OTP_COOLDOWN" });
     const sameMobile = resultOf(
-      (await t.gql(RESEND_AEPS_OTP, aepsInput("9876500001", { aadhaar: "999941057058" }))).body,
+      (await t.gql(RESEND_AEPS_OTP, aepsInput("9876500001", { ...nextAepsRegistration(), aadhaar: "999941057058" })))
+        .body,
       "resendAepsOtp",
     );
     expect(sameMobile).toMatchObject({ code: "OTP_COOLDOWN" });
@@ -68,7 +77,11 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
     t = await startTestStack({ ...DEFAULT_THROTTLE, OTP_PREFIX_MAX: "3", TRUSTED_PROXIES: "127.0.0.1" });
     const aeps = async (mobile: string, aadhaar: string, ip: string) =>
       resultOf(
-        (await t!.gql(RESEND_AEPS_OTP, aepsInput(mobile, { aadhaar }), { "x-forwarded-for": ip })).body,
+        (
+          await t!.gql(RESEND_AEPS_OTP, aepsInput(mobile, { ...nextAepsRegistration(), aadhaar }), {
+            "x-forwarded-for": ip,
+          })
+        ).body,
         "resendAepsOtp",
       );
     const aadhaars = ["234123412346", "999941057058", "999971658847", "234567890124"];

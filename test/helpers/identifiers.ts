@@ -8,7 +8,7 @@ import { aadhaarProblem, verhoeffValid } from "../../src/pii/aadhaar";
  * throttle budget and fail some other test's expectation, far from the cause).
  */
 const RUN = String((Date.now() + process.pid) % 1e6).padStart(6, "0");
-const served = { cibilId: 0, mobile: 0, pan: 0, aadhaar: 0 };
+const served = { cibilId: 0, mobile: 0, pan: 0, aadhaar: 0, aepsRegistration: 0 };
 
 /** The next serial of `kind`, below `limit`. */
 function next(kind: keyof typeof served, limit: number): number {
@@ -21,6 +21,15 @@ function next(kind: keyof typeof served, limit: number): number {
 export const nextCibilId = () => `7${RUN}${100 + next("cibilId", 100)}`;
 export const nextMobile = () => `9${RUN}${100 + next("mobile", 100)}`;
 export const nextPan = () => `ABCPE${String(1000 + next("pan", 9000))}F`;
+
+/**
+ * A fresh AEPS registration: user key (12 characters), primaryKeyId and encodeTxnId. Each is a destination budgeted
+ * on its own (src/graphql/guarded-mutations.ts AEPS_REGISTRATION), so tests that meet the real budgets need their own.
+ */
+export function nextAepsRegistration(): { userKey: string; primaryKeyId: string; encodeTxnId: string } {
+  const n = `${RUN}${100 + next("aepsRegistration", 900)}`;
+  return { userKey: `AOP${n}`, primaryKeyId: `PK${n}`, encodeTxnId: `TX${n}` };
+}
 
 /**
  * A valid Aadhaar number (Verhoeff check digit, first digit 8), held to the server's own rules: with the check digit 8
