@@ -37,6 +37,15 @@ export type GuardedDestination =
  * spelling that may be the same value upstream, and two values that differ only by case sharing one budget only makes
  * it stricter.
  */
+/**
+ * The CIBIL customer's access token, besides the CIBIL id: GenerateOTP and SubmitOTP take both
+ * (docs/upstream/aopay-api.md §1.2, §1.3), the token authorizes access to one customer's CIBIL data
+ * (registerCibilCustomer returns one per customer), and which of the two AOPay finds the customer (and so the
+ * registered mobile, or the challenge) by, or whether it checks that they match, the docs do not say. Budgeted by the CIBIL id alone, one customer's token
+ * with a new CIBIL id per request was a new budget each time. Upper-cased for its budget key, as AEPS_REGISTRATION's.
+ */
+const CIBIL_TOKEN = { kind: "cibil-token", field: "accessToken", anyCase: true } as const satisfies GuardedDestination;
+
 const AEPS_REGISTRATION = [
   { kind: "aeps-user", field: "userKey", anyCase: true },
   { kind: "aeps-primary-key", field: "primaryKeyId", anyCase: true },
@@ -64,23 +73,22 @@ export const GUARDED_MUTATIONS = {
     destinations: [],
     registers: { mobileField: "mobile", cibilIdAnswerField: "cibilId" },
   },
-  // AOPay sends the OTP to the customer's REGISTERED mobile (§1.2); GenerateOTP names only the CIBIL id. Budgeted on
-  // the CIBIL id and on that mobile, the same "mobile" budgets (cooldown, window, daily cap, prefix) AEPS sends use:
+  // AOPay sends the OTP to the customer's REGISTERED mobile (§1.2); GenerateOTP names the customer by the CIBIL id and
+  // its access token only. Budgeted on the CIBIL id, the token (CIBIL_TOKEN) and that mobile, the same "mobile"
+  // budgets (cooldown, window, daily cap, prefix) AEPS sends use:
   // many CIBIL ids registered to one phone share its budget. A CIBIL id without a record (registered before this
   // record existed, elsewhere, more than CIBIL_REGISTERED_MOBILE_TTL_SECONDS ago, or in memory before a restart) is
   // budgeted by the id only.
   generateCibilOtp: {
     budget: "send",
-    destinations: [
-      { kind: "cibil", field: "cibilId" },
-      { kind: "mobile", registeredFor: "cibilId" },
-    ],
+    destinations: [{ kind: "cibil", field: "cibilId" }, CIBIL_TOKEN, { kind: "mobile", registeredFor: "cibilId" }],
   },
   // Each attempt spends one of the customer's verification attempts (OTP_VERIFY_*), whatever AOPay allows. Per CIBIL
-  // id only, not per registered mobile: an attempt checks one challenge (one CIBIL id's OTP) and sends nothing, so it
-  // cannot flood a phone; guessing is bounded per challenge, and the attempts on one id cannot be multiplied by
-  // registering more ids without each new id first passing generateCibilOtp, which the mobile's budget gates.
-  submitCibilOtp: { budget: "verify", destinations: [{ kind: "cibil", field: "cibilId" }] },
+  // id and token (whichever AOPay finds the challenge by), not per registered mobile: an attempt checks one challenge
+  // (one customer's OTP) and sends nothing, so it cannot flood a phone; guessing is bounded per challenge, and the
+  // attempts on one id cannot be multiplied by registering more ids without each new id first passing
+  // generateCibilOtp, which the mobile's budget gates.
+  submitCibilOtp: { budget: "verify", destinations: [{ kind: "cibil", field: "cibilId" }, CIBIL_TOKEN] },
   // The SMS goes to the mobile registered for the Aadhaar number, or for the user and registration it names
   // (AEPS_REGISTRATION): each is budgeted on its own.
   resendAepsOtp: {

@@ -73,7 +73,7 @@ export const throttleSettings = defineSettings({
     OTP_GLOBAL_WINDOW_SECONDS: seconds(DEFAULT_OTP_GLOBAL, "that window"),
     OTP_VERIFY_MAX: points(
       DEFAULT_OTP_VERIFY,
-      "OTP verification attempts per customer (mobile, Aadhaar or CIBIL id; an AEPS registration too) per window",
+      "OTP verification attempts per customer (mobile, Aadhaar, CIBIL id or token; an AEPS registration too) per window",
     ),
     OTP_VERIFY_WINDOW_SECONDS: seconds(DEFAULT_OTP_VERIFY, "that window"),
   },

@@ -24,14 +24,17 @@ import { type KeyCount, RedisBudgets } from "./redis-budgets";
 
 /**
  * What a destination budget is keyed by: a customer's number (mobile, Aadhaar, CIBIL id), or a value the upstream may
- * pick the recipient or the challenge by (an AEPS user key and registration references: graphql/guarded-mutations.ts).
+ * pick the recipient or the challenge by (a CIBIL access token, an AEPS user key and registration references:
+ * graphql/guarded-mutations.ts).
  */
-export type DestinationKind = "mobile" | "aadhaar" | "cibil" | "aeps-user" | "aeps-primary-key" | "aeps-txn";
+export type DestinationKind =
+  "mobile" | "aadhaar" | "cibil" | "cibil-token" | "aeps-user" | "aeps-primary-key" | "aeps-txn";
 /** Each kind's HMAC dimension, written once rather than built (`destination:${kind}`) per destination and send. */
 const DESTINATION_DIMENSION: Readonly<Record<DestinationKind, string>> = {
   mobile: "destination:mobile",
   aadhaar: "destination:aadhaar",
   cibil: "destination:cibil",
+  "cibil-token": "destination:cibil-token",
   "aeps-user": "destination:aeps-user",
   "aeps-primary-key": "destination:aeps-primary-key",
   "aeps-txn": "destination:aeps-txn",

@@ -35,6 +35,13 @@ const GENERATE_CHALLENGE = `mutation($input: GenerateCibilOtpInput!) { generateC
   __typename ... on CibilOtpChallenge { question { key answerChoices { key } } } ... on Failure { code } } }`;
 const HISTORY = `query($cibilId: String!) { cibilCreditHistory(cibilId: $cibilId) { __typename ... on Failure { code } } }`;
 
+/**
+ * A new CIBIL access token per request: the token is a destination of its own (src/graphql/guarded-mutations.ts
+ * CIBIL_TOKEN), so only the CIBIL id's budget can refuse a spelling here.
+ */
+let tokens = 0;
+const freshToken = () => `tok-canonical-${++tokens}`;
+
 const spaced = (aadhaar: string) => aadhaar.replace(/^(....)(....)(....)$/, "$1 $2 $3");
 
 function suite(name: string, env: () => Record<string, string>) {
@@ -52,13 +59,8 @@ function suite(name: string, env: () => Record<string, string>) {
       t.received.filter((r) => r.endpoint === endpoint).map((r) => r.body);
     const generate = async (cibilId: string, headers: Record<string, string> = {}) =>
       resultOf(
-        (
-          await t.gql(
-            GENERATE_CIBIL_OTP,
-            { input: { cibilId, accessToken: "tok-canonical-1" } },
-            { ...auth, ...headers },
-          )
-        ).body,
+        (await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken: freshToken() } }, { ...auth, ...headers }))
+          .body,
         "generateCibilOtp",
       );
 
@@ -87,7 +89,7 @@ function suite(name: string, env: () => Record<string, string>) {
       it("spellings written inline in the document, and sent by variables, are one id", async () => {
         const id = nextCibilId();
         const inline = await t.gql(
-          `mutation { generateCibilOtp(input: { cibilId: "00${id}", accessToken: "tok-canonical-1" }) { __typename } }`,
+          `mutation { generateCibilOtp(input: { cibilId: "00${id}", accessToken: "${freshToken()}" }) { __typename } }`,
           undefined,
           auth,
         );
@@ -100,14 +102,15 @@ function suite(name: string, env: () => Record<string, string>) {
       it("the same Idempotency-Key with another spelling replays (one fingerprint), and a new key meets the cooldown", async () => {
         const id = nextCibilId();
         const key = randomUUID();
+        const accessToken = freshToken();
         const first = await t.gql(
           GENERATE_CIBIL_OTP,
-          { input: { cibilId: id, accessToken: "tok-canonical-1" } },
+          { input: { cibilId: id, accessToken } },
           { ...auth, "idempotency-key": key },
         );
         const again = await t.gql(
           GENERATE_CIBIL_OTP,
-          { input: { cibilId: `000${id}`, accessToken: "tok-canonical-1" } },
+          { input: { cibilId: `000${id}`, accessToken } },
           { ...auth, "idempotency-key": key },
         );
         expect(again.headers["idempotent-replayed"]).toBe("true");
@@ -125,15 +128,48 @@ function suite(name: string, env: () => Record<string, string>) {
         expect(wire("cibil.generateOtp")[0].cibil_id).toBe(Number(id));
       });
 
+      // The token is budgeted too (guarded-mutations.ts CIBIL_TOKEN), in any case: AOPay's docs do not say whether it
+      // finds the customer by the CIBIL id or by the token. Before, a new CIBIL id per request was a new budget.
+      it("generateCibilOtp: a send repeating the access token just sent with, in either case, under a new CIBIL id, meets the cooldown", async () => {
+        const accessToken = freshToken();
+        const send = (cibilId: string, token: string) =>
+          t
+            .gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken: token } }, auth)
+            .then((r) => resultOf(r.body, "generateCibilOtp"));
+        expect((await send(nextCibilId(), accessToken)).__typename).toBe("CibilOtpChallenge");
+        for (const spelling of [accessToken, accessToken.toUpperCase()]) {
+          expect(await send(nextCibilId(), spelling)).toMatchObject({
+            __typename: "OtpThrottled",
+            code: "OTP_COOLDOWN",
+            scope: "DESTINATION",
+          });
+        }
+        expect(t.simulator.calls()).toBe(1);
+        expect(wire("cibil.generateOtp")[0].access_token).toBe(accessToken);
+      });
+
+      it("submitCibilOtp: guesses repeating one access token under new CIBIL ids share one verification budget", async () => {
+        const accessToken = freshToken();
+        const submit = (token: string, otp: string) =>
+          t
+            .gql(
+              SUBMIT,
+              { input: { cibilId: nextCibilId(), accessToken: token, otp, questionKey: "k", answerKey: "a" } },
+              auth,
+            )
+            .then((r) => resultOf(r.body, "submitCibilOtp"));
+        // OTP_VERIFY_MAX is 2 here (REAL_BUDGETS).
+        expect((await submit(accessToken, "1111")).code).not.toBe("VERIFY_LIMIT_REACHED");
+        expect((await submit(accessToken.toUpperCase(), "2222")).code).not.toBe("VERIFY_LIMIT_REACHED");
+        expect(await submit(accessToken, "3333")).toMatchObject({ code: "VERIFY_LIMIT_REACHED" });
+        expect(t.simulator.calls("cibil.submitOtp")).toBe(2);
+      });
+
       it("submitCibilOtp: guesses under every spelling share one verification budget, and SubmitOTP gets the canonical digits", async () => {
         const id = nextCibilId();
         const submit = (cibilId: string, otp: string) =>
           t
-            .gql(
-              SUBMIT,
-              { input: { cibilId, accessToken: "tok-canonical-1", otp, questionKey: "k", answerKey: "a" } },
-              auth,
-            )
+            .gql(SUBMIT, { input: { cibilId, accessToken: freshToken(), otp, questionKey: "k", answerKey: "a" } }, auth)
             .then((r) => resultOf(r.body, "submitCibilOtp"));
         expect((await submit(id, "1111")).code).not.toBe("VERIFY_LIMIT_REACHED");
         expect((await submit(`0${id}`, "2222")).code).not.toBe("VERIFY_LIMIT_REACHED");
@@ -233,11 +269,7 @@ function suite(name: string, env: () => Record<string, string>) {
         "7.6e8",
         "1234567890123456",
       ])("refuses %j before any budget or upstream call", async (spelling) => {
-        const res = await t.gql(
-          GENERATE_CIBIL_OTP,
-          { input: { cibilId: spelling, accessToken: "tok-canonical-1" } },
-          auth,
-        );
+        const res = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: spelling, accessToken: freshToken() } }, auth);
         expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
         expect(t.simulator.calls()).toBe(0);
       });
@@ -559,7 +591,7 @@ describe("source IP: one per-IP budget per address (IPv4-mapped as IPv4) or IPv6
       (
         await t.gql(
           GENERATE_CIBIL_OTP,
-          { input: { cibilId: nextCibilId(), accessToken: "tok-canonical-1" } },
+          { input: { cibilId: nextCibilId(), accessToken: freshToken() } },
           { ...auth, "x-forwarded-for": ip },
         )
       ).body,

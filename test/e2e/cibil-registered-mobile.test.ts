@@ -1,6 +1,7 @@
 import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
 import {
   aepsInput,
+  cibilToken,
   GENERATE_CIBIL_OTP,
   REGISTER_CIBIL_CUSTOMER,
   RESEND_AEPS_OTP,
@@ -129,7 +130,7 @@ describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (
     "CIBIL ids with no record here (registered before, elsewhere, or lost on restart): budgeted by id only, as before",
     async () => {
       const s = await start();
-      const unknown = (cibilId: string) => ({ cibilId, accessToken: "123456542124" });
+      const unknown = (cibilId: string) => ({ cibilId, accessToken: cibilToken(cibilId) });
       expect((await generate(s, unknown(nextCibilId()))).__typename).not.toBe("OtpThrottled");
       const id = nextCibilId();
       expect((await generate(s, unknown(id))).__typename).not.toBe("OtpThrottled");

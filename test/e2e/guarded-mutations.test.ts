@@ -14,7 +14,7 @@ import { createLogger } from "../../src/logging/logger";
 import { GUARDED_SAMPLES, guardedDocument, type SampleValues } from "../helpers/guarded-samples";
 import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
 import { LogCapture } from "../helpers/log-capture";
-import { resultOf } from "../helpers/operations";
+import { cibilToken, resultOf } from "../helpers/operations";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY } from "../helpers/stack";
 
 /**
@@ -24,9 +24,9 @@ import { type ProductionTestStack, startProductionStack, TEST_API_KEY } from "..
  * show that a mutation written outside the list, or calling AOPay around the guard, cannot reach AOPay.
  */
 const auth = { "x-api-key": TEST_API_KEY };
-const fresh = (): SampleValues => ({
-  cibilId: nextCibilId(),
-  accessToken: "tok-guard-test-1",
+const fresh = (cibilId = nextCibilId()): SampleValues => ({
+  cibilId,
+  accessToken: cibilToken(cibilId),
   otp: "123456",
   mobile: nextMobile(),
   aadhaar: nextAadhaar(),

@@ -19,13 +19,13 @@ function warnings(t: ProductionTestStack, store: string) {
 
 describe("in-memory throttle cap (MEMORY_THROTTLE_MAX_KEYS)", () => {
   let t: ProductionTestStack;
-  // A CIBIL send to a new id takes one entry (its cooldown, window and daily budgets); the IP, client and global
-  // entries are shared.
+  // A CIBIL send to a new id takes two entries, one per destination (its cooldown, window and daily budgets): the id
+  // and its access token (cibilInput gives each id its own); the IP, client and global entries are shared.
   const DESTINATIONS_THAT_FIT = 4;
   beforeAll(async () => {
     t = await startProductionStack({
       OTP_COOLDOWN_SECONDS: "60",
-      MEMORY_THROTTLE_MAX_KEYS: String(3 + DESTINATIONS_THAT_FIT),
+      MEMORY_THROTTLE_MAX_KEYS: String(3 + 2 * DESTINATIONS_THAT_FIT),
     });
   });
   afterAll(() => t?.stop());

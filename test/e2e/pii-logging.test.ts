@@ -193,7 +193,8 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
       record(
         await strict.gql(
           GENERATE_CIBIL_OTP,
-          { input: { cibilId: `55600${i}`, accessToken: CANARY.accessToken } },
+          // A token per send (the token has a budget of its own), each carrying the canary.
+          { input: { cibilId: `55600${i}`, accessToken: `${CANARY.accessToken}${i}` } },
           auth,
         ),
       ); // client cap

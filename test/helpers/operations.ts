@@ -20,8 +20,13 @@ export const CIBIL_CREDIT_HISTORY = clientOperation("CibilCreditHistory");
 
 /** Valid inputs (docs/security-requirements.md C1/C2 vectors). The last three digits of cibilId / mobile pick a simulator scenario. */
 export const VALID_AADHAAR = "234123412346";
+/**
+ * A CIBIL id's access token in tests: one per id, as registerCibilCustomer returns one per customer (the token is
+ * budgeted as a destination of its own: src/graphql/guarded-mutations.ts CIBIL_TOKEN).
+ */
+export const cibilToken = (cibilId: string) => `tok${cibilId}`;
 export function cibilInput(cibilId = "102277100") {
-  return { input: { cibilId, accessToken: "123456542124" } };
+  return { input: { cibilId, accessToken: cibilToken(cibilId) } };
 }
 export function aepsInput(mobile = "9876543210", overrides: Record<string, string> = {}) {
   return {
