@@ -24,6 +24,16 @@ export type GuardedDestination =
   | { readonly kind: "mobile"; readonly registeredFor: string };
 
 /**
+ * The CIBIL customer's access token, besides the CIBIL id: GenerateOTP and SubmitOTP take both
+ * (docs/upstream/aopay-api.md §1.2, §1.3), the token authorizes access to one customer's CIBIL data
+ * (registerCibilCustomer returns one per customer), and which of the two AOPay finds the customer (and so the
+ * registered mobile, or the challenge) by, or whether it checks that they match, the docs do not say. Budgeted by the
+ * CIBIL id alone, one customer's token with a new CIBIL id per request was a new budget each time. Upper-cased for its
+ * budget key, as AEPS_REGISTRATION's.
+ */
+const CIBIL_TOKEN = { kind: "cibil-token", field: "accessToken", anyCase: true } as const satisfies GuardedDestination;
+
+/**
  * The AEPS registration an OTP belongs to, besides the mobile and the Aadhaar number in the input. AOPay's ResendOTP
  * "resends the registration OTP to the user's registered mobile" (docs/upstream/aopay-api.md §2.1): the user is the
  * `Userkey` from AEPS onboarding, and the registration is named by `PrimaryKeyId` and `EncodeTxnId`, which VerifyOTP
@@ -37,15 +47,6 @@ export type GuardedDestination =
  * spelling that may be the same value upstream, and two values that differ only by case sharing one budget only makes
  * it stricter.
  */
-/**
- * The CIBIL customer's access token, besides the CIBIL id: GenerateOTP and SubmitOTP take both
- * (docs/upstream/aopay-api.md §1.2, §1.3), the token authorizes access to one customer's CIBIL data
- * (registerCibilCustomer returns one per customer), and which of the two AOPay finds the customer (and so the
- * registered mobile, or the challenge) by, or whether it checks that they match, the docs do not say. Budgeted by the CIBIL id alone, one customer's token
- * with a new CIBIL id per request was a new budget each time. Upper-cased for its budget key, as AEPS_REGISTRATION's.
- */
-const CIBIL_TOKEN = { kind: "cibil-token", field: "accessToken", anyCase: true } as const satisfies GuardedDestination;
-
 const AEPS_REGISTRATION = [
   { kind: "aeps-user", field: "userKey", anyCase: true },
   { kind: "aeps-primary-key", field: "primaryKeyId", anyCase: true },
