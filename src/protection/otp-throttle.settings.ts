@@ -8,7 +8,10 @@ export interface Budget {
 
 /** OTP throttling (docs/security-requirements.md B1-B4). Every budget counts sends that may have reached AOPay. */
 export interface ThrottleConfig {
-  /** Minimum time between two sends to the same destination (mobile, Aadhaar or CIBIL id). */
+  /**
+   * Minimum time between two sends to the same destination (graphql/guarded-mutations.ts: mobile, Aadhaar, CIBIL id or
+   * token, AEPS user key or reference).
+   */
   cooldownSeconds: number;
   /** Per destination, short window (B2: 3 per 10 minutes). */
   destinationWindow: Budget;

@@ -105,11 +105,11 @@ export type SubmitCibilOtpInput = {
   questionKey: string;
 };
 
-/** Which budget refused the send: the destination (mobile, Aadhaar, CIBIL id), the mobile number's range, the source IP, the API client, or the service. */
+/** Which budget refused the send: the destination (the customer or registration the OTP is for), the mobile number's range, the source IP, the API client, or the service. */
 export type ThrottleScope =
   /** The API client (API key or token) that sent the request. */
   | 'CLIENT'
-  /** This customer (mobile, Aadhaar or CIBIL id): the cooldown between sends, or the sends allowed per window or day. */
+  /** This customer: its mobile, Aadhaar number, CIBIL id or access token, or the AEPS user key or registration reference (whichever the upstream may find the recipient by): the cooldown between sends, or the sends allowed per window or day. */
   | 'DESTINATION'
   /** The whole service: too many sends right now, from everyone. */
   | 'GLOBAL'

@@ -74,11 +74,11 @@ export enum ThrottleScope {
 registerEnumType(ThrottleScope, {
   name: "ThrottleScope",
   description:
-    "Which budget refused the send: the destination (mobile, Aadhaar, CIBIL id), the mobile number's range, the source IP, the API client, or the service.",
+    "Which budget refused the send: the destination (the customer or registration the OTP is for), the mobile number's range, the source IP, the API client, or the service.",
   valuesConfig: {
     DESTINATION: {
       description:
-        "This customer (mobile, Aadhaar or CIBIL id): the cooldown between sends, or the sends allowed per window or day.",
+        "This customer: its mobile, Aadhaar number, CIBIL id or access token, or the AEPS user key or registration reference (whichever the upstream may find the recipient by): the cooldown between sends, or the sends allowed per window or day.",
     },
     MOBILE_PREFIX: {
       description:
