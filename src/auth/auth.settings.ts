@@ -42,8 +42,12 @@ export const authSettings = defineSettings({
       doc: "accept `Authorization: Bearer` JWTs verified against this JWKS (https in production)",
       example: "https://login.example.com/.well-known/jwks.json",
     }),
-    AUTH_JWT_ISSUER: text({ doc: "the `iss` a JWT must carry (needs `AUTH_JWKS_URL`)" }),
-    AUTH_JWT_AUDIENCE: text({ doc: "the `aud` a JWT must carry (needs `AUTH_JWKS_URL`)" }),
+    AUTH_JWT_ISSUER: text({
+      doc: "the `iss` a JWT must carry (needs `AUTH_JWKS_URL`; required with it in production)",
+    }),
+    AUTH_JWT_AUDIENCE: text({
+      doc: "the `aud` a JWT must carry (needs `AUTH_JWKS_URL`; required with it in production)",
+    }),
     AUTH_JWT_CLIENT_CLAIM: text({ default: DEFAULT_JWT_CLIENT_CLAIM, doc: "the claim that names the client" }),
   },
 });
@@ -67,6 +71,15 @@ export function authConfig(v: ValuesOf<typeof authSettings>, production: boolean
   if (v.AUTH_JWKS_URL) {
     if (production && v.AUTH_JWKS_URL.protocol !== "https:")
       problems.push("AUTH_JWKS_URL must use https in production");
+    // RFC 8725 §3.8, §3.9: an identity provider signs tokens for many services with the same keys; without `iss` and
+    // `aud` checked, a token it issued to a client for another service (or another provider's, on a shared JWKS) is
+    // accepted here. Optional in development (a local issuer may set neither).
+    if (production && !v.AUTH_JWT_ISSUER)
+      problems.push("AUTH_JWT_ISSUER must be set in production with AUTH_JWKS_URL (the `iss` this server accepts)");
+    if (production && !v.AUTH_JWT_AUDIENCE)
+      problems.push(
+        "AUTH_JWT_AUDIENCE must be set in production with AUTH_JWKS_URL (the `aud` naming this server): without it a token issued for another service is accepted",
+      );
     jwt = {
       jwksUrl: v.AUTH_JWKS_URL,
       issuer: v.AUTH_JWT_ISSUER,

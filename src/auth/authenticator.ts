@@ -26,11 +26,20 @@ const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
  */
 export class Authenticator {
   readonly #jwks: ReturnType<typeof createRemoteJWKSet> | null;
+  /**
+   * Client ids a token may not name: API_KEYS' clients and `anonymous`. A client id is what budgets, idempotency
+   * records and credit-report consents belong to, so a token whose claim equals one of them would act as that client:
+   * read the credit reports its customers consented to, and spend its budgets. Client ids come from two authorities
+   * (this server's API_KEYS, the identity provider's claims) that know nothing of each other; one id, one kind of
+   * credential keeps them apart (an audit: a token with `azp` `anonymous` or an API key's client id was that client).
+   */
+  readonly #notForTokens: ReadonlySet<string>;
 
   constructor(private readonly config: AuthConfig) {
     this.#jwks = config.jwt
       ? createRemoteJWKSet(config.jwt.jwksUrl, { timeoutDuration: 3_000, cooldownDuration: 30_000 })
       : null;
+    this.#notForTokens = new Set([ANONYMOUS.id, ...config.apiKeys.values()]);
   }
 
   get required(): boolean {
@@ -86,6 +95,11 @@ export class Authenticator {
       const claim = payload[this.config.jwt.clientClaim];
       if (typeof claim !== "string" || !CLIENT_ID.test(claim))
         return { ok: false, reason: `token has no usable ${this.config.jwt.clientClaim} claim` };
+      if (this.#notForTokens.has(claim))
+        return {
+          ok: false,
+          reason: `token's ${this.config.jwt.clientClaim} claim names a client of API_KEYS or \`anonymous\`, not a token client`,
+        };
       return { ok: true, client: { id: claim, via: "jwt" } };
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) return { ok: false, reason: `invalid token (${error.code})` };

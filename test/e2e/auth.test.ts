@@ -8,6 +8,7 @@ import {
   startProductionStack,
   startTestStack,
   TEST_API_KEY,
+  TEST_API_KEYS_ENTRY,
   type TestStack,
 } from "../helpers/stack";
 
@@ -97,6 +98,7 @@ describe("client authentication in production (docs/security-requirements.md B3;
         AUTH_JWKS_URL: jwks.url,
         AUTH_JWT_ISSUER: ISSUER,
         AUTH_JWT_AUDIENCE: AUDIENCE,
+        API_KEYS: TEST_API_KEYS_ENTRY,
       });
     });
     afterAll(() => tj?.stop());
@@ -121,11 +123,26 @@ describe("client authentication in production (docs/security-requirements.md B3;
       ["for another audience", () => token({ azp: "mobile-app" }, { audience: "someone-else" })],
       ["from another issuer", () => token({ azp: "mobile-app" }, { issuer: "https://evil.example/" })],
       ["without the client claim", () => token({ sub: "user-1" })],
+      // Its budgets, idempotency records and credit-report consents would be that client's.
+      ["naming an API key's client", () => token({ azp: "test-client" })],
+      ["naming the anonymous client", () => token({ azp: "anonymous" })],
     ])("rejects a token %s with 401 and no upstream call", async (_what, make) => {
       const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), { authorization: `Bearer ${await make()}` });
       expect(res.status).toBe(401);
       expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "UNAUTHENTICATED" });
       expect(tj.simulator?.calls()).toBe(0);
+    });
+
+    it("serves the API key's client beside tokens, and logs why a token naming it was refused", async () => {
+      const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": TEST_API_KEY });
+      expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+      await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+        authorization: `Bearer ${await token({ azp: "test-client" })}`,
+        "x-request-id": "c3e4f5a6-2d3f-4a4b-8c5d-6e7f8a9b0c1d",
+      });
+      const refused = tj.logs.records().filter((r) => r.requestId === "c3e4f5a6-2d3f-4a4b-8c5d-6e7f8a9b0c1d");
+      expect(JSON.stringify(refused)).toContain("names a client of API_KEYS");
+      expect(refused.some((r) => r.clientId === "test-client")).toBe(false);
     });
   });
 });

@@ -128,6 +128,21 @@ describe("loadConfig", () => {
     expect(Object.is(config.port, 0)).toBe(true);
   });
 
+  it("requires the issuer and audience of JWTs in production (RFC 8725 3.8, 3.9), not in development", () => {
+    const jwt = { AUTH_JWKS_URL: "https://login.example/jwks.json" };
+    const live = { AOPAY_BASE_URL: "https://api.aopay.example", AOPAY_REGISTRATION_ID: "R", AOPAY_COMPANY_CODE: "C" };
+    const problems = problemsOf({ NODE_ENV: "production", ...SECURE, ...live, ...jwt });
+    expect(problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^AUTH_JWT_ISSUER must be set in production/)]),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^AUTH_JWT_AUDIENCE must be set in production/)]),
+    );
+    const both = { ...jwt, AUTH_JWT_ISSUER: "https://login.example/", AUTH_JWT_AUDIENCE: "aopay-graphql" };
+    expect(problemsOf({ NODE_ENV: "production", ...SECURE, ...live, ...both })).toEqual([]);
+    expect(problemsOf(jwt)).toEqual([]);
+  });
+
   it("parses CORS_ORIGINS as an exact-origin list; empty means none", () => {
     expect(loadConfig({ CORS_ORIGINS: "https://a.example, http://localhost:3000" }).corsOrigins).toEqual([
       "https://a.example",
