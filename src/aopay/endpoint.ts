@@ -18,6 +18,14 @@ export function scrubbed(value: string | undefined, scrubber: TextScrubber): str
   return value === undefined ? null : scrubber.scrub(value);
 }
 
+/**
+ * An identifier from AOPay's answer that the client sends back as it is (TextScrubber.identifier: partner credentials
+ * redacted, nothing else touched), null when the answer has none.
+ */
+export function issuedId(value: string | undefined, scrubber: TextScrubber): string | null {
+  return value === undefined ? null : scrubber.identifier(value);
+}
+
 /** Formats an ISO calendar date (YYYY-MM-DD, validated at the edge) for the wire. */
 export function formatDob(iso: string, format: DobFormat): string {
   const [y, m, d] = iso.split("-");
@@ -54,6 +62,11 @@ export interface Endpoint<In, Out> {
    * the client and the log as it was.
    */
   sensitive(input: In, ctx: WireContext): ReadonlyArray<string | null | undefined>;
-  /** Maps the success envelope; `input` is the validated request, `scrubber` masks PII and its values in upstream text. */
+  /**
+   * Maps the success envelope; `input` is the validated request, `scrubber` masks PII and its values in upstream text.
+   * Every string the answer hands on passes it: free text through `scrubbed`, an identifier the client must send back
+   * through `issuedId` (an audit had AOPay echo the partner's RegistrationID, a mobile and an Aadhaar number in
+   * `next_api_call`, a question's key, `PrimaryKeyId` and a registration's `cibil_id`: each reached the client as it was).
+   */
   fromWire(envelope: SuccessEnvelope, input: In, scrubber: TextScrubber): Out;
 }

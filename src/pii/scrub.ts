@@ -64,8 +64,63 @@ function redactable(values: Iterable<string | null | undefined>): string[] {
 }
 
 /**
- * `text` with every one of `values` (from `redactable`: longest first, so a shorter one inside a longer cannot leave
- * the rest of it) replaced by `[REDACTED]`.
+ * One pattern matching any of `values` (from `redactable`: longest first, so a shorter one inside a longer cannot leave
+ * the rest of it) in any letter case, or null for none; with `spacedDigits`, a value of digits alone also matches with
+ * up to three other characters between its digits. In any case because what echoes a value need not keep its case: an
+ * audit had AOPay answer the partner's RegistrationID in lower case and a customer's name in capitals (as bureaus
+ * write names). Spaced because it need not keep its spelling either: the same audit had it answer the request's OTP
+ * as `4 8 2 9 1 3`, its mobile as `98765  43210` and `(98765) 43210`, its Aadhaar number as `234 123 412 346`,
+ * spellings the shape masks do not know and an exact match let through to the client and the log.
+ */
+function redactionPattern(values: readonly string[], spacedDigits = false): RegExp | null {
+  if (values.length === 0) return null;
+  const alternatives = values.map((v) =>
+    spacedDigits && /^[0-9]+$/.test(v) ? [...v].join(SPACED) : v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+  );
+  return new RegExp(alternatives.join("|"), "gi");
+}
+
+/** What may stand between two digits of a request's own number in an echo of it (redactionPattern). */
+const SPACED = "[^0-9A-Za-z]{0,3}";
+
+const NON_ASCII = /[^ -~\t\n\r]/;
+const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+
+/**
+ * AOPay's text as its reader would see it, for the scrub of what AOPay answers (RequestScrubber): compatibility forms
+ * folded (NFKC: fullwidth digits `９８７６…`) and percent-escapes decoded, twice at most (`2341%202341%202346` and
+ * `mobile%3D9876543210` inside a URL in a message, `%2520` encoded twice), so a value does not pass the masks by hiding
+ * behind an encoding.
+ */
+function readable(text: string): string {
+  let out = NON_ASCII.test(text) ? text.normalize("NFKC") : text;
+  for (let i = 0; i < 2 && out.includes("%"); i++) out = out.replace(PERCENT_RUN, decodeRun);
+  return out;
+}
+
+function decodeRun(run: string): string {
+  // Bytes that are not UTF-8 become U+FFFD (as a browser shows them), so they cannot glue to a number behind them.
+  return Buffer.from(run.replaceAll("%", ""), "hex").toString("utf8");
+}
+
+/** Whether `text` holds a match of `pattern` (redactionPattern). */
+function holds(text: string, pattern: RegExp | null): boolean {
+  if (pattern === null) return false;
+  pattern.lastIndex = 0;
+  return pattern.test(text);
+}
+
+/** `text` with every match of `pattern` (redactionPattern) replaced by `[REDACTED]`. */
+function redactAnyCase(text: string, pattern: RegExp | null): string {
+  // A test first: almost no text holds one, and replace() would copy it regardless.
+  return pattern !== null && holds(text, pattern) ? text.replace(pattern, "[REDACTED]") : text;
+}
+
+/**
+ * `text` with every one of `values` (from `redactable`: longest first) replaced by `[REDACTED]`, as written: the log
+ * lines' pass. Not in any case there: the case-insensitive pattern cost 230 ns per 450-character access line against
+ * 75 (a timing loop, node 24), and every text from AOPay that a line can hold was redacted in any case where it came
+ * in (RequestScrubber), as the PAN in either case is.
  */
 function redact(text: string, values: readonly string[]): string {
   let out = text;
@@ -75,15 +130,42 @@ function redact(text: string, values: readonly string[]): string {
 
 /** What masks text: the Scrubber, or one bound to a request's own values (Scrubber.forRequest). */
 export interface TextScrubber {
+  /** Free text (a message, a code, a reference): PII shapes masked, secrets and the request's own values redacted. */
   scrub(text: string): string;
+  /**
+   * An identifier AOPay issued that the client must send back exactly as received (a question or answer key, the
+   * PrimaryKeyId/EncodeTxnId of AEPS, the CIBIL id and token of a registration). The shape masks would break a good
+   * one (AOPay's own example answer id `4220112750` is a digit away from reading as a mobile), so it is returned as it
+   * came unless it holds a registered secret (partner credential) or one of the request's own values, in any case or
+   * encoding: then it cannot be handed on, and is returned scrubbed as free text.
+   */
+  identifier(text: string): string;
 }
 
 export class Scrubber {
   readonly #secrets: string[];
+  readonly #secretsAnyCase: RegExp | null;
 
   /** Secrets shorter than 4 characters (MIN_REQUEST_VALUE) are refused: scrubbing them would mangle ordinary text. */
   constructor(secrets: Iterable<string> = []) {
     this.#secrets = redactable(new Set(secrets));
+    this.#secretsAnyCase = redactionPattern(this.#secrets);
+  }
+
+  /** TextScrubber.identifier, for an answer to no request in particular (no values of its own). */
+  identifier(text: string): string {
+    const plain = readable(text);
+    return holds(plain, this.#secretsAnyCase) ? this.secretsAnyCase(this.scrub(plain)) : text;
+  }
+
+  /** The registered secrets redacted in any letter case: for what AOPay answers (RequestScrubber). */
+  secretsAnyCase(text: string): string {
+    return redactAnyCase(text, this.#secretsAnyCase);
+  }
+
+  /** Whether `text`, already readable(), holds a registered secret in any case. */
+  holdsSecret(text: string): boolean {
+    return holds(text, this.#secretsAnyCase);
   }
 
   scrub(text: string): string {
@@ -99,7 +181,7 @@ export class Scrubber {
 
   /**
    * This scrubber, also redacting the given values of one request (its OTP, token, identifiers, names) wherever they
-   * appear exactly in a text: for what AOPay answers that request, where an echo of them has no shape to recognise
+   * appear in a text, in any letter case, and the registered secrets in any case too: for what AOPay answers that request, where an echo of them has no shape to recognise
    * (a 6-digit OTP as an error code, a mobile glued into `MT9876543210…`). The shapes are masked first, so a number
    * that has one keeps its readable mask. Values shorter than MIN_REQUEST_VALUE are ignored.
    */
@@ -114,7 +196,7 @@ export class Scrubber {
  * scrubs nothing pays nothing (a Set, a filter and a sort per upstream call measured about 400 ns in a timing loop).
  */
 class RequestScrubber implements TextScrubber {
-  #own: string[] | undefined;
+  #own: RegExp | null | undefined;
 
   constructor(
     private readonly scrubber: Scrubber,
@@ -122,11 +204,20 @@ class RequestScrubber implements TextScrubber {
   ) {}
 
   scrub(text: string): string {
-    let out = this.scrubber.scrub(text);
+    let out = this.scrubber.secretsAnyCase(this.scrubber.scrub(readable(text)));
     if (PAN_HINT_ANY_CASE.test(out)) out = out.replace(PAN_TOKEN_ANY_CASE, (pan) => maskPan(pan.toUpperCase()));
+    return redactAnyCase(out, this.#ownPattern());
+  }
+
+  identifier(text: string): string {
+    const plain = readable(text);
+    return this.scrubber.holdsSecret(plain) || holds(plain, this.#ownPattern()) ? this.scrub(text) : text;
+  }
+
+  #ownPattern(): RegExp | null {
     // A value twice would be harmless (the second finds nothing left), so no Set here.
-    this.#own ??= redactable(this.values);
-    return redact(out, this.#own);
+    if (this.#own === undefined) this.#own = redactionPattern(redactable(this.values), true);
+    return this.#own;
   }
 }
 

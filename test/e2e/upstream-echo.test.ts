@@ -1,3 +1,4 @@
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import {
   GENERATE_CIBIL_OTP,
@@ -171,6 +172,179 @@ describe("nothing a request sent comes back out of what AOPay answers it, in any
       Object.values(SPELLED)
         .flat()
         .filter((s) => out.includes(s) || out.includes(JSON.stringify(s).slice(1, -1)));
+    expect(found(answers)).toEqual([]);
+    expect(found(t.logs.text())).toEqual([]);
+  });
+});
+
+/**
+ * The same promise for the fields of a success that are not messages: an identifier AOPay issues (a registration's
+ * CIBIL id and token, a question's and an answer's key and id, AEPS's PrimaryKeyId and EncodeTxnId), `next_api_call`,
+ * SubmitOTP's masked id and fetch date. An upstream audit had AOPay answer the partner's credentials (in another case,
+ * percent-encoded) and the request's values in spellings the masks do not know in each of them: every one reached the
+ * client as it came. Each field here carries them; nothing of them may come out, in a response or a log line.
+ */
+describe("no field of a success carries the partner credentials or the request's values out, in any spelling", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+  const responses: string[] = [];
+  const REG = SIMULATOR_REGISTRATION_ID;
+  const CO = SIMULATOR_COMPANY_CODE;
+  const pct = (s: string) => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
+  /**
+   * The spellings that must not come out: the partner credentials (in every answer), and each request's own values
+   * (only in the answers to that request: another request's are not its to redact) as the masks do not know them.
+   */
+  const OWN = {
+    partner: [REG, REG.toLowerCase(), CO, CO.toLowerCase()],
+    mobile: [`${M1}  ${M2}`, `(${M1}) ${M2}`, `${M1}_${M2}`],
+    aadhaar: [(AADHAAR.match(/.{3}/g) as string[]).join(" "), A.join("/")],
+    otp: [[...OTP].join(" "), `${OTP.slice(0, 4)}-${OTP.slice(4)}`],
+    token: [TOKEN.toUpperCase()],
+    cibilId: [[...CIBIL_ID].join(" ")],
+    name: [NAME.toUpperCase()],
+  };
+  const ENCODED = [pct(REG), pct(CO.toLowerCase()), A.join("%20")];
+  const poisoned = (...kinds: Array<keyof typeof OWN>) =>
+    [...OWN.partner, ...kinds.flatMap((k) => OWN[k])].join(" | ") +
+    ` | url https://aopay.example/cb?r=${ENCODED[0]}&c=${ENCODED[1]}` +
+    (kinds.includes("aadhaar") ? `&a=${ENCODED[2]}` : "");
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: "debug" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  const send = async (query: string, input: Record<string, unknown>, field: string) => {
+    const res = await t.gql(query, { input });
+    responses.push(res.text, JSON.stringify(res.headers));
+    return resultOf(res.body, field);
+  };
+
+  it("CIBIL registration: its CIBIL id and token", async () => {
+    upstream.respond(
+      json(200, {
+        status: "SUCCESS",
+        message: "ok",
+        access_token: poisoned("mobile", "name"),
+        result: { cibil_id: poisoned("mobile", "name") },
+      }),
+    );
+    const registered = await send(
+      REGISTER_CIBIL_CUSTOMER,
+      {
+        firstName: NAME,
+        lastName: "Echo",
+        pan: PAN,
+        dateOfBirth: DOB,
+        email: `${EMAIL_LOCAL}@example.org`,
+        mobile: MOBILE,
+      },
+      "registerCibilCustomer",
+    );
+    expect(registered.__typename).toBe("CibilCustomerRegistered");
+    expect(registered.cibilId).toContain("[REDACTED]");
+  });
+
+  it("CIBIL GenerateOTP: its id, next_api_call, the question's key and each answer's id and key", async () => {
+    upstream.respond(
+      json(200, {
+        status: "SUCCESS",
+        result: {
+          cibil_id: poisoned("cibilId", "token"),
+          cibil_status: "Pending",
+          next_api_call: poisoned("cibilId", "token"),
+          questions: {
+            Key: poisoned("cibilId", "token"),
+            FullQuestionText: "Enter the OTP",
+            AnswerChoice: [{ AnswerChoiceId: poisoned("token"), Key: poisoned("cibilId"), AnswerChoiceText: "OTP" }],
+          },
+        },
+      }),
+    );
+    const challenge = await send(GENERATE_CIBIL_OTP, { cibilId: CIBIL_ID, accessToken: TOKEN }, "generateCibilOtp");
+    expect(challenge.__typename).toBe("CibilOtpChallenge");
+  });
+
+  it("CIBIL GenerateOTP: good identifiers are handed on exactly as issued, the request's own id among them", async () => {
+    // AOPay's example keys, one reading like a mobile number: sent back by the client, so never masked.
+    upstream.respond(
+      json(200, {
+        status: "SUCCESS",
+        result: {
+          cibil_id: CIBIL_ID,
+          questions: {
+            Key: "9423489238",
+            AnswerChoice: { AnswerChoiceId: "4220112750", Key: "USER_TO_INPUT_ANSWER", AnswerChoiceText: "x" },
+          },
+        },
+      }),
+    );
+    const challenge = await send(GENERATE_CIBIL_OTP, { cibilId: CIBIL_ID, accessToken: TOKEN }, "generateCibilOtp");
+    expect(challenge).toMatchObject({
+      cibilId: CIBIL_ID,
+      question: { key: "9423489238", answerChoices: [{ id: "4220112750", key: "USER_TO_INPUT_ANSWER" }] },
+    });
+  });
+
+  it("CIBIL SubmitOTP: the masked id (unmasked here) and the fetch date; the history's message", async () => {
+    upstream.respond((call, res, req) =>
+      json(200, {
+        status: "SUCCESS",
+        message: call.path.endsWith("/GetCreditHistory") ? poisoned("cibilId") : "ok",
+        merchant_trans_id: `MT${CIBIL_ID}`,
+        result: call.path.endsWith("/GetCreditHistory")
+          ? { score: 700 }
+          : {
+              cibil_id: `${poisoned("otp", "token", "cibilId")} ${CIBIL_ID}`,
+              cibil_status: "Success",
+              cibil_score_fetch_date: poisoned("otp", "token", "cibilId"),
+            },
+      })(call, res, req),
+    );
+    const verified = await send(
+      SUBMIT_CIBIL_OTP,
+      { cibilId: CIBIL_ID, accessToken: TOKEN, otp: OTP, questionKey: "q1", answerKey: "a1" },
+      "submitCibilOtp",
+    );
+    expect(verified).toMatchObject({
+      __typename: "CibilOtpVerified",
+      creditHistory: { __typename: "CibilCreditHistory" },
+    });
+  });
+
+  it("AEPS ResendOTP: its PrimaryKeyId and EncodeTxnId", async () => {
+    upstream.respond(
+      json(200, {
+        status: true,
+        msg: "OTP Resend Request Completed",
+        data: {
+          response_code: 1,
+          error_code: 0,
+          data: { primaryKeyId: poisoned("mobile", "aadhaar"), encodeTxnId: poisoned("mobile", "aadhaar") },
+        },
+      }),
+    );
+    const aeps = {
+      userKey: "AOP554N3XXXX",
+      mobile: MOBILE,
+      aadhaar: AADHAAR,
+      primaryKeyId: "TEST",
+      encodeTxnId: "DEMO",
+    };
+    const resent = await send(RESEND_AEPS_OTP, aeps, "resendAepsOtp");
+    expect(resent.__typename).toBe("AepsOtpResent");
+    expect(resent.primaryKeyId).toContain("[REDACTED]");
+  });
+
+  it("no spelling of any of them reached a response or a log line", () => {
+    const answers = responses.join("\n").replaceAll(`"cibilId":"${CIBIL_ID}"`, '"cibilId":"<own>"');
+    const spelt = [...Object.values(OWN).flat(), ...ENCODED, AADHAAR, MOBILE];
+    const found = (out: string) => spelt.filter((s) => out.includes(s));
     expect(found(answers)).toEqual([]);
     expect(found(t.logs.text())).toEqual([]);
   });

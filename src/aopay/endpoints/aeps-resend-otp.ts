@@ -1,7 +1,7 @@
 import { maskAadhaar } from "../../pii/aadhaar";
 import { maskMobile } from "../../pii/mobile";
 import type { TextScrubber } from "../../pii/scrub";
-import { type Endpoint, scrubbed, type WireContext } from "../endpoint";
+import { type Endpoint, issuedId, scrubbed, type WireContext } from "../endpoint";
 import { readObject, readString } from "../envelope";
 import type { SuccessEnvelope } from "../outcome";
 
@@ -106,8 +106,9 @@ export const aepsResendOtp: Endpoint<ResendAepsOtpRequest, AepsResendOtpAnswer> 
     return {
       ...aepsRegistrationAnswer(envelope, input, scrubber),
       upstreamErrorCode: scrubbed(readString(outer.error_code), scrubber),
-      primaryKeyId: readString(inner.primaryKeyId) ?? null,
-      encodeTxnId: readString(inner.encodeTxnId) ?? null,
+      // What the client sends VerifyOTP next: identifiers, handed on as issued (partner credentials aside).
+      primaryKeyId: issuedId(readString(inner.primaryKeyId), scrubber),
+      encodeTxnId: issuedId(readString(inner.encodeTxnId), scrubber),
     };
   },
 };

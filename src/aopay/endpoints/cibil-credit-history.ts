@@ -58,7 +58,8 @@ export const cibilCreditHistory: Endpoint<CreditHistoryRequest & OrderRef, Cibil
       upstreamMessage: scrubbed(message, scrubber),
       merchantTransactionId: envelope.merchantTransactionId ?? null,
       report,
-      scoreFetchDate: readString(report?.cibil_score_fetch_date) ?? null,
+      // A typed field of ours, so scrubbed as every text we hand on (the report itself is handed on unchanged, above).
+      scoreFetchDate: scrubbed(readString(report?.cibil_score_fetch_date), scrubber),
     };
   },
 };

@@ -1,4 +1,5 @@
-import { type Endpoint, scrubbed } from "../endpoint";
+import { type Endpoint, issuedId, scrubbed } from "../endpoint";
+import type { TextScrubber } from "../../pii/scrub";
 import { type JsonObject, readBoolean, readObject, readString } from "../envelope";
 
 /**
@@ -78,25 +79,30 @@ export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilGenerateOt
     const questions = readObject(result.questions);
     const text = (v: unknown) => scrubbed(readString(v), scrubber);
     const statusWord = readString(result.cibil_status)?.trim().toLowerCase();
-    const nextStepName = readString(result.next_api_call) ?? null;
+    const nextStepWord = readString(result.next_api_call);
+    const id = (v: unknown) => issuedId(readString(v), scrubber);
     return {
       // The example answers with a different id than it was asked for (9362678 vs 102277100); the docs do not say
       // whether AOPay can renumber, so the answer wins and the request is the fallback.
-      cibilId: readString(result.cibil_id) ?? input.cibilId,
+      // An identifier (the client's next call sends it). The request's own id is one of the values an identifier must
+      // not carry (TextScrubber.identifier), yet it is the answer expected here: that one is taken as it was sent.
+      cibilId: readString(result.cibil_id) === input.cibilId ? input.cibilId : (id(result.cibil_id) ?? input.cibilId),
       status: (statusWord && STATUS[statusWord]) || "UNRECOGNIZED",
       question: questions
         ? {
-            key: readString(questions.Key) ?? null,
+            // SubmitOTP's question_key: sent back as it came.
+            key: id(questions.Key),
             text: text(questions.FullQuestionText),
             // "true"/"false" strings in the example; real booleans accepted too; absent stays null (undocumented).
             lastChance: readBoolean(questions.LastChanceQuestion),
             skipEligible: readBoolean(questions.skipEligible),
             resendEligible: readBoolean(questions.resendEligible),
-            answerChoices: answerChoices(questions.AnswerChoice, scrubber.scrub.bind(scrubber)),
+            answerChoices: answerChoices(questions.AnswerChoice, scrubber),
           }
         : null,
-      nextStep: nextStepName === null ? null : (NEXT_STEP[nextStepName] ?? "UNRECOGNIZED"),
-      nextStepName,
+      nextStep: nextStepWord === undefined ? null : (NEXT_STEP[nextStepWord] ?? "UNRECOGNIZED"),
+      // AOPay's word as text: matched above as it came, shown scrubbed (it is free text from the answer).
+      nextStepName: scrubbed(nextStepWord, scrubber),
       merchantTransactionId: envelope.merchantTransactionId ?? null,
     };
   },
@@ -106,7 +112,7 @@ export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilGenerateOt
  * `AnswerChoice` is a single object in the only example. Bureau questionnaires can offer several choices and the docs
  * are silent on that case, so an array is accepted too; entries missing an id, key or text are dropped.
  */
-function answerChoices(value: unknown, scrub: (s: string) => string): CibilAnswerChoice[] {
+function answerChoices(value: unknown, scrubber: TextScrubber): CibilAnswerChoice[] {
   const items = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
   const out: CibilAnswerChoice[] = [];
   for (const item of items) {
@@ -114,7 +120,9 @@ function answerChoices(value: unknown, scrub: (s: string) => string): CibilAnswe
     const id = readString(o?.AnswerChoiceId);
     const key = readString(o?.Key);
     const text = readString(o?.AnswerChoiceText);
-    if (id !== undefined && key !== undefined && text !== undefined) out.push({ id, key, text: scrub(text) });
+    // The id and key are SubmitOTP's answer_key material, sent back as they came; the text is free text.
+    if (id !== undefined && key !== undefined && text !== undefined)
+      out.push({ id: scrubber.identifier(id), key: scrubber.identifier(key), text: scrubber.scrub(text) });
   }
   return out;
 }

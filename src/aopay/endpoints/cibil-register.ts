@@ -1,7 +1,7 @@
 import { maskEmail } from "../../pii/email";
 import { maskMobile } from "../../pii/mobile";
 import { maskPan } from "../../pii/pan";
-import { type Endpoint, formatDob, scrubbed } from "../endpoint";
+import { type Endpoint, formatDob, issuedId, scrubbed } from "../endpoint";
 import { readObject, readString } from "../envelope";
 import type { OrderRef } from "../order-id";
 
@@ -98,8 +98,9 @@ export function cibilRegister(
       const message = envelope.message;
       return {
         orderId: input.orderId,
-        cibilId: readString(result.cibil_id) ?? readString(envelope.body.cibil_id) ?? null,
-        accessToken: readString(envelope.body.access_token) ?? null,
+        // Both are what the client sends GenerateOTP next: identifiers, handed on as issued (partner credentials aside).
+        cibilId: issuedId(readString(result.cibil_id) ?? readString(envelope.body.cibil_id), scrubber),
+        accessToken: issuedId(readString(envelope.body.access_token), scrubber),
         upstreamMessage: scrubbed(message, scrubber),
         merchantTransactionId: envelope.merchantTransactionId ?? null,
         maskedMobile: maskMobile(input.mobile),

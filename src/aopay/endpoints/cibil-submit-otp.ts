@@ -1,4 +1,4 @@
-import type { Endpoint } from "../endpoint";
+import { type Endpoint, scrubbed } from "../endpoint";
 import { readObject, readString } from "../envelope";
 import type { CibilStatus } from "./cibil-generate-otp";
 
@@ -64,16 +64,18 @@ export const cibilSubmitOtp: Endpoint<SubmitCibilOtpRequest, CibilSubmitOtpAnswe
 
   sensitive: (input) => [input.cibilId, input.accessToken, input.otp],
 
-  fromWire(envelope, input) {
+  fromWire(envelope, input, scrubber) {
     const result = readObject(envelope.body.result) ?? {};
     const statusWord = readString(result.cibil_status)?.trim().toLowerCase();
     const returning = result.is_returning_customer;
     return {
-      cibilIdMasked: readString(result.cibil_id) ?? null,
+      // Free text: AOPay's masked form (`93626**`), shown to the client; never sent back (the request's id is). Scrubbed,
+      // so an answer that does not mask it shows the id redacted, not in clear.
+      cibilIdMasked: scrubbed(readString(result.cibil_id), scrubber),
       status: (statusWord && STATUS[statusWord]) || "UNRECOGNIZED",
       returningCustomer:
         returning === 1 || returning === true ? true : returning === 0 || returning === false ? false : null,
-      scoreFetchDate: readString(result.cibil_score_fetch_date) ?? null,
+      scoreFetchDate: scrubbed(readString(result.cibil_score_fetch_date), scrubber),
       merchantTransactionId: envelope.merchantTransactionId ?? null,
       cibilId: input.cibilId,
     };

@@ -94,6 +94,47 @@ describe("Scrubber", () => {
       // The registered secrets still apply.
       expect(call.scrub("AOP-554")).toBe("[REDACTED]");
     });
+
+    // An upstream echo keeps neither the case nor the spelling of what it echoes (upstream audit).
+    it("redacts the secrets and the request's values in any letter case", () => {
+      expect(call.scrub("partner aop-554 / Cmp1045")).toBe("partner [REDACTED] / [REDACTED]");
+      expect(call.scrub("token TOKECHO7F3A9C55")).toBe("token [REDACTED]");
+      expect(scrubber.forRequest(["Zebediah"]).scrub("NAME: ZEBEDIAH ECHO")).toBe("NAME: [REDACTED] ECHO");
+    });
+
+    it("redacts the request's own numbers however their digits are spaced", () => {
+      for (const spelt of ["4 0 7 1 9 2 6 3", "4071-9263", "40 71 92 63"])
+        expect(call.scrub(`otp ${spelt}.`)).toBe("otp [REDACTED].");
+      for (const spelt of ["91827  36450", "(91827) 36450", "91827_36450", "918 273 6450", "91827 - 36450"])
+        expect(call.scrub(`to ${spelt}`)).not.toMatch(/918|273|36450/);
+      const aadhaar = scrubber.forRequest(["999971658847"]);
+      for (const spelt of ["999 971 658 847", "9999_7165_8847", "9999/7165/8847"])
+        expect(aadhaar.scrub(`uid ${spelt}`)).toBe("uid [REDACTED]");
+    });
+
+    it("reads percent-escapes and compatibility forms first (a value inside a URL, fullwidth digits)", () => {
+      const none = scrubber.forRequest([]);
+      expect(none.scrub("https://x.example/?a=2341%202341%202346&m%3D9876543210")).toBe(
+        "https://x.example/?a=XXXX XXXX 2346&m=XXXXXX3210",
+      );
+      expect(none.scrub("r=%41%4F%50%2D%35%35%34 and %2541OP-554")).toBe("r=[REDACTED] and [REDACTED]");
+      expect(none.scrub("\uFF19\uFF18\uFF17\uFF16\uFF15\uFF14\uFF13\uFF12\uFF11\uFF10")).toBe("XXXXXX3210");
+      // A byte that is not UTF-8 reads as U+FFFD, and does not glue to the number behind it.
+      expect(none.scrub("%FF%39%38%37%36%35%34%33%32%31%30")).toBe("\uFFFDXXXXXX3210");
+    });
+
+    it("identifier: hands an issued id on exactly as it came, unless it holds a secret or a request value", () => {
+      // AOPay's example keys, and a key that reads as a mobile or an Aadhaar number: untouched (the client sends it back).
+      for (const id of ["1423489238", "4220112750", "9423489238", "234123412346", "USER_TO_INPUT_ANSWER", "TEST%20X"])
+        expect(call.identifier(id)).toBe(id);
+      expect(call.identifier("k-aop-554")).toBe("k-[REDACTED]");
+      expect(call.identifier("k%2DAOP%2D554")).toBe("k-[REDACTED]");
+      expect(call.identifier("pk_9182736450_40719263")).toBe("pk_XXXXXX6450_[REDACTED]");
+      // Once it holds one it cannot be handed on: scrubbed as free text, shapes masked too.
+      expect(call.identifier("AOP-554 uid 999971658847")).toBe("[REDACTED] uid XXXX XXXX 8847");
+      expect(scrubber.identifier("cmp1045:9876543210")).toBe("[REDACTED]:XXXXXX3210");
+      expect(scrubber.identifier("9876543210")).toBe("9876543210");
+    });
   });
 
   it("maskDigitRuns masks every run of ten or more digits, glued or separated, and leaves ports and years", () => {
