@@ -29,8 +29,14 @@ export type Envelope =
   /** Empty, HTML, invalid or truncated JSON, or JSON that is not an object. */
   | { kind: "unparseable"; reason: "empty" | "html" | "invalid-json" | "not-object" };
 
-const SUCCESS_WORDS = new Set(["true", "success", "successful"]);
-const FAILURE_WORDS = new Set(["false", "failure", "failed", "fail", "error"]);
+/**
+ * The documented words (Observation 6: true/false, "SUCCESS", "False") and the other case of each, nothing more. Words
+ * the docs never show ("successful", "failed", "error" were read here once) are not guessed at: the answer is then
+ * unrecognized, which on a send is OUTCOME_UNKNOWN (the OTP may have gone: never reported as declined or delivered on
+ * a guess) and on a read UPSTREAM_BAD_RESPONSE, and its word shows in the operators' log line as its code does.
+ */
+const SUCCESS_WORDS = new Set(["true", "success"]);
+const FAILURE_WORDS = new Set(["false"]);
 
 /** Reads `status` in any documented form: true/false, "SUCCESS", "False", case-insensitively. */
 export function readStatus(value: unknown): boolean | undefined {
@@ -88,6 +94,54 @@ function isHtml(contentType: string | undefined): boolean {
   return lastIsHtml;
 }
 
+/**
+ * Whether the top level of `text` (valid JSON, an object) has two or more `status` keys whose values read
+ * differently (readStatus). Only texts with a second `"status"` or an escape that could spell one are scanned.
+ */
+function statusIsAmbiguous(text: string): boolean {
+  const first = text.indexOf('"status"');
+  if (text.indexOf('"status"', first + 1) === -1 && !text.includes("\\u")) return false;
+  const seen = new Set<boolean | undefined>();
+  let count = 0;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") depth--;
+    else if (c === '"') {
+      const end = stringEnd(text, i);
+      if (depth === 1 && JSON.parse(text.slice(i, end)) === "status" && nextNonBlank(text, end) === ":") {
+        count++;
+        seen.add(readStatus(JSON.parse(scalarAt(text, text.indexOf(":", end) + 1))));
+      }
+      i = end - 1;
+    }
+  }
+  return count > 1 && seen.size > 1;
+}
+
+/** The index just past the JSON string literal starting at `start` (a `"`). */
+function stringEnd(text: string, start: number): number {
+  let i = start + 1;
+  while (text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+  return i + 1;
+}
+
+function nextNonBlank(text: string, from: number): string | undefined {
+  const m = /\S/.exec(text.slice(from, from + 64));
+  return m?.[0];
+}
+
+/** The JSON text of the value starting after blanks at `from`: a string literal, or a literal up to `,` or `}`. */
+function scalarAt(text: string, from: number): string {
+  let i = from;
+  while (/\s/.test(text[i])) i++;
+  if (text[i] === '"') return text.slice(i, stringEnd(text, i));
+  if (text[i] === "{" || text[i] === "[") return "null";
+  const end = text.slice(i).search(/[,}\s]/);
+  return text.slice(i, end === -1 ? undefined : i + end);
+}
+
 /** The index of the first byte that is not a JSON blank (space, tab, CR, LF), or the length. */
 function firstNonBlankByte(raw: Buffer): number {
   let i = 0;
@@ -99,7 +153,11 @@ function firstNonBlankByte(raw: Buffer): number {
   return i;
 }
 
-export function parseEnvelope(contentType: string | undefined, raw: Buffer): Envelope {
+export function parseEnvelope(contentType: string | undefined, bytes: Buffer): Envelope {
+  // A UTF-8 byte order mark before the JSON: RFC 8259 §8.1 lets a parser ignore it and JSON.parse does not. The docs
+  // are silent on AOPay's encoding; its pages are ASP.NET (.aspx), whose UTF-8 writers can put one there, and read as
+  // invalid JSON it made every success to a send OUTCOME_UNKNOWN (and count towards opening the circuit).
+  const raw = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
   const text = raw.toString("utf8");
   // The common answer starts with `{` (after JSON blanks): read from the bytes, without a regular expression over the
   // text. Anything else takes the general test: the first non-blank character (Unicode blanks too), without copying
@@ -118,7 +176,9 @@ export function parseEnvelope(contentType: string | undefined, raw: Buffer): Env
   }
   const body = readObject(parsed);
   if (!body) return { kind: "unparseable", reason: "not-object" };
-  const status = readStatus(body.status);
+  // JSON.parse keeps the last of two `status` keys. Which one AOPay means is unknowable (RFC 8259 §4: names SHOULD be
+  // unique, and parsers differ), so two that disagree make the answer unrecognized rather than a guess either way.
+  const status = statusIsAmbiguous(text) ? undefined : readStatus(body.status);
   const kind = status === true ? "success" : status === false ? "failure" : "unrecognized";
   // Built in one literal (a spread of a fields object made a second object and a CopyDataProperties per answer).
   return {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import { Pool, type Dispatcher } from "undici";
 import type { AopayConfig } from "./client.settings";
 import type { AopayError } from "./errors";
@@ -81,12 +82,17 @@ class ResponseTooLarge extends Error {
 /**
  * Every request's headers, in undici's flat array form (its Request takes an array without the object form's
  * iterator check and Object.keys). undici reads them and never writes them, so one frozen array serves every call.
+ * `accept-encoding: identity`: the docs' samples send no Accept-Encoding, and without one any coding is acceptable
+ * (RFC 9110 §12.5.3), so an AOPay or a proxy before it could compress its answer; a compressed answer we could not
+ * read made a delivered OTP OUTCOME_UNKNOWN. One still compressed is decoded (decodeBody).
  */
 const JSON_HEADERS: readonly string[] = Object.freeze([
   "content-type",
   "application/json",
   "accept",
   "application/json",
+  "accept-encoding",
+  "identity",
 ]);
 
 /** Ours, and undici's own (the pool's maxResponseSize) when it notices first. */
@@ -280,10 +286,12 @@ class CallHandler implements Dispatcher.DispatchHandler, Expirable {
 
   onResponseEnd(): void {
     if (this.#settle()) {
+      const body = Buffer.concat(this.#chunks, this.#size);
+      const coding = this.#headers["content-encoding"];
       this.resolve({
         statusCode: this.#statusCode,
         headers: this.#headers,
-        body: Buffer.concat(this.#chunks, this.#size),
+        body: coding === undefined ? body : decodeBody(coding, body, this.maxBytes),
       });
     }
   }
@@ -334,6 +342,33 @@ class CallHandler implements Dispatcher.DispatchHandler, Expirable {
     }
     return classifyFailure("OUTCOME_UNKNOWN", `${endpoint}: request sent, no complete answer (${cause})`, base);
   }
+}
+
+/**
+ * An answer's body with its content codings undone (gzip, deflate, br; RFC 9110 §8.4.1: listed in the order they were
+ * applied), its decoded size capped at `maxBytes` as the received size is. One we cannot decode (an unknown coding,
+ * corrupt data, beyond the cap) is handed on as received, and read for what it is: compressed bytes are an unreadable
+ * answer (OUTCOME_UNKNOWN on a send, UPSTREAM_BAD_RESPONSE on a read; its status decides first), never a guess.
+ */
+export function decodeBody(coding: string | string[], body: Buffer, maxBytes: number): Buffer {
+  const codings = (Array.isArray(coding) ? coding.join(",") : coding)
+    .split(",")
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== "" && c !== "identity");
+  let out = body;
+  try {
+    for (const c of codings.reverse()) {
+      const limit = { maxOutputLength: maxBytes };
+      if (c === "gzip" || c === "x-gzip") out = gunzipSync(out, limit);
+      // "deflate" is zlib-wrapped (RFC 9110 §8.4.1.2); some servers send it raw.
+      else if (c === "deflate") out = out[0] === 0x78 ? inflateSync(out, limit) : inflateRawSync(out, limit);
+      else if (c === "br") out = brotliDecompressSync(out, limit);
+      else return body;
+    }
+  } catch {
+    return body;
+  }
+  return out;
 }
 
 /** undici's error code (`UND_ERR_HEADERS_TIMEOUT`, `ECONNREFUSED` ...) or ours (`DEADLINE`, `RESPONSE_TOO_LARGE`). */

@@ -1,5 +1,6 @@
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { createServer, type Server } from "node:net";
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import {
   blackHole,
   delayed,
@@ -206,3 +207,76 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     }
   });
 });
+
+/** Answers `body` with a Content-Encoding, whatever the request accepted. */
+function encoded(coding: string, body: Buffer): FakeHandler {
+  return (_call, res) => {
+    res.writeHead(200, { "content-type": "application/json", "content-encoding": coding });
+    res.end(body);
+  };
+}
+
+/**
+ * Upstream audit: answers the docs say nothing about, and how each reads. A documented success stays a success however
+ * it is framed (after a UTF-8 BOM, compressed although we ask for `identity`): each was OUTCOME_UNKNOWN, an OTP
+ * delivered and reported as unknown. And what the docs do not show is not guessed at: a status word they never use
+ * (`FAILED` read as a rejection), two `status` keys that disagree (the last one won), a compressed answer beyond the
+ * response cap once decoded: OUTCOME_UNKNOWN on a send. One upstream call each, never a second.
+ */
+describe.each([
+  ["generateCibilOtp", GENERATE_CIBIL_OTP, cibilInput(), "cibil/generate-otp.success", "CibilOtpChallenge"],
+  ["resendAepsOtp", RESEND_AEPS_OTP, aepsInput(), "aeps/resend-otp.success", "AepsOtpResent"],
+])(
+  "%s: a documented success however it is framed, and no guess where the docs are silent",
+  (field, doc, vars, fixture, success) => {
+    let upstream: FakeUpstream;
+    let t: TestStack;
+    const body = JSON.stringify(fixtureJson(fixture));
+    const unknown = { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" };
+
+    beforeAll(async () => {
+      upstream = await startFakeUpstream();
+      t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: String(DEADLINE_MS) });
+    });
+    afterAll(async () => {
+      await t?.stop();
+      await upstream?.close();
+    });
+    beforeEach(() => {
+      upstream.calls.length = 0;
+    });
+
+    it.each([
+      ["after a UTF-8 byte order mark", raw(200, "application/json", `\uFEFF${body}`), { __typename: success }],
+      ["gzip-compressed", encoded("gzip", gzipSync(body)), { __typename: success }],
+      ["deflate-compressed (zlib)", encoded("deflate", deflateSync(body)), { __typename: success }],
+      ["deflate-compressed (raw)", encoded("deflate", deflateRawSync(body)), { __typename: success }],
+      ["brotli-compressed", encoded("br", brotliCompressSync(body)), { __typename: success }],
+      [
+        "compressed twice (deflate, then gzip)",
+        encoded("deflate, gzip", gzipSync(deflateSync(body))),
+        { __typename: success },
+      ],
+      [
+        "a gzip bomb: 4 MiB once decoded, over the 1 MiB cap",
+        encoded("gzip", gzipSync(Buffer.alloc(4 << 20, 0x20))),
+        unknown,
+      ],
+      ["compressed in a coding we do not know", encoded("zstd", gzipSync(body)), unknown],
+      [
+        "status in a word the docs never use (FAILED)",
+        raw(200, "application/json", body.replace(/"status":\s*(true|"SUCCESS")/, '"status":"FAILED"')),
+        unknown,
+      ],
+      ["two status keys that disagree", raw(200, "application/json", `{"status":false,${body.slice(1)}`), unknown],
+    ])("%s", async (_name, handler, expected) => {
+      upstream.respond(handler);
+      const res = await t.gql(doc, vars);
+      expect(res.body.errors).toBeUndefined();
+      expect(resultOf(res.body, field)).toMatchObject(expected);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(upstream.calls).toHaveLength(1);
+      expect(upstream.calls[0].headers["accept-encoding"]).toBe("identity");
+    });
+  },
+);

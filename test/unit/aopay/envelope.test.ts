@@ -71,6 +71,25 @@ describe("parseEnvelope: every documented envelope folds into one shape", () => 
     expect(parseEnvelope(JSON_TYPE, Buffer.from(text))).toEqual({ kind: "unparseable", reason });
   });
 
+  it("reads a success after a UTF-8 byte order mark (RFC 8259 §8.1), as a success", () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    expect(parseEnvelope(JSON_TYPE, Buffer.concat([bom, Buffer.from('{"status":"SUCCESS"}')]))).toMatchObject({
+      kind: "success",
+    });
+    expect(parseEnvelope(JSON_TYPE, Buffer.concat([bom, Buffer.from(" <html>")]))).toMatchObject({ reason: "html" });
+  });
+
+  it("two top-level status keys that disagree are unrecognized; agreeing ones, or nested ones, are read", () => {
+    const read = (text: string) => parseEnvelope(JSON_TYPE, Buffer.from(text)).kind;
+    expect(read('{"status":false,"message":"no","status":"SUCCESS"}')).toBe("unrecognized");
+    expect(read('{"status":"SUCCESS","status":false}')).toBe("unrecognized");
+    expect(read('{"st\\u0061tus":false,"status":true}')).toBe("unrecognized");
+    expect(read('{"status":{"a":1},"status":true}')).toBe("unrecognized");
+    expect(read('{"status":"SUCCESS","status":"Success"}')).toBe("success");
+    expect(read('{"result":{"status":false},"status":"SUCCESS","m":"\\"status\\": false"}')).toBe("success");
+    expect(read('{"status":true,"statusCode":500,"m":"\\u00e9"}')).toBe("success");
+  });
+
   it("treats a text/html content type as HTML even when the body looks like JSON", () => {
     expect(parseEnvelope("text/html; charset=utf-8", Buffer.from('{"status":true}'))).toEqual({
       kind: "unparseable",
@@ -91,8 +110,12 @@ describe("status and boolean readers (Observation 6)", () => {
     ["true", true],
     [false, false],
     ["False", false],
-    ["FAILED", false],
-    ["error", false],
+    ["FALSE", false],
+    // Words the docs never use are not guessed at (an answer with one is unrecognized: OUTCOME_UNKNOWN on a send).
+    ["FAILED", undefined],
+    ["error", undefined],
+    ["successful", undefined],
+    ["1", undefined],
     [1, undefined],
     ["Pending", undefined],
     [null, undefined],
