@@ -17,7 +17,10 @@ import {
   aepsInput,
   cibilInput,
   GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
   RESEND_AEPS_OTP,
+  SUBMIT_CIBIL_OTP,
+  VERIFY_AEPS_OTP,
   resultOf,
   withoutRequestIds,
 } from "../helpers/operations";
@@ -208,6 +211,20 @@ describe("upstream faults end as typed results, with exactly one upstream call a
   });
 });
 
+const REGISTRATION = {
+  input: {
+    firstName: "Asha",
+    lastName: "Rao",
+    pan: "ABCPR1234K",
+    dateOfBirth: "1990-01-01",
+    email: "asha@example.org",
+    mobile: "9876543210",
+  },
+};
+const SUBMISSION = {
+  input: { cibilId: "102277100", accessToken: "123456542124", otp: "123456", questionKey: "q1", answerKey: "a1" },
+};
+
 /** Answers `body` with a Content-Encoding, whatever the request accepted. */
 function encoded(coding: string, body: Buffer): FakeHandler {
   return (_call, res) => {
@@ -226,6 +243,22 @@ function encoded(coding: string, body: Buffer): FakeHandler {
 describe.each([
   ["generateCibilOtp", GENERATE_CIBIL_OTP, cibilInput(), "cibil/generate-otp.success", "CibilOtpChallenge"],
   ["resendAepsOtp", RESEND_AEPS_OTP, aepsInput(), "aeps/resend-otp.success", "AepsOtpResent"],
+  // The other sends, in their family's documented envelope (registeration has none of its own: SubmitOTP's).
+  [
+    "registerCibilCustomer",
+    REGISTER_CIBIL_CUSTOMER,
+    REGISTRATION,
+    "cibil/submit-otp.success",
+    "CibilCustomerRegistered",
+  ],
+  ["submitCibilOtp", SUBMIT_CIBIL_OTP, SUBMISSION, "cibil/submit-otp.success", "CibilOtpVerified"],
+  [
+    "verifyAepsOtp",
+    VERIFY_AEPS_OTP,
+    aepsInput("9876543210", { otp: "123456" }),
+    "aeps/resend-otp.success",
+    "AepsRegistrationVerified",
+  ],
 ])(
   "%s: a documented success however it is framed, and no guess where the docs are silent",
   (field, doc, vars, fixture, success) => {
@@ -275,8 +308,9 @@ describe.each([
       expect(res.body.errors).toBeUndefined();
       expect(resultOf(res.body, field)).toMatchObject(expected);
       await new Promise((r) => setTimeout(r, 50));
-      expect(upstream.calls).toHaveLength(1);
-      expect(upstream.calls[0].headers["accept-encoding"]).toBe("identity");
+      // The send itself once (SubmitOTP's answer is followed by its credit history, a read, when verified).
+      expect(upstream.calls.filter((c) => !c.path.endsWith("/GetCreditHistory"))).toHaveLength(1);
+      expect(upstream.calls.every((c) => c.headers["accept-encoding"] === "identity")).toBe(true);
     });
   },
 );
