@@ -91,22 +91,31 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
   };
   const describe = (what: string) => `${spec.name}: ${what} (HTTP ${status}, ${describeBody(envelope)})`;
 
-  if (status >= 300 && status < 400)
-    throw classifyFailure("UPSTREAM_BAD_RESPONSE", describe("redirect not followed"), details);
-  if (status === 401 || status === 403)
-    throw classifyFailure("UPSTREAM_UNAUTHORIZED", describe("credentials refused"), details);
-  if (status === 429 || status >= 500) {
-    const retryAfterSeconds = parseRetryAfter(res.headers["retry-after"]);
-    throw classifyFailure("UPSTREAM_UNAVAILABLE", describe("upstream error status"), { ...details, retryAfterSeconds });
-  }
-  if (status >= 400 || status < 200) {
-    // A 4xx with a readable failure envelope is a business rejection (Paysprint-style 400/412 bodies, docs/upstream/aopay-api.md §3);
-    // anything else at 4xx (an HTML 404, a success word on a 400) points at our configuration, not the customer.
-    if (envelope.kind === "failure") throw classifyFailure("UPSTREAM_REJECTED", describe("rejected"), details);
-    throw classifyFailure("UPSTREAM_BAD_RESPONSE", describe("unexpected status"), details);
+  if (status < 200 || status >= 300) {
+    const meaning = statusMeaning(status, envelope.kind === "failure");
+    const retryAfterSeconds =
+      meaning.code === "UPSTREAM_UNAVAILABLE" ? parseRetryAfter(res.headers["retry-after"]) : undefined;
+    throw classifyFailure(meaning.code, describe(meaning.what), { ...details, retryAfterSeconds });
   }
   if (envelope.kind === "failure") throw classifyFailure("UPSTREAM_REJECTED", describe("rejected"), details);
   return unreadableSuccess(spec, describe("unreadable answer to a 2xx"), details);
+}
+
+/**
+ * What a status other than 2xx means: the status first, because it is reliable for the transport's own failures
+ * (redirects, 5xx, 401). `failureEnvelope`: a readable failure envelope came with it. The transport asks too, for an
+ * answer whose status arrived and whose body did not (cut off, stalled, too large): it then means what its status
+ * says, with no envelope, as a complete one with an unreadable body would (an audit had a 302 or a 401 whose body was
+ * cut off read as an unreachable AOPay, retryable and counted towards opening the circuit).
+ */
+export function statusMeaning(status: number, failureEnvelope: boolean): { code: AopayErrorCode; what: string } {
+  if (status >= 300 && status < 400) return { code: "UPSTREAM_BAD_RESPONSE", what: "redirect not followed" };
+  if (status === 401 || status === 403) return { code: "UPSTREAM_UNAUTHORIZED", what: "credentials refused" };
+  if (status === 429 || status >= 500) return { code: "UPSTREAM_UNAVAILABLE", what: "upstream error status" };
+  // A 4xx with a readable failure envelope is a business rejection (Paysprint-style 400/412 bodies, docs/upstream/aopay-api.md §3);
+  // anything else at 4xx (an HTML 404, a success word on a 400) points at our configuration, not the customer.
+  if (failureEnvelope) return { code: "UPSTREAM_REJECTED", what: "rejected" };
+  return { code: "UPSTREAM_BAD_RESPONSE", what: "unexpected status" };
 }
 
 /**

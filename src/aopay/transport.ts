@@ -3,7 +3,7 @@ import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from "n
 import { Pool, type Dispatcher } from "undici";
 import type { AopayConfig } from "./client.settings";
 import type { AopayError } from "./errors";
-import { classifyFailure, type UpstreamResponse } from "./outcome";
+import { classifyFailure, parseRetryAfter, statusMeaning, type UpstreamResponse } from "./outcome";
 
 /**
  * The one place that talks HTTP to AOPay (docs/design/style.md principle 2). It uses undici's low-level `dispatch` with its own
@@ -336,8 +336,20 @@ class CallHandler implements Dispatcher.DispatchHandler, Expirable {
         base,
       );
     }
-    if (!this.req.sideEffect || this.#statusCode >= 300) {
-      // A read has no side effect to be unsure about; a non-2xx status already says the upstream declined or failed.
+    if (this.#statusCode >= 300) {
+      // The status arrived, the body did not: the status says what happened (a redirect, credentials refused, an error
+      // status), as it would with a complete but unreadable body (outcome.ts statusMeaning); no envelope is read from a
+      // body that was cut off.
+      const meaning = statusMeaning(this.#statusCode, false);
+      const retryAfterSeconds =
+        meaning.code === "UPSTREAM_UNAVAILABLE" ? parseRetryAfter(this.#headers["retry-after"]) : undefined;
+      return classifyFailure(meaning.code, `${endpoint}: ${meaning.what}, body incomplete (${cause})`, {
+        ...base,
+        retryAfterSeconds,
+      });
+    }
+    if (!this.req.sideEffect) {
+      // A read has no side effect to be unsure about.
       return classifyFailure("UPSTREAM_UNAVAILABLE", `${endpoint}: no complete answer (${cause})`, base);
     }
     return classifyFailure("OUTCOME_UNKNOWN", `${endpoint}: request sent, no complete answer (${cause})`, base);

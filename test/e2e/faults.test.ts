@@ -34,6 +34,18 @@ const slowBody: FakeHandler = (_call, res) => {
   res.write('{"status":"SUCCESS","result":{');
 };
 
+/**
+ * A status and the start of a body, then the connection is cut (`stall`: nothing more is sent, the deadline ends it).
+ * Upstream audit: a 302 or a 401 cut off like this read as an unreachable AOPay (retryable, counted by the breaker).
+ */
+function cutOff(status: number, headers: Record<string, string> = {}, stall = false): FakeHandler {
+  return (_call, res) => {
+    res.writeHead(status, { "content-type": "application/json", "content-length": "5000", ...headers });
+    res.write('{"status":false,"message":"');
+    if (!stall) setTimeout(() => res.socket?.destroy(), 20);
+  };
+}
+
 /** An 8 MiB body, streamed (the server's limit is 1 MiB). */
 const hugeBody: FakeHandler = (_call, res) => {
   res.writeHead(200, { "content-type": "application/json" });
@@ -116,6 +128,23 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     ],
     ["slow body (stalls mid-body)", slowBody, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
     ["huge body (8 MiB)", hugeBody, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
+    // A status whose body never completes means what the status says, as with a complete unreadable body.
+    ["401 whose body is cut off", cutOff(401), { __typename: "UpstreamUnauthorized", code: "UPSTREAM_UNAUTHORIZED" }],
+    [
+      "redirect whose body is cut off",
+      cutOff(302, { location: "http://203.0.113.9/steal" }),
+      { __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE", retryable: false },
+    ],
+    [
+      "404 whose body stalls past the deadline",
+      cutOff(404, {}, true),
+      { __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE", retryable: false },
+    ],
+    [
+      "503 with Retry-After whose body is cut off",
+      cutOff(503, { "retry-after": "7" }),
+      { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryAfterSeconds: 7 },
+    ],
   ];
 
   describe.each([
