@@ -188,9 +188,10 @@ export class Scrubber {
 
   /**
    * This scrubber, also redacting the given values of one request (its OTP, token, identifiers, names) wherever they
-   * appear in a text, in any letter case, and the registered secrets in any case too: for what AOPay answers that request, where an echo of them has no shape to recognise
-   * (a 6-digit OTP as an error code, a mobile glued into `MT9876543210…`). The shapes are masked first, so a number
-   * that has one keeps its readable mask. Values shorter than MIN_REQUEST_VALUE are ignored.
+   * appear in a text, in any letter case, and the registered secrets in any case too: for what AOPay answers that
+   * request, where an echo of them has no shape to recognise (a 6-digit OTP as an error code, a mobile glued into
+   * `MT9876543210…`). The shapes are masked first, so a number that has one keeps its readable mask. Values shorter
+   * than MIN_REQUEST_VALUE are ignored.
    */
   forRequest(values: ReadonlyArray<string | null | undefined>): TextScrubber {
     return new RequestScrubber(this, values);
