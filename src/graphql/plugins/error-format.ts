@@ -73,6 +73,18 @@ export function isClientError(code: unknown): boolean {
 }
 
 /**
+ * The code an error goes out with, from its `extensions.code` and message: its own code, except that Apollo's
+ * code-less persisted-query refusals (APOLLO_BAD_REQUEST_MESSAGES) are BAD_REQUEST, and no code at all is
+ * INTERNAL_SERVER_ERROR. Apollo's formatted error carries INTERNAL_SERVER_ERROR for those refusals, the raw
+ * GraphQLError (what didEncounterErrors sees) no code: both read the same here, so the answer and the decision to log
+ * an error as unexpected agree (one had logged every hash mismatch, a client's mistake, at error with its stack).
+ */
+export function edgeCodeOf(code: unknown, message: string): string {
+  if (typeof code === "string" && code !== EdgeCode.INTERNAL_SERVER_ERROR) return code;
+  return APOLLO_BAD_REQUEST_MESSAGES.has(message) ? EdgeCode.BAD_REQUEST : EdgeCode.INTERNAL_SERVER_ERROR;
+}
+
+/**
  * Apollo `formatError`: keeps client errors, masks everything else. Masked errors are logged with the request's
  * logger by requestPlugin (didEncounterErrors), not here, so the log line has the request id.
  *
@@ -87,13 +99,7 @@ export function isClientError(code: unknown): boolean {
 export function createFormatError(scrubber: Scrubber, options: { production: boolean }) {
   const { production } = options;
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code =
-      typeof formatted.extensions?.code === "string"
-        ? formatted.extensions.code === EdgeCode.INTERNAL_SERVER_ERROR &&
-          APOLLO_BAD_REQUEST_MESSAGES.has(formatted.message)
-          ? EdgeCode.BAD_REQUEST
-          : formatted.extensions.code
-        : EdgeCode.INTERNAL_SERVER_ERROR;
+    const code = edgeCodeOf(formatted.extensions?.code, formatted.message);
     const where = {
       ...(formatted.locations ? { locations: formatted.locations } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),

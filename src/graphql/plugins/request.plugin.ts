@@ -9,7 +9,7 @@ import type { GraphQLError, GraphQLFormattedError } from "graphql";
 import { type Metrics, operationLabel } from "../../observability/metrics";
 import type { AcceptedDocuments } from "../accepted-documents";
 import type { GraphQLContext } from "../context";
-import { isClientError } from "./error-format";
+import { edgeCodeOf, isClientError } from "./error-format";
 
 /**
  * Per-request bookkeeping at the GraphQL layer:
@@ -77,7 +77,7 @@ export function logMaskedErrors(
   operationName: string | null | undefined,
 ): void {
   for (const error of errors) {
-    if (isClientError(error.extensions?.code)) continue;
+    if (isClientError(edgeCodeOf(error.extensions?.code, error.message))) continue;
     // The operation name is client text: logged only when it is one of the generated clients' operations.
     contextValue.log.error(
       { err: unwrapResolverError(error), path: error.path, operation: operationLabel(operationName) },

@@ -1,6 +1,7 @@
 import { GraphQLError } from "graphql";
 import {
   createFormatError,
+  edgeCodeOf,
   stripEchoedValues,
   UNEXPECTED_ERROR_MESSAGE,
 } from "../../../../src/graphql/plugins/error-format";
@@ -130,6 +131,16 @@ describe("formatError", () => {
       message: UNEXPECTED_ERROR_MESSAGE,
       extensions: { code: "INTERNAL_SERVER_ERROR" },
     });
+  });
+
+  it("reads Apollo's refusals the same raw (no code: what the masked-error log sees) as formatted", () => {
+    const mismatch = "provided sha does not match query";
+    expect(edgeCodeOf(undefined, mismatch)).toBe("BAD_REQUEST");
+    expect(edgeCodeOf("INTERNAL_SERVER_ERROR", mismatch)).toBe("BAD_REQUEST");
+    expect(edgeCodeOf(undefined, "Unsupported persisted query version")).toBe("BAD_REQUEST");
+    expect(edgeCodeOf(undefined, `${mismatch}: 10.1.2.3`)).toBe("INTERNAL_SERVER_ERROR");
+    expect(edgeCodeOf(undefined, "Cannot read properties of undefined")).toBe("INTERNAL_SERVER_ERROR");
+    expect(edgeCodeOf("BAD_USER_INPUT", mismatch)).toBe("BAD_USER_INPUT");
   });
 
   it("hides the token limit's number in production", () => {
