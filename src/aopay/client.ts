@@ -31,7 +31,7 @@ import { type CibilRegisterAnswer, cibilRegister, type RegisterCibilCustomerRequ
 import { type CibilSubmitOtpAnswer, cibilSubmitOtp, type SubmitCibilOtpRequest } from "./endpoints/cibil-submit-otp";
 import { AopayError } from "./errors";
 import { newOrderId, type OrderRef } from "./order-id";
-import { interpretResponse, type SuccessEnvelope } from "./outcome";
+import { interpretResponse, scrubbedToken, type SuccessEnvelope } from "./outcome";
 import { retryDelay, type RetryPolicy } from "./retry";
 import { redeemSendPass, type SendPass, UnguardedSendError } from "./send-pass";
 import { type AopayTransport, errorCode, type TransportResult } from "./transport";
@@ -237,9 +237,10 @@ export class AopayClient {
       const unknownKeys = unknownKeysOf(envelope.body, endpoint.knownKeys);
       if (unknownKeys.length > 0) {
         // Undocumented parts of the answer, by name only: how operators learn AOPay's real shapes.
-        // A key can itself be an identifier (`uid_<aadhaar>`): scrubbed as the answer's texts are.
+        // A key can itself be an identifier (`uid_<aadhaar>`): scrubbed as the answer's texts are, and cut as its
+        // other tokens are (outcome.ts MAX_UPSTREAM_TOKEN_CHARS).
         opts.log.info(
-          { upstream: { endpoint: endpoint.name, unknownKeys: unknownKeys.map((key) => text.scrub(key)) } },
+          { upstream: { endpoint: endpoint.name, unknownKeys: unknownKeys.map((key) => scrubbedToken(key, text)) } },
           "upstream answer has undocumented fields",
         );
       }

@@ -135,10 +135,28 @@ function scrubReferences<E extends { upstreamCode?: string; merchantTransactionI
   envelope: E,
   scrubber: TextScrubber,
 ): E {
-  if (envelope.upstreamCode !== undefined) envelope.upstreamCode = scrubber.scrub(envelope.upstreamCode);
+  if (envelope.upstreamCode !== undefined) envelope.upstreamCode = scrubbedToken(envelope.upstreamCode, scrubber);
   if (envelope.merchantTransactionId !== undefined)
-    envelope.merchantTransactionId = scrubber.scrub(envelope.merchantTransactionId);
+    envelope.merchantTransactionId = scrubbedToken(envelope.merchantTransactionId, scrubber);
   return envelope;
+}
+
+/**
+ * The most characters of AOPay's text kept where it is logged as a token: a code, a merchant reference, the name of
+ * an undocumented key. docs/upstream/aopay-api.md gives no length for any of them; its examples are short (`207`,
+ * `SPC-200`, the 31-character `SPCBL2308181506522334ZiSHM7bAe`). Unbounded, one answer (up to
+ * AOPAY_MAX_RESPONSE_BYTES) put a 300 kB reference into every later line of its request and a 300 kB code into the
+ * warning and the access line: an audit measured 600 kB of log for one request.
+ */
+export const MAX_UPSTREAM_TOKEN_CHARS = 64;
+
+/**
+ * `text` scrubbed, then cut to MAX_UPSTREAM_TOKEN_CHARS with `…` marking the cut. Scrubbed before it is cut: a cut
+ * through an Aadhaar or mobile number would leave digits no pattern recognises.
+ */
+export function scrubbedToken(text: string, scrubber: TextScrubber): string {
+  const out = scrubber.scrub(text);
+  return out.length > MAX_UPSTREAM_TOKEN_CHARS ? `${out.slice(0, MAX_UPSTREAM_TOKEN_CHARS)}…` : out;
 }
 
 function describeBody(envelope: Envelope): string {

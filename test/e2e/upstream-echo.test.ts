@@ -349,3 +349,74 @@ describe("no field of a success carries the partner credentials or the request's
     expect(found(t.logs.text())).toEqual([]);
   });
 });
+
+/**
+ * AOPay's tokens that are logged (a code, the merchant reference, an undocumented key's name) are cut to
+ * MAX_UPSTREAM_TOKEN_CHARS (aopay/outcome.ts): one answer of 300 kB tokens had written 600 kB of log for its request
+ * (the reference on every later line, the code on the warning and the access line), and shown them whole to the client.
+ */
+describe("AOPay's logged tokens are bounded, however long it answers them", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+  const LONG = "R".repeat(300_000);
+  /** What a cut token reads: its first 64 characters and the mark of the cut. */
+  const CUT = `${"R".repeat(64)}…`;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: "trace" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+  beforeEach(() => t.logs.clear());
+
+  /** Every line of the request that answered `headers`, and their total size. */
+  const linesOf = (headers: Record<string, unknown>) => {
+    const lines = t.logs.lines.filter((l) => l.includes(String(headers["x-request-id"])));
+    return { lines, bytes: lines.join("").length };
+  };
+
+  it("a success whose reference and undocumented key are 300 kB each", async () => {
+    upstream.respond(
+      json(200, {
+        status: "SUCCESS",
+        message: "OTP sent",
+        error_code: "SPC-200",
+        merchant_trans_id: LONG,
+        [`extra_${LONG}`]: 1,
+        result: { next_api_call: "SubmitOTP" },
+      }),
+    );
+    const res = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: "102277100", accessToken: "123456542124" } });
+    const challenge = resultOf(res.body, "generateCibilOtp");
+    expect(challenge).toMatchObject({ __typename: "CibilOtpChallenge", merchantTransactionId: CUT });
+    const { lines, bytes } = linesOf(res.headers);
+    expect(lines.some((l) => l.includes(`"merchantTransactionId":"${CUT}"`))).toBe(true);
+    expect(lines.some((l) => l.includes(`"extra_${"R".repeat(58)}…"`))).toBe(true);
+    expect(bytes).toBeLessThan(4_000);
+  });
+
+  it("a rejection whose code is 300 kB", async () => {
+    upstream.respond(json(200, { status: false, response_code: LONG, message: "declined" }));
+    const res = await t.gql(RESEND_AEPS_OTP, {
+      input: { userKey: "AOP554N3XXXX", mobile: MOBILE, aadhaar: AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" },
+    });
+    expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: CUT });
+    const { lines, bytes } = linesOf(res.headers);
+    expect(lines.filter((l) => l.includes(`"upstreamCode":"${CUT}"`))).toHaveLength(2);
+    expect(bytes).toBeLessThan(4_000);
+  });
+
+  it("the request's Aadhaar number across the cut is redacted before the cut", async () => {
+    upstream.respond(json(200, { status: false, response_code: `${"R".repeat(58)}${AADHAAR}`, message: "declined" }));
+    const res = await t.gql(RESEND_AEPS_OTP, {
+      input: { userKey: "AOP554N3XXXX", mobile: MOBILE, aadhaar: AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" },
+    });
+    const code = resultOf(res.body, "resendAepsOtp").upstreamCode as string;
+    expect(code).toHaveLength(65);
+    expect(code).not.toContain(AADHAAR.slice(0, 6));
+    expect(t.logs.raw()).not.toContain(AADHAAR.slice(0, 6));
+  });
+});
