@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo } from "graphql";
 import type { GuardedCallOptions } from "../aopay/client";
 import type { StoredResult } from "../protection/idempotency-store";
+import { noteAccess } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import type { MaybePromise, OtpSubject } from "../protection/otp-throttle";
 import { isPromiseLike } from "../util/promise-like";
@@ -79,17 +80,22 @@ export async function guardedSend<In extends object, T, R extends object>(
       return type ? (Object.assign(new type(), stored.data) as R | OtpSendFailure) : undefined;
     },
   });
+  // A throttle or an Idempotency-Key's answer is noted on the access line, not logged on a line of its own
+  // (logging/access-log.ts AccessSummary: a client can repeat either at will).
   switch (outcome.kind) {
     case "sent":
       return outcome.result;
     case "replayed":
+      noteAccess(ctx.summary, "idempotency", "replayed");
       ctx.responseHeaders.set("idempotent-replayed", "true");
       return outcome.result;
     case "in-flight":
+      noteAccess(ctx.summary, "idempotency", "in-flight");
       return idempotencyConflict(CONFLICT_RETRY_SECONDS);
     case "key-reused":
       throw new IdempotencyKeyReusedError();
     case "throttled":
+      noteAccess(ctx.summary, "throttled", outcome.scope);
       return throttledFailure(outcome.code, outcome.scope, outcome.retryAfterSeconds);
     case "unavailable":
       return protectionUnavailable();

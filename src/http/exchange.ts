@@ -66,16 +66,16 @@ export function errorAnswer(error: Error & { statusCode?: number; code?: string 
 }
 
 /**
- * A failed authentication's answer: 401 with `www-authenticate: Bearer`, logged at info with the reason (never the
- * credential).
+ * A failed authentication's answer: 401 with `www-authenticate: Bearer`; its access line says UNAUTHENTICATED and the
+ * reason (never the credential).
  */
 export function authRefusal(
   outcome: AuthOutcome & { ok: false },
   authenticator: Authenticator,
-  requestId: string,
-  log: Logger,
+  exchange: { readonly id: string; graphql: AccessSummary | null },
 ): EdgeAnswer {
-  log.info({ reason: outcome.reason }, "request not authenticated");
+  exchange.graphql = { operation: null, result: EdgeCode.UNAUTHENTICATED, refused: outcome.reason };
+  const requestId = exchange.id;
   const message = authenticator.required
     ? "Authentication required: send an API key in the x-api-key header or a bearer token."
     : "Invalid credentials: fix them, or send none to call anonymously in development.";
@@ -119,9 +119,9 @@ export interface DocumentLimits {
 export function documentRefusal(
   params: Record<string, unknown> | undefined,
   limits: DocumentLimits,
-  requestId: string,
-  log: Logger,
+  exchange: { readonly id: string; graphql: AccessSummary | null },
 ): EdgeAnswer | null {
+  const requestId = exchange.id;
   const source = params?.query;
   if (typeof source === "string" && source.length > limits.maxQueryChars) {
     const message = limits.production
@@ -134,7 +134,12 @@ export function documentRefusal(
     limits.trustedDocuments &&
     !isTrusted(limits.trustedDocuments, { query: source, extensions: params?.extensions })
   ) {
-    log.info({ sentAs: typeof source === "string" && source !== "" ? "text" : "id" }, "untrusted document refused");
+    const sentAs = typeof source === "string" && source !== "" ? "text" : "id";
+    exchange.graphql = {
+      operation: null,
+      result: EdgeCode.UNTRUSTED_DOCUMENT,
+      refused: `untrusted document (sent as ${sentAs})`,
+    };
     return { status: 400, body: errorBody(UNTRUSTED_DOCUMENT_MESSAGE, EdgeCode.UNTRUSTED_DOCUMENT, requestId) };
   }
   return null;

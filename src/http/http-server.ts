@@ -211,7 +211,7 @@ export async function createHttpServer(
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
   // Callback style: API keys are checked at once; only a bearer token waits (for its JWKS).
   const authenticated = (request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: () => void) => {
-    if (!outcome.ok) return send(reply, authRefusal(outcome, authenticator, request.id, request.log as Logger));
+    if (!outcome.ok) return send(reply, authRefusal(outcome, authenticator, request as ClientRequest));
     // On the request's own child logger (reply.log is the same object): no second child per request.
     acceptClient(request as ClientRequest & { log: Logger }, outcome.client, connectionAuthenticated);
     done();
@@ -229,7 +229,7 @@ export async function createHttpServer(
   fastify.addHook("preHandler", (request, reply, done) => {
     if (request.routeOptions.url !== GRAPHQL_PATH) return done();
     const params = (request.method === "GET" ? request.query : request.body) as Record<string, unknown> | undefined;
-    const refusal = documentRefusal(params, documents, request.id, request.log as Logger);
+    const refusal = documentRefusal(params, documents, request as ClientRequest);
     if (refusal) return void send(reply, refusal);
     done();
   });

@@ -204,7 +204,7 @@ class ThinRequest implements GraphQLExchange {
   readonly #elapsed = () => (this.#endedAt || performance.now()) - this.#startedAt;
 
   #authenticated(outcome: AuthOutcome): void {
-    if (!outcome.ok) return this.#send(authRefusal(outcome, this.options.authenticator, this.id, this.log));
+    if (!outcome.ok) return this.#send(authRefusal(outcome, this.options.authenticator, this));
     acceptClient(this, outcome.client, this.options.authenticated);
     this.#readBody();
   }
@@ -260,12 +260,7 @@ class ThinRequest implements GraphQLExchange {
   }
 
   #parsed(): void {
-    const refusal = documentRefusal(
-      this.body as Record<string, unknown> | undefined,
-      this.options.documents,
-      this.id,
-      this.log,
-    );
+    const refusal = documentRefusal(this.body as Record<string, unknown> | undefined, this.options.documents, this);
     if (refusal) return this.#send(refusal);
     this.answer(this, this.#elapsed).then(
       (answer) => this.#write(answer),

@@ -173,7 +173,7 @@ export class SendGuard {
       if (isPromiseLike(reservation)) reservation = await reservation;
       if (!reservation.allowed) {
         await this.#freeKey(req, claim);
-        log.info({ otpSend: { field, throttled: reservation.code, scope: reservation.scope } }, "otp send throttled");
+        // No line of its own: the request's access line names the code and the scope (guarded-send.ts).
         this.#observe.throttled(field, reservation.code, reservation.scope);
         const { code, scope, retryAfterSeconds } = reservation;
         return { kind: "throttled", code, scope, retryAfterSeconds };
@@ -258,7 +258,7 @@ export class SendGuard {
       case "mismatch":
         return { kind: "key-reused" };
       case "in-flight":
-        log.info({ otpSend: { field, idempotency: "in-flight" } }, "idempotency key in flight");
+        // As a throttle's, on the access line (guarded-send.ts): a client repeating its key cannot double the log.
         return { kind: "in-flight" };
       case "abandoned": {
         // Its request ended without a result (the process died, or the store was lost past the pending time): what
@@ -282,7 +282,6 @@ export class SendGuard {
         const result = req.revive(begun.result);
         if (result === undefined)
           throw new ProtectionStoreError("idempotency", new Error(`unknown stored type ${begun.result.typename}`));
-        log.info({ otpSend: { field, idempotency: "replayed" } }, "idempotent replay");
         this.#observe.replayed(field);
         return { kind: "replayed", result };
       }

@@ -89,6 +89,33 @@ describe("client authentication in production (docs/security-requirements.md B3;
     expect(t.simulator.calls()).toBe(0);
   });
 
+  /**
+   * A refusal anyone can provoke without a credential writes one line, its access line, which says why: a line of its
+   * own beside it had doubled the log per refused request (about 170 bytes beside 200).
+   */
+  it.each([
+    ["no credential (thin route)", {}, "authentication required"],
+    ["a wrong API key (thin route)", { "x-api-key": "aopk_wrong" }, "invalid API key"],
+    [
+      "a wrong API key (Fastify: a browser origin)",
+      { "x-api-key": "aopk_wrong", origin: "https://app.example" },
+      "invalid API key",
+    ],
+  ])("logs %s on its access line only", async (_what, headers, reason) => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), headers as Record<string, string>);
+    expect(res.status).toBe(401);
+    const lines = t.logs.records().filter((r) => r.requestId === res.headers["x-request-id"]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: "request completed",
+        level: "info",
+        status: 401,
+        result: "UNAUTHENTICATED",
+        refused: reason,
+      }),
+    ]);
+  });
+
   describe("JWT bearer tokens verified against a JWKS (jose)", () => {
     let tj: TestStack;
     beforeAll(async () => {

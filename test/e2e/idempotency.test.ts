@@ -34,6 +34,10 @@ describe("Idempotency-Key on OTP mutations (docs/security-requirements.md E4)", 
     expect(first.headers["idempotent-replayed"]).toBeUndefined();
     expect(second.headers["idempotent-replayed"]).toBe("true");
     expect(t.simulator?.calls()).toBe(1);
+    // The replay's one line, its access line, says so (a client repeating its key cannot double the log).
+    expect(t.logs.records().filter((r) => r.requestId === second.headers["x-request-id"])).toEqual([
+      expect.objectContaining({ msg: "request completed", result: "CibilOtpChallenge", idempotency: "replayed" }),
+    ]);
   });
 
   it("a double-tapped Send OTP button sends one SMS: 10 concurrent requests with one key make one upstream call", async () => {
@@ -48,6 +52,10 @@ describe("Idempotency-Key on OTP mutations (docs/security-requirements.md E4)", 
       .find((r) => r.__typename === "IdempotencyConflict");
     expect(conflict).toMatchObject({ code: "IDEMPOTENCY_IN_FLIGHT", retryable: true, retryAfterSeconds: 2 });
     expect(t.simulator?.calls()).toBe(1);
+    const held = results.find((r) => resultOf(r.body, "generateCibilOtp").__typename === "IdempotencyConflict");
+    expect(t.logs.records().filter((r) => r.requestId === held?.headers["x-request-id"])).toEqual([
+      expect.objectContaining({ msg: "request completed", result: "IDEMPOTENCY_IN_FLIGHT", idempotency: "in-flight" }),
+    ]);
     // Once the first has finished, the same key replays it.
     const later = await send("800000888", key);
     expect(later.headers["idempotent-replayed"]).toBe("true");

@@ -124,7 +124,15 @@ describe("trusted documents, TRUSTED_DOCUMENTS=enforce (docs/security-requiremen
     );
     expect(res.status).toBe(400);
     const lines = t.logs.records().filter((r) => r.requestId === "d4f5b6c7-3e4a-4b5c-9d6e-7f8a9b0c1d2e");
-    expect(lines.some((r) => r.msg === "untrusted document refused")).toBe(true);
+    // One line, the access line, which says why.
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: "request completed",
+        status: 400,
+        result: "UNTRUSTED_DOCUMENT",
+        refused: "untrusted document (sent as text)",
+      }),
+    ]);
     expect(t.logs.text()).not.toContain(VALID_AADHAAR);
     expect(t.logs.text()).not.toContain("9876543210");
   });
