@@ -104,6 +104,8 @@ const REGISTRATION_ID = "CANARY-REG-4471";
 const COMPANY_CODE = "CANARYCO9";
 const HMAC_SECRET = "canary-hmac-secret-0123456789-abcdefghijklmnop";
 const COLLECTOR_KEY = "collector-canary-key-31415926";
+/** Sent in the caller's tracestate and baggage. */
+const TRACE_STATE_CANARY = "statecanary27182818";
 /** The caller's request id (a UUID, as the server accepts them): it goes in the logs, never in a span. */
 const REQUEST_ID = adoptableRequestId();
 
@@ -146,6 +148,9 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
         {
           "x-api-key": TEST_API_KEY,
           traceparent: `00-${callerTraceId}-${callerSpanId}-01`,
+          // The caller's free text beside its trace: exported on no span (tracing.plugin.ts callerSpanOnly).
+          tracestate: `vendor=mob${MOBILE},other=${TRACE_STATE_CANARY}`,
+          baggage: `aadhaar=${VALID_AADHAAR},note=${TRACE_STATE_CANARY}`,
           "x-request-id": REQUEST_ID,
         },
       );
@@ -246,11 +251,14 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
       HMAC_SECRET,
       COLLECTOR_KEY,
       REQUEST_ID,
+      TRACE_STATE_CANARY,
     ]) {
       expect({ canary, found: payload.includes(canary) }).toEqual({ canary, found: false });
     }
     // The masked forms are not there either: spans carry names and codes only.
     expect(payload).not.toContain("XXXX");
+    // The caller's tracestate is on no span (the SDK copies a parent's onto every child).
+    expect(receiver.spans().filter((s) => (s as { traceState?: string }).traceState)).toEqual([]);
     // The operation named with the canary is `other`.
     const named = receiver.spans().find((s) => s.kind === SERVER && s.traceId !== callerTraceId) as OtlpSpan;
     expect(attributesOf(named.attributes)["graphql.operation.name"]).toBe("other");
@@ -380,7 +388,10 @@ describe("the fast path, traced (in-process, the SDK exporting to a receiver)", 
   const saved = { ...process.env };
   const traceIds = [0, 1, 2].map(() => randomBytes(16).toString("hex"));
   const parentSpanId = randomBytes(8).toString("hex");
-  const traced = (i: number) => ({ traceparent: `00-${traceIds[i]}-${parentSpanId}-01` });
+  const traced = (i: number) => ({
+    traceparent: `00-${traceIds[i]}-${parentSpanId}-01`,
+    tracestate: `vendor=${TRACE_STATE_CANARY}`,
+  });
 
   beforeAll(async () => {
     receiver = await startReceiver();
@@ -411,6 +422,13 @@ describe("the fast path, traced (in-process, the SDK exporting to a receiver)", 
   });
 
   const of = (i: number) => receiver.spans().filter((s) => s.traceId === traceIds[i]);
+
+  it("drops the caller's tracestate on both paths: no span carries it", () => {
+    const spans = [0, 1, 2].flatMap(of);
+    expect(spans.length).toBeGreaterThanOrEqual(5);
+    expect(spans.filter((s) => (s as { traceState?: string }).traceState)).toEqual([]);
+    expect(receiver.exports.map((e) => e.text).join("")).not.toContain(TRACE_STATE_CANARY);
+  });
 
   it("gives a request the fast path answers the same spans as one Apollo's pipeline answers", () => {
     const [apollo, fast] = [of(0), of(1)];

@@ -12,7 +12,9 @@ export class LogCapture implements DestinationStream {
    * Every line, with the values the server makes up itself masked: UUIDs (request ids), 32-hex trace ids and the
    * epoch-ms `time`. Tests check that a client value (an OTP such as "918273", a cibil id "abc") is absent, and a
    * random id or a timestamp contains such a string often enough to fail a run now and then. None of these can carry
-   * client text (request ids are adopted only as UUIDs; see src/http/request-id.ts), so masking them hides no leak.
+   * client text (request ids are adopted only as UUIDs, src/http/request-id.ts; a caller's trace id only as 32 hex
+   * digits, by the W3C propagator), so masking them hides no text; a test about what a caller's trace id may carry
+   * reads `raw()`.
    */
   text(): string {
     return this.lines

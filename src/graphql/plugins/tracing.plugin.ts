@@ -93,8 +93,24 @@ export class RequestTracing {
 
   /** The caller's trace context from Node's request headers (the fast path). */
   static parentOf(headers: IncomingHttpHeaders): Context {
-    return propagation.extract(ROOT_CONTEXT, headers, NODE_HEADERS);
+    return callerSpanOnly(propagation.extract(ROOT_CONTEXT, headers, NODE_HEADERS));
   }
+}
+
+/**
+ * Of what the propagator read from the caller, its span's ids and sampled flag only: the trace is continued, the
+ * caller's `tracestate` and `baggage` are dropped. Both are the caller's free text (tracestate up to 512 characters,
+ * which the SDK copies onto every span of the trace, ours and each upstream call's, and exports); an audit's
+ * `tracestate: vendor=mob9182736450` was exported whole on both spans. Nothing here propagates them onward (no
+ * upstream call carries trace headers), so they would serve nothing but the export. The trace id itself is kept: the
+ * propagator takes only 32 lowercase hexadecimal digits (not all zeros), so it can carry no text, and it is what
+ * joins the caller's trace (docs/operations.md "Logs and tracing").
+ */
+function callerSpanOnly(extracted: Context): Context {
+  const caller = trace.getSpanContext(extracted);
+  if (!caller) return ROOT_CONTEXT;
+  const { traceId, spanId, traceFlags, isRemote } = caller;
+  return trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags, isRemote });
 }
 
 /** The span of requests Apollo's pipeline answers (RequestTracing). */
@@ -102,7 +118,9 @@ export function tracingPlugin(tracing: RequestTracing): ApolloServerPlugin<Graph
   return {
     async requestDidStart({ request, contextValue }) {
       const span = tracing.start(contextValue, () =>
-        request.http ? propagation.extract(ROOT_CONTEXT, request.http.headers, HEADER_MAP) : ROOT_CONTEXT,
+        request.http
+          ? callerSpanOnly(propagation.extract(ROOT_CONTEXT, request.http.headers, HEADER_MAP))
+          : ROOT_CONTEXT,
       );
       return {
         async didResolveOperation({ operation, operationName }) {
