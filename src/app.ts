@@ -112,7 +112,13 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const authenticator = new Authenticator(config.auth);
 
   const trustedDocuments = trustedDocumentList();
-  const graphql = await apolloOptions(config, { scrubber, metrics, trustedDocuments, explorerPath: EXPLORER_PATH });
+  const graphql = await apolloOptions(config, {
+    scrubber,
+    metrics,
+    trustedDocuments,
+    explorerPath: EXPLORER_PATH,
+    log: logger,
+  });
   const apollo = new ApolloServer<GraphQLContext>(graphql.options);
 
   let state: "starting" | "ready" | "draining" = "starting";

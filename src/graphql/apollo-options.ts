@@ -6,6 +6,7 @@ import {
 } from "@apollo/server/plugin/disabled";
 import type { ApolloServerOptionsWithSchema } from "@apollo/server";
 import type { Config } from "../config";
+import type { Logger } from "../logging/logger";
 import type { Metrics } from "../observability/metrics";
 import type { Scrubber } from "../pii/scrub";
 import { AcceptedDocuments } from "./accepted-documents";
@@ -26,16 +27,26 @@ import { TrustedDocumentCache, type TrustedDocumentList } from "./trusted-docume
  */
 export async function apolloOptions(
   config: Config,
-  deps: { scrubber: Scrubber; metrics: Metrics | null; trustedDocuments: TrustedDocumentList; explorerPath: string },
+  deps: {
+    scrubber: Scrubber;
+    metrics: Metrics | null;
+    trustedDocuments: TrustedDocumentList;
+    explorerPath: string;
+    log: Logger;
+  },
 ): Promise<{ options: ApolloServerOptionsWithSchema<GraphQLContext>; fastPath: FastPath }> {
   const production = config.env === "production";
-  const { scrubber, metrics, trustedDocuments, explorerPath } = deps;
+  const { scrubber, metrics, trustedDocuments, explorerPath, log } = deps;
   const formatError = createFormatError(scrubber, { production });
   const accepted = new AcceptedDocuments(trustedDocuments.byId);
   const tracing = config.telemetry.enabled ? new RequestTracing() : null;
   const options: ApolloServerOptionsWithSchema<GraphQLContext> = {
     schema: await createSchema(),
     nodeEnv: config.env,
+    // Apollo's own lines (an error thrown in a plugin hook, 'Unexpected error processing request: <error>'; a
+    // persisted-query store failure; startup) go through our logger. Its default writes to the console: plain text
+    // among the JSON lines, past the redaction and the scrubber (logging/logger.ts).
+    logger: apolloLogger(log),
     // Production: client errors worded by graphql-js or Apollo get fixed texts (no names, tokens, values or
     // suggestions from the request); errors this server words are kept (plugins/error-format.ts).
     formatError,
@@ -70,4 +81,15 @@ export async function apolloOptions(
     ],
   };
   return { options, fastPath: new FastPath(accepted, formatError, metrics, tracing) };
+}
+
+/** Apollo Server's Logger (@apollo/utils.logger: one message, any type) on the process's logger, tagged `apollo`. */
+export function apolloLogger(log: Logger): NonNullable<ApolloServerOptionsWithSchema<GraphQLContext>["logger"]> {
+  const at =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (message?: unknown): void => {
+      if (message instanceof Error) log[level]({ component: "apollo", err: message }, "apollo server error");
+      else log[level]({ component: "apollo" }, String(message));
+    };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

@@ -4,6 +4,8 @@ import { AcceptedDocuments } from "../../../src/graphql/accepted-documents";
 import { apolloOptions } from "../../../src/graphql/apollo-options";
 import { trustedDocumentList } from "../../../src/graphql/trusted-documents";
 import { loadConfig } from "../../../src/config";
+import { createLogger } from "../../../src/logging/logger";
+import { LogCapture } from "../../helpers/log-capture";
 import { Scrubber } from "../../../src/pii/scrub";
 
 const schema = buildSchema("type Query { a: Int, b: Int }");
@@ -121,6 +123,7 @@ describe("apolloOptions: the fast path", () => {
     metrics: null,
     trustedDocuments: trustedDocumentList(),
     explorerPath: "/graphiql",
+    log: createLogger({ level: "fatal", destination: new LogCapture() }),
   };
 
   it("is on by default", async () => {
