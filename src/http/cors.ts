@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { LRUCache } from "lru-cache";
 import type { Config } from "../config";
 import type { Logger } from "../logging/logger";
+import { Summarised, SUMMARY_INTERVAL_MS } from "../logging/summarised";
 import { maskDigitRuns } from "../pii/scrub";
 
 /** Any port on the loopback names, plain http: the dev servers of consumer apps (Vite, Next, CRA ...). */
@@ -13,6 +14,14 @@ export const REFUSED_ORIGINS_REMEMBERED = 1_000;
 
 /** Longest Origin value logged (the header is the caller's to choose). */
 const MAX_LOGGED_ORIGIN = 200;
+
+/**
+ * At most this many refused-origin warnings per SUMMARY_INTERVAL_MS (10 s); the next one written counts those not
+ * written (`suppressed`). The warning comes before authentication, so any client could send a new Origin with each
+ * request: one warning of about 900 bytes each (the origin three times), without end, since the remembered set
+ * evicts. A developer's refused origin is still named at once unless such a flood is under way.
+ */
+export const REFUSED_ORIGIN_WARNINGS_PER_INTERVAL = 10;
 
 /**
  * Which browser origins may call the API cross-origin:
@@ -52,9 +61,10 @@ export interface Cors {
 }
 
 /** Our allow-list and options for @fastify/cors, and the once-per-origin warning (both layers: see Cors). */
-export function createCors(config: Config, logger: Logger): Cors {
+export function createCors(config: Config, logger: Logger, now: () => number = Date.now): Cors {
   const allowed = corsOriginAllowed(config);
   const refused = new LRUCache<string, true>({ max: REFUSED_ORIGINS_REMEMBERED });
+  const warnings = new Summarised(SUMMARY_INTERVAL_MS, now, REFUSED_ORIGIN_WARNINGS_PER_INTERVAL);
   const options = {
     origin: (origin, callback) => callback(null, origin !== undefined && allowed(origin)),
     methods: ["GET", "POST", "OPTIONS"],
@@ -84,6 +94,9 @@ export function createCors(config: Config, logger: Logger): Cors {
       if (typeof origin !== "string" || allowed(origin) || refused.has(origin)) return;
       // Same origin: scheme, host and port as the request reached us.
       if (host !== undefined && origin === `${protocol()}://${host}`) return;
+      // Not remembered when not written: once the flood is over, that origin is named the next time it comes.
+      const suppressed = warnings.take();
+      if (suppressed === null) return;
       refused.set(origin, true);
       // Client text, logged: a long digit run in it is masked even glued to letters (`x234123412346.example`, which the
       // log's scrubber would take for a token; found by an audit). Ports and years stay readable.
@@ -91,9 +104,12 @@ export function createCors(config: Config, logger: Logger): Cors {
       const logged = shown.length > MAX_LOGGED_ORIGIN ? `${shown.slice(0, MAX_LOGGED_ORIGIN)}…` : shown;
       const setting = `CORS_ORIGINS=${[...config.corsOrigins, logged].join(",")}`;
       logger.warn(
-        { origin: logged, allowWith: setting },
+        { origin: logged, allowWith: setting, ...(suppressed > 0 ? { suppressed } : {}) },
         `CORS: refused requests from the browser origin ${logged} (its page sees only "Failed to fetch"). ` +
-          `To allow it, set ${setting}. Logged once per origin.`,
+          `To allow it, set ${setting}. Logged once per origin` +
+          (suppressed > 0
+            ? `; ${suppressed} requests from refused origins not named yet went unlogged since the last one (too many at once).`
+            : "."),
       );
     },
   };

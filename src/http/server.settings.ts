@@ -107,7 +107,7 @@ export const serverSettings = defineSettings({
       doc:
         "comma-separated exact browser origins allowed to call the API; empty: none. Outside production any `http://localhost:<port>`, " +
         "`http://127.0.0.1:<port>` and `http://[::1]:<port>` is allowed as well. A refused origin is logged once (`CORS: refused …`) " +
-        "with the value that would allow it; its page sees only `TypeError: Failed to fetch`",
+        "with the value that would allow it (at most 10 such lines per 10 s); its page sees only `TypeError: Failed to fetch`",
       example: "https://app.example.com",
       emptyIsValue: true,
     }),

@@ -11,22 +11,32 @@ export const SUMMARY_INTERVAL_MS = 10_000;
  * PROTECTION_UNAVAILABLE for each.
  */
 export class Summarised {
-  #lastAt = Number.NEGATIVE_INFINITY;
+  #windowStart = Number.NEGATIVE_INFINITY;
+  #taken = 0;
   #suppressed = 0;
 
+  /**
+   * `burst`: how many lines an interval may have (1: the condition's first line, then one per interval). It starts
+   * at the first line written after the previous interval ended.
+   */
   constructor(
     private readonly intervalMs = SUMMARY_INTERVAL_MS,
     private readonly now: () => number = Date.now,
+    private readonly burst = 1,
   ) {}
 
   /** Null: do not log this one (counted). Else log it, with this number of occurrences left unlogged before it. */
   take(): number | null {
     const t = this.now();
-    if (t - this.#lastAt < this.intervalMs) {
+    if (t - this.#windowStart >= this.intervalMs) {
+      this.#windowStart = t;
+      this.#taken = 0;
+    }
+    if (this.#taken >= this.burst) {
       this.#suppressed++;
       return null;
     }
-    this.#lastAt = t;
+    this.#taken++;
     const suppressed = this.#suppressed;
     this.#suppressed = 0;
     return suppressed;

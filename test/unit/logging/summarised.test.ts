@@ -13,4 +13,13 @@ describe("Summarised", () => {
     now += 60_000;
     expect(summary.take()).toBe(0);
   });
+
+  it("with a burst, logs that many lines an interval, then counts the rest for the next interval's first line", () => {
+    let now = 1_000;
+    const summary = new Summarised(10_000, () => now, 3);
+    expect([summary.take(), summary.take(), summary.take()]).toEqual([0, 0, 0]);
+    for (let i = 0; i < 4; i++) expect(summary.take()).toBeNull();
+    now += 10_000;
+    expect([summary.take(), summary.take(), summary.take(), summary.take()]).toEqual([4, 0, 0, null]);
+  });
 });
