@@ -5,7 +5,8 @@
  * `node --expose-gc scripts/memory-soak.js`; not part of `npm test`). Runs the production build in this process (so
  * that it can call gc()) in front of a stateless stand-in for AOPay (GenerateOTP's documented example, the same for
  * every call: the simulator would keep per-customer state in this heap), in memory (no REDIS_URL), sends N mutations to N distinct
- * destinations over loopback HTTP, and prints heapUsed after GC every `--every` sends: the growth per destination
+ * destinations over loopback HTTP (each a CIBIL id and its access token: two throttle entries per send since both are
+ * budgeted), and prints heapUsed after GC every `--every` sends: the growth per destination
  * while under the cap, and a flat line once MEMORY_THROTTLE_MAX_KEYS is reached (sends past it are refused,
  * PROTECTION_UNAVAILABLE). Figures in docs/security.md "Memory".
  *
@@ -85,7 +86,9 @@ async function main() {
       },
       body: JSON.stringify({
         query: GENERATE,
-        variables: { input: { cibilId: String(800000000 + i * 1000 + 100 + (i % 100)), accessToken: "soak-token-1" } },
+        variables: {
+          input: { cibilId: String(800000000 + i * 1000 + 100 + (i % 100)), accessToken: `soak-token-${i}` },
+        },
       }),
     });
     const r = JSON.parse(await res.body.text()).data?.r;

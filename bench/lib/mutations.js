@@ -117,7 +117,9 @@ const MUTATIONS = {
     },
     request(n) {
       const id = 100_000_000_000 + n;
-      return { id, input: { cibilId: String(id), accessToken: "123456542124" } };
+      // A token of its own per request, as the CIBIL id: the send is budgeted on both (src/graphql/guarded-mutations.ts
+      // CIBIL_TOKEN), so a shared token would meet its cooldown from the second request on.
+      return { id, input: { cibilId: String(id), accessToken: `bench-token-${n}` } };
     },
     // The documented example answers with its own cibil_id (9362678) whatever was asked (src/aopay/endpoints/
     // cibil-generate-otp.ts: the answer wins), so the answer cannot name its request: that link is checked at the
@@ -147,7 +149,15 @@ const MUTATIONS = {
       const aadhaar = aadhaarFor(n);
       return {
         id,
-        input: { userKey: "AOP554N3XXXX", mobile: String(id), aadhaar, primaryKeyId: "TEST", encodeTxnId: "DEMO" },
+        // The user key and the registration references are budgeted as destinations too (src/graphql/
+        // guarded-mutations.ts AEPS_REGISTRATION): each request has its own, as it has its own mobile and Aadhaar.
+        input: {
+          userKey: `BK${n.toString(36)}`,
+          mobile: String(id),
+          aadhaar,
+          primaryKeyId: `PK${n}`,
+          encodeTxnId: `TX${n}`,
+        },
       };
     },
     isOk: (body, id) =>

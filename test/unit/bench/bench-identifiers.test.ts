@@ -4,6 +4,9 @@
 import { aadhaarProblem } from "../../../src/pii/aadhaar";
 import { isValidMobile } from "../../../src/pii/mobile";
 import { canonicalCibilId } from "../../../src/pii/cibil-id";
+import { REFERENCE, USER_KEY } from "../../../src/graphql/aeps/resend-aeps-otp.input";
+import { ACCESS_TOKEN } from "../../../src/graphql/cibil/generate-cibil-otp.input";
+import { GUARDED_MUTATIONS } from "../../../src/graphql/guarded-mutations";
 
 interface Request {
   id: number;
@@ -57,6 +60,27 @@ describe("bench request identifiers", () => {
       const cibil = MUTATIONS.cibil.request(n);
       expect(canonicalCibilId(cibil.input.cibilId)).toBe(String(cibil.id));
     }
+  });
+
+  it("gives every request its own value of every field a send is budgeted on, each passing the server's rule", () => {
+    // Every budgeted destination (guarded-mutations.ts): a value shared by two requests meets its cooldown on the
+    // second, and the bench measures a refusal (the first run after the AEPS registration budgets landed got
+    // OTP_COOLDOWN on every AEPS request but the first).
+    const rules: Record<string, RegExp> = { userKey: USER_KEY, primaryKeyId: REFERENCE, encodeTxnId: REFERENCE };
+    const counters = [0, 1, 2, 35, 36, 999_999, 3_003_000, 9_999_999, 123_456_789];
+    for (const [key, field] of [
+      ["aeps", "resendAepsOtp"],
+      ["cibil", "generateCibilOtp"],
+    ] as const) {
+      const budgeted = GUARDED_MUTATIONS[field].destinations.flatMap((d) => ("field" in d ? [d.field] : []));
+      expect(budgeted.length).toBeGreaterThan(1);
+      for (const name of budgeted) {
+        const values = counters.map((n) => MUTATIONS[key].request(n).input[name]);
+        expect([name, new Set(values.map((v) => v.toUpperCase())).size]).toEqual([name, counters.length]);
+        if (rules[name]) for (const v of values) expect([name, v, rules[name].test(v)]).toEqual([name, v, true]);
+      }
+    }
+    for (const n of counters) expect(ACCESS_TOKEN.test(MUTATIONS.cibil.request(n).input.accessToken)).toBe(true);
   });
 
   it("refuses a counter past the 10 digits it can encode instead of repeating a number", () => {
