@@ -92,7 +92,7 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
   const describe = (what: string) => `${spec.name}: ${what} (HTTP ${status}, ${describeBody(envelope)})`;
 
   if (status < 200 || status >= 300) {
-    const meaning = statusMeaning(status, envelope.kind === "failure");
+    const meaning = statusMeaning(status, envelope.kind === "failure", spec.sideEffect);
     const retryAfterSeconds =
       meaning.code === "UPSTREAM_UNAVAILABLE" ? parseRetryAfter(res.headers["retry-after"]) : undefined;
     throw classifyFailure(meaning.code, describe(meaning.what), { ...details, retryAfterSeconds });
@@ -102,15 +102,33 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
 }
 
 /**
+ * The 5xx statuses that say the request was not carried out (RFC 9110 §15.6): 501 (the method is not supported), 503
+ * (the server cannot handle requests now), 505 (the HTTP version is not supported). Every other 5xx says nothing about
+ * it: 500 is an unexpected condition met anywhere in the handling, and 502 and 504 come from a gateway that passed
+ * the request on and got no usable or timely answer. AOPay's docs name no 5xx at all (docs/upstream/aopay-api.md §1,
+ * §2: 200 and 401 only). To a send (an OTP, a registration) such an answer is OUTCOME_UNKNOWN, not a retryable
+ * UPSTREAM_UNAVAILABLE (docs/security-requirements.md E3): as that, a gateway's 504 in front of a delivered OTP told
+ * the app to try again, for a second SMS (noted by an upstream audit). To a read it stays UPSTREAM_UNAVAILABLE.
+ */
+const NOT_HANDLED_5XX: ReadonlySet<number> = new Set([501, 503, 505]);
+
+/**
  * What a status other than 2xx means: the status first, because it is reliable for the transport's own failures
  * (redirects, 5xx, 401). `failureEnvelope`: a readable failure envelope came with it. The transport asks too, for an
  * answer whose status arrived and whose body did not (cut off, stalled, too large): it then means what its status
  * says, with no envelope, as a complete one with an unreadable body would (an audit had a 302 or a 401 whose body was
- * cut off read as an unreachable AOPay, retryable and counted towards opening the circuit).
+ * cut off read as an unreachable AOPay, retryable and counted towards opening the circuit). `sideEffect`: the call
+ * has one (an OTP sent, a customer registered), so an ambiguous 5xx is OUTCOME_UNKNOWN (NOT_HANDLED_5XX).
  */
-export function statusMeaning(status: number, failureEnvelope: boolean): { code: AopayErrorCode; what: string } {
+export function statusMeaning(
+  status: number,
+  failureEnvelope: boolean,
+  sideEffect: boolean,
+): { code: AopayErrorCode; what: string } {
   if (status >= 300 && status < 400) return { code: "UPSTREAM_BAD_RESPONSE", what: "redirect not followed" };
   if (status === 401 || status === 403) return { code: "UPSTREAM_UNAUTHORIZED", what: "credentials refused" };
+  if (sideEffect && status >= 500 && !NOT_HANDLED_5XX.has(status))
+    return { code: "OUTCOME_UNKNOWN", what: "error status: the request may have been carried out" };
   if (status === 429 || status >= 500) return { code: "UPSTREAM_UNAVAILABLE", what: "upstream error status" };
   // A 4xx with a readable failure envelope is a business rejection (Paysprint-style 400/412 bodies, docs/upstream/aopay-api.md §3);
   // anything else at 4xx (an HTML 404, a success word on a 400) points at our configuration, not the customer.

@@ -340,7 +340,7 @@ class CallHandler implements Dispatcher.DispatchHandler, Expirable {
       // The status arrived, the body did not: the status says what happened (a redirect, credentials refused, an error
       // status), as it would with a complete but unreadable body (outcome.ts statusMeaning); no envelope is read from a
       // body that was cut off.
-      const meaning = statusMeaning(this.#statusCode, false);
+      const meaning = statusMeaning(this.#statusCode, false, this.req.sideEffect);
       const retryAfterSeconds =
         meaning.code === "UPSTREAM_UNAVAILABLE" ? parseRetryAfter(this.#headers["retry-after"]) : undefined;
       return classifyFailure(meaning.code, `${endpoint}: ${meaning.what}, body incomplete (${cause})`, {

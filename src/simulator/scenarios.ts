@@ -54,7 +54,8 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "server-error-html",
     suffix: "500",
     behaviour: "HTTP 500 with an HTML error page",
-    result: "`UpstreamUnavailable` (UPSTREAM_UNAVAILABLE)",
+    result:
+      "`OutcomeUnknown` (OUTCOME_UNKNOWN) on a send or a registration: a 500 does not say the request was not carried out; `UpstreamUnavailable` (UPSTREAM_UNAVAILABLE) on the credit-report read",
   },
   {
     name: "unavailable-retry-after",

@@ -50,7 +50,7 @@ describe("resendAepsOtp through the server and the built-in simulator", () => {
         upstreamMessage: "Invalid signature encoding",
       },
     ],
-    ["9876543500", { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE" }],
+    ["9876543500", { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false }],
     ["9876543299", { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
     ["9876543504", { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
   ])("mobile %s gives %p after exactly one upstream call", async (mobile, expected) => {

@@ -51,10 +51,8 @@ describe("generateCibilOtp through the server and the built-in simulator", () =>
       "401",
       { __typename: "UpstreamUnauthorized", code: "UPSTREAM_UNAUTHORIZED", retryable: false, upstreamCode: "401" },
     ],
-    [
-      "500",
-      { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true, retryAfterSeconds: null },
-    ],
+    // A 500 to a send does not say the OTP was not sent (outcome.ts NOT_HANDLED_5XX): not a retryable failure.
+    ["500", { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false }],
     [
       "503",
       {
@@ -80,8 +78,8 @@ describe("generateCibilOtp through the server and the built-in simulator", () =>
     // The call reached the simulator, which failed with an HTML page: the client gets the typed failure instead.
     expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
     expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({
-      __typename: "UpstreamUnavailable",
-      code: "UPSTREAM_UNAVAILABLE",
+      __typename: "OutcomeUnknown",
+      code: "OUTCOME_UNKNOWN",
     });
     const port = t.simulator?.url.port ?? "none";
     expect(withoutRequestIds(res.text)).not.toContain(port);

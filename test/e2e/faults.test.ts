@@ -96,10 +96,34 @@ describe("upstream faults end as typed results, with exactly one upstream call a
       resetAfterRequest,
       { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" },
     ],
+    // A 5xx that does not say the request was not carried out (outcome.ts NOT_HANDLED_5XX): a gateway's 502 or 504
+    // passed it on, a 500 may come after the SMS left. Retryable, they told the app to send again: a second SMS.
     [
-      "5xx HTML page",
+      "502 HTML page from a gateway",
       raw(502, "text/html", "<html><body>Bad Gateway from 10.0.0.7</body></html>"),
+      { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false },
+    ],
+    [
+      "504 from a gateway",
+      raw(504, "text/html", "<html><body>Gateway Timeout</body></html>"),
+      { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false },
+    ],
+    [
+      "500 with a failure envelope",
+      json(500, { status: false, response_code: 0, message: "Internal error" }),
+      { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false },
+    ],
+    ["502 whose body is cut off", cutOff(502), { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
+    // The 5xx statuses that say the request was not carried out stay retryable.
+    [
+      "501 not implemented",
+      raw(501, "text/plain", "not implemented"),
       { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true },
+    ],
+    [
+      "429 too many requests",
+      raw(429, "text/plain", "slow down", { "retry-after": "3" }),
+      { __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true, retryAfterSeconds: 3 },
     ],
     [
       "truncated JSON in a 200",

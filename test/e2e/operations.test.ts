@@ -34,7 +34,7 @@ describe("metrics at /metrics on their own listener (prom-client)", () => {
     const key = randomUUID();
     await t.gql(GENERATE_CIBIL_OTP, cibilInput("120000002"), { "idempotency-key": key });
     await t.gql(GENERATE_CIBIL_OTP, cibilInput("120000002"), { "idempotency-key": key }); // replay
-    await t.gql(GENERATE_CIBIL_OTP, cibilInput("120000500")); // 5xx
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("120000503")); // 503: unavailable, retryable
   });
   afterAll(() => t?.stop());
   const metrics = () => scrape(t.stack.app.metricsUrl, { authorization: "Bearer scrape-token-0123456789" });

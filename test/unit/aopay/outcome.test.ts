@@ -56,11 +56,11 @@ describe("interpretResponse: HTTP status and envelope together", () => {
     }
   });
 
-  it("5xx and 429 are unavailable and retryable, with Retry-After when given", () => {
-    for (const status of [500, 502, 503, 504, 429]) {
+  it("to a read, 5xx and 429 are unavailable and retryable, with Retry-After when given", () => {
+    for (const status of [500, 501, 502, 503, 504, 505, 429]) {
       const r = res(status, "<html>oops</html>", { "content-type": "text/html", "retry-after": "12" });
       try {
-        interpretResponse(send, r, scrubber);
+        interpretResponse(read, r, scrubber);
         throw new Error("expected a throw");
       } catch (e) {
         expect(e).toBeInstanceOf(AopayUnavailableError);
@@ -69,8 +69,27 @@ describe("interpretResponse: HTTP status and envelope together", () => {
     }
   });
 
-  it("a 5xx JSON body that claims success is still unavailable", () => {
-    expect(() => interpretResponse(send, res(500, '{"status":true}'), scrubber)).toThrow(AopayUnavailableError);
+  it("to a send, only the statuses that say it was not carried out are retryable; any other 5xx is OUTCOME_UNKNOWN", () => {
+    for (const status of [501, 503, 505, 429]) {
+      const r = res(status, "<html>busy</html>", { "content-type": "text/html", "retry-after": "12" });
+      expect(() => interpretResponse(send, r, scrubber)).toThrow(AopayUnavailableError);
+    }
+    // 500: an unexpected condition, anywhere in the handling; 502, 504 and the rest: a gateway passed it on.
+    for (const status of [500, 502, 504, 507, 520, 524, 599]) {
+      const r = res(status, "<html>oops</html>", { "content-type": "text/html" });
+      try {
+        interpretResponse(send, r, scrubber);
+        throw new Error("expected a throw");
+      } catch (e) {
+        expect(e).toBeInstanceOf(AopayOutcomeUnknownError);
+        expect(e).toMatchObject({ code: "OUTCOME_UNKNOWN", retryable: false, sent: true, httpStatus: status });
+      }
+    }
+  });
+
+  it("a 5xx JSON body that claims success is still a failure: unavailable to a read, unknown to a send", () => {
+    expect(() => interpretResponse(read, res(500, '{"status":true}'), scrubber)).toThrow(AopayUnavailableError);
+    expect(() => interpretResponse(send, res(500, '{"status":true}'), scrubber)).toThrow(AopayOutcomeUnknownError);
   });
 
   it("a redirect is never followed and is a bad response", () => {
