@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { HttpLimits, MetricsConfig } from "../config";
@@ -28,7 +28,9 @@ export class MetricsServer {
     log: Logger,
     limits: HttpLimits,
   ) {
-    const expected = config.token ? Buffer.from(`Bearer ${config.token}`) : null;
+    // Digests compared, not the headers: equal lengths always, so neither the comparison's time nor a length check
+    // before it tells a scraper how long the token is (an audit: the length was compared first).
+    const expected = config.token ? bearerDigest(`Bearer ${config.token}`) : null;
     const guard = new ConnectionGuard(limits, [], log, "metrics");
     this.#server = createServer(nodeServerOptions(limits), (req, res) => {
       limitResponseWrite(req.socket, limits);
@@ -37,8 +39,7 @@ export class MetricsServer {
         return;
       }
       if (expected) {
-        const given = Buffer.from(req.headers.authorization ?? "");
-        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        if (!timingSafeEqual(bearerDigest(req.headers.authorization ?? ""), expected)) {
           res.writeHead(401, { "content-type": "text/plain", "www-authenticate": "Bearer" }).end("Unauthorized\n");
           return;
         }
@@ -79,4 +80,9 @@ export class MetricsServer {
       this.#server.closeAllConnections();
     });
   }
+}
+
+/** SHA-256 of an Authorization value: what the metrics token check compares (a fixed 32 bytes). */
+function bearerDigest(value: string): Buffer {
+  return hash("sha256", value, "buffer");
 }
