@@ -28,6 +28,15 @@ const NAME = "Zebediah";
 const EMAIL_LOCAL = "zeb.echo";
 const DOB = "1987-11-29";
 
+/** A registration's input: the customer's own details, each of which the upstream echoes. */
+const REGISTRATION = {
+  firstName: NAME,
+  lastName: "Echo",
+  pan: PAN,
+  dateOfBirth: DOB,
+  email: `${EMAIL_LOCAL}@example.org`,
+  mobile: MOBILE,
+};
 const [M1, M2] = [MOBILE.slice(0, 5), MOBILE.slice(5)];
 const A = AADHAAR.match(/.{4}/g) as string[];
 /** Each value's spellings the upstream writes back (every one of which must not come out), by what a request sends. */
@@ -53,30 +62,50 @@ function echo(...kinds: Kind[]): { text: string; glued: string } {
   return { text, glued: "MT" + kinds.map((k) => SPELLED[k][0]).join("") };
 }
 
-describe("nothing a request sent comes back out of what AOPay answers it, in any spelling", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
+/**
+ * A server in front of a scripted upstream, for one describe (its hooks start and stop both): `send` runs a mutation
+ * and keeps its answer (text and headers) in `responses`, for the checks that nothing came out.
+ */
+function echoStack(logLevel: "debug" | "trace") {
+  let upstream: FakeUpstream | undefined;
+  let t: TestStack | undefined;
   const responses: string[] = [];
-
   beforeAll(async () => {
     upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: "debug" });
+    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: logLevel });
   });
   afterAll(async () => {
     await t?.stop();
     await upstream?.close();
   });
-
-  const send = async (query: string, input: Record<string, unknown>, field: string) => {
-    const res = await t.gql(query, { input });
-    responses.push(res.text, JSON.stringify(res.headers));
-    return resultOf(res.body, field);
+  const stack = {
+    get upstream(): FakeUpstream {
+      if (!upstream) throw new Error("echoStack: used before beforeAll");
+      return upstream;
+    },
+    get t(): TestStack {
+      if (!t) throw new Error("echoStack: used before beforeAll");
+      return t;
+    },
+    responses,
+    send: async (query: string, input: Record<string, unknown>, field: string) => {
+      const res = await stack.t.gql(query, { input });
+      responses.push(res.text, JSON.stringify(res.headers));
+      return resultOf(res.body, field);
+    },
   };
+  return stack;
+}
+
+describe("nothing a request sent comes back out of what AOPay answers it, in any spelling", () => {
+  const stack = echoStack("debug");
+  const { responses, send } = stack;
+
   const aeps = { userKey: "AOP554N3XXXX", mobile: MOBILE, aadhaar: AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" };
 
   it("AEPS: a rejection with the OTP as its code, and a success with them in its message and error code", async () => {
     const verify = echo("otp", "mobile", "aadhaar");
-    upstream.respond(json(200, { status: false, response_code: 5, message: verify.text, error_code: OTP }));
+    stack.upstream.respond(json(200, { status: false, response_code: 5, message: verify.text, error_code: OTP }));
     const rejected = await send(VERIFY_AEPS_OTP, { ...aeps, otp: OTP }, "verifyAepsOtp");
     expect(rejected.__typename).toBe("UpstreamRejected");
     // The code was nothing but the OTP: what is left says so, and the message kept its words around the masks.
@@ -85,7 +114,7 @@ describe("nothing a request sent comes back out of what AOPay answers it, in any
     expect(rejected.upstreamMessage).toContain("XXXX XXXX 8847");
 
     const resend = echo("mobile", "aadhaar");
-    upstream.respond(
+    stack.upstream.respond(
       json(200, {
         status: true,
         msg: resend.text,
@@ -97,12 +126,12 @@ describe("nothing a request sent comes back out of what AOPay answers it, in any
     const resent = await send(RESEND_AEPS_OTP, aeps, "resendAepsOtp");
     expect(resent.__typename).toBe("AepsOtpResent");
     // The undocumented key was logged by name, scrubbed.
-    expect(t.logs.raw()).toContain("upstream answer has undocumented fields");
+    expect(stack.t.logs.raw()).toContain("upstream answer has undocumented fields");
   });
 
   it("CIBIL: the OTP and token in a generic error's code, description and reference", async () => {
     const submit = echo("otp", "token", "cibilId");
-    upstream.respond(
+    stack.upstream.respond(
       json(200, {
         code: OTP,
         description: submit.text,
@@ -122,7 +151,7 @@ describe("nothing a request sent comes back out of what AOPay answers it, in any
 
   it("CIBIL: a challenge whose reference, question and answer texts carry the token and id", async () => {
     const generate = echo("token", "cibilId");
-    upstream.respond(
+    stack.upstream.respond(
       json(200, {
         status: "SUCCESS",
         message: generate.text,
@@ -145,27 +174,16 @@ describe("nothing a request sent comes back out of what AOPay answers it, in any
 
   it("CIBIL: a registration rejected with the customer's own details in its message", async () => {
     const register = echo("name", "pan", "email", "dateOfBirth", "mobile");
-    upstream.respond(
+    stack.upstream.respond(
       json(200, { code: "207", description: register.text, merchantTrxnRefId: register.glued, status: "False" }),
     );
-    const rejected = await send(
-      REGISTER_CIBIL_CUSTOMER,
-      {
-        firstName: NAME,
-        lastName: "Echo",
-        pan: PAN,
-        dateOfBirth: DOB,
-        email: `${EMAIL_LOCAL}@example.org`,
-        mobile: MOBILE,
-      },
-      "registerCibilCustomer",
-    );
+    const rejected = await send(REGISTER_CIBIL_CUSTOMER, REGISTRATION, "registerCibilCustomer");
     expect(rejected).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: "207" });
   });
 
   it("no spelling of any value reached a response or a log line", () => {
     // Every case above ran and the upstream saw each request once.
-    expect(upstream.calls).toHaveLength(5);
+    expect(stack.upstream.calls).toHaveLength(5);
     // The challenge names its CIBIL id by design (the client sent it, and its next call needs it): that field alone.
     const answers = responses.join("\n").replaceAll(`"cibilId":"${CIBIL_ID}"`, '"cibilId":"<own>"');
     const found = (out: string) =>
@@ -173,7 +191,7 @@ describe("nothing a request sent comes back out of what AOPay answers it, in any
         .flat()
         .filter((s) => out.includes(s) || out.includes(JSON.stringify(s).slice(1, -1)));
     expect(found(answers)).toEqual([]);
-    expect(found(t.logs.text())).toEqual([]);
+    expect(found(stack.t.logs.text())).toEqual([]);
   });
 });
 
@@ -185,9 +203,8 @@ describe("nothing a request sent comes back out of what AOPay answers it, in any
  * client as it came. Each field here carries them; nothing of them may come out, in a response or a log line.
  */
 describe("no field of a success carries the partner credentials or the request's values out, in any spelling", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
-  const responses: string[] = [];
+  const stack = echoStack("debug");
+  const { responses, send } = stack;
   const REG = SIMULATOR_REGISTRATION_ID;
   const CO = SIMULATOR_COMPANY_CODE;
   const pct = (s: string) => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
@@ -210,23 +227,8 @@ describe("no field of a success carries the partner credentials or the request's
     ` | url https://aopay.example/cb?r=${ENCODED[0]}&c=${ENCODED[1]}` +
     (kinds.includes("aadhaar") ? `&a=${ENCODED[2]}` : "");
 
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: "debug" });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
-
-  const send = async (query: string, input: Record<string, unknown>, field: string) => {
-    const res = await t.gql(query, { input });
-    responses.push(res.text, JSON.stringify(res.headers));
-    return resultOf(res.body, field);
-  };
-
   it("CIBIL registration: its CIBIL id and token", async () => {
-    upstream.respond(
+    stack.upstream.respond(
       json(200, {
         status: "SUCCESS",
         message: "ok",
@@ -234,24 +236,13 @@ describe("no field of a success carries the partner credentials or the request's
         result: { cibil_id: poisoned("mobile", "name") },
       }),
     );
-    const registered = await send(
-      REGISTER_CIBIL_CUSTOMER,
-      {
-        firstName: NAME,
-        lastName: "Echo",
-        pan: PAN,
-        dateOfBirth: DOB,
-        email: `${EMAIL_LOCAL}@example.org`,
-        mobile: MOBILE,
-      },
-      "registerCibilCustomer",
-    );
+    const registered = await send(REGISTER_CIBIL_CUSTOMER, REGISTRATION, "registerCibilCustomer");
     expect(registered.__typename).toBe("CibilCustomerRegistered");
     expect(registered.cibilId).toContain("[REDACTED]");
   });
 
   it("CIBIL GenerateOTP: its id, next_api_call, the question's key and each answer's id and key", async () => {
-    upstream.respond(
+    stack.upstream.respond(
       json(200, {
         status: "SUCCESS",
         result: {
@@ -272,7 +263,7 @@ describe("no field of a success carries the partner credentials or the request's
 
   it("CIBIL GenerateOTP: good identifiers are handed on exactly as issued, the request's own id among them", async () => {
     // AOPay's example keys, one reading like a mobile number: sent back by the client, so never masked.
-    upstream.respond(
+    stack.upstream.respond(
       json(200, {
         status: "SUCCESS",
         result: {
@@ -292,7 +283,7 @@ describe("no field of a success carries the partner credentials or the request's
   });
 
   it("CIBIL SubmitOTP: the masked id (unmasked here) and the fetch date; the history's message", async () => {
-    upstream.respond((call, res, req) =>
+    stack.upstream.respond((call, res, req) =>
       json(200, {
         status: "SUCCESS",
         message: call.path.endsWith("/GetCreditHistory") ? poisoned("cibilId") : "ok",
@@ -318,7 +309,7 @@ describe("no field of a success carries the partner credentials or the request's
   });
 
   it("AEPS ResendOTP: its PrimaryKeyId and EncodeTxnId", async () => {
-    upstream.respond(
+    stack.upstream.respond(
       json(200, {
         status: true,
         msg: "OTP Resend Request Completed",
@@ -346,7 +337,7 @@ describe("no field of a success carries the partner credentials or the request's
     const spelt = [...Object.values(OWN).flat(), ...ENCODED, AADHAAR, MOBILE];
     const found = (out: string) => spelt.filter((s) => out.includes(s));
     expect(found(answers)).toEqual([]);
-    expect(found(t.logs.text())).toEqual([]);
+    expect(found(stack.t.logs.text())).toEqual([]);
   });
 });
 
@@ -356,30 +347,21 @@ describe("no field of a success carries the partner credentials or the request's
  * (the reference on every later line, the code on the warning and the access line), and shown them whole to the client.
  */
 describe("AOPay's logged tokens are bounded, however long it answers them", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
+  const stack = echoStack("trace");
   const LONG = "R".repeat(300_000);
   /** What a cut token reads: its first 64 characters and the mark of the cut. */
   const CUT = `${"R".repeat(64)}…`;
 
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: "trace" });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
-  beforeEach(() => t.logs.clear());
+  beforeEach(() => stack.t.logs.clear());
 
   /** Every line of the request that answered `headers`, and their total size. */
   const linesOf = (headers: Record<string, unknown>) => {
-    const lines = t.logs.lines.filter((l) => l.includes(String(headers["x-request-id"])));
+    const lines = stack.t.logs.lines.filter((l) => l.includes(String(headers["x-request-id"])));
     return { lines, bytes: lines.join("").length };
   };
 
   it("a success whose reference and undocumented key are 300 kB each", async () => {
-    upstream.respond(
+    stack.upstream.respond(
       json(200, {
         status: "SUCCESS",
         message: "OTP sent",
@@ -389,7 +371,7 @@ describe("AOPay's logged tokens are bounded, however long it answers them", () =
         result: { next_api_call: "SubmitOTP" },
       }),
     );
-    const res = await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: "102277100", accessToken: "123456542124" } });
+    const res = await stack.t.gql(GENERATE_CIBIL_OTP, { input: { cibilId: "102277100", accessToken: "123456542124" } });
     const challenge = resultOf(res.body, "generateCibilOtp");
     expect(challenge).toMatchObject({ __typename: "CibilOtpChallenge", merchantTransactionId: CUT });
     const { lines, bytes } = linesOf(res.headers);
@@ -399,8 +381,8 @@ describe("AOPay's logged tokens are bounded, however long it answers them", () =
   });
 
   it("a rejection whose code is 300 kB", async () => {
-    upstream.respond(json(200, { status: false, response_code: LONG, message: "declined" }));
-    const res = await t.gql(RESEND_AEPS_OTP, {
+    stack.upstream.respond(json(200, { status: false, response_code: LONG, message: "declined" }));
+    const res = await stack.t.gql(RESEND_AEPS_OTP, {
       input: { userKey: "AOP554N3XXXX", mobile: MOBILE, aadhaar: AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" },
     });
     expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: CUT });
@@ -410,13 +392,15 @@ describe("AOPay's logged tokens are bounded, however long it answers them", () =
   });
 
   it("the request's Aadhaar number across the cut is redacted before the cut", async () => {
-    upstream.respond(json(200, { status: false, response_code: `${"R".repeat(58)}${AADHAAR}`, message: "declined" }));
-    const res = await t.gql(RESEND_AEPS_OTP, {
+    stack.upstream.respond(
+      json(200, { status: false, response_code: `${"R".repeat(58)}${AADHAAR}`, message: "declined" }),
+    );
+    const res = await stack.t.gql(RESEND_AEPS_OTP, {
       input: { userKey: "AOP554N3XXXX", mobile: MOBILE, aadhaar: AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" },
     });
     const code = resultOf(res.body, "resendAepsOtp").upstreamCode as string;
     expect(code).toHaveLength(65);
     expect(code).not.toContain(AADHAAR.slice(0, 6));
-    expect(t.logs.raw()).not.toContain(AADHAAR.slice(0, 6));
+    expect(stack.t.logs.raw()).not.toContain(AADHAAR.slice(0, 6));
   });
 });
