@@ -195,7 +195,8 @@ describe("example web app in Chromium", () => {
   it("CIBIL: a send the server refuses (an OTP went to this customer from elsewhere) says the wait and holds the button until it ends", async () => {
     // Another device sends to the customer first, through the API (with the SDK: it sends a trusted document).
     const other = await createSdk({ url: t.graphqlUrl }).generateCibilOtp({
-      input: { cibilId: "102277160", accessToken: "123456542124" },
+      // The token the form gives this sandbox customer (CibilOtpForm.tsx sandboxToken): the same customer.
+      input: { cibilId: "102277160", accessToken: "sandbox-102277160" },
     });
     expect(other.data?.generateCibilOtp.__typename).toBe("CibilOtpChallenge");
     await page.getByLabel("CIBIL id").fill("102277160");

@@ -219,13 +219,18 @@ describe("AopayTransport: the one HTTP choke point", () => {
     expect(error).toMatchObject({ code: "OUTCOME_UNKNOWN", sent: true });
   });
 
-  it("a 5xx cut off mid-body is UPSTREAM_UNAVAILABLE: the status already says it failed", async () => {
+  it.each([
+    // 503 says the request was not carried out: unavailable, retryable.
+    [503, "UPSTREAM_UNAVAILABLE"],
+    // 502 comes from a gateway that passed the send on: the OTP may have gone (outcome.ts NOT_HANDLED_5XX).
+    [502, "OUTCOME_UNKNOWN"],
+  ])("a %i cut off mid-body to a send means what its status says: %s", async (status, code) => {
     upstream.respond((_call, res) => {
-      res.writeHead(502, { "content-type": "text/html", "content-length": "1000" });
+      res.writeHead(status, { "content-type": "text/html", "content-length": "1000" });
       res.write("<html>", () => res.destroy());
     });
     const error = await failure((await open()).send(otpSend));
-    expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", sent: true, httpStatus: 502 });
+    expect(error).toMatchObject({ code, sent: true, httpStatus: status });
   });
 
   it("a closed transport refuses calls without sending", async () => {

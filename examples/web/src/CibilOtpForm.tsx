@@ -6,12 +6,29 @@ import { OutcomePanel, problemsOf, SubmitButton } from "./Outcome";
 import { useOtpAction } from "./use-otp-action";
 import { useResendCountdown } from "./use-resend-countdown";
 
-/** The destination AOPay sends the OTP to: the customer's registered mobile, which the CIBIL id stands for. */
-const destinationsOf = (input: GenerateCibilOtpInput) => [`cibil:${input.cibilId.trim()}`];
+/**
+ * What the server budgets a send on (besides the registered mobile it knows): the CIBIL id and the customer's access
+ * token, either of which AOPay may find the customer by.
+ */
+const destinationsOf = (input: GenerateCibilOtpInput) => [
+  `cibil:${input.cibilId.trim()}`,
+  `token:${input.accessToken}`,
+];
+
+/**
+ * The simulator's sandbox customers take any access token; this form gives each CIBIL id its own until the token is
+ * typed in. A token belongs to one customer (registerCibilCustomer returns it): the server budgets sends on it, so one
+ * token typed for every id would put every id under one cooldown. A real app sends the token registration returned.
+ */
+const sandboxToken = (cibilId: string) => `sandbox-${cibilId.trim()}`;
 
 /** Step 1 of the CIBIL flow: ask AOPay to send the consent OTP, then show its question. */
 export function CibilOtpForm() {
-  const [input, setInput] = useState<GenerateCibilOtpInput>({ cibilId: "102277100", accessToken: "123456542124" });
+  const [input, setInput] = useState<GenerateCibilOtpInput>({
+    cibilId: "102277100",
+    accessToken: sandboxToken("102277100"),
+  });
+  const [tokenTyped, setTokenTyped] = useState(false);
   const [generate] = useGenerateCibilOtpMutation();
   const countdown = useResendCountdown();
   const { submit, sending, outcome } = useOtpAction(async (variables: GenerateCibilOtpInput, key: string) => {
@@ -40,7 +57,9 @@ export function CibilOtpForm() {
           label="CIBIL id"
           inputMode="numeric"
           value={input.cibilId}
-          onChange={(cibilId) => setInput({ ...input, cibilId })}
+          onChange={(cibilId) =>
+            setInput({ ...input, cibilId, accessToken: tokenTyped ? input.accessToken : sandboxToken(cibilId) })
+          }
           problem={problems["input.cibilId"]}
           hint="Simulator: ending 207 rejected, 401 unauthorized, 503 unavailable, 504 no answer"
         />
@@ -49,7 +68,10 @@ export function CibilOtpForm() {
           label="Access token"
           type="password"
           value={input.accessToken}
-          onChange={(accessToken) => setInput({ ...input, accessToken })}
+          onChange={(accessToken) => {
+            setTokenTyped(true);
+            setInput({ ...input, accessToken });
+          }}
           problem={problems["input.accessToken"]}
         />
         <SubmitButton
