@@ -6,10 +6,16 @@ import { OutcomePanel, problemsOf, SubmitButton } from "./Outcome";
 import { useOtpAction } from "./use-otp-action";
 import { useResendCountdown } from "./use-resend-countdown";
 
-/** Where the OTP goes: the mobile, and the Aadhaar it is registered for (the server budgets both). */
+/**
+ * What the server budgets a send on: the mobile, the Aadhaar it is registered for, and the user key and registration
+ * references AOPay may find the phone by (upper-cased, as the server keys them).
+ */
 const destinationsOf = (input: ResendAepsOtpInput) => [
   `mobile:${input.mobile.trim()}`,
   `aadhaar:${input.aadhaar.replace(/\s/g, "")}`,
+  `user:${input.userKey.toUpperCase()}`,
+  `primary:${input.primaryKeyId.toUpperCase()}`,
+  `txn:${input.encodeTxnId.toUpperCase()}`,
 ];
 
 /** Resend the AEPS bank-wise registration OTP, and show the masked identifiers and references AOPay returns. */
