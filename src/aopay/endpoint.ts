@@ -1,5 +1,5 @@
 import type { TextScrubber } from "../pii/scrub";
-import type { SuccessEnvelope } from "./outcome";
+import { scrubbedText, type SuccessEnvelope } from "./outcome";
 
 /** Server-side values every endpoint may put on the wire; clients never send or see them (docs/upstream/aopay-api.md §4). */
 export interface WireContext {
@@ -13,9 +13,12 @@ export interface WireContext {
 
 export type DobFormat = "DD/MM/YYYY" | "MM/DD/YYYY" | "YYYY-MM-DD";
 
-/** A text from AOPay's answer through the call's scrubber (Endpoint.fromWire), null when the answer has none. */
+/**
+ * A text from AOPay's answer through the call's scrubber (Endpoint.fromWire), cut to MAX_UPSTREAM_TEXT_CHARS, null
+ * when the answer has none.
+ */
 export function scrubbed(value: string | undefined, scrubber: TextScrubber): string | null {
-  return value === undefined ? null : scrubber.scrub(value);
+  return value === undefined ? null : scrubbedText(value, scrubber);
 }
 
 /**

@@ -87,7 +87,7 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
     sent: true,
     httpStatus: status,
     upstreamCode: known.upstreamCode,
-    upstreamMessage: known.message === undefined ? undefined : scrubber.scrub(known.message),
+    upstreamMessage: known.message === undefined ? undefined : scrubbedText(known.message, scrubber),
   };
   const describe = (what: string) => `${spec.name}: ${what} (HTTP ${status}, ${describeBody(envelope)})`;
 
@@ -173,8 +173,24 @@ export const MAX_UPSTREAM_TOKEN_CHARS = 64;
  * through an Aadhaar or mobile number would leave digits no pattern recognises.
  */
 export function scrubbedToken(text: string, scrubber: TextScrubber): string {
-  const out = scrubber.scrub(text);
-  return out.length > MAX_UPSTREAM_TOKEN_CHARS ? `${out.slice(0, MAX_UPSTREAM_TOKEN_CHARS)}…` : out;
+  return cut(scrubber.scrub(text), MAX_UPSTREAM_TOKEN_CHARS);
+}
+
+/**
+ * The most characters of one of AOPay's texts handed to the client (a message, a question or an answer's text). The
+ * docs give no length; their messages are a few words (docs/upstream/aopay-api.md §1-2). Uncut, the answer size cap
+ * (AOPAY_MAX_RESPONSE_BYTES, 1 MiB) was the only bound: a megabyte message went to the client whole, and into the
+ * sealed idempotency record of its key (Redis), the same class as the logged tokens above.
+ */
+export const MAX_UPSTREAM_TEXT_CHARS = 1_000;
+
+/** `text` scrubbed, then cut to MAX_UPSTREAM_TEXT_CHARS with `…` (scrubbed first, as scrubbedToken). */
+export function scrubbedText(text: string, scrubber: TextScrubber): string {
+  return cut(scrubber.scrub(text), MAX_UPSTREAM_TEXT_CHARS);
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function describeBody(envelope: Envelope): string {

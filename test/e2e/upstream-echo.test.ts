@@ -1,3 +1,4 @@
+import { MAX_UPSTREAM_TEXT_CHARS } from "../../src/aopay/outcome";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import {
@@ -389,6 +390,41 @@ describe("AOPay's logged tokens are bounded, however long it answers them", () =
     const { lines, bytes } = linesOf(res.headers);
     expect(lines.filter((l) => l.includes(`"upstreamCode":"${CUT}"`))).toHaveLength(2);
     expect(bytes).toBeLessThan(4_000);
+  });
+
+  it("AOPay's texts shown to the client are cut to MAX_UPSTREAM_TEXT_CHARS: a rejection's message, a question", async () => {
+    const TEXT_CUT = `${"R".repeat(MAX_UPSTREAM_TEXT_CHARS)}…`;
+    stack.upstream.respond(json(200, { status: false, response_code: 5, message: LONG }));
+    const rejected = await stack.t.gql(RESEND_AEPS_OTP, {
+      input: { userKey: "AOP554N3XXXX", mobile: MOBILE, aadhaar: AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" },
+    });
+    expect(resultOf(rejected.body, "resendAepsOtp")).toMatchObject({
+      __typename: "UpstreamRejected",
+      upstreamMessage: TEXT_CUT,
+    });
+    expect(rejected.text.length).toBeLessThan(4_000);
+    stack.upstream.respond(
+      json(200, {
+        status: "SUCCESS",
+        result: {
+          cibil_id: "102277101",
+          questions: {
+            Key: "9423489238",
+            FullQuestionText: LONG,
+            AnswerChoice: { AnswerChoiceId: "4220112750", Key: "k1", AnswerChoiceText: LONG },
+          },
+        },
+      }),
+    );
+    const challenge = await stack.t.gql(GENERATE_CIBIL_OTP, {
+      input: { cibilId: "102277101", accessToken: "tok-long" },
+    });
+    const question = resultOf(challenge.body, "generateCibilOtp").question as {
+      text: string;
+      answerChoices: Array<{ text: string }>;
+    };
+    expect(question.text).toBe(TEXT_CUT);
+    expect(question.answerChoices[0]?.text).toBe(TEXT_CUT);
   });
 
   it("the request's Aadhaar number across the cut is redacted before the cut", async () => {

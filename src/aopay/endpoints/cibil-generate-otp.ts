@@ -1,4 +1,5 @@
 import { type Endpoint, issuedId, scrubbed } from "../endpoint";
+import { scrubbedText } from "../outcome";
 import type { TextScrubber } from "../../pii/scrub";
 import { type JsonObject, readBoolean, readObject, readString } from "../envelope";
 
@@ -122,7 +123,7 @@ function answerChoices(value: unknown, scrubber: TextScrubber): CibilAnswerChoic
     const text = readString(o?.AnswerChoiceText);
     // The id and key are SubmitOTP's answer_key material, sent back as they came; the text is free text.
     if (id !== undefined && key !== undefined && text !== undefined)
-      out.push({ id: scrubber.identifier(id), key: scrubber.identifier(key), text: scrubber.scrub(text) });
+      out.push({ id: scrubber.identifier(id), key: scrubber.identifier(key), text: scrubbedText(text, scrubber) });
   }
   return out;
 }
