@@ -91,12 +91,8 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
   };
   const describe = (what: string) => `${spec.name}: ${what} (HTTP ${status}, ${describeBody(envelope)})`;
 
-  if (status < 200 || status >= 300) {
-    const meaning = statusMeaning(status, envelope.kind === "failure", spec.sideEffect);
-    const retryAfterSeconds =
-      meaning.code === "UPSTREAM_UNAVAILABLE" ? parseRetryAfter(res.headers["retry-after"]) : undefined;
-    throw classifyFailure(meaning.code, describe(meaning.what), { ...details, retryAfterSeconds });
-  }
+  if (status < 200 || status >= 300)
+    throw statusFailure(status, envelope.kind === "failure", spec.sideEffect, res.headers, describe, details);
   if (envelope.kind === "failure") throw classifyFailure("UPSTREAM_REJECTED", describe("rejected"), details);
   return unreadableSuccess(spec, describe("unreadable answer to a 2xx"), details);
 }
@@ -120,7 +116,7 @@ const NOT_HANDLED_5XX: ReadonlySet<number> = new Set([501, 503, 505]);
  * cut off read as an unreachable AOPay, retryable and counted towards opening the circuit). `sideEffect`: the call
  * has one (an OTP sent, a customer registered), so an ambiguous 5xx is OUTCOME_UNKNOWN (NOT_HANDLED_5XX).
  */
-export function statusMeaning(
+function statusMeaning(
   status: number,
   failureEnvelope: boolean,
   sideEffect: boolean,
@@ -134,6 +130,25 @@ export function statusMeaning(
   // anything else at 4xx (an HTML 404, a success word on a 400) points at our configuration, not the customer.
   if (failureEnvelope) return { code: "UPSTREAM_REJECTED", what: "rejected" };
   return { code: "UPSTREAM_BAD_RESPONSE", what: "unexpected status" };
+}
+
+/**
+ * The failure a status other than 2xx means (statusMeaning), with the answer's `Retry-After` when it is
+ * UPSTREAM_UNAVAILABLE: for a complete answer (interpretResponse) and for one whose body never completed (the
+ * transport). `describe` words the message from what the status means.
+ */
+export function statusFailure(
+  status: number,
+  failureEnvelope: boolean,
+  sideEffect: boolean,
+  headers: IncomingHttpHeaders,
+  describe: (what: string) => string,
+  details: AopayErrorDetails,
+): AopayError {
+  const meaning = statusMeaning(status, failureEnvelope, sideEffect);
+  const retryAfterSeconds =
+    meaning.code === "UPSTREAM_UNAVAILABLE" ? parseRetryAfter(headers["retry-after"]) : undefined;
+  return classifyFailure(meaning.code, describe(meaning.what), { ...details, retryAfterSeconds });
 }
 
 /**

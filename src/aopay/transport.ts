@@ -3,7 +3,7 @@ import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from "n
 import { Pool, type Dispatcher } from "undici";
 import type { AopayConfig } from "./client.settings";
 import type { AopayError } from "./errors";
-import { classifyFailure, parseRetryAfter, statusMeaning, type UpstreamResponse } from "./outcome";
+import { classifyFailure, statusFailure, type UpstreamResponse } from "./outcome";
 
 /**
  * The one place that talks HTTP to AOPay (docs/design/style.md principle 2). It uses undici's low-level `dispatch` with its own
@@ -338,15 +338,10 @@ class CallHandler implements Dispatcher.DispatchHandler, Expirable {
     }
     if (this.#statusCode >= 300) {
       // The status arrived, the body did not: the status says what happened (a redirect, credentials refused, an error
-      // status), as it would with a complete but unreadable body (outcome.ts statusMeaning); no envelope is read from a
+      // status), as it would with a complete but unreadable body (outcome.ts statusFailure); no envelope is read from a
       // body that was cut off.
-      const meaning = statusMeaning(this.#statusCode, false, this.req.sideEffect);
-      const retryAfterSeconds =
-        meaning.code === "UPSTREAM_UNAVAILABLE" ? parseRetryAfter(this.#headers["retry-after"]) : undefined;
-      return classifyFailure(meaning.code, `${endpoint}: ${meaning.what}, body incomplete (${cause})`, {
-        ...base,
-        retryAfterSeconds,
-      });
+      const describe = (what: string) => `${endpoint}: ${what}, body incomplete (${cause})`;
+      return statusFailure(this.#statusCode, false, this.req.sideEffect, this.#headers, describe, base);
     }
     if (!this.req.sideEffect) {
       // A read has no side effect to be unsure about.

@@ -72,7 +72,7 @@ export function errorAnswer(error: Error & { statusCode?: number; code?: string 
 export function authRefusal(
   outcome: AuthOutcome & { ok: false },
   authenticator: Authenticator,
-  exchange: { readonly id: string; graphql: AccessSummary | null },
+  exchange: Pick<GraphQLExchange, "id" | "graphql">,
 ): EdgeAnswer {
   exchange.graphql = { operation: null, result: EdgeCode.UNAUTHENTICATED, refused: outcome.reason };
   const requestId = exchange.id;
@@ -119,7 +119,7 @@ export interface DocumentLimits {
 export function documentRefusal(
   params: Record<string, unknown> | undefined,
   limits: DocumentLimits,
-  exchange: { readonly id: string; graphql: AccessSummary | null },
+  exchange: Pick<GraphQLExchange, "id" | "graphql">,
 ): EdgeAnswer | null {
   const requestId = exchange.id;
   const source = params?.query;
