@@ -35,6 +35,7 @@ import { interpretResponse, scrubbedToken, type SuccessEnvelope } from "./outcom
 import { retryDelay, type RetryPolicy } from "./retry";
 import { redeemSendPass, type SendPass, UnguardedSendError } from "./send-pass";
 import { type AopayTransport, errorCode, type TransportResult } from "./transport";
+import { UndocumentedFieldsLog } from "./undocumented-fields";
 import type { BreakerConfig } from "../config";
 
 export interface CallOptions {
@@ -114,6 +115,8 @@ export class AopayClient {
 
   readonly breakers: CircuitBreakers;
   readonly #register: Endpoint<RegisterCibilCustomerRequest & OrderRef, CibilRegisterAnswer>;
+  /** Which answers with undocumented keys get a line: a shape when first seen, then every 10 minutes. */
+  readonly #undocumented = new UndocumentedFieldsLog();
 
   constructor(private readonly options: AopayClientOptions) {
     this.#register = cibilRegister(options.registrationMethod);
@@ -236,13 +239,16 @@ export class AopayClient {
       breaker.succeeded();
       const unknownKeys = unknownKeysOf(envelope.body, endpoint.knownKeys);
       if (unknownKeys.length > 0) {
-        // Undocumented parts of the answer, by name only: how operators learn AOPay's real shapes.
-        // A key can itself be an identifier (`uid_<aadhaar>`): scrubbed as the answer's texts are, and cut as its
-        // other tokens are (outcome.ts MAX_UPSTREAM_TOKEN_CHARS).
-        opts.log.info(
-          { upstream: { endpoint: endpoint.name, unknownKeys: unknownKeys.map((key) => scrubbedToken(key, text)) } },
-          "upstream answer has undocumented fields",
-        );
+        // Undocumented parts of the answer, by name only: how operators learn AOPay's real shapes. A key can itself be
+        // an identifier (`uid_<aadhaar>`): scrubbed as the answer's texts are, and cut as its other tokens are
+        // (outcome.ts MAX_UPSTREAM_TOKEN_CHARS), before it is remembered as part of a shape.
+        const keys = unknownKeys.map((key) => scrubbedToken(key, text));
+        const line = this.#undocumented.take(endpoint.name, keys);
+        if (line !== null)
+          opts.log.info(
+            { upstream: { endpoint: endpoint.name, unknownKeys: keys, ...line } },
+            "upstream answer has undocumented fields",
+          );
       }
       if (envelope.merchantTransactionId) {
         // From here on every log line of this request carries AOPay's reference, for support and tracing.
