@@ -4,6 +4,31 @@ import { bool, custom, defineSettings, listOf, text, type ValuesOf } from "../se
 /** The JWT claim that names the calling client (OAuth client-credentials tokens carry it as `azp` or `client_id`). */
 export const DEFAULT_JWT_CLIENT_CLAIM = "azp";
 
+/**
+ * The `typ` an OAuth access token carries (RFC 9068 §2.1), as a normalised JWT type (jwtType): what AUTH_JWT_TYPES
+ * admits by default. RFC 9068 §4: a resource server "MUST verify that the typ header value is at+jwt or
+ * application/at+jwt and reject tokens carrying any other value".
+ */
+export const ACCESS_TOKEN_TYP = "at+jwt";
+
+/**
+ * A `typ` value compared as RFC 7515 §4.1.9 says: a media type, so case-insensitive, with `application/` optional
+ * (and recommended to be left out); `JWT`, `jwt` and `application/jwt` are one type. jose compares the same way
+ * (its `normalizeTyp`).
+ */
+export function jwtType(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith("application/") ? lower.slice("application/".length) : lower;
+}
+
+/** A media type's name (RFC 6838 §4.2 restricted-name characters), optionally with `application/`; normalised. */
+const jwtTypeEntry = z
+  .string()
+  .regex(/^(?:application\/)?[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/i, {
+    error: "entries must be JWT types such as at+jwt or JWT (a media type name, application/ optional)",
+  })
+  .transform(jwtType);
+
 /** `clientId:sha256hex`. The entry is not echoed: a key pasted here by mistake would be. */
 const apiKeyEntry = z
   .string()
@@ -49,6 +74,13 @@ export const authSettings = defineSettings({
       doc: "the `aud` a JWT must carry (needs `AUTH_JWKS_URL`; required with it in production)",
     }),
     AUTH_JWT_CLIENT_CLAIM: text({ default: DEFAULT_JWT_CLIENT_CLAIM, doc: "the claim that names the client" }),
+    AUTH_JWT_TYPES: custom(listOf(jwtTypeEntry), {
+      default: [ACCESS_TOKEN_TYP],
+      defaultDoc: "`at+jwt`",
+      doc:
+        "the JWT `typ` header values accepted (RFC 9068 access tokens are `at+jwt`); add `JWT` for an identity " +
+        "provider whose access tokens are typed `JWT` or not typed (then ID tokens with this `aud` pass too)",
+    }),
   },
 });
 
@@ -57,7 +89,14 @@ export interface AuthConfig {
   required: boolean;
   /** SHA-256 (hex) of each API key, mapped to its client id. Keys themselves are never configured. */
   apiKeys: ReadonlyMap<string, string>;
-  jwt: { jwksUrl: URL; issuer: string | undefined; audience: string | undefined; clientClaim: string } | null;
+  jwt: {
+    jwksUrl: URL;
+    issuer: string | undefined;
+    audience: string | undefined;
+    clientClaim: string;
+    /** Normalised (jwtType) `typ` values a token may carry; `jwt` admits a token without `typ` too. */
+    types: ReadonlySet<string>;
+  } | null;
 }
 
 /** API keys and/or JWTs; in production every request must carry one. */
@@ -85,6 +124,8 @@ export function authConfig(v: ValuesOf<typeof authSettings>, production: boolean
       issuer: v.AUTH_JWT_ISSUER,
       audience: v.AUTH_JWT_AUDIENCE,
       clientClaim: v.AUTH_JWT_CLIENT_CLAIM,
+      // An empty list (`AUTH_JWT_TYPES=,`) is the default, not "accept none".
+      types: new Set(v.AUTH_JWT_TYPES?.length ? v.AUTH_JWT_TYPES : [ACCESS_TOKEN_TYP]),
     };
   } else if (v.AUTH_JWT_ISSUER || v.AUTH_JWT_AUDIENCE) {
     problems.push("AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE need AUTH_JWKS_URL");

@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
-import type { AuthConfig } from "./auth.settings";
+import { type AuthConfig, jwtType } from "./auth.settings";
 
 /** Who is calling. Every request has one; `anonymous` only where authentication is optional (development). */
 export interface ClientIdentity {
@@ -20,7 +20,8 @@ const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
  * - an API key in `x-api-key`: we store only SHA-256 of each key (API_KEYS). Keys are 256-bit random strings
  *   (`npm run api-key`), so a fast hash is enough: there is nothing to guess that a slow hash would protect;
  * - or a JWT in `Authorization: Bearer`, verified against AUTH_JWKS_URL (jose; keys fetched and cached by jose),
- *   with the client id taken from the configured claim (`azp` by default).
+ *   with the client id taken from the configured claim (`azp` by default), and its `typ` one of AUTH_JWT_TYPES
+ *   (`at+jwt` by default: #typeAccepted).
  * Presenting a bad credential is always an error, even where anonymous calls are allowed: a typo in a key must not
  * silently fall back to the anonymous budget.
  */
@@ -87,11 +88,14 @@ export class Authenticator {
     if (!m) return { ok: false, reason: "invalid Authorization header" };
     if (!this.#jwks || !this.config.jwt) return { ok: false, reason: "bearer tokens are not accepted by this server" };
     try {
-      const { payload } = await jwtVerify(m[1], this.#jwks, {
+      const { payload, protectedHeader } = await jwtVerify(m[1], this.#jwks, {
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,
         clockTolerance: 5,
       });
+      // The reason does not repeat the header's value: it is the caller's text (docs/security-requirements.md A8).
+      if (!this.#typeAccepted(protectedHeader.typ))
+        return { ok: false, reason: "token type not accepted (AUTH_JWT_TYPES)" };
       const claim = payload[this.config.jwt.clientClaim];
       if (typeof claim !== "string" || !CLIENT_ID.test(claim))
         return { ok: false, reason: `token has no usable ${this.config.jwt.clientClaim} claim` };
@@ -105,6 +109,21 @@ export class Authenticator {
       if (error instanceof joseErrors.JOSEError) return { ok: false, reason: `invalid token (${error.code})` };
       throw error;
     }
+  }
+
+  /**
+   * Explicit typing (RFC 8725 §3.11, cross-JWT confusion §2.8): the identity provider signs more than access tokens
+   * with the keys of this JWKS (OIDC ID tokens, typed `JWT` or not typed; back-channel logout tokens, `logout+jwt`;
+   * security events, `secevent+jwt`), and one of those can carry our issuer, our audience and an `azp`. RFC 9068 §4
+   * has a resource server accept `at+jwt` only, the default. AUTH_JWT_TYPES may add `JWT` for a provider that does not
+   * issue RFC 9068 tokens; `JWT` then admits a token without `typ` too, since RFC 7519 §5.1 makes the header optional
+   * and `JWT` says no more than its absence. Checked after the signature, so that only the provider's own tokens are
+   * told apart here; the audience check is what keeps its ID tokens out then (their `aud` is the client's id).
+   */
+  #typeAccepted(typ: unknown): boolean {
+    const types = this.config.jwt!.types;
+    if (typ === undefined) return types.has("jwt");
+    return typeof typ === "string" && types.has(jwtType(typ));
   }
 }
 

@@ -34,10 +34,15 @@ describe("client authentication in production (docs/security-requirements.md B3;
 
   const token = (
     claims: Record<string, unknown>,
-    opts: { key?: CryptoKey; issuer?: string; audience?: string; exp?: string } = {},
+    opts: { key?: CryptoKey; issuer?: string; audience?: string; exp?: string; typ?: string | null } = {},
   ) =>
     new SignJWT(claims)
-      .setProtectedHeader({ alg: "RS256", kid: "test-key" })
+      // RFC 9068 §2.1: an OAuth access token is typed `at+jwt`. `typ: null` leaves the header out.
+      .setProtectedHeader({
+        alg: "RS256",
+        kid: "test-key",
+        ...(opts.typ === null ? {} : { typ: opts.typ ?? "at+jwt" }),
+      })
       .setIssuer(opts.issuer ?? ISSUER)
       .setAudience(opts.audience ?? AUDIENCE)
       .setIssuedAt()
@@ -160,6 +165,42 @@ describe("client authentication in production (docs/security-requirements.md B3;
       expect(tj.simulator?.calls()).toBe(0);
     });
 
+    /**
+     * RFC 8725 §3.11 (explicit typing) and RFC 9068 §4 (a resource server rejects a token whose `typ` is not
+     * `at+jwt`): the identity provider signs other kinds of JWT with the same keys (ID tokens, logout tokens,
+     * security events), which can carry the same issuer, audience and `azp`. An audit had each of these accepted.
+     */
+    it.each([
+      ["without a typ", null],
+      ["typed JWT (an ID token, or an access token of an IdP without RFC 9068)", "JWT"],
+      ["typed logout+jwt (an OIDC back-channel logout token)", "logout+jwt"],
+      ["typed application/secevent+jwt (a security event token, RFC 8417)", "application/secevent+jwt"],
+      ["typed dpop+jwt", "dpop+jwt"],
+      ["typed at+jwt+x", "at+jwt+x"],
+    ])("rejects a token %s by default, logging why, with no upstream call", async (_what, typ) => {
+      const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+        authorization: `Bearer ${await token({ azp: "mobile-app" }, { typ })}`,
+      });
+      expect(res.status).toBe(401);
+      expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "UNAUTHENTICATED" });
+      expect(tj.simulator?.calls()).toBe(0);
+      const lines = tj.logs.records().filter((r) => r.requestId === res.headers["x-request-id"]);
+      expect(lines).toEqual([
+        expect.objectContaining({ status: 401, refused: "token type not accepted (AUTH_JWT_TYPES)" }),
+      ]);
+    });
+
+    it.each([["at+jwt"], ["application/at+jwt"], ["AT+JWT"], ["Application/At+Jwt"]])(
+      "accepts an access token typed %s (RFC 7515 §4.1.9: a media type, case-insensitive, application/ optional)",
+      async (typ) => {
+        const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+          authorization: `Bearer ${await token({ azp: `mobile-app-${typ.length}-${typ.charCodeAt(0)}` }, { typ })}`,
+        });
+        expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+        expect(tj.simulator?.calls()).toBe(1);
+      },
+    );
+
     it("serves the API key's client beside tokens, and logs why a token naming it was refused", async () => {
       const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": TEST_API_KEY });
       expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
@@ -171,6 +212,53 @@ describe("client authentication in production (docs/security-requirements.md B3;
       expect(JSON.stringify(refused)).toContain("names a client of API_KEYS");
       expect(refused.some((r) => r.clientId === "test-client")).toBe(false);
     });
+  });
+});
+
+describe("AUTH_JWT_TYPES=at+jwt,JWT: an identity provider whose access tokens are typed JWT or not typed", () => {
+  let jwks: { url: string; server: Server };
+  let signingKey: CryptoKey;
+  let t: TestStack;
+  const token = (typ: string | null) =>
+    new SignJWT({ azp: "legacy-app" })
+      .setProtectedHeader({ alg: "RS256", kid: "test-key", ...(typ === null ? {} : { typ }) })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime("5m")
+      .sign(signingKey);
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair("RS256");
+    signingKey = pair.privateKey;
+    jwks = await startJwks(pair.publicKey);
+    t = await startTestStack({
+      AUTH_REQUIRED: "true",
+      AUTH_JWKS_URL: jwks.url,
+      AUTH_JWT_ISSUER: ISSUER,
+      AUTH_JWT_AUDIENCE: AUDIENCE,
+      AUTH_JWT_TYPES: "at+jwt, JWT",
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    jwks?.server.close();
+  });
+
+  it.each([
+    ["JWT", "JWT"],
+    ["jwt", "jwt"],
+    ["application/jwt", "application/jwt"],
+    ["absent (RFC 7519 §5.1)", null],
+    ["at+jwt", "at+jwt"],
+  ])("accepts typ %s", async (_what, typ) => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { authorization: `Bearer ${await token(typ)}` });
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+  });
+
+  it.each([["logout+jwt"], ["secevent+jwt"], ["dpop+jwt"]])("still rejects typ %s", async (typ) => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { authorization: `Bearer ${await token(typ)}` });
+    expect(res.status).toBe(401);
   });
 });
 

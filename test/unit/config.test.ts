@@ -143,6 +143,19 @@ describe("loadConfig", () => {
     expect(problemsOf(jwt)).toEqual([]);
   });
 
+  it("reads AUTH_JWT_TYPES as normalised JWT types (RFC 7515 §4.1.9), at+jwt by default (RFC 9068 §4)", () => {
+    const jwt = { AUTH_JWKS_URL: "https://login.example/jwks.json" };
+    expect([...loadConfig(jwt).auth.jwt!.types]).toEqual(["at+jwt"]);
+    expect([...loadConfig({ ...jwt, AUTH_JWT_TYPES: "," }).auth.jwt!.types]).toEqual(["at+jwt"]);
+    expect([...loadConfig({ ...jwt, AUTH_JWT_TYPES: "application/AT+JWT, JWT" }).auth.jwt!.types]).toEqual([
+      "at+jwt",
+      "jwt",
+    ]);
+    const problems = problemsOf({ ...jwt, AUTH_JWT_TYPES: "at+jwt,secret value;" });
+    expect(problems).toEqual([expect.stringMatching(/^AUTH_JWT_TYPES/)]);
+    expect(problems.join()).not.toContain("secret value");
+  });
+
   it("parses CORS_ORIGINS as an exact-origin list; empty means none", () => {
     expect(loadConfig({ CORS_ORIGINS: "https://a.example, http://localhost:3000" }).corsOrigins).toEqual([
       "https://a.example",
