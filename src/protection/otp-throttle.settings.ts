@@ -33,6 +33,14 @@ export interface ThrottleConfig {
    * guesses, so attempts are capped here whatever AOPay allows (Twilio Verify: 5 checks per verification).
    */
   verify: Budget;
+  /**
+   * OTP verification attempts per source IP and per API client, across customers: the per-customer budget above
+   * leaves one caller 5 guesses at every customer it can name, which the sends' IP and client caps bound for sends and
+   * nothing bounded for guesses. Counted apart from the sends' (a guess sends nothing; a customer's flow makes about
+   * as many of each), with the same defaults.
+   */
+  verifyIp: Budget;
+  verifyClient: Budget;
 }
 
 export const DEFAULT_OTP_COOLDOWN_SECONDS = 60;
@@ -44,6 +52,9 @@ export const DEFAULT_OTP_IP: Budget = { points: 50, seconds: 60 };
 export const DEFAULT_OTP_CLIENT: Budget = { points: 300, seconds: 60 };
 export const DEFAULT_OTP_GLOBAL: Budget = { points: 1000, seconds: 60 };
 export const DEFAULT_OTP_VERIFY: Budget = { points: 5, seconds: 600 };
+/** As many guesses as sends per IP and per client (DEFAULT_OTP_IP, DEFAULT_OTP_CLIENT): one check per OTP sent. */
+export const DEFAULT_OTP_VERIFY_IP: Budget = DEFAULT_OTP_IP;
+export const DEFAULT_OTP_VERIFY_CLIENT: Budget = DEFAULT_OTP_CLIENT;
 
 const points = (fallback: Budget, doc: string) => int({ default: fallback.points, min: 1, max: 10_000_000, doc });
 const seconds = (fallback: Budget, doc: string) => int({ default: fallback.seconds, min: 1, max: 31 * 86_400, doc });
@@ -79,6 +90,16 @@ export const throttleSettings = defineSettings({
       "OTP verification attempts per customer (mobile, Aadhaar, CIBIL id or token; an AEPS registration too) per window",
     ),
     OTP_VERIFY_WINDOW_SECONDS: seconds(DEFAULT_OTP_VERIFY, "that window"),
+    OTP_VERIFY_IP_MAX: points(
+      DEFAULT_OTP_VERIFY_IP,
+      "OTP verification attempts per source IP per window, across customers (counted apart from its sends)",
+    ),
+    OTP_VERIFY_IP_WINDOW_SECONDS: seconds(DEFAULT_OTP_VERIFY_IP, "that window"),
+    OTP_VERIFY_CLIENT_MAX: points(
+      DEFAULT_OTP_VERIFY_CLIENT,
+      "OTP verification attempts per API client per window, across customers (counted apart from its sends)",
+    ),
+    OTP_VERIFY_CLIENT_WINDOW_SECONDS: seconds(DEFAULT_OTP_VERIFY_CLIENT, "that window"),
   },
 });
 
@@ -92,5 +113,7 @@ export function throttleConfig(v: ValuesOf<typeof throttleSettings>): ThrottleCo
     client: { points: v.OTP_CLIENT_MAX, seconds: v.OTP_CLIENT_WINDOW_SECONDS },
     global: { points: v.OTP_GLOBAL_MAX, seconds: v.OTP_GLOBAL_WINDOW_SECONDS },
     verify: { points: v.OTP_VERIFY_MAX, seconds: v.OTP_VERIFY_WINDOW_SECONDS },
+    verifyIp: { points: v.OTP_VERIFY_IP_MAX, seconds: v.OTP_VERIFY_IP_WINDOW_SECONDS },
+    verifyClient: { points: v.OTP_VERIFY_CLIENT_MAX, seconds: v.OTP_VERIFY_CLIENT_WINDOW_SECONDS },
   };
 }

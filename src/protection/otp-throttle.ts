@@ -12,6 +12,8 @@ import { type KeyCount, RedisBudgets } from "./redis-budgets";
  * applies to it, all at once, or from none:
  *   per destination (each mobile, Aadhaar and CIBIL id on its own): a cooldown, a short window and a daily cap;
  *   per mobile-number prefix (SMS pumping walks number ranges), per source IP, per API client, and one global budget.
+ * An OTP verification takes one point from the customer's verification budget (each destination) and from its
+ * source IP's and API client's verification budgets (guesses spread over many customers), kept apart from the sends'.
  * Counters live in Redis (redis-budgets.ts: one script per send takes every budget's point; shared by replicas and
  * kept across restarts) or in this process's memory (memory-counters.ts: the same fixed-window semantics in bounded
  * tables, one entry per destination for its three budgets and one per prefix, IP, client and global key, capped at
@@ -190,6 +192,8 @@ export class OtpThrottle {
   readonly #client: Budgeted;
   readonly #global: Budgeted;
   readonly #verify: Budgeted;
+  readonly #verifyIp: Budgeted;
+  readonly #verifyClient: Budgeted;
   /** With Redis: every send's budgets in one script (null in memory). */
   readonly #redis: RedisBudgets | null;
   /** In memory: the counters' clock, read once per send (every counter answers synchronously). Null with Redis. */
@@ -260,11 +264,16 @@ export class OtpThrottle {
     this.#client = make("client", "RATE_LIMITED", "CLIENT", config.client);
     this.#global = make("global", "RATE_LIMITED", "GLOBAL", config.global);
     this.#verify = make("verify", "VERIFY_LIMIT_REACHED", "DESTINATION", config.verify);
+    // RATE_LIMITED with the scope, as the sends' IP and client budgets answer: VERIFY_LIMIT_REACHED says "this
+    // customer", and the customer may well have guesses left.
+    this.#verifyIp = make("verify-ip", "RATE_LIMITED", "IP", config.verifyIp);
+    this.#verifyClient = make("verify-client", "RATE_LIMITED", "CLIENT", config.verifyClient);
   }
 
   /**
    * Takes one point from every budget that applies, or none. Throws ProtectionStoreError if the store fails.
-   * A verification takes from the destination's verification budget only: it sends nothing.
+   * A verification takes from the destination's verification budget and the IP's and client's verification budgets
+   * only: it sends nothing, so it spends none of the sends' budgets.
    * In memory the answer is synchronous (a value, or a thrown error): no promise and no microtask hop per send
    * (SendGuard awaits only a promise); with Redis it is a promise.
    */
@@ -278,6 +287,8 @@ export class OtpThrottle {
         budgets.push(this.#verify);
         keys.push(this.hasher.hash(DESTINATION_DIMENSION[kind], value));
       }
+      budgets.push(this.#verifyIp, this.#verifyClient);
+      keys.push(this.hasher.memoized("ip", subject.ip), this.hasher.memoized("client", subject.clientId));
     } else {
       for (const { kind, value } of subject.destinations) {
         const key = this.hasher.hash(DESTINATION_DIMENSION[kind], value);
@@ -320,6 +331,8 @@ export class OtpThrottle {
     if (purpose === "verify") {
       for (const { kind, value } of subject.destinations)
         this.#takeOne(this.#verify, this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys);
+      this.#takeOne(this.#verifyIp, this.hasher.memoized("ip", subject.ip), now, counters, keys);
+      this.#takeOne(this.#verifyClient, this.hasher.memoized("client", subject.clientId), now, counters, keys);
     } else {
       for (const { kind, value } of subject.destinations) {
         this.#takeDestination(this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys);
@@ -375,7 +388,7 @@ export class OtpThrottle {
     this.#allowed[i] = allowed;
   }
 
-  /** One consume of a budget of its own (prefix, IP, client, global, verify): they do not gate the next send. */
+  /** One consume of a budget of its own (prefix, IP, client, global, the verifications'): none gates the next send. */
   #takeOne(budget: Budgeted, key: string, now: number, counters: Refundable[], keys: string[]): void {
     const counter = budget.memory!;
     const i = counters.length;

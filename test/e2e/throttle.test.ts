@@ -1,7 +1,16 @@
 import { hashApiKey } from "../../src/auth/authenticator";
 import { startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { nextAepsRegistration } from "../helpers/identifiers";
-import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
+import {
+  aepsInput,
+  cibilInput,
+  cibilToken,
+  GENERATE_CIBIL_OTP,
+  RESEND_AEPS_OTP,
+  resultOf,
+  SUBMIT_CIBIL_OTP,
+  VERIFY_AEPS_OTP,
+} from "../helpers/operations";
 import { DEFAULT_THROTTLE, startTestStack, TEST_API_KEYS_ENTRY, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -166,6 +175,98 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
     t = await startTestStack(DEFAULT_THROTTLE);
     expect(await cibil(t, "700000207")).toMatchObject({ code: "UPSTREAM_REJECTED" });
     expect(await cibil(t, "700000207")).toMatchObject({ code: "OTP_COOLDOWN" });
+  });
+
+  /**
+   * A guess checks one customer's OTP and has that customer's budget (OTP_VERIFY_MAX), but one caller could spread
+   * guesses over many customers, each with 5 guesses of its own: the sends' per-IP and per-client caps had no
+   * counterpart for verifications (an audit: 51 guesses from one IP against 51 customers all reached AOPay).
+   */
+  describe("verification attempts across customers (submitCibilOtp, verifyAepsOtp)", () => {
+    /** A guess at CIBIL id `cibilId`'s OTP (ids ending 9xx trigger no simulator scenario). */
+    const submit = async (stack: TestStack, cibilId: string, headers: Record<string, string>) =>
+      resultOf(
+        (
+          await stack.gql(
+            SUBMIT_CIBIL_OTP,
+            {
+              input: {
+                cibilId,
+                accessToken: cibilToken(cibilId),
+                otp: "1234",
+                questionKey: "USER_TO_INPUT_ANSWER",
+                answerKey: "USER_TO_INPUT_ANSWER",
+              },
+            },
+            headers,
+          )
+        ).body,
+        "submitCibilOtp",
+      );
+    const verifyAeps = async (stack: TestStack, headers: Record<string, string>) =>
+      resultOf(
+        (
+          await stack.gql(
+            VERIFY_AEPS_OTP,
+            { input: { ...aepsInput("9876500977", nextAepsRegistration()).input, otp: "123456" } },
+            headers,
+          )
+        ).body,
+        "verifyAepsOtp",
+      );
+
+    it("one IP is capped across customers at the default 50 a minute, like its sends; another IP is not", async () => {
+      t = await startTestStack({ ...DEFAULT_THROTTLE, OTP_VERIFY_MAX: "5", TRUSTED_PROXIES: "127.0.0.1" });
+      const ip = { "x-forwarded-for": "198.51.100.77" };
+      for (let i = 0; i < 50; i++)
+        expect((await submit(t, `70000${9100 + i}`, ip)).__typename).not.toBe("OtpThrottled");
+      expect(t.simulator?.calls("cibil.submitOtp")).toBe(50);
+      const refused = await submit(t, "700009160", ip);
+      expect(refused).toMatchObject({ __typename: "OtpThrottled", code: "RATE_LIMITED", scope: "IP" });
+      expect(refused.retryAfterSeconds).toBeGreaterThan(0);
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
+      // Both verification mutations count on it; an address of the same IPv4 written as IPv4-mapped IPv6 too.
+      expect(await verifyAeps(t, ip)).toMatchObject({ code: "RATE_LIMITED", scope: "IP" });
+      expect(await submit(t, "700009161", { "x-forwarded-for": "::ffff:198.51.100.77" })).toMatchObject({
+        scope: "IP",
+      });
+      expect(t.simulator?.calls("cibil.submitOtp")).toBe(50);
+      expect(t.simulator?.calls("aeps.verifyOtp")).toBe(0);
+      // Another IP guesses; and the guesses did not spend this IP's sends.
+      expect((await submit(t, "700009162", { "x-forwarded-for": "198.51.100.78" })).__typename).not.toBe(
+        "OtpThrottled",
+      );
+      expect((await cibil(t, "700009163", ip)).__typename).toBe("CibilOtpChallenge");
+    });
+
+    it("one API client is capped across IPs (OTP_VERIFY_CLIENT_MAX); another client is not", async () => {
+      const otherKey = "aopk_other_client_key_0123456789abcdefghijkl";
+      t = await startTestStack({
+        ...DEFAULT_THROTTLE,
+        OTP_VERIFY_CLIENT_MAX: "3",
+        TRUSTED_PROXIES: "127.0.0.1",
+        API_KEYS: `${TEST_API_KEYS_ENTRY},other-client:${hashApiKey(otherKey)}`,
+      });
+      const a = (n: number) => ({ "x-api-key": TEST_API_KEY, "x-forwarded-for": `198.51.100.${n}` });
+      for (let i = 0; i < 3; i++)
+        expect((await submit(t, `70000${9200 + i}`, a(i))).__typename).not.toBe("OtpThrottled");
+      expect(await submit(t, "700009203", a(9))).toMatchObject({ code: "RATE_LIMITED", scope: "CLIENT" });
+      expect(await verifyAeps(t, a(10))).toMatchObject({ code: "RATE_LIMITED", scope: "CLIENT" });
+      expect(t.simulator?.calls("cibil.submitOtp")).toBe(3);
+      expect(t.simulator?.calls("aeps.verifyOtp")).toBe(0);
+      const b = { "x-api-key": otherKey, "x-forwarded-for": "198.51.100.9" };
+      expect((await submit(t, "700009204", b)).__typename).not.toBe("OtpThrottled");
+    });
+
+    it("OTP_VERIFY_IP_MAX sets the IP's cap; a refused guess does not count", async () => {
+      t = await startTestStack({ ...DEFAULT_THROTTLE, OTP_VERIFY_IP_MAX: "2", TRUSTED_PROXIES: "127.0.0.1" });
+      const ip = { "x-forwarded-for": "2001:db8:5::1" };
+      await submit(t, "700009301", ip);
+      // Another address of the same /64.
+      await submit(t, "700009302", { "x-forwarded-for": "2001:db8:5::2" });
+      for (let i = 0; i < 3; i++) expect(await submit(t, `70000${9303 + i}`, ip)).toMatchObject({ scope: "IP" });
+      expect(t.simulator?.calls("cibil.submitOtp")).toBe(2);
+    });
   });
 
   it("logs a throttled send on its access line only, with the budget's scope and without the destination", async () => {

@@ -41,6 +41,8 @@ export const DEFAULT_THROTTLE: Record<string, string> = {
   OTP_IP_MAX: "50",
   OTP_CLIENT_MAX: "300",
   OTP_GLOBAL_MAX: "1000",
+  OTP_VERIFY_IP_MAX: "50",
+  OTP_VERIFY_CLIENT_MAX: "300",
 };
 
 /**
@@ -59,6 +61,8 @@ export const LENIENT_THROTTLE: Record<string, string> = {
   OTP_CLIENT_MAX: "100000",
   OTP_GLOBAL_MAX: "100000",
   OTP_VERIFY_MAX: "100000",
+  OTP_VERIFY_IP_MAX: "100000",
+  OTP_VERIFY_CLIENT_MAX: "100000",
 };
 
 /** A test API key and its API_KEYS entry (client `test-client`). */

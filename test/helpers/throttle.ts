@@ -17,6 +17,8 @@ export function throttleConfig(overrides: Partial<ThrottleConfig> = {}): Throttl
     client: GENEROUS,
     global: GENEROUS,
     verify: GENEROUS,
+    verifyIp: GENEROUS,
+    verifyClient: GENEROUS,
     ...overrides,
   };
 }

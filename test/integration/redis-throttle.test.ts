@@ -39,6 +39,8 @@ const SMALL: ThrottleConfig = throttleConfig({
   client: { points: 8, seconds: 120 },
   global: { points: 7, seconds: 300 },
   verify: { points: 2, seconds: 600 },
+  verifyIp: { points: 3, seconds: 60 },
+  verifyClient: { points: 4, seconds: 90 },
 });
 
 const mobile = (value: string, ip = "203.0.113.1", clientId = "app"): OtpSubject => ({
@@ -99,6 +101,10 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
       ["verify", mobile("9876500001")],
       ["verify", mobile("9876500001")], // the third check: refused
       ["verify", aeps("999971658847", "9876500001")], // the mobile's verification budget refuses both
+      ["verify", mobile("9876500010")], // the IP's 3rd verification (the refused ones gave theirs back)
+      ["verify", mobile("9876500011")], // its 4th: refused (IP), another customer though
+      ["verify", mobile("9876500012", "203.0.113.9")], // the client's 4th verification
+      ["verify", mobile("9876500013", "203.0.113.8")], // its 5th: refused (CLIENT)
     ];
     const answers: Array<[unknown, unknown]> = [];
     for (const [purpose, subject, refund] of steps) {
@@ -112,10 +118,17 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     }
     expect(answers.map(([, b]) => b)).toEqual(answers.map(([a]) => a));
     // The run met every kind of answer (a scenario that only ever allowed would prove little).
+    // Guesses at other customers meet the IP's and then the client's verification budget.
+    expect(answers.slice(-4).map(([a]) => a)).toEqual([
+      { allowed: true, nextSendInS: 0 },
+      { allowed: false, code: "RATE_LIMITED", scope: "IP", retryAfterSeconds: 60 },
+      { allowed: true, nextSendInS: 0 },
+      { allowed: false, code: "RATE_LIMITED", scope: "CLIENT", retryAfterSeconds: 90 },
+    ]);
     const codes = new Set(answers.map(([a]) => (a as { code?: string }).code ?? "allowed"));
     expect([...codes].sort()).toEqual(["OTP_COOLDOWN", "RATE_LIMITED", "VERIFY_LIMIT_REACHED", "allowed"].sort());
     const scopes = new Set(answers.map(([a]) => (a as { scope?: string }).scope).filter(Boolean));
-    expect([...scopes].sort()).toEqual(["DESTINATION", "GLOBAL", "IP", "MOBILE_PREFIX"]);
+    expect([...scopes].sort()).toEqual(["CLIENT", "DESTINATION", "GLOBAL", "IP", "MOBILE_PREFIX"]);
   });
 
   it("answers OTP_LIMIT_REACHED with the window's wait, and the next send's wait, as in memory", async () => {

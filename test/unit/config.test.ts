@@ -181,6 +181,10 @@ describe("loadConfig", () => {
       OTP_GLOBAL_WINDOW_SECONDS: "24",
       OTP_VERIFY_MAX: "15",
       OTP_VERIFY_WINDOW_SECONDS: "25",
+      OTP_VERIFY_IP_MAX: "16",
+      OTP_VERIFY_IP_WINDOW_SECONDS: "26",
+      OTP_VERIFY_CLIENT_MAX: "17",
+      OTP_VERIFY_CLIENT_WINDOW_SECONDS: "27",
     });
     expect(c.throttle).toEqual({
       cooldownSeconds: 7,
@@ -191,6 +195,8 @@ describe("loadConfig", () => {
       client: { points: 13, seconds: 23 },
       global: { points: 14, seconds: 24 },
       verify: { points: 15, seconds: 25 },
+      verifyIp: { points: 16, seconds: 26 },
+      verifyClient: { points: 17, seconds: 27 },
     });
   });
 });

@@ -73,6 +73,29 @@ describe("OtpThrottle (in memory)", () => {
     expect(await t.reserve(nth(3))).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope });
   });
 
+  it.each([
+    ["verifyIp", "IP", (i: number) => subject({ destinations: [{ kind: "cibil", value: `10227710${i}` }] })],
+    [
+      "verifyClient",
+      "CLIENT",
+      (i: number) => subject({ destinations: [{ kind: "cibil", value: `10227710${i}` }], ip: `203.0.113.${i}` }),
+    ],
+  ] as const)("caps verifications per %s across customers, apart from the sends", async (budget, scope, nth) => {
+    // The sends' own budget of that scope at 1: a verification must neither spend it nor be refused by it.
+    const sendBudget = budget === "verifyIp" ? "ip" : "client";
+    const t = new OtpThrottle(
+      config({ [budget]: { points: 2, seconds: 60 }, [sendBudget]: { points: 1, seconds: 60 } }),
+      hasher,
+      null,
+    );
+    expect((await t.reserve(nth(1), "verify")).allowed).toBe(true);
+    expect((await t.reserve(nth(2), "verify")).allowed).toBe(true);
+    const third = (await t.reserve(nth(3), "verify")) as Throttled;
+    expect(third).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope });
+    expect(third.retryAfterSeconds).toBe(60);
+    expect((await t.reserve(nth(4))).allowed).toBe(true);
+  });
+
   it("B4: caps sends to one mobile-number range across callers (SMS pumping walks ranges)", async () => {
     const t = new OtpThrottle(config({ mobilePrefix: { points: 3, seconds: 600 } }), hasher, null);
     const send = (mobile: string, ip: string) =>
