@@ -1,16 +1,35 @@
 import { hash } from "node:crypto";
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
+import { maskDigitRuns, Scrubber } from "../pii/scrub";
 import { type AuthConfig, jwtType } from "./auth.settings";
 
 /** Who is calling. Every request has one; `anonymous` only where authentication is optional (development). */
 export interface ClientIdentity {
+  /** What the client's budgets, idempotency records and consents belong to: the id whole. */
   id: string;
+  /** The id as log lines and spans show it (shownClientId). */
+  shown: string;
   via: "api-key" | "jwt" | "anonymous";
+}
+
+/** The log scrubber's patterns alone (no secrets): shownClientId applies them where no line scrubber runs. */
+const PATTERNS = new Scrubber();
+
+/**
+ * A client id as it leaves the process in log lines and span attributes: the log scrubber's masks (a mobile, an
+ * Aadhaar number, a PAN, an e-mail), and every run of ten or more digits as `X`s even glued to letters (pii/scrub.ts
+ * maskDigitRuns), which the scrubber's rule for tokens leaves alone. A client id is a name an operator (API_KEYS) or
+ * an identity provider (the token's claim: `sub` may be a user's number) chose, and it was exported whole on every span
+ * (`aopay.client_id`, which no scrubber reads) and logged whole on every line when a number was glued into it
+ * (`mob9812345678`). Two ids may show alike (`mob9812345678`, `mob9812345679`); their budgets stay apart (`id`).
+ */
+export function shownClientId(id: string): string {
+  return maskDigitRuns(PATTERNS.scrub(id));
 }
 
 export type AuthOutcome = { ok: true; client: ClientIdentity } | { ok: false; reason: string };
 
-export const ANONYMOUS: ClientIdentity = Object.freeze({ id: "anonymous", via: "anonymous" });
+export const ANONYMOUS: ClientIdentity = Object.freeze({ id: "anonymous", shown: "anonymous", via: "anonymous" });
 
 /** Client ids are used in logs and budgets: a safe, bounded alphabet. */
 const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -35,12 +54,20 @@ export class Authenticator {
    * credential keeps them apart (an audit: a token with `azp` `anonymous` or an API key's client id was that client).
    */
   readonly #notForTokens: ReadonlySet<string>;
+  /** API_KEYS' clients by key hash, made once: their shown id is not worked out per request. */
+  readonly #apiKeyClients: ReadonlyMap<string, ClientIdentity>;
 
   constructor(private readonly config: AuthConfig) {
     this.#jwks = config.jwt
       ? createRemoteJWKSet(config.jwt.jwksUrl, { timeoutDuration: 3_000, cooldownDuration: 30_000 })
       : null;
     this.#notForTokens = new Set([ANONYMOUS.id, ...config.apiKeys.values()]);
+    this.#apiKeyClients = new Map(
+      [...config.apiKeys].map(([keyHash, id]) => [
+        keyHash,
+        Object.freeze({ id, shown: shownClientId(id), via: "api-key" as const }),
+      ]),
+    );
   }
 
   get required(): boolean {
@@ -79,8 +106,8 @@ export class Authenticator {
       return { ok: false, reason: "invalid API key" };
     // Hashed on every request, never cached: a cache keyed by the key would hold every client's key in clear in
     // memory (a heap dump would hand them out). One SHA-256 of a short string costs about a microsecond.
-    const clientId = this.config.apiKeys.get(hashApiKey(value));
-    return clientId ? { ok: true, client: { id: clientId, via: "api-key" } } : { ok: false, reason: "invalid API key" };
+    const client = this.#apiKeyClients.get(hashApiKey(value));
+    return client ? { ok: true, client } : { ok: false, reason: "invalid API key" };
   }
 
   async #byBearer(value: string | string[]): Promise<AuthOutcome> {
@@ -104,7 +131,7 @@ export class Authenticator {
           ok: false,
           reason: `token's ${this.config.jwt.clientClaim} claim names a client of API_KEYS or \`anonymous\`, not a token client`,
         };
-      return { ok: true, client: { id: claim, via: "jwt" } };
+      return { ok: true, client: { id: claim, shown: shownClientId(claim), via: "jwt" } };
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) return { ok: false, reason: `invalid token (${error.code})` };
       throw error;

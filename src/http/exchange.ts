@@ -98,7 +98,8 @@ export function acceptClient(
 ): void {
   exchange.client = client;
   connectionAuthenticated(exchange.socket);
-  exchange.log.setBindings({ clientId: client.id });
+  // As shown (a digit run masked: auth/authenticator.ts shownClientId), as on the request's span.
+  exchange.log.setBindings({ clientId: client.shown });
 }
 
 const UNTRUSTED_DOCUMENT_MESSAGE =

@@ -201,6 +201,23 @@ describe("client authentication in production (docs/security-requirements.md B3;
       },
     );
 
+    it("logs a claim's digit run masked on every line of its request", async () => {
+      const ids: string[] = [];
+      for (const azp of ["mob9812345670", "mob9812345671"]) {
+        const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+          authorization: `Bearer ${await token({ azp })}`,
+        });
+        expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+        ids.push(res.headers["x-request-id"] as string);
+      }
+      for (const id of ids) {
+        const lines = tj.logs.records().filter((r) => r.requestId === id);
+        expect(lines.length).toBeGreaterThan(0);
+        for (const line of lines) expect(line.clientId).toBe("mobXXXXXXXXXX");
+      }
+      expect(tj.logs.text()).not.toContain("981234567");
+    });
+
     it("serves the API key's client beside tokens, and logs why a token naming it was refused", async () => {
       const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": TEST_API_KEY });
       expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");

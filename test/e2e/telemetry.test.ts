@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { hashApiKey } from "../../src/auth/authenticator";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -386,7 +387,15 @@ describe("the fast path, traced (in-process, the SDK exporting to a receiver)", 
   let receiver: Receiver;
   let t: TestStack;
   const saved = { ...process.env };
-  const traceIds = [0, 1, 2].map(() => randomBytes(16).toString("hex"));
+  const traceIds = [0, 1, 2, 3].map(() => randomBytes(16).toString("hex"));
+  /**
+   * A client id holding a mobile number glued to letters, which the log scrubber's rule for tokens leaves alone: an
+   * API_KEYS client id, or a token's claim (AUTH_JWT_CLIENT_CLAIM=sub with an identity provider that names users by
+   * their number). An audit found it exported whole as `aopay.client_id`.
+   */
+  const DIGITS_CLIENT = "mob9812345677";
+  const DIGITS_CLIENT_KEY = "aopk_digits_client_key_0123456789abcdefghij";
+  let digitsRequestId = "";
   const parentSpanId = randomBytes(8).toString("hex");
   const traced = (i: number) => ({
     traceparent: `00-${traceIds[i]}-${parentSpanId}-01`,
@@ -396,7 +405,10 @@ describe("the fast path, traced (in-process, the SDK exporting to a receiver)", 
   beforeAll(async () => {
     receiver = await startReceiver();
     Object.assign(process.env, OTEL_ENV(receiver.url));
-    t = await startTestStack(OTEL_ENV(receiver.url));
+    t = await startTestStack({
+      ...OTEL_ENV(receiver.url),
+      API_KEYS: `${TEST_API_KEYS_ENTRY},${DIGITS_CLIENT}:${hashApiKey(DIGITS_CLIENT_KEY)}`,
+    });
     // 0: Apollo's pipeline (the document's first request); 1: the fast path; 2: the fast path hands it to Apollo.
     const first = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543220", { aadhaar: nextAadhaar() }), traced(0));
     expect(first.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
@@ -408,6 +420,12 @@ describe("the fast path, traced (in-process, the SDK exporting to a receiver)", 
     const third = await t.gql(RESEND_AEPS_OTP, { input: { mobile: 9876543222 } }, traced(2));
     expect(third.status).toBe(400);
     expect(t.stack.app.fastPathCounts.handedBack).toBe(handedBackBefore + 1);
+    const digits = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543223", { aadhaar: nextAadhaar() }), {
+      ...traced(3),
+      "x-api-key": DIGITS_CLIENT_KEY,
+    });
+    expect(digits.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
+    digitsRequestId = digits.headers["x-request-id"] as string;
     await t.stop(); // the SDK's shutdown exports what is buffered
   }, 30_000);
   afterAll(async () => {
@@ -444,6 +462,16 @@ describe("the fast path, traced (in-process, the SDK exporting to a receiver)", 
     const server = fast.find((s) => s.kind === SERVER) as OtlpSpan;
     expect(server).toMatchObject({ name: "mutation ResendAepsOtp", parentSpanId });
     expect(fast.find((s) => s.kind === CLIENT)).toMatchObject({ parentSpanId: server.spanId });
+  });
+
+  it("shows a client id's digit run masked, on the span as on the log lines", () => {
+    const server = of(3).find((s) => s.kind === SERVER) as OtlpSpan;
+    expect(attributesOf(server.attributes)["aopay.client_id"]).toBe("mobXXXXXXXXXX");
+    expect(receiver.exports.map((e) => e.text).join("")).not.toContain("9812345677");
+    const lines = t.logs.records().filter((r) => r.requestId === digitsRequestId);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line.clientId).toBe("mobXXXXXXXXXX");
+    expect(t.logs.text()).not.toContain("9812345677");
   });
 
   it("gives a request the fast path hands to Apollo one span, ended by Apollo with its error", () => {

@@ -38,8 +38,8 @@ const NODE_HEADERS: TextMapGetter<IncomingHttpHeaders> = {
  * by default).
  *
  * Attributes are names and codes only (OpenTelemetry's GraphQL conventions where they exist): operation name (the
- * generated clients' only, else `other`) and type, the client id, the result's type name or failure code, the HTTP
- * status, and on GraphQL errors their code.
+ * generated clients' only, else `other`) and type, the client id as the logs show it, the result's type name or
+ * failure code, the HTTP status, and on GraphQL errors their code.
  * Never the document, variables or error messages: a literal or a coercion error can carry an Aadhaar number.
  * The request id is not an attribute either (a caller chooses it); log lines carry the trace id instead.
  *
@@ -61,7 +61,8 @@ export class RequestTracing {
     holder.span = span;
     holder.context = trace.setSpan(from, span);
     if (span.isRecording()) {
-      span.setAttributes({ "aopay.client_id": contextValue.client.id, "url.path": "/graphql" });
+      // As the log lines show it (auth/authenticator.ts shownClientId): no scrubber reads an exported span.
+      span.setAttributes({ "aopay.client_id": contextValue.client.shown, "url.path": "/graphql" });
       contextValue.log.setBindings({ traceId: span.spanContext().traceId });
     }
     return span;

@@ -1,0 +1,30 @@
+import { Authenticator, hashApiKey, shownClientId } from "../../../src/auth/authenticator";
+
+describe("a client id as logs and spans show it (shownClientId)", () => {
+  it.each([
+    ["mobile-app", "mobile-app"],
+    ["app.v2:2024", "app.v2:2024"],
+    ["a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b", "a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b"],
+    // A run of ten or more digits, glued to letters or not, and what the log scrubber masks.
+    ["mob9812345678", "mobXXXXXXXXXX"],
+    ["merchant-9812345678", "merchant-XXXXXXXXXX"],
+    ["9812345678", "XXXXXX5678"],
+    ["234123412346", "XXXX XXXX 2346"],
+    ["user@example.com", "***@example.com"],
+  ])("%s shows as %s", (id, shown) => {
+    expect(shownClientId(id)).toBe(shown);
+  });
+
+  it("keeps the whole id for what belongs to the client (budgets, consents, idempotency)", () => {
+    const key = "aopk_digits_0123456789abcdefghijklmnopqrstuv";
+    const auth = new Authenticator({
+      required: true,
+      apiKeys: new Map([[hashApiKey(key), "mob9812345678"]]),
+      jwt: null,
+    });
+    expect(auth.authenticateNow({ "x-api-key": key })).toEqual({
+      ok: true,
+      client: { id: "mob9812345678", shown: "mobXXXXXXXXXX", via: "api-key" },
+    });
+  });
+});
