@@ -8,7 +8,7 @@ import { errorBody, GRAPHQL_PATH } from "./error-body";
 import type { Cors } from "./cors";
 import { EVENT_LOOP_SAMPLING_MS } from "./admission.settings";
 import { RefusedReads } from "./refused-reads";
-import { requestIdFrom } from "./request-id";
+import { freshRequestId } from "./request-id";
 
 /**
  * Admission control: under overload, refuse the excess at the door, cheaply and at once, so that the requests let in
@@ -168,7 +168,7 @@ export function guardServer(server: Server, admission: Admission, options: RawAd
       handle(req, res);
       return;
     }
-    const requestId = requestIdFrom(req.headers["x-request-id"]);
+    const requestId = freshRequestId();
     const body = JSON.stringify(errorBody(OVERLOADED_MESSAGE, EdgeCode.OVERLOADED, requestId));
     options.onRefusal(req.socket);
     const headers: Record<string, string | number> = {

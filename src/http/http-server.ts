@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import Fastify, {
   type FastifyBaseLogger,
@@ -26,7 +26,7 @@ import { registerExplorer } from "./explorer";
 import type { AnswerGraphQL } from "./graphql-route";
 import { installThinGraphQL } from "./thin-graphql";
 import { answerClientError, limitResponseWrite, nodeServerOptions, RAW_REQUEST_ID } from "./node-limits";
-import { requestIdFrom } from "./request-id";
+import { callerRequestId, freshRequestId } from "./request-id";
 import {
   acceptClient,
   authRefusal,
@@ -104,8 +104,8 @@ export async function createHttpServer(
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new AccessLogController(),
-    // A caller's x-request-id only if it is a UUID (http/request-id.ts), else a fresh one.
-    genReqId: (req: IncomingMessage) => requestIdFrom(req.headers["x-request-id"]),
+    // Always our own (http/request-id.ts): a caller's x-request-id is logged beside it (onRequest below).
+    genReqId: freshRequestId,
     // Fastify's own answer to a malformed URL repeats the path ("'/%zz…' is not a valid url component"): ours does not.
     frameworkErrors: (error, request, reply) => {
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
@@ -153,6 +153,8 @@ export async function createHttpServer(
   // Hooks that never wait are written callback style: an async hook is one more promise per request (docs/performance.md).
   fastify.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    const caller = callerRequestId(request.headers["x-request-id"]);
+    if (caller !== undefined) (request.log as Logger).setBindings({ callerRequestId: caller });
     // A 408 for a body that then trickles too slowly is written by answerClientError: it carries this id too.
     (reply.raw as ServerResponse & { [RAW_REQUEST_ID]?: string })[RAW_REQUEST_ID] = request.id;
     if (draining) {

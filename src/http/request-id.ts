@@ -3,24 +3,29 @@ import { Scrubber } from "../pii/scrub";
 
 /**
  * Request ids (docs/security-requirements.md A8: nothing a client sends is echoed unless it has a strict form).
- * A caller may send its own in `x-request-id`; it is adopted only when it is a UUID as RFC 9562 writes one:
- * 8-4-4-4-12 hexadecimal digits with a version of 1 to 8 and the RFC variant (`[89ab]` opening the fourth group), in
- * either case, and is then used lower-cased. Also refused: a UUID holding a run of ten or more decimal digits, which
- * could carry a mobile or an Aadhaar number into every log line and back to the client. About 1.6% of random v4
- * UUIDs have such a run in their last group; those requests, like every request with anything else in the header
- * (another format, several values), get a fresh random UUID, and so does a UUID the log scrubber would rewrite
- * (PATTERNS below). The id actually used is always in the `x-request-id` response header and in
- * `extensions.requestId` of every error, so a client can read it back. W3C `traceparent` is not adopted.
+ * Every request gets an id of our own, a fresh random UUID (freshRequestId): the `requestId` of its log lines, its
+ * `x-request-id` response header and `extensions.requestId` of its errors. One id names one request: a caller's
+ * `x-request-id` was adopted as the id before, so a caller could give many requests one id, or another request's id
+ * (one seen in a support ticket or a screenshot), and a search for that id in the logs then found requests that were
+ * not that one, unauthenticated refusals included (Envoy's edge default is the same: `preserve_external_request_id`
+ * false).
+ * The caller's own id is kept beside ours, as `callerRequestId` on every log line of the request, when it is a UUID as
+ * RFC 9562 writes one (callerRequestId below): 8-4-4-4-12 hexadecimal digits with a version of 1 to 8 and the RFC
+ * variant (`[89ab]` opening the fourth group), in either case, then lower-cased; 36 characters, so it is bounded.
+ * Not kept: a UUID holding a run of ten or more decimal digits, which could carry a mobile or an Aadhaar number into
+ * every log line (about 1.6% of random v4 UUIDs have such a run in their last group), and one the log scrubber would
+ * rewrite (PATTERNS below); nor anything else (another format, several values). It is never sent back. W3C
+ * `traceparent` is not adopted as a request id either.
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const LONG_DIGIT_RUN = /[0-9]{10}/;
 
 /**
  * The log scrubber's patterns alone (no secrets). A request id is written on every log line of its request, and the
- * scrubber runs over every line: an id it would rewrite is no longer the id the client was given. A UUID whose first
- * group is 8 decimal digits opening with 2 to 9 and whose second is 4 digits reads as an Aadhaar number written
- * `XXXXXXXX-XXXX` (about 0.35 % of random v4 UUIDs), and was logged as `XXXX XXXX 1234-…`. Such ids are neither adopted
- * nor made.
+ * scrubber runs over every line: an id it would rewrite is no longer the id the client was given (or sent). A UUID whose
+ * first group is 8 decimal digits opening with 2 to 9 and whose second is 4 digits reads as an Aadhaar number written
+ * `XXXXXXXX-XXXX` (about 0.35 % of random v4 UUIDs), and was logged as `XXXX XXXX 1234-…`. Such ids are neither kept
+ * as a caller's nor made.
  */
 const PATTERNS = new Scrubber();
 
@@ -36,12 +41,13 @@ export function freshRequestId(): string {
   return id;
 }
 
-export function requestIdFrom(header: string | string[] | undefined): string {
+/** The caller's `x-request-id` when it is kept (see the top of this file), lower-cased; else undefined. */
+export function callerRequestId(header: string | string[] | undefined): string | undefined {
   if (typeof header === "string" && header.length === 36 && UUID.test(header) && !LONG_DIGIT_RUN.test(header)) {
     const id = header.toLowerCase();
     if (survivesScrubbing(id)) return id;
   }
-  return freshRequestId();
+  return undefined;
 }
 
 /**

@@ -24,7 +24,7 @@ import {
 } from "./exchange";
 import { type AnswerGraphQL, type GraphQLAnswer, JSON_CONTENT_TYPES } from "./graphql-route";
 import { limitResponseWrite, RAW_REQUEST_ID } from "./node-limits";
-import { requestIdFrom } from "./request-id";
+import { callerRequestId, freshRequestId } from "./request-id";
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -133,9 +133,13 @@ class ThinRequest implements GraphQLExchange {
   ) {
     this.headers = req.headers;
     this.socket = req.socket;
-    this.id = requestIdFrom(req.headers["x-request-id"]);
-    // Fastify's child logger per request (its requestIdLogLabel: logging/access-log.ts).
-    this.log = options.logger.child({ requestId: this.id });
+    this.id = freshRequestId();
+    // Fastify's child logger per request (its requestIdLogLabel: logging/access-log.ts), with the caller's own id
+    // beside ours when it sent a well-formed one (request-id.ts), as http-server.ts binds it.
+    const caller = callerRequestId(req.headers["x-request-id"]);
+    this.log = options.logger.child(
+      caller === undefined ? { requestId: this.id } : { requestId: this.id, callerRequestId: caller },
+    );
     this.#headers = { "x-request-id": this.id };
   }
 

@@ -76,7 +76,7 @@ describe("client authentication in production (docs/security-requirements.md B3;
       "x-request-id": "a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b",
     });
     expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
-    const lines = t.logs.records().filter((r) => r.requestId === "a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b");
+    const lines = t.logs.records().filter((r) => r.callerRequestId === "a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b");
     expect(lines.some((r) => r.clientId === "test-client")).toBe(true);
     expect(t.logs.text()).not.toContain(TEST_API_KEY);
     expect(t.simulator.calls()).toBe(1);
@@ -145,7 +145,7 @@ describe("client authentication in production (docs/security-requirements.md B3;
       expect(
         tj.logs
           .records()
-          .some((r) => r.requestId === "b2d3f4a5-1c2e-4f3a-9b4c-5d6e7f8a9b0c" && r.clientId === "mobile-app"),
+          .some((r) => r.callerRequestId === "b2d3f4a5-1c2e-4f3a-9b4c-5d6e7f8a9b0c" && r.clientId === "mobile-app"),
       ).toBe(true);
     });
 
@@ -225,7 +225,7 @@ describe("client authentication in production (docs/security-requirements.md B3;
         authorization: `Bearer ${await token({ azp: "test-client" })}`,
         "x-request-id": "c3e4f5a6-2d3f-4a4b-8c5d-6e7f8a9b0c1d",
       });
-      const refused = tj.logs.records().filter((r) => r.requestId === "c3e4f5a6-2d3f-4a4b-8c5d-6e7f8a9b0c1d");
+      const refused = tj.logs.records().filter((r) => r.callerRequestId === "c3e4f5a6-2d3f-4a4b-8c5d-6e7f8a9b0c1d");
       expect(JSON.stringify(refused)).toContain("names a client of API_KEYS");
       expect(refused.some((r) => r.clientId === "test-client")).toBe(false);
     });
@@ -294,7 +294,7 @@ describe("client authentication in development (optional; README says so)", () =
     expect(
       t.logs
         .records()
-        .some((r) => r.requestId === "c3e4a5b6-2d3f-4a4b-8c5d-6e7f8a9b0c1d" && r.clientId === "anonymous"),
+        .some((r) => r.callerRequestId === "c3e4a5b6-2d3f-4a4b-8c5d-6e7f8a9b0c1d" && r.clientId === "anonymous"),
     ).toBe(true);
   });
 

@@ -25,33 +25,41 @@ describe("HTTP surface (development)", () => {
     expect(await ready.body.json()).toMatchObject({ status: "ready" });
   });
 
-  it("adopts a UUID x-request-id and returns it in the header and in error extensions", async () => {
+  /**
+   * One id, one request: a caller's x-request-id was adopted, so two requests (or another caller's request, with an
+   * id seen in a support ticket) could share one id, and a search for it found both.
+   */
+  it("gives every request an id of its own, and logs a caller's UUID beside it as callerRequestId", async () => {
     const id = "0190a4b2-7c3e-7d41-9a2b-5e6f7a8b9c0d";
-    const res = await t.gql("{ nope }", undefined, { "x-request-id": id });
-    expect(res.headers["x-request-id"]).toBe(id);
-    expect(res.body.errors?.[0]?.extensions?.requestId).toBe(id);
-    expect(t.logs.raw()).toContain(`"requestId":"${id}"`);
+    const first = await t.gql("{ nope }", undefined, { "x-request-id": id });
+    const second = await t.gql("{ serviceInfo { upstream } }", undefined, { "x-request-id": id.toUpperCase() });
+    const ids = [first, second].map((res) => res.headers["x-request-id"] as string);
+    expect(ids[0]).not.toBe(ids[1]);
+    for (const used of ids) {
+      expect(used).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(used).not.toBe(id);
+      const lines = t.logs.records().filter((r) => r.requestId === used);
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line.callerRequestId).toBe(id);
+    }
+    expect(first.body.errors?.[0]?.extensions?.requestId).toBe(ids[0]);
+    // The caller's id is logged, never sent back.
+    expect(first.text).not.toContain(id);
+    expect(t.logs.records().filter((r) => r.requestId === id)).toEqual([]);
   });
 
-  it.each(["bad id with spaces", "req-abc.123", "234123412346"])(
-    "replaces x-request-id %j with a fresh UUID",
+  it.each(["bad id with spaces", "req-abc.123", "234123412346", "23456789-1234-4abc-8def-abcdefabcdef"])(
+    "logs no callerRequestId for x-request-id %j (not a UUID, digits, or a UUID the scrubber would rewrite)",
     async (given) => {
       const res = await t.gql("{ serviceInfo { upstream } }", undefined, { "x-request-id": given });
-      expect(res.headers["x-request-id"]).toMatch(
-        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
-      );
+      const used = res.headers["x-request-id"] as string;
+      expect(used).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const lines = t.logs.records().filter((r) => r.requestId === used);
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).not.toHaveProperty("callerRequestId");
+      expect(t.logs.raw()).not.toContain("XXXX XXXX 1234-");
     },
   );
-
-  it("does not adopt a UUID the log scrubber would rewrite (read as an Aadhaar number); the id it uses is logged as sent", async () => {
-    const given = "23456789-1234-4abc-8def-abcdefabcdef";
-    const res = await t.gql("{ nope }", undefined, { "x-request-id": given });
-    const used = res.headers["x-request-id"] as string;
-    expect(used).not.toBe(given);
-    expect(res.body.errors?.[0]?.extensions?.requestId).toBe(used);
-    expect(t.logs.raw()).toContain(`"requestId":"${used}"`);
-    expect(t.logs.raw()).not.toContain("XXXX XXXX 1234-");
-  });
 
   it("tells a developer it is talking to the simulator", async () => {
     const res = await t.gql("{ serviceInfo { upstream } }");
@@ -148,8 +156,8 @@ describe("HTTP surface (development)", () => {
       throw new Error("boom at 10.1.2.3:443 with RegistrationID SIM-REG-0001");
     };
     try {
-      const id = "6e1f3a9c-2b4d-4c8e-9f0a-1b2c3d4e5f6a";
-      const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-request-id": id });
+      const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
+      const id = res.headers["x-request-id"] as string;
       expect(res.body.errors?.[0]).toMatchObject({
         message: "Unexpected error.",
         extensions: { code: "INTERNAL_SERVER_ERROR", requestId: id },

@@ -94,14 +94,15 @@ describe("admission: refusals answered at the socket", () => {
     const admitted = t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { aadhaar: nextAadhaar() }));
     await until("the admitted send to reach the upstream", () => upstream.calls.length === 1);
 
-    // A client's own UUID is adopted as the request id, as on every other answer; anything else gets a fresh one.
+    // The request id is ours, as on every other answer: a client's own UUID is not adopted (http/request-id.ts).
     const own = "0f038101-a5d9-4bd3-b25e-70a1aac05472";
     const refusals = [
       await t.gql(RESEND_AEPS_OTP, aepsInput("9876543211"), { "x-request-id": own }),
       await t.gql(RESEND_AEPS_OTP, aepsInput("9876543212"), { "x-request-id": "not-a-uuid 9876543212" }),
     ];
     refusals.forEach(expectOverloaded);
-    expect(refusals[0].headers["x-request-id"]).toBe(own);
+    expect(refusals[0].headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(refusals[0].headers["x-request-id"]).not.toBe(own);
     expect(refusals[1].headers["x-request-id"]).not.toContain("9876543212");
     const get = await request(`${t.graphqlUrl}?query=${encodeURIComponent("{ serviceInfo { upstream } }")}`);
     expect(get.statusCode).toBe(503);

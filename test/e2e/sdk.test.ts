@@ -151,9 +151,13 @@ describe("typed SDK against the live server", () => {
     expect(t.simulator?.calls()).toBe(0);
   });
 
-  it("lets the caller choose the request id, which the server adopts", async () => {
+  it("sends the caller's request id, which the server logs beside the id it makes (the one read back)", async () => {
     const { requestId } = await sdk.serviceInfo({}, { requestId: "3f2b8c1e-5d7a-4e9b-8c6d-0a1b2c3d4e5f" });
-    expect(requestId).toBe("3f2b8c1e-5d7a-4e9b-8c6d-0a1b2c3d4e5f");
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(requestId).not.toBe("3f2b8c1e-5d7a-4e9b-8c6d-0a1b2c3d4e5f");
+    const lines = t.logs.records().filter((r) => r.requestId === requestId);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line.callerRequestId).toBe("3f2b8c1e-5d7a-4e9b-8c6d-0a1b2c3d4e5f");
   });
 
   it("passes its deadline on: a silent AOPay ends as OutcomeUnknown before the client's own deadline", async () => {

@@ -268,7 +268,7 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
   it("writes one access line with operation, client, result, upstream time and total time, and the trace id", () => {
     const line = logLines(output).find((l) => l.msg === "request completed" && l.path === "/graphql");
     expect(line).toMatchObject({
-      requestId: REQUEST_ID,
+      callerRequestId: REQUEST_ID,
       clientId: "test-client",
       operation: "ResendAepsOtp",
       result: "AepsOtpResent",
@@ -322,7 +322,7 @@ describe("the access line's result (in-process)", () => {
   const accessLine = async (requestId: string) => {
     // Up to 5 s: on a loaded machine (the full suite on two cores) 2 s was seen to pass without the line.
     for (const until = Date.now() + 5000; Date.now() < until;) {
-      const line = t.logs.records().find((r) => r.requestId === requestId && r.msg === "request completed");
+      const line = t.logs.records().find((r) => r.callerRequestId === requestId && r.msg === "request completed");
       if (line) return line;
       await new Promise((r) => setTimeout(r, 10));
     }

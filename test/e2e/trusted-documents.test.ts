@@ -123,7 +123,7 @@ describe("trusted documents, TRUSTED_DOCUMENTS=enforce (docs/security-requiremen
       { ...auth, "x-request-id": "d4f5b6c7-3e4a-4b5c-9d6e-7f8a9b0c1d2e" },
     );
     expect(res.status).toBe(400);
-    const lines = t.logs.records().filter((r) => r.requestId === "d4f5b6c7-3e4a-4b5c-9d6e-7f8a9b0c1d2e");
+    const lines = t.logs.records().filter((r) => r.callerRequestId === "d4f5b6c7-3e4a-4b5c-9d6e-7f8a9b0c1d2e");
     // One line, the access line, which says why.
     expect(lines).toEqual([
       expect.objectContaining({

@@ -1,9 +1,9 @@
-import { freshRequestId, requestIdFrom } from "../../../src/http/request-id";
+import { callerRequestId, freshRequestId } from "../../../src/http/request-id";
 import { Scrubber } from "../../../src/pii/scrub";
 
 /**
  * Request ids are written on every log line, and the scrubber runs over every line: an id it rewrites is no longer the
- * id the client was given (src/http/request-id.ts). Neither an adopted nor a fresh id may be one.
+ * id the client was given (src/http/request-id.ts). Neither a caller's id kept beside ours nor a fresh id may be one.
  */
 const scrubber = new Scrubber();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -14,12 +14,9 @@ describe("request ids survive the log scrubber", () => {
     "23456789-1234-4abc-8def-abcdefabcdef",
     "98765432-1098-4abc-9def-abcdefabcdef",
     "23456789-1234-4abc-8def-ABCDEFABCDEF",
-  ])("does not adopt %s, which the scrubber would rewrite", (id) => {
+  ])("does not keep %s, which the scrubber would rewrite", (id) => {
     expect(scrubber.scrub(id.toLowerCase())).not.toBe(id.toLowerCase());
-    const used = requestIdFrom(id);
-    expect(used).not.toBe(id.toLowerCase());
-    expect(used).toMatch(UUID);
-    expect(scrubber.scrub(used)).toBe(used);
+    expect(callerRequestId(id)).toBeUndefined();
   });
 
   it.each([
@@ -27,9 +24,19 @@ describe("request ids survive the log scrubber", () => {
     // Digits in the same places, but the first opens with 0 or 1 (no Aadhaar does), or the second group has a letter.
     "12345678-1234-4abc-8def-abcdefabcdef",
     "23456789-123a-4abc-8def-abcdefabcdef",
-  ])("adopts %s, which the scrubber leaves alone", (id) => {
+  ])("keeps %s, which the scrubber leaves alone", (id) => {
     expect(scrubber.scrub(id)).toBe(id);
-    expect(requestIdFrom(id)).toBe(id);
+    expect(callerRequestId(id)).toBe(id);
+    expect(callerRequestId(id.toUpperCase())).toBe(id);
+  });
+
+  it.each([
+    ["not a UUID", "req-abc.123"],
+    ["a UUID holding ten digits in a row", "0f038101-a5d9-4bd3-b25e-709812345678"],
+    ["a UUID with the wrong variant", "0f038101-a5d9-4bd3-c25e-70a1aac05472"],
+    ["two values", ["0f038101-a5d9-4bd3-b25e-70a1aac05472", "0f038101-a5d9-4bd3-b25e-70a1aac05473"]],
+  ])("does not keep %s", (_what, header) => {
+    expect(callerRequestId(header)).toBeUndefined();
   });
 
   it("makes only ids the scrubber leaves alone (50,000 fresh ids, where ~175 random UUIDs would not be)", () => {
