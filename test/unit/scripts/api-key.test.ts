@@ -17,7 +17,7 @@ describe("npm run api-key", () => {
     const auth = new Authenticator(config.auth);
     expect(await auth.authenticate({ "x-api-key": key })).toEqual({
       ok: true,
-      client: { id: "mobile-app", via: "api-key" },
+      client: { id: "mobile-app", shown: "mobile-app", via: "api-key" },
     });
     // Two runs never give the same key.
     const again = execFileSync(process.execPath, [SCRIPT, "mobile-app"], { encoding: "utf8" });
