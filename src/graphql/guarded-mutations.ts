@@ -10,13 +10,14 @@ import type { DestinationKind, ThrottlePurpose } from "../protection/otp-throttl
  *   canonical input field (`field`; `anyCase`: its budget key is upper-cased, see AEPS_REGISTRATION), or the mobile a
  *   CIBIL id was registered with (`registeredFor`: the input field holding the CIBIL id), recalled from
  *   protection/registered-mobiles.ts and budgeted when known (a CIBIL id with no record adds nothing).
- * - registers (registration only): the input field holding the mobile and the answer field holding the CIBIL id
- *   AOPay assigned, remembered together when AOPay answers, so that the id's OTP sends are budgeted on that mobile.
+ * - registers (registration only): the input fields holding the mobile and the PAN, and the answer field holding the
+ *   CIBIL id AOPay assigned, remembered together when AOPay answers, so that the id's OTP sends are budgeted on that
+ *   mobile; a PAN registered here before names its CIBIL id beforehand, and the mobile is added before AOPay is called.
  */
 export interface GuardSpec {
   readonly budget: ThrottlePurpose | null;
   readonly destinations: ReadonlyArray<GuardedDestination>;
-  readonly registers?: { readonly mobileField: string; readonly cibilIdAnswerField: string };
+  readonly registers?: { readonly mobileField: string; readonly panField: string; readonly cibilIdAnswerField: string };
 }
 
 export type GuardedDestination =
@@ -72,7 +73,7 @@ export const GUARDED_MUTATIONS = {
   registerCibilCustomer: {
     budget: null,
     destinations: [],
-    registers: { mobileField: "mobile", cibilIdAnswerField: "cibilId" },
+    registers: { mobileField: "mobile", panField: "pan", cibilIdAnswerField: "cibilId" },
   },
   // AOPay sends the OTP to the customer's REGISTERED mobile (§1.2); GenerateOTP names the customer by the CIBIL id and
   // its access token only. Budgeted on the CIBIL id, the token (CIBIL_TOKEN) and that mobile, the same "mobile"

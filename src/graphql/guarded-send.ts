@@ -139,10 +139,13 @@ function inputString(field: string, input: object, name: string): string {
 
 /**
  * What the send needs from the registered-mobile store before anything goes out (SendRequest.prepare):
- * - a `registeredFor` destination: the mobile the CIBIL id was registered with, budgeted as a "mobile" destination
- *   (its cooldown, window, daily cap and prefix, shared with AEPS sends to that phone); nothing when none is known;
+ * - a `registeredFor` destination: every mobile the CIBIL id was registered with here (the latest few), each
+ *   budgeted as a "mobile" destination (its cooldown, window, daily cap and prefix, shared with AEPS sends to that
+ *   phone); nothing when none is known;
  * - `registers`: proof that the record can be kept (room in memory, Redis answering), else the registration is
- *   refused before AOPay creates a customer whose mobile we would not know.
+ *   refused before AOPay creates a customer whose mobile we would not know; then, when the PAN was registered here
+ *   before, its mobile added to that CIBIL id's record at once: AOPay may send that id's OTPs to it as soon as the
+ *   registration reaches it, long before it answers (test/e2e/registration-race.test.ts).
  * A store failure throws ProtectionStoreError: the guard answers PROTECTION_UNAVAILABLE and sends nothing.
  */
 function prepareOf(
@@ -152,22 +155,34 @@ function prepareOf(
   store: RegisteredMobileStore,
 ): (() => MaybePromise<OtpSubject["destinations"] | undefined>) | undefined {
   // Most mutations recall nothing and register nothing: no array and no closure for them.
-  if (!spec.destinations.some((d) => "registeredFor" in d) && !spec.registers) return undefined;
+  const registers = spec.registers;
+  if (registers) {
+    const pan = inputString(field, input, registers.panField);
+    const mobile = inputString(field, input, registers.mobileField);
+    return () => {
+      const ready = store.ready();
+      if (!isPromiseLike(ready)) {
+        const added = store.registering(pan, mobile);
+        return isPromiseLike(added) ? added.then(() => undefined) : undefined;
+      }
+      return ready.then(() => store.registering(pan, mobile)).then(() => undefined);
+    };
+  }
+  if (!spec.destinations.some((d) => "registeredFor" in d)) return undefined;
   const recalled = spec.destinations.flatMap((d) =>
     "registeredFor" in d ? [inputString(field, input, d.registeredFor)] : [],
   );
   return () => {
-    // In memory both answer without a promise (a thrown error when full): no microtask hop on the send path.
-    const ready = spec.registers ? store.ready() : undefined;
+    // In memory the store answers without a promise: no microtask hop on the send path.
     // One CIBIL id per send today; the list keeps the spec's shape general.
     const mobiles = recalled.map((cibilId) => store.recall(cibilId));
-    if (!isPromiseLike(ready) && !mobiles.some(isPromiseLike)) return asMobiles(mobiles as Array<string | undefined>);
-    return Promise.all([ready, ...mobiles]).then(([, ...found]) => asMobiles(found));
+    if (!mobiles.some(isPromiseLike)) return asMobiles(mobiles as Array<readonly string[]>);
+    return Promise.all(mobiles.map(async (found) => found)).then(asMobiles);
   };
 }
 
-function asMobiles(mobiles: ReadonlyArray<string | undefined>): OtpSubject["destinations"] {
-  return mobiles.flatMap((value) => (value === undefined ? [] : [{ kind: "mobile" as const, value }]));
+function asMobiles(mobiles: ReadonlyArray<readonly string[]>): OtpSubject["destinations"] {
+  return mobiles.flatMap((values) => values.map((value) => ({ kind: "mobile" as const, value })));
 }
 
 /**
@@ -185,6 +200,7 @@ function rememberOf<T>(
   const registers = spec.registers;
   if (!registers) return undefined;
   const mobile = inputString(field, input, registers.mobileField);
+  const pan = inputString(field, input, registers.panField);
   return async (value) => {
     const raw = (value as Record<string, unknown>)[registers.cibilIdAnswerField];
     const cibilId = typeof raw === "string" ? canonicalCibilId(raw) : null;
@@ -195,6 +211,6 @@ function rememberOf<T>(
       );
       return;
     }
-    await store.remember(cibilId, mobile);
+    await store.remember(cibilId, mobile, pan);
   };
 }

@@ -163,7 +163,7 @@ export const protectionSettings = defineSettings({
       min: 1,
       max: 10_000_000,
       doc:
-        'without `REDIS_URL`: most "CIBIL id → registered mobile" records held in memory (`CIBIL_REGISTERED_MOBILE_TTL_SECONDS`); ' +
+        "without `REDIS_URL`: most \"CIBIL id → registered mobiles\" records held in memory, two per customer (its CIBIL id's mobiles and its PAN's link; `CIBIL_REGISTERED_MOBILE_TTL_SECONDS`); " +
         "when full, `registerCibilCustomer` is refused with `PROTECTION_UNAVAILABLE` before anything is sent",
     }),
   },

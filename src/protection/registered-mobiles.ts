@@ -8,6 +8,7 @@ import {
   DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
   DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS,
 } from "./protection.settings";
+import { type ScriptCommand, scriptCommand } from "./redis";
 import type { StoreSealer } from "./store-sealer";
 
 /**
@@ -21,19 +22,22 @@ import type { StoreSealer } from "./store-sealer";
  * its budgets.
  *
  * At rest: the key is the HMAC of the CIBIL id (KeyHasher, dimension "registered-mobile"), never the id; the value is
- * the mobile sealed with AES-256-GCM (StoreSealer), its AAD binding it to that key: a value copied under another
- * CIBIL id's key does not open. A value that does not open (tampered, moved, sealed under a key no longer configured)
+ * the id's mobiles sealed with AES-256-GCM (StoreSealer), its AAD binding it to that key: a value copied under another
+ * CIBIL id's key does not open. A PAN's link to its id holds that HMAC, under the PAN's HMAC. A value that does not open (tampered, moved, sealed under a key no longer configured)
  * is a store failure: the send is refused (PROTECTION_UNAVAILABLE), never sent on the CIBIL id's budget alone.
  *
  * A CIBIL id with no record (registered before this store existed, through another system, more than the TTL ago, or
  * in memory before a restart) is budgeted by its CIBIL id only, as before: the record is a best knowledge, not a
- * condition of sending. A later registration of the same CIBIL id replaces the mobile (AOPay keeps the latest).
+ * condition of sending. A later registration of the same CIBIL id adds its mobile (AOPay keeps the latest, but which
+ * one that is depends on the order AOPay took them in: MAX_MOBILES_PER_ID), and a registration of a PAN registered
+ * here before adds it before AOPay is called (`registering`): the race test/e2e/registration-race.test.ts shows.
  *
  * TTL (CIBIL_REGISTERED_MOBILE_TTL_SECONDS, 90 days by default): registration is once per customer (§1.1) and the
  * CIBIL id stays usable afterwards, so a short TTL would only delay the flood (register many PANs today, generate
  * once the records are gone). The record must outlive the time an attacker is willing to stockpile CIBIL ids; 90 days
- * is a quarter of a year of that, for about 240 B of heap per registered customer in memory (measured, Node 24, 200,000
- * records after forced GC; docs/security.md "Memory") and one small key in Redis: with Redis, raising it is cheap.
+ * is a quarter of a year of that, for about 470 B of heap per registered customer in memory (two records; measured,
+ * Node 24, 100,000 customers after forced GC; docs/security.md "Memory") and two small keys in Redis: with Redis,
+ * raising it is cheap.
  */
 export interface RegisteredMobileStore {
   /**
@@ -42,23 +46,47 @@ export interface RegisteredMobileStore {
    * would not know (fail closed, as every protection store).
    */
   ready(): MaybePromise<void>;
-  /** After a registration AOPay answered with a CIBIL id. Throws ProtectionStoreError. */
-  remember(cibilId: string, mobile: string): Promise<void>;
-  /** The mobile registered for the CIBIL id, undefined when none is known. Throws ProtectionStoreError. */
-  recall(cibilId: string): MaybePromise<string | undefined>;
+  /**
+   * Also before registration's upstream call, once `ready`: when this PAN was registered here before, its CIBIL id is
+   * known (AOPay keeps one customer per PAN, §1.1 "registration is needed only once"), and `mobile` joins that id's
+   * mobiles now, before AOPay may switch the customer's OTPs to it: a GenerateOTP sent while the registration is at
+   * AOPay is then budgeted on it too. Learnt only from the answer, it was not (test/e2e/registration-race.test.ts).
+   * Throws ProtectionStoreError.
+   */
+  registering(pan: string, mobile: string): MaybePromise<void>;
+  /**
+   * After a registration AOPay answered with a CIBIL id: `mobile` joins the id's mobiles, and the PAN is linked to the
+   * id (for `registering`). Throws ProtectionStoreError.
+   */
+  remember(cibilId: string, mobile: string, pan: string): Promise<void>;
+  /**
+   * Every mobile registered here for the CIBIL id within the TTL (at most MAX_MOBILES_PER_ID, the latest), oldest
+   * first; empty when none is known. Throws ProtectionStoreError.
+   */
+  recall(cibilId: string): MaybePromise<readonly string[]>;
 }
+
+/**
+ * The mobiles kept per CIBIL id, the latest registered. Why several, not the latest only: which registration AOPay took
+ * last is not which answered last here (two registrations of one PAN, the first held longer at AOPay), nor is a
+ * registration's mobile in effect only once it answered; a send budgeted on every mobile of the id's recent
+ * registrations is budgeted on the one AOPay sends to, whatever the order (stricter, never looser). Bounded so that
+ * one CIBIL id cannot grow a record (and a send's budgets) without end; a PAN registered with more than this many
+ * mobiles within the TTL drops the oldest.
+ */
+export const MAX_MOBILES_PER_ID = 4;
 
 /** The HMAC dimension of the record keys (KeyHasher): the CIBIL id's key here is unlike its throttle key. */
 export const REGISTERED_MOBILE_DIMENSION = "registered-mobile";
+/** The sealing context of a record holding several mobiles (unlike a single mobile's: one does not open as the other). */
+export const REGISTERED_MOBILES_DIMENSION = "registered-mobiles";
+/** The HMAC dimension of a PAN's link to its CIBIL id's record key. */
+export const REGISTERED_PAN_DIMENSION = "registered-pan";
 const STORE = "registered mobile";
 
 /** The record key of a CIBIL id (canonical), and the sealing context bound to it. */
 function recordKey(hasher: KeyHasher, cibilId: string): string {
   return hasher.hash(REGISTERED_MOBILE_DIMENSION, cibilId);
-}
-
-function sealMobile(sealer: StoreSealer, key: string, mobile: string): string {
-  return sealer.seal(mobile, [REGISTERED_MOBILE_DIMENSION, key]);
 }
 
 function openMobile(sealer: StoreSealer, key: string, sealed: string): string {
@@ -70,6 +98,27 @@ function openMobile(sealer: StoreSealer, key: string, sealed: string): string {
   }
 }
 
+function sealMobiles(sealer: StoreSealer, key: string, mobiles: readonly string[]): string {
+  return sealer.seal(JSON.stringify(mobiles), [REGISTERED_MOBILES_DIMENSION, key]);
+}
+
+function openMobiles(sealer: StoreSealer, key: string, sealed: string): string[] {
+  let mobiles: unknown;
+  try {
+    mobiles = JSON.parse(sealer.open(sealed, [REGISTERED_MOBILES_DIMENSION, key]));
+  } catch (error) {
+    throw new ProtectionStoreError(STORE, error);
+  }
+  if (!Array.isArray(mobiles) || !mobiles.every((m) => typeof m === "string"))
+    throw new ProtectionStoreError(STORE, new Error("registered mobiles record is not a list"));
+  return mobiles as string[];
+}
+
+/** `mobiles` with `mobile` as the latest (moved there if present), the oldest dropped past MAX_MOBILES_PER_ID. */
+function withMobile(mobiles: readonly string[], mobile: string): string[] {
+  return [...mobiles.filter((m) => m !== mobile), mobile].slice(-MAX_MOBILES_PER_ID);
+}
+
 export interface MemoryRegisteredMobileOptions {
   ttlMs?: number;
   maxKeys: number;
@@ -79,17 +128,20 @@ export interface MemoryRegisteredMobileOptions {
 }
 
 /**
- * One process. At most `maxKeys` records (MEMORY_REGISTERED_MOBILE_MAX_KEYS). Full, `ready` throws: the registration
+ * One process. At most `maxKeys` records (MEMORY_REGISTERED_MOBILE_MAX_KEYS), two per customer registered here: its
+ * CIBIL id's mobiles and its PAN's link. Without room for both, `ready` throws: the registration
  * is refused (PROTECTION_UNAVAILABLE) before anything is sent. Refusing rather than registering without a record is
  * the fail-closed choice: a full table is what a caller who registers many PANs to one phone produces, and answering
  * then would hand them exactly the unbudgeted CIBIL ids this store exists to prevent. A live record is never
  * evicted for the same reason. Lost on restart: those CIBIL ids are budgeted by id only (set REDIS_URL to keep them).
  */
 export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
-  readonly #table: BoundedTable<{ sealed: string; expiresAt: number }>;
+  /** `id:<record key>` → the id's mobiles (sealed list); `pan:<HMAC of the PAN>` → that record key. */
+  readonly #table: BoundedTable<{ value: string; expiresAt: number }>;
   readonly #capacity: Capacity;
   readonly #now: () => number;
   readonly #ttlMs: number;
+  readonly #onFull: (() => void) | undefined;
 
   constructor(
     private readonly hasher: KeyHasher,
@@ -97,6 +149,7 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     options: MemoryRegisteredMobileOptions = { maxKeys: DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS },
   ) {
     this.#now = options.now ?? Date.now;
+    this.#onFull = options.onFull;
     this.#ttlMs = options.ttlMs ?? DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000;
     this.#capacity = new Capacity(options.maxKeys, this.#now, options.onFull);
     this.#table = new BoundedTable(this.#capacity);
@@ -107,42 +160,93 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   ready(): void {
-    // Sweeps expired records first when full (rate-limited), like an insert would.
+    // Sweeps expired records first when full (rate-limited), like an insert would. Room for both of a new customer's
+    // records: its CIBIL id's mobiles and its PAN's link.
     if (!this.#capacity.makeRoom()) throw new MemoryStoreFullError(STORE);
+    if (this.#capacity.used + 2 > this.#capacity.max) {
+      this.#onFull?.();
+      throw new MemoryStoreFullError(STORE);
+    }
   }
 
-  async remember(cibilId: string, mobile: string): Promise<void> {
+  registering(pan: string, mobile: string): void {
+    const key = this.#table.get(`pan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`)?.value;
+    if (key !== undefined) this.#add(key, mobile);
+  }
+
+  async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
-    const record = { sealed: sealMobile(this.sealer, key, mobile), expiresAt: this.#now() + this.#ttlMs };
+    this.#add(key, mobile);
+    this.#insert(`pan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`, key);
+  }
+
+  recall(cibilId: string): readonly string[] {
+    const key = recordKey(this.hasher, cibilId);
+    const record = this.#table.get(`id:${key}`);
+    return record === undefined ? [] : openMobiles(this.sealer, key, record.value);
+  }
+
+  #add(key: string, mobile: string): void {
+    const record = this.#table.get(`id:${key}`);
+    const mobiles = record === undefined ? [] : openMobiles(this.sealer, key, record.value);
+    this.#insert(`id:${key}`, sealMobiles(this.sealer, key, withMobile(mobiles, mobile)));
+  }
+
+  #insert(key: string, value: string): void {
     // Full only if other registrations took the room `ready` saw while this one was upstream.
-    if (!this.#table.insert(key, record)) throw new MemoryStoreFullError(STORE);
-  }
-
-  recall(cibilId: string): string | undefined {
-    const key = recordKey(this.hasher, cibilId);
-    const record = this.#table.get(key);
-    return record === undefined ? undefined : openMobile(this.sealer, key, record.sealed);
+    if (!this.#table.insert(key, { value, expiresAt: this.#now() + this.#ttlMs }))
+      throw new MemoryStoreFullError(STORE);
   }
 }
 
-/** Shared by every replica: `<REDIS_KEY_PREFIX>regmobile:<HMAC of the CIBIL id>` → the sealed mobile, with a TTL. */
+/**
+ * Adds a sealed list under KEYS[1] only if it still holds what it was read as (ARGV[1], '' for absent): a
+ * compare-and-set, so that two registrations of one CIBIL id at once (two replicas) never lose each other's mobile.
+ */
+const REPLACE_IF_UNCHANGED = `
+local current = redis.call('GET', KEYS[1])
+if (current or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`;
+
+/** Attempts of the compare-and-set before the registration is refused as the store failing (fail closed). */
+const CAS_ATTEMPTS = 5;
+
+/**
+ * Shared by every replica: `<REDIS_KEY_PREFIX>regmobiles:<HMAC of the CIBIL id>` → the id's mobiles, sealed as one
+ * list, with a TTL; `<REDIS_KEY_PREFIX>regpan:<HMAC of the PAN>` → that HMAC. Records of earlier versions
+ * (`regmobile:<HMAC>`, one sealed mobile) are still read until they expire, never written.
+ */
 export class RedisRegisteredMobileStore implements RegisteredMobileStore {
+  readonly #replace: ScriptCommand<number>;
+
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
     private readonly hasher: KeyHasher,
     private readonly sealer: StoreSealer,
     private readonly ttlMs: number = DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000,
-  ) {}
+  ) {
+    this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
+  }
 
   /** The Redis key of a CIBIL id's record (for tests). */
   redisKey(cibilId: string): string {
     return this.#redisKey(recordKey(this.hasher, cibilId));
   }
 
-  /** `<REDIS_KEY_PREFIX>regmobile:<record key>`: the one place the record's Redis key is spelled. */
+  /** The key a record of an earlier version (one mobile) has (for tests). */
+  legacyRedisKey(cibilId: string): string {
+    return `${this.keyPrefix}regmobile:${recordKey(this.hasher, cibilId)}`;
+  }
+
+  /** `<REDIS_KEY_PREFIX>regmobiles:<record key>`: the one place the record's Redis key is spelled. */
   #redisKey(key: string): string {
-    return `${this.keyPrefix}regmobile:${key}`;
+    return `${this.keyPrefix}regmobiles:${key}`;
+  }
+
+  #panKey(pan: string): string {
+    return `${this.keyPrefix}regpan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
   }
 
   async ready(): Promise<void> {
@@ -155,23 +259,52 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     }
   }
 
-  async remember(cibilId: string, mobile: string): Promise<void> {
-    const key = recordKey(this.hasher, cibilId);
+  async registering(pan: string, mobile: string): Promise<void> {
+    let key: string | null;
     try {
-      await this.redis.set(this.#redisKey(key), sealMobile(this.sealer, key, mobile), "PX", this.ttlMs);
+      key = await this.redis.get(this.#panKey(pan));
+    } catch (error) {
+      throw new ProtectionStoreError(STORE, error);
+    }
+    if (key !== null) await this.#add(key, mobile);
+  }
+
+  async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
+    const key = recordKey(this.hasher, cibilId);
+    await this.#add(key, mobile);
+    try {
+      await this.redis.set(this.#panKey(pan), key, "PX", this.ttlMs);
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
   }
 
-  async recall(cibilId: string): Promise<string | undefined> {
+  async recall(cibilId: string): Promise<readonly string[]> {
     const key = recordKey(this.hasher, cibilId);
-    let sealed: string | null;
+    let sealed: Array<string | null>;
     try {
-      sealed = await this.redis.get(this.#redisKey(key));
+      sealed = await this.redis.mget(this.#redisKey(key), `${this.keyPrefix}regmobile:${key}`);
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
-    return sealed === null ? undefined : openMobile(this.sealer, key, sealed);
+    const [list, legacy] = sealed;
+    const mobiles = list === null ? [] : openMobiles(this.sealer, key, list);
+    return legacy === null ? mobiles : [openMobile(this.sealer, key, legacy), ...mobiles];
+  }
+
+  /** `mobile` joins the record's list (compare-and-set, CAS_ATTEMPTS times), its TTL starting again. */
+  async #add(key: string, mobile: string): Promise<void> {
+    const redisKey = this.#redisKey(key);
+    try {
+      for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+        const current = await this.redis.get(redisKey);
+        const mobiles = current === null ? [] : openMobiles(this.sealer, key, current);
+        const next = sealMobiles(this.sealer, key, withMobile(mobiles, mobile));
+        if ((await this.#replace(redisKey, current ?? "", next, String(this.ttlMs))) === 1) return;
+      }
+    } catch (error) {
+      throw error instanceof ProtectionStoreError ? error : new ProtectionStoreError(STORE, error);
+    }
+    throw new ProtectionStoreError(STORE, new Error("registered mobiles kept changing while being written"));
   }
 }

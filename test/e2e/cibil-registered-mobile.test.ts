@@ -145,7 +145,8 @@ describe("registration when the in-memory record table is full", () => {
   afterAll(() => t?.stop());
 
   it("is refused with PROTECTION_UNAVAILABLE before AOPay (no customer whose mobile we would not know)", async () => {
-    t = await startTestStack({ MEMORY_REGISTERED_MOBILE_MAX_KEYS: "1" });
+    // Two records per customer: its CIBIL id's mobiles and its PAN's link.
+    t = await startTestStack({ MEMORY_REGISTERED_MOBILE_MAX_KEYS: "3" });
     const first = resultOf(
       (await t.gql(REGISTER_CIBIL_CUSTOMER, customer(nextMobile()))).body,
       "registerCibilCustomer",

@@ -1,7 +1,11 @@
 import { createHash } from "node:crypto";
 import Redis from "ioredis";
 import { KeyHasher } from "../../src/protection/key-hasher";
-import { REGISTERED_MOBILE_DIMENSION } from "../../src/protection/registered-mobiles";
+import {
+  REGISTERED_MOBILE_DIMENSION,
+  REGISTERED_MOBILES_DIMENSION,
+  REGISTERED_PAN_DIMENSION,
+} from "../../src/protection/registered-mobiles";
 import { StoreSealer } from "../../src/protection/store-sealer";
 import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
@@ -160,18 +164,28 @@ describeWithRedis("nothing secret at rest in Redis (production settings, scripte
       expect((JSON.parse(value) as { result: string }).result).toMatch(
         /^s1\.k1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/,
       );
-    // One CIBIL id (AOPay answered the same one twice here): one registered-mobile record, under the id's HMAC, sealed.
+    // One CIBIL id (AOPay answered the same one twice here): one registered-mobiles record, under the id's HMAC,
+    // sealed; and the PAN's link to it, under the PAN's HMAC.
     const hasher = new KeyHasher(Buffer.from(PRODUCTION_SECURITY.HMAC_SECRET, "utf8"));
-    const registered = entries.filter((e) => e.key.includes(":regmobile:"));
+    const registered = entries.filter((e) => e.key.includes(":regmobiles:"));
     expect(registered.map((e) => e.key)).toEqual([
-      `${PREFIX}regmobile:${hasher.hash(REGISTERED_MOBILE_DIMENSION, CANARY.cibilId)}`,
+      `${PREFIX}regmobiles:${hasher.hash(REGISTERED_MOBILE_DIMENSION, CANARY.cibilId)}`,
+    ]);
+    expect(entries.filter((e) => e.key.includes(":regpan:"))).toEqual([
+      {
+        key: `${PREFIX}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, REGISTER_INPUT.input.pan)}`,
+        value: hasher.hash(REGISTERED_MOBILE_DIMENSION, CANARY.cibilId),
+      },
     ]);
     expect(registered[0].value).toMatch(/^s1\.k1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(await redis.pttl(registered[0].key)).toBeGreaterThan(89 * 86_400_000);
-    // It opens, with the sealing key and bound to its record key, to the latest registration's mobile.
+    // It opens, with the sealing key and bound to its record key, to both registrations' mobiles, the latest last.
     const sealer = new StoreSealer([{ id: "k1", key: Buffer.from(key(1), "base64") }]);
     const recordKey = hasher.hash(REGISTERED_MOBILE_DIMENSION, CANARY.cibilId);
-    expect(sealer.open(registered[0].value, [REGISTERED_MOBILE_DIMENSION, recordKey])).toBe(CANARY.mobileReregistered);
+    expect(JSON.parse(sealer.open(registered[0].value, [REGISTERED_MOBILES_DIMENSION, recordKey]))).toEqual([
+      CANARY.mobile,
+      CANARY.mobileReregistered,
+    ]);
     const stored = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
     for (const [name, value] of Object.entries(CANARY)) {
       for (const encoded of encodings(value))

@@ -4,8 +4,10 @@ import { KeyHasher } from "../../../src/protection/key-hasher";
 import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import { DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS } from "../../../src/protection/protection.settings";
 import {
+  MAX_MOBILES_PER_ID,
   MemoryRegisteredMobileStore,
   REGISTERED_MOBILE_DIMENSION,
+  REGISTERED_PAN_DIMENSION,
   RedisRegisteredMobileStore,
 } from "../../../src/protection/registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
@@ -15,6 +17,7 @@ const hasher = new KeyHasher(Buffer.from("m".repeat(32)));
 const sealer = new StoreSealer([deriveStoreKey(Buffer.from("m".repeat(32)))]);
 const CIBIL = "760191459";
 const MOBILE = "9876512345";
+const PAN = "ABCPE1234F";
 const DAY = 86_400_000;
 
 describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)", () => {
@@ -32,45 +35,69 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
 
   it("round trip: remembered, recalled; an unknown CIBIL id recalls nothing", async () => {
     const { s } = store();
-    await s.remember(CIBIL, MOBILE);
-    expect(s.recall(CIBIL)).toBe(MOBILE);
-    expect(s.recall("760191460")).toBeUndefined();
+    await s.remember(CIBIL, MOBILE, PAN);
+    expect(s.recall(CIBIL)).toEqual([MOBILE]);
+    expect(s.recall("760191460")).toEqual([]);
   });
 
-  it("a later registration of the same CIBIL id replaces the mobile (one record per id)", async () => {
+  it("a later registration of the same CIBIL id adds its mobile (latest last); the latest MAX_MOBILES_PER_ID are kept", async () => {
     const { s } = store();
-    await s.remember(CIBIL, MOBILE);
-    await s.remember(CIBIL, "9123456780");
-    expect(s.recall(CIBIL)).toBe("9123456780");
-    expect(s.size).toBe(1);
+    await s.remember(CIBIL, MOBILE, PAN);
+    await s.remember(CIBIL, "9123456780", PAN);
+    expect(s.recall(CIBIL)).toEqual([MOBILE, "9123456780"]);
+    // Registered again with the first: it is the latest again, not twice.
+    await s.remember(CIBIL, MOBILE, PAN);
+    expect(s.recall(CIBIL)).toEqual(["9123456780", MOBILE]);
+    const more = ["9000000001", "9000000002", "9000000003", "9000000004"];
+    for (const mobile of more) await s.remember(CIBIL, mobile, PAN);
+    expect(s.recall(CIBIL)).toEqual(more.slice(-MAX_MOBILES_PER_ID));
+  });
+
+  it("registering: a PAN registered here before adds its new mobile to its CIBIL id at once; an unknown PAN adds nothing", () => {
+    const { s } = store();
+    s.registering(PAN, MOBILE);
+    expect(s.size).toBe(0);
+    void s.remember(CIBIL, MOBILE, PAN);
+    s.registering(PAN, "9123456780");
+    expect(s.recall(CIBIL)).toEqual([MOBILE, "9123456780"]);
+    s.registering("ZZZPE9999Z", "9000000009");
+    expect(s.recall(CIBIL)).toEqual([MOBILE, "9123456780"]);
   });
 
   it("expires after its TTL (90 days by default)", async () => {
     expect(DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS).toBe(90 * 86_400);
     const { s, advance } = store({ ttlMs: 90 * DAY });
-    await s.remember(CIBIL, MOBILE);
+    await s.remember(CIBIL, MOBILE, PAN);
     advance(90 * DAY - 1);
-    expect(s.recall(CIBIL)).toBe(MOBILE);
+    expect(s.recall(CIBIL)).toEqual([MOBILE]);
     advance(1);
-    expect(s.recall(CIBIL)).toBeUndefined();
+    expect(s.recall(CIBIL)).toEqual([]);
   });
 
   it("bounded: full, `ready` refuses (the registration is refused before anything is sent) and live records stay", async () => {
-    const { s, full, advance } = store({ maxKeys: 2, ttlMs: DAY });
+    // A registration keeps two records: its CIBIL id's mobiles and its PAN's link.
+    const { s, full, advance } = store({ maxKeys: 5, ttlMs: DAY });
     s.ready();
-    await s.remember("1", MOBILE);
-    await s.remember("2", MOBILE);
+    await s.remember("1", MOBILE, "ABCPE0001F");
+    await s.remember("2", MOBILE, "ABCPE0002F");
+    // One record left: not room for both of a new customer's.
     expect(() => s.ready()).toThrow(MemoryStoreFullError);
-    // A record that could not be kept (the table filled while the registration was upstream) is an error.
-    await expect(s.remember("3", MOBILE)).rejects.toThrow(MemoryStoreFullError);
+    // A record that could not be kept (the table filled while the registration was upstream) is an error: the
+    // CIBIL id's mobiles are kept first, the PAN's link is what found no room.
+    await s.remember("3", MOBILE, "ABCPE0003F").then(
+      () => Promise.reject(new Error("kept")),
+      (error: unknown) => expect(error).toBeInstanceOf(MemoryStoreFullError),
+    );
     expect(full.length).toBeGreaterThan(0);
-    expect(s.recall("1")).toBe(MOBILE);
-    expect(s.recall("3")).toBeUndefined();
+    expect(s.recall("1")).toEqual([MOBILE]);
+    expect(s.recall("3")).toEqual([MOBILE]);
+    await expect(s.remember("4", MOBILE, "ABCPE0004F")).rejects.toThrow(MemoryStoreFullError);
+    expect(s.recall("4")).toEqual([]);
     // Once records expire there is room again.
     advance(DAY + 2_000);
     expect(() => s.ready()).not.toThrow();
-    await s.remember("3", MOBILE);
-    expect(s.recall("3")).toBe(MOBILE);
+    await s.remember("4", MOBILE, "ABCPE0004F");
+    expect(s.recall("4")).toEqual([MOBILE]);
   });
 });
 
@@ -85,15 +112,15 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     await redis.quit();
   });
 
-  it("round trip; the key is <prefix>regmobile:<HMAC>, the value sealed: neither the id nor the mobile in clear", async () => {
+  it("round trip; the key is <prefix>regmobiles:<HMAC>, the value sealed: neither the id nor the mobile in clear", async () => {
     const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, 90 * DAY);
     await s.ready();
-    await s.remember(CIBIL, MOBILE);
-    expect(await s.recall(CIBIL)).toBe(MOBILE);
-    expect(await s.recall("760191460")).toBeUndefined();
-    const rows = await dumpKeys(redis, `${prefix}regmobile:`);
+    await s.remember(CIBIL, MOBILE, PAN);
+    expect(await s.recall(CIBIL)).toEqual([MOBILE]);
+    expect(await s.recall("760191460")).toEqual([]);
+    const rows = await dumpKeys(redis, `${prefix}regmobiles:`);
     expect(rows).toHaveLength(1);
-    expect(rows[0].key).toBe(`${prefix}regmobile:${hasher.hash(REGISTERED_MOBILE_DIMENSION, CIBIL)}`);
+    expect(rows[0].key).toBe(`${prefix}regmobiles:${hasher.hash(REGISTERED_MOBILE_DIMENSION, CIBIL)}`);
     expect(rows[0].value).toMatch(/^s1\./);
     for (const text of [rows[0].key, rows[0].value]) {
       expect(text).not.toContain(CIBIL);
@@ -102,17 +129,47 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     const ttl = await redis.pttl(rows[0].key);
     expect(ttl).toBeGreaterThan(90 * DAY - 60_000);
     expect(ttl).toBeLessThanOrEqual(90 * DAY);
+    // The PAN's link: the record key under the PAN's HMAC, neither in clear.
+    const links = await dumpKeys(redis, `${prefix}regpan:`);
+    expect(links).toEqual([
+      { key: `${prefix}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, PAN)}`, value: rows[0].key.split(":").pop() },
+    ]);
+  });
+
+  it("registrations of one CIBIL id at once (two replicas) lose none of their mobiles; `registering` adds before the answer", async () => {
+    const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+    const id = "760191470";
+    const mobiles = ["9000000011", "9000000012", "9000000013", "9000000014"];
+    await Promise.all(mobiles.map((mobile) => s.remember(id, mobile, "ABCPE0470F")));
+    expect([...(await s.recall(id))].sort()).toEqual(mobiles);
+    await s.registering("ABCPE0470F", MOBILE);
+    expect((await s.recall(id)).at(-1)).toBe(MOBILE);
+    await s.registering("ZZZPE0470Z", "9000000019");
+    expect(await s.recall(id)).not.toContain("9000000019");
+  });
+
+  it("a record of an earlier version (regmobile:, one mobile) is still read, with the new ones", async () => {
+    const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+    const id = "760191480";
+    const key = hasher.hash(REGISTERED_MOBILE_DIMENSION, id);
+    await redis.set(s.legacyRedisKey(id), sealer.seal(MOBILE, [REGISTERED_MOBILE_DIMENSION, key]), "PX", DAY);
+    expect(await s.recall(id)).toEqual([MOBILE]);
+    await s.remember(id, "9123456780", "ABCPE0480F");
+    expect(await s.recall(id)).toEqual([MOBILE, "9123456780"]);
+    // A legacy value under the new key (another sealing context) does not open.
+    await redis.set(s.redisKey(id), (await redis.get(s.legacyRedisKey(id))) as string);
+    await expect(s.recall(id)).rejects.toThrow(ProtectionStoreError);
   });
 
   // What is at rest is what can be tampered with: the in-memory store opens its values through the same function.
   it("a tampered or moved value does not open: a store error (the send is refused), never a wrong or missing mobile", async () => {
     const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
-    await s.remember("111", MOBILE);
+    await s.remember("111", MOBILE, PAN);
     // Another id's sealed value copied under this id's key: the AAD binds it to its own key.
     await redis.set(s.redisKey("222"), (await redis.get(s.redisKey("111"))) as string);
     await expect(s.recall("222")).rejects.toThrow(ProtectionStoreError);
     // A flipped ciphertext byte.
-    await s.remember(CIBIL, MOBILE);
+    await s.remember(CIBIL, MOBILE, PAN);
     const sealed = (await redis.get(s.redisKey(CIBIL))) as string;
     const parts = sealed.split(".");
     parts[4] = Buffer.from(Buffer.from(parts[4], "base64url").map((b, i) => (i === 0 ? b ^ 1 : b))).toString(
@@ -125,14 +182,15 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     await expect(s.recall(CIBIL)).rejects.toThrow(ProtectionStoreError);
     // Sealed again as it was: it opens.
     await redis.set(s.redisKey(CIBIL), sealed);
-    expect(await s.recall(CIBIL)).toBe(MOBILE);
+    expect(await s.recall(CIBIL)).toEqual([MOBILE]);
   });
 
   it("Redis gone: ready, remember and recall throw ProtectionStoreError (fail closed)", async () => {
     const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     const s = new RedisRegisteredMobileStore(dead, prefix, hasher, sealer, DAY);
     await expect(s.ready()).rejects.toThrow(ProtectionStoreError);
-    await expect(s.remember(CIBIL, MOBILE)).rejects.toThrow(ProtectionStoreError);
+    await expect(s.remember(CIBIL, MOBILE, PAN)).rejects.toThrow(ProtectionStoreError);
+    await expect(s.registering(PAN, MOBILE)).rejects.toThrow(ProtectionStoreError);
     await expect(s.recall(CIBIL)).rejects.toThrow(ProtectionStoreError);
     dead.disconnect();
   });

@@ -1,0 +1,156 @@
+import type { ServerResponse } from "node:http";
+import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { fixtureJson } from "../helpers/fixtures";
+import { until } from "../helpers/holding-upstream";
+import { nextAadhaar, nextAepsRegistration, nextMobile, nextPan } from "../helpers/identifiers";
+import {
+  aepsInput,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  resultOf,
+  type Result,
+} from "../helpers/operations";
+import { deletePrefixes, REDIS_SKIP_REASON, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * Registrations racing OTP sends (docs/security.md "Which destinations a send counts on"). AOPay's GenerateOTP sends
+ * to the customer's registered mobile (docs/upstream/aopay-api.md §1, §1.2), and a later registration of the same
+ * customer replaces that mobile (docs/security.md; when a registration takes effect at AOPay, its docs do not say).
+ * The fake AOPay here models that: one CIBIL id per PAN, its mobile set when a registration ARRIVES, the answer held
+ * as long as the test says; GenerateOTP's SMS goes to the customer's mobile at that moment (`sms`).
+ * With the mobile learnt only from a registration's answer, a GenerateOTP sent while a re-registration was at AOPay
+ * reached the new mobile on the old mobile's budget: an audit re-registered six PANs with one victim's number and
+ * sent a GenerateOTP per CIBIL id meanwhile: six SMS to the victim within a second, in memory and in Redis alike.
+ */
+
+/** A scripted AOPay keeping, per CIBIL id, the mobile its OTPs go to; `sms` lists the mobile of each GenerateOTP. */
+function modelledAopay(upstream: FakeUpstream, holdMs: (mobile: string) => number) {
+  const idOfPan = new Map<string, string>();
+  const mobileOf = new Map<string, string>();
+  const sms: string[] = [];
+  const challenge = fixtureJson("cibil/generate-otp.success") as { result: Record<string, unknown> };
+  const answer = (res: ServerResponse, body: unknown) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  upstream.respond((call, res) => {
+    const body = JSON.parse(call.body) as Record<string, unknown>;
+    if (call.path.endsWith("/registeration")) {
+      const pan = String(body.pancard);
+      const mobile = String(body.mobile_number);
+      if (!idOfPan.has(pan)) idOfPan.set(pan, String(8_000_000 + idOfPan.size));
+      const cibilId = idOfPan.get(pan) as string;
+      mobileOf.set(cibilId, mobile);
+      const registered = {
+        status: "SUCCESS",
+        message: "success",
+        error_code: "SPC-200",
+        access_token: `tok${cibilId}`,
+      };
+      setTimeout(() => answer(res, { ...registered, result: { cibil_id: cibilId } }), holdMs(mobile));
+    } else if (call.path.endsWith("/GenerateOTP")) {
+      const cibilId = String(body.cibil_id);
+      sms.push(mobileOf.get(cibilId) ?? "unknown");
+      answer(res, { ...challenge, result: { ...challenge.result, cibil_id: cibilId } });
+    } else answer(res, fixtureJson("aeps/resend-otp.success"));
+  });
+  return { sms };
+}
+
+const BACKENDS: Array<[string, string | null, () => Record<string, string>]> = [
+  ["in memory", null, () => ({})],
+  [
+    "in Redis",
+    REDIS_SKIP_REASON,
+    () => ({ REDIS_URL: REDIS_URL as string, REDIS_KEY_PREFIX: uniquePrefix(), HMAC_SECRET: "r".repeat(32) }),
+  ],
+];
+
+describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, backendEnv) => {
+  const maybe = skip === null ? it : it.skip;
+  let upstream: FakeUpstream;
+  let t: TestStack | undefined;
+  let env: Record<string, string> = {};
+  beforeEach(async () => {
+    upstream = await startFakeUpstream();
+  });
+  afterEach(async () => {
+    await t?.stop();
+    t = undefined;
+    await upstream.close();
+    if (env.REDIS_KEY_PREFIX) await deletePrefixes([env.REDIS_KEY_PREFIX]);
+  });
+  const start = async () => {
+    env = { ...DEFAULT_THROTTLE, ...upstreamEnv(upstream), ...backendEnv() };
+    t = await startTestStack(env);
+    return t;
+  };
+  const registrationsReceived = () => upstream.calls.filter((c) => c.path.endsWith("/registeration")).length;
+
+  async function register(
+    s: TestStack,
+    pan: string,
+    mobile: string,
+  ): Promise<{ cibilId: string; accessToken: string }> {
+    const input = { firstName: "Asha", lastName: "Kulkarni", pan, dateOfBirth: "1990-01-31", email: "a@x.in", mobile };
+    const result = resultOf((await s.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
+    expect(result.__typename).toBe("CibilCustomerRegistered");
+    return { cibilId: result.cibilId as string, accessToken: result.accessToken as string };
+  }
+  const generate = async (s: TestStack, customer: { cibilId: string; accessToken: string }): Promise<Result> =>
+    resultOf((await s.gql(GENERATE_CIBIL_OTP, { input: customer })).body, "generateCibilOtp");
+
+  maybe(
+    "six PANs re-registered with one victim's mobile, a GenerateOTP per CIBIL id while AOPay holds the registrations: one SMS reaches the victim",
+    async () => {
+      const victim = nextMobile();
+      const { sms } = modelledAopay(upstream, (mobile) => (mobile === victim ? 1_000 : 0));
+      const s = await start();
+      // Each PAN first registered with a number of its own (a fresh budget each): the attacker learns its CIBIL id.
+      const customers: Array<{ pan: string; cibilId: string; accessToken: string }> = [];
+      for (let i = 0; i < 6; i++) {
+        const pan = nextPan();
+        customers.push({ pan, ...(await register(s, pan, nextMobile())) });
+      }
+      expect(new Set(customers.map((c) => c.cibilId)).size).toBe(6);
+      // Re-registered with the victim's number: all six at AOPay (their mobile already switched), none answered yet.
+      const reRegistered = Promise.all(customers.map((c) => register(s, c.pan, victim)));
+      await until("the six re-registrations at AOPay", () => registrationsReceived() === 12);
+      const sends = await Promise.all(
+        customers.map(({ cibilId, accessToken }) => generate(s, { cibilId, accessToken })),
+      );
+      await reRegistered;
+
+      expect(sms.filter((m) => m === victim)).toHaveLength(1);
+      expect(sends.filter((r) => r.__typename === "CibilOtpChallenge")).toHaveLength(1);
+      for (const refused of sends.filter((r) => r.__typename !== "CibilOtpChallenge"))
+        expect(refused).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    },
+  );
+
+  maybe(
+    "two registrations of one PAN answered in the other order than AOPay took them: sends meet both mobiles' budgets",
+    async () => {
+      const [first, second] = [nextMobile(), nextMobile()];
+      // AOPay takes `first`, then `second` (its mobile from then on), but answers `second` first.
+      const { sms } = modelledAopay(upstream, (mobile) => (mobile === first ? 600 : 0));
+      const s = await start();
+      const pan = nextPan();
+      // The SMS's phone has just had one (an AEPS resend): its cooldown runs.
+      const aeps = await s.gql(
+        RESEND_AEPS_OTP,
+        aepsInput(second, { ...nextAepsRegistration(), aadhaar: nextAadhaar() }),
+      );
+      expect(resultOf(aeps.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+
+      const one = register(s, pan, first);
+      await until("the first registration at AOPay", () => registrationsReceived() === 1);
+      const customer = await register(s, pan, second);
+      await one;
+      expect(await generate(s, customer)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+      expect(sms).toEqual([]);
+    },
+  );
+});
