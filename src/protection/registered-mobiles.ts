@@ -71,8 +71,12 @@ export interface RegisteredMobileStore {
  * last is not which answered last here (two registrations of one PAN, the first held longer at AOPay), nor is a
  * registration's mobile in effect only once it answered; a send budgeted on every mobile of the id's recent
  * registrations is budgeted on the one AOPay sends to, whatever the order (stricter, never looser). Bounded so that
- * one CIBIL id cannot grow a record (and a send's budgets) without end; a PAN registered with more than this many
- * mobiles within the TTL drops the oldest.
+ * one CIBIL id cannot grow a record (and a send's budgets) without end. A registration of a known PAN with one more
+ * mobile is refused before AOPay (`registering` throws RegisteredMobilesFullError: PROTECTION_UNAVAILABLE, nothing
+ * sent) rather than drop one: a dropped mobile is a budget that no longer applies, and registrations AOPay refuses
+ * (which add their mobile all the same: whether one took effect is not known when it is sent) would otherwise push
+ * the phone AOPay sends to out of the record. A registration answered with one more (its PAN not linked here before)
+ * has happened: the oldest is dropped.
  */
 export const MAX_MOBILES_PER_ID = 4;
 
@@ -114,9 +118,21 @@ function openMobiles(sealer: StoreSealer, key: string, sealed: string): string[]
   return mobiles as string[];
 }
 
-/** `mobiles` with `mobile` as the latest (moved there if present), the oldest dropped past MAX_MOBILES_PER_ID. */
-function withMobile(mobiles: readonly string[], mobile: string): string[] {
-  return [...mobiles.filter((m) => m !== mobile), mobile].slice(-MAX_MOBILES_PER_ID);
+/** A registration of a PAN whose CIBIL id has MAX_MOBILES_PER_ID mobiles already, with another one. */
+export class RegisteredMobilesFullError extends ProtectionStoreError {
+  constructor() {
+    super(STORE, new Error(`the CIBIL id has ${MAX_MOBILES_PER_ID} registered mobiles already: not one more`));
+  }
+}
+
+/**
+ * `mobiles` with `mobile` as the latest (moved there if present). Past MAX_MOBILES_PER_ID: before the call
+ * (`beforeCall`), RegisteredMobilesFullError; after it, the oldest is dropped.
+ */
+function withMobile(mobiles: readonly string[], mobile: string, beforeCall: boolean): string[] {
+  const others = mobiles.filter((m) => m !== mobile);
+  if (beforeCall && others.length >= MAX_MOBILES_PER_ID) throw new RegisteredMobilesFullError();
+  return [...others, mobile].slice(-MAX_MOBILES_PER_ID);
 }
 
 export interface MemoryRegisteredMobileOptions {
@@ -171,12 +187,12 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
 
   registering(pan: string, mobile: string): void {
     const key = this.#table.get(`pan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`)?.value;
-    if (key !== undefined) this.#add(key, mobile);
+    if (key !== undefined) this.#add(key, mobile, true);
   }
 
   async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
-    this.#add(key, mobile);
+    this.#add(key, mobile, false);
     this.#insert(`pan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`, key);
   }
 
@@ -186,10 +202,10 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     return record === undefined ? [] : openMobiles(this.sealer, key, record.value);
   }
 
-  #add(key: string, mobile: string): void {
+  #add(key: string, mobile: string, beforeCall: boolean): void {
     const record = this.#table.get(`id:${key}`);
     const mobiles = record === undefined ? [] : openMobiles(this.sealer, key, record.value);
-    this.#insert(`id:${key}`, sealMobiles(this.sealer, key, withMobile(mobiles, mobile)));
+    this.#insert(`id:${key}`, sealMobiles(this.sealer, key, withMobile(mobiles, mobile, beforeCall)));
   }
 
   #insert(key: string, value: string): void {
@@ -266,12 +282,12 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
-    if (key !== null) await this.#add(key, mobile);
+    if (key !== null) await this.#add(key, mobile, true);
   }
 
   async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
-    await this.#add(key, mobile);
+    await this.#add(key, mobile, false);
     try {
       await this.redis.set(this.#panKey(pan), key, "PX", this.ttlMs);
     } catch (error) {
@@ -293,13 +309,13 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   /** `mobile` joins the record's list (compare-and-set, CAS_ATTEMPTS times), its TTL starting again. */
-  async #add(key: string, mobile: string): Promise<void> {
+  async #add(key: string, mobile: string, beforeCall: boolean): Promise<void> {
     const redisKey = this.#redisKey(key);
     try {
       for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
         const current = await this.redis.get(redisKey);
         const mobiles = current === null ? [] : openMobiles(this.sealer, key, current);
-        const next = sealMobiles(this.sealer, key, withMobile(mobiles, mobile));
+        const next = sealMobiles(this.sealer, key, withMobile(mobiles, mobile, beforeCall));
         if ((await this.#replace(redisKey, current ?? "", next, String(this.ttlMs))) === 1) return;
       }
     } catch (error) {

@@ -26,7 +26,7 @@ import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/sta
  */
 
 /** A scripted AOPay keeping, per CIBIL id, the mobile its OTPs go to; `sms` lists the mobile of each GenerateOTP. */
-function modelledAopay(upstream: FakeUpstream, holdMs: (mobile: string) => number) {
+function modelledAopay(upstream: FakeUpstream, holdMs: (mobile: string) => number, refused = new Set<string>()) {
   const idOfPan = new Map<string, string>();
   const mobileOf = new Map<string, string>();
   const sms: string[] = [];
@@ -42,6 +42,8 @@ function modelledAopay(upstream: FakeUpstream, holdMs: (mobile: string) => numbe
       const mobile = String(body.mobile_number);
       if (!idOfPan.has(pan)) idOfPan.set(pan, String(8_000_000 + idOfPan.size));
       const cibilId = idOfPan.get(pan) as string;
+      // A registration AOPay refuses changes nothing.
+      if (refused.has(mobile)) return answer(res, fixtureJson("cibil/generic-error"));
       mobileOf.set(cibilId, mobile);
       const registered = {
         status: "SUCCESS",
@@ -149,6 +151,41 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
       await until("the first registration at AOPay", () => registrationsReceived() === 1);
       const customer = await register(s, pan, second);
       await one;
+      expect(await generate(s, customer)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+      expect(sms).toEqual([]);
+    },
+  );
+
+  maybe(
+    "registrations AOPay refuses cannot push the phone it sends to out of the record: one mobile too many is refused before AOPay",
+    async () => {
+      const victim = nextMobile();
+      const junk = [nextMobile(), nextMobile(), nextMobile(), nextMobile()];
+      const { sms } = modelledAopay(upstream, () => 0, new Set(junk));
+      const s = await start();
+      const aeps = await s.gql(
+        RESEND_AEPS_OTP,
+        aepsInput(victim, { ...nextAepsRegistration(), aadhaar: nextAadhaar() }),
+      );
+      expect(resultOf(aeps.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+      const pan = nextPan();
+      const customer = await register(s, pan, victim);
+
+      const input = (mobile: string) => ({
+        input: { firstName: "Asha", lastName: "Kulkarni", pan, dateOfBirth: "1990-01-31", email: "a@x.in", mobile },
+      });
+      const attempt = async (mobile: string) =>
+        resultOf((await s.gql(REGISTER_CIBIL_CUSTOMER, input(mobile))).body, "registerCibilCustomer");
+      // Three refused by AOPay: the record now has four mobiles (each added when sent).
+      for (const mobile of junk.slice(0, 3))
+        expect((await attempt(mobile)).__typename).not.toBe("CibilCustomerRegistered");
+      expect(registrationsReceived()).toBe(4);
+      // A fifth is refused here, before AOPay; the victim's phone is still in the record.
+      expect(await attempt(junk[3])).toMatchObject({ __typename: "ProtectionUnavailable" });
+      expect(registrationsReceived()).toBe(4);
+      // One already in the record may register again.
+      expect((await attempt(victim)).__typename).toBe("CibilCustomerRegistered");
+
       expect(await generate(s, customer)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
       expect(sms).toEqual([]);
     },

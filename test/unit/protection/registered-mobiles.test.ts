@@ -8,6 +8,7 @@ import {
   MemoryRegisteredMobileStore,
   REGISTERED_MOBILE_DIMENSION,
   REGISTERED_PAN_DIMENSION,
+  RegisteredMobilesFullError,
   RedisRegisteredMobileStore,
 } from "../../../src/protection/registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
@@ -62,6 +63,13 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
     expect(s.recall(CIBIL)).toEqual([MOBILE, "9123456780"]);
     s.registering("ZZZPE9999Z", "9000000009");
     expect(s.recall(CIBIL)).toEqual([MOBILE, "9123456780"]);
+    // Full: one more mobile is refused before the call, nothing dropped; one already there may register again.
+    s.registering(PAN, "9000000001");
+    s.registering(PAN, "9000000002");
+    expect(() => s.registering(PAN, "9000000003")).toThrow(RegisteredMobilesFullError);
+    expect(s.recall(CIBIL)).toEqual([MOBILE, "9123456780", "9000000001", "9000000002"]);
+    s.registering(PAN, MOBILE);
+    expect(s.recall(CIBIL)).toEqual(["9123456780", "9000000001", "9000000002", MOBILE]);
   });
 
   it("expires after its TTL (90 days by default)", async () => {
@@ -139,13 +147,16 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
   it("registrations of one CIBIL id at once (two replicas) lose none of their mobiles; `registering` adds before the answer", async () => {
     const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
     const id = "760191470";
-    const mobiles = ["9000000011", "9000000012", "9000000013", "9000000014"];
+    const mobiles = ["9000000011", "9000000012", "9000000013"];
     await Promise.all(mobiles.map((mobile) => s.remember(id, mobile, "ABCPE0470F")));
     expect([...(await s.recall(id))].sort()).toEqual(mobiles);
     await s.registering("ABCPE0470F", MOBILE);
     expect((await s.recall(id)).at(-1)).toBe(MOBILE);
     await s.registering("ZZZPE0470Z", "9000000019");
     expect(await s.recall(id)).not.toContain("9000000019");
+    // Full (four): one more before the call is refused.
+    await expect(s.registering("ABCPE0470F", "9000000019")).rejects.toThrow(RegisteredMobilesFullError);
+    expect(await s.recall(id)).toHaveLength(MAX_MOBILES_PER_ID);
   });
 
   it("a record of an earlier version (regmobile:, one mobile) is still read, with the new ones", async () => {
