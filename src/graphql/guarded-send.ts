@@ -10,7 +10,7 @@ import type { GraphQLContext } from "./context";
 import { EdgeCode } from "./edge-code";
 import type { OtpSendFailure } from "./failures/failure.types";
 import { idempotencyConflict, protectionUnavailable, throttledFailure, toFailure } from "./failures/to-failure";
-import { GUARDED_MUTATIONS, type GuardSpec, isGuardedMutation } from "./guarded-mutations";
+import { GUARDED_MUTATIONS, type GuardedMutationName, type GuardSpec, isGuardedMutation } from "./guarded-mutations";
 import type { RegisteredMobileStore } from "../protection/registered-mobiles";
 import { canonicalCibilId } from "../pii/cibil-id";
 import { SafeMessageError } from "./plugins/safe-message-error";
@@ -63,11 +63,30 @@ export async function guardedSend<In extends object, T, R extends object>(
   }
   const spec: GuardSpec = GUARDED_MUTATIONS[field];
   const registered = ctx.protection.registeredMobiles;
+  // The CIBIL ids this send marked as under way (prepareOf), unmarked once the guard is done, whatever its outcome.
+  const marked: string[] = [];
+  try {
+    return await guarded(ctx, field, spec, send, registered, marked);
+  } finally {
+    // Not awaited (`sent` never throws): the answer does not wait for the unmark, which at worst refuses a
+    // registration of the id's PAN a round trip longer.
+    for (const cibilId of marked) void registered.sent(cibilId);
+  }
+}
+
+async function guarded<In extends object, T, R extends object>(
+  ctx: GraphQLContext,
+  field: GuardedMutationName,
+  spec: GuardSpec,
+  send: GuardedSend<In, T, R>,
+  registered: RegisteredMobileStore,
+  marked: string[],
+): Promise<R | OtpSendFailure> {
   const outcome = await ctx.protection.guard.run<T, R | OtpSendFailure>({
     field,
     budget: spec.budget,
     subject: { destinations: destinationsOf(field, spec, send.request), ip: ctx.ip, clientId: ctx.client.id },
-    prepare: prepareOf(field, spec, send.request, registered),
+    prepare: prepareOf(field, spec, send.request, registered, marked),
     remember: rememberOf(field, spec, send.request, registered, ctx.log),
     input: send.request,
     idempotencyKey: checkedIdempotencyKey(ctx.idempotencyKey),
@@ -153,6 +172,8 @@ function prepareOf(
   spec: GuardSpec,
   input: object,
   store: RegisteredMobileStore,
+  /** Where the CIBIL ids marked as sending are listed, for guardedSend to unmark. */
+  marked: string[],
 ): (() => MaybePromise<OtpSubject["destinations"] | undefined>) | undefined {
   // Most mutations recall nothing and register nothing: no array and no closure for them.
   const registers = spec.registers;
@@ -173,9 +194,20 @@ function prepareOf(
     "registeredFor" in d ? [inputString(field, input, d.registeredFor)] : [],
   );
   return () => {
-    // In memory the store answers without a promise: no microtask hop on the send path.
-    // One CIBIL id per send today; the list keeps the spec's shape general.
-    const mobiles = recalled.map((cibilId) => store.recall(cibilId));
+    // Marked as sending as it recalls (RegisteredMobileStore.sending): a registration of the id's PAN either added
+    // its mobile before, or sees the mark and is refused. In memory the store answers without a promise: no
+    // microtask hop on the send path. One CIBIL id per send today; the list keeps the spec's shape general.
+    const mobiles = recalled.map((cibilId) => {
+      const found = store.sending(cibilId);
+      if (!isPromiseLike(found)) {
+        marked.push(cibilId);
+        return found;
+      }
+      return found.then((list) => {
+        marked.push(cibilId);
+        return list;
+      });
+    });
     if (!mobiles.some(isPromiseLike)) return asMobiles(mobiles as Array<readonly string[]>);
     return Promise.all(mobiles.map(async (found) => found)).then(asMobiles);
   };

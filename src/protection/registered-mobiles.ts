@@ -51,7 +51,8 @@ export interface RegisteredMobileStore {
    * known (AOPay keeps one customer per PAN, §1.1 "registration is needed only once"), and `mobile` joins that id's
    * mobiles now, before AOPay may switch the customer's OTPs to it: a GenerateOTP sent while the registration is at
    * AOPay is then budgeted on it too. Learnt only from the answer, it was not (test/e2e/registration-race.test.ts).
-   * Throws ProtectionStoreError.
+   * Then, a send to that id under way (`sending`) refuses the registration: RegistrationRaceError. Throws
+   * ProtectionStoreError.
    */
   registering(pan: string, mobile: string): MaybePromise<void>;
   /**
@@ -64,6 +65,30 @@ export interface RegisteredMobileStore {
    * first; empty when none is known. Throws ProtectionStoreError.
    */
   recall(cibilId: string): MaybePromise<readonly string[]>;
+  /**
+   * A send to the CIBIL id starts: marked as under way, then `recall`'s answer, in one step (one script in Redis).
+   * `sent` must follow once its call has ended, whatever the outcome. While one is under way, `registering` refuses
+   * that id's PAN (RegistrationRaceError): AOPay's GenerateOTP could otherwise meet the registration's new mobile
+   * after it was budgeted without it. The two are ordered in one store (Redis runs commands one at a time): a send
+   * marks, then recalls; a registration adds its mobile, then looks for marks. Whichever comes second sees the first:
+   * the send recalls the new mobile, or the registration is refused. Throws ProtectionStoreError.
+   */
+  sending(cibilId: string): MaybePromise<readonly string[]>;
+  /** That send's call has ended (or never happened). Never throws: a marker left behind expires (SEND_MARK_TTL_MS). */
+  sent(cibilId: string): Promise<void>;
+}
+
+/** A send's marker outlives any send (the pending time of an idempotency key is 60 s or more) if `sent` never runs. */
+export const SEND_MARK_TTL_MS = 120_000;
+
+/**
+ * A registration of a PAN whose CIBIL id has an OTP send under way: refused before AOPay (PROTECTION_UNAVAILABLE,
+ * retryable), since AOPay might send that OTP to the registration's mobile, which it was not budgeted on.
+ */
+export class RegistrationRaceError extends ProtectionStoreError {
+  constructor() {
+    super(STORE, new Error("an OTP send to this CIBIL id is under way: registration refused, try again"));
+  }
 }
 
 /**
@@ -158,6 +183,11 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   readonly #now: () => number;
   readonly #ttlMs: number;
   readonly #onFull: (() => void) | undefined;
+  /**
+   * Sends under way per record key (`sending` to `sent`). Not in the table: bounded by the requests in flight
+   * (admission control), and an entry lives no longer than its request.
+   */
+  readonly #sending = new Map<string, number>();
 
   constructor(
     private readonly hasher: KeyHasher,
@@ -187,7 +217,24 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
 
   registering(pan: string, mobile: string): void {
     const key = this.#table.get(`pan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`)?.value;
-    if (key !== undefined) this.#add(key, mobile, true);
+    if (key === undefined) return;
+    this.#add(key, mobile, true);
+    if ((this.#sending.get(key) ?? 0) > 0) throw new RegistrationRaceError();
+  }
+
+  sending(cibilId: string): readonly string[] {
+    const key = recordKey(this.hasher, cibilId);
+    const mobiles = this.recall(cibilId);
+    // Marked once the record opened: a send refused here is not under way.
+    this.#sending.set(key, (this.#sending.get(key) ?? 0) + 1);
+    return mobiles;
+  }
+
+  async sent(cibilId: string): Promise<void> {
+    const key = recordKey(this.hasher, cibilId);
+    const left = (this.#sending.get(key) ?? 1) - 1;
+    if (left > 0) this.#sending.set(key, left);
+    else this.#sending.delete(key);
   }
 
   async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
@@ -225,6 +272,18 @@ if (current or '') ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`;
 
+/** One send more under way on KEYS[1] (its marker living ARGV[1] ms), then the id's two records (as MGET). */
+const SENDING = `
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}`;
+
+/** One send fewer under way; the key goes at zero (never below). */
+const SENT = `
+local left = redis.call('DECR', KEYS[1])
+if left <= 0 then redis.call('DEL', KEYS[1]) end
+return left`;
+
 /** Attempts of the compare-and-set before the registration is refused as the store failing (fail closed). */
 const CAS_ATTEMPTS = 5;
 
@@ -235,6 +294,8 @@ const CAS_ATTEMPTS = 5;
  */
 export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #replace: ScriptCommand<number>;
+  readonly #sentScript: ScriptCommand<number>;
+  readonly #sendingScript: ScriptCommand<Array<string | false | null>>;
 
   constructor(
     private readonly redis: Redis,
@@ -244,6 +305,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     private readonly ttlMs: number = DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000,
   ) {
     this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
+    this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSent", SENT, 1);
+    this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSending", SENDING, 3);
   }
 
   /** The Redis key of a CIBIL id's record (for tests). */
@@ -282,7 +345,51 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
-    if (key !== null) await this.#add(key, mobile, true);
+    if (key === null) return;
+    await this.#add(key, mobile, true);
+    let sending: string | null;
+    try {
+      sending = await this.redis.get(this.#sendKey(key));
+    } catch (error) {
+      throw new ProtectionStoreError(STORE, error);
+    }
+    if (Number(sending) > 0) throw new RegistrationRaceError();
+  }
+
+  async sending(cibilId: string): Promise<readonly string[]> {
+    const key = recordKey(this.hasher, cibilId);
+    let sealed: Array<string | false | null>;
+    try {
+      // One round trip, as `recall` alone took before the mark.
+      sealed = await this.#sendingScript(
+        this.#sendKey(key),
+        this.#redisKey(key),
+        `${this.keyPrefix}regmobile:${key}`,
+        SEND_MARK_TTL_MS,
+      );
+    } catch (error) {
+      throw new ProtectionStoreError(STORE, error);
+    }
+    try {
+      return this.#opened(key, sealed[0] || null, sealed[1] || null);
+    } catch (error) {
+      // Refused (a record that does not open): not under way.
+      await this.sent(cibilId);
+      throw error;
+    }
+  }
+
+  async sent(cibilId: string): Promise<void> {
+    try {
+      await this.#sentScript(this.#sendKey(recordKey(this.hasher, cibilId)));
+    } catch {
+      // Left to expire (SEND_MARK_TTL_MS): until then, registrations of that id's PAN are refused, never let through.
+    }
+  }
+
+  /** `<REDIS_KEY_PREFIX>regsend:<record key>`: how many sends to the id are under way. */
+  #sendKey(key: string): string {
+    return `${this.keyPrefix}regsend:${key}`;
   }
 
   async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
@@ -303,7 +410,11 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
-    const [list, legacy] = sealed;
+    return this.#opened(key, sealed[0], sealed[1]);
+  }
+
+  /** The mobiles of a record and of a record of an earlier version, oldest first. */
+  #opened(key: string, list: string | null, legacy: string | null): string[] {
     const mobiles = list === null ? [] : openMobiles(this.sealer, key, list);
     return legacy === null ? mobiles : [openMobile(this.sealer, key, legacy), ...mobiles];
   }

@@ -26,7 +26,13 @@ import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/sta
  */
 
 /** A scripted AOPay keeping, per CIBIL id, the mobile its OTPs go to; `sms` lists the mobile of each GenerateOTP. */
-function modelledAopay(upstream: FakeUpstream, holdMs: (mobile: string) => number, refused = new Set<string>()) {
+function modelledAopay(
+  upstream: FakeUpstream,
+  holdMs: (mobile: string) => number,
+  refused = new Set<string>(),
+  /** How long GenerateOTP takes; its SMS goes to the mobile the customer has when it answers. */
+  generateMs = 0,
+) {
   const idOfPan = new Map<string, string>();
   const mobileOf = new Map<string, string>();
   const sms: string[] = [];
@@ -54,8 +60,10 @@ function modelledAopay(upstream: FakeUpstream, holdMs: (mobile: string) => numbe
       setTimeout(() => answer(res, { ...registered, result: { cibil_id: cibilId } }), holdMs(mobile));
     } else if (call.path.endsWith("/GenerateOTP")) {
       const cibilId = String(body.cibil_id);
-      sms.push(mobileOf.get(cibilId) ?? "unknown");
-      answer(res, { ...challenge, result: { ...challenge.result, cibil_id: cibilId } });
+      setTimeout(() => {
+        sms.push(mobileOf.get(cibilId) ?? "unknown");
+        answer(res, { ...challenge, result: { ...challenge.result, cibil_id: cibilId } });
+      }, generateMs);
     } else answer(res, fixtureJson("aeps/resend-otp.success"));
   });
   return { sms };
@@ -188,6 +196,27 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
 
       expect(await generate(s, customer)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
       expect(sms).toEqual([]);
+    },
+  );
+
+  maybe(
+    "a re-registration sent while a GenerateOTP to its CIBIL id is at AOPay is refused before AOPay; afterwards it goes",
+    async () => {
+      const [own, victim] = [nextMobile(), nextMobile()];
+      const { sms } = modelledAopay(upstream, () => 0, new Set(), 800);
+      const s = await start();
+      const pan = nextPan();
+      const customer = await register(s, pan, own);
+      const sending = generate(s, customer);
+      await until("the GenerateOTP at AOPay", () => upstream.calls.some((c) => c.path.endsWith("/GenerateOTP")));
+      const input = { firstName: "Asha", lastName: "Kulkarni", pan, dateOfBirth: "1990-01-31", email: "a@x.in" };
+      const during = await s.gql(REGISTER_CIBIL_CUSTOMER, { input: { ...input, mobile: victim } });
+      expect(resultOf(during.body, "registerCibilCustomer")).toMatchObject({ __typename: "ProtectionUnavailable" });
+      expect(registrationsReceived()).toBe(1);
+      expect((await sending).__typename).toBe("CibilOtpChallenge");
+      expect(sms).toEqual([own]);
+      // The send is over: the registration goes, and the next send counts on both mobiles.
+      expect((await register(s, pan, victim)).cibilId).toBe(customer.cibilId);
     },
   );
 });

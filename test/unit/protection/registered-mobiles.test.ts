@@ -9,7 +9,9 @@ import {
   REGISTERED_MOBILE_DIMENSION,
   REGISTERED_PAN_DIMENSION,
   RegisteredMobilesFullError,
+  RegistrationRaceError,
   RedisRegisteredMobileStore,
+  SEND_MARK_TTL_MS,
 } from "../../../src/protection/registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
 import { connectRedis, deleteKeys, describeWithRedis, dumpKeys, uniquePrefix } from "../../helpers/redis";
@@ -70,6 +72,23 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
     expect(s.recall(CIBIL)).toEqual([MOBILE, "9123456780", "9000000001", "9000000002"]);
     s.registering(PAN, MOBILE);
     expect(s.recall(CIBIL)).toEqual(["9123456780", "9000000001", "9000000002", MOBILE]);
+  });
+
+  it("a send under way (sending to sent) refuses a registration of its id's PAN, after adding its mobile", async () => {
+    const { s } = store();
+    await s.remember(CIBIL, MOBILE, PAN);
+    s.sending(CIBIL);
+    s.sending(CIBIL);
+    expect(() => s.registering(PAN, "9123456780")).toThrow(RegistrationRaceError);
+    expect(s.recall(CIBIL)).toEqual([MOBILE, "9123456780"]);
+    await s.sent(CIBIL);
+    expect(() => s.registering(PAN, "9123456780")).toThrow(RegistrationRaceError);
+    await s.sent(CIBIL);
+    expect(() => s.registering(PAN, "9123456780")).not.toThrow();
+    // Unmatched: never below zero.
+    await s.sent(CIBIL);
+    s.sending(CIBIL);
+    expect(() => s.registering(PAN, MOBILE)).toThrow(RegistrationRaceError);
   });
 
   it("expires after its TTL (90 days by default)", async () => {
@@ -157,6 +176,22 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     // Full (four): one more before the call is refused.
     await expect(s.registering("ABCPE0470F", "9000000019")).rejects.toThrow(RegisteredMobilesFullError);
     expect(await s.recall(id)).toHaveLength(MAX_MOBILES_PER_ID);
+  });
+
+  it("a send under way refuses a registration of its id's PAN; its marker expires; `sent` never goes below zero", async () => {
+    const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+    const id = "760191490";
+    await s.remember(id, MOBILE, "ABCPE0490F");
+    await s.sending(id);
+    const mark = `${prefix}regsend:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`;
+    expect(await redis.pttl(mark)).toBeGreaterThan(SEND_MARK_TTL_MS - 5_000);
+    await expect(s.registering("ABCPE0490F", "9123456780")).rejects.toThrow(RegistrationRaceError);
+    expect(await s.recall(id)).toEqual([MOBILE, "9123456780"]);
+    await s.sent(id);
+    expect(await redis.exists(mark)).toBe(0);
+    await s.sent(id);
+    expect(await redis.exists(mark)).toBe(0);
+    await s.registering("ABCPE0490F", "9123456780");
   });
 
   it("a record of an earlier version (regmobile:, one mobile) is still read, with the new ones", async () => {
