@@ -179,6 +179,33 @@ function suite(name: string, env: () => Record<string, string>) {
         expect(wire("cibil.submitOtp").map((b) => b.cibil_id)).toEqual([id, id]);
       });
 
+      it("submitCibilOtp: twenty guesses at once, under every spelling, with and without Idempotency-Keys: two reach AOPay", async () => {
+        // The budget's check and its take are one step (in memory, one synchronous call; in Redis, one script): an
+        // audit sent 40 at once, in memory, Redis and with two workers, and saw OTP_VERIFY_MAX reach AOPay each time.
+        const id = nextCibilId();
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            t
+              .gql(
+                SUBMIT,
+                {
+                  input: {
+                    cibilId: `${"0".repeat(i % 4)}${id}`,
+                    accessToken: freshToken(),
+                    otp: String(1000 + i),
+                    questionKey: "k",
+                    answerKey: "a",
+                  },
+                },
+                i % 2 ? { ...auth, "idempotency-key": `guess-${id}-${i}` } : auth,
+              )
+              .then((r) => resultOf(r.body, "submitCibilOtp")),
+          ),
+        );
+        expect(results.filter((r) => r.code === "VERIFY_LIMIT_REACHED")).toHaveLength(18);
+        expect(t.simulator.calls("cibil.submitOtp")).toBe(2);
+      });
+
       it("consent and credit history: verified under one spelling, readable under another, read once per canonical id", async () => {
         const pan = nextPan();
         const reg = resultOf(
