@@ -356,3 +356,175 @@ export function checkLinks(root: string, file: string, stats = { links: 0 }): Pr
   }
   return problems;
 }
+
+/**
+ * The pages a newcomer follows step by step: every file path, npm script and setting they name in code (`...`) must
+ * exist, so that a step that says "edit `src/x.ts`" or "run `npm run y`" can be done as written (found: architecture.md
+ * named a `farm-studio look` command no clone has, and files and folders the layer check calls otherwise).
+ */
+export const FOLLOWED_PAGES = ["docs/contributing.md", "docs/architecture.md"];
+
+/**
+ * Names a followed page mentions on purpose although they are not in the repository, each with the reason. Keep it
+ * short: anything else a page names must exist.
+ */
+export const NAMED_BUT_ABSENT: Record<string, string> = {
+  "request-sender.ts": "design/style.md's name for aopay/transport.ts, contrasted in architecture.md",
+  "resources/": "design/style.md's name for aopay/endpoints/, contrasted in architecture.md",
+  "graphql/error-codes.ts": "design/style.md's file, split in two here, as architecture.md says",
+};
+
+/** `npm <command>`s that npm itself provides (anything else after `npm` or `npm run` must be a script). */
+const NPM_COMMANDS = new Set(["ci", "install", "pack", "exec", "run"]);
+/**
+ * Programs a page may tell a reader to run besides npm scripts and the packages' own (node_modules/.bin): Node and
+ * npm, the system's, and those README.md says to install.
+ */
+const PROGRAMS = new Set(
+  "node npm npx git docker podman curl apt-get nvm fnm openssl diff touch kill ulimit valgrind chromium redis-cli".split(
+    " ",
+  ),
+);
+const FILE_EXTENSION = /\.(ts|tsx|js|mjs|cjs|json|ya?ml|graphql|md|tgz|http|sh|css|html)$/;
+
+/** The inline code spans of a Markdown page outside fenced blocks, with their offsets. */
+function codeSpans(markdown: string): Array<{ text: string; index: number }> {
+  return [...withoutCode(markdown).matchAll(/`([^`\n]+)`/g)].map((m) => ({ text: m[1], index: m.index }));
+}
+
+/** A glob (`*`, `<placeholder>`) as a regular expression over repository paths. */
+function pathPattern(glob: string): RegExp {
+  const source = glob
+    .split(/(\*|<[^>]+>)/)
+    .map((part) => (part === "*" || part.startsWith("<") ? "[^/]+" : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")))
+    .join("");
+  return new RegExp(`(?:^|/)${source}${glob.endsWith("/") ? "" : "(?:/|$)"}`);
+}
+
+/** Whether a path a page names is in the repository, or is build output its .gitignore names. */
+function pathNamed(path: string, files: readonly string[], ignored: readonly RegExp[]): boolean {
+  const clean = path.replace(/^\.\//, "");
+  if (ignored.some((re) => re.test(clean.replace(/\/$/, "")))) return true;
+  // A suffix (`*.settings.ts`, `.input.ts`, `-result.union.ts`) names the files that end with it.
+  if (/^[*.-]/.test(clean)) return files.some((f) => f.endsWith(clean.replace(/^\*/, "")));
+  // Placeholders and globs stand for the files they match; a path with none is a file or a folder, named from the
+  // repository root, src/ or any folder above it (architecture.md's `graphql/guarded-send.ts`, `key-hasher.ts`).
+  const re = pathPattern(clean);
+  if (files.some((f) => re.test(f))) return true;
+  // A path without an extension may name a file by its stem (`test/e2e/throttle` for test/e2e/throttle.test.ts).
+  return !/\.[a-z]+$|\/$/.test(clean) && files.some((f) => f.startsWith(`${clean}.`));
+}
+
+/** Every file and folder of the repository (the folders with a trailing slash), as the citation scan sees them. */
+function repositoryPaths(root: string): string[] {
+  const files = walk(root, "");
+  const folders = new Set<string>();
+  for (const f of files) {
+    const parts = f.split("/");
+    for (let i = 1; i < parts.length; i++) folders.add(`${parts.slice(0, i).join("/")}/`);
+  }
+  return [...files, ...folders];
+}
+
+/** .gitignore's patterns (build output a page may name before it is built), as expressions over paths. */
+function ignoredPatterns(root: string): RegExp[] {
+  const file = join(root, ".gitignore");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#") && !l.startsWith("!") && l.includes("/") && l !== "/")
+    .map((l) => {
+      const body = l
+        .replace(/^\//, "")
+        .replace(/\/$/, "")
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join("[^/]*");
+      return new RegExp(`^${body}(?:/.*)?$`);
+    });
+}
+
+/** Setting names declared in the `*.settings.ts` files (keys, and the quoted names of a group's passThrough). */
+function declaredSettings(root: string): Set<string> {
+  const names = new Set<string>();
+  for (const f of walk(root, "src").filter((p) => p.endsWith(".settings.ts"))) {
+    const text = readFileSync(join(root, f), "utf8");
+    for (const m of text.matchAll(/^\s+([A-Z][A-Z0-9_]+):\s*[a-zA-Z]+\(/gm)) names.add(m[1]);
+    for (const m of text.matchAll(/"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"/g)) names.add(m[1]);
+  }
+  return names;
+}
+
+/**
+ * Upper-case names the code uses (`SETTINGS_GROUPS`, the codes `UPSTREAM_UNAVAILABLE`, `CIRCUIT_OPEN`): a page may
+ * name one that is not a setting.
+ */
+function codeNames(root: string): Set<string> {
+  const names = new Set<string>();
+  const code = [...walk(root, "src"), ...walk(root, "scripts"), ...walk(root, "client/src")].filter(
+    (p) => /\.(ts|tsx|js)$/.test(p) && !p.endsWith(".settings.ts"),
+  );
+  for (const f of code)
+    for (const m of readFileSync(join(root, f), "utf8").matchAll(/\b[A-Z][A-Z0-9_]+\b/g)) names.add(m[0]);
+  return names;
+}
+
+/**
+ * What a followed page names in code must exist: `npm run x` / `npm x` / `x:y` a script of package.json, a path a file
+ * or folder (placeholders `<resource>` and `*` match any name; build output counts when .gitignore names it), an
+ * upper-case name (`REDIS_URL`, `OTP_COOLDOWN_SECONDS=0`) a declared setting or a constant the code defines.
+ */
+export function checkNamedThings(root: string, file: string): Problem[] {
+  const problems: Problem[] = [];
+  const text = readFileSync(join(root, file), "utf8");
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+  const scripts = new Set(Object.keys(pkg.scripts ?? {}));
+  const paths = repositoryPaths(root);
+  const ignored = ignoredPatterns(root);
+  const settings = declaredSettings(root);
+  const inCode = codeNames(root);
+  const report = (index: number, problem: string) => problems.push({ file: `${file}:${lineOf(text, index)}`, problem });
+
+  for (const { text: span, index } of codeSpans(text)) {
+    // A placeholder may hold spaces (`v<new version>.graphql`): it is one name.
+    const tokens = span
+      .replace(/<[^>]*>/g, (p) => p.replace(/\s+/g, "-"))
+      .split(/\s+/)
+      .filter(Boolean);
+    // A command (`tsc --watch`, `farm-studio look`): its program must be one a clone has.
+    if (tokens.length > 1 && /^[a-z][a-z0-9-]*$/.test(tokens[0]) && /^(?:--?[a-z]|[a-z][\w:-]*$)/.test(tokens[1])) {
+      if (!PROGRAMS.has(tokens[0]) && !existsSync(join(root, "node_modules/.bin", tokens[0])))
+        report(
+          index,
+          `names the command \`${tokens[0]}\`, which neither node_modules/.bin nor the system's tools have`,
+        );
+    }
+    // npm scripts: `npm run name`, `npm name`, or a bare `name:part` as in "`npm run format` / `format:check`".
+    for (let i = 0; i < tokens.length; i++) {
+      if (tokens[i] !== "npm") continue;
+      const name = tokens[i + 1] === "run" ? tokens[i + 2] : tokens[i + 1];
+      if (name === undefined || name.startsWith("-") || (tokens[i + 1] !== "run" && NPM_COMMANDS.has(name))) continue;
+      if (!scripts.has(name)) report(index, `names \`npm run ${name}\`, which is not a script of package.json`);
+    }
+    if (/^[a-z][\w-]*(?::[\w-]+)+$/.test(span) && !scripts.has(span))
+      report(index, `names the script \`${span}\`, which package.json does not have`);
+    // Settings: `NAME=value` (`OTP_COOLDOWN_SECONDS=0 npm start`) must be one; a bare `NAME` may also be a name the
+    // code uses (a constant, an error code).
+    for (const token of tokens) {
+      const m = /^([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|PORT)(=\S*)?$/.exec(token);
+      if (!m || settings.has(m[1])) continue;
+      if (m[2] !== undefined) report(index, `sets ${m[1]}, which no *.settings.ts declares`);
+      else if (!inCode.has(m[1])) report(index, `names ${m[1]}, which is neither a setting nor a name in the code`);
+    }
+    // Paths: a token with a slash or a file extension; not a URL, route (`/graphql`), package (`@x/y`) or option.
+    for (const raw of tokens) {
+      const token = raw.replace(/[,;:)]+$/, "");
+      if (!/\/|^[\w*<>.-]+\.[a-z]+$/.test(token) || !(token.includes("/") || FILE_EXTENSION.test(token))) continue;
+      if (/^(?:[a-z]+:|\/|@|-|\.\.\/shared)/.test(token) || token.includes("://")) continue;
+      if (NAMED_BUT_ABSENT[token] !== undefined) continue;
+      if (!pathNamed(token, paths, ignored)) report(index, `names ${token}, which is not in the repository`);
+    }
+  }
+  return problems;
+}

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { checkRepository, headingAnchors } from "../../helpers/doc-citations";
+import { checkNamedThings, checkRepository, FOLLOWED_PAGES, headingAnchors } from "../../helpers/doc-citations";
 
 const ROOT = join(__dirname, "../../..");
 
@@ -15,6 +15,74 @@ describe("citations and documentation links resolve inside the repository", () =
     if (problems.length > 0) {
       throw new Error(`${problems.length} unresolved:\n${problems.map((p) => `  ${p.file}: ${p.problem}`).join("\n")}`);
     }
+  });
+});
+
+describe("the pages a newcomer follows name only what exists", () => {
+  it.each(FOLLOWED_PAGES)("%s: every path, npm script, setting and command it names in code", (page) => {
+    const problems = checkNamedThings(ROOT, page);
+    if (problems.length > 0) {
+      throw new Error(
+        `${problems.length} named but missing (fix the page, or the name):\n` +
+          problems.map((p) => `  ${p.file}: ${p.problem}`).join("\n"),
+      );
+    }
+  });
+});
+
+/** The named-things check on a scratch repository: each kind of missing name must be reported, nothing else. */
+describe("the named-things check itself", () => {
+  let root: string;
+  const write = (rel: string, text: string) => {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  };
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), "named-things-"));
+    write(
+      "package.json",
+      JSON.stringify({ scripts: { build: "tsc", start: "node .", test: "jest", "codegen:check": "x" } }),
+    );
+    write(".gitignore", "node_modules/\n/client/dist/\n/client/*.tgz\n");
+    write("src/aopay/endpoints/aeps-resend-otp.ts", "export const a = 1;\n");
+    write(
+      "src/aopay/client.settings.ts",
+      'export const s = {\n  AOPAY_DEADLINE_MS: int({}),\n  names: ["OTEL_SERVICE_NAME"],\n};\n',
+    );
+    write("src/graphql/edge-code.ts", 'export enum EdgeCode { CIRCUIT_OPEN = "CIRCUIT_OPEN" }\n');
+    write("test/e2e/throttle.test.ts", "\n");
+    mkdirSync(join(root, "node_modules/.bin"), { recursive: true });
+    writeFileSync(join(root, "node_modules/.bin/tsc"), "");
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const problemsIn = (text: string) => {
+    write("docs/page.md", text);
+    return checkNamedThings(root, "docs/page.md").map((p) => `${p.file}: ${p.problem}`);
+  };
+
+  it("accepts names that exist, placeholders, build output, and code blocks", () => {
+    const good =
+      "# Page\n\nRun `npm run build`, `npm test`? no: `npm ci`, then `codegen:check` and `tsc --noEmit`.\n" +
+      "Edit `src/aopay/endpoints/<resource>-<endpoint>.ts`, `aopay/endpoints/`, `endpoints/aeps-resend-otp.ts`,\n" +
+      "`*.settings.ts`, `.settings.ts`, `test/e2e/throttle`; `client/dist/` and `client/x.tgz` are built.\n" +
+      "Set `AOPAY_DEADLINE_MS=500 npm start`, `OTEL_SERVICE_NAME`; the code `CIRCUIT_OPEN`; `https://x.dev/a/b.md`,\n" +
+      "`POST /graphql`, `@scope/pkg`.\n\n```sh\nnpm run nothing-here src/none.ts\n```\n";
+    expect(problemsIn(good)).toEqual([]);
+  });
+
+  // Built by concatenation where a form would otherwise be one of the broken names this file must not carry.
+  const cases: Array<[string, string, RegExp]> = [
+    ["a missing file", "Edit `src/graphql/nothing.ts`.", /names src\/graphql\/nothing\.ts, which is not in the/],
+    ["a missing folder", "See `src/webhooks/`.", /names src\/webhooks\/, which is not in the repository/],
+    ["a placeholder under a missing folder", "`src/routes/<resource>.ts`", /names src\/routes\/<resource>\.ts/],
+    ["a missing npm script", "Run `npm run docs:lint`.", /`npm run docs:lint`, which is not a script of package/],
+    ["a missing bare script", "`format:fix`", /the script `format:fix`, which package\.json does not have/],
+    ["a setting no declaration has", "`AOPAY_TIMEOUT_MS=5 npm start`", /sets AOPAY_TIMEOUT_MS, which no \*\.settings/],
+    ["a name neither setting nor code", "`REDIS_PREFIX`", /names REDIS_PREFIX, which is neither a setting nor a name/],
+    ["a command no clone has", "`" + "farm-studio look" + "`", /the command `farm-studio`, which neither/],
+  ];
+  it.each(cases)("reports %s", (_name, text, expected) => {
+    expect(problemsIn(`# Page\n\n${text}\n`)).toEqual([expect.stringMatching(expected)]);
   });
 });
 
