@@ -1,0 +1,62 @@
+import { SCENARIOS, SIM_SLOW_MS } from "../../src/simulator/scenarios";
+import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * docs/simulator.md's scenario table says, per scenario, what a client gets ("you get"); its rows are printed from
+ * SCENARIOS (test/unit/simulator/scenarios.test.ts keeps the page equal to them), but that column was written by hand
+ * and nothing ran it. Here every scenario, the ones added later included, is sent through the server to both OTP sends
+ * and must give a member the column names, with the code in parentheses after that name and the retryAfterSeconds it
+ * states. A send is a send here: "on the credit-report read" clauses are left to test/e2e/credit-report.test.ts.
+ */
+const SENDS = [
+  {
+    family: "CIBIL",
+    document: GENERATE_CIBIL_OTP,
+    field: "generateCibilOtp",
+    input: (s: string) => cibilInput(`102277${s}`),
+  },
+  { family: "AEPS", document: RESEND_AEPS_OTP, field: "resendAepsOtp", input: (s: string) => aepsInput(`9876543${s}`) },
+];
+
+/** The members the "you get" text names for a send (before any clause about the credit-report read), with codes. */
+function expectedFor(result: string): { members: Map<string, string | undefined>; retryAfterSeconds?: number } {
+  const forSends = result.split(/;\s*(?=`[A-Z]\w+`[^;]*\bon the credit-report read)/)[0];
+  const members = new Map<string, string | undefined>();
+  for (const m of forSends.matchAll(/`([A-Z]\w+)`(?:\s*\(([A-Z_]+)\))?/g)) members.set(m[1], m[2]);
+  const retry = /retryAfterSeconds (\d+)/.exec(forSends);
+  return { members, retryAfterSeconds: retry ? Number(retry[1]) : undefined };
+}
+
+describe("every simulator scenario gives what docs/simulator.md's table says a client gets", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    // Long enough for the slow scenario to succeed, short enough that the one that never answers ends soon.
+    t = await startTestStack({ AOPAY_DEADLINE_MS: String(SIM_SLOW_MS + 1_000) });
+  });
+  afterAll(() => t?.stop());
+
+  const cases = SCENARIOS.flatMap((scenario) =>
+    SENDS.map((send) => [scenario.name, send.family, scenario, send] as const),
+  );
+  it.each(cases)("%s, %s send", async (_name, family, scenario, send) => {
+    const expected = expectedFor(scenario.result);
+    expect(expected.members.size).toBeGreaterThan(0);
+    const res = await t.gql(send.document, send.input(scenario.suffix ?? "210"));
+    expect(res.body.errors).toBeUndefined();
+    const r = resultOf(res.body, send.field);
+    // CIBIL's success is CibilOtpChallenge, AEPS's AepsOtpResent: the row names both.
+    const named = [...expected.members.keys()].filter(
+      (m) => m.startsWith(family === "CIBIL" ? "Cibil" : "Aeps") || !/^(Cibil|Aeps)/.test(m),
+    );
+    const code = expected.members.get(r.__typename);
+    const says = `docs/simulator.md says "${scenario.result}"`;
+    const fix =
+      "correct its `result` in src/simulator/scenarios.ts (then the table) or its reply in src/simulator/reply.ts";
+    if (!named.includes(r.__typename) || (code !== undefined && r.code !== code))
+      throw new Error(
+        `${scenario.name}, ${family} send: ${says}; the server answered ${r.__typename} (${String(r.code)}): ${fix}`,
+      );
+    if (expected.retryAfterSeconds !== undefined) expect(r.retryAfterSeconds).toBe(expected.retryAfterSeconds);
+  });
+});
