@@ -1,0 +1,84 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Endpoint } from "../../../../src/aopay/endpoint";
+import { aepsResendOtp } from "../../../../src/aopay/endpoints/aeps-resend-otp";
+import { aepsVerifyOtp } from "../../../../src/aopay/endpoints/aeps-verify-otp";
+import { cibilCreditHistory } from "../../../../src/aopay/endpoints/cibil-credit-history";
+import { cibilGenerateOtp } from "../../../../src/aopay/endpoints/cibil-generate-otp";
+import { cibilRegister } from "../../../../src/aopay/endpoints/cibil-register";
+import { cibilSubmitOtp } from "../../../../src/aopay/endpoints/cibil-submit-otp";
+import { scrubber, successOf } from "../../../helpers/endpoint-wire";
+
+/**
+ * An endpoint's `knownKeys` must list every key its `fromWire` reads (src/aopay/endpoint.ts: "wire keys the mapping
+ * reads"): an answer key missing there is logged as undocumented on every shape that carries it, although we map it,
+ * and nothing else notices (a made-up field mapped on ResendOTP without it passed tsc, codegen:check and its tests).
+ * Each fromWire runs over a body that records the keys read, two levels deep as knownKeys names them (`data.data`;
+ * `result.*` stands for every key under `result`).
+ */
+function keysRead(endpoint: Endpoint<never, unknown>, input: Record<string, unknown>): string[] {
+  const read = new Set<string>();
+  const recording = (path: string[]): object =>
+    new Proxy(
+      {},
+      {
+        get(_target, key) {
+          if (typeof key !== "string" || key in Object.prototype || key === "then" || key === "toJSON")
+            return undefined;
+          const at = [...path, key];
+          if (at.length <= 2) read.add(at.join("."));
+          return recording(at);
+        },
+      },
+    );
+  const body = recording([]) as Record<string, unknown>;
+  endpoint.fromWire({ ...successOf({}), body } as never, input as never, scrubber);
+  return [...read].sort();
+}
+
+/** Inputs the mappings accept (validated forms, as the endpoint tests use). */
+const INPUT = {
+  orderId: "173200000000012345",
+  firstName: "Asha",
+  middleName: null,
+  lastName: "Kulkarni",
+  pan: "ABCPE1234F",
+  dateOfBirth: "1990-04-23",
+  email: "asha@example.com",
+  mobile: "9876543210",
+  cibilId: "102277100",
+  accessToken: "123456542124",
+  otp: "123456",
+  userKey: "AOP554N3XXXX",
+  aadhaar: "234123412346",
+  primaryKeyId: "TEST",
+  encodeTxnId: "DEMO",
+};
+
+const ENDPOINTS = [
+  aepsResendOtp,
+  aepsVerifyOtp,
+  cibilCreditHistory,
+  cibilGenerateOtp,
+  cibilRegister("GET"),
+  cibilSubmitOtp,
+] as unknown as Array<Endpoint<never, unknown>>;
+
+describe("every key an endpoint's fromWire reads is in its knownKeys", () => {
+  it("covers every endpoint module (add a new one to ENDPOINTS above)", () => {
+    const modules = readdirSync(join(__dirname, "../../../../src/aopay/endpoints")).filter((f) => f.endsWith(".ts"));
+    expect(modules.length).toBe(ENDPOINTS.length);
+  });
+
+  it.each(ENDPOINTS.map((e) => [e.name, e] as const))("%s", (_name, endpoint) => {
+    const known = new Set(endpoint.knownKeys);
+    const read = keysRead(endpoint, INPUT);
+    // Not vacuous: every mapping reads its answer's body.
+    expect(read.length).toBeGreaterThan(0);
+    const missing = read.filter((k) => !known.has(k) && !known.has(`${k.split(".")[0]}.*`));
+    expect({ endpoint: endpoint.name, missingFromKnownKeys: missing }).toEqual({
+      endpoint: endpoint.name,
+      missingFromKnownKeys: [],
+    });
+  });
+});
