@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { checkNamedThings, checkRepository, FOLLOWED_PAGES, headingAnchors } from "../../helpers/doc-citations";
 
 const ROOT = join(__dirname, "../../..");
+type Pkg = { scripts: Record<string, string> };
 
 describe("citations and documentation links resolve inside the repository", () => {
   it("holds for this repository", () => {
@@ -27,6 +28,21 @@ describe("the pages a newcomer follows name only what exists", () => {
           problems.map((p) => `  ${p.file}: ${p.problem}`).join("\n"),
       );
     }
+  });
+});
+
+describe("docs/contributing.md's Commands table", () => {
+  it("names every npm script of package.json (its lifecycle hooks aside)", () => {
+    const page = readFileSync(join(ROOT, "docs/contributing.md"), "utf8");
+    const table = page.slice(page.indexOf("## Commands"), page.indexOf("## Tests"));
+    const named = new Set(
+      [...table.matchAll(/^\| (.+?) \|/gm)].flatMap((row) =>
+        [...row[1].matchAll(/`(?:npm (?:run )?)?([\w:-]+)[^`]*`/g)].map((m) => m[1]),
+      ),
+    );
+    const scripts = Object.keys((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as Pkg).scripts);
+    expect(scripts.length).toBeGreaterThan(20);
+    expect(scripts.filter((s) => !/^(pre|post)/.test(s) && !named.has(s))).toEqual([]);
   });
 });
 
