@@ -37,7 +37,13 @@ async function main() {
     if (!expected.has(file)) drifted.push({ committedPath: file, fresh: null, missing: false });
   }
   if (drifted.length === 0) {
-    process.stdout.write(`codegen:check: ${outputs.length} generated files match the schema and operations\n`);
+    // It reads schema/schema.graphql, not the classes: a class changed without `npm run schema:emit` still passes here
+    // (a newcomer's added field did), so say which check covers that.
+    process.stdout.write(
+      `codegen:check: ${outputs.length} generated files match schema/schema.graphql and client/operations/ ` +
+        "(whether schema/schema.graphql matches the classes in src/graphql/ is test/e2e/schema-drift.test.ts's check; " +
+        "after changing them: npm run schema:emit && npm run codegen)\n",
+    );
     return;
   }
   process.stderr.write(
