@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadConfig, SETTINGS_GROUPS } from "../../../src/config";
 import { loadSimulatorConfig } from "../../../src/simulator/config";
@@ -18,6 +18,40 @@ const problemsOf = (env: Record<string, string>): string[] => {
   return [];
 };
 const allNames = SETTINGS_GROUPS.flatMap((g) => [...Object.keys(g.settings), ...(g.passThrough?.names ?? [])]);
+
+/** Every `*.settings.ts` under src/, relative to the repository. */
+function settingsFiles(dir = "src"): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? settingsFiles(`${dir}/${e.name}`) : e.name.endsWith(".settings.ts") ? [`${dir}/${e.name}`] : [],
+  );
+}
+
+/**
+ * docs/contributing.md "Adding a setting": a new concern's defineSettings group is listed in SETTINGS_GROUPS. A group
+ * left out is read by nobody's typo check and in no docs: its variables stop the start as "not a setting" and neither
+ * .env.example nor docs/configuration.md names them, while tsc, config:docs and the drift checks all pass.
+ */
+describe("every settings group declared in src/ is listed in SETTINGS_GROUPS", () => {
+  it("holds for each *.settings.ts export built by defineSettings", () => {
+    const listed = new Set<unknown>(SETTINGS_GROUPS);
+    const unlisted: string[] = [];
+    let groups = 0;
+    for (const file of settingsFiles()) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const exports = require(join(ROOT, file)) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(exports)) {
+        const group = value as { title?: unknown; settings?: unknown } | null;
+        if (typeof group !== "object" || group === null || typeof group.title !== "string" || !group.settings) continue;
+        groups++;
+        if (!listed.has(value)) unlisted.push(`${file} ${name}`);
+      }
+    }
+    if (unlisted.length > 0)
+      throw new Error(`not in SETTINGS_GROUPS (src/config.ts), so not settings at all: ${unlisted.join(", ")}`);
+    // Not vacuous: every listed group was found in a file.
+    expect(groups).toBe(SETTINGS_GROUPS.length);
+  });
+});
 
 describe("a set variable that is not a setting", () => {
   // The four from the operator's report: each started the server silently with the feature off.
