@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createSchema, printSdl } from "../../src/graphql/schema";
 
 describe("schema/schema.graphql", () => {
-  it("is exactly what the type-graphql classes produce (run `npm run schema:emit` after changing them)", async () => {
+  it("is exactly what the type-graphql classes produce (after changing them: `npm run schema:emit && npm run codegen`)", async () => {
     const committed = readFileSync(join(__dirname, "../../schema/schema.graphql"), "utf8");
     expect(printSdl(await createSchema())).toBe(committed);
   });
