@@ -51,7 +51,7 @@ export class IdempotencyKeyReusedError extends SafeMessageError {
  * Runs a guarded mutation's upstream write. `info` is the resolver's own: the field is the one actually executing,
  * never a name a resolver could get wrong, and it must be a Mutation field listed in GUARDED_MUTATIONS.
  */
-export async function guardedSend<In extends object, T, R extends object>(
+export function guardedSend<In extends object, T, R extends object>(
   ctx: GraphQLContext,
   info: GraphQLResolveInfo,
   send: GuardedSend<In, T, R>,
@@ -59,19 +59,22 @@ export async function guardedSend<In extends object, T, R extends object>(
   const field = info.fieldName;
   if (info.parentType !== info.schema.getMutationType() || !isGuardedMutation(field)) {
     // A bug (masked for the client, logged): nothing has been claimed, reserved or sent.
-    throw new Error(`guardedSend: ${info.parentType.name}.${field} is not a mutation in GUARDED_MUTATIONS`);
+    return Promise.reject(
+      new Error(`guardedSend: ${info.parentType.name}.${field} is not a mutation in GUARDED_MUTATIONS`),
+    );
   }
   const spec: GuardSpec = GUARDED_MUTATIONS[field];
   const registered = ctx.protection.registeredMobiles;
-  // The CIBIL ids this send marked as under way (prepareOf), unmarked once the guard is done, whatever its outcome.
+  // Only a send that recalls a CIBIL id's mobiles marks that id as under way (prepareOf): the others go without the
+  // frame that unmarks (one promise less per AEPS send).
+  if (!spec.destinations.some((d) => "registeredFor" in d)) return guarded(ctx, field, spec, send, registered, []);
+  // The CIBIL ids this send marked as under way, unmarked once the guard is done, whatever its outcome. Not awaited
+  // (`sent` never throws): the answer does not wait for the unmark, which at worst refuses a registration of the id's
+  // PAN a round trip longer.
   const marked: string[] = [];
-  try {
-    return await guarded(ctx, field, spec, send, registered, marked);
-  } finally {
-    // Not awaited (`sent` never throws): the answer does not wait for the unmark, which at worst refuses a
-    // registration of the id's PAN a round trip longer.
+  return guarded(ctx, field, spec, send, registered, marked).finally(() => {
     for (const cibilId of marked) void registered.sent(cibilId);
-  }
+  });
 }
 
 async function guarded<In extends object, T, R extends object>(
