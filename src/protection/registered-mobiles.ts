@@ -118,6 +118,31 @@ function recordKey(hasher: KeyHasher, cibilId: string): string {
   return hasher.hash(REGISTERED_MOBILE_DIMENSION, cibilId);
 }
 
+/**
+ * The record keys of the CIBIL ids with a send under way in this process, so that `sent` finds its key without a
+ * second HMAC (a send computed three per CIBIL id after the registration-race fix: `sending`, its `recall`, `sent`).
+ * Held only while a send runs (bounded by the requests in flight), never stored: as the request holds the id anyway.
+ */
+class SendingKeys {
+  readonly #byId = new Map<string, { key: string; sends: number }>();
+
+  constructor(private readonly hasher: KeyHasher) {}
+
+  started(cibilId: string): string {
+    let entry = this.#byId.get(cibilId);
+    if (entry === undefined) this.#byId.set(cibilId, (entry = { key: recordKey(this.hasher, cibilId), sends: 0 }));
+    entry.sends += 1;
+    return entry.key;
+  }
+
+  ended(cibilId: string): string {
+    const entry = this.#byId.get(cibilId);
+    if (entry === undefined) return recordKey(this.hasher, cibilId);
+    if (--entry.sends === 0) this.#byId.delete(cibilId);
+    return entry.key;
+  }
+}
+
 function openMobile(sealer: StoreSealer, key: string, sealed: string): string {
   try {
     return sealer.open(sealed, [REGISTERED_MOBILE_DIMENSION, key]);
@@ -188,6 +213,7 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
    * (admission control), and an entry lives no longer than its request.
    */
   readonly #sending = new Map<string, number>();
+  readonly #keys: SendingKeys;
 
   constructor(
     private readonly hasher: KeyHasher,
@@ -199,6 +225,7 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     this.#ttlMs = options.ttlMs ?? DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000;
     this.#capacity = new Capacity(options.maxKeys, this.#now, options.onFull);
     this.#table = new BoundedTable(this.#capacity);
+    this.#keys = new SendingKeys(hasher);
   }
 
   get size(): number {
@@ -223,15 +250,21 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   sending(cibilId: string): readonly string[] {
-    const key = recordKey(this.hasher, cibilId);
-    const mobiles = this.recall(cibilId);
+    const key = this.#keys.started(cibilId);
+    let mobiles: readonly string[];
+    try {
+      mobiles = this.#recall(key);
+    } catch (error) {
+      this.#keys.ended(cibilId);
+      throw error;
+    }
     // Marked once the record opened: a send refused here is not under way.
     this.#sending.set(key, (this.#sending.get(key) ?? 0) + 1);
     return mobiles;
   }
 
   async sent(cibilId: string): Promise<void> {
-    const key = recordKey(this.hasher, cibilId);
+    const key = this.#keys.ended(cibilId);
     const left = (this.#sending.get(key) ?? 1) - 1;
     if (left > 0) this.#sending.set(key, left);
     else this.#sending.delete(key);
@@ -244,7 +277,10 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   recall(cibilId: string): readonly string[] {
-    const key = recordKey(this.hasher, cibilId);
+    return this.#recall(recordKey(this.hasher, cibilId));
+  }
+
+  #recall(key: string): readonly string[] {
     const record = this.#table.get(`id:${key}`);
     return record === undefined ? [] : openMobiles(this.sealer, key, record.value);
   }
@@ -296,6 +332,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #replace: ScriptCommand<number>;
   readonly #sentScript: ScriptCommand<number>;
   readonly #sendingScript: ScriptCommand<Array<string | false | null>>;
+  readonly #keys: SendingKeys;
 
   constructor(
     private readonly redis: Redis,
@@ -307,6 +344,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
     this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSent", SENT, 1);
     this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSending", SENDING, 3);
+    this.#keys = new SendingKeys(hasher);
   }
 
   /** The Redis key of a CIBIL id's record (for tests). */
@@ -357,7 +395,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   async sending(cibilId: string): Promise<readonly string[]> {
-    const key = recordKey(this.hasher, cibilId);
+    const key = this.#keys.started(cibilId);
     let sealed: Array<string | false | null>;
     try {
       // One round trip, as `recall` alone took before the mark.
@@ -368,6 +406,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
         SEND_MARK_TTL_MS,
       );
     } catch (error) {
+      // Whether the mark was made is not known: left to expire (SEND_MARK_TTL_MS), as a failed `sent` leaves it.
+      this.#keys.ended(cibilId);
       throw new ProtectionStoreError(STORE, error);
     }
     try {
@@ -381,7 +421,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   async sent(cibilId: string): Promise<void> {
     try {
-      await this.#sentScript(this.#sendKey(recordKey(this.hasher, cibilId)));
+      await this.#sentScript(this.#sendKey(this.#keys.ended(cibilId)));
     } catch {
       // Left to expire (SEND_MARK_TTL_MS): until then, registrations of that id's PAN are refused, never let through.
     }

@@ -91,6 +91,29 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
     expect(() => s.registering(PAN, MOBILE)).toThrow(RegistrationRaceError);
   });
 
+  it("a send's mark costs one HMAC of its CIBIL id (sending to sent), and two overlapping sends keep the mark until both end", async () => {
+    let hashes = 0;
+    const counting = new (class extends KeyHasher {
+      override hash(dimension: string, identifier: string): string {
+        hashes += 1;
+        return super.hash(dimension, identifier);
+      }
+    })(Buffer.from("m".repeat(32)));
+    const s = new MemoryRegisteredMobileStore(counting, sealer);
+    await s.remember(CIBIL, MOBILE, PAN);
+    hashes = 0;
+    expect(s.sending(CIBIL)).toEqual([MOBILE]);
+    await s.sent(CIBIL);
+    // Three before (sending, its recall, sent): a customer identifier is never memoized (key-hasher.ts), so each cost one.
+    expect(hashes).toBe(1);
+    s.sending(CIBIL);
+    s.sending(CIBIL);
+    await s.sent(CIBIL);
+    expect(() => s.registering(PAN, "9876500001")).toThrow(RegistrationRaceError);
+    await s.sent(CIBIL);
+    expect(() => s.registering(PAN, "9876500002")).not.toThrow();
+  });
+
   it("expires after its TTL (90 days by default)", async () => {
     expect(DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS).toBe(90 * 86_400);
     const { s, advance } = store({ ttlMs: 90 * DAY });
