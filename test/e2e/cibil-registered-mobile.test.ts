@@ -8,7 +8,7 @@ import {
   resultOf,
   type Result,
 } from "../helpers/operations";
-import { deletePrefixes, REDIS_SKIP_REASON, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { deletePrefixes, storeBackends } from "../helpers/redis";
 import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -32,14 +32,7 @@ const customer = (mobile: string) => ({
   },
 });
 
-const BACKENDS: Array<[string, string | null, () => Record<string, string>]> = [
-  ["in memory", null, () => ({})],
-  [
-    "in Redis",
-    REDIS_SKIP_REASON,
-    () => ({ REDIS_URL: REDIS_URL as string, REDIS_KEY_PREFIX: uniquePrefix(), HMAC_SECRET: "h".repeat(32) }),
-  ],
-];
+const BACKENDS = storeBackends("h".repeat(32));
 
 describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (%s)", (_name, skip, backendEnv) => {
   const maybe = skip === null ? it : it.skip;

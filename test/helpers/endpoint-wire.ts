@@ -27,3 +27,15 @@ export const successOf = (body: Record<string, unknown>): SuccessEnvelope => ({
   body,
   message: body.message as string | undefined,
 });
+
+/** A registration's input as the edge hands it on (validated, canonical forms), for the endpoint tests. */
+export const REGISTRATION_INPUT = {
+  orderId: "173200000000012345",
+  firstName: "Asha",
+  middleName: null,
+  lastName: "Kulkarni",
+  pan: "ABCPE1234F",
+  dateOfBirth: "1990-04-23",
+  email: "asha@example.com",
+  mobile: "9876543210",
+};

@@ -98,3 +98,18 @@ export function recordCommands(redis: Redis): string[] {
   }) as Redis["sendCommand"];
   return sent;
 }
+
+/**
+ * The stores a stack can keep its budgets and records in, for `describe.each`: [name, skip reason (null: run), the
+ * environment that selects it]. Redis gets a fresh key prefix per call and the HMAC secret given.
+ */
+export function storeBackends(hmacSecret: string): Array<[string, string | null, () => Record<string, string>]> {
+  return [
+    ["in memory", null, () => ({})],
+    [
+      "in Redis",
+      REDIS_SKIP_REASON,
+      () => ({ REDIS_URL: REDIS_URL as string, REDIS_KEY_PREFIX: uniquePrefix(), HMAC_SECRET: hmacSecret }),
+    ],
+  ];
+}

@@ -1,17 +1,8 @@
 import { cibilRegister } from "../../../../src/aopay/endpoints/cibil-register";
-import { WIRE as wire, scrubber, successOf as success } from "../../../helpers/endpoint-wire";
+import { REGISTRATION_INPUT, WIRE as wire, scrubber, successOf as success } from "../../../helpers/endpoint-wire";
 
 describe("cibil.register (registeration, sic; response undocumented)", () => {
-  const input = {
-    orderId: "173200000000012345",
-    firstName: "Asha",
-    middleName: null,
-    lastName: "Kulkarni",
-    pan: "ABCPE1234F",
-    dateOfBirth: "1990-04-23",
-    email: "asha@example.com",
-    mobile: "9876543210",
-  };
+  const input = REGISTRATION_INPUT;
 
   it("is GET by default (page header), POST when configured (its cURL sample), at the misspelt path", () => {
     expect(cibilRegister("GET")).toMatchObject({ method: "GET", path: "/CibilScore/registeration", sideEffect: true });

@@ -7,7 +7,7 @@ import { cibilCreditHistory } from "../../../../src/aopay/endpoints/cibil-credit
 import { cibilGenerateOtp } from "../../../../src/aopay/endpoints/cibil-generate-otp";
 import { cibilRegister } from "../../../../src/aopay/endpoints/cibil-register";
 import { cibilSubmitOtp } from "../../../../src/aopay/endpoints/cibil-submit-otp";
-import { scrubber, successOf } from "../../../helpers/endpoint-wire";
+import { REGISTRATION_INPUT, scrubber, successOf } from "../../../helpers/endpoint-wire";
 
 /**
  * An endpoint's `knownKeys` must list every key its `fromWire` reads (src/aopay/endpoint.ts: "wire keys the mapping
@@ -38,14 +38,7 @@ function keysRead(endpoint: Endpoint<never, unknown>, input: Record<string, unkn
 
 /** Inputs the mappings accept (validated forms, as the endpoint tests use). */
 const INPUT = {
-  orderId: "173200000000012345",
-  firstName: "Asha",
-  middleName: null,
-  lastName: "Kulkarni",
-  pan: "ABCPE1234F",
-  dateOfBirth: "1990-04-23",
-  email: "asha@example.com",
-  mobile: "9876543210",
+  ...REGISTRATION_INPUT,
   cibilId: "102277100",
   accessToken: "123456542124",
   otp: "123456",
