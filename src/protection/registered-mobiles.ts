@@ -122,15 +122,22 @@ function recordKey(hasher: KeyHasher, cibilId: string): string {
  * The record keys of the CIBIL ids with a send under way in this process, so that `sent` finds its key without a
  * second HMAC (a send computed three per CIBIL id after the registration-race fix: `sending`, its `recall`, `sent`).
  * Held only while a send runs (bounded by the requests in flight), never stored: as the request holds the id anyway.
+ * In memory it is also the mark itself (`underWay`); in Redis the mark is `regsend:`, shared by replicas.
  */
 class SendingKeys {
   readonly #byId = new Map<string, { key: string; sends: number }>();
+  /** The same entries by record key: whether a send to that id is under way (the memory store's race check). */
+  readonly #byKey = new Map<string, { key: string; sends: number }>();
 
   constructor(private readonly hasher: KeyHasher) {}
 
   started(cibilId: string): string {
     let entry = this.#byId.get(cibilId);
-    if (entry === undefined) this.#byId.set(cibilId, (entry = { key: recordKey(this.hasher, cibilId), sends: 0 }));
+    if (entry === undefined) {
+      entry = { key: recordKey(this.hasher, cibilId), sends: 0 };
+      this.#byId.set(cibilId, entry);
+      this.#byKey.set(entry.key, entry);
+    }
     entry.sends += 1;
     return entry.key;
   }
@@ -138,8 +145,16 @@ class SendingKeys {
   ended(cibilId: string): string {
     const entry = this.#byId.get(cibilId);
     if (entry === undefined) return recordKey(this.hasher, cibilId);
-    if (--entry.sends === 0) this.#byId.delete(cibilId);
+    if (--entry.sends === 0) {
+      this.#byId.delete(cibilId);
+      this.#byKey.delete(entry.key);
+    }
     return entry.key;
+  }
+
+  /** Whether a send to the CIBIL id of this record key is under way in this process. */
+  underWay(key: string): boolean {
+    return this.#byKey.has(key);
   }
 }
 
@@ -209,10 +224,9 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   readonly #ttlMs: number;
   readonly #onFull: (() => void) | undefined;
   /**
-   * Sends under way per record key (`sending` to `sent`). Not in the table: bounded by the requests in flight
-   * (admission control), and an entry lives no longer than its request.
+   * Sends under way (`sending` to `sent`), by CIBIL id and record key. Not in the table: bounded by the requests in
+   * flight (admission control), and an entry lives no longer than its request.
    */
-  readonly #sending = new Map<string, number>();
   readonly #keys: SendingKeys;
 
   constructor(
@@ -246,28 +260,22 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     const key = this.#table.get(`pan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`)?.value;
     if (key === undefined) return;
     this.#add(key, mobile, true);
-    if ((this.#sending.get(key) ?? 0) > 0) throw new RegistrationRaceError();
+    if (this.#keys.underWay(key)) throw new RegistrationRaceError();
   }
 
   sending(cibilId: string): readonly string[] {
     const key = this.#keys.started(cibilId);
-    let mobiles: readonly string[];
     try {
-      mobiles = this.#recall(key);
+      return this.#recall(key);
     } catch (error) {
+      // Refused (a record that does not open): not under way. Synchronous, so no registration saw the mark.
       this.#keys.ended(cibilId);
       throw error;
     }
-    // Marked once the record opened: a send refused here is not under way.
-    this.#sending.set(key, (this.#sending.get(key) ?? 0) + 1);
-    return mobiles;
   }
 
   async sent(cibilId: string): Promise<void> {
-    const key = this.#keys.ended(cibilId);
-    const left = (this.#sending.get(key) ?? 1) - 1;
-    if (left > 0) this.#sending.set(key, left);
-    else this.#sending.delete(key);
+    this.#keys.ended(cibilId);
   }
 
   async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
@@ -354,7 +362,12 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   /** The key a record of an earlier version (one mobile) has (for tests). */
   legacyRedisKey(cibilId: string): string {
-    return `${this.keyPrefix}regmobile:${recordKey(this.hasher, cibilId)}`;
+    return this.#legacyKey(recordKey(this.hasher, cibilId));
+  }
+
+  /** `<REDIS_KEY_PREFIX>regmobile:<record key>`: an earlier version's record (one mobile), read until it expires. */
+  #legacyKey(key: string): string {
+    return `${this.keyPrefix}regmobile:${key}`;
   }
 
   /** `<REDIS_KEY_PREFIX>regmobiles:<record key>`: the one place the record's Redis key is spelled. */
@@ -402,7 +415,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       sealed = await this.#sendingScript(
         this.#sendKey(key),
         this.#redisKey(key),
-        `${this.keyPrefix}regmobile:${key}`,
+        this.#legacyKey(key),
         SEND_MARK_TTL_MS,
       );
     } catch (error) {
@@ -446,7 +459,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     const key = recordKey(this.hasher, cibilId);
     let sealed: Array<string | null>;
     try {
-      sealed = await this.redis.mget(this.#redisKey(key), `${this.keyPrefix}regmobile:${key}`);
+      sealed = await this.redis.mget(this.#redisKey(key), this.#legacyKey(key));
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
