@@ -228,6 +228,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         await protection.protection.guard.drain(graceEndsAt);
         await protection.close();
         await metricsServer?.close();
+        metrics?.close();
         logger.info({ httpClosedMs, totalMs: Date.now() - began }, "shutdown complete");
       })();
       return stopping;

@@ -3,11 +3,11 @@ import { defineSettings, int } from "../settings/schema";
 /** Refuse new work when the event loop is this late (ms): @fastify/under-pressure's `maxEventLoopDelay` is off by default; 1 s is far past any healthy request. */
 export const DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS = 1_000;
 /**
- * How often the event loop's delay is sampled (`perf_hooks.monitorEventLoopDelay`'s `resolution`, in ms), by both
- * samplers this server runs: admission control's (src/http/admission.ts) and the `nodejs_eventloop_lag_*` metrics'
- * (prom-client's `eventLoopMonitoringPrecision`, src/observability/metrics.ts). Each sampler is a libuv timer that
- * wakes the process this often whether or not it has work, so its cost is paid per second, not per request: at a
- * moderate load it is divided among few requests.
+ * How often the event loop's delay is sampled (ms), by both samplers this server runs: admission control's
+ * (`perf_hooks.monitorEventLoopDelay`'s `resolution`, src/http/admission.ts) and the `nodejs_eventloop_lag_*` metrics'
+ * (a timer of src/observability/eventloop-lag.ts; prom-client's own sampler, `eventLoopMonitoringPrecision`, lost
+ * delays and is no longer run). Each sampler is a timer that wakes the process this often whether or not it has work,
+ * so its cost is paid per second, not per request: at a moderate load it is divided among few requests.
  *
  * Both used 10 ms before (Node's, prom-client's and @fastify/under-pressure's default): an idle server woke 200 times
  * a second (strace -c -f, 10 s: 2,004 epoll_pwait; 467 at 50 ms) and spent 9.7-10.7 ms of CPU per second on it,

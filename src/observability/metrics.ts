@@ -1,10 +1,11 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { UpstreamCallEvent } from "../aopay/client";
 import type { CircuitState } from "../aopay/circuit-breakers";
 import type { RequestObserver } from "../protection/observer";
 import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
 import { droppedLogLines } from "../logging/logger";
 import { LabelledCounter } from "./counter";
+import { collectDefaultMetricsButEventLoopLag, EventLoopLag } from "./eventloop-lag";
 import { EVENT_LOOP_SAMPLING_MS } from "../http/admission.settings";
 import { LabelledHistogram } from "./histogram";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
@@ -29,6 +30,7 @@ const KNOWN_OPERATIONS: ReadonlyMap<string, string> = new Map(
  */
 export class Metrics implements RequestObserver {
   readonly registry = new Registry();
+  readonly #eventLoopLag: EventLoopLag;
   readonly #upstreamDuration: LabelledHistogram<"endpoint" | "outcome">;
   readonly #upstreamCalls: LabelledCounter<"endpoint" | "outcome">;
   readonly #throttled: Counter<"operation" | "code" | "scope">;
@@ -46,9 +48,11 @@ export class Metrics implements RequestObserver {
 
   constructor(upstreamStats: () => { inFlight: number; queued: number }) {
     const registers = [this.registry];
-    // The event-loop lag gauges sample as often as admission control does, not every 10 ms (prom-client's default):
-    // EVENT_LOOP_SAMPLING_MS in http/admission.settings.ts says why.
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLING_MS });
+    // prom-client's default metrics, with event-loop lag gauges that do not lose a stall (eventloop-lag.ts says why),
+    // sampled as often as admission control samples, not every 10 ms (EVENT_LOOP_SAMPLING_MS in
+    // http/admission.settings.ts says why).
+    collectDefaultMetricsButEventLoopLag(this.registry);
+    this.#eventLoopLag = new EventLoopLag(registers, EVENT_LOOP_SAMPLING_MS);
     // The two histograms observed on every request are LabelledHistogram (histogram.ts: the measured reason), and the
     // counter of upstream calls a LabelledCounter (counter.ts).
     this.#upstreamDuration = new LabelledHistogram(
@@ -170,6 +174,11 @@ export class Metrics implements RequestObserver {
 
   unrecorded(field: string): void {
     child(this.#counters, `u\n${field}`, () => this.#unrecorded.labels({ operation: field })).inc();
+  }
+
+  /** Stops the event-loop sampler's timer (on a stopped app: the timer is unref'd and holds no process open). */
+  close(): void {
+    this.#eventLoopLag.close();
   }
 
   shed(reason: ShedReason): void {

@@ -144,6 +144,11 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
     expect(scraped).toMatch(
       /^aopay_otp_throttled_total\{operation="resendAepsOtp",code="OTP_COOLDOWN",scope="DESTINATION"\} [1-6]$/m,
     );
+    // The event-loop lag gauges are ours (src/observability/eventloop-lag.ts), merged with prom-client's aggregators:
+    // one series each, the largest delay of any worker (each worker samples every 50 ms, so at least that).
+    const lagMax = [...scraped.matchAll(/^nodejs_eventloop_lag_max_seconds ([0-9.e+-]+)$/gm)].map((m) => Number(m[1]));
+    expect(lagMax).toHaveLength(1);
+    expect(lagMax[0]).toBeGreaterThanOrEqual(0.045);
   });
 
   it("restarts a worker that dies", async () => {
