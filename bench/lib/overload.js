@@ -156,14 +156,14 @@ function metricsUrlOf(logFile) {
 }
 
 /**
- * The resolution of our server's nodejs_eventloop_lag_* (prom-client's eventLoopMonitoringPrecision, which the server
- * sets to its EVENT_LOOP_SAMPLING_MS, src/http/admission.settings.ts; test/unit/bench/event-loop-sampling.test.ts
- * holds the two equal: the bench does not load the server's code).
+ * The sampling period of our server's nodejs_eventloop_lag_* (src/observability/eventloop-lag.ts samples every
+ * EVENT_LOOP_SAMPLING_MS, src/http/admission.settings.ts; test/unit/bench/event-loop-sampling.test.ts holds the two
+ * equal: the bench does not load the server's code).
  */
 const PROM_LAG_RESOLUTION_MS = 50;
 
 /**
- * The server's event-loop delay since the previous scrape (prom-client resets its histogram at each collect). This is
+ * The server's event-loop delay since the previous scrape (each scrape resets the gauges' window). This is
  * where a refusal waits inside the server before its `request` listener runs; the listener itself answers at once
  * (src/http/admission.ts). @param {string | null} url @returns {Promise<EventLoopLag | null>}
  */
