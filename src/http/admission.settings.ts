@@ -3,11 +3,11 @@ import { defineSettings, int } from "../settings/schema";
 /** Refuse new work when the event loop is this late (ms): @fastify/under-pressure's `maxEventLoopDelay` is off by default; 1 s is far past any healthy request. */
 export const DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS = 1_000;
 /**
- * How often the event loop's delay is sampled (ms), by both samplers this server runs: admission control's
- * (`perf_hooks.monitorEventLoopDelay`'s `resolution`, src/http/admission.ts) and the `nodejs_eventloop_lag_*` metrics'
- * (a timer of src/observability/eventloop-lag.ts; prom-client's own sampler, `eventLoopMonitoringPrecision`, lost
- * delays and is no longer run). Each sampler is a timer that wakes the process this often whether or not it has work,
- * so its cost is paid per second, not per request: at a moderate load it is divided among few requests.
+ * How often the event loop's delay is sampled (ms), by the one sampler this server runs for admission control
+ * (src/http/admission.ts) and the `nodejs_eventloop_lag_*` metrics (EventLoopSampler, src/observability/
+ * eventloop-lag.ts; there were two before, `perf_hooks.monitorEventLoopDelay`'s and prom-client's, which lost delays).
+ * A sampler is a timer that wakes the process this often whether or not it has work, so its cost is paid per second,
+ * not per request: at a moderate load it is divided among few requests.
  *
  * Both used 10 ms before (Node's, prom-client's and @fastify/under-pressure's default): an idle server woke 200 times
  * a second (strace -c -f, 10 s: 2,004 epoll_pwait; 467 at 50 ms) and spent 9.7-10.7 ms of CPU per second on it,
@@ -17,7 +17,7 @@ export const DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS = 1_000;
  * on a busy host, where a wake-up costs less (docs/performance.md, "Round 8f99667").
  *
  * 50 ms, not 100: a reading is the mean of the samples of one ADMISSION_SAMPLE_INTERVAL_MS (500 ms: 10 samples, and
- * the setting's minimum, 100 ms, still holds 2), each exact to the nanosecond however rare; and the lag gauges read
+ * the setting's minimum, 100 ms, still holds 2), each exact to the microsecond however rare; and the lag gauges read
  * about this period on an idle server (they include it, as prom-client reports them), which stays far under the
  * 0.25 s alert of docs/operations.md.
  */

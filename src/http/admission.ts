@@ -1,12 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AdmissionConfig } from "../config";
 import { EdgeCode } from "../graphql/edge-code";
 import { errorBody, GRAPHQL_PATH } from "./error-body";
 import type { Cors } from "./cors";
-import { EVENT_LOOP_SAMPLING_MS } from "./admission.settings";
 import { RefusedReads } from "./refused-reads";
 import { freshRequestId } from "./request-id";
 
@@ -14,14 +12,15 @@ import { freshRequestId } from "./request-id";
  * Admission control: under overload, refuse the excess at the door, cheaply and at once, so that the requests let in
  * are still served in time (docs/performance.md, "Overload": without it, 1,500 clients against a 300 ms upstream got
  * no answer served, every one refused as OVERLOADED after it had cost the whole pipeline, or timed out). Two signals, as @fastify/under-pressure uses (`maxEventLoopDelay`, and a cap like
- * its `maxEventLoopUtilization` / concurrency limits), implemented here with Node's own sampler so that the refusal
+ * its `maxEventLoopUtilization` / concurrency limits), implemented here so that the refusal
  * has our error shape and runs on the GraphQL route only (health probes must still answer):
  *
  *   - **in flight**: GraphQL requests received and not yet answered. Default `AOPAY_CONNECTIONS` + `AOPAY_QUEUE_LIMIT`:
  *     past that, the upstream bulkhead would refuse a send anyway, after the request had cost authentication,
  *     parsing, validation and throttle round trips.
- *   - **event-loop delay**: the mean delay of `perf_hooks.monitorEventLoopDelay` over the last sample interval, less its
- *     resolution (under-pressure's formula). A saturated CPU shows up there before anywhere else.
+ *   - **event-loop delay**: the mean delay sampled over the last sample interval (observability/eventloop-lag.ts's
+ *     EventLoopSampler, every 50 ms), less the sampling period (under-pressure's formula over its
+ *     monitorEventLoopDelay). A saturated CPU shows up there before anywhere else.
  *
  * A refused request gets HTTP 503, `Retry-After`, and `{ errors: [{ extensions: { code: "OVERLOADED", requestId } }] }`
  * from the first onRequest hook after the request id: before authentication and before its body is read. Its
@@ -29,18 +28,13 @@ import { freshRequestId } from "./request-id";
  * (refused-reads.ts: why).
  */
 
+import { EventLoopSampler } from "../observability/eventloop-lag";
 import type { ShedReason } from "../observability/metrics";
-
-/**
- * monitorEventLoopDelay's sampling period (ms; admission.settings.ts: why 50), subtracted from the mean as
- * @fastify/under-pressure does.
- */
-const RESOLUTION_MS = EVENT_LOOP_SAMPLING_MS;
 
 export class Admission {
   #inFlight = 0;
   #eventLoopDelayMs = 0;
-  readonly #histogram: ReturnType<typeof monitorEventLoopDelay> | null = null;
+  #sampler: EventLoopSampler | null = null;
   readonly #timer: NodeJS.Timeout | undefined;
   /** A refused connection's next request is read in its turn (refused-reads.ts: why). */
   readonly #refusedReads: RefusedReads;
@@ -52,26 +46,20 @@ export class Admission {
   ) {
     this.#refusedReads = new RefusedReads(config.refusedReadsPerTurn);
     if (config.maxEventLoopDelayMs > 0) {
-      const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-      histogram.enable();
-      this.#histogram = histogram;
-      // The histogram is never reset: Histogram#reset() also forgets when its timer last ran (node's
-      // src/histogram.cc: prev_ = 0), so the first delay after each reset went unrecorded, and a stall that began
-      // right after a reading left no trace (test/unit/http/admission-delay.test.ts: 3 to 5 of 8 stalls of 400 ms
-      // were never refused at a 100 ms interval). An interval's mean is the difference of two running totals instead:
-      // hdr's mean × count is the sum of the recorded values' bucket values, so the difference of two readings is the
-      // sum of what was recorded between them, each value to hdr's precision.
-      let seenCount = 0;
-      let seenSum = 0;
+      // An interval's mean is the difference of the sampler's running totals: nothing is reset, so no delay is lost
+      // between two readings (EventLoopSampler says why a reset would lose one).
+      const sampler = EventLoopSampler.acquire();
+      this.#sampler = sampler;
+      let seenCount = sampler.count;
+      let seenTotalMs = sampler.totalMs;
       this.#timer = setInterval(() => {
-        const count = histogram.count;
-        const sum = count === 0 ? 0 : histogram.mean * count;
-        const samples = count - seenCount;
+        const samples = sampler.count - seenCount;
         // No sample in the interval (none recorded yet): no delay to read.
-        const meanMs = samples > 0 ? (sum - seenSum) / samples / 1e6 : 0;
-        seenCount = count;
-        seenSum = sum;
-        this.#eventLoopDelayMs = Math.max(0, meanMs - RESOLUTION_MS);
+        const meanMs = samples > 0 ? (sampler.totalMs - seenTotalMs) / samples : 0;
+        seenCount = sampler.count;
+        seenTotalMs = sampler.totalMs;
+        // Less the sampling period, as @fastify/under-pressure subtracts monitorEventLoopDelay's resolution.
+        this.#eventLoopDelayMs = Math.max(0, meanMs - sampler.periodMs);
       }, config.sampleIntervalMs).unref();
     }
   }
@@ -97,7 +85,8 @@ export class Admission {
 
   close(): void {
     clearInterval(this.#timer);
-    this.#histogram?.disable();
+    this.#sampler?.release();
+    this.#sampler = null;
   }
 
   #shed(reason: ShedReason): ShedReason {

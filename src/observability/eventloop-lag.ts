@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
-import { createHistogram, performance } from "node:perf_hooks";
+import { createHistogram, performance, type RecordableHistogram } from "node:perf_hooks";
 import { collectDefaultMetrics, Gauge, type Registry } from "prom-client";
+import { EVENT_LOOP_SAMPLING_MS } from "../http/admission.settings";
 
 /** prom-client's default metric whose values are replaced here (lib/defaultMetrics.js names it so). */
 const PROM_CLIENT_EVENT_LOOP_LAG = "eventLoopLag";
@@ -26,38 +27,89 @@ export function collectDefaultMetricsButEventLoopLag(registry: Registry): void {
 }
 
 /**
- * The `nodejs_eventloop_lag_*` gauges, named and computed as prom-client 15 names them (min, max, mean, stddev, p50,
- * p90, p99 of the delays sampled since the previous scrape, in seconds; `nodejs_eventloop_lag_seconds` the time a
- * setImmediate took at the previous scrape), with a sampler that does not lose delays.
+ * The event loop's delay, sampled by one timer for every reader in the process (admission control's readings,
+ * src/http/admission.ts, and the lag gauges below): each sample is the time between two runs of a timer of
+ * EVENT_LOOP_SAMPLING_MS (50 ms), as `perf_hooks.monitorEventLoopDelay` records it (an idle loop reads about the period;
+ * a stall reads as its length plus what was left of the period).
  *
- * Why not prom-client's: it resets its perf_hooks histogram at each scrape, and Node's Histogram#reset() also forgets
- * when its timer last ran (src/histogram.cc: prev_ = 0), so the first delay after each scrape is never recorded: a
- * stall that began right after a scrape, or that held a scrape waiting (the scrape is read before the delayed timer
- * runs), left no trace on any scrape, and the EventLoopLag alert of docs/operations.md never saw it (test/unit/
- * observability/eventloop-lag.test.ts: a 400 ms stall read as 0.05 s in 4 of 6 phases). Admission control had the same
- * defect (src/http/admission.ts). Here the sampler is a timer of this module that keeps its own last time, so a scrape
- * resets only the histogram of recorded delays.
- *
- * Each sample is the time between two runs of a `periodMs` timer (EVENT_LOOP_SAMPLING_MS, 50 ms), as
- * monitorEventLoopDelay records it: an idle server reads about the period; a stall of the event loop reads as its
- * length plus what was left of the period. A stall still under way at a scrape shows on the next scrape. One timer, as
- * prom-client's sampler was: the idle cost is unchanged (admission.settings.ts, EVENT_LOOP_SAMPLING_MS).
+ * Why not monitorEventLoopDelay: a reader that wants the delays of an interval must reset its histogram, and Node's
+ * Histogram#reset() also forgets when its timer last ran (src/histogram.cc: prev_ = 0), so the first delay after each
+ * reset is never recorded: a stall that began right after a reading left no trace (admission control missed 3 to 5 of
+ * 8 stalls, test/unit/http/admission-delay.test.ts, before it stopped resetting; prom-client's lag gauges missed a
+ * stall that began right after a scrape or held one waiting, test/unit/observability/eventloop-lag.test.ts). Here the
+ * timer keeps its own last time, and a reader takes differences of running totals (admission) or a histogram of its
+ * own that it resets (the gauges). One timer for both, where there were two libuv timers (admission's and
+ * prom-client's): a JS timer's wake-up costs more than a native one's. Idle server, CPU per second, side by side with
+ * the build before (four 30 s windows): with a JS timer for the gauges beside admission's native one, +0.5 to +1.3 ms
+ * (1.2-3.1 → 1.9-4.0); with this one timer for both, +0.04 to +0.47 (1.4-3.5 → 1.5-3.9): about 2 µs per request at
+ * the bench's moderate load, under what its paired phase resolves.
  */
-export class EventLoopLag {
-  readonly #delays = createHistogram();
+export class EventLoopSampler {
+  static #shared: EventLoopSampler | null = null;
+
+  /** Samples since the sampler started, and their sum in ms: readers take differences between two readings. */
+  count = 0;
+  totalMs = 0;
+  readonly #windows = new Set<RecordableHistogram>();
   readonly #timer: NodeJS.Timeout;
+  #users = 0;
   #last = performance.now();
 
-  constructor(registers: Registry[], periodMs: number) {
+  private constructor(readonly periodMs: number) {
     this.#timer = setInterval(() => {
       const now = performance.now();
-      // RecordableHistogram takes integers ≥ 1 (nanoseconds here).
-      this.#delays.record(Math.max(1, Math.round((now - this.#last) * 1e6)));
+      const ms = now - this.#last;
       this.#last = now;
+      this.count += 1;
+      this.totalMs += ms;
+      // RecordableHistogram takes integers ≥ 1 (nanoseconds here).
+      for (const window of this.#windows) window.record(Math.max(1, Math.round(ms * 1e6)));
     }, periodMs);
     this.#timer.unref();
+  }
 
-    const delays = this.#delays;
+  /** The process's sampler, started by its first user; `release` it when done (the last release stops the timer). */
+  static acquire(): EventLoopSampler {
+    const sampler = (EventLoopSampler.#shared ??= new EventLoopSampler(EVENT_LOOP_SAMPLING_MS));
+    sampler.#users += 1;
+    return sampler;
+  }
+
+  release(): void {
+    this.#users -= 1;
+    if (this.#users > 0) return;
+    clearInterval(this.#timer);
+    if (EventLoopSampler.#shared === this) EventLoopSampler.#shared = null;
+  }
+
+  /** A histogram that records every sample from now on, for a reader that resets it (the lag gauges). */
+  window(): RecordableHistogram {
+    const window = createHistogram();
+    this.#windows.add(window);
+    return window;
+  }
+
+  dropWindow(window: RecordableHistogram): void {
+    this.#windows.delete(window);
+  }
+}
+
+/**
+ * The `nodejs_eventloop_lag_*` gauges, named and computed as prom-client 15 names them (min, max, mean, stddev, p50,
+ * p90, p99 of the delays sampled since the previous scrape, in seconds; `nodejs_eventloop_lag_seconds` the time a
+ * setImmediate took at the previous scrape), over EventLoopSampler's samples, so that no stall is lost (prom-client's
+ * own sampler lost the first delay after each scrape: EventLoopSampler says why). A stall still under way at a scrape
+ * shows on the next scrape.
+ */
+export class EventLoopLag {
+  #sampler: EventLoopSampler | null;
+  readonly #delays: RecordableHistogram;
+
+  constructor(registers: Registry[]) {
+    const sampler = EventLoopSampler.acquire();
+    const delays = sampler.window();
+    this.#sampler = sampler;
+    this.#delays = delays;
     // Registered first, as prom-client registers it: a scrape collects the metrics in order, and this one's collect
     // sets the others before they are read. The aggregators are prom-client's, so that cluster.ts's
     // AggregatorRegistry merges the workers' gauges as before.
@@ -99,8 +151,10 @@ export class EventLoopLag {
     }));
   }
 
-  /** Stops the sampler (the timer is unref'd, so this matters only to tests and to a stopped app in a live process). */
+  /** Stops reading the sampler (its timer is unref'd: this matters to tests and to a stopped app in a live process). */
   close(): void {
-    clearInterval(this.#timer);
+    this.#sampler?.dropWindow(this.#delays);
+    this.#sampler?.release();
+    this.#sampler = null;
   }
 }

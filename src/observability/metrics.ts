@@ -6,7 +6,6 @@ import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
 import { droppedLogLines } from "../logging/logger";
 import { LabelledCounter } from "./counter";
 import { collectDefaultMetricsButEventLoopLag, EventLoopLag } from "./eventloop-lag";
-import { EVENT_LOOP_SAMPLING_MS } from "../http/admission.settings";
 import { LabelledHistogram } from "./histogram";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
 
@@ -48,11 +47,11 @@ export class Metrics implements RequestObserver {
 
   constructor(upstreamStats: () => { inFlight: number; queued: number }) {
     const registers = [this.registry];
-    // prom-client's default metrics, with event-loop lag gauges that do not lose a stall (eventloop-lag.ts says why),
-    // sampled as often as admission control samples, not every 10 ms (EVENT_LOOP_SAMPLING_MS in
-    // http/admission.settings.ts says why).
+    // prom-client's default metrics, with event-loop lag gauges that do not lose a stall, sampled by the timer that
+    // admission control reads, every 50 ms, not every 10 (eventloop-lag.ts and EVENT_LOOP_SAMPLING_MS in
+    // http/admission.settings.ts say why).
     collectDefaultMetricsButEventLoopLag(this.registry);
-    this.#eventLoopLag = new EventLoopLag(registers, EVENT_LOOP_SAMPLING_MS);
+    this.#eventLoopLag = new EventLoopLag(registers);
     // The two histograms observed on every request are LabelledHistogram (histogram.ts: the measured reason), and the
     // counter of upstream calls a LabelledCounter (counter.ts).
     this.#upstreamDuration = new LabelledHistogram(

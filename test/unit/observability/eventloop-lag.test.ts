@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { EventLoopSampler } from "../../../src/observability/eventloop-lag";
 import { Metrics } from "../../../src/observability/metrics";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,5 +87,23 @@ describe("the default metrics", () => {
     } finally {
       ours.close();
     }
+  });
+});
+
+describe("one sampler for the process (admission control and the gauges read the same timer)", () => {
+  it("is shared while any user holds it, and stops with the last release", async () => {
+    const a = EventLoopSampler.acquire();
+    const b = EventLoopSampler.acquire();
+    expect(b).toBe(a);
+    a.release();
+    await sleep(130);
+    const running = b.count;
+    expect(running).toBeGreaterThanOrEqual(2);
+    b.release();
+    await sleep(130);
+    expect(b.count).toBe(running);
+    const c = EventLoopSampler.acquire();
+    expect(c).not.toBe(a);
+    c.release();
   });
 });
