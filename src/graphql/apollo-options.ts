@@ -64,6 +64,15 @@ export async function apolloOptions(
     // graphql-js stops parsing past this many tokens (docs/security-requirements.md A3), before any validation work.
     parseOptions: { maxTokens: config.graphqlLimits.maxTokens },
     validationRules: limitRules(config.graphqlLimits, production),
+    // graphql-js stops validating after maxErrors errors (its default: 100) and adds one saying so. Each error is
+    // ~170 bytes of answer and a formatError call: 101 of them came back for a 216-byte body (`{a a a ...}`, 78x its
+    // size, 13 ms of CPU). hideSuggestions: in production "Did you mean" is never computed (it named the schema's
+    // fields with introspection off; formatError's fixed texts drop it anyway, fixed-messages.ts).
+    validationOptions: { maxErrors: config.graphqlLimits.maxErrors, hideSuggestions: production },
+    // The same cap for variable coercion (graphql-js default 50). graphql-js puts the whole variable's value into
+    // every coercion error's message ("got invalid value { k0: 1, k1: 1, ... }"), so each error costs the variable's
+    // size: 51 errors of a 14 kB object were 698 kB of message text and 63 ms of CPU.
+    executionOptions: executionOptions(config),
     // Signals are handled in index.ts so that draining follows our order (readiness first).
     stopOnTerminationSignals: false,
     plugins: [
@@ -80,7 +89,12 @@ export async function apolloOptions(
       ApolloServerPluginSchemaReportingDisabled(),
     ],
   };
-  return { options, fastPath: new FastPath(accepted, formatError, metrics, tracing) };
+  return { options, fastPath: new FastPath(accepted, formatError, metrics, tracing, executionOptions(config)) };
+}
+
+/** graphql-js `execute`'s options, for Apollo and for the fast path alike (fast-path.ts passes them too). */
+export function executionOptions(config: Pick<Config, "graphqlLimits">): { maxCoercionErrors: number } {
+  return { maxCoercionErrors: config.graphqlLimits.maxErrors };
 }
 
 /** Apollo Server's Logger (@apollo/utils.logger: one message, any type) on the process's logger, tagged `apollo`. */

@@ -27,11 +27,11 @@ export interface FastPathCounts {
 /**
  * Runs an operation whose document Apollo Server already accepted (accepted-documents.ts) the way Apollo's request
  * pipeline would for that document, without the pipeline: graphql-js `execute` with the same arguments Apollo passes
- * (requestPipeline.js `execute`: no root value, no field resolver, `request.variables`, `request.operationName`), its
- * errors normalised and formatted as Apollo's errorNormalize.js does (with our formatError), and this service's plugin
- * effects (request.plugin.ts, the same functions), and, when traces are exported, the request's span through the
- * tracing plugin's own steps (tracing.plugin.ts RequestTracing). Only for servers whose request plugins are ours
- * alone (apollo-options.ts).
+ * (requestPipeline.js `execute`: no root value, no field resolver, `request.variables`, `request.operationName`, its
+ * `executionOptions`), its errors normalised and formatted as Apollo's errorNormalize.js does (with our formatError),
+ * and this service's plugin effects (request.plugin.ts, the same functions), and, when traces are exported, the
+ * request's span through the tracing plugin's own steps (tracing.plugin.ts RequestTracing). Only for servers whose
+ * request plugins are ours alone (apollo-options.ts).
  *
  * What it skips per request, all of it already done by Apollo on the document's first request: the SHA-256 of the
  * text and the document-store lookup, hooks of six plugins (each a promise), the context copy, content-type checks
@@ -46,6 +46,12 @@ export class FastPath {
     private readonly metrics: Metrics | null,
     /** When traces are exported (null: no span is made). */
     private readonly tracing: RequestTracing | null = null,
+    /**
+     * Apollo's `executionOptions` (apollo-options.ts), passed as Apollo passes them: a body whose variables do not
+     * coerce is worked through here before it is handed back, so it meets the same error cap (graphql-js's default of
+     * 50 coercion errors, each holding the variable's whole value, would apply here otherwise).
+     */
+    private readonly executionOptions: { maxCoercionErrors: number } | undefined = undefined,
   ) {}
 
   /** The accepted document a POST body names, when the body is exactly the common case (accepted-documents.ts). */
@@ -80,6 +86,7 @@ export class FastPath {
         contextValue,
         variableValues: variables,
         operationName: accepted.requestedName,
+        options: this.executionOptions,
       });
     } catch {
       // graphql-js throws only while checking its arguments, before any resolver: Apollo answers.

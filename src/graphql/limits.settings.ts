@@ -7,6 +7,7 @@ export interface GraphQLLimits {
   maxCost: number;
   maxDirectives: number;
   maxQueryChars: number;
+  maxErrors: number;
 }
 
 /**
@@ -21,6 +22,7 @@ export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
   maxCost: 1000,
   maxDirectives: 10,
   maxQueryChars: 8_000,
+  maxErrors: 10,
 };
 
 /** What a GraphQL document may be (src/graphql/limits.ts, src/graphql/trusted-documents.ts; docs/security-requirements.md A2/A3/A11). */
@@ -65,6 +67,12 @@ export const limitsSettings = defineSettings({
       max: 1_000_000,
       doc: "characters in the `query` string",
     }),
+    GRAPHQL_MAX_ERRORS: int({
+      default: DEFAULT_GRAPHQL_LIMITS.maxErrors,
+      min: 1,
+      max: 100,
+      doc: "validation errors, and variable coercion errors, reported per request (one more says the rest were not looked for)",
+    }),
     TRUSTED_DOCUMENTS: oneOf(["off", "enforce"], {
       default: "off",
       doc: "`enforce`: run only the operations in `client/operations`, sent in full or by id (see [Trusted documents](docs/security.md#trusted-documents))",
@@ -80,5 +88,6 @@ export function graphqlLimits(v: ValuesOf<typeof limitsSettings>): GraphQLLimits
     maxCost: v.GRAPHQL_MAX_COST,
     maxDirectives: v.GRAPHQL_MAX_DIRECTIVES,
     maxQueryChars: v.GRAPHQL_MAX_QUERY_CHARS,
+    maxErrors: v.GRAPHQL_MAX_ERRORS,
   };
 }

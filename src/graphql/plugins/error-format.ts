@@ -23,13 +23,26 @@ export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set<EdgeCode>([
 export const UNEXPECTED_ERROR_MESSAGE = "Unexpected error.";
 
 /**
- * Apollo Server's own persisted-query refusals (requestPipeline.ts) carry HTTP 400 but no code: they are the
- * client's mistake, so they keep their message under BAD_REQUEST instead of being masked.
+ * Client mistakes that reach formatError with no code of their own, by their exact message, and the code they go out
+ * with instead of being masked:
+ * - Apollo Server's own persisted-query refusals (requestPipeline.ts) carry HTTP 400 but no code;
+ * - graphql-js's last variable coercion error, once `maxCoercionErrors` is reached (execution/values.js), has no node,
+ *   so Apollo does not make it a UserInputError as it does the others (requestPipeline.js isBadUserInputGraphQLError):
+ *   it was answered as INTERNAL_SERVER_ERROR after the request's BAD_USER_INPUT errors and logged at error with its
+ *   stack, 2.2 kB of log for a client's mistake.
  */
-const APOLLO_BAD_REQUEST_MESSAGES = new Set([
-  "provided sha does not match query",
-  "Unsupported persisted query version",
+const CODELESS_CLIENT_ERRORS: ReadonlyMap<string, EdgeCode> = new Map([
+  ["provided sha does not match query", EdgeCode.BAD_REQUEST],
+  ["Unsupported persisted query version", EdgeCode.BAD_REQUEST],
+  ["Too many errors processing variables, error limit reached. Execution aborted.", EdgeCode.BAD_USER_INPUT],
 ]);
+
+/**
+ * At most this many `locations` per error. graphql-js gives some errors one location per occurrence ("There can be
+ * only one argument named", a fragment cycle, repeated variables): `f(a:1 a:1 ...)` got back 160 locations, 25 bytes
+ * each, for 4 bytes each. The first ones point at the fault; neither graphql-js nor Apollo has an option for this.
+ */
+export const MAX_ERROR_LOCATIONS = 3;
 
 const VARIABLE_PREFIX = /^Variable "\$([A-Za-z_][A-Za-z0-9_]*)" got invalid value /;
 const VARIABLE_AT = / at "([^"]*)"$/;
@@ -73,15 +86,15 @@ export function isClientError(code: unknown): boolean {
 }
 
 /**
- * The code an error goes out with, from its `extensions.code` and message: its own code, except that Apollo's
- * code-less persisted-query refusals (APOLLO_BAD_REQUEST_MESSAGES) are BAD_REQUEST, and no code at all is
+ * The code an error goes out with, from its `extensions.code` and message: its own code, except that the code-less
+ * client mistakes (CODELESS_CLIENT_ERRORS) get theirs, and no code at all is
  * INTERNAL_SERVER_ERROR. Apollo's formatted error carries INTERNAL_SERVER_ERROR for those refusals, the raw
  * GraphQLError (what didEncounterErrors sees) no code: both read the same here, so the answer and the decision to log
  * an error as unexpected agree (one had logged every hash mismatch, a client's mistake, at error with its stack).
  */
 export function edgeCodeOf(code: unknown, message: string): string {
   if (typeof code === "string" && code !== EdgeCode.INTERNAL_SERVER_ERROR) return code;
-  return APOLLO_BAD_REQUEST_MESSAGES.has(message) ? EdgeCode.BAD_REQUEST : EdgeCode.INTERNAL_SERVER_ERROR;
+  return CODELESS_CLIENT_ERRORS.get(message) ?? EdgeCode.INTERNAL_SERVER_ERROR;
 }
 
 /**
@@ -94,14 +107,15 @@ export function edgeCodeOf(code: unknown, message: string): string {
  * - worded by graphql-js or Apollo: in production, the fixed text of its kind (fixed-messages.ts), so no name, token,
  *   value, suggestion or limit the client could see or probe is repeated; in development, the original with values
  *   stripped, long names shortened and long digit runs masked, for debugging.
- * Every kept message is scrubbed of PII-shaped runs and secrets as a last line of defence. Locations and path stay.
+ * Every kept message is scrubbed of PII-shaped runs and secrets as a last line of defence. The path stays, and the
+ * first MAX_ERROR_LOCATIONS locations.
  */
 export function createFormatError(scrubber: Scrubber, options: { production: boolean }) {
   const { production } = options;
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = edgeCodeOf(formatted.extensions?.code, formatted.message);
     const where = {
-      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.locations ? { locations: formatted.locations.slice(0, MAX_ERROR_LOCATIONS) } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),
     };
     if (!isClientError(code))

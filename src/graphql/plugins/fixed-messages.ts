@@ -23,6 +23,8 @@ const PARSE: readonly Kind[] = [
 ];
 
 const VALIDATION: readonly Kind[] = [
+  // graphql-js's last error once GRAPHQL_MAX_ERRORS errors were found (validate's maxErrors).
+  [/^Too many validation errors, error limit reached/, "Too many validation errors: the rest were not looked for."],
   [/^GraphQL introspection is not allowed/, "Introspection is not allowed."],
   [/^Maximum introspection depth exceeded/, "Introspection is not allowed."],
   [/^Cannot query field /, "Unknown field."],
@@ -73,6 +75,11 @@ const USER_INPUT: readonly Kind[] = [
   ],
   [/^Variable "\$[^"]*" of non-null type "[^"]*" must not be null/, "Invalid input: a required variable is null."],
   [/^Variable "\$[^"]*" (?:got|has) invalid value/, "Invalid input: a variable has an invalid value."],
+  // graphql-js's last error once GRAPHQL_MAX_ERRORS coercion errors were found (execute's maxCoercionErrors).
+  [
+    /^Too many errors processing variables, error limit reached/,
+    "Invalid input: too many errors, the rest were not looked for.",
+  ],
 ];
 
 const OPERATION: readonly Kind[] = [

@@ -2,6 +2,7 @@ import { GraphQLError } from "graphql";
 import {
   createFormatError,
   edgeCodeOf,
+  MAX_ERROR_LOCATIONS,
   stripEchoedValues,
   UNEXPECTED_ERROR_MESSAGE,
 } from "../../../../src/graphql/plugins/error-format";
@@ -141,6 +142,44 @@ describe("formatError", () => {
     expect(edgeCodeOf(undefined, `${mismatch}: 10.1.2.3`)).toBe("INTERNAL_SERVER_ERROR");
     expect(edgeCodeOf(undefined, "Cannot read properties of undefined")).toBe("INTERNAL_SERVER_ERROR");
     expect(edgeCodeOf("BAD_USER_INPUT", mismatch)).toBe("BAD_USER_INPUT");
+  });
+
+  it("answers graphql-js's code-less last coercion error (maxCoercionErrors reached) as BAD_USER_INPUT", () => {
+    // execution/values.js: no node, so Apollo leaves it without a code; it had been masked and logged at error.
+    const message = "Too many errors processing variables, error limit reached. Execution aborted.";
+    expect(edgeCodeOf(undefined, message)).toBe("BAD_USER_INPUT");
+    expect(format({ message, extensions: { code: "INTERNAL_SERVER_ERROR" } }, new GraphQLError(message))).toEqual({
+      message: "Invalid input: too many errors, the rest were not looked for.",
+      extensions: { code: "BAD_USER_INPUT" },
+    });
+    expect(dev({ message, extensions: { code: "INTERNAL_SERVER_ERROR" } }, undefined)).toEqual({
+      message,
+      extensions: { code: "BAD_USER_INPUT" },
+    });
+  });
+
+  it("words graphql-js's last validation error (maxErrors reached) without a number in production", () => {
+    const message = "Too many validation errors, error limit reached. Validation aborted.";
+    expect(format({ message, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }, undefined)).toEqual({
+      message: "Too many validation errors: the rest were not looked for.",
+      extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+    });
+  });
+
+  it(`keeps at most ${MAX_ERROR_LOCATIONS} locations per error, in every environment and for every kind`, () => {
+    const locations = Array.from({ length: 240 }, (_, i) => ({ line: 1, column: 14 + 4 * i }));
+    const formatted = { message: 'There can be only one argument named "a".', locations };
+    for (const f of [format, dev]) {
+      for (const code of ["GRAPHQL_VALIDATION_FAILED", "INTERNAL_SERVER_ERROR"]) {
+        expect(f({ ...formatted, extensions: { code } }, undefined).locations).toEqual(
+          locations.slice(0, MAX_ERROR_LOCATIONS),
+        );
+      }
+      const safe = new SafeMessageError("Too many aliases.", { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
+      expect(f({ ...formatted, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }, safe).locations).toHaveLength(
+        MAX_ERROR_LOCATIONS,
+      );
+    }
   });
 
   it("hides the token limit's number in production", () => {
