@@ -59,13 +59,9 @@ async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise
   const { log } = inputs;
   inputs.responseHeaders.set("cache-control", "no-store");
   try {
-    if (!(await inputs.consent.has(consentKey(inputs.hasher, inputs.clientId, cibilId)))) {
-      log.info(
-        { creditHistory: { consent: "missing" } },
-        "credit history refused: no verified OTP on record for this client",
-      );
-      return consentRequired();
-    }
+    // No line of its own: the access line's `result` says CONSENT_REQUIRED per root field, and a refusal anyone can
+    // repeat at will (three per request, the alias limit) had written three lines of 220 bytes beside it.
+    if (!(await inputs.consent.has(consentKey(inputs.hasher, inputs.clientId, cibilId)))) return consentRequired();
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;
     // One line per SUMMARY_INTERVAL_MS while the store is down, not one per read (logging/summarised.ts).

@@ -129,6 +129,20 @@ describe("amplification, production settings (logs at debug)", () => {
     }
   });
 
+  it("credit reports refused for want of consent: the access line says so, no line of their own", async () => {
+    // Three ids (the alias limit), none verified by this client: a request anyone can repeat at will.
+    const read = (alias: string, id: string) => `${alias}: cibilCreditHistory(cibilId: "${id}") { __typename }`;
+    const query = `{ ${read("a", "102277101")} ${read("b", "102277102")} ${read("c", "102277103")} }`;
+    const m = await measure(t, { query }, auth);
+    expect(m.status).toBe(200);
+    expect(m.logLines).toHaveLength(1);
+    expect(m.logLines[0]).toMatchObject({
+      msg: "request completed",
+      result: "CONSENT_REQUIRED,CONSENT_REQUIRED,CONSENT_REQUIRED",
+    });
+    expect(m.logBytes).toBeLessThanOrEqual(MAX_LOG_BYTES);
+  });
+
   it("many, long or odd headers add nothing to the answer or to the log line", async () => {
     const query = { query: "{ serviceInfo { upstream } }" };
     const plain = await measure(t, query, auth);
