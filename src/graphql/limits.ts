@@ -7,6 +7,7 @@ import {
   type DocumentNode,
   type FragmentDefinitionNode,
   Kind,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationRule,
 } from "graphql";
@@ -63,6 +64,26 @@ export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
   });
 }
 
+/**
+ * The spec's Operation Type Existence rule (spec.graphql.org/draft/#sec-Operation-Type-Existence), which graphql-js 16
+ * does not have (17 adds it as KnownOperationTypesRule; its wording is kept). Without it `subscription { a }` (30 bytes)
+ * passed validation, and graphql-js's execute answered "Schema is not configured to execute subscription operation."
+ * with no code: HTTP 200 INTERNAL_SERVER_ERROR and a 1.8 kB error line with a stack in the log, for a client's
+ * mistake. The message names an operation type (query, mutation or subscription), never client text.
+ */
+export const knownOperationTypesRule: ValidationRule = (context) => ({
+  OperationDefinition(node: OperationDefinitionNode) {
+    if (!context.getSchema().getRootType(node.operation)) {
+      context.reportError(
+        new SafeMessageError(`The ${node.operation} operation is not supported by the schema.`, {
+          nodes: node,
+          extensions: { code: EdgeCode.GRAPHQL_VALIDATION_FAILED },
+        }),
+      );
+    }
+  },
+});
+
 const SYNTAX_ERROR_PREFIX = /^Syntax Error: /;
 
 /**
@@ -79,6 +100,7 @@ export function limitRules(limits: GraphQLLimits, production: boolean): Validati
     };
   const common = { exposeLimits: !production, propagateOnRejection: false };
   return [
+    knownOperationTypesRule,
     oncePerDocumentRule(GUARDED_MUTATION_NAMES),
     // Every alias counts: Armor's default allow-list exempts `__typename`, both as the aliased field and as the alias
     // (`a1: __typename` ... let 160 aliases through, and `__typename: someField` any field). The generated clients

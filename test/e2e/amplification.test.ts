@@ -109,6 +109,14 @@ describe("amplification, production settings (logs at debug)", () => {
     expectBounded(m, "GRAPHQL_VALIDATION_FAILED");
   });
 
+  it("an operation type the schema lacks is a validation error, not an unexpected one logged with its stack", async () => {
+    const m = await measure(t, { query: "subscription { a }" }, auth);
+    expectBounded(m, "GRAPHQL_VALIDATION_FAILED");
+    expect(m.errors).toEqual([
+      expect.objectContaining({ message: "The subscription operation is not supported by the schema." }),
+    ]);
+  });
+
   it("the answer to a small invalid document is at most 10 times its size (it was 78 times)", async () => {
     const m = await measure(t, { query: INVALID_DOCUMENTS[0][1] }, auth);
     expect(m.bytesIn).toBeLessThan(220);

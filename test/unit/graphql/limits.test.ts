@@ -120,3 +120,21 @@ describe("Armor limits (docs/security-requirements.md A3)", () => {
     expect(errorsOf(doc, true)).toEqual(["Query is too complex."]);
   });
 });
+
+describe("operation types the schema lacks (the spec's Operation Type Existence; graphql-js 16 lacks the rule)", () => {
+  it("refuses a subscription, with a message naming only the operation type, in every environment", () => {
+    for (const production of [false, true]) {
+      expect(errorsOf("subscription { a }", production)).toEqual([
+        "The subscription operation is not supported by the schema.",
+      ]);
+      expect(errorsOf("subscription S { a } query { serviceInfo { upstream } }", production)).toEqual([
+        "The subscription operation is not supported by the schema.",
+      ]);
+    }
+  });
+
+  it("lets queries and mutations through", () => {
+    expect(errorsOf("{ serviceInfo { upstream } }")).toEqual([]);
+    expect(errorsOf(`mutation { ${SEND} }`)).toEqual([]);
+  });
+});
