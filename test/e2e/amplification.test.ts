@@ -78,6 +78,50 @@ const manyKeys = () => ({
   variables: { input: Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`k${i}`, 1])) },
 });
 
+/**
+ * Explicit nulls where a variable's default let it into a non-null argument (validation allows it: the spec's
+ * VariablesInAllowedPosition), for a directive, a field, a mutation's input and an input field: graphql-js refuses them
+ * while executing, with no code.
+ */
+const NULL_ARGUMENTS: Array<[string, { query: string; variables: Record<string, null> }]> = [
+  [
+    "@skip(if:)",
+    { query: "query($v: Boolean = true) { serviceInfo @skip(if: $v) { upstream } }", variables: { v: null } },
+  ],
+  [
+    "a query's argument",
+    {
+      query: 'query($id: String = "102277100") { cibilCreditHistory(cibilId: $id) { __typename } }',
+      variables: { id: null },
+    },
+  ],
+  [
+    "a mutation's input",
+    {
+      query:
+        'mutation($i: GenerateCibilOtpInput = {cibilId: "1", accessToken: "a"}) { generateCibilOtp(input: $i) { __typename } }',
+      variables: { i: null },
+    },
+  ],
+  [
+    "an input field",
+    {
+      query:
+        'mutation($c: String = "1") { generateCibilOtp(input: {cibilId: $c, accessToken: "234123412346"}) { __typename } }',
+      variables: { c: null },
+    },
+  ],
+];
+
+/** A field error (HTTP 200, `data` null): BAD_USER_INPUT, nothing logged but the access line, nothing sent. */
+function expectNullArgumentRefused(m: Measured) {
+  expect(m.status).toBe(200);
+  expect(m.errors).toHaveLength(1);
+  expect(m.errors[0].extensions?.code).toBe("BAD_USER_INPUT");
+  expect(m.logLines.map((l) => l.msg)).toEqual(["request completed"]);
+  expect(m.logBytes).toBeLessThanOrEqual(MAX_LOG_BYTES);
+}
+
 function expectBounded(m: Measured, code: string, env: keyof typeof MAX_ANSWER_BYTES = "production") {
   expect(m.status).toBe(400);
   expect(m.errors.length).toBeGreaterThan(0);
@@ -116,6 +160,15 @@ describe("amplification, production settings (logs at debug)", () => {
       expect.objectContaining({ message: "The subscription operation is not supported by the schema." }),
     ]);
   });
+
+  it.each(NULL_ARGUMENTS)(
+    "null for %s: BAD_USER_INPUT, not an unexpected error logged with its stack",
+    async (_name, payload) => {
+      const m = await measure(t, payload, auth);
+      expectNullArgumentRefused(m);
+      expect(m.errors[0].message).toBe("Invalid input: an argument has an invalid value.");
+    },
+  );
 
   it("the answer to a small invalid document is at most 10 times its size (it was 78 times)", async () => {
     const m = await measure(t, { query: INVALID_DOCUMENTS[0][1] }, auth);
@@ -182,6 +235,16 @@ describe("amplification, development settings", () => {
   it.each(INVALID_DOCUMENTS)("%s: the same bounds with graphql-js's own messages", async (_name, query) => {
     expectBounded(await measure(t, { query }, {}), "GRAPHQL_VALIDATION_FAILED", "development");
   });
+
+  it.each(NULL_ARGUMENTS)(
+    "null for %s: BAD_USER_INPUT, graphql-js's message without the value",
+    async (_name, payload) => {
+      const m = await measure(t, payload, {});
+      expectNullArgumentRefused(m);
+      expect(m.errors[0].message).toMatch(/^Argument "(if|cibilId|input)" /);
+      expect(m.errors[0].message).not.toContain("234123412346");
+    },
+  );
 
   it("1,500 unknown input keys: the same bounds", async () => {
     const m = await measure(t, manyKeys(), {});

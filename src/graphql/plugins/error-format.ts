@@ -38,6 +38,16 @@ const CODELESS_CLIENT_ERRORS: ReadonlyMap<string, EdgeCode> = new Map([
 ]);
 
 /**
+ * graphql-js's argument coercion during execution (execution/values.js getArgumentValues), for field and directive
+ * arguments: the client's mistakes validation cannot see, such as a variable with a default, allowed in a non-null
+ * position, sent as null (`query($v: Boolean = true) { f @skip(if: $v) }` with `{"v": null}`). They carry no code,
+ * and had been answered as INTERNAL_SERVER_ERROR and logged at error with a stack (1.9 kB for a 90-byte request);
+ * they are BAD_USER_INPUT, as variable coercion errors are. Only graphql-js words these messages.
+ */
+export const ARGUMENT_COERCION =
+  /^Argument "[A-Za-z_][A-Za-z0-9_]*" (?:of required type "[^"]*" was (?:not provided\.|provided the variable )|of non-null type "[^"]*" must not be null\.|has invalid value )/;
+
+/**
  * At most this many `locations` per error. graphql-js gives some errors one location per occurrence ("There can be
  * only one argument named", a fragment cycle, repeated variables): `f(a:1 a:1 ...)` got back 160 locations, 25 bytes
  * each, for 4 bytes each. The first ones point at the fault; neither graphql-js nor Apollo has an option for this.
@@ -49,6 +59,8 @@ const VARIABLE_AT = / at "([^"]*)"$/;
 const AFTER_REPRESENT = /((?:cannot represent|Expected type)[^:;]*?)(?:: [^;]*)(;|$)/g;
 const AFTER_FOUND = /(Expected value of type "[^"]*"), found [^;]*/g;
 const DOUBLE_DOTS = /\.\.+/g;
+/** graphql-js prints the argument's whole value after this (ARGUMENT_COERCION): a literal may hold anything. */
+const ARGUMENT_VALUE = /^(Argument "[^"]*" has invalid value) [\s\S]*$/;
 /** A quoted name longer than this is shortened in development messages (a 30 kB operation name came back whole). */
 const LONG_QUOTED = /"([^"]{65})[^"]+"/g;
 /**
@@ -77,7 +89,11 @@ export function stripEchoedValues(message: string, reason?: string): string {
     const at = VARIABLE_AT.exec(head);
     out = `Variable "$${variable[1]}" got invalid value${at ? ` at "${at[1]}"` : ""}${tail ? `; ${tail}` : "."}`;
   }
-  return out.replace(AFTER_REPRESENT, "$1.$2").replace(AFTER_FOUND, "$1.").replace(DOUBLE_DOTS, ".");
+  return out
+    .replace(ARGUMENT_VALUE, "$1.")
+    .replace(AFTER_REPRESENT, "$1.$2")
+    .replace(AFTER_FOUND, "$1.")
+    .replace(DOUBLE_DOTS, ".");
 }
 
 /** True for errors whose message may reach the client. */
@@ -87,13 +103,14 @@ export function isClientError(code: unknown): boolean {
 
 /**
  * The code an error goes out with, from its `extensions.code` and message: its own code, except that the code-less
- * client mistakes (CODELESS_CLIENT_ERRORS) get theirs, and no code at all is
+ * client mistakes (CODELESS_CLIENT_ERRORS, ARGUMENT_COERCION) get theirs, and no code at all is
  * INTERNAL_SERVER_ERROR. Apollo's formatted error carries INTERNAL_SERVER_ERROR for those refusals, the raw
  * GraphQLError (what didEncounterErrors sees) no code: both read the same here, so the answer and the decision to log
  * an error as unexpected agree (one had logged every hash mismatch, a client's mistake, at error with its stack).
  */
 export function edgeCodeOf(code: unknown, message: string): string {
   if (typeof code === "string" && code !== EdgeCode.INTERNAL_SERVER_ERROR) return code;
+  if (ARGUMENT_COERCION.test(message)) return EdgeCode.BAD_USER_INPUT;
   return CODELESS_CLIENT_ERRORS.get(message) ?? EdgeCode.INTERNAL_SERVER_ERROR;
 }
 

@@ -75,6 +75,8 @@ const USER_INPUT: readonly Kind[] = [
   ],
   [/^Variable "\$[^"]*" of non-null type "[^"]*" must not be null/, "Invalid input: a required variable is null."],
   [/^Variable "\$[^"]*" (?:got|has) invalid value/, "Invalid input: a variable has an invalid value."],
+  // graphql-js's argument coercion during execution (error-format.ts ARGUMENT_COERCION).
+  [/^Argument "[^"]*" /, "Invalid input: an argument has an invalid value."],
   // graphql-js's last error once GRAPHQL_MAX_ERRORS coercion errors were found (execute's maxCoercionErrors).
   [
     /^Too many errors processing variables, error limit reached/,

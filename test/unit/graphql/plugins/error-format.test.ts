@@ -158,6 +158,27 @@ describe("formatError", () => {
     });
   });
 
+  it.each([
+    'Argument "if" of non-null type "Boolean!" must not be null.',
+    'Argument "cibilId" of required type "String!" was provided the variable "$id" which was not provided a runtime value.',
+    'Argument "cibilId" of required type "String!" was not provided.',
+    'Argument "input" has invalid value {cibilId: $c, accessToken: "234123412346"}.',
+  ])("answers graphql-js's argument coercion during execution as BAD_USER_INPUT: %s", (message) => {
+    expect(edgeCodeOf(undefined, message)).toBe("BAD_USER_INPUT");
+    expect(format({ message, extensions: { code: "INTERNAL_SERVER_ERROR" } }, new GraphQLError(message))).toEqual({
+      message: "Invalid input: an argument has an invalid value.",
+      extensions: { code: "BAD_USER_INPUT" },
+    });
+    const shown = dev({ message, extensions: { code: "INTERNAL_SERVER_ERROR" } }, undefined).message;
+    expect(shown).toMatch(/^Argument "/);
+    expect(shown).not.toContain("234123412346");
+  });
+
+  it("leaves other code-less messages that merely start alike masked", () => {
+    expect(edgeCodeOf(undefined, 'Argument "x" broke: connect ECONNREFUSED 10.1.2.3')).toBe("INTERNAL_SERVER_ERROR");
+    expect(edgeCodeOf(undefined, "Argument must not be null.")).toBe("INTERNAL_SERVER_ERROR");
+  });
+
   it("words graphql-js's last validation error (maxErrors reached) without a number in production", () => {
     const message = "Too many validation errors, error limit reached. Validation aborted.";
     expect(format({ message, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }, undefined)).toEqual({
