@@ -29,6 +29,32 @@ const jwtTypeEntry = z
   })
   .transform(jwtType);
 
+/**
+ * The JWS algorithms a token may be signed with (RFC 8725 §3.1: a verifier accepts only the algorithms it expects).
+ * Default: every asymmetric algorithm jose verifies, so a JWKS key published without `alg` (RFC 7517 §4.4 makes it
+ * optional) verifies only what AUTH_JWT_ALGORITHMS lists: an RSA key so published verifies RS256, RS384, RS512 and
+ * the PS family alike unless the list is narrowed to the identity provider's own (one, usually RS256 or ES256). The
+ * symmetric HS algorithms and `none` are never accepted: a JWKS is public, and jose does not verify them against one
+ * (test/e2e/auth.test.ts).
+ */
+export const JWT_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
+] as const;
+
+const jwtAlgorithmEntry = z.enum(JWT_ALGORITHMS, {
+  error: `entries must be asymmetric JWS algorithms: ${JWT_ALGORITHMS.join(", ")} (HS256/384/512 and none are never accepted)`,
+});
+
 /** `clientId:sha256hex`. The entry is not echoed: a key pasted here by mistake would be. */
 const apiKeyEntry = z
   .string()
@@ -81,6 +107,13 @@ export const authSettings = defineSettings({
         "the JWT `typ` header values accepted (RFC 9068 access tokens are `at+jwt`); add `JWT` for an identity " +
         "provider whose access tokens are typed `JWT` or not typed (then ID tokens with this `aud` pass too)",
     }),
+    AUTH_JWT_ALGORITHMS: custom(listOf(jwtAlgorithmEntry), {
+      default: [...JWT_ALGORITHMS],
+      defaultDoc: "every asymmetric one: `RS256`..`RS512`, `PS256`..`PS512`, `ES256`..`ES512`, `EdDSA`, `Ed25519`",
+      doc:
+        "the JWS algorithms a JWT may be signed with (RFC 8725 §3.1); narrow it to your identity provider's (e.g. " +
+        "`RS256`): a JWKS key published without `alg` verifies every algorithm of its family. HS* and none are refused",
+    }),
   },
 });
 
@@ -96,6 +129,8 @@ export interface AuthConfig {
     clientClaim: string;
     /** Normalised (jwtType) `typ` values a token may carry; `jwt` admits a token without `typ` too. */
     types: ReadonlySet<string>;
+    /** The JWS algorithms a token may use (JWT_ALGORITHMS by default). */
+    algorithms: readonly string[];
   } | null;
 }
 
@@ -126,6 +161,8 @@ export function authConfig(v: ValuesOf<typeof authSettings>, production: boolean
       clientClaim: v.AUTH_JWT_CLIENT_CLAIM,
       // An empty list (`AUTH_JWT_TYPES=,`) is the default, not "accept none".
       types: new Set(v.AUTH_JWT_TYPES?.length ? v.AUTH_JWT_TYPES : [ACCESS_TOKEN_TYP]),
+      // An empty list is the default too, not "accept none".
+      algorithms: v.AUTH_JWT_ALGORITHMS?.length ? v.AUTH_JWT_ALGORITHMS : [...JWT_ALGORITHMS],
     };
   } else if (v.AUTH_JWT_ISSUER || v.AUTH_JWT_AUDIENCE) {
     problems.push("AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE need AUTH_JWKS_URL");

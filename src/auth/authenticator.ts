@@ -56,12 +56,15 @@ export class Authenticator {
   readonly #notForTokens: ReadonlySet<string>;
   /** API_KEYS' clients by key hash, made once: their shown id is not worked out per request. */
   readonly #apiKeyClients: ReadonlyMap<string, ClientIdentity>;
+  /** AUTH_JWT_ALGORITHMS, as the mutable array jose's options take (made once). */
+  readonly #algorithms: string[];
 
   constructor(private readonly config: AuthConfig) {
     this.#jwks = config.jwt
       ? createRemoteJWKSet(config.jwt.jwksUrl, { timeoutDuration: 3_000, cooldownDuration: 30_000 })
       : null;
     this.#notForTokens = new Set([ANONYMOUS.id, ...config.apiKeys.values()]);
+    this.#algorithms = [...(config.jwt?.algorithms ?? [])];
     this.#apiKeyClients = new Map(
       [...config.apiKeys].map(([keyHash, id]) => [
         keyHash,
@@ -118,6 +121,7 @@ export class Authenticator {
       const { payload, protectedHeader } = await jwtVerify(m[1], this.#jwks, {
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,
+        algorithms: this.#algorithms,
         clockTolerance: 5,
       });
       // The reason does not repeat the header's value: it is the caller's text (docs/security-requirements.md A8).

@@ -6,7 +6,10 @@ export interface Budget {
   seconds: number;
 }
 
-/** OTP throttling (docs/security-requirements.md B1-B4). Every budget counts sends that may have reached AOPay. */
+/**
+ * OTP throttling (docs/security-requirements.md B1-B4). The send budgets count sends that may have reached AOPay (a
+ * refused attempt counts nothing); the verification budgets (`verify`, `verifyIp`, `verifyClient`) count guesses.
+ */
 export interface ThrottleConfig {
   /**
    * Minimum time between two sends to the same destination (graphql/guarded-mutations.ts: mobile, Aadhaar, CIBIL id or

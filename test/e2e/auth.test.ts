@@ -1,3 +1,4 @@
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
@@ -276,6 +277,105 @@ describe("AUTH_JWT_TYPES=at+jwt,JWT: an identity provider whose access tokens ar
   it.each([["logout+jwt"], ["secevent+jwt"], ["dpop+jwt"]])("still rejects typ %s", async (typ) => {
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { authorization: `Bearer ${await token(typ)}` });
     expect(res.status).toBe(401);
+  });
+});
+
+/**
+ * RFC 8725 §3.1: a verifier accepts only the algorithms it expects. A JWKS is public: an `oct` key in it (a
+ * misconfigured identity provider) lets anyone who reads it sign HS256 tokens, and an RSA key published without `alg`
+ * verifies RS256, RS384, RS512 and the PS family alike.
+ */
+describe("AUTH_JWT_ALGORITHMS: the JWS algorithms a token may use", () => {
+  const secret = new Uint8Array(32).fill(7);
+  let jwks: { url: string; server: Server };
+  // A KeyObject, not a WebCrypto key (bound to one algorithm): the same RSA key signs RS256 and the PS family.
+  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+
+  const sign = (alg: string, kid: string, key: KeyObject | Uint8Array, azp = "alg-app") =>
+    new SignJWT({ azp })
+      .setProtectedHeader({ alg, kid, typ: "at+jwt" })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime("5m")
+      .sign(key);
+  const settings = (extra: Record<string, string> = {}) => ({
+    AUTH_REQUIRED: "true",
+    AUTH_JWKS_URL: jwks.url,
+    AUTH_JWT_ISSUER: ISSUER,
+    AUTH_JWT_AUDIENCE: AUDIENCE,
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    // The RSA key without `alg` (RFC 7517 §4.4 makes it optional), and a symmetric key beside it.
+    const keys = [
+      { ...rsa.publicKey.export({ format: "jwk" }), kid: "rsa-key", use: "sig" },
+      { kty: "oct", k: Buffer.from(secret).toString("base64url"), kid: "hmac-key", alg: "HS256", use: "sig" },
+    ];
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ keys }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    jwks = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`, server };
+  });
+  afterAll(() => jwks?.server.close());
+
+  describe("by default: the asymmetric algorithms", () => {
+    let t: TestStack;
+    beforeAll(async () => {
+      t = await startTestStack(settings());
+    });
+    afterAll(() => t?.stop());
+
+    it.each([["HS256"], ["HS384"], ["HS512"]])(
+      "rejects a token signed %s with a symmetric key of the JWKS, with no upstream call",
+      async (alg) => {
+        t.simulator?.resetCalls();
+        const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+          authorization: `Bearer ${await sign(alg, "hmac-key", secret)}`,
+        });
+        expect(res.status).toBe(401);
+        expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "UNAUTHENTICATED" });
+        expect(t.simulator?.calls()).toBe(0);
+        const lines = t.logs.records().filter((r) => r.requestId === res.headers["x-request-id"]);
+        expect(lines).toEqual([
+          expect.objectContaining({ status: 401, refused: expect.stringMatching(/^invalid token/) }),
+        ]);
+      },
+    );
+
+    it.each([["RS256"], ["PS256"], ["PS512"]])("accepts %s with the RSA key", async (alg) => {
+      const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+        authorization: `Bearer ${await sign(alg, "rsa-key", rsa.privateKey, `alg-app-${alg}`)}`,
+      });
+      expect(resultOf(res.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    });
+  });
+
+  describe("AUTH_JWT_ALGORITHMS=PS256: only that one", () => {
+    let t: TestStack;
+    beforeAll(async () => {
+      t = await startTestStack(settings({ AUTH_JWT_ALGORITHMS: "PS256" }));
+    });
+    afterAll(() => t?.stop());
+
+    it("accepts PS256 and rejects RS256 and PS512 with the same key", async () => {
+      const answer = async (alg: string) =>
+        t.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+          authorization: `Bearer ${await sign(alg, "rsa-key", rsa.privateKey, `only-${alg}`)}`,
+        });
+      expect(resultOf((await answer("PS256")).body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+      for (const alg of ["RS256", "PS512"]) {
+        const res = await answer(alg);
+        expect(res.status).toBe(401);
+        const lines = t.logs.records().filter((r) => r.requestId === res.headers["x-request-id"]);
+        expect(lines).toEqual([
+          expect.objectContaining({ status: 401, refused: "invalid token (ERR_JOSE_ALG_NOT_ALLOWED)" }),
+        ]);
+      }
+      expect(t.simulator?.calls()).toBe(1);
+    });
   });
 });
 

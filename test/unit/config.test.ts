@@ -156,6 +156,24 @@ describe("loadConfig", () => {
     expect(problems.join()).not.toContain("secret value");
   });
 
+  it("reads AUTH_JWT_ALGORITHMS: asymmetric JWS algorithms only, every one by default (RFC 8725 §3.1)", () => {
+    const jwt = { AUTH_JWKS_URL: "https://login.example/jwks.json" };
+    expect(loadConfig(jwt).auth.jwt!.algorithms).toEqual(expect.arrayContaining(["RS256", "PS256", "ES256", "EdDSA"]));
+    expect(loadConfig(jwt).auth.jwt!.algorithms.some((a) => a.startsWith("HS"))).toBe(false);
+    expect(loadConfig({ ...jwt, AUTH_JWT_ALGORITHMS: "," }).auth.jwt!.algorithms).toEqual(
+      loadConfig(jwt).auth.jwt!.algorithms,
+    );
+    expect(loadConfig({ ...jwt, AUTH_JWT_ALGORITHMS: "RS256, ES256" }).auth.jwt!.algorithms).toEqual([
+      "RS256",
+      "ES256",
+    ]);
+    for (const refused of ["HS256", "none", "RS256,HS512", "rs256"]) {
+      expect(problemsOf({ ...jwt, AUTH_JWT_ALGORITHMS: refused })).toEqual([
+        expect.stringMatching(/^AUTH_JWT_ALGORITHMS.*asymmetric JWS algorithms/),
+      ]);
+    }
+  });
+
   it("parses CORS_ORIGINS as an exact-origin list; empty means none", () => {
     expect(loadConfig({ CORS_ORIGINS: "https://a.example, http://localhost:3000" }).corsOrigins).toEqual([
       "https://a.example",
