@@ -51,6 +51,12 @@ export function replyFor(scenario: Scenario, bodies: FamilyBodies): SimReply {
         text: "Found",
         headers: { location: "http://redirect-trap.invalid/api" },
       };
+    default: {
+      // A scenario added to ScenarioName without its case here fails tsc on this line, naming it:
+      // Type '"<name>"' is not assignable to type 'never'.
+      const missing: never = scenario.name;
+      throw new Error(`simulator scenario without a reply: ${String(missing)}`);
+    }
   }
 }
 
