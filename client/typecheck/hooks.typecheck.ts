@@ -9,6 +9,7 @@ import {
   fieldProblems,
   type GenerateCibilOtpMutation,
   isFailure,
+  type RegisterCibilCustomerMutation,
   requestMetaOf,
   type ThrottleScope,
   useGenerateCibilOtpMutation,
@@ -80,6 +81,26 @@ export function everyFailureMemberNarrows(result: GenerateCibilOtpMutation["gene
       return unreachable;
     }
   }
+}
+
+/**
+ * A registration refused by a registered-mobile rule is a member of its own (RegistrationRefused), narrowed with
+ * FailureFields' code, message and retryable; a send's union does not have it.
+ */
+export function registrationRefusedNarrows(
+  result: RegisterCibilCustomerMutation["registerCibilCustomer"],
+  send: GenerateCibilOtpMutation["generateCibilOtp"],
+): string {
+  if (result.__typename === "RegistrationRefused") {
+    const code: FailureCode = result.code;
+    // Not selected by FailureFields (the released operations' texts, and their trusted-document ids, are kept).
+    // @ts-expect-error retryAfterSeconds is not selected
+    void result.retryAfterSeconds;
+    return `${code} ${String(result.retryable)}`;
+  }
+  // @ts-expect-error generateCibilOtp is never refused this way
+  if (send.__typename === "RegistrationRefused") return "";
+  return result.__typename;
 }
 
 /** isFailure narrows to the failure members, and what is left is the success member. */

@@ -8,8 +8,14 @@ import { isPromiseLike } from "../util/promise-like";
 import type { SendInfo } from "../protection/send-guard";
 import type { GraphQLContext } from "./context";
 import { EdgeCode } from "./edge-code";
-import type { OtpSendFailure } from "./failures/failure.types";
-import { idempotencyConflict, protectionUnavailable, throttledFailure, toFailure } from "./failures/to-failure";
+import { type GuardedFailure, RegistrationRefused } from "./failures/failure.types";
+import {
+  idempotencyConflict,
+  protectionUnavailable,
+  registrationRefused,
+  throttledFailure,
+  toFailure,
+} from "./failures/to-failure";
 import { GUARDED_MUTATIONS, type GuardedMutationName, type GuardSpec, isGuardedMutation } from "./guarded-mutations";
 import type { RegisteredMobileStore } from "../protection/registered-mobiles";
 import { canonicalCibilId } from "../pii/cibil-id";
@@ -36,7 +42,11 @@ export interface GuardedSend<In extends object, T, R> {
 
 /** Visible ASCII, 1 to 255 characters (Stripe's bound; a UUID v4 is the recommended value). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-/** Seconds a client is told to wait before asking again about a request still in flight. */
+/**
+ * Seconds a client is told to wait before asking again about a request still in flight: its own (an
+ * Idempotency-Key's), or an OTP send its registration waits for (OTP_SEND_IN_PROGRESS). About the time an upstream
+ * call takes; while the request is still running, the answer repeats with the same wait.
+ */
 const CONFLICT_RETRY_SECONDS = 2;
 
 export class IdempotencyKeyReusedError extends SafeMessageError {
@@ -55,7 +65,7 @@ export function guardedSend<In extends object, T, R extends object>(
   ctx: GraphQLContext,
   info: GraphQLResolveInfo,
   send: GuardedSend<In, T, R>,
-): Promise<R | OtpSendFailure> {
+): Promise<R | GuardedFailure> {
   const field = info.fieldName;
   if (info.parentType !== info.schema.getMutationType() || !isGuardedMutation(field)) {
     // A bug (masked for the client, logged): nothing has been claimed, reserved or sent.
@@ -84,8 +94,8 @@ async function guarded<In extends object, T, R extends object>(
   send: GuardedSend<In, T, R>,
   registered: RegisteredMobileStore,
   marked: string[],
-): Promise<R | OtpSendFailure> {
-  const outcome = await ctx.protection.guard.run<T, R | OtpSendFailure>({
+): Promise<R | GuardedFailure> {
+  const outcome = await ctx.protection.guard.run<T, R | GuardedFailure>({
     field,
     budget: spec.budget,
     subject: { destinations: destinationsOf(field, spec, send.request), ip: ctx.ip, clientId: ctx.client.id },
@@ -99,7 +109,7 @@ async function guarded<In extends object, T, R extends object>(
     store: (result) => ({ typename: result.constructor.name, data: { ...(result as Record<string, unknown>) } }),
     revive: (stored: StoredResult) => {
       const type = send.resultTypes.find((t) => t.name === stored.typename);
-      return type ? (Object.assign(new type(), stored.data) as R | OtpSendFailure) : undefined;
+      return type ? (Object.assign(new type(), stored.data) as R | GuardedFailure) : undefined;
     },
   });
   // A throttle or an Idempotency-Key's answer is noted on the access line, not logged on a line of its own
@@ -119,6 +129,12 @@ async function guarded<In extends object, T, R extends object>(
     case "throttled":
       noteAccess(ctx.summary, "throttled", outcome.scope);
       return throttledFailure(outcome.code, outcome.scope, outcome.retryAfterSeconds);
+    case "refused":
+      // Only a mutation whose union has the member can be refused by a rule (a registration, `registers`); any other
+      // is a bug in the store's contract: masked for the client, logged, and nothing was sent.
+      if (!send.resultTypes.includes(RegistrationRefused))
+        throw new Error(`guardedSend: ${field} was refused (${outcome.code}) but cannot answer RegistrationRefused`);
+      return registrationRefused(outcome.code, CONFLICT_RETRY_SECONDS);
     case "unavailable":
       return protectionUnavailable();
   }
@@ -168,7 +184,9 @@ function inputString(field: string, input: object, name: string): string {
  *   refused before AOPay creates a customer whose mobile we would not know; then, when the PAN was registered here
  *   before, its mobile added to that CIBIL id's record at once: AOPay may send that id's OTPs to it as soon as the
  *   registration reaches it, long before it answers (test/e2e/registration-race.test.ts).
- * A store failure throws ProtectionStoreError: the guard answers PROTECTION_UNAVAILABLE and sends nothing.
+ * A store failure throws ProtectionStoreError: the guard answers PROTECTION_UNAVAILABLE and sends nothing. A rule's
+ * refusal of a registration (a send to its CIBIL id under way, one mobile too many) throws ProtectionRefusal: the
+ * guard answers RegistrationRefused with its code, and sends nothing.
  */
 function prepareOf(
   field: string,

@@ -7,6 +7,7 @@ import { droppedLogLines } from "../logging/logger";
 import { LabelledCounter } from "./counter";
 import { collectDefaultMetricsButEventLoopLag, EventLoopLag } from "./eventloop-lag";
 import { LabelledHistogram } from "./histogram";
+import type { RefusalCode } from "../protection/errors";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
 
 /** Why admission control (http/admission.ts) refused a request: the `reason` label of graphql_requests_shed_total. */
@@ -35,6 +36,7 @@ export class Metrics implements RequestObserver {
   readonly #throttled: Counter<"operation" | "code" | "scope">;
   readonly #replays: Counter<"operation">;
   readonly #protectionUnavailable: Counter<"operation">;
+  readonly #refused: Counter<"operation" | "code">;
   readonly #unrecorded: Counter<"operation">;
   readonly #circuit: Gauge<"family">;
   readonly #graphql: LabelledHistogram<"operation" | "type" | "result">;
@@ -118,6 +120,15 @@ export class Metrics implements RequestObserver {
       labelNames: ["operation"],
       registers,
     });
+    this.#refused = new Counter({
+      name: "aopay_protection_refusals_total",
+      help:
+        "Requests refused by a protection rule with its stores answering (not a store failure), by operation and " +
+        "code: OTP_SEND_IN_PROGRESS (a registration while an OTP send to its CIBIL id is under way) or " +
+        "MOBILE_LIMIT_REACHED (a registration that would give its CIBIL id one mobile too many).",
+      labelNames: ["operation", "code"],
+      registers,
+    });
     this.#unrecorded = new Counter({
       name: "aopay_unrecorded_writes_total",
       help:
@@ -169,6 +180,10 @@ export class Metrics implements RequestObserver {
 
   protectionUnavailable(field: string): void {
     child(this.#counters, `p\n${field}`, () => this.#protectionUnavailable.labels({ operation: field })).inc();
+  }
+
+  refused(field: string, code: RefusalCode): void {
+    child(this.#counters, `f\n${field}\n${code}`, () => this.#refused.labels({ operation: field, code })).inc();
   }
 
   unrecorded(field: string): void {

@@ -8,3 +8,30 @@ export class ProtectionStoreError extends Error {
     this.name = "ProtectionStoreError";
   }
 }
+
+/**
+ * Why a protection rule refused a request although every store answered: a decision, not a failure. The names are the
+ * client-facing codes (graphql/failures/failure-code.enum.ts), as ThrottleCode's are.
+ * - OTP_SEND_IN_PROGRESS: a registration of a PAN whose CIBIL id has an OTP send under way (registered-mobiles.ts
+ *   RegistrationRaceError): it may go once that send has ended.
+ * - MOBILE_LIMIT_REACHED: a registration that would give its CIBIL id one mobile more than MAX_MOBILES_PER_ID within
+ *   the record's TTL (registered-mobiles.ts RegisteredMobilesFullError).
+ */
+export type RefusalCode = "OTP_SEND_IN_PROGRESS" | "MOBILE_LIMIT_REACHED";
+
+/**
+ * A protection rule said no, with its stores working: the request is refused before anything is sent, and answered
+ * with its own code. Never a ProtectionStoreError: that one is logged as a store failure, counted in
+ * aopay_protection_unavailable_total (which pages operators) and answered PROTECTION_UNAVAILABLE, which tells the
+ * client that a retry will do once the store is back. Reported both ways, a client could not tell a policy from an
+ * outage, and an operator got "store unavailable" lines and alerts with Redis healthy.
+ */
+export class ProtectionRefusal extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ProtectionRefusal";
+  }
+}

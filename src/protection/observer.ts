@@ -1,3 +1,4 @@
+import type { RefusalCode } from "./errors";
 import type { ThrottleCode, ThrottleScope } from "./otp-throttle";
 
 /**
@@ -9,6 +10,8 @@ export interface RequestObserver {
   replayed(field: string): void;
   /** An OTP send refused because the shared store was unreachable (fail closed). */
   protectionUnavailable(field: string): void;
+  /** A request refused by a protection rule with its stores answering (errors.ts ProtectionRefusal): no failure. */
+  refused(field: string, code: RefusalCode): void;
   /**
    * A write that happened upstream whose follow-up record could not be kept (a registration whose CIBIL id's mobile
    * was not remembered: that id's OTP sends are budgeted by the id only; an idempotency result not stored before its
@@ -22,5 +25,6 @@ export const NO_OBSERVER: RequestObserver = {
   throttled: () => undefined,
   replayed: () => undefined,
   protectionUnavailable: () => undefined,
+  refused: () => undefined,
   unrecorded: () => undefined,
 };

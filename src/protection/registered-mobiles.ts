@@ -1,6 +1,6 @@
 import type Redis from "ioredis";
 import { BoundedTable, Capacity } from "./bounded-table";
-import { ProtectionStoreError } from "./errors";
+import { ProtectionRefusal, ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
 import { MemoryStoreFullError } from "./memory-counters";
 import type { MaybePromise } from "./otp-throttle";
@@ -51,8 +51,9 @@ export interface RegisteredMobileStore {
    * known (AOPay keeps one customer per PAN, §1.1 "registration is needed only once"), and `mobile` joins that id's
    * mobiles now, before AOPay may switch the customer's OTPs to it: a GenerateOTP sent while the registration is at
    * AOPay is then budgeted on it too. Learnt only from the answer, it was not (test/e2e/registration-race.test.ts).
-   * Then, a send to that id under way (`sending`) refuses the registration: RegistrationRaceError. Throws
-   * ProtectionStoreError.
+   * Then, a send to that id under way (`sending`) refuses the registration: RegistrationRaceError; a mobile that
+   * would be the id's fifth, RegisteredMobilesFullError (both ProtectionRefusal: decisions, not failures). Throws
+   * ProtectionStoreError when the store fails.
    */
   registering(pan: string, mobile: string): MaybePromise<void>;
   /**
@@ -82,12 +83,14 @@ export interface RegisteredMobileStore {
 export const SEND_MARK_TTL_MS = 120_000;
 
 /**
- * A registration of a PAN whose CIBIL id has an OTP send under way: refused before AOPay (PROTECTION_UNAVAILABLE,
- * retryable), since AOPay might send that OTP to the registration's mobile, which it was not budgeted on.
+ * A registration of a PAN whose CIBIL id has an OTP send under way: refused before AOPay (OTP_SEND_IN_PROGRESS,
+ * retryable once that send has ended), since AOPay might send that OTP to the registration's mobile, which it was not
+ * budgeted on. A decision with the store answering, not a store failure (errors.ts ProtectionRefusal): it was one
+ * (PROTECTION_UNAVAILABLE, logged and counted as the store unreachable) until the refusal had a code of its own.
  */
-export class RegistrationRaceError extends ProtectionStoreError {
+export class RegistrationRaceError extends ProtectionRefusal {
   constructor() {
-    super(STORE, new Error("an OTP send to this CIBIL id is under way: registration refused, try again"));
+    super("OTP_SEND_IN_PROGRESS", "an OTP send to this CIBIL id is under way: registration refused, try again");
   }
 }
 
@@ -97,7 +100,7 @@ export class RegistrationRaceError extends ProtectionStoreError {
  * registration's mobile in effect only once it answered; a send budgeted on every mobile of the id's recent
  * registrations is budgeted on the one AOPay sends to, whatever the order (stricter, never looser). Bounded so that
  * one CIBIL id cannot grow a record (and a send's budgets) without end. A registration of a known PAN with one more
- * mobile is refused before AOPay (`registering` throws RegisteredMobilesFullError: PROTECTION_UNAVAILABLE, nothing
+ * mobile is refused before AOPay (`registering` throws RegisteredMobilesFullError: MOBILE_LIMIT_REACHED, nothing
  * sent) rather than drop one: a dropped mobile is a budget that no longer applies, and registrations AOPay refuses
  * (which add their mobile all the same: whether one took effect is not known when it is sent) would otherwise push
  * the phone AOPay sends to out of the record. A registration answered with one more (its PAN not linked here before)
@@ -183,10 +186,14 @@ function openMobiles(sealer: StoreSealer, key: string, sealed: string): string[]
   return mobiles as string[];
 }
 
-/** A registration of a PAN whose CIBIL id has MAX_MOBILES_PER_ID mobiles already, with another one. */
-export class RegisteredMobilesFullError extends ProtectionStoreError {
+/**
+ * A registration of a PAN whose CIBIL id has MAX_MOBILES_PER_ID mobiles already, with another one: refused before
+ * AOPay (MOBILE_LIMIT_REACHED, not retryable: it stays refused until the record expires, the TTL after the id's last
+ * registration here; one with a mobile already in the record goes). A decision, not a store failure (ProtectionRefusal).
+ */
+export class RegisteredMobilesFullError extends ProtectionRefusal {
   constructor() {
-    super(STORE, new Error(`the CIBIL id has ${MAX_MOBILES_PER_ID} registered mobiles already: not one more`));
+    super("MOBILE_LIMIT_REACHED", `the CIBIL id has ${MAX_MOBILES_PER_ID} registered mobiles already: not one more`);
   }
 }
 
@@ -483,7 +490,9 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
         if ((await this.#replace(redisKey, current ?? "", next, String(this.ttlMs))) === 1) return;
       }
     } catch (error) {
-      throw error instanceof ProtectionStoreError ? error : new ProtectionStoreError(STORE, error);
+      // A refusal (one mobile too many) is the rule's answer, passed on as it is: never wrapped as a store failure.
+      if (error instanceof ProtectionStoreError || error instanceof ProtectionRefusal) throw error;
+      throw new ProtectionStoreError(STORE, error);
     }
     throw new ProtectionStoreError(STORE, new Error("registered mobiles kept changing while being written"));
   }

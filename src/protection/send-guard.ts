@@ -4,7 +4,7 @@ import { issueSendPass, type SendPass } from "../aopay/send-pass";
 import type { Logger } from "../logging/logger";
 import { Summarised } from "../logging/summarised";
 import { isPromiseLike } from "../util/promise-like";
-import { ProtectionStoreError } from "./errors";
+import { ProtectionRefusal, ProtectionStoreError, type RefusalCode } from "./errors";
 import type { BeginOutcome, IdempotencyStore, StoredResult } from "./idempotency-store";
 import type { KeyHasher } from "./key-hasher";
 import { MemoryStoreFullError } from "./memory-counters";
@@ -31,7 +31,8 @@ import type {
  *   5. Settle: a call that provably never left the process gives its points back and frees the key; anything that
  *      may have reached AOPay keeps its cost and stores its result under the key. A value is first remembered
  *      (optional: a registration's mobile), which cannot undo the call: a failure there is logged and counted.
- * If the shared store is unreachable, nothing is sent (fail closed): `unavailable`.
+ * If the shared store is unreachable, nothing is sent (fail closed): `unavailable`. If a rule refuses in `prepare`
+ * with the store answering (ProtectionRefusal), nothing is sent either: `refused`, never `unavailable`.
  * It knows nothing of GraphQL: graphql/guarded-send.ts maps its outcome to result union members.
  */
 
@@ -76,7 +77,8 @@ export interface SendRequest<T, R> {
    * Run after the idempotency claim (a replay sends nothing and needs nothing) and before the throttle: destinations
    * known only from an earlier request (the mobile a CIBIL id was registered with), budgeted with
    * `subject.destinations`; or a check that what `remember` will keep can be kept. Throws ProtectionStoreError: the
-   * request is refused (`unavailable`) and nothing is sent. In memory it may answer without a promise.
+   * request is refused (`unavailable`) and nothing is sent; or ProtectionRefusal: refused (`refused`), nothing sent.
+   * In memory it may answer without a promise.
    */
   prepare?(): MaybePromise<OtpSubject["destinations"] | undefined>;
   /**
@@ -101,6 +103,7 @@ export type SendOutcome<R> =
   | { kind: "in-flight" }
   | { kind: "key-reused" }
   | { kind: "throttled"; code: ThrottleCode; scope: ThrottleScope; retryAfterSeconds: number }
+  | { kind: "refused"; code: RefusalCode }
   | { kind: "unavailable" };
 
 interface Claim {
@@ -205,6 +208,14 @@ export class SendGuard {
       if (claim) await this.#storeResult(req, claim, req.store(result));
       return { kind: "sent", result };
     } catch (error) {
+      if (error instanceof ProtectionRefusal) {
+        // A decision, with the store answering: no store-failure line, not counted as the store unavailable (that
+        // counter pages operators). No line of its own either, as a throttle: the access line names the code
+        // (guarded-send.ts), and a client can repeat the request at will.
+        this.#observe.refused(field, error.code);
+        await this.#freeKey(req, claim);
+        return { kind: "refused", code: error.code };
+      }
       if (!(error instanceof ProtectionStoreError)) throw error;
       // A full in-memory store is warned about once a minute by the store (protection/index.ts), not once per request.
       if (error instanceof MemoryStoreFullError) {

@@ -31,15 +31,17 @@ interface Events {
   throttled: string[];
   replayed: string[];
   unavailable: string[];
+  refused: string[];
   unrecorded: string[];
 }
 
 export function setup(overrides: Partial<SendGuardOptions> = {}) {
-  const events: Events = { throttled: [], replayed: [], unavailable: [], unrecorded: [] };
+  const events: Events = { throttled: [], replayed: [], unavailable: [], refused: [], unrecorded: [] };
   const observe: RequestObserver = {
     throttled: (field, code, scope) => events.throttled.push(`${field}:${code}:${scope}`),
     replayed: (field) => events.replayed.push(field),
     protectionUnavailable: (field) => events.unavailable.push(field),
+    refused: (field, code) => events.refused.push(`${field}:${code}`),
     unrecorded: (field) => events.unrecorded.push(field),
   };
   const idempotency = new MemoryIdempotencyStore(sealer);

@@ -26,10 +26,14 @@ export type FailureCode =
   | 'CONSENT_REQUIRED'
   /** A request with the same Idempotency-Key is still running; its result will be replayed. */
   | 'IDEMPOTENCY_IN_FLIGHT'
+  /** registerCibilCustomer: this customer was registered with the most mobile numbers allowed recently, so a new one was not sent. Register with a mobile number used before for this customer; a new one is taken once none has been registered for CIBIL_REGISTERED_MOBILE_TTL_SECONDS (90 days by default). */
+  | 'MOBILE_LIMIT_REACHED'
   /** An OTP was sent to this destination moments ago; wait retryAfterSeconds before sending another. */
   | 'OTP_COOLDOWN'
   /** This destination had its maximum number of OTPs for the current window or day. */
   | 'OTP_LIMIT_REACHED'
+  /** registerCibilCustomer: an OTP is being sent to this customer right now, so the registration was not sent. Try again after retryAfterSeconds. */
+  | 'OTP_SEND_IN_PROGRESS'
   /** The request reached AOPay but no usable answer came back: the OTP may have been sent. */
   | 'OUTCOME_UNKNOWN'
   /** This service is at its limit of calls to AOPay; nothing was sent. Try again shortly. */
@@ -199,6 +203,7 @@ export type RegisterCibilCustomerMutation = { __typename: 'Mutation', registerCi
     | { __typename: 'IdempotencyConflict', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
     | { __typename: 'OutcomeUnknown', code: FailureCode, message: string, retryable: boolean }
     | { __typename: 'ProtectionUnavailable', code: FailureCode, message: string, retryable: boolean }
+    | { __typename: 'RegistrationRefused', code: FailureCode, message: string, retryable: boolean }
     | { __typename: 'UpstreamRejected', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
     | { __typename: 'UpstreamUnauthorized', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean }
     | { __typename: 'UpstreamUnavailable', retryAfterSeconds: number | null, code: FailureCode, message: string, retryable: boolean }
@@ -277,6 +282,8 @@ type FailureFields_OutcomeUnknown_Fragment = { __typename: 'OutcomeUnknown', cod
 
 type FailureFields_ProtectionUnavailable_Fragment = { __typename: 'ProtectionUnavailable', code: FailureCode, message: string, retryable: boolean };
 
+type FailureFields_RegistrationRefused_Fragment = { __typename: 'RegistrationRefused', code: FailureCode, message: string, retryable: boolean };
+
 type FailureFields_UpstreamRejected_Fragment = { __typename: 'UpstreamRejected', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean };
 
 type FailureFields_UpstreamUnauthorized_Fragment = { __typename: 'UpstreamUnauthorized', upstreamCode: string | null, upstreamMessage: string | null, code: FailureCode, message: string, retryable: boolean };
@@ -289,6 +296,7 @@ export type FailureFieldsFragment =
   | FailureFields_OtpThrottled_Fragment
   | FailureFields_OutcomeUnknown_Fragment
   | FailureFields_ProtectionUnavailable_Fragment
+  | FailureFields_RegistrationRefused_Fragment
   | FailureFields_UpstreamRejected_Fragment
   | FailureFields_UpstreamUnauthorized_Fragment
   | FailureFields_UpstreamUnavailable_Fragment

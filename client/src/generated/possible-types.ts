@@ -16,6 +16,7 @@
       "OtpThrottled",
       "OutcomeUnknown",
       "ProtectionUnavailable",
+      "RegistrationRefused",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
@@ -35,6 +36,7 @@
       "IdempotencyConflict",
       "OutcomeUnknown",
       "ProtectionUnavailable",
+      "RegistrationRefused",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
@@ -88,6 +90,7 @@
       "OtpThrottled",
       "OutcomeUnknown",
       "ProtectionUnavailable",
+      "RegistrationRefused",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
@@ -107,6 +110,7 @@
       "IdempotencyConflict",
       "OutcomeUnknown",
       "ProtectionUnavailable",
+      "RegistrationRefused",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"

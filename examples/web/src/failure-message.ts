@@ -35,6 +35,10 @@ export function describeFailure(failure: FailureFieldsFragment): string {
       return "The credit history is shown only after this customer's OTP has been verified here.";
     case "ProtectionUnavailable":
       return "OTP sending is paused because a safety check is unavailable. Nothing was sent: try again shortly.";
+    case "RegistrationRefused":
+      if (failure.code === "OTP_SEND_IN_PROGRESS")
+        return "An OTP is being sent to this customer right now. Nothing was sent: try again in a few seconds.";
+      return "This customer was registered with too many different mobile numbers recently. Nothing was sent: register with a mobile number used before for this customer, or contact support.";
     default: {
       const unknown: never = failure;
       return `Unexpected failure: ${JSON.stringify(unknown)}`;

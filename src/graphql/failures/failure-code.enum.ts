@@ -16,6 +16,8 @@ export enum FailureCode {
   CONSENT_REQUIRED = "CONSENT_REQUIRED",
   IDEMPOTENCY_IN_FLIGHT = "IDEMPOTENCY_IN_FLIGHT",
   PROTECTION_UNAVAILABLE = "PROTECTION_UNAVAILABLE",
+  OTP_SEND_IN_PROGRESS = "OTP_SEND_IN_PROGRESS",
+  MOBILE_LIMIT_REACHED = "MOBILE_LIMIT_REACHED",
 }
 
 registerEnumType(FailureCode, {
@@ -58,6 +60,17 @@ registerEnumType(FailureCode, {
     },
     PROTECTION_UNAVAILABLE: {
       description: "The shared throttle/idempotency store is unreachable, so no OTP is sent (fail closed).",
+    },
+    OTP_SEND_IN_PROGRESS: {
+      description:
+        "registerCibilCustomer: an OTP is being sent to this customer right now, so the registration was not sent. " +
+        "Try again after retryAfterSeconds.",
+    },
+    MOBILE_LIMIT_REACHED: {
+      description:
+        "registerCibilCustomer: this customer was registered with the most mobile numbers allowed recently, so a new " +
+        "one was not sent. Register with a mobile number used before for this customer; a new one is taken once " +
+        "none has been registered for CIBIL_REGISTERED_MOBILE_TTL_SECONDS (90 days by default).",
     },
   },
 });

@@ -126,6 +126,23 @@ export class ProtectionUnavailable extends Failure {}
 @ObjectType({
   implements: Failure,
   description:
+    "registerCibilCustomer refused before reaching AOPay by a rule about this customer's registered mobiles, with " +
+    "every store working (code OTP_SEND_IN_PROGRESS or MOBILE_LIMIT_REACHED). Nothing was sent.",
+})
+export class RegistrationRefused extends Failure {
+  // Nullable like the other members' retryAfterSeconds: a selection of several members must merge (see OtpThrottled).
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "Seconds to wait before trying again: set for OTP_SEND_IN_PROGRESS; null for MOBILE_LIMIT_REACHED, which a " +
+      "wait of seconds does not lift.",
+  })
+  retryAfterSeconds!: number | null;
+}
+
+@ObjectType({
+  implements: Failure,
+  description:
     "The customer's consent is not on record for this client: verify their CIBIL OTP (submitCibilOtp) first. Nothing was fetched.",
 })
 export class ConsentRequired extends Failure {}
@@ -143,8 +160,20 @@ export const OTP_SEND_FAILURES = [
 ] as const;
 export type OtpSendFailure = UpstreamFailure | OtpThrottled | IdempotencyConflict | ProtectionUnavailable;
 
-/** Failures of a write that sends no OTP (registration): no OTP budget applies. */
-export const WRITE_FAILURES = [...UPSTREAM_FAILURES, IdempotencyConflict, ProtectionUnavailable] as const;
+/**
+ * Failures of a write that sends no OTP (registration): no OTP budget applies, but the registered-mobile rules do
+ * (RegistrationRefused: added after release 0.1.0, an additive change; docs/clients.md says how an older client
+ * sees it).
+ */
+export const WRITE_FAILURES = [
+  ...UPSTREAM_FAILURES,
+  IdempotencyConflict,
+  ProtectionUnavailable,
+  RegistrationRefused,
+] as const;
+
+/** What a guarded write can answer besides its success member. */
+export type GuardedFailure = OtpSendFailure | RegistrationRefused;
 
 /** Failures of a consent-gated read (credit history). */
 export const CONSENTED_READ_FAILURES = [...UPSTREAM_FAILURES, ConsentRequired, ProtectionUnavailable] as const;

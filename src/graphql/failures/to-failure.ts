@@ -1,5 +1,6 @@
 import type { AopayError, AopayErrorCode } from "../../aopay/errors";
 import { FailureCode } from "./failure-code.enum";
+import type { RefusalCode } from "../../protection/errors";
 import type { ThrottleCode, ThrottleScope } from "../../protection/otp-throttle";
 import {
   ConsentRequired,
@@ -7,6 +8,7 @@ import {
   OtpThrottled,
   OutcomeUnknown,
   ProtectionUnavailable,
+  RegistrationRefused,
   ThrottleScope as GraphQLThrottleScope,
   type UpstreamFailure,
   UpstreamRejected,
@@ -34,6 +36,11 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
     "The same request is still being processed. Try again in a moment to get its result.",
   [FailureCode.PROTECTION_UNAVAILABLE]:
     "OTP sending is paused because a safety service is unavailable. Nothing was sent; try again later.",
+  [FailureCode.OTP_SEND_IN_PROGRESS]:
+    "An OTP is being sent to this customer right now. Nothing was sent; try the registration again in a moment.",
+  [FailureCode.MOBILE_LIMIT_REACHED]:
+    "This customer was registered with too many different mobile numbers recently. Nothing was sent; register with a " +
+    "mobile number already used for this customer, or contact support.",
 };
 
 /** The client-facing code of each upstream error code: the same name, except that an open circuit is UPSTREAM_UNAVAILABLE. */
@@ -100,6 +107,23 @@ export function consentRequired(): ConsentRequired {
 export function protectionUnavailable(): ProtectionUnavailable {
   const code = FailureCode.PROTECTION_UNAVAILABLE;
   return Object.assign(new ProtectionUnavailable(), { code, message: FAILURE_MESSAGES[code], retryable: true });
+}
+
+/**
+ * A registration refused by a registered-mobile rule (protection/errors.ts ProtectionRefusal). OTP_SEND_IN_PROGRESS is
+ * retryable after `sendInProgressRetrySeconds` (the send it waits for is one upstream call); MOBILE_LIMIT_REACHED is
+ * not: it holds until the record expires (CIBIL_REGISTERED_MOBILE_TTL_SECONDS after the id's last registration), so no
+ * wait is given, and the message says what the customer can do instead.
+ */
+export function registrationRefused(code: RefusalCode, sendInProgressRetrySeconds: number): RegistrationRefused {
+  const failureCode = FailureCode[code];
+  const busy = code === "OTP_SEND_IN_PROGRESS";
+  return Object.assign(new RegistrationRefused(), {
+    code: failureCode,
+    message: FAILURE_MESSAGES[failureCode],
+    retryable: busy,
+    retryAfterSeconds: busy ? sendInProgressRetrySeconds : null,
+  });
 }
 
 function upstreamText(error: AopayError) {

@@ -1,3 +1,5 @@
+import { ProtectionRefusal } from "../../../src/protection/errors";
+import { RegisteredMobilesFullError, RegistrationRaceError } from "../../../src/protection/registered-mobiles";
 import { canonicalJson } from "../../../src/protection/send-guard";
 import { AFTER_COOLDOWN, failing, hasher, NOW, request, setup } from "../../helpers/send-guard";
 
@@ -140,6 +142,30 @@ describe("SendGuard: prepare (destinations recalled from a store) and remember (
     const again = request({ key: "k-1" });
     expect((await guard.run(again.req)).kind).toBe("sent");
   });
+
+  it.each([
+    ["a send under way", () => new RegistrationRaceError(), "OTP_SEND_IN_PROGRESS"],
+    ["one mobile too many", () => new RegisteredMobilesFullError(), "MOBILE_LIMIT_REACHED"],
+  ] as const)(
+    "a rule's refusal in prepare (%s) is refused with its code, never unavailable: no store-failure line or count",
+    async (_name, refusal, code) => {
+      const { guard, events } = setup();
+      const req = request({ key: "k-1" });
+      req.req.prepare = () => {
+        throw refusal();
+      };
+      expect(refusal()).toBeInstanceOf(ProtectionRefusal);
+      expect(await guard.run(req.req)).toEqual({ kind: "refused", code });
+      expect(req.calls).toEqual([]);
+      expect(events.unavailable).toEqual([]);
+      expect(events.refused).toEqual([`generateCibilOtp:${code}`]);
+      // No line of its own (the access line names the code), least of all a store failure's.
+      expect(req.log.text()).toBe("");
+      // Nothing was sent: the key is free for the same request once the rule allows it.
+      const again = request({ key: "k-1" });
+      expect((await guard.run(again.req)).kind).toBe("sent");
+    },
+  );
 
   it("remember gets the call's value; its failure keeps the result (logged, counted as unrecorded)", async () => {
     const { guard, events } = setup();

@@ -9,11 +9,12 @@ import {
 import { FailureCode } from "../../../../src/graphql/failures/failure-code.enum";
 import {
   OutcomeUnknown,
+  RegistrationRefused,
   UpstreamRejected,
   UpstreamUnauthorized,
   UpstreamUnavailable,
 } from "../../../../src/graphql/failures/failure.types";
-import { FAILURE_MESSAGES, toFailure } from "../../../../src/graphql/failures/to-failure";
+import { FAILURE_MESSAGES, registrationRefused, toFailure } from "../../../../src/graphql/failures/to-failure";
 
 const d = { endpoint: "cibil.generateOtp", sent: true };
 
@@ -55,5 +56,28 @@ describe("toFailure: the one table from upstream errors to result members", () =
   it("never uses the internal error message (it names endpoints and statuses) as the client message", () => {
     const failure = toFailure(new AopayUnavailableError("cibil.generateOtp: could not reach AOPay (ECONNREFUSED)", d));
     expect(failure.message).not.toContain("ECONNREFUSED");
+  });
+});
+
+describe("registrationRefused: a registered-mobile rule's refusal, never PROTECTION_UNAVAILABLE", () => {
+  it("a send under way: retryable, after the wait given", () => {
+    const failure = registrationRefused("OTP_SEND_IN_PROGRESS", 2);
+    expect(failure).toBeInstanceOf(RegistrationRefused);
+    expect({ ...failure }).toEqual({
+      code: FailureCode.OTP_SEND_IN_PROGRESS,
+      message: FAILURE_MESSAGES.OTP_SEND_IN_PROGRESS,
+      retryable: true,
+      retryAfterSeconds: 2,
+    });
+  });
+
+  it("one mobile too many: not retryable, no wait (it holds until the record expires), says what to do instead", () => {
+    expect({ ...registrationRefused("MOBILE_LIMIT_REACHED", 2) }).toEqual({
+      code: FailureCode.MOBILE_LIMIT_REACHED,
+      message: FAILURE_MESSAGES.MOBILE_LIMIT_REACHED,
+      retryable: false,
+      retryAfterSeconds: null,
+    });
+    expect(FAILURE_MESSAGES.MOBILE_LIMIT_REACHED).toMatch(/mobile number already used for this customer/);
   });
 });
