@@ -98,6 +98,16 @@ export class CircuitBreaker {
     if ((failures / fires) * 100 > this.config.errorThresholdPercentage) this.#open();
   }
 
+  /**
+   * An admitted call ended without saying anything of AOPay's health: the client's own deadline (x-request-timeout-ms)
+   * cut it short. Neither a failure nor a success: not counted, its fire taken back (a client's short deadlines must
+   * not open the circuit for every client, nor dilute real failures), and a half-open circuit's probe is free again.
+   */
+  inconclusive(): void {
+    if (this.#fires[this.#head] > 0) this.#fires[this.#head] -= 1;
+    if (this.#state === "halfOpen") this.#probeAvailable = true;
+  }
+
   /** Stops its timers (on shutdown); calls asked for afterwards are refused (opossum's ESHUTDOWN). */
   shutdown(): void {
     this.#shutdown = true;

@@ -34,7 +34,7 @@ import { newOrderId, type OrderRef } from "./order-id";
 import { interpretResponse, scrubbedToken, type SuccessEnvelope } from "./outcome";
 import { retryDelay, type RetryPolicy } from "./retry";
 import { redeemSendPass, type SendPass, UnguardedSendError } from "./send-pass";
-import { type AopayTransport, errorCode, type TransportResult } from "./transport";
+import { type AopayTransport, cutByDeadline, errorCode, type TransportResult } from "./transport";
 import { UndocumentedFieldsLog } from "./undocumented-fields";
 import type { BreakerConfig } from "../config";
 
@@ -45,6 +45,11 @@ export interface CallOptions {
   record?: (summary: UpstreamCallSummary) => void;
   /** Absolute deadline (ms since epoch) of the whole request; each attempt gets only what is left of it. */
   deadlineAt?: number;
+  /**
+   * True when the client set `deadlineAt` shorter than this server's own (x-request-timeout-ms): an attempt it cuts
+   * short is the client's choice, not AOPay's slowness, and the circuit breaker does not count it. Default false.
+   */
+  deadlineShortened?: boolean;
   /** The request's operation span (when traces are exported): each attempt's span is its child. */
   traceContext?: TraceContext;
   /** True once the request's client has gone: a call not yet written is then dropped (transport.ts). */
@@ -233,7 +238,12 @@ export class AopayClient {
         // Inside the breaker: an answer that reads as unavailable (5xx) or unknown (an unreadable 2xx to a send) counts.
         envelope = interpretResponse(endpoint, res, text);
       } catch (error) {
-        breaker.failed(error);
+        // A client asking for 1 ms (or any deadline shorter than AOPay's usual answer) made every call of its end in
+        // UPSTREAM_TIMEOUT or OUTCOME_UNKNOWN, which count: eleven such calls opened the family's circuit, and every
+        // other client was answered UPSTREAM_UNAVAILABLE (CIRCUIT_OPEN) with AOPay healthy. A deadline of the
+        // server's own (REQUEST_DEADLINE_MS) still counts: then AOPay was slower than this service allows.
+        if (opts.deadlineShortened && cutByDeadline(error)) breaker.inconclusive();
+        else breaker.failed(error);
         throw error;
       }
       breaker.succeeded();

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import { Pool, type Dispatcher } from "undici";
 import type { AopayConfig } from "./client.settings";
-import type { AopayError } from "./errors";
+import { AopayError } from "./errors";
 import { classifyFailure, statusFailure, type UpstreamResponse } from "./outcome";
 
 /**
@@ -376,6 +376,11 @@ export function decodeBody(coding: string | string[], body: Buffer, maxBytes: nu
     return body;
   }
   return out;
+}
+
+/** Whether the request's deadline cut the attempt short (UPSTREAM_TIMEOUT before the write, OUTCOME_UNKNOWN after). */
+export function cutByDeadline(error: unknown): boolean {
+  return error instanceof AopayError && error.cause instanceof DeadlineExceeded;
 }
 
 /** undici's error code (`UND_ERR_HEADERS_TIMEOUT`, `ECONNREFUSED` ...) or ours (`DEADLINE`, `RESPONSE_TOO_LARGE`). */

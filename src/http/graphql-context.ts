@@ -55,14 +55,17 @@ export function graphqlContextFactory(config: Config, services: { aopay: AopayCl
     const log = request.log;
     const idempotencyKey = request.headers["idempotency-key"];
     // The request's deadline runs from its arrival; a client may ask for less (never more) with x-request-timeout-ms.
-    const deadlineAt =
-      Date.now() - elapsedMs + requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
+    const budgetMs = requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
+    const deadlineAt = Date.now() - elapsedMs + budgetMs;
+    // A deadline the client shortened is its own: what it cuts short is not counted against AOPay (aopay/client.ts).
+    const deadlineShortened = budgetMs < config.requestDeadlineMs;
     const summary = (request.graphql = { operation: null, result: null });
     const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? {} : NO_TRACE;
     const responseHeaders = new Map<string, string>();
     const callOptions: GraphQLContext["callOptions"] = () => ({
       log,
       deadlineAt,
+      deadlineShortened,
       traceContext: traceHolder.context,
       // A send still waiting for an upstream socket when its client has gone is dropped before the write (refunded).
       clientGone: clientGone(request.socket),

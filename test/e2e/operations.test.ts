@@ -281,3 +281,54 @@ describe("tracing with a sampler that records nothing", () => {
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
 });
+
+describe("a client's short deadline is not AOPay failing (circuit breaker)", () => {
+  // AOPay answers every GenerateOTP, after 300 ms. The breaker's defaults: 10 calls in the window, over 50 % failing.
+  const slowAopay = () => startFakeUpstream(delayed(300, json(200, fixtureJson("cibil/generate-otp.success"))));
+  const circuit = async (s: TestStack) =>
+    /^aopay_circuit_state\{family="cibil"\} ([0-9])$/m.exec((await scrape(s.stack.app.metricsUrl)).text)?.[1];
+  const sendAll = async (s: TestStack, n: number, headers: Record<string, string>) => {
+    const codes: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = resultOf(
+        (await s.gql(GENERATE_CIBIL_OTP, cibilInput(String(102277300 + i)), headers)).body,
+        "generateCibilOtp",
+      );
+      codes.push(String(r.code ?? r.__typename));
+    }
+    return codes;
+  };
+
+  it("12 calls cut short by x-request-timeout-ms: 50 leave the circuit closed, and another client is served", async () => {
+    const upstream = await slowAopay();
+    const t = await startTestStack({ ...upstreamEnv(upstream), BREAKER_VOLUME_THRESHOLD: "10" });
+    try {
+      const codes = await sendAll(t, 12, { "x-request-timeout-ms": "50" });
+      // Each was cut short by its own deadline: the client is told so (the OTP may have gone when it was written).
+      expect(codes.every((c) => c === "OUTCOME_UNKNOWN" || c === "UPSTREAM_TIMEOUT")).toBe(true);
+      expect(await circuit(t)).toBe("0");
+      const other = await t.gql(GENERATE_CIBIL_OTP, cibilInput("102277399"));
+      expect(resultOf(other.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    } finally {
+      await t.stop();
+      await upstream.close();
+    }
+  });
+
+  it("the server's own deadline (REQUEST_DEADLINE_MS) cutting them short still counts: the circuit opens", async () => {
+    const upstream = await slowAopay();
+    const t = await startTestStack({
+      ...upstreamEnv(upstream),
+      BREAKER_VOLUME_THRESHOLD: "10",
+      REQUEST_DEADLINE_MS: "100",
+    });
+    try {
+      const codes = await sendAll(t, 12, {});
+      expect(codes.slice(-1)).toEqual(["UPSTREAM_UNAVAILABLE"]);
+      expect(await circuit(t)).toBe("2");
+    } finally {
+      await t.stop();
+      await upstream.close();
+    }
+  });
+});

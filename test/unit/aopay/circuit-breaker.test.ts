@@ -52,6 +52,27 @@ describe("CircuitBreaker: opossum 10's rules without opossum", () => {
     expect(breakers.states().aeps).toBe("closed");
   });
 
+  it("an inconclusive call (cut short by the client's own deadline) neither counts, dilutes nor closes", () => {
+    const breaker = breakers.of("aeps");
+    const inconclusive = () => {
+      breaker.admit("aeps.resendOtp");
+      breaker.inconclusive();
+    };
+    for (let i = 0; i < 20; i++) inconclusive();
+    expect(breakers.states().aeps).toBe("closed");
+    // Their fires were taken back: 4 failures open the circuit (the volume, 4 calls) as if the 20 had not happened;
+    // counted, they would be 4 of 24.
+    for (let i = 0; i < 4; i++) call(breakers, unavailable());
+    expect(breakers.states().aeps).toBe("open");
+    jest.advanceTimersByTime(CONFIG.resetTimeoutMs);
+    expect(breakers.states().aeps).toBe("halfOpen");
+    // The probe was inconclusive: still half-open, and the next call is let through as the probe.
+    inconclusive();
+    expect(breakers.states().aeps).toBe("halfOpen");
+    expect(call(breakers, "ok")).toBe("made");
+    expect(breakers.states().aeps).toBe("closed");
+  });
+
   it("failures older than the rolling window no longer count", () => {
     for (let i = 0; i < 3; i++) call(breakers, unavailable());
     jest.advanceTimersByTime(CONFIG.rollingWindowMs); // ten bucket rotations: the window is empty again
