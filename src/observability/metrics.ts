@@ -116,7 +116,9 @@ export class Metrics implements RequestObserver {
     });
     this.#protectionUnavailable = new Counter({
       name: "aopay_protection_unavailable_total",
-      help: "OTP sends refused because the shared throttle/idempotency store (Redis) was unreachable (fail closed).",
+      help:
+        "OTP sends (and registrations) refused because a protection store was unreachable (Redis) or, without Redis, " +
+        "full (fail closed). Never a rule's refusal: that is aopay_protection_refusals_total.",
       labelNames: ["operation"],
       registers,
     });
