@@ -240,9 +240,15 @@ export class AopayClient {
       } catch (error) {
         // A client asking for 1 ms (or any deadline shorter than AOPay's usual answer) made every call of its end in
         // UPSTREAM_TIMEOUT or OUTCOME_UNKNOWN, which count: eleven such calls opened the family's circuit, and every
-        // other client was answered UPSTREAM_UNAVAILABLE (CIRCUIT_OPEN) with AOPay healthy. A deadline of the
-        // server's own (REQUEST_DEADLINE_MS) still counts: then AOPay was slower than this service allows.
-        if (opts.deadlineShortened && cutByDeadline(error)) breaker.inconclusive();
+        // other client was answered UPSTREAM_UNAVAILABLE (CIRCUIT_OPEN) with AOPay healthy. Such a cut is not counted
+        // unless it came after BREAKER_SLOW_CALL_MS (then AOPay was slow, whoever set the deadline: DEFAULT_BREAKER
+        // says why). A deadline of the server's own (REQUEST_DEADLINE_MS) always counts.
+        if (
+          opts.deadlineShortened &&
+          cutByDeadline(error) &&
+          performance.now() - started < this.options.breaker.slowCallMs
+        )
+          breaker.inconclusive();
         else breaker.failed(error);
         throw error;
       }

@@ -315,6 +315,26 @@ describe("a client's short deadline is not AOPay failing (circuit breaker)", () 
     }
   });
 
+  // Not counting every cut a client chose kept the circuit closed through an AOPay that hangs, for clients whose
+  // deadlines are all shorter than the server's (src/aopay/circuit-breakers.settings.ts, DEFAULT_BREAKER.slowCallMs).
+  it("a client's shorter deadline cutting calls after BREAKER_SLOW_CALL_MS counts: AOPay is slow, the circuit opens", async () => {
+    const upstream = await slowAopay();
+    const t = await startTestStack({
+      ...upstreamEnv(upstream),
+      BREAKER_VOLUME_THRESHOLD: "10",
+      BREAKER_SLOW_CALL_MS: "100",
+    });
+    try {
+      const codes = await sendAll(t, 12, { "x-request-timeout-ms": "200" });
+      expect(codes.slice(0, 10).every((c) => c === "OUTCOME_UNKNOWN" || c === "UPSTREAM_TIMEOUT")).toBe(true);
+      expect(codes.slice(-1)).toEqual(["UPSTREAM_UNAVAILABLE"]);
+      expect(await circuit(t)).toBe("2");
+    } finally {
+      await t.stop();
+      await upstream.close();
+    }
+  });
+
   it("the server's own deadline (REQUEST_DEADLINE_MS) cutting them short still counts: the circuit opens", async () => {
     const upstream = await slowAopay();
     const t = await startTestStack({

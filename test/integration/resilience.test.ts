@@ -47,6 +47,7 @@ function makeClient(
       volumeThreshold: 5,
       resetTimeoutMs: 400,
       rollingWindowMs: 10_000,
+      slowCallMs: 5_000,
       ...overrides.breaker,
     },
     retry: { maxRetries: overrides.retryMax ?? 2, baseDelayMs: 50, maxDelayMs: 200, minAttemptMs: 50 },

@@ -2,7 +2,13 @@ import { CircuitBreakers, type CircuitState } from "../../../src/aopay/circuit-b
 import type { AopayError } from "../../../src/aopay/errors";
 import { classifyFailure } from "../../../src/aopay/outcome";
 
-const CONFIG = { errorThresholdPercentage: 50, volumeThreshold: 4, resetTimeoutMs: 1_000, rollingWindowMs: 10_000 };
+const CONFIG = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 4,
+  resetTimeoutMs: 1_000,
+  rollingWindowMs: 10_000,
+  slowCallMs: 5_000,
+};
 const unavailable = () => classifyFailure("UPSTREAM_UNAVAILABLE", "x", { endpoint: "aeps.resendOtp", sent: false });
 const rejected = () => classifyFailure("UPSTREAM_REJECTED", "x", { endpoint: "aeps.resendOtp", sent: true });
 
