@@ -62,10 +62,16 @@ export interface GuardedCallOptions extends CallOptions {
 }
 
 /** One finished upstream attempt, for observers such as metrics. Never carries bodies or customer data. */
+/**
+ * The outcome operators see (metrics, access line, span) for an attempt cut short by its client's own shorter deadline
+ * (x-request-timeout-ms) within BREAKER_SLOW_CALL_MS; the client itself is answered OUTCOME_UNKNOWN or UPSTREAM_TIMEOUT.
+ */
+export const CLIENT_DEADLINE = "CLIENT_DEADLINE";
+
 export interface UpstreamCallEvent {
   /** Endpoint name (the template, never a URL), e.g. `cibil.generateOtp`. */
   endpoint: string;
-  /** `OK` or an AopayErrorCode. */
+  /** `OK`, an AopayErrorCode, or CLIENT_DEADLINE. */
   outcome: string;
   httpStatus?: number;
   upstreamCode?: string;
@@ -220,6 +226,8 @@ export class AopayClient {
     span: Span | undefined,
   ): Promise<SuccessEnvelope> {
     const started = performance.now();
+    /** Cut short by its client's own shorter deadline within BREAKER_SLOW_CALL_MS: the client's choice, not AOPay's. */
+    let clientCut = false;
     try {
       const breaker = this.breakers.of(familyOf(endpoint.name));
       breaker.admit(endpoint.name);
@@ -243,12 +251,11 @@ export class AopayClient {
         // other client was answered UPSTREAM_UNAVAILABLE (CIRCUIT_OPEN) with AOPay healthy. Such a cut is not counted
         // unless it came after BREAKER_SLOW_CALL_MS (then AOPay was slow, whoever set the deadline: DEFAULT_BREAKER
         // says why). A deadline of the server's own (REQUEST_DEADLINE_MS) always counts.
-        if (
-          opts.deadlineShortened &&
+        clientCut =
+          opts.deadlineShortened === true &&
           cutByDeadline(error) &&
-          performance.now() - started < this.options.breaker.slowCallMs
-        )
-          breaker.inconclusive();
+          performance.now() - started < this.options.breaker.slowCallMs;
+        if (clientCut) breaker.inconclusive();
         else breaker.failed(error);
         throw error;
       }
@@ -287,7 +294,10 @@ export class AopayClient {
           span,
           {
             endpoint: endpoint.name,
-            outcome: error.code,
+            // The client is told error.code (OUTCOME_UNKNOWN or UPSTREAM_TIMEOUT: what it must know of the send); the
+            // operators' signals (metrics, the access line, the span, the log level) say whose choice it was, so that
+            // a client's 1 ms deadlines trip neither the upstream-failure alerts nor a warning per call.
+            outcome: clientCut ? CLIENT_DEADLINE : error.code,
             httpStatus: error.httpStatus,
             upstreamCode: error.upstreamCode,
             sent: error.sent,
@@ -309,7 +319,7 @@ export class AopayClient {
    */
   #report(opts: CallOptions, span: Span | undefined, event: UpstreamCallEvent, cause?: string, detail?: string): void {
     const { log } = opts;
-    const failed = event.outcome !== "OK";
+    const failed = event.outcome !== "OK" && event.outcome !== CLIENT_DEADLINE;
     if (span) {
       span.setAttributes({
         "aopay.outcome": event.outcome,
@@ -341,6 +351,8 @@ export class AopayClient {
         },
       };
       if (failed) log.warn(fields, detail ?? "upstream call failed");
+      else if (event.outcome === CLIENT_DEADLINE)
+        log.info(fields, detail ?? "upstream call cut by the client's deadline");
       else if (opts.record) log.debug(fields, "upstream call");
       else log.info(fields, "upstream call");
     }

@@ -307,6 +307,20 @@ describe("a client's short deadline is not AOPay failing (circuit breaker)", () 
       // Each was cut short by its own deadline: the client is told so (the OTP may have gone when it was written).
       expect(codes.every((c) => c === "OUTCOME_UNKNOWN" || c === "UPSTREAM_TIMEOUT")).toBe(true);
       expect(await circuit(t)).toBe("0");
+      // Operators see whose choice it was: no upstream failure to alert on (AopayUpstreamFailures,
+      // AopayOutcomeUnknown in docs/operations.md), no warning per call; the access line names the cut.
+      const page = (await scrape(t.stack.app.metricsUrl)).text;
+      expect(page).toMatch(
+        /^aopay_upstream_requests_total\{endpoint="cibil\.generateOtp",outcome="CLIENT_DEADLINE"\} 12$/m,
+      );
+      expect(page).not.toMatch(/outcome="(?:OUTCOME_UNKNOWN|UPSTREAM_TIMEOUT)"/);
+      expect(t.logs.records().filter((r) => r.level === "warn" && r.requestId !== undefined)).toEqual([]);
+      const access = t.logs.records().filter((r) => r.msg === "request completed");
+      expect(access).toHaveLength(12);
+      for (const line of access)
+        expect(line.upstream).toEqual([
+          expect.objectContaining({ endpoint: "cibil.generateOtp", outcome: "CLIENT_DEADLINE" }),
+        ]);
       const other = await t.gql(GENERATE_CIBIL_OTP, cibilInput("102277399"));
       expect(resultOf(other.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
     } finally {
