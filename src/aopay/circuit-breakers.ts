@@ -64,7 +64,15 @@ export class CircuitBreaker {
    * circuit is open, or half-open with its probe already out. Every admitted call must end in succeeded() or failed().
    */
   admit(endpoint: string): void {
-    if (this.#shutdown) throw Object.assign(new Error("The circuit has been shutdown."), { code: "ESHUTDOWN" });
+    // Shutdown closes the breakers, then waits for the calls under way (AopayClient.close): a request still being
+    // served may start one meanwhile. Nothing is sent, and another replica can take it: UPSTREAM_UNAVAILABLE, as the
+    // transport answers once closed; a plain error reached the client as INTERNAL_SERVER_ERROR, logged as a bug.
+    if (this.#shutdown)
+      throw classifyFailure("UPSTREAM_UNAVAILABLE", `${endpoint}: shutting down`, {
+        endpoint,
+        sent: false,
+        cause: Object.assign(new Error("The circuit has been shutdown."), { code: "ESHUTDOWN" }),
+      });
     this.#fires[this.#head] += 1;
     if (this.#state !== "closed") {
       if (!this.#probeAvailable) throw this.#refusal(endpoint);

@@ -142,6 +142,23 @@ describe("circuit breaker per endpoint family (opossum 10's rules)", () => {
     const aeps = { userKey: "K", mobile: "9876543210", aadhaar: "234123412346", primaryKeyId: "P", encodeTxnId: "E" };
     expect(await outcome(client.aeps.resendOtp(aeps, guarded({ log })))).toBe("OK");
   });
+
+  // Shutdown closes the breakers first, then waits up to the grace period for calls under way: a request still being
+  // served may start a call meanwhile (a flow's next step, a retry). Refused with a plain error, it reached the
+  // client as INTERNAL_SERVER_ERROR and was logged as a bug.
+  it("a call started during shutdown is refused as UPSTREAM_UNAVAILABLE, nothing sent, retryable", async () => {
+    upstream.respond(delayed(200, json(200, fixtureJson("cibil/generate-otp.success"))));
+    client = makeClient(upstream.url);
+    const underWay = client.cibil.generateOtp(input, guarded({ log }));
+    await sleep(50);
+    const closing = client.close(2_000);
+    const late = await client.cibil.generateOtp(input, guarded({ log })).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(AopayError);
+    expect(late).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", sent: false, retryable: true });
+    expect(await outcome(underWay)).toBe("OK");
+    await closing;
+    expect(upstream.calls).toHaveLength(1);
+  });
 });
 
 describe("retries only what provably never left the process", () => {

@@ -121,7 +121,13 @@ describe("CircuitBreaker: opossum 10's rules without opossum", () => {
   it("after shutdown every call is refused (opossum's ESHUTDOWN) and no timer is left", () => {
     call(breakers, "ok");
     breakers.shutdown();
-    expect(() => breakers.of("aeps").admit("aeps.resendOtp")).toThrow(expect.objectContaining({ code: "ESHUTDOWN" }));
+    expect(() => breakers.of("aeps").admit("aeps.resendOtp")).toThrow(
+      expect.objectContaining({
+        code: "UPSTREAM_UNAVAILABLE",
+        sent: false,
+        cause: expect.objectContaining({ code: "ESHUTDOWN" }),
+      }),
+    );
     expect(jest.getTimerCount()).toBe(0);
   });
 });
