@@ -71,18 +71,33 @@ const storeKeys = listOf(storeKeyEntry).refine((keys) => new Set(keys.map((k) =>
   error: "lists the same key id twice",
 });
 
-/** The URL may embed a password: the message never echoes it. */
-const redisUrl = z.string().refine(
-  (raw) => {
-    try {
-      const url = new URL(raw);
-      return url.protocol === "redis:" || url.protocol === "rediss:";
-    } catch {
-      return false;
-    }
-  },
-  { error: "must be a redis:// or rediss:// URL" },
-);
+/**
+ * The URL may embed a password: the messages never echo it. Only a scheme, credentials, a host, a port and a database
+ * number: ioredis (5.x, `parseURL`) takes every query parameter as a connection option that wins over the ones
+ * src/protection/redis.ts sets to fail closed, so `?enableOfflineQueue=1&commandTimeout=20000` held a send 3.9 s on a
+ * stalled Redis instead of refusing it after 1 s; and a database that is not a number (`/abc`) crashed the process at
+ * connection (an unhandled SELECT NaN). Both are refused at start instead.
+ */
+const redisUrl = z
+  .string()
+  .refine(
+    (raw) => {
+      try {
+        const url = new URL(raw);
+        return url.protocol === "redis:" || url.protocol === "rediss:";
+      } catch {
+        return false;
+      }
+    },
+    { error: "must be a redis:// or rediss:// URL", abort: true },
+  )
+  .refine((raw) => new URL(raw).search === "" && new URL(raw).hash === "", {
+    error: "must have no query string or fragment (they would override the fail-closed connection options)",
+    abort: true,
+  })
+  .refine((raw) => /^\/?(\d{1,5})?$/.test(new URL(raw).pathname), {
+    error: "must name the database as a number (redis://host:6379/0) or not at all",
+  });
 
 /** Shared state of the protections (src/protection/index.ts): throttle, idempotency, consent and registered-mobile stores. */
 export const protectionSettings = defineSettings({
@@ -93,7 +108,7 @@ export const protectionSettings = defineSettings({
     REDIS_URL: custom(redisUrl, {
       secret: true,
       defaultDoc: "unset: in-memory state (one process)",
-      doc: "`redis://` or `rediss://` URL of one Redis 7.0 or later node (a primary; not a Redis Cluster: an OTP send's budgets are counted by one script, whose keys must live on one node; the script needs `PEXPIRETIME`, new in 7.0) for shared throttle and idempotency state; treated as a secret (it may hold a password)",
+      doc: "`redis://` or `rediss://` URL of one Redis 7.0 or later node (a primary; not a Redis Cluster: an OTP send's budgets are counted by one script, whose keys must live on one node; the script needs `PEXPIRETIME`, new in 7.0) for shared throttle and idempotency state; the database as a number or not at all, and no query string (ioredis would take its parameters over the fail-closed connection options); treated as a secret (it may hold a password). Set `maxmemory-policy noeviction` on that Redis (docs/deploying.md)",
       example: "redis://redis:6379",
     }),
     REDIS_KEY_PREFIX: text({ default: DEFAULT_REDIS_KEY_PREFIX, doc: "prefix of every Redis key" }),

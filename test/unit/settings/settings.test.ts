@@ -237,6 +237,36 @@ describe("the settings declarations", () => {
   });
 });
 
+/**
+ * ioredis takes REDIS_URL's query parameters as connection options that win over the fail-closed ones
+ * (src/protection/redis.ts): `?enableOfflineQueue=1&commandTimeout=20000` held a send 3.9 s on a stalled Redis
+ * instead of refusing it after 1 s; a database path that is not a number crashed the process at connection.
+ */
+describe("REDIS_URL", () => {
+  const base = { HMAC_SECRET: "h".repeat(40) };
+  it.each([
+    "redis://127.0.0.1:6379",
+    "redis://127.0.0.1:6379/",
+    "redis://127.0.0.1:6379/3",
+    "rediss://default:pw-canary@redis.internal:6380/0",
+    "redis://:pw-canary@redis",
+  ])("takes %s", (url) => {
+    expect(problemsOf({ ...base, REDIS_URL: url })).toEqual([]);
+  });
+
+  it.each([
+    ["redis://:pw-canary@127.0.0.1:6379/0?enableOfflineQueue=1", /no query string/],
+    ["redis://:pw-canary@127.0.0.1:6379?commandTimeout=20000&maxRetriesPerRequest=50", /no query string/],
+    ["redis://:pw-canary@127.0.0.1:6379/0#frag", /no query string or fragment/],
+    ["redis://:pw-canary@127.0.0.1:6379/abc", /database as a number/],
+    ["redis://:pw-canary@127.0.0.1:6379/0/1", /database as a number/],
+  ])("refuses %s, saying why without echoing it", (url, why) => {
+    const problems = problemsOf({ ...base, REDIS_URL: url }).join("\n");
+    expect(problems).toMatch(why);
+    expect(problems).not.toContain("canary");
+  });
+});
+
 describe("generated from the declarations (drift check; fix with `npm run config:docs`)", () => {
   it(".env.example", () => {
     expect(readFileSync(join(ROOT, ".env.example"), "utf8")).toBe(renderEnvExample(SETTINGS_GROUPS));
