@@ -26,7 +26,7 @@ export function createRedis(url: string, log: Logger): Redis {
   redis.on("ready", () => {
     lastError = "";
     log.info("redis ready");
-    warnIfTooOld(redis, log);
+    checkServer(redis, log);
   });
   return redis;
 }
@@ -35,18 +35,32 @@ export function createRedis(url: string, log: Logger): Redis {
 export const MIN_REDIS_MAJOR = 7;
 
 /**
- * Says at connection, as an error, when the server is older than Redis 7.0: the budgets' script would fail on every
- * send, each refused as PROTECTION_UNAVAILABLE (closed, never open), and this line names the cause. A server that
- * does not answer INFO (an ACL without it) is not judged.
+ * Says at each connection, as an error, what on the server breaks a promise the stores make:
+ * - a server older than Redis 7.0: the budgets' script would fail on every send, each refused as
+ *   PROTECTION_UNAVAILABLE (closed, never open), and this line names the cause;
+ * - a `maxmemory-policy` other than `noeviction`: at `maxmemory` Redis deletes keys to make room, and every key here
+ *   has a TTL, so the `volatile-*` policies take them as readily as the `allkeys-*` ones: a cooldown, a daily budget
+ *   or an idempotency record evicted is a customer sent more OTPs than promised (test/e2e/redis-operations.test.ts:
+ *   with allkeys-lru, a second SMS inside the cooldown). With `noeviction` a full Redis refuses the writes, and every
+ *   send is refused as PROTECTION_UNAVAILABLE until there is room. Redis's own default is `noeviction`; some managed
+ *   services default to `volatile-lru`. Judged at connection only: a CONFIG SET later is not seen.
+ * One INFO with its default sections (server and memory among them). A server that does not answer INFO (an ACL
+ * without it) is not judged.
  */
-function warnIfTooOld(redis: Redis, log: Logger): void {
-  redis.info("server").then(
+function checkServer(redis: Redis, log: Logger): void {
+  redis.info().then(
     (info) => {
       const major = tooOldRedis(info);
       if (major !== undefined)
         log.error(
           { redis: { version: major } },
           "redis is older than 7.0: OTP sends will be refused as PROTECTION_UNAVAILABLE (the throttle's script needs PEXPIRETIME)",
+        );
+      const policy = evictingPolicy(info);
+      if (policy !== undefined)
+        log.error(
+          { redis: { maxmemoryPolicy: policy } },
+          `redis maxmemory-policy is ${policy}, not noeviction: at maxmemory Redis may evict OTP budgets, cooldowns and idempotency records, and customers be sent more OTPs than the budgets allow; set maxmemory-policy noeviction`,
         );
     },
     () => undefined,
@@ -57,6 +71,15 @@ function warnIfTooOld(redis: Redis, log: Logger): void {
 export function tooOldRedis(info: string): number | undefined {
   const version = /^redis_version:(\d+)\./m.exec(info)?.[1];
   return version !== undefined && Number(version) < MIN_REDIS_MAJOR ? Number(version) : undefined;
+}
+
+/**
+ * INFO's `maxmemory_policy` when it lets Redis evict keys (anything but `noeviction`); undefined for `noeviction` or
+ * when INFO does not name one. Only the policy's own characters are kept: it is written into a log line.
+ */
+export function evictingPolicy(info: string): string | undefined {
+  const policy = /^maxmemory_policy:([a-z-]{1,32})\r?$/m.exec(info)?.[1];
+  return policy !== undefined && policy !== "noeviction" ? policy : undefined;
 }
 
 /** Readiness probe: PING answered within `timeoutMs`. */

@@ -387,10 +387,13 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   async ready(): Promise<void> {
-    // A registration is rare (once per customer): one round trip proves Redis answers before AOPay creates the
-    // customer, so an outage refuses the registration instead of creating a CIBIL id whose mobile is unknown.
+    // A registration is rare (once per customer): one round trip proves Redis takes a write before AOPay creates the
+    // customer, so an outage refuses the registration instead of creating a CIBIL id whose mobile is unknown. A write,
+    // not a PING: a Redis at maxmemory (noeviction) answers PING but refuses every write (OOM), and a registration
+    // proven by PING reached AOPay and then failed to keep its mobile (test/e2e/redis-operations.test.ts). The key
+    // holds nothing and lasts a second.
     try {
-      await this.redis.ping();
+      await this.redis.set(`${this.keyPrefix}regready`, "1", "PX", 1_000);
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }

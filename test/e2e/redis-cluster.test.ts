@@ -1,6 +1,5 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import Redis from "ioredis";
 import { request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
@@ -15,6 +14,7 @@ import {
   REDIS_URL,
   uniquePrefix,
 } from "../helpers/redis";
+import { freePort, PRIVATE_REDIS_SKIP_REASON, startRedis } from "../helpers/private-redis";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { postGraphQL } from "../helpers/stack";
 import { upstreamEnv } from "../helpers/fake-upstream";
@@ -139,29 +139,6 @@ describeWithRedis(
   },
 );
 
-function redisServerAvailable(): boolean {
-  try {
-    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
-
-function startRedis(port: number): ChildProcess {
-  return spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: "ignore",
-  });
-}
-
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
@@ -172,8 +149,7 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
 }
 
 describeUnless(
-  REDIS_SKIP_REASON ??
-    (redisServerAvailable() ? null : "skipped: no redis-server binary on PATH to start a private one"),
+  REDIS_SKIP_REASON ?? PRIVATE_REDIS_SKIP_REASON,
   "Redis goes down and comes back (a private redis-server)",
   () => {
     let sim: Simulator;

@@ -1,4 +1,4 @@
-import { tooOldRedis } from "../../../src/protection/redis";
+import { evictingPolicy, tooOldRedis } from "../../../src/protection/redis";
 
 /**
  * The OTP budgets' give-back script needs PEXPIRETIME (Redis 7.0): an older server is named at connection (redis.ts),
@@ -20,5 +20,31 @@ describe("tooOldRedis (INFO server)", () => {
 
   it("judges nothing when INFO names no version", () => {
     expect(tooOldRedis("# Server\r\nredis_mode:standalone\r\n")).toBeUndefined();
+  });
+});
+
+/**
+ * At maxmemory, every policy but noeviction deletes keys, and every key of the stores has a TTL (so the volatile-*
+ * policies take them too): an evicted cooldown is a second SMS (test/e2e/redis-operations.test.ts).
+ */
+describe("evictingPolicy (INFO memory)", () => {
+  const info = (policy: string) =>
+    `# Memory\r\nmaxmemory:0\r\nmaxmemory_policy:${policy}\r\nallocator_frag_ratio:1.0\r\n`;
+
+  it.each([
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+  ])("names %s", (policy) => {
+    expect(evictingPolicy(info(policy))).toBe(policy);
+  });
+
+  it("accepts noeviction, and judges nothing when INFO names no policy", () => {
+    expect(evictingPolicy(info("noeviction"))).toBeUndefined();
+    expect(evictingPolicy("# Server\r\nredis_version:7.0.15\r\n")).toBeUndefined();
   });
 });

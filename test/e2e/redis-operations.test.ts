@@ -1,0 +1,350 @@
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type Redis from "ioredis";
+import { request } from "undici";
+import { SIM_OTP } from "../../src/simulator/state";
+import {
+  aepsInput,
+  CIBIL_CREDIT_HISTORY,
+  cibilInput,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  resultOf,
+  SUBMIT_CIBIL_OTP,
+  VERIFY_AEPS_OTP,
+} from "../helpers/operations";
+import {
+  connectPrivateRedis,
+  freePort,
+  PRIVATE_REDIS_SKIP_REASON,
+  startRedis,
+  stopRedis,
+} from "../helpers/private-redis";
+import { describeUnless, dumpKeys } from "../helpers/redis";
+import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * How the stores behave on a Redis operated one way or another (docs/deploying.md "Redis"): each block starts a
+ * redis-server of its own (test/helpers/private-redis.ts), since it fills, reconfigures or stops it.
+ */
+
+const HMAC_SECRET = "redis-operations-secret-0123456789abcdef";
+const POLICY_LINE = /^redis maxmemory-policy is /;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function stackOn(port: number, env: Record<string, string> = {}): Promise<TestStack> {
+  const t = await startTestStack({ REDIS_URL: `redis://127.0.0.1:${port}`, HMAC_SECRET, ...env });
+  // The server's INFO at connection (src/protection/redis.ts checkServer) has been answered, and judged, once a /readyz
+  // PING has: INFO went first on that connection, and Redis answers one connection's commands in order.
+  const ready = async () => {
+    const res = await request(`${t.baseUrl}/readyz`);
+    await res.body.dump();
+    return res.statusCode === 200;
+  };
+  if (!(await waitFor(ready, 5_000))) throw new Error("the server never turned ready on its Redis");
+  return t;
+}
+
+const generate = async (t: TestStack, cibilId: string, headers: Record<string, string> = {}) =>
+  resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(cibilId), headers)).body, "generateCibilOtp");
+
+/** Writes 20 kB values under `filler:` keys (another tenant's data) until `done()` says so, or `max` of them. */
+async function fill(redis: Redis, done: () => Promise<boolean>, max = 2_000): Promise<void> {
+  const value = "x".repeat(20_000);
+  for (let i = 0; i < max; i++) {
+    if (await done()) return;
+    await redis.set(`filler:${i}`, value);
+  }
+  throw new Error(`still not done after ${max} filler keys`);
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check().catch(() => false)) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis that evicts at maxmemory (allkeys-lru)", () => {
+  let redisProcess: ChildProcess;
+  let redis: Redis;
+  let t: TestStack;
+  beforeAll(async () => {
+    const port = await freePort();
+    redisProcess = startRedis(port, ["--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"]);
+    redis = await connectPrivateRedis(port);
+    t = await stackOn(port, DEFAULT_THROTTLE);
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await redis?.quit();
+    await stopRedis(redisProcess);
+  });
+
+  it("is named at connection as an error: the policy, and that budgets may be evicted", () => {
+    const lines = t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: "error", redis: { maxmemoryPolicy: "allkeys-lru" } });
+    expect(lines[0].msg).toMatch(/set maxmemory-policy noeviction/);
+  });
+
+  // Why the line: what Redis does with an evicting policy. The cooldown that refused the second send is deleted to make
+  // room for another tenant's data, and the third send inside the same 60 s cooldown reaches AOPay.
+  it("evicts the cooldown of a destination: a second SMS inside its cooldown", async () => {
+    t.simulator?.resetCalls();
+    expect((await generate(t, "910000101")).__typename).toBe("CibilOtpChallenge");
+    expect(await generate(t, "910000101")).toMatchObject({ code: "OTP_COOLDOWN" });
+    const ours = async () => (await redis.keys("aopay-gql:otp:cooldown:*")).length;
+    expect(await ours()).toBeGreaterThan(0);
+    await fill(redis, async () => (await ours()) === 0);
+    expect((await generate(t, "910000101")).__typename).toBe("CibilOtpChallenge");
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(2);
+  });
+});
+
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis with maxmemory and noeviction (what docs/deploying.md asks)", () => {
+  let redisProcess: ChildProcess;
+  let redis: Redis;
+  let t: TestStack;
+  beforeAll(async () => {
+    const port = await freePort();
+    redisProcess = startRedis(port, ["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
+    redis = await connectPrivateRedis(port);
+    t = await stackOn(port, DEFAULT_THROTTLE);
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await redis?.quit();
+    await stopRedis(redisProcess);
+  });
+
+  it("logs no policy line", () => {
+    expect(t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)))).toEqual([]);
+  });
+
+  it("full: every send and registration is refused PROTECTION_UNAVAILABLE, AOPay is not called; room again: sends", async () => {
+    expect((await generate(t, "910000201")).__typename).toBe("CibilOtpChallenge");
+    // Full: 2 MB of another tenant's data, then maxmemory lowered below what Redis holds. (Filling up to the limit
+    // itself leaves Redis at its edge, where a small write is refused or not depending on the command's own size.)
+    for (let i = 0; i < 100; i++) await redis.set(`filler:${i}`, "x".repeat(20_000));
+    await redis.config("SET", "maxmemory", "1mb");
+    await expect(redis.set("filler:probe", "1")).rejects.toThrow(/^OOM /);
+    t.simulator?.resetCalls();
+    expect(await generate(t, "910000202")).toMatchObject({ code: "PROTECTION_UNAVAILABLE", retryable: true });
+    expect(await generate(t, "910000203", { "idempotency-key": "full-1" })).toMatchObject({
+      code: "PROTECTION_UNAVAILABLE",
+    });
+    const aeps = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500201"))).body, "resendAepsOtp");
+    expect(aeps).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
+    const input = { firstName: "Asha", lastName: "Kulkarni", pan: "ABCPE2011F", dateOfBirth: "1990-01-31" };
+    const registration = resultOf(
+      (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: { ...input, email: "a@example.com", mobile: "9876500202" } }))
+        .body,
+      "registerCibilCustomer",
+    );
+    expect(registration).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
+    expect(await generate(t, "910000201")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
+    // Nothing was evicted: the cooldown of the send before the store filled up is still there.
+    expect((await redis.keys("aopay-gql:otp:cooldown:*")).length).toBeGreaterThan(0);
+    expect(t.simulator?.calls()).toBe(0);
+
+    await redis.config("SET", "maxmemory", "4mb");
+    await redis.flushall();
+    expect((await generate(t, "910000202")).__typename).toBe("CibilOtpChallenge");
+    expect(t.simulator?.calls()).toBe(1);
+  });
+});
+
+/**
+ * Every key the stores write has a TTL (none grows without end), and no key or value holds an identifier in clear:
+ * the whole key space of a Redis of its own after every mutation and the query, each with an Idempotency-Key.
+ */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "the key space after every operation", () => {
+  let redisProcess: ChildProcess;
+  let redis: Redis;
+  let t: TestStack;
+  beforeAll(async () => {
+    const port = await freePort();
+    redisProcess = startRedis(port);
+    redis = await connectPrivateRedis(port);
+    t = await stackOn(port);
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await redis?.quit();
+    await stopRedis(redisProcess);
+  });
+
+  it("every key has a TTL; no mobile, Aadhaar, PAN, email, CIBIL id or token in any key or value", async () => {
+    const person = {
+      firstName: "Asha",
+      lastName: "Kulkarni",
+      pan: "ABCPE3011F",
+      dateOfBirth: "1990-01-31",
+      email: "asha.k@example.com",
+      mobile: "9876530111",
+    };
+    const reg = resultOf(
+      (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: person }, { "idempotency-key": "ttl-1" })).body,
+      "registerCibilCustomer",
+    );
+    const { cibilId, accessToken } = reg as unknown as { cibilId: string; accessToken: string };
+    const challenge = resultOf(
+      (await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } }, { "idempotency-key": "ttl-2" })).body,
+      "generateCibilOtp",
+    );
+    const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
+    const submit = { cibilId, accessToken, otp: SIM_OTP, questionKey: question.key };
+    const verified = resultOf(
+      (
+        await t.gql(
+          SUBMIT_CIBIL_OTP,
+          { input: { ...submit, answerKey: question.answerChoices[0].key } },
+          { "idempotency-key": "ttl-3" },
+        )
+      ).body,
+      "submitCibilOtp",
+    );
+    expect(verified.__typename).toBe("CibilOtpVerified");
+    const history = resultOf((await t.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory");
+    expect(history.__typename).toBe("CibilCreditHistory");
+    const aeps = aepsInput("9876530112");
+    const resend = resultOf((await t.gql(RESEND_AEPS_OTP, aeps, { "idempotency-key": "ttl-4" })).body, "resendAepsOtp");
+    expect(resend.__typename).not.toBe("ProtectionUnavailable");
+    const verify = resultOf(
+      (await t.gql(VERIFY_AEPS_OTP, { input: { ...aeps.input, otp: SIM_OTP } }, { "idempotency-key": "ttl-5" })).body,
+      "verifyAepsOtp",
+    );
+    expect(verify.__typename).not.toBe("ProtectionUnavailable");
+
+    const entries = await dumpKeys(redis, "");
+    const kinds = new Set(entries.map((e) => e.key.split(":")[1]));
+    // Each store wrote: budgets, idempotency records, a consent, a registered mobile and its PAN's link.
+    for (const kind of ["otp", "idem", "consent", "regmobiles", "regpan"]) expect(kinds).toContain(kind);
+    const withoutTtl: string[] = [];
+    for (const { key } of entries) if ((await redis.pttl(key)) < 0) withoutTtl.push(key);
+    expect(withoutTtl).toEqual([]);
+    const everything = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
+    for (const secret of [
+      person.mobile,
+      person.pan,
+      person.email,
+      cibilId,
+      accessToken,
+      aeps.input.mobile,
+      aeps.input.aadhaar,
+    ])
+      expect(everything).not.toContain(secret);
+  });
+});
+
+/**
+ * A Redis restarted without persistence has forgotten every budget and idempotency record; with AOF (appendfsync
+ * always) it has not, even after a SIGKILL. The server reconnects either way, refuses sends while Redis is away, and
+ * says so on /readyz.
+ */
+describe.each([
+  ["without persistence", [] as string[], false],
+  ["with appendonly yes and appendfsync always", ["--appendonly", "yes", "--appendfsync", "always"], true],
+])("a Redis killed and restarted %s", (_name, args, remembers) => {
+  const run = PRIVATE_REDIS_SKIP_REASON === null ? it : it.skip;
+  let redisProcess: ChildProcess;
+  let port: number;
+  let dir: string;
+  let t: TestStack;
+  const start = () => startRedis(port, ["--dir", dir, ...args]);
+  beforeAll(async () => {
+    if (PRIVATE_REDIS_SKIP_REASON !== null) return;
+    port = await freePort();
+    dir = mkdtempSync(join(tmpdir(), "aopay-redis-"));
+    redisProcess = start();
+    await (await connectPrivateRedis(port)).quit();
+    t = await stackOn(port, DEFAULT_THROTTLE);
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await stopRedis(redisProcess);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const readyz = async () => {
+    const res = await request(`${t.baseUrl}/readyz`);
+    await res.body.dump();
+    return res.statusCode;
+  };
+
+  run(
+    `fails closed while away, reconnects, and ${remembers ? "still holds" : "has forgotten"} the cooldown and the Idempotency-Key`,
+    async () => {
+      t.simulator?.resetCalls();
+      expect((await generate(t, "910000311")).__typename).toBe("CibilOtpChallenge");
+      expect((await generate(t, "910000312", { "idempotency-key": "restart-1" })).__typename).toBe("CibilOtpChallenge");
+      await stopRedis(redisProcess);
+      expect(await waitFor(async () => (await readyz()) === 503, 5_000)).toBe(true);
+      expect(await generate(t, "910000313")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
+
+      redisProcess = start();
+      expect(await waitFor(async () => (await readyz()) === 200, 10_000)).toBe(true);
+      const again = await generate(t, "910000311");
+      const replay = await generate(t, "910000312", { "idempotency-key": "restart-1" });
+      if (remembers) {
+        expect(again).toMatchObject({ code: "OTP_COOLDOWN" });
+        expect(replay.__typename).toBe("CibilOtpChallenge");
+        expect(t.simulator?.calls("cibil.generateOtp")).toBe(2);
+      } else {
+        // Forgotten: the same destination inside its 60 s cooldown, and the same key, each reached AOPay again.
+        expect(again.__typename).toBe("CibilOtpChallenge");
+        expect(replay.__typename).toBe("CibilOtpChallenge");
+        expect(t.simulator?.calls("cibil.generateOtp")).toBe(4);
+      }
+    },
+    20_000,
+  );
+});
+
+/** REDIS_URL may hold a password: it appears in no log line, answer, /readyz or metric, right or wrong. */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis with a password", () => {
+  const PASSWORD = "redis-pw-canary-7f3a";
+  let redisProcess: ChildProcess;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    redisProcess = startRedis(port, ["--requirepass", PASSWORD]);
+    await (await connectPrivateRedis(port, PASSWORD)).quit();
+  });
+  afterAll(() => stopRedis(redisProcess));
+
+  it.each([
+    ["the right password", PASSWORD, "CibilOtpChallenge"],
+    ["a wrong password", `${PASSWORD}-wrong`, "ProtectionUnavailable"],
+  ])("with %s: the URL's password is nowhere the server writes", async (_name, password, typename) => {
+    const t = await startTestStack({
+      REDIS_URL: `redis://default:${password}@127.0.0.1:${port}/0`,
+      HMAC_SECRET,
+    });
+    try {
+      if (typename === "CibilOtpChallenge")
+        expect(await waitFor(async () => (await request(`${t.baseUrl}/readyz`)).statusCode === 200, 5_000)).toBe(true);
+      else expect(await waitFor(async () => t.logs.records().some((r) => r.msg === "redis error"), 5_000)).toBe(true);
+      const answer = await t.gql(GENERATE_CIBIL_OTP, cibilInput("910000411"));
+      expect(resultOf(answer.body, "generateCibilOtp").__typename).toBe(typename);
+      const readyz = await request(`${t.baseUrl}/readyz`);
+      const metrics = await request(t.stack.app.metricsUrl as string);
+      const written = [
+        answer.text,
+        JSON.stringify(answer.headers),
+        await readyz.body.text(),
+        await metrics.body.text(),
+        JSON.stringify(t.logs.records()),
+      ].join("\n");
+      expect(written).not.toContain(PASSWORD);
+      expect(written).not.toContain(encodeURIComponent(PASSWORD));
+    } finally {
+      await t.stop();
+    }
+  });
+});

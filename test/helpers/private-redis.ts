@@ -1,0 +1,70 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import Redis from "ioredis";
+
+/**
+ * A redis-server of the test's own on a free loopback port, for what must not be done to the shared Redis at
+ * REDIS_URL (other suites and helpers use it): stopping it, filling it to maxmemory, changing its policy.
+ * Needs the `redis-server` binary on PATH (.ci/run's machine has it); tests skip, saying why, when it is missing.
+ */
+export const PRIVATE_REDIS_SKIP_REASON = redisServerAvailable()
+  ? null
+  : "skipped: no redis-server binary on PATH to start a private one";
+
+function redisServerAvailable(): boolean {
+  try {
+    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
+/**
+ * Starts redis-server on `port` (loopback, no persistence unless `args` asks for it), with `args` appended as its
+ * command-line options (`["--maxmemory", "4mb"]`). Stop it with kill().
+ */
+export function startRedis(port: number, args: string[] = []): ChildProcess {
+  return spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...args],
+    { stdio: "ignore" },
+  );
+}
+
+/**
+ * A connection of the test's own to the private Redis on `port` (with its `--requirepass`, if any), ready for commands (close it with `quit`). Tries a
+ * new connection every 100 ms while redis-server is starting; a failed one is dropped, never left reconnecting (it
+ * would reach whatever takes the port next).
+ */
+export async function connectPrivateRedis(port: number, password?: string, timeoutMs = 5_000): Promise<Redis> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const redis = new Redis({ port, host: "127.0.0.1", password, lazyConnect: true, retryStrategy: () => null });
+    redis.on("error", () => undefined);
+    try {
+      await redis.connect();
+      return redis;
+    } catch (error) {
+      redis.disconnect();
+      if (Date.now() > until) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** SIGKILLs a redis-server from startRedis and waits for it to be gone (so no test leaves it behind). */
+export async function stopRedis(redis: ChildProcess | undefined): Promise<void> {
+  if (!redis || redis.exitCode !== null || redis.signalCode !== null) return;
+  const exited = new Promise((r) => redis.once("exit", r));
+  redis.kill("SIGKILL");
+  await exited;
+}
