@@ -15,21 +15,32 @@ export function createRedis(url: string, log: Logger): Redis {
     // Reconnect with a capped backoff; readiness reports "not ready" meanwhile.
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
-  let lastError = "";
+  // ioredis repeats the same connection errors on every retry (and a dropped connection alternates two of them): each
+  // distinct one is logged once until the connection is ready again, at most MAX_DISTINCT_ERRORS of them.
+  const logged = new Set<string>();
   redis.on("error", (error: Error) => {
-    // ioredis repeats the same connection error on every retry; log each distinct one once. The message may contain
-    // the host but never the URL's password.
-    if (error.message !== lastError)
+    // The message may contain the host but never the URL's password.
+    if (!logged.has(error.message) && logged.size < MAX_DISTINCT_ERRORS) {
+      logged.add(error.message);
       log.error({ err: { message: error.message, code: (error as { code?: string }).code } }, "redis error");
-    lastError = error.message;
+    }
+    // A connection whose SELECT of REDIS_URL's database failed (`ERR DB index is out of range`) is left by ioredis in
+    // database 0 and turns ready there: every send went through, its budgets kept beside whatever else lives in
+    // database 0 and apart from replicas that did select theirs. Its socket is closed instead, so ioredis connects
+    // again after its retryStrategy's delay: sends are refused and /readyz says not ready until the database exists
+    // (test/e2e/redis-operations.test.ts).
+    if ((error as { command?: { name?: string } }).command?.name === "select") redis.stream?.destroy();
   });
   redis.on("ready", () => {
-    lastError = "";
+    logged.clear();
     log.info("redis ready");
     checkServer(redis, log);
   });
   return redis;
 }
+
+/** Distinct Redis errors logged between two ready connections. */
+const MAX_DISTINCT_ERRORS = 20;
 
 /** The oldest Redis the OTP budgets' scripts run on: PEXPIRETIME (redis-budgets.ts) came with 7.0. */
 export const MIN_REDIS_MAJOR = 7;

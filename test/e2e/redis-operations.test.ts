@@ -348,3 +348,42 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis with a password", () => {
     }
   });
 });
+
+/**
+ * REDIS_URL names a database the server does not have (`--databases 2`, URL `/5`): ioredis logs the failed SELECT and
+ * carried on in database 0, where every send then went through. The connection is dropped instead: fail closed.
+ */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a REDIS_URL database the Redis does not have", () => {
+  let redisProcess: ChildProcess;
+  let redis: Redis;
+  let t: TestStack;
+  beforeAll(async () => {
+    const port = await freePort();
+    redisProcess = startRedis(port, ["--databases", "2"]);
+    redis = await connectPrivateRedis(port);
+    t = await startTestStack({ REDIS_URL: `redis://127.0.0.1:${port}/5`, HMAC_SECRET });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await redis?.quit();
+    await stopRedis(redisProcess);
+  });
+
+  it("is never used as database 0: not ready, sends refused, nothing written, the reason logged", async () => {
+    expect(await waitFor(async () => t.logs.records().some((r) => r.msg === "redis error"), 5_000)).toBe(true);
+    await sleep(500);
+    const readyz = await request(`${t.baseUrl}/readyz`);
+    expect(readyz.statusCode).toBe(503);
+    await readyz.body.dump();
+    expect(await generate(t, "910000511")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
+    expect(t.simulator?.calls()).toBe(0);
+    expect(await redis.dbsize()).toBe(0);
+    // A line for each distinct error, though the connection is tried again and again meanwhile.
+    const errors = t.logs.records().filter((r) => r.msg === "redis error");
+    expect(errors).toContainEqual(
+      expect.objectContaining({ err: expect.objectContaining({ message: "ERR DB index is out of range" }) }),
+    );
+    expect(errors.length).toBeLessThanOrEqual(3);
+    expect(t.logs.records().filter((r) => r.msg === "redis ready")).toEqual([]);
+  });
+});
