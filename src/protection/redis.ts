@@ -53,8 +53,8 @@ export const MIN_REDIS_MAJOR = 7;
  *   has a TTL, so the `volatile-*` policies take them as readily as the `allkeys-*` ones: a cooldown, a daily budget
  *   or an idempotency record evicted is a customer sent more OTPs than promised (test/e2e/redis-operations.test.ts:
  *   with allkeys-lru, a second SMS inside the cooldown). With `noeviction` a full Redis refuses the writes, and every
- *   send is refused as PROTECTION_UNAVAILABLE until there is room. Redis's own default is `noeviction`; some managed
- *   services default to `volatile-lru`. Judged at connection only: a CONFIG SET later is not seen.
+ *   send is refused as PROTECTION_UNAVAILABLE until there is room. Judged at connection only: a CONFIG SET later is
+ *   not seen.
  * One INFO with its default sections (server and memory among them). A server that does not answer INFO (an ACL
  * without it) is not judged.
  */

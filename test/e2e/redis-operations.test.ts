@@ -387,3 +387,41 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a REDIS_URL database the Redis does n
     expect(t.logs.records().filter((r) => r.msg === "redis ready")).toEqual([]);
   });
 });
+
+/**
+ * A Redis that stops answering (DEBUG SLEEP: a long command, a stall) while a send takes its budgets: the request is
+ * answered PROTECTION_UNAVAILABLE after the command timeout (1 s, src/protection/redis.ts), not held until Redis
+ * returns, and nothing is sent. The take then runs late in Redis: its points stay taken (closed, never open).
+ */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis that stalls for 2.5 s", () => {
+  let redisProcess: ChildProcess;
+  let redis: Redis;
+  let t: TestStack;
+  beforeAll(async () => {
+    const port = await freePort();
+    redisProcess = startRedis(port, ["--enable-debug-command", "local"]);
+    redis = await connectPrivateRedis(port);
+    t = await stackOn(port, DEFAULT_THROTTLE);
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await redis?.quit();
+    await stopRedis(redisProcess);
+  });
+
+  it("a send meanwhile is refused within its command timeout, sends nothing, and its late take keeps the cooldown", async () => {
+    t.simulator?.resetCalls();
+    const stall = redis.call("DEBUG", "SLEEP", "2.5");
+    await sleep(100);
+    const started = Date.now();
+    const during = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500611"))).body, "resendAepsOtp");
+    const tookMs = Date.now() - started;
+    expect(during).toMatchObject({ code: "PROTECTION_UNAVAILABLE", retryable: true });
+    expect(tookMs).toBeLessThan(2_000);
+    expect(t.simulator?.calls()).toBe(0);
+    await stall;
+    const after = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500611"))).body, "resendAepsOtp");
+    expect(after).toMatchObject({ code: "OTP_COOLDOWN" });
+    expect(t.simulator?.calls()).toBe(0);
+  });
+});
