@@ -3,7 +3,9 @@ import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/con
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { nextAadhaar, nextAepsRegistration, nextMobile } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP, type Result } from "../helpers/operations";
-import { describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import type { ChildProcess } from "node:child_process";
+import { freePort, PRIVATE_REDIS_SKIP_REASON, startRedis, stopRedis } from "../helpers/private-redis";
+import { describeUnless, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { upstreamEnv } from "../helpers/fake-upstream";
 
@@ -179,6 +181,74 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
     await until("the workers to exit", () => workers.every((pid) => !alive(pid)), 10_000);
     expect(lines(server).filter((l) => l.msg === "stopped")).toHaveLength(2);
   }, 30_000);
+});
+
+/**
+ * Both workers hold a Redis connection each: when Redis is killed, both refuse sends (nothing reaches AOPay), and
+ * both reconnect when it is back. A redis-server of the test's own (test/helpers/private-redis.ts).
+ */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "WEB_CONCURRENCY=2 while Redis is killed and restarted", () => {
+  let simulator: Simulator;
+  let server: ServerProcess;
+  let baseUrl: string;
+  let redis: ChildProcess;
+  let port: number;
+  const servedBy = (requestId: string) =>
+    until(
+      `the access line of ${requestId}`,
+      () => lines(server).find((l) => l.requestId === requestId && l.msg === "request completed")?.pid,
+    );
+  /** Sends on fresh connections until both workers have answered; every answer's type. */
+  const fromBoth = async () => {
+    const pids = new Set<number>();
+    const types = new Set<string>();
+    for (let i = 0; i < 12 && pids.size < 2; i++) {
+      const r = await send(baseUrl, aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() }));
+      types.add(r.result.__typename);
+      pids.add(await servedBy(r.requestId));
+    }
+    expect(pids.size).toBe(2);
+    return [...types];
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = startRedis(port);
+    simulator = await startSimulator({
+      registrationId: SIMULATOR_REGISTRATION_ID,
+      companyCode: SIMULATOR_COMPANY_CODE,
+    });
+    server = startServerProcess({
+      WEB_CONCURRENCY: "2",
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
+      ...upstreamEnv(simulator.url.href),
+      LOG_FORMAT: "json",
+    });
+    baseUrl = await server.ready;
+    await until("both workers to be ready", () => readyPids(server).length === 2);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.kill();
+    await simulator?.close();
+    await stopRedis(redis);
+  });
+
+  it("both workers refuse sends while it is away, and both send again once it is back", async () => {
+    expect(await fromBoth()).toEqual(["AepsOtpResent"]);
+    await stopRedis(redis);
+    simulator.resetCalls();
+    await until("both workers to lose Redis", () => lines(server).filter((l) => l.msg === "redis error").length >= 2);
+    expect(await fromBoth()).toEqual(["ProtectionUnavailable"]);
+    expect(simulator.calls()).toBe(0);
+    const readyBefore = lines(server).filter((l) => l.msg === "redis ready").length;
+    redis = startRedis(port);
+    await until(
+      "both workers to reconnect",
+      () => lines(server).filter((l) => l.msg === "redis ready").length >= readyBefore + 2,
+    );
+    expect(await fromBoth()).toEqual(["AepsOtpResent"]);
+  }, 60_000);
 });
 
 describe("WEB_CONCURRENCY above 1 without shared state", () => {
