@@ -23,6 +23,7 @@ import { Scrubber } from "./pii/scrub";
 import { createProtection } from "./protection";
 import { NO_OBSERVER, type RequestObserver } from "./protection/observer";
 import { listenErrorNamingSetting } from "./util/listen-error";
+import { monotonicNow } from "./util/clock";
 
 export interface AppDependencies {
   /** Default: a pino logger on stdout at `config.logLevel`. */
@@ -199,7 +200,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     stop() {
       stopping ??= (async () => {
         state = "draining";
-        const began = Date.now();
+        // Monotonic (util/clock.ts), as the guard's drain reads the deadline: a step of the wall clock neither ends the
+        // grace period at once nor stretches it.
+        const began = monotonicNow();
         const graceEndsAt = began + config.shutdownGraceMs;
         // Upstream calls still running are aborted a moment before the connections are cut, so that their requests
         // are answered (OutcomeUnknown: the send may have left) rather than reset: a client that saw its connection
@@ -220,16 +223,16 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
           clearTimeout(abortUpstream);
           clearTimeout(force);
         }
-        const httpClosedMs = Date.now() - began;
+        const httpClosedMs = monotonicNow() - began;
         admission.close();
         await apollo.stop();
-        await aopay.close(Math.max(0, graceEndsAt - Date.now()));
+        await aopay.close(Math.max(0, graceEndsAt - monotonicNow()));
         // Before the store's connection closes: results it missed while their send was upstream, stored again.
         await protection.protection.guard.drain(graceEndsAt);
         await protection.close();
         await metricsServer?.close();
         metrics?.close();
-        logger.info({ httpClosedMs, totalMs: Date.now() - began }, "shutdown complete");
+        logger.info({ httpClosedMs, totalMs: monotonicNow() - began }, "shutdown complete");
       })();
       return stopping;
     },

@@ -4,6 +4,7 @@ import type { App } from "./app";
 import type { Config } from "./config";
 import { createLogger, type Logger } from "./logging/logger";
 import { MetricsServer } from "./http/metrics-server";
+import { monotonicNow } from "./util/clock";
 
 /**
  * WEB_CONCURRENCY=N (N > 1): one Node process uses one core, so the primary forks N workers (`node:cluster`), each a
@@ -56,7 +57,7 @@ export async function runPrimary(config: Config): Promise<void> {
 
   const fork = (slot: number) => {
     const worker = cluster.fork();
-    slots.set(worker, { slot, startedAt: Date.now() });
+    slots.set(worker, { slot, startedAt: monotonicNow() });
     log.info({ worker: { slot, pid: worker.process.pid } }, "worker started");
   };
 
@@ -69,7 +70,7 @@ export async function runPrimary(config: Config): Promise<void> {
       if (slots.size === 0) void finish();
       return;
     }
-    const lived = Date.now() - entry.startedAt;
+    const lived = monotonicNow() - entry.startedAt;
     const count = lived >= STABLE_MS ? 1 : (failures.get(entry.slot) ?? 0) + 1;
     failures.set(entry.slot, count);
     const delayMs = restartDelayMs(count);

@@ -124,7 +124,10 @@ export class CircuitBreaker {
   }
 
   #refusal(endpoint: string): AopayError {
-    const retryAfterSeconds = Math.max(1, Math.ceil((this.#openedAt + this.config.resetTimeoutMs - Date.now()) / 1000));
+    // On the timer's clock (performance.now): read off Date.now, a step of the wall clock made this lie, an hour too
+    // long after a step back of an hour, 1 s after a step forward while the breaker stayed open (util/clock.ts).
+    const msLeft = this.#openedAt + this.config.resetTimeoutMs - performance.now();
+    const retryAfterSeconds = Math.max(1, Math.ceil(msLeft / 1000));
     return classifyFailure("CIRCUIT_OPEN", `${endpoint}: circuit open for ${this.family}`, {
       endpoint,
       sent: false,
@@ -138,7 +141,7 @@ export class CircuitBreaker {
     if (this.#state === "open") return;
     this.#state = "open";
     this.#probeAvailable = false;
-    this.#openedAt = Date.now();
+    this.#openedAt = performance.now();
     this.#resetTimer = setTimeout(this.#halfOpen, this.config.resetTimeoutMs);
     this.#resetTimer.unref();
     this.onStateChange(this.family, "open");

@@ -37,13 +37,17 @@ import { redeemSendPass, type SendPass, UnguardedSendError } from "./send-pass";
 import { type AopayTransport, cutByDeadline, errorCode, type TransportResult } from "./transport";
 import { UndocumentedFieldsLog } from "./undocumented-fields";
 import type { BreakerConfig } from "../config";
+import { monotonicNow } from "../util/clock";
 
 export interface CallOptions {
   /** The request's logger (carries the request id). AOPay's merchant transaction id is bound to it once known. */
   log: Logger;
   /** Collects a summary of each attempt for the request's one access line. Without it, successes log a line each. */
   record?: (summary: UpstreamCallSummary) => void;
-  /** Absolute deadline (ms since epoch) of the whole request; each attempt gets only what is left of it. */
+  /**
+   * Deadline of the whole request on monotonicNow's clock (util/clock.ts, not Date.now); each attempt gets only what
+   * is left of it.
+   */
   deadlineAt?: number;
   /**
    * True when the client set `deadlineAt` shorter than this server's own (x-request-timeout-ms): an attempt it cuts
@@ -151,7 +155,7 @@ export class AopayClient {
         const envelope = await this.#attempt(endpoint, body, text, opts, retriesDone + 1);
         return endpoint.fromWire(envelope, input, text);
       } catch (error) {
-        const msLeft = (opts.deadlineAt ?? Infinity) - Date.now();
+        const msLeft = (opts.deadlineAt ?? Infinity) - monotonicNow();
         const delay = retryDelay(error, retriesDone, msLeft, this.options.retry, this.options.random);
         if (delay === null) throw error;
         opts.log.info(

@@ -4,6 +4,7 @@ import { Pool, type Dispatcher } from "undici";
 import type { AopayConfig } from "./client.settings";
 import { AopayError } from "./errors";
 import { classifyFailure, statusFailure, type UpstreamResponse } from "./outcome";
+import { monotonicNow } from "../util/clock";
 
 /**
  * The one place that talks HTTP to AOPay (docs/design/style.md principle 2). It uses undici's low-level `dispatch` with its own
@@ -51,7 +52,9 @@ export interface TransportRequest {
   body: unknown;
   /** Side-effecting calls are marked non-idempotent so undici never replays them on another socket. */
   sideEffect: boolean;
-  /** Absolute time (ms since epoch) by which the call must settle; capped by the configured deadline. */
+  /**
+   * When (monotonicNow, util/clock.ts: not Date.now) the call must have settled by; capped by the configured deadline.
+   */
   deadlineAt?: number;
   /**
    * True once nobody waits for the answer (the GraphQL request's client has gone). Read just before the request
@@ -161,14 +164,14 @@ export class AopayTransport {
       );
     }
     this.#active += 1;
-    const deadlineAt = Math.min(req.deadlineAt ?? Infinity, Date.now() + this.#options.deadlineMs);
+    const deadlineAt = Math.min(req.deadlineAt ?? Infinity, monotonicNow() + this.#options.deadlineMs);
     // The handler settles the promise itself and tells the transport (#release): no closure per call around them.
     const handler = new CallHandler(req, this, this.#options.maxResponseBytes);
     const promise = new Promise<TransportResult>((resolve, reject) => {
       handler.resolve = resolve;
       handler.reject = reject;
     });
-    if (deadlineAt - Date.now() <= 0) {
+    if (deadlineAt - monotonicNow() <= 0) {
       handler.expire();
       return promise;
     }
@@ -415,7 +418,10 @@ export class PendingDeadline {
  * armed one, or when it fires.
  *
  * The timer holds the process open (ref) only while a call is pending, as the per-call timers did. A call's deadline
- * is checked against Date.now() when the timer fires; one that has not quite passed is left for the re-armed timer.
+ * is checked against monotonicNow() (util/clock.ts) when the timer fires; one that has not quite passed is left for the
+ * re-armed timer. Checked against Date.now(), a step of the wall clock back by an hour while a call waited re-armed the
+ * timer for that hour (the call ran on past its deadline, and its request with it), and a step forward expired every
+ * pending call at once.
  */
 export class DeadlineTimer {
   /** Pending deadlines in the order they were added (a doubly linked list: O(1) cancel). */
@@ -427,7 +433,7 @@ export class DeadlineTimer {
   #armedFor = Infinity;
 
   /**
-   * Calls `item.expire()` once `deadlineAt` (ms since epoch) has passed, unless `cancel()` of the returned handle
+   * Calls `item.expire()` once `deadlineAt` (ms on monotonicNow's clock, util/clock.ts) has passed, unless `cancel()` of the returned handle
    * comes first.
    */
   add(item: Expirable, deadlineAt: number): PendingDeadline {
@@ -465,13 +471,13 @@ export class DeadlineTimer {
   #arm(deadlineAt: number): void {
     clearTimeout(this.#timer);
     this.#armedFor = deadlineAt;
-    this.#timer = setTimeout(this.#fire, Math.max(0, deadlineAt - Date.now()));
+    this.#timer = setTimeout(this.#fire, Math.max(0, deadlineAt - monotonicNow()));
   }
 
   readonly #fire = (): void => {
     this.#timer = undefined;
     this.#armedFor = Infinity;
-    const now = Date.now();
+    const now = monotonicNow();
     let next = Infinity;
     const expired: Expirable[] = [];
     for (let entry = this.#first; entry !== null;) {

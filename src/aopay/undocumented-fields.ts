@@ -1,4 +1,5 @@
 import { Summarised, SUMMARY_INTERVAL_MS } from "../logging/summarised";
+import { monotonicNow } from "../util/clock";
 
 /** How often one endpoint's same set of undocumented keys gets a line again (ms). Default 10 minutes. */
 export const UNDOCUMENTED_REPEAT_MS = 10 * 60_000;
@@ -24,7 +25,7 @@ export class UndocumentedFieldsLog {
   readonly #lines: Summarised;
 
   constructor(
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
     private readonly repeatMs = UNDOCUMENTED_REPEAT_MS,
   ) {
     this.#lines = new Summarised(SUMMARY_INTERVAL_MS, now, UNDOCUMENTED_LINES_PER_INTERVAL);

@@ -30,6 +30,7 @@ import { freshRequestId } from "./request-id";
 
 import { EventLoopSampler } from "../observability/eventloop-lag";
 import type { ShedReason } from "../observability/metrics";
+import { monotonicNow } from "../util/clock";
 
 export class Admission {
   #inFlight = 0;
@@ -147,7 +148,7 @@ export function guardServer(server: Server, admission: Admission, options: RawAd
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     clearTimeout(timer);
-    if (refused > 0) options.logRefusals(refused, Math.round((Date.now() - since) / 1000));
+    if (refused > 0) options.logRefusals(refused, Math.round((monotonicNow() - since) / 1000));
     refused = 0;
   };
   server.removeListener("request", handle);
@@ -183,7 +184,7 @@ export function guardServer(server: Server, admission: Admission, options: RawAd
     res.end(body);
     admission.refused(req.socket);
     if (refused++ === 0) {
-      since = Date.now();
+      since = monotonicNow();
       timer = setTimeout(flush, REFUSALS_LOG_INTERVAL_MS).unref();
     }
   });

@@ -5,6 +5,7 @@ import type { Config } from "../config";
 import type { Logger } from "../logging/logger";
 import { Summarised, SUMMARY_INTERVAL_MS } from "../logging/summarised";
 import { maskDigitRuns } from "../pii/scrub";
+import { monotonicNow } from "../util/clock";
 
 /** Any port on the loopback names, plain http: the dev servers of consumer apps (Vite, Next, CRA ...). */
 const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?$/;
@@ -61,7 +62,7 @@ export interface Cors {
 }
 
 /** Our allow-list and options for @fastify/cors, and the once-per-origin warning (both layers: see Cors). */
-export function createCors(config: Config, logger: Logger, now: () => number = Date.now): Cors {
+export function createCors(config: Config, logger: Logger, now: () => number = monotonicNow): Cors {
   const allowed = corsOriginAllowed(config);
   const refused = new LRUCache<string, true>({ max: REFUSED_ORIGINS_REMEMBERED });
   const warnings = new Summarised(SUMMARY_INTERVAL_MS, now, REFUSED_ORIGIN_WARNINGS_PER_INTERVAL);

@@ -5,6 +5,7 @@ import { createLoaders, type Loaders } from "../graphql/loaders";
 import type { Protection } from "../protection";
 import { clientGone } from "./admission";
 import { clientIpKey } from "./client-ip";
+import { monotonicNow } from "../util/clock";
 import type { GraphQLExchange } from "./exchange";
 
 /** The request budget: REQUEST_DEADLINE_MS, or less if the client's `x-request-timeout-ms` asks for less. */
@@ -56,7 +57,8 @@ export function graphqlContextFactory(config: Config, services: { aopay: AopayCl
     const idempotencyKey = request.headers["idempotency-key"];
     // The request's deadline runs from its arrival; a client may ask for less (never more) with x-request-timeout-ms.
     const budgetMs = requestBudgetMs(request.headers["x-request-timeout-ms"], config.requestDeadlineMs);
-    const deadlineAt = Date.now() - elapsedMs + budgetMs;
+    // On the monotonic clock the transport times it by (util/clock.ts): a step of the wall clock moves neither.
+    const deadlineAt = monotonicNow() - elapsedMs + budgetMs;
     // A deadline the client shortened is its own: what it cuts short is not counted against AOPay (aopay/client.ts).
     const deadlineShortened = budgetMs < config.requestDeadlineMs;
     const summary = (request.graphql = { operation: null, result: null });

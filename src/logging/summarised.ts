@@ -1,3 +1,5 @@
+import { monotonicNow } from "../util/clock";
+
 /** How often, at most, a summarised condition gets a log line (ms): as admission's and the connection guard's. */
 export const SUMMARY_INTERVAL_MS = 10_000;
 
@@ -21,7 +23,8 @@ export class Summarised {
    */
   constructor(
     private readonly intervalMs = SUMMARY_INTERVAL_MS,
-    private readonly now: () => number = Date.now,
+    // Monotonic (util/clock.ts): on Date.now a step back of an hour kept a condition (the store down) unlogged an hour.
+    private readonly now: () => number = monotonicNow,
     private readonly burst = 1,
   ) {}
 

@@ -14,9 +14,12 @@
  *   still no room, `insert` returns false and the caller refuses (fail closed: PROTECTION_UNAVAILABLE). Live entries
  *   are never evicted: an evicted counter is a forgotten budget.
  * - Synchronous: no promise and no closure per entry; the clock is injected for tests.
+ * - Monotonic by default (util/clock.ts): a step of the wall clock neither ends nor stretches an entry's life.
  */
 
-/** What a table holds: anything that knows when it expires (epoch ms). */
+import { monotonicNow } from "../util/clock";
+
+/** What a table holds: anything that knows when it expires (ms on the table's clock, monotonicNow by default). */
 export interface Expiring {
   expiresAt: number;
 }
@@ -42,7 +45,7 @@ export class Capacity {
 
   constructor(
     readonly max: number,
-    readonly now: () => number = Date.now,
+    readonly now: () => number = monotonicNow,
     /** Called whenever an insert is refused for want of room (the owner logs it, rate-limited). */
     private readonly onFull?: () => void,
   ) {

@@ -3,6 +3,7 @@ import { BoundedTable, Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import { DEFAULT_MEMORY_CONSENT_MAX_KEYS } from "./protection.settings";
 import { MemoryStoreFullError } from "./memory-counters";
+import { monotonicNow } from "../util/clock";
 
 /**
  * Consent records: "client C verified customer X's CIBIL OTP at time T". AOPay's GetCreditHistory needs only a CIBIL
@@ -29,7 +30,8 @@ export class MemoryConsentStore implements ConsentStore {
       maxKeys: DEFAULT_MEMORY_CONSENT_MAX_KEYS,
     },
   ) {
-    this.#now = options.now ?? Date.now;
+    // A step of the wall clock must not end or stretch a record (util/clock.ts).
+    this.#now = options.now ?? monotonicNow;
     this.#table = new BoundedTable(new Capacity(options.maxKeys, this.#now, options.onFull));
   }
 

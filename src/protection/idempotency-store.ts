@@ -6,6 +6,7 @@ import { DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS } from "./protection.settings";
 import { MemoryStoreFullError } from "./memory-counters";
 import { type ScriptCommand, scriptCommand } from "./redis";
 import type { StoreSealer } from "./store-sealer";
+import { monotonicNow } from "../util/clock";
 
 /**
  * Idempotency records (docs/security-requirements.md E4; Stripe's idempotent requests; IETF draft-ietf-httpapi-idempotency-key-header):
@@ -108,7 +109,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     private readonly sealer: StoreSealer,
     options: MemoryStoreOptions = { maxKeys: DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS },
   ) {
-    this.#now = options.now ?? Date.now;
+    // A step of the wall clock must not end or stretch a record (util/clock.ts).
+    this.#now = options.now ?? monotonicNow;
     this.#table = new BoundedTable<MemoryRecord>(new Capacity(options.maxKeys, this.#now, options.onFull));
   }
 

@@ -15,6 +15,7 @@ import {
 } from "./registered-mobiles";
 import { StoreSealer } from "./store-sealer";
 import { SendGuard } from "./send-guard";
+import { monotonicNow } from "../util/clock";
 
 export type { RequestObserver } from "./observer";
 
@@ -118,7 +119,7 @@ export function fullWarning(
   store: string,
   setting: string,
   maxKeys: number,
-  now: () => number = Date.now,
+  now: () => number = monotonicNow,
 ): () => void {
   const summary = new Summarised(FULL_WARNING_INTERVAL_MS, now);
   return () => {

@@ -10,6 +10,7 @@ import {
 } from "./protection.settings";
 import { type ScriptCommand, scriptCommand } from "./redis";
 import type { StoreSealer } from "./store-sealer";
+import { monotonicNow } from "../util/clock";
 
 /**
  * "The OTPs of CIBIL id X go to mobile M": learnt when registerCibilCustomer succeeds (the registration's input
@@ -241,7 +242,8 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     private readonly sealer: StoreSealer,
     options: MemoryRegisteredMobileOptions = { maxKeys: DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS },
   ) {
-    this.#now = options.now ?? Date.now;
+    // A step of the wall clock must not end or stretch a record (util/clock.ts).
+    this.#now = options.now ?? monotonicNow;
     this.#onFull = options.onFull;
     this.#ttlMs = options.ttlMs ?? DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000;
     this.#capacity = new Capacity(options.maxKeys, this.#now, options.onFull);

@@ -17,6 +17,7 @@ import type {
   ThrottlePurpose,
   ThrottleScope,
 } from "./otp-throttle";
+import { monotonicNow } from "../util/clock";
 
 /**
  * The one path every upstream write takes (OTP sends, OTP verifications, registrations; docs/security-requirements.md
@@ -394,7 +395,8 @@ export class SendGuard {
   }
 
   /**
-   * Waits for the keys still being settled again (#settleKey), at most until `deadline` (epoch ms), then makes
+   * Waits for the keys still being settled again (#settleKey), at most until `deadline` (monotonicNow's clock,
+   * util/clock.ts, as app.ts reads it), then makes
    * the ones left give up (logged and counted): the drain (app.ts) calls it once its requests have ended and before it
    * closes the store's connection, so that a result the store missed while a send was upstream is not dropped with
    * the process when the store is back in time.
@@ -403,7 +405,7 @@ export class SendGuard {
     if (this.#settling.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, Math.max(0, deadline - this.#clock()));
+        timer = setTimeout(resolve, Math.max(0, deadline - monotonicNow()));
       });
       await Promise.race([Promise.all([...this.#settling]), timeout]);
       clearTimeout(timer);

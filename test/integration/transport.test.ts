@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { AopayError } from "../../src/aopay/errors";
 import { AopayTransport, type TransportOptions, type TransportRequest } from "../../src/aopay/transport";
+import { monotonicNow } from "../../src/util/clock";
 import { testTransportOptions } from "../helpers/transport";
 import {
   blackHole,
@@ -152,7 +153,7 @@ describe("AopayTransport: the one HTTP choke point", () => {
     await open({ connections: 1 });
     const first = transport.send(otpSend);
     await new Promise((r) => setTimeout(r, 50));
-    const queued = failure(transport.send({ ...otpSend, deadlineAt: Date.now() + 150 }));
+    const queued = failure(transport.send({ ...otpSend, deadlineAt: monotonicNow() + 150 }));
     const error = await queued;
     expect(error).toMatchObject({ code: "UPSTREAM_TIMEOUT", sent: false, retryable: true });
     await first;

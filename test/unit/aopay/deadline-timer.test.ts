@@ -1,7 +1,8 @@
+import { monotonicNow } from "../../../src/util/clock";
 import { DeadlineTimer, type Expirable } from "../../../src/aopay/transport";
 
 function item(log: Array<[string, number]>, name: string, t0: number): Expirable {
-  return { expire: () => log.push([name, Date.now() - t0]) };
+  return { expire: () => log.push([name, monotonicNow() - t0]) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -10,7 +11,7 @@ describe("DeadlineTimer: every deadline on one timer", () => {
   it("expires each item at its own deadline, whatever the order they were added in", async () => {
     const timer = new DeadlineTimer();
     const log: Array<[string, number]> = [];
-    const t0 = Date.now();
+    const t0 = monotonicNow();
     timer.add(item(log, "late", t0), t0 + 300);
     timer.add(item(log, "early", t0), t0 + 60); // earlier than the armed one: re-armed
     timer.add(item(log, "middle", t0), t0 + 150);
@@ -26,7 +27,7 @@ describe("DeadlineTimer: every deadline on one timer", () => {
   it("a cancelled item is never expired; a deadline already passed expires on the next timers phase", async () => {
     const timer = new DeadlineTimer();
     const log: Array<[string, number]> = [];
-    const t0 = Date.now();
+    const t0 = monotonicNow();
     const cancelled = timer.add(item(log, "cancelled", t0), t0 + 50);
     timer.add(item(log, "kept", t0), t0 + 80);
     timer.cancel(cancelled);
@@ -41,13 +42,13 @@ describe("DeadlineTimer: every deadline on one timer", () => {
     const a: Expirable = { expire: () => undefined };
     const armed = () => (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo();
     const before = armed().filter((r) => r === "Timeout").length;
-    const first = timer.add(a, Date.now() + 10_000);
+    const first = timer.add(a, monotonicNow() + 10_000);
     expect(armed().filter((r) => r === "Timeout").length).toBe(before + 1);
     timer.cancel(first);
     expect(armed().filter((r) => r === "Timeout").length).toBe(before);
-    const second = timer.add(a, Date.now() + 20_000); // later than the armed (unref'd) timer: the same timer is ref'd again
+    const second = timer.add(a, monotonicNow() + 20_000); // later than the armed (unref'd) timer: the same timer is ref'd again
     expect(armed().filter((r) => r === "Timeout").length).toBe(before + 1);
-    const third = timer.add({ expire: () => undefined }, Date.now() + 30_000);
+    const third = timer.add({ expire: () => undefined }, monotonicNow() + 30_000);
     timer.cancel(second); // one still pending: still held
     expect(armed().filter((r) => r === "Timeout").length).toBe(before + 1);
     timer.cancel(third);
