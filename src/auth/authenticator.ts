@@ -122,6 +122,11 @@ export class Authenticator {
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,
         algorithms: this.#algorithms,
+        // An expiry is required: jose checks `exp` only when a token has one, so a bearer token without one was
+        // accepted for ever (test/e2e/auth.test.ts). RFC 9068 §2.2 makes `exp` required in an access token. `exp`
+        // and `nbf` are checked with 5 s of tolerance for the skew between the identity provider's clock and ours
+        // (jose's default is none).
+        requiredClaims: ["exp"],
         clockTolerance: 5,
       });
       // The reason does not repeat the header's value: it is the caller's text (docs/security-requirements.md A8).

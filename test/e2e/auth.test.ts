@@ -35,9 +35,17 @@ describe("client authentication in production (docs/security-requirements.md B3;
 
   const token = (
     claims: Record<string, unknown>,
-    opts: { key?: CryptoKey; issuer?: string; audience?: string; exp?: string; typ?: string | null } = {},
-  ) =>
-    new SignJWT(claims)
+    opts: {
+      key?: CryptoKey;
+      issuer?: string;
+      audience?: string;
+      /** null: no `exp` claim. */
+      exp?: string | null;
+      nbf?: string;
+      typ?: string | null;
+    } = {},
+  ) => {
+    const jwt = new SignJWT(claims)
       // RFC 9068 §2.1: an OAuth access token is typed `at+jwt`. `typ: null` leaves the header out.
       .setProtectedHeader({
         alg: "RS256",
@@ -46,9 +54,11 @@ describe("client authentication in production (docs/security-requirements.md B3;
       })
       .setIssuer(opts.issuer ?? ISSUER)
       .setAudience(opts.audience ?? AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(opts.exp ?? "5m")
-      .sign(opts.key ?? signingKey);
+      .setIssuedAt();
+    if (opts.exp !== null) jwt.setExpirationTime(opts.exp ?? "5m");
+    if (opts.nbf !== undefined) jwt.setNotBefore(opts.nbf);
+    return jwt.sign(opts.key ?? signingKey);
+  };
 
   beforeAll(async () => {
     const pair = await generateKeyPair("RS256");
@@ -153,6 +163,10 @@ describe("client authentication in production (docs/security-requirements.md B3;
     it.each([
       ["signed by another key", () => token({ azp: "mobile-app" }, { key: strangerKey })],
       ["expired", () => token({ azp: "mobile-app" }, { exp: "-1m" })],
+      // Without an expiry it was accepted: a leaked token would never stop working (RFC 9068 §2.2 requires `exp`).
+      ["without an expiry", () => token({ azp: "mobile-app" }, { exp: null })],
+      ["expired 10 s ago (beyond the 5 s tolerance)", () => token({ azp: "mobile-app" }, { exp: "-10s" })],
+      ["not valid for another minute (nbf)", () => token({ azp: "mobile-app" }, { nbf: "1m" })],
       ["for another audience", () => token({ azp: "mobile-app" }, { audience: "someone-else" })],
       ["from another issuer", () => token({ azp: "mobile-app" }, { issuer: "https://evil.example/" })],
       ["without the client claim", () => token({ sub: "user-1" })],
