@@ -25,6 +25,13 @@ export interface CounterOutcome {
  * gets its point back. A later window (the charged one ended while the call waited, and another send opened a new
  * one) never does: that point was the other send's, and giving it back would let a third send through inside the
  * new window's cooldown (a second SMS within the cooldown, found by an audit with a send held past the cooldown).
+ *
+ * A window left with no point by a give-back ends there: it holds no send, and the next send opens a window of its own.
+ * Kept open, as rate-limiter-flexible keeps it, a window opened by a refused attempt shortened the cooldown of the next
+ * send: an attempt refused by the 10-minute window 59.999 s before that window's end opened a cooldown window, empty
+ * after the refusal's give-back, that ended 1 ms after the send the new 10-minute window let through; a second send
+ * 1 ms later went out too (two SMS 1 ms apart under a 60 s cooldown; test/unit/protection/otp-throttle.test.ts, and
+ * redis-budgets.ts does the same in Redis).
  */
 export interface Refundable {
   reward(key: string, takenAt: number, budgets?: number): void;
@@ -85,7 +92,10 @@ export class MemoryCounter {
   reward(key: string, takenAt: number): void {
     const window = this.#table.get(key);
     // A window opened at `takenAt` or before ends at or before takenAt + durationMs; a later one ends after (integer ms).
-    if (window !== undefined && window.consumed > 0 && window.expiresAt <= takenAt + this.durationMs) window.consumed--;
+    if (window !== undefined && window.consumed > 0 && window.expiresAt <= takenAt + this.durationMs) {
+      // Empty, it ends (Refundable): the next send opens its own window.
+      if (--window.consumed === 0) this.#table.delete(key);
+    }
   }
 
   get size(): number {
@@ -189,7 +199,8 @@ export class DestinationCounters implements Sweepable {
   /**
    * Gives one point back to each budget named in `budgets` (bit b for budget b; all by default), never below zero,
    * and only to a window that was open at `takenAt`, the consume's clock reading (Refundable): a window opened since
-   * holds another send's point. A window that has ended meanwhile is reset by its next consume anyway.
+   * holds another send's point. A window that has ended meanwhile is reset by its next consume anyway. A window left
+   * empty ends (Refundable).
    */
   reward(key: string, takenAt: number, budgets: number = this.#all): void {
     const slot = this.#slots.get(key);
@@ -199,9 +210,11 @@ export class DestinationCounters implements Sweepable {
         (budgets & (1 << b)) !== 0 &&
         this.#counts[at] > 0 &&
         // Opened at takenAt or before: it ends at or before takenAt + its duration (integer ms, so exact).
-        this.#ends[at] <= takenAt + this.#durationsMs[b]
+        this.#ends[at] <= takenAt + this.#durationsMs[b] &&
+        // Empty, it ends (Refundable): the next send opens its own window. The entry goes once all its windows have.
+        --this.#counts[at] === 0
       )
-        this.#counts[at]--;
+        this.#ends[at] = Number.NEGATIVE_INFINITY;
   }
 
   get size(): number {

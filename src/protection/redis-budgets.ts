@@ -26,6 +26,11 @@ import { type ScriptCommand, scriptCommand } from "./redis";
  * PEXPIRETIME needs Redis 7.0 or later (redis.ts warns at connection on an older one; the script would fail and every
  * send be refused as the store failing: closed, never open).
  *
+ * A key a give-back leaves at 0 (a refusal's, or a refund's) is deleted: it holds no send, and the next send opens a
+ * window of its own. Kept, as rate-limiter-flexible keeps it, a key opened by a refused attempt shortened the cooldown
+ * of the next send (memory-counters.ts Refundable: two SMS 1 ms apart under a 60 s cooldown). Replicas of the version
+ * before count the same: a missing key is a new window to both.
+ *
  * The keys of one script must live on one Redis node: fine for a single Redis or a primary with replicas (what
  * REDIS_URL names); a Redis Cluster would refuse it (CROSSSLOT), and is not supported (createRedis connects to one
  * node).
@@ -48,7 +53,9 @@ for i, key in ipairs(KEYS) do
   out[3 * i] = redis.call('pexpiretime', key)
 end
 if refused then
-  for _, key in ipairs(KEYS) do redis.call('decr', key) end
+  for _, key in ipairs(KEYS) do
+    if redis.call('decr', key) <= 0 then redis.call('del', key) end
+  end
 end
 return out
 `;
@@ -57,7 +64,7 @@ return out
 const GIVE_BACK = `
 for i, key in ipairs(KEYS) do
   if redis.call('pexpiretime', key) == tonumber(ARGV[i]) and tonumber(redis.call('get', key)) > 0 then
-    redis.call('decr', key)
+    if redis.call('decr', key) <= 0 then redis.call('del', key) end
   end
 end
 return 0

@@ -66,6 +66,28 @@ describe.each(stores)("Reservation.nextSendInMs (%s)", (_name, open) => {
   afterEach(() => opened.close());
   const make = (overrides: Partial<ThrottleConfig>) => new OtpThrottle(throttleConfig(overrides), hasher, opened.store);
 
+  it("an attempt refused by another budget does not shorten the next send's cooldown (no window is left open empty)", async () => {
+    // Cooldown 2 s; the IP budget, 1 send per minute, refuses the attempt at 2.05 s after the cooldown has ended.
+    // That attempt's cooldown window, given back to 0, was kept open (to 4.05 s): the send from another IP at 3.05 s
+    // took it, and its cooldown ended at 4.05 s, so a send at 4.55 s went out: two SMS 1.5 s apart under a 2 s
+    // cooldown. Each wait leaves 0.5 s of slack on either side of the boundaries it straddles.
+    const t = make({ cooldownSeconds: 2, ip: { points: 1, seconds: 60 } });
+    const from = (ip: string): OtpSubject => ({ ...subject(MOBILE), ip });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const start = Date.now();
+    const at = (ms: number) => sleep(start + ms - Date.now());
+    allowed(await t.reserve(from("203.0.113.1")));
+    await at(2_050);
+    expect(await t.reserve(from("203.0.113.1"))).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope: "IP" });
+    await at(3_050);
+    allowed(await t.reserve(from("203.0.113.2")));
+    await at(4_550);
+    const third = await t.reserve(from("203.0.113.3"));
+    expect(third).toMatchObject({ allowed: false, code: "OTP_COOLDOWN" });
+    // The send at 3.05 s opened its own 2 s cooldown: 0.5 s of it is left, so 1 s (rounded up).
+    expect((third as Throttled).retryAfterSeconds).toBe(1);
+  });
+
   it("a send under a 60 s cooldown: the next one is 60 s away, and an earlier one is refused with the same wait", async () => {
     const t = make({});
     const first = allowed(await t.reserve(subject(MOBILE)));

@@ -251,9 +251,29 @@ describe("OtpThrottle (in memory)", () => {
     c.t = start + 599_999;
     expect(t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED", retryAfterSeconds: 1 });
     c.t = start + 600_000;
-    // The refused attempt 1 ms earlier opened a new cooldown window (its point given back, the window kept: Redis's
-    // semantics too), which now has 59,999 ms left.
-    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 59_999 });
+    // The refused attempt 1 ms earlier left no window open (its points given back, its empty cooldown window ended):
+    // this send opens a whole cooldown of its own.
+    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 60_000 });
+  });
+
+  it("an attempt refused by the window does not shorten the next send's cooldown (two SMS 1 ms apart before)", () => {
+    const c = { t: 1_000_000 };
+    const t = new OtpThrottle(config(), hasher, null, { maxKeys: 100, now: () => c.t });
+    const start = c.t;
+    for (const at of [0, 60_000, 120_000]) {
+      c.t = start + at;
+      expect(t.reserve(subject())).toMatchObject({ allowed: true });
+    }
+    // The window (3 per 10 min) is used up until start + 600,000; the cooldown ended at start + 180,000.
+    c.t = start + 540_001;
+    expect(t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED", retryAfterSeconds: 60 });
+    c.t = start + 600_000;
+    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 60_000 });
+    // The refused attempt's empty cooldown window, kept open, ended here, and this send went out too.
+    c.t = start + 600_001;
+    expect(t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", retryAfterSeconds: 60 });
+    c.t = start + 660_000;
+    expect(t.reserve(subject())).toMatchObject({ allowed: true });
   });
 
   it("the same destination twice in one send: each consume is judged as it happens, and the refusal gives all back", () => {
