@@ -76,7 +76,10 @@ export const throttleSettings = defineSettings({
     }),
     OTP_WINDOW_MAX: points(DEFAULT_OTP_WINDOW, "sends per destination per window"),
     OTP_WINDOW_SECONDS: seconds(DEFAULT_OTP_WINDOW, "that window"),
-    OTP_DAILY_MAX: points(DEFAULT_OTP_DAILY, "sends per destination per day"),
+    OTP_DAILY_MAX: points(
+      DEFAULT_OTP_DAILY,
+      "sends per destination per day: the 24 hours from the destination's first send (a fixed window, not a calendar day)",
+    ),
     OTP_PREFIX_MAX: points(
       DEFAULT_OTP_PREFIX,
       "sends to one mobile-number range (first 6 digits) per window, across all callers (SMS-pumping guard)",

@@ -2,7 +2,7 @@ import { type ThrottleConfig } from "../../../src/config";
 import { GENEROUS, throttleConfig } from "../../helpers/throttle";
 import { KeyHasher } from "../../../src/protection/key-hasher";
 import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
-import { OtpThrottle, type OtpSubject, type Throttled } from "../../../src/protection/otp-throttle";
+import { OtpThrottle, type OtpSubject, type Reservation, type Throttled } from "../../../src/protection/otp-throttle";
 
 const config = (overrides: Partial<ThrottleConfig> = {}): ThrottleConfig =>
   throttleConfig({ verify: { points: 5, seconds: 600 }, ...overrides });
@@ -254,6 +254,61 @@ describe("OtpThrottle (in memory)", () => {
     // The refused attempt 1 ms earlier left no window open (its points given back, its empty cooldown window ended):
     // this send opens a whole cooldown of its own.
     expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 60_000 });
+  });
+
+  it("a day is the 24 hours from the destination's first send (a fixed window), not a calendar day in UTC or IST", () => {
+    // 23:50 IST (18:20 UTC) on 1 March 2026: ten sends use up the day; ten minutes later it is 2 March in India and
+    // in UTC, and the day still refuses, for another 23 h 50 min.
+    const c = { t: Date.UTC(2026, 2, 1, 18, 20) };
+    const t = new OtpThrottle(
+      config({ cooldownSeconds: 0, destinationWindow: GENEROUS, destinationDaily: { points: 10, seconds: 86_400 } }),
+      hasher,
+      null,
+      { maxKeys: 100, now: () => c.t },
+    );
+    const start = c.t;
+    for (let i = 0; i < 10; i++) expect(t.reserve(subject())).toMatchObject({ allowed: true });
+    c.t = start + 10 * 60_000;
+    expect(t.reserve(subject())).toMatchObject({ allowed: false, retryAfterSeconds: 86_400 - 600 });
+    c.t = start + 86_400_000;
+    expect(t.reserve(subject())).toMatchObject({ allowed: true });
+  });
+
+  it("across a window's end the defaults let 19 sends through in 70 minutes, and 5 in 4 minutes (fixed windows)", () => {
+    // docs/security.md "What a window is, and which clock times it": the figures it states. A client that saves its sends for the end of its
+    // day, then sends as fast as the cooldown and the 10-minute window allow.
+    const c = { t: 1_750_000_000_000 };
+    const t = new OtpThrottle(config(), hasher, null, { maxKeys: 100, now: () => c.t });
+    const first = c.t;
+    const sent: number[] = [];
+    const attempt = () => {
+      const r = t.reserve(subject()) as Reservation | Throttled;
+      if (r.allowed) sent.push(c.t);
+      return r.allowed ? 0 : r.retryAfterSeconds * 1000;
+    };
+    attempt();
+    c.t = first + 86_400_000 - 40 * 60_000;
+    while (c.t < first + 2 * 86_400_000) c.t += attempt() || 1;
+    const most = (spanMs: number) => {
+      let best = 0;
+      for (let i = 0, j = 0; i < sent.length; i++) {
+        while (j < sent.length && sent[j] - sent[i] < spanMs) j++;
+        best = Math.max(best, j - i);
+      }
+      return best;
+    };
+    expect(sent).toHaveLength(20);
+    expect(most(86_400_000)).toBe(19);
+    // 70 minutes and the few ms each wait was rounded up by.
+    expect(sent[19] - sent[1]).toBeLessThan(71 * 60_000);
+    // The 10-minute window the same way: its first send at 0, two saved for its last two minutes, three more as the
+    // next window opens: five sends in four minutes under "3 per 10 minutes".
+    const w = new OtpThrottle(config(), hasher, null, { maxKeys: 100, now: () => c.t });
+    const zero = c.t;
+    for (const minute of [0, 8, 9, 10, 11, 12]) {
+      c.t = zero + minute * 60_000;
+      expect(w.reserve(subject({ ip: "198.51.100.1" }))).toMatchObject({ allowed: true });
+    }
   });
 
   it("an attempt refused by the window does not shorten the next send's cooldown (two SMS 1 ms apart before)", () => {
