@@ -110,6 +110,23 @@ describe.each(stores)("resend countdown against the throttle that enforces it (%
     expect(stack.simulator?.calls("cibil.generateOtp")).toBe(2);
   });
 
+  it("a refusal's retryAfterSeconds is truthful: rounded up, never 0, and a retry after exactly that long goes through", async () => {
+    const stack = await start({ OTP_COOLDOWN_SECONDS: "2", OTP_WINDOW_MAX: "100" });
+    await cibil(stack, "700000809");
+    await sleep(1_300);
+    // 0.7 s of the cooldown left (less the request's own time): 1, never 0 (a retry right away would be refused).
+    const refused = await cibil(stack, "700000809");
+    expect(refused.answer).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN", retryAfterSeconds: 1 });
+    // The wait was rounded up from the time the refusal was computed, before its answer arrived: waiting that long
+    // from the answer's arrival is past the cooldown's end, on either store, with no slack added. (performance.now:
+    // setTimeout never fires early on it.)
+    const arrived = performance.now();
+    await sleep(1_000);
+    while (performance.now() - arrived < 1_000) await sleep(1);
+    expect((await cibil(stack, "700000809")).answer).toMatchObject({ __typename: "CibilOtpChallenge" });
+    expect(stack.simulator?.calls("cibil.generateOtp")).toBe(2);
+  });
+
   it("CIBIL: the send that uses up the window says the window's reset (the latest), and the next send is refused with it", async () => {
     const stack = await start({ OTP_COOLDOWN_SECONDS: "1", OTP_WINDOW_MAX: "2", OTP_WINDOW_SECONDS: "20" });
     const first = await cibil(stack, "700000802");
