@@ -90,8 +90,13 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         hasher,
         observe,
         idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
-        // Longer than any upstream call (deadline) with margin; after a crash, the key answers OUTCOME_UNKNOWN.
-        pendingTtlMs: Math.max(60_000, 3 * config.aopay.deadlineMs),
+        // Longer than any request can run, with margin; after a crash, the key answers OUTCOME_UNKNOWN. A request's
+        // upstream attempts run until its deadline (REQUEST_DEADLINE_MS, up to 120 s), each capped by AOPAY_DEADLINE_MS.
+        // From AOPAY_DEADLINE_MS alone (60 s with its default), a request allowed 120 s lost its pending record at 60 s
+        // when IDEMPOTENCY_TTL_SECONDS was shorter, and a repeat of its key sent a second OTP (the record is kept the
+        // longer of the two: idempotency-store.ts); with the 24 h default a repeat was answered OUTCOME_UNKNOWN while
+        // the request still ran (test/unit/protection/pending-ttl.test.ts).
+        pendingTtlMs: Math.max(60_000, 3 * Math.max(config.aopay.deadlineMs, config.requestDeadlineMs)),
       }),
       consent,
       consentTtlMs: config.cibilConsentTtlSeconds * 1000,
