@@ -102,7 +102,13 @@ describe("the in-memory stores' TTLs across a wall-clock step", () => {
 });
 
 describe("the circuit breaker's retryAfterSeconds across a wall-clock step", () => {
-  const CONFIG = { errorThresholdPercentage: 50, volumeThreshold: 1, resetTimeoutMs: 30_000, rollingWindowMs: 10_000 };
+  const CONFIG = {
+    errorThresholdPercentage: 50,
+    volumeThreshold: 1,
+    resetTimeoutMs: 30_000,
+    rollingWindowMs: 10_000,
+    slowCallMs: 5_000,
+  };
   const unavailable = () => classifyFailure("UPSTREAM_UNAVAILABLE", "x", { endpoint: "aeps.resendOtp", sent: false });
 
   function refusalAfter(by: number): number {
