@@ -55,6 +55,14 @@ const AEPS_REGISTRATION = [
 ] as const satisfies ReadonlyArray<GuardedDestination>;
 
 /**
+ * The budget key of an `anyCase` destination (AEPS_REGISTRATION, CIBIL_TOKEN): upper-cased. Also what the log's
+ * reference of an AEPS user key is computed from (customer-refs.ts), so that it is one per budget.
+ */
+export function anyCaseKey(value: string): string {
+  return value.toUpperCase();
+}
+
+/**
  * THE list of mutations that write upstream (send an SMS, burn a verification attempt, create a customer), declared
  * once. Everything that depends on it derives from it:
  * - the resolver is declared with @GuardedMutation, which refuses (at startup) a name missing here;

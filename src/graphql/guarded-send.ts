@@ -16,7 +16,14 @@ import {
   throttledFailure,
   toFailure,
 } from "./failures/to-failure";
-import { GUARDED_MUTATIONS, type GuardedMutationName, type GuardSpec, isGuardedMutation } from "./guarded-mutations";
+import { noteCustomerRef, noteDestinationRefs } from "./customer-refs";
+import {
+  anyCaseKey,
+  GUARDED_MUTATIONS,
+  type GuardedMutationName,
+  type GuardSpec,
+  isGuardedMutation,
+} from "./guarded-mutations";
 import type { RegisteredMobileStore } from "../protection/registered-mobiles";
 import { canonicalCibilId } from "../pii/cibil-id";
 import { SafeMessageError } from "./plugins/safe-message-error";
@@ -95,12 +102,20 @@ async function guarded<In extends object, T, R extends object>(
   registered: RegisteredMobileStore,
   marked: string[],
 ): Promise<R | GuardedFailure> {
+  const destinations = destinationsOf(field, spec, send.request);
+  // The customers it names, for its access line (customer-refs.ts): from the canonical values the guard budgets, and
+  // a registration's mobile and PAN; a recalled mobile and a registration's CIBIL id are added where they are known.
+  noteDestinationRefs(ctx, destinations);
+  if (spec.registers) {
+    noteCustomerRef(ctx, "mobile", inputString(field, send.request, spec.registers.mobileField));
+    noteCustomerRef(ctx, "pan", inputString(field, send.request, spec.registers.panField));
+  }
   const outcome = await ctx.protection.guard.run<T, R | GuardedFailure>({
     field,
     budget: spec.budget,
-    subject: { destinations: destinationsOf(field, spec, send.request), ip: ctx.ip, clientId: ctx.client.id },
-    prepare: prepareOf(field, spec, send.request, registered, marked),
-    remember: rememberOf(field, spec, send.request, registered, ctx.log),
+    subject: { destinations, ip: ctx.ip, clientId: ctx.client.id },
+    prepare: prepareOf(field, spec, send.request, registered, marked, ctx),
+    remember: rememberOf(field, spec, send.request, registered, ctx),
     input: send.request,
     idempotencyKey: checkedIdempotencyKey(ctx.idempotencyKey),
     log: ctx.log,
@@ -162,7 +177,7 @@ function destinationsOf(field: string, spec: GuardSpec, input: object): OtpSubje
     if ("field" in destination) {
       const value = inputString(field, input, destination.field);
       // The budget's key only: the value sent upstream stays as typed (guarded-mutations.ts AEPS_REGISTRATION).
-      destinations.push({ kind: destination.kind, value: destination.anyCase ? value.toUpperCase() : value });
+      destinations.push({ kind: destination.kind, value: destination.anyCase ? anyCaseKey(value) : value });
     }
   }
   return destinations;
@@ -195,6 +210,8 @@ function prepareOf(
   store: RegisteredMobileStore,
   /** Where the CIBIL ids marked as sending are listed, for guardedSend to unmark. */
   marked: string[],
+  /** The request's: the recalled mobiles' references go on its access line (customer-refs.ts). */
+  ctx: GraphQLContext,
 ): (() => MaybePromise<OtpSubject["destinations"] | undefined>) | undefined {
   // Most mutations recall nothing and register nothing: no array and no closure for them.
   const registers = spec.registers;
@@ -229,13 +246,19 @@ function prepareOf(
         return list;
       });
     });
-    if (!mobiles.some(isPromiseLike)) return asMobiles(mobiles as Array<readonly string[]>);
-    return Promise.all(mobiles.map(async (found) => found)).then(asMobiles);
+    if (!mobiles.some(isPromiseLike)) return asMobiles(mobiles as Array<readonly string[]>, ctx);
+    return Promise.all(mobiles.map(async (found) => found)).then((found) => asMobiles(found, ctx));
   };
 }
 
-function asMobiles(mobiles: ReadonlyArray<readonly string[]>): OtpSubject["destinations"] {
-  return mobiles.flatMap((values) => values.map((value) => ({ kind: "mobile" as const, value })));
+/** The recalled mobiles as destinations, each named on the access line: the phone the CIBIL OTP goes to. */
+function asMobiles(mobiles: ReadonlyArray<readonly string[]>, ctx: GraphQLContext): OtpSubject["destinations"] {
+  return mobiles.flatMap((values) =>
+    values.map((value) => {
+      noteCustomerRef(ctx, "mobile", value);
+      return { kind: "mobile" as const, value };
+    }),
+  );
 }
 
 /**
@@ -248,10 +271,11 @@ function rememberOf<T>(
   spec: GuardSpec,
   input: object,
   store: RegisteredMobileStore,
-  log: Logger,
+  ctx: GraphQLContext,
 ): ((value: T) => Promise<void>) | undefined {
   const registers = spec.registers;
   if (!registers) return undefined;
+  const log: Logger = ctx.log;
   const mobile = inputString(field, input, registers.mobileField);
   const pan = inputString(field, input, registers.panField);
   return async (value) => {
@@ -264,6 +288,8 @@ function rememberOf<T>(
       );
       return;
     }
+    // The id AOPay gave the customer, beside their mobile and PAN: support who holds only those finds the id's sends.
+    noteCustomerRef(ctx, "cibil", cibilId);
     await store.remember(cibilId, mobile, pan);
   };
 }

@@ -33,6 +33,12 @@ export interface AccessSummary {
   throttled?: string;
   /** Per root field answered from or held by its Idempotency-Key: `replayed` or `in-flight`, comma-separated. */
   idempotency?: string;
+  /**
+   * The customers the request names, as pseudonymous keyed references (`m_3f9a0c1d2e4b5a69`,
+   * protection/customer-refs.ts), each once: what support greps for with `npm run customer-ref` (docs/operations.md
+   * "Finding a customer's requests"). Absent when the request names no customer (or none passed validation).
+   */
+  refs?: string[];
 }
 
 /**
@@ -116,6 +122,7 @@ export function logAccess(
     if (graphql.refused !== undefined) fields.refused = graphql.refused;
     if (graphql.throttled !== undefined) fields.throttled = graphql.throttled;
     if (graphql.idempotency !== undefined) fields.idempotency = graphql.idempotency;
+    if (graphql.refs !== undefined) fields.refs = graphql.refs;
   }
   if (upstream && upstream.length > 0) {
     let upstreamMs = 0;

@@ -4,6 +4,7 @@ import type { Logger } from "../logging/logger";
 import { Summarised } from "../logging/summarised";
 import { type ConsentStore, MemoryConsentStore, RedisConsentStore } from "./consent-store";
 import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from "./idempotency-store";
+import { CustomerRefs } from "./customer-refs";
 import { KeyHasher } from "./key-hasher";
 import { OtpThrottle } from "./otp-throttle";
 import type { RequestObserver } from "./observer";
@@ -29,6 +30,8 @@ export interface Protection {
   /** Which mobile a CIBIL id's OTPs go to, learnt at registration (registered-mobiles.ts). */
   registeredMobiles: RegisteredMobileStore;
   hasher: KeyHasher;
+  /** The log's customer references (customer-refs.ts): under a key derived from HMAC_SECRET, not `hasher`'s. */
+  customerRefs: CustomerRefs;
 }
 
 export interface ProtectionServices {
@@ -102,6 +105,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       consentTtlMs: config.cibilConsentTtlSeconds * 1000,
       registeredMobiles,
       hasher,
+      customerRefs: new CustomerRefs(config.hmacSecret),
     },
     redis,
     ready: () => (redis ? redisAnswers(redis) : Promise.resolve(true)),

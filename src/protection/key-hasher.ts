@@ -70,9 +70,10 @@ export class KeyHasher {
 
   /**
    * HMAC-SHA256(secret, UTF-8 of dimension, 0x00, UTF-8 of identifier), base64url. `dimension` separates namespaces,
-   * so the same digits as a mobile and as a CIBIL id never share a key.
+   * so the same digits as a mobile and as a CIBIL id never share a key. `encoding`: base64url (store keys) or hex (the
+   * log's customer references, customer-refs.ts).
    */
-  hash(dimension: string, identifier: string): string {
+  hash(dimension: string, identifier: string, encoding: "base64url" | "hex" = "base64url"): string {
     const inner = this.#inner;
     let innerDigest: string;
     if ((dimension.length + 1 + identifier.length) * MAX_UTF8_PER_UNIT <= SCRATCH) {
@@ -88,6 +89,6 @@ export class KeyHasher {
       innerDigest = hash("sha256", Buffer.concat([inner.subarray(0, BLOCK), message]), "binary");
     }
     this.#outer.write(innerDigest, BLOCK, "latin1");
-    return hash("sha256", this.#outer, "base64url");
+    return hash("sha256", this.#outer, encoding);
   }
 }

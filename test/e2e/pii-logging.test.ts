@@ -254,6 +254,24 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     expect(new Set(shown)).toEqual(new Set(["XXXX XXXX 8847"]));
   });
 
+  it("names customers on access lines only by keyed references: no unkeyed hash of a canary; no reference in an answer", () => {
+    const access = stacks.flatMap((t) => t.logs.records()).filter((r) => r.msg === "request completed");
+    const refs = access.flatMap((r) => (r.refs as string[] | undefined) ?? []);
+    // Every kind is exercised: mobile, Aadhaar, PAN, CIBIL id, AEPS user key.
+    expect(new Set(refs.map((r) => r.slice(0, 2)))).toEqual(new Set(["m_", "a_", "p_", "c_", "u_"]));
+    for (const ref of refs) expect(ref).toMatch(/^[mapcu]_[0-9a-f]{16}$/);
+    // Refused requests name their customers too: a throttled send, an idempotent replay.
+    const refused = access.filter((r) => r.throttled !== undefined || r.idempotency !== undefined);
+    expect(refused.length).toBeGreaterThan(1);
+    for (const line of refused) expect((line.refs as string[] | undefined)?.length).toBeGreaterThan(0);
+    const text = logs();
+    for (const value of [...Object.values(CANARY), ...mobiles, CANARY.pan.toLowerCase()]) {
+      for (const algo of ["sha256", "md5", "sha1"])
+        expect(text).not.toContain(createHash(algo).update(value).digest("hex").slice(0, 16));
+    }
+    for (const ref of new Set(refs)) for (const answer of responses) expect(answer).not.toContain(ref.slice(2));
+  });
+
   itWithRedis("no canary, nor an unsalted hash of one, is in any Redis key or value", async () => {
     const entries = (await Promise.all(prefixes.map((p) => dumpKeys(redis as Redis, p)))).flat();
     expect(entries.length).toBeGreaterThan(10);

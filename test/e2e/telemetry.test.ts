@@ -22,6 +22,7 @@ interface OtlpValue {
   intValue?: string | number;
   boolValue?: boolean;
   doubleValue?: number;
+  arrayValue?: { values?: OtlpValue[] };
 }
 interface OtlpSpan {
   traceId: string;
@@ -52,6 +53,7 @@ const attributesOf = (list: Array<{ key: string; value: OtlpValue }> = []) =>
       value.stringValue ??
         value.boolValue ??
         value.doubleValue ??
+        value.arrayValue?.values?.map((v) => v.stringValue) ??
         (value.intValue === undefined ? undefined : Number(value.intValue)),
     ]),
   );
@@ -210,11 +212,19 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
   it("makes the GraphQL operation span a child of the caller's traceparent (same trace id)", () => {
     const span = operationSpan();
     expect(span).toMatchObject({ name: "mutation ResendAepsOtp", traceId: callerTraceId, parentSpanId: callerSpanId });
+    // The customers the request names, as its access line's keyed references (src/protection/customer-refs.ts).
+    const access = output
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((r) => r.callerRequestId === REQUEST_ID && r.msg === "request completed");
+    expect(access?.refs).toHaveLength(3);
     expect(attributesOf(span.attributes)).toEqual({
       "graphql.operation.name": "ResendAepsOtp",
       "graphql.operation.type": "mutation",
       "aopay.client_id": "test-client",
       "aopay.result": "AepsOtpResent",
+      "aopay.customer_refs": access?.refs,
       "http.response.status_code": 200,
       "url.path": "/graphql",
     });
@@ -454,10 +464,18 @@ describe("the fast path, traced (in-process, the SDK exporting to a receiver)", 
     for (const kind of [SERVER, CLIENT]) {
       const a = apollo.find((s) => s.kind === kind) as OtlpSpan;
       const f = fast.find((s) => s.kind === kind) as OtlpSpan;
-      expect({ kind, attributes: attributesOf(f.attributes) }).toEqual({
-        kind,
-        attributes: attributesOf(a.attributes),
-      });
+      // The two requests name two customers: the same attribute, each its own references (compared below).
+      const { "aopay.customer_refs": fastRefs, ...fastAttributes } = attributesOf(f.attributes);
+      const { "aopay.customer_refs": apolloRefs, ...apolloAttributes } = attributesOf(a.attributes);
+      expect({ kind, attributes: fastAttributes }).toEqual({ kind, attributes: apolloAttributes });
+      if (kind === SERVER) {
+        for (const refs of [fastRefs, apolloRefs])
+          expect(refs).toEqual([
+            expect.stringMatching(/^m_[0-9a-f]{16}$/),
+            expect.stringMatching(/^a_[0-9a-f]{16}$/),
+            expect.stringMatching(/^u_[0-9a-f]{16}$/),
+          ]);
+      } else expect([fastRefs, apolloRefs]).toEqual([undefined, undefined]);
     }
     const server = fast.find((s) => s.kind === SERVER) as OtlpSpan;
     expect(server).toMatchObject({ name: "mutation ResendAepsOtp", parentSpanId });

@@ -1,5 +1,6 @@
 import { Args, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
 import type { GraphQLContext } from "../context";
+import { noteCustomerRef } from "../customer-refs";
 import { CibilCreditHistoryResult } from "./cibil-credit-history-result.union";
 import { CibilCreditHistoryArgs } from "./cibil-credit-history.args";
 import { CibilOtpVerified } from "./cibil-otp-verified.type";
@@ -16,6 +17,8 @@ export class CibilHistoryResolver {
     @Args(() => CibilCreditHistoryArgs) args: CibilCreditHistoryArgs,
     @Ctx() ctx: GraphQLContext,
   ): Promise<typeof CibilCreditHistoryResult> {
+    // The customer whose report is read, on the access line (customer-refs.ts): canonical since validation.
+    noteCustomerRef(ctx, "cibil", args.cibilId);
     return ctx.loaders.creditHistory.load(args.cibilId);
   }
 

@@ -39,7 +39,8 @@ const NODE_HEADERS: TextMapGetter<IncomingHttpHeaders> = {
  *
  * Attributes are names and codes only (OpenTelemetry's GraphQL conventions where they exist): operation name (the
  * generated clients' only, else `other`) and type, the client id as the logs show it, the result's type name or
- * failure code, the HTTP status, and on GraphQL errors their code.
+ * failure code, the HTTP status, and on GraphQL errors their code; the customers it names as the access line's keyed
+ * references (`aopay.customer_refs`, protection/customer-refs.ts).
  * Never the document, variables or error messages: a literal or a coercion error can carry an Aadhaar number.
  * The request id is not an attribute either (a caller chooses it); log lines carry the trace id instead.
  *
@@ -81,8 +82,10 @@ export class RequestTracing {
 
   /** The answer is about to be sent (Apollo's willSendResponse): its result, status and errors; the span ends. */
   finish(span: Span, contextValue: GraphQLContext, status: number, errors: readonly GraphQLError[] | undefined): void {
-    const { result } = contextValue.summary;
+    const { result, refs } = contextValue.summary;
     if (result) span.setAttribute("aopay.result", result);
+    // The customers it names, as the access line's keyed references (graphql/customer-refs.ts), never a value.
+    if (refs) span.setAttribute("aopay.customer_refs", refs);
     span.setAttribute("http.response.status_code", status);
     const code = errors?.[0]?.extensions?.code;
     if (errors && errors.length > 0) {

@@ -1,0 +1,78 @@
+// @ts-check
+"use strict";
+/**
+ * `npm run customer-ref -- <identifier>` (or the identifier on stdin, which keeps it out of the shell's history and the
+ * process list): the keyed references the server's log lines carry for a customer's mobile, Aadhaar, PAN, CIBIL id or
+ * AEPS user key (docs/operations.md "Finding a customer's requests"). Reads HMAC_SECRET from the environment, as the
+ * server does (the same setting and check), and refuses to run without it: a server without one used a random secret
+ * no one can compute a reference under. The identifier is read as the server reads it (the validators' own functions,
+ * dist/graphql/customer-refs.js) and never printed: one line per kind it is valid as, `kind  reference`.
+ */
+require("reflect-metadata");
+const { join } = require("node:path");
+
+const ROOT = join(__dirname, "..");
+const { readGroup } = require(join(ROOT, "dist/settings/schema.js"));
+const { protectionSettings } = require(join(ROOT, "dist/protection/protection.settings.js"));
+const { CustomerRefs } = require(join(ROOT, "dist/protection/customer-refs.js"));
+const { customerRefCandidates } = require(join(ROOT, "dist/graphql/customer-refs.js"));
+
+const USAGE =
+  "usage: HMAC_SECRET=... npm run -s customer-ref -- <mobile | Aadhaar | PAN | CIBIL id | AEPS user key>\n" +
+  "   or: HMAC_SECRET=... npm run -s customer-ref   (then type the identifier: it stays out of shell history)\n";
+
+/** @param {string} message */
+function fail(message, code = 2) {
+  process.stderr.write(`customer-ref: ${message}\n`);
+  process.exit(code);
+}
+
+/** @returns {Buffer} */
+function secret() {
+  const raw = process.env.HMAC_SECRET || undefined;
+  if (raw === undefined) {
+    fail(
+      "HMAC_SECRET is not set: run with the server's HMAC_SECRET (a server without one used a random secret per " +
+        "process, and its references cannot be computed)",
+    );
+  }
+  /** @type {string[]} */
+  const problems = [];
+  // The server's own declaration and check (protection/protection.settings.ts); messages never show the value.
+  readGroup(protectionSettings, { HMAC_SECRET: raw }, problems);
+  if (problems.length > 0) fail(problems.join("; "));
+  // As config.ts: the secret's UTF-8 bytes.
+  return Buffer.from(/** @type {string} */ (raw), "utf8");
+}
+
+/** @param {string} identifier */
+function print(identifier) {
+  const refs = new CustomerRefs(secret());
+  const candidates = customerRefCandidates(identifier);
+  if (candidates.length === 0) {
+    // Not echoed: the identifier may be a customer's, mistyped.
+    fail("not a valid mobile, Aadhaar number, PAN, CIBIL id or AEPS user key (the value is not shown)");
+  }
+  for (const { kind, canonical } of candidates) {
+    process.stdout.write(`${kind.padEnd(10)}${refs.of(kind, canonical)}\n`);
+  }
+}
+
+const args = process.argv.slice(2);
+if (args.length > 1 || args[0] === "-h" || args[0] === "--help") fail(USAGE.trimEnd());
+if (args.length === 1) print(args[0]);
+else {
+  // Checked before reading, so that nobody types an identifier for nothing.
+  secret();
+  const lines = require("node:readline").createInterface({ input: process.stdin, terminal: false });
+  if (process.stdin.isTTY) process.stderr.write("identifier: ");
+  let answered = false;
+  lines.once("line", (line) => {
+    answered = true;
+    lines.close();
+    print(line.replace(/\r$/, ""));
+  });
+  lines.once("close", () => {
+    if (!answered) fail(USAGE.trimEnd());
+  });
+}

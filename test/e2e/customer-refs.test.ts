@@ -1,0 +1,185 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { request } from "undici";
+import { KeyHasher } from "../../src/protection/key-hasher";
+import {
+  CIBIL_CREDIT_HISTORY,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  SUBMIT_CIBIL_OTP,
+  VERIFY_AEPS_OTP,
+  aepsInput,
+  VALID_AADHAAR,
+} from "../helpers/operations";
+import { LENIENT_THROTTLE, startTestStack, type GqlResponse, type TestStack } from "../helpers/stack";
+
+/**
+ * The customer references on the access lines (src/protection/customer-refs.ts, docs/operations.md "Finding a
+ * customer's requests"): the same customer however spelled has one reference per identifier, another customer
+ * another, and `npm run customer-ref` prints what the log carries, for every kind. Against the simulator.
+ */
+const ROOT = join(__dirname, "../..");
+const SECRET = "customer-ref-e2e-secret-0123456789abcdefghij";
+/** A second valid Aadhaar number (Verhoeff), as test/e2e/pii-logging.test.ts's canary. */
+const OTHER_AADHAAR = "999971658847";
+const REF = /^[mapcu]_[0-9a-f]{16}$/;
+
+let t: TestStack;
+const answers: string[] = [];
+
+beforeAll(async () => {
+  t = await startTestStack({ ...LENIENT_THROTTLE, HMAC_SECRET: SECRET });
+  // `npm run customer-ref` compiles dist/ when stale first (scripts/build-if-stale.js): the same step, once, here.
+  execFileSync(process.execPath, [join(ROOT, "scripts/build-if-stale.js"), "--only", "server"], { stdio: "ignore" });
+}, 120_000);
+afterAll(() => t.stop());
+
+/** Sends one request: its answer and its access line's references (waiting for the line, written once answered). */
+async function send(query: string, variables: Record<string, unknown>): Promise<{ res: GqlResponse; refs: string[] }> {
+  const res: GqlResponse = await t.gql(query, variables);
+  answers.push(res.text, JSON.stringify(res.headers));
+  const id = res.headers["x-request-id"];
+  for (let i = 0; i < 100; i++) {
+    const line = t.logs.records().find((r) => r.requestId === id && r.msg === "request completed");
+    if (line) return { res, refs: (line.refs as string[] | undefined) ?? [] };
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error("no access line");
+}
+const refsOf = async (query: string, variables: Record<string, unknown>) => (await send(query, variables)).refs;
+const ofKind = (refs: string[], prefix: string) => refs.filter((r) => r.startsWith(`${prefix}_`));
+
+/** `npm run customer-ref -- <identifier>`'s lines, as { kind: reference }. */
+function cli(identifier: string, env: Record<string, string | undefined> = { HMAC_SECRET: SECRET }) {
+  const run = spawnSync(process.execPath, [join(ROOT, "scripts/customer-ref.js"), identifier], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, ...env },
+  });
+  const refs: Record<string, string> = {};
+  for (const line of run.stdout.split("\n").filter(Boolean)) {
+    const [kind, ref] = line.trim().split(/\s+/);
+    refs[kind] = ref;
+  }
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, refs };
+}
+
+const registration = (pan: string, mobile: string) => ({
+  input: {
+    firstName: "Asha",
+    lastName: "Kulkarni",
+    pan,
+    dateOfBirth: "1990-01-01",
+    email: "asha@example.com",
+    mobile,
+  },
+});
+
+describe("customer references on the access line", () => {
+  it("AEPS: one Aadhaar number however spelled, one mobile, one user key in either case share their references", async () => {
+    const plain = await refsOf(RESEND_AEPS_OTP, aepsInput("9876543210"));
+    const grouped = await refsOf(
+      RESEND_AEPS_OTP,
+      aepsInput("9876543210", { aadhaar: "2341 2341 2346", userKey: "aop554n3xxxx" }),
+    );
+    const verify = await refsOf(VERIFY_AEPS_OTP, { input: { ...aepsInput("9876543210").input, otp: "123456" } });
+    expect(plain).toHaveLength(3);
+    for (const ref of plain) expect(ref).toMatch(REF);
+    expect(grouped).toEqual(plain);
+    expect(verify).toEqual(plain);
+    // Another customer: another mobile, another Aadhaar number, another user key; nothing shared.
+    const other = await refsOf(
+      RESEND_AEPS_OTP,
+      aepsInput("9812345678", { aadhaar: OTHER_AADHAAR, userKey: "AOP554N3YYYY" }),
+    );
+    expect(other).toHaveLength(3);
+    for (const ref of other) expect(plain).not.toContain(ref);
+    const cliRefs = cli("2341 2341 2346").refs;
+    expect(cliRefs.aadhaar).toBe(ofKind(plain, "a")[0]);
+    expect(cli(VALID_AADHAAR).refs.aadhaar).toBe(ofKind(plain, "a")[0]);
+    expect(cli("9876543210").refs.mobile).toBe(ofKind(plain, "m")[0]);
+    expect(cli("aop554n3xxxx").refs["aeps-user"]).toBe(ofKind(plain, "u")[0]);
+    expect(cli(OTHER_AADHAAR).refs.aadhaar).toBe(ofKind(other, "a")[0]);
+  });
+
+  it("CIBIL: the PAN in either case, the mobile, the CIBIL id AOPay gave and its spellings; the registered mobile on each send", async () => {
+    const { res, refs: registered } = await send(REGISTER_CIBIL_CUSTOMER, registration("abcpe1234f", "9876543210"));
+    const { cibilId, accessToken } = (res.body.data as { registerCibilCustomer: Record<string, string> })
+      .registerCibilCustomer;
+    expect(registered.map((r) => r[0]).sort()).toEqual(["c", "m", "p"]);
+
+    const upper = await refsOf(REGISTER_CIBIL_CUSTOMER, registration("ABCPE1234F", "9876543210"));
+    expect(ofKind(upper, "p")).toEqual(ofKind(registered, "p"));
+    expect(ofKind(upper, "m")).toEqual(ofKind(registered, "m"));
+    const otherPan = await refsOf(REGISTER_CIBIL_CUSTOMER, registration("ABCPF1234G", "9812345678"));
+    expect(ofKind(otherPan, "p")).not.toEqual(ofKind(registered, "p"));
+    expect(ofKind(otherPan, "m")).not.toEqual(ofKind(registered, "m"));
+
+    // The send names the CIBIL id and the mobile the OTP goes to (the one registered with it).
+    const sent = await refsOf(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } });
+    expect(sent.sort()).toEqual([...ofKind(registered, "c"), ...ofKind(registered, "m")].sort());
+    const zeros = await refsOf(GENERATE_CIBIL_OTP, { input: { cibilId: `00${cibilId}`, accessToken } });
+    expect(ofKind(zeros, "c")).toEqual(ofKind(registered, "c"));
+    const submit = await refsOf(SUBMIT_CIBIL_OTP, {
+      input: { cibilId: `0${cibilId}`, accessToken, otp: "123456", questionKey: "q", answerKey: "a" },
+    });
+    expect(submit).toEqual(ofKind(registered, "c"));
+    expect(await refsOf(CIBIL_CREDIT_HISTORY, { cibilId })).toEqual(ofKind(registered, "c"));
+    const otherId = await refsOf(GENERATE_CIBIL_OTP, { input: { cibilId: "102277100", accessToken: "tok102277100" } });
+    expect(ofKind(otherId, "c")).not.toEqual(ofKind(registered, "c"));
+
+    expect(cli("abcpe1234f").refs.pan).toBe(ofKind(registered, "p")[0]);
+    expect(cli(`0${cibilId}`).refs.cibil).toBe(ofKind(registered, "c")[0]);
+    expect(cli("9876543210").refs.mobile).toBe(ofKind(registered, "m")[0]);
+  });
+
+  it("a reference is not the store's key of the same value (another key), and is in no answer, header or metric", async () => {
+    const refs = t.logs
+      .records()
+      .flatMap((r) => (r.msg === "request completed" ? ((r.refs as string[] | undefined) ?? []) : []));
+    expect(refs.length).toBeGreaterThan(10);
+    // HMAC_SECRET's own HMAC of the mobile, as the throttle keys it (any dimension): not the reference.
+    const hasher = new KeyHasher(Buffer.from(SECRET, "utf8"));
+    const mobileRef = cli("9876543210").refs.mobile.slice(2);
+    for (const dimension of ["mobile", "destination:mobile", ""])
+      expect(hasher.hash(dimension, "9876543210", "hex")).not.toContain(mobileRef);
+    const metrics = await (await request(t.stack.app.metricsUrl as string)).body.text();
+    expect(metrics).toContain("aopay_");
+    const all = `${answers.join("\n")}\n${metrics}`;
+    for (const ref of new Set(refs)) expect(all).not.toContain(ref.slice(2));
+  });
+});
+
+describe("npm run customer-ref", () => {
+  it("refuses to run without HMAC_SECRET, or with one the server would refuse, and never shows the identifier", () => {
+    const none = cli("9876543210", {});
+    expect(none.status).not.toBe(0);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toContain("HMAC_SECRET is not set");
+    const short = cli("9876543210", { HMAC_SECRET: "short" });
+    expect(short.status).not.toBe(0);
+    expect(short.stderr).toContain("at least 32 characters");
+    const invalid = cli("+91 98765 43210");
+    expect(invalid.status).not.toBe(0);
+    expect(invalid.stdout).toBe("");
+    for (const run of [none, short, invalid, cli("9876543210"), cli("2341 2341 2346"), cli("abcpe1234f")]) {
+      expect(run.stdout + run.stderr).not.toMatch(/98765|2341|abcpe|ABCPE/i);
+    }
+  });
+
+  it("reads the identifier from stdin when none is given (kept out of shell history and the process list)", () => {
+    const run = spawnSync(process.execPath, [join(ROOT, "scripts/customer-ref.js")], {
+      input: "2341 2341 2346\n",
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, HMAC_SECRET: SECRET },
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(`aadhaar   ${cli(VALID_AADHAAR).refs.aadhaar}\n`);
+  });
+
+  it("a 10-digit number gives each kind it is valid as: mobile, CIBIL id and user key, each its own reference", () => {
+    const { refs } = cli("9876543210");
+    expect(Object.keys(refs)).toEqual(["mobile", "cibil", "aeps-user"]);
+    expect(new Set(Object.values(refs).map((r) => r.slice(2))).size).toBe(3);
+  });
+});
