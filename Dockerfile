@@ -42,6 +42,9 @@ COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/explorer/dist ./explorer/dist
 COPY --chown=node:node package.json ./
+# Support's `node scripts/customer-ref.js` (docs/operations.md "Finding a customer's requests"): run where HMAC_SECRET
+# is, in this container; it needs only dist/ and the production dependencies.
+COPY --chown=node:node scripts/customer-ref.js ./scripts/customer-ref.js
 # The image's unprivileged user; the app needs no write access anywhere.
 USER node
 # 4000: GraphQL, /healthz, /readyz. 9464: Prometheus /metrics (its own listener).

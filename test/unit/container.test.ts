@@ -178,6 +178,26 @@ describe("the container image's environment (Dockerfile, compose.yaml)", () => {
     expect(dockerfile).toMatch(/^RUN node node_modules\/vite\/bin\/vite\.js build explorer\b/m);
   });
 
+  it("ships `node scripts/customer-ref.js`, which support runs where HMAC_SECRET is (docs/operations.md)", () => {
+    expect(
+      stage.some(
+        (i) => i.keyword === "COPY" && /scripts\/customer-ref\.js \.\/scripts\/customer-ref\.js$/.test(i.args),
+      ),
+    ).toBe(true);
+    // The script needs what the image holds: dist/ and production dependencies, nothing of scripts/ besides itself.
+    const requires = [
+      ...readFileSync(join(root, "scripts/customer-ref.js"), "utf8").matchAll(
+        /require\(("[^"]+"|join\(ROOT, "[^"]+"\))\)/g,
+      ),
+    ].map((m) => m[1]);
+    for (const target of requires) expect(target).toMatch(/^"(node:[a-z]+|reflect-metadata)"$|^join\(ROOT, "dist\//);
+    const dependencies = Object.keys(
+      (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> })
+        .dependencies,
+    );
+    expect(dependencies).toContain("reflect-metadata");
+  });
+
   it("names no `# syntax=` frontend (BuildKit would pull it from Docker Hub whatever NODE_IMAGE says)", () => {
     expect(readFileSync(join(root, "Dockerfile"), "utf8")).not.toMatch(/^#\s*syntax\s*=/im);
   });
