@@ -12,7 +12,9 @@ import {
   aepsInput,
   VALID_AADHAAR,
 } from "../helpers/operations";
+import { deleteKeys, itWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { LENIENT_THROTTLE, startTestStack, type GqlResponse, type TestStack } from "../helpers/stack";
+import Redis from "ioredis";
 
 /**
  * The customer references on the access lines (src/protection/customer-refs.ts, docs/operations.md "Finding a
@@ -36,12 +38,16 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 /** Sends one request: its answer and its access line's references (waiting for the line, written once answered). */
-async function send(query: string, variables: Record<string, unknown>): Promise<{ res: GqlResponse; refs: string[] }> {
-  const res: GqlResponse = await t.gql(query, variables);
+async function send(
+  query: string,
+  variables: Record<string, unknown>,
+  on: TestStack = t,
+): Promise<{ res: GqlResponse; refs: string[] }> {
+  const res: GqlResponse = await on.gql(query, variables);
   answers.push(res.text, JSON.stringify(res.headers));
   const id = res.headers["x-request-id"];
   for (let i = 0; i < 100; i++) {
-    const line = t.logs.records().find((r) => r.requestId === id && r.msg === "request completed");
+    const line = on.logs.records().find((r) => r.requestId === id && r.msg === "request completed");
     if (line) return { res, refs: (line.refs as string[] | undefined) ?? [] };
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -132,6 +138,43 @@ describe("customer references on the access line", () => {
     expect(cli(`0${cibilId}`).refs.cibil).toBe(ofKind(registered, "c")[0]);
     expect(cli("9876543210").refs.mobile).toBe(ofKind(registered, "m")[0]);
   });
+
+  itWithRedis(
+    "with Redis: the same references, the registered mobile recalled from Redis on the CIBIL send",
+    async () => {
+      const prefix = uniquePrefix();
+      const shared = await startTestStack({
+        ...LENIENT_THROTTLE,
+        HMAC_SECRET: SECRET,
+        REDIS_URL: REDIS_URL as string,
+        REDIS_KEY_PREFIX: prefix,
+      });
+      try {
+        const { res, refs: registered } = await send(
+          REGISTER_CIBIL_CUSTOMER,
+          registration("ABCPE1234F", "9876543210"),
+          shared,
+        );
+        const { cibilId, accessToken } = (res.body.data as { registerCibilCustomer: Record<string, string> })
+          .registerCibilCustomer;
+        expect(ofKind(registered, "m")).toEqual([cli("9876543210").refs.mobile]);
+        expect(ofKind(registered, "p")).toEqual([cli("ABCPE1234F").refs.pan]);
+        const sent = (await send(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } }, shared)).refs;
+        expect(sent.sort()).toEqual([cli(cibilId).refs.cibil, cli("9876543210").refs.mobile].sort());
+        const aeps = (await send(RESEND_AEPS_OTP, aepsInput("9876543210"), shared)).refs;
+        expect(aeps).toEqual([
+          cli("9876543210").refs.mobile,
+          cli(VALID_AADHAAR).refs.aadhaar,
+          cli("AOP554N3XXXX").refs["aeps-user"],
+        ]);
+      } finally {
+        await shared.stop();
+        const redis = new Redis(REDIS_URL as string);
+        await deleteKeys(redis, prefix);
+        await redis.quit();
+      }
+    },
+  );
 
   it("a reference is not the store's key of the same value (another key), and is in no answer, header or metric", async () => {
     const refs = t.logs
