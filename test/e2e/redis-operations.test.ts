@@ -61,6 +61,23 @@ async function fill(redis: Redis, done: () => Promise<boolean>, max = 2_000): Pr
   throw new Error(`still not done after ${max} filler keys`);
 }
 
+/** A redis-server of the block's own, started with `args`, a client on it, and our server on it (`env`). */
+function onPrivateRedis(args: string[], env?: Record<string, string>): { redis: Redis; t: TestStack } {
+  const s = {} as { redis: Redis; t: TestStack; process: ChildProcess };
+  beforeAll(async () => {
+    const port = await freePort();
+    s.process = startRedis(port, args);
+    s.redis = await connectPrivateRedis(port);
+    s.t = await stackOn(port, env);
+  });
+  afterAll(async () => {
+    await s.t?.stop();
+    await s.redis?.quit();
+    await stopRedis(s.process);
+  });
+  return s;
+}
+
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
@@ -71,23 +88,10 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
 }
 
 describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis that evicts at maxmemory (allkeys-lru)", () => {
-  let redisProcess: ChildProcess;
-  let redis: Redis;
-  let t: TestStack;
-  beforeAll(async () => {
-    const port = await freePort();
-    redisProcess = startRedis(port, ["--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"]);
-    redis = await connectPrivateRedis(port);
-    t = await stackOn(port, DEFAULT_THROTTLE);
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await redis?.quit();
-    await stopRedis(redisProcess);
-  });
+  const s = onPrivateRedis(["--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"], DEFAULT_THROTTLE);
 
   it("is named at connection as an error: the policy, and that budgets may be evicted", () => {
-    const lines = t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)));
+    const lines = s.t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: "error", redis: { maxmemoryPolicy: "allkeys-lru" } });
     expect(lines[0].msg).toMatch(/set maxmemory-policy noeviction/);
@@ -96,67 +100,54 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis that evicts at maxmemory (all
   // Why the line: what Redis does with an evicting policy. The cooldown that refused the second send is deleted to make
   // room for another tenant's data, and the third send inside the same 60 s cooldown reaches AOPay.
   it("evicts the cooldown of a destination: a second SMS inside its cooldown", async () => {
-    t.simulator?.resetCalls();
-    expect((await generate(t, "910000101")).__typename).toBe("CibilOtpChallenge");
-    expect(await generate(t, "910000101")).toMatchObject({ code: "OTP_COOLDOWN" });
-    const ours = async () => (await redis.keys("aopay-gql:otp:cooldown:*")).length;
+    s.t.simulator?.resetCalls();
+    expect((await generate(s.t, "910000101")).__typename).toBe("CibilOtpChallenge");
+    expect(await generate(s.t, "910000101")).toMatchObject({ code: "OTP_COOLDOWN" });
+    const ours = async () => (await s.redis.keys("aopay-gql:otp:cooldown:*")).length;
     expect(await ours()).toBeGreaterThan(0);
-    await fill(redis, async () => (await ours()) === 0);
-    expect((await generate(t, "910000101")).__typename).toBe("CibilOtpChallenge");
-    expect(t.simulator?.calls("cibil.generateOtp")).toBe(2);
+    await fill(s.redis, async () => (await ours()) === 0);
+    expect((await generate(s.t, "910000101")).__typename).toBe("CibilOtpChallenge");
+    expect(s.t.simulator?.calls("cibil.generateOtp")).toBe(2);
   });
 });
 
 describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis with maxmemory and noeviction (what docs/deploying.md asks)", () => {
-  let redisProcess: ChildProcess;
-  let redis: Redis;
-  let t: TestStack;
-  beforeAll(async () => {
-    const port = await freePort();
-    redisProcess = startRedis(port, ["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
-    redis = await connectPrivateRedis(port);
-    t = await stackOn(port, DEFAULT_THROTTLE);
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await redis?.quit();
-    await stopRedis(redisProcess);
-  });
+  const s = onPrivateRedis(["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"], DEFAULT_THROTTLE);
 
   it("logs no policy line", () => {
-    expect(t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)))).toEqual([]);
+    expect(s.t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)))).toEqual([]);
   });
 
   it("full: every send and registration is refused PROTECTION_UNAVAILABLE, AOPay is not called; room again: sends", async () => {
-    expect((await generate(t, "910000201")).__typename).toBe("CibilOtpChallenge");
+    expect((await generate(s.t, "910000201")).__typename).toBe("CibilOtpChallenge");
     // Full: 2 MB of another tenant's data, then maxmemory lowered below what Redis holds. (Filling up to the limit
     // itself leaves Redis at its edge, where a small write is refused or not depending on the command's own size.)
-    for (let i = 0; i < 100; i++) await redis.set(`filler:${i}`, "x".repeat(20_000));
-    await redis.config("SET", "maxmemory", "1mb");
-    await expect(redis.set("filler:probe", "1")).rejects.toThrow(/^OOM /);
-    t.simulator?.resetCalls();
-    expect(await generate(t, "910000202")).toMatchObject({ code: "PROTECTION_UNAVAILABLE", retryable: true });
-    expect(await generate(t, "910000203", { "idempotency-key": "full-1" })).toMatchObject({
+    for (let i = 0; i < 100; i++) await s.redis.set(`filler:${i}`, "x".repeat(20_000));
+    await s.redis.config("SET", "maxmemory", "1mb");
+    await expect(s.redis.set("filler:probe", "1")).rejects.toThrow(/^OOM /);
+    s.t.simulator?.resetCalls();
+    expect(await generate(s.t, "910000202")).toMatchObject({ code: "PROTECTION_UNAVAILABLE", retryable: true });
+    expect(await generate(s.t, "910000203", { "idempotency-key": "full-1" })).toMatchObject({
       code: "PROTECTION_UNAVAILABLE",
     });
-    const aeps = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500201"))).body, "resendAepsOtp");
+    const aeps = resultOf((await s.t.gql(RESEND_AEPS_OTP, aepsInput("9876500201"))).body, "resendAepsOtp");
     expect(aeps).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
     const input = { firstName: "Asha", lastName: "Kulkarni", pan: "ABCPE2011F", dateOfBirth: "1990-01-31" };
     const registration = resultOf(
-      (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: { ...input, email: "a@example.com", mobile: "9876500202" } }))
+      (await s.t.gql(REGISTER_CIBIL_CUSTOMER, { input: { ...input, email: "a@example.com", mobile: "9876500202" } }))
         .body,
       "registerCibilCustomer",
     );
     expect(registration).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
-    expect(await generate(t, "910000201")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
+    expect(await generate(s.t, "910000201")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
     // Nothing was evicted: the cooldown of the send before the store filled up is still there.
-    expect((await redis.keys("aopay-gql:otp:cooldown:*")).length).toBeGreaterThan(0);
-    expect(t.simulator?.calls()).toBe(0);
+    expect((await s.redis.keys("aopay-gql:otp:cooldown:*")).length).toBeGreaterThan(0);
+    expect(s.t.simulator?.calls()).toBe(0);
 
-    await redis.config("SET", "maxmemory", "4mb");
-    await redis.flushall();
-    expect((await generate(t, "910000202")).__typename).toBe("CibilOtpChallenge");
-    expect(t.simulator?.calls()).toBe(1);
+    await s.redis.config("SET", "maxmemory", "4mb");
+    await s.redis.flushall();
+    expect((await generate(s.t, "910000202")).__typename).toBe("CibilOtpChallenge");
+    expect(s.t.simulator?.calls()).toBe(1);
   });
 });
 
@@ -165,20 +156,7 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis with maxmemory and noeviction
  * the whole key space of a Redis of its own after every mutation and the query, each with an Idempotency-Key.
  */
 describeUnless(PRIVATE_REDIS_SKIP_REASON, "the key space after every operation", () => {
-  let redisProcess: ChildProcess;
-  let redis: Redis;
-  let t: TestStack;
-  beforeAll(async () => {
-    const port = await freePort();
-    redisProcess = startRedis(port);
-    redis = await connectPrivateRedis(port);
-    t = await stackOn(port);
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await redis?.quit();
-    await stopRedis(redisProcess);
-  });
+  const s = onPrivateRedis([]);
 
   it("every key has a TTL; no mobile, Aadhaar, PAN, email, CIBIL id or token in any key or value", async () => {
     const person = {
@@ -190,19 +168,19 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "the key space after every operation",
       mobile: "9876530111",
     };
     const reg = resultOf(
-      (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: person }, { "idempotency-key": "ttl-1" })).body,
+      (await s.t.gql(REGISTER_CIBIL_CUSTOMER, { input: person }, { "idempotency-key": "ttl-1" })).body,
       "registerCibilCustomer",
     );
     const { cibilId, accessToken } = reg as unknown as { cibilId: string; accessToken: string };
     const challenge = resultOf(
-      (await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } }, { "idempotency-key": "ttl-2" })).body,
+      (await s.t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } }, { "idempotency-key": "ttl-2" })).body,
       "generateCibilOtp",
     );
     const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
     const submit = { cibilId, accessToken, otp: SIM_OTP, questionKey: question.key };
     const verified = resultOf(
       (
-        await t.gql(
+        await s.t.gql(
           SUBMIT_CIBIL_OTP,
           { input: { ...submit, answerKey: question.answerChoices[0].key } },
           { "idempotency-key": "ttl-3" },
@@ -211,23 +189,26 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "the key space after every operation",
       "submitCibilOtp",
     );
     expect(verified.__typename).toBe("CibilOtpVerified");
-    const history = resultOf((await t.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory");
+    const history = resultOf((await s.t.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory");
     expect(history.__typename).toBe("CibilCreditHistory");
     const aeps = aepsInput("9876530112");
-    const resend = resultOf((await t.gql(RESEND_AEPS_OTP, aeps, { "idempotency-key": "ttl-4" })).body, "resendAepsOtp");
+    const resend = resultOf(
+      (await s.t.gql(RESEND_AEPS_OTP, aeps, { "idempotency-key": "ttl-4" })).body,
+      "resendAepsOtp",
+    );
     expect(resend.__typename).not.toBe("ProtectionUnavailable");
     const verify = resultOf(
-      (await t.gql(VERIFY_AEPS_OTP, { input: { ...aeps.input, otp: SIM_OTP } }, { "idempotency-key": "ttl-5" })).body,
+      (await s.t.gql(VERIFY_AEPS_OTP, { input: { ...aeps.input, otp: SIM_OTP } }, { "idempotency-key": "ttl-5" })).body,
       "verifyAepsOtp",
     );
     expect(verify.__typename).not.toBe("ProtectionUnavailable");
 
-    const entries = await dumpKeys(redis, "");
+    const entries = await dumpKeys(s.redis, "");
     const kinds = new Set(entries.map((e) => e.key.split(":")[1]));
     // Each store wrote: budgets, idempotency records, a consent, a registered mobile and its PAN's link.
     for (const kind of ["otp", "idem", "consent", "regmobiles", "regpan"]) expect(kinds).toContain(kind);
     const withoutTtl: string[] = [];
-    for (const { key } of entries) if ((await redis.pttl(key)) < 0) withoutTtl.push(key);
+    for (const { key } of entries) if ((await s.redis.pttl(key)) < 0) withoutTtl.push(key);
     expect(withoutTtl).toEqual([]);
     const everything = entries.map((e) => `${e.key}\n${e.value}`).join("\n");
     for (const secret of [
@@ -394,34 +375,21 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a REDIS_URL database the Redis does n
  * returns, and nothing is sent. The take then runs late in Redis: its points stay taken (closed, never open).
  */
 describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis that stalls for 2.5 s", () => {
-  let redisProcess: ChildProcess;
-  let redis: Redis;
-  let t: TestStack;
-  beforeAll(async () => {
-    const port = await freePort();
-    redisProcess = startRedis(port, ["--enable-debug-command", "local"]);
-    redis = await connectPrivateRedis(port);
-    t = await stackOn(port, DEFAULT_THROTTLE);
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await redis?.quit();
-    await stopRedis(redisProcess);
-  });
+  const s = onPrivateRedis(["--enable-debug-command", "local"], DEFAULT_THROTTLE);
 
   it("a send meanwhile is refused within its command timeout, sends nothing, and its late take keeps the cooldown", async () => {
-    t.simulator?.resetCalls();
-    const stall = redis.call("DEBUG", "SLEEP", "2.5");
+    s.t.simulator?.resetCalls();
+    const stall = s.redis.call("DEBUG", "SLEEP", "2.5");
     await sleep(100);
     const started = Date.now();
-    const during = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500611"))).body, "resendAepsOtp");
+    const during = resultOf((await s.t.gql(RESEND_AEPS_OTP, aepsInput("9876500611"))).body, "resendAepsOtp");
     const tookMs = Date.now() - started;
     expect(during).toMatchObject({ code: "PROTECTION_UNAVAILABLE", retryable: true });
     expect(tookMs).toBeLessThan(2_000);
-    expect(t.simulator?.calls()).toBe(0);
+    expect(s.t.simulator?.calls()).toBe(0);
     await stall;
-    const after = resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput("9876500611"))).body, "resendAepsOtp");
+    const after = resultOf((await s.t.gql(RESEND_AEPS_OTP, aepsInput("9876500611"))).body, "resendAepsOtp");
     expect(after).toMatchObject({ code: "OTP_COOLDOWN" });
-    expect(t.simulator?.calls()).toBe(0);
+    expect(s.t.simulator?.calls()).toBe(0);
   });
 });
