@@ -9,6 +9,7 @@ import { collectDefaultMetricsButEventLoopLag, EventLoopLag } from "./eventloop-
 import { LabelledHistogram } from "./histogram";
 import type { RefusalCode } from "../protection/errors";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
+import type { RedisServerJudgement } from "../protection/redis";
 
 /** Why admission control (http/admission.ts) refused a request: the `reason` label of graphql_requests_shed_total. */
 export type ShedReason = "in_flight" | "event_loop_delay";
@@ -38,6 +39,7 @@ export class Metrics implements RequestObserver {
   readonly #protectionUnavailable: Counter<"operation">;
   readonly #refused: Counter<"operation" | "code">;
   readonly #unrecorded: Counter<"operation">;
+  readonly #redisUnsafe: Gauge<"problem">;
   readonly #circuit: Gauge<"family">;
   readonly #graphql: LabelledHistogram<"operation" | "type" | "result">;
   readonly #shed: Counter<"reason">;
@@ -95,6 +97,12 @@ export class Metrics implements RequestObserver {
         if (dropped > droppedSeen) this.inc(dropped - droppedSeen);
         droppedSeen = dropped;
       },
+    });
+    this.#redisUnsafe = new Gauge({
+      name: "aopay_redis_unsafe",
+      help: "1 when the Redis server connected to breaks a promise of the stores, by problem: eviction_policy (its maxmemory-policy is not noeviction: budgets may be evicted), version (older than 7.0: every send refused). Judged at each connection.",
+      labelNames: ["problem"],
+      registers,
     });
     this.#circuit = new Gauge({
       name: "aopay_circuit_state",
@@ -190,6 +198,11 @@ export class Metrics implements RequestObserver {
 
   unrecorded(field: string): void {
     child(this.#counters, `u\n${field}`, () => this.#unrecorded.labels({ operation: field })).inc();
+  }
+
+  redisServer(judged: RedisServerJudgement): void {
+    this.#redisUnsafe.set({ problem: "eviction_policy" }, judged.evictingPolicy ? 1 : 0);
+    this.#redisUnsafe.set({ problem: "version" }, judged.tooOld ? 1 : 0);
   }
 
   /** Stops the event-loop sampler's timer (on a stopped app: the timer is unref'd and holds no process open). */

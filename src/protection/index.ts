@@ -49,7 +49,9 @@ export interface ProtectionServices {
 export function createProtection(config: Config, log: Logger, observe?: RequestObserver): ProtectionServices {
   const hasher = new KeyHasher(config.hmacSecret);
   const sealer = new StoreSealer(config.storeKeys);
-  const redis = config.redisUrl ? createRedis(config.redisUrl, log.child({ component: "redis" })) : null;
+  const redis = config.redisUrl
+    ? createRedis(config.redisUrl, log.child({ component: "redis" }), (judged) => observe?.redisServer?.(judged))
+    : null;
   const limits = config.memoryLimits;
   const idempotency: IdempotencyStore = redis
     ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, sealer)

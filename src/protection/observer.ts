@@ -1,5 +1,6 @@
 import type { RefusalCode } from "./errors";
 import type { ThrottleCode, ThrottleScope } from "./otp-throttle";
+import type { RedisServerJudgement } from "./redis";
 
 /**
  * What protection tells operators about the requests it turns away or replays: counters only, never identifiers.
@@ -18,6 +19,11 @@ export interface RequestObserver {
    * key's pending record expired: a repeat of the key may send again).
    */
   unrecorded(field: string): void;
+  /**
+   * What the Redis server just connected to breaks (redis.ts checkServer), judged at each connection: its
+   * `maxmemory-policy` evicts keys (budgets and idempotency records with them), or it is older than 7.0.
+   */
+  redisServer?(judged: RedisServerJudgement): void;
 }
 
 /** Observes nothing: the default when metrics are off. */

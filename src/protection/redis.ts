@@ -5,7 +5,13 @@ import type { Logger } from "../logging/logger";
  * The Redis connection behind the shared throttle and idempotency stores. Configured to fail fast, never to queue:
  * while Redis is down, OTP sends must be refused (fail closed), not held in memory until it returns.
  */
-export function createRedis(url: string, log: Logger): Redis {
+/** What checkServer judged of the Redis server at a connection (observer.ts redisServer, the aopay_redis_unsafe gauge). */
+export interface RedisServerJudgement {
+  evictingPolicy: boolean;
+  tooOld: boolean;
+}
+
+export function createRedis(url: string, log: Logger, onJudged?: (judged: RedisServerJudgement) => void): Redis {
   const redis = new Redis(url, {
     // Commands issued while disconnected fail at once instead of waiting in an offline queue.
     enableOfflineQueue: false,
@@ -34,7 +40,7 @@ export function createRedis(url: string, log: Logger): Redis {
   redis.on("ready", () => {
     logged.clear();
     log.info("redis ready");
-    checkServer(redis, log);
+    checkServer(redis, log, onJudged);
   });
   return redis;
 }
@@ -58,7 +64,7 @@ export const MIN_REDIS_MAJOR = 7;
  * One INFO with its default sections (server and memory among them). A server that does not answer INFO (an ACL
  * without it) is not judged.
  */
-function checkServer(redis: Redis, log: Logger): void {
+function checkServer(redis: Redis, log: Logger, onJudged?: (judged: RedisServerJudgement) => void): void {
   redis.info().then(
     (info) => {
       const major = tooOldRedis(info);
@@ -68,6 +74,8 @@ function checkServer(redis: Redis, log: Logger): void {
           "redis is older than 7.0: OTP sends will be refused as PROTECTION_UNAVAILABLE (the throttle's script needs PEXPIRETIME)",
         );
       const policy = evictingPolicy(info);
+      // Also as a gauge (metrics.ts aopay_redis_unsafe): a line at connection is easily missed, an alert is not.
+      onJudged?.({ evictingPolicy: policy !== undefined, tooOld: major !== undefined });
       if (policy !== undefined)
         log.error(
           { redis: { maxmemoryPolicy: policy } },

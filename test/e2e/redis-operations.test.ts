@@ -78,6 +78,15 @@ function onPrivateRedis(args: string[], env?: Record<string, string>): { redis: 
   return s;
 }
 
+/** aopay_redis_unsafe's series, by problem, from the server's metrics page. */
+async function unsafe(t: TestStack): Promise<Record<string, string>> {
+  const res = await request(t.stack.app.metricsUrl as string);
+  const text = await res.body.text();
+  return Object.fromEntries(
+    [...text.matchAll(/^aopay_redis_unsafe\{problem="([a-z_]+)"\} ([0-9])$/gm)].map((m) => [m[1], m[2]]),
+  );
+}
+
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
@@ -97,6 +106,10 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis that evicts at maxmemory (all
     expect(lines[0].msg).toMatch(/set maxmemory-policy noeviction/);
   });
 
+  it("and on the metrics page, for an alert (aopay_redis_unsafe)", async () => {
+    expect(await unsafe(s.t)).toEqual({ eviction_policy: "1", version: "0" });
+  });
+
   // Why the line: what Redis does with an evicting policy. The cooldown that refused the second send is deleted to make
   // room for another tenant's data, and the third send inside the same 60 s cooldown reaches AOPay.
   it("evicts the cooldown of a destination: a second SMS inside its cooldown", async () => {
@@ -114,8 +127,9 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis that evicts at maxmemory (all
 describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis with maxmemory and noeviction (what docs/deploying.md asks)", () => {
   const s = onPrivateRedis(["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"], DEFAULT_THROTTLE);
 
-  it("logs no policy line", () => {
+  it("logs no policy line, and the gauge says so", async () => {
     expect(s.t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)))).toEqual([]);
+    expect(await unsafe(s.t)).toEqual({ eviction_policy: "0", version: "0" });
   });
 
   it("full: every send and registration is refused PROTECTION_UNAVAILABLE, AOPay is not called; room again: sends", async () => {
