@@ -103,6 +103,8 @@ export class Metrics implements RequestObserver {
       help: "1 when the Redis server connected to breaks a promise of the stores, by problem: eviction_policy (its maxmemory-policy is not noeviction: budgets may be evicted), version (older than 7.0: every send refused). Judged at each connection.",
       labelNames: ["problem"],
       registers,
+      // Workers each judge their own connection: the primary's page (cluster.ts) shows the worst, not a sum.
+      aggregator: "max",
     });
     this.#circuit = new Gauge({
       name: "aopay_circuit_state",
