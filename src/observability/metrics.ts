@@ -111,6 +111,9 @@ export class Metrics implements RequestObserver {
       help: "Circuit breaker state per endpoint family: 0 closed, 1 half-open, 2 open.",
       labelNames: ["family"],
       registers,
+      // Each worker has its own breakers: the primary's page (cluster.ts) shows the worst state, not a sum (two open
+      // circuits summed read 4, which the AopayCircuitOpen alert's `== 2` never matched).
+      aggregator: "max",
     });
     this.#throttled = new Counter({
       name: "aopay_otp_throttled_total",

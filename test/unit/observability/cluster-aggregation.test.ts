@@ -1,0 +1,37 @@
+import { AggregatorRegistry } from "prom-client";
+import { Metrics } from "../../../src/observability/metrics";
+
+/**
+ * With WEB_CONCURRENCY > 1 the primary serves every worker's metrics merged by prom-client's AggregatorRegistry
+ * (src/cluster.ts), which sums a gauge unless it names another aggregator. A state gauge summed across workers reads
+ * a value no single worker has, and the sample alerts of docs/operations.md compare states.
+ */
+describe("the workers' metrics merged on the primary's page", () => {
+  const workers: Metrics[] = [];
+  afterEach(() => workers.splice(0).forEach((m) => m.close()));
+
+  async function merged(setUp: (m: Metrics) => void): Promise<string> {
+    for (let i = 0; i < 2; i++) {
+      const m = new Metrics(() => ({ inFlight: 1, queued: 0 }));
+      setUp(m);
+      workers.push(m);
+    }
+    const registry = AggregatorRegistry.aggregate(await Promise.all(workers.map((m) => m.registry.getMetricsAsJSON())));
+    return registry.metrics();
+  }
+
+  it("shows a circuit open in both workers as open (2), not 4", async () => {
+    const page = await merged((m) => m.circuitChanged("cibil", "open"));
+    expect(page).toMatch(/^aopay_circuit_state\{family="cibil"\} 2$/m);
+  });
+
+  it("shows an evicting Redis as 1, not 2", async () => {
+    const page = await merged((m) => m.redisServer({ evictingPolicy: true, tooOld: false }));
+    expect(page).toMatch(/^aopay_redis_unsafe\{problem="eviction_policy"\} 1$/m);
+  });
+
+  it("still sums what adds up across workers (calls in flight)", async () => {
+    const page = await merged(() => undefined);
+    expect(page).toMatch(/^aopay_upstream_in_flight 2$/m);
+  });
+});
