@@ -14,7 +14,7 @@ import {
   REDIS_URL,
   uniquePrefix,
 } from "../helpers/redis";
-import { freePort, PRIVATE_REDIS_SKIP_REASON, startRedis } from "../helpers/private-redis";
+import { freePort, PRIVATE_REDIS_SKIP_REASON, startRedis, waitFor } from "../helpers/private-redis";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { postGraphQL } from "../helpers/stack";
 import { upstreamEnv } from "../helpers/fake-upstream";
@@ -138,15 +138,6 @@ describeWithRedis(
     });
   },
 );
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check().catch(() => false)) return true;
-    await sleep(100);
-  }
-  return false;
-}
 
 describeUnless(
   REDIS_SKIP_REASON ?? PRIVATE_REDIS_SKIP_REASON,

@@ -22,6 +22,7 @@ import {
   PRIVATE_REDIS_SKIP_REASON,
   startRedis,
   stopRedis,
+  waitFor,
 } from "../helpers/private-redis";
 import { describeUnless, dumpKeys } from "../helpers/redis";
 import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
@@ -85,15 +86,6 @@ async function unsafe(t: TestStack): Promise<Record<string, string>> {
   return Object.fromEntries(
     [...text.matchAll(/^aopay_redis_unsafe\{problem="([a-z_]+)"\} ([0-9])$/gm)].map((m) => [m[1], m[2]]),
   );
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check().catch(() => false)) return true;
-    await sleep(100);
-  }
-  return false;
 }
 
 describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis that evicts at maxmemory (allkeys-lru)", () => {

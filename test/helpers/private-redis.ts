@@ -68,3 +68,13 @@ export async function stopRedis(redis: ChildProcess | undefined): Promise<void> 
   redis.kill("SIGKILL");
   await exited;
 }
+
+/** Polls `check` every 100 ms until it holds (a failing check counts as not yet), for at most `timeoutMs`. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
