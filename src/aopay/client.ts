@@ -65,13 +65,13 @@ export interface GuardedCallOptions extends CallOptions {
   readonly pass: SendPass;
 }
 
-/** One finished upstream attempt, for observers such as metrics. Never carries bodies or customer data. */
 /**
  * The outcome operators see (metrics, access line, span) for an attempt cut short by its client's own shorter deadline
  * (x-request-timeout-ms) within BREAKER_SLOW_CALL_MS; the client itself is answered OUTCOME_UNKNOWN or UPSTREAM_TIMEOUT.
  */
 export const CLIENT_DEADLINE = "CLIENT_DEADLINE";
 
+/** One finished upstream attempt, for observers such as metrics. Never carries bodies or customer data. */
 export interface UpstreamCallEvent {
   /** Endpoint name (the template, never a URL), e.g. `cibil.generateOtp`. */
   endpoint: string;

@@ -1,16 +1,16 @@
 import Redis from "ioredis";
 import type { Logger } from "../logging/logger";
 
-/**
- * The Redis connection behind the shared throttle and idempotency stores. Configured to fail fast, never to queue:
- * while Redis is down, OTP sends must be refused (fail closed), not held in memory until it returns.
- */
 /** What checkServer judged of the Redis server at a connection (observer.ts redisServer, the aopay_redis_unsafe gauge). */
 export interface RedisServerJudgement {
   evictingPolicy: boolean;
   tooOld: boolean;
 }
 
+/**
+ * The Redis connection behind the shared throttle and idempotency stores. Configured to fail fast, never to queue:
+ * while Redis is down, OTP sends must be refused (fail closed), not held in memory until it returns.
+ */
 export function createRedis(url: string, log: Logger, onJudged?: (judged: RedisServerJudgement) => void): Redis {
   const redis = new Redis(url, {
     // Commands issued while disconnected fail at once instead of waiting in an offline queue.
