@@ -3,13 +3,7 @@ import { DEFAULT_GRAPHQL_LIMITS } from "../../src/config";
 import { MAX_ERROR_LOCATIONS } from "../../src/graphql/plugins/error-format";
 import { SIM_OTP } from "../../src/simulator/state";
 import { GENERATE_CIBIL_OTP, REGISTER_CIBIL_CUSTOMER, resultOf } from "../helpers/operations";
-import {
-  type ProductionTestStack,
-  startProductionStack,
-  startTestStack,
-  type TestStack,
-  TEST_API_KEY,
-} from "../helpers/stack";
+import { productionStackSendingNothing, startTestStack, type TestStack, TEST_API_KEY } from "../helpers/stack";
 
 /**
  * Amplification, from the outside: what a small or cheap request buys in answer bytes and log lines (docs/security.md
@@ -137,24 +131,16 @@ function expectBounded(m: Measured, code: string, env: keyof typeof MAX_ANSWER_B
 }
 
 describe("amplification, production settings (logs at debug)", () => {
-  let t: ProductionTestStack;
+  const s = productionStackSendingNothing();
   const auth = { "x-api-key": TEST_API_KEY };
-  beforeAll(async () => {
-    t = await startProductionStack();
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
-  beforeEach(() => t.simulator.resetCalls());
-  afterEach(() => expect(t.simulator.calls()).toBe(0));
 
   it.each(INVALID_DOCUMENTS)("%s: a bounded list of GRAPHQL_VALIDATION_FAILED errors", async (_name, query) => {
-    const m = await measure(t, { query }, auth);
+    const m = await measure(s.t, { query }, auth);
     expectBounded(m, "GRAPHQL_VALIDATION_FAILED");
   });
 
   it("an operation type the schema lacks is a validation error, not an unexpected one logged with its stack", async () => {
-    const m = await measure(t, { query: "subscription { a }" }, auth);
+    const m = await measure(s.t, { query: "subscription { a }" }, auth);
     expectBounded(m, "GRAPHQL_VALIDATION_FAILED");
     expect(m.errors).toEqual([
       expect.objectContaining({ message: "The subscription operation is not supported by the schema." }),
@@ -164,14 +150,14 @@ describe("amplification, production settings (logs at debug)", () => {
   it.each(NULL_ARGUMENTS)(
     "null for %s: BAD_USER_INPUT, not an unexpected error logged with its stack",
     async (_name, payload) => {
-      const m = await measure(t, payload, auth);
+      const m = await measure(s.t, payload, auth);
       expectNullArgumentRefused(m);
       expect(m.errors[0].message).toBe("Invalid input: an argument has an invalid value.");
     },
   );
 
   it("the answer to a small invalid document is at most 10 times its size (it was 78 times)", async () => {
-    const m = await measure(t, { query: INVALID_DOCUMENTS[0][1] }, auth);
+    const m = await measure(s.t, { query: INVALID_DOCUMENTS[0][1] }, auth);
     expect(m.bytesIn).toBeLessThan(220);
     expect(m.bytesOut).toBeLessThanOrEqual(10 * m.bytesIn);
     expect(m.errors.at(-1)?.message).toBe("Too many validation errors: the rest were not looked for.");
@@ -182,7 +168,7 @@ describe("amplification, production settings (logs at debug)", () => {
     // Twice: the second request goes through the fast path first (the document was accepted by the first), which hands
     // it back to Apollo since no resolver ran (fast-path.ts).
     for (let i = 0; i < 2; i++) {
-      const m = await measure(t, manyKeys(), auth);
+      const m = await measure(s.t, manyKeys(), auth);
       expectBounded(m, "BAD_USER_INPUT");
       expect(m.errors.length).toBe(MAX_ERRORS);
       expect(m.errors.at(-1)?.message).toBe("Invalid input: too many errors, the rest were not looked for.");
@@ -194,7 +180,7 @@ describe("amplification, production settings (logs at debug)", () => {
     // Three ids (the alias limit), none verified by this client: a request anyone can repeat at will.
     const read = (alias: string, id: string) => `${alias}: cibilCreditHistory(cibilId: "${id}") { __typename }`;
     const query = `{ ${read("a", "102277101")} ${read("b", "102277102")} ${read("c", "102277103")} }`;
-    const m = await measure(t, { query }, auth);
+    const m = await measure(s.t, { query }, auth);
     expect(m.status).toBe(200);
     expect(m.logLines).toHaveLength(1);
     expect(m.logLines[0]).toMatchObject({
@@ -206,7 +192,7 @@ describe("amplification, production settings (logs at debug)", () => {
 
   it("many, long or odd headers add nothing to the answer or to the log line", async () => {
     const query = { query: "{ serviceInfo { upstream } }" };
-    const plain = await measure(t, query, auth);
+    const plain = await measure(s.t, query, auth);
     for (const headers of [
       Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`x-h${i}`, "v".repeat(50)])),
       { cookie: `a=${"b".repeat(15_000)}` },
@@ -214,7 +200,7 @@ describe("amplification, production settings (logs at debug)", () => {
       { "x-request-id": "r".repeat(15_000) },
       { traceparent: `00-${"a".repeat(15_000)}` },
     ]) {
-      const m = await measure(t, query, { ...auth, ...headers });
+      const m = await measure(s.t, query, { ...auth, ...headers });
       expect(m.status).toBe(200);
       expect(m.bytesOut).toBe(plain.bytesOut);
       expect(m.logLines).toHaveLength(1);

@@ -1,21 +1,13 @@
-import { postGraphQL, type ProductionTestStack, startProductionStack, TEST_API_KEY } from "../helpers/stack";
+import { postGraphQL, productionStackSendingNothing, TEST_API_KEY } from "../helpers/stack";
 
 const SEND = 'generateCibilOtp(input: {cibilId: "102277100", accessToken: "abcd"}) { __typename }';
 
 describe("GraphQL surface limits, production settings (docs/security-requirements.md A1-A4)", () => {
-  let t: ProductionTestStack;
+  const s = productionStackSendingNothing();
   const auth = { "x-api-key": TEST_API_KEY };
-  beforeAll(async () => {
-    t = await startProductionStack();
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
-  beforeEach(() => t.simulator.resetCalls());
-  afterEach(() => expect(t.simulator.calls()).toBe(0));
 
   const rejected = async (query: string, code: string, message: string | RegExp) => {
-    const res = await t.gql(query, undefined, auth);
+    const res = await s.t.gql(query, undefined, auth);
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.extensions?.code).toBe(code);
     expect(res.body.errors?.[0]?.message).toMatch(message);
@@ -42,10 +34,10 @@ describe("GraphQL surface limits, production settings (docs/security-requirement
 
   it("A2: a document with several operations runs only the one named by operationName", async () => {
     const document = `mutation A { ${SEND} } query B { serviceInfo { upstream } }`;
-    const unnamed = await t.gql(document, undefined, auth);
+    const unnamed = await s.t.gql(document, undefined, auth);
     expect(unnamed.status).toBe(400);
     expect(unnamed.body.errors?.[0]?.extensions?.code).toBe("OPERATION_RESOLUTION_FAILURE");
-    const res = await postGraphQL(t.graphqlUrl, { query: document, operationName: "B" }, auth);
+    const res = await postGraphQL(s.t.graphqlUrl, { query: document, operationName: "B" }, auth);
     expect(res.body.data).toEqual({ serviceInfo: { upstream: "LIVE" } });
   });
 

@@ -157,6 +157,23 @@ export type ProductionTestStack = TestStack & {
 };
 
 /**
+ * A production stack (startProductionStack) for a describe block, started before its tests and stopped after, with
+ * every test asserting that it sent nothing to AOPay: for suites about requests refused before any upstream call.
+ */
+export function productionStackSendingNothing(): { readonly t: ProductionTestStack } {
+  const s = {} as { t: ProductionTestStack };
+  beforeAll(async () => {
+    s.t = await startProductionStack();
+  });
+  afterAll(async () => {
+    await s.t?.stop();
+  });
+  beforeEach(() => s.t.simulator.resetCalls());
+  afterEach(() => expect(s.t.simulator.calls()).toBe(0));
+  return s;
+}
+
+/**
  * The server as production runs it (authentication required, no landing page, no introspection) against the
  * simulator started on its own, the way it runs against the real AOPay. `simulator` counts the calls that reached
  * it; `stop()` stops both.
