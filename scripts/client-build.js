@@ -4,7 +4,8 @@
  * `npm run client:build [-- --out <dir>]`: builds the typed client (client/src) into an installable package,
  * `@aopay-graphql/client`, in client/dist (or <dir>):
  *
- *   package.json   name, exports (".", "./react", "./sdk"), dependencies, peer dependencies
+ *   package.json   name, exports (".", "./react", "./sdk"), typesVersions (the same for node10), dependencies, peer
+ *                  dependencies
  *   esm/           ES modules + .d.ts (module: esnext), with {"type":"module"}
  *   cjs/           CommonJS + .d.ts (module: nodenext), with {"type":"commonjs"}
  *   README.md      client/README.md
@@ -33,6 +34,15 @@ function manifest() {
     };
   }
   exportsMap["./package.json"] = "./package.json";
+  // `moduleResolution: node10` (what TypeScript 5 picks for `module: commonjs` when moduleResolution is not set, the
+  // tsconfig of many Node services) ignores `exports`, so without this it finds no types for "/react" and "/sdk"
+  // (TS2307 "There are types at … but this result could not be resolved"). node16, nodenext and bundler read
+  // `exports` and never this. docs/clients.md "Installing the client in an app".
+  /** @type {Record<string, string[]>} */
+  const subpathTypes = {};
+  for (const [subpath, file] of Object.entries(ENTRIES)) {
+    if (subpath !== ".") subpathTypes[subpath.slice(2)] = [`./cjs/${file}.d.ts`];
+  }
   return {
     name: "@aopay-graphql/client",
     version: root.version,
@@ -46,6 +56,7 @@ function manifest() {
     main: "./cjs/index.js",
     module: "./esm/index.js",
     types: "./cjs/index.d.ts",
+    typesVersions: { "*": subpathTypes },
     exports: exportsMap,
     files: ["esm", "cjs", "README.md"],
     engines: root.engines,

@@ -19,6 +19,7 @@ import { buildSchema, isAbstractType } from "graphql";
 import { AOPAY_ERROR_CODES } from "../../client/src/graphql-errors";
 import { FailureCode } from "../../src/graphql/failures/failure-code.enum";
 import { assertChromiumInstalled, launchChromium } from "../helpers/chromium";
+import { docSnippets, type Snippet } from "../helpers/doc-snippets";
 import { startTestStack, type TestStack } from "../helpers/stack";
 import { startStaticServer } from "../helpers/static-server";
 
@@ -34,37 +35,6 @@ function abstractTypesOfSchema(): string[] {
 
 const run = promisify(execFile);
 
-interface Snippet {
-  /** The page, relative to the repository (`docs/clients.md`). */
-  page: string;
-  lang: "ts" | "tsx";
-  /** The file name the page tells the reader to save it as (`SendOtp.tsx`), or one of ours. */
-  file: string;
-  code: string;
-}
-
-/**
- * Every ```ts and ```tsx block of the pages a consumer reads (README.md, client/README.md, which ships in the package,
- * and docs/*.md), in order. A block after "save it as `src/Name.tsx`" is named so, since the next one imports it.
- */
-function docSnippets(): Snippet[] {
-  const pages = [
-    "README.md",
-    "client/README.md",
-    ...readdirSync(join(ROOT, "docs"))
-      .filter((f) => f.endsWith(".md"))
-      .map((f) => `docs/${f}`),
-  ];
-  return pages.flatMap((page) => {
-    const text = readFileSync(join(ROOT, page), "utf8");
-    return [...text.matchAll(/```(tsx?)\n([\s\S]*?)```/g)].map((m, i) => {
-      const lang = m[1] as "ts" | "tsx";
-      const before = text.slice(Math.max(0, m.index - 300), m.index);
-      const saveAs = /save it as `(?:src\/)?([\w-]+\.tsx?)`[^`]*$/.exec(before)?.[1];
-      return { page, lang, file: saveAs ?? `example-${i + 1}.${lang === "ts" ? "mts" : "tsx"}`, code: m[2] };
-    });
-  });
-}
 const ROOT = join(__dirname, "../..");
 const WORK = join(ROOT, "test-artifacts/client-package");
 const PKG = join(WORK, "dist");
@@ -190,7 +160,7 @@ describe("the built client package", () => {
   describe("the TypeScript examples of the docs, as pasted", () => {
     const SNIPPETS = join(CONSUMER, "snippets");
     const dirOf = (snippet: Snippet) => join(SNIPPETS, snippet.page.replace(/[/.]/g, "-"));
-    const snippets = docSnippets();
+    const snippets = docSnippets(ROOT);
     // A failure's or a GraphQL error's code in what an example printed: it ran, but not to the result it shows.
     const CODES = [...new Set([...FAILURE_CODES, ...AOPAY_ERROR_CODES])];
     const codesIn = (stdout: string) => CODES.filter((code) => new RegExp(`\\b${code}\\b`).test(stdout));
