@@ -387,4 +387,51 @@ describe("the packed client in a new Vite React app outside the repository", () 
       await stack.stop();
     }
   }, 180_000);
+  it("runs docs/clients.md's React files in Chromium: one SMS per action, after a lost answer and a second click", async () => {
+    assertChromiumInstalled();
+    const [sendOtp] = reactSnippets();
+    // Lenient budgets (no cooldown): a second Idempotency-Key for the same action would reach the simulator.
+    const stack = await startTestStack();
+    const site = await startStaticServer(join(app, "dist"));
+    const browser = await launchChromium();
+    try {
+      writeFileSync(join(app, "src/SendOtp.tsx"), sendOtp.replace("http://localhost:4000/graphql", stack.graphqlUrl));
+      await npm("run", "build");
+      const page = await browser.newPage();
+      const keys: string[] = [];
+      page.on("request", (r) => {
+        if (r.method() === "POST") keys.push(r.headers()["idempotency-key"] ?? "none");
+      });
+      const sends = () => stack.simulator!.calls("cibil.generateOtp");
+      const shown = () => page.locator("p").textContent();
+      // The answer is lost on its way back: the request reached the server, which sent the OTP.
+      await page.route("**/graphql", async (route) => {
+        await route.fetch();
+        await route.abort("connectionreset");
+      });
+      await page.goto(site.url);
+      const button = page.getByRole("button", { name: "Send OTP" });
+      await button.click();
+      await page.waitForFunction(`document.querySelector("p")?.textContent.includes("Failed to fetch")`);
+      expect(sends()).toBe(1);
+      // The user clicks again: the same action, so the same key, and the server replays the first answer.
+      await page.unrouteAll();
+      await button.click();
+      await page.waitForFunction(`document.querySelector("p")?.textContent.includes("97100****")`);
+      expect({ keys: new Set(keys).size, posts: keys.length, sends: sends() }).toEqual({ keys: 1, posts: 2, sends: 1 });
+      // Two clicks before React re-renders the disabled button (one task): one request.
+      await page.evaluate(`{ const b = document.querySelector("button"); b.click(); b.click(); }`);
+      await page.waitForTimeout(500);
+      await page.waitForFunction(`!document.querySelector("button").disabled`);
+      expect({ posts: keys.length, sends: sends(), shown: await shown() }).toEqual({
+        posts: 3,
+        sends: 2,
+        shown: expect.stringContaining("97100****"),
+      });
+    } finally {
+      await browser.close();
+      await site.close();
+      await stack.stop();
+    }
+  }, 180_000);
 });
