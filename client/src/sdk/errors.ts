@@ -3,15 +3,31 @@
  * the deadline passed, the caller aborted, or something other than a GraphQL response came back (a proxy's 502 page,
  * a body-size 413). A GraphQL response, whatever its HTTP status, is returned as `{ data, errors }`.
  *
- * Match on `code` rather than on `instanceof`: a program that loads both the ESM and the CommonJS build of this
- * package has two copies of each class.
+ * Branch on `code`, or use `instanceof`: a program that loads both the ESM and the CommonJS build of this package (an
+ * ES-module app with a CommonJS helper that requires it) has two copies of each class, and `instanceof` still holds
+ * across them (Symbol.hasInstance below), so `if (!(error instanceof AopayClientError)) throw error` does not rethrow
+ * the other copy's network error.
  */
+
+/** Marks an error as the SDK's, whichever copy of the package made it (Symbol.for is shared by every copy). */
+const BRAND: unique symbol = Symbol.for("@aopay-graphql/client/AopayClientError") as never;
 
 /** Stable codes of the errors the SDK throws. */
 export type AopayClientErrorCode = "NETWORK_ERROR" | "TIMEOUT" | "ABORTED" | "HTTP_ERROR" | "BAD_RESPONSE";
 
 /** Root of every error the SDK throws. */
 export class AopayClientError extends Error {
+  /**
+   * `error instanceof AopayNetworkError` (or any of these classes) is true for an error from either build of this
+   * package: the prototype chain as usual, or the shared brand and, for a subclass, its `code`.
+   */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== "object" || value === null || (value as { [BRAND]?: unknown })[BRAND] !== true) return false;
+    const code = (this as { readonly errorCode?: AopayClientErrorCode }).errorCode;
+    return code === undefined || (value as { code?: unknown }).code === code;
+  }
+
   override name = "AopayClientError";
   /** The stable code: branch on this. */
   readonly code: AopayClientErrorCode;
@@ -33,11 +49,14 @@ export class AopayClientError extends Error {
     this.code = code;
     this.requestId = options.requestId ?? null;
     this.requestMayHaveBeenSent = options.sent;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 }
 
 /** The server could not be reached, or the connection broke before a whole response arrived. */
 export class AopayNetworkError extends AopayClientError {
+  /** The `code` of this class's errors (for `instanceof` across the two builds). */
+  static readonly errorCode: AopayClientErrorCode = "NETWORK_ERROR";
   override name = "AopayNetworkError";
   constructor(message: string, options: { sent: boolean; cause: unknown }) {
     super("NETWORK_ERROR", message, options);
@@ -46,6 +65,8 @@ export class AopayNetworkError extends AopayClientError {
 
 /** The call's deadline (`timeoutMs`) passed before a whole response arrived. */
 export class AopayClientTimeoutError extends AopayClientError {
+  /** The `code` of this class's errors (for `instanceof` across the two builds). */
+  static readonly errorCode: AopayClientErrorCode = "TIMEOUT";
   override name = "AopayClientTimeoutError";
   readonly timeoutMs: number;
   constructor(timeoutMs: number) {
@@ -56,6 +77,8 @@ export class AopayClientTimeoutError extends AopayClientError {
 
 /** The caller's AbortSignal fired. */
 export class AopayAbortError extends AopayClientError {
+  /** The `code` of this class's errors (for `instanceof` across the two builds). */
+  static readonly errorCode: AopayClientErrorCode = "ABORTED";
   override name = "AopayAbortError";
   constructor(cause: unknown, sent: boolean) {
     super("ABORTED", "The request was aborted by the caller.", { sent, cause });
@@ -64,6 +87,8 @@ export class AopayAbortError extends AopayClientError {
 
 /** The server (or a proxy in front of it) answered with an HTTP error status and no GraphQL response. */
 export class AopayHttpError extends AopayClientError {
+  /** The `code` of this class's errors (for `instanceof` across the two builds). */
+  static readonly errorCode: AopayClientErrorCode = "HTTP_ERROR";
   override name = "AopayHttpError";
   readonly status: number;
   /** The start of the response body (at most 2,048 characters), for diagnostics. */
@@ -77,6 +102,8 @@ export class AopayHttpError extends AopayClientError {
 
 /** A 2xx answer that is not a GraphQL response (not JSON, no `data` or `errors`, or larger than allowed). */
 export class AopayClientBadResponseError extends AopayClientError {
+  /** The `code` of this class's errors (for `instanceof` across the two builds). */
+  static readonly errorCode: AopayClientErrorCode = "BAD_RESPONSE";
   override name = "AopayClientBadResponseError";
   readonly status: number;
   constructor(status: number, message: string, requestId: string | null) {

@@ -19,7 +19,7 @@ const FIXTURE = join(ROOT, "test/fixtures/client-consumer");
  * `module: commonjs` with no moduleResolution is TypeScript 5's node10 resolution, which ignores `exports`: before
  * the manifest's `typesVersions`, "/react" and "/sdk" had no types there (TS2307).
  */
-describe("npm run client:pack: the tarball, type-checked in an app under common tsconfig settings", () => {
+describe("npm run client:pack: the tarball in an app, under common tsconfig settings and both module formats", () => {
   let work: string;
   let app: string;
 
@@ -88,6 +88,39 @@ describe("npm run client:pack: the tarball, type-checked in an app under common 
     },
     30_000,
   );
+
+  it("keeps instanceof true across the ESM and CommonJS builds in one program (the docs' Node example uses it)", async () => {
+    // An ES-module app whose CommonJS helper requires the SDK: two copies of each error class.
+    const program = `
+      import { createRequire } from "node:module";
+      import * as esm from "@aopay-graphql/client/sdk";
+      const cjs = createRequire(import.meta.url)("@aopay-graphql/client/sdk");
+      const caught = async (sdk, options) => sdk.createSdk({ url: "http://127.0.0.1:1/graphql" }).serviceInfo({}, options).catch((e) => e);
+      const aborted = { signal: AbortSignal.abort() };
+      const errors = { cjsNetwork: await caught(cjs), cjsAbort: await caught(cjs, aborted), esmNetwork: await caught(esm) };
+      const classes = ["AopayClientError", "AopayNetworkError", "AopayAbortError", "AopayHttpError"];
+      const out = {};
+      for (const [name, error] of Object.entries(errors))
+        for (const [build, api] of Object.entries({ esm, cjs }))
+          out[name + " " + build] = classes.filter((c) => error instanceof api[c]);
+      out.plainError = [esm, cjs].some((api) => new Error("x") instanceof api.AopayClientError);
+      out.lookalike = { code: "NETWORK_ERROR" } instanceof esm.AopayNetworkError;
+      console.log(JSON.stringify(out));`;
+    writeFileSync(join(app, "esm/dual.mjs"), program);
+    const { stdout } = await run(process.execPath, ["dual.mjs"], { cwd: join(app, "esm") });
+    const network = ["AopayClientError", "AopayNetworkError"];
+    const abort = ["AopayClientError", "AopayAbortError"];
+    expect(JSON.parse(stdout)).toEqual({
+      "cjsNetwork esm": network,
+      "cjsNetwork cjs": network,
+      "cjsAbort esm": abort,
+      "cjsAbort cjs": abort,
+      "esmNetwork esm": network,
+      "esmNetwork cjs": network,
+      plainError: false,
+      lookalike: false,
+    });
+  });
 
   it("has typesVersions naming each subpath's CommonJS types, and they exist in the tarball", () => {
     const manifest = JSON.parse(readFileSync(join(app, "node_modules/@aopay-graphql/client/package.json"), "utf8")) as {
