@@ -5,6 +5,7 @@
  */
 export * from "./generated/graphql.js";
 export { isFailure, type FailureOf, type FailureTypename } from "./failures.js";
+export { newIdempotencyKey } from "./idempotency-key.js";
 export {
   AOPAY_ERROR_CODES,
   fieldProblems,

@@ -1,5 +1,5 @@
 import { CombinedGraphQLErrors } from "@apollo/client";
-import { type RequestMeta, requestMetaOf } from "@aopay-graphql/client/react";
+import { newIdempotencyKey, type RequestMeta, requestMetaOf } from "@aopay-graphql/client/react";
 import { useCallback, useRef, useState } from "react";
 
 /** What one submission ended with: a typed result (success or failure member), or an error. */
@@ -66,10 +66,4 @@ function hasInFlightConflict(data: unknown): boolean {
   return Object.values((data ?? {}) as Record<string, { __typename?: string } | null>).some(
     (v) => v?.__typename === "IdempotencyConflict",
   );
-}
-
-/** A UUID; crypto.randomUUID needs a secure context (https, localhost), so fall back to getRandomValues. */
-function newIdempotencyKey(): string {
-  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
