@@ -187,19 +187,26 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       pendingUntil: Date.now() + pendingTtlMs,
     };
     const px = Math.max(ttlMs, pendingTtlMs);
+    let current: string | null;
     try {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const set = await this.redis.set(redisKey, JSON.stringify(pending), "PX", px, "NX");
-        if (set === "OK") return { kind: "acquired", token };
-        const current = await this.redis.get(redisKey);
-        // Expired between SET and GET: try to take it again.
-        if (current !== null)
-          return judge(this.sealer, key, JSON.parse(current) as IdempotencyRecord, fingerprint, Date.now());
-      }
+      // Takes the key, or answers the record that holds it, in one command (SET NX GET, Redis 7.0+): there is no
+      // moment between the two. Sent as SET NX, then GET, a key freed or expired in between (another request's
+      // release, a pending record ending) made GET answer nothing and the take start again; three times in a row and
+      // the request was refused as the store failing ("key kept expiring while being taken": PROTECTION_UNAVAILABLE,
+      // an error line, aopay_protection_unavailable_total) with Redis answering every command
+      // (test/integration/redis-stores.test.ts).
+      current = await this.redis.set(redisKey, JSON.stringify(pending), "PX", px, "NX", "GET");
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);
     }
-    throw new ProtectionStoreError("idempotency", new Error("key kept expiring while being taken"));
+    if (current === null) return { kind: "acquired", token };
+    let existing: IdempotencyRecord;
+    try {
+      existing = JSON.parse(current) as IdempotencyRecord;
+    } catch (error) {
+      throw new ProtectionStoreError("idempotency", error);
+    }
+    return judge(this.sealer, key, existing, fingerprint, Date.now());
   }
 
   async complete(key: string, token: string, fingerprint: string, result: StoredResult, ttlMs: number): Promise<void> {

@@ -15,6 +15,12 @@ export interface RedisProxy {
    */
   stall(): void;
   restore(): void;
+  /**
+   * From now on, each chunk the server sends waits for `before(chunk)` before it goes on to Redis, in order per
+   * connection (null: straight through again): another client's commands run between two of the server's, at the
+   * moment the test picks (test/e2e/contention.test.ts).
+   */
+  intercept(before: ((chunk: Buffer) => Promise<void>) | null): void;
   close(): Promise<void>;
 }
 
@@ -24,6 +30,7 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
   let down = false;
   let stalled = false;
   const held: Array<[Socket, Buffer]> = [];
+  let before: ((chunk: Buffer) => Promise<void>) | null = null;
   const server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -41,9 +48,24 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
       s.on("error", end);
       s.on("close", end);
     }
+    // Chunks held by `intercept`'s hook, in order: a later chunk never overtakes one still waiting.
+    let queue: Promise<void> | null = null;
     client.on("data", (chunk: Buffer) => {
       if (stalled) held.push([upstream, chunk]);
-      else upstream.write(chunk);
+      else if (before === null && queue === null) upstream.write(chunk);
+      else {
+        const hook = before;
+        const step = (queue ?? Promise.resolve())
+          .then(() => hook?.(chunk))
+          .then(
+            () => void (upstream.destroyed || upstream.write(chunk)),
+            () => end(),
+          );
+        queue = step;
+        void step.then(() => {
+          if (queue === step) queue = null;
+        });
+      }
     });
     upstream.pipe(client);
   });
@@ -60,6 +82,9 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
     },
     stall() {
       stalled = true;
+    },
+    intercept(hook) {
+      before = hook;
     },
     restore() {
       down = false;

@@ -90,6 +90,43 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     expect(await store.begin("k-abandoned", "other", 50, 60_000)).toEqual({ kind: "mismatch" });
   });
 
+  it("idempotency: a key another replica takes and frees around each command answers in-flight or acquired, never a store failure", async () => {
+    // The store's own connection, each command of which runs after another replica's step on the same key: before a
+    // SET, it takes the key (a pending record of its own); before anything else, it frees it (as a release or an
+    // expiry would). Contention between requests, Redis answering every command.
+    const own = await connectRedis();
+    const replica = await connectRedis();
+    try {
+      const store = new RedisIdempotencyStore(own, prefix, sealer);
+      const key = "k-churn";
+      const redisKey = `${prefix}idem:${key}`;
+      const theirs = JSON.stringify({
+        state: "pending",
+        fingerprint: "fp",
+        token: "theirs",
+        pendingUntil: Date.now() + 60_000,
+      });
+      const send = own.sendCommand.bind(own);
+      own.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
+        const command = args[0];
+        const before = command.name === "set" ? replica.set(redisKey, theirs, "PX", 60_000) : replica.del(redisKey);
+        void before.then(
+          () => send(...args),
+          (error: Error) => command.reject(error),
+        );
+        return command.promise;
+      }) as Redis["sendCommand"];
+      await expect(store.begin(key, "fp", 60_000)).resolves.toEqual({ kind: "in-flight" });
+      // With the key free at each command (the other replica's record gone): taken.
+      own.sendCommand = send;
+      await replica.del(redisKey);
+      await expect(store.begin(key, "fp", 60_000)).resolves.toMatchObject({ kind: "acquired" });
+    } finally {
+      own.disconnect();
+      replica.disconnect();
+    }
+  });
+
   it("idempotency: complete and release are one EVALSHA each, not the script's text with every call", async () => {
     const own = await connectRedis();
     try {
