@@ -51,7 +51,8 @@ export interface GuardedSend<In extends object, T, R> {
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /**
  * Seconds a client is told to wait before asking again about a request still in flight: its own (an
- * Idempotency-Key's), or an OTP send its registration waits for (OTP_SEND_IN_PROGRESS). About the time an upstream
+ * Idempotency-Key's), or an OTP send or other registrations its registration waits for (OTP_SEND_IN_PROGRESS,
+ * REGISTRATION_IN_PROGRESS). About the time an upstream
  * call takes; while the request is still running, the answer repeats with the same wait.
  */
 const CONFLICT_RETRY_SECONDS = 2;

@@ -139,8 +139,9 @@ export class Metrics implements RequestObserver {
       name: "aopay_protection_refusals_total",
       help:
         "Requests refused by a protection rule with its stores answering (not a store failure), by operation and " +
-        "code: OTP_SEND_IN_PROGRESS (a registration while an OTP send to its CIBIL id is under way) or " +
-        "MOBILE_LIMIT_REACHED (a registration that would give its CIBIL id one mobile too many).",
+        "code: OTP_SEND_IN_PROGRESS (a registration while an OTP send to its CIBIL id is under way), " +
+        "MOBILE_LIMIT_REACHED (a registration that would give its CIBIL id one mobile too many) or " +
+        "REGISTRATION_IN_PROGRESS (a registration whose CIBIL id's record other registrations kept changing meanwhile).",
       labelNames: ["operation", "code"],
       registers,
     });

@@ -16,8 +16,11 @@ export class ProtectionStoreError extends Error {
  *   RegistrationRaceError): it may go once that send has ended.
  * - MOBILE_LIMIT_REACHED: a registration that would give its CIBIL id one mobile more than MAX_MOBILES_PER_ID within
  *   the record's TTL (registered-mobiles.ts RegisteredMobilesFullError).
+ * - REGISTRATION_IN_PROGRESS: a registration whose mobile could not be added to its CIBIL id's record because other
+ *   registrations of that id kept changing it meanwhile (registered-mobiles.ts RegisteredMobilesBusyError): contention
+ *   between requests, every store answering; it may go again after a short wait.
  */
-export type RefusalCode = "OTP_SEND_IN_PROGRESS" | "MOBILE_LIMIT_REACHED";
+export type RefusalCode = "OTP_SEND_IN_PROGRESS" | "MOBILE_LIMIT_REACHED" | "REGISTRATION_IN_PROGRESS";
 
 /**
  * A protection rule said no, with its stores working: the request is refused before anything is sent, and answered

@@ -96,6 +96,25 @@ export class RegistrationRaceError extends ProtectionRefusal {
 }
 
 /**
+ * A registration whose mobile could not be added to its CIBIL id's record because other registrations of that id kept
+ * changing the record meanwhile (Redis: the compare-and-set lost CAS_ATTEMPTS_BEFORE_CALL times in a row, each time to
+ * another request that succeeded): refused before AOPay (REGISTRATION_IN_PROGRESS, retryable after a short wait, as
+ * OTP_SEND_IN_PROGRESS). Contention between requests, with the store answering every command: a decision (errors.ts
+ * ProtectionRefusal), not a store failure. It was one (ProtectionStoreError "registered mobiles kept changing while
+ * being written": PROTECTION_UNAVAILABLE, an error line and aopay_protection_unavailable_total, which pages): 20
+ * parallel registrations of one PAN over its four mobiles had 11 answered so with Redis healthy
+ * (test/e2e/contention.test.ts).
+ */
+export class RegisteredMobilesBusyError extends ProtectionRefusal {
+  constructor() {
+    super(
+      "REGISTRATION_IN_PROGRESS",
+      "other registrations of this CIBIL id kept changing its registered mobiles: registration refused, try again",
+    );
+  }
+}
+
+/**
  * The mobiles kept per CIBIL id, the latest registered. Why several, not the latest only: which registration AOPay took
  * last is not which answered last here (two registrations of one PAN, the first held longer at AOPay), nor is a
  * registration's mobile in effect only once it answered; a send budgeted on every mobile of the id's recent
@@ -318,11 +337,17 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
 /**
  * Adds a sealed list under KEYS[1] only if it still holds what it was read as (ARGV[1], '' for absent): a
  * compare-and-set, so that two registrations of one CIBIL id at once (two replicas) never lose each other's mobile.
+ * ARGV[2] '' keeps the value and restarts its TTL only: a registration whose mobile is already the latest changes
+ * nothing, and a new sealing of the same list (a fresh IV) would make every other writer's compare fail for nothing.
  */
 const REPLACE_IF_UNCHANGED = `
 local current = redis.call('GET', KEYS[1])
 if (current or '') ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if ARGV[2] == '' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
 return 1`;
 
 /** One send more under way on KEYS[1] (its marker living ARGV[1] ms), then the id's two records (as MGET). */
@@ -337,8 +362,20 @@ local left = redis.call('DECR', KEYS[1])
 if left <= 0 then redis.call('DEL', KEYS[1]) end
 return left`;
 
-/** Attempts of the compare-and-set before the registration is refused as the store failing (fail closed). */
-const CAS_ATTEMPTS = 5;
+/**
+ * Attempts of the compare-and-set. Each one lost is another registration of the same CIBIL id that succeeded (the
+ * store answered both), so losing them all is contention, never the store failing. Before the call (`registering`):
+ * then the registration is refused, REGISTRATION_IN_PROGRESS (RegisteredMobilesBusyError), nothing sent. After it
+ * (`remember`): the call has happened and its mobile must be kept, so it keeps trying longer; if it still loses, the
+ * guard logs and counts the mobile as unrecorded (send-guard.ts #remember). Between attempts a random wait of up to
+ * CAS_BACKOFF_MS doubled per attempt (capped at CAS_BACKOFF_MAX_MS), so that the losers do not collide again at once.
+ * Was 5 attempts without a wait, then PROTECTION_UNAVAILABLE: 11 of 20 parallel registrations of one PAN over its four
+ * mobiles (test/e2e/contention.test.ts).
+ */
+export const CAS_ATTEMPTS_BEFORE_CALL = 8;
+export const CAS_ATTEMPTS_AFTER_CALL = 30;
+const CAS_BACKOFF_MS = 4;
+const CAS_BACKOFF_MAX_MS = 100;
 
 /**
  * Shared by every replica: `<REDIS_KEY_PREFIX>regmobiles:<HMAC of the CIBIL id>` → the id's mobiles, sealed as one
@@ -484,14 +521,22 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     return legacy === null ? mobiles : [openMobile(this.sealer, key, legacy), ...mobiles];
   }
 
-  /** `mobile` joins the record's list (compare-and-set, CAS_ATTEMPTS times), its TTL starting again. */
+  /**
+   * `mobile` joins the record's list (compare-and-set, CAS_ATTEMPTS_BEFORE_CALL or CAS_ATTEMPTS_AFTER_CALL times), its
+   * TTL starting again. Every attempt lost to other registrations: RegisteredMobilesBusyError (a refusal, not a store
+   * failure).
+   */
   async #add(key: string, mobile: string, beforeCall: boolean): Promise<void> {
     const redisKey = this.#redisKey(key);
+    const attempts = beforeCall ? CAS_ATTEMPTS_BEFORE_CALL : CAS_ATTEMPTS_AFTER_CALL;
     try {
-      for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        if (attempt > 0) await casBackoff(attempt);
         const current = await this.redis.get(redisKey);
         const mobiles = current === null ? [] : openMobiles(this.sealer, key, current);
-        const next = sealMobiles(this.sealer, key, withMobile(mobiles, mobile, beforeCall));
+        const list = withMobile(mobiles, mobile, beforeCall);
+        // The same list (the mobile already the latest): only its TTL starts again (REPLACE_IF_UNCHANGED).
+        const next = current !== null && sameList(list, mobiles) ? "" : sealMobiles(this.sealer, key, list);
         if ((await this.#replace(redisKey, current ?? "", next, String(this.ttlMs))) === 1) return;
       }
     } catch (error) {
@@ -499,6 +544,16 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       if (error instanceof ProtectionStoreError || error instanceof ProtectionRefusal) throw error;
       throw new ProtectionStoreError(STORE, error);
     }
-    throw new ProtectionStoreError(STORE, new Error("registered mobiles kept changing while being written"));
+    throw new RegisteredMobilesBusyError();
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((m, i) => m === b[i]);
+}
+
+/** The wait before compare-and-set attempt `attempt` (1 or more): random, up to CAS_BACKOFF_MS doubled per attempt. */
+function casBackoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(CAS_BACKOFF_MAX_MS, CAS_BACKOFF_MS * 2 ** (attempt - 1));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }

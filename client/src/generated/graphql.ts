@@ -42,6 +42,8 @@ export type FailureCode =
   | 'PROTECTION_UNAVAILABLE'
   /** Too many OTP sends from this network, this API client or this service right now. */
   | 'RATE_LIMITED'
+  /** registerCibilCustomer: other registrations of this customer were being recorded at the same moment, so this one was not sent. Try again after retryAfterSeconds. */
+  | 'REGISTRATION_IN_PROGRESS'
   /** AOPay answered with something this service cannot read (redirect, error page). */
   | 'UPSTREAM_BAD_RESPONSE'
   /** AOPay answered and declined the request; see upstreamCode and upstreamMessage. */

@@ -18,6 +18,7 @@ export enum FailureCode {
   PROTECTION_UNAVAILABLE = "PROTECTION_UNAVAILABLE",
   OTP_SEND_IN_PROGRESS = "OTP_SEND_IN_PROGRESS",
   MOBILE_LIMIT_REACHED = "MOBILE_LIMIT_REACHED",
+  REGISTRATION_IN_PROGRESS = "REGISTRATION_IN_PROGRESS",
 }
 
 registerEnumType(FailureCode, {
@@ -71,6 +72,11 @@ registerEnumType(FailureCode, {
         "registerCibilCustomer: this customer was registered with the most mobile numbers allowed recently, so a new " +
         "one was not sent. Register with a mobile number used before for this customer; a new one is taken once " +
         "none has been registered for CIBIL_REGISTERED_MOBILE_TTL_SECONDS (90 days by default).",
+    },
+    REGISTRATION_IN_PROGRESS: {
+      description:
+        "registerCibilCustomer: other registrations of this customer were being recorded at the same moment, so this " +
+        "one was not sent. Try again after retryAfterSeconds.",
     },
   },
 });

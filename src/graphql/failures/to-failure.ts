@@ -41,6 +41,8 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.MOBILE_LIMIT_REACHED]:
     "This customer was registered with too many different mobile numbers recently. Nothing was sent; register with a " +
     "mobile number already used for this customer, or contact support.",
+  [FailureCode.REGISTRATION_IN_PROGRESS]:
+    "Other registrations of this customer are being processed right now. Nothing was sent; try again in a moment.",
 };
 
 /** The client-facing code of each upstream error code: the same name, except that an open circuit is UPSTREAM_UNAVAILABLE. */
@@ -110,14 +112,16 @@ export function protectionUnavailable(): ProtectionUnavailable {
 }
 
 /**
- * A registration refused by a registered-mobile rule (protection/errors.ts ProtectionRefusal). OTP_SEND_IN_PROGRESS is
- * retryable after `sendInProgressRetrySeconds` (the send it waits for is one upstream call); MOBILE_LIMIT_REACHED is
+ * A registration refused by a registered-mobile rule (protection/errors.ts ProtectionRefusal). OTP_SEND_IN_PROGRESS and
+ * REGISTRATION_IN_PROGRESS are retryable after `sendInProgressRetrySeconds` (what they wait for, a send or other
+ * registrations of the customer, ends within about one upstream call); MOBILE_LIMIT_REACHED is
  * not: it holds until the record expires (CIBIL_REGISTERED_MOBILE_TTL_SECONDS after the id's last registration), so no
  * wait is given, and the message says what the customer can do instead.
  */
 export function registrationRefused(code: RefusalCode, sendInProgressRetrySeconds: number): RegistrationRefused {
   const failureCode = FailureCode[code];
-  const busy = code === "OTP_SEND_IN_PROGRESS";
+  // Both wait for other requests of the same customer, which end within about an upstream call.
+  const busy = code === "OTP_SEND_IN_PROGRESS" || code === "REGISTRATION_IN_PROGRESS";
   return Object.assign(new RegistrationRefused(), {
     code: failureCode,
     message: FAILURE_MESSAGES[failureCode],

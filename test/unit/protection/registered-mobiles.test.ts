@@ -4,10 +4,13 @@ import { KeyHasher } from "../../../src/protection/key-hasher";
 import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import { DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS } from "../../../src/protection/protection.settings";
 import {
+  CAS_ATTEMPTS_AFTER_CALL,
+  CAS_ATTEMPTS_BEFORE_CALL,
   MAX_MOBILES_PER_ID,
   MemoryRegisteredMobileStore,
   REGISTERED_MOBILE_DIMENSION,
   REGISTERED_PAN_DIMENSION,
+  RegisteredMobilesBusyError,
   RegisteredMobilesFullError,
   RegistrationRaceError,
   RedisRegisteredMobileStore,
@@ -199,6 +202,67 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     // Full (four): one more before the call is refused.
     await expect(s.registering("ABCPE0470F", "9000000019")).rejects.toThrow(RegisteredMobilesFullError);
     expect(await s.recall(id)).toHaveLength(MAX_MOBILES_PER_ID);
+  });
+
+  it("other registrations rewriting the record before each compare-and-set: refused REGISTRATION_IN_PROGRESS (a refusal, never a store failure)", async () => {
+    // The store's own connection; before each of its compare-and-sets, another replica writes the record again (the
+    // same list sealed anew, as its own registration would): every attempt loses, with Redis answering every command.
+    const own = await connectRedis();
+    const replica = await connectRedis();
+    try {
+      const s = new RedisRegisteredMobileStore(own, prefix, hasher, sealer, DAY);
+      const id = "760191500";
+      const pan = "ABCPE0500F";
+      await s.remember(id, MOBILE, pan);
+      const key = hasher.hash(REGISTERED_MOBILE_DIMENSION, id);
+      const replaces: string[] = [];
+      const send = own.sendCommand.bind(own);
+      own.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
+        const command = args[0];
+        if (command.name !== "evalsha" && command.name !== "eval") return send(...args);
+        replaces.push(command.name);
+        const theirs = sealer.seal(JSON.stringify([MOBILE]), ["registered-mobiles", key]);
+        void replica.set(s.redisKey(id), theirs, "PX", DAY).then(
+          () => send(...args),
+          (error: Error) => command.reject(error),
+        );
+        return command.promise;
+      }) as Redis["sendCommand"];
+      const before = s.registering(pan, "9123456780");
+      await expect(before).rejects.toThrow(RegisteredMobilesBusyError);
+      await expect(before).rejects.toMatchObject({ code: "REGISTRATION_IN_PROGRESS" });
+      await expect(before).rejects.not.toThrow(ProtectionStoreError);
+      // NOSCRIPT's EVAL after a first EVALSHA counts once more per attempt at most.
+      expect(replaces.filter((c) => c === "evalsha")).toHaveLength(CAS_ATTEMPTS_BEFORE_CALL);
+      replaces.length = 0;
+      // After the call: tried longer, then the same refusal (the guard logs and counts the mobile as unrecorded).
+      await expect(s.remember(id, "9123456780", pan)).rejects.toThrow(RegisteredMobilesBusyError);
+      expect(replaces.filter((c) => c === "evalsha")).toHaveLength(CAS_ATTEMPTS_AFTER_CALL);
+      own.sendCommand = send;
+      // Left alone, the same registration goes.
+      await s.registering(pan, "9123456780");
+      expect(await s.recall(id)).toEqual([MOBILE, "9123456780"]);
+    } finally {
+      own.disconnect();
+      replica.disconnect();
+    }
+  }, 20_000);
+
+  it("a registration whose mobile is already the latest rewrites nothing (its TTL starts again): twenty at once all go", async () => {
+    const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+    const id = "760191510";
+    const pan = "ABCPE0510F";
+    await s.remember(id, "9000000051", pan);
+    await s.remember(id, MOBILE, pan);
+    const sealed = await redis.get(s.redisKey(id));
+    await redis.pexpire(s.redisKey(id), 60_000);
+    await Promise.all(Array.from({ length: 20 }, () => s.registering(pan, MOBILE)));
+    expect(await redis.get(s.redisKey(id))).toBe(sealed);
+    expect(await redis.pttl(s.redisKey(id))).toBeGreaterThan(DAY - 60_000);
+    // Twenty registrations over the id's two mobiles at once: every one lands (each lost compare-and-set is another's
+    // success), none refused.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => s.registering(pan, i % 2 === 0 ? MOBILE : "9000000051")));
+    expect([...(await s.recall(id))].sort()).toEqual(["9000000051", MOBILE].sort());
   });
 
   it("a send under way refuses a registration of its id's PAN; its marker expires; `sent` never goes below zero", async () => {

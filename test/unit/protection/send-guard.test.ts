@@ -1,5 +1,9 @@
 import { ProtectionRefusal } from "../../../src/protection/errors";
-import { RegisteredMobilesFullError, RegistrationRaceError } from "../../../src/protection/registered-mobiles";
+import {
+  RegisteredMobilesBusyError,
+  RegisteredMobilesFullError,
+  RegistrationRaceError,
+} from "../../../src/protection/registered-mobiles";
 import { canonicalJson } from "../../../src/protection/send-guard";
 import { AFTER_COOLDOWN, failing, hasher, NOW, request, setup } from "../../helpers/send-guard";
 
@@ -146,6 +150,7 @@ describe("SendGuard: prepare (destinations recalled from a store) and remember (
   it.each([
     ["a send under way", () => new RegistrationRaceError(), "OTP_SEND_IN_PROGRESS"],
     ["one mobile too many", () => new RegisteredMobilesFullError(), "MOBILE_LIMIT_REACHED"],
+    ["other registrations changing the record", () => new RegisteredMobilesBusyError(), "REGISTRATION_IN_PROGRESS"],
   ] as const)(
     "a rule's refusal in prepare (%s) is refused with its code, never unavailable: no store-failure line or count",
     async (_name, refusal, code) => {

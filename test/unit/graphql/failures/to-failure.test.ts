@@ -71,6 +71,17 @@ describe("registrationRefused: a registered-mobile rule's refusal, never PROTECT
     });
   });
 
+  it("other registrations of the customer changing its record meanwhile: retryable, after the wait given", () => {
+    const failure = registrationRefused("REGISTRATION_IN_PROGRESS", 2);
+    expect(failure).toBeInstanceOf(RegistrationRefused);
+    expect({ ...failure }).toEqual({
+      code: FailureCode.REGISTRATION_IN_PROGRESS,
+      message: FAILURE_MESSAGES.REGISTRATION_IN_PROGRESS,
+      retryable: true,
+      retryAfterSeconds: 2,
+    });
+  });
+
   it("one mobile too many: not retryable, no wait (it holds until the record expires), says what to do instead", () => {
     expect({ ...registrationRefused("MOBILE_LIMIT_REACHED", 2) }).toEqual({
       code: FailureCode.MOBILE_LIMIT_REACHED,
