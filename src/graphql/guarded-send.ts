@@ -83,6 +83,14 @@ export function guardedSend<In extends object, T, R extends object>(
   }
   const spec: GuardSpec = GUARDED_MUTATIONS[field];
   const registered = ctx.protection.registeredMobiles;
+  if (spec.registers) {
+    // The room `ready` set aside for this registration's records, given back once the guard is done, whatever its
+    // outcome (RegisteredMobileStore.released).
+    const room = { reserved: false };
+    return guarded(ctx, field, spec, send, registered, [], room).finally(() => {
+      if (room.reserved) registered.released();
+    });
+  }
   // Only a send that recalls a CIBIL id's mobiles marks that id as under way (prepareOf): the others go without the
   // frame that unmarks (one promise less per AEPS send).
   if (!spec.destinations.some((d) => "registeredFor" in d)) return guarded(ctx, field, spec, send, registered, []);
@@ -102,6 +110,8 @@ async function guarded<In extends object, T, R extends object>(
   send: GuardedSend<In, T, R>,
   registered: RegisteredMobileStore,
   marked: string[],
+  /** A registration's: set once `ready` has set room aside for it. */
+  room: { reserved: boolean } = { reserved: false },
 ): Promise<R | GuardedFailure> {
   const destinations = destinationsOf(field, spec, send.request);
   // The customers it names, for its access line (customer-refs.ts): from the canonical values the guard budgets, and
@@ -115,7 +125,7 @@ async function guarded<In extends object, T, R extends object>(
     field,
     budget: spec.budget,
     subject: { destinations, ip: ctx.ip, clientId: ctx.client.id },
-    prepare: prepareOf(field, spec, send.request, registered, marked, ctx),
+    prepare: prepareOf(field, spec, send.request, registered, marked, ctx, room),
     remember: rememberOf(field, spec, send.request, registered, ctx),
     input: send.request,
     idempotencyKey: checkedIdempotencyKey(ctx.idempotencyKey),
@@ -213,6 +223,8 @@ function prepareOf(
   marked: string[],
   /** The request's: the recalled mobiles' references go on its access line (customer-refs.ts). */
   ctx: GraphQLContext,
+  /** A registration's: set once `ready` has set room aside, for guardedSend to give back. */
+  room: { reserved: boolean },
 ): (() => MaybePromise<OtpSubject["destinations"] | undefined>) | undefined {
   // Most mutations recall nothing and register nothing: no array and no closure for them.
   const registers = spec.registers;
@@ -222,10 +234,16 @@ function prepareOf(
     return () => {
       const ready = store.ready();
       if (!isPromiseLike(ready)) {
+        room.reserved = true;
         const added = store.registering(pan, mobile);
         return isPromiseLike(added) ? added.then(() => undefined) : undefined;
       }
-      return ready.then(() => store.registering(pan, mobile)).then(() => undefined);
+      return ready
+        .then(() => {
+          room.reserved = true;
+          return store.registering(pan, mobile);
+        })
+        .then(() => undefined);
     };
   }
   if (!spec.destinations.some((d) => "registeredFor" in d)) return undefined;

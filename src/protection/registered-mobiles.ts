@@ -48,6 +48,11 @@ export interface RegisteredMobileStore {
    */
   ready(): MaybePromise<void>;
   /**
+   * The registration `ready` answered has ended, whatever its outcome (called once per `ready` that returned): in
+   * memory, the room `ready` set aside for its records is given back (its records, if kept, now hold it). Never throws.
+   */
+  released(): void;
+  /**
    * Also before registration's upstream call, once `ready`: when this PAN was registered here before, its CIBIL id is
    * known (AOPay keeps one customer per PAN, §1.1 "registration is needed only once"), and `mobile` joins that id's
    * mobiles now, before AOPay may switch the customer's OTPs to it: a GenerateOTP sent while the registration is at
@@ -255,6 +260,14 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
    * flight (admission control), and an entry lives no longer than its request.
    */
   readonly #keys: SendingKeys;
+  /**
+   * Entries set aside by `ready` for registrations still running (two each), until `released`. Without it, parallel
+   * registrations all saw the same last room before the call, all reached AOPay, and only the first kept their
+   * mobiles: with room for two customers, 5 new registrations at once made 4 AOPay calls, 2 of them unrecorded (their
+   * CIBIL ids' sends then budgeted by the id alone), 1 refused (test/e2e/contention.test.ts). Now the others are
+   * refused before the call, as a full store.
+   */
+  #reserved = 0;
 
   constructor(
     private readonly hasher: KeyHasher,
@@ -278,10 +291,15 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     // Sweeps expired records first when full (rate-limited), like an insert would. Room for both of a new customer's
     // records: its CIBIL id's mobiles and its PAN's link.
     if (!this.#capacity.makeRoom()) throw new MemoryStoreFullError(STORE);
-    if (this.#capacity.used + 2 > this.#capacity.max) {
+    if (this.#capacity.used + this.#reserved + 2 > this.#capacity.max) {
       this.#onFull?.();
       throw new MemoryStoreFullError(STORE);
     }
+    this.#reserved += 2;
+  }
+
+  released(): void {
+    this.#reserved = Math.max(0, this.#reserved - 2);
   }
 
   registering(pan: string, mobile: string): void {
@@ -328,7 +346,8 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   #insert(key: string, value: string): void {
-    // Full only if other registrations took the room `ready` saw while this one was upstream.
+    // Full only if this registration's room was given back early, or another record took it (a send cannot: it only
+    // reads).
     if (!this.#table.insert(key, { value, expiresAt: this.#now() + this.#ttlMs }))
       throw new MemoryStoreFullError(STORE);
   }
@@ -437,6 +456,9 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       throw new ProtectionStoreError(STORE, error);
     }
   }
+
+  /** Nothing set aside in Redis: `ready` proves a write is taken, and a full Redis refuses the write itself. */
+  released(): void {}
 
   async registering(pan: string, mobile: string): Promise<void> {
     let key: string | null;

@@ -194,6 +194,24 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
     },
   );
 
+  const memoryOnly = skip === null && name === "in memory" ? it : it.skip;
+  memoryOnly(
+    "5 new customers registered at once with room for two: two reach AOPay and keep their mobiles, three refused before it",
+    async () => {
+      // Room for two customers (two records each). Before, all five saw the same room before the call: four reached
+      // AOPay, two of them without their mobile kept (aopay_unrecorded_writes_total 2), one refused.
+      const s = await start({ MEMORY_REGISTERED_MOBILE_MAX_KEYS: "4" });
+      const results = await Promise.all(Array.from({ length: 5 }, () => register(s, nextPan(), nextMobile())));
+      expect(tally(results)).toEqual({ [`${REGISTERED}:`]: 2, "ProtectionUnavailable:PROTECTION_UNAVAILABLE": 3 });
+      expect(s.simulator?.calls("cibil.register")).toBe(2);
+      const metrics = await metricsOf(s);
+      expect(sample(metrics, "aopay_unrecorded_writes_total", 'operation="registerCibilCustomer"')).toBe(0);
+      // A full store, said as such (a warning a minute), never "sent, but ... not stored".
+      expect(s.logs.text()).not.toMatch(/sent, but what it needs remembered was not stored/);
+      expect(s.logs.text()).toMatch(/in-memory registered mobile store full/);
+    },
+  );
+
   redisOnly(
     "another replica taking and freeing the Idempotency-Key around each command: IdempotencyConflict, nothing sent",
     async () => {

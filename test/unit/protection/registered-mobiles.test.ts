@@ -152,6 +152,27 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
     await s.remember("4", MOBILE, "ABCPE0004F");
     expect(s.recall("4")).toEqual([MOBILE]);
   });
+
+  it("`ready` sets room aside until `released`: registrations at once cannot all count on the same last room", async () => {
+    const { s } = store({ maxKeys: 4 });
+    // Room for two customers: two registrations under way take it all before either is answered.
+    s.ready();
+    s.ready();
+    expect(() => s.ready()).toThrow(MemoryStoreFullError);
+    // One ends without a record (AOPay refused it): its room is given back.
+    s.released();
+    s.ready();
+    await s.remember("1", MOBILE, "ABCPE0001F");
+    await s.remember("2", MOBILE, "ABCPE0002F");
+    s.released();
+    s.released();
+    // Both kept; the table is full now by its records, not by reservations.
+    expect(s.size).toBe(4);
+    expect(() => s.ready()).toThrow(MemoryStoreFullError);
+    // Given back more often than taken: never below nothing.
+    s.released();
+    expect(() => s.ready()).toThrow(MemoryStoreFullError);
+  });
 });
 
 describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => {
