@@ -124,8 +124,8 @@ async function main() {
       // Every destination is used once, so per-destination budgets never bite; service-wide budgets are lifted so
       // that the soak measures the send path, not the global rate limit (which has its own tests).
       OTP_COOLDOWN_SECONDS: "0",
-      OTP_WINDOW_MAX: "1000000",
-      OTP_DAILY_MAX: "1000000",
+      OTP_WINDOW_MAX: "100",
+      OTP_DAILY_MAX: "100",
       OTP_PREFIX_MAX: "1000000",
       OTP_IP_MAX: "1000000",
       OTP_CLIENT_MAX: "1000000",

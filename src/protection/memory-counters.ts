@@ -2,13 +2,14 @@ import { BoundedTable, type Capacity, SWEEP_STEP, type Sweepable } from "./bound
 import { ProtectionStoreError } from "./errors";
 
 /**
- * Fixed-window counters in this process's memory, with rate-limiter-flexible's semantics (what the Redis store's
- * script does per key with REDIS_URL, redis-budgets.ts): the first consume of a key opens a window of `durationMs`;
- * every consume, refused ones included, adds one; a consume is allowed while the count is at most `points`;
- * `msBeforeNext` is the time left in the window; `reward` takes one back. MemoryCounter: one budget, one entry per key,
- * `{ consumed, expiresAt }`, in a BoundedTable (prefix, IP, client, global, verify). DestinationCounters: a
- * destination's cooldown, window and daily budgets under one entry. No timer, no promise, no closure per key (the
- * memory per destination is measured in test/unit/protection/memory-footprint.test.ts and docs/security.md).
+ * The throttle's counters in this process's memory. MemoryCounter: fixed-window counters with rate-limiter-flexible's
+ * semantics (what the Redis store's script does per key with REDIS_URL, redis-budgets.ts): the first consume of a key
+ * opens a window of `durationMs`; every consume, refused ones included, adds one; a consume is allowed while the count
+ * is at most `points`; `msBeforeNext` is the time left in the window; `reward` takes one back. One budget, one entry
+ * per key, `{ consumed, expiresAt }`, in a BoundedTable (prefix, IP, client, global, verify). DestinationCounters: a
+ * destination's cooldown, window and daily budgets under one entry, as exact sliding windows (the times of its last
+ * sends). No timer, no promise, no closure per key (the memory per destination is measured in
+ * test/unit/protection/memory-footprint.test.ts and docs/security.md).
  */
 
 export interface CounterOutcome {
@@ -20,8 +21,9 @@ export interface CounterOutcome {
 }
 
 /**
- * Counters whose points can be given back: one budget's, or a destination's (`budgets`: a bit per budget, all if
- * omitted). `takenAt` is the clock reading of the consume being given back: only a window that was already open then
+ * Counters whose points can be given back: one budget's (MemoryCounter), or a destination's send (DestinationCounters:
+ * `taken` 0 says its consume added nothing, a refusal; it removes the one send time it added, and no other). For a
+ * fixed window, `takenAt` is the clock reading of the consume being given back: only a window that was already open then
  * gets its point back. A later window (the charged one ended while the call waited, and another send opened a new
  * one) never does: that point was the other send's, and giving it back would let a third send through inside the
  * new window's cooldown (a second SMS within the cooldown, found by an audit with a send held past the cooldown).
@@ -34,7 +36,7 @@ export interface CounterOutcome {
  * redis-budgets.ts does the same in Redis).
  */
 export interface Refundable {
-  reward(key: string, takenAt: number, budgets?: number): void;
+  reward(key: string, takenAt: number, taken?: number): void;
 }
 
 /** A key's current window. */
@@ -107,32 +109,62 @@ export class MemoryCounter {
 const INITIAL_SLOTS = 256;
 
 /**
- * A destination's budgets (cooldown, window, daily: `durationsMs`, in that order) under ONE key: one table entry per
- * destination, not one per budget and destination. Each budget is still its own fixed window (MemoryCounter's
- * semantics, rate-limiter-flexible's): opened by the first consume after the previous one ended, one point per
- * consume, its own end. The entry lives until the latest of its windows ends; the incremental and full sweeps remove
- * it only then.
- *
- * Layout: the Map holds each key's slot number (a small integer: no object per entry), and the windows live in two
- * typed-array columns, `budgets` numbers per slot: `#ends` (epoch ms) and `#counts`; `#keys` names each slot's key,
- * for the sweep. Freed slots are reused; the columns double when full (never past the capacity's max) and never
- * shrink. Why not one object per entry with a
- * number field per window: heap after forced GC, Node 24, 40,000 43-character keys (each key itself 64 B):
- *   three tables of { consumed, expiresAt } (before)      306 B + key = 370 B per destination (123 B per entry)
- *   one table, daily window alone (most of a day before)   102 B + key = 166 B per destination (and per entry)
- *   one table of an object with 7 number fields           190 B + key = 254 B
- *   one table of slot numbers, columns of 3 x (8 + 4) B    46 B + 36 B + 8 B (#keys) + key = 154 B
- * The cap (MEMORY_THROTTLE_MAX_KEYS) counts one unit per destination entry: as an object (254 B) that would hold up
- * to 1.5 times the memory the same setting held before (166 B per unit at worst); as columns it holds less (154 B).
- * Counted as one unit, a destination also no longer takes 3 units for its first minute and 2 until its window ends.
+ * The longest span a DestinationCounters takes: 2^32 ms less 2^30 (37 days; OTP_WINDOW_SECONDS' limit is 31): at least
+ * 12 days between two moves of its epoch.
  */
-export class DestinationCounters implements Sweepable {
+const MAX_SPAN_MS = 2 ** 32 - 2 ** 30;
+
+/** A destination budget as DestinationCounters judges it: at most `points` sends in any span of `durationMs`. */
+export interface SlidingBudget {
+  readonly points: number;
+  readonly durationMs: number;
+}
+
+/**
+ * A destination's budgets (cooldown, window, daily) as exact sliding windows, under ONE key: one table entry per
+ * destination. The entry holds the times of the destination's last counted sends, and a send is allowed iff, for each
+ * budget, fewer than its points of them lie in the span of its length ending now: a send at `t` counts in that span
+ * while `now < t + durationMs`, so the budget refuses iff its `points`-th most recent send is that recent, until it
+ * leaves the span (docs/security.md "What a window is, and which clock times it"). Fixed windows, as before, bounded
+ * only the sends within one window: 5 sends in 4 minutes across a 10-minute window's end under "3 per 10 minutes", 19
+ * in 70 minutes across a day's end under "10 per day".
+ *
+ * Depth: the times of the last N sends, N = the largest budget's points (10 with the defaults; OTP_WINDOW_MAX and
+ * OTP_DAILY_MAX are capped at 100 for that reason, otp-throttle.settings.ts). That is enough for every budget: a budget
+ * reads its `points`-th most recent send at most. A send is added only when every budget allowed it (judge first,
+ * then `add`: a refused attempt writes nothing), and `add` first drops the sends older than the longest span, which
+ * count in no budget ever again. Nothing in the span of the longest budget is ever dropped: that budget allowed the
+ * send, so its span held fewer than its points (≤ N) sends before it; the depth is never exceeded.
+ *
+ * A give-back (`reward`: a send that provably never left, or an allowed consume of a send another budget refused)
+ * removes the one time it added. Two sends in the same millisecond are the same time and count the same; a time that
+ * was dropped is out of every span, and so are all the sends of its millisecond (dropped with it): no give-back ever
+ * removes another send that still counts.
+ *
+ * Layout: the Map holds each key's slot number (a small integer: no object per entry); the times live in a typed-array
+ * column, `depth` per slot, oldest first (`#times`), with each slot's number of times in `#lengths`; `#keys` names each
+ * slot's key, for the sweep. Freed slots are reused; the columns double when full (never past the capacity's max) and
+ * never shrink. A time is kept as whole milliseconds after the table's `#epoch` (the monotonic clock's epoch ms,
+ * src/util/clock.ts, as every caller reads it), in 4 bytes rather than a Float64's 8: 2^32 ms is 49.7 days, and when a
+ * time would pass that, every time is moved to a new epoch, the longest span before now (a time older than that counts
+ * in no span, and is clamped to it): with spans up to 31 days (OTP_WINDOW_SECONDS' limit) that happens at most once
+ * every 18 days, one pass over the columns. Memory per destination with the defaults (depth 10): the Map's share,
+ * 40 B of times, 2 B of length, 8 B of #keys and the key: docs/security.md "Memory" has the measure (82 B of columns
+ * per slot with Float64 times: about 40 B more per destination).
+ * The entry lives until its newest send leaves the longest span; the incremental and full sweeps remove it only then.
+ */
+export class DestinationCounters implements Sweepable, Refundable {
   readonly #slots = new Map<string, number>();
-  readonly #durationsMs: readonly number[];
-  readonly #budgets: number;
-  readonly #all: number;
-  #ends: Float64Array;
-  #counts: Int32Array;
+  readonly #points: Int32Array;
+  readonly #durationsMs: Float64Array;
+  /** Times kept per slot: the largest budget's points. */
+  readonly #depth: number;
+  /** The longest budget's span: a send older than that counts in none. */
+  readonly #longestMs: number;
+  /** Whole ms after #epoch. */
+  #times: Uint32Array;
+  #epoch = 0;
+  #lengths: Uint16Array;
   /** Slots freed by deletes, reused first. */
   readonly #free: number[] = [];
   /** Slots ever handed out (the next fresh one). */
@@ -143,78 +175,109 @@ export class DestinationCounters implements Sweepable {
   #sweepAt = 0;
 
   constructor(
-    durationsMs: readonly number[],
+    budgets: readonly SlidingBudget[],
     private readonly capacity: Capacity,
   ) {
-    this.#durationsMs = [...durationsMs];
-    this.#budgets = durationsMs.length;
-    this.#all = (1 << this.#budgets) - 1;
+    this.#points = Int32Array.from(budgets, (b) => b.points);
+    this.#durationsMs = Float64Array.from(budgets, (b) => b.durationMs);
+    this.#depth = Math.max(1, ...this.#points);
+    this.#longestMs = Math.max(0, ...this.#durationsMs);
+    if (budgets.some((b) => !Number.isInteger(b.points) || b.points < 1) || this.#depth > 0xffff)
+      throw new RangeError("DestinationCounters: points must be whole numbers from 1 to 65535");
+    if (!(this.#longestMs <= MAX_SPAN_MS)) throw new RangeError("DestinationCounters: spans must be at most 37 days");
     const slots = Math.min(INITIAL_SLOTS, capacity.max);
-    this.#ends = new Float64Array(slots * this.#budgets);
-    this.#counts = new Int32Array(slots * this.#budgets);
+    this.#times = new Uint32Array(slots * this.#depth);
+    this.#lengths = new Uint16Array(slots);
     capacity.join(this);
   }
 
   /**
-   * One consume of every budget of `key` at `now`: a window that has ended opens again (count 0, end now + its
-   * duration), then each count goes up by one, refused or not. Answers the key's slot: read `count(slot, b)` and
-   * `endsAt(slot, b)` before the next call. A new key takes one unit of the capacity; throws MemoryStoreFullError
-   * when there is none (nothing was counted).
+   * The slot of `key`'s entry, made (with no send) when there is none: read `recent` and `waitMs`, then `add` if the
+   * send is allowed. A new key takes one unit of the capacity; throws MemoryStoreFullError when there is none.
    */
-  take(key: string, now: number): number {
-    const budgets = this.#budgets;
-    let slot = this.#slots.get(key);
-    if (slot === undefined) {
-      this.sweep(SWEEP_STEP, now);
-      if (!this.capacity.makeRoom()) throw new MemoryStoreFullError("otp throttle");
-      slot = this.#allocate();
-      this.#slots.set(key, slot);
-      this.#keys[slot] = key;
-      this.capacity.used++;
-      for (let b = 0, at = slot * budgets; b < budgets; b++, at++) {
-        this.#ends[at] = now + this.#durationsMs[b];
-        this.#counts[at] = 1;
-      }
-      return slot;
-    }
-    for (let b = 0, at = slot * budgets; b < budgets; b++, at++) {
-      if (this.#ends[at] <= now) {
-        this.#ends[at] = now + this.#durationsMs[b];
-        this.#counts[at] = 1;
-      } else this.#counts[at]++;
-    }
-    return slot;
+  open(key: string, now: number): number {
+    const slot = this.#slots.get(key);
+    if (slot !== undefined) return slot;
+    this.sweep(SWEEP_STEP, now);
+    if (!this.capacity.makeRoom()) throw new MemoryStoreFullError("otp throttle");
+    const fresh = this.#allocate();
+    this.#slots.set(key, fresh);
+    this.#keys[fresh] = key;
+    this.#lengths[fresh] = 0;
+    this.capacity.used++;
+    return fresh;
   }
 
-  /** Points consumed in budget `budget`'s current window of the slot `take` answered. */
-  count(slot: number, budget: number): number {
-    return this.#counts[slot * this.#budgets + budget];
-  }
-
-  /** When that window ends (epoch ms). */
-  endsAt(slot: number, budget: number): number {
-    return this.#ends[slot * this.#budgets + budget];
+  /** The time of the slot's `k`-th most recent send (1: the latest), or -Infinity with fewer than `k`. */
+  recent(slot: number, k: number): number {
+    const length = this.#lengths[slot];
+    return k <= length ? this.#epoch + this.#times[slot * this.#depth + length - k] : Number.NEGATIVE_INFINITY;
   }
 
   /**
-   * Gives one point back to each budget named in `budgets` (bit b for budget b; all by default), never below zero,
-   * and only to a window that was open at `takenAt`, the consume's clock reading (Refundable): a window opened since
-   * holds another send's point. A window that has ended meanwhile is reset by its next consume anyway. A window left
-   * empty ends (Refundable).
+   * Milliseconds until budget `budget` takes one more send, 0 if it takes one now: its `points`-th most recent send
+   * leaves the span at that send's time + the span (a send at `t` counts while `now < t + durationMs`).
    */
-  reward(key: string, takenAt: number, budgets: number = this.#all): void {
+  waitMs(slot: number, budget: number, now: number): number {
+    return Math.max(0, this.recent(slot, this.#points[budget]) + this.#durationsMs[budget] - now);
+  }
+
+  /** Counts a send at `now` (every budget allowed it): the sends out of the longest span go first. */
+  add(slot: number, now: number): void {
+    let at = now - this.#epoch;
+    if (at < 0 || at > 0xffffffff) at = this.#rebase(now);
+    const base = slot * this.#depth;
+    let length = this.#lengths[slot];
+    let stale = 0;
+    // Out of the longest span: `time + longest <= now`, in offsets from the epoch.
+    const oldest = at - this.#longestMs;
+    while (stale < length && this.#times[base + stale] <= oldest) stale++;
+    // Never with every budget judged first (the class comment); if it were, the oldest is the one to lose.
+    if (length - stale === this.#depth) stale++;
+    if (stale > 0) {
+      this.#times.copyWithin(base, base + stale, base + length);
+      length -= stale;
+    }
+    this.#times[base + length] = at;
+    this.#lengths[slot] = length + 1;
+  }
+
+  /**
+   * Moves every time to a new epoch, the longest span before `now` (a time before it counts in no span any more: it is
+   * clamped to it, which counts in none either), and answers `now`'s offset from it. At most once every 49.7 days less
+   * the longest span, on the monotonic clock (which never goes back; another clock's step back is clamped the same way).
+   */
+  #rebase(now: number): number {
+    const epoch = now - this.#longestMs;
+    const shift = epoch - this.#epoch;
+    const times = this.#times;
+    for (let slot = 0; slot < this.#next; slot++)
+      for (let i = slot * this.#depth, end = i + this.#lengths[slot]; i < end; i++)
+        times[i] = Math.min(0xffffffff, Math.max(0, times[i] - shift));
+    this.#epoch = epoch;
+    return now - epoch;
+  }
+
+  /**
+   * Gives back the send `add` counted at `takenAt` (Refundable): removes one time equal to it, the newest first, and
+   * nothing if there is none (dropped: out of every span). `taken` 0: that consume added nothing (it was refused).
+   */
+  reward(key: string, takenAt: number, taken = 1): void {
+    if (taken === 0) return;
     const slot = this.#slots.get(key);
     if (slot === undefined) return;
-    for (let b = 0, at = slot * this.#budgets; b < this.#budgets; b++, at++)
-      if (
-        (budgets & (1 << b)) !== 0 &&
-        this.#counts[at] > 0 &&
-        // Opened at takenAt or before: it ends at or before takenAt + its duration (integer ms, so exact).
-        this.#ends[at] <= takenAt + this.#durationsMs[b] &&
-        // Empty, it ends (Refundable): the next send opens its own window. The entry goes once all its windows have.
-        --this.#counts[at] === 0
-      )
-        this.#ends[at] = Number.NEGATIVE_INFINITY;
+    const base = slot * this.#depth;
+    const length = this.#lengths[slot];
+    for (let i = length - 1; i >= 0; i--) {
+      const t = this.#epoch + this.#times[base + i];
+      if (t === takenAt) {
+        this.#times.copyWithin(base + i, base + i + 1, base + length);
+        this.#lengths[slot] = length - 1;
+        return;
+      }
+      // Oldest first: nothing older can equal it.
+      if (t < takenAt) return;
+    }
   }
 
   get size(): number {
@@ -223,9 +286,10 @@ export class DestinationCounters implements Sweepable {
 
   /**
    * Visits up to `steps` slots from the sweep's position (round after round, as BoundedTable.sweep's cursor), deleting
-   * the entries whose windows have all ended. Walking the slots rather than a Map iterator (an iterator result and a
-   * [key, slot] pair per visit) measured 0.7k, 1.2k (empty tables) and 3.0k (40,000 destinations) fewer main-thread
-   * instructions per AEPS send under callgrind (bench/throttle-micro.js --cg, pairs), for 8 B more per destination.
+   * the entries whose sends have all left the longest span. Walking the slots rather than a Map iterator (an iterator
+   * result and a [key, slot] pair per visit) measured 0.7k, 1.2k (empty tables) and 3.0k (40,000 destinations) fewer
+   * main-thread instructions per AEPS send under callgrind (bench/throttle-micro.js --cg, pairs), for 8 B more per
+   * destination.
    */
   sweep(steps: number, now: number = this.capacity.now()): void {
     let left = Math.min(steps, this.#next);
@@ -245,15 +309,16 @@ export class DestinationCounters implements Sweepable {
     }
   }
 
-  /** Every window of the slot has ended: the entry's expiry is the latest of its windows'. */
+  /** No send of the slot counts in any span any more (or it holds none: a refused attempt's, a refund's). */
   #ended(slot: number, now: number): boolean {
-    for (let b = 0, at = slot * this.#budgets; b < this.#budgets; b++, at++) if (this.#ends[at] > now) return false;
-    return true;
+    const length = this.#lengths[slot];
+    return length === 0 || this.#epoch + this.#times[slot * this.#depth + length - 1] + this.#longestMs <= now;
   }
 
   #delete(key: string, slot: number): void {
     this.#slots.delete(key);
     this.#keys[slot] = undefined;
+    this.#lengths[slot] = 0;
     this.#free.push(slot);
     this.capacity.used--;
   }
@@ -262,15 +327,15 @@ export class DestinationCounters implements Sweepable {
     const reused = this.#free.pop();
     if (reused !== undefined) return reused;
     const slot = this.#next++;
-    if (slot * this.#budgets >= this.#ends.length) {
+    if (slot >= this.#lengths.length) {
       // A new slot is only asked for with room in the capacity, so `slot` < max: the columns never pass max slots.
-      const slots = Math.min(Math.max(1, (this.#ends.length / this.#budgets) * 2), this.capacity.max);
-      const ends = new Float64Array(slots * this.#budgets);
-      const counts = new Int32Array(slots * this.#budgets);
-      ends.set(this.#ends);
-      counts.set(this.#counts);
-      this.#ends = ends;
-      this.#counts = counts;
+      const slots = Math.min(Math.max(1, this.#lengths.length * 2), this.capacity.max);
+      const times = new Uint32Array(slots * this.#depth);
+      const lengths = new Uint16Array(slots);
+      times.set(this.#times);
+      lengths.set(this.#lengths);
+      this.#times = times;
+      this.#lengths = lengths;
     }
     return slot;
   }

@@ -1,6 +1,9 @@
 import { defineSettings, int, type ValuesOf } from "../settings/schema";
 
-/** A fixed-window budget: at most `points` OTP sends per `seconds`. */
+/**
+ * A budget: at most `points` OTP sends per `seconds`. The destination budgets (cooldown, window, daily) are sliding
+ * windows, every span of that length ending now; the others fixed windows (otp-throttle.ts).
+ */
 export interface Budget {
   points: number;
   seconds: number;
@@ -16,9 +19,9 @@ export interface ThrottleConfig {
    * token, AEPS user key or reference).
    */
   cooldownSeconds: number;
-  /** Per destination, short window (B2: 3 per 10 minutes). */
+  /** Per destination, short window (B2: 3 per 10 minutes, in any 10 minutes). */
   destinationWindow: Budget;
-  /** Per destination, per day (B2: 10). */
+  /** Per destination, per day (B2: 10, in any 24 hours). */
   destinationDaily: Budget;
   /**
    * Per mobile-number prefix (first 6 digits), across all callers (B4: SMS pumping walks number ranges from many
@@ -59,7 +62,15 @@ export const DEFAULT_OTP_VERIFY: Budget = { points: 5, seconds: 600 };
 export const DEFAULT_OTP_VERIFY_IP: Budget = DEFAULT_OTP_IP;
 export const DEFAULT_OTP_VERIFY_CLIENT: Budget = DEFAULT_OTP_CLIENT;
 
-const points = (fallback: Budget, doc: string) => int({ default: fallback.points, min: 1, max: 10_000_000, doc });
+const points = (fallback: Budget, doc: string, max = 10_000_000) => int({ default: fallback.points, min: 1, max, doc });
+/**
+ * The destination budgets' most points: each destination keeps the times of its last that many sends (the largest of
+ * OTP_WINDOW_MAX and OTP_DAILY_MAX), 4 B each per destination entry in memory, whether used or not (memory-counters.ts
+ * DestinationCounters), and a sorted-set member each in Redis (redis-budgets.ts). At 100, 400 B per destination;
+ * 10,000,000 (the other budgets' limit) would let one setting ask for 40 MB per destination, and 1,000,000 entries
+ * (MEMORY_THROTTLE_MAX_KEYS) for 40 TB.
+ */
+export const MAX_DESTINATION_POINTS = 100;
 const seconds = (fallback: Budget, doc: string) => int({ default: fallback.seconds, min: 1, max: 31 * 86_400, doc });
 
 /** OTP budgets (src/protection/otp-throttle.ts; docs/security-requirements.md B1-B4). */
@@ -74,11 +85,17 @@ export const throttleSettings = defineSettings({
       max: 86_400,
       doc: "minimum time between two sends to the same destination (`0`: no cooldown; the windows below still count)",
     }),
-    OTP_WINDOW_MAX: points(DEFAULT_OTP_WINDOW, "sends per destination per window"),
+    OTP_WINDOW_MAX: points(
+      DEFAULT_OTP_WINDOW,
+      "sends per destination in any span of the window below (a sliding window; at most 100: each destination keeps " +
+        "the times of its last max(`OTP_WINDOW_MAX`, `OTP_DAILY_MAX`) sends, 4 B each per destination in memory)",
+      MAX_DESTINATION_POINTS,
+    ),
     OTP_WINDOW_SECONDS: seconds(DEFAULT_OTP_WINDOW, "that window"),
     OTP_DAILY_MAX: points(
       DEFAULT_OTP_DAILY,
-      "sends per destination per day: the 24 hours from the destination's first send (a fixed window, not a calendar day)",
+      "sends per destination in any 24 hours (a sliding window, not a calendar day; at most 100, as `OTP_WINDOW_MAX`)",
+      MAX_DESTINATION_POINTS,
     ),
     OTP_PREFIX_MAX: points(
       DEFAULT_OTP_PREFIX,

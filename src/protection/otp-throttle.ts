@@ -5,18 +5,21 @@ import { ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
 import { DestinationCounters, MemoryCounter, type Refundable, type Window } from "./memory-counters";
 import { DEFAULT_MEMORY_THROTTLE_MAX_KEYS } from "./protection.settings";
-import { type KeyCount, RedisBudgets } from "./redis-budgets";
+import { type KeyCount, RedisBudgets, SLIDING_REFUSED, SLIDING_USED_UP, type Take } from "./redis-budgets";
 
 /**
  * OTP throttling as a domain feature (docs/security-requirements.md B1-B5): every OTP send takes one point from each budget that
  * applies to it, all at once, or from none:
- *   per destination (each mobile, Aadhaar and CIBIL id on its own): a cooldown, a short window and a daily cap;
- *   per mobile-number prefix (SMS pumping walks number ranges), per source IP, per API client, and one global budget.
+ *   per destination (each mobile, Aadhaar and CIBIL id on its own): a cooldown, a short window and a daily cap, each
+ *   an exact sliding window (B2's "3 per 10 minutes, 10 per day" holds in every span of 10 minutes and of 24 hours);
+ *   per mobile-number prefix (SMS pumping walks number ranges), per source IP, per API client, and one global budget,
+ *   each a fixed window.
  * An OTP verification takes one point from the customer's verification budget (each destination) and from its
- * source IP's and API client's verification budgets (guesses spread over many customers), kept apart from the sends'.
+ * source IP's and API client's verification budgets (guesses spread over many customers), kept apart from the sends'
+ * (fixed windows too).
  * Counters live in Redis (redis-budgets.ts: one script per send takes every budget's point; shared by replicas and
- * kept across restarts) or in this process's memory (memory-counters.ts: the same fixed-window semantics in bounded
- * tables, one entry per destination for its three budgets and one per prefix, IP, client and global key, capped at
+ * kept across restarts) or in this process's memory (memory-counters.ts: the same semantics in bounded tables, one
+ * entry per destination holding the times of its last sends, one per prefix, IP, client and global key, capped at
  * MEMORY_THROTTLE_MAX_KEYS entries; when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the
  * identifier, never the number itself (KeyHasher).
  *
@@ -68,10 +71,10 @@ export interface Throttled {
 export interface Reservation {
   allowed: true;
   /**
-   * Milliseconds, from this reservation, until the destination(s) will take another send: the latest reset among the
-   * destination budgets (cooldown, window, daily) this send used up, 0 when none is used up. It is read from the
-   * same counters that refuse an earlier send, so an OTP_COOLDOWN/OTP_LIMIT_REACHED answer before then says the
-   * same wait. The caller's own budgets (IP, client, prefix, global) are not in it: they are not the destination's.
+   * Milliseconds, from this reservation, until the destination(s) will take another send: the longest wait among the
+   * destination budgets (cooldown, window, daily) this send used up (until the send that blocks leaves its span), 0
+   * when none is used up. It is read from the same counters that refuse an earlier send, so an
+   * OTP_COOLDOWN/OTP_LIMIT_REACHED answer before then says the same wait. The caller's own budgets (IP, client, prefix, global) are not in it: they are not the destination's.
    * Always 0 for a verification.
    */
   nextSendInMs: number;
@@ -93,8 +96,9 @@ interface Budgeted {
   /** The in-memory counter (null with Redis, and for the destination budgets, which share DestinationCounters). */
   memory: MemoryCounter | null;
   /**
-   * A send's destination budget (cooldown, window, daily): when it is used up, the destination takes no send until
-   * it resets (Reservation.nextSendInMs).
+   * A send's destination budget (cooldown, window, daily): an exact sliding window over the destination's sends
+   * (memory-counters.ts DestinationCounters, the sorted set of redis-budgets.ts); when it is used up, the destination
+   * takes no send until its blocking send leaves the span (Reservation.nextSendInMs). The others are fixed windows.
    */
   gatesNextSend: boolean;
 }
@@ -106,24 +110,35 @@ export type MaybePromise<T> = T | Promise<T>;
 type Verdict = { kind: "allowed"; nextSendInMs: number } | { kind: "refused"; throttled: Throttled };
 
 /**
- * The verdict on one send from its keys' counts in Redis (`counts[i]` answers `budgets[i]`): the same as #reserveNow
- * reaches from the in-memory counters (test/unit/protection/otp-throttle.test.ts; test/integration/redis-throttle.test.ts
- * holds both stores to the same answers). A budget allows while its count is at most its points. Allowed:
- * `nextSendInMs` is the latest reset among the destination budgets this send left with no points (0 if none).
- * Refused: the most specific code (PRIORITY), the first such budget among equals, and the longest wait among the
- * refusals.
+ * The verdict on one send from Redis's answer (`counts[i]` answers `budgets[i]`, fixed windows; `states` and `waits`
+ * answer each destination key's budgets, `destination[b]` for the b-th of each): the same as #reserveNow reaches from
+ * the in-memory counters (test/unit/protection/otp-throttle.test.ts; test/integration/redis-throttle.test.ts holds
+ * both stores to the same answers). A fixed budget allows while its count is at most its points; a destination budget
+ * as the script judged it (its sliding window). Allowed: `nextSendInMs` is the longest wait among the destination
+ * budgets this send used up (0 if none). Refused: the most specific code (PRIORITY), the first such budget among
+ * equals, and the longest wait among the refusals.
  */
-function verdict(budgets: readonly Budgeted[], counts: readonly KeyCount[]): Verdict {
+function verdict(
+  budgets: readonly Budgeted[],
+  counts: readonly KeyCount[],
+  destination: readonly Budgeted[],
+  states: readonly number[],
+  waits: readonly number[],
+): Verdict {
   let first: Budgeted | undefined;
   let waitMs = 0;
   let nextSend = 0;
+  for (let i = 0; i < states.length; i++) {
+    const budget = destination[i % destination.length];
+    if (states[i] === SLIDING_REFUSED) {
+      if (first === undefined || budget.rank < first.rank) first = budget;
+      waitMs = Math.max(waitMs, waits[i]);
+    } else if (states[i] === SLIDING_USED_UP) nextSend = Math.max(nextSend, waits[i]);
+  }
   for (let i = 0; i < budgets.length; i++) {
     const budget = budgets[i];
     const { consumed, msBeforeNext } = counts[i];
-    if (consumed <= budget.points) {
-      if (budget.gatesNextSend && consumed >= budget.points) nextSend = Math.max(nextSend, msBeforeNext);
-      continue;
-    }
+    if (consumed <= budget.points) continue;
     if (first === undefined || budget.rank < first.rank) first = budget;
     waitMs = Math.max(waitMs, msBeforeNext);
   }
@@ -175,11 +190,19 @@ class MemoryReservation implements Reservation {
     readonly nextSendInMs: number,
     private readonly counters: readonly Refundable[],
     private readonly keys: readonly string[],
-    /** The clock reading the points were taken at: a refund reaches only the windows open then (Refundable). */
+    /**
+     * The clock reading the points were taken at: a refund reaches only the fixed windows open then, and removes the
+     * destinations' sends of that time (Refundable).
+     */
     private readonly takenAt: number,
   ) {}
 
+  /** Given back once: a second call would take another send's point (the same millisecond's, the same window's). */
+  #refunded = false;
+
   refund(): Promise<void> {
+    if (this.#refunded) return Promise.resolve();
+    this.#refunded = true;
     for (let i = 0; i < this.counters.length; i++) this.counters[i].reward(this.keys[i], this.takenAt);
     return Promise.resolve();
   }
@@ -187,6 +210,8 @@ class MemoryReservation implements Reservation {
 
 export class OtpThrottle {
   readonly #destination: Budgeted[];
+  /** The same budgets as the destination stores judge them: points per span in ms. */
+  readonly #sliding: ReadonlyArray<{ points: number; durationMs: number }>;
   readonly #mobilePrefix: Budgeted;
   readonly #ip: Budgeted;
   readonly #client: Budgeted;
@@ -196,13 +221,15 @@ export class OtpThrottle {
   readonly #verifyClient: Budgeted;
   /** With Redis: every send's budgets in one script (null in memory). */
   readonly #redis: RedisBudgets | null;
+  /** With Redis: the destinations' sorted sets' prefix, `<REDIS_KEY_PREFIX>otp:sends:` (null in memory). */
+  readonly #sendsPrefix: string | null;
   /** In memory: the counters' clock, read once per send (every counter answers synchronously). Null with Redis. */
   readonly #clock: (() => number) | null;
   /** In memory: the destination budgets (cooldown, window, daily), one entry per destination. Null with Redis. */
   readonly #destinations: DestinationCounters | null;
   /**
    * #reserveNow's state for the send in progress, reused from send to send (#reserveNow runs to the end
-   * uninterrupted): per take, the budgets that allowed (a bit per destination budget, 1 for the others).
+   * uninterrupted): per take, 1 if it allowed (a destination: its send was added), else 0.
    */
   readonly #allowed: number[] = [];
   #first: Budgeted | undefined;
@@ -220,6 +247,7 @@ export class OtpThrottle {
     const capacity = store ? null : new Capacity(memory.maxKeys, memory.now, memory.onFull);
     this.#clock = capacity ? () => capacity.now() : null;
     this.#redis = store ? new RedisBudgets(store.redis) : null;
+    this.#sendsPrefix = store ? `${store.keyPrefix}otp:sends:` : null;
     const make = (
       name: string,
       code: ThrottleCode,
@@ -245,20 +273,14 @@ export class OtpThrottle {
       };
     };
     const cooldown = { points: 1, seconds: config.cooldownSeconds };
-    const destination = config.cooldownSeconds > 0 ? [cooldown] : [];
-    destination.push(config.destinationWindow, config.destinationDaily);
     this.#destination = [
       ...(config.cooldownSeconds > 0 ? [make("cooldown", "OTP_COOLDOWN", "DESTINATION", cooldown, true)] : []),
       make("window", "OTP_LIMIT_REACHED", "DESTINATION", config.destinationWindow, true),
       make("daily", "OTP_LIMIT_REACHED", "DESTINATION", config.destinationDaily, true),
     ];
     // Budget b of a destination's entry is this.#destination[b].
-    this.#destinations = capacity
-      ? new DestinationCounters(
-          destination.map((b) => b.seconds * 1000),
-          capacity,
-        )
-      : null;
+    this.#sliding = this.#destination.map((b) => ({ points: b.points, durationMs: b.seconds * 1000 }));
+    this.#destinations = capacity ? new DestinationCounters(this.#sliding, capacity) : null;
     this.#mobilePrefix = make("prefix", "RATE_LIMITED", "MOBILE_PREFIX", config.mobilePrefix);
     this.#ip = make("ip", "RATE_LIMITED", "IP", config.ip);
     this.#client = make("client", "RATE_LIMITED", "CLIENT", config.client);
@@ -282,6 +304,8 @@ export class OtpThrottle {
     // Two parallel arrays (budget i is charged under keys[i]), not an object per budget.
     const budgets: Budgeted[] = [];
     const keys: string[] = [];
+    // A send's destinations: one sorted set each, judged by every destination budget (redis-budgets.ts).
+    const destinations: string[] = [];
     if (purpose === "verify") {
       for (const { kind, value } of subject.destinations) {
         budgets.push(this.#verify);
@@ -291,11 +315,7 @@ export class OtpThrottle {
       keys.push(this.hasher.memoized("ip", subject.ip), this.hasher.memoized("client", subject.clientId));
     } else {
       for (const { kind, value } of subject.destinations) {
-        const key = this.hasher.hash(DESTINATION_DIMENSION[kind], value);
-        for (const budget of this.#destination) {
-          budgets.push(budget);
-          keys.push(key);
-        }
+        destinations.push(this.hasher.hash(DESTINATION_DIMENSION[kind], value));
         if (kind === "mobile") {
           budgets.push(this.#mobilePrefix);
           // Remembered (KeyHasher.memoized, bounded): a 6-digit prefix names a range of 10,000 numbers, an
@@ -310,7 +330,7 @@ export class OtpThrottle {
       budgets.push(this.#ip, this.#client, this.#global);
       keys.push(this.hasher.memoized("ip", subject.ip), this.hasher.memoized("client", subject.clientId), "all");
     }
-    return this.#take(budgets, keys);
+    return this.#take(budgets, keys, destinations);
   }
 
   /**
@@ -356,36 +376,45 @@ export class OtpThrottle {
       throw storeError(failure.error);
     }
     if (first === undefined) return new MemoryReservation(this.#nextSend, counters, keys, now);
-    // A refused consume is counted too (rate-limiter-flexible's semantics, kept in memory). Give back both kinds, so
-    // that a refused attempt leaves every counter exactly as it found it: budgets count sends, not attempts.
-    for (let i = 0; i < counters.length; i++) counters[i].reward(keys[i], now);
+    // A refused consume is counted too by a fixed window (rate-limiter-flexible's semantics, kept in memory), which
+    // MemoryCounter.reward gives back whatever #allowed says; a destination added only an allowed send (#allowed 1).
+    // So a refused attempt leaves every counter exactly as it found it: budgets count sends, not attempts.
+    for (let i = 0; i < counters.length; i++) counters[i].reward(keys[i], now, allowedAt[i]);
     return throttledBy(first, this.#waitMs);
   }
 
-  /** One consume of a destination's entry (all its budgets), judged budget by budget in this.#destination's order. */
+  /**
+   * One send to a destination's entry, judged by each of its budgets in this.#destination's order: refused by a budget
+   * whose span still holds its points' worth of sends (the wait: until the oldest of them leaves it), and then nothing
+   * is added (#allowed 0: nothing to give back); otherwise the send's time is added and each budget it used up sets
+   * the next send's wait.
+   */
   #takeDestination(key: string, now: number, counters: Refundable[], keys: string[]): void {
     const table = this.#destinations!;
     const i = counters.length;
     counters.push(table);
     keys.push(key);
+    this.#allowed[i] = 0;
     let slot: number;
     try {
-      slot = table.take(key, now);
+      slot = table.open(key, now);
     } catch (error) {
       this.#failure ??= { error };
-      this.#allowed[i] = 0;
       return;
     }
-    let allowed = 0;
     const budgets = this.#destination;
+    let refused = false;
     for (let b = 0; b < budgets.length; b++) {
-      const left = budgets[b].points - table.count(slot, b);
-      if (left >= 0) {
-        allowed |= 1 << b;
-        if (left === 0) this.#nextSend = Math.max(this.#nextSend, table.endsAt(slot, b) - now);
-      } else this.#refused(budgets[b], table.endsAt(slot, b) - now);
+      const wait = table.waitMs(slot, b, now);
+      if (wait > 0) {
+        refused = true;
+        this.#refused(budgets[b], wait);
+      }
     }
-    this.#allowed[i] = allowed;
+    if (refused) return;
+    table.add(slot, now);
+    this.#allowed[i] = 1;
+    for (let b = 0; b < budgets.length; b++) this.#nextSend = Math.max(this.#nextSend, table.waitMs(slot, b, now));
   }
 
   /** One consume of a budget of its own (prefix, IP, client, global, the verifications'): none gates the next send. */
@@ -421,17 +450,29 @@ export class OtpThrottle {
    * refuses (as #reserveNow does); the same verdict. A failure (Redis down, a timeout) throws: the send is refused
    * and nothing is given back, as the script's outcome is unknown.
    */
-  async #take(budgets: readonly Budgeted[], keys: readonly string[]): Promise<Reservation | Throttled> {
+  async #take(
+    budgets: readonly Budgeted[],
+    keys: readonly string[],
+    destinations: readonly string[],
+  ): Promise<Reservation | Throttled> {
     const redis = this.#redis!;
     const redisKeys = budgets.map((budget, i) => budget.redisPrefix! + keys[i]);
-    let counts: KeyCount[];
+    const sendKeys = destinations.map((key) => this.#sendsPrefix! + key);
+    let taken: Take;
     try {
-      counts = await redis.take(redisKeys, budgets);
+      taken = await redis.take(redisKeys, budgets, sendKeys, this.#sliding);
     } catch (error) {
       throw storeError(error);
     }
-    const v = verdict(budgets, counts);
+    const v = verdict(budgets, taken.counts, this.#destination, taken.states, taken.waits);
     if (v.kind === "refused") return v.throttled;
-    return { allowed: true, nextSendInMs: v.nextSendInMs, refund: () => redis.giveBack(redisKeys, counts) };
+    // Given back once, as in memory: a second give-back of the fixed keys would take another send's point.
+    let refunded = false;
+    const refund = (): Promise<void> => {
+      if (refunded) return Promise.resolve();
+      refunded = true;
+      return redis.giveBack(redisKeys, sendKeys, taken);
+    };
+    return { allowed: true, nextSendInMs: v.nextSendInMs, refund };
   }
 }

@@ -41,9 +41,10 @@ export const MIN_SECRET_LENGTH = 32;
  * one per mobile prefix, IP, client and the global key. A CIBIL send to a new id takes 1 entry, an AEPS send to a new
  * mobile and Aadhaar 2 (3 with a new prefix). Before, each destination budget was an entry of its own: 3 per new
  * destination for its first minute (cooldown), 2 until its 10-minute window ended, then 1 for the rest of the day
- * (166 B each then, the largest per entry): an entry now holds a destination for all its windows in about 140 B at
- * the cap (memory-counters.ts DestinationCounters), so the same setting holds at least as many destinations in no
- * more memory.
+ * (166 B each then, the largest per entry): an entry now holds a destination for all its windows in about 150 B at
+ * the cap with the default budgets (the times of its last 10 sends, 4 B each more per point of OTP_WINDOW_MAX or
+ * OTP_DAILY_MAX above 10: memory-counters.ts DestinationCounters), so the same setting holds at least as many
+ * destinations in about the same memory.
  */
 export const DEFAULT_MEMORY_THROTTLE_MAX_KEYS = 1_000_000;
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS = 50_000;

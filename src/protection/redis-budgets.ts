@@ -1,45 +1,62 @@
+import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
 import { type ScriptCommand, scriptCommand } from "./redis";
 
 /**
- * One OTP send's budgets in Redis, in one round trip: a Lua script takes a point from every budget's key, each key a
- * fixed window, and returns each key's count, time left and window identity. A take that any budget refuses is given
- * back in full inside the same script, so a refused send leaves no trace and no other replica ever sees its points.
+ * One OTP send's budgets in Redis, in one round trip: a Lua script judges the send by every budget at once and returns
+ * each one's answer. A send that any budget refuses leaves no trace (what it took is given back inside the same script),
+ * so no other replica ever sees it.
  *
- * Per key the take does exactly what rate-limiter-flexible 11.4's RateLimiterRedis does for `consume` with ioredis
- * (its `rlflxIncr` script: SET NX with the window's expiry, INCRBY, PTTL, EXPIRE when the key has none), under the same
- * key (`<prefix>otp:<budget>:<HMAC>`), which this service used until this file, one EVALSHA per budget: ten round
- * trips for an AEPS send (mobile and Aadhaar: cooldown, window and daily each; the mobile prefix, the IP, the API
- * client, the global budget). Replicas of both versions therefore count the same keys the same way during a rolling
- * update (test/integration/redis-throttle.test.ts checks it against rate-limiter-flexible itself, now a devDependency).
- * Why by hand: that library has no call for several keys at once, and its ten round trips nearly doubled a send's
- * CPU. `npm run bench`, 3 interleaved rounds, with the Redis store, against 8ac6ca0 (one EVALSHA per budget): server
- * CPU per request AEPS 248 → 157 µs, CIBIL 220 → 166 µs; requests/s 4,417 → 6,124 and 4,957 → 6,478; Redis's own CPU
- * per request lower too (docs/performance.md "Round 8ac6ca0").
+ * The destination budgets (cooldown, window, daily) are exact sliding windows, as in memory (memory-counters.ts
+ * DestinationCounters): each destination is one sorted set, `<prefix>otp:sends:<HMAC>`, of its counted sends, scored
+ * by Redis's own clock (TIME, epoch ms) with a member unique per send (a per-process random token, a counter, and the
+ * key's place in the script). A budget of `points` per `ms` refuses while its `points`-th most recent member is younger
+ * than `ms` (ZRANGE ... REV by rank), and says how long until it is not; the send is added only when every budget of
+ * the destination allows it, and only kept when every budget of the send does (refused: ZREM of its own member). An
+ * allowed send trims the set to the longest span (older members count in no budget) and sets its PEXPIRE to that span:
+ * with the defaults, at most 10 members of about 20 B each per destination. A give-back (a send that provably never
+ * left) removes that send's member, its own and no other's, once.
  *
- * The give-back (a send that provably never left) is NOT rate-limiter-flexible's `reward`, which decrements whatever
- * the key holds now: when the charged window had ended while the call waited (a send held in the queue past a 60 s
- * cooldown), `reward` re-created the key as a new window holding -1, and another send opened a window its point was
- * given back from; either way one more SMS went out inside a cooldown (found by an audit: two ResendOTP to one mobile
- * 13 ms apart). Here the take answers each key's window identity, its absolute expiry (PEXPIRETIME: fixed when the
- * window opens, by `SET ... EX ... NX`), and the give-back decrements a key only while it still has that expiry.
- * PEXPIRETIME needs Redis 7.0 or later (redis.ts warns at connection on an older one; the script would fail and every
- * send be refused as the store failing: closed, never open).
+ * The other budgets (mobile prefix, IP, client, global, the verifications') are fixed windows. Per key the take does
+ * exactly what rate-limiter-flexible 11.4's RateLimiterRedis does for `consume` with ioredis (its `rlflxIncr` script:
+ * SET NX with the window's expiry, INCRBY, PTTL, EXPIRE when the key has none), under the same key
+ * (`<prefix>otp:<budget>:<HMAC>`), which this service used with one EVALSHA per budget until 92400a9. Replicas of this
+ * version and of earlier ones count those keys the same way during a rolling update; the destinations they count
+ * apart (the versions before this one in `otp:cooldown:`, `otp:window:` and `otp:daily:`, this one in `otp:sends:`):
+ * until the old replicas are gone, neither sees the other's sends to a destination (docs/deploying.md).
+ * test/integration/redis-throttle.test.ts checks both against rate-limiter-flexible itself, a devDependency.
+ * Why one script by hand: that library has no call for several keys at once, and its ten round trips nearly doubled a
+ * send's CPU. `npm run bench`, 3 interleaved rounds, with the Redis store, against 8ac6ca0 (one EVALSHA per budget):
+ * server CPU per request AEPS 248 → 157 µs, CIBIL 220 → 166 µs; requests/s 4,417 → 6,124 and 4,957 → 6,478; Redis's
+ * own CPU per request lower too (docs/performance.md "Round 8ac6ca0").
  *
- * A key a give-back leaves at 0 (a refusal's, or a refund's) is deleted: it holds no send, and the next send opens a
- * window of its own. Kept, as rate-limiter-flexible keeps it, a key opened by a refused attempt shortened the cooldown
- * of the next send (memory-counters.ts Refundable: two SMS 1 ms apart under a 60 s cooldown). Replicas of the version
- * before count the same: a missing key is a new window to both.
+ * A fixed window's give-back is NOT rate-limiter-flexible's `reward`, which decrements whatever the key holds now:
+ * when the charged window had ended while the call waited (a send held in the queue past a 60 s cooldown), `reward`
+ * re-created the key as a new window holding -1, and another send opened a window its point was given back from;
+ * either way one more SMS went out inside a cooldown (found by an audit: two ResendOTP to one mobile 13 ms apart).
+ * Here the take answers each fixed key's window identity, its absolute expiry (PEXPIRETIME: fixed when the window
+ * opens, by `SET ... EX ... NX`), and the give-back decrements a key only while it still has that expiry. PEXPIRETIME
+ * and ZRANGE's REV need Redis 7.0 or later (redis.ts warns at connection on an older one; the script would fail and
+ * every send be refused as the store failing: closed, never open).
+ *
+ * A fixed key a give-back leaves at 0 (a refusal's, or a refund's) is deleted: it holds no send, and the next send
+ * opens a window of its own. Kept, as rate-limiter-flexible keeps it, a key opened by a refused attempt shortened the
+ * cooldown of the next send (memory-counters.ts Refundable: two SMS 1 ms apart under a 60 s cooldown).
  *
  * The keys of one script must live on one Redis node: fine for a single Redis or a primary with replicas (what
  * REDIS_URL names); a Redis Cluster would refuse it (CROSSSLOT), and is not supported (createRedis connects to one
  * node).
  */
 const TAKE = `
+local nFixed = tonumber(ARGV[1])
+local send = ARGV[2]
+local nSliding = tonumber(ARGV[3])
+local at = 3 + 2 * nFixed
 local out = {}
 local refused = false
-for i, key in ipairs(KEYS) do
-  local secs = ARGV[2 * i - 1]
+for i = 1, nFixed do
+  local key = KEYS[i]
+  local secs = ARGV[2 + 2 * i]
   redis.call('set', key, 0, 'EX', secs, 'NX')
   local consumed = redis.call('incr', key)
   local ttl = redis.call('pttl', key)
@@ -47,38 +64,106 @@ for i, key in ipairs(KEYS) do
     redis.call('expire', key, secs)
     ttl = 1000 * secs
   end
-  if consumed > tonumber(ARGV[2 * i]) then refused = true end
-  out[3 * i - 2] = consumed
-  out[3 * i - 1] = ttl
-  out[3 * i] = redis.call('pexpiretime', key)
+  if consumed > tonumber(ARGV[3 + 2 * i]) then refused = true end
+  out[#out + 1] = consumed
+  out[#out + 1] = ttl
+  out[#out + 1] = redis.call('pexpiretime', key)
+end
+if #KEYS > nFixed then
+  local time = redis.call('time')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local longest = 0
+  for b = 1, nSliding do longest = math.max(longest, tonumber(ARGV[at + 2 * b - 1])) end
+  local added = {}
+  for j = nFixed + 1, #KEYS do
+    local key = KEYS[j]
+    local first = #out
+    local ok = true
+    for b = 1, nSliding do
+      local ms = tonumber(ARGV[at + 2 * b - 1])
+      local points = tonumber(ARGV[at + 2 * b])
+      local r = redis.call('zrange', key, points - 1, points - 1, 'REV', 'WITHSCORES')
+      local wait = 0
+      if r[2] then wait = tonumber(r[2]) + ms - now end
+      if wait > 0 then
+        ok = false
+        out[#out + 1] = 2
+        out[#out + 1] = wait
+      else
+        out[#out + 1] = 0
+        out[#out + 1] = 0
+      end
+    end
+    if ok then
+      local member = send .. ':' .. j
+      redis.call('zadd', key, now, member)
+      added[#added + 1] = key
+      added[#added + 1] = member
+      for b = 1, nSliding do
+        local ms = tonumber(ARGV[at + 2 * b - 1])
+        local points = tonumber(ARGV[at + 2 * b])
+        local r = redis.call('zrange', key, points - 1, points - 1, 'REV', 'WITHSCORES')
+        if r[2] and tonumber(r[2]) + ms > now then
+          out[first + 2 * b - 1] = 1
+          out[first + 2 * b] = tonumber(r[2]) + ms - now
+        end
+      end
+    else
+      refused = true
+    end
+  end
+  for k = 1, #added, 2 do
+    if refused then
+      redis.call('zrem', added[k], added[k + 1])
+    else
+      redis.call('zremrangebyscore', added[k], '-inf', now - longest)
+      redis.call('pexpire', added[k], longest)
+    end
+  end
 end
 if refused then
-  for _, key in ipairs(KEYS) do
+  for i = 1, nFixed do
+    local key = KEYS[i]
     if redis.call('decr', key) <= 0 then redis.call('del', key) end
   end
 end
 return out
 `;
 
-/** KEYS[i] gets its point back only while its window is the one the take charged: the expiry ARGV[i] it answered. */
+/**
+ * KEYS[i] (i <= ARGV[1]) gets its point back only while its window is the one the take charged: the expiry ARGV[1 + i]
+ * it answered. Each destination key after them loses its own member, ARGV[1 + ARGV[1] + j] (never another send's).
+ */
 const GIVE_BACK = `
-for i, key in ipairs(KEYS) do
-  if redis.call('pexpiretime', key) == tonumber(ARGV[i]) and tonumber(redis.call('get', key)) > 0 then
+local nFixed = tonumber(ARGV[1])
+for i = 1, nFixed do
+  local key = KEYS[i]
+  if redis.call('pexpiretime', key) == tonumber(ARGV[1 + i]) and tonumber(redis.call('get', key)) > 0 then
     if redis.call('decr', key) <= 0 then redis.call('del', key) end
   end
+end
+for j = nFixed + 1, #KEYS do
+  redis.call('zrem', KEYS[j], ARGV[1 + j])
 end
 return 0
 `;
 
-/** A budget as the script sees it: its window in seconds and its points. */
+/** A fixed-window budget as the script sees it: its window in seconds and its points. */
 export interface RedisBudget {
   readonly seconds: number;
   readonly points: number;
 }
 
+/** A destination budget as the script sees it: at most `points` sends in any span of `durationMs`. */
+export interface RedisSlidingBudget {
+  readonly points: number;
+  readonly durationMs: number;
+}
+
 /**
- * One key's answer: its count after this send's point (before any give-back), the milliseconds its window has left,
- * and the window's absolute expiry in Redis's clock (epoch ms): what a give-back checks it is still the same window.
+ * One fixed-window key's answer: its count after this send's point (before any give-back), the milliseconds its
+ * window has left, and the window's absolute expiry in Redis's clock (epoch ms): what a give-back checks it is still
+ * the same window.
  */
 export interface KeyCount {
   consumed: number;
@@ -86,40 +171,84 @@ export interface KeyCount {
   windowExpiresAt: number;
 }
 
+/** Destination budget states in a take's answer (`states[j * budgets + b]`, with `waits` alongside). */
+export const SLIDING_ROOM = 0;
+/** Allowed, and this send used the budget up: `waits` says when it takes the next one. */
+export const SLIDING_USED_UP = 1;
+/** Refused: `waits` says when its blocking send leaves the span. */
+export const SLIDING_REFUSED = 2;
+
+/** A take's answer: the fixed keys' counts, then per destination key and budget a state and a wait (ms). */
+export interface Take {
+  counts: KeyCount[];
+  states: number[];
+  waits: number[];
+  /** Each destination key's member, for the give-back (the key's index in the script, after the fixed keys). */
+  members: string[];
+}
+
+/** Per process, a random token: with a counter it names each send's member uniquely across replicas. */
+const PROCESS_TOKEN = randomBytes(9).toString("base64url");
+let sendCounter = 0;
+
 export class RedisBudgets {
   /** The scripts (their number of keys first): every OtpThrottle on this connection shares them. */
   readonly #take: ScriptCommand<number[]>;
   readonly #giveBack: ScriptCommand<number>;
 
   constructor(private readonly redis: Redis) {
-    this.#take = scriptCommand(redis, "aopayOtpTake", TAKE);
-    this.#giveBack = scriptCommand(redis, "aopayOtpGiveBack", GIVE_BACK);
+    this.#take = scriptCommand(redis, "aopayOtpSend", TAKE);
+    this.#giveBack = scriptCommand(redis, "aopayOtpSendGiveBack", GIVE_BACK);
   }
 
   /**
-   * Takes one point under `keys[i]` from `budgets[i]`, all at once; if any key's count goes over its budget's points,
-   * every point is given back before the script returns. Rejects while Redis is not connected (fail closed: no
-   * command waits for a connection, redis.ts), and when the script fails or times out (its outcome is then unknown:
-   * nothing is given back, docs/security-requirements.md E3).
+   * Takes one point under `keys[i]` from `budgets[i]` (fixed windows), and one send under each of `sliding` (a
+   * destination's sorted set) judged by every one of `slidingBudgets`, all at once; if any key refuses, every point and
+   * send is given back before the script returns. Rejects while Redis is not connected (fail closed: no command waits
+   * for a connection, redis.ts), and when the script fails or times out (its outcome is then unknown: nothing is given
+   * back, docs/security-requirements.md E3).
    */
-  async take(keys: readonly string[], budgets: readonly RedisBudget[]): Promise<KeyCount[]> {
+  async take(
+    keys: readonly string[],
+    budgets: readonly RedisBudget[],
+    sliding: readonly string[] = [],
+    slidingBudgets: readonly RedisSlidingBudget[] = [],
+  ): Promise<Take> {
     this.#ready();
-    const args: Array<string | number> = [...keys];
+    const send = `${PROCESS_TOKEN}.${(sendCounter++).toString(36)}`;
+    const args: Array<string | number> = [...keys, ...sliding, keys.length, send, slidingBudgets.length];
     for (const { seconds, points } of budgets) args.push(seconds, points);
-    const reply = await this.#take(keys.length, ...args);
+    for (const { durationMs, points } of slidingBudgets) args.push(durationMs, points);
+    const reply = await this.#take(keys.length + sliding.length, ...args);
     const counts: KeyCount[] = [];
     for (let i = 0; i < keys.length; i++)
       counts.push({ consumed: reply[3 * i], msBeforeNext: reply[3 * i + 1], windowExpiresAt: reply[3 * i + 2] });
-    return counts;
+    const states: number[] = [];
+    const waits: number[] = [];
+    for (let at = 3 * keys.length; at < reply.length; at += 2) {
+      states.push(reply[at]);
+      waits.push(reply[at + 1]);
+    }
+    const members: string[] = [];
+    for (let j = 0; j < sliding.length; j++) members.push(`${send}:${keys.length + j + 1}`);
+    return { counts, states, waits, members };
   }
 
   /**
-   * Gives one point back under each key (a send that provably never left the process), to the window `take` charged
-   * (`counts[i]`, its answer for `keys[i]`), and to no later one.
+   * Gives one point back under each fixed key (a send that provably never left the process), to the window `take`
+   * charged (`taken.counts[i]`, its answer for `keys[i]`), and to no later one; and removes this send's member, its
+   * own and no other, from each destination key.
    */
-  async giveBack(keys: readonly string[], counts: readonly KeyCount[]): Promise<void> {
+  async giveBack(keys: readonly string[], sliding: readonly string[], taken: Take): Promise<void> {
     this.#ready();
-    await this.#giveBack(keys.length, ...keys, ...counts.map((c) => c.windowExpiresAt));
+    await this.#giveBack(
+      keys.length + sliding.length,
+      ...keys,
+      ...sliding,
+      keys.length,
+      ...taken.counts.map((c) => c.windowExpiresAt),
+      ...taken.members,
+    );
   }
 
   /** rate-limiter-flexible's rejectIfRedisNotReady, which this service set: refused at once rather than queued. */

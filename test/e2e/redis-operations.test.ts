@@ -102,13 +102,13 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis that evicts at maxmemory (all
     expect(await unsafe(s.t)).toEqual({ eviction_policy: "1", version: "0" });
   });
 
-  // Why the line: what Redis does with an evicting policy. The cooldown that refused the second send is deleted to make
+  // Why the line: what Redis does with an evicting policy. The sends that refused the second send are deleted to make
   // room for another tenant's data, and the third send inside the same 60 s cooldown reaches AOPay.
   it("evicts the cooldown of a destination: a second SMS inside its cooldown", async () => {
     s.t.simulator?.resetCalls();
     expect((await generate(s.t, "910000101")).__typename).toBe("CibilOtpChallenge");
     expect(await generate(s.t, "910000101")).toMatchObject({ code: "OTP_COOLDOWN" });
-    const ours = async () => (await s.redis.keys("aopay-gql:otp:cooldown:*")).length;
+    const ours = async () => (await s.redis.keys("aopay-gql:otp:sends:*")).length;
     expect(await ours()).toBeGreaterThan(0);
     await fill(s.redis, async () => (await ours()) === 0);
     expect((await generate(s.t, "910000101")).__typename).toBe("CibilOtpChallenge");
@@ -146,8 +146,8 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis with maxmemory and noeviction
     );
     expect(registration).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
     expect(await generate(s.t, "910000201")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
-    // Nothing was evicted: the cooldown of the send before the store filled up is still there.
-    expect((await s.redis.keys("aopay-gql:otp:cooldown:*")).length).toBeGreaterThan(0);
+    // Nothing was evicted: the destination sends of the send before the store filled up are still there.
+    expect((await s.redis.keys("aopay-gql:otp:sends:*")).length).toBeGreaterThan(0);
     expect(s.t.simulator?.calls()).toBe(0);
 
     await s.redis.config("SET", "maxmemory", "4mb");

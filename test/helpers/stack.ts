@@ -54,8 +54,9 @@ export const DEFAULT_THROTTLE: Record<string, string> = {
 export const LENIENT_THROTTLE: Record<string, string> = {
   BREAKER_VOLUME_THRESHOLD: "100000",
   OTP_COOLDOWN_SECONDS: "0",
-  OTP_WINDOW_MAX: "100000",
-  OTP_DAILY_MAX: "100000",
+  // The most these two take (otp-throttle.settings.ts MAX_DESTINATION_POINTS: a destination keeps that many times).
+  OTP_WINDOW_MAX: "100",
+  OTP_DAILY_MAX: "100",
   OTP_PREFIX_MAX: "100000",
   OTP_IP_MAX: "100000",
   OTP_CLIENT_MAX: "100000",

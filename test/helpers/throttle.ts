@@ -22,3 +22,29 @@ export function throttleConfig(overrides: Partial<ThrottleConfig> = {}): Throttl
     ...overrides,
   };
 }
+
+/** A seeded pseudo-random generator (mulberry32): the same schedule on every run, and on both stores. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * The most sends found in any span of `spanMs` (a send at `t` in the span (end - spanMs, end]), over sorted times: the
+ * figure "≤3 per 10 minutes" bounds when it holds in every span, not only in fixed windows.
+ */
+export function mostInAnySpan(times: readonly number[], spanMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (j < sorted.length && sorted[j] - sorted[i] < spanMs) j++;
+    best = Math.max(best, j - i);
+  }
+  return best;
+}

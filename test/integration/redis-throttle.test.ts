@@ -19,7 +19,7 @@ import {
   REDIS_URL,
   uniquePrefix,
 } from "../helpers/redis";
-import { throttleConfig } from "../helpers/throttle";
+import { mostInAnySpan, seeded, throttleConfig } from "../helpers/throttle";
 
 /**
  * The Redis store of OtpThrottle (src/protection/redis-budgets.ts: one Lua script per send) against a real Redis:
@@ -170,53 +170,80 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     }
   });
 
-  it("a refund reaches only the windows its send was counted in: not a cooldown opened since, not an expired key", async () => {
+  it("a refund removes its own send from the destination's set, once, and reaches only the fixed windows it was counted in", async () => {
     const prefix = fresh();
-    // Redis windows are whole seconds (SET EX): a 1 s cooldown, waited out for real.
-    const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 1 }, hasher, { redis, keyPrefix: prefix });
+    // Redis windows are whole seconds (SET EX): a 1 s IP window, waited out for real.
+    const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 1, ip: { points: 1, seconds: 1 } }, hasher, {
+      redis,
+      keyPrefix: prefix,
+    });
+    const sends = (value: string) => `${prefix}otp:sends:${hasher.hash("destination:mobile", value)}`;
     const held = await throttle.reserve(mobile("9666600001"));
     if (!held.allowed) throw new Error("expected allowed");
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    // The cooldown ended while the first call waited; a second send opens the next one.
+    // The cooldown and the IP's window ended while the first call waited; a second send opens the IP's next window.
     expect((await throttle.reserve(mobile("9666600001"))).allowed).toBe(true);
+    const both = await redis.zrange(sends("9666600001"), 0, -1, "WITHSCORES");
+    expect(both).toHaveLength(4);
+    const secondAt = both[3];
     await held.refund();
-    // rate-limiter-flexible's reward (this script until the fix) took the new cooldown's point: a third SMS went out.
+    await held.refund();
+    // The first send's member is gone, the second's is there: the destination is in its cooldown.
+    expect(await redis.zrange(sends("9666600001"), 0, -1, "WITHSCORES").then((r) => r.slice(1))).toEqual([secondAt]);
     expect(await throttle.reserve(mobile("9666600001"))).toMatchObject({ code: "OTP_COOLDOWN", scope: "DESTINATION" });
-    // Its own 10-minute window did get the point back: it counts the second send alone.
-    const windowKey = `${prefix}otp:window:${hasher.hash("destination:mobile", "9666600001")}`;
-    expect(await redis.get(windowKey)).toBe("1");
+    // The IP's new window keeps the second send's point (rate-limiter-flexible's reward, this script until a fix,
+    // took it: a third send went out).
+    const ipKey = `${prefix}otp:ip:${hasher.hash("ip", "203.0.113.1")}`;
+    expect(await redis.get(ipKey)).toBe("1");
 
-    // A refund after the key expired, with no send since, leaves no key (the old reward made one holding -1: a free send).
-    const lone = await throttle.reserve(mobile("9666600002"));
+    // A lone send's refund leaves no key behind (an empty sorted set is no key).
+    const lone = await throttle.reserve(mobile("9666600002", "203.0.113.77"));
     if (!lone.allowed) throw new Error("expected allowed");
-    const cooldownKey = `${prefix}otp:cooldown:${hasher.hash("destination:mobile", "9666600002")}`;
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    expect(await redis.exists(cooldownKey)).toBe(0);
     await lone.refund();
-    expect(await redis.exists(cooldownKey)).toBe(0);
-    expect((await throttle.reserve(mobile("9666600002"))).allowed).toBe(true);
-    expect(await throttle.reserve(mobile("9666600002"))).toMatchObject({ code: "OTP_COOLDOWN" });
+    expect(await redis.exists(sends("9666600002"))).toBe(0);
+    expect((await throttle.reserve(mobile("9666600002", "203.0.113.78"))).allowed).toBe(true);
+    expect(await throttle.reserve(mobile("9666600002", "203.0.113.79"))).toMatchObject({ code: "OTP_COOLDOWN" });
   });
 
-  it("a refused send leaves every key as it found it, and an allowed one takes a point from each of its ten", async () => {
+  it("a refused send leaves every key as it found it; an allowed one adds one member per destination and a point per fixed budget", async () => {
     const prefix = fresh();
     const throttle = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });
     const subject = aeps("999971658847", "9444400001");
     expect((await throttle.reserve(subject)).allowed).toBe(true);
     const after = await dumpKeys(redis, prefix);
-    // Mobile and Aadhaar: cooldown, window and daily each; the prefix, the IP, the client, the global budget.
-    expect(after).toHaveLength(10);
-    expect(new Set(after.map((e) => e.value))).toEqual(new Set(["1"]));
+    // Mobile and Aadhaar: a sorted set each (every destination budget reads it); the prefix, the IP, the client, the
+    // global budget.
+    expect(after).toHaveLength(6);
+    const sets = after.filter((e) => e.key.includes(":otp:sends:"));
+    expect(sets).toHaveLength(2);
+    for (const { value } of sets) expect(JSON.parse(value)).toHaveLength(2);
+    expect(new Set(after.filter((e) => !e.key.includes(":otp:sends:")).map((e) => e.value))).toEqual(new Set(["1"]));
+    // Each set expires with the longest span (the day), kept in milliseconds.
+    for (const { key } of sets) {
+      const ttl = await redis.pttl(key);
+      expect(ttl).toBeGreaterThan(86_400_000 - 5_000);
+      expect(ttl).toBeLessThanOrEqual(86_400_000);
+    }
+    const keys = after.map(({ key }) => key).sort();
+    const ttls = async () => Promise.all(keys.map((key) => redis.pexpiretime(key)));
+    const before = await ttls();
     expect(await throttle.reserve(subject)).toMatchObject({ code: "OTP_COOLDOWN" });
+    // Refused by another budget (the IP's, with the destinations free): their sets are left as they were too.
+    const ipBound = new OtpThrottle({ ...SMALL, cooldownSeconds: 0, ip: { points: 1, seconds: 60 } }, hasher, {
+      redis,
+      keyPrefix: prefix,
+    });
+    expect(await ipBound.reserve(subject)).toMatchObject({ code: "RATE_LIMITED", scope: "IP" });
     expect((await dumpKeys(redis, prefix)).sort((a, b) => a.key.localeCompare(b.key))).toEqual(
       after.sort((a, b) => a.key.localeCompare(b.key)),
     );
+    expect(await ttls()).toEqual(before);
   });
 
-  it("counts the keys the previous version counted (rate-limiter-flexible's RateLimiterRedis), both ways, during a rolling update", async () => {
+  it("during a rolling update the previous version's fixed-window keys still count the shared budgets, not the destinations", async () => {
     const prefix = fresh();
     const throttle = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });
-    // The previous version's limiters, as it made them (its otp-throttle.ts).
+    // The previous versions' limiters, as they made them (rate-limiter-flexible's keys, which 92400a9's script kept).
     const old = (name: string, points: number, duration: number) =>
       new RateLimiterRedis({
         points,
@@ -226,22 +253,130 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
         rejectIfRedisNotReady: true,
       });
     const cooldown = old("cooldown", 1, SMALL.cooldownSeconds);
-    const window = old("window", SMALL.destinationWindow.points, SMALL.destinationWindow.seconds);
-    // An old replica sent to this mobile: the new one sees its cooldown.
+    const ip = old("ip", SMALL.ip.points, SMALL.ip.seconds);
+    // An old replica sent to this mobile: the new one does not see that send (docs/security.md, docs/deploying.md).
     const first = "9333300001";
     await cooldown.consume(hasher.hash("destination:mobile", first));
-    const refused = (await throttle.reserve(mobile(first))) as Throttled;
-    expect(refused).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", scope: "DESTINATION" });
-    expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(SMALL.cooldownSeconds - 1);
-    // The new one sent to another: the old one counts that send in the same keys.
+    expect((await throttle.reserve(mobile(first))).allowed).toBe(true);
+    // ... nor the old one the new one's: the destination budgets are apart until the old replicas are gone.
     const second = "9333300002";
     expect((await throttle.reserve(mobile(second))).allowed).toBe(true);
-    const key = hasher.hash("destination:mobile", second);
-    const counted = (await window.get(key)) as RateLimiterRes;
-    expect(counted.consumedPoints).toBe(1);
-    expect(counted.msBeforeNext).toBeGreaterThan((SMALL.destinationWindow.seconds - 5) * 1000);
-    await expect(cooldown.consume(key)).rejects.toMatchObject({ consumedPoints: 2 });
+    expect((await cooldown.consume(hasher.hash("destination:mobile", second))).consumedPoints).toBe(1);
+    // The shared budgets (IP, client, prefix, global) are the same keys, counted the same way both ways.
+    const ipKey = hasher.hash("ip", "203.0.113.1");
+    expect(((await ip.get(ipKey)) as RateLimiterRes).consumedPoints).toBe(2);
+    await ip.consume(ipKey, SMALL.ip.points - 2);
+    expect(await throttle.reserve(mobile("9333300003"))).toMatchObject({ code: "RATE_LIMITED", scope: "IP" });
   });
+
+  it("sliding windows, as in memory: a burst saved for a window's end is refused on both stores (real clocks)", async () => {
+    // 3 sends per 4 s, no cooldown: two sends late in the span of the first, then, once the first has left it, one
+    // more fits and the next is refused (with fixed windows a new window opened there and let three through).
+    // Every other budget far away (throttleConfig's GENEROUS): only the destination's can refuse.
+    const config = throttleConfig({ cooldownSeconds: 0, destinationWindow: { points: 3, seconds: 4 } });
+    const memory = new OtpThrottle(config, hasher, null);
+    const shared = new OtpThrottle(config, hasher, { redis, keyPrefix: fresh() });
+    const both = async () => [
+      comparable(await memory.reserve(mobile("9000000101"))),
+      comparable(await shared.reserve(mobile("9000000101"))),
+    ];
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const answers = [await both()];
+    await sleep(2_300);
+    answers.push(await both(), await both());
+    await sleep(1_900);
+    answers.push(await both(), await both());
+    for (const [a, b] of answers) expect(b).toEqual(a);
+    expect(answers.map(([a]) => a)).toEqual([
+      { allowed: true, nextSendInS: 0 },
+      { allowed: true, nextSendInS: 0 },
+      // The third in 4 s: the next waits for the first to leave (1.7 s).
+      { allowed: true, nextSendInS: 2 },
+      { allowed: true, nextSendInS: 2 },
+      // 2.3 s, 2.3 s and 4.2 s are in the span: until 2.3 s has left it (at 6.3 s, 2.1 s from here).
+      { allowed: false, code: "OTP_LIMIT_REACHED", scope: "DESTINATION", retryAfterSeconds: 3 },
+    ]);
+  }, 15_000);
+
+  it("a client told to wait N seconds is allowed at N (retryAfterSeconds and nextSendInMs, Redis's clock)", async () => {
+    const config = throttleConfig({ cooldownSeconds: 1, destinationWindow: { points: 2, seconds: 3 } });
+    const throttle = new OtpThrottle(config, hasher, { redis, keyPrefix: fresh() });
+    const to = mobile("9000000201");
+    const first = (await throttle.reserve(to)) as Reservation;
+    expect(first).toMatchObject({ allowed: true });
+    expect(first.nextSendInMs).toBeGreaterThan(990);
+    expect(first.nextSendInMs).toBeLessThanOrEqual(1_000);
+    const cooling = (await throttle.reserve(to)) as Throttled;
+    expect(cooling).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", retryAfterSeconds: 1 });
+    await new Promise((resolve) => setTimeout(resolve, cooling.retryAfterSeconds * 1000));
+    const second = (await throttle.reserve(to)) as Reservation;
+    expect(second).toMatchObject({ allowed: true });
+    // The window's second send: the next waits for the first to be 3 s old (about 2 s from here).
+    expect(second.nextSendInMs).toBeGreaterThan(1_900);
+    expect(second.nextSendInMs).toBeLessThanOrEqual(2_000);
+    const full = (await throttle.reserve(to)) as Throttled;
+    // Refused by the cooldown (1 s) and the window (2 s): the most specific code, the longest wait.
+    expect(full).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", retryAfterSeconds: 2 });
+    await new Promise((resolve) => setTimeout(resolve, full.retryAfterSeconds * 1000));
+    expect(await throttle.reserve(to)).toMatchObject({ allowed: true });
+  }, 15_000);
+
+  it("every span holds at most its budget's sends under a seeded schedule of attempts and refunds (Redis's clock)", async () => {
+    // Scaled to seconds: 1 s cooldown, 3 per 4 s, 5 per 9 s. The sends' times are read back from the sorted sets.
+    const config = throttleConfig({
+      cooldownSeconds: 1,
+      destinationWindow: { points: 3, seconds: 4 },
+      destinationDaily: { points: 5, seconds: 9 },
+    });
+    const prefix = fresh();
+    const throttle = new OtpThrottle(config, hasher, { redis, keyPrefix: prefix });
+    const random = seeded(7);
+    const values = ["9000000301", "9000000302"];
+    const setOf = (value: string) => `${prefix}otp:sends:${hasher.hash("destination:mobile", value)}`;
+    // Every member ever seen, with its score; a refunded send's member is taken out.
+    const seen = new Map<string, Map<string, number>>(values.map((v) => [v, new Map()]));
+    const read = async (value: string) => {
+      const flat = await redis.zrange(setOf(value), 0, -1, "WITHSCORES");
+      const now = new Map<string, number>();
+      for (let i = 0; i < flat.length; i += 2) now.set(flat[i], Number(flat[i + 1]));
+      return now;
+    };
+    const held: Array<{ reservation: Reservation; value: string }> = [];
+    let allowed = 0;
+    const codes = new Set<string>();
+    const end = Date.now() + 12_000;
+    while (Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 350)));
+      const value = values[random() < 0.7 ? 0 : 1];
+      if (random() < 0.08 && held.length > 0) {
+        const { reservation, value: of } = held.splice(Math.floor(random() * held.length), 1)[0];
+        const before = await read(of);
+        await reservation.refund();
+        const after = await read(of);
+        const gone = [...before.keys()].filter((m) => !after.has(m));
+        expect(gone).toHaveLength(1);
+        seen.get(of)!.delete(gone[0]);
+        continue;
+      }
+      const answer = await throttle.reserve(mobile(value));
+      if (!answer.allowed) {
+        codes.add(answer.code);
+        continue;
+      }
+      allowed++;
+      for (const [member, score] of await read(value)) seen.get(value)!.set(member, score);
+      if (random() < 0.3) held.push({ reservation: answer, value });
+    }
+    // The schedule met the cooldown and the caps (one that never did would prove little).
+    expect(allowed).toBeGreaterThan(5);
+    expect([...codes].sort()).toEqual(["OTP_COOLDOWN", "OTP_LIMIT_REACHED"]);
+    for (const members of seen.values()) {
+      const times = [...members.values()];
+      expect(mostInAnySpan(times, 1_000)).toBeLessThanOrEqual(1);
+      expect(mostInAnySpan(times, 4_000)).toBeLessThanOrEqual(3);
+      expect(mostInAnySpan(times, 9_000)).toBeLessThanOrEqual(5);
+    }
+  }, 25_000);
 
   it("a Redis that forgot its scripts (SCRIPT FLUSH, as after a restart) is sent the script again, and the send counts", async () => {
     const own = await connectRedis();
@@ -255,8 +390,8 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
       // EVALSHA answered NOSCRIPT (it ran nothing); ioredis sent it again, as EVAL with the script's text (its
       // Script.execute: the resend is turned into an EVAL on the wire), and the send was counted once.
       expect(sent).toEqual(["evalsha", "evalsha"]);
-      const key = `${prefix}otp:cooldown:${hasher.hash("destination:mobile", "9111100002")}`;
-      expect(await own.get(key)).toBe("1");
+      const key = `${prefix}otp:sends:${hasher.hash("destination:mobile", "9111100002")}`;
+      expect(await own.zcard(key)).toBe(1);
     } finally {
       own.disconnect();
     }

@@ -107,6 +107,14 @@ describe("loadConfig", () => {
     expect(problems.join("\n")).not.toContain("AOP 554 secret");
   });
 
+  it("caps the destination budgets' points at 100 (each destination keeps the times of that many sends), not the others", () => {
+    expect(problemsOf({ OTP_WINDOW_MAX: "101", OTP_DAILY_MAX: "1000", OTP_IP_MAX: "1000000" })).toEqual([
+      "OTP_WINDOW_MAX must be between 1 and 100 (got 101)",
+      "OTP_DAILY_MAX must be between 1 and 100 (got 1000)",
+    ]);
+    expect(loadConfig({ OTP_WINDOW_MAX: "100", OTP_DAILY_MAX: "100" }).throttle.destinationDaily.points).toBe(100);
+  });
+
   it("says what is wrong with a number: negative against its range, decimal as not whole, blanks ignored", () => {
     expect(
       problemsOf({

@@ -200,71 +200,106 @@ describe("MemoryCounter (rate-limiter-flexible's fixed-window semantics)", () =>
   });
 });
 
-describe("DestinationCounters (a destination's cooldown, window and daily budgets in one entry)", () => {
+describe("DestinationCounters (a destination's cooldown, window and daily budgets in one entry, sliding)", () => {
   const COOLDOWN = 60_000;
   const WINDOW = 600_000;
   const DAY = 86_400_000;
-  const counts = (t: DestinationCounters, slot: number) => [0, 1, 2].map((b) => t.count(slot, b));
-  const ends = (t: DestinationCounters, slot: number) => [0, 1, 2].map((b) => t.endsAt(slot, b));
+  const BUDGETS = [
+    { points: 1, durationMs: COOLDOWN },
+    { points: 3, durationMs: WINDOW },
+    { points: 10, durationMs: DAY },
+  ];
+  const waits = (t: DestinationCounters, slot: number, now: number, budgets = 3) =>
+    Array.from({ length: budgets }, (_, b) => t.waitMs(slot, b, now));
+  /** A send at `now`, added when no budget refuses (as OtpThrottle does): the budgets' waits before it. */
+  const send = (t: DestinationCounters, key: string, now: number, budgets = 3) => {
+    const slot = t.open(key, now);
+    const before = waits(t, slot, now, budgets);
+    if (before.every((w) => w === 0)) t.add(slot, now);
+    return before;
+  };
 
-  it("each budget is its own fixed window: it resets on its own when it ends, the others keep counting", () => {
+  it("each budget reads its points-th most recent send: it refuses until that send leaves the span", () => {
     const c = clock();
     const start = c.t;
-    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], new Capacity(10, c.now));
-    let slot = t.take("k", c.t);
-    expect(counts(t, slot)).toEqual([1, 1, 1]);
-    expect(ends(t, slot)).toEqual([start + COOLDOWN, start + WINDOW, start + DAY]);
-    // Every consume counts in every open window, refused or not (the caller judges).
-    slot = t.take("k", start + COOLDOWN - 1);
-    expect(counts(t, slot)).toEqual([2, 2, 2]);
-    // The cooldown's last millisecond has passed: it alone reopens.
-    slot = t.take("k", start + COOLDOWN);
-    expect(counts(t, slot)).toEqual([1, 3, 3]);
-    expect(ends(t, slot)).toEqual([start + 2 * COOLDOWN, start + WINDOW, start + DAY]);
-    // The window ends: it reopens with the cooldown (which had ended too); the daily keeps its count and end.
-    slot = t.take("k", start + WINDOW);
-    expect(counts(t, slot)).toEqual([1, 1, 4]);
-    expect(ends(t, slot)).toEqual([start + WINDOW + COOLDOWN, start + 2 * WINDOW, start + DAY]);
-    slot = t.take("k", start + DAY);
-    expect(counts(t, slot)).toEqual([1, 1, 1]);
-    expect(ends(t, slot)).toEqual([start + DAY + COOLDOWN, start + DAY + WINDOW, start + 2 * DAY]);
+    const t = new DestinationCounters(BUDGETS, new Capacity(10, c.now));
+    expect(send(t, "k", start)).toEqual([0, 0, 0]);
+    const slot = t.open("k", start);
+    expect(t.recent(slot, 1)).toBe(start);
+    expect(t.recent(slot, 2)).toBe(Number.NEGATIVE_INFINITY);
+    // The cooldown until its last millisecond, not after.
+    expect(send(t, "k", start + COOLDOWN - 1)).toEqual([1, 0, 0]);
+    expect(send(t, "k", start + COOLDOWN)).toEqual([0, 0, 0]);
+    expect(send(t, "k", start + 2 * COOLDOWN)).toEqual([0, 0, 0]);
+    // Three sends in the window: the fourth waits for the first to be ten minutes old, whatever the cooldown says.
+    expect(send(t, "k", start + 3 * COOLDOWN)).toEqual([0, WINDOW - 3 * COOLDOWN, 0]);
+    expect(send(t, "k", start + WINDOW)).toEqual([0, 0, 0]);
+    // The window now holds 60 s, 120 s and 600 s: the next send waits for 60 s's to leave it, as the cooldown does.
+    expect(waits(t, slot, start + WINDOW + COOLDOWN - 1)).toEqual([1, 1, 0]);
+    expect(waits(t, slot, start + WINDOW + COOLDOWN)).toEqual([0, 0, 0]);
   });
 
-  it("reward gives one point back to the budgets named (all by default), never below zero; keys are separate", () => {
-    const c = clock();
-    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], new Capacity(10, c.now));
-    t.take("k", c.t);
-    const slot = t.take("k", c.t);
-    t.take("other", c.t);
-    t.reward("k", c.t, 0b010);
-    expect(counts(t, slot)).toEqual([2, 1, 2]);
-    t.reward("k", c.t);
-    t.reward("k", c.t);
-    expect(counts(t, slot)).toEqual([0, 0, 0]);
-    t.reward("absent", c.t);
-    expect(counts(t, t.take("other", c.t))).toEqual([2, 2, 2]);
-  });
-
-  it("a reward reaches only the windows its consume was counted in: a budget reopened since keeps its new point", () => {
+  it("add keeps the last sends within the longest span only; the entry ends when its newest leaves it", () => {
     const c = clock();
     const start = c.t;
-    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], new Capacity(10, c.now));
-    t.take("k", start);
-    // The send waited past the cooldown; a second send reopened the cooldown (window and daily count it as their 2nd).
-    const slot = t.take("k", start + COOLDOWN);
-    expect(counts(t, slot)).toEqual([1, 2, 2]);
-    // The first send is given back: its window and daily points return, the new cooldown keeps the second send's.
+    const capacity = new Capacity(10, c.now);
+    const t = new DestinationCounters([{ points: 2, durationMs: 1_000 }], capacity);
+    for (const at of [0, 1_000, 2_000, 2_600]) expect(send(t, "k", start + at, 1)).toEqual([0]);
+    const slot = t.open("k", start + 2_600);
+    // 2,000 and 2,600 count; 0 and 1,000 left the span (at 1,000 and 2,000) and were dropped by the adds.
+    expect([t.recent(slot, 1), t.recent(slot, 2), t.recent(slot, 3)]).toEqual([
+      start + 2_600,
+      start + 2_000,
+      Number.NEGATIVE_INFINITY,
+    ]);
+    c.t = start + 3_599;
+    t.sweepAll();
+    expect(t.size).toBe(1);
+    c.t = start + 3_600;
+    t.sweepAll();
+    expect(t.size).toBe(0);
+    expect(capacity.used).toBe(0);
+  });
+
+  it("reward removes the one send it names, the newest of that millisecond; nothing for a refused one or an absent key", () => {
+    const c = clock();
+    const start = c.t;
+    const t = new DestinationCounters([{ points: 5, durationMs: WINDOW }], new Capacity(10, c.now));
+    for (const at of [0, 0, 10, 20]) send(t, "k", start + at, 1);
+    send(t, "other", start, 1);
+    const slot = t.open("k", start);
+    t.reward("k", start + 10);
+    expect([1, 2, 3, 4].map((k) => t.recent(slot, k))).toEqual([start + 20, start, start, Number.NEGATIVE_INFINITY]);
+    t.reward("k", start + 5);
+    t.reward("k", start, 0);
+    t.reward("absent", start);
+    expect([1, 2, 3].map((k) => t.recent(slot, k))).toEqual([start + 20, start, start]);
     t.reward("k", start);
-    expect(counts(t, slot)).toEqual([1, 1, 1]);
-    // A send given back in the same millisecond its cooldown opened gets that point back.
-    t.reward("k", start + COOLDOWN, 0b001);
-    expect(counts(t, slot)).toEqual([0, 1, 1]);
-    // One consumed at the cooldown's last millisecond is still in that window.
-    const u = new DestinationCounters([COOLDOWN, WINDOW, DAY], new Capacity(10, c.now));
-    u.take("k", start);
-    u.take("k", start + COOLDOWN - 1);
-    u.reward("k", start + COOLDOWN - 1);
-    expect(counts(u, u.take("k", start + COOLDOWN - 1))).toEqual([2, 2, 2]);
+    expect([1, 2, 3].map((k) => t.recent(slot, k))).toEqual([start + 20, start, Number.NEGATIVE_INFINITY]);
+    expect(t.recent(t.open("other", start), 1)).toBe(start);
+  });
+
+  it("times past 2^32 ms from the table's epoch (49.7 days) move to a new one: kept sends keep their exact times", () => {
+    const c = clock(0);
+    const t = new DestinationCounters(BUDGETS, new Capacity(10, c.now));
+    const early = 2 ** 32 - 10;
+    send(t, "old", early - DAY + 5);
+    send(t, "k", early);
+    const later = 2 ** 32 + 10;
+    expect(send(t, "k", later)).toEqual([COOLDOWN - 20, 0, 0]);
+    // Past 2^32 ms: every time moves to the epoch `now - DAY`; the send a minute ago keeps its time, the day-old one
+    // is clamped to the epoch (out of every span, as it was).
+    const moved = early + COOLDOWN;
+    expect(send(t, "k", moved)).toEqual([0, 0, 0]);
+    const slot = t.open("k", moved);
+    expect([t.recent(slot, 1), t.recent(slot, 2)]).toEqual([moved, early]);
+    expect(t.recent(t.open("old", moved), 1)).toBe(moved - DAY);
+    expect(t.waitMs(t.open("old", moved), 0, moved)).toBe(0);
+    t.reward("k", early);
+    expect([t.recent(slot, 1), t.recent(slot, 2)]).toEqual([moved, Number.NEGATIVE_INFINITY]);
+    c.t = moved;
+    t.sweepAll();
+    expect(t.size).toBe(1);
   });
 
   it("one unit of the shared cap per destination entry: full refuses a new key (fail closed), a live entry is never evicted", () => {
@@ -272,54 +307,68 @@ describe("DestinationCounters (a destination's cooldown, window and daily budget
     const capacity = new Capacity(3, c.now);
     const shared = new BoundedTable<Entry>(capacity);
     shared.insert("ip", { expiresAt: c.t + DAY });
-    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], capacity);
-    t.take("a", c.t);
-    t.take("b", c.t);
+    const t = new DestinationCounters(BUDGETS, capacity);
+    send(t, "a", c.t);
+    send(t, "b", c.t);
     expect(capacity.used).toBe(3);
-    expect(() => t.take("c", c.t)).toThrow(MemoryStoreFullError);
-    // Nothing counted for "c", nothing evicted: "a" and "b" keep their counts.
+    expect(() => t.open("c", c.t)).toThrow(MemoryStoreFullError);
+    // Nothing counted for "c", nothing evicted: "a" and "b" keep their sends.
     expect(t.size).toBe(2);
-    expect(counts(t, t.take("a", c.t))).toEqual([2, 2, 2]);
-    // Its cooldown and window ended, its daily window live: the entry still holds its unit.
+    expect(send(t, "a", c.t)).toEqual([COOLDOWN, 0, 0]);
+    // Its cooldown and window passed, its day not: the entry still holds its unit.
     c.t += WINDOW + FULL_SWEEP_INTERVAL_MS;
-    expect(() => t.take("c", c.t)).toThrow(MemoryStoreFullError);
-    expect(counts(t, t.take("b", c.t))).toEqual([1, 1, 2]);
+    expect(() => t.open("c", c.t)).toThrow(MemoryStoreFullError);
+    expect(send(t, "b", c.t)).toEqual([0, 0, 0]);
   });
 
-  it("the sweeps remove an entry only once all its windows have ended (the latest, usually the daily), freeing its unit", () => {
+  it("the sweeps remove an entry only once its newest send has left the longest span (usually the day), freeing its unit", () => {
     const c = clock();
     const start = c.t;
     const capacity = new Capacity(2, c.now);
-    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], capacity);
-    t.take("a", start);
-    t.take("b", start + 1);
+    const t = new DestinationCounters(BUDGETS, capacity);
+    send(t, "a", start);
+    send(t, "b", start + 1);
     c.t = start + WINDOW;
     t.sweepAll();
     expect(t.size).toBe(2);
     c.t = start + DAY;
     t.sweepAll();
-    // "a"'s daily window has ended, "b"'s has one millisecond left.
+    // "a"'s send has left the day, "b"'s has one millisecond left.
     expect(t.size).toBe(1);
     expect(capacity.used).toBe(1);
     // A full table is swept before it refuses: "b" ends and makes room too.
-    t.take("c", c.t);
+    send(t, "c", c.t);
     c.t = start + DAY + 1 + FULL_SWEEP_INTERVAL_MS;
-    t.take("d", c.t);
+    send(t, "d", c.t);
     expect(t.size).toBe(2);
     expect(capacity.used).toBe(2);
   });
 
-  it("a cooldown reopened after the daily window's end keeps the entry until the cooldown ends", () => {
+  it("an entry left with no send (a refused attempt's, a refund's) is swept at once", () => {
+    const c = clock();
+    const capacity = new Capacity(5, c.now);
+    const t = new DestinationCounters(BUDGETS, capacity);
+    t.open("refused", c.t);
+    send(t, "refunded", c.t);
+    t.reward("refunded", c.t);
+    t.sweepAll();
+    expect(t.size).toBe(0);
+    expect(capacity.used).toBe(0);
+  });
+
+  it("a cooldown longer than the day keeps the entry until the cooldown ends", () => {
     const c = clock();
     const start = c.t;
-    // A cooldown longer than the window (both settings allow it): the entry's expiry is the latest of its windows.
-    const t = new DestinationCounters([2 * WINDOW, WINDOW, DAY], new Capacity(5, c.now));
-    t.take("k", start);
-    t.take("k", start + DAY - WINDOW);
+    // A cooldown longer than the window (both settings allow it): the entry lives for the longest span.
+    const t = new DestinationCounters(
+      [{ points: 1, durationMs: 2 * DAY }, ...BUDGETS.slice(1)],
+      new Capacity(5, c.now),
+    );
+    send(t, "k", start);
     c.t = start + DAY;
     t.sweepAll();
     expect(t.size).toBe(1);
-    c.t = start + DAY + WINDOW;
+    c.t = start + 2 * DAY;
     t.sweepAll();
     expect(t.size).toBe(0);
   });
@@ -327,12 +376,12 @@ describe("DestinationCounters (a destination's cooldown, window and daily budget
   it("the incremental sweep (a few entries per new key) removes ended entries nobody reads again", () => {
     const c = clock();
     const capacity = new Capacity(1_000, c.now);
-    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], capacity);
-    for (let i = 0; i < 100; i++) t.take(`old${i}`, c.t);
+    const t = new DestinationCounters(BUDGETS, capacity);
+    for (let i = 0; i < 100; i++) send(t, `old${i}`, c.t);
     c.t += DAY;
     // SWEEP_STEP visits per new key: the cursor finishes its round, then goes through the 100 ended entries.
     const fresh = (2 * 100) / SWEEP_STEP;
-    for (let i = 0; i < fresh; i++) t.take(`new${i}`, c.t);
+    for (let i = 0; i < fresh; i++) send(t, `new${i}`, c.t);
     expect(t.size).toBe(fresh);
     expect(capacity.used).toBe(t.size);
   });
@@ -340,22 +389,23 @@ describe("DestinationCounters (a destination's cooldown, window and daily budget
   it("slots are reused and the columns grow past their first size without mixing destinations up", () => {
     const c = clock();
     const start = c.t;
-    const t = new DestinationCounters([COOLDOWN, WINDOW, DAY], new Capacity(2_000, c.now));
-    // 700 keys (the columns start at 256 slots), each taken i % 5 + 1 times.
-    for (let i = 0; i < 700; i++) for (let n = 0; n <= i % 5; n++) t.take(`k${i}`, start + i);
+    const t = new DestinationCounters([{ points: 10, durationMs: DAY }], new Capacity(2_000, c.now));
+    // 700 keys (the columns start at 256 slots), each sent to i % 5 + 1 times, a millisecond apart.
+    for (let i = 0; i < 700; i++) for (let n = 0; n <= i % 5; n++) send(t, `k${i}`, start + i + n, 1);
     for (let i = 0; i < 700; i += 37) {
-      t.reward(`k${i}`, 0);
-      const slot = t.take(`k${i}`, start + i);
-      expect(counts(t, slot)).toEqual(Array(3).fill((i % 5) + 2));
-      expect(t.endsAt(slot, 2)).toBe(start + i + DAY);
+      const slot = t.open(`k${i}`, c.t);
+      expect(t.recent(slot, 1)).toBe(start + i + (i % 5));
+      expect(t.recent(slot, (i % 5) + 1)).toBe(start + i);
+      expect(t.recent(slot, (i % 5) + 2)).toBe(Number.NEGATIVE_INFINITY);
     }
-    // k0 to k349 have ended (k349's daily window at its last millisecond), k350 to k699 have not.
+    // k0 to k345 have ended (their newest sends have left the day), k350 to k699 have not.
     c.t = start + DAY + 349;
     t.sweepAll();
-    expect(t.size).toBe(350);
-    // New keys take the freed slots: fresh windows, counts from 1.
-    for (let i = 0; i < 350; i++) expect(counts(t, t.take(`n${i}`, c.t))).toEqual([1, 1, 1]);
-    for (let i = 350; i < 700; i += 50) expect(t.count(t.take(`k${i}`, c.t), 2)).toBe((i % 5) + 2);
+    expect(t.size).toBeGreaterThanOrEqual(350);
+    expect(t.size).toBeLessThan(355);
+    // New keys take the freed slots, empty.
+    for (let i = 0; i < 340; i++) expect(t.recent(t.open(`n${i}`, c.t), 1)).toBe(Number.NEGATIVE_INFINITY);
+    for (let i = 350; i < 700; i += 50) expect(t.recent(t.open(`k${i}`, c.t), 1)).toBe(start + i + (i % 5));
   });
 });
 

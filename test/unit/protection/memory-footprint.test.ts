@@ -7,8 +7,9 @@ import { join } from "node:path";
  * per budget and destination). Measured in a child process started with --expose-gc, on the compiled server
  * (dist-test/, built by test/global-setup.js), with the default budgets: heapUsed plus arrayBuffers (the destination
  * table's columns are typed arrays, outside the heap) after forced garbage collection, before and after N sends to N
- * distinct CIBIL ids (one destination entry each: cooldown, window and daily). Sizes after a full GC are
- * deterministic enough for a bound with a margin; no time is measured.
+ * distinct CIBIL ids (one destination entry each: the times of its last 10 sends, for its cooldown, window and daily
+ * budgets; 184 B measured at 20,000, 174 B with fixed windows before, 245 B with those times as Float64). Sizes after
+ * a full GC are deterministic enough for a bound with a margin; no time is measured.
  */
 const DIST = join(__dirname, "../../../dist-test");
 

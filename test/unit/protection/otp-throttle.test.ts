@@ -1,5 +1,5 @@
 import { type ThrottleConfig } from "../../../src/config";
-import { GENEROUS, throttleConfig } from "../../helpers/throttle";
+import { GENEROUS, mostInAnySpan, seeded, throttleConfig } from "../../helpers/throttle";
 import { KeyHasher } from "../../../src/protection/key-hasher";
 import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import { OtpThrottle, type OtpSubject, type Reservation, type Throttled } from "../../../src/protection/otp-throttle";
@@ -256,9 +256,9 @@ describe("OtpThrottle (in memory)", () => {
     expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 60_000 });
   });
 
-  it("a day is the 24 hours from the destination's first send (a fixed window), not a calendar day in UTC or IST", () => {
+  it("a day is any 24 hours (a sliding window), not a calendar day in UTC or IST", () => {
     // 23:50 IST (18:20 UTC) on 1 March 2026: ten sends use up the day; ten minutes later it is 2 March in India and
-    // in UTC, and the day still refuses, for another 23 h 50 min.
+    // in UTC, and the day still refuses, for another 23 h 50 min: until the first of the ten is 24 hours old.
     const c = { t: Date.UTC(2026, 2, 1, 18, 20) };
     const t = new OtpThrottle(
       config({ cooldownSeconds: 0, destinationWindow: GENEROUS, destinationDaily: { points: 10, seconds: 86_400 } }),
@@ -274,9 +274,30 @@ describe("OtpThrottle (in memory)", () => {
     expect(t.reserve(subject())).toMatchObject({ allowed: true });
   });
 
-  it("across a window's end the defaults let 19 sends through in 70 minutes, and 5 in 4 minutes (fixed windows)", () => {
-    // docs/security.md "What a window is, and which clock times it": the figures it states. A client that saves its sends for the end of its
-    // day, then sends as fast as the cooldown and the 10-minute window allow.
+  it("across a window's end: a burst saved for its last minutes is refused (5 sends in 4 minutes before)", () => {
+    // docs/security.md "What a window is, and which clock times it". With fixed windows the 10-minute window opened
+    // at minute 0 let two more sends through at minutes 8 and 9, and the next window three more at 10, 11 and 12:
+    // five sends in four minutes under "3 per 10 minutes".
+    const c = { t: 1_750_000_000_000 };
+    const w = new OtpThrottle(config(), hasher, null, { maxKeys: 100, now: () => c.t });
+    const zero = c.t;
+    const at = (minute: number) => {
+      c.t = zero + minute * 60_000;
+      return w.reserve(subject());
+    };
+    expect(at(0)).toMatchObject({ allowed: true, nextSendInMs: 60_000 });
+    expect(at(8)).toMatchObject({ allowed: true, nextSendInMs: 60_000 });
+    // The third send in (minute -1, 9]: the next send waits for minute 0's to leave the span, at minute 10.
+    expect(at(9)).toMatchObject({ allowed: true, nextSendInMs: 60_000 });
+    expect(at(10)).toMatchObject({ allowed: true, nextSendInMs: 8 * 60_000 });
+    // The spans (1, 11] and (2, 12] hold 8, 9 and 10: refused until minute 8's send is ten minutes old.
+    expect(at(11)).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED", retryAfterSeconds: 7 * 60 });
+    expect(at(12)).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED", retryAfterSeconds: 6 * 60 });
+    expect(at(18)).toMatchObject({ allowed: true });
+  });
+
+  it("across a day's end: a client sending as fast as it is allowed gets 10 in any 24 hours (19 in 70 minutes before)", () => {
+    // A client that saves its sends for the end of its day, then sends whenever the answers say it may.
     const c = { t: 1_750_000_000_000 };
     const t = new OtpThrottle(config(), hasher, null, { maxKeys: 100, now: () => c.t });
     const first = c.t;
@@ -288,26 +309,135 @@ describe("OtpThrottle (in memory)", () => {
     };
     attempt();
     c.t = first + 86_400_000 - 40 * 60_000;
-    while (c.t < first + 2 * 86_400_000) c.t += attempt() || 1;
-    const most = (spanMs: number) => {
-      let best = 0;
-      for (let i = 0, j = 0; i < sent.length; i++) {
-        while (j < sent.length && sent[j] - sent[i] < spanMs) j++;
-        best = Math.max(best, j - i);
+    while (c.t < first + 3 * 86_400_000) c.t += attempt() || 1;
+    expect(mostInAnySpan(sent, 86_400_000)).toBe(10);
+    expect(mostInAnySpan(sent, 600_000)).toBe(3);
+    expect(mostInAnySpan(sent, 60_000)).toBe(1);
+    // Each wait it was told was exact: every send after the first ten came when the day's oldest left the span.
+    for (let i = 10; i < sent.length; i++) expect(sent[i] - sent[i - 10]).toBeGreaterThanOrEqual(86_400_000);
+    // (Each wait rounded up to whole seconds, and the 1 ms steps of the client's loop.)
+    expect(sent[10] - sent[0]).toBeLessThan(86_400_000 + 1_000);
+  });
+
+  it("retryAfterSeconds and nextSendInMs say exactly when the send that blocks leaves its span", () => {
+    const c = { t: 1_000_000 };
+    const t = new OtpThrottle(config({ destinationWindow: { points: 2, seconds: 600 } }), hasher, null, {
+      maxKeys: 100,
+      now: () => c.t,
+    });
+    const start = c.t;
+    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 60_000 });
+    c.t = start + 100_500;
+    // The window's second send: the next waits for the first to be ten minutes old (499.5 s, said as 500).
+    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 499_500 });
+    c.t = start + 200_250;
+    expect(t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED", retryAfterSeconds: 400 });
+    c.t = start + 599_999;
+    expect(t.reserve(subject())).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
+    c.t = start + 600_000;
+    // Told to wait N seconds at 200.25 s, it is allowed at 200.25 + N and not before the first send's span ends.
+    expect(200_250 + 400_000).toBeGreaterThanOrEqual(600_000);
+    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 100_500 });
+  });
+
+  it("a refund removes exactly the send it took: given twice, or beside a send of the same millisecond, no other", () => {
+    const c = { t: 1_000_000 };
+    const t = new OtpThrottle(config({ cooldownSeconds: 0 }), hasher, null, { maxKeys: 100, now: () => c.t });
+    const start = c.t;
+    const held = t.reserve(subject()) as Reservation;
+    expect(held.allowed).toBe(true);
+    // Another send in the same millisecond, then a third later: the window (3) is used up.
+    expect(t.reserve(subject())).toMatchObject({ allowed: true });
+    c.t = start + 60_000;
+    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 540_000 });
+    expect(t.reserve(subject())).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED" });
+    void held.refund();
+    void held.refund();
+    // One send given back, not two: one more fits, then the window refuses until the other send of `start` is old.
+    expect(t.reserve(subject())).toMatchObject({ allowed: true, nextSendInMs: 540_000 });
+    expect(t.reserve(subject())).toMatchObject({ allowed: false, retryAfterSeconds: 540 });
+  });
+
+  it("every span holds at most its budget's sends, and every answer is the exact one (seeded schedule, refunds)", () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const random = seeded(seed);
+      const c = { t: 1_750_000_000_000 };
+      const t = new OtpThrottle(config(), hasher, null, { maxKeys: 1_000, now: () => c.t });
+      const pool = [
+        { kind: "mobile" as const, value: "9876543210" },
+        { kind: "mobile" as const, value: "9876543211" },
+        { kind: "aadhaar" as const, value: "234123412346" },
+      ];
+      const budgets = [
+        { points: 1, ms: 60_000, code: "OTP_COOLDOWN" },
+        { points: 3, ms: 600_000, code: "OTP_LIMIT_REACHED" },
+        { points: 10, ms: 86_400_000, code: "OTP_LIMIT_REACHED" },
+      ];
+      // The reference: each destination's counted sends, as times (a refund removes one of its time).
+      const counted = new Map<string, number[]>(pool.map((d) => [d.value, []]));
+      const history = new Map<string, number[]>(pool.map((d) => [d.value, []]));
+      const held: Array<{ reservation: Reservation; at: number; to: string[] }> = [];
+      let allowed = 0;
+      let refused = 0;
+      for (let step = 0; step < 3_000; step++) {
+        // Mostly short gaps (a burst), sometimes minutes, now and then hours.
+        const r = random();
+        c.t += r < 0.6 ? Math.floor(random() * 90_000) : r < 0.95 ? Math.floor(random() * 900_000) : 3_600_000;
+        if (random() < 0.05 && held.length > 0) {
+          const { reservation, at, to } = held.splice(Math.floor(random() * held.length), 1)[0];
+          void reservation.refund();
+          for (const value of to) {
+            const times = counted.get(value)!;
+            times.splice(times.indexOf(at), 1);
+            const past = history.get(value)!;
+            past.splice(past.lastIndexOf(at), 1);
+          }
+          continue;
+        }
+        const to = random() < 0.5 ? [pool[Math.floor(random() * 3)]] : [pool[0], pool[2]];
+        let wait = 0;
+        let code: string | undefined;
+        let next = 0;
+        for (const { value } of to) {
+          const times = counted.get(value)!;
+          for (const b of budgets) {
+            const blocking = times.length >= b.points ? times[times.length - b.points] : -Infinity;
+            if (blocking + b.ms > c.t) {
+              wait = Math.max(wait, blocking + b.ms - c.t);
+              if (code === undefined || b.code === "OTP_COOLDOWN") code = b.code;
+            }
+            const after = [...times, c.t];
+            const gate = after.length >= b.points ? after[after.length - b.points] : -Infinity;
+            next = Math.max(next, gate + b.ms - c.t);
+          }
+        }
+        const answer = t.reserve(subject({ destinations: to })) as Reservation | Throttled;
+        if (code === undefined) {
+          expect(answer).toMatchObject({ allowed: true, nextSendInMs: next });
+          allowed++;
+          for (const { value } of to) {
+            counted.get(value)!.push(c.t);
+            history.get(value)!.push(c.t);
+          }
+          if (random() < 0.3) held.push({ reservation: answer as Reservation, at: c.t, to: to.map((d) => d.value) });
+        } else {
+          expect(answer).toMatchObject({
+            allowed: false,
+            code,
+            retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
+          });
+          refused++;
+        }
       }
-      return best;
-    };
-    expect(sent).toHaveLength(20);
-    expect(most(86_400_000)).toBe(19);
-    // 70 minutes and the few ms each wait was rounded up by.
-    expect(sent[19] - sent[1]).toBeLessThan(71 * 60_000);
-    // The 10-minute window the same way: its first send at 0, two saved for its last two minutes, three more as the
-    // next window opens: five sends in four minutes under "3 per 10 minutes".
-    const w = new OtpThrottle(config(), hasher, null, { maxKeys: 100, now: () => c.t });
-    const zero = c.t;
-    for (const minute of [0, 8, 9, 10, 11, 12]) {
-      c.t = zero + minute * 60_000;
-      expect(w.reserve(subject({ ip: "198.51.100.1" }))).toMatchObject({ allowed: true });
+      // The schedule met both answers often, and the promise holds in every span of every destination.
+      expect(allowed).toBeGreaterThan(100);
+      expect(refused).toBeGreaterThan(100);
+      for (const times of history.values()) {
+        expect(mostInAnySpan(times, 60_000)).toBeLessThanOrEqual(1);
+        expect(mostInAnySpan(times, 600_000)).toBeLessThanOrEqual(3);
+        expect(mostInAnySpan(times, 86_400_000)).toBeLessThanOrEqual(10);
+      }
+      expect(Math.max(...[...history.values()].map((times) => mostInAnySpan(times, 86_400_000)))).toBe(10);
     }
   });
 
