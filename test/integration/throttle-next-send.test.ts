@@ -13,7 +13,8 @@ import { GENEROUS, throttleConfig } from "../helpers/throttle";
 /**
  * Reservation.nextSendInMs, the source of every `resendAvailableInSeconds`: the latest reset among the destination
  * budgets a send used up, from the same counters that refuse the next send. Run on both stores the server uses:
- * memory, and (with REDIS_URL) Redis, whose counters are read back from PTTL.
+ * memory, and (with REDIS_URL) Redis, whose destination budgets are read from its sorted set of the sends (the oldest
+ * send that blocks, and when it leaves its span).
  */
 const hasher = new KeyHasher(Buffer.from("n".repeat(32)));
 const MOBILE = { kind: "mobile" as const, value: "9123409876" };

@@ -30,7 +30,7 @@ export type FailureCode =
   | 'MOBILE_LIMIT_REACHED'
   /** An OTP was sent to this destination moments ago; wait retryAfterSeconds before sending another. */
   | 'OTP_COOLDOWN'
-  /** This destination had its maximum number of OTPs for the current window or day. */
+  /** This destination had its maximum number of OTPs in the last window (10 minutes by default) or the last 24 hours; wait retryAfterSeconds. */
   | 'OTP_LIMIT_REACHED'
   /** registerCibilCustomer: an OTP is being sent to this customer right now, so the registration was not sent. Try again after retryAfterSeconds. */
   | 'OTP_SEND_IN_PROGRESS'

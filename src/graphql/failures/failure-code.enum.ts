@@ -46,7 +46,8 @@ registerEnumType(FailureCode, {
       description: "An OTP was sent to this destination moments ago; wait retryAfterSeconds before sending another.",
     },
     OTP_LIMIT_REACHED: {
-      description: "This destination had its maximum number of OTPs for the current window or day.",
+      description:
+        "This destination had its maximum number of OTPs in the last window (10 minutes by default) or the last 24 hours; wait retryAfterSeconds.",
     },
     RATE_LIMITED: { description: "Too many OTP sends from this network, this API client or this service right now." },
     VERIFY_LIMIT_REACHED: {
