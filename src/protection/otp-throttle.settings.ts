@@ -1,4 +1,4 @@
-import { defineSettings, int, type ValuesOf } from "../settings/schema";
+import { bool, defineSettings, int, type ValuesOf } from "../settings/schema";
 
 /**
  * A budget: at most `points` OTP sends per `seconds`. The destination budgets (cooldown, window, daily) are sliding
@@ -47,6 +47,12 @@ export interface ThrottleConfig {
    */
   verifyIp: Budget;
   verifyClient: Budget;
+  /**
+   * With Redis, also count each destination's sends in the fixed-window keys of the versions before the sliding
+   * windows (`otp:cooldown:`, `otp:window:`, `otp:daily:`), and refuse by them too: replicas of both versions then see
+   * each other's sends to a destination during a rolling update (docs/deploying.md). Off by default.
+   */
+  legacyDestinationKeys?: boolean;
 }
 
 export const DEFAULT_OTP_COOLDOWN_SECONDS = 60;
@@ -123,6 +129,13 @@ export const throttleSettings = defineSettings({
       "OTP verification attempts per API client per window, across customers (counted apart from its sends)",
     ),
     OTP_VERIFY_CLIENT_WINDOW_SECONDS: seconds(DEFAULT_OTP_VERIFY_CLIENT, "that window"),
+    OTP_LEGACY_DESTINATION_KEYS: bool({
+      default: false,
+      doc:
+        "with `REDIS_URL`, also count and judge each destination's sends in the fixed-window keys of the versions " +
+        "before the sliding windows, so that old and new replicas see each other's sends during a rolling update " +
+        "(docs/deploying.md); unset a day after the last old replica is gone",
+    }),
   },
 });
 
@@ -138,5 +151,6 @@ export function throttleConfig(v: ValuesOf<typeof throttleSettings>): ThrottleCo
     verify: { points: v.OTP_VERIFY_MAX, seconds: v.OTP_VERIFY_WINDOW_SECONDS },
     verifyIp: { points: v.OTP_VERIFY_IP_MAX, seconds: v.OTP_VERIFY_IP_WINDOW_SECONDS },
     verifyClient: { points: v.OTP_VERIFY_CLIENT_MAX, seconds: v.OTP_VERIFY_CLIENT_WINDOW_SECONDS },
+    legacyDestinationKeys: v.OTP_LEGACY_DESTINATION_KEYS,
   };
 }

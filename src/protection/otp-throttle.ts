@@ -138,7 +138,11 @@ function verdict(
   for (let i = 0; i < budgets.length; i++) {
     const budget = budgets[i];
     const { consumed, msBeforeNext } = counts[i];
-    if (consumed <= budget.points) continue;
+    if (consumed <= budget.points) {
+      // OTP_LEGACY_DESTINATION_KEYS: a destination's fixed window this send used up gates the next send too.
+      if (budget.gatesNextSend && consumed >= budget.points) nextSend = Math.max(nextSend, msBeforeNext);
+      continue;
+    }
     if (first === undefined || budget.rank < first.rank) first = budget;
     waitMs = Math.max(waitMs, msBeforeNext);
   }
@@ -223,6 +227,8 @@ export class OtpThrottle {
   readonly #redis: RedisBudgets | null;
   /** With Redis: the destinations' sorted sets' prefix, `<REDIS_KEY_PREFIX>otp:sends:` (null in memory). */
   readonly #sendsPrefix: string | null;
+  /** With Redis and OTP_LEGACY_DESTINATION_KEYS: each destination's fixed-window keys of the versions before, too. */
+  readonly #legacyKeys: boolean;
   /** In memory: the counters' clock, read once per send (every counter answers synchronously). Null with Redis. */
   readonly #clock: (() => number) | null;
   /** In memory: the destination budgets (cooldown, window, daily), one entry per destination. Null with Redis. */
@@ -248,6 +254,7 @@ export class OtpThrottle {
     this.#clock = capacity ? () => capacity.now() : null;
     this.#redis = store ? new RedisBudgets(store.redis) : null;
     this.#sendsPrefix = store ? `${store.keyPrefix}otp:sends:` : null;
+    this.#legacyKeys = store !== null && config.legacyDestinationKeys === true;
     const make = (
       name: string,
       code: ThrottleCode,
@@ -315,7 +322,16 @@ export class OtpThrottle {
       keys.push(this.hasher.memoized("ip", subject.ip), this.hasher.memoized("client", subject.clientId));
     } else {
       for (const { kind, value } of subject.destinations) {
-        destinations.push(this.hasher.hash(DESTINATION_DIMENSION[kind], value));
+        const key = this.hasher.hash(DESTINATION_DIMENSION[kind], value);
+        destinations.push(key);
+        // A rolling update from the fixed windows: the old replicas' keys for this destination, counted and judged
+        // as they count them (a fixed window holds no more than the span ending now, so alone they refuse nothing
+        // the sliding windows allow: only the old replicas' sends add to them).
+        if (this.#legacyKeys)
+          for (const budget of this.#destination) {
+            budgets.push(budget);
+            keys.push(key);
+          }
         if (kind === "mobile") {
           budgets.push(this.#mobilePrefix);
           // Remembered (KeyHasher.memoized, bounded): a 6-digit prefix names a range of 10,000 numbers, an

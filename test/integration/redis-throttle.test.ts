@@ -269,6 +269,55 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     expect(await throttle.reserve(mobile("9333300003"))).toMatchObject({ code: "RATE_LIMITED", scope: "IP" });
   });
 
+  it("with OTP_LEGACY_DESTINATION_KEYS the previous version's destination keys are counted and judged, both ways", async () => {
+    const prefix = fresh();
+    const throttle = new OtpThrottle({ ...SMALL, legacyDestinationKeys: true }, hasher, { redis, keyPrefix: prefix });
+    const old = (name: string, points: number, duration: number) =>
+      new RateLimiterRedis({
+        points,
+        duration,
+        keyPrefix: `${prefix}otp:${name}`,
+        storeClient: redis,
+        rejectIfRedisNotReady: true,
+      });
+    const cooldown = old("cooldown", 1, SMALL.cooldownSeconds);
+    const window = old("window", SMALL.destinationWindow.points, SMALL.destinationWindow.seconds);
+    // An old replica sent to this mobile: the new one sees its cooldown, and says the old window's wait.
+    const first = "9333300011";
+    await cooldown.consume(hasher.hash("destination:mobile", first));
+    const refused = (await throttle.reserve(mobile(first))) as Throttled;
+    expect(refused).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(SMALL.cooldownSeconds - 1);
+    // The new one sent to another: the old one counts that send in its own keys, and refuses the next.
+    const second = "9333300012";
+    expect((await throttle.reserve(mobile(second))).allowed).toBe(true);
+    const key = hasher.hash("destination:mobile", second);
+    expect(((await window.get(key)) as RateLimiterRes).consumedPoints).toBe(1);
+    await expect(cooldown.consume(key)).rejects.toMatchObject({ consumedPoints: 2 });
+    // A refused send leaves those keys as they were; a refund gives their points back with the sorted set's member.
+    expect(((await window.get(key)) as RateLimiterRes).consumedPoints).toBe(1);
+    const third = "9333300013";
+    const sent = await throttle.reserve(mobile(third));
+    if (!sent.allowed) throw new Error("expected allowed");
+    await sent.refund();
+    expect(await window.get(hasher.hash("destination:mobile", third))).toBeNull();
+    expect(await redis.exists(`${prefix}otp:sends:${hasher.hash("destination:mobile", third)}`)).toBe(0);
+  });
+
+  it("with OTP_LEGACY_DESTINATION_KEYS and no old replica, the answers are the sliding windows' (memory's)", async () => {
+    const config = { ...SMALL, cooldownSeconds: 0, destinationWindow: { points: 3, seconds: 4 } };
+    const memory = new OtpThrottle(config, hasher, null);
+    const shared = new OtpThrottle({ ...config, legacyDestinationKeys: true }, hasher, { redis, keyPrefix: fresh() });
+    const answers: Array<[unknown, unknown]> = [];
+    for (let i = 0; i < 5; i++)
+      answers.push([
+        comparable(await memory.reserve(mobile("9000000401"))),
+        comparable(await shared.reserve(mobile("9000000401"))),
+      ]);
+    expect(answers.map(([, b]) => b)).toEqual(answers.map(([a]) => a));
+    expect(answers.map(([a]) => (a as { allowed: boolean }).allowed)).toEqual([true, true, true, false, false]);
+  });
+
   it("sliding windows, as in memory: a burst saved for a window's end is refused on both stores (real clocks)", async () => {
     // 3 sends per 4 s, no cooldown: two sends late in the span of the first, then, once the first has left it, one
     // more fits and the next is refused (with fixed windows a new window opened there and let three through).
