@@ -21,10 +21,10 @@ import { type ScriptCommand, scriptCommand } from "./redis";
  * exactly what rate-limiter-flexible 11.4's RateLimiterRedis does for `consume` with ioredis (its `rlflxIncr` script:
  * SET NX with the window's expiry, INCRBY, PTTL, EXPIRE when the key has none), under the same key
  * (`<prefix>otp:<budget>:<HMAC>`), which this service used with one EVALSHA per budget until 92400a9. Replicas of this
- * version and of earlier ones count those keys the same way during a rolling update; the destinations they count
- * apart (the versions before this one in `otp:cooldown:`, `otp:window:` and `otp:daily:`, this one in `otp:sends:`):
- * until the old replicas are gone, neither sees the other's sends to a destination (docs/deploying.md), unless
- * OTP_LEGACY_DESTINATION_KEYS makes this version take those keys too, as fixed windows beside the sorted set.
+ * version and of earlier ones count those keys the same way during a rolling update. The destinations the versions
+ * before this one counted in `otp:cooldown:`, `otp:window:` and `otp:daily:`, this one in `otp:sends:`; by default
+ * (OTP_LEGACY_DESTINATION_KEYS) this version takes those keys too, as fixed windows beside the sorted set, so that
+ * both versions see every send during the update and the sends made before it still count (docs/deploying.md).
  * test/integration/redis-throttle.test.ts checks both against rate-limiter-flexible itself, a devDependency.
  * Why one script by hand: that library has no call for several keys at once, and its ten round trips nearly doubled a
  * send's CPU. `npm run bench`, 3 interleaved rounds, with the Redis store, against 8ac6ca0 (one EVALSHA per budget):

@@ -211,7 +211,7 @@ describe("loadConfig", () => {
       OTP_VERIFY_IP_WINDOW_SECONDS: "26",
       OTP_VERIFY_CLIENT_MAX: "17",
       OTP_VERIFY_CLIENT_WINDOW_SECONDS: "27",
-      OTP_LEGACY_DESTINATION_KEYS: "true",
+      OTP_LEGACY_DESTINATION_KEYS: "false",
     });
     expect(c.throttle).toEqual({
       cooldownSeconds: 7,
@@ -224,9 +224,9 @@ describe("loadConfig", () => {
       verify: { points: 15, seconds: 25 },
       verifyIp: { points: 16, seconds: 26 },
       verifyClient: { points: 17, seconds: 27 },
-      legacyDestinationKeys: true,
+      legacyDestinationKeys: false,
     });
-    expect(loadConfig({}).throttle.legacyDestinationKeys).toBe(false);
+    expect(loadConfig({}).throttle.legacyDestinationKeys).toBe(true);
   });
 });
 
