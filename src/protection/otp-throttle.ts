@@ -74,7 +74,8 @@ export interface Reservation {
    * Milliseconds, from this reservation, until the destination(s) will take another send: the longest wait among the
    * destination budgets (cooldown, window, daily) this send used up (until the send that blocks leaves its span), 0
    * when none is used up. It is read from the same counters that refuse an earlier send, so an
-   * OTP_COOLDOWN/OTP_LIMIT_REACHED answer before then says the same wait. The caller's own budgets (IP, client, prefix, global) are not in it: they are not the destination's.
+   * OTP_COOLDOWN/OTP_LIMIT_REACHED answer before then says the same wait. The caller's own budgets (IP, client,
+   * prefix, global) are not in it: they are not the destination's.
    * Always 0 for a verification.
    */
   nextSendInMs: number;
