@@ -21,6 +21,10 @@ import { EdgeCode } from "./edge-code";
  * each appear at most once per document, whether written twice, aliased, or spread through fragments: top-level
  * mutation fields run serially, so every copy would really send (docs/security-requirements.md A2: Armor's default
  * alias cap alone still allows 16 sends per request).
+ *
+ * Each fragment is counted once and its counts reused wherever it is spread: walking it again at each spread was
+ * exponential, a chain of 22 fragments each spreading the next twice (976 bytes) took 1.9 s of CPU and a chain of
+ * 48 (within the token limit) would never have ended (docs/security.md "CPU before refusal").
  */
 export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
   const watched = new Set(fields);
@@ -29,25 +33,37 @@ export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
       const fragments = new Map<string, FragmentDefinitionNode>();
       for (const def of document.definitions)
         if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-      const counts = new Map<string, number>();
-      const walk = (set: SelectionSetNode, path: Set<string>) => {
+      /** Watched fields per fragment, spreads included; null while it is being counted (a cycle). */
+      const perFragment = new Map<string, Map<string, number> | null>();
+      const add = (counts: Map<string, number>, field: string, n: number) =>
+        counts.set(field, (counts.get(field) ?? 0) + n);
+      const walk = (set: SelectionSetNode, counts: Map<string, number>) => {
         for (const selection of set.selections) {
           if (selection.kind === Kind.FIELD) {
-            if (watched.has(selection.name.value))
-              counts.set(selection.name.value, (counts.get(selection.name.value) ?? 0) + 1);
+            if (watched.has(selection.name.value)) add(counts, selection.name.value, 1);
           } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-            walk(selection.selectionSet, path);
+            walk(selection.selectionSet, counts);
           } else {
-            const fragment = fragments.get(selection.name.value);
-            // A fragment cycle is reported by graphql-js's own NoFragmentCycles rule; just do not loop on it.
-            if (fragment && !path.has(fragment.name.value))
-              walk(fragment.selectionSet, new Set(path).add(fragment.name.value));
+            for (const [field, n] of fragmentCounts(selection.name.value)) add(counts, field, n);
           }
         }
       };
+      const fragmentCounts = (name: string): ReadonlyMap<string, number> => {
+        const known = perFragment.get(name);
+        // A fragment cycle is reported by graphql-js's own NoFragmentCycles rule; just do not loop on it.
+        if (known !== undefined) return known ?? NONE;
+        const fragment = fragments.get(name);
+        if (!fragment) return NONE;
+        perFragment.set(name, null);
+        const counts = new Map<string, number>();
+        walk(fragment.selectionSet, counts);
+        perFragment.set(name, counts);
+        return counts;
+      };
+      const counts = new Map<string, number>();
       // Across every mutation operation in the document: a client cannot smuggle a second send into another one.
       for (const def of document.definitions) {
-        if (def.kind === Kind.OPERATION_DEFINITION && def.operation === "mutation") walk(def.selectionSet, new Set());
+        if (def.kind === Kind.OPERATION_DEFINITION && def.operation === "mutation") walk(def.selectionSet, counts);
       }
       for (const [field, count] of counts) {
         if (count > 1) {
@@ -63,6 +79,8 @@ export function oncePerDocumentRule(fields: readonly string[]): ValidationRule {
     },
   });
 }
+
+const NONE: ReadonlyMap<string, number> = new Map();
 
 /**
  * The spec's Operation Type Existence rule (spec.graphql.org/draft/#sec-Operation-Type-Existence), which graphql-js 16
