@@ -12,7 +12,7 @@ import type { Scrubber } from "../pii/scrub";
 import { AcceptedDocuments } from "./accepted-documents";
 import type { GraphQLContext } from "./context";
 import { FastPath } from "./fast-path";
-import { limitRules } from "./limits";
+import { documentShape, limitRules } from "./limits";
 import { createFormatError } from "./plugins/error-format";
 import { landingPageWithExplorer } from "./plugins/landing-page";
 import { requestPlugin } from "./plugins/request.plugin";
@@ -76,8 +76,9 @@ export async function apolloOptions(
     // Signals are handled in index.ts so that draining follows our order (readiness first).
     stopOnTerminationSignals: false,
     plugins: [
-      // The request's bookkeeping and its duration metric, in one plugin with synchronous hooks.
-      requestPlugin(metrics, accepted),
+      // The request's bookkeeping and its duration metric, and the refusal of a document by its shape before
+      // graphql-js validates it (limits.ts documentShape), in one plugin with synchronous hooks.
+      requestPlugin(metrics, accepted, documentShape(config.graphqlLimits, production)),
       // Only when traces are exported: without an SDK its span would be a no-op, but the hooks would still run.
       ...(tracing ? [tracingPlugin(tracing)] : []),
       // Development: Apollo Sandbox, whose offline fallback links to our own explorer (GraphiQL at /graphiql).

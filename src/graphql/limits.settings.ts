@@ -8,21 +8,26 @@ export interface GraphQLLimits {
   maxDirectives: number;
   maxQueryChars: number;
   maxErrors: number;
+  maxFieldRepeats: number;
 }
 
 /**
- * Sized from our own client operations (at most 108 tokens, depth 4, cost 699 for SubmitCibilOtp with its linked
- * credit history; Armor's cost grows 1.5x per level) and Sandbox's introspection (183 tokens), with headroom;
- * test/unit/graphql/limits.test.ts checks every client operation against them.
+ * Sized from our own client operations (at most 102 tokens, depth 4, cost 699 for SubmitCibilOtp with its linked
+ * credit history; Armor's cost grows 1.5x per level; a response name at most 3 times in a set) and, in development,
+ * the introspection query with every option graphql-js has (184 tokens; Sandbox's and GraphiQL's are within it),
+ * with headroom; test/unit/graphql/limits.test.ts checks every client operation against them. Tokens: 250 (was 500):
+ * what a document may make validation do grows with its tokens, up to their square for repeated selections
+ * (docs/security.md "CPU before refusal"); 250 is 2.4 times ours and 1.36 times the introspection query.
  */
 export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
   maxAliases: 3,
   maxDepth: 6,
-  maxTokens: 500,
+  maxTokens: 250,
   maxCost: 1000,
   maxDirectives: 10,
   maxQueryChars: 8_000,
   maxErrors: 10,
+  maxFieldRepeats: 16,
 };
 
 /** What a GraphQL document may be (src/graphql/limits.ts, src/graphql/trusted-documents.ts; docs/security-requirements.md A2/A3/A11). */
@@ -73,6 +78,12 @@ export const limitsSettings = defineSettings({
       max: 100,
       doc: "validation errors, and variable coercion errors, reported per request (one more says the rest were not looked for)",
     }),
+    GRAPHQL_MAX_FIELD_REPEATS: int({
+      default: DEFAULT_GRAPHQL_LIMITS.maxFieldRepeats,
+      min: 1,
+      max: 1000,
+      doc: "times one response name may be selected in one selection set, fragments flattened and the sub-selections of same-named fields merged; refused before validation (ours: 3)",
+    }),
     TRUSTED_DOCUMENTS: oneOf(["off", "enforce"], {
       default: "off",
       doc: "`enforce`: run only the operations in `client/operations`, sent in full or by id (see [Trusted documents](docs/security.md#trusted-documents))",
@@ -89,5 +100,6 @@ export function graphqlLimits(v: ValuesOf<typeof limitsSettings>): GraphQLLimits
     maxDirectives: v.GRAPHQL_MAX_DIRECTIVES,
     maxQueryChars: v.GRAPHQL_MAX_QUERY_CHARS,
     maxErrors: v.GRAPHQL_MAX_ERRORS,
+    maxFieldRepeats: v.GRAPHQL_MAX_FIELD_REPEATS,
   };
 }

@@ -2,10 +2,11 @@ import type {
   ApolloServerPlugin,
   GraphQLRequestContextDidEncounterErrors,
   GraphQLRequestContextExecutionDidStart,
+  GraphQLRequestContextValidationDidStart,
   GraphQLRequestContextWillSendResponse,
 } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
-import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { type DocumentNode, GraphQLError, type GraphQLFormattedError } from "graphql";
 import { type Metrics, operationLabel } from "../../observability/metrics";
 import { maskDigitRuns } from "../../pii/scrub";
 import type { AcceptedDocuments } from "../accepted-documents";
@@ -22,6 +23,8 @@ import { edgeCodeOf, isClientError } from "./error-format";
  * - observes the operation's duration (graphql_operation_duration_seconds) when metrics are on;
  * - notes each document Apollo accepted (parsed, validated, operation resolved) for the fast path
  *   (accepted-documents.ts).
+ * - hands graphql-js an empty stand-in for a document refused by its shape before validation (limits.ts
+ *   documentShape: repeated selections).
  * One plugin with synchronous hooks rather than one per concern with async ones: Apollo awaits every hook of every
  * plugin, and each async function is one more promise per request (docs/performance.md, "Instruction counts per change").
  * The fast path (fast-path.ts) runs the same functions below, so both write the same log lines and answers.
@@ -29,11 +32,20 @@ import { edgeCodeOf, isClientError } from "./error-format";
 export function requestPlugin(
   metrics: Metrics | null,
   accepted: AcceptedDocuments,
+  /** limits.ts documentShape: a stand-in for a document refused before validation, or null. */
+  shape: (document: DocumentNode) => DocumentNode | null,
 ): ApolloServerPlugin<GraphQLContext> {
   const plugin = {
     requestDidStart() {
       const started = metrics ? performance.now() : 0;
       return {
+        // Apollo parsed the text (it was not in its document cache) and is about to validate it: a document refused
+        // by its shape is replaced by the stand-in that carries the refusal, so that graphql-js's rules never see it
+        // (limits.ts documentShape says why this cannot be a validation rule).
+        validationDidStart(requestContext: GraphQLRequestContextValidationDidStart<GraphQLContext>) {
+          const standIn = shape(requestContext.document);
+          if (standIn) (requestContext as { document: DocumentNode }).document = standIn;
+        },
         didEncounterErrors({
           errors,
           contextValue,
