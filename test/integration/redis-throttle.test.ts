@@ -78,6 +78,15 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     for (const prefix of prefixes) await deleteKeys(redis, prefix);
     await redis.quit();
   });
+  /** A limiter of the previous versions, as they made it (rate-limiter-flexible's keys, which 92400a9's script kept). */
+  const previousVersionLimiter = (prefix: string, name: string, points: number, duration: number) =>
+    new RateLimiterRedis({
+      points,
+      duration,
+      keyPrefix: `${prefix}otp:${name}`,
+      storeClient: redis,
+      rejectIfRedisNotReady: true,
+    });
 
   it("answers every send as the in-memory store does: codes, scopes, waits, the next send, refunds", async () => {
     const memory = new OtpThrottle(SMALL, hasher, null);
@@ -240,18 +249,12 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     expect(await ttls()).toEqual(before);
   });
 
-  it("during a rolling update the previous version's fixed-window keys still count the shared budgets, not the destinations", async () => {
+  it("with OTP_LEGACY_DESTINATION_KEYS off, during a rolling update the previous version's keys count the shared budgets, not the destinations", async () => {
     const prefix = fresh();
     const throttle = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });
     // The previous versions' limiters, as they made them (rate-limiter-flexible's keys, which 92400a9's script kept).
     const old = (name: string, points: number, duration: number) =>
-      new RateLimiterRedis({
-        points,
-        duration,
-        keyPrefix: `${prefix}otp:${name}`,
-        storeClient: redis,
-        rejectIfRedisNotReady: true,
-      });
+      previousVersionLimiter(prefix, name, points, duration);
     const cooldown = old("cooldown", 1, SMALL.cooldownSeconds);
     const ip = old("ip", SMALL.ip.points, SMALL.ip.seconds);
     // An old replica sent to this mobile: the new one does not see that send (docs/security.md, docs/deploying.md).
@@ -273,13 +276,7 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     const prefix = fresh();
     const throttle = new OtpThrottle({ ...SMALL, legacyDestinationKeys: true }, hasher, { redis, keyPrefix: prefix });
     const old = (name: string, points: number, duration: number) =>
-      new RateLimiterRedis({
-        points,
-        duration,
-        keyPrefix: `${prefix}otp:${name}`,
-        storeClient: redis,
-        rejectIfRedisNotReady: true,
-      });
+      previousVersionLimiter(prefix, name, points, duration);
     const cooldown = old("cooldown", 1, SMALL.cooldownSeconds);
     const window = old("window", SMALL.destinationWindow.points, SMALL.destinationWindow.seconds);
     // An old replica sent to this mobile: the new one sees its cooldown, and says the old window's wait.

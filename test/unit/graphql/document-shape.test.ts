@@ -4,7 +4,6 @@ import {
   buildSchema,
   type DocumentNode,
   getIntrospectionQuery,
-  Kind,
   parse,
   specifiedRules,
   validate,
@@ -14,6 +13,7 @@ import { DEFAULT_GRAPHQL_LIMITS } from "../../../src/config";
 import { TRUSTED_DOCUMENTS } from "../../../src/generated/trusted-documents";
 import { maxRepeatedSelections } from "../../../src/graphql/document-shape";
 import { documentShape, limitRules } from "../../../src/graphql/limits";
+import { countedDocument as counted } from "../../helpers/counted-document";
 
 const schema = buildSchema(readFileSync(join(__dirname, "../../../schema/schema.graphql"), "utf8"));
 const CAP = DEFAULT_GRAPHQL_LIMITS.maxFieldRepeats;
@@ -50,24 +50,6 @@ const REPEATED_SELECTIONS: Array<[string, string, number]> = [
     2 ** 48,
   ],
 ];
-
-/** A document whose selection sets count every read of their `selections`: the work of whoever walks them. */
-function counted(document: DocumentNode): { document: DocumentNode; reads: () => number } {
-  let reads = 0;
-  const wrap = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(wrap);
-    if (typeof node !== "object" || node === null) return node;
-    const copy = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, wrap(v)]));
-    if ((node as { kind?: string }).kind !== Kind.SELECTION_SET) return copy;
-    return new Proxy(copy, {
-      get(target, key, receiver) {
-        if (key === "selections") reads++;
-        return Reflect.get(target, key, receiver) as unknown;
-      },
-    });
-  };
-  return { document: wrap(document) as DocumentNode, reads: () => reads };
-}
 
 describe("maxRepeatedSelections: one response name's count in one selection set, fragments flattened", () => {
   it.each(TRUSTED_DOCUMENTS.operations.map((op) => [op.name, op.body] as const))(

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildSchema, type DocumentNode, Kind, parse, validate } from "graphql";
+import { buildSchema, parse, validate } from "graphql";
 import { DEFAULT_GRAPHQL_LIMITS } from "../../../src/config";
 import { TRUSTED_DOCUMENTS } from "../../../src/generated/trusted-documents";
 import { GUARDED_MUTATION_NAMES } from "../../../src/graphql/guarded-mutations";
 import { limitRules, oncePerDocumentRule } from "../../../src/graphql/limits";
+import { countedDocument } from "../../helpers/counted-document";
 
 const schema = buildSchema(readFileSync(join(__dirname, "../../../schema/schema.graphql"), "utf8"));
 const errorsOf = (doc: string, production = false) =>
@@ -41,28 +42,15 @@ describe("each guarded mutation at most once per document (docs/security-require
   it("counts each fragment once however often it is spread (a chain of 20 fragments spread twice each: 2^20 paths)", () => {
     // The rule read a fragment's selections again at every spread: 2^20 reads here (0.4 s), and a chain of 48 links
     // (within the token limit) would never have ended. A document whose selection sets count every read.
-    let reads = 0;
-    const wrap = (node: unknown): unknown => {
-      if (Array.isArray(node)) return node.map(wrap);
-      if (typeof node !== "object" || node === null) return node;
-      const copy = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, wrap(v)]));
-      if ((node as { kind?: string }).kind !== Kind.SELECTION_SET) return copy;
-      return new Proxy(copy, {
-        get: (target, key, receiver) => {
-          if (key === "selections") reads++;
-          return Reflect.get(target, key, receiver) as unknown;
-        },
-      });
-    };
     const links = Array.from({ length: 20 }, (_, i) => `fragment F${i} on Mutation { ...F${i + 1} ...F${i + 1} }`);
     const doc = `mutation { ...F0 } ${links.join(" ")} fragment F20 on Mutation { ${SEND} }`;
-    const document = wrap(parse(doc, { noLocation: true })) as DocumentNode;
+    const { document, reads } = countedDocument(parse(doc, { noLocation: true }));
     const errors = validate(schema, document, [oncePerDocumentRule(GUARDED_MUTATION_NAMES)]).map((e) => e.message);
     expect(errors).toEqual([
       `generateCibilOtp may appear only once per request (found ${2 ** 20}): one OTP per request.`,
     ]);
     // Linear: a couple of reads for each of the 23 selection sets (validate's own visit reads some), not 2^20.
-    expect(reads).toBeLessThanOrEqual(2 * 23);
+    expect(reads()).toBeLessThanOrEqual(2 * 23);
   });
 
   it("rejects a second resendAepsOtp too", () => {
