@@ -54,18 +54,27 @@ export interface OutcomeSpec {
 
 const MAX_RETRY_AFTER_SECONDS = 3600;
 
-/** `Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3), clamped to [0, 3600]; undefined when absent or bad. */
+/**
+ * `Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3), clamped to [1, 3600]; undefined when absent or
+ * bad. At least 1: the wait is handed to the client as `UpstreamUnavailable.retryAfterSeconds` with `retryable: true`,
+ * and a 0 (which RFC 9110 allows, and which a date already past meant here) told it to call again at once, a tight loop
+ * against an AOPay that had just said it could not serve (the throttle's and the circuit breaker's waits are at least
+ * 1 s too). A date must name its weekday in letters, as every HTTP-date does (IMF-fixdate and the two obsolete
+ * forms): Date.parse alone took `-3`, `1.5` or `3e2` as dates (years -3 and 2001, long past). The docs are silent on
+ * whether AOPay sends the header at all (docs/upstream/aopay-api.md).
+ */
 export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
+  const raw = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!raw) return undefined;
   let seconds: number;
-  if (/^[0-9]+$/.test(raw.trim())) seconds = Number(raw.trim());
+  if (/^[0-9]+$/.test(raw)) seconds = Number(raw);
   else {
+    if (!/^[A-Za-z]{3,9},? /.test(raw)) return undefined;
     const at = Date.parse(raw);
     if (Number.isNaN(at)) return undefined;
     seconds = Math.ceil((at - now) / 1000);
   }
-  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, seconds));
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, seconds));
 }
 
 /**

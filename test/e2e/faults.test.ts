@@ -156,6 +156,17 @@ describe("upstream faults end as typed results, with exactly one upstream call a
       raw(503, "text/plain", "busy", { "retry-after": "7" }),
       { __typename: "UpstreamUnavailable", retryAfterSeconds: 7 },
     ],
+    // Never "call again at once": a 0, a date already past, or a header that is no wait at all.
+    [
+      "503 with Retry-After: 0",
+      raw(503, "text/plain", "busy", { "retry-after": "0" }),
+      { __typename: "UpstreamUnavailable", retryable: true, retryAfterSeconds: 1 },
+    ],
+    [
+      "429 with Retry-After: -3",
+      raw(429, "text/plain", "slow down", { "retry-after": "-3" }),
+      { __typename: "UpstreamUnavailable", retryable: true, retryAfterSeconds: null },
+    ],
     [
       "redirect to another host",
       raw(308, "text/plain", "", { location: "http://203.0.113.9/steal" }),

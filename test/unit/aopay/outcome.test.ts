@@ -137,11 +137,20 @@ describe("parseRetryAfter", () => {
   const now = Date.parse("2026-11-22T10:00:00Z");
   it.each([
     ["30", 30],
-    ["0", 0],
+    [" 30 ", 30],
+    // At least 1: a 0 told the client to call again at once (UpstreamUnavailable.retryAfterSeconds, retryable).
+    ["0", 1],
     ["999999", 3600],
     ["Sun, 22 Nov 2026 10:00:45 GMT", 45],
-    ["Sun, 22 Nov 2026 09:00:00 GMT", 0],
+    ["Sunday, 22-Nov-26 10:00:45 GMT", 45],
+    ["Sun Nov 22 10:00:45 2026", 45],
+    ["Sun, 22 Nov 2026 09:00:00 GMT", 1],
+    // Not dates, though Date.parse reads each as one (years -3, 2001 and 300): refused, not "0 seconds".
+    ["-3", undefined],
+    ["1.5", undefined],
+    ["3e2", undefined],
     ["soon", undefined],
+    ["", undefined],
     [undefined, undefined],
   ])("%j -> %j", (value, expected) => {
     expect(parseRetryAfter(value, now)).toBe(expected);
