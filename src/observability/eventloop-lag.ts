@@ -111,8 +111,8 @@ export class EventLoopLag {
     this.#sampler = sampler;
     this.#delays = delays;
     // Registered first, as prom-client registers it: a scrape collects the metrics in order, and this one's collect
-    // sets the others before they are read. The aggregators are prom-client's, so that cluster.ts's
-    // AggregatorRegistry merges the workers' gauges as before.
+    // sets the others before they are read. The aggregators are prom-client's (the percentiles' excepted: below), so
+    // that cluster.ts's AggregatorRegistry merges the workers' gauges as before.
     new Gauge({
       name: "nodejs_eventloop_lag_seconds",
       help: "Lag of event loop in seconds.",
@@ -141,12 +141,15 @@ export class EventLoopLag {
       "The standard deviation of the recorded event loop delays.",
       "average",
     );
+    // The percentiles merge by max, not prom-client's average: the EventLoopLag alert (deploy/prometheus/alerts.yml)
+    // compares p99 to 0.25 s, and one stalled worker (p99 0.45 s) beside an idle one (0.05 s: the sampling period)
+    // averaged 0.25, under it. The worst worker's is what a stall is (docs/operations.md "Metrics").
     const percentiles = ([50, 90, 99] as const).map((p) => ({
       p,
       gauge: gauge(
         `nodejs_eventloop_lag_p${p}_seconds`,
         `The ${p}th percentile of the recorded event loop delays.`,
-        "average",
+        "max",
       ),
     }));
   }
