@@ -8,6 +8,7 @@ import { freePort, PRIVATE_REDIS_SKIP_REASON, startRedis, stopRedis } from "../h
 import { describeUnless, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { upstreamEnv } from "../helpers/fake-upstream";
+import { rules, selectorsOf } from "../helpers/alert-rules";
 
 /**
  * WEB_CONCURRENCY=2 (src/cluster.ts): `node dist-test/index.js` as `npm start` runs it, with real Redis and the
@@ -151,6 +152,13 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
     const lagMax = [...scraped.matchAll(/^nodejs_eventloop_lag_max_seconds ([0-9.e+-]+)$/gm)].map((m) => Number(m[1]));
     expect(lagMax).toHaveLength(1);
     expect(lagMax[0]).toBeGreaterThanOrEqual(0.045);
+    // Every metric the shipped alert rules select is on the primary's page, one family each, typed as the workers'
+    // (test/e2e/alert-rules.test.ts checks their labels and values on a worker's own page).
+    for (const rule of rules)
+      for (const { metric } of selectorsOf(rule.expr).selectors) {
+        const family = metric.replace(/_(bucket|sum|count)$/, "");
+        expect([rule.alert, scraped.match(new RegExp(`^# TYPE ${family} `, "gm"))?.length]).toEqual([rule.alert, 1]);
+      }
   });
 
   it("restarts a worker that dies", async () => {

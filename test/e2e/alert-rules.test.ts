@@ -1,0 +1,406 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { request } from "undici";
+import {
+  matches,
+  parsePage,
+  ROOT,
+  RULES_FILE,
+  rules,
+  selectorsOf,
+  type Selector,
+  type Series,
+} from "../helpers/alert-rules";
+import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP } from "../helpers/operations";
+import { freePort, PRIVATE_REDIS_SKIP_REASON, startRedis, stopRedis, waitFor } from "../helpers/private-redis";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * The alert rules an operator copies (deploy/prometheus/alerts.yml, shown in docs/operations.md "Sample alerts")
+ * checked against the real metrics page: every metric, label and label value an expression matches must appear on
+ * the page of a server driven into the condition the alert names, and the expression must hold there and not in a
+ * neighbouring benign condition. A renamed metric or label value otherwise leaves an alert that can never fire.
+ */
+
+/** The sum of the series a selector picks (a counter summed over its label sets). */
+const total = (page: Series[], sel: Selector) =>
+  page.filter((s) => matches(s, sel)).reduce((sum, s) => sum + s.value, 0);
+
+/** The one selector of a rule's expression whose metric is `metric`. */
+function selectorOf(alert: string, metric: string): Selector {
+  const rule = rules.find((r) => r.alert === alert);
+  if (!rule) throw new Error(`no alert ${alert} in ${RULES_FILE}`);
+  const found = selectorsOf(rule.expr).selectors.filter((s) => s.metric === metric);
+  if (found.length === 0) throw new Error(`${alert} does not select ${metric}`);
+  return found[0];
+}
+
+async function scrape(t: TestStack): Promise<Series[]> {
+  const res = await request(t.stack.app.metricsUrl as string);
+  expect(res.statusCode).toBe(200);
+  const text = await res.body.text();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) typesSeen.set(m[1], m[2]);
+  return parsePage(text);
+}
+
+/** The page that shows the rules and documents the metrics. */
+const OPERATIONS_MD = join(ROOT, "docs/operations.md");
+
+/** Every page scraped by the scenarios below: the matcher check runs over all of them. */
+const pages: Series[][] = [];
+/** Each metric family's `# TYPE` on those pages. */
+const typesSeen = new Map<string, string>();
+
+const sendCibil = (t: TestStack, id: string) => t.gql(GENERATE_CIBIL_OTP, cibilInput(id));
+const sendAeps = (t: TestStack, mobile: string) => t.gql(RESEND_AEPS_OTP, aepsInput(mobile));
+
+/** A stack for one scenario: `drive` runs between the two scrapes it hands to `check`. */
+function scenario(
+  name: string,
+  env: Record<string, string>,
+  drive: (t: TestStack) => Promise<void>,
+  check: (before: Series[], after: Series[]) => void,
+  skip?: string,
+) {
+  (skip ? describe.skip : describe)(name, () => {
+    let t: TestStack;
+    let before: Series[];
+    let after: Series[];
+    let redis: ChildProcess | undefined;
+    beforeAll(async () => {
+      if (env.REDIS_URL === "private") {
+        const port = await freePort();
+        redis = startRedis(port, ["--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"]);
+        env = { ...env, REDIS_URL: `redis://127.0.0.1:${port}`, HMAC_SECRET: "alert-rules-secret-0123456789abcdef" };
+        t = await startTestStack(env);
+        const ready = async () => {
+          const res = await request(`${t.baseUrl}/readyz`);
+          await res.body.dump();
+          return res.statusCode === 200;
+        };
+        if (!(await waitFor(ready, 5_000))) throw new Error("never ready on the private Redis");
+      } else if (env.REDIS_URL === "dead") {
+        // A loopback port where nothing listens (as test/e2e/redis-down.test.ts).
+        env = { ...env, REDIS_URL: `redis://127.0.0.1:${await freePort()}` };
+        t = await startTestStack(env);
+      } else {
+        t = await startTestStack(env);
+      }
+      before = await scrape(t);
+      await drive(t);
+      after = await scrape(t);
+      pages.push(before, after);
+    });
+    afterAll(async () => {
+      await t?.stop();
+      await stopRedis(redis);
+    });
+    it("moves the series its alerts select, and not the others'", () => check(before, after));
+  });
+}
+
+/** increase(sel) over the scenario, as `increase(...[..]) > 0` would see it (counters only grow here). */
+const increase = (before: Series[], after: Series[], sel: Selector) => total(after, sel) - total(before, sel);
+
+describe("alert rules (deploy/prometheus/alerts.yml)", () => {
+  it("is the copy docs/operations.md shows", () => {
+    const doc = readFileSync(OPERATIONS_MD, "utf8");
+    const block = /## Sample alerts[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc);
+    expect(block?.[1]).toBe(readFileSync(RULES_FILE, "utf8"));
+  });
+
+  it("parses into the alerts docs/operations.md names, each with an expression selecting a metric", () => {
+    expect(rules.map((r) => r.alert)).toEqual([
+      "AopayCircuitOpen",
+      "AopayUpstreamFailures",
+      "AopayCredentialsRefused",
+      "AopayOutcomeUnknown",
+      "AopaySlow",
+      "OtpOverloaded",
+      "RequestsShed",
+      "OtpPumpingSuspected",
+      "OtpProtectionUnavailable",
+      "RedisUnsafe",
+      "EventLoopLag",
+    ]);
+    for (const r of rules) expect(selectorsOf(r.expr).selectors.length).toBeGreaterThan(0);
+  });
+});
+
+// Upstream outcomes the failure alerts name, from the simulator's scenarios (docs/simulator.md: the last three digits).
+scenario(
+  "upstream failures (simulator scenarios 503, 500, 302, 401)",
+  {},
+  async (t) => {
+    const key = { "idempotency-key": "3f0c1f5e-5b7e-4a51-9d0e-2f1d6c1b8a01" };
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("130000001"), key);
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("130000001"), key); // replayed: no second call
+    for (const id of ["130000503", "130000500", "130000302", "130000401"]) await sendCibil(t, id);
+  },
+  (before, after) => {
+    const failures = selectorOf("AopayUpstreamFailures", "aopay_upstream_requests_total");
+    const all = selectorsOf(rules.find((r) => r.alert === "AopayUpstreamFailures")!.expr).selectors[1];
+    // 3 of 5 calls failed (503, 500, 302): the ratio is 0.6, over 0.05. The 401 is AopayCredentialsRefused's.
+    expect(increase(before, after, failures) / increase(before, after, all)).toBeCloseTo(3 / 5);
+    expect(increase(before, after, selectorOf("AopayCredentialsRefused", "aopay_upstream_requests_total"))).toBe(1);
+    expect(increase(before, after, selectorOf("AopayOutcomeUnknown", "aopay_upstream_requests_total"))).toBe(1);
+    expect(increase(before, after, selectorOf("OtpOverloaded", "aopay_upstream_requests_total"))).toBe(0);
+    expect(increase(before, after, selectorOf("OtpProtectionUnavailable", "aopay_protection_unavailable_total"))).toBe(
+      0,
+    );
+  },
+);
+
+// One socket, one queue place: a send that never gets an answer holds the socket until AOPAY_DEADLINE_MS
+// (OUTCOME_UNKNOWN), one whose deadline passes while it waits for the socket is never sent (UPSTREAM_TIMEOUT), a third
+// finds the queue full (OVERLOADED). Admission control off: by default (ADMISSION_MAX_IN_FLIGHT = AOPAY_CONNECTIONS +
+// AOPAY_QUEUE_LIMIT) it refuses such a request before it reaches the bulkhead (the next scenario). The client's
+// shorter deadline counts as AOPay's (UPSTREAM_TIMEOUT, not CLIENT_DEADLINE) once BREAKER_SLOW_CALL_MS has passed.
+scenario(
+  "the bulkhead full (AOPAY_CONNECTIONS 1, AOPAY_QUEUE_LIMIT 1, admission control off)",
+  {
+    AOPAY_CONNECTIONS: "1",
+    AOPAY_QUEUE_LIMIT: "1",
+    AOPAY_DEADLINE_MS: "800",
+    ADMISSION_MAX_IN_FLIGHT: "0",
+    BREAKER_SLOW_CALL_MS: "1",
+  },
+  async (t) => {
+    const first = sendCibil(t, "140000504");
+    await new Promise((r) => setTimeout(r, 100));
+    const second = t.gql(GENERATE_CIBIL_OTP, cibilInput("140001001"), { "x-request-timeout-ms": "300" });
+    await new Promise((r) => setTimeout(r, 100));
+    await sendCibil(t, "140002001");
+    await Promise.all([first, second]);
+  },
+  (before, after) => {
+    expect(increase(before, after, selectorOf("OtpOverloaded", "aopay_upstream_requests_total"))).toBe(1);
+    const failures = selectorOf("AopayUpstreamFailures", "aopay_upstream_requests_total");
+    const timeouts = { ...failures, matchers: [{ label: "outcome", op: "=" as const, value: "UPSTREAM_TIMEOUT" }] };
+    expect(increase(before, after, timeouts)).toBe(1);
+    expect(increase(before, after, failures)).toBe(2);
+  },
+);
+
+// The same load with admission control at its default: the request beyond the bulkhead is shed at the door
+// (RequestsShed), and the bulkhead never refuses (OtpOverloaded stays quiet).
+scenario(
+  "the bulkhead full, admission control at its default",
+  { AOPAY_CONNECTIONS: "1", AOPAY_QUEUE_LIMIT: "1", AOPAY_DEADLINE_MS: "800" },
+  async (t) => {
+    const first = sendCibil(t, "141000504");
+    await new Promise((r) => setTimeout(r, 100));
+    const second = sendCibil(t, "141001504");
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await sendCibil(t, "141002001")).status).toBe(503);
+    await Promise.all([first, second]);
+  },
+  (before, after) => {
+    expect(increase(before, after, selectorOf("OtpOverloaded", "aopay_upstream_requests_total"))).toBe(0);
+    const shed = selectorsOf(rules.find((r) => r.alert === "RequestsShed")!.expr).selectors[0];
+    expect(increase(before, after, shed)).toBe(1);
+  },
+);
+
+scenario(
+  "a circuit opened by failures (BREAKER_VOLUME_THRESHOLD 2)",
+  { BREAKER_VOLUME_THRESHOLD: "2", BREAKER_ERROR_PERCENT: "50" },
+  async (t) => {
+    for (const id of ["150000503", "150001503", "150002503", "150003503"]) await sendCibil(t, id);
+  },
+  (before, after) => {
+    const sel = selectorsOf(rules.find((r) => r.alert === "AopayCircuitOpen")!.expr);
+    expect(sel.groupBy).toEqual(["family"]);
+    const open = after.filter((s) => matches(s, sel.selectors[0]) && s.value === 2);
+    expect(open.map((s) => s.labels.family)).toEqual(["cibil"]);
+    expect(before.filter((s) => matches(s, sel.selectors[0]) && s.value === 2)).toEqual([]);
+  },
+);
+
+scenario(
+  "a number range's budget exhausted (OTP_PREFIX_MAX 1)",
+  { OTP_PREFIX_MAX: "1" },
+  async (t) => {
+    await sendAeps(t, "9876543210");
+    await sendAeps(t, "9876543211");
+  },
+  (before, after) => {
+    const sel = selectorOf("OtpPumpingSuspected", "aopay_otp_throttled_total");
+    const refused = after.filter((s) => matches(s, sel) && s.value > 0).map((s) => s.labels.scope);
+    expect(refused).toEqual(["MOBILE_PREFIX"]);
+    // A budget's refusal is a decision, not an unavailable store.
+    expect(increase(before, after, selectorOf("OtpProtectionUnavailable", "aopay_protection_unavailable_total"))).toBe(
+      0,
+    );
+  },
+);
+
+scenario(
+  "the whole service's budget exhausted (OTP_GLOBAL_MAX 1)",
+  { OTP_GLOBAL_MAX: "1" },
+  async (t) => {
+    await sendAeps(t, "9876543210");
+    await sendAeps(t, "9123456789");
+  },
+  (before, after) => {
+    const sel = selectorOf("OtpPumpingSuspected", "aopay_otp_throttled_total");
+    expect(after.filter((s) => matches(s, sel) && s.value > 0).map((s) => s.labels.scope)).toEqual(["GLOBAL"]);
+    expect(increase(before, after, selectorOf("OtpProtectionUnavailable", "aopay_protection_unavailable_total"))).toBe(
+      0,
+    );
+  },
+);
+
+// The second send names itself with client text (an alias and an operation name shaped like a mobile number): the
+// labels carry the schema's field and `other`, never the client's text (cardinality, and PII on the metrics page).
+const CLIENT_NAMED = RESEND_AEPS_OTP.replace("mutation ResendAepsOtp(", "mutation _9876543210(").replace(
+  "{resendAepsOtp(",
+  "{_9876543211:resendAepsOtp(",
+);
+scenario(
+  "a destination's cooldown (a benign refusal: no pumping alert), asked for under names of the client's",
+  { OTP_COOLDOWN_SECONDS: "60" },
+  async (t) => {
+    await sendAeps(t, "9876543210");
+    const again = await t.gql(CLIENT_NAMED, aepsInput("9876543210"));
+    expect(again.text).toContain("OTP_COOLDOWN");
+  },
+  (before, after) => {
+    const sel = selectorOf("OtpPumpingSuspected", "aopay_otp_throttled_total");
+    expect(increase(before, after, sel)).toBe(0);
+    expect(increase(before, after, { metric: sel.metric, matchers: [] })).toBe(1);
+    const labels = after.flatMap((s) => Object.values(s.labels)).join("\n");
+    expect(labels).not.toMatch(/987654321/);
+    expect(after.filter((s) => s.name === "aopay_otp_throttled_total").map((s) => s.labels.operation)).toEqual([
+      "resendAepsOtp",
+    ]);
+    expect(
+      after.filter((s) => s.name === "graphql_operation_duration_seconds_count").map((s) => s.labels.operation),
+    ).toEqual(["ResendAepsOtp", "other"]);
+  },
+);
+
+scenario(
+  "admission control shedding (ADMISSION_MAX_IN_FLIGHT 1)",
+  { ADMISSION_MAX_IN_FLIGHT: "1" },
+  async (t) => {
+    const slow = sendCibil(t, "160000888"); // the simulator waits 2 s
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await sendCibil(t, "160000001")).status).toBe(503);
+    await slow;
+  },
+  (before, after) => {
+    const rule = rules.find((r) => r.alert === "RequestsShed")!;
+    expect(increase(before, after, selectorsOf(rule.expr).selectors[0])).toBe(1);
+  },
+);
+
+scenario(
+  "Redis unreachable",
+  { HMAC_SECRET: "alert-rules-secret-0123456789abcdef", REDIS_URL: "dead" },
+  async (t) => {
+    await sendAeps(t, "9876543210");
+  },
+  (before, after) => {
+    expect(increase(before, after, selectorOf("OtpProtectionUnavailable", "aopay_protection_unavailable_total"))).toBe(
+      1,
+    );
+  },
+);
+
+scenario(
+  "a Redis that evicts (allkeys-lru)",
+  { REDIS_URL: "private" },
+  async () => {},
+  (_before, after) => {
+    const sel = selectorsOf(rules.find((r) => r.alert === "RedisUnsafe")!.expr);
+    expect(sel.groupBy).toEqual(["problem"]);
+    expect(after.filter((s) => matches(s, sel.selectors[0]) && s.value > 0).map((s) => s.labels.problem)).toEqual([
+      "eviction_policy",
+    ]);
+  },
+  PRIVATE_REDIS_SKIP_REASON ?? undefined,
+);
+
+/**
+ * The metrics table of docs/operations.md: each metric named there is on a scraped page with the type and the label
+ * names the table gives (prom-client's `process_*` and `nodejs_*` aside).
+ */
+function documentedMetrics(): Array<{ names: string[]; histogram: boolean; labels: string[] }> {
+  const doc = readFileSync(OPERATIONS_MD, "utf8");
+  const table = doc.slice(doc.indexOf("| metric | labels | what |"), doc.indexOf("## Sample alerts"));
+  return table
+    .split("\n")
+    .filter((l) => l.startsWith("| `"))
+    .map((l) => l.split(" | "))
+    .map(([metric, labels]) => ({
+      names: [...metric.matchAll(/`([a-z_*]+)`/g)].map((m) => m[1]),
+      histogram: metric.includes("(histogram)"),
+      // The label names: the first backticked word of each comma-separated part (values follow in parentheses).
+      labels: labels === "–" ? [] : labels.split(/,(?![^(]*\))/).map((part) => /`([a-z_]+)`/.exec(part)?.[1] ?? part),
+    }))
+    .filter((row) => !row.names.some((n) => n.includes("*")));
+}
+
+/**
+ * Documented metrics no scenario here drives (no alert selects them): their type is still checked. Their series are
+ * tested where their conditions are: registration rules (test/e2e/registration-race.test.ts,
+ * contention.test.ts) and records that could not be stored (test/e2e/contention.test.ts).
+ */
+const NOT_DRIVEN = new Set(["aopay_protection_refusals_total", "aopay_unrecorded_writes_total"]);
+
+describe("every metric, label and label value the rules match", () => {
+  it("and every metric of docs/operations.md's table, has the type and the labels the table gives", () => {
+    const series = pages.flat();
+    const rows = documentedMetrics();
+    expect(rows.length).toBe(13);
+    const problems: string[] = [];
+    for (const row of rows)
+      for (const name of row.names) {
+        const type = typesSeen.get(name);
+        const expected = row.histogram ? "histogram" : name.endsWith("_total") ? "counter" : "gauge";
+        if (type !== expected) problems.push(`${name}: ${type ?? "absent"}, documented ${expected}`);
+        const seen = series.filter((s) => s.name === (row.histogram ? `${name}_count` : name));
+        if (seen.length === 0 && !NOT_DRIVEN.has(name)) problems.push(`${name}: no series in any scenario`);
+        for (const s of seen)
+          if (Object.keys(s.labels).sort().join() !== [...row.labels].sort().join())
+            problems.push(`${name}: labels ${Object.keys(s.labels).join()}, documented ${row.labels.join()}`);
+      }
+    expect(problems).toEqual([]);
+  });
+
+  // Runs after the scenarios (jest runs describe blocks in order): `pages` holds all their scrapes.
+  it("appears on a scraped page", () => {
+    expect(pages.length).toBeGreaterThanOrEqual(16);
+    const series = pages.flat();
+    const problems: string[] = [];
+    for (const rule of rules) {
+      const { selectors, groupBy } = selectorsOf(rule.expr);
+      for (const sel of selectors) {
+        const ofMetric = series.filter((s) => s.name === sel.metric);
+        if (ofMetric.length === 0) {
+          problems.push(`${rule.alert}: no metric ${sel.metric}`);
+          continue;
+        }
+        for (const m of sel.matchers) {
+          if (!ofMetric.some((s) => m.label in s.labels))
+            problems.push(`${rule.alert}: ${sel.metric} has no ${m.label}`);
+          if (m.op !== "=" && m.op !== "=~") continue;
+          // Each alternative of a regex matcher must be a value seen: a misspelt one would match nothing, silently.
+          const values = m.op === "=" ? [m.value] : m.value.split("|");
+          for (const v of values)
+            if (!ofMetric.some((s) => new RegExp(`^(?:${v})$`).test(s.labels[m.label] ?? "")))
+              problems.push(`${rule.alert}: ${sel.metric}{${m.label}="${v}"} never seen`);
+        }
+      }
+      // A `by` label must be on the metrics aggregated, or the alert's labels (and its annotations) are empty.
+      for (const label of groupBy.filter((l) => l !== "le"))
+        if (!selectors.every((sel) => series.some((s) => s.name === sel.metric && label in s.labels)))
+          problems.push(`${rule.alert}: by (${label}) is a label of none of its series`);
+      for (const m of JSON.stringify(rule.annotations ?? {}).matchAll(/\$labels\.([a-zA-Z_]+)/g))
+        if (!groupBy.includes(m[1]) && groupBy.length > 0) problems.push(`${rule.alert}: $labels.${m[1]} not kept`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
