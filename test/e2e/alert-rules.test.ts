@@ -137,11 +137,17 @@ scenario(
     await t.gql(GENERATE_CIBIL_OTP, cibilInput("130000001"), key);
     await t.gql(GENERATE_CIBIL_OTP, cibilInput("130000001"), key); // replayed: no second call
     for (const id of ["130000503", "130000500", "130000302", "130000401"]) await sendCibil(t, id);
+    // Cut by its client's own 200 ms deadline (CLIENT_DEADLINE): the client's choice, neither a failure nor a call
+    // that counts against the failures.
+    await t.gql(GENERATE_CIBIL_OTP, cibilInput("130001504"), { "x-request-timeout-ms": "200" });
   },
   (before, after) => {
     const failures = selectorOf("AopayUpstreamFailures", "aopay_upstream_requests_total");
     const all = selectorsOf(rules.find((r) => r.alert === "AopayUpstreamFailures")!.expr).selectors[1];
-    // 3 of 5 calls failed (503, 500, 302): the ratio is 0.6, over 0.05. The 401 is AopayCredentialsRefused's.
+    // 3 of 5 calls failed (503, 500, 302): the ratio is 0.6, over 0.05. The 401 is AopayCredentialsRefused's. The
+    // client's cut is in neither (with it in the denominator, as before, 3/6).
+    const cut = { ...all, matchers: [{ label: "outcome", op: "=" as const, value: "CLIENT_DEADLINE" }] };
+    expect(increase(before, after, cut)).toBe(1);
     expect(increase(before, after, failures) / increase(before, after, all)).toBeCloseTo(3 / 5);
     expect(increase(before, after, selectorOf("AopayCredentialsRefused", "aopay_upstream_requests_total"))).toBe(1);
     expect(increase(before, after, selectorOf("AopayOutcomeUnknown", "aopay_upstream_requests_total"))).toBe(1);
@@ -386,9 +392,9 @@ describe("every metric, label and label value the rules match", () => {
         for (const m of sel.matchers) {
           if (!ofMetric.some((s) => m.label in s.labels))
             problems.push(`${rule.alert}: ${sel.metric} has no ${m.label}`);
-          if (m.op !== "=" && m.op !== "=~") continue;
-          // Each alternative of a regex matcher must be a value seen: a misspelt one would match nothing, silently.
-          const values = m.op === "=" ? [m.value] : m.value.split("|");
+          // Each value, and each alternative of a regex matcher, must be a value seen: a misspelt one would match
+          // nothing (or, negated, exclude nothing), silently.
+          const values = m.op === "=" || m.op === "!=" ? [m.value] : m.value.split("|");
           for (const v of values)
             if (!ofMetric.some((s) => new RegExp(`^(?:${v})$`).test(s.labels[m.label] ?? "")))
               problems.push(`${rule.alert}: ${sel.metric}{${m.label}="${v}"} never seen`);
