@@ -122,6 +122,7 @@ describe("alert rules (deploy/prometheus/alerts.yml)", () => {
       "OtpPumpingSuspected",
       "OtpProtectionUnavailable",
       "RedisUnsafe",
+      "LogLinesDropped",
       "EventLoopLag",
     ]);
     for (const r of rules) expect(selectorsOf(r.expr).selectors.length).toBeGreaterThan(0);
