@@ -96,6 +96,12 @@ export interface Config {
   hmacSecret: Buffer;
   /** True when no HMAC_SECRET was configured and a random one was made for this process (development only). */
   hmacSecretEphemeral: boolean;
+  /**
+   * HMAC_SECRET_PREVIOUS: the secrets HMAC_SECRET replaced, during a rotation (docs/security.md "Rotating
+   * HMAC_SECRET"). Every Redis store reads under them as well and writes under hmacSecret. Empty (the default): no
+   * rotation under way, and no store computes or reads anything more.
+   */
+  hmacPreviousSecrets: readonly Buffer[];
   /** Shared state for throttling and idempotency. Null: in-memory, one process. */
   redisUrl: string | null;
   redisKeyPrefix: string;
@@ -277,6 +283,13 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     );
   }
   const hmacSecret = hmacRaw === undefined ? randomBytes(32) : Buffer.from(hmacRaw, "utf8");
+  // A rotation (docs/security.md "Rotating HMAC_SECRET"): the secrets replaced, the current one left out if listed.
+  const previousRaw = protection.HMAC_SECRET_PREVIOUS ?? [];
+  if (previousRaw.length > 0 && hmacRaw === undefined)
+    problems.push("HMAC_SECRET_PREVIOUS needs HMAC_SECRET: it names the secrets HMAC_SECRET replaced");
+  const hmacPreviousSecrets = [...new Set(previousRaw)]
+    .filter((previous) => previous !== hmacRaw)
+    .map((previous) => Buffer.from(previous, "utf8"));
 
   const config: Config = {
     env: server.NODE_ENV,
@@ -309,9 +322,13 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     aopay,
     hmacSecret,
     hmacSecretEphemeral: hmacRaw === undefined,
+    hmacPreviousSecrets,
     redisUrl,
     redisKeyPrefix: protection.REDIS_KEY_PREFIX,
-    storeKeys: configuredStoreKeys?.length ? configuredStoreKeys : [deriveStoreKey(hmacSecret)],
+    // Derived: the previous secrets' keys open what they sealed (the same key id; StoreSealer tries each).
+    storeKeys: configuredStoreKeys?.length
+      ? configuredStoreKeys
+      : [hmacSecret, ...hmacPreviousSecrets].map((secret) => deriveStoreKey(secret)),
     storeKeysDerived: !configuredStoreKeys?.length,
     memoryLimits: {
       throttleMaxKeys: protection.MEMORY_THROTTLE_MAX_KEYS,

@@ -3,7 +3,7 @@ import type { AopayClient, CallOptions } from "../aopay/client";
 import { isAopayError } from "../aopay/errors";
 import type { Logger } from "../logging/logger";
 import { Summarised } from "../logging/summarised";
-import { consentKey } from "../protection/consent";
+import { hasConsent } from "../protection/consent";
 import type { ConsentStore } from "../protection/consent-store";
 import { ProtectionStoreError } from "../protection/errors";
 import type { KeyHasher } from "../protection/key-hasher";
@@ -28,6 +28,8 @@ export interface LoaderInputs {
   aopay: Pick<AopayClient, "cibil">;
   consent: ConsentStore;
   hasher: KeyHasher;
+  /** HMAC_SECRET_PREVIOUS's hashers (Protection.previousHashers): a consent recorded under one still counts. */
+  previousHashers?: readonly KeyHasher[];
   clientId: string;
   log: Logger;
   callOptions(): CallOptions;
@@ -61,7 +63,8 @@ async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise
   try {
     // No line of its own: the access line's `result` says CONSENT_REQUIRED per root field, and a refusal anyone can
     // repeat at will (three per request, the alias limit) had written three lines of 220 bytes beside it.
-    if (!(await inputs.consent.has(consentKey(inputs.hasher, inputs.clientId, cibilId)))) return consentRequired();
+    const { consent, hasher, previousHashers, clientId } = inputs;
+    if (!(await hasConsent(consent, hasher, previousHashers ?? [], clientId, cibilId))) return consentRequired();
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;
     // One line per SUMMARY_INTERVAL_MS while the store is down, not one per read (logging/summarised.ts).

@@ -34,6 +34,7 @@ const LAZY_LOADERS: object = Object.defineProperty({}, "loaders", {
       aopay: this.aopay,
       consent: this.protection.consent,
       hasher: this.protection.hasher,
+      previousHashers: this.protection.previousHashers,
       clientId: this.client.id,
       log: this.log,
       callOptions: this.callOptions,

@@ -1,3 +1,4 @@
+import type { ConsentStore } from "./consent-store";
 import type { KeyHasher } from "./key-hasher";
 
 /**
@@ -6,4 +7,21 @@ import type { KeyHasher } from "./key-hasher";
  */
 export function consentKey(hasher: KeyHasher, clientId: string, cibilId: string): string {
   return hasher.hash("consent", `${clientId}\n${cibilId}`);
+}
+
+/**
+ * Whether the client holds the customer's consent: recorded under the current secret, or, during a rotation of
+ * HMAC_SECRET, under a previous one (docs/security.md "Rotating HMAC_SECRET"; a grant is always written under the
+ * current one). `previous` is empty without HMAC_SECRET_PREVIOUS: one HMAC and one read, as before.
+ */
+export async function hasConsent(
+  store: ConsentStore,
+  hasher: KeyHasher,
+  previous: readonly KeyHasher[],
+  clientId: string,
+  cibilId: string,
+): Promise<boolean> {
+  if (await store.has(consentKey(hasher, clientId, cibilId))) return true;
+  for (const old of previous) if (await store.has(consentKey(old, clientId, cibilId))) return true;
+  return false;
 }

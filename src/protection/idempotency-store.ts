@@ -58,6 +58,11 @@ export interface IdempotencyStore {
   complete(key: string, token: string, fingerprint: string, result: StoredResult, ttlMs: number): Promise<void>;
   /** Frees the key again (the first request ended without doing anything that must not be repeated). */
   release(key: string, token: string): Promise<void>;
+  /**
+   * The record under `key` judged as `begin` would, without taking the key: null when there is none. For a key made
+   * under a previous HMAC_SECRET (docs/security.md "Rotating HMAC_SECRET"), which is read, never written.
+   */
+  find(key: string, fingerprint: string): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | null>;
 }
 
 /** A record met by `begin`: the result is opened only for a request with the same input (the AAD has the fingerprint). */
@@ -67,7 +72,7 @@ function judge(
   existing: IdempotencyRecord,
   fingerprint: string,
   now: number,
-): BeginOutcome {
+): Exclude<BeginOutcome, { kind: "acquired" }> {
   if (existing.fingerprint !== fingerprint) return { kind: "mismatch" };
   if (existing.state === "pending" || !existing.result) {
     const { pendingUntil } = existing;
@@ -140,6 +145,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   async release(key: string, token: string): Promise<void> {
     if (this.#table.get(key)?.token === token) this.#table.delete(key);
+  }
+
+  async find(key: string, fingerprint: string): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | null> {
+    const existing = this.#table.get(key);
+    return existing ? judge(this.sealer, key, existing, fingerprint, this.#now()) : null;
   }
 }
 
@@ -229,6 +239,19 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);
     }
+  }
+
+  async find(key: string, fingerprint: string): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | null> {
+    let current: string | null;
+    let existing: IdempotencyRecord;
+    try {
+      current = await this.redis.get(this.#key(key));
+      if (current === null) return null;
+      existing = JSON.parse(current) as IdempotencyRecord;
+    } catch (error) {
+      throw new ProtectionStoreError("idempotency", error);
+    }
+    return judge(this.sealer, key, existing, fingerprint, Date.now());
   }
 
   #key(key: string): string {

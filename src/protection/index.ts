@@ -30,6 +30,12 @@ export interface Protection {
   /** Which mobile a CIBIL id's OTPs go to, learnt at registration (registered-mobiles.ts). */
   registeredMobiles: RegisteredMobileStore;
   hasher: KeyHasher;
+  /**
+   * HMAC_SECRET_PREVIOUS's secrets, with Redis only (docs/security.md "Rotating HMAC_SECRET"): every store reads under
+   * them too. Empty without the setting, and in memory (a change of secret restarts the process, which loses the
+   * memory stores anyway): then no store computes a second HMAC nor reads a second key.
+   */
+  previousHashers: readonly KeyHasher[];
   /** The log's customer references (customer-refs.ts): under a key derived from HMAC_SECRET, not `hasher`'s. */
   customerRefs: CustomerRefs;
 }
@@ -52,6 +58,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
   const redis = config.redisUrl
     ? createRedis(config.redisUrl, log.child({ component: "redis" }), (judged) => observe?.redisServer?.(judged))
     : null;
+  const previousHashers = redis ? config.hmacPreviousSecrets.map((secret) => new KeyHasher(secret)) : [];
   const limits = config.memoryLimits;
   const idempotency: IdempotencyStore = redis
     ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, sealer)
@@ -62,7 +69,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
   const throttle = new OtpThrottle(
     config.throttle,
     hasher,
-    redis ? { redis, keyPrefix: config.redisKeyPrefix } : null,
+    redis ? { redis, keyPrefix: config.redisKeyPrefix, previousHashers } : null,
     {
       maxKeys: limits.throttleMaxKeys,
       onFull: fullWarning(log, "otp throttle", "MEMORY_THROTTLE_MAX_KEYS", limits.throttleMaxKeys),
@@ -76,7 +83,14 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       });
   const registeredMobileTtlMs = config.cibilRegisteredMobileTtlSeconds * 1000;
   const registeredMobiles: RegisteredMobileStore = redis
-    ? new RedisRegisteredMobileStore(redis, config.redisKeyPrefix, hasher, sealer, registeredMobileTtlMs)
+    ? new RedisRegisteredMobileStore(
+        redis,
+        config.redisKeyPrefix,
+        hasher,
+        sealer,
+        registeredMobileTtlMs,
+        previousHashers,
+      )
     : new MemoryRegisteredMobileStore(hasher, sealer, {
         ttlMs: registeredMobileTtlMs,
         maxKeys: limits.registeredMobileMaxKeys,
@@ -93,6 +107,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         throttle,
         idempotency,
         hasher,
+        previousHashers,
         observe,
         idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
         // Longer than any request can run, with margin; after a crash, the key answers OUTCOME_UNKNOWN. A request's
@@ -107,6 +122,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       consentTtlMs: config.cibilConsentTtlSeconds * 1000,
       registeredMobiles,
       hasher,
+      previousHashers,
       customerRefs: new CustomerRefs(config.hmacSecret),
     },
     redis,

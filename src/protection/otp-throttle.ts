@@ -182,6 +182,13 @@ const PRIORITY: ThrottleCode[] = ["VERIFY_LIMIT_REACHED", "OTP_COOLDOWN", "OTP_L
 export interface ThrottleStore {
   redis: Redis;
   keyPrefix: string;
+  /**
+   * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating HMAC_SECRET"): each keyed budget is also taken under the key each
+   * of these makes, in the same script, counted and judged as the current key is (as OTP_LEGACY_DESTINATION_KEYS takes
+   * the fixed-window keys): the sends made before the rotation still count, and replicas still on the old secret see
+   * the new ones. Empty or absent: nothing more is hashed nor taken.
+   */
+  previousHashers?: readonly KeyHasher[];
 }
 
 /**
@@ -230,6 +237,8 @@ export class OtpThrottle {
   readonly #sendsPrefix: string | null;
   /** With Redis and OTP_LEGACY_DESTINATION_KEYS: each destination's fixed-window keys of the versions before, too. */
   readonly #legacyKeys: boolean;
+  /** With Redis: HMAC_SECRET_PREVIOUS's hashers (ThrottleStore.previousHashers); empty otherwise. */
+  readonly #previous: readonly KeyHasher[];
   /** In memory: the counters' clock, read once per send (every counter answers synchronously). Null with Redis. */
   readonly #clock: (() => number) | null;
   /** In memory: the destination budgets (cooldown, window, daily), one entry per destination. Null with Redis. */
@@ -256,6 +265,7 @@ export class OtpThrottle {
     this.#redis = store ? new RedisBudgets(store.redis) : null;
     this.#sendsPrefix = store ? `${store.keyPrefix}otp:sends:` : null;
     this.#legacyKeys = store !== null && config.legacyDestinationKeys === true;
+    this.#previous = store?.previousHashers ?? [];
     const make = (
       name: string,
       code: ThrottleCode,
@@ -314,38 +324,50 @@ export class OtpThrottle {
     const keys: string[] = [];
     // A send's destinations: one sorted set each, judged by every destination budget (redis-budgets.ts).
     const destinations: string[] = [];
-    if (purpose === "verify") {
-      for (const { kind, value } of subject.destinations) {
-        budgets.push(this.#verify);
-        keys.push(this.hasher.hash(DESTINATION_DIMENSION[kind], value));
-      }
-      budgets.push(this.#verifyIp, this.#verifyClient);
-      keys.push(this.hasher.memoized("ip", subject.ip), this.hasher.memoized("client", subject.clientId));
-    } else {
-      for (const { kind, value } of subject.destinations) {
-        const key = this.hasher.hash(DESTINATION_DIMENSION[kind], value);
-        destinations.push(key);
-        // A rolling update from the fixed windows: the old replicas' keys for this destination, counted and judged
-        // as they count them (a fixed window holds no more than the span ending now, so alone they refuse nothing
-        // the sliding windows allow: only the old replicas' sends add to them).
-        if (this.#legacyKeys)
-          for (const budget of this.#destination) {
-            budgets.push(budget);
-            keys.push(key);
-          }
-        if (kind === "mobile") {
-          budgets.push(this.#mobilePrefix);
-          // Remembered (KeyHasher.memoized, bounded): a 6-digit prefix names a range of 10,000 numbers, an
-          // operator series, not a customer; it is never logged nor kept in clear in a store (its key is the HMAC).
-          // Saves the prefix's HMAC (two SHA-256) on nearly every AEPS send: callgrind, main thread, 19.1k
-          // instructions per call hashed, 3.1k remembered (measured with the memo keyed by dimension and identifier;
-          // keyed by the identifier since, a remembered call went from 119-135 to 32-38 ns: key-hasher.ts). The
-          // mobile's own key (above) is computed every time and never remembered.
-          keys.push(this.hasher.memoized("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)));
+    // Every keyed budget under the current secret, then under each previous one (HMAC_SECRET_PREVIOUS): the same
+    // budgets and keys again, counted and judged as the current ones (a rotation resets nothing). Without it the
+    // loop runs once, as before: no second HMAC, no second key in the script.
+    const previous = this.#previous;
+    for (let h = 0; h <= previous.length; h++) {
+      const hasher = h === 0 ? this.hasher : previous[h - 1];
+      if (purpose === "verify") {
+        for (const { kind, value } of subject.destinations) {
+          budgets.push(this.#verify);
+          keys.push(hasher.hash(DESTINATION_DIMENSION[kind], value));
         }
+        budgets.push(this.#verifyIp, this.#verifyClient);
+        keys.push(hasher.memoized("ip", subject.ip), hasher.memoized("client", subject.clientId));
+      } else {
+        for (const { kind, value } of subject.destinations) {
+          const key = hasher.hash(DESTINATION_DIMENSION[kind], value);
+          destinations.push(key);
+          // A rolling update from the fixed windows: the old replicas' keys for this destination, counted and judged
+          // as they count them (a fixed window holds no more than the span ending now, so alone they refuse nothing
+          // the sliding windows allow: only the old replicas' sends add to them).
+          if (this.#legacyKeys)
+            for (const budget of this.#destination) {
+              budgets.push(budget);
+              keys.push(key);
+            }
+          if (kind === "mobile") {
+            budgets.push(this.#mobilePrefix);
+            // Remembered (KeyHasher.memoized, bounded): a 6-digit prefix names a range of 10,000 numbers, an
+            // operator series, not a customer; it is never logged nor kept in clear in a store (its key is the HMAC).
+            // Saves the prefix's HMAC (two SHA-256) on nearly every AEPS send: callgrind, main thread, 19.1k
+            // instructions per call hashed, 3.1k remembered (measured with the memo keyed by dimension and
+            // identifier; keyed by the identifier since, a remembered call went from 119-135 to 32-38 ns:
+            // key-hasher.ts). The mobile's own key (above) is computed every time and never remembered.
+            keys.push(hasher.memoized("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)));
+          }
+        }
+        budgets.push(this.#ip, this.#client);
+        keys.push(hasher.memoized("ip", subject.ip), hasher.memoized("client", subject.clientId));
       }
-      budgets.push(this.#ip, this.#client, this.#global);
-      keys.push(this.hasher.memoized("ip", subject.ip), this.hasher.memoized("client", subject.clientId), "all");
+    }
+    // The global budget has no identifier, so no secret: taken once.
+    if (purpose === "send") {
+      budgets.push(this.#global);
+      keys.push("all");
     }
     return this.#take(budgets, keys, destinations);
   }

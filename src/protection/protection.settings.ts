@@ -121,6 +121,19 @@ export const protectionSettings = defineSettings({
         "key for HMAC-SHA256 of every identifier in a throttle or idempotency key; at least 32 characters (`openssl rand -base64 48`); " +
         "required in production and with `REDIS_URL` (all replicas share it)",
     }),
+    HMAC_SECRET_PREVIOUS: custom(
+      listOf(z.string().min(MIN_SECRET_LENGTH, { error: `entries must be at least ${MIN_SECRET_LENGTH} characters` })),
+      {
+        secret: true,
+        defaultDoc: "unset: no rotation under way",
+        doc:
+          "during a rotation of `HMAC_SECRET`, the secret(s) it replaced (comma-separated): every Redis store (throttle, " +
+          "idempotency, consent, registered mobiles) reads under them as well as under `HMAC_SECRET` and writes under " +
+          "`HMAC_SECRET`, so no budget, consent, `Idempotency-Key` or registered mobile resets; records sealed with the key " +
+          "derived from them still open. Remove it once the longest of the stores' lifetimes has passed (docs/security.md " +
+          '"Rotating HMAC_SECRET"). Unset, nothing more is computed or read',
+      },
+    ),
     STORE_ENCRYPTION_KEYS: custom(storeKeys, {
       secret: true,
       defaultDoc: "derived from `HMAC_SECRET` (HKDF); required in production with `REDIS_URL`",

@@ -153,38 +153,58 @@ function recordKey(hasher: KeyHasher, cibilId: string): string {
  * In memory it is also the mark itself (`underWay`); in Redis the mark is `regsend:`, shared by replicas.
  */
 class SendingKeys {
-  readonly #byId = new Map<string, { key: string; sends: number }>();
+  readonly #byId = new Map<string, SendingEntry>();
   /** The same entries by record key: whether a send to that id is under way (the memory store's race check). */
-  readonly #byKey = new Map<string, { key: string; sends: number }>();
+  readonly #byKey = new Map<string, SendingEntry>();
 
-  constructor(private readonly hasher: KeyHasher) {}
+  constructor(
+    private readonly hasher: KeyHasher,
+    /** HMAC_SECRET_PREVIOUS's hashers (Redis only; empty otherwise): each send's record keys under them too. */
+    private readonly previous: readonly KeyHasher[] = [],
+  ) {}
 
-  started(cibilId: string): string {
+  started(cibilId: string): SendingEntry {
     let entry = this.#byId.get(cibilId);
     if (entry === undefined) {
-      entry = { key: recordKey(this.hasher, cibilId), sends: 0 };
+      entry = { key: recordKey(this.hasher, cibilId), previous: this.#previousKeys(cibilId), sends: 0 };
       this.#byId.set(cibilId, entry);
       this.#byKey.set(entry.key, entry);
     }
     entry.sends += 1;
-    return entry.key;
+    return entry;
   }
 
-  ended(cibilId: string): string {
+  ended(cibilId: string): SendingEntry {
     const entry = this.#byId.get(cibilId);
-    if (entry === undefined) return recordKey(this.hasher, cibilId);
+    if (entry === undefined)
+      return { key: recordKey(this.hasher, cibilId), previous: this.#previousKeys(cibilId), sends: 0 };
     if (--entry.sends === 0) {
       this.#byId.delete(cibilId);
       this.#byKey.delete(entry.key);
     }
-    return entry.key;
+    return entry;
   }
 
   /** Whether a send to the CIBIL id of this record key is under way in this process. */
   underWay(key: string): boolean {
     return this.#byKey.has(key);
   }
+
+  /** The id's record keys under the previous secrets: none (no HMAC) without HMAC_SECRET_PREVIOUS. */
+  #previousKeys(cibilId: string): readonly string[] {
+    return this.previous.length === 0 ? NO_KEYS : this.previous.map((hasher) => recordKey(hasher, cibilId));
+  }
 }
+
+interface SendingEntry {
+  /** The record key under the current secret. */
+  key: string;
+  /** Under each previous secret (HMAC_SECRET_PREVIOUS), read as well; empty without it. */
+  previous: readonly string[];
+  sends: number;
+}
+
+const NO_KEYS: readonly string[] = [];
 
 function openMobile(sealer: StoreSealer, key: string, sealed: string): string {
   try {
@@ -310,7 +330,7 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   sending(cibilId: string): readonly string[] {
-    const key = this.#keys.started(cibilId);
+    const { key } = this.#keys.started(cibilId);
     try {
       return this.#recall(key);
     } catch (error) {
@@ -414,11 +434,18 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     private readonly hasher: KeyHasher,
     private readonly sealer: StoreSealer,
     private readonly ttlMs: number = DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000,
+    /**
+     * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating HMAC_SECRET"): records, PAN links and send marks under these
+     * are read too (a send marks under them as well, so that a registration found through an old PAN link sees it);
+     * a record is written under the current secret, with the previous records' mobiles, when next written. Empty:
+     * nothing more is hashed or read.
+     */
+    private readonly previousHashers: readonly KeyHasher[] = [],
   ) {
     this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
     this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSent", SENT, 1);
     this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSending", SENDING, 3);
-    this.#keys = new SendingKeys(hasher);
+    this.#keys = new SendingKeys(hasher, previousHashers);
   }
 
   /** The Redis key of a CIBIL id's record (for tests). */
@@ -441,8 +468,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     return `${this.keyPrefix}regmobiles:${key}`;
   }
 
-  #panKey(pan: string): string {
-    return `${this.keyPrefix}regpan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
+  #panKey(pan: string, hasher: KeyHasher = this.hasher): string {
+    return `${this.keyPrefix}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
   }
 
   async ready(): Promise<void> {
@@ -465,6 +492,11 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     let key: string | null;
     try {
       key = await this.redis.get(this.#panKey(pan));
+      // A PAN linked under a previous secret: its link names the id's record under that secret, which this
+      // registration's mobile joins (the CIBIL id, needed for the current key, is known only from AOPay's answer;
+      // `remember` then writes the record under the current secret). A send reads and marks that record too.
+      for (let h = 0; key === null && h < this.previousHashers.length; h++)
+        key = await this.redis.get(this.#panKey(pan, this.previousHashers[h]));
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
@@ -480,23 +512,27 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   async sending(cibilId: string): Promise<readonly string[]> {
-    const key = this.#keys.started(cibilId);
+    const { key, previous } = this.#keys.started(cibilId);
     let sealed: Array<string | false | null>;
+    let older: Array<Array<string | false | null>> = [];
     try {
-      // One round trip, as `recall` alone took before the mark.
-      sealed = await this.#sendingScript(
-        this.#sendKey(key),
-        this.#redisKey(key),
-        this.#legacyKey(key),
-        SEND_MARK_TTL_MS,
-      );
+      // One round trip, as `recall` alone took before the mark (one more per previous secret, in parallel).
+      const mark = (k: string) =>
+        this.#sendingScript(this.#sendKey(k), this.#redisKey(k), this.#legacyKey(k), SEND_MARK_TTL_MS);
+      if (previous.length === 0) sealed = await mark(key);
+      else [sealed, ...older] = await Promise.all([mark(key), ...previous.map(mark)]);
     } catch (error) {
       // Whether the mark was made is not known: left to expire (SEND_MARK_TTL_MS), as a failed `sent` leaves it.
       this.#keys.ended(cibilId);
       throw new ProtectionStoreError(STORE, error);
     }
     try {
-      return this.#opened(key, sealed[0] || null, sealed[1] || null);
+      const mobiles = this.#opened(key, sealed[0] || null, sealed[1] || null);
+      if (previous.length === 0) return mobiles;
+      return merged(
+        previous.map((k, i) => this.#opened(k, older[i][0] || null, older[i][1] || null)),
+        mobiles,
+      );
     } catch (error) {
       // Refused (a record that does not open): not under way.
       await this.sent(cibilId);
@@ -505,8 +541,10 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   async sent(cibilId: string): Promise<void> {
+    const { key, previous } = this.#keys.ended(cibilId);
     try {
-      await this.#sentScript(this.#sendKey(this.#keys.ended(cibilId)));
+      await this.#sentScript(this.#sendKey(key));
+      for (const k of previous) await this.#sentScript(this.#sendKey(k));
     } catch {
       // Left to expire (SEND_MARK_TTL_MS): until then, registrations of that id's PAN are refused, never let through.
     }
@@ -519,7 +557,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
-    await this.#add(key, mobile, false);
+    await this.#add(key, mobile, false, this.#previousKeys(cibilId));
     try {
       await this.redis.set(this.#panKey(pan), key, "PX", this.ttlMs);
     } catch (error) {
@@ -535,7 +573,25 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
-    return this.#opened(key, sealed[0], sealed[1]);
+    const mobiles = this.#opened(key, sealed[0], sealed[1]);
+    const previous = this.#previousKeys(cibilId);
+    return previous.length === 0 ? mobiles : merged(await this.#previousMobiles(previous), mobiles);
+  }
+
+  /** The id's record keys under HMAC_SECRET_PREVIOUS's secrets (none, and no HMAC, without it). */
+  #previousKeys(cibilId: string): readonly string[] {
+    return this.previousHashers.length === 0 ? NO_KEYS : this.previousHashers.map((h) => recordKey(h, cibilId));
+  }
+
+  /** The mobiles of the records under the previous secrets' keys, one list per key. */
+  async #previousMobiles(previous: readonly string[]): Promise<string[][]> {
+    let sealed: Array<string | null>;
+    try {
+      sealed = await this.redis.mget(...previous.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)]));
+    } catch (error) {
+      throw new ProtectionStoreError(STORE, error);
+    }
+    return previous.map((k, i) => this.#opened(k, sealed[2 * i], sealed[2 * i + 1]));
   }
 
   /** The mobiles of a record and of a record of an earlier version, oldest first. */
@@ -549,14 +605,18 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
    * TTL starting again. Every attempt lost to other registrations: RegisteredMobilesBusyError (a refusal, not a store
    * failure).
    */
-  async #add(key: string, mobile: string, beforeCall: boolean): Promise<void> {
+  async #add(key: string, mobile: string, beforeCall: boolean, previous: readonly string[] = NO_KEYS): Promise<void> {
     const redisKey = this.#redisKey(key);
     const attempts = beforeCall ? CAS_ATTEMPTS_BEFORE_CALL : CAS_ATTEMPTS_AFTER_CALL;
     try {
+      // During a rotation, a record still only under a previous secret is rewritten under the current one with its
+      // mobiles (read once; they are kept until they expire under the old key too, and read there meanwhile).
+      const older = previous.length === 0 ? [] : merged(await this.#previousMobiles(previous), []);
       for (let attempt = 0; attempt < attempts; attempt++) {
         if (attempt > 0) await casBackoff(attempt);
         const current = await this.redis.get(redisKey);
-        const mobiles = current === null ? [] : openMobiles(this.sealer, key, current);
+        let mobiles = current === null ? [] : openMobiles(this.sealer, key, current);
+        if (current === null && older.length > 0) mobiles = older.slice(-MAX_MOBILES_PER_ID);
         const list = withMobile(mobiles, mobile, beforeCall);
         // The same list (the mobile already the latest): only its TTL starts again (REPLACE_IF_UNCHANGED).
         const next = current !== null && sameList(list, mobiles) ? "" : sealMobiles(this.sealer, key, list);
@@ -569,6 +629,16 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     }
     throw new RegisteredMobilesBusyError();
   }
+}
+
+/**
+ * The mobiles of the records under previous secrets and the current record's, each once, the
+ * current record's last (the latest). More than MAX_MOBILES_PER_ID only during a rotation: a send is budgeted on every
+ * one of them (stricter, never looser).
+ */
+function merged(older: readonly (readonly string[])[], current: readonly string[]): string[] {
+  const all = [...older.flat(), ...current];
+  return all.filter((m, i) => all.lastIndexOf(m) === i);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

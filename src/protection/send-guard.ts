@@ -41,6 +41,11 @@ export interface SendGuardOptions {
   throttle: Pick<OtpThrottle, "reserve">;
   idempotency: IdempotencyStore;
   hasher: KeyHasher;
+  /**
+   * HMAC_SECRET_PREVIOUS's hashers (protection/index.ts; empty or absent without it): a key recorded under a previous
+   * secret is looked up before the current one is taken (docs/security.md "Rotating HMAC_SECRET").
+   */
+  previousHashers?: readonly KeyHasher[];
   /** How long a key's result is kept. */
   idempotencyTtlMs: number;
   /** How long a key stays "in flight" if its request never finishes (a crash): longer than any upstream call. */
@@ -233,6 +238,21 @@ export class SendGuard {
     }
   }
 
+  /** The record of the request's Idempotency-Key under the first previous secret that has one, else null. */
+  async #previousRecord<R>(
+    req: SendRequest<unknown, R>,
+    previous: readonly KeyHasher[],
+  ): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | null> {
+    const { field, idempotencyKey } = req;
+    for (const hasher of previous) {
+      const key = hasher.hash("idempotency", `${req.subject.clientId}\n${field}\n${idempotencyKey}`);
+      const fingerprint = hasher.hash("fingerprint", `${field}\n${canonicalJson(req.input)}`);
+      const found = await this.options.idempotency.find(key, fingerprint);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
   async #begin<R>(
     req: SendRequest<unknown, R>,
   ): Promise<
@@ -244,12 +264,18 @@ export class SendGuard {
     // Scoped to the client and the operation, so two clients (or two mutations) never share a key.
     const key = hasher.hash("idempotency", `${req.subject.clientId}\n${field}\n${idempotencyKey}`);
     const fingerprint = hasher.hash("fingerprint", `${field}\n${canonicalJson(req.input)}`);
+    // During a rotation of HMAC_SECRET, a key recorded under a previous secret answers as it did (replay, mismatch,
+    // in flight, abandoned); only a key found under none is taken, under the current secret. Without
+    // HMAC_SECRET_PREVIOUS the list is empty: no HMAC and no read more. A replica still on the old secret does not
+    // look under the new one: a rolling rotation leaves that window (docs/security.md "Rotating HMAC_SECRET").
+    const previous = this.options.previousHashers;
+    let begun: BeginOutcome | null = null;
+    if (previous !== undefined && previous.length > 0) begun = await this.#previousRecord(req, previous);
     // The pending record is kept as long as a result would be: a request that died with the key (a crash, SIGKILL)
     // while its send may have been upstream is answered OutcomeUnknown, never taken as new once its pending time ends.
     const token = randomUUID();
-    let begun: BeginOutcome;
     try {
-      begun = await idempotency.begin(key, fingerprint, pendingTtlMs, this.options.idempotencyTtlMs, token);
+      begun ??= await idempotency.begin(key, fingerprint, pendingTtlMs, this.options.idempotencyTtlMs, token);
     } catch (error) {
       // A claim that timed out here may still be taken in Redis once it answers (a stalled Redis runs the queued SET
       // later): free it, by its token, as soon as the store answers. Left, it orphaned the key of a request told

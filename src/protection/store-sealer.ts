@@ -36,7 +36,11 @@ export class SealError extends Error {
 
 export class StoreSealer {
   readonly #sealing: StoreKey;
-  readonly #opening: ReadonlyMap<string, Buffer>;
+  /**
+   * Every key by its id. Several under one id only for the key derived from HMAC_SECRET (id `hmac`) during a rotation
+   * of HMAC_SECRET (HMAC_SECRET_PREVIOUS): each is tried, the current one first (configured ids are unique).
+   */
+  readonly #opening: ReadonlyMap<string, readonly Buffer[]>;
 
   constructor(keys: readonly StoreKey[]) {
     if (keys.length === 0) throw new Error("StoreSealer needs at least one key");
@@ -45,7 +49,9 @@ export class StoreSealer {
       if (key.length !== STORE_KEY_BYTES) throw new Error(`store key ${id} must be ${STORE_KEY_BYTES} bytes`);
     }
     this.#sealing = keys[0];
-    this.#opening = new Map(keys.map(({ id, key }) => [id, key]));
+    const opening = new Map<string, Buffer[]>();
+    for (const { id, key } of keys) opening.set(id, [...(opening.get(id) ?? []), key]);
+    this.#opening = opening;
   }
 
   /** The id of the key that seals new values (for logs and tests). */
@@ -74,19 +80,23 @@ export class StoreSealer {
     const parts = sealed.split(".");
     if (parts.length !== 5 || parts[0] !== SEALED_PREFIX) throw new SealError("not a sealed value");
     const [, id, ivText, tagText, bodyText] = parts;
-    const key = this.#opening.get(id);
-    if (!key) throw new SealError("sealed under a key that is not configured");
+    const keys = this.#opening.get(id);
+    if (!keys) throw new SealError("sealed under a key that is not configured");
     const iv = Buffer.from(ivText, "base64url");
     const tag = Buffer.from(tagText, "base64url");
     if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new SealError("malformed");
-    try {
-      const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(aad(id, context));
-      decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(Buffer.from(bodyText, "base64url")), decipher.final()]).toString("utf8");
-    } catch {
-      throw new SealError("authentication failed (wrong key, tampered, or stored under another record)");
+    const body = Buffer.from(bodyText, "base64url");
+    for (const key of keys) {
+      try {
+        const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
+        decipher.setAAD(aad(id, context));
+        decipher.setAuthTag(tag);
+        return Buffer.concat([decipher.update(body), decipher.final()]).toString("utf8");
+      } catch {
+        // The next key of this id, if any.
+      }
     }
+    throw new SealError("authentication failed (wrong key, tampered, or stored under another record)");
   }
 }
 

@@ -454,3 +454,88 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     }
   });
 });
+
+/**
+ * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating HMAC_SECRET"): every keyed budget is also taken under the previous
+ * secret's key, in the same script: a send before the rotation still counts after it, a send after it counts for a
+ * replica still on the old secret, a refund gives back both, and without the setting nothing more is hashed or
+ * written.
+ */
+describeWithRedis("OtpThrottle in Redis with HMAC_SECRET_PREVIOUS", () => {
+  let redis: Redis;
+  const prefixes: string[] = [];
+  const oldHasher = new KeyHasher(Buffer.from("o".repeat(32)));
+  const newHasher = new KeyHasher(Buffer.from("n".repeat(32)));
+  const pair = () => {
+    const keyPrefix = uniquePrefix();
+    prefixes.push(keyPrefix);
+    return {
+      keyPrefix,
+      old: new OtpThrottle(SMALL, oldHasher, { redis, keyPrefix }),
+      rotated: new OtpThrottle(SMALL, newHasher, { redis, keyPrefix, previousHashers: [oldHasher] }),
+    };
+  };
+  beforeAll(async () => {
+    redis = await connectRedis();
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeys(redis, prefix);
+    await redis.quit();
+  });
+
+  it("a send under the old secret counts after the rotation, and one after it counts for the old secret", async () => {
+    const { old, rotated } = pair();
+    expect((await old.reserve(aeps("999971658847", "9876500001"))).allowed).toBe(true);
+    expect(await rotated.reserve(mobile("9876500001"))).toMatchObject({ code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    expect((await rotated.reserve(mobile("9876500002"))).allowed).toBe(true);
+    expect(await old.reserve(mobile("9876500002"))).toMatchObject({ code: "OTP_COOLDOWN" });
+    // The fixed windows too: the prefix 987650 has 2 points of 4 (refusals gave theirs back), 2 more, then refused.
+    expect((await rotated.reserve(mobile("9876500003", "203.0.113.7", "b"))).allowed).toBe(true);
+    expect((await old.reserve(mobile("9876500004", "203.0.113.8", "c"))).allowed).toBe(true);
+    expect(await rotated.reserve(mobile("9876500005", "203.0.113.9", "d"))).toMatchObject({ scope: "MOBILE_PREFIX" });
+    // Verifications: the old secret's two checks of the mobile leave none.
+    for (let i = 0; i < 2; i++) expect((await old.reserve(mobile("9876500001"), "verify")).allowed).toBe(true);
+    expect(await rotated.reserve(mobile("9876500001"), "verify")).toMatchObject({ code: "VERIFY_LIMIT_REACHED" });
+  });
+
+  it("still one round trip per send; a refund gives back the points under both secrets", async () => {
+    const { old, rotated } = pair();
+    const own = await connectRedis();
+    try {
+      const throttle = new OtpThrottle(SMALL, newHasher, {
+        redis: own,
+        keyPrefix: prefixes.at(-1) as string,
+        previousHashers: [oldHasher],
+      });
+      const sent = recordCommands(own);
+      const allowed = await throttle.reserve(aeps("999941057058", "9555500001"));
+      expect(allowed.allowed).toBe(true);
+      expect(sent).toEqual(["evalsha"]);
+      await (allowed as Reservation).refund();
+      expect((await old.reserve(aeps("999941057058", "9555500001"))).allowed).toBe(true);
+      expect(await rotated.reserve(mobile("9555500001"))).toMatchObject({ code: "OTP_COOLDOWN" });
+    } finally {
+      own.disconnect();
+    }
+  });
+
+  it("without it (unset, or empty): no HMAC under another secret and no key beyond the current secret's", async () => {
+    const keyPrefix = uniquePrefix();
+    prefixes.push(keyPrefix);
+    const current = new KeyHasher(Buffer.from("n".repeat(32)));
+    const hashes = jest.spyOn(current, "hash");
+    const plain = new OtpThrottle(SMALL, current, { redis, keyPrefix });
+    const empty = new OtpThrottle(SMALL, current, { redis, keyPrefix, previousHashers: [] });
+    expect((await plain.reserve(aeps("999941057058", "9555500001"))).allowed).toBe(true);
+    const keysOfOne = (await dumpKeys(redis, keyPrefix)).length;
+    expect((await empty.reserve(aeps("999941057059", "9555500002", "203.0.113.5"))).allowed).toBe(true);
+    // One HMAC per identifier, whichever the option: the first send's mobile, Aadhaar, prefix, IP and client (5), the
+    // second's mobile, Aadhaar and new IP (3; its prefix and client are remembered). A previous secret adds as many.
+    expect(hashes).toHaveBeenCalledTimes(8);
+    const keys = (await dumpKeys(redis, keyPrefix)).map(({ key }) => key);
+    // The second send: its mobile, Aadhaar and IP are new (the prefix, client and global keys shared).
+    expect(keys).toHaveLength(keysOfOne + 3);
+    const oldKey = oldHasher.hash("destination:mobile", "9555500001");
+    expect(keys.some((key) => key.includes(oldKey))).toBe(false);
+  });
+});

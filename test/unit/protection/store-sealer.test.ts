@@ -93,6 +93,20 @@ describe("StoreSealer (AES-256-GCM)", () => {
     expect(a.key.equals(secret.subarray(0, 32))).toBe(false);
   });
 
+  it("opens with any key of an id: the key derived from HMAC_SECRET_PREVIOUS beside the current one", () => {
+    const [current, previous] = [
+      deriveStoreKey(Buffer.from("n".repeat(40))),
+      deriveStoreKey(Buffer.from("o".repeat(40))),
+    ];
+    const sealed = new StoreSealer([previous]).seal("value", ["record"]);
+    expect(new StoreSealer([current, previous]).open(sealed, ["record"])).toBe("value");
+    // The current key seals; without the previous one, what it sealed does not open.
+    expect(() => new StoreSealer([current]).open(sealed, ["record"])).toThrow(SealError);
+    expect(new StoreSealer([current]).open(new StoreSealer([current, previous]).seal("v", ["r"]), ["r"])).toBe("v");
+    // Still bound to its context under every key.
+    expect(() => new StoreSealer([current, previous]).open(sealed, ["other"])).toThrow(SealError);
+  });
+
   it("refuses bad keys", () => {
     expect(() => new StoreSealer([])).toThrow();
     expect(() => new StoreSealer([{ id: "k1", key: randomBytes(16) }])).toThrow(/32 bytes/);
@@ -124,6 +138,24 @@ describe("STORE_ENCRYPTION_KEYS", () => {
     expect(config.storeKeysDerived).toBe(true);
     expect(config.storeKeys.map((k) => k.id)).toEqual([DERIVED_KEY_ID]);
     expect(loadConfig({ ...production, NODE_ENV: "development" }).storeKeysDerived).toBe(true);
+  });
+
+  it("HMAC_SECRET_PREVIOUS: derived, the previous secrets' keys follow the current one's; configured keys unchanged", () => {
+    const { REDIS_URL: _r, ...memory } = production;
+    const old = "o".repeat(40);
+    const config = loadConfig({ ...memory, HMAC_SECRET_PREVIOUS: `${old}, ${"h".repeat(40)}` });
+    // The current secret listed as a previous one is left out.
+    expect(config.hmacPreviousSecrets).toEqual([Buffer.from(old)]);
+    expect(config.storeKeys).toEqual([deriveStoreKey(Buffer.from("h".repeat(40))), deriveStoreKey(Buffer.from(old))]);
+    const configured = loadConfig({ ...production, STORE_ENCRYPTION_KEYS: `k1:${key(1)}`, HMAC_SECRET_PREVIOUS: old });
+    expect(configured.storeKeys.map((k) => k.id)).toEqual(["k1"]);
+    expect(loadConfig(memory).hmacPreviousSecrets).toEqual([]);
+    expect(() => loadConfig({ NODE_ENV: "development", HMAC_SECRET_PREVIOUS: old })).toThrow(
+      /HMAC_SECRET_PREVIOUS needs HMAC_SECRET/,
+    );
+    expect(() => loadConfig({ ...memory, HMAC_SECRET_PREVIOUS: "short-previous" })).toThrow(
+      /HMAC_SECRET_PREVIOUS.*at least 32 characters/,
+    );
   });
 
   it("parses id:base64key entries in order (first seals)", () => {

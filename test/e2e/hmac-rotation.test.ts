@@ -1,0 +1,207 @@
+import { randomUUID } from "node:crypto";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { type Simulator, startSimulator } from "../../src/simulator/server";
+import { SIM_OTP } from "../../src/simulator/state";
+import { upstreamEnv } from "../helpers/fake-upstream";
+import { nextAadhaar, nextAepsRegistration, nextMobile, nextPan } from "../helpers/identifiers";
+import {
+  aepsInput,
+  CIBIL_CREDIT_HISTORY,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  resultOf,
+  SUBMIT_CIBIL_OTP,
+} from "../helpers/operations";
+import { deletePrefixes, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+
+const OLD = "rotation-old-secret-0123456789abcdefghijk";
+const NEW = "rotation-new-secret-0123456789abcdefghijk";
+
+/**
+ * HMAC_SECRET rotated as docs/security.md "Rotating HMAC_SECRET" says: two server stacks in sequence on one Redis (and
+ * one AOPay, the simulator), the first under the old secret, the second under the new one with
+ * HMAC_SECRET_PREVIOUS=<old>. What the first recorded must hold on the second: a destination in its cooldown stays in
+ * it, a repeated Idempotency-Key replays, a consent still opens the credit report, a registered mobile still counts
+ * for its CIBIL id. Without HMAC_SECRET_PREVIOUS each of them starts afresh, as the page says (the same cases,
+ * expected reset). STORE_ENCRYPTION_KEYS is unset, so records are sealed with the key derived from the secret: the
+ * derived key of the previous secret must open them.
+ */
+describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
+  let simulator: Simulator;
+  const prefixes: string[] = [];
+  const stacks: TestStack[] = [];
+
+  beforeAll(async () => {
+    simulator = await startSimulator({
+      registrationId: SIMULATOR_REGISTRATION_ID,
+      companyCode: SIMULATOR_COMPANY_CODE,
+    });
+  });
+  beforeEach(() => {
+    simulator.resetCalls();
+    prefixes.push(uniquePrefix());
+  });
+  afterEach(async () => {
+    for (const t of stacks.splice(0)) await t.stop();
+  });
+  afterAll(async () => {
+    await simulator.close();
+    await deletePrefixes(prefixes);
+  });
+
+  /** A server on this test's Redis prefix: `secret`, and `previous` as HMAC_SECRET_PREVIOUS when given. */
+  const server = async (secret: string, previous?: string, env: Record<string, string> = {}): Promise<TestStack> => {
+    const t = await startTestStack({
+      ...upstreamEnv(simulator.url.href),
+      REDIS_URL: REDIS_URL as string,
+      REDIS_KEY_PREFIX: prefixes.at(-1) as string,
+      HMAC_SECRET: secret,
+      ...(previous === undefined ? {} : { HMAC_SECRET_PREVIOUS: previous }),
+      ...env,
+    });
+    stacks.push(t);
+    return t;
+  };
+  /** The old server stops (an env change restarts the process), the new one starts on the same Redis. */
+  const rotate = async (old: TestStack, previous: string | undefined, env?: Record<string, string>) => {
+    await old.stop();
+    stacks.splice(stacks.indexOf(old), 1);
+    return server(NEW, previous, env);
+  };
+  /** An AEPS send to `mobile`, every other destination (Aadhaar, user key, references) fresh. */
+  const resend = async (t: TestStack, mobile: string) =>
+    resultOf(
+      (await t.gql(RESEND_AEPS_OTP, aepsInput(mobile, { ...nextAepsRegistration(), aadhaar: nextAadhaar() }))).body,
+      "resendAepsOtp",
+    );
+  const customer = () => ({
+    firstName: "Asha",
+    lastName: "Kulkarni",
+    pan: nextPan(),
+    dateOfBirth: "1990-01-31",
+    email: "asha@example.com",
+    mobile: nextMobile(),
+  });
+  const register = async (t: TestStack, input: ReturnType<typeof customer>) => {
+    const registered = resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
+    expect(registered.__typename).toBe("CibilCustomerRegistered");
+    return registered as unknown as { cibilId: string; accessToken: string };
+  };
+
+  describe.each([
+    ["with HMAC_SECRET_PREVIOUS=<old>: nothing resets", OLD, true],
+    ["without it: everything starts afresh (the documented reset)", undefined, false],
+  ])("%s", (_name, previous, kept) => {
+    it("a destination in its cooldown stays in it: AOPay sees one send", async () => {
+      const old = await server(OLD, undefined, DEFAULT_THROTTLE);
+      const mobile = nextMobile();
+      expect((await resend(old, mobile)).__typename).toBe("AepsOtpResent");
+      const updated = await rotate(old, previous, DEFAULT_THROTTLE);
+      const again = await resend(updated, mobile);
+      if (kept) {
+        expect(again).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN", scope: "DESTINATION" });
+        expect(simulator.calls("aeps.resendOtp")).toBe(1);
+      } else {
+        expect(again.__typename).toBe("AepsOtpResent");
+        expect(simulator.calls("aeps.resendOtp")).toBe(2);
+      }
+    });
+
+    it("a repeated Idempotency-Key replays: AOPay sees one call", async () => {
+      // Lenient budgets (no cooldown): only the key can stop the second call.
+      const old = await server(OLD);
+      // The result's typename, or the error code of a refused key (a GraphQL error, HTTP 422).
+      const send = async (t: TestStack, input: ReturnType<typeof aepsInput>, key: string) => {
+        const { body } = await t.gql(RESEND_AEPS_OTP, input, { "idempotency-key": key });
+        const code = (body as { errors?: Array<{ extensions?: { code?: string } }> }).errors?.[0]?.extensions?.code;
+        return code ?? resultOf(body, "resendAepsOtp").__typename;
+      };
+      const fresh = () => aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
+      const [input, repeated, reused] = [fresh(), randomUUID(), randomUUID()];
+      expect(await send(old, input, repeated)).toBe("AepsOtpResent");
+      expect(await send(old, fresh(), reused)).toBe("AepsOtpResent");
+      const updated = await rotate(old, previous);
+      expect(await send(updated, input, repeated)).toBe("AepsOtpResent");
+      expect(simulator.calls("aeps.resendOtp")).toBe(kept ? 2 : 3);
+      // The same key with other input: a reuse of it (judged by the old record's fingerprint, under the old secret).
+      expect(await send(updated, fresh(), reused)).toBe(kept ? "IDEMPOTENCY_KEY_REUSED" : "AepsOtpResent");
+      expect(simulator.calls("aeps.resendOtp")).toBe(kept ? 2 : 4);
+    });
+
+    it("a consent still lets the credit report be read", async () => {
+      const old = await server(OLD);
+      const { cibilId, accessToken } = await register(old, customer());
+      const challenge = resultOf(
+        (await old.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body,
+        "generateCibilOtp",
+      );
+      expect(challenge.__typename).toBe("CibilOtpChallenge");
+      const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
+      const verified = resultOf(
+        (
+          await old.gql(SUBMIT_CIBIL_OTP, {
+            input: {
+              cibilId,
+              accessToken,
+              otp: SIM_OTP,
+              questionKey: question.key,
+              answerKey: question.answerChoices[0].key,
+            },
+          })
+        ).body,
+        "submitCibilOtp",
+      );
+      expect(verified.__typename).toBe("CibilOtpVerified");
+      const updated = await rotate(old, previous);
+      const history = resultOf((await updated.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory");
+      expect(history.__typename).toBe(kept ? "CibilCreditHistory" : "ConsentRequired");
+    });
+
+    it("a registered mobile still counts for its CIBIL id", async () => {
+      const old = await server(OLD, undefined, DEFAULT_THROTTLE);
+      const input = customer();
+      const { cibilId, accessToken } = await register(old, input);
+      const updated = await rotate(old, previous, DEFAULT_THROTTLE);
+      const challenge = resultOf(
+        (await updated.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body,
+        "generateCibilOtp",
+      );
+      expect(challenge.__typename).toBe("CibilOtpChallenge");
+      // The CIBIL send counted on the registered mobile (read from the record the old secret keyed): an AEPS send to
+      // that mobile is in its cooldown. Without the record it is budgeted by the CIBIL id only.
+      const aeps = await resend(updated, input.mobile);
+      if (kept) expect(aeps).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+      else expect(aeps.__typename).toBe("AepsOtpResent");
+    });
+  });
+
+  it("during a rolling rotation, a replica still on the old secret sees the sends of an updated one", async () => {
+    const [old, updated] = [await server(OLD, undefined, DEFAULT_THROTTLE), await server(NEW, OLD, DEFAULT_THROTTLE)];
+    const mobile = nextMobile();
+    expect((await resend(updated, mobile)).__typename).toBe("AepsOtpResent");
+    expect(await resend(old, mobile)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+    const other = nextMobile();
+    expect((await resend(old, other)).__typename).toBe("AepsOtpResent");
+    expect(await resend(updated, other)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+    expect(simulator.calls("aeps.resendOtp")).toBe(2);
+  });
+
+  it("a registration under the new secret of a PAN registered under the old one keeps both mobiles", async () => {
+    const old = await server(OLD, undefined, DEFAULT_THROTTLE);
+    const first = customer();
+    const { cibilId } = await register(old, first);
+    const updated = await rotate(old, OLD, DEFAULT_THROTTLE);
+    const second = { ...first, mobile: nextMobile() };
+    const { accessToken } = await register(updated, second);
+    const challenge = resultOf(
+      (await updated.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body,
+      "generateCibilOtp",
+    );
+    expect(challenge.__typename).toBe("CibilOtpChallenge");
+    // The send counted on both mobiles: the old record's and the new registration's.
+    for (const mobile of [first.mobile, second.mobile])
+      expect(await resend(updated, mobile)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+  });
+});
