@@ -97,9 +97,9 @@ export interface Config {
   /** True when no HMAC_SECRET was configured and a random one was made for this process (development only). */
   hmacSecretEphemeral: boolean;
   /**
-   * HMAC_SECRET_PREVIOUS: the secrets HMAC_SECRET replaced, during a rotation (docs/security.md "Rotating
-   * HMAC_SECRET"). Every Redis store reads under them as well and writes under hmacSecret. Empty (the default): no
-   * rotation under way, and no store computes or reads anything more.
+   * HMAC_SECRET_PREVIOUS: the secrets HMAC_SECRET replaced, during a rotation (docs/security.md
+   * "Rotating the HMAC secret"). Every Redis store reads under them as well and writes under hmacSecret. Empty (the
+   * default): no rotation under way, and no store computes or reads anything more.
    */
   hmacPreviousSecrets: readonly Buffer[];
   /** Shared state for throttling and idempotency. Null: in-memory, one process. */
@@ -283,7 +283,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     );
   }
   const hmacSecret = hmacRaw === undefined ? randomBytes(32) : Buffer.from(hmacRaw, "utf8");
-  // A rotation (docs/security.md "Rotating HMAC_SECRET"): the secrets replaced, the current one left out if listed.
+  // A rotation (docs/security.md "Rotating the HMAC secret"): the secrets replaced, the current one left out if listed.
   const previousRaw = protection.HMAC_SECRET_PREVIOUS ?? [];
   if (previousRaw.length > 0 && hmacRaw === undefined)
     problems.push("HMAC_SECRET_PREVIOUS needs HMAC_SECRET: it names the secrets HMAC_SECRET replaced");

@@ -11,7 +11,7 @@ export function consentKey(hasher: KeyHasher, clientId: string, cibilId: string)
 
 /**
  * Whether the client holds the customer's consent: recorded under the current secret, or, during a rotation of
- * HMAC_SECRET, under a previous one (docs/security.md "Rotating HMAC_SECRET"; a grant is always written under the
+ * HMAC_SECRET, under a previous one (docs/security.md "Rotating the HMAC secret"; a grant is always written under the
  * current one). `previous` is empty without HMAC_SECRET_PREVIOUS: one HMAC and one read, as before.
  */
 export async function hasConsent(

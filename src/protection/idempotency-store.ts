@@ -60,7 +60,7 @@ export interface IdempotencyStore {
   release(key: string, token: string): Promise<void>;
   /**
    * The record under `key` judged as `begin` would, without taking the key: null when there is none. For a key made
-   * under a previous HMAC_SECRET (docs/security.md "Rotating HMAC_SECRET"), which is read, never written.
+   * under a previous HMAC_SECRET (docs/security.md "Rotating the HMAC secret"), which is read, never written.
    */
   find(key: string, fingerprint: string): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | null>;
 }

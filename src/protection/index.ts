@@ -31,8 +31,8 @@ export interface Protection {
   registeredMobiles: RegisteredMobileStore;
   hasher: KeyHasher;
   /**
-   * HMAC_SECRET_PREVIOUS's secrets, with Redis only (docs/security.md "Rotating HMAC_SECRET"): every store reads under
-   * them too. Empty without the setting, and in memory (a change of secret restarts the process, which loses the
+   * HMAC_SECRET_PREVIOUS's secrets, with Redis only (docs/security.md "Rotating the HMAC secret"): every store reads
+   * under them too. Empty without the setting, and in memory (a change of secret restarts the process, which loses the
    * memory stores anyway): then no store computes a second HMAC nor reads a second key.
    */
   previousHashers: readonly KeyHasher[];

@@ -8,22 +8,18 @@ import { DEFAULT_MEMORY_THROTTLE_MAX_KEYS } from "./protection.settings";
 import { type KeyCount, RedisBudgets, SLIDING_REFUSED, SLIDING_USED_UP, type Take } from "./redis-budgets";
 
 /**
- * OTP throttling as a domain feature (docs/security-requirements.md B1-B5): every OTP send takes one point from each budget that
- * applies to it, all at once, or from none:
- *   per destination (each mobile, Aadhaar and CIBIL id on its own): a cooldown, a short window and a daily cap, each
- *   an exact sliding window (B2's "3 per 10 minutes, 10 per day" holds in every span of 10 minutes and of 24 hours);
- *   per mobile-number prefix (SMS pumping walks number ranges), per source IP, per API client, and one global budget,
- *   each a fixed window.
- * An OTP verification takes one point from the customer's verification budget (each destination) and from its
- * source IP's and API client's verification budgets (guesses spread over many customers), kept apart from the sends'
- * (fixed windows too).
- * Counters live in Redis (redis-budgets.ts: one script per send takes every budget's point; shared by replicas and
- * kept across restarts) or in this process's memory (memory-counters.ts: the same semantics in bounded tables, one
- * entry per destination holding the times of its last sends, one per prefix, IP, client and global key, capped at
- * MEMORY_THROTTLE_MAX_KEYS entries; when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the
- * identifier, never the number itself (KeyHasher).
- *
- * A send is counted before it happens. It is refunded only when the call provably never left the process
+ * OTP throttling as a domain feature (docs/security-requirements.md B1-B5): every OTP send takes one point from each
+ * budget that applies to it, all at once, or from none: per destination (each mobile, Aadhaar and CIBIL id on its own):
+ * a cooldown, a short window and a daily cap, each an exact sliding window (B2's "3 per 10 minutes, 10 per day" holds
+ * in every span of 10 minutes and of 24 hours); per mobile-number prefix (SMS pumping walks number ranges), per source
+ * IP, per API client, and one global budget, each a fixed window. An OTP verification takes one point from the
+ * customer's verification budget (each destination) and from its source IP's and API client's verification budgets
+ * (guesses spread over many customers), kept apart from the sends' (fixed windows too). Counters live in Redis
+ * (redis-budgets.ts: one script per send takes every budget's point; shared by replicas and kept across restarts) or in
+ * this process's memory (memory-counters.ts: the same semantics in bounded tables, one entry per destination holding
+ * the times of its last sends, one per prefix, IP, client and global key, capped at MEMORY_THROTTLE_MAX_KEYS entries;
+ * when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the identifier, never the number itself
+ * (KeyHasher). A send is counted before it happens. It is refunded only when the call provably never left the process
  * (docs/security-requirements.md E3: an unknown outcome keeps its cost).
  */
 
@@ -183,10 +179,10 @@ export interface ThrottleStore {
   redis: Redis;
   keyPrefix: string;
   /**
-   * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating HMAC_SECRET"): each keyed budget is also taken under the key each
-   * of these makes, in the same script, counted and judged as the current key is (as OTP_LEGACY_DESTINATION_KEYS takes
-   * the fixed-window keys): the sends made before the rotation still count, and replicas still on the old secret see
-   * the new ones. Empty or absent: nothing more is hashed nor taken.
+   * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating the HMAC secret"): each keyed budget is also taken under the key
+   * each of these makes, in the same script, counted and judged as the current key is (as OTP_LEGACY_DESTINATION_KEYS
+   * takes the fixed-window keys): the sends made before the rotation still count, and replicas still on the old secret
+   * see the new ones. Empty or absent: nothing more is hashed nor taken.
    */
   previousHashers?: readonly KeyHasher[];
 }

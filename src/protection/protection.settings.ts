@@ -130,8 +130,9 @@ export const protectionSettings = defineSettings({
           "during a rotation of `HMAC_SECRET`, the secret(s) it replaced (comma-separated): every Redis store (throttle, " +
           "idempotency, consent, registered mobiles) reads under them as well as under `HMAC_SECRET` and writes under " +
           "`HMAC_SECRET`, so no budget, consent, `Idempotency-Key` or registered mobile resets; records sealed with the key " +
-          "derived from them still open. Remove it once the longest of the stores' lifetimes has passed (docs/security.md " +
-          '"Rotating HMAC_SECRET"). Unset, nothing more is computed or read',
+          "derived from them still open. Remove it once the lifetimes that must survive have passed " +
+          '(docs/security.md "Rotating the HMAC secret": 24 h, or 90 days for registered mobiles). Unset, nothing more ' +
+          "is computed or read; in memory it changes nothing",
       },
     ),
     STORE_ENCRYPTION_KEYS: custom(storeKeys, {

@@ -435,7 +435,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     private readonly sealer: StoreSealer,
     private readonly ttlMs: number = DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000,
     /**
-     * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating HMAC_SECRET"): records, PAN links and send marks under these
+     * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating the HMAC secret"): records, PAN links and send marks under these
      * are read too (a send marks under them as well, so that a registration found through an old PAN link sees it);
      * a record is written under the current secret, with the previous records' mobiles, when next written. Empty:
      * nothing more is hashed or read.

@@ -43,7 +43,7 @@ export interface SendGuardOptions {
   hasher: KeyHasher;
   /**
    * HMAC_SECRET_PREVIOUS's hashers (protection/index.ts; empty or absent without it): a key recorded under a previous
-   * secret is looked up before the current one is taken (docs/security.md "Rotating HMAC_SECRET").
+   * secret is looked up before the current one is taken (docs/security.md "Rotating the HMAC secret").
    */
   previousHashers?: readonly KeyHasher[];
   /** How long a key's result is kept. */
@@ -267,7 +267,7 @@ export class SendGuard {
     // During a rotation of HMAC_SECRET, a key recorded under a previous secret answers as it did (replay, mismatch,
     // in flight, abandoned); only a key found under none is taken, under the current secret. Without
     // HMAC_SECRET_PREVIOUS the list is empty: no HMAC and no read more. A replica still on the old secret does not
-    // look under the new one: a rolling rotation leaves that window (docs/security.md "Rotating HMAC_SECRET").
+    // look under the new one: a rolling rotation leaves that window (docs/security.md "Rotating the HMAC secret").
     const previous = this.options.previousHashers;
     let begun: BeginOutcome | null = null;
     if (previous !== undefined && previous.length > 0) begun = await this.#previousRecord(req, previous);

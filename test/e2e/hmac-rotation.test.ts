@@ -20,13 +20,13 @@ const OLD = "rotation-old-secret-0123456789abcdefghijk";
 const NEW = "rotation-new-secret-0123456789abcdefghijk";
 
 /**
- * HMAC_SECRET rotated as docs/security.md "Rotating HMAC_SECRET" says: two server stacks in sequence on one Redis (and
- * one AOPay, the simulator), the first under the old secret, the second under the new one with
+ * HMAC_SECRET rotated as docs/security.md "Rotating the HMAC secret" says: two server stacks in sequence on one Redis
+ * (and one AOPay, the simulator), the first under the old secret, the second under the new one with
  * HMAC_SECRET_PREVIOUS=<old>. What the first recorded must hold on the second: a destination in its cooldown stays in
- * it, a repeated Idempotency-Key replays, a consent still opens the credit report, a registered mobile still counts
- * for its CIBIL id. Without HMAC_SECRET_PREVIOUS each of them starts afresh, as the page says (the same cases,
- * expected reset). STORE_ENCRYPTION_KEYS is unset, so records are sealed with the key derived from the secret: the
- * derived key of the previous secret must open them.
+ * it, a repeated Idempotency-Key replays, a consent still opens the credit report, a registered mobile still counts for
+ * its CIBIL id. Without HMAC_SECRET_PREVIOUS each of them starts afresh, as the page says (the same cases, expected
+ * reset). STORE_ENCRYPTION_KEYS is unset, so records are sealed with the key derived from the secret: the derived key
+ * of the previous secret must open them.
  */
 describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
   let simulator: Simulator;

@@ -456,9 +456,9 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
 });
 
 /**
- * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating HMAC_SECRET"): every keyed budget is also taken under the previous
- * secret's key, in the same script: a send before the rotation still counts after it, a send after it counts for a
- * replica still on the old secret, a refund gives back both, and without the setting nothing more is hashed or
+ * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating the HMAC secret"): every keyed budget is also taken under the
+ * previous secret's key, in the same script: a send before the rotation still counts after it, a send after it counts
+ * for a replica still on the old secret, a refund gives back both, and without the setting nothing more is hashed or
  * written.
  */
 describeWithRedis("OtpThrottle in Redis with HMAC_SECRET_PREVIOUS", () => {
