@@ -6,7 +6,10 @@
  * AEPS user key (docs/operations.md "Finding a customer's requests"). Reads HMAC_SECRET from the environment, as the
  * server does (the same setting and check), and refuses to run without it: a server without one used a random secret
  * no one can compute a reference under. The identifier is read as the server reads it (the validators' own functions,
- * dist/graphql/customer-refs.js) and never printed: one line per kind it is valid as, `kind  reference`.
+ * dist/graphql/customer-refs.js) and never printed: one line per kind it is valid as, `kind  reference`. During a
+ * rotation (HMAC_SECRET_PREVIOUS set, as on the server), then one line per kind and previous secret,
+ * `kind  reference  (previous secret n)`: the references of the lines written before the rotation (docs/security.md
+ * "Rotating the HMAC secret").
  */
 require("reflect-metadata");
 const { join } = require("node:path");
@@ -45,9 +48,21 @@ function secret() {
   return Buffer.from(/** @type {string} */ (raw), "utf8");
 }
 
+/** @returns {Buffer[]} HMAC_SECRET_PREVIOUS's secrets, checked as the server checks them (none when unset). */
+function previousSecrets() {
+  const raw = process.env.HMAC_SECRET_PREVIOUS || undefined;
+  if (raw === undefined) return [];
+  /** @type {string[]} */
+  const problems = [];
+  const { HMAC_SECRET_PREVIOUS: list } = readGroup(protectionSettings, { HMAC_SECRET_PREVIOUS: raw }, problems);
+  if (problems.length > 0) fail(problems.join("; "));
+  return /** @type {string[]} */ (list).map((previous) => Buffer.from(previous, "utf8"));
+}
+
 /** @param {string} identifier */
 function print(identifier) {
   const refs = new CustomerRefs(secret());
+  const previous = previousSecrets().map((old) => new CustomerRefs(old));
   const candidates = customerRefCandidates(identifier);
   if (candidates.length === 0) {
     // Not echoed: the identifier may be a customer's, mistyped.
@@ -56,6 +71,10 @@ function print(identifier) {
   for (const { kind, canonical } of candidates) {
     process.stdout.write(`${kind.padEnd(10)}${refs.of(kind, canonical)}\n`);
   }
+  previous.forEach((old, i) => {
+    for (const { kind, canonical } of candidates)
+      process.stdout.write(`${kind.padEnd(10)}${old.of(kind, canonical)}  (previous secret ${i + 1})\n`);
+  });
 }
 
 const args = process.argv.slice(2);
@@ -64,6 +83,7 @@ if (args.length === 1) print(args[0]);
 else {
   // Checked before reading, so that nobody types an identifier for nothing.
   secret();
+  previousSecrets();
   const lines = require("node:readline").createInterface({ input: process.stdin, terminal: false });
   if (process.stdin.isTTY) process.stderr.write("identifier: ");
   let answered = false;

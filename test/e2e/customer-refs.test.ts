@@ -220,6 +220,22 @@ describe("npm run customer-ref", () => {
     expect(run.stdout).toBe(`aadhaar   ${cli(VALID_AADHAAR).refs.aadhaar}\n`);
   });
 
+  it("with HMAC_SECRET_PREVIOUS (a rotation), also the references under each previous secret, marked", () => {
+    const old = "customer-ref-old-secret-0123456789abcdefgh";
+    // Spaced: valid as an Aadhaar number only (one line per secret).
+    const AADHAAR = "2341 2341 2346";
+    const run = cli(AADHAAR, { HMAC_SECRET: SECRET, HMAC_SECRET_PREVIOUS: old });
+    expect(run.status).toBe(0);
+    const [current, before] = [cli(AADHAAR).refs.aadhaar, cli(AADHAAR, { HMAC_SECRET: old }).refs.aadhaar];
+    expect(before).not.toBe(current);
+    expect(run.stdout).toBe(`aadhaar   ${current}\naadhaar   ${before}  (previous secret 1)\n`);
+    const short = cli(AADHAAR, { HMAC_SECRET: SECRET, HMAC_SECRET_PREVIOUS: "short-canary-previous" });
+    expect(short.status).toBe(2);
+    expect(short.stdout).toBe("");
+    expect(short.stderr).toMatch(/HMAC_SECRET_PREVIOUS/);
+    expect(short.stderr).not.toContain("short-canary-previous");
+  });
+
   it("a 10-digit number gives each kind it is valid as: mobile, CIBIL id and user key, each its own reference", () => {
     const { refs } = cli("9876543210");
     expect(Object.keys(refs)).toEqual(["mobile", "cibil", "aeps-user"]);
