@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { RedisIdempotencyStore } from "../../src/protection/idempotency-store";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { OtpThrottle } from "../../src/protection/otp-throttle";
+import { RedisRegisteredMobileStore } from "../../src/protection/registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../src/protection/store-sealer";
 import { connectRedis, deleteKeys, describeWithRedis, dumpKeys, recordCommands, uniquePrefix } from "../helpers/redis";
 import { throttleConfig } from "../helpers/throttle";
@@ -163,5 +164,42 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
         expect(text).not.toContain(createHash(algo).update(id).digest("base64url"));
       }
     }
+  });
+
+  /**
+   * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating the HMAC secret"): a store under the new secret reads what one
+   * under the old secret wrote, and writes under the new one (STORE_ENCRYPTION_KEYS unset: the derived keys of both).
+   */
+  it("registered mobiles across a rotation: read under the old secret, rewritten under the new one with its mobiles", async () => {
+    const [oldSecret, newSecret] = [Buffer.from("o".repeat(32)), Buffer.from("n".repeat(32))];
+    const rotatedSealer = new StoreSealer([deriveStoreKey(newSecret), deriveStoreKey(oldSecret)]);
+    const old = new RedisRegisteredMobileStore(
+      redis,
+      prefix,
+      new KeyHasher(oldSecret),
+      new StoreSealer([deriveStoreKey(oldSecret)]),
+    );
+    const rotated = new RedisRegisteredMobileStore(redis, prefix, new KeyHasher(newSecret), rotatedSealer, 60_000, [
+      new KeyHasher(oldSecret),
+    ]);
+    const plain = new RedisRegisteredMobileStore(redis, prefix, new KeyHasher(newSecret), rotatedSealer);
+    await old.remember("7000000001", "9123400001", "ABCPE1001F");
+    expect(await rotated.recall("7000000001")).toEqual(["9123400001"]);
+    expect(await rotated.sending("7000000001")).toEqual(["9123400001"]);
+    await rotated.sent("7000000001");
+    // Nothing under the new secret yet: a store without the setting knows nothing of it.
+    expect(await plain.recall("7000000001")).toEqual([]);
+    // A registration of the same PAN on the rotated store: found through the old link, then rewritten under the new key.
+    await rotated.registering("ABCPE1001F", "9123400002");
+    await rotated.remember("7000000001", "9123400002", "ABCPE1001F");
+    expect(await plain.recall("7000000001")).toEqual(["9123400001", "9123400002"]);
+    expect(await rotated.recall("7000000001")).toEqual(["9123400001", "9123400002"]);
+    // A send under way marks the old key too: a registration found through a PAN's old link is refused meanwhile.
+    await old.remember("7000000002", "9123400004", "ABCPE1002F");
+    expect(await rotated.sending("7000000002")).toEqual(["9123400004"]);
+    await expect(rotated.registering("ABCPE1002F", "9123400005")).rejects.toMatchObject({
+      code: "OTP_SEND_IN_PROGRESS",
+    });
+    await rotated.sent("7000000002");
   });
 });
