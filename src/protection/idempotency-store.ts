@@ -209,14 +209,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);
     }
-    if (current === null) return { kind: "acquired", token };
-    let existing: IdempotencyRecord;
-    try {
-      existing = JSON.parse(current) as IdempotencyRecord;
-    } catch (error) {
-      throw new ProtectionStoreError("idempotency", error);
-    }
-    return judge(this.sealer, key, existing, fingerprint, Date.now());
+    return current === null ? { kind: "acquired", token } : this.#judged(key, current, fingerprint);
   }
 
   async complete(key: string, token: string, fingerprint: string, result: StoredResult, ttlMs: number): Promise<void> {
@@ -243,10 +236,18 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async find(key: string, fingerprint: string): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | null> {
     let current: string | null;
-    let existing: IdempotencyRecord;
     try {
       current = await this.redis.get(this.#key(key));
-      if (current === null) return null;
+    } catch (error) {
+      throw new ProtectionStoreError("idempotency", error);
+    }
+    return current === null ? null : this.#judged(key, current, fingerprint);
+  }
+
+  /** A record read from Redis (`begin`'s or `find`'s), judged for this request; unreadable JSON is the store failing. */
+  #judged(key: string, current: string, fingerprint: string): Exclude<BeginOutcome, { kind: "acquired" }> {
+    let existing: IdempotencyRecord;
+    try {
       existing = JSON.parse(current) as IdempotencyRecord;
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);

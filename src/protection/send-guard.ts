@@ -140,6 +140,14 @@ function timedOut(error: unknown): boolean {
 
 const NO_BUDGET = { allowed: true as const, nextSendInMs: 0, refund: async () => undefined };
 
+/**
+ * An Idempotency-Key's store key (`scope`: client, operation and key) and its input's fingerprint, under one secret's
+ * hasher: the current one, or during a rotation a previous one (SendGuard #begin, #previousRecord).
+ */
+function idempotencyKeys(hasher: KeyHasher, scope: string, input: string): { key: string; fingerprint: string } {
+  return { key: hasher.hash("idempotency", scope), fingerprint: hasher.hash("fingerprint", input) };
+}
+
 export class SendGuard {
   readonly #observe: RequestObserver;
   readonly #clock: () => number;
@@ -238,15 +246,17 @@ export class SendGuard {
     }
   }
 
-  /** The record of the request's Idempotency-Key under the first previous secret that has one, else null. */
-  async #previousRecord<R>(
-    req: SendRequest<unknown, R>,
+  /**
+   * The record of the request's Idempotency-Key under the first previous secret that has one, else null (`scope` and
+   * `input` as #begin hashes them).
+   */
+  async #previousRecord(
+    scope: string,
+    input: string,
     previous: readonly KeyHasher[],
   ): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | null> {
-    const { field, idempotencyKey } = req;
     for (const hasher of previous) {
-      const key = hasher.hash("idempotency", `${req.subject.clientId}\n${field}\n${idempotencyKey}`);
-      const fingerprint = hasher.hash("fingerprint", `${field}\n${canonicalJson(req.input)}`);
+      const { key, fingerprint } = idempotencyKeys(hasher, scope, input);
       const found = await this.options.idempotency.find(key, fingerprint);
       if (found !== null) return found;
     }
@@ -262,15 +272,16 @@ export class SendGuard {
     if (idempotencyKey === undefined) return { kind: "acquired" };
     const { hasher, idempotency, pendingTtlMs } = this.options;
     // Scoped to the client and the operation, so two clients (or two mutations) never share a key.
-    const key = hasher.hash("idempotency", `${req.subject.clientId}\n${field}\n${idempotencyKey}`);
-    const fingerprint = hasher.hash("fingerprint", `${field}\n${canonicalJson(req.input)}`);
+    const scope = `${req.subject.clientId}\n${field}\n${idempotencyKey}`;
+    const input = `${field}\n${canonicalJson(req.input)}`;
+    const { key, fingerprint } = idempotencyKeys(hasher, scope, input);
     // During a rotation of HMAC_SECRET, a key recorded under a previous secret answers as it did (replay, mismatch,
     // in flight, abandoned); only a key found under none is taken, under the current secret. Without
     // HMAC_SECRET_PREVIOUS the list is empty: no HMAC and no read more. A replica still on the old secret does not
     // look under the new one: a rolling rotation leaves that window (docs/security.md "Rotating the HMAC secret").
     const previous = this.options.previousHashers;
     let begun: BeginOutcome | null = null;
-    if (previous !== undefined && previous.length > 0) begun = await this.#previousRecord(req, previous);
+    if (previous !== undefined && previous.length > 0) begun = await this.#previousRecord(scope, input, previous);
     // The pending record is kept as long as a result would be: a request that died with the key (a crash, SIGKILL)
     // while its send may have been upstream is answered OutcomeUnknown, never taken as new once its pending time ends.
     const token = randomUUID();
