@@ -73,9 +73,11 @@ export const admissionSettings = defineSettings({
     }),
     ADMISSION_RETRY_AFTER_SECONDS: int({
       default: DEFAULT_ADMISSION_RETRY_AFTER_SECONDS,
-      min: 0,
+      // Not 0: `Retry-After: 0` tells every refused client to send again at once, into the overload (or the drain)
+      // that refused it; the clients read it as their wait (client/src/retry-after.ts), and so do proxies.
+      min: 1,
       max: 3_600,
-      doc: "the `Retry-After` header of a refusal: under overload, and while the server drains (shutting down)",
+      doc: "the `Retry-After` header of a refusal: under overload, and while the server drains (shutting down); at least 1",
     }),
   },
 });

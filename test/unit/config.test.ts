@@ -42,6 +42,13 @@ describe("loadConfig", () => {
     expect(problemsOf({ ADMISSION_SAMPLE_INTERVAL_MS: "100" })).toEqual([]);
   });
 
+  it("never tells a refused client to send again at once (ADMISSION_RETRY_AFTER_SECONDS at least 1)", () => {
+    // `Retry-After: 0` on an OVERLOADED or draining 503 sends every refused client straight back into the overload.
+    expect(problemsOf({ ADMISSION_RETRY_AFTER_SECONDS: "0" }).join("\n")).toMatch(/ADMISSION_RETRY_AFTER_SECONDS/);
+    expect(problemsOf({ ADMISSION_RETRY_AFTER_SECONDS: "1" })).toEqual([]);
+    expect(loadConfig({}).admission.retryAfterSeconds).toBe(1);
+  });
+
   it("requires partner credentials with a base URL", () => {
     expect(problemsOf({ AOPAY_BASE_URL: "https://api.aopay.co.in" })).toEqual([
       "AOPAY_REGISTRATION_ID is required when AOPAY_BASE_URL is set",
