@@ -47,6 +47,8 @@ export type BeginOutcome =
   | { kind: "mismatch" }
   | { kind: "replay"; result: StoredResult };
 
+export type CompleteOutcome = "stored" | "restored" | "superseded";
+
 export interface IdempotencyStore {
   /**
    * Takes the key for `pendingTtlMs` (longer than the request can run), keeping the pending record `ttlMs` (default:
@@ -55,7 +57,19 @@ export interface IdempotencyStore {
    * answer it never got (a command that timed out here and ran in Redis later).
    */
   begin(key: string, fingerprint: string, pendingTtlMs: number, ttlMs?: number, token?: string): Promise<BeginOutcome>;
-  complete(key: string, token: string, fingerprint: string, result: StoredResult, ttlMs: number): Promise<void>;
+  /**
+   * Stores the result of the request holding the key (`token`). `stored`: over its pending record. `restored`: the
+   * record had vanished (a Redis restart or failover that lost it, a flush): written again, so that a repeat of the
+   * key replays this result instead of taking the key as new and sending a second OTP. `superseded`: another request
+   * holds the key now (this one's record ended and the key was taken again): nothing written.
+   */
+  complete(
+    key: string,
+    token: string,
+    fingerprint: string,
+    result: StoredResult,
+    ttlMs: number,
+  ): Promise<CompleteOutcome>;
   /** Frees the key again (the first request ended without doing anything that must not be repeated). */
   release(key: string, token: string): Promise<void>;
   /**
@@ -137,10 +151,21 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return { kind: "acquired", token };
   }
 
-  async complete(key: string, token: string, fingerprint: string, result: StoredResult, ttlMs: number): Promise<void> {
-    if (this.#table.get(key)?.token !== token) return;
+  async complete(
+    key: string,
+    token: string,
+    fingerprint: string,
+    result: StoredResult,
+    ttlMs: number,
+  ): Promise<CompleteOutcome> {
+    const existing = this.#table.get(key);
+    if (existing !== undefined && existing.token !== token) return "superseded";
     const sealed = sealResult(this.sealer, key, fingerprint, result);
-    this.#table.insert(key, { state: "done", fingerprint, token, result: sealed, expiresAt: this.#now() + ttlMs });
+    const record: MemoryRecord = { state: "done", fingerprint, token, result: sealed, expiresAt: this.#now() + ttlMs };
+    // Over its own record, insert replaces it in place; a vanished one takes a unit of room again, refused when full
+    // (the caller tries again, then counts the result as unrecorded).
+    if (!this.#table.insert(key, record)) throw new MemoryStoreFullError("idempotency");
+    return existing === undefined ? "restored" : "stored";
   }
 
   async release(key: string, token: string): Promise<void> {
@@ -153,13 +178,15 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 }
 
-// Complete or release only the record this request holds (its pending TTL may have run out and another taken it).
+// Complete or release only the record this request holds (its record may have ended and another taken the key).
+// Complete answers 1 (stored over its record), 2 (the record had vanished: written again) or 0 (another's: nothing).
 const COMPLETE_LUA = `
 local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-if cjson.decode(current).token ~= ARGV[1] then return 0 end
+if current and cjson.decode(current).token ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1`;
+if current then return 1 end
+return 2`;
+const COMPLETE_OUTCOMES: readonly CompleteOutcome[] = ["superseded", "stored", "restored"];
 const RELEASE_LUA = `
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
@@ -212,18 +239,28 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return current === null ? { kind: "acquired", token } : this.#judged(key, current, fingerprint);
   }
 
-  async complete(key: string, token: string, fingerprint: string, result: StoredResult, ttlMs: number): Promise<void> {
+  async complete(
+    key: string,
+    token: string,
+    fingerprint: string,
+    result: StoredResult,
+    ttlMs: number,
+  ): Promise<CompleteOutcome> {
     const record: IdempotencyRecord = {
       state: "done",
       fingerprint,
       token,
       result: sealResult(this.sealer, key, fingerprint, result),
     };
+    let answer: number;
     try {
-      await this.#complete(this.#key(key), token, JSON.stringify(record), String(ttlMs));
+      answer = await this.#complete(this.#key(key), token, JSON.stringify(record), String(ttlMs));
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);
     }
+    const outcome = COMPLETE_OUTCOMES[answer];
+    if (outcome === undefined) throw new ProtectionStoreError("idempotency", new Error("unexpected script answer"));
+    return outcome;
   }
 
   async release(key: string, token: string): Promise<void> {

@@ -355,9 +355,33 @@ export class SendGuard {
    */
   async #storeResult(req: SendRequest<unknown, unknown>, claim: Claim, stored: StoredResult): Promise<void> {
     const { key, token, fingerprint } = claim;
-    await this.#settleKey(req, claim, "store", () =>
-      this.options.idempotency.complete(key, token, fingerprint, stored, this.options.idempotencyTtlMs),
-    );
+    await this.#settleKey(req, claim, "store", async () => {
+      const outcome = await this.options.idempotency.complete(
+        key,
+        token,
+        fingerprint,
+        stored,
+        this.options.idempotencyTtlMs,
+      );
+      if (outcome === "stored") return;
+      const { field, log } = req;
+      if (outcome === "restored") {
+        // The pending record was gone (a Redis restart or failover that lost it, a flush): written again, so that a
+        // repeat replays this result. A repeat that came while it was gone took the key as new (nothing can tell).
+        log.warn(
+          { otpSend: { field, idempotency: "restored" } },
+          "idempotency record had vanished while the send ran: its result was stored again",
+        );
+        return;
+      }
+      // Another request holds the key: its record ended while this send ran (its pending time is longer than any
+      // upstream call, so only a lost record, then a repeat, does this). A later repeat meets that request's record.
+      log.error(
+        { otpSend: { field, idempotency: "superseded" } },
+        "idempotency result not stored: another request took the key while this send ran",
+      );
+      this.#observe.unrecorded(field);
+    });
   }
 
   /**
@@ -385,7 +409,7 @@ export class SendGuard {
     req: SendRequest<unknown, unknown>,
     claim: Claim,
     what: "store" | "release",
-    step: () => Promise<void>,
+    step: () => Promise<unknown>,
     /** A free that may have nothing to free (a claim whose answer timed out): no line while the store is down. */
     quiet = false,
   ): Promise<void> {

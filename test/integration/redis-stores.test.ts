@@ -83,6 +83,33 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     expect((await store.begin("k2", "fp", 60_000)).kind).toBe("acquired");
   });
 
+  it("idempotency: complete restores a record Redis lost, and never writes over another request's", async () => {
+    // Lost: a restart without persistence, a failover to a replica the write had not reached, a flush. Before, the
+    // result was not written (the script answered 0, unread) and a repeat of the key took it as new: a second SMS.
+    const store = new RedisIdempotencyStore(redis, prefix, sealer);
+    const first = await store.begin("k-lost", "fp", 60_000);
+    if (first.kind !== "acquired") throw new Error("expected acquired");
+    expect(await redis.del(`${prefix}idem:k-lost`)).toBe(1);
+    expect(await store.complete("k-lost", first.token, "fp", { typename: "X", data: { n: 1 } }, 60_000)).toBe(
+      "restored",
+    );
+    expect(await store.begin("k-lost", "fp", 60_000)).toEqual({
+      kind: "replay",
+      result: { typename: "X", data: { n: 1 } },
+    });
+    expect(await redis.pttl(`${prefix}idem:k-lost`)).toBeGreaterThan(59_000);
+
+    const held = await store.begin("k-taken", "fp", 60_000);
+    if (held.kind !== "acquired") throw new Error("expected acquired");
+    await redis.del(`${prefix}idem:k-taken`);
+    const taker = await store.begin("k-taken", "fp", 60_000);
+    if (taker.kind !== "acquired") throw new Error("expected acquired");
+    expect(await store.complete("k-taken", held.token, "fp", { typename: "X", data: {} }, 60_000)).toBe("superseded");
+    expect(await store.begin("k-taken", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    expect(await store.complete("k-taken", taker.token, "fp", { typename: "Y", data: {} }, 60_000)).toBe("stored");
+    expect(await store.begin("k-taken", "fp", 60_000)).toEqual({ kind: "replay", result: { typename: "Y", data: {} } });
+  });
+
   it("idempotency: a pending record kept past its pending time answers abandoned, not acquired", async () => {
     const store = new RedisIdempotencyStore(redis, prefix, sealer);
     expect((await store.begin("k-abandoned", "fp", 50, 60_000)).kind).toBe("acquired");

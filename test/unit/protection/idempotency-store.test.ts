@@ -49,6 +49,41 @@ describe("MemoryIdempotencyStore", () => {
     expect((await store.begin("k", "fp", 60_000)).kind).toBe("acquired");
   });
 
+  it("complete answers stored over its record, restores a record that ended, and never writes over another's", async () => {
+    let now = 1_000_000;
+    const store = new MemoryIdempotencyStore(sealer, { maxKeys: 10, now: () => now });
+    const a = await store.begin("a", "fp", 60_000);
+    if (a.kind !== "acquired") throw new Error();
+    expect(await store.complete("a", a.token, "fp", result, 60_000)).toBe("stored");
+    // A record that ended before its result came (here by its TTL; in Redis by a restart or failover that lost it):
+    // written again, so that a repeat replays rather than sends again.
+    const b = await store.begin("b", "fp", 1_000);
+    if (b.kind !== "acquired") throw new Error();
+    now += 1_000;
+    expect(await store.complete("b", b.token, "fp", result, 60_000)).toBe("restored");
+    expect(await store.begin("b", "fp", 60_000)).toEqual({ kind: "replay", result });
+    // Another request took the key meanwhile: its record stays, in flight, then its own result.
+    const c = await store.begin("c", "fp", 1_000);
+    if (c.kind !== "acquired") throw new Error();
+    now += 1_000;
+    const taker = await store.begin("c", "fp", 60_000);
+    if (taker.kind !== "acquired") throw new Error();
+    expect(await store.complete("c", c.token, "fp", { typename: "Other", data: {} }, 60_000)).toBe("superseded");
+    expect(await store.begin("c", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    expect(await store.complete("c", taker.token, "fp", result, 60_000)).toBe("stored");
+    expect(await store.begin("c", "fp", 60_000)).toEqual({ kind: "replay", result });
+  });
+
+  it("a restored record needs room like a new one: refused when the table is full", async () => {
+    let now = 0;
+    const store = new MemoryIdempotencyStore(sealer, { maxKeys: 1, now: () => now });
+    const a = await store.begin("a", "fp", 1_000);
+    if (a.kind !== "acquired") throw new Error();
+    now += 1_000;
+    expect((await store.begin("other", "fp", 60_000)).kind).toBe("acquired");
+    await expect(store.complete("a", a.token, "fp", result, 60_000)).rejects.toBeInstanceOf(MemoryStoreFullError);
+  });
+
   it("a pending record kept past its pending time answers abandoned, never acquired, until it expires", async () => {
     // The request that took the key died (a crash) while its send may have been upstream: taking the key again would
     // send again under it. Before, the pending record simply expired with its pending time and the key was free.
