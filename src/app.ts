@@ -18,7 +18,7 @@ import { registerGraphQLRoute } from "./http/graphql-route";
 import { createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
 import { Metrics } from "./observability/metrics";
-import { MetricsServer } from "./http/metrics-server";
+import { MetricsServer, metricsAuth } from "./http/metrics-server";
 import { Scrubber } from "./pii/scrub";
 import { createProtection } from "./protection";
 import { NO_OBSERVER, type RequestObserver } from "./protection/observer";
@@ -179,7 +179,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     async listen() {
       if (metricsServer) {
         metricsUrl = await metricsServer.listen();
-        logger.info({ url: metricsUrl, auth: config.metrics.token ? "bearer" : "none" }, "metrics listening");
+        logger.info({ url: metricsUrl, auth: metricsAuth(config.metrics) }, "metrics listening");
       }
       if (!(await protection.connect(REDIS_CONNECT_WAIT_MS))) {
         logger.error("redis is not reachable: OTP sends are refused and /readyz reports not ready until it is");

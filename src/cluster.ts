@@ -3,7 +3,7 @@ import { AggregatorRegistry } from "prom-client";
 import type { App } from "./app";
 import type { Config } from "./config";
 import { createLogger, type Logger } from "./logging/logger";
-import { MetricsServer } from "./http/metrics-server";
+import { MetricsServer, metricsAuth } from "./http/metrics-server";
 import { monotonicNow } from "./util/clock";
 
 /**
@@ -115,7 +115,7 @@ export async function runPrimary(config: Config): Promise<void> {
   if (metricsServer) {
     const url = await metricsServer.listen();
     log.info(
-      { url, auth: config.metrics.token ? "bearer" : "none", workers: config.webConcurrency },
+      { url, auth: metricsAuth(config.metrics), workers: config.webConcurrency },
       "metrics listening (all workers)",
     );
   }

@@ -65,6 +65,8 @@ export interface MetricsConfig {
   port: number;
   /** If set, scrapes must send `Authorization: Bearer <token>`. */
   token: string | null;
+  /** METRICS_TOKEN_PREVIOUS: also accepted, during a rotation (only with `token`). */
+  previousToken: string | null;
 }
 
 /** GraphQL document limits (docs/security-requirements.md A2/A3), checked before execution. */
@@ -350,11 +352,15 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
       host: metrics.METRICS_HOST,
       port: metrics.METRICS_PORT,
       token: metrics.METRICS_TOKEN ?? null,
+      previousToken: metrics.METRICS_TOKEN_PREVIOUS ?? null,
     },
     readinessIncludesBreaker: server.READINESS_INCLUDES_BREAKER,
     telemetry: telemetryConfig(readGroup(telemetrySettings, env, problems), problems),
   };
 
+  // Alone it would be the only token accepted, under a name that says it is on its way out.
+  if (metrics.METRICS_TOKEN_PREVIOUS !== undefined && metrics.METRICS_TOKEN === undefined)
+    problems.push("METRICS_TOKEN_PREVIOUS needs METRICS_TOKEN: it names the token METRICS_TOKEN replaced");
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
 }

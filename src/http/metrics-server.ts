@@ -30,7 +30,10 @@ export class MetricsServer {
   ) {
     // Digests compared, not the headers: equal lengths always, so neither the comparison's time nor a length check
     // before it tells a scraper how long the token is (an audit: the length was compared first).
+    // During a rotation the previous token too (METRICS_TOKEN_PREVIOUS): both compared on every scrape, whichever
+    // matches, so the time taken does not say which one a scraper holds.
     const expected = config.token ? bearerDigest(`Bearer ${config.token}`) : null;
+    const previous = config.token && config.previousToken ? bearerDigest(`Bearer ${config.previousToken}`) : null;
     const guard = new ConnectionGuard(limits, [], log, "metrics");
     this.#server = createServer(nodeServerOptions(limits), (req, res) => {
       limitResponseWrite(req.socket, limits);
@@ -39,7 +42,10 @@ export class MetricsServer {
         return;
       }
       if (expected) {
-        if (!timingSafeEqual(bearerDigest(req.headers.authorization ?? ""), expected)) {
+        const given = bearerDigest(req.headers.authorization ?? "");
+        const current = timingSafeEqual(given, expected);
+        const old = previous !== null && timingSafeEqual(given, previous);
+        if (!current && !old) {
           res.writeHead(401, { "content-type": "text/plain", "www-authenticate": "Bearer" }).end("Unauthorized\n");
           return;
         }
@@ -85,4 +91,10 @@ export class MetricsServer {
 /** SHA-256 of an Authorization value: what the metrics token check compares (a fixed 32 bytes). */
 function bearerDigest(value: string): Buffer {
   return hash("sha256", value, "buffer");
+}
+
+/** The "metrics listening" line's `auth`: `none`, `bearer`, or `bearer+previous` while METRICS_TOKEN_PREVIOUS is set. */
+export function metricsAuth(config: MetricsConfig): "none" | "bearer" | "bearer+previous" {
+  if (!config.token) return "none";
+  return config.previousToken ? "bearer+previous" : "bearer";
 }

@@ -26,5 +26,14 @@ export const metricsSettings = defineSettings({
       secret: true,
       doc: "if set (at least 16 characters), scrapes must send `Authorization: Bearer <token>`",
     }),
+    // One token alone cannot be rotated without a gap: the replicas and the scraper never switch at the same moment,
+    // and every scrape refused meanwhile reads as the target down (`up` 0) and leaves holes in every alert's series.
+    METRICS_TOKEN_PREVIOUS: text({
+      minLength: 16,
+      secret: true,
+      doc:
+        "the token `METRICS_TOKEN` replaced, still accepted while the scrapers move to the new one; remove it once they have " +
+        '(docs/operations.md, "Rotating the metrics token"). Needs `METRICS_TOKEN`',
+    }),
   },
 });

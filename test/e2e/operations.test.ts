@@ -95,6 +95,45 @@ describe("metrics at /metrics on their own listener (prom-client)", () => {
   });
 });
 
+describe("rotating the metrics token (METRICS_TOKEN_PREVIOUS)", () => {
+  // One token alone could not be rotated without a gap: the scraper and the replicas never switch at the same moment,
+  // and every scrape refused meanwhile read as the target down.
+  const OLD = "scrape-token-old-0123456789";
+  const NEW = "scrape-token-new-0123456789";
+  let t: TestStack | undefined;
+  afterEach(async () => {
+    await t?.stop();
+    t = undefined;
+  });
+  const statusWith = async (token?: string) =>
+    (await scrape((t as TestStack).stack.app.metricsUrl, token ? { authorization: `Bearer ${token}` } : {})).status;
+
+  it("during the rotation both tokens scrape, and nothing else does", async () => {
+    t = await startTestStack({ METRICS_TOKEN: NEW, METRICS_TOKEN_PREVIOUS: OLD });
+    expect(await statusWith(NEW)).toBe(200);
+    expect(await statusWith(OLD)).toBe(200);
+    expect(await statusWith("scrape-token-xxx-0123456789")).toBe(401);
+    expect(await statusWith(`${OLD}x`)).toBe(401);
+    expect(await statusWith()).toBe(401);
+    expect(t.logs.records().find((r) => r.msg === "metrics listening")).toMatchObject({ auth: "bearer+previous" });
+    // Secrets: neither token in any line.
+    expect(t.logs.raw()).not.toContain(OLD);
+    expect(t.logs.raw()).not.toContain(NEW);
+  });
+
+  it("once METRICS_TOKEN_PREVIOUS is removed, the old token is refused", async () => {
+    t = await startTestStack({ METRICS_TOKEN: NEW });
+    expect(await statusWith(NEW)).toBe(200);
+    expect(await statusWith(OLD)).toBe(401);
+  });
+
+  it("METRICS_TOKEN_PREVIOUS alone does not start: it names the token METRICS_TOKEN replaced", async () => {
+    await expect(startTestStack({ METRICS_TOKEN_PREVIOUS: OLD })).rejects.toThrow(
+      /METRICS_TOKEN_PREVIOUS needs METRICS_TOKEN/,
+    );
+  });
+});
+
 describe("circuit breaker through the server, and readiness", () => {
   let upstream: FakeUpstream;
   let t: TestStack;
