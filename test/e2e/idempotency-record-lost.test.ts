@@ -46,6 +46,10 @@ describeWithRedis("an Idempotency-Key whose record Redis lost while the send was
   const send = (variables: ReturnType<typeof aepsInput>, key: string): Promise<GqlResponse> =>
     t.gql(RESEND_AEPS_OTP, variables, { "idempotency-key": key });
 
+  /** The log lines whose `otpSend.idempotency` is `what`. */
+  const linesSaying = (what: string) =>
+    t.logs.records().filter((r) => (r.otpSend as { idempotency?: string } | undefined)?.idempotency === what);
+
   /** Every key of this server, as a Redis restart without persistence would lose them. */
   async function loseEverything(): Promise<number> {
     const keys = await redis.keys(`${prefix}*`);
@@ -70,9 +74,7 @@ describeWithRedis("an Idempotency-Key whose record Redis lost while the send was
     expect(repeat.headers["idempotent-replayed"]).toBe("true");
     expect(upstream.calls).toHaveLength(1);
 
-    const warnings = t.logs
-      .records()
-      .filter((r) => (r.otpSend as { idempotency?: string })?.idempotency === "restored");
+    const warnings = linesSaying("restored");
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ level: "warn", otpSend: { field: "resendAepsOtp" } });
     // Named by the field alone: no identifier, no key.
@@ -97,9 +99,7 @@ describeWithRedis("an Idempotency-Key whose record Redis lost while the send was
     const third = await send(variables, key);
     expect(third.headers["idempotent-replayed"]).toBe("true");
     expect(upstream.calls).toHaveLength(2);
-    const superseded = t.logs
-      .records()
-      .filter((r) => (r.otpSend as { idempotency?: string })?.idempotency === "superseded");
+    const superseded = linesSaying("superseded");
     expect(superseded).toHaveLength(1);
     expect(superseded[0]).toMatchObject({ level: "error" });
     const metrics = await fetch(t.stack.app.metricsUrl as string).then((r) => r.text());
