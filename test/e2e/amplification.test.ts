@@ -2,6 +2,7 @@ import { request } from "undici";
 import { DEFAULT_GRAPHQL_LIMITS } from "../../src/config";
 import { MAX_ERROR_LOCATIONS } from "../../src/graphql/plugins/error-format";
 import { SIM_OTP } from "../../src/simulator/state";
+import { registrationInput } from "../helpers/identifiers";
 import { GENERATE_CIBIL_OTP, REGISTER_CIBIL_CUSTOMER, resultOf } from "../helpers/operations";
 import { productionStackSendingNothing, startTestStack, type TestStack, TEST_API_KEY } from "../helpers/stack";
 
@@ -266,15 +267,10 @@ describe("calls to AOPay per request", () => {
   });
 
   it("one credit-report read per CIBIL id, however many times a request asks for it", async () => {
-    const customer = {
-      firstName: "Asha",
-      lastName: "Kulkarni",
-      pan: "ABCPE4711F",
-      dateOfBirth: "1990-04-23",
-      email: "asha.kulkarni@example.com",
-      mobile: "9876547111",
-    };
-    const reg = resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, { input: customer })).body, "registerCibilCustomer");
+    const reg = resultOf(
+      (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() })).body,
+      "registerCibilCustomer",
+    );
     const { cibilId, accessToken } = reg as unknown as { cibilId: string; accessToken: string };
     const challenge = resultOf(
       (await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SIM_OTP } from "../../src/simulator/state";
-import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
+import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, registrationInput } from "../helpers/identifiers";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, VALID_AADHAAR } from "../helpers/operations";
 import { describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY, type WireRequest } from "../helpers/stack";
@@ -207,24 +207,8 @@ function suite(name: string, env: () => Record<string, string>) {
       });
 
       it("consent and credit history: verified under one spelling, readable under another, read once per canonical id", async () => {
-        const pan = nextPan();
         const reg = resultOf(
-          (
-            await t.gql(
-              REGISTER,
-              {
-                input: {
-                  firstName: "Asha",
-                  lastName: "Kulkarni",
-                  pan,
-                  dateOfBirth: "1990-04-23",
-                  email: "asha@example.com",
-                  mobile: "9876512345",
-                },
-              },
-              auth,
-            )
-          ).body,
+          (await t.gql(REGISTER, { input: registrationInput() }, auth)).body,
           "registerCibilCustomer",
         ) as unknown as { cibilId: string; accessToken: string };
         const challenge = resultOf(

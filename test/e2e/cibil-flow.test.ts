@@ -1,5 +1,6 @@
 import { hashApiKey } from "../../src/auth/authenticator";
 import { SIM_OTP, SIM_OTP_TTL_MS } from "../../src/simulator/state";
+import { registrationInput } from "../helpers/identifiers";
 import {
   CIBIL_CREDIT_HISTORY,
   GENERATE_CIBIL_OTP,
@@ -21,14 +22,17 @@ const SUBMIT = SUBMIT_CIBIL_OTP;
 const SUBMIT_NO_HISTORY = `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $input) { __typename ... on CibilOtpVerified { status } ${FAILURE} } }`;
 const HISTORY_QUERY = CIBIL_CREDIT_HISTORY;
 
-const customer = (n: number) => ({
-  firstName: "Asha",
-  lastName: "Kulkarni",
-  pan: `ABCPE${String(1000 + n)}F`,
-  dateOfBirth: "1990-04-23",
-  email: "asha.kulkarni@example.com",
-  mobile: `98765${String(10000 + n).slice(-5)}`,
-});
+/**
+ * Customer `n`: the same PAN and mobile for the same `n` (one test registers one customer twice). The date of birth
+ * and e-mail are the ones a test looks for in responses and logs.
+ */
+const customer = (n: number) =>
+  registrationInput({
+    pan: `ABCPE${String(1000 + n)}F`,
+    dateOfBirth: "1990-04-23",
+    email: "asha.kulkarni@example.com",
+    mobile: `98765${String(10000 + n).slice(-5)}`,
+  });
 
 describe("the whole CIBIL flow through the simulator: register, generate, submit (wrong, right), history", () => {
   let now = Date.now();

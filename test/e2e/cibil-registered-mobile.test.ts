@@ -1,4 +1,4 @@
-import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
+import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, registrationInput } from "../helpers/identifiers";
 import {
   aepsInput,
   cibilToken,
@@ -20,18 +20,6 @@ import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/sta
  * "AOPay". In memory and, with REDIS_URL, in Redis.
  */
 
-/** A new customer (a PAN of its own) registering with `mobile`: registerCibilCustomer's variables. */
-const customer = (mobile: string) => ({
-  input: {
-    firstName: "Asha",
-    lastName: "Kulkarni",
-    pan: nextPan(),
-    dateOfBirth: "1990-01-31",
-    email: "asha@example.com",
-    mobile,
-  },
-});
-
 const BACKENDS = storeBackends("h".repeat(32));
 
 describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (%s)", (_name, skip, backendEnv) => {
@@ -50,7 +38,10 @@ describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (
   };
 
   async function register(stack: TestStack, mobile: string): Promise<{ cibilId: string; accessToken: string }> {
-    const result = resultOf((await stack.gql(REGISTER_CIBIL_CUSTOMER, customer(mobile))).body, "registerCibilCustomer");
+    const result = resultOf(
+      (await stack.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput({ mobile }) })).body,
+      "registerCibilCustomer",
+    );
     expect(result.__typename).toBe("CibilCustomerRegistered");
     return { cibilId: result.cibilId as string, accessToken: result.accessToken as string };
   }
@@ -141,12 +132,12 @@ describe("registration when the in-memory record table is full", () => {
     // Two records per customer: its CIBIL id's mobiles and its PAN's link.
     t = await startTestStack({ MEMORY_REGISTERED_MOBILE_MAX_KEYS: "3" });
     const first = resultOf(
-      (await t.gql(REGISTER_CIBIL_CUSTOMER, customer(nextMobile()))).body,
+      (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() })).body,
       "registerCibilCustomer",
     );
     expect(first.__typename).toBe("CibilCustomerRegistered");
     const second = resultOf(
-      (await t.gql(REGISTER_CIBIL_CUSTOMER, customer(nextMobile()))).body,
+      (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() })).body,
       "registerCibilCustomer",
     );
     expect(second).toMatchObject({

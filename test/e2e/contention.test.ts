@@ -8,7 +8,7 @@ import {
   REGISTERED_MOBILES_DIMENSION,
 } from "../../src/protection/registered-mobiles";
 import { StoreSealer } from "../../src/protection/store-sealer";
-import { nextMobile, nextPan } from "../helpers/identifiers";
+import { nextMobile, nextPan, registrationInput } from "../helpers/identifiers";
 import { aepsInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, type Result } from "../helpers/operations";
 import { connectRedis, deletePrefixes, REDIS_URL, storeBackends } from "../helpers/redis";
 import { startRedisProxy } from "../helpers/redis-proxy";
@@ -73,7 +73,7 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
     return t;
   };
   const register = async (s: TestStack, pan: string, mobile: string): Promise<Result> => {
-    const input = { firstName: "Asha", lastName: "Kulkarni", pan, dateOfBirth: "1990-01-31", email: "a@x.in", mobile };
+    const input = registrationInput({ pan, mobile });
     return resultOf((await s.gql(REGISTER_WITH_WAIT, { input })).body, "registerCibilCustomer");
   };
   const metricsOf = async (s: TestStack) => (await request(s.stack.app.metricsUrl as string)).body.text();

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { request } from "undici";
 import { KeyHasher } from "../../src/protection/key-hasher";
+import { registrationInput } from "../helpers/identifiers";
 import {
   CIBIL_CREDIT_HISTORY,
   GENERATE_CIBIL_OTP,
@@ -70,16 +71,7 @@ function cli(identifier: string, env: Record<string, string | undefined> = { HMA
   return { status: run.status, stdout: run.stdout, stderr: run.stderr, refs };
 }
 
-const registration = (pan: string, mobile: string) => ({
-  input: {
-    firstName: "Asha",
-    lastName: "Kulkarni",
-    pan,
-    dateOfBirth: "1990-01-01",
-    email: "asha@example.com",
-    mobile,
-  },
-});
+const registration = (pan: string, mobile: string) => ({ input: registrationInput({ pan, mobile }) });
 
 describe("customer references on the access line", () => {
   it("AEPS: one Aadhaar number however spelled, one mobile, one user key in either case share their references", async () => {

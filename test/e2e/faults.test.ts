@@ -13,6 +13,7 @@ import {
   upstreamEnv,
 } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
+import { registrationInput } from "../helpers/identifiers";
 import {
   aepsInput,
   cibilInput,
@@ -286,16 +287,7 @@ describe("upstream faults end as typed results, with exactly one upstream call a
   });
 });
 
-const REGISTRATION = {
-  input: {
-    firstName: "Asha",
-    lastName: "Rao",
-    pan: "ABCPR1234K",
-    dateOfBirth: "1990-01-01",
-    email: "asha@example.org",
-    mobile: "9876543210",
-  },
-};
+const REGISTRATION = { input: registrationInput() };
 const SUBMISSION = {
   input: { cibilId: "102277100", accessToken: "123456542124", otp: "123456", questionKey: "q1", answerKey: "a1" },
 };

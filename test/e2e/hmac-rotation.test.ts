@@ -3,7 +3,13 @@ import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/con
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { SIM_OTP } from "../../src/simulator/state";
 import { upstreamEnv } from "../helpers/fake-upstream";
-import { nextAadhaar, nextAepsRegistration, nextMobile, nextPan } from "../helpers/identifiers";
+import {
+  nextAadhaar,
+  nextAepsRegistration,
+  nextMobile,
+  registrationInput,
+  type RegistrationInput,
+} from "../helpers/identifiers";
 import {
   aepsInput,
   CIBIL_CREDIT_HISTORY,
@@ -76,15 +82,7 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
       (await t.gql(RESEND_AEPS_OTP, aepsInput(mobile, { ...nextAepsRegistration(), aadhaar: nextAadhaar() }))).body,
       "resendAepsOtp",
     );
-  const customer = () => ({
-    firstName: "Asha",
-    lastName: "Kulkarni",
-    pan: nextPan(),
-    dateOfBirth: "1990-01-31",
-    email: "asha@example.com",
-    mobile: nextMobile(),
-  });
-  const register = async (t: TestStack, input: ReturnType<typeof customer>) => {
+  const register = async (t: TestStack, input: RegistrationInput) => {
     const registered = resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
     expect(registered.__typename).toBe("CibilCustomerRegistered");
     return registered as unknown as { cibilId: string; accessToken: string };
@@ -132,7 +130,7 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
 
     it("a consent still lets the credit report be read", async () => {
       const old = await server(OLD);
-      const { cibilId, accessToken } = await register(old, customer());
+      const { cibilId, accessToken } = await register(old, registrationInput());
       const challenge = resultOf(
         (await old.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body,
         "generateCibilOtp",
@@ -161,7 +159,7 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
 
     it("a registered mobile still counts for its CIBIL id", async () => {
       const old = await server(OLD, undefined, DEFAULT_THROTTLE);
-      const input = customer();
+      const input = registrationInput();
       const { cibilId, accessToken } = await register(old, input);
       const updated = await rotate(old, previous, DEFAULT_THROTTLE);
       const challenge = resultOf(
@@ -190,7 +188,7 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
 
   it("a registration under the new secret of a PAN registered under the old one keeps both mobiles", async () => {
     const old = await server(OLD, undefined, DEFAULT_THROTTLE);
-    const first = customer();
+    const first = registrationInput();
     const { cibilId } = await register(old, first);
     const updated = await rotate(old, OLD, DEFAULT_THROTTLE);
     const second = { ...first, mobile: nextMobile() };

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { upstreamEnv } from "../helpers/fake-upstream";
-import { nextAadhaar, nextAepsRegistration, nextMobile, nextPan } from "../helpers/identifiers";
+import { nextAadhaar, nextAepsRegistration, nextMobile, registrationInput } from "../helpers/identifiers";
 import {
   aepsInput,
   GENERATE_CIBIL_OTP,
@@ -68,14 +68,7 @@ describeWithRedis("STORE_ENCRYPTION_KEYS rotation across replicas of adjacent st
 
   /** The typename of an OTP send on `b` for a customer registered on `a`. */
   async function otpAcross(a: TestStack, b: TestStack): Promise<string> {
-    const input = {
-      firstName: "Asha",
-      lastName: "Kulkarni",
-      pan: nextPan(),
-      dateOfBirth: "1990-01-31",
-      email: "asha@example.com",
-      mobile: nextMobile(),
-    };
+    const input = registrationInput();
     const registered = resultOf((await a.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
     expect(registered.__typename).toBe("CibilCustomerRegistered");
     const { cibilId, accessToken } = registered as unknown as { cibilId: string; accessToken: string };

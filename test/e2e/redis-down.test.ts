@@ -9,6 +9,7 @@ import {
   RESEND_AEPS_OTP,
   resultOf,
 } from "../helpers/operations";
+import { registrationInput } from "../helpers/identifiers";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /** A production-like stack whose REDIS_URL points at a loopback port where nothing listens. */
@@ -48,17 +49,10 @@ describe("fail closed when the shared store is unreachable", () => {
   });
 
   it("refuses a registration before AOPay: its CIBIL id's mobile could not be remembered", async () => {
-    const input = {
-      input: {
-        firstName: "Asha",
-        lastName: "Kulkarni",
-        pan: "ABCPE1234F",
-        dateOfBirth: "1990-01-31",
-        email: "asha@example.com",
-        mobile: "9876512345",
-      },
-    };
-    const res = resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, input)).body, "registerCibilCustomer");
+    const res = resultOf(
+      (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() })).body,
+      "registerCibilCustomer",
+    );
     expect(res).toMatchObject({ __typename: "ProtectionUnavailable", code: "PROTECTION_UNAVAILABLE", retryable: true });
     expect(t.simulator?.calls("cibil.register")).toBe(0);
   });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type Redis from "ioredis";
 import { request } from "undici";
 import { SIM_OTP } from "../../src/simulator/state";
+import { registrationInput } from "../helpers/identifiers";
 import {
   aepsInput,
   CIBIL_CREDIT_HISTORY,
@@ -141,10 +142,8 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis with maxmemory and noeviction
     });
     const aeps = resultOf((await s.t.gql(RESEND_AEPS_OTP, aepsInput("9876500201"))).body, "resendAepsOtp");
     expect(aeps).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
-    const input = { firstName: "Asha", lastName: "Kulkarni", pan: "ABCPE2011F", dateOfBirth: "1990-01-31" };
     const registration = resultOf(
-      (await s.t.gql(REGISTER_CIBIL_CUSTOMER, { input: { ...input, email: "a@example.com", mobile: "9876500202" } }))
-        .body,
+      (await s.t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() })).body,
       "registerCibilCustomer",
     );
     expect(registration).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
@@ -168,14 +167,7 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "the key space after every operation",
   const s = onPrivateRedis([]);
 
   it("every key has a TTL; no mobile, Aadhaar, PAN, email, CIBIL id or token in any key or value", async () => {
-    const person = {
-      firstName: "Asha",
-      lastName: "Kulkarni",
-      pan: "ABCPE3011F",
-      dateOfBirth: "1990-01-31",
-      email: "asha.k@example.com",
-      mobile: "9876530111",
-    };
+    const person = registrationInput();
     const reg = resultOf(
       (await s.t.gql(REGISTER_CIBIL_CUSTOMER, { input: person }, { "idempotency-key": "ttl-1" })).body,
       "registerCibilCustomer",

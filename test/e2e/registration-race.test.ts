@@ -3,7 +3,7 @@ import { request } from "undici";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { until } from "../helpers/holding-upstream";
-import { nextAadhaar, nextAepsRegistration, nextMobile, nextPan } from "../helpers/identifiers";
+import { nextAadhaar, nextAepsRegistration, nextMobile, nextPan, registrationInput } from "../helpers/identifiers";
 import {
   aepsInput,
   GENERATE_CIBIL_OTP,
@@ -154,7 +154,7 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
     pan: string,
     mobile: string,
   ): Promise<{ cibilId: string; accessToken: string }> {
-    const input = { firstName: "Asha", lastName: "Kulkarni", pan, dateOfBirth: "1990-01-31", email: "a@x.in", mobile };
+    const input = registrationInput({ pan, mobile });
     const result = resultOf((await s.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
     expect(result.__typename).toBe("CibilCustomerRegistered");
     return { cibilId: result.cibilId as string, accessToken: result.accessToken as string };
@@ -229,9 +229,7 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
       const pan = nextPan();
       const customer = await register(s, pan, victim);
 
-      const input = (mobile: string) => ({
-        input: { firstName: "Asha", lastName: "Kulkarni", pan, dateOfBirth: "1990-01-31", email: "a@x.in", mobile },
-      });
+      const input = (mobile: string) => ({ input: registrationInput({ pan, mobile }) });
       const attempt = async (mobile: string) =>
         resultOf((await s.gql(REGISTER_CIBIL_CUSTOMER, input(mobile))).body, "registerCibilCustomer");
       // Three refused by AOPay: the record now has four mobiles (each added when sent).
@@ -268,12 +266,12 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
       const customer = await register(s, pan, own);
       const sending = generate(s, customer);
       await until("the GenerateOTP at AOPay", () => upstream.calls.some((c) => c.path.endsWith("/GenerateOTP")));
-      const input = { firstName: "Asha", lastName: "Kulkarni", pan, dateOfBirth: "1990-01-31", email: "a@x.in" };
+      const input = registrationInput({ pan, mobile: victim });
       // With an Idempotency-Key: the refusal frees it (nothing was sent), so the same key may try again.
       const key = { "idempotency-key": "registration-race-0001" };
-      const during = await s.gql(REGISTER_CIBIL_CUSTOMER, { input: { ...input, mobile: victim } }, key);
+      const during = await s.gql(REGISTER_CIBIL_CUSTOMER, { input }, key);
       const again = async (document: string) =>
-        resultOf((await s.gql(document, { input: { ...input, mobile: victim } })).body, "registerCibilCustomer");
+        resultOf((await s.gql(document, { input })).body, "registerCibilCustomer");
       await expectRefusal(
         s,
         resultOf(during.body, "registerCibilCustomer"),
@@ -287,7 +285,7 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
       expect(sms).toEqual([own]);
       // The send is over: the registration goes with the same key (not replayed), and the next send counts on both
       // mobiles.
-      const after = await s.gql(REGISTER_CIBIL_CUSTOMER, { input: { ...input, mobile: victim } }, key);
+      const after = await s.gql(REGISTER_CIBIL_CUSTOMER, { input }, key);
       expect(after.headers["idempotent-replayed"]).toBeUndefined();
       expect(resultOf(after.body, "registerCibilCustomer")).toMatchObject({
         __typename: "CibilCustomerRegistered",

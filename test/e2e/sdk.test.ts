@@ -18,6 +18,7 @@ import {
   resetAfterRequest,
   startFakeUpstream,
 } from "../helpers/fake-upstream";
+import { registrationInput } from "../helpers/identifiers";
 import { VALID_AADHAAR } from "../helpers/operations";
 import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
 
@@ -68,14 +69,7 @@ describe("typed SDK against the live server", () => {
   it("walks the CIBIL flow to the credit report: the challenge's countdown, then the report, typed", async () => {
     const registered = (
       await sdk.registerCibilCustomer({
-        input: {
-          firstName: "Meera",
-          lastName: "Nair",
-          pan: "ABCPN4321K",
-          dateOfBirth: "1991-02-03",
-          email: "meera@example.com",
-          mobile: "9123456780",
-        },
+        input: registrationInput({ firstName: "Meera", mobile: "9123456780" }),
       })
     ).data?.registerCibilCustomer;
     if (registered?.__typename !== "CibilCustomerRegistered")

@@ -4,6 +4,7 @@ import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { SIM_OTP } from "../../src/simulator/state";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixture } from "../helpers/fixtures";
+import { registrationInput } from "../helpers/identifiers";
 import { aepsInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
@@ -103,14 +104,8 @@ describe("the simulator answers every documented case with AOPay's documented bo
 
   let accessToken = "";
   it("registers the customer of AOPay's examples (the simulator's own answer: registeration has no documented body)", async () => {
-    const input = {
-      firstName: "Asha",
-      lastName: "Kulkarni",
-      pan: "ABCPE1234F",
-      dateOfBirth: "1990-04-23",
-      email: "asha@example.com",
-      mobile: "9413812345",
-    };
+    // A mobile starting 94138: the example's "sent to 94138****".
+    const input = registrationInput({ mobile: "9413812345" });
     const res = await t.gql(
       `mutation($input: RegisterCibilCustomerInput!) { registerCibilCustomer(input: $input) { __typename ... on CibilCustomerRegistered { cibilId accessToken } } }`,
       { input },

@@ -9,6 +9,7 @@ import {
 import { StoreSealer } from "../../src/protection/store-sealer";
 import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
+import { registrationInput } from "../helpers/identifiers";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { describeWithRedis, REDIS_URL } from "../helpers/redis";
 import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
@@ -45,16 +46,7 @@ const K2 = `k2:${key(2)}`;
 
 const REGISTER = `mutation($input: RegisterCibilCustomerInput!) { registerCibilCustomer(input: $input) {
   __typename ... on CibilCustomerRegistered { cibilId accessToken maskedMobile maskedPan maskedEmail } ... on Failure { code } } }`;
-const REGISTER_INPUT = {
-  input: {
-    firstName: "Asha",
-    lastName: "Kulkarni",
-    pan: CANARY.pan,
-    dateOfBirth: "1990-01-31",
-    email: CANARY.email,
-    mobile: CANARY.mobile,
-  },
-};
+const REGISTER_INPUT = { input: registrationInput({ pan: CANARY.pan, email: CANARY.email, mobile: CANARY.mobile }) };
 const AEPS_INPUT = {
   input: {
     userKey: "AOP554N3XXXX",

@@ -22,6 +22,34 @@ export const nextCibilId = () => `7${RUN}${100 + next("cibilId", 100)}`;
 export const nextMobile = () => `9${RUN}${100 + next("mobile", 100)}`;
 export const nextPan = () => `ABCPE${String(1000 + next("pan", 9000))}F`;
 
+/** registerCibilCustomer's input (RegisterCibilCustomerInput), as the tests send it. */
+export interface RegistrationInput {
+  firstName: string;
+  middleName?: string | null;
+  lastName: string;
+  pan: string;
+  dateOfBirth: string;
+  email: string;
+  mobile: string;
+}
+
+/**
+ * A valid registration: Asha Kulkarni, born 1990-01-31, asha@example.com, with a PAN and a mobile of its own
+ * (nextPan, nextMobile) unless `overrides` names them, so each call is a new customer on a phone nobody else budgets.
+ * Pass what the test is about (`{ pan, mobile: victim }`); the rest is any valid customer.
+ */
+export function registrationInput(overrides: Partial<RegistrationInput> = {}): RegistrationInput {
+  return {
+    firstName: "Asha",
+    lastName: "Kulkarni",
+    pan: overrides.pan ?? nextPan(),
+    dateOfBirth: "1990-01-31",
+    email: "asha@example.com",
+    mobile: overrides.mobile ?? nextMobile(),
+    ...overrides,
+  };
+}
+
 /**
  * A fresh AEPS registration: user key (12 characters), primaryKeyId and encodeTxnId. Each is a destination budgeted
  * on its own (src/graphql/guarded-mutations.ts AEPS_REGISTRATION), so tests that meet the real budgets need their own.
