@@ -8,8 +8,8 @@ import {
   resultOf,
   type Result,
 } from "../helpers/operations";
-import { deletePrefixes, storeBackends } from "../helpers/redis";
-import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+import { storeBackends } from "../helpers/redis";
+import { DEFAULT_THROTTLE, stackPerTest, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
  * AOPay sends a CIBIL OTP to the customer's REGISTERED mobile (docs/upstream/aopay-api.md §1, §1.2), and
@@ -24,18 +24,7 @@ const BACKENDS = storeBackends("h".repeat(32));
 
 describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (%s)", (_name, skip, backendEnv) => {
   const maybe = skip === null ? it : it.skip;
-  let t: TestStack | undefined;
-  let env: Record<string, string> = {};
-  afterEach(async () => {
-    await t?.stop();
-    t = undefined;
-    if (env.REDIS_KEY_PREFIX) await deletePrefixes([env.REDIS_KEY_PREFIX]);
-  });
-  const start = async (extra: Record<string, string> = {}) => {
-    env = { ...DEFAULT_THROTTLE, ...backendEnv(), ...extra };
-    t = await startTestStack(env);
-    return t;
-  };
+  const { start } = stackPerTest(backendEnv);
 
   async function register(stack: TestStack, mobile: string): Promise<{ cibilId: string; accessToken: string }> {
     const result = resultOf(
@@ -56,7 +45,7 @@ describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (
   maybe(
     "six PANs registered with one mobile: one GenerateOTP reaches AOPay, the rest meet the mobile's cooldown; AEPS to it too; another mobile is unaffected",
     async () => {
-      const s = await start();
+      const s = await start(DEFAULT_THROTTLE);
       const victim = nextMobile();
       const customers = [];
       for (let i = 0; i < 6; i++) customers.push(await register(s, victim));
@@ -87,7 +76,7 @@ describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (
   );
 
   maybe("an AEPS resend first: the CIBIL send to the same registered mobile meets the cooldown", async () => {
-    const s = await start();
+    const s = await start(DEFAULT_THROTTLE);
     const mobile = nextMobile();
     const customer = await register(s, mobile);
     expect((await aeps(s, mobile)).__typename).toBe("AepsOtpResent");
@@ -96,7 +85,7 @@ describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (
   });
 
   maybe("the mobile's prefix budget applies to CIBIL sends (distinct mobiles of one range)", async () => {
-    const s = await start({ OTP_PREFIX_MAX: "3" });
+    const s = await start({ ...DEFAULT_THROTTLE, OTP_PREFIX_MAX: "3" });
     // nextMobile() values share their first 6 digits within a test file (one range).
     const customers = [];
     for (let i = 0; i < 4; i++) customers.push(await register(s, nextMobile()));
@@ -113,7 +102,7 @@ describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (
   maybe(
     "CIBIL ids with no record here (registered before, elsewhere, or lost on restart): budgeted by id only, as before",
     async () => {
-      const s = await start();
+      const s = await start(DEFAULT_THROTTLE);
       const unknown = (cibilId: string) => ({ cibilId, accessToken: cibilToken(cibilId) });
       expect((await generate(s, unknown(nextCibilId()))).__typename).not.toBe("OtpThrottled");
       const id = nextCibilId();

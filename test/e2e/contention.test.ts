@@ -10,9 +10,9 @@ import {
 import { StoreSealer } from "../../src/protection/store-sealer";
 import { nextMobile, nextPan, registrationInput } from "../helpers/identifiers";
 import { aepsInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, type Result } from "../helpers/operations";
-import { connectRedis, deletePrefixes, REDIS_URL, storeBackends } from "../helpers/redis";
+import { connectRedis, REDIS_URL, storeBackends } from "../helpers/redis";
 import { startRedisProxy } from "../helpers/redis-proxy";
-import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack";
 
 /**
  * Contention between requests is not a store failure. Requests racing on one identifier or one Idempotency-Key, with
@@ -60,18 +60,7 @@ function sample(metrics: string, name: string, labels: string): number {
 describe.each(BACKENDS)("contention between requests is not a store failure (%s)", (name, skip, backendEnv) => {
   const maybe = skip === null ? it : it.skip;
   const redisOnly = skip === null && name === "in Redis" ? it : it.skip;
-  let t: TestStack | undefined;
-  let env: Record<string, string> = {};
-  afterEach(async () => {
-    await t?.stop();
-    t = undefined;
-    if (env.REDIS_KEY_PREFIX) await deletePrefixes([env.REDIS_KEY_PREFIX]);
-  });
-  const start = async (extra: Record<string, string> = {}) => {
-    env = { ...backendEnv(), ...extra };
-    t = await startTestStack(env);
-    return t;
-  };
+  const { start, env, stop } = stackPerTest(backendEnv);
   const register = async (s: TestStack, pan: string, mobile: string): Promise<Result> => {
     const input = registrationInput({ pan, mobile });
     return resultOf((await s.gql(REGISTER_WITH_WAIT, { input })).body, "registerCibilCustomer");
@@ -235,7 +224,7 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
         let steps = 0;
         proxy.intercept(async (chunk) => {
           const text = chunk.toString("latin1");
-          const redisKey = new RegExp(`${escape(env.REDIS_KEY_PREFIX)}idem:[A-Za-z0-9_-]+`).exec(text)?.[0];
+          const redisKey = new RegExp(`${escape(env().REDIS_KEY_PREFIX)}idem:[A-Za-z0-9_-]+`).exec(text)?.[0];
           if (redisKey === undefined) return;
           steps += 1;
           // The server's own pending record, under another request's token.
@@ -258,8 +247,7 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
         });
         expect(s.simulator?.calls("aeps.resendOtp")).toBe(0);
         await expectNoStoreFailure(s, [result]);
-        await t?.stop();
-        t = undefined;
+        await stop();
       } finally {
         await replica.quit();
         await proxy.close();
@@ -282,7 +270,7 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
         const hasher = new KeyHasher(Buffer.from(SECRET));
         const sealer = new StoreSealer([deriveStoreKey(Buffer.from(SECRET))]);
         const key = hasher.hash(REGISTERED_MOBILE_DIMENSION, cibilId);
-        const redisKey = `${env.REDIS_KEY_PREFIX}regmobiles:${key}`;
+        const redisKey = `${env().REDIS_KEY_PREFIX}regmobiles:${key}`;
         const list = JSON.stringify(mobiles);
         let rewrites = 0;
         proxy.intercept(async (chunk) => {
@@ -318,8 +306,7 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
         for (const value of [pan, ...mobiles, cibilId]) expect(s.logs.text()).not.toContain(value);
         // Once the other replica stops, the same registration goes.
         expect((await register(s, pan, mobiles[0])).__typename).toBe(REGISTERED);
-        await t?.stop();
-        t = undefined;
+        await stop();
       } finally {
         await replica.quit();
         await proxy.close();

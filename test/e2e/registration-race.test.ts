@@ -12,8 +12,8 @@ import {
   resultOf,
   type Result,
 } from "../helpers/operations";
-import { deletePrefixes, storeBackends } from "../helpers/redis";
-import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+import { storeBackends } from "../helpers/redis";
+import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack";
 
 /**
  * Registrations racing OTP sends (docs/security.md "Which destinations a send counts on"). AOPay's GenerateOTP sends
@@ -131,22 +131,12 @@ async function expectRefusal(
 describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, backendEnv) => {
   const maybe = skip === null ? it : it.skip;
   let upstream: FakeUpstream;
-  let t: TestStack | undefined;
-  let env: Record<string, string> = {};
   beforeEach(async () => {
     upstream = await startFakeUpstream();
   });
-  afterEach(async () => {
-    await t?.stop();
-    t = undefined;
-    await upstream.close();
-    if (env.REDIS_KEY_PREFIX) await deletePrefixes([env.REDIS_KEY_PREFIX]);
-  });
-  const start = async () => {
-    env = { ...DEFAULT_THROTTLE, ...upstreamEnv(upstream), ...backendEnv() };
-    t = await startTestStack(env);
-    return t;
-  };
+  const stacks = stackPerTest(backendEnv);
+  afterEach(() => upstream.close()); // after the stack has stopped
+  const start = () => stacks.start({ ...DEFAULT_THROTTLE, ...upstreamEnv(upstream) });
   const registrationsReceived = () => upstream.calls.filter((c) => c.path.endsWith("/registeration")).length;
 
   async function register(

@@ -6,6 +6,7 @@ import { createLogger } from "../../src/logging/logger";
 import { type SimEndpointName, type Simulator, startSimulator } from "../../src/simulator/server";
 import { type Stack, startStack } from "../../src/stack";
 import { LogCapture } from "./log-capture";
+import { deletePrefixes } from "./redis";
 
 export interface GqlResponse<T = Record<string, unknown>> {
   status: number;
@@ -172,6 +173,39 @@ export function productionStackSendingNothing(): { readonly t: ProductionTestSta
   beforeEach(() => s.t.simulator.resetCalls());
   afterEach(() => expect(s.t.simulator.calls()).toBe(0));
   return s;
+}
+
+/**
+ * A stack per test on one of storeBackends' stores (test/helpers/redis.ts), for a `describe.each(BACKENDS)` body:
+ * `start(extra)` starts it with the store's environment (on Redis a key prefix of its own) and `extra`; after each test
+ * it is stopped and, on Redis, its keys are deleted. `env()` is what the last stack started with (its
+ * REDIS_KEY_PREFIX); `stop()` stops it sooner, before something it uses (a Redis proxy) goes away. Call it in the
+ * describe body (it registers an afterEach, which runs before the afterEach hooks written after it).
+ */
+export function stackPerTest(backendEnv: () => Record<string, string>): {
+  start: (extra?: Record<string, string>) => Promise<TestStack>;
+  env: () => Record<string, string>;
+  stop: () => Promise<void>;
+} {
+  let t: TestStack | undefined;
+  let env: Record<string, string> = {};
+  const stop = async () => {
+    await t?.stop();
+    t = undefined;
+  };
+  afterEach(async () => {
+    await stop();
+    if (env.REDIS_KEY_PREFIX) await deletePrefixes([env.REDIS_KEY_PREFIX]);
+  });
+  return {
+    start: async (extra = {}) => {
+      env = { ...backendEnv(), ...extra };
+      t = await startTestStack(env);
+      return t;
+    },
+    env: () => env,
+    stop,
+  };
 }
 
 /**
