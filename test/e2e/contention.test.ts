@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type Redis from "ioredis";
 import { request } from "undici";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { deriveStoreKey } from "../../src/protection/protection.settings";
@@ -11,7 +12,7 @@ import { StoreSealer } from "../../src/protection/store-sealer";
 import { nextMobile, nextPan, registrationInput } from "../helpers/identifiers";
 import { aepsInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, type Result } from "../helpers/operations";
 import { connectRedis, REDIS_URL, storeBackends } from "../helpers/redis";
-import { startRedisProxy } from "../helpers/redis-proxy";
+import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
 import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack";
 
 /**
@@ -65,6 +66,25 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
     const input = registrationInput({ pan, mobile });
     return resultOf((await s.gql(REGISTER_WITH_WAIT, { input })).body, "registerCibilCustomer");
   };
+  /**
+   * `fn` on a stack that reaches Redis through a proxy (`proxy.intercept` runs another client's commands between two of
+   * the server's), with `replica`, a connection of the test's own playing another replica; then the stack is stopped
+   * before the proxy closes.
+   */
+  async function behindProxy(
+    extra: Record<string, string>,
+    fn: (s: TestStack, proxy: RedisProxy, replica: Redis) => Promise<void>,
+  ): Promise<void> {
+    const proxy = await startRedisProxy(REDIS_URL as string);
+    const replica = await connectRedis();
+    try {
+      await fn(await start({ ...extra, REDIS_URL: proxy.url }), proxy, replica);
+    } finally {
+      await stop();
+      await replica.quit();
+      await proxy.close();
+    }
+  }
   const metricsOf = async (s: TestStack) => (await request(s.stack.app.metricsUrl as string)).body.text();
 
   /** No store failure anywhere: no such answer, no such line, no error line, the paging counter at zero. */
@@ -216,10 +236,7 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
       // This server reaches Redis through a proxy: before each of its commands on the key's record, another replica's
       // request with the same key and input takes the key (before a SET) or frees it (before anything else: a
       // release, or its pending time ending). Redis answers every command.
-      const proxy = await startRedisProxy(REDIS_URL as string);
-      const replica = await connectRedis();
-      try {
-        const s = await start({ ...DEFAULT_THROTTLE, REDIS_URL: proxy.url });
+      await behindProxy(DEFAULT_THROTTLE, async (s, proxy, replica) => {
         const { input } = aepsInput(nextMobile());
         let steps = 0;
         proxy.intercept(async (chunk) => {
@@ -247,11 +264,7 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
         });
         expect(s.simulator?.calls("aeps.resendOtp")).toBe(0);
         await expectNoStoreFailure(s, [result]);
-        await stop();
-      } finally {
-        await replica.quit();
-        await proxy.close();
-      }
+      });
     },
     20_000,
   );
@@ -262,10 +275,7 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
       // This server reaches Redis through a proxy: before each of its compare-and-sets on the CIBIL id's record, another
       // replica's registration of the same id writes the list again (sealed anew), so every attempt loses, Redis
       // answering every command.
-      const proxy = await startRedisProxy(REDIS_URL as string);
-      const replica = await connectRedis();
-      try {
-        const s = await start({ REDIS_URL: proxy.url });
+      await behindProxy({}, async (s, proxy, replica) => {
         const { pan, mobiles, cibilId } = await customerWithFourMobiles(s);
         const hasher = new KeyHasher(Buffer.from(SECRET));
         const sealer = new StoreSealer([deriveStoreKey(Buffer.from(SECRET))]);
@@ -306,11 +316,7 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
         for (const value of [pan, ...mobiles, cibilId]) expect(s.logs.text()).not.toContain(value);
         // Once the other replica stops, the same registration goes.
         expect((await register(s, pan, mobiles[0])).__typename).toBe(REGISTERED);
-        await stop();
-      } finally {
-        await replica.quit();
-        await proxy.close();
-      }
+      });
     },
     20_000,
   );
