@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { SIM_OTP } from "../../src/simulator/state";
 import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, registrationInput } from "../helpers/identifiers";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, VALID_AADHAAR } from "../helpers/operations";
-import { describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { deletePrefixes, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY, type WireRequest } from "../helpers/stack";
 
 /**
@@ -47,10 +47,16 @@ const spaced = (aadhaar: string) => aadhaar.replace(/^(....)(....)(....)$/, "$1 
 function suite(name: string, env: () => Record<string, string>) {
   describe(name, () => {
     let t: ProductionTestStack;
+    let stackEnv: Record<string, string> = {};
     beforeAll(async () => {
-      t = await startProductionStack({ ...REAL_BUDGETS, ...env() });
+      stackEnv = env();
+      t = await startProductionStack({ ...REAL_BUDGETS, ...stackEnv });
     });
-    afterAll(() => t?.stop());
+    afterAll(async () => {
+      await t?.stop();
+      // Its budgets live for up to a day (OTP_DAILY_MAX's window): not left in a shared Redis.
+      if (stackEnv.REDIS_KEY_PREFIX) await deletePrefixes([stackEnv.REDIS_KEY_PREFIX]);
+    });
     beforeEach(() => {
       t.simulator.resetCalls();
       t.received.length = 0;

@@ -5,7 +5,7 @@ import { nextAadhaar, nextAepsRegistration, nextMobile } from "../helpers/identi
 import { aepsInput, RESEND_AEPS_OTP, type Result } from "../helpers/operations";
 import type { ChildProcess } from "node:child_process";
 import { freePort, PRIVATE_REDIS_SKIP_REASON, startRedis, stopRedis } from "../helpers/private-redis";
-import { describeUnless, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { deletePrefixes, describeUnless, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { upstreamEnv } from "../helpers/fake-upstream";
 import { rules, selectorsOf } from "../helpers/alert-rules";
@@ -76,6 +76,7 @@ const alive = (pid: number) => {
 describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
   let simulator: Simulator;
   let server: ServerProcess;
+  const prefix = uniquePrefix();
   let baseUrl: string;
 
   /** The pid of the worker whose access line has this request id. */
@@ -93,7 +94,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
     server = startServerProcess({
       WEB_CONCURRENCY: "2",
       REDIS_URL: REDIS_URL as string,
-      REDIS_KEY_PREFIX: uniquePrefix(),
+      REDIS_KEY_PREFIX: prefix,
       HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
       ...upstreamEnv(simulator.url.href),
       LOG_FORMAT: "json",
@@ -104,6 +105,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
   afterAll(async () => {
     await server?.kill();
     await simulator?.close();
+    await deletePrefixes([prefix]);
   });
 
   it("serves from both workers, with one shared OTP budget; the primary serves every worker's metrics", async () => {
