@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { SIM_OTP } from "../../src/simulator/state";
 import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, registrationInput } from "../helpers/identifiers";
-import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, VALID_AADHAAR } from "../helpers/operations";
+import { aepsInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, VALID_AADHAAR } from "../helpers/operations";
 import { deletePrefixes, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY, type WireRequest } from "../helpers/stack";
 
@@ -392,19 +392,7 @@ function suite(name: string, env: () => Record<string, string>) {
         "９８７６５４３２１０",
         "९८७६५४३२१०",
       ])("refuses %j before any budget or upstream call", async (mobile) => {
-        const res = await t.gql(
-          RESEND_AEPS_OTP,
-          {
-            input: {
-              userKey: "AOP554N3XXXX",
-              mobile,
-              aadhaar: VALID_AADHAAR,
-              primaryKeyId: "TEST",
-              encodeTxnId: "DEMO",
-            },
-          },
-          auth,
-        );
+        const res = await t.gql(RESEND_AEPS_OTP, aepsInput(mobile), auth);
         expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
         expect(t.simulator.calls()).toBe(0);
       });
