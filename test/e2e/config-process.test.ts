@@ -1,44 +1,15 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { request } from "undici";
+import { spawnServerProcess } from "../helpers/server-process";
 
 /**
  * The configuration as the real entry point (dist-test/index.js, built by test/global-setup.js) reads it: from the
  * environment and from a file given with `node --env-file`, stopping with exit code 78 and every problem on stderr.
  */
 const ROOT = join(__dirname, "../..");
-const ENTRY = join(ROOT, "dist-test/index.js");
-
-interface Run {
-  exited: Promise<number | null>;
-  ready: Promise<string>;
-  output(): string;
-  kill(): void;
-}
-
-function run(nodeArgs: string[], env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [...nodeArgs, ENTRY], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)\/graphql"[^\n]*"GraphQL server ready"/.exec(output);
-      if (m) resolve(m[1]);
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    void exited.then((code) => reject(new Error(`exited with ${code}:\n${output}`)));
-  });
-  ready.catch(() => undefined);
-  return { exited, ready, output: () => output, kill: () => child.kill("SIGKILL") };
-}
 
 describe("configuration of the server process", () => {
   let dir: string;
@@ -53,7 +24,7 @@ describe("configuration of the server process", () => {
       file,
       "# a comment\nNODE_ENV=development\nPORT=0\nMETRICS_PORT=0\nLOG_LEVEL=debug\nTRUSTED_DOCUMENTS=enforce\n",
     );
-    const p = run([`--env-file=${file}`], { LOG_LEVEL: "info" });
+    const p = spawnServerProcess({ LOG_LEVEL: "info" }, [`--env-file=${file}`]);
     try {
       const url = await p.ready;
       // TRUSTED_DOCUMENTS=enforce from the file: an ad-hoc document is refused.
@@ -67,18 +38,16 @@ describe("configuration of the server process", () => {
       // LOG_LEVEL=info from the environment beat the file's debug: no debug line.
       expect(p.output()).not.toContain('"level":"debug"');
     } finally {
-      p.kill();
-      await p.exited;
+      await p.kill();
     }
   });
 
   it("starts with .env.example as its env file, unchanged (every setting commented out: all defaults)", async () => {
-    const p = run([`--env-file=${join(ROOT, ".env.example")}`], { PORT: "0", METRICS_PORT: "0" });
+    const p = spawnServerProcess({ PORT: "0", METRICS_PORT: "0" }, [`--env-file=${join(ROOT, ".env.example")}`]);
     try {
       await expect(p.ready).resolves.toMatch(/^http:\/\/127\.0\.0\.1:[0-9]+$/);
     } finally {
-      p.kill();
-      await p.exited;
+      await p.kill();
     }
   });
 
@@ -91,7 +60,7 @@ describe("configuration of the server process", () => {
         ["METRICS_PORT", "PORT"],
         ["PORT", "METRICS_PORT"],
       ]) {
-        const p = run([], { HOST: "127.0.0.1", [setting]: String(port), [other]: "0" });
+        const p = spawnServerProcess({ HOST: "127.0.0.1", [setting]: String(port), [other]: "0" });
         expect(await p.exited).toBe(1);
         expect(p.output()).toContain(`Failed to start: ${setting}=${port}: the port is in use`);
         expect(p.output()).toContain(`Set ${setting} to a free port, or 0 for any`);
@@ -108,7 +77,7 @@ describe("configuration of the server process", () => {
       ["METRICS_HOST", "HOST", "api.nohost.invalid"],
       ["HOST", "METRICS_HOST", "192.0.2.1"],
     ]) {
-      const p = run([], { [setting]: value, [other]: "127.0.0.1", PORT: "0", METRICS_PORT: "0" });
+      const p = spawnServerProcess({ [setting]: value, [other]: "127.0.0.1", PORT: "0", METRICS_PORT: "0" });
       expect(await p.exited).toBe(1);
       expect(p.output()).toContain(`Failed to start: ${setting}=${value}: not an address of this machine`);
       expect(p.output()).toContain(`Set ${setting} to one of its addresses`);
@@ -132,7 +101,7 @@ describe("configuration of the server process", () => {
         "LOGLEVEL=debug",
       ].join("\n"),
     );
-    const p = run([`--env-file=${file}`], {});
+    const p = spawnServerProcess({}, [`--env-file=${file}`]);
     expect(await p.exited).toBe(78);
     const out = p.output();
     for (const [typo, meant] of [
@@ -149,7 +118,7 @@ describe("configuration of the server process", () => {
   });
 
   it("refuses production with REDIS_URL and no STORE_ENCRYPTION_KEYS (exit 78), saying why, before touching Redis", async () => {
-    const p = run([], {
+    const p = spawnServerProcess({
       NODE_ENV: "production",
       AOPAY_BASE_URL: "https://api.aopay.co.in",
       AOPAY_REGISTRATION_ID: "AOP-554",

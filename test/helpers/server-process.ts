@@ -15,10 +15,21 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** Runs `node dist-test/index.js` (what `npm start` runs) with only the given environment (plus PATH). */
+/**
+ * Runs `node dist-test/index.js` (what `npm start` runs) with only the given environment (plus PATH), on loopback with
+ * ephemeral ports unless `env` says otherwise.
+ */
 export function startServerProcess(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, [ENTRY], {
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", METRICS_PORT: "0", ...env },
+  return spawnServerProcess({ PORT: "0", HOST: "127.0.0.1", METRICS_PORT: "0", ...env });
+}
+
+/**
+ * Runs `node <nodeArgs> dist-test/index.js` with exactly `env` (plus PATH), nothing defaulted: for tests of how the
+ * process reads its configuration (test/e2e/config-process.test.ts: `--env-file`, ports and hosts of its own).
+ */
+export function spawnServerProcess(env: Record<string, string>, nodeArgs: string[] = []): ServerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, ENTRY], {
+    env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
