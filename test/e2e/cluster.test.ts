@@ -6,7 +6,7 @@ import { aepsInput, RESEND_AEPS_OTP, type Result } from "../helpers/operations";
 import type { ChildProcess } from "node:child_process";
 import { freePort, PRIVATE_REDIS_SKIP_REASON, startRedis, stopRedis } from "../helpers/private-redis";
 import { deletePrefixes, describeUnless, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
-import { type ServerProcess, startServerProcess } from "../helpers/server-process";
+import { isAlive, type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { upstreamEnv } from "../helpers/fake-upstream";
 import { rules, selectorsOf } from "../helpers/alert-rules";
 
@@ -63,15 +63,6 @@ async function send(baseUrl: string, variables: object): Promise<{ result: Resul
     await client.close();
   }
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
   let simulator: Simulator;
@@ -172,7 +163,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
     const replacement = await until("a new worker", () =>
       readyPids(server).find((pid) => pid !== victim && pid !== survivor),
     );
-    expect(alive(replacement)).toBe(true);
+    expect(isAlive(replacement)).toBe(true);
     // The new worker serves too.
     let served = false;
     for (let i = 0; i < 6 && !served; i++) {
@@ -184,11 +175,11 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
   }, 60_000);
 
   it("stops every process on SIGTERM to the primary", async () => {
-    const workers = readyPids(server).filter(alive);
+    const workers = readyPids(server).filter(isAlive);
     expect(workers).toHaveLength(2);
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
-    await until("the workers to exit", () => workers.every((pid) => !alive(pid)), 10_000);
+    await until("the workers to exit", () => workers.every((pid) => !isAlive(pid)), 10_000);
     expect(lines(server).filter((l) => l.msg === "stopped")).toHaveLength(2);
   }, 30_000);
 });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
-import { startServerProcess } from "../helpers/server-process";
+import { isAlive, startServerProcess } from "../helpers/server-process";
 import { postGraphQL, PRODUCTION_SECURITY, TEST_API_KEY } from "../helpers/stack";
 
 /**
@@ -228,15 +228,6 @@ describe("npm start passes SIGTERM to the server", () => {
     return { npm, npmExited, serverPid, output: () => output };
   }
 
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
   it.each([
     [
       "to npm's process group (Ctrl-C in a terminal, a supervisor's kill of the group)",
@@ -250,13 +241,13 @@ describe("npm start passes SIGTERM to the server", () => {
       const inFlight = await requestsInFlight(url);
       const signalledAt = Date.now();
       signal(s);
-      await waitFor(() => !alive(s.serverPid), WATCHDOG_MS + SLACK_MS);
+      await waitFor(() => !isAlive(s.serverPid), WATCHDOG_MS + SLACK_MS);
       expect(Date.now() - signalledAt).toBeLessThan(WATCHDOG_MS + SLACK_MS);
       await s.npmExited;
       expect(s.output()).toContain("shutting down");
       expectOutcomeUnknown(await Promise.all(inFlight));
     } finally {
-      if (alive(s.serverPid)) process.kill(s.serverPid, "SIGKILL");
+      if (isAlive(s.serverPid)) process.kill(s.serverPid, "SIGKILL");
       if (s.npm.exitCode === null && s.npm.signalCode === null) s.npm.kill("SIGKILL");
     }
   });

@@ -15,6 +15,16 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Runs `node dist-test/index.js` (what `npm start` runs) with only the given environment (plus PATH), on loopback with
  * ephemeral ports unless `env` says otherwise.
