@@ -4,6 +4,7 @@ import { hashApiKey } from "../../src/auth/authenticator";
 import { SCENARIOS } from "../../src/simulator/scenarios";
 import { GUARDED_MUTATION_NAMES } from "../../src/graphql/guarded-mutations";
 import { GUARDED_SAMPLES, guardedDocument } from "../helpers/guarded-samples";
+import { registrationInput } from "../helpers/identifiers";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP } from "../helpers/operations";
 import { deleteKeys, dumpKeys, itWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
@@ -101,14 +102,12 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     const reg = await t.gql(
       `mutation($input: RegisterCibilCustomerInput!) { registerCibilCustomer(input: $input) { __typename ... on CibilCustomerRegistered { cibilId accessToken maskedPan maskedEmail } } }`,
       {
-        input: {
-          firstName: "Canary",
-          lastName: "Person",
+        input: registrationInput({
           pan: CANARY.pan,
           dateOfBirth: CANARY.dateOfBirth,
           email: CANARY.email,
           mobile: mobileFor("741"),
-        },
+        }),
       },
       auth,
     );
