@@ -95,6 +95,16 @@ export class EventLoopSampler {
 }
 
 /**
+ * How the primary's page (WEB_CONCURRENCY > 1, cluster.ts) merges a lag gauge of the workers: the worst worker's, not
+ * prom-client's average. The EventLoopLag alert (deploy/prometheus/alerts.yml) compares p99 to 0.25 s, and one stalled
+ * worker (p99 0.45 s) beside an idle one (0.05 s: the sampling period) averaged 0.25, under it; the mean, the standard
+ * deviation and the setImmediate lag were averaged likewise after the percentiles no longer were, so an alert on
+ * the mean (0.4 s and 0.05 s read 0.225) missed the same stall. The worst worker's is what a stall is
+ * (docs/operations.md "Metrics"). The pooled standard deviation cannot be rebuilt from the workers' gauges.
+ */
+const WORST = "max";
+
+/**
  * The `nodejs_eventloop_lag_*` gauges, named and computed as prom-client 15 names them (min, max, mean, stddev, p50,
  * p90, p99 of the delays sampled since the previous scrape, in seconds; `nodejs_eventloop_lag_seconds` the time a
  * setImmediate took at the previous scrape), over EventLoopSampler's samples, so that no stall is lost (prom-client's
@@ -111,13 +121,14 @@ export class EventLoopLag {
     this.#sampler = sampler;
     this.#delays = delays;
     // Registered first, as prom-client registers it: a scrape collects the metrics in order, and this one's collect
-    // sets the others before they are read. The aggregators are prom-client's (the percentiles' excepted: below), so
-    // that cluster.ts's AggregatorRegistry merges the workers' gauges as before.
+    // sets the others before they are read. How cluster.ts's AggregatorRegistry merges the workers' gauges: the
+    // smallest delay of any worker for the minimum (prom-client's, and what the pooled samples' minimum is), the worst
+    // worker's for every other gauge (prom-client averages all but the maximum; the reason is at WORST below).
     new Gauge({
       name: "nodejs_eventloop_lag_seconds",
       help: "Lag of event loop in seconds.",
       registers,
-      aggregator: "average",
+      aggregator: WORST,
       collect() {
         const start = performance.now();
         setImmediate(() => this.set((performance.now() - start) / 1e3));
@@ -135,21 +146,18 @@ export class EventLoopLag {
       new Gauge({ name, help, registers, aggregator });
     const min = gauge("nodejs_eventloop_lag_min_seconds", "The minimum recorded event loop delay.", "min");
     const max = gauge("nodejs_eventloop_lag_max_seconds", "The maximum recorded event loop delay.", "max");
-    const mean = gauge("nodejs_eventloop_lag_mean_seconds", "The mean of the recorded event loop delays.", "average");
+    const mean = gauge("nodejs_eventloop_lag_mean_seconds", "The mean of the recorded event loop delays.", WORST);
     const stddev = gauge(
       "nodejs_eventloop_lag_stddev_seconds",
       "The standard deviation of the recorded event loop delays.",
-      "average",
+      WORST,
     );
-    // The percentiles merge by max, not prom-client's average: the EventLoopLag alert (deploy/prometheus/alerts.yml)
-    // compares p99 to 0.25 s, and one stalled worker (p99 0.45 s) beside an idle one (0.05 s: the sampling period)
-    // averaged 0.25, under it. The worst worker's is what a stall is (docs/operations.md "Metrics").
     const percentiles = ([50, 90, 99] as const).map((p) => ({
       p,
       gauge: gauge(
         `nodejs_eventloop_lag_p${p}_seconds`,
         `The ${p}th percentile of the recorded event loop delays.`,
-        "max",
+        WORST,
       ),
     }));
   }

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { Client, request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
@@ -181,6 +182,68 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
     expect(await server.exited).toBe(0);
     await until("the workers to exit", () => workers.every((pid) => !isAlive(pid)), 10_000);
     expect(lines(server).filter((l) => l.msg === "stopped")).toHaveLength(2);
+  }, 30_000);
+});
+
+/**
+ * One worker's event loop stalled, the other idle: the primary's page shows the stalled worker's lag, in every
+ * `nodejs_eventloop_lag_*` gauge but the minimum (src/observability/eventloop-lag.ts WORST). The mean and the standard
+ * deviation were the average of the two workers' (the percentiles already the worst's), so an alert on the mean read a
+ * stall of 0.4 s as about 0.23 s.
+ */
+describeWithRedis("WEB_CONCURRENCY=2 with one worker's event loop stalled", () => {
+  let simulator: Simulator;
+  let server: ServerProcess;
+  let stalled: number | undefined;
+
+  beforeAll(async () => {
+    simulator = await startSimulator({
+      registrationId: SIMULATOR_REGISTRATION_ID,
+      companyCode: SIMULATOR_COMPANY_CODE,
+    });
+    server = startServerProcess({
+      WEB_CONCURRENCY: "2",
+      REDIS_URL: REDIS_URL as string,
+      REDIS_KEY_PREFIX: uniquePrefix(),
+      HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
+      ...upstreamEnv(simulator.url.href),
+      LOG_FORMAT: "json",
+      NODE_OPTIONS: `--require ${join(__dirname, "../fixtures/preload/stall-on-sigusr2.cjs")}`,
+    });
+    await server.ready;
+    await until("both workers to be ready", () => readyPids(server).length === 2);
+  }, 60_000);
+  afterAll(async () => {
+    if (stalled !== undefined && alive(stalled)) process.kill(stalled, "SIGKILL");
+    await server?.kill();
+    await simulator?.close();
+  });
+
+  it("reads the stalled worker's mean, standard deviation and percentiles, the idle one's minimum", async () => {
+    const metricsUrl = await until(
+      "the primary's metrics listener",
+      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
+    );
+    const gauges = async () => {
+      const page = await (await request(metricsUrl)).body.text();
+      return Object.fromEntries(
+        [...page.matchAll(/^nodejs_eventloop_lag_([a-z0-9]+)_seconds ([0-9.e+-]+)$/gm)].map((m) => [
+          m[1],
+          Number(m[2]),
+        ]),
+      );
+    };
+    stalled = readyPids(server)[0];
+    process.kill(stalled, "SIGUSR2");
+    await gauges(); // the gauges read the delays since the previous scrape: start a window with the stall under way
+    await new Promise((r) => setTimeout(r, 2_000));
+    const lag = await gauges();
+    // The stalled worker's delays are about 0.42 s each, the idle one's 0.05 s: the average of their means is under
+    // 0.25, the stalled one's above 0.3.
+    expect(lag.mean).toBeGreaterThan(0.3);
+    expect(lag.p99).toBeGreaterThan(0.3);
+    expect(lag.max).toBeGreaterThan(0.3);
+    expect(lag.min).toBeLessThan(0.1);
   }, 30_000);
 });
 
