@@ -13,5 +13,8 @@ if (!clientId || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) {
 }
 const key = `aopk_${randomBytes(32).toString("base64url")}`;
 const hash = createHash("sha256").update(key, "utf8").digest("hex");
-process.stdout.write(`API key for ${clientId} (give it to the client; it is not stored anywhere):\n  ${key}\n`);
+process.stdout.write(
+  `API key for ${clientId} (give it to the client, which sends it in the x-api-key header, not as a bearer token; ` +
+    `it is not stored anywhere):\n  ${key}\n`,
+);
 process.stdout.write(`Server configuration entry (append to API_KEYS, comma-separated):\n  ${clientId}:${hash}\n`);

@@ -78,6 +78,18 @@ export class Authenticator {
   }
 
   /**
+   * What a client must send here, for the 401's message: the credentials this server is configured to accept, and
+   * only those. "an API key ... or a bearer token" on a server without AUTH_JWKS_URL sent a client holding an API key
+   * (from `npm run api-key`) to try `Authorization: Bearer <key>`, and be refused again with the same words.
+   */
+  get accepted(): string {
+    const apiKey = "an API key in the x-api-key header";
+    const bearer = "a bearer token (JWT) in the Authorization header";
+    if (this.config.jwt && this.config.apiKeys.size > 0) return `${apiKey} or ${bearer}`;
+    return this.config.jwt ? bearer : apiKey;
+  }
+
+  /**
    * The outcome when it needs no waiting (API keys, anonymous, malformed credentials): the request's hook then runs
    * without a promise (a hop fewer per request, counted with `npm run bench:callgrind`). Undefined for a bearer token, which `authenticate` verifies.
    */

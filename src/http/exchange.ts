@@ -77,7 +77,7 @@ export function authRefusal(
   exchange.graphql = { operation: null, result: EdgeCode.UNAUTHENTICATED, refused: outcome.reason };
   const requestId = exchange.id;
   const message = authenticator.required
-    ? "Authentication required: send an API key in the x-api-key header or a bearer token."
+    ? `Authentication required: send ${authenticator.accepted}.`
     : "Invalid credentials: fix them, or send none to call anonymously in development.";
   return {
     status: 401,

@@ -105,6 +105,18 @@ describe("client authentication in production (docs/security-requirements.md B3;
     expect(t.simulator.calls()).toBe(0);
   });
 
+  // API keys only (no AUTH_JWKS_URL): the answer names the x-api-key header and no bearer token, on both routes. It
+  // offered "or a bearer token", and a client holding an API key sent it as one, to be refused in the same words.
+  it.each([
+    ["no credential (thin route)", {}],
+    ["an API key sent as a bearer token (thin route)", { authorization: `Bearer ${TEST_API_KEY}` }],
+    ["no credential (Fastify: a browser origin)", { origin: "https://app.example" }],
+  ])("tells a client with %s to send an API key in x-api-key, not a bearer token", async (_what, headers) => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), headers as Record<string, string>);
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0]?.message).toBe("Authentication required: send an API key in the x-api-key header.");
+  });
+
   /**
    * A refusal anyone can provoke without a credential writes one line, its access line, which says why: a line of its
    * own beside it had doubled the log per refused request (about 170 bytes beside 200).
@@ -146,6 +158,15 @@ describe("client authentication in production (docs/security-requirements.md B3;
     });
     afterAll(() => tj?.stop());
     beforeEach(() => tj.simulator?.resetCalls());
+
+    it("tells a client without a credential it may send either (both are configured)", async () => {
+      const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput());
+      expect(res.status).toBe(401);
+      expect(res.body.errors?.[0]?.message).toBe(
+        "Authentication required: send an API key in the x-api-key header or a bearer token (JWT) in the Authorization " +
+          "header.",
+      );
+    });
 
     it("accepts a valid token and takes the client id from the azp claim", async () => {
       const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), {
@@ -274,6 +295,14 @@ describe("AUTH_JWT_TYPES=at+jwt,JWT: an identity provider whose access tokens ar
   afterAll(async () => {
     await t?.stop();
     jwks?.server.close();
+  });
+
+  it("tells a client without a credential to send a bearer token (no API_KEYS here)", async () => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0]?.message).toBe(
+      "Authentication required: send a bearer token (JWT) in the Authorization header.",
+    );
   });
 
   it.each([

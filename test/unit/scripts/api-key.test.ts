@@ -13,6 +13,8 @@ describe("npm run api-key", () => {
     expect(key).toBeDefined();
     expect(entry).toBe(`mobile-app:${hashApiKey(key as string)}`);
     expect(entry).not.toContain(key);
+    // How the client sends it: said where the operator gets it (a key sent as a bearer token is refused).
+    expect(out).toContain("sends it in the x-api-key header, not as a bearer token");
     const config = loadConfig({ API_KEYS: entry as string });
     const auth = new Authenticator(config.auth);
     expect(await auth.authenticate({ "x-api-key": key })).toEqual({
