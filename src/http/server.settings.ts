@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import type { Level } from "pino";
 import { z } from "zod";
-import { bool, custom, defineSettings, int, listOf, oneOf, text } from "../settings/schema";
+import { bool, custom, defineSettings, int, LISTEN_ADDRESS, listOf, oneOf, text } from "../settings/schema";
 
 /** Slow-client and connection limits of the API and metrics listeners (src/http/server.settings.ts). */
 export interface HttpLimits {
@@ -91,7 +91,7 @@ export const serverSettings = defineSettings({
         "and requires `AOPAY_BASE_URL`, `HMAC_SECRET` and client authentication",
     }),
     PORT: int({ default: DEFAULT_PORT, min: 0, max: 65_535, doc: "listen port (`0`: ephemeral)" }),
-    HOST: text({ default: DEFAULT_HOST, doc: "listen address (`0.0.0.0` in the Docker image)" }),
+    HOST: text({ ...LISTEN_ADDRESS, default: DEFAULT_HOST, doc: "listen address (`0.0.0.0` in the Docker image)" }),
     LOG_LEVEL: oneOf(LOG_LEVELS, {
       default: DEFAULT_LOG_LEVEL,
       doc: "`fatal`, `error`, `warn`, `info`, `debug` or `trace`; redaction applies at every level",

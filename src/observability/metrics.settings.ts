@@ -1,4 +1,4 @@
-import { bool, defineSettings, int, text } from "../settings/schema";
+import { bool, defineSettings, int, LISTEN_ADDRESS, text } from "../settings/schema";
 
 /** Prometheus's registered default port for Node exporters. */
 export const DEFAULT_METRICS_PORT = 9464;
@@ -12,6 +12,7 @@ export const metricsSettings = defineSettings({
   settings: {
     METRICS_ENABLED: bool({ default: true, doc: "serve Prometheus metrics" }),
     METRICS_HOST: text({
+      ...LISTEN_ADDRESS,
       default: DEFAULT_METRICS_HOST,
       doc: "the metrics listener's address; `0.0.0.0` in the Docker image (see [docs/deploying.md](docs/deploying.md#docker))",
     }),

@@ -170,6 +170,19 @@ export function readGroup<G extends SettingsGroup>(
   return values as ValuesOf<G>;
 }
 
+/**
+ * A listen address as node's `listen(port, host)` takes it: an IPv4 or IPv6 literal (two colons at least, an IPv6
+ * zone allowed) or a host name, and nothing else. A URL (`http://0.0.0.0`), a port (`0.0.0.0:4000`) or a path got as far as listen(), after
+ * the simulator and the metrics listener had started, and stopped there with exit 1 as a name that does not resolve;
+ * its shape is a configuration error like any other (exit 78, before anything starts).
+ */
+export const LISTEN_ADDRESS = {
+  pattern:
+    /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?:%[\w.-]+)?)$/,
+  mustBe:
+    "must be an address or a host name of this machine (127.0.0.1, 0.0.0.0, ::, localhost), without a scheme, port or path",
+} as const;
+
 /** Kubernetes' service links: a Service named `metrics` sets METRICS_PORT=tcp://10.0.0.7:9464 in every pod. */
 export const SERVICE_LINK_VALUE = /^(tcp|udp|sctp):\/\/\S+$/;
 

@@ -1,4 +1,4 @@
-import { defineSettings, int, text } from "../settings/schema";
+import { defineSettings, int, LISTEN_ADDRESS, text } from "../settings/schema";
 
 export const DEFAULT_SIMULATOR_PORT = 4010;
 
@@ -8,7 +8,7 @@ export const simulatorSettings = defineSettings({
   module: "src/simulator/main.ts",
   prefixes: ["SIMULATOR_"],
   settings: {
-    SIMULATOR_HOST: text({ default: "127.0.0.1", doc: "listen address of `npm run simulator`" }),
+    SIMULATOR_HOST: text({ ...LISTEN_ADDRESS, default: "127.0.0.1", doc: "listen address of `npm run simulator`" }),
     SIMULATOR_PORT: int({
       default: DEFAULT_SIMULATOR_PORT,
       min: 0,

@@ -84,6 +84,37 @@ describe("configuration of the server process", () => {
     }
   });
 
+  // A new operator's bad values, one at a time: each stops the start with exit 78 and one line naming its setting,
+  // never a stack trace, never the value of a secret (the canary `hunter2`).
+  it.each([
+    ["PORT", { PORT: "99999" }],
+    ["PORT", { PORT: "4000ms" }],
+    ["HOST", { HOST: "http://0.0.0.0" }],
+    ["HOST", { HOST: "0.0.0.0:4000" }],
+    ["METRICS_HOST", { METRICS_HOST: "localhost:9464" }],
+    ["REDIS_URL", { REDIS_URL: "redis://:hunter2-canary@redis:6379/0?tls=false" }],
+    ["REDIS_URL", { REDIS_URL: "hunter2-canary@redis:6379" }],
+    ["REDIS_URL", { REDIS_URL: "redis://:hunter2-canary@redis:6379/zero" }],
+    ["HMAC_SECRET", { HMAC_SECRET: "hunter2-canary-too-short" }],
+    ["METRICS_TOKEN", { METRICS_TOKEN: "hunter2-canary" }],
+    ["WEB_CONCURRENCY", { WEB_CONCURRENCY: "2", AOPAY_BASE_URL: "http://127.0.0.1:9" }],
+  ])("refuses a bad %s: exit 78, one line naming it, no stack, no secret", async (setting, env) => {
+    const p = run([], {
+      PORT: "0",
+      METRICS_PORT: "0",
+      AOPAY_REGISTRATION_ID: "AOP-554",
+      AOPAY_COMPANY_CODE: "CMP1045",
+      ...env,
+    });
+    expect(await p.exited).toBe(78);
+    const out = p.output();
+    const problems = out.split("\n").filter((l) => l.startsWith("  - "));
+    expect(out).toMatch(/^Invalid configuration:\n( {2}- .*\n)+$/);
+    expect(problems.some((l) => l.startsWith(`  - ${setting} `) || l.startsWith(`  - ${setting}=`))).toBe(true);
+    expect(out).not.toMatch(/^\s+at /m);
+    expect(out).not.toContain("hunter2");
+  });
+
   it("stops on the typos an operator made (exit 78), naming each with a suggestion, secrets not echoed", async () => {
     const file = join(dir, "typos.env");
     writeFileSync(
