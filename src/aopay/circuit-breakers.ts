@@ -25,7 +25,7 @@ const BUCKETS = 10;
  *     over `errorThresholdPercentage` per cent of them;
  *   - while open, calls fail at once (CIRCUIT_OPEN) without touching the network; `resetTimeoutMs` after opening the
  *     circuit is half-open and exactly one probe is let through: a success (or an uncounted failure) closes it, a
- *     counted failure opens it again.
+ *     counted failure opens it again, and a call that said nothing of AOPay (inconclusive) lets the next one probe.
  *
  * Why not opossum: its `fire` wraps each call in a promise of its own plus a `then` and a `catch`, copies the
  * arguments twice, and emits two events through EventEmitter (each counted by a listener, and a latency pushed per
@@ -45,6 +45,8 @@ export class CircuitBreaker {
   readonly #fires = new Array<number>(BUCKETS).fill(0);
   readonly #failures = new Array<number>(BUCKETS).fill(0);
   #head = 0;
+  /** Bucket rotations since the start: an admitted call's bucket is found by how many happened since (inconclusive). */
+  #rotations = 0;
 
   constructor(
     readonly family: string,
@@ -61,9 +63,10 @@ export class CircuitBreaker {
 
   /**
    * Asks to make a call; counts it as fired. Throws CIRCUIT_OPEN (AopayCircuitOpenError, nothing sent) while the
-   * circuit is open, or half-open with its probe already out. Every admitted call must end in succeeded() or failed().
+   * circuit is open, or half-open with its probe already out. Every admitted call must end in succeeded(), failed() or
+   * inconclusive(); the number returned (the bucket rotations so far) is what inconclusive() takes back its fire by.
    */
-  admit(endpoint: string): void {
+  admit(endpoint: string): number {
     // Shutdown closes the breakers, then waits for the calls under way (AopayClient.close): a request still being
     // served may start one meanwhile. Nothing is sent, and another replica can take it: UPSTREAM_UNAVAILABLE, as the
     // transport answers once closed; a plain error reached the client as INTERNAL_SERVER_ERROR, logged as a bug.
@@ -78,6 +81,7 @@ export class CircuitBreaker {
       if (!this.#probeAvailable) throw this.#refusal(endpoint);
       this.#probeAvailable = false;
     }
+    return this.#rotations;
   }
 
   /** An admitted call got an answer its endpoint could read as a success. */
@@ -108,11 +112,17 @@ export class CircuitBreaker {
 
   /**
    * An admitted call ended without saying anything of AOPay's health: the client's own deadline (x-request-timeout-ms)
-   * cut it short. Neither a failure nor a success: not counted, its fire taken back (a client's short deadlines must
+   * cut it short, or it never reached AOPay (our full bulkhead, a client gone while it waited: client.ts NOT_ASKED). Neither a failure nor a success: not counted, its fire taken back (a client's short deadlines must
    * not open the circuit for every client, nor dilute real failures), and a half-open circuit's probe is free again.
    */
-  inconclusive(): void {
-    if (this.#fires[this.#head] > 0) this.#fires[this.#head] -= 1;
+  inconclusive(admitted = this.#rotations): void {
+    // The fire is taken back from the bucket it was counted in (gone, if the window has moved past it). Taken from the
+    // current bucket, as it was, a call that ended a bucket (a tenth of BREAKER_WINDOW_MS, 1 s by default) or more
+    // after it began took back nothing, or another call's fire: a client's deadline cut after 2 s, within
+    // BREAKER_SLOW_CALL_MS, and a send dropped after waiting 2 s for a socket, still diluted the failures.
+    const age = this.#rotations - admitted;
+    const bucket = (this.#head - age + BUCKETS) % BUCKETS;
+    if (age < BUCKETS && this.#fires[bucket] > 0) this.#fires[bucket] -= 1;
     if (this.#state === "halfOpen") this.#probeAvailable = true;
   }
 
@@ -162,6 +172,7 @@ export class CircuitBreaker {
   };
 
   readonly #rotate = (): void => {
+    this.#rotations += 1;
     this.#head = (this.#head + 1) % BUCKETS;
     this.#fires[this.#head] = 0;
     this.#failures[this.#head] = 0;

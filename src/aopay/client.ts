@@ -234,7 +234,7 @@ export class AopayClient {
     let clientCut = false;
     try {
       const breaker = this.breakers.of(familyOf(endpoint.name));
-      breaker.admit(endpoint.name);
+      const admitted = breaker.admit(endpoint.name);
       let res: TransportResult;
       let envelope: SuccessEnvelope;
       try {
@@ -259,7 +259,11 @@ export class AopayClient {
           opts.deadlineShortened === true &&
           cutByDeadline(error) &&
           performance.now() - started < this.options.breaker.slowCallMs;
-        if (clientCut) breaker.inconclusive();
+        // A call that never reached AOPay because of us or its client (our full bulkhead, a client that hung up while
+        // it waited for a socket) says nothing of AOPay's health either. Counted as an uncounted failure (a success),
+        // clients giving up under load diluted AOPay's real failures below BREAKER_ERROR_PERCENT, and a half-open
+        // circuit's probe dropped so closed the circuit without AOPay having been asked.
+        if (clientCut || NOT_ASKED.has((error as { code?: unknown }).code as string)) breaker.inconclusive(admitted);
         else breaker.failed(error);
         throw error;
       }
@@ -408,6 +412,9 @@ function endpointSpan(endpoint: Endpoint<unknown, unknown>): EndpointSpan {
 const FAMILIES = new Map<string, string>();
 
 /** The endpoint family (`cibil`, `aeps`) of an endpoint name: its breaker's name. Cached: names are a fixed few. */
+/** Failure codes of calls that never reached AOPay, by our or the client's doing: neither a success nor a failure. */
+const NOT_ASKED: ReadonlySet<string> = new Set(["OVERLOADED", "CLIENT_GONE"]);
+
 function familyOf(name: string): string {
   let family = FAMILIES.get(name);
   if (family === undefined) FAMILIES.set(name, (family = name.split(".")[0]));

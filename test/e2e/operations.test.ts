@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
 import { trace } from "@opentelemetry/api";
 import { AlwaysOffSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { request } from "undici";
@@ -12,6 +13,7 @@ import {
   upstreamEnv,
 } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
+import { until } from "../helpers/holding-upstream";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 import { EVENT_LOOP_SAMPLING_MS } from "../../src/http/admission.settings";
@@ -175,6 +177,63 @@ describe("circuit breaker through the server, and readiness", () => {
     expect(upstream.calls).toHaveLength(6);
     expect(await readyz()).toEqual({ status: 200, body: { status: "ready", circuits: { cibil: "closed" } } });
   });
+});
+
+// One upstream socket, held 2 s by a slow send (simulator scenario 888); three clients write their sends and hang up
+// while those wait for the socket, so each is dropped before it is written (CLIENT_GONE); then two sends AOPay fails
+// (503). Every call that reached AOPay after the slow one failed: 2 of 3, over 50 %. The three drops were counted as
+// successes, 2 of 6, and the circuit stayed closed while AOPay failed.
+describe("circuit breaker: calls whose clients hung up before they were sent are not AOPay's successes", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({
+      AOPAY_CONNECTIONS: "1",
+      BREAKER_VOLUME_THRESHOLD: "3",
+      BREAKER_ERROR_PERCENT: "50",
+      AOPAY_RETRY_MAX: "0",
+    });
+  });
+  afterAll(() => t?.stop());
+
+  it("opens on the failures of the calls that went to AOPay, whatever number of clients gave up", async () => {
+    const held = t.gql(GENERATE_CIBIL_OTP, cibilInput("180000888"));
+    await until("the slow send to hold the socket", () => t.stack.app.transport.stats.inFlight === 1);
+    const sockets = await Promise.all(
+      ["180001001", "180002001", "180003001"].map(async (id) => {
+        const body = JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput(id) });
+        const socket = connect(Number(new URL(t.baseUrl).port), "127.0.0.1");
+        await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+        socket.write(
+          `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+        return socket;
+      }),
+    );
+    await until("the three sends to wait for the socket", () => t.stack.app.transport.stats.queued === 3);
+    for (const socket of sockets) socket.destroy();
+    const connections = () =>
+      new Promise<number>((resolve) => t.stack.app.fastify.server.getConnections((_e, n) => resolve(n)));
+    for (let i = 0; i < 200 && (await connections()) > 1; i++) await sleep(10);
+    expect(resultOf((await held).body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    await until(
+      "the three dropped sends",
+      () => t.logs.text().split("client gone before the request was sent").length - 1 === 3,
+    );
+    for (const id of ["180004503", "180005503"])
+      expect(resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(id))).body, "generateCibilOtp").__typename).toBe(
+        "UpstreamUnavailable",
+      );
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(3);
+    const metrics = (await scrape(t.stack.app.metricsUrl)).text;
+    expect(metrics).toMatch(
+      /^aopay_upstream_requests_total\{endpoint="cibil\.generateOtp",outcome="CLIENT_GONE"\} 3$/m,
+    );
+    expect(metrics).toMatch(/^aopay_circuit_state\{family="cibil"\} 2$/m);
+    // Open: the next send is refused at once, AOPay not called.
+    const fast = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput("180006001"))).body, "generateCibilOtp");
+    expect(fast).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE" });
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(3);
+  }, 20_000);
 });
 
 describe("bulkhead through the server", () => {

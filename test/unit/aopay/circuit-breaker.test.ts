@@ -58,6 +58,30 @@ describe("CircuitBreaker: opossum 10's rules without opossum", () => {
     expect(breakers.states().aeps).toBe("closed");
   });
 
+  it("an inconclusive call that ended buckets after it began takes back its own fire, not the current bucket's", () => {
+    const breaker = breakers.of("aeps");
+    // 20 calls admitted now, each ending inconclusive 3 s (3 buckets of 1 s) later: a client's deadline within
+    // BREAKER_SLOW_CALL_MS, or a send dropped after waiting for a socket because its client had gone.
+    const admitted = Array.from({ length: 20 }, () => breaker.admit("aeps.resendOtp"));
+    jest.advanceTimersByTime(3_000);
+    for (const at of admitted) breaker.inconclusive(at);
+    // As if they had not happened: 4 failures of 4 calls open it. Their fires left in their bucket, 4 of 24 did not.
+    for (let i = 0; i < 4; i++) call(breakers, unavailable());
+    expect(breakers.states().aeps).toBe("open");
+  });
+
+  it("an inconclusive call whose bucket has left the window takes back nothing else", () => {
+    const breaker = breakers.of("aeps");
+    const old = breaker.admit("aeps.resendOtp");
+    jest.advanceTimersByTime(CONFIG.rollingWindowMs + 1_000);
+    for (let i = 0; i < 2; i++) call(breakers, "ok");
+    breaker.inconclusive(old); // its bucket is gone: the two successes stay counted
+    for (let i = 0; i < 2; i++) call(breakers, unavailable());
+    expect(breakers.states().aeps).toBe("closed"); // 2 of 4: not over 50 %
+    call(breakers, unavailable());
+    expect(breakers.states().aeps).toBe("open"); // 3 of 5
+  });
+
   it("an inconclusive call (cut short by the client's own deadline) neither counts, dilutes nor closes", () => {
     const breaker = breakers.of("aeps");
     const inconclusive = () => {
