@@ -112,8 +112,9 @@ export class CircuitBreaker {
 
   /**
    * An admitted call ended without saying anything of AOPay's health: the client's own deadline (x-request-timeout-ms)
-   * cut it short, or it never reached AOPay (our full bulkhead, a client gone while it waited: client.ts NOT_ASKED). Neither a failure nor a success: not counted, its fire taken back (a client's short deadlines must
-   * not open the circuit for every client, nor dilute real failures), and a half-open circuit's probe is free again.
+   * cut it short, or it never reached AOPay (our full bulkhead, a client gone while it waited: client.ts NOT_ASKED).
+   * Neither a failure nor a success: not counted, its fire taken back (a client's short deadlines must not open the
+   * circuit for every client, nor dilute real failures), and a half-open circuit's probe is free again.
    */
   inconclusive(admitted = this.#rotations): void {
     // The fire is taken back from the bucket it was counted in (gone, if the window has moved past it). Taken from the

@@ -411,10 +411,10 @@ function endpointSpan(endpoint: Endpoint<unknown, unknown>): EndpointSpan {
 
 const FAMILIES = new Map<string, string>();
 
-/** The endpoint family (`cibil`, `aeps`) of an endpoint name: its breaker's name. Cached: names are a fixed few. */
 /** Failure codes of calls that never reached AOPay, by our or the client's doing: neither a success nor a failure. */
 const NOT_ASKED: ReadonlySet<string> = new Set(["OVERLOADED", "CLIENT_GONE"]);
 
+/** The endpoint family (`cibil`, `aeps`) of an endpoint name: its breaker's name. Cached: names are a fixed few. */
 function familyOf(name: string): string {
   let family = FAMILIES.get(name);
   if (family === undefined) FAMILIES.set(name, (family = name.split(".")[0]));

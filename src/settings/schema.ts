@@ -172,9 +172,9 @@ export function readGroup<G extends SettingsGroup>(
 
 /**
  * A listen address as node's `listen(port, host)` takes it: an IPv4 or IPv6 literal (two colons at least, an IPv6
- * zone allowed) or a host name, and nothing else. A URL (`http://0.0.0.0`), a port (`0.0.0.0:4000`) or a path got as far as listen(), after
- * the simulator and the metrics listener had started, and stopped there with exit 1 as a name that does not resolve;
- * its shape is a configuration error like any other (exit 78, before anything starts).
+ * zone allowed) or a host name, and nothing else. A URL (`http://0.0.0.0`), a port (`0.0.0.0:4000`) or a path got as
+ * far as listen(), after the simulator and the metrics listener had started, and stopped there with exit 1 as a name
+ * that does not resolve; its shape is a configuration error like any other (exit 78, before anything starts).
  */
 export const LISTEN_ADDRESS = {
   pattern:

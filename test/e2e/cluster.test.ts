@@ -214,7 +214,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with one worker's event loop stalled", () =
     await until("both workers to be ready", () => readyPids(server).length === 2);
   }, 60_000);
   afterAll(async () => {
-    if (stalled !== undefined && alive(stalled)) process.kill(stalled, "SIGKILL");
+    if (stalled !== undefined && isAlive(stalled)) process.kill(stalled, "SIGKILL");
     await server?.kill();
     await simulator?.close();
   });

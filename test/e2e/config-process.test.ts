@@ -99,7 +99,7 @@ describe("configuration of the server process", () => {
     ["METRICS_TOKEN", { METRICS_TOKEN: "hunter2-canary" }],
     ["WEB_CONCURRENCY", { WEB_CONCURRENCY: "2", AOPAY_BASE_URL: "http://127.0.0.1:9" }],
   ])("refuses a bad %s: exit 78, one line naming it, no stack, no secret", async (setting, env) => {
-    const p = run([], {
+    const p = spawnServerProcess({
       PORT: "0",
       METRICS_PORT: "0",
       AOPAY_REGISTRATION_ID: "AOP-554",
