@@ -15,7 +15,8 @@ import { freshRequestId } from "./request-id";
  * its `maxEventLoopUtilization` / concurrency limits), implemented here so that the refusal
  * has our error shape and runs on the GraphQL route only (health probes must still answer):
  *
- *   - **in flight**: GraphQL requests received and not yet answered. Default `AOPAY_CONNECTIONS` + `AOPAY_QUEUE_LIMIT`:
+ *   - **in flight**: GraphQL requests whose body has arrived and whose answer is not written yet (`take` says why not
+ *     from their headers to their last byte read). Default `AOPAY_CONNECTIONS` + `AOPAY_QUEUE_LIMIT`:
  *     past that, the upstream bulkhead would refuse a send anyway, after the request had cost authentication,
  *     parsing, validation and throttle round trips.
  *   - **event-loop delay**: the mean delay sampled over the last sample interval (observability/eventloop-lag.ts's
@@ -23,7 +24,9 @@ import { freshRequestId } from "./request-id";
  *     monitorEventLoopDelay). A saturated CPU shows up there before anywhere else.
  *
  * A refused request gets HTTP 503, `Retry-After`, and `{ errors: [{ extensions: { code: "OVERLOADED", requestId } }] }`
- * from the first onRequest hook after the request id: before authentication and before its body is read. Its
+ * from the first onRequest hook after the request id: before authentication and before its body is read, when the
+ * places are all taken as its headers arrive; or, rarely, once its body has arrived, when the last place went in
+ * the meantime (`take`). Its
  * connection's next request is then read in its turn, at most ADMISSION_REFUSED_READS_PER_TURN per event-loop turn
  * (refused-reads.ts: why).
  */
@@ -40,12 +43,16 @@ export class Admission {
   /** A refused connection's next request is read in its turn (refused-reads.ts: why). */
   readonly #refusedReads: RefusedReads;
 
+  /** The listener of `#closed`, made once. */
+  readonly #onClose: (this: ServerResponse) => void;
+
   constructor(
     readonly config: AdmissionConfig,
     /** Called for each refusal (metrics). */
     private readonly onShed: (reason: ShedReason) => void = () => undefined,
   ) {
     this.#refusedReads = new RefusedReads(config.refusedReadsPerTurn);
+    this.#onClose = this.#closed(this);
     if (config.maxEventLoopDelayMs > 0) {
       // An interval's mean is the difference of the sampler's running totals: nothing is reset, so no delay is lost
       // between two readings (EventLoopSampler says why a reset would lose one).
@@ -67,12 +74,60 @@ export class Admission {
 
   /** Null: admitted (count it until `release`). Otherwise why it is refused. */
   admit(): ShedReason | null {
+    const refused = this.atTheDoor();
+    if (refused === null) this.#inFlight += 1;
+    return refused;
+  }
+
+  /**
+   * The check at the door, as a request's headers arrive: null if one more request could be taken now, else why
+   * not (counted as a refusal). It takes no place: the place is taken by `take` once the request's body has arrived.
+   */
+  atTheDoor(): ShedReason | null {
     const { maxInFlight, maxEventLoopDelayMs } = this.config;
     if (maxInFlight > 0 && this.#inFlight >= maxInFlight) return this.#shed("in_flight");
     if (maxEventLoopDelayMs > 0 && this.#eventLoopDelayMs > maxEventLoopDelayMs) return this.#shed("event_loop_delay");
-    this.#inFlight += 1;
     return null;
   }
+
+  /**
+   * Takes a place for the request answered by `res`, once its body has arrived (the door's check again, then the
+   * count): null when taken, else why it is refused. The place is given back by `answered(res)` as the answer is
+   * written, or when `res` closes first (its client gone): whichever comes first, once.
+   *
+   * Why not at the door (docs/security.md "Slow clients and connection limits"): a place taken as the headers arrive
+   * was held for as long as the client took to send its body, up to REQUEST_TIMEOUT_MS (15 s). Measured before:
+   * with ADMISSION_MAX_IN_FLIGHT=4, four connections that sent their headers and one byte of body had every other
+   * client refused 503 OVERLOADED (the default cap, 384, is as many sockets from one API key, renewed every 15 s).
+   * Likewise a place held until the response was read: a client that does not read kept it up to
+   * RESPONSE_WRITE_TIMEOUT_MS (30 s). A place now counts the work this process does (parsing, validation, the
+   * upstream call), not the time a client takes to send or to read.
+   */
+  take(res: ServerResponse): ShedReason | null {
+    const refused = this.admit();
+    if (refused !== null) return refused;
+    (res as SlotResponse)[HOLDS_PLACE] = true;
+    res.once("close", this.#onClose);
+    return null;
+  }
+
+  /** The answer to a request that took a place (`take`) is written: the place is given back. Else nothing. */
+  answered(res: ServerResponse): void {
+    if ((res as SlotResponse)[HOLDS_PLACE] !== true) return;
+    (res as SlotResponse)[HOLDS_PLACE] = false;
+    this.#inFlight -= 1;
+  }
+
+  /** Places taken now (tests). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** 'close' of a response that took a place: one listener for all of them (no closure per request). */
+  readonly #closed = (admission: Admission) =>
+    function (this: ServerResponse) {
+      admission.answered(this);
+    };
 
   /** A refusal has been written on `socket`: its next request is read in its turn (refused-reads.ts). */
   refused(socket: Socket): void {
@@ -96,11 +151,14 @@ export class Admission {
   }
 }
 
-/** Set on a raw request that `guardServer` has admitted (and will release), so the hook does not count it again. */
+/** Set on a raw request that passed `guardServer`'s check at the door, so the hook does not check it again. */
 const ADMITTED = Symbol("admitted");
+/** Set on a response whose request holds a place (Admission.take), until it is given back. */
+const HOLDS_PLACE = Symbol("holdsPlace");
+type SlotResponse = ServerResponse & { [HOLDS_PLACE]?: boolean };
 type RawRequest = IncomingMessage & { [ADMITTED]?: true };
 
-/** Whether `guardServer` admitted this request (and will release it). */
+/** Whether this request passed `guardServer`'s check at the door (its place is taken once its body has arrived). */
 export function admittedAtTheDoor(req: IncomingMessage): boolean {
   return (req as RawRequest)[ADMITTED] === true;
 }
@@ -163,10 +221,8 @@ export function guardServer(server: Server, admission: Admission, options: RawAd
       handle(req, res);
       return;
     }
-    if (admission.admit() === null) {
+    if (admission.atTheDoor() === null) {
       req[ADMITTED] = true;
-      // 'close' comes once per response, whether it finished or its client went away first.
-      res.once("close", admission.release);
       handle(req, res);
       return;
     }
@@ -193,31 +249,46 @@ export function guardServer(server: Server, admission: Admission, options: RawAd
 }
 
 /**
- * Registers the check as an onRequest hook: call it before any other hook that does work (authentication), so a
+ * Registers the check at the door as an onRequest hook, and the taking of a place, once the body has been parsed, as a
+ * preHandler hook. Call it before any other hook that does work (authentication), so a
  * refusal costs nothing but this. Callback style: no promise per request. Requests `guardServer` already admitted
  * pass.
  */
 export function registerAdmission(fastify: FastifyInstance, admission: Admission): void {
-  const retryAfter = String(admission.config.retryAfterSeconds);
+  const overloaded = overloadedAnswer(admission);
   fastify.addHook("onRequest", (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (request.routeOptions.url !== GRAPHQL_PATH || (request.raw as RawRequest)[ADMITTED]) {
       done();
       return;
     }
-    const refused = admission.admit();
-    if (refused === null) {
-      // 'close' comes once per response, whether it finished or its client went away first.
-      reply.raw.once("close", admission.release);
+    if (admission.atTheDoor() === null) {
       done();
       return;
     }
     // No log line of its own (it would add work exactly when there is too much): the access line has the 503.
-    void reply
-      .code(503)
-      .header("retry-after", retryAfter)
-      .send(errorBody(OVERLOADED_MESSAGE, EdgeCode.OVERLOADED, request.id));
+    void reply.code(503).headers(overloaded.headers).send(overloaded.body(request.id));
     admission.refused(request.raw.socket);
   });
+  // The place, once the body has arrived (Admission.take says why): before the document checks of http-server.ts.
+  fastify.addHook("preHandler", (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (request.routeOptions.url !== GRAPHQL_PATH || admission.take(reply.raw) === null) {
+      done();
+      return;
+    }
+    void reply.code(503).headers(overloaded.headers).send(overloaded.body(request.id));
+    admission.refused(request.raw.socket);
+  });
+}
+
+/** The refusal once a request's body has arrived (Admission.take), for either layer: 503, Retry-After, OVERLOADED. */
+export function overloadedAnswer(admission: Admission): {
+  headers: Record<string, string>;
+  body: (requestId: string) => ReturnType<typeof errorBody>;
+} {
+  return {
+    headers: { "retry-after": String(admission.config.retryAfterSeconds) },
+    body: (requestId) => errorBody(OVERLOADED_MESSAGE, EdgeCode.OVERLOADED, requestId),
+  };
 }
 
 const OVERLOADED_MESSAGE = "The server is overloaded: try again after Retry-After seconds. Nothing was done.";

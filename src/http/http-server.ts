@@ -25,6 +25,7 @@ import { createCors, registerCors } from "./cors";
 import { registerExplorer } from "./explorer";
 import type { AnswerGraphQL } from "./graphql-route";
 import { installThinGraphQL } from "./thin-graphql";
+import { representationRefusal } from "./representation";
 import { answerClientError, limitResponseWrite, nodeServerOptions, RAW_REQUEST_ID } from "./node-limits";
 import { callerRequestId, freshRequestId } from "./request-id";
 import {
@@ -191,6 +192,7 @@ export async function createHttpServer(
         documents,
         draining: () => draining,
         admitted: admission ? admittedAtTheDoor : () => true,
+        admission,
         trustedProxies: config.trustedProxies,
         cors,
         answer: () => answerGraphQL,
@@ -228,6 +230,16 @@ export async function createHttpServer(
     );
   });
 
+  // A body this server would read otherwise than the client meant (a Content-Encoding, a charset other than UTF-8, a
+  // repeated Content-Type) is refused before it is read (representation.ts). The thin route sends every such request
+  // here.
+  fastify.addHook("preParsing", (request, reply, payload, done) => {
+    if (request.method !== "POST" || request.routeOptions.url !== GRAPHQL_PATH) return done(null, payload);
+    const refusal = representationRefusal(request.headers, request as ClientRequest);
+    if (refusal) return void send(reply, refusal);
+    done(null, payload);
+  });
+
   fastify.addHook("preHandler", (request, reply, done) => {
     if (request.routeOptions.url !== GRAPHQL_PATH) return done();
     const params = (request.method === "GET" ? request.query : request.body) as Record<string, unknown> | undefined;
@@ -239,6 +251,9 @@ export async function createHttpServer(
   fastify.addHook("onSend", (request, reply, payload, done) => {
     // RESPONSE_WRITE_TIMEOUT_MS: a client that does not read its response is cut (node-limits.ts).
     limitResponseWrite(request.raw.socket, limits);
+    // The answer is written: its admission place is given back now, not when the client has read it (Admission.take).
+    // A streamed answer is still being produced: its place goes when it closes.
+    if (admission && typeof payload === "string") admission.answered(reply.raw);
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
     if (draining) reply.header("connection", "close");

@@ -23,6 +23,12 @@ export function nodeServerOptions(limits: HttpLimits): ServerOptions {
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     maxHeaderSize: limits.maxHeaderBytes,
     connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    // A header sent twice that HTTP allows once (Content-Type, Authorization, Host ...) is joined with ", " rather than
+    // its second line dropped (Node's default: the first one wins, silently). A proxy in front may read the other one;
+    // joined, the value is refused wherever it is read: a repeated Content-Type by representation.ts (400), two
+    // Authorization headers as an invalid bearer token (401), two Idempotency-Keys by its syntax (BAD_USER_INPUT).
+    // Node's parser does the same work either way (node:_http_incoming _addHeaderLine).
+    joinDuplicateHeaders: true,
   };
 }
 

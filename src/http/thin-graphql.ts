@@ -24,6 +24,7 @@ import {
 } from "./exchange";
 import { type AnswerGraphQL, type GraphQLAnswer, JSON_CONTENT_TYPES } from "./graphql-route";
 import { limitResponseWrite, RAW_REQUEST_ID } from "./node-limits";
+import { type Admission, overloadedAnswer } from "./admission";
 import { callerRequestId, freshRequestId } from "./request-id";
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -42,6 +43,8 @@ export interface ThinGraphQLOptions {
   draining: () => boolean;
   /** Whether the admission check at the door (admission.ts guardServer) admitted this request (true without one). */
   admitted: (req: IncomingMessage) => boolean;
+  /** Admission control: a place is taken once the body has arrived (Admission.take); null: none. */
+  admission: Admission | null;
   /** TRUSTED_PROXIES (addresses and CIDRs); empty: X-Forwarded-For and X-Forwarded-Proto are never read. */
   trustedProxies: readonly string[];
   /** The CORS headers and refused-origin warning @fastify/cors and its hook give Fastify's requests (cors.ts). */
@@ -95,6 +98,8 @@ export function installThinGraphQL(server: Server, options: ThinGraphQLOptions):
       req.method !== "POST" ||
       req.url !== GRAPHQL_PATH ||
       !JSON_CONTENT_TYPES.has(headers["content-type"] as string) ||
+      // Refused by Fastify's route unless `identity` (representation.ts).
+      headers["content-encoding"] !== undefined ||
       options.draining() ||
       !options.admitted(req)
     ) {
@@ -264,6 +269,14 @@ class ThinRequest implements GraphQLExchange {
   }
 
   #parsed(): void {
+    // Admission's place, now that the body has arrived (Admission.take says why not at the door).
+    const admission = this.options.admission;
+    if (admission !== null && admission.take(this.res) !== null) {
+      const overloaded = overloadedAnswer(admission);
+      this.#send({ status: 503, headers: overloaded.headers, body: overloaded.body(this.id) });
+      admission.refused(this.socket);
+      return;
+    }
     const refusal = documentRefusal(this.body as Record<string, unknown> | undefined, this.options.documents, this);
     if (refusal) return this.#send(refusal);
     this.answer(this, this.#elapsed).then(
@@ -314,6 +327,8 @@ class ThinRequest implements GraphQLExchange {
 
   #end(status: number, payload: string): void {
     this.#onSend();
+    // The answer is written: its admission place is given back now, not when the client has read it (Admission.take).
+    this.options.admission?.answered(this.res);
     const body = payloadWithRequestId(status, payload, this.id);
     const headers = this.#headers;
     headers["content-length"] = Buffer.byteLength(body);

@@ -1,0 +1,370 @@
+import { createServer, type Server } from "node:http";
+import { type AddressInfo, connect, type Socket } from "node:net";
+import { gzipSync } from "node:zlib";
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { request } from "undici";
+import { aepsInput, REGISTER_CIBIL_CUSTOMER, RESEND_AEPS_OTP } from "../helpers/operations";
+import {
+  postGraphQL,
+  type ProductionTestStack,
+  startProductionStack,
+  startTestStack,
+  TEST_API_KEY,
+  TEST_API_KEYS_ENTRY,
+  type TestStack,
+} from "../helpers/stack";
+
+/**
+ * The HTTP boundary attacked from outside (docs/security.md "The HTTP boundary"): raw sockets and undici against the
+ * real server and the simulator. Each describe block is one class of defect an audit found; its tests failed on the
+ * code before the fix.
+ */
+
+const QUERY = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
+const SERVED = '{"data":{"serviceInfo":{"upstream":"LIVE"}}}';
+
+interface RawClient {
+  socket: Socket;
+  received(): string;
+  closed: Promise<void>;
+}
+
+function rawClient(baseUrl: string): Promise<RawClient> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(baseUrl).port), "127.0.0.1");
+    let data = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (data += chunk));
+    socket.on("error", () => undefined);
+    const closed = new Promise<void>((r) => socket.once("close", () => r()));
+    socket.once("connect", () => resolve({ socket, received: () => data, closed }));
+    socket.once("error", reject);
+  });
+}
+
+/** Status, headers and body of the first response in `raw`. */
+function parseResponse(raw: string): { status: number; headers: Record<string, string>; body: string } {
+  const end = raw.indexOf("\r\n\r\n");
+  const [statusLine, ...lines] = raw.slice(0, end).split("\r\n");
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(statusLine.split(" ")[1]), headers, body: raw.slice(end + 4) };
+}
+
+/** Sends `head` (request line and headers, CRLF-separated, without the blank line) and `body`; the first response. */
+async function exchange(baseUrl: string, head: string, body: Buffer | string = "") {
+  const c = await rawClient(baseUrl);
+  const bytes = typeof body === "string" ? Buffer.from(body) : body;
+  c.socket.write(Buffer.concat([Buffer.from(`${head}\r\ncontent-length: ${bytes.length}\r\n\r\n`), bytes]));
+  await until(() => responseComplete(c.received()) || c.socket.destroyed, 5000);
+  c.socket.destroy();
+  return parseResponse(c.received());
+}
+
+function responseComplete(raw: string): boolean {
+  const end = raw.indexOf("\r\n\r\n");
+  if (end < 0) return false;
+  const length = /\r\ncontent-length: *(\d+)/i.exec(raw.slice(0, end));
+  return length !== null && raw.length >= end + 4 + Number(length[1]);
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A refusal of ours: status, typed JSON body with the header's request id, nothing else in it. */
+function expectRefusal(
+  res: { status: number; headers: Record<string, string>; body: string },
+  status: number,
+  code: string,
+  message: RegExp,
+) {
+  expect(res.status).toBe(status);
+  expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
+  const body = JSON.parse(res.body) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
+  expect(body.errors).toHaveLength(1);
+  expect(body.errors[0].message).toMatch(message);
+  expect(body.errors[0].extensions).toEqual({ code, requestId: res.headers["x-request-id"] });
+}
+
+async function scrape(t: TestStack): Promise<string> {
+  return (await request(t.stack.app.metricsUrl as string)).body.text();
+}
+
+const POST_HEAD = `POST /graphql HTTP/1.1\r\nHost: x\r\nx-api-key: ${TEST_API_KEY}`;
+
+describe("admission places are held by work, not by a slow client", () => {
+  describe("bodies that trickle in (production settings, ADMISSION_MAX_IN_FLIGHT=4)", () => {
+    let t: ProductionTestStack;
+    beforeAll(async () => {
+      t = await startProductionStack({
+        ADMISSION_MAX_IN_FLIGHT: "4",
+        HEADERS_TIMEOUT_MS: "2000",
+        REQUEST_TIMEOUT_MS: "4000",
+      });
+    });
+    afterAll(async () => {
+      await t?.stop();
+    });
+
+    it("eight connections holding half-sent bodies (4 on each HTTP layer) refuse no one: real clients are served, nothing shed", async () => {
+      // Before: the four places were taken as the headers arrived and held until each body timed out (408 at 4 s),
+      // so every other client was refused 503 OVERLOADED meanwhile.
+      const slow = await Promise.all(Array.from({ length: 8 }, () => rawClient(t.baseUrl)));
+      slow.forEach((c, i) => {
+        // The thin route serves the exact JSON content types; another spelling goes through Fastify's route.
+        const type = i % 2 === 0 ? "application/json" : "application/json; charset=UTF-8; profile=x";
+        c.socket.write(`${POST_HEAD}\r\ncontent-type: ${type}\r\ncontent-length: ${QUERY.length}\r\n\r\n{`);
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const served = await Promise.all(
+        Array.from({ length: 6 }, () => postGraphQL(t.graphqlUrl, QUERY, { "x-api-key": TEST_API_KEY })),
+      );
+      for (const res of served) {
+        expect(res.status).toBe(200);
+        expect(JSON.parse(res.text)).toEqual(JSON.parse(SERVED));
+      }
+      expect(await scrape(t)).not.toMatch(/^graphql_requests_shed_total\{/m);
+      // The slow ones are still cut at REQUEST_TIMEOUT_MS, as before.
+      await Promise.all(slow.map((c) => c.closed));
+      for (const c of slow) expect(parseResponse(c.received()).status).toBe(408);
+    }, 15_000);
+  });
+
+  describe("a client that does not read its answers (development settings, ADMISSION_MAX_IN_FLIGHT=1)", () => {
+    let t: TestStack;
+    beforeAll(async () => {
+      t = await startTestStack({ ADMISSION_MAX_IN_FLIGHT: "1", RESPONSE_WRITE_TIMEOUT_MS: "20000" });
+    });
+    afterAll(async () => {
+      await t?.stop();
+    });
+
+    it("pipelined answers stuck in its socket do not hold the place: another client is served meanwhile", async () => {
+      // Before: a place was given back when its response closed, so an answer waiting for the client to read held it
+      // for up to RESPONSE_WRITE_TIMEOUT_MS (20 s here), and every other request was refused 503 OVERLOADED.
+      const introspection = JSON.stringify({ query: INTROSPECTION });
+      const one = await t.gql(INTROSPECTION);
+      expect(one.status).toBe(200);
+      const count = Math.ceil((12 * 1024 * 1024) / Buffer.byteLength(one.text));
+      const serverSide = new Promise<Socket>((resolve) => t.stack.app.fastify.server.once("connection", resolve));
+      const c = await rawClient(t.baseUrl);
+      c.socket.pause();
+      const head = `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(introspection)}\r\n\r\n`;
+      c.socket.write((head + introspection).repeat(count));
+      const socket = await serverSide;
+      // Wait until nothing more moves: the socket buffers are full and an answer waits for the client.
+      let written = -1;
+      await until(() => {
+        const now = socket.bytesWritten;
+        const still = now === written && now > 0;
+        written = now;
+        return still;
+      }, 15_000).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(socket.destroyed).toBe(false);
+      const other = await postGraphQL(t.graphqlUrl, QUERY);
+      expect(other.status).toBe(200);
+      expect(JSON.parse(other.text)).toEqual({ data: { serviceInfo: { upstream: "SIMULATOR" } } });
+      c.socket.destroy();
+    }, 30_000);
+  });
+});
+
+describe("a body this server would read otherwise than meant is refused before it is read (production)", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack();
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+  beforeEach(() => t.simulator.resetCalls());
+  afterEach(() => expect(t.simulator.calls()).toBe(0));
+
+  const json = "content-type: application/json";
+  const refusedAs = (reason: string, id: string) =>
+    expect(t.logs.records()).toContainEqual(
+      expect.objectContaining({ requestId: id, status: expect.any(Number), result: "BAD_REQUEST", refused: reason }),
+    );
+
+  it.each([
+    ["gzip", gzipSync(QUERY)],
+    ["deflate", Buffer.from(QUERY)],
+    ["br", Buffer.from(QUERY)],
+    ["gzip, identity", Buffer.from(QUERY)],
+    ["GZIP", Buffer.from(QUERY)],
+  ])(
+    "Content-Encoding: %s is 415, the connection closed (before: gzip's bytes parsed as JSON, a plain body labelled compressed served)",
+    async (encoding, body) => {
+      const res = await exchange(t.baseUrl, `${POST_HEAD}\r\n${json}\r\ncontent-encoding: ${encoding}`, body);
+      expectRefusal(res, 415, "BAD_REQUEST", /^Content-Encoding is not supported/);
+      expect(res.headers.connection).toBe("close");
+      refusedAs("content-encoding", res.headers["x-request-id"]);
+    },
+  );
+
+  it("a gzip bomb (10 MiB of zeros in 10 kB) is refused unread, as fast as any refusal", async () => {
+    const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024));
+    expect(bomb.length).toBeLessThan(32 * 1024);
+    const began = Date.now();
+    const res = await exchange(t.baseUrl, `${POST_HEAD}\r\n${json}\r\ncontent-encoding: gzip`, bomb);
+    expectRefusal(res, 415, "BAD_REQUEST", /^Content-Encoding is not supported/);
+    expect(Date.now() - began).toBeLessThan(1000);
+  });
+
+  it("Content-Encoding: identity is the body as it is: served", async () => {
+    const res = await exchange(t.baseUrl, `${POST_HEAD}\r\n${json}\r\ncontent-encoding: identity`, QUERY);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual(JSON.parse(SERVED));
+  });
+
+  it.each([
+    ["application/json; charset=latin1", Buffer.from(QUERY, "latin1")],
+    ["application/json; charset=ISO-8859-1", Buffer.from(QUERY, "latin1")],
+    ["application/json; charset=utf-16", Buffer.from(QUERY, "utf16le")],
+    ['application/json; charset="utf-16le"', Buffer.from(QUERY, "utf16le")],
+    ["application/json;charset=windows-1252", Buffer.from(QUERY, "latin1")],
+  ])(
+    "%s is 415 (before: decoded as UTF-8 whatever it said: latin1 served, UTF-16 'not valid JSON')",
+    async (type, body) => {
+      const res = await exchange(t.baseUrl, `${POST_HEAD}\r\ncontent-type: ${type}`, body);
+      expectRefusal(res, 415, "BAD_REQUEST", /^Unsupported charset: send the JSON body in UTF-8/);
+      refusedAs("charset", res.headers["x-request-id"]);
+    },
+  );
+
+  it.each([
+    "application/json; charset=utf-8",
+    "application/json; charset=UTF-8",
+    'application/json; charset="utf-8"',
+    "application/json; charset=utf8",
+    "application/json;charset=utf-8; profile=x",
+  ])("%s is served", async (type) => {
+    const res = await exchange(t.baseUrl, `${POST_HEAD}\r\ncontent-type: ${type}`, QUERY);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual(JSON.parse(SERVED));
+  });
+
+  it("a byte-order mark before the JSON is taken (RFC 8259 §8.1 lets a parser ignore it); invalid UTF-8 in a value reaches no one", async () => {
+    const bom = await exchange(t.baseUrl, `${POST_HEAD}\r\n${json}`, `\ufeff${QUERY}`);
+    expect(bom.status).toBe(200);
+    // An invalid byte sequence in an input value becomes U+FFFD, which no validated input accepts: refused, not sent.
+    const register = Buffer.concat([
+      Buffer.from(`{"query":${JSON.stringify(REGISTER_CIBIL_CUSTOMER)},"variables":{"input":{"firstName":"A`),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from(
+        '","lastName":"Kulkarni","pan":"ABCPE1234F","dateOfBirth":"1990-04-23","email":"a@b.example","mobile":"9876543210"}}}',
+      ),
+    ]);
+    const res = await exchange(t.baseUrl, `${POST_HEAD}\r\n${json}`, register);
+    expect(res.status).toBeLessThan(500);
+    expect(res.body).toContain('"errors"');
+    expect(res.body).not.toContain("\ufffd");
+  });
+});
+
+describe("a header HTTP allows once, sent twice, is refused rather than one of them chosen (production)", () => {
+  let t: ProductionTestStack;
+  let jwks: Server;
+  let signingKey: CryptoKey;
+  const ISSUER = "https://auth.example.test/";
+  const AUDIENCE = "aopay-graphql";
+  const token = (azp: string) =>
+    new SignJWT({ azp })
+      .setProtectedHeader({ alg: "RS256", kid: "k", typ: "at+jwt" })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(signingKey);
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair("RS256");
+    signingKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: "k", alg: "RS256", use: "sig" };
+    jwks = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
+    // Development with authentication required: the JWKS server is plain http on loopback, which production refuses.
+    t = (await startTestStack({
+      AUTH_REQUIRED: "true",
+      API_KEYS: TEST_API_KEYS_ENTRY,
+      AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+      AUTH_JWT_ISSUER: ISSUER,
+      AUTH_JWT_AUDIENCE: AUDIENCE,
+    })) as ProductionTestStack;
+  });
+  afterAll(async () => {
+    await t?.stop();
+    jwks?.close();
+  });
+
+  it("two Content-Type headers, in either order: 400 (before: the first won, so JSON then text/plain was served)", async () => {
+    for (const [first, second] of [
+      ["application/json", "text/plain"],
+      ["text/plain", "application/json"],
+      ["application/json", "application/json"],
+    ]) {
+      const res = await exchange(t.baseUrl, `${POST_HEAD}\r\ncontent-type: ${first}\r\ncontent-type: ${second}`, QUERY);
+      expectRefusal(res, 400, "BAD_REQUEST", /^Send one Content-Type header\.$/);
+    }
+  });
+
+  it("two Authorization headers, a valid token first: 401 (before: the first won and the request was served)", async () => {
+    const good = await token("client-a");
+    const alone = await exchange(
+      t.baseUrl,
+      `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${good}`,
+      QUERY,
+    );
+    expect(alone.status).toBe(200);
+    for (const second of [`Bearer ${await token("client-b")}`, "Bearer x", `Bearer ${good}`]) {
+      const res = await exchange(
+        t.baseUrl,
+        `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${good}\r\nauthorization: ${second}`,
+        QUERY,
+      );
+      expectRefusal(res, 401, "UNAUTHENTICATED", /^Authentication required/);
+      expect(t.logs.records()).toContainEqual(
+        expect.objectContaining({ requestId: res.headers["x-request-id"], refused: "invalid Authorization header" }),
+      );
+    }
+  });
+
+  it("two x-api-key headers, even the same valid key twice: 401", async () => {
+    const res = await exchange(
+      t.baseUrl,
+      `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nx-api-key: ${TEST_API_KEY}\r\nx-api-key: ${TEST_API_KEY}`,
+      QUERY,
+    );
+    expectRefusal(res, 401, "UNAUTHENTICATED", /^Authentication required/);
+  });
+
+  it("two Idempotency-Key headers on a mutation: neither wins, BAD_USER_INPUT, nothing sent", async () => {
+    t.simulator?.resetCalls();
+    const mutation = JSON.stringify({ query: RESEND_AEPS_OTP, variables: aepsInput("9876543210") });
+    const res = await exchange(
+      t.baseUrl,
+      `${POST_HEAD}\r\ncontent-type: application/json\r\nidempotency-key: key-a\r\nidempotency-key: key-b`,
+      mutation,
+    );
+    const body = JSON.parse(res.body) as { errors?: Array<{ extensions: { code: string; fields?: unknown } }> };
+    expect(body.errors?.[0].extensions.code).toBe("BAD_USER_INPUT");
+    expect(body.errors?.[0].extensions.fields).toEqual([
+      { field: "Idempotency-Key", problem: "must be 1 to 255 visible ASCII characters" },
+    ]);
+    expect(t.simulator?.calls() ?? 0).toBe(0);
+  });
+});
+
+const INTROSPECTION = `query { __schema { types { name description fields { name description args { name description type { name kind ofType { name kind } } } type { name kind ofType { name kind ofType { name kind } } } } inputFields { name description type { name kind ofType { name kind } } } enumValues { name description } } } }`;
