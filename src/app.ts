@@ -141,6 +141,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     config.trustedDocuments === "enforce" ? trustedDocuments : null,
     admission,
     deps.thinGraphQLRoute !== false,
+    metrics ? (status, code) => metrics.edgeRefused(status, code) : undefined,
   );
   const { fastify } = http;
 

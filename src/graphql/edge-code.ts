@@ -22,6 +22,8 @@ export enum EdgeCode {
   OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE",
   /** TRUSTED_DOCUMENTS=enforce and the document is not one of the generated clients' operations. HTTP 400. */
   UNTRUSTED_DOCUMENT = "UNTRUSTED_DOCUMENT",
+  /** A CORS preflight from a browser origin the allow-list (CORS_ORIGINS) refuses. HTTP 403. */
+  ORIGIN_NOT_ALLOWED = "ORIGIN_NOT_ALLOWED",
   /** No such route. HTTP 404. */
   NOT_FOUND = "NOT_FOUND",
   /** The server is draining (shutting down): send the request again, to another replica. HTTP 503 with Retry-After. */

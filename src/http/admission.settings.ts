@@ -46,7 +46,8 @@ export const admissionSettings = defineSettings({
       max: 1_000_000,
       defaultDoc: "`AOPAY_CONNECTIONS` + `AOPAY_QUEUE_LIMIT` (384)",
       doc:
-        "GraphQL requests in progress at once in this process; one more is refused at once with HTTP 503, `Retry-After` and code `OVERLOADED`, " +
+        "GraphQL requests in progress at once in this process (from the arrival of a request's whole body to the writing of its answer: " +
+        "a client slow to send or to read holds no place); with that many, one more is refused at once with HTTP 503, `Retry-After` and code `OVERLOADED`, " +
         "before authentication and before its body is read. The default is what the upstream bulkhead could take anyway. `0`: no cap",
     }),
     ADMISSION_MAX_EVENT_LOOP_DELAY_MS: int({

@@ -81,6 +81,11 @@ export function createCors(config: Config, logger: Logger, now: () => number = m
     ],
     exposedHeaders: ["x-request-id", "idempotent-replayed", "retry-after"],
     maxAge: 600,
+    // An OPTIONS from an allowed origin without Access-Control-Request-Method (not a preflight) got @fastify/cors's
+    // strict answer: 400 with a text/plain "Invalid Preflight Request", no request id, no JSON. It gets the preflight's
+    // 204 instead: it grants nothing a preflight from that origin would not. A refused origin's preflight: 403
+    // ORIGIN_NOT_ALLOWED (http-server.ts).
+    strictPreflight: false,
   } satisfies FastifyCorsOptions;
   const exposed = options.exposedHeaders.join(", ");
   return {

@@ -54,11 +54,22 @@ const HTTP_ERROR_MESSAGES: Record<string, string> = {
  * The answer to an error thrown while serving a request (the error handler of both layers): its own 4xx status with
  * a fixed message, anything else 500 "Unexpected error." and an error line.
  */
-export function errorAnswer(error: Error & { statusCode?: number; code?: string }, requestId: string, log: Logger) {
+export function errorAnswer(
+  error: Error & { statusCode?: number; code?: string },
+  exchange: Pick<GraphQLExchange, "id" | "graphql" | "log">,
+) {
+  const requestId = exchange.id;
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-  if (status >= 500) log.error({ err: error }, "unhandled HTTP error");
-  const message =
-    status >= 500 ? "Unexpected error." : ((error.code && HTTP_ERROR_MESSAGES[error.code]) ?? "Bad request.");
+  if (status >= 500) exchange.log.error({ err: error }, "unhandled HTTP error");
+  const known = error.code !== undefined && HTTP_ERROR_MESSAGES[error.code] !== undefined;
+  const message = status >= 500 ? "Unexpected error." : known ? HTTP_ERROR_MESSAGES[error.code!] : "Bad request.";
+  // The access line says why: the error's code when it is one of the fixed ones above, else a fixed word (an
+  // error's own code or message could carry client text).
+  exchange.graphql = {
+    operation: null,
+    result: status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST,
+    refused: known ? error.code! : status >= 500 ? "unexpected error" : "bad request",
+  };
   return {
     status,
     body: errorBody(message, status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST, requestId),
@@ -151,6 +162,23 @@ export function documentRefusal(
  * malformed bodies) carry no request id in their body, so it is added. Error statuses only; success bodies are never
  * parsed.
  */
-export function payloadWithRequestId(status: number, payload: string, requestId: string): string {
-  return status >= 400 && !payload.includes('"requestId"') ? withRequestId(payload, requestId) : payload;
+export function payloadWithRequestId(
+  status: number,
+  payload: string,
+  exchange: Pick<GraphQLExchange, "id" | "graphql">,
+): string {
+  if (status < 400 || payload.includes('"requestId"')) return payload;
+  // Apollo's refusals before its pipeline: no GraphQL summary says why on the access line. A fixed reason does.
+  if (payload.includes('"errors"') && (exchange.graphql === null || exchange.graphql.refused === undefined)) {
+    exchange.graphql = { operation: null, result: EdgeCode.BAD_REQUEST, refused: apolloRefusal(status, payload) };
+  }
+  return withRequestId(payload, exchange.id);
+}
+
+/** A fixed reason for an answer Apollo gave before its request pipeline (never the payload's own text). */
+function apolloRefusal(status: number, payload: string): string {
+  if (status === 405) return "method not allowed (a mutation over GET)";
+  if (payload.includes("Cross-Site Request Forgery")) return "CSRF prevention (a simple request)";
+  if (payload.includes("batching")) return "batched request";
+  return `refused by Apollo (${status})`;
 }

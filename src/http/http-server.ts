@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import Fastify, {
   type FastifyBaseLogger,
@@ -11,7 +11,7 @@ import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
 import type { TrustedDocumentList } from "../graphql/trusted-documents";
-import { type AccessSummary, AccessLogController } from "../logging/access-log";
+import { type AccessSummary, AccessLogController, type RefusalCounter } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import { ConnectionGuard } from "./connection-guard";
 import {
@@ -65,6 +65,11 @@ function send(reply: FastifyReply, answer: EdgeAnswer): void {
   void reply.send(answer.body);
 }
 
+/** Whether the request is a CORS preflight (Fetch standard: OPTIONS with Origin and Access-Control-Request-Method). */
+function isPreflight(headers: IncomingHttpHeaders): boolean {
+  return headers.origin !== undefined && headers["access-control-request-method"] !== undefined;
+}
+
 /** While draining, how often sockets with no response in progress are closed (see preClose below). */
 const DRAIN_SWEEP_MS = 100;
 
@@ -95,6 +100,8 @@ export async function createHttpServer(
   admission: Admission | null = null,
   /** False: every GraphQL request goes through Fastify (tests compare the two layers). Default true. */
   thinRoute = true,
+  /** Counts requests refused before GraphQL (metrics); none when absent. */
+  countRefusal?: RefusalCounter,
 ): Promise<HttpServer> {
   const limits = config.httpLimits;
   // MAX_UNAUTHENTICATED_CONNECTIONS(_PER_IP): connections that have not carried an authenticated request yet.
@@ -104,7 +111,7 @@ export async function createHttpServer(
   const production = config.env === "production";
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    logController: new AccessLogController(),
+    logController: new AccessLogController(countRefusal),
     // Always our own (http/request-id.ts): a caller's x-request-id is logged beside it (onRequest below).
     genReqId: freshRequestId,
     // Fastify's own answer to a malformed URL repeats the path ("'/%zz…' is not a valid url component"): ours does not.
@@ -128,7 +135,7 @@ export async function createHttpServer(
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // 408/431/400 from Node's parser, answered with a request id, our error body (not fastify's) and the CORS headers.
-    clientErrorHandler: (error, socket) => answerClientError(error, socket, logger, cors.addHeaders),
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, logger, cors.addHeaders, countRefusal),
     // While closing, requests on kept-alive sockets are answered 503 by our first onRequest hook (with a request id
     // and our error body; fastify's own 503 has neither), and fastify adds `Connection: close`.
     return503OnClosing: false,
@@ -162,6 +169,11 @@ export async function createHttpServer(
       // Answered before the CORS hooks run: their headers, so that a browser can read it (cors.ts registerCors).
       const headers: Record<string, string | number> = {};
       cors.addHeaders(headers, request.headers.origin);
+      (request as ClientRequest).graphql = {
+        operation: null,
+        result: EdgeCode.SERVICE_UNAVAILABLE,
+        refused: "shutting down",
+      };
       void reply
         .code(503)
         .headers(headers)
@@ -193,6 +205,7 @@ export async function createHttpServer(
         draining: () => draining,
         admitted: admission ? admittedAtTheDoor : () => true,
         admission,
+        countRefusal,
         trustedProxies: config.trustedProxies,
         cors,
         answer: () => answerGraphQL,
@@ -259,16 +272,57 @@ export async function createHttpServer(
     if (draining) reply.header("connection", "close");
     // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no
     // request id in their body: add it. Error statuses only; success bodies are never parsed.
-    done(null, typeof payload === "string" ? payloadWithRequestId(reply.statusCode, payload, request.id) : payload);
+    done(
+      null,
+      typeof payload === "string" ? payloadWithRequestId(reply.statusCode, payload, request as ClientRequest) : payload,
+    );
   });
 
   fastify.setNotFoundHandler((request, reply) => {
+    // A CORS preflight from an origin the allow-list refuses (@fastify/cors hands it here: cors.ts). 403, not the 404
+    // it was (the route exists, for allowed origins: a 404 sent operators looking for a wrong path), nor a 204 (a
+    // success to monitoring, and cacheable by a proxy). Any status but 2xx fails a preflight (Fetch standard, CORS
+    // check), so browsers behave alike; the page sees "Failed to fetch" and the log names the origin (cors.ts).
+    if (request.method === "OPTIONS" && isPreflight(request.headers)) {
+      (request as ClientRequest).graphql = {
+        operation: null,
+        result: EdgeCode.ORIGIN_NOT_ALLOWED,
+        refused: "CORS preflight from an origin not allowed",
+      };
+      void reply
+        .code(403)
+        .send(errorBody("This browser origin may not call this API.", EdgeCode.ORIGIN_NOT_ALLOWED, request.id));
+      return;
+    }
+    (request as ClientRequest).graphql = { operation: null, result: EdgeCode.NOT_FOUND, refused: "no route" };
     // Fastify's default body repeats the URL, query string included.
     void reply.code(404).send(errorBody("Not found.", EdgeCode.NOT_FOUND, request.id));
   });
 
+  // An `Expect` other than 100-continue: Node answered 417 itself, with no request id, no JSON body and no CORS
+  // headers (the only refusal left that way: every other is ours). Answered as the others are, and the connection
+  // closed (its body, if any, is never read).
+  fastify.server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = freshRequestId();
+    const headers: Record<string, string | number> = {};
+    cors.addHeaders(headers, req.headers.origin);
+    const body = JSON.stringify(
+      errorBody("Expectation not supported: send no Expect header, or 100-continue.", EdgeCode.BAD_REQUEST, requestId),
+    );
+    res.writeHead(417, {
+      ...headers,
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+      "x-request-id": requestId,
+      connection: "close",
+    });
+    res.end(body);
+    logger.info({ requestId, status: 417, reason: "expect" }, "request refused: unsupported Expect");
+    countRefusal?.(417, EdgeCode.BAD_REQUEST);
+  });
+
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    send(reply, errorAnswer(error, request.id, request.log as Logger));
+    send(reply, errorAnswer(error, request as ClientRequest & { log: Logger }));
   });
 
   // The self-hosted explorer (GraphiQL) at /graphiql, in development only (docs/walkthrough.md).

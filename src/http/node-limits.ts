@@ -1,6 +1,7 @@
 import { type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { HttpLimits } from "../config";
+import type { RefusalCounter } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import type { Cors } from "./cors";
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from "./server.settings";
@@ -70,6 +71,8 @@ export function answerClientError(
   socket: Socket,
   log: Logger,
   cors?: Cors["addHeaders"],
+  /** Counts the refusal (metrics: http_requests_refused_total); none when absent. */
+  countRefusal?: RefusalCounter,
 ): void {
   // A reset connection is gone already: nothing to answer.
   if (error.code === "ECONNRESET" || socket.destroyed) return;
@@ -79,6 +82,7 @@ export function answerClientError(
   const response = (socket as Socket & { _httpMessage?: TaggedResponse | null })._httpMessage;
   const requestId = response?.[RAW_REQUEST_ID] ?? freshRequestId();
   log.info({ requestId, status, reason: error.code ?? "unknown" }, "request refused by the HTTP parser");
+  countRefusal?.(status, CLIENT_ERRORS[status].code);
   if (socket.writable && !response?.headersSent) {
     const { message, code } = CLIENT_ERRORS[status];
     const body = JSON.stringify(errorBody(message, code, requestId));

@@ -8,7 +8,7 @@ import { parse as secureJsonParse } from "secure-json-parse";
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { HttpLimits } from "../config";
-import { type AccessSummary, logAccess } from "../logging/access-log";
+import { type AccessSummary, logAccess, type RefusalCounter } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import type { Cors } from "./cors";
 import { GRAPHQL_PATH } from "./error-body";
@@ -45,6 +45,8 @@ export interface ThinGraphQLOptions {
   admitted: (req: IncomingMessage) => boolean;
   /** Admission control: a place is taken once the body has arrived (Admission.take); null: none. */
   admission: Admission | null;
+  /** Counts requests refused before GraphQL (metrics), as Fastify's access lines do; none when absent. */
+  countRefusal?: RefusalCounter;
   /** TRUSTED_PROXIES (addresses and CIDRs); empty: X-Forwarded-For and X-Forwarded-Proto are never read. */
   trustedProxies: readonly string[];
   /** The CORS headers and refused-origin warning @fastify/cors and its hook give Fastify's requests (cors.ts). */
@@ -190,6 +192,7 @@ class ThinRequest implements GraphQLExchange {
         this.graphql,
         this.upstreamCalls,
         this.#elapsed(),
+        this.options.countRefusal,
       );
     };
     this.res.on("finish", finished);
@@ -290,7 +293,7 @@ class ThinRequest implements GraphQLExchange {
       this.res.destroy(error instanceof Error ? error : undefined);
       return;
     }
-    this.#send(errorAnswer(error instanceof Error ? error : new Error(String(error)), this.id, this.log));
+    this.#send(errorAnswer(error instanceof Error ? error : new Error(String(error)), this));
   }
 
   #send(answer: EdgeAnswer): void {
@@ -329,7 +332,7 @@ class ThinRequest implements GraphQLExchange {
     this.#onSend();
     // The answer is written: its admission place is given back now, not when the client has read it (Admission.take).
     this.options.admission?.answered(this.res);
-    const body = payloadWithRequestId(status, payload, this.id);
+    const body = payloadWithRequestId(status, payload, this);
     const headers = this.#headers;
     headers["content-length"] = Buffer.byteLength(body);
     this.res.writeHead(status, headers);

@@ -59,8 +59,14 @@ export function noteAccess(summary: AccessSummary | undefined, key: "throttled" 
  * `(no route)` when none matched) and a summary of the upstream calls it made (a failed call also gets its own warning
  * line, when it happens).
  */
+/**
+ * Counts a request refused before GraphQL ran (metrics: http_requests_refused_total), by status and its code (the
+ * access summary's `result`, an EdgeCode: a fixed set).
+ */
+export type RefusalCounter = (status: number, code: string) => void;
+
 export class AccessLogController extends LogController {
-  constructor() {
+  constructor(private readonly countRefusal?: RefusalCounter) {
     super({ requestIdLogLabel: "requestId" });
   }
 
@@ -80,6 +86,7 @@ export class AccessLogController extends LogController {
       graphql,
       upstream,
       reply.elapsedTime,
+      this.countRefusal,
     );
   }
 
@@ -113,13 +120,18 @@ export function logAccess(
   graphql: AccessSummary | null | undefined,
   upstream: UpstreamCallSummary[] | null | undefined,
   elapsedMs: number,
+  /** Called for a request refused before GraphQL (its summary has `refused`); nothing else pays for it. */
+  countRefusal?: RefusalCounter,
 ): void {
   // One object, filled in place: spreading optional parts into a literal made two more objects per request.
   const fields: Record<string, unknown> = { method, path, status };
   if (graphql) {
     fields.operation = graphql.operation;
     fields.result = graphql.result;
-    if (graphql.refused !== undefined) fields.refused = graphql.refused;
+    if (graphql.refused !== undefined) {
+      fields.refused = graphql.refused;
+      countRefusal?.(status, graphql.result ?? "none");
+    }
     if (graphql.throttled !== undefined) fields.throttled = graphql.throttled;
     if (graphql.idempotency !== undefined) fields.idempotency = graphql.idempotency;
     if (graphql.refs !== undefined) fields.refs = graphql.refs;

@@ -43,6 +43,7 @@ export class Metrics implements RequestObserver {
   readonly #circuit: Gauge<"family">;
   readonly #graphql: LabelledHistogram<"operation" | "type" | "result">;
   readonly #shed: Counter<"reason">;
+  readonly #edgeRefused: Counter<"status" | "code">;
   /** Upstream children by endpoint, then outcome: both keys are constant strings, so no key is built per call. */
   readonly #upstream = new Map<string, Map<string, { count: () => void; observe: (value: number) => void }>>();
   readonly #counters = new Map<string, Counter.Internal>();
@@ -159,6 +160,15 @@ export class Metrics implements RequestObserver {
       labelNames: ["reason"],
       registers,
     });
+    this.#edgeRefused = new Counter({
+      name: "http_requests_refused_total",
+      help:
+        "Requests this server refused before GraphQL ran (every 4xx and 5xx of its own: Node's parser, authentication, " +
+        "content type, encoding, body, CORS preflight, trusted documents, route), by HTTP status and error code. " +
+        "Admission refusals are graphql_requests_shed_total; connections closed as accepted are logged only.",
+      labelNames: ["status", "code"],
+      registers,
+    });
     this.#graphql = new LabelledHistogram(
       "graphql_operation_duration_seconds",
       "GraphQL request duration by operation name, operation type and result (ok, or error when any GraphQL error).",
@@ -214,6 +224,13 @@ export class Metrics implements RequestObserver {
   /** Stops the event-loop sampler's timer (on a stopped app: the timer is unref'd and holds no process open). */
   close(): void {
     this.#eventLoopLag.close();
+  }
+
+  /** A request refused before GraphQL (http/: the access line's `refused`, or Node's parser's refusals). */
+  edgeRefused(status: number, code: string): void {
+    child(this.#counters, `e\n${status}\n${code}`, () =>
+      this.#edgeRefused.labels({ status: String(status), code }),
+    ).inc();
   }
 
   shed(reason: ShedReason): void {

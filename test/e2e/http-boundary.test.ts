@@ -368,3 +368,170 @@ describe("a header HTTP allows once, sent twice, is refused rather than one of t
 });
 
 const INTROSPECTION = `query { __schema { types { name description fields { name description args { name description type { name kind ofType { name kind } } } type { name kind ofType { name kind ofType { name kind } } } } inputFields { name description type { name kind ofType { name kind } } } enumValues { name description } } } }`;
+
+describe("every refusal before GraphQL: its status, a typed JSON body, a fixed reason on its line, counted (production)", () => {
+  const ORIGIN = "https://app.example.test";
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack({ CORS_ORIGINS: ORIGIN });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+  beforeEach(() => t.simulator.resetCalls());
+  afterEach(() => expect(t.simulator.calls()).toBe(0));
+
+  /** The request's access line (or the parser's refusal line): its status and its fixed reason. */
+  const lineOf = (id: string) => t.logs.records().find((l) => l.requestId === id);
+
+  it("a CORS preflight from a refused origin is 403 ORIGIN_NOT_ALLOWED, not 404 NOT_FOUND; from an allowed origin 204", async () => {
+    const refused = await exchange(
+      t.baseUrl,
+      "OPTIONS /graphql HTTP/1.1\r\nHost: x\r\norigin: https://evil.example\r\naccess-control-request-method: POST",
+    );
+    expectRefusal(refused, 403, "ORIGIN_NOT_ALLOWED", /^This browser origin may not call this API\.$/);
+    expect(refused.headers["access-control-allow-origin"]).toBeUndefined();
+    expect(lineOf(refused.headers["x-request-id"])).toMatchObject({
+      status: 403,
+      refused: "CORS preflight from an origin not allowed",
+    });
+    const allowed = await exchange(
+      t.baseUrl,
+      `OPTIONS /graphql HTTP/1.1\r\nHost: x\r\norigin: ${ORIGIN}\r\naccess-control-request-method: POST`,
+    );
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers["access-control-allow-origin"]).toBe(ORIGIN);
+    // Not a preflight (no Origin): no route answers OPTIONS, 404 as before.
+    const plain = await exchange(t.baseUrl, "OPTIONS /graphql HTTP/1.1\r\nHost: x");
+    expectRefusal(plain, 404, "NOT_FOUND", /^Not found\.$/);
+  });
+
+  it("an OPTIONS from an allowed origin without Access-Control-Request-Method: 204, not @fastify/cors's text/plain 400", async () => {
+    const res = await exchange(t.baseUrl, `OPTIONS /graphql HTTP/1.1\r\nHost: x\r\norigin: ${ORIGIN}`);
+    expect(res.status).toBe(204);
+    expect(res.headers["access-control-allow-origin"]).toBe(ORIGIN);
+  });
+
+  it("an Expect other than 100-continue: 417 with a request id and a typed body (before: Node's bare 417), connection closed", async () => {
+    const res = await exchange(
+      t.baseUrl,
+      `${POST_HEAD}\r\ncontent-type: application/json\r\nexpect: 9876543210`,
+      QUERY,
+    );
+    expectRefusal(res, 417, "BAD_REQUEST", /^Expectation not supported/);
+    expect(res.headers.connection).toBe("close");
+    expect(res.body).not.toContain("9876543210");
+    expect(lineOf(res.headers["x-request-id"])).toMatchObject({ status: 417, reason: "expect" });
+    // 100-continue is still honoured: 100, then the answer.
+    const c = await rawClient(t.baseUrl);
+    c.socket.write(
+      `${POST_HEAD}\r\ncontent-type: application/json\r\nexpect: 100-continue\r\ncontent-length: ${QUERY.length}\r\n\r\n${QUERY}`,
+    );
+    await until(() => c.received().includes(SERVED), 5000);
+    expect(c.received()).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+    c.socket.destroy();
+  });
+
+  it("each refusal's access line says why in a fixed word, and http_requests_refused_total counts it by status and code", async () => {
+    const mobile = "9876543210";
+    const cases: Array<[string, string, string | Buffer, number, string, string]> = [
+      // [name, head, body, status, code, reason on the line]
+      [
+        "invalid JSON",
+        `${POST_HEAD}\r\ncontent-type: application/json`,
+        `{"query": "${mobile}`,
+        400,
+        "BAD_REQUEST",
+        "FST_ERR_CTP_INVALID_JSON_BODY",
+      ],
+      [
+        "empty body",
+        `${POST_HEAD}\r\ncontent-type: application/json`,
+        "",
+        400,
+        "BAD_REQUEST",
+        "FST_ERR_CTP_EMPTY_JSON_BODY",
+      ],
+      [
+        "too large",
+        `${POST_HEAD}\r\ncontent-type: application/json`,
+        `"${"x".repeat(40_000)}"`,
+        413,
+        "BAD_REQUEST",
+        "FST_ERR_CTP_BODY_TOO_LARGE",
+      ],
+      ["no content type", POST_HEAD, QUERY, 415, "BAD_REQUEST", "FST_ERR_CTP_INVALID_MEDIA_TYPE"],
+      [
+        "a simple request (CSRF)",
+        `${POST_HEAD}\r\ncontent-type: text/plain`,
+        QUERY,
+        400,
+        "BAD_REQUEST",
+        "CSRF prevention (a simple request)",
+      ],
+      [
+        "a batch",
+        `${POST_HEAD}\r\ncontent-type: application/json`,
+        `[${QUERY},${QUERY}]`,
+        400,
+        "BAD_REQUEST",
+        "batched request",
+      ],
+      [
+        "no route",
+        `POST /graphql/${mobile} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json`,
+        QUERY,
+        404,
+        "NOT_FOUND",
+        "no route",
+      ],
+      [
+        "no credential",
+        "POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json",
+        QUERY,
+        401,
+        "UNAUTHENTICATED",
+        "authentication required",
+      ],
+    ];
+    for (const [name, head, body, status, code, reason] of cases) {
+      const res = await exchange(t.baseUrl, head, body);
+      expect({ name, status: res.status }).toEqual({ name, status });
+      const parsed = JSON.parse(res.body) as { errors: Array<{ extensions: { code: string; requestId: string } }> };
+      expect(parsed.errors[0].extensions).toEqual({ code, requestId: res.headers["x-request-id"] });
+      expect(res.body).not.toContain(mobile);
+      expect({ name, line: lineOf(res.headers["x-request-id"]) }).toEqual({
+        name,
+        line: expect.objectContaining({ status, refused: reason }),
+      });
+    }
+    // Node's parser: 431 and a malformed request line.
+    const big = await exchange(t.baseUrl, `GET /graphql?q=${"9".repeat(20_000)} HTTP/1.1\r\nHost: x`);
+    expectRefusal(big, 431, "HEADERS_TOO_LARGE", /^Request headers are too large\.$/);
+    const malformed = await exchange(
+      t.baseUrl,
+      `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\ntransfer-encoding: chunked`,
+      "0\r\n\r\n",
+    );
+    expectRefusal(malformed, 400, "BAD_REQUEST", /^Bad request\.$/);
+    expect(t.logs.raw()).not.toContain(mobile);
+
+    const metrics = await scrape(t);
+    const count = (status: number, code: string) =>
+      Number(
+        new RegExp(`^http_requests_refused_total\\{status="${status}",code="${code}"\\} (\\d+)$`, "m").exec(
+          metrics,
+        )?.[1] ?? 0,
+      );
+    expect(count(400, "BAD_REQUEST")).toBeGreaterThanOrEqual(5);
+    expect(count(413, "BAD_REQUEST")).toBeGreaterThanOrEqual(1);
+    expect(count(415, "BAD_REQUEST")).toBeGreaterThanOrEqual(1);
+    expect(count(404, "NOT_FOUND")).toBeGreaterThanOrEqual(1);
+    expect(count(401, "UNAUTHENTICATED")).toBeGreaterThanOrEqual(1);
+    expect(count(431, "HEADERS_TOO_LARGE")).toBe(1);
+    expect(count(403, "ORIGIN_NOT_ALLOWED")).toBe(1);
+    expect(count(417, "BAD_REQUEST")).toBe(1);
+    // Served requests are not counted.
+    expect(metrics).not.toMatch(/^http_requests_refused_total\{status="200"/m);
+  });
+});

@@ -336,7 +336,8 @@ const CASES: Case[] = [
     method: "OPTIONS",
     headers: { origin: "https://preflight.example", "access-control-request-method": "POST" },
     thin: false,
-    status: 404,
+    // 403 ORIGIN_NOT_ALLOWED (it was 404: docs/security.md "The HTTP boundary").
+    status: 403,
     warns: true,
   },
 ];
@@ -595,7 +596,7 @@ compareLayers(
         method: "OPTIONS",
         headers: { origin, "access-control-request-method": "POST" },
         thin: false,
-        status: 404,
+        status: 403,
       };
       const post: Case = {
         name: "post",
@@ -605,7 +606,7 @@ compareLayers(
         status: 200,
       };
       const servedBefore = thinStack.stack.app.thinGraphQLServed;
-      expect((await send(thinStack, preflight, nextRequestId())).status).toBe(404);
+      expect((await send(thinStack, preflight, nextRequestId())).status).toBe(403);
       expect((await send(thinStack, post, nextRequestId())).status).toBe(200);
       expect(thinStack.stack.app.thinGraphQLServed - servedBefore).toBe(1);
       expect(corsWarnings(thinStack).filter((w) => w.origin === origin)).toHaveLength(1);
