@@ -19,17 +19,27 @@ type CountedSocket = Socket & { [COUNTED_AS]?: string | null | false };
  * Limits connections that have not yet carried an authenticated request (docs/security.md "Slow clients and connection limits": a client holding sockets
  * open, each trickling a request in, costs no credential). Every accepted connection counts against its client IP
  * (an IPv4 address, or an IPv6 /64: client-ip.ts) and against the listener's total until a request on it passes
- * authentication (`authenticated(socket)`) or it closes. A connection over either cap is destroyed as it is
- * accepted, before a byte of it is parsed: MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP (default 256) and
- * MAX_UNAUTHENTICATED_CONNECTIONS (default 4096).
+ * authentication (`authenticated(socket)`) or it closes. A connection over its IP's cap is destroyed as it is
+ * accepted, before a byte of it is parsed (MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP, default 256); at the total
+ * (MAX_UNAUTHENTICATED_CONNECTIONS, default 4096) the oldest counted connection with no request in progress is
+ * closed to make room, and the new one only when there is none (#closeOldestIdle says why).
  *
  * Connections from TRUSTED_PROXIES count toward the total only: one proxy carries many clients, and which client a
  * request is from is known only from its X-Forwarded-For, after the headers. Connections that never authenticate
  * (slow or idle ones) are still cut by HEADERS_TIMEOUT_MS and REQUEST_TIMEOUT_MS, which frees their place.
  */
+/**
+ * How many of the oldest unauthenticated connections are looked at, at most, for one with no request in progress to
+ * close in favour of a new one (MAX_UNAUTHENTICATED_CONNECTIONS reached). Bounded: a storm of connections that all
+ * carry requests costs each new one at most this many checks, and the new one is then closed as before.
+ */
+const EVICTION_SCAN = 32;
+
 export class ConnectionGuard {
   readonly #perIp = new Map<string, number>();
   #total = 0;
+  /** The connections counted now, oldest first (a Set keeps insertion order). */
+  readonly #counted = new Set<CountedSocket>();
   readonly #proxies: BlockList | null;
   /** "Connections refused" warnings: one per REFUSAL_LOG_INTERVAL_MS, with the count since the last one. */
   readonly #refusals = new Summarised(REFUSAL_LOG_INTERVAL_MS);
@@ -64,24 +74,51 @@ export class ConnectionGuard {
     // null: a trusted proxy's connection, counted in the total only.
     const key = this.#fromProxy(address) ? null : clientIpKey(address);
     const forIp = key === null ? 0 : (this.#perIp.get(key) ?? 0);
-    if (
-      this.#total >= this.limits.maxUnauthenticatedConnections ||
-      forIp >= this.limits.maxUnauthenticatedConnectionsPerIp
-    ) {
+    if (forIp >= this.limits.maxUnauthenticatedConnectionsPerIp) {
       socket.destroy();
-      this.#noteRefusal(this.#total >= this.limits.maxUnauthenticatedConnections ? "total" : "per-ip");
+      this.#noteRefusal("per-ip", false);
+      return;
+    }
+    if (this.#total >= this.limits.maxUnauthenticatedConnections && !this.#closeOldestIdle()) {
+      socket.destroy();
+      this.#noteRefusal("total", false);
       return;
     }
     this.#total += 1;
     if (key !== null) this.#perIp.set(key, forIp + 1);
     socket[COUNTED_AS] = key;
+    this.#counted.add(socket);
     socket.once("close", () => this.#release(socket));
+  }
+
+  /**
+   * MAX_UNAUTHENTICATED_CONNECTIONS reached: the oldest counted connection with no request in progress (nothing
+   * sent yet, headers still trickling in, or only refused requests so far) is closed to make room, rather than the
+   * new one refused. Before, the cap refused every new connection while it was full: clients on 16 IPv6 /64s (one
+   * /60) holding 256 idle connections each, renewed every HEADERS_TIMEOUT_MS, kept every new client out. A real
+   * client's connection counts only from its opening to its first request's authentication (a round trip): to close
+   * it, the attacker must open the whole cap's worth of connections in that time, not once per 10 s. False when none
+   * of the EVICTION_SCAN oldest qualifies.
+   */
+  #closeOldestIdle(): boolean {
+    let looked = 0;
+    for (const socket of this.#counted) {
+      if (looked++ >= EVICTION_SCAN) return false;
+      // Node's `_httpMessage`: the response in progress on the socket (no public accessor; http-server.ts too).
+      if ((socket as Socket & { _httpMessage?: unknown })._httpMessage) continue;
+      this.#release(socket);
+      socket.destroy();
+      this.#noteRefusal("total", true);
+      return true;
+    }
+    return false;
   }
 
   #release(socket: CountedSocket): void {
     const key = socket[COUNTED_AS];
     if (key === false || key === undefined) return;
     socket[COUNTED_AS] = false;
+    this.#counted.delete(socket);
     this.#total -= 1;
     if (key === null) return;
     const left = (this.#perIp.get(key) ?? 1) - 1;
@@ -96,14 +133,16 @@ export class ConnectionGuard {
     return v4 !== null ? this.#proxies.check(v4, "ipv4") : this.#proxies.check(address, "ipv6");
   }
 
-  #noteRefusal(cap: "per-ip" | "total"): void {
+  #noteRefusal(cap: "per-ip" | "total", oldestClosed: boolean): void {
     const suppressed = this.#refusals.take();
     if (suppressed === null) return;
     // No address: the count (this refusal and the ones not logged since the last line) and the cap say what an
     // operator needs.
     this.log.warn(
       { listener: this.listener, refused: suppressed + 1, cap, limits: this.limits },
-      "unauthenticated connections over the limit: closed as accepted",
+      oldestClosed
+        ? "unauthenticated connections over the limit: the oldest idle one closed for a new one"
+        : "unauthenticated connections over the limit: closed as accepted",
     );
   }
 }

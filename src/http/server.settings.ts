@@ -184,7 +184,9 @@ export const serverSettings = defineSettings({
       default: DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS,
       min: 1,
       max: 1_000_000,
-      doc: "open connections, from all clients together, that have not yet carried an authenticated request; more are closed as they are accepted",
+      doc:
+        "open connections, from all clients together, that have not yet carried an authenticated request; at the cap, the oldest of them with no " +
+        "request in progress (one still sending its headers, or idle) is closed for a new one, and the new one only when there is none",
     }),
     READINESS_INCLUDES_BREAKER: bool({ default: true, doc: "whether an open circuit makes `/readyz` answer 503" }),
   },

@@ -178,6 +178,43 @@ describe("admission places are held by work, not by a slow client", () => {
   });
 });
 
+describe("connections that never send a whole request do not keep new clients out (MAX_UNAUTHENTICATED_CONNECTIONS=8)", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack({
+      MAX_UNAUTHENTICATED_CONNECTIONS: "8",
+      // Many client IPs (IPv6 /64s) each under its own cap: on loopback, one IP with a cap above the total.
+      MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: "100",
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("eight connections trickling headers hold the total; a new client is served, the oldest idle one closed", async () => {
+    // Before: every new connection was closed as accepted until the eight timed out (HEADERS_TIMEOUT_MS, 10 s).
+    const slow: RawClient[] = [];
+    for (let i = 0; i < 8; i++) {
+      const c = await rawClient(t.baseUrl);
+      c.socket.write("POST /graphql HTTP/1.1\r\nHost: x\r\n");
+      slow.push(c);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (let i = 0; i < 3; i++) {
+      const res = await postGraphQL(t.graphqlUrl, QUERY, { "x-api-key": TEST_API_KEY });
+      expect(res.status).toBe(200);
+    }
+    // undici kept one connection alive, now authenticated: it took one place, so one slow connection was closed.
+    await slow[0].closed;
+    expect(slow[0].received()).toBe("");
+    expect(slow.slice(1).every((c) => !c.socket.destroyed)).toBe(true);
+    expect(t.logs.records().map((l) => l.msg)).toContain(
+      "unauthenticated connections over the limit: the oldest idle one closed for a new one",
+    );
+    slow.forEach((c) => c.socket.destroy());
+  });
+});
+
 describe("a body this server would read otherwise than meant is refused before it is read (production)", () => {
   let t: ProductionTestStack;
   beforeAll(async () => {

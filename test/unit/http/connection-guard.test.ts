@@ -76,8 +76,38 @@ describe("ConnectionGuard", () => {
       "test",
     );
     await listen(guard);
-    expect([await open(), await open(), await open(), await open()]).toEqual(["open", "open", "open", "closed"]);
+    // At the total, the oldest idle connection is closed for the new one (the next test).
+    expect([await open(), await open(), await open(), await open()]).toEqual(["open", "open", "open", "open"]);
+    expect(clients.map((c) => c.destroyed || c.readyState === "closed")).toEqual([true, false, false, false]);
     expect(guard.unauthenticated).toBe(3);
+  });
+
+  it("at the total cap the oldest connection with no request in progress is closed for the new one; with none, the new one is", async () => {
+    const guard = new ConnectionGuard(
+      { maxUnauthenticatedConnectionsPerIp: 100, maxUnauthenticatedConnections: 3 },
+      [],
+      log,
+      "test",
+    );
+    await listen(guard);
+    // A request this server never answers (no request listener): in progress for as long as the test runs.
+    const busy = async () => {
+      const result = open();
+      clients[clients.length - 1].write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      return result;
+    };
+    expect([await busy(), await open(), await busy()]).toEqual(["open", "open", "open"]);
+    // Full: the idle one (the second, not the oldest) is closed, the new one kept.
+    expect(await open()).toBe("open");
+    expect(clients.map((c) => c.readyState === "closed" || c.destroyed)).toEqual([false, true, false, false]);
+    // Full again: the oldest idle is the one just opened; a busy one is never chosen.
+    await busy();
+    expect(clients.map((c) => c.readyState === "closed" || c.destroyed)).toEqual([false, true, false, true, false]);
+    // Full with only requests in progress: the new one is closed as it is accepted, as before.
+    expect(await open()).toBe("closed");
+    expect(guard.unauthenticated).toBe(3);
+    const lines = logs.records().map((r) => r.msg);
+    expect(lines).toContain("unauthenticated connections over the limit: the oldest idle one closed for a new one");
   });
 
   it("an untrusted IP is held to its per-IP cap even when a proxy is configured", async () => {
