@@ -308,6 +308,50 @@ describe("a body this server would read otherwise than meant is refused before i
   });
 });
 
+describe("framing: chunk sizes, pipelining, header case (production)", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack();
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+  beforeEach(() => t.simulator.resetCalls());
+  afterEach(() => expect(t.simulator.calls()).toBe(0));
+
+  it("a chunk announced at 4 GiB is 413 once more than BODY_LIMIT_BYTES has arrived, and the connection closed", async () => {
+    const c = await rawClient(t.baseUrl);
+    c.socket.write(`${POST_HEAD}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nffffffff\r\n`);
+    c.socket.write("x".repeat(40 * 1024));
+    await c.closed;
+    expectRefusal(parseResponse(c.received()), 413, "BAD_REQUEST", /^Request body is too large\.$/);
+  });
+
+  it("pipelined requests are answered in order, each with its own id", async () => {
+    const c = await rawClient(t.baseUrl);
+    const one = `${POST_HEAD}\r\ncontent-type: application/json\r\ncontent-length: ${QUERY.length}\r\n\r\n${QUERY}`;
+    const bad = `${POST_HEAD}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{x`;
+    c.socket.write(one + one + bad);
+    await c.closed.catch(() => undefined);
+    await until(() => c.received().split("HTTP/1.1 ").length - 1 === 3, 5000);
+    const statuses = [...c.received().matchAll(/HTTP\/1\.1 (\d+)/g)].map((m) => m[1]);
+    expect(statuses).toEqual(["200", "200", "400"]);
+    const ids = [...c.received().matchAll(/x-request-id: ([0-9a-f-]+)/g)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(3);
+    c.socket.destroy();
+  });
+
+  it("header names in any case, and a media type in capitals, are read alike", async () => {
+    const res = await exchange(
+      t.baseUrl,
+      `POST /graphql HTTP/1.1\r\nHOST: x\r\nX-API-KEY: ${TEST_API_KEY}\r\nCONTENT-TYPE: APPLICATION/JSON; CHARSET=UTF-8`,
+      QUERY,
+    );
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual(JSON.parse(SERVED));
+  });
+});
+
 describe("a header HTTP allows once, sent twice, is refused rather than one of them chosen (production)", () => {
   let t: ProductionTestStack;
   let jwks: Server;
