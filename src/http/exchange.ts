@@ -177,7 +177,7 @@ export function payloadWithRequestId(
 
 /** A fixed reason for an answer Apollo gave before its request pipeline (never the payload's own text). */
 function apolloRefusal(status: number, payload: string): string {
-  if (status === 405) return "method not allowed (a mutation over GET)";
+  if (status === 405) return payload.includes("mutation") ? "a mutation over GET" : "method not allowed";
   if (payload.includes("Cross-Site Request Forgery")) return "CSRF prevention (a simple request)";
   if (payload.includes("batching")) return "batched request";
   return `refused by Apollo (${status})`;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -11,7 +12,7 @@ import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
 import type { TrustedDocumentList } from "../graphql/trusted-documents";
-import { type AccessSummary, AccessLogController, type RefusalCounter } from "../logging/access-log";
+import { type AccessSummary, AccessLogController, logAccess, type RefusalCounter } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import { ConnectionGuard } from "./connection-guard";
 import {
@@ -117,6 +118,27 @@ export async function createHttpServer(
     // Fastify's own answer to a malformed URL repeats the path ("'/%zz…' is not a valid url component"): ours does not.
     frameworkErrors: (error, request, reply) => {
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      // Fastify writes no access line for these (its onBadUrl sets up no response listener): ours, with a fixed
+      // reason (the URL itself is never logged), and the refusal counted.
+      const summary: AccessSummary = {
+        operation: null,
+        result: status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST,
+        refused: error.code === "FST_ERR_BAD_URL" ? "malformed URL" : "refused by the router",
+      };
+      const began = performance.now();
+      reply.raw.once("finish", () =>
+        logAccess(
+          request.log as Logger,
+          null,
+          request.method,
+          "(no route)",
+          status,
+          summary,
+          null,
+          performance.now() - began,
+          countRefusal,
+        ),
+      );
       void (reply as FastifyReply)
         .code(status)
         .header("x-request-id", request.id)

@@ -59,7 +59,9 @@ async function exchange(baseUrl: string, head: string, body: Buffer | string = "
   const c = await rawClient(baseUrl);
   const bytes = typeof body === "string" ? Buffer.from(body) : body;
   c.socket.write(Buffer.concat([Buffer.from(`${head}\r\ncontent-length: ${bytes.length}\r\n\r\n`), bytes]));
-  await until(() => responseComplete(c.received()) || c.socket.destroyed, 5000);
+  // A HEAD's answer has its Content-Length but no body.
+  const complete = head.startsWith("HEAD ") ? (raw: string) => raw.includes("\r\n\r\n") : responseComplete;
+  await until(() => complete(c.received()) || c.socket.destroyed, 5000);
   c.socket.destroy();
   return parseResponse(c.received());
 }
@@ -558,6 +560,15 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
         "BAD_REQUEST",
         "batched request",
       ],
+      ["a malformed URL", `GET /graphql%zz${mobile} HTTP/1.1\r\nHost: x`, "", 400, "BAD_REQUEST", "malformed URL"],
+      [
+        "HEAD (Apollo's 405)",
+        `HEAD /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: x\r\nx-api-key: ${TEST_API_KEY}\r\napollo-require-preflight: 1`,
+        "",
+        405,
+        "BAD_REQUEST",
+        "method not allowed",
+      ],
       [
         "no route",
         `POST /graphql/${mobile} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json`,
@@ -578,8 +589,10 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     for (const [name, head, body, status, code, reason] of cases) {
       const res = await exchange(t.baseUrl, head, body);
       expect({ name, status: res.status }).toEqual({ name, status });
-      const parsed = JSON.parse(res.body) as { errors: Array<{ extensions: { code: string; requestId: string } }> };
-      expect(parsed.errors[0].extensions).toEqual({ code, requestId: res.headers["x-request-id"] });
+      if (!head.startsWith("HEAD ")) {
+        const parsed = JSON.parse(res.body) as { errors: Array<{ extensions: { code: string; requestId: string } }> };
+        expect(parsed.errors[0].extensions).toEqual({ code, requestId: res.headers["x-request-id"] });
+      }
       expect(res.body).not.toContain(mobile);
       expect({ name, line: lineOf(res.headers["x-request-id"]) }).toEqual({
         name,
