@@ -104,6 +104,12 @@ export interface Config {
    * default): no rotation under way, and no store computes or reads anything more.
    */
   hmacPreviousSecrets: readonly Buffer[];
+  /**
+   * HMAC_SECRET_NEXT: the secret that will replace hmacSecret, during step 1 of a rolling rotation (docs/security.md
+   * "Rotating the HMAC secret"): the idempotency, consent and registered-mobile stores in Redis read under it too, and
+   * nothing is written under it. Null (the default, or equal to HMAC_SECRET): nothing more is computed or read.
+   */
+  hmacNextSecret: Buffer | null;
   /** Shared state for throttling and idempotency. Null: in-memory, one process. */
   redisUrl: string | null;
   redisKeyPrefix: string;
@@ -292,6 +298,14 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   const hmacPreviousSecrets = [...new Set(previousRaw)]
     .filter((previous) => previous !== hmacRaw)
     .map((previous) => Buffer.from(previous, "utf8"));
+  // Step 1 of a rolling rotation: the secret coming. Equal to HMAC_SECRET (step 2 done, the setting left): no rotation.
+  const nextRaw = protection.HMAC_SECRET_NEXT;
+  if (nextRaw !== undefined && hmacRaw === undefined)
+    problems.push("HMAC_SECRET_NEXT needs HMAC_SECRET: it names the secret that will replace HMAC_SECRET");
+  // A secret both coming and replaced is a mistake in one of the two lists (a secret once replaced is never used again).
+  if (nextRaw !== undefined && nextRaw !== hmacRaw && previousRaw.includes(nextRaw))
+    problems.push("HMAC_SECRET_NEXT names a secret HMAC_SECRET_PREVIOUS lists: a replaced secret never comes back");
+  const hmacNextSecret = nextRaw === undefined || nextRaw === hmacRaw ? null : Buffer.from(nextRaw, "utf8");
 
   const config: Config = {
     env: server.NODE_ENV,
@@ -325,12 +339,16 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     hmacSecret,
     hmacSecretEphemeral: hmacRaw === undefined,
     hmacPreviousSecrets,
+    hmacNextSecret,
     redisUrl,
     redisKeyPrefix: protection.REDIS_KEY_PREFIX,
-    // Derived: the previous secrets' keys open what they sealed (the same key id; StoreSealer tries each).
+    // Derived: the previous secrets' keys open what they sealed, and the next secret's what the replicas already
+    // switched to it seal (the same key id; StoreSealer tries each, the current one first).
     storeKeys: configuredStoreKeys?.length
       ? configuredStoreKeys
-      : [hmacSecret, ...hmacPreviousSecrets].map((secret) => deriveStoreKey(secret)),
+      : [hmacSecret, ...hmacPreviousSecrets, ...(hmacNextSecret ? [hmacNextSecret] : [])].map((secret) =>
+          deriveStoreKey(secret),
+        ),
     storeKeysDerived: !configuredStoreKeys?.length,
     memoryLimits: {
       throttleMaxKeys: protection.MEMORY_THROTTLE_MAX_KEYS,

@@ -28,8 +28,11 @@ export interface LoaderInputs {
   aopay: Pick<AopayClient, "cibil">;
   consent: ConsentStore;
   hasher: KeyHasher;
-  /** HMAC_SECRET_PREVIOUS's hashers (Protection.previousHashers): a consent recorded under one still counts. */
-  previousHashers?: readonly KeyHasher[];
+  /**
+   * HMAC_SECRET_PREVIOUS's and HMAC_SECRET_NEXT's hashers (Protection.readHashers): a consent recorded under one still
+   * counts (a replica still on the old secret sees a consent a switched one recorded, and the other way round).
+   */
+  readHashers?: readonly KeyHasher[];
   clientId: string;
   log: Logger;
   callOptions(): CallOptions;
@@ -63,8 +66,8 @@ async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise
   try {
     // No line of its own: the access line's `result` says CONSENT_REQUIRED per root field, and a refusal anyone can
     // repeat at will (three per request, the alias limit) had written three lines of 220 bytes beside it.
-    const { consent, hasher, previousHashers, clientId } = inputs;
-    if (!(await hasConsent(consent, hasher, previousHashers ?? [], clientId, cibilId))) return consentRequired();
+    const { consent, hasher, readHashers, clientId } = inputs;
+    if (!(await hasConsent(consent, hasher, readHashers ?? [], clientId, cibilId))) return consentRequired();
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;
     // One line per SUMMARY_INTERVAL_MS while the store is down, not one per read (logging/summarised.ts).

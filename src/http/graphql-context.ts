@@ -34,7 +34,7 @@ const LAZY_LOADERS: object = Object.defineProperty({}, "loaders", {
       aopay: this.aopay,
       consent: this.protection.consent,
       hasher: this.protection.hasher,
-      previousHashers: this.protection.previousHashers,
+      readHashers: this.protection.readHashers,
       clientId: this.client.id,
       log: this.log,
       callOptions: this.callOptions,

@@ -11,17 +11,18 @@ export function consentKey(hasher: KeyHasher, clientId: string, cibilId: string)
 
 /**
  * Whether the client holds the customer's consent: recorded under the current secret, or, during a rotation of
- * HMAC_SECRET, under a previous one (docs/security.md "Rotating the HMAC secret"; a grant is always written under the
- * current one). `previous` is empty without HMAC_SECRET_PREVIOUS: one HMAC and one read, as before.
+ * HMAC_SECRET, under a previous one or the coming one (docs/security.md "Rotating the HMAC secret": a replica not yet
+ * switched reads what a switched one recorded; a grant is always written under the current one). `others` is empty
+ * without HMAC_SECRET_PREVIOUS and HMAC_SECRET_NEXT: one HMAC and one read, as before.
  */
 export async function hasConsent(
   store: ConsentStore,
   hasher: KeyHasher,
-  previous: readonly KeyHasher[],
+  others: readonly KeyHasher[],
   clientId: string,
   cibilId: string,
 ): Promise<boolean> {
   if (await store.has(consentKey(hasher, clientId, cibilId))) return true;
-  for (const old of previous) if (await store.has(consentKey(old, clientId, cibilId))) return true;
+  for (const other of others) if (await store.has(consentKey(other, clientId, cibilId))) return true;
   return false;
 }

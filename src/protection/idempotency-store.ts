@@ -49,14 +49,36 @@ export type BeginOutcome =
 
 export type CompleteOutcome = "stored" | "restored" | "superseded";
 
+/**
+ * The same Idempotency-Key and input under another secret than HMAC_SECRET, during a rotation (docs/security.md
+ * "Rotating the HMAC secret"): HMAC_SECRET_PREVIOUS's or HMAC_SECRET_NEXT's record key and fingerprint. Read, never
+ * written.
+ */
+export interface OtherKey {
+  key: string;
+  fingerprint: string;
+}
+
+const NO_OTHERS: readonly OtherKey[] = [];
+
 export interface IdempotencyStore {
   /**
    * Takes the key for `pendingTtlMs` (longer than the request can run), keeping the pending record `ttlMs` (default:
    * `pendingTtlMs`) so that a request that died with it is answered `abandoned` until then rather than taken as new.
    * `token` (default: a new UUID) is the claim's, given by a caller that must be able to release a claim whose
-   * answer it never got (a command that timed out here and ran in Redis later).
+   * answer it never got (a command that timed out here and ran in Redis later). `others` (during a rotation): a
+   * record under one of these keys answers as a record under `key` would (judged with its own fingerprint), and the
+   * key is taken only when none of them holds one, in the same step (one script in Redis): a replica still on the
+   * old secret and one switched to the new take one key between them, never one each.
    */
-  begin(key: string, fingerprint: string, pendingTtlMs: number, ttlMs?: number, token?: string): Promise<BeginOutcome>;
+  begin(
+    key: string,
+    fingerprint: string,
+    pendingTtlMs: number,
+    ttlMs?: number,
+    token?: string,
+    others?: readonly OtherKey[],
+  ): Promise<BeginOutcome>;
   /**
    * Stores the result of the request holding the key (`token`). `stored`: over its pending record. `restored`: the
    * record had vanished (a Redis restart or failover that lost it, a flush): written again, so that a repeat of the
@@ -72,11 +94,6 @@ export interface IdempotencyStore {
   ): Promise<CompleteOutcome>;
   /** Frees the key again (the first request ended without doing anything that must not be repeated). */
   release(key: string, token: string): Promise<void>;
-  /**
-   * The record under `key` judged as `begin` would, without taking the key: null when there is none. For a key made
-   * under a previous HMAC_SECRET (docs/security.md "Rotating the HMAC secret"), which is read, never written.
-   */
-  find(key: string, fingerprint: string): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | null>;
 }
 
 /** A record met by `begin`: the result is opened only for a request with the same input (the AAD has the fingerprint). */
@@ -139,10 +156,16 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     pendingTtlMs: number,
     ttlMs = pendingTtlMs,
     token = randomUUID(),
+    others: readonly OtherKey[] = NO_OTHERS,
   ): Promise<BeginOutcome> {
     const now = this.#now();
     const existing = this.#table.get(key);
     if (existing) return judge(this.sealer, key, existing, fingerprint, now);
+    // Synchronous up to the insert: no other request runs between the look and the take.
+    for (const other of others) {
+      const found = this.#table.get(other.key);
+      if (found) return judge(this.sealer, other.key, found, other.fingerprint, now);
+    }
     const pendingUntil = now + pendingTtlMs;
     const expiresAt = now + Math.max(ttlMs, pendingTtlMs);
     if (!this.#table.insert(key, { state: "pending", fingerprint, token, pendingUntil, expiresAt })) {
@@ -171,11 +194,6 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   async release(key: string, token: string): Promise<void> {
     if (this.#table.get(key)?.token === token) this.#table.delete(key);
   }
-
-  async find(key: string, fingerprint: string): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | null> {
-    const existing = this.#table.get(key);
-    return existing ? judge(this.sealer, key, existing, fingerprint, this.#now()) : null;
-  }
 }
 
 // Complete or release only the record this request holds (its record may have ended and another taken the key).
@@ -192,12 +210,28 @@ local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 if cjson.decode(current).token ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])`;
+/**
+ * `begin` during a rotation: the record under the current key (KEYS[1]) or, failing that, under the first other key
+ * (KEYS[2...]) that has one, with its position ({i, record}); else the pending record ARGV[1] is set under KEYS[1]
+ * for ARGV[2] ms ({0}). In one script, so that two replicas under different secrets cannot both find nothing and each
+ * take its own key: a GET under the other key and then a SET NX under its own (the version before) left a moment
+ * between the two in which the other replica could take its key, and both sent. Ten claims at once over the two
+ * secrets take one key (test/integration/redis-stores.test.ts).
+ */
+const BEGIN_ACROSS_LUA = `
+for i = 1, #KEYS do
+  local found = redis.call('GET', KEYS[i])
+  if found then return {i, found} end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {0}`;
 
 /** Shared by every replica: SET NX makes "first request takes the key" atomic across processes. */
 export class RedisIdempotencyStore implements IdempotencyStore {
   /** The two scripts as commands (EVALSHA; they were sent whole with every call, EVAL). */
   readonly #complete: ScriptCommand<number>;
   readonly #release: ScriptCommand<number>;
+  readonly #beginAcrossScript: ScriptCommand<[number, string?]>;
 
   constructor(
     private readonly redis: Redis,
@@ -206,6 +240,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   ) {
     this.#complete = scriptCommand(redis, "aopayIdempotencyComplete", COMPLETE_LUA, 1);
     this.#release = scriptCommand(redis, "aopayIdempotencyRelease", RELEASE_LUA, 1);
+    // Its number of keys varies (one per secret): given with each call.
+    this.#beginAcrossScript = scriptCommand(redis, "aopayIdempotencyBeginAcross", BEGIN_ACROSS_LUA);
   }
 
   async begin(
@@ -214,6 +250,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     pendingTtlMs: number,
     ttlMs = pendingTtlMs,
     token = randomUUID(),
+    others: readonly OtherKey[] = NO_OTHERS,
   ): Promise<BeginOutcome> {
     const redisKey = this.#key(key);
     // pendingUntil is this replica's clock; replicas' clocks differ by far less than the pending time (60 s or more).
@@ -224,6 +261,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       pendingUntil: Date.now() + pendingTtlMs,
     };
     const px = Math.max(ttlMs, pendingTtlMs);
+    if (others.length > 0) return this.#beginAcross(key, fingerprint, others, pending, px);
     let current: string | null;
     try {
       // Takes the key, or answers the record that holds it, in one command (SET NX GET, Redis 7.0+): there is no
@@ -271,17 +309,28 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async find(key: string, fingerprint: string): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | null> {
-    let current: string | null;
+  /** `begin` with the keys of other secrets (a rotation): BEGIN_ACROSS_LUA, one round trip. */
+  async #beginAcross(
+    key: string,
+    fingerprint: string,
+    others: readonly OtherKey[],
+    pending: IdempotencyRecord,
+    px: number,
+  ): Promise<BeginOutcome> {
+    let answer: [number, string?];
     try {
-      current = await this.redis.get(this.#key(key));
+      const keys = [this.#key(key), ...others.map((other) => this.#key(other.key))];
+      answer = await this.#beginAcrossScript(keys.length, ...keys, JSON.stringify(pending), String(px));
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);
     }
-    return current === null ? null : this.#judged(key, current, fingerprint);
+    const [at, current] = answer;
+    if (at === 0 || current === undefined) return { kind: "acquired", token: pending.token };
+    const found = at === 1 ? { key, fingerprint } : others[at - 2];
+    return this.#judged(found.key, current, found.fingerprint);
   }
 
-  /** A record read from Redis (`begin`'s or `find`'s), judged for this request; unreadable JSON is the store failing. */
+  /** A record read from Redis (`begin`'s), judged for this request; unreadable JSON is the store failing. */
   #judged(key: string, current: string, fingerprint: string): Exclude<BeginOutcome, { kind: "acquired" }> {
     let existing: IdempotencyRecord;
     try {

@@ -31,11 +31,12 @@ export interface Protection {
   registeredMobiles: RegisteredMobileStore;
   hasher: KeyHasher;
   /**
-   * HMAC_SECRET_PREVIOUS's secrets, with Redis only (docs/security.md "Rotating the HMAC secret"): every store reads
-   * under them too. Empty without the setting, and in memory (a change of secret restarts the process, which loses the
-   * memory stores anyway): then no store computes a second HMAC nor reads a second key.
+   * The secrets a rotation reads under besides HMAC_SECRET, with Redis only (docs/security.md "Rotating the HMAC
+   * secret"): HMAC_SECRET_PREVIOUS's, then HMAC_SECRET_NEXT's. The consent check (graphql/loaders.ts) reads under them
+   * too. Empty without either setting, and in memory (a change of secret restarts the process, which loses the memory
+   * stores anyway): then no store computes a second HMAC nor reads a second key.
    */
-  previousHashers: readonly KeyHasher[];
+  readHashers: readonly KeyHasher[];
   /** The log's customer references (customer-refs.ts): under a key derived from HMAC_SECRET, not `hasher`'s. */
   customerRefs: CustomerRefs;
 }
@@ -58,7 +59,14 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
   const redis = config.redisUrl
     ? createRedis(config.redisUrl, log.child({ component: "redis" }), (judged) => observe?.redisServer?.(judged))
     : null;
+  // A rotation (docs/security.md "Rotating the HMAC secret"). The replaced secrets (HMAC_SECRET_PREVIOUS): every store
+  // reads under them, the throttle takes under them too (so that replicas not yet switched see the switched ones'
+  // sends), and a registered mobile found only under one is copied under HMAC_SECRET. The coming secret
+  // (HMAC_SECRET_NEXT): the idempotency, consent and registered-mobile stores read under it, nothing is written under
+  // it, and the throttle leaves it alone (the switched replicas still take every budget under this replica's secret).
   const previousHashers = redis ? config.hmacPreviousSecrets.map((secret) => new KeyHasher(secret)) : [];
+  const nextHashers = redis && config.hmacNextSecret ? [new KeyHasher(config.hmacNextSecret)] : [];
+  const readHashers = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
   const limits = config.memoryLimits;
   const idempotency: IdempotencyStore = redis
     ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, sealer)
@@ -90,6 +98,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         sealer,
         registeredMobileTtlMs,
         previousHashers,
+        nextHashers,
       )
     : new MemoryRegisteredMobileStore(hasher, sealer, {
         ttlMs: registeredMobileTtlMs,
@@ -107,7 +116,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         throttle,
         idempotency,
         hasher,
-        previousHashers,
+        readHashers,
         observe,
         idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
         // Longer than any request can run, with margin; after a crash, the key answers OUTCOME_UNKNOWN. A request's
@@ -122,7 +131,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       consentTtlMs: config.cibilConsentTtlSeconds * 1000,
       registeredMobiles,
       hasher,
-      previousHashers,
+      readHashers,
       customerRefs: new CustomerRefs(config.hmacSecret),
     },
     redis,

@@ -129,12 +129,26 @@ export const protectionSettings = defineSettings({
         doc:
           "during a rotation of `HMAC_SECRET`, the secret(s) it replaced (comma-separated): every Redis store (throttle, " +
           "idempotency, consent, registered mobiles) reads under them as well as under `HMAC_SECRET` and writes under " +
-          "`HMAC_SECRET`, so no budget, consent, `Idempotency-Key` or registered mobile resets; records sealed with the key " +
-          "derived from them still open. Remove it once the lifetimes that must survive have passed " +
-          '(docs/security.md "Rotating the HMAC secret": 24 h, or 90 days for registered mobiles). Unset, nothing more ' +
-          "is computed or read; in memory it changes nothing",
+          "`HMAC_SECRET` (the throttle under both), so no budget, consent, `Idempotency-Key` or registered mobile resets; " +
+          "a registered mobile read only under one is copied under `HMAC_SECRET` with its remaining TTL; records sealed " +
+          "with the key derived from them still open. Remove it once the short lifetimes have passed " +
+          '(docs/security.md "Rotating the HMAC secret": the longest of 24 h, `IDEMPOTENCY_TTL_SECONDS` and ' +
+          "`CIBIL_CONSENT_TTL_SECONDS` after the last replica switched). Unset, nothing more is computed or read; in " +
+          "memory it changes nothing",
       },
     ),
+    HMAC_SECRET_NEXT: text({
+      minLength: MIN_SECRET_LENGTH,
+      secret: true,
+      defaultDoc: "unset: no rotation under way",
+      doc:
+        "step 1 of a rolling rotation of `HMAC_SECRET`: the secret that will replace it. Idempotency, consent and " +
+        "registered-mobile stores in Redis read under it as well, and everything is still written under `HMAC_SECRET`, " +
+        "so that once every replica has it, the replicas switched to the new secret (step 2) and those not yet switched " +
+        'see each other\'s records both ways (docs/security.md "Rotating the HMAC secret"); records sealed with the key ' +
+        "derived from it open. Remove it when `HMAC_SECRET` becomes it. Unset, nothing more is computed or read; in " +
+        "memory it changes nothing",
+    }),
     STORE_ENCRYPTION_KEYS: custom(storeKeys, {
       secret: true,
       defaultDoc: "derived from `HMAC_SECRET` (HKDF); required in production with `REDIS_URL`",

@@ -159,14 +159,17 @@ class SendingKeys {
 
   constructor(
     private readonly hasher: KeyHasher,
-    /** HMAC_SECRET_PREVIOUS's hashers (Redis only; empty otherwise): each send's record keys under them too. */
-    private readonly previous: readonly KeyHasher[] = [],
+    /**
+     * HMAC_SECRET_PREVIOUS's, then HMAC_SECRET_NEXT's hashers (Redis only; empty otherwise): each send's record keys
+     * under them too.
+     */
+    private readonly others: readonly KeyHasher[] = [],
   ) {}
 
   started(cibilId: string): SendingEntry {
     let entry = this.#byId.get(cibilId);
     if (entry === undefined) {
-      entry = { key: recordKey(this.hasher, cibilId), previous: this.#previousKeys(cibilId), sends: 0 };
+      entry = { key: recordKey(this.hasher, cibilId), others: this.#otherKeys(cibilId), sends: 0 };
       this.#byId.set(cibilId, entry);
       this.#byKey.set(entry.key, entry);
     }
@@ -177,7 +180,7 @@ class SendingKeys {
   ended(cibilId: string): SendingEntry {
     const entry = this.#byId.get(cibilId);
     if (entry === undefined)
-      return { key: recordKey(this.hasher, cibilId), previous: this.#previousKeys(cibilId), sends: 0 };
+      return { key: recordKey(this.hasher, cibilId), others: this.#otherKeys(cibilId), sends: 0 };
     if (--entry.sends === 0) {
       this.#byId.delete(cibilId);
       this.#byKey.delete(entry.key);
@@ -190,17 +193,20 @@ class SendingKeys {
     return this.#byKey.has(key);
   }
 
-  /** The id's record keys under the previous secrets: none (no HMAC) without HMAC_SECRET_PREVIOUS. */
-  #previousKeys(cibilId: string): readonly string[] {
-    return this.previous.length === 0 ? NO_KEYS : this.previous.map((hasher) => recordKey(hasher, cibilId));
+  /** The id's record keys under the other secrets: none (no HMAC) without a rotation. */
+  #otherKeys(cibilId: string): readonly string[] {
+    return this.others.length === 0 ? NO_KEYS : this.others.map((hasher) => recordKey(hasher, cibilId));
   }
 }
 
 interface SendingEntry {
   /** The record key under the current secret. */
   key: string;
-  /** Under each previous secret (HMAC_SECRET_PREVIOUS), read as well; empty without it. */
-  previous: readonly string[];
+  /**
+   * Under each previous secret (HMAC_SECRET_PREVIOUS), then the coming one (HMAC_SECRET_NEXT): read and marked as
+   * well; empty without a rotation.
+   */
+  others: readonly string[];
   sends: number;
 }
 
@@ -395,6 +401,23 @@ redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}`;
 
+/**
+ * A record read only under previous secrets, copied under the current key KEYS[1] (ARGV[1], sealed for it) unless a
+ * record is there already (a registration got there first: it merged them), living as long as the longest-lived of
+ * the records it was made from (KEYS[2...]: their PTTL): the copy ends when the original would have. None of them
+ * alive (or without a TTL, which this store never writes): nothing is copied. Answers 1 when copied.
+ */
+const MIGRATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local ttl = 0
+for i = 2, #KEYS do
+  local left = redis.call('PTTL', KEYS[i])
+  if left > ttl then ttl = left end
+end
+if ttl <= 0 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+return 1`;
+
 /** One send fewer under way; the key goes at zero (never below). */
 const SENT = `
 local left = redis.call('DECR', KEYS[1])
@@ -426,7 +449,10 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #replace: ScriptCommand<number>;
   readonly #sentScript: ScriptCommand<number>;
   readonly #sendingScript: ScriptCommand<Array<string | false | null>>;
+  readonly #migrateScript: ScriptCommand<number>;
   readonly #keys: SendingKeys;
+  /** HMAC_SECRET_PREVIOUS's hashers, then HMAC_SECRET_NEXT's: every record, PAN link and send mark is read under them. */
+  readonly #others: readonly KeyHasher[];
 
   constructor(
     private readonly redis: Redis,
@@ -437,15 +463,24 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     /**
      * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating the HMAC secret"): records, PAN links and send marks under these
      * are read too (a send marks under them as well, so that a registration found through an old PAN link sees it);
-     * a record is written under the current secret, with the previous records' mobiles, when next written. Empty:
-     * nothing more is hashed or read.
+     * a record is written under the current secret, with the previous records' mobiles, when next written, and a
+     * record found by a send only under these is copied under the current key with its remaining TTL (MIGRATE), so
+     * that the setting can go once the short-lived stores no longer need it, long before this store's TTL.
      */
     private readonly previousHashers: readonly KeyHasher[] = [],
+    /**
+     * HMAC_SECRET_NEXT: read and marked as the previous ones, so that a replica not yet switched sees what a switched
+     * one wrote; never copied to (the current secret here is the one being replaced). Both empty: nothing more is
+     * hashed or read.
+     */
+    nextHashers: readonly KeyHasher[] = [],
   ) {
     this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
     this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSent", SENT, 1);
     this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSending", SENDING, 3);
-    this.#keys = new SendingKeys(hasher, previousHashers);
+    this.#migrateScript = scriptCommand(redis, "aopayRegisteredMobilesMigrate", MIGRATE);
+    this.#others = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
+    this.#keys = new SendingKeys(hasher, this.#others);
   }
 
   /** The Redis key of a CIBIL id's record (for tests). */
@@ -492,11 +527,12 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     let key: string | null;
     try {
       key = await this.redis.get(this.#panKey(pan));
-      // A PAN linked under a previous secret: its link names the id's record under that secret, which this
-      // registration's mobile joins (the CIBIL id, needed for the current key, is known only from AOPay's answer;
-      // `remember` then writes the record under the current secret). A send reads and marks that record too.
-      for (let h = 0; key === null && h < this.previousHashers.length; h++)
-        key = await this.redis.get(this.#panKey(pan, this.previousHashers[h]));
+      // A PAN linked under a previous secret (or, on a replica not yet switched, under the coming one): its link names
+      // the id's record under that secret, which this registration's mobile joins (the CIBIL id, needed for the
+      // current key, is known only from AOPay's answer; `remember` then writes the record under the current secret).
+      // A send reads and marks that record too.
+      for (let h = 0; key === null && h < this.#others.length; h++)
+        key = await this.redis.get(this.#panKey(pan, this.#others[h]));
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
@@ -512,39 +548,40 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   async sending(cibilId: string): Promise<readonly string[]> {
-    const { key, previous } = this.#keys.started(cibilId);
+    const { key, others } = this.#keys.started(cibilId);
     let sealed: Array<string | false | null>;
     let older: Array<Array<string | false | null>> = [];
     try {
-      // One round trip, as `recall` alone took before the mark (one more per previous secret, in parallel).
+      // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel).
       const mark = (k: string) =>
         this.#sendingScript(this.#sendKey(k), this.#redisKey(k), this.#legacyKey(k), SEND_MARK_TTL_MS);
-      if (previous.length === 0) sealed = await mark(key);
-      else [sealed, ...older] = await Promise.all([mark(key), ...previous.map(mark)]);
+      if (others.length === 0) sealed = await mark(key);
+      else [sealed, ...older] = await Promise.all([mark(key), ...others.map(mark)]);
     } catch (error) {
       // Whether the mark was made is not known: left to expire (SEND_MARK_TTL_MS), as a failed `sent` leaves it.
       this.#keys.ended(cibilId);
       throw new ProtectionStoreError(STORE, error);
     }
+    let mobiles: string[];
+    let olderMobiles: string[][];
     try {
-      const mobiles = this.#opened(key, sealed[0] || null, sealed[1] || null);
-      if (previous.length === 0) return mobiles;
-      return merged(
-        previous.map((k, i) => this.#opened(k, older[i][0] || null, older[i][1] || null)),
-        mobiles,
-      );
+      mobiles = this.#opened(key, sealed[0] || null, sealed[1] || null);
+      if (others.length === 0) return mobiles;
+      olderMobiles = others.map((k, i) => this.#opened(k, older[i][0] || null, older[i][1] || null));
     } catch (error) {
       // Refused (a record that does not open): not under way.
       await this.sent(cibilId);
       throw error;
     }
+    if (mobiles.length === 0) await this.#migrate(key, others, olderMobiles);
+    return merged(olderMobiles, mobiles);
   }
 
   async sent(cibilId: string): Promise<void> {
-    const { key, previous } = this.#keys.ended(cibilId);
+    const { key, others } = this.#keys.ended(cibilId);
     try {
       await this.#sentScript(this.#sendKey(key));
-      for (const k of previous) await this.#sentScript(this.#sendKey(k));
+      for (const k of others) await this.#sentScript(this.#sendKey(k));
     } catch {
       // Left to expire (SEND_MARK_TTL_MS): until then, registrations of that id's PAN are refused, never let through.
     }
@@ -557,7 +594,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
-    await this.#add(key, mobile, false, this.#previousKeys(cibilId));
+    await this.#add(key, mobile, false, this.#otherKeys(cibilId));
     try {
       await this.redis.set(this.#panKey(pan), key, "PX", this.ttlMs);
     } catch (error) {
@@ -574,16 +611,43 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       throw new ProtectionStoreError(STORE, error);
     }
     const mobiles = this.#opened(key, sealed[0], sealed[1]);
-    const previous = this.#previousKeys(cibilId);
-    return previous.length === 0 ? mobiles : merged(await this.#previousMobiles(previous), mobiles);
+    const others = this.#otherKeys(cibilId);
+    if (others.length === 0) return mobiles;
+    const olderMobiles = await this.#previousMobiles(others);
+    if (mobiles.length === 0) await this.#migrate(key, others, olderMobiles);
+    return merged(olderMobiles, mobiles);
   }
 
-  /** The id's record keys under HMAC_SECRET_PREVIOUS's secrets (none, and no HMAC, without it). */
-  #previousKeys(cibilId: string): readonly string[] {
-    return this.previousHashers.length === 0 ? NO_KEYS : this.previousHashers.map((h) => recordKey(h, cibilId));
+  /** The id's record keys under HMAC_SECRET_PREVIOUS's, then HMAC_SECRET_NEXT's secrets (none, and no HMAC, without). */
+  #otherKeys(cibilId: string): readonly string[] {
+    return this.#others.length === 0 ? NO_KEYS : this.#others.map((h) => recordKey(h, cibilId));
   }
 
-  /** The mobiles of the records under the previous secrets' keys, one list per key. */
+  /**
+   * Migrate-on-read: a record found only under previous secrets (none under `key`, the current secret's) is copied
+   * under `key`, its mobiles sealed for it, with the remaining TTL of the records it came from (MIGRATE). Once every
+   * CIBIL id a send reads has its record under the current secret, HMAC_SECRET_PREVIOUS can go long before this
+   * store's TTL (docs/security.md "Rotating the HMAC secret"). `others` and `found` as read (the previous secrets'
+   * keys first, then the coming one's, never copied from). Best effort: a failure leaves the record where it was, read
+   * there until the next send copies it; the send itself has its mobiles already.
+   */
+  async #migrate(key: string, others: readonly string[], found: readonly (readonly string[])[]): Promise<void> {
+    const sources = others.slice(0, this.previousHashers.length);
+    const mobiles = merged(found.slice(0, sources.length), []);
+    if (mobiles.length === 0) return;
+    try {
+      const keys = [this.#redisKey(key), ...sources.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)])];
+      await this.#migrateScript(
+        keys.length,
+        ...keys,
+        sealMobiles(this.sealer, key, mobiles.slice(-MAX_MOBILES_PER_ID)),
+      );
+    } catch {
+      // Read under the previous key meanwhile; the next send to the id copies it.
+    }
+  }
+
+  /** The mobiles of the records under the other secrets' keys, one list per key. */
   async #previousMobiles(previous: readonly string[]): Promise<string[][]> {
     let sealed: Array<string | null>;
     try {
@@ -609,7 +673,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     const redisKey = this.#redisKey(key);
     const attempts = beforeCall ? CAS_ATTEMPTS_BEFORE_CALL : CAS_ATTEMPTS_AFTER_CALL;
     try {
-      // During a rotation, a record still only under a previous secret is rewritten under the current one with its
+      // During a rotation, a record still only under another secret is rewritten under the current one with its
       // mobiles (read once; they are kept until they expire under the old key too, and read there meanwhile).
       const older = previous.length === 0 ? [] : merged(await this.#previousMobiles(previous), []);
       for (let attempt = 0; attempt < attempts; attempt++) {

@@ -42,10 +42,11 @@ export interface SendGuardOptions {
   idempotency: IdempotencyStore;
   hasher: KeyHasher;
   /**
-   * HMAC_SECRET_PREVIOUS's hashers (protection/index.ts; empty or absent without it): a key recorded under a previous
-   * secret is looked up before the current one is taken (docs/security.md "Rotating the HMAC secret").
+   * HMAC_SECRET_PREVIOUS's and HMAC_SECRET_NEXT's hashers (protection/index.ts; empty or absent without them): a key
+   * recorded under one of those secrets answers as it did, and the current one is taken only when none holds it, in
+   * one step (docs/security.md "Rotating the HMAC secret").
    */
-  previousHashers?: readonly KeyHasher[];
+  readHashers?: readonly KeyHasher[];
   /** How long a key's result is kept. */
   idempotencyTtlMs: number;
   /** How long a key stays "in flight" if its request never finishes (a crash): longer than any upstream call. */
@@ -142,7 +143,7 @@ const NO_BUDGET = { allowed: true as const, nextSendInMs: 0, refund: async () =>
 
 /**
  * An Idempotency-Key's store key (`scope`: client, operation and key) and its input's fingerprint, under one secret's
- * hasher: the current one, or during a rotation a previous one (SendGuard #begin, #previousRecord).
+ * hasher: the current one, or during a rotation a previous or the coming one (SendGuard #begin).
  */
 function idempotencyKeys(hasher: KeyHasher, scope: string, input: string): { key: string; fingerprint: string } {
   return { key: hasher.hash("idempotency", scope), fingerprint: hasher.hash("fingerprint", input) };
@@ -246,23 +247,6 @@ export class SendGuard {
     }
   }
 
-  /**
-   * The record of the request's Idempotency-Key under the first previous secret that has one, else null (`scope` and
-   * `input` as #begin hashes them).
-   */
-  async #previousRecord(
-    scope: string,
-    input: string,
-    previous: readonly KeyHasher[],
-  ): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | null> {
-    for (const hasher of previous) {
-      const { key, fingerprint } = idempotencyKeys(hasher, scope, input);
-      const found = await this.options.idempotency.find(key, fingerprint);
-      if (found !== null) return found;
-    }
-    return null;
-  }
-
   async #begin<R>(
     req: SendRequest<unknown, R>,
   ): Promise<
@@ -275,18 +259,21 @@ export class SendGuard {
     const scope = `${req.subject.clientId}\n${field}\n${idempotencyKey}`;
     const input = `${field}\n${canonicalJson(req.input)}`;
     const { key, fingerprint } = idempotencyKeys(hasher, scope, input);
-    // During a rotation of HMAC_SECRET, a key recorded under a previous secret answers as it did (replay, mismatch,
-    // in flight, abandoned); only a key found under none is taken, under the current secret. Without
-    // HMAC_SECRET_PREVIOUS the list is empty: no HMAC and no read more. A replica still on the old secret does not
-    // look under the new one: a rolling rotation leaves that window (docs/security.md "Rotating the HMAC secret").
-    const previous = this.options.previousHashers;
-    let begun: BeginOutcome | null = null;
-    if (previous !== undefined && previous.length > 0) begun = await this.#previousRecord(scope, input, previous);
+    // During a rotation of HMAC_SECRET, a key recorded under a previous secret, or under the coming one by a replica
+    // already switched to it, answers as it did (replay, mismatch, in flight, abandoned); only a key found under none
+    // is taken, under the current secret, in the same step (IdempotencyStore.begin). Without HMAC_SECRET_PREVIOUS and
+    // HMAC_SECRET_NEXT the list is empty: no HMAC and no command more (docs/security.md "Rotating the HMAC secret").
+    const readHashers = this.options.readHashers;
+    const others =
+      readHashers === undefined || readHashers.length === 0
+        ? undefined
+        : readHashers.map((other) => idempotencyKeys(other, scope, input));
     // The pending record is kept as long as a result would be: a request that died with the key (a crash, SIGKILL)
     // while its send may have been upstream is answered OutcomeUnknown, never taken as new once its pending time ends.
     const token = randomUUID();
+    let begun: BeginOutcome;
     try {
-      begun ??= await idempotency.begin(key, fingerprint, pendingTtlMs, this.options.idempotencyTtlMs, token);
+      begun = await idempotency.begin(key, fingerprint, pendingTtlMs, this.options.idempotencyTtlMs, token, others);
     } catch (error) {
       // A claim that timed out here may still be taken in Redis once it answers (a stalled Redis runs the queued SET
       // later): free it, by its token, as soon as the store answers. Left, it orphaned the key of a request told

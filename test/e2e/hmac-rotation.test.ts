@@ -202,4 +202,129 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
     for (const mobile of [first.mobile, second.mobile])
       expect(await resend(updated, mobile)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
   });
+
+  /**
+   * The rolling rotation in two steps (docs/security.md "Rotating the HMAC secret"). Step 1 gives every replica
+   * HMAC_SECRET_NEXT=<new>; step 2 switches them one by one to HMAC_SECRET=<new> with HMAC_SECRET_PREVIOUS=<old>. During
+   * step 2 both configurations serve side by side on one Redis, and each must see what the other wrote, both ways:
+   * here a replica not yet switched (`notYet`) and a switched one (`switched`), running at once.
+   */
+  describe("step 2 of a rolling rotation: a replica not yet switched and a switched one, side by side", () => {
+    const pair = async (env: Record<string, string> = {}) => ({
+      notYet: await server(OLD, undefined, { HMAC_SECRET_NEXT: NEW, ...env }),
+      switched: await server(NEW, OLD, env),
+    });
+    /** The result's data, or the error code of a refused key (a GraphQL error, HTTP 422). */
+    const send = async (t: TestStack, input: ReturnType<typeof aepsInput>, key: string) => {
+      const { body } = await t.gql(RESEND_AEPS_OTP, input, { "idempotency-key": key });
+      const code = (body as { errors?: Array<{ extensions?: { code?: string } }> }).errors?.[0]?.extensions?.code;
+      return code ?? resultOf(body, "resendAepsOtp");
+    };
+    const fresh = () => aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
+    /** A verified CIBIL OTP on `t`: the client's consent to read the customer's credit report. */
+    const consent = async (t: TestStack) => {
+      const { cibilId, accessToken } = await register(t, registrationInput());
+      const challenge = resultOf(
+        (await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body,
+        "generateCibilOtp",
+      );
+      const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
+      const input = {
+        cibilId,
+        accessToken,
+        otp: SIM_OTP,
+        questionKey: question.key,
+        answerKey: question.answerChoices[0].key,
+      };
+      expect(resultOf((await t.gql(SUBMIT_CIBIL_OTP, { input })).body, "submitCibilOtp").__typename).toBe(
+        "CibilOtpVerified",
+      );
+      return cibilId;
+    };
+    const report = async (t: TestStack, cibilId: string) =>
+      resultOf((await t.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory").__typename;
+
+    it("an Idempotency-Key used on either replica replays on the other, result and all: AOPay sees one call per key", async () => {
+      // Lenient budgets (no cooldown): only the key can stop a second call.
+      const { notYet, switched } = await pair();
+      let calls = 0;
+      for (const [first, second] of [
+        [switched, notYet],
+        [notYet, switched],
+      ]) {
+        const [input, key] = [fresh(), randomUUID()];
+        const sent = await send(first, input, key);
+        expect(sent).toMatchObject({ __typename: "AepsOtpResent" });
+        expect(simulator.calls("aeps.resendOtp")).toBe(++calls);
+        // The same result, opened by the other replica (its sealing key derived from the other secret), and no call.
+        expect(await send(second, input, key)).toEqual(sent);
+        expect(simulator.calls("aeps.resendOtp")).toBe(calls);
+        // The same key with other input: a reuse, on the replica that did not record it.
+        expect(await send(second, fresh(), key)).toBe("IDEMPOTENCY_KEY_REUSED");
+      }
+      expect(simulator.calls("aeps.resendOtp")).toBe(2);
+    });
+
+    it("ten taps with one Idempotency-Key, spread over both replicas at once: one reaches AOPay", async () => {
+      const { notYet, switched } = await pair();
+      const [input, key] = [fresh(), randomUUID()];
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? notYet : switched).gql(RESEND_AEPS_OTP, input, { "idempotency-key": key }),
+        ),
+      );
+      const kinds = answers.map(({ body }) => resultOf(body, "resendAepsOtp").__typename);
+      expect(kinds.filter((k) => k === "AepsOtpResent").length).toBeGreaterThanOrEqual(1);
+      expect(kinds.every((k) => k === "AepsOtpResent" || k === "IdempotencyConflict")).toBe(true);
+      expect(simulator.calls("aeps.resendOtp")).toBe(1);
+    });
+
+    it("a consent recorded on either replica opens the credit report on the other", async () => {
+      const { notYet, switched } = await pair();
+      expect(await report(notYet, await consent(switched))).toBe("CibilCreditHistory");
+      expect(await report(switched, await consent(notYet))).toBe("CibilCreditHistory");
+    });
+
+    it("a mobile registered on either replica counts for its CIBIL id's sends on the other", async () => {
+      const { notYet, switched } = await pair(DEFAULT_THROTTLE);
+      for (const [registrar, sender] of [
+        [switched, notYet],
+        [notYet, switched],
+      ]) {
+        const input = registrationInput();
+        const { cibilId, accessToken } = await register(registrar, input);
+        const challenge = resultOf(
+          (await sender.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body,
+          "generateCibilOtp",
+        );
+        expect(challenge.__typename).toBe("CibilOtpChallenge");
+        // Counted on the registered mobile: an AEPS send to it is in its cooldown, on either replica.
+        for (const t of [notYet, switched])
+          expect(await resend(t, input.mobile)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+      }
+    });
+  });
+
+  it("a registered mobile a send read during the rotation still counts once HMAC_SECRET_PREVIOUS is removed", async () => {
+    // No cooldown; two sends per window: the third send to a mobile shows whether the second counted on it.
+    const budgets = { ...DEFAULT_THROTTLE, OTP_COOLDOWN_SECONDS: "0", OTP_WINDOW_MAX: "2" };
+    const old = await server(OLD, undefined, budgets);
+    const [read, unread] = [registrationInput(), registrationInput()];
+    const a = await register(old, read);
+    const b = await register(old, unread);
+    const switched = await rotate(old, OLD, budgets);
+    const generate = async (t: TestStack, { cibilId, accessToken }: { cibilId: string; accessToken: string }) =>
+      resultOf((await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body, "generateCibilOtp")
+        .__typename;
+    // The send reads the record under the old secret and copies it under the new one (its TTL kept).
+    expect(await generate(switched, a)).toBe("CibilOtpChallenge");
+    const after = await rotate(switched, undefined, budgets);
+    // Without the setting: the copy is found, the send counts on the mobile (its second), an AEPS send is its third.
+    expect(await generate(after, a)).toBe("CibilOtpChallenge");
+    expect(await resend(after, read.mobile)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_LIMIT_REACHED" });
+    // A CIBIL id no send read during the rotation: its record was never copied, and it is budgeted by its id only (the
+    // documented price of removing the setting before CIBIL_REGISTERED_MOBILE_TTL_SECONDS).
+    expect(await generate(after, b)).toBe("CibilOtpChallenge");
+    expect((await resend(after, unread.mobile)).__typename).toBe("AepsOtpResent");
+  });
 });

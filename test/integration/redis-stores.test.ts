@@ -211,11 +211,13 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     ]);
     const plain = new RedisRegisteredMobileStore(redis, prefix, new KeyHasher(newSecret), rotatedSealer);
     await old.remember("7000000001", "9123400001", "ABCPE1001F");
+    // Nothing under the new secret yet: a store without the setting knows nothing of it.
+    expect(await plain.recall("7000000001")).toEqual([]);
     expect(await rotated.recall("7000000001")).toEqual(["9123400001"]);
     expect(await rotated.sending("7000000001")).toEqual(["9123400001"]);
     await rotated.sent("7000000001");
-    // Nothing under the new secret yet: a store without the setting knows nothing of it.
-    expect(await plain.recall("7000000001")).toEqual([]);
+    // Read, it was copied under the new key (migrate-on-read, below).
+    expect(await plain.recall("7000000001")).toEqual(["9123400001"]);
     // A registration of the same PAN on the rotated store: found through the old link, then rewritten under the new key.
     await rotated.registering("ABCPE1001F", "9123400002");
     await rotated.remember("7000000001", "9123400002", "ABCPE1001F");
@@ -228,5 +230,118 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
       code: "OTP_SEND_IN_PROGRESS",
     });
     await rotated.sent("7000000002");
+  });
+
+  /**
+   * A rolling rotation in two steps (docs/security.md "Rotating the HMAC secret"): replicas not yet switched run
+   * HMAC_SECRET=<old> with HMAC_SECRET_NEXT=<new> beside switched ones, HMAC_SECRET=<new> with
+   * HMAC_SECRET_PREVIOUS=<old>. Each reads what the other wrote, and an Idempotency-Key is taken once between them.
+   */
+  describe("a rolling rotation: a replica not yet switched (HMAC_SECRET_NEXT) beside a switched one", () => {
+    const [oldSecret, newSecret] = [Buffer.from("o".repeat(32)), Buffer.from("n".repeat(32))];
+    const [oldHasher, newHasher] = [new KeyHasher(oldSecret), new KeyHasher(newSecret)];
+    // STORE_ENCRYPTION_KEYS unset: each seals with its own secret's derived key and opens with both (config.ts).
+    const notYetSealer = new StoreSealer([deriveStoreKey(oldSecret), deriveStoreKey(newSecret)]);
+    const switchedSealer = new StoreSealer([deriveStoreKey(newSecret), deriveStoreKey(oldSecret)]);
+    const keysOf = (hasher: KeyHasher, scope: string) => ({
+      key: hasher.hash("idempotency", scope),
+      fingerprint: hasher.hash("fingerprint", "input"),
+    });
+
+    it("idempotency: ten begins at once over both replicas take one key between them; the result replays on either", async () => {
+      const notYet = new RedisIdempotencyStore(redis, prefix, notYetSealer);
+      const switched = new RedisIdempotencyStore(redis, prefix, switchedSealer);
+      const scope = `rolling-${Date.now()}`;
+      const [underOld, underNew] = [keysOf(oldHasher, scope), keysOf(newHasher, scope)];
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          i % 2
+            ? notYet.begin(underOld.key, underOld.fingerprint, 60_000, 60_000, undefined, [underNew])
+            : switched.begin(underNew.key, underNew.fingerprint, 60_000, 60_000, undefined, [underOld]),
+        ),
+      );
+      expect(outcomes.filter((o) => o.kind === "acquired")).toHaveLength(1);
+      expect(outcomes.filter((o) => o.kind === "in-flight")).toHaveLength(9);
+      // The winner stores its result under its own key; both replicas replay it, each judging by its own fingerprint.
+      const winner = outcomes.findIndex((o) => o.kind === "acquired");
+      const { token } = outcomes[winner] as { token: string };
+      const [store, own] = winner % 2 ? [notYet, underOld] : [switched, underNew];
+      const result = { typename: "AepsOtpResent", data: { message: "sent" } };
+      await store.complete(own.key, token, own.fingerprint, result, 60_000);
+      expect(await notYet.begin(underOld.key, underOld.fingerprint, 60_000, 60_000, undefined, [underNew])).toEqual({
+        kind: "replay",
+        result,
+      });
+      expect(await switched.begin(underNew.key, underNew.fingerprint, 60_000, 60_000, undefined, [underOld])).toEqual({
+        kind: "replay",
+        result,
+      });
+      // Other input with the same key, on either side: a reuse, judged by the record's own secret's fingerprint.
+      const other = { key: underNew.key, fingerprint: newHasher.hash("fingerprint", "other input") };
+      const otherOld = { key: underOld.key, fingerprint: oldHasher.hash("fingerprint", "other input") };
+      expect(await switched.begin(other.key, other.fingerprint, 60_000, 60_000, undefined, [otherOld])).toEqual({
+        kind: "mismatch",
+      });
+      expect(await notYet.begin(otherOld.key, otherOld.fingerprint, 60_000, 60_000, undefined, [other])).toEqual({
+        kind: "mismatch",
+      });
+    });
+
+    it("idempotency without a rotation: one SET per begin, as before (no script, no second key)", async () => {
+      const store = new RedisIdempotencyStore(redis, prefix, sealer);
+      const sent = recordCommands(redis);
+      await store.begin(`plain-${Date.now()}`, "fp", 60_000);
+      expect(sent).toEqual(["set"]);
+    });
+
+    it("registered mobiles: each reads what the other wrote; the one not yet switched writes nothing under the new secret", async () => {
+      const notYet = new RedisRegisteredMobileStore(redis, prefix, oldHasher, notYetSealer, 60_000, [], [newHasher]);
+      const switched = new RedisRegisteredMobileStore(redis, prefix, newHasher, switchedSealer, 60_000, [oldHasher]);
+      const oldOnly = new RedisRegisteredMobileStore(redis, prefix, oldHasher, notYetSealer);
+      await switched.remember("7000000011", "9123400011", "ABCPE1011F");
+      expect(await notYet.recall("7000000011")).toEqual(["9123400011"]);
+      expect(await notYet.sending("7000000011")).toEqual(["9123400011"]);
+      await notYet.sent("7000000011");
+      // Read, never copied back under the old secret (the switched replicas write under the new one).
+      expect(await redis.exists(oldOnly.redisKey("7000000011"))).toBe(0);
+      // A send under way on the switched replica marks both keys: a registration of the PAN on the other is refused.
+      expect(await switched.sending("7000000011")).toEqual(["9123400011"]);
+      await expect(notYet.registering("ABCPE1011F", "9123400012")).rejects.toMatchObject({
+        code: "OTP_SEND_IN_PROGRESS",
+      });
+      await switched.sent("7000000011");
+      // And the other way: what the replica not yet switched registers, the switched one reads.
+      await notYet.remember("7000000012", "9123400013", "ABCPE1012F");
+      expect(await switched.sending("7000000012")).toEqual(["9123400013"]);
+      await switched.sent("7000000012");
+    });
+
+    it("registered mobiles, migrate-on-read: a send copies a record found only under the previous secret, keeping its TTL", async () => {
+      const oldStore = new RedisRegisteredMobileStore(redis, prefix, oldHasher, notYetSealer, 60_000);
+      // Its own TTL is 90 days: the copy must keep the original's remaining minute, not start a new TTL.
+      const switched = new RedisRegisteredMobileStore(redis, prefix, newHasher, switchedSealer, 90 * 86_400_000, [
+        oldHasher,
+      ]);
+      const newOnly = new RedisRegisteredMobileStore(redis, prefix, newHasher, switchedSealer, 90 * 86_400_000);
+      await oldStore.remember("7000000021", "9123400021", "ABCPE1021F");
+      await oldStore.remember("7000000022", "9123400022", "ABCPE1022F");
+      expect(await switched.sending("7000000021")).toEqual(["9123400021"]);
+      await switched.sent("7000000021");
+      const [original, copy] = [
+        await redis.pttl(oldStore.redisKey("7000000021")),
+        await redis.pttl(newOnly.redisKey("7000000021")),
+      ];
+      expect(copy).toBeGreaterThan(original - 5_000);
+      expect(copy).toBeLessThanOrEqual(60_000);
+      // Once HMAC_SECRET_PREVIOUS is gone, the copy is what counts; an id no send read meanwhile is not known.
+      expect(await newOnly.recall("7000000021")).toEqual(["9123400021"]);
+      expect(await newOnly.recall("7000000022")).toEqual([]);
+      // A record already under the new key is never overwritten: both are read, the old one is not copied over it.
+      await oldStore.remember("7000000023", "9123400023", "ABCPE1023F");
+      await newOnly.remember("7000000023", "9123400024", "ABCPE1023F");
+      expect(await switched.sending("7000000023")).toEqual(["9123400023", "9123400024"]);
+      await switched.sent("7000000023");
+      expect(await newOnly.recall("7000000023")).toEqual(["9123400024"]);
+    });
   });
 });

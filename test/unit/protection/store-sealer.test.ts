@@ -158,6 +158,29 @@ describe("STORE_ENCRYPTION_KEYS", () => {
     );
   });
 
+  it("HMAC_SECRET_NEXT: its derived key opens after the current and previous ones'; it needs HMAC_SECRET", () => {
+    const { REDIS_URL: _r, ...memory } = production;
+    const [current, old, coming] = ["h".repeat(40), "o".repeat(40), "n".repeat(40)];
+    const config = loadConfig({ ...memory, HMAC_SECRET_PREVIOUS: old, HMAC_SECRET_NEXT: coming });
+    expect(config.hmacNextSecret).toEqual(Buffer.from(coming));
+    // The current key seals (first); the next one's only opens what replicas already switched to it sealed.
+    expect(config.storeKeys).toEqual([current, old, coming].map((secret) => deriveStoreKey(Buffer.from(secret))));
+    // Left set once HMAC_SECRET has become it: no rotation, nothing more read.
+    expect(loadConfig({ ...memory, HMAC_SECRET_NEXT: current }).hmacNextSecret).toBeNull();
+    expect(loadConfig(memory).hmacNextSecret).toBeNull();
+    const configured = loadConfig({ ...production, STORE_ENCRYPTION_KEYS: `k1:${key(1)}`, HMAC_SECRET_NEXT: coming });
+    expect(configured.storeKeys.map((k) => k.id)).toEqual(["k1"]);
+    expect(() => loadConfig({ NODE_ENV: "development", HMAC_SECRET_NEXT: coming })).toThrow(
+      /HMAC_SECRET_NEXT needs HMAC_SECRET/,
+    );
+    expect(() => loadConfig({ ...memory, HMAC_SECRET_NEXT: "short-next" })).toThrow(
+      /HMAC_SECRET_NEXT.*at least 32 characters/,
+    );
+    expect(() => loadConfig({ ...memory, HMAC_SECRET_PREVIOUS: old, HMAC_SECRET_NEXT: old })).toThrow(
+      /HMAC_SECRET_NEXT names a secret HMAC_SECRET_PREVIOUS lists/,
+    );
+  });
+
   it("parses id:base64key entries in order (first seals)", () => {
     const config = loadConfig({ ...production, STORE_ENCRYPTION_KEYS: `k2:${key(2)}, k1:${key(1)}` });
     expect(config.storeKeysDerived).toBe(false);
