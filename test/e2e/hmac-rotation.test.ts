@@ -305,6 +305,56 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
     });
   });
 
+  it("step 1: a replica with HMAC_SECRET_NEXT writes nothing lasting under the coming secret", async () => {
+    // What it records, a server on the coming secret alone (no HMAC_SECRET_PREVIOUS) must not find: the reads under
+    // it are reads only, and step 1 changes nothing a replica without the setting sees.
+    const announced = await server(OLD, undefined, { ...DEFAULT_THROTTLE, HMAC_SECRET_NEXT: NEW });
+    const input = customer();
+    const { cibilId, accessToken } = await register(announced, input);
+    const challenge = resultOf(
+      (await announced.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body,
+      "generateCibilOtp",
+    );
+    expect(challenge.__typename).toBe("CibilOtpChallenge");
+    const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
+    const verify = { cibilId, accessToken, otp: SIM_OTP, questionKey: question.key };
+    const answerKey = question.answerChoices[0].key;
+    const verified = resultOf(
+      (await announced.gql(SUBMIT_CIBIL_OTP, { input: { ...verify, answerKey } })).body,
+      "submitCibilOtp",
+    );
+    expect(verified.__typename).toBe("CibilOtpVerified");
+    const aeps = aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
+    const [mobile, key] = [nextMobile(), randomUUID()];
+    expect((await resend(announced, mobile)).__typename).toBe("AepsOtpResent");
+    const keyed = await announced.gql(RESEND_AEPS_OTP, aeps, { "idempotency-key": key });
+    expect(resultOf(keyed.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    // The same stack on its own secret sees all of it (the control): here a replica without the setting.
+    const plain = await server(OLD, undefined, DEFAULT_THROTTLE);
+    expect(await resend(plain, mobile)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+    expect(resultOf((await plain.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory").__typename).toBe(
+      "CibilCreditHistory",
+    );
+    // On the coming secret alone: nothing of it.
+    await plain.stop();
+    stacks.splice(stacks.indexOf(plain), 1);
+    const coming = await rotate(announced, undefined, DEFAULT_THROTTLE);
+    expect((await resend(coming, mobile)).__typename).toBe("AepsOtpResent");
+    expect(resultOf((await coming.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory").__typename).toBe(
+      "ConsentRequired",
+    );
+    // The registered mobile is not known under the coming secret: a CIBIL send there is budgeted on the id alone, and
+    // leaves the mobile free for an AEPS send.
+    const generated = await coming.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } });
+    expect(resultOf(generated.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    expect((await resend(coming, input.mobile)).__typename).toBe("AepsOtpResent");
+    // The Idempotency-Key is not known there either: the repeat is a new send (AOPay sees it), not a replay.
+    const sends = simulator.calls("aeps.resendOtp");
+    const again = await coming.gql(RESEND_AEPS_OTP, aeps, { "idempotency-key": key });
+    expect(resultOf(again.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    expect(simulator.calls("aeps.resendOtp")).toBe(sends + 1);
+  });
+
   it("a registered mobile a send read during the rotation still counts once HMAC_SECRET_PREVIOUS is removed", async () => {
     // No cooldown; two sends per window: the third send to a mobile shows whether the second counted on it.
     const budgets = { ...DEFAULT_THROTTLE, OTP_COOLDOWN_SECONDS: "0", OTP_WINDOW_MAX: "2" };

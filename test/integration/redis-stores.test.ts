@@ -287,11 +287,18 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
       });
     });
 
-    it("idempotency without a rotation: one SET per begin, as before (no script, no second key)", async () => {
+    it("idempotency: one command per begin, the SET it was without a rotation, one script with one", async () => {
       const store = new RedisIdempotencyStore(redis, prefix, sealer);
       const sent = recordCommands(redis);
       await store.begin(`plain-${Date.now()}`, "fp", 60_000);
       expect(sent).toEqual(["set"]);
+      const scope = `one-trip-${Date.now()}`;
+      const [underOld, underNew] = [keysOf(oldHasher, scope), keysOf(newHasher, scope)];
+      // Once to load the script where Redis does not know it yet (EVALSHA answered NOSCRIPT, then EVAL), then once.
+      await store.begin(underNew.key, underNew.fingerprint, 60_000, 60_000, undefined, [underOld]);
+      sent.length = 0;
+      await store.begin(underNew.key, underNew.fingerprint, 60_000, 60_000, undefined, [underOld]);
+      expect(sent).toEqual(["evalsha"]);
     });
 
     it("registered mobiles: each reads what the other wrote; the one not yet switched writes nothing under the new secret", async () => {
