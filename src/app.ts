@@ -86,6 +86,23 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     );
   }
 
+  if (config.hmacPreviousSecrets.length > 0 || config.hmacNextSecret !== null) {
+    // Which step of a rotation this replica is on (docs/security.md "Rotating the HMAC secret"): step 2 must not start
+    // before every replica says `next: true`, and a replica that still says `previous` after step 4 was missed. Counts
+    // only, never a secret.
+    const hmacRotation = {
+      previous: config.hmacPreviousSecrets.length,
+      next: config.hmacNextSecret !== null,
+      shared: config.redisUrl !== null,
+    };
+    logger.info(
+      { hmacRotation },
+      hmacRotation.shared
+        ? "HMAC_SECRET rotation: the Redis stores also read under the other secrets"
+        : "HMAC_SECRET rotation settings change nothing without REDIS_URL (the in-memory stores restart with the process)",
+    );
+  }
+
   const transport = new AopayTransport({ ...upstream, baseUrl: upstream.baseUrl });
   const metrics = config.metrics.enabled ? new Metrics(() => transport.stats) : null;
   const observer = deps.observer ?? metrics ?? NO_OBSERVER;

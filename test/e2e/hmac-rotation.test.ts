@@ -279,6 +279,35 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
       expect(simulator.calls("aeps.resendOtp")).toBe(1);
     });
 
+    it("each replica says at startup which step it is on, naming no secret", async () => {
+      const { notYet, switched } = await pair();
+      const line = (t: TestStack) =>
+        t.logs
+          .text()
+          .split("\n")
+          .find((l) => l.includes('"hmacRotation"'));
+      expect(JSON.parse(line(notYet) ?? "{}")).toMatchObject({
+        hmacRotation: { previous: 0, next: true, shared: true },
+      });
+      expect(JSON.parse(line(switched) ?? "{}")).toMatchObject({
+        hmacRotation: { previous: 1, next: false, shared: true },
+      });
+      for (const t of [notYet, switched]) for (const secret of [OLD, NEW]) expect(t.logs.text()).not.toContain(secret);
+    });
+
+    it("a send on either replica counts on the other (the throttle, through the old secret's keys)", async () => {
+      const { notYet, switched } = await pair(DEFAULT_THROTTLE);
+      for (const [first, second] of [
+        [switched, notYet],
+        [notYet, switched],
+      ]) {
+        const mobile = nextMobile();
+        expect((await resend(first, mobile)).__typename).toBe("AepsOtpResent");
+        expect(await resend(second, mobile)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+      }
+      expect(simulator.calls("aeps.resendOtp")).toBe(2);
+    });
+
     it("a consent recorded on either replica opens the credit report on the other", async () => {
       const { notYet, switched } = await pair();
       expect(await report(notYet, await consent(switched))).toBe("CibilCreditHistory");

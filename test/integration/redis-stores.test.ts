@@ -301,7 +301,7 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
       expect(sent).toEqual(["evalsha"]);
     });
 
-    it("registered mobiles: each reads what the other wrote; the one not yet switched writes nothing under the new secret", async () => {
+    it("registered mobiles: each reads what the other wrote; the one not yet switched copies nothing under the old secret", async () => {
       const notYet = new RedisRegisteredMobileStore(redis, prefix, oldHasher, notYetSealer, 60_000, [], [newHasher]);
       const switched = new RedisRegisteredMobileStore(redis, prefix, newHasher, switchedSealer, 60_000, [oldHasher]);
       const oldOnly = new RedisRegisteredMobileStore(redis, prefix, oldHasher, notYetSealer);
