@@ -132,9 +132,10 @@ export const protectionSettings = defineSettings({
           "`HMAC_SECRET` (the throttle under both), so no budget, consent, `Idempotency-Key` or registered mobile resets; " +
           "a registered mobile read only under one is copied under `HMAC_SECRET` with its remaining TTL; records sealed " +
           "with the key derived from them still open. Remove it once the short lifetimes have passed " +
-          '(docs/security.md "Rotating the HMAC secret": the longest of 24 h, `IDEMPOTENCY_TTL_SECONDS` and ' +
-          "`CIBIL_CONSENT_TTL_SECONDS` after the last replica switched). Unset, nothing more is computed or read; in " +
-          "memory it changes nothing",
+          '(docs/security.md "Rotating the HMAC secret": the longest of 24 h, any longer `OTP_*_WINDOW_SECONDS`, ' +
+          "`IDEMPOTENCY_TTL_SECONDS` and `CIBIL_CONSENT_TTL_SECONDS` after the last replica switched; registered mobiles " +
+          "no send read by then are forgotten, or keep it up to `CIBIL_REGISTERED_MOBILE_TTL_SECONDS`). Unset, nothing " +
+          "more is computed or read; in memory it changes nothing",
       },
     ),
     HMAC_SECRET_NEXT: text({
