@@ -86,13 +86,14 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     );
   }
 
-  if (config.hmacPreviousSecrets.length > 0 || config.hmacNextSecret !== null) {
+  if (config.hmacPreviousSecrets.length > 0 || config.hmacNextSecret !== null || config.hmacRetiredSecrets.length > 0) {
     // Which step of a rotation this replica is on (docs/security.md "Rotating the HMAC secret"): step 2 must not start
-    // before every replica says `next: true`, and a replica that still says `previous` after step 4 was missed. Counts
-    // only, never a secret.
+    // before every replica says `next: true`, and a replica that still counts `previous` after step 4 was missed.
+    // Counts only, never a secret.
     const hmacRotation = {
       previous: config.hmacPreviousSecrets.length,
       next: config.hmacNextSecret !== null,
+      retired: config.hmacRetiredSecrets.length,
       shared: config.redisUrl !== null,
     };
     logger.info(

@@ -110,6 +110,12 @@ export interface Config {
    * nothing is written under it. Null (the default, or equal to HMAC_SECRET): nothing more is computed or read.
    */
   hmacNextSecret: Buffer | null;
+  /**
+   * HMAC_SECRET_RETIRED: replaced secrets only the registered-mobile store in Redis still reads records under (and
+   * copies them under hmacSecret), after HMAC_SECRET_PREVIOUS is gone (docs/security.md "Rotating the HMAC secret").
+   * Empty (the default): nothing more is computed or read.
+   */
+  hmacRetiredSecrets: readonly Buffer[];
   /** Shared state for throttling and idempotency. Null: in-memory, one process. */
   redisUrl: string | null;
   redisKeyPrefix: string;
@@ -306,6 +312,16 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   if (nextRaw !== undefined && nextRaw !== hmacRaw && previousRaw.includes(nextRaw))
     problems.push("HMAC_SECRET_NEXT names a secret HMAC_SECRET_PREVIOUS lists: a replaced secret never comes back");
   const hmacNextSecret = nextRaw === undefined || nextRaw === hmacRaw ? null : Buffer.from(nextRaw, "utf8");
+  // The last step: replaced secrets read for registered mobiles only. Listed in HMAC_SECRET_PREVIOUS as well, they are
+  // read there already (and the throttle still writes under them): left out here.
+  const retiredRaw = protection.HMAC_SECRET_RETIRED ?? [];
+  if (retiredRaw.length > 0 && hmacRaw === undefined)
+    problems.push("HMAC_SECRET_RETIRED needs HMAC_SECRET: it names secrets HMAC_SECRET replaced");
+  if (nextRaw !== undefined && nextRaw !== hmacRaw && retiredRaw.includes(nextRaw))
+    problems.push("HMAC_SECRET_NEXT names a secret HMAC_SECRET_RETIRED lists: a replaced secret never comes back");
+  const hmacRetiredSecrets = [...new Set(retiredRaw)]
+    .filter((retired) => retired !== hmacRaw && !previousRaw.includes(retired))
+    .map((retired) => Buffer.from(retired, "utf8"));
 
   const config: Config = {
     env: server.NODE_ENV,
@@ -340,14 +356,15 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     hmacSecretEphemeral: hmacRaw === undefined,
     hmacPreviousSecrets,
     hmacNextSecret,
+    hmacRetiredSecrets,
     redisUrl,
     redisKeyPrefix: protection.REDIS_KEY_PREFIX,
-    // Derived: the previous secrets' keys open what they sealed, and the next secret's what the replicas already
-    // switched to it seal (the same key id; StoreSealer tries each, the current one first).
+    // Derived: the previous and retired secrets' keys open what they sealed, and the next secret's what the replicas
+    // already switched to it seal (the same key id; StoreSealer tries each, the current one first).
     storeKeys: configuredStoreKeys?.length
       ? configuredStoreKeys
-      : [hmacSecret, ...hmacPreviousSecrets, ...(hmacNextSecret ? [hmacNextSecret] : [])].map((secret) =>
-          deriveStoreKey(secret),
+      : [hmacSecret, ...hmacPreviousSecrets, ...(hmacNextSecret ? [hmacNextSecret] : []), ...hmacRetiredSecrets].map(
+          (secret) => deriveStoreKey(secret),
         ),
     storeKeysDerived: !configuredStoreKeys?.length,
     memoryLimits: {

@@ -67,6 +67,9 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
   const previousHashers = redis ? config.hmacPreviousSecrets.map((secret) => new KeyHasher(secret)) : [];
   const nextHashers = redis && config.hmacNextSecret ? [new KeyHasher(config.hmacNextSecret)] : [];
   const readHashers = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
+  // After HMAC_SECRET_PREVIOUS (HMAC_SECRET_RETIRED): registered mobiles' records only, read and copied under
+  // HMAC_SECRET; the throttle and every other store have stopped using the replaced secret.
+  const retiredHashers = redis ? config.hmacRetiredSecrets.map((secret) => new KeyHasher(secret)) : [];
   const limits = config.memoryLimits;
   const idempotency: IdempotencyStore = redis
     ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, sealer)
@@ -99,6 +102,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         registeredMobileTtlMs,
         previousHashers,
         nextHashers,
+        retiredHashers,
       )
     : new MemoryRegisteredMobileStore(hasher, sealer, {
         ttlMs: registeredMobileTtlMs,

@@ -134,7 +134,7 @@ export const protectionSettings = defineSettings({
           "with the key derived from them still open. Remove it once the short lifetimes have passed " +
           '(docs/security.md "Rotating the HMAC secret": the longest of 24 h, any longer `OTP_*_WINDOW_SECONDS`, ' +
           "`IDEMPOTENCY_TTL_SECONDS` and `CIBIL_CONSENT_TTL_SECONDS` after the last replica switched; registered mobiles " +
-          "no send read by then are forgotten, or keep it up to `CIBIL_REGISTERED_MOBILE_TTL_SECONDS`). Unset, nothing " +
+          "no send read by then are forgotten unless it moves to `HMAC_SECRET_RETIRED`). Unset, nothing " +
           "more is computed or read; in memory it changes nothing",
       },
     ),
@@ -150,6 +150,21 @@ export const protectionSettings = defineSettings({
         "derived from it open. Remove it when `HMAC_SECRET` becomes it. Unset, nothing more is computed or read; in " +
         "memory it changes nothing",
     }),
+    HMAC_SECRET_RETIRED: custom(
+      listOf(z.string().min(MIN_SECRET_LENGTH, { error: `entries must be at least ${MIN_SECRET_LENGTH} characters` })),
+      {
+        secret: true,
+        defaultDoc: "unset: no registered mobile read under a replaced secret",
+        doc:
+          "the last step of a rotation of `HMAC_SECRET`, in place of `HMAC_SECRET_PREVIOUS` once the short lifetimes " +
+          "have passed: the registered-mobile store in Redis still reads CIBIL ids' records under these secret(s), and " +
+          "copies each one a send reads under `HMAC_SECRET` with its remaining TTL; nothing else reads under them and " +
+          "nothing is written under them (the throttle no longer writes budget keys under the replaced secret). " +
+          "Remove it `CIBIL_REGISTERED_MOBILE_TTL_SECONDS` after the switch " +
+          '(docs/security.md "Rotating the HMAC secret"). Unset, nothing more is computed or read; in memory it ' +
+          "changes nothing",
+      },
+    ),
     STORE_ENCRYPTION_KEYS: custom(storeKeys, {
       secret: true,
       defaultDoc: "derived from `HMAC_SECRET` (HKDF); required in production with `REDIS_URL`",

@@ -453,6 +453,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #keys: SendingKeys;
   /** HMAC_SECRET_PREVIOUS's hashers, then HMAC_SECRET_NEXT's: every record, PAN link and send mark is read under them. */
   readonly #others: readonly KeyHasher[];
+  /** HMAC_SECRET_RETIRED's hashers: records only are read under them, and copied under the current key. */
+  readonly #retired: readonly KeyHasher[];
 
   constructor(
     private readonly redis: Redis,
@@ -470,16 +472,22 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     private readonly previousHashers: readonly KeyHasher[] = [],
     /**
      * HMAC_SECRET_NEXT: read and marked as the previous ones, so that a replica not yet switched sees what a switched
-     * one wrote; never copied to (the current secret here is the one being replaced). Both empty: nothing more is
-     * hashed or read.
+     * one wrote; never copied to (the current secret here is the one being replaced).
      */
     nextHashers: readonly KeyHasher[] = [],
+    /**
+     * HMAC_SECRET_RETIRED, after HMAC_SECRET_PREVIOUS: the CIBIL ids' records under these are read and copied under the
+     * current key as the previous ones' are; nothing else is (no PAN link, no send mark), and nothing is written under
+     * them. All three empty: nothing more is hashed or read.
+     */
+    retiredHashers: readonly KeyHasher[] = [],
   ) {
     this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
     this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSent", SENT, 1);
     this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSending", SENDING, 3);
     this.#migrateScript = scriptCommand(redis, "aopayRegisteredMobilesMigrate", MIGRATE);
     this.#others = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
+    this.#retired = retiredHashers;
     this.#keys = new SendingKeys(hasher, this.#others);
   }
 
@@ -549,14 +557,24 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   async sending(cibilId: string): Promise<readonly string[]> {
     const { key, others } = this.#keys.started(cibilId);
+    const retired = this.#retiredKeys(cibilId);
     let sealed: Array<string | false | null>;
     let older: Array<Array<string | false | null>> = [];
+    let retiredSealed: Array<string | null> = [];
     try {
-      // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel).
+      // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel, and one MGET
+      // for the retired secrets' records).
       const mark = (k: string) =>
         this.#sendingScript(this.#sendKey(k), this.#redisKey(k), this.#legacyKey(k), SEND_MARK_TTL_MS);
-      if (others.length === 0) sealed = await mark(key);
-      else [sealed, ...older] = await Promise.all([mark(key), ...others.map(mark)]);
+      if (others.length === 0 && retired.length === 0) sealed = await mark(key);
+      else {
+        let marked: Array<Array<string | false | null>>;
+        [marked, retiredSealed] = await Promise.all([
+          Promise.all([mark(key), ...others.map(mark)]),
+          this.#records(retired),
+        ]);
+        [sealed, ...older] = marked;
+      }
     } catch (error) {
       // Whether the mark was made is not known: left to expire (SEND_MARK_TTL_MS), as a failed `sent` leaves it.
       this.#keys.ended(cibilId);
@@ -566,14 +584,17 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     let olderMobiles: string[][];
     try {
       mobiles = this.#opened(key, sealed[0] || null, sealed[1] || null);
-      if (others.length === 0) return mobiles;
+      if (others.length === 0 && retired.length === 0) return mobiles;
       olderMobiles = others.map((k, i) => this.#opened(k, older[i][0] || null, older[i][1] || null));
+      for (let i = 0; i < retired.length; i++)
+        olderMobiles.push(this.#opened(retired[i], retiredSealed[2 * i], retiredSealed[2 * i + 1]));
     } catch (error) {
       // Refused (a record that does not open): not under way.
       await this.sent(cibilId);
       throw error;
     }
-    if (mobiles.length === 0) await this.#migrate(key, others, olderMobiles);
+    if (mobiles.length === 0)
+      await this.#migrate(key, retired.length === 0 ? others : [...others, ...retired], olderMobiles);
     return merged(olderMobiles, mobiles);
   }
 
@@ -594,7 +615,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
-    await this.#add(key, mobile, false, this.#otherKeys(cibilId));
+    await this.#add(key, mobile, false, this.#readKeys(cibilId));
     try {
       await this.redis.set(this.#panKey(pan), key, "PX", this.ttlMs);
     } catch (error) {
@@ -611,11 +632,28 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       throw new ProtectionStoreError(STORE, error);
     }
     const mobiles = this.#opened(key, sealed[0], sealed[1]);
-    const others = this.#otherKeys(cibilId);
+    const others = this.#readKeys(cibilId);
     if (others.length === 0) return mobiles;
     const olderMobiles = await this.#previousMobiles(others);
     if (mobiles.length === 0) await this.#migrate(key, others, olderMobiles);
     return merged(olderMobiles, mobiles);
+  }
+
+  /** The id's record keys under HMAC_SECRET_RETIRED's secrets (none, and no HMAC, without it). */
+  #retiredKeys(cibilId: string): readonly string[] {
+    return this.#retired.length === 0 ? NO_KEYS : this.#retired.map((h) => recordKey(h, cibilId));
+  }
+
+  /** Every key a record of the id is read under besides the current one: #otherKeys, then #retiredKeys. */
+  #readKeys(cibilId: string): readonly string[] {
+    if (this.#retired.length === 0) return this.#otherKeys(cibilId);
+    return [...this.#otherKeys(cibilId), ...this.#retiredKeys(cibilId)];
+  }
+
+  /** The records (list and legacy, two entries per key) under `keys`, in one MGET; none to read, no command. */
+  async #records(keys: readonly string[]): Promise<Array<string | null>> {
+    if (keys.length === 0) return [];
+    return this.redis.mget(...keys.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)]));
   }
 
   /** The id's record keys under HMAC_SECRET_PREVIOUS's, then HMAC_SECRET_NEXT's secrets (none, and no HMAC, without). */
@@ -624,16 +662,19 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   /**
-   * Migrate-on-read: a record found only under previous secrets (none under `key`, the current secret's) is copied
-   * under `key`, its mobiles sealed for it, with the remaining TTL of the records it came from (MIGRATE). Once every
-   * CIBIL id a send reads has its record under the current secret, HMAC_SECRET_PREVIOUS can go long before this
-   * store's TTL (docs/security.md "Rotating the HMAC secret"). `others` and `found` as read (the previous secrets'
-   * keys first, then the coming one's, never copied from). Best effort: a failure leaves the record where it was, read
-   * there until the next send copies it; the send itself has its mobiles already.
+   * Migrate-on-read: a record found only under previous or retired secrets (none under `key`, the current secret's) is
+   * copied under `key`, its mobiles sealed for it, with the remaining TTL of the records it came from (MIGRATE). Once
+   * every CIBIL id a send reads has its record under the current secret, HMAC_SECRET_PREVIOUS can go long before this
+   * store's TTL, and HMAC_SECRET_RETIRED reads the rest meanwhile (docs/security.md "Rotating the HMAC secret").
+   * `read` and `found` as #readKeys orders them: the previous secrets' keys, the coming one's (never copied from), the
+   * retired ones'. Best effort: a failure leaves the record where it was, read there until the next send copies it;
+   * the send itself has its mobiles already.
    */
-  async #migrate(key: string, others: readonly string[], found: readonly (readonly string[])[]): Promise<void> {
-    const sources = others.slice(0, this.previousHashers.length);
-    const mobiles = merged(found.slice(0, sources.length), []);
+  async #migrate(key: string, read: readonly string[], found: readonly (readonly string[])[]): Promise<void> {
+    const previous = this.previousHashers.length;
+    const retiredFrom = this.#others.length;
+    const sources = [...read.slice(0, previous), ...read.slice(retiredFrom)];
+    const mobiles = merged([...found.slice(0, previous), ...found.slice(retiredFrom)], []);
     if (mobiles.length === 0) return;
     try {
       const keys = [this.#redisKey(key), ...sources.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)])];

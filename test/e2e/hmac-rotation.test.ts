@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { SIM_OTP } from "../../src/simulator/state";
+import { KeyHasher } from "../../src/protection/key-hasher";
 import { upstreamEnv } from "../helpers/fake-upstream";
 import {
   nextAadhaar,
@@ -19,7 +20,7 @@ import {
   resultOf,
   SUBMIT_CIBIL_OTP,
 } from "../helpers/operations";
-import { deletePrefixes, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { connectRedis, deletePrefixes, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
 
 const OLD = "rotation-old-secret-0123456789abcdefghijk";
@@ -382,6 +383,44 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
     const again = await coming.gql(RESEND_AEPS_OTP, aeps, { "idempotency-key": key });
     expect(resultOf(again.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
     expect(simulator.calls("aeps.resendOtp")).toBe(sends + 1);
+  });
+
+  it("step 4 with HMAC_SECRET_RETIRED: registered mobiles are still read and copied; the throttle writes nothing under the old secret", async () => {
+    const budgets = { ...DEFAULT_THROTTLE, OTP_COOLDOWN_SECONDS: "0", OTP_WINDOW_MAX: "2" };
+    const redis = await connectRedis();
+    try {
+      const prefix = prefixes.at(-1) as string;
+      // The throttle's key for a mobile's sends under a secret (otp-throttle.ts: otp:sends:<HMAC>).
+      const sendsKey = (secret: string, mobile: string) =>
+        `${prefix}otp:sends:${new KeyHasher(Buffer.from(secret)).hash("destination:mobile", mobile)}`;
+      const old = await server(OLD, undefined, budgets);
+      const registered = customer();
+      const { cibilId, accessToken } = await register(old, registered);
+      // Step 3's configuration, the control: the throttle takes under the old secret too.
+      const switched = await rotate(old, OLD, budgets);
+      const [during, after] = [nextMobile(), nextMobile()];
+      expect((await resend(switched, during)).__typename).toBe("AepsOtpResent");
+      expect(await redis.exists(sendsKey(OLD, during), sendsKey(NEW, during))).toBe(2);
+      // Step 4 with the old secret moved to HMAC_SECRET_RETIRED: under the new secret only.
+      const retired = await rotate(switched, undefined, { ...budgets, HMAC_SECRET_RETIRED: OLD });
+      expect((await resend(retired, after)).__typename).toBe("AepsOtpResent");
+      expect(await redis.exists(sendsKey(NEW, after))).toBe(1);
+      expect(await redis.exists(sendsKey(OLD, after))).toBe(0);
+      // The CIBIL id no send read before: its record is read under the retired secret (the send counts on the mobile)
+      // and copied, so that a server without any rotation setting still counts it.
+      const generate = async (t: TestStack) =>
+        resultOf((await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body, "generateCibilOtp")
+          .__typename;
+      expect(await generate(retired)).toBe("CibilOtpChallenge");
+      const done = await rotate(retired, undefined, budgets);
+      expect(await generate(done)).toBe("CibilOtpChallenge");
+      expect(await resend(done, registered.mobile)).toMatchObject({
+        __typename: "OtpThrottled",
+        code: "OTP_LIMIT_REACHED",
+      });
+    } finally {
+      await redis.quit();
+    }
   });
 
   it("a registered mobile a send read during the rotation still counts once HMAC_SECRET_PREVIOUS is removed", async () => {

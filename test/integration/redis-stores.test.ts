@@ -350,5 +350,43 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
       await switched.sent("7000000023");
       expect(await newOnly.recall("7000000023")).toEqual(["9123400024"]);
     });
+
+    it("registered mobiles under HMAC_SECRET_RETIRED: records read and copied; nothing written under the old secret", async () => {
+      const oldStore = new RedisRegisteredMobileStore(redis, prefix, oldHasher, notYetSealer, 60_000);
+      const retired = new RedisRegisteredMobileStore(
+        redis,
+        prefix,
+        newHasher,
+        switchedSealer,
+        90 * 86_400_000,
+        [],
+        [],
+        [oldHasher],
+      );
+      const newOnly = new RedisRegisteredMobileStore(redis, prefix, newHasher, switchedSealer, 90 * 86_400_000);
+      await oldStore.remember("7000000031", "9123400031", "ABCPE1031F");
+      await oldStore.remember("7000000032", "9123400032", "ABCPE1032F");
+      const before = await dumpKeys(redis, prefix);
+      expect(await retired.sending("7000000031")).toEqual(["9123400031"]);
+      // The send's mark is under the current key only: a copy of Redis shows no new key under the old secret.
+      expect(await redis.exists(`${prefix}regsend:${oldHasher.hash("registered-mobile", "7000000031")}`)).toBe(0);
+      await retired.sent("7000000031");
+      expect(await retired.recall("7000000032")).toEqual(["9123400032"]);
+      // Copied, the original's remaining minute kept.
+      for (const id of ["7000000031", "7000000032"]) {
+        expect(await newOnly.recall(id)).toEqual([id.replace("70000000", "91234000")]);
+        expect(await redis.pttl(newOnly.redisKey(id))).toBeLessThanOrEqual(60_000);
+      }
+      // A PAN linked under the retired secret only is not followed (a first registration here): the old record is
+      // left as it was, and nothing under the old secret changed at all.
+      await retired.registering("ABCPE1031F", "9123400033");
+      const underOld = (keys: Array<{ key: string; value: string }>) =>
+        keys
+          .filter((k) => k.key.includes(oldHasher.hash("registered-mobile", "7000000031")))
+          .sort((a, b) => a.key.localeCompare(b.key));
+      const oldNow = underOld(await dumpKeys(redis, prefix));
+      expect(oldNow).toEqual(underOld(before));
+      expect(oldNow.map((k) => k.key)).toEqual([oldStore.redisKey("7000000031")]);
+    });
   });
 });

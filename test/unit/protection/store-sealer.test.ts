@@ -158,6 +158,31 @@ describe("STORE_ENCRYPTION_KEYS", () => {
     );
   });
 
+  it("HMAC_SECRET_RETIRED: its derived keys open last; a secret also in HMAC_SECRET_PREVIOUS is read there only", () => {
+    const { REDIS_URL: _r, ...memory } = production;
+    const [current, old, older, coming] = ["h".repeat(40), "o".repeat(40), "p".repeat(40), "n".repeat(40)];
+    const config = loadConfig({
+      ...memory,
+      HMAC_SECRET_PREVIOUS: old,
+      HMAC_SECRET_NEXT: coming,
+      HMAC_SECRET_RETIRED: `${older},${old},${current}`,
+    });
+    expect(config.hmacRetiredSecrets).toEqual([Buffer.from(older)]);
+    expect(config.storeKeys).toEqual(
+      [current, old, coming, older].map((secret) => deriveStoreKey(Buffer.from(secret))),
+    );
+    expect(loadConfig(memory).hmacRetiredSecrets).toEqual([]);
+    expect(() => loadConfig({ NODE_ENV: "development", HMAC_SECRET_RETIRED: older })).toThrow(
+      /HMAC_SECRET_RETIRED needs HMAC_SECRET/,
+    );
+    expect(() => loadConfig({ ...memory, HMAC_SECRET_RETIRED: older, HMAC_SECRET_NEXT: older })).toThrow(
+      /HMAC_SECRET_NEXT names a secret HMAC_SECRET_RETIRED lists/,
+    );
+    expect(() => loadConfig({ ...memory, HMAC_SECRET_RETIRED: "short-retired" })).toThrow(
+      /HMAC_SECRET_RETIRED.*at least 32 characters/,
+    );
+  });
+
   it("HMAC_SECRET_NEXT: its derived key opens after the current and previous ones'; it needs HMAC_SECRET", () => {
     const { REDIS_URL: _r, ...memory } = production;
     const [current, old, coming] = ["h".repeat(40), "o".repeat(40), "n".repeat(40)];
