@@ -339,7 +339,7 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
     // What it records, a server on the coming secret alone (no HMAC_SECRET_PREVIOUS) must not find: the reads under
     // it are reads only, and step 1 changes nothing a replica without the setting sees.
     const announced = await server(OLD, undefined, { ...DEFAULT_THROTTLE, HMAC_SECRET_NEXT: NEW });
-    const input = customer();
+    const input = registrationInput();
     const { cibilId, accessToken } = await register(announced, input);
     const challenge = resultOf(
       (await announced.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body,
@@ -394,7 +394,7 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
       const sendsKey = (secret: string, mobile: string) =>
         `${prefix}otp:sends:${new KeyHasher(Buffer.from(secret)).hash("destination:mobile", mobile)}`;
       const old = await server(OLD, undefined, budgets);
-      const registered = customer();
+      const registered = registrationInput();
       const { cibilId, accessToken } = await register(old, registered);
       // Step 3's configuration, the control: the throttle takes under the old secret too.
       const switched = await rotate(old, OLD, budgets);
