@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
-import { type AddressInfo, connect, type Socket } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { parseResponse, type RawClient, rawClient } from "../helpers/raw-http";
 import { gzipSync } from "node:zlib";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { request } from "undici";
@@ -22,37 +23,6 @@ import {
 
 const QUERY = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
 const SERVED = '{"data":{"serviceInfo":{"upstream":"LIVE"}}}';
-
-interface RawClient {
-  socket: Socket;
-  received(): string;
-  closed: Promise<void>;
-}
-
-function rawClient(baseUrl: string): Promise<RawClient> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(new URL(baseUrl).port), "127.0.0.1");
-    let data = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => (data += chunk));
-    socket.on("error", () => undefined);
-    const closed = new Promise<void>((r) => socket.once("close", () => r()));
-    socket.once("connect", () => resolve({ socket, received: () => data, closed }));
-    socket.once("error", reject);
-  });
-}
-
-/** Status, headers and body of the first response in `raw`. */
-function parseResponse(raw: string): { status: number; headers: Record<string, string>; body: string } {
-  const end = raw.indexOf("\r\n\r\n");
-  const [statusLine, ...lines] = raw.slice(0, end).split("\r\n");
-  const headers: Record<string, string> = {};
-  for (const line of lines) {
-    const colon = line.indexOf(":");
-    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  return { status: Number(statusLine.split(" ")[1]), headers, body: raw.slice(end + 4) };
-}
 
 /** Sends `head` (request line and headers, CRLF-separated, without the blank line) and `body`; the first response. */
 async function exchange(baseUrl: string, head: string, body: Buffer | string = "") {

@@ -1,4 +1,5 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
+import { parseResponse, rawClient } from "../helpers/raw-http";
 import { adoptableRequestId } from "../helpers/request-id";
 import {
   type ProductionTestStack,
@@ -23,57 +24,6 @@ const CHECK_INTERVAL_MS = 1000;
 // trickle here takes 8 s (40 bytes, one per 200 ms), the headers about 60 s.
 const SLACK_MS = 1500;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-interface RawClient {
-  socket: Socket;
-  /** Everything received so far. */
-  received(): string;
-  /** Resolves with ms from open to close. */
-  closed: Promise<number>;
-  /** Writes `text` one character every `everyMs` until closed or done; resolves with the count written. */
-  trickle(text: string, everyMs: number): Promise<number>;
-}
-
-function rawClient(port: number): Promise<RawClient> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    const openedAt = Date.now();
-    let data = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => (data += chunk));
-    socket.on("error", () => undefined);
-    const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - openedAt)));
-    socket.once("connect", () =>
-      resolve({
-        socket,
-        received: () => data,
-        closed,
-        trickle: async (text, everyMs) => {
-          let i = 0;
-          while (i < text.length && !socket.destroyed && socket.writable) {
-            socket.write(text[i]);
-            i += 1;
-            await new Promise((r) => setTimeout(r, everyMs));
-          }
-          return i;
-        },
-      }),
-    );
-    socket.once("error", reject);
-  });
-}
-
-/** Status, headers (lower-cased names) and body of the first HTTP response in `raw`. */
-function parseResponse(raw: string): { status: number; headers: Record<string, string>; body: string } {
-  const end = raw.indexOf("\r\n\r\n");
-  const [statusLine, ...lines] = raw.slice(0, end).split("\r\n");
-  const headers: Record<string, string> = {};
-  for (const line of lines) {
-    const colon = line.indexOf(":");
-    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  return { status: Number(statusLine.split(" ")[1]), headers, body: raw.slice(end + 4) };
-}
 
 /** Asserts a 408 written by our clientError handler: request id header, JSON body with the same id, nothing echoed. */
 function expect408(raw: string): string {

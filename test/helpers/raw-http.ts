@@ -1,0 +1,55 @@
+import { connect, type Socket } from "node:net";
+
+/** A raw TCP client of the server under test: for what undici will not send (half bodies, trickles, bad framing). */
+export interface RawClient {
+  socket: Socket;
+  /** Everything received so far (latin1: one character per byte). */
+  received(): string;
+  /** Resolves with ms from open to close. */
+  closed: Promise<number>;
+  /** Writes `text` one character every `everyMs` until closed or done; resolves with the count written. */
+  trickle(text: string, everyMs: number): Promise<number>;
+}
+
+/** Connects to 127.0.0.1 at `target`: a port, or a base URL (its port). */
+export function rawClient(target: number | string): Promise<RawClient> {
+  const port = typeof target === "number" ? target : Number(new URL(target).port);
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    const openedAt = Date.now();
+    let data = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (data += chunk));
+    socket.on("error", () => undefined);
+    const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - openedAt)));
+    socket.once("connect", () =>
+      resolve({
+        socket,
+        received: () => data,
+        closed,
+        trickle: async (text, everyMs) => {
+          let i = 0;
+          while (i < text.length && !socket.destroyed && socket.writable) {
+            socket.write(text[i]);
+            i += 1;
+            await new Promise((r) => setTimeout(r, everyMs));
+          }
+          return i;
+        },
+      }),
+    );
+    socket.once("error", reject);
+  });
+}
+
+/** Status, headers (lower-cased names) and body of the first HTTP response in `raw`. */
+export function parseResponse(raw: string): { status: number; headers: Record<string, string>; body: string } {
+  const end = raw.indexOf("\r\n\r\n");
+  const [statusLine, ...lines] = raw.slice(0, end).split("\r\n");
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(statusLine.split(" ")[1]), headers, body: raw.slice(end + 4) };
+}
