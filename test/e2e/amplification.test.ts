@@ -1,9 +1,8 @@
 import { request } from "undici";
 import { DEFAULT_GRAPHQL_LIMITS } from "../../src/config";
 import { MAX_ERROR_LOCATIONS } from "../../src/graphql/plugins/error-format";
-import { SIM_OTP } from "../../src/simulator/state";
 import { registrationInput } from "../helpers/identifiers";
-import { GENERATE_CIBIL_OTP, REGISTER_CIBIL_CUSTOMER, resultOf } from "../helpers/operations";
+import { GENERATE_CIBIL_OTP, REGISTER_CIBIL_CUSTOMER, resultOf, rightAnswer } from "../helpers/operations";
 import { productionStackSendingNothing, startTestStack, type TestStack, TEST_API_KEY } from "../helpers/stack";
 
 /**
@@ -276,14 +275,7 @@ describe("calls to AOPay per request", () => {
       (await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body,
       "generateCibilOtp",
     );
-    const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
-    const input = {
-      cibilId,
-      accessToken,
-      otp: SIM_OTP,
-      questionKey: question.key,
-      answerKey: question.answerChoices[0].key,
-    };
+    const input = rightAnswer(cibilId, accessToken, challenge);
     t.simulator?.resetCalls();
 
     // The verification's own history, selected three times (aliases and a fragment), is one read.

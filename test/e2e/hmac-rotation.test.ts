@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
-import { SIM_OTP } from "../../src/simulator/state";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { upstreamEnv } from "../helpers/fake-upstream";
 import {
@@ -18,6 +17,7 @@ import {
   REGISTER_CIBIL_CUSTOMER,
   RESEND_AEPS_OTP,
   resultOf,
+  rightAnswer,
   SUBMIT_CIBIL_OTP,
 } from "../helpers/operations";
 import { connectRedis, deletePrefixes, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
@@ -137,19 +137,8 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
         "generateCibilOtp",
       );
       expect(challenge.__typename).toBe("CibilOtpChallenge");
-      const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
       const verified = resultOf(
-        (
-          await old.gql(SUBMIT_CIBIL_OTP, {
-            input: {
-              cibilId,
-              accessToken,
-              otp: SIM_OTP,
-              questionKey: question.key,
-              answerKey: question.answerChoices[0].key,
-            },
-          })
-        ).body,
+        (await old.gql(SUBMIT_CIBIL_OTP, { input: rightAnswer(cibilId, accessToken, challenge) })).body,
         "submitCibilOtp",
       );
       expect(verified.__typename).toBe("CibilOtpVerified");
@@ -229,14 +218,7 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
         (await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body,
         "generateCibilOtp",
       );
-      const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
-      const input = {
-        cibilId,
-        accessToken,
-        otp: SIM_OTP,
-        questionKey: question.key,
-        answerKey: question.answerChoices[0].key,
-      };
+      const input = rightAnswer(cibilId, accessToken, challenge);
       expect(resultOf((await t.gql(SUBMIT_CIBIL_OTP, { input })).body, "submitCibilOtp").__typename).toBe(
         "CibilOtpVerified",
       );
@@ -346,11 +328,8 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
       "generateCibilOtp",
     );
     expect(challenge.__typename).toBe("CibilOtpChallenge");
-    const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
-    const verify = { cibilId, accessToken, otp: SIM_OTP, questionKey: question.key };
-    const answerKey = question.answerChoices[0].key;
     const verified = resultOf(
-      (await announced.gql(SUBMIT_CIBIL_OTP, { input: { ...verify, answerKey } })).body,
+      (await announced.gql(SUBMIT_CIBIL_OTP, { input: rightAnswer(cibilId, accessToken, challenge) })).body,
       "submitCibilOtp",
     );
     expect(verified.__typename).toBe("CibilOtpVerified");

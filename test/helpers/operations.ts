@@ -1,4 +1,5 @@
 import { TRUSTED_DOCUMENTS } from "../../src/generated/trusted-documents";
+import { SIM_OTP } from "../../src/simulator/state";
 
 /**
  * A client operation (client/operations/*.graphql) exactly as the generated clients send it: the tests send the
@@ -56,4 +57,13 @@ export function withoutRequestIds(text: string): string {
     /"requestId":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g,
     '"requestId":"<id>"',
   );
+}
+
+/**
+ * The SubmitCibilOtp input answering `challenge` (a CibilOtpChallenge) rightly for the simulator: its OTP and the
+ * first answer choice of the challenge's question.
+ */
+export function rightAnswer(cibilId: string, accessToken: string, challenge: Result) {
+  const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
+  return { cibilId, accessToken, otp: SIM_OTP, questionKey: question.key, answerKey: question.answerChoices[0].key };
 }
