@@ -48,7 +48,13 @@ export function representationRefusal(
   return null;
 }
 
-/** The charset parameter of a media type, quoted or not (RFC 9110 §8.3.1: parameter names are case-insensitive). */
+/**
+ * The charset parameter of a media type, quoted or not (RFC 9110 §8.3.1: parameter names are case-insensitive).
+ * Hand-written rather than jshttp's content-type (a dependency of a dependency here): its parse throws on a malformed
+ * header (`application/json; charset=latin1;`, a trailing `;`), which would leave that header to the route's more
+ * lenient reading and its latin1 body decoded as UTF-8 again; the charset must be judged in every header that names
+ * one.
+ */
 const CHARSET = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
 
 function refuse(

@@ -241,6 +241,8 @@ describe("a body this server would read otherwise than meant is refused before i
     ["application/json; charset=utf-16", Buffer.from(QUERY, "utf16le")],
     ['application/json; charset="utf-16le"', Buffer.from(QUERY, "utf16le")],
     ["application/json;charset=windows-1252", Buffer.from(QUERY, "latin1")],
+    // Malformed (a trailing `;`): a strict media-type parser would give up on it; its charset is still judged.
+    ["application/json; charset=latin1;", Buffer.from(QUERY, "latin1")],
   ])(
     "%s is 415 (before: decoded as UTF-8 whatever it said: latin1 served, UTF-16 'not valid JSON')",
     async (type, body) => {
