@@ -16,6 +16,13 @@ const COUNTED_AS = Symbol("unauthenticatedKey");
 type CountedSocket = Socket & { [COUNTED_AS]?: string | null | false };
 
 /**
+ * How many of the oldest unauthenticated connections are looked at, at most, for one with no request in progress to
+ * close in favour of a new one (MAX_UNAUTHENTICATED_CONNECTIONS reached). Bounded: a storm of connections that all
+ * carry requests costs each new one at most this many checks, and the new one is then closed as before.
+ */
+const EVICTION_SCAN = 32;
+
+/**
  * Limits connections that have not yet carried an authenticated request (docs/security.md "Slow clients and connection limits": a client holding sockets
  * open, each trickling a request in, costs no credential). Every accepted connection counts against its client IP
  * (an IPv4 address, or an IPv6 /64: client-ip.ts) and against the listener's total until a request on it passes
@@ -28,13 +35,6 @@ type CountedSocket = Socket & { [COUNTED_AS]?: string | null | false };
  * request is from is known only from its X-Forwarded-For, after the headers. Connections that never authenticate
  * (slow or idle ones) are still cut by HEADERS_TIMEOUT_MS and REQUEST_TIMEOUT_MS, which frees their place.
  */
-/**
- * How many of the oldest unauthenticated connections are looked at, at most, for one with no request in progress to
- * close in favour of a new one (MAX_UNAUTHENTICATED_CONNECTIONS reached). Bounded: a storm of connections that all
- * carry requests costs each new one at most this many checks, and the new one is then closed as before.
- */
-const EVICTION_SCAN = 32;
-
 export class ConnectionGuard {
   readonly #perIp = new Map<string, number>();
   #total = 0;

@@ -52,6 +52,12 @@ export function noteAccess(summary: AccessSummary | undefined, key: "throttled" 
 }
 
 /**
+ * Counts a request refused before GraphQL ran (metrics: http_requests_refused_total), by status and its code (the
+ * access summary's `result`, an EdgeCode: a fixed set).
+ */
+export type RefusalCounter = (status: number, code: string) => void;
+
+/**
  * Fastify's request log lines, rewritten so that no URL is ever logged as the client wrote it: a GraphQL GET carries
  * the document and its variables (Aadhaar, mobile ...) in the query string, and the path of an unknown route is
  * whatever the client typed. Fastify's defaults log `req` (with the full URL) on incoming requests, 5xx errors and
@@ -59,12 +65,6 @@ export function noteAccess(summary: AccessSummary | undefined, key: "throttled" 
  * `(no route)` when none matched) and a summary of the upstream calls it made (a failed call also gets its own warning
  * line, when it happens).
  */
-/**
- * Counts a request refused before GraphQL ran (metrics: http_requests_refused_total), by status and its code (the
- * access summary's `result`, an EdgeCode: a fixed set).
- */
-export type RefusalCounter = (status: number, code: string) => void;
-
 export class AccessLogController extends LogController {
   constructor(private readonly countRefusal?: RefusalCounter) {
     super({ requestIdLogLabel: "requestId" });
