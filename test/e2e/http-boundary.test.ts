@@ -7,6 +7,7 @@ import { request } from "undici";
 import { aepsInput, REGISTER_CIBIL_CUSTOMER, RESEND_AEPS_OTP } from "../helpers/operations";
 import {
   postGraphQL,
+  productionStackSendingNothing,
   type ProductionTestStack,
   startProductionStack,
   startTestStack,
@@ -188,19 +189,11 @@ describe("connections that never send a whole request do not keep new clients ou
 });
 
 describe("a body this server would read otherwise than meant is refused before it is read (production)", () => {
-  let t: ProductionTestStack;
-  beforeAll(async () => {
-    t = await startProductionStack();
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
-  beforeEach(() => t.simulator.resetCalls());
-  afterEach(() => expect(t.simulator.calls()).toBe(0));
+  const s = productionStackSendingNothing();
 
   const json = "content-type: application/json";
   const refusedAs = (reason: string, id: string) =>
-    expect(t.logs.records()).toContainEqual(
+    expect(s.t.logs.records()).toContainEqual(
       expect.objectContaining({ requestId: id, status: expect.any(Number), result: "BAD_REQUEST", refused: reason }),
     );
 
@@ -213,7 +206,7 @@ describe("a body this server would read otherwise than meant is refused before i
   ])(
     "Content-Encoding: %s is 415, the connection closed (before: gzip's bytes parsed as JSON, a plain body labelled compressed served)",
     async (encoding, body) => {
-      const res = await exchange(t.baseUrl, `${POST_HEAD}\r\n${json}\r\ncontent-encoding: ${encoding}`, body);
+      const res = await exchange(s.t.baseUrl, `${POST_HEAD}\r\n${json}\r\ncontent-encoding: ${encoding}`, body);
       expectRefusal(res, 415, "BAD_REQUEST", /^Content-Encoding is not supported/);
       expect(res.headers.connection).toBe("close");
       refusedAs("content-encoding", res.headers["x-request-id"]);
@@ -224,13 +217,13 @@ describe("a body this server would read otherwise than meant is refused before i
     const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024));
     expect(bomb.length).toBeLessThan(32 * 1024);
     const began = Date.now();
-    const res = await exchange(t.baseUrl, `${POST_HEAD}\r\n${json}\r\ncontent-encoding: gzip`, bomb);
+    const res = await exchange(s.t.baseUrl, `${POST_HEAD}\r\n${json}\r\ncontent-encoding: gzip`, bomb);
     expectRefusal(res, 415, "BAD_REQUEST", /^Content-Encoding is not supported/);
     expect(Date.now() - began).toBeLessThan(1000);
   });
 
   it("Content-Encoding: identity is the body as it is: served", async () => {
-    const res = await exchange(t.baseUrl, `${POST_HEAD}\r\n${json}\r\ncontent-encoding: identity`, QUERY);
+    const res = await exchange(s.t.baseUrl, `${POST_HEAD}\r\n${json}\r\ncontent-encoding: identity`, QUERY);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual(JSON.parse(SERVED));
   });
@@ -246,7 +239,7 @@ describe("a body this server would read otherwise than meant is refused before i
   ])(
     "%s is 415 (before: decoded as UTF-8 whatever it said: latin1 served, UTF-16 'not valid JSON')",
     async (type, body) => {
-      const res = await exchange(t.baseUrl, `${POST_HEAD}\r\ncontent-type: ${type}`, body);
+      const res = await exchange(s.t.baseUrl, `${POST_HEAD}\r\ncontent-type: ${type}`, body);
       expectRefusal(res, 415, "BAD_REQUEST", /^Unsupported charset: send the JSON body in UTF-8/);
       refusedAs("charset", res.headers["x-request-id"]);
     },
@@ -259,13 +252,13 @@ describe("a body this server would read otherwise than meant is refused before i
     "application/json; charset=utf8",
     "application/json;charset=utf-8; profile=x",
   ])("%s is served", async (type) => {
-    const res = await exchange(t.baseUrl, `${POST_HEAD}\r\ncontent-type: ${type}`, QUERY);
+    const res = await exchange(s.t.baseUrl, `${POST_HEAD}\r\ncontent-type: ${type}`, QUERY);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual(JSON.parse(SERVED));
   });
 
   it("a byte-order mark before the JSON is taken (RFC 8259 §8.1 lets a parser ignore it); invalid UTF-8 in a value reaches no one", async () => {
-    const bom = await exchange(t.baseUrl, `${POST_HEAD}\r\n${json}`, `\ufeff${QUERY}`);
+    const bom = await exchange(s.t.baseUrl, `${POST_HEAD}\r\n${json}`, `\ufeff${QUERY}`);
     expect(bom.status).toBe(200);
     // An invalid byte sequence in an input value becomes U+FFFD, which no validated input accepts: refused, not sent.
     const register = Buffer.concat([
@@ -275,7 +268,7 @@ describe("a body this server would read otherwise than meant is refused before i
         '","lastName":"Kulkarni","pan":"ABCPE1234F","dateOfBirth":"1990-04-23","email":"a@b.example","mobile":"9876543210"}}}',
       ),
     ]);
-    const res = await exchange(t.baseUrl, `${POST_HEAD}\r\n${json}`, register);
+    const res = await exchange(s.t.baseUrl, `${POST_HEAD}\r\n${json}`, register);
     expect(res.status).toBeLessThan(500);
     expect(res.body).toContain('"errors"');
     expect(res.body).not.toContain("\ufffd");
@@ -283,18 +276,10 @@ describe("a body this server would read otherwise than meant is refused before i
 });
 
 describe("framing: chunk sizes, pipelining, header case (production)", () => {
-  let t: ProductionTestStack;
-  beforeAll(async () => {
-    t = await startProductionStack();
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
-  beforeEach(() => t.simulator.resetCalls());
-  afterEach(() => expect(t.simulator.calls()).toBe(0));
+  const s = productionStackSendingNothing();
 
   it("a chunk announced at 4 GiB is 413 once more than BODY_LIMIT_BYTES has arrived, and the connection closed", async () => {
-    const c = await rawClient(t.baseUrl);
+    const c = await rawClient(s.t.baseUrl);
     c.socket.write(`${POST_HEAD}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nffffffff\r\n`);
     c.socket.write("x".repeat(40 * 1024));
     await c.closed;
@@ -302,7 +287,7 @@ describe("framing: chunk sizes, pipelining, header case (production)", () => {
   });
 
   it("pipelined requests are answered in order, each with its own id", async () => {
-    const c = await rawClient(t.baseUrl);
+    const c = await rawClient(s.t.baseUrl);
     const one = `${POST_HEAD}\r\ncontent-type: application/json\r\ncontent-length: ${QUERY.length}\r\n\r\n${QUERY}`;
     const bad = `${POST_HEAD}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{x`;
     c.socket.write(one + one + bad);
@@ -317,7 +302,7 @@ describe("framing: chunk sizes, pipelining, header case (production)", () => {
 
   it("header names in any case, and a media type in capitals, are read alike", async () => {
     const res = await exchange(
-      t.baseUrl,
+      s.t.baseUrl,
       `POST /graphql HTTP/1.1\r\nHOST: x\r\nX-API-KEY: ${TEST_API_KEY}\r\nCONTENT-TYPE: APPLICATION/JSON; CHARSET=UTF-8`,
       QUERY,
     );
@@ -426,22 +411,14 @@ const INTROSPECTION = `query { __schema { types { name description fields { name
 
 describe("every refusal before GraphQL: its status, a typed JSON body, a fixed reason on its line, counted (production)", () => {
   const ORIGIN = "https://app.example.test";
-  let t: ProductionTestStack;
-  beforeAll(async () => {
-    t = await startProductionStack({ CORS_ORIGINS: ORIGIN });
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
-  beforeEach(() => t.simulator.resetCalls());
-  afterEach(() => expect(t.simulator.calls()).toBe(0));
+  const s = productionStackSendingNothing({ CORS_ORIGINS: ORIGIN });
 
   /** The request's access line (or the parser's refusal line): its status and its fixed reason. */
-  const lineOf = (id: string) => t.logs.records().find((l) => l.requestId === id);
+  const lineOf = (id: string) => s.t.logs.records().find((l) => l.requestId === id);
 
   it("a CORS preflight from a refused origin is 403 ORIGIN_NOT_ALLOWED, not 404 NOT_FOUND; from an allowed origin 204", async () => {
     const refused = await exchange(
-      t.baseUrl,
+      s.t.baseUrl,
       "OPTIONS /graphql HTTP/1.1\r\nHost: x\r\norigin: https://evil.example\r\naccess-control-request-method: POST",
     );
     expectRefusal(refused, 403, "ORIGIN_NOT_ALLOWED", /^This browser origin may not call this API\.$/);
@@ -451,25 +428,25 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
       refused: "CORS preflight from an origin not allowed",
     });
     const allowed = await exchange(
-      t.baseUrl,
+      s.t.baseUrl,
       `OPTIONS /graphql HTTP/1.1\r\nHost: x\r\norigin: ${ORIGIN}\r\naccess-control-request-method: POST`,
     );
     expect(allowed.status).toBe(204);
     expect(allowed.headers["access-control-allow-origin"]).toBe(ORIGIN);
     // Not a preflight (no Origin): no route answers OPTIONS, 404 as before.
-    const plain = await exchange(t.baseUrl, "OPTIONS /graphql HTTP/1.1\r\nHost: x");
+    const plain = await exchange(s.t.baseUrl, "OPTIONS /graphql HTTP/1.1\r\nHost: x");
     expectRefusal(plain, 404, "NOT_FOUND", /^Not found\.$/);
   });
 
   it("an OPTIONS from an allowed origin without Access-Control-Request-Method: 204, not @fastify/cors's text/plain 400", async () => {
-    const res = await exchange(t.baseUrl, `OPTIONS /graphql HTTP/1.1\r\nHost: x\r\norigin: ${ORIGIN}`);
+    const res = await exchange(s.t.baseUrl, `OPTIONS /graphql HTTP/1.1\r\nHost: x\r\norigin: ${ORIGIN}`);
     expect(res.status).toBe(204);
     expect(res.headers["access-control-allow-origin"]).toBe(ORIGIN);
   });
 
   it("an Expect other than 100-continue: 417 with a request id and a typed body (before: Node's bare 417), connection closed", async () => {
     const res = await exchange(
-      t.baseUrl,
+      s.t.baseUrl,
       `${POST_HEAD}\r\ncontent-type: application/json\r\nexpect: 9876543210`,
       QUERY,
     );
@@ -478,7 +455,7 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     expect(res.body).not.toContain("9876543210");
     expect(lineOf(res.headers["x-request-id"])).toMatchObject({ status: 417, reason: "expect" });
     // 100-continue is still honoured: 100, then the answer.
-    const c = await rawClient(t.baseUrl);
+    const c = await rawClient(s.t.baseUrl);
     c.socket.write(
       `${POST_HEAD}\r\ncontent-type: application/json\r\nexpect: 100-continue\r\ncontent-length: ${QUERY.length}\r\n\r\n${QUERY}`,
     );
@@ -559,7 +536,7 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
       ],
     ];
     for (const [name, head, body, status, code, reason] of cases) {
-      const res = await exchange(t.baseUrl, head, body);
+      const res = await exchange(s.t.baseUrl, head, body);
       expect({ name, status: res.status }).toEqual({ name, status });
       if (!head.startsWith("HEAD ")) {
         const parsed = JSON.parse(res.body) as { errors: Array<{ extensions: { code: string; requestId: string } }> };
@@ -572,17 +549,17 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
       });
     }
     // Node's parser: 431 and a malformed request line.
-    const big = await exchange(t.baseUrl, `GET /graphql?q=${"9".repeat(20_000)} HTTP/1.1\r\nHost: x`);
+    const big = await exchange(s.t.baseUrl, `GET /graphql?q=${"9".repeat(20_000)} HTTP/1.1\r\nHost: x`);
     expectRefusal(big, 431, "HEADERS_TOO_LARGE", /^Request headers are too large\.$/);
     const malformed = await exchange(
-      t.baseUrl,
+      s.t.baseUrl,
       `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\ntransfer-encoding: chunked`,
       "0\r\n\r\n",
     );
     expectRefusal(malformed, 400, "BAD_REQUEST", /^Bad request\.$/);
-    expect(t.logs.raw()).not.toContain(mobile);
+    expect(s.t.logs.raw()).not.toContain(mobile);
 
-    const metrics = await scrape(t);
+    const metrics = await scrape(s.t);
     const count = (status: number, code: string) =>
       Number(
         new RegExp(`^http_requests_refused_total\\{status="${status}",code="${code}"\\} (\\d+)$`, "m").exec(

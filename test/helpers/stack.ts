@@ -162,10 +162,10 @@ export type ProductionTestStack = TestStack & {
  * A production stack (startProductionStack) for a describe block, started before its tests and stopped after, with
  * every test asserting that it sent nothing to AOPay: for suites about requests refused before any upstream call.
  */
-export function productionStackSendingNothing(): { readonly t: ProductionTestStack } {
+export function productionStackSendingNothing(env: Record<string, string> = {}): { readonly t: ProductionTestStack } {
   const s = {} as { t: ProductionTestStack };
   beforeAll(async () => {
-    s.t = await startProductionStack();
+    s.t = await startProductionStack(env);
   });
   afterAll(async () => {
     await s.t?.stop();
