@@ -43,6 +43,12 @@ export class Admission {
   /** A refused connection's next request is read in its turn (refused-reads.ts: why). */
   readonly #refusedReads: RefusedReads;
 
+  /**
+   * The refusal's headers and body once a request's body has arrived (`take`), for either layer: 503, Retry-After,
+   * OVERLOADED. Made once: under overload a refusal is the most frequent answer.
+   */
+  readonly overloadedHeaders: Readonly<Record<string, string>>;
+
   /** The listener of `#closed`, made once. */
   readonly #onClose: (this: ServerResponse) => void;
 
@@ -53,6 +59,7 @@ export class Admission {
   ) {
     this.#refusedReads = new RefusedReads(config.refusedReadsPerTurn);
     this.#onClose = this.#closed(this);
+    this.overloadedHeaders = { "retry-after": String(config.retryAfterSeconds) };
     if (config.maxEventLoopDelayMs > 0) {
       // An interval's mean is the difference of the sampler's running totals: nothing is reset, so no delay is lost
       // between two readings (EventLoopSampler says why a reset would lose one).
@@ -116,6 +123,11 @@ export class Admission {
     if ((res as SlotResponse)[HOLDS_PLACE] !== true) return;
     (res as SlotResponse)[HOLDS_PLACE] = false;
     this.#inFlight -= 1;
+  }
+
+  /** The refusal's body (`overloadedHeaders`). */
+  overloadedBody(requestId: string): ReturnType<typeof errorBody> {
+    return errorBody(OVERLOADED_MESSAGE, EdgeCode.OVERLOADED, requestId);
   }
 
   /** Places taken now (tests). */
@@ -255,7 +267,6 @@ export function guardServer(server: Server, admission: Admission, options: RawAd
  * pass.
  */
 export function registerAdmission(fastify: FastifyInstance, admission: Admission): void {
-  const overloaded = overloadedAnswer(admission);
   fastify.addHook("onRequest", (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (request.routeOptions.url !== GRAPHQL_PATH || (request.raw as RawRequest)[ADMITTED]) {
       done();
@@ -266,7 +277,7 @@ export function registerAdmission(fastify: FastifyInstance, admission: Admission
       return;
     }
     // No log line of its own (it would add work exactly when there is too much): the access line has the 503.
-    void reply.code(503).headers(overloaded.headers).send(overloaded.body(request.id));
+    void reply.code(503).headers(admission.overloadedHeaders).send(admission.overloadedBody(request.id));
     admission.refused(request.raw.socket);
   });
   // The place, once the body has arrived (Admission.take says why): before the document checks of http-server.ts.
@@ -275,20 +286,9 @@ export function registerAdmission(fastify: FastifyInstance, admission: Admission
       done();
       return;
     }
-    void reply.code(503).headers(overloaded.headers).send(overloaded.body(request.id));
+    void reply.code(503).headers(admission.overloadedHeaders).send(admission.overloadedBody(request.id));
     admission.refused(request.raw.socket);
   });
-}
-
-/** The refusal once a request's body has arrived (Admission.take), for either layer: 503, Retry-After, OVERLOADED. */
-export function overloadedAnswer(admission: Admission): {
-  headers: Record<string, string>;
-  body: (requestId: string) => ReturnType<typeof errorBody>;
-} {
-  return {
-    headers: { "retry-after": String(admission.config.retryAfterSeconds) },
-    body: (requestId) => errorBody(OVERLOADED_MESSAGE, EdgeCode.OVERLOADED, requestId),
-  };
 }
 
 const OVERLOADED_MESSAGE = "The server is overloaded: try again after Retry-After seconds. Nothing was done.";

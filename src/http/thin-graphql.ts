@@ -24,7 +24,7 @@ import {
 } from "./exchange";
 import { type AnswerGraphQL, type GraphQLAnswer, JSON_CONTENT_TYPES } from "./graphql-route";
 import { limitResponseWrite, RAW_REQUEST_ID } from "./node-limits";
-import { type Admission, overloadedAnswer } from "./admission";
+import type { Admission } from "./admission";
 import { callerRequestId, freshRequestId } from "./request-id";
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -275,8 +275,7 @@ class ThinRequest implements GraphQLExchange {
     // Admission's place, now that the body has arrived (Admission.take says why not at the door).
     const admission = this.options.admission;
     if (admission !== null && admission.take(this.res) !== null) {
-      const overloaded = overloadedAnswer(admission);
-      this.#send({ status: 503, headers: overloaded.headers, body: overloaded.body(this.id) });
+      this.#send({ status: 503, headers: admission.overloadedHeaders, body: admission.overloadedBody(this.id) });
       admission.refused(this.socket);
       return;
     }
