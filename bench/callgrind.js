@@ -17,7 +17,9 @@
  * Usage: npm run bench:callgrind -- [--mutation aeps|cibil] [--system ours|floor|apollo|rest|ours-redis|ours-idem]
  *          [--requests 1000] [--warmup 2000] [--no-build] [--ours-header "Name: value" ...]
  *          [--ours-env NAME=VALUE ...]
- * Dumps go to bench/results/callgrind/ (callgrind_annotate reads them).
+ * Dumps go to bench/results/callgrind/<system>-<mutation>/, one folder per pair, so a run of another system or
+ * mutation keeps them: `node bench/callgrind-compare.js <dump A> <dump B>` sets two side by side by function, and
+ * callgrind_annotate reads each.
  */
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
@@ -31,13 +33,15 @@ const { checkHits, describeHits } = require("./lib/hits");
 const { fmt } = require("./lib/format");
 const { deletePrefix } = require("./lib/redis");
 
-const OUT = path.join(__dirname, "results/callgrind");
-const cg = callgrindIn(OUT);
+const RESULTS = path.join(__dirname, "results/callgrind");
 const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 
 async function main() {
   const { values } = parseArgs({ options: oneSystemOptions({ requests: "1000", warmup: "2000" }), strict: true });
   const { m, sys, requests, warmup } = pickSystem(values);
+  // Only this pair's previous dumps are removed: the other system's, measured just before, stay to be compared with.
+  const OUT = path.join(RESULTS, `${sys.key}-${m.key}`);
+  const cg = callgrindIn(OUT);
   if (spawnSync("valgrind", ["--version"]).status !== 0)
     throw new Error("valgrind is not installed (apt-get install valgrind)");
   buildOurs(sys, values["no-build"], log);
@@ -95,6 +99,9 @@ async function main() {
   );
   log(
     `  dumps: ${path.relative(process.cwd(), OUT)}/callgrind.out.${s.pid}.2-01 (main thread; callgrind_annotate --inclusive=yes <file> | head -60)`,
+  );
+  log(
+    `  by function, against another run: node bench/callgrind-compare.js <that dump> <this dump> --requests ${requests}`,
   );
   if (!hits.pass || r.ok !== requests) process.exitCode = 1;
 }
