@@ -13,8 +13,18 @@
  *   "ids" (the client's, client/src/generated/trusted-documents.ts): `trustedDocumentIds`, id by operation name.
  *
  * Both come from the same run, so a client built from this repository always sends ids the server knows.
+ *
+ * With `config.released` (a folder, schema/releases), the server's list also keeps every document of a released client
+ * package (`trusted-documents-v<version>.json` there, Apollo's manifest format, written at each release): changing an
+ * operation's selection changes its text and so its id, and an app built with the released package keeps sending the
+ * old one (docs/security.md "Trusted documents": the server is deployed before the clients). Each kept entry carries
+ * `released: "<version>"`; one that no longer validates against the schema fails codegen, since that is a breaking
+ * change for the apps that send it. The client's ids are always the current ones.
  */
 const { createHash } = require("node:crypto");
+const fs = require("node:fs");
+const path = require("node:path");
+const { parse, validate } = require("graphql");
 const { collectFragments, collectOperations, wireSource } = require("./operations.js");
 
 /**
@@ -26,12 +36,47 @@ function documentId(body) {
 }
 
 /**
- * @param {import("graphql").GraphQLSchema} _schema
+ * The documents of the released client packages in `dir` (oldest release first), each checked: its id is the SHA-256
+ * of its text, and the text still validates against `schema`.
+ * @param {import("graphql").GraphQLSchema} schema
+ * @param {string} dir
+ * @returns {{ id: string, name: string, type: string, body: string, released: string }[]}
+ */
+function releasedDocuments(schema, dir) {
+  const folder = path.resolve(process.cwd(), dir);
+  const files = fs
+    .readdirSync(folder)
+    .map((file) => ({ file, version: /^trusted-documents-v(\d+)\.(\d+)\.(\d+)\.json$/.exec(file) }))
+    .filter((f) => f.version !== null)
+    .sort((a, b) => {
+      const [x, y] = [a.version, b.version].map((v) => (v ?? []).slice(1).map(Number));
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    });
+  return files.flatMap(({ file }) => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(folder, file), "utf8"));
+    const version = file.slice("trusted-documents-v".length, -".json".length);
+    return manifest.operations.map((/** @type {{ id: string, name: string, type: string, body: string }} */ op) => {
+      if (documentId(op.body) !== op.id)
+        throw new Error(`trusted-documents: ${file}: ${op.name}'s id is not its text's`);
+      const errors = validate(schema, parse(op.body));
+      if (errors.length > 0) {
+        throw new Error(
+          `trusted-documents: ${file}: ${op.name}, as released, no longer validates against the schema ` +
+            `(a breaking change for apps that send it): ${errors.map((e) => e.message).join("; ")}`,
+        );
+      }
+      return { id: op.id, name: op.name, type: op.type, body: op.body, released: version };
+    });
+  });
+}
+
+/**
+ * @param {import("graphql").GraphQLSchema} schema
  * @param {{ document?: import("graphql").DocumentNode }[]} documents
- * @param {{ output?: string, namingConvention?: unknown }} config
+ * @param {{ output?: string, released?: string, namingConvention?: unknown }} config
  * @returns {string}
  */
-function plugin(_schema, documents, config) {
+function plugin(schema, documents, config) {
   const fragments = collectFragments(documents);
   const operations = collectOperations(documents, config, "trusted-documents").map((op) => {
     const body = wireSource(op.node, fragments, "trusted-documents");
@@ -43,15 +88,23 @@ function plugin(_schema, documents, config) {
   ];
 
   if (config.output === "manifest") {
+    const ids = new Set(operations.map((op) => op.id));
+    /** @type {Array<{ id: string, name: string, type: string, body: string, released?: string }>} */
+    const listed = [...operations];
+    for (const op of config.released === undefined ? [] : releasedDocuments(schema, config.released)) {
+      if (ids.has(op.id)) continue;
+      ids.add(op.id);
+      listed.push(op);
+    }
     return [
       ...header,
       "",
       "/**",
       " * The trusted documents (docs/security-requirements.md A11): every operation in client/operations, as clients send it, by the SHA-256",
-      " * of its text. With TRUSTED_DOCUMENTS=enforce the server runs these and nothing else.",
-      " * Apollo's persisted query manifest format.",
+      " * of its text, then those of released client packages whose text has changed since (`released`: the package version).",
+      " * With TRUSTED_DOCUMENTS=enforce the server runs these and nothing else. Apollo's persisted query manifest format.",
       " */",
-      `export const TRUSTED_DOCUMENTS = ${JSON.stringify({ format: "apollo-persisted-query-manifest", version: 1, operations }, null, 2)} as const;`,
+      `export const TRUSTED_DOCUMENTS = ${JSON.stringify({ format: "apollo-persisted-query-manifest", version: 1, operations: listed }, null, 2)} as const;`,
       "",
     ].join("\n");
   }
@@ -73,4 +126,4 @@ function plugin(_schema, documents, config) {
   throw new Error(`trusted-documents: config.output must be "manifest" or "ids", not ${JSON.stringify(config.output)}`);
 }
 
-module.exports = { plugin, documentId };
+module.exports = { plugin, documentId, releasedDocuments };

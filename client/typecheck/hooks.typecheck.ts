@@ -85,7 +85,8 @@ export function everyFailureMemberNarrows(result: GenerateCibilOtpMutation["gene
 
 /**
  * A registration refused by a registered-mobile rule is a member of its own (RegistrationRefused), narrowed with
- * FailureFields' code, message and retryable; a send's union does not have it.
+ * FailureFields' code, message, retryable and retryAfterSeconds (null when a wait does not lift it); a send's union
+ * does not have it.
  */
 export function registrationRefusedNarrows(
   result: RegisterCibilCustomerMutation["registerCibilCustomer"],
@@ -93,10 +94,9 @@ export function registrationRefusedNarrows(
 ): string {
   if (result.__typename === "RegistrationRefused") {
     const code: FailureCode = result.code;
-    // Not selected by FailureFields (the released operations' texts, and their trusted-document ids, are kept).
-    // @ts-expect-error retryAfterSeconds is not selected
-    void result.retryAfterSeconds;
-    return `${code} ${String(result.retryable)}`;
+    // Selected by FailureFields (it once was not: a client could not tell a 2 s wait from none).
+    const retryAfter: number | null = result.retryAfterSeconds;
+    return `${code} ${String(result.retryable)} ${retryAfter ?? "no wait lifts it"}`;
   }
   // @ts-expect-error generateCibilOtp is never refused this way
   if (send.__typename === "RegistrationRefused") return "";

@@ -3,36 +3,36 @@
 
 /**
  * The trusted documents (docs/security-requirements.md A11): every operation in client/operations, as clients send it, by the SHA-256
- * of its text. With TRUSTED_DOCUMENTS=enforce the server runs these and nothing else.
- * Apollo's persisted query manifest format.
+ * of its text, then those of released client packages whose text has changed since (`released`: the package version).
+ * With TRUSTED_DOCUMENTS=enforce the server runs these and nothing else. Apollo's persisted query manifest format.
  */
 export const TRUSTED_DOCUMENTS = {
   "format": "apollo-persisted-query-manifest",
   "version": 1,
   "operations": [
     {
-      "id": "8fd668c9267b8b87e01b108dfb0c4ef368baf28805a39d86194a13b8289d26eb",
+      "id": "bd1c89d8a74f647888310e639ac6390ac761b6e0f8bcd877f7aad7522406db4d",
       "name": "CibilCreditHistory",
       "type": "query",
-      "body": "query CibilCreditHistory($cibilId:String!){cibilCreditHistory(cibilId:$cibilId){__typename ...CreditHistoryFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
+      "body": "query CibilCreditHistory($cibilId:String!){cibilCreditHistory(cibilId:$cibilId){__typename ...CreditHistoryFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
     },
     {
-      "id": "2700ee64ff673cc6fb299ab8c3269c6828320eaf381aed30988dca8e1679f4f8",
+      "id": "fa343ae4422f3a6a63582f73f7d986216771fc34a56023208595b18bbcc60878",
       "name": "GenerateCibilOtp",
       "type": "mutation",
-      "body": "mutation GenerateCibilOtp($input:GenerateCibilOtpInput!){generateCibilOtp(input:$input){__typename ...on CibilOtpChallenge{cibilId status nextStep nextStepName merchantTransactionId resendAvailableInSeconds question{__typename key text lastChance skipEligible resendEligible answerChoices{__typename id key text}}}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
+      "body": "mutation GenerateCibilOtp($input:GenerateCibilOtpInput!){generateCibilOtp(input:$input){__typename ...on CibilOtpChallenge{cibilId status nextStep nextStepName merchantTransactionId resendAvailableInSeconds question{__typename key text lastChance skipEligible resendEligible answerChoices{__typename id key text}}}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
     },
     {
-      "id": "7b904f7370c90213de98d4e231eb8913b829888741d009e06fabf3516bc25112",
+      "id": "300645c8e8ab375e2c30092520ec7e452b309b194f42133d045550193e8e670a",
       "name": "RegisterCibilCustomer",
       "type": "mutation",
-      "body": "mutation RegisterCibilCustomer($input:RegisterCibilCustomerInput!){registerCibilCustomer(input:$input){__typename ...on CibilCustomerRegistered{orderId cibilId accessToken maskedMobile maskedPan maskedEmail upstreamMessage merchantTransactionId}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
+      "body": "mutation RegisterCibilCustomer($input:RegisterCibilCustomerInput!){registerCibilCustomer(input:$input){__typename ...on CibilCustomerRegistered{orderId cibilId accessToken maskedMobile maskedPan maskedEmail upstreamMessage merchantTransactionId}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
     },
     {
-      "id": "808870b2948ea17f2d5566bc42464fcc2b9c797feec0200d18baf3892253f95c",
+      "id": "42372ccc6b0928582f9e547b601274dd00de0741f23e9aa11660c7a99f3b1697",
       "name": "ResendAepsOtp",
       "type": "mutation",
-      "body": "mutation ResendAepsOtp($input:ResendAepsOtpInput!){resendAepsOtp(input:$input){__typename ...on AepsOtpResent{upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile resendAvailableInSeconds}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
+      "body": "mutation ResendAepsOtp($input:ResendAepsOtpInput!){resendAepsOtp(input:$input){__typename ...on AepsOtpResent{upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile resendAvailableInSeconds}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
     },
     {
       "id": "71ce888ba24e986e8fc46c6dfd8ea95055f0a1eb3ac1f80ac418c40636faa1a7",
@@ -41,16 +41,58 @@ export const TRUSTED_DOCUMENTS = {
       "body": "query ServiceInfo{serviceInfo{__typename upstream}}"
     },
     {
+      "id": "9d12e9a8a0eba8c845526ee6d3b03a92d15d7cc85b7cac85981d4cc1fb51b2ce",
+      "name": "SubmitCibilOtp",
+      "type": "mutation",
+      "body": "mutation SubmitCibilOtp($input:SubmitCibilOtpInput!){submitCibilOtp(input:$input){__typename ...on CibilOtpVerified{cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory{__typename ...CreditHistoryFields}}...FailureFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
+    },
+    {
+      "id": "27babc15c1543d741e3a88d2b599625c715d8ce25cfa0756069aaa2198996e28",
+      "name": "VerifyAepsOtp",
+      "type": "mutation",
+      "body": "mutation VerifyAepsOtp($input:VerifyAepsOtpInput!){verifyAepsOtp(input:$input){__typename ...on AepsRegistrationVerified{upstreamMessage upstreamResponseCode maskedAadhaar maskedMobile}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
+    },
+    {
+      "id": "8fd668c9267b8b87e01b108dfb0c4ef368baf28805a39d86194a13b8289d26eb",
+      "name": "CibilCreditHistory",
+      "type": "query",
+      "body": "query CibilCreditHistory($cibilId:String!){cibilCreditHistory(cibilId:$cibilId){__typename ...CreditHistoryFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
+      "released": "0.1.0"
+    },
+    {
+      "id": "2700ee64ff673cc6fb299ab8c3269c6828320eaf381aed30988dca8e1679f4f8",
+      "name": "GenerateCibilOtp",
+      "type": "mutation",
+      "body": "mutation GenerateCibilOtp($input:GenerateCibilOtpInput!){generateCibilOtp(input:$input){__typename ...on CibilOtpChallenge{cibilId status nextStep nextStepName merchantTransactionId resendAvailableInSeconds question{__typename key text lastChance skipEligible resendEligible answerChoices{__typename id key text}}}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
+      "released": "0.1.0"
+    },
+    {
+      "id": "7b904f7370c90213de98d4e231eb8913b829888741d009e06fabf3516bc25112",
+      "name": "RegisterCibilCustomer",
+      "type": "mutation",
+      "body": "mutation RegisterCibilCustomer($input:RegisterCibilCustomerInput!){registerCibilCustomer(input:$input){__typename ...on CibilCustomerRegistered{orderId cibilId accessToken maskedMobile maskedPan maskedEmail upstreamMessage merchantTransactionId}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
+      "released": "0.1.0"
+    },
+    {
+      "id": "808870b2948ea17f2d5566bc42464fcc2b9c797feec0200d18baf3892253f95c",
+      "name": "ResendAepsOtp",
+      "type": "mutation",
+      "body": "mutation ResendAepsOtp($input:ResendAepsOtpInput!){resendAepsOtp(input:$input){__typename ...on AepsOtpResent{upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile resendAvailableInSeconds}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
+      "released": "0.1.0"
+    },
+    {
       "id": "b7d1cca4a4af0be8222726ab6bb2aaff2b55460ed40ac18b4be38f2c726461a1",
       "name": "SubmitCibilOtp",
       "type": "mutation",
-      "body": "mutation SubmitCibilOtp($input:SubmitCibilOtpInput!){submitCibilOtp(input:$input){__typename ...on CibilOtpVerified{cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory{__typename ...CreditHistoryFields}}...FailureFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
+      "body": "mutation SubmitCibilOtp($input:SubmitCibilOtpInput!){submitCibilOtp(input:$input){__typename ...on CibilOtpVerified{cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory{__typename ...CreditHistoryFields}}...FailureFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
+      "released": "0.1.0"
     },
     {
       "id": "fdbe43a47017b7454fbee808bd28dbfe5afbd7cd9790e55984dd5056ba003d3c",
       "name": "VerifyAepsOtp",
       "type": "mutation",
-      "body": "mutation VerifyAepsOtp($input:VerifyAepsOtpInput!){verifyAepsOtp(input:$input){__typename ...on AepsRegistrationVerified{upstreamMessage upstreamResponseCode maskedAadhaar maskedMobile}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}"
+      "body": "mutation VerifyAepsOtp($input:VerifyAepsOtpInput!){verifyAepsOtp(input:$input){__typename ...on AepsRegistrationVerified{upstreamMessage upstreamResponseCode maskedAadhaar maskedMobile}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}}",
+      "released": "0.1.0"
     }
   ]
 } as const;

@@ -10,7 +10,14 @@ import {
 } from "../../src/protection/registered-mobiles";
 import { StoreSealer } from "../../src/protection/store-sealer";
 import { nextMobile, nextPan, registrationInput } from "../helpers/identifiers";
-import { aepsInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf, type Result } from "../helpers/operations";
+import {
+  aepsInput,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  resultOf,
+  type Result,
+} from "../helpers/operations";
 import { connectRedis, REDIS_URL, storeBackends } from "../helpers/redis";
 import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
 import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack";
@@ -27,15 +34,6 @@ import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack
 const SECRET = "c".repeat(32);
 const BACKENDS = storeBackends(SECRET);
 const REGISTERED = "CibilCustomerRegistered";
-
-/** registerCibilCustomer selecting RegistrationRefused.retryAfterSeconds (as registration-race.test.ts). */
-const REGISTER_WITH_WAIT = `mutation RegisterWithWait($input: RegisterCibilCustomerInput!) {
-  registerCibilCustomer(input: $input) {
-    __typename
-    ... on CibilCustomerRegistered { cibilId accessToken }
-    ... on Failure { code message retryable ... on RegistrationRefused { retryAfterSeconds } }
-  }
-}`;
 
 /** The answers by `__typename:code` (code empty for a success), for readable failures. */
 function tally(results: Result[]): Record<string, number> {
@@ -64,7 +62,7 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
   const { start, env, stop } = stackPerTest(backendEnv);
   const register = async (s: TestStack, pan: string, mobile: string): Promise<Result> => {
     const input = registrationInput({ pan, mobile });
-    return resultOf((await s.gql(REGISTER_WITH_WAIT, { input })).body, "registerCibilCustomer");
+    return resultOf((await s.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
   };
   /**
    * `fn` on a stack that reaches Redis through a proxy (`proxy.intercept` runs another client's commands between two of

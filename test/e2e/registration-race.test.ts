@@ -1,5 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { request } from "undici";
+import type { RegisterCibilCustomerMutation } from "../../client/src/generated/graphql";
+import { createSdk, type Sdk } from "../../client/src/sdk";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { until } from "../helpers/holding-upstream";
@@ -73,27 +75,18 @@ function modelledAopay(
 const BACKENDS = storeBackends("r".repeat(32));
 
 /**
- * registerCibilCustomer selecting RegistrationRefused.retryAfterSeconds, which the generated client's FailureFields
- * does not (its operations' texts, and so their trusted-document ids, are left as released: docs/clients.md).
- */
-const REGISTER_WITH_WAIT = `mutation RegisterWithWait($input: RegisterCibilCustomerInput!) {
-  registerCibilCustomer(input: $input) {
-    __typename
-    ... on Failure { code message retryable ... on RegistrationRefused { retryAfterSeconds } }
-  }
-}`;
-
-/**
  * A registration refused by a registered-mobile rule, with every store answering: its own member and code, never
  * ProtectionUnavailable (which tells a client the store is down, and an operator too: a "store unavailable" error
  * line and aopay_protection_unavailable_total, which the sample alerts page on). Until the refusals had a code of
  * their own they were answered, logged and counted exactly as a Redis outage. `result` is the generated client's
- * answer; `again` sends the same registration selecting the wait, and is refused the same way.
+ * answer as text; `again` sends the same registration with the typed SDK, which is refused the same way and reads the
+ * wait from its typed result (FailureFields once left RegistrationRefused.retryAfterSeconds out: a client could not
+ * tell a 2 s wait from "do not retry").
  */
 async function expectRefusal(
   s: TestStack,
   result: Result,
-  again: (document: string) => Promise<Result>,
+  again: (sdk: Sdk) => Promise<RegisterCibilCustomerMutation["registerCibilCustomer"] | undefined>,
   code: "OTP_SEND_IN_PROGRESS" | "MOBILE_LIMIT_REACHED",
   /** What the customer sent: none of it in the log, the answer or the metrics (the PAN and mobiles). */
   pii: string[],
@@ -102,16 +95,25 @@ async function expectRefusal(
 ): Promise<void> {
   // A send under way ends within one upstream call; a fifth mobile stays refused until the record expires.
   const retryable = code === "OTP_SEND_IN_PROGRESS";
-  expect(result).toEqual({ __typename: "RegistrationRefused", code, message: expect.any(String), retryable });
-  const waited = await again(REGISTER_WITH_WAIT);
-  expect(waited).toEqual({ ...result, retryAfterSeconds: retryable ? 2 : null });
+  const retryAfterSeconds = retryable ? 2 : null;
+  expect(result).toEqual({
+    __typename: "RegistrationRefused",
+    code,
+    message: expect.any(String),
+    retryable,
+    retryAfterSeconds,
+  });
+  const waited = await again(createSdk({ url: s.graphqlUrl }));
+  // Narrowed by __typename, the wait is a typed field of the generated client's result.
+  const wait = waited?.__typename === "RegistrationRefused" ? waited.retryAfterSeconds : "not refused";
+  expect({ wait, waited }).toEqual({ wait: retryAfterSeconds, waited: result });
   const logs = s.logs.text();
   expect(logs).not.toMatch(/protection store unavailable|shared state unavailable|registered mobile:/);
   // Logged as what it is: each access line's result names the code, and no error line is written.
   const lines = s.logs.records().filter((r) => String(r.result ?? "").includes(code));
   expect(lines).toEqual([
     expect.objectContaining({ msg: "request completed", operation: "RegisterCibilCustomer" }),
-    expect.objectContaining({ msg: "request completed", operation: "other" }),
+    expect.objectContaining({ msg: "request completed", operation: "RegisterCibilCustomer" }),
   ]);
   expect(s.logs.records().filter((r) => r.level === "error" || r.level === "fatal")).toEqual([]);
   const metrics = await (await request(s.stack.app.metricsUrl as string)).body.text();
@@ -227,8 +229,7 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
         expect((await attempt(mobile)).__typename).not.toBe("CibilCustomerRegistered");
       expect(registrationsReceived()).toBe(4);
       // A fifth is refused here, before AOPay, as what it is; the victim's phone is still in the record.
-      const again = async (document: string) =>
-        resultOf((await s.gql(document, input(junk[3]))).body, "registerCibilCustomer");
+      const again = async (sdk: Sdk) => (await sdk.registerCibilCustomer(input(junk[3]))).data?.registerCibilCustomer;
       await expectRefusal(
         s,
         await attempt(junk[3]),
@@ -260,8 +261,7 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
       // With an Idempotency-Key: the refusal frees it (nothing was sent), so the same key may try again.
       const key = { "idempotency-key": "registration-race-0001" };
       const during = await s.gql(REGISTER_CIBIL_CUSTOMER, { input }, key);
-      const again = async (document: string) =>
-        resultOf((await s.gql(document, { input })).body, "registerCibilCustomer");
+      const again = async (sdk: Sdk) => (await sdk.registerCibilCustomer({ input })).data?.registerCibilCustomer;
       await expectRefusal(
         s,
         resultOf(during.body, "registerCibilCustomer"),

@@ -1,5 +1,7 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
 import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { request } from "undici";
 import { GenerateCibilOtpDocument, ResendAepsOtpDocument } from "../../client/src/generated/graphql";
 import { trustedDocumentIds } from "../../client/src/generated/trusted-documents";
@@ -14,6 +16,20 @@ import {
   TEST_API_KEY,
   type TestStack,
 } from "../helpers/stack";
+
+/** Every document of a released client package (schema/releases/trusted-documents-v*.json), with its version. */
+function releasedDocuments(): Array<{ version: string; id: string; name: string; body: string }> {
+  const dir = join(__dirname, "../../schema/releases");
+  return readdirSync(dir)
+    .filter((f) => /^trusted-documents-v[\d.]+\.json$/.test(f))
+    .flatMap((file) =>
+      (
+        JSON.parse(readFileSync(join(dir, file), "utf8")) as {
+          operations: Array<{ id: string; name: string; body: string }>;
+        }
+      ).operations.map((op) => ({ version: file.slice("trusted-documents-v".length, -".json".length), ...op })),
+    );
+}
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 const byId = (id: string) => ({ extensions: { persistedQuery: { version: 1, sha256Hash: id } } });
@@ -94,6 +110,34 @@ describe("trusted documents, TRUSTED_DOCUMENTS=enforce (docs/security-requiremen
     });
     expect(get.statusCode).toBe(200);
     expect(await get.body.json()).toEqual({ data: { serviceInfo: { __typename: "ServiceInfo", upstream: "LIVE" } } });
+  });
+
+  // An app built with a released client package keeps sending that package's texts and ids after the operations
+  // change (RegistrationRefused.retryAfterSeconds added to FailureFields changed five of them): the server is deployed
+  // first (docs/security.md "Trusted documents"), so it must still run them.
+  it("still runs every released client package's documents, in full and by id", async () => {
+    const released = releasedDocuments();
+    expect(released.map((d) => d.name)).toEqual(expect.arrayContaining(["GenerateCibilOtp", "RegisterCibilCustomer"]));
+    // At least one released text differs from today's, or this would test nothing beyond the current list.
+    expect(released.some((d) => d.id !== trustedDocumentIds[d.name as keyof typeof trustedDocumentIds])).toBe(true);
+    for (const { version, name, id, body } of released) {
+      const fields = { operationName: name, variables: name === "ServiceInfo" ? {} : { cibilId: "102277100" } };
+      for (const [how, sent] of [
+        ["in full", { query: body, ...fields }],
+        ["by id", { ...byId(id), ...fields }],
+      ] as const) {
+        const res = await post(t.graphqlUrl, sent, auth);
+        // Refused as untrusted (400 UNTRUSTED_DOCUMENT) is the failure; the variables fit only some operations, so
+        // the others get a variables error from GraphQL, which runs only after the document was admitted.
+        const code = String(res.body.errors?.[0]?.extensions?.code ?? "");
+        const refused = ["UNTRUSTED_DOCUMENT", "PERSISTED_QUERY_NOT_FOUND"].includes(code);
+        expect({ version, name, how, refused }).toEqual({ version, name, how, refused: false });
+      }
+    }
+    // A released GenerateCibilOtp, by id, sends the OTP as it did.
+    const generate = released.find((d) => d.name === "GenerateCibilOtp")!;
+    const res = await post(t.graphqlUrl, { ...byId(generate.id), variables: cibilInput() }, auth);
+    expect(res.body.data?.generateCibilOtp).toMatchObject({ __typename: "CibilOtpChallenge" });
   });
 
   it("refuses a trusted text sent with another document's id, and registers nothing", async () => {

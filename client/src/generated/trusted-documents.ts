@@ -6,13 +6,13 @@
  * persisted-query link sends it (see createTrustedDocumentLink in the React entry point).
  */
 export const trustedDocumentIds = {
-  "CibilCreditHistory": "8fd668c9267b8b87e01b108dfb0c4ef368baf28805a39d86194a13b8289d26eb",
-  "GenerateCibilOtp": "2700ee64ff673cc6fb299ab8c3269c6828320eaf381aed30988dca8e1679f4f8",
-  "RegisterCibilCustomer": "7b904f7370c90213de98d4e231eb8913b829888741d009e06fabf3516bc25112",
-  "ResendAepsOtp": "808870b2948ea17f2d5566bc42464fcc2b9c797feec0200d18baf3892253f95c",
+  "CibilCreditHistory": "bd1c89d8a74f647888310e639ac6390ac761b6e0f8bcd877f7aad7522406db4d",
+  "GenerateCibilOtp": "fa343ae4422f3a6a63582f73f7d986216771fc34a56023208595b18bbcc60878",
+  "RegisterCibilCustomer": "300645c8e8ab375e2c30092520ec7e452b309b194f42133d045550193e8e670a",
+  "ResendAepsOtp": "42372ccc6b0928582f9e547b601274dd00de0741f23e9aa11660c7a99f3b1697",
   "ServiceInfo": "71ce888ba24e986e8fc46c6dfd8ea95055f0a1eb3ac1f80ac418c40636faa1a7",
-  "SubmitCibilOtp": "b7d1cca4a4af0be8222726ab6bb2aaff2b55460ed40ac18b4be38f2c726461a1",
-  "VerifyAepsOtp": "fdbe43a47017b7454fbee808bd28dbfe5afbd7cd9790e55984dd5056ba003d3c"
+  "SubmitCibilOtp": "9d12e9a8a0eba8c845526ee6d3b03a92d15d7cc85b7cac85981d4cc1fb51b2ce",
+  "VerifyAepsOtp": "27babc15c1543d741e3a88d2b599625c715d8ce25cfa0756069aaa2198996e28"
 } as const;
 
 /** The name of an operation on the trusted-document list. */
