@@ -67,8 +67,10 @@ function manifest() {
       undici: root.dependencies.undici,
     },
     peerDependencies: {
-      // The documents are graphql-js ASTs (and their types import graphql's).
-      graphql: "^16.0.0",
+      // The documents are graphql-js ASTs (and their types import graphql's). 17 as well as 16: the package uses only
+      // DocumentNode and getOperationAST, unchanged in 17, and Apollo Client 4 accepts both (its peer range);
+      // test/e2e/client-package.test.ts installs it with each and calls the server.
+      graphql: "^16.0.0 || ^17.0.0",
       // The React hooks (./react) only: Apollo Client 4 and its peers.
       "@apollo/client": root.devDependencies["@apollo/client"],
       react: "^18.0.0 || ^19.0.0",

@@ -225,6 +225,30 @@ describe("the built client package", () => {
         });
       }
     }, 60_000);
+
+    // A newcomer's first run is often without `npm start`: an example must say so, not exit 0 having printed
+    // nothing (docs/clients.md's Node example caught the SDK's error and dropped it).
+    it("Node examples, with no server listening, print the SDK's NETWORK_ERROR and exit non-zero", async () => {
+      const ts = snippets.filter((s) => s.lang === "ts");
+      expect(ts.length).toBeGreaterThanOrEqual(2);
+      for (const snippet of ts) {
+        const file = join(dirOf(snippet), snippet.file);
+        // Port 1: nothing listens there, the connection is refused.
+        writeFileSync(file, snippet.code.replaceAll("https://api.example.com/graphql", "http://127.0.0.1:1/graphql"));
+        const outcome = await run(process.execPath, [file], { cwd: dirOf(snippet) }).then(
+          ({ stdout, stderr }) => ({ exit: 0, said: `${stdout}${stderr}`.includes("NETWORK_ERROR") }),
+          (error: { code?: number; stdout?: string; stderr?: string }) => ({
+            exit: error.code,
+            said: `${error.stdout ?? ""}${error.stderr ?? ""}`.includes("NETWORK_ERROR"),
+          }),
+        );
+        expect({ page: snippet.page, failed: outcome.exit !== 0, said: outcome.said }).toEqual({
+          page: snippet.page,
+          failed: true,
+          said: true,
+        });
+      }
+    }, 60_000);
   });
 
   it("type-checks a Node consumer (nodenext) and a React consumer (bundler) against the built .d.ts", async () => {
@@ -307,32 +331,61 @@ describe("the packed client in a new Vite React app outside the repository", () 
     expect(installedClient()).toEqual({ symlink: false, insideApp: true, apolloFromApp: true });
   }, 400_000);
 
-  it("installs into a Node service with docs/clients.md's command: graphql 16 with it, the SDK loads", async () => {
+  it("installs into a Node service with docs/clients.md's command (graphql 16 with it), then graphql 17: the SDK calls the server with each", async () => {
     const docs = readFileSync(join(ROOT, "docs/clients.md"), "utf8");
     const command = /A Node service needs only the tarball: `npm install ([^`]+)`/.exec(docs)?.[1];
     expect(command).toBe("../aopay-graphql/client/aopay-graphql-client.tgz");
-    const service = join(scratch, "node-service");
-    mkdirSync(service);
-    writeFileSync(
-      join(service, "package.json"),
-      JSON.stringify({ name: "node-service", private: true, type: "module" }),
-    );
-    await run("npm", ["install", tarball, ...NPM_FLAGS], { cwd: service });
-    const graphql = JSON.parse(readFileSync(join(service, "node_modules/graphql/package.json"), "utf8")) as {
-      version: string;
+    const service = (name: string) => {
+      const dir = join(scratch, name);
+      mkdirSync(dir);
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
+      return dir;
     };
-    expect(graphql.version).toMatch(/^16\./);
-    const { stdout } = await run(
-      process.execPath,
-      [
-        "--input-type=module",
-        "-e",
-        'import { createSdk } from "@aopay-graphql/client/sdk"; console.log(typeof createSdk)',
-      ],
-      { cwd: service },
-    );
-    expect(stdout.trim()).toBe("function");
-  }, 120_000);
+    const stack = await startTestStack();
+    // The SDK's call, the client's document printed by the app's own graphql (17 and 16 print the same).
+    const script = `
+      import { print, version } from "graphql";
+      import { GenerateCibilOtpDocument } from "@aopay-graphql/client";
+      import { createSdk } from "@aopay-graphql/client/sdk";
+      const sdk = createSdk({ url: process.argv[1] });
+      const { data } = await sdk.generateCibilOtp({ input: { cibilId: "102277100", accessToken: "123456542124" } });
+      console.log(JSON.stringify({ version, printed: print(GenerateCibilOtpDocument).startsWith("mutation GenerateCibilOtp"), typename: data?.generateCibilOtp.__typename }));`;
+    /** The install's outcome (`npm ls` exits 1 on a peer outside its range), then what the script printed. */
+    const installAndCall = async (dir: string, ...packages: string[]) => {
+      const installed = await run("npm", ["install", ...packages, ...NPM_FLAGS], { cwd: dir }).then(
+        () =>
+          run("npm", ["ls", "--all"], { cwd: dir }).then(
+            () => "ok",
+            (error: { stdout?: string }) => error.stdout ?? String(error),
+          ),
+        (error: { stderr?: string }) => error.stderr ?? String(error),
+      );
+      if (installed !== "ok") return { installed };
+      const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script, stack.graphqlUrl], {
+        cwd: dir,
+      });
+      return { installed, ...(JSON.parse(stdout) as object) };
+    };
+    try {
+      // npm adds the peer by itself, and picks 16 (as for Apollo Client 4, whose peers allow 17 too).
+      expect(await installAndCall(service("node-service"), tarball)).toEqual({
+        installed: "ok",
+        version: expect.stringMatching(/^16\./),
+        printed: true,
+        typename: "CibilOtpChallenge",
+      });
+      // graphql 17 is npm's latest: with the client's peer range ^16 a service on it got ERESOLVE.
+      expect(await installAndCall(service("node-service-17"), tarball, "graphql@17")).toEqual({
+        installed: "ok",
+        version: expect.stringMatching(/^17\./),
+        printed: true,
+        // The same customer's second send in a minute meets the cooldown: a typed answer either way.
+        typename: expect.stringMatching(/^(CibilOtpChallenge|OtpThrottled)$/),
+      });
+    } finally {
+      await stack.stop();
+    }
+  }, 180_000);
 
   it("builds docs/clients.md's React files, pasted as they stand, with the template's npm run build (tsc -b strict, vite build)", async () => {
     const [sendOtp, main] = reactSnippets();
