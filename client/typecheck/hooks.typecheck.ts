@@ -5,6 +5,8 @@
  */
 import { CombinedGraphQLErrors } from "@apollo/client";
 import {
+  type AopayErrorCode,
+  errorCodeOf,
   type FailureCode,
   fieldProblems,
   type GenerateCibilOtpMutation,
@@ -174,4 +176,14 @@ export function serviceInfoIsTyped(): void {
   const { data } = useServiceInfoQuery({ fetchPolicy: "network-only" });
   const upstream: "LIVE" | "SIMULATOR" | undefined = data?.serviceInfo?.upstream;
   void upstream;
+}
+
+/** A hook's `error` (or a rejection) gives the server's code typed as AopayErrorCode, null when none arrived. */
+export function errorCodeIsTyped(): AopayErrorCode | "none" {
+  const [, { error }] = useGenerateCibilOtpMutation();
+  const code = errorCodeOf(error);
+  if (code === "OVERLOADED" || code === "UNAUTHENTICATED") return code;
+  // @ts-expect-error not one of the server's codes
+  if (code === "OVERLOAD") return "none";
+  return code ?? "none";
 }

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ResendAepsOtpDocument } from "../../client/src/generated/graphql";
 import possibleTypesResult from "../../client/src/generated/possible-types";
-import { createRequestMetaLink, requestMetaOf } from "../../client/src/react";
+import { createRequestMetaLink, errorCodeOf, requestMetaOf } from "../../client/src/react";
 import { MAX_RETRY_AFTER_SECONDS, retryAfterSeconds } from "../../client/src/retry-after";
 import { createSdk } from "../../client/src/sdk";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
@@ -56,7 +56,7 @@ describe("clients and Retry-After: a 503 OVERLOADED from the real server", () =>
     expect(upstream.calls).toHaveLength(1);
   });
 
-  it("React link: mutate() rejects with a ServerError whose requestMetaOf has retryAfterSeconds 7; a served result has null", async () => {
+  it("React link: mutate() rejects with a ServerError whose requestMetaOf has retryAfterSeconds 7 and errorCodeOf OVERLOADED; a served result has null", async () => {
     upstream.calls.length = 0;
     const client = new ApolloClient({
       link: ApolloLink.from([createRequestMetaLink(), new HttpLink({ uri: t.graphqlUrl })]),
@@ -78,6 +78,8 @@ describe("clients and Retry-After: a 503 OVERLOADED from the real server", () =>
       replayed: false,
       retryAfterSeconds: 7,
     });
+    // The code the SDK gives as errors[0].extensions.code: OVERLOADED, not any 503 (SERVICE_UNAVAILABLE, a proxy's).
+    expect(errorCodeOf(failed)).toBe("OVERLOADED");
 
     hold.release();
     const served = await admitted;

@@ -1,9 +1,11 @@
 /**
  * `@aopay-graphql/client/react`: one typed Apollo Client 4 hook per operation (generated), the links that surface
- * request ids and send trusted-document ids, and everything in `@aopay-graphql/client`. Needs `@apollo/client` 4, `react`, `rxjs` and `graphql`.
+ * request ids and send trusted-document ids, `errorCodeOf` (the server's code of an error Apollo rejected with),
+ * and everything in `@aopay-graphql/client`. Needs `@apollo/client` 4, `react`, `rxjs` and `graphql`.
  */
 export * from "../index.js";
 export * from "../generated/hooks.js";
 export { bindMutation, bindQuery, type BoundMutationHook, type BoundQueryHook } from "../bind.js";
 export { createRequestMetaLink, requestMetaOf, REQUEST_META_EXTENSION, type RequestMeta } from "./request-meta-link.js";
 export { createTrustedDocumentLink, trustedDocumentIdOf } from "./trusted-document-link.js";
+export { errorCodeOf } from "./error-code.js";

@@ -1,0 +1,39 @@
+import { CombinedGraphQLErrors, ServerError } from "@apollo/client/errors";
+import { AOPAY_ERROR_CODES, type AopayErrorCode } from "../graphql-errors.js";
+
+const CODES: ReadonlySet<string> = new Set(AOPAY_ERROR_CODES);
+/** Longest error body read for its code: the server's are a few hundred bytes; a proxy's page is not read whole. */
+const MAX_BODY_CHARS = 16_384;
+
+/**
+ * The server's error code of an error Apollo Client rejected with (from `mutate()`, `query()`, or a hook's `error`),
+ * the one the SDK gives as `errors[0].extensions.code`; null when no answer of this server's arrived.
+ *
+ * Why it is needed: the server answers some requests before GraphQL runs, with an HTTP error status and a JSON
+ * GraphQL body: 401 `UNAUTHENTICATED`, 503 `OVERLOADED` (with `Retry-After`) or `SERVICE_UNAVAILABLE` (draining),
+ * 413, 415, 408 ... Apollo Client 4 rejects such an answer with a `ServerError` that holds the body only as text
+ * (`bodyText`), so without this an app can tell a missing API key from an overload only by the status. GraphQL errors
+ * (`CombinedGraphQLErrors`: `BAD_USER_INPUT`, `IDEMPOTENCY_KEY_REUSED` ...) give their first error's code.
+ *
+ * Null for: a network error (server down, connection reset, and a browser origin the server's CORS_ORIGINS refuses,
+ * which the browser reports as `TypeError: Failed to fetch` without the server's 403 `ORIGIN_NOT_ALLOWED`: the page
+ * cannot tell these apart, docs/clients.md); an answer that is not this server's (a proxy's 502 page); a code this
+ * version of the client does not know. Branch on the code with a default case.
+ */
+export function errorCodeOf(error: unknown): AopayErrorCode | null {
+  if (CombinedGraphQLErrors.is(error)) return known(error.errors[0]?.extensions?.code);
+  if (!ServerError.is(error) || error.bodyText.length > MAX_BODY_CHARS) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(error.bodyText);
+  } catch {
+    return null;
+  }
+  const errors = (body as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return null;
+  return known((errors[0] as { extensions?: { code?: unknown } } | undefined)?.extensions?.code);
+}
+
+function known(code: unknown): AopayErrorCode | null {
+  return typeof code === "string" && CODES.has(code) ? (code as AopayErrorCode) : null;
+}
