@@ -7,9 +7,11 @@
  * server does (the same setting and check), and refuses to run without it: a server without one used a random secret
  * no one can compute a reference under. The identifier is read as the server reads it (the validators' own functions,
  * dist/graphql/customer-refs.js) and never printed: one line per kind it is valid as, `kind  reference`. During a
- * rotation (HMAC_SECRET_PREVIOUS set, as on the server), then one line per kind and previous secret,
- * `kind  reference  (previous secret n)`: the references of the lines written before the rotation (docs/security.md
- * "Rotating the HMAC secret").
+ * rotation, the same settings as on the server, then one line per kind and other secret, marked: HMAC_SECRET_PREVIOUS
+ * `(previous secret n)` and HMAC_SECRET_RETIRED `(retired secret n)`, the lines written before the switch;
+ * HMAC_SECRET_NEXT `(next secret)`, the lines of replicas already switched (docs/security.md "Rotating the HMAC
+ * secret": at every step a customer's lines are under one of these). A setting equal to HMAC_SECRET adds nothing, as on
+ * the server (config.ts).
  */
 require("reflect-metadata");
 const { join } = require("node:path");
@@ -48,21 +50,39 @@ function secret() {
   return Buffer.from(/** @type {string} */ (raw), "utf8");
 }
 
-/** @returns {Buffer[]} HMAC_SECRET_PREVIOUS's secrets, checked as the server checks them (none when unset). */
-function previousSecrets() {
-  const raw = process.env.HMAC_SECRET_PREVIOUS || undefined;
-  if (raw === undefined) return [];
-  /** @type {string[]} */
-  const problems = [];
-  const { HMAC_SECRET_PREVIOUS: list } = readGroup(protectionSettings, { HMAC_SECRET_PREVIOUS: raw }, problems);
-  if (problems.length > 0) fail(problems.join("; "));
-  return /** @type {string[]} */ (list).map((previous) => Buffer.from(previous, "utf8"));
+/**
+ * The other secrets of a rotation, each checked as the server checks it (none when unset), with how its lines are
+ * marked: HMAC_SECRET_PREVIOUS's, HMAC_SECRET_NEXT's, HMAC_SECRET_RETIRED's, in the procedure's order.
+ * @returns {{ secret: Buffer, label: string }[]}
+ */
+function otherSecrets() {
+  /** @type {{ secret: Buffer, label: string }[]} */
+  const others = [];
+  const current = process.env.HMAC_SECRET;
+  for (const [name, label, single] of /** @type {const} */ ([
+    ["HMAC_SECRET_PREVIOUS", "previous secret", false],
+    ["HMAC_SECRET_NEXT", "next secret", true],
+    ["HMAC_SECRET_RETIRED", "retired secret", false],
+  ])) {
+    const raw = process.env[name] || undefined;
+    if (raw === undefined) continue;
+    /** @type {string[]} */
+    const problems = [];
+    // Messages name the setting, never the value.
+    const value = readGroup(protectionSettings, { [name]: raw }, problems)[name];
+    if (problems.length > 0) fail(problems.join("; "));
+    const list = /** @type {string[]} */ (single ? [value] : value).filter((s) => s !== current);
+    list.forEach((s, i) =>
+      others.push({ secret: Buffer.from(s, "utf8"), label: single ? label : `${label} ${i + 1}` }),
+    );
+  }
+  return others;
 }
 
 /** @param {string} identifier */
 function print(identifier) {
   const refs = new CustomerRefs(secret());
-  const previous = previousSecrets().map((old) => new CustomerRefs(old));
+  const others = otherSecrets().map(({ secret: other, label }) => ({ refs: new CustomerRefs(other), label }));
   const candidates = customerRefCandidates(identifier);
   if (candidates.length === 0) {
     // Not echoed: the identifier may be a customer's, mistyped.
@@ -71,10 +91,10 @@ function print(identifier) {
   for (const { kind, canonical } of candidates) {
     process.stdout.write(`${kind.padEnd(10)}${refs.of(kind, canonical)}\n`);
   }
-  previous.forEach((old, i) => {
+  for (const other of others) {
     for (const { kind, canonical } of candidates)
-      process.stdout.write(`${kind.padEnd(10)}${old.of(kind, canonical)}  (previous secret ${i + 1})\n`);
-  });
+      process.stdout.write(`${kind.padEnd(10)}${other.refs.of(kind, canonical)}  (${other.label})\n`);
+  }
 }
 
 const args = process.argv.slice(2);
@@ -83,7 +103,7 @@ if (args.length === 1) print(args[0]);
 else {
   // Checked before reading, so that nobody types an identifier for nothing.
   secret();
-  previousSecrets();
+  otherSecrets();
   const lines = require("node:readline").createInterface({ input: process.stdin, terminal: false });
   if (process.stdin.isTTY) process.stderr.write("identifier: ");
   let answered = false;

@@ -228,6 +228,31 @@ describe("npm run customer-ref", () => {
     expect(short.stderr).not.toContain("short-canary-previous");
   });
 
+  it("with HMAC_SECRET_NEXT or HMAC_SECRET_RETIRED (steps 1 and 4 of a rotation), also the references under those", () => {
+    // Step 1: replicas already switched log under the coming secret; step 4: the lines written before the switch are
+    // under the retired one. Support must find a customer's lines under either (docs/security.md, the procedure).
+    const coming = "customer-ref-next-secret-0123456789abcdefgh";
+    const retired = "customer-ref-retired-secret-0123456789abcdef";
+    const AADHAAR = "2341 2341 2346";
+    const current = cli(AADHAAR).refs.aadhaar;
+    const [underNext, underRetired] = [coming, retired].map((s) => cli(AADHAAR, { HMAC_SECRET: s }).refs.aadhaar);
+    const next = cli(AADHAAR, { HMAC_SECRET: SECRET, HMAC_SECRET_NEXT: coming });
+    expect(next.status).toBe(0);
+    expect(next.stdout).toBe(`aadhaar   ${current}\naadhaar   ${underNext}  (next secret)\n`);
+    const old = cli(AADHAAR, { HMAC_SECRET: SECRET, HMAC_SECRET_RETIRED: retired });
+    expect(old.status).toBe(0);
+    expect(old.stdout).toBe(`aadhaar   ${current}\naadhaar   ${underRetired}  (retired secret 1)\n`);
+    // The setting left equal to HMAC_SECRET once step 2 is done: no rotation, as the server reads it (config.ts).
+    expect(cli(AADHAAR, { HMAC_SECRET: SECRET, HMAC_SECRET_NEXT: SECRET }).stdout).toBe(`aadhaar   ${current}\n`);
+    for (const name of ["HMAC_SECRET_NEXT", "HMAC_SECRET_RETIRED"]) {
+      const short = cli(AADHAAR, { HMAC_SECRET: SECRET, [name]: "short-canary-other" });
+      expect(short.status).toBe(2);
+      expect(short.stdout).toBe("");
+      expect(short.stderr).toContain(name);
+      expect(short.stderr).not.toContain("short-canary-other");
+    }
+  });
+
   it("a 10-digit number gives each kind it is valid as: mobile, CIBIL id and user key, each its own reference", () => {
     const { refs } = cli("9876543210");
     expect(Object.keys(refs)).toEqual(["mobile", "cibil", "aeps-user"]);
