@@ -157,8 +157,8 @@ export const protectionSettings = defineSettings({
         defaultDoc: "unset: no registered mobile read under a replaced secret",
         doc:
           "the last step of a rotation of `HMAC_SECRET`, in place of `HMAC_SECRET_PREVIOUS` once the short lifetimes " +
-          "have passed: the registered-mobile store in Redis still reads CIBIL ids' records under these secret(s), and " +
-          "copies each one a send reads under `HMAC_SECRET` with its remaining TTL; nothing else reads under them and " +
+          "have passed: the registered-mobile store in Redis still reads CIBIL ids' records and PANs' links under these " +
+          "secret(s), and copies each record a send reads under `HMAC_SECRET` with its remaining TTL; nothing else reads under them and " +
           "nothing is written under them (the throttle no longer writes budget keys under the replaced secret). " +
           "Remove it `CIBIL_REGISTERED_MOBILE_TTL_SECONDS` after the switch " +
           '(docs/security.md "Rotating the HMAC secret"). Unset, nothing more is computed or read; in memory it ' +

@@ -139,6 +139,13 @@ export const REGISTERED_MOBILE_DIMENSION = "registered-mobile";
 export const REGISTERED_MOBILES_DIMENSION = "registered-mobiles";
 /** The HMAC dimension of a PAN's link to its CIBIL id's record key. */
 export const REGISTERED_PAN_DIMENSION = "registered-pan";
+/**
+ * The HMAC dimension, under the current secret, of a record key under a retired one (HMAC_SECRET_RETIRED): the
+ * "successor" key where a registration found through the PAN's old link adds its mobile and looks for send marks.
+ * Such a registration knows the id's old record key (the link's value) but not the CIBIL id, so not the id's key under
+ * the current secret; a send knows both, and reads and marks the successor key too (RedisRegisteredMobileStore).
+ */
+export const REGISTERED_SUCCESSOR_DIMENSION = "registered-mobile-successor";
 const STORE = "registered mobile";
 
 /** The record key of a CIBIL id (canonical), and the sealing context bound to it. */
@@ -164,12 +171,14 @@ class SendingKeys {
      * under them too.
      */
     private readonly others: readonly KeyHasher[] = [],
+    /** HMAC_SECRET_RETIRED's hashers (Redis only; empty otherwise). */
+    private readonly retired: readonly KeyHasher[] = [],
   ) {}
 
   started(cibilId: string): SendingEntry {
     let entry = this.#byId.get(cibilId);
     if (entry === undefined) {
-      entry = { key: recordKey(this.hasher, cibilId), others: this.#otherKeys(cibilId), sends: 0 };
+      entry = this.#entry(cibilId);
       this.#byId.set(cibilId, entry);
       this.#byKey.set(entry.key, entry);
     }
@@ -179,8 +188,7 @@ class SendingKeys {
 
   ended(cibilId: string): SendingEntry {
     const entry = this.#byId.get(cibilId);
-    if (entry === undefined)
-      return { key: recordKey(this.hasher, cibilId), others: this.#otherKeys(cibilId), sends: 0 };
+    if (entry === undefined) return this.#entry(cibilId);
     if (--entry.sends === 0) {
       this.#byId.delete(cibilId);
       this.#byKey.delete(entry.key);
@@ -193,10 +201,40 @@ class SendingKeys {
     return this.#byKey.has(key);
   }
 
-  /** The id's record keys under the other secrets: none (no HMAC) without a rotation. */
-  #otherKeys(cibilId: string): readonly string[] {
-    return this.others.length === 0 ? NO_KEYS : this.others.map((hasher) => recordKey(hasher, cibilId));
+  /** The id's record keys under every secret: one HMAC without a rotation. */
+  #entry(cibilId: string): SendingEntry {
+    return {
+      key: recordKey(this.hasher, cibilId),
+      ...rotationKeys(this.hasher, this.others, this.retired, cibilId),
+      sends: 0,
+    };
   }
+}
+
+/**
+ * The id's record keys besides the current secret's, in the order every reader keeps (RedisRegisteredMobileStore
+ * #migrate relies on it): `others`, under the previous secrets, the coming one, then the successor keys of the retired
+ * ones' (marked and read as the others: a registration found through an old PAN link writes there); `retired`, under
+ * the retired secrets (read only). No rotation: none, and no HMAC.
+ */
+function rotationKeys(
+  hasher: KeyHasher,
+  others: readonly KeyHasher[],
+  retired: readonly KeyHasher[],
+  cibilId: string,
+): { others: readonly string[]; retired: readonly string[] } {
+  if (others.length === 0 && retired.length === 0) return NO_ROTATION_KEYS;
+  const retiredKeys = retired.map((h) => recordKey(h, cibilId));
+  return {
+    others: [...others.map((h) => recordKey(h, cibilId)), ...retiredKeys.map((old) => successorKey(hasher, old))],
+    retired: retiredKeys,
+  };
+}
+const NO_ROTATION_KEYS = { others: [] as readonly string[], retired: [] as readonly string[] };
+
+/** The successor key of `retiredKey` (a record key under a retired secret), under the current secret's hasher. */
+function successorKey(hasher: KeyHasher, retiredKey: string): string {
+  return hasher.hash(REGISTERED_SUCCESSOR_DIMENSION, retiredKey);
 }
 
 interface SendingEntry {
@@ -204,9 +242,11 @@ interface SendingEntry {
   key: string;
   /**
    * Under each previous secret (HMAC_SECRET_PREVIOUS), then the coming one (HMAC_SECRET_NEXT): read and marked as
-   * well; empty without a rotation.
+   * well; then the successor keys of the retired ones' (`retired`): read and marked too. Empty without a rotation.
    */
   others: readonly string[];
+  /** Under each retired secret (HMAC_SECRET_RETIRED): read only, never marked nor written. Empty without one. */
+  retired: readonly string[];
   sends: number;
 }
 
@@ -453,7 +493,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #keys: SendingKeys;
   /** HMAC_SECRET_PREVIOUS's hashers, then HMAC_SECRET_NEXT's: every record, PAN link and send mark is read under them. */
   readonly #others: readonly KeyHasher[];
-  /** HMAC_SECRET_RETIRED's hashers: records only are read under them, and copied under the current key. */
+  /** HMAC_SECRET_RETIRED's hashers: records and PAN links are read under them, never written (`registering`). */
   readonly #retired: readonly KeyHasher[];
 
   constructor(
@@ -476,9 +516,10 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
      */
     nextHashers: readonly KeyHasher[] = [],
     /**
-     * HMAC_SECRET_RETIRED, after HMAC_SECRET_PREVIOUS: the CIBIL ids' records under these are read and copied under the
-     * current key as the previous ones' are; nothing else is (no PAN link, no send mark), and nothing is written under
-     * them. All three empty: nothing more is hashed or read.
+     * HMAC_SECRET_RETIRED, after HMAC_SECRET_PREVIOUS: the CIBIL ids' records and the PANs' links under these are read,
+     * and nothing is written under them: a record is copied under the current key as the previous ones' are, and a
+     * registration found through an old link adds its mobile under the old record's successor key (current secret),
+     * which sends read and mark. All three empty: nothing more is hashed or read.
      */
     retiredHashers: readonly KeyHasher[] = [],
   ) {
@@ -488,7 +529,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     this.#migrateScript = scriptCommand(redis, "aopayRegisteredMobilesMigrate", MIGRATE);
     this.#others = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
     this.#retired = retiredHashers;
-    this.#keys = new SendingKeys(hasher, this.#others);
+    this.#keys = new SendingKeys(hasher, this.#others, this.#retired);
   }
 
   /** The Redis key of a CIBIL id's record (for tests). */
@@ -533,6 +574,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   async registering(pan: string, mobile: string): Promise<void> {
     let key: string | null;
+    let oldRecord: readonly string[] = NO_KEYS;
     try {
       key = await this.redis.get(this.#panKey(pan));
       // A PAN linked under a previous secret (or, on a replica not yet switched, under the coming one): its link names
@@ -541,11 +583,21 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       // A send reads and marks that record too.
       for (let h = 0; key === null && h < this.#others.length; h++)
         key = await this.redis.get(this.#panKey(pan, this.#others[h]));
+      // A PAN linked under a retired secret only (HMAC_SECRET_RETIRED: registered before the switch, not since): its
+      // link is followed as the record it names is read, but nothing is written under that secret. The mobile joins
+      // the old record's successor key instead (under the current secret, starting from the old record's mobiles, so
+      // that MAX_MOBILES_PER_ID counts them), which every send to the id reads and marks; `remember` merges it. Not
+      // followed, such a registration was handled as a first one: no MOBILE_LIMIT_REACHED, no OTP_SEND_IN_PROGRESS, and
+      // its mobile known only if AOPay answered.
+      for (let h = 0; key === null && h < this.#retired.length; h++) {
+        const old = await this.redis.get(this.#panKey(pan, this.#retired[h]));
+        if (old !== null) [key, oldRecord] = [successorKey(this.hasher, old), [old]];
+      }
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
     if (key === null) return;
-    await this.#add(key, mobile, true);
+    await this.#add(key, mobile, true, oldRecord);
     let sending: string | null;
     try {
       sending = await this.redis.get(this.#sendKey(key));
@@ -556,8 +608,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   async sending(cibilId: string): Promise<readonly string[]> {
-    const { key, others } = this.#keys.started(cibilId);
-    const retired = this.#retiredKeys(cibilId);
+    const { key, others, retired } = this.#keys.started(cibilId);
     let sealed: Array<string | false | null>;
     let older: Array<Array<string | false | null>> = [];
     let retiredSealed: Array<string | null> = [];
@@ -593,8 +644,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       await this.sent(cibilId);
       throw error;
     }
-    if (mobiles.length === 0)
-      await this.#migrate(key, retired.length === 0 ? others : [...others, ...retired], olderMobiles);
+    if (mobiles.length === 0) await this.#migrate(key, [...others, ...retired], olderMobiles);
     return merged(olderMobiles, mobiles);
   }
 
@@ -639,15 +689,10 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     return merged(olderMobiles, mobiles);
   }
 
-  /** The id's record keys under HMAC_SECRET_RETIRED's secrets (none, and no HMAC, without it). */
-  #retiredKeys(cibilId: string): readonly string[] {
-    return this.#retired.length === 0 ? NO_KEYS : this.#retired.map((h) => recordKey(h, cibilId));
-  }
-
-  /** Every key a record of the id is read under besides the current one: #otherKeys, then #retiredKeys. */
+  /** Every key a record of the id is read under besides the current one, as rotationKeys orders them. */
   #readKeys(cibilId: string): readonly string[] {
-    if (this.#retired.length === 0) return this.#otherKeys(cibilId);
-    return [...this.#otherKeys(cibilId), ...this.#retiredKeys(cibilId)];
+    const { others, retired } = rotationKeys(this.hasher, this.#others, this.#retired, cibilId);
+    return retired.length === 0 ? others : [...others, ...retired];
   }
 
   /** The records (list and legacy, two entries per key) under `keys`, in one MGET; none to read, no command. */
@@ -656,25 +701,21 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     return this.redis.mget(...keys.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)]));
   }
 
-  /** The id's record keys under HMAC_SECRET_PREVIOUS's, then HMAC_SECRET_NEXT's secrets (none, and no HMAC, without). */
-  #otherKeys(cibilId: string): readonly string[] {
-    return this.#others.length === 0 ? NO_KEYS : this.#others.map((h) => recordKey(h, cibilId));
-  }
-
   /**
    * Migrate-on-read: a record found only under previous or retired secrets (none under `key`, the current secret's) is
    * copied under `key`, its mobiles sealed for it, with the remaining TTL of the records it came from (MIGRATE). Once
    * every CIBIL id a send reads has its record under the current secret, HMAC_SECRET_PREVIOUS can go long before this
    * store's TTL, and HMAC_SECRET_RETIRED reads the rest meanwhile (docs/security.md "Rotating the HMAC secret").
-   * `read` and `found` as #readKeys orders them: the previous secrets' keys, the coming one's (never copied from), the
-   * retired ones'. Best effort: a failure leaves the record where it was, read there until the next send copies it;
+   * `read` and `found` as rotationKeys orders them: the previous secrets' keys, the coming one's (never copied from),
+   * the retired ones' successor keys, the retired ones'. Best effort: a failure leaves the record where it was, read there until the next send copies it;
    * the send itself has its mobiles already.
    */
   async #migrate(key: string, read: readonly string[], found: readonly (readonly string[])[]): Promise<void> {
-    const previous = this.previousHashers.length;
-    const retiredFrom = this.#others.length;
-    const sources = [...read.slice(0, previous), ...read.slice(retiredFrom)];
-    const mobiles = merged([...found.slice(0, previous), ...found.slice(retiredFrom)], []);
+    // The coming secret's keys, between the previous ones' and the rest, are read only.
+    const [nextFrom, nextTo] = [this.previousHashers.length, this.#others.length];
+    const copied = (_: unknown, i: number) => i < nextFrom || i >= nextTo;
+    const sources = read.filter(copied);
+    const mobiles = merged(found.filter(copied), []);
     if (mobiles.length === 0) return;
     try {
       const keys = [this.#redisKey(key), ...sources.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)])];

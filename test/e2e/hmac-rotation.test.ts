@@ -402,6 +402,57 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
     }
   });
 
+  it("the five steps: a PAN linked only under the old secret is still followed at step 4 (limit, mobile before the call)", async () => {
+    // No cooldown; two sends per window: the third send to a mobile shows whether two before counted on it.
+    const budgets = { ...DEFAULT_THROTTLE, OTP_COOLDOWN_SECONDS: "0", OTP_WINDOW_MAX: "2" };
+    const step = async (from: TestStack | null, secret: string, env: Record<string, string>) => {
+      if (from !== null) {
+        await from.stop();
+        stacks.splice(stacks.indexOf(from), 1);
+      }
+      return server(secret, undefined, { ...budgets, ...env });
+    };
+    const registration = async (t: TestStack, input: RegistrationInput) =>
+      resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
+    const generate = async (t: TestStack, { cibilId, accessToken }: { cibilId: string; accessToken: string }) =>
+      resultOf((await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body, "generateCibilOtp")
+        .__typename;
+    // Before the rotation: PAN `full` registered with four mobiles (the most a CIBIL id keeps), PAN `one` with one.
+    // Neither is registered again, nor its CIBIL id sent to, until step 4: their links exist under the old secret only.
+    const before = await step(null, OLD, {});
+    const full = registrationInput();
+    const fullMobiles = [full.mobile, nextMobile(), nextMobile(), nextMobile()];
+    for (const mobile of fullMobiles) await register(before, { ...full, mobile });
+    const one = registrationInput();
+    const oneId = await register(before, one);
+    // Step 1 (announce), step 2 (switch); step 3 is the wait: nothing here touches these two customers.
+    const announced = await step(before, OLD, { HMAC_SECRET_NEXT: NEW });
+    const switched = await step(announced, NEW, { HMAC_SECRET_PREVIOUS: OLD });
+    // Step 4 (retire): the old PAN links are still followed, as the records they name are read.
+    const retired = await step(switched, NEW, { HMAC_SECRET_RETIRED: OLD });
+    const registrations = simulator.calls("cibil.register");
+    // A fifth mobile for `full`: refused before AOPay, as before the rotation (it was registered, AOPay called).
+    expect(await registration(retired, { ...full, mobile: nextMobile() })).toMatchObject({
+      __typename: "RegistrationRefused",
+      code: "MOBILE_LIMIT_REACHED",
+    });
+    expect(simulator.calls("cibil.register")).toBe(registrations);
+    // A new mobile for `one`, refused by AOPay (simulator: a mobile ending 207): it joined the record before the call,
+    // as any registration of a known PAN does, so the CIBIL id's sends count on it (it was added only on success).
+    const refusedMobile = `${nextMobile().slice(0, 7)}207`;
+    expect((await registration(retired, { ...one, mobile: refusedMobile })).__typename).not.toBe(
+      "CibilCustomerRegistered",
+    );
+    expect(simulator.calls("cibil.register")).toBe(registrations + 1);
+    expect(await generate(retired, oneId)).toBe("CibilOtpChallenge");
+    // Step 5 (finish): no rotation setting. The send at step 4 copied the record, the new mobile with it, under the
+    // new secret: this send is the second on each of the id's mobiles, an AEPS send the third.
+    const finished = await step(retired, NEW, {});
+    expect(await generate(finished, oneId)).toBe("CibilOtpChallenge");
+    for (const mobile of [one.mobile, refusedMobile])
+      expect(await resend(finished, mobile)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_LIMIT_REACHED" });
+  });
+
   it("a registered mobile a send read during the rotation still counts once HMAC_SECRET_PREVIOUS is removed", async () => {
     // No cooldown; two sends per window: the third send to a mobile shows whether the second counted on it.
     const budgets = { ...DEFAULT_THROTTLE, OTP_COOLDOWN_SECONDS: "0", OTP_WINDOW_MAX: "2" };

@@ -377,9 +377,22 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
         expect(await newOnly.recall(id)).toEqual([id.replace("70000000", "91234000")]);
         expect(await redis.pttl(newOnly.redisKey(id))).toBeLessThanOrEqual(60_000);
       }
-      // A PAN linked under the retired secret only is not followed (a first registration here): the old record is
-      // left as it was, and nothing under the old secret changed at all.
+      // A PAN linked under the retired secret only is followed, as the record it names is read: a send under way to
+      // its id refuses the registration (the send marks the old record's successor key, where the registration looks),
+      // as it would have before the rotation.
+      expect(await retired.sending("7000000032")).toEqual(["9123400032"]);
+      await expect(retired.registering("ABCPE1032F", "9123400034")).rejects.toMatchObject({
+        code: "OTP_SEND_IN_PROGRESS",
+      });
+      await retired.sent("7000000032");
+      // Otherwise its mobile joins before AOPay is called: the next send reads it, and a server without the setting
+      // too once AOPay answered (`remember` merges it under the id's key).
       await retired.registering("ABCPE1031F", "9123400033");
+      expect([...(await retired.sending("7000000031"))].sort()).toEqual(["9123400031", "9123400033"]);
+      await retired.sent("7000000031");
+      await retired.remember("7000000031", "9123400033", "ABCPE1031F");
+      expect(await newOnly.recall("7000000031")).toEqual(["9123400031", "9123400033"]);
+      // The old record is left as it was, and nothing under the old secret changed at all.
       const underOld = (keys: Array<{ key: string; value: string }>) =>
         keys
           .filter((k) => k.key.includes(oldHasher.hash("registered-mobile", "7000000031")))
