@@ -33,6 +33,8 @@ export interface LoaderInputs {
    * counts (a replica still on the old secret sees a consent a switched one recorded, and the other way round).
    */
   readHashers?: readonly KeyHasher[];
+  /** Counts a consent found under readHashers[index] (Protection.olderRead). */
+  olderRead?: (store: "consent", index: number) => void;
   clientId: string;
   log: Logger;
   callOptions(): CallOptions;
@@ -66,8 +68,10 @@ async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise
   try {
     // No line of its own: the access line's `result` says CONSENT_REQUIRED per root field, and a refusal anyone can
     // repeat at will (three per request, the alias limit) had written three lines of 220 bytes beside it.
-    const { consent, hasher, readHashers, clientId } = inputs;
-    if (!(await hasConsent(consent, hasher, readHashers ?? [], clientId, cibilId))) return consentRequired();
+    const { consent, hasher, readHashers, clientId, olderRead } = inputs;
+    const foundUnder = olderRead && ((index: number) => olderRead("consent", index));
+    if (!(await hasConsent(consent, hasher, readHashers ?? [], clientId, cibilId, foundUnder)))
+      return consentRequired();
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;
     // One line per SUMMARY_INTERVAL_MS while the store is down, not one per read (logging/summarised.ts).

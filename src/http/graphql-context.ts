@@ -35,6 +35,7 @@ const LAZY_LOADERS: object = Object.defineProperty({}, "loaders", {
       consent: this.protection.consent,
       hasher: this.protection.hasher,
       readHashers: this.protection.readHashers,
+      olderRead: this.protection.olderRead,
       clientId: this.client.id,
       log: this.log,
       callOptions: this.callOptions,

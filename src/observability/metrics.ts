@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { UpstreamCallEvent } from "../aopay/client";
 import type { CircuitState } from "../aopay/circuit-breakers";
-import type { RequestObserver } from "../protection/observer";
+import type { RequestObserver, RotationStore, SecretRole } from "../protection/observer";
 import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
 import { droppedLogLines } from "../logging/logger";
 import { LabelledCounter } from "./counter";
@@ -39,6 +39,7 @@ export class Metrics implements RequestObserver {
   readonly #protectionUnavailable: Counter<"operation">;
   readonly #refused: Counter<"operation" | "code">;
   readonly #unrecorded: Counter<"operation">;
+  readonly #olderSecretReads: Counter<"store" | "secret">;
   readonly #redisUnsafe: Gauge<"problem">;
   readonly #circuit: Gauge<"family">;
   readonly #graphql: LabelledHistogram<"operation" | "type" | "result">;
@@ -154,6 +155,18 @@ export class Metrics implements RequestObserver {
       labelNames: ["operation"],
       registers,
     });
+    this.#olderSecretReads = new Counter({
+      name: "aopay_rotation_older_secret_reads_total",
+      help:
+        "During a rotation of HMAC_SECRET: records found under another secret and not under HMAC_SECRET, by store " +
+        "(idempotency, consent, registered_mobile: the last copied under HMAC_SECRET as read) and by the setting the " +
+        "secret is from (previous, next, retired). Its rate falling to zero is migrate-on-read's progress.",
+      labelNames: ["store", "secret"],
+      registers,
+    });
+    // Fixed labels, every one exported at 0 from the start: an operator's rate() sees the series before the first read.
+    for (const store of ["idempotency", "consent", "registered_mobile"] as const)
+      for (const secret of ["previous", "next", "retired"] as const) this.#olderSecretReads.labels({ store, secret });
     this.#shed = new Counter({
       name: "graphql_requests_shed_total",
       help: "GraphQL requests refused by admission control (HTTP 503 OVERLOADED) before any work, by reason: in_flight or event_loop_delay.",
@@ -210,6 +223,10 @@ export class Metrics implements RequestObserver {
 
   refused(field: string, code: RefusalCode): void {
     child(this.#counters, `f\n${field}\n${code}`, () => this.#refused.labels({ operation: field, code })).inc();
+  }
+
+  olderSecretRead(store: RotationStore, secret: SecretRole): void {
+    this.#olderSecretReads.labels({ store, secret }).inc();
   }
 
   unrecorded(field: string): void {

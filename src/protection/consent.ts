@@ -21,8 +21,15 @@ export async function hasConsent(
   others: readonly KeyHasher[],
   clientId: string,
   cibilId: string,
+  /** Told the index in `others` of the secret a consent was found under (Protection.olderRead). */
+  foundUnder?: (index: number) => void,
 ): Promise<boolean> {
   if (await store.has(consentKey(hasher, clientId, cibilId))) return true;
-  for (const other of others) if (await store.has(consentKey(other, clientId, cibilId))) return true;
+  for (let i = 0; i < others.length; i++) {
+    if (await store.has(consentKey(others[i], clientId, cibilId))) {
+      foundUnder?.(i);
+      return true;
+    }
+  }
   return false;
 }

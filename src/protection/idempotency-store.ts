@@ -57,6 +57,8 @@ export type CompleteOutcome = "stored" | "restored" | "superseded";
 export interface OtherKey {
   key: string;
   fingerprint: string;
+  /** Called when the record is found under this key (and not under the current one): the rotation's metric. */
+  found?: () => void;
 }
 
 const NO_OTHERS: readonly OtherKey[] = [];
@@ -327,6 +329,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const [at, current] = answer;
     if (at === 0 || current === undefined) return { kind: "acquired", token: pending.token };
     const found = at === 1 ? { key, fingerprint } : others[at - 2];
+    if (at > 1) others[at - 2].found?.();
     return this.#judged(found.key, current, found.fingerprint);
   }
 

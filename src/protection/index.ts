@@ -7,7 +7,7 @@ import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } 
 import { CustomerRefs } from "./customer-refs";
 import { KeyHasher } from "./key-hasher";
 import { OtpThrottle } from "./otp-throttle";
-import type { RequestObserver } from "./observer";
+import type { RequestObserver, RotationStore, SecretRole } from "./observer";
 import { createRedis, redisAnswers, redisReady } from "./redis";
 import {
   MemoryRegisteredMobileStore,
@@ -37,6 +37,11 @@ export interface Protection {
    * stores anyway): then no store computes a second HMAC nor reads a second key.
    */
   readHashers: readonly KeyHasher[];
+  /**
+   * Counts a record of `store` found under readHashers[index] and not under HMAC_SECRET (RequestObserver
+   * olderSecretRead, by the secret's role); undefined without a rotation setting.
+   */
+  olderRead: ((store: RotationStore, index: number) => void) | undefined;
   /** The log's customer references (customer-refs.ts): under a key derived from HMAC_SECRET, not `hasher`'s. */
   customerRefs: CustomerRefs;
 }
@@ -70,6 +75,17 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
   // After HMAC_SECRET_PREVIOUS (HMAC_SECRET_RETIRED): registered mobiles' records only, read and copied under
   // HMAC_SECRET; the throttle and every other store have stopped using the replaced secret.
   const retiredHashers = redis ? config.hmacRetiredSecrets.map((secret) => new KeyHasher(secret)) : [];
+  // Migrate-on-read's progress (aopay_rotation_older_secret_reads_total): which setting each read-only secret is from.
+  const readRoles: readonly SecretRole[] = [
+    ...previousHashers.map(() => "previous" as const),
+    ...nextHashers.map(() => "next" as const),
+  ];
+  const counted = observe?.olderSecretRead?.bind(observe);
+  const olderRead =
+    counted && readHashers.length > 0
+      ? (store: RotationStore, index: number) => counted(store, readRoles[index])
+      : undefined;
+  const olderMobile = counted && ((role: SecretRole) => counted("registered_mobile", role));
   const limits = config.memoryLimits;
   const idempotency: IdempotencyStore = redis
     ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, sealer)
@@ -103,6 +119,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         previousHashers,
         nextHashers,
         retiredHashers,
+        olderMobile,
       )
     : new MemoryRegisteredMobileStore(hasher, sealer, {
         ttlMs: registeredMobileTtlMs,
@@ -121,6 +138,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         idempotency,
         hasher,
         readHashers,
+        olderRead,
         observe,
         idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
         // Longer than any request can run, with margin; after a crash, the key answers OUTCOME_UNKNOWN. A request's
@@ -136,6 +154,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       registeredMobiles,
       hasher,
       readHashers,
+      olderRead,
       customerRefs: new CustomerRefs(config.hmacSecret),
     },
     redis,

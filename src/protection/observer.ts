@@ -24,7 +24,19 @@ export interface RequestObserver {
    * `maxmemory-policy` evicts keys (budgets and idempotency records with them), or it is older than 7.0.
    */
   redisServer?(judged: RedisServerJudgement): void;
+  /**
+   * During a rotation of HMAC_SECRET: a record found under another secret than HMAC_SECRET, and not under it (an
+   * Idempotency-Key's record, a consent, a CIBIL id's registered mobiles: the last copied under HMAC_SECRET as it is
+   * read). Falling to zero per store and role is migrate-on-read's progress (docs/security.md "Rotating the HMAC
+   * secret"). Never called without a rotation setting.
+   */
+  olderSecretRead?(store: RotationStore, secret: SecretRole): void;
 }
+
+/** The stores that read under other secrets during a rotation (a metric label: fixed values). */
+export type RotationStore = "idempotency" | "consent" | "registered_mobile";
+/** Which rotation setting a secret comes from: HMAC_SECRET_PREVIOUS, HMAC_SECRET_NEXT, HMAC_SECRET_RETIRED. */
+export type SecretRole = "previous" | "next" | "retired";
 
 /** Observes nothing: the default when metrics are off. */
 export const NO_OBSERVER: RequestObserver = {

@@ -9,6 +9,7 @@ import {
   DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS,
 } from "./protection.settings";
 import { type ScriptCommand, scriptCommand } from "./redis";
+import type { SecretRole } from "./observer";
 import type { StoreSealer } from "./store-sealer";
 import { monotonicNow } from "../util/clock";
 
@@ -522,6 +523,11 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
      * which sends read and mark. All three empty: nothing more is hashed or read.
      */
     retiredHashers: readonly KeyHasher[] = [],
+    /**
+     * Told, for each record a send or `recall` finds under another secret and not under the current one (so copies, if
+     * it may), which setting that secret is from (aopay_rotation_older_secret_reads_total{store="registered_mobile"}).
+     */
+    private readonly olderRead?: (secret: SecretRole) => void,
   ) {
     this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
     this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSent", SENT, 1);
@@ -644,7 +650,10 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       await this.sent(cibilId);
       throw error;
     }
-    if (mobiles.length === 0) await this.#migrate(key, [...others, ...retired], olderMobiles);
+    if (mobiles.length === 0) {
+      this.#countOlder(olderMobiles);
+      await this.#migrate(key, [...others, ...retired], olderMobiles);
+    }
     return merged(olderMobiles, mobiles);
   }
 
@@ -685,7 +694,10 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     const others = this.#readKeys(cibilId);
     if (others.length === 0) return mobiles;
     const olderMobiles = await this.#previousMobiles(others);
-    if (mobiles.length === 0) await this.#migrate(key, others, olderMobiles);
+    if (mobiles.length === 0) {
+      this.#countOlder(olderMobiles);
+      await this.#migrate(key, others, olderMobiles);
+    }
     return merged(olderMobiles, mobiles);
   }
 
@@ -727,6 +739,20 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     } catch {
       // Read under the previous key meanwhile; the next send to the id copies it.
     }
+  }
+
+  /**
+   * `found` (as rotationKeys orders the keys) told to `olderRead`: the id's record was found under a secret of each of
+   * these settings, once per setting (an old record and its successor key are one record read under the retired one).
+   */
+  #countOlder(found: readonly (readonly string[])[]): void {
+    const olderRead = this.olderRead;
+    if (olderRead === undefined) return;
+    const [nextFrom, nextTo] = [this.previousHashers.length, this.#others.length];
+    const roles = new Set<SecretRole>();
+    for (let i = 0; i < found.length; i++)
+      if (found[i].length > 0) roles.add(i < nextFrom ? "previous" : i < nextTo ? "next" : "retired");
+    for (const role of roles) olderRead(role);
   }
 
   /** The mobiles of the records under the other secrets' keys, one list per key. */

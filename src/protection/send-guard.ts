@@ -47,6 +47,8 @@ export interface SendGuardOptions {
    * one step (docs/security.md "Rotating the HMAC secret").
    */
   readHashers?: readonly KeyHasher[];
+  /** Counts a record found under readHashers[index] (Protection.olderRead). */
+  olderRead?: (store: "idempotency", index: number) => void;
   /** How long a key's result is kept. */
   idempotencyTtlMs: number;
   /** How long a key stays "in flight" if its request never finishes (a crash): longer than any upstream call. */
@@ -267,7 +269,10 @@ export class SendGuard {
     const others =
       readHashers === undefined || readHashers.length === 0
         ? undefined
-        : readHashers.map((other) => idempotencyKeys(other, scope, input));
+        : readHashers.map((other, i) => {
+            const olderRead = this.options.olderRead;
+            return { ...idempotencyKeys(other, scope, input), found: olderRead && (() => olderRead("idempotency", i)) };
+          });
     // The pending record is kept as long as a result would be: a request that died with the key (a crash, SIGKILL)
     // while its send may have been upstream is answered OutcomeUnknown, never taken as new once its pending time ends.
     const token = randomUUID();

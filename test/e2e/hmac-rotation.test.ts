@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { KeyHasher } from "../../src/protection/key-hasher";
@@ -83,6 +84,15 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
       (await t.gql(RESEND_AEPS_OTP, aepsInput(mobile, { ...nextAepsRegistration(), aadhaar: nextAadhaar() }))).body,
       "resendAepsOtp",
     );
+  /** aopay_rotation_older_secret_reads_total's series above 0, as `store/secret`: count. */
+  const olderReads = async (t: TestStack): Promise<Record<string, number>> => {
+    const page = await (await request(t.stack.app.metricsUrl as string)).body.text();
+    const counts: Record<string, number> = {};
+    const series = /^aopay_rotation_older_secret_reads_total\{store="(\w+)",secret="(\w+)"\} (\d+)$/gm;
+    for (const [, store, secret, n] of page.matchAll(series))
+      if (Number(n) > 0) counts[`${store}/${secret}`] = Number(n);
+    return counts;
+  };
   const register = async (t: TestStack, input: RegistrationInput) => {
     const registered = resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
     expect(registered.__typename).toBe("CibilCustomerRegistered");
@@ -425,9 +435,17 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
     for (const mobile of fullMobiles) await register(before, { ...full, mobile });
     const one = registrationInput();
     const oneId = await register(before, one);
-    // Step 1 (announce), step 2 (switch); step 3 is the wait: nothing here touches these two customers.
+    // Step 1 (announce), step 2 (switch); step 3 is the wait: nothing here touches these two customers. An
+    // Idempotency-Key used at step 1 and repeated at step 2 is found under the previous secret, and the metric the
+    // procedure names says so (aopay_rotation_older_secret_reads_total: the operator's signal of what is still read).
     const announced = await step(before, OLD, { HMAC_SECRET_NEXT: NEW });
+    const key = randomUUID();
+    const aeps = aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
+    await announced.gql(RESEND_AEPS_OTP, aeps, { "idempotency-key": key });
+    expect(await olderReads(announced)).toEqual({});
     const switched = await step(announced, NEW, { HMAC_SECRET_PREVIOUS: OLD });
+    await switched.gql(RESEND_AEPS_OTP, aeps, { "idempotency-key": key });
+    expect(await olderReads(switched)).toEqual({ "idempotency/previous": 1 });
     // Step 4 (retire): the old PAN links are still followed, as the records they name are read.
     const retired = await step(switched, NEW, { HMAC_SECRET_RETIRED: OLD });
     const registrations = simulator.calls("cibil.register");
@@ -445,6 +463,9 @@ describeWithRedis("HMAC_SECRET rotation with HMAC_SECRET_PREVIOUS", () => {
     );
     expect(simulator.calls("cibil.register")).toBe(registrations + 1);
     expect(await generate(retired, oneId)).toBe("CibilOtpChallenge");
+    // The send found the id's record under the retired secret only (and copied it): counted once, so that the
+    // operator sees how many records are still read there (the old record and its successor key are one record).
+    expect(await olderReads(retired)).toEqual({ "registered_mobile/retired": 1 });
     // Step 5 (finish): no rotation setting. The send at step 4 copied the record, the new mobile with it, under the
     // new secret: this send is the second on each of the id's mobiles, an AEPS send the third.
     const finished = await step(retired, NEW, {});
