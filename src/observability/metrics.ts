@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { UpstreamCallEvent } from "../aopay/client";
 import type { CircuitState } from "../aopay/circuit-breakers";
-import type { RequestObserver, RotationStore, SecretRole } from "../protection/observer";
+import type { RequestObserver, RotationStore, SealedStore, SecretRole } from "../protection/observer";
 import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
 import { droppedLogLines } from "../logging/logger";
 import { LabelledCounter } from "./counter";
@@ -40,6 +40,7 @@ export class Metrics implements RequestObserver {
   readonly #refused: Counter<"operation" | "code">;
   readonly #unrecorded: Counter<"operation">;
   readonly #olderSecretReads: Counter<"store" | "secret">;
+  readonly #olderStoreKeys: Counter<"store">;
   readonly #redisUnsafe: Gauge<"problem">;
   readonly #circuit: Gauge<"family">;
   readonly #graphql: LabelledHistogram<"operation" | "type" | "result">;
@@ -166,7 +167,18 @@ export class Metrics implements RequestObserver {
     });
     // Fixed labels, every one exported at 0 from the start: an operator's rate() sees the series before the first read.
     for (const store of ["idempotency", "consent", "registered_mobile"] as const)
-      for (const secret of ["previous", "next", "retired"] as const) this.#olderSecretReads.labels({ store, secret });
+      for (const secret of ["previous", "next", "retired"] as const)
+        this.#olderSecretReads.labels({ store, secret }).inc(0);
+    this.#olderStoreKeys = new Counter({
+      name: "aopay_store_older_key_opens_total",
+      help:
+        "Stored records (idempotency results, registered mobiles) opened with a STORE_ENCRYPTION_KEYS key other than " +
+        "the sealing (first) one, by store: records still needing an older key (registered mobiles are sealed again " +
+        "with the first key as read). Only with several keys configured.",
+      labelNames: ["store"],
+      registers,
+    });
+    for (const store of ["idempotency", "registered_mobile"] as const) this.#olderStoreKeys.labels({ store }).inc(0);
     this.#shed = new Counter({
       name: "graphql_requests_shed_total",
       help: "GraphQL requests refused by admission control (HTTP 503 OVERLOADED) before any work, by reason: in_flight or event_loop_delay.",
@@ -227,6 +239,10 @@ export class Metrics implements RequestObserver {
 
   olderSecretRead(store: RotationStore, secret: SecretRole): void {
     this.#olderSecretReads.labels({ store, secret }).inc();
+  }
+
+  olderStoreKey(store: SealedStore): void {
+    this.#olderStoreKeys.labels({ store }).inc();
   }
 
   unrecorded(field: string): void {

@@ -7,7 +7,7 @@ import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } 
 import { CustomerRefs } from "./customer-refs";
 import { KeyHasher } from "./key-hasher";
 import { OtpThrottle } from "./otp-throttle";
-import type { RequestObserver, RotationStore, SecretRole } from "./observer";
+import type { RequestObserver, RotationStore, SealedStore, SecretRole } from "./observer";
 import { createRedis, redisAnswers, redisReady } from "./redis";
 import {
   MemoryRegisteredMobileStore,
@@ -61,6 +61,13 @@ export interface ProtectionServices {
 export function createProtection(config: Config, log: Logger, observe?: RequestObserver): ProtectionServices {
   const hasher = new KeyHasher(config.hmacSecret);
   const sealer = new StoreSealer(config.storeKeys);
+  // Records opened with a key other than the sealing one, per store (aopay_store_older_key_opens_total): a
+  // STORE_ENCRYPTION_KEYS rotation's progress. With one key nothing can count: the shared sealer, no callback.
+  const olderKey = observe?.olderStoreKey?.bind(observe);
+  const sealerOf = (store: SealedStore) =>
+    olderKey && config.storeKeys.length > 1 ? sealer.counting(() => olderKey(store)) : sealer;
+  const idempotencySealer = sealerOf("idempotency");
+  const registeredSealer = sealerOf("registered_mobile");
   const redis = config.redisUrl
     ? createRedis(config.redisUrl, log.child({ component: "redis" }), (judged) => observe?.redisServer?.(judged))
     : null;
@@ -88,8 +95,8 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
   const olderMobile = counted && ((role: SecretRole) => counted("registered_mobile", role));
   const limits = config.memoryLimits;
   const idempotency: IdempotencyStore = redis
-    ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, sealer)
-    : new MemoryIdempotencyStore(sealer, {
+    ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, idempotencySealer)
+    : new MemoryIdempotencyStore(idempotencySealer, {
         maxKeys: limits.idempotencyMaxKeys,
         onFull: fullWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_MAX_KEYS", limits.idempotencyMaxKeys),
       });
@@ -114,14 +121,14 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         redis,
         config.redisKeyPrefix,
         hasher,
-        sealer,
+        registeredSealer,
         registeredMobileTtlMs,
         previousHashers,
         nextHashers,
         retiredHashers,
         olderMobile,
       )
-    : new MemoryRegisteredMobileStore(hasher, sealer, {
+    : new MemoryRegisteredMobileStore(hasher, registeredSealer, {
         ttlMs: registeredMobileTtlMs,
         maxKeys: limits.registeredMobileMaxKeys,
         onFull: fullWarning(

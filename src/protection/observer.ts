@@ -31,7 +31,15 @@ export interface RequestObserver {
    * secret"). Never called without a rotation setting.
    */
   olderSecretRead?(store: RotationStore, secret: SecretRole): void;
+  /**
+   * A stored record opened with a STORE_ENCRYPTION_KEYS key other than the sealing (first) one: still needed by what
+   * is stored (docs/security.md "Stored results are encrypted"). Never called with one key configured.
+   */
+  olderStoreKey?(store: SealedStore): void;
 }
+
+/** The stores whose records are sealed (a metric label: fixed values). */
+export type SealedStore = "idempotency" | "registered_mobile";
 
 /** The stores that read under other secrets during a rotation (a metric label: fixed values). */
 export type RotationStore = "idempotency" | "consent" | "registered_mobile";

@@ -459,6 +459,15 @@ if ttl <= 0 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
 return 1`;
 
+/**
+ * A record sealed with an older STORE_ENCRYPTION_KEYS key, sealed again with the current one (ARGV[2]) if KEYS[1] still
+ * holds what was read (ARGV[1]), its TTL kept: the old key is then needed by one record fewer. Answers 1 when done.
+ */
+const RESEAL = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1`;
+
 /** One send fewer under way; the key goes at zero (never below). */
 const SENT = `
 local left = redis.call('DECR', KEYS[1])
@@ -491,6 +500,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #sentScript: ScriptCommand<number>;
   readonly #sendingScript: ScriptCommand<Array<string | false | null>>;
   readonly #migrateScript: ScriptCommand<number>;
+  readonly #resealScript: ScriptCommand<number>;
   readonly #keys: SendingKeys;
   /** HMAC_SECRET_PREVIOUS's hashers, then HMAC_SECRET_NEXT's: every record, PAN link and send mark is read under them. */
   readonly #others: readonly KeyHasher[];
@@ -533,6 +543,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSent", SENT, 1);
     this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSending", SENDING, 3);
     this.#migrateScript = scriptCommand(redis, "aopayRegisteredMobilesMigrate", MIGRATE);
+    this.#resealScript = scriptCommand(redis, "aopayRegisteredMobilesReseal", RESEAL, 1);
     this.#others = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
     this.#retired = retiredHashers;
     this.#keys = new SendingKeys(hasher, this.#others, this.#retired);
@@ -641,6 +652,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     let olderMobiles: string[][];
     try {
       mobiles = this.#opened(key, sealed[0] || null, sealed[1] || null);
+      if (sealed[0]) await this.#resealIfOlder(key, sealed[0], sealed[1] ? mobiles.slice(1) : mobiles);
       if (others.length === 0 && retired.length === 0) return mobiles;
       olderMobiles = others.map((k, i) => this.#opened(k, older[i][0] || null, older[i][1] || null));
       for (let i = 0; i < retired.length; i++)
@@ -691,6 +703,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       throw new ProtectionStoreError(STORE, error);
     }
     const mobiles = this.#opened(key, sealed[0], sealed[1]);
+    if (sealed[0] !== null) await this.#resealIfOlder(key, sealed[0], sealed[1] !== null ? mobiles.slice(1) : mobiles);
     const others = this.#readKeys(cibilId);
     if (others.length === 0) return mobiles;
     const olderMobiles = await this.#previousMobiles(others);
@@ -753,6 +766,24 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     for (let i = 0; i < found.length; i++)
       if (found[i].length > 0) roles.add(i < nextFrom ? "previous" : i < nextTo ? "next" : "retired");
     for (const role of roles) olderRead(role);
+  }
+
+  /**
+   * Re-seal-on-read for a STORE_ENCRYPTION_KEYS rotation: the record under the current key, sealed with another key
+   * than the sealing one (it opened: an older key still listed), is sealed again with the sealing key, its TTL kept,
+   * unless it changed meanwhile. Without it a record no registration rewrote needed the old key for its whole 90 days;
+   * now each CIBIL id a send reads stops needing it, and aopay_store_older_key_opens_total says how many still do.
+   * Best effort, as the migration: a failure leaves the record as it was, still readable. One string comparison when
+   * the record is sealed with the current key (always, without a rotation).
+   */
+  async #resealIfOlder(key: string, list: string, mobiles: readonly string[]): Promise<void> {
+    if (this.sealer.sealedWithCurrentId(list)) return;
+    try {
+      // `mobiles`: the list's, as opened (#opened puts an earlier version's record first).
+      await this.#resealScript(this.#redisKey(key), list, sealMobiles(this.sealer, key, mobiles));
+    } catch {
+      // Read with the older key meanwhile; the next send seals it again.
+    }
   }
 
   /** The mobiles of the records under the other secrets' keys, one list per key. */

@@ -41,8 +41,12 @@ export class StoreSealer {
    * of HMAC_SECRET (HMAC_SECRET_PREVIOUS): each is tried, the current one first (configured ids are unique).
    */
   readonly #opening: ReadonlyMap<string, readonly Buffer[]>;
+  /** `s1.<sealing key id>.`: how a value sealed with the sealing key's id begins. */
+  readonly #currentPrefix: string;
+  /** Told when a value opens with another key than the sealing one (`counting`); undefined on the shared sealer. */
+  readonly #onOlderKey: (() => void) | undefined;
 
-  constructor(keys: readonly StoreKey[]) {
+  constructor(keys: readonly StoreKey[], onOlderKey?: () => void) {
     if (keys.length === 0) throw new Error("StoreSealer needs at least one key");
     for (const { id, key } of keys) {
       if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error("store key ids are 1 to 32 characters of A-Z a-z 0-9 _ -");
@@ -52,6 +56,29 @@ export class StoreSealer {
     const opening = new Map<string, Buffer[]>();
     for (const { id, key } of keys) opening.set(id, [...(opening.get(id) ?? []), key]);
     this.#opening = opening;
+    this.#currentPrefix = `${SEALED_PREFIX}.${this.#sealing.id}.`;
+    this.#onOlderKey = onOlderKey;
+  }
+
+  /**
+   * The same keys, telling `onOlderKey` of every value that opens with a key other than the sealing one: a store's
+   * count of records still sealed with a key a STORE_ENCRYPTION_KEYS rotation is replacing
+   * (aopay_store_older_key_opens_total), which says when the old key may go (docs/security.md "Stored results are
+   * encrypted"). One comparison per open more.
+   */
+  counting(onOlderKey: () => void): StoreSealer {
+    const keys: StoreKey[] = [this.#sealing];
+    for (const [id, list] of this.#opening)
+      for (const key of list) if (key !== this.#sealing.key) keys.push({ id, key });
+    return new StoreSealer(keys, onOlderKey);
+  }
+
+  /**
+   * Whether `sealed` names the sealing key's id (not whether it opens): a record that does not may be sealed again
+   * with the current key when read (registered-mobiles.ts), so that the old key is needed by fewer records over time.
+   */
+  sealedWithCurrentId(sealed: string): boolean {
+    return sealed.startsWith(this.#currentPrefix);
   }
 
   /** The id of the key that seals new values (for logs and tests). */
@@ -91,7 +118,9 @@ export class StoreSealer {
         const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
         decipher.setAAD(aad(id, context));
         decipher.setAuthTag(tag);
-        return Buffer.concat([decipher.update(body), decipher.final()]).toString("utf8");
+        const plaintext = Buffer.concat([decipher.update(body), decipher.final()]).toString("utf8");
+        if (this.#onOlderKey !== undefined && key !== this.#sealing.key) this.#onOlderKey();
+        return plaintext;
       } catch {
         // The next key of this id, if any.
       }

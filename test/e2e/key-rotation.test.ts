@@ -11,7 +11,8 @@ import {
   resultOf,
 } from "../helpers/operations";
 import { deletePrefixes, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+import { request } from "undici";
 
 const key = (id: string, fill: number) => `${id}:${Buffer.alloc(32, fill).toString("base64")}`;
 const K1 = key("k1", 0x11);
@@ -44,8 +45,9 @@ describeWithRedis("STORE_ENCRYPTION_KEYS rotation across replicas of adjacent st
     await deletePrefixes([prefix]);
   });
 
-  const replica = async (keys: string): Promise<TestStack> => {
+  const replica = async (keys: string, env: Record<string, string> = {}): Promise<TestStack> => {
     const t = await startTestStack({
+      ...env,
       ...upstreamEnv(simulator.url.href),
       REDIS_URL: REDIS_URL as string,
       REDIS_KEY_PREFIX: prefix,
@@ -91,5 +93,51 @@ describeWithRedis("STORE_ENCRYPTION_KEYS rotation across replicas of adjacent st
     const [old, updated] = [await replica(K1), await replica(`${K2},${K1}`)];
     expect(await replayAcross(updated, old)).toBe("ProtectionUnavailable");
     expect(await otpAcross(updated, old)).toBe("ProtectionUnavailable");
+  });
+
+  it("after step 2, a registered mobile sealed with the old key is sealed again as read, and counted: then k1 can go", async () => {
+    /** aopay_store_older_key_opens_total by store. */
+    const olderOpens = async (t: TestStack): Promise<Record<string, number>> => {
+      const page = await (await request(t.stack.app.metricsUrl as string)).body.text();
+      const counts: Record<string, number> = {};
+      for (const [, store, n] of page.matchAll(/^aopay_store_older_key_opens_total\{store="(\w+)"\} (\d+)$/gm))
+        counts[store] = Number(n);
+      return counts;
+    };
+    const before = await replica(K1, LENIENT_THROTTLE);
+    const input = registrationInput();
+    const registered = resultOf((await before.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
+    const { cibilId, accessToken } = registered as unknown as { cibilId: string; accessToken: string };
+    const idempotencyKey = randomUUID();
+    const aeps = aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
+    await before.gql(RESEND_AEPS_OTP, aeps, { "idempotency-key": idempotencyKey });
+    const generate = async (t: TestStack) =>
+      resultOf((await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken } })).body, "generateCibilOtp")
+        .__typename;
+    // Step 2 done: k2 seals, k1 still opens. The send opens the record with k1 (counted) and seals it again with k2;
+    // the replay opens its result with k1 (counted: it expires with IDEMPOTENCY_TTL_SECONDS, nothing rewrites it).
+    const rotated = await replica(`${K2},${K1}`, LENIENT_THROTTLE);
+    expect(await olderOpens(rotated)).toEqual({ idempotency: 0, registered_mobile: 0 });
+    expect(await generate(rotated)).toBe("CibilOtpChallenge");
+    const replayed = await rotated.gql(RESEND_AEPS_OTP, aeps, { "idempotency-key": idempotencyKey });
+    expect(resultOf(replayed.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    expect(await olderOpens(rotated)).toEqual({ idempotency: 1, registered_mobile: 1 });
+    expect(await generate(rotated)).toBe("CibilOtpChallenge");
+    expect(await olderOpens(rotated)).toEqual({ idempotency: 1, registered_mobile: 1 });
+    // k1 dropped: the record read during the rotation opens (it answered PROTECTION_UNAVAILABLE, the record needing
+    // k1 for its 90 days), and the send still counts on the registered mobile.
+    const after = await replica(K2, { ...LENIENT_THROTTLE, OTP_WINDOW_MAX: "3" });
+    expect(await generate(after)).toBe("CibilOtpChallenge");
+    expect(
+      resultOf(
+        (
+          await after.gql(
+            RESEND_AEPS_OTP,
+            aepsInput(input.mobile, { ...nextAepsRegistration(), aadhaar: nextAadhaar() }),
+          )
+        ).body,
+        "resendAepsOtp",
+      ),
+    ).toMatchObject({ __typename: "OtpThrottled", code: "OTP_LIMIT_REACHED" });
   });
 });

@@ -17,6 +17,26 @@ describe("StoreSealer (AES-256-GCM)", () => {
     expect(JSON.parse(sealer.open(sealed, CONTEXT))).toEqual({ accessToken: TOKEN });
   });
 
+  it("counting: tells of each value opened with a key other than the sealing one, under another id or the same", () => {
+    const older: string[] = [];
+    const oldValue = new StoreSealer([k1]).seal("old", CONTEXT);
+    const sealer = new StoreSealer([k2, k1]).counting(() => older.push("k1"));
+    expect(sealer.sealingKeyId).toBe("k2");
+    expect(sealer.open(sealer.seal("new", CONTEXT), CONTEXT)).toBe("new");
+    expect(older).toEqual([]);
+    expect(sealer.open(oldValue, CONTEXT)).toBe("old");
+    expect(older).toEqual(["k1"]);
+    expect(sealer.sealedWithCurrentId(oldValue)).toBe(false);
+    expect(sealer.sealedWithCurrentId(sealer.seal("new", CONTEXT))).toBe(true);
+    // Two keys under one id (the key derived from HMAC_SECRET during its rotation): the second one counts.
+    const sameId = { id: "hmac", key: randomBytes(32) };
+    const before = new StoreSealer([sameId]).seal("before", CONTEXT);
+    const counted: number[] = [];
+    const derived = new StoreSealer([{ id: "hmac", key: randomBytes(32) }, sameId]).counting(() => counted.push(1));
+    expect(derived.open(before, CONTEXT)).toBe("before");
+    expect(counted).toEqual([1]);
+  });
+
   it("uses a fresh IV per value: the same plaintext never seals the same way twice", () => {
     const sealer = new StoreSealer([k1]);
     const seen = new Set(Array.from({ length: 50 }, () => sealer.seal("same", CONTEXT)));
