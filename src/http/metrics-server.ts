@@ -21,6 +21,14 @@ export interface MetricsSource {
  */
 export class MetricsServer {
   readonly #server: Server;
+  /**
+   * Scrapes accepted with METRICS_TOKEN and with METRICS_TOKEN_PREVIOUS, served on the page itself as
+   * `metrics_scrapes_total{token}`: a rotation's step 3 ("once the scrapers use the new token", docs/operations.md
+   * "Rotating the metrics token") is known, not assumed, when the previous token's count has stopped rising on every
+   * replica (a second scraper, a federation or a dashboard still on the old one shows there). Counted here, where the
+   * check is, in whichever process listens (the cluster's primary included); without METRICS_TOKEN, not at all.
+   */
+  readonly #scrapes = { current: 0, previous: 0 };
 
   constructor(
     private readonly config: MetricsConfig,
@@ -49,11 +57,14 @@ export class MetricsServer {
           res.writeHead(401, { "content-type": "text/plain", "www-authenticate": "Bearer" }).end("Unauthorized\n");
           return;
         }
+        this.#scrapes[current ? "current" : "previous"] += 1;
       }
       guard.authenticated(req.socket);
       source
         .metrics()
-        .then((text) => res.writeHead(200, { "content-type": source.contentType }).end(text))
+        .then((text) =>
+          res.writeHead(200, { "content-type": source.contentType }).end(expected ? text + this.#scrapeLines() : text),
+        )
         .catch((error: unknown) => {
           log.error({ err: error }, "metrics collection failed");
           res.writeHead(500, { "content-type": "text/plain" }).end("Error\n");
@@ -78,6 +89,18 @@ export class MetricsServer {
     });
     const { address, port, family } = this.#server.address() as AddressInfo;
     return `http://${family === "IPv6" ? `[${address}]` : address}:${port}/metrics`;
+  }
+
+  /** `metrics_scrapes_total` in the text format the registry writes (each line ends with a newline). */
+  #scrapeLines(): string {
+    const { current, previous } = this.#scrapes;
+    return (
+      "# HELP metrics_scrapes_total Scrapes of this listener accepted, by the token they sent: current " +
+      "(METRICS_TOKEN) or previous (METRICS_TOKEN_PREVIOUS, during a rotation).\n" +
+      "# TYPE metrics_scrapes_total counter\n" +
+      `metrics_scrapes_total{token="current"} ${current}\n` +
+      `metrics_scrapes_total{token="previous"} ${previous}\n`
+    );
   }
 
   close(): Promise<void> {

@@ -123,6 +123,27 @@ describe("rotating the metrics token (METRICS_TOKEN_PREVIOUS)", () => {
     expect(t.logs.raw()).not.toContain(NEW);
   });
 
+  it("the page counts the scrapes each token passed: step 3 waits for the previous token's count to stop rising", async () => {
+    t = await startTestStack({ METRICS_TOKEN: NEW, METRICS_TOKEN_PREVIOUS: OLD });
+    const counts = async (token: string) => {
+      const { text } = await scrape((t as TestStack).stack.app.metricsUrl, { authorization: `Bearer ${token}` });
+      const count = (which: string) =>
+        Number(new RegExp(`^metrics_scrapes_total\\{token="${which}"\\} (\\d+)$`, "m").exec(text)?.[1]);
+      return { current: count("current"), previous: count("previous") };
+    };
+    // Each scrape counts itself; a refused one counts nowhere.
+    expect(await counts(OLD)).toEqual({ current: 0, previous: 1 });
+    expect(await statusWith("scrape-token-xxx-0123456789")).toBe(401);
+    expect(await counts(NEW)).toEqual({ current: 1, previous: 1 });
+    expect(await counts(NEW)).toEqual({ current: 2, previous: 1 });
+    const { text } = await scrape(t.stack.app.metricsUrl, { authorization: `Bearer ${NEW}` });
+    expect(text).toMatch(/^# TYPE metrics_scrapes_total counter$/m);
+    // Without a token nothing is counted (anyone may scrape): no series.
+    await t.stop();
+    t = await startTestStack({});
+    expect((await scrape(t.stack.app.metricsUrl)).text).not.toContain("metrics_scrapes_total");
+  });
+
   it("once METRICS_TOKEN_PREVIOUS is removed, the old token is refused", async () => {
     t = await startTestStack({ METRICS_TOKEN: NEW });
     expect(await statusWith(NEW)).toBe(200);
