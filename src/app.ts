@@ -128,7 +128,10 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     },
   });
   const protection = createProtection(config, logger, observer);
-  const authenticator = new Authenticator(config.auth);
+  const authenticator = new Authenticator(
+    config.auth,
+    metrics ? (client, key) => metrics.apiKeyCounter(client, key) : undefined,
+  );
 
   const trustedDocuments = trustedDocumentList();
   const graphql = await apolloOptions(config, {

@@ -54,22 +54,32 @@ export class Authenticator {
    * credential keeps them apart (an audit: a token with `azp` `anonymous` or an API key's client id was that client).
    */
   readonly #notForTokens: ReadonlySet<string>;
-  /** API_KEYS' clients by key hash, made once: their shown id is not worked out per request. */
-  readonly #apiKeyClients: ReadonlyMap<string, ClientIdentity>;
+  /**
+   * API_KEYS' clients by key hash, made once: their shown id is not worked out per request. `used` counts the key's
+   * requests (aopay_api_key_requests_total), so that a rotation's old entry is removed once its count stopped rising.
+   */
+  readonly #apiKeyClients: ReadonlyMap<string, { client: ClientIdentity; used: () => void }>;
   /** AUTH_JWT_ALGORITHMS, as the mutable array jose's options take (made once). */
   readonly #algorithms: string[];
 
-  constructor(private readonly config: AuthConfig) {
+  constructor(
+    private readonly config: AuthConfig,
+    /**
+     * Called once per API_KEYS entry, with the client's shown id and the key's id (API_KEY_ID_HEX first hex digits of
+     * its SHA-256, as in the entry: never the key): what it returns is called on each request the key authenticates.
+     */
+    apiKeyCounter?: (client: string, keyId: string) => () => void,
+  ) {
     this.#jwks = config.jwt
       ? createRemoteJWKSet(config.jwt.jwksUrl, { timeoutDuration: 3_000, cooldownDuration: 30_000 })
       : null;
     this.#notForTokens = new Set([ANONYMOUS.id, ...config.apiKeys.values()]);
     this.#algorithms = [...(config.jwt?.algorithms ?? [])];
     this.#apiKeyClients = new Map(
-      [...config.apiKeys].map(([keyHash, id]) => [
-        keyHash,
-        Object.freeze({ id, shown: shownClientId(id), via: "api-key" as const }),
-      ]),
+      [...config.apiKeys].map(([keyHash, id]) => {
+        const client = Object.freeze({ id, shown: shownClientId(id), via: "api-key" as const });
+        return [keyHash, { client, used: apiKeyCounter?.(client.shown, keyHash.slice(0, API_KEY_ID_HEX)) ?? noop }];
+      }),
     );
   }
 
@@ -121,8 +131,10 @@ export class Authenticator {
       return { ok: false, reason: "invalid API key" };
     // Hashed on every request, never cached: a cache keyed by the key would hold every client's key in clear in
     // memory (a heap dump would hand them out). One SHA-256 of a short string costs about a microsecond.
-    const client = this.#apiKeyClients.get(hashApiKey(value));
-    return client ? { ok: true, client } : { ok: false, reason: "invalid API key" };
+    const entry = this.#apiKeyClients.get(hashApiKey(value));
+    if (entry === undefined) return { ok: false, reason: "invalid API key" };
+    entry.used();
+    return { ok: true, client: entry.client };
   }
 
   async #byBearer(value: string | string[]): Promise<AuthOutcome> {
@@ -179,6 +191,14 @@ export class Authenticator {
  * SHA-256 hex of an API key (UTF-8): what API_KEYS stores. One-shot `crypto.hash`, not a createHash object: it runs on
  * every request (measured under callgrind, main thread after warm-up: 8.9k instructions a key with createHash, 5.8k).
  */
+/**
+ * Hex digits of an API_KEYS entry's SHA-256 that name the key in aopay_api_key_requests_total: enough to tell a
+ * client's two entries apart during a rotation (the operator finds them at the start of the entry's hash), and a
+ * prefix of a hash of a random 256-bit key, which says nothing about the key.
+ */
+export const API_KEY_ID_HEX = 8;
+const noop = () => undefined;
+
 export function hashApiKey(key: string): string {
   return hash("sha256", key, "hex");
 }

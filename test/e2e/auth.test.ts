@@ -2,6 +2,8 @@ import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { request } from "undici";
+import { hashApiKey } from "../../src/auth/authenticator";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf, withoutRequestIds } from "../helpers/operations";
 import {
   PRODUCTION_SECURITY,
@@ -444,5 +446,43 @@ describe("client authentication in development (optional; README says so)", () =
   it("still refuses a wrong credential: a typo must not fall back to anonymous", async () => {
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": "aopk_typo" });
     expect(res.status).toBe(401);
+  });
+});
+
+describe("rotating a client's API key (two API_KEYS entries, one client id)", () => {
+  const NEW_KEY = "aopk_test_new_0123456789abcdefghijklmnopqrstuvwxyzABCD";
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ API_KEYS: `${TEST_API_KEYS_ENTRY},test-client:${hashApiKey(NEW_KEY)}` });
+  });
+  afterAll(() => t?.stop());
+
+  it("counts each entry's requests, so that the old entry is removed once its count stopped rising", async () => {
+    const idOf = (key: string) => hashApiKey(key).slice(0, 8);
+    const counts = async () => {
+      const page = await (await request(t.stack.app.metricsUrl as string)).body.text();
+      const counts: Record<string, number> = {};
+      for (const [, client, key, n] of page.matchAll(
+        /^aopay_api_key_requests_total\{client="([^"]+)",key="([0-9a-f]+)"\} (\d+)$/gm,
+      ))
+        counts[`${client}/${key}`] = Number(n);
+      return { counts, page };
+    };
+    // Both entries exported at 0 before any request: the operator sees the series of a key never used.
+    expect((await counts()).counts).toEqual({
+      [`test-client/${idOf(TEST_API_KEY)}`]: 0,
+      [`test-client/${idOf(NEW_KEY)}`]: 0,
+    });
+    for (const key of [TEST_API_KEY, TEST_API_KEY, NEW_KEY])
+      expect((await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": key })).status).toBe(200);
+    expect((await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": "aopk_typo" })).status).toBe(401);
+    const { counts: after, page } = await counts();
+    expect(page).toMatch(/^# TYPE aopay_api_key_requests_total counter$/m);
+    expect(after).toEqual({ [`test-client/${idOf(TEST_API_KEY)}`]: 2, [`test-client/${idOf(NEW_KEY)}`]: 1 });
+    // Never a key, nor its whole hash.
+    for (const key of [TEST_API_KEY, NEW_KEY]) {
+      expect(page).not.toContain(key);
+      expect(page).not.toContain(hashApiKey(key));
+    }
   });
 });
