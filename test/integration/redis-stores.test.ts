@@ -351,6 +351,21 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
       expect(await newOnly.recall("7000000023")).toEqual(["9123400024"]);
     });
 
+    it("registered mobiles without a rotation setting: one HMAC per identifier, the commands they were, no re-seal", async () => {
+      const hasher = new KeyHasher(newSecret);
+      const store = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, 60_000);
+      await store.remember("7000000041", "9123400041", "ABCPE1041F");
+      const hashes = jest.spyOn(hasher, "hash");
+      const sent = recordCommands(redis);
+      // A send: the record key (1 HMAC), marked and read in one script; its end: no HMAC (kept from the start).
+      expect(await store.sending("7000000041")).toEqual(["9123400041"]);
+      await store.sent("7000000041");
+      // A registration of the PAN: its link (1 HMAC), the record's compare-and-set, the send mark.
+      await store.registering("ABCPE1041F", "9123400042");
+      expect(hashes).toHaveBeenCalledTimes(2);
+      expect(sent.filter((name) => name !== "script")).toEqual(["evalsha", "evalsha", "get", "get", "evalsha", "get"]);
+    });
+
     it("registered mobiles under HMAC_SECRET_RETIRED: records read and copied; nothing written under the old secret", async () => {
       const oldStore = new RedisRegisteredMobileStore(redis, prefix, oldHasher, notYetSealer, 60_000);
       const retired = new RedisRegisteredMobileStore(
