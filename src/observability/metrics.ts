@@ -41,7 +41,7 @@ export class Metrics implements RequestObserver {
   readonly #unrecorded: Counter<"operation">;
   readonly #olderSecretReads: Counter<"store" | "secret">;
   readonly #olderStoreKeys: Counter<"store">;
-  readonly #apiKeyRequests: Counter<"client" | "key">;
+  readonly #apiKeyRequests: LabelledCounter<"client" | "key">;
   readonly #redisUnsafe: Gauge<"problem">;
   readonly #circuit: Gauge<"family">;
   readonly #graphql: LabelledHistogram<"operation" | "type" | "result">;
@@ -180,14 +180,14 @@ export class Metrics implements RequestObserver {
       registers,
     });
     for (const store of ["idempotency", "registered_mobile"] as const) this.#olderStoreKeys.labels({ store }).inc(0);
-    this.#apiKeyRequests = new Counter({
-      name: "aopay_api_key_requests_total",
-      help:
-        "Requests authenticated by an API_KEYS entry, by client (its shown id) and key (the first 8 hex digits of the " +
+    // Counted on every request an API key authenticates: a LabelledCounter (counter.ts: one addition per count, where
+    // prom-client's child hashes its labels on each inc).
+    this.#apiKeyRequests = new LabelledCounter(
+      "aopay_api_key_requests_total",
+      "Requests authenticated by an API_KEYS entry, by client (its shown id) and key (the first 8 hex digits of the " +
         "entry's SHA-256): a client's old key may be removed once its count has stopped rising.",
-      labelNames: ["client", "key"],
       registers,
-    });
+    );
     this.#shed = new Counter({
       name: "graphql_requests_shed_total",
       help: "GraphQL requests refused by admission control (HTTP 503 OVERLOADED) before any work, by reason: in_flight or event_loop_delay.",
@@ -252,9 +252,7 @@ export class Metrics implements RequestObserver {
 
   /** The counter of one API_KEYS entry (at 0 from the start: the configured entries are the fixed label values). */
   apiKeyCounter(client: string, key: string): () => void {
-    const child = this.#apiKeyRequests.labels({ client, key });
-    child.inc(0);
-    return () => child.inc();
+    return this.#apiKeyRequests.child({ client, key });
   }
 
   olderStoreKey(store: SealedStore): void {
