@@ -49,6 +49,8 @@ export type Environment = "development" | "production" | "test";
 export interface AdmissionConfig {
   /** GraphQL requests in progress at once; 0: no cap. */
   maxInFlight: number;
+  /** Of those, the most one client (http/admission.ts clientKey) holds at once; 0: no per-client cap. */
+  maxInFlightPerClient: number;
   /** Mean event-loop delay (ms) above which new requests are refused; 0: off. */
   maxEventLoopDelayMs: number;
   sampleIntervalMs: number;
@@ -285,6 +287,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   }
   const limits = readGroup(limitsSettings, env, problems);
   const admission = readGroup(admissionSettings, env, problems);
+  const maxInFlight = admission.ADMISSION_MAX_IN_FLIGHT ?? transport.AOPAY_CONNECTIONS + transport.AOPAY_QUEUE_LIMIT;
   const workers = readGroup(clusterSettings, env, problems).WEB_CONCURRENCY;
   if (workers > 1 && redisUrl === null) {
     problems.push(
@@ -334,7 +337,8 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     bodyLimitBytes: server.BODY_LIMIT_BYTES,
     listenBacklog: server.LISTEN_BACKLOG,
     admission: {
-      maxInFlight: admission.ADMISSION_MAX_IN_FLIGHT ?? transport.AOPAY_CONNECTIONS + transport.AOPAY_QUEUE_LIMIT,
+      maxInFlight,
+      maxInFlightPerClient: admission.ADMISSION_MAX_IN_FLIGHT_PER_CLIENT ?? Math.ceil(maxInFlight / 2),
       maxEventLoopDelayMs: admission.ADMISSION_MAX_EVENT_LOOP_DELAY_MS,
       sampleIntervalMs: admission.ADMISSION_SAMPLE_INTERVAL_MS,
       retryAfterSeconds: admission.ADMISSION_RETRY_AFTER_SECONDS,

@@ -50,6 +50,17 @@ export const admissionSettings = defineSettings({
         "a client slow to send or to read holds no place); with that many, one more is refused at once with HTTP 503, `Retry-After` and code `OVERLOADED`, " +
         "before authentication and before its body is read. The default is what the upstream bulkhead could take anyway. `0`: no cap",
     }),
+    ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: int({
+      min: 0,
+      max: 1_000_000,
+      defaultDoc: "half of `ADMISSION_MAX_IN_FLIGHT`, rounded up (192)",
+      doc:
+        "of those places, the most one client holds at once: an API key's or a token's client id, or, for a request without " +
+        "credentials (development), its IP (an IPv6 /64). One more of its requests is refused the same way (503, `Retry-After`, " +
+        "`OVERLOADED`), so that one client waiting on a slow AOPay cannot have every other client refused. Half: alone, a client " +
+        "still keeps every upstream socket busy (192 places for `AOPAY_CONNECTIONS` 128: what it loses is queue depth), and " +
+        "the other half stays for everyone else (two clients at their share can still fill the cap). `0`: no per-client cap",
+    }),
     ADMISSION_MAX_EVENT_LOOP_DELAY_MS: int({
       default: DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS,
       min: 0,

@@ -3,7 +3,9 @@ import type { Socket } from "node:net";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AdmissionConfig } from "../config";
 import { EdgeCode } from "../graphql/edge-code";
+import { clientIpKey } from "./client-ip";
 import { errorBody, GRAPHQL_PATH } from "./error-body";
+import type { GraphQLExchange } from "./exchange";
 import type { Cors } from "./cors";
 import { RefusedReads } from "./refused-reads";
 import { freshRequestId } from "./request-id";
@@ -19,6 +21,10 @@ import { freshRequestId } from "./request-id";
  *     from their headers to their last byte read). Default `AOPAY_CONNECTIONS` + `AOPAY_QUEUE_LIMIT`:
  *     past that, the upstream bulkhead would refuse a send anyway, after the request had cost authentication,
  *     parsing, validation and throttle round trips.
+ *   - **per client**: of those places, one client (`clientKey`: its id, or without credentials its IP) holds at most
+ *     ADMISSION_MAX_IN_FLIGHT_PER_CLIENT (default half the cap). Before, one API key whose sends waited on a slow
+ *     upstream took every place, and every other client was refused OVERLOADED until its calls came back. Checked in
+ *     `take`, once the client is known (authentication runs before the body is read): one Map lookup and one write.
  *   - **event-loop delay**: the mean delay sampled over the last sample interval (observability/eventloop-lag.ts's
  *     EventLoopSampler, every 50 ms), less the sampling period (under-pressure's formula over its
  *     monitorEventLoopDelay). A saturated CPU shows up there before anywhere else.
@@ -37,6 +43,8 @@ import { monotonicNow } from "../util/clock";
 
 export class Admission {
   #inFlight = 0;
+  /** Places held now by each client (`clientKey`) holding one: an entry goes when its count is 0 again. */
+  readonly #byClient = new Map<string, number>();
   #eventLoopDelayMs = 0;
   #sampler: EventLoopSampler | null = null;
   readonly #timer: NodeJS.Timeout | undefined;
@@ -110,24 +118,45 @@ export class Admission {
    * RESPONSE_WRITE_TIMEOUT_MS (30 s). A place now counts the work this process does (parsing, validation, the
    * upstream call), not the time a client takes to send or to read.
    */
-  take(res: ServerResponse): ShedReason | null {
-    const refused = this.admit();
+  take(res: ServerResponse, client: string): ShedReason | null {
+    const refused = this.atTheDoor();
     if (refused !== null) return refused;
-    (res as SlotResponse)[HOLDS_PLACE] = true;
+    const perClient = this.config.maxInFlightPerClient;
+    if (perClient > 0) {
+      const held = this.#byClient.get(client) ?? 0;
+      if (held >= perClient) return this.#shed("client_share");
+      this.#byClient.set(client, held + 1);
+    }
+    this.#inFlight += 1;
+    (res as SlotResponse)[HELD_BY] = client;
     res.once("close", this.#onClose);
     return null;
   }
 
   /** The answer to a request that took a place (`take`) is written: the place is given back. Else nothing. */
   answered(res: ServerResponse): void {
-    if ((res as SlotResponse)[HOLDS_PLACE] !== true) return;
-    (res as SlotResponse)[HOLDS_PLACE] = false;
+    const client = (res as SlotResponse)[HELD_BY];
+    if (client === undefined || client === null) return;
+    (res as SlotResponse)[HELD_BY] = null;
     this.#inFlight -= 1;
+    if (this.config.maxInFlightPerClient <= 0) return;
+    const left = (this.#byClient.get(client) ?? 1) - 1;
+    if (left > 0) this.#byClient.set(client, left);
+    else this.#byClient.delete(client);
   }
 
-  /** The refusal's body (`overloadedHeaders`). */
-  overloadedBody(requestId: string): ReturnType<typeof errorBody> {
-    return errorBody(OVERLOADED_MESSAGE, EdgeCode.OVERLOADED, requestId);
+  /** The refusal's body (`overloadedHeaders`): what it says depends on why (`take`'s reason). */
+  overloadedBody(requestId: string, reason: ShedReason = "in_flight"): ReturnType<typeof errorBody> {
+    return errorBody(
+      reason === "client_share" ? CLIENT_SHARE_MESSAGE : OVERLOADED_MESSAGE,
+      EdgeCode.OVERLOADED,
+      requestId,
+    );
+  }
+
+  /** Places held now by `client` (tests). */
+  heldBy(client: string): number {
+    return this.#byClient.get(client) ?? 0;
   }
 
   /** Places taken now (tests). */
@@ -165,9 +194,12 @@ export class Admission {
 
 /** Set on a raw request that passed `guardServer`'s check at the door, so the hook does not check it again. */
 const ADMITTED = Symbol("admitted");
-/** Set on a response whose request holds a place (Admission.take), until it is given back. */
-const HOLDS_PLACE = Symbol("holdsPlace");
-type SlotResponse = ServerResponse & { [HOLDS_PLACE]?: boolean };
+/**
+ * Set on a response whose request holds a place (Admission.take) to its client's key, and to null once the place is
+ * given back: the key the place is counted under travels with the response, no object per request.
+ */
+const HELD_BY = Symbol("heldBy");
+type SlotResponse = ServerResponse & { [HELD_BY]?: string | null };
 type RawRequest = IncomingMessage & { [ADMITTED]?: true };
 
 /** Whether this request passed `guardServer`'s check at the door (its place is taken once its body has arrived). */
@@ -282,16 +314,35 @@ export function registerAdmission(fastify: FastifyInstance, admission: Admission
   });
   // The place, once the body has arrived (Admission.take says why): before the document checks of http-server.ts.
   fastify.addHook("preHandler", (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (request.routeOptions.url !== GRAPHQL_PATH || admission.take(reply.raw) === null) {
+    if (request.routeOptions.url !== GRAPHQL_PATH) {
       done();
       return;
     }
-    void reply.code(503).headers(admission.overloadedHeaders).send(admission.overloadedBody(request.id));
+    // Authenticated by now (http-server.ts's onRequest hook): its client is known.
+    const refused = admission.take(reply.raw, clientKey(request as unknown as GraphQLExchange));
+    if (refused === null) {
+      done();
+      return;
+    }
+    void reply.code(503).headers(admission.overloadedHeaders).send(admission.overloadedBody(request.id, refused));
     admission.refused(request.raw.socket);
   });
 }
 
+/**
+ * Whom a request's admission place counts for (ADMISSION_MAX_IN_FLIGHT_PER_CLIENT): its client's id (API key or
+ * token), or, for a request without credentials (`anonymous`, development only), its IP as its OTP budget sees it (an
+ * IPv6 /64: client-ip.ts), so that one machine cannot take every place meant for the others. The space keeps an IP
+ * apart from any client id (client ids have none: auth/authenticator.ts CLIENT_ID).
+ */
+export function clientKey(exchange: Pick<GraphQLExchange, "client" | "ip">): string {
+  const client = exchange.client;
+  return client.via === "anonymous" ? `ip ${clientIpKey(exchange.ip)}` : client.id;
+}
+
 const OVERLOADED_MESSAGE = "The server is overloaded: try again after Retry-After seconds. Nothing was done.";
+const CLIENT_SHARE_MESSAGE =
+  "This client has its share of requests in progress: try again after Retry-After seconds. Nothing was done.";
 
 /**
  * Whether the client of a request has gone: its socket is destroyed (reset) or ended (the client closed its side,

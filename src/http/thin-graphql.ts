@@ -24,7 +24,7 @@ import {
 } from "./exchange";
 import { type AnswerGraphQL, type GraphQLAnswer, JSON_CONTENT_TYPES } from "./graphql-route";
 import { limitResponseWrite, RAW_REQUEST_ID } from "./node-limits";
-import type { Admission } from "./admission";
+import { type Admission, clientKey } from "./admission";
 import { callerRequestId, freshRequestId } from "./request-id";
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -274,10 +274,14 @@ class ThinRequest implements GraphQLExchange {
   #parsed(): void {
     // Admission's place, now that the body has arrived (Admission.take says why not at the door).
     const admission = this.options.admission;
-    if (admission !== null && admission.take(this.res) !== null) {
-      this.#send({ status: 503, headers: admission.overloadedHeaders, body: admission.overloadedBody(this.id) });
-      admission.refused(this.socket);
-      return;
+    if (admission !== null) {
+      const refused = admission.take(this.res, clientKey(this));
+      if (refused !== null) {
+        const body = admission.overloadedBody(this.id, refused);
+        this.#send({ status: 503, headers: admission.overloadedHeaders, body });
+        admission.refused(this.socket);
+        return;
+      }
     }
     const refusal = documentRefusal(this.body as Record<string, unknown> | undefined, this.options.documents, this);
     if (refusal) return this.#send(refusal);

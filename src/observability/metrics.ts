@@ -11,8 +11,11 @@ import type { RefusalCode } from "../protection/errors";
 import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
 import type { RedisServerJudgement } from "../protection/redis";
 
-/** Why admission control (http/admission.ts) refused a request: the `reason` label of graphql_requests_shed_total. */
-export type ShedReason = "in_flight" | "event_loop_delay";
+/**
+ * Why admission control (http/admission.ts) refused a request: the `reason` label of graphql_requests_shed_total.
+ * `client_share`: its client already held ADMISSION_MAX_IN_FLIGHT_PER_CLIENT places.
+ */
+export type ShedReason = "in_flight" | "event_loop_delay" | "client_share";
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, halfOpen: 1, open: 2 };
@@ -190,7 +193,7 @@ export class Metrics implements RequestObserver {
     );
     this.#shed = new Counter({
       name: "graphql_requests_shed_total",
-      help: "GraphQL requests refused by admission control (HTTP 503 OVERLOADED) before any work, by reason: in_flight or event_loop_delay.",
+      help: "GraphQL requests refused by admission control (HTTP 503 OVERLOADED) before any work, by reason: in_flight, event_loop_delay or client_share (its client held its share of the places).",
       labelNames: ["reason"],
       registers,
     });

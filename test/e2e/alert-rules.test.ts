@@ -278,11 +278,12 @@ scenario(
   },
 );
 
-// The same load with admission control at its default: the request beyond the bulkhead is shed at the door
-// (RequestsShed), and the bulkhead never refuses (OtpOverloaded stays quiet).
+// The same load with admission control's cap at its default: the request beyond the bulkhead is shed at the door
+// (RequestsShed), and the bulkhead never refuses (OtpOverloaded stays quiet). One client sends all three: its share
+// of the places (ADMISSION_MAX_IN_FLIGHT_PER_CLIENT, half the cap: 1) would shed the second already (overload.test.ts).
 scenario(
-  "the bulkhead full, admission control at its default",
-  { AOPAY_CONNECTIONS: "1", AOPAY_QUEUE_LIMIT: "1", AOPAY_DEADLINE_MS: "800" },
+  "the bulkhead full, admission control's cap at its default",
+  { AOPAY_CONNECTIONS: "1", AOPAY_QUEUE_LIMIT: "1", AOPAY_DEADLINE_MS: "800", ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: "0" },
   async (t) => {
     const first = sendCibil(t, "141000504");
     await new Promise((r) => setTimeout(r, 100));

@@ -1,11 +1,12 @@
 import { connect } from "node:net";
 import { Client, request } from "undici";
+import { hashApiKey } from "../../src/auth/authenticator";
 import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar, nextAepsRegistration } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
-import { type GqlResponse, startTestStack, type TestStack } from "../helpers/stack";
+import { type GqlResponse, postGraphQL, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
  * Admission control (src/http/admission.ts) and the client-gone drop (src/aopay/transport.ts), against a scripted
@@ -48,7 +49,8 @@ function upstreamAndStack(env: Record<string, string>, handler?: FakeHandler) {
 
 describe("admission: the in-flight cap", () => {
   const CAP = 3;
-  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: String(CAP) });
+  // One client here: no share of its own (ADMISSION_MAX_IN_FLIGHT_PER_CLIENT, tested below), the cap alone.
+  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: String(CAP), ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: "0" });
 
   it("refuses the cap+1th request at once with 503 OVERLOADED and Retry-After, before authentication and parsing; the upstream sees only the admitted ones", async () => {
     const { upstream, t } = ctx;
@@ -191,6 +193,163 @@ describe("admission: a refused connection's next request is read in its turn", (
       );
     } finally {
       await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+});
+
+/** Two tenants' API keys (development: a request without a key is `anonymous`, counted by its IP). */
+const KEY_A = "aopk_tenant_a_0123456789abcdefghijklmnopqrstuvwxyzABC";
+const KEY_B = "aopk_tenant_b_0123456789abcdefghijklmnopqrstuvwxyzABC";
+const TWO_TENANTS = `tenant-a:${hashApiKey(KEY_A)},tenant-b:${hashApiKey(KEY_B)}`;
+
+/** `promise`'s value if it settles within `ms`, else "still waiting" (a request held at the upstream). */
+async function within<T>(promise: Promise<T>, ms = 2_000): Promise<T | "still waiting"> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"still waiting">((resolve) => (timer = setTimeout(() => resolve("still waiting"), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A send of its own (mobile, Aadhaar, registration): no budget of one send meets another's. */
+const send = (i: number) =>
+  aepsInput(`9${String(700_000_000 + i)}`, { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
+
+describe("admission: one client holds at most its share of the places (ADMISSION_MAX_IN_FLIGHT_PER_CLIENT)", () => {
+  // The default share: half of the cap (2 of 4).
+  const CAP = 4;
+  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: String(CAP), API_KEYS: TWO_TENANTS });
+
+  it("key A flooding a slow upstream gets 2 places and 503 OVERLOADED beyond, on both HTTP layers; key B and an unauthenticated IP are served", async () => {
+    const { upstream, t } = ctx;
+    const hold = holdingUpstream(upstream);
+    const a = { "x-api-key": KEY_A };
+    try {
+      const heldA = [t.gql(RESEND_AEPS_OTP, send(1), a), t.gql(RESEND_AEPS_OTP, send(2), a)];
+      await until("A's first two sends to reach the upstream", () => upstream.calls.length === 2);
+      // Before: A's third and fourth took the last two places and waited at the upstream with the others, and B was
+      // refused 503 OVERLOADED until A's calls came back.
+      const third = await within(t.gql(RESEND_AEPS_OTP, send(3), a));
+      expect(third).not.toBe("still waiting");
+      expectOverloaded(third as GqlResponse);
+      expect((third as GqlResponse).body.errors?.[0].message).toMatch(/^This client has .* requests in progress/);
+      // Fastify's route (a content type only it reads) takes places the same way.
+      const viaFastify = await within(
+        postGraphQL(t.graphqlUrl, JSON.stringify({ query: RESEND_AEPS_OTP, variables: send(4) }), {
+          ...a,
+          "content-type": "application/json; charset=UTF-8; profile=x",
+        }),
+      );
+      expect(viaFastify).not.toBe("still waiting");
+      expectOverloaded(viaFastify as GqlResponse);
+      expect(upstream.calls).toHaveLength(2);
+
+      // Another tenant, and a client without a key (its IP), each find a place.
+      const heldB = t.gql(RESEND_AEPS_OTP, send(5), { "x-api-key": KEY_B });
+      await until("B's send to reach the upstream", () => upstream.calls.length === 3);
+      const heldAnonymous = t.gql(RESEND_AEPS_OTP, send(6));
+      await until("the unauthenticated send to reach the upstream", () => upstream.calls.length === 4);
+      // The cap itself still holds: every place taken, B's next is refused as before.
+      expectOverloaded(await t.gql(RESEND_AEPS_OTP, send(7), { "x-api-key": KEY_B }));
+      const metrics = await scrape(t);
+      expect(metrics).toMatch(/^graphql_requests_shed_total\{reason="client_share"\} 2$/m);
+      expect(metrics).toMatch(/^graphql_requests_shed_total\{reason="in_flight"\} 1$/m);
+
+      hold.release();
+      for (const res of await Promise.all([...heldA, heldB, heldAnonymous]))
+        expect(resultOf(res.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+      // Every place given back: A has its share again.
+      const again = await Promise.all([t.gql(RESEND_AEPS_OTP, send(8), a), t.gql(RESEND_AEPS_OTP, send(9), a)]);
+      for (const res of again) expect(resultOf(res.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+      expect(upstream.calls).toHaveLength(6);
+    } finally {
+      hold.release();
+    }
+  });
+});
+
+describe("admission: an unauthenticated client's share is its IP's", () => {
+  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: "4", API_KEYS: TWO_TENANTS });
+
+  it("127.0.0.1 without a key flooding gets 2 places; 127.0.0.2 without a key and key B are served", async () => {
+    const { upstream, t } = ctx;
+    const hold = holdingUpstream(upstream);
+    try {
+      const held = [t.gql(RESEND_AEPS_OTP, send(11)), t.gql(RESEND_AEPS_OTP, send(12))];
+      await until("the first IP's two sends to reach the upstream", () => upstream.calls.length === 2);
+      const third = await within(t.gql(RESEND_AEPS_OTP, send(13)));
+      expect(third).not.toBe("still waiting");
+      expectOverloaded(third as GqlResponse);
+      // Linux routes all of 127.0.0.0/8 to the loopback: a second machine, as the server sees it.
+      const fromOtherIp = connect({
+        port: Number(new URL(t.baseUrl).port),
+        host: "127.0.0.1",
+        localAddress: "127.0.0.2",
+      });
+      let answer = "";
+      fromOtherIp.setEncoding("latin1").on("data", (chunk: string) => (answer += chunk));
+      fromOtherIp.on("error", () => undefined);
+      const body = JSON.stringify({ query: RESEND_AEPS_OTP, variables: send(14) });
+      fromOtherIp.write(
+        `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      await until("the other IP's send to reach the upstream", () => upstream.calls.length === 3);
+      const heldB = t.gql(RESEND_AEPS_OTP, send(15), { "x-api-key": KEY_B });
+      await until("B's send to reach the upstream", () => upstream.calls.length === 4);
+      hold.release();
+      for (const res of await Promise.all([...held, heldB]))
+        expect(resultOf(res.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+      await until("the other IP's answer", () => answer.includes('"AepsOtpResent"'));
+      fromOtherIp.destroy();
+    } finally {
+      hold.release();
+    }
+  });
+});
+
+describe("admission: a client's places are given back when it goes away", () => {
+  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: "4", API_KEYS: TWO_TENANTS });
+
+  it("A's two held requests aborted by their client: A is admitted again at once, its calls still held upstream", async () => {
+    const { upstream, t } = ctx;
+    const hold = holdingUpstream(upstream);
+    const { port } = new URL(t.baseUrl);
+    try {
+      const sockets = [21, 22].map((i) => {
+        const body = JSON.stringify({ query: RESEND_AEPS_OTP, variables: send(i) });
+        const socket = connect(Number(port), "127.0.0.1");
+        socket.on("error", () => undefined);
+        socket.write(
+          `POST /graphql HTTP/1.1\r\nHost: x\r\nx-api-key: ${KEY_A}\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+        return socket;
+      });
+      await until("A's two sends to reach the upstream", () => upstream.calls.length === 2);
+      const refused = await within(t.gql(RESEND_AEPS_OTP, send(23), { "x-api-key": KEY_A }));
+      expect(refused).not.toBe("still waiting");
+      expectOverloaded(refused as GqlResponse);
+
+      // Its client hangs up: the calls stay at the upstream (an OTP send that left is never abandoned), the places go.
+      const connections = () =>
+        new Promise<number>((resolve) => t.stack.app.fastify.server.getConnections((_e, n) => resolve(n)));
+      const before = await connections();
+      for (const socket of sockets) socket.destroy();
+      for (let i = 0; i < 200 && (await connections()) > before - 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await connections()).toBe(before - 2);
+      const again = [
+        t.gql(RESEND_AEPS_OTP, send(24), { "x-api-key": KEY_A }),
+        t.gql(RESEND_AEPS_OTP, send(25), { "x-api-key": KEY_A }),
+      ];
+      await until("A's next two sends to reach the upstream", () => upstream.calls.length === 4);
+      hold.release();
+      for (const res of await Promise.all(again))
+        expect(resultOf(res.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    } finally {
+      hold.release();
     }
   });
 });

@@ -20,6 +20,7 @@ describe("admission: a stall of the event loop is read whatever its phase agains
   it("eight 400 ms stalls, each at another point of the 100 ms interval: every one refuses for a while", async () => {
     const admission = new Admission({
       maxInFlight: 0,
+      maxInFlightPerClient: 0,
       maxEventLoopDelayMs: 100,
       sampleIntervalMs: 100,
       retryAfterSeconds: 1,
