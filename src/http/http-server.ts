@@ -27,7 +27,13 @@ import { registerExplorer } from "./explorer";
 import type { AnswerGraphQL } from "./graphql-route";
 import { installThinGraphQL } from "./thin-graphql";
 import { representationRefusal } from "./representation";
-import { answerClientError, limitResponseWrite, nodeServerOptions, RAW_REQUEST_ID } from "./node-limits";
+import {
+  answerClientError,
+  closesUnreadBody,
+  limitResponseWrite,
+  nodeServerOptions,
+  RAW_REQUEST_ID,
+} from "./node-limits";
 import { callerRequestId, freshRequestId } from "./request-id";
 import {
   acceptClient,
@@ -157,7 +163,8 @@ export async function createHttpServer(
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // 408/431/400 from Node's parser, answered with a request id, our error body (not fastify's) and the CORS headers.
-    clientErrorHandler: (error, socket) => answerClientError(error, socket, logger, cors.addHeaders, countRefusal),
+    clientErrorHandler: (error, socket) =>
+      answerClientError(error, socket, logger, cors.addHeaders, countRefusal, config.admission.retryAfterSeconds),
     // While closing, requests on kept-alive sockets are answered 503 by our first onRequest hook (with a request id
     // and our error body; fastify's own 503 has neither), and fastify adds `Connection: close`.
     return503OnClosing: false,
@@ -291,7 +298,7 @@ export async function createHttpServer(
     if (admission && typeof payload === "string") admission.answered(reply.raw);
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
-    if (draining) reply.header("connection", "close");
+    if (draining || closesUnreadBody(reply.statusCode, request.raw)) reply.header("connection", "close");
     // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no
     // request id in their body: add it. Error statuses only; success bodies are never parsed.
     done(

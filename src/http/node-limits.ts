@@ -1,10 +1,11 @@
-import { type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
+import { type IncomingMessage, type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { HttpLimits } from "../config";
 import type { RefusalCounter } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import type { Cors } from "./cors";
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from "./server.settings";
+import { DEFAULT_ADMISSION_RETRY_AFTER_SECONDS } from "./admission.settings";
 import { EdgeCode } from "../graphql/edge-code";
 import { errorBody } from "./error-body";
 import { freshRequestId } from "./request-id";
@@ -40,8 +41,17 @@ type TaggedResponse = ServerResponse & { [RAW_REQUEST_ID]?: string };
 /** How long a refused connection may take to read its short answer before it is destroyed anyway. */
 const CLIENT_ERROR_LINGER_MS = 1_000;
 
-const CLIENT_ERRORS: Record<number, { message: string; code: EdgeCode }> = {
-  408: { message: "Request timed out: its headers or body did not arrive in time.", code: EdgeCode.REQUEST_TIMEOUT },
+/**
+ * `retryAfter`: the refusals whose same request may be sent again as it is (RFC 9110 §15.5.9: after a 408 "the client
+ * MAY repeat that request") say when, as the 503s do (ADMISSION_RETRY_AFTER_SECONDS); a 431 or a 400 would be refused
+ * again, so they say nothing that invites a retry.
+ */
+const CLIENT_ERRORS: Record<number, { message: string; code: EdgeCode; retryAfter?: true }> = {
+  408: {
+    message: "Request timed out: its headers or body did not arrive in time.",
+    code: EdgeCode.REQUEST_TIMEOUT,
+    retryAfter: true,
+  },
   431: { message: "Request headers are too large.", code: EdgeCode.HEADERS_TOO_LARGE },
   400: { message: "Bad request.", code: EdgeCode.BAD_REQUEST },
 };
@@ -73,6 +83,8 @@ export function answerClientError(
   cors?: Cors["addHeaders"],
   /** Counts the refusal (metrics: http_requests_refused_total); none when absent. */
   countRefusal?: RefusalCounter,
+  /** The `Retry-After` of a 408 (ADMISSION_RETRY_AFTER_SECONDS). */
+  retryAfterSeconds: number = DEFAULT_ADMISSION_RETRY_AFTER_SECONDS,
 ): void {
   // A reset connection is gone already: nothing to answer.
   if (error.code === "ECONNRESET" || socket.destroyed) return;
@@ -84,7 +96,7 @@ export function answerClientError(
   log.info({ requestId, status, reason: error.code ?? "unknown" }, "request refused by the HTTP parser");
   countRefusal?.(status, CLIENT_ERRORS[status].code);
   if (socket.writable && !response?.headersSent) {
-    const { message, code } = CLIENT_ERRORS[status];
+    const { message, code, retryAfter } = CLIENT_ERRORS[status];
     const body = JSON.stringify(errorBody(message, code, requestId));
     let corsLines = "";
     if (cors) {
@@ -97,7 +109,8 @@ export function answerClientError(
     }
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n${corsLines}connection: close\r\n\r\n${body}`,
+        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n${corsLines}` +
+        `${retryAfter ? `retry-after: ${retryAfterSeconds}\r\n` : ""}connection: close\r\n\r\n${body}`,
     );
     // Closed once the answer is written; a client that does not read even that is cut a second later.
     socket.destroySoon();
@@ -122,6 +135,21 @@ export function originInRaw(raw: unknown): string | undefined {
   const end = text.indexOf("\r\n\r\n");
   const head = end === -1 ? text : text.slice(0, end + 2);
   return /\r\norigin:[ \t]*([\x21-\x7e]+)[ \t]*\r\n/i.exec(head)?.[1];
+}
+
+/**
+ * Whether a refusal with `status` is written before its request's announced body has been read to its end, so that
+ * its connection must close (`Connection: close`) rather than stay alive. Kept alive, Node reads the rest of the body
+ * and drops it to get to the next request, however long: a 401 to a client without credentials read 20 MiB announced
+ * after it, 640 times BODY_LIMIT_BYTES (bounded only by REQUEST_TIMEOUT_MS), and so did a 415 for a content type
+ * refused unread (test/e2e/http-boundary.test.ts). As the refusals of representation.ts and of a body over the limit
+ * already did. Not a 503: admission's refusal reads the connection's next request in its turn (refused-reads.ts),
+ * and the drain's closes it anyway.
+ */
+export function closesUnreadBody(status: number, req: IncomingMessage): boolean {
+  if (status < 400 || status === 503 || req.complete) return false;
+  const length = req.headers["content-length"];
+  return (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined;
 }
 
 /**

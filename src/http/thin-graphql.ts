@@ -23,7 +23,7 @@ import {
   payloadWithRequestId,
 } from "./exchange";
 import { type AnswerGraphQL, type GraphQLAnswer, JSON_CONTENT_TYPES } from "./graphql-route";
-import { limitResponseWrite, RAW_REQUEST_ID } from "./node-limits";
+import { closesUnreadBody, limitResponseWrite, RAW_REQUEST_ID } from "./node-limits";
 import { type Admission, clientKey } from "./admission";
 import { callerRequestId, freshRequestId } from "./request-id";
 
@@ -333,6 +333,8 @@ class ThinRequest implements GraphQLExchange {
 
   #end(status: number, payload: string): void {
     this.#onSend();
+    // A refusal before the body was read (a 401): closed, not read to its end (node-limits.ts closesUnreadBody).
+    if (status >= 400 && closesUnreadBody(status, this.req)) this.#headers.connection = "close";
     // The answer is written: its admission place is given back now, not when the client has read it (Admission.take).
     this.options.admission?.answered(this.res);
     const body = payloadWithRequestId(status, payload, this);

@@ -444,6 +444,34 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     expect(res.headers["access-control-allow-origin"]).toBe(ORIGIN);
   });
 
+  it("a refusal written before the body is read closes the connection: an announced 20 MiB is not read and dropped (401, 415)", async () => {
+    // Before: kept alive, and Node read the whole unread body to get to the next request: 20 MiB from a client
+    // without credentials, over BODY_LIMIT_BYTES (32 KiB) 640 times (bounded only by REQUEST_TIMEOUT_MS, 15 s).
+    const heads: Array<[string, number]> = [
+      ["POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json", 401],
+      [`${POST_HEAD}\r\ncontent-type: text/xml`, 415],
+    ];
+    for (const [head, status] of heads) {
+      const c = await rawClient(s.t.baseUrl);
+      const total = 20 * 1024 * 1024;
+      c.socket.write(`${head}\r\ncontent-length: ${total}\r\n\r\n`);
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      let sent = 0;
+      const end = Date.now() + 3000;
+      while (sent < total && !c.socket.destroyed && Date.now() < end) {
+        sent += chunk.length;
+        if (!c.socket.write(chunk))
+          await Promise.race([new Promise((r) => c.socket.once("drain", r)), new Promise((r) => setTimeout(r, 200))]);
+      }
+      await Promise.race([c.closed, new Promise((r) => setTimeout(r, 2000))]);
+      expect({ status, closed: c.socket.destroyed }).toEqual({ status, closed: true });
+      expect(sent).toBeLessThan(total);
+      const res = parseResponse(c.received());
+      expect(res.status).toBe(status);
+      expect(res.headers.connection).toBe("close");
+    }
+  });
+
   it("an Expect other than 100-continue: 417 with a request id and a typed body (before: Node's bare 417), connection closed", async () => {
     const res = await exchange(
       s.t.baseUrl,

@@ -31,6 +31,8 @@ function expect408(raw: string): string {
   expect(res.status).toBe(408);
   expect(res.headers["x-request-id"]).toMatch(UUID);
   expect(res.headers.connection).toBe("close");
+  // As every refusal whose same request may succeed later (503 OVERLOADED, SERVICE_UNAVAILABLE): when to send it again.
+  expect(res.headers["retry-after"]).toBe("1");
   const body = JSON.parse(res.body) as {
     errors: Array<{ message: string; extensions: { code: string; requestId: string } }>;
   };
@@ -123,7 +125,7 @@ describe("slow clients are cut, production settings", () => {
     expect(other.headers.vary).toBe("Origin");
   });
 
-  it("ten bodies sent one byte at a time without an API key: refused 401 at once, and the connection still closed by REQUEST_TIMEOUT_MS + 1 s", async () => {
+  it("ten bodies sent one byte at a time without an API key: refused 401 at once, and the connection closed with it (its body is never read)", async () => {
     const body = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
     const clients = await Promise.all(Array.from({ length: 10 }, () => rawClient(port(t.baseUrl))));
     for (const c of clients) {
@@ -132,12 +134,14 @@ describe("slow clients are cut, production settings", () => {
       );
       void c.trickle(body, 200);
     }
+    // Before: kept alive, the body read and dropped to the end (or to REQUEST_TIMEOUT_MS, 2 s here).
     const times = await Promise.all(clients.map((c) => c.closed));
-    for (const ms of times) expect(ms).toBeLessThan(REQUEST_MS + CHECK_INTERVAL_MS + SLACK_MS);
+    for (const ms of times) expect(ms).toBeLessThan(REQUEST_MS - 500);
     for (const c of clients) {
       const res = parseResponse(c.received());
       expect(res.status).toBe(401);
       expect(res.headers["x-request-id"]).toMatch(UUID);
+      expect(res.headers.connection).toBe("close");
     }
   });
 
