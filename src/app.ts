@@ -163,6 +163,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     admission,
     deps.thinGraphQLRoute !== false,
     metrics ? (status, code) => metrics.edgeRefused(status, code) : undefined,
+    metrics ? (listener, reason) => metrics.connectionRefused(listener, reason) : undefined,
   );
   const { fastify } = http;
 
@@ -181,7 +182,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   // Cluster workers serve none: the primary serves every worker's metrics aggregated (cluster.ts).
   const metricsServer =
     metrics && deps.serveMetrics !== false
-      ? new MetricsServer(config.metrics, metrics.registry, logger, config.httpLimits)
+      ? new MetricsServer(config.metrics, metrics.registry, logger, config.httpLimits, (listener, reason) =>
+          metrics.connectionRefused(listener, reason),
+        )
       : null;
   let metricsUrl: string | null = null;
   let stopping: Promise<void> | undefined;

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import { BlockList, isIPv4, type Socket } from "node:net";
 import type { HttpLimits } from "../config";
 import type { Logger } from "../logging/logger";
+import type { ConnectionRefusal } from "../observability/metrics";
 import { Summarised } from "../logging/summarised";
 import { clientIpKey } from "./client-ip";
 
@@ -48,8 +49,10 @@ export class ConnectionGuard {
     private readonly limits: Pick<HttpLimits, "maxUnauthenticatedConnectionsPerIp" | "maxUnauthenticatedConnections">,
     trustedProxies: readonly string[],
     private readonly log: Logger,
-    /** Names the listener in the refusal warning ("api", "metrics"). */
+    /** Names the listener in the refusal warning and the metric ("api", "metrics"). */
     private readonly listener: string,
+    /** Counts each connection closed (metrics: http_connections_refused_total); none when absent. */
+    private readonly countRefused?: (listener: string, reason: ConnectionRefusal) => void,
   ) {
     this.#proxies = trustedProxies.length > 0 ? blockList(trustedProxies) : null;
   }
@@ -134,6 +137,8 @@ export class ConnectionGuard {
   }
 
   #noteRefusal(cap: "per-ip" | "total", oldestClosed: boolean): void {
+    // Every one counted; the warning below is summarised (one line per REFUSAL_LOG_INTERVAL_MS).
+    this.countRefused?.(this.listener, oldestClosed ? "oldest_closed" : cap === "per-ip" ? "per_ip" : "total");
     const suppressed = this.#refusals.take();
     if (suppressed === null) return;
     // No address: the count (this refusal and the ones not logged since the last line) and the cap say what an

@@ -14,6 +14,7 @@ import type { Config } from "../config";
 import type { TrustedDocumentList } from "../graphql/trusted-documents";
 import { type AccessSummary, AccessLogController, logAccess, type RefusalCounter } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
+import type { ConnectionRefusal } from "../observability/metrics";
 import { ConnectionGuard } from "./connection-guard";
 import {
   type Admission,
@@ -23,7 +24,7 @@ import {
   registerAdmission,
 } from "./admission";
 import { createCors, registerCors } from "./cors";
-import { registerExplorer } from "./explorer";
+import { EXPLORER_PATH, registerExplorer } from "./explorer";
 import type { AnswerGraphQL } from "./graphql-route";
 import { installThinGraphQL } from "./thin-graphql";
 import { representationRefusal } from "./representation";
@@ -77,6 +78,34 @@ function isPreflight(headers: IncomingHttpHeaders): boolean {
   return headers.origin !== undefined && headers["access-control-request-method"] !== undefined;
 }
 
+/**
+ * The methods each path this listener serves takes (the `Allow` of its 405 and of its answer to OPTIONS): GraphQL
+ * over GET and POST (HEAD reaches Apollo, which refuses it 405), the probes and the explorer's files GET and HEAD
+ * (Fastify answers HEAD for a GET route). OPTIONS is answered on each (204), and is a CORS preflight from an Origin.
+ */
+const ALLOW_GRAPHQL = "GET, POST, OPTIONS";
+const ALLOW_READ = "GET, HEAD, OPTIONS";
+const ALLOWED_METHODS: ReadonlyMap<string, string> = new Map([
+  [GRAPHQL_PATH, ALLOW_GRAPHQL],
+  ["/healthz", ALLOW_READ],
+  ["/readyz", ALLOW_READ],
+]);
+
+/**
+ * The `Allow` of the path of `url` (its query string aside), or null when this listener serves no such path: then
+ * 404 whatever the method. `*` (an `OPTIONS *`, RFC 9110 §9.3.7: the server as a whole) takes every method some path
+ * takes. The explorer's paths exist in development only (explorer.ts).
+ */
+export function allowedMethods(url: string, explorer: boolean): string | null {
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  if (path === "*") return "GET, HEAD, POST, OPTIONS";
+  const allow = ALLOWED_METHODS.get(path);
+  if (allow !== undefined) return allow;
+  if (explorer && (path === EXPLORER_PATH || path.startsWith(`${EXPLORER_PATH}/`))) return ALLOW_READ;
+  return null;
+}
+
 /** While draining, how often sockets with no response in progress are closed (see preClose below). */
 const DRAIN_SWEEP_MS = 100;
 
@@ -109,10 +138,12 @@ export async function createHttpServer(
   thinRoute = true,
   /** Counts requests refused before GraphQL (metrics); none when absent. */
   countRefusal?: RefusalCounter,
+  /** Counts connections the connection guard closes (metrics); none when absent. */
+  countConnectionRefused?: (listener: string, reason: ConnectionRefusal) => void,
 ): Promise<HttpServer> {
   const limits = config.httpLimits;
   // MAX_UNAUTHENTICATED_CONNECTIONS(_PER_IP): connections that have not carried an authenticated request yet.
-  const guard = new ConnectionGuard(limits, config.trustedProxies, logger, "api");
+  const guard = new ConnectionGuard(limits, config.trustedProxies, logger, "api", countConnectionRefused);
   // Called once a request on the connection is authenticated (acceptClient, both layers).
   const connectionAuthenticated = (socket: Socket): void => guard.authenticated(socket);
   const production = config.env === "production";
@@ -321,6 +352,24 @@ export async function createHttpServer(
       void reply
         .code(403)
         .send(errorBody("This browser origin may not call this API.", EdgeCode.ORIGIN_NOT_ALLOWED, request.id));
+      return;
+    }
+    // A path served, with a method it does not take (OPTIONS without a preflight included): RFC 9110's answers, each
+    // with the path's Allow. Before, both were 404 NOT_FOUND, which says the path does not exist.
+    const allow = allowedMethods(request.url, !production);
+    if (allow !== null) {
+      // RFC 9110 §9.3.7: OPTIONS asks what the target allows; the answer is Allow, with no content.
+      if (request.method === "OPTIONS") return void reply.code(204).header("allow", allow).send();
+      (request as ClientRequest).graphql = {
+        operation: null,
+        result: EdgeCode.BAD_REQUEST,
+        refused: "method not allowed",
+      };
+      // §15.5.6: a 405 MUST carry Allow. BAD_REQUEST, as Apollo's own 405 (a mutation over GET) says.
+      void reply
+        .code(405)
+        .header("allow", allow)
+        .send(errorBody(`Method not allowed: this path takes ${allow}.`, EdgeCode.BAD_REQUEST, request.id));
       return;
     }
     (request as ClientRequest).graphql = { operation: null, result: EdgeCode.NOT_FOUND, refused: "no route" };

@@ -5,6 +5,7 @@ import type { HttpLimits, MetricsConfig } from "../config";
 import { ConnectionGuard } from "./connection-guard";
 import { answerClientError, limitResponseWrite, nodeServerOptions } from "./node-limits";
 import type { Logger } from "../logging/logger";
+import type { ConnectionRefusal } from "../observability/metrics";
 import { listenErrorNamingSetting } from "../util/listen-error";
 
 /** What is served: a registry's text (one process), or the cluster primary's aggregate of every worker's (cluster.ts). */
@@ -35,6 +36,11 @@ export class MetricsServer {
     source: MetricsSource,
     log: Logger,
     limits: HttpLimits,
+    /**
+     * Counts connections its connection guard closes (a single process: into the registry it serves). None in the
+     * cluster's primary, which has no registry of its own: its warning line says it.
+     */
+    countConnectionRefused?: (listener: string, reason: ConnectionRefusal) => void,
   ) {
     // Digests compared, not the headers: equal lengths always, so neither the comparison's time nor a length check
     // before it tells a scraper how long the token is (an audit: the length was compared first).
@@ -42,11 +48,21 @@ export class MetricsServer {
     // matches, so the time taken does not say which one a scraper holds.
     const expected = config.token ? bearerDigest(`Bearer ${config.token}`) : null;
     const previous = config.token && config.previousToken ? bearerDigest(`Bearer ${config.previousToken}`) : null;
-    const guard = new ConnectionGuard(limits, [], log, "metrics");
+    const guard = new ConnectionGuard(limits, [], log, "metrics", countConnectionRefused);
     this.#server = createServer(nodeServerOptions(limits), (req, res) => {
       limitResponseWrite(req.socket, limits);
-      if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
+      if ((req.url ?? "").split("?")[0] !== "/metrics") {
         res.writeHead(404, { "content-type": "text/plain" }).end("Not found\n");
+        return;
+      }
+      // RFC 9110: OPTIONS says what the path takes (§9.3.7), another method is 405 with the same Allow (§15.5.6), and
+      // HEAD is GET without the body (§9.3.2; Node leaves the body out). Before, each was 404 Not found.
+      if (req.method === "OPTIONS") {
+        res.writeHead(204, { allow: METRICS_ALLOW }).end();
+        return;
+      }
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.writeHead(405, { "content-type": "text/plain", allow: METRICS_ALLOW }).end("Method not allowed\n");
         return;
       }
       if (expected) {
@@ -110,6 +126,9 @@ export class MetricsServer {
     });
   }
 }
+
+/** The methods /metrics takes. */
+const METRICS_ALLOW = "GET, HEAD, OPTIONS";
 
 /** SHA-256 of an Authorization value: what the metrics token check compares (a fixed 32 bytes). */
 function bearerDigest(value: string): Buffer {

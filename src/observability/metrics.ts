@@ -17,6 +17,14 @@ import type { RedisServerJudgement } from "../protection/redis";
  */
 export type ShedReason = "in_flight" | "event_loop_delay" | "client_share";
 
+/**
+ * Why the connection guard (http/connection-guard.ts) closed a connection that had not authenticated: the `reason`
+ * label of http_connections_refused_total. `per_ip` and `total`: the new one, closed as accepted, over
+ * MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP or at MAX_UNAUTHENTICATED_CONNECTIONS with no idle one to close;
+ * `oldest_closed`: the oldest idle one, closed at the total to make room for the new one.
+ */
+export type ConnectionRefusal = "per_ip" | "total" | "oldest_closed";
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, halfOpen: 1, open: 2 };
 /**
@@ -50,6 +58,7 @@ export class Metrics implements RequestObserver {
   readonly #graphql: LabelledHistogram<"operation" | "type" | "result">;
   readonly #shed: Counter<"reason">;
   readonly #edgeRefused: Counter<"status" | "code">;
+  readonly #connectionsRefused: Counter<"listener" | "reason">;
   /** Upstream children by endpoint, then outcome: both keys are constant strings, so no key is built per call. */
   readonly #upstream = new Map<string, Map<string, { count: () => void; observe: (value: number) => void }>>();
   readonly #counters = new Map<string, Counter.Internal>();
@@ -202,8 +211,18 @@ export class Metrics implements RequestObserver {
       help:
         "Requests this server refused before GraphQL ran (every 4xx and 5xx of its own: Node's parser, authentication, " +
         "content type, encoding, body, CORS preflight, trusted documents, route), by HTTP status and error code. " +
-        "Admission refusals are graphql_requests_shed_total; connections closed as accepted are logged only.",
+        "Admission refusals are graphql_requests_shed_total; connections closed unauthenticated are " +
+        "http_connections_refused_total.",
       labelNames: ["status", "code"],
+      registers,
+    });
+    this.#connectionsRefused = new Counter({
+      name: "http_connections_refused_total",
+      help:
+        "Connections closed before they carried an authenticated request, by listener (api, metrics) and reason: " +
+        "per_ip or total (the new one, closed as accepted: MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP, " +
+        "MAX_UNAUTHENTICATED_CONNECTIONS) or oldest_closed (the oldest idle one, for a new one at the total).",
+      labelNames: ["listener", "reason"],
       registers,
     });
     this.#graphql = new LabelledHistogram(
@@ -281,6 +300,11 @@ export class Metrics implements RequestObserver {
     child(this.#counters, `e\n${status}\n${code}`, () =>
       this.#edgeRefused.labels({ status: String(status), code }),
     ).inc();
+  }
+
+  /** A connection the connection guard closed (http/connection-guard.ts): rare, so no cached child. */
+  connectionRefused(listener: string, reason: ConnectionRefusal): void {
+    this.#connectionsRefused.inc({ listener, reason });
   }
 
   shed(reason: ShedReason): void {

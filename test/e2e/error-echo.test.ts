@@ -342,9 +342,9 @@ describe("no error echoes client text, in production", () => {
       ],
       ["an unknown path (404)", () => raw(`${t.baseUrl}/${CANARY}?aadhaar=234123412346`), 404],
       [
-        "an unknown method on /graphql (404)",
+        "a method /graphql does not take (405)",
         () => raw(`${t.graphqlUrl}?${CANARY}`, { method: "DELETE", headers: { "x-api-key": TEST_API_KEY } }),
-        404,
+        405,
       ],
       ["a malformed URL (400)", () => raw(`${t.baseUrl}/%zz${CANARY}`), 400],
       [

@@ -40,6 +40,8 @@ async function exchange(baseUrl: string, head: string, body: Buffer | string = "
 function responseComplete(raw: string): boolean {
   const end = raw.indexOf("\r\n\r\n");
   if (end < 0) return false;
+  // A 204 has no content, and no Content-Length to say so.
+  if (raw.startsWith("HTTP/1.1 204 ")) return true;
   const length = /\r\ncontent-length: *(\d+)/i.exec(raw.slice(0, end));
   return length !== null && raw.length >= end + 4 + Number(length[1]);
 }
@@ -184,6 +186,8 @@ describe("connections that never send a whole request do not keep new clients ou
     expect(t.logs.records().map((l) => l.msg)).toContain(
       "unauthenticated connections over the limit: the oldest idle one closed for a new one",
     );
+    // Counted, not only logged (before: the warning line only, one per 10 s at most): fixed labels, no address.
+    expect(await scrape(t)).toMatch(/^http_connections_refused_total\{listener="api",reason="oldest_closed"\} 1$/m);
     slow.forEach((c) => c.socket.destroy());
   });
 });
@@ -433,9 +437,76 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     );
     expect(allowed.status).toBe(204);
     expect(allowed.headers["access-control-allow-origin"]).toBe(ORIGIN);
-    // Not a preflight (no Origin): no route answers OPTIONS, 404 as before.
-    const plain = await exchange(s.t.baseUrl, "OPTIONS /graphql HTTP/1.1\r\nHost: x");
-    expectRefusal(plain, 404, "NOT_FOUND", /^Not found\.$/);
+  });
+
+  it("OPTIONS without a preflight on a path served: 204 with its Allow (before: 404 NOT_FOUND); on no path: 404", async () => {
+    for (const [path, allow] of [
+      ["/graphql", "GET, POST, OPTIONS"],
+      ["/graphql?query=x", "GET, POST, OPTIONS"],
+      ["/healthz", "GET, HEAD, OPTIONS"],
+      ["/readyz", "GET, HEAD, OPTIONS"],
+      ["*", "GET, HEAD, POST, OPTIONS"],
+    ]) {
+      const res = await exchange(s.t.baseUrl, `OPTIONS ${path} HTTP/1.1\r\nHost: x`);
+      expect({ path, status: res.status, allow: res.headers.allow, body: res.body }).toEqual({
+        path,
+        status: 204,
+        allow,
+        body: "",
+      });
+      expect(res.headers["x-request-id"]).toBeDefined();
+    }
+    // In production the explorer is not served: /graphiql/ is no path here.
+    for (const path of ["/graphql/", "/graphiql/", "/nowhere"])
+      expectRefusal(
+        await exchange(s.t.baseUrl, `OPTIONS ${path} HTTP/1.1\r\nHost: x`),
+        404,
+        "NOT_FOUND",
+        /^Not found\.$/,
+      );
+  });
+
+  it("a method a path served does not allow: 405 with Allow (RFC 9110 §15.5.6), typed, on its line, counted (before: 404)", async () => {
+    const before = await scrape(s.t);
+    const count = (text: string) =>
+      Number(/^http_requests_refused_total\{status="405",code="BAD_REQUEST"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    const cases: Array<[string, string]> = [
+      [
+        `PUT /graphql HTTP/1.1\r\nHost: x\r\nx-api-key: ${TEST_API_KEY}\r\ncontent-type: application/json`,
+        "GET, POST, OPTIONS",
+      ],
+      ["DELETE /graphql HTTP/1.1\r\nHost: x", "GET, POST, OPTIONS"],
+      ["POST /healthz HTTP/1.1\r\nHost: x\r\ncontent-type: application/json", "GET, HEAD, OPTIONS"],
+      ["PATCH /readyz HTTP/1.1\r\nHost: x", "GET, HEAD, OPTIONS"],
+    ];
+    for (const [head, allow] of cases) {
+      const res = await exchange(s.t.baseUrl, head, head.includes("content-type") ? QUERY : "");
+      expectRefusal(res, 405, "BAD_REQUEST", /^Method not allowed: this path takes /);
+      expect(res.headers.allow).toBe(allow);
+      expect(lineOf(res.headers["x-request-id"])).toMatchObject({ status: 405, refused: "method not allowed" });
+    }
+    expect(count(await scrape(s.t)) - count(before)).toBe(cases.length);
+    // No path: 404 whatever the method.
+    expectRefusal(await exchange(s.t.baseUrl, "PUT /nowhere HTTP/1.1\r\nHost: x"), 404, "NOT_FOUND", /^Not found\.$/);
+  });
+
+  it("the metrics listener: OPTIONS 204 and other methods 405, each with Allow; HEAD answered as GET is (before: 404 each)", async () => {
+    const metrics = s.t.stack.app.metricsUrl as string;
+    const send = async (method: "OPTIONS" | "PUT" | "HEAD", url = metrics) => {
+      const res = await request(url, { method });
+      return {
+        status: res.statusCode,
+        allow: res.headers.allow,
+        type: res.headers["content-type"],
+        body: await res.body.text(),
+      };
+    };
+    expect(await send("OPTIONS")).toMatchObject({ status: 204, allow: "GET, HEAD, OPTIONS", body: "" });
+    expect(await send("PUT")).toMatchObject({ status: 405, allow: "GET, HEAD, OPTIONS" });
+    const head = await send("HEAD");
+    expect(head).toMatchObject({ status: 200, body: "" });
+    expect(head.type).toMatch(/^text\/plain/);
+    expect((await send("OPTIONS", metrics.replace(/\/metrics$/, "/nowhere"))).status).toBe(404);
   });
 
   it("an OPTIONS from an allowed origin without Access-Control-Request-Method: 204, not @fastify/cors's text/plain 400", async () => {
@@ -604,5 +675,29 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     expect(count(417, "BAD_REQUEST")).toBe(1);
     // Served requests are not counted.
     expect(metrics).not.toMatch(/^http_requests_refused_total\{status="200"/m);
+  });
+});
+
+describe("the explorer's paths answer OPTIONS and other methods as every path served (development)", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack();
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("OPTIONS /graphiql and /graphiql/...: 204 with Allow; PUT: 405 with Allow (before: 404 each)", async () => {
+    for (const path of ["/graphiql", "/graphiql/", "/graphiql/assets/x.js"]) {
+      const options = await exchange(t.baseUrl, `OPTIONS ${path} HTTP/1.1\r\nHost: x`);
+      expect({ path, status: options.status, allow: options.headers.allow }).toEqual({
+        path,
+        status: 204,
+        allow: "GET, HEAD, OPTIONS",
+      });
+      const put = await exchange(t.baseUrl, `PUT ${path} HTTP/1.1\r\nHost: x`);
+      expectRefusal(put, 405, "BAD_REQUEST", /^Method not allowed/);
+      expect(put.headers.allow).toBe("GET, HEAD, OPTIONS");
+    }
   });
 });

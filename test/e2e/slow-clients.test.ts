@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { request } from "undici";
 import { parseResponse, rawClient } from "../helpers/raw-http";
 import { adoptableRequestId } from "../helpers/request-id";
 import {
@@ -302,6 +303,10 @@ describe("unauthenticated connections per IP", () => {
     // A request that fails authentication does not free a place: the cap holds again.
     const again = await rawClient(port(t.baseUrl));
     expect(await again.closed).toBeLessThan(300);
+    // Each closed connection counted (before: logged only, one line per 10 s at most), by cap, never by address.
+    const metrics = await (await request(t.stack.app.metricsUrl as string)).body.text();
+    expect(metrics).toMatch(/^http_connections_refused_total\{listener="api",reason="per_ip"\} 2$/m);
+    expect(metrics).not.toContain("127.0.0.1");
 
     // Closing unauthenticated connections frees their places.
     held[1].socket.destroy();
