@@ -235,6 +235,9 @@ describe("admission: one client holds at most its share of the places (ADMISSION
       expect(third).not.toBe("still waiting");
       expectOverloaded(third as GqlResponse);
       expect((third as GqlResponse).body.errors?.[0].message).toMatch(/^This client has .* requests in progress/);
+      // Its access line names the client (the runbook's RequestsShed: which one sends more than its share).
+      const id = (third as GqlResponse).headers["x-request-id"];
+      expect(t.logs.records().find((l) => l.requestId === id)).toMatchObject({ status: 503, clientId: "tenant-a" });
       // Fastify's route (a content type only it reads) takes places the same way.
       const viaFastify = await within(
         postGraphQL(t.graphqlUrl, JSON.stringify({ query: RESEND_AEPS_OTP, variables: send(4) }), {
