@@ -55,11 +55,12 @@ export const admissionSettings = defineSettings({
       max: 1_000_000,
       defaultDoc: "half of `ADMISSION_MAX_IN_FLIGHT`, rounded up (192)",
       doc:
-        "of those places, the most one client holds at once: an API key's or a token's client id, or, for a request without " +
-        "credentials (development), its IP (an IPv6 /64). One more of its requests is refused the same way (503, `Retry-After`, " +
-        "`OVERLOADED`), so that one client waiting on a slow AOPay cannot have every other client refused. Half: alone, a client " +
-        "still keeps every upstream socket busy (192 places for `AOPAY_CONNECTIONS` 128: what it loses is queue depth), and " +
-        "the other half stays for everyone else (two clients at their share can still fill the cap). `0`: no per-client cap",
+        "of those places, the most one client holds at once: an API key's or a token's client id, or, for a " +
+        "request without credentials (development), its IP (an IPv6 /64). One more of its requests is refused " +
+        "the same way (503, `Retry-After`, `OVERLOADED`), so that one client waiting on a slow AOPay cannot have " +
+        "every other client refused. Half: alone, a client still keeps every upstream socket busy (192 places for " +
+        "`AOPAY_CONNECTIONS` 128: what it loses is queue depth), and the other half stays for everyone else (two " +
+        "clients at their share can still fill the cap). `0`: no per-client cap",
     }),
     ADMISSION_MAX_EVENT_LOOP_DELAY_MS: int({
       default: DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS,

@@ -202,7 +202,9 @@ export class Metrics implements RequestObserver {
     );
     this.#shed = new Counter({
       name: "graphql_requests_shed_total",
-      help: "GraphQL requests refused by admission control (HTTP 503 OVERLOADED) before any work, by reason: in_flight, event_loop_delay or client_share (its client held its share of the places).",
+      help:
+        "GraphQL requests refused by admission control (HTTP 503 OVERLOADED) before any work, by reason: in_flight, " +
+        "event_loop_delay or client_share (its client held its share of the places).",
       labelNames: ["reason"],
       registers,
     });
