@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { ApolloServer } from "@apollo/server";
 import type { FastifyInstance } from "fastify";
-import { AopayClient } from "./aopay/client";
+import { AOPAY_ENDPOINT_NAMES, AOPAY_OUTCOMES, AopayClient } from "./aopay/client";
 import { DEFAULT_RETRY_POLICY } from "./aopay/retry";
 import { AopayTransport } from "./aopay/transport";
 import { Authenticator } from "./auth/authenticator";
@@ -9,6 +9,7 @@ import type { Config } from "./config";
 import type { GraphQLContext } from "./graphql/context";
 import { apolloOptions } from "./graphql/apollo-options";
 import type { FastPathCounts } from "./graphql/fast-path";
+import { GUARDED_MUTATIONS } from "./graphql/guarded-mutations";
 import { trustedDocumentList } from "./graphql/trusted-documents";
 import { EXPLORER_PATH } from "./http/explorer";
 import { Admission } from "./http/admission";
@@ -126,6 +127,17 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       if (state !== "closed") logger.warn({ circuit: { family, state } }, `circuit ${state} for ${family}`);
       else logger.info({ circuit: { family, state } }, `circuit closed for ${family}`);
     },
+  });
+  // Every series whose labels are known now is on the page from the first scrape (Metrics.startAtZero says why).
+  metrics?.startAtZero({
+    endpoints: AOPAY_ENDPOINT_NAMES,
+    outcomes: AOPAY_OUTCOMES,
+    circuits: aopay.breakers.states(),
+    mutations: Object.entries(GUARDED_MUTATIONS).map(([field, spec]) => ({
+      field,
+      budget: spec.budget,
+      registers: "registers" in spec,
+    })),
   });
   const protection = createProtection(config, logger, observer);
   const authenticator = new Authenticator(

@@ -180,14 +180,25 @@ export class CircuitBreaker {
   };
 }
 
-/** The breakers of the endpoint families, each made on its first call. */
+/**
+ * The breakers of the endpoint families. Those of `families` (AopayClient passes every family its endpoints belong
+ * to) exist from the start, closed: /readyz lists each and aopay_circuit_state has a series for each from the first
+ * scrape. Made at a family's first call, as they were, /readyz answered `circuits: {}` and the gauge had no series
+ * until traffic came, so an alert or a dashboard on the gauge saw nothing, not "closed", in a replica's first minutes.
+ * A family not listed is still made at its first call (reported to `onStateChange` as closed then).
+ */
 export class CircuitBreakers {
   readonly #breakers = new Map<string, CircuitBreaker>();
 
   constructor(
     private readonly config: BreakerConfig,
     private readonly onStateChange: (family: string, state: CircuitState) => void = () => undefined,
-  ) {}
+    families: readonly string[] = [],
+  ) {
+    // Not reported to onStateChange: nothing changed (it logs transitions); the caller reads states() once instead.
+    for (const family of families)
+      if (!this.#breakers.has(family)) this.#breakers.set(family, new CircuitBreaker(family, config, onStateChange));
+  }
 
   /** The breaker of an endpoint family (`cibil`, `aeps`). */
   of(family: string): CircuitBreaker {

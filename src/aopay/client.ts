@@ -29,7 +29,7 @@ import {
 } from "./endpoints/cibil-generate-otp";
 import { type CibilRegisterAnswer, cibilRegister, type RegisterCibilCustomerRequest } from "./endpoints/cibil-register";
 import { type CibilSubmitOtpAnswer, cibilSubmitOtp, type SubmitCibilOtpRequest } from "./endpoints/cibil-submit-otp";
-import { AopayError } from "./errors";
+import { AOPAY_ERROR_CODES, AopayError } from "./errors";
 import { newOrderId, type OrderRef } from "./order-id";
 import { interpretResponse, scrubbedToken, type SuccessEnvelope } from "./outcome";
 import { retryDelay, type RetryPolicy } from "./retry";
@@ -99,6 +99,19 @@ export interface AopayClientOptions {
 
 const tracer = trace.getTracer("aopay-graphql");
 
+/** Every endpoint's name (the `endpoint` label of the upstream metrics), in the order of the methods above. */
+export const AOPAY_ENDPOINT_NAMES: readonly string[] = Object.freeze([
+  cibilRegister("POST").name,
+  cibilGenerateOtp.name,
+  cibilSubmitOtp.name,
+  cibilCreditHistory.name,
+  aepsResendOtp.name,
+  aepsVerifyOtp.name,
+]);
+
+/** The outcomes an attempt is counted under (UpstreamCallEvent.outcome): `OK`, a failure code, or CLIENT_DEADLINE. */
+export const AOPAY_OUTCOMES: readonly string[] = Object.freeze(["OK", ...AOPAY_ERROR_CODES, CLIENT_DEADLINE]);
+
 /**
  * The typed AOPay API: one short method per endpoint module. Owns the transport, the circuit breakers and the partner
  * credentials; resolvers never see any of them. Each call:
@@ -135,9 +148,14 @@ export class AopayClient {
 
   constructor(private readonly options: AopayClientOptions) {
     this.#register = cibilRegister(options.registrationMethod);
-    this.breakers = new CircuitBreakers(options.breaker, (family, state) => {
-      options.onCircuitChange?.(family, state);
-    });
+    // Every family's breaker from the start (circuit-breakers.ts says why).
+    this.breakers = new CircuitBreakers(
+      options.breaker,
+      (family, state) => {
+        options.onCircuitChange?.(family, state);
+      },
+      [...new Set(AOPAY_ENDPOINT_NAMES.map(familyOf))],
+    );
   }
 
   /**

@@ -25,6 +25,23 @@ export type AopayErrorCode =
   /** The GraphQL request's client went away while the call waited for a socket: dropped before the write, nothing sent. */
   | "CLIENT_GONE";
 
+/**
+ * Every AopayErrorCode, as a list (metrics.ts counts each endpoint's outcomes from 0 at startup). A Record, so that a
+ * code added to the union and not here fails tsc.
+ */
+const ERROR_CODES: Record<AopayErrorCode, true> = {
+  UPSTREAM_REJECTED: true,
+  UPSTREAM_UNAUTHORIZED: true,
+  UPSTREAM_UNAVAILABLE: true,
+  CIRCUIT_OPEN: true,
+  UPSTREAM_TIMEOUT: true,
+  UPSTREAM_BAD_RESPONSE: true,
+  OUTCOME_UNKNOWN: true,
+  OVERLOADED: true,
+  CLIENT_GONE: true,
+};
+export const AOPAY_ERROR_CODES = Object.freeze(Object.keys(ERROR_CODES)) as readonly AopayErrorCode[];
+
 export interface AopayErrorDetails {
   /** Endpoint name, e.g. `cibil.generateOtp`. Never a URL. */
   endpoint: string;

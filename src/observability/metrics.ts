@@ -7,8 +7,13 @@ import { droppedLogLines } from "../logging/logger";
 import { LabelledCounter } from "./counter";
 import { collectDefaultMetricsButEventLoopLag, EventLoopLag } from "./eventloop-lag";
 import { LabelledHistogram } from "./histogram";
-import type { RefusalCode } from "../protection/errors";
-import type { ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
+import { REFUSAL_CODES, type RefusalCode } from "../protection/errors";
+import {
+  THROTTLE_REFUSALS,
+  type ThrottleCode,
+  type ThrottlePurpose,
+  type ThrottleScope,
+} from "../protection/otp-throttle";
 import type { RedisServerJudgement } from "../protection/redis";
 
 /**
@@ -16,6 +21,7 @@ import type { RedisServerJudgement } from "../protection/redis";
  * `client_share`: its client already held ADMISSION_MAX_IN_FLIGHT_PER_CLIENT places.
  */
 export type ShedReason = "in_flight" | "event_loop_delay" | "client_share";
+const SHED_REASONS: Record<ShedReason, true> = { in_flight: true, event_loop_delay: true, client_share: true };
 
 /**
  * Why the connection guard (http/connection-guard.ts) closed a connection that had not authenticated: the `reason`
@@ -24,6 +30,20 @@ export type ShedReason = "in_flight" | "event_loop_delay" | "client_share";
  * `oldest_closed`: the oldest idle one, closed at the total to make room for the new one.
  */
 export type ConnectionRefusal = "per_ip" | "total" | "oldest_closed";
+
+/**
+ * The label values known when the server starts, whose series Metrics.startAtZero puts on the page at 0 (or, for the
+ * circuits, at their state). The process wiring (app.ts) gathers them from the layers that own them.
+ */
+export interface KnownSeries {
+  /** Upstream endpoint names and every outcome an attempt is counted under (aopay/client.ts). */
+  endpoints: readonly string[];
+  outcomes: readonly string[];
+  /** Each endpoint family's circuit and its state (aopay/circuit-breakers.ts: they exist from the start). */
+  circuits: Readonly<Record<string, CircuitState>>;
+  /** The guarded mutations (graphql/guarded-mutations.ts): the budget each takes, and whether it registers a mobile. */
+  mutations: ReadonlyArray<{ field: string; budget: ThrottlePurpose | null; registers: boolean }>;
+}
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, halfOpen: 1, open: 2 };
@@ -60,7 +80,7 @@ export class Metrics implements RequestObserver {
   readonly #edgeRefused: Counter<"status" | "code">;
   readonly #connectionsRefused: Counter<"listener" | "reason">;
   /** Upstream children by endpoint, then outcome: both keys are constant strings, so no key is built per call. */
-  readonly #upstream = new Map<string, Map<string, { count: () => void; observe: (value: number) => void }>>();
+  readonly #upstream = new Map<string, Map<string, UpstreamChildren>>();
   readonly #counters = new Map<string, Counter.Internal>();
   /** GraphQL children by operation label, then type, then result (no key string built per request). */
   readonly #graphqlChildren = new Map<string, Map<string, Map<string, (value: number) => void>>>();
@@ -235,17 +255,55 @@ export class Metrics implements RequestObserver {
     );
   }
 
-  upstreamCall(event: UpstreamCallEvent): void {
-    let byOutcome = this.#upstream.get(event.endpoint);
-    if (byOutcome === undefined) this.#upstream.set(event.endpoint, (byOutcome = new Map()));
-    let c = byOutcome.get(event.outcome);
-    if (c === undefined) {
-      const labels = { endpoint: event.endpoint, outcome: event.outcome };
-      c = { count: this.#upstreamCalls.child(labels), observe: this.#upstreamDuration.child(labels) };
-      byOutcome.set(event.outcome, c);
+  /**
+   * Puts every series whose labels are known at startup on the page before any event: each counter at 0, each circuit
+   * at its state. The rule (Prometheus' instrumentation practices, "Avoid missing metrics": export 0 for any time
+   * series you know may exist in advance): a counter whose label values are a closed list owned by the code (endpoint
+   * names, outcome and refusal codes, budgets' code and scope, guarded mutations, shed reasons) starts at 0 for each
+   * combination that can occur, and no other (a mutation without a budget gets no throttle series). Absent until its
+   * first event, a series made `increase()` and `rate()` miss that event (a series first scraped at 1 has not
+   * increased): AopayCredentialsRefused, OtpOverloaded, OtpPumpingSuspected, OtpProtectionUnavailable and
+   * AopayUnrecordedWrites stayed quiet on the first occurrence after a start, and a dashboard or an `absent()` alert
+   * read "no data". Left out: the histograms (one series per bucket per label set, and a latency of nothing says
+   * nothing), http_requests_refused_total (its status and code pairs are set across the HTTP layer, not a list in one
+   * place; no alert reads it) and aopay_redis_unsafe (unknown until a connection is judged: 0 would say "safe"). No
+   * identifier or client text is a label here, so the page's size is fixed: 66 upstream series (6 endpoints, 11
+   * outcomes), 18 throttle series, 5 each of replays, unavailable and unrecorded, 3 refusals, 2 shed reasons.
+   */
+  startAtZero(known: KnownSeries): void {
+    for (const endpoint of known.endpoints)
+      for (const outcome of known.outcomes) this.#upstreamChild(endpoint, outcome);
+    for (const [family, state] of Object.entries(known.circuits)) this.circuitChanged(family, state);
+    // prom-client's Counter lists a label set from its first inc(), not from labels(): inc(0) lists it at 0.
+    for (const { field, budget, registers } of known.mutations) {
+      if (budget !== null)
+        for (const { code, scope } of THROTTLE_REFUSALS[budget]) this.#throttledChild(field, code, scope).inc(0);
+      this.#replayedChild(field).inc(0);
+      this.#unavailableChild(field).inc(0);
+      this.#unrecordedChild(field).inc(0);
+      if (registers) for (const code of REFUSAL_CODES) this.#refusedChild(field, code).inc(0);
     }
+    for (const reason of Object.keys(SHED_REASONS) as ShedReason[]) this.#shedChild(reason).inc(0);
+  }
+
+  upstreamCall(event: UpstreamCallEvent): void {
+    const c = this.#upstreamChild(event.endpoint, event.outcome);
     c.count();
-    c.observe(event.durationMs / 1000);
+    // The histogram's child only with its first observation: a label set's buckets are listed from then on.
+    (c.observe ??= this.#upstreamDuration.child({ endpoint: event.endpoint, outcome: event.outcome }))(
+      event.durationMs / 1000,
+    );
+  }
+
+  #upstreamChild(endpoint: string, outcome: string): UpstreamChildren {
+    let byOutcome = this.#upstream.get(endpoint);
+    if (byOutcome === undefined) this.#upstream.set(endpoint, (byOutcome = new Map()));
+    let c = byOutcome.get(outcome);
+    if (c === undefined) {
+      c = { count: this.#upstreamCalls.child({ endpoint, outcome }), observe: undefined };
+      byOutcome.set(outcome, c);
+    }
+    return c;
   }
 
   circuitChanged(family: string, state: CircuitState): void {
@@ -253,21 +311,19 @@ export class Metrics implements RequestObserver {
   }
 
   throttled(field: string, code: ThrottleCode, scope: ThrottleScope): void {
-    child(this.#counters, `t\n${field}\n${code}\n${scope}`, () =>
-      this.#throttled.labels({ operation: field, code, scope }),
-    ).inc();
+    this.#throttledChild(field, code, scope).inc();
   }
 
   replayed(field: string): void {
-    child(this.#counters, `r\n${field}`, () => this.#replays.labels({ operation: field })).inc();
+    this.#replayedChild(field).inc();
   }
 
   protectionUnavailable(field: string): void {
-    child(this.#counters, `p\n${field}`, () => this.#protectionUnavailable.labels({ operation: field })).inc();
+    this.#unavailableChild(field).inc();
   }
 
   refused(field: string, code: RefusalCode): void {
-    child(this.#counters, `f\n${field}\n${code}`, () => this.#refused.labels({ operation: field, code })).inc();
+    this.#refusedChild(field, code).inc();
   }
 
   olderSecretRead(store: RotationStore, secret: SecretRole): void {
@@ -284,7 +340,29 @@ export class Metrics implements RequestObserver {
   }
 
   unrecorded(field: string): void {
-    child(this.#counters, `u\n${field}`, () => this.#unrecorded.labels({ operation: field })).inc();
+    this.#unrecordedChild(field).inc();
+  }
+
+  #throttledChild(field: string, code: ThrottleCode, scope: ThrottleScope): Counter.Internal {
+    return child(this.#counters, `t\n${field}\n${code}\n${scope}`, () =>
+      this.#throttled.labels({ operation: field, code, scope }),
+    );
+  }
+
+  #replayedChild(field: string): Counter.Internal {
+    return child(this.#counters, `r\n${field}`, () => this.#replays.labels({ operation: field }));
+  }
+
+  #unavailableChild(field: string): Counter.Internal {
+    return child(this.#counters, `p\n${field}`, () => this.#protectionUnavailable.labels({ operation: field }));
+  }
+
+  #refusedChild(field: string, code: RefusalCode): Counter.Internal {
+    return child(this.#counters, `f\n${field}\n${code}`, () => this.#refused.labels({ operation: field, code }));
+  }
+
+  #unrecordedChild(field: string): Counter.Internal {
+    return child(this.#counters, `u\n${field}`, () => this.#unrecorded.labels({ operation: field }));
   }
 
   redisServer(judged: RedisServerJudgement): void {
@@ -310,7 +388,11 @@ export class Metrics implements RequestObserver {
   }
 
   shed(reason: ShedReason): void {
-    child(this.#counters, `s\n${reason}`, () => this.#shed.labels({ reason })).inc();
+    this.#shedChild(reason).inc();
+  }
+
+  #shedChild(reason: ShedReason): Counter.Internal {
+    return child(this.#counters, `s\n${reason}`, () => this.#shed.labels({ reason }));
   }
 
   graphqlOperation(name: string | null | undefined, type: string, result: "ok" | "error", seconds: number): void {
@@ -323,6 +405,12 @@ export class Metrics implements RequestObserver {
     if (observe === undefined) byResult.set(result, (observe = this.#graphql.child({ operation, type, result })));
     observe(seconds);
   }
+}
+
+/** An upstream label set's counter child, and its histogram child once it has observed a call. */
+interface UpstreamChildren {
+  count: () => void;
+  observe: ((value: number) => void) | undefined;
 }
 
 /**

@@ -21,6 +21,13 @@ export class ProtectionStoreError extends Error {
  *   between requests, every store answering; it may go again after a short wait.
  */
 export type RefusalCode = "OTP_SEND_IN_PROGRESS" | "MOBILE_LIMIT_REACHED" | "REGISTRATION_IN_PROGRESS";
+/** Every RefusalCode (metrics.ts counts each from 0 at startup); a Record, so that a code missing here fails tsc. */
+const REFUSALS: Record<RefusalCode, true> = {
+  OTP_SEND_IN_PROGRESS: true,
+  MOBILE_LIMIT_REACHED: true,
+  REGISTRATION_IN_PROGRESS: true,
+};
+export const REFUSAL_CODES = Object.freeze(Object.keys(REFUSALS)) as readonly RefusalCode[];
 
 /**
  * A protection rule said no, with its stores working: the request is refused before anything is sent, and answered

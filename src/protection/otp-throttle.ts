@@ -51,6 +51,29 @@ export type ThrottleCode = "OTP_COOLDOWN" | "OTP_LIMIT_REACHED" | "RATE_LIMITED"
 /** What a reservation is for: sending an OTP, or checking one the customer typed. */
 export type ThrottlePurpose = "send" | "verify";
 
+/**
+ * The refusals each purpose's budgets can answer (OtpThrottle's constructor makes the budgets, reserve() picks them
+ * per purpose): the code and scope pairs metrics.ts counts from 0 at startup. test/unit/protection/otp-throttle.test.ts
+ * exhausts each budget and checks the pair it answers is listed here.
+ */
+export const THROTTLE_REFUSALS: Readonly<
+  Record<ThrottlePurpose, ReadonlyArray<{ readonly code: ThrottleCode; readonly scope: ThrottleScope }>>
+> = {
+  send: [
+    { code: "OTP_COOLDOWN", scope: "DESTINATION" },
+    { code: "OTP_LIMIT_REACHED", scope: "DESTINATION" },
+    { code: "RATE_LIMITED", scope: "MOBILE_PREFIX" },
+    { code: "RATE_LIMITED", scope: "IP" },
+    { code: "RATE_LIMITED", scope: "CLIENT" },
+    { code: "RATE_LIMITED", scope: "GLOBAL" },
+  ],
+  verify: [
+    { code: "VERIFY_LIMIT_REACHED", scope: "DESTINATION" },
+    { code: "RATE_LIMITED", scope: "IP" },
+    { code: "RATE_LIMITED", scope: "CLIENT" },
+  ],
+};
+
 export interface OtpSubject {
   destinations: ReadonlyArray<{ kind: DestinationKind; value: string }>;
   ip: string;

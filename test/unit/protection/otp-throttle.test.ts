@@ -2,7 +2,14 @@ import { type ThrottleConfig } from "../../../src/config";
 import { GENEROUS, mostInAnySpan, seeded, throttleConfig } from "../../helpers/throttle";
 import { KeyHasher } from "../../../src/protection/key-hasher";
 import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
-import { OtpThrottle, type OtpSubject, type Reservation, type Throttled } from "../../../src/protection/otp-throttle";
+import {
+  OtpThrottle,
+  type OtpSubject,
+  type Reservation,
+  THROTTLE_REFUSALS,
+  type Throttled,
+  type ThrottlePurpose,
+} from "../../../src/protection/otp-throttle";
 
 const config = (overrides: Partial<ThrottleConfig> = {}): ThrottleConfig =>
   throttleConfig({ verify: { points: 5, seconds: 600 }, ...overrides });
@@ -539,5 +546,38 @@ describe("OtpThrottle (in memory)", () => {
     expect((await day.reserve(mobileOnly)).allowed).toBe(true);
     expect((await day.reserve(mobileOnly)).allowed).toBe(true);
     expect(await day.reserve(mobileOnly)).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED" });
+  });
+});
+
+describe("THROTTLE_REFUSALS (the series metrics.ts starts at 0)", () => {
+  // Each budget alone at one point, every other GENEROUS (no cooldown): the second request is refused by it. Its code
+  // and scope must be listed for its purpose, else that refusal's series is absent until it first happens.
+  const ONE = { points: 1, seconds: 600 };
+  const NONE = { cooldownSeconds: 0, destinationWindow: GENEROUS, destinationDaily: GENEROUS };
+  it.each<[ThrottlePurpose, Partial<ThrottleConfig>]>([
+    ["send", { cooldownSeconds: 60, destinationWindow: GENEROUS, destinationDaily: GENEROUS }],
+    ["send", { ...NONE, destinationWindow: ONE }],
+    ["send", { ...NONE, mobilePrefix: ONE }],
+    ["send", { ...NONE, ip: ONE }],
+    ["send", { ...NONE, client: ONE }],
+    ["send", { ...NONE, global: ONE }],
+    ["verify", { ...NONE, verify: ONE }],
+    ["verify", { ...NONE, verifyIp: ONE }],
+    ["verify", { ...NONE, verifyClient: ONE }],
+  ])("a %s refusal is listed: %j", async (purpose, overrides) => {
+    const t = new OtpThrottle(throttleConfig(overrides), hasher, null);
+    expect((await t.reserve(subject(), purpose)).allowed).toBe(true);
+    const refused = (await t.reserve(subject(), purpose)) as Throttled;
+    expect(refused.allowed).toBe(false);
+    expect(THROTTLE_REFUSALS[purpose]).toContainEqual({ code: refused.code, scope: refused.scope });
+  });
+
+  it("lists each pair once per purpose, and every budget of the constructor is covered above", () => {
+    for (const purpose of ["send", "verify"] as const) {
+      const pairs = THROTTLE_REFUSALS[purpose].map((p) => `${p.code}/${p.scope}`);
+      expect(new Set(pairs).size).toBe(pairs.length);
+    }
+    expect(THROTTLE_REFUSALS.send).toHaveLength(6);
+    expect(THROTTLE_REFUSALS.verify).toHaveLength(3);
   });
 });
