@@ -194,6 +194,22 @@ export class ConfigError extends Error {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * The values of the secret settings set in `env`, whole and entry by entry (a list's entries, comma-separated): for a
+ * logger that must hide them before any Config exists (index.ts, a start that failed). Problems never carry them
+ * (settings/schema.ts); this is the second line of defence.
+ */
+export function secretValues(env: Env): string[] {
+  const values: string[] = [];
+  for (const group of SETTINGS_GROUPS)
+    for (const [name, setting] of Object.entries(group.settings)) {
+      const raw = env[name];
+      if (!setting.secret || !raw) continue;
+      values.push(raw, ...raw.split(",").map((entry) => entry.trim()));
+    }
+  return values.filter((value) => value.length > 0);
+}
+
 /** What loadConfig may know besides the environment. */
 export interface ConfigContext {
   /** Whether the process writes its log to a terminal: LOG_FORMAT's default is `pretty` there in development. */
@@ -278,7 +294,11 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   // that a copy of Redis is not readable by whoever also learns HMAC_SECRET (which every replica's env holds anyway).
   const configuredStoreKeys = protection.STORE_ENCRYPTION_KEYS;
   const storeKeysSet = (env.STORE_ENCRYPTION_KEYS ?? "") !== "";
-  if (storeKeysSet && configuredStoreKeys?.length === 0) problems.push("STORE_ENCRYPTION_KEYS lists no key");
+  if (storeKeysSet && configuredStoreKeys?.length === 0)
+    problems.push(
+      "STORE_ENCRYPTION_KEYS lists no key: it must list id:base64key entries, comma-separated " +
+        "(e.g. `k1:$(openssl rand -base64 32)`)",
+    );
   if (!storeKeysSet && production && redisUrl !== null) {
     problems.push(
       "STORE_ENCRYPTION_KEYS is required in production with REDIS_URL: idempotency results stored in Redis are encrypted with it " +

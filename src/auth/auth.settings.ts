@@ -70,7 +70,10 @@ const absoluteUrl = z.string().transform((raw, ctx) => {
   try {
     return new URL(raw);
   } catch {
-    ctx.addIssue({ code: "custom", message: "must be an absolute URL" });
+    ctx.addIssue({
+      code: "custom",
+      message: "must be an absolute URL, e.g. https://login.example.com/.well-known/jwks.json",
+    });
     return z.NEVER;
   }
 });

@@ -75,7 +75,10 @@ const proxy = z.string().refine(
     const bitsOk = bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= maxBits);
     return family !== 0 && bitsOk && extra === undefined;
   },
-  { error: (issue) => `entries must be IP addresses or CIDRs (bad entry: ${JSON.stringify(issue.input)})` },
+  {
+    error: (issue) =>
+      `entries must be IP addresses or CIDRs, e.g. 10.0.0.0/8,192.0.2.7 (bad entry: ${JSON.stringify(issue.input)})`,
+  },
 );
 
 /** The HTTP server (src/http/http-server.ts, src/app.ts): where it listens, what it accepts, how it drains. */

@@ -24,6 +24,7 @@ export const metricsSettings = defineSettings({
     }),
     METRICS_TOKEN: text({
       minLength: 16,
+      howToMake: "`openssl rand -hex 24`",
       secret: true,
       doc: "if set (at least 16 characters), scrapes must send `Authorization: Bearer <token>`",
     }),
@@ -31,6 +32,7 @@ export const metricsSettings = defineSettings({
     // and every scrape refused meanwhile reads as the target down (`up` 0) and leaves holes in every alert's series.
     METRICS_TOKEN_PREVIOUS: text({
       minLength: 16,
+      howToMake: "the token METRICS_TOKEN replaced",
       secret: true,
       doc:
         "the token `METRICS_TOKEN` replaced, still accepted while the scrapers move to the new one; remove it once they have " +

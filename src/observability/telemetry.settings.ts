@@ -49,6 +49,35 @@ const endpoint = z.string().refine(
       "must be an http(s) URL without credentials, e.g. http://otel-collector:4318 (send credentials in OTEL_EXPORTER_OTLP_HEADERS)",
   },
 );
+/**
+ * OTEL_EXPORTER_OTLP_HEADERS as the SDK reads it (@opentelemetry/core parseKeyPairsIntoRecord, W3C baggage syntax):
+ * comma-separated `key=value` entries, each percent-decoded; an entry without `=`, with an empty key or value, or
+ * with a `%` that does not decode is dropped without a word, and a `;` ends the value (what follows is baggage
+ * metadata). A dropped or cut credential meant exports refused by the collector (401) with nothing said at start.
+ * The message never echoes the value (it holds credentials).
+ */
+const otlpHeaders = z.string().refine(
+  (raw) =>
+    raw
+      .split(",")
+      .filter((entry) => entry.trim() !== "")
+      .every((entry) => {
+        const eq = entry.indexOf("=");
+        if (eq <= 0 || entry.includes(";")) return false;
+        const key = entry.slice(0, eq).trim();
+        const value = entry.slice(eq + 1).trim();
+        try {
+          return decodeURIComponent(key) !== "" && decodeURIComponent(value) !== "";
+        } catch {
+          return false;
+        }
+      }),
+  {
+    error:
+      "entries must be key=value, comma-separated, the value percent-encoded (no ';', a '%' only as %XX), " +
+      "e.g. authorization=Bearer%20<token>: the SDK drops any other entry without a word",
+  },
+);
 const ratio = z
   .string()
   .regex(/^(0(\.[0-9]+)?|1(\.0+)?)$/, { error: "must be a ratio between 0 and 1, e.g. 0.1" })
@@ -91,11 +120,11 @@ export const telemetrySettings = defineSettings({
       doc: "`http/protobuf` or `http/json` (gRPC is not offered)",
     }),
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: oneOf(OTLP_PROTOCOLS, { doc: "the same for traces only" }),
-    OTEL_EXPORTER_OTLP_HEADERS: text({
+    OTEL_EXPORTER_OTLP_HEADERS: custom(otlpHeaders, {
       secret: true,
-      doc: "headers for the collector, `key=value,...` (credentials: never logged)",
+      doc: "headers for the collector, `key=value,...`, values percent-encoded (credentials: never logged)",
     }),
-    OTEL_EXPORTER_OTLP_TRACES_HEADERS: text({ secret: true, doc: "the same for traces only" }),
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: custom(otlpHeaders, { secret: true, doc: "the same for traces only" }),
     OTEL_METRICS_EXPORTER: custom(z.enum(["none"], { error: ONLY_TRACES }), {
       doc: "`none` or unset: metrics are Prometheus (`METRICS_*`)",
     }),

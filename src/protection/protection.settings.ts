@@ -69,8 +69,14 @@ const storeKeyEntry = z
     return { id: entry.slice(0, colon), key };
   });
 const storeKeys = listOf(storeKeyEntry).refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, {
-  error: "lists the same key id twice",
+  error: "lists the same key id twice (each entry id:base64key with an id of its own, the sealing key first)",
 });
+
+/** What HMAC_SECRET_PREVIOUS and HMAC_SECRET_RETIRED list, as their messages say. */
+const REPLACED_SECRETS = "secrets HMAC_SECRET replaced, comma-separated";
+
+/** The accepted form of REDIS_URL, as every message about it ends. */
+const REDIS_URL_FORM = "redis://[user:password@]host[:port][/database number], e.g. redis://redis:6379/0";
 
 /**
  * The URL may embed a password: the messages never echo it. Only a scheme, credentials, a host, a port and a database
@@ -90,14 +96,16 @@ const redisUrl = z
         return false;
       }
     },
-    { error: "must be a redis:// or rediss:// URL", abort: true },
+    { error: `must be a redis:// or rediss:// URL (${REDIS_URL_FORM})`, abort: true },
   )
   .refine((raw) => new URL(raw).search === "" && new URL(raw).hash === "", {
-    error: "must have no query string or fragment (they would override the fail-closed connection options)",
+    error:
+      "must have no query string or fragment, they would override the fail-closed connection options " +
+      `(${REDIS_URL_FORM})`,
     abort: true,
   })
   .refine((raw) => /^\/?(\d{1,5})?$/.test(new URL(raw).pathname), {
-    error: "must name the database as a number (redis://host:6379/0) or not at all",
+    error: `must name the database as a number or not at all (${REDIS_URL_FORM})`,
   });
 
 /** Shared state of the protections (src/protection/index.ts): throttle, idempotency, consent and registered-mobile stores. */
@@ -115,6 +123,7 @@ export const protectionSettings = defineSettings({
     REDIS_KEY_PREFIX: text({ default: DEFAULT_REDIS_KEY_PREFIX, doc: "prefix of every Redis key" }),
     HMAC_SECRET: text({
       minLength: MIN_SECRET_LENGTH,
+      howToMake: "`openssl rand -base64 48`",
       secret: true,
       defaultDoc: "random per process (development only)",
       doc:
@@ -122,7 +131,11 @@ export const protectionSettings = defineSettings({
         "required in production and with `REDIS_URL` (all replicas share it)",
     }),
     HMAC_SECRET_PREVIOUS: custom(
-      listOf(z.string().min(MIN_SECRET_LENGTH, { error: `entries must be at least ${MIN_SECRET_LENGTH} characters` })),
+      listOf(
+        z.string().min(MIN_SECRET_LENGTH, {
+          error: `entries must be at least ${MIN_SECRET_LENGTH} characters: ${REPLACED_SECRETS}`,
+        }),
+      ),
       {
         secret: true,
         defaultDoc: "unset: no rotation under way",
@@ -140,6 +153,7 @@ export const protectionSettings = defineSettings({
     ),
     HMAC_SECRET_NEXT: text({
       minLength: MIN_SECRET_LENGTH,
+      howToMake: "`openssl rand -base64 48`",
       secret: true,
       defaultDoc: "unset: no rotation under way",
       doc:
@@ -151,7 +165,11 @@ export const protectionSettings = defineSettings({
         "memory it changes nothing",
     }),
     HMAC_SECRET_RETIRED: custom(
-      listOf(z.string().min(MIN_SECRET_LENGTH, { error: `entries must be at least ${MIN_SECRET_LENGTH} characters` })),
+      listOf(
+        z.string().min(MIN_SECRET_LENGTH, {
+          error: `entries must be at least ${MIN_SECRET_LENGTH} characters: ${REPLACED_SECRETS}`,
+        }),
+      ),
       {
         secret: true,
         defaultDoc: "unset: no registered mobile read under a replaced secret",

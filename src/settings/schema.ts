@@ -86,13 +86,25 @@ export function bool<const O extends SettingOptions<boolean>>(o: O): Setting<Par
   return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema };
 }
 
-/** Free text, optionally with a pattern (whose message must not echo the value). */
+/**
+ * Free text, optionally with a pattern (whose message must not echo the value) and a minimum length, whose message
+ * ends with `howToMake` (how to make a good value: `openssl rand -base64 48`), so that the operator reads the accepted
+ * form as well as what was wrong.
+ */
 export function text<
-  const O extends SettingOptions<string> & { pattern?: RegExp; mustBe?: string; minLength?: number },
+  const O extends SettingOptions<string> & {
+    pattern?: RegExp;
+    mustBe?: string;
+    minLength?: number;
+    howToMake?: string;
+  },
 >(o: O): Setting<Parsed<string, O>> {
   let schema = z.string();
   if (o.pattern) schema = schema.regex(o.pattern, { error: o.mustBe ?? "is not in the expected form" });
-  if (o.minLength) schema = schema.min(o.minLength, { error: `must be at least ${o.minLength} characters` });
+  if (o.minLength)
+    schema = schema.min(o.minLength, {
+      error: `must be at least ${o.minLength} characters${o.howToMake ? ` (e.g. ${o.howToMake})` : ""}`,
+    });
   return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema };
 }
 
@@ -165,7 +177,11 @@ export function readGroup<G extends SettingsGroup>(
       continue;
     }
     values[name] = setting.default;
-    for (const issue of parsed.error.issues) problems.push(problemText(name, setting, raw, issue.message));
+    // Once each: a list's entries all wrong the same way (two short secrets) are one problem, not a line per entry.
+    for (const issue of parsed.error.issues) {
+      const text = problemText(name, setting, raw, issue.message);
+      if (!problems.includes(text)) problems.push(text);
+    }
   }
   return values as ValuesOf<G>;
 }

@@ -64,6 +64,8 @@ describe("configuration of the server process", () => {
         expect(await p.exited).toBe(1);
         expect(p.output()).toContain(`Failed to start: ${setting}=${port}: the port is in use`);
         expect(p.output()).toContain(`Set ${setting} to a free port, or 0 for any`);
+        // And in the JSON log, for whoever reads stdout only.
+        expect(p.stdout()).toMatch(/"level":"fatal".*"exitCode":1,"msg":"the server did not start"/);
       }
     } finally {
       busy.close();
@@ -107,12 +109,12 @@ describe("configuration of the server process", () => {
       ...env,
     });
     expect(await p.exited).toBe(78);
-    const out = p.output();
+    const out = p.stderr();
     const problems = out.split("\n").filter((l) => l.startsWith("  - "));
     expect(out).toMatch(/^Invalid configuration:\n( {2}- .*\n)+$/);
     expect(problems.some((l) => l.startsWith(`  - ${setting} `) || l.startsWith(`  - ${setting}=`))).toBe(true);
     expect(out).not.toMatch(/^\s+at /m);
-    expect(out).not.toContain("hunter2");
+    expect(p.output()).not.toContain("hunter2");
   });
 
   it("stops on the typos an operator made (exit 78), naming each with a suggestion, secrets not echoed", async () => {
@@ -134,7 +136,7 @@ describe("configuration of the server process", () => {
     );
     const p = spawnServerProcess({}, [`--env-file=${file}`]);
     expect(await p.exited).toBe(78);
-    const out = p.output();
+    const out = p.stderr();
     for (const [typo, meant] of [
       ["TRUSTED_DOCUMENT", "TRUSTED_DOCUMENTS"],
       ["REDIS_URl", "REDIS_URL"],
@@ -144,8 +146,60 @@ describe("configuration of the server process", () => {
       expect(out).toContain(`Unknown setting ${typo}: did you mean ${meant}?`);
     }
     expect(out).toMatch(/^Invalid configuration:\n( {2}- .*\n){4}$/);
-    expect(out).not.toContain("typo-test");
+    expect(p.output()).not.toContain("typo-test");
     expect(readFileSync(file, "utf8")).toContain("typo-test-password"); // the canary was there to leak
+  });
+
+  // An operator's bad deployment, several settings wrong at once, secrets among them (each with the canary in its
+  // malformed value): every problem on stderr, and the same as one JSON line on stdout for the log shipper, exit 78,
+  // no value of a secret anywhere.
+  it("says each bad setting on stderr and in the JSON log (exit 78): name, what is wrong, accepted form", async () => {
+    const canary = "Hx9CanaryQw";
+    const p = spawnServerProcess({
+      NODE_ENV: "production",
+      AOPAY_BASE_URL: "https://api.aopay.co.in",
+      AOPAY_REGISTRATION_ID: "AOP-554",
+      AOPAY_COMPANY_CODE: "CMP1045",
+      HMAC_SECRET: `${canary}-short`,
+      API_KEYS: `mobile-app:${canary}-raw-key-not-its-hash`,
+      METRICS_TOKEN: canary,
+      STORE_ENCRYPTION_KEYS: `${canary}${Buffer.alloc(32, 7).toString("base64")}`,
+      REDIS_URL: `redis://:${canary}@redis:6379/0?tls=false`,
+      OTEL_EXPORTER_OTLP_HEADERS: `authorization: Bearer ${canary}`,
+      PORT: "4000ms",
+    });
+    expect(await p.exited).toBe(78);
+    const stderr = p.stderr();
+    const lines = stderr
+      .split("\n")
+      .filter((l) => l.startsWith("  - "))
+      .map((l) => l.slice(4));
+    for (const [setting, form] of [
+      ["HMAC_SECRET", /at least 32 characters \(e\.g\. `openssl rand -base64 48`\)/],
+      ["API_KEYS", /clientId:sha256hex .*npm run api-key/],
+      ["METRICS_TOKEN", /at least 16 characters \(e\.g\. `openssl rand -hex 24`\)/],
+      ["STORE_ENCRYPTION_KEYS", /id:base64key/],
+      ["REDIS_URL", /no query string .*redis:\/\/\[user:password@\]host\[:port\]/],
+      ["OTEL_EXPORTER_OTLP_HEADERS", /key=value, comma-separated/],
+      ["PORT", /whole number .*digits only/],
+    ] as const)
+      expect([setting, lines.find((l) => l.startsWith(`${setting} `))]).toEqual([setting, expect.stringMatching(form)]);
+    const json = p
+      .stdout()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(json).toEqual([
+      expect.objectContaining({
+        level: "fatal",
+        service: "aopay-graphql",
+        msg: "invalid configuration: the server did not start",
+        problems: lines,
+        exitCode: 78,
+      }),
+    ]);
+    expect(p.output()).not.toContain(canary.slice(0, 6));
+    expect(p.output()).not.toContain(canary.slice(5));
   });
 
   it("refuses production with REDIS_URL and no STORE_ENCRYPTION_KEYS (exit 78), saying why, before touching Redis", async () => {

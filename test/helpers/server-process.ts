@@ -10,6 +10,9 @@ export interface ServerProcess {
   ready: Promise<string>;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
+  /** What it wrote to stdout alone (the JSON log) / to stderr alone. */
+  stdout(): string;
+  stderr(): string;
   exited: Promise<number | null>;
   /** SIGKILL unless already gone; resolves when it has exited. */
   kill(): Promise<void>;
@@ -43,6 +46,8 @@ export function spawnServerProcess(env: Record<string, string>, nodeArgs: string
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  let stdout = "";
+  let stderr = "";
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const ready = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -50,8 +55,14 @@ export function spawnServerProcess(env: Record<string, string>, nodeArgs: string
       const m = /"url":"(http:\/\/[^"]+)\/graphql"[^\n]*"GraphQL server ready"/.exec(output);
       if (m) resolve(m[1]);
     };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onData(chunk);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      onData(chunk);
+    });
     void exited.then((code) => reject(new Error(`exited with ${code} before ready:\n${output}`)));
   });
   ready.catch(() => undefined);
@@ -59,6 +70,8 @@ export function spawnServerProcess(env: Record<string, string>, nodeArgs: string
     child,
     ready,
     output: () => output,
+    stdout: () => stdout,
+    stderr: () => stderr,
     exited,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");

@@ -1,4 +1,10 @@
-import { ConfigError, DEFAULT_DEADLINE_MS, loadConfig, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import {
+  ConfigError,
+  DEFAULT_DEADLINE_MS,
+  loadConfig,
+  SETTINGS_GROUPS,
+  SIMULATOR_REGISTRATION_ID,
+} from "../../src/config";
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
@@ -291,5 +297,87 @@ describe("OTEL_* (trace export)", () => {
     expect(problemsOf({ OTEL_TRACES_SAMPLER: "always_on", OTEL_TRACES_SAMPLER_ARG: "0.5" })).toEqual([
       "OTEL_TRACES_SAMPLER_ARG applies only to OTEL_TRACES_SAMPLER=traceidratio or parentbased_traceidratio",
     ]);
+  });
+});
+
+describe("every invalid setting, as the operator reads it", () => {
+  // The canary is in every bad value: a secret's must never come back, whole or in part (6 characters of it).
+  const CANARY = "Zq7CanaryXy";
+  const leaks = (text: string): boolean => {
+    for (let i = 0; i + 6 <= CANARY.length; i++) if (text.includes(CANARY.slice(i, i + 6))) return true;
+    return false;
+  };
+  /**
+   * What says the accepted form in a problem: a list of values, a range, a length, an example, a shape. A message
+   * that only says "is invalid" tells the operator nothing to type.
+   */
+  const ACCEPTED_FORM = new RegExp(
+    [
+      /one of |between -?\d+ and \d+|at least \d+ characters|\d+-\d+ characters of |\d+ bytes, base64/,
+      /e\.g\. |such as |like |must be an address|must look like |whole number|need |needs /,
+      /must be [a-zA-Z]+:[a-z0-9]+|algorithms: |id:base64key|must be none /,
+    ]
+      .map((re) => re.source)
+      .join("|"),
+  );
+  /** Malformed values of the secrets, each a mistake an operator makes (a raw key, a missing id, a short secret). */
+  const SECRETS: Array<[string, string]> = [
+    ["HMAC_SECRET", `${CANARY}-short`],
+    ["HMAC_SECRET_NEXT", `${CANARY}-short`],
+    ["HMAC_SECRET_PREVIOUS", `${CANARY}-a,${CANARY}-b`],
+    ["HMAC_SECRET_RETIRED", `${CANARY}-c`],
+    ["API_KEYS", `mobile-app:${CANARY}RawKeyPastedInsteadOfItsHash`],
+    ["API_KEYS", `${CANARY}RawKeyPastedInsteadOfItsHash`],
+    ["METRICS_TOKEN", CANARY],
+    ["METRICS_TOKEN_PREVIOUS", CANARY],
+    ["STORE_ENCRYPTION_KEYS", `k1:${Buffer.from(`${CANARY}-16-bytes`).toString("base64")}`],
+    ["STORE_ENCRYPTION_KEYS", `${CANARY}${Buffer.alloc(32, 7).toString("base64")}`],
+    [
+      "STORE_ENCRYPTION_KEYS",
+      `k1:${Buffer.alloc(32, 7).toString("base64")},k1:${Buffer.alloc(32, 8).toString("base64")}`,
+    ],
+    ["STORE_ENCRYPTION_KEYS", ","],
+    ["REDIS_URL", `redis://:${CANARY}@redis:6379/0?tls=false`],
+    ["REDIS_URL", `${CANARY}@redis:6379`],
+    ["REDIS_URL", `redis://:${CANARY}@redis:6379/zero`],
+    ["AOPAY_REGISTRATION_ID", `${CANARY} with spaces`],
+    ["AOPAY_COMPANY_CODE", `${CANARY}/slash`],
+    ["OTEL_EXPORTER_OTLP_HEADERS", `authorization: Bearer ${CANARY}`],
+    ["OTEL_EXPORTER_OTLP_HEADERS", `x-api-key=${CANARY};tail`],
+    ["OTEL_EXPORTER_OTLP_TRACES_HEADERS", `x-api-key=${CANARY}%zz`],
+  ];
+
+  it.each(SECRETS)("%s=<malformed>: named, what is wrong and the accepted form, never its value", (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    const own = problems.filter((p) => p.startsWith(`${name} `));
+    expect(own).toHaveLength(1);
+    expect(own[0]).toMatch(/ must | lists /);
+    expect(own[0]).toMatch(ACCEPTED_FORM);
+    expect(problems.some((p) => leaks(p))).toBe(false);
+  });
+
+  it("a list's entries wrong the same way are one problem, not one per entry", () => {
+    expect(problemsOf({ HMAC_SECRET_PREVIOUS: `${CANARY}-a,${CANARY}-b,${CANARY}-c` })).toEqual([
+      "HMAC_SECRET_PREVIOUS entries must be at least 32 characters: secrets HMAC_SECRET replaced, comma-separated",
+    ]);
+  });
+
+  it("every setting, given values it refuses, names itself and says what it accepts", () => {
+    const problems: string[] = [];
+    let refused = 0;
+    for (const group of SETTINGS_GROUPS)
+      for (const [name, setting] of Object.entries(group.settings))
+        for (const value of [`${CANARY}!%`, "-5", "1.5", "x".repeat(300)]) {
+          // The standalone simulator's settings are read by src/simulator/config.ts, not here.
+          if (group.module === "src/simulator/main.ts") continue;
+          const own = problemsOf({ [name]: value }).filter((p) => p.startsWith(`${name} `));
+          refused += own.length;
+          for (const p of own) {
+            if (!ACCEPTED_FORM.test(p)) problems.push(`${p}  <- no accepted form`);
+            if (setting.secret === true && leaks(p)) problems.push(`${name}: its value echoed`);
+          }
+        }
+    expect(refused).toBeGreaterThan(150);
+    expect(problems).toEqual([]);
   });
 });
