@@ -148,6 +148,8 @@ export interface Config {
    * generateCibilOtp is budgeted on that mobile too.
    */
   cibilRegisteredMobileTtlSeconds: number;
+  /** How long a registration's mobile that could not be recorded is tried again in the background; 0: not at all. */
+  cibilRegisteredMobileRetrySeconds: number;
   /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs). Empty: the socket address is the client IP. */
   trustedProxies: string[];
   auth: AuthConfig;
@@ -400,6 +402,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     throttle: throttleConfig(readGroup(throttleSettings, env, problems)),
     cibilConsentTtlSeconds: protection.CIBIL_CONSENT_TTL_SECONDS,
     cibilRegisteredMobileTtlSeconds: protection.CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
+    cibilRegisteredMobileRetrySeconds: protection.CIBIL_REGISTERED_MOBILE_RETRY_SECONDS,
     idempotencyTtlSeconds: protection.IDEMPOTENCY_TTL_SECONDS,
     trustedProxies: server.TRUSTED_PROXIES ?? [],
     auth: authConfig(readGroup(authSettings, env, problems), production, problems),

@@ -148,6 +148,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         olderRead,
         observe,
         idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
+        rememberRetryMs: config.cibilRegisteredMobileRetrySeconds * 1000,
         // Longer than any request can run, with margin; after a crash, the key answers OUTCOME_UNKNOWN. A request's
         // upstream attempts run until its deadline (REQUEST_DEADLINE_MS, up to 120 s), each capped by AOPAY_DEADLINE_MS.
         // From AOPAY_DEADLINE_MS alone (60 s with its default), a request allowed 120 s lost its pending record at 60 s

@@ -33,6 +33,12 @@ export const DEFAULT_CIBIL_CONSENT_TTL_SECONDS = 1800;
  * flood (register many PANs to one phone today, generate once the records are gone): 90 days.
  */
 export const DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS = 90 * 86_400;
+/**
+ * How long a registration's mobile that could not be recorded (the store unreachable when AOPay answered) is tried
+ * again in the background (send-guard.ts #remember): a Redis restart or failover takes seconds to a minute (Sentinel's
+ * default down-after is 30 s).
+ */
+export const DEFAULT_CIBIL_REGISTERED_MOBILE_RETRY_SECONDS = 120;
 export const MIN_SECRET_LENGTH = 32;
 /**
  * In-memory stores' caps (without REDIS_URL). Entries, not bytes; the bytes per entry are measured in
@@ -214,6 +220,16 @@ export const protectionSettings = defineSettings({
         "by an HMAC of the id), so that `generateCibilOtp` is budgeted on the mobile as well as the id; a CIBIL id with no " +
         "record (older, or registered elsewhere) is budgeted by its id only. Long on purpose: registration is once per " +
         "customer, and a short TTL only delays an OTP flood to one phone through many CIBIL ids",
+    }),
+    CIBIL_REGISTERED_MOBILE_RETRY_SECONDS: int({
+      default: DEFAULT_CIBIL_REGISTERED_MOBILE_RETRY_SECONDS,
+      min: 0,
+      max: 3600,
+      doc:
+        "when a registration's mobile could not be recorded after AOPay answered (the store unreachable), how long it is " +
+        "tried again in the background (from 0.2 s apart, doubling to 2 s; a store write only, nothing is sent to AOPay " +
+        "again); given up, or cut by a shutdown, it is logged and counted in `aopay_unrecorded_writes_total`. `0`: not " +
+        "tried again",
     }),
     MEMORY_THROTTLE_MAX_KEYS: int({
       default: DEFAULT_MEMORY_THROTTLE_MAX_KEYS,

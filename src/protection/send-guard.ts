@@ -53,6 +53,11 @@ export interface SendGuardOptions {
   idempotencyTtlMs: number;
   /** How long a key stays "in flight" if its request never finishes (a crash): longer than any upstream call. */
   pendingTtlMs: number;
+  /**
+   * How long a `remember` that failed is tried again in the background (CIBIL_REGISTERED_MOBILE_RETRY_SECONDS);
+   * default 0: not tried again.
+   */
+  rememberRetryMs?: number;
   /** Default: none. */
   observe?: RequestObserver;
   /** Epoch ms; default Date.now. */
@@ -329,13 +334,61 @@ export class SendGuard {
     }
   }
 
-  /** `req.remember`, whose failure is reported and never thrown: the call it follows has happened. */
+  /**
+   * `req.remember`, whose failure is reported and never thrown: the call it follows has happened. A failure is tried
+   * again in the background for `rememberRetryMs` (bounded like #settleKey: at most MAX_SETTLING at once, drain()
+   * waits for them within the grace period): it repeats the store write only, never the upstream call, so it can
+   * neither send nor register anything twice. Before, a registration answered while Redis was away (a restart, a
+   * failover) left its CIBIL id without its mobile for good: that id's OTP sends budgeted by the id only, with only a
+   * counter and a log line to say so. A full in-memory store is not tried again (room comes only as records expire),
+   * nor is a record that other registrations of the id keep changing (RegisteredMobilesBusyError, a refusal, not a
+   * store failure, after its own 30 tries). Counted as unrecorded (aopay_unrecorded_writes_total) only once given up.
+   */
   async #remember<T>(req: SendRequest<T, unknown>, value: T): Promise<void> {
+    if (!req.remember) return;
+    const remember = req.remember;
+    const { field, log } = req;
     try {
-      await req.remember?.(value);
+      await remember(value);
+      return;
     } catch (error) {
-      req.log.error({ err: error, otpSend: { field: req.field } }, "sent, but what it needs remembered was not stored");
-      this.#observe.unrecorded(req.field);
+      const retryMs = this.options.rememberRetryMs ?? 0;
+      const retryable =
+        retryMs > 0 &&
+        error instanceof ProtectionStoreError &&
+        !(error instanceof MemoryStoreFullError) &&
+        this.#settling.size < MAX_SETTLING &&
+        !this.#draining;
+      if (!retryable) {
+        log.error({ err: error, otpSend: { field } }, "sent, but what it needs remembered was not stored");
+        this.#observe.unrecorded(field);
+        return;
+      }
+      log.warn(
+        { err: error, otpSend: { field, registeredMobile: "retrying" } },
+        "sent, and what it needs remembered is not stored yet: trying again in the background",
+      );
+      const until = monotonicNow() + retryMs;
+      const retry = (async () => {
+        let last: unknown = error;
+        for (let delay = STORE_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
+          if (this.#draining || monotonicNow() + delay > until) break;
+          // Unref'd: a retry never keeps a stopping process up (drain() bounds the wait for it).
+          await new Promise((resolve) => setTimeout(resolve, delay).unref());
+          if (this.#draining) break;
+          try {
+            await remember(value);
+            log.info({ otpSend: { field, registeredMobile: "stored on retry" } }, "remembered on retry");
+            return;
+          } catch (again) {
+            last = again;
+          }
+        }
+        log.error({ err: last, otpSend: { field } }, "sent, but what it needs remembered was not stored");
+        this.#observe.unrecorded(field);
+      })();
+      this.#settling.add(retry);
+      void retry.finally(() => this.#settling.delete(retry));
     }
   }
 

@@ -1,10 +1,12 @@
-import { ProtectionRefusal } from "../../../src/protection/errors";
+import { ProtectionRefusal, ProtectionStoreError } from "../../../src/protection/errors";
+import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import {
   RegisteredMobilesBusyError,
   RegisteredMobilesFullError,
   RegistrationRaceError,
 } from "../../../src/protection/registered-mobiles";
 import { canonicalJson } from "../../../src/protection/send-guard";
+import { monotonicNow } from "../../../src/util/clock";
 import { AFTER_COOLDOWN, failing, hasher, NOW, request, setup } from "../../helpers/send-guard";
 
 describe("SendGuard: the one path of every upstream write", () => {
@@ -187,5 +189,78 @@ describe("SendGuard: prepare (destinations recalled from a store) and remember (
     // The result was stored under the key all the same: a repeat replays it, nothing is sent again.
     const again = request({ budget: null, key: "k-2" });
     expect((await guard.run(again.req)).kind).toBe("replayed");
+  });
+
+  describe("a remember that failed, tried again in the background (rememberRetryMs)", () => {
+    /** A store that is down for its first `downFor` writes, then keeps what it is given. */
+    const flaky = (downFor: number) => {
+      const kept: string[] = [];
+      let writes = 0;
+      const remember = async (value: string): Promise<void> => {
+        writes += 1;
+        if (writes <= downFor) throw new ProtectionStoreError("registered-mobiles", new Error("redis down"));
+        kept.push(value);
+      };
+      return { kept, remember, writes: () => writes };
+    };
+
+    it("is stored once the store is back, not counted as unrecorded, and the upstream called once", async () => {
+      const { guard, events } = setup({ rememberRetryMs: 5_000 });
+      const store = flaky(2);
+      const r = request({ budget: null });
+      r.req.remember = store.remember;
+      expect(await guard.run(r.req)).toEqual({ kind: "sent", result: `ok@${NOW}` });
+      expect(store.kept).toEqual([]);
+      expect(r.log.text()).toContain("trying again in the background");
+      await guard.drain(monotonicNow() + 5_000);
+      expect(store.kept).toEqual(["ok"]);
+      expect(store.writes()).toBe(3);
+      expect(events.unrecorded).toEqual([]);
+      expect(r.calls).toEqual([true]);
+      expect(r.log.text()).toContain("remembered on retry");
+    });
+
+    it("gives up after rememberRetryMs: logged and counted once, never called upstream again", async () => {
+      const { guard, events } = setup({ rememberRetryMs: 500 });
+      const store = flaky(Infinity);
+      const r = request({ budget: null });
+      r.req.remember = store.remember;
+      await guard.run(r.req);
+      expect(events.unrecorded).toEqual([]);
+      await guard.drain(monotonicNow() + 5_000);
+      expect(events.unrecorded).toEqual(["generateCibilOtp"]);
+      // 200 ms, then 400 ms would pass the 500 ms: the first write and one retry.
+      expect(store.writes()).toBe(2);
+      expect(r.calls).toEqual([true]);
+      expect(r.log.text()).toContain("sent, but what it needs remembered was not stored");
+    });
+
+    it("a shutdown cuts it short: counted as unrecorded at the drain's deadline", async () => {
+      const { guard, events } = setup({ rememberRetryMs: 60_000 });
+      const r = request({ budget: null });
+      r.req.remember = flaky(Infinity).remember;
+      await guard.run(r.req);
+      expect(events.unrecorded).toEqual([]);
+      const started = monotonicNow();
+      await guard.drain(started + 300);
+      expect(monotonicNow() - started).toBeLessThan(1_000);
+      // The loop sees the drain at its next wake-up (at most STORE_RETRY_MAX_MS later).
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      expect(events.unrecorded).toEqual(["generateCibilOtp"]);
+    });
+
+    it("a full in-memory store is not tried again (room comes only as records expire)", async () => {
+      const { guard, events } = setup({ rememberRetryMs: 5_000 });
+      const r = request({ budget: null });
+      let writes = 0;
+      r.req.remember = async () => {
+        writes += 1;
+        throw new MemoryStoreFullError("registered-mobiles");
+      };
+      await guard.run(r.req);
+      expect(events.unrecorded).toEqual(["generateCibilOtp"]);
+      await guard.drain(monotonicNow() + 1_000);
+      expect(writes).toBe(1);
+    });
   });
 });
