@@ -1,8 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { AOPAY_ENDPOINT_NAMES, AOPAY_OUTCOMES } from "../../../src/aopay/client";
 import { SETTINGS_GROUPS } from "../../../src/config";
+import { GUARDED_MUTATIONS } from "../../../src/graphql/guarded-mutations";
 import { Metrics } from "../../../src/observability/metrics";
-import { rules } from "../../helpers/alert-rules";
+import { rules, selectorsOf } from "../../helpers/alert-rules";
 
 /**
  * What an operator reads (README.md, docs/deploying.md, docs/operations.md, docs/configuration.md, docs/security.md)
@@ -14,10 +16,17 @@ import { rules } from "../../helpers/alert-rules";
 const ROOT = join(__dirname, "..", "..", "..");
 const PAGES = ["README.md", "docs/deploying.md", "docs/operations.md", "docs/configuration.md", "docs/security.md"];
 const read = (file: string) => readFileSync(join(ROOT, file), "utf8");
-/** The text of every `code span` of a page (fenced blocks included: their lines have no backticks of their own). */
+/**
+ * The text of every `code span` of a page (fenced blocks included: their lines have no backticks of their own). A span
+ * wrapped across lines (prose is wrapped by hand at 120 columns) is read as one, its line break a space: read line by
+ * line, as it was, `docker compose exec -T graphql node scripts/customer-ref.js` and several log messages were never
+ * checked.
+ */
 const codeOf = (doc: string): string[] => [
   ...[...doc.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]),
-  ...[...doc.replace(/```[a-z]*\n[\s\S]*?```/g, "").matchAll(/`([^`\n]+)`/g)].map((m) => m[1]),
+  ...[...doc.replace(/```[a-z]*\n[\s\S]*?```/g, "").matchAll(/`([^`\n]+(?:\n[^`\n]+)?)`/g)].map((m) =>
+    m[1].replace(/\n\s*/g, " "),
+  ),
 ];
 
 function sourceText(dir: string): string {
@@ -109,6 +118,12 @@ describe("the operator's pages name what exists", () => {
     expect(problems).toEqual([]);
   });
 
+  it("each page starts with its title (a paragraph above it was one moved out of its section by a merge)", () => {
+    // docs/operations.md began with the newer "HMAC_SECRET rotation" paragraph, while the one in its section still
+    // said a rotation starts every budget afresh, which HMAC_SECRET_PREVIOUS no longer does.
+    expect(PAGES.filter((page) => !read(page).startsWith("# "))).toEqual([]);
+  });
+
   it("every npm script and file it runs exists", () => {
     const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
     const problems: string[] = [];
@@ -128,6 +143,123 @@ describe("the operator's pages name what exists", () => {
   });
 });
 
+describe("the PromQL an operator is given (alert rules, runbook, metrics pages)", () => {
+  /** Every PromQL expression: the shipped rules', and each code span of a page with a metric and a selector or call. */
+  const expressions = [
+    ...rules.map((r) => ({ where: `alerts.yml ${r.alert}`, expr: r.expr })),
+    ...PAGES.flatMap((page) =>
+      codeOf(read(page))
+        .filter(
+          (code) => /\b(?:aopay|graphql|http|log_lines|nodejs|process)_[a-z0-9_]+/.test(code) && /[({]/.test(code),
+        )
+        .flatMap((code) => (code.includes("expr:") ? [] : [{ where: page, expr: code }])),
+    ),
+  ];
+
+  /**
+   * A page as the server lists it before any event (metrics.ts startAtZero, with the label values the process wiring
+   * gives it), plus a judged Redis: every label value the server can count is on it, except those of labels whose
+   * values are not a list (UNLISTED).
+   */
+  async function firstPage(): Promise<Map<string, Map<string, Set<string>>>> {
+    const metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
+    metrics.startAtZero({
+      endpoints: AOPAY_ENDPOINT_NAMES,
+      outcomes: AOPAY_OUTCOMES,
+      circuits: { cibil: "closed", aeps: "closed" },
+      mutations: Object.entries(GUARDED_MUTATIONS).map(([field, spec]) => ({
+        field,
+        budget: spec.budget,
+        registers: "registers" in spec,
+      })),
+    });
+    metrics.redisServer({ evictingPolicy: false, tooOld: false });
+    const byMetric = new Map<string, Map<string, Set<string>>>();
+    for (const m of await metrics.registry.getMetricsAsJSON())
+      for (const v of m.values as Array<{ labels: Record<string, string | number> }>) {
+        // Counted outcomes are also the histogram's: its series start with its first observation.
+        const names =
+          m.name === "aopay_upstream_requests_total"
+            ? [m.name, "aopay_upstream_request_duration_seconds_bucket"]
+            : [m.name];
+        for (const name of names)
+          for (const [label, value] of Object.entries(v.labels)) {
+            const labels = byMetric.get(name) ?? new Map<string, Set<string>>();
+            byMetric.set(name, labels);
+            labels.set(label, (labels.get(label) ?? new Set()).add(String(value)));
+          }
+      }
+    metrics.close();
+    return byMetric;
+  }
+  /**
+   * Metrics whose label values come from requests (statuses and codes of refusals, operation names), not from a list
+   * of the code's, so not on a first page: their label names only.
+   */
+  const UNLISTED = new Map([
+    ["http_requests_refused_total", ["status", "code"]],
+    ["graphql_operation_duration_seconds_bucket", ["operation", "type", "result"]],
+  ]);
+
+  it("matches only label values the server counts (each alternative of a regex: a typo, a renamed code)", async () => {
+    const page = await firstPage();
+    const problems: string[] = [];
+    let matchers = 0;
+    for (const { where, expr } of expressions)
+      for (const { metric, matchers: ms } of selectorsOf(expr).selectors) {
+        if (UNLISTED.has(metric)) continue;
+        for (const { label, value } of ms) {
+          if (label === "le") continue;
+          matchers += 1;
+          const known = page.get(metric)?.get(label);
+          if (!known) {
+            problems.push(`${where}: ${metric}{${label}} is not a label the server sets`);
+            continue;
+          }
+          // A plain alternation (`MOBILE_PREFIX|GLOBAL`): each word; anything else must match some value.
+          const words = /^[A-Za-z0-9_.]+(?:\|[A-Za-z0-9_.]+)*$/.test(value) ? value.split("|") : null;
+          if (words) for (const w of words) if (!known.has(w)) problems.push(`${where}: ${metric}{${label}="${w}"}`);
+          if (!words && ![...known].some((k) => new RegExp(`^(?:${value})$`).test(k)))
+            problems.push(`${where}: ${metric}{${label}=~"${value}"} matches nothing`);
+        }
+      }
+    expect(matchers).toBeGreaterThan(10);
+    expect(problems).toEqual([]);
+  });
+
+  it("groups only by labels its metrics have (`by (...)`)", async () => {
+    const page = await firstPage();
+    const problems: string[] = [];
+    let groupings = 0;
+    for (const { where, expr } of expressions) {
+      const { selectors, groupBy } = selectorsOf(expr);
+      for (const label of groupBy) {
+        groupings += 1;
+        const has = selectors.some(
+          (s) =>
+            (label === "le" && s.metric.endsWith("_bucket")) ||
+            page.get(s.metric)?.has(label) ||
+            UNLISTED.get(s.metric)?.includes(label),
+        );
+        if (!has) problems.push(`${where}: by (${label}) over ${selectors.map((s) => s.metric).join(", ")}`);
+      }
+    }
+    expect(groupings).toBeGreaterThan(10);
+    expect(problems).toEqual([]);
+  });
+
+  it("names only routes the servers answer (/readyz, /healthz, /metrics ...)", () => {
+    const SRC = sourceText(join(ROOT, "src"));
+    const problems: string[] = [];
+    for (const page of PAGES)
+      for (const code of codeOf(read(page)))
+        for (const [, path] of code.matchAll(/(?:^|[\s:0-9])(\/(?:readyz|healthz|metrics|graphql|graphiql)[a-z/]*)/g))
+          if (!SRC.includes(`"${path.replace(/\/$/, "")}`) && !SRC.includes(`\`${path.replace(/\/$/, "")}`))
+            problems.push(`${page}: ${path}`);
+    expect(problems).toEqual([]);
+  });
+});
+
 describe("docs/operations.md's runbook", () => {
   const ops = read("docs/operations.md");
   const runbook = ops.slice(ops.indexOf("\n## Runbook\n"), ops.indexOf("\n## ", ops.indexOf("\n## Runbook\n") + 1));
@@ -136,6 +268,27 @@ describe("docs/operations.md's runbook", () => {
     expect(runbook.length).toBeGreaterThan(100);
     const entries = [...runbook.matchAll(/^### (\S+)$/gm)].map((m) => m[1]);
     expect(entries).toEqual(rules.map((r) => r.alert));
+  });
+
+  it("quotes (as the whole page does) only log messages the server writes (`...` for the part it fills in)", () => {
+    const SRC = sourceText(join(ROOT, "src"));
+    /** Code spans that are commands or code, not messages. */
+    const COMMAND = /^(?:redis-cli|kubectl|npm|node|docker|podman|grep|curl|promtool|CONFIG|INFO)\b|[({[=]/;
+    // A field and its value (`idempotency: replayed`) is not a message.
+    const quoted = codeOf(ops).filter(
+      (c) => /^[a-z][^`]* [^`]*[a-z.]$/.test(c) && !COMMAND.test(c) && !/^\w+: \w+$/.test(c),
+    );
+    const problems = quoted.filter((message) => {
+      const re = new RegExp(
+        message
+          .split("...")
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+          .join("[^\\n]*?"),
+      );
+      return !re.test(SRC);
+    });
+    expect(quoted.length).toBeGreaterThan(5);
+    expect(problems).toEqual([]);
   });
 
   it("says in each entry what to look at and what to do", () => {
