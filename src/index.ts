@@ -99,6 +99,8 @@ function failStart(text: string, msg: string, fields: Record<string, unknown>, c
     // The secrets of the environment as the scrubber's: problems never hold them, this makes sure of it.
     createLogger({ level: "fatal", secrets: secretValues(process.env) }).fatal({ ...fields, exitCode: code }, msg);
   }
+  // Set first: should nothing be left to run before the line is out, the process still ends with `code`.
+  process.exitCode = code;
   void settleStdout(LOG_SETTLE_MS).then(() => process.exit(code));
 }
 
