@@ -3,7 +3,8 @@ import "./early-signals";
 import "reflect-metadata";
 import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerLogger } from "./cluster";
 import { type Config, ConfigError, loadConfig, secretValues } from "./config";
-import { createLogger, settleStdout } from "./logging/logger";
+import { failStart } from "./logging/fail-start";
+import { settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
 
 /**
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) {
       // ConfigError messages never contain values of secret settings (settings/schema.ts).
       const msg = "invalid configuration: the server did not start";
-      failStart(error.message, msg, { problems: error.problems }, 78); // 78: EX_CONFIG
+      failStart(error.message, msg, { problems: error.problems }, 78, secretValues(process.env)); // 78: EX_CONFIG
       return;
     }
     throw error;
@@ -87,24 +88,13 @@ async function main(): Promise<void> {
 
 let signalled = false;
 
-/**
- * A start that failed before the server's logger existed, or before it served: said on stderr (a person at the
- * terminal, `docker logs`) and, unless stdout is a terminal, as one JSON line on stdout, in the server's log format
- * with level `fatal`, which is what the log shipper reads (before, only stderr had it: a log store collecting stdout's
- * JSON showed a replica that stopped with nothing said). Then exit with `code`, the line given a moment to leave.
- */
-function failStart(text: string, msg: string, fields: Record<string, unknown>, code: number): void {
-  process.stderr.write(`${text}\n`);
-  if (process.stdout.isTTY !== true) {
-    // The secrets of the environment as the scrubber's: problems never hold them, this makes sure of it.
-    createLogger({ level: "fatal", secrets: secretValues(process.env) }).fatal({ ...fields, exitCode: code }, msg);
-  }
-  // Set first: should nothing be left to run before the line is out, the process still ends with `code`.
-  process.exitCode = code;
-  void settleStdout(LOG_SETTLE_MS).then(() => process.exit(code));
-}
-
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  failStart(`Failed to start: ${message}`, "the server did not start", { error: message }, 1);
+  failStart(
+    `Failed to start: ${message}`,
+    "the server did not start",
+    { error: message },
+    1,
+    secretValues(process.env),
+  );
 });

@@ -1,4 +1,6 @@
+import { ConfigError } from "../config";
 import { loadSimulatorConfig } from "./config";
+import { failStart } from "../logging/fail-start";
 import { createLogger } from "../logging/logger";
 import { SCENARIOS } from "./scenarios";
 import { startSimulator } from "./server";
@@ -18,6 +20,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Failed to start the simulator: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  // As the server's (src/index.ts): a bad setting is exit 78 (EX_CONFIG), said on stderr and in the JSON log; it was
+  // exit 1 and stderr only, which a container's restart policy and a log store read as a crash, not a configuration.
+  if (error instanceof ConfigError) {
+    failStart(error.message, "invalid configuration: the simulator did not start", { problems: error.problems }, 78);
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  failStart(`Failed to start the simulator: ${message}`, "the simulator did not start", { error: message }, 1);
 });

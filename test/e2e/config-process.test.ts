@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer, type AddressInfo } from "node:net";
@@ -200,6 +201,32 @@ describe("configuration of the server process", () => {
     ]);
     expect(p.output()).not.toContain(canary.slice(0, 6));
     expect(p.output()).not.toContain(canary.slice(5));
+  });
+
+  it("the standalone simulator refuses a bad setting the same way: exit 78, stderr and the JSON log", async () => {
+    const child = spawn(process.execPath, [join(ROOT, "dist-test/simulator/main.js")], {
+      env: { PATH: process.env.PATH ?? "", SIMULATOR_PORT: "4010ms", SIMULATOR_HOST: "http://0.0.0.0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(78);
+    expect(stderr).toMatch(/^Invalid configuration:\n {2}- SIMULATOR_HOST .*\n {2}- SIMULATOR_PORT .*\n$/);
+    const json = stdout
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { level: string; msg: string; problems: string[]; exitCode: number });
+    expect(json).toEqual([
+      expect.objectContaining({
+        level: "fatal",
+        exitCode: 78,
+        msg: "invalid configuration: the simulator did not start",
+      }),
+    ]);
+    expect(json[0].problems).toHaveLength(2);
   });
 
   it("refuses production with REDIS_URL and no STORE_ENCRYPTION_KEYS (exit 78), saying why, before touching Redis", async () => {

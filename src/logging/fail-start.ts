@@ -1,0 +1,27 @@
+import { createLogger, settleStdout } from "./logger";
+
+/** How long the last log line may take to reach stdout before the process exits anyway. */
+const LOG_SETTLE_MS = 300;
+
+/**
+ * A start that failed before a process's logger existed, or before it served (the server, src/index.ts; the
+ * standalone simulator, src/simulator/main.ts): said on stderr (a person at the terminal, `docker logs`) and, unless
+ * stdout is a terminal, as one JSON line on stdout, in the log format with level `fatal`, which is what a log shipper
+ * reads (before, only stderr had it: a log store collecting stdout's JSON showed a replica that stopped with nothing
+ * said). `secrets` are the environment's secret values, for the logger's scrubber: the text never holds them
+ * (settings/schema.ts), this makes sure of it. Then exit with `code`, the line given a moment to leave.
+ */
+export function failStart(
+  text: string,
+  msg: string,
+  fields: Record<string, unknown>,
+  code: number,
+  secrets: readonly string[] = [],
+): void {
+  process.stderr.write(`${text}\n`);
+  if (process.stdout.isTTY !== true)
+    createLogger({ level: "fatal", secrets }).fatal({ ...fields, exitCode: code }, msg);
+  // Set first: should nothing be left to run before the line is out, the process still ends with `code`.
+  process.exitCode = code;
+  void settleStdout(LOG_SETTLE_MS).then(() => process.exit(code));
+}
