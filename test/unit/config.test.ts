@@ -356,6 +356,15 @@ describe("every invalid setting, as the operator reads it", () => {
     expect(problems.some((p) => leaks(p))).toBe(false);
   });
 
+  it("accepts OTLP headers as the SDK reads them: key=value entries, percent-encoded, base64 padding kept", () => {
+    expect(
+      problemsOf({
+        OTEL_EXPORTER_OTLP_HEADERS: "authorization=Basic%20dXNlcjpwYXNzd29yZA==, x-tenant=acme",
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-api-key=abc,",
+      }),
+    ).toEqual([]);
+  });
+
   it("a list's entries wrong the same way are one problem, not one per entry", () => {
     expect(problemsOf({ HMAC_SECRET_PREVIOUS: `${CANARY}-a,${CANARY}-b,${CANARY}-c` })).toEqual([
       "HMAC_SECRET_PREVIOUS entries must be at least 32 characters: secrets HMAC_SECRET replaced, comma-separated",
