@@ -133,6 +133,20 @@ export class Admission {
     return null;
   }
 
+  /**
+   * The share's check as soon as the request is authenticated, before its body is read: "client_share" (counted as a
+   * refusal) when `client` holds its ADMISSION_MAX_IN_FLIGHT_PER_CLIENT places already, else null. It takes nothing:
+   * `take` checks again once the body has arrived (places given back or taken meanwhile). Why here too: refused only
+   * in `take`, a client over its share had us read each refused request's body (up to BODY_LIMIT_BYTES), parse it and
+   * check its document before refusing it; now only its headers and credentials, as the door's refusals (which come
+   * before authentication) read nothing more than the headers.
+   */
+  shareFull(client: string): ShedReason | null {
+    const perClient = this.config.maxInFlightPerClient;
+    if (perClient > 0 && (this.#byClient.get(client) ?? 0) >= perClient) return this.#shed("client_share");
+    return null;
+  }
+
   /** The answer to a request that took a place (`take`) is written: the place is given back. Else nothing. */
   answered(res: ServerResponse): void {
     const client = (res as SlotResponse)[HELD_BY];

@@ -19,12 +19,14 @@ import { ConnectionGuard } from "./connection-guard";
 import {
   type Admission,
   admittedAtTheDoor,
+  clientKey,
   guardServer,
   REFUSALS_LOG_INTERVAL_MS,
   registerAdmission,
 } from "./admission";
 import { createCors, registerCors } from "./cors";
 import { EXPLORER_PATH, registerExplorer } from "./explorer";
+import type { GraphQLExchange } from "./exchange";
 import type { AnswerGraphQL } from "./graphql-route";
 import { installThinGraphQL } from "./thin-graphql";
 import { representationRefusal } from "./representation";
@@ -291,6 +293,14 @@ export async function createHttpServer(
     if (!outcome.ok) return send(reply, authRefusal(outcome, authenticator, request as ClientRequest));
     // On the request's own child logger (reply.log is the same object): no second child per request.
     acceptClient(request as ClientRequest & { log: Logger }, outcome.client, connectionAuthenticated);
+    // A client holding its share of admission places is refused before its body is read (Admission.shareFull).
+    if (admission && admission.shareFull(clientKey(request as unknown as GraphQLExchange)) !== null) {
+      void reply
+        .code(503)
+        .headers(admission.overloadedHeaders)
+        .send(admission.overloadedBody(request.id, "client_share"));
+      return admission.refused(request.raw.socket);
+    }
     done();
   };
   fastify.addHook("onRequest", (request, reply, done) => {

@@ -25,6 +25,7 @@ import {
 import { type AnswerGraphQL, type GraphQLAnswer, JSON_CONTENT_TYPES } from "./graphql-route";
 import { closesUnreadBody, limitResponseWrite, RAW_REQUEST_ID } from "./node-limits";
 import { type Admission, clientKey } from "./admission";
+import type { ShedReason } from "../observability/metrics";
 import { callerRequestId, freshRequestId } from "./request-id";
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -218,6 +219,10 @@ class ThinRequest implements GraphQLExchange {
   #authenticated(outcome: AuthOutcome): void {
     if (!outcome.ok) return this.#send(authRefusal(outcome, this.options.authenticator, this));
     acceptClient(this, outcome.client, this.options.authenticated);
+    // A client holding its share of admission places is refused before its body is read (Admission.shareFull).
+    const admission = this.options.admission;
+    const full = admission?.shareFull(clientKey(this));
+    if (admission && full) return this.#overloaded(admission, full);
     this.#readBody();
   }
 
@@ -271,17 +276,18 @@ class ThinRequest implements GraphQLExchange {
     this.#fail(error);
   }
 
+  /** Admission's refusal (503, Retry-After, OVERLOADED); the connection's next request is read in its turn. */
+  #overloaded(admission: Admission, reason: ShedReason): void {
+    this.#send({ status: 503, headers: admission.overloadedHeaders, body: admission.overloadedBody(this.id, reason) });
+    admission.refused(this.socket);
+  }
+
   #parsed(): void {
     // Admission's place, now that the body has arrived (Admission.take says why not at the door).
     const admission = this.options.admission;
     if (admission !== null) {
       const refused = admission.take(this.res, clientKey(this));
-      if (refused !== null) {
-        const body = admission.overloadedBody(this.id, refused);
-        this.#send({ status: 503, headers: admission.overloadedHeaders, body });
-        admission.refused(this.socket);
-        return;
-      }
+      if (refused !== null) return this.#overloaded(admission, refused);
     }
     const refusal = documentRefusal(this.body as Record<string, unknown> | undefined, this.options.documents, this);
     if (refusal) return this.#send(refusal);

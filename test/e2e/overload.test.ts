@@ -6,6 +6,7 @@ import { fixtureJson } from "../helpers/fixtures";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar, nextAepsRegistration } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
+import { parseResponse, rawClient } from "../helpers/raw-http";
 import { type GqlResponse, postGraphQL, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -248,6 +249,22 @@ describe("admission: one client holds at most its share of the places (ADMISSION
       expect(viaFastify).not.toBe("still waiting");
       expectOverloaded(viaFastify as GqlResponse);
       expect(upstream.calls).toHaveLength(2);
+      // Refused as soon as it is authenticated, before its body is read, on both layers: A's request announcing a body
+      // it never sends is answered at once. Before (the share checked only once the body had arrived): no answer until
+      // the request timeout, every refusal paying for the body, its parsing and the document checks first.
+      for (const contentType of ["application/json", "application/json; charset=UTF-8; profile=x"]) {
+        const raw = await rawClient(t.graphqlUrl);
+        raw.socket.write(
+          `POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: ${contentType}\r\nx-api-key: ${KEY_A}\r\n` +
+            "content-length: 500\r\n\r\n{",
+        );
+        await until(`a 503 before the body (${contentType})`, () => / 503 /.test(raw.received()));
+        const answer = parseResponse(raw.received());
+        expect(answer.headers["retry-after"]).toBe("1");
+        expect(JSON.parse(answer.body).errors[0].message).toMatch(/^This client has .* requests in progress/);
+        raw.socket.destroy();
+      }
+      expect(upstream.calls).toHaveLength(2);
 
       // Another tenant, and a client without a key (its IP), each find a place.
       const heldB = t.gql(RESEND_AEPS_OTP, send(5), { "x-api-key": KEY_B });
@@ -257,7 +274,7 @@ describe("admission: one client holds at most its share of the places (ADMISSION
       // The cap itself still holds: every place taken, B's next is refused as before.
       expectOverloaded(await t.gql(RESEND_AEPS_OTP, send(7), { "x-api-key": KEY_B }));
       const metrics = await scrape(t);
-      expect(metrics).toMatch(/^graphql_requests_shed_total\{reason="client_share"\} 2$/m);
+      expect(metrics).toMatch(/^graphql_requests_shed_total\{reason="client_share"\} 4$/m);
       expect(metrics).toMatch(/^graphql_requests_shed_total\{reason="in_flight"\} 1$/m);
 
       hold.release();
