@@ -310,6 +310,11 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   const limits = readGroup(limitsSettings, env, problems);
   const admission = readGroup(admissionSettings, env, problems);
   const maxInFlight = admission.ADMISSION_MAX_IN_FLIGHT ?? transport.AOPAY_CONNECTIONS + transport.AOPAY_QUEUE_LIMIT;
+  const auth = authConfig(readGroup(authSettings, env, problems), production, problems);
+  // Only one client can be admitted at all (credentials required, no bearer tokens, every API key the same client's):
+  // a share would keep places for no one, and only cost that client half its queue (measured: docs/performance.md
+  // "Round 8f912ea"), so the default share is off then (http/admission.settings.ts).
+  const oneClient = auth.required && auth.jwt === null && new Set(auth.apiKeys.values()).size <= 1;
   const workers = readGroup(clusterSettings, env, problems).WEB_CONCURRENCY;
   if (workers > 1 && redisUrl === null) {
     problems.push(
@@ -360,7 +365,8 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     listenBacklog: server.LISTEN_BACKLOG,
     admission: {
       maxInFlight,
-      maxInFlightPerClient: admission.ADMISSION_MAX_IN_FLIGHT_PER_CLIENT ?? Math.ceil(maxInFlight / 2),
+      maxInFlightPerClient:
+        admission.ADMISSION_MAX_IN_FLIGHT_PER_CLIENT ?? (oneClient ? 0 : Math.ceil(maxInFlight / 2)),
       maxEventLoopDelayMs: admission.ADMISSION_MAX_EVENT_LOOP_DELAY_MS,
       sampleIntervalMs: admission.ADMISSION_SAMPLE_INTERVAL_MS,
       retryAfterSeconds: admission.ADMISSION_RETRY_AFTER_SECONDS,
@@ -405,7 +411,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     cibilRegisteredMobileRetrySeconds: protection.CIBIL_REGISTERED_MOBILE_RETRY_SECONDS,
     idempotencyTtlSeconds: protection.IDEMPOTENCY_TTL_SECONDS,
     trustedProxies: server.TRUSTED_PROXIES ?? [],
-    auth: authConfig(readGroup(authSettings, env, problems), production, problems),
+    auth,
     graphqlLimits: graphqlLimits(limits),
     trustedDocuments: limits.TRUSTED_DOCUMENTS,
     requestDeadlineMs: server.REQUEST_DEADLINE_MS,

@@ -53,14 +53,17 @@ export const admissionSettings = defineSettings({
     ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: int({
       min: 0,
       max: 1_000_000,
-      defaultDoc: "half of `ADMISSION_MAX_IN_FLIGHT`, rounded up (192)",
+      defaultDoc:
+        "half of `ADMISSION_MAX_IN_FLIGHT`, rounded up (192); `0` where only one client can be admitted (credentials " +
+        "required, no `AUTH_JWKS_URL`, every `API_KEYS` entry the same client's)",
       doc:
         "of those places, the most one client holds at once: an API key's or a token's client id, or, for a " +
         "request without credentials (development), its IP (an IPv6 /64). One more of its requests is refused " +
         "the same way (503, `Retry-After`, `OVERLOADED`), so that one client waiting on a slow AOPay cannot have " +
         "every other client refused. Half: alone, a client still keeps every upstream socket busy (192 places for " +
         "`AOPAY_CONNECTIONS` 128: what it loses is queue depth), and the other half stays for everyone else (two " +
-        "clients at their share can still fill the cap). `0`: no per-client cap",
+        "clients at their share can still fill the cap). With one client only there is no one to keep places for, " +
+        "and a share would cost it half its queue and, under overload, many more refusals. `0`: no per-client cap",
     }),
     ADMISSION_MAX_EVENT_LOOP_DELAY_MS: int({
       default: DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS,

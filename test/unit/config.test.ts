@@ -55,6 +55,24 @@ describe("loadConfig", () => {
     expect(loadConfig({}).admission.retryAfterSeconds).toBe(1);
   });
 
+  it("keeps half the admission places from any one client, unless only one client can be admitted at all", () => {
+    const share = (env: Record<string, string>) => loadConfig(env).admission.maxInFlightPerClient;
+    const a = `app:${"a".repeat(64)}`;
+    const b = `web:${"b".repeat(64)}`;
+    // Development: requests without credentials count by IP, so there are as many clients as addresses.
+    expect(share({})).toBe(192);
+    expect(share({ API_KEYS: a })).toBe(192);
+    // Credentials required: two clients, or bearer tokens (any number of clients), keep the share.
+    expect(share({ AUTH_REQUIRED: "true", API_KEYS: `${a},${b}` })).toBe(192);
+    expect(share({ AUTH_REQUIRED: "true", API_KEYS: a, AUTH_JWKS_URL: "http://127.0.0.1:9/jwks.json" })).toBe(192);
+    // One client only (its two keys during a rotation are still one client): no one to keep places for.
+    expect(share({ AUTH_REQUIRED: "true", API_KEYS: a })).toBe(0);
+    expect(share({ AUTH_REQUIRED: "true", API_KEYS: `${a},app:${"c".repeat(64)}` })).toBe(0);
+    // Set explicitly, it is what it says; and it follows the cap.
+    expect(share({ AUTH_REQUIRED: "true", API_KEYS: a, ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: "10" })).toBe(10);
+    expect(share({ ADMISSION_MAX_IN_FLIGHT: "9" })).toBe(5);
+  });
+
   it("requires partner credentials with a base URL", () => {
     expect(problemsOf({ AOPAY_BASE_URL: "https://api.aopay.co.in" })).toEqual([
       "AOPAY_REGISTRATION_ID is required when AOPAY_BASE_URL is set",
