@@ -732,8 +732,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
    * every CIBIL id a send reads has its record under the current secret, HMAC_SECRET_PREVIOUS can go long before this
    * store's TTL, and HMAC_SECRET_RETIRED reads the rest meanwhile (docs/security.md "Rotating the HMAC secret").
    * `read` and `found` as rotationKeys orders them: the previous secrets' keys, the coming one's (never copied from),
-   * the retired ones' successor keys, the retired ones'. Best effort: a failure leaves the record where it was, read there until the next send copies it;
-   * the send itself has its mobiles already.
+   * the retired ones' successor keys, the retired ones'. Best effort: a failure leaves the record where it was, read
+   * there until the next send copies it; the send itself has its mobiles already.
    */
   async #migrate(key: string, read: readonly string[], found: readonly (readonly string[])[]): Promise<void> {
     // The coming secret's keys, between the previous ones' and the rest, are read only.

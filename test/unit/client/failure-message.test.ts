@@ -17,10 +17,10 @@ const refused = (code: Refused["code"], retryAfterSeconds: number | null): Refus
 });
 
 /**
- * The example app's sentence for each RegistrationRefused code (examples/web/src/failure-message.ts, which docs/clients.md
- * points app authors to): the in-progress refusals say the server's wait (FailureFields selects it); only
- * MOBILE_LIMIT_REACHED, which no wait lifts, sends the user to another mobile. REGISTRATION_IN_PROGRESS, added after
- * the example, was told "too many mobile numbers".
+ * The example app's sentence for each RegistrationRefused code (examples/web/src/failure-message.ts, which
+ * docs/clients.md points app authors to): the in-progress refusals say the server's wait (FailureFields selects it);
+ * only MOBILE_LIMIT_REACHED, which no wait lifts, sends the user to another mobile. REGISTRATION_IN_PROGRESS, added
+ * after the example, was told "too many mobile numbers".
  */
 describe("describeFailure: RegistrationRefused", () => {
   it.each([
