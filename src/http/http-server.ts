@@ -82,7 +82,7 @@ function isPreflight(headers: IncomingHttpHeaders): boolean {
 
 /**
  * The methods each path this listener serves takes (the `Allow` of its 405 and of its answer to OPTIONS): GraphQL
- * over GET and POST (HEAD reaches Apollo, which refuses it 405), the probes and the explorer's files GET and HEAD
+ * over GET and POST (HEAD reaches Apollo, which refuses it 405: its Allow made this one in onSend), the probes and the explorer's files GET and HEAD
  * (Fastify answers HEAD for a GET route). OPTIONS is answered on each (204), and is a CORS preflight from an Origin.
  */
 const ALLOW_GRAPHQL = "GET, POST, OPTIONS";
@@ -340,6 +340,9 @@ export async function createHttpServer(
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
     if (draining || closesUnreadBody(reply.statusCode, request.raw)) reply.header("connection", "close");
+    // Apollo's own 405 (a HEAD: Fastify hands it the GET route's HEAD) says `Allow: GET, POST`; every other answer
+    // about this path's methods names OPTIONS too (ALLOWED_METHODS).
+    if (reply.statusCode === 405 && request.routeOptions.url === GRAPHQL_PATH) reply.header("allow", ALLOW_GRAPHQL);
     // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no
     // request id in their body: add it. Error statuses only; success bodies are never parsed.
     done(

@@ -261,7 +261,7 @@ describe("a report larger than AOPAY_MAX_RESPONSE_BYTES", () => {
           retryable: false,
         });
       }
-      expect(t.stack.app.aopay.breakers.states()).toEqual({ cibil: "closed" });
+      expect(t.stack.app.aopay.breakers.states()).toEqual({ cibil: "closed", aeps: "closed" });
       expect(
         resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput("700000901"))).body, "generateCibilOtp").__typename,
       ).toBe("CibilOtpChallenge");

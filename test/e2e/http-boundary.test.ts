@@ -487,6 +487,13 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
       expect(lineOf(res.headers["x-request-id"])).toMatchObject({ status: 405, refused: "method not allowed" });
     }
     expect(count(await scrape(s.t)) - count(before)).toBe(cases.length);
+    // A HEAD reaches Apollo (Fastify's HEAD of the GET route), whose own 405 said `Allow: GET, POST`: the same Allow.
+    const head = await exchange(
+      s.t.baseUrl,
+      `HEAD /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: x\r\nx-api-key: ${TEST_API_KEY}\r\napollo-require-preflight: 1`,
+    );
+    expect(head.status).toBe(405);
+    expect(head.headers.allow).toBe("GET, POST, OPTIONS");
     // No path: 404 whatever the method.
     expectRefusal(await exchange(s.t.baseUrl, "PUT /nowhere HTTP/1.1\r\nHost: x"), 404, "NOT_FOUND", /^Not found\.$/);
   });

@@ -85,7 +85,7 @@ describe("circuit breaker per endpoint family (opossum 10's rules)", () => {
     expect(results.slice(0, 5)).toEqual(Array(5).fill("UPSTREAM_UNAVAILABLE"));
     expect(results.slice(5)).toEqual(Array(3).fill("CIRCUIT_OPEN"));
     expect(upstream.calls).toHaveLength(5);
-    expect(client.breakers.states()).toEqual({ cibil: "open" });
+    expect(client.breakers.states()).toEqual({ cibil: "open", aeps: "closed" });
     try {
       await client.cibil.generateOtp(input, guarded({ log }));
     } catch (e) {
