@@ -318,13 +318,13 @@ export function registerAdmission(fastify: FastifyInstance, admission: Admission
       done();
       return;
     }
-    if (admission.atTheDoor() === null) {
+    const refused = admission.atTheDoor();
+    if (refused === null) {
       done();
       return;
     }
     // No log line of its own (it would add work exactly when there is too much): the access line has the 503.
-    void reply.code(503).headers(admission.overloadedHeaders).send(admission.overloadedBody(request.id));
-    admission.refused(request.raw.socket);
+    refuseOverloaded(admission, request, reply, refused);
   });
   // The place, once the body has arrived (Admission.take says why): before the document checks of http-server.ts.
   fastify.addHook("preHandler", (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
@@ -338,9 +338,22 @@ export function registerAdmission(fastify: FastifyInstance, admission: Admission
       done();
       return;
     }
-    void reply.code(503).headers(admission.overloadedHeaders).send(admission.overloadedBody(request.id, refused));
-    admission.refused(request.raw.socket);
+    refuseOverloaded(admission, request, reply, refused);
   });
+}
+
+/**
+ * Admission's refusal on Fastify's route (the door's, the share's after authentication, the place's after the body):
+ * 503 with `Retry-After` and OVERLOADED, its message by `reason`; the connection's next request is read in its turn.
+ */
+export function refuseOverloaded(
+  admission: Admission,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  reason: ShedReason,
+): void {
+  void reply.code(503).headers(admission.overloadedHeaders).send(admission.overloadedBody(request.id, reason));
+  admission.refused(request.raw.socket);
 }
 
 /**

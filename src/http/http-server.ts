@@ -22,6 +22,7 @@ import {
   clientKey,
   guardServer,
   REFUSALS_LOG_INTERVAL_MS,
+  refuseOverloaded,
   registerAdmission,
 } from "./admission";
 import { createCors, registerCors } from "./cors";
@@ -82,8 +83,9 @@ function isPreflight(headers: IncomingHttpHeaders): boolean {
 
 /**
  * The methods each path this listener serves takes (the `Allow` of its 405 and of its answer to OPTIONS): GraphQL
- * over GET and POST (HEAD reaches Apollo, which refuses it 405: its Allow made this one in onSend), the probes and the explorer's files GET and HEAD
- * (Fastify answers HEAD for a GET route). OPTIONS is answered on each (204), and is a CORS preflight from an Origin.
+ * over GET and POST (HEAD reaches Apollo, which refuses it 405: its Allow made this one in onSend), the probes and the
+ * explorer's files GET and HEAD (Fastify answers HEAD for a GET route). OPTIONS is answered on each (204), and is a
+ * CORS preflight from an Origin.
  */
 const ALLOW_GRAPHQL = "GET, POST, OPTIONS";
 const ALLOW_READ = "GET, HEAD, OPTIONS";
@@ -294,13 +296,8 @@ export async function createHttpServer(
     // On the request's own child logger (reply.log is the same object): no second child per request.
     acceptClient(request as ClientRequest & { log: Logger }, outcome.client, connectionAuthenticated);
     // A client holding its share of admission places is refused before its body is read (Admission.shareFull).
-    if (admission && admission.shareFull(clientKey(request as unknown as GraphQLExchange)) !== null) {
-      void reply
-        .code(503)
-        .headers(admission.overloadedHeaders)
-        .send(admission.overloadedBody(request.id, "client_share"));
-      return admission.refused(request.raw.socket);
-    }
+    if (admission && admission.shareFull(clientKey(request as unknown as GraphQLExchange)) !== null)
+      return refuseOverloaded(admission, request, reply, "client_share");
     done();
   };
   fastify.addHook("onRequest", (request, reply, done) => {

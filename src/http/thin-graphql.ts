@@ -340,7 +340,7 @@ class ThinRequest implements GraphQLExchange {
   #end(status: number, payload: string): void {
     this.#onSend();
     // A refusal before the body was read (a 401): closed, not read to its end (node-limits.ts closesUnreadBody).
-    if (status >= 400 && closesUnreadBody(status, this.req)) this.#headers.connection = "close";
+    if (closesUnreadBody(status, this.req)) this.#headers.connection = "close";
     // The answer is written: its admission place is given back now, not when the client has read it (Admission.take).
     this.options.admission?.answered(this.res);
     const body = payloadWithRequestId(status, payload, this);
