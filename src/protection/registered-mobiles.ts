@@ -538,6 +538,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
      * it may), which setting that secret is from (aopay_rotation_older_secret_reads_total{store="registered_mobile"}).
      */
     private readonly olderRead?: (secret: SecretRole) => void,
+    /** How long a send's mark lives if its `sent` never runs (SEND_MARK_TTL_MS; tests shorten it). */
+    private readonly sendMarkTtlMs: number = SEND_MARK_TTL_MS,
   ) {
     this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
     this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSent", SENT, 1);
@@ -633,7 +635,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel, and one MGET
       // for the retired secrets' records).
       const mark = (k: string) =>
-        this.#sendingScript(this.#sendKey(k), this.#redisKey(k), this.#legacyKey(k), SEND_MARK_TTL_MS);
+        this.#sendingScript(this.#sendKey(k), this.#redisKey(k), this.#legacyKey(k), this.sendMarkTtlMs);
       if (others.length === 0 && retired.length === 0) sealed = await mark(key);
       else {
         let marked: Array<Array<string | false | null>>;
