@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
 import { BoundedTable, Capacity } from "./bounded-table";
 import { ProtectionRefusal, ProtectionStoreError } from "./errors";
@@ -82,12 +83,19 @@ export interface RegisteredMobileStore {
    * the send recalls the new mobile, or the registration is refused. Throws ProtectionStoreError.
    */
   sending(cibilId: string): MaybePromise<readonly string[]>;
-  /** That send's call has ended (or never happened). Never throws: a marker left behind expires (SEND_MARK_TTL_MS). */
+  /**
+   * That send's call has ended (or never happened). Never throws: a mark left behind expires SEND_MARK_TTL_MS after
+   * its send started, whatever other sends to the id do meanwhile.
+   */
   sent(cibilId: string): Promise<void>;
 }
 
 /** A send's marker outlives any send (the pending time of an idempotency key is 60 s or more) if `sent` never runs. */
 export const SEND_MARK_TTL_MS = 120_000;
+
+/** Per process, a random token: with a counter it names each mark this process makes (RedisRegisteredMobileStore). */
+const PROCESS_TOKEN = randomBytes(9).toString("base64url");
+let markCounter = 0;
 
 /**
  * A registration of a PAN whose CIBIL id has an OTP send under way: refused before AOPay (OTP_SEND_IN_PROGRESS,
@@ -158,7 +166,8 @@ function recordKey(hasher: KeyHasher, cibilId: string): string {
  * The record keys of the CIBIL ids with a send under way in this process, so that `sent` finds its key without a
  * second HMAC (a send computed three per CIBIL id after the registration-race fix: `sending`, its `recall`, `sent`).
  * Held only while a send runs (bounded by the requests in flight), never stored: as the request holds the id anyway.
- * In memory it is also the mark itself (`underWay`); in Redis the mark is `regsend:`, shared by replicas.
+ * In memory it is also the mark itself (`underWay`); in Redis the mark is the entry's member of `regsends:`, shared by
+ * replicas.
  */
 class SendingKeys {
   readonly #byId = new Map<string, SendingEntry>();
@@ -187,6 +196,7 @@ class SendingKeys {
     return entry;
   }
 
+  /** The entry of a send that ended; its `sends` is 0 when it was this process's last one to the id. */
   ended(cibilId: string): SendingEntry {
     const entry = this.#byId.get(cibilId);
     if (entry === undefined) return this.#entry(cibilId);
@@ -208,6 +218,7 @@ class SendingKeys {
       key: recordKey(this.hasher, cibilId),
       ...rotationKeys(this.hasher, this.others, this.retired, cibilId),
       sends: 0,
+      member: `${PROCESS_TOKEN}.${(markCounter++).toString(36)}`,
     };
   }
 }
@@ -249,6 +260,12 @@ interface SendingEntry {
   /** Under each retired secret (HMAC_SECRET_RETIRED): read only, never marked nor written. Empty without one. */
   retired: readonly string[];
   sends: number;
+  /**
+   * This entry's member in the id's `regsends:` sorted set (Redis): one per entry, not per send. Each send re-adds it
+   * with its own expiry, the latest; the last send of the entry to end removes it. A new entry (after the last send
+   * ended) has a new member, so a member left behind (its process died, its removal failed) is never renewed.
+   */
+  member: string;
 }
 
 const NO_KEYS: readonly string[] = [];
@@ -436,11 +453,37 @@ else
 end
 return 1`;
 
-/** One send more under way on KEYS[1] (its marker living ARGV[1] ms), then the id's two records (as MGET). */
+/**
+ * A send under way: ARGV[2] (its entry's member) in the sorted set KEYS[1], scored with the time it stops counting,
+ * ARGV[1] ms from now (Redis's clock), the members already past theirs dropped, the key living as long as its latest
+ * member; then the id's two records (as MGET). Also one more in KEYS[4], the versions before's count (`regsend:`, read
+ * by their replicas during a rolling update), its TTL set only when it has none: a send never prolongs it.
+ *
+ * Why not that count alone: one TTL for every send, restarted by each, kept a count that a send left behind (its
+ * replica killed mid-send, a `sent` that timed out) alive for as long as anyone sent to the id once per TTL, a
+ * generateCibilOtp the throttle refuses included (it costs nothing and sends nothing): that PAN's registrations were
+ * refused OTP_SEND_IN_PROGRESS for good (test/unit/protection/registered-mobiles.test.ts). Each member here ends on its
+ * own.
+ */
 const SENDING = `
-redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIRE', KEYS[1], tonumber(last[2]) - now)
+redis.call('INCR', KEYS[4])
+if redis.call('PTTL', KEYS[4]) < 0 then redis.call('PEXPIRE', KEYS[4], ttl) end
 return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}`;
+
+/** Whether a send to the id is under way: a member of KEYS[1] still counting (Redis's clock), or a count in KEYS[2]. */
+const UNDER_WAY = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf') > 0 then return 1 end
+if (tonumber(redis.call('GET', KEYS[2])) or 0) > 0 then return 1 end
+return 0`;
 
 /**
  * A record read only under previous secrets, copied under the current key KEYS[1] (ARGV[1], sealed for it) unless a
@@ -468,10 +511,14 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1`;
 
-/** One send fewer under way; the key goes at zero (never below). */
+/**
+ * One send fewer under way: its entry's member ARGV[1] leaves KEYS[1] when it was the entry's last send (ARGV[2] '1');
+ * the versions before's count KEYS[2] goes down by one, the key gone at zero (never below).
+ */
 const SENT = `
-local left = redis.call('DECR', KEYS[1])
-if left <= 0 then redis.call('DEL', KEYS[1]) end
+if ARGV[2] == '1' then redis.call('ZREM', KEYS[1], ARGV[1]) end
+local left = redis.call('DECR', KEYS[2])
+if left <= 0 then redis.call('DEL', KEYS[2]) end
 return left`;
 
 /**
@@ -499,6 +546,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #replace: ScriptCommand<number>;
   readonly #sentScript: ScriptCommand<number>;
   readonly #sendingScript: ScriptCommand<Array<string | false | null>>;
+  readonly #underWayScript: ScriptCommand<number>;
   readonly #migrateScript: ScriptCommand<number>;
   readonly #resealScript: ScriptCommand<number>;
   readonly #keys: SendingKeys;
@@ -542,8 +590,9 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     private readonly sendMarkTtlMs: number = SEND_MARK_TTL_MS,
   ) {
     this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
-    this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSent", SENT, 1);
-    this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSending", SENDING, 3);
+    this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSendEnded", SENT, 2);
+    this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSendMarked", SENDING, 4);
+    this.#underWayScript = scriptCommand(redis, "aopayRegisteredMobilesSendUnderWay", UNDER_WAY, 2);
     this.#migrateScript = scriptCommand(redis, "aopayRegisteredMobilesMigrate", MIGRATE);
     this.#resealScript = scriptCommand(redis, "aopayRegisteredMobilesReseal", RESEAL, 1);
     this.#others = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
@@ -617,17 +666,17 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     }
     if (key === null) return;
     await this.#add(key, mobile, true, oldRecord);
-    let sending: string | null;
+    let underWay: number;
     try {
-      sending = await this.redis.get(this.#sendKey(key));
+      underWay = await this.#underWayScript(this.#marksKey(key), this.#sendKey(key));
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
-    if (Number(sending) > 0) throw new RegistrationRaceError();
+    if (underWay === 1) throw new RegistrationRaceError();
   }
 
   async sending(cibilId: string): Promise<readonly string[]> {
-    const { key, others, retired } = this.#keys.started(cibilId);
+    const { key, others, retired, member } = this.#keys.started(cibilId);
     let sealed: Array<string | false | null>;
     let older: Array<Array<string | false | null>> = [];
     let retiredSealed: Array<string | null> = [];
@@ -635,7 +684,14 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel, and one MGET
       // for the retired secrets' records).
       const mark = (k: string) =>
-        this.#sendingScript(this.#sendKey(k), this.#redisKey(k), this.#legacyKey(k), this.sendMarkTtlMs);
+        this.#sendingScript(
+          this.#marksKey(k),
+          this.#redisKey(k),
+          this.#legacyKey(k),
+          this.#sendKey(k),
+          this.sendMarkTtlMs,
+          member,
+        );
       if (others.length === 0 && retired.length === 0) sealed = await mark(key);
       else {
         let marked: Array<Array<string | false | null>>;
@@ -672,16 +728,29 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   async sent(cibilId: string): Promise<void> {
-    const { key, others } = this.#keys.ended(cibilId);
+    const { key, others, member, sends } = this.#keys.ended(cibilId);
+    const last = sends === 0 ? "1" : "0";
     try {
-      await this.#sentScript(this.#sendKey(key));
-      for (const k of others) await this.#sentScript(this.#sendKey(k));
+      await this.#sentScript(this.#marksKey(key), this.#sendKey(key), member, last);
+      for (const k of others) await this.#sentScript(this.#marksKey(k), this.#sendKey(k), member, last);
     } catch {
-      // Left to expire (SEND_MARK_TTL_MS): until then, registrations of that id's PAN are refused, never let through.
+      // Left to expire (SEND_MARK_TTL_MS after its latest send started): until then, registrations of that id's PAN
+      // are refused, never let through.
     }
   }
 
-  /** `<REDIS_KEY_PREFIX>regsend:<record key>`: how many sends to the id are under way. */
+  /**
+   * `<REDIS_KEY_PREFIX>regsends:<record key>`: the sends to the id under way, one member per process and id (its
+   * SendingEntry's), each scored with the time it stops counting (SENDING).
+   */
+  #marksKey(key: string): string {
+    return `${this.keyPrefix}regsends:${key}`;
+  }
+
+  /**
+   * `<REDIS_KEY_PREFIX>regsend:<record key>`: how many sends to the id are under way, as the versions before counted
+   * them; still kept (never prolonged by a send: SENDING) and read, for a rolling update from them.
+   */
   #sendKey(key: string): string {
     return `${this.keyPrefix}regsend:${key}`;
   }

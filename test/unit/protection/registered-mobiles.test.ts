@@ -302,6 +302,67 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     await s.registering("ABCPE0490F", "9123456780");
   });
 
+  /** A store as another replica would run it, its send marks living `markTtlMs` if their `sent` never runs. */
+  function replica(markTtlMs: number): RedisRegisteredMobileStore {
+    return new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY, [], [], [], undefined, markTtlMs);
+  }
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("a mark left by a send that never ended (its replica killed) expires on time, however often others send to the id", async () => {
+    const markTtlMs = 400;
+    const [crashed, live] = [replica(markTtlMs), replica(markTtlMs)];
+    const id = "760191520";
+    const pan = "ABCPE0520F";
+    await live.remember(id, MOBILE, pan);
+    // Its process died with the send upstream: `sent` never runs.
+    await crashed.sending(id);
+    await expect(live.registering(pan, MOBILE)).rejects.toThrow(RegistrationRaceError);
+    // Someone keeps sending to the id (a generateCibilOtp the throttle refuses marks it too, and costs nothing): each
+    // send marks and unmarks. A counter whose TTL every mark restarted kept the dead send's 1 alive for good, and the
+    // PAN could never be registered again (OTP_SEND_IN_PROGRESS) for one request every SEND_MARK_TTL_MS.
+    const leakedAt = Date.now();
+    while (Date.now() - leakedAt < 3 * markTtlMs) {
+      await live.sending(id);
+      await live.sent(id);
+      await sleep(50);
+    }
+    await live.registering(pan, MOBILE);
+    // Nothing of the marks is left once no send is under way.
+    const left = (await dumpKeys(redis, prefix)).filter((k) =>
+      k.key.includes(hasher.hash(REGISTERED_MOBILE_DIMENSION, id)),
+    );
+    expect(left.map((k) => k.key.slice(prefix.length).split(":")[0])).toEqual(["regmobiles"]);
+  });
+
+  it("a send under way stays seen while other sends to the id start and end, on its replica and on others", async () => {
+    const [a, b] = [replica(60_000), replica(60_000)];
+    const id = "760191530";
+    const pan = "ABCPE0530F";
+    await a.remember(id, MOBILE, pan);
+    await a.sending(id);
+    await a.sending(id);
+    await b.sending(id);
+    await b.sent(id);
+    await a.sent(id);
+    // One of a's two sends is still under way.
+    await expect(b.registering(pan, MOBILE)).rejects.toThrow(RegistrationRaceError);
+    await a.sent(id);
+    await b.registering(pan, MOBILE);
+  });
+
+  it("a mark of a replica of the version before (regsend:, a count) still refuses a registration (rolling update)", async () => {
+    const s = replica(60_000);
+    const id = "760191540";
+    const pan = "ABCPE0540F";
+    await s.remember(id, MOBILE, pan);
+    const legacy = `${prefix}regsend:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`;
+    await redis.incr(legacy);
+    await redis.pexpire(legacy, 60_000);
+    await expect(s.registering(pan, MOBILE)).rejects.toThrow(RegistrationRaceError);
+    await redis.decr(legacy);
+    await s.registering(pan, MOBILE);
+  });
+
   it("a record of an earlier version (regmobile:, one mobile) is still read, with the new ones", async () => {
     const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
     const id = "760191480";
