@@ -8,12 +8,13 @@ import { isIPv4, isIPv6 } from "node:net";
  * - other IPv6: its /64 prefix, as `2001:db8:0:7::/64`. One subscriber is given at least a /64 (RFC 6177) and can
  *   pick any of its 2^64 addresses per request, so a per-address budget would not limit anybody; `2001:DB8::1`,
  *   `2001:db8:0:0:0:0:0:1` and `2001:db8::ffff` are one budget.
- * Anything else (not an IP address: only a misconfigured proxy could send it) is kept as given.
+ * Anything else (not an IP address: only a misconfigured proxy could send it, one that passes X-Forwarded-For on as
+ * the client wrote it, or a client inside TRUSTED_PROXIES) is kept as given, cut to MAX_UNPARSED_IP_CHARS.
  */
 export function clientIpKey(ip: string): string {
   if (isIPv4(ip)) return ip;
   const address = ip.includes("%") ? ip.slice(0, ip.indexOf("%")) : ip;
-  if (!isIPv6(address)) return ip;
+  if (!isIPv6(address)) return ip.length > MAX_UNPARSED_IP_CHARS ? ip.slice(0, MAX_UNPARSED_IP_CHARS) : ip;
   const groups = expandIPv6(address);
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
     return `${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}`;
@@ -23,6 +24,14 @@ export function clientIpKey(ip: string): string {
     .map((g) => g.toString(16))
     .join(":")}::/64`;
 }
+
+/**
+ * The most characters kept of a client address that is not an IP address (the longest IPv6 spelling is 45). The key
+ * is kept in tables of this process (KeyHasher's memo of 10,000 identifiers, admission's per-client places) and
+ * hashed into a budget's key: uncut, one X-Forwarded-For of up to MAX_HEADER_BYTES (16 kB) per request could make the
+ * memo hold 160 MB. Values that agree on their first 64 characters share a per-IP budget: stricter, never looser.
+ */
+export const MAX_UNPARSED_IP_CHARS = 64;
 
 /** The eight 16-bit groups of a valid IPv6 address (embedded IPv4 included). */
 function expandIPv6(address: string): number[] {

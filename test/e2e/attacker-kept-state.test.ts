@@ -1,10 +1,17 @@
 import Redis from "ioredis";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { REGISTERED_MOBILE_DIMENSION } from "../../src/protection/registered-mobiles";
-import { registrationInput } from "../helpers/identifiers";
-import { GENERATE_CIBIL_OTP, REGISTER_CIBIL_CUSTOMER, resultOf, type Result } from "../helpers/operations";
+import { nextAadhaar, nextAepsRegistration, nextMobile, registrationInput } from "../helpers/identifiers";
+import {
+  aepsInput,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  resultOf,
+  type Result,
+} from "../helpers/operations";
 import { describeWithRedis, dumpKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
-import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack";
+import { DEFAULT_THROTTLE, LENIENT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack";
 
 /**
  * State an attacker's requests keep alive (docs/security.md "Stored results are encrypted", registered mobiles): a
@@ -30,7 +37,7 @@ describeWithRedis("a send mark left behind, and the sends that would keep it", (
   const generate = async (s: TestStack, input: { cibilId: string; accessToken: string }): Promise<Result> =>
     resultOf((await s.gql(GENERATE_CIBIL_OTP, { input })).body, "generateCibilOtp");
 
-  it("a dead send's mark ends on time although someone sends to the id (throttled) all along: the PAN registers again", async () => {
+  it("a dead send's mark ends on time though others keep sending (throttled): the PAN registers", async () => {
     const s = await start(DEFAULT_THROTTLE);
     const person = registrationInput();
     const registered = resultOf(
@@ -70,4 +77,28 @@ describeWithRedis("a send mark left behind, and the sends that would keep it", (
       if (key.includes(":regsend")) expect(ttl).toBeLessThanOrEqual(120_000);
     }
   }, 20_000);
+});
+
+describe("a client address that is not an IP address (a proxy passing X-Forwarded-For on as written)", () => {
+  const { start } = stackPerTest(() => ({}));
+
+  it("is cut before it keys anything: 8 kB values alike in their first 64 characters share a budget", async () => {
+    // The loopback connection is the trusted proxy, which hands the client's header on unchanged.
+    const s = await start({ ...LENIENT_THROTTLE, OTP_IP_MAX: "1", TRUSTED_PROXIES: "127.0.0.1" });
+    const forwarded = (last: string) => ({ "x-forwarded-for": `${"a".repeat(8_000)}${last}` });
+    const send = async (last: string) =>
+      resultOf(
+        (
+          await s.gql(
+            RESEND_AEPS_OTP,
+            aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() }),
+            forwarded(last),
+          )
+        ).body,
+        "resendAepsOtp",
+      );
+    expect((await send("1")).__typename).toBe("AepsOtpResent");
+    // Kept whole, each value was a budget (and a 16 kB entry in the process's memo of identifiers) of its own.
+    expect(await send("2")).toMatchObject({ __typename: "OtpThrottled", code: "RATE_LIMITED", scope: "IP" });
+  });
 });

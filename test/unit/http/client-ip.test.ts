@@ -1,4 +1,4 @@
-import { clientIpKey } from "../../../src/http/client-ip";
+import { clientIpKey, MAX_UNPARSED_IP_CHARS } from "../../../src/http/client-ip";
 
 describe("clientIpKey: one per-IP budget per network address, however it is written", () => {
   it.each([
@@ -16,5 +16,16 @@ describe("clientIpKey: one per-IP budget per network address, however it is writ
     ["not-an-ip", "not-an-ip"],
   ])("%s -> %s", (ip, key) => {
     expect(clientIpKey(ip)).toBe(key);
+  });
+});
+
+describe("clientIpKey of what is not an IP address (a proxy passing X-Forwarded-For on as the client wrote it)", () => {
+  it("is cut: a 16 kB header value is not kept whole in the process's tables; two may share a budget", () => {
+    const long = `${"a".repeat(16_000)}`;
+    expect(clientIpKey(long)).toBe("a".repeat(MAX_UNPARSED_IP_CHARS));
+    expect(clientIpKey(`${long}1`)).toBe(clientIpKey(`${long}2`));
+    expect(clientIpKey("unknown")).toBe("unknown");
+    // Never cut into a valid address's key: a cut value is longer than any IP spelling.
+    expect(MAX_UNPARSED_IP_CHARS).toBeGreaterThan("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255".length);
   });
 });
