@@ -90,3 +90,30 @@ describe("README's operation tables match schema/schema.graphql", () => {
     }
   });
 });
+
+/**
+ * The other lists of operations a reader meets: docs/api.md's table and contents, and the root types' descriptions
+ * (src/graphql/schema.ts ROOT_TYPE_DESCRIPTIONS: what Sandbox's and GraphiQL's docs panels show first). A newcomer
+ * adding an operation by docs/architecture.md's guide left all three without it, and no check failed.
+ */
+describe("docs/api.md and the root types' descriptions name every operation", () => {
+  const ops = operations();
+  const api = readFileSync(join(ROOT, "docs/api.md"), "utf8");
+
+  it("docs/api.md's operations table lists each once, and its contents link each", () => {
+    const rows = tableRows(api, "flow");
+    expect(rows.map((r) => code(r[2])[0]).sort()).toEqual([...ops.keys()].sort());
+    const contents = api.slice(0, api.indexOf("\n## "));
+    const linked = [...contents.matchAll(/\[`(\w+)`\]\(#/g)].map((m) => m[1]).sort();
+    expect(linked).toEqual([...ops.keys()].sort());
+  });
+
+  it("the Query and Mutation types' descriptions name each of their fields", () => {
+    for (const root of [schema.getQueryType()!, schema.getMutationType()!]) {
+      const unnamed = Object.keys(root.getFields()).filter(
+        (f) => !new RegExp(`\\b${f}\\b`).test(root.description ?? ""),
+      );
+      expect({ root: root.name, notInItsDescription: unnamed }).toEqual({ root: root.name, notInItsDescription: [] });
+    }
+  });
+});
