@@ -10,8 +10,8 @@ import { rules, selectorsOf } from "../../helpers/alert-rules";
  * What an operator reads (README.md, docs/deploying.md, docs/operations.md, docs/configuration.md, docs/security.md)
  * names things that must exist as named: settings, metrics and the labels written beside them, the npm scripts and
  * the files it runs; and each shipped alert has a runbook entry. The other halves are tested elsewhere:
- * docs/configuration.md's tables equal the declarations (test/unit/settings/settings.test.ts), the metrics table's types and
- * labels are those of a real page (test/e2e/alert-rules.test.ts).
+ * docs/configuration.md's tables equal the declarations (test/unit/settings/settings.test.ts), the metrics table's
+ * types and labels are those of a real page (test/e2e/alert-rules.test.ts).
  */
 const ROOT = join(__dirname, "..", "..", "..");
 const PAGES = ["README.md", "docs/deploying.md", "docs/operations.md", "docs/configuration.md", "docs/security.md"];
@@ -140,6 +140,22 @@ describe("the operator's pages name what exists", () => {
         }
       }
     expect(problems).toEqual([]);
+  });
+
+  it("counts the upstream series at 0 as the code does (docs/architecture.md, new endpoint step 8)", () => {
+    // A new endpoint adds one series per outcome; the count was written by hand in two places that nothing compared.
+    const series = AOPAY_ENDPOINT_NAMES.length * AOPAY_OUTCOMES.length;
+    const operations = /for every endpoint and outcome \((\d+) series\)/.exec(read("docs/operations.md"));
+    const comment = /(\d+) upstream series \((\d+) endpoints, (\d+)[\s*]+outcomes\)/.exec(
+      read("src/observability/metrics.ts"),
+    );
+    expect({
+      operationsMd: Number(operations?.[1]),
+      startAtZeroComment: comment?.slice(1).map(Number),
+    }).toEqual({
+      operationsMd: series,
+      startAtZeroComment: [series, AOPAY_ENDPOINT_NAMES.length, AOPAY_OUTCOMES.length],
+    });
   });
 });
 
