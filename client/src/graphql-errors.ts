@@ -47,6 +47,11 @@ export interface AopayErrorExtensions {
   readonly requestId?: string;
   /** Every bad input field (BAD_USER_INPUT only). */
   readonly fields?: readonly FieldProblem[];
+  /**
+   * Seconds to wait before sending the same request again, as the answer's `Retry-After` header says (OVERLOADED,
+   * SERVICE_UNAVAILABLE, REQUEST_TIMEOUT): nothing was done. Absent on the other codes.
+   */
+  readonly retryAfterSeconds?: number;
   readonly [key: string]: unknown;
 }
 
@@ -85,6 +90,19 @@ export function requestIdOf(errors: ErrorsLike): string | null {
   for (const error of errors ?? []) {
     const id = error.extensions?.requestId;
     if (typeof id === "string" && id.length > 0) return id;
+  }
+  return null;
+}
+
+/**
+ * The wait the server gave on the first error that carries one (`extensions.retryAfterSeconds`, the same seconds as
+ * its `Retry-After` header: 503 OVERLOADED and SERVICE_UNAVAILABLE, 408 REQUEST_TIMEOUT), or null. Read where the
+ * header is out of reach: Apollo Client 4 hands such a refusal on as GraphQL errors (CombinedGraphQLErrors).
+ */
+export function retryAfterOf(errors: ErrorsLike): number | null {
+  for (const error of errors ?? []) {
+    const seconds = error.extensions?.retryAfterSeconds;
+    if (typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 0) return seconds;
   }
   return null;
 }

@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AdmissionConfig } from "../config";
 import { EdgeCode } from "../graphql/edge-code";
 import { clientIpKey } from "./client-ip";
-import { errorBody, GRAPHQL_PATH } from "./error-body";
+import { errorBody, GRAPHQL_PATH, refusalType } from "./error-body";
+import { closesUnreadBody } from "./node-limits";
 import type { GraphQLExchange } from "./exchange";
 import type { Cors } from "./cors";
 import { RefusedReads } from "./refused-reads";
@@ -165,6 +166,7 @@ export class Admission {
       reason === "client_share" ? CLIENT_SHARE_MESSAGE : OVERLOADED_MESSAGE,
       EdgeCode.OVERLOADED,
       requestId,
+      this.config.retryAfterSeconds,
     );
   }
 
@@ -233,6 +235,8 @@ export interface RawAdmissionOptions {
   cors: Cors["addHeaders"];
   /** Applied to the socket of every refusal, as to every response (RESPONSE_WRITE_TIMEOUT_MS, node-limits.ts). */
   onRefusal: (socket: Socket) => void;
+  /** BODY_LIMIT_BYTES: a refusal closes a connection announcing a larger body (node-limits.ts closesUnreadBody). */
+  bodyLimit: number;
   /** Refusals are counted, not logged one by one: called at most once per REFUSALS_LOG_INTERVAL_MS with the count. */
   logRefusals: (refused: number, overSeconds: number) => void;
 }
@@ -285,15 +289,19 @@ export function guardServer(server: Server, admission: Admission, options: RawAd
       return;
     }
     const requestId = freshRequestId();
-    const body = JSON.stringify(errorBody(OVERLOADED_MESSAGE, EdgeCode.OVERLOADED, requestId));
+    const body = JSON.stringify(admission.overloadedBody(requestId));
     options.onRefusal(req.socket);
     const headers: Record<string, string | number> = {
-      "content-type": "application/json; charset=utf-8",
+      "content-type": refusalType(req.headers.accept),
       "content-length": Buffer.byteLength(body),
       "x-request-id": requestId,
       "retry-after": retryAfter,
     };
     options.cors(headers, req.headers.origin);
+    // The type depends on Accept (refusalType), after CORS's `Vary: Origin`.
+    headers.vary = "Origin, Accept";
+    // A large or unannounced body is not read after the refusal (closesUnreadBody); a usual one is, in its turn.
+    if (closesUnreadBody(503, req, options.bodyLimit)) headers.connection = "close";
     res.writeHead(503, headers);
     res.end(body);
     admission.refused(req.socket);

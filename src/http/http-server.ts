@@ -49,7 +49,7 @@ import {
   payloadWithRequestId,
 } from "./exchange";
 import { EdgeCode } from "../graphql/edge-code";
-import { errorBody, GRAPHQL_PATH } from "./error-body";
+import { errorBody, GRAPHQL_PATH, refusalRepresentation, refusalType } from "./error-body";
 
 /** The HTTP server: Fastify, and the thin GraphQL route in front of it once given its answerer. */
 export interface HttpServer {
@@ -243,7 +243,12 @@ export async function createHttpServer(
         .headers(headers)
         .header("retry-after", drainingRetryAfter)
         .send(
-          errorBody("The server is shutting down: send the request again.", EdgeCode.SERVICE_UNAVAILABLE, request.id),
+          errorBody(
+            "The server is shutting down: send the request again.",
+            EdgeCode.SERVICE_UNAVAILABLE,
+            request.id,
+            config.admission.retryAfterSeconds,
+          ),
         );
       return;
     }
@@ -280,6 +285,7 @@ export async function createHttpServer(
         draining: () => draining,
         cors: cors.addHeaders,
         onRefusal: (socket) => limitResponseWrite(socket, limits),
+        bodyLimit: config.bodyLimitBytes,
         logRefusals: (refused, overSeconds) =>
           logger.warn(
             { refused, overSeconds, code: EdgeCode.OVERLOADED },
@@ -336,16 +342,23 @@ export async function createHttpServer(
     if (admission && typeof payload === "string") admission.answered(reply.raw);
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
-    if (draining || closesUnreadBody(reply.statusCode, request.raw)) reply.header("connection", "close");
+    const status = reply.statusCode;
+    if (draining || closesUnreadBody(status, request.raw, config.bodyLimitBytes)) reply.header("connection", "close");
     // Apollo's own 405 (a HEAD: Fastify hands it the GET route's HEAD) says `Allow: GET, POST`; every other answer
     // about this path's methods names OPTIONS too (ALLOWED_METHODS).
-    if (reply.statusCode === 405 && request.routeOptions.url === GRAPHQL_PATH) reply.header("allow", ALLOW_GRAPHQL);
+    if (status === 405 && request.routeOptions.url === GRAPHQL_PATH) reply.header("allow", ALLOW_GRAPHQL);
+    if (status < 400 || typeof payload !== "string") return done(null, payload);
+    // A refusal (ours or Apollo's) speaks the media type the client's Accept asked for (error-body.ts refusalType):
+    // application/graphql-response+json to a spec client, whose non-2xx answers are then GraphQL responses to it.
+    const representation = refusalRepresentation(
+      reply.getHeader("content-type"),
+      reply.getHeader("vary"),
+      request.headers.accept,
+    );
+    if (representation) void reply.header("content-type", representation.type).header("vary", representation.vary);
     // Refusals Apollo answers before its request pipeline (CSRF prevention, batching, malformed bodies) carry no
     // request id in their body: add it. Error statuses only; success bodies are never parsed.
-    done(
-      null,
-      typeof payload === "string" ? payloadWithRequestId(reply.statusCode, payload, request as ClientRequest) : payload,
-    );
+    done(null, payloadWithRequestId(status, payload, request as ClientRequest));
   });
 
   fastify.setNotFoundHandler((request, reply) => {
@@ -399,7 +412,8 @@ export async function createHttpServer(
     );
     res.writeHead(417, {
       ...headers,
-      "content-type": "application/json; charset=utf-8",
+      vary: "Origin, Accept",
+      "content-type": refusalType(req.headers.accept),
       "content-length": Buffer.byteLength(body),
       "x-request-id": requestId,
       connection: "close",

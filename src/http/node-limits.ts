@@ -7,7 +7,7 @@ import type { Cors } from "./cors";
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from "./server.settings";
 import { DEFAULT_ADMISSION_RETRY_AFTER_SECONDS } from "./admission.settings";
 import { EdgeCode } from "../graphql/edge-code";
-import { errorBody } from "./error-body";
+import { errorBody, refusalType } from "./error-body";
 import { freshRequestId } from "./request-id";
 
 /**
@@ -74,7 +74,8 @@ function clientErrorStatus(code: string | undefined): number {
  * `Origin` when allowed, so that a page reads a 408 for its trickled body, or a 431 for its too long URL, as such and
  * not as "Failed to fetch". For a request whose headers had arrived the origin is the parsed header's; for one the
  * parser refused (431, 400) it is read from the bytes the parser was given (`rawPacket`, `originInRaw` below), and
- * only when that header line arrived whole. With none known: `Vary: Origin` only.
+ * only when that header line arrived whole. With none known: no Access-Control header. Its Content-Type follows the
+ * request's `Accept` as every refusal's does (error-body.ts refusalType), read the same way, so `Vary` names both.
  */
 export function answerClientError(
   error: Error & { code?: string },
@@ -97,19 +98,24 @@ export function answerClientError(
   countRefusal?.(status, CLIENT_ERRORS[status].code);
   if (socket.writable && !response?.headersSent) {
     const { message, code, retryAfter } = CLIENT_ERRORS[status];
-    const body = JSON.stringify(errorBody(message, code, requestId));
+    const body = JSON.stringify(errorBody(message, code, requestId, retryAfter ? retryAfterSeconds : undefined));
+    const raw = (error as { rawPacket?: unknown }).rawPacket;
+    const parsed = response?.req?.headers;
     let corsLines = "";
     if (cors) {
       const headers: Record<string, string | number> = {};
-      const parsed = response?.req?.headers.origin;
-      const origin = typeof parsed === "string" ? parsed : originInRaw((error as { rawPacket?: unknown }).rawPacket);
-      cors(headers, origin);
+      cors(headers, typeof parsed?.origin === "string" ? parsed.origin : headerInRaw(raw, "origin"));
+      delete headers.vary;
       // Written as it is: only an allowed origin is echoed, and it passed Node's header parser (no CR or LF).
       for (const [name, value] of Object.entries(headers)) corsLines += `${name}: ${value}\r\n`;
     }
+    // The type by Accept, as every refusal's (error-body.ts refusalType); read from the bytes as Origin is, when the
+    // parser refused the headers. Vary names both.
+    const type = refusalType(typeof parsed?.accept === "string" ? parsed.accept : headerInRaw(raw, "accept"));
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${type}\r\n` +
         `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n${corsLines}` +
+        `vary: ${cors ? "Origin, Accept" : "Accept"}\r\n` +
         `${retryAfter ? `retry-after: ${retryAfterSeconds}\r\n` : ""}connection: close\r\n\r\n${body}`,
     );
     // Closed once the answer is written; a client that does not read even that is cut a second later.
@@ -130,11 +136,21 @@ export function answerClientError(
  * cors.ts allows it, and an allowed origin is echoed as configured.
  */
 export function originInRaw(raw: unknown): string | undefined {
+  return headerInRaw(raw, "origin");
+}
+
+/** Raw header lines read as `originInRaw` reads Origin (a whole line); values with spaces inside (Accept's) too. */
+const RAW_HEADER_LINES: Record<"origin" | "accept", RegExp> = {
+  origin: /\r\norigin:[ \t]*([\x21-\x7e]+)[ \t]*\r\n/i,
+  accept: /\r\naccept:[ \t]*([\x20-\x7e]*?)[ \t]*\r\n/i,
+};
+
+function headerInRaw(raw: unknown, name: "origin" | "accept"): string | undefined {
   if (!Buffer.isBuffer(raw)) return undefined;
   const text = raw.toString("latin1");
   const end = text.indexOf("\r\n\r\n");
   const head = end === -1 ? text : text.slice(0, end + 2);
-  return /\r\norigin:[ \t]*([\x21-\x7e]+)[ \t]*\r\n/i.exec(head)?.[1];
+  return RAW_HEADER_LINES[name].exec(head)?.[1];
 }
 
 /**
@@ -143,12 +159,20 @@ export function originInRaw(raw: unknown): string | undefined {
  * and drops it to get to the next request, however long: a 401 to a client without credentials read 20 MiB announced
  * after it, 640 times BODY_LIMIT_BYTES (bounded only by REQUEST_TIMEOUT_MS), and so did a 415 for a content type
  * refused unread (test/e2e/http-boundary.test.ts). As the refusals of representation.ts and of a body over the limit
- * already did. Not a 503: admission's refusal reads the connection's next request in its turn (refused-reads.ts),
- * and the drain's closes it anyway.
+ * already did.
+ *
+ * A 503 (admission's, before the body: at the door or for the client's share) closes only when the body is over
+ * `bodyLimit` (BODY_LIMIT_BYTES) or its length unannounced (chunked): before, it never closed, and a 20 MiB announced
+ * after a refused request's headers was read and dropped too. A body within the limit (every request this server
+ * would serve) is still read, as it would have been served, so that the connection's next request is read in its
+ * turn (refused-reads.ts: under overload, clients reconnecting would cost more than the few KiB read). The drain's
+ * 503 closes anyway.
  */
-export function closesUnreadBody(status: number, req: IncomingMessage): boolean {
-  if (status < 400 || status === 503 || req.complete) return false;
+export function closesUnreadBody(status: number, req: IncomingMessage, bodyLimit: number): boolean {
+  if (status < 400 || req.complete) return false;
   const length = req.headers["content-length"];
+  if (status === 503)
+    return length === undefined ? req.headers["transfer-encoding"] !== undefined : +length > bodyLimit;
   return (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined;
 }
 

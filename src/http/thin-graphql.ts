@@ -11,7 +11,7 @@ import type { HttpLimits } from "../config";
 import { type AccessSummary, logAccess, type RefusalCounter } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import type { Cors } from "./cors";
-import { GRAPHQL_PATH } from "./error-body";
+import { GRAPHQL_PATH, JSON_TYPE, refusalRepresentation } from "./error-body";
 import {
   acceptClient,
   authRefusal,
@@ -308,7 +308,7 @@ class ThinRequest implements GraphQLExchange {
   #send(answer: EdgeAnswer): void {
     const headers = this.#headers;
     if (answer.headers) Object.assign(headers, answer.headers);
-    headers["content-type"] = "application/json; charset=utf-8";
+    headers["content-type"] = JSON_TYPE;
     this.#end(answer.status, JSON.stringify(answer.body));
   }
 
@@ -340,11 +340,19 @@ class ThinRequest implements GraphQLExchange {
   #end(status: number, payload: string): void {
     this.#onSend();
     // A refusal before the body was read (a 401): closed, not read to its end (node-limits.ts closesUnreadBody).
-    if (closesUnreadBody(status, this.req)) this.#headers.connection = "close";
+    if (closesUnreadBody(status, this.req, this.options.bodyLimit)) this.#headers.connection = "close";
     // The answer is written: its admission place is given back now, not when the client has read it (Admission.take).
     this.options.admission?.answered(this.res);
-    const body = payloadWithRequestId(status, payload, this);
     const headers = this.#headers;
+    // Error statuses only, as Fastify's onSend (http-server.ts): the refusal's type by Accept (refusalType).
+    if (status >= 400) {
+      const representation = refusalRepresentation(headers["content-type"], headers.vary, this.headers.accept);
+      if (representation) {
+        headers["content-type"] = representation.type;
+        headers.vary = representation.vary;
+      }
+    }
+    const body = payloadWithRequestId(status, payload, this);
     headers["content-length"] = Buffer.byteLength(body);
     this.res.writeHead(status, headers);
     this.res.end(body);

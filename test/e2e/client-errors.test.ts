@@ -29,8 +29,9 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 /**
  * The errors an app meets before any result, through Apollo Client 4 (what the hooks use) and the SDK, against the real
  * server and loopback stand-ins: each surfaces the server's code where one arrived, the same for both clients. Under
- * Apollo, refusals answered before GraphQL runs (401, 503) are a ServerError holding the body as text only; the code
- * was readable only by parsing that text (errorCodeOf, docs/clients.md "React (Apollo Client 4)").
+ * Apollo, refusals answered before GraphQL runs (401, 503) were a ServerError holding the body as text only, the code
+ * readable only by parsing that text (errorCodeOf); they now arrive as GraphQL errors (the server answers Apollo
+ * Client's Accept with application/graphql-response+json). A proxy's answer is still a ServerError.
  */
 describe("client errors: the server's code through Apollo Client 4 and the SDK", () => {
   let t: TestStack;
@@ -42,8 +43,14 @@ describe("client errors: the server's code through Apollo Client 4 and the SDK",
   it("401 without an API key: UNAUTHENTICATED from both clients, with the request id", async () => {
     const client = apollo(t.graphqlUrl);
     const failed = await rejection(client.query({ query: ServiceInfoDocument }));
-    expect({ server: ServerError.is(failed), code: errorCodeOf(failed), meta: requestMetaOf(failed) }).toEqual({
-      server: true,
+    // GraphQL errors: the 401 speaks application/graphql-response+json, which Apollo Client asks for first. Before, a
+    // ServerError holding the body as text (test/e2e/refusal-media-type.test.ts).
+    expect({
+      graphql: CombinedGraphQLErrors.is(failed),
+      code: errorCodeOf(failed),
+      meta: requestMetaOf(failed),
+    }).toEqual({
+      graphql: true,
       code: "UNAUTHENTICATED",
       meta: { requestId: expect.stringMatching(UUID), replayed: false, retryAfterSeconds: null },
     });

@@ -1,4 +1,4 @@
-import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
+import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCache } from "@apollo/client";
 import { ServerError } from "@apollo/client/errors";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -56,7 +56,7 @@ describe("clients and Retry-After: a 503 OVERLOADED from the real server", () =>
     expect(upstream.calls).toHaveLength(1);
   });
 
-  it("React link: mutate() rejects with a ServerError whose requestMetaOf has retryAfterSeconds 7 and errorCodeOf OVERLOADED; a served result has null", async () => {
+  it("React link: mutate() rejects with CombinedGraphQLErrors whose requestMetaOf has retryAfterSeconds 7 and errorCodeOf OVERLOADED; a served result has null", async () => {
     upstream.calls.length = 0;
     const client = new ApolloClient({
       link: ApolloLink.from([createRequestMetaLink(), new HttpLink({ uri: t.graphqlUrl })]),
@@ -72,7 +72,9 @@ describe("clients and Retry-After: a 503 OVERLOADED from the real server", () =>
         () => new Error("expected a rejection"),
         (error: unknown) => error,
       );
-    expect(ServerError.is(failed)).toBe(true);
+    // GraphQL errors, not a ServerError's text: the refusal speaks application/graphql-response+json, which Apollo
+    // Client asks for first (test/e2e/refusal-media-type.test.ts).
+    expect(CombinedGraphQLErrors.is(failed)).toBe(true);
     expect(requestMetaOf(failed)).toEqual({
       requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       replayed: false,

@@ -112,7 +112,11 @@ describe("admission: refusals answered at the socket", () => {
     expect(get.headers["retry-after"]).toBe("1");
     expect(get.headers["content-type"]).toBe("application/json; charset=utf-8");
     const getBody = (await get.body.json()) as { errors: Array<{ extensions: { code: string; requestId: string } }> };
-    expect(getBody.errors[0].extensions).toEqual({ code: "OVERLOADED", requestId: get.headers["x-request-id"] });
+    expect(getBody.errors[0].extensions).toEqual({
+      code: "OVERLOADED",
+      requestId: get.headers["x-request-id"],
+      retryAfterSeconds: 1,
+    });
     // HEAD reaches Fastify's router (a route it derives from GET): refused there by the hook, same status and header.
     const head = await request(t.graphqlUrl, { method: "HEAD" });
     expect(head.statusCode).toBe(503);

@@ -182,7 +182,7 @@ describe("graceful stop", () => {
       expect(late.headers["retry-after"]).toBe("3");
       expect(late.headers["access-control-allow-origin"]).toBe("http://localhost:5173");
       expect(late.headers["access-control-expose-headers"]).toBe("x-request-id, idempotent-replayed, retry-after");
-      expect(late.headers.vary).toBe("Origin");
+      expect(late.headers.vary).toBe("Origin, Accept");
       // The request's own id (http/request-id.ts), not the caller's.
       const lateId = late.headers["x-request-id"] as string;
       expect(lateId).toMatch(/^[0-9a-f-]{36}$/);
@@ -191,7 +191,7 @@ describe("graceful stop", () => {
         errors: [
           {
             message: "The server is shutting down: send the request again.",
-            extensions: { code: "SERVICE_UNAVAILABLE", requestId: lateId },
+            extensions: { code: "SERVICE_UNAVAILABLE", requestId: lateId, retryAfterSeconds: 3 },
           },
         ],
       });

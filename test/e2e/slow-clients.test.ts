@@ -37,7 +37,17 @@ function expect408(raw: string): string {
   const body = JSON.parse(res.body) as {
     errors: Array<{ message: string; extensions: { code: string; requestId: string } }>;
   };
-  expect(body.errors[0].extensions).toEqual({ code: "REQUEST_TIMEOUT", requestId: res.headers["x-request-id"] });
+  // The wait in the body too, for a client that hands on only the errors (Apollo Client's CombinedGraphQLErrors).
+  expect(body.errors[0].extensions).toEqual({
+    code: "REQUEST_TIMEOUT",
+    requestId: res.headers["x-request-id"],
+    retryAfterSeconds: 1,
+  });
+  // Its type follows Accept, as every refusal's (none sent here: JSON).
+  expect({ type: res.headers["content-type"], vary: res.headers.vary }).toEqual({
+    type: "application/json; charset=utf-8",
+    vary: "Origin, Accept",
+  });
   return res.headers["x-request-id"];
 }
 
@@ -120,10 +130,10 @@ describe("slow clients are cut, production settings", () => {
     expect408(clients[0].received());
     expect(allowed.headers["access-control-allow-origin"]).toBe(ALLOWED_ORIGIN);
     expect(allowed.headers["access-control-expose-headers"]).toContain("x-request-id");
-    expect(allowed.headers.vary).toBe("Origin");
+    expect(allowed.headers.vary).toBe("Origin, Accept");
     expect408(clients[1].received());
     expect(other.headers["access-control-allow-origin"]).toBeUndefined();
-    expect(other.headers.vary).toBe("Origin");
+    expect(other.headers.vary).toBe("Origin, Accept");
   });
 
   it("ten bodies sent one byte at a time without an API key: refused 401 at once, and the connection closed with it (its body is never read)", async () => {

@@ -9,11 +9,13 @@ const MAX_BODY_CHARS = 16_384;
  * The server's error code of an error Apollo Client rejected with (from `mutate()`, `query()`, or a hook's `error`),
  * the one the SDK gives as `errors[0].extensions.code`; null when no answer of this server's arrived.
  *
- * Why it is needed: the server answers some requests before GraphQL runs, with an HTTP error status and a JSON
- * GraphQL body: 401 `UNAUTHENTICATED`, 503 `OVERLOADED` (with `Retry-After`) or `SERVICE_UNAVAILABLE` (draining),
- * 413, 415, 408 ... Apollo Client 4 rejects such an answer with a `ServerError` that holds the body only as text
- * (`bodyText`), so without this an app can tell a missing API key from an overload only by the status. GraphQL errors
- * (`CombinedGraphQLErrors`: `BAD_USER_INPUT`, `IDEMPOTENCY_KEY_REUSED` ...) give their first error's code.
+ * Why it is needed: the server answers some requests before GraphQL runs, with an HTTP error status and a GraphQL
+ * body: 401 `UNAUTHENTICATED`, 503 `OVERLOADED` (with `Retry-After`) or `SERVICE_UNAVAILABLE` (draining), 413, 415,
+ * 408 ... Sent as `application/graphql-response+json` (what Apollo Client 4 asks for first), Apollo rejects such an
+ * answer with a `CombinedGraphQLErrors`, as it does GraphQL errors (`BAD_USER_INPUT`, `IDEMPOTENCY_KEY_REUSED` ...):
+ * their first error's code. Sent as `application/json` (servers before that change, a client whose HttpLink asks
+ * for JSON only), it is a `ServerError` holding the body only as text (`bodyText`): parsed here, so that an app
+ * tells a missing API key from an overload by more than the status.
  *
  * Null for: a network error (server down, connection reset, and a browser origin the server's CORS_ORIGINS refuses,
  * which the browser reports as `TypeError: Failed to fetch` without the server's 403 `ORIGIN_NOT_ALLOWED`: the page

@@ -1,8 +1,8 @@
 import { ApolloLink } from "@apollo/client";
 import { ServerError } from "@apollo/client/errors";
 import { map } from "rxjs";
-import { requestIdOf } from "../graphql-errors.js";
-import { retryAfterSeconds } from "../retry-after.js";
+import { requestIdOf, retryAfterOf } from "../graphql-errors.js";
+import { MAX_RETRY_AFTER_SECONDS, MIN_RETRY_AFTER_SECONDS, retryAfterSeconds } from "../retry-after.js";
 
 /**
  * What the server says about a request in HTTP headers, which Apollo Client does not pass on by itself: the
@@ -16,7 +16,9 @@ export interface RequestMeta {
   /**
    * Seconds from `Retry-After`, null without one. The server sends it with the HTTP 503 `OVERLOADED` it answers
    * before GraphQL runs: nothing was done, and the same request may be sent again after this many seconds. Such a
-   * refusal reaches `mutate()` as a rejected ServerError; read it with requestMetaOf(error).
+   * refusal reaches `mutate()` as a rejected CombinedGraphQLErrors (the server answers Apollo Client's Accept with
+   * application/graphql-response+json; a proxy's 503 is a ServerError); read it with requestMetaOf(error), which
+   * without the link takes the same seconds from the errors' `extensions.retryAfterSeconds`.
    */
   readonly retryAfterSeconds: number | null;
 }
@@ -49,8 +51,8 @@ export function createRequestMetaLink(): ApolloLink {
 
 /**
  * The request id, replay flag and Retry-After wait of a mutation or query outcome: a result from `mutate()` (through
- * createRequestMetaLink), or the error it failed with (GraphQL errors carry `extensions.requestId`; a
- * ServerError carries the HTTP response). Null id when none is known.
+ * createRequestMetaLink), or the error it failed with (GraphQL errors carry `extensions.requestId`, and a refusal's
+ * `extensions.retryAfterSeconds`; a ServerError carries the HTTP response). Null id when none is known.
  */
 export function requestMetaOf(outcome: { extensions?: Record<string, unknown> } | unknown): RequestMeta {
   const extensions = (outcome as { extensions?: Record<string, unknown> } | null | undefined)?.extensions;
@@ -69,6 +71,14 @@ export function requestMetaOf(outcome: { extensions?: Record<string, unknown> } 
       retryAfterSeconds: retryAfterSeconds(headers.get("retry-after")),
     };
   }
+  // GraphQL errors (CombinedGraphQLErrors, without the link): the id and the wait the server put in them.
   const errors = (outcome as { errors?: unknown } | null | undefined)?.errors;
-  return { requestId: Array.isArray(errors) ? requestIdOf(errors) : null, replayed: false, retryAfterSeconds: null };
+  if (!Array.isArray(errors)) return { requestId: null, replayed: false, retryAfterSeconds: null };
+  const wait = retryAfterOf(errors);
+  return {
+    requestId: requestIdOf(errors),
+    replayed: false,
+    retryAfterSeconds:
+      wait === null ? null : Math.min(Math.max(MIN_RETRY_AFTER_SECONDS, wait), MAX_RETRY_AFTER_SECONDS),
+  };
 }

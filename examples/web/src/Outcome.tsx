@@ -42,19 +42,21 @@ export function FailureNotice({ failure }: { failure: FailureFieldsFragment }) {
 
 /**
  * An error instead of a result: GraphQL errors, an HTTP error, or no answer at all. `retryAfterSeconds` is the
- * server's Retry-After (requestMetaOf), which only its 503 OVERLOADED carries: that refusal did nothing.
+ * server's Retry-After (requestMetaOf), which only its refusals that did nothing carry (503 OVERLOADED, 408). The
+ * server's own arrive as GraphQL errors (it answers Apollo Client's Accept with application/graphql-response+json);
+ * a proxy's 503 as a ServerError.
  */
 export function ErrorNotice({ error, retryAfterSeconds }: { error: unknown; retryAfterSeconds: number | null }) {
   let text: string;
-  if (CombinedGraphQLErrors.is(error)) {
+  if (retryAfterSeconds !== null && (CombinedGraphQLErrors.is(error) || ServerError.is(error))) {
+    text = `The server is busy and did nothing: nothing was sent. Try again in ${retryAfterSeconds} s.`;
+  } else if (CombinedGraphQLErrors.is(error)) {
     const codes = error.errors.map((e) => e.extensions?.code);
     const problems = fieldProblems(error.errors);
     const other = Object.entries(problems).filter(([field]) => !field.startsWith("input."));
     text = codes.includes("BAD_USER_INPUT")
       ? `Please correct the highlighted fields.${other.map(([field, problem]) => ` ${field}: ${problem}.`).join("")} Nothing was sent.`
       : `${error.errors.map((e) => e.message).join(" ")} (${codes.join(", ")})`;
-  } else if (ServerError.is(error) && retryAfterSeconds !== null) {
-    text = `The server is busy and did nothing: nothing was sent. Try again in ${retryAfterSeconds} s.`;
   } else if (ServerError.is(error)) {
     text = `The server answered HTTP ${error.statusCode}. Sending again is safe: it reuses the same Idempotency-Key.`;
   } else {

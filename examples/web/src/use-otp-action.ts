@@ -48,7 +48,8 @@ export function useOtpAction<TInput, TData>(
         if (!hasInFlightConflict(result.data)) action.current = null;
         setOutcome({ data: result.data ?? undefined, meta: requestMetaOf(result), idempotencyKey });
       } catch (error) {
-        // GraphQL errors are an answer (nothing was sent). A network failure is not: keep the key for the retry.
+        // GraphQL errors are an answer (nothing was sent: a refusal before GraphQL ran, 401 or 503, is one too). A
+        // network failure is not: keep the key for the retry.
         if (CombinedGraphQLErrors.is(error)) action.current = null;
         setOutcome({ error, meta: requestMetaOf(error), idempotencyKey });
       } finally {
