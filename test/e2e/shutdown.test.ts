@@ -175,7 +175,14 @@ describe("graceful stop", () => {
         method: "POST",
         url: "/graphql",
         // From a browser page on a loopback origin (allowed outside production): it must be able to read the 503.
-        headers: { "content-type": "application/json", "x-request-id": LATE_ID, origin: "http://localhost:5173" },
+        // Apollo Client 4's Accept: the refusal is a GraphQL response it reads as such (api.md "Refusals before
+        // GraphQL runs").
+        headers: {
+          "content-type": "application/json",
+          "x-request-id": LATE_ID,
+          origin: "http://localhost:5173",
+          accept: "application/graphql-response+json,application/json;q=0.9",
+        },
         payload: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277100") }),
       });
       expect(late.statusCode).toBe(503);
@@ -183,6 +190,7 @@ describe("graceful stop", () => {
       expect(late.headers["access-control-allow-origin"]).toBe("http://localhost:5173");
       expect(late.headers["access-control-expose-headers"]).toBe("x-request-id, idempotent-replayed, retry-after");
       expect(late.headers.vary).toBe("Origin, Accept");
+      expect(late.headers["content-type"]).toBe("application/graphql-response+json; charset=utf-8");
       // The request's own id (http/request-id.ts), not the caller's.
       const lateId = late.headers["x-request-id"] as string;
       expect(lateId).toMatch(/^[0-9a-f-]{36}$/);
