@@ -30,12 +30,13 @@ import { freshRequestId } from "./request-id";
  *     EventLoopSampler, every 50 ms), less the sampling period (under-pressure's formula over its
  *     monitorEventLoopDelay). A saturated CPU shows up there before anywhere else.
  *
- * A refused request gets HTTP 503, `Retry-After`, and `{ errors: [{ extensions: { code: "OVERLOADED", requestId } }] }`
- * from the first onRequest hook after the request id: before authentication and before its body is read, when the
- * places are all taken as its headers arrive; or, rarely, once its body has arrived, when the last place went in
- * the meantime (`take`). Its
- * connection's next request is then read in its turn, at most ADMISSION_REFUSED_READS_PER_TURN per event-loop turn
- * (refused-reads.ts: why).
+ * A refused request gets HTTP 503, `Retry-After`, and
+ * `{ errors: [{ extensions: { code: "OVERLOADED", requestId, retryAfterSeconds } }] }` in the media type its Accept
+ * asked for (error-body.ts refusalType), from the first onRequest hook after the request id: before authentication
+ * and before its body is read, when the places are all taken as its headers arrive; or, rarely, once its body has
+ * arrived, when the last place went in the meantime (`take`). Its connection's next request is then read in its
+ * turn, at most ADMISSION_REFUSED_READS_PER_TURN per event-loop turn (refused-reads.ts: why), unless it announced a
+ * body over BODY_LIMIT_BYTES or of unknown length: then it is closed (node-limits.ts closesUnreadBody).
  */
 
 import { EventLoopSampler } from "../observability/eventloop-lag";

@@ -79,7 +79,8 @@ const JSON_PARSE_OPTIONS = { protoAction: "error", constructorAction: "error" } 
  * is read, the connection guard's release, the body read under BODY_LIMIT_BYTES with Fastify's error codes (413, Content-Length mismatch, empty,
  * invalid JSON with secure-json-parse's `__proto__`/`constructor` refusal, each with `connection: close`), the
  * document checks, the GraphQL answer, the response write limit, `connection: close` while draining, the request id
- * added to error bodies, the error handler, and one access line when the response has finished.
+ * added to error bodies and their media type by Accept (error-body.ts refusalRepresentation), the error handler, and
+ * one access line when the response has finished.
  * test/e2e/thin-graphql.test.ts compares its answers, access lines and CORS warnings with Fastify's for a matrix of
  * unusual requests, with and without Origin.
  */
