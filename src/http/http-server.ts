@@ -180,14 +180,19 @@ export async function createHttpServer(
           countRefusal,
         ),
       );
+      // No onSend hook runs for these either: the refusal's media type by Accept is set here (refusalType).
       void (reply as FastifyReply)
         .code(status)
         .header("x-request-id", request.id)
+        .header("content-type", refusalType(request.headers.accept))
+        .header("vary", "Accept")
         .send(
-          errorBody(
-            status >= 500 ? "Unexpected error." : "Bad request.",
-            status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST,
-            request.id,
+          JSON.stringify(
+            errorBody(
+              status >= 500 ? "Unexpected error." : "Bad request.",
+              status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST,
+              request.id,
+            ),
           ),
         );
     },

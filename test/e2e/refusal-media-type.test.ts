@@ -235,6 +235,17 @@ describe.each([
       "BAD_REQUEST",
     ],
     [
+      "400 a malformed URL (Fastify's router)",
+      (accept) =>
+        sendRaw(
+          t.baseUrl,
+          `GET /graphql%zz HTTP/1.1\r\nHost: x\r\n${accept === undefined ? "" : `accept: ${accept}\r\n`}` +
+            `x-api-key: ${KEY_A}`,
+        ),
+      400,
+      "BAD_REQUEST",
+    ],
+    [
       "431 headers over MAX_HEADER_BYTES (refused by Node's parser)",
       (accept) =>
         sendRaw(
