@@ -175,7 +175,7 @@ describe("graceful stop", () => {
         method: "POST",
         url: "/graphql",
         // From a browser page on a loopback origin (allowed outside production): it must be able to read the 503.
-        // Apollo Client 4's Accept: the refusal is a GraphQL response it reads as such (api.md "Refusals before
+        // Apollo Client 4's Accept: the refusal is a GraphQL response it reads as such (docs/api.md "Refusals before
         // GraphQL runs").
         headers: {
           "content-type": "application/json",
