@@ -40,8 +40,19 @@ export interface CibilGenerateOtpAnswer {
   merchantTransactionId: string | null;
 }
 
-const STATUS: Record<string, CibilStatus> = { pending: "PENDING", success: "SUCCESS" };
-const NEXT_STEP: Record<string, CibilNextStep> = { "cibil-verify-answers": "VERIFY_ANSWERS" };
+/**
+ * AOPay's words (lower-cased `cibil_status`, `next_api_call` as sent) to ours: Maps, not object literals. Looked up in
+ * a literal, a word AOPay chose could name a property every object inherits: `constructor`, `__proto__` or `toString`
+ * read a function or Object.prototype as the status, and the client of a delivered OTP got INTERNAL_SERVER_ERROR
+ * instead of its challenge (an audit of a hostile upstream). The docs list no values for either: §1.3's example shows
+ * `"cibil_status": "Success"`, the GenerateOTP fixture (cibil/generate-otp.success.json) `Pending` and
+ * `cibil-verify-answers`; any other word reads UNRECOGNIZED.
+ */
+export const CIBIL_STATUS_WORDS: ReadonlyMap<string, CibilStatus> = new Map([
+  ["pending", "PENDING"],
+  ["success", "SUCCESS"],
+]);
+const NEXT_STEP: ReadonlyMap<string, CibilNextStep> = new Map([["cibil-verify-answers", "VERIFY_ANSWERS"]]);
 
 export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilGenerateOtpAnswer> = {
   name: "cibil.generateOtp",
@@ -88,7 +99,7 @@ export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilGenerateOt
       // An identifier (the client's next call sends it). The request's own id is one of the values an identifier must
       // not carry (TextScrubber.identifier), yet it is the answer expected here: that one is taken as it was sent.
       cibilId: readString(result.cibil_id) === input.cibilId ? input.cibilId : (id(result.cibil_id) ?? input.cibilId),
-      status: (statusWord && STATUS[statusWord]) || "UNRECOGNIZED",
+      status: (statusWord !== undefined && CIBIL_STATUS_WORDS.get(statusWord)) || "UNRECOGNIZED",
       question: questions
         ? {
             // SubmitOTP's question_key: sent back as it came.
@@ -101,7 +112,7 @@ export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilGenerateOt
             answerChoices: answerChoices(questions.AnswerChoice, scrubber),
           }
         : null,
-      nextStep: nextStepWord === undefined ? null : (NEXT_STEP[nextStepWord] ?? "UNRECOGNIZED"),
+      nextStep: nextStepWord === undefined ? null : (NEXT_STEP.get(nextStepWord) ?? "UNRECOGNIZED"),
       // AOPay's word as text: matched above as it came, shown scrubbed (it is free text from the answer).
       nextStepName: scrubbed(nextStepWord, scrubber),
       merchantTransactionId: envelope.merchantTransactionId ?? null,

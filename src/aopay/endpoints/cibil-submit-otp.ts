@@ -1,6 +1,6 @@
 import { type Endpoint, scrubbed } from "../endpoint";
 import { readObject, readString } from "../envelope";
-import type { CibilStatus } from "./cibil-generate-otp";
+import { CIBIL_STATUS_WORDS, type CibilStatus } from "./cibil-generate-otp";
 
 /**
  * CIBIL SubmitOTP: `GET /api/AOP/CibilScore/SubmitOTP` with a JSON body.
@@ -27,8 +27,6 @@ export interface CibilSubmitOtpAnswer {
   /** The (unmasked) id the customer verified, from the request: what the credit history is fetched with. */
   cibilId: string;
 }
-
-const STATUS: Record<string, CibilStatus> = { pending: "PENDING", success: "SUCCESS" };
 
 export const cibilSubmitOtp: Endpoint<SubmitCibilOtpRequest, CibilSubmitOtpAnswer> = {
   name: "cibil.submitOtp",
@@ -72,7 +70,7 @@ export const cibilSubmitOtp: Endpoint<SubmitCibilOtpRequest, CibilSubmitOtpAnswe
       // Free text: AOPay's masked form (`93626**`), shown to the client; never sent back (the request's id is). Scrubbed,
       // so an answer that does not mask it shows the id redacted, not in clear.
       cibilIdMasked: scrubbed(readString(result.cibil_id), scrubber),
-      status: (statusWord && STATUS[statusWord]) || "UNRECOGNIZED",
+      status: (statusWord !== undefined && CIBIL_STATUS_WORDS.get(statusWord)) || "UNRECOGNIZED",
       returningCustomer:
         returning === 1 || returning === true ? true : returning === 0 || returning === false ? false : null,
       scoreFetchDate: scrubbed(readString(result.cibil_score_fetch_date), scrubber),

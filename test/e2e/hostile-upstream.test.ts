@@ -1,0 +1,68 @@
+import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { fixtureJson } from "../helpers/fixtures";
+import { cibilInput, GENERATE_CIBIL_OTP, resultOf, SUBMIT_CIBIL_OTP } from "../helpers/operations";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * A hostile or broken AOPay (or a proxy before it): answers whose every byte is AOPay's choice. Each must end as a
+ * typed result with one upstream call per send, never as an INTERNAL_SERVER_ERROR after an OTP may have left.
+ */
+type Json = Record<string, unknown>;
+const GENERATED = fixtureJson("cibil/generate-otp.success") as Json & { result: Json };
+const SUBMITTED = fixtureJson("cibil/submit-otp.success") as Json & { result: Json };
+const SUBMISSION = {
+  input: { cibilId: "102277100", accessToken: "tok102277100", otp: "123456", questionKey: "q1", answerKey: "a1" },
+};
+
+/** AOPay with `generate` and `submit` at their paths, and `history` at GetCreditHistory. */
+function cibil(generate: Json, submit: Json = SUBMITTED, history: FakeHandler = json(200, SUBMITTED)): FakeHandler {
+  return (call, res, req) => {
+    if (call.path.endsWith("/GenerateOTP")) return json(200, generate)(call, res, req);
+    if (call.path.endsWith("/SubmitOTP")) return json(200, submit)(call, res, req);
+    return history(call, res, req);
+  };
+}
+
+describe("a hostile upstream: answers shaped to break us end as typed results", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: "1000" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+  beforeEach(() => {
+    upstream.calls.length = 0;
+  });
+
+  /** Words every object inherits a property of (a lookup in an object literal found a function or a prototype). */
+  const INHERITED = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"];
+
+  it.each(INHERITED)("GenerateOTP's cibil_status and next_api_call %j read UNRECOGNIZED", async (word) => {
+    upstream.respond(cibil({ ...GENERATED, result: { ...GENERATED.result, cibil_status: word, next_api_call: word } }));
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
+    expect(res.body.errors).toBeUndefined();
+    expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({
+      __typename: "CibilOtpChallenge",
+      status: "UNRECOGNIZED",
+      nextStep: "UNRECOGNIZED",
+      nextStepName: word,
+    });
+    expect(upstream.calls).toHaveLength(1);
+  });
+
+  it.each(INHERITED)("SubmitOTP's cibil_status %j reads UNRECOGNIZED", async (word) => {
+    upstream.respond(cibil(GENERATED, { ...SUBMITTED, result: { ...SUBMITTED.result, cibil_status: word } }));
+    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    expect(res.body.errors).toBeUndefined();
+    expect(resultOf(res.body, "submitCibilOtp")).toMatchObject({
+      __typename: "CibilOtpVerified",
+      status: "UNRECOGNIZED",
+    });
+    expect(upstream.calls.filter((c) => c.path.endsWith("/SubmitOTP"))).toHaveLength(1);
+  });
+});
