@@ -52,6 +52,8 @@ export interface Endpoint<In, Out> {
    * the process, and an unreadable 2xx answer to them is OUTCOME_UNKNOWN.
    */
   readonly sideEffect: boolean;
+  /** True when the answer's `result` is handed to the client as it came (OutcomeSpec.handsOnResult). */
+  readonly handsOnResult?: boolean;
   /**
    * Wire keys (dotted paths, one level deep) the mapping reads. Any other key in a success body is logged by name,
    * never by value, so operators can learn undocumented response shapes (docs/upstream/aopay-api.md Observation 10).

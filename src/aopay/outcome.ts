@@ -50,7 +50,22 @@ export interface OutcomeSpec {
   name: string;
   /** True when a call may send an SMS or change state upstream: an unreadable 2xx is then OUTCOME_UNKNOWN. */
   sideEffect: boolean;
+  /**
+   * True when the answer's `result` is handed to the client as it came (GetCreditHistory's report): its nesting is
+   * then bounded (MAX_HANDED_ON_DEPTH). Default false: an endpoint that reads named keys only is not affected by depth.
+   */
+  handsOnResult?: boolean;
 }
+
+/**
+ * The most levels of nesting of an answer's `result` handed to the client as it came (OutcomeSpec.handsOnResult; the
+ * `result` object itself is level 1). The docs give the credit history no shape at all (docs/upstream/aopay-api.md
+ * §1.4: "200 Json", no example). JSON.parse reads any depth, but the response is written by JSON.stringify, which is
+ * recursive: a report of 5,000 nested arrays (10 kB) overflowed its stack on Node 24, and the client of a verified OTP
+ * got HTTP 500 "Unexpected error." for the whole SubmitCibilOtp, its verification lost with it (an audit of a hostile
+ * upstream). 64 levels is far beyond any structured report and far below that overflow.
+ */
+export const MAX_HANDED_ON_DEPTH = 64;
 
 const MAX_RETRY_AFTER_SECONDS = 3600;
 
@@ -88,7 +103,9 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
   // The common answer, a 2xx success envelope, returns before anything below is built: the failure details scrub the
   // upstream message, which a success never uses (its mapping scrubs what it keeps). Measured: the eager scrub was
   // 0.26 % of a request's CPU in the bench's profile. Its code and reference (short) are scrubbed: they are logged.
-  if (envelope.kind === "success" && status >= 200 && status < 300) return scrubReferences(envelope, scrubber);
+  const success = envelope.kind === "success" && status >= 200 && status < 300;
+  if (success && (spec.handsOnResult !== true || nestedWithin(envelope.body.result, MAX_HANDED_ON_DEPTH)))
+    return scrubReferences(envelope, scrubber);
   const known: { upstreamCode?: string; message?: string } =
     envelope.kind === "unparseable" ? {} : scrubReferences(envelope, scrubber);
   const details = {
@@ -103,6 +120,8 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
   if (status < 200 || status >= 300)
     throw statusFailure(status, envelope.kind === "failure", spec.sideEffect, res.headers, describe, details);
   if (envelope.kind === "failure") throw classifyFailure("UPSTREAM_REJECTED", describe("rejected"), details);
+  if (success)
+    return unreadableSuccess(spec, describe(`result nested deeper than ${MAX_HANDED_ON_DEPTH} levels`), details);
   return unreadableSuccess(spec, describe("unreadable answer to a 2xx"), details);
 }
 
@@ -215,6 +234,23 @@ export function scrubbedText(text: string, scrubber: TextScrubber): string {
 
 function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * Whether `value` (parsed JSON) nests objects and arrays at most `max` levels deep (a scalar is 0 levels, `{}` 1).
+ * Iterative, as the point is a depth the call stack might not hold; it stops at the first path past `max`.
+ */
+export function nestedWithin(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, depth] = top;
+    if (node === null || typeof node !== "object") continue;
+    if (depth + 1 > max) return false;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    }
+  }
+  return true;
 }
 
 function describeBody(envelope: Envelope): string {

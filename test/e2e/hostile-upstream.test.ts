@@ -66,3 +66,70 @@ describe("a hostile upstream: answers shaped to break us end as typed results", 
     expect(upstream.calls.filter((c) => c.path.endsWith("/SubmitOTP"))).toHaveLength(1);
   });
 });
+
+/** `depth` levels of nesting: `{"d":{"d":…{"d":"leaf"}…}}` (the outermost object is level 1). */
+const nested = (depth: number): string => '{"d":'.repeat(depth) + '"leaf"' + "}".repeat(depth);
+
+describe("a credit report nested deeper than the response writer can hold", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+  const HISTORY_OF_VERIFIED = 'creditHistory":{"__typename":"CibilCreditHistory"';
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: "1000" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+  beforeEach(() => {
+    upstream.calls.length = 0;
+    t.logs.clear();
+  });
+
+  const report = (text: string) =>
+    cibil(GENERATED, SUBMITTED, (_call, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(`{"status":"SUCCESS","message":"ok","result":${text}}`);
+    });
+
+  it("5,000 levels (10 kB): the verification is answered, its history UPSTREAM_BAD_RESPONSE, with a warning", async () => {
+    upstream.respond(report(nested(5_000)));
+    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    const verified = resultOf(res.body, "submitCibilOtp");
+    expect(verified).toMatchObject({ __typename: "CibilOtpVerified", status: "SUCCESS" });
+    expect(verified.creditHistory).toMatchObject({ code: "UPSTREAM_BAD_RESPONSE", retryable: false });
+    expect(upstream.calls.filter((c) => c.path.endsWith("/SubmitOTP"))).toHaveLength(1);
+    const warning = t.logs.records().find((r) => r.level === "warn");
+    expect(warning).toMatchObject({
+      upstream: { endpoint: "cibil.creditHistory", outcome: "UPSTREAM_BAD_RESPONSE", httpStatus: 200 },
+    });
+    expect(warning?.msg).toContain("nested deeper than 64 levels");
+    expect(t.logs.raw()).not.toContain("leaf");
+  });
+
+  it("arrays count as objects do: 5,000 nested arrays are refused the same way", async () => {
+    upstream.respond(report(`{"a":${"[".repeat(5_000)}${"]".repeat(5_000)}}`));
+    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    expect(res.body.errors).toBeUndefined();
+    expect(resultOf(res.body, "submitCibilOtp").creditHistory).toMatchObject({ code: "UPSTREAM_BAD_RESPONSE" });
+  });
+
+  it("64 levels, the bound, are handed on unchanged", async () => {
+    upstream.respond(report(nested(64)));
+    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.text).toContain(HISTORY_OF_VERIFIED);
+    expect(resultOf(res.body, "submitCibilOtp").creditHistory).toMatchObject({ report: JSON.parse(nested(64)) });
+  });
+
+  it("65 levels are not", async () => {
+    upstream.respond(report(nested(65)));
+    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    expect(res.body.errors).toBeUndefined();
+    expect(resultOf(res.body, "submitCibilOtp").creditHistory).toMatchObject({ code: "UPSTREAM_BAD_RESPONSE" });
+  });
+});

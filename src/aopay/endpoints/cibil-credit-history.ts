@@ -35,6 +35,8 @@ export const cibilCreditHistory: Endpoint<CreditHistoryRequest & OrderRef, Cibil
   path: "/CibilScore/GetCreditHistory",
   // A read: safe to repeat, and an unreadable 2xx is a bad response, not an unknown outcome.
   sideEffect: false,
+  // `result` is the report, handed on as it came: its nesting is bounded (outcome.ts MAX_HANDED_ON_DEPTH).
+  handsOnResult: true,
   knownKeys: ["status", "message", "error_code", "merchant_trans_id", "result", "result.*"],
 
   toWire(input, ctx) {

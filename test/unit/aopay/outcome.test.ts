@@ -6,7 +6,13 @@ import {
   AopayUnavailableError,
 } from "../../../src/aopay/errors";
 import { type AopayErrorCode, AopayError } from "../../../src/aopay/errors";
-import { classifyFailure, interpretResponse, parseRetryAfter } from "../../../src/aopay/outcome";
+import {
+  classifyFailure,
+  interpretResponse,
+  MAX_HANDED_ON_DEPTH,
+  nestedWithin,
+  parseRetryAfter,
+} from "../../../src/aopay/outcome";
 import { Scrubber } from "../../../src/pii/scrub";
 import { fixture } from "../../helpers/fixtures";
 
@@ -184,5 +190,21 @@ describe("classifyFailure: the one place a failure code becomes an error class",
   it("gives each code its own class (no two codes share one, so nothing needs instanceof to tell them apart)", () => {
     const classes = codes.map((code) => classifyFailure(code, "m", { endpoint: "e", sent: false }).constructor);
     expect(new Set(classes).size).toBe(codes.length);
+  });
+});
+
+describe("nestedWithin: the depth of what is handed on as it came", () => {
+  const deep = (n: number) => JSON.parse("[".repeat(n) + "]".repeat(n)) as unknown;
+  it("counts objects and arrays alike; scalars add no level", () => {
+    expect(nestedWithin("text", 0)).toBe(true);
+    expect(nestedWithin({}, 0)).toBe(false);
+    expect(nestedWithin({ a: [1, { b: "x" }] }, 3)).toBe(true);
+    expect(nestedWithin({ a: [1, { b: "x" }] }, 2)).toBe(false);
+    expect(nestedWithin({ wide: [[], [], [[]]], other: {} }, 4)).toBe(true);
+    expect(nestedWithin({ wide: [[], [], [[]]], other: {} }, 3)).toBe(false);
+  });
+  it("walks without recursion: 100,000 levels are answered, not a stack overflow", () => {
+    expect(nestedWithin(deep(100_000), MAX_HANDED_ON_DEPTH)).toBe(false);
+    expect(nestedWithin(deep(MAX_HANDED_ON_DEPTH), MAX_HANDED_ON_DEPTH)).toBe(true);
   });
 });
