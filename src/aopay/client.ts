@@ -29,6 +29,7 @@ import {
 } from "./endpoints/cibil-generate-otp";
 import { type CibilRegisterAnswer, cibilRegister, type RegisterCibilCustomerRequest } from "./endpoints/cibil-register";
 import { type CibilSubmitOtpAnswer, cibilSubmitOtp, type SubmitCibilOtpRequest } from "./endpoints/cibil-submit-otp";
+import { isExactInteger } from "./envelope";
 import { AOPAY_ERROR_CODES, AopayError } from "./errors";
 import { newOrderId, type OrderRef } from "./order-id";
 import { interpretResponse, scrubbedToken, type SuccessEnvelope } from "./outcome";
@@ -481,7 +482,7 @@ export function unknownKeysOf(body: Record<string, unknown>, known: readonly str
       continue;
     }
     const value = body[key];
-    if (value === null || typeof value !== "object" || Array.isArray(value)) continue;
+    if (value === null || typeof value !== "object" || Array.isArray(value) || isExactInteger(value)) continue;
     const suffixes = shape.inner.get(key);
     if (suffixes?.has("*")) continue;
     for (const innerKey of Object.keys(value)) {

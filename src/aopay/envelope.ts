@@ -60,15 +60,58 @@ export function readBoolean(value: unknown): boolean | null {
   return null;
 }
 
+/** A string, or a number as its decimal text: an integer beyond 2^53 as AOPay wrote its digits (exactIntegers). */
 export function readString(value: unknown): string | undefined {
   if (typeof value === "string") return value;
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (isExactInteger(value)) return value.rawJSON;
   return undefined;
 }
 
 export function readObject(value: unknown): JsonObject | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as JsonObject) : undefined;
+  return value !== null && typeof value === "object" && !Array.isArray(value) && !isExactInteger(value)
+    ? (value as JsonObject)
+    : undefined;
 }
+
+/**
+ * JSON.parse's source text access and JSON.rawJSON (V8 11.4: Node 21 and later, so every Node package.json admits),
+ * which TypeScript's ES2022 lib does not declare.
+ */
+const SOURCE_JSON = JSON as unknown as {
+  parse(text: string, reviver: (key: string, value: unknown, context: { source?: string }) => unknown): unknown;
+  rawJSON(text: string): { readonly rawJSON: string };
+  isRawJSON(value: unknown): value is { readonly rawJSON: string };
+};
+
+/** An integer of AOPay's beyond 2^53, kept as the digits it was written with (exactIntegers). */
+export function isExactInteger(value: unknown): value is { readonly rawJSON: string } {
+  return typeof value === "object" && value !== null && SOURCE_JSON.isRawJSON(value);
+}
+
+const INTEGER_TEXT = /^-?[0-9]+$/;
+
+/**
+ * JSON.parse's reviver for an answer with a long number in it: an integer JSON.parse cannot hold exactly (beyond 2^53)
+ * becomes a JSON.rawJSON of its digits, which readString reads as written and JSON.stringify writes as written (the
+ * credit report is handed on so). As a double, `123456789012345678901` read `123456789012345680000`: an identifier
+ * the client sends back (a question's key, PrimaryKeyId, a CIBIL id: issuedId) or an account number in a report
+ * changed silently (an audit of a hostile upstream). The docs type `cibil_id` as Int (docs/upstream/aopay-api.md §1.2)
+ * and give no range for it or any other number; the other identifiers are strings in their examples, with no type
+ * documented for the answers (§1, §2: "200 Json").
+ */
+function exactIntegers(_key: string, value: unknown, context: { source?: string }): unknown {
+  if (typeof value !== "number" || Number.isSafeInteger(value)) return value;
+  const source = context.source;
+  return source !== undefined && INTEGER_TEXT.test(source) ? SOURCE_JSON.rawJSON(source) : value;
+}
+
+/**
+ * Whether `text` may hold an integer beyond 2^53 (16 digits or more after `:`, `[` or `,`): only then is it parsed
+ * with exactIntegers, whose reviver call per value the common answer does not pay. A string holding such digits
+ * after such a character matches too; it is then parsed the slower way, with the same result.
+ */
+const LONG_NUMBER = /[:,[]\s*-?[0-9]{16}/;
 
 function firstString(body: JsonObject, keys: readonly string[]): string | undefined {
   for (const key of keys) {
@@ -170,7 +213,7 @@ export function parseEnvelope(contentType: string | undefined, bytes: Buffer): E
   if (isHtml(contentType)) return { kind: "unparseable", reason: "html" };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = LONG_NUMBER.test(text) ? SOURCE_JSON.parse(text, exactIntegers) : JSON.parse(text);
   } catch {
     return { kind: "unparseable", reason: "invalid-json" };
   }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { TextScrubber } from "../pii/scrub";
-import { type Envelope, parseEnvelope } from "./envelope";
+import { type Envelope, isExactInteger, parseEnvelope } from "./envelope";
 import {
   AopayBadResponseError,
   AopayCircuitOpenError,
@@ -244,7 +244,7 @@ export function nestedWithin(value: unknown, max: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 0]];
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
     const [node, depth] = top;
-    if (node === null || typeof node !== "object") continue;
+    if (node === null || typeof node !== "object" || isExactInteger(node)) continue;
     if (depth + 1 > max) return false;
     for (const child of Array.isArray(node) ? node : Object.values(node)) {
       if (child !== null && typeof child === "object") stack.push([child, depth + 1]);

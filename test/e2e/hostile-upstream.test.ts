@@ -1,6 +1,13 @@
 import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
-import { cibilInput, GENERATE_CIBIL_OTP, resultOf, SUBMIT_CIBIL_OTP } from "../helpers/operations";
+import {
+  aepsInput,
+  cibilInput,
+  GENERATE_CIBIL_OTP,
+  RESEND_AEPS_OTP,
+  resultOf,
+  SUBMIT_CIBIL_OTP,
+} from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -131,5 +138,66 @@ describe("a credit report nested deeper than the response writer can hold", () =
     const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
     expect(res.body.errors).toBeUndefined();
     expect(resultOf(res.body, "submitCibilOtp").creditHistory).toMatchObject({ code: "UPSTREAM_BAD_RESPONSE" });
+  });
+});
+
+/**
+ * Integers beyond 2^53, as AOPay may write an identifier (the docs type `cibil_id` as Int, §1.2, and give no range):
+ * read as doubles they changed digits silently, and the client sent the changed one back.
+ */
+describe("integers beyond 2^53 keep the digits AOPay wrote", () => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+  const BIG = "123456789012345678901";
+  const BIGGER = "31415926535897932384";
+  const answer =
+    (text: string): FakeHandler =>
+    (_call, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(text);
+    };
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: "1000" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  it("GenerateOTP: its CIBIL id, the question's key and an answer's id, as numbers", async () => {
+    const text = JSON.stringify(GENERATED)
+      .replace('"cibil_id":"9362678"', `"cibil_id":${BIG}`)
+      .replace('"Key":"1423489238"', `"Key":${BIGGER}`)
+      .replace('"AnswerChoiceId":"4220112750"', `"AnswerChoiceId": -${BIG}`);
+    upstream.respond(answer(text));
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
+    expect(res.body.errors).toBeUndefined();
+    const challenge = resultOf(res.body, "generateCibilOtp");
+    expect(challenge).toMatchObject({ __typename: "CibilOtpChallenge", cibilId: BIG, question: { key: BIGGER } });
+    expect(challenge.question).toMatchObject({ answerChoices: [{ id: `-${BIG}` }] });
+  });
+
+  it("AEPS ResendOTP: PrimaryKeyId and EncodeTxnId, as numbers", async () => {
+    const text = JSON.stringify(fixtureJson("aeps/resend-otp.success"))
+      .replace('"primaryKeyId":"TEST"', `"primaryKeyId":${BIG}`)
+      .replace('"encodeTxnId":"DEMO"', `"encodeTxnId":${BIGGER}`);
+    upstream.respond(answer(text));
+    const res = await t.gql(RESEND_AEPS_OTP, aepsInput());
+    expect(res.body.errors).toBeUndefined();
+    expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({
+      __typename: "AepsOtpResent",
+      primaryKeyId: BIG,
+      encodeTxnId: BIGGER,
+    });
+  });
+
+  it("the credit report: handed on with the digits as written, other numbers unchanged", async () => {
+    const report = `{"account":${BIG},"list":[-${BIGGER}, 742, 1.5, 1e3],"nested":{"n":${BIG}}}`;
+    upstream.respond(cibil(GENERATED, SUBMITTED, answer(`{"status":"SUCCESS","result":${report}}`)));
+    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.text).toContain(`"report":{"account":${BIG},"list":[-${BIGGER},742,1.5,1000],"nested":{"n":${BIG}}}`);
   });
 });

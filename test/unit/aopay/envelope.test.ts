@@ -1,4 +1,4 @@
-import { parseEnvelope, readBoolean, readStatus } from "../../../src/aopay/envelope";
+import { parseEnvelope, readBoolean, readObject, readStatus, readString } from "../../../src/aopay/envelope";
 import { fixture } from "../../helpers/fixtures";
 
 const JSON_TYPE = "application/json";
@@ -134,5 +134,28 @@ describe("status and boolean readers (Observation 6)", () => {
     [1, null],
   ])("readBoolean(%j) = %j", (value, expected) => {
     expect(readBoolean(value)).toBe(expected);
+  });
+});
+
+describe("integers beyond 2^53: read with the digits AOPay wrote", () => {
+  const BIG = "123456789012345678901";
+  const parse = (text: string) => parseEnvelope(JSON_TYPE, Buffer.from(text));
+  it("an identifier, a code and a reference read exactly; safe and fractional numbers as before", () => {
+    const e = parse(`{"status":true,"code":${BIG},"merchant_trans_id":-${BIG},"result":{"id":${BIG},"n":7,"f":1.5}}`);
+    expect(e).toMatchObject({ kind: "success", upstreamCode: BIG, merchantTransactionId: `-${BIG}` });
+    const result = readObject((e as { body: Record<string, unknown> }).body.result) ?? {};
+    expect(readString(result.id)).toBe(BIG);
+    expect(result.n).toBe(7);
+    expect(result.f).toBe(1.5);
+    expect(JSON.stringify(result)).toBe(`{"id":${BIG},"n":7,"f":1.5}`);
+  });
+  it("such a number is no object (readObject); 2^53 - 1 stays a number; digits inside a string are left alone", () => {
+    const text = `{"status":true,"result":${BIG},"max":9007199254740991,"message":"ref:${BIG}","s":"${BIG}"}`;
+    const e = parse(text) as { body: Record<string, unknown> };
+    expect(readString(e.body.result)).toBe(BIG);
+    expect(readObject(e.body.result)).toBeUndefined();
+    expect(e.body.max).toBe(Number.MAX_SAFE_INTEGER);
+    expect(e.body.message).toBe(`ref:${BIG}`);
+    expect(e.body.s).toBe(BIG);
   });
 });

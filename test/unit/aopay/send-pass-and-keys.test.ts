@@ -1,3 +1,4 @@
+import { type JsonObject, parseEnvelope, readString } from "../../../src/aopay/envelope";
 import { unknownKeysOf } from "../../../src/aopay/client";
 import { issueSendPass, redeemSendPass } from "../../../src/aopay/send-pass";
 
@@ -20,6 +21,14 @@ describe("send passes: one call per pass, nothing else is one", () => {
 });
 
 describe("unknownKeysOf: exactly the paths not listed in knownKeys", () => {
+  it("an integer beyond 2^53 (kept as its digits) is a value, not an object with keys", () => {
+    const { body } = <{ body: JsonObject }>(
+      parseEnvelope("application/json", Buffer.from('{"status":true,"cibil_id":123456789012345678901}'))
+    );
+    expect(readString(body.cibil_id)).toBe("123456789012345678901");
+    expect(unknownKeysOf(body, ["status", "cibil_id"])).toEqual([]);
+  });
+
   it("allocates no list when every key is known, and lists new ones in body order", () => {
     const known = ["status", "data", "data.message", "data.data"];
     expect(unknownKeysOf({ status: true, data: { message: "x", data: {} } }, known)).toEqual([]);
