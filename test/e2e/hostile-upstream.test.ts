@@ -1,3 +1,5 @@
+import { gzipSync } from "node:zlib";
+import { MAX_CONTENT_CODINGS } from "../../src/aopay/transport";
 import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import {
@@ -101,7 +103,7 @@ describe("a credit report nested deeper than the response writer can hold", () =
       res.end(`{"status":"SUCCESS","message":"ok","result":${text}}`);
     });
 
-  it("5,000 levels (10 kB): the verification is answered, its history UPSTREAM_BAD_RESPONSE, with a warning", async () => {
+  it("5,000 levels (10 kB): the verification answered, its history UPSTREAM_BAD_RESPONSE, a warning", async () => {
     upstream.respond(report(nested(5_000)));
     const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
     expect(res.status).toBe(200);
@@ -199,5 +201,56 @@ describe("integers beyond 2^53 keep the digits AOPay wrote", () => {
     const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
     expect(res.body.errors).toBeUndefined();
     expect(res.text).toContain(`"report":{"account":${BIG},"list":[-${BIGGER},742,1.5,1000],"nested":{"n":${BIG}}}`);
+  });
+});
+
+/** `body` gzipped `layers` times, under a Content-Encoding naming each layer. */
+function gzippedTimes(layers: number, body: string): FakeHandler {
+  let bytes = Buffer.from(body);
+  for (let i = 0; i < layers; i++) bytes = gzipSync(bytes);
+  return (_call, res) => {
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-encoding": Array(layers).fill("gzip").join(", "),
+    });
+    res.end(bytes);
+  };
+}
+
+/**
+ * Content codings are undone synchronously, each capped at the response cap but their number bounded only by the
+ * header: 2,500 of them (a 930 kB answer) held the event loop 2.7 s. At most MAX_CONTENT_CODINGS (curl's 5) are undone.
+ */
+describe.each([
+  ["generateCibilOtp", GENERATE_CIBIL_OTP, cibilInput(), GENERATED, "CibilOtpChallenge"],
+  ["resendAepsOtp", RESEND_AEPS_OTP, aepsInput(), fixtureJson("aeps/resend-otp.success"), "AepsOtpResent"],
+])("%s: content codings beyond MAX_CONTENT_CODINGS are not undone", (field, doc, vars, success, typename) => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: "1000" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+  beforeEach(() => {
+    upstream.calls.length = 0;
+  });
+
+  it(`${MAX_CONTENT_CODINGS} gzip layers: the success it is`, async () => {
+    upstream.respond(gzippedTimes(MAX_CONTENT_CODINGS, JSON.stringify(success)));
+    const res = await t.gql(doc, vars);
+    expect(resultOf(res.body, field)).toMatchObject({ __typename: typename });
+  });
+
+  it(`${MAX_CONTENT_CODINGS + 1} layers: unreadable, so OUTCOME_UNKNOWN on a send, and one call`, async () => {
+    upstream.respond(gzippedTimes(MAX_CONTENT_CODINGS + 1, JSON.stringify(success)));
+    const res = await t.gql(doc, vars);
+    expect(resultOf(res.body, field)).toMatchObject({ __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(upstream.calls).toHaveLength(1);
   });
 });
