@@ -132,6 +132,8 @@ export interface Config {
   memoryLimits: {
     throttleMaxKeys: number;
     idempotencyMaxKeys: number;
+    /** The most of idempotencyMaxKeys one client may hold, in percent (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT). */
+    idempotencyClientSharePercent: number;
     consentMaxKeys: number;
     registeredMobileMaxKeys: number;
   };
@@ -402,6 +404,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     memoryLimits: {
       throttleMaxKeys: protection.MEMORY_THROTTLE_MAX_KEYS,
       idempotencyMaxKeys: protection.MEMORY_IDEMPOTENCY_MAX_KEYS,
+      idempotencyClientSharePercent: protection.MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
       consentMaxKeys: protection.MEMORY_CONSENT_MAX_KEYS,
       registeredMobileMaxKeys: protection.MEMORY_REGISTERED_MOBILE_MAX_KEYS,
     },

@@ -4,7 +4,8 @@ import type { DestinationKind, ThrottlePurpose } from "../protection/otp-throttl
 /**
  * How one guarded mutation is protected (docs/security-requirements.md A2, B1-B5, E4).
  * - budget: `send` (an SMS goes out: cooldown, window and daily cap per destination, prefix, IP, client, global),
- *   `verify` (an OTP is checked: the destination's verification budget), or null (a write that sends nothing).
+ *   `verify` (an OTP is checked: the destination's verification budget), `register` (a CIBIL registration: its IP's
+ *   and client's registration budgets), or null (no budget).
  * - destinations: where the SMS goes, or what the upstream may find the recipient or the challenge by; each is
  *   budgeted on its own, so that a send or a guess repeats none of them within its budget. Either a validated,
  *   canonical input field (`field`; `anyCase`: its budget key is upper-cased, see AEPS_REGISTRATION), or the mobile a
@@ -74,12 +75,14 @@ export function anyCaseKey(value: string): string {
  *   test/e2e/guarded-mutations.test.ts proves every Mutation field of the schema is here and goes through the guard.
  */
 export const GUARDED_MUTATIONS = {
-  // Creates a customer, sends no OTP: idempotency applies, OTP budgets do not. Its input carries the mobile AOPay
-  // will send that customer's CIBIL OTPs to (docs/upstream/aopay-api.md §1 flow, §1.1): remembered with the CIBIL id
-  // AOPay answers (sealed, keyed by the id's HMAC). Refused (PROTECTION_UNAVAILABLE, nothing sent) when that record
-  // could not be kept (store full or unreachable).
+  // Creates a customer, sends no OTP: idempotency applies, the OTP send budgets do not. Its input carries the mobile
+  // AOPay will send that customer's CIBIL OTPs to (docs/upstream/aopay-api.md §1 flow, §1.1): remembered with the
+  // CIBIL id AOPay answers (sealed, keyed by the id's HMAC), for 90 days, in tables every client shares. Refused
+  // (PROTECTION_UNAVAILABLE, nothing sent) when that record could not be kept (store full or unreachable). Its own
+  // budgets per IP and per client (`register`, REGISTER_*): without them one client registering as fast as admission
+  // lets it filled those tables for every client (RegistrationRefused RATE_LIMITED, nothing sent).
   registerCibilCustomer: {
-    budget: null,
+    budget: "register",
     destinations: [],
     registers: { mobileField: "mobile", panField: "pan", cibilIdAnswerField: "cibilId" },
   },

@@ -13,6 +13,7 @@ import {
   idempotencyConflict,
   protectionUnavailable,
   registrationRefused,
+  registrationThrottled,
   throttledFailure,
   toFailure,
 } from "./failures/to-failure";
@@ -154,6 +155,9 @@ async function guarded<In extends object, T, R extends object>(
       throw new IdempotencyKeyReusedError();
     case "throttled":
       noteAccess(ctx.summary, "throttled", outcome.scope);
+      // A registration's union has no OtpThrottled (it sends no OTP): its budgets answer RegistrationRefused with
+      // RATE_LIMITED, a member and a code its clients already know (no new union member for generated clients).
+      if (spec.budget === "register") return registrationThrottled(outcome.retryAfterSeconds);
       return throttledFailure(outcome.code, outcome.scope, outcome.retryAfterSeconds);
     case "refused":
       // Only a mutation whose union has the member can be refused by a rule (a registration, `registers`); any other

@@ -268,7 +268,7 @@ export class Metrics implements RequestObserver {
    * nothing), http_requests_refused_total (its status and code pairs are set across the HTTP layer, not a list in one
    * place; no alert reads it) and aopay_redis_unsafe (unknown until a connection is judged: 0 would say "safe"). No
    * identifier or client text is a label here, so the page's size is fixed: 66 upstream series (6 endpoints, 11
-   * outcomes), 18 throttle series, 5 each of replays, unavailable and unrecorded, 3 refusals, 2 shed reasons.
+   * outcomes), 20 throttle series, 5 each of replays, unavailable and unrecorded, 3 refusals, 2 shed reasons.
    */
   startAtZero(known: KnownSeries): void {
     for (const endpoint of known.endpoints)

@@ -77,8 +77,16 @@ export class BoundedTable<V extends Expiring> implements Sweepable {
   readonly #capacity: Capacity;
   #cursor: MapIterator<[string, V]> | null = null;
 
-  /** `capacity`: a number for a table of its own, or a Capacity shared with other tables (and their clock). */
-  constructor(capacity: number | Capacity, now?: () => number) {
+  /**
+   * `capacity`: a number for a table of its own, or a Capacity shared with other tables (and their clock). `onRemove`:
+   * called with each entry that leaves the table (deleted, expired, or replaced by `insert`), for a caller that counts
+   * entries by owner (idempotency-store.ts: each client's share).
+   */
+  constructor(
+    capacity: number | Capacity,
+    now?: () => number,
+    private readonly onRemove?: (value: V) => void,
+  ) {
     this.#capacity = typeof capacity === "number" ? new Capacity(capacity, now) : capacity;
     this.#capacity.join(this);
   }
@@ -107,8 +115,10 @@ export class BoundedTable<V extends Expiring> implements Sweepable {
    */
   insert(key: string, value: V, now: number = this.#capacity.now()): boolean {
     this.sweep(SWEEP_STEP, now);
+    const replaced = this.onRemove ? this.#map.get(key) : undefined;
     if (this.#map.delete(key)) {
       this.#map.set(key, value);
+      if (replaced !== undefined) this.onRemove!(replaced);
       return true;
     }
     return this.#add(key, value);
@@ -157,8 +167,10 @@ export class BoundedTable<V extends Expiring> implements Sweepable {
   }
 
   #delete(key: string): boolean {
+    const value = this.onRemove ? this.#map.get(key) : undefined;
     if (!this.#map.delete(key)) return false;
     this.#capacity.used--;
+    if (value !== undefined) this.onRemove!(value);
     return true;
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
-import { BoundedTable, Capacity } from "./bounded-table";
+import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import { DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS } from "./protection.settings";
 import { MemoryStoreFullError } from "./memory-counters";
@@ -80,6 +80,12 @@ export interface IdempotencyStore {
     ttlMs?: number,
     token?: string,
     others?: readonly OtherKey[],
+    /**
+     * Who takes the key (the client id's HMAC): in memory, a client holding its share of the table
+     * (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT) is refused a new key, so that it cannot fill the table for the others.
+     * Redis ignores it (maxmemory and the budgets bound it: docs/security.md).
+     */
+    owner?: string,
   ): Promise<BeginOutcome>;
   /**
    * Stores the result of the request holding the key (`token`). `stored`: over its pending record. `restored`: the
@@ -127,21 +133,48 @@ function sealResult(sealer: StoreSealer, key: string, fingerprint: string, resul
 
 export interface MemoryStoreOptions {
   maxKeys: number;
+  /**
+   * The most records one owner (a client) may hold, at most maxKeys (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT of it);
+   * default maxKeys: no share.
+   */
+  maxKeysPerOwner?: number;
   now?: () => number;
   /** Called on each request refused because the table is full (the owner logs it, rate-limited). */
   onFull?: () => void;
+  /** Called on each request refused because its owner holds maxKeysPerOwner records (logged, rate-limited). */
+  onOwnerFull?: () => void;
 }
 
-type MemoryRecord = IdempotencyRecord & { expiresAt: number };
+type MemoryRecord = IdempotencyRecord & { expiresAt: number; owner?: string };
+
+/** A client holds its share of the in-memory idempotency table: its new key is refused, the others' are not. */
+export class IdempotencyShareFullError extends MemoryStoreFullError {
+  constructor() {
+    super("idempotency");
+    this.name = "IdempotencyShareFullError";
+  }
+}
 
 /**
  * One process. At most `maxKeys` records (MEMORY_IDEMPOTENCY_MAX_KEYS): a full table refuses new keys (the request is
  * answered PROTECTION_UNAVAILABLE, nothing is sent) rather than forget a live record, which would let a replay send
  * again. Requests without an Idempotency-Key are not affected.
+ *
+ * The table is shared by every client, and a record lives its whole TTL (24 h) whatever the request's outcome, so one
+ * client sending a new key with every request (AOPay rejecting them, or its budgets refusing them, costs it nothing)
+ * filled it, and every other client's keyed requests were then refused for a day. So each owner (client) holds at most
+ * `maxKeysPerOwner` records (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT of the table, half by default): past it, that
+ * client's new keys are refused (PROTECTION_UNAVAILABLE, nothing sent), its held keys still replay, and the rest of
+ * the table stays for the others (test/e2e/memory-caps.test.ts).
  */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #table: BoundedTable<MemoryRecord>;
   readonly #now: () => number;
+  /** Records held per owner (only owners holding one or more). */
+  readonly #held = new Map<string, number>();
+  readonly #maxPerOwner: number;
+  readonly #onOwnerFull: (() => void) | undefined;
+  #lastShareSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly sealer: StoreSealer,
@@ -149,7 +182,29 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   ) {
     // A step of the wall clock must not end or stretch a record (util/clock.ts).
     this.#now = options.now ?? monotonicNow;
-    this.#table = new BoundedTable<MemoryRecord>(new Capacity(options.maxKeys, this.#now, options.onFull));
+    this.#onOwnerFull = options.onOwnerFull;
+    this.#maxPerOwner = Math.min(options.maxKeys, options.maxKeysPerOwner ?? options.maxKeys);
+    this.#table = new BoundedTable<MemoryRecord>(
+      new Capacity(options.maxKeys, this.#now, options.onFull),
+      undefined,
+      (record) => this.#release(record.owner),
+    );
+  }
+
+  /** How many records `owner` holds (tests). */
+  heldBy(owner: string): number {
+    return this.#held.get(owner) ?? 0;
+  }
+
+  #hold(owner: string | undefined): void {
+    if (owner !== undefined) this.#held.set(owner, (this.#held.get(owner) ?? 0) + 1);
+  }
+
+  #release(owner: string | undefined): void {
+    if (owner === undefined) return;
+    const held = (this.#held.get(owner) ?? 0) - 1;
+    if (held > 0) this.#held.set(owner, held);
+    else this.#held.delete(owner);
   }
 
   async begin(
@@ -159,6 +214,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     ttlMs = pendingTtlMs,
     token = randomUUID(),
     others: readonly OtherKey[] = NO_OTHERS,
+    owner?: string,
   ): Promise<BeginOutcome> {
     const now = this.#now();
     const existing = this.#table.get(key);
@@ -168,11 +224,25 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       const found = this.#table.get(other.key);
       if (found) return judge(this.sealer, other.key, found, other.fingerprint, now);
     }
+    // Its share held: refused before anything is inserted. Its expired records are swept first, at most once per
+    // FULL_SWEEP_INTERVAL_MS (a client refused again and again costs one pass over the table per second, not per
+    // request), so that it is refused no longer than its records live.
+    if (owner !== undefined && this.heldBy(owner) >= this.#maxPerOwner) {
+      if (now - this.#lastShareSweep >= FULL_SWEEP_INTERVAL_MS) {
+        this.#lastShareSweep = now;
+        this.#table.sweepAll();
+      }
+      if (this.heldBy(owner) >= this.#maxPerOwner) {
+        this.#onOwnerFull?.();
+        throw new IdempotencyShareFullError();
+      }
+    }
     const pendingUntil = now + pendingTtlMs;
     const expiresAt = now + Math.max(ttlMs, pendingTtlMs);
-    if (!this.#table.insert(key, { state: "pending", fingerprint, token, pendingUntil, expiresAt })) {
+    if (!this.#table.insert(key, { state: "pending", fingerprint, token, pendingUntil, expiresAt, owner })) {
       throw new MemoryStoreFullError("idempotency");
     }
+    this.#hold(owner);
     return { kind: "acquired", token };
   }
 
@@ -186,10 +256,21 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const existing = this.#table.get(key);
     if (existing !== undefined && existing.token !== token) return "superseded";
     const sealed = sealResult(this.sealer, key, fingerprint, result);
-    const record: MemoryRecord = { state: "done", fingerprint, token, result: sealed, expiresAt: this.#now() + ttlMs };
+    // The same owner as the pending record it replaces (a vanished one's is unknown here: counted for no one).
+    const owner = existing?.owner;
+    const record: MemoryRecord = {
+      state: "done",
+      fingerprint,
+      token,
+      result: sealed,
+      expiresAt: this.#now() + ttlMs,
+      owner,
+    };
     // Over its own record, insert replaces it in place; a vanished one takes a unit of room again, refused when full
     // (the caller tries again, then counts the result as unrecorded).
     if (!this.#table.insert(key, record)) throw new MemoryStoreFullError("idempotency");
+    // The replaced record was released (BoundedTable's onRemove): held again by its owner.
+    this.#hold(owner);
     return existing === undefined ? "restored" : "stored";
   }
 

@@ -98,7 +98,12 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
     ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, idempotencySealer)
     : new MemoryIdempotencyStore(idempotencySealer, {
         maxKeys: limits.idempotencyMaxKeys,
+        maxKeysPerOwner: Math.max(
+          1,
+          Math.floor((limits.idempotencyMaxKeys * limits.idempotencyClientSharePercent) / 100),
+        ),
         onFull: fullWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_MAX_KEYS", limits.idempotencyMaxKeys),
+        onOwnerFull: shareWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT"),
       });
   const throttle = new OtpThrottle(
     config.throttle,
@@ -176,6 +181,28 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
 
 /** A full in-memory store is logged at most once per this interval, with the number of refusals since the last line. */
 export const FULL_WARNING_INTERVAL_MS = 60_000;
+
+/**
+ * One warn line per interval while clients are refused for holding their share of an in-memory store (no client id:
+ * the refused requests' access lines name theirs), not one per refused request.
+ */
+export function shareWarning(
+  log: Logger,
+  store: string,
+  setting: string,
+  now: () => number = monotonicNow,
+): () => void {
+  const summary = new Summarised(FULL_WARNING_INTERVAL_MS, now);
+  return () => {
+    const suppressed = summary.take();
+    if (suppressed === null) return;
+    log.warn(
+      { memoryStore: { store, refused: suppressed + 1, setting, share: true } },
+      `in-memory ${store} store: a client holds its share (${setting}): its requests that need a new entry are ` +
+        "refused (fail closed), the other clients' are not",
+    );
+  };
+}
 
 /**
  * One warn line per interval while an in-memory store is full, not one per refused request (a flood would otherwise

@@ -48,6 +48,14 @@ export interface ThrottleConfig {
   verifyIp: Budget;
   verifyClient: Budget;
   /**
+   * CIBIL registrations (registerCibilCustomer) per source IP and per API client. A registration sends no SMS, so no
+   * send budget applies to it; but each one AOPay accepts keeps two records for 90 days in the tables every client
+   * shares (registered mobiles, in memory or Redis), and without a budget one client could register as fast as
+   * admission lets it. Counted before AOPay is called; a registration that provably never left is given back.
+   */
+  registerIp: Budget;
+  registerClient: Budget;
+  /**
    * With Redis, also count each destination's sends in the fixed-window keys of the versions before the sliding
    * windows (`otp:cooldown:`, `otp:window:`, `otp:daily:`), and refuse by them too: replicas of both versions then see
    * each other's sends to a destination during a rolling update, and this version sees the sends made before it
@@ -70,6 +78,16 @@ export const DEFAULT_OTP_VERIFY: Budget = { points: 5, seconds: 600 };
 /** As many guesses as sends per IP and per client (DEFAULT_OTP_IP, DEFAULT_OTP_CLIENT): one check per OTP sent. */
 export const DEFAULT_OTP_VERIFY_IP: Budget = DEFAULT_OTP_IP;
 export const DEFAULT_OTP_VERIFY_CLIENT: Budget = DEFAULT_OTP_CLIENT;
+/**
+ * Registrations per IP and per client: a customer registers once, after filling in a form (minutes), and every
+ * registration is followed by at least one OTP send (generateCibilOtp), so a flow the send budgets let through
+ * (DEFAULT_OTP_IP, DEFAULT_OTP_CLIENT: 50 and 300 a minute) never needs more registrations than sends. 30 a minute
+ * from one address (an agent's device, or a partner's backend: one every 2 s) and 120 a minute per client (2 a
+ * second, 172,800 a day) are below those and above any onboarding flow we know of; what they stop is a client
+ * registering as fast as admission allows (hundreds a second) to fill the shared registered-mobile records.
+ */
+export const DEFAULT_REGISTER_IP: Budget = { points: 30, seconds: 60 };
+export const DEFAULT_REGISTER_CLIENT: Budget = { points: 120, seconds: 60 };
 
 const points = (fallback: Budget, doc: string, max = 10_000_000) => int({ default: fallback.points, min: 1, max, doc });
 /**
@@ -86,7 +104,7 @@ const seconds = (fallback: Budget, doc: string) => int({ default: fallback.secon
 export const throttleSettings = defineSettings({
   title: "OTP budgets",
   module: "src/protection/otp-throttle.ts",
-  prefixes: ["OTP_"],
+  prefixes: ["OTP_", "REGISTER_"],
   settings: {
     OTP_COOLDOWN_SECONDS: int({
       default: DEFAULT_OTP_COOLDOWN_SECONDS,
@@ -132,6 +150,14 @@ export const throttleSettings = defineSettings({
       "OTP verification attempts per API client per window, across customers (counted apart from its sends)",
     ),
     OTP_VERIFY_CLIENT_WINDOW_SECONDS: seconds(DEFAULT_OTP_VERIFY_CLIENT, "that window"),
+    REGISTER_IP_MAX: points(
+      DEFAULT_REGISTER_IP,
+      "`registerCibilCustomer` calls per source IP per window (it sends no SMS, but each registration keeps two " +
+        "records for 90 days that every client shares); beyond it `RegistrationRefused` `RATE_LIMITED`, nothing sent",
+    ),
+    REGISTER_IP_WINDOW_SECONDS: seconds(DEFAULT_REGISTER_IP, "that window"),
+    REGISTER_CLIENT_MAX: points(DEFAULT_REGISTER_CLIENT, "`registerCibilCustomer` calls per API client per window"),
+    REGISTER_CLIENT_WINDOW_SECONDS: seconds(DEFAULT_REGISTER_CLIENT, "that window"),
     OTP_LEGACY_DESTINATION_KEYS: bool({
       default: true,
       doc:
@@ -155,6 +181,8 @@ export function throttleConfig(v: ValuesOf<typeof throttleSettings>): ThrottleCo
     verify: { points: v.OTP_VERIFY_MAX, seconds: v.OTP_VERIFY_WINDOW_SECONDS },
     verifyIp: { points: v.OTP_VERIFY_IP_MAX, seconds: v.OTP_VERIFY_IP_WINDOW_SECONDS },
     verifyClient: { points: v.OTP_VERIFY_CLIENT_MAX, seconds: v.OTP_VERIFY_CLIENT_WINDOW_SECONDS },
+    registerIp: { points: v.REGISTER_IP_MAX, seconds: v.REGISTER_IP_WINDOW_SECONDS },
+    registerClient: { points: v.REGISTER_CLIENT_MAX, seconds: v.REGISTER_CLIENT_WINDOW_SECONDS },
     legacyDestinationKeys: v.OTP_LEGACY_DESTINATION_KEYS,
   };
 }

@@ -14,7 +14,9 @@ import { type KeyCount, RedisBudgets, SLIDING_REFUSED, SLIDING_USED_UP, type Tak
  * in every span of 10 minutes and of 24 hours); per mobile-number prefix (SMS pumping walks number ranges), per source
  * IP, per API client, and one global budget, each a fixed window. An OTP verification takes one point from the
  * customer's verification budget (each destination) and from its source IP's and API client's verification budgets
- * (guesses spread over many customers), kept apart from the sends' (fixed windows too). Counters live in Redis
+ * (guesses spread over many customers), kept apart from the sends' (fixed windows too). A CIBIL registration takes
+ * one point from its source IP's and API client's registration budgets (fixed windows): it sends no SMS, but what
+ * AOPay accepts is remembered for 90 days in tables every client shares (registered-mobiles.ts). Counters live in Redis
  * (redis-budgets.ts: one script per send takes every budget's point; shared by replicas and kept across restarts) or in
  * this process's memory (memory-counters.ts: the same semantics in bounded tables, one entry per destination holding
  * the times of its last sends, one per prefix, IP, client and global key, capped at MEMORY_THROTTLE_MAX_KEYS entries;
@@ -48,8 +50,12 @@ export const MOBILE_PREFIX_DIGITS = 6;
  * VERIFY_LIMIT_REACHED: too many OTP verification attempts for the destination.
  */
 export type ThrottleCode = "OTP_COOLDOWN" | "OTP_LIMIT_REACHED" | "RATE_LIMITED" | "VERIFY_LIMIT_REACHED";
-/** What a reservation is for: sending an OTP, or checking one the customer typed. */
-export type ThrottlePurpose = "send" | "verify";
+/**
+ * What a reservation is for: sending an OTP, checking one the customer typed, or registering a CIBIL customer
+ * (`register`: sends no SMS, but each registration AOPay accepts keeps two records for 90 days, which one client
+ * registering as fast as admission lets it would fill for every client: its own IP and client budgets).
+ */
+export type ThrottlePurpose = "send" | "verify" | "register";
 
 /**
  * The refusals each purpose's budgets can answer (OtpThrottle's constructor makes the budgets, reserve() picks them
@@ -69,6 +75,10 @@ export const THROTTLE_REFUSALS: Readonly<
   ],
   verify: [
     { code: "VERIFY_LIMIT_REACHED", scope: "DESTINATION" },
+    { code: "RATE_LIMITED", scope: "IP" },
+    { code: "RATE_LIMITED", scope: "CLIENT" },
+  ],
+  register: [
     { code: "RATE_LIMITED", scope: "IP" },
     { code: "RATE_LIMITED", scope: "CLIENT" },
   ],
@@ -95,7 +105,7 @@ export interface Reservation {
    * when none is used up. It is read from the same counters that refuse an earlier send, so an
    * OTP_COOLDOWN/OTP_LIMIT_REACHED answer before then says the same wait. The caller's own budgets (IP, client,
    * prefix, global) are not in it: they are not the destination's.
-   * Always 0 for a verification.
+   * Always 0 for a verification and a registration.
    */
   nextSendInMs: number;
   /** Gives the points back: only for a send that provably never left the process. */
@@ -250,6 +260,8 @@ export class OtpThrottle {
   readonly #verify: Budgeted;
   readonly #verifyIp: Budgeted;
   readonly #verifyClient: Budgeted;
+  readonly #registerIp: Budgeted;
+  readonly #registerClient: Budgeted;
   /** With Redis: every send's budgets in one script (null in memory). */
   readonly #redis: RedisBudgets | null;
   /** With Redis: the destinations' sorted sets' prefix, `<REDIS_KEY_PREFIX>otp:sends:` (null in memory). */
@@ -327,6 +339,9 @@ export class OtpThrottle {
     // customer", and the customer may well have guesses left.
     this.#verifyIp = make("verify-ip", "RATE_LIMITED", "IP", config.verifyIp);
     this.#verifyClient = make("verify-client", "RATE_LIMITED", "CLIENT", config.verifyClient);
+    // Registrations (no destination: a customer registers once, and what a flood fills is shared by every client).
+    this.#registerIp = make("register-ip", "RATE_LIMITED", "IP", config.registerIp);
+    this.#registerClient = make("register-client", "RATE_LIMITED", "CLIENT", config.registerClient);
   }
 
   /**
@@ -349,7 +364,10 @@ export class OtpThrottle {
     const previous = this.#previous;
     for (let h = 0; h <= previous.length; h++) {
       const hasher = h === 0 ? this.hasher : previous[h - 1];
-      if (purpose === "verify") {
+      if (purpose === "register") {
+        budgets.push(this.#registerIp, this.#registerClient);
+        keys.push(hasher.memoized("ip", subject.ip), hasher.memoized("client", subject.clientId));
+      } else if (purpose === "verify") {
         for (const { kind, value } of subject.destinations) {
           budgets.push(this.#verify);
           keys.push(hasher.hash(DESTINATION_DIMENSION[kind], value));
@@ -406,7 +424,10 @@ export class OtpThrottle {
     this.#nextSend = 0;
     this.#failure = undefined;
     // Every budget is consumed even after one fails (a full table); the failure then gives back what was allowed.
-    if (purpose === "verify") {
+    if (purpose === "register") {
+      this.#takeOne(this.#registerIp, this.hasher.memoized("ip", subject.ip), now, counters, keys);
+      this.#takeOne(this.#registerClient, this.hasher.memoized("client", subject.clientId), now, counters, keys);
+    } else if (purpose === "verify") {
       for (const { kind, value } of subject.destinations)
         this.#takeOne(this.#verify, this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys);
       this.#takeOne(this.#verifyIp, this.hasher.memoized("ip", subject.ip), now, counters, keys);

@@ -54,6 +54,12 @@ export const MIN_SECRET_LENGTH = 32;
  */
 export const DEFAULT_MEMORY_THROTTLE_MAX_KEYS = 1_000_000;
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS = 50_000;
+/**
+ * The most of the in-memory idempotency table one client may hold (idempotency-store.ts): half, so that one client
+ * sending a new Idempotency-Key with every request (free: its records live 24 h whatever AOPay answers) leaves the
+ * other half to every other client. A deployment with one client sets 100 (no share).
+ */
+export const DEFAULT_MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT = 50;
 export const DEFAULT_MEMORY_CONSENT_MAX_KEYS = 200_000;
 export const DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS = 200_000;
 
@@ -245,6 +251,15 @@ export const protectionSettings = defineSettings({
       min: 1,
       max: 10_000_000,
       doc: "without `REDIS_URL`: most idempotency records held in memory; when full, requests with a new `Idempotency-Key` are refused with `PROTECTION_UNAVAILABLE`",
+    }),
+    MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT: int({
+      default: DEFAULT_MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
+      min: 1,
+      max: 100,
+      doc:
+        "without `REDIS_URL`: the most of `MEMORY_IDEMPOTENCY_MAX_KEYS` one client may hold, in percent (at least one " +
+        "record); past it that client's new `Idempotency-Key`s are refused with `PROTECTION_UNAVAILABLE` (nothing sent) " +
+        "while the other clients' are served, so one client cannot fill the table for all; `100`: no share (one client)",
     }),
     MEMORY_CONSENT_MAX_KEYS: int({
       default: DEFAULT_MEMORY_CONSENT_MAX_KEYS,

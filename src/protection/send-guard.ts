@@ -13,7 +13,9 @@ import type {
   MaybePromise,
   OtpSubject,
   OtpThrottle,
+  Reservation,
   ThrottleCode,
+  Throttled,
   ThrottlePurpose,
   ThrottleScope,
 } from "./otp-throttle";
@@ -26,7 +28,8 @@ import { monotonicNow } from "../util/clock";
  *      while the first still runs is told so. Only then may anything be sent.
  *   2. Prepare (optional): what the request needs from a store before anything is sent (the mobile a CIBIL id was
  *      registered with, budgeted as one more destination; room to remember a registration's mobile).
- *   3. Throttle: one point from every budget (destination, IP, client, global), or `throttled`.
+ *   3. Throttle: one point from every budget (destination, IP, client, global), or `throttled`. A registration's
+ *      budgets (IP, client) are taken before step 2, which they do not need: a client past them writes nothing.
  *   4. The upstream call, exactly once, with a single-use send pass (aopay/send-pass.ts): without one AopayClient
  *      refuses every side-effecting endpoint, so there is no way to AOPay around this module.
  *   5. Settle: a call that provably never left the process gives its points back and frees the key; anything that
@@ -79,7 +82,10 @@ export type Answer<T> = { value: T } | { error: AopayError };
 export interface SendRequest<T, R> {
   /** The guarded operation (a mutation name): scopes idempotency keys and labels logs and metrics. */
   field: string;
-  /** `send` (an SMS goes out), `verify` (an OTP is checked) or null (a write that sends nothing). */
+  /**
+   * `send` (an SMS goes out), `verify` (an OTP is checked), `register` (a CIBIL registration: its IP and client
+   * budgets, taken before `prepare`) or null (no budget).
+   */
   budget: ThrottlePurpose | null;
   subject: OtpSubject;
   /** The canonical input: its fingerprint tells a repeat from a reuse of the key with other input. Never stored. */
@@ -178,6 +184,8 @@ export class SendGuard {
   async run<T, R>(req: SendRequest<T, R>): Promise<SendOutcome<R>> {
     const { field, log } = req;
     let claim: Claim | undefined;
+    /** A registration's points, taken before `prepare` (below): given back if `prepare` refuses. */
+    let takenEarly: Reservation | undefined;
     try {
       // Without an Idempotency-Key (most requests) there is nothing to claim: no call, no promise to wait for.
       if (req.idempotencyKey !== undefined) {
@@ -187,15 +195,28 @@ export class SendGuard {
       }
 
       let subject = req.subject;
-      if (req.prepare) {
+      // A registration's budgets (IP, client) need nothing `prepare` recalls: taken first, so that a client past them
+      // costs no store write (the registered-mobile room and records `prepare` touches). Given back if `prepare`
+      // refuses: nothing was sent.
+      let reservation: Reservation | Throttled | undefined;
+      if (req.budget === "register") {
+        let early = this.options.throttle.reserve(subject, req.budget);
+        if (isPromiseLike(early)) early = await early;
+        reservation = early;
+        if (early.allowed) takenEarly = early;
+      }
+      if (req.prepare && (reservation === undefined || reservation.allowed)) {
         let recalled = req.prepare();
         if (isPromiseLike(recalled)) recalled = await recalled;
         if (recalled?.length) subject = { ...subject, destinations: [...subject.destinations, ...recalled] };
       }
 
       // In memory the throttle answers synchronously: awaited only when it is a promise (Redis), a microtask hop less.
-      let reservation = req.budget ? this.options.throttle.reserve(subject, req.budget) : NO_BUDGET;
-      if (isPromiseLike(reservation)) reservation = await reservation;
+      if (reservation === undefined) {
+        let reserved = req.budget ? this.options.throttle.reserve(subject, req.budget) : NO_BUDGET;
+        if (isPromiseLike(reserved)) reserved = await reserved;
+        reservation = reserved;
+      }
       if (!reservation.allowed) {
         await this.#freeKey(req, claim);
         // No line of its own: the request's access line names the code and the scope (guarded-send.ts).
@@ -203,6 +224,7 @@ export class SendGuard {
         const { code, scope, retryAfterSeconds } = reservation;
         return { kind: "throttled", code, scope, retryAfterSeconds };
       }
+      takenEarly = undefined;
 
       const sent: SendInfo = { nextSendAt: this.#clock() + reservation.nextSendInMs };
       let answer: Answer<T>;
@@ -235,6 +257,7 @@ export class SendGuard {
         // counter pages operators). No line of its own either, as a throttle: the access line names the code
         // (guarded-send.ts), and a client can repeat the request at will.
         this.#observe.refused(field, error.code);
+        if (takenEarly) await settleSafely(log, "refund", () => takenEarly!.refund());
         await this.#freeKey(req, claim);
         return { kind: "refused", code: error.code };
       }
@@ -249,6 +272,7 @@ export class SendGuard {
           log.error({ err: error, suppressed }, "otp send refused: protection store unavailable");
       }
       this.#observe.protectionUnavailable(field);
+      if (takenEarly) await settleSafely(log, "refund", () => takenEarly!.refund());
       await this.#freeKey(req, claim);
       return { kind: "unavailable" };
     }
@@ -283,7 +307,17 @@ export class SendGuard {
     const token = randomUUID();
     let begun: BeginOutcome;
     try {
-      begun = await idempotency.begin(key, fingerprint, pendingTtlMs, this.options.idempotencyTtlMs, token, others);
+      // The owner: the client's key (in memory, each client holds at most its share of the table).
+      const owner = hasher.memoized("client", req.subject.clientId);
+      begun = await idempotency.begin(
+        key,
+        fingerprint,
+        pendingTtlMs,
+        this.options.idempotencyTtlMs,
+        token,
+        others,
+        owner,
+      );
     } catch (error) {
       // A claim that timed out here may still be taken in Redis once it answers (a stalled Redis runs the queued SET
       // later): free it, by its token, as soon as the store answers. Left, it orphaned the key of a request told

@@ -68,13 +68,21 @@ describe("the first scrape of a server that has served nothing", () => {
     }
     for (const code of ["OTP_SEND_IN_PROGRESS", "MOBILE_LIMIT_REACHED", "REGISTRATION_IN_PROGRESS"])
       expect(value("aopay_protection_refusals_total", { operation: "registerCibilCustomer", code })).toBe(0);
-    // Only the mutation that registers has refusal series; only budgeted mutations have throttle series.
+    // Only the mutation that registers has refusal series; every mutation has a budget, so throttle series.
     expect(
       new Set(page.filter((s) => s.name === "aopay_protection_refusals_total").map((s) => s.labels.operation)),
     ).toEqual(new Set(["registerCibilCustomer"]));
     const throttled = page.filter((s) => s.name === "aopay_otp_throttled_total");
     expect(throttled.every((s) => s.value === 0)).toBe(true);
-    expect(throttled.some((s) => s.labels.operation === "registerCibilCustomer")).toBe(false);
+    // A registration's budgets (REGISTER_*): its IP's and its client's, nothing else.
+    expect(throttled.filter((s) => s.labels.operation === "registerCibilCustomer").map((s) => s.labels.scope)).toEqual([
+      "IP",
+      "CLIENT",
+    ]);
+    for (const scope of ["IP", "CLIENT"])
+      expect(
+        value("aopay_otp_throttled_total", { operation: "registerCibilCustomer", code: "RATE_LIMITED", scope }),
+      ).toBe(0);
     for (const operation of ["generateCibilOtp", "resendAepsOtp"])
       for (const scope of ["MOBILE_PREFIX", "GLOBAL", "IP", "CLIENT"])
         expect(value("aopay_otp_throttled_total", { operation, code: "RATE_LIMITED", scope })).toBe(0);

@@ -57,7 +57,11 @@ describe("in-memory throttle cap (MEMORY_THROTTLE_MAX_KEYS)", () => {
 describe("in-memory idempotency cap (MEMORY_IDEMPOTENCY_MAX_KEYS)", () => {
   let t: ProductionTestStack;
   beforeAll(async () => {
-    t = await startProductionStack({ MEMORY_IDEMPOTENCY_MAX_KEYS: "2" });
+    // One client: the table's cap alone (its share per client: test/e2e/shared-tables.test.ts).
+    t = await startProductionStack({
+      MEMORY_IDEMPOTENCY_MAX_KEYS: "2",
+      MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT: "100",
+    });
   });
   afterAll(() => t?.stop());
 

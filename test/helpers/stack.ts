@@ -44,6 +44,8 @@ export const DEFAULT_THROTTLE: Record<string, string> = {
   OTP_GLOBAL_MAX: "1000",
   OTP_VERIFY_IP_MAX: "50",
   OTP_VERIFY_CLIENT_MAX: "300",
+  REGISTER_IP_MAX: "30",
+  REGISTER_CLIENT_MAX: "120",
 };
 
 /**
@@ -65,6 +67,8 @@ export const LENIENT_THROTTLE: Record<string, string> = {
   OTP_VERIFY_MAX: "100000",
   OTP_VERIFY_IP_MAX: "100000",
   OTP_VERIFY_CLIENT_MAX: "100000",
+  REGISTER_IP_MAX: "100000",
+  REGISTER_CLIENT_MAX: "100000",
 };
 
 /** A test API key and its API_KEYS entry (client `test-client`). */

@@ -19,6 +19,8 @@ export function throttleConfig(overrides: Partial<ThrottleConfig> = {}): Throttl
     verify: GENEROUS,
     verifyIp: GENEROUS,
     verifyClient: GENEROUS,
+    registerIp: GENEROUS,
+    registerClient: GENEROUS,
     ...overrides,
   };
 }

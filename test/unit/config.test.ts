@@ -242,6 +242,10 @@ describe("loadConfig", () => {
       OTP_VERIFY_IP_WINDOW_SECONDS: "26",
       OTP_VERIFY_CLIENT_MAX: "17",
       OTP_VERIFY_CLIENT_WINDOW_SECONDS: "27",
+      REGISTER_IP_MAX: "18",
+      REGISTER_IP_WINDOW_SECONDS: "28",
+      REGISTER_CLIENT_MAX: "19",
+      REGISTER_CLIENT_WINDOW_SECONDS: "29",
       OTP_LEGACY_DESTINATION_KEYS: "false",
     });
     expect(c.throttle).toEqual({
@@ -255,6 +259,8 @@ describe("loadConfig", () => {
       verify: { points: 15, seconds: 25 },
       verifyIp: { points: 16, seconds: 26 },
       verifyClient: { points: 17, seconds: 27 },
+      registerIp: { points: 18, seconds: 28 },
+      registerClient: { points: 19, seconds: 29 },
       legacyDestinationKeys: false,
     });
     expect(loadConfig({}).throttle.legacyDestinationKeys).toBe(true);

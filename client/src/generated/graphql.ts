@@ -40,7 +40,7 @@ export type FailureCode =
   | 'OVERLOADED'
   /** The shared throttle/idempotency store is unreachable, so no OTP is sent (fail closed). */
   | 'PROTECTION_UNAVAILABLE'
-  /** Too many OTP sends from this network, this API client or this service right now. */
+  /** Too many OTP sends from this network, this API client or this service right now (registerCibilCustomer: too many registrations from this network or this API client); wait retryAfterSeconds. */
   | 'RATE_LIMITED'
   /** registerCibilCustomer: other registrations of this customer were being recorded at the same moment, so this one was not sent. Try again after retryAfterSeconds. */
   | 'REGISTRATION_IN_PROGRESS'

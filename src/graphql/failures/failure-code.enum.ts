@@ -49,7 +49,11 @@ registerEnumType(FailureCode, {
       description:
         "This destination had its maximum number of OTPs in the last window (10 minutes by default) or the last 24 hours; wait retryAfterSeconds.",
     },
-    RATE_LIMITED: { description: "Too many OTP sends from this network, this API client or this service right now." },
+    RATE_LIMITED: {
+      description:
+        "Too many OTP sends from this network, this API client or this service right now (registerCibilCustomer: too " +
+        "many registrations from this network or this API client); wait retryAfterSeconds.",
+    },
     VERIFY_LIMIT_REACHED: {
       description: "Too many OTP verification attempts for this customer; wait retryAfterSeconds.",
     },

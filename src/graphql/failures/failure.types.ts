@@ -127,15 +127,16 @@ export class ProtectionUnavailable extends Failure {}
   implements: Failure,
   description:
     "registerCibilCustomer refused before reaching AOPay by a rule about this customer's registered mobiles, with " +
-    "every store working (code OTP_SEND_IN_PROGRESS, MOBILE_LIMIT_REACHED or REGISTRATION_IN_PROGRESS). Nothing was " +
-    "sent.",
+    "every store working (code OTP_SEND_IN_PROGRESS, MOBILE_LIMIT_REACHED or REGISTRATION_IN_PROGRESS), or by " +
+    "the registrations allowed per network or per API client (code RATE_LIMITED). Nothing was sent.",
 })
 export class RegistrationRefused extends Failure {
   // Nullable like the other members' retryAfterSeconds: a selection of several members must merge (see OtpThrottled).
   @Field(() => Int, {
     nullable: true,
     description:
-      "Seconds to wait before trying again: set for OTP_SEND_IN_PROGRESS and REGISTRATION_IN_PROGRESS; null for " +
+      "Seconds to wait before trying again: set for OTP_SEND_IN_PROGRESS, REGISTRATION_IN_PROGRESS and " +
+      "RATE_LIMITED; null for " +
       "MOBILE_LIMIT_REACHED, which a wait of seconds does not lift.",
   })
   retryAfterSeconds!: number | null;

@@ -130,6 +130,23 @@ export function registrationRefused(code: RefusalCode, sendInProgressRetrySecond
   });
 }
 
+/**
+ * A registration refused by its IP's or client's registration budget (REGISTER_*): RegistrationRefused, code
+ * RATE_LIMITED, retryable after the budget's window ends. Its own message: RATE_LIMITED's speaks of OTP requests, and
+ * a registration sends none.
+ */
+export function registrationThrottled(retryAfterSeconds: number): RegistrationRefused {
+  return Object.assign(new RegistrationRefused(), {
+    code: FailureCode.RATE_LIMITED,
+    message: REGISTRATION_RATE_LIMITED_MESSAGE,
+    retryable: true,
+    retryAfterSeconds,
+  });
+}
+
+export const REGISTRATION_RATE_LIMITED_MESSAGE =
+  "Too many registrations from this network or this API client right now. Nothing was sent; try again later.";
+
 function upstreamText(error: AopayError) {
   return { upstreamCode: error.upstreamCode ?? null, upstreamMessage: error.upstreamMessage ?? null };
 }

@@ -84,6 +84,36 @@ describe("MemoryIdempotencyStore", () => {
     await expect(store.complete("a", a.token, "fp", result, 60_000)).rejects.toBeInstanceOf(MemoryStoreFullError);
   });
 
+  it("an owner holds at most its share: its new keys are refused, another owner's are not; completed, released and expired records count right", async () => {
+    let now = 0;
+    let warned = 0;
+    const store = new MemoryIdempotencyStore(sealer, {
+      maxKeys: 4,
+      maxKeysPerOwner: 2,
+      now: () => now,
+      onOwnerFull: () => warned++,
+    });
+    const a1 = await store.begin("a1", "fp", 1_000, 10_000, undefined, undefined, "A");
+    expect((await store.begin("a2", "fp", 1_000, 10_000, undefined, undefined, "A")).kind).toBe("acquired");
+    await expect(store.begin("a3", "fp", 1_000, 10_000, undefined, undefined, "A")).rejects.toBeInstanceOf(
+      MemoryStoreFullError,
+    );
+    expect(warned).toBe(1);
+    // Its held keys still answer; the other owner takes keys.
+    expect(await store.begin("a2", "fp", 1_000, 10_000, undefined, undefined, "A")).toEqual({ kind: "in-flight" });
+    const b1 = await store.begin("b1", "fp", 1_000, 10_000, undefined, undefined, "B");
+    if (a1.kind !== "acquired" || b1.kind !== "acquired") throw new Error();
+    // A completed record stays its owner's; a released one is not.
+    await store.complete("a1", a1.token, "fp", result, 10_000);
+    expect(store.heldBy("A")).toBe(2);
+    await store.release("b1", b1.token);
+    expect(store.heldBy("B")).toBe(0);
+    // Expired records free the share.
+    now += 10_001;
+    expect((await store.begin("a4", "fp", 1_000, 10_000, undefined, undefined, "A")).kind).toBe("acquired");
+    expect(store.heldBy("A")).toBe(1);
+  });
+
   it("a pending record kept past its pending time answers abandoned, never acquired, until it expires", async () => {
     // The request that took the key died (a crash) while its send may have been upstream: taking the key again would
     // send again under it. Before, the pending record simply expired with its pending time and the key was free.

@@ -564,6 +564,8 @@ describe("THROTTLE_REFUSALS (the series metrics.ts starts at 0)", () => {
     ["verify", { ...NONE, verify: ONE }],
     ["verify", { ...NONE, verifyIp: ONE }],
     ["verify", { ...NONE, verifyClient: ONE }],
+    ["register", { ...NONE, registerIp: ONE }],
+    ["register", { ...NONE, registerClient: ONE }],
   ])("a %s refusal is listed: %j", async (purpose, overrides) => {
     const t = new OtpThrottle(throttleConfig(overrides), hasher, null);
     expect((await t.reserve(subject(), purpose)).allowed).toBe(true);
@@ -573,11 +575,28 @@ describe("THROTTLE_REFUSALS (the series metrics.ts starts at 0)", () => {
   });
 
   it("lists each pair once per purpose, and every budget of the constructor is covered above", () => {
-    for (const purpose of ["send", "verify"] as const) {
+    for (const purpose of ["send", "verify", "register"] as const) {
       const pairs = THROTTLE_REFUSALS[purpose].map((p) => `${p.code}/${p.scope}`);
       expect(new Set(pairs).size).toBe(pairs.length);
     }
     expect(THROTTLE_REFUSALS.send).toHaveLength(6);
     expect(THROTTLE_REFUSALS.verify).toHaveLength(3);
+    expect(THROTTLE_REFUSALS.register).toHaveLength(2);
+  });
+
+  it("a registration takes only its IP's and client's registration budgets, none of the sends' or guesses'", async () => {
+    const t = new OtpThrottle(
+      throttleConfig({ ...NONE, registerIp: { points: 2, seconds: 60 }, ip: ONE, client: ONE, verifyIp: ONE }),
+      hasher,
+      null,
+    );
+    for (let i = 0; i < 2; i++) expect((await t.reserve(subject(), "register")).allowed).toBe(true);
+    const refused = (await t.reserve(subject(), "register")) as Throttled;
+    expect(refused).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope: "IP" });
+    expect(refused.retryAfterSeconds).toBeGreaterThan(55);
+    // Another address of the same client is not refused; the sends' and guesses' budgets are untouched.
+    expect((await t.reserve(subject({ ip: "198.51.100.9" }), "register")).allowed).toBe(true);
+    expect((await t.reserve(subject(), "send")).allowed).toBe(true);
+    expect((await t.reserve(subject(), "verify")).allowed).toBe(true);
   });
 });

@@ -1,0 +1,118 @@
+import { randomUUID } from "node:crypto";
+import { hashApiKey } from "../../src/auth/authenticator";
+import { registrationInput } from "../helpers/identifiers";
+import { REGISTER_CIBIL_CUSTOMER, resultOf, type Result } from "../helpers/operations";
+import { deletePrefixes, storeBackends } from "../helpers/redis";
+import { type ProductionTestStack, startProductionStack, TEST_API_KEY, TEST_API_KEYS_ENTRY } from "../helpers/stack";
+
+/**
+ * Tables every client shares must not be fillable by one client at no cost (docs/security.md "Other tables keyed by
+ * what a request sends"): registrations have budgets of their own per client and per IP (REGISTER_*), and one client
+ * holds at most its share of the in-memory idempotency table (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT). The server on
+ * loopback in production mode, the simulator as AOPay counting what reaches it; Redis (REDIS_URL) under a key prefix
+ * of its own.
+ */
+const HMAC_SECRET = "s".repeat(32);
+const OTHER_KEY = "aopk_test_other_0123456789abcdefghijklmnopqrstuvwxyz";
+const A = { "x-api-key": TEST_API_KEY };
+const B = { "x-api-key": OTHER_KEY };
+const TWO_CLIENTS = `${TEST_API_KEYS_ENTRY},other-client:${hashApiKey(OTHER_KEY)}`;
+
+const register = async (t: ProductionTestStack, headers: Record<string, string>): Promise<Result> =>
+  resultOf(
+    (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() }, headers)).body,
+    "registerCibilCustomer",
+  );
+const registrations = (t: ProductionTestStack) => t.received.filter((w) => w.endpoint === "cibil.register").length;
+
+describe.each(storeBackends(HMAC_SECRET))("registration budgets (%s)", (_name, skip, backendEnv) => {
+  const maybe = skip === null ? it : it.skip;
+  let t: ProductionTestStack | undefined;
+  let prefix: string | undefined;
+  const start = async (env: Record<string, string>) => {
+    const backend = backendEnv();
+    prefix = backend.REDIS_KEY_PREFIX;
+    t = await startProductionStack({ ...backend, HMAC_SECRET, API_KEYS: TWO_CLIENTS, ...env });
+    return t;
+  };
+  afterEach(async () => {
+    await t?.stop();
+    t = undefined;
+    if (prefix) await deletePrefixes([prefix]);
+  });
+
+  maybe("a client registering fast is refused RATE_LIMITED (nothing sent) while another client registers", async () => {
+    const s = await start({ REGISTER_CLIENT_MAX: "3", REGISTER_CLIENT_WINDOW_SECONDS: "600", REGISTER_IP_MAX: "100" });
+    for (let i = 0; i < 3; i++) expect((await register(s, A)).__typename).toBe("CibilCustomerRegistered");
+    const refused = await register(s, A);
+    expect(refused).toMatchObject({ __typename: "RegistrationRefused", code: "RATE_LIMITED", retryable: true });
+    expect(refused.retryAfterSeconds).toBeGreaterThan(500);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(600);
+    // Counted before AOPay is called: the refused one never reached it.
+    expect(registrations(s)).toBe(3);
+    // The other client's budget is its own.
+    expect((await register(s, B)).__typename).toBe("CibilCustomerRegistered");
+    expect(registrations(s)).toBe(4);
+    // On the metrics page, with the budget's scope, next to the series at 0 for the IP's.
+    const page = await (await fetch(s.stack.app.metricsUrl as string)).text();
+    expect(page).toMatch(
+      /aopay_otp_throttled_total\{operation="registerCibilCustomer",code="RATE_LIMITED",scope="CLIENT"\} 1\b/,
+    );
+    expect(page).toMatch(
+      /aopay_otp_throttled_total\{operation="registerCibilCustomer",code="RATE_LIMITED",scope="IP"\} 0\b/,
+    );
+  });
+
+  maybe("one address registering fast is refused RATE_LIMITED; another address of the same client is not", async () => {
+    const s = await start({ REGISTER_IP_MAX: "2", REGISTER_CLIENT_MAX: "100", TRUSTED_PROXIES: "127.0.0.1" });
+    const from = (ip: string) => ({ ...A, "x-forwarded-for": ip });
+    for (let i = 0; i < 2; i++)
+      expect((await register(s, from("203.0.113.7"))).__typename).toBe("CibilCustomerRegistered");
+    // Another client from the same address shares the address's budget.
+    expect(await register(s, { ...B, "x-forwarded-for": "203.0.113.7" })).toMatchObject({
+      __typename: "RegistrationRefused",
+      code: "RATE_LIMITED",
+    });
+    expect((await register(s, from("198.51.100.9"))).__typename).toBe("CibilCustomerRegistered");
+    expect(registrations(s)).toBe(3);
+  });
+});
+
+describe("in-memory idempotency table shared by every client (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT)", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    // 4 records, half each at most: the default share.
+    t = await startProductionStack({ API_KEYS: TWO_CLIENTS, MEMORY_IDEMPOTENCY_MAX_KEYS: "4" });
+  });
+  afterAll(() => t?.stop());
+
+  it("one client sending a new key with every request does not make another client's keyed request PROTECTION_UNAVAILABLE", async () => {
+    const keyed = (headers: Record<string, string>, key = randomUUID()) =>
+      t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() }, { ...headers, "idempotency-key": key });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = resultOf((await keyed(A)).body, "registerCibilCustomer");
+      outcomes.push(r.__typename === "CibilCustomerRegistered" ? "sent" : (r.code as string));
+    }
+    // Its share (2 of 4), then refused, nothing sent.
+    expect(outcomes).toEqual(["sent", "sent", ...Array(4).fill("PROTECTION_UNAVAILABLE")]);
+    expect(registrations(t)).toBe(2);
+    // The other client's keyed requests are served (its share is free), and replay.
+    const key = randomUUID();
+    const input = registrationInput();
+    const first = await t.gql(REGISTER_CIBIL_CUSTOMER, { input }, { ...B, "idempotency-key": key });
+    expect(resultOf(first.body, "registerCibilCustomer").__typename).toBe("CibilCustomerRegistered");
+    const again = await t.gql(REGISTER_CIBIL_CUSTOMER, { input }, { ...B, "idempotency-key": key });
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect((await keyed(B)).body.data).toMatchObject({
+      registerCibilCustomer: { __typename: "CibilCustomerRegistered" },
+    });
+    expect(registrations(t)).toBe(4);
+    // The client past its share still registers without a key.
+    expect((await register(t, A)).__typename).toBe("CibilCustomerRegistered");
+    // Warned about without naming the client (the refused requests' access lines do).
+    const warned = t.logs.records().filter((r) => (r.memoryStore as { share?: boolean } | undefined)?.share);
+    expect(warned).toHaveLength(1);
+    expect(JSON.stringify(warned[0])).not.toContain("test-client");
+  });
+});
