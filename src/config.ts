@@ -136,6 +136,8 @@ export interface Config {
     idempotencyClientSharePercent: number;
     consentMaxKeys: number;
     registeredMobileMaxKeys: number;
+    /** The most of registeredMobileMaxKeys one client may hold, in percent (MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT). */
+    registeredMobileClientSharePercent: number;
   };
   throttle: ThrottleConfig;
   /** How long an idempotency key's first result is kept and replayed. */
@@ -407,6 +409,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
       idempotencyClientSharePercent: protection.MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
       consentMaxKeys: protection.MEMORY_CONSENT_MAX_KEYS,
       registeredMobileMaxKeys: protection.MEMORY_REGISTERED_MOBILE_MAX_KEYS,
+      registeredMobileClientSharePercent: protection.MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT,
     },
     throttle: throttleConfig(readGroup(throttleSettings, env, problems)),
     cibilConsentTtlSeconds: protection.CIBIL_CONSENT_TTL_SECONDS,

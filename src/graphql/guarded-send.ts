@@ -89,7 +89,7 @@ export function guardedSend<In extends object, T, R extends object>(
     // outcome (RegisteredMobileStore.released).
     const room = { reserved: false };
     return guarded(ctx, field, spec, send, registered, [], room).finally(() => {
-      if (room.reserved) registered.released();
+      if (room.reserved) registered.released(ctx.protection.hasher.memoized("client", ctx.client.id));
     });
   }
   // Only a send that recalls a CIBIL id's mobiles marks that id as under way (prepareOf): the others go without the
@@ -235,8 +235,10 @@ function prepareOf(
   if (registers) {
     const pan = inputString(field, input, registers.panField);
     const mobile = inputString(field, input, registers.mobileField);
+    // The client the records count for (in memory, each client's registrations hold at most its share of them).
+    const owner = ctx.protection.hasher.memoized("client", ctx.client.id);
     return () => {
-      const ready = store.ready();
+      const ready = store.ready(owner);
       if (!isPromiseLike(ready)) {
         room.reserved = true;
         const added = store.registering(pan, mobile);
@@ -313,6 +315,6 @@ function rememberOf<T>(
     }
     // The id AOPay gave the customer, beside their mobile and PAN: support who holds only those finds the id's sends.
     noteCustomerRef(ctx, "cibil", cibilId);
-    await store.remember(cibilId, mobile, pan);
+    await store.remember(cibilId, mobile, pan, ctx.protection.hasher.memoized("client", ctx.client.id));
   };
 }

@@ -98,10 +98,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
     ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, idempotencySealer)
     : new MemoryIdempotencyStore(idempotencySealer, {
         maxKeys: limits.idempotencyMaxKeys,
-        maxKeysPerOwner: Math.max(
-          1,
-          Math.floor((limits.idempotencyMaxKeys * limits.idempotencyClientSharePercent) / 100),
-        ),
+        maxKeysPerOwner: share(limits.idempotencyMaxKeys, limits.idempotencyClientSharePercent),
         onFull: fullWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_MAX_KEYS", limits.idempotencyMaxKeys),
         onOwnerFull: shareWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT"),
       });
@@ -136,12 +133,14 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
     : new MemoryRegisteredMobileStore(hasher, registeredSealer, {
         ttlMs: registeredMobileTtlMs,
         maxKeys: limits.registeredMobileMaxKeys,
+        maxKeysPerOwner: share(limits.registeredMobileMaxKeys, limits.registeredMobileClientSharePercent, 2),
         onFull: fullWarning(
           log,
           "registered mobile",
           "MEMORY_REGISTERED_MOBILE_MAX_KEYS",
           limits.registeredMobileMaxKeys,
         ),
+        onOwnerFull: shareWarning(log, "registered mobile", "MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT"),
       });
   return {
     protection: {
@@ -181,6 +180,14 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
 
 /** A full in-memory store is logged at most once per this interval, with the number of refusals since the last line. */
 export const FULL_WARNING_INTERVAL_MS = 60_000;
+
+/**
+ * A client's share of a table of `maxKeys` entries: `percent` of it, at least `least` (what one request needs: a
+ * registration keeps two records).
+ */
+function share(maxKeys: number, percent: number, least = 1): number {
+  return Math.max(least, Math.floor((maxKeys * percent) / 100));
+}
 
 /**
  * One warn line per interval while clients are refused for holding their share of an in-memory store (no client id:

@@ -60,6 +60,11 @@ export const DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS = 50_000;
  * other half to every other client. A deployment with one client sets 100 (no share).
  */
 export const DEFAULT_MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT = 50;
+/**
+ * The most of the in-memory registered-mobile table one client's registrations may hold (registered-mobiles.ts): half,
+ * for the same reason (its records live 90 days, and the registration budgets bound only how fast it fills).
+ */
+export const DEFAULT_MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT = 50;
 export const DEFAULT_MEMORY_CONSENT_MAX_KEYS = 200_000;
 export const DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS = 200_000;
 
@@ -274,6 +279,15 @@ export const protectionSettings = defineSettings({
       doc:
         "without `REDIS_URL`: most \"CIBIL id → registered mobiles\" records held in memory, two per customer (its CIBIL id's mobiles and its PAN's link; `CIBIL_REGISTERED_MOBILE_TTL_SECONDS`); " +
         "when full, `registerCibilCustomer` is refused with `PROTECTION_UNAVAILABLE` before anything is sent",
+    }),
+    MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT: int({
+      default: DEFAULT_MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT,
+      min: 1,
+      max: 100,
+      doc:
+        "without `REDIS_URL`: the most of `MEMORY_REGISTERED_MOBILE_MAX_KEYS` one client's registrations may hold, in " +
+        "percent (at least one customer's two records; a record counts for the client that wrote it last); past it that client's registrations are refused " +
+        "with `PROTECTION_UNAVAILABLE` (nothing sent) while the other clients' are served; `100`: no share (one client)",
     }),
   },
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
-import { BoundedTable, Capacity } from "./bounded-table";
+import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS } from "./bounded-table";
 import { ProtectionRefusal, ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
 import { MemoryStoreFullError } from "./memory-counters";
@@ -46,14 +46,17 @@ export interface RegisteredMobileStore {
   /**
    * Before registration's upstream call: throws ProtectionStoreError when a record could not be kept (memory table
    * full, Redis unreachable), so that the registration is refused before AOPay creates a customer whose mobile we
-   * would not know (fail closed, as every protection store).
+   * would not know (fail closed, as every protection store). `owner` (the client id's HMAC): in memory, a client
+   * whose records hold its share of the table (MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT) is refused the same
+   * way, the other clients not; Redis ignores it (maxmemory and the registration budgets bound it: docs/security.md).
    */
-  ready(): MaybePromise<void>;
+  ready(owner?: string): MaybePromise<void>;
   /**
    * The registration `ready` answered has ended, whatever its outcome (called once per `ready` that returned): in
    * memory, the room `ready` set aside for its records is given back (its records, if kept, now hold it). Never throws.
+   * `owner`: the one given to `ready`.
    */
-  released(): void;
+  released(owner?: string): void;
   /**
    * Also before registration's upstream call, once `ready`: when this PAN was registered here before, its CIBIL id is
    * known (AOPay keeps one customer per PAN, §1.1 "registration is needed only once"), and `mobile` joins that id's
@@ -66,9 +69,9 @@ export interface RegisteredMobileStore {
   registering(pan: string, mobile: string): MaybePromise<void>;
   /**
    * After a registration AOPay answered with a CIBIL id: `mobile` joins the id's mobiles, and the PAN is linked to the
-   * id (for `registering`). Throws ProtectionStoreError.
+   * id (for `registering`). Throws ProtectionStoreError. `owner`: the client the two records count for (in memory).
    */
-  remember(cibilId: string, mobile: string, pan: string): Promise<void>;
+  remember(cibilId: string, mobile: string, pan: string, owner?: string): Promise<void>;
   /**
    * Every mobile registered here for the CIBIL id within the TTL (at most MAX_MOBILES_PER_ID, the latest), oldest
    * first; empty when none is known. Throws ProtectionStoreError.
@@ -322,6 +325,13 @@ export interface MemoryRegisteredMobileOptions {
   now?: () => number;
   /** Called on each registration refused because the table is full (the owner logs it, rate-limited). */
   onFull?: () => void;
+  /**
+   * The most records one client's registrations may hold (MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT of maxKeys);
+   * default maxKeys: no share.
+   */
+  maxKeysPerOwner?: number;
+  /** Called on each registration refused because its client holds its share (logged, rate-limited). */
+  onOwnerFull?: () => void;
 }
 
 /**
@@ -331,11 +341,24 @@ export interface MemoryRegisteredMobileOptions {
  * the fail-closed choice: a full table is what a caller who registers many PANs to one phone produces, and answering
  * then would hand them exactly the unbudgeted CIBIL ids this store exists to prevent. A live record is never
  * evicted for the same reason. Lost on restart: those CIBIL ids are budgeted by id only (set REDIS_URL to keep them).
+ * The table is every client's, and a record lives 90 days: each record counts for the client whose registration
+ * wrote it last, and a client whose records hold `maxKeysPerOwner` (half the table by default) is refused new
+ * registrations as a full table (PROTECTION_UNAVAILABLE, nothing sent) while the others still register. Without it,
+ * one client registering within its budgets (REGISTER_*) for a day or two filled the table for every client for 90
+ * days (test/e2e/shared-tables.test.ts). The room `ready` sets aside counts in its client's share until `released`,
+ * so registrations of one client running at once do not pass it either.
  */
 export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   /** `id:<record key>` → the id's mobiles (sealed list); `pan:<HMAC of the PAN>` → that record key. */
-  readonly #table: BoundedTable<{ value: string; expiresAt: number }>;
+  readonly #table: BoundedTable<{ value: string; expiresAt: number; owner?: string }>;
   readonly #capacity: Capacity;
+  /** Records held per owner (only owners holding one or more). */
+  readonly #held = new Map<string, number>();
+  readonly #maxPerOwner: number;
+  readonly #onOwnerFull: (() => void) | undefined;
+  /** Entries `ready` set aside per owner, until `released` (in #reserved too). */
+  readonly #reservedBy = new Map<string, number>();
+  #lastShareSweep = Number.NEGATIVE_INFINITY;
   readonly #now: () => number;
   readonly #ttlMs: number;
   readonly #onFull: (() => void) | undefined;
@@ -363,15 +386,27 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     this.#onFull = options.onFull;
     this.#ttlMs = options.ttlMs ?? DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000;
     this.#capacity = new Capacity(options.maxKeys, this.#now, options.onFull);
-    this.#table = new BoundedTable(this.#capacity);
+    this.#maxPerOwner = Math.min(options.maxKeys, options.maxKeysPerOwner ?? options.maxKeys);
+    this.#onOwnerFull = options.onOwnerFull;
+    this.#table = new BoundedTable(this.#capacity, undefined, ({ owner }) => {
+      if (owner === undefined) return;
+      const held = (this.#held.get(owner) ?? 0) - 1;
+      if (held > 0) this.#held.set(owner, held);
+      else this.#held.delete(owner);
+    });
     this.#keys = new SendingKeys(hasher);
+  }
+
+  /** How many records `owner`'s registrations hold (tests). */
+  heldBy(owner: string): number {
+    return this.#held.get(owner) ?? 0;
   }
 
   get size(): number {
     return this.#table.size;
   }
 
-  ready(): void {
+  ready(owner?: string): void {
     // Sweeps expired records first when full (rate-limited), like an insert would. Room for both of a new customer's
     // records: its CIBIL id's mobiles and its PAN's link.
     if (!this.#capacity.makeRoom()) throw new MemoryStoreFullError(STORE);
@@ -379,11 +414,34 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
       this.#onFull?.();
       throw new MemoryStoreFullError(STORE);
     }
+    // Then its client's share: room for both records within it. Its expired records are swept first, at most once
+    // per FULL_SWEEP_INTERVAL_MS (a client refused again and again costs one pass a second, not one per request).
+    if (owner !== undefined && this.#overShare(owner)) {
+      const now = this.#now();
+      if (now - this.#lastShareSweep >= FULL_SWEEP_INTERVAL_MS) {
+        this.#lastShareSweep = now;
+        this.#table.sweepAll();
+      }
+      if (this.#overShare(owner)) {
+        this.#onOwnerFull?.();
+        throw new MemoryStoreFullError(STORE);
+      }
+    }
     this.#reserved += 2;
+    if (owner !== undefined) this.#reservedBy.set(owner, (this.#reservedBy.get(owner) ?? 0) + 2);
   }
 
-  released(): void {
+  /** Whether a new customer's two records would take `owner` past its share (with the room set aside for it). */
+  #overShare(owner: string): boolean {
+    return this.heldBy(owner) + (this.#reservedBy.get(owner) ?? 0) + 2 > this.#maxPerOwner;
+  }
+
+  released(owner?: string): void {
     this.#reserved = Math.max(0, this.#reserved - 2);
+    if (owner === undefined) return;
+    const reserved = (this.#reservedBy.get(owner) ?? 0) - 2;
+    if (reserved > 0) this.#reservedBy.set(owner, reserved);
+    else this.#reservedBy.delete(owner);
   }
 
   registering(pan: string, mobile: string): void {
@@ -408,10 +466,10 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     this.#keys.ended(cibilId);
   }
 
-  async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
+  async remember(cibilId: string, mobile: string, pan: string, owner?: string): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
-    this.#add(key, mobile, false);
-    this.#insert(`pan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`, key);
+    this.#add(key, mobile, false, owner);
+    this.#insert(`pan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`, key, owner);
   }
 
   recall(cibilId: string): readonly string[] {
@@ -423,17 +481,21 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     return record === undefined ? [] : openMobiles(this.sealer, key, record.value);
   }
 
-  #add(key: string, mobile: string, beforeCall: boolean): void {
+  /** `owner` undefined (a mobile added before the call, `registering`): the record stays its owner's. */
+  #add(key: string, mobile: string, beforeCall: boolean, owner?: string): void {
     const record = this.#table.get(`id:${key}`);
     const mobiles = record === undefined ? [] : openMobiles(this.sealer, key, record.value);
-    this.#insert(`id:${key}`, sealMobiles(this.sealer, key, withMobile(mobiles, mobile, beforeCall)));
+    const sealed = sealMobiles(this.sealer, key, withMobile(mobiles, mobile, beforeCall));
+    this.#insert(`id:${key}`, sealed, owner ?? record?.owner);
   }
 
-  #insert(key: string, value: string): void {
+  #insert(key: string, value: string, owner?: string): void {
     // Full only if this registration's room was given back early, or another record took it (a send cannot: it only
     // reads).
-    if (!this.#table.insert(key, { value, expiresAt: this.#now() + this.#ttlMs }))
+    if (!this.#table.insert(key, { value, expiresAt: this.#now() + this.#ttlMs, owner }))
       throw new MemoryStoreFullError(STORE);
+    // A record replaced was uncounted for its owner (BoundedTable's onRemove): counted for this one.
+    if (owner !== undefined) this.#held.set(owner, (this.#held.get(owner) ?? 0) + 1);
   }
 }
 

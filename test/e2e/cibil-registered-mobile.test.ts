@@ -119,7 +119,11 @@ describe("registration when the in-memory record table is full", () => {
 
   it("is refused with PROTECTION_UNAVAILABLE before AOPay (no customer whose mobile we would not know)", async () => {
     // Two records per customer: its CIBIL id's mobiles and its PAN's link.
-    t = await startTestStack({ MEMORY_REGISTERED_MOBILE_MAX_KEYS: "3" });
+    // One client: the table's cap alone (its share per client: test/e2e/shared-tables.test.ts).
+    t = await startTestStack({
+      MEMORY_REGISTERED_MOBILE_MAX_KEYS: "3",
+      MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT: "100",
+    });
     const first = resultOf(
       (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() })).body,
       "registerCibilCustomer",

@@ -216,7 +216,11 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
     async () => {
       // Room for two customers (two records each). Before, all five saw the same room before the call: four reached
       // AOPay, two of them without their mobile kept (aopay_unrecorded_writes_total 2), one refused.
-      const s = await start({ MEMORY_REGISTERED_MOBILE_MAX_KEYS: "4" });
+      // One client: the table's room alone (its share per client: test/e2e/shared-tables.test.ts).
+      const s = await start({
+        MEMORY_REGISTERED_MOBILE_MAX_KEYS: "4",
+        MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT: "100",
+      });
       const results = await Promise.all(Array.from({ length: 5 }, () => register(s, nextPan(), nextMobile())));
       expect(tally(results)).toEqual({ [`${REGISTERED}:`]: 2, "ProtectionUnavailable:PROTECTION_UNAVAILABLE": 3 });
       expect(s.simulator?.calls("cibil.register")).toBe(2);

@@ -116,3 +116,29 @@ describe("in-memory idempotency table shared by every client (MEMORY_IDEMPOTENCY
     expect(JSON.stringify(warned[0])).not.toContain("test-client");
   });
 });
+
+describe("in-memory registered mobiles shared by every client (MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT)", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    // Two records per customer: 4 customers in all, 2 per client at the default share (half).
+    t = await startProductionStack({ API_KEYS: TWO_CLIENTS, MEMORY_REGISTERED_MOBILE_MAX_KEYS: "8" });
+  });
+  afterAll(() => t?.stop());
+
+  it("one client registering within its budgets does not fill the table for the others (90 days)", async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await register(t, A);
+      outcomes.push(r.__typename === "CibilCustomerRegistered" ? "sent" : (r.code as string));
+    }
+    expect(outcomes).toEqual(["sent", "sent", "PROTECTION_UNAVAILABLE", "PROTECTION_UNAVAILABLE"]);
+    expect(registrations(t)).toBe(2);
+    // The other client's registrations are served, and its mobiles recorded (their sends budgeted on them).
+    for (let i = 0; i < 2; i++) expect((await register(t, B)).__typename).toBe("CibilCustomerRegistered");
+    expect(registrations(t)).toBe(4);
+    const warned = t.logs
+      .records()
+      .filter((r) => (r.memoryStore as { store?: string; share?: boolean } | undefined)?.share);
+    expect(warned.map((r) => (r.memoryStore as { store: string }).store)).toEqual(["registered mobile"]);
+  });
+});
