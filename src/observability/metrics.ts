@@ -8,6 +8,7 @@ import { LabelledCounter } from "./counter";
 import { collectDefaultMetricsButEventLoopLag, EventLoopLag } from "./eventloop-lag";
 import { LabelledHistogram } from "./histogram";
 import { REFUSAL_CODES, type RefusalCode } from "../protection/errors";
+import type { SharedTable } from "../protection/memory-counters";
 import {
   THROTTLE_REFUSALS,
   type ThrottleCode,
@@ -68,6 +69,7 @@ export class Metrics implements RequestObserver {
   readonly #throttled: Counter<"operation" | "code" | "scope">;
   readonly #replays: Counter<"operation">;
   readonly #protectionUnavailable: Counter<"operation">;
+  readonly #overShare: Counter<"table">;
   readonly #refused: Counter<"operation" | "code">;
   readonly #unrecorded: Counter<"operation">;
   readonly #olderSecretReads: Counter<"store" | "secret">;
@@ -171,6 +173,17 @@ export class Metrics implements RequestObserver {
       labelNames: ["operation"],
       registers,
     });
+    this.#overShare = new Counter({
+      name: "aopay_client_share_refusals_total",
+      help:
+        "Without Redis: requests refused (PROTECTION_UNAVAILABLE, nothing sent) because their client holds its share " +
+        "of an in-memory table every client shares (idempotency: MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT; " +
+        "registered_mobile: MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT), by table: one client's limit, the other " +
+        "clients still served. Not in aopay_protection_unavailable_total.",
+      labelNames: ["table"],
+      registers,
+    });
+    for (const table of ["idempotency", "registered_mobile"] as const) this.#overShare.labels({ table }).inc(0);
     this.#refused = new Counter({
       name: "aopay_protection_refusals_total",
       help:
@@ -320,6 +333,10 @@ export class Metrics implements RequestObserver {
 
   protectionUnavailable(field: string): void {
     this.#unavailableChild(field).inc();
+  }
+
+  overShare(_field: string, table: SharedTable): void {
+    this.#overShare.labels({ table }).inc();
   }
 
   refused(field: string, code: RefusalCode): void {

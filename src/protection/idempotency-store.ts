@@ -3,7 +3,7 @@ import type Redis from "ioredis";
 import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import { DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS } from "./protection.settings";
-import { MemoryStoreFullError } from "./memory-counters";
+import { ClientShareFullError, MemoryStoreFullError } from "./memory-counters";
 import { type ScriptCommand, scriptCommand } from "./redis";
 import type { StoreSealer } from "./store-sealer";
 import { monotonicNow } from "../util/clock";
@@ -147,14 +147,6 @@ export interface MemoryStoreOptions {
 
 type MemoryRecord = IdempotencyRecord & { expiresAt: number; owner?: string };
 
-/** A client holds its share of the in-memory idempotency table: its new key is refused, the others' are not. */
-export class IdempotencyShareFullError extends MemoryStoreFullError {
-  constructor() {
-    super("idempotency");
-    this.name = "IdempotencyShareFullError";
-  }
-}
-
 /**
  * One process. At most `maxKeys` records (MEMORY_IDEMPOTENCY_MAX_KEYS): a full table refuses new keys (the request is
  * answered PROTECTION_UNAVAILABLE, nothing is sent) rather than forget a live record, which would let a replay send
@@ -234,7 +226,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       }
       if (this.heldBy(owner) >= this.#maxPerOwner) {
         this.#onOwnerFull?.();
-        throw new IdempotencyShareFullError();
+        throw new ClientShareFullError("idempotency");
       }
     }
     const pendingUntil = now + pendingTtlMs;

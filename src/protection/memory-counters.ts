@@ -53,6 +53,22 @@ export class MemoryStoreFullError extends ProtectionStoreError {
   }
 }
 
+/** The in-memory tables one client can hold a share of (a metric label: fixed values). */
+export type SharedTable = "idempotency" | "registered_mobile";
+
+/**
+ * A client holds its share of an in-memory table every client shares (idempotency-store.ts, registered-mobiles.ts):
+ * its request needing a new entry is refused as a full table would refuse it (PROTECTION_UNAVAILABLE, nothing sent),
+ * the other clients' are not. Counted apart from the store failing (observer.overShare): it is that client's limit,
+ * not an outage, and pages no one.
+ */
+export class ClientShareFullError extends MemoryStoreFullError {
+  constructor(readonly table: SharedTable) {
+    super(table === "idempotency" ? "idempotency" : "registered mobile");
+    this.name = "ClientShareFullError";
+  }
+}
+
 export class MemoryCounter {
   readonly #table: BoundedTable<Window>;
 

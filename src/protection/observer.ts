@@ -1,4 +1,5 @@
 import type { RefusalCode } from "./errors";
+import type { SharedTable } from "./memory-counters";
 import type { ThrottleCode, ThrottleScope } from "./otp-throttle";
 import type { RedisServerJudgement } from "./redis";
 
@@ -11,6 +12,11 @@ export interface RequestObserver {
   replayed(field: string): void;
   /** An OTP send refused because the shared store was unreachable (fail closed). */
   protectionUnavailable(field: string): void;
+  /**
+   * Without Redis, a request refused because its client holds its share of a table every client shares
+   * (memory-counters.ts ClientShareFullError): that client's limit, not the store failing (not protectionUnavailable).
+   */
+  overShare?(field: string, table: SharedTable): void;
   /** A request refused by a protection rule with its stores answering (errors.ts ProtectionRefusal): no failure. */
   refused(field: string, code: RefusalCode): void;
   /**

@@ -3,7 +3,7 @@ import type Redis from "ioredis";
 import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS } from "./bounded-table";
 import { ProtectionRefusal, ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
-import { MemoryStoreFullError } from "./memory-counters";
+import { ClientShareFullError, MemoryStoreFullError } from "./memory-counters";
 import type { MaybePromise } from "./otp-throttle";
 import {
   DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
@@ -424,7 +424,7 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
       }
       if (this.#overShare(owner)) {
         this.#onOwnerFull?.();
-        throw new MemoryStoreFullError(STORE);
+        throw new ClientShareFullError("registered_mobile");
       }
     }
     this.#reserved += 2;

@@ -7,7 +7,7 @@ import { isPromiseLike } from "../util/promise-like";
 import { ProtectionRefusal, ProtectionStoreError, type RefusalCode } from "./errors";
 import type { BeginOutcome, IdempotencyStore, StoredResult } from "./idempotency-store";
 import type { KeyHasher } from "./key-hasher";
-import { MemoryStoreFullError } from "./memory-counters";
+import { ClientShareFullError, MemoryStoreFullError } from "./memory-counters";
 import { NO_OBSERVER, type RequestObserver } from "./observer";
 import type {
   MaybePromise,
@@ -262,6 +262,14 @@ export class SendGuard {
         return { kind: "refused", code: error.code };
       }
       if (!(error instanceof ProtectionStoreError)) throw error;
+      // A client at its share of a shared table: its limit, counted apart from the store failing (nothing to page
+      // about), warned about once a minute by the store; answered as a full table (nothing sent).
+      if (error instanceof ClientShareFullError) {
+        this.#observe.overShare?.(field, error.table);
+        if (takenEarly) await settleSafely(log, "refund", () => takenEarly!.refund());
+        await this.#freeKey(req, claim);
+        return { kind: "unavailable" };
+      }
       // A full in-memory store is warned about once a minute by the store (protection/index.ts), not once per request.
       if (error instanceof MemoryStoreFullError) {
         log.info({ otpSend: { field, refused: "memory store full" } }, "otp send refused: in-memory store full");

@@ -23,6 +23,8 @@ const register = async (t: ProductionTestStack, headers: Record<string, string>)
     (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() }, headers)).body,
     "registerCibilCustomer",
   );
+const metricsPage = async (t: ProductionTestStack): Promise<string> =>
+  (await fetch(t.stack.app.metricsUrl as string)).text();
 const registrations = (t: ProductionTestStack) => t.received.filter((w) => w.endpoint === "cibil.register").length;
 
 describe.each(storeBackends(HMAC_SECRET))("registration budgets (%s)", (_name, skip, backendEnv) => {
@@ -54,7 +56,7 @@ describe.each(storeBackends(HMAC_SECRET))("registration budgets (%s)", (_name, s
     expect((await register(s, B)).__typename).toBe("CibilCustomerRegistered");
     expect(registrations(s)).toBe(4);
     // On the metrics page, with the budget's scope, next to the series at 0 for the IP's.
-    const page = await (await fetch(s.stack.app.metricsUrl as string)).text();
+    const page = await metricsPage(s);
     expect(page).toMatch(
       /aopay_otp_throttled_total\{operation="registerCibilCustomer",code="RATE_LIMITED",scope="CLIENT"\} 1\b/,
     );
@@ -114,6 +116,10 @@ describe("in-memory idempotency table shared by every client (MEMORY_IDEMPOTENCY
     const warned = t.logs.records().filter((r) => (r.memoryStore as { share?: boolean } | undefined)?.share);
     expect(warned).toHaveLength(1);
     expect(JSON.stringify(warned[0])).not.toContain("test-client");
+    // Counted as that client's limit, not as the store failing (which pages operators).
+    const page = await metricsPage(t);
+    expect(page).toMatch(/aopay_client_share_refusals_total\{table="idempotency"\} 4\b/);
+    expect(page).toMatch(/aopay_protection_unavailable_total\{operation="registerCibilCustomer"\} 0\b/);
   });
 });
 
@@ -140,5 +146,8 @@ describe("in-memory registered mobiles shared by every client (MEMORY_REGISTERED
       .records()
       .filter((r) => (r.memoryStore as { store?: string; share?: boolean } | undefined)?.share);
     expect(warned.map((r) => (r.memoryStore as { store: string }).store)).toEqual(["registered mobile"]);
+    const page = await metricsPage(t);
+    expect(page).toMatch(/aopay_client_share_refusals_total\{table="registered_mobile"\} 2\b/);
+    expect(page).toMatch(/aopay_protection_unavailable_total\{operation="registerCibilCustomer"\} 0\b/);
   });
 });

@@ -36,10 +36,13 @@ export function describeFailure(failure: FailureFieldsFragment): string {
     case "ProtectionUnavailable":
       return "OTP sending is paused because a safety check is unavailable. Nothing was sent: try again shortly.";
     case "RegistrationRefused":
-      // MOBILE_LIMIT_REACHED is not lifted by waiting (retryAfterSeconds null); OTP_SEND_IN_PROGRESS and
-      // REGISTRATION_IN_PROGRESS are, and a code added later is treated as one to wait for, as its wait says.
+      // MOBILE_LIMIT_REACHED is not lifted by waiting (retryAfterSeconds null); RATE_LIMITED (the registration
+      // budgets), OTP_SEND_IN_PROGRESS and REGISTRATION_IN_PROGRESS are, and a code added later is treated as one to
+      // wait for, as its wait says.
       if (failure.code === "MOBILE_LIMIT_REACHED")
         return "This customer was registered with too many different mobile numbers recently. Nothing was sent: register with a mobile number used before for this customer, or contact support.";
+      if (failure.code === "RATE_LIMITED")
+        return `Too many registrations from this network or app right now. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
       if (failure.code === "OTP_SEND_IN_PROGRESS")
         return `An OTP is being sent to this customer right now. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
       return `This customer's registration is being changed right now. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
