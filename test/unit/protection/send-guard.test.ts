@@ -5,9 +5,11 @@ import {
   RegisteredMobilesFullError,
   RegistrationRaceError,
 } from "../../../src/protection/registered-mobiles";
+import { OtpThrottle } from "../../../src/protection/otp-throttle";
 import { canonicalJson } from "../../../src/protection/send-guard";
 import { monotonicNow } from "../../../src/util/clock";
 import { AFTER_COOLDOWN, failing, hasher, NOW, request, setup } from "../../helpers/send-guard";
+import { throttleConfig } from "../../helpers/throttle";
 
 describe("SendGuard: the one path of every upstream write", () => {
   it("without a key: reserves, calls once with a live pass, and says when the destination takes another send", async () => {
@@ -173,6 +175,28 @@ describe("SendGuard: prepare (destinations recalled from a store) and remember (
       expect((await guard.run(again.req)).kind).toBe("sent");
     },
   );
+
+  it("a registration's budgets are taken before prepare: past them, prepare never runs (no store write); a refusal in prepare gives the point back", async () => {
+    const throttle = new OtpThrottle(throttleConfig({ registerClient: { points: 1, seconds: 60 } }), hasher, null);
+    const { guard, events } = setup({ throttle });
+    let prepared = 0;
+    const refusedInPrepare = request({ budget: "register" });
+    refusedInPrepare.req.prepare = () => {
+      prepared++;
+      throw new RegisteredMobilesFullError();
+    };
+    expect(await guard.run(refusedInPrepare.req)).toEqual({ kind: "refused", code: "MOBILE_LIMIT_REACHED" });
+    // Given back: the one point is still there.
+    const first = request({ budget: "register" });
+    first.req.prepare = () => void prepared++;
+    expect((await guard.run(first.req)).kind).toBe("sent");
+    const second = request({ budget: "register" });
+    second.req.prepare = () => void prepared++;
+    expect(await guard.run(second.req)).toMatchObject({ kind: "throttled", code: "RATE_LIMITED", scope: "CLIENT" });
+    expect(prepared).toBe(2);
+    expect(second.calls).toEqual([]);
+    expect(events.throttled).toEqual(["generateCibilOtp:RATE_LIMITED:CLIENT"]);
+  });
 
   it("remember gets the call's value; its failure keeps the result (logged, counted as unrecorded)", async () => {
     const { guard, events } = setup();
