@@ -47,6 +47,17 @@ export async function apolloOptions(
     // persisted-query store failure; startup) go through our logger. Its default writes to the console: plain text
     // among the JSON lines, past the redaction and the scrubber (logging/logger.ts).
     logger: apolloLogger(log),
+    // Apollo's own serialiser, with its throw logged: Apollo answers it 500 and logs nothing, and no plugin hook sees
+    // it (http/graphql-route.ts answeredWithoutCause adds the line with the request id). Costs a 2xx nothing.
+    stringifyResult: (value) => {
+      try {
+        // runHttpQuery.js prettyJSONStringify, its default (not exported by the package).
+        return JSON.stringify(value) + "\n";
+      } catch (error) {
+        log.error({ component: "apollo", err: error }, "could not serialise a GraphQL response");
+        throw error;
+      }
+    },
     // Production: client errors worded by graphql-js or Apollo get fixed texts (no names, tokens, values or
     // suggestions from the request); errors this server words are kept (plugins/error-format.ts).
     formatError,

@@ -6,7 +6,7 @@ import { isPromiseLike } from "../util/promise-like";
 import type { AcceptedDocument, AcceptedDocuments, FastRequest } from "./accepted-documents";
 import type { GraphQLContext } from "./context";
 import { EdgeCode } from "./edge-code";
-import { completeErrors, logMaskedErrors, observeOperation } from "./plugins/request.plugin";
+import { answeredUnexpectedly, completeErrors, logMaskedErrors, observeOperation } from "./plugins/request.plugin";
 import { RequestTracing } from "./plugins/tracing.plugin";
 
 /** An HTTP answer written as Apollo Server's would be: status, headers in Apollo's order, body (http/graphql-route.ts writes it). */
@@ -134,6 +134,8 @@ export class FastPath {
       body = JSON.stringify({ errors: sent, data: result.data, extensions: result.extensions }) + "\n";
     } catch (error) {
       // Apollo's executeHTTPGraphQLRequest answers a throw here with errorResponse: that error alone, formatted.
+      // Apollo logs nothing for it: the cause is logged here, with the request id.
+      answeredUnexpectedly(contextValue, error);
       return this.errorResponse(error, contentType);
     }
     return { status: head.status ?? 200, headers: [...head.headers], body };

@@ -168,6 +168,12 @@ export function payloadWithRequestId(
   exchange: Pick<GraphQLExchange, "id" | "graphql">,
 ): string {
   if (status < 400 || payload.includes('"requestId"')) return payload;
+  // A 5xx is no refusal: a failure (graphql-route.ts answeredWithoutCause named it INTERNAL_SERVER_ERROR and logged
+  // it). Before, Apollo's 500 was written BAD_REQUEST "refused by Apollo (500)" and counted as a refusal.
+  if (status >= 500) {
+    exchange.graphql ??= { operation: null, result: EdgeCode.INTERNAL_SERVER_ERROR };
+    return withRequestId(payload, exchange.id);
+  }
   // Apollo's refusals before its pipeline: no GraphQL summary says why on the access line. A fixed reason does.
   if (payload.includes('"errors"') && (exchange.graphql === null || exchange.graphql.refused === undefined)) {
     exchange.graphql = { operation: null, result: EdgeCode.BAD_REQUEST, refused: apolloRefusal(status, payload) };

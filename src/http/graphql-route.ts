@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyInstance } from "fastify";
 import type { FastAnswer } from "../graphql/fast-path";
 import type { GraphQLExchange } from "./exchange";
+import { EdgeCode } from "../graphql/edge-code";
 
 /**
  * Answers requests whose document Apollo Server already accepted, without its pipeline (graphql/fast-path.ts).
@@ -98,8 +99,10 @@ export function graphqlAnswerer<C extends BaseContext, R = unknown>(
       },
       context,
     });
+    const status = response.status ?? 200;
+    if (status >= 500) answeredWithoutCause(request, status);
     return {
-      status: response.status ?? 200,
+      status,
       headers: response.headers,
       body: response.body.kind === "complete" ? response.body.string : response.body.asyncIterator,
     };
@@ -148,6 +151,21 @@ export function registerGraphQLRoute<C extends BaseContext, R = unknown>(
     },
   });
   return answerer;
+}
+
+/**
+ * Apollo's own 5xx (its errorResponse after an unexpected error) whose cause no line with the request id gave
+ * (request.plugin.ts answeredUnexpectedly did for a plugin hook that threw): a response Apollo could not serialise
+ * reaches no plugin hook, and Apollo logs nothing for it (apollo-options.ts logs its cause, without a request id). An
+ * error line with the request id and status, and the access line says INTERNAL_SERVER_ERROR: before, it said
+ * BAD_REQUEST, counted as a refusal before GraphQL (exchange.ts payloadWithRequestId), and no line said anything.
+ */
+function answeredWithoutCause(request: GraphQLExchange, status: number): void {
+  const summary = (request.graphql ??= { operation: null, result: null });
+  if (summary.failed) return;
+  summary.failed = true;
+  summary.result = EdgeCode.INTERNAL_SERVER_ERROR;
+  request.log.error({ status }, `GraphQL answered ${status}: Apollo's error response, its cause logged by Apollo`);
 }
 
 function fastRequest<C, R>(

@@ -39,6 +39,12 @@ export interface AccessSummary {
    * "Finding a customer's requests"). Absent when the request names no customer (or none passed validation).
    */
   refs?: string[];
+  /**
+   * Set when the request was answered 5xx after an unexpected error whose cause is already on an error line with the
+   * request id (graphql/plugins/request.plugin.ts answeredUnexpectedly), so that the HTTP layer does not log it again.
+   * Never on the access line.
+   */
+  failed?: true;
 }
 
 /**

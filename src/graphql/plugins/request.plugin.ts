@@ -12,6 +12,7 @@ import { maskDigitRuns } from "../../pii/scrub";
 import type { AcceptedDocuments } from "../accepted-documents";
 import type { GraphQLContext } from "../context";
 import { edgeCodeOf, isClientError } from "./error-format";
+import { EdgeCode } from "../edge-code";
 
 /**
  * Per-request bookkeeping at the GraphQL layer:
@@ -36,6 +37,20 @@ export function requestPlugin(
   shape: (document: DocumentNode) => DocumentNode | null,
 ): ApolloServerPlugin<GraphQLContext> {
   const plugin = {
+    // An error thrown in Apollo's pipeline outside any resolver (a plugin hook): Apollo answers 500 and logs it
+    // without the request id; this line has it, and the access line says INTERNAL_SERVER_ERROR.
+    unexpectedErrorProcessingRequest({
+      requestContext,
+      error,
+    }: {
+      requestContext: { contextValue: Partial<GraphQLContext> };
+      error: Error;
+    }) {
+      // A hook that threw here would replace Apollo's answer: an operation run without our context (executeOperation
+      // in tests) has no logger to say it with, and Apollo's own line says it.
+      const { log, summary } = requestContext.contextValue;
+      if (log && summary) answeredUnexpectedly({ log, summary }, error);
+    },
     requestDidStart() {
       const started = metrics ? performance.now() : 0;
       return {
@@ -110,6 +125,17 @@ export function logMaskedErrors(
       "unexpected error (masked for the client)",
     );
   }
+}
+
+/**
+ * A request answered 500 after an unexpected error (a plugin hook that threw, a result that could not be serialised):
+ * its cause on an error line with the request id (the logger scrubs the message), and the access line's result
+ * INTERNAL_SERVER_ERROR whatever the resolvers had resolved. Error paths only: a 2xx never comes here.
+ */
+export function answeredUnexpectedly(contextValue: Pick<GraphQLContext, "log" | "summary">, error: unknown): void {
+  contextValue.log.error({ err: error }, "unexpected error: answered 500");
+  contextValue.summary.result = EdgeCode.INTERNAL_SERVER_ERROR;
+  contextValue.summary.failed = true;
 }
 
 /** graphql_operation_duration_seconds: `outcome` is `error` when the request met any error (Apollo's `errors`). */

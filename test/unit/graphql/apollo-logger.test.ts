@@ -52,4 +52,55 @@ describe("Apollo Server's own log lines", () => {
     });
     expect(logs.raw()).not.toContain("9876543210");
   });
+
+  it("a plugin hook that throws: an error line with the request id, and the access line's result says so", async () => {
+    const logs = new LogCapture();
+    const log = createLogger({ level: "info", destination: logs });
+    const config = loadConfig({ NODE_ENV: "test" });
+    const { options } = await apolloOptions(config, {
+      scrubber: new Scrubber([]),
+      metrics: null,
+      trustedDocuments: trustedDocumentList(),
+      explorerPath: "/graphiql",
+      log,
+    });
+    const server = new ApolloServer<GraphQLContext>({
+      ...options,
+      plugins: [
+        ...(options.plugins ?? []),
+        {
+          async requestDidStart() {
+            return {
+              async willSendResponse() {
+                throw new Error("lookup failed for 9876543210");
+              },
+            };
+          },
+        },
+      ],
+    });
+    await server.start();
+    const summary: GraphQLContext["summary"] = { operation: null, result: null };
+    const contextValue = { log: log.child({ requestId: "req-1" }), summary, responseHeaders: new Map() };
+    try {
+      await expect(
+        server.executeOperation(
+          { query: "{ __typename }" },
+          { contextValue: contextValue as unknown as GraphQLContext },
+        ),
+      ).rejects.toThrow("Internal server error");
+    } finally {
+      await server.stop();
+    }
+    // Before, only Apollo's line, without the request id, said anything; the access line's result was what the
+    // resolvers had resolved.
+    const mine = logs.records().filter((r) => r.requestId === "req-1" && r.level === "error");
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      msg: "unexpected error: answered 500",
+      err: { message: "lookup failed for XXXXXX3210" },
+    });
+    expect(summary).toMatchObject({ result: "INTERNAL_SERVER_ERROR", failed: true });
+    expect(logs.raw()).not.toContain("9876543210");
+  });
 });

@@ -1,0 +1,71 @@
+import { request } from "undici";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * Every failure is seen by the operator, correctly named: a GraphQL answer of 500 that Apollo gives after an unexpected
+ * error (a response that cannot be serialised, a plugin hook throwing) has an error line with the request id, and an
+ * access line that says INTERNAL_SERVER_ERROR, not BAD_REQUEST, and is not counted as a request refused before GraphQL
+ * (http_requests_refused_total). Both HTTP layers, Apollo's pipeline and the fast path (graphql/fast-path.ts).
+ */
+describe.each([
+  ["the thin route", true],
+  ["Fastify's route", false],
+])("an unexpected 500 from GraphQL (%s)", (_layer, thinGraphQLRoute) => {
+  let t: TestStack;
+  const realStringify = JSON.stringify;
+  let armed = false;
+
+  beforeAll(async () => {
+    t = await startTestStack({}, { thinGraphQLRoute });
+    // A response that cannot be serialised: JSON.stringify throws for this query's result only, while armed (as a
+    // BigInt or a cycle in a result would make it throw).
+    JSON.stringify = function (this: unknown, ...args: Parameters<typeof JSON.stringify>) {
+      const value = args[0] as { data?: { probe?: unknown } } | undefined;
+      if (armed && value && typeof value === "object" && value.data?.probe === "Query")
+        throw new TypeError("Do not know how to serialize a BigInt 9876543210");
+      return realStringify.apply(JSON, args);
+    } as typeof JSON.stringify;
+  });
+  afterAll(async () => {
+    JSON.stringify = realStringify;
+    await t?.stop();
+  });
+
+  async function refusedSeries(): Promise<string[]> {
+    const page = await (await request(t.stack.app.metricsUrl!)).body.text();
+    return page.split("\n").filter((l) => l.startsWith("http_requests_refused_total{") && / [1-9]/.test(l));
+  }
+
+  // The first request of a document is Apollo's; once accepted, the same document is the fast path's.
+  it.each([
+    ["Apollo's pipeline", 0],
+    ["the fast path", 1],
+  ])("a result that cannot be serialised: %s", async (_path, fast) => {
+    t.logs.clear();
+    const answeredBefore = t.stack.app.fastPathCounts.answered;
+    armed = true;
+    let response;
+    try {
+      response = await t.gql("query Probe { probe: __typename }");
+    } finally {
+      armed = false;
+    }
+    expect(response.status).toBe(500);
+    expect(t.stack.app.fastPathCounts.answered - answeredBefore).toBe(fast);
+    const requestId = response.headers["x-request-id"] as string;
+    expect(response.body.errors?.[0].extensions).toMatchObject({ code: "INTERNAL_SERVER_ERROR", requestId });
+    const mine = t.logs.records().filter((r) => r.requestId === requestId);
+    const access = mine.filter((r) => r.msg === "request completed" || r.msg === "request errored");
+    expect(access).toHaveLength(1);
+    expect(access[0]).toMatchObject({ status: 500, result: "INTERNAL_SERVER_ERROR" });
+    expect(access[0].refused).toBeUndefined();
+    // Exactly one error line with the request id; the cause on an error line (with the request id on the fast path,
+    // Apollo's serialiser has none to give), scrubbed: the digit run in its message is masked.
+    const errors = mine.filter((r) => r.level === "error" && r !== access[0]);
+    expect(errors).toHaveLength(1);
+    const causes = t.logs.records().filter((r) => r.level === "error" && realStringify(r).includes("serialize"));
+    expect(causes).toHaveLength(1);
+    expect(t.logs.raw()).not.toContain("9876543210");
+    expect(await refusedSeries()).toEqual([]);
+  });
+});
