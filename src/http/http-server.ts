@@ -62,8 +62,12 @@ export interface HttpServer {
 
 export type Readiness = () => Promise<{ ready: boolean; status: string; circuits?: Record<string, string> }>;
 
+/** Set on a request whose response closed before the answer was handed to it (its client hung up). */
+const CLOSED_EARLY = Symbol("closedEarly");
+
 /** A GraphQL request after authentication: every one is attributed to a client. */
 export type ClientRequest = FastifyRequest & {
+  [CLOSED_EARLY]?: true;
   client: ClientIdentity;
   upstreamCalls: UpstreamCallSummary[] | null;
   graphql: AccessSummary | null;
@@ -151,9 +155,10 @@ export async function createHttpServer(
   // Called once a request on the connection is authenticated (acceptClient, both layers).
   const connectionAuthenticated = (socket: Socket): void => guard.authenticated(socket);
   const production = config.env === "production";
+  const accessLog = new AccessLogController(countRefusal);
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    logController: new AccessLogController(countRefusal),
+    logController: accessLog,
     // Always our own (http/request-id.ts): a caller's x-request-id is logged beside it (onRequest below).
     genReqId: freshRequestId,
     // Fastify's own answer to a malformed URL repeats the path ("'/%zz…' is not a valid url component"): ours does not.
@@ -229,6 +234,15 @@ export async function createHttpServer(
 
   // Hooks that never wait are written callback style: an async hook is one more promise per request (docs/performance.md).
   fastify.addHook("onRequest", (request, reply, done) => {
+    // A client that closes the connection before its answer is delivered: no `finish`, so Fastify writes no access
+    // line. Its line says `clientGone`: now if the answer was handed to the socket, else when it is (onSend below).
+    // One listener per request on this layer; the thin route uses the `close` listener it has anyway.
+    const raw = reply.raw;
+    raw.once("close", () => {
+      if (raw.writableFinished || raw.errored) return;
+      if (raw.writableEnded) accessLog.clientGone(request, reply);
+      else (request as ClientRequest)[CLOSED_EARLY] = true;
+    });
     reply.header("x-request-id", request.id);
     const caller = callerRequestId(request.headers["x-request-id"]);
     if (caller !== undefined) (request.log as Logger).setBindings({ callerRequestId: caller });
@@ -340,6 +354,8 @@ export async function createHttpServer(
   });
 
   fastify.addHook("onSend", (request, reply, payload, done) => {
+    // Its client has gone (the onRequest hook's `close`): this is the last the request is heard of.
+    if ((request as ClientRequest)[CLOSED_EARLY]) accessLog.clientGone(request, reply);
     // RESPONSE_WRITE_TIMEOUT_MS: a client that does not read its response is cut (node-limits.ts).
     limitResponseWrite(request.raw.socket, limits);
     // The answer is written: its admission place is given back now, not when the client has read it (Admission.take).

@@ -178,27 +178,32 @@ class ThinRequest implements GraphQLExchange {
     return (this.socket as TLSSocket).encrypted ? "https" : "http";
   }
 
+  /** The access line is written once: when the response has closed, and its answer was handed to it. */
+  #logged = false;
+  /** The answer was handed to the response (#end, #write). */
+  #answered = false;
+  /** The response closed before the answer was handed to it: the client hung up while it was being worked out. */
+  #closedEarly = false;
+
   start(): void {
     // A 408 for a body that then trickles too slowly is written by answerClientError: it carries this id too.
     (this.res as ServerResponse & { [RAW_REQUEST_ID]?: string })[RAW_REQUEST_ID] = this.id;
-    const finished = (error?: Error) => {
-      this.res.removeListener("finish", finished);
-      this.res.removeListener("error", finished);
-      this.#endedAt = performance.now();
-      logAccess(
-        this.log,
-        error,
-        "POST",
-        GRAPHQL_PATH,
-        this.res.statusCode,
-        this.graphql,
-        this.upstreamCalls,
-        this.#elapsed(),
-        this.options.countRefusal,
-      );
+    // On `close`, which every response emits (after `finish` when it was delivered), not on `finish` alone: a client
+    // that hung up before its answer was written, or while it was, never gets a `finish` (nor an `error`), and its
+    // request had no access line at all, a sent OTP's included (test/e2e/failures-seen.test.ts).
+    const closed = () => {
+      this.res.removeListener("close", closed);
+      this.res.removeListener("error", errored);
+      if (this.#answered) this.#logAccess(undefined);
+      else this.#closedEarly = true;
     };
-    this.res.on("finish", finished);
-    this.res.on("error", finished);
+    const errored = (error: Error) => {
+      this.res.removeListener("close", closed);
+      this.res.removeListener("error", errored);
+      this.#logAccess(error);
+    };
+    this.res.on("close", closed);
+    this.res.on("error", errored);
     // cors.ts's warning hook and @fastify/cors's hook, which Fastify runs right after the request id, before admission
     // and authentication: every answer to a browser, a 401 included, carries the CORS headers it can be read with.
     const { cors, authenticator } = this.options;
@@ -213,6 +218,34 @@ class ThinRequest implements GraphQLExchange {
       (outcome) => this.#authenticated(outcome),
       (error: unknown) => this.#fail(error),
     );
+  }
+
+  /**
+   * The request's one access line. An answer not delivered (`writableFinished` false: its client closed the connection
+   * first) says `clientGone`, with the status it was to have (Fastify's route: http-server.ts).
+   */
+  #logAccess(error: Error | undefined): void {
+    if (this.#logged) return;
+    this.#logged = true;
+    this.#endedAt = performance.now();
+    logAccess(
+      this.log,
+      error,
+      "POST",
+      GRAPHQL_PATH,
+      this.res.statusCode,
+      this.graphql,
+      this.upstreamCalls,
+      this.#elapsed(),
+      this.options.countRefusal,
+      !this.res.writableFinished,
+    );
+  }
+
+  /** The answer is handed to the response: if it had closed already, nothing will close it again. */
+  #handed(): void {
+    this.#answered = true;
+    if (this.#closedEarly) this.#logAccess(undefined);
   }
 
   readonly #elapsed = () => (this.#endedAt || performance.now()) - this.#startedAt;
@@ -321,6 +354,7 @@ class ThinRequest implements GraphQLExchange {
     if (typeof body === "string") return this.#end(answer.status, body);
     this.#onSend();
     this.res.writeHead(answer.status, headers);
+    this.#handed();
     // Fastify's stream send: an error after the headers ends the response (its LogController.streamError lines).
     pipeline(Readable.from(body), this.res, (error) => {
       if (!error) return;
@@ -357,5 +391,6 @@ class ThinRequest implements GraphQLExchange {
     headers["content-length"] = Buffer.byteLength(body);
     this.res.writeHead(status, headers);
     this.res.end(body);
+    this.#handed();
   }
 }

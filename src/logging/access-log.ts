@@ -96,6 +96,29 @@ export class AccessLogController extends LogController {
     );
   }
 
+  /**
+   * The access line of a request whose client closed the connection before its answer was delivered: Fastify writes
+   * none (it waits for the response's `finish` or `error`, and such a response has neither). http-server.ts calls it.
+   */
+  clientGone(request: FastifyRequest, reply: FastifyReply): void {
+    const { upstreamCalls: upstream, graphql } = request as FastifyRequest & {
+      upstreamCalls?: UpstreamCallSummary[] | null;
+      graphql?: AccessSummary | null;
+    };
+    logAccess(
+      reply.log,
+      null,
+      request.method,
+      pathOf(request),
+      reply.statusCode,
+      graphql,
+      upstream,
+      reply.elapsedTime,
+      this.countRefusal,
+      true,
+    );
+  }
+
   override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply): void {
     const fields = { path: pathOf(request), status: reply.statusCode, err: error };
     if (reply.statusCode >= 500) reply.log.error(fields, "request failed");
@@ -128,6 +151,8 @@ export function logAccess(
   elapsedMs: number,
   /** Called for a request refused before GraphQL (its summary has `refused`); nothing else pays for it. */
   countRefusal?: RefusalCounter,
+  /** The client closed the connection before its answer was delivered: `clientGone` (its status, never received). */
+  clientGone = false,
 ): void {
   // One object, filled in place: spreading optional parts into a literal made two more objects per request.
   const fields: Record<string, unknown> = { method, path, status };
@@ -149,6 +174,7 @@ export function logAccess(
     fields.upstreamMs = Math.round(upstreamMs * 10) / 10;
   }
   fields.ms = Math.round(elapsedMs);
+  if (clientGone) fields.clientGone = true;
   if (error) {
     fields.err = error;
     log.error(fields, "request errored");

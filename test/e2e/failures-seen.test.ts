@@ -1,4 +1,8 @@
 import { request } from "undici";
+import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { holdingUpstream, until } from "../helpers/holding-upstream";
+import { nextAadhaar } from "../helpers/identifiers";
+import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -67,5 +71,62 @@ describe.each([
     expect(causes).toHaveLength(1);
     expect(t.logs.raw()).not.toContain("9876543210");
     expect(await refusedSeries()).toEqual([]);
+  });
+});
+
+/**
+ * A client that hangs up while its answer is being worked out (here: an AEPS resend held by AOPay) never gets a
+ * `finish` on its response, and neither layer wrote an access line for it: an OTP sent for a request no line named.
+ * Now one access line, when the answer is handed over, with its status, its upstream call and `clientGone`.
+ */
+describe.each([
+  ["the thin route", true],
+  ["Fastify's route", false],
+])("a client that hangs up before its answer (%s)", (_layer, thinGraphQLRoute) => {
+  let t: TestStack;
+  let upstream: FakeUpstream;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream) }, { thinGraphQLRoute });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  it("has one access line, which says clientGone, with the upstream call it made", async () => {
+    const hold = holdingUpstream(upstream);
+    t.logs.clear();
+    const served = t.stack.app.thinGraphQLServed;
+    const aborter = new AbortController();
+    const sent = request(t.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: RESEND_AEPS_OTP, variables: aepsInput("9876543210", { aadhaar: nextAadhaar() }) }),
+      signal: aborter.signal,
+    }).catch((error: Error) => error);
+    await until("the upstream call", () => hold.held.length === 1);
+    aborter.abort();
+    expect(await sent).toHaveProperty("name", "AbortError");
+    // The server sees the connection close before AOPay answers.
+    await new Promise((r) => setTimeout(r, 100));
+    hold.release();
+    const access = () => t.logs.records().filter((r) => r.msg === "request completed" || r.msg === "request errored");
+    await until("the access line", () => access().length > 0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(access()).toHaveLength(1);
+    expect(access()[0]).toMatchObject({ path: "/graphql", status: 200, clientGone: true, result: "AepsOtpResent" });
+    expect(access()[0].upstream).toHaveLength(1);
+    expect(t.stack.app.thinGraphQLServed - served).toBe(thinGraphQLRoute ? 1 : 0);
+  });
+
+  it("a delivered answer's access line does not say clientGone", async () => {
+    t.logs.clear();
+    const response = await t.gql("{ __typename }");
+    expect(response.status).toBe(200);
+    const access = t.logs.records().filter((r) => r.msg === "request completed");
+    expect(access).toHaveLength(1);
+    expect(access[0].clientGone).toBeUndefined();
   });
 });
