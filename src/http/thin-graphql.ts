@@ -336,7 +336,14 @@ class ThinRequest implements GraphQLExchange {
       this.res.destroy(error instanceof Error ? error : undefined);
       return;
     }
-    this.#send(errorAnswer(error instanceof Error ? error : new Error(String(error)), this));
+    // An error of Node's own (the body's `aborted`) may come from another realm than this module's Error (a vm
+    // context, as jest's): wrapped, it lost its statusCode 400, and a client hanging up mid-body was answered and
+    // logged as a server failure, 500 with an error line (Fastify's route: 400). Any object with a message is one.
+    const failure =
+      error instanceof Error || (typeof error === "object" && error !== null && "message" in error)
+        ? (error as Error)
+        : new Error(String(error));
+    this.#send(errorAnswer(failure, this));
   }
 
   #send(answer: EdgeAnswer): void {

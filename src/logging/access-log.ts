@@ -161,7 +161,9 @@ export function logAccess(
     fields.result = graphql.result;
     if (graphql.refused !== undefined) {
       fields.refused = graphql.refused;
-      countRefusal?.(status, graphql.result ?? "none");
+      // Not for an answer its client never got: one that hung up mid-body was counted by the parser's line
+      // (node-limits.ts answerClientError), with the same request id, and would be counted twice.
+      if (!clientGone) countRefusal?.(status, graphql.result ?? "none");
     }
     if (graphql.throttled !== undefined) fields.throttled = graphql.throttled;
     if (graphql.idempotency !== undefined) fields.idempotency = graphql.idempotency;

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { request } from "undici";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
@@ -128,5 +129,42 @@ describe.each([
     const access = t.logs.records().filter((r) => r.msg === "request completed");
     expect(access).toHaveLength(1);
     expect(access[0].clientGone).toBeUndefined();
+  });
+});
+
+/** A client that hangs up halfway through its body: the same one access line on both layers. */
+describe.each([
+  ["the thin route", true],
+  ["Fastify's route", false],
+])("a client that hangs up mid-body (%s)", (_layer, thinGraphQLRoute) => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({}, { thinGraphQLRoute });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("has one access line, clientGone", async () => {
+    t.logs.clear();
+    const { port } = new URL(t.baseUrl);
+    const socket = connect(Number(port), "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    socket.write(
+      "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n" +
+        '{"query":"{ __typename',
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    const access = () => t.logs.records().filter((r) => r.msg === "request completed" || r.msg === "request errored");
+    await until("the access line", () => access().length > 0, 3_000).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(access().map((r) => ({ status: r.status, result: r.result, clientGone: r.clientGone }))).toEqual([
+      { status: 400, result: "BAD_REQUEST", clientGone: true },
+    ]);
+    // No error line (the client's doing, not a failure), and counted once, by the parser's line.
+    expect(t.logs.records().filter((r) => r.level === "error")).toEqual([]);
+    const page = await (await request(t.stack.app.metricsUrl!)).body.text();
+    expect(page).toContain('http_requests_refused_total{status="400",code="BAD_REQUEST"} 1\n');
   });
 });
