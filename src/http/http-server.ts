@@ -37,6 +37,7 @@ import {
   limitResponseWrite,
   nodeServerOptions,
   RAW_REQUEST_ID,
+  refusedByParser,
 } from "./node-limits";
 import { callerRequestId, freshRequestId } from "./request-id";
 import {
@@ -239,7 +240,7 @@ export async function createHttpServer(
     // One listener per request on this layer; the thin route uses the `close` listener it has anyway.
     const raw = reply.raw;
     raw.once("close", () => {
-      if (raw.writableFinished || raw.errored) return;
+      if (raw.writableFinished || raw.errored || refusedByParser(raw)) return;
       if (raw.writableEnded) accessLog.clientGone(request, reply);
       else (request as ClientRequest)[CLOSED_EARLY] = true;
     });

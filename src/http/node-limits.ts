@@ -36,7 +36,18 @@ export function nodeServerOptions(limits: HttpLimits): ServerOptions {
 
 /** Set on a raw response by the listener once it knows the request's id, so that a 408 mid-body carries the same id. */
 export const RAW_REQUEST_ID = Symbol("requestId");
-type TaggedResponse = ServerResponse & { [RAW_REQUEST_ID]?: string };
+/** Set on a raw response whose request answerClientError refused (its line, "request refused by the HTTP parser"). */
+const PARSER_REFUSED = Symbol("parserRefused");
+type TaggedResponse = ServerResponse & { [RAW_REQUEST_ID]?: string; [PARSER_REFUSED]?: true };
+
+/**
+ * Whether answerClientError answered this response's request with a 408 (a body that trickled past
+ * REQUEST_TIMEOUT_MS): its line is that request's access line, and the route writes none (the body's read then fails,
+ * and the route logged a second line, a 400 its client never received: test/e2e/slow-clients.test.ts).
+ */
+export function refusedByParser(response: ServerResponse): boolean {
+  return (response as TaggedResponse)[PARSER_REFUSED] === true;
+}
 
 /** How long a refused connection may take to read its short answer before it is destroyed anyway. */
 const CLIENT_ERROR_LINGER_MS = 1_000;
@@ -97,6 +108,10 @@ export function answerClientError(
   log.info({ requestId, status, reason: error.code ?? "unknown" }, "request refused by the HTTP parser");
   countRefusal?.(status, CLIENT_ERRORS[status].code);
   if (socket.writable && !response?.headersSent) {
+    // A request cut by REQUEST_TIMEOUT_MS: this answer is its line; the route's, once the body's read fails, would be
+    // a second (refusedByParser). A client that hung up mid-body (a 400 here, written to no one) keeps its route's
+    // line, which says clientGone.
+    if (response && status === 408) response[PARSER_REFUSED] = true;
     const { message, code, retryAfter } = CLIENT_ERRORS[status];
     const body = JSON.stringify(errorBody(message, code, requestId, retryAfter ? retryAfterSeconds : undefined));
     const raw = (error as { rawPacket?: unknown }).rawPacket;

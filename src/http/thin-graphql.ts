@@ -23,7 +23,7 @@ import {
   payloadWithRequestId,
 } from "./exchange";
 import { type AnswerGraphQL, type GraphQLAnswer, JSON_CONTENT_TYPES } from "./graphql-route";
-import { closesUnreadBody, limitResponseWrite, RAW_REQUEST_ID } from "./node-limits";
+import { closesUnreadBody, limitResponseWrite, RAW_REQUEST_ID, refusedByParser } from "./node-limits";
 import { type Admission, clientKey } from "./admission";
 import type { ShedReason } from "../observability/metrics";
 import { callerRequestId, freshRequestId } from "./request-id";
@@ -225,7 +225,8 @@ class ThinRequest implements GraphQLExchange {
    * first) says `clientGone`, with the status it was to have (Fastify's route: http-server.ts).
    */
   #logAccess(error: Error | undefined): void {
-    if (this.#logged) return;
+    // A 408 mid-body: the parser's line is this request's (node-limits.ts refusedByParser).
+    if (this.#logged || refusedByParser(this.res)) return;
     this.#logged = true;
     this.#endedAt = performance.now();
     logAccess(

@@ -379,3 +379,43 @@ describe("a client that does not read its response is cut (RESPONSE_WRITE_TIMEOU
 });
 
 const INTROSPECTION = `query { __schema { types { name description fields { name description args { name description type { name kind ofType { name kind } } } type { name kind ofType { name kind ofType { name kind } } } } inputFields { name description type { name kind ofType { name kind } } } enumValues { name description } } } }`;
+
+/**
+ * A body cut at REQUEST_TIMEOUT_MS is one request refused, with one line: the parser's 408 ("request refused by the
+ * HTTP parser"). Once the routes logged a client gone before its answer (clientGone), the body's read failing after
+ * the 408 made each route write a second line for the same request id, a 400 its client never received.
+ */
+describe.each([
+  ["thin route", true],
+  ["Fastify route", false],
+])("a body cut by the request timeout has one line (%s)", (_name, thinGraphQLRoute) => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack(
+      { HEADERS_TIMEOUT_MS: String(HEADERS_MS), REQUEST_TIMEOUT_MS: String(REQUEST_MS) },
+      { thinGraphQLRoute },
+    );
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("the parser's 408 only, no access line of a 400 after it", async () => {
+    const body = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
+    const c = await rawClient(port(t.baseUrl));
+    c.socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nx-api-key: ${TEST_API_KEY}\r\n` +
+        `content-length: ${body.length}\r\n\r\n`,
+    );
+    void c.trickle(body, 200);
+    await c.closed;
+    const id = expect408(c.received());
+    // The route's read fails once the socket is gone: give it the time to (wrongly) write its line.
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = t.logs.records().filter((l) => l.requestId === id && l.status !== undefined);
+    expect(lines.map((l) => ({ status: l.status, msg: l.msg }))).toEqual([
+      { status: 408, msg: "request refused by the HTTP parser" },
+    ]);
+    expect(t.simulator.calls()).toBe(0);
+  }, 20_000);
+});
