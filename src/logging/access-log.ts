@@ -79,6 +79,18 @@ export class AccessLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    this.#log(error, request, reply, false);
+  }
+
+  /**
+   * The access line of a request whose client closed the connection before its answer was delivered: Fastify writes
+   * none (it waits for the response's `finish` or `error`, and such a response has neither). http-server.ts calls it.
+   */
+  clientGone(request: FastifyRequest, reply: FastifyReply): void {
+    this.#log(null, request, reply, true);
+  }
+
+  #log(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, clientGone: boolean): void {
     const { upstreamCalls: upstream, graphql } = request as FastifyRequest & {
       upstreamCalls?: UpstreamCallSummary[] | null;
       graphql?: AccessSummary | null;
@@ -93,29 +105,7 @@ export class AccessLogController extends LogController {
       upstream,
       reply.elapsedTime,
       this.countRefusal,
-    );
-  }
-
-  /**
-   * The access line of a request whose client closed the connection before its answer was delivered: Fastify writes
-   * none (it waits for the response's `finish` or `error`, and such a response has neither). http-server.ts calls it.
-   */
-  clientGone(request: FastifyRequest, reply: FastifyReply): void {
-    const { upstreamCalls: upstream, graphql } = request as FastifyRequest & {
-      upstreamCalls?: UpstreamCallSummary[] | null;
-      graphql?: AccessSummary | null;
-    };
-    logAccess(
-      reply.log,
-      null,
-      request.method,
-      pathOf(request),
-      reply.statusCode,
-      graphql,
-      upstream,
-      reply.elapsedTime,
-      this.countRefusal,
-      true,
+      clientGone,
     );
   }
 
