@@ -32,28 +32,37 @@ function cibil(generate: Json, submit: Json = SUBMITTED, history: FakeHandler = 
   };
 }
 
-describe("a hostile upstream: answers shaped to break us end as typed results", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
-
+/**
+ * A server against a scripted AOPay of its own (AOPAY_DEADLINE_MS 1 s) for a describe block: both started before its
+ * tests and stopped after, the upstream's calls cleared before each test.
+ */
+function stackOnFakeUpstream(): { readonly upstream: FakeUpstream; readonly t: TestStack } {
+  const s = {} as { upstream: FakeUpstream; t: TestStack };
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: "1000" });
+    s.upstream = await startFakeUpstream();
+    s.t = await startTestStack({ ...upstreamEnv(s.upstream), AOPAY_DEADLINE_MS: "1000" });
   });
   afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
+    await s.t?.stop();
+    await s.upstream?.close();
   });
   beforeEach(() => {
-    upstream.calls.length = 0;
+    s.upstream.calls.length = 0;
   });
+  return s;
+}
+
+describe("a hostile upstream: answers shaped to break us end as typed results", () => {
+  const s = stackOnFakeUpstream();
 
   /** Words every object inherits a property of (a lookup in an object literal found a function or a prototype). */
   const INHERITED = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"];
 
   it.each(INHERITED)("GenerateOTP's cibil_status and next_api_call %j read UNRECOGNIZED", async (word) => {
-    upstream.respond(cibil({ ...GENERATED, result: { ...GENERATED.result, cibil_status: word, next_api_call: word } }));
-    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
+    s.upstream.respond(
+      cibil({ ...GENERATED, result: { ...GENERATED.result, cibil_status: word, next_api_call: word } }),
+    );
+    const res = await s.t.gql(GENERATE_CIBIL_OTP, cibilInput());
     expect(res.body.errors).toBeUndefined();
     expect(resultOf(res.body, "generateCibilOtp")).toMatchObject({
       __typename: "CibilOtpChallenge",
@@ -61,18 +70,18 @@ describe("a hostile upstream: answers shaped to break us end as typed results", 
       nextStep: "UNRECOGNIZED",
       nextStepName: word,
     });
-    expect(upstream.calls).toHaveLength(1);
+    expect(s.upstream.calls).toHaveLength(1);
   });
 
   it.each(INHERITED)("SubmitOTP's cibil_status %j reads UNRECOGNIZED", async (word) => {
-    upstream.respond(cibil(GENERATED, { ...SUBMITTED, result: { ...SUBMITTED.result, cibil_status: word } }));
-    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    s.upstream.respond(cibil(GENERATED, { ...SUBMITTED, result: { ...SUBMITTED.result, cibil_status: word } }));
+    const res = await s.t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
     expect(res.body.errors).toBeUndefined();
     expect(resultOf(res.body, "submitCibilOtp")).toMatchObject({
       __typename: "CibilOtpVerified",
       status: "UNRECOGNIZED",
     });
-    expect(upstream.calls.filter((c) => c.path.endsWith("/SubmitOTP"))).toHaveLength(1);
+    expect(s.upstream.calls.filter((c) => c.path.endsWith("/SubmitOTP"))).toHaveLength(1);
   });
 });
 
@@ -80,22 +89,10 @@ describe("a hostile upstream: answers shaped to break us end as typed results", 
 const nested = (depth: number): string => '{"d":'.repeat(depth) + '"leaf"' + "}".repeat(depth);
 
 describe("a credit report nested deeper than the response writer can hold", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
+  const s = stackOnFakeUpstream();
   const HISTORY_OF_VERIFIED = 'creditHistory":{"__typename":"CibilCreditHistory"';
 
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: "1000" });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
-  beforeEach(() => {
-    upstream.calls.length = 0;
-    t.logs.clear();
-  });
+  beforeEach(() => s.t.logs.clear());
 
   const report = (text: string) =>
     cibil(GENERATED, SUBMITTED, (_call, res) => {
@@ -104,40 +101,40 @@ describe("a credit report nested deeper than the response writer can hold", () =
     });
 
   it("5,000 levels (10 kB): the verification answered, its history UPSTREAM_BAD_RESPONSE, a warning", async () => {
-    upstream.respond(report(nested(5_000)));
-    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    s.upstream.respond(report(nested(5_000)));
+    const res = await s.t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
     expect(res.status).toBe(200);
     expect(res.body.errors).toBeUndefined();
     const verified = resultOf(res.body, "submitCibilOtp");
     expect(verified).toMatchObject({ __typename: "CibilOtpVerified", status: "SUCCESS" });
     expect(verified.creditHistory).toMatchObject({ code: "UPSTREAM_BAD_RESPONSE", retryable: false });
-    expect(upstream.calls.filter((c) => c.path.endsWith("/SubmitOTP"))).toHaveLength(1);
-    const warning = t.logs.records().find((r) => r.level === "warn");
+    expect(s.upstream.calls.filter((c) => c.path.endsWith("/SubmitOTP"))).toHaveLength(1);
+    const warning = s.t.logs.records().find((r) => r.level === "warn");
     expect(warning).toMatchObject({
       upstream: { endpoint: "cibil.creditHistory", outcome: "UPSTREAM_BAD_RESPONSE", httpStatus: 200 },
     });
     expect(warning?.msg).toContain("nested deeper than 64 levels");
-    expect(t.logs.raw()).not.toContain("leaf");
+    expect(s.t.logs.raw()).not.toContain("leaf");
   });
 
   it("arrays count as objects do: 5,000 nested arrays are refused the same way", async () => {
-    upstream.respond(report(`{"a":${"[".repeat(5_000)}${"]".repeat(5_000)}}`));
-    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    s.upstream.respond(report(`{"a":${"[".repeat(5_000)}${"]".repeat(5_000)}}`));
+    const res = await s.t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
     expect(res.body.errors).toBeUndefined();
     expect(resultOf(res.body, "submitCibilOtp").creditHistory).toMatchObject({ code: "UPSTREAM_BAD_RESPONSE" });
   });
 
   it("64 levels, the bound, are handed on unchanged", async () => {
-    upstream.respond(report(nested(64)));
-    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    s.upstream.respond(report(nested(64)));
+    const res = await s.t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
     expect(res.body.errors).toBeUndefined();
     expect(res.text).toContain(HISTORY_OF_VERIFIED);
     expect(resultOf(res.body, "submitCibilOtp").creditHistory).toMatchObject({ report: JSON.parse(nested(64)) });
   });
 
   it("65 levels are not", async () => {
-    upstream.respond(report(nested(65)));
-    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    s.upstream.respond(report(nested(65)));
+    const res = await s.t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
     expect(res.body.errors).toBeUndefined();
     expect(resultOf(res.body, "submitCibilOtp").creditHistory).toMatchObject({ code: "UPSTREAM_BAD_RESPONSE" });
   });
@@ -148,8 +145,7 @@ describe("a credit report nested deeper than the response writer can hold", () =
  * read as doubles they changed digits silently, and the client sent the changed one back.
  */
 describe("integers beyond 2^53 keep the digits AOPay wrote", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
+  const s = stackOnFakeUpstream();
   const BIG = "123456789012345678901";
   const BIGGER = "31415926535897932384";
   const answer =
@@ -159,22 +155,13 @@ describe("integers beyond 2^53 keep the digits AOPay wrote", () => {
       res.end(text);
     };
 
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: "1000" });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
-
   it("GenerateOTP: its CIBIL id, the question's key and an answer's id, as numbers", async () => {
     const text = JSON.stringify(GENERATED)
       .replace('"cibil_id":"9362678"', `"cibil_id":${BIG}`)
       .replace('"Key":"1423489238"', `"Key":${BIGGER}`)
       .replace('"AnswerChoiceId":"4220112750"', `"AnswerChoiceId": -${BIG}`);
-    upstream.respond(answer(text));
-    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
+    s.upstream.respond(answer(text));
+    const res = await s.t.gql(GENERATE_CIBIL_OTP, cibilInput());
     expect(res.body.errors).toBeUndefined();
     const challenge = resultOf(res.body, "generateCibilOtp");
     expect(challenge).toMatchObject({ __typename: "CibilOtpChallenge", cibilId: BIG, question: { key: BIGGER } });
@@ -185,8 +172,8 @@ describe("integers beyond 2^53 keep the digits AOPay wrote", () => {
     const text = JSON.stringify(fixtureJson("aeps/resend-otp.success"))
       .replace('"primaryKeyId":"TEST"', `"primaryKeyId":${BIG}`)
       .replace('"encodeTxnId":"DEMO"', `"encodeTxnId":${BIGGER}`);
-    upstream.respond(answer(text));
-    const res = await t.gql(RESEND_AEPS_OTP, aepsInput());
+    s.upstream.respond(answer(text));
+    const res = await s.t.gql(RESEND_AEPS_OTP, aepsInput());
     expect(res.body.errors).toBeUndefined();
     expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({
       __typename: "AepsOtpResent",
@@ -197,8 +184,8 @@ describe("integers beyond 2^53 keep the digits AOPay wrote", () => {
 
   it("the credit report: handed on with the digits as written, other numbers unchanged", async () => {
     const report = `{"account":${BIG},"list":[-${BIGGER}, 742, 1.5, 1e3],"nested":{"n":${BIG}}}`;
-    upstream.respond(cibil(GENERATED, SUBMITTED, answer(`{"status":"SUCCESS","result":${report}}`)));
-    const res = await t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
+    s.upstream.respond(cibil(GENERATED, SUBMITTED, answer(`{"status":"SUCCESS","result":${report}}`)));
+    const res = await s.t.gql(SUBMIT_CIBIL_OTP, SUBMISSION);
     expect(res.body.errors).toBeUndefined();
     expect(res.text).toContain(`"report":{"account":${BIG},"list":[-${BIGGER},742,1.5,1000],"nested":{"n":${BIG}}}`);
   });
@@ -225,32 +212,19 @@ describe.each([
   ["generateCibilOtp", GENERATE_CIBIL_OTP, cibilInput(), GENERATED, "CibilOtpChallenge"],
   ["resendAepsOtp", RESEND_AEPS_OTP, aepsInput(), fixtureJson("aeps/resend-otp.success"), "AepsOtpResent"],
 ])("%s: content codings beyond MAX_CONTENT_CODINGS are not undone", (field, doc, vars, success, typename) => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: "1000" });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
-  beforeEach(() => {
-    upstream.calls.length = 0;
-  });
+  const s = stackOnFakeUpstream();
 
   it(`${MAX_CONTENT_CODINGS} gzip layers: the success it is`, async () => {
-    upstream.respond(gzippedTimes(MAX_CONTENT_CODINGS, JSON.stringify(success)));
-    const res = await t.gql(doc, vars);
+    s.upstream.respond(gzippedTimes(MAX_CONTENT_CODINGS, JSON.stringify(success)));
+    const res = await s.t.gql(doc, vars);
     expect(resultOf(res.body, field)).toMatchObject({ __typename: typename });
   });
 
   it(`${MAX_CONTENT_CODINGS + 1} layers: unreadable, so OUTCOME_UNKNOWN on a send, and one call`, async () => {
-    upstream.respond(gzippedTimes(MAX_CONTENT_CODINGS + 1, JSON.stringify(success)));
-    const res = await t.gql(doc, vars);
+    s.upstream.respond(gzippedTimes(MAX_CONTENT_CODINGS + 1, JSON.stringify(success)));
+    const res = await s.t.gql(doc, vars);
     expect(resultOf(res.body, field)).toMatchObject({ __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" });
     await new Promise((r) => setTimeout(r, 50));
-    expect(upstream.calls).toHaveLength(1);
+    expect(s.upstream.calls).toHaveLength(1);
   });
 });
