@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { parseResponse, type RawClient, rawClient } from "../helpers/raw-http";
+import { parseResponse, pushAnnouncedBody, type RawClient, rawClient } from "../helpers/raw-http";
 import { gzipSync } from "node:zlib";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { request } from "undici";
@@ -533,16 +533,7 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     for (const [head, status] of heads) {
       const c = await rawClient(s.t.baseUrl);
       const total = 20 * 1024 * 1024;
-      c.socket.write(`${head}\r\ncontent-length: ${total}\r\n\r\n`);
-      const chunk = Buffer.alloc(64 * 1024, 0x61);
-      let sent = 0;
-      const end = Date.now() + 3000;
-      while (sent < total && !c.socket.destroyed && Date.now() < end) {
-        sent += chunk.length;
-        if (!c.socket.write(chunk))
-          await Promise.race([new Promise((r) => c.socket.once("drain", r)), new Promise((r) => setTimeout(r, 200))]);
-      }
-      await Promise.race([c.closed, new Promise((r) => setTimeout(r, 2000))]);
+      const sent = await pushAnnouncedBody(c, head, total);
       expect({ status, closed: c.socket.destroyed }).toEqual({ status, closed: true });
       expect(sent).toBeLessThan(total);
       const res = parseResponse(c.received());

@@ -7,7 +7,7 @@ import { createSdk } from "../../client/src/sdk";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
-import { parseResponse, rawClient } from "../helpers/raw-http";
+import { parseResponse, pushAnnouncedBody, rawClient } from "../helpers/raw-http";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -392,16 +392,7 @@ describe.each([
         // Before: kept alive, and 20 MiB read and dropped after the 503 to get to the next request.
         const c = await rawClient(t.baseUrl);
         const total = 20 * 1024 * 1024;
-        c.socket.write(`${head}\r\ncontent-length: ${total}\r\n\r\n`);
-        const chunk = Buffer.alloc(64 * 1024, 0x61);
-        let sent = 0;
-        const end = Date.now() + 3000;
-        while (sent < total && !c.socket.destroyed && Date.now() < end) {
-          sent += chunk.length;
-          if (!c.socket.write(chunk))
-            await Promise.race([new Promise((r) => c.socket.once("drain", r)), new Promise((r) => setTimeout(r, 200))]);
-        }
-        await Promise.race([c.closed, new Promise((r) => setTimeout(r, 2000))]);
+        const sent = await pushAnnouncedBody(c, head, total);
         const res = parseResponse(c.received());
         expect({ where, status: res.status, connection: res.headers.connection, closed: c.socket.destroyed }).toEqual({
           where,

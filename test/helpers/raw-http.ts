@@ -53,3 +53,22 @@ export function parseResponse(raw: string): { status: number; headers: Record<st
   }
   return { status: Number(statusLine.split(" ")[1]), headers, body: raw.slice(end + 4) };
 }
+
+/**
+ * Announces a body of `total` bytes after `head` (the request line and headers, without the final CRLF) and pushes it
+ * in 64 KiB chunks for up to 3 s, or until the server closes the connection; then waits up to 2 s for the close.
+ * Returns the bytes pushed: less than `total` when the server closed the connection rather than read the body.
+ */
+export async function pushAnnouncedBody(c: RawClient, head: string, total: number): Promise<number> {
+  c.socket.write(`${head}\r\ncontent-length: ${total}\r\n\r\n`);
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  let sent = 0;
+  const end = Date.now() + 3000;
+  while (sent < total && !c.socket.destroyed && Date.now() < end) {
+    sent += chunk.length;
+    if (!c.socket.write(chunk))
+      await Promise.race([new Promise((r) => c.socket.once("drain", r)), new Promise((r) => setTimeout(r, 200))]);
+  }
+  await Promise.race([c.closed, new Promise((r) => setTimeout(r, 2000))]);
+  return sent;
+}
