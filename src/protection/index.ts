@@ -199,16 +199,13 @@ export function shareWarning(
   setting: string,
   now: () => number = monotonicNow,
 ): () => void {
-  const summary = new Summarised(FULL_WARNING_INTERVAL_MS, now);
-  return () => {
-    const suppressed = summary.take();
-    if (suppressed === null) return;
+  return summarisedWarning(now, (refused) =>
     log.warn(
-      { memoryStore: { store, refused: suppressed + 1, setting, share: true } },
+      { memoryStore: { store, refused, setting, share: true } },
       `in-memory ${store} store: a client holds its share (${setting}): its requests that need a new entry are ` +
         "refused (fail closed), the other clients' are not",
-    );
-  };
+    ),
+  );
 }
 
 /**
@@ -222,15 +219,22 @@ export function fullWarning(
   maxKeys: number,
   now: () => number = monotonicNow,
 ): () => void {
-  const summary = new Summarised(FULL_WARNING_INTERVAL_MS, now);
-  return () => {
-    const suppressed = summary.take();
-    if (suppressed === null) return;
-    // This refusal and the ones not logged since the last line.
-    const refused = suppressed + 1;
+  return summarisedWarning(now, (refused) =>
     log.warn(
       { memoryStore: { store, maxKeys, refused, setting } },
       `in-memory ${store} store full: requests that need a new entry are refused (fail closed) until entries expire; raise ${setting} or set REDIS_URL`,
-    );
+    ),
+  );
+}
+
+/**
+ * A refusal's warning, written at most once per FULL_WARNING_INTERVAL_MS (the first at once) with `refused`: this
+ * refusal and the ones not logged since the last line.
+ */
+function summarisedWarning(now: () => number, warn: (refused: number) => void): () => void {
+  const summary = new Summarised(FULL_WARNING_INTERVAL_MS, now);
+  return () => {
+    const suppressed = summary.take();
+    if (suppressed !== null) warn(suppressed + 1);
   };
 }
