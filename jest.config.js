@@ -11,6 +11,8 @@ module.exports = {
   setupFiles: ["reflect-metadata"],
   // Builds dist-test/ once for the suites that spawn the real server process.
   globalSetup: "<rootDir>/test/global-setup.js",
+  // Fails the run, naming them, when processes a suite started outlive it (instead of Jest never exiting).
+  globalTeardown: "<rootDir>/test/global-teardown.js",
   transform: { "^.+\\.tsx?$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   // client/src imports its siblings as `./x.js` (so the built package runs as ES modules); here that is `./x.ts`.
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },

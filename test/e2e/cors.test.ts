@@ -8,6 +8,7 @@ import { REFUSED_ORIGIN_WARNINGS_PER_INTERVAL } from "../../src/http/cors";
 import { startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
+import { Started } from "../helpers/started";
 import { startStaticServer, type StaticServer } from "../helpers/static-server";
 import {
   PRODUCTION_SECURITY,
@@ -112,15 +113,16 @@ describe("CORS", () => {
   let site: StaticServer;
   let siteDir: string;
 
+  const started = new Started();
+
   beforeAll(async () => {
     siteDir = mkdtempSync(join(tmpdir(), "cors-site-"));
     writeFileSync(join(siteDir, "index.html"), "<!doctype html><title>consumer app</title><p>consumer app</p>");
-    site = await startStaticServer(siteDir);
-    browser = await launchChromium();
-  }, 60_000);
+    site = await started.keep(startStaticServer(siteDir), (s) => s.close());
+    browser = await started.keep(launchChromium(), (b) => b.close());
+  }, 90_000);
   afterAll(async () => {
-    await browser?.close();
-    await site?.close();
+    await started.closeAll();
     rmSync(siteDir, { recursive: true, force: true });
   });
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, type Page } from "playwright-core";
 import { assertChromiumInstalled, launchChromium } from "../helpers/chromium";
+import { Started } from "../helpers/started";
 import { startStaticServer, type StaticServer } from "../helpers/static-server";
 import { createSdk } from "../../client/src/sdk";
 import { startTestStack, type TestStack } from "../helpers/stack";
@@ -36,19 +37,26 @@ describe("example web app in Chromium", () => {
   /** Idempotency-Key of every GraphQL mutation the page sent, by operation name. */
   const sentKeys: { operation: string; key: string | undefined }[] = [];
 
+  const started = new Started();
+
+  // Each slow step has its own time limit under the hook's, so a failure names the step (cold, the set-up takes about
+  // 15 s alone; under a loaded CI machine much longer).
   beforeAll(async () => {
     assertChromiumInstalled();
     mkdirSync(ARTIFACTS, { recursive: true });
     rmSync(APP_DIR, { recursive: true, force: true });
-    site = await startStaticServer(APP_DIR);
+    site = await started.keep(startStaticServer(APP_DIR), (s) => s.close());
     // The server allows the app's origin, and keeps an OTP cooldown, short enough to wait out here (the real one is
     // 60 s; the rest of the budgets stay lenient). Trusted documents enforced: the app sends ids only
     // (createTrustedDocumentLink), as production should.
-    t = await startTestStack({
-      CORS_ORIGINS: site.url,
-      OTP_COOLDOWN_SECONDS: String(COOLDOWN_SECONDS),
-      TRUSTED_DOCUMENTS: "enforce",
-    });
+    t = await started.keep(
+      startTestStack({
+        CORS_ORIGINS: site.url,
+        OTP_COOLDOWN_SECONDS: String(COOLDOWN_SECONDS),
+        TRUSTED_DOCUMENTS: "enforce",
+      }),
+      (stack) => stack.stop(),
+    );
     await run(
       process.execPath,
       [
@@ -64,9 +72,11 @@ describe("example web app in Chromium", () => {
       {
         cwd: ROOT,
         env: { ...process.env, VITE_GRAPHQL_URL: t.graphqlUrl },
+        timeout: 90_000,
+        signal: started.signal,
       },
     );
-    browser = await launchChromium();
+    browser = await started.keep(launchChromium(), (b) => b.close());
     page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
     page.on("pageerror", (error) => pageErrors.push(error.message));
     page.on("console", (message) => {
@@ -79,13 +89,9 @@ describe("example web app in Chromium", () => {
     });
     await page.goto(site.url);
     await page.getByText("AOPay simulator").waitFor();
-  }, 90_000);
+  }, 240_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await t?.stop();
-    await site?.close();
-  });
+  afterAll(() => started.closeAll());
 
   /**
    * Clicks `button` (by its name, or by test id after checking its label: both send buttons can read "Resend OTP")

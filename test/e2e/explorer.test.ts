@@ -6,6 +6,7 @@ import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { assertChromiumInstalled, launchChromium } from "../helpers/chromium";
 import { request } from "undici";
 import { startProductionStack, startTestStack, type TestStack } from "../helpers/stack";
+import { Started } from "../helpers/started";
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, "../..");
@@ -40,13 +41,19 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
 
+  const started = new Started();
+
   beforeAll(async () => {
     assertChromiumInstalled();
     mkdirSync(ARTIFACTS, { recursive: true });
     // What npm start does first: builds explorer/dist when it is missing or older than its sources.
-    await run(process.execPath, [join(ROOT, "scripts/build-if-stale.js"), "--only", "explorer"], { cwd: ROOT });
-    t = await startTestStack({ NODE_ENV: "development" });
-    browser = await launchChromium();
+    await run(process.execPath, [join(ROOT, "scripts/build-if-stale.js"), "--only", "explorer"], {
+      cwd: ROOT,
+      timeout: 90_000,
+      signal: started.signal,
+    });
+    t = await started.keep(startTestStack({ NODE_ENV: "development" }), (stack) => stack.stop());
+    browser = await started.keep(launchChromium(), (b) => b.close());
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     // Every request of every page and worker in the context, service workers included.
     await context.route("**/*", async (route) => {
@@ -67,10 +74,7 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
     });
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await t?.stop();
-  });
+  afterAll(() => started.closeAll());
 
   it("the landing page (Apollo Sandbox, from Apollo's CDN) cannot load, and offers the self-hosted explorer", async () => {
     await page.goto(t.graphqlUrl, { waitUntil: "load" });

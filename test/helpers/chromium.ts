@@ -25,8 +25,14 @@ export function assertChromiumInstalled(): void {
   }
 }
 
+/**
+ * How long a launch may take before it fails naming itself: it takes 1-2 s, longer on a loaded CI machine; Playwright's
+ * own default (180 s) is longer than any suite's set-up may take, so a hang would show only as a hook timeout.
+ */
+const LAUNCH_TIMEOUT_MS = 60_000;
+
 /** Headless Debian chromium for the browser tests. */
 export async function launchChromium(): Promise<Browser> {
   assertChromiumInstalled();
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: LAUNCH_TIMEOUT_MS });
 }
