@@ -140,6 +140,8 @@ function isHtml(contentType: string | undefined): boolean {
 /**
  * Whether the top level of `text` (valid JSON, an object) has two or more `status` keys whose values read
  * differently (readStatus). Only texts with a second `"status"` or an escape that could spell one are scanned.
+ * The scan reads character codes and decodes no string: on a hostile 1 MiB answer of 60,000 short top-level keys it
+ * took 50-85 ms when each top-level string was sliced and parsed, 8-17 ms now (medians of 9, on a 2-core machine).
  */
 function statusIsAmbiguous(text: string): boolean {
   const first = text.indexOf('"status"');
@@ -148,12 +150,12 @@ function statusIsAmbiguous(text: string): boolean {
   let count = 0;
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === "{" || c === "[") depth++;
-    else if (c === "}" || c === "]") depth--;
-    else if (c === '"') {
+    const c = text.charCodeAt(i);
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+    else if (c === QUOTE) {
       const end = stringEnd(text, i);
-      if (depth === 1 && JSON.parse(text.slice(i, end)) === "status" && nextNonBlank(text, end) === ":") {
+      if (depth === 1 && spellsStatus(text, i, end) && nextNonBlank(text, end) === ":") {
         count++;
         seen.add(readStatus(JSON.parse(scalarAt(text, text.indexOf(":", end) + 1))));
       }
@@ -163,10 +165,41 @@ function statusIsAmbiguous(text: string): boolean {
   return count > 1 && seen.size > 1;
 }
 
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const LETTER_U = 0x75;
+const STATUS = "status";
+/** `"status"` with every letter escaped (`\u0073` ...): no longer literal can spell it. */
+const LONGEST_STATUS_LITERAL = 2 + 6 * STATUS.length;
+
+/**
+ * Whether the JSON string literal text[start, end) (quotes included) decodes to `status`, without decoding it: only
+ * a `\uXXXX` escape can spell a letter (the other escapes stand for `"`, `\`, `/` and control characters).
+ */
+function spellsStatus(text: string, start: number, end: number): boolean {
+  if (end - start < 2 + STATUS.length || end - start > LONGEST_STATUS_LITERAL) return false;
+  let k = 0;
+  for (let i = start + 1; i < end - 1; k++) {
+    if (k === STATUS.length) return false;
+    let code = text.charCodeAt(i);
+    if (code === BACKSLASH) {
+      if (text.charCodeAt(i + 1) !== LETTER_U) return false;
+      code = Number.parseInt(text.slice(i + 2, i + 6), 16);
+      i += 6;
+    } else i++;
+    if (code !== STATUS.charCodeAt(k)) return false;
+  }
+  return k === STATUS.length;
+}
+
 /** The index just past the JSON string literal starting at `start` (a `"`). */
 function stringEnd(text: string, start: number): number {
   let i = start + 1;
-  while (text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+  for (let c = text.charCodeAt(i); c !== QUOTE; c = text.charCodeAt(i)) i += c === BACKSLASH ? 2 : 1;
   return i + 1;
 }
 

@@ -90,6 +90,28 @@ describe("parseEnvelope: every documented envelope folds into one shape", () => 
     expect(read('{"status":true,"statusCode":500,"m":"\\u00e9"}')).toBe("success");
   });
 
+  it.each([
+    '"status"',
+    '"st\\u0061tus"',
+    '"\\u0073\\u0074\\u0061\\u0074\\u0075\\u0073"',
+    '"\\u0073\\u0074\\u0041\\u0074\\u0075\\u0073"',
+    '"statu\\u0073"',
+    '"statu\\u0053"',
+    '"\\u0053tatus"',
+    '"st\\/atus"',
+    '"statu"',
+    '"statuss"',
+    '"status\\u0000"',
+    '"\\u0073\\u0074\\u0061\\u0074\\u0075\\u0073\\u0073"',
+    '"st\\u0061tu"',
+    '"\\\\status"',
+  ])("a second top-level key written %s disagrees exactly when it decodes to status", (literal) => {
+    // The reference is JSON.parse's own reading of the key: the scan must spell keys as the parser decodes them.
+    const spellsStatus = JSON.parse(literal) === "status";
+    const kind = parseEnvelope(JSON_TYPE, Buffer.from(`{"status":true,"m":"\\u00e9",${literal}:false}`)).kind;
+    expect(kind).toBe(spellsStatus ? "unrecognized" : "success");
+  });
+
   it("treats a text/html content type as HTML even when the body looks like JSON", () => {
     expect(parseEnvelope("text/html; charset=utf-8", Buffer.from('{"status":true}'))).toEqual({
       kind: "unparseable",
