@@ -130,10 +130,12 @@ export function createCors(config: Config, logger: Logger, now: () => number = m
  * Both hooks run right after http-server.ts's request-id hook, before admission and authentication, so that every
  * answer a browser gets carries the headers it can be read with: a page on an allowed origin sees a 401
  * (UNAUTHENTICATED) or a 503 (OVERLOADED, with its `Retry-After`) as such, not as "Failed to fetch", and a preflight
- * is answered before admission could refuse it. The answers written before Fastify (admission.ts guardServer's 503)
- * and in the request-id hook (the draining 503) take the same headers from `addHeaders`; the thin route
- * (thin-graphql.ts) sets them in the same place as here. Node's own refusals (408, 431, 400 for a malformed request:
- * node-limits.ts) carry none: they are written before any header is known to be well-formed.
+ * is answered before admission could refuse it. The answers written where these hooks do not run take the same
+ * headers from `addHeaders`: before Fastify (admission.ts guardServer's 503, the 417 for an Expect), in the request-id
+ * hook (the draining 503), in Fastify's frameworkErrors (a malformed URL's 400: no hook runs for it; it had none) and
+ * Node's own refusals (408, 431, 400: node-limits.ts answerClientError, from the parsed Origin or, when the parser
+ * refused the headers, a whole Origin line of the bytes it was given). The thin route (thin-graphql.ts) sets them in
+ * the same place as here. test/e2e/refusal-cors.test.ts checks every refusal and failure on both layers.
  */
 export async function registerCors(fastify: FastifyInstance, cors: Cors): Promise<void> {
   // Callback style: an async hook would be one more promise on every request, for a warning that is rare.

@@ -186,12 +186,18 @@ export async function createHttpServer(
           countRefusal,
         ),
       );
-      // No onSend hook runs for these either: the refusal's media type by Accept is set here (refusalType).
+      // Nor any onRequest hook (the CORS ones included: cors.ts registerCors), nor onSend: the CORS headers, so that
+      // a page on an allowed origin reads its 400 (before, "Failed to fetch"), and the refusal's media type by Accept
+      // (refusalType) are set here.
+      const headers: Record<string, string | number> = {};
+      cors.warnOnce(request.headers.origin, request.headers.host, () => request.protocol);
+      cors.addHeaders(headers, request.headers.origin);
       void (reply as FastifyReply)
         .code(status)
         .header("x-request-id", request.id)
+        .headers(headers)
         .header("content-type", refusalType(request.headers.accept))
-        .header("vary", "Accept")
+        .header("vary", "Origin, Accept")
         .send(
           JSON.stringify(
             errorBody(

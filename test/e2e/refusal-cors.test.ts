@@ -1,0 +1,341 @@
+import { request } from "undici";
+import { Authenticator, hashApiKey } from "../../src/auth/authenticator";
+import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { holdingUpstream, until } from "../helpers/holding-upstream";
+import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
+import { parseResponse, rawClient } from "../helpers/raw-http";
+import { startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * Every answer to a browser origin on the allow-list carries the CORS headers the 2xx answers carry, or the browser
+ * hides it from the page ("Failed to fetch"): Access-Control-Allow-Origin (the origin), Vary naming Origin, and
+ * Access-Control-Expose-Headers naming x-request-id and retry-after, so that the page reads the request id and the
+ * wait. A refused origin gets none of the Access-Control headers. Each refusal and failure written before or around
+ * GraphQL, on both HTTP layers (the thin route and Fastify's), provoked with real requests on loopback.
+ */
+
+const KEY_A = "aopk_tenant_a_0123456789abcdefghijklmnopqrstuvwxyzABC";
+const KEY_B = "aopk_tenant_b_0123456789abcdefghijklmnopqrstuvwxyzABC";
+const TWO_TENANTS = `tenant-a:${hashApiKey(KEY_A)},tenant-b:${hashApiKey(KEY_B)}`;
+const ALLOWED = "https://app.example";
+const REFUSED = "https://app.example.evil";
+const QUERY = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
+const BODY_LIMIT = 2048;
+/** Armed on a request that carries this header: the authenticator's promise rejects (see the 500 case). */
+const REJECT_AUTH = "x-test-reject-auth";
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+async function send(url: string, init: Parameters<typeof request>[1] = {}): Promise<Answer> {
+  const res = await request(url, init);
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+}
+
+/** A request undici will not send as is (Expect, a malformed URL or header, oversized headers): its first answer. */
+async function sendRaw(baseUrl: string, head: string, body = ""): Promise<Answer> {
+  const c = await rawClient(baseUrl);
+  c.socket.write(`${head}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  await until("an answer", () => {
+    const raw = c.received();
+    const end = raw.indexOf("\r\n\r\n");
+    const length = /\r\ncontent-length: *(\d+)/i.exec(raw.slice(0, end));
+    return end > 0 && length !== null && raw.length >= end + 4 + Number(length[1]);
+  });
+  c.socket.destroy();
+  const res = parseResponse(c.received());
+  return { status: res.status, headers: res.headers, text: res.body };
+}
+
+/** What a page's browser needs of an answer to read it, and what a refused origin must not get. */
+function corsOf(res: Answer) {
+  const list = (v: unknown) =>
+    String(v ?? "")
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter((s) => s !== "");
+  return {
+    status: res.status,
+    allowOrigin: res.headers["access-control-allow-origin"],
+    variesByOrigin: list(res.headers.vary).includes("origin"),
+    exposesRequestId: list(res.headers["access-control-expose-headers"]).includes("x-request-id"),
+    exposesRetryAfter: list(res.headers["access-control-expose-headers"]).includes("retry-after"),
+  };
+}
+
+function expectCors(res: Answer, status: number, origin: string): void {
+  const allowed = origin === ALLOWED;
+  expect(corsOf(res)).toEqual({
+    status,
+    allowOrigin: allowed ? ALLOWED : undefined,
+    variesByOrigin: true,
+    exposesRequestId: allowed,
+    exposesRetryAfter: allowed,
+  });
+  if (status >= 400 && res.text !== "") {
+    const body = JSON.parse(res.text) as { errors: Array<{ extensions: { requestId: string } }> };
+    expect(body.errors[0].extensions.requestId).toBe(res.headers["x-request-id"]);
+  }
+}
+
+describe.each([
+  ["the thin route", true],
+  ["Fastify's route", false],
+])("CORS headers on every refusal and failure: %s", (_layer, thinGraphQLRoute) => {
+  let upstream: FakeUpstream;
+  let t: TestStack;
+  let enforced: TestStack;
+  const realAuthenticate = Authenticator.prototype.authenticate;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack(
+      {
+        ...upstreamEnv(upstream),
+        NODE_ENV: "development",
+        CORS_ORIGINS: ALLOWED,
+        API_KEYS: TWO_TENANTS,
+        AUTH_REQUIRED: "true",
+        BODY_LIMIT_BYTES: String(BODY_LIMIT),
+        GRAPHQL_MAX_QUERY_CHARS: "1500",
+        ADMISSION_MAX_IN_FLIGHT: "2",
+        ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: "1",
+        ADMISSION_RETRY_AFTER_SECONDS: "7",
+      },
+      { thinGraphQLRoute },
+    );
+    enforced = await startTestStack(
+      { NODE_ENV: "development", CORS_ORIGINS: ALLOWED, TRUSTED_DOCUMENTS: "enforce" },
+      { thinGraphQLRoute },
+    );
+    // An authenticator whose promise rejects (an identity provider's library failing in a way it does not own): the
+    // request's answer is the error handler's 500. Only for requests carrying REJECT_AUTH.
+    Authenticator.prototype.authenticate = function (this: Authenticator, headers) {
+      if (headers[REJECT_AUTH] !== undefined) return Promise.reject(new Error("JWKS client crashed"));
+      return realAuthenticate.call(this, headers);
+    };
+  });
+  afterAll(async () => {
+    Authenticator.prototype.authenticate = realAuthenticate;
+    await t?.stop();
+    await enforced?.stop();
+    await upstream?.close();
+  });
+
+  const a = { "x-api-key": KEY_A };
+  const json = { "content-type": "application/json" };
+  const cases: Array<[string, (origin: string) => Promise<Answer>, number]> = [
+    [
+      "200 a query (what the refusals are held to)",
+      (origin) => send(t.graphqlUrl, { method: "POST", headers: { ...json, ...a, origin }, body: QUERY }),
+      200,
+    ],
+    [
+      "401 without an API key",
+      (origin) => send(t.graphqlUrl, { method: "POST", headers: { ...json, origin }, body: QUERY }),
+      401,
+    ],
+    [
+      "413 a body over BODY_LIMIT_BYTES",
+      (origin) =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: { ...json, ...a, origin },
+          body: JSON.stringify({ query: `{ __typename } #${"x".repeat(BODY_LIMIT * 2)}` }),
+        }),
+      413,
+    ],
+    [
+      "400 a body that is not JSON",
+      (origin) => send(t.graphqlUrl, { method: "POST", headers: { ...json, ...a, origin }, body: '{"query": ' }),
+      400,
+    ],
+    [
+      "400 a query over GRAPHQL_MAX_QUERY_CHARS",
+      (origin) =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: { ...json, ...a, origin },
+          body: JSON.stringify({ query: `{ __typename } #${"x".repeat(1600)}` }),
+        }),
+      400,
+    ],
+    [
+      "415 an unsupported content type",
+      (origin) =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: { ...a, origin, "content-type": "application/xml" },
+          body: "<q/>",
+        }),
+      415,
+    ],
+    [
+      "415 a compressed body",
+      (origin) =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: { ...json, ...a, origin, "content-encoding": "gzip" },
+          body: QUERY,
+        }),
+      415,
+    ],
+    [
+      "415 a charset other than UTF-8",
+      (origin) =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: { ...a, origin, "content-type": "application/json; charset=latin1" },
+          body: QUERY,
+        }),
+      415,
+    ],
+    [
+      "405 a method the path does not take",
+      (origin) => send(t.graphqlUrl, { method: "PUT", headers: { ...json, ...a, origin }, body: QUERY }),
+      405,
+    ],
+    [
+      "405 HEAD (Apollo's own)",
+      (origin) => send(t.graphqlUrl, { method: "HEAD", headers: { ...a, origin, "apollo-require-preflight": "1" } }),
+      405,
+    ],
+    ["404 an unknown path", (origin) => send(`${t.baseUrl}/nothing`, { headers: { origin } }), 404],
+    [
+      "400 a batch (Apollo's own refusal)",
+      (origin) =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: { ...json, ...a, origin },
+          body: JSON.stringify([{ query: "{ __typename }" }, { query: "{ __typename }" }]),
+        }),
+      400,
+    ],
+    [
+      "400 a GET without a preflight header (Apollo's CSRF prevention)",
+      (origin) => send(`${t.graphqlUrl}?query=%7B__typename%7D`, { headers: { ...a, origin } }),
+      400,
+    ],
+    [
+      "406 an Accept that takes no GraphQL type (Apollo's own)",
+      (origin) =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: { ...json, ...a, origin, accept: "text/html" },
+          body: QUERY,
+        }),
+      406,
+    ],
+    [
+      "400 an untrusted document (TRUSTED_DOCUMENTS=enforce)",
+      (origin) =>
+        send(enforced.graphqlUrl, {
+          method: "POST",
+          headers: { ...json, origin },
+          body: JSON.stringify({ query: "{ __typename }" }),
+        }),
+      400,
+    ],
+    [
+      "500 an authenticator that rejects",
+      (origin) =>
+        send(t.graphqlUrl, {
+          method: "POST",
+          headers: { ...json, origin, authorization: "Bearer abc.def.ghi", [REJECT_AUTH]: "1" },
+          body: QUERY,
+        }),
+      500,
+    ],
+    [
+      "417 an Expect other than 100-continue",
+      (origin) =>
+        sendRaw(
+          t.baseUrl,
+          `POST /graphql HTTP/1.1\r\nHost: x\r\norigin: ${origin}\r\ncontent-type: application/json\r\n` +
+            `x-api-key: ${KEY_A}\r\nexpect: 9876543210`,
+          QUERY,
+        ),
+      417,
+    ],
+    [
+      "400 a malformed URL (Fastify's router)",
+      (origin) => sendRaw(t.baseUrl, `GET /graphql%zz HTTP/1.1\r\nHost: x\r\norigin: ${origin}\r\nx-api-key: ${KEY_A}`),
+      400,
+    ],
+    [
+      "400 a malformed URL on another path (Fastify's router)",
+      (origin) => sendRaw(t.baseUrl, `GET /%zz HTTP/1.1\r\nHost: x\r\norigin: ${origin}`),
+      400,
+    ],
+    [
+      "400 a malformed header (Node's parser)",
+      (origin) =>
+        sendRaw(t.baseUrl, `POST /graphql HTTP/1.1\r\nHost: x\r\norigin: ${origin}\r\ntransfer-encoding: chunked`),
+      400,
+    ],
+    [
+      "431 headers over MAX_HEADER_BYTES (Node's parser)",
+      (origin) =>
+        sendRaw(t.baseUrl, `POST /graphql HTTP/1.1\r\nHost: x\r\norigin: ${origin}\r\nx-pad: ${"a".repeat(40_000)}`),
+      431,
+    ],
+    [
+      "403 a preflight for a method the allow-list does not grant, or from a refused origin",
+      (origin) =>
+        send(t.graphqlUrl, {
+          method: "OPTIONS",
+          headers: {
+            origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type",
+          },
+        }),
+      // Granted (204) to the allowed origin, refused (403) to the other.
+      0,
+    ],
+    [
+      "204 an OPTIONS that is no preflight",
+      (origin) => send(`${t.baseUrl}/healthz`, { method: "OPTIONS", headers: { origin } }),
+      204,
+    ],
+  ];
+
+  it.each(
+    cases.flatMap(([name, go, status]) => [ALLOWED, REFUSED].map((origin) => [name, origin, go, status] as const)),
+  )("%s, Origin %s", async (_name, origin, go, status) => {
+    const res = await go(origin);
+    if (status === 0) {
+      // A preflight: the allowed origin's 204 carries the grant; the refused one's 403 carries no Access-Control.
+      expect(res.status).toBe(origin === ALLOWED ? 204 : 403);
+      expect(res.headers["access-control-allow-origin"]).toBe(origin === ALLOWED ? ALLOWED : undefined);
+      expect(res.headers["access-control-allow-methods"]).toBe(origin === ALLOWED ? "GET, POST, OPTIONS" : undefined);
+      return;
+    }
+    expectCors(res, status, origin);
+  });
+
+  it("503 OVERLOADED, for the client's share and at the door", async () => {
+    const hold = holdingUpstream(upstream);
+    upstream.calls.length = 0;
+    const post = (key: string, mobile: string, origin?: string) =>
+      send(t.graphqlUrl, {
+        method: "POST",
+        headers: { ...json, "x-api-key": key, ...(origin === undefined ? {} : { origin }) },
+        body: JSON.stringify({ query: RESEND_AEPS_OTP, variables: aepsInput(mobile) }),
+      });
+    try {
+      const heldA = post(KEY_A, "9876543211");
+      await until("A's send to reach the upstream", () => upstream.calls.length === 1);
+      for (const origin of [ALLOWED, REFUSED]) expectCors(await post(KEY_A, "9876543212", origin), 503, origin);
+      const heldB = post(KEY_B, "9876543213");
+      await until("B's send to reach the upstream", () => upstream.calls.length === 2);
+      for (const origin of [ALLOWED, REFUSED]) expectCors(await post(KEY_B, "9876543214", origin), 503, origin);
+      hold.release();
+      for (const res of await Promise.all([heldA, heldB])) expect(res.status).toBe(200);
+    } finally {
+      hold.release();
+    }
+  });
+});
