@@ -31,6 +31,18 @@ export type AuthOutcome = { ok: true; client: ClientIdentity } | { ok: false; re
 
 export const ANONYMOUS: ClientIdentity = Object.freeze({ id: "anonymous", shown: "anonymous", via: "anonymous" });
 
+/**
+ * jose's codes for a JWKS it could not fetch or use (jose/dist/webapi/jwks/remote.js, local.js): the identity
+ * provider's or our side's fault, whatever token the client sent. ERR_JOSE_GENERIC is thrown there only (a non-200,
+ * a body that is not JSON); every fault of a token has a code of its own.
+ */
+const JWKS_FAILURES: ReadonlySet<string> = new Set([
+  joseErrors.JOSEError.code,
+  joseErrors.JWKSTimeout.code,
+  joseErrors.JWKSInvalid.code,
+  joseErrors.JWKSMultipleMatchingKeys.code,
+]);
+
 /** Client ids are used in logs and budgets: a safe, bounded alphabet. */
 const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
@@ -166,7 +178,12 @@ export class Authenticator {
         };
       return { ok: true, client: { id: claim, shown: shownClientId(claim), via: "jwt" } };
     } catch (error) {
-      if (error instanceof joseErrors.JOSEError) return { ok: false, reason: `invalid token (${error.code})` };
+      // The identity provider's JWKS could not be had (a timeout, a non-200, not JSON, not a key set, two keys for
+      // one kid): our failure, not the client's, so thrown, as a refused connection to it always was: a 500 with an
+      // error line, not a 401 counted as a client's refusal (http_requests_refused_total), which told a client whose
+      // token is good to fetch another.
+      if (error instanceof joseErrors.JOSEError && !JWKS_FAILURES.has(error.code))
+        return { ok: false, reason: `invalid token (${error.code})` };
       throw error;
     }
   }

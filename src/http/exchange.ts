@@ -63,13 +63,15 @@ export function errorAnswer(
   if (status >= 500) exchange.log.error({ err: error }, "unhandled HTTP error");
   const known = error.code !== undefined && HTTP_ERROR_MESSAGES[error.code] !== undefined;
   const message = status >= 500 ? "Unexpected error." : known ? HTTP_ERROR_MESSAGES[error.code!] : "Bad request.";
-  // The access line says why: the error's code when it is one of the fixed ones above, else a fixed word (an
-  // error's own code or message could carry client text).
-  exchange.graphql = {
-    operation: null,
-    result: status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST,
-    refused: known ? error.code! : status >= 500 ? "unexpected error" : "bad request",
-  };
+  // The access line says why a client's request was refused: the error's code when it is one of the fixed ones
+  // above, else a fixed word (an error's own code or message could carry client text). A 5xx is no refusal but a
+  // failure of ours (an authenticator that rejected, a hook that threw): INTERNAL_SERVER_ERROR, its cause on the error
+  // line above, and not counted in http_requests_refused_total. Before, it was `refused` "unexpected error" and
+  // counted as a refusal (as Apollo's own 500 was: payloadWithRequestId).
+  exchange.graphql =
+    status >= 500
+      ? { operation: null, result: EdgeCode.INTERNAL_SERVER_ERROR }
+      : { operation: null, result: EdgeCode.BAD_REQUEST, refused: known ? error.code! : "bad request" };
   return {
     status,
     body: errorBody(message, status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST, requestId),

@@ -166,12 +166,17 @@ export async function createHttpServer(
     frameworkErrors: (error, request, reply) => {
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
       // Fastify writes no access line for these (its onBadUrl sets up no response listener): ours, with a fixed
-      // reason (the URL itself is never logged), and the refusal counted.
-      const summary: AccessSummary = {
-        operation: null,
-        result: status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST,
-        refused: error.code === "FST_ERR_BAD_URL" ? "malformed URL" : "refused by the router",
-      };
+      // reason (the URL itself is never logged), and the refusal counted. A 5xx is the router's failure, not a
+      // refusal (exchange.ts errorAnswer): an error line with its cause, and not counted as refused.
+      if (status >= 500) (request.log as Logger).error({ err: error }, "unhandled HTTP error");
+      const summary: AccessSummary =
+        status >= 500
+          ? { operation: null, result: EdgeCode.INTERNAL_SERVER_ERROR }
+          : {
+              operation: null,
+              result: EdgeCode.BAD_REQUEST,
+              refused: error.code === "FST_ERR_BAD_URL" ? "malformed URL" : "refused by the router",
+            };
       const began = performance.now();
       reply.raw.once("finish", () =>
         logAccess(

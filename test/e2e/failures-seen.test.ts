@@ -1,5 +1,7 @@
-import { connect } from "node:net";
+import { createServer, type Server } from "node:http";
+import { type AddressInfo, connect } from "node:net";
 import { request } from "undici";
+import { Authenticator } from "../../src/auth/authenticator";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar } from "../helpers/identifiers";
@@ -166,5 +168,97 @@ describe.each([
     expect(t.logs.records().filter((r) => r.level === "error")).toEqual([]);
     const page = await (await request(t.stack.app.metricsUrl!)).body.text();
     expect(page).toContain('http_requests_refused_total{status="400",code="BAD_REQUEST"} 1\n');
+  });
+});
+
+/**
+ * A failure of ours before GraphQL runs is counted as a failure, not as a client's refusal: an authenticator whose
+ * promise rejects, and an identity provider whose JWKS cannot be had (a 503, a body that is no key set). Each: a 500
+ * INTERNAL_SERVER_ERROR, an error line with the request id, an access line without `refused`, and nothing in
+ * http_requests_refused_total. Before, the first was counted there as `refused` "unexpected error", and the second was
+ * a 401 "invalid token (ERR_JOSE_GENERIC)" (a client told its good token was not), counted as a refusal too. A token
+ * the JWKS has no key for is still the client's: 401, counted. Both HTTP layers.
+ */
+describe.each([
+  ["the thin route", true],
+  ["Fastify's route", false],
+])("a failure before GraphQL is no refusal (%s)", (_layer, thinGraphQLRoute) => {
+  let t: TestStack;
+  let jwks: Server;
+  /** What the identity provider's JWKS answers: status and body. */
+  let jwksAnswer: [number, string] = [503, "down"];
+  const realAuthenticate = Authenticator.prototype.authenticate;
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  // Well-formed enough for jose to ask the JWKS for its key (the signature is never checked against one).
+  const token = `${b64({ alg: "RS256", typ: "at+jwt", kid: "k1" })}.${b64({ azp: "c", exp: 4e9 })}.c2ln`;
+
+  beforeAll(async () => {
+    jwks = createServer((_req, res) =>
+      res.writeHead(jwksAnswer[0], { "content-type": "application/json" }).end(jwksAnswer[1]),
+    );
+    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
+    t = await startTestStack(
+      {
+        AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+        AUTH_JWT_ISSUER: "https://issuer.example",
+        AUTH_JWT_AUDIENCE: "aopay-graphql",
+      },
+      { thinGraphQLRoute },
+    );
+    Authenticator.prototype.authenticate = function (this: Authenticator, headers) {
+      if (headers["x-test-reject-auth"] !== undefined) return Promise.reject(new Error("authenticator crashed"));
+      return realAuthenticate.call(this, headers);
+    };
+  });
+  afterAll(async () => {
+    Authenticator.prototype.authenticate = realAuthenticate;
+    await t?.stop();
+    await new Promise((r) => jwks?.close(r));
+  });
+
+  async function refusedSeries(): Promise<string[]> {
+    const page = await (await request(t.stack.app.metricsUrl!)).body.text();
+    return page.split("\n").filter((l) => l.startsWith("http_requests_refused_total{") && / [1-9]/.test(l));
+  }
+
+  async function seen(headers: Record<string, string>) {
+    t.logs.clear();
+    const response = await t.gql("{ __typename }", undefined, { authorization: `Bearer ${token}`, ...headers });
+    const requestId = response.headers["x-request-id"] as string;
+    const mine = t.logs.records().filter((r) => r.requestId === requestId);
+    const access = mine.filter((r) => r.msg === "request completed" || r.msg === "request errored");
+    return {
+      status: response.status,
+      code: response.body.errors?.[0].extensions?.code,
+      access: access.map((r) => ({ status: r.status, result: r.result, refused: r.refused })),
+      errorLines: mine.filter((r) => r.level === "error" && !access.includes(r)).length,
+      refusedSeries: await refusedSeries(),
+    };
+  }
+
+  it.each([
+    ["an authenticator that rejects", { "x-test-reject-auth": "1" }, [503, "down"]],
+    ["a JWKS that answers 503", {}, [503, "down"]],
+    ["a JWKS that is no key set", {}, [200, '{"nope":1}']],
+  ] as const)("%s: 500, an error line, not counted as refused", async (_name, headers, answer) => {
+    jwksAnswer = [...answer];
+    expect(await seen(headers)).toEqual({
+      status: 500,
+      code: "INTERNAL_SERVER_ERROR",
+      access: [{ status: 500, result: "INTERNAL_SERVER_ERROR", refused: undefined }],
+      errorLines: 1,
+      refusedSeries: [],
+    });
+  });
+
+  it("a token the JWKS has no key for is the client's: 401, counted as refused", async () => {
+    jwksAnswer = [200, '{"keys":[]}'];
+    expect(await seen({})).toEqual({
+      status: 401,
+      code: "UNAUTHENTICATED",
+      access: [{ status: 401, result: "UNAUTHENTICATED", refused: "invalid token (ERR_JWKS_NO_MATCHING_KEY)" }],
+      errorLines: 0,
+      refusedSeries: ['http_requests_refused_total{status="401",code="UNAUTHENTICATED"} 1'],
+    });
   });
 });
