@@ -37,5 +37,19 @@ export interface GraphQLContext {
    * @apollo/server), so a value set on one copy would not be seen through the other. `span` is that span itself, so
    * that a request the fast path hands to Apollo keeps the one it started.
    */
-  readonly trace: { context?: TraceContext; span?: Span };
+  readonly trace: RequestTrace;
+}
+
+/**
+ * The holder of a request's operation span (GraphQLContext.trace), shared by its context's copies and by its HTTP
+ * exchange (http/exchange.ts), whose access line ends the span (plugins/tracing.plugin.ts RequestTracing.end).
+ */
+export interface RequestTrace {
+  context?: TraceContext;
+  /** Until the span has ended. */
+  span?: Span;
+  /** The status of GraphQL's own answer (willSendResponse), before it was serialised and written. */
+  graphqlStatus?: number;
+  /** The code of that answer's first GraphQL error, when it has errors. */
+  errorType?: string;
 }

@@ -126,8 +126,9 @@ export class FastPath {
     for (const [name, value] of contextValue.responseHeaders) head.headers.set(name.toLowerCase(), value);
     const sent = completeErrors(contextValue, operationName, formatted);
     if (!head.headers.has("content-type")) head.headers.set("content-type", contentType);
-    // Where Apollo runs willSendResponse: after our request plugin's (the result in the summary), before serialising.
-    if (span) this.tracing?.finish(span, contextValue, head.status ?? 200, errors);
+    // Where Apollo runs willSendResponse: after our request plugin's, before serialising (the span ends with the
+    // status the HTTP layer writes: a body that cannot be serialised below is answered 500).
+    if (span) this.tracing?.answered(contextValue.trace, head.status ?? 200, errors);
     let body: string;
     try {
       // runHttpQuery.js: orderExecutionResultFields, then prettyJSONStringify (JSON.stringify plus a newline).

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
+import type { RequestTrace } from "../graphql/context";
 import { EdgeCode } from "../graphql/edge-code";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
 import type { AccessSummary } from "../logging/access-log";
@@ -11,8 +12,8 @@ import { withRequestId } from "./request-id";
 
 /**
  * What the GraphQL answer (graphql-route.ts) and its context (graphql-context.ts) read of a request, whichever HTTP
- * layer received it: Fastify's request (decorated with client, upstreamCalls and graphql) or the thin node:http
- * route's (thin-graphql.ts). The last three are written during the request and read by its access line.
+ * layer received it: Fastify's request (decorated with client, upstreamCalls, graphql and trace) or the thin node:http
+ * route's (thin-graphql.ts). The last four are written during the request and read by its access line.
  */
 export interface GraphQLExchange {
   readonly id: string;
@@ -29,6 +30,11 @@ export interface GraphQLExchange {
   client: ClientIdentity;
   upstreamCalls: UpstreamCallSummary[] | null;
   graphql: AccessSummary | null;
+  /**
+   * The holder of its operation span when traces are exported and GraphQL built its context (graphql-context.ts);
+   * the access line's writer ends the span (RequestTracing.end). Null otherwise: no span was started.
+   */
+  trace: RequestTrace | null;
 }
 
 /** An answer of the HTTP layer itself (not GraphQL's): status, our error body, and headers of its own. */

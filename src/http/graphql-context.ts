@@ -64,7 +64,7 @@ export function graphqlContextFactory(config: Config, services: { aopay: AopayCl
     // A deadline the client shortened is its own: what it cuts short is not counted against AOPay (aopay/client.ts).
     const deadlineShortened = budgetMs < config.requestDeadlineMs;
     const summary = (request.graphql = { operation: null, result: null });
-    const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? {} : NO_TRACE;
+    const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? (request.trace = {}) : NO_TRACE;
     const responseHeaders = new Map<string, string>();
     const callOptions: GraphQLContext["callOptions"] = () => ({
       log,

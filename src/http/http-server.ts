@@ -11,6 +11,8 @@ import Fastify, {
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { Config } from "../config";
+import type { RequestTrace } from "../graphql/context";
+import { RequestTracing } from "../graphql/plugins/tracing.plugin";
 import type { TrustedDocumentList } from "../graphql/trusted-documents";
 import { type AccessSummary, AccessLogController, logAccess, type RefusalCounter } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
@@ -72,7 +74,13 @@ export type ClientRequest = FastifyRequest & {
   client: ClientIdentity;
   upstreamCalls: UpstreamCallSummary[] | null;
   graphql: AccessSummary | null;
+  trace: RequestTrace | null;
 };
+
+/** The request's operation span, if GraphQL started one, ends with the status its access line says. */
+function endSpan(request: ClientRequest, status: number, clientGone: boolean): void {
+  if (request.trace !== null) RequestTracing.end(request.trace, status, request.graphql, clientGone);
+}
 
 /** Sends one of the HTTP layer's own answers through Fastify. */
 function send(reply: FastifyReply, answer: EdgeAnswer): void {
@@ -156,7 +164,11 @@ export async function createHttpServer(
   // Called once a request on the connection is authenticated (acceptClient, both layers).
   const connectionAuthenticated = (socket: Socket): void => guard.authenticated(socket);
   const production = config.env === "production";
-  const accessLog = new AccessLogController(countRefusal);
+  // With trace export, a GraphQL request's operation span ends with its access line (RequestTracing.end says why).
+  const accessLog = new AccessLogController(
+    countRefusal,
+    config.telemetry.enabled ? (request, status, gone) => endSpan(request as ClientRequest, status, gone) : undefined,
+  );
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: accessLog,
@@ -235,6 +247,8 @@ export async function createHttpServer(
   fastify.decorateRequest("upstreamCalls", null);
   // How a GraphQL request ended (operation, result), for the same line.
   fastify.decorateRequest("graphql", null);
+  // Its operation span's holder, once GraphQL built its context with trace export on (exchange.ts).
+  fastify.decorateRequest("trace", null);
   let draining = false;
   // A request refused before GraphQL says when to try again, as the overload refusal does (admission.ts): the same
   // ADMISSION_RETRY_AFTER_SECONDS (default 1 s), by which time the load balancer routes it to another instance.

@@ -10,6 +10,8 @@ import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authent
 import type { HttpLimits } from "../config";
 import { type AccessSummary, logAccess, type RefusalCounter } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
+import type { RequestTrace } from "../graphql/context";
+import { RequestTracing } from "../graphql/plugins/tracing.plugin";
 import type { Cors } from "./cors";
 import { GRAPHQL_PATH, JSON_TYPE, refusalRepresentation } from "./error-body";
 import {
@@ -128,6 +130,7 @@ class ThinRequest implements GraphQLExchange {
   client: ClientIdentity = null as unknown as ClientIdentity;
   upstreamCalls: UpstreamCallSummary[] | null = null;
   graphql: AccessSummary | null = null;
+  trace: RequestTrace | null = null;
   /** Headers set before the answer (x-request-id, then CORS's), in the order Fastify writes them. */
   readonly #headers: Record<string, string | number>;
   readonly #startedAt = performance.now();
@@ -241,6 +244,9 @@ class ThinRequest implements GraphQLExchange {
       this.options.countRefusal,
       !this.res.writableFinished,
     );
+    // Its operation span, if GraphQL started one (trace export on), ends with the status this line says.
+    if (this.trace !== null)
+      RequestTracing.end(this.trace, this.res.statusCode, this.graphql, !this.res.writableFinished);
   }
 
   /** The answer is handed to the response: if it had closed already, nothing will close it again. */

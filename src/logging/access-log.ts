@@ -72,7 +72,14 @@ export type RefusalCounter = (status: number, code: string) => void;
  * line, when it happens).
  */
 export class AccessLogController extends LogController {
-  constructor(private readonly countRefusal?: RefusalCounter) {
+  constructor(
+    private readonly countRefusal?: RefusalCounter,
+    /**
+     * Called once the access line is written, with the status it says and whether the client had gone: the request's
+     * operation span ends then (http-server.ts, when traces are exported; none otherwise).
+     */
+    private readonly logged?: (request: FastifyRequest, status: number, clientGone: boolean) => void,
+  ) {
     super({ requestIdLogLabel: "requestId" });
   }
 
@@ -107,6 +114,7 @@ export class AccessLogController extends LogController {
       this.countRefusal,
       clientGone,
     );
+    this.logged?.(request, reply.statusCode, clientGone);
   }
 
   override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply): void {

@@ -1,8 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hashApiKey } from "../../src/auth/authenticator";
 import { context, propagation, trace } from "@opentelemetry/api";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, VALID_AADHAAR } from "../helpers/operations";
@@ -10,83 +8,21 @@ import { startServerProcess } from "../helpers/server-process";
 import { postGraphQL, startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
 import { adoptableRequestId } from "../helpers/request-id";
 import { nextAadhaar } from "../helpers/identifiers";
+import {
+  attributesOf,
+  CLIENT,
+  type OtlpExport,
+  type OtlpSpan,
+  SERVER,
+  startReceiver,
+  type Receiver,
+} from "../helpers/otlp-receiver";
 
 /**
  * Traces leave the process: the real entry point (dist-test/index.js) with the standard OTEL_* variables exports over
  * OTLP/HTTP to a receiver in this test process (a loopback node:http server decoding OTLP/JSON), and the trace of one
  * mutation is checked span by span. Without OTEL_* variables no SDK module is loaded at all.
  */
-
-interface OtlpValue {
-  stringValue?: string;
-  intValue?: string | number;
-  boolValue?: boolean;
-  doubleValue?: number;
-  arrayValue?: { values?: OtlpValue[] };
-}
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  attributes?: Array<{ key: string; value: OtlpValue }>;
-  status?: { code?: number };
-}
-interface OtlpExport {
-  resourceSpans: Array<{
-    resource: { attributes: Array<{ key: string; value: OtlpValue }> };
-    scopeSpans: Array<{ spans: OtlpSpan[] }>;
-  }>;
-}
-
-/** OTLP span kinds (opentelemetry-proto trace.proto). */
-const SERVER = 2;
-const CLIENT = 3;
-
-const attributesOf = (list: Array<{ key: string; value: OtlpValue }> = []) =>
-  Object.fromEntries(
-    list.map(({ key, value }) => [
-      key,
-      value.stringValue ??
-        value.boolValue ??
-        value.doubleValue ??
-        value.arrayValue?.values?.map((v) => v.stringValue) ??
-        (value.intValue === undefined ? undefined : Number(value.intValue)),
-    ]),
-  );
-
-interface Receiver {
-  url: string;
-  exports: Array<{ path: string; headers: IncomingHttpHeaders; text: string }>;
-  spans(): OtlpSpan[];
-  close(): Promise<void>;
-}
-
-/** An OTLP/HTTP receiver: records every export (path, headers, body) and answers 200 with an empty response. */
-async function startReceiver(): Promise<Receiver> {
-  const exports: Receiver["exports"] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      exports.push({ path: req.url ?? "", headers: req.headers, text: Buffer.concat(chunks).toString("utf8") });
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    exports,
-    spans: () =>
-      exports.flatMap((e) =>
-        (JSON.parse(e.text) as OtlpExport).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
-      ),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 const PRELOAD = join(__dirname, "../fixtures/preload/loaded-otel-packages.cjs");
 const loadedOtelPackages = (output: string): string[] => {

@@ -12,8 +12,9 @@ import {
 } from "@opentelemetry/api";
 import type { IncomingHttpHeaders } from "node:http";
 import type { GraphQLError } from "graphql";
+import type { AccessSummary } from "../../logging/access-log";
 import { operationLabel } from "../../observability/metrics";
-import type { GraphQLContext } from "../context";
+import type { GraphQLContext, RequestTrace } from "../context";
 
 const tracer = trace.getTracer("aopay-graphql");
 const SERVER_SPAN: SpanOptions = Object.freeze({ kind: SpanKind.SERVER });
@@ -33,9 +34,10 @@ const NODE_HEADERS: TextMapGetter<IncomingHttpHeaders> = {
 /**
  * One SERVER span per GraphQL request, the parent of its upstream calls' spans (aopay/client.ts), made only when
  * traces are exported (observability/telemetry.ts): by the plugin below for requests Apollo's pipeline answers, and by
- * the fast path (fast-path.ts) for the ones it answers, through these same three steps. A W3C `traceparent` from the
- * caller makes it part of the caller's trace (the propagator is the SDK's, OTEL_PROPAGATORS: tracecontext and baggage
- * by default).
+ * the fast path (fast-path.ts) for the ones it answers, through these same steps. It ends when the HTTP layer writes
+ * the request's access line (`end`), with the status the client was answered: not before, since the answer can still
+ * change after GraphQL's last hook. A W3C `traceparent` from the caller makes it part of the caller's trace (the
+ * propagator is the SDK's, OTEL_PROPAGATORS: tracecontext and baggage by default).
  *
  * Attributes are names and codes only (OpenTelemetry's GraphQL conventions where they exist): operation name (the
  * generated clients' only, else `other`) and type, the client id as the logs show it, the result's type name or
@@ -80,17 +82,47 @@ export class RequestTracing {
     span.setAttribute("graphql.operation.name", name);
   }
 
-  /** The answer is about to be sent (Apollo's willSendResponse): its result, status and errors; the span ends. */
-  finish(span: Span, contextValue: GraphQLContext, status: number, errors: readonly GraphQLError[] | undefined): void {
-    const { result, refs } = contextValue.summary;
-    if (result) span.setAttribute("aopay.result", result);
-    // The customers it names, as the access line's keyed references (graphql/customer-refs.ts), never a value.
-    if (refs) span.setAttribute("aopay.customer_refs", refs);
-    span.setAttribute("http.response.status_code", status);
-    const code = errors?.[0]?.extensions?.code;
+  /**
+   * GraphQL's answer, before it is serialised (Apollo's willSendResponse): its status and first error code, noted for
+   * `end`. The span does not end here: the answer can still become another (a result that cannot be serialised is
+   * answered 500, an Accept Apollo cannot serve 406), and a hook that throws before this one is answered 500 without
+   * it.
+   */
+  answered(holder: RequestTrace, status: number, errors: readonly GraphQLError[] | undefined): void {
+    holder.graphqlStatus = status;
     if (errors && errors.length > 0) {
-      span.setAttribute("error.type", typeof code === "string" ? code : "GRAPHQL_ERROR");
-      span.setStatus({ code: SpanStatusCode.ERROR });
+      const code = errors[0].extensions?.code;
+      holder.errorType = typeof code === "string" ? code : "GRAPHQL_ERROR";
+    }
+  }
+
+  /**
+   * The request's access line is written (both HTTP layers: http-server.ts, http/thin-graphql.ts): its span, if one
+   * was started, ends now, once, with the status the client was answered and the access line's result and
+   * references. An answer other than GraphQL's own (written after willSendResponse, or without it) carries the access
+   * line's code as `error.type`. A client that closed the connection first: `aopay.client_gone`, as the access line's
+   * `clientGone` (the status is the one it was to have).
+   */
+  static end(holder: RequestTrace, status: number, summary: AccessSummary | null, clientGone: boolean): void {
+    const span = holder.span;
+    if (span === undefined) return;
+    holder.span = undefined;
+    if (span.isRecording()) {
+      if (summary?.result) span.setAttribute("aopay.result", summary.result);
+      // The customers it names, as the access line's keyed references (graphql/customer-refs.ts), never a value.
+      if (summary?.refs) span.setAttribute("aopay.customer_refs", summary.refs);
+      span.setAttribute("http.response.status_code", status);
+      const errorType =
+        status === holder.graphqlStatus
+          ? holder.errorType
+          : status >= 400
+            ? (summary?.result ?? String(status))
+            : undefined;
+      if (errorType !== undefined) {
+        span.setAttribute("error.type", errorType);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      if (clientGone) span.setAttribute("aopay.client_gone", true);
     }
     span.end();
   }
@@ -131,7 +163,7 @@ export function tracingPlugin(tracing: RequestTracing): ApolloServerPlugin<Graph
           tracing.resolved(span, operation?.operation ?? "unknown", operationName);
         },
         async willSendResponse({ response, errors }) {
-          tracing.finish(span, contextValue, response.http.status ?? 200, errors);
+          tracing.answered(contextValue.trace, response.http.status ?? 200, errors);
         },
       };
     },
