@@ -60,6 +60,15 @@ describe("the operation span", () => {
     return res.statusCode;
   };
   const query = (text: string) => realStringify({ query: text });
+  /** A GET (Fastify's route, on either layer's stack), past Apollo's CSRF prevention. */
+  const get = async (what: string, text: string) => {
+    const res = await request(`${t.graphqlUrl}?query=${encodeURIComponent(text)}`, {
+      headers: { "apollo-require-preflight": "1", ...traced(what) },
+    });
+    await res.body.text();
+    sent.get(`${layer}: ${what}`)!.status = res.statusCode;
+    return res.statusCode;
+  };
 
   /** Every case, on `t`. */
   async function sendCases(): Promise<void> {
@@ -89,6 +98,9 @@ describe("the operation span", () => {
     }
     // Apollo runs the operation, then finds no type the Accept takes, and answers 406.
     expect(await post("406", query("query AcceptProbe { __typename }"), { accept: "text/html" })).toBe(406);
+    expect(await get("GET", "query OverGet { __typename }")).toBe(200);
+    // Refused inside Apollo's pipeline (after its requestDidStart): a span, with GraphQL's own status and code.
+    expect(await get("GET mutation", "mutation OverGet { __typename }")).toBe(405);
     // Refused before GraphQL: no span.
     expect(await post("415", "<q/>", { "content-type": "application/xml" })).toBe(415);
     // Apollo's own refusal before its pipeline: CSRF prevention (a simple request's text/plain).
@@ -197,6 +209,18 @@ describe("the operation span", () => {
       expect(span.status?.code).toBe(ERROR);
     });
 
+    it("a GET: one span, 200", () => {
+      const { attributes } = onlySpan(layerName, "GET");
+      expect(attributes).toMatchObject({ "http.response.status_code": 200, "graphql.operation.type": "query" });
+      expect(attributes["error.type"]).toBeUndefined();
+    });
+
+    it("a mutation over GET, refused 405 inside Apollo's pipeline: one span, its status and code", () => {
+      const { span, attributes } = onlySpan(layerName, "GET mutation");
+      expect(attributes).toMatchObject({ "http.response.status_code": 405, "error.type": "BAD_REQUEST" });
+      expect(span.status?.code).toBe(ERROR);
+    });
+
     it("a client that hung up before its answer: one span, with the access line's status and aopay.client_gone", () => {
       const { attributes } = onlySpan(layerName, "client gone");
       expect(attributes).toMatchObject({
@@ -221,6 +245,6 @@ describe("the operation span", () => {
       .filter((s) => s.kind === SERVER)
       .map((s) => s.spanId);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBe(12);
+    expect(ids.length).toBe(16);
   });
 });
