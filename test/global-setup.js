@@ -3,7 +3,7 @@
 /**
  * Jest globalSetup: compiles src/ once into dist-test/ for the suites that run the real server process
  * (test/e2e/process.test.ts, test/e2e/redis-cluster.test.ts). Skipped when dist-test/ is newer than every file in
- * src/. Runs before any worker starts, so suites never race on the build. Also marks the run (AOPAY_TEST_RUN) for
+ * src/. Runs before any worker starts, so suites never race on the build. Also marks the run (JEST_RUN_MARKER) for
  * test/global-teardown.js.
  */
 const { execFileSync } = require("node:child_process");
@@ -26,8 +26,9 @@ function newestMtime(dir) {
 
 module.exports = async function globalSetup() {
   // The run's marker: workers and whatever they spawn with process.env inherit it, so test/global-teardown.js can
-  // find processes that outlive their suites even once orphaned.
-  process.env.AOPAY_TEST_RUN = randomUUID();
+  // find processes that outlive their suites even once orphaned. Not named like a setting (no AOPAY_ or other
+  // setting prefix): the server, and test/unit/settings/settings.test.ts, refuse unknown names that look like one.
+  process.env.JEST_RUN_MARKER = randomUUID();
   const sources = Math.max(
     newestMtime(path.join(ROOT, "src")),
     fs.statSync(path.join(ROOT, "tsconfig.build.json")).mtimeMs,

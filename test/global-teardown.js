@@ -14,7 +14,7 @@
  */
 const fs = require("node:fs");
 
-const MARKER = "AOPAY_TEST_RUN";
+const MARKER = "JEST_RUN_MARKER";
 
 /** @returns {{ pid: number, ppid: number, state: string }[]} */
 function processes() {
@@ -67,9 +67,9 @@ function leftovers(runId) {
 /**
  * How long Jest may take to exit after this teardown before the run fails: its own work after the last suite takes
  * well under a second, and keep-alive sockets a suite left idle close within undici's 4 s (its default). Default
- * 30 s; AOPAY_TEST_EXIT_GRACE_MS shortens it for test/unit/scripts/global-teardown.test.ts.
+ * 30 s; JEST_EXIT_GRACE_MS shortens it for test/unit/scripts/global-teardown.test.ts.
  */
-const EXIT_GRACE_MS = Number(process.env.AOPAY_TEST_EXIT_GRACE_MS ?? 30_000);
+const EXIT_GRACE_MS = Number(process.env.JEST_EXIT_GRACE_MS ?? 30_000);
 
 module.exports = async function globalTeardown() {
   // A handle left open inside this process (a server listening, a socket, an interval) is not a process to find:

@@ -45,7 +45,7 @@ function nestedJest(name: string, suite: string, env: Record<string, string> = {
       transform: { "^.+\\.tsx?$": ["ts-jest", { tsconfig: join(ROOT, "tsconfig.json") }] },
     })};`,
   );
-  const { AOPAY_TEST_RUN: _ours, ...outer } = process.env;
+  const { JEST_RUN_MARKER: _ours, ...outer } = process.env;
   const started = Date.now();
   const run = spawnSync(
     process.execPath,
@@ -111,7 +111,7 @@ describe("test/global-teardown.js and test/helpers/started.ts", () => {
       `it("listens", async () => {
          await new Promise<void>((resolve) => require("node:http").createServer().listen(0, "127.0.0.1", resolve));
        });`,
-      { AOPAY_TEST_EXIT_GRACE_MS: "1500" },
+      { JEST_EXIT_GRACE_MS: "1500" },
     );
     expect(run.status).toBe(1);
     expect(run.output).toContain("Jest is still running 1.5 s after the last suite: a suite left a handle open");
