@@ -13,7 +13,7 @@ import { GUARDED_MUTATIONS } from "./graphql/guarded-mutations";
 import { trustedDocumentList } from "./graphql/trusted-documents";
 import { EXPLORER_PATH } from "./http/explorer";
 import { Admission } from "./http/admission";
-import { GRAPHQL_PATH } from "./http/error-body";
+import { EDGE_REFUSALS, GRAPHQL_PATH } from "./http/error-body";
 import { graphqlContextFactory } from "./http/graphql-context";
 import { registerGraphQLRoute } from "./http/graphql-route";
 import { createHttpServer, type Readiness } from "./http/http-server";
@@ -138,6 +138,10 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       budget: spec.budget,
       registers: "registers" in spec,
     })),
+    refusals: EDGE_REFUSALS,
+    // The metrics listener's guard counts here only where this process serves the page (a cluster's primary: not).
+    listeners: deps.serveMetrics !== false ? ["api", "metrics"] : ["api"],
+    redis: config.redisUrl !== null,
   });
   const protection = createProtection(config, logger, observer);
   const authenticator = new Authenticator(

@@ -30,8 +30,8 @@ export class LabelledCounter<L extends string> {
   }
 
   /**
-   * The incrementer of one label set. Call it for a label set only when counting it (prom-client lists a series from
-   * its first inc), and once per label set (the caller caches it).
+   * The incrementer of one label set, listed from now on (at 0 until counted: metrics.ts startAtZero lists the known
+   * label sets before any count). Once per label set (the caller caches it).
    */
   child(labels: Readonly<Record<L, string>>): () => void {
     const series: Series = { value: 0, labels: { ...labels } };

@@ -44,8 +44,8 @@ export class LabelledHistogram<L extends string> {
   }
 
   /**
-   * The observer of one label set. Call it for a label set only when observing it (prom-client lists a series from
-   * its first observation), and once per label set (the caller caches it).
+   * The observer of one label set, listed from now on (at 0 until observed: metrics.ts startAtZero lists the known
+   * label sets before any observation). Once per label set (the caller caches it).
    */
   child(labels: Readonly<Record<L, string>>): (value: number) => void {
     const series: Series = { labels: { ...labels }, counts: this.#bounds.map(() => 0), sum: 0, count: 0 };

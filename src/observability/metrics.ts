@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, type Histogram, Registry } from "prom-client";
 import type { UpstreamCallEvent } from "../aopay/client";
 import type { CircuitState } from "../aopay/circuit-breakers";
 import type { RequestObserver, RotationStore, SealedStore, SecretRole } from "../protection/observer";
@@ -31,6 +31,7 @@ const SHED_REASONS: Record<ShedReason, true> = { in_flight: true, event_loop_del
  * `oldest_closed`: the oldest idle one, closed at the total to make room for the new one.
  */
 export type ConnectionRefusal = "per_ip" | "total" | "oldest_closed";
+const CONNECTION_REFUSALS: Record<ConnectionRefusal, true> = { per_ip: true, total: true, oldest_closed: true };
 
 /**
  * The label values known when the server starts, whose series Metrics.startAtZero puts on the page at 0 (or, for the
@@ -44,6 +45,12 @@ export interface KnownSeries {
   circuits: Readonly<Record<string, CircuitState>>;
   /** The guarded mutations (graphql/guarded-mutations.ts): the budget each takes, and whether it registers a mobile. */
   mutations: ReadonlyArray<{ field: string; budget: ThrottlePurpose | null; registers: boolean }>;
+  /** Every (status, code) a refusal before GraphQL is counted under (http/error-body.ts EDGE_REFUSALS). */
+  refusals: ReadonlyArray<readonly [status: number, code: string]>;
+  /** The listeners whose connection guard counts into this registry (`api`; `metrics` where this process serves it). */
+  listeners: readonly string[];
+  /** Whether REDIS_URL is set: without it no Redis is ever judged, and aopay_redis_unsafe is 0 for good. */
+  redis: boolean;
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
@@ -93,6 +100,10 @@ export class Metrics implements RequestObserver {
     // admission control reads, every 50 ms, not every 10 (eventloop-lag.ts and EVENT_LOOP_SAMPLING_MS in
     // http/admission.settings.ts say why).
     collectDefaultMetricsButEventLoopLag(this.registry);
+    // prom-client's GC histogram lists a kind from its first collection of that kind: its four kinds (lib/metrics/gc.js)
+    // at 0 instead. Now, before any GC entry is delivered (the observer's callback runs later): zero() would reset one.
+    const gc = this.registry.getSingleMetric("nodejs_gc_duration_seconds") as Histogram<"kind"> | undefined;
+    for (const kind of ["major", "minor", "incremental", "weakcb"]) gc?.zero({ kind });
     this.#eventLoopLag = new EventLoopLag(registers);
     // The two histograms observed on every request are LabelledHistogram (histogram.ts: the measured reason), and the
     // counter of upstream calls a LabelledCounter (counter.ts).
@@ -269,19 +280,24 @@ export class Metrics implements RequestObserver {
   }
 
   /**
-   * Puts every series whose labels are known at startup on the page before any event: each counter at 0, each circuit
-   * at its state. The rule (Prometheus' instrumentation practices, "Avoid missing metrics": export 0 for any time
-   * series you know may exist in advance): a counter whose label values are a closed list owned by the code (endpoint
-   * names, outcome and refusal codes, budgets' code and scope, guarded mutations, shed reasons) starts at 0 for each
+   * Puts every series whose labels are known at startup on the page before any event: each counter and histogram at
+   * 0, each circuit at its state. The rule (Prometheus' instrumentation practices, "Avoid missing metrics": export 0
+   * for any time series you know may exist in advance): a metric whose label values are a closed list owned by the
+   * code (endpoint names, outcome and refusal codes, budgets' code and scope, guarded mutations, shed reasons, the
+   * statuses and codes of refusals before GraphQL, listeners, the generated clients' operations) starts at 0 for each
    * combination that can occur, and no other (a mutation without a budget gets no throttle series). Absent until its
    * first event, a series made `increase()` and `rate()` miss that event (a series first scraped at 1 has not
    * increased): AopayCredentialsRefused, OtpOverloaded, OtpPumpingSuspected, OtpProtectionUnavailable and
-   * AopayUnrecordedWrites stayed quiet on the first occurrence after a start, and a dashboard or an `absent()` alert
-   * read "no data". Left out: the histograms (one series per bucket per label set, and a latency of nothing says
-   * nothing), http_requests_refused_total (its status and code pairs are set across the HTTP layer, not a list in one
-   * place; no alert reads it) and aopay_redis_unsafe (unknown until a connection is judged: 0 would say "safe"). No
-   * identifier or client text is a label here, so the page's size is fixed: 66 upstream series (6 endpoints, 11
-   * outcomes), 20 throttle series, 5 each of replays, unavailable and unrecorded, 3 refusals, 2 shed reasons.
+   * AopayUnrecordedWrites stayed quiet on the first occurrence after a start, a histogram's first observation was in
+   * no `rate()` of its buckets (AopaySlow), and a dashboard or an `absent()` alert read "no data". Not listed here:
+   * graphql_operation_duration_seconds for `other` and `anonymous` operations and types other than the document's own
+   * (client-chosen documents, never the generated clients': their label sets appear with the first), and, with
+   * REDIS_URL, aopay_redis_unsafe until its server is judged (0 would say "safe" of a server not seen yet; a gauge read
+   * by its value, so the judgement's first scrape fires RedisUnsafe all the same). No identifier or client text is a
+   * label here, so the page's size is fixed: 66 upstream series (6 endpoints, 11 outcomes), and as many histogram
+   * label sets of 15 series each (12 bounds, +Inf, sum, count); 20 throttle series; 5 each of replays, unavailable and
+   * unrecorded; 3 refusals; 3 shed reasons; a refusal series per (status, code) of EDGE_REFUSALS; 3 per listener;
+   * 14 GraphQL label sets (7 operations, ok and error).
    */
   startAtZero(known: KnownSeries): void {
     for (const endpoint of known.endpoints)
@@ -297,15 +313,22 @@ export class Metrics implements RequestObserver {
       if (registers) for (const code of REFUSAL_CODES) this.#refusedChild(field, code).inc(0);
     }
     for (const reason of Object.keys(SHED_REASONS) as ShedReason[]) this.#shedChild(reason).inc(0);
+    for (const [status, code] of known.refusals) this.#edgeRefusedChild(status, code).inc(0);
+    for (const listener of known.listeners)
+      for (const reason of Object.keys(CONNECTION_REFUSALS) as ConnectionRefusal[])
+        this.#connectionsRefused.labels({ listener, reason }).inc(0);
+    // No Redis: no server to break a promise, ever. With one: unknown until its first connection is judged.
+    if (!known.redis) this.redisServer({ evictingPolicy: false, tooOld: false });
+    // The generated clients' operations, each with its own type (their names are the only ones not labelled `other`).
+    const types = new Map(TRUSTED_DOCUMENTS.operations.map((op) => [op.name, op.type]));
+    for (const [name, type] of types)
+      for (const result of ["ok", "error"] as const) this.#graphqlChild(name, type, result);
   }
 
   upstreamCall(event: UpstreamCallEvent): void {
     const c = this.#upstreamChild(event.endpoint, event.outcome);
     c.count();
-    // The histogram's child only with its first observation: a label set's buckets are listed from then on.
-    (c.observe ??= this.#upstreamDuration.child({ endpoint: event.endpoint, outcome: event.outcome }))(
-      event.durationMs / 1000,
-    );
+    c.observe(event.durationMs / 1000);
   }
 
   #upstreamChild(endpoint: string, outcome: string): UpstreamChildren {
@@ -313,7 +336,11 @@ export class Metrics implements RequestObserver {
     if (byOutcome === undefined) this.#upstream.set(endpoint, (byOutcome = new Map()));
     let c = byOutcome.get(outcome);
     if (c === undefined) {
-      c = { count: this.#upstreamCalls.child({ endpoint, outcome }), observe: undefined };
+      // Both children at once: a label set counted is also observed (its buckets listed at 0 from startAtZero).
+      c = {
+        count: this.#upstreamCalls.child({ endpoint, outcome }),
+        observe: this.#upstreamDuration.child({ endpoint, outcome }),
+      };
       byOutcome.set(outcome, c);
     }
     return c;
@@ -394,9 +421,13 @@ export class Metrics implements RequestObserver {
 
   /** A request refused before GraphQL (http/: the access line's `refused`, or Node's parser's refusals). */
   edgeRefused(status: number, code: string): void {
-    child(this.#counters, `e\n${status}\n${code}`, () =>
+    this.#edgeRefusedChild(status, code).inc();
+  }
+
+  #edgeRefusedChild(status: number, code: string): Counter.Internal {
+    return child(this.#counters, `e\n${status}\n${code}`, () =>
       this.#edgeRefused.labels({ status: String(status), code }),
-    ).inc();
+    );
   }
 
   /** A connection the connection guard closed (http/connection-guard.ts): rare, so no cached child. */
@@ -413,21 +444,24 @@ export class Metrics implements RequestObserver {
   }
 
   graphqlOperation(name: string | null | undefined, type: string, result: "ok" | "error", seconds: number): void {
-    const operation = operationLabel(name);
+    this.#graphqlChild(operationLabel(name), type, result)(seconds);
+  }
+
+  #graphqlChild(operation: string, type: string, result: "ok" | "error"): (value: number) => void {
     let byType = this.#graphqlChildren.get(operation);
     if (byType === undefined) this.#graphqlChildren.set(operation, (byType = new Map()));
     let byResult = byType.get(type);
     if (byResult === undefined) byType.set(type, (byResult = new Map()));
     let observe = byResult.get(result);
     if (observe === undefined) byResult.set(result, (observe = this.#graphql.child({ operation, type, result })));
-    observe(seconds);
+    return observe;
   }
 }
 
-/** An upstream label set's counter child, and its histogram child once it has observed a call. */
+/** An upstream label set's counter child and histogram child. */
 interface UpstreamChildren {
   count: () => void;
-  observe: ((value: number) => void) | undefined;
+  observe: (value: number) => void;
 }
 
 /**

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { parseResponse, pushAnnouncedBody, type RawClient, rawClient } from "../helpers/raw-http";
 import { gzipSync } from "node:zlib";
+import { EDGE_REFUSALS } from "../../src/http/error-body";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { request } from "undici";
 import { aepsInput, REGISTER_CIBIL_CUSTOMER, RESEND_AEPS_OTP } from "../helpers/operations";
@@ -674,6 +675,11 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     expect(count(417, "BAD_REQUEST")).toBe(1);
     // Served requests are not counted.
     expect(metrics).not.toMatch(/^http_requests_refused_total\{status="200"/m);
+    // Every pair counted was on the page from the start (metrics.ts startAtZero: EDGE_REFUSALS), none added later.
+    const pairs = [...metrics.matchAll(/^http_requests_refused_total\{status="(\d+)",code="(\w+)"\} \d+$/gm)].map(
+      ([, status, code]) => `${status} ${code}`,
+    );
+    expect(pairs).toEqual(EDGE_REFUSALS.map(([status, code]) => `${status} ${code}`));
   });
 });
 
