@@ -14,6 +14,7 @@ import { trustedDocumentList } from "./graphql/trusted-documents";
 import { EXPLORER_PATH } from "./http/explorer";
 import { Admission } from "./http/admission";
 import { EDGE_REFUSALS, GRAPHQL_PATH } from "./http/error-body";
+import { EdgeCode } from "./graphql/edge-code";
 import { graphqlContextFactory } from "./http/graphql-context";
 import { registerGraphQLRoute } from "./http/graphql-route";
 import { createHttpServer, type Readiness } from "./http/http-server";
@@ -178,7 +179,11 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     config.trustedDocuments === "enforce" ? trustedDocuments : null,
     admission,
     deps.thinGraphQLRoute !== false,
-    metrics ? (status, code) => metrics.edgeRefused(status, code) : undefined,
+    // A 500 INTERNAL_SERVER_ERROR is a failure of ours, not a refusal (logging/access-log.ts RefusalCounter).
+    metrics
+      ? (status, code) =>
+          code === EdgeCode.INTERNAL_SERVER_ERROR ? metrics.edgeFailed(status) : metrics.edgeRefused(status, code)
+      : undefined,
     metrics ? (listener, reason) => metrics.connectionRefused(listener, reason) : undefined,
   );
   const { fastify } = http;

@@ -59,7 +59,8 @@ export function noteAccess(summary: AccessSummary | undefined, key: "throttled" 
 
 /**
  * Counts a request refused before GraphQL ran (metrics: http_requests_refused_total), by status and its code (the
- * access summary's `result`, an EdgeCode: a fixed set).
+ * access summary's `result`, an EdgeCode: a fixed set); and a failure of ours, answered 500 with the code
+ * INTERNAL_SERVER_ERROR (http_requests_failed_total: app.ts tells the two apart by that code).
  */
 export type RefusalCounter = (status: number, code: string) => void;
 
@@ -147,7 +148,10 @@ export function logAccess(
   graphql: AccessSummary | null | undefined,
   upstream: UpstreamCallSummary[] | null | undefined,
   elapsedMs: number,
-  /** Called for a request refused before GraphQL (its summary has `refused`); nothing else pays for it. */
+  /**
+   * Called for a request refused before GraphQL (its summary has `refused`) and for a failure of ours (status 500,
+   * result INTERNAL_SERVER_ERROR); nothing else pays for it.
+   */
   countRefusal?: RefusalCounter,
   /** The client closed the connection before its answer was delivered: `clientGone` (its status, never received). */
   clientGone = false,
@@ -162,7 +166,7 @@ export function logAccess(
       // Not for an answer its client never got: one that hung up mid-body was counted by the parser's line
       // (node-limits.ts answerClientError), with the same request id, and would be counted twice.
       if (!clientGone) countRefusal?.(status, graphql.result ?? "none");
-    }
+    } else if (status === 500 && graphql.result === "INTERNAL_SERVER_ERROR") countRefusal?.(status, graphql.result);
     if (graphql.throttled !== undefined) fields.throttled = graphql.throttled;
     if (graphql.idempotency !== undefined) fields.idempotency = graphql.idempotency;
     if (graphql.refs !== undefined) fields.refs = graphql.refs;

@@ -87,6 +87,7 @@ export class Metrics implements RequestObserver {
   readonly #graphql: LabelledHistogram<"operation" | "type" | "result">;
   readonly #shed: Counter<"reason">;
   readonly #edgeRefused: Counter<"status" | "code">;
+  readonly #edgeFailed: Counter<"status">;
   readonly #connectionsRefused: Counter<"listener" | "reason">;
   /** Upstream children by endpoint, then outcome: both keys are constant strings, so no key is built per call. */
   readonly #upstream = new Map<string, Map<string, UpstreamChildren>>();
@@ -262,6 +263,15 @@ export class Metrics implements RequestObserver {
       labelNames: ["status", "code"],
       registers,
     });
+    this.#edgeFailed = new Counter({
+      name: "http_requests_failed_total",
+      help:
+        "Requests answered with a failure of this server's own, not a refusal (HTTP 500 INTERNAL_SERVER_ERROR: an " +
+        "error thrown before GraphQL, such as an authenticator whose key set cannot be fetched, or a result that could " +
+        "not be serialised), by HTTP status. Each has an error line with its request id.",
+      labelNames: ["status"],
+      registers,
+    });
     this.#connectionsRefused = new Counter({
       name: "http_connections_refused_total",
       help:
@@ -296,7 +306,8 @@ export class Metrics implements RequestObserver {
    * by its value, so the judgement's first scrape fires RedisUnsafe all the same). No identifier or client text is a
    * label here, so the page's size is fixed: 66 upstream series (6 endpoints, 11 outcomes), and as many histogram
    * label sets of 15 series each (12 bounds, +Inf, sum, count); 20 throttle series; 5 each of replays, unavailable and
-   * unrecorded; 3 refusals; 3 shed reasons; a refusal series per (status, code) of EDGE_REFUSALS; 3 per listener;
+   * unrecorded; 3 refusals; 3 shed reasons; a refusal series per (status, code) of EDGE_REFUSALS; 1 failure (500);
+   * 3 per listener;
    * 14 GraphQL label sets (7 operations, ok and error).
    */
   startAtZero(known: KnownSeries): void {
@@ -314,6 +325,7 @@ export class Metrics implements RequestObserver {
     }
     for (const reason of Object.keys(SHED_REASONS) as ShedReason[]) this.#shedChild(reason).inc(0);
     for (const [status, code] of known.refusals) this.#edgeRefusedChild(status, code).inc(0);
+    this.#edgeFailed.labels({ status: "500" }).inc(0);
     for (const listener of known.listeners)
       for (const reason of Object.keys(CONNECTION_REFUSALS) as ConnectionRefusal[])
         this.#connectionsRefused.labels({ listener, reason }).inc(0);
@@ -422,6 +434,11 @@ export class Metrics implements RequestObserver {
   /** A request refused before GraphQL (http/: the access line's `refused`, or Node's parser's refusals). */
   edgeRefused(status: number, code: string): void {
     this.#edgeRefusedChild(status, code).inc();
+  }
+
+  /** A request answered with a failure of ours (the access line's INTERNAL_SERVER_ERROR at 500): rare, no cache. */
+  edgeFailed(status: number): void {
+    this.#edgeFailed.inc({ status: String(status) });
   }
 
   #edgeRefusedChild(status: number, code: string): Counter.Internal {

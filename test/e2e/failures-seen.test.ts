@@ -8,6 +8,14 @@ import { nextAadhaar } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
+/** http_requests_failed_total{status="500"} on the stack's metrics page: on it from the start, at 0. */
+async function failed(t: TestStack): Promise<number> {
+  const page = await (await request(t.stack.app.metricsUrl!)).body.text();
+  const line = /^http_requests_failed_total\{status="500"\} ([0-9]+)$/m.exec(page);
+  if (!line) throw new Error('http_requests_failed_total{status="500"} is not on the page');
+  return Number(line[1]);
+}
+
 /**
  * Every failure is seen by the operator, correctly named: a GraphQL answer of 500 that Apollo gives after an unexpected
  * error (a response that cannot be serialised, a plugin hook throwing) has an error line with the request id, and an
@@ -50,6 +58,7 @@ describe.each([
   ])("a result that cannot be serialised: %s", async (_path, fast) => {
     t.logs.clear();
     const answeredBefore = t.stack.app.fastPathCounts.answered;
+    const failedBefore = await failed(t);
     armed = true;
     let response;
     try {
@@ -74,6 +83,8 @@ describe.each([
     expect(causes).toHaveLength(1);
     expect(t.logs.raw()).not.toContain("9876543210");
     expect(await refusedSeries()).toEqual([]);
+    // Counted as what it is: a failure of ours.
+    expect((await failed(t)) - failedBefore).toBe(1);
   });
 });
 
@@ -223,6 +234,7 @@ describe.each([
 
   async function seen(headers: Record<string, string>) {
     t.logs.clear();
+    const failedBefore = await failed(t);
     const response = await t.gql("{ __typename }", undefined, { authorization: `Bearer ${token}`, ...headers });
     const requestId = response.headers["x-request-id"] as string;
     const mine = t.logs.records().filter((r) => r.requestId === requestId);
@@ -233,6 +245,7 @@ describe.each([
       access: access.map((r) => ({ status: r.status, result: r.result, refused: r.refused })),
       errorLines: mine.filter((r) => r.level === "error" && !access.includes(r)).length,
       refusedSeries: await refusedSeries(),
+      failed: (await failed(t)) - failedBefore,
     };
   }
 
@@ -248,6 +261,7 @@ describe.each([
       access: [{ status: 500, result: "INTERNAL_SERVER_ERROR", refused: undefined }],
       errorLines: 1,
       refusedSeries: [],
+      failed: 1,
     });
   });
 
@@ -259,6 +273,7 @@ describe.each([
       access: [{ status: 401, result: "UNAUTHENTICATED", refused: "invalid token (ERR_JWKS_NO_MATCHING_KEY)" }],
       errorLines: 0,
       refusedSeries: ['http_requests_refused_total{status="401",code="UNAUTHENTICATED"} 1'],
+      failed: 0,
     });
   });
 });
