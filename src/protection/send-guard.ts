@@ -35,6 +35,8 @@ import { monotonicNow } from "../util/clock";
  *   5. Settle: a call that provably never left the process gives its points back and frees the key; anything that
  *      may have reached AOPay keeps its cost and stores its result under the key. A value is first remembered
  *      (optional: a registration's mobile), which cannot undo the call: a failure there is logged and counted.
+ * A point is given back only when nothing it pays for was done: a registration's points pay for `prepare`'s store
+ * reads and writes as well as the call, so once `prepare` has run they are kept, whatever follows.
  * If the shared store is unreachable, nothing is sent (fail closed): `unavailable`. If a rule refuses in `prepare`
  * with the store answering (ProtectionRefusal), nothing is sent either: `refused`, never `unavailable`.
  * It knows nothing of GraphQL: graphql/guarded-send.ts maps its outcome to result union members.
@@ -184,8 +186,14 @@ export class SendGuard {
   async run<T, R>(req: SendRequest<T, R>): Promise<SendOutcome<R>> {
     const { field, log } = req;
     let claim: Claim | undefined;
-    /** A registration's points, taken before `prepare` (below): given back if `prepare` refuses. */
-    let takenEarly: Reservation | undefined;
+    /**
+     * Whether the points were taken before `prepare` ran (a registration's): they paid for its store work, which a
+     * refund would make free, so they are never given back. Given back when `prepare` refused (a registration of a
+     * PAN with four mobiles, of one whose CIBIL id has a send under way) or when the call never left (the circuit
+     * open, the client gone), a client repeated that store work (a record read and opened, a mobile added, a Redis
+     * write) as often as it liked with no budget spent (test/e2e/shared-tables.test.ts).
+     */
+    let paidForPrepare = false;
     try {
       // Without an Idempotency-Key (most requests) there is nothing to claim: no call, no promise to wait for.
       if (req.idempotencyKey !== undefined) {
@@ -196,14 +204,13 @@ export class SendGuard {
 
       let subject = req.subject;
       // A registration's budgets (IP, client) need nothing `prepare` recalls: taken first, so that a client past them
-      // costs no store write (the registered-mobile room and records `prepare` touches). Given back if `prepare`
-      // refuses: nothing was sent.
+      // costs no store write (the registered-mobile room and records `prepare` touches). Kept once `prepare` has run.
       let reservation: Reservation | Throttled | undefined;
       if (req.budget === "register") {
         let early = this.options.throttle.reserve(subject, req.budget);
         if (isPromiseLike(early)) early = await early;
         reservation = early;
-        if (early.allowed) takenEarly = early;
+        paidForPrepare = early.allowed && req.prepare !== undefined;
       }
       if (req.prepare && (reservation === undefined || reservation.allowed)) {
         let recalled = req.prepare();
@@ -224,7 +231,6 @@ export class SendGuard {
         const { code, scope, retryAfterSeconds } = reservation;
         return { kind: "throttled", code, scope, retryAfterSeconds };
       }
-      takenEarly = undefined;
 
       const sent: SendInfo = { nextSendAt: this.#clock() + reservation.nextSendInMs };
       let answer: Answer<T>;
@@ -244,7 +250,8 @@ export class SendGuard {
         answer = { error };
         result = req.settle(answer, sent);
         if (!error.sent) {
-          await settleSafely(log, "refund", () => reservation.refund());
+          // Not sent: its points go back, unless they paid for `prepare`'s store work, which did happen.
+          if (!paidForPrepare) await settleSafely(log, "refund", () => reservation.refund());
           await this.#freeKey(req, claim);
           return { kind: "sent", result };
         }
@@ -257,7 +264,6 @@ export class SendGuard {
         // counter pages operators). No line of its own either, as a throttle: the access line names the code
         // (guarded-send.ts), and a client can repeat the request at will.
         this.#observe.refused(field, error.code);
-        if (takenEarly) await settleSafely(log, "refund", () => takenEarly!.refund());
         await this.#freeKey(req, claim);
         return { kind: "refused", code: error.code };
       }
@@ -266,7 +272,6 @@ export class SendGuard {
       // about), warned about once a minute by the store; answered as a full table (nothing sent).
       if (error instanceof ClientShareFullError) {
         this.#observe.overShare?.(field, error.table);
-        if (takenEarly) await settleSafely(log, "refund", () => takenEarly!.refund());
         await this.#freeKey(req, claim);
         return { kind: "unavailable" };
       }
@@ -280,7 +285,6 @@ export class SendGuard {
           log.error({ err: error, suppressed }, "otp send refused: protection store unavailable");
       }
       this.#observe.protectionUnavailable(field);
-      if (takenEarly) await settleSafely(log, "refund", () => takenEarly!.refund());
       await this.#freeKey(req, claim);
       return { kind: "unavailable" };
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hashApiKey } from "../../src/auth/authenticator";
-import { registrationInput } from "../helpers/identifiers";
+import { nextMobile, nextPan, type RegistrationInput, registrationInput } from "../helpers/identifiers";
 import { REGISTER_CIBIL_CUSTOMER, resultOf, type Result } from "../helpers/operations";
 import { deletePrefixes, storeBackends } from "../helpers/redis";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY, TEST_API_KEYS_ENTRY } from "../helpers/stack";
@@ -18,9 +18,13 @@ const A = { "x-api-key": TEST_API_KEY };
 const B = { "x-api-key": OTHER_KEY };
 const TWO_CLIENTS = `${TEST_API_KEYS_ENTRY},other-client:${hashApiKey(OTHER_KEY)}`;
 
-const register = async (t: ProductionTestStack, headers: Record<string, string>): Promise<Result> =>
+const register = async (
+  t: ProductionTestStack,
+  headers: Record<string, string>,
+  input: Partial<RegistrationInput> = {},
+): Promise<Result> =>
   resultOf(
-    (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() }, headers)).body,
+    (await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput(input) }, headers)).body,
     "registerCibilCustomer",
   );
 const metricsPage = async (t: ProductionTestStack): Promise<string> =>
@@ -78,6 +82,53 @@ describe.each(storeBackends(HMAC_SECRET))("registration budgets (%s)", (_name, s
     expect((await register(s, from("198.51.100.9"))).__typename).toBe("CibilCustomerRegistered");
     expect(registrations(s)).toBe(3);
   });
+
+  // A registration's points pay for the store work before AOPay (the PAN's link and its CIBIL id's record read and
+  // opened, a mobile added, a write in Redis): given back when that work refused, or when the call never left, it
+  // cost the client nothing, as often as it liked (docs/security.md "How OTP sends are counted").
+  maybe(
+    "a registration refused before AOPay (MOBILE_LIMIT_REACHED) keeps its point: the budget still bounds them",
+    async () => {
+      const s = await start({
+        REGISTER_CLIENT_MAX: "6",
+        REGISTER_CLIENT_WINDOW_SECONDS: "600",
+        REGISTER_IP_MAX: "100",
+      });
+      const pan = nextPan();
+      for (let i = 0; i < 4; i++) expect((await register(s, A, { pan })).__typename).toBe("CibilCustomerRegistered");
+      const fifth = nextMobile();
+      const codes: unknown[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await register(s, A, { pan, mobile: fifth })).code);
+      expect(codes).toEqual(["MOBILE_LIMIT_REACHED", "MOBILE_LIMIT_REACHED", ...Array(3).fill("RATE_LIMITED")]);
+      expect(registrations(s)).toBe(4);
+    },
+  );
+
+  maybe(
+    "a registration whose call never left (circuit open) keeps its point: the budget still bounds them",
+    async () => {
+      const s = await start({
+        REGISTER_CLIENT_MAX: "5",
+        REGISTER_CLIENT_WINDOW_SECONDS: "600",
+        REGISTER_IP_MAX: "100",
+        BREAKER_VOLUME_THRESHOLD: "2",
+        BREAKER_ERROR_PERCENT: "50",
+        BREAKER_RESET_MS: "600000",
+      });
+      // Mobiles ending in 503: the simulator answers 503 (src/simulator/scenarios.ts); two open the circuit.
+      const unavailable = () => `${nextMobile().slice(0, 7)}503`;
+      for (let i = 0; i < 2; i++) await register(s, A, { mobile: unavailable() });
+      expect(registrations(s)).toBe(2);
+      const answers: unknown[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await register(s, A);
+        answers.push(r.__typename === "RegistrationRefused" ? r.code : r.__typename);
+      }
+      // Three more points (5 in all), each answered without a call; then refused by the budget.
+      expect(answers).toEqual([...Array(3).fill("UpstreamUnavailable"), "RATE_LIMITED", "RATE_LIMITED"]);
+      expect(registrations(s)).toBe(2);
+    },
+  );
 });
 
 describe("in-memory idempotency table shared by every client (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT)", () => {

@@ -1,3 +1,5 @@
+import { AopayUnavailableError } from "../../../src/aopay/errors";
+import type { SendPass } from "../../../src/aopay/send-pass";
 import { ProtectionRefusal, ProtectionStoreError } from "../../../src/protection/errors";
 import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import {
@@ -8,7 +10,7 @@ import {
 import { OtpThrottle } from "../../../src/protection/otp-throttle";
 import { canonicalJson } from "../../../src/protection/send-guard";
 import { monotonicNow } from "../../../src/util/clock";
-import { AFTER_COOLDOWN, failing, hasher, NOW, request, setup } from "../../helpers/send-guard";
+import { AFTER_COOLDOWN, d, failing, hasher, NOW, request, setup } from "../../helpers/send-guard";
 import { throttleConfig } from "../../helpers/throttle";
 
 describe("SendGuard: the one path of every upstream write", () => {
@@ -176,26 +178,68 @@ describe("SendGuard: prepare (destinations recalled from a store) and remember (
     },
   );
 
-  it("a registration's budgets are taken before prepare: past them, prepare never runs (no store write); a refusal in prepare gives the point back", async () => {
+  it("a registration's budgets are taken before prepare: past them, prepare never runs (no store write)", async () => {
     const throttle = new OtpThrottle(throttleConfig({ registerClient: { points: 1, seconds: 60 } }), hasher, null);
     const { guard, events } = setup({ throttle });
     let prepared = 0;
-    const refusedInPrepare = request({ budget: "register" });
-    refusedInPrepare.req.prepare = () => {
-      prepared++;
-      throw new RegisteredMobilesFullError();
-    };
-    expect(await guard.run(refusedInPrepare.req)).toEqual({ kind: "refused", code: "MOBILE_LIMIT_REACHED" });
-    // Given back: the one point is still there.
     const first = request({ budget: "register" });
     first.req.prepare = () => void prepared++;
     expect((await guard.run(first.req)).kind).toBe("sent");
     const second = request({ budget: "register" });
     second.req.prepare = () => void prepared++;
     expect(await guard.run(second.req)).toMatchObject({ kind: "throttled", code: "RATE_LIMITED", scope: "CLIENT" });
-    expect(prepared).toBe(2);
+    expect(prepared).toBe(1);
     expect(second.calls).toEqual([]);
     expect(events.throttled).toEqual(["generateCibilOtp:RATE_LIMITED:CLIENT"]);
+  });
+
+  // The points paid for prepare's store work (a record read and opened, a mobile added, a Redis write): given back,
+  // that work was free, as often as a client liked.
+  it.each<[string, () => unknown, (pass: SendPass) => Promise<string>]>([
+    [
+      "a rule's refusal (MOBILE_LIMIT_REACHED)",
+      () => {
+        throw new RegisteredMobilesFullError();
+      },
+      async () => "ok",
+    ],
+    [
+      "a rule's refusal (OTP_SEND_IN_PROGRESS)",
+      () => {
+        throw new RegistrationRaceError();
+      },
+      async () => "ok",
+    ],
+    [
+      "the store failing",
+      () => {
+        throw new ProtectionStoreError("registered mobile", new Error("down"));
+      },
+      async () => "ok",
+    ],
+    [
+      "a call that never left (circuit open)",
+      () => undefined,
+      async () => Promise.reject(new AopayUnavailableError("circuit open", { ...d, sent: false })),
+    ],
+  ])("a registration's point is kept once prepare has run: %s", async (_name, prepare, answer) => {
+    const throttle = new OtpThrottle(throttleConfig({ registerClient: { points: 2, seconds: 60 } }), hasher, null);
+    const { guard } = setup({ throttle });
+    let prepared = 0;
+    const attempt = () => {
+      const r = request({ budget: "register", answer });
+      r.req.prepare = () => {
+        prepared++;
+        return prepare() as undefined;
+      };
+      return r;
+    };
+    for (let i = 0; i < 2; i++) expect((await guard.run(attempt().req)).kind).not.toBe("throttled");
+    const third = attempt();
+    expect(await guard.run(third.req)).toMatchObject({ kind: "throttled", code: "RATE_LIMITED", scope: "CLIENT" });
+    // Past the budget, prepare's store work is not done again.
+    expect(prepared).toBe(2);
+    expect(third.calls).toEqual([]);
   });
 
   it("remember gets the call's value; its failure keeps the result (logged, counted as unrecorded)", async () => {
