@@ -69,6 +69,8 @@ async function main() {
     OTP_CLIENT_MAX: "10000000",
     OTP_GLOBAL_MAX: "10000000",
     MEMORY_THROTTLE_MAX_KEYS: MAX_KEYS,
+    // One client filling the whole table: no per-client share (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT's default half).
+    MEMORY_THROTTLE_CLIENT_SHARE_PERCENT: "100",
   });
   const logger = createLogger({ level: "error", format: "json", secrets: [], destination: { write: () => undefined } });
   const stack = await startStack(config, { logger });

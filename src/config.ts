@@ -131,6 +131,8 @@ export interface Config {
   /** Caps of the in-memory stores (without REDIS_URL), in entries; full: fail closed. */
   memoryLimits: {
     throttleMaxKeys: number;
+    /** The most of throttleMaxKeys one client may hold, in percent (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT). */
+    throttleClientSharePercent: number;
     idempotencyMaxKeys: number;
     /** The most of idempotencyMaxKeys one client may hold, in percent (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT). */
     idempotencyClientSharePercent: number;
@@ -405,6 +407,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     storeKeysDerived: !configuredStoreKeys?.length,
     memoryLimits: {
       throttleMaxKeys: protection.MEMORY_THROTTLE_MAX_KEYS,
+      throttleClientSharePercent: protection.MEMORY_THROTTLE_CLIENT_SHARE_PERCENT,
       idempotencyMaxKeys: protection.MEMORY_IDEMPOTENCY_MAX_KEYS,
       idempotencyClientSharePercent: protection.MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
       consentMaxKeys: protection.MEMORY_CONSENT_MAX_KEYS,

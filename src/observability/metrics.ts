@@ -190,12 +190,14 @@ export class Metrics implements RequestObserver {
       help:
         "Without Redis: requests refused (PROTECTION_UNAVAILABLE, nothing sent) because their client holds its share " +
         "of an in-memory table every client shares (idempotency: MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT; " +
-        "registered_mobile: MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT), by table: one client's limit, the other " +
+        "registered_mobile: MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT; throttle: MEMORY_THROTTLE_CLIENT_SHARE_PERCENT), " +
+        "by table: one client's limit, the other " +
         "clients still served. Not in aopay_protection_unavailable_total.",
       labelNames: ["table"],
       registers,
     });
-    for (const table of ["idempotency", "registered_mobile"] as const) this.#overShare.labels({ table }).inc(0);
+    for (const table of ["idempotency", "registered_mobile", "throttle"] as const)
+      this.#overShare.labels({ table }).inc(0);
     this.#refused = new Counter({
       name: "aopay_protection_refusals_total",
       help:

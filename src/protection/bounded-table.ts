@@ -36,20 +36,62 @@ export interface Sweepable {
 
 /**
  * A count of entries shared by several tables (the throttle's budgets share one cap), with the tables to sweep when it
- * is reached.
+ * is reached. With a share (`maxPerOwner` below `max`), also the entries each owner (a client) holds: the tables ask
+ * `ownerHasRoom` before an owner's new entry and tell `hold` and `release` as entries are counted for it and leave.
  */
 export class Capacity {
   used = 0;
   #lastFullSweep = Number.NEGATIVE_INFINITY;
   readonly #members: Sweepable[] = [];
+  /** Entries held per owner (only owners holding one or more); null without a share. */
+  readonly #held: Map<string, number> | null;
 
   constructor(
     readonly max: number,
     readonly now: () => number = monotonicNow,
     /** Called whenever an insert is refused for want of room (the owner logs it, rate-limited). */
     private readonly onFull?: () => void,
+    /** The most entries one owner may hold; default `max`: no share, and no count per owner. */
+    readonly maxPerOwner: number = max,
   ) {
     if (!Number.isInteger(max) || max < 1) throw new Error("Capacity max must be a positive integer");
+    if (!Number.isInteger(maxPerOwner) || maxPerOwner < 1) throw new Error("Capacity share must be a positive integer");
+    this.#held = maxPerOwner < max ? new Map() : null;
+  }
+
+  /** Whether entries are counted per owner (a share below the whole). */
+  get shared(): boolean {
+    return this.#held !== null;
+  }
+
+  /**
+   * Whether `owner` may take one more entry. At its share, the members' expired entries are swept first (at most once
+   * per FULL_SWEEP_INTERVAL_MS, with makeRoom's: a client refused again and again costs one pass a second, not one per
+   * request), so that it is refused no longer than its entries live.
+   */
+  ownerHasRoom(owner: string): boolean {
+    const held = this.#held;
+    if (held === null || (held.get(owner) ?? 0) < this.maxPerOwner) return true;
+    const now = this.now();
+    if (now - this.#lastFullSweep < FULL_SWEEP_INTERVAL_MS) return false;
+    this.#lastFullSweep = now;
+    for (const table of this.#members) table.sweepAll();
+    return (held.get(owner) ?? 0) < this.maxPerOwner;
+  }
+
+  /** One more entry counted for `owner` (nothing without a share). */
+  hold(owner: string | undefined): void {
+    const held = this.#held;
+    if (held !== null && owner !== undefined) held.set(owner, (held.get(owner) ?? 0) + 1);
+  }
+
+  /** An entry counted for `owner` left (nothing without a share). */
+  release(owner: string | undefined): void {
+    const held = this.#held;
+    if (held === null || owner === undefined) return;
+    const left = (held.get(owner) ?? 0) - 1;
+    if (left > 0) held.set(owner, left);
+    else held.delete(owner);
   }
 
   join(table: Sweepable): void {

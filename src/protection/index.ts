@@ -108,7 +108,9 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
     redis ? { redis, keyPrefix: config.redisKeyPrefix, previousHashers } : null,
     {
       maxKeys: limits.throttleMaxKeys,
+      maxKeysPerOwner: share(limits.throttleMaxKeys, limits.throttleClientSharePercent),
       onFull: fullWarning(log, "otp throttle", "MEMORY_THROTTLE_MAX_KEYS", limits.throttleMaxKeys),
+      onOwnerFull: shareWarning(log, "otp throttle", "MEMORY_THROTTLE_CLIENT_SHARE_PERCENT"),
     },
   );
   const consent: ConsentStore = redis

@@ -43,6 +43,8 @@ export interface Refundable {
 export interface Window {
   consumed: number;
   expiresAt: number;
+  /** The client whose send opened it (its capacity's share counts it), or undefined. */
+  owner: string | undefined;
 }
 
 /** The in-memory tables are full: a new key cannot be counted, so the send is refused (fail closed). */
@@ -54,17 +56,24 @@ export class MemoryStoreFullError extends ProtectionStoreError {
 }
 
 /** The in-memory tables one client can hold a share of (a metric label: fixed values). */
-export type SharedTable = "idempotency" | "registered_mobile";
+export type SharedTable = "idempotency" | "registered_mobile" | "throttle";
+
+const SHARED_TABLE_NAMES: Readonly<Record<SharedTable, string>> = {
+  idempotency: "idempotency",
+  registered_mobile: "registered mobile",
+  throttle: "otp throttle",
+};
 
 /**
- * A client holds its share of an in-memory table every client shares (idempotency-store.ts, registered-mobiles.ts):
+ * A client holds its share of an in-memory table every client shares (idempotency-store.ts, registered-mobiles.ts,
+ * the throttle's counters here):
  * its request needing a new entry is refused as a full table would refuse it (PROTECTION_UNAVAILABLE, nothing sent),
  * the other clients' are not. Counted apart from the store failing (observer.overShare): it is that client's limit,
  * not an outage, and pages no one.
  */
 export class ClientShareFullError extends MemoryStoreFullError {
   constructor(readonly table: SharedTable) {
-    super(table === "idempotency" ? "idempotency" : "registered mobile");
+    super(SHARED_TABLE_NAMES[table]);
     this.name = "ClientShareFullError";
   }
 }
@@ -77,7 +86,12 @@ export class MemoryCounter {
     private readonly durationMs: number,
     private readonly capacity: Capacity,
   ) {
-    this.#table = new BoundedTable<Window>(capacity);
+    // With a share, a window leaving the table (expired, given back) is uncounted for the client that opened it.
+    this.#table = new BoundedTable<Window>(
+      capacity,
+      undefined,
+      capacity.shared ? (window) => capacity.release(window.owner) : undefined,
+    );
   }
 
   consume(key: string): CounterOutcome {
@@ -93,14 +107,18 @@ export class MemoryCounter {
   /**
    * `consume` at `now` (the caller reads the clock once per send), answered with the key's window itself, the stored
    * object, instead of a CounterOutcome: allowed while `consumed <= points`, `expiresAt - now` before it resets. Read
-   * it before the next call for the same key. Throws MemoryStoreFullError when a new window finds no room.
+   * it before the next call for the same key. Throws MemoryStoreFullError when a new window finds no room, and
+   * ClientShareFullError when `owner` (the sending client) holds its share of the capacity: the window is counted
+   * for it.
    */
-  take(key: string, now: number): Window {
+  take(key: string, now: number, owner?: string): Window {
     let window = this.#table.get(key, now);
     if (window === undefined) {
-      window = { consumed: 0, expiresAt: now + this.durationMs };
+      if (owner !== undefined && !this.capacity.ownerHasRoom(owner)) throw new ClientShareFullError("throttle");
+      window = { consumed: 0, expiresAt: now + this.durationMs, owner };
       // get() just found the key absent (or removed its expired window): no lookup to replace it.
       if (!this.#table.insertAbsent(key, window, now)) throw new MemoryStoreFullError("otp throttle");
+      this.capacity.hold(owner);
     }
     window.consumed++;
     return window;
@@ -168,6 +186,12 @@ export interface SlidingBudget {
  * 40 B of times, 2 B of length, 8 B of #keys and the key: docs/security.md "Memory" has the measure (82 B of columns
  * per slot with Float64 times: about 40 B more per destination).
  * The entry lives until its newest send leaves the longest span; the incremental and full sweeps remove it only then.
+ *
+ * With a share (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT below 100: the capacity counts entries per client), `#owners`
+ * names each slot's client: the one whose send opened it, then the one whose send was last added to it (the send that
+ * keeps it alive), 8 B more per destination. A client holding its share is refused a new destination
+ * (ClientShareFullError); a send to a destination another client keeps is never refused for the share, it only moves
+ * the entry to the sender's count.
  */
 export class DestinationCounters implements Sweepable, Refundable {
   readonly #slots = new Map<string, number>();
@@ -189,6 +213,8 @@ export class DestinationCounters implements Sweepable, Refundable {
   readonly #keys: Array<string | undefined> = [];
   /** The incremental sweep's next slot. */
   #sweepAt = 0;
+  /** Each slot's client, with a share (null without one: nothing counted per client). */
+  readonly #owners: Array<string | undefined> | null;
 
   constructor(
     budgets: readonly SlidingBudget[],
@@ -204,23 +230,30 @@ export class DestinationCounters implements Sweepable, Refundable {
     const slots = Math.min(INITIAL_SLOTS, capacity.max);
     this.#times = new Uint32Array(slots * this.#depth);
     this.#lengths = new Uint16Array(slots);
+    this.#owners = capacity.shared ? [] : null;
     capacity.join(this);
   }
 
   /**
    * The slot of `key`'s entry, made (with no send) when there is none: read `recent` and `waitMs`, then `add` if the
-   * send is allowed. A new key takes one unit of the capacity; throws MemoryStoreFullError when there is none.
+   * send is allowed. A new key takes one unit of the capacity; throws MemoryStoreFullError when there is none, and
+   * ClientShareFullError when `owner` (the sending client) holds its share of it.
    */
-  open(key: string, now: number): number {
+  open(key: string, now: number, owner?: string): number {
     const slot = this.#slots.get(key);
     if (slot !== undefined) return slot;
     this.sweep(SWEEP_STEP, now);
+    if (owner !== undefined && !this.capacity.ownerHasRoom(owner)) throw new ClientShareFullError("throttle");
     if (!this.capacity.makeRoom()) throw new MemoryStoreFullError("otp throttle");
     const fresh = this.#allocate();
     this.#slots.set(key, fresh);
     this.#keys[fresh] = key;
     this.#lengths[fresh] = 0;
     this.capacity.used++;
+    if (this.#owners !== null) {
+      this.#owners[fresh] = owner;
+      this.capacity.hold(owner);
+    }
     return fresh;
   }
 
@@ -238,8 +271,17 @@ export class DestinationCounters implements Sweepable, Refundable {
     return Math.max(0, this.recent(slot, this.#points[budget]) + this.#durationsMs[budget] - now);
   }
 
-  /** Counts a send at `now` (every budget allowed it): the sends out of the longest span go first. */
-  add(slot: number, now: number): void {
+  /**
+   * Counts a send at `now` (every budget allowed it): the sends out of the longest span go first. With a share, the
+   * entry now counts for `owner`, whose send keeps it alive.
+   */
+  add(slot: number, now: number, owner?: string): void {
+    const owners = this.#owners;
+    if (owners !== null && owner !== undefined && owners[slot] !== owner) {
+      this.capacity.release(owners[slot]);
+      this.capacity.hold(owner);
+      owners[slot] = owner;
+    }
     let at = now - this.#epoch;
     if (at < 0 || at > 0xffffffff) at = this.#rebase(now);
     const base = slot * this.#depth;
@@ -337,6 +379,10 @@ export class DestinationCounters implements Sweepable, Refundable {
     this.#lengths[slot] = 0;
     this.#free.push(slot);
     this.capacity.used--;
+    if (this.#owners !== null) {
+      this.capacity.release(this.#owners[slot]);
+      this.#owners[slot] = undefined;
+    }
   }
 
   #allocate(): number {

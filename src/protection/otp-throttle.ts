@@ -3,7 +3,13 @@ import type { Budget, ThrottleConfig } from "../config";
 import { Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
-import { DestinationCounters, MemoryCounter, type Refundable, type Window } from "./memory-counters";
+import {
+  ClientShareFullError,
+  DestinationCounters,
+  MemoryCounter,
+  type Refundable,
+  type Window,
+} from "./memory-counters";
 import { DEFAULT_MEMORY_THROTTLE_MAX_KEYS } from "./protection.settings";
 import { type KeyCount, RedisBudgets, SLIDING_REFUSED, SLIDING_USED_UP, type Take } from "./redis-budgets";
 
@@ -20,9 +26,10 @@ import { type KeyCount, RedisBudgets, SLIDING_REFUSED, SLIDING_USED_UP, type Tak
  * (redis-budgets.ts: one script per send takes every budget's point; shared by replicas and kept across restarts) or in
  * this process's memory (memory-counters.ts: the same semantics in bounded tables, one entry per destination holding
  * the times of its last sends, one per prefix, IP, client and global key, capped at MEMORY_THROTTLE_MAX_KEYS entries;
- * when full, sends that need a new entry are refused). Keys are HMAC-SHA256 of the identifier, never the number itself
- * (KeyHasher). A send is counted before it happens. It is refunded only when the call provably never left the process
- * (docs/security-requirements.md E3: an unknown outcome keeps its cost).
+ * when full, sends that need a new entry are refused; a client holding its share of them,
+ * MEMORY_THROTTLE_CLIENT_SHARE_PERCENT, is refused the same way, the others not). Keys are HMAC-SHA256 of the
+ * identifier, never the number itself (KeyHasher). A send is counted before it happens. It is refunded only when the
+ * call provably never left the process (docs/security-requirements.md E3: an unknown outcome keeps its cost).
  */
 
 /**
@@ -198,9 +205,17 @@ function throttledBy(first: Budgeted, waitMs: number): Throttled {
 /** The in-memory counters' bound (MEMORY_THROTTLE_MAX_KEYS) and, for tests, their clock. */
 export interface MemoryThrottleOptions {
   maxKeys: number;
+  /**
+   * The most entries one client's sends may hold (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT of maxKeys); default maxKeys:
+   * no share. Every entry is counted for a client: a fixed window for the one whose send opened it, a destination for
+   * the one whose send was last added to it (memory-counters.ts DestinationCounters).
+   */
+  maxKeysPerOwner?: number;
   now?: () => number;
   /** Called on each send refused because the table is full (the owner logs it, rate-limited). */
   onFull?: () => void;
+  /** Called on each send refused because its client holds its share (logged, rate-limited). */
+  onOwnerFull?: () => void;
 }
 
 export const DEFAULT_MEMORY_THROTTLE: MemoryThrottleOptions = { maxKeys: DEFAULT_MEMORY_THROTTLE_MAX_KEYS };
@@ -283,6 +298,8 @@ export class OtpThrottle {
   #waitMs = 0;
   #nextSend = 0;
   #failure: { error: unknown } | undefined;
+  /** In memory: told of each reservation refused for its client's share (MemoryThrottleOptions.onOwnerFull). */
+  readonly #onOwnerFull: (() => void) | undefined;
 
   constructor(
     config: ThrottleConfig,
@@ -290,8 +307,16 @@ export class OtpThrottle {
     store: ThrottleStore | null,
     memory: MemoryThrottleOptions = DEFAULT_MEMORY_THROTTLE,
   ) {
-    // One cap for all the in-memory budgets together.
-    const capacity = store ? null : new Capacity(memory.maxKeys, memory.now, memory.onFull);
+    // One cap for all the in-memory budgets together, and each client's share of it.
+    const capacity = store
+      ? null
+      : new Capacity(
+          memory.maxKeys,
+          memory.now,
+          memory.onFull,
+          Math.min(memory.maxKeys, memory.maxKeysPerOwner ?? memory.maxKeys),
+        );
+    this.#onOwnerFull = capacity ? memory.onOwnerFull : undefined;
     this.#clock = capacity ? () => capacity.now() : null;
     this.#redis = store ? new RedisBudgets(store.redis) : null;
     this.#sendsPrefix = store ? `${store.keyPrefix}otp:sends:` : null;
@@ -423,27 +448,29 @@ export class OtpThrottle {
     this.#waitMs = 0;
     this.#nextSend = 0;
     this.#failure = undefined;
+    // The client's key: its client budget's, and the client every new entry counts for (its share of the table).
+    const client = this.hasher.memoized("client", subject.clientId);
     // Every budget is consumed even after one fails (a full table); the failure then gives back what was allowed.
     if (purpose === "register") {
-      this.#takeOne(this.#registerIp, this.hasher.memoized("ip", subject.ip), now, counters, keys);
-      this.#takeOne(this.#registerClient, this.hasher.memoized("client", subject.clientId), now, counters, keys);
+      this.#takeOne(this.#registerIp, this.hasher.memoized("ip", subject.ip), now, counters, keys, client);
+      this.#takeOne(this.#registerClient, client, now, counters, keys, client);
     } else if (purpose === "verify") {
       for (const { kind, value } of subject.destinations)
-        this.#takeOne(this.#verify, this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys);
-      this.#takeOne(this.#verifyIp, this.hasher.memoized("ip", subject.ip), now, counters, keys);
-      this.#takeOne(this.#verifyClient, this.hasher.memoized("client", subject.clientId), now, counters, keys);
+        this.#takeOne(this.#verify, this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys, client);
+      this.#takeOne(this.#verifyIp, this.hasher.memoized("ip", subject.ip), now, counters, keys, client);
+      this.#takeOne(this.#verifyClient, client, now, counters, keys, client);
     } else {
       for (const { kind, value } of subject.destinations) {
-        this.#takeDestination(this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys);
+        this.#takeDestination(this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys, client);
         if (kind === "mobile") {
           // Remembered: see reserve().
           const prefix = this.hasher.memoized("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS));
-          this.#takeOne(this.#mobilePrefix, prefix, now, counters, keys);
+          this.#takeOne(this.#mobilePrefix, prefix, now, counters, keys, client);
         }
       }
-      this.#takeOne(this.#ip, this.hasher.memoized("ip", subject.ip), now, counters, keys);
-      this.#takeOne(this.#client, this.hasher.memoized("client", subject.clientId), now, counters, keys);
-      this.#takeOne(this.#global, "all", now, counters, keys);
+      this.#takeOne(this.#ip, this.hasher.memoized("ip", subject.ip), now, counters, keys, client);
+      this.#takeOne(this.#client, client, now, counters, keys, client);
+      this.#takeOne(this.#global, "all", now, counters, keys, client);
     }
     const allowedAt = this.#allowed;
     // Set by the takes above (the casts undo TypeScript's narrowing to the values assigned before them).
@@ -452,6 +479,8 @@ export class OtpThrottle {
     if (failure) {
       // Only the points that were allowed: in memory every take's outcome is known (in Redis a failed script's is not).
       for (let i = 0; i < counters.length; i++) if (allowedAt[i] !== 0) counters[i].reward(keys[i], now, allowedAt[i]);
+      // Once per refused send, however many of its new entries the share refused.
+      if (failure.error instanceof ClientShareFullError) this.#onOwnerFull?.();
       throw storeError(failure.error);
     }
     if (first === undefined) return new MemoryReservation(this.#nextSend, counters, keys, now);
@@ -468,7 +497,7 @@ export class OtpThrottle {
    * is added (#allowed 0: nothing to give back); otherwise the send's time is added and each budget it used up sets
    * the next send's wait.
    */
-  #takeDestination(key: string, now: number, counters: Refundable[], keys: string[]): void {
+  #takeDestination(key: string, now: number, counters: Refundable[], keys: string[], client: string): void {
     const table = this.#destinations!;
     const i = counters.length;
     counters.push(table);
@@ -476,7 +505,7 @@ export class OtpThrottle {
     this.#allowed[i] = 0;
     let slot: number;
     try {
-      slot = table.open(key, now);
+      slot = table.open(key, now, client);
     } catch (error) {
       this.#failure ??= { error };
       return;
@@ -491,20 +520,23 @@ export class OtpThrottle {
       }
     }
     if (refused) return;
-    table.add(slot, now);
+    table.add(slot, now, client);
     this.#allowed[i] = 1;
     for (let b = 0; b < budgets.length; b++) this.#nextSend = Math.max(this.#nextSend, table.waitMs(slot, b, now));
   }
 
-  /** One consume of a budget of its own (prefix, IP, client, global, the verifications'): none gates the next send. */
-  #takeOne(budget: Budgeted, key: string, now: number, counters: Refundable[], keys: string[]): void {
+  /**
+   * One consume of a budget of its own (prefix, IP, client, global, the verifications'): none gates the next send. A
+   * new window counts for `client`.
+   */
+  #takeOne(budget: Budgeted, key: string, now: number, counters: Refundable[], keys: string[], client: string): void {
     const counter = budget.memory!;
     const i = counters.length;
     counters.push(counter);
     keys.push(key);
     let window: Window;
     try {
-      window = counter.take(key, now);
+      window = counter.take(key, now, client);
     } catch (error) {
       this.#failure ??= { error };
       this.#allowed[i] = 0;

@@ -53,6 +53,12 @@ export const MIN_SECRET_LENGTH = 32;
  * destinations in about the same memory.
  */
 export const DEFAULT_MEMORY_THROTTLE_MAX_KEYS = 1_000_000;
+/**
+ * The most of the in-memory throttle table one client's sends may hold (otp-throttle.ts): half, so that one client
+ * sending to new destinations at its budgets (OTP_CLIENT_MAX: up to 6 new entries per AEPS send, the 1,000,000 in about
+ * 9 hours) leaves the other half to every other client, whose sends a full table would refuse.
+ */
+export const DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT = 50;
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS = 50_000;
 /**
  * The most of the in-memory idempotency table one client may hold (idempotency-store.ts): half, so that one client
@@ -250,6 +256,16 @@ export const protectionSettings = defineSettings({
         "without `REDIS_URL`: most OTP throttle entries held in memory (at most about 140 bytes each): one per destination " +
         "(mobile, Aadhaar, CIBIL id or token, AEPS user key or reference, for its cooldown, window and daily budgets, kept until " +
         "the last ends), mobile prefix, IP and client; when full, sends needing a new entry are refused with `PROTECTION_UNAVAILABLE`",
+    }),
+    MEMORY_THROTTLE_CLIENT_SHARE_PERCENT: int({
+      default: DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT,
+      min: 1,
+      max: 100,
+      doc:
+        "without `REDIS_URL`: the most of `MEMORY_THROTTLE_MAX_KEYS` one client's sends, verifications and " +
+        "registrations may hold, in percent (a destination's entry counts for the client whose send it last " +
+        "counted); past it that client's requests needing a new entry are refused with `PROTECTION_UNAVAILABLE` " +
+        "(nothing sent) while the other clients' are served; `100`: no share (one client)",
     }),
     MEMORY_IDEMPOTENCY_MAX_KEYS: int({
       default: DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS,

@@ -26,6 +26,8 @@ describe("in-memory throttle cap (MEMORY_THROTTLE_MAX_KEYS)", () => {
     t = await startProductionStack({
       OTP_COOLDOWN_SECONDS: "60",
       MEMORY_THROTTLE_MAX_KEYS: String(3 + 2 * DESTINATIONS_THAT_FIT),
+      // The table's own cap, with its one client: no share (shared-tables.test.ts tests the share).
+      MEMORY_THROTTLE_CLIENT_SHARE_PERCENT: "100",
     });
   });
   afterAll(() => t?.stop());

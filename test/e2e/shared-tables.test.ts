@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hashApiKey } from "../../src/auth/authenticator";
-import { nextMobile, nextPan, type RegistrationInput, registrationInput } from "../helpers/identifiers";
-import { REGISTER_CIBIL_CUSTOMER, resultOf, type Result } from "../helpers/operations";
+import { nextCibilId, nextMobile, nextPan, type RegistrationInput, registrationInput } from "../helpers/identifiers";
+import { GENERATE_CIBIL_OTP, REGISTER_CIBIL_CUSTOMER, resultOf, type Result } from "../helpers/operations";
 import { deletePrefixes, storeBackends } from "../helpers/redis";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY, TEST_API_KEYS_ENTRY } from "../helpers/stack";
 
@@ -200,5 +200,51 @@ describe("in-memory registered mobiles shared by every client (MEMORY_REGISTERED
     const page = await metricsPage(t);
     expect(page).toMatch(/aopay_client_share_refusals_total\{table="registered_mobile"\} 2\b/);
     expect(page).toMatch(/aopay_protection_unavailable_total\{operation="registerCibilCustomer"\} 0\b/);
+  });
+});
+
+/**
+ * The in-memory throttle: full, it refuses every send needing a new entry (fail closed: a live budget is never
+ * evicted), so one client sending to new destinations filled it for every client. Redis has no such cap (maxmemory
+ * bounds it: docs/security.md), so this runs in memory only.
+ */
+describe("in-memory throttle table shared by every client (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT)", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    // 20 entries, 10 per client at the default share (half).
+    t = await startProductionStack({ API_KEYS: TWO_CLIENTS, MEMORY_THROTTLE_MAX_KEYS: "20" });
+  });
+  afterAll(() => t?.stop());
+
+  const sendTo = async (headers: Record<string, string>, cibilId: string): Promise<string> => {
+    const r = resultOf(
+      (await t.gql(GENERATE_CIBIL_OTP, { input: { cibilId, accessToken: `token-${cibilId}` } }, headers)).body,
+      "generateCibilOtp",
+    );
+    return r.__typename === "CibilOtpChallenge" ? "sent" : String(r.code ?? r.__typename);
+  };
+  const sends = () => t.received.filter((w) => w.endpoint === "cibil.generateOtp").length;
+
+  it("one client sending OTPs to new destinations does not fill it for the others", async () => {
+    // Each send to a new CIBIL id takes two entries (the id and its access token), the first also the IP's, the
+    // client's and the global window: 5, 7, 9, then the fourth finds its client at its 10.
+    const ids = Array.from({ length: 10 }, () => nextCibilId());
+    const outcomes: string[] = [];
+    for (const id of ids) outcomes.push(await sendTo(A, id));
+    expect(outcomes).toEqual(["sent", "sent", "sent", ...Array(7).fill("PROTECTION_UNAVAILABLE")]);
+    expect(sends()).toBe(3);
+    // Its sends to destinations it already holds take no entry: still served.
+    expect(await sendTo(A, ids[0])).toBe("sent");
+    // The other client's sends to new destinations are served.
+    for (let i = 0; i < 3; i++) expect(await sendTo(B, nextCibilId())).toBe("sent");
+    expect(sends()).toBe(7);
+    const warned = t.logs
+      .records()
+      .filter((r) => (r.memoryStore as { store?: string; share?: boolean } | undefined)?.share);
+    expect(warned.map((r) => (r.memoryStore as { store: string }).store)).toEqual(["otp throttle"]);
+    expect(JSON.stringify(warned)).not.toContain("test-client");
+    const page = await metricsPage(t);
+    expect(page).toMatch(/aopay_client_share_refusals_total\{table="throttle"\} 7\b/);
+    expect(page).toMatch(/aopay_protection_unavailable_total\{operation="generateCibilOtp"\} 0\b/);
   });
 });
