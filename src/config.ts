@@ -24,7 +24,7 @@ import { admissionSettings } from "./http/admission.settings";
 import { metricsSettings } from "./observability/metrics.settings";
 import { type TelemetryConfig, telemetryConfig, telemetrySettings } from "./observability/telemetry.settings";
 import { type ThrottleConfig, throttleConfig, throttleSettings } from "./protection/otp-throttle.settings";
-import { protectionSettings } from "./protection/protection.settings";
+import { DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT, protectionSettings } from "./protection/protection.settings";
 import { deriveStoreKey, type StoreKey } from "./protection/protection.settings";
 import { unknownNames } from "./settings/names";
 import { readGroup, type SettingsGroup } from "./settings/schema";
@@ -407,7 +407,9 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     storeKeysDerived: !configuredStoreKeys?.length,
     memoryLimits: {
       throttleMaxKeys: protection.MEMORY_THROTTLE_MAX_KEYS,
-      throttleClientSharePercent: protection.MEMORY_THROTTLE_CLIENT_SHARE_PERCENT,
+      throttleClientSharePercent:
+        protection.MEMORY_THROTTLE_CLIENT_SHARE_PERCENT ??
+        (oneClient ? 100 : DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT),
       idempotencyMaxKeys: protection.MEMORY_IDEMPOTENCY_MAX_KEYS,
       idempotencyClientSharePercent: protection.MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
       consentMaxKeys: protection.MEMORY_CONSENT_MAX_KEYS,

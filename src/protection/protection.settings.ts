@@ -56,7 +56,9 @@ export const DEFAULT_MEMORY_THROTTLE_MAX_KEYS = 1_000_000;
 /**
  * The most of the in-memory throttle table one client's sends may hold (otp-throttle.ts): half, so that one client
  * sending to new destinations at its budgets (OTP_CLIENT_MAX: up to 6 new entries per AEPS send, the 1,000,000 in about
- * 9 hours) leaves the other half to every other client, whose sends a full table would refuse.
+ * 9 hours) leaves the other half to every other client, whose sends a full table would refuse. 100 (no share) by
+ * default where only one client can be admitted (config.ts `oneClient`, as ADMISSION_MAX_IN_FLIGHT_PER_CLIENT): the
+ * table is that client's, and every send to a new destination reaches AOPay, so a share would only halve it.
  */
 export const DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT = 50;
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS = 50_000;
@@ -258,9 +260,11 @@ export const protectionSettings = defineSettings({
         "the last ends), mobile prefix, IP and client; when full, sends needing a new entry are refused with `PROTECTION_UNAVAILABLE`",
     }),
     MEMORY_THROTTLE_CLIENT_SHARE_PERCENT: int({
-      default: DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT,
       min: 1,
       max: 100,
+      defaultDoc:
+        "`50`; `100` where only one client can be admitted (credentials required, no `AUTH_JWKS_URL`, every " +
+        "`API_KEYS` entry the same client's): a share would keep half the table for no one",
       doc:
         "without `REDIS_URL`: the most of `MEMORY_THROTTLE_MAX_KEYS` one client's sends, verifications and " +
         "registrations may hold, in percent (a destination's entry counts for the client whose send it last " +

@@ -73,6 +73,21 @@ describe("loadConfig", () => {
     expect(share({ ADMISSION_MAX_IN_FLIGHT: "9" })).toBe(5);
   });
 
+  it("keeps half the in-memory throttle table from any one client, unless only one client can be admitted at all", () => {
+    const share = (env: Record<string, string>) => loadConfig(env).memoryLimits.throttleClientSharePercent;
+    const a = `app:${"a".repeat(64)}`;
+    const b = `web:${"b".repeat(64)}`;
+    expect(share({})).toBe(50);
+    expect(share({ AUTH_REQUIRED: "true", API_KEYS: `${a},${b}` })).toBe(50);
+    expect(share({ AUTH_REQUIRED: "true", API_KEYS: a, AUTH_JWKS_URL: "http://127.0.0.1:9/jwks.json" })).toBe(50);
+    // One client only: the table is its own.
+    expect(share({ AUTH_REQUIRED: "true", API_KEYS: a })).toBe(100);
+    expect(share({ AUTH_REQUIRED: "true", API_KEYS: a, MEMORY_THROTTLE_CLIENT_SHARE_PERCENT: "30" })).toBe(30);
+    expect(problemsOf({ MEMORY_THROTTLE_CLIENT_SHARE_PERCENT: "0" }).join("\n")).toMatch(
+      /MEMORY_THROTTLE_CLIENT_SHARE_PERCENT/,
+    );
+  });
+
   it("requires partner credentials with a base URL", () => {
     expect(problemsOf({ AOPAY_BASE_URL: "https://api.aopay.co.in" })).toEqual([
       "AOPAY_REGISTRATION_ID is required when AOPAY_BASE_URL is set",
