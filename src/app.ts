@@ -7,7 +7,7 @@ import { AopayTransport } from "./aopay/transport";
 import { Authenticator } from "./auth/authenticator";
 import type { Config } from "./config";
 import type { GraphQLContext } from "./graphql/context";
-import { apolloOptions } from "./graphql/apollo-options";
+import { apolloOptions, hasLandingPage } from "./graphql/apollo-options";
 import type { FastPathCounts } from "./graphql/fast-path";
 import { GUARDED_MUTATIONS } from "./graphql/guarded-mutations";
 import { trustedDocumentList } from "./graphql/trusted-documents";
@@ -196,6 +196,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       method: ["GET", "POST"],
       context: graphqlContextFactory(config, { aopay, protection: protection.protection }),
       fastPath: graphql.fastPath,
+      landingPage: hasLandingPage(config),
     }),
   );
   await fastify.ready();

@@ -93,7 +93,7 @@ export async function apolloOptions(
       // Only when traces are exported: without an SDK its span would be a no-op, but the hooks would still run.
       ...(tracing ? [tracingPlugin(tracing)] : []),
       // Development: Apollo Sandbox, whose offline fallback links to our own explorer (GraphiQL at /graphiql).
-      production ? ApolloServerPluginLandingPageDisabled() : landingPageWithExplorer(explorerPath),
+      hasLandingPage(config) ? landingPageWithExplorer(explorerPath) : ApolloServerPluginLandingPageDisabled(),
       // Not used by this schema; its per-field hooks cost time on every request.
       ApolloServerPluginCacheControlDisabled(),
       // Never report operations to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
@@ -102,6 +102,14 @@ export async function apolloOptions(
     ],
   };
   return { options, fastPath: new FastPath(accepted, formatError, metrics, tracing, executionOptions(config)) };
+}
+
+/**
+ * Whether Apollo serves its landing page (development: Apollo Sandbox) to a GET preferring text/html: such a GET is
+ * then not refused for its Accept (http/graphql-route.ts notAcceptable).
+ */
+export function hasLandingPage(config: Pick<Config, "env">): boolean {
+  return config.env !== "production";
 }
 
 /** graphql-js `execute`'s options, for Apollo and for the fast path alike (fast-path.ts passes them too). */

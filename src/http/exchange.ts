@@ -182,8 +182,15 @@ export function payloadWithRequestId(
     exchange.graphql ??= { operation: null, result: EdgeCode.INTERNAL_SERVER_ERROR };
     return withRequestId(payload, exchange.id);
   }
-  // Apollo's refusals before its pipeline: no GraphQL summary says why on the access line. A fixed reason does.
-  if (payload.includes('"errors"') && (exchange.graphql === null || exchange.graphql.refused === undefined)) {
+  // Apollo's refusals before its pipeline: no GraphQL summary says why on the access line. A fixed reason does. Not
+  // an answer Apollo gave after its pipeline (the summary names the operation: its willSendResponse ran): that
+  // operation may have run, a mutation's OTP sent, and its line says what it did (graphql-route.ts
+  // answeredAfterPipeline). Before, Apollo's 406 after a sent OTP was written `refused`, operation null, and counted.
+  const summary = exchange.graphql;
+  if (
+    payload.includes('"errors"') &&
+    (summary === null || (summary.refused === undefined && summary.operation === null))
+  ) {
     exchange.graphql = { operation: null, result: EdgeCode.BAD_REQUEST, refused: apolloRefusal(status, payload) };
   }
   return withRequestId(payload, exchange.id);

@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import type { FastAnswer } from "../graphql/fast-path";
 import type { GraphQLExchange } from "./exchange";
 import { EdgeCode } from "../graphql/edge-code";
+import { errorBody, JSON_TYPE, prefersLandingPage, servesAccept } from "./error-body";
 
 /**
  * Answers requests whose document Apollo Server already accepted, without its pipeline (graphql/fast-path.ts).
@@ -27,6 +28,11 @@ export interface GraphQLRouteOptions<C extends BaseContext, R = unknown> {
   context: (request: GraphQLExchange, elapsedMs: number) => C;
   /** Null or absent: every request goes through Apollo. */
   fastPath?: GraphQLFastPath<C, R> | null;
+  /**
+   * Whether Apollo serves a landing page (apollo-options.ts hasLandingPage): a GET preferring text/html is answered
+   * with it, and is not refused for its Accept. Absent: false.
+   */
+  landingPage?: boolean;
 }
 
 /** A GraphQL request's answer, to be written by whichever HTTP layer received it (Fastify's route or the thin one). */
@@ -87,6 +93,7 @@ export function graphqlAnswerer<C extends BaseContext, R = unknown>(
 ): AnswerGraphQL {
   apollo.assertStarted("graphqlAnswerer()");
   const fastPath = options.fastPath ?? null;
+  const landingPage = options.landingPage ?? false;
   const viaApollo = async (request: GraphQLExchange, context: () => Promise<C>): Promise<GraphQLAnswer> => {
     const url = request.url;
     const q = url.indexOf("?");
@@ -101,6 +108,8 @@ export function graphqlAnswerer<C extends BaseContext, R = unknown>(
     });
     const status = response.status ?? 200;
     if (status >= 500) answeredWithoutCause(request, status);
+    else if (status >= 400 && response.body.kind === "complete")
+      answeredAfterPipeline(request, status, response.body.string);
     return {
       status,
       headers: response.headers,
@@ -125,6 +134,10 @@ export function graphqlAnswerer<C extends BaseContext, R = unknown>(
       // No resolver ran (the variables did not coerce): Apollo answers, with the context already built.
       return viaApollo(request, () => Promise.resolve(context));
     }
+    // Apollo would run the operation and only then find no type the Accept takes (notAcceptable says why this is
+    // asked here). The fast path needs no such check: FAST_ACCEPT holds only Accept values it can answer.
+    const refused = notAcceptable(request, landingPage);
+    if (refused !== null) return refused;
     return viaApollo(request, () => Promise.resolve(options.context(request, elapsedMs())));
   };
 }
@@ -154,6 +167,34 @@ export function registerGraphQLRoute<C extends BaseContext, R = unknown>(
 }
 
 /**
+ * A GET or POST whose Accept takes none of the types Apollo answers a result in (error-body.ts servesAccept: Apollo's
+ * own rule), refused 406 before GraphQL: nothing parsed, no context, no resolver. Apollo asks the same question only
+ * after the operation has run (runHttpQuery.js), and answered 406: a mutation's OTP was sent while its client was
+ * told "refused", and would be sent again. Its shape is every other refusal's before GraphQL: code BAD_REQUEST (the
+ * code Apollo's 406 had), request id, media type and `Vary: Accept` by the layer (refusalRepresentation), the CORS
+ * headers already set, the access line's `refused`, counted in http_requests_refused_total. A GET Apollo answers with
+ * its landing page (development, an Accept preferring text/html) is left to it: nothing runs for it either. HEAD and
+ * other methods are left to Apollo's 405, before anything runs. Costs a served request one lookup (COMMON).
+ */
+function notAcceptable(request: GraphQLExchange, landingPage: boolean): GraphQLAnswer | null {
+  const { method } = request;
+  if (method !== "POST" && method !== "GET") return null;
+  const accept = request.headers.accept;
+  if (servesAccept(accept)) return null;
+  if (landingPage && method === "GET" && prefersLandingPage(accept)) return null;
+  request.graphql = { operation: null, result: EdgeCode.BAD_REQUEST, refused: "Accept takes no GraphQL response type" };
+  return {
+    status: 406,
+    headers: [["content-type", JSON_TYPE]],
+    body: JSON.stringify(errorBody(NOT_ACCEPTABLE_MESSAGE, EdgeCode.BAD_REQUEST, request.id)),
+  };
+}
+
+const NOT_ACCEPTABLE_MESSAGE =
+  "Not acceptable: GraphQL answers are application/graphql-response+json or application/json; send an Accept that " +
+  "takes one of them, or none.";
+
+/**
  * Apollo's own 5xx (its errorResponse after an unexpected error) whose cause no line with the request id gave
  * (request.plugin.ts answeredUnexpectedly did for a plugin hook that threw): a response Apollo could not serialise
  * reaches no plugin hook, and Apollo logs nothing for it (apollo-options.ts logs its cause, without a request id). An
@@ -166,6 +207,24 @@ function answeredWithoutCause(request: GraphQLExchange, status: number): void {
   summary.failed = true;
   summary.result = EdgeCode.INTERNAL_SERVER_ERROR;
   request.log.error({ status }, `GraphQL answered ${status}: Apollo's error response, its cause logged by Apollo`);
+}
+
+/**
+ * A 4xx Apollo decided after its request pipeline had run (the summary names the operation: willSendResponse ran, and
+ * every error it sent carries the request id, request.plugin.ts completeErrors): the operation may have run, a
+ * mutation's OTP sent. Apollo's only such answers are its 406s (runHttpQuery.js: no type the Accept takes, found after
+ * execution; an incremental result without multipart/mixed, which graphql 16 never makes), and notAcceptable refuses
+ * those Accept values before GraphQL; this says so if its rule and Apollo's ever part. An error line with the request
+ * id, and the access line keeps the operation and what it did (exchange.ts payloadWithRequestId no longer calls it
+ * `refused`, nor counts it as a refusal).
+ */
+function answeredAfterPipeline(request: GraphQLExchange, status: number, body: string): void {
+  const summary = request.graphql;
+  if (summary === null || summary.operation === null || body.includes('"requestId"')) return;
+  request.log.error(
+    { status, operation: summary.operation, result: summary.result },
+    `GraphQL answered ${status} after the operation's pipeline ran: what it did is on the access line`,
+  );
 }
 
 function fastRequest<C, R>(

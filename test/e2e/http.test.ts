@@ -185,9 +185,10 @@ describe("HTTP surface (production)", () => {
   it("serves no landing page", async () => {
     const res = await request(t.graphqlUrl, { headers: { accept: "text/html", ...auth } });
     const text = await res.body.text();
-    // Authenticated (not a 401) and routed (not a 404): Apollo itself answers, and without a landing page a GET
-    // without a query is a bad request, in JSON.
-    expect(res.statusCode).toBe(400);
+    // Authenticated (not a 401) and routed (not a 404): without a landing page, an Accept that takes only text/html
+    // is refused before GraphQL (406, in JSON: http/graphql-route.ts notAcceptable). Before, Apollo answered this GET
+    // without a query 400, and one with a query 406 after running it.
+    expect(res.statusCode).toBe(406);
     expect(res.headers["content-type"]).toContain("application/json");
     expect(text).not.toContain("embeddable-sandbox");
     expect(text).not.toContain("<html");

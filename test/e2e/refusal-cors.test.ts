@@ -219,7 +219,7 @@ describe.each([
       400,
     ],
     [
-      "406 an Accept that takes no GraphQL type (Apollo's own)",
+      "406 an Accept that takes no GraphQL type (before GraphQL: Apollo answered it after the operation ran)",
       (origin) =>
         send(t.graphqlUrl, {
           method: "POST",

@@ -85,8 +85,8 @@ export class RequestTracing {
   /**
    * GraphQL's answer, before it is serialised (Apollo's willSendResponse): its status and first error code, noted for
    * `end`. The span does not end here: the answer can still become another (a result that cannot be serialised is
-   * answered 500, an Accept Apollo cannot serve 406), and a hook that throws before this one is answered 500 without
-   * it.
+   * answered 500; an Accept Apollo cannot serve, found after execution, 406: now refused before GraphQL,
+   * http/graphql-route.ts notAcceptable), and a hook that throws before this one is answered 500 without it.
    */
   answered(holder: RequestTrace, status: number, errors: readonly GraphQLError[] | undefined): void {
     holder.graphqlStatus = status;

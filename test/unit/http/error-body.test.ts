@@ -1,11 +1,16 @@
 import { createRequire } from "node:module";
+import { join } from "node:path";
+import { HeaderMap } from "@apollo/server";
 import {
   errorBody,
   GRAPHQL_RESPONSE_TYPE,
   JSON_TYPE,
+  prefersLandingPage,
   refusalRepresentation,
   refusalType,
+  servesAccept,
 } from "../../../src/http/error-body";
+import { FAST_ACCEPT } from "../../../src/http/graphql-route";
 import { EdgeCode } from "../../../src/graphql/edge-code";
 
 /** negotiator, as Apollo Server loads it (it ships no types). */
@@ -37,6 +42,7 @@ describe("refusalType: a refusal's media type is the one Apollo gives its own an
     "application/graphql-response+json,application/json;q=0.9",
     "application/graphql-response+json, application/json",
     "application/json, application/graphql-response+json",
+    "application/json, text/plain, */*",
     "application/json;q=0.5, application/graphql-response+json",
     "application/graphql-response+json;q=0.5, application/json",
     "application/graphql-response+json;q=0, */*",
@@ -96,5 +102,72 @@ describe("errorBody", () => {
       code: "BAD_REQUEST",
       requestId: "id",
     });
+  });
+});
+
+/** Apollo Server's own functions (ApolloServer.js), as it runs them: not exported by the package, loaded by path. */
+const apolloServerModule = createRequire(require.resolve("@apollo/server"))(
+  join(require.resolve("@apollo/server").replace(/index\.js$/, ""), "ApolloServer.js"),
+) as {
+  chooseContentTypeForSingleResultResponse(head: { headers: HeaderMap }): string | null;
+  ApolloServer: { prototype: { prefersHTML(request: { method: string; headers: HeaderMap }): boolean } };
+};
+
+/** The header map Apollo is handed (graphql-route.ts headerMap: an empty value is left out). */
+function apolloHeaders(accept: string | undefined): HeaderMap {
+  return new HeaderMap(accept ? [["accept", accept]] : []);
+}
+
+const ACCEPTS: Array<string | undefined> = [
+  undefined,
+  "",
+  "*/*",
+  "*/*;q=0",
+  "application/json",
+  "application/json;q=0",
+  "application/json; charset=utf-8",
+  "application/json; charset=latin1",
+  "application/json; callbackSpec=1.0",
+  "application/graphql-response+json",
+  "application/graphql-response+json;q=0",
+  "application/graphql-response+json,application/json;q=0.9",
+  "application/json, text/plain, */*",
+  "application/*",
+  "text/*",
+  "text/html",
+  "application/xml",
+  "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+  "text/html;q=0.5, application/json",
+  "multipart/mixed",
+  "multipart/mixed; deferSpec=20220824",
+  "multipart/mixed, application/json;q=0.5",
+  "multipart/mixed, text/html",
+  "nonsense",
+  "application/json;q=abc",
+];
+
+describe("servesAccept: Apollo's own rule for a single result, asked before GraphQL runs", () => {
+  it.each(ACCEPTS)("Accept %p", (accept) => {
+    const apollo = apolloServerModule.chooseContentTypeForSingleResultResponse({ headers: apolloHeaders(accept) });
+    expect(servesAccept(accept)).toBe(apollo !== null);
+  });
+
+  it("takes every Accept the fast path answers (graphql-route.ts FAST_ACCEPT: it asks no more)", () => {
+    for (const accept of FAST_ACCEPT.keys()) expect(servesAccept(accept)).toBe(true);
+  });
+
+  it("refuses the ones Apollo answered 406 after running the operation", () => {
+    for (const accept of ["text/html", "application/xml", "application/json;q=0", "*/*;q=0", "multipart/mixed"])
+      expect(servesAccept(accept)).toBe(false);
+  });
+});
+
+describe("prefersLandingPage: Apollo's prefersHTML for a GET", () => {
+  it.each(ACCEPTS)("Accept %p", (accept) => {
+    const apollo = apolloServerModule.ApolloServer.prototype.prefersHTML.call(null, {
+      method: "GET",
+      headers: apolloHeaders(accept),
+    });
+    expect(prefersLandingPage(accept)).toBe(apollo);
   });
 });
