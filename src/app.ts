@@ -19,7 +19,7 @@ import { graphqlContextFactory } from "./http/graphql-context";
 import { registerGraphQLRoute } from "./http/graphql-route";
 import { createHttpServer, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
-import { Metrics } from "./observability/metrics";
+import { type KnownSeries, Metrics } from "./observability/metrics";
 import { MetricsServer, metricsAuth } from "./http/metrics-server";
 import { Scrubber } from "./pii/scrub";
 import { createProtection } from "./protection";
@@ -130,20 +130,14 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     },
   });
   // Every series whose labels are known now is on the page from the first scrape (Metrics.startAtZero says why).
-  metrics?.startAtZero({
-    endpoints: AOPAY_ENDPOINT_NAMES,
-    outcomes: AOPAY_OUTCOMES,
-    circuits: aopay.breakers.states(),
-    mutations: Object.entries(GUARDED_MUTATIONS).map(([field, spec]) => ({
-      field,
-      budget: spec.budget,
-      registers: "registers" in spec,
-    })),
-    refusals: EDGE_REFUSALS,
-    // The metrics listener's guard counts here only where this process serves the page (a cluster's primary: not).
-    listeners: deps.serveMetrics !== false ? ["api", "metrics"] : ["api"],
-    redis: config.redisUrl !== null,
-  });
+  metrics?.startAtZero(
+    knownSeries({
+      circuits: aopay.breakers.states(),
+      // The metrics listener's guard counts here only where this process serves the page (a cluster's primary: not).
+      listeners: deps.serveMetrics !== false ? ["api", "metrics"] : ["api"],
+      redis: config.redisUrl !== null,
+    }),
+  );
   const protection = createProtection(config, logger, observer);
   const authenticator = new Authenticator(
     config.auth,
@@ -283,5 +277,24 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       })();
       return stopping;
     },
+  };
+}
+
+/**
+ * The label values Metrics.startAtZero lists, from the code's own lists (endpoints, outcomes, guarded mutations, edge
+ * refusals) and what the process has: its circuits, the listeners counting into its registry, whether a Redis will be
+ * judged. One place, so the tests that count the first page (operator-docs, start-at-zero) list what a server does.
+ */
+export function knownSeries(own: Pick<KnownSeries, "circuits" | "listeners" | "redis">): KnownSeries {
+  return {
+    endpoints: AOPAY_ENDPOINT_NAMES,
+    outcomes: AOPAY_OUTCOMES,
+    mutations: Object.entries(GUARDED_MUTATIONS).map(([field, spec]) => ({
+      field,
+      budget: spec.budget,
+      registers: "registers" in spec,
+    })),
+    refusals: EDGE_REFUSALS,
+    ...own,
   };
 }

@@ -1,9 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AOPAY_ENDPOINT_NAMES, AOPAY_OUTCOMES } from "../../../src/aopay/client";
+import { knownSeries } from "../../../src/app";
 import { SETTINGS_GROUPS } from "../../../src/config";
-import { GUARDED_MUTATIONS } from "../../../src/graphql/guarded-mutations";
-import { EDGE_REFUSALS } from "../../../src/http/error-body";
 import { Metrics } from "../../../src/observability/metrics";
 import { rules, selectorsOf } from "../../helpers/alert-rules";
 
@@ -164,19 +163,9 @@ describe("docs/operations.md's size of the first page", () => {
   it("counts this service's own series before any request as the code lists them (without API_KEYS or Redis)", async () => {
     // Before, the figure was the upstream counter's alone; the page's size is what a scrape costs.
     const metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
-    metrics.startAtZero({
-      endpoints: AOPAY_ENDPOINT_NAMES,
-      outcomes: AOPAY_OUTCOMES,
-      circuits: { cibil: "closed", aeps: "closed" },
-      mutations: Object.entries(GUARDED_MUTATIONS).map(([field, spec]) => ({
-        field,
-        budget: spec.budget,
-        registers: "registers" in spec,
-      })),
-      refusals: EDGE_REFUSALS,
-      listeners: ["api", "metrics"],
-      redis: false,
-    });
+    metrics.startAtZero(
+      knownSeries({ circuits: { cibil: "closed", aeps: "closed" }, listeners: ["api", "metrics"], redis: false }),
+    );
     let series = 0;
     for (const m of await metrics.registry.getMetricsAsJSON())
       if (!/^(?:nodejs|process)_/.test(m.name)) series += m.values.length;
@@ -208,19 +197,9 @@ describe("the PromQL an operator is given (alert rules, runbook, metrics pages)"
    */
   async function firstPage(): Promise<Map<string, Map<string, Set<string>>>> {
     const metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
-    metrics.startAtZero({
-      endpoints: AOPAY_ENDPOINT_NAMES,
-      outcomes: AOPAY_OUTCOMES,
-      circuits: { cibil: "closed", aeps: "closed" },
-      mutations: Object.entries(GUARDED_MUTATIONS).map(([field, spec]) => ({
-        field,
-        budget: spec.budget,
-        registers: "registers" in spec,
-      })),
-      refusals: EDGE_REFUSALS,
-      listeners: ["api", "metrics"],
-      redis: false,
-    });
+    metrics.startAtZero(
+      knownSeries({ circuits: { cibil: "closed", aeps: "closed" }, listeners: ["api", "metrics"], redis: false }),
+    );
     const byMetric = new Map<string, Map<string, Set<string>>>();
     for (const m of await metrics.registry.getMetricsAsJSON())
       for (const v of m.values as Array<{ labels: Record<string, string | number> }>) {

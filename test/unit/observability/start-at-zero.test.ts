@@ -1,6 +1,6 @@
-import { AOPAY_ENDPOINT_NAMES, AOPAY_OUTCOMES } from "../../../src/aopay/client";
-import { GUARDED_MUTATIONS } from "../../../src/graphql/guarded-mutations";
+import { AOPAY_ENDPOINT_NAMES } from "../../../src/aopay/client";
 import { EDGE_REFUSALS } from "../../../src/http/error-body";
+import { knownSeries } from "../../../src/app";
 import { type KnownSeries, Metrics } from "../../../src/observability/metrics";
 
 /**
@@ -10,17 +10,7 @@ import { type KnownSeries, Metrics } from "../../../src/observability/metrics";
  */
 describe("Metrics.startAtZero, by what the process has", () => {
   const known = (over: Partial<KnownSeries>): KnownSeries => ({
-    endpoints: AOPAY_ENDPOINT_NAMES,
-    outcomes: AOPAY_OUTCOMES,
-    circuits: { cibil: "closed", aeps: "closed" },
-    mutations: Object.entries(GUARDED_MUTATIONS).map(([field, spec]) => ({
-      field,
-      budget: spec.budget,
-      registers: "registers" in spec,
-    })),
-    refusals: EDGE_REFUSALS,
-    listeners: ["api", "metrics"],
-    redis: false,
+    ...knownSeries({ circuits: { cibil: "closed", aeps: "closed" }, listeners: ["api", "metrics"], redis: false }),
     ...over,
   });
   const metrics: Metrics[] = [];
