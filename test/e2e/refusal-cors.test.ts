@@ -1,9 +1,8 @@
-import { request } from "undici";
 import { Authenticator, hashApiKey } from "../../src/auth/authenticator";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
-import { parseResponse, rawClient } from "../helpers/raw-http";
+import { type Answer, send, sendRaw } from "../helpers/raw-http";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -23,32 +22,6 @@ const QUERY = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
 const BODY_LIMIT = 2048;
 /** Armed on a request that carries this header: the authenticator's promise rejects (see the 500 case). */
 const REJECT_AUTH = "x-test-reject-auth";
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-async function send(url: string, init: Parameters<typeof request>[1] = {}): Promise<Answer> {
-  const res = await request(url, init);
-  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
-}
-
-/** A request undici will not send as is (Expect, a malformed URL or header, oversized headers): its first answer. */
-async function sendRaw(baseUrl: string, head: string, body = ""): Promise<Answer> {
-  const c = await rawClient(baseUrl);
-  c.socket.write(`${head}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  await until("an answer", () => {
-    const raw = c.received();
-    const end = raw.indexOf("\r\n\r\n");
-    const length = /\r\ncontent-length: *(\d+)/i.exec(raw.slice(0, end));
-    return end > 0 && length !== null && raw.length >= end + 4 + Number(length[1]);
-  });
-  c.socket.destroy();
-  const res = parseResponse(c.received());
-  return { status: res.status, headers: res.headers, text: res.body };
-}
 
 /** What a page's browser needs of an answer to read it, and what a refused origin must not get. */
 function corsOf(res: Answer) {

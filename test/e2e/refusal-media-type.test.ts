@@ -1,5 +1,4 @@
 import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCache } from "@apollo/client";
-import { request } from "undici";
 import { hashApiKey } from "../../src/auth/authenticator";
 import { ServiceInfoDocument } from "../../client/src/generated/graphql";
 import { createRequestMetaLink, errorCodeOf, possibleTypes, requestMetaOf } from "../../client/src/react";
@@ -7,7 +6,7 @@ import { createSdk } from "../../client/src/sdk";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
-import { parseResponse, pushAnnouncedBody, rawClient } from "../helpers/raw-http";
+import { type Answer, parseResponse, pushAnnouncedBody, rawClient, send, sendRaw } from "../helpers/raw-http";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -31,12 +30,6 @@ const GRAPHQL_RESPONSE = "application/graphql-response+json; charset=utf-8";
 const JSON_UTF8 = "application/json; charset=utf-8";
 const QUERY = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
 const BODY_LIMIT = 2048;
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
 
 /** What a spec client may rely on in a refusal, whatever refused it. */
 function expectSpoken(res: Answer, status: number, code: string, accept: string | undefined): void {
@@ -76,26 +69,6 @@ function expectSpoken(res: Answer, status: number, code: string, accept: string 
   // Nothing the client sent comes back (its key, its body).
   expect(res.text).not.toContain("aopk_");
   expect(res.text).not.toContain("9876543210");
-}
-
-async function send(url: string, init: Parameters<typeof request>[1] = {}): Promise<Answer> {
-  const res = await request(url, init);
-  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
-}
-
-/** A request undici will not send as is (Expect, oversized headers): written on a socket; the first answer. */
-async function sendRaw(baseUrl: string, head: string, body = ""): Promise<Answer> {
-  const c = await rawClient(baseUrl);
-  c.socket.write(`${head}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  await until("an answer", () => {
-    const raw = c.received();
-    const end = raw.indexOf("\r\n\r\n");
-    const length = /\r\ncontent-length: *(\d+)/i.exec(raw.slice(0, end));
-    return end > 0 && length !== null && raw.length >= end + 4 + Number(length[1]);
-  });
-  c.socket.destroy();
-  const res = parseResponse(c.received());
-  return { status: res.status, headers: res.headers, text: res.body };
 }
 
 /** Headers with an Accept, or none (undefined: the header left out). */

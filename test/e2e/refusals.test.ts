@@ -1,16 +1,5 @@
-import { request } from "undici";
+import { type Answer, send } from "../helpers/raw-http";
 import { startTestStack, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-async function send(url: string, init: Parameters<typeof request>[1] = {}): Promise<Answer> {
-  const res = await request(url, init);
-  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
-}
 
 /** A refusal as docs/api.md promises it: an `errors` body whose every error has a code and the `x-request-id` header's id. */
 function expectRefusal(res: Answer, status: number, code: string): void {

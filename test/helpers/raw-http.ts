@@ -1,4 +1,6 @@
 import { connect, type Socket } from "node:net";
+import { request } from "undici";
+import { until } from "./holding-upstream";
 
 /** A raw TCP client of the server under test: for what undici will not send (half bodies, trickles, bad framing). */
 export interface RawClient {
@@ -71,4 +73,35 @@ export async function pushAnnouncedBody(c: RawClient, head: string, total: numbe
   }
   await Promise.race([c.closed, new Promise((r) => setTimeout(r, 2000))]);
   return sent;
+}
+
+/** An answer as the refusal tests read it: status, headers, body text. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** One request with undici (which reuses no state between tests here): its status, headers and body text. */
+export async function send(url: string, init: Parameters<typeof request>[1] = {}): Promise<Answer> {
+  const res = await request(url, init);
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+}
+
+/**
+ * A request undici will not send as is (Expect, a malformed URL or header, oversized headers), written on a socket
+ * with its content-length: the first answer, read whole.
+ */
+export async function sendRaw(baseUrl: string, head: string, body = ""): Promise<Answer> {
+  const c = await rawClient(baseUrl);
+  c.socket.write(`${head}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  await until("an answer", () => {
+    const raw = c.received();
+    const end = raw.indexOf("\r\n\r\n");
+    const length = /\r\ncontent-length: *(\d+)/i.exec(raw.slice(0, end));
+    return end > 0 && length !== null && raw.length >= end + 4 + Number(length[1]);
+  });
+  c.socket.destroy();
+  const res = parseResponse(c.received());
+  return { status: res.status, headers: res.headers, text: res.body };
 }
