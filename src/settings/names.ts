@@ -6,6 +6,9 @@ import { SERVICE_LINK_VALUE, type SettingsGroup } from "./schema";
  * - it is close to a known name: the same but for case (`REDIS_URl`), or a small edit away (`CORS_ORIGIN`,
  *   `LOGLEVEL`, `TRUSTED_DOCUMENT`): at most 1 edit for names of up to 7 characters, 2 for longer ones (so `HOME` is
  *   not taken for `HOST`, 2 edits away);
+ * - or it is a setting with its unit left off or spelled otherwise (`SHUTDOWN_GRACE`, `BODY_LIMIT`,
+ *   `OTP_COOLDOWN_MS` for `SHUTDOWN_GRACE_MS`, `BODY_LIMIT_BYTES`, `OTP_COOLDOWN_SECONDS`): too many edits away
+ *   for the rule above, and without one of our prefixes such a name was ignored and the default used;
  * - or it starts with a prefix a settings group owns (`AOPAY_`, `OTP_`, `OTEL_` ...).
  * Kubernetes' service links (`<SERVICE>_SERVICE_HOST`, `<SERVICE>_PORT=tcp://...`, `<SERVICE>_PORT_4000_TCP...`)
  * are never flagged: a Service named `otp` or `metrics` would otherwise stop every pod. test/unit/settings/settings.test.ts
@@ -59,8 +62,17 @@ export function closestName(name: string, known: ReadonlySet<string>): string | 
       bestDistance = d;
     }
   }
-  return best;
+  if (best) return best;
+  const stem = upper.replace(UNIT_SUFFIX, "");
+  for (const candidate of known) {
+    if (UNIT_SUFFIX.test(candidate) && candidate.replace(UNIT_SUFFIX, "") === stem) return candidate;
+  }
+  return null;
 }
+
+/** The ways a unit ends a name: ours (`_MS`, `_SECONDS`, `_BYTES`, `_PERCENT`) and their usual other spellings. */
+const UNIT_SUFFIX =
+  /_(MS|MILLIS|MILLISECONDS|S|SEC|SECS|SECOND|SECONDS|MIN|MINS|MINUTES|B|BYTE|BYTES|KB|PCT|PERCENT|PERCENTAGE)$/;
 
 /**
  * Optimal string alignment distance (Levenshtein plus adjacent transpositions, so `PROT` is 1 from `PORT`), stopping
