@@ -362,7 +362,14 @@ export function checkLinks(root: string, file: string, stats = { links: 0 }): Pr
  * exist, so that a step that says "edit `src/x.ts`" or "run `npm run y`" can be done as written (found: architecture.md
  * named a `farm-studio look` command no clone has, and files and folders the layer check calls otherwise).
  */
-export const FOLLOWED_PAGES = ["docs/contributing.md", "docs/architecture.md"];
+export const FOLLOWED_PAGES = [
+  "README.md",
+  "docs/walkthrough.md",
+  "docs/api.md",
+  "docs/simulator.md",
+  "docs/contributing.md",
+  "docs/architecture.md",
+];
 
 /**
  * Names a followed page mentions on purpose although they are not in the repository, each with the reason. Keep it
@@ -484,6 +491,8 @@ export function checkNamedThings(root: string, file: string): Problem[] {
   const ignored = ignoredPatterns(root);
   const settings = declaredSettings(root);
   const inCode = codeNames(root);
+  const contract = join(root, "docs/upstream/aopay-api.md");
+  const aopayContract = existsSync(contract) ? readFileSync(contract, "utf8") : "";
   const report = (index: number, problem: string) => problems.push({ file: `${file}:${lineOf(text, index)}`, problem });
 
   for (const { text: span, index } of codeSpans(text)) {
@@ -523,6 +532,11 @@ export function checkNamedThings(root: string, file: string): Problem[] {
       if (!/\/|^[\w*<>.-]+\.[a-z]+$/.test(token) || !(token.includes("/") || FILE_EXTENSION.test(token))) continue;
       if (/^(?:[a-z]+:|\/|@|-|\.\.\/shared)/.test(token) || token.includes("://")) continue;
       if (NAMED_BUT_ABSENT[token] !== undefined) continue;
+      // A media type (`application/json`, `*/*`) or a date format (`DD/MM/YYYY`) is not a path.
+      if (/^(?:application|text|multipart|image|\*)\/[\w.+*-]+$/.test(token)) continue;
+      if (/^[\dDMY]{1,2}\/[\dDMY]{1,2}\/[\dY]{4}$/.test(token)) continue;
+      // AOPay's endpoints (`CibilScore/GenerateOTP`, `{AOPAY_BASE_URL}/api/AOP/...`): its contract must name them.
+      if (aopayContract.includes(token.replace(/^(?:\{AOPAY_BASE_URL\}|\.\.\.|…)/, ""))) continue;
       if (!pathNamed(token, paths, ignored)) report(index, `names ${token}, which is not in the repository`);
     }
   }

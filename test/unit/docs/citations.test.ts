@@ -67,6 +67,7 @@ describe("the named-things check itself", () => {
     );
     write("src/graphql/edge-code.ts", 'export enum EdgeCode { CIRCUIT_OPEN = "CIRCUIT_OPEN" }\n');
     write("test/e2e/throttle.test.ts", "\n");
+    write("docs/upstream/aopay-api.md", "GET {AOPAY_BASE_URL}/api/AOP/CibilScore/GenerateOTP\n");
     mkdirSync(join(root, "node_modules/.bin"), { recursive: true });
     writeFileSync(join(root, "node_modules/.bin/tsc"), "");
   });
@@ -82,7 +83,9 @@ describe("the named-things check itself", () => {
       "Edit `src/aopay/endpoints/<resource>-<endpoint>.ts`, `aopay/endpoints/`, `endpoints/aeps-resend-otp.ts`,\n" +
       "`*.settings.ts`, `.settings.ts`, `test/e2e/throttle`; `client/dist/` and `client/x.tgz` are built.\n" +
       "Set `AOPAY_DEADLINE_MS=500 npm start`, `OTEL_SERVICE_NAME`; the code `CIRCUIT_OPEN`; `https://x.dev/a/b.md`,\n" +
-      "`POST /graphql`, `@scope/pkg`.\n\n```sh\nnpm run nothing-here src/none.ts\n```\n";
+      "`POST /graphql`, `@scope/pkg`; `application/graphql-response+json`, `*/*`, `DD/MM/YYYY`, `01/01/2000`;\n" +
+      "AOPay's `CibilScore/GenerateOTP`, `{AOPAY_BASE_URL}/api/AOP/CibilScore/GenerateOTP`, `.../CibilScore/GenerateOTP`." +
+      "\n\n```sh\nnpm run nothing-here src/none.ts\n```\n";
     expect(problemsIn(good)).toEqual([]);
   });
 
@@ -96,6 +99,7 @@ describe("the named-things check itself", () => {
     ["a setting no declaration has", "`AOPAY_TIMEOUT_MS=5 npm start`", /sets AOPAY_TIMEOUT_MS, which no \*\.settings/],
     ["a name neither setting nor code", "`REDIS_PREFIX`", /names REDIS_PREFIX, which is neither a setting nor a name/],
     ["a command no clone has", "`" + "farm-studio look" + "`", /the command `farm-studio`, which neither/],
+    ["an AOPay endpoint its contract does not name", "`CibilScore/" + "GenerateOtp`", /names CibilScore\/GenerateOtp/],
   ];
   it.each(cases)("reports %s", (_name, text, expected) => {
     expect(problemsIn(`# Page\n\n${text}\n`)).toEqual([expect.stringMatching(expected)]);
