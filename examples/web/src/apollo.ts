@@ -1,7 +1,7 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
 import { createRequestMetaLink, createTrustedDocumentLink, possibleTypes } from "@aopay-graphql/client/react";
 
-/** The GraphQL endpoint: VITE_GRAPHQL_URL at build time, else where `npm start` listens. */
+/** The GraphQL endpoint: VITE_GRAPHQL_URL when Vite started (serving or building), else where `npm start` listens. */
 export const GRAPHQL_URL = import.meta.env.VITE_GRAPHQL_URL || "http://localhost:4000/graphql";
 
 export const client = new ApolloClient({
