@@ -533,7 +533,7 @@ export function checkNamedThings(root: string, file: string): Problem[] {
       if (/^(?:[a-z]+:|\/|@|-|\.\.\/shared)/.test(token) || token.includes("://")) continue;
       if (NAMED_BUT_ABSENT[token] !== undefined) continue;
       // A media type (`application/json`, `*/*`) or a date format (`DD/MM/YYYY`) is not a path.
-      if (/^(?:application|text|multipart|image|\*)\/[\w.+*-]+$/.test(token)) continue;
+      if (/^(?:application|text|multipart|image|\*)\/[\w.+*-]+(?:;[\w.=-]+)*$/.test(token)) continue;
       if (/^[\dDMY]{1,2}\/[\dDMY]{1,2}\/[\dY]{4}$/.test(token)) continue;
       // AOPay's endpoints (`CibilScore/GenerateOTP`, `{AOPAY_BASE_URL}/api/AOP/...`): its contract must name them.
       if (aopayContract.includes(token.replace(/^(?:\{AOPAY_BASE_URL\}|\.\.\.|…)/, ""))) continue;
