@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { connect } from "node:net";
+import { createServer, type Server } from "node:http";
+import { type AddressInfo, connect } from "node:net";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { request } from "undici";
@@ -61,11 +62,30 @@ const OPERATIONS_MD = join(ROOT, "docs/operations.md");
 
 /** Every page scraped by the scenarios below: the matcher check runs over all of them. */
 const pages: Series[][] = [];
+/** Each scenario that ran, with its two scrapes: an alert's quiet check runs over all but its own. */
+const runs: Array<{ name: string; before: Series[]; after: Series[] }> = [];
 /** Each metric family's `# TYPE` on those pages. */
 const typesSeen = new Map<string, string>();
 
 const sendCibil = (t: TestStack, id: string) => t.gql(GENERATE_CIBIL_OTP, cibilInput(id));
 const sendAeps = (t: TestStack, mobile: string) => t.gql(RESEND_AEPS_OTP, aepsInput(mobile));
+
+/**
+ * What the identity provider's key set answers (status, body) for an `AUTH_JWKS_URL` of the scenario's naming: a
+ * loopback server of the scenario's own serves it (as test/e2e/failures-seen.test.ts).
+ */
+const JWKS_ANSWERS: Record<string, [number, string]> = {
+  "jwks-503": [503, "down"],
+  "jwks-without-the-key": [200, '{"keys":[]}'],
+};
+const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+/** A bearer token well-formed enough for the authenticator to ask the JWKS for its key (never verified by one). */
+const BEARER = {
+  authorization: `Bearer ${b64({ alg: "RS256", typ: "at+jwt", kid: "k1" })}.${b64({ azp: "c", exp: 4e9 })}.c2ln`,
+};
+
+/** A bearer token that is no JWT: the client's 401, before any JWKS is asked. */
+const NOT_A_JWT = { authorization: "Bearer not-a-jwt" };
 
 /** A stack for one scenario: `drive` runs between the two scrapes it hands to `check`. */
 function scenario(
@@ -80,7 +100,22 @@ function scenario(
     let before: Series[];
     let after: Series[];
     let redis: ChildProcess | undefined;
+    let jwks: Server | undefined;
     beforeAll(async () => {
+      const answer = JWKS_ANSWERS[env.AUTH_JWKS_URL ?? ""];
+      if (answer) {
+        const server = createServer((_req, res) =>
+          res.writeHead(answer[0], { "content-type": "application/json" }).end(answer[1]),
+        );
+        jwks = server;
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        env = {
+          ...env,
+          AUTH_JWKS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
+          AUTH_JWT_ISSUER: "https://issuer.example",
+          AUTH_JWT_AUDIENCE: "aopay-graphql",
+        };
+      }
       if (env.REDIS_URL === "private" || env.REDIS_URL === "private-noeviction") {
         // "private": a Redis that evicts (RedisUnsafe); "private-noeviction": a sound one the scenario may kill.
         const port = await freePort();
@@ -105,10 +140,13 @@ function scenario(
       await drive(t, redis);
       after = await scrape(t);
       pages.push(before, after);
+      runs.push({ name, before, after });
     });
     afterAll(async () => {
       await t?.stop();
       await stopRedis(redis);
+      jwks?.closeAllConnections();
+      await new Promise((r) => (jwks ? jwks.close(r) : r(undefined)));
     });
     it("moves the series its alerts select, and not the others'", () => check(before, after));
   });
@@ -171,6 +209,7 @@ describe("alert rules (deploy/prometheus/alerts.yml)", () => {
       "AopaySlow",
       "OtpOverloaded",
       "RequestsShed",
+      "RequestsFailed",
       "OtpPumpingSuspected",
       "OtpProtectionUnavailable",
       "AopayUnrecordedWrites",
@@ -331,6 +370,58 @@ scenario(
     const open = after.filter((s) => matches(s, sel.selectors[0]) && s.value === 2);
     expect(open.map((s) => s.labels.family)).toEqual(["cibil"]);
     expect(before.filter((s) => matches(s, sel.selectors[0]) && s.value === 2)).toEqual([]);
+  },
+);
+
+// The identity provider's key set cannot be fetched (it answers 503): every bearer request is a 500 of ours, with an
+// error line `unhandled HTTP error` carrying its request id (the runbook's pointer). A request without credentials is
+// still the client's 401, a refusal (a bearer token that is no JWT; without credentials, outside production, a
+// request is anonymous).
+const JWKS_DOWN = "the identity provider's JWKS answering 503 (AUTH_JWKS_URL)";
+scenario(
+  JWKS_DOWN,
+  { AUTH_JWKS_URL: "jwks-503" },
+  async (t) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await t.gql("{ __typename }", undefined, BEARER);
+      expect([res.status, res.body.errors?.[0].extensions?.code]).toEqual([500, "INTERNAL_SERVER_ERROR"]);
+      ids.push(res.headers["x-request-id"] as string);
+    }
+    expect((await t.gql("{ __typename }", undefined, NOT_A_JWT)).status).toBe(401);
+    const errorLines = t.logs.records().filter((r) => r.level === "error" && r.msg === "unhandled HTTP error");
+    expect(errorLines.map((r) => r.requestId)).toEqual(ids);
+  },
+  (before, after) => {
+    expect(increase(before, after, selectorOf("RequestsFailed", "http_requests_failed_total"))).toBe(3);
+    const refused = { metric: "http_requests_refused_total", matchers: [] };
+    expect(increase(before, after, refused)).toBe(1);
+    expect(increase(before, after, selectorOf("AopayUpstreamFailures", "aopay_upstream_requests_total"))).toBe(0);
+  },
+);
+
+// Refusals before GraphQL, the client's doing: a token the JWKS has no key for and one that is no JWT (401), a path not served (404), a body that is not JSON (415 or, unauthenticated first, 401). RequestsFailed stays
+// quiet; each is counted as refused.
+scenario(
+  "a client's 401s and refusals before GraphQL (the JWKS without the token's key)",
+  { AUTH_JWKS_URL: "jwks-without-the-key" },
+  async (t) => {
+    expect((await t.gql("{ __typename }", undefined, BEARER)).status).toBe(401);
+    expect((await t.gql("{ __typename }", undefined, NOT_A_JWT)).status).toBe(401);
+    const notServed = await request(`${t.baseUrl}/nope`);
+    await notServed.body.dump();
+    expect(notServed.statusCode).toBe(404);
+    const plain = await request(t.graphqlUrl, {
+      method: "POST",
+      headers: { ...BEARER, "content-type": "text/plain" },
+      body: "{ __typename }",
+    });
+    await plain.body.dump();
+    expect([401, 415]).toContain(plain.statusCode);
+  },
+  (before, after) => {
+    expect(increase(before, after, selectorOf("RequestsFailed", "http_requests_failed_total"))).toBe(0);
+    expect(increase(before, after, { metric: "http_requests_refused_total", matchers: [] })).toBe(4);
   },
 );
 
@@ -511,6 +602,20 @@ scenario(
   },
   PRIVATE_REDIS_SKIP_REASON ?? undefined,
 );
+
+// Runs after the scenarios (jest runs describe blocks in order): `runs` holds all of them.
+describe("RequestsFailed", () => {
+  it("stays quiet in every scenario but its own (AOPay failing, overload, shedding, refusals, Redis away)", () => {
+    expect(runs.map((r) => r.name)).toContain(JWKS_DOWN);
+    expect(runs.length).toBeGreaterThanOrEqual(10);
+    const sel = selectorOf("RequestsFailed", "http_requests_failed_total");
+    const moved = runs
+      .filter((r) => r.name !== JWKS_DOWN)
+      .map((r) => [r.name, increase(r.before, r.after, sel)])
+      .filter(([, n]) => n !== 0);
+    expect(moved).toEqual([]);
+  });
+});
 
 /**
  * The metrics table of docs/operations.md: each metric named there is on a scraped page with the type and the label
