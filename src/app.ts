@@ -10,6 +10,7 @@ import type { GraphQLContext } from "./graphql/context";
 import { apolloOptions, hasLandingPage } from "./graphql/apollo-options";
 import type { FastPathCounts } from "./graphql/fast-path";
 import { GUARDED_MUTATIONS } from "./graphql/guarded-mutations";
+import { CONSENT_READ } from "./graphql/loaders";
 import { trustedDocumentList } from "./graphql/trusted-documents";
 import { EXPLORER_PATH } from "./http/explorer";
 import { Admission } from "./http/admission";
@@ -281,8 +282,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
 }
 
 /**
- * The label values Metrics.startAtZero lists, from the code's own lists (endpoints, outcomes, guarded mutations, edge
- * refusals) and what the process has: its circuits, the listeners counting into its registry, whether a Redis will be
+ * The label values Metrics.startAtZero lists, from the code's own lists (endpoints, outcomes, guarded mutations, the
+ * consent-gated read, edge refusals) and what the process has: its circuits, the listeners counting into its registry, whether a Redis will be
  * judged. One place, so the tests that count the first page (operator-docs, start-at-zero) list what a server does.
  */
 export function knownSeries(own: Pick<KnownSeries, "circuits" | "listeners" | "redis">): KnownSeries {
@@ -294,6 +295,7 @@ export function knownSeries(own: Pick<KnownSeries, "circuits" | "listeners" | "r
       budget: spec.budget,
       registers: "registers" in spec,
     })),
+    gatedReads: [CONSENT_READ],
     refusals: EDGE_REFUSALS,
     ...own,
   };

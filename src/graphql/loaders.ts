@@ -33,6 +33,8 @@ export interface LoaderInputs {
    * counts (a replica still on the old secret sees a consent a switched one recorded, and the other way round).
    */
   readHashers?: readonly KeyHasher[];
+  /** Counts a read refused because the consent store failed (Protection.unavailable). */
+  unavailable?: (field: string) => void;
   /** Counts a consent found under readHashers[index] (Protection.olderRead). */
   olderRead?: (store: "consent", index: number) => void;
   clientId: string;
@@ -52,6 +54,13 @@ export function createLoaders(inputs: LoaderInputs): Loaders {
     ),
   };
 }
+
+/**
+ * The operation label a credit-report read refused for a failed consent store is counted under
+ * (aopay_protection_unavailable_total), whichever field asked (the query, or a verification's nested read): before,
+ * such refusals were in no metric, and OtpProtectionUnavailable missed a Redis outage seen by reads alone.
+ */
+export const CONSENT_READ = "cibilCreditHistory";
 
 /** Reads refused for an unreachable consent store: a condition of the whole process, logged as a summary. */
 const consentUnavailableLog = new Summarised();
@@ -77,6 +86,7 @@ async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise
     // One line per SUMMARY_INTERVAL_MS while the store is down, not one per read (logging/summarised.ts).
     const suppressed = consentUnavailableLog.take();
     if (suppressed !== null) log.error({ err: error, suppressed }, "credit history refused: consent store unavailable");
+    inputs.unavailable?.(CONSENT_READ);
     return protectionUnavailable();
   }
   try {

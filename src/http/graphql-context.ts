@@ -36,6 +36,7 @@ const LAZY_LOADERS: object = Object.defineProperty({}, "loaders", {
       hasher: this.protection.hasher,
       readHashers: this.protection.readHashers,
       olderRead: this.protection.olderRead,
+      unavailable: this.protection.unavailable,
       clientId: this.client.id,
       log: this.log,
       callOptions: this.callOptions,

@@ -45,6 +45,8 @@ export interface KnownSeries {
   circuits: Readonly<Record<string, CircuitState>>;
   /** The guarded mutations (graphql/guarded-mutations.ts): the budget each takes, and whether it registers a mobile. */
   mutations: ReadonlyArray<{ field: string; budget: ThrottlePurpose | null; registers: boolean }>;
+  /** The reads a protection store gates (graphql/loaders.ts CONSENT_READ: the consent check of a credit report). */
+  gatedReads: readonly string[];
   /** Every (status, code) a refusal before GraphQL is counted under (http/error-body.ts EDGE_REFUSALS). */
   refusals: ReadonlyArray<readonly [status: number, code: string]>;
   /** The listeners whose connection guard counts into this registry (`api`; `metrics` where this process serves it). */
@@ -180,8 +182,9 @@ export class Metrics implements RequestObserver {
     this.#protectionUnavailable = new Counter({
       name: "aopay_protection_unavailable_total",
       help:
-        "OTP sends (and registrations) refused because a protection store was unreachable (Redis) or, without Redis, " +
-        "full (fail closed). Never a rule's refusal: that is aopay_protection_refusals_total.",
+        "OTP sends (and registrations), and credit-report reads (cibilCreditHistory: the consent store), refused " +
+        "because a protection store was unreachable (Redis) or, without Redis, full (fail closed). Never a rule's " +
+        "refusal: that is aopay_protection_refusals_total.",
       labelNames: ["operation"],
       registers,
     });
@@ -308,7 +311,7 @@ export class Metrics implements RequestObserver {
    * by its value, so the judgement's first scrape fires RedisUnsafe all the same). No identifier or client text is a
    * label here, so the page's size is fixed: 66 upstream series (6 endpoints, 11 outcomes), and as many histogram
    * label sets of 15 series each (12 bounds, +Inf, sum, count); 20 throttle series; 5 each of replays, unavailable and
-   * unrecorded; 3 refusals; 3 shed reasons; a refusal series per (status, code) of EDGE_REFUSALS; 1 failure (500);
+   * unrecorded, and 1 unavailable for the credit-report read; 3 refusals; 3 shed reasons; a refusal series per (status, code) of EDGE_REFUSALS; 1 failure (500);
    * 3 per listener;
    * 14 GraphQL label sets (7 operations, ok and error).
    */
@@ -325,6 +328,7 @@ export class Metrics implements RequestObserver {
       this.#unrecordedChild(field).inc(0);
       if (registers) for (const code of REFUSAL_CODES) this.#refusedChild(field, code).inc(0);
     }
+    for (const field of known.gatedReads) this.#unavailableChild(field).inc(0);
     for (const reason of Object.keys(SHED_REASONS) as ShedReason[]) this.#shedChild(reason).inc(0);
     for (const [status, code] of known.refusals) this.#edgeRefusedChild(status, code).inc(0);
     this.#edgeFailed.labels({ status: "500" }).inc(0);

@@ -42,6 +42,11 @@ export interface Protection {
    * olderSecretRead, by the secret's role); undefined without a rotation setting.
    */
   olderRead: ((store: RotationStore, index: number) => void) | undefined;
+  /**
+   * Counts a read refused because a protection store failed (RequestObserver protectionUnavailable): the consent
+   * check of a credit-report read (graphql/loaders.ts), which the send guard does not see.
+   */
+  unavailable: (field: string) => void;
   /** The log's customer references (customer-refs.ts): under a key derived from HMAC_SECRET, not `hasher`'s. */
   customerRefs: CustomerRefs;
 }
@@ -169,6 +174,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       hasher,
       readHashers,
       olderRead,
+      unavailable: (field) => observe?.protectionUnavailable(field),
       customerRefs: new CustomerRefs(config.hmacSecret),
     },
     redis,

@@ -17,6 +17,7 @@ import {
 import { until } from "../helpers/holding-upstream";
 import {
   aepsInput,
+  CIBIL_CREDIT_HISTORY,
   cibilInput,
   GENERATE_CIBIL_OTP,
   REGISTER_CIBIL_CUSTOMER,
@@ -517,6 +518,27 @@ scenario(
     expect(increase(before, after, selectorOf("OtpProtectionUnavailable", "aopay_protection_unavailable_total"))).toBe(
       1,
     );
+  },
+);
+
+// Redis unreachable, seen by credit-report reads alone (no send meanwhile): each refused PROTECTION_UNAVAILABLE by its
+// consent check. Before, they were in no metric, and OtpProtectionUnavailable stayed quiet through the outage.
+scenario(
+  "Redis unreachable, credit-report reads only",
+  { HMAC_SECRET: "alert-rules-secret-0123456789abcdef", REDIS_URL: "dead" },
+  async (t) => {
+    for (const cibilId of ["180000001", "180001001"]) {
+      const read = resultOf((await t.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory");
+      expect(read).toMatchObject({ __typename: "ProtectionUnavailable" });
+    }
+    expect(t.simulator?.calls("cibil.creditHistory")).toBe(0);
+  },
+  (before, after) => {
+    const sel = selectorOf("OtpProtectionUnavailable", "aopay_protection_unavailable_total");
+    expect(increase(before, after, sel)).toBe(2);
+    expect(after.filter((s) => matches(s, sel) && s.value > 0).map((s) => s.labels.operation)).toEqual([
+      "cibilCreditHistory",
+    ]);
   },
 );
 
