@@ -215,7 +215,8 @@ export class Metrics implements RequestObserver {
       name: "aopay_unrecorded_writes_total",
       help:
         "Writes AOPay answered whose follow-up record could not be stored (a registration's CIBIL id without its " +
-        "mobile: its OTP sends are budgeted by the id only; an Idempotency-Key's result: a repeat may send again).",
+        "mobile: its OTP sends are budgeted by the id only; an Idempotency-Key's result: a repeat may send again; a " +
+        "verified CIBIL OTP's consent: that client's credit-report reads answer CONSENT_REQUIRED).",
       labelNames: ["operation"],
       registers,
     });

@@ -47,6 +47,11 @@ export interface Protection {
    * check of a credit-report read (graphql/loaders.ts), which the send guard does not see.
    */
   unavailable: (field: string) => void;
+  /**
+   * Counts a write AOPay accepted whose record could not be kept outside the send guard (RequestObserver unrecorded):
+   * a verified CIBIL OTP's consent (graphql/cibil/cibil.resolver.ts).
+   */
+  unrecorded: (field: string) => void;
   /** The log's customer references (customer-refs.ts): under a key derived from HMAC_SECRET, not `hasher`'s. */
   customerRefs: CustomerRefs;
 }
@@ -175,6 +180,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       readHashers,
       olderRead,
       unavailable: (field) => observe?.protectionUnavailable(field),
+      unrecorded: (field) => observe?.unrecorded(field),
       customerRefs: new CustomerRefs(config.hmacSecret),
     },
     redis,

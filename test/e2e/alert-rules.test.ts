@@ -19,10 +19,13 @@ import {
   aepsInput,
   CIBIL_CREDIT_HISTORY,
   cibilInput,
+  cibilToken,
   GENERATE_CIBIL_OTP,
   REGISTER_CIBIL_CUSTOMER,
   RESEND_AEPS_OTP,
   resultOf,
+  rightAnswer,
+  SUBMIT_CIBIL_OTP,
 } from "../helpers/operations";
 import {
   connectPrivateRedis,
@@ -585,6 +588,30 @@ scenario(
     expect(increase(before, after, sel.selectors[0])).toBe(1);
     expect(after.filter((s) => matches(s, sel.selectors[0]) && s.value > 0).map((s) => s.labels.operation)).toEqual([
       "registerCibilCustomer",
+    ]);
+  },
+  PRIVATE_REDIS_SKIP_REASON ?? undefined,
+);
+
+// A CIBIL OTP verification AOPay accepted while Redis went away: its consent is not recorded (that client's
+// credit-report reads answer ConsentRequired until the customer verifies again). Before, an error line alone said so.
+scenario(
+  "Redis lost while a CIBIL OTP verification was at AOPay (scenario 888: 2 s)",
+  { REDIS_URL: "private-noeviction" },
+  async (t, redis) => {
+    const cibilId = "190000888";
+    const challenge = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(cibilId))).body, "generateCibilOtp");
+    const verifying = t.gql(SUBMIT_CIBIL_OTP, { input: rightAnswer(cibilId, cibilToken(cibilId), challenge) });
+    await until("the verification to reach AOPay", () => t.simulator?.calls("cibil.submitOtp") === 1);
+    await stopRedis(redis);
+    expect(resultOf((await verifying).body, "submitCibilOtp")).toMatchObject({ status: "SUCCESS" });
+    await until("the error line", () => t.logs.text().includes("could not record CIBIL consent"));
+  },
+  (before, after) => {
+    const sel = selectorOf("AopayUnrecordedWrites", "aopay_unrecorded_writes_total");
+    expect(increase(before, after, sel)).toBe(1);
+    expect(after.filter((s) => matches(s, sel) && s.value > 0).map((s) => s.labels.operation)).toEqual([
+      "submitCibilOtp",
     ]);
   },
   PRIVATE_REDIS_SKIP_REASON ?? undefined,

@@ -99,8 +99,11 @@ export class CibilResolver {
           ctx.protection.consentTtlMs,
         );
       } catch (error) {
-        // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead.
+        // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead. Counted
+        // (aopay_unrecorded_writes_total, AopayUnrecordedWrites): before, an error line alone said the customer's OTP
+        // was spent for nothing.
         ctx.log.error({ err: error }, "could not record CIBIL consent");
+        ctx.protection.unrecorded(info.fieldName);
       }
     }
     return result;
