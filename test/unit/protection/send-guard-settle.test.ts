@@ -131,22 +131,23 @@ describe("SendGuard: settling and failing closed", () => {
       expect(log.text()).toContain("otp send refused: protection store unavailable");
     });
 
-    it("at the throttle: unavailable, nothing sent, and the claimed key freed (even if freeing fails too)", async () => {
+    it("at the throttle: unavailable, nothing sent, and the key never taken (the budgets come before the claim)", async () => {
       const idempotency = new MemoryIdempotencyStore(sealer);
-      const released: string[] = [];
-      const release = idempotency.release.bind(idempotency);
+      const written: string[] = [];
+      const [begin, release] = [idempotency.begin.bind(idempotency), idempotency.release.bind(idempotency)];
+      idempotency.begin = async (...args) => {
+        written.push("begin");
+        return begin(...args);
+      };
       idempotency.release = async (key, token) => {
-        released.push(key);
+        written.push("release");
         return release(key, token);
       };
       const { guard } = setup({ idempotency, throttle: { reserve: failing("throttle") } });
       const { req, calls } = request({ key: "k-1" });
       expect(await guard.run(req)).toEqual({ kind: "unavailable" });
       expect(calls).toEqual([]);
-      expect(released).toHaveLength(1);
-
-      idempotency.release = failing("release");
-      expect(await guard.run(request({ key: "k-2" }).req)).toEqual({ kind: "unavailable" });
+      expect(written).toEqual([]);
     });
 
     it("a full in-memory store: unavailable too, logged as info (the store itself warns once a minute)", async () => {
