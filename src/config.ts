@@ -24,7 +24,12 @@ import { admissionSettings } from "./http/admission.settings";
 import { metricsSettings } from "./observability/metrics.settings";
 import { type TelemetryConfig, telemetryConfig, telemetrySettings } from "./observability/telemetry.settings";
 import { type ThrottleConfig, throttleConfig, throttleSettings } from "./protection/otp-throttle.settings";
-import { DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT, protectionSettings } from "./protection/protection.settings";
+import {
+  DEFAULT_MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
+  DEFAULT_MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT,
+  DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT,
+  protectionSettings,
+} from "./protection/protection.settings";
 import { deriveStoreKey, type StoreKey } from "./protection/protection.settings";
 import { unknownNames } from "./settings/names";
 import { readGroup, type SettingsGroup } from "./settings/schema";
@@ -321,6 +326,10 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   // a share would keep places for no one, and only cost that client half its queue (measured: docs/performance.md
   // "Round 8f912ea"), so the default share is off then (http/admission.settings.ts).
   const oneClient = auth.required && auth.jwt === null && new Set(auth.apiKeys.values()).size <= 1;
+  // A shared in-memory table's client share (MEMORY_*_CLIENT_SHARE_PERCENT), unless set: off (100) for one client, for
+  // the same reason (the table is that client's, and a share would only halve it), else the table's own default.
+  const sharePercent = (configured: number | undefined, otherwise: number): number =>
+    configured ?? (oneClient ? 100 : otherwise);
   const workers = readGroup(clusterSettings, env, problems).WEB_CONCURRENCY;
   if (workers > 1 && redisUrl === null) {
     problems.push(
@@ -407,14 +416,21 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     storeKeysDerived: !configuredStoreKeys?.length,
     memoryLimits: {
       throttleMaxKeys: protection.MEMORY_THROTTLE_MAX_KEYS,
-      throttleClientSharePercent:
-        protection.MEMORY_THROTTLE_CLIENT_SHARE_PERCENT ??
-        (oneClient ? 100 : DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT),
+      throttleClientSharePercent: sharePercent(
+        protection.MEMORY_THROTTLE_CLIENT_SHARE_PERCENT,
+        DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT,
+      ),
       idempotencyMaxKeys: protection.MEMORY_IDEMPOTENCY_MAX_KEYS,
-      idempotencyClientSharePercent: protection.MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
+      idempotencyClientSharePercent: sharePercent(
+        protection.MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
+        DEFAULT_MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
+      ),
       consentMaxKeys: protection.MEMORY_CONSENT_MAX_KEYS,
       registeredMobileMaxKeys: protection.MEMORY_REGISTERED_MOBILE_MAX_KEYS,
-      registeredMobileClientSharePercent: protection.MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT,
+      registeredMobileClientSharePercent: sharePercent(
+        protection.MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT,
+        DEFAULT_MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT,
+      ),
     },
     throttle: throttleConfig(readGroup(throttleSettings, env, problems)),
     cibilConsentTtlSeconds: protection.CIBIL_CONSENT_TTL_SECONDS,

@@ -166,9 +166,9 @@ type MemoryRecord = IdempotencyRecord & { expiresAt: number; owner?: string };
  * The table is shared by every client, and a record lives its whole TTL (24 h) whatever the request's outcome, so one
  * client sending a new key with every request (AOPay rejecting them, or its budgets refusing them, costs it nothing)
  * filled it, and every other client's keyed requests were then refused for a day. So each owner (client) holds at most
- * `maxKeysPerOwner` records (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT of the table, half by default): past it, that
- * client's new keys are refused (PROTECTION_UNAVAILABLE, nothing sent), its held keys still replay, and the rest of
- * the table stays for the others (test/e2e/memory-caps.test.ts).
+ * `maxKeysPerOwner` records (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT of the table: half by default, all of it where
+ * only one client can be admitted): past it, that client's new keys are refused (PROTECTION_UNAVAILABLE, nothing
+ * sent), its held keys still replay, and the rest of the table stays for the others (test/e2e/memory-caps.test.ts).
  */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #table: BoundedTable<MemoryRecord>;

@@ -57,7 +57,7 @@ export const DEFAULT_MEMORY_THROTTLE_MAX_KEYS = 1_000_000;
  * The most of the in-memory throttle table one client's sends may hold (otp-throttle.ts): half, so that one client
  * sending to new destinations at its budgets (OTP_CLIENT_MAX: up to 6 new entries per AEPS send, the 1,000,000 in about
  * 9 hours) leaves the other half to every other client, whose sends a full table would refuse. 100 (no share) by
- * default where only one client can be admitted (config.ts `oneClient`, as ADMISSION_MAX_IN_FLIGHT_PER_CLIENT): the
+ * default where only one client can be admitted (config.ts `sharePercent`, as ADMISSION_MAX_IN_FLIGHT_PER_CLIENT): the
  * table is that client's, and every send to a new destination reaches AOPay, so a share would only halve it.
  */
 export const DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT = 50;
@@ -65,14 +65,20 @@ export const DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS = 50_000;
 /**
  * The most of the in-memory idempotency table one client may hold (idempotency-store.ts): half, so that one client
  * sending a new Idempotency-Key with every request (free: its records live 24 h whatever AOPay answers) leaves the
- * other half to every other client. A deployment with one client sets 100 (no share).
+ * other half to every other client. 100 (no share) by default where only one client can be admitted (config.ts
+ * `sharePercent`, as the throttle's).
  */
 export const DEFAULT_MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT = 50;
 /**
  * The most of the in-memory registered-mobile table one client's registrations may hold (registered-mobiles.ts): half,
- * for the same reason (its records live 90 days, and the registration budgets bound only how fast it fills).
+ * for the same reason (its records live 90 days, and the registration budgets bound only how fast it fills). 100 (no
+ * share) by default where only one client can be admitted (config.ts `sharePercent`, as the throttle's).
  */
 export const DEFAULT_MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT = 50;
+/** The documented default of the three MEMORY_*_CLIENT_SHARE_PERCENT (each 50; config.ts `sharePercent`). */
+const ONE_CLIENT_SHARE_DOC =
+  "`50`; `100` where only one client can be admitted (credentials required, no `AUTH_JWKS_URL`, every " +
+  "`API_KEYS` entry the same client's): a share would keep half the table for no one";
 export const DEFAULT_MEMORY_CONSENT_MAX_KEYS = 200_000;
 export const DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS = 200_000;
 
@@ -262,9 +268,7 @@ export const protectionSettings = defineSettings({
     MEMORY_THROTTLE_CLIENT_SHARE_PERCENT: int({
       min: 1,
       max: 100,
-      defaultDoc:
-        "`50`; `100` where only one client can be admitted (credentials required, no `AUTH_JWKS_URL`, every " +
-        "`API_KEYS` entry the same client's): a share would keep half the table for no one",
+      defaultDoc: ONE_CLIENT_SHARE_DOC,
       doc:
         "without `REDIS_URL`: the most of `MEMORY_THROTTLE_MAX_KEYS` one client's sends, verifications and " +
         "registrations may hold, in percent (a destination's entry counts for the client whose send it last " +
@@ -278,9 +282,9 @@ export const protectionSettings = defineSettings({
       doc: "without `REDIS_URL`: most idempotency records held in memory; when full, requests with a new `Idempotency-Key` are refused with `PROTECTION_UNAVAILABLE`",
     }),
     MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT: int({
-      default: DEFAULT_MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
       min: 1,
       max: 100,
+      defaultDoc: ONE_CLIENT_SHARE_DOC,
       doc:
         "without `REDIS_URL`: the most of `MEMORY_IDEMPOTENCY_MAX_KEYS` one client may hold, in percent (at least one " +
         "record); past it that client's new `Idempotency-Key`s are refused with `PROTECTION_UNAVAILABLE` (nothing sent) " +
@@ -301,9 +305,9 @@ export const protectionSettings = defineSettings({
         "when full, `registerCibilCustomer` is refused with `PROTECTION_UNAVAILABLE` before anything is sent",
     }),
     MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT: int({
-      default: DEFAULT_MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT,
       min: 1,
       max: 100,
+      defaultDoc: ONE_CLIENT_SHARE_DOC,
       doc:
         "without `REDIS_URL`: the most of `MEMORY_REGISTERED_MOBILE_MAX_KEYS` one client's registrations may hold, in " +
         "percent (at least one customer's two records; a record counts for the client that wrote it last); past it that client's registrations are refused " +

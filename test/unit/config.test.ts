@@ -88,6 +88,27 @@ describe("loadConfig", () => {
     );
   });
 
+  it("the idempotency and registered-mobile tables follow the same rule: all of it for the only client admitted", () => {
+    const shares = (env: Record<string, string>) => {
+      const { idempotencyClientSharePercent, registeredMobileClientSharePercent } = loadConfig(env).memoryLimits;
+      return [idempotencyClientSharePercent, registeredMobileClientSharePercent];
+    };
+    const a = `app:${"a".repeat(64)}`;
+    const b = `web:${"b".repeat(64)}`;
+    expect(shares({})).toEqual([50, 50]);
+    expect(shares({ AUTH_REQUIRED: "true", API_KEYS: `${a},${b}` })).toEqual([50, 50]);
+    expect(shares({ AUTH_REQUIRED: "true", API_KEYS: a, AUTH_JWKS_URL: "http://127.0.0.1:9/jwks.json" })).toEqual([
+      50, 50,
+    ]);
+    // One client only (two keys of one client included): the tables are its own, as the throttle's.
+    expect(shares({ AUTH_REQUIRED: "true", API_KEYS: a })).toEqual([100, 100]);
+    expect(shares({ AUTH_REQUIRED: "true", API_KEYS: `${a},app:${"c".repeat(64)}` })).toEqual([100, 100]);
+    const set = { MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT: "30", MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT: "40" };
+    expect(shares({ AUTH_REQUIRED: "true", API_KEYS: a, ...set })).toEqual([30, 40]);
+    expect(shares(set)).toEqual([30, 40]);
+    for (const name of Object.keys(set)) expect(problemsOf({ [name]: "0" }).join("\n")).toMatch(new RegExp(name));
+  });
+
   it("requires partner credentials with a base URL", () => {
     expect(problemsOf({ AOPAY_BASE_URL: "https://api.aopay.co.in" })).toEqual([
       "AOPAY_REGISTRATION_ID is required when AOPAY_BASE_URL is set",
