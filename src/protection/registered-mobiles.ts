@@ -762,8 +762,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     let older: Array<Array<string | false | null>> = [];
     let retiredSealed: Array<string | null> = [];
     try {
-      // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel, and one MGET
-      // for the retired secrets' records).
+      // One round trip (one more per other secret, in parallel, and one MGET for the retired secrets' records), after
+      // the send's `lookup` (one MGET, before its budgets): a send its budgets refuse never gets here.
       const mark = (k: string) =>
         this.#sendingScript(
           this.#marksKey(k),
