@@ -283,8 +283,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
 
 /**
  * The label values Metrics.startAtZero lists, from the code's own lists (endpoints, outcomes, guarded mutations, the
- * consent-gated read, edge refusals) and what the process has: its circuits, the listeners counting into its registry, whether a Redis will be
- * judged. One place, so the tests that count the first page (operator-docs, start-at-zero) list what a server does.
+ * consent-gated read, edge refusals) and what the process has: its circuits, the listeners counting into its
+ * registry, whether a Redis will be judged. One place, so the tests that count the first page (operator-docs,
+ * start-at-zero) list what a server does.
  */
 export function knownSeries(own: Pick<KnownSeries, "circuits" | "listeners" | "redis">): KnownSeries {
   return {

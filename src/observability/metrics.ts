@@ -103,8 +103,9 @@ export class Metrics implements RequestObserver {
     // admission control reads, every 50 ms, not every 10 (eventloop-lag.ts and EVENT_LOOP_SAMPLING_MS in
     // http/admission.settings.ts say why).
     collectDefaultMetricsButEventLoopLag(this.registry);
-    // prom-client's GC histogram lists a kind from its first collection of that kind: its four kinds (lib/metrics/gc.js)
-    // at 0 instead. Now, before any GC entry is delivered (the observer's callback runs later): zero() would reset one.
+    // prom-client's GC histogram lists a kind from its first collection of that kind: its four kinds
+    // (lib/metrics/gc.js) at 0 instead. Now, before any GC entry is delivered (the observer's callback runs later):
+    // zero() would reset one.
     const gc = this.registry.getSingleMetric("nodejs_gc_duration_seconds") as Histogram<"kind"> | undefined;
     for (const kind of ["major", "minor", "incremental", "weakcb"]) gc?.zero({ kind });
     this.#eventLoopLag = new EventLoopLag(registers);
@@ -312,9 +313,9 @@ export class Metrics implements RequestObserver {
    * by its value, so the judgement's first scrape fires RedisUnsafe all the same). No identifier or client text is a
    * label here, so the page's size is fixed: 66 upstream series (6 endpoints, 11 outcomes), and as many histogram
    * label sets of 15 series each (12 bounds, +Inf, sum, count); 20 throttle series; 5 each of replays, unavailable and
-   * unrecorded, and 1 unavailable for the credit-report read; 3 refusals; 3 shed reasons; a refusal series per (status, code) of EDGE_REFUSALS; 1 failure (500);
-   * 3 per listener;
-   * 14 GraphQL label sets (7 operations, ok and error).
+   * unrecorded, and 1 unavailable for the credit-report read; 3 refusals; 3 shed reasons; a refusal series per
+   * (status, code) of EDGE_REFUSALS; 1 failure (500); 3 per listener; 14 GraphQL label sets (7 operations, ok and
+   * error).
    */
   startAtZero(known: KnownSeries): void {
     for (const endpoint of known.endpoints)

@@ -404,8 +404,9 @@ scenario(
   },
 );
 
-// Refusals before GraphQL, the client's doing: a token the JWKS has no key for and one that is no JWT (401), a path not served (404), a body that is not JSON (415 or, unauthenticated first, 401). RequestsFailed stays
-// quiet; each is counted as refused.
+// Refusals before GraphQL, the client's doing: a token the JWKS has no key for and one that is no JWT (401), a path
+// not served (404), a body that is not JSON (415 or, unauthenticated first, 401). RequestsFailed stays quiet; each is
+// counted as refused.
 scenario(
   "a client's 401s and refusals before GraphQL (the JWKS without the token's key)",
   { AUTH_JWKS_URL: "jwks-without-the-key" },

@@ -39,7 +39,8 @@ describe("memory per destination (in-memory throttle)", () => {
     const result = measure(`${PRELUDE}
 (async () => {
   const N = 20000;
-  // The defaults: a client may hold half the table (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT), each entry naming its client.
+  // The defaults: a client may hold half the table (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT), each entry naming its
+  // client.
   const throttle = new OtpThrottle(config.throttle, hasher, null, { maxKeys: 1000000, maxKeysPerOwner: 500000 });
   for (let i = 0; i < 1000; i++) await throttle.reserve(subject(N + i)); // warm up
   const before = heap();
