@@ -5,7 +5,7 @@ import { noteAccess } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import type { MaybePromise, OtpSubject } from "../protection/otp-throttle";
 import { isPromiseLike } from "../util/promise-like";
-import type { SendInfo, SendRequest } from "../protection/send-guard";
+import type { SendInfo } from "../protection/send-guard";
 import type { GraphQLContext } from "./context";
 import { EdgeCode } from "./edge-code";
 import { type GuardedFailure, RegistrationRefused } from "./failures/failure.types";
@@ -126,7 +126,7 @@ async function guarded<In extends object, T, R extends object>(
     field,
     budget: spec.budget,
     subject: { destinations, ip: ctx.ip, clientId: ctx.client.id },
-    ...prepareOf(field, spec, send.request, registered, marked, ctx, room),
+    prepare: prepareOf(field, spec, send.request, registered, marked, ctx, room),
     remember: rememberOf(field, spec, send.request, registered, ctx),
     input: send.request,
     idempotencyKey: checkedIdempotencyKey(ctx.idempotencyKey),
@@ -206,18 +206,14 @@ function inputString(field: string, input: object, name: string): string {
 }
 
 /**
- * What the send needs from the registered-mobile store before anything goes out (SendRequest.prepare, .commit):
+ * What the send needs from the registered-mobile store before anything goes out (SendRequest.prepare):
  * - a `registeredFor` destination: every mobile the CIBIL id was registered with here (the latest few), each
  *   budgeted as a "mobile" destination (its cooldown, window, daily cap and prefix, shared with AEPS sends to that
- *   phone); nothing when none is known. Read before the budgets (`prepare`, RegisteredMobileStore.lookup: the mobile
- *   budgets cannot be judged without it), written only once they allow the send (`commit`: the id marked as sending,
- *   RegisteredMobileStore.sending): a send they refuse costs a read, never a write. Before, the mark (a Redis script,
- *   then its removal) came first, paid by every refused send;
+ *   phone); nothing when none is known;
  * - `registers`: proof that the record can be kept (room in memory, Redis answering), else the registration is
  *   refused before AOPay creates a customer whose mobile we would not know; then, when the PAN was registered here
  *   before, its mobile added to that CIBIL id's record at once: AOPay may send that id's OTPs to it as soon as the
- *   registration reaches it, long before it answers (test/e2e/registration-race.test.ts). Its budgets come first
- *   (SendGuard), so `prepare` writes only for a registration they allowed.
+ *   registration reaches it, long before it answers (test/e2e/registration-race.test.ts).
  * A store failure throws ProtectionStoreError: the guard answers PROTECTION_UNAVAILABLE and sends nothing. A rule's
  * refusal of a registration (a send to its CIBIL id under way, one mobile too many) throws ProtectionRefusal: the
  * guard answers RegistrationRefused with its code, and sends nothing.
@@ -233,7 +229,7 @@ function prepareOf(
   ctx: GraphQLContext,
   /** A registration's: set once `ready` has set room aside, for guardedSend to give back. */
   room: { reserved: boolean },
-): Pick<SendRequest<unknown, unknown>, "prepare" | "commit"> {
+): (() => MaybePromise<OtpSubject["destinations"] | undefined>) | undefined {
   // Most mutations recall nothing and register nothing: no array and no closure for them.
   const registers = spec.registers;
   if (registers) {
@@ -241,73 +237,50 @@ function prepareOf(
     const mobile = inputString(field, input, registers.mobileField);
     // The client the records count for (in memory, each client's registrations hold at most its share of them).
     const owner = ctx.protection.hasher.memoized("client", ctx.client.id);
-    return {
-      prepare: () => {
-        const ready = store.ready(owner);
-        if (!isPromiseLike(ready)) {
+    return () => {
+      const ready = store.ready(owner);
+      if (!isPromiseLike(ready)) {
+        room.reserved = true;
+        const added = store.registering(pan, mobile);
+        return isPromiseLike(added) ? added.then(() => undefined) : undefined;
+      }
+      return ready
+        .then(() => {
           room.reserved = true;
-          const added = store.registering(pan, mobile);
-          return isPromiseLike(added) ? added.then(() => undefined) : undefined;
-        }
-        return ready
-          .then(() => {
-            room.reserved = true;
-            return store.registering(pan, mobile);
-          })
-          .then(() => undefined);
-      },
+          return store.registering(pan, mobile);
+        })
+        .then(() => undefined);
     };
   }
-  if (!spec.destinations.some((d) => "registeredFor" in d)) return NOTHING_TO_PREPARE;
+  if (!spec.destinations.some((d) => "registeredFor" in d)) return undefined;
   const recalled = spec.destinations.flatMap((d) =>
     "registeredFor" in d ? [inputString(field, input, d.registeredFor)] : [],
   );
-  // The mobiles already named on the access line (`commit` answers `prepare`'s again): one HMAC each, not two.
-  const noted: string[] = [];
-  return {
-    // In memory the store answers without a promise: no microtask hop on the send path. One CIBIL id per send today;
-    // the list keeps the spec's shape general.
-    prepare: () => mobilesOf(recalled.map((cibilId) => store.lookup(cibilId))),
-    // Marked as sending as it recalls again (RegisteredMobileStore.sending): a registration of the id's PAN either
-    // added its mobile before (then answered here, and budgeted by the guard), or sees the mark and is refused.
-    commit: () =>
-      mobilesOf(
-        recalled.map((cibilId) => {
-          const found = store.sending(cibilId);
-          if (!isPromiseLike(found)) {
-            marked.push(cibilId);
-            return found;
-          }
-          return found.then((list) => {
-            marked.push(cibilId);
-            return list;
-          });
-        }),
-      ),
+  return () => {
+    // Marked as sending as it recalls (RegisteredMobileStore.sending): a registration of the id's PAN either added
+    // its mobile before, or sees the mark and is refused. In memory the store answers without a promise: no
+    // microtask hop on the send path. One CIBIL id per send today; the list keeps the spec's shape general.
+    const mobiles = recalled.map((cibilId) => {
+      const found = store.sending(cibilId);
+      if (!isPromiseLike(found)) {
+        marked.push(cibilId);
+        return found;
+      }
+      return found.then((list) => {
+        marked.push(cibilId);
+        return list;
+      });
+    });
+    if (!mobiles.some(isPromiseLike)) return asMobiles(mobiles as Array<readonly string[]>, ctx);
+    return Promise.all(mobiles.map(async (found) => found)).then((found) => asMobiles(found, ctx));
   };
-
-  function mobilesOf(
-    mobiles: Array<MaybePromise<readonly string[]>>,
-  ): MaybePromise<OtpSubject["destinations"] | undefined> {
-    if (!mobiles.some(isPromiseLike)) return asMobiles(mobiles as Array<readonly string[]>, ctx, noted);
-    return Promise.all(mobiles.map(async (found) => found)).then((found) => asMobiles(found, ctx, noted));
-  }
 }
 
-const NOTHING_TO_PREPARE: Pick<SendRequest<unknown, unknown>, "prepare" | "commit"> = {};
-
 /** The recalled mobiles as destinations, each named on the access line: the phone the CIBIL OTP goes to. */
-function asMobiles(
-  mobiles: ReadonlyArray<readonly string[]>,
-  ctx: GraphQLContext,
-  noted: string[],
-): OtpSubject["destinations"] {
+function asMobiles(mobiles: ReadonlyArray<readonly string[]>, ctx: GraphQLContext): OtpSubject["destinations"] {
   return mobiles.flatMap((values) =>
     values.map((value) => {
-      if (!noted.includes(value)) {
-        noted.push(value);
-        noteCustomerRef(ctx, "mobile", value);
-      }
+      noteCustomerRef(ctx, "mobile", value);
       return { kind: "mobile" as const, value };
     }),
   );

@@ -47,9 +47,6 @@ export type BeginOutcome =
   | { kind: "mismatch" }
   | { kind: "replay"; result: StoredResult };
 
-/** A key someone holds, as `begin` or `lookup` answers it. */
-export type Met = Exclude<BeginOutcome, { kind: "acquired" }>;
-
 export type CompleteOutcome = "stored" | "restored" | "superseded";
 
 /**
@@ -105,14 +102,6 @@ export interface IdempotencyStore {
   ): Promise<CompleteOutcome>;
   /** Frees the key again (the first request ended without doing anything that must not be repeated). */
   release(key: string, token: string): Promise<void>;
-  /**
-   * What `begin` would answer for a key held (under `key` or one of `others`), read only; undefined when none holds
-   * it. Read before the budgets, so that a request they refuse writes nothing (no claim, no release), while a repeat
-   * of a key that was answered still replays rather than being throttled. `begin` still takes the key in one step:
-   * a request that finds nothing here may meet a record there (two at once), and that answer stands. In memory it
-   * answers without a promise.
-   */
-  lookup(key: string, fingerprint: string, others?: readonly OtherKey[]): Met | undefined | Promise<Met | undefined>;
 }
 
 /** A record met by `begin`: the result is opened only for a request with the same input (the AAD has the fingerprint). */
@@ -208,20 +197,6 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const held = (this.#held.get(owner) ?? 0) - 1;
     if (held > 0) this.#held.set(owner, held);
     else this.#held.delete(owner);
-  }
-
-  lookup(
-    key: string,
-    fingerprint: string,
-    others: readonly OtherKey[] = NO_OTHERS,
-  ): Exclude<BeginOutcome, { kind: "acquired" }> | undefined {
-    const existing = this.#table.get(key);
-    if (existing) return judge(this.sealer, key, existing, fingerprint, this.#now());
-    for (const other of others) {
-      const found = this.#table.get(other.key);
-      if (found) return judge(this.sealer, other.key, found, other.fingerprint, this.#now());
-    }
-    return undefined;
   }
 
   async begin(
@@ -407,28 +382,6 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);
     }
-  }
-
-  async lookup(
-    key: string,
-    fingerprint: string,
-    others: readonly OtherKey[] = NO_OTHERS,
-  ): Promise<Exclude<BeginOutcome, { kind: "acquired" }> | undefined> {
-    let found: Array<string | null>;
-    try {
-      // One GET, or one MGET under every secret during a rotation.
-      found =
-        others.length === 0
-          ? [await this.redis.get(this.#key(key))]
-          : await this.redis.mget(this.#key(key), ...others.map((other) => this.#key(other.key)));
-    } catch (error) {
-      throw new ProtectionStoreError("idempotency", error);
-    }
-    const at = found.findIndex((record) => record !== null);
-    if (at < 0) return undefined;
-    if (at === 0) return this.#judged(key, found[0]!, fingerprint);
-    others[at - 1].found?.();
-    return this.#judged(others[at - 1].key, found[at]!, others[at - 1].fingerprint);
   }
 
   /** `begin` with the keys of other secrets (a rotation): BEGIN_ACROSS_LUA, one round trip. */

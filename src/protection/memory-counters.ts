@@ -321,22 +321,16 @@ export class DestinationCounters implements Sweepable, Refundable {
    * nothing if there is none (dropped: out of every span). `taken` 0: that consume added nothing (it was refused).
    */
   reward(key: string, takenAt: number, taken = 1): void {
+    if (taken === 0) return;
     const slot = this.#slots.get(key);
     if (slot === undefined) return;
-    const length = this.#lengths[slot];
-    // An entry holding no send (opened by this refused attempt, or its last send given back) goes at once: left, a
-    // refused send to a new destination kept an entry (and its client's share) until a sweep, a write it did not pay.
-    if (taken === 0 || length === 0) {
-      if (length === 0) this.#delete(key, slot);
-      return;
-    }
     const base = slot * this.#depth;
+    const length = this.#lengths[slot];
     for (let i = length - 1; i >= 0; i--) {
       const t = this.#epoch + this.#times[base + i];
       if (t === takenAt) {
         this.#times.copyWithin(base + i, base + i + 1, base + length);
         this.#lengths[slot] = length - 1;
-        if (length === 1) this.#delete(key, slot);
         return;
       }
       // Oldest first: nothing older can equal it.

@@ -298,8 +298,6 @@ export class OtpThrottle {
   #waitMs = 0;
   #nextSend = 0;
   #failure: { error: unknown } | undefined;
-  /** In memory: the one cap of every budget's entries. Null with Redis. */
-  readonly #capacity: Capacity | null;
   /** In memory: told of each reservation refused for its client's share (MemoryThrottleOptions.onOwnerFull). */
   readonly #onOwnerFull: (() => void) | undefined;
 
@@ -318,7 +316,6 @@ export class OtpThrottle {
           memory.onFull,
           Math.min(memory.maxKeys, memory.maxKeysPerOwner ?? memory.maxKeys),
         );
-    this.#capacity = capacity;
     this.#onOwnerFull = capacity ? memory.onOwnerFull : undefined;
     this.#clock = capacity ? () => capacity.now() : null;
     this.#redis = store ? new RedisBudgets(store.redis) : null;
@@ -370,11 +367,6 @@ export class OtpThrottle {
     // Registrations (no destination: a customer registers once, and what a flood fills is shared by every client).
     this.#registerIp = make("register-ip", "RATE_LIMITED", "IP", config.registerIp);
     this.#registerClient = make("register-client", "RATE_LIMITED", "CLIENT", config.registerClient);
-  }
-
-  /** In memory: the entries every budget holds together (tests); 0 with Redis. */
-  get memoryEntries(): number {
-    return this.#capacity?.used ?? 0;
   }
 
   /**

@@ -78,12 +78,6 @@ export interface RegisteredMobileStore {
    */
   recall(cibilId: string): MaybePromise<readonly string[]>;
   /**
-   * What `sending` would answer now, read only: nothing marked, migrated nor sealed again. A send reads it before its
-   * budgets, which need the mobiles, so that a send they refuse writes nothing; `sending` follows once they allow it.
-   * Throws ProtectionStoreError.
-   */
-  lookup(cibilId: string): MaybePromise<readonly string[]>;
-  /**
    * A send to the CIBIL id starts: marked as under way, then `recall`'s answer, in one step (one script in Redis).
    * `sent` must follow once its call has ended, whatever the outcome. While one is under way, `registering` refuses
    * that id's PAN (RegistrationRaceError): AOPay's GenerateOTP could otherwise meet the registration's new mobile
@@ -381,8 +375,6 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
    * refused before the call, as a full store.
    */
   #reserved = 0;
-  /** `sealer` without the count of older keys (`lookup`). */
-  readonly #quiet: StoreSealer;
 
   constructor(
     private readonly hasher: KeyHasher,
@@ -403,7 +395,6 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
       else this.#held.delete(owner);
     });
     this.#keys = new SendingKeys(hasher);
-    this.#quiet = sealer.uncounted();
   }
 
   /** How many records `owner`'s registrations hold (tests). */
@@ -483,13 +474,6 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
 
   recall(cibilId: string): readonly string[] {
     return this.#recall(recordKey(this.hasher, cibilId));
-  }
-
-  lookup(cibilId: string): readonly string[] {
-    const key = recordKey(this.hasher, cibilId);
-    const record = this.#table.get(`id:${key}`);
-    // Uncounted: `sending` opens it again, counted (aopay_store_older_key_opens_total, once per send).
-    return record === undefined ? [] : openMobiles(this.#quiet, key, record.value);
   }
 
   #recall(key: string): readonly string[] {
@@ -632,8 +616,6 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #others: readonly KeyHasher[];
   /** HMAC_SECRET_RETIRED's hashers: records and PAN links are read under them, never written (`registering`). */
   readonly #retired: readonly KeyHasher[];
-  /** `sealer` without the count of older keys (`lookup`). */
-  readonly #quiet: StoreSealer;
 
   constructor(
     private readonly redis: Redis,
@@ -678,7 +660,6 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     this.#others = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
     this.#retired = retiredHashers;
     this.#keys = new SendingKeys(hasher, this.#others, this.#retired);
-    this.#quiet = sealer.uncounted();
   }
 
   /** The Redis key of a CIBIL id's record (for tests). */
@@ -762,8 +743,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     let older: Array<Array<string | false | null>> = [];
     let retiredSealed: Array<string | null> = [];
     try {
-      // One round trip (one more per other secret, in parallel, and one MGET for the retired secrets' records), after
-      // the send's `lookup` (one MGET, before its budgets): a send its budgets refuse never gets here.
+      // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel, and one MGET
+      // for the retired secrets' records).
       const mark = (k: string) =>
         this.#sendingScript(
           this.#marksKey(k),
@@ -866,26 +847,6 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     return merged(olderMobiles, mobiles);
   }
 
-  async lookup(cibilId: string): Promise<readonly string[]> {
-    const key = recordKey(this.hasher, cibilId);
-    const others = this.#readKeys(cibilId);
-    let sealed: Array<string | null>;
-    try {
-      // One MGET, under every secret: the current record (and an earlier version's), then the others'.
-      sealed = await this.#records(others.length === 0 ? [key] : [key, ...others]);
-    } catch (error) {
-      throw new ProtectionStoreError(STORE, error);
-    }
-    // Uncounted: `sending` opens them again, counted (aopay_store_older_key_opens_total, once per send).
-    const quiet = this.#quiet;
-    const mobiles = this.#opened(key, sealed[0], sealed[1], quiet);
-    if (others.length === 0) return mobiles;
-    return merged(
-      others.map((k, i) => this.#opened(k, sealed[2 * i + 2], sealed[2 * i + 3], quiet)),
-      mobiles,
-    );
-  }
-
   /** Every key a record of the id is read under besides the current one, as rotationKeys orders them. */
   #readKeys(cibilId: string): readonly string[] {
     const { others, retired } = rotationKeys(this.hasher, this.#others, this.#retired, cibilId);
@@ -970,9 +931,9 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   /** The mobiles of a record and of a record of an earlier version, oldest first. */
-  #opened(key: string, list: string | null, legacy: string | null, sealer = this.sealer): string[] {
-    const mobiles = list === null ? [] : openMobiles(sealer, key, list);
-    return legacy === null ? mobiles : [openMobile(sealer, key, legacy), ...mobiles];
+  #opened(key: string, list: string | null, legacy: string | null): string[] {
+    const mobiles = list === null ? [] : openMobiles(this.sealer, key, list);
+    return legacy === null ? mobiles : [openMobile(this.sealer, key, legacy), ...mobiles];
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Logger } from "../logging/logger";
 import { Summarised } from "../logging/summarised";
 import { isPromiseLike } from "../util/promise-like";
 import { ProtectionRefusal, ProtectionStoreError, type RefusalCode } from "./errors";
-import type { BeginOutcome, IdempotencyStore, Met, OtherKey, StoredResult } from "./idempotency-store";
+import type { BeginOutcome, IdempotencyStore, StoredResult } from "./idempotency-store";
 import type { KeyHasher } from "./key-hasher";
 import { ClientShareFullError, MemoryStoreFullError } from "./memory-counters";
 import { NO_OBSERVER, type RequestObserver } from "./observer";
@@ -27,11 +27,9 @@ import { monotonicNow } from "../util/clock";
  *   1. Idempotency-Key (optional): a repeat replays the first result; a repeat with other input is refused; a repeat
  *      while the first still runs is told so. Only then may anything be sent.
  *   2. Prepare (optional): what the request needs from a store before anything is sent (the mobile a CIBIL id was
- *      registered with, read only, budgeted as one more destination; room to remember a registration's mobile).
+ *      registered with, budgeted as one more destination; room to remember a registration's mobile).
  *   3. Throttle: one point from every budget (destination, IP, client, global), or `throttled`. A registration's
- *      budgets (IP, client) are taken before step 2, which they do not need: a client past them writes nothing. A
- *      send's store writes (the CIBIL id's send mark) come after its budgets allowed it (`commit`): a request they
- *      refuse costs the budget check and `prepare`'s read, nothing written.
+ *      budgets (IP, client) are taken before step 2, which they do not need: a client past them writes nothing.
  *   4. The upstream call, exactly once, with a single-use send pass (aopay/send-pass.ts): without one AopayClient
  *      refuses every side-effecting endpoint, so there is no way to AOPay around this module.
  *   5. Settle: a call that provably never left the process gives its points back and frees the key; anything that
@@ -106,14 +104,6 @@ export interface SendRequest<T, R> {
    */
   prepare?(): MaybePromise<OtpSubject["destinations"] | undefined>;
   /**
-   * Run once the budgets allowed the send, before the call: the store writes the send needs (a CIBIL id marked as
-   * sending), which a send the budgets refuse must not pay for; `prepare` then only reads. Answers the destinations as
-   * they are once written: one that `prepare` did not answer (a registration added a mobile in between) is budgeted
-   * too, the points given back and taken again with it (refused: `throttled`). Throws as `prepare`. `prepare` and
-   * `commit` are not both given to a registration (its budgets come before `prepare`).
-   */
-  commit?(): MaybePromise<OtpSubject["destinations"] | undefined>;
-  /**
    * After a call that returned a value, before its result is stored: keeps what later requests need (a registration's
    * CIBIL id and mobile). The call cannot be undone: a failure is logged and counted (observer.unrecorded), and the
    * result stands.
@@ -137,16 +127,6 @@ export type SendOutcome<R> =
   | { kind: "throttled"; code: ThrottleCode; scope: ThrottleScope; retryAfterSeconds: number }
   | { kind: "refused"; code: RefusalCode }
   | { kind: "unavailable" };
-
-/** What a request whose Idempotency-Key another request holds is answered (SendGuard #met). */
-type MetOutcome<R> = Extract<SendOutcome<R>, { kind: "replayed" | "in-flight" | "key-reused" }>;
-
-/** An Idempotency-Key's store keys (SendGuard #keysOf). */
-interface IdempotencyKeys {
-  key: string;
-  fingerprint: string;
-  others: OtherKey[] | undefined;
-}
 
 interface Claim {
   key: string;
@@ -215,91 +195,41 @@ export class SendGuard {
      */
     let paidForPrepare = false;
     try {
-      // Without an Idempotency-Key (most requests) there is nothing to look up nor claim: no call, no promise.
-      // With one, a key already held answers now (a replay, in flight, reused), read only; the key is taken only once
-      // the budgets allowed the request (#begin), so that one they refuse writes nothing (no claim, then no release).
-      const keys = req.idempotencyKey === undefined ? undefined : this.#keysOf(req, req.idempotencyKey);
-      if (keys !== undefined) {
-        const met = await this.#lookup(req, keys);
-        if (met !== undefined) return met;
+      // Without an Idempotency-Key (most requests) there is nothing to claim: no call, no promise to wait for.
+      if (req.idempotencyKey !== undefined) {
+        const begun = await this.#begin(req);
+        if (begun.kind !== "acquired") return begun;
+        claim = begun.claim;
       }
 
       let subject = req.subject;
       // A registration's budgets (IP, client) need nothing `prepare` recalls: taken first, so that a client past them
       // costs no store write (the registered-mobile room and records `prepare` touches). Kept once `prepare` has run.
-      // Any other send's `prepare` only reads (what its budgets need); its writes wait for them (`commit`).
-      const early = req.budget === "register";
-      if (req.prepare && !early) {
+      let reservation: Reservation | Throttled | undefined;
+      if (req.budget === "register") {
+        let early = this.options.throttle.reserve(subject, req.budget);
+        if (isPromiseLike(early)) early = await early;
+        reservation = early;
+        paidForPrepare = early.allowed && req.prepare !== undefined;
+      }
+      if (req.prepare && (reservation === undefined || reservation.allowed)) {
         let recalled = req.prepare();
         if (isPromiseLike(recalled)) recalled = await recalled;
         if (recalled?.length) subject = { ...subject, destinations: [...subject.destinations, ...recalled] };
       }
 
       // In memory the throttle answers synchronously: awaited only when it is a promise (Redis), a microtask hop less.
-      let reservation: Reservation | Throttled;
-      {
+      if (reservation === undefined) {
         let reserved = req.budget ? this.options.throttle.reserve(subject, req.budget) : NO_BUDGET;
         if (isPromiseLike(reserved)) reserved = await reserved;
         reservation = reserved;
       }
       if (!reservation.allowed) {
-        if (keys !== undefined) {
-          // Refused, maybe by the point a request with the same key took since the look (a client's retry while its
-          // request runs): that request's answer, read again, rather than a throttle. Still nothing written.
-          const met = await this.#lookup(req, keys);
-          if (met !== undefined) return met;
-        }
-        return this.#throttled(field, reservation);
-      }
-
-      if (keys !== undefined) {
-        const taken = reservation;
-        let begun: { kind: "acquired"; claim: Claim } | MetOutcome<R>;
-        try {
-          begun = await this.#begin(req, keys);
-        } catch (error) {
-          // Nothing done that the points pay for: given back, as the store refused or failed the claim.
-          await settleSafely(log, "refund", () => taken.refund());
-          throw error;
-        }
-        if (begun.kind !== "acquired") {
-          // Another request took the key since the look (two at once): its answer stands, and this one sends nothing.
-          await settleSafely(log, "refund", () => taken.refund());
-          return begun;
-        }
-        claim = begun.claim;
-      }
-      if (req.prepare && early) {
-        paidForPrepare = true;
-        const prepared = req.prepare();
-        if (isPromiseLike(prepared)) await prepared;
-      }
-      if (req.commit) {
-        let now: OtpSubject["destinations"] | undefined;
-        try {
-          const committed = req.commit();
-          now = isPromiseLike(committed) ? await committed : committed;
-        } catch (error) {
-          // Nothing sent: the points go back (the store failed or refused before anything it pays for was done).
-          const taken = reservation;
-          await settleSafely(log, "refund", () => taken.refund());
-          throw error;
-        }
-        const known = subject.destinations;
-        const added = now?.filter((d) => !known.some((k) => k.kind === d.kind && k.value === d.value));
-        if (added?.length && req.budget) {
-          // Rare (a registration of the id's PAN between `prepare`'s read and the mark): taken again with the new
-          // destination, never sent on a budget that did not count it.
-          await settleSafely(log, "refund", () => (reservation as Reservation).refund());
-          subject = { ...subject, destinations: [...known, ...added] };
-          let again = this.options.throttle.reserve(subject, req.budget);
-          if (isPromiseLike(again)) again = await again;
-          reservation = again;
-        }
-      }
-      if (!reservation.allowed) {
         await this.#freeKey(req, claim);
-        return this.#throttled(field, reservation);
+        // No line of its own: the request's access line names the code and the scope (guarded-send.ts).
+        this.#observe.throttled(field, reservation.code, reservation.scope);
+        const { code, scope, retryAfterSeconds } = reservation;
+        return { kind: "throttled", code, scope, retryAfterSeconds };
       }
 
       const sent: SendInfo = { nextSendAt: this.#clock() + reservation.nextSendInMs };
@@ -360,26 +290,22 @@ export class SendGuard {
     }
   }
 
-  /** A refusal by the budgets. No line of its own: the request's access line names the code and the scope. */
-  #throttled<R>(field: string, reservation: Throttled): SendOutcome<R> {
-    this.#observe.throttled(field, reservation.code, reservation.scope);
-    const { code, scope, retryAfterSeconds } = reservation;
-    return { kind: "throttled", code, scope, retryAfterSeconds };
-  }
-
-  /**
-   * The request's Idempotency-Key as the store knows it, under the current secret and, during a rotation of
-   * HMAC_SECRET, under a previous one or the coming one (a replica already switched to it): a key recorded under
-   * any answers as it did (replay, mismatch, in flight, abandoned); only a key found under none is taken, under the
-   * current secret (IdempotencyStore.begin). Without HMAC_SECRET_PREVIOUS and HMAC_SECRET_NEXT the list is empty: no
-   * HMAC and no command more (docs/security.md "Rotating the HMAC secret"). Computed once, for #lookup and #begin.
-   */
-  #keysOf(req: SendRequest<unknown, unknown>, idempotencyKey: string): IdempotencyKeys {
-    const { hasher } = this.options;
+  async #begin<R>(
+    req: SendRequest<unknown, R>,
+  ): Promise<
+    { kind: "acquired"; claim?: Claim } | Extract<SendOutcome<R>, { kind: "replayed" | "in-flight" | "key-reused" }>
+  > {
+    const { field, log, idempotencyKey } = req;
+    if (idempotencyKey === undefined) return { kind: "acquired" };
+    const { hasher, idempotency, pendingTtlMs } = this.options;
     // Scoped to the client and the operation, so two clients (or two mutations) never share a key.
-    const scope = `${req.subject.clientId}\n${req.field}\n${idempotencyKey}`;
-    const input = `${req.field}\n${canonicalJson(req.input)}`;
+    const scope = `${req.subject.clientId}\n${field}\n${idempotencyKey}`;
+    const input = `${field}\n${canonicalJson(req.input)}`;
     const { key, fingerprint } = idempotencyKeys(hasher, scope, input);
+    // During a rotation of HMAC_SECRET, a key recorded under a previous secret, or under the coming one by a replica
+    // already switched to it, answers as it did (replay, mismatch, in flight, abandoned); only a key found under none
+    // is taken, under the current secret, in the same step (IdempotencyStore.begin). Without HMAC_SECRET_PREVIOUS and
+    // HMAC_SECRET_NEXT the list is empty: no HMAC and no command more (docs/security.md "Rotating the HMAC secret").
     const readHashers = this.options.readHashers;
     const others =
       readHashers === undefined || readHashers.length === 0
@@ -388,21 +314,6 @@ export class SendGuard {
             const olderRead = this.options.olderRead;
             return { ...idempotencyKeys(other, scope, input), found: olderRead && (() => olderRead("idempotency", i)) };
           });
-    return { key, fingerprint, others };
-  }
-
-  /** A key already held, answered without a write (IdempotencyStore.lookup); undefined when none holds it. */
-  async #lookup<R>(req: SendRequest<unknown, R>, keys: IdempotencyKeys): Promise<MetOutcome<R> | undefined> {
-    let met = this.options.idempotency.lookup(keys.key, keys.fingerprint, keys.others);
-    if (isPromiseLike(met)) met = await met;
-    return met === undefined ? undefined : this.#met(req, met);
-  }
-
-  async #begin<R>(
-    req: SendRequest<unknown, R>,
-    { key, fingerprint, others }: IdempotencyKeys,
-  ): Promise<{ kind: "acquired"; claim: Claim } | MetOutcome<R>> {
-    const { idempotency, pendingTtlMs, hasher } = this.options;
     // The pending record is kept as long as a result would be: a request that died with the key (a crash, SIGKILL)
     // while its send may have been upstream is answered OutcomeUnknown, never taken as new once its pending time ends.
     const token = randomUUID();
@@ -430,15 +341,12 @@ export class SendGuard {
         void this.#freeKey(req, { key, token, fingerprint, pendingUntil: this.#clock() + pendingTtlMs }, true);
       throw error;
     }
-    if (begun.kind === "acquired")
-      return { kind: "acquired", claim: { key, token, fingerprint, pendingUntil: this.#clock() + pendingTtlMs } };
-    return this.#met(req, begun);
-  }
-
-  /** What a request whose key another holds is answered. */
-  #met<R>(req: SendRequest<unknown, R>, begun: Met): MetOutcome<R> {
-    const { field, log } = req;
     switch (begun.kind) {
+      case "acquired":
+        return {
+          kind: "acquired",
+          claim: { key, token, fingerprint, pendingUntil: this.#clock() + pendingTtlMs },
+        };
       case "mismatch":
         return { kind: "key-reused" };
       case "in-flight":

@@ -74,18 +74,6 @@ export class StoreSealer {
   }
 
   /**
-   * The same keys, telling no one: for a read that is followed by a counted one of the same value (a send's look
-   * before its budgets, registered-mobiles.ts `lookup`), so that a record is counted once per send, not twice.
-   */
-  uncounted(): StoreSealer {
-    if (this.#onOlderKey === undefined) return this;
-    const keys: StoreKey[] = [this.#sealing];
-    for (const [id, list] of this.#opening)
-      for (const key of list) if (key !== this.#sealing.key) keys.push({ id, key });
-    return new StoreSealer(keys);
-  }
-
-  /**
    * Whether `sealed` names the sealing key's id (not whether it opens): a record that does not may be sealed again
    * with the current key when read (registered-mobiles.ts), so that the old key is needed by fewer records over time.
    */

@@ -131,23 +131,22 @@ describe("SendGuard: settling and failing closed", () => {
       expect(log.text()).toContain("otp send refused: protection store unavailable");
     });
 
-    it("at the throttle: unavailable, nothing sent, and the key never taken (the budgets come before the claim)", async () => {
+    it("at the throttle: unavailable, nothing sent, and the claimed key freed (even if freeing fails too)", async () => {
       const idempotency = new MemoryIdempotencyStore(sealer);
-      const written: string[] = [];
-      const [begin, release] = [idempotency.begin.bind(idempotency), idempotency.release.bind(idempotency)];
-      idempotency.begin = async (...args) => {
-        written.push("begin");
-        return begin(...args);
-      };
+      const released: string[] = [];
+      const release = idempotency.release.bind(idempotency);
       idempotency.release = async (key, token) => {
-        written.push("release");
+        released.push(key);
         return release(key, token);
       };
       const { guard } = setup({ idempotency, throttle: { reserve: failing("throttle") } });
       const { req, calls } = request({ key: "k-1" });
       expect(await guard.run(req)).toEqual({ kind: "unavailable" });
       expect(calls).toEqual([]);
-      expect(written).toEqual([]);
+      expect(released).toHaveLength(1);
+
+      idempotency.release = failing("release");
+      expect(await guard.run(request({ key: "k-2" }).req)).toEqual({ kind: "unavailable" });
     });
 
     it("a full in-memory store: unavailable too, logged as info (the store itself warns once a minute)", async () => {

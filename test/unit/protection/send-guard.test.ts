@@ -131,61 +131,6 @@ describe("SendGuard: prepare (destinations recalled from a store) and remember (
     expect(events.throttled).toEqual(["generateCibilOtp:OTP_COOLDOWN:DESTINATION"]);
   });
 
-  describe("commit (the send's store writes, once its budgets allowed it)", () => {
-    it("runs only for a send its budgets allow: a refused one writes nothing", async () => {
-      const { guard } = setup();
-      const commits: string[] = [];
-      const first = request();
-      first.req.prepare = () => [MOBILE];
-      first.req.commit = () => {
-        commits.push("first");
-        return [MOBILE];
-      };
-      expect((await guard.run(first.req)).kind).toBe("sent");
-      for (const key of [undefined, "k-refused"]) {
-        const second = request({ key });
-        second.req.prepare = () => [MOBILE];
-        second.req.commit = () => {
-          commits.push("second");
-          return [MOBILE];
-        };
-        expect(await guard.run(second.req)).toMatchObject({ kind: "throttled", code: "OTP_COOLDOWN" });
-        expect(second.calls).toEqual([]);
-      }
-      expect(commits).toEqual(["first"]);
-    });
-
-    it("a destination commit finds that prepare did not (added in between) is budgeted: its cooldown refuses", async () => {
-      const { guard, throttle } = setup();
-      // The mobile's last send, a moment ago (another CIBIL id of the same phone).
-      const other = request();
-      other.req.subject = { ...other.req.subject, destinations: [MOBILE] };
-      expect((await guard.run(other.req)).kind).toBe("sent");
-      const before = throttle.memoryEntries;
-      // Read before the budgets: no mobile yet. Marked after them: a registration added it meanwhile.
-      const send = request();
-      send.req.prepare = () => [];
-      send.req.commit = () => [MOBILE];
-      expect(await guard.run(send.req)).toMatchObject({ kind: "throttled", code: "OTP_COOLDOWN" });
-      expect(send.calls).toEqual([]);
-      // The points the first reservation took (its CIBIL id, the IP's, the client's) were given back: the id sends.
-      expect(throttle.memoryEntries).toBe(before);
-      const again = request();
-      again.req.commit = () => [];
-      expect((await guard.run(again.req)).kind).toBe("sent");
-    });
-
-    it("a commit that fails gives the points back: nothing sent, unavailable", async () => {
-      const { guard } = setup();
-      const send = request();
-      send.req.commit = failing("registered mobile");
-      expect(await guard.run(send.req)).toEqual({ kind: "unavailable" });
-      expect(send.calls).toEqual([]);
-      // Its CIBIL id's cooldown was given back.
-      expect((await guard.run(request().req)).kind).toBe("sent");
-    });
-  });
-
   it("nothing recalled: budgeted by the request's own destinations, as before", async () => {
     const { guard } = setup();
     const first = request();

@@ -114,33 +114,3 @@ describe("OtpThrottle in memory: each client's share of the entries", () => {
     expect(reserve(to("b", mobile(5)))).toEqual({ allowed: false, code: "full" });
   });
 });
-
-describe("OtpThrottle in memory: a refused send keeps no entry", () => {
-  it("sends its budgets refuse (the client's, the mobile's cooldown) leave the table as they found it", () => {
-    const { t, reserve } = throttle(1_000, 1_000, { client: { points: 1, seconds: 600 } });
-    expect(reserve(to("a", mobile(0))).allowed).toBe(true);
-    const held = t.memoryEntries;
-    // Past the client's budget: each refused send named new destinations (a mobile, its prefix). Kept, each held an
-    // entry (and its client's share) until the next insert's sweep step took it: old code, one more.
-    for (let n = 1; n <= 10; n++) expect(reserve(to("a", mobile(n, String(10_000 + n)))).allowed).toBe(false);
-    expect(t.memoryEntries).toBe(held);
-    // The cooldown of a known mobile with a new one beside it: the new one's entry goes too.
-    const other = throttle(1_000, 1_000);
-    expect(other.reserve(to("b", mobile(0))).allowed).toBe(true);
-    const before = other.t.memoryEntries;
-    expect(other.reserve(to("b", mobile(0), mobile(1)))).toMatchObject({ allowed: false, code: "OTP_COOLDOWN" });
-    expect(other.t.memoryEntries).toBe(before);
-  });
-
-  it("a refund to an empty destination frees its entry", async () => {
-    const { t, reserve } = throttle(1_000, 1_000);
-    const base = t.memoryEntries;
-    const taken = t.reserve(to("a", mobile(0))) as { allowed: true; refund(): Promise<void> };
-    expect(taken.allowed).toBe(true);
-    expect(t.memoryEntries).toBeGreaterThan(base);
-    await taken.refund();
-    // The destination holds no send any more: its entry goes (the fixed windows' already went at 0).
-    expect(t.memoryEntries).toBe(base);
-    expect(reserve(to("a", mobile(0))).allowed).toBe(true);
-  });
-});
