@@ -375,9 +375,19 @@ export class OtpThrottle {
    * only: it sends nothing, so it spends none of the sends' budgets.
    * In memory the answer is synchronous (a value, or a thrown error): no promise and no microtask hop per send
    * (SendGuard awaits only a promise); with Redis it is a promise.
+   * `destinationsOnly`: the destinations' budgets alone (a send's: each one's cooldown, window, daily cap and a
+   * mobile's prefix; a verification's: each one's verification budget), none of the IP's, the client's nor the global
+   * one. For destinations learnt after a first reservation of the same request took those (SendGuard: a CIBIL id's
+   * registered mobiles, recalled after the id's own budgets allowed the send), so that they are charged once. Each
+   * budget is still judged and taken in one step (a key in one of the two reservations, never in both): two
+   * concurrent sends cannot both pass one cooldown. Ignored for a registration (it has no destination budget).
    */
-  reserve(subject: OtpSubject, purpose: ThrottlePurpose = "send"): MaybePromise<Reservation | Throttled> {
-    if (this.#clock) return this.#reserveNow(subject, purpose, this.#clock());
+  reserve(
+    subject: OtpSubject,
+    purpose: ThrottlePurpose = "send",
+    destinationsOnly = false,
+  ): MaybePromise<Reservation | Throttled> {
+    if (this.#clock) return this.#reserveNow(subject, purpose, this.#clock(), destinationsOnly);
     // Two parallel arrays (budget i is charged under keys[i]), not an object per budget.
     const budgets: Budgeted[] = [];
     const keys: string[] = [];
@@ -397,6 +407,7 @@ export class OtpThrottle {
           budgets.push(this.#verify);
           keys.push(hasher.hash(DESTINATION_DIMENSION[kind], value));
         }
+        if (destinationsOnly) continue;
         budgets.push(this.#verifyIp, this.#verifyClient);
         keys.push(hasher.memoized("ip", subject.ip), hasher.memoized("client", subject.clientId));
       } else {
@@ -422,12 +433,13 @@ export class OtpThrottle {
             keys.push(hasher.memoized("mobile-prefix", value.slice(0, MOBILE_PREFIX_DIGITS)));
           }
         }
+        if (destinationsOnly) continue;
         budgets.push(this.#ip, this.#client);
         keys.push(hasher.memoized("ip", subject.ip), hasher.memoized("client", subject.clientId));
       }
     }
     // The global budget has no identifier, so no secret: taken once.
-    if (purpose === "send") {
+    if (purpose === "send" && !destinationsOnly) {
       budgets.push(this.#global);
       keys.push("all");
     }
@@ -441,7 +453,12 @@ export class OtpThrottle {
    * after it (the same destination twice in one send sees its first consume). `counters[i]` was charged under
    * `keys[i]`; the two arrays are all a reservation keeps (its refund gives every point back).
    */
-  #reserveNow(subject: OtpSubject, purpose: ThrottlePurpose, now: number): Reservation | Throttled {
+  #reserveNow(
+    subject: OtpSubject,
+    purpose: ThrottlePurpose,
+    now: number,
+    destinationsOnly: boolean,
+  ): Reservation | Throttled {
     const counters: Refundable[] = [];
     const keys: string[] = [];
     this.#first = undefined;
@@ -457,8 +474,10 @@ export class OtpThrottle {
     } else if (purpose === "verify") {
       for (const { kind, value } of subject.destinations)
         this.#takeOne(this.#verify, this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys, client);
-      this.#takeOne(this.#verifyIp, this.hasher.memoized("ip", subject.ip), now, counters, keys, client);
-      this.#takeOne(this.#verifyClient, client, now, counters, keys, client);
+      if (!destinationsOnly) {
+        this.#takeOne(this.#verifyIp, this.hasher.memoized("ip", subject.ip), now, counters, keys, client);
+        this.#takeOne(this.#verifyClient, client, now, counters, keys, client);
+      }
     } else {
       for (const { kind, value } of subject.destinations) {
         this.#takeDestination(this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys, client);
@@ -468,9 +487,11 @@ export class OtpThrottle {
           this.#takeOne(this.#mobilePrefix, prefix, now, counters, keys, client);
         }
       }
-      this.#takeOne(this.#ip, this.hasher.memoized("ip", subject.ip), now, counters, keys, client);
-      this.#takeOne(this.#client, client, now, counters, keys, client);
-      this.#takeOne(this.#global, "all", now, counters, keys, client);
+      if (!destinationsOnly) {
+        this.#takeOne(this.#ip, this.hasher.memoized("ip", subject.ip), now, counters, keys, client);
+        this.#takeOne(this.#client, client, now, counters, keys, client);
+        this.#takeOne(this.#global, "all", now, counters, keys, client);
+      }
     }
     const allowedAt = this.#allowed;
     // Set by the takes above (the casts undo TypeScript's narrowing to the values assigned before them).

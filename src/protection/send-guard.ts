@@ -25,18 +25,22 @@ import { monotonicNow } from "../util/clock";
  * The one path every upstream write takes (OTP sends, OTP verifications, registrations; docs/security-requirements.md
  * B and E4):
  *   1. Idempotency-Key (optional): a repeat replays the first result; a repeat with other input is refused; a repeat
- *      while the first still runs is told so. Only then may anything be sent.
- *   2. Prepare (optional): what the request needs from a store before anything is sent (the mobile a CIBIL id was
- *      registered with, budgeted as one more destination; room to remember a registration's mobile).
- *   3. Throttle: one point from every budget (destination, IP, client, global), or `throttled`. A registration's
- *      budgets (IP, client) are taken before step 2, which they do not need: a client past them writes nothing.
+ *      while the first still runs is told so. Only then may anything be sent. First, before any budget: a retry racing
+ *      the first request is answered IDEMPOTENCY_IN_FLIGHT, never by the first request's cooldown.
+ *   2. Throttle: one point from every budget (destination, IP, client, global), or `throttled`. When the request has
+ *      a `prepare`, the budgets that need nothing it recalls are taken before it: a request they refuse writes
+ *      nothing to the stores (a registration's room and records; a CIBIL id's send mark).
+ *   3. Prepare (optional): what the request needs from a store before anything is sent (the mobiles a CIBIL id was
+ *      registered with, each then budgeted as one more destination, its own budgets only; room to remember a
+ *      registration's mobile).
  *   4. The upstream call, exactly once, with a single-use send pass (aopay/send-pass.ts): without one AopayClient
  *      refuses every side-effecting endpoint, so there is no way to AOPay around this module.
  *   5. Settle: a call that provably never left the process gives its points back and frees the key; anything that
  *      may have reached AOPay keeps its cost and stores its result under the key. A value is first remembered
  *      (optional: a registration's mobile), which cannot undo the call: a failure there is logged and counted.
  * A point is given back only when nothing it pays for was done: a registration's points pay for `prepare`'s store
- * reads and writes as well as the call, so once `prepare` has run they are kept, whatever follows.
+ * reads and writes as well as the call, so once `prepare` has run they are kept, whatever follows. A send's pay for
+ * the send: given back when its recalled mobiles' budgets refuse it, or when it ends before or without its call.
  * If the shared store is unreachable, nothing is sent (fail closed): `unavailable`. If a rule refuses in `prepare`
  * with the store answering (ProtectionRefusal), nothing is sent either: `refused`, never `unavailable`.
  * It knows nothing of GraphQL: graphql/guarded-send.ts maps its outcome to result union members.
@@ -96,9 +100,10 @@ export interface SendRequest<T, R> {
   idempotencyKey: string | undefined;
   log: Logger;
   /**
-   * Run after the idempotency claim (a replay sends nothing and needs nothing) and before the throttle: destinations
-   * known only from an earlier request (the mobile a CIBIL id was registered with), budgeted with
-   * `subject.destinations`; or a check that what `remember` will keep can be kept. Throws ProtectionStoreError: the
+   * Run after the idempotency claim (a replay sends nothing and needs nothing) and once the budgets of
+   * `subject.destinations`, the IP, the client (and the global one) allowed the request: destinations known only from
+   * an earlier request (the mobiles a CIBIL id was registered with), then budgeted on their own; or a check that what
+   * `remember` will keep can be kept. Throws ProtectionStoreError: the
    * request is refused (`unavailable`) and nothing is sent; or ProtectionRefusal: refused (`refused`), nothing sent.
    * In memory it may answer without a promise.
    */
@@ -194,6 +199,14 @@ export class SendGuard {
      * write) as often as it liked with no budget spent (test/e2e/shared-tables.test.ts).
      */
     let paidForPrepare = false;
+    /**
+     * A send's points taken before `prepare` ran (generateCibilOtp's: the CIBIL id's, the IP's, the client's, the
+     * global one; then its recalled mobiles' too), while its call has not been made: given back if the request ends
+     * before the call (the mobiles' budgets refuse, `prepare` or the store fails). Unlike a registration's, they pay
+     * for the send only, as they did when `prepare` ran first: a client repeating a refused send costs the send mark
+     * and the recall, as before, and nothing when the id's own budgets refuse it, which they do first.
+     */
+    let unsent: Reservation | undefined;
     try {
       // Without an Idempotency-Key (most requests) there is nothing to claim: no call, no promise to wait for.
       if (req.idempotencyKey !== undefined) {
@@ -202,25 +215,53 @@ export class SendGuard {
         claim = begun.claim;
       }
 
-      let subject = req.subject;
-      // A registration's budgets (IP, client) need nothing `prepare` recalls: taken first, so that a client past them
-      // costs no store write (the registered-mobile room and records `prepare` touches). Kept once `prepare` has run.
+      // The budgets that need nothing `prepare` recalls are taken before it, so that a request they refuse costs no
+      // store write: a registration's (IP, client: the registered-mobile room and records `prepare` touches), and a
+      // send's own destinations' with the IP's, the client's and the global one (generateCibilOtp: the CIBIL id's
+      // cooldown, the common refusal, no longer marks the id as sending and unmarks it again). The claim above stays
+      // first: a retry racing the first request with its key must be told IDEMPOTENCY_IN_FLIGHT; with the budgets
+      // first, the first request's cooldown answered it OTP_COOLDOWN (60 s) instead (test/e2e/redis-cluster.test.ts;
+      // 5e6532f reverted that order). A throttled keyed request pays its claim and its release, by design.
+      // In memory the throttle answers synchronously: awaited only when it is a promise (Redis), a microtask hop less.
       let reservation: Reservation | Throttled | undefined;
-      if (req.budget === "register") {
-        let early = this.options.throttle.reserve(subject, req.budget);
+      if (req.budget !== null && req.prepare !== undefined) {
+        let early = this.options.throttle.reserve(req.subject, req.budget);
         if (isPromiseLike(early)) early = await early;
         reservation = early;
-        paidForPrepare = early.allowed && req.prepare !== undefined;
+        // A registration's points pay for `prepare`'s store work and are kept once it has run; a send's are given
+        // back until its call may have left (`unsent`: see the catch below and `refundUnsent`).
+        if (early.allowed) {
+          if (req.budget === "register") paidForPrepare = true;
+          else unsent = early;
+        }
       }
       if (req.prepare && (reservation === undefined || reservation.allowed)) {
         let recalled = req.prepare();
         if (isPromiseLike(recalled)) recalled = await recalled;
-        if (recalled?.length) subject = { ...subject, destinations: [...subject.destinations, ...recalled] };
+        // The recalled destinations (a CIBIL id's registered mobiles): their own budgets only, the IP's, client's and
+        // global ones being taken already. Each budget is judged and taken in one of the two steps, never split, so
+        // two concurrent sends still cannot both pass one cooldown (the id's in the first step, the mobile's in the
+        // second). If the mobile's refuse, the first step's points are given back: budgets count sends, not attempts,
+        // and the id's cooldown must not hold off its customer for a send that never went. The send mark `prepare`
+        // made is then the one store write a refused request costs, and only when the id's own budgets allowed it.
+        const budget = req.budget;
+        if (recalled?.length && reservation !== undefined && budget !== null && budget !== "register") {
+          const { ip, clientId } = req.subject;
+          let extra = this.options.throttle.reserve({ destinations: recalled, ip, clientId }, budget, true);
+          if (isPromiseLike(extra)) extra = await extra;
+          if (!extra.allowed) {
+            await this.#refundUnsent(req, unsent);
+            unsent = undefined;
+            reservation = extra;
+          } else {
+            reservation = bothOf(reservation as Reservation, extra);
+            unsent = reservation;
+          }
+        }
       }
 
-      // In memory the throttle answers synchronously: awaited only when it is a promise (Redis), a microtask hop less.
       if (reservation === undefined) {
-        let reserved = req.budget ? this.options.throttle.reserve(subject, req.budget) : NO_BUDGET;
+        let reserved = req.budget ? this.options.throttle.reserve(req.subject, req.budget) : NO_BUDGET;
         if (isPromiseLike(reserved)) reserved = await reserved;
         reservation = reserved;
       }
@@ -233,6 +274,8 @@ export class SendGuard {
       }
 
       const sent: SendInfo = { nextSendAt: this.#clock() + reservation.nextSendInMs };
+      // From here the call may leave: its points are settled below, never by the catch's give-back.
+      unsent = undefined;
       let answer: Answer<T>;
       let result: R;
       try {
@@ -259,6 +302,10 @@ export class SendGuard {
       if (claim) await this.#storeResult(req, claim, req.store(result));
       return { kind: "sent", result };
     } catch (error) {
+      // A send's points taken before `prepare` (or before its recalled mobiles' budgets) whose request failed before
+      // the call (`prepare` or the second reservation: the store unreachable, a record that does not open): nothing was
+      // sent, so nothing is paid, as when `prepare` ran first. Best effort: with the store gone they stay taken.
+      if (unsent) await this.#refundUnsent(req, unsent);
       if (error instanceof ProtectionRefusal) {
         // A decision, with the store answering: no store-failure line, not counted as the store unavailable (that
         // counter pages operators). No line of its own either, as a throttle: the access line names the code
@@ -288,6 +335,11 @@ export class SendGuard {
       await this.#freeKey(req, claim);
       return { kind: "unavailable" };
     }
+  }
+
+  /** Gives a send's points back (a request that ended before its call), never throwing: logged if the store fails. */
+  async #refundUnsent(req: SendRequest<unknown, unknown>, unsent: Reservation | undefined): Promise<void> {
+    if (unsent) await settleSafely(req.log, "refund", () => unsent.refund());
   }
 
   async #begin<R>(
@@ -564,6 +616,20 @@ export class SendGuard {
     }
     this.#draining = true;
   }
+}
+
+/**
+ * One send's two reservations as one (SendGuard.run: the budgets taken before `prepare`, then the recalled mobiles'):
+ * the longer wait before the destinations take another send, and a refund that gives back both.
+ */
+function bothOf(first: Reservation, second: Reservation): Reservation {
+  return {
+    allowed: true,
+    nextSendInMs: Math.max(first.nextSendInMs, second.nextSendInMs),
+    refund: async () => {
+      await Promise.all([first.refund(), second.refund()]);
+    },
+  };
 }
 
 /** After the upstream call, store trouble must not turn a real result into an error: log it and carry on. */

@@ -8,7 +8,8 @@ import {
   resultOf,
   type Result,
 } from "../helpers/operations";
-import { storeBackends } from "../helpers/redis";
+import { describeWithRedis, REDIS_URL, storeBackends, uniquePrefix } from "../helpers/redis";
+import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
 import { DEFAULT_THROTTLE, stackPerTest, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -111,6 +112,64 @@ describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (
       expect(s.simulator?.calls("cibil.generateOtp")).toBe(2);
     },
   );
+});
+
+/**
+ * A generateCibilOtp its own budgets refuse (its CIBIL id's cooldown, the common case) writes nothing to the
+ * registered-mobile store: those budgets are taken before the send mark and the recall of the id's mobiles
+ * (src/protection/send-guard.ts). Before, every such refusal marked the id as sending and unmarked it again (two
+ * scripts in Redis). The real path, commands read off the wire by a proxy (no MONITOR); in memory:
+ * test/integration/send-budget-order.test.ts.
+ */
+describeWithRedis("a throttled generateCibilOtp writes nothing to the registered-mobile store (Redis)", () => {
+  let proxy: RedisProxy | undefined;
+  const { start, stop } = stackPerTest(() => ({
+    REDIS_URL: (proxy as RedisProxy).url,
+    REDIS_KEY_PREFIX: uniquePrefix(),
+    HMAC_SECRET: "h".repeat(32),
+  }));
+  beforeEach(async () => {
+    proxy = await startRedisProxy(REDIS_URL as string);
+  });
+  afterEach(async () => {
+    await stop();
+    await proxy?.close();
+  });
+  /** A command on the registered-mobile store's keys: a record, a PAN link, a send mark. */
+  const onRegisteredMobiles = (command: string[]) => command.some((arg) => /:reg(send|sends|mobiles?|pan):/.test(arg));
+
+  it.each([
+    ["without an Idempotency-Key", {}, 1],
+    // By design the key is claimed first and freed (IDEMPOTENCY_IN_FLIGHT for a retry racing the first request).
+    ["with an Idempotency-Key", { "idempotency-key": "k-throttled-cibil" }, 3],
+  ])("%s: only its budgets' script (and the key's claim and release)", async (_name, headers, count) => {
+    const s = await start(DEFAULT_THROTTLE);
+    const registered = resultOf(
+      (await s.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput({ mobile: nextMobile() }) })).body,
+      "registerCibilCustomer",
+    );
+    const customer = { cibilId: registered.cibilId, accessToken: registered.accessToken };
+    const sending = (proxy as RedisProxy).record();
+    expect(resultOf((await s.gql(GENERATE_CIBIL_OTP, { input: customer })).body, "generateCibilOtp").__typename).toBe(
+      "CibilOtpChallenge",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The price of the order, for a send that goes: the id's budgets, the mark and recall, the mobile's budgets, the
+    // unmark (one round trip more than the mark, one take and the unmark).
+    const first = sending();
+    expect(first).toHaveLength(4);
+    expect(first.filter(onRegisteredMobiles)).toHaveLength(2);
+    const recorded = (proxy as RedisProxy).record();
+    const refused = resultOf((await s.gql(GENERATE_CIBIL_OTP, { input: customer }, headers)).body, "generateCibilOtp");
+    // The unmark is not awaited by the answer (guarded-send.ts): given time to reach Redis, had there been one.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const commands = recorded();
+    expect(refused).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    expect(commands.filter(onRegisteredMobiles)).toEqual([]);
+    // The budgets' one script (before it, the key's claim; after, its release), and nothing else.
+    expect(commands).toHaveLength(count);
+    expect(s.simulator?.calls("cibil.generateOtp")).toBe(1);
+  });
 });
 
 describe("registration when the in-memory record table is full", () => {

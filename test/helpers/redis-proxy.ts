@@ -21,7 +21,46 @@ export interface RedisProxy {
    * moment the test picks (test/e2e/contention.test.ts).
    */
   intercept(before: ((chunk: Buffer) => Promise<void>) | null): void;
+  /**
+   * From now on, every command the server sends is decoded (RESP) and kept, name first then its arguments, until the
+   * returned function is called, which answers them: what the server asked of Redis, without MONITOR.
+   */
+  record(): () => string[][];
   close(): Promise<void>;
+}
+
+/**
+ * The complete commands at the start of `buffer` (RESP arrays of bulk strings, as ioredis sends them), and what is
+ * left of it: a command cut between two chunks waits for the next one.
+ */
+function decodeCommands(buffer: Buffer): { commands: string[][]; rest: Buffer } {
+  const commands: string[][] = [];
+  let at = 0;
+  const line = (from: number): [string, number] | null => {
+    const end = buffer.indexOf("\r\n", from);
+    return end < 0 ? null : [buffer.toString("latin1", from, end), end + 2];
+  };
+  for (;;) {
+    const head = line(at);
+    if (head === null || !head[0].startsWith("*")) break;
+    const args: string[] = [];
+    let next = head[1];
+    let complete = true;
+    for (let n = Number(head[0].slice(1)); n > 0; n--) {
+      const size = line(next);
+      if (size === null || next + size[0].length + 2 + Number(size[0].slice(1)) + 2 > buffer.length) {
+        complete = false;
+        break;
+      }
+      const length = Number(size[0].slice(1));
+      args.push(buffer.toString("utf8", size[1], size[1] + length));
+      next = size[1] + length + 2;
+    }
+    if (!complete) break;
+    commands.push([args[0].toLowerCase(), ...args.slice(1)]);
+    at = next;
+  }
+  return { commands, rest: buffer.subarray(at) };
 }
 
 export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
@@ -31,6 +70,7 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
   let stalled = false;
   const held: Array<[Socket, Buffer]> = [];
   let before: ((chunk: Buffer) => Promise<void>) | null = null;
+  let recorded: string[][] | null = null;
   const server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -50,7 +90,14 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
     }
     // Chunks held by `intercept`'s hook, in order: a later chunk never overtakes one still waiting.
     let queue: Promise<void> | null = null;
+    // What `record` has not decoded yet (a command cut between chunks).
+    let pending: Buffer = Buffer.alloc(0);
     client.on("data", (chunk: Buffer) => {
+      if (recorded !== null) {
+        const { commands, rest } = decodeCommands(Buffer.concat([pending, chunk]));
+        recorded.push(...commands);
+        pending = rest;
+      }
       if (stalled) held.push([upstream, chunk]);
       else if (before === null && queue === null) upstream.write(chunk);
       else {
@@ -85,6 +132,14 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
     },
     intercept(hook) {
       before = hook;
+    },
+    record() {
+      const commands: string[][] = [];
+      recorded = commands;
+      return () => {
+        if (recorded === commands) recorded = null;
+        return commands;
+      };
     },
     restore() {
       down = false;
