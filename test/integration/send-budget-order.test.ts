@@ -122,6 +122,29 @@ describe.each(BACKENDS)("generateCibilOtp's budgets before its send mark (%s)", 
   /** A command touching the registered-mobile store (its records, its send marks). */
   const registeredMobileWrite = (command: string[]) => command.some((arg) => /:reg(send|sends|mobiles?):/.test(arg));
 
+  maybe(
+    "OtpThrottle.reserve(destinationsOnly): the destinations' budgets and prefixes, no IP, client or global",
+    async () => {
+      const one = { points: 1, seconds: 60 };
+      const sub = `${prefix}only:`;
+      const throttle = new OtpThrottle(
+        throttleConfig({ mobilePrefix: one, ip: one, client: one, global: one }),
+        hasher,
+        redis ? { redis, keyPrefix: sub } : null,
+      );
+      const who = { ip: "203.0.113.9", clientId: CLIENT };
+      const mobile = (value: string) => ({ ...who, destinations: [{ kind: "mobile" as const, value }] });
+      const cibil = (value: string) => ({ ...who, destinations: [{ kind: "cibil" as const, value }] });
+      expect((await throttle.reserve(mobile(MOBILE), "send", true)).allowed).toBe(true);
+      expect(await throttle.reserve(mobile(MOBILE), "send", true)).toMatchObject({ code: "OTP_COOLDOWN" });
+      // Another number of the range: the prefix's one point is taken.
+      expect(await throttle.reserve(mobile("9876512346"), "send", true)).toMatchObject({ scope: "MOBILE_PREFIX" });
+      // The IP's, the client's and the global single points are all still there, for one whole send.
+      expect((await throttle.reserve(cibil("102277500"))).allowed).toBe(true);
+      expect(await throttle.reserve(cibil("102277501"))).toMatchObject({ code: "RATE_LIMITED" });
+    },
+  );
+
   maybe("throttled by the CIBIL id's cooldown: no send mark, no recall; one throttle script in Redis", async () => {
     const { send, registered, counts } = stores();
     await registered.remember("102277100", MOBILE, "ABCDE1234F");
