@@ -192,8 +192,8 @@ export class SendGuard {
     const { field, log } = req;
     let claim: Claim | undefined;
     /**
-     * Whether the points were taken before `prepare` ran (a registration's): they paid for its store work, which a
-     * refund would make free, so they are never given back. Given back when `prepare` refused (a registration of a
+     * Whether the points taken before `prepare` ran paid for its store work (a registration's; a send's do not:
+     * `unsent`), which a refund would make free, so they are never given back. Given back when `prepare` refused (a registration of a
      * PAN with four mobiles, of one whose CIBIL id has a send under way) or when the call never left (the circuit
      * open, the client gone), a client repeated that store work (a record read and opened, a mobile added, a Redis
      * write) as often as it liked with no budget spent (test/e2e/shared-tables.test.ts).
@@ -229,7 +229,7 @@ export class SendGuard {
         if (isPromiseLike(early)) early = await early;
         reservation = early;
         // A registration's points pay for `prepare`'s store work and are kept once it has run; a send's are given
-        // back until its call may have left (`unsent`: see the catch below and `refundUnsent`).
+        // back until its call may have left (`unsent`: see the catch below and #refundUnsent).
         if (early.allowed) {
           if (req.budget === "register") paidForPrepare = true;
           else unsent = early;
