@@ -1,5 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
-import { AggregatorRegistry } from "prom-client";
+import { AggregatorRegistry, Counter, Registry } from "prom-client";
 import type { App } from "./app";
 import type { Config } from "./config";
 import { createLogger, type Logger } from "./logging/logger";
@@ -16,7 +16,8 @@ import { monotonicNow } from "./util/clock";
  *   - on SIGTERM/SIGINT passes SIGTERM to every worker (each drains as a single server does, SHUTDOWN_GRACE_MS) and
  *     exits when all have; SIGKILLs the ones still running a few seconds after the grace period;
  *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry, over the cluster's IPC
- *     channel), on METRICS_HOST:METRICS_PORT. Workers open no metrics listener.
+ *     channel), on METRICS_HOST:METRICS_PORT, followed by its own (cluster_worker_restarts_total). Workers open no
+ *     metrics listener.
  */
 
 const FIRST_RESTART_DELAY_MS = 1_000;
@@ -46,10 +47,22 @@ export async function runPrimary(config: Config): Promise<void> {
   let stopping = false;
 
   const aggregator = new AggregatorRegistry();
+  // The primary's own metrics: a worker's death is seen here only (the worker is gone), so no worker's page can say it.
+  // Before, a crash loop was an error line per death and nothing on the page: no alert could fire on it. Listed at 0
+  // from the first scrape, and on the page even while no worker is up (clusterMetrics() then answers "").
+  const own = new Registry();
+  const restarted = new Counter({
+    name: "cluster_worker_restarts_total",
+    help: "Workers that died while the cluster was not stopping, each restarted by the primary after a delay.",
+    registers: [own],
+  });
   const metricsServer = config.metrics.enabled
     ? new MetricsServer(
         config.metrics,
-        { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
+        {
+          contentType: aggregator.contentType,
+          metrics: async () => (await aggregator.clusterMetrics()) + (await own.metrics()),
+        },
         log,
         config.httpLimits,
       )
@@ -74,6 +87,7 @@ export async function runPrimary(config: Config): Promise<void> {
     const count = lived >= STABLE_MS ? 1 : (failures.get(entry.slot) ?? 0) + 1;
     failures.set(entry.slot, count);
     const delayMs = restartDelayMs(count);
+    restarted.inc();
     log.error(
       { worker: { slot: entry.slot, pid: worker.process.pid, code, signal, livedMs: lived }, restartInMs: delayMs },
       "worker died: restarting it",

@@ -30,6 +30,13 @@ export class MetricsServer {
    * check is, in whichever process listens (the cluster's primary included); without METRICS_TOKEN, not at all.
    */
   readonly #scrapes = { current: 0, previous: 0 };
+  /**
+   * Scrapes answered 500 because the page could not be collected (a collect() that threw; in the cluster's primary, a
+   * worker that did not answer within prom-client's 5 s), served on the next page that can be as
+   * `metrics_collection_failures_total`, at 0 from the first. A failed scrape is a hole Prometheus sees only as `up`
+   * 0 for that scrape; before, the error line `metrics collection failed` alone said why.
+   */
+  #collectionFailures = 0;
 
   constructor(
     private readonly config: MetricsConfig,
@@ -79,9 +86,12 @@ export class MetricsServer {
       source
         .metrics()
         .then((text) =>
-          res.writeHead(200, { "content-type": source.contentType }).end(expected ? text + this.#scrapeLines() : text),
+          res
+            .writeHead(200, { "content-type": source.contentType })
+            .end(text + this.#failureLines() + (expected ? this.#scrapeLines() : "")),
         )
         .catch((error: unknown) => {
+          this.#collectionFailures += 1;
           log.error({ err: error }, "metrics collection failed");
           res.writeHead(500, { "content-type": "text/plain" }).end("Error\n");
         });
@@ -105,6 +115,16 @@ export class MetricsServer {
     });
     const { address, port, family } = this.#server.address() as AddressInfo;
     return `http://${family === "IPv6" ? `[${address}]` : address}:${port}/metrics`;
+  }
+
+  /** `metrics_collection_failures_total` in the text format the registry writes (each line ends with a newline). */
+  #failureLines(): string {
+    return (
+      "# HELP metrics_collection_failures_total Scrapes of this listener answered 500 because the metrics could not " +
+      "be collected (in a cluster's primary: a worker that did not answer).\n" +
+      "# TYPE metrics_collection_failures_total counter\n" +
+      `metrics_collection_failures_total ${this.#collectionFailures}\n`
+    );
   }
 
   /** `metrics_scrapes_total` in the text format the registry writes (each line ends with a newline). */

@@ -6,6 +6,7 @@ import type { ChildProcess } from "node:child_process";
 import { request } from "undici";
 import {
   matches,
+  NOT_ON_A_SERVER_PAGE,
   parsePage,
   ROOT,
   RULES_FILE,
@@ -206,6 +207,8 @@ describe("alert rules (deploy/prometheus/alerts.yml)", () => {
 
   it("parses into the alerts docs/operations.md names, each with an expression selecting a metric", () => {
     expect(rules.map((r) => r.alert)).toEqual([
+      "AopayGraphqlDown",
+      "WorkersCrashLooping",
       "AopayCircuitOpen",
       "AopayUpstreamFailures",
       "AopayCredentialsRefused",
@@ -220,8 +223,24 @@ describe("alert rules (deploy/prometheus/alerts.yml)", () => {
       "RedisUnsafe",
       "LogLinesDropped",
       "EventLoopLag",
+      "MetricsCollectionFailed",
     ]);
     for (const r of rules) expect(selectorsOf(r.expr).selectors.length).toBeGreaterThan(0);
+  });
+
+  it("gives every alert a severity, page or ticket, and says in docs/operations.md why", () => {
+    // Without one, the Alertmanager's routes cannot tell an alert that must wake someone from one for the morning.
+    expect(rules.filter((r) => !["page", "ticket"].includes(r.labels?.severity ?? "")).map((r) => r.alert)).toEqual([]);
+    const doc = readFileSync(OPERATIONS_MD, "utf8");
+    const table = doc.slice(
+      doc.indexOf("| alert | severity | why |"),
+      doc.indexOf("```yaml", doc.indexOf("## Sample")),
+    );
+    const rows = table
+      .split("\n")
+      .filter((l) => l.startsWith("| `"))
+      .map((l) => l.split(" | ").slice(0, 2).join(" | "));
+    expect(rows).toEqual(rules.map((r) => `| \`${r.alert}\` | ${r.labels?.severity}`));
   });
 
   it("leaves out the same outcomes wherever it means the calls that went to AOPay", () => {
@@ -689,24 +708,29 @@ function documentedMetrics(): Array<{ names: string[]; histogram: boolean; label
 
 /**
  * Documented metrics no scenario here sets up, with no series without their setting: scrapes by token with
- * METRICS_TOKEN set (test/e2e/operations.test.ts), requests by API key (test/e2e/auth.test.ts). Every other metric
+ * METRICS_TOKEN set (test/e2e/operations.test.ts), requests by API key (test/e2e/auth.test.ts), workers restarted by
+ * a cluster's primary, WEB_CONCURRENCY > 1 (test/e2e/cluster.test.ts). Every other metric
  * of the table is on every page from the start (metrics.ts startAtZero), at 0 where no scenario here moves it:
  * registration rules move in test/e2e/registration-race.test.ts and contention.test.ts, refusals before GraphQL and
  * connections closed unauthenticated in http-boundary.test.ts and slow-clients.test.ts, the rotation counters in
  * hmac-rotation.test.ts and key-rotation.test.ts.
  */
-const NOT_DRIVEN = new Set(["metrics_scrapes_total", "aopay_api_key_requests_total"]);
+const NOT_DRIVEN = new Set(["metrics_scrapes_total", "aopay_api_key_requests_total", "cluster_worker_restarts_total"]);
 /**
- * Only on a page of a server with METRICS_TOKEN, or API_KEYS, set, which no scenario here sets: their types are checked
- * where they are (test/e2e/operations.test.ts, auth.test.ts).
+ * Only on a page of a server with METRICS_TOKEN, API_KEYS or WEB_CONCURRENCY > 1 set, which no scenario here sets:
+ * their types are checked where they are (test/e2e/operations.test.ts, auth.test.ts, cluster.test.ts).
  */
-const WITH_SETTING_ONLY = new Set(["metrics_scrapes_total", "aopay_api_key_requests_total"]);
+const WITH_SETTING_ONLY = new Set([
+  "metrics_scrapes_total",
+  "aopay_api_key_requests_total",
+  "cluster_worker_restarts_total",
+]);
 
 describe("every metric, label and label value the rules match", () => {
   it("and every metric of docs/operations.md's table, has the type and the labels the table gives", () => {
     const series = pages.flat();
     const rows = documentedMetrics();
-    expect(rows.length).toBe(21);
+    expect(rows.length).toBe(23);
     const problems: string[] = [];
     for (const row of rows)
       for (const name of row.names) {
@@ -731,6 +755,7 @@ describe("every metric, label and label value the rules match", () => {
     for (const rule of rules) {
       const { selectors, groupBy } = selectorsOf(rule.expr);
       for (const sel of selectors) {
+        if (NOT_ON_A_SERVER_PAGE.has(sel.metric)) continue;
         const ofMetric = series.filter((s) => s.name === sel.metric);
         if (ofMetric.length === 0) {
           problems.push(`${rule.alert}: no metric ${sel.metric}`);

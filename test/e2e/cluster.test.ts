@@ -9,7 +9,7 @@ import { freePort, PRIVATE_REDIS_SKIP_REASON, startRedis, stopRedis } from "../h
 import { deletePrefixes, describeUnless, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { isAlive, type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { upstreamEnv } from "../helpers/fake-upstream";
-import { rules, selectorsOf } from "../helpers/alert-rules";
+import { matches, parsePage, rules, selectorsOf } from "../helpers/alert-rules";
 
 /**
  * WEB_CONCURRENCY=2 (src/cluster.ts): `node dist-test/index.js` as `npm start` runs it, with real Redis and the
@@ -150,12 +150,36 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
     // (test/e2e/alert-rules.test.ts checks their labels and values on a worker's own page).
     for (const rule of rules)
       for (const { metric } of selectorsOf(rule.expr).selectors) {
+        if (metric === "up") continue; // Prometheus' own, of each target
         const family = metric.replace(/_(bucket|sum|count)$/, "");
         expect([rule.alert, scraped.match(new RegExp(`^# TYPE ${family} `, "gm"))?.length]).toEqual([rule.alert, 1]);
       }
   });
 
-  it("restarts a worker that dies", async () => {
+  /** The primary's metrics page: its status and, when 200, its series. */
+  const scrapePrimary = async () => {
+    const metricsUrl = await until(
+      "the primary's metrics listener",
+      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
+    );
+    const res = await request(metricsUrl);
+    const text = await res.body.text();
+    return { status: res.statusCode, series: res.statusCode === 200 ? parsePage(text) : [] };
+  };
+  /** The value of WorkersCrashLooping's counter on a page, and the rule's threshold (`increase(...) > N`). */
+  const crashLoop = rules.find((r) => r.alert === "WorkersCrashLooping")!;
+  const restarts = (page: Awaited<ReturnType<typeof scrapePrimary>>) => {
+    const [selector] = selectorsOf(crashLoop.expr).selectors;
+    const found = page.series.filter((s) => matches(s, selector));
+    expect(found).toHaveLength(1);
+    return found[0].value;
+  };
+  const threshold = Number(/>\s*(\d+)\s*$/.exec(crashLoop.expr.trim())?.[1]);
+
+  it("restarts a worker that dies, and counts it (one death: WorkersCrashLooping quiet)", async () => {
+    const before = await scrapePrimary();
+    // At 0 from the first scrape (the primary's own counter): increase() sees the first death.
+    expect(restarts(before)).toBe(0);
     const [victim, survivor] = readyPids(server).slice(-2);
     process.kill(victim, "SIGKILL");
     await until("the primary to report the death", () =>
@@ -173,7 +197,44 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
       served = (await servedBy(server, r.requestId)) === replacement;
     }
     expect(served).toBe(true);
+    const increase = restarts(await scrapePrimary()) - restarts(before);
+    expect(increase).toBe(1);
+    expect(increase > threshold).toBe(false);
   }, 60_000);
+
+  it("counts workers that keep dying (a crash loop): WorkersCrashLooping fires", async () => {
+    // Before, the primary restarted them with an error line each and nothing on its page.
+    const before = await scrapePrimary();
+    const deathLines = () => lines(server).filter((l) => l.msg === "worker died: restarting it").length;
+    const died = deathLines();
+    for (let round = 0; round < 3; round++) {
+      const alive = readyPids(server).filter(isAlive);
+      process.kill(alive[0], "SIGKILL"); // the oldest: the slots take turns, so their delays stay at 1 to 2 s
+      await until("the death", () => deathLines() === died + round + 1);
+      await until("its replacement", () => readyPids(server).filter(isAlive).length === 2);
+    }
+    const increase = restarts(await scrapePrimary()) - restarts(before);
+    expect(increase).toBe(3);
+    expect(increase > threshold).toBe(true);
+  }, 60_000);
+
+  it("answers 500 while a worker does not answer, and counts it (MetricsCollectionFailed)", async () => {
+    const failures = (page: Awaited<ReturnType<typeof scrapePrimary>>) =>
+      page.series.find((s) => s.name === "metrics_collection_failures_total")?.value;
+    const before = await scrapePrimary();
+    expect([before.status, failures(before)]).toEqual([200, 0]);
+    // A worker stopped (SIGSTOP) never answers the primary's request for its metrics: prom-client gives up after 5 s.
+    const [frozen] = readyPids(server).filter(isAlive);
+    process.kill(frozen, "SIGSTOP");
+    try {
+      expect((await scrapePrimary()).status).toBe(500);
+    } finally {
+      process.kill(frozen, "SIGCONT");
+    }
+    await until("the error line", () => lines(server).some((l) => l.msg === "metrics collection failed"));
+    const after = await scrapePrimary();
+    expect([after.status, failures(after)]).toEqual([200, 1]);
+  }, 30_000);
 
   it("stops every process on SIGTERM to the primary", async () => {
     const workers = readyPids(server).filter(isAlive);

@@ -15,11 +15,19 @@ export interface Rule {
   alert: string;
   expr: string;
   for?: string;
+  labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
 export const rules: Rule[] = (
   parse(readFileSync(RULES_FILE, "utf8")) as { groups: Array<{ rules: Rule[] }> }
 ).groups.flatMap((g) => g.rules);
+
+/**
+ * Metrics of the rules that no single server process's page has: `up`, Prometheus' own series for each scrape target
+ * (never on a page), and `cluster_worker_restarts_total`, which only a cluster's primary (WEB_CONCURRENCY > 1) serves,
+ * checked on its page by test/e2e/cluster.test.ts.
+ */
+export const NOT_ON_A_SERVER_PAGE: ReadonlySet<string> = new Set(["up", "cluster_worker_restarts_total"]);
 
 export interface Series {
   name: string;
