@@ -15,6 +15,8 @@ import {
   type Selector,
   type Series,
 } from "../helpers/alert-rules";
+import { delayed, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { fixtureJson } from "../helpers/fixtures";
 import { until } from "../helpers/holding-upstream";
 import {
   aepsInput,
@@ -96,7 +98,7 @@ const NOT_A_JWT = { authorization: "Bearer not-a-jwt" };
 function scenario(
   name: string,
   env: Record<string, string>,
-  drive: (t: TestStack, redis?: ChildProcess) => Promise<void>,
+  drive: (t: TestStack, redis?: ChildProcess, upstream?: FakeUpstream) => Promise<void>,
   check: (before: Series[], after: Series[]) => void,
   skip?: string,
 ) {
@@ -106,7 +108,13 @@ function scenario(
     let after: Series[];
     let redis: ChildProcess | undefined;
     let jwks: Server | undefined;
+    let upstream: FakeUpstream | undefined;
     beforeAll(async () => {
+      if (env.AOPAY_BASE_URL === "fake") {
+        // A scripted AOPay of the scenario's own (test/helpers/fake-upstream.ts), which `drive` scripts.
+        upstream = await startFakeUpstream();
+        env = { ...env, ...upstreamEnv(upstream) };
+      }
       const answer = JWKS_ANSWERS[env.AUTH_JWKS_URL ?? ""];
       if (answer) {
         const server = createServer((_req, res) =>
@@ -142,7 +150,7 @@ function scenario(
         t = await startTestStack(env);
       }
       before = await scrape(t);
-      await drive(t, redis);
+      await drive(t, redis, upstream);
       after = await scrape(t);
       pages.push(before, after);
       runs.push({ name, before, after });
@@ -150,6 +158,7 @@ function scenario(
     afterAll(async () => {
       await t?.stop();
       await stopRedis(redis);
+      await upstream?.close();
       jwks?.closeAllConnections();
       await new Promise((r) => (jwks ? jwks.close(r) : r(undefined)));
     });
@@ -528,6 +537,154 @@ scenario(
   (before, after) => {
     const rule = rules.find((r) => r.alert === "RequestsShed")!;
     expect(increase(before, after, selectorsOf(rule.expr).selectors[0])).toBe(1);
+  },
+);
+
+/** A rule `metric > t` read on a page: the series' values and whether any is over t. */
+function gaugeOver(alert: string, page: Series[]): { values: number[]; fires: boolean } {
+  const rule = rules.find((r) => r.alert === alert);
+  const m = /^([a-z0-9_:]+)\s*>\s*([0-9.]+)$/.exec(rule?.expr.trim() ?? "");
+  if (!m) throw new Error(`${alert} is not metric > t`);
+  const values = page.filter((s) => s.name === m[1]).map((s) => s.value);
+  return { values, fires: values.some((v) => v > Number(m[2])) };
+}
+
+/**
+ * AopaySlow's `histogram_quantile(q, sum by (le, endpoint) (rate(buckets{...})))` per endpoint, as Prometheus computes
+ * it from the two scrapes: the buckets' increases summed by (le, endpoint), the q-th of their count found by linear
+ * interpolation within its bucket (the +Inf bucket: the highest finite bound). Endpoints without calls are left out.
+ */
+function quantileByEndpoint(alert: string, before: Series[], after: Series[]): Record<string, number> {
+  const rule = rules.find((r) => r.alert === alert)!;
+  const q = Number(/histogram_quantile\(([0-9.]+),/.exec(rule.expr)?.[1]);
+  const [sel] = selectorsOf(rule.expr).selectors;
+  const buckets = new Map<string, Map<number, number>>();
+  for (const s of after.filter((a) => matches(a, sel))) {
+    const first = before.find((b) => same(b, s));
+    if (first === undefined) continue;
+    const byLe = buckets.get(s.labels.endpoint) ?? new Map<number, number>();
+    buckets.set(s.labels.endpoint, byLe);
+    const le = s.labels.le === "+Inf" ? Infinity : Number(s.labels.le);
+    byLe.set(le, (byLe.get(le) ?? 0) + s.value - first.value);
+  }
+  const out: Record<string, number> = {};
+  for (const [endpoint, byLe] of buckets) {
+    const sorted = [...byLe].sort(([a], [b]) => a - b);
+    const total = sorted.at(-1)![1];
+    if (total === 0) continue;
+    const rank = q * total;
+    let lower = 0;
+    let below = 0;
+    for (const [le, count] of sorted) {
+      if (count >= rank) {
+        out[endpoint] = le === Infinity ? lower : lower + ((le - lower) * (rank - below)) / (count - below);
+        break;
+      }
+      [lower, below] = [le, count];
+    }
+  }
+  return out;
+}
+
+// AOPay slow: a scripted upstream answering AEPS sends at once, then after 5.2 s. The window of the fast send reads a
+// 99th percentile under AopaySlow's 5 s, the window of the slow one over it (its bucket is 5 to 10 s). Before, promtool's
+// series alone had AopaySlow over its threshold; here the real histogram does.
+/** AopaySlow's value in the scenario below: its threshold, and each window's 99th percentile by endpoint. */
+const aopaySlow: { threshold?: number; fast?: Record<string, number>; slow?: Record<string, number> } = {};
+scenario(
+  "AOPay answering a send in 5.2 s (a scripted upstream)",
+  { AOPAY_BASE_URL: "fake" },
+  async (t, _redis, upstream) => {
+    aopaySlow.threshold = Number(/\)\s*>\s*([0-9.]+)\s*$/.exec(rules.find((r) => r.alert === "AopaySlow")!.expr)?.[1]);
+    const before = await scrape(t);
+    upstream!.respond(json(200, fixtureJson("aeps/resend-otp.success")));
+    expect(resultOf((await sendAeps(t, "9876543210")).body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    const fast = await scrape(t);
+    aopaySlow.fast = quantileByEndpoint("AopaySlow", before, fast);
+    upstream!.respond(delayed(5_200, json(200, fixtureJson("aeps/resend-otp.success"))));
+    expect(resultOf((await sendAeps(t, "9123456789")).body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    aopaySlow.slow = quantileByEndpoint("AopaySlow", fast, await scrape(t));
+  },
+  () => {
+    expect(aopaySlow.threshold).toBe(5);
+    expect(Object.keys(aopaySlow.fast ?? {})).toEqual(["aeps.resendOtp"]);
+    expect(aopaySlow.fast?.["aeps.resendOtp"]).toBeLessThanOrEqual(5);
+    expect(Object.keys(aopaySlow.slow ?? {})).toEqual(["aeps.resendOtp"]);
+    expect(aopaySlow.slow?.["aeps.resendOtp"]).toBeGreaterThan(5);
+  },
+);
+
+// The server's event loop held 400 ms: a stall of the process itself (the stack runs in this one, so this busy loop is
+// the server's), as a synchronous hot spot or a long GC would. The lag gauges are of the delays sampled since the
+// previous scrape: a window without the stall is quiet, the next one over EventLoopLag's threshold. Before, the
+// scenarios showed only that the gauge was on the page; promtool's tests alone had it over the threshold.
+scenario(
+  "the event loop stalled 400 ms",
+  {},
+  async (t) => {
+    // A window of its own: the scrape before, the first of this server, is work on its loop, read by the next window.
+    await scrape(t);
+    await new Promise((r) => setTimeout(r, 300));
+    const idle = gaugeOver("EventLoopLag", await scrape(t));
+    expect(idle.values).toHaveLength(1);
+    expect(idle.fires).toBe(false);
+    const end = Date.now() + 400;
+    while (Date.now() < end); // the stall
+    await new Promise((r) => setTimeout(r, 100));
+  },
+  (_before, after) => {
+    const stalled = gaugeOver("EventLoopLag", after);
+    expect(stalled.fires).toBe(true);
+    expect(stalled.values[0]).toBeGreaterThan(0.4);
+  },
+);
+
+// Without Redis, the in-memory throttle table full (MEMORY_THROTTLE_MAX_KEYS 10, no client share): the first send takes
+// its entries, a send to another destination needs entries the table has no room for and is refused
+// PROTECTION_UNAVAILABLE, nothing sent. Before, only an unreachable Redis drove OtpProtectionUnavailable here.
+const THREE_SENDS = ["9876543210", "9123456789", "9988776655"];
+scenario(
+  "without Redis, the in-memory throttle table full (MEMORY_THROTTLE_MAX_KEYS 10)",
+  { MEMORY_THROTTLE_MAX_KEYS: "10", MEMORY_THROTTLE_CLIENT_SHARE_PERCENT: "100" },
+  async (t) => {
+    const results: string[] = [];
+    for (const mobile of THREE_SENDS)
+      results.push(resultOf((await sendAeps(t, mobile)).body, "resendAepsOtp").__typename);
+    expect(results).toEqual(["AepsOtpResent", "ProtectionUnavailable", "ProtectionUnavailable"]);
+    expect(t.simulator?.calls("aeps.resendOtp")).toBe(1);
+    expect(t.logs.text()).toContain("in-memory otp throttle store full");
+  },
+  (before, after) => {
+    const sel = selectorOf("OtpProtectionUnavailable", "aopay_protection_unavailable_total");
+    expect(after.filter((s) => matches(s, sel) && s.value > 0).map((s) => [s.labels.operation, s.value])).toEqual([
+      ["resendAepsOtp", 2],
+    ]);
+    expect(increase(before, after, sel)).toBe(2);
+    expect(increase(before, after, { metric: "aopay_client_share_refusals_total", matchers: [] })).toBe(0);
+  },
+);
+
+// The same sends with a client's share (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT 50 of 20): the one client holds its half
+// and is refused, the table not full. That client's limit, not an outage: aopay_client_share_refusals_total, and
+// OtpProtectionUnavailable quiet (the other clients would still be served).
+scenario(
+  "without Redis, one client at its share of the in-memory throttle table (50 % of 20)",
+  { MEMORY_THROTTLE_MAX_KEYS: "20", MEMORY_THROTTLE_CLIENT_SHARE_PERCENT: "50" },
+  async (t) => {
+    const results: string[] = [];
+    for (const mobile of THREE_SENDS)
+      results.push(resultOf((await sendAeps(t, mobile)).body, "resendAepsOtp").__typename);
+    expect(results).toEqual(["AepsOtpResent", "ProtectionUnavailable", "ProtectionUnavailable"]);
+    expect(t.logs.text()).toContain("in-memory otp throttle store: a client holds its share");
+  },
+  (before, after) => {
+    expect(increase(before, after, selectorOf("OtpProtectionUnavailable", "aopay_protection_unavailable_total"))).toBe(
+      0,
+    );
+    const share = { metric: "aopay_client_share_refusals_total", matchers: [] };
+    expect(after.filter((s) => matches(s, share) && s.value > 0).map((s) => [s.labels.table, s.value])).toEqual([
+      ["throttle", 2],
+    ]);
   },
 );
 
