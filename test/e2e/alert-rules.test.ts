@@ -38,6 +38,8 @@ import {
   stopRedis,
   waitFor,
 } from "../helpers/private-redis";
+import { startRedisProxy, type RedisProxy } from "../helpers/redis-proxy";
+import { type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -109,6 +111,7 @@ function scenario(
     let redis: ChildProcess | undefined;
     let jwks: Server | undefined;
     let upstream: FakeUpstream | undefined;
+    let proxy: RedisProxy | undefined;
     beforeAll(async () => {
       if (env.AOPAY_BASE_URL === "fake") {
         // A scripted AOPay of the scenario's own (test/helpers/fake-upstream.ts), which `drive` scripts.
@@ -129,12 +132,21 @@ function scenario(
           AUTH_JWT_AUDIENCE: "aopay-graphql",
         };
       }
-      if (env.REDIS_URL === "private" || env.REDIS_URL === "private-noeviction") {
-        // "private": a Redis that evicts (RedisUnsafe); "private-noeviction": a sound one the scenario may kill.
+      if (["private", "private-noeviction", "private-says-6"].includes(env.REDIS_URL)) {
+        // "private": a Redis that evicts (RedisUnsafe); "private-noeviction": a sound one the scenario may kill;
+        // "private-says-6": a sound one behind a proxy that has its INFO name version 6 (the bytes' count kept).
         const port = await freePort();
         const policy = env.REDIS_URL === "private" ? "allkeys-lru" : "noeviction";
         redis = startRedis(port, ["--maxmemory", "4mb", "--maxmemory-policy", policy]);
-        env = { ...env, REDIS_URL: `redis://127.0.0.1:${port}`, HMAC_SECRET: "alert-rules-secret-0123456789abcdef" };
+        let url = `redis://127.0.0.1:${port}`;
+        if (env.REDIS_URL === "private-says-6") {
+          proxy = await startRedisProxy(url, {
+            replies: (chunk) =>
+              Buffer.from(chunk.toString("latin1").replace(/redis_version:7\./, "redis_version:6."), "latin1"),
+          });
+          url = proxy.url;
+        }
+        env = { ...env, REDIS_URL: url, HMAC_SECRET: "alert-rules-secret-0123456789abcdef" };
         t = await startTestStack(env);
         const ready = async () => {
           const res = await request(`${t.baseUrl}/readyz`);
@@ -159,6 +171,7 @@ function scenario(
       await t?.stop();
       await stopRedis(redis);
       await upstream?.close();
+      await proxy?.close();
       jwks?.closeAllConnections();
       await new Promise((r) => (jwks ? jwks.close(r) : r(undefined)));
     });
@@ -736,6 +749,25 @@ scenario(
   PRIVATE_REDIS_SKIP_REASON ?? undefined,
 );
 
+// A Redis older than 7.0 (INFO says 6 through a proxy; the server behind is 7, so sends would still work): judged at
+// connection, the gauge's `version` series is 1 and the error line names it. Before, only the eviction policy's
+// problem was driven here.
+scenario(
+  "a Redis that says it is 6.x",
+  { REDIS_URL: "private-says-6" },
+  async (t) => {
+    await until("the judgement", () => t.logs.text().includes("redis is older than 7.0"));
+  },
+  (_before, after) => {
+    const sel = selectorsOf(rules.find((r) => r.alert === "RedisUnsafe")!.expr).selectors[0];
+    expect(after.filter((s) => matches(s, sel)).map((s) => [s.labels.problem, s.value])).toEqual([
+      ["eviction_policy", 0],
+      ["version", 1],
+    ]);
+  },
+  PRIVATE_REDIS_SKIP_REASON ?? undefined,
+);
+
 const HELD_REGISTRATION = {
   firstName: "Asha",
   lastName: "Kulkarni",
@@ -825,9 +857,96 @@ scenario(
   (before, after) => {
     const sel = selectorOf("AopayUnrecordedWrites", "aopay_unrecorded_writes_total");
     expect(increase(before, after, sel)).toBe(0);
+    // A sound Redis 7 with noeviction: RedisUnsafe quiet on both problems.
+    const unsafe = selectorsOf(rules.find((r) => r.alert === "RedisUnsafe")!.expr).selectors[0];
+    expect(after.filter((s) => matches(s, unsafe)).map((s) => [s.labels.problem, s.value])).toEqual([
+      ["eviction_policy", 0],
+      ["version", 0],
+    ]);
   },
   PRIVATE_REDIS_SKIP_REASON ?? undefined,
 );
+
+// An Idempotency-Key's result not stored: Redis loses the key's pending record while its send is at AOPay (the keys of
+// the scenario's own Redis deleted: a restart or failover that lost them), and a repeat of the key meanwhile takes it
+// as new (and sends again: the hazard the alert names). The first send's result then finds the key another request's
+// ("superseded"), is not stored, and counted. Before, only a registration's record and a consent drove the alert here.
+scenario(
+  "Redis lost an Idempotency-Key's record while its send was at AOPay, and a repeat took the key (scenario 888: 2 s)",
+  { REDIS_URL: "private-noeviction" },
+  async (t, redis) => {
+    const args = redis!.spawnargs.slice(1);
+    const own = await connectPrivateRedis(Number(args[args.indexOf("--port") + 1]));
+    try {
+      const key = { "idempotency-key": "7d3c2a10-4b5e-4c6f-8a7b-9c0d1e2f3a4b" };
+      const first = t.gql(GENERATE_CIBIL_OTP, cibilInput("200000888"), key);
+      await until("the send to reach AOPay", () => t.simulator?.calls("cibil.generateOtp") === 1);
+      const keys = await own.keys("*");
+      expect(keys.length).toBeGreaterThan(0);
+      await own.del(...keys);
+      const repeat = t.gql(GENERATE_CIBIL_OTP, cibilInput("200000888"), key);
+      await until("the repeat to reach AOPay", () => t.simulator?.calls("cibil.generateOtp") === 2);
+      const results = await Promise.all([first, repeat]);
+      expect(results.map((r) => resultOf(r.body, "generateCibilOtp").__typename)).toEqual([
+        "CibilOtpChallenge",
+        "CibilOtpChallenge",
+      ]);
+      await until("the error line", () => t.logs.text().includes("idempotency result not stored"));
+    } finally {
+      await own.quit();
+    }
+  },
+  (before, after) => {
+    const sel = selectorOf("AopayUnrecordedWrites", "aopay_unrecorded_writes_total");
+    expect(increase(before, after, sel)).toBe(1);
+    expect(after.filter((s) => matches(s, sel) && s.value > 0).map((s) => s.labels.operation)).toEqual([
+      "generateCibilOtp",
+    ]);
+  },
+  PRIVATE_REDIS_SKIP_REASON ?? undefined,
+);
+
+// stdout's reader stopped (a log shipper that hung): a real server process whose stdout pipe the test no longer reads,
+// its backlog filled past 16 MiB (test/fixtures/preload/fill-stdout-on-sigusr2.cjs), then requests whose lines find no
+// room: dropped, counted, and LogLinesDropped's increase is over 0. Before, its metric was only seen on the page at 0.
+const STDOUT_STOPPED = "stdout's reader stopped, its 16 MiB backlog full (a server process)";
+describe(STDOUT_STOPPED, () => {
+  const preload = join(__dirname, "../fixtures/preload/fill-stdout-on-sigusr2.cjs");
+  let p: ServerProcess;
+  let before: Series[];
+  let quiet: Series[];
+  let after: Series[];
+  const scrapeUrl = async (url: string) => {
+    const res = await request(url);
+    const text = await res.body.text();
+    for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) typesSeen.set(m[1], m[2]);
+    return parsePage(text);
+  };
+  beforeAll(async () => {
+    p = startServerProcess({ NODE_ENV: "development", LOG_FORMAT: "json", NODE_OPTIONS: `--require ${preload}` });
+    const base = await p.ready;
+    const metricsUrl = /"url":"(http:\/\/[^"]+\/metrics)"[^\n]*"metrics listening"/.exec(p.output())?.[1] as string;
+    const health = async () => (await request(`${base}/healthz`)).body.dump();
+    before = await scrapeUrl(metricsUrl);
+    await health(); // a line written while the reader still reads: not dropped
+    await new Promise((r) => setTimeout(r, 100));
+    quiet = await scrapeUrl(metricsUrl);
+    p.child.stdout?.pause(); // the reader stops
+    p.child.kill("SIGUSR2");
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 3; i++) await health();
+    after = await scrapeUrl(metricsUrl);
+    pages.push(before, after);
+    runs.push({ name: STDOUT_STOPPED, before, after });
+  }, 30_000);
+  afterAll(() => p?.kill());
+
+  it("counts the lines dropped, and LogLinesDropped's increase is over 0 only once the reader stopped", () => {
+    const sel = selectorOf("LogLinesDropped", "log_lines_dropped_total");
+    expect(increase(before, quiet, sel)).toBe(0);
+    expect(increase(quiet, after, sel)).toBeGreaterThanOrEqual(3);
+  });
+});
 
 // Runs after the scenarios (jest runs describe blocks in order): `runs` holds all of them.
 describe("RequestsFailed", () => {

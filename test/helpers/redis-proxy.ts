@@ -63,7 +63,14 @@ function decodeCommands(buffer: Buffer): { commands: string[][]; rest: Buffer } 
   return { commands, rest: buffer.subarray(at) };
 }
 
-export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
+/**
+ * `replies`: each chunk Redis sends back passes through it before the server reads it (a Redis that answers otherwise
+ * than the one behind: test/e2e/alert-rules.test.ts has INFO name an older version). Without it, piped as it comes.
+ */
+export async function startRedisProxy(
+  redisUrl: string,
+  options: { replies?: (chunk: Buffer) => Buffer } = {},
+): Promise<RedisProxy> {
   const target = new URL(redisUrl);
   const sockets = new Set<Socket>();
   let down = false;
@@ -114,7 +121,9 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
         });
       }
     });
-    upstream.pipe(client);
+    const { replies } = options;
+    if (replies) upstream.on("data", (chunk: Buffer) => void (client.destroyed || client.write(replies(chunk))));
+    else upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = new URL(redisUrl);
