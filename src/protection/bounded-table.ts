@@ -19,9 +19,13 @@
 
 import { monotonicNow } from "../util/clock";
 
-/** What a table holds: anything that knows when it expires (ms on the table's clock, monotonicNow by default). */
+/**
+ * What a table holds: anything that knows when it expires (ms on the table's clock, monotonicNow by default), and the
+ * owner (a client) it counts for under its capacity's share, if any.
+ */
 export interface Expiring {
   expiresAt: number;
+  owner?: string;
 }
 
 /** Entries visited by the incremental sweep on each insert. */
@@ -36,8 +40,11 @@ export interface Sweepable {
 
 /**
  * A count of entries shared by several tables (the throttle's budgets share one cap), with the tables to sweep when it
- * is reached. With a share (`maxPerOwner` below `max`), also the entries each owner (a client) holds: the tables ask
- * `ownerHasRoom` before an owner's new entry and tell `hold` and `release` as entries are counted for it and leave.
+ * is reached. With a share (`maxPerOwner` below `max`), also the places each owner (a client) holds: its tables'
+ * entries (a BoundedTable counts them itself, by their `owner`; DestinationCounters tells `hold` and `release`) and
+ * what a store sets aside for it (registered-mobiles.ts `ready`). Callers ask `ownerHasRoom` before an owner's new
+ * entry. The one per-owner count of the in-memory tables: the throttle's, the idempotency records' and the registered
+ * mobiles' each kept their own until they were made to share this one (test/unit/protection/owner-share.test.ts).
  */
 export class Capacity {
   used = 0;
@@ -69,27 +76,32 @@ export class Capacity {
    * per FULL_SWEEP_INTERVAL_MS, with makeRoom's: a client refused again and again costs one pass a second, not one per
    * request), so that it is refused no longer than its entries live.
    */
-  ownerHasRoom(owner: string): boolean {
+  ownerHasRoom(owner: string, places = 1): boolean {
     const held = this.#held;
-    if (held === null || (held.get(owner) ?? 0) < this.maxPerOwner) return true;
+    if (held === null || (held.get(owner) ?? 0) + places <= this.maxPerOwner) return true;
     const now = this.now();
     if (now - this.#lastFullSweep < FULL_SWEEP_INTERVAL_MS) return false;
     this.#lastFullSweep = now;
     for (const table of this.#members) table.sweepAll();
-    return (held.get(owner) ?? 0) < this.maxPerOwner;
+    return (held.get(owner) ?? 0) + places <= this.maxPerOwner;
   }
 
-  /** One more entry counted for `owner` (nothing without a share). */
-  hold(owner: string | undefined): void {
+  /** How many places `owner` holds (0 without a share: nothing is counted). */
+  heldBy(owner: string): number {
+    return this.#held?.get(owner) ?? 0;
+  }
+
+  /** `places` more counted for `owner` (nothing without a share). */
+  hold(owner: string | undefined, places = 1): void {
     const held = this.#held;
-    if (held !== null && owner !== undefined) held.set(owner, (held.get(owner) ?? 0) + 1);
+    if (held !== null && owner !== undefined) held.set(owner, (held.get(owner) ?? 0) + places);
   }
 
-  /** An entry counted for `owner` left (nothing without a share). */
-  release(owner: string | undefined): void {
+  /** `places` counted for `owner` given back (nothing without a share). */
+  release(owner: string | undefined, places = 1): void {
     const held = this.#held;
     if (held === null || owner === undefined) return;
-    const left = (held.get(owner) ?? 0) - 1;
+    const left = (held.get(owner) ?? 0) - places;
     if (left > 0) held.set(owner, left);
     else held.delete(owner);
   }
@@ -119,18 +131,18 @@ export class BoundedTable<V extends Expiring> implements Sweepable {
   readonly #capacity: Capacity;
   #cursor: MapIterator<[string, V]> | null = null;
 
+  /** Whether entries count for their owner (the capacity has a share): looked up as they leave or are replaced. */
+  readonly #owned: boolean;
+
   /**
-   * `capacity`: a number for a table of its own, or a Capacity shared with other tables (and their clock). `onRemove`:
-   * called with each entry that leaves the table (deleted, expired, or replaced by `insert`), for a caller that counts
-   * entries by owner (idempotency-store.ts: each client's share).
+   * `capacity`: a number for a table of its own, or a Capacity shared with other tables (and their clock). With a
+   * share, each entry counts for its `owner` while it is in the table: from its insert until it is deleted, expires or
+   * is replaced (then the new entry counts for its own owner: a key taken again is counted once).
    */
-  constructor(
-    capacity: number | Capacity,
-    now?: () => number,
-    private readonly onRemove?: (value: V) => void,
-  ) {
+  constructor(capacity: number | Capacity, now?: () => number) {
     this.#capacity = typeof capacity === "number" ? new Capacity(capacity, now) : capacity;
     this.#capacity.join(this);
+    this.#owned = this.#capacity.shared;
   }
 
   get size(): number {
@@ -157,10 +169,13 @@ export class BoundedTable<V extends Expiring> implements Sweepable {
    */
   insert(key: string, value: V, now: number = this.#capacity.now()): boolean {
     this.sweep(SWEEP_STEP, now);
-    const replaced = this.onRemove ? this.#map.get(key) : undefined;
+    const replaced = this.#owned ? this.#map.get(key) : undefined;
     if (this.#map.delete(key)) {
       this.#map.set(key, value);
-      if (replaced !== undefined) this.onRemove!(replaced);
+      if (replaced !== undefined) {
+        this.#capacity.release(replaced.owner);
+        this.#capacity.hold(value.owner);
+      }
       return true;
     }
     return this.#add(key, value);
@@ -179,6 +194,7 @@ export class BoundedTable<V extends Expiring> implements Sweepable {
     if (!this.#capacity.makeRoom()) return false;
     this.#map.set(key, value);
     this.#capacity.used++;
+    if (this.#owned) this.#capacity.hold(value.owner);
     return true;
   }
 
@@ -209,10 +225,10 @@ export class BoundedTable<V extends Expiring> implements Sweepable {
   }
 
   #delete(key: string): boolean {
-    const value = this.onRemove ? this.#map.get(key) : undefined;
+    const value = this.#owned ? this.#map.get(key) : undefined;
     if (!this.#map.delete(key)) return false;
     this.#capacity.used--;
-    if (value !== undefined) this.onRemove!(value);
+    if (value !== undefined) this.#capacity.release(value.owner);
     return true;
   }
 }

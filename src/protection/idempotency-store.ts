@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
-import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS } from "./bounded-table";
+import { BoundedTable, Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import { DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS } from "./protection.settings";
 import { ClientShareFullError, MemoryStoreFullError } from "./memory-counters";
@@ -161,12 +161,10 @@ type MemoryRecord = IdempotencyRecord & { expiresAt: number; owner?: string };
  */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #table: BoundedTable<MemoryRecord>;
+  /** The table's cap and each owner's share of it (the records counted per owner: BoundedTable). */
+  readonly #capacity: Capacity;
   readonly #now: () => number;
-  /** Records held per owner (only owners holding one or more). */
-  readonly #held = new Map<string, number>();
-  readonly #maxPerOwner: number;
   readonly #onOwnerFull: (() => void) | undefined;
-  #lastShareSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly sealer: StoreSealer,
@@ -175,28 +173,14 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     // A step of the wall clock must not end or stretch a record (util/clock.ts).
     this.#now = options.now ?? monotonicNow;
     this.#onOwnerFull = options.onOwnerFull;
-    this.#maxPerOwner = Math.min(options.maxKeys, options.maxKeysPerOwner ?? options.maxKeys);
-    this.#table = new BoundedTable<MemoryRecord>(
-      new Capacity(options.maxKeys, this.#now, options.onFull),
-      undefined,
-      (record) => this.#release(record.owner),
-    );
+    const maxPerOwner = Math.min(options.maxKeys, options.maxKeysPerOwner ?? options.maxKeys);
+    this.#capacity = new Capacity(options.maxKeys, this.#now, options.onFull, maxPerOwner);
+    this.#table = new BoundedTable<MemoryRecord>(this.#capacity);
   }
 
-  /** How many records `owner` holds (tests). */
+  /** How many records `owner` holds (tests; 0 without a share: nothing is counted). */
   heldBy(owner: string): number {
-    return this.#held.get(owner) ?? 0;
-  }
-
-  #hold(owner: string | undefined): void {
-    if (owner !== undefined) this.#held.set(owner, (this.#held.get(owner) ?? 0) + 1);
-  }
-
-  #release(owner: string | undefined): void {
-    if (owner === undefined) return;
-    const held = (this.#held.get(owner) ?? 0) - 1;
-    if (held > 0) this.#held.set(owner, held);
-    else this.#held.delete(owner);
+    return this.#capacity.heldBy(owner);
   }
 
   async begin(
@@ -216,25 +200,19 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       const found = this.#table.get(other.key);
       if (found) return judge(this.sealer, other.key, found, other.fingerprint, now);
     }
-    // Its share held: refused before anything is inserted. Its expired records are swept first, at most once per
-    // FULL_SWEEP_INTERVAL_MS (a client refused again and again costs one pass over the table per second, not per
-    // request), so that it is refused no longer than its records live.
-    if (owner !== undefined && this.heldBy(owner) >= this.#maxPerOwner) {
-      if (now - this.#lastShareSweep >= FULL_SWEEP_INTERVAL_MS) {
-        this.#lastShareSweep = now;
-        this.#table.sweepAll();
-      }
-      if (this.heldBy(owner) >= this.#maxPerOwner) {
-        this.#onOwnerFull?.();
-        throw new ClientShareFullError("idempotency");
-      }
+    // Its share held: refused before anything is inserted (its expired records swept first: Capacity.ownerHasRoom).
+    // Without a share (100 %), a client alone filling the table meets the table's cap: MemoryStoreFullError and
+    // onFull, the outage it is, not a share refusal (which pages no one). It was the share's before, as the share
+    // was counted here at 100 % too (test/unit/protection/owner-share.test.ts).
+    if (owner !== undefined && !this.#capacity.ownerHasRoom(owner)) {
+      this.#onOwnerFull?.();
+      throw new ClientShareFullError("idempotency");
     }
     const pendingUntil = now + pendingTtlMs;
     const expiresAt = now + Math.max(ttlMs, pendingTtlMs);
     if (!this.#table.insert(key, { state: "pending", fingerprint, token, pendingUntil, expiresAt, owner })) {
       throw new MemoryStoreFullError("idempotency");
     }
-    this.#hold(owner);
     return { kind: "acquired", token };
   }
 
@@ -260,9 +238,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     };
     // Over its own record, insert replaces it in place; a vanished one takes a unit of room again, refused when full
     // (the caller tries again, then counts the result as unrecorded).
+    // The record it replaces and this one count for the same owner: once (BoundedTable).
     if (!this.#table.insert(key, record)) throw new MemoryStoreFullError("idempotency");
-    // The replaced record was released (BoundedTable's onRemove): held again by its owner.
-    this.#hold(owner);
     return existing === undefined ? "restored" : "stored";
   }
 

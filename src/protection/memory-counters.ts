@@ -86,12 +86,8 @@ export class MemoryCounter {
     private readonly durationMs: number,
     private readonly capacity: Capacity,
   ) {
-    // With a share, a window leaving the table (expired, given back) is uncounted for the client that opened it.
-    this.#table = new BoundedTable<Window>(
-      capacity,
-      undefined,
-      capacity.shared ? (window) => capacity.release(window.owner) : undefined,
-    );
+    // With a share, a window counts for the client that opened it while it is in the table (BoundedTable).
+    this.#table = new BoundedTable<Window>(capacity);
   }
 
   consume(key: string): CounterOutcome {
@@ -118,7 +114,6 @@ export class MemoryCounter {
       window = { consumed: 0, expiresAt: now + this.durationMs, owner };
       // get() just found the key absent (or removed its expired window): no lookup to replace it.
       if (!this.#table.insertAbsent(key, window, now)) throw new MemoryStoreFullError("otp throttle");
-      this.capacity.hold(owner);
     }
     window.consumed++;
     return window;

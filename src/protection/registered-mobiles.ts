@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
-import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS } from "./bounded-table";
+import { BoundedTable, Capacity } from "./bounded-table";
 import { ProtectionRefusal, ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
 import { ClientShareFullError, MemoryStoreFullError } from "./memory-counters";
@@ -351,14 +351,12 @@ export interface MemoryRegisteredMobileOptions {
 export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   /** `id:<record key>` → the id's mobiles (sealed list); `pan:<HMAC of the PAN>` → that record key. */
   readonly #table: BoundedTable<{ value: string; expiresAt: number; owner?: string }>;
+  /**
+   * The table's cap, and each owner's share of it: its records (counted by BoundedTable) and the room `ready` set
+   * aside for its registrations still running, until `released`.
+   */
   readonly #capacity: Capacity;
-  /** Records held per owner (only owners holding one or more). */
-  readonly #held = new Map<string, number>();
-  readonly #maxPerOwner: number;
   readonly #onOwnerFull: (() => void) | undefined;
-  /** Entries `ready` set aside per owner, until `released` (in #reserved too). */
-  readonly #reservedBy = new Map<string, number>();
-  #lastShareSweep = Number.NEGATIVE_INFINITY;
   readonly #now: () => number;
   readonly #ttlMs: number;
   readonly #onFull: (() => void) | undefined;
@@ -385,21 +383,19 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     this.#now = options.now ?? monotonicNow;
     this.#onFull = options.onFull;
     this.#ttlMs = options.ttlMs ?? DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000;
-    this.#capacity = new Capacity(options.maxKeys, this.#now, options.onFull);
-    this.#maxPerOwner = Math.min(options.maxKeys, options.maxKeysPerOwner ?? options.maxKeys);
+    const maxPerOwner = Math.min(options.maxKeys, options.maxKeysPerOwner ?? options.maxKeys);
+    this.#capacity = new Capacity(options.maxKeys, this.#now, options.onFull, maxPerOwner);
     this.#onOwnerFull = options.onOwnerFull;
-    this.#table = new BoundedTable(this.#capacity, undefined, ({ owner }) => {
-      if (owner === undefined) return;
-      const held = (this.#held.get(owner) ?? 0) - 1;
-      if (held > 0) this.#held.set(owner, held);
-      else this.#held.delete(owner);
-    });
+    this.#table = new BoundedTable(this.#capacity);
     this.#keys = new SendingKeys(hasher);
   }
 
-  /** How many records `owner`'s registrations hold (tests). */
+  /**
+   * How many places `owner` holds (tests): its registrations' records and the room set aside for those still running
+   * (0 without a share: nothing is counted).
+   */
   heldBy(owner: string): number {
-    return this.#held.get(owner) ?? 0;
+    return this.#capacity.heldBy(owner);
   }
 
   get size(): number {
@@ -407,41 +403,27 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   ready(owner?: string): void {
-    // Sweeps expired records first when full (rate-limited), like an insert would. Room for both of a new customer's
-    // records: its CIBIL id's mobiles and its PAN's link.
+    // Room for both of a new customer's records (its CIBIL id's mobiles and its PAN's link), first within its client's
+    // share, with the room set aside for its registrations still running (its expired records swept first:
+    // Capacity.ownerHasRoom). The share before the table's cap, as the other tables ask them: a client at its share
+    // is told so, whether or not the table is full too (it was told the table was full).
+    if (owner !== undefined && !this.#capacity.ownerHasRoom(owner, 2)) {
+      this.#onOwnerFull?.();
+      throw new ClientShareFullError("registered_mobile");
+    }
+    // Then the table's: expired records swept first when full (rate-limited), like an insert would.
     if (!this.#capacity.makeRoom()) throw new MemoryStoreFullError(STORE);
     if (this.#capacity.used + this.#reserved + 2 > this.#capacity.max) {
       this.#onFull?.();
       throw new MemoryStoreFullError(STORE);
     }
-    // Then its client's share: room for both records within it. Its expired records are swept first, at most once
-    // per FULL_SWEEP_INTERVAL_MS (a client refused again and again costs one pass a second, not one per request).
-    if (owner !== undefined && this.#overShare(owner)) {
-      const now = this.#now();
-      if (now - this.#lastShareSweep >= FULL_SWEEP_INTERVAL_MS) {
-        this.#lastShareSweep = now;
-        this.#table.sweepAll();
-      }
-      if (this.#overShare(owner)) {
-        this.#onOwnerFull?.();
-        throw new ClientShareFullError("registered_mobile");
-      }
-    }
     this.#reserved += 2;
-    if (owner !== undefined) this.#reservedBy.set(owner, (this.#reservedBy.get(owner) ?? 0) + 2);
-  }
-
-  /** Whether a new customer's two records would take `owner` past its share (with the room set aside for it). */
-  #overShare(owner: string): boolean {
-    return this.heldBy(owner) + (this.#reservedBy.get(owner) ?? 0) + 2 > this.#maxPerOwner;
+    this.#capacity.hold(owner, 2);
   }
 
   released(owner?: string): void {
     this.#reserved = Math.max(0, this.#reserved - 2);
-    if (owner === undefined) return;
-    const reserved = (this.#reservedBy.get(owner) ?? 0) - 2;
-    if (reserved > 0) this.#reservedBy.set(owner, reserved);
-    else this.#reservedBy.delete(owner);
+    this.#capacity.release(owner, 2);
   }
 
   registering(pan: string, mobile: string): void {
@@ -492,10 +474,9 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   #insert(key: string, value: string, owner?: string): void {
     // Full only if this registration's room was given back early, or another record took it (a send cannot: it only
     // reads).
+    // A record replaced stops counting for its owner, this one counts for `owner` (BoundedTable).
     if (!this.#table.insert(key, { value, expiresAt: this.#now() + this.#ttlMs, owner }))
       throw new MemoryStoreFullError(STORE);
-    // A record replaced was uncounted for its owner (BoundedTable's onRemove): counted for this one.
-    if (owner !== undefined) this.#held.set(owner, (this.#held.get(owner) ?? 0) + 1);
   }
 }
 
