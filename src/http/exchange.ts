@@ -57,31 +57,45 @@ const HTTP_ERROR_MESSAGES: Record<string, string> = {
 };
 
 /**
- * The answer to an error thrown while serving a request (the error handler of both layers): its own 4xx status with
- * a fixed message, anything else 500 "Unexpected error." and an error line.
+ * The answer to an error met while serving a request, by whichever handler met it (the error handler of both layers:
+ * errorAnswer; Fastify's router: http-server.ts frameworkErrors): its own 4xx status, anything else 500 "Unexpected
+ * error." and an error line with its cause. A 4xx is a refusal: the access line says BAD_REQUEST and `refused` (a
+ * fixed reason, never the error's own text, which could carry the client's), the client `message`. A 5xx is no refusal
+ * but a failure of ours (an authenticator that rejected, a hook that threw, the router failing):
+ * INTERNAL_SERVER_ERROR, not counted in http_requests_refused_total. Before, the handler's was `refused` "unexpected
+ * error" and counted as a refusal (as Apollo's own 500 was: payloadWithRequestId).
+ */
+export function failureAnswer(
+  error: Error & { statusCode?: number },
+  log: Logger,
+  requestId: string,
+  refused: string,
+  message = "Bad request.",
+): EdgeAnswer & { summary: AccessSummary } {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status >= 500) {
+    log.error({ err: error }, "unhandled HTTP error");
+    const result = EdgeCode.INTERNAL_SERVER_ERROR;
+    return { status, summary: { operation: null, result }, body: errorBody("Unexpected error.", result, requestId) };
+  }
+  const result = EdgeCode.BAD_REQUEST;
+  return { status, summary: { operation: null, result, refused }, body: errorBody(message, result, requestId) };
+}
+
+/**
+ * The answer to an error thrown while serving a request (the error handler of both layers), failureAnswer's: a 4xx
+ * refused with the error's code when it is one of the fixed ones above (and its fixed message), else "bad request".
  */
 export function errorAnswer(
   error: Error & { statusCode?: number; code?: string },
   exchange: Pick<GraphQLExchange, "id" | "graphql" | "log">,
 ) {
-  const requestId = exchange.id;
-  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-  if (status >= 500) exchange.log.error({ err: error }, "unhandled HTTP error");
   const known = error.code !== undefined && HTTP_ERROR_MESSAGES[error.code] !== undefined;
-  const message = status >= 500 ? "Unexpected error." : known ? HTTP_ERROR_MESSAGES[error.code!] : "Bad request.";
-  // The access line says why a client's request was refused: the error's code when it is one of the fixed ones
-  // above, else a fixed word (an error's own code or message could carry client text). A 5xx is no refusal but a
-  // failure of ours (an authenticator that rejected, a hook that threw): INTERNAL_SERVER_ERROR, its cause on the error
-  // line above, and not counted in http_requests_refused_total. Before, it was `refused` "unexpected error" and
-  // counted as a refusal (as Apollo's own 500 was: payloadWithRequestId).
-  exchange.graphql =
-    status >= 500
-      ? { operation: null, result: EdgeCode.INTERNAL_SERVER_ERROR }
-      : { operation: null, result: EdgeCode.BAD_REQUEST, refused: known ? error.code! : "bad request" };
-  return {
-    status,
-    body: errorBody(message, status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST, requestId),
-  } satisfies EdgeAnswer;
+  const { status, summary, body } = known
+    ? failureAnswer(error, exchange.log, exchange.id, error.code!, HTTP_ERROR_MESSAGES[error.code!])
+    : failureAnswer(error, exchange.log, exchange.id, "bad request");
+  exchange.graphql = summary;
+  return { status, body } satisfies EdgeAnswer;
 }
 
 /**

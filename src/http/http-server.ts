@@ -49,6 +49,7 @@ import {
   documentRefusal,
   type EdgeAnswer,
   errorAnswer,
+  failureAnswer,
   payloadWithRequestId,
 } from "./exchange";
 import { EdgeCode } from "../graphql/edge-code";
@@ -176,19 +177,11 @@ export async function createHttpServer(
     genReqId: freshRequestId,
     // Fastify's own answer to a malformed URL repeats the path ("'/%zz…' is not a valid url component"): ours does not.
     frameworkErrors: (error, request, reply) => {
-      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
       // Fastify writes no access line for these (its onBadUrl sets up no response listener): ours, with a fixed
-      // reason (the URL itself is never logged), and the refusal counted. A 5xx is the router's failure, not a
-      // refusal (exchange.ts errorAnswer): an error line with its cause, and not counted as refused.
-      if (status >= 500) (request.log as Logger).error({ err: error }, "unhandled HTTP error");
-      const summary: AccessSummary =
-        status >= 500
-          ? { operation: null, result: EdgeCode.INTERNAL_SERVER_ERROR }
-          : {
-              operation: null,
-              result: EdgeCode.BAD_REQUEST,
-              refused: error.code === "FST_ERR_BAD_URL" ? "malformed URL" : "refused by the router",
-            };
+      // reason (the URL itself is never logged), and the refusal counted; a 5xx is the router's failure, not a refusal
+      // (exchange.ts failureAnswer, errorAnswer's too).
+      const refused = error.code === "FST_ERR_BAD_URL" ? "malformed URL" : "refused by the router";
+      const { status, summary, body } = failureAnswer(error, request.log as Logger, request.id, refused);
       const began = performance.now();
       reply.raw.once("finish", () =>
         logAccess(
@@ -215,15 +208,7 @@ export async function createHttpServer(
         .headers(headers)
         .header("content-type", refusalType(request.headers.accept))
         .header("vary", "Origin, Accept")
-        .send(
-          JSON.stringify(
-            errorBody(
-              status >= 500 ? "Unexpected error." : "Bad request.",
-              status >= 500 ? EdgeCode.INTERNAL_SERVER_ERROR : EdgeCode.BAD_REQUEST,
-              request.id,
-            ),
-          ),
-        );
+        .send(JSON.stringify(body));
     },
     bodyLimit: config.bodyLimitBytes,
     // Slow-client limits given to http.createServer itself (node-limits.ts says why). Fastify assigns its own
