@@ -6,7 +6,13 @@ import { isPromiseLike } from "../util/promise-like";
 import type { AcceptedDocument, AcceptedDocuments, FastRequest } from "./accepted-documents";
 import type { GraphQLContext } from "./context";
 import { EdgeCode } from "./edge-code";
-import { answeredUnexpectedly, completeErrors, logMaskedErrors, observeOperation } from "./plugins/request.plugin";
+import {
+  answeredUnexpectedly,
+  completeErrors,
+  logMaskedErrors,
+  noteOperation,
+  observeOperation,
+} from "./plugins/request.plugin";
 import { RequestTracing } from "./plugins/tracing.plugin";
 
 /** An HTTP answer written as Apollo Server's would be: status, headers in Apollo's order, body (http/graphql-route.ts writes it). */
@@ -118,6 +124,9 @@ export class FastPath {
     let formatted: GraphQLFormattedError[] | undefined;
     // requestPipeline.js: variable errors become UserInputError, didEncounterErrors, then formatErrors.
     const errors = result.errors?.map(toUserInputError);
+    // Named before anything below can throw (its metric, its errors' formatting): such a 500's access line names the
+    // operation beside what it resolved (as request.plugin.ts willSendResponse).
+    noteOperation(contextValue, operationName);
     if (errors) {
       logMaskedErrors(errors, contextValue, operationName);
       formatted = errors.map((error) => this.formatOne(error, head));

@@ -5,7 +5,7 @@ import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authent
 import type { RequestTrace } from "../graphql/context";
 import { EdgeCode } from "../graphql/edge-code";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
-import type { AccessSummary } from "../logging/access-log";
+import { type AccessSummary, failedAnswer } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import { errorBody } from "./error-body";
 import { withRequestId } from "./request-id";
@@ -94,7 +94,11 @@ export function errorAnswer(
   const { status, summary, body } = known
     ? failureAnswer(error, exchange.log, exchange.id, error.code!, HTTP_ERROR_MESSAGES[error.code!])
     : failureAnswer(error, exchange.log, exchange.id, "bad request");
-  exchange.graphql = summary;
+  // A 5xx once GraphQL has begun (its summary made: an error thrown after the resolvers, as the fast path's metric
+  // could): the summary keeps what the operation did, `resolved` (failedAnswer, as for Apollo's own 500s). Replaced,
+  // the access line said INTERNAL_SERVER_ERROR alone for an OTP that was sent (test/e2e/failures-seen.test.ts).
+  if (status >= 500 && exchange.graphql !== null) failedAnswer(exchange.graphql);
+  else exchange.graphql = summary;
   return { status, body } satisfies EdgeAnswer;
 }
 

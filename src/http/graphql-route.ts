@@ -6,6 +6,7 @@ import type { FastAnswer } from "../graphql/fast-path";
 import type { GraphQLExchange } from "./exchange";
 import { EdgeCode } from "../graphql/edge-code";
 import { errorBody, JSON_TYPE, prefersLandingPage, servesAccept } from "./error-body";
+import { failedAnswer } from "../logging/access-log";
 
 /**
  * Answers requests whose document Apollo Server already accepted, without its pipeline (graphql/fast-path.ts).
@@ -204,8 +205,7 @@ const NOT_ACCEPTABLE_MESSAGE =
 function answeredWithoutCause(request: GraphQLExchange, status: number): void {
   const summary = (request.graphql ??= { operation: null, result: null });
   if (summary.failed) return;
-  summary.failed = true;
-  summary.result = EdgeCode.INTERNAL_SERVER_ERROR;
+  failedAnswer(summary);
   request.log.error({ status }, `GraphQL answered ${status}: Apollo's error response, its cause logged by Apollo`);
 }
 

@@ -40,12 +40,32 @@ export interface AccessSummary {
    */
   refs?: string[];
   /**
+   * Set when the request was answered 500 after its operation had resolved (a result that could not be serialised, a
+   * hook that threw after execution): what `result` was before it became INTERNAL_SERVER_ERROR, the operation's own
+   * outcome (`AepsOtpResent`: the OTP was sent, the answer failed). Absent on such a 500 when nothing had resolved
+   * (a hook that threw before execution: nothing happened). Before, `result` alone said INTERNAL_SERVER_ERROR, and
+   * only `upstream` showed that a send had been made (failedAnswer).
+   */
+  resolved?: string;
+  /**
    * Set when the request was answered 5xx after an unexpected error whose cause is already on an error line with the
    * request id (graphql/plugins/request.plugin.ts answeredUnexpectedly), so that the HTTP layer does not log it again.
    * Never on the access line.
    */
   failed?: true;
 }
+
+/**
+ * The request is answered 500 after an unexpected error whose cause is on an error line with the request id: its
+ * result is INTERNAL_SERVER_ERROR, what the operation had resolved kept as `resolved`, and `failed` set.
+ */
+export function failedAnswer(summary: AccessSummary): void {
+  if (summary.result !== null && summary.result !== INTERNAL_SERVER_ERROR) summary.resolved = summary.result;
+  summary.result = INTERNAL_SERVER_ERROR;
+  summary.failed = true;
+}
+/** EdgeCode.INTERNAL_SERVER_ERROR (graphql/edge-code.ts: a layer above this one). */
+const INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR";
 
 /**
  * Adds `value` to one of the summary's comma-separated notes (a request may have several root fields). No summary:
@@ -161,12 +181,13 @@ export function logAccess(
   if (graphql) {
     fields.operation = graphql.operation;
     fields.result = graphql.result;
+    if (graphql.resolved !== undefined) fields.resolved = graphql.resolved;
     if (graphql.refused !== undefined) {
       fields.refused = graphql.refused;
       // Not for an answer its client never got: one that hung up mid-body was counted by the parser's line
       // (node-limits.ts answerClientError), with the same request id, and would be counted twice.
       if (!clientGone) countRefusal?.(status, graphql.result ?? "none");
-    } else if (status === 500 && graphql.result === "INTERNAL_SERVER_ERROR") countRefusal?.(status, graphql.result);
+    } else if (status === 500 && graphql.result === INTERNAL_SERVER_ERROR) countRefusal?.(status, graphql.result);
     if (graphql.throttled !== undefined) fields.throttled = graphql.throttled;
     if (graphql.idempotency !== undefined) fields.idempotency = graphql.idempotency;
     if (graphql.refs !== undefined) fields.refs = graphql.refs;

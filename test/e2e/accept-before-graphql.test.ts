@@ -198,7 +198,12 @@ describe.each([
     expect([sent.answer.status, sent.sends]).toEqual([500, 1]);
     expect(t.stack.app.fastPathCounts.answered - fastBefore).toBe(accept === "application/json" ? 1 : 0);
     const line = accessLine(sent.answer.headers["x-request-id"] as string);
-    expect(line).toMatchObject({ status: 500, operation: "ResendAepsOtp", result: "INTERNAL_SERVER_ERROR" });
+    expect(line).toMatchObject({
+      status: 500,
+      operation: "ResendAepsOtp",
+      result: "INTERNAL_SERVER_ERROR",
+      resolved: "AepsOtpResent",
+    });
     expect(line.refused).toBeUndefined();
     expect(line.upstream).toHaveLength(1);
   });

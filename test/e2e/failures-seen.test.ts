@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { request } from "undici";
 import { Authenticator } from "../../src/auth/authenticator";
+import { Metrics } from "../../src/observability/metrics";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar } from "../helpers/identifiers";
@@ -75,6 +76,8 @@ describe.each([
     expect(access).toHaveLength(1);
     expect(access[0]).toMatchObject({ status: 500, result: "INTERNAL_SERVER_ERROR" });
     expect(access[0].refused).toBeUndefined();
+    // Its one field, __typename, resolves no result of ours: nothing the operation did to name.
+    expect(access[0].resolved).toBeUndefined();
     // Exactly one error line with the request id; the cause on an error line (with the request id on the fast path,
     // Apollo's serialiser has none to give), scrubbed: the digit run in its message is masked.
     const errors = mine.filter((r) => r.level === "error" && r !== access[0]);
@@ -85,6 +88,92 @@ describe.each([
     expect(await refusedSeries()).toEqual([]);
     // Counted as what it is: a failure of ours.
     expect((await failed(t)) - failedBefore).toBe(1);
+  });
+});
+
+/**
+ * An OTP sent whose answer could not be serialised (a 500 after the operation ran): its access line says the answer
+ * failed (`result` INTERNAL_SERVER_ERROR) and what the operation did (`resolved`: AepsOtpResent), so that an operator
+ * tells "the OTP was sent, the answer failed" from "nothing happened". Before, `result` alone said
+ * INTERNAL_SERVER_ERROR, and only `upstream` showed the send. Both layers, Apollo's pipeline and the fast path.
+ */
+describe.each([
+  ["the thin route", true],
+  ["Fastify's route", false],
+])("an OTP sent whose answer failed (%s)", (_layer, thinGraphQLRoute) => {
+  let t: TestStack;
+  let upstream: FakeUpstream;
+  const realStringify = JSON.stringify;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream) }, { thinGraphQLRoute });
+    JSON.stringify = function (this: unknown, ...args: Parameters<typeof JSON.stringify>) {
+      const value = args[0] as { data?: { resendAepsOtp?: unknown } } | undefined;
+      if (value && typeof value === "object" && value.data?.resendAepsOtp !== undefined)
+        throw new TypeError("Do not know how to serialize a BigInt");
+      return realStringify.apply(JSON, args);
+    } as typeof JSON.stringify;
+  });
+  afterAll(async () => {
+    JSON.stringify = realStringify;
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  // The document's first request is Apollo's; once accepted, the same document is the fast path's.
+  it.each([
+    ["Apollo's pipeline", 0, "9876543001"],
+    ["the fast path", 1, "9876543002"],
+  ])("%s: result INTERNAL_SERVER_ERROR, resolved AepsOtpResent, its one send", async (_path, fast, mobile) => {
+    t.logs.clear();
+    const [callsBefore, answeredBefore] = [upstream.calls.length, t.stack.app.fastPathCounts.answered];
+    const response = await t.gql(RESEND_AEPS_OTP, aepsInput(mobile, { aadhaar: nextAadhaar() }));
+    expect([response.status, upstream.calls.length - callsBefore]).toEqual([500, 1]);
+    expect(t.stack.app.fastPathCounts.answered - answeredBefore).toBe(fast);
+    const requestId = response.headers["x-request-id"] as string;
+    const access = t.logs
+      .records()
+      .filter((r) => r.requestId === requestId && (r.msg === "request completed" || r.msg === "request errored"));
+    expect(access).toHaveLength(1);
+    expect(access[0]).toMatchObject({
+      status: 500,
+      operation: "ResendAepsOtp",
+      result: "INTERNAL_SERVER_ERROR",
+      resolved: "AepsOtpResent",
+    });
+    expect(access[0].upstream).toHaveLength(1);
+    expect(access[0].refused).toBeUndefined();
+  });
+
+  // Another failure of ours once the operation has run: the fast path's operation metric throwing. The HTTP layer's
+  // error handler answers it (exchange.ts errorAnswer), which replaced the summary: operation null, no `resolved`.
+  it("an error thrown after the fast path ran the operation: the line keeps the operation and what it did", async () => {
+    const metric = jest.spyOn(Metrics.prototype, "graphqlOperation").mockImplementationOnce(() => {
+      throw new Error("a metric failed");
+    });
+    t.logs.clear();
+    const callsBefore = upstream.calls.length;
+    let response;
+    let metricCalls;
+    try {
+      response = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543003", { aadhaar: nextAadhaar() }));
+      metricCalls = metric.mock.calls.length;
+    } finally {
+      metric.mockRestore();
+    }
+    expect([response.status, upstream.calls.length - callsBefore, metricCalls]).toEqual([500, 1, 1]);
+    const requestId = response.headers["x-request-id"] as string;
+    const access = t.logs
+      .records()
+      .filter((r) => r.requestId === requestId && (r.msg === "request completed" || r.msg === "request errored"));
+    expect(access).toHaveLength(1);
+    expect(access[0]).toMatchObject({
+      status: 500,
+      operation: "ResendAepsOtp",
+      result: "INTERNAL_SERVER_ERROR",
+      resolved: "AepsOtpResent",
+    });
   });
 });
 

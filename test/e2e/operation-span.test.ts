@@ -84,6 +84,12 @@ describe("the operation span", () => {
       const before = t.stack.app.fastPathCounts.answered;
       expect(await post("unserialisable (fast path)", query("query Probe { probe: __typename }"))).toBe(500);
       fastAnswered.set(layer, t.stack.app.fastPathCounts.answered - before);
+      // An OTP sent whose answer cannot be serialised: the operation ran, the answer failed.
+      const resend = realStringify({
+        query: RESEND_AEPS_OTP,
+        variables: aepsInput("9876543001", { aadhaar: nextAadhaar() }),
+      });
+      expect(await post("sent, unserialisable", resend)).toBe(500);
     } finally {
       armed = false;
     }
@@ -132,8 +138,8 @@ describe("the operation span", () => {
     upstream = await startFakeUpstream();
     Object.assign(process.env, OTEL_ENV(receiver.url));
     JSON.stringify = function (this: unknown, ...args: Parameters<typeof JSON.stringify>) {
-      const value = args[0] as { data?: { probe?: unknown } } | undefined;
-      if (armed && value && typeof value === "object" && value.data?.probe === "Query")
+      const value = args[0] as { data?: { probe?: unknown; resendAepsOtp?: unknown } } | undefined;
+      if (armed && value && typeof value === "object" && (value.data?.probe === "Query" || value.data?.resendAepsOtp))
         throw new TypeError("Do not know how to serialize a BigInt");
       return realStringify.apply(JSON, args);
     } as typeof JSON.stringify;
@@ -193,6 +199,18 @@ describe("the operation span", () => {
       },
     );
 
+    it("an OTP sent whose answer cannot be serialised: aopay.resolved says what the operation did", () => {
+      const { attributes } = onlySpan(layerName, "sent, unserialisable");
+      expect(attributes).toMatchObject({
+        "http.response.status_code": 500,
+        "aopay.result": "INTERNAL_SERVER_ERROR",
+        "aopay.resolved": "AepsOtpResent",
+      });
+      // Nothing resolved (a __typename probe; a hook that threw before execution): no aopay.resolved.
+      expect(onlySpan(layerName, "unserialisable (Apollo)").attributes["aopay.resolved"]).toBeUndefined();
+      expect(onlySpan(layerName, "hook threw").attributes["aopay.resolved"]).toBeUndefined();
+    });
+
     it("the unserialisable result's second request was the fast path's", () => {
       expect(fastAnswered.get(layerName)).toBe(1);
     });
@@ -240,6 +258,6 @@ describe("the operation span", () => {
       .filter((s) => s.kind === SERVER)
       .map((s) => s.spanId);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBe(14);
+    expect(ids.length).toBe(16);
   });
 });

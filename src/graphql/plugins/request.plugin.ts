@@ -12,7 +12,7 @@ import { maskDigitRuns } from "../../pii/scrub";
 import type { AcceptedDocuments } from "../accepted-documents";
 import type { GraphQLContext } from "../context";
 import { edgeCodeOf, isClientError } from "./error-format";
-import { EdgeCode } from "../edge-code";
+import { failedAnswer } from "../../logging/access-log";
 
 /**
  * Per-request bookkeeping at the GraphQL layer:
@@ -79,14 +79,14 @@ export function requestPlugin(
           operation,
           errors: pipelineErrors,
         }: GraphQLRequestContextWillSendResponse<GraphQLContext>) {
+          // Named first: a step below that throws (its metric) is answered 500, and that access line names the
+          // operation beside what it resolved (access-log.ts `resolved`). It was named last, and such a line said null.
+          noteOperation(contextValue, operationName);
           if (metrics) {
             observeOperation(metrics, operationName, operation?.operation, pipelineErrors, started);
           }
           for (const [name, value] of contextValue.responseHeaders) response.http.headers.set(name, value);
-          if (response.body.kind !== "single") {
-            noteOperation(contextValue, operationName);
-            return;
-          }
+          if (response.body.kind !== "single") return;
           const errors = completeErrors(contextValue, operationName, response.body.singleResult.errors);
           if (errors) response.body.singleResult.errors = errors;
         },
@@ -130,12 +130,12 @@ export function logMaskedErrors(
 /**
  * A request answered 500 after an unexpected error (a plugin hook that threw, a result that could not be serialised):
  * its cause on an error line with the request id (the logger scrubs the message), and the access line's result
- * INTERNAL_SERVER_ERROR whatever the resolvers had resolved. Error paths only: a 2xx never comes here.
+ * INTERNAL_SERVER_ERROR, what the resolvers had resolved beside it as `resolved` (failedAnswer). Error paths only: a
+ * 2xx never comes here.
  */
 export function answeredUnexpectedly(contextValue: Pick<GraphQLContext, "log" | "summary">, error: unknown): void {
   contextValue.log.error({ err: error }, "unexpected error: answered 500");
-  contextValue.summary.result = EdgeCode.INTERNAL_SERVER_ERROR;
-  contextValue.summary.failed = true;
+  failedAnswer(contextValue.summary);
 }
 
 /** graphql_operation_duration_seconds: `outcome` is `error` when the request met any error (Apollo's `errors`). */
@@ -150,21 +150,21 @@ export function observeOperation(
   metrics.graphqlOperation(operationName, type ?? "unknown", outcome, (performance.now() - started) / 1000);
 }
 
-function noteOperation(contextValue: GraphQLContext, operationName: string | null | undefined): void {
+/** willSendResponse, first: the access line's operation. */
+export function noteOperation(contextValue: GraphQLContext, operationName: string | null | undefined): void {
   // Client text too: the generated clients' operation names only, else `other` (or `anonymous`).
   contextValue.summary.operation = operationLabel(operationName);
 }
 
 /**
- * willSendResponse, for a single result: the access line's summary, and the errors as sent, each stamped with the
- * request id (undefined when there are none).
+ * willSendResponse, for a single result, once noteOperation has named the operation: the access line's result for
+ * errors, and the errors as sent, each stamped with the request id (undefined when there are none).
  */
 export function completeErrors(
   contextValue: GraphQLContext,
   operationName: string | null | undefined,
   errors: readonly GraphQLFormattedError[] | undefined,
 ): GraphQLFormattedError[] | undefined {
-  noteOperation(contextValue, operationName);
   if (!errors) return undefined;
   const { summary } = contextValue;
   const code = errors[0].extensions?.code;

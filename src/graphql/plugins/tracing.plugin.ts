@@ -109,6 +109,8 @@ export class RequestTracing {
     holder.span = undefined;
     if (span.isRecording()) {
       if (summary?.result) span.setAttribute("aopay.result", summary.result);
+      // Answered 500 after the operation resolved: what it resolved (the access line's `resolved`).
+      if (summary?.resolved) span.setAttribute("aopay.resolved", summary.resolved);
       // The customers it names, as the access line's keyed references (graphql/customer-refs.ts), never a value.
       if (summary?.refs) span.setAttribute("aopay.customer_refs", summary.refs);
       span.setAttribute("http.response.status_code", status);
