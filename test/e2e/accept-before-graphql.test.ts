@@ -2,6 +2,7 @@ import { request } from "undici";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { aepsInput, clientOperation, RESEND_AEPS_OTP } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
+import { unserialisable } from "../helpers/unserialisable";
 
 /**
  * An Accept that takes none of the types a GraphQL result is sent in is refused 406 before GraphQL runs, on both HTTP
@@ -93,9 +94,7 @@ describe.each([
   }
 
   function accessLine(requestId: string): Record<string, unknown> {
-    const lines = t.logs
-      .records()
-      .filter((r) => r.requestId === requestId && (r.msg === "request completed" || r.msg === "request errored"));
+    const lines = t.logs.accessLines(requestId);
     expect(lines).toHaveLength(1);
     return lines[0];
   }
@@ -178,14 +177,8 @@ describe.each([
     ["Apollo's pipeline", "text/plain, application/json"],
     ["the fast path", "application/json"],
   ])("an executed mutation whose result cannot be serialised (%s): 500, not refused", async (_path, accept) => {
-    const realStringify = JSON.stringify;
     const fastBefore = t.stack.app.fastPathCounts.answered;
-    JSON.stringify = function (this: unknown, ...args: Parameters<typeof JSON.stringify>) {
-      const value = args[0] as { data?: { resendAepsOtp?: unknown } } | undefined;
-      if (value && typeof value === "object" && value.data?.resendAepsOtp !== undefined)
-        throw new TypeError("Do not know how to serialize a BigInt");
-      return realStringify.apply(JSON, args);
-    } as typeof JSON.stringify;
+    const restore = unserialisable((value) => value.data?.resendAepsOtp !== undefined);
     let sent;
     try {
       const before = (await metricsPage()).split("\n").filter((l) => l.startsWith("http_requests_refused_total{"));
@@ -193,7 +186,7 @@ describe.each([
       const after = (await metricsPage()).split("\n").filter((l) => l.startsWith("http_requests_refused_total{"));
       expect(after).toEqual(before);
     } finally {
-      JSON.stringify = realStringify;
+      restore();
     }
     expect([sent.answer.status, sent.sends]).toEqual([500, 1]);
     expect(t.stack.app.fastPathCounts.answered - fastBefore).toBe(accept === "application/json" ? 1 : 0);

@@ -8,6 +8,7 @@ import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
+import { unserialisable } from "../helpers/unserialisable";
 
 /** http_requests_failed_total{status="500"} on the stack's metrics page: on it from the start, at 0. */
 async function failed(t: TestStack): Promise<number> {
@@ -30,20 +31,18 @@ describe.each([
   let t: TestStack;
   const realStringify = JSON.stringify;
   let armed = false;
+  let restore = () => {};
 
   beforeAll(async () => {
     t = await startTestStack({}, { thinGraphQLRoute });
-    // A response that cannot be serialised: JSON.stringify throws for this query's result only, while armed (as a
-    // BigInt or a cycle in a result would make it throw).
-    JSON.stringify = function (this: unknown, ...args: Parameters<typeof JSON.stringify>) {
-      const value = args[0] as { data?: { probe?: unknown } } | undefined;
-      if (armed && value && typeof value === "object" && value.data?.probe === "Query")
-        throw new TypeError("Do not know how to serialize a BigInt 9876543210");
-      return realStringify.apply(JSON, args);
-    } as typeof JSON.stringify;
+    // A response that cannot be serialised: this query's result only, while armed.
+    restore = unserialisable(
+      (value) => armed && value.data?.probe === "Query",
+      "Do not know how to serialize 9876543210",
+    );
   });
   afterAll(async () => {
-    JSON.stringify = realStringify;
+    restore();
     await t?.stop();
   });
 
@@ -103,23 +102,32 @@ describe.each([
 ])("an OTP sent whose answer failed (%s)", (_layer, thinGraphQLRoute) => {
   let t: TestStack;
   let upstream: FakeUpstream;
-  const realStringify = JSON.stringify;
+  let restore = () => {};
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
     t = await startTestStack({ ...upstreamEnv(upstream) }, { thinGraphQLRoute });
-    JSON.stringify = function (this: unknown, ...args: Parameters<typeof JSON.stringify>) {
-      const value = args[0] as { data?: { resendAepsOtp?: unknown } } | undefined;
-      if (value && typeof value === "object" && value.data?.resendAepsOtp !== undefined)
-        throw new TypeError("Do not know how to serialize a BigInt");
-      return realStringify.apply(JSON, args);
-    } as typeof JSON.stringify;
+    restore = unserialisable((value) => value.data?.resendAepsOtp !== undefined);
   });
   afterAll(async () => {
-    JSON.stringify = realStringify;
+    restore();
     await t?.stop();
     await upstream?.close();
   });
+
+  /** The request's one access line. */
+  function accessLine(requestId: string): Record<string, unknown> {
+    const lines = t.logs.accessLines(requestId);
+    expect(lines).toHaveLength(1);
+    return lines[0];
+  }
+  /** The OTP was sent, the answer failed. */
+  const SENT_ANSWER_FAILED = {
+    status: 500,
+    operation: "ResendAepsOtp",
+    result: "INTERNAL_SERVER_ERROR",
+    resolved: "AepsOtpResent",
+  };
 
   // The document's first request is Apollo's; once accepted, the same document is the fast path's.
   it.each([
@@ -131,19 +139,10 @@ describe.each([
     const response = await t.gql(RESEND_AEPS_OTP, aepsInput(mobile, { aadhaar: nextAadhaar() }));
     expect([response.status, upstream.calls.length - callsBefore]).toEqual([500, 1]);
     expect(t.stack.app.fastPathCounts.answered - answeredBefore).toBe(fast);
-    const requestId = response.headers["x-request-id"] as string;
-    const access = t.logs
-      .records()
-      .filter((r) => r.requestId === requestId && (r.msg === "request completed" || r.msg === "request errored"));
-    expect(access).toHaveLength(1);
-    expect(access[0]).toMatchObject({
-      status: 500,
-      operation: "ResendAepsOtp",
-      result: "INTERNAL_SERVER_ERROR",
-      resolved: "AepsOtpResent",
-    });
-    expect(access[0].upstream).toHaveLength(1);
-    expect(access[0].refused).toBeUndefined();
+    const access = accessLine(response.headers["x-request-id"] as string);
+    expect(access).toMatchObject(SENT_ANSWER_FAILED);
+    expect(access.upstream).toHaveLength(1);
+    expect(access.refused).toBeUndefined();
   });
 
   // Another failure of ours once the operation has run: the fast path's operation metric throwing. The HTTP layer's
@@ -163,17 +162,7 @@ describe.each([
       metric.mockRestore();
     }
     expect([response.status, upstream.calls.length - callsBefore, metricCalls]).toEqual([500, 1, 1]);
-    const requestId = response.headers["x-request-id"] as string;
-    const access = t.logs
-      .records()
-      .filter((r) => r.requestId === requestId && (r.msg === "request completed" || r.msg === "request errored"));
-    expect(access).toHaveLength(1);
-    expect(access[0]).toMatchObject({
-      status: 500,
-      operation: "ResendAepsOtp",
-      result: "INTERNAL_SERVER_ERROR",
-      resolved: "AepsOtpResent",
-    });
+    expect(accessLine(response.headers["x-request-id"] as string)).toMatchObject(SENT_ANSWER_FAILED);
   });
 });
 

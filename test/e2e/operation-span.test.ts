@@ -8,6 +8,7 @@ import { nextAadhaar } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
 import { attributesOf, type OtlpSpan, type Receiver, SERVER, startReceiver } from "../helpers/otlp-receiver";
 import { startTestStack, type TestStack } from "../helpers/stack";
+import { unserialisable } from "../helpers/unserialisable";
 
 /**
  * Every GraphQL request that starts an operation span ends it exactly once, with the status its client was answered
@@ -34,6 +35,7 @@ describe("the operation span", () => {
   const saved = { ...process.env };
   const realStringify = JSON.stringify;
   let armed = false;
+  let restore = () => {};
   let receiver: Receiver;
   let upstream: FakeUpstream;
   const stacks: TestStack[] = [];
@@ -137,12 +139,7 @@ describe("the operation span", () => {
     receiver = await startReceiver();
     upstream = await startFakeUpstream();
     Object.assign(process.env, OTEL_ENV(receiver.url));
-    JSON.stringify = function (this: unknown, ...args: Parameters<typeof JSON.stringify>) {
-      const value = args[0] as { data?: { probe?: unknown; resendAepsOtp?: unknown } } | undefined;
-      if (armed && value && typeof value === "object" && (value.data?.probe === "Query" || value.data?.resendAepsOtp))
-        throw new TypeError("Do not know how to serialize a BigInt");
-      return realStringify.apply(JSON, args);
-    } as typeof JSON.stringify;
+    restore = unserialisable((value) => armed && (value.data?.probe === "Query" || !!value.data?.resendAepsOtp));
     for (const [name, thinGraphQLRoute] of LAYERS) {
       layer = name;
       t = await startTestStack({ ...OTEL_ENV(receiver.url), ...upstreamEnv(upstream) }, { thinGraphQLRoute });
@@ -154,7 +151,7 @@ describe("the operation span", () => {
     for (const stack of stacks) await stack.stop();
   }, 60_000);
   afterAll(async () => {
-    JSON.stringify = realStringify;
+    restore();
     for (const stack of stacks) await stack.stop();
     await upstream?.close();
     await receiver?.close();

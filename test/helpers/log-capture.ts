@@ -35,6 +35,13 @@ export class LogCapture implements DestinationStream {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
+  /** The access lines ("request completed", or "request errored") of the request `requestId`: one, normally. */
+  accessLines(requestId: string): Array<Record<string, unknown>> {
+    return this.records().filter(
+      (r) => r.requestId === requestId && (r.msg === "request completed" || r.msg === "request errored"),
+    );
+  }
+
   clear(): void {
     this.lines.length = 0;
   }
