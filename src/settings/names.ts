@@ -4,15 +4,16 @@ import { SERVICE_LINK_VALUE, type SettingsGroup } from "./schema";
  * Names in the environment that are not settings. A real environment holds many (PATH, HOME, npm_*, KUBERNETES_*,
  * a platform's own), so an unknown name stops the start only when it is ours by its shape:
  * - it is close to a known name: the same but for case (`REDIS_URl`), or a small edit away (`CORS_ORIGIN`,
- *   `LOGLEVEL`, `TRUSTED_DOCUMENT`): at most 1 edit for names of up to 7 characters, 2 for longer ones (so `HOME` is
- *   not taken for `HOST`, 2 edits away);
- * - or it is a setting with its unit left off or spelled otherwise (`SHUTDOWN_GRACE`, `BODY_LIMIT`,
- *   `OTP_COOLDOWN_MS` for `SHUTDOWN_GRACE_MS`, `BODY_LIMIT_BYTES`, `OTP_COOLDOWN_SECONDS`): too many edits away
+ *   `LOGLEVEL`, `TRUSTED_DOCUMENT`): at most 1 edit for names of up to 8 characters, 2 for longer ones (so `HOME` is
+ *   not taken for `HOST`, 2 edits away, nor Laravel's `APP_KEY` or the Docker images' `GPG_KEYS` for `API_KEYS`);
+ * - or it is a setting with its unit left off or spelled otherwise (`SHUTDOWN_GRACE`, `HEADERS_TIMEOUT`,
+ *   `OTP_COOLDOWN_MS` for `SHUTDOWN_GRACE_MS`, `HEADERS_TIMEOUT_MS`, `OTP_COOLDOWN_SECONDS`): too many edits away
  *   for the rule above, and without one of our prefixes such a name was ignored and the default used;
  * - or it starts with a prefix a settings group owns (`AOPAY_`, `OTP_`, `OTEL_` ...).
- * Kubernetes' service links (`<SERVICE>_SERVICE_HOST`, `<SERVICE>_PORT=tcp://...`, `<SERVICE>_PORT_4000_TCP...`)
- * are never flagged: a Service named `otp` or `metrics` would otherwise stop every pod. test/unit/settings/settings.test.ts
- * runs the check over a Docker, Kubernetes, npm and CI environment, and over this machine's own.
+ * Never flagged: what Kubernetes and Docker put in a container for the Services and containers it may reach
+ * (isLinkVariable: a Service named `otp` or `aopay` would otherwise stop every pod), and the names other software
+ * sets or reads that fall under those rules (OTHERS). test/unit/settings/settings.test.ts runs the check over the
+ * environments of Docker, Kubernetes, npm, CI runners, systemd and platforms, and over this machine's own.
  * The value of an unknown variable is never read into a message.
  */
 export function unknownNames(
@@ -27,7 +28,8 @@ export function unknownNames(
   const prefixes = groups.flatMap((g) => g.prefixes);
   const problems: string[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || known.has(name) || isServiceLink(name, value)) continue;
+    if (value === undefined || known.has(name) || isLinkVariable(name, value, env)) continue;
+    if (OTHERS.some((other) => (typeof other === "string" ? other === name : other.test(name)))) continue;
     const suggestion = closestName(name, known);
     if (suggestion) problems.push(`Unknown setting ${name}: did you mean ${suggestion}?`);
     else if (prefixes.some((p) => name.toUpperCase().startsWith(p))) {
@@ -39,13 +41,64 @@ export function unknownNames(
   return problems;
 }
 
-function isServiceLink(name: string, value: string): boolean {
-  return (
+/**
+ * Names that other software sets in a process's environment, or commonly reads, and that the rules above would take
+ * for ours (each found refusing a start: test/unit/settings/settings.test.ts has them). Exact names, or patterns for
+ * a family; as narrow as the source names them, so that a typo of ours next to them is still caught.
+ */
+const OTHERS: readonly (string | RegExp)[] = [
+  // Heroku's Node.js buildpack (profile/nodejs.sh) and Cloud Foundry's: the dyno's memory; CF's own limit (`1024m`).
+  "MEMORY_AVAILABLE",
+  "MEMORY_LIMIT",
+  // systemd 254+ (MemoryPressureWatch=, on by default with memory accounting): every service gets both.
+  "MEMORY_PRESSURE_WATCH",
+  "MEMORY_PRESSURE_WRITE",
+  // Marathon (Mesos, DC/OS): the ports it allocated, PORT0, PORT1 ... and PORTS (PORT itself is PORT0, ours).
+  /^PORT[0-9]+$/,
+  "PORTS",
+  // Common settings of other Node servers (express' `limit: process.env.BODY_LIMIT || '1mb'`, timeouts in seconds or
+  // milliseconds) in an env file or ConfigMap shared with them: no unit of ours missing, the name is theirs.
+  "BODY_LIMIT",
+  "REQUEST_TIMEOUT",
+  "KEEP_ALIVE_TIMEOUT",
+  // The OpenTelemetry Operator's inject-sdk/inject-nodejs (the downward API values it builds OTEL_RESOURCE_ATTRIBUTES
+  // from: `OTEL_RESOURCE_ATTRIBUTES_POD_NAME` ...), and the specification's variables for the signals and exporters
+  // this server does not export with (metrics are Prometheus, logs stdout: OTEL_METRICS_EXPORTER and
+  // OTEL_LOGS_EXPORTER still refuse anything but `none`), set for every service in a shared ConfigMap.
+  /^OTEL_RESOURCE_ATTRIBUTES_[A-Z0-9_]+$/,
+  "OTEL_NODE_IP",
+  "OTEL_POD_IP",
+  /^OTEL_EXPORTER_OTLP_(METRICS|LOGS)_[A-Z_]+$/,
+  /^OTEL_EXPORTER_OTLP(_TRACES)?_INSECURE$/,
+  /^OTEL_(METRIC_EXPORT|METRICS_EXEMPLAR|BLRP|LOGRECORD)_[A-Z_]+$/,
+  /^OTEL_EXPORTER_(PROMETHEUS|ZIPKIN|JAEGER)_[A-Z_]+$/,
+  "OTEL_SEMCONV_STABILITY_OPT_IN",
+  /^OTEL_NODE_(ENABLED|DISABLED)_INSTRUMENTATIONS$/,
+];
+
+/**
+ * What Kubernetes and Docker put in a container's environment for what it can reach:
+ * - Kubernetes' service links (`<SERVICE>_SERVICE_HOST`, `<SERVICE>_SERVICE_PORT[_<NAME>]`,
+ *   `<SERVICE>_PORT=tcp://...`, `<SERVICE>_PORT_4000_TCP[_PROTO|_PORT|_ADDR]`: a Service named `redis` gives
+ *   `REDIS_SERVICE_HOST`, `REDIS_PORT=tcp://10.96.12.7:6379` ...), the same from Docker's `--link`;
+ * - Docker's `--link` (and GitLab CI's `services:` on its Docker executor) also sets
+ *   `<ALIAS>_NAME=/<container>/<alias>` and `<ALIAS>_ENV_<VARIABLE>` for each variable of the linked container: a
+ *   `redis` service gave `REDIS_NAME`, `REDIS_ENV_REDIS_VERSION` ... under our `REDIS_` prefix.
+ */
+function isLinkVariable(name: string, value: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  if (
     /_SERVICE_(HOST|PORT)(_[A-Z0-9_]+)?$/.test(name) ||
     /_PORT_[0-9]+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?$/.test(name) ||
     (name.endsWith("_PORT") && SERVICE_LINK_VALUE.test(value))
-  );
+  )
+    return true;
+  if (name.endsWith("_NAME") && DOCKER_LINK_NAME.test(value)) return true;
+  const alias = /^(.+?)_ENV_/.exec(name)?.[1];
+  return alias !== undefined && DOCKER_LINK_NAME.test(env[`${alias}_NAME`] ?? "");
 }
+
+/** A Docker link's `<ALIAS>_NAME`: `/<this container>/<alias>`. */
+const DOCKER_LINK_NAME = /^\/[\w.-]+\/[\w.-]+$/;
 
 /** The known name `name` most likely meant, or null. */
 export function closestName(name: string, known: ReadonlySet<string>): string | null {
@@ -54,7 +107,7 @@ export function closestName(name: string, known: ReadonlySet<string>): string | 
   let bestDistance = Infinity;
   for (const candidate of known) {
     if (candidate === upper) return candidate; // differs only in case
-    const allowed = candidate.length <= 7 ? 1 : 2;
+    const allowed = candidate.length <= 8 ? 1 : 2;
     if (Math.abs(candidate.length - upper.length) > allowed) continue;
     const d = editDistance(upper, candidate, allowed);
     if (d <= allowed && d < bestDistance) {

@@ -167,7 +167,7 @@ export function readGroup<G extends SettingsGroup>(
   const values: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(group.settings)) {
     const raw = env[name];
-    if (raw === undefined || (raw === "" && !setting.emptyIsValue)) {
+    if (raw === undefined || (raw === "" && !setting.emptyIsValue) || isLinkAddress(name, raw, env)) {
       values[name] = setting.default;
       continue;
     }
@@ -201,6 +201,24 @@ export const LISTEN_ADDRESS = {
 
 /** Kubernetes' service links: a Service named `metrics` sets METRICS_PORT=tcp://10.0.0.7:9464 in every pod. */
 export const SERVICE_LINK_VALUE = /^(tcp|udp|sctp):\/\/\S+$/;
+
+/**
+ * Whether `<NAME>_PORT=tcp://host:port` is the address of a Service (or a Docker link) that Kubernetes or Docker put
+ * there beside the rest of its links, not the operator: Kubernetes sets `<SERVICE>_SERVICE_HOST` to the same host,
+ * Docker's `--link` (and GitLab CI's services on its Docker executor) `<ALIAS>_PORT_<port>_TCP` to the same address.
+ * Such a value is read as unset (the default applies, as it would without that Service): a Service named `metrics`
+ * or `simulator` in the namespace stopped every pod (METRICS_PORT and SIMULATOR_PORT are settings). A lone `tcp://`
+ * value is still refused, with a hint (problemText): the operator wrote it.
+ */
+export function isLinkAddress(name: string, raw: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  const m = /^(tcp|udp|sctp):\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):([0-9]+)$/.exec(raw);
+  if (!m || !name.endsWith("_PORT")) return false;
+  const service = name.slice(0, -"_PORT".length);
+  return (
+    env[`${service}_SERVICE_HOST`] === m[2].replace(/^\[|\]$/g, "") ||
+    env[`${name}_${m[3]}_${m[1].toUpperCase()}`] === raw
+  );
+}
 
 function problemText(name: string, setting: AnySetting, raw: string, message: string): string {
   let text = `${name} ${message}`;

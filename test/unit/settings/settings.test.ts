@@ -64,6 +64,12 @@ describe("a set variable that is not a setting", () => {
     ["HMAC_SECRTE", "x".repeat(40), "HMAC_SECRET"],
     ["PROT", "4001", "PORT"],
     ["OTEL_EXPORTER_OTLP_ENDPIONT", "http://c:4318", "OTEL_EXPORTER_OTLP_ENDPOINT"],
+    // Next to the names of other software left alone (OTHERS in src/settings/names.ts), still ours.
+    ["API_KEY", "app:k", "API_KEYS"],
+    ["NODE_EVN", "production", "NODE_ENV"],
+    ["OTEL_RESOURCE_ATTRIBUTE", "a=b", "OTEL_RESOURCE_ATTRIBUTES"],
+    ["OTEL_EXPORTER_OTLP_TRACE_ENDPOINT", "http://c:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"],
+    ["MEMORY_THROTTLE_MAX_KEY", "1000", "MEMORY_THROTTLE_MAX_KEYS"],
   ])("%s stops the start with a suggestion", (name, value, meant) => {
     expect(problemsOf({ [name]: value })).toEqual([`Unknown setting ${name}: did you mean ${meant}?`]);
   });
@@ -72,7 +78,8 @@ describe("a set variable that is not a setting", () => {
   // (the first four) such a name was ignored and the server started on the default.
   it.each([
     ["SHUTDOWN_GRACE", "5000", "SHUTDOWN_GRACE_MS"],
-    ["BODY_LIMIT", "65536", "BODY_LIMIT_BYTES"],
+    ["HEADERS_TIMEOUT", "10000", "HEADERS_TIMEOUT_MS"],
+    ["REQUEST_TIMEOUT_SECONDS", "30", "REQUEST_TIMEOUT_MS"],
     ["request_deadline", "5000", "REQUEST_DEADLINE_MS"],
     ["KEEP_ALIVE_TIMEOUT_SECONDS", "75", "KEEP_ALIVE_TIMEOUT_MS"],
     ["OTP_COOLDOWN", "30", "OTP_COOLDOWN_SECONDS"],
@@ -92,6 +99,9 @@ describe("a set variable that is not a setting", () => {
     "METRICS_PATH",
     "OTEL_TRACES_SAMPLING_RATE",
     "SIMULATOR_SEED",
+    "MEMORY_AVAILABLE_MB",
+    "REDIS_ENV_REDIS_VERSION", // a Docker link's, but without the link's REDIS_NAME beside it
+    "OTEL_CONFIG_FILE",
   ])("%s (under one of our prefixes, close to nothing) stops the start", (name) => {
     expect(problemsOf({ [name]: "1" })).toEqual([
       `Unknown setting ${name}: not a setting of this server (every setting is listed in .env.example and docs/configuration.md)`,
@@ -193,6 +203,113 @@ describe("the rest of a real environment is left alone", () => {
     expect(closestName("HOTS", known)).toBe("HOST");
     expect(editDistance("PROT", "PORT")).toBe(1);
     expect(editDistance("LOGLEVEL", "LOG_LEVEL")).toBe(1);
+  });
+});
+
+/**
+ * Environments that were refused a start (each found by an audit of what Docker, Kubernetes, npm, CI runners, systemd
+ * and platforms set), and must start: none of these names was written by the operator for this server.
+ */
+describe("realistic environments start", () => {
+  const ENVIRONMENTS: Record<string, Record<string, string>> = {
+    // `docker run --link redis:redis`, and GitLab CI's `services: [redis, otel/opentelemetry-collector]` on its Docker
+    // executor (links): the linked container's own variables come as <ALIAS>_ENV_*.
+    "Docker links (GitLab CI services)": {
+      REDIS_NAME: "/runner-x1-project-7-concurrent-0-build/redis",
+      REDIS_PORT: "tcp://172.17.0.3:6379",
+      REDIS_PORT_6379_TCP: "tcp://172.17.0.3:6379",
+      REDIS_PORT_6379_TCP_ADDR: "172.17.0.3",
+      REDIS_ENV_REDIS_VERSION: "7.2.4",
+      REDIS_ENV_GOSU_VERSION: "1.17",
+      REDIS_ENV_REDIS_DOWNLOAD_URL: "http://download.redis.io/releases/redis-7.2.4.tar.gz",
+      OTEL__OPENTELEMETRY_COLLECTOR_NAME: "/runner-x1-project-7-concurrent-0-build/otel__opentelemetry-collector",
+      OTEL__OPENTELEMETRY_COLLECTOR_ENV_PATH: "/usr/bin",
+      METRICS_NAME: "/runner-x1-project-7-concurrent-0-build/metrics",
+      METRICS_PORT: "tcp://172.17.0.5:9464",
+      METRICS_PORT_9464_TCP: "tcp://172.17.0.5:9464",
+    },
+    // Services named `metrics` and `simulator` in the namespace: their links land on METRICS_PORT and SIMULATOR_PORT.
+    "Kubernetes Services named after settings": {
+      METRICS_SERVICE_HOST: "10.96.7.7",
+      METRICS_SERVICE_PORT: "9464",
+      METRICS_PORT: "tcp://10.96.7.7:9464",
+      METRICS_PORT_9464_TCP_PORT: "9464",
+      SIMULATOR_SERVICE_HOST: "fd00::5",
+      SIMULATOR_PORT: "tcp://[fd00::5]:4010",
+    },
+    // `instrumentation.opentelemetry.io/inject-sdk: "true"` (the OpenTelemetry Operator), and a ConfigMap giving every
+    // service the collector's endpoints for all signals.
+    "OpenTelemetry Operator and a shared OTel ConfigMap": {
+      OTEL_SERVICE_NAME: "aopay-graphql",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector:4318",
+      OTEL_NODE_IP: "10.2.0.4",
+      OTEL_POD_IP: "10.1.3.9",
+      OTEL_RESOURCE_ATTRIBUTES_POD_NAME: "aopay-graphql-7d9c5b7f9-x2x8q",
+      OTEL_RESOURCE_ATTRIBUTES_NODE_NAME: "node-1",
+      OTEL_RESOURCE_ATTRIBUTES_POD_UID: "6f1c",
+      OTEL_RESOURCE_ATTRIBUTES: "k8s.pod.name=aopay-graphql-7d9c5b7f9-x2x8q",
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://otel-collector:4318/v1/metrics",
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: "http://otel-collector:4318/v1/logs",
+      OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "delta",
+      OTEL_EXPORTER_OTLP_INSECURE: "true",
+      OTEL_METRIC_EXPORT_INTERVAL: "60000",
+      OTEL_BLRP_SCHEDULE_DELAY: "1000",
+      OTEL_SEMCONV_STABILITY_OPT_IN: "http",
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: "fs",
+    },
+    // Heroku's Node.js buildpack (.profile.d), Cloud Foundry's.
+    "Heroku and Cloud Foundry": {
+      DYNO: "web.1",
+      MEMORY_AVAILABLE: "512",
+      WEB_MEMORY: "512",
+      WEB_CONCURRENCY: "1",
+      NODE_HOME: "/app/.heroku/node",
+      VCAP_APPLICATION: "{}",
+      MEMORY_LIMIT: "1024m",
+      CF_INSTANCE_PORT: "61001",
+    },
+    systemd: {
+      INVOCATION_ID: "0f3c",
+      JOURNAL_STREAM: "8:12345",
+      LISTEN_PID: "1",
+      LISTEN_FDS: "1",
+      LISTEN_FDNAMES: "http",
+      NOTIFY_SOCKET: "/run/systemd/notify",
+      WATCHDOG_USEC: "30000000",
+      RUNTIME_DIRECTORY: "/run/aopay",
+      STATE_DIRECTORY: "/var/lib/aopay",
+      LOGS_DIRECTORY: "/var/log/aopay",
+      CREDENTIALS_DIRECTORY: "/run/credentials/aopay.service",
+      SYSTEMD_EXEC_PID: "1",
+      MEMORY_PRESSURE_WATCH: "/sys/fs/cgroup/system.slice/aopay.service/memory.pressure",
+      MEMORY_PRESSURE_WRITE: "c29tZSAyMDAwMDAgMjAwMDAwMAA=",
+    },
+    Marathon: { PORT: "31000", PORT0: "31000", PORT1: "31001", PORTS: "31000,31001", PORT_HTTP: "31000" },
+    // Other servers' settings in an env file or ConfigMap shared with them (values in their own units).
+    "a ConfigMap shared with other apps": {
+      REQUEST_TIMEOUT: "30",
+      KEEP_ALIVE_TIMEOUT: "5",
+      BODY_LIMIT: "1mb",
+      DB_TIMEOUT: "30",
+      APP_KEY: "base64:abc",
+      GPG_KEYS: "A1B2",
+      SERVER_PORT: "8080",
+      HTTP_PROXY: "http://proxy:3128",
+      NO_PROXY: "localhost",
+    },
+  };
+
+  it.each(Object.entries(ENVIRONMENTS))("%s", (_, env) => {
+    expect(problemsOf({ ...env, NODE_ENV: "development" })).toEqual([]);
+    expect(() => loadSimulatorConfig(env)).not.toThrow();
+  });
+
+  it("a service link's address is the default, not a value: METRICS_PORT and SIMULATOR_PORT keep theirs", () => {
+    const env = ENVIRONMENTS["Kubernetes Services named after settings"];
+    expect(loadConfig(env).metrics.port).toBe(9464);
+    expect(loadSimulatorConfig(env).port).toBe(4010);
+    // One the operator set wins, as Kubernetes lets a container's own env win over the links.
+    expect(loadConfig({ ...env, METRICS_PORT: "9500" }).metrics.port).toBe(9500);
   });
 });
 
