@@ -113,7 +113,102 @@ export const RELATIVE_HEADING = /^(?:this|the latest|the last|the previous) roun
 
 /** The text with fenced code blocks blanked (lengths and lines kept, so that positions stay right). */
 function withoutCode(markdown: string): string {
-  return markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, (block) => block.replace(/[^\n]/g, " "));
+  // Indented too: a fence inside a list item (docs/clients.md's steps, docs/operations.md's runbook) is one.
+  return markdown.replace(/^[ \t]*(```+|~~~+)[^\n]*\n[\s\S]*?^[ \t]*\1[^\n]*$/gm, (block) =>
+    block.replace(/[^\n]/g, " "),
+  );
+}
+
+/**
+ * The inline code spans of a Markdown page outside fenced blocks, as CommonMark reads them
+ * (https://spec.commonmark.org/0.31.2/#code-spans): a run of n backticks opens a span that the next run of exactly n
+ * backticks closes, on the same line or a later one of the same block (prose is wrapped by hand at 120 columns, so a
+ * span often is); a line break inside is a space, and one space is stripped from each side when both are there; a run
+ * with no closer is text; a backslash escapes a backtick outside a span. A block ends at a blank line, and a table
+ * row, a heading or a list item's first line starts one. Paired per line, as this was read before, `npm run x` broken
+ * over two lines was never checked, and a span with a backtick inside (``a `b` c``) was read as two others.
+ * `index` and `end` are offsets into the page (the opening and past the closing backticks). Hand-written because
+ * markdown-it (CommonMark) gives inline tokens no offsets, and the checks report lines; on every page the checks
+ * read, it found the same spans as markdown-it 15 (README.md, docs/*.md, client/README.md, examples/web/README.md).
+ */
+export function inlineCodeSpans(markdown: string): Array<{ text: string; index: number; end: number }> {
+  const text = withoutCode(markdown);
+  const spans: Array<{ text: string; index: number; end: number }> = [];
+  const runAt = (i: number) => {
+    let j = i;
+    while (text[j] === "`") j++;
+    return j - i;
+  };
+  for (const [start, stop] of blocks(text)) {
+    let i = start;
+    while (i < stop) {
+      if (text[i] === "\\" && i + 1 < stop && /[!-/:-@[-`{-~]/.test(text[i + 1])) {
+        i += 2;
+        continue;
+      }
+      if (text[i] !== "`") {
+        i++;
+        continue;
+      }
+      const n = runAt(i);
+      let close = -1;
+      for (let j = i + n; j < stop;) {
+        if (text[j] !== "`") {
+          j++;
+          continue;
+        }
+        const m = runAt(j);
+        if (m === n) {
+          close = j;
+          break;
+        }
+        j += m;
+      }
+      if (close < 0) {
+        i += n;
+        continue;
+      }
+      let content = text.slice(i + n, close).replace(/\r?\n[ \t]*/g, " ");
+      if (content.length > 1 && content.startsWith(" ") && content.endsWith(" ") && content.trim() !== "")
+        content = content.slice(1, -1);
+      spans.push({ text: content, index: i, end: close + n });
+      i = close + n;
+    }
+  }
+  return spans;
+}
+
+/** The blocks a page's inline content is read in, as [start, end) offsets (inlineCodeSpans says where one ends). */
+function blocks(text: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let start = -1;
+  let offset = 0;
+  for (const line of text.split("\n")) {
+    const end = offset + line.length;
+    const blank = line.trim() === "";
+    const opens = /^\s*(?:\||#{1,6}(?:\s|$)|[-*+]\s|\d{1,9}[.)]\s)/.test(line);
+    if (start >= 0 && (blank || opens)) {
+      out.push([start, offset - 1]);
+      start = -1;
+    }
+    if (!blank && start < 0) start = offset;
+    // A table row or a heading is a block of one line.
+    if (start >= 0 && /^\s*(?:\||#{1,6}(?:\s|$))/.test(line)) {
+      out.push([start, end]);
+      start = -1;
+    }
+    offset = end + 1;
+  }
+  if (start >= 0) out.push([start, text.length]);
+  return out;
+}
+
+/** `text` with its inline code spans blanked out (line breaks and lengths kept, so that positions stay right). */
+function blankCodeSpans(text: string): string {
+  const chars = text.split("");
+  for (const span of inlineCodeSpans(text))
+    for (let i = span.index; i < span.end; i++) if (chars[i] !== "\n") chars[i] = " ";
+  return chars.join("");
 }
 
 /** The ids a cited document contains, by the words used to cite them. */
@@ -313,7 +408,7 @@ export function checkRepository(root: string, stats = { ids: 0, links: 0 }): Pro
 
 /** Markdown link targets outside code replaced by spaces (lengths kept, so that positions stay right). */
 function blankLinkTargets(text: string): string {
-  const prose = withoutCode(text).replace(/`[^`\n]*`/g, (code) => " ".repeat(code.length));
+  const prose = blankCodeSpans(withoutCode(text));
   const chars = text.split(""); // UTF-16 units, as match indexes count
   const spans = [
     ...prose.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g),
@@ -327,7 +422,7 @@ function blankLinkTargets(text: string): string {
 export function checkLinks(root: string, file: string, stats = { links: 0 }): Problem[] {
   const problems: Problem[] = [];
   const text = readFileSync(join(root, file), "utf8");
-  const prose = withoutCode(text).replace(/`[^`\n]*`/g, (code) => " ".repeat(code.length));
+  const prose = blankCodeSpans(withoutCode(text));
   const targets = [
     ...[...prose.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => [m[1], m.index] as const),
     ...[...prose.matchAll(/^\s{0,3}\[[^\]]+\]:\s+<?(\S+?)>?(?:\s|$)/gm)].map((m) => [m[1], m.index] as const),
@@ -393,11 +488,6 @@ const PROGRAMS = new Set(
   ),
 );
 const FILE_EXTENSION = /\.(ts|tsx|js|mjs|cjs|json|ya?ml|graphql|md|tgz|http|sh|css|html)$/;
-
-/** The inline code spans of a Markdown page outside fenced blocks, with their offsets. */
-function codeSpans(markdown: string): Array<{ text: string; index: number }> {
-  return [...withoutCode(markdown).matchAll(/`([^`\n]+)`/g)].map((m) => ({ text: m[1], index: m.index }));
-}
 
 /** A glob (`*`, `<placeholder>`) as a regular expression over repository paths. */
 function pathPattern(glob: string): RegExp {
@@ -495,7 +585,7 @@ export function checkNamedThings(root: string, file: string): Problem[] {
   const aopayContract = existsSync(contract) ? readFileSync(contract, "utf8") : "";
   const report = (index: number, problem: string) => problems.push({ file: `${file}:${lineOf(text, index)}`, problem });
 
-  for (const { text: span, index } of codeSpans(text)) {
+  for (const { text: span, index } of inlineCodeSpans(text)) {
     // A placeholder may hold spaces (`v<new version>.graphql`): it is one name.
     const tokens = span
       .replace(/<[^>]*>/g, (p) => p.replace(/\s+/g, "-"))

@@ -1,7 +1,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { checkNamedThings, checkRepository, FOLLOWED_PAGES, headingAnchors } from "../../helpers/doc-citations";
+import {
+  checkNamedThings,
+  checkRepository,
+  FOLLOWED_PAGES,
+  headingAnchors,
+  inlineCodeSpans,
+} from "../../helpers/doc-citations";
 
 const ROOT = join(__dirname, "../../..");
 type Pkg = { scripts: Record<string, string> };
@@ -100,9 +106,44 @@ describe("the named-things check itself", () => {
     ["a name neither setting nor code", "`REDIS_PREFIX`", /names REDIS_PREFIX, which is neither a setting nor a name/],
     ["a command no clone has", "`" + "farm-studio look" + "`", /the command `farm-studio`, which neither/],
     ["an AOPay endpoint its contract does not name", "`CibilScore/" + "GenerateOtp`", /names CibilScore\/GenerateOtp/],
+    // Code spans wrapped across lines, as prose wrapped at 120 columns has them: read per line, these were not seen.
+    ["a missing script in a span over two lines", "Run `npm run\ndocs:" + "lint` first.", /`npm run docs:lint`, which/],
+    [
+      "a missing file in a span over three lines",
+      "- See `cat\n  src/graphql/\n  nothing.ts` too",
+      /names nothing\.ts, which/,
+    ],
+    [
+      "a setting in a span of two backticks",
+      "Set ``AOPAY_TIMEOUT_MS=5 npm\nstart``.",
+      /sets AOPAY_TIMEOUT_MS, which no/,
+    ],
   ];
   it.each(cases)("reports %s", (_name, text, expected) => {
     expect(problemsIn(`# Page\n\n${text}\n`)).toEqual([expect.stringMatching(expected)]);
+  });
+});
+
+/** CommonMark's code spans (https://spec.commonmark.org/0.31.2/#code-spans), as the checks read them. */
+describe("inline code spans", () => {
+  it.each([
+    ["one line", "a `b c` d", ["b c"]],
+    ["across line breaks, each a space (indentation dropped)", "- a `b\n  c\nd` e", ["b c d"]],
+    ["closed by a run as long as the opening", "``a ` b`` and ```` ```ts ````", ["a ` b", "```ts"]],
+    ["one space stripped from each side, only when both are there", "`` `x` `` ` y`", ["`x`", " y"]],
+    ["an unclosed run is text", "a ``b` c", []],
+    ["an escaped backtick opens nothing", "a \\`b `c`", ["c"]],
+    ["not past a blank line", "a `b\n\nc` d", []],
+    ["not past a table row or a heading", "| `a |\n| b` |\n# `c\nd`", []],
+    ["not in a fenced block, indented in a list item too", "- x\n\n  ```sh\n  `a`\n  ```\n\n`b`", ["b"]],
+  ])("%s", (_name, markdown, texts) => {
+    expect(inlineCodeSpans(markdown).map((s) => s.text)).toEqual(texts);
+  });
+
+  it("gives each span's offsets in the page", () => {
+    const page = "# T\n\nRun `npm\nrun x`.\n";
+    const [span] = inlineCodeSpans(page);
+    expect(page.slice(span.index, span.end)).toBe("`npm\nrun x`");
   });
 });
 

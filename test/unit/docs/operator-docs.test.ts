@@ -5,6 +5,7 @@ import { knownSeries } from "../../../src/app";
 import { SETTINGS_GROUPS } from "../../../src/config";
 import { Metrics } from "../../../src/observability/metrics";
 import { NOT_ON_A_SERVER_PAGE, rules, selectorsOf } from "../../helpers/alert-rules";
+import { inlineCodeSpans } from "../../helpers/doc-citations";
 
 /**
  * What an operator reads (README.md, docs/deploying.md, docs/operations.md, docs/configuration.md, docs/security.md)
@@ -17,16 +18,14 @@ const ROOT = join(__dirname, "..", "..", "..");
 const PAGES = ["README.md", "docs/deploying.md", "docs/operations.md", "docs/configuration.md", "docs/security.md"];
 const read = (file: string) => readFileSync(join(ROOT, file), "utf8");
 /**
- * The text of every `code span` of a page (fenced blocks included: their lines have no backticks of their own). A span
- * wrapped across lines (prose is wrapped by hand at 120 columns) is read as one, its line break a space: read line by
- * line, as it was, `docker compose exec -T graphql node scripts/customer-ref.js` and several log messages were never
- * checked.
+ * The text of every `code span` of a page, and of every fenced block. Spans are read as CommonMark reads them
+ * (inlineCodeSpans): prose is wrapped by hand at 120 columns, and a span wrapped across lines is one, its line break a
+ * space (read line by line, as it once was, `docker compose exec -T graphql node scripts/customer-ref.js` and several
+ * log messages were never checked; read over two lines at most, a span over three was not either).
  */
 const codeOf = (doc: string): string[] => [
   ...[...doc.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]),
-  ...[...doc.replace(/```[a-z]*\n[\s\S]*?```/g, "").matchAll(/`([^`\n]+(?:\n[^`\n]+)?)`/g)].map((m) =>
-    m[1].replace(/\n\s*/g, " "),
-  ),
+  ...inlineCodeSpans(doc).map((span) => span.text),
 ];
 
 function sourceText(dir: string): string {
