@@ -99,7 +99,7 @@ export const telemetrySettings = defineSettings({
       example: "http://otel-collector:4318",
     }),
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: custom(endpoint, {
-      doc: "the same for traces only, as a full URL (`.../v1/traces`); wins over the one above",
+      doc: "the same for traces only, a full URL (`http://collector:4318/v1/traces`); wins over the one above",
     }),
     OTEL_TRACES_EXPORTER: oneOf(["otlp", "none"], {
       defaultDoc: "`otlp` with an endpoint, else `none`",

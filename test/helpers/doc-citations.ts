@@ -455,7 +455,10 @@ export function checkLinks(root: string, file: string, stats = { links: 0 }): Pr
 /**
  * The pages a newcomer follows step by step: every file path, npm script and setting they name in code (`...`) must
  * exist, so that a step that says "edit `src/x.ts`" or "run `npm run y`" can be done as written (found: architecture.md
- * named a `farm-studio look` command no clone has, and files and folders the layer check calls otherwise).
+ * named a `farm-studio look` command no clone has, and files and folders the layer check calls otherwise). With them
+ * the pages an operator and a client's author follow (configuration, deploying, clients, the client package's and the
+ * web example's READMEs): 31 false alarms there taught the check what they name on purpose (Redis directives, the
+ * operator's tools, the reader's own files, elided paths, Vite's and the Dockerfile's variables), none a wrong name.
  */
 export const FOLLOWED_PAGES = [
   "README.md",
@@ -464,6 +467,11 @@ export const FOLLOWED_PAGES = [
   "docs/simulator.md",
   "docs/contributing.md",
   "docs/architecture.md",
+  "docs/clients.md",
+  "docs/configuration.md",
+  "docs/deploying.md",
+  "client/README.md",
+  "examples/web/README.md",
 ];
 
 /**
@@ -477,16 +485,24 @@ export const NAMED_BUT_ABSENT: Record<string, string> = {
 };
 
 /** `npm <command>`s that npm itself provides (anything else after `npm` or `npm run` must be a script). */
-const NPM_COMMANDS = new Set(["ci", "install", "pack", "exec", "run"]);
+const NPM_COMMANDS = new Set(["ci", "install", "pack", "exec", "run", "create"]);
 /**
  * Programs a page may tell a reader to run besides npm scripts and the packages' own (node_modules/.bin): Node and
- * npm, the system's, and those README.md says to install.
+ * npm, the system's, those README.md says to install, and the operator's (docs/deploying.md: buildah, kubectl).
  */
 const PROGRAMS = new Set(
-  "node npm npx git docker podman curl apt-get nvm fnm openssl diff touch kill ulimit valgrind chromium redis-cli".split(
-    " ",
-  ),
+  [
+    "node npm npx git docker podman buildah kubectl curl apt-get nvm fnm openssl",
+    "diff touch kill ulimit valgrind chromium redis-cli",
+  ]
+    .join(" ")
+    .split(" "),
 );
+/**
+ * Redis configuration directives (redis.conf's, `CONFIG SET`'s): docs/deploying.md and docs/configuration.md tell the
+ * operator to set `maxmemory-policy noeviction`, `appendonly yes`, not to run them.
+ */
+const REDIS_DIRECTIVES = new Set(["maxmemory-policy", "appendonly", "appendfsync"]);
 const FILE_EXTENSION = /\.(ts|tsx|js|mjs|cjs|json|ya?ml|graphql|md|tgz|http|sh|css|html)$/;
 
 /** A glob (`*`, `<placeholder>`) as a regular expression over repository paths. */
@@ -568,6 +584,23 @@ function codeNames(root: string): Set<string> {
 }
 
 /**
+ * Names the repository's other code reads from the environment (`process.env.CHROMIUM_PATH` in test/helpers,
+ * `import.meta.env.VITE_GRAPHQL_URL` in examples/web) or its Dockerfile takes (`ARG NODE_IMAGE`): a page may set them.
+ */
+function environmentNames(root: string): Set<string> {
+  const names = new Set<string>();
+  const code = [...walk(root, "scripts"), ...walk(root, "examples"), ...walk(root, "test/helpers")].filter((p) =>
+    /\.(ts|tsx|js|mjs)$/.test(p),
+  );
+  for (const f of code)
+    for (const m of readFileSync(join(root, f), "utf8").matchAll(/\benv\.([A-Z][A-Z0-9_]+)\b/g)) names.add(m[1]);
+  const dockerfile = join(root, "Dockerfile");
+  if (existsSync(dockerfile))
+    for (const m of readFileSync(dockerfile, "utf8").matchAll(/^ARG\s+([A-Z][A-Z0-9_]+)/gm)) names.add(m[1]);
+  return names;
+}
+
+/**
  * What a followed page names in code must exist: `npm run x` / `npm x` / `x:y` a script of package.json, a path a file
  * or folder (placeholders `<resource>` and `*` match any name; build output counts when .gitignore names it), an
  * upper-case name (`REDIS_URL`, `OTP_COOLDOWN_SECONDS=0`) a declared setting or a constant the code defines.
@@ -581,6 +614,12 @@ export function checkNamedThings(root: string, file: string): Problem[] {
   const ignored = ignoredPatterns(root);
   const settings = declaredSettings(root);
   const inCode = codeNames(root);
+  const fromEnvironment = environmentNames(root);
+  const sourceText = walk(root, "src")
+    .filter((p) => /\.ts$/.test(p))
+    .map((f) => readFileSync(join(root, f), "utf8"))
+    .join("\n");
+  const pkgName = (pkg as { name?: string }).name;
   const contract = join(root, "docs/upstream/aopay-api.md");
   const aopayContract = existsSync(contract) ? readFileSync(contract, "utf8") : "";
   const report = (index: number, problem: string) => problems.push({ file: `${file}:${lineOf(text, index)}`, problem });
@@ -591,8 +630,17 @@ export function checkNamedThings(root: string, file: string): Problem[] {
       .replace(/<[^>]*>/g, (p) => p.replace(/\s+/g, "-"))
       .split(/\s+/)
       .filter(Boolean);
+    // A message the code writes, quoted up to an elision (`redis maxmemory-policy is ..., not noeviction`).
+    const quoted = span.split(/\.\.\.|…/)[0].trim();
+    const message = /\.\.\.|…/.test(span) && quoted.length >= 12 && sourceText.includes(quoted);
     // A command (`tsc --watch`, `farm-studio look`): its program must be one a clone has.
-    if (tokens.length > 1 && /^[a-z][a-z0-9-]*$/.test(tokens[0]) && /^(?:--?[a-z]|[a-z][\w:-]*$)/.test(tokens[1])) {
+    if (
+      tokens.length > 1 &&
+      !message &&
+      !REDIS_DIRECTIVES.has(tokens[0]) &&
+      /^[a-z][a-z0-9-]*$/.test(tokens[0]) &&
+      /^(?:--?[a-z]|[a-z][\w:-]*$)/.test(tokens[1])
+    ) {
       if (!PROGRAMS.has(tokens[0]) && !existsSync(join(root, "node_modules/.bin", tokens[0])))
         report(
           index,
@@ -606,19 +654,38 @@ export function checkNamedThings(root: string, file: string): Problem[] {
       if (name === undefined || name.startsWith("-") || (tokens[i + 1] !== "run" && NPM_COMMANDS.has(name))) continue;
       if (!scripts.has(name)) report(index, `names \`npm run ${name}\`, which is not a script of package.json`);
     }
-    if (/^[a-z][\w-]*(?::[\w-]+)+$/.test(span) && !scripts.has(span))
+    // `node:cluster` (a Node built-in) and `node:24-alpine` (the image) are not scripts.
+    if (/^[a-z][\w-]*(?::[\w-]+)+$/.test(span) && !span.startsWith("node:") && !scripts.has(span))
       report(index, `names the script \`${span}\`, which package.json does not have`);
     // Settings: `NAME=value` (`OTP_COOLDOWN_SECONDS=0 npm start`) must be one; a bare `NAME` may also be a name the
     // code uses (a constant, an error code).
     for (const token of tokens) {
       const m = /^([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|PORT)(=\S*)?$/.exec(token);
-      if (!m || settings.has(m[1])) continue;
+      if (!m || settings.has(m[1]) || fromEnvironment.has(m[1])) continue;
       if (m[2] !== undefined) report(index, `sets ${m[1]}, which no *.settings.ts declares`);
       else if (!inCode.has(m[1])) report(index, `names ${m[1]}, which is neither a setting nor a name in the code`);
     }
+    // A file the page has the reader write (`save it as \`src/SendOtp.tsx\``, `in a \`compose.override.yaml\``).
+    const written = /(?:\bsave\s+(?:it|this|them)\s+as|\b(?:in|create|write)\s+an?)\s+$/i.test(
+      text.slice(Math.max(0, index - 24), index),
+    );
     // Paths: a token with a slash or a file extension; not a URL, route (`/graphql`), package (`@x/y`) or option.
     for (const raw of tokens) {
-      const token = raw.replace(/[,;:)]+$/, "");
+      if (written) break;
+      let token = raw.replace(/[,;:)]+$/, "");
+      // A setting's value (`NODE_IMAGE=registry.example.com/library/node:24-alpine`), an address
+      // (`<container>:9464/metrics`), a value the code has as a string (OTLP's `http/protobuf`): not paths.
+      if (/^[A-Z][A-Z0-9_]*=/.test(token) || /^[\w<>.-]+:\d+\//.test(token) || sourceText.includes(`"${token}"`))
+        continue;
+      // The clone seen from a sibling folder (`../aopay-graphql/client/...`), or elided (`…/client/dist`): the rest
+      // is named from the repository's root, or any folder of it.
+      const sibling = pkgName && token.startsWith(`../${pkgName}/`);
+      const elided = /^(?:…|\.\.\.)\//.test(token);
+      if (sibling || elided) {
+        token = token.slice(token.indexOf("/") + 1);
+        if (sibling) token = token.slice(token.indexOf("/") + 1);
+        if (elided && paths.some((f) => f.endsWith("/") && pathNamed(`${f}${token}`, paths, ignored))) continue;
+      }
       if (!/\/|^[\w*<>.-]+\.[a-z]+$/.test(token) || !(token.includes("/") || FILE_EXTENSION.test(token))) continue;
       if (/^(?:[a-z]+:|\/|@|-|\.\.\/shared)/.test(token) || token.includes("://")) continue;
       if (NAMED_BUT_ABSENT[token] !== undefined) continue;
@@ -627,7 +694,8 @@ export function checkNamedThings(root: string, file: string): Problem[] {
       if (/^[\dDMY]{1,2}\/[\dDMY]{1,2}\/[\dY]{4}$/.test(token)) continue;
       // AOPay's endpoints (`CibilScore/GenerateOTP`, `{AOPAY_BASE_URL}/api/AOP/...`): its contract must name them.
       if (aopayContract.includes(token.replace(/^(?:\{AOPAY_BASE_URL\}|\.\.\.|…)/, ""))) continue;
-      if (!pathNamed(token, paths, ignored)) report(index, `names ${token}, which is not in the repository`);
+      if (!pathNamed(token, paths, ignored))
+        report(index, `names ${raw.replace(/[,;:)]+$/, "")}, which is not in the repository`);
     }
   }
   return problems;

@@ -63,7 +63,10 @@ describe("the named-things check itself", () => {
     root = mkdtempSync(join(tmpdir(), "named-things-"));
     write(
       "package.json",
-      JSON.stringify({ scripts: { build: "tsc", start: "node .", test: "jest", "codegen:check": "x" } }),
+      JSON.stringify({
+        name: "aopay-graphql",
+        scripts: { build: "tsc", start: "node .", test: "jest", "codegen:check": "x" },
+      }),
     );
     write(".gitignore", "node_modules/\n/client/dist/\n/client/*.tgz\n");
     write("src/aopay/endpoints/aeps-resend-otp.ts", "export const a = 1;\n");
@@ -73,6 +76,13 @@ describe("the named-things check itself", () => {
     );
     write("src/graphql/edge-code.ts", 'export enum EdgeCode { CIRCUIT_OPEN = "CIRCUIT_OPEN" }\n');
     write("test/e2e/throttle.test.ts", "\n");
+    write("client/package.json", "{}\n");
+    write("Dockerfile", "ARG NODE_IMAGE=node:24-alpine\nFROM ${NODE_IMAGE}\n");
+    write("examples/web/src/apollo.ts", "export const url = import.meta.env.VITE_GRAPHQL_URL;\n");
+    write(
+      "src/protection/redis.ts",
+      'log(`redis maxmemory-policy is ${p}, not noeviction`);\nexport const P = ["http/protobuf"];\n',
+    );
     write("docs/upstream/aopay-api.md", "GET {AOPAY_BASE_URL}/api/AOP/CibilScore/GenerateOTP\n");
     mkdirSync(join(root, "node_modules/.bin"), { recursive: true });
     writeFileSync(join(root, "node_modules/.bin/tsc"), "");
@@ -92,6 +102,20 @@ describe("the named-things check itself", () => {
       "`POST /graphql`, `@scope/pkg`; `application/graphql-response+json`, `*/*`, `DD/MM/YYYY`, `01/01/2000`;\n" +
       "AOPay's `CibilScore/GenerateOTP`, `{AOPAY_BASE_URL}/api/AOP/CibilScore/GenerateOTP`, `.../CibilScore/GenerateOTP`." +
       "\n\n```sh\nnpm run nothing-here src/none.ts\n```\n";
+    expect(problemsIn(good)).toEqual([]);
+  });
+
+  // docs/clients.md, docs/configuration.md, docs/deploying.md, client/README.md and examples/web/README.md name these.
+  it("accepts what the operator's and client author's pages name that is not a file, script or setting here", () => {
+    const good =
+      "# Page\n\nIn a Vite app (`npm create vite@latest my-app -- --template react-ts`), save it as\n" +
+      "`src/SendOtp.tsx`;\n" +
+      "images in a `compose.override.yaml`. `npm install --install-links …/client/dist`, `npm install\n" +
+      "…/aopay-graphql-client.tgz`, `npm install ../aopay-graphql/client/aopay-graphql-client.tgz`;\n" +
+      "`VITE_GRAPHQL_URL=http://localhost:4100/graphql npm run build`, `--build-arg\n" +
+      "NODE_IMAGE=registry.example.com/library/node:24-alpine`; `node:cluster` workers on `node:24-alpine`;\n" +
+      "`maxmemory-policy noeviction`, `appendonly yes`; it logs `redis maxmemory-policy is ..., not noeviction`;\n" +
+      "`http/protobuf`; Prometheus scrapes `<container>:9464/metrics`; `kubectl logs --previous <pod>`.\n";
     expect(problemsIn(good)).toEqual([]);
   });
 
@@ -118,6 +142,11 @@ describe("the named-things check itself", () => {
       "Set ``AOPAY_TIMEOUT_MS=5 npm\nstart``.",
       /sets AOPAY_TIMEOUT_MS, which no/,
     ],
+    // Next to what the pages name on purpose (the test above), still wrong.
+    ["an elided path to nothing", "`npm install …/client/" + "nothing/`", /names …\/client\/nothing\/, which is/],
+    ["the clone's path to nothing", "`../aopay-graphql/src/" + "none.ts`", /names \.\.\/aopay-graphql\/src\/none\.ts,/],
+    ["a Vite variable the example does not read", "`VITE_API" + "_URL=x npm start`", /sets VITE_API_URL, which no/],
+    ["a message the code does not write", "`redis maxmemory" + " was ..., no`", /the command `redis`, which/],
   ];
   it.each(cases)("reports %s", (_name, text, expected) => {
     expect(problemsIn(`# Page\n\n${text}\n`)).toEqual([expect.stringMatching(expected)]);
