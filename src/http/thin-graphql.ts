@@ -67,26 +67,6 @@ function httpError(code: string, statusCode: number): Error & { code: string; st
 const JSON_PARSE_OPTIONS = { protoAction: "error", constructorAction: "error" } as const;
 
 /**
- * secure-json-parse with JSON_PARSE_OPTIONS, the same value or the same throw, without its two regular expressions
- * over the text when no match is possible. It parses, then refuses the text if `"__proto__"` or `"constructor"` is a
- * key, each letter either as written or as a `\u` escape (index.js suspectProtoRx, suspectConstructorRx); a text with
- * no `\u` can match only with the word as written. So a text without a byte-order mark (secure-json-parse strips
- * it), without `\u`, `__proto__` and `constructor` is JSON.parse's; any other goes to secure-json-parse. Three
- * substring searches cost less than the two scans (callgrind: the two were 4.6k instructions of a ~600-character
- * request body, about 0.6 % of a request). test/unit/http/json-body.test.ts compares both on every spelling.
- */
-export function parseJsonBody(text: string): unknown {
-  if (
-    text.charCodeAt(0) === 0xfeff ||
-    text.includes("\\u") ||
-    text.includes("__proto__") ||
-    text.includes("constructor")
-  )
-    return secureJsonParse(text, JSON_PARSE_OPTIONS);
-  return JSON.parse(text);
-}
-
-/**
  * The thin GraphQL route: the usual GraphQL request, a `POST /graphql` with a JSON content type, from a
  * server-to-server client or from a browser (with an `Origin`), is served by this node:http request listener in
  * front of Fastify, without Fastify's request and reply objects, router, hook runners, content-type parser and reply
@@ -314,7 +294,7 @@ class ThinRequest implements GraphQLExchange {
       if (received === 0) return this.#bodyFailed(httpError("FST_ERR_CTP_EMPTY_JSON_BODY", 400));
       const text = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks, received).toString("utf8");
       try {
-        this.body = parseJsonBody(text);
+        this.body = secureJsonParse(text, JSON_PARSE_OPTIONS);
       } catch {
         return this.#bodyFailed(httpError("FST_ERR_CTP_INVALID_JSON_BODY", 400));
       }

@@ -77,9 +77,9 @@ export class KeyHasher {
     const inner = this.#inner;
     let innerDigest: string;
     if ((dimension.length + 1 + identifier.length) * MAX_UTF8_PER_UNIT <= SCRATCH) {
-      let end = writeUtf8(inner, dimension, BLOCK);
+      let end = BLOCK + inner.write(dimension, BLOCK, "utf8");
       inner[end++] = 0;
-      end = writeUtf8(inner, identifier, end);
+      end += inner.write(identifier, end, "utf8");
       // "binary" (latin1): one character per byte, written back as the same bytes (a Buffer output costs more than
       // a string).
       innerDigest = hash("sha256", (this.#views[end] ??= inner.subarray(0, end)), "binary");
@@ -88,24 +88,7 @@ export class KeyHasher {
       const message = Buffer.from(`${dimension}\u0000${identifier}`, "utf8");
       innerDigest = hash("sha256", Buffer.concat([inner.subarray(0, BLOCK), message]), "binary");
     }
-    // One byte per character of the "binary" digest (32): a loop, not Buffer#write (see writeUtf8).
-    const outer = this.#outer;
-    for (let i = 0; i < 32; i++) outer[BLOCK + i] = innerDigest.charCodeAt(i);
-    return hash("sha256", outer, encoding);
+    this.#outer.write(innerDigest, BLOCK, "latin1");
+    return hash("sha256", this.#outer, encoding);
   }
-}
-
-/**
- * `text` as UTF-8 into `buffer` from `at`; returns where it ends. ASCII (every dimension, digits, keys, IPs) is copied
- * a character a byte; anything else is written by Buffer#write, from `at` again. Buffer#write's argument handling
- * and its native call cost more than the loop for these short strings: three writes per HMAC, 8 HMACs per AEPS send.
- */
-function writeUtf8(buffer: Buffer, text: string, at: number): number {
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) return at + buffer.write(text, at, "utf8");
-    buffer[at + i] = c;
-  }
-  return at + n;
 }
