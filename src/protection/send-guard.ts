@@ -193,10 +193,10 @@ export class SendGuard {
     let claim: Claim | undefined;
     /**
      * Whether the points taken before `prepare` ran paid for its store work (a registration's; a send's do not:
-     * `unsent`), which a refund would make free, so they are never given back. Given back when `prepare` refused (a registration of a
-     * PAN with four mobiles, of one whose CIBIL id has a send under way) or when the call never left (the circuit
-     * open, the client gone), a client repeated that store work (a record read and opened, a mobile added, a Redis
-     * write) as often as it liked with no budget spent (test/e2e/shared-tables.test.ts).
+     * `unsent`), which a refund would make free, so they are never given back. Given back when `prepare` refused (a
+     * registration of a PAN with four mobiles, of one whose CIBIL id has a send under way) or when the call never left
+     * (the circuit open, the client gone), a client repeated that store work (a record read and opened, a mobile
+     * added, a Redis write) as often as it liked with no budget spent (test/e2e/shared-tables.test.ts).
      */
     let paidForPrepare = false;
     /**

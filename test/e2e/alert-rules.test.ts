@@ -600,8 +600,8 @@ function quantileByEndpoint(alert: string, before: Series[], after: Series[]): R
 }
 
 // AOPay slow: a scripted upstream answering AEPS sends at once, then after 5.2 s. The window of the fast send reads a
-// 99th percentile under AopaySlow's 5 s, the window of the slow one over it (its bucket is 5 to 10 s). Before, promtool's
-// series alone had AopaySlow over its threshold; here the real histogram does.
+// 99th percentile under AopaySlow's 5 s, the window of the slow one over it (its bucket is 5 to 10 s). Before,
+// promtool's series alone had AopaySlow over its threshold; here the real histogram does.
 /** AopaySlow's value in the scenario below: its threshold, and each window's 99th percentile by endpoint. */
 const aopaySlow: { threshold?: number; fast?: Record<string, number>; slow?: Record<string, number> } = {};
 scenario(
