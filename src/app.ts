@@ -40,6 +40,11 @@ export interface AppDependencies {
    * tests compare the two. Default true.
    */
   thinGraphQLRoute?: boolean;
+  /**
+   * The clock of the refused-origin warnings' limit (http/cors.ts createCors, REFUSED_ORIGIN_WARNINGS_PER_INTERVAL per
+   * 10 s): tests that name more refused origins than that at once (test/e2e/refusal-cors.test.ts). Default monotonic.
+   */
+  corsClock?: () => number;
 }
 
 export interface App {
@@ -180,6 +185,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
           code === EdgeCode.INTERNAL_SERVER_ERROR ? metrics.edgeFailed(status) : metrics.edgeRefused(status, code)
       : undefined,
     metrics ? (listener, reason) => metrics.connectionRefused(listener, reason) : undefined,
+    deps.corsClock,
   );
   const { fastify } = http;
 

@@ -229,11 +229,12 @@ export interface RawAdmissionOptions {
   /** While the server drains, requests go on to its own 503 (SERVICE_UNAVAILABLE, `Connection: close`). */
   draining: () => boolean;
   /**
-   * Adds to a refusal's headers the CORS headers every answer carries (cors.ts addHeaders: `Vary: Origin`; for an
-   * allowed Origin, Access-Control-Allow-Origin and -Expose-Headers, so that a browser can read the 503 and its
-   * `Retry-After`).
+   * What every answer does for CORS (cors.ts): `addHeaders` adds to a refusal's headers the CORS headers (`Vary:
+   * Origin`; for an allowed Origin, Access-Control-Allow-Origin and -Expose-Headers, so that a browser can read the 503
+   * and its `Retry-After`); `warnRequest` logs a refused Origin once, as the requests let in are (the page on it sees
+   * "Failed to fetch": before, a refused origin whose requests were all refused here was never named).
    */
-  cors: Cors["addHeaders"];
+  cors: Pick<Cors, "addHeaders" | "warnRequest">;
   /** Applied to the socket of every refusal, as to every response (RESPONSE_WRITE_TIMEOUT_MS, node-limits.ts). */
   onRefusal: (socket: Socket) => void;
   /** BODY_LIMIT_BYTES: a refusal closes a connection announcing a larger body (node-limits.ts closesUnreadBody). */
@@ -298,7 +299,9 @@ export function guardServer(server: Server, admission: Admission, options: RawAd
       "x-request-id": requestId,
       "retry-after": retryAfter,
     };
-    options.cors(headers, req.headers.origin);
+    // Once per origin, and at most REFUSED_ORIGIN_WARNINGS_PER_INTERVAL per 10 s (cors.ts): no flood under overload.
+    options.cors.warnRequest(req.headers, req.socket);
+    options.cors.addHeaders(headers, req.headers.origin);
     // The type depends on Accept (refusalType), after CORS's `Vary: Origin`.
     headers.vary = "Origin, Accept";
     // A large or unannounced body is not read after the refusal (closesUnreadBody); a usual one is, in its turn.

@@ -72,6 +72,8 @@ export class ConnectionGuard {
     return this.#total;
   }
 
+  // A connection refused here is closed before any byte of it is read: no answer, so no request id, CORS header or
+  // refused-origin warning (cors.ts) as every answered refusal has; no Origin is known.
   #accept(socket: CountedSocket): void {
     const address = socket.remoteAddress ?? "";
     // null: a trusted proxy's connection, counted in the total only.

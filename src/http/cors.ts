@@ -1,5 +1,9 @@
 import { hash } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import fastifyCors, { type FastifyCorsOptions } from "@fastify/cors";
+import proxyAddr from "@fastify/proxy-addr";
 import type { FastifyInstance } from "fastify";
 import { LRUCache } from "lru-cache";
 import type { Config } from "../config";
@@ -73,6 +77,30 @@ export interface Cors {
    * `protocol` (Fastify's request.protocol, or its equal; called only for a refused origin not logged yet).
    */
   warnOnce(origin: string | undefined, host: string | undefined, protocol: () => string | undefined): void;
+  /**
+   * `warnOnce` for a request that has no Fastify request (the thin route, and the refusals written before Fastify:
+   * admission.ts guardServer's 503, the 417 for an Expect, node-limits.ts answerClientError): from its headers
+   * (Origin, Host, X-Forwarded-Proto) and socket, its protocol worked out as Fastify's (`requestProtocol`).
+   */
+  warnRequest(headers: IncomingHttpHeaders, socket: Socket): void;
+}
+
+/**
+ * As Fastify's `request.protocol` (fastify/lib/request.js 5.x, which exports no function for it): with
+ * TRUSTED_PROXIES (`trust`: the same compiled @fastify/proxy-addr function as Fastify's trustProxy list, asked the same
+ * question: the peer's address, hop 0), X-Forwarded-Proto's last entry when the socket's peer is one of them;
+ * otherwise `https` on a TLS socket, else `http`. Read only for a refused origin's same-origin check (`warnOnce`).
+ */
+export function requestProtocol(
+  forwarded: string | undefined,
+  socket: Socket,
+  trust: ((address: string, hop: number) => boolean) | null,
+): string {
+  if (trust !== null && forwarded && trust(socket.remoteAddress as string, 0)) {
+    const last = forwarded.lastIndexOf(",");
+    return last === -1 ? forwarded.trim() : forwarded.slice(last + 1).trim();
+  }
+  return (socket as TLSSocket).encrypted ? "https" : "http";
 }
 
 /** Our allow-list and options for @fastify/cors, and the once-per-origin warning (both layers: see Cors). */
@@ -80,6 +108,8 @@ export function createCors(config: Config, logger: Logger, now: () => number = m
   const allowed = corsOriginAllowed(config);
   const refused = new LRUCache<string, true>({ max: REFUSED_ORIGINS_REMEMBERED });
   const warnings = new Summarised(SUMMARY_INTERVAL_MS, now, REFUSED_ORIGIN_WARNINGS_PER_INTERVAL);
+  // Fastify's trustProxy with the same list (http-server.ts), compiled once: for `requestProtocol`.
+  const trust = config.trustedProxies.length > 0 ? proxyAddr.compile([...config.trustedProxies]) : null;
   const options = {
     origin: (origin, callback) => callback(null, origin !== undefined && allowed(origin)),
     methods: ["GET", "POST", "OPTIONS"],
@@ -102,8 +132,13 @@ export function createCors(config: Config, logger: Logger, now: () => number = m
     strictPreflight: false,
   } satisfies FastifyCorsOptions;
   const exposed = options.exposedHeaders.join(", ");
-  return {
+  const cors: Cors = {
     options,
+    warnRequest(headers, socket) {
+      // A string: Node joins a repeated header with ", " (only set-cookie is an array).
+      const forwarded = headers["x-forwarded-proto"] as string | undefined;
+      cors.warnOnce(headers.origin, headers.host, () => requestProtocol(forwarded, socket, trust));
+    },
     addHeaders(headers, origin) {
       headers.vary = "Origin";
       if (origin === undefined || !allowed(origin)) return;
@@ -135,6 +170,7 @@ export function createCors(config: Config, logger: Logger, now: () => number = m
       );
     },
   };
+  return cors;
 }
 
 /**
@@ -151,7 +187,10 @@ export function createCors(config: Config, logger: Logger, now: () => number = m
  * hook (the draining 503), in Fastify's frameworkErrors (a malformed URL's 400: no hook runs for it; it had none) and
  * Node's own refusals (408, 431, 400: node-limits.ts answerClientError, from the parsed Origin or, when the parser
  * refused the headers, a whole Origin line of the bytes it was given). The thin route (thin-graphql.ts) sets them in
- * the same place as here. test/e2e/refusal-cors.test.ts checks every refusal and failure on both layers.
+ * the same place as here. Each of those answers also logs a refused origin once, as this hook does (`warnOnce`,
+ * `warnRequest`): before, an origin whose requests were refused there (a 503 at the door, a 417, a 431) was never
+ * named. Only connections the connection guard closes get no warning: they are closed before a byte is read
+ * (connection-guard.ts). test/e2e/refusal-cors.test.ts checks every refusal and failure on both layers.
  */
 export async function registerCors(fastify: FastifyInstance, cors: Cors): Promise<void> {
   // Callback style: an async hook would be one more promise on every request, for a warning that is rare.

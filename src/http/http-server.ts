@@ -158,6 +158,8 @@ export async function createHttpServer(
   countRefusal?: RefusalCounter,
   /** Counts connections the connection guard closes (metrics); none when absent. */
   countConnectionRefused?: (listener: string, reason: ConnectionRefusal) => void,
+  /** The refused-origin warnings' clock (cors.ts createCors); default monotonic. */
+  corsClock?: () => number,
 ): Promise<HttpServer> {
   const limits = config.httpLimits;
   // MAX_UNAUTHENTICATED_CONNECTIONS(_PER_IP): connections that have not carried an authenticated request yet.
@@ -218,7 +220,7 @@ export async function createHttpServer(
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // 408/431/400 from Node's parser, answered with a request id, our error body (not fastify's) and the CORS headers.
     clientErrorHandler: (error, socket) =>
-      answerClientError(error, socket, logger, cors.addHeaders, countRefusal, config.admission.retryAfterSeconds),
+      answerClientError(error, socket, logger, cors, countRefusal, config.admission.retryAfterSeconds),
     // While closing, requests on kept-alive sockets are answered 503 by our first onRequest hook (with a request id
     // and our error body; fastify's own 503 has neither), and fastify adds `Connection: close`.
     return503OnClosing: false,
@@ -241,7 +243,7 @@ export async function createHttpServer(
 
   // CORS_ORIGINS (any loopback origin outside production), for both layers: one allow-list, one set of options, one
   // memory of the refused origins already logged (cors.ts).
-  const cors = createCors(config, logger);
+  const cors = createCors(config, logger, corsClock);
 
   // Hooks that never wait are written callback style: an async hook is one more promise per request (docs/performance.md).
   fastify.addHook("onRequest", (request, reply, done) => {
@@ -260,8 +262,10 @@ export async function createHttpServer(
     // A 408 for a body that then trickles too slowly is written by answerClientError: it carries this id too.
     (reply.raw as ServerResponse & { [RAW_REQUEST_ID]?: string })[RAW_REQUEST_ID] = request.id;
     if (draining) {
-      // Answered before the CORS hooks run: their headers, so that a browser can read it (cors.ts registerCors).
+      // Answered before the CORS hooks run: their warning and headers, so that a browser can read it and a refused
+      // origin is named as on every other answer (cors.ts registerCors).
       const headers: Record<string, string | number> = {};
+      cors.warnOnce(request.headers.origin, request.headers.host, () => request.protocol);
       cors.addHeaders(headers, request.headers.origin);
       (request as ClientRequest).graphql = {
         operation: null,
@@ -313,7 +317,7 @@ export async function createHttpServer(
   const refusals = admission
     ? guardServer(fastify.server, admission, {
         draining: () => draining,
-        cors: cors.addHeaders,
+        cors,
         onRefusal: (socket) => limitResponseWrite(socket, limits),
         bodyLimit: config.bodyLimitBytes,
         logRefusals: (refused, overSeconds) =>
@@ -438,6 +442,8 @@ export async function createHttpServer(
   fastify.server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
     const requestId = freshRequestId();
     const headers: Record<string, string | number> = {};
+    // Before Fastify: the refused-origin warning and CORS headers its hooks would have given it (cors.ts).
+    cors.warnRequest(req.headers, req.socket);
     cors.addHeaders(headers, req.headers.origin);
     const body = JSON.stringify(
       errorBody("Expectation not supported: send no Expect header, or 100-continue.", EdgeCode.BAD_REQUEST, requestId),

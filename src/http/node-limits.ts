@@ -85,14 +85,16 @@ function clientErrorStatus(code: string | undefined): number {
  * `Origin` when allowed, so that a page reads a 408 for its trickled body, or a 431 for its too long URL, as such and
  * not as "Failed to fetch". For a request whose headers had arrived the origin is the parsed header's; for one the
  * parser refused (431, 400) it is read from the bytes the parser was given (`rawPacket`, `originInRaw` below), and
- * only when that header line arrived whole. With none known: no Access-Control header. Its Content-Type follows the
+ * only when that header line arrived whole. With none known: no Access-Control header. A refused origin is logged
+ * once (cors.ts warnRequest), as on every other answer; its same-origin check reads Host and X-Forwarded-Proto the
+ * same way. Its Content-Type follows the
  * request's `Accept` as every refusal's does (error-body.ts refusalType), read the same way, so `Vary` names both.
  */
 export function answerClientError(
   error: Error & { code?: string },
   socket: Socket,
   log: Logger,
-  cors?: Cors["addHeaders"],
+  cors?: Pick<Cors, "addHeaders" | "warnRequest">,
   /** Counts the refusal (metrics: http_requests_refused_total); none when absent. */
   countRefusal?: RefusalCounter,
   /** The `Retry-After` of a 408 (ADMISSION_RETRY_AFTER_SECONDS). */
@@ -118,8 +120,19 @@ export function answerClientError(
     const parsed = response?.req?.headers;
     let corsLines = "";
     if (cors) {
+      // The headers the request's Origin is read from: parsed (a body that trickled past REQUEST_TIMEOUT_MS), else
+      // whole lines of the bytes the parser refused (431, 400). None known (a 408 for headers that did not arrive in
+      // time: Node gives no bytes): no warning, no Access-Control header; nothing was read that names an origin.
+      const read = parsed ?? {
+        origin: headerInRaw(raw, "origin"),
+        host: headerInRaw(raw, "host"),
+        "x-forwarded-proto": headerInRaw(raw, "x-forwarded-proto"),
+      };
+      // The refused-origin warning, as on every other answer: a page whose request Node refused (a URL over
+      // MAX_HEADER_BYTES) sees "Failed to fetch" too, and the origin is named once (cors.ts warnOnce).
+      cors.warnRequest(read, socket);
       const headers: Record<string, string | number> = {};
-      cors(headers, typeof parsed?.origin === "string" ? parsed.origin : headerInRaw(raw, "origin"));
+      cors.addHeaders(headers, typeof read.origin === "string" ? read.origin : undefined);
       delete headers.vary;
       // Written as it is: only an allowed origin is echoed, and it passed Node's header parser (no CR or LF).
       for (const [name, value] of Object.entries(headers)) corsLines += `${name}: ${value}\r\n`;
@@ -155,12 +168,15 @@ export function originInRaw(raw: unknown): string | undefined {
 }
 
 /** Raw header lines read as `originInRaw` reads Origin (a whole line); values with spaces inside (Accept's) too. */
-const RAW_HEADER_LINES: Record<"origin" | "accept", RegExp> = {
+const RAW_HEADER_LINES = {
   origin: /\r\norigin:[ \t]*([\x21-\x7e]+)[ \t]*\r\n/i,
   accept: /\r\naccept:[ \t]*([\x20-\x7e]*?)[ \t]*\r\n/i,
-};
+  // For the refused-origin warning's same-origin check (cors.ts warnOnce), as Origin is read.
+  host: /\r\nhost:[ \t]*([\x21-\x7e]+)[ \t]*\r\n/i,
+  "x-forwarded-proto": /\r\nx-forwarded-proto:[ \t]*([\x20-\x7e]*?)[ \t]*\r\n/i,
+} as const;
 
-function headerInRaw(raw: unknown, name: "origin" | "accept"): string | undefined {
+function headerInRaw(raw: unknown, name: keyof typeof RAW_HEADER_LINES): string | undefined {
   if (!Buffer.isBuffer(raw)) return undefined;
   const text = raw.toString("latin1");
   const end = text.indexOf("\r\n\r\n");

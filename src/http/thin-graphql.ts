@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import type { TLSSocket } from "node:tls";
 import { performance } from "node:perf_hooks";
 import { pipeline, Readable } from "node:stream";
 import proxyAddr from "@fastify/proxy-addr";
@@ -165,22 +164,6 @@ class ThinRequest implements GraphQLExchange {
     return addresses[addresses.length - 1];
   }
 
-  /**
-   * As Fastify's `request.protocol` (fastify/lib/request.js 5.x, which exports no function for it): with
-   * TRUSTED_PROXIES, X-Forwarded-Proto's last entry when the socket's peer is one of them (the same compiled
-   * @fastify/proxy-addr function as Fastify's trustProxy list, asked the same question: the peer's address, hop 0);
-   * otherwise `https` on a TLS socket, else `http`. Read only for a refused origin's same-origin check (cors.ts).
-   */
-  get protocol(): string {
-    // A string: Node joins a repeated header with ", " (only set-cookie is an array).
-    const forwarded = this.headers["x-forwarded-proto"] as string | undefined;
-    if (this.trust !== null && forwarded && this.trust(this.socket.remoteAddress as string, 0)) {
-      const last = forwarded.lastIndexOf(",");
-      return last === -1 ? forwarded.trim() : forwarded.slice(last + 1).trim();
-    }
-    return (this.socket as TLSSocket).encrypted ? "https" : "http";
-  }
-
   /** The access line is written once: when the response has closed, and its answer was handed to it. */
   #logged = false;
   /** The answer was handed to the response (#end, #write). */
@@ -211,7 +194,7 @@ class ThinRequest implements GraphQLExchange {
     // and authentication: every answer to a browser, a 401 included, carries the CORS headers it can be read with.
     const { cors, authenticator } = this.options;
     const origin = this.headers.origin;
-    cors.warnOnce(origin, this.headers.host, () => this.protocol);
+    cors.warnRequest(this.headers, this.socket);
     cors.addHeaders(this.#headers, origin);
     // Authentication before the body is read (docs/security-requirements.md B3): API keys at once, bearer tokens
     // after their JWKS.

@@ -1,4 +1,5 @@
 import { Authenticator, hashApiKey } from "../../src/auth/authenticator";
+import { SUMMARY_INTERVAL_MS } from "../../src/logging/summarised";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
@@ -11,13 +12,19 @@ import { startTestStack, type TestStack } from "../helpers/stack";
  * Access-Control-Expose-Headers naming x-request-id and retry-after, so that the page reads the request id and the
  * wait. A refused origin gets none of the Access-Control headers. Each refusal and failure written before or around
  * GraphQL, on both HTTP layers (the thin route and Fastify's), provoked with real requests on loopback.
+ *
+ * Each also names a refused origin in the log once, as an ordinary request does (http/cors.ts warnOnce): a page on it
+ * sees "Failed to fetch" whatever the status. Before, the refusals written outside Fastify's hooks (the 503 at the
+ * door, the 417, Node's 431 and 400) named none. Each case gets refused origins of its own (a short one, and one over
+ * the 200 characters a warning shows), so that another case's warning cannot stand for its own.
  */
 
 const KEY_A = "aopk_tenant_a_0123456789abcdefghijklmnopqrstuvwxyzABC";
 const KEY_B = "aopk_tenant_b_0123456789abcdefghijklmnopqrstuvwxyzABC";
 const TWO_TENANTS = `tenant-a:${hashApiKey(KEY_A)},tenant-b:${hashApiKey(KEY_B)}`;
 const ALLOWED = "https://app.example";
-const REFUSED = "https://app.example.evil";
+/** Longest origin a warning shows (http/cors.ts MAX_LOGGED_ORIGIN); a longer one is shown cut, with "…". */
+const MAX_LOGGED_ORIGIN = 200;
 const QUERY = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
 const BODY_LIMIT = 2048;
 /** Armed on a request that carries this header: the authenticator's promise rejects (see the 500 case). */
@@ -37,6 +44,11 @@ function corsOf(res: Answer) {
     exposesRequestId: list(res.headers["access-control-expose-headers"]).includes("x-request-id"),
     exposesRetryAfter: list(res.headers["access-control-expose-headers"]).includes("retry-after"),
   };
+}
+
+/** The origin as a warning shows it: a long one cut to MAX_LOGGED_ORIGIN characters, with "…". */
+function shownAs(origin: string): string {
+  return origin.length > MAX_LOGGED_ORIGIN ? `${origin.slice(0, MAX_LOGGED_ORIGIN)}…` : origin;
 }
 
 function expectCors(res: Answer, status: number, origin: string): void {
@@ -62,6 +74,18 @@ describe.each([
   let t: TestStack;
   let enforced: TestStack;
   const realAuthenticate = Authenticator.prototype.authenticate;
+  // Each warning in an interval of its own: more refused origins are named here than the 10 per 10 s a flood gets.
+  let tick = 0;
+  const corsClock = () => (tick += SUMMARY_INTERVAL_MS);
+  /** The refused-origin warnings both stacks logged so far: the origin each shows. */
+  const warnings = () =>
+    [t, enforced].flatMap((s) =>
+      s.logs
+        .records()
+        .filter((r) => typeof r.msg === "string" && r.msg.startsWith("CORS: refused"))
+        .map((r) => r.origin as string),
+    );
+  const rawLogs = () => t.logs.raw() + enforced.logs.raw();
   beforeAll(async () => {
     upstream = await startFakeUpstream();
     t = await startTestStack(
@@ -77,11 +101,11 @@ describe.each([
         ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: "1",
         ADMISSION_RETRY_AFTER_SECONDS: "7",
       },
-      { thinGraphQLRoute },
+      { thinGraphQLRoute, corsClock },
     );
     enforced = await startTestStack(
       { NODE_ENV: "development", CORS_ORIGINS: ALLOWED, TRUSTED_DOCUMENTS: "enforce" },
-      { thinGraphQLRoute },
+      { thinGraphQLRoute, corsClock },
     );
     // An authenticator whose promise rejects (an identity provider's library failing in a way it does not own): the
     // request's answer is the error handler's 500. Only for requests carrying REJECT_AUTH.
@@ -275,18 +299,35 @@ describe.each([
     ],
   ];
 
+  /** The allowed origin; a refused one of the case's own; one over MAX_LOGGED_ORIGIN characters, also its own. */
+  const originsOf = (i: number) => [
+    ["allowed", ALLOWED],
+    ["refused", `https://case${i}.app.example.evil`],
+    ["refused, over 200 characters", `https://case${i}-${"long".repeat(60)}.app.example.evil`],
+  ];
+
   it.each(
-    cases.flatMap(([name, go, status]) => [ALLOWED, REFUSED].map((origin) => [name, origin, go, status] as const)),
-  )("%s, Origin %s", async (_name, origin, go, status) => {
+    cases.flatMap(([name, go, status], i) =>
+      originsOf(i).map(([kind, origin]) => [name, kind, origin, go, status] as const),
+    ),
+  )("%s, Origin %s", async (_name, _kind, origin, go, status) => {
+    const before = warnings();
     const res = await go(origin);
     if (status === 0) {
       // A preflight: the allowed origin's 204 carries the grant; the refused one's 403 carries no Access-Control.
       expect(res.status).toBe(origin === ALLOWED ? 204 : 403);
       expect(res.headers["access-control-allow-origin"]).toBe(origin === ALLOWED ? ALLOWED : undefined);
       expect(res.headers["access-control-allow-methods"]).toBe(origin === ALLOWED ? "GET, POST, OPTIONS" : undefined);
-      return;
-    }
-    expectCors(res, status, origin);
+    } else expectCors(res, status, origin);
+    // The same refusal again: still one warning for the origin (remembered, by its hash when long).
+    await go(origin);
+    const after = warnings();
+    if (origin === ALLOWED) return expect(after).toEqual(before);
+    // One more warning (two stacks: compared as counts), and it names this origin.
+    expect(after.length - before.length).toBe(1);
+    expect(after.filter((o) => o === shownAs(origin))).toHaveLength(1);
+    // A long origin is never written whole (cut to 200 characters in the warning; remembered by its hash).
+    if (origin.length > MAX_LOGGED_ORIGIN) expect(rawLogs()).not.toContain(origin);
   });
 
   it("503 OVERLOADED, for the client's share and at the door", async () => {
@@ -298,13 +339,34 @@ describe.each([
         headers: { ...json, "x-api-key": key, ...(origin === undefined ? {} : { origin }) },
         body: JSON.stringify({ query: RESEND_AEPS_OTP, variables: aepsInput(mobile) }),
       });
+    // Each refused origin twice, and named once; the allowed one never.
+    const refusedTwice = async (key: string, mobile: string, origins: string[]) => {
+      const before = warnings();
+      for (const origin of origins)
+        for (let i = 0; i < 2; i++) expectCors(await post(key, mobile, origin), 503, origin);
+      const after = warnings();
+      expect(after.length - before.length).toBe(origins.length - 1);
+      for (const origin of origins.filter((o) => o !== ALLOWED))
+        expect(after.filter((o) => o === shownAs(origin))).toHaveLength(1);
+      for (const origin of origins) if (origin.length > MAX_LOGGED_ORIGIN) expect(rawLogs()).not.toContain(origin);
+    };
     try {
       const heldA = post(KEY_A, "9876543211");
       await until("A's send to reach the upstream", () => upstream.calls.length === 1);
-      for (const origin of [ALLOWED, REFUSED]) expectCors(await post(KEY_A, "9876543212", origin), 503, origin);
+      // The client's share, after authentication (Fastify's hooks, or the thin route's start, have run).
+      await refusedTwice(KEY_A, "9876543212", [
+        ALLOWED,
+        "https://share.app.example.evil",
+        `https://share-${"long".repeat(60)}.app.example.evil`,
+      ]);
       const heldB = post(KEY_B, "9876543213");
       await until("B's send to reach the upstream", () => upstream.calls.length === 2);
-      for (const origin of [ALLOWED, REFUSED]) expectCors(await post(KEY_B, "9876543214", origin), 503, origin);
+      // At the door (admission.ts guardServer, before either layer): before, no warning.
+      await refusedTwice(KEY_B, "9876543214", [
+        ALLOWED,
+        "https://door.app.example.evil",
+        `https://door-${"long".repeat(60)}.app.example.evil`,
+      ]);
       hold.release();
       for (const res of await Promise.all([heldA, heldB])) expect(res.status).toBe(200);
     } finally {

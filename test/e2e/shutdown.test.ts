@@ -204,6 +204,25 @@ describe("graceful stop", () => {
         ],
       });
 
+      // From a refused origin, twice: named once in the log, as on every other answer (cors.ts warnOnce; before, the
+      // drain's 503, answered before the CORS hooks run, named none). The allowed origin above: never.
+      for (let i = 0; i < 2; i++) {
+        const refused = await inject(handler, {
+          method: "POST",
+          url: "/graphql",
+          headers: { "content-type": "application/json", origin: "https://late.example" },
+          payload: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277100") }),
+        });
+        expect(refused.statusCode).toBe(503);
+        expect(refused.headers["access-control-allow-origin"]).toBeUndefined();
+      }
+      expect(
+        t.logs
+          .records()
+          .filter((r) => typeof r.msg === "string" && r.msg.startsWith("CORS: refused"))
+          .map((r) => r.origin),
+      ).toEqual(["https://late.example"]);
+
       const res = await inFlight;
       expect(res.statusCode).toBe(200);
       await res.body.text();

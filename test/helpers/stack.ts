@@ -92,7 +92,8 @@ export const PRODUCTION_SECURITY: Record<string, string> = {
 export async function startTestStack(
   env: Record<string, string> = {},
   /** thinGraphQLRoute false: every GraphQL request through Fastify (test/e2e/thin-graphql.test.ts compares). */
-  options: { simulatorClock?: () => number; thinGraphQLRoute?: boolean } = {},
+  /** corsClock: the refused-origin warnings' limit's clock (src/http/cors.ts createCors). */
+  options: { simulatorClock?: () => number; thinGraphQLRoute?: boolean; corsClock?: () => number } = {},
 ): Promise<TestStack> {
   // The event-loop check is off: jest's own load (transpiling, other suites' servers in this process) would trip it at
   // random. Its in-flight cap stays on; test/e2e/overload.test.ts tests both.
@@ -116,6 +117,7 @@ export async function startTestStack(
     logger,
     simulatorClock: options.simulatorClock,
     thinGraphQLRoute: options.thinGraphQLRoute,
+    corsClock: options.corsClock,
   });
   const baseUrl = await stack.app.listen();
   const graphqlUrl = `${baseUrl}/graphql`;
