@@ -48,6 +48,13 @@ export interface Sweepable {
  */
 export class Capacity {
   used = 0;
+  /**
+   * Places set aside (`reserve`) for entries about to be written, until given back (`unreserve`): a reservation keeps
+   * them from other reservations, not from inserts (`makeRoom` counts `used` alone), since the one who holds it
+   * inserts into it (registered-mobiles.ts: a registration reserves two places before its upstream call, writes its
+   * records after, then gives the two back).
+   */
+  reserved = 0;
   #lastFullSweep = Number.NEGATIVE_INFINITY;
   readonly #members: Sweepable[] = [];
   /** Entries held per owner (only owners holding one or more); null without a share. */
@@ -112,7 +119,30 @@ export class Capacity {
 
   /** Room for one more entry, sweeping the members once if full (rate-limited). */
   makeRoom(): boolean {
-    if (this.used < this.max) return true;
+    return this.#room(1);
+  }
+
+  /**
+   * Sets aside `places` for `owner` (counted in its share too, as its entries are: `hold`): false, with nothing set
+   * aside, when the entries and the reservations already made leave less room than that, after a sweep of the members
+   * (rate-limited, as makeRoom's). The owner's share is the caller's to ask first (`ownerHasRoom`).
+   */
+  reserve(owner: string | undefined, places: number): boolean {
+    if (!this.#room(this.reserved + places)) return false;
+    this.reserved += places;
+    this.hold(owner, places);
+    return true;
+  }
+
+  /** Gives back `places` that `reserve` set aside for `owner`. */
+  unreserve(owner: string | undefined, places: number): void {
+    this.reserved = Math.max(0, this.reserved - places);
+    this.release(owner, places);
+  }
+
+  /** Whether `needed` more places fit beside the entries, sweeping the members once if not (rate-limited). */
+  #room(needed: number): boolean {
+    if (this.used + needed <= this.max) return true;
     const now = this.now();
     if (now - this.#lastFullSweep < FULL_SWEEP_INTERVAL_MS) {
       this.onFull?.();
@@ -120,7 +150,7 @@ export class Capacity {
     }
     this.#lastFullSweep = now;
     for (const table of this.#members) table.sweepAll();
-    if (this.used < this.max) return true;
+    if (this.used + needed <= this.max) return true;
     this.onFull?.();
     return false;
   }

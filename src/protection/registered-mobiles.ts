@@ -352,27 +352,22 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   /** `id:<record key>` → the id's mobiles (sealed list); `pan:<HMAC of the PAN>` → that record key. */
   readonly #table: BoundedTable<{ value: string; expiresAt: number; owner?: string }>;
   /**
-   * The table's cap, and each owner's share of it: its records (counted by BoundedTable) and the room `ready` set
-   * aside for its registrations still running, until `released`.
+   * The table's cap, and each owner's share of it: its records (counted by BoundedTable) and the room `ready` sets
+   * aside for its registrations still running (`Capacity.reserve`: two places each), until `released`. Without that
+   * reservation, parallel registrations all saw the same last room before the call, all reached AOPay, and only the
+   * first kept their mobiles: with room for two customers, 5 new registrations at once made 4 AOPay calls, 2 of them
+   * unrecorded (their CIBIL ids' sends then budgeted by the id alone), 1 refused (test/e2e/contention.test.ts). Now
+   * the others are refused before the call, as a full store.
    */
   readonly #capacity: Capacity;
   readonly #onOwnerFull: (() => void) | undefined;
   readonly #now: () => number;
   readonly #ttlMs: number;
-  readonly #onFull: (() => void) | undefined;
   /**
    * Sends under way (`sending` to `sent`), by CIBIL id and record key. Not in the table: bounded by the requests in
    * flight (admission control), and an entry lives no longer than its request.
    */
   readonly #keys: SendingKeys;
-  /**
-   * Entries set aside by `ready` for registrations still running (two each), until `released`. Without it, parallel
-   * registrations all saw the same last room before the call, all reached AOPay, and only the first kept their
-   * mobiles: with room for two customers, 5 new registrations at once made 4 AOPay calls, 2 of them unrecorded (their
-   * CIBIL ids' sends then budgeted by the id alone), 1 refused (test/e2e/contention.test.ts). Now the others are
-   * refused before the call, as a full store.
-   */
-  #reserved = 0;
 
   constructor(
     private readonly hasher: KeyHasher,
@@ -381,7 +376,6 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   ) {
     // A step of the wall clock must not end or stretch a record (util/clock.ts).
     this.#now = options.now ?? monotonicNow;
-    this.#onFull = options.onFull;
     this.#ttlMs = options.ttlMs ?? DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000;
     const maxPerOwner = Math.min(options.maxKeys, options.maxKeysPerOwner ?? options.maxKeys);
     this.#capacity = new Capacity(options.maxKeys, this.#now, options.onFull, maxPerOwner);
@@ -411,19 +405,13 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
       this.#onOwnerFull?.();
       throw new ClientShareFullError("registered_mobile");
     }
-    // Then the table's: expired records swept first when full (rate-limited), like an insert would.
-    if (!this.#capacity.makeRoom()) throw new MemoryStoreFullError(STORE);
-    if (this.#capacity.used + this.#reserved + 2 > this.#capacity.max) {
-      this.#onFull?.();
-      throw new MemoryStoreFullError(STORE);
-    }
-    this.#reserved += 2;
-    this.#capacity.hold(owner, 2);
+    // Then the table's, beside the room already set aside: expired records swept first when full (rate-limited), like
+    // an insert would.
+    if (!this.#capacity.reserve(owner, 2)) throw new MemoryStoreFullError(STORE);
   }
 
   released(owner?: string): void {
-    this.#reserved = Math.max(0, this.#reserved - 2);
-    this.#capacity.release(owner, 2);
+    this.#capacity.unreserve(owner, 2);
   }
 
   registering(pan: string, mobile: string): void {

@@ -444,3 +444,33 @@ describe("fullWarning: one warn line per interval while a store is full", () => 
     expect(lines[1].msg).toMatch(/raise MEMORY_THROTTLE_MAX_KEYS or set REDIS_URL/);
   });
 });
+
+describe("Capacity.reserve: places set aside beside the entries (registered-mobiles.ts `ready`)", () => {
+  it("keeps room from other reservations, not from inserts; counts in the owner's share; given back never below 0", () => {
+    const c = clock();
+    let full = 0;
+    const capacity = new Capacity(4, c.now, () => full++, 3);
+    const table = new BoundedTable<Entry & { owner?: string }>(capacity);
+    expect(capacity.reserve("A", 2)).toBe(true);
+    expect(capacity.heldBy("A")).toBe(2);
+    expect(capacity.ownerHasRoom("A", 2)).toBe(false);
+    expect(capacity.reserve("B", 2)).toBe(true);
+    // Entries and reservations fill it: a third reservation is refused, and told.
+    expect(capacity.reserve("C", 1)).toBe(false);
+    expect(full).toBe(1);
+    // The reservation's holder inserts into it: the entries are not refused for the room set aside.
+    expect(table.insert("a1", { expiresAt: c.t + 1_000, owner: "A" })).toBe(true);
+    expect(table.insert("a2", { expiresAt: c.t + 1_000, owner: "A" })).toBe(true);
+    expect([capacity.used, capacity.reserved, capacity.heldBy("A")]).toEqual([2, 4, 4]);
+    capacity.unreserve("A", 2);
+    capacity.unreserve("B", 2);
+    expect([capacity.reserved, capacity.heldBy("A"), capacity.heldBy("B")]).toEqual([0, 2, 0]);
+    capacity.unreserve("B", 2);
+    expect(capacity.reserved).toBe(0);
+    // Expired entries are swept to make room for a reservation (at most once per FULL_SWEEP_INTERVAL_MS).
+    expect(capacity.reserve("B", 2)).toBe(true);
+    c.t += 1_000 + FULL_SWEEP_INTERVAL_MS;
+    expect(capacity.reserve("C", 2)).toBe(true);
+    expect([capacity.used, capacity.reserved, table.size]).toEqual([0, 4, 0]);
+  });
+});

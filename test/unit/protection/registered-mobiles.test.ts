@@ -173,6 +173,24 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
     s.released();
     expect(() => s.ready()).toThrow(MemoryStoreFullError);
   });
+
+  it("`ready` sweeps expired records when the room set aside fills the table, not only when the records do", async () => {
+    const { s, full, advance } = store({ maxKeys: 4, ttlMs: DAY });
+    s.ready();
+    await s.remember("1", MOBILE, "ABCPE0001F");
+    s.released();
+    // A registration under way: two records and two places set aside, the table's four.
+    s.ready();
+    advance(DAY + 2_000);
+    // The records have expired (unread: still in the table). Before, `ready` swept only a table full of records, and
+    // with two records and two places set aside refused as full until someone read or replaced them. One count of
+    // places used and set aside now (bounded-table.ts Capacity.reserve): swept, then room.
+    expect(() => s.ready()).not.toThrow();
+    expect(full).toEqual([]);
+    expect(s.size).toBe(0);
+    // Now two registrations under way: full by the room set aside.
+    expect(() => s.ready()).toThrow(MemoryStoreFullError);
+  });
 });
 
 describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => {
