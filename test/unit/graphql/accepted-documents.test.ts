@@ -115,6 +115,45 @@ describe("AcceptedDocuments: documents Apollo accepted, for the fast path", () =
     docs.remember(accepted({ query: `{ a ${" ".repeat(40)}}` }));
     expect(docs.match({ query: long })).toBeDefined();
   });
+
+  // The text is found by its length then `===` (no hash of the fresh request string), falling back to the hash past
+  // eight kept texts of one length: the same answers as a plain Map of texts, whatever the lengths and evictions.
+  it("finds texts of one length as a Map of texts would, across evictions", () => {
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    // 30 texts of one length (ids 10 to 39), 10 of another, a few never kept; a text fresh on each request.
+    const texts = [
+      ...Array.from({ length: 30 }, (_, i) => `query Q${i + 10} { a }`),
+      ...Array.from({ length: 10 }, (_, i) => `query Q${i + 10} { a b }`),
+    ];
+    const unknown = ["query Q99 { a }", "query Q10 { b }", "query Q10 { a b a }"];
+    for (const maxEntries of [3, 9, 20, 64]) {
+      const docs = new AcceptedDocuments(trusted, { maxEntries, maxChars: 1 << 20 });
+      const model: string[] = []; // "text\u0000name", oldest first
+      for (let step = 0; step < 2000; step++) {
+        const text = texts[random(texts.length)]!;
+        const name = random(2) === 0 ? undefined : /Q\d+/.exec(text)![0];
+        const key = `${text}\u0000${name ?? ""}`;
+        if (random(3) === 0) {
+          docs.remember(accepted({ query: text, operationName: name }));
+          if (!model.includes(key)) {
+            if (model.length >= maxEntries) model.shift();
+            model.push(key);
+          }
+        }
+        const probe = random(10) === 0 ? unknown[random(unknown.length)]! : text;
+        const fresh = [...probe].join(""); // not the kept string object
+        const found = docs.match({ query: fresh, operationName: name });
+        expect([probe, name, found !== undefined]).toEqual([
+          probe,
+          name,
+          model.includes(`${probe}\u0000${name ?? ""}`),
+        ]);
+        if (found) expect(found.accepted.requestedName).toBe(name);
+      }
+      expect(docs.size).toBe(model.length);
+    }
+  });
 });
 
 describe("apolloOptions: the fast path", () => {
