@@ -87,8 +87,8 @@ function clientErrorStatus(code: string | undefined): number {
  * parser refused (431, 400) it is read from the bytes the parser was given (`rawPacket`, `originInRaw` below), and
  * only when that header line arrived whole. With none known: no Access-Control header. A refused origin is logged
  * once (cors.ts warnRequest), as on every other answer; its same-origin check reads Host and X-Forwarded-Proto the
- * same way. Its Content-Type follows the
- * request's `Accept` as every refusal's does (error-body.ts refusalType), read the same way, so `Vary` names both.
+ * same way. Its Content-Type follows the request's `Accept` as every refusal's does (error-body.ts refusalType), read
+ * the same way, so `Vary` names both.
  */
 export function answerClientError(
   error: Error & { code?: string },
