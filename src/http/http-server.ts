@@ -124,6 +124,17 @@ export function allowedMethods(url: string, explorer: boolean): string | null {
   return null;
 }
 
+/**
+ * Whether the request is HTTP/1.1 without a Host header: RFC 9112 §3.2, "A server MUST respond with a 400 (Bad
+ * Request) status code to any HTTP/1.1 request message that lacks a Host header field". The target's authority is
+ * what the request means: without it a proxy and this server may read the request differently, and the refused-origin
+ * check (cors.ts, same origin by Host) has nothing to compare with. Node's condition (node:_http_server
+ * parserOnIncoming, `requireHostHeader`), which this replaces: HTTP/1.0 had no Host and is served as before.
+ */
+function missingHost(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && req.headers.host === undefined;
+}
+
 /** While draining, how often sockets with no response in progress are closed (see preClose below). */
 const DRAIN_SWEEP_MS = 100;
 
@@ -215,7 +226,10 @@ export async function createHttpServer(
     bodyLimit: config.bodyLimitBytes,
     // Slow-client limits given to http.createServer itself (node-limits.ts says why). Fastify assigns its own
     // `requestTimeout` and `keepAliveTimeout` to the server after creating it: the same values, or it would undo them.
-    http: nodeServerOptions(limits),
+    // requireHostHeader off: Node's own answer to an HTTP/1.1 request without Host is a bare 400 (no request id, no
+    // error body, no CORS headers, no access line, not counted). Such a request is refused by our first onRequest
+    // hook instead, as our other 400s are (missingHost below).
+    http: { ...nodeServerOptions(limits), requireHostHeader: false },
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // 408/431/400 from Node's parser, answered with a request id, our error body (not fastify's) and the CORS headers.
@@ -244,6 +258,24 @@ export async function createHttpServer(
   // CORS_ORIGINS (any loopback origin outside production), for both layers: one allow-list, one set of options, one
   // memory of the refused origins already logged (cors.ts).
   const cors = createCors(config, logger, corsClock);
+  /**
+   * A refusal from the first onRequest hook, before the CORS hooks run: their warning and headers, so that a browser
+   * can read it and a refused origin is named as on every other answer (cors.ts registerCors), and `refused` on its
+   * access line (counted: http_requests_refused_total).
+   */
+  const refuseBeforeCors = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    refused: string,
+    result: EdgeCode,
+  ): void => {
+    const headers: Record<string, string | number> = {};
+    cors.warnOnce(request.headers.origin, request.headers.host, () => request.protocol);
+    cors.addHeaders(headers, request.headers.origin);
+    (request as ClientRequest).graphql = { operation: null, result, refused };
+    reply.code(status).headers(headers);
+  };
 
   // Hooks that never wait are written callback style: an async hook is one more promise per request (docs/performance.md).
   fastify.addHook("onRequest", (request, reply, done) => {
@@ -261,20 +293,20 @@ export async function createHttpServer(
     if (caller !== undefined) (request.log as Logger).setBindings({ callerRequestId: caller });
     // A 408 for a body that then trickles too slowly is written by answerClientError: it carries this id too.
     (reply.raw as ServerResponse & { [RAW_REQUEST_ID]?: string })[RAW_REQUEST_ID] = request.id;
-    if (draining) {
-      // Answered before the CORS hooks run: their warning and headers, so that a browser can read it and a refused
-      // origin is named as on every other answer (cors.ts registerCors).
-      const headers: Record<string, string | number> = {};
-      cors.warnOnce(request.headers.origin, request.headers.host, () => request.protocol);
-      cors.addHeaders(headers, request.headers.origin);
-      (request as ClientRequest).graphql = {
-        operation: null,
-        result: EdgeCode.SERVICE_UNAVAILABLE,
-        refused: "shutting down",
-      };
+    if (missingHost(request.raw)) {
+      // Before the drain's 503: it would be refused again as it is, so nothing invites a retry.
+      refuseBeforeCors(request, reply, 400, "no Host header", EdgeCode.BAD_REQUEST);
       void reply
-        .code(503)
-        .headers(headers)
+        // As Node's own answer did: a client that sends no Host may not frame its next request right either.
+        .header("connection", "close")
+        .send(
+          errorBody("Bad request: an HTTP/1.1 request must carry a Host header.", EdgeCode.BAD_REQUEST, request.id),
+        );
+      return;
+    }
+    if (draining) {
+      refuseBeforeCors(request, reply, 503, "shutting down", EdgeCode.SERVICE_UNAVAILABLE);
+      void reply
         .header("retry-after", drainingRetryAfter)
         .send(
           errorBody(
@@ -295,6 +327,10 @@ export async function createHttpServer(
     production,
     trustedDocuments,
   };
+  // Fastify's own listener: a request without Host goes straight to it (below).
+  const [fastifyListener] = fastify.server.listeners("request") as Array<
+    (req: IncomingMessage, res: ServerResponse) => void
+  >;
   // The thin GraphQL route sits between the admission check at the door and Fastify (thin-graphql.ts).
   let answerGraphQL: AnswerGraphQL | null = null;
   const thin = thinRoute
@@ -328,6 +364,18 @@ export async function createHttpServer(
           ),
       })
     : null;
+  // Outermost: an HTTP/1.1 request without Host (missingHost) goes to Fastify, whose first onRequest hook refuses it,
+  // past the thin route (it must not reach GraphQL) and past the door's admission check: refused 400 whatever the
+  // load, it takes no place and is not counted as shed (graphql_requests_shed_total) but as a refusal, once.
+  // Fastify's second listener for `localhost` (the other address family) calls Fastify's listener directly: the same
+  // hook refuses it there.
+  const [outermost] = fastify.server.listeners("request") as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  if (outermost !== fastifyListener) {
+    fastify.server.removeListener("request", outermost);
+    fastify.server.on("request", (req: IncomingMessage, res: ServerResponse) =>
+      (missingHost(req) ? fastifyListener : outermost)(req, res),
+    );
+  }
   if (admission) registerAdmission(fastify, admission);
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
   // Callback style: API keys are checked at once; only a bearer token waits (for its JWKS).

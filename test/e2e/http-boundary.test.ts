@@ -683,6 +683,60 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
   });
 });
 
+describe.each([
+  ["the thin route", true],
+  ["Fastify's route", false],
+])("an HTTP/1.1 request without Host is refused as our other 400s are (production, %s)", (_layer, thinGraphQLRoute) => {
+  // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host. Before, Node's own bare 400 answered
+  // it (requireHostHeader): no request id, no body, no CORS headers, no access line, not counted.
+  const ORIGIN = "https://app.example.test";
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack({ CORS_ORIGINS: ORIGIN }, { thinGraphQLRoute });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+  const mutation = JSON.stringify({ query: RESEND_AEPS_OTP, variables: aepsInput("9876543210") });
+  const head = (version: string) =>
+    `POST /graphql HTTP/${version}\r\nx-api-key: ${TEST_API_KEY}\r\ncontent-type: application/json\r\n` +
+    `idempotency-key: no-host-${version}-${String(thinGraphQLRoute)}\r\norigin: ${ORIGIN}`;
+  const refusedCount = async () =>
+    Number(/^http_requests_refused_total\{status="400",code="BAD_REQUEST"\} (\d+)$/m.exec(await scrape(t))?.[1] ?? 0);
+
+  it("on /graphql: 400 BAD_REQUEST with our body and request id, CORS headers, a fixed reason, counted; no GraphQL", async () => {
+    const before = await refusedCount();
+    t.received.length = 0;
+    const res = await exchange(t.baseUrl, head("1.1"), mutation);
+    expectRefusal(res, 400, "BAD_REQUEST", /Host header/);
+    expect(res.headers["access-control-allow-origin"]).toBe(ORIGIN);
+    expect(res.headers.connection).toBe("close");
+    expect(t.logs.records().find((l) => l.requestId === res.headers["x-request-id"])).toEqual(
+      expect.objectContaining({ status: 400, refused: "no Host header", operation: null }),
+    );
+    expect(await refusedCount()).toBe(before + 1);
+    // It never reached GraphQL: nothing was sent upstream.
+    expect(t.received).toHaveLength(0);
+  });
+
+  it("on another path, typed by Accept as every refusal (error-body.ts refusalType)", async () => {
+    const res = await exchange(t.baseUrl, "GET /healthz HTTP/1.1\r\naccept: application/graphql-response+json");
+    expect(res.status).toBe(400);
+    expect(res.headers["content-type"]).toBe("application/graphql-response+json; charset=utf-8");
+    expect(t.logs.records().find((l) => l.requestId === res.headers["x-request-id"])).toEqual(
+      expect.objectContaining({ status: 400, refused: "no Host header" }),
+    );
+  });
+
+  it("HTTP/1.0 had no Host: served as before", async () => {
+    t.received.length = 0;
+    const res = await exchange(t.baseUrl, head("1.0"), mutation);
+    expect(res.status).toBe(200);
+    expect(t.received).toHaveLength(1);
+    expect((await exchange(t.baseUrl, "GET /healthz HTTP/1.0")).status).toBe(200);
+  });
+});
+
 describe("the explorer's paths answer OPTIONS and other methods as every path served (development)", () => {
   let t: TestStack;
   beforeAll(async () => {

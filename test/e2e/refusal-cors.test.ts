@@ -273,6 +273,21 @@ describe.each([
       400,
     ],
     [
+      "400 an HTTP/1.1 request without Host (RFC 9112 §3.2)",
+      (origin) =>
+        sendRaw(
+          t.baseUrl,
+          `POST /graphql HTTP/1.1\r\norigin: ${origin}\r\ncontent-type: application/json\r\nx-api-key: ${KEY_A}`,
+          QUERY,
+        ),
+      400,
+    ],
+    [
+      "400 an HTTP/1.1 request without Host on another path",
+      (origin) => sendRaw(t.baseUrl, `GET /healthz HTTP/1.1\r\norigin: ${origin}`),
+      400,
+    ],
+    [
       "431 headers over MAX_HEADER_BYTES (Node's parser)",
       (origin) =>
         sendRaw(t.baseUrl, `POST /graphql HTTP/1.1\r\nHost: x\r\norigin: ${origin}\r\nx-pad: ${"a".repeat(40_000)}`),
