@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
-import { maskDigitRuns, Scrubber } from "../pii/scrub";
+import { maskGlued, Scrubber } from "../pii/scrub";
 import { type AuthConfig, jwtType } from "./auth.settings";
 
 /** Who is calling. Every request has one; `anonymous` only where authentication is optional (development). */
@@ -17,14 +17,15 @@ const PATTERNS = new Scrubber();
 
 /**
  * A client id as it leaves the process in log lines and span attributes: the log scrubber's masks (a mobile, an
- * Aadhaar number, a PAN, an e-mail), and every run of ten or more digits as `X`s even glued to letters (pii/scrub.ts
- * maskDigitRuns), which the scrubber's rule for tokens leaves alone. A client id is a name an operator (API_KEYS) or
+ * Aadhaar number, a PAN, an e-mail), and every run of ten or more digits (of any script, separated or not) as `X`s and
+ * every PAN shape, even glued to letters (pii/scrub.ts maskGlued), which the scrubber's rule for tokens leaves alone
+ * (`sub_98123_45678`, `panCNRPY7315Q`: an attack review). A client id is a name an operator (API_KEYS) or
  * an identity provider (the token's claim: `sub` may be a user's number) chose, and it was exported whole on every span
  * (`aopay.client_id`, which no scrubber reads) and logged whole on every line when a number was glued into it
  * (`mob9812345678`). Two ids may show alike (`mob9812345678`, `mob9812345679`); their budgets stay apart (`id`).
  */
 export function shownClientId(id: string): string {
-  return maskDigitRuns(PATTERNS.scrub(id));
+  return maskGlued(PATTERNS.scrub(id));
 }
 
 export type AuthOutcome = { ok: true; client: ClientIdentity } | { ok: false; reason: string };

@@ -254,18 +254,45 @@ function fold(text: string): string {
 }
 
 /**
- * Every run of `min` or more digits (single separators between them allowed, glued to anything) as `X`s: for client
- * text that is logged or echoed where the scrubber's rule for tokens (a run glued to letters is left alone) would let
- * `x234123412346.example` through. Default 10: a mobile number's length; shorter runs (ports, years) stay readable.
+ * Every run of `min` or more digits (glued to anything) as `X`s: for client text that is logged or echoed where the
+ * scrubber's rule for tokens (a run glued to letters is left alone) would let `x234123412346.example` through. Default
+ * 10: a mobile number's length; shorter runs (ports, years) stay readable. Digits of any script count, after NFKC
+ * (fullwidth `９８７６…` and Devanagari `९८७६…` are digits to whoever reads them), and so do runs split by what
+ * people and obfuscators put between digits (RUN_GAP): an attack review had `x98765_43210`, `(98765) 43210` and
+ * `98765<U+200B>43210` shown whole in development error messages and client ids.
  */
 export function maskDigitRuns(text: string, min = 10): string {
-  return text.replace(digitRuns(min), (run) => run.replace(/[0-9]/g, "X"));
+  const folded = NON_ASCII.test(text) ? text.normalize("NFKC") : text;
+  return folded.replace(digitRuns(min), (run) => run.replace(ANY_DIGIT, "X"));
 }
 
-/** A global pattern for runs of `min` or more digits with single separators between them (made once per `min`). */
+/**
+ * maskDigitRuns, and every PAN shape in either case even glued to letters or digits (`panCNRPY7315Q`, `x_cnrpy7315q`),
+ * which the scrubber's PAN rule leaves alone: for names chosen by a client (aliases, field names, client ids).
+ */
+export function maskGlued(text: string, min = 10): string {
+  return maskPanShapes(maskDigitRuns(text, min));
+}
+
+/** Every PAN shape in `text`, either case, glued to anything or not, as `XXXXXX234F`: ASCII only (NFKC it first). */
+export function maskPanShapes(text: string): string {
+  return PAN_HINT_ANY_CASE.test(text) ? text.replace(PAN_GLUED, (pan) => maskPan(pan.toUpperCase())) : text;
+}
+
+const PAN_GLUED = /[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]/gi;
+const ANY_DIGIT = /\p{Nd}/gu;
+
+/**
+ * What may stand between two digits of one run (digitRuns): up to three Unicode spaces, control or format characters
+ * (no-break space, zero-width space or joiner, soft hyphen) or `. - _ / ( ) + ,`. Not `:`, so that a host and its port
+ * (`127.0.0.1:4000`, in a refused origin's warning, http/cors.ts) stay readable, nor letters.
+ */
+const RUN_GAP = String.raw`[\p{Z}\p{Cc}\p{Cf}._\-/()+,]{0,3}`;
+
+/** A global pattern for runs of `min` or more digits of any script, RUN_GAP between them (made once per `min`). */
 export function digitRuns(min: number): RegExp {
   let runs = DIGIT_RUNS.get(min);
-  if (!runs) DIGIT_RUNS.set(min, (runs = new RegExp(`[0-9](?:${SEP}?[0-9]){${min - 1},}`, "g")));
+  if (!runs) DIGIT_RUNS.set(min, (runs = new RegExp(`\\p{Nd}(?:${RUN_GAP}\\p{Nd}){${min - 1},}`, "gu")));
   return runs;
 }
 

@@ -436,6 +436,70 @@ describe("development keeps helpful messages but never echoes PII-shaped values"
     },
   );
 
+  /**
+   * What a reader of `text` would take for digits and letters: NFKC (fullwidth), every decimal digit of any script as
+   * its ASCII digit, upper case, nothing but letters and digits: an echo of a value in any spelling shows as the value.
+   */
+  const asRead = (text: string) =>
+    text
+      .normalize("NFKC")
+      .replace(/\p{Nd}/gu, (d) => String((d.codePointAt(0) ?? 0) - (/[0-9]/.test(d) ? 48 : 0x966)))
+      .toUpperCase()
+      .replace(/[^0-9A-Z]/g, "");
+  const MOBILE = "9876543210";
+  const AADHAAR = "234123412346";
+  const PAN = "CNRPY7315Q";
+  const OTP = "482913";
+  // Found by an attack review: each was echoed in clear by a development message (a syntax error's token, a name, a
+  // variable's unknown key), in spellings the scrubber and the digit-run mask did not know.
+  it.each([
+    ["a string token in Devanagari digits", `{ "९८७६५४३२१०" }`, MOBILE],
+    ["a string token in fullwidth digits", `{ "２３４１２３４１２３４６" }`, AADHAAR],
+    ["a string token split by zero-width spaces", `{ "98765\u200b43210" }`, MOBILE],
+    ["a string token with soft hyphens", `{ "2341\u00ad2341\u00ad2346" }`, AADHAAR],
+    ["a string token holding an OTP", `{ "${OTP}" }`, OTP],
+    ["an Int token holding an OTP", `{ ${OTP} }`, OTP],
+    ["a PAN in lower case in a string token", `{ "cnrpy7315q" }`, PAN],
+    ["a PAN in fullwidth letters", `{ "ＣＮＲＰＹ７３１５Ｑ" }`, PAN],
+    ["a name with underscores between the digits", "{ x98765_43210 }", MOBILE],
+    ["a name with an Aadhaar number in groups", "{ uid_2341_2341_2346 }", AADHAAR],
+    ["a name with a PAN glued to it", "{ panCNRPY7315Q }", PAN],
+    ["a name with a PAN in lower case", "{ x_cnrpy7315q }", PAN],
+  ])("%s is not echoed: %s", async (_name, query, value) => {
+    const res = await t.gql(query);
+    expect(res.status).toBe(400);
+    const messages = (res.body.errors ?? []).map((e) => e.message);
+    expect(messages.length).toBeGreaterThan(0);
+    for (const message of messages) expect(asRead(message)).not.toContain(value);
+  });
+
+  it.each([
+    ["Devanagari digits", "९८७६५४३२१०", MOBILE],
+    ["fullwidth digits", "９８７６５４３２１０", MOBILE],
+    ["a zero-width joiner", "98765\u200d43210", MOBILE],
+    ["slashes", "2341/2341/2346", AADHAAR],
+    ["a control character", "98765\u000143210", MOBILE],
+    ["a fullwidth PAN", "ＣＮＲＰＹ７３１５Ｑ", PAN],
+  ])("a variable's unknown key in %s is not echoed", async (_name, key, value) => {
+    const res = await t.gql("mutation($input: ResendAepsOtpInput!) { resendAepsOtp(input: $input) { __typename } }", {
+      input: { userKey: "k", mobile: MOBILE, aadhaar: AADHAAR, primaryKeyId: "p", encodeTxnId: "e", [key]: 1 },
+    });
+    expect(res.status).toBe(400);
+    const messages = (res.body.errors ?? []).map((e) => e.message);
+    expect(messages.join("\n")).toMatch(/is not defined by type/);
+    for (const message of messages) expect(asRead(message)).not.toContain(value);
+  });
+
+  it("a syntax error still names the kind of token it stopped at, and a name as written", async () => {
+    expect((await t.gql(`{ "${OTP}" }`)).body.errors?.[0]?.message).toBe("Syntax Error: Expected Name, found String.");
+    expect((await t.gql("{ serviceInfo { upstream } ]")).body.errors?.[0]?.message).toBe(
+      'Syntax Error: Expected Name, found "]".',
+    );
+    expect((await t.gql("query Q x { serviceInfo { upstream } }")).body.errors?.[0]?.message).toBe(
+      'Syntax Error: Expected "{", found Name "x".',
+    );
+  });
+
   it("a 30 kB operationName is shortened", async () => {
     const res = await postGraphQL(t.graphqlUrl, {
       query: "query A { serviceInfo { upstream } } query B { serviceInfo { upstream } }",

@@ -1,5 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
-import { digitRuns, type Scrubber } from "../../pii/scrub";
+import { digitRuns, maskPanShapes, type Scrubber } from "../../pii/scrub";
 import { fixedMessage } from "./fixed-messages";
 import { isSafeMessage } from "./safe-message-error";
 import { EdgeCode } from "../edge-code";
@@ -64,11 +64,20 @@ const ARGUMENT_VALUE = /^(Argument "[^"]*" has invalid value) [\s\S]*$/;
 /** A quoted name longer than this is shortened in development messages (a 30 kB operation name came back whole). */
 const LONG_QUOTED = /"([^"]{65})[^"]+"/g;
 /**
- * A run of nine or more digits in a development message (a name such as `x234123412346` in the document), single
- * separators between them allowed (`x5783.3163.0123`, found by an audit in an echoed operation name): masked. The
- * scrubber leaves runs glued to letters alone (ids and keys), so names need this extra pass.
+ * A run of nine or more digits in a development message (a name such as `x234123412346` in the document), separators
+ * between them allowed (`x5783.3163.0123`, found by an audit in an echoed operation name; `x98765_43210`, and digits of
+ * any script in a variable's unknown key, by an attack review: pii/scrub.ts digitRuns): masked. The scrubber leaves
+ * runs glued to letters alone (ids and keys), so names need this extra pass; PAN shapes glued to a name likewise.
  */
 const LONG_DIGIT_RUN = digitRuns(9);
+/**
+ * graphql-js's syntax errors name the token they stopped at with its value (language/parser.js getTokenDesc), and end
+ * there: `Expected Name, found String "९८७६५४३२१०".`, `Unexpected Int "482913".`. A string or number literal is a
+ * value the client wrote (an Aadhaar number in any script, an OTP of six digits no digit-run mask catches): its kind
+ * alone is kept. A Name's value stays (masked as names are), it is what the client needs to find the mistake.
+ */
+const LITERAL_TOKEN = /((?:found|Unexpected) (?:Int|Float|String|BlockString)) "[\s\S]*"\.$/;
+const NON_ASCII = /[^ -~]/;
 
 /**
  * Development only: removes the values graphql-js puts into its messages (docs/security-requirements.md A8):
@@ -149,9 +158,11 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
     if (production) return { message: fixedMessage(code, formatted.message), ...where, extensions: { code } };
 
     const original = error instanceof GraphQLError ? error.originalError : undefined;
-    const message = scrubber.scrub(
-      stripEchoedValues(formatted.message, original?.message).replace(LONG_QUOTED, '"$1…"'),
-    );
-    return { message: message.replace(LONG_DIGIT_RUN, "[digits]"), ...where, extensions: { code } };
+    const stripped = stripEchoedValues(formatted.message, original?.message).replace(LITERAL_TOKEN, "$1.");
+    // NFKC before the masks: a fullwidth `ＣＮＲＰＹ７３１５Ｑ` or `９８７６５４３２１０` is a PAN or a mobile to whoever
+    // reads it. Before the shortening too, whose `…` NFKC would make `...`.
+    const folded = NON_ASCII.test(stripped) ? stripped.normalize("NFKC") : stripped;
+    const message = scrubber.scrub(folded.replace(LONG_QUOTED, '"$1…"'));
+    return { message: maskPanShapes(message.replace(LONG_DIGIT_RUN, "[digits]")), ...where, extensions: { code } };
   };
 }

@@ -8,7 +8,7 @@ import type {
 import { unwrapResolverError } from "@apollo/server/errors";
 import { type DocumentNode, GraphQLError, type GraphQLFormattedError } from "graphql";
 import { type Metrics, operationLabel } from "../../observability/metrics";
-import { maskDigitRuns } from "../../pii/scrub";
+import { maskGlued } from "../../pii/scrub";
 import type { AcceptedDocuments } from "../accepted-documents";
 import type { GraphQLContext } from "../context";
 import { edgeCodeOf, isClientError } from "./error-format";
@@ -109,7 +109,7 @@ export function logMaskedErrors(
     // The operation name is client text: logged only when it is one of the generated clients' operations. The path's
     // names are the client's aliases: a number glued into one (`m9876543210`) passes the log scrubber's rule for
     // tokens, so digit runs in them are masked here (noted by an observability audit).
-    const path = error.path?.map((p) => (typeof p === "string" ? maskDigitRuns(p) : p));
+    const path = error.path?.map((p) => (typeof p === "string" ? maskGlued(p) : p));
     const err = unwrapResolverError(error);
     contextValue.log.error(
       // A GraphQLError that wraps nothing would carry its own path into the line too (pino's err serializer copies

@@ -11,6 +11,12 @@ describe("a client id as logs and spans show it (shownClientId)", () => {
     ["9812345678", "XXXXXX5678"],
     ["234123412346", "XXXX XXXX 2346"],
     ["user@example.com", "***@example.com"],
+    // An attack review: a number split or written in another script, a PAN glued to letters or in lower case.
+    ["sub_98123_45678", "sub_XXXXX_XXXXX"],
+    ["mob(98123) 45678", "mob(XXXXX) XXXXX"],
+    ["मोबाइल९८१२३४५६७८", "मोबाइलXXXXXXXXXX"],
+    ["panCNRPY7315Q", "panXXXXXX315Q"],
+    ["kyc-cnrpy7315q", "kyc-XXXXXX315Q"],
   ])("%s shows as %s", (id, shown) => {
     expect(shownClientId(id)).toBe(shown);
   });

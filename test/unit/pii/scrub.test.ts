@@ -1,4 +1,4 @@
-import { maskDigitRuns, Scrubber } from "../../../src/pii/scrub";
+import { maskDigitRuns, maskGlued, Scrubber } from "../../../src/pii/scrub";
 
 describe("Scrubber", () => {
   const scrubber = new Scrubber(["AOP-554", "CMP1045"]);
@@ -142,6 +142,32 @@ describe("Scrubber", () => {
     expect(maskDigitRuns("https://98287 35123.example")).toBe("https://XXXXX XXXXX.example");
     expect(maskDigitRuns("https://app-2026.example.com:4000")).toBe("https://app-2026.example.com:4000");
     expect(maskDigitRuns("a 123456789 b", 9)).toBe("a XXXXXXXXX b");
+  });
+
+  it.each([
+    // An attack review's spellings: digits of other scripts, and what hides a run's length between its digits.
+    ["x98765_43210", "xXXXXX_XXXXX"],
+    ["(98765) 43210", "(XXXXX) XXXXX"],
+    ["98765\u200b43210", "XXXXX\u200bXXXXX"],
+    ["2341\u00ad2341\u00ad2346", "XXXX\u00adXXXX\u00adXXXX"],
+    ["98765/43210", "XXXXX/XXXXX"],
+    ["９８７６５４３２１０", "XXXXXXXXXX"],
+    ["९८७६५४३२१०", "XXXXXXXXXX"],
+    ["m①②③④⑤⑥⑦⑧⑨⓪", "mXXXXXXXXXX"],
+  ])("maskDigitRuns masks %j as %j", (text, masked) => {
+    expect(maskDigitRuns(text)).toBe(masked);
+  });
+
+  it("maskDigitRuns leaves a host and its port readable, and runs split by letters", () => {
+    expect(maskDigitRuns("http://127.0.0.1:40123")).toBe("http://127.0.0.1:40123");
+    expect(maskDigitRuns("a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b")).toBe("a1c2e3f4-0b1d-4e2f-8a3b-4c5d6e7f8a9b");
+  });
+
+  it("maskGlued also masks PAN shapes glued to a name, in either case", () => {
+    expect(maskGlued("panCNRPY7315Q")).toBe("panXXXXXX315Q");
+    expect(maskGlued("x_cnrpy7315q")).toBe("x_XXXXXX315Q");
+    expect(maskGlued("ＣＮＲＰＹ７３１５Ｑ")).toBe("XXXXXX315Q");
+    expect(maskGlued("ResendAepsOtpInput")).toBe("ResendAepsOtpInput");
   });
 
   it("ignores secrets shorter than four characters (they would mangle ordinary text)", () => {
