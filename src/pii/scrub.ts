@@ -88,14 +88,38 @@ const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 
 /**
  * AOPay's text as its reader would see it, for the scrub of what AOPay answers (RequestScrubber): compatibility forms
- * folded (NFKC: fullwidth digits `９８７６…`) and percent-escapes decoded, twice at most (`2341%202341%202346` and
- * `mobile%3D9876543210` inside a URL in a message, `%2520` encoded twice), so a value does not pass the masks by hiding
- * behind an encoding.
+ * folded (NFKC: fullwidth digits `９８７６…`), the digits of other scripts written as ASCII digits (NFKC leaves
+ * Devanagari `९८७६…` alone, and a message in Hindi writes the customer's mobile so: an attack review had it reach the
+ * client and the log whole, the request's own mobile and Aadhaar number included) and percent-escapes decoded, twice
+ * at most (`2341%202341%202346` and `mobile%3D9876543210` inside a URL in a message, `%2520` encoded twice), so a
+ * value does not pass the masks by hiding behind an encoding or a script.
  */
 function readable(text: string): string {
-  let out = NON_ASCII.test(text) ? text.normalize("NFKC") : text;
+  let out = NON_ASCII.test(text) ? asciiDigits(text.normalize("NFKC")) : text;
   for (let i = 0; i < 2 && out.includes("%"); i++) out = out.replace(PERCENT_RUN, decodeRun);
   return out;
+}
+
+/** A decimal digit of a script other than ASCII (what NFKC leaves: Devanagari, Bengali, Arabic-Indic ...). */
+const OTHER_DIGIT = /(?![0-9])\p{Nd}/gu;
+const OTHER_DIGIT_ANY = new RegExp(OTHER_DIGIT.source, "u");
+const DECIMAL_DIGIT = /^\p{Nd}$/u;
+
+/** `text` with every decimal digit of another script as its ASCII digit. */
+function asciiDigits(text: string): string {
+  return OTHER_DIGIT_ANY.test(text) ? text.replace(OTHER_DIGIT, digitValue) : text;
+}
+
+/**
+ * The value of a decimal digit: Unicode encodes each script's digits as a run of ten code points from its zero
+ * (UnicodeData.txt, general category Nd), so it is how many digits precede it in that run, modulo ten (runs of
+ * several such sets in a row, the mathematical digits, were folded to ASCII by NFKC already).
+ */
+function digitValue(digit: string): string {
+  const code = digit.codePointAt(0) ?? 0;
+  let before = 0;
+  while (before < 64 && DECIMAL_DIGIT.test(String.fromCodePoint(code - before - 1))) before++;
+  return String(before % 10);
 }
 
 function decodeRun(run: string): string {

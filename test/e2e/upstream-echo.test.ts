@@ -39,14 +39,19 @@ const REGISTRATION = {
   mobile: MOBILE,
 };
 const [M1, M2] = [MOBILE.slice(0, 5), MOBILE.slice(5)];
+/**
+ * A number in Devanagari digits, as a message in Hindi writes it (`९१८२७३६४५०`): NFKC leaves them alone, and an attack
+ * review had the request's own mobile and Aadhaar number so written reach the client and the log whole.
+ */
+const devanagari = (digits: string) => digits.replace(/[0-9]/g, (d) => String.fromCodePoint(0x966 + Number(d)));
 const A = AADHAAR.match(/.{4}/g) as string[];
 /** Each value's spellings the upstream writes back (every one of which must not come out), by what a request sends. */
 const SPELLED = {
-  otp: [OTP],
+  otp: [OTP, devanagari(OTP)],
   token: [TOKEN],
-  cibilId: [CIBIL_ID],
-  mobile: [MOBILE, `${M1} ${M2}`, `${M1}-${M2}`, `${M1}\u00A0${M2}`, `+91 ${MOBILE}`],
-  aadhaar: [AADHAAR, A.join(" "), A.join("."), A.join("-"), `uid_${AADHAAR}`],
+  cibilId: [CIBIL_ID, devanagari(CIBIL_ID)],
+  mobile: [MOBILE, `${M1} ${M2}`, `${M1}-${M2}`, `${M1}\u00A0${M2}`, `+91 ${MOBILE}`, devanagari(MOBILE)],
+  aadhaar: [AADHAAR, A.join(" "), A.join("."), A.join("-"), `uid_${AADHAAR}`, devanagari(A.join(" "))],
   pan: [PAN, PAN.toLowerCase()],
   name: [NAME],
   email: [`${EMAIL_LOCAL}@example.org`],

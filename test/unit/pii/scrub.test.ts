@@ -123,6 +123,22 @@ describe("Scrubber", () => {
       expect(none.scrub("%FF%39%38%37%36%35%34%33%32%31%30")).toBe("\uFFFDXXXXXX3210");
     });
 
+    // An attack review: a message in Hindi writes numbers in Devanagari digits, which NFKC leaves alone.
+    it.each([
+      ["Devanagari", "मोबाइल ९८७६५४३२१० पर, आधार २३४१ २३४१ २३४६", "मोबाइल XXXXXX3210 पर, आधार XXXX XXXX 2346"],
+      ["Bengali", "মোবাইল ৯৮৭৬৫৪৩২১০", "মোবাইল XXXXXX3210"],
+      ["Arabic-Indic", "\u0669\u0668\u0667\u0666\u0665\u0664\u0663\u0662\u0661\u0660", "XXXXXX3210"],
+      ["Gujarati, mixed with ASCII", "૯૮૭૬૫43210", "XXXXXX3210"],
+    ])("reads the digits of other scripts as digits (%s)", (_script, text, scrubbed) => {
+      expect(scrubber.forRequest([]).scrub(text)).toBe(scrubbed);
+    });
+
+    it("redacts the request's own values written in the digits of another script", () => {
+      expect(call.scrub("OTP ४०७१९२६३")).toBe("OTP [REDACTED]");
+      expect(call.scrub("MT९१८२७३६४५०४०७१९२६३")).toBe("MT[REDACTED][REDACTED]");
+      expect(call.identifier("PK९१८२७३६४५०")).toBe("PK[REDACTED]");
+    });
+
     it("identifier: hands an issued id on exactly as it came, unless it holds a secret or a request value", () => {
       // AOPay's example keys, and a key that reads as a mobile or an Aadhaar number: untouched (the client sends it back).
       for (const id of ["1423489238", "4220112750", "9423489238", "234123412346", "USER_TO_INPUT_ANSWER", "TEST%20X"])
