@@ -8,13 +8,19 @@ import { isIPv4, isIPv6 } from "node:net";
  * - other IPv6: its /64 prefix, as `2001:db8:0:7::/64`. One subscriber is given at least a /64 (RFC 6177) and can
  *   pick any of its 2^64 addresses per request, so a per-address budget would not limit anybody; `2001:DB8::1`,
  *   `2001:db8:0:0:0:0:0:1` and `2001:db8::ffff` are one budget.
+ * - an address with a port, or in brackets (`198.51.100.7:50001`, `[2001:db8::1]:443`): the address alone. Some
+ *   proxies write the client's source port into X-Forwarded-For (Azure Application Gateway's is `IP:port`; RFC 7239's
+ *   node syntax brackets IPv6): kept whole, every new connection's port had been a per-IP budget of its own (an
+ *   attack review: three sends from one address reached AOPay where the budget allowed one).
  * Anything else (not an IP address: only a misconfigured proxy could send it, one that passes X-Forwarded-For on as
  * the client wrote it, or a client inside TRUSTED_PROXIES) is kept as given, cut to MAX_UNPARSED_IP_CHARS.
  */
-export function clientIpKey(ip: string): string {
+export function clientIpKey(raw: string): string {
+  if (isIPv4(raw)) return raw;
+  const ip = withoutPort(raw);
   if (isIPv4(ip)) return ip;
   const address = ip.includes("%") ? ip.slice(0, ip.indexOf("%")) : ip;
-  if (!isIPv6(address)) return ip.length > MAX_UNPARSED_IP_CHARS ? ip.slice(0, MAX_UNPARSED_IP_CHARS) : ip;
+  if (!isIPv6(address)) return raw.length > MAX_UNPARSED_IP_CHARS ? raw.slice(0, MAX_UNPARSED_IP_CHARS) : raw;
   const groups = expandIPv6(address);
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
     return `${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}`;
@@ -32,6 +38,17 @@ export function clientIpKey(ip: string): string {
  * memo hold 160 MB. Values that agree on their first 64 characters share a per-IP budget: stricter, never looser.
  */
 export const MAX_UNPARSED_IP_CHARS = 64;
+
+const IPV4_WITH_PORT = /^([0-9.]{7,15}):[0-9]{1,5}$/;
+const BRACKETED = /^\[([^\]]{2,})\](?::[0-9]{1,5})?$/;
+
+/** `ip` without a port after an IPv4 address, or the brackets (and port) around an IPv6 one; else `ip` as it is. */
+function withoutPort(ip: string): string {
+  const v4 = IPV4_WITH_PORT.exec(ip);
+  if (v4) return v4[1];
+  const bracketed = BRACKETED.exec(ip);
+  return bracketed ? bracketed[1] : ip;
+}
 
 /** The eight 16-bit groups of a valid IPv6 address (embedded IPv4 included). */
 function expandIPv6(address: string): number[] {

@@ -607,6 +607,11 @@ describe("source IP: one per-IP budget per address (IPv4-mapped as IPv4) or IPv6
     ["IPv6 spellings", ["2001:db8:7::1", "2001:DB8:7:0:0:0:0:1", "2001:0db8:0007:0000::1"]],
     ["addresses of one IPv6 /64", ["2001:db8:8::1", "2001:db8:8::2", "2001:db8:8:0:ffff:ffff:ffff:ffff"]],
     ["IPv4 and its IPv4-mapped IPv6 forms", ["198.51.100.9", "::ffff:198.51.100.9", "::ffff:c633:6409"]],
+    // An attack review: a proxy that writes the client's port too (Azure Application Gateway's X-Forwarded-For is
+    // `IP:port`) made every connection's new source port a new per-IP budget.
+    ["IPv4 with the source port a proxy appends", ["198.51.100.12:50001", "198.51.100.12:50002", "198.51.100.12"]],
+    ["IPv6 in brackets with a port", ["[2001:db8:c::1]:443", "[2001:db8:c::2]:50002", "[2001:db8:c::3]"]],
+    ["an IPv4-mapped address in brackets with a port", ["[::ffff:198.51.100.13]:1", "198.51.100.13:2"]],
   ])("%s: one send, then RATE_LIMITED (IP), one upstream call", async (_what, ips) => {
     expect((await send(ips[0])).__typename).toBe("CibilOtpChallenge");
     for (const ip of ips.slice(1)) expect(await send(ip)).toMatchObject({ code: "RATE_LIMITED", scope: "IP" });

@@ -14,6 +14,16 @@ describe("clientIpKey: one per-IP budget per network address, however it is writ
     ["fe80::1%eth0", "fe80:0:0:0::/64"],
     ["::1", "0:0:0:0::/64"],
     ["not-an-ip", "not-an-ip"],
+    // With the port (and brackets) a proxy may write (an attack review: each port had been a budget of its own).
+    ["198.51.100.7:50001", "198.51.100.7"],
+    ["[2001:db8::1]:443", "2001:db8:0:0::/64"],
+    ["[2001:db8::1]", "2001:db8:0:0::/64"],
+    ["[::ffff:198.51.100.7]:1", "198.51.100.7"],
+    ["[fe80::1%eth0]:8080", "fe80:0:0:0::/64"],
+    // Not an address with a port: kept as given.
+    ["198.51.100.7:x", "198.51.100.7:x"],
+    ["[not-an-ip]:80", "[not-an-ip]:80"],
+    ["999.1.1.1:80", "999.1.1.1:80"],
   ])("%s -> %s", (ip, key) => {
     expect(clientIpKey(ip)).toBe(key);
   });
