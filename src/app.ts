@@ -302,7 +302,7 @@ export function knownSeries(own: Pick<KnownSeries, "circuits" | "listeners" | "r
       budget: spec.budget,
       registers: "registers" in spec,
     })),
-    gatedReads: [CONSENT_READ],
+    gatedReads: [{ field: CONSENT_READ, budget: "read" }],
     refusals: EDGE_REFUSALS,
     ...own,
   };

@@ -6,6 +6,7 @@
 import { CombinedGraphQLErrors } from "@apollo/client";
 import {
   type AopayErrorCode,
+  type CibilCreditHistoryQuery,
   errorCodeOf,
   type FailureCode,
   fieldProblems,
@@ -102,6 +103,25 @@ export function registrationRefusedNarrows(
   }
   // @ts-expect-error generateCibilOtp is never refused this way
   if (send.__typename === "RegistrationRefused") return "";
+  return result.__typename;
+}
+
+/**
+ * A credit-report read past its budget is a member of its own (ReadThrottled, after 0.1.0), with FailureFields'
+ * retryAfterSeconds and scope; a send's union does not have it.
+ */
+export function readThrottledNarrows(
+  result: CibilCreditHistoryQuery["cibilCreditHistory"],
+  send: GenerateCibilOtpMutation["generateCibilOtp"],
+): string {
+  if (result.__typename === "ReadThrottled") {
+    const code: FailureCode = result.code;
+    const retryAfter: number | null = result.retryAfterSeconds;
+    const scope: ThrottleScope = result.scope;
+    return `${code} ${retryAfter ?? ""} ${scope}`;
+  }
+  // @ts-expect-error generateCibilOtp is never refused this way
+  if (send.__typename === "ReadThrottled") return "";
   return result.__typename;
 }
 

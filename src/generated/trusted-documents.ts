@@ -11,28 +11,28 @@ export const TRUSTED_DOCUMENTS = {
   "version": 1,
   "operations": [
     {
-      "id": "bd1c89d8a74f647888310e639ac6390ac761b6e0f8bcd877f7aad7522406db4d",
+      "id": "45014d3a7306ac04388c0a6a50388a093b450caa54f5dbd7e0db33556b46d387",
       "name": "CibilCreditHistory",
       "type": "query",
-      "body": "query CibilCreditHistory($cibilId:String!){cibilCreditHistory(cibilId:$cibilId){__typename ...CreditHistoryFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
+      "body": "query CibilCreditHistory($cibilId:String!){cibilCreditHistory(cibilId:$cibilId){__typename ...CreditHistoryFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}"
     },
     {
-      "id": "fa343ae4422f3a6a63582f73f7d986216771fc34a56023208595b18bbcc60878",
+      "id": "1ae97d68cee1a50ec0050579c364db3abfa6340006140fdee937bfa083d483d2",
       "name": "GenerateCibilOtp",
       "type": "mutation",
-      "body": "mutation GenerateCibilOtp($input:GenerateCibilOtpInput!){generateCibilOtp(input:$input){__typename ...on CibilOtpChallenge{cibilId status nextStep nextStepName merchantTransactionId resendAvailableInSeconds question{__typename key text lastChance skipEligible resendEligible answerChoices{__typename id key text}}}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
+      "body": "mutation GenerateCibilOtp($input:GenerateCibilOtpInput!){generateCibilOtp(input:$input){__typename ...on CibilOtpChallenge{cibilId status nextStep nextStepName merchantTransactionId resendAvailableInSeconds question{__typename key text lastChance skipEligible resendEligible answerChoices{__typename id key text}}}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}"
     },
     {
-      "id": "300645c8e8ab375e2c30092520ec7e452b309b194f42133d045550193e8e670a",
+      "id": "9761856a0fb44436d32242a83de5340bee6938bef2042fefe44b6ea67afff485",
       "name": "RegisterCibilCustomer",
       "type": "mutation",
-      "body": "mutation RegisterCibilCustomer($input:RegisterCibilCustomerInput!){registerCibilCustomer(input:$input){__typename ...on CibilCustomerRegistered{orderId cibilId accessToken maskedMobile maskedPan maskedEmail upstreamMessage merchantTransactionId}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
+      "body": "mutation RegisterCibilCustomer($input:RegisterCibilCustomerInput!){registerCibilCustomer(input:$input){__typename ...on CibilCustomerRegistered{orderId cibilId accessToken maskedMobile maskedPan maskedEmail upstreamMessage merchantTransactionId}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}"
     },
     {
-      "id": "42372ccc6b0928582f9e547b601274dd00de0741f23e9aa11660c7a99f3b1697",
+      "id": "8d89d164143a55dde7c59cde9acd41207467ac7f3dca7cee2be1cecc6e81372a",
       "name": "ResendAepsOtp",
       "type": "mutation",
-      "body": "mutation ResendAepsOtp($input:ResendAepsOtpInput!){resendAepsOtp(input:$input){__typename ...on AepsOtpResent{upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile resendAvailableInSeconds}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
+      "body": "mutation ResendAepsOtp($input:ResendAepsOtpInput!){resendAepsOtp(input:$input){__typename ...on AepsOtpResent{upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile resendAvailableInSeconds}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}"
     },
     {
       "id": "71ce888ba24e986e8fc46c6dfd8ea95055f0a1eb3ac1f80ac418c40636faa1a7",
@@ -41,16 +41,16 @@ export const TRUSTED_DOCUMENTS = {
       "body": "query ServiceInfo{serviceInfo{__typename upstream}}"
     },
     {
-      "id": "9d12e9a8a0eba8c845526ee6d3b03a92d15d7cc85b7cac85981d4cc1fb51b2ce",
+      "id": "5f5036418e4a93756fc3b652d91ef3009dfbe5fe9f41d445b1819cb97115d919",
       "name": "SubmitCibilOtp",
       "type": "mutation",
-      "body": "mutation SubmitCibilOtp($input:SubmitCibilOtpInput!){submitCibilOtp(input:$input){__typename ...on CibilOtpVerified{cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory{__typename ...CreditHistoryFields}}...FailureFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
+      "body": "mutation SubmitCibilOtp($input:SubmitCibilOtpInput!){submitCibilOtp(input:$input){__typename ...on CibilOtpVerified{cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory{__typename ...CreditHistoryFields}}...FailureFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}"
     },
     {
-      "id": "27babc15c1543d741e3a88d2b599625c715d8ce25cfa0756069aaa2198996e28",
+      "id": "75aeb9cb11ed013a07a4599eb6ea5ef5d824b14fb20b4d1f7fdf3a64e0396d43",
       "name": "VerifyAepsOtp",
       "type": "mutation",
-      "body": "mutation VerifyAepsOtp($input:VerifyAepsOtpInput!){verifyAepsOtp(input:$input){__typename ...on AepsRegistrationVerified{upstreamMessage upstreamResponseCode maskedAadhaar maskedMobile}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}"
+      "body": "mutation VerifyAepsOtp($input:VerifyAepsOtpInput!){verifyAepsOtp(input:$input){__typename ...on AepsRegistrationVerified{upstreamMessage upstreamResponseCode maskedAadhaar maskedMobile}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}"
     },
     {
       "id": "8fd668c9267b8b87e01b108dfb0c4ef368baf28805a39d86194a13b8289d26eb",

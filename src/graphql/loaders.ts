@@ -7,11 +7,16 @@ import { hasConsent } from "../protection/consent";
 import type { ConsentStore } from "../protection/consent-store";
 import { ProtectionStoreError } from "../protection/errors";
 import type { KeyHasher } from "../protection/key-hasher";
+import { ClientShareFullError, MemoryStoreFullError, type SharedTable } from "../protection/memory-counters";
+import type { OtpThrottle, Reservation, ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
+import { type AccessSummary, noteAccess } from "../logging/access-log";
+import { isPromiseLike } from "../util/promise-like";
 import { CibilCreditHistory } from "./cibil/cibil-credit-history.type";
-import type { ConsentRequired, ProtectionUnavailable, UpstreamFailure } from "./failures/failure.types";
-import { consentRequired, protectionUnavailable, toFailure } from "./failures/to-failure";
+import type { ConsentRequired, ProtectionUnavailable, ReadThrottled, UpstreamFailure } from "./failures/failure.types";
+import { consentRequired, protectionUnavailable, readThrottled, toFailure } from "./failures/to-failure";
 
-export type CreditHistoryMember = CibilCreditHistory | ConsentRequired | ProtectionUnavailable | UpstreamFailure;
+export type CreditHistoryMember =
+  CibilCreditHistory | ConsentRequired | ProtectionUnavailable | ReadThrottled | UpstreamFailure;
 
 /**
  * Per-request DataLoaders (docs/design/style.md principle 7): built on first use in a request, never shared between requests.
@@ -37,6 +42,16 @@ export interface LoaderInputs {
   unavailable?: (field: string) => void;
   /** Counts a consent found under readHashers[index] (Protection.olderRead). */
   olderRead?: (store: "consent", index: number) => void;
+  /** The read budgets (Protection.readBudget): per (client, CIBIL id) and per client. */
+  readBudget: Pick<OtpThrottle, "reserve">;
+  /** Counts a read refused by its budget (Protection.throttled). */
+  throttled?: (field: string, code: ThrottleCode, scope: ThrottleScope) => void;
+  /** Counts a read refused for its client's share of the in-memory throttle table (Protection.overShare). */
+  overShare?: (field: string, table: SharedTable) => void;
+  /** The request's access summary: a refused read notes its budget's scope (`throttled`), as a throttled send does. */
+  summary?: AccessSummary;
+  /** The caller's IP (canonical, GraphQLContext.ip): part of the throttle's subject, though no read budget uses it. */
+  ip: string;
   clientId: string;
   log: Logger;
   callOptions(): CallOptions;
@@ -64,6 +79,8 @@ export const CONSENT_READ = "cibilCreditHistory";
 
 /** Reads refused for an unreachable consent store: a condition of the whole process, logged as a summary. */
 const consentUnavailableLog = new Summarised();
+/** Reads refused for an unreachable throttle store: the same, on a line of its own. */
+const budgetUnavailableLog = new Summarised();
 
 /**
  * The consent check, then the read. Failures are result members (the union), never thrown, unless they are bugs.
@@ -89,10 +106,66 @@ async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise
     inputs.unavailable?.(CONSENT_READ);
     return protectionUnavailable();
   }
+  // The read budgets, after the consent check (a read without consent costs no budget and writes nothing) and before
+  // AOPay: each read is a GetCreditHistory call, a paid credit-bureau pull (docs/upstream/aopay-api.md §1.4), which
+  // consent alone let a client repeat as often as admission allowed. Once per id per request: the DataLoader calls
+  // this once per distinct id, however often the operation asks for it.
+  const reserved = await reserveRead(inputs, cibilId);
+  if (!reserved.allowed) return reserved.failure;
   try {
     return CibilCreditHistory.from(await inputs.aopay.cibil.creditHistory({ cibilId }, inputs.callOptions()));
   } catch (error) {
-    if (isAopayError(error)) return toFailure(error);
-    throw error;
+    if (!isAopayError(error)) throw error;
+    // Provably never left (the circuit open, the bulkhead full, the deadline passed or the client gone before the
+    // write): nothing was pulled, so the read costs nothing, as a send that never left (protection/send-guard.ts).
+    // Anything that may have reached AOPay keeps its cost. Best effort: with the store gone the point stays taken.
+    if (!error.sent) await giveBack(inputs, reserved.reservation);
+    return toFailure(error);
+  }
+}
+
+type ReadReservation =
+  { allowed: true; reservation: Reservation } | { allowed: false; failure: ReadThrottled | ProtectionUnavailable };
+
+/**
+ * One point from the read's (client, CIBIL id) budget and its client's read budget, or none: ReadThrottled when one is
+ * used up (counted in aopay_otp_throttled_total{operation=cibilCreditHistory,code=READ_THROTTLED}, its scope on the
+ * access line, no line of its own: a refusal a client can repeat at will), ProtectionUnavailable when the store fails
+ * (fail closed, as the consent check).
+ */
+async function reserveRead(inputs: LoaderInputs, cibilId: string): Promise<ReadReservation> {
+  try {
+    const subject = {
+      destinations: [{ kind: "cibil" as const, value: cibilId }],
+      ip: inputs.ip,
+      clientId: inputs.clientId,
+    };
+    let taken = inputs.readBudget.reserve(subject, "read");
+    if (isPromiseLike(taken)) taken = await taken;
+    if (taken.allowed) return { allowed: true, reservation: taken };
+    inputs.throttled?.(CONSENT_READ, taken.code, taken.scope);
+    noteAccess(inputs.summary, "throttled", taken.scope);
+    return { allowed: false, failure: readThrottled(taken.scope, taken.retryAfterSeconds) };
+  } catch (error) {
+    if (!(error instanceof ProtectionStoreError)) throw error;
+    // A client at its share of the in-memory throttle table: its limit, not the store failing (send-guard.ts).
+    if (error instanceof ClientShareFullError) inputs.overShare?.(CONSENT_READ, error.table);
+    else {
+      // A full in-memory table is warned about once a minute by the table itself (protection/index.ts fullWarning).
+      const suppressed = error instanceof MemoryStoreFullError ? null : budgetUnavailableLog.take();
+      if (suppressed !== null)
+        inputs.log.error({ err: error, suppressed }, "credit history refused: read budget store unavailable");
+      inputs.unavailable?.(CONSENT_READ);
+    }
+    return { allowed: false, failure: protectionUnavailable() };
+  }
+}
+
+/** Gives a read's points back, never throwing: logged if the store fails. */
+async function giveBack(inputs: LoaderInputs, reservation: Reservation): Promise<void> {
+  try {
+    await reservation.refund();
+  } catch (error) {
+    inputs.log.error({ err: error }, "credit history read budget: refund failed");
   }
 }

@@ -45,8 +45,11 @@ export interface KnownSeries {
   circuits: Readonly<Record<string, CircuitState>>;
   /** The guarded mutations (graphql/guarded-mutations.ts): the budget each takes, and whether it registers a mobile. */
   mutations: ReadonlyArray<{ field: string; budget: ThrottlePurpose | null; registers: boolean }>;
-  /** The reads a protection store gates (graphql/loaders.ts CONSENT_READ: the consent check of a credit report). */
-  gatedReads: readonly string[];
+  /**
+   * The reads a protection store gates (graphql/loaders.ts CONSENT_READ: the consent check of a credit report), and
+   * the budget each takes (`read`: its throttle series from 0, as a guarded mutation's).
+   */
+  gatedReads: ReadonlyArray<{ field: string; budget: ThrottlePurpose | null }>;
   /** Every (status, code) a refusal before GraphQL is counted under (http/error-body.ts EDGE_REFUSALS). */
   refusals: ReadonlyArray<readonly [status: number, code: string]>;
   /** The listeners whose connection guard counts into this registry (`api`; `metrics` where this process serves it). */
@@ -170,7 +173,10 @@ export class Metrics implements RequestObserver {
     });
     this.#throttled = new Counter({
       name: "aopay_otp_throttled_total",
-      help: "OTP sends refused by a budget, by operation, code (OTP_COOLDOWN, OTP_LIMIT_REACHED, RATE_LIMITED) and scope.",
+      help:
+        "OTP sends (and verifications, registrations) refused by a budget, by operation, code (OTP_COOLDOWN, " +
+        "OTP_LIMIT_REACHED, RATE_LIMITED, VERIFY_LIMIT_REACHED) and scope; credit-report reads refused by theirs as " +
+        "operation cibilCreditHistory, code READ_THROTTLED, scope DESTINATION (per client and customer) or CLIENT.",
       labelNames: ["operation", "code", "scope"],
       registers,
     });
@@ -312,8 +318,9 @@ export class Metrics implements RequestObserver {
    * REDIS_URL, aopay_redis_unsafe until its server is judged (0 would say "safe" of a server not seen yet; a gauge read
    * by its value, so the judgement's first scrape fires RedisUnsafe all the same). No identifier or client text is a
    * label here, so the page's size is fixed: 66 upstream series (6 endpoints, 11 outcomes), and as many histogram
-   * label sets of 15 series each (12 bounds, +Inf, sum, count); 20 throttle series; 5 each of replays, unavailable and
-   * unrecorded, and 1 unavailable for the credit-report read; 3 refusals; 3 shed reasons; a refusal series per
+   * label sets of 15 series each (12 bounds, +Inf, sum, count); 22 throttle series (2 of the credit-report read); 5
+   * each of replays, unavailable and unrecorded, and 1 unavailable for the credit-report read; 3 refusals; 3 shed
+   * reasons; a refusal series per
    * (status, code) of EDGE_REFUSALS; 1 failure (500); 3 per listener; 14 GraphQL label sets (7 operations, ok and
    * error).
    */
@@ -330,7 +337,11 @@ export class Metrics implements RequestObserver {
       this.#unrecordedChild(field).inc(0);
       if (registers) for (const code of REFUSAL_CODES) this.#refusedChild(field, code).inc(0);
     }
-    for (const field of known.gatedReads) this.#unavailableChild(field).inc(0);
+    for (const { field, budget } of known.gatedReads) {
+      this.#unavailableChild(field).inc(0);
+      if (budget !== null)
+        for (const { code, scope } of THROTTLE_REFUSALS[budget]) this.#throttledChild(field, code, scope).inc(0);
+    }
     for (const reason of Object.keys(SHED_REASONS) as ShedReason[]) this.#shedChild(reason).inc(0);
     for (const [status, code] of known.refusals) this.#edgeRefusedChild(status, code).inc(0);
     this.#edgeFailed.labels({ status: "500" }).inc(0);

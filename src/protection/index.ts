@@ -6,7 +6,8 @@ import { type ConsentStore, MemoryConsentStore, RedisConsentStore } from "./cons
 import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from "./idempotency-store";
 import { CustomerRefs } from "./customer-refs";
 import { KeyHasher } from "./key-hasher";
-import { OtpThrottle } from "./otp-throttle";
+import type { SharedTable } from "./memory-counters";
+import { OtpThrottle, type ThrottleCode, type ThrottleScope } from "./otp-throttle";
 import type { RequestObserver, RotationStore, SealedStore, SecretRole } from "./observer";
 import { createRedis, redisAnswers, redisReady } from "./redis";
 import {
@@ -54,6 +55,15 @@ export interface Protection {
   unrecorded: (field: string) => void;
   /** The log's customer references (customer-refs.ts): under a key derived from HMAC_SECRET, not `hasher`'s. */
   customerRefs: CustomerRefs;
+  /**
+   * The credit-report read budgets (OtpThrottle, purpose `read`: per client and CIBIL id, per client), taken by the
+   * read itself (graphql/loaders.ts), which the send guard does not see: the same throttle and store as the sends'.
+   */
+  readBudget: Pick<OtpThrottle, "reserve">;
+  /** Counts a read refused by its budget (RequestObserver throttled). */
+  throttled: (field: string, code: ThrottleCode, scope: ThrottleScope) => void;
+  /** Counts a read refused because its client holds its share of the in-memory throttle table (overShare). */
+  overShare: (field: string, table: SharedTable) => void;
 }
 
 export interface ProtectionServices {
@@ -182,6 +192,9 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       unavailable: (field) => observe?.protectionUnavailable(field),
       unrecorded: (field) => observe?.unrecorded(field),
       customerRefs: new CustomerRefs(config.hmacSecret),
+      readBudget: throttle,
+      throttled: (field, code, scope) => observe?.throttled(field, code, scope),
+      overShare: (field, table) => observe?.overShare?.(field, table),
     },
     redis,
     ready: () => (redis ? redisAnswers(redis) : Promise.resolve(true)),

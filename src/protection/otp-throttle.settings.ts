@@ -56,6 +56,15 @@ export interface ThrottleConfig {
   registerIp: Budget;
   registerClient: Budget;
   /**
+   * Credit-report reads (cibilCreditHistory, CibilOtpVerified.creditHistory): per (API client, CIBIL id) and per API
+   * client. Each read is an upstream GetCreditHistory call, a credit-bureau pull that costs money and hands out a
+   * customer's credit file; consent (a verified OTP within CIBIL_CONSENT_TTL_SECONDS) says who may read, these say
+   * how often. Counted after the consent check, before AOPay is called; a read that provably never left is given
+   * back.
+   */
+  readCibil: Budget;
+  readClient: Budget;
+  /**
    * With Redis, also count each destination's sends in the fixed-window keys of the versions before the sliding
    * windows (`otp:cooldown:`, `otp:window:`, `otp:daily:`), and refuse by them too: replicas of both versions then see
    * each other's sends to a destination during a rolling update, and this version sees the sends made before it
@@ -88,6 +97,21 @@ export const DEFAULT_OTP_VERIFY_CLIENT: Budget = DEFAULT_OTP_CLIENT;
  */
 export const DEFAULT_REGISTER_IP: Budget = { points: 30, seconds: 60 };
 export const DEFAULT_REGISTER_CLIENT: Budget = { points: 120, seconds: 60 };
+/**
+ * Reads of one customer's credit report by one client: 5 per 30 minutes, the consent window
+ * (DEFAULT_CIBIL_CONSENT_TTL_SECONDS, protection.settings.ts). A flow reads the report once as it verifies the OTP
+ * (CibilOtpVerified.creditHistory) and perhaps once or twice more (a page reloaded, a read repeated after
+ * UpstreamUnavailable); 5 leaves room for those and stops a client re-pulling the same file as fast as admission
+ * lets it. A fixed window opened by the first read: at most 10 reads in a span across two windows' edge.
+ */
+export const DEFAULT_READ_CIBIL: Budget = { points: 5, seconds: 1800 };
+/**
+ * Reads per client, across customers: as many as the OTP sends a client may make (DEFAULT_OTP_CLIENT, 300 a
+ * minute). Every read needs a verified OTP and every verified OTP a send, so a flow reading once per customer never
+ * needs more; what it bounds is a client with many consents re-reading all of them (9,000 consents in a window at
+ * 300 sends a minute, 5 reads each: 1,500 pulls a minute without it).
+ */
+export const DEFAULT_READ_CLIENT: Budget = DEFAULT_OTP_CLIENT;
 
 const points = (fallback: Budget, doc: string, max = 10_000_000) => int({ default: fallback.points, min: 1, max, doc });
 /**
@@ -104,7 +128,7 @@ const seconds = (fallback: Budget, doc: string) => int({ default: fallback.secon
 export const throttleSettings = defineSettings({
   title: "OTP budgets",
   module: "src/protection/otp-throttle.ts",
-  prefixes: ["OTP_", "REGISTER_"],
+  prefixes: ["OTP_", "REGISTER_", "READ_"],
   settings: {
     OTP_COOLDOWN_SECONDS: int({
       default: DEFAULT_OTP_COOLDOWN_SECONDS,
@@ -158,6 +182,21 @@ export const throttleSettings = defineSettings({
     REGISTER_IP_WINDOW_SECONDS: seconds(DEFAULT_REGISTER_IP, "that window"),
     REGISTER_CLIENT_MAX: points(DEFAULT_REGISTER_CLIENT, "`registerCibilCustomer` calls per API client per window"),
     REGISTER_CLIENT_WINDOW_SECONDS: seconds(DEFAULT_REGISTER_CLIENT, "that window"),
+    READ_CIBIL_MAX: points(
+      DEFAULT_READ_CIBIL,
+      "credit-report reads (`cibilCreditHistory`, `CibilOtpVerified.creditHistory`) of one customer (CIBIL id) by one " +
+        "API client per window, each an AOPay GetCreditHistory call (a credit-bureau pull); beyond it `ReadThrottled` " +
+        "`READ_THROTTLED` (scope `DESTINATION`), AOPay not called",
+    ),
+    READ_CIBIL_WINDOW_SECONDS: seconds(
+      DEFAULT_READ_CIBIL,
+      "that window (default the consent window, `CIBIL_CONSENT_TTL_SECONDS`' default)",
+    ),
+    READ_CLIENT_MAX: points(
+      DEFAULT_READ_CLIENT,
+      "credit-report reads per API client per window, across customers (`ReadThrottled`, scope `CLIENT`)",
+    ),
+    READ_CLIENT_WINDOW_SECONDS: seconds(DEFAULT_READ_CLIENT, "that window"),
     OTP_LEGACY_DESTINATION_KEYS: bool({
       default: true,
       doc:
@@ -183,6 +222,8 @@ export function throttleConfig(v: ValuesOf<typeof throttleSettings>): ThrottleCo
     verifyClient: { points: v.OTP_VERIFY_CLIENT_MAX, seconds: v.OTP_VERIFY_CLIENT_WINDOW_SECONDS },
     registerIp: { points: v.REGISTER_IP_MAX, seconds: v.REGISTER_IP_WINDOW_SECONDS },
     registerClient: { points: v.REGISTER_CLIENT_MAX, seconds: v.REGISTER_CLIENT_WINDOW_SECONDS },
+    readCibil: { points: v.READ_CIBIL_MAX, seconds: v.READ_CIBIL_WINDOW_SECONDS },
+    readClient: { points: v.READ_CLIENT_MAX, seconds: v.READ_CLIENT_WINDOW_SECONDS },
     legacyDestinationKeys: v.OTP_LEGACY_DESTINATION_KEYS,
   };
 }

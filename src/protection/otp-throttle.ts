@@ -22,7 +22,9 @@ import { type KeyCount, RedisBudgets, SLIDING_REFUSED, SLIDING_USED_UP, type Tak
  * customer's verification budget (each destination) and from its source IP's and API client's verification budgets
  * (guesses spread over many customers), kept apart from the sends' (fixed windows too). A CIBIL registration takes
  * one point from its source IP's and API client's registration budgets (fixed windows): it sends no SMS, but what
- * AOPay accepts is remembered for 90 days in tables every client shares (registered-mobiles.ts). Counters live in Redis
+ * AOPay accepts is remembered for 90 days in tables every client shares (registered-mobiles.ts). A credit-report read
+ * takes one point from its (client, CIBIL id) budget and its client's read budget (fixed windows): each is a paid
+ * credit-bureau pull (graphql/loaders.ts). Counters live in Redis
  * (redis-budgets.ts: one script per send takes every budget's point; shared by replicas and kept across restarts) or in
  * this process's memory (memory-counters.ts: the same semantics in bounded tables, one entry per destination holding
  * the times of its last sends, one per prefix, IP, client and global key, capped at MEMORY_THROTTLE_MAX_KEYS entries;
@@ -54,15 +56,19 @@ export type ThrottleScope = "DESTINATION" | "MOBILE_PREFIX" | "IP" | "CLIENT" | 
 export const MOBILE_PREFIX_DIGITS = 6;
 /**
  * OTP_COOLDOWN: the destination's cooldown; OTP_LIMIT_REACHED: its window or daily cap; RATE_LIMITED: the rest;
- * VERIFY_LIMIT_REACHED: too many OTP verification attempts for the destination.
+ * VERIFY_LIMIT_REACHED: too many OTP verification attempts for the destination; READ_THROTTLED: a credit-report read
+ * past its (client, CIBIL id) or client budget.
  */
-export type ThrottleCode = "OTP_COOLDOWN" | "OTP_LIMIT_REACHED" | "RATE_LIMITED" | "VERIFY_LIMIT_REACHED";
+export type ThrottleCode =
+  "OTP_COOLDOWN" | "OTP_LIMIT_REACHED" | "RATE_LIMITED" | "VERIFY_LIMIT_REACHED" | "READ_THROTTLED";
 /**
  * What a reservation is for: sending an OTP, checking one the customer typed, or registering a CIBIL customer
  * (`register`: sends no SMS, but each registration AOPay accepts keeps two records for 90 days, which one client
- * registering as fast as admission lets it would fill for every client: its own IP and client budgets).
+ * registering as fast as admission lets it would fill for every client: its own IP and client budgets), or reading a
+ * consented customer's credit report (`read`: sends nothing, but each read is an AOPay GetCreditHistory call, a paid
+ * credit-bureau pull: per (client, CIBIL id), the subject's destinations, and per client).
  */
-export type ThrottlePurpose = "send" | "verify" | "register";
+export type ThrottlePurpose = "send" | "verify" | "register" | "read";
 
 /**
  * The refusals each purpose's budgets can answer (OtpThrottle's constructor makes the budgets, reserve() picks them
@@ -88,6 +94,10 @@ export const THROTTLE_REFUSALS: Readonly<
   register: [
     { code: "RATE_LIMITED", scope: "IP" },
     { code: "RATE_LIMITED", scope: "CLIENT" },
+  ],
+  read: [
+    { code: "READ_THROTTLED", scope: "DESTINATION" },
+    { code: "READ_THROTTLED", scope: "CLIENT" },
   ],
 };
 
@@ -187,6 +197,19 @@ function verdict(
   return { kind: "refused", throttled: throttledBy(first, waitMs) };
 }
 
+/**
+ * A read budget's key: the HMAC of the client and the customer together, as the consent it follows is keyed
+ * (consent.ts consentKey), under a dimension of its own: one client's reads of a customer never spend another
+ * client's, and the key says neither id (no identifier in clear in Redis nor in memory).
+ */
+function readKey(hasher: KeyHasher, clientId: string, kind: DestinationKind, value: string): string {
+  return hasher.hash(READ_DIMENSION[kind], `${clientId}\n${value}`);
+}
+/** Each kind's read dimension (`read:destination:cibil`), written once as DESTINATION_DIMENSION is. */
+const READ_DIMENSION = Object.fromEntries(
+  Object.entries(DESTINATION_DIMENSION).map(([kind, dimension]) => [kind, `read:${dimension}`]),
+) as Readonly<Record<DestinationKind, string>>;
+
 /** A store's failure as the throttle reports it (both stores). */
 function storeError(error: unknown): ProtectionStoreError {
   return error instanceof ProtectionStoreError ? error : new ProtectionStoreError("otp throttle", error);
@@ -221,7 +244,13 @@ export interface MemoryThrottleOptions {
 export const DEFAULT_MEMORY_THROTTLE: MemoryThrottleOptions = { maxKeys: DEFAULT_MEMORY_THROTTLE_MAX_KEYS };
 
 /** Most specific first: the code a client sees when several budgets say no at once. */
-const PRIORITY: ThrottleCode[] = ["VERIFY_LIMIT_REACHED", "OTP_COOLDOWN", "OTP_LIMIT_REACHED", "RATE_LIMITED"];
+const PRIORITY: ThrottleCode[] = [
+  "VERIFY_LIMIT_REACHED",
+  "OTP_COOLDOWN",
+  "OTP_LIMIT_REACHED",
+  "RATE_LIMITED",
+  "READ_THROTTLED",
+];
 
 export interface ThrottleStore {
   redis: Redis;
@@ -277,6 +306,8 @@ export class OtpThrottle {
   readonly #verifyClient: Budgeted;
   readonly #registerIp: Budgeted;
   readonly #registerClient: Budgeted;
+  readonly #readCibil: Budgeted;
+  readonly #readClient: Budgeted;
   /** With Redis: every send's budgets in one script (null in memory). */
   readonly #redis: RedisBudgets | null;
   /** With Redis: the destinations' sorted sets' prefix, `<REDIS_KEY_PREFIX>otp:sends:` (null in memory). */
@@ -367,6 +398,10 @@ export class OtpThrottle {
     // Registrations (no destination: a customer registers once, and what a flood fills is shared by every client).
     this.#registerIp = make("register-ip", "RATE_LIMITED", "IP", config.registerIp);
     this.#registerClient = make("register-client", "RATE_LIMITED", "CLIENT", config.registerClient);
+    // Credit-report reads: per (client, CIBIL id), the scope DESTINATION as for the customer's other budgets (another
+    // customer, or the same one read by another client, is not affected), and per client.
+    this.#readCibil = make("read-cibil", "READ_THROTTLED", "DESTINATION", config.readCibil);
+    this.#readClient = make("read-client", "READ_THROTTLED", "CLIENT", config.readClient);
   }
 
   /**
@@ -380,7 +415,7 @@ export class OtpThrottle {
    * one. For destinations learnt after a first reservation of the same request took those (SendGuard: a CIBIL id's
    * registered mobiles, recalled after the id's own budgets allowed the send), so that they are charged once. Each
    * budget is still judged and taken in one step (a key in one of the two reservations, never in both): two
-   * concurrent sends cannot both pass one cooldown. Ignored for a registration (it has no destination budget).
+   * concurrent sends cannot both pass one cooldown. Ignored for a registration and a read (taken in one step).
    */
   reserve(
     subject: OtpSubject,
@@ -402,6 +437,13 @@ export class OtpThrottle {
       if (purpose === "register") {
         budgets.push(this.#registerIp, this.#registerClient);
         keys.push(hasher.memoized("ip", subject.ip), hasher.memoized("client", subject.clientId));
+      } else if (purpose === "read") {
+        for (const { kind, value } of subject.destinations) {
+          budgets.push(this.#readCibil);
+          keys.push(readKey(hasher, subject.clientId, kind, value));
+        }
+        budgets.push(this.#readClient);
+        keys.push(hasher.memoized("client", subject.clientId));
       } else if (purpose === "verify") {
         for (const { kind, value } of subject.destinations) {
           budgets.push(this.#verify);
@@ -471,6 +513,17 @@ export class OtpThrottle {
     if (purpose === "register") {
       this.#takeOne(this.#registerIp, this.hasher.memoized("ip", subject.ip), now, counters, keys, client);
       this.#takeOne(this.#registerClient, client, now, counters, keys, client);
+    } else if (purpose === "read") {
+      for (const { kind, value } of subject.destinations)
+        this.#takeOne(
+          this.#readCibil,
+          readKey(this.hasher, subject.clientId, kind, value),
+          now,
+          counters,
+          keys,
+          client,
+        );
+      this.#takeOne(this.#readClient, client, now, counters, keys, client);
     } else if (purpose === "verify") {
       for (const { kind, value } of subject.destinations)
         this.#takeOne(this.#verify, this.hasher.hash(DESTINATION_DIMENSION[kind], value), now, counters, keys, client);

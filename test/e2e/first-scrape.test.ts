@@ -182,6 +182,20 @@ describe("the first scrape of a server that has served nothing", () => {
       expect(
         value("aopay_otp_throttled_total", { operation, code: "VERIFY_LIMIT_REACHED", scope: "DESTINATION" }),
       ).toBe(0);
+    // The credit-report read's budgets (READ_*): per client and customer, per client; and its store's refusals.
+    expect(throttled.filter((s) => s.labels.operation === "cibilCreditHistory")).toEqual([
+      {
+        name: "aopay_otp_throttled_total",
+        labels: expect.objectContaining({ code: "READ_THROTTLED", scope: "DESTINATION" }),
+        value: 0,
+      },
+      {
+        name: "aopay_otp_throttled_total",
+        labels: expect.objectContaining({ code: "READ_THROTTLED", scope: "CLIENT" }),
+        value: 0,
+      },
+    ]);
+    expect(value("aopay_protection_unavailable_total", { operation: "cibilCreditHistory" })).toBe(0);
     expect(value("graphql_requests_shed_total", { reason: "in_flight" })).toBe(0);
     expect(value("graphql_requests_shed_total", { reason: "event_loop_delay" })).toBe(0);
   });

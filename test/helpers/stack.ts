@@ -46,6 +46,8 @@ export const DEFAULT_THROTTLE: Record<string, string> = {
   OTP_VERIFY_CLIENT_MAX: "300",
   REGISTER_IP_MAX: "30",
   REGISTER_CLIENT_MAX: "120",
+  READ_CIBIL_MAX: "5",
+  READ_CLIENT_MAX: "300",
 };
 
 /**
@@ -69,6 +71,8 @@ export const LENIENT_THROTTLE: Record<string, string> = {
   OTP_VERIFY_CLIENT_MAX: "100000",
   REGISTER_IP_MAX: "100000",
   REGISTER_CLIENT_MAX: "100000",
+  READ_CIBIL_MAX: "100000",
+  READ_CLIENT_MAX: "100000",
 };
 
 /** A test API key and its API_KEYS entry (client `test-client`). */

@@ -21,6 +21,8 @@ export function throttleConfig(overrides: Partial<ThrottleConfig> = {}): Throttl
     verifyClient: GENEROUS,
     registerIp: GENEROUS,
     registerClient: GENEROUS,
+    readCibil: GENEROUS,
+    readClient: GENEROUS,
     ...overrides,
   };
 }

@@ -282,6 +282,10 @@ describe("loadConfig", () => {
       REGISTER_IP_WINDOW_SECONDS: "28",
       REGISTER_CLIENT_MAX: "19",
       REGISTER_CLIENT_WINDOW_SECONDS: "29",
+      READ_CIBIL_MAX: "30",
+      READ_CIBIL_WINDOW_SECONDS: "31",
+      READ_CLIENT_MAX: "32",
+      READ_CLIENT_WINDOW_SECONDS: "33",
       OTP_LEGACY_DESTINATION_KEYS: "false",
     });
     expect(c.throttle).toEqual({
@@ -297,9 +301,16 @@ describe("loadConfig", () => {
       verifyClient: { points: 17, seconds: 27 },
       registerIp: { points: 18, seconds: 28 },
       registerClient: { points: 19, seconds: 29 },
+      readCibil: { points: 30, seconds: 31 },
+      readClient: { points: 32, seconds: 33 },
       legacyDestinationKeys: false,
     });
     expect(loadConfig({}).throttle.legacyDestinationKeys).toBe(true);
+    // The read budgets' defaults: 5 reads of a customer per 30 minutes (the consent window), 300 a minute per client.
+    expect(loadConfig({}).throttle).toMatchObject({
+      readCibil: { points: 5, seconds: 1800 },
+      readClient: { points: 300, seconds: 60 },
+    });
   });
 });
 

@@ -6,6 +6,7 @@
       "ConsentRequired",
       "OutcomeUnknown",
       "ProtectionUnavailable",
+      "ReadThrottled",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
@@ -16,6 +17,7 @@
       "OtpThrottled",
       "OutcomeUnknown",
       "ProtectionUnavailable",
+      "ReadThrottled",
       "RegistrationRefused",
       "UpstreamRejected",
       "UpstreamUnauthorized",
@@ -80,6 +82,7 @@
       "ConsentRequired",
       "OutcomeUnknown",
       "ProtectionUnavailable",
+      "ReadThrottled",
       "UpstreamRejected",
       "UpstreamUnauthorized",
       "UpstreamUnavailable"
@@ -90,6 +93,7 @@
       "OtpThrottled",
       "OutcomeUnknown",
       "ProtectionUnavailable",
+      "ReadThrottled",
       "RegistrationRefused",
       "UpstreamRejected",
       "UpstreamUnauthorized",

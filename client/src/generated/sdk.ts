@@ -7,28 +7,28 @@ import type { CibilCreditHistoryDocument, GenerateCibilOtpDocument, RegisterCibi
 export const CibilCreditHistoryOperation: OperationOf<typeof CibilCreditHistoryDocument> = {
   kind: "query",
   name: "CibilCreditHistory",
-  query: "query CibilCreditHistory($cibilId:String!){cibilCreditHistory(cibilId:$cibilId){__typename ...CreditHistoryFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}",
+  query: "query CibilCreditHistory($cibilId:String!){cibilCreditHistory(cibilId:$cibilId){__typename ...CreditHistoryFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}",
 };
 
 /** `mutation GenerateCibilOtp` as the SDK sends it (with the fragments it spreads). */
 export const GenerateCibilOtpOperation: OperationOf<typeof GenerateCibilOtpDocument> = {
   kind: "mutation",
   name: "GenerateCibilOtp",
-  query: "mutation GenerateCibilOtp($input:GenerateCibilOtpInput!){generateCibilOtp(input:$input){__typename ...on CibilOtpChallenge{cibilId status nextStep nextStepName merchantTransactionId resendAvailableInSeconds question{__typename key text lastChance skipEligible resendEligible answerChoices{__typename id key text}}}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}",
+  query: "mutation GenerateCibilOtp($input:GenerateCibilOtpInput!){generateCibilOtp(input:$input){__typename ...on CibilOtpChallenge{cibilId status nextStep nextStepName merchantTransactionId resendAvailableInSeconds question{__typename key text lastChance skipEligible resendEligible answerChoices{__typename id key text}}}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}",
 };
 
 /** `mutation RegisterCibilCustomer` as the SDK sends it (with the fragments it spreads). */
 export const RegisterCibilCustomerOperation: OperationOf<typeof RegisterCibilCustomerDocument> = {
   kind: "mutation",
   name: "RegisterCibilCustomer",
-  query: "mutation RegisterCibilCustomer($input:RegisterCibilCustomerInput!){registerCibilCustomer(input:$input){__typename ...on CibilCustomerRegistered{orderId cibilId accessToken maskedMobile maskedPan maskedEmail upstreamMessage merchantTransactionId}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}",
+  query: "mutation RegisterCibilCustomer($input:RegisterCibilCustomerInput!){registerCibilCustomer(input:$input){__typename ...on CibilCustomerRegistered{orderId cibilId accessToken maskedMobile maskedPan maskedEmail upstreamMessage merchantTransactionId}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}",
 };
 
 /** `mutation ResendAepsOtp` as the SDK sends it (with the fragments it spreads). */
 export const ResendAepsOtpOperation: OperationOf<typeof ResendAepsOtpDocument> = {
   kind: "mutation",
   name: "ResendAepsOtp",
-  query: "mutation ResendAepsOtp($input:ResendAepsOtpInput!){resendAepsOtp(input:$input){__typename ...on AepsOtpResent{upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile resendAvailableInSeconds}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}",
+  query: "mutation ResendAepsOtp($input:ResendAepsOtpInput!){resendAepsOtp(input:$input){__typename ...on AepsOtpResent{upstreamMessage upstreamResponseCode upstreamErrorCode primaryKeyId encodeTxnId maskedAadhaar maskedMobile resendAvailableInSeconds}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}",
 };
 
 /** `query ServiceInfo` as the SDK sends it (with the fragments it spreads). */
@@ -42,14 +42,14 @@ export const ServiceInfoOperation: OperationOf<typeof ServiceInfoDocument> = {
 export const SubmitCibilOtpOperation: OperationOf<typeof SubmitCibilOtpDocument> = {
   kind: "mutation",
   name: "SubmitCibilOtp",
-  query: "mutation SubmitCibilOtp($input:SubmitCibilOtpInput!){submitCibilOtp(input:$input){__typename ...on CibilOtpVerified{cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory{__typename ...CreditHistoryFields}}...FailureFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}",
+  query: "mutation SubmitCibilOtp($input:SubmitCibilOtpInput!){submitCibilOtp(input:$input){__typename ...on CibilOtpVerified{cibilId status returningCustomer scoreFetchDate merchantTransactionId creditHistory{__typename ...CreditHistoryFields}}...FailureFields}}fragment CreditHistoryFields on CibilCreditHistoryResult{__typename ...on CibilCreditHistory{cibilId orderId report scoreFetchDate upstreamMessage merchantTransactionId}...FailureFields}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}",
 };
 
 /** `mutation VerifyAepsOtp` as the SDK sends it (with the fragments it spreads). */
 export const VerifyAepsOtpOperation: OperationOf<typeof VerifyAepsOtpDocument> = {
   kind: "mutation",
   name: "VerifyAepsOtp",
-  query: "mutation VerifyAepsOtp($input:VerifyAepsOtpInput!){verifyAepsOtp(input:$input){__typename ...on AepsRegistrationVerified{upstreamMessage upstreamResponseCode maskedAadhaar maskedMobile}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}}",
+  query: "mutation VerifyAepsOtp($input:VerifyAepsOtpInput!){verifyAepsOtp(input:$input){__typename ...on AepsRegistrationVerified{upstreamMessage upstreamResponseCode maskedAadhaar maskedMobile}...FailureFields}}fragment FailureFields on Failure{__typename code message retryable ...on UpstreamRejected{upstreamCode upstreamMessage}...on UpstreamUnauthorized{upstreamCode upstreamMessage}...on UpstreamUnavailable{retryAfterSeconds}...on OtpThrottled{retryAfterSeconds scope}...on IdempotencyConflict{retryAfterSeconds}...on RegistrationRefused{retryAfterSeconds}...on ReadThrottled{retryAfterSeconds scope}}",
 };
 
 /** One typed function per operation in client/operations. */

@@ -6,13 +6,13 @@
  * persisted-query link sends it (see createTrustedDocumentLink in the React entry point).
  */
 export const trustedDocumentIds = {
-  "CibilCreditHistory": "bd1c89d8a74f647888310e639ac6390ac761b6e0f8bcd877f7aad7522406db4d",
-  "GenerateCibilOtp": "fa343ae4422f3a6a63582f73f7d986216771fc34a56023208595b18bbcc60878",
-  "RegisterCibilCustomer": "300645c8e8ab375e2c30092520ec7e452b309b194f42133d045550193e8e670a",
-  "ResendAepsOtp": "42372ccc6b0928582f9e547b601274dd00de0741f23e9aa11660c7a99f3b1697",
+  "CibilCreditHistory": "45014d3a7306ac04388c0a6a50388a093b450caa54f5dbd7e0db33556b46d387",
+  "GenerateCibilOtp": "1ae97d68cee1a50ec0050579c364db3abfa6340006140fdee937bfa083d483d2",
+  "RegisterCibilCustomer": "9761856a0fb44436d32242a83de5340bee6938bef2042fefe44b6ea67afff485",
+  "ResendAepsOtp": "8d89d164143a55dde7c59cde9acd41207467ac7f3dca7cee2be1cecc6e81372a",
   "ServiceInfo": "71ce888ba24e986e8fc46c6dfd8ea95055f0a1eb3ac1f80ac418c40636faa1a7",
-  "SubmitCibilOtp": "9d12e9a8a0eba8c845526ee6d3b03a92d15d7cc85b7cac85981d4cc1fb51b2ce",
-  "VerifyAepsOtp": "27babc15c1543d741e3a88d2b599625c715d8ce25cfa0756069aaa2198996e28"
+  "SubmitCibilOtp": "5f5036418e4a93756fc3b652d91ef3009dfbe5fe9f41d445b1819cb97115d919",
+  "VerifyAepsOtp": "75aeb9cb11ed013a07a4599eb6ea5ef5d824b14fb20b4d1f7fdf3a64e0396d43"
 } as const;
 
 /** The name of an operation on the trusted-document list. */

@@ -46,6 +46,11 @@ export function describeFailure(failure: FailureFieldsFragment): string {
       if (failure.code === "OTP_SEND_IN_PROGRESS")
         return `An OTP is being sent to this customer right now. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
       return `This customer's registration is being changed right now. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
+    case "ReadThrottled":
+      // A credit-report read past its budget (READ_*): the report already shown stays valid; AOPay was not asked.
+      if (failure.scope === "CLIENT")
+        return `Too many credit reports read from this app right now. ${tryAgain(failure.retryAfterSeconds)}`;
+      return `This customer's credit report was read too often just now: use the one already shown. ${tryAgain(failure.retryAfterSeconds)}`;
     default: {
       const unknown: never = failure;
       return `Unexpected failure: ${JSON.stringify(unknown)}`;

@@ -19,6 +19,7 @@ export enum FailureCode {
   OTP_SEND_IN_PROGRESS = "OTP_SEND_IN_PROGRESS",
   MOBILE_LIMIT_REACHED = "MOBILE_LIMIT_REACHED",
   REGISTRATION_IN_PROGRESS = "REGISTRATION_IN_PROGRESS",
+  READ_THROTTLED = "READ_THROTTLED",
 }
 
 registerEnumType(FailureCode, {
@@ -82,6 +83,12 @@ registerEnumType(FailureCode, {
       description:
         "registerCibilCustomer: other registrations of this customer were being recorded at the same moment, so this " +
         "one was not sent. Try again after retryAfterSeconds.",
+    },
+    READ_THROTTLED: {
+      description:
+        "cibilCreditHistory (and CibilOtpVerified.creditHistory): this API client read this customer's credit report " +
+        "as often as allowed per window (5 per 30 minutes by default), or read as many reports as allowed per window " +
+        "(300 a minute by default); scope says which. AOPay was not asked; wait retryAfterSeconds.",
     },
   },
 });

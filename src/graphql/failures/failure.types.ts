@@ -74,11 +74,11 @@ export enum ThrottleScope {
 registerEnumType(ThrottleScope, {
   name: "ThrottleScope",
   description:
-    "Which budget refused the send: the destination (the customer or registration the OTP is for), the mobile number's range, the source IP, the API client, or the service.",
+    "Which budget refused the send: the destination (the customer or registration the OTP is for), the mobile number's range, the source IP, the API client, or the service. For a credit-report read (ReadThrottled): DESTINATION or CLIENT.",
   valuesConfig: {
     DESTINATION: {
       description:
-        "This customer: its mobile, Aadhaar number, CIBIL id or access token, or the AEPS user key or registration reference (whichever the upstream may find the recipient by): the cooldown between sends, or the sends allowed per window or day.",
+        "This customer: its mobile, Aadhaar number, CIBIL id or access token, or the AEPS user key or registration reference (whichever the upstream may find the recipient by): the cooldown between sends, or the sends allowed per window or day. For a credit-report read: the reads of this customer's report by your API client per window.",
     },
     MOBILE_PREFIX: {
       description:
@@ -149,6 +149,27 @@ export class RegistrationRefused extends Failure {
 })
 export class ConsentRequired extends Failure {}
 
+@ObjectType({
+  implements: Failure,
+  description:
+    "A credit-report read refused before reaching AOPay (code READ_THROTTLED): this API client read this customer's " +
+    "report, or reports in all, as often as allowed per window. Each read is a paid credit-bureau pull. Added after " +
+    "release 0.1.0.",
+})
+export class ReadThrottled extends Failure {
+  // Nullable as OtpThrottled.retryAfterSeconds, for the same reason: it shares its union with
+  // UpstreamUnavailable.retryAfterSeconds (Int), and GraphQL refuses a selection of both if one were Int!
+  // (OverlappingFieldsCanBeMerged; FailureFields selects every failure type's fields). Always set on this type.
+  @Field(() => Int, { nullable: true, description: "Seconds until the budget takes another read. Always set." })
+  retryAfterSeconds!: number;
+
+  @Field(() => ThrottleScope, {
+    description:
+      "Which budget was used up: this customer's reads by your API client (DESTINATION), or your API client's (CLIENT).",
+  })
+  scope!: ThrottleScope;
+}
+
 /** Failures an upstream call can end in. */
 export const UPSTREAM_FAILURES = [UpstreamRejected, UpstreamUnauthorized, UpstreamUnavailable, OutcomeUnknown] as const;
 export type UpstreamFailure = UpstreamRejected | UpstreamUnauthorized | UpstreamUnavailable | OutcomeUnknown;
@@ -177,5 +198,13 @@ export const WRITE_FAILURES = [
 /** What a guarded write can answer besides its success member. */
 export type GuardedFailure = OtpSendFailure | RegistrationRefused;
 
-/** Failures of a consent-gated read (credit history). */
-export const CONSENTED_READ_FAILURES = [...UPSTREAM_FAILURES, ConsentRequired, ProtectionUnavailable] as const;
+/**
+ * Failures of a consent-gated read (credit history). ReadThrottled: added after release 0.1.0, an additive change
+ * (docs/clients.md says how an older client sees it).
+ */
+export const CONSENTED_READ_FAILURES = [
+  ...UPSTREAM_FAILURES,
+  ConsentRequired,
+  ProtectionUnavailable,
+  ReadThrottled,
+] as const;

@@ -8,6 +8,7 @@ import {
   OtpThrottled,
   OutcomeUnknown,
   ProtectionUnavailable,
+  ReadThrottled,
   RegistrationRefused,
   ThrottleScope as GraphQLThrottleScope,
   type UpstreamFailure,
@@ -43,6 +44,8 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
     "mobile number already used for this customer, or contact support.",
   [FailureCode.REGISTRATION_IN_PROGRESS]:
     "Other registrations of this customer are being processed right now. Nothing was sent; try again in a moment.",
+  [FailureCode.READ_THROTTLED]:
+    "Too many credit-report reads right now (of this customer's, or in all). Nothing was fetched; try again later.",
 };
 
 /** The client-facing code of each upstream error code: the same name, except that an open circuit is UPSTREAM_UNAVAILABLE. */
@@ -84,6 +87,18 @@ export function throttledFailure(code: ThrottleCode, scope: ThrottleScope, retry
   return Object.assign(new OtpThrottled(), {
     code: failureCode,
     message: FAILURE_MESSAGES[failureCode],
+    retryable: true,
+    retryAfterSeconds,
+    scope: GraphQLThrottleScope[scope],
+  });
+}
+
+/** A credit-report read refused by a read budget (protection/otp-throttle.ts purpose `read`): AOPay not called. */
+export function readThrottled(scope: ThrottleScope, retryAfterSeconds: number): ReadThrottled {
+  const code = FailureCode.READ_THROTTLED;
+  return Object.assign(new ReadThrottled(), {
+    code,
+    message: FAILURE_MESSAGES[code],
     retryable: true,
     retryAfterSeconds,
     scope: GraphQLThrottleScope[scope],

@@ -566,6 +566,8 @@ describe("THROTTLE_REFUSALS (the series metrics.ts starts at 0)", () => {
     ["verify", { ...NONE, verifyClient: ONE }],
     ["register", { ...NONE, registerIp: ONE }],
     ["register", { ...NONE, registerClient: ONE }],
+    ["read", { ...NONE, readCibil: ONE }],
+    ["read", { ...NONE, readClient: ONE }],
   ])("a %s refusal is listed: %j", async (purpose, overrides) => {
     const t = new OtpThrottle(throttleConfig(overrides), hasher, null);
     expect((await t.reserve(subject(), purpose)).allowed).toBe(true);
@@ -575,13 +577,43 @@ describe("THROTTLE_REFUSALS (the series metrics.ts starts at 0)", () => {
   });
 
   it("lists each pair once per purpose, and every budget of the constructor is covered above", () => {
-    for (const purpose of ["send", "verify", "register"] as const) {
+    for (const purpose of ["send", "verify", "register", "read"] as const) {
       const pairs = THROTTLE_REFUSALS[purpose].map((p) => `${p.code}/${p.scope}`);
       expect(new Set(pairs).size).toBe(pairs.length);
     }
     expect(THROTTLE_REFUSALS.send).toHaveLength(6);
     expect(THROTTLE_REFUSALS.verify).toHaveLength(3);
     expect(THROTTLE_REFUSALS.register).toHaveLength(2);
+    expect(THROTTLE_REFUSALS.read).toHaveLength(2);
+  });
+
+  it("a read takes its (client, customer) and client read budgets only: another client or customer is not refused", async () => {
+    const t = new OtpThrottle(
+      throttleConfig({ ...NONE, readCibil: { points: 2, seconds: 1800 }, ip: ONE, client: ONE, verify: ONE }),
+      hasher,
+      null,
+    );
+    const read = (clientId: string, cibilId: string) =>
+      t.reserve(subject({ clientId, destinations: [{ kind: "cibil", value: cibilId }] }), "read");
+    for (let i = 0; i < 2; i++) expect((await read("app", "102277100")).allowed).toBe(true);
+    const refused = (await read("app", "102277100")) as Throttled;
+    expect(refused).toMatchObject({ allowed: false, code: "READ_THROTTLED", scope: "DESTINATION" });
+    expect(refused.retryAfterSeconds).toBeGreaterThan(1790);
+    expect((await read("other-app", "102277100")).allowed).toBe(true);
+    expect((await read("app", "102277101")).allowed).toBe(true);
+    // The sends' and guesses' budgets are untouched (each at one point: a read taking them would refuse these).
+    expect((await t.reserve(subject(), "send")).allowed).toBe(true);
+    expect((await t.reserve(subject(), "verify")).allowed).toBe(true);
+  });
+
+  it("a read's refund gives its points back", async () => {
+    const t = new OtpThrottle(throttleConfig({ ...NONE, readCibil: ONE }), hasher, null);
+    const read = () => t.reserve(subject({ destinations: [{ kind: "cibil", value: "102277100" }] }), "read");
+    const taken = await read();
+    expect(taken.allowed).toBe(true);
+    await (taken as Reservation).refund();
+    expect((await read()).allowed).toBe(true);
+    expect(await read()).toMatchObject({ allowed: false, code: "READ_THROTTLED" });
   });
 
   it("a registration takes only its IP's and client's registration budgets, none of the sends' or guesses'", async () => {
