@@ -12,12 +12,12 @@ export interface GraphQLLimits {
 }
 
 /**
- * Sized from our own client operations (at most 108 tokens, depth 4, cost 699 for SubmitCibilOtp with its linked
+ * Sized from our own client operations (at most 115 tokens, depth 4, cost 873 for SubmitCibilOtp with its linked
  * credit history; Armor's cost grows 1.5x per level; a response name at most 5 times in a set) and, in development,
  * the introspection query with every option graphql-js has (184 tokens; Sandbox's and GraphiQL's are within it),
  * with headroom; test/unit/graphql/limits.test.ts checks every client operation against them. Tokens: 250 (was 500):
  * what a document may make validation do grows with its tokens, up to their square for repeated selections
- * (docs/security.md "CPU before refusal"); 250 is 2.3 times ours and 1.36 times the introspection query.
+ * (docs/security.md "CPU before refusal"); 250 is 2.2 times ours and 1.36 times the introspection query.
  */
 export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
   maxAliases: 3,
@@ -58,7 +58,7 @@ export const limitsSettings = defineSettings({
       default: DEFAULT_GRAPHQL_LIMITS.maxCost,
       min: 1,
       max: 1_000_000,
-      doc: "GraphQL Armor cost units per operation (our heaviest, `SubmitCibilOtp` with its credit report, costs 699)",
+      doc: "GraphQL Armor cost units per operation (our heaviest, `SubmitCibilOtp` with its credit report, costs 873)",
     }),
     GRAPHQL_MAX_DIRECTIVES: int({
       default: DEFAULT_GRAPHQL_LIMITS.maxDirectives,
