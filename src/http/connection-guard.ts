@@ -1,10 +1,11 @@
 import type { Server } from "node:http";
-import { BlockList, isIPv4, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { HttpLimits } from "../config";
 import type { Logger } from "../logging/logger";
 import type { ConnectionRefusal } from "../observability/metrics";
 import { Summarised } from "../logging/summarised";
 import { clientIpKey } from "./client-ip";
+import type { TrustProxy } from "../util/trusted-proxies";
 
 /** At most one "connections refused" warning per this interval, with the count since the last one (no log flood). */
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
@@ -41,20 +42,21 @@ export class ConnectionGuard {
   #total = 0;
   /** The connections counted now, oldest first (a Set keeps insertion order). */
   readonly #counted = new Set<CountedSocket>();
-  readonly #proxies: BlockList | null;
+  readonly #proxies: TrustProxy | null;
   /** "Connections refused" warnings: one per REFUSAL_LOG_INTERVAL_MS, with the count since the last one. */
   readonly #refusals = new Summarised(REFUSAL_LOG_INTERVAL_MS);
 
   constructor(
     private readonly limits: Pick<HttpLimits, "maxUnauthenticatedConnectionsPerIp" | "maxUnauthenticatedConnections">,
-    trustedProxies: readonly string[],
+    /** TRUSTED_PROXIES as given to Fastify's trustProxy (util/trusted-proxies.ts); null: none. */
+    trust: TrustProxy | null,
     private readonly log: Logger,
     /** Names the listener in the refusal warning and the metric ("api", "metrics"). */
     private readonly listener: string,
     /** Counts each connection closed (metrics: http_connections_refused_total); none when absent. */
     private readonly countRefused?: (listener: string, reason: ConnectionRefusal) => void,
   ) {
-    this.#proxies = trustedProxies.length > 0 ? blockList(trustedProxies) : null;
+    this.#proxies = trust;
   }
 
   /** Counts every connection `server` accepts from now on. */
@@ -131,11 +133,14 @@ export class ConnectionGuard {
     else this.#perIp.delete(key);
   }
 
+  /**
+   * The question Fastify asks before it believes X-Forwarded-Proto (hop 0: the socket's peer), with the same function.
+   * Before, a BlockList of our own: it took an IPv4 peer for a member of an IPv6 range such as `::/64`, which
+   * proxy-addr does not (only a mapped range, `::ffff:a.b.c.d/96` and longer, spans IPv4), so such a peer escaped
+   * MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP while its X-Forwarded-For was not believed.
+   */
   #fromProxy(address: string): boolean {
-    if (!this.#proxies) return false;
-    const mapped = /^::ffff:([0-9.]+)$/i.exec(address);
-    const v4 = mapped && isIPv4(mapped[1]) ? mapped[1] : isIPv4(address) ? address : null;
-    return v4 !== null ? this.#proxies.check(v4, "ipv4") : this.#proxies.check(address, "ipv6");
+    return this.#proxies !== null && this.#proxies(address, 0);
   }
 
   #noteRefusal(cap: "per-ip" | "total", oldestClosed: boolean): void {
@@ -152,16 +157,4 @@ export class ConnectionGuard {
         : "unauthenticated connections over the limit: closed as accepted",
     );
   }
-}
-
-/** TRUSTED_PROXIES (addresses and CIDRs, validated by server.settings.ts) as a BlockList. */
-function blockList(entries: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address, bits] = entry.split("/");
-    const family = isIPv4(address) ? "ipv4" : "ipv6";
-    if (bits === undefined) list.addAddress(address, family);
-    else list.addSubnet(address, Number(bits), family);
-  }
-  return list;
 }

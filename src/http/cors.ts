@@ -3,7 +3,6 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import fastifyCors, { type FastifyCorsOptions } from "@fastify/cors";
-import proxyAddr from "@fastify/proxy-addr";
 import type { FastifyInstance } from "fastify";
 import { LRUCache } from "lru-cache";
 import type { Config } from "../config";
@@ -11,6 +10,7 @@ import type { Logger } from "../logging/logger";
 import { Summarised, SUMMARY_INTERVAL_MS } from "../logging/summarised";
 import { maskDigitRuns } from "../pii/scrub";
 import { monotonicNow } from "../util/clock";
+import type { TrustProxy } from "../util/trusted-proxies";
 
 /** Any port on the loopback names, plain http: the dev servers of consumer apps (Vite, Next, CRA ...). */
 const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?$/;
@@ -91,11 +91,7 @@ export interface Cors {
  * question: the peer's address, hop 0), X-Forwarded-Proto's last entry when the socket's peer is one of them;
  * otherwise `https` on a TLS socket, else `http`. Read only for a refused origin's same-origin check (`warnOnce`).
  */
-export function requestProtocol(
-  forwarded: string | undefined,
-  socket: Socket,
-  trust: ((address: string, hop: number) => boolean) | null,
-): string {
+export function requestProtocol(forwarded: string | undefined, socket: Socket, trust: TrustProxy | null): string {
   if (trust !== null && forwarded && trust(socket.remoteAddress as string, 0)) {
     const last = forwarded.lastIndexOf(",");
     return last === -1 ? forwarded.trim() : forwarded.slice(last + 1).trim();
@@ -104,12 +100,16 @@ export function requestProtocol(
 }
 
 /** Our allow-list and options for @fastify/cors, and the once-per-origin warning (both layers: see Cors). */
-export function createCors(config: Config, logger: Logger, now: () => number = monotonicNow): Cors {
+export function createCors(
+  config: Config,
+  logger: Logger,
+  /** TRUSTED_PROXIES, the function given to Fastify's trustProxy (util/trusted-proxies.ts); null: none. */
+  trust: TrustProxy | null,
+  now: () => number = monotonicNow,
+): Cors {
   const allowed = corsOriginAllowed(config);
   const refused = new LRUCache<string, true>({ max: REFUSED_ORIGINS_REMEMBERED });
   const warnings = new Summarised(SUMMARY_INTERVAL_MS, now, REFUSED_ORIGIN_WARNINGS_PER_INTERVAL);
-  // Fastify's trustProxy with the same list (http-server.ts), compiled once: for `requestProtocol`.
-  const trust = config.trustedProxies.length > 0 ? proxyAddr.compile([...config.trustedProxies]) : null;
   const options = {
     origin: (origin, callback) => callback(null, origin !== undefined && allowed(origin)),
     methods: ["GET", "POST", "OPTIONS"],

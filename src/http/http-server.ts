@@ -32,6 +32,7 @@ import { EXPLORER_PATH, registerExplorer } from "./explorer";
 import type { GraphQLExchange } from "./exchange";
 import type { AnswerGraphQL } from "./graphql-route";
 import { installThinGraphQL } from "./thin-graphql";
+import { compileTrustedProxies } from "../util/trusted-proxies";
 import { representationRefusal } from "./representation";
 import {
   answerClientError,
@@ -173,8 +174,11 @@ export async function createHttpServer(
   corsClock?: () => number,
 ): Promise<HttpServer> {
   const limits = config.httpLimits;
+  // TRUSTED_PROXIES compiled once, the one function every reader asks (util/trusted-proxies.ts): Fastify's
+  // trustProxy, the thin route's client IP, the protocol for the refused-origin warning, the connection guard.
+  const trust = compileTrustedProxies(config.trustedProxies);
   // MAX_UNAUTHENTICATED_CONNECTIONS(_PER_IP): connections that have not carried an authenticated request yet.
-  const guard = new ConnectionGuard(limits, config.trustedProxies, logger, "api", countConnectionRefused);
+  const guard = new ConnectionGuard(limits, trust, logger, "api", countConnectionRefused);
   // Called once a request on the connection is authenticated (acceptClient, both layers).
   const connectionAuthenticated = (socket: Socket): void => guard.authenticated(socket);
   const production = config.env === "production";
@@ -241,7 +245,7 @@ export async function createHttpServer(
     forceCloseConnections: "idle",
     // X-Forwarded-For counts only when the socket peer is a configured proxy (docs/security-requirements.md B3); else request.ip is
     // the socket address and a spoofed header changes nothing.
-    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    trustProxy: trust ?? false,
   });
   fastify.decorateRequest("client", null);
   // Upstream calls made for the request, summarised in its access line (logging/access-log.ts).
@@ -257,7 +261,7 @@ export async function createHttpServer(
 
   // CORS_ORIGINS (any loopback origin outside production), for both layers: one allow-list, one set of options, one
   // memory of the refused origins already logged (cors.ts).
-  const cors = createCors(config, logger, corsClock);
+  const cors = createCors(config, logger, trust, corsClock);
   /**
    * A refusal from the first onRequest hook, before the CORS hooks run: their warning and headers, so that a browser
    * can read it and a refused origin is named as on every other answer (cors.ts registerCors), and `refused` on its
@@ -345,7 +349,7 @@ export async function createHttpServer(
         admitted: admission ? admittedAtTheDoor : () => true,
         admission,
         countRefusal,
-        trustedProxies: config.trustedProxies,
+        trust,
         cors,
         answer: () => answerGraphQL,
       })

@@ -55,7 +55,7 @@ export class MetricsServer {
     // matches, so the time taken does not say which one a scraper holds.
     const expected = config.token ? bearerDigest(`Bearer ${config.token}`) : null;
     const previous = config.token && config.previousToken ? bearerDigest(`Bearer ${config.previousToken}`) : null;
-    const guard = new ConnectionGuard(limits, [], log, "metrics", countConnectionRefused);
+    const guard = new ConnectionGuard(limits, null, log, "metrics", countConnectionRefused);
     this.#server = createServer(nodeServerOptions(limits), (req, res) => {
       limitResponseWrite(req.socket, limits);
       if ((req.url ?? "").split("?")[0] !== "/metrics") {

@@ -1,7 +1,7 @@
-import { isIP } from "node:net";
 import type { Level } from "pino";
 import { z } from "zod";
 import { bool, custom, defineSettings, int, LISTEN_ADDRESS, listOf, oneOf, text } from "../settings/schema";
+import { trustedProxyProblem } from "../util/trusted-proxies";
 
 /** Slow-client and connection limits of the API and metrics listeners (src/http/server.settings.ts). */
 export interface HttpLimits {
@@ -66,20 +66,11 @@ const origin = z.string().refine(
   },
 );
 
-/** An IPv4/IPv6 address or CIDR, as Fastify's proxy-addr takes it. */
-const proxy = z.string().refine(
-  (entry) => {
-    const [address, bits, extra] = entry.split("/");
-    const family = isIP(address);
-    const maxBits = family === 6 ? 128 : 32;
-    const bitsOk = bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= maxBits);
-    return family !== 0 && bitsOk && extra === undefined;
-  },
-  {
-    error: (issue) =>
-      `entries must be IP addresses or CIDRs, e.g. 10.0.0.0/8,192.0.2.7 (bad entry: ${JSON.stringify(issue.input)})`,
-  },
-);
+/** An IPv4/IPv6 address or CIDR that Fastify's proxy-addr compiles (util/trusted-proxies.ts says why it judges). */
+const proxy = z.string().check((ctx) => {
+  const problem = trustedProxyProblem(ctx.value);
+  if (problem !== null) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+});
 
 /** The HTTP server (src/http/http-server.ts, src/app.ts): where it listens, what it accepts, how it drains. */
 export const serverSettings = defineSettings({

@@ -2,7 +2,6 @@ import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } fro
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { pipeline, Readable } from "node:stream";
-import proxyAddr from "@fastify/proxy-addr";
 import { parse as secureJsonParse } from "secure-json-parse";
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
@@ -28,6 +27,7 @@ import { closesUnreadBody, limitResponseWrite, RAW_REQUEST_ID, refusedByParser }
 import { type Admission, clientKey } from "./admission";
 import type { ShedReason } from "../observability/metrics";
 import { callerRequestId, freshRequestId } from "./request-id";
+import { clientAddress, type TrustProxy } from "../util/trusted-proxies";
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -49,8 +49,11 @@ export interface ThinGraphQLOptions {
   admission: Admission | null;
   /** Counts requests refused before GraphQL (metrics), as Fastify's access lines do; none when absent. */
   countRefusal?: RefusalCounter;
-  /** TRUSTED_PROXIES (addresses and CIDRs); empty: X-Forwarded-For and X-Forwarded-Proto are never read. */
-  trustedProxies: readonly string[];
+  /**
+   * TRUSTED_PROXIES as compiled once for Fastify's trustProxy too (util/trusted-proxies.ts); null: X-Forwarded-For
+   * and X-Forwarded-Proto are never read.
+   */
+  trust: TrustProxy | null;
   /** The CORS headers and refused-origin warning @fastify/cors and its hook give Fastify's requests (cors.ts). */
   cors: Cors;
   /** The GraphQL answerer, once the route is registered (null before: everything goes to Fastify). */
@@ -92,8 +95,6 @@ export function installThinGraphQL(server: Server, options: ThinGraphQLOptions):
   if (handlers.length !== 1)
     throw new Error(`expected one request listener on the HTTP server, found ${handlers.length}`);
   const [fastify] = handlers;
-  // Fastify's own `request.ip` with trustProxy set to the list: @fastify/proxy-addr, compiled once, the same call.
-  const trust = options.trustedProxies.length > 0 ? proxyAddr.compile([...options.trustedProxies]) : null;
   server.removeListener("request", fastify);
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const answer = options.answer();
@@ -112,7 +113,7 @@ export function installThinGraphQL(server: Server, options: ThinGraphQLOptions):
       return;
     }
     counts.served += 1;
-    new ThinRequest(req, res, options, answer, trust).start();
+    new ThinRequest(req, res, options, answer, options.trust).start();
   });
   return counts;
 }
@@ -140,7 +141,7 @@ class ThinRequest implements GraphQLExchange {
     readonly res: ServerResponse,
     readonly options: ThinGraphQLOptions,
     readonly answer: AnswerGraphQL,
-    readonly trust: ((address: string, hop: number) => boolean) | null,
+    readonly trust: TrustProxy | null,
   ) {
     this.headers = req.headers;
     this.socket = req.socket;
@@ -154,14 +155,9 @@ class ThinRequest implements GraphQLExchange {
     this.#headers = { "x-request-id": this.id };
   }
 
-  /**
-   * As Fastify's `request.ip`: without TRUSTED_PROXIES the socket's peer; with them, X-Forwarded-For read from the
-   * right while each hop is a trusted proxy (fastify/lib/request.js, the same library and call).
-   */
+  /** As Fastify's `request.ip` (util/trusted-proxies.ts clientAddress). */
   get ip(): string {
-    if (this.trust === null) return this.socket.remoteAddress as string;
-    const addresses = proxyAddr.all(this.req, this.trust);
-    return addresses[addresses.length - 1];
+    return clientAddress(this.req, this.trust);
   }
 
   /** The access line is written once: when the response has closed, and its answer was handed to it. */

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
 import { ConnectionGuard } from "../../../src/http/connection-guard";
+import { compileTrustedProxies } from "../../../src/util/trusted-proxies";
 import { createLogger } from "../../../src/logging/logger";
 import { LogCapture } from "../../helpers/log-capture";
 
@@ -43,7 +44,7 @@ describe("ConnectionGuard", () => {
   it("per IP: the connection past the cap is closed; authenticating or closing one frees a place", async () => {
     const guard = new ConnectionGuard(
       { maxUnauthenticatedConnectionsPerIp: 2, maxUnauthenticatedConnections: 100 },
-      [],
+      null,
       log,
       "test",
     );
@@ -71,7 +72,7 @@ describe("ConnectionGuard", () => {
   it("a trusted proxy's connections count toward the total only", async () => {
     const guard = new ConnectionGuard(
       { maxUnauthenticatedConnectionsPerIp: 1, maxUnauthenticatedConnections: 3 },
-      ["127.0.0.0/8"],
+      compileTrustedProxies(["127.0.0.0/8"]),
       log,
       "test",
     );
@@ -85,7 +86,7 @@ describe("ConnectionGuard", () => {
   it("at the total cap the oldest connection with no request in progress is closed for the new one; with none, the new one is", async () => {
     const guard = new ConnectionGuard(
       { maxUnauthenticatedConnectionsPerIp: 100, maxUnauthenticatedConnections: 3 },
-      [],
+      null,
       log,
       "test",
     );
@@ -113,7 +114,7 @@ describe("ConnectionGuard", () => {
   it("an untrusted IP is held to its per-IP cap even when a proxy is configured", async () => {
     const guard = new ConnectionGuard(
       { maxUnauthenticatedConnectionsPerIp: 1, maxUnauthenticatedConnections: 3 },
-      ["10.0.0.0/8", "::1"],
+      compileTrustedProxies(["10.0.0.0/8", "::1"]),
       log,
       "test",
     );

@@ -14,6 +14,7 @@ describe("refused-origin warnings", () => {
     const cors = createCors(
       loadConfig({ NODE_ENV: "test" }),
       createLogger({ level: "info", destination: logs }),
+      null,
       () => now,
     );
     const warn = (origin: string) => cors.warnOnce(origin, "api.example", () => "https");
@@ -60,6 +61,7 @@ describe("refused origins remembered", () => {
     const cors = createCors(
       loadConfig({ NODE_ENV: "test" }),
       createLogger({ level: "info", destination: logs }),
+      null,
       () => (now += SUMMARY_INTERVAL_MS),
     );
     const long = `https://${"a".repeat(16_000)}`;
