@@ -1,4 +1,4 @@
-import { SERVICE_LINK_VALUE, type SettingsGroup } from "./schema";
+import { serviceLink, type SettingsGroup } from "./schema";
 
 /**
  * Names in the environment that are not settings. A real environment holds many (PATH, HOME, npm_*, KUBERNETES_*,
@@ -89,7 +89,7 @@ function isLinkVariable(name: string, value: string, env: Readonly<Record<string
   if (
     /_SERVICE_(HOST|PORT)(_[A-Z0-9_]+)?$/.test(name) ||
     /_PORT_[0-9]+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?$/.test(name) ||
-    (name.endsWith("_PORT") && SERVICE_LINK_VALUE.test(value))
+    serviceLink(name, value) !== null
   )
     return true;
   if (name.endsWith("_NAME") && DOCKER_LINK_NAME.test(value)) return true;

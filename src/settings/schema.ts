@@ -199,8 +199,34 @@ export const LISTEN_ADDRESS = {
     "must be an address or a host name of this machine (127.0.0.1, 0.0.0.0, ::, localhost), without a scheme, port or path",
 } as const;
 
-/** Kubernetes' service links: a Service named `metrics` sets METRICS_PORT=tcp://10.0.0.7:9464 in every pod. */
-export const SERVICE_LINK_VALUE = /^(tcp|udp|sctp):\/\/\S+$/;
+/**
+ * `<NAME>_PORT=tcp://host:port`, the shape Kubernetes' service links (a Service named `metrics` sets
+ * METRICS_PORT=tcp://10.0.0.7:9464 in every pod; an IPv6 host in brackets) and Docker's `--link` give. One pattern for
+ * every reader (isLinkAddress, problemText's hint, names.ts isLinkVariable): before, names.ts and the hint took any
+ * `tcp://` followed by anything for a link, isLinkAddress only `host:port`.
+ */
+const SERVICE_LINK = /^(tcp|udp|sctp):\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):([0-9]+)$/;
+
+/** A service link's parts, `name` without `_PORT` (`service`), the host without brackets. */
+export interface ServiceLink {
+  service: string;
+  protocol: "TCP" | "UDP" | "SCTP";
+  host: string;
+  port: string;
+}
+
+/** `<NAME>_PORT=tcp://host:port` read as a service link's parts (SERVICE_LINK), or null for any other name or value. */
+export function serviceLink(name: string, value: string): ServiceLink | null {
+  if (!name.endsWith("_PORT")) return null;
+  const m = SERVICE_LINK.exec(value);
+  if (m === null) return null;
+  return {
+    service: name.slice(0, -"_PORT".length),
+    protocol: m[1].toUpperCase() as ServiceLink["protocol"],
+    host: m[2].replace(/^\[|\]$/g, ""),
+    port: m[3],
+  };
+}
 
 /**
  * Whether `<NAME>_PORT=tcp://host:port` is the address of a Service (or a Docker link) that Kubernetes or Docker put
@@ -211,20 +237,17 @@ export const SERVICE_LINK_VALUE = /^(tcp|udp|sctp):\/\/\S+$/;
  * value is still refused, with a hint (problemText): the operator wrote it.
  */
 export function isLinkAddress(name: string, raw: string, env: Readonly<Record<string, string | undefined>>): boolean {
-  const m = /^(tcp|udp|sctp):\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):([0-9]+)$/.exec(raw);
-  if (!m || !name.endsWith("_PORT")) return false;
-  const service = name.slice(0, -"_PORT".length);
-  return (
-    env[`${service}_SERVICE_HOST`] === m[2].replace(/^\[|\]$/g, "") ||
-    env[`${name}_${m[3]}_${m[1].toUpperCase()}`] === raw
-  );
+  const link = serviceLink(name, raw);
+  if (link === null) return false;
+  return env[`${link.service}_SERVICE_HOST`] === link.host || env[`${name}_${link.port}_${link.protocol}`] === raw;
 }
 
 function problemText(name: string, setting: AnySetting, raw: string, message: string): string {
   let text = `${name} ${message}`;
   if (setting.secret) text = text.split(raw).join("[hidden]");
-  if (SERVICE_LINK_VALUE.test(raw) && name.endsWith("_PORT")) {
-    const service = name.slice(0, -"_PORT".length).toLowerCase().replace(/_/g, "-");
+  const link = serviceLink(name, raw);
+  if (link !== null) {
+    const service = link.service.toLowerCase().replace(/_/g, "-");
     text += ` (a Kubernetes Service named "${service}" sets ${name} to its address: set enableServiceLinks: false in the pod spec, or rename the Service)`;
   }
   return text;

@@ -217,6 +217,18 @@ describe("the rest of a real environment is left alone", () => {
     ]);
   });
 
+  it("only tcp://host:port is a service link, for every reader (one pattern: isLinkAddress, the hint, the names)", () => {
+    // Kubernetes and Docker write host:port (an IPv6 host in brackets); anything else after tcp:// is the operator's.
+    expect(unknownNames({ OTP_PORT: "tcp://otp", AOPAY_PORT: "tcp://10.96.4.4:80/x" }, SETTINGS_GROUPS)).toEqual([
+      "Unknown setting OTP_PORT: not a setting of this server (every setting is listed in .env.example and docs/configuration.md)",
+      "Unknown setting AOPAY_PORT: not a setting of this server (every setting is listed in .env.example and docs/configuration.md)",
+    ]);
+    expect(unknownNames({ OTP_PORT: "tcp://[fd00::3]:80", AOPAY_PORT: "udp://aopay:53" }, SETTINGS_GROUPS)).toEqual([]);
+    expect(problemsOf({ METRICS_PORT: "tcp://10.96.7.7:9464/metrics" })).toEqual([
+      "METRICS_PORT must be a whole number (got a non-numeric value; write digits only, no unit)",
+    ]);
+  });
+
   it("HOME is not taken for HOST, nor PATH for PORT (short names allow one edit)", () => {
     const known = new Set(allNames);
     expect(closestName("HOME", known)).toBeNull();
