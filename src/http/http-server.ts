@@ -38,6 +38,7 @@ import {
   answerClientError,
   closesUnreadBody,
   limitResponseWrite,
+  missingHost,
   nodeServerOptions,
   RAW_REQUEST_ID,
   refusedByParser,
@@ -123,17 +124,6 @@ export function allowedMethods(url: string, explorer: boolean): string | null {
   if (allow !== undefined) return allow;
   if (explorer && (path === EXPLORER_PATH || path.startsWith(`${EXPLORER_PATH}/`))) return ALLOW_READ;
   return null;
-}
-
-/**
- * Whether the request is HTTP/1.1 without a Host header: RFC 9112 §3.2, "A server MUST respond with a 400 (Bad
- * Request) status code to any HTTP/1.1 request message that lacks a Host header field". The target's authority is
- * what the request means: without it a proxy and this server may read the request differently, and the refused-origin
- * check (cors.ts, same origin by Host) has nothing to compare with. Node's condition (node:_http_server
- * parserOnIncoming, `requireHostHeader`), which this replaces: HTTP/1.0 had no Host and is served as before.
- */
-function missingHost(req: IncomingMessage): boolean {
-  return req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && req.headers.host === undefined;
 }
 
 /** While draining, how often sockets with no response in progress are closed (see preClose below). */
@@ -230,10 +220,9 @@ export async function createHttpServer(
     bodyLimit: config.bodyLimitBytes,
     // Slow-client limits given to http.createServer itself (node-limits.ts says why). Fastify assigns its own
     // `requestTimeout` and `keepAliveTimeout` to the server after creating it: the same values, or it would undo them.
-    // requireHostHeader off: Node's own answer to an HTTP/1.1 request without Host is a bare 400 (no request id, no
-    // error body, no CORS headers, no access line, not counted). Such a request is refused by our first onRequest
-    // hook instead, as our other 400s are (missingHost below).
-    http: { ...nodeServerOptions(limits), requireHostHeader: false },
+    // An HTTP/1.1 request without Host (node-limits.ts missingHost) is refused by our first onRequest hook, as our
+    // other 400s are, not by Node (nodeServerOptions turns its requireHostHeader off).
+    http: nodeServerOptions(limits),
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // 408/431/400 from Node's parser, answered with a request id, our error body (not fastify's) and the CORS headers.

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { HttpLimits, MetricsConfig } from "../config";
 import { ConnectionGuard } from "./connection-guard";
-import { answerClientError, limitResponseWrite, nodeServerOptions } from "./node-limits";
+import { answerClientError, limitResponseWrite, missingHost, nodeServerOptions } from "./node-limits";
 import type { Logger } from "../logging/logger";
 import type { ConnectionRefusal } from "../observability/metrics";
 import { listenErrorNamingSetting } from "../util/listen-error";
@@ -37,6 +37,12 @@ export class MetricsServer {
    * 0 for that scrape; before, the error line `metrics collection failed` alone said why.
    */
   #collectionFailures = 0;
+  /**
+   * Requests this listener refused, by status, served on its page as `metrics_requests_refused_total{status}`, every
+   * status at 0 from the first: 400 (an HTTP/1.1 request without Host), 401 (no or a wrong METRICS_TOKEN: a scraper
+   * left on a retired token shows here, not only as `up` 0), 404 (another path), 405 (another method).
+   */
+  readonly #refused: Record<RefusedStatus, number> = { 400: 0, 401: 0, 404: 0, 405: 0 };
 
   constructor(
     private readonly config: MetricsConfig,
@@ -56,9 +62,25 @@ export class MetricsServer {
     const expected = config.token ? bearerDigest(`Bearer ${config.token}`) : null;
     const previous = config.token && config.previousToken ? bearerDigest(`Bearer ${config.previousToken}`) : null;
     const guard = new ConnectionGuard(limits, null, log, "metrics", countConnectionRefused);
+    // Node's requireHostHeader is off (nodeServerOptions): its bare 400 for a request without Host was neither in this
+    // listener's plain text nor counted.
     this.#server = createServer(nodeServerOptions(limits), (req, res) => {
       limitResponseWrite(req.socket, limits);
+      // First, as Node's check was: whatever the path, method or token (RFC 9112 §3.2). Connection: close as Node's
+      // answer had: a client that sends no Host may not frame its next request right either.
+      if (missingHost(req)) {
+        this.#refused[400] += 1;
+        res
+          .writeHead(400, {
+            "content-type": "text/plain",
+            "content-length": NO_HOST_ANSWER.length,
+            connection: "close",
+          })
+          .end(NO_HOST_ANSWER);
+        return;
+      }
       if ((req.url ?? "").split("?")[0] !== "/metrics") {
+        this.#refused[404] += 1;
         res.writeHead(404, { "content-type": "text/plain" }).end("Not found\n");
         return;
       }
@@ -69,6 +91,7 @@ export class MetricsServer {
         return;
       }
       if (req.method !== "GET" && req.method !== "HEAD") {
+        this.#refused[405] += 1;
         res.writeHead(405, { "content-type": "text/plain", allow: METRICS_ALLOW }).end("Method not allowed\n");
         return;
       }
@@ -77,6 +100,7 @@ export class MetricsServer {
         const current = timingSafeEqual(given, expected);
         const old = previous !== null && timingSafeEqual(given, previous);
         if (!current && !old) {
+          this.#refused[401] += 1;
           res.writeHead(401, { "content-type": "text/plain", "www-authenticate": "Bearer" }).end("Unauthorized\n");
           return;
         }
@@ -88,7 +112,7 @@ export class MetricsServer {
         .then((text) =>
           res
             .writeHead(200, { "content-type": source.contentType })
-            .end(text + this.#failureLines() + (expected ? this.#scrapeLines() : "")),
+            .end(text + this.#failureLines() + this.#refusedLines() + (expected ? this.#scrapeLines() : "")),
         )
         .catch((error: unknown) => {
           this.#collectionFailures += 1;
@@ -127,6 +151,17 @@ export class MetricsServer {
     );
   }
 
+  /** `metrics_requests_refused_total` in the text format the registry writes (each line ends with a newline). */
+  #refusedLines(): string {
+    let text =
+      "# HELP metrics_requests_refused_total Requests this listener refused, by status: 400 (HTTP/1.1 without Host), " +
+      "401 (no or a wrong METRICS_TOKEN), 404 (a path other than /metrics), 405 (a method other than GET, HEAD, " +
+      "OPTIONS).\n# TYPE metrics_requests_refused_total counter\n";
+    for (const status of REFUSED_STATUSES)
+      text += `metrics_requests_refused_total{status="${status}"} ${this.#refused[status]}\n`;
+    return text;
+  }
+
   /** `metrics_scrapes_total` in the text format the registry writes (each line ends with a newline). */
   #scrapeLines(): string {
     const { current, previous } = this.#scrapes;
@@ -146,6 +181,13 @@ export class MetricsServer {
     });
   }
 }
+
+/** The statuses the metrics listener refuses with (metrics_requests_refused_total). */
+const REFUSED_STATUSES = [400, 401, 404, 405] as const;
+type RefusedStatus = (typeof REFUSED_STATUSES)[number];
+
+/** The metrics listener's answer to an HTTP/1.1 request without Host (ASCII: its length is its byte count). */
+const NO_HOST_ANSWER = "Bad request: an HTTP/1.1 request must carry a Host header\n";
 
 /** The methods /metrics takes. */
 const METRICS_ALLOW = "GET, HEAD, OPTIONS";

@@ -31,7 +31,23 @@ export function nodeServerOptions(limits: HttpLimits): ServerOptions {
     // Authorization headers as an invalid bearer token (401), two Idempotency-Keys by its syntax (BAD_USER_INPUT).
     // Node's parser does the same work either way (node:_http_incoming _addHeaderLine).
     joinDuplicateHeaders: true,
+    // Node's own answer to an HTTP/1.1 request without Host is a bare 400 (no request id, no error body, no CORS
+    // headers, no access line, not counted). Each listener refuses such a request itself (missingHost): the API's first
+    // onRequest hook (http-server.ts) as its other 400s, the metrics listener in plain text, both counted.
+    requireHostHeader: false,
   };
+}
+
+/**
+ * Whether the request is HTTP/1.1 without a Host header: RFC 9112 §3.2, "A server MUST respond with a 400 (Bad
+ * Request) status code to any HTTP/1.1 request message that lacks a Host header field". The target's authority is
+ * what the request means: without it a proxy and this server may read the request differently, and the refused-origin
+ * check (cors.ts, same origin by Host) has nothing to compare with. Node's condition (node:_http_server
+ * parserOnIncoming, `requireHostHeader`), which this replaces on every listener (nodeServerOptions): HTTP/1.0 had no
+ * Host and is served as before.
+ */
+export function missingHost(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && req.headers.host === undefined;
 }
 
 /** Set on a raw response by the listener once it knows the request's id, so that a 408 mid-body carries the same id. */

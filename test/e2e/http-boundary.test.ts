@@ -4,6 +4,7 @@ import { parseResponse, pushAnnouncedBody, type RawClient, rawClient } from "../
 import { gzipSync } from "node:zlib";
 import { EDGE_REFUSALS } from "../../src/http/error-body";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { Gauge } from "prom-client";
 import { request } from "undici";
 import { aepsInput, REGISTER_CIBIL_CUSTOMER, RESEND_AEPS_OTP } from "../helpers/operations";
 import {
@@ -516,6 +517,74 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     expect(head).toMatchObject({ status: 200, body: "" });
     expect(head.type).toMatch(/^text\/plain/);
     expect((await send("OPTIONS", metrics.replace(/\/metrics$/, "/nowhere"))).status).toBe(404);
+  });
+
+  it("the metrics listener: HTTP/1.1 without Host is its own plain-text 400 (before: Node's bare one), counted", async () => {
+    const metrics = s.t.stack.app.metricsUrl as string;
+    const origin = new URL(metrics).origin;
+    const refused = async () => {
+      const text = (await request(metrics)).body.text();
+      const counts: Record<string, number> = {};
+      for (const m of (await text).matchAll(/^metrics_requests_refused_total\{status="(\d+)"\} (\d+)$/gm))
+        counts[m[1]] = Number(m[2]);
+      return counts;
+    };
+    // Every status at 0 from the first page.
+    const before = await refused();
+    expect(Object.keys(before).sort()).toEqual(["400", "401", "404", "405"]);
+    for (const path of ["/metrics", "/nowhere"]) {
+      const res = await exchange(origin, `GET ${path} HTTP/1.1`);
+      expect(res).toMatchObject({
+        status: 400,
+        headers: { "content-type": "text/plain", connection: "close" },
+        body: "Bad request: an HTTP/1.1 request must carry a Host header\n",
+      });
+    }
+    // HTTP/1.0 had no Host: served, as Node served it.
+    const old = await exchange(origin, "GET /metrics HTTP/1.0");
+    expect(old.status).toBe(200);
+    expect(old.body).toContain("metrics_requests_refused_total");
+    expect((await request(`${origin}/nowhere`)).statusCode).toBe(404);
+    expect((await request(metrics, { method: "PUT" })).statusCode).toBe(405);
+    const after = await refused();
+    expect({ 400: after[400] - before[400], 404: after[404] - before[404], 405: after[405] - before[405] }).toEqual({
+      400: 2,
+      404: 1,
+      405: 1,
+    });
+  });
+
+  it("a single process's metrics listener: a collection that fails is a 500, counted on the next page", async () => {
+    // The cluster's primary is tested in test/e2e/cluster.test.ts (a worker stopped); here a collector that throws in
+    // this process's own registry, as prom-client runs every metric's collect() on each scrape.
+    const metrics = s.t.stack.app.metricsUrl as string;
+    const registry = s.t.stack.app.metrics!.registry;
+    const failures = (text: string) => Number(/^metrics_collection_failures_total (\d+)$/m.exec(text)?.[1]);
+    const before = failures(await (await request(metrics)).body.text());
+    let broken = true;
+    new Gauge({
+      name: "test_broken_collector",
+      help: "a collector that throws while `broken`",
+      registers: [registry],
+      collect() {
+        if (broken) throw new Error("collector failed");
+      },
+    });
+    try {
+      const res = await request(metrics);
+      expect({ status: res.statusCode, type: res.headers["content-type"], body: await res.body.text() }).toEqual({
+        status: 500,
+        type: "text/plain",
+        body: "Error\n",
+      });
+      expect(s.t.logs.records().filter((r) => r.msg === "metrics collection failed").length).toBeGreaterThan(0);
+      broken = false;
+      const next = await request(metrics);
+      expect(next.statusCode).toBe(200);
+      expect(failures(await next.body.text())).toBe(before + 1);
+    } finally {
+      registry.removeSingleMetric("test_broken_collector");
+    }
   });
 
   it("an OPTIONS from an allowed origin without Access-Control-Request-Method: 204, not @fastify/cors's text/plain 400", async () => {
