@@ -88,6 +88,13 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const secrets = [upstream.registrationId, upstream.companyCode];
   const logger = deps.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets });
   const scrubber = new Scrubber(secrets);
+  if (config.ignoredRedisSettings.length > 0) {
+    // Names only, never a value (REDIS_PASSWORD's least of all).
+    logger.warn(
+      { settings: config.ignoredRedisSettings },
+      "not read: REDIS_URL is where this server connects to Redis (these are taken for another program's settings)",
+    );
+  }
   if (config.hmacSecretEphemeral) {
     logger.warn(
       "HMAC_SECRET is not set: using a random one for this process (throttle and idempotency keys reset on restart)",

@@ -125,6 +125,11 @@ export interface Config {
   hmacRetiredSecrets: readonly Buffer[];
   /** Shared state for throttling and idempotency. Null: in-memory, one process. */
   redisUrl: string | null;
+  /**
+   * Another program's Redis connection settings found beside REDIS_URL (REDIS_HOST, REDIS_PASSWORD ...: names only),
+   * not read; app.ts warns once at start (settings/names.ts unknownNames says why they are not refused).
+   */
+  ignoredRedisSettings: readonly string[];
   redisKeyPrefix: string;
   /**
    * Keys sealing stored idempotency results (protection/store-sealer.ts): the first seals, all open. From
@@ -231,7 +236,8 @@ export interface ConfigContext {
 
 /** Parses the environment into a frozen Config, or throws ConfigError naming every problem. */
 export function loadConfig(env: Env = process.env, context: ConfigContext = {}): Config {
-  const problems = unknownNames(env, SETTINGS_GROUPS);
+  const ignoredRedisSettings: string[] = [];
+  const problems = unknownNames(env, SETTINGS_GROUPS, ignoredRedisSettings);
   const server = readGroup(serverSettings, env, problems);
   const transport = readGroup(transportSettings, env, problems);
   const client = readGroup(clientSettings, env, problems);
@@ -405,6 +411,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     hmacNextSecret,
     hmacRetiredSecrets,
     redisUrl,
+    ignoredRedisSettings,
     redisKeyPrefix: protection.REDIS_KEY_PREFIX,
     // Derived: the previous and retired secrets' keys open what they sealed, and the next secret's what the replicas
     // already switched to it seal (the same key id; StoreSealer tries each, the current one first).

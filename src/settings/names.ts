@@ -19,6 +19,8 @@ import { serviceLink, type SettingsGroup } from "./schema";
 export function unknownNames(
   env: Readonly<Record<string, string | undefined>>,
   groups: readonly SettingsGroup[],
+  /** Receives the names accepted as another program's connection settings (REDIS_CONNECTION_PARTS), to warn about. */
+  ignored: string[] = [],
 ): string[] {
   const known = new Set<string>();
   for (const group of groups) {
@@ -27,9 +29,14 @@ export function unknownNames(
   }
   const prefixes = groups.flatMap((g) => g.prefixes);
   const problems: string[] = [];
+  const redisParts: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || known.has(name) || isLinkVariable(name, value, env)) continue;
     if (OTHERS.some((other) => (typeof other === "string" ? other === name : other.test(name)))) continue;
+    if (REDIS_CONNECTION_PARTS.has(name)) {
+      redisParts.push(name);
+      continue;
+    }
     const suggestion = closestName(name, known);
     if (suggestion) problems.push(`Unknown setting ${name}: did you mean ${suggestion}?`);
     else if (prefixes.some((p) => name.toUpperCase().startsWith(p))) {
@@ -38,8 +45,40 @@ export function unknownNames(
       );
     }
   }
+  if (redisParts.length > 0) {
+    redisParts.sort();
+    // With REDIS_URL set, where to connect is said: the parts are another program's (a Redis container's own, in an
+    // env file shared with it). Without it this server would run on its in-memory stores, each replica with budgets
+    // of its own, while the operator meant the Redis those parts name: refused, saying how to write them as one URL.
+    // Names only: never a value (REDIS_PASSWORD's least of all).
+    if (env.REDIS_URL !== undefined && env.REDIS_URL !== "") ignored.push(...redisParts);
+    else
+      problems.push(
+        `Unknown settings ${redisParts.join(", ")}: this server connects to Redis by REDIS_URL alone. Write them as ` +
+          "one URL, REDIS_URL=redis://[username]:[password]@host:port/db (the password percent-encoded), e.g. " +
+          "REDIS_URL=redis://:<the password>@redis:6379/0; if they are another program's (a Redis container's own), " +
+          "set REDIS_URL and they are ignored",
+      );
+  }
   return problems;
 }
+
+/**
+ * Redis connection settings other programs read or set, one part each (the bitnami/redis image's REDIS_PASSWORD and
+ * REDIS_PORT_NUMBER, most clients' REDIS_HOST, REDIS_PORT, REDIS_USERNAME, REDIS_DB): under our REDIS_ prefix, so
+ * unknown, but refused with a message of their own or ignored by whether REDIS_URL is set (unknownNames). A Kubernetes
+ * or Docker link's REDIS_PORT=tcp://... is a link, ignored before this (isLinkVariable).
+ */
+const REDIS_CONNECTION_PARTS: ReadonlySet<string> = new Set([
+  "REDIS_HOST",
+  "REDIS_PORT",
+  "REDIS_PORT_NUMBER",
+  "REDIS_PASSWORD",
+  "REDIS_USERNAME",
+  "REDIS_USER",
+  "REDIS_DB",
+  "REDIS_DATABASE",
+]);
 
 /**
  * Names that other software sets in a process's environment, or commonly reads, and that the rules above would take

@@ -245,4 +245,57 @@ describe("configuration of the server process", () => {
     );
     expect(p.output()).not.toContain("store-key-test");
   });
+  // A .env shared with a bitnami/redis container (its REDIS_PASSWORD) and with apps that read REDIS_HOST/REDIS_PORT.
+  const BITNAMI_ENV = [
+    "REDIS_HOST=redis",
+    "REDIS_PORT=6379",
+    "REDIS_PASSWORD=bitnami-pw-canary-Zq7",
+    "ALLOW_EMPTY_PASSWORD=no",
+  ];
+
+  it("Redis parts without REDIS_URL (a .env shared with a Redis container): refused (exit 78), saying how to write REDIS_URL", async () => {
+    const file = join(dir, "bitnami.env");
+    writeFileSync(file, ["PORT=0", "METRICS_PORT=0", ...BITNAMI_ENV].join("\n"));
+    const p = spawnServerProcess({}, [`--env-file=${file}`]);
+    expect(await p.exited).toBe(78);
+    const out = p.stderr();
+    expect(out).toMatch(/^Invalid configuration:\n( {2}- .*\n){1}$/);
+    expect(out).toContain(
+      "Unknown settings REDIS_HOST, REDIS_PASSWORD, REDIS_PORT: this server connects to Redis by REDIS_URL alone.",
+    );
+    expect(out).toContain("REDIS_URL=redis://:<the password>@redis:6379/0");
+    // Before: three lines "not a setting of this server", no word of REDIS_URL.
+    expect(out).not.toContain("not a setting of this server");
+    expect(p.output()).not.toContain("bitnami-pw-canary");
+  });
+
+  it("Redis parts beside REDIS_URL: another program's, ignored with a warning naming them (no value)", async () => {
+    const file = join(dir, "bitnami-url.env");
+    writeFileSync(
+      file,
+      [
+        "PORT=0",
+        "METRICS_PORT=0",
+        "REDIS_URL=redis://127.0.0.1:6379/0",
+        `REDIS_KEY_PREFIX=test-bitnami-${process.pid}:`,
+        "HMAC_SECRET=bitnami-test-hmac-secret-0123456789-abcdef",
+        ...BITNAMI_ENV,
+      ].join("\n"),
+    );
+    const p = spawnServerProcess({}, [`--env-file=${file}`]);
+    try {
+      await expect(p.ready).resolves.toMatch(/^http:/);
+      const warning = p
+        .stdout()
+        .split("\n")
+        .find((l) => l.includes("REDIS_URL is where this server connects to Redis"));
+      expect(JSON.parse(warning as string)).toMatchObject({
+        level: "warn",
+        settings: ["REDIS_HOST", "REDIS_PASSWORD", "REDIS_PORT"],
+      });
+      expect(p.output()).not.toContain("bitnami-pw-canary");
+    } finally {
+      await p.kill();
+    }
+  });
 });

@@ -318,6 +318,17 @@ describe("realistic environments start", () => {
       MEMORY_PRESSURE_WRITE: "c29tZSAyMDAwMDAgMjAwMDAwMAA=",
     },
     Marathon: { PORT: "31000", PORT0: "31000", PORT1: "31001", PORTS: "31000,31001", PORT_HTTP: "31000" },
+    // A .env shared with a bitnami/redis container and apps reading REDIS_HOST ...: with REDIS_URL, theirs (a warning).
+    "a .env shared with a Redis container, REDIS_URL set": {
+      REDIS_URL: "redis://redis:6379/0",
+      HMAC_SECRET: "shared-env-hmac-secret-0123456789-abcdef",
+      REDIS_HOST: "redis",
+      REDIS_PORT: "6379",
+      REDIS_PORT_NUMBER: "6379",
+      REDIS_PASSWORD: "pw",
+      REDIS_USERNAME: "default",
+      REDIS_DB: "0",
+    },
     // Other servers' settings in an env file or ConfigMap shared with them (values in their own units).
     "a ConfigMap shared with other apps": {
       REQUEST_TIMEOUT: "30",
@@ -335,6 +346,24 @@ describe("realistic environments start", () => {
   it.each(Object.entries(ENVIRONMENTS))("%s", (_, env) => {
     expect(problemsOf({ ...env, NODE_ENV: "development" })).toEqual([]);
     expect(() => loadSimulatorConfig(env)).not.toThrow();
+  });
+
+  it("Redis connection parts: ignored beside REDIS_URL (named for the warning), refused without it, no value shown", () => {
+    const parts = { REDIS_PASSWORD: "pw-canary", REDIS_HOST: "redis", REDIS_DB: "2" };
+    expect(
+      loadConfig({ ...parts, REDIS_URL: "redis://redis:6379/2", HMAC_SECRET: "h".repeat(32) }).ignoredRedisSettings,
+    ).toEqual(["REDIS_DB", "REDIS_HOST", "REDIS_PASSWORD"]);
+    const problems = problemsOf(parts);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^Unknown settings REDIS_DB, REDIS_HOST, REDIS_PASSWORD: this server connects to Redis by REDIS_URL alone/,
+    );
+    expect(problems.join()).not.toContain("pw-canary");
+    // Another REDIS_ name is still unknown, and a typo of REDIS_URL still gets its suggestion.
+    expect(problemsOf({ REDIS_TIMEOUT: "5", REDIS_URl: "redis://redis:6379" })).toEqual([
+      "Unknown setting REDIS_TIMEOUT: not a setting of this server (every setting is listed in .env.example and docs/configuration.md)",
+      "Unknown setting REDIS_URl: did you mean REDIS_URL?",
+    ]);
   });
 
   it("a service link's address is the default, not a value: METRICS_PORT and SIMULATOR_PORT keep theirs", () => {
