@@ -14,6 +14,7 @@ import {
   DEFAULT_OTP_WINDOW,
 } from "../../src/config";
 import { startTestStack, type TestStack } from "../helpers/stack";
+import { SANDBOX_SECTION, walkthroughOperations, walkthroughSection } from "../helpers/walkthrough-page";
 
 /**
  * The copy-paste requests of docs/walkthrough.md ("With curl") and docs/requests.http, run as a developer runs them
@@ -230,6 +231,50 @@ describe("docs/walkthrough.md: the curl commands, run verbatim with curl against
     }
     // Every documented command has its answer printed after it.
     expect(steps.filter((s) => s.documented === undefined).map((s) => s.command.slice(0, 80))).toEqual([]);
+  });
+});
+
+/**
+ * The page says its curl commands "use a customer other than the Sandbox steps above, so that running both within a
+ * minute does not meet the 60 s OTP cooldown". A newcomer who walked the Sandbox section and then the curl commands
+ * met it: both AEPS sections named one registration (user key `AOP554N3XXXX`, references `TEST` and `DEMO`), each of
+ * which is a destination of its own (docs/security.md "Which destinations a send counts on"), so the curl AEPS resend
+ * answered `OtpThrottled`. The two fresh-server tests above could not see it.
+ */
+describe("docs/walkthrough.md: the Sandbox section, then the curl commands, on one server within a minute", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack(DEFAULT_OTP_BUDGETS);
+  });
+  afterAll(() => t?.stop());
+
+  it("meets no cooldown in the curl commands", async () => {
+    const filled: Record<string, string> = {};
+    const sandbox: unknown[] = [];
+    for (const op of walkthroughOperations(walkthroughSection(SANDBOX_SECTION))) {
+      const res = await t.gql(fill(op, filled));
+      const answer: Answer = { body: res.body as Answer["body"] };
+      sandbox.push(resultOf(answer)?.__typename);
+      remember(filled, answer);
+    }
+    // The Sandbox section's own repeat is refused on purpose; the rest reach the end of both flows.
+    expect(sandbox).toEqual([
+      "CibilCustomerRegistered",
+      "CibilOtpChallenge",
+      "OtpThrottled",
+      "CibilOtpVerified",
+      "CibilCreditHistory",
+      "AepsOtpResent",
+      "AepsRegistrationVerified",
+    ]);
+    const curl: Record<string, string> = {};
+    for (const [index, step] of documentedCurl().entries()) {
+      const command = fill(step.command, curl).replaceAll(DOCUMENTED_ORIGIN, t.baseUrl);
+      const { stdout } = await promisify(execFile)("sh", ["-c", command], { timeout: 15_000 });
+      const answer = parseCurlOutput(stdout);
+      expectAnswer(answer, EXPECTED[index], step.command.slice(0, 120));
+      remember(curl, answer);
+    }
   });
 });
 

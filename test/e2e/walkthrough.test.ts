@@ -1,35 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { startTestStack, type TestStack } from "../helpers/stack";
-
-/**
- * docs/walkthrough.md's "Walk both flows in Apollo Sandbox" section, executed as written against a fresh server with
- * the simulator and the default OTP budgets: every GraphQL block and inline query, in the order they appear, with
- * their `<placeholders>` filled from the previous answers, as a frontend developer would; and the sample report shown
- * there compared with the report the server returns. If the page and the server disagree, this fails.
- */
-const SECTION = "## Walk both flows in Apollo Sandbox";
-
-function walkthroughSection(): string {
-  const page = readFileSync(join(__dirname, "../../docs/walkthrough.md"), "utf8");
-  const start = page.indexOf(SECTION);
-  if (start === -1) throw new Error(`docs/walkthrough.md has no "${SECTION}" section`);
-  const end = page.indexOf("\n## ", start + 10);
-  return page.slice(start, end === -1 ? undefined : end);
-}
-
-/** Fenced ```graphql blocks (a block may hold several operations) and inline `query { … }` spans, in reading order. */
-function walkthroughOperations(section: string): string[] {
-  const found = [...section.matchAll(/```graphql\n([\s\S]*?)```|`(query \{[^`]+)`/g)];
-  return found.flatMap((m) =>
-    m[1] !== undefined
-      ? m[1]
-          .split(/\n(?=(?:mutation|query) \{)/)
-          .map((o) => o.trim())
-          .filter(Boolean)
-      : [m[2]],
-  );
-}
+import { SANDBOX_SECTION, walkthroughOperations, walkthroughSection } from "../helpers/walkthrough-page";
 
 /**
  * The documented sample report against the real one: equal values, except `<placeholders>` (checked by the caller),
@@ -54,6 +24,12 @@ function expectLikeDocumented(actual: unknown, documented: unknown, path = "repo
   expect({ [path]: actual }).toEqual({ [path]: documented });
 }
 
+/**
+ * docs/walkthrough.md's "Walk both flows in Apollo Sandbox" section, executed as written against a fresh server with
+ * the simulator and the default OTP budgets: every GraphQL block and inline query, in the order they appear, with
+ * their `<placeholders>` filled from the previous answers, as a frontend developer would; and the sample report shown
+ * there compared with the report the server returns. If the page and the server disagree, this fails.
+ */
 describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
   let t: TestStack;
   beforeAll(async () => {
@@ -68,7 +44,7 @@ describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
   afterAll(() => t?.stop());
 
   it("runs every documented operation in order and reaches the end of both flows", async () => {
-    const section = walkthroughSection();
+    const section = walkthroughSection(SANDBOX_SECTION);
     const ops = walkthroughOperations(section);
     expect(ops).toHaveLength(7);
     const filled: Record<string, string> = {};
