@@ -249,6 +249,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
             port: config.port,
           });
         });
+      // Admission control starts reading the event loop's delay from here: the stall of the start is not load.
+      admission.startServing();
       state = "ready";
       return url;
     },

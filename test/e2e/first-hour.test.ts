@@ -1,0 +1,38 @@
+import { join } from "node:path";
+import { request } from "undici";
+import { type ServerProcess, startServerProcess } from "../helpers/server-process";
+
+/**
+ * What a newcomer meets in the first minutes, on the real process (`node dist-test/index.js`, as `npm start` runs it):
+ * the README's quick start, then a first request the moment the log says "GraphQL server ready".
+ */
+describe("the first request, sent as soon as the server says it is ready", () => {
+  let p: ServerProcess | undefined;
+  afterEach(async () => {
+    await p?.kill();
+    p = undefined;
+  });
+
+  // The server's own start (modules loaded, the schema built, the simulator started) holds the event loop for a
+  // second or more. Admission control read that stall as load: on the shared 2-core machine, busy with other runs, the
+  // first request after "GraphQL server ready" was refused 503 OVERLOADED ("The server is overloaded") in 3 starts of
+  // 4, until a reading half a second later. The preload makes every start that slow: each listen() holds the loop
+  // 1.2 s. Requests every 100 ms for the next 1.5 s, past the readings (every 500 ms) that could hold the stall.
+  const preload = join(__dirname, "../fixtures/preload/slow-listen.cjs");
+  it.each([1, 2])("start %i: served, not refused OVERLOADED", async () => {
+    p = startServerProcess({ NODE_OPTIONS: `--require ${preload}` });
+    const base = await p.ready;
+    const answers: Array<{ status: number; body: unknown }> = [];
+    for (const until = Date.now() + 1_500; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      const res = await request(`${base}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ serviceInfo { upstream } }" }),
+      });
+      answers.push({ status: res.statusCode, body: JSON.parse(await res.body.text()) as unknown });
+    }
+    expect(answers.length).toBeGreaterThan(5);
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    expect(answers[0].body).toEqual({ data: { serviceInfo: { upstream: "SIMULATOR" } } });
+  });
+});
