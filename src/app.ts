@@ -237,7 +237,15 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         logger.info({ url: metricsUrl, auth: metricsAuth(config.metrics) }, "metrics listening");
       }
       if (!(await protection.connect(REDIS_CONNECT_WAIT_MS))) {
-        logger.error("redis is not reachable: OTP sends are refused and /readyz reports not ready until it is");
+        // Where, and what to do: a newcomer who set REDIS_URL (or kept a .env with it) met only "not reachable". The
+        // host and port alone: the URL may hold a password (protection.settings.ts).
+        const { hostname, port } = new URL(config.redisUrl ?? "redis://");
+        const fix = config.env === "production" ? "" : ", or, for one process in development, leave REDIS_URL unset";
+        logger.error(
+          { redis: `${hostname}:${port || "6379"}` },
+          "redis is not reachable: OTP sends are refused and /readyz reports not ready until it is. Start Redis at " +
+            `REDIS_URL's host and port (\`redis-server --port <port>\`)${fix}`,
+        );
       }
       const url = await fastify
         .listen({ port: config.port, host: config.host, backlog: config.listenBacklog })

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { request } from "undici";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
@@ -34,5 +35,35 @@ describe("the first request, sent as soon as the server says it is ready", () =>
     expect(answers.length).toBeGreaterThan(5);
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     expect(answers[0].body).toEqual({ data: { serviceInfo: { upstream: "SIMULATOR" } } });
+  });
+});
+
+describe("REDIS_URL set, Redis not running", () => {
+  let p: ServerProcess | undefined;
+  afterAll(async () => p?.kill());
+
+  // The log said only "redis is not reachable: OTP sends are refused ...": not where it looked, nor what to do.
+  it("says where it looked (host and port, never the password) and what to do", async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = s.address() as AddressInfo;
+        s.close(() => resolve(port));
+      });
+    });
+    p = startServerProcess({
+      REDIS_URL: `redis://:not-in-the-log-1234@127.0.0.1:${closed}/0`,
+      HMAC_SECRET: "h".repeat(48),
+    });
+    await p.ready;
+    const line = p
+      .stdout()
+      .split("\n")
+      .find((l) => l.includes("redis is not reachable"));
+    expect(line).toBeDefined();
+    const record = JSON.parse(line!) as { redis: string; msg: string };
+    expect(record.redis).toBe(`127.0.0.1:${closed}`);
+    expect(record.msg).toContain("Start Redis at REDIS_URL's host and port");
+    expect(record.msg).toContain("leave REDIS_URL unset");
+    expect(p.output()).not.toContain("not-in-the-log-1234");
   });
 });
