@@ -2,7 +2,7 @@
 import "./early-signals";
 import "reflect-metadata";
 import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerLogger } from "./cluster";
-import { type Config, ConfigError, loadConfig, secretValues } from "./config";
+import { type Config, ConfigError, loadConfig, secretValues, settingsTaken } from "./config";
 import { failStart } from "./logging/fail-start";
 import { settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
@@ -53,8 +53,15 @@ async function main(): Promise<void> {
   const url = await app.listen();
   // In development, where to explore it: Apollo Sandbox on /graphql, and GraphiQL served by this server (no CDN).
   const explorer = config.env === "production" ? {} : { explorer: `${url}/graphiql/` };
+  // Which settings it took from the environment (config.ts settingsTaken: values shown only when harmless).
   log.info(
-    { url: `${url}/graphql`, ...explorer, env: config.env, upstream: config.aopay.mode },
+    {
+      url: `${url}/graphql`,
+      ...explorer,
+      env: config.env,
+      upstream: config.aopay.mode,
+      settings: settingsTaken(process.env),
+    },
     "GraphQL server ready",
   );
 

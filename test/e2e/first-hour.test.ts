@@ -67,3 +67,35 @@ describe("REDIS_URL set, Redis not running", () => {
     expect(p.output()).not.toContain("not-in-the-log-1234");
   });
 });
+
+describe("the ready line says which settings the server took from the environment", () => {
+  let p: ServerProcess | undefined;
+  afterAll(async () => p?.kill());
+
+  // docs/simulator.md has a newcomer start the server with OTP_COOLDOWN_SECONDS=0: the log did not say it was taken.
+  it("names each, with its value when it is a plain word or number; a secret or a URL is not shown", async () => {
+    const secret = "s3cret-".repeat(8);
+    p = startServerProcess({
+      OTP_COOLDOWN_SECONDS: "0",
+      LOG_LEVEL: "info",
+      HMAC_SECRET: secret,
+      CORS_ORIGINS: "http://localhost:5173",
+    });
+    await p.ready;
+    const line = p
+      .stdout()
+      .split("\n")
+      .find((l) => l.includes('"GraphQL server ready"'));
+    const record = JSON.parse(line!) as { settings: Record<string, string> };
+    expect(record.settings).toEqual({
+      CORS_ORIGINS: "(set)",
+      HMAC_SECRET: "(hidden)",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      METRICS_PORT: "0",
+      OTP_COOLDOWN_SECONDS: "0",
+      PORT: "0",
+    });
+    expect(p.output()).not.toContain(secret);
+  });
+});
