@@ -39,10 +39,13 @@ export class MetricsServer {
   #collectionFailures = 0;
   /**
    * Requests this listener refused, by status, served on its page as `metrics_requests_refused_total{status}`, every
-   * status at 0 from the first: 400 (an HTTP/1.1 request without Host), 401 (no or a wrong METRICS_TOKEN: a scraper
-   * left on a retired token shows here, not only as `up` 0), 404 (another path), 405 (another method).
+   * status at 0 from the first: 400 (an HTTP/1.1 request without Host, or one Node's parser refused as malformed),
+   * 401 (no or a wrong METRICS_TOKEN: a scraper left on a retired token shows here, not only as `up` 0), 404 (another
+   * path), 405 (another method), and the parser's 408 (headers or body not arrived within HEADERS_TIMEOUT_MS or
+   * REQUEST_TIMEOUT_MS) and 431 (over MAX_HEADER_BYTES). The parser's were answered (answerClientError) but not
+   * counted: a scraper whose requests this listener cannot parse, or one too slow for its limits, showed only as `up` 0.
    */
-  readonly #refused: Record<RefusedStatus, number> = { 400: 0, 401: 0, 404: 0, 405: 0 };
+  readonly #refused: Record<RefusedStatus, number> = { 400: 0, 401: 0, 404: 0, 405: 0, 408: 0, 431: 0 };
 
   constructor(
     private readonly config: MetricsConfig,
@@ -120,7 +123,14 @@ export class MetricsServer {
           res.writeHead(500, { "content-type": "text/plain" }).end("Error\n");
         });
     });
-    this.#server.on("clientError", (error: Error, socket) => answerClientError(error, socket as Socket, log));
+    // Counted as the API listener counts them (http_requests_refused_total): every refusal the parser raises but a
+    // connection reset, whether or not its answer could still be written. Its status is one of 400, 408, 431.
+    const countParserRefusal = (status: number) => {
+      if (isRefusedStatus(status)) this.#refused[status] += 1;
+    };
+    this.#server.on("clientError", (error: Error, socket) =>
+      answerClientError(error, socket as Socket, log, undefined, countParserRefusal),
+    );
     guard.attach(this.#server);
   }
 
@@ -154,9 +164,10 @@ export class MetricsServer {
   /** `metrics_requests_refused_total` in the text format the registry writes (each line ends with a newline). */
   #refusedLines(): string {
     let text =
-      "# HELP metrics_requests_refused_total Requests this listener refused, by status: 400 (HTTP/1.1 without Host), " +
-      "401 (no or a wrong METRICS_TOKEN), 404 (a path other than /metrics), 405 (a method other than GET, HEAD, " +
-      "OPTIONS).\n# TYPE metrics_requests_refused_total counter\n";
+      "# HELP metrics_requests_refused_total Requests this listener refused, by status: 400 (HTTP/1.1 without Host, " +
+      "or malformed), 401 (no or a wrong METRICS_TOKEN), 404 (a path other than /metrics), 405 (a method other than " +
+      "GET, HEAD, OPTIONS), 408 (headers or body too slow), 431 (headers too large).\n" +
+      "# TYPE metrics_requests_refused_total counter\n";
     for (const status of REFUSED_STATUSES)
       text += `metrics_requests_refused_total{status="${status}"} ${this.#refused[status]}\n`;
     return text;
@@ -182,9 +193,13 @@ export class MetricsServer {
   }
 }
 
-/** The statuses the metrics listener refuses with (metrics_requests_refused_total). */
-const REFUSED_STATUSES = [400, 401, 404, 405] as const;
+/** The statuses the metrics listener refuses with, its own and Node's parser's (metrics_requests_refused_total). */
+const REFUSED_STATUSES = [400, 401, 404, 405, 408, 431] as const;
 type RefusedStatus = (typeof REFUSED_STATUSES)[number];
+
+function isRefusedStatus(status: number): status is RefusedStatus {
+  return (REFUSED_STATUSES as readonly number[]).includes(status);
+}
 
 /** The metrics listener's answer to an HTTP/1.1 request without Host (ASCII: its length is its byte count). */
 const NO_HOST_ANSWER = "Bad request: an HTTP/1.1 request must carry a Host header\n";

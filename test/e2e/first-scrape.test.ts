@@ -212,5 +212,13 @@ describe("the first scrape of a server that has served nothing", () => {
     expect(page.filter((s) => s.name === "metrics_collection_failures_total")).toEqual([
       { name: "metrics_collection_failures_total", labels: {}, value: 0 },
     ]);
+    // And its count of the requests it refused, its own and Node's parser's (408, 431: not counted before), by status.
+    expect(page.filter((s) => s.name === "metrics_requests_refused_total")).toEqual(
+      ["400", "401", "404", "405", "408", "431"].map((status) => ({
+        name: "metrics_requests_refused_total",
+        labels: { status },
+        value: 0,
+      })),
+    );
   });
 });

@@ -531,7 +531,7 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     };
     // Every status at 0 from the first page.
     const before = await refused();
-    expect(Object.keys(before).sort()).toEqual(["400", "401", "404", "405"]);
+    expect(Object.keys(before).sort()).toEqual(["400", "401", "404", "405", "408", "431"]);
     for (const path of ["/metrics", "/nowhere"]) {
       const res = await exchange(origin, `GET ${path} HTTP/1.1`);
       expect(res).toMatchObject({

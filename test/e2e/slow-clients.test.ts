@@ -265,6 +265,37 @@ describe("slow clients are cut, production settings", () => {
     expect(res.headers["x-request-id"]).toMatch(UUID);
     expect(c.received()).not.toContain("GARBAGE");
   });
+
+  // The metrics listener has the same limits and the same clientError answer (metrics-server.ts). It counted its own
+  // refusals (400 without Host, 401, 404, 405), not the parser's: a scraper it could not parse or too slow for its
+  // limits showed only as `up` 0. Before: 408 and 431 were not on the page, and the 400 did not move.
+  it("the metrics listener counts the parser's refusals: a malformed request line 400, 431, 408, at 0 from the first page", async () => {
+    const metricsUrl = t.stack.app.metricsUrl as string;
+    const refused = async () => {
+      const counts: Record<string, number> = {};
+      const text = await (await request(metricsUrl)).body.text();
+      for (const m of text.matchAll(/^metrics_requests_refused_total\{status="(\d+)"\} (\d+)$/gm))
+        counts[m[1]] = Number(m[2]);
+      return counts;
+    };
+    const before = await refused();
+    expect(Object.keys(before).sort()).toEqual(["400", "401", "404", "405", "408", "431"]);
+    const answer = async (bytes: string | null) => {
+      const c = await rawClient(port(metricsUrl));
+      if (bytes !== null) c.socket.write(bytes);
+      expect(await c.closed).toBeLessThan(HEADERS_MS + CHECK_INTERVAL_MS + SLACK_MS);
+      return parseResponse(c.received());
+    };
+    expect((await answer("GARBAGE\r\n\r\n")).status).toBe(400);
+    expect((await answer(`GET /metrics HTTP/1.1\r\nHost: x\r\nx-big: ${"a".repeat(17 * 1024)}\r\n\r\n`)).status).toBe(
+      431,
+    );
+    // Nothing sent: cut at HEADERS_TIMEOUT_MS.
+    expect((await answer(null)).status).toBe(408);
+    const after = await refused();
+    const moved = Object.fromEntries(Object.keys(after).map((status) => [status, after[status] - before[status]]));
+    expect(moved).toEqual({ 400: 1, 401: 0, 404: 0, 405: 0, 408: 1, 431: 1 });
+  });
 });
 
 describe("unauthenticated connections per IP", () => {
