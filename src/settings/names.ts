@@ -21,6 +21,11 @@ export function unknownNames(
   groups: readonly SettingsGroup[],
   /** Receives the names accepted as another program's connection settings (REDIS_CONNECTION_PARTS), to warn about. */
   ignored: string[] = [],
+  /**
+   * Whether the program checked connects to Redis (by REDIS_URL). The server does (its default). The standalone
+   * simulator does not: the parts are never refused, never in `ignored`, as REDIS_URL itself means nothing to it.
+   */
+  connectsToRedis = true,
 ): string[] {
   const known = new Set<string>();
   for (const group of groups) {
@@ -34,7 +39,7 @@ export function unknownNames(
     if (value === undefined || known.has(name) || isLinkVariable(name, value, env)) continue;
     if (OTHERS.some((other) => (typeof other === "string" ? other === name : other.test(name)))) continue;
     if (REDIS_CONNECTION_PARTS.has(name)) {
-      redisParts.push(name);
+      if (connectsToRedis) redisParts.push(name);
       continue;
     }
     const suggestion = closestName(name, known);

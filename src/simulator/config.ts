@@ -16,9 +16,17 @@ export interface SimulatorConfig {
   logLevel: Level;
 }
 
-/** Parses the standalone simulator's settings: SIMULATOR_HOST, SIMULATOR_PORT, AOPAY_API_PREFIX, LOG_LEVEL. */
+/**
+ * Parses the standalone simulator's settings: SIMULATOR_HOST, SIMULATOR_PORT, AOPAY_API_PREFIX, LOG_LEVEL. Names are
+ * checked as the server checks them (a typo in a `.env` shared with it is refused by either), but for the Redis
+ * connection parts another program reads (REDIS_HOST, REDIS_PASSWORD ... a bitnami `.env`: settings/names.ts): the
+ * server refuses them without REDIS_URL and warns once beside it (app.ts) because they look like where its Redis is
+ * and it would not read them; the simulator connects to no Redis (REDIS_URL is not read either), so they change
+ * nothing it does: neither refused nor warned about. Before, without REDIS_URL they stopped the simulator (exit 78)
+ * with the server's advice to write REDIS_URL, which it would not have read.
+ */
 export function loadSimulatorConfig(env: Env = process.env): SimulatorConfig {
-  const problems = unknownNames(env, SETTINGS_GROUPS);
+  const problems = unknownNames(env, SETTINGS_GROUPS, [], false);
   const simulator = readGroup(simulatorSettings, env, problems);
   const config: SimulatorConfig = {
     host: simulator.SIMULATOR_HOST,

@@ -298,4 +298,45 @@ describe("configuration of the server process", () => {
       await p.kill();
     }
   });
+
+  // The standalone simulator reads the same .env and checks names as the server does, but it connects to no Redis:
+  // the parts are neither refused nor warned about, with or without REDIS_URL (which it does not read either).
+  // Before: without REDIS_URL it stopped (exit 78) with the server's advice to write a REDIS_URL it would not read.
+  it.each([
+    ["without REDIS_URL", []],
+    ["beside REDIS_URL", ["REDIS_URL=redis://127.0.0.1:6379/0"]],
+  ])(
+    "the standalone simulator with a bitnami .env's Redis parts %s: starts, says nothing of them, no value",
+    async (_name, extra) => {
+      const file = join(dir, `simulator-bitnami-${extra.length}.env`);
+      writeFileSync(file, ["SIMULATOR_PORT=0", ...extra, ...BITNAMI_ENV].join("\n"));
+      const child = spawn(process.execPath, [`--env-file=${file}`, join(ROOT, "dist-test/simulator/main.js")], {
+        env: { PATH: process.env.PATH ?? "" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      try {
+        const started = await Promise.race([
+          exited.then((code) => `exit ${code}`),
+          new Promise<string>((resolve) =>
+            child.stdout.on("data", () => {
+              if (output.includes("AOPay simulator listening")) resolve("listening");
+            }),
+          ),
+        ]);
+        expect([started, output]).toEqual(["listening", expect.any(String)]);
+        const url = /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1];
+        expect((await request(`${url}/`)).statusCode).toBeGreaterThanOrEqual(200);
+        expect(output).not.toMatch(/REDIS_(HOST|PORT|PASSWORD)/);
+        expect(output).not.toContain("bitnami-pw-canary");
+        expect(output.split("\n").filter((l) => l.includes('"level":"warn"'))).toEqual([]);
+      } finally {
+        child.kill("SIGTERM");
+        await exited;
+      }
+    },
+  );
 });
