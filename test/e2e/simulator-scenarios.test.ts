@@ -7,8 +7,18 @@ import {
   DEFAULT_OTP_WINDOW,
 } from "../../src/config";
 import { SCENARIOS, SIM_SLOW_MS } from "../../src/simulator/scenarios";
-import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import {
+  aepsInput,
+  CIBIL_CREDIT_HISTORY,
+  cibilInput,
+  cibilToken,
+  GENERATE_CIBIL_OTP,
+  RESEND_AEPS_OTP,
+  resultOf,
+  rightAnswer,
+  SUBMIT_CIBIL_OTP,
+} from "../helpers/operations";
+import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
  * docs/simulator.md's scenario table says, per scenario, what a client gets ("you get"); its rows are printed from
@@ -111,5 +121,60 @@ describe("docs/simulator.md's settings for trying scenarios in a row let every t
         if (r.__typename === "OtpThrottled") throttled.push(`${scenario.name} ${send.family}: ${String(r.code)}`);
       }
     expect(throttled).toEqual([]);
+  });
+});
+
+/**
+ * docs/simulator.md on the credit report's scenarios: a read needs this client's verified OTP for the id first (else
+ * ConsentRequired, before any scenario: the simulator is not called), and its command for re-reading reports while
+ * exploring, over the real default budgets (READ_CIBIL_MAX 5 per customer per 30 min), lets more reads of one customer
+ * through than the default does. The page said nothing of either: a 6th re-read was READ_THROTTLED.
+ */
+describe("docs/simulator.md's credit-report advice: consent first, and its command's read budgets", () => {
+  const page = readFileSync(join(__dirname, "../../docs/simulator.md"), "utf8");
+  const advice = /To re-read reports while you explore[\s\S]*?`((?:[A-Z_]+=\S+ )+)npm start`/.exec(page);
+  let t: TestStack;
+  beforeAll(async () => {
+    expect(advice).not.toBeNull();
+    const settings = Object.fromEntries(
+      advice![1]
+        .trim()
+        .split(" ")
+        .map((kv) => kv.split("=") as [string, string]),
+    );
+    t = await startTestStack({ ...DEFAULT_THROTTLE, ...settings });
+  });
+  afterAll(() => t?.stop());
+
+  const read = async (cibilId: string) =>
+    resultOf((await t.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory");
+
+  it("before the id's OTP is verified: ConsentRequired whatever its ending, the simulator not called", async () => {
+    t.simulator!.resetCalls();
+    for (const scenario of SCENARIOS)
+      expect([scenario.name, (await read(`102288${scenario.suffix ?? "210"}`)).__typename]).toEqual([
+        scenario.name,
+        "ConsentRequired",
+      ]);
+    expect(t.simulator!.calls("cibil.creditHistory")).toBe(0);
+  });
+
+  it("a failure ending's OTP steps meet its scenario: its report stays ConsentRequired through the server", async () => {
+    const cibilId = "102288503";
+    const sent = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(cibilId))).body, "generateCibilOtp");
+    expect(sent.__typename).toBe("UpstreamUnavailable");
+    expect((await read(cibilId)).__typename).toBe("ConsentRequired");
+  });
+
+  it("verified once, one customer's report read more than READ_CIBIL_MAX's default (5) times, none throttled", async () => {
+    const cibilId = "102288211";
+    const challenge = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(cibilId))).body, "generateCibilOtp");
+    expect(challenge.__typename).toBe("CibilOtpChallenge");
+    const verified = await t.gql(SUBMIT_CIBIL_OTP, { input: rightAnswer(cibilId, cibilToken(cibilId), challenge) });
+    expect(resultOf(verified.body, "submitCibilOtp").__typename).toBe("CibilOtpVerified");
+    const results: string[] = [];
+    for (let i = 0; i < Number(DEFAULT_THROTTLE.READ_CIBIL_MAX) + 3; i++)
+      results.push((await read(cibilId)).__typename);
+    expect(results).toEqual(results.map(() => "CibilCreditHistory"));
   });
 });
