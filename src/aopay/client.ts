@@ -12,7 +12,7 @@ import type { UpstreamCallSummary } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 
 export type { UpstreamCallSummary } from "../logging/access-log";
-import type { Scrubber, TextScrubber } from "../pii/scrub";
+import { maskGlued, type Scrubber, type TextScrubber } from "../pii/scrub";
 import { CircuitBreakers, type CircuitState } from "./circuit-breakers";
 import type { Endpoint, WireContext } from "./endpoint";
 import { aepsResendOtp, type AepsResendOtpAnswer, type ResendAepsOtpRequest } from "./endpoints/aeps-resend-otp";
@@ -32,7 +32,7 @@ import { type CibilSubmitOtpAnswer, cibilSubmitOtp, type SubmitCibilOtpRequest }
 import { isExactInteger } from "./envelope";
 import { AOPAY_ERROR_CODES, AopayError } from "./errors";
 import { newOrderId, type OrderRef } from "./order-id";
-import { interpretResponse, scrubbedToken, type SuccessEnvelope } from "./outcome";
+import { interpretResponse, scrubbedReference, type SuccessEnvelope } from "./outcome";
 import { retryDelay, type RetryPolicy } from "./retry";
 import { redeemSendPass, type SendPass, UnguardedSendError } from "./send-pass";
 import { type AopayTransport, cutByDeadline, errorCode, type TransportResult } from "./transport";
@@ -290,9 +290,9 @@ export class AopayClient {
       const unknownKeys = unknownKeysOf(envelope.body, endpoint.knownKeys);
       if (unknownKeys.length > 0) {
         // Undocumented parts of the answer, by name only: how operators learn AOPay's real shapes. A key can itself be
-        // an identifier (`uid_<aadhaar>`): scrubbed as the answer's texts are, and cut as its other tokens are
-        // (outcome.ts MAX_UPSTREAM_TOKEN_CHARS), before it is remembered as part of a shape.
-        const keys = unknownKeys.map((key) => scrubbedToken(key, text));
+        // an identifier (`uid_<aadhaar>`, `x9876543210`): scrubbed, masked and cut as its other tokens are
+        // (outcome.ts scrubbedReference), before it is remembered as part of a shape.
+        const keys = unknownKeys.map((key) => scrubbedReference(key, text));
         const line = this.#undocumented.take(endpoint.name, keys);
         if (line !== null)
           opts.log.info(
@@ -302,8 +302,13 @@ export class AopayClient {
       }
       if (envelope.merchantTransactionId) {
         // From here on every log line of this request carries AOPay's reference, for support and tracing.
+        // Scrubbed where it came in (outcome.ts scrubbedReference): the request's own values redacted, a glued mobile
+        // or Aadhaar number masked, and the documented shape (`SPCBL` and 16 digits) kept for support to quote.
         opts.log.setBindings({ merchantTransactionId: envelope.merchantTransactionId });
-        span?.setAttribute("aopay.merchant_transaction_id", envelope.merchantTransactionId);
+        // No scrubber reads an exported span, and a backend's retention and access are not the log's: every run of
+        // ten or more digits masked there (pii/scrub.ts maskGlued), the documented ones too. The full reference is on
+        // the request's log lines, which carry the span's traceId.
+        span?.setAttribute("aopay.merchant_transaction_id", maskGlued(envelope.merchantTransactionId));
       }
       this.#report(opts, span, {
         endpoint: endpoint.name,

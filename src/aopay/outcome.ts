@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { TextScrubber } from "../pii/scrub";
+import { maskNumberShapes, type TextScrubber } from "../pii/scrub";
 import { type Envelope, isExactInteger, parseEnvelope } from "./envelope";
 import {
   AopayBadResponseError,
@@ -196,9 +196,9 @@ function scrubReferences<E extends { upstreamCode?: string; merchantTransactionI
   envelope: E,
   scrubber: TextScrubber,
 ): E {
-  if (envelope.upstreamCode !== undefined) envelope.upstreamCode = scrubbedToken(envelope.upstreamCode, scrubber);
+  if (envelope.upstreamCode !== undefined) envelope.upstreamCode = scrubbedReference(envelope.upstreamCode, scrubber);
   if (envelope.merchantTransactionId !== undefined)
-    envelope.merchantTransactionId = scrubbedToken(envelope.merchantTransactionId, scrubber);
+    envelope.merchantTransactionId = scrubbedReference(envelope.merchantTransactionId, scrubber);
   return envelope;
 }
 
@@ -212,11 +212,20 @@ function scrubReferences<E extends { upstreamCode?: string; merchantTransactionI
 export const MAX_UPSTREAM_TOKEN_CHARS = 64;
 
 /**
- * `text` scrubbed, then cut to MAX_UPSTREAM_TOKEN_CHARS with `…` marking the cut. Scrubbed before it is cut: a cut
- * through an Aadhaar or mobile number would leave digits no pattern recognises.
+ * A token of AOPay's that is logged and shown whole (its code, its merchant reference `merchant_trans_id` or
+ * `merchantTrxnRefId`, the name of an undocumented key): scrubbed, a number glued into it that reads whole as a
+ * mobile or an Aadhaar number masked too (pii/scrub.ts maskNumberShapes), which the scrubber's rule for tokens
+ * leaves alone: an attack review had `MT9876543210`, another customer's mobile, logged on every line of the request
+ * and handed to the client. docs/upstream/aopay-api.md names the reference (§1.3: `merchant_trans_id`, in the success
+ * example; `merchantTrxnRefId`, null, in the white-label error example; §5 item 5) but is silent on its shape: no
+ * length, alphabet or meaning is given. Its two examples (`SPCBL2308181506522334ZiSHM7bAe` in §1.3,
+ * `SPCBL2308181502437743aQaHNGxZM` in docs/upstream/seeds) are `SPCBL`, 16 digits and 9 letters or digits: a run of
+ * 16 digits is kept, so they reach the client and the log as they came (test/e2e/simulator-contract.test.ts).
+ * Then cut to MAX_UPSTREAM_TOKEN_CHARS with `…`: scrubbed and masked first (a mask keeps the length, one `X` per
+ * digit), as a cut through a number would leave digits no pattern recognises or shorten a run into another shape.
  */
-export function scrubbedToken(text: string, scrubber: TextScrubber): string {
-  return cut(scrubber.scrub(text), MAX_UPSTREAM_TOKEN_CHARS);
+export function scrubbedReference(text: string, scrubber: TextScrubber): string {
+  return cut(maskNumberShapes(scrubber.scrub(text)), MAX_UPSTREAM_TOKEN_CHARS);
 }
 
 /**
@@ -227,7 +236,7 @@ export function scrubbedToken(text: string, scrubber: TextScrubber): string {
  */
 export const MAX_UPSTREAM_TEXT_CHARS = 1_000;
 
-/** `text` scrubbed, then cut to MAX_UPSTREAM_TEXT_CHARS with `…` (scrubbed first, as scrubbedToken). */
+/** `text` scrubbed, then cut to MAX_UPSTREAM_TEXT_CHARS with `…` (scrubbed first, as scrubbedReference). */
 export function scrubbedText(text: string, scrubber: TextScrubber): string {
   return cut(scrubber.scrub(text), MAX_UPSTREAM_TEXT_CHARS);
 }

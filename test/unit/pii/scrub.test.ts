@@ -1,4 +1,4 @@
-import { maskDigitRuns, maskGlued, Scrubber } from "../../../src/pii/scrub";
+import { maskDigitRuns, maskGlued, maskNumberShapes, Scrubber } from "../../../src/pii/scrub";
 
 describe("Scrubber", () => {
   const scrubber = new Scrubber(["AOP-554", "CMP1045"]);
@@ -188,5 +188,33 @@ describe("Scrubber", () => {
 
   it("ignores secrets shorter than four characters (they would mangle ordinary text)", () => {
     expect(new Scrubber(["ab"]).scrub("about abc")).toBe("about abc");
+  });
+});
+
+describe("maskNumberShapes (AOPay's references and codes, src/aopay/outcome.ts scrubbedReference)", () => {
+  it.each([
+    ["MT9876543210", "MTXXXXXXXXXX"],
+    ["MT09876543210", "MTXXXXXXXXXXX"],
+    ["MT919876543210", "MTXXXXXXXXXXXX"],
+    ["x98765_43210y", "xXXXXX_XXXXXy"],
+    ["AOP234123412346", "AOPXXXXXXXXXXXX"],
+    ["refcnrpy7315q", "refXXXXXX315Q"],
+    ["MT９８７６５４３２１０", "MTXXXXXXXXXX"],
+  ])("masks a glued number that reads whole as a mobile, an Aadhaar number or a PAN: %s", (text, masked) => {
+    expect(maskNumberShapes(text)).toBe(masked);
+  });
+
+  it.each([
+    // The documented reference (docs/upstream/aopay-api.md §1.3) and the simulator's: runs of 16 and 12 digits that
+    // are neither shape, kept so that support can quote them to AOPay.
+    "SPCBL2308181506522334ZiSHM7bAe",
+    "SIMCBL000000000001",
+    "SPC-200",
+    "MT987654321",
+    "MT5876543210",
+    "MT123412341234",
+    "MT98765432101",
+  ])("keeps a run that is neither shape whole: %s", (text) => {
+    expect(maskNumberShapes(text)).toBe(text);
   });
 });

@@ -1,0 +1,106 @@
+import { trace } from "@opentelemetry/api";
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { fixtureJson } from "../helpers/fixtures";
+import { cibilInput, GENERATE_CIBIL_OTP, resultOf, SUBMIT_CIBIL_OTP, cibilToken } from "../helpers/operations";
+import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+
+/**
+ * AOPay's merchant reference (`merchant_trans_id`, `merchantTrxnRefId`: docs/upstream/aopay-api.md §1.3, §5 item 5)
+ * is logged on every later line of its request, set on the attempt's span (`aopay.merchant_transaction_id`, which no
+ * scrubber reads) and handed to the client; its code is logged and shown, an undocumented key's name logged. An
+ * attack review had the reference carry another customer's mobile glued to letters (`MT9876543210`), which the shape
+ * masks leave alone by design (a run glued to letters is an identifier's): it reached all three whole. Here a scripted
+ * upstream answers such references; no 10-digit run may reach a span, no mobile, Aadhaar number or PAN the answer or a
+ * log line, and the documented reference must still reach the client and the log as it came (support quotes it).
+ */
+const OTHERS = { mobile: "9876543210", aadhaar: "234123412346", pan: "CNRPY7315Q" };
+/** Devanagari digits, as a message or a reference in Hindi writes them. */
+const devanagari = (digits: string) => digits.replace(/[0-9]/g, (d) => String.fromCodePoint(0x966 + Number(d)));
+
+/** References carrying another customer's number glued to letters, and what the client and the log are shown. */
+const GLUED: ReadonlyArray<[what: string, reference: string, shown: string]> = [
+  ["a mobile", `MT${OTHERS.mobile}`, "MTXXXXXXXXXX"],
+  ["a mobile after 91", `MT91${OTHERS.mobile}Z`, "MTXXXXXXXXXXXXZ"],
+  ["a mobile after 0", `ref0${OTHERS.mobile}`, "refXXXXXXXXXXX"],
+  ["an Aadhaar number", `AOP${OTHERS.aadhaar}x`, "AOPXXXXXXXXXXXXx"],
+  ["a PAN", `MT${OTHERS.pan}01`, "MTXXXXXX315Q01"],
+  ["a mobile in Devanagari digits", `MT${devanagari(OTHERS.mobile)}`, "MTXXXXXXXXXX"],
+];
+
+const DOCUMENTED = "SPCBL2308181506522334ZiSHM7bAe";
+
+describe("AOPay's merchant reference, code and key names: no other customer's number on a span, log or answer", () => {
+  const exporter = new InMemorySpanExporter();
+  let upstream: FakeUpstream;
+  let t: TestStack;
+  let id = 0;
+  beforeAll(async () => {
+    trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
+    upstream = await startFakeUpstream();
+    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: "debug" });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+    trace.disable();
+  });
+
+  /** A GenerateCibilOtp answered with `body` (the documented success, changed): its answer, spans and log text. */
+  async function generate(change: Record<string, unknown>) {
+    exporter.reset();
+    const before = t.logs.text().length;
+    upstream.respond(json(200, { ...fixtureJson("cibil/generate-otp.success"), ...change }));
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(String(160000000 + ++id)));
+    const spans = exporter.getFinishedSpans().filter((s) => s.name.startsWith("aopay "));
+    return {
+      answer: resultOf(res.body, "generateCibilOtp"),
+      text: res.text,
+      span: JSON.stringify(spans.map((s) => s.attributes)),
+      reference: spans[0]?.attributes["aopay.merchant_transaction_id"],
+      log: t.logs.text().slice(before),
+    };
+  }
+
+  it.each(GLUED)("a reference with %s glued in: masked on the span, the log and the answer", async (_w, ref, shown) => {
+    const got = await generate({ merchant_trans_id: ref });
+    expect(got.answer).toMatchObject({ __typename: "CibilOtpChallenge", merchantTransactionId: shown });
+    expect(got.reference).toBe(shown);
+    const all = `${got.text}\n${got.span}\n${got.log}`;
+    for (const value of Object.values(OTHERS)) expect([value, all.includes(value)]).toEqual([value, false]);
+    expect(all).not.toContain(devanagari(OTHERS.mobile));
+    expect(got.log).toContain(`"merchantTransactionId":"${shown}"`);
+  });
+
+  it("the documented reference reaches the answer and the log as it came, its digit run masked on the span", async () => {
+    const got = await generate({ merchant_trans_id: DOCUMENTED });
+    expect(got.answer).toMatchObject({ merchantTransactionId: DOCUMENTED });
+    expect(got.log).toContain(`"merchantTransactionId":"${DOCUMENTED}"`);
+    expect(got.reference).toBe("SPCBLXXXXXXXXXXXXXXXXZiSHM7bAe");
+    // No run of ten digits on any attribute of the attempt's span.
+    expect(got.span).not.toMatch(/[0-9]{10}/);
+  });
+
+  it("an undocumented key naming a mobile is logged masked", async () => {
+    const got = await generate({ [`x${OTHERS.mobile}`]: 1 });
+    expect(got.log).toContain("upstream answer has undocumented fields");
+    expect(got.log).toContain("xXXXXXXXXXX");
+    expect(got.log).not.toContain(OTHERS.mobile);
+  });
+
+  it("a rejection's code with a mobile glued in: masked in UpstreamRejected.upstreamCode and the log", async () => {
+    exporter.reset();
+    const before = t.logs.text().length;
+    const cibilId = String(170000000 + ++id);
+    upstream.respond(json(200, { code: `E${OTHERS.mobile}`, description: "declined", status: "False" }));
+    const res = await t.gql(SUBMIT_CIBIL_OTP, {
+      input: { cibilId, accessToken: cibilToken(cibilId), otp: "4829", questionKey: "q1", answerKey: "a1" },
+    });
+    expect(resultOf(res.body, "submitCibilOtp")).toMatchObject({
+      __typename: "UpstreamRejected",
+      upstreamCode: "EXXXXXXXXXX",
+    });
+    const spans = JSON.stringify(exporter.getFinishedSpans().map((s) => s.attributes));
+    expect(`${res.text}\n${spans}\n${t.logs.text().slice(before)}`).not.toContain(OTHERS.mobile);
+  });
+});
