@@ -69,13 +69,27 @@ function isAsciiDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
+/**
+ * The refusal of a number whose check digit is wrong: said so that a newcomer knows what to do (a mistyped digit or
+ * two swapped digits is what the checksum catches). In production too: it names no value.
+ */
+export const AADHAAR_CHECK_DIGIT_PROBLEM =
+  "has an invalid check digit: probably a typo (its last digit is a Verhoeff checksum of the other eleven)";
+
+/**
+ * What a development server adds to AADHAAR_CHECK_DIGIT_PROBLEM (graphql/plugins/error-format.ts; not in production,
+ * where the docs are not at hand): the valid test number docs/walkthrough.md uses. docs/simulator.md names none.
+ * Only in `extensions.fields`: the error message is scrubbed, which would mask it as an Aadhaar number.
+ */
+export const AADHAAR_TEST_NUMBER_HINT = "; for a test, docs/walkthrough.md uses 2341 2341 2346";
+
 /** Why an Aadhaar number is rejected, or null when it is valid. Never includes the value. */
 export function aadhaarProblem(raw: string): string | null {
   const digits = canonicalAadhaar(raw);
   if (digits === null) return "must be 12 digits, optionally written as three groups of four separated by spaces";
   if (digits.charCodeAt(0) < 50) return "must not start with 0 or 1";
   if (isPalindrome(digits)) return "is not a valid Aadhaar number";
-  if (verhoeffOf(digits) !== 0) return "has an invalid check digit";
+  if (verhoeffOf(digits) !== 0) return AADHAAR_CHECK_DIGIT_PROBLEM;
   return null;
 }
 

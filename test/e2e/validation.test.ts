@@ -45,6 +45,19 @@ describe("input validation happens before any upstream call and never echoes val
     });
   });
 
+  it("a wrong check digit: said to be a typo, with the docs' test number outside production, never the value", async () => {
+    const res = await t.gql(RESEND_AEPS_OTP, aepsInput("9876543210", { aadhaar: "2341 2341 2347" }));
+    expect(res.body.errors?.[0]?.extensions?.fields).toEqual([
+      {
+        field: "input.aadhaar",
+        problem:
+          "has an invalid check digit: probably a typo (its last digit is a Verhoeff checksum of the other eleven); " +
+          "for a test, docs/walkthrough.md uses 2341 2341 2346",
+      },
+    ]);
+    expect(res.text).not.toContain("2347");
+  });
+
   describe("mobile (docs/security-requirements.md C2)", () => {
     it.each(["5876543210", "987654321", "98765432100", "98765 4321x", "९८७६५४३२१०", "+919876543210"])(
       "rejects %s",

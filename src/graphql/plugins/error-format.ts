@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { AADHAAR_CHECK_DIGIT_PROBLEM, AADHAAR_TEST_NUMBER_HINT } from "../../pii/aadhaar";
 import { digitRuns, maskPanShapes, type Scrubber } from "../../pii/scrub";
 import { fixedMessage } from "./fixed-messages";
 import { isSafeMessage } from "./safe-message-error";
@@ -152,7 +153,7 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
       return {
         message: scrubber.scrub(formatted.message),
         ...where,
-        extensions: { code, ...(Array.isArray(fields) ? { fields } : {}) },
+        extensions: { code, ...(Array.isArray(fields) ? { fields: production ? fields : withHints(fields) } : {}) },
       };
     }
     if (production) return { message: fixedMessage(code, formatted.message), ...where, extensions: { code } };
@@ -165,4 +166,16 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
     const message = scrubber.scrub(folded.replace(LONG_QUOTED, '"$1…"'));
     return { message: maskPanShapes(message.replace(LONG_DIGIT_RUN, "[digits]")), ...where, extensions: { code } };
   };
+}
+
+/**
+ * A validation error's `fields` with a development server's hints: an Aadhaar number refused for its check digit
+ * gets the valid test number of the docs (pii/aadhaar.ts AADHAAR_TEST_NUMBER_HINT). A constant, never the value.
+ */
+function withHints(fields: unknown[]): unknown[] {
+  return fields.map((f) =>
+    typeof f === "object" && f !== null && (f as { problem?: unknown }).problem === AADHAAR_CHECK_DIGIT_PROBLEM
+      ? { ...f, problem: AADHAAR_CHECK_DIGIT_PROBLEM + AADHAAR_TEST_NUMBER_HINT }
+      : f,
+  );
 }

@@ -9,6 +9,7 @@ import {
 import { SafeMessageError } from "../../../../src/graphql/plugins/safe-message-error";
 import { InputValidationError } from "../../../../src/graphql/validation/validate-input";
 import { Scrubber } from "../../../../src/pii/scrub";
+import { AADHAAR_CHECK_DIGIT_PROBLEM as CHECK_DIGIT } from "../../../../src/pii/aadhaar";
 
 describe("stripEchoedValues (docs/security-requirements.md A8)", () => {
   it.each([
@@ -90,19 +91,34 @@ describe("formatError", () => {
   });
 
   it("keeps a message this server wrote (SafeMessageError), with its fields, in production too", () => {
-    const error = new InputValidationError([{ field: "input.aadhaar", problem: "has an invalid check digit" }]);
+    const error = new InputValidationError([{ field: "input.aadhaar", problem: CHECK_DIGIT }]);
     const out = format(
       { message: error.message, path: ["resendAepsOtp"], extensions: { ...error.extensions } },
       new GraphQLError(error.message, { originalError: error }),
     );
     expect(out).toEqual({
-      message: "Invalid input: input.aadhaar has an invalid check digit.",
+      message:
+        "Invalid input: input.aadhaar has an invalid check digit: probably a typo (its last digit is a Verhoeff " +
+        "checksum of the other eleven).",
       path: ["resendAepsOtp"],
-      extensions: {
-        code: "BAD_USER_INPUT",
-        fields: [{ field: "input.aadhaar", problem: "has an invalid check digit" }],
-      },
+      extensions: { code: "BAD_USER_INPUT", fields: [{ field: "input.aadhaar", problem: CHECK_DIGIT }] },
     });
+  });
+
+  it("outside production, names the docs' valid test Aadhaar number beside a check digit refusal (fields only)", () => {
+    const error = new InputValidationError([
+      { field: "input.aadhaar", problem: CHECK_DIGIT },
+      { field: "input.mobile", problem: "must be 10 digits" },
+    ]);
+    const out = dev(
+      { message: error.message, extensions: { ...error.extensions } },
+      new GraphQLError(error.message, { originalError: error }),
+    );
+    expect(out.message).toBe(error.message);
+    expect(out.extensions?.fields).toEqual([
+      { field: "input.aadhaar", problem: `${CHECK_DIGIT}; for a test, docs/walkthrough.md uses 2341 2341 2346` },
+      { field: "input.mobile", problem: "must be 10 digits" },
+    ]);
   });
 
   it("masks everything that is not a client error, whatever its message", () => {
