@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { AOPAY_ENDPOINT_NAMES, AOPAY_OUTCOMES } from "../../../src/aopay/client";
 import { knownSeries } from "../../../src/app";
 import { SETTINGS_GROUPS } from "../../../src/config";
+import { TRUSTED_DOCUMENTS } from "../../../src/generated/trusted-documents";
 import { Metrics } from "../../../src/observability/metrics";
 import { NOT_ON_A_SERVER_PAGE, rules, selectorsOf } from "../../helpers/alert-rules";
 import { inlineCodeSpans } from "../../helpers/doc-citations";
@@ -154,6 +155,43 @@ describe("the operator's pages name what exists", () => {
     }).toEqual({
       operationsMd: series,
       startAtZeroComment: [series, AOPAY_ENDPOINT_NAMES.length, AOPAY_OUTCOMES.length],
+    });
+  });
+
+  it("says what a new endpoint and its operation add to the first page, as the code does (step 8)", async () => {
+    // A newcomer who added a read by the guide found the page's count 30 series off: the guide counted the endpoint's
+    // series and not those of its operation in graphql_operation_duration_seconds.
+    const metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
+    metrics.startAtZero(
+      knownSeries({ circuits: { cibil: "closed", aeps: "closed" }, listeners: ["api", "metrics"], redis: false }),
+    );
+    const page = await metrics.registry.getMetricsAsJSON();
+    metrics.close();
+    const valuesOf = (name: string) => page.find((m) => m.name === name)?.values ?? [];
+    const labelSets = (values: ReturnType<typeof valuesOf>) =>
+      new Set(values.map((v) => JSON.stringify({ ...v.labels, le: undefined }))).size;
+    const upstreamSet = valuesOf("aopay_upstream_request_duration_seconds").filter(
+      (v) => v.labels.endpoint === AOPAY_ENDPOINT_NAMES[0] && v.labels.outcome === AOPAY_OUTCOMES[0],
+    );
+    const perLabelSet = upstreamSet.length;
+    const operation = TRUSTED_DOCUMENTS.operations[0].name;
+    const operationSets = labelSets(
+      valuesOf("graphql_operation_duration_seconds").filter((v) => v.labels.operation === operation),
+    );
+    const guide = read("docs/architecture.md").replace(/\s+/g, " ");
+    const endpoint = /A new endpoint adds (\d+) upstream counter series .*? \((\d+) series each\)/.exec(guide);
+    const op = /adds (\d+) label sets of `graphql_operation_duration_seconds` \(ok and error, (\d+) series each\)/.exec(
+      guide,
+    );
+    const total = /\+(\d+) for an endpoint with its operation/.exec(guide);
+    expect({
+      endpointSeries: endpoint?.slice(1).map(Number),
+      operationLabelSets: op?.slice(1).map(Number),
+      pageGrowth: Number(total?.[1]),
+    }).toEqual({
+      endpointSeries: [AOPAY_OUTCOMES.length, perLabelSet],
+      operationLabelSets: [operationSets, perLabelSet],
+      pageGrowth: AOPAY_OUTCOMES.length * (1 + perLabelSet) + operationSets * perLabelSet,
     });
   });
 });
