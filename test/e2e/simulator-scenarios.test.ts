@@ -99,12 +99,7 @@ describe("docs/simulator.md's settings for trying scenarios in a row let every t
   let t: TestStack;
   beforeAll(async () => {
     expect(advice).not.toBeNull();
-    const settings = Object.fromEntries(
-      advice![1]
-        .trim()
-        .split(" ")
-        .map((kv) => kv.split("=") as [string, string]),
-    );
+    const settings = commandSettings(advice![1]);
     t = await startTestStack({ ...DEFAULT_OTP_BUDGETS, ...settings });
   });
   afterAll(() => t?.stop());
@@ -136,12 +131,7 @@ describe("docs/simulator.md's credit-report advice: consent first, and its comma
   let t: TestStack;
   beforeAll(async () => {
     expect(advice).not.toBeNull();
-    const settings = Object.fromEntries(
-      advice![1]
-        .trim()
-        .split(" ")
-        .map((kv) => kv.split("=") as [string, string]),
-    );
+    const settings = commandSettings(advice![1]);
     t = await startTestStack({ ...DEFAULT_THROTTLE, ...settings });
   });
   afterAll(() => t?.stop());
@@ -178,3 +168,13 @@ describe("docs/simulator.md's credit-report advice: consent first, and its comma
     expect(results).toEqual(results.map(() => "CibilCreditHistory"));
   });
 });
+
+/** The settings of a command the page gives (`A=1 B=2 npm start`), as an environment. */
+function commandSettings(assignments: string): Record<string, string> {
+  return Object.fromEntries(
+    assignments
+      .trim()
+      .split(" ")
+      .map((kv) => kv.split("=") as [string, string]),
+  );
+}

@@ -1,5 +1,10 @@
 import { startTestStack, type TestStack } from "../helpers/stack";
-import { SANDBOX_SECTION, walkthroughOperations, walkthroughSection } from "../helpers/walkthrough-page";
+import {
+  SANDBOX_RESULTS,
+  SANDBOX_SECTION,
+  walkthroughOperations,
+  walkthroughSection,
+} from "../helpers/walkthrough-page";
 
 /**
  * The documented sample report against the real one: equal values, except `<placeholders>` (checked by the caller),
@@ -69,15 +74,7 @@ describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
         expect(res.headers["cache-control"]).toBe("no-store");
       }
     }
-    expect(results.map((r) => r.__typename)).toEqual([
-      "CibilCustomerRegistered",
-      "CibilOtpChallenge",
-      "OtpThrottled",
-      "CibilOtpVerified",
-      "CibilCreditHistory",
-      "AepsOtpResent",
-      "AepsRegistrationVerified",
-    ]);
+    expect(results.map((r) => r.__typename)).toEqual(SANDBOX_RESULTS);
     // Step 2: Asha's own mobile, masked as AOPay masks it, and the default cooldown as the countdown.
     expect(results[1]).toMatchObject({
       resendAvailableInSeconds: 60,

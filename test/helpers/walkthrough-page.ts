@@ -25,3 +25,17 @@ export function walkthroughOperations(section: string): string[] {
       : [m[2]],
   );
 }
+
+/**
+ * What the Sandbox section's steps answer, in order, run as written on one fresh server: its own repeat of the CIBIL
+ * send is refused on purpose (the cooldown), the rest reach the end of both flows.
+ */
+export const SANDBOX_RESULTS = [
+  "CibilCustomerRegistered",
+  "CibilOtpChallenge",
+  "OtpThrottled",
+  "CibilOtpVerified",
+  "CibilCreditHistory",
+  "AepsOtpResent",
+  "AepsRegistrationVerified",
+];
