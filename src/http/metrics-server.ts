@@ -43,7 +43,8 @@ export class MetricsServer {
    * 401 (no or a wrong METRICS_TOKEN: a scraper left on a retired token shows here, not only as `up` 0), 404 (another
    * path), 405 (another method), and the parser's 408 (headers or body not arrived within HEADERS_TIMEOUT_MS or
    * REQUEST_TIMEOUT_MS) and 431 (over MAX_HEADER_BYTES). The parser's were answered (answerClientError) but not
-   * counted: a scraper whose requests this listener cannot parse, or one too slow for its limits, showed only as `up` 0.
+   * counted: a scraper whose requests this listener cannot parse, or one too slow for its limits, showed only as
+   * `up` 0.
    */
   readonly #refused: Record<RefusedStatus, number> = { 400: 0, 401: 0, 404: 0, 405: 0, 408: 0, 431: 0 };
 

@@ -20,13 +20,6 @@ import {
 } from "../helpers/operations";
 import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
 
-/**
- * docs/simulator.md's scenario table says, per scenario, what a client gets ("you get"); its rows are printed from
- * SCENARIOS (test/unit/simulator/scenarios.test.ts keeps the page equal to them), but that column was written by hand
- * and nothing ran it. Here every scenario, the ones added later included, is sent through the server to both OTP sends
- * and must give a member the column names, with the code in parentheses after that name and the retryAfterSeconds it
- * states. A send is a send here: "on the credit-report read" clauses are left to test/e2e/credit-report.test.ts.
- */
 /** The default budgets a send meets (startTestStack's are lenient). */
 const DEFAULT_OTP_BUDGETS: Record<string, string> = {
   OTP_COOLDOWN_SECONDS: String(DEFAULT_OTP_COOLDOWN_SECONDS),
@@ -54,6 +47,13 @@ function expectedFor(result: string): { members: Map<string, string | undefined>
   return { members, retryAfterSeconds: retry ? Number(retry[1]) : undefined };
 }
 
+/**
+ * docs/simulator.md's scenario table says, per scenario, what a client gets ("you get"); its rows are printed from
+ * SCENARIOS (test/unit/simulator/scenarios.test.ts keeps the page equal to them), but that column was written by hand
+ * and nothing ran it. Here every scenario, the ones added later included, is sent through the server to both OTP sends
+ * and must give a member the column names, with the code in parentheses after that name and the retryAfterSeconds it
+ * states. A send is a send here: "on the credit-report read" clauses are left to test/e2e/credit-report.test.ts.
+ */
 describe("every simulator scenario gives what docs/simulator.md's table says a client gets", () => {
   let t: TestStack;
   beforeAll(async () => {
