@@ -113,7 +113,7 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
     sent: true,
     httpStatus: status,
     upstreamCode: known.upstreamCode,
-    upstreamMessage: known.message === undefined ? undefined : scrubbedText(known.message, scrubber),
+    upstreamMessage: known.message === undefined ? undefined : scrubbedMessage(known.message, scrubber),
   };
   const describe = (what: string) => `${spec.name}: ${what} (HTTP ${status}, ${describeBody(envelope)})`;
 
@@ -239,6 +239,16 @@ export const MAX_UPSTREAM_TEXT_CHARS = 1_000;
 /** `text` scrubbed, then cut to MAX_UPSTREAM_TEXT_CHARS with `…` (scrubbed first, as scrubbedReference). */
 export function scrubbedText(text: string, scrubber: TextScrubber): string {
   return cut(scrubber.scrub(text), MAX_UPSTREAM_TEXT_CHARS);
+}
+
+/**
+ * A failure's message (`upstreamMessage`, logged and shown): scrubbedText, and a number glued into a word that reads
+ * whole as a mobile or an Aadhaar number masked too, as in scrubbedReference: a message quoting a reference such as
+ * `MT9876543210` (another customer's mobile) passed the scrubber's token rule. Not for the CIBIL question's texts
+ * (scrubbedText alone): an answer choice may hold the customer's own account number, which they must recognise.
+ */
+export function scrubbedMessage(text: string, scrubber: TextScrubber): string {
+  return cut(maskNumberShapes(scrubber.scrub(text)), MAX_UPSTREAM_TEXT_CHARS);
 }
 
 function cut(text: string, max: number): string {

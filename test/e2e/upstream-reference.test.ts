@@ -88,6 +88,29 @@ describe("AOPay's merchant reference, code and key names: no other customer's nu
     expect(got.log).not.toContain(OTHERS.mobile);
   });
 
+  it.each(GLUED)(
+    "a rejection's message quoting a reference with %s: masked in upstreamMessage and the log",
+    async (_w, ref, shown) => {
+      exporter.reset();
+      const before = t.logs.text().length;
+      const cibilId = String(180000000 + ++id);
+      upstream.respond(
+        json(200, { code: "E17", description: `declined, see ${ref} and 9123 4567 80`, status: "False" }),
+      );
+      const res = await t.gql(SUBMIT_CIBIL_OTP, {
+        input: { cibilId, accessToken: cibilToken(cibilId), otp: "4829", questionKey: "q1", answerKey: "a1" },
+      });
+      const answer = resultOf(res.body, "submitCibilOtp");
+      expect(answer).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: "E17" });
+      expect(answer.upstreamMessage).toContain(`see ${shown} and`);
+      const spans = JSON.stringify(exporter.getFinishedSpans().map((s) => s.attributes));
+      const all = `${res.text}\n${spans}\n${t.logs.text().slice(before)}`;
+      for (const value of [...Object.values(OTHERS), "9123 4567 80"])
+        expect([value, all.includes(value)]).toEqual([value, false]);
+      expect(all).not.toContain(devanagari(OTHERS.mobile));
+    },
+  );
+
   it("a rejection's code with a mobile glued in: masked in UpstreamRejected.upstreamCode and the log", async () => {
     exporter.reset();
     const before = t.logs.text().length;
