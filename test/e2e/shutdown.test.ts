@@ -4,6 +4,7 @@ import { connect, type Socket } from "node:net";
 // listener while it drains, which over real sockets only a race could produce (see the test above).
 import inject from "light-my-request";
 import { Agent, type Dispatcher, request } from "undici";
+import type { Simulator } from "../../src/simulator/server";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
 import { startTestStack } from "../helpers/stack";
 
@@ -17,12 +18,18 @@ async function spareConnection(baseUrl: string): Promise<{ socket: Socket; close
   return { socket, closed };
 }
 
+/** Resolves once the simulator has received `count` generateCibilOtp calls (polled every 10 ms). */
+async function simulatorHas(t: { simulator?: Simulator }, count: number): Promise<void> {
+  while ((t.simulator?.calls("cibil.generateOtp") ?? 0) < count) await new Promise((r) => setTimeout(r, 10));
+}
+
 /**
  * Scenario 888: the simulator answers generateCibilOtp after 2 s, so this mutation is still in flight when stop()
- * begins 200 ms later (resolves once it has been sent that long).
+ * begins (resolves once the simulator has it). It waited a fixed 200 ms: on a loaded machine the request could still
+ * be on its way, and stop() then refused it.
  */
 async function slowMutation(
-  t: { graphqlUrl: string },
+  t: { graphqlUrl: string; simulator?: Simulator },
   dispatcher: Dispatcher,
   signal?: AbortSignal,
 ): Promise<{ response: ReturnType<typeof request> }> {
@@ -33,7 +40,7 @@ async function slowMutation(
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277888") }),
   });
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await simulatorHas(t, 1);
   return { response };
 }
 
@@ -49,6 +56,7 @@ describe("graceful stop", () => {
       const spare = await spareConnection(t.baseUrl);
 
       const { response: inFlight } = await slowMutation(t, other);
+      const answeredAt = inFlight.then(() => Date.now());
 
       const began = Date.now();
       const stopped = t.stop();
@@ -57,8 +65,10 @@ describe("graceful stop", () => {
       const body = (await res.body.json()) as { data?: Record<string, unknown> | null };
       await stopped;
 
-      // Before the sweep, the spare connection held the listener open until the client gave up on it.
-      expect(spareClosedAt - began).toBeLessThan(1_000);
+      // Before the sweep, the spare connection held the listener open until the client gave up on it. Closed while
+      // the in-flight mutation (2 s at the simulator) was still waiting for its answer, and well before its 2 s.
+      expect(spareClosedAt).toBeLessThan(await answeredAt);
+      expect(spareClosedAt - began).toBeLessThan(1_500);
       expect(res.statusCode).toBe(200);
       expect(res.headers.connection).toBe("close");
       expect(resultOf(body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
@@ -131,7 +141,7 @@ describe("graceful stop", () => {
       };
       // Scenario 888: the simulator answers after 2 s, so the first mutation is in flight when stop() begins.
       socket.write(post("102277888"));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await simulatorHas(t, 1);
       const stopped = t.stop();
       await new Promise((resolve) => setTimeout(resolve, 100));
       socket.write(post("102277100"));
