@@ -73,9 +73,12 @@ describe("graceful stop", () => {
       expect(res.headers.connection).toBe("close");
       expect(resultOf(body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
       const complete = t.logs.records().find((r) => r.msg === "shutdown complete");
-      // The listener closed as soon as the only response left was the in-flight one (well under the 2 s it took).
-      expect(complete?.httpClosedMs as number).toBeLessThan(2_500);
-      expect(complete?.totalMs as number).toBeLessThan(5_000);
+      // The listener closed as soon as the only response left was the in-flight one: within a second of its answer,
+      // however late that came (2 s at the simulator, later on a loaded machine: a bound of 2.5 s from stop() saw
+      // 2,555 ms). Far below the 10 s grace, or the 60 s keep-alive, that a listener held open would wait for.
+      const inFlightMs = (await answeredAt) - began;
+      expect(complete?.httpClosedMs as number).toBeLessThan(inFlightMs + 1_000);
+      expect(complete?.totalMs as number).toBeLessThan(inFlightMs + 3_000);
       expect(t.logs.records().some((r) => String(r.msg).includes("grace period over"))).toBe(false);
     } finally {
       await t.stop();
