@@ -28,6 +28,12 @@ import {
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 const DEADLINE_MS = 500;
+/**
+ * Time allowed past a deadline for the request around it, on a loaded machine (other Jest workers on two cores): 1.5 s
+ * (it was 0.5 s). Still far below what the bound must fail: a call the AOPay deadline did not cut runs to the request
+ * deadline (REQUEST_DEADLINE_MS, 10 s by default).
+ */
+const SLACK_MS = 1500;
 
 /** Headers and the start of a JSON body, then nothing more. */
 const slowBody: FakeHandler = (_call, res) => {
@@ -64,7 +70,7 @@ const hugeBody: FakeHandler = (_call, res) => {
 
 /**
  * The fault matrix (issue "Resilience and operations"): for each fault, the typed result, the time to answer (within
- * the deadline plus 0.5 s) and the exact number of upstream calls (never more than one send).
+ * the deadline plus SLACK_MS) and the exact number of upstream calls (never more than one send).
  */
 describe("upstream faults end as typed results, with exactly one upstream call and within the deadline", () => {
   let upstream: FakeUpstream;
@@ -206,7 +212,7 @@ describe("upstream faults end as typed results, with exactly one upstream call a
       expect(res.status).toBe(200);
       expect(res.body.errors).toBeUndefined();
       expect(resultOf(res.body, field)).toMatchObject(expected);
-      expect(elapsed).toBeLessThan(DEADLINE_MS + 500);
+      expect(elapsed).toBeLessThan(DEADLINE_MS + SLACK_MS);
       // Let any (wrong) retry arrive before counting.
       await new Promise((r) => setTimeout(r, 50));
       expect(upstream.calls).toHaveLength(1);
@@ -257,7 +263,7 @@ describe("upstream faults end as typed results, with exactly one upstream call a
         code: "UPSTREAM_UNAVAILABLE",
         retryable: true,
       });
-      expect(Date.now() - started).toBeLessThan(DEADLINE_MS * 4 + 500);
+      expect(Date.now() - started).toBeLessThan(DEADLINE_MS * 4 + SLACK_MS);
       // One attempt and two retries, each a fresh connection; no HTTP request was ever written.
       expect(connections).toBe(3);
     } finally {
