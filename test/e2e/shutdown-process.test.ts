@@ -16,7 +16,12 @@ import { postGraphQL, PRODUCTION_SECURITY, TEST_API_KEY } from "../helpers/stack
  */
 const GRACE_MS = 1500;
 const WATCHDOG_MS = GRACE_MS + 1000;
-const SLACK_MS = 700;
+/**
+ * For a loaded machine (other Jest workers and their servers on two cores): the child's timers and its exit run late.
+ * It was 700 ms. The exit code already tells a drain that finished (0) from the watchdog's exit; what the bound must
+ * still fail is a process held by a hung write or a hung upstream call, which never exits on its own.
+ */
+const SLACK_MS = 1500;
 const IN_FLIGHT = 4;
 
 const ROOT = join(__dirname, "../..");

@@ -301,6 +301,8 @@ describe("slow clients are cut, production settings", () => {
 describe("unauthenticated connections per IP", () => {
   let t: ProductionTestStack;
   const CAP = 5;
+  /** A connection closed as accepted closes within this; one let in stays open to HEADERS_TIMEOUT_MS (5 s below). */
+  const CUT_AT_ONCE_MS = 2000;
   beforeAll(async () => {
     t = await startProductionStack({
       MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: String(CAP),
@@ -318,7 +320,9 @@ describe("unauthenticated connections per IP", () => {
     await new Promise((r) => setTimeout(r, 100));
     const extra = await rawClient(port(t.baseUrl));
     const extraClosedAfter = await extra.closed;
-    expect(extraClosedAfter).toBeLessThan(300);
+    // At once: a connection let in would be held to HEADERS_TIMEOUT_MS (5 s). The bound was 300 ms, which a loaded
+    // machine's late event loop can pass; CUT_AT_ONCE_MS still fails a connection let in.
+    expect(extraClosedAfter).toBeLessThan(CUT_AT_ONCE_MS);
     expect(extra.received()).toBe("");
     expect(
       t.logs
@@ -343,7 +347,7 @@ describe("unauthenticated connections per IP", () => {
 
     // A request that fails authentication does not free a place: the cap holds again.
     const again = await rawClient(port(t.baseUrl));
-    expect(await again.closed).toBeLessThan(300);
+    expect(await again.closed).toBeLessThan(CUT_AT_ONCE_MS);
     // Each closed connection counted (before: logged only, one line per 10 s at most), by cap, never by address.
     const metrics = await (await request(t.stack.app.metricsUrl as string)).body.text();
     expect(metrics).toMatch(/^http_connections_refused_total\{listener="api",reason="per_ip"\} 2$/m);
