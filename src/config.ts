@@ -32,7 +32,7 @@ import {
 } from "./protection/protection.settings";
 import { deriveStoreKey, type StoreKey } from "./protection/protection.settings";
 import { unknownNames } from "./settings/names";
-import { isLinkAddress, readGroup, type SettingsGroup } from "./settings/schema";
+import { readGroup, type SettingsGroup, valueRead } from "./settings/schema";
 import { simulatorSettings } from "./simulator/simulator.settings";
 
 export * from "./aopay/client.settings";
@@ -232,15 +232,15 @@ export function secretValues(env: Env): string[] {
  * The settings `env` sets, for the log line that says the server is ready: a newcomer who started it with
  * `OTP_COOLDOWN_SECONDS=0` (docs/simulator.md) could not tell from the log whether it was taken. A secret reads
  * `(hidden)`; another value is shown only when it is a plain word or number (`debug`, `0`, `enforce`), else `(set)`:
- * a URL may carry a password (REDIS_URL) and a list may carry anything. Unset, empty and service-link values
- * (settings/schema.ts isLinkAddress) are left out, as loadConfig reads them as unset.
+ * a URL may carry a password (REDIS_URL) and a list may carry anything. What loadConfig reads as unset
+ * (settings/schema.ts valueRead: absent, empty, a service link) is left out.
  */
 export function settingsTaken(env: Env): Record<string, string> {
   const taken: Record<string, string> = {};
   for (const group of SETTINGS_GROUPS)
     for (const [name, setting] of Object.entries(group.settings)) {
-      const raw = env[name];
-      if (raw === undefined || (raw === "" && !setting.emptyIsValue) || isLinkAddress(name, raw, env)) continue;
+      const raw = valueRead(name, setting, env);
+      if (raw === undefined) continue;
       taken[name] = setting.secret ? "(hidden)" : /^[\w.-]{1,64}$/.test(raw) ? raw : "(set)";
     }
   return Object.fromEntries(Object.entries(taken).sort(([a], [b]) => a.localeCompare(b)));

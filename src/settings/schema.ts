@@ -155,6 +155,22 @@ export type ValuesOf<G extends SettingsGroup> = {
 };
 
 /**
+ * The value of setting `name` that readGroup reads from `env`, or undefined when it reads the setting as unset (its
+ * default applies): absent, empty (unless the setting takes an empty value: `emptyIsValue`), or a service link
+ * (isLinkAddress). The one test of "unset": config.ts settingsTaken lists on the ready line exactly what this reads,
+ * so that line never names a setting the server took as unset (test/unit/settings/settings.test.ts ties the two).
+ */
+export function valueRead(
+  name: string,
+  setting: AnySetting,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || (raw === "" && !setting.emptyIsValue) || isLinkAddress(name, raw, env)) return undefined;
+  return raw;
+}
+
+/**
  * Reads a group from `env`: each set value through its schema, unset (or empty) ones as their default. A bad value
  * becomes a problem ("NAME must ...") and its default is used, so that the rest of the configuration is still
  * checked and every problem is reported at once.
@@ -166,8 +182,8 @@ export function readGroup<G extends SettingsGroup>(
 ): ValuesOf<G> {
   const values: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(group.settings)) {
-    const raw = env[name];
-    if (raw === undefined || (raw === "" && !setting.emptyIsValue) || isLinkAddress(name, raw, env)) {
+    const raw = valueRead(name, setting, env);
+    if (raw === undefined) {
       values[name] = setting.default;
       continue;
     }

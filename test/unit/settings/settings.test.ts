@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, loadConfig, SETTINGS_GROUPS } from "../../../src/config";
+import { ConfigError, loadConfig, SETTINGS_GROUPS, settingsTaken } from "../../../src/config";
 import { loadSimulatorConfig } from "../../../src/simulator/config";
 import { renderEnvExample, renderTable, withTable } from "../../../src/settings/docs";
 import { closestName, editDistance, unknownNames } from "../../../src/settings/names";
+import { type AnySetting, readGroup, type SettingsGroup } from "../../../src/settings/schema";
 
 /** Configuration by schema: every name known, typos caught, real environments left alone, docs generated. */
 const ROOT = join(__dirname, "../../..");
@@ -112,6 +113,68 @@ describe("a set variable that is not a setting", () => {
     const problems = problemsOf({ LOGLEVEL: "secret-looking-value-1", AOPAY_FOO: "secret-looking-value-2", PORT: "x" });
     expect(problems).toHaveLength(3);
     expect(problems.join("\n")).not.toContain("secret-looking-value");
+  });
+});
+
+/**
+ * The ready line (config.ts settingsTaken) names exactly the settings the reader (settings/schema.ts readGroup) took
+ * from the environment: one that was read as unset (empty, a service link) and still listed would tell the newcomer
+ * it was taken while its default ran. "Read" is seen where it happens: the setting's schema was asked to parse.
+ */
+describe("the ready line lists a setting iff the reader read it", () => {
+  /** The names readGroup parses from `env`, over every group. */
+  function namesRead(env: Record<string, string>): string[] {
+    const read: string[] = [];
+    for (const group of SETTINGS_GROUPS) {
+      const watched = Object.fromEntries(
+        Object.entries(group.settings).map(([name, setting]): [string, AnySetting] => {
+          const safeParse = (raw: unknown) => (read.push(name), setting.schema.safeParse(raw));
+          return [name, { ...setting, schema: { safeParse } as unknown as AnySetting["schema"] }];
+        }),
+      );
+      readGroup({ ...group, settings: watched } as SettingsGroup, env, []);
+    }
+    return read.sort();
+  }
+  const settings = SETTINGS_GROUPS.flatMap((g) => Object.entries(g.settings));
+  const ports = settings.map(([name]) => name).filter((name) => name.endsWith("_PORT"));
+  const every = (value: (name: string) => string) => Object.fromEntries(settings.map(([name]) => [name, value(name)]));
+  const link = (name: string) => `tcp://10.96.7.${ports.indexOf(name)}:9464`;
+  // Kubernetes: <SERVICE>_SERVICE_HOST beside it; Docker --link: <NAME>_<port>_TCP holding the same address.
+  const kubernetesLinks = Object.fromEntries(
+    ports.flatMap((n) => [
+      [n, link(n)],
+      [`${n.slice(0, -"_PORT".length)}_SERVICE_HOST`, `10.96.7.${ports.indexOf(n)}`],
+    ]),
+  );
+  const dockerLinks = Object.fromEntries(
+    ports.flatMap((n) => [
+      [n, link(n)],
+      [`${n}_9464_TCP`, link(n)],
+    ]),
+  );
+
+  it.each<[string, Record<string, string>]>([
+    ["every setting set", every(() => "1")],
+    ["every setting empty", every(() => "")],
+    ["every port a Kubernetes service link", kubernetesLinks],
+    ["every port a Docker link", dockerLinks],
+    [
+      "every port a lone tcp:// value (the operator's: read, and refused)",
+      Object.fromEntries(ports.map((n) => [n, link(n)])),
+    ],
+  ])("%s", (_, env) => {
+    expect(Object.keys(settingsTaken(env)).sort()).toEqual(namesRead(env));
+  });
+
+  it("is not vacuous: an empty value is read only where it is a value, a service link never", () => {
+    const emptyIsValue = settings.filter(([, s]) => s.emptyIsValue).map(([name]) => name);
+    expect(emptyIsValue.length).toBeGreaterThan(0);
+    expect(namesRead(every(() => ""))).toEqual(emptyIsValue.sort());
+    expect(ports).toEqual(expect.arrayContaining(["METRICS_PORT", "SIMULATOR_PORT"]));
+    expect(namesRead(kubernetesLinks)).toEqual([]);
+    expect(namesRead(dockerLinks)).toEqual([]);
+    expect(namesRead(every(() => "1"))).toHaveLength(settings.length);
   });
 });
 
