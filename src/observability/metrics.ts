@@ -320,9 +320,8 @@ export class Metrics implements RequestObserver {
    * label here, so the page's size is fixed: 66 upstream series (6 endpoints, 11 outcomes), and as many histogram
    * label sets of 15 series each (12 bounds, +Inf, sum, count); 22 throttle series (2 of the credit-report read); 5
    * each of replays, unavailable and unrecorded, and 1 unavailable for the credit-report read; 3 refusals; 3 shed
-   * reasons; a refusal series per
-   * (status, code) of EDGE_REFUSALS; 1 failure (500); 3 per listener; 14 GraphQL label sets (7 operations, ok and
-   * error).
+   * reasons; a refusal series per (status, code) of EDGE_REFUSALS; 1 failure (500); 3 per listener; 14 GraphQL label
+   * sets (7 operations, ok and error). These figures are checked (test/unit/observability/start-at-zero.test.ts).
    */
   startAtZero(known: KnownSeries): void {
     for (const endpoint of known.endpoints)
