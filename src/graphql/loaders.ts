@@ -7,8 +7,9 @@ import { hasConsent } from "../protection/consent";
 import type { ConsentStore } from "../protection/consent-store";
 import { ProtectionStoreError } from "../protection/errors";
 import type { KeyHasher } from "../protection/key-hasher";
-import { ClientShareFullError, MemoryStoreFullError, type SharedTable } from "../protection/memory-counters";
+import type { SharedTable } from "../protection/memory-counters";
 import type { OtpThrottle, Reservation, ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
+import { refuseForStoreFailure } from "../protection/store-failure";
 import { type AccessSummary, noteAccess } from "../logging/access-log";
 import { isPromiseLike } from "../util/promise-like";
 import { CibilCreditHistory } from "./cibil/cibil-credit-history.type";
@@ -148,15 +149,15 @@ async function reserveRead(inputs: LoaderInputs, cibilId: string): Promise<ReadR
     return { allowed: false, failure: readThrottled(taken.scope, taken.retryAfterSeconds) };
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;
-    // A client at its share of the in-memory throttle table: its limit, not the store failing (send-guard.ts).
-    if (error instanceof ClientShareFullError) inputs.overShare?.(CONSENT_READ, error.table);
-    else {
-      // A full in-memory table is warned about once a minute by the table itself (protection/index.ts fullWarning).
-      const suppressed = error instanceof MemoryStoreFullError ? null : budgetUnavailableLog.take();
-      if (suppressed !== null)
-        inputs.log.error({ err: error, suppressed }, "credit history refused: read budget store unavailable");
-      inputs.unavailable?.(CONSENT_READ);
-    }
+    // Sorted as a send's (protection/store-failure.ts): over share, full (the table warns), or unavailable.
+    refuseForStoreFailure(error, {
+      field: CONSENT_READ,
+      overShare: inputs.overShare,
+      unavailable: inputs.unavailable,
+      summary: budgetUnavailableLog,
+      log: inputs.log,
+      message: "credit history refused: read budget store unavailable",
+    });
     return { allowed: false, failure: protectionUnavailable() };
   }
 }

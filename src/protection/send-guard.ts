@@ -7,8 +7,9 @@ import { isPromiseLike } from "../util/promise-like";
 import { ProtectionRefusal, ProtectionStoreError, type RefusalCode } from "./errors";
 import type { BeginOutcome, IdempotencyStore, StoredResult } from "./idempotency-store";
 import type { KeyHasher } from "./key-hasher";
-import { ClientShareFullError, MemoryStoreFullError } from "./memory-counters";
+import { MemoryStoreFullError } from "./memory-counters";
 import { NO_OBSERVER, type RequestObserver } from "./observer";
+import { refuseForStoreFailure } from "./store-failure";
 import type {
   MaybePromise,
   OtpSubject,
@@ -315,23 +316,17 @@ export class SendGuard {
         return { kind: "refused", code: error.code };
       }
       if (!(error instanceof ProtectionStoreError)) throw error;
-      // A client at its share of a shared table: its limit, counted apart from the store failing (nothing to page
-      // about), warned about once a minute by the store; answered as a full table (nothing sent).
-      if (error instanceof ClientShareFullError) {
-        this.#observe.overShare?.(field, error.table);
-        await this.#freeKey(req, claim);
-        return { kind: "unavailable" };
-      }
-      // A full in-memory store is warned about once a minute by the store (protection/index.ts), not once per request.
-      if (error instanceof MemoryStoreFullError) {
-        log.info({ otpSend: { field, refused: "memory store full" } }, "otp send refused: in-memory store full");
-      } else {
-        // One line per SUMMARY_INTERVAL_MS while the store is down, not one per request (logging/summarised.ts).
-        const suppressed = this.#unavailableLog.take();
-        if (suppressed !== null)
-          log.error({ err: error, suppressed }, "otp send refused: protection store unavailable");
-      }
-      this.#observe.protectionUnavailable(field);
+      // Sorted as the read budgets sort it (store-failure.ts): over share, full, or unavailable (summarised line).
+      refuseForStoreFailure(error, {
+        field,
+        overShare: (f, table) => this.#observe.overShare?.(f, table),
+        unavailable: (f) => this.#observe.protectionUnavailable(f),
+        full: () =>
+          log.info({ otpSend: { field, refused: "memory store full" } }, "otp send refused: in-memory store full"),
+        summary: this.#unavailableLog,
+        log,
+        message: "otp send refused: protection store unavailable",
+      });
       await this.#freeKey(req, claim);
       return { kind: "unavailable" };
     }
