@@ -154,6 +154,8 @@ export interface Config {
   throttle: ThrottleConfig;
   /** How long an idempotency key's first result is kept and replayed. */
   idempotencyTtlSeconds: number;
+  /** The largest result an Idempotency-Key keeps, in bytes of its JSON (IDEMPOTENCY_MAX_RESULT_BYTES). */
+  idempotencyMaxResultBytes: number;
   /**
    * After a client verifies a customer's CIBIL OTP, how long that client may read the customer's credit history.
    * AOPay's GetCreditHistory needs only the CIBIL id, so without this anyone holding an id could read a history.
@@ -462,6 +464,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     cibilRegisteredMobileTtlSeconds: protection.CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
     cibilRegisteredMobileRetrySeconds: protection.CIBIL_REGISTERED_MOBILE_RETRY_SECONDS,
     idempotencyTtlSeconds: protection.IDEMPOTENCY_TTL_SECONDS,
+    idempotencyMaxResultBytes: protection.IDEMPOTENCY_MAX_RESULT_BYTES,
     trustedProxies: server.TRUSTED_PROXIES ?? [],
     auth,
     graphqlLimits: graphqlLimits(limits),

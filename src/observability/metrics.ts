@@ -86,6 +86,8 @@ export class Metrics implements RequestObserver {
   readonly #unrecorded: Counter<"operation">;
   readonly #olderSecretReads: Counter<"store" | "secret">;
   readonly #olderStoreKeys: Counter<"store">;
+  /** No label: one series, at 0 from the first scrape (the operation is on the warning line). */
+  readonly #unkeptResults: Counter;
   readonly #apiKeyRequests: LabelledCounter<"client" | "key">;
   readonly #redisUnsafe: Gauge<"problem">;
   readonly #circuit: Gauge<"family">;
@@ -240,6 +242,13 @@ export class Metrics implements RequestObserver {
     for (const store of ["idempotency", "consent", "registered_mobile"] as const)
       for (const secret of ["previous", "next", "retired"] as const)
         this.#olderSecretReads.labels({ store, secret }).inc(0);
+    this.#unkeptResults = new Counter({
+      name: "aopay_idempotency_results_unkept_total",
+      help:
+        "Idempotency-Key results over IDEMPOTENCY_MAX_RESULT_BYTES: answered once, then kept only as sent (a repeat " +
+        "of the key is answered OUTCOME_UNKNOWN, nothing sent again).",
+      registers,
+    });
     this.#olderStoreKeys = new Counter({
       name: "aopay_store_older_key_opens_total",
       help:
@@ -415,6 +424,10 @@ export class Metrics implements RequestObserver {
 
   unrecorded(field: string): void {
     this.#unrecordedChild(field).inc();
+  }
+
+  unkeptResult(_field: string): void {
+    this.#unkeptResults.inc();
   }
 
   #throttledChild(field: string, code: ThrottleCode, scope: ThrottleScope): Counter.Internal {

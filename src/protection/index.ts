@@ -174,6 +174,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         olderRead,
         observe,
         idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
+        maxResultBytes: config.idempotencyMaxResultBytes,
         rememberRetryMs: config.cibilRegisteredMobileRetrySeconds * 1000,
         // Longer than any request can run, with margin; after a crash, the key answers OUTCOME_UNKNOWN. A request's
         // upstream attempts run until its deadline (REQUEST_DEADLINE_MS, up to 120 s), each capped by AOPAY_DEADLINE_MS.

@@ -26,6 +26,11 @@ export interface RequestObserver {
    */
   unrecorded(field: string): void;
   /**
+   * An Idempotency-Key's result over IDEMPOTENCY_MAX_RESULT_BYTES: its key keeps only that it was sent (a repeat is
+   * answered OUTCOME_UNKNOWN, nothing sent again).
+   */
+  unkeptResult?(field: string): void;
+  /**
    * What the Redis server just connected to breaks (redis.ts checkServer), judged at each connection: its
    * `maxmemory-policy` evicts keys (budgets and idempotency records with them), or it is older than 7.0.
    */

@@ -25,6 +25,14 @@ export function deriveStoreKey(hmacSecret: Buffer): StoreKey {
 export const DEFAULT_REDIS_KEY_PREFIX = "aopay-gql:";
 /** Stripe keeps idempotency keys at least 24 hours (docs/security-requirements.md E4). */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
+/**
+ * The largest result an Idempotency-Key keeps, in bytes of its JSON before sealing (IDEMPOTENCY_MAX_RESULT_BYTES).
+ * A result is the union member the client saw (never the credit report, which is read apart: graphql/loaders.ts);
+ * about 1 kB typically (docs/security.md Memory: 1.5 kB per record, sealed), its size set by what AOPay answers (a
+ * question's text and answer choices, an upstream message: up to AOPAY_MAX_RESPONSE_BYTES, 1 MiB). 8 KiB keeps every
+ * ordinary answer with room, and bounds the in-memory table (MEMORY_IDEMPOTENCY_MAX_KEYS records) and Redis alike.
+ */
+export const DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES = 8 * 1024;
 /** How long a verified CIBIL OTP lets the same client read that customer's credit history. */
 export const DEFAULT_CIBIL_CONSENT_TTL_SECONDS = 1800;
 /**
@@ -229,6 +237,15 @@ export const protectionSettings = defineSettings({
       min: 1,
       max: 30 * 86_400,
       doc: "how long an `Idempotency-Key`'s result is kept and replayed",
+    }),
+    IDEMPOTENCY_MAX_RESULT_BYTES: int({
+      default: DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES,
+      min: 512,
+      max: 1024 * 1024,
+      doc:
+        "largest result an `Idempotency-Key` keeps (bytes of its JSON, before sealing), in Redis and in memory; a " +
+        "larger one is answered once, and its key keeps only that it was sent: a repeat is answered `OUTCOME_UNKNOWN`, " +
+        "never sent again (logged as 'idempotency result too large to keep'; `aopay_idempotency_results_unkept_total`)",
     }),
     CIBIL_CONSENT_TTL_SECONDS: int({
       default: DEFAULT_CIBIL_CONSENT_TTL_SECONDS,

@@ -9,6 +9,7 @@ import type { BeginOutcome, IdempotencyStore, StoredResult } from "./idempotency
 import type { KeyHasher } from "./key-hasher";
 import { MemoryStoreFullError } from "./memory-counters";
 import { NO_OBSERVER, type RequestObserver } from "./observer";
+import { DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES } from "./protection.settings";
 import { refuseForStoreFailure } from "./store-failure";
 import type {
   MaybePromise,
@@ -61,6 +62,11 @@ export interface SendGuardOptions {
   olderRead?: (store: "idempotency", index: number) => void;
   /** How long a key's result is kept. */
   idempotencyTtlMs: number;
+  /**
+   * The largest result a key keeps, in bytes of its JSON (IDEMPOTENCY_MAX_RESULT_BYTES; default
+   * DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES, 8 KiB): a larger one is kept as UNKEPT_RESULT.
+   */
+  maxResultBytes?: number;
   /** How long a key stays "in flight" if its request never finishes (a crash): longer than any upstream call. */
   pendingTtlMs: number;
   /**
@@ -159,6 +165,16 @@ function timedOut(error: unknown): boolean {
     error instanceof ProtectionStoreError && error.cause instanceof Error && error.cause.message === "Command timed out"
   );
 }
+
+/**
+ * What a key keeps in place of a result over maxResultBytes: that its request went ahead, and no more. A type name no
+ * GraphQL type can have (`#`), so no union member is ever revived as it. The key is not freed: the call may have
+ * reached AOPay (an OTP sent), and a repeat taken as new would send it again. A repeat is answered OUTCOME_UNKNOWN
+ * (sent: true), as a key whose request ended without a result (#begin `abandoned`). Before, a result was kept whatever
+ * its size: each record as large as what AOPay answered (up to AOPAY_MAX_RESPONSE_BYTES, 1 MiB), 24 h, in memory up
+ * to MEMORY_IDEMPOTENCY_MAX_KEYS of them, and in Redis without bound.
+ */
+export const UNKEPT_RESULT: StoredResult = Object.freeze({ typename: "#unkept", data: Object.freeze({}) });
 
 const NO_BUDGET = { allowed: true as const, nextSendInMs: 0, refund: async () => undefined };
 
@@ -418,6 +434,15 @@ export class SendGuard {
         return { kind: "replayed", result: req.settle({ error: unknown }, { nextSendAt: this.#clock() }) };
       }
       case "replay": {
+        if (begun.result.typename === UNKEPT_RESULT.typename) {
+          // Sent before, its answer too large to keep (#storeResult): never sent again; told the outcome is unknown.
+          const unknown = new AopayOutcomeUnknownError("the answer to this Idempotency-Key was too large to keep", {
+            endpoint: field,
+            sent: true,
+          });
+          this.#observe.replayed(field);
+          return { kind: "replayed", result: req.settle({ error: unknown }, { nextSendAt: this.#clock() }) };
+        }
         const result = req.revive(begun.result);
         if (result === undefined)
           throw new ProtectionStoreError("idempotency", new Error(`unknown stored type ${begun.result.typename}`));
@@ -491,8 +516,22 @@ export class SendGuard {
    * the result rather than OUTCOME_UNKNOWN (the answer to a key whose request ended without a result). One not stored
    * by the end of the key's pending time is logged and counted (observer.unrecorded).
    */
-  async #storeResult(req: SendRequest<unknown, unknown>, claim: Claim, stored: StoredResult): Promise<void> {
+  async #storeResult(req: SendRequest<unknown, unknown>, claim: Claim, result: StoredResult): Promise<void> {
     const { key, token, fingerprint } = claim;
+    // Bounded by bytes as well as by count: the stores seal this JSON (idempotency-store.ts sealResult), so its length
+    // is what the record holds (4/3 of it once sealed, plus 100 bytes or so). Measured here, once for both stores.
+    const maxBytes = this.options.maxResultBytes ?? DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES;
+    let stored = result;
+    const bytes = Buffer.byteLength(JSON.stringify(result));
+    if (bytes > maxBytes) {
+      stored = UNKEPT_RESULT;
+      // The field and the sizes only: the result holds what the client saw, never logged.
+      req.log.warn(
+        { otpSend: { field: req.field, idempotency: "unkept", bytes, maxBytes } },
+        "idempotency result too large to keep: a repeat of its key is answered OUTCOME_UNKNOWN",
+      );
+      this.#observe.unkeptResult?.(req.field);
+    }
     await this.#settleKey(req, claim, "store", async () => {
       const outcome = await this.options.idempotency.complete(
         key,

@@ -170,3 +170,33 @@ describe("Idempotency-Key lifetime and release", () => {
     expect(second.headers["idempotent-replayed"]).toBeUndefined();
   });
 });
+
+describe("an Idempotency-Key whose result is over IDEMPOTENCY_MAX_RESULT_BYTES (docs/security.md)", () => {
+  let t: TestStack;
+  // 512 bytes: below the simulator's CIBIL challenge (its question and answer choices), so that one is too large.
+  beforeAll(async () => {
+    t = await startTestStack({ IDEMPOTENCY_MAX_RESULT_BYTES: "512" });
+  });
+  afterAll(() => t?.stop());
+
+  it("the client gets its answer once; a retry of the key sends no second OTP and is told OUTCOME_UNKNOWN", async () => {
+    const key = randomUUID();
+    const send = () => t.gql(GENERATE_CIBIL_OTP, cibilInput("800000001"), { "idempotency-key": key });
+    const first = await send();
+    const second = await send();
+    expect(resultOf(first.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    expect(JSON.stringify(resultOf(first.body, "generateCibilOtp")).length).toBeGreaterThan(512);
+    expect(resultOf(second.body, "generateCibilOtp")).toMatchObject({
+      __typename: "OutcomeUnknown",
+      code: "OUTCOME_UNKNOWN",
+    });
+    expect(second.headers["idempotent-replayed"]).toBe("true");
+    expect(t.simulator?.calls()).toBe(1);
+    const warned = t.logs.records().filter((r) => r.requestId === first.headers["x-request-id"] && r.level === "warn");
+    expect(warned).toEqual([
+      expect.objectContaining({
+        otpSend: expect.objectContaining({ field: "generateCibilOtp", idempotency: "unkept" }),
+      }),
+    ]);
+  });
+});
