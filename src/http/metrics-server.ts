@@ -195,7 +195,7 @@ export class MetricsServer {
 }
 
 /** The statuses the metrics listener refuses with, its own and Node's parser's (metrics_requests_refused_total). */
-const REFUSED_STATUSES = [400, 401, 404, 405, 408, 431] as const;
+export const REFUSED_STATUSES = [400, 401, 404, 405, 408, 431] as const;
 type RefusedStatus = (typeof REFUSED_STATUSES)[number];
 
 function isRefusedStatus(status: number): status is RefusedStatus {

@@ -58,8 +58,10 @@ function selectorOf(alert: string, metric: string): Selector {
   return found[0];
 }
 
-async function scrape(t: TestStack): Promise<Series[]> {
-  const res = await request(t.stack.app.metricsUrl as string);
+/** `token`: the scenario's METRICS_TOKEN, sent as Prometheus does (a bearer token). */
+async function scrape(t: TestStack, token?: string): Promise<Series[]> {
+  const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const res = await request(t.stack.app.metricsUrl as string, { headers });
   expect(res.statusCode).toBe(200);
   const text = await res.body.text();
   for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) typesSeen.set(m[1], m[2]);
@@ -161,9 +163,9 @@ function scenario(
       } else {
         t = await startTestStack(env);
       }
-      before = await scrape(t);
+      before = await scrape(t, env.METRICS_TOKEN);
       await drive(t, redis, upstream);
-      after = await scrape(t);
+      after = await scrape(t, env.METRICS_TOKEN);
       pages.push(before, after);
       runs.push({ name, before, after });
     });
@@ -246,6 +248,7 @@ describe("alert rules (deploy/prometheus/alerts.yml)", () => {
       "LogLinesDropped",
       "EventLoopLag",
       "MetricsCollectionFailed",
+      "MetricsTokenGuessed",
     ]);
     for (const r of rules) expect(selectorsOf(r.expr).selectors.length).toBeGreaterThan(0);
   });
@@ -906,6 +909,44 @@ scenario(
   PRIVATE_REDIS_SKIP_REASON ?? undefined,
 );
 
+// Someone trying METRICS_TOKEN values: requests for the page without a token, or with a wrong one, each refused 401
+// and counted (metrics_requests_refused_total{status="401"}); the scrapes with the token (this scenario's own, before
+// and after) are not. Before, nothing fired on them: the count was on the page, read by no alert.
+const METRICS_TOKEN = "alert-rules-metrics-token-0123456789";
+const GUESSES = 12;
+scenario(
+  `the metrics token guessed (METRICS_TOKEN set; ${GUESSES} requests without it or with a wrong one)`,
+  { METRICS_TOKEN },
+  async (t) => {
+    for (let i = 0; i < GUESSES; i++) {
+      const headers = i % 2 === 0 ? {} : { authorization: `Bearer ${METRICS_TOKEN}-${i}` };
+      const res = await request(t.stack.app.metricsUrl as string, { headers });
+      await res.body.dump();
+      expect(res.statusCode).toBe(401);
+    }
+  },
+  (before, after) => {
+    const sel = selectorOf("MetricsTokenGuessed", "metrics_requests_refused_total");
+    expect(increase(before, after, sel)).toBe(GUESSES);
+    const rule = rules.find((r) => r.alert === "MetricsTokenGuessed")!;
+    const threshold = Number(/>\s*([0-9.]+)\s*$/.exec(rule.expr.trim())?.[1]);
+    expect(GUESSES).toBeGreaterThan(threshold);
+    // Other refusals of the listener (a wrong path, a wrong method) are not a guess.
+    const other = { ...sel, matchers: [{ label: "status", op: "=" as const, value: "404" }] };
+    expect(increase(before, after, other)).toBe(0);
+  },
+);
+
+// Runs after the scenarios: no other one has a 401 on its metrics listener (none sets METRICS_TOKEN).
+describe("MetricsTokenGuessed", () => {
+  it("stays quiet in every scenario but its own, the scraper's own requests included", () => {
+    const sel = selectorOf("MetricsTokenGuessed", "metrics_requests_refused_total");
+    const others = runs.filter((r) => !r.name.startsWith("the metrics token guessed"));
+    expect(others.length).toBeGreaterThan(10);
+    expect(others.filter((r) => increase(r.before, r.after, sel) > 0).map((r) => r.name)).toEqual([]);
+  });
+});
+
 // stdout's reader stopped (a log shipper that hung): a real server process whose stdout pipe the test no longer reads,
 // its backlog filled past 16 MiB (test/fixtures/preload/fill-stdout-on-sigusr2.cjs), then requests whose lines find no
 // room: dropped, counted, and LogLinesDropped's increase is over 0. Before, its metric was only seen on the page at 0.
@@ -1006,7 +1047,7 @@ describe("every metric, label and label value the rules match", () => {
   it("and every metric of docs/operations.md's table, has the type and the labels the table gives", () => {
     const series = pages.flat();
     const rows = documentedMetrics();
-    expect(rows.length).toBe(24);
+    expect(rows.length).toBe(25);
     const problems: string[] = [];
     for (const row of rows)
       for (const name of row.names) {
