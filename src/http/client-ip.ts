@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
+import { addressOnly } from "../util/trusted-proxies";
 
 /**
  * The caller's IP as its per-IP OTP budget sees it (docs/security-requirements.md B3): one spelling per network
@@ -17,9 +18,9 @@ import { isIPv4, isIPv6 } from "node:net";
  */
 export function clientIpKey(raw: string): string {
   if (isIPv4(raw)) return raw;
-  const ip = withoutPort(raw);
-  if (isIPv4(ip)) return ip;
-  const address = ip.includes("%") ? ip.slice(0, ip.indexOf("%")) : ip;
+  // Read as the trust walk reads each hop (util/trusted-proxies.ts addressOnly): port, brackets and zone left out.
+  const address = addressOnly(raw);
+  if (isIPv4(address)) return address;
   if (!isIPv6(address)) return raw.length > MAX_UNPARSED_IP_CHARS ? raw.slice(0, MAX_UNPARSED_IP_CHARS) : raw;
   const groups = expandIPv6(address);
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
@@ -38,17 +39,6 @@ export function clientIpKey(raw: string): string {
  * memo hold 160 MB. Values that agree on their first 64 characters share a per-IP budget: stricter, never looser.
  */
 export const MAX_UNPARSED_IP_CHARS = 64;
-
-const IPV4_WITH_PORT = /^([0-9.]{7,15}):[0-9]{1,5}$/;
-const BRACKETED = /^\[([^\]]{2,})\](?::[0-9]{1,5})?$/;
-
-/** `ip` without a port after an IPv4 address, or the brackets (and port) around an IPv6 one; else `ip` as it is. */
-function withoutPort(ip: string): string {
-  const v4 = IPV4_WITH_PORT.exec(ip);
-  if (v4) return v4[1];
-  const bracketed = BRACKETED.exec(ip);
-  return bracketed ? bracketed[1] : ip;
-}
 
 /** The eight 16-bit groups of a valid IPv6 address (embedded IPv4 included). */
 function expandIPv6(address: string): number[] {

@@ -131,7 +131,11 @@ export const serverSettings = defineSettings({
     }),
     TRUSTED_PROXIES: custom(listOf(proxy), {
       defaultDoc: "none",
-      doc: "comma-separated proxy IPs/CIDRs whose `X-Forwarded-For` (the client IP: budgets, logs) and `X-Forwarded-Proto` (a browser origin's same-origin check) are believed",
+      doc:
+        "comma-separated proxy IPs/CIDRs whose `X-Forwarded-For` (the client IP: budgets, logs) and `X-Forwarded-Proto` " +
+        "(a browser origin's same-origin check) are believed; each hop is compared without a port, brackets or an IPv6 " +
+        "zone index (`10.0.0.5:443`, `[fe80::1%eth0]:443` match `10.0.0.5`, `fe80::1`), and an entry with a zone index " +
+        "is refused",
       example: "10.0.0.0/8",
     }),
     HEADERS_TIMEOUT_MS: int({

@@ -1,6 +1,6 @@
 import proxyAddr from "@fastify/proxy-addr";
 import type { IncomingMessage } from "node:http";
-import { isIP } from "node:net";
+import { isIP, isIPv6 } from "node:net";
 
 /**
  * Whether `address`, `hop` steps from this server (0: the socket's peer), is a trusted proxy: the function Fastify's
@@ -18,7 +18,32 @@ export type TrustProxy = (address: string, hop: number) => boolean;
  * `entries` must have passed `trustedProxyProblem` (server.settings.ts); anything else throws.
  */
 export function compileTrustedProxies(entries: readonly string[]): TrustProxy | null {
-  return entries.length > 0 ? proxyAddr.compile([...entries]) : null;
+  if (entries.length === 0) return null;
+  const compiled = proxyAddr.compile([...entries]);
+  // Each hop compared as an address alone (addressOnly): a trusted proxy that writes its own hop into X-Forwarded-For
+  // as `IP:port` (Azure Application Gateway's form) was not recognised, the walk stopped at it, and every client behind
+  // it had its address as theirs (http/client-ip.ts keys `IP:port` as IP): one per-IP budget for them all. A link-local
+  // peer's zone index (`fe80::1%eth0`) is compared without it too, as the entries hold none (trustedProxyProblem).
+  return (address, hop) => compiled(addressOnly(address), hop);
+}
+
+const IPV4_WITH_PORT = /^([0-9.]{7,15}):[0-9]{1,5}$/;
+const BRACKETED = /^\[([^\]]{2,})\](?::[0-9]{1,5})?$/;
+
+/**
+ * A client or proxy address as written by whoever wrote it, reduced to the address alone: without a port after an
+ * IPv4 address (`198.51.100.7:50001`), without the brackets and port around an IPv6 one (`[2001:db8::1]:443`, RFC
+ * 7239's node syntax), without an IPv6 zone index (`fe80::1%eth0`: it names an interface of the host that saw it, not
+ * the sender). Anything else as it is. The one reading for both the trust walk (compileTrustedProxies) and the client
+ * IP's budget key (http/client-ip.ts clientIpKey).
+ */
+export function addressOnly(raw: string): string {
+  const v4 = IPV4_WITH_PORT.exec(raw);
+  if (v4) return v4[1];
+  const bracketed = BRACKETED.exec(raw);
+  const ip = bracketed ? bracketed[1] : raw;
+  const zone = ip.indexOf("%");
+  return zone > 0 && isIPv6(ip.slice(0, zone)) ? ip.slice(0, zone) : ip;
 }
 
 /**
@@ -39,10 +64,18 @@ export function clientAddress(req: IncomingMessage, trust: TrustProxy | null): s
  * "invalid range on address" and exit code 1, naming no setting. A prefix length of 0 would trust every peer (any
  * client could write its own X-Forwarded-For): proxy-addr refuses it, and so do we, saying why. Named ranges
  * (`loopback`) and netmasks (`/255.0.0.0`), which proxy-addr also takes, are refused: the documented form is IPs and
- * CIDRs.
+ * CIDRs. An IPv6 zone index (`fe80::1%eth0`) is refused, saying to write the address without it: each hop is compared
+ * without one (addressOnly), so such an entry would match nothing (it compiled, and silently trusted no peer).
  */
 export function trustedProxyProblem(entry: string): string | null {
   const [address, bits, extra] = entry.split("/");
+  if (address.includes("%") && isIPv6(address.slice(0, address.indexOf("%")))) {
+    const bare = address.slice(0, address.indexOf("%"));
+    return (
+      `an IPv6 zone index is not taken: addresses are compared without one; write ${bare}` +
+      `${bits === undefined ? "" : `/${bits}`} (bad entry: ${JSON.stringify(entry)})`
+    );
+  }
   const family = isIP(address);
   const maxBits = family === 6 ? 128 : 32;
   if (family === 0 || extra !== undefined || (bits !== undefined && !/^[0-9]{1,3}$/.test(bits))) {

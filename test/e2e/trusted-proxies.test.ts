@@ -2,7 +2,8 @@ import { type AddressInfo, connect } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { request } from "undici";
 import { requestProtocol } from "../../src/http/cors";
-import { clientAddress, compileTrustedProxies } from "../../src/util/trusted-proxies";
+import { clientIpKey } from "../../src/http/client-ip";
+import { clientAddress, compileTrustedProxies, type TrustProxy } from "../../src/util/trusted-proxies";
 import { loadConfig } from "../../src/config";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
@@ -94,6 +95,65 @@ describe("TRUSTED_PROXIES: one compiled function, the same answer for every read
     expect(() => loadConfig({ NODE_ENV: "test", TRUSTED_PROXIES: "10.0.0.0/33" })).toThrow(
       /TRUSTED_PROXIES.*prefix length is at most 32/s,
     );
+  });
+});
+
+describe("TRUSTED_PROXIES: a hop written with a port, or with an IPv6 zone index", () => {
+  /** What Fastify and the thin route take for the client IP, and its budget key, behind `entries` for `xff`. */
+  async function seenBehind(entries: string, xff: string) {
+    const trust = compileTrustedProxies(loadConfig({ NODE_ENV: "test", TRUSTED_PROXIES: entries }).trustedProxies);
+    const app: FastifyInstance = Fastify({ trustProxy: trust ?? false });
+    app.get("/", async (req) => ({
+      fastifyIp: req.ip,
+      thinIp: clientAddress(req.raw, trust),
+      key: clientIpKey(req.ip),
+    }));
+    try {
+      await app.listen({ host: "127.0.0.1", port: 0 });
+      const { port } = app.server.address() as AddressInfo;
+      const res = await request(`http://127.0.0.1:${port}/`, { headers: { "x-forwarded-for": xff } });
+      return (await res.body.json()) as { fastifyIp: string; thinIp: string; key: string };
+    } finally {
+      await app.close();
+    }
+  }
+
+  // A trusted proxy that writes its own hop as `IP:port` (Azure Application Gateway's form): before, the walk stopped
+  // at it and every client behind it was keyed as the proxy (127.0.0.9): one per-IP budget for them all.
+  it.each([
+    ["127.0.0.9:443", "127.0.0.0/8"],
+    ["[::1]:443", "127.0.0.1,::1"],
+    ["[fe80::1%eth0]:443", "127.0.0.1,fe80::1"],
+  ])("a trusted hop written %s is passed over: each client behind it its own", async (hop, entries) => {
+    const a = await seenBehind(entries, `198.51.100.7, ${hop}`);
+    const b = await seenBehind(entries, `203.0.113.9, ${hop}`);
+    expect(a).toEqual({ fastifyIp: "198.51.100.7", thinIp: "198.51.100.7", key: "198.51.100.7" });
+    expect(b).toEqual({ fastifyIp: "203.0.113.9", thinIp: "203.0.113.9", key: "203.0.113.9" });
+  });
+
+  it("an untrusted hop with a port stays the client (its port left out of the key)", async () => {
+    expect(await seenBehind("127.0.0.1", "198.51.100.7, 192.0.2.5:8080")).toEqual({
+      fastifyIp: "192.0.2.5:8080",
+      thinIp: "192.0.2.5:8080",
+      key: "192.0.2.5",
+    });
+  });
+
+  it("an IPv6 zone index in TRUSTED_PROXIES is refused, saying what to write; a peer's zone is compared without it", () => {
+    for (const [list, write] of [
+      ["fe80::1%eth0", "fe80::1"],
+      ["10.0.0.0/8,fe80::%eth0/64", "fe80::/64"],
+    ])
+      expect(() => loadConfig({ NODE_ENV: "test", TRUSTED_PROXIES: list })).toThrow(
+        new RegExp(`TRUSTED_PROXIES.*zone index is not taken.*write ${write.replace("/", "\\/")} `, "s"),
+      );
+    const trust = compileTrustedProxies(["fe80::1", "fe80:0:0:7::/64"]) as TrustProxy;
+    expect(["fe80::1%eth0", "fe80::1", "fe80:0:0:7::5%2", "fe80::2%eth0"].map((a) => trust(a, 0))).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
   });
 });
 
