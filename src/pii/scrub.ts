@@ -359,11 +359,14 @@ let maskLetters = 0;
  * 10: a mobile number's length; shorter runs (ports, years) stay readable. Digits of any script count, after NFKC
  * (fullwidth `９８７６…` and Devanagari `९८७६…` are digits to whoever reads them), and so do runs split by what
  * people and obfuscators put between digits (RUN_GAP): an attack review had `x98765_43210`, `(98765) 43210` and
- * `98765<U+200B>43210` shown whole in development error messages and client ids.
+ * `98765<U+200B>43210` shown whole in development error messages and client ids. With `which`, only the runs it
+ * accepts are masked (maskNumberShapes: those that read as a mobile or an Aadhaar number).
  */
-export function maskDigitRuns(text: string, min = 10): string {
+export function maskDigitRuns(text: string, min = 10, which?: (run: string) => boolean): string {
   const folded = NON_ASCII.test(text) ? text.normalize("NFKC") : text;
-  return folded.replace(digitRuns(min), (run) => run.replace(ANY_DIGIT, "X"));
+  return folded.replace(digitRuns(min), (run) =>
+    which === undefined || which(run) ? run.replace(ANY_DIGIT, "X") : run,
+  );
 }
 
 /**
@@ -408,9 +411,7 @@ const DIGIT_RUNS = new Map<number, RegExp>();
  * NFKC (Devanagari digits) counts from ten digits: no reference of AOPay's is written so.
  */
 export function maskNumberShapes(text: string): string {
-  const folded = NON_ASCII.test(text) ? text.normalize("NFKC") : text;
-  const masked = folded.replace(digitRuns(10), (run) => (readsAsNumber(run) ? run.replace(ANY_DIGIT, "X") : run));
-  return maskPanShapes(masked);
+  return maskPanShapes(maskDigitRuns(text, 10, readsAsNumber));
 }
 
 /** Whether a run of digits (digitRuns) is, whole, a mobile or Aadhaar number's length and first digits. */
