@@ -1,5 +1,5 @@
-import { Scrubber } from "../../../src/pii/scrub";
-import { Scrubber as FrozenScrubber } from "../../fixtures/frozen/scrub-8001b9b";
+import { maskGlued, Scrubber } from "../../../src/pii/scrub";
+import { maskGlued as frozenMaskGlued, Scrubber as FrozenScrubber } from "../../fixtures/frozen/scrub-8001b9b";
 import { seeded } from "../../helpers/throttle";
 
 /**
@@ -214,5 +214,53 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
       expect({ t, out: now.scrub(t) }).toEqual({ t, out: then.scrub(t) });
       expect({ t, out: now.identifier(t) }).toEqual({ t, out: then.identifier(t) });
     }
+  });
+});
+
+/**
+ * The PANs' tests before each replace (src/pii/scrub.ts PAN_HINT, PAN_HINT_ANY_CASE) are the whole shape since
+ * 0cf7042+perf, where they were its middle (`[PCHFATBLJG][A-Z][0-9]{4}`, as in the frozen copy): a text the shape's
+ * test passes over must be one the replace would have left as it was. PAN shapes with one character changed at each
+ * place, cut short, grown, glued to letters, digits, `-` or `_` on either side, in either case, and AOPay's CIBIL
+ * reference, which holds the middle and not the shape.
+ */
+describe("The PANs' tests: the same masks as the frozen copy of 8001b9b", () => {
+  it("for PAN shapes and near-shapes: scrub, a request's scrub, identifier and maskGlued", () => {
+    const random = seeded(0x0cf7042);
+    const pickOf = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+    const pans = ["ABCPE1234F", "CNRPY7315Q", "XYZAB0000Z", "AAAGA9999A", "QRSJX5678K"];
+    const others = ["0", "9", "a", "Z", "-", "_", " ", ".", "ſ", "\u212A", "ß"];
+    const near: string[] = ["SPCBL2308181502437743aQaHNGxZM", "SPCBL2308181506522334ZiSHM7bAe", "BL2308", "SPC-200"];
+    for (const pan of pans) {
+      near.push(pan, pan.toLowerCase(), pan.slice(1), pan.slice(0, -1), `${pan}X`, `X${pan}`, `${pan}1`, `1${pan}`);
+      for (let i = 0; i < pan.length; i++)
+        for (const other of others) near.push(pan.slice(0, i) + other + pan.slice(i + 1));
+    }
+    const now = new Scrubber(["BENCH-REG-0001"]);
+    const then = new FrozenScrubber(["BENCH-REG-0001"]);
+    let masked = 0;
+    let middleOnly = 0;
+    const differences: object[] = [];
+    for (let n = 0; n < 4_000; n++) {
+      const glue = () => pickOf(["", "", " ", "x", "X", "7", "-", "_", '":"', "SPCBL", "\\n"]);
+      const shape = pickOf(near);
+      const t = glue() + (random() < 0.3 ? anyCase(shape) : shape) + glue() + (random() < 0.2 ? pickOf(near) : "");
+      const own = ["482913", pickOf(["CNRPY7315Q", "bench-token-42"])];
+      const glued = frozenMaskGlued(t);
+      if (then.scrub(t) !== t) masked++;
+      if (glued === t && /[PCHFATBLJG][A-Z][0-9]{4}/i.test(t)) middleOnly++;
+      const pairs: [string, string, string][] = [
+        ["scrub", now.scrub(t), then.scrub(t)],
+        ["request scrub", now.forRequest(own).scrub(t), then.forRequest(own).scrub(t)],
+        ["identifier", now.identifier(t), then.identifier(t)],
+        ["maskGlued", maskGlued(t), glued],
+      ];
+      for (const [what, got, want] of pairs) if (got !== want) differences.push({ what, text: t, got, want });
+    }
+    expect(differences.slice(0, 5)).toEqual([]);
+    // Both kinds must be there: texts the log lines' mask changes, and texts holding the old test's middle that even
+    // maskGlued (the widest PAN mask) leaves alone.
+    expect(masked).toBeGreaterThan(100);
+    expect(middleOnly).toBeGreaterThan(400);
   });
 });
