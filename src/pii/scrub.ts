@@ -367,10 +367,24 @@ let maskLetters = 0;
  * accepts are masked (maskNumberShapes: those that read as a mobile or an Aadhaar number).
  */
 export function maskDigitRuns(text: string, min = 10, which?: (run: string) => boolean): string {
-  const folded = NON_ASCII.test(text) ? text.normalize("NFKC") : text;
+  const ascii = !NON_ASCII.test(text);
+  // An ASCII text's only digits are 0-9: with fewer than `min` of them it holds no run, and the pattern (Unicode
+  // classes) is not run. Callgrind, a loop: maskNumberShapes of AOPay's code `SPC-200` 1.9k -> 0.9k instructions.
+  if (ascii && fewerDigits(text, min)) return text;
+  const folded = ascii ? text : text.normalize("NFKC");
   return folded.replace(digitRuns(min), (run) =>
     which === undefined || which(run) ? run.replace(ANY_DIGIT, "X") : run,
   );
+}
+
+/** Whether `text` holds fewer than `min` of the digits 0-9. */
+function fewerDigits(text: string, min: number): boolean {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39 && ++digits >= min) return false;
+  }
+  return true;
 }
 
 /**

@@ -160,6 +160,8 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
           ["identifier", now.identifier(t), then.identifier(t)],
           ["secretsAnyCase", now.secretsAnyCase(t), then.secretsAnyCase(t)],
           ["holdsSecret", now.holdsSecret(t), then.holdsSecret(t)],
+          ["maskGlued", maskGlued(t), frozenMaskGlued(t)],
+          ["maskGlued 9", maskGlued(t, 9), frozenMaskGlued(t, 9)],
         ];
         for (const [what, got, expected] of pairs)
           if (got !== expected) differences.push({ what, secrets, own, text: t, got, expected });
