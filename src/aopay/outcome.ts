@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { maskNumberShapes, type TextScrubber } from "../pii/scrub";
+import { maskNumberShapes, maskNumberShapesKeepingLast4, type TextScrubber } from "../pii/scrub";
 import { type Envelope, isExactInteger, parseEnvelope } from "./envelope";
 import {
   AopayBadResponseError,
@@ -247,6 +247,15 @@ export const MAX_UPSTREAM_TEXT_CHARS = 1_000;
  */
 export function scrubbedText(text: string, scrubber: TextScrubber): string {
   return cut(scrubber.scrub(text), MAX_UPSTREAM_TEXT_CHARS);
+}
+
+/**
+ * A text of the CIBIL question (its full text, an answer choice's text): scrubbedText, and a number glued into a word
+ * that reads whole as a mobile or an Aadhaar number masked but for its last four digits (pii/scrub.ts
+ * maskNumberShapesKeepingLast4), so that the customer can still tell the choices apart. Not logged, nor set on a span.
+ */
+export function scrubbedQuestionText(text: string, scrubber: TextScrubber): string {
+  return cut(maskNumberShapesKeepingLast4(scrubber.scrub(text)), MAX_UPSTREAM_TEXT_CHARS);
 }
 
 function cut(text: string, max: number): string {

@@ -364,16 +364,21 @@ let maskLetters = 0;
  * (fullwidth `９８７６…` and Devanagari `९८७६…` are digits to whoever reads them), and so do runs split by what
  * people and obfuscators put between digits (RUN_GAP): an attack review had `x98765_43210`, `(98765) 43210` and
  * `98765<U+200B>43210` shown whole in development error messages and client ids. With `which`, only the runs it
- * accepts are masked (maskNumberShapes: those that read as a mobile or an Aadhaar number).
+ * accepts are masked (maskNumberShapes: those that read as a mobile or an Aadhaar number); with `keep`, each masked
+ * run's last `keep` digits stay (maskNumberShapesKeepingLast4).
  */
-export function maskDigitRuns(text: string, min = 10, which?: (run: string) => boolean): string {
+export function maskDigitRuns(text: string, min = 10, which?: (run: string) => boolean, keep = 0): string {
   const ascii = !NON_ASCII.test(text);
   // An ASCII text's only digits are 0-9: with fewer than `min` of them it holds no run, and the pattern (Unicode
   // classes) is not run. Callgrind, a loop: maskNumberShapes of AOPay's code `SPC-200` 1.9k -> 0.9k instructions.
   if (ascii && fewerDigits(text, min)) return text;
   const folded = ascii ? text : text.normalize("NFKC");
   return folded.replace(digitRuns(min), (run) =>
-    which === undefined || which(run) ? run.replace(ANY_DIGIT, "X") : run,
+    which === undefined || which(run)
+      ? keep === 0
+        ? run.replace(ANY_DIGIT, "X")
+        : maskAllButLastDigits(run, keep)
+      : run,
   );
 }
 
@@ -449,3 +454,24 @@ function readsAsNumber(run: string): boolean {
 }
 
 const NOT_DIGIT = /\P{Nd}/gu;
+
+/**
+ * maskNumberShapes with each masked number's last four digits kept (`MT9876543210` as `MTXXXXXX3210`): for the CIBIL
+ * question's and answer choices' texts, which the customer must still be able to answer. A number standing alone there
+ * is already shown so by the scrubber (`XXXXXX3210`, `XXXX XXXX 2346`); one glued into a word (another customer's
+ * mobile in `MT9876543210`) passed whole. Masked whole as in a message, an answer choice naming the customer's own
+ * account by such a number would read `MTXXXXXXXXXX` in every choice alike, and the question could not be answered:
+ * the last four digits are what a bank prints for the customer to recognise an account by, and all the mobile and
+ * Aadhaar masks show.
+ */
+export function maskNumberShapesKeepingLast4(text: string): string {
+  return maskPanShapes(maskDigitRuns(text, 10, readsAsNumber, 4));
+}
+
+/** `run` with every digit but its last `keep` as `X` (what stands between them kept). */
+function maskAllButLastDigits(run: string, keep: number): string {
+  let total = 0;
+  for (const _ of run.matchAll(ANY_DIGIT)) total++;
+  let seen = 0;
+  return run.replace(ANY_DIGIT, (digit) => (++seen > total - keep ? digit : "X"));
+}

@@ -1,5 +1,5 @@
 import { type Endpoint, issuedId, scrubbed } from "../endpoint";
-import { scrubbedText } from "../outcome";
+import { scrubbedQuestionText } from "../outcome";
 import type { TextScrubber } from "../../pii/scrub";
 import { type JsonObject, readBoolean, readObject, readString } from "../envelope";
 
@@ -89,7 +89,11 @@ export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilGenerateOt
   fromWire(envelope, input, scrubber) {
     const result = readObject(envelope.body.result) ?? {};
     const questions = readObject(result.questions);
-    const text = (v: unknown) => scrubbed(readString(v), scrubber);
+    // The question's texts keep a glued number's last four digits (outcome.ts scrubbedQuestionText), to be answerable.
+    const text = (v: unknown) => {
+      const s = readString(v);
+      return s === undefined ? null : scrubbedQuestionText(s, scrubber);
+    };
     const statusWord = readString(result.cibil_status)?.trim().toLowerCase();
     const nextStepWord = readString(result.next_api_call);
     const id = (v: unknown) => issuedId(readString(v), scrubber);
@@ -134,7 +138,11 @@ function answerChoices(value: unknown, scrubber: TextScrubber): CibilAnswerChoic
     const text = readString(o?.AnswerChoiceText);
     // The id and key are SubmitOTP's answer_key material, sent back as they came; the text is free text.
     if (id !== undefined && key !== undefined && text !== undefined)
-      out.push({ id: scrubber.identifier(id), key: scrubber.identifier(key), text: scrubbedText(text, scrubber) });
+      out.push({
+        id: scrubber.identifier(id),
+        key: scrubber.identifier(key),
+        text: scrubbedQuestionText(text, scrubber),
+      });
   }
   return out;
 }

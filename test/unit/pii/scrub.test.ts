@@ -1,4 +1,10 @@
-import { maskDigitRuns, maskGlued, maskNumberShapes, Scrubber } from "../../../src/pii/scrub";
+import {
+  maskDigitRuns,
+  maskGlued,
+  maskNumberShapes,
+  maskNumberShapesKeepingLast4,
+  Scrubber,
+} from "../../../src/pii/scrub";
 
 describe("Scrubber", () => {
   const scrubber = new Scrubber(["AOP-554", "CMP1045"]);
@@ -216,5 +222,37 @@ describe("maskNumberShapes (AOPay's references and codes, src/aopay/outcome.ts s
     "MT98765432101",
   ])("keeps a run that is neither shape whole: %s", (text) => {
     expect(maskNumberShapes(text)).toBe(text);
+  });
+});
+
+describe("maskNumberShapesKeepingLast4 (the CIBIL question's texts, src/aopay/outcome.ts scrubbedQuestionText)", () => {
+  it.each([
+    ["A/c MT9876543210", "A/c MTXXXXXX3210"],
+    ["MT09876543210", "MTXXXXXXX3210"],
+    ["MT919876543210", "MTXXXXXXXX3210"],
+    ["x98765_43210y", "xXXXXX_X3210y"],
+    ["AOP234123412346", "AOPXXXXXXXX2346"],
+    ["AOP2341-2341-2346z", "AOPXXXX-XXXX-2346z"],
+    ["refcnrpy7315q", "refXXXXXX315Q"],
+    ["MT９８７６５４３２１０", "MTXXXXXX3210"],
+    ["MT९८७६५४३२१०", "MTXXXXXX३२१०"],
+  ])("keeps the last four digits of a glued mobile or Aadhaar number: %s", (text, masked) => {
+    expect(maskNumberShapesKeepingLast4(text)).toBe(masked);
+  });
+
+  it.each(["SPCBL2308181506522334ZiSHM7bAe", "MT987654321", "MT5876543210", "MT98765432101", "ends in 3210"])(
+    "keeps what maskNumberShapes keeps: %s",
+    (text) => {
+      expect(maskNumberShapesKeepingLast4(text)).toBe(text);
+    },
+  );
+
+  it("masks exactly where maskNumberShapes does, digit for digit but the last four", () => {
+    for (const text of ["a MT9876543210 b AOP234123412346 c", "9876543210", "x+919876543210", "0 98765 43210"]) {
+      const whole = maskNumberShapes(text);
+      const kept = maskNumberShapesKeepingLast4(text);
+      expect(kept.length).toBe(whole.length);
+      expect(kept.replace(/[0-9]/g, "X")).toBe(whole.replace(/[0-9]/g, "X"));
+    }
   });
 });
