@@ -77,20 +77,35 @@ export const AADHAAR_CHECK_DIGIT_PROBLEM =
   "has an invalid check digit: probably a typo (its last digit is a Verhoeff checksum of the other eleven)";
 
 /**
- * What a development server adds to AADHAAR_CHECK_DIGIT_PROBLEM (graphql/plugins/error-format.ts; not in production,
- * where the docs are not at hand): the valid test number docs/walkthrough.md uses. docs/simulator.md names none.
+ * What a development server adds to AADHAAR_CHECK_DIGIT_PROBLEM (the check-digit rule's `developmentHint`,
+ * graphql/validation/decorators.ts IsAadhaar, appended by graphql/plugins/error-format.ts; not in production, where
+ * the docs are not at hand): the valid test number docs/walkthrough.md uses. docs/simulator.md names none.
  * Only in `extensions.fields`: the error message is scrubbed, which would mask it as an Aadhaar number.
  */
 export const AADHAAR_TEST_NUMBER_HINT = "; for a test, docs/walkthrough.md uses 2341 2341 2346";
 
 /** Why an Aadhaar number is rejected, or null when it is valid. Never includes the value. */
 export function aadhaarProblem(raw: string): string | null {
+  return aadhaarShapeProblem(raw) ?? (hasAadhaarCheckDigit(raw) ? null : AADHAAR_CHECK_DIGIT_PROBLEM);
+}
+
+/**
+ * aadhaarProblem but for the check digit: why the number is not one at all (length, groups, first digit, a
+ * palindrome), or null. The validator reports the check digit as a rule of its own, which carries its development
+ * hint (graphql/validation/decorators.ts IsAadhaar).
+ */
+export function aadhaarShapeProblem(raw: string): string | null {
   const digits = canonicalAadhaar(raw);
   if (digits === null) return "must be 12 digits, optionally written as three groups of four separated by spaces";
   if (digits.charCodeAt(0) < 50) return "must not start with 0 or 1";
   if (isPalindrome(digits)) return "is not a valid Aadhaar number";
-  if (verhoeffOf(digits) !== 0) return AADHAAR_CHECK_DIGIT_PROBLEM;
   return null;
+}
+
+/** Whether `raw`, an Aadhaar number's spelling (aadhaarShapeProblem null), has a valid Verhoeff check digit. */
+export function hasAadhaarCheckDigit(raw: string): boolean {
+  const digits = canonicalAadhaar(raw);
+  return digits !== null && verhoeffOf(digits) === 0;
 }
 
 function isPalindrome(s: string): boolean {

@@ -1,5 +1,4 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
-import { AADHAAR_CHECK_DIGIT_PROBLEM, AADHAAR_TEST_NUMBER_HINT } from "../../pii/aadhaar";
 import { digitRuns, maskPanShapes, type Scrubber } from "../../pii/scrub";
 import { fixedMessage } from "./fixed-messages";
 import { isSafeMessage } from "./safe-message-error";
@@ -153,7 +152,7 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
       return {
         message: scrubber.scrub(formatted.message),
         ...where,
-        extensions: { code, ...(Array.isArray(fields) ? { fields: production ? fields : withHints(fields) } : {}) },
+        extensions: { code, ...(Array.isArray(fields) ? { fields: withHints(fields, production) } : {}) },
       };
     }
     if (production) return { message: fixedMessage(code, formatted.message), ...where, extensions: { code } };
@@ -169,13 +168,17 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
 }
 
 /**
- * A validation error's `fields` with a development server's hints: an Aadhaar number refused for its check digit
- * gets the valid test number of the docs (pii/aadhaar.ts AADHAAR_TEST_NUMBER_HINT). A constant, never the value.
+ * A validation error's `fields` as the client sees them: a field's `developmentHint` (set by the rule that refused it,
+ * validation/validate-input.ts FieldProblem) appended to its problem on a development server and dropped in
+ * production (an Aadhaar number refused for its check digit gets the valid test number of the docs there). A constant
+ * of the rule's, never the value.
  */
-function withHints(fields: unknown[]): unknown[] {
-  return fields.map((f) =>
-    typeof f === "object" && f !== null && (f as { problem?: unknown }).problem === AADHAAR_CHECK_DIGIT_PROBLEM
-      ? { ...f, problem: AADHAAR_CHECK_DIGIT_PROBLEM + AADHAAR_TEST_NUMBER_HINT }
-      : f,
-  );
+function withHints(fields: unknown[], production: boolean): unknown[] {
+  return fields.map((f) => {
+    if (typeof f !== "object" || f === null || !("developmentHint" in f)) return f;
+    const { developmentHint, ...rest } = f as { developmentHint: unknown; problem?: unknown };
+    return production || typeof developmentHint !== "string" || typeof rest.problem !== "string"
+      ? rest
+      : { ...rest, problem: rest.problem + developmentHint };
+  });
 }

@@ -1,5 +1,12 @@
 import { IsEmail, type ValidationOptions, ValidateBy } from "class-validator";
-import { aadhaarProblem, canonicalAadhaar } from "../../pii/aadhaar";
+import {
+  AADHAAR_CHECK_DIGIT_PROBLEM,
+  AADHAAR_TEST_NUMBER_HINT,
+  aadhaarShapeProblem,
+  canonicalAadhaar,
+  hasAadhaarCheckDigit,
+} from "../../pii/aadhaar";
+import { developmentHint } from "./validate-input";
 import { CIBIL_ID_RULE, canonicalCibilId } from "../../pii/cibil-id";
 import { canonicalEmail, EMAIL_ASCII_RULE, isAsciiEmailSpelling } from "../../pii/email";
 import { isValidMobile } from "../../pii/mobile";
@@ -26,7 +33,9 @@ function both(...decorators: PropertyDecorator[]): PropertyDecorator {
 
 /**
  * A valid Aadhaar number (docs/security-requirements.md C1), written as 12 digits or as three groups of four separated
- * by single spaces; canonical form: the 12 digits. The message says which rule failed.
+ * by single spaces; canonical form: the 12 digits. The message says which rule failed. Two rules, of which at most
+ * one fails: its spelling (`isAadhaar`), then its check digit (`isAadhaarCheckDigit`, passed by a value the first
+ * refuses), whose refusal carries the docs' test number as its development hint (validate-input.ts developmentHint).
  */
 export function IsAadhaar(options?: ValidationOptions): PropertyDecorator {
   return both(
@@ -34,12 +43,23 @@ export function IsAadhaar(options?: ValidationOptions): PropertyDecorator {
       {
         name: "isAadhaar",
         validator: {
-          validate: (value) => typeof value === "string" && aadhaarProblem(value) === null,
+          validate: (value) => typeof value === "string" && aadhaarShapeProblem(value) === null,
           defaultMessage: (args) =>
-            (typeof args?.value === "string" ? aadhaarProblem(args.value) : null) ?? "must be a string",
+            (typeof args?.value === "string" ? aadhaarShapeProblem(args.value) : null) ?? "must be a string",
         },
       },
       options,
+    ),
+    ValidateBy(
+      {
+        name: "isAadhaarCheckDigit",
+        validator: {
+          validate: (value) =>
+            typeof value !== "string" || aadhaarShapeProblem(value) !== null || hasAadhaarCheckDigit(value),
+          defaultMessage: () => AADHAAR_CHECK_DIGIT_PROBLEM,
+        },
+      },
+      developmentHint(AADHAAR_TEST_NUMBER_HINT, options),
     ),
     Canonical((valid) => canonicalAadhaar(valid) ?? valid),
   );

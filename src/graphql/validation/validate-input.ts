@@ -1,4 +1,4 @@
-import { type ValidationError, type ValidatorOptions, validateSync } from "class-validator";
+import { type ValidationError, type ValidationOptions, type ValidatorOptions, validateSync } from "class-validator";
 import type { ValidatorFn } from "type-graphql";
 import { SafeMessageError } from "../plugins/safe-message-error";
 import { canonicalizeInput } from "./canonical";
@@ -9,6 +9,22 @@ import { EdgeCode } from "../edge-code";
 export interface FieldProblem {
   field: string;
   problem: string;
+  /**
+   * What a development server adds to `problem` (graphql/plugins/error-format.ts; dropped in production), set by the
+   * rule that made the problem (`developmentHint` below). A constant of the rule's, never the value.
+   */
+  developmentHint?: string;
+}
+
+/** `options` with `hint` as the rule's development hint (FieldProblem.developmentHint), in class-validator's context. */
+export function developmentHint(hint: string, options?: ValidationOptions): ValidationOptions {
+  return { ...options, context: { ...(options?.context as object | undefined), developmentHint: hint } };
+}
+
+/** The development hint a rule's context carries (developmentHint), if any. */
+function hintOf(context: unknown): string | undefined {
+  const hint = (context as { developmentHint?: unknown } | undefined)?.developmentHint;
+  return typeof hint === "string" ? hint : undefined;
 }
 
 /** BAD_USER_INPUT naming every rejected field, without echoing any value. */
@@ -69,7 +85,10 @@ function flatten(errors: ValidationError[], prefix: string): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const error of errors) {
     const field = `${prefix}${error.property}`;
-    for (const problem of Object.values(error.constraints ?? {})) out.push({ field, problem });
+    for (const [rule, problem] of Object.entries(error.constraints ?? {})) {
+      const hint = hintOf(error.contexts?.[rule]);
+      out.push(hint === undefined ? { field, problem } : { field, problem, developmentHint: hint });
+    }
     if (error.children?.length) out.push(...flatten(error.children, `${field}.`));
   }
   return out;

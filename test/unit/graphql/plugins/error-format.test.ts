@@ -7,7 +7,8 @@ import {
   UNEXPECTED_ERROR_MESSAGE,
 } from "../../../../src/graphql/plugins/error-format";
 import { SafeMessageError } from "../../../../src/graphql/plugins/safe-message-error";
-import { InputValidationError } from "../../../../src/graphql/validation/validate-input";
+import { ResendAepsOtpInput } from "../../../../src/graphql/aeps/resend-aeps-otp.input";
+import { InputValidationError, validateInput } from "../../../../src/graphql/validation/validate-input";
 import { Scrubber } from "../../../../src/pii/scrub";
 import { AADHAAR_CHECK_DIGIT_PROBLEM as CHECK_DIGIT } from "../../../../src/pii/aadhaar";
 
@@ -90,12 +91,37 @@ describe("formatError", () => {
     });
   });
 
-  it("keeps a message this server wrote (SafeMessageError), with its fields, in production too", () => {
-    const error = new InputValidationError([{ field: "input.aadhaar", problem: CHECK_DIGIT }]);
-    const out = format(
-      { message: error.message, path: ["resendAepsOtp"], extensions: { ...error.extensions } },
-      new GraphQLError(error.message, { originalError: error }),
-    );
+  /** The validator's own refusal of an AEPS input with `change` (a real input class through validateInput). */
+  function refusal(change: Record<string, string>): InputValidationError {
+    const input = Object.assign(new ResendAepsOtpInput(), {
+      userKey: "AOP554N3XXXX",
+      mobile: "9876543210",
+      aadhaar: "234123412346",
+      primaryKeyId: "TEST",
+      encodeTxnId: "DEMO",
+      ...change,
+    });
+    try {
+      void validateInput(input, undefined as never, { args: { input } } as never);
+    } catch (error) {
+      if (error instanceof InputValidationError) return error;
+      throw error;
+    }
+    throw new Error("the input was accepted");
+  }
+
+  /** `error` as Apollo hands it to formatError. */
+  const formatted = (error: InputValidationError) => ({
+    message: error.message,
+    path: ["resendAepsOtp"],
+    extensions: { ...error.extensions },
+  });
+  const wrapped = (error: InputValidationError) => new GraphQLError(error.message, { originalError: error });
+  const HINT = "; for a test, docs/walkthrough.md uses 2341 2341 2346";
+
+  it("keeps a message this server wrote (SafeMessageError), with its fields, in production too, without hints", () => {
+    const error = refusal({ aadhaar: "234123412347" });
+    const out = format(formatted(error), wrapped(error));
     expect(out).toEqual({
       message:
         "Invalid input: input.aadhaar has an invalid check digit: probably a typo (its last digit is a Verhoeff " +
@@ -106,18 +132,37 @@ describe("formatError", () => {
   });
 
   it("outside production, names the docs' valid test Aadhaar number beside a check digit refusal (fields only)", () => {
-    const error = new InputValidationError([
-      { field: "input.aadhaar", problem: CHECK_DIGIT },
-      { field: "input.mobile", problem: "must be 10 digits" },
-    ]);
-    const out = dev(
-      { message: error.message, extensions: { ...error.extensions } },
-      new GraphQLError(error.message, { originalError: error }),
-    );
+    const error = refusal({ aadhaar: "2341 2341 2347", mobile: "12345" });
+    const out = dev(formatted(error), wrapped(error));
     expect(out.message).toBe(error.message);
+    expect(out.message).not.toContain("walkthrough");
     expect(out.extensions?.fields).toEqual([
-      { field: "input.aadhaar", problem: `${CHECK_DIGIT}; for a test, docs/walkthrough.md uses 2341 2341 2346` },
-      { field: "input.mobile", problem: "must be 10 digits" },
+      { field: "input.mobile", problem: "must be 10 digits starting with 6, 7, 8 or 9, without +91 or a leading 0" },
+      { field: "input.aadhaar", problem: `${CHECK_DIGIT}${HINT}` },
+    ]);
+  });
+
+  it("the hint is the refusing rule's: the validator sets it on the check-digit problem alone", () => {
+    expect(refusal({ aadhaar: "234123412347" }).problems).toEqual([
+      { field: "input.aadhaar", problem: CHECK_DIGIT, developmentHint: HINT },
+    ]);
+    // Every other Aadhaar refusal (its spelling, its first digit, a palindrome) has none, nor does the other rule.
+    for (const aadhaar of ["23412341234", "134123412346", "234565432", "2345 6776 5432", "a"])
+      for (const problem of refusal({ aadhaar }).problems) expect(problem).not.toHaveProperty("developmentHint");
+  });
+
+  it("a field gets a hint only from the rule that refused it, never from what its problem says", () => {
+    // The same words from elsewhere (another rule, a hand-made error) are not the check-digit rule's refusal.
+    const error = new InputValidationError([{ field: "input.other", problem: CHECK_DIGIT }]);
+    expect(dev(formatted(error), wrapped(error)).extensions?.fields).toEqual([
+      { field: "input.other", problem: CHECK_DIGIT },
+    ]);
+    const hinted = new InputValidationError([{ field: "input.x", problem: "is wrong", developmentHint: "; try y" }]);
+    expect(dev(formatted(hinted), wrapped(hinted)).extensions?.fields).toEqual([
+      { field: "input.x", problem: "is wrong; try y" },
+    ]);
+    expect(format(formatted(hinted), wrapped(hinted)).extensions?.fields).toEqual([
+      { field: "input.x", problem: "is wrong" },
     ]);
   });
 
