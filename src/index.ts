@@ -16,8 +16,26 @@ const SHUTDOWN_WATCHDOG_MARGIN_MS = 1_000;
 /** How long the last log lines may take to reach stdout before the process exits anyway. */
 const LOG_SETTLE_MS = 300;
 
+/**
+ * Why this Node cannot run the server, or null: the server needs Node 22.15 or later (package.json `engines`; the
+ * answer reader uses `JSON.isRawJSON`, aopay/envelope.ts). `npm start` checks it first (scripts/check-node.js), but
+ * `node dist/index.js` (a unit file, a process manager, another image) did not: on Node 20 the server started, sent
+ * every OTP and then failed reading AOPay's answer, `INTERNAL_SERVER_ERROR` to the client after the SMS had gone,
+ * an answer that invites the retry a cooldown of 0 lets through (an attack review ran it so).
+ */
+function unsupportedNode(version: string): string | null {
+  const [major, minor] = version.split(".").map(Number);
+  if (major > 22 || (major === 22 && minor >= 15)) return null;
+  return `This is Node.js ${version}; the server needs Node.js 24 (or 22.15 and later): it did not start.`;
+}
+
 /** Process entry: `npm start` (via dist/index.js) and the Docker image. */
 async function main(): Promise<void> {
+  const tooOld = unsupportedNode(process.versions.node);
+  if (tooOld !== null) {
+    failStart(tooOld, "unsupported Node.js: the server did not start", { node: process.versions.node }, 78);
+    return;
+  }
   let config: Config;
   try {
     // In a terminal, development logs are readable lines (LOG_FORMAT defaults to pretty there); piped, JSON.

@@ -19,6 +19,30 @@ describe("configuration of the server process", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  // On a Node older than 22.15 the server sent every OTP, then failed reading AOPay's answer (JSON.isRawJSON) and
+  // answered INTERNAL_SERVER_ERROR after the SMS had gone: `node dist/index.js` never checked (npm start does).
+  const OLD_NODE = join(ROOT, "test/fixtures/preload/node-version.cjs");
+  it.each(["20.20.2", "22.14.0"])("refuses to start on Node %s (exit 78), nothing listening", async (version) => {
+    const p = spawnServerProcess({ FAKE_NODE_VERSION: version, PORT: "0", METRICS_PORT: "0" }, [
+      `--require=${OLD_NODE}`,
+    ]);
+    expect(await p.exited).toBe(78);
+    expect(p.stderr()).toContain(`This is Node.js ${version}; the server needs Node.js 24 (or 22.15 and later)`);
+    expect(p.stdout()).toContain('"msg":"unsupported Node.js: the server did not start"');
+    expect(p.output()).not.toContain("ready");
+  });
+
+  it("starts on Node 22.15, the oldest the server supports", async () => {
+    const p = spawnServerProcess({ FAKE_NODE_VERSION: "22.15.0", PORT: "0", METRICS_PORT: "0" }, [
+      `--require=${OLD_NODE}`,
+    ]);
+    try {
+      expect(await p.ready).toMatch(/^http:\/\/.+:\d+$/);
+    } finally {
+      await p.kill();
+    }
+  });
+
   it("reads a file given with node --env-file (the environment wins over it)", async () => {
     const file = join(dir, "dev.env");
     writeFileSync(
