@@ -167,7 +167,8 @@ function timedOut(error: unknown): boolean {
 }
 
 /**
- * What a key keeps in place of a result over maxResultBytes: that its request went ahead, and no more. A type name no
+ * What a key keeps in place of a result over maxResultBytes, or of one a bug lost once the call may have left (#run's
+ * catch around the call): that its request went ahead, and no more. A type name no
  * GraphQL type can have (`#`), so no union member is ever revived as it. The key is not freed: the call may have
  * reached AOPay (an OTP sent), and a repeat taken as new would send it again. A repeat is answered OUTCOME_UNKNOWN
  * (sent: true), as a key whose request ended without a result (#begin `abandoned`). Before, a result was kept whatever
@@ -224,6 +225,8 @@ export class SendGuard {
      * and the recall, as before, and nothing when the id's own budgets refuse it, which they do first.
      */
     let unsent: Reservation | undefined;
+    // Set once the call may leave: from then on nothing reaching the catch below frees the key (a repeat would send).
+    let mayHaveLeft = false;
     try {
       // Without an Idempotency-Key (most requests) there is nothing to claim: no call, no promise to wait for.
       if (req.idempotencyKey !== undefined) {
@@ -293,6 +296,7 @@ export class SendGuard {
       const sent: SendInfo = { nextSendAt: this.#clock() + reservation.nextSendInMs };
       // From here the call may leave: its points are settled below, never by the catch's give-back.
       unsent = undefined;
+      mayHaveLeft = true;
       let answer: Answer<T>;
       let result: R;
       try {
@@ -302,9 +306,12 @@ export class SendGuard {
         if (req.remember) await this.#remember(req, value);
       } catch (error) {
         if (!isAopayError(error)) {
-          // A bug, not an upstream outcome: free the key so the client can retry; the points stay spent (we cannot
-          // tell whether anything was sent).
-          await this.#freeKey(req, claim);
+          // A bug, not an upstream outcome, thrown once the call may have left (in the call, in reading its answer, in
+          // settle or remember): thrown on, and the key kept as UNKEPT_RESULT, never freed: a repeat taken as new
+          // would send the OTP again. An attack review had it so: on Node 20 (JSON.isRawJSON missing) every answer
+          // failed after AOPay had sent the SMS, and a repeat of the key sent a second one once the cooldown passed
+          // (at once with OTP_COOLDOWN_SECONDS=0). A repeat is answered OUTCOME_UNKNOWN. The points stay spent too.
+          if (claim) await this.#storeResult(req, claim, UNKEPT_RESULT);
           throw error;
         }
         answer = { error };
@@ -319,6 +326,8 @@ export class SendGuard {
       if (claim) await this.#storeResult(req, claim, req.store(result));
       return { kind: "sent", result };
     } catch (error) {
+      // A bug thrown on once the call may have left: its key is kept (above), never freed as a refusal's would be.
+      if (mayHaveLeft) throw error;
       // A send's points taken before `prepare` (or before its recalled mobiles' budgets) whose request failed before
       // the call (`prepare` or the second reservation: the store unreachable, a record that does not open): nothing was
       // sent, so nothing is paid, as when `prepare` ran first. Best effort: with the store gone they stay taken.
@@ -435,8 +444,9 @@ export class SendGuard {
       }
       case "replay": {
         if (begun.result.typename === UNKEPT_RESULT.typename) {
-          // Sent before, its answer too large to keep (#storeResult): never sent again; told the outcome is unknown.
-          const unknown = new AopayOutcomeUnknownError("the answer to this Idempotency-Key was too large to keep", {
+          // Sent before, its answer not kept (too large, or a bug after the call: #storeResult's callers): never sent
+          // again; told the outcome is unknown.
+          const unknown = new AopayOutcomeUnknownError("the answer to this Idempotency-Key was not kept", {
             endpoint: field,
             sent: true,
           });

@@ -36,12 +36,46 @@ describe("SendGuard: settling and failing closed", () => {
       expect((await guard.run(request({ key: "k-2" }).req)).kind).toBe("throttled");
     });
 
-    it("a bug (not an upstream failure) is thrown, and the key is freed for a retry", async () => {
+    // A bug (not an upstream failure) once the call may have left: thrown, and the key kept, never freed, so that a
+    // repeat cannot send the OTP again (`remember` logs and retries its own failures: not a case). With the key freed (the old code) a repeat past the cooldown sent a second SMS
+    // (an attack review, on Node 20: every answer failed to read after AOPay had sent). No budget here (budget null,
+    // as with OTP_COOLDOWN_SECONDS=0): only the key stands between a repeat and AOPay.
+    describe.each([
+      ["in the call (reading AOPay's answer)", "call"],
+      ["in settle (making the result)", "settle"],
+    ] as const)("a bug %s", (_, where) => {
+      it("is thrown; a repeat of its key is answered OUTCOME_UNKNOWN and AOPay is not called again", async () => {
+        const { guard } = setup();
+        let calls = 0;
+        const first = request({
+          key: "k-bug",
+          budget: null,
+          answer: async () => {
+            calls++;
+            if (where === "call") throw new TypeError("JSON.isRawJSON is not a function");
+            return "ok";
+          },
+        });
+        if (where === "settle") {
+          first.req.settle = () => {
+            throw new TypeError("bug in settle");
+          };
+        }
+        await expect(guard.run(first.req)).rejects.toThrow(TypeError);
+        const repeat = request({ key: "k-bug", budget: null, answer: async () => `${++calls}` });
+        expect(await guard.run(repeat.req)).toEqual({ kind: "replayed", result: "failure:OUTCOME_UNKNOWN" });
+        expect(repeat.calls).toEqual([]);
+        expect(calls).toBe(1);
+        // Another key is another request: it is sent (no budget here), so the kept key is all that held the repeat.
+        expect((await guard.run(request({ key: "k-other", budget: null }).req)).kind).toBe("sent");
+      });
+    });
+
+    it("a bug with the budget on: the points stay spent (the cooldown holds another key too)", async () => {
       const { guard } = setup();
       const bug = request({ key: "k-1", answer: async () => Promise.reject(new TypeError("bug")) });
       await expect(guard.run(bug.req)).rejects.toThrow("bug");
-      // Cooldown spent (we cannot tell what was sent), but the key is free: the retry is throttled, not in-flight.
-      expect((await guard.run(request({ key: "k-1" }).req)).kind).toBe("throttled");
+      expect((await guard.run(request({ key: "k-2" }).req)).kind).toBe("throttled");
     });
 
     it("a store that fails after the call does not turn a real result into an error (logged instead)", async () => {
