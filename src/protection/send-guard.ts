@@ -311,7 +311,7 @@ export class SendGuard {
           // would send the OTP again. An attack review had it so: on Node 20 (JSON.isRawJSON missing) every answer
           // failed after AOPay had sent the SMS, and a repeat of the key sent a second one once the cooldown passed
           // (at once with OTP_COOLDOWN_SECONDS=0). A repeat is answered OUTCOME_UNKNOWN. The points stay spent too.
-          if (claim) await this.#storeResult(req, claim, UNKEPT_RESULT);
+          if (claim) await this.#keepUnkept(req, claim);
           throw error;
         }
         answer = { error };
@@ -428,30 +428,18 @@ export class SendGuard {
         // Its request ended without a result (the process died, or the store was lost past the pending time): what
         // it sent is unknown. A second send under the same key would be the duplicate the key exists to prevent (an
         // audit SIGKILLed a server with a send upstream; the same key, 70 s later, reached AOPay again).
-        const unknown = new AopayOutcomeUnknownError(
-          "the request that took this Idempotency-Key ended without a result",
-          {
-            endpoint: field,
-            sent: true,
-          },
-        );
         log.warn(
           { otpSend: { field, idempotency: "abandoned" } },
           "idempotency key abandoned: answered OUTCOME_UNKNOWN",
         );
-        this.#observe.replayed(field);
-        return { kind: "replayed", result: req.settle({ error: unknown }, { nextSendAt: this.#clock() }) };
+        return this.#answerUnknown(req, "the request that took this Idempotency-Key ended without a result");
       }
       case "replay": {
         if (begun.result.typename === UNKEPT_RESULT.typename) {
-          // Sent before, its answer not kept (too large, or a bug after the call: #storeResult's callers): never sent
-          // again; told the outcome is unknown.
-          const unknown = new AopayOutcomeUnknownError("the answer to this Idempotency-Key was not kept", {
-            endpoint: field,
-            sent: true,
-          });
-          this.#observe.replayed(field);
-          return { kind: "replayed", result: req.settle({ error: unknown }, { nextSendAt: this.#clock() }) };
+          // Sent before, its answer not kept (too large, or a bug after the call: #keepUnkept): never sent
+          // again; told the outcome is unknown. No line here, unlike `abandoned`: a too-large result was logged when
+          // kept (#storeResult), and a bug's error was thrown on.
+          return this.#answerUnknown(req, "the answer to this Idempotency-Key was not kept");
         }
         const result = req.revive(begun.result);
         if (result === undefined)
@@ -460,6 +448,18 @@ export class SendGuard {
         return { kind: "replayed", result };
       }
     }
+  }
+
+  /**
+   * The answer to a repeat of a key whose request may have sent, its result unknown (#begin: `abandoned`, or a replay
+   * of UNKEPT_RESULT): OUTCOME_UNKNOWN with sent: true, never a second call; counted as a replay. `why` is the
+   * error's message. The caller writes the line, if any.
+   */
+  #answerUnknown<R>(req: SendRequest<unknown, R>, why: string): { kind: "replayed"; result: R } {
+    const { field } = req;
+    const unknown = new AopayOutcomeUnknownError(why, { endpoint: field, sent: true });
+    this.#observe.replayed(field);
+    return { kind: "replayed", result: req.settle({ error: unknown }, { nextSendAt: this.#clock() }) };
   }
 
   /**
@@ -527,21 +527,34 @@ export class SendGuard {
    * by the end of the key's pending time is logged and counted (observer.unrecorded).
    */
   async #storeResult(req: SendRequest<unknown, unknown>, claim: Claim, result: StoredResult): Promise<void> {
-    const { key, token, fingerprint } = claim;
     // Bounded by bytes as well as by count: the stores seal this JSON (idempotency-store.ts sealResult), so its length
     // is what the record holds (4/3 of it once sealed, plus 100 bytes or so). Measured here, once for both stores.
     const maxBytes = this.options.maxResultBytes ?? DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES;
-    let stored = result;
     const bytes = Buffer.byteLength(JSON.stringify(result));
     if (bytes > maxBytes) {
-      stored = UNKEPT_RESULT;
       // The field and the sizes only: the result holds what the client saw, never logged.
       req.log.warn(
         { otpSend: { field: req.field, idempotency: "unkept", bytes, maxBytes } },
         "idempotency result too large to keep: a repeat of its key is answered OUTCOME_UNKNOWN",
       );
       this.#observe.unkeptResult?.(req.field);
+      return this.#keepUnkept(req, claim);
     }
+    await this.#complete(req, claim, result);
+  }
+
+  /**
+   * Keeps UNKEPT_RESULT under the key of a call that may have reached AOPay whose result is not kept: too large
+   * (#storeResult), or lost to a bug once the call may have left (run's catch around the call). Never through
+   * #storeResult's size check, which has nothing to measure here. A repeat is answered OUTCOME_UNKNOWN (#begin).
+   */
+  async #keepUnkept(req: SendRequest<unknown, unknown>, claim: Claim): Promise<void> {
+    await this.#complete(req, claim, UNKEPT_RESULT);
+  }
+
+  /** Writes `stored` under the claimed key (#storeResult, #keepUnkept), tried again as #storeResult says. */
+  async #complete(req: SendRequest<unknown, unknown>, claim: Claim, stored: StoredResult): Promise<void> {
+    const { key, token, fingerprint } = claim;
     await this.#settleKey(req, claim, "store", async () => {
       const outcome = await this.options.idempotency.complete(
         key,
