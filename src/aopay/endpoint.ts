@@ -1,5 +1,5 @@
 import type { TextScrubber } from "../pii/scrub";
-import { MAX_UPSTREAM_TEXT_CHARS, scrubbedReference, type SuccessEnvelope } from "./outcome";
+import { scrubbedMessage, type SuccessEnvelope } from "./outcome";
 
 /** Server-side values every endpoint may put on the wire; clients never send or see them (docs/upstream/aopay-api.md §4). */
 export interface WireContext {
@@ -15,13 +15,13 @@ export type DobFormat = "DD/MM/YYYY" | "MM/DD/YYYY" | "YYYY-MM-DD";
 
 /**
  * A text from AOPay's answer through the call's scrubber (Endpoint.fromWire), a number glued into a word that reads
- * whole as a mobile or Aadhaar number masked too, as in a failure's message (outcome.ts scrubbedReference with the text limit), cut to
+ * whole as a mobile or Aadhaar number masked too, as in a failure's message (outcome.ts scrubbedMessage), cut to
  * MAX_UPSTREAM_TEXT_CHARS; null when the answer has none. A success's message (`OTP sent to MT9876543210`) was shown
  * with the number whole: only failures' messages masked it. The CIBIL question's texts keep their last four digits
  * (outcome.ts scrubbedQuestionText).
  */
 export function scrubbed(value: string | undefined, scrubber: TextScrubber): string | null {
-  return value === undefined ? null : scrubbedReference(value, scrubber, MAX_UPSTREAM_TEXT_CHARS);
+  return value === undefined ? null : scrubbedMessage(value, scrubber);
 }
 
 /**

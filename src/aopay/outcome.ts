@@ -113,8 +113,7 @@ export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scru
     sent: true,
     httpStatus: status,
     upstreamCode: known.upstreamCode,
-    upstreamMessage:
-      known.message === undefined ? undefined : scrubbedReference(known.message, scrubber, MAX_UPSTREAM_TEXT_CHARS),
+    upstreamMessage: known.message === undefined ? undefined : scrubbedMessage(known.message, scrubber),
   };
   const describe = (what: string) => `${spec.name}: ${what} (HTTP ${status}, ${describeBody(envelope)})`;
 
@@ -222,8 +221,8 @@ export const MAX_UPSTREAM_TOKEN_CHARS = 64;
  * length, alphabet or meaning is given. Its two examples (`SPCBL2308181506522334ZiSHM7bAe` in §1.3,
  * `SPCBL2308181502437743aQaHNGxZM` in docs/upstream/seeds) are `SPCBL`, 16 digits and 9 letters or digits: a run of
  * 16 digits is kept, so they reach the client and the log as they came (test/e2e/simulator-contract.test.ts).
- * Then cut to `max` characters with `…` (default MAX_UPSTREAM_TOKEN_CHARS; a failure's message: MAX_UPSTREAM_TEXT_CHARS,
- * interpretResponse): scrubbed and masked first (a mask keeps the length, one `X` per digit), as a cut through a number
+ * Then cut to `max` characters with `…` (default MAX_UPSTREAM_TOKEN_CHARS; a message's: MAX_UPSTREAM_TEXT_CHARS,
+ * scrubbedMessage): scrubbed and masked first (a mask keeps the length, one `X` per digit), as a cut through a number
  * would leave digits no pattern recognises or shorten a run into another shape.
  */
 export function scrubbedReference(text: string, scrubber: TextScrubber, max = MAX_UPSTREAM_TOKEN_CHARS): string {
@@ -239,11 +238,19 @@ export function scrubbedReference(text: string, scrubber: TextScrubber, max = MA
 export const MAX_UPSTREAM_TEXT_CHARS = 1_000;
 
 /**
- * `text` scrubbed, then cut to MAX_UPSTREAM_TEXT_CHARS with `…` (scrubbed first, as scrubbedReference). A failure's
- * message (`upstreamMessage`, logged and shown) is scrubbedReference's instead, cut to the same length: a number glued
- * into a word that reads whole as a mobile or an Aadhaar number masked too, as a message quoting a reference such as
- * `MT9876543210` (another customer's mobile) passed the scrubber's token rule. Not the CIBIL question's texts (this
- * function): an answer choice may hold the customer's own account number, which they must recognise.
+ * A message of AOPay's (a failure's `upstreamMessage`, logged and shown, interpretResponse; a success's texts,
+ * endpoint.ts scrubbed): scrubbedReference cut to MAX_UPSTREAM_TEXT_CHARS, not to a token's length. A number glued
+ * into a word that reads whole as a mobile or an Aadhaar number is masked too, as in a reference: a message quoting
+ * one such as `MT9876543210` (another customer's mobile) passed the scrubber's token rule.
+ */
+export function scrubbedMessage(text: string, scrubber: TextScrubber): string {
+  return scrubbedReference(text, scrubber, MAX_UPSTREAM_TEXT_CHARS);
+}
+
+/**
+ * `text` scrubbed, then cut to MAX_UPSTREAM_TEXT_CHARS with `…` (scrubbed first, as scrubbedReference). A message is
+ * scrubbedMessage's instead, cut to the same length, a number glued into a word masked too. Not the CIBIL question's
+ * texts (this function): an answer choice may hold the customer's own account number, which they must recognise.
  */
 export function scrubbedText(text: string, scrubber: TextScrubber): string {
   return cut(scrubber.scrub(text), MAX_UPSTREAM_TEXT_CHARS);
