@@ -1,6 +1,7 @@
 import { MAX_UPSTREAM_TEXT_CHARS } from "../../src/aopay/outcome";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { devanagari } from "../helpers/identifiers";
 import {
   GENERATE_CIBIL_OTP,
   REGISTER_CIBIL_CUSTOMER,
@@ -39,11 +40,6 @@ const REGISTRATION = {
   mobile: MOBILE,
 };
 const [M1, M2] = [MOBILE.slice(0, 5), MOBILE.slice(5)];
-/**
- * A number in Devanagari digits, as a message in Hindi writes it (`९१८२७३६४५०`): NFKC leaves them alone, and an attack
- * review had the request's own mobile and Aadhaar number so written reach the client and the log whole.
- */
-const devanagari = (digits: string) => digits.replace(/[0-9]/g, (d) => String.fromCodePoint(0x966 + Number(d)));
 const A = AADHAAR.match(/.{4}/g) as string[];
 /** Each value's spellings the upstream writes back (every one of which must not come out), by what a request sends. */
 const SPELLED = {

@@ -1,9 +1,8 @@
-import { trace } from "@opentelemetry/api";
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
-import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { json } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
+import { devanagari } from "../helpers/identifiers";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf, SUBMIT_CIBIL_OTP, cibilToken } from "../helpers/operations";
-import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+import { tracedStack } from "../helpers/traced-stack";
 
 /**
  * AOPay's merchant reference (`merchant_trans_id`, `merchantTrxnRefId`: docs/upstream/aopay-api.md §1.3, §5 item 5)
@@ -15,8 +14,6 @@ import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/sta
  * log line, and the documented reference must still reach the client and the log as it came (support quotes it).
  */
 const OTHERS = { mobile: "9876543210", aadhaar: "234123412346", pan: "CNRPY7315Q" };
-/** Devanagari digits, as a message or a reference in Hindi writes them. */
-const devanagari = (digits: string) => digits.replace(/[0-9]/g, (d) => String.fromCodePoint(0x966 + Number(d)));
 
 /** References carrying another customer's number glued to letters, and what the client and the log are shown. */
 const GLUED: ReadonlyArray<[what: string, reference: string, shown: string]> = [
@@ -31,34 +28,23 @@ const GLUED: ReadonlyArray<[what: string, reference: string, shown: string]> = [
 const DOCUMENTED = "SPCBL2308181506522334ZiSHM7bAe";
 
 describe("AOPay's merchant reference, code and key names: no other customer's number on a span, log or answer", () => {
-  const exporter = new InMemorySpanExporter();
-  let upstream: FakeUpstream;
-  let t: TestStack;
+  const s = tracedStack("debug");
+  const { exporter } = s;
   let id = 0;
-  beforeAll(async () => {
-    trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: "debug" });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-    trace.disable();
-  });
 
   /** A GenerateCibilOtp answered with `body` (the documented success, changed): its answer, spans and log text. */
   async function generate(change: Record<string, unknown>) {
     exporter.reset();
-    const before = t.logs.text().length;
-    upstream.respond(json(200, { ...fixtureJson("cibil/generate-otp.success"), ...change }));
-    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(String(160000000 + ++id)));
+    const before = s.t.logs.text().length;
+    s.upstream.respond(json(200, { ...fixtureJson("cibil/generate-otp.success"), ...change }));
+    const res = await s.t.gql(GENERATE_CIBIL_OTP, cibilInput(String(160000000 + ++id)));
     const spans = exporter.getFinishedSpans().filter((s) => s.name.startsWith("aopay "));
     return {
       answer: resultOf(res.body, "generateCibilOtp"),
       text: res.text,
       span: JSON.stringify(spans.map((s) => s.attributes)),
       reference: spans[0]?.attributes["aopay.merchant_transaction_id"],
-      log: t.logs.text().slice(before),
+      log: s.t.logs.text().slice(before),
     };
   }
 
@@ -92,19 +78,19 @@ describe("AOPay's merchant reference, code and key names: no other customer's nu
     "a rejection's message quoting a reference with %s: masked in upstreamMessage and the log",
     async (_w, ref, shown) => {
       exporter.reset();
-      const before = t.logs.text().length;
+      const before = s.t.logs.text().length;
       const cibilId = String(180000000 + ++id);
-      upstream.respond(
+      s.upstream.respond(
         json(200, { code: "E17", description: `declined, see ${ref} and 9123 4567 80`, status: "False" }),
       );
-      const res = await t.gql(SUBMIT_CIBIL_OTP, {
+      const res = await s.t.gql(SUBMIT_CIBIL_OTP, {
         input: { cibilId, accessToken: cibilToken(cibilId), otp: "4829", questionKey: "q1", answerKey: "a1" },
       });
       const answer = resultOf(res.body, "submitCibilOtp");
       expect(answer).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: "E17" });
       expect(answer.upstreamMessage).toContain(`see ${shown} and`);
       const spans = JSON.stringify(exporter.getFinishedSpans().map((s) => s.attributes));
-      const all = `${res.text}\n${spans}\n${t.logs.text().slice(before)}`;
+      const all = `${res.text}\n${spans}\n${s.t.logs.text().slice(before)}`;
       for (const value of [...Object.values(OTHERS), "9123 4567 80"])
         expect([value, all.includes(value)]).toEqual([value, false]);
       expect(all).not.toContain(devanagari(OTHERS.mobile));
@@ -113,10 +99,10 @@ describe("AOPay's merchant reference, code and key names: no other customer's nu
 
   it("a rejection's code with a mobile glued in: masked in UpstreamRejected.upstreamCode and the log", async () => {
     exporter.reset();
-    const before = t.logs.text().length;
+    const before = s.t.logs.text().length;
     const cibilId = String(170000000 + ++id);
-    upstream.respond(json(200, { code: `E${OTHERS.mobile}`, description: "declined", status: "False" }));
-    const res = await t.gql(SUBMIT_CIBIL_OTP, {
+    s.upstream.respond(json(200, { code: `E${OTHERS.mobile}`, description: "declined", status: "False" }));
+    const res = await s.t.gql(SUBMIT_CIBIL_OTP, {
       input: { cibilId, accessToken: cibilToken(cibilId), otp: "4829", questionKey: "q1", answerKey: "a1" },
     });
     expect(resultOf(res.body, "submitCibilOtp")).toMatchObject({
@@ -124,6 +110,6 @@ describe("AOPay's merchant reference, code and key names: no other customer's nu
       upstreamCode: "EXXXXXXXXXX",
     });
     const spans = JSON.stringify(exporter.getFinishedSpans().map((s) => s.attributes));
-    expect(`${res.text}\n${spans}\n${t.logs.text().slice(before)}`).not.toContain(OTHERS.mobile);
+    expect(`${res.text}\n${spans}\n${s.t.logs.text().slice(before)}`).not.toContain(OTHERS.mobile);
   });
 });

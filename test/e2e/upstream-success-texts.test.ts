@@ -1,8 +1,6 @@
-import { trace } from "@opentelemetry/api";
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
-import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { json } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
-import { registrationInput } from "../helpers/identifiers";
+import { devanagari, registrationInput } from "../helpers/identifiers";
 import {
   aepsInput,
   cibilInput,
@@ -14,7 +12,8 @@ import {
   SUBMIT_CIBIL_OTP,
   VERIFY_AEPS_OTP,
 } from "../helpers/operations";
-import { type GqlResponse, LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+import type { GqlResponse } from "../helpers/stack";
+import { tracedStack } from "../helpers/traced-stack";
 
 /**
  * The texts of AOPay's successful answers that reach the client: the messages of an AEPS send and verification and of a
@@ -26,7 +25,6 @@ import { type GqlResponse, LENIENT_THROTTLE, startTestStack, type TestStack } fr
  * or span holds it, nor any digit of it beyond the last four.
  */
 const OTHERS = { mobile: "9876543210", aadhaar: "345678901234", pan: "CNRPY7315Q" };
-const devanagari = (digits: string) => digits.replace(/[0-9]/g, (d) => String.fromCodePoint(0x966 + Number(d)));
 
 /** A text with another customer's number glued in, what a message shows of it, and what a question's text shows. */
 const GLUED: ReadonlyArray<[what: string, text: string, message: string, question: string]> = [
@@ -38,35 +36,24 @@ const GLUED: ReadonlyArray<[what: string, text: string, message: string, questio
 ];
 
 describe("AOPay's success texts: a number glued into a word is masked for the client, absent from logs and spans", () => {
-  const exporter = new InMemorySpanExporter();
-  let upstream: FakeUpstream;
-  let t: TestStack;
+  const s = tracedStack("trace");
+  const { exporter } = s;
   let id = 0;
-  beforeAll(async () => {
-    trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: "trace" });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-    trace.disable();
-  });
 
   /** Runs `send` against an upstream answering `body`: the result, and the answer, span and log text around it. */
   async function answered(body: unknown, field: string, send: () => Promise<GqlResponse>) {
     exporter.reset();
-    const before = t.logs.text().length;
+    const before = s.t.logs.text().length;
     // The credit report a verification reads is handed on as it came, by design (docs/security.md): a plain one.
     const report = json(200, { status: "SUCCESS", message: "success", result: { score: 750 } });
     const answer = json(200, body);
-    upstream.respond((call, res, req) => (call.path.includes("GetCreditHistory") ? report : answer)(call, res, req));
+    s.upstream.respond((call, res, req) => (call.path.includes("GetCreditHistory") ? report : answer)(call, res, req));
     const res = await send();
     const spans = JSON.stringify(exporter.getFinishedSpans().map((s) => [s.name, s.attributes, s.events]));
     return {
       result: resultOf(res.body, field),
       text: res.text,
-      logAndSpans: `${t.logs.text().slice(before)}\n${spans}`,
+      logAndSpans: `${s.t.logs.text().slice(before)}\n${spans}`,
     };
   }
 
@@ -80,10 +67,10 @@ describe("AOPay's success texts: a number glued into a word is masked for the cl
     const body = fixtureJson("aeps/resend-otp.success") as { msg: string; data: Record<string, unknown> };
     const changed = { ...body, msg: text, data: { ...body.data, message: text, error_code: text } };
     const mobile = String(9123400000 + ++id);
-    const resent = await answered(changed, "resendAepsOtp", () => t.gql(RESEND_AEPS_OTP, aepsInput(mobile)));
+    const resent = await answered(changed, "resendAepsOtp", () => s.t.gql(RESEND_AEPS_OTP, aepsInput(mobile)));
     expect(resent.result).toMatchObject({ __typename: "AepsOtpResent", upstreamMessage: message });
     const verified = await answered(changed, "verifyAepsOtp", () =>
-      t.gql(VERIFY_AEPS_OTP, { input: { ...aepsInput(mobile).input, otp: "482913" } }),
+      s.t.gql(VERIFY_AEPS_OTP, { input: { ...aepsInput(mobile).input, otp: "482913" } }),
     );
     expect(verified.result).toMatchObject({ __typename: "AepsRegistrationVerified", upstreamMessage: message });
     expectNoneIn(`${resent.text}\n${resent.logAndSpans}\n${verified.text}\n${verified.logAndSpans}`);
@@ -92,7 +79,7 @@ describe("AOPay's success texts: a number glued into a word is masked for the cl
   it.each(GLUED)("%s in a CIBIL registration's message", async (_w, text, message) => {
     const input = registrationInput({ mobile: String(9123500000 + ++id) });
     const body = { status: "SUCCESS", message: text, result: { cibil_id: "9362678" }, access_token: "tokA1" };
-    const got = await answered(body, "registerCibilCustomer", () => t.gql(REGISTER_CIBIL_CUSTOMER, { input }));
+    const got = await answered(body, "registerCibilCustomer", () => s.t.gql(REGISTER_CIBIL_CUSTOMER, { input }));
     expect(got.result).toMatchObject({ __typename: "CibilCustomerRegistered", upstreamMessage: message });
     expectNoneIn(`${got.text}\n${got.logAndSpans}`);
   });
@@ -102,7 +89,7 @@ describe("AOPay's success texts: a number glued into a word is masked for the cl
     const changed = { ...body, result: { ...body.result, cibil_id: text, cibil_score_fetch_date: text } };
     const cibilId = String(190000000 + ++id);
     const input = { cibilId, accessToken: cibilToken(cibilId), otp: "4829", questionKey: "q1", answerKey: "a1" };
-    const got = await answered(changed, "submitCibilOtp", () => t.gql(SUBMIT_CIBIL_OTP, { input }));
+    const got = await answered(changed, "submitCibilOtp", () => s.t.gql(SUBMIT_CIBIL_OTP, { input }));
     expect(got.result).toMatchObject({
       __typename: "CibilOtpVerified",
       cibilId: message,
@@ -119,7 +106,7 @@ describe("AOPay's success texts: a number glued into a word is masked for the cl
       const questions = { ...body.result.questions, FullQuestionText: `Which? ${text}`, AnswerChoice: [choice] };
       const changed = { ...body, result: { ...body.result, questions } };
       const got = await answered(changed, "generateCibilOtp", () =>
-        t.gql(GENERATE_CIBIL_OTP, cibilInput(String(200000000 + ++id))),
+        s.t.gql(GENERATE_CIBIL_OTP, cibilInput(String(200000000 + ++id))),
       );
       expect(got.result).toMatchObject({
         __typename: "CibilOtpChallenge",
@@ -136,7 +123,7 @@ describe("AOPay's success texts: a number glued into a word is masked for the cl
     const body = fixtureJson("cibil/generate-otp.success") as { result: { questions: Record<string, unknown> } };
     const questions = { ...body.result.questions, FullQuestionText: `Is ${OTHERS.mobile} yours? Ref 4220112750123456` };
     const got = await answered({ ...body, result: { ...body.result, questions } }, "generateCibilOtp", () =>
-      t.gql(GENERATE_CIBIL_OTP, cibilInput(String(210000000 + ++id))),
+      s.t.gql(GENERATE_CIBIL_OTP, cibilInput(String(210000000 + ++id))),
     );
     // A run of 16 digits is no mobile or Aadhaar number: kept, as the merchant reference's is (outcome.ts).
     expect(got.result).toMatchObject({

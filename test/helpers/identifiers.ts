@@ -73,3 +73,12 @@ export function nextAadhaar(): string {
     if (aadhaarProblem(aadhaar) === null) return aadhaar;
   }
 }
+
+/**
+ * `digits` with each ASCII digit written in Devanagari (`9876543210` as `९८७६५४३२१०`, U+0966 to U+096F), as a message
+ * or a reference in Hindi writes a number: NFKC leaves them alone, and an attack review had a mobile and an Aadhaar
+ * number so written reach the client and the log whole. Anything else in `digits` (spaces, letters) is kept.
+ */
+export function devanagari(digits: string): string {
+  return digits.replace(/[0-9]/g, (d) => String.fromCodePoint(0x966 + Number(d)));
+}
