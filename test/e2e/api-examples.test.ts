@@ -18,7 +18,8 @@ function apiExamples(): Example[] {
   const blocks = [...page.matchAll(/```graphql\n([\s\S]*?)```/g)];
   return blocks.map((block, i) => {
     const rest = page.slice(block.index + block[0].length, blocks[i + 1]?.index ?? page.length);
-    const variables = /Variables: `(\{.*?\})`/.exec(rest)?.[1];
+    // A code span holds no backtick and may be wrapped (a line break in it reads as a space): docs/api.md's AEPS one.
+    const variables = /Variables: `(\{[^`]*\})`/.exec(rest)?.[1];
     const result = /```json\n([\s\S]*?)```/.exec(rest)?.[1];
     if (!variables || !result) throw new Error(`docs/api.md's example ${i + 1} has no Variables or no result`);
     return { document: block[1], variables: JSON.parse(variables), result: JSON.parse(result) };
