@@ -1,8 +1,28 @@
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { startServerProcess as run } from "../helpers/server-process";
 import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
 import { postGraphQL } from "../helpers/stack";
+
+/**
+ * When a TCP connection to the URL's port is first refused (the listener closed), trying every 20 ms. A connection
+ * accepted meanwhile is closed at once, unused.
+ */
+async function connectionRefused(url: string, timeoutMs = 10_000): Promise<number> {
+  const { hostname, port } = new URL(url);
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(Number(port), hostname);
+      socket.once("connect", () => (socket.destroy(), resolve(false)));
+      socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
+    });
+    if (refused) return Date.now();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${url} still accepted connections after ${timeoutMs} ms`);
+}
 
 /**
  * The real entry point (src/index.ts) as `npm start` runs it, compiled once into dist-test/ (test/global-setup.js).
@@ -26,33 +46,45 @@ describe("the server process (npm start)", () => {
   });
 
   it("on SIGTERM finishes the in-flight mutation, refuses new connections and exits 0", async () => {
-    const p = run({ NODE_ENV: "development", SHUTDOWN_GRACE_MS: "8000" });
+    // A grace far beyond the call's 2 s: a drain that waited the grace out is told from one that ended with the call
+    // however slow the machine (the bound was 5 s against an 8 s grace).
+    const GRACE_MS = 15_000;
+    const p = run({ NODE_ENV: "development", SHUTDOWN_GRACE_MS: String(GRACE_MS), LOG_LEVEL: "debug" });
     const url = await p.ready;
     // Scenario 888: the simulator answers after 2 s.
+    let answeredAt = Infinity;
     const inFlight = postGraphQL<{ generateCibilOtp: { __typename: string } }>(`${url}/graphql`, {
       query: GENERATE_CIBIL_OTP,
       variables: cibilInput("102277888"),
-    });
-    await new Promise((r) => setTimeout(r, 300));
+    }).finally(() => (answeredAt = Date.now()));
+    // The call has reached the simulator (its debug line), so it is in flight when the signal comes: a fixed 300 ms
+    // let a busy machine signal before the request had arrived.
+    await p.printed("simulator answered");
     const signalledAt = Date.now();
     p.child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 200));
+    // Refused while the call is still in flight (an ordering, where a fixed 200 ms guessed when the listener closes).
+    const refusedAt = await connectionRefused(url);
     await expect(postGraphQL(`${url}/graphql`, { query: "{ serviceInfo { upstream } }" })).rejects.toThrow();
     const res = await inFlight;
+    expect(answeredAt).toBeGreaterThanOrEqual(refusedAt);
     expect(res.status).toBe(200);
     expect(res.body.data?.generateCibilOtp.__typename).toBe("CibilOtpChallenge");
     expect(await p.exited).toBe(0);
-    // Well inside the 8 s grace: the drain ends when the in-flight call does, not when the grace runs out.
-    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    // Inside the grace: the drain ends when the in-flight call does, not when the grace runs out.
+    expect(Date.now() - signalledAt).toBeLessThan(GRACE_MS);
     expect(p.output()).toContain("shutting down");
-  });
+  }, 40_000);
 
   it("on SIGTERM with a call outlasting the grace period, answers OutcomeUnknown before it ends, exits 0", async () => {
+    // The deadlines far beyond the grace: a process that waited for the call (to its deadline) is told from one that
+    // ended it at the grace however slow the machine (the bound was the grace + 1.2 s).
+    const DEADLINE_MS = 25_000;
     const p = run({
       NODE_ENV: "development",
       SHUTDOWN_GRACE_MS: "800",
-      REQUEST_DEADLINE_MS: "20000",
-      AOPAY_DEADLINE_MS: "20000",
+      REQUEST_DEADLINE_MS: String(DEADLINE_MS),
+      AOPAY_DEADLINE_MS: String(DEADLINE_MS),
+      LOG_LEVEL: "debug",
     });
     const url = await p.ready;
     // Scenario 504: the simulator never answers.
@@ -60,11 +92,12 @@ describe("the server process (npm start)", () => {
       query: GENERATE_CIBIL_OTP,
       variables: cibilInput("102277504"),
     }).catch((e: Error) => e);
-    await new Promise((r) => setTimeout(r, 300));
+    // In flight (it reached the simulator) before the signal, not a fixed 300 ms later.
+    await p.printed("simulator answered");
     const signalledAt = Date.now();
     p.child.kill("SIGTERM");
     expect(await p.exited).toBe(0);
-    expect(Date.now() - signalledAt).toBeLessThan(800 + 1200);
+    expect(Date.now() - signalledAt).toBeLessThan(DEADLINE_MS / 2);
     // The call is aborted a moment before the grace period ends, and its client is told the send may have left; it
     // had its connection cut with no answer (an empty reply), indistinguishable from nothing sent.
     const answer = await stuck;
@@ -82,12 +115,7 @@ describe("the server process (npm start)", () => {
       REDIS_URL: "redis://127.0.0.1:1",
       HMAC_SECRET: "test-hmac-secret-0123456789-abcdefghijklmnop",
     });
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(
-        () => p.output().includes("BUILT-IN AOPay SIMULATOR") && (clearInterval(poll), resolve()),
-        20,
-      );
-    });
+    await p.printed("BUILT-IN AOPay SIMULATOR");
     const signalledAt = Date.now();
     p.child.kill("SIGTERM");
     // Without a handler node would die by the signal (exit code null); 143 says our handler ran.

@@ -14,6 +14,11 @@ export interface ServerProcess {
   stdout(): string;
   stderr(): string;
   exited: Promise<number | null>;
+  /**
+   * Resolves once the output holds `text` (at once if it does already); rejects if the process exits first. An event
+   * to wait for, where a fixed sleep guesses how long a busy machine takes.
+   */
+  printed(text: string): Promise<void>;
   /** SIGKILL unless already gone; resolves when it has exited. */
   kill(): Promise<void>;
 }
@@ -41,17 +46,22 @@ export function startServerProcess(env: Record<string, string>): ServerProcess {
  * process reads its configuration (test/e2e/config-process.test.ts: `--env-file`, ports and hosts of its own).
  */
 export function spawnServerProcess(env: Record<string, string>, nodeArgs: string[] = []): ServerProcess {
+  // TEST_SERVER_NODE_OPTIONS (unset in CI) reaches the server as NODE_OPTIONS unless the test sets its own: how a
+  // timing test is checked against a stalled server (test/fixtures/preload/stall-loop.cjs).
+  const extra = process.env.TEST_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TEST_SERVER_NODE_OPTIONS } : {};
   const child = spawn(process.execPath, [...nodeArgs, ENTRY], {
-    env: { PATH: process.env.PATH ?? "", ...env },
+    env: { PATH: process.env.PATH ?? "", ...extra, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
   let stdout = "";
   let stderr = "";
+  const waiting = new Set<() => void>();
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const ready = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      for (const check of waiting) check();
       const m = /"url":"(http:\/\/[^"]+)\/graphql"[^\n]*"GraphQL server ready"/.exec(output);
       if (m) resolve(m[1]);
     };
@@ -73,6 +83,17 @@ export function spawnServerProcess(env: Record<string, string>, nodeArgs: string
     stdout: () => stdout,
     stderr: () => stderr,
     exited,
+    printed(text) {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => output.includes(text) && (waiting.delete(check), resolve());
+        waiting.add(check);
+        check();
+        void exited.then((code) => {
+          waiting.delete(check);
+          reject(new Error(`exited with ${code} before printing ${JSON.stringify(text)}:\n${output}`));
+        });
+      });
+    },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;
