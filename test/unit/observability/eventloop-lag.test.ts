@@ -64,10 +64,13 @@ describe("event-loop lag gauges: a stall shows on a scrape whatever its phase ag
 
   it("each scrape shows the delays since the previous one: a stall, then quiet", async () => {
     block(400);
-    expect(await maxOnNextScrape()).toBeGreaterThan(0.3);
+    const stalled = await maxOnNextScrape();
+    expect(stalled).toBeGreaterThan(0.3);
     const quiet = await maxOnNextScrape();
     expect(quiet).toBeGreaterThanOrEqual(0.045); // a sample is the time between two runs of the 50 ms timer
-    expect(quiet).toBeLessThan(0.2);
+    // Below the stall's, not below a fixed 0.2: a busy machine delays a quiet sample too (a CI run saw 0.2+), while a
+    // scrape that kept the stall would show it again, the same figure (the max of the delays it still holds).
+    expect(quiet).toBeLessThan(stalled);
     expect(await gauge(metrics, "nodejs_eventloop_lag_min_seconds")).toBeGreaterThanOrEqual(0.045);
   });
 });
@@ -99,11 +102,12 @@ describe("one sampler for the process (admission control and the gauges read the
     const b = EventLoopSampler.acquire();
     expect(b).toBe(a);
     a.release();
-    await sleep(130);
+    // Until it has sampled twice, not a fixed 130 ms: a stalled loop may run the 50 ms timer once in 130 ms.
+    while (b.count < 2) await sleep(10);
     const running = b.count;
-    expect(running).toBeGreaterThanOrEqual(2);
     b.release();
-    await sleep(130);
+    // Released: no sample in three of its periods (a timer left running, due first, would run before this one's).
+    await sleep(150);
     expect(b.count).toBe(running);
     const c = EventLoopSampler.acquire();
     expect(c).not.toBe(a);
