@@ -380,13 +380,14 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis that stalls for 2.5 s", () =>
 
   it("a send meanwhile is refused within its command timeout, sends nothing, and its late take keeps the cooldown", async () => {
     s.t.simulator?.resetCalls();
-    const stall = s.redis.call("DEBUG", "SLEEP", "2.5");
+    let stallEnded = false;
+    const stall = s.redis.call("DEBUG", "SLEEP", "2.5").finally(() => (stallEnded = true));
     await sleep(100);
-    const started = Date.now();
     const during = resultOf((await s.t.gql(RESEND_AEPS_OTP, aepsInput("9876500611"))).body, "resendAepsOtp");
-    const tookMs = Date.now() - started;
     expect(during).toMatchObject({ code: "PROTECTION_UNAVAILABLE", retryable: true });
-    expect(tookMs).toBeLessThan(2_000);
+    // Answered while Redis still sleeps (its DEBUG SLEEP not yet answered): an ordering, where "< 2,000 ms" left a
+    // loaded machine 1 s over the 1 s command timeout, and a request held until Redis returned fails it all the same.
+    expect(stallEnded).toBe(false);
     expect(s.t.simulator?.calls()).toBe(0);
     await stall;
     const after = resultOf((await s.t.gql(RESEND_AEPS_OTP, aepsInput("9876500611"))).body, "resendAepsOtp");
