@@ -157,14 +157,18 @@ describe("slow clients are cut, production settings", () => {
   });
 
   it("a slow body to a path with no route, and to /healthz, is cut the same way", async () => {
-    for (const path of ["/nowhere", "/healthz"]) {
-      const c = await rawClient(port(t.baseUrl));
-      c.socket.write(
-        `POST ${path} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n`,
-      );
-      void c.trickle("{".repeat(100), 200);
-      expect(await c.closed).toBeLessThan(REQUEST_MS + CHECK_INTERVAL_MS + SLACK_MS);
-    }
+    // Both at once (they were one after the other: twice REQUEST_MS and more), each on its own connection.
+    const closed = await Promise.all(
+      ["/nowhere", "/healthz"].map(async (path) => {
+        const c = await rawClient(port(t.baseUrl));
+        c.socket.write(
+          `POST ${path} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n`,
+        );
+        void c.trickle("{".repeat(100), 200);
+        return c.closed;
+      }),
+    );
+    for (const ms of closed) expect(ms).toBeLessThan(REQUEST_MS + CHECK_INTERVAL_MS + SLACK_MS);
   });
 
   it.each([
