@@ -1,5 +1,6 @@
 import { hash } from "node:crypto";
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
+import { shownAsRead } from "../pii/client-text";
 import { maskGlued, Scrubber } from "../pii/scrub";
 import { type AuthConfig, jwtType } from "./auth.settings";
 
@@ -25,7 +26,8 @@ const PATTERNS = new Scrubber();
  * (`mob9812345678`). Two ids may show alike (`mob9812345678`, `mob9812345679`); their budgets stay apart (`id`).
  */
 export function shownClientId(id: string): string {
-  return maskGlued(PATTERNS.scrub(id));
+  // As read (pii/client-text.ts): a token's claim may hold a number percent-escaped or in punycode.
+  return shownAsRead(id, (text) => maskGlued(PATTERNS.scrub(text)));
 }
 
 export type AuthOutcome = { ok: true; client: ClientIdentity } | { ok: false; reason: string };

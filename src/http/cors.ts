@@ -8,7 +8,8 @@ import { LRUCache } from "lru-cache";
 import type { Config } from "../config";
 import type { Logger } from "../logging/logger";
 import { Summarised, SUMMARY_INTERVAL_MS } from "../logging/summarised";
-import { maskDigitRuns } from "../pii/scrub";
+import { shownAsRead } from "../pii/client-text";
+import { maskGlued } from "../pii/scrub";
 import { monotonicNow } from "../util/clock";
 import type { TrustProxy } from "../util/trusted-proxies";
 
@@ -156,8 +157,11 @@ export function createCors(
       if (suppressed === null) return;
       refused.set(key, true);
       // Client text, logged: a long digit run in it is masked even glued to letters (`x234123412346.example`, which the
-      // log's scrubber would take for a token; found by an audit). Ports and years stay readable.
-      const shown = maskDigitRuns(origin);
+      // log's scrubber would take for a token; found by an audit), and so is a PAN shape in either case
+      // (`abcpe1234f.example` passed whole); both as a reader would read the origin, percent-escapes and punycode
+      // decoded (pii/client-text.ts: a mobile written `%EF%BC%99…`, fullwidth digits escaped, passed whole). Ports and
+      // years stay readable.
+      const shown = shownAsRead(origin, maskGlued);
       const logged = shown.length > MAX_LOGGED_ORIGIN ? `${shown.slice(0, MAX_LOGGED_ORIGIN)}…` : shown;
       const setting = `CORS_ORIGINS=${[...config.corsOrigins, logged].join(",")}`;
       logger.warn(

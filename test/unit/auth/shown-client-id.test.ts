@@ -34,3 +34,16 @@ describe("a client id as logs and spans show it (shownClientId)", () => {
     });
   });
 });
+
+describe("a client id percent-escaped or in punycode shows as read (pii/client-text.ts)", () => {
+  it.each([
+    // A token's claim is the identity provider's text: a number escaped in it is the number to whoever decodes it.
+    ["sub%E0%A5%AF%E0%A5%AE%E0%A5%AD%E0%A5%AC%E0%A5%AB%E0%A5%A6%E0%A5%A7%E0%A5%A8%E0%A5%A9%E0%A5%AA", "subXXXXXXXXXX"],
+    ["user-98123%E2%80%8B45678", "user-XXXXX\u200bXXXXX"],
+    ["kyc%2Dcnrpy7315q", "kyc-XXXXXX315Q"],
+    ["tenant.xn--d4bbcdefghij", "tenant.XXXXXXXXXX"],
+    ["app%20v2", "app%20v2"],
+  ])("%s shows as %s", (id, shown) => {
+    expect(shownClientId(id)).toBe(shown);
+  });
+});
