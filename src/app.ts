@@ -319,7 +319,10 @@ export function knownSeries(own: Pick<KnownSeries, "circuits" | "listeners" | "r
       budget: spec.budget,
       registers: "registers" in spec,
     })),
-    gatedReads: [{ field: CONSENT_READ, budget: "read" }],
+    gatedReads: [
+      { field: CONSENT_READ, budget: "read-attempt" },
+      { field: CONSENT_READ, budget: "read" },
+    ],
     refusals: EDGE_REFUSALS,
     ...own,
   };

@@ -51,7 +51,7 @@ export interface LoaderInputs {
   overShare?: (field: string, table: SharedTable) => void;
   /** The request's access summary: a refused read notes its budget's scope (`throttled`), as a throttled send does. */
   summary?: AccessSummary;
-  /** The caller's IP (canonical, GraphQLContext.ip): part of the throttle's subject, though no read budget uses it. */
+  /** The caller's IP (canonical, GraphQLContext.ip): the read attempts' budget (purpose `read-attempt`) is per IP. */
   ip: string;
   clientId: string;
   log: Logger;
@@ -92,6 +92,12 @@ const budgetUnavailableLog = new Summarised();
 async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise<CreditHistoryMember> {
   const { log } = inputs;
   inputs.responseHeaders.set("cache-control", "no-store");
+  // The IP's read attempts first, consented or not, and kept (READ_IP_MAX): a refusal for want of consent says "this
+  // client has no consent for that CIBIL id" and cost nothing, so one IP holding a key every install of an app shares
+  // could probe id after id for the customers the app verified lately, then pull their reports up to the whole
+  // client's read budget. The point pays for the consent lookup as well, so it is not given back.
+  const attempt = await reserveRead(inputs, cibilId, "read-attempt");
+  if (!attempt.allowed) return attempt.failure;
   try {
     // No line of its own: the access line's `result` says CONSENT_REQUIRED per root field, and a refusal anyone can
     // repeat at will (three per request, the alias limit) had written three lines of 220 bytes beside it.
@@ -111,7 +117,7 @@ async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise
   // AOPay: each read is a GetCreditHistory call, a paid credit-bureau pull (docs/upstream/aopay-api.md §1.4), which
   // consent alone let a client repeat as often as admission allowed. Once per id per request: the DataLoader calls
   // this once per distinct id, however often the operation asks for it.
-  const reserved = await reserveRead(inputs, cibilId);
+  const reserved = await reserveRead(inputs, cibilId, "read");
   if (!reserved.allowed) return reserved.failure;
   try {
     return CibilCreditHistory.from(await inputs.aopay.cibil.creditHistory({ cibilId }, inputs.callOptions()));
@@ -129,19 +135,24 @@ type ReadReservation =
   { allowed: true; reservation: Reservation } | { allowed: false; failure: ReadThrottled | ProtectionUnavailable };
 
 /**
- * One point from the read's (client, CIBIL id) budget and its client's read budget, or none: ReadThrottled when one is
+ * One point from the read's (client, CIBIL id) budget and its client's read budget (`read`), or from its IP's read
+ * attempts (`read-attempt`), or none: ReadThrottled when one is
  * used up (counted in aopay_otp_throttled_total{operation=cibilCreditHistory,code=READ_THROTTLED}, its scope on the
  * access line, no line of its own: a refusal a client can repeat at will), ProtectionUnavailable when the store fails
  * (fail closed, as the consent check).
  */
-async function reserveRead(inputs: LoaderInputs, cibilId: string): Promise<ReadReservation> {
+async function reserveRead(
+  inputs: LoaderInputs,
+  cibilId: string,
+  purpose: "read" | "read-attempt",
+): Promise<ReadReservation> {
   try {
     const subject = {
       destinations: [{ kind: "cibil" as const, value: cibilId }],
       ip: inputs.ip,
       clientId: inputs.clientId,
     };
-    let taken = inputs.readBudget.reserve(subject, "read");
+    let taken = inputs.readBudget.reserve(subject, purpose);
     if (isPromiseLike(taken)) taken = await taken;
     if (taken.allowed) return { allowed: true, reservation: taken };
     inputs.throttled?.(CONSENT_READ, taken.code, taken.scope);

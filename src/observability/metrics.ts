@@ -47,7 +47,8 @@ export interface KnownSeries {
   mutations: ReadonlyArray<{ field: string; budget: ThrottlePurpose | null; registers: boolean }>;
   /**
    * The reads a protection store gates (graphql/loaders.ts CONSENT_READ: the consent check of a credit report), and
-   * the budget each takes (`read`: its throttle series from 0, as a guarded mutation's).
+   * the budgets each takes (`read-attempt` and `read`: their throttle series from 0, as a guarded mutation's); a
+   * field may be listed once per budget.
    */
   gatedReads: ReadonlyArray<{ field: string; budget: ThrottlePurpose | null }>;
   /** Every (status, code) a refusal before GraphQL is counted under (http/error-body.ts EDGE_REFUSALS). */
@@ -178,7 +179,7 @@ export class Metrics implements RequestObserver {
       help:
         "OTP sends (and verifications, registrations) refused by a budget, by operation, code (OTP_COOLDOWN, " +
         "OTP_LIMIT_REACHED, RATE_LIMITED, VERIFY_LIMIT_REACHED) and scope; credit-report reads refused by theirs as " +
-        "operation cibilCreditHistory, code READ_THROTTLED, scope DESTINATION (per client and customer) or CLIENT.",
+        "operation cibilCreditHistory, code READ_THROTTLED, scope DESTINATION (per client and customer), CLIENT or IP.",
       labelNames: ["operation", "code", "scope"],
       registers,
     });
@@ -327,7 +328,7 @@ export class Metrics implements RequestObserver {
    * REDIS_URL, aopay_redis_unsafe until its server is judged (0 would say "safe" of a server not seen yet; a gauge read
    * by its value, so the judgement's first scrape fires RedisUnsafe all the same). No identifier or client text is a
    * label here, so the page's size is fixed: 66 upstream series (6 endpoints, 11 outcomes), and as many histogram
-   * label sets of 15 series each (12 bounds, +Inf, sum, count); 22 throttle series (2 of the credit-report read); 5
+   * label sets of 15 series each (12 bounds, +Inf, sum, count); 23 throttle series (3 of the credit-report read); 5
    * each of replays, unavailable and unrecorded, and 1 unavailable for the credit-report read; 3 refusals; 3 shed
    * reasons; a refusal series per (status, code) of EDGE_REFUSALS; 1 failure (500); 3 per listener; 14 GraphQL label
    * sets (7 operations, ok and error). These figures are checked (test/unit/observability/start-at-zero.test.ts).

@@ -65,6 +65,14 @@ export interface ThrottleConfig {
   readCibil: Budget;
   readClient: Budget;
   /**
+   * Credit-report read attempts per source IP, consented or not: taken before the consent check and kept. A client's
+   * consents are its own, but one API key may be every install of an app (`mobile-app`), each on its own IP: without
+   * it, one IP holding that key could ask for CIBIL id after id at no cost (ConsentRequired took no budget) to find the
+   * customers the app verified in the last 30 minutes, then pull their reports up to the client's whole read budget,
+   * which every other install shares. An IPv6 address counts by its /64, as the sends' IP budget.
+   */
+  readIp: Budget;
+  /**
    * With Redis, also count each destination's sends in the fixed-window keys of the versions before the sliding
    * windows (`otp:cooldown:`, `otp:window:`, `otp:daily:`), and refuse by them too: replicas of both versions then see
    * each other's sends to a destination during a rolling update, and this version sees the sends made before it
@@ -112,6 +120,12 @@ export const DEFAULT_READ_CIBIL: Budget = { points: 5, seconds: 1800 };
  * 300 sends a minute, 5 reads each: 1,500 pulls a minute without it).
  */
 export const DEFAULT_READ_CLIENT: Budget = DEFAULT_OTP_CLIENT;
+/**
+ * Read attempts per source IP: twice the OTP sends an IP may make (DEFAULT_OTP_IP, 50 a minute), so that a caller
+ * reading each customer it sent an OTP to once as it verifies and once more is never refused, while a probe of CIBIL
+ * ids from one IP gets 100 a minute (it got as many as admission allowed, 3 per request).
+ */
+export const DEFAULT_READ_IP: Budget = { points: 100, seconds: 60 };
 
 const points = (fallback: Budget, doc: string, max = 10_000_000) => int({ default: fallback.points, min: 1, max, doc });
 /**
@@ -197,6 +211,13 @@ export const throttleSettings = defineSettings({
       "credit-report reads per API client per window, across customers (`ReadThrottled`, scope `CLIENT`)",
     ),
     READ_CLIENT_WINDOW_SECONDS: seconds(DEFAULT_READ_CLIENT, "that window"),
+    READ_IP_MAX: points(
+      DEFAULT_READ_IP,
+      "credit-report read attempts per source IP per window (an IPv6 address by its /64), with or without consent: " +
+        "counted before the consent check and kept, so that CIBIL ids cannot be probed for free; beyond it " +
+        "`ReadThrottled` (scope `IP`), neither the consent store nor AOPay asked",
+    ),
+    READ_IP_WINDOW_SECONDS: seconds(DEFAULT_READ_IP, "that window"),
     OTP_LEGACY_DESTINATION_KEYS: bool({
       default: true,
       doc:
@@ -224,6 +245,7 @@ export function throttleConfig(v: ValuesOf<typeof throttleSettings>): ThrottleCo
     registerClient: { points: v.REGISTER_CLIENT_MAX, seconds: v.REGISTER_CLIENT_WINDOW_SECONDS },
     readCibil: { points: v.READ_CIBIL_MAX, seconds: v.READ_CIBIL_WINDOW_SECONDS },
     readClient: { points: v.READ_CLIENT_MAX, seconds: v.READ_CLIENT_WINDOW_SECONDS },
+    readIp: { points: v.READ_IP_MAX, seconds: v.READ_IP_WINDOW_SECONDS },
     legacyDestinationKeys: v.OTP_LEGACY_DESTINATION_KEYS,
   };
 }

@@ -66,9 +66,10 @@ export type ThrottleCode =
  * (`register`: sends no SMS, but each registration AOPay accepts keeps two records for 90 days, which one client
  * registering as fast as admission lets it would fill for every client: its own IP and client budgets), or reading a
  * consented customer's credit report (`read`: sends nothing, but each read is an AOPay GetCreditHistory call, a paid
- * credit-bureau pull: per (client, CIBIL id), the subject's destinations, and per client).
+ * credit-bureau pull: per (client, CIBIL id), the subject's destinations, and per client), or asking for one at all
+ * (`read-attempt`: per source IP, before the consent check, consented or not: no probing CIBIL ids for free).
  */
-export type ThrottlePurpose = "send" | "verify" | "register" | "read";
+export type ThrottlePurpose = "send" | "verify" | "register" | "read" | "read-attempt";
 
 /**
  * The refusals each purpose's budgets can answer (OtpThrottle's constructor makes the budgets, reserve() picks them
@@ -99,6 +100,7 @@ export const THROTTLE_REFUSALS: Readonly<
     { code: "READ_THROTTLED", scope: "DESTINATION" },
     { code: "READ_THROTTLED", scope: "CLIENT" },
   ],
+  "read-attempt": [{ code: "READ_THROTTLED", scope: "IP" }],
 };
 
 export interface OtpSubject {
@@ -308,6 +310,7 @@ export class OtpThrottle {
   readonly #registerClient: Budgeted;
   readonly #readCibil: Budgeted;
   readonly #readClient: Budgeted;
+  readonly #readIp: Budgeted;
   /** With Redis: every send's budgets in one script (null in memory). */
   readonly #redis: RedisBudgets | null;
   /** With Redis: the destinations' sorted sets' prefix, `<REDIS_KEY_PREFIX>otp:sends:` (null in memory). */
@@ -402,6 +405,8 @@ export class OtpThrottle {
     // customer, or the same one read by another client, is not affected), and per client.
     this.#readCibil = make("read-cibil", "READ_THROTTLED", "DESTINATION", config.readCibil);
     this.#readClient = make("read-client", "READ_THROTTLED", "CLIENT", config.readClient);
+    // Read attempts per IP (keyed as the sends' IP budget: an IPv6 /64), a step of its own before the consent check.
+    this.#readIp = make("read-ip", "READ_THROTTLED", "IP", config.readIp);
   }
 
   /**
@@ -437,6 +442,9 @@ export class OtpThrottle {
       if (purpose === "register") {
         budgets.push(this.#registerIp, this.#registerClient);
         keys.push(hasher.memoized("ip", subject.ip), hasher.memoized("client", subject.clientId));
+      } else if (purpose === "read-attempt") {
+        budgets.push(this.#readIp);
+        keys.push(hasher.memoized("ip", subject.ip));
       } else if (purpose === "read") {
         for (const { kind, value } of subject.destinations) {
           budgets.push(this.#readCibil);
@@ -513,6 +521,8 @@ export class OtpThrottle {
     if (purpose === "register") {
       this.#takeOne(this.#registerIp, this.hasher.memoized("ip", subject.ip), now, counters, keys, client);
       this.#takeOne(this.#registerClient, client, now, counters, keys, client);
+    } else if (purpose === "read-attempt") {
+      this.#takeOne(this.#readIp, this.hasher.memoized("ip", subject.ip), now, counters, keys, client);
     } else if (purpose === "read") {
       for (const { kind, value } of subject.destinations)
         this.#takeOne(

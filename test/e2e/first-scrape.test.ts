@@ -182,8 +182,14 @@ describe("the first scrape of a server that has served nothing", () => {
       expect(
         value("aopay_otp_throttled_total", { operation, code: "VERIFY_LIMIT_REACHED", scope: "DESTINATION" }),
       ).toBe(0);
-    // The credit-report read's budgets (READ_*): per client and customer, per client; and its store's refusals.
+    // The credit-report read's budgets (READ_*): per IP (every attempt), per client and customer, per client; and its
+    // store's refusals.
     expect(throttled.filter((s) => s.labels.operation === "cibilCreditHistory")).toEqual([
+      {
+        name: "aopay_otp_throttled_total",
+        labels: expect.objectContaining({ code: "READ_THROTTLED", scope: "IP" }),
+        value: 0,
+      },
       {
         name: "aopay_otp_throttled_total",
         labels: expect.objectContaining({ code: "READ_THROTTLED", scope: "DESTINATION" }),

@@ -8,7 +8,8 @@ import { startTestStack, type TestStack } from "../helpers/stack";
 /**
  * Credit-report reads have budgets of their own (READ_*): consent says who may read a customer's report, these say
  * how often, since each read is an AOPay GetCreditHistory call, a paid credit-bureau pull. Per (API client, CIBIL id)
- * and per API client; taken after the consent check and before AOPay; a read that never left gives its point back;
+ * and per API client, taken after the consent check and before AOPay; per source IP, every attempt, taken before the
+ * consent check and kept; a read that never left gives its point back;
  * the request's DataLoader reads an id once per request, and that is one point. The real server on loopback, a
  * scripted AOPay counting the GetCreditHistory calls it receives; memory and Redis (REDIS_URL, a key prefix of its
  * own).
@@ -216,6 +217,50 @@ describe.each(storeBackends(HMAC_SECRET))("credit-report read budgets (%s)", (na
           __typename: "UpstreamUnavailable",
           code: "UPSTREAM_UNAVAILABLE",
         });
+    },
+  );
+
+  maybe(
+    "read attempts from one IP stop at READ_IP_MAX, consented or not (scope IP): CIBIL ids cannot be probed for free",
+    async () => {
+      // One API key shared by every install of an app (its client id names no user), each install on its own IP. An
+      // attack review probed ids from one IP: ConsentRequired cost nothing, so it could find the customers the
+      // client verified lately and pull their reports up to the client's whole read budget.
+      const s = await start({ READ_IP_MAX: "4", READ_IP_WINDOW_SECONDS: "600", TRUSTED_PROXIES: "127.0.0.1" });
+      const from = (ip: string) => ({ ...A, "x-forwarded-for": ip });
+      const [verified, ...probed] = [newId(), newId(), newId(), newId(), newId()];
+      await consent(s, from("198.51.100.1"), verified);
+      const attacker = from("203.0.113.9");
+      // Three probes in one request (the alias limit), three distinct ids: three attempts.
+      const probes = await s.gql(
+        `query($a: String!, $b: String!, $c: String!) { a: cibilCreditHistory(cibilId: $a) { ${HISTORY} }
+          b: cibilCreditHistory(cibilId: $b) { ${HISTORY} } c: cibilCreditHistory(cibilId: $c) { ${HISTORY} } }`,
+        { a: probed[0], b: probed[1], c: probed[2] },
+        attacker,
+      );
+      for (const alias of ["a", "b", "c"])
+        expect(resultOf(probes.body, alias)).toMatchObject({ __typename: "ConsentRequired" });
+      // The fourth attempt finds the consented customer and is served (AOPay called once) ...
+      expect(await read(s, attacker, verified)).toMatchObject({ __typename: "CibilCreditHistory" });
+      // ... and the IP's budget is spent: consented or not, nothing more is looked up or pulled from it.
+      s.logs.clear();
+      for (const id of [verified, probed[3]]) {
+        const refused = await read(s, attacker, id);
+        expect(refused).toMatchObject({ __typename: "ReadThrottled", code: "READ_THROTTLED", scope: "IP" });
+        expect(refused.retryAfterSeconds).toBeGreaterThan(500);
+        expect(refused.retryAfterSeconds).toBeLessThanOrEqual(600);
+      }
+      expect(historyCalls(upstream!)).toBe(1);
+      expect(s.logs.records()).toEqual([
+        expect.objectContaining({ msg: "request completed", result: "READ_THROTTLED", throttled: "IP" }),
+        expect.objectContaining({ msg: "request completed", result: "READ_THROTTLED", throttled: "IP" }),
+      ]);
+      // Another install of the same client, on its own IP, reads as before.
+      expect(await read(s, from("198.51.100.1"), verified)).toMatchObject({ __typename: "CibilCreditHistory" });
+      expect(historyCalls(upstream!)).toBe(2);
+      expect(await metricsPage(s)).toMatch(
+        /aopay_otp_throttled_total\{operation="cibilCreditHistory",code="READ_THROTTLED",scope="IP"\} 2\b/,
+      );
     },
   );
 

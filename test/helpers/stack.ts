@@ -73,6 +73,7 @@ export const LENIENT_THROTTLE: Record<string, string> = {
   REGISTER_CLIENT_MAX: "100000",
   READ_CIBIL_MAX: "100000",
   READ_CLIENT_MAX: "100000",
+  READ_IP_MAX: "100000",
 };
 
 /** A test API key and its API_KEYS entry (client `test-client`). */

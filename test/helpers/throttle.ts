@@ -23,6 +23,7 @@ export function throttleConfig(overrides: Partial<ThrottleConfig> = {}): Throttl
     registerClient: GENEROUS,
     readCibil: GENEROUS,
     readClient: GENEROUS,
+    readIp: GENEROUS,
     ...overrides,
   };
 }

@@ -286,6 +286,8 @@ describe("loadConfig", () => {
       READ_CIBIL_WINDOW_SECONDS: "31",
       READ_CLIENT_MAX: "32",
       READ_CLIENT_WINDOW_SECONDS: "33",
+      READ_IP_MAX: "34",
+      READ_IP_WINDOW_SECONDS: "35",
       OTP_LEGACY_DESTINATION_KEYS: "false",
     });
     expect(c.throttle).toEqual({
@@ -303,6 +305,7 @@ describe("loadConfig", () => {
       registerClient: { points: 19, seconds: 29 },
       readCibil: { points: 30, seconds: 31 },
       readClient: { points: 32, seconds: 33 },
+      readIp: { points: 34, seconds: 35 },
       legacyDestinationKeys: false,
     });
     expect(loadConfig({}).throttle.legacyDestinationKeys).toBe(true);
@@ -310,6 +313,7 @@ describe("loadConfig", () => {
     expect(loadConfig({}).throttle).toMatchObject({
       readCibil: { points: 5, seconds: 1800 },
       readClient: { points: 300, seconds: 60 },
+      readIp: { points: 100, seconds: 60 },
     });
   });
 });

@@ -88,7 +88,8 @@ registerEnumType(FailureCode, {
       description:
         "cibilCreditHistory (and CibilOtpVerified.creditHistory): this API client read this customer's credit report " +
         "as often as allowed per window (5 per 30 minutes by default), or read as many reports as allowed per window " +
-        "(300 a minute by default); scope says which. AOPay was not asked; wait retryAfterSeconds.",
+        "(300 a minute by default), or this source IP asked for as many reports, consented or not, as allowed per window " +
+        "(100 a minute by default, scope IP); scope says which. AOPay was not asked; wait retryAfterSeconds.",
     },
   },
 });

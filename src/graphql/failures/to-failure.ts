@@ -45,7 +45,8 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.REGISTRATION_IN_PROGRESS]:
     "Other registrations of this customer are being processed right now. Nothing was sent; try again in a moment.",
   [FailureCode.READ_THROTTLED]:
-    "Too many credit-report reads right now (of this customer's, or in all). Nothing was fetched; try again later.",
+    "Too many credit-report reads right now (of this customer's, from this address, or in all). Nothing was fetched; " +
+    "try again later.",
 };
 
 /** The client-facing code of each upstream error code: the same name, except that an open circuit is UPSTREAM_UNAVAILABLE. */

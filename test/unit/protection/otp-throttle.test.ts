@@ -568,6 +568,7 @@ describe("THROTTLE_REFUSALS (the series metrics.ts starts at 0)", () => {
     ["register", { ...NONE, registerClient: ONE }],
     ["read", { ...NONE, readCibil: ONE }],
     ["read", { ...NONE, readClient: ONE }],
+    ["read-attempt", { ...NONE, readIp: ONE }],
   ])("a %s refusal is listed: %j", async (purpose, overrides) => {
     const t = new OtpThrottle(throttleConfig(overrides), hasher, null);
     expect((await t.reserve(subject(), purpose)).allowed).toBe(true);
@@ -577,7 +578,7 @@ describe("THROTTLE_REFUSALS (the series metrics.ts starts at 0)", () => {
   });
 
   it("lists each pair once per purpose, and every budget of the constructor is covered above", () => {
-    for (const purpose of ["send", "verify", "register", "read"] as const) {
+    for (const purpose of ["send", "verify", "register", "read", "read-attempt"] as const) {
       const pairs = THROTTLE_REFUSALS[purpose].map((p) => `${p.code}/${p.scope}`);
       expect(new Set(pairs).size).toBe(pairs.length);
     }
@@ -585,6 +586,22 @@ describe("THROTTLE_REFUSALS (the series metrics.ts starts at 0)", () => {
     expect(THROTTLE_REFUSALS.verify).toHaveLength(3);
     expect(THROTTLE_REFUSALS.register).toHaveLength(2);
     expect(THROTTLE_REFUSALS.read).toHaveLength(2);
+    expect(THROTTLE_REFUSALS["read-attempt"]).toHaveLength(1);
+  });
+
+  it("a read attempt takes its IP's read budget only: another IP is not refused, nor a read of the same IP", async () => {
+    const t = new OtpThrottle(throttleConfig({ ...NONE, readIp: ONE, ip: ONE, client: ONE }), hasher, null);
+    const attempt = (ip: string) =>
+      t.reserve(subject({ ip, destinations: [{ kind: "cibil", value: "1" }] }), "read-attempt");
+    expect((await attempt("198.51.100.1")).allowed).toBe(true);
+    expect(await attempt("198.51.100.1")).toMatchObject({ allowed: false, code: "READ_THROTTLED", scope: "IP" });
+    expect((await attempt("198.51.100.2")).allowed).toBe(true);
+    // The consented read's budgets are others: the IP's spent attempts do not refuse it.
+    const read = await t.reserve(
+      subject({ ip: "198.51.100.1", destinations: [{ kind: "cibil", value: "1" }] }),
+      "read",
+    );
+    expect(read.allowed).toBe(true);
   });
 
   it("a read takes its (client, customer) and client read budgets only: another client or customer is not refused", async () => {
