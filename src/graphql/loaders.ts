@@ -113,10 +113,10 @@ async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise
     inputs.unavailable?.(CONSENT_READ);
     return protectionUnavailable();
   }
-  // The read budgets, after the consent check (a read without consent costs no budget and writes nothing) and before
-  // AOPay: each read is a GetCreditHistory call, a paid credit-bureau pull (docs/upstream/aopay-api.md §1.4), which
-  // consent alone let a client repeat as often as admission allowed. Once per id per request: the DataLoader calls
-  // this once per distinct id, however often the operation asks for it.
+  // The read budgets, after the consent check (a read without consent costs none of them, only its IP's attempt above)
+  // and before AOPay: each read is a GetCreditHistory call, a paid credit-bureau pull (docs/upstream/aopay-api.md
+  // §1.4), which consent alone let a client repeat as often as admission allowed. Once per id per request: the
+  // DataLoader calls this once per distinct id, however often the operation asks for it.
   const reserved = await reserveRead(inputs, cibilId, "read");
   if (!reserved.allowed) return reserved.failure;
   try {
