@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { request } from "undici";
 import { hashApiKey } from "../../src/auth/authenticator";
 import { startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import {
@@ -179,7 +180,17 @@ describe("an Idempotency-Key whose result is over IDEMPOTENCY_MAX_RESULT_BYTES (
   });
   afterAll(() => t?.stop());
 
+  /** aopay_idempotency_results_unkept_total on a real scrape of the metrics listener (undefined: not on the page). */
+  async function unkept(): Promise<number | undefined> {
+    const res = await request(t.stack.app.metricsUrl as string);
+    expect(res.statusCode).toBe(200);
+    const line = /^aopay_idempotency_results_unkept_total (\S+)$/m.exec(await res.body.text());
+    return line ? Number(line[1]) : undefined;
+  }
+
   it("the client gets its answer once; a retry of the key sends no second OTP and is told OUTCOME_UNKNOWN", async () => {
+    // On the page at 0 from the first scrape (Metrics.startAtZero), so that increase() sees the first one.
+    expect(await unkept()).toBe(0);
     const key = randomUUID();
     const send = () => t.gql(GENERATE_CIBIL_OTP, cibilInput("800000001"), { "idempotency-key": key });
     const first = await send();
@@ -198,5 +209,7 @@ describe("an Idempotency-Key whose result is over IDEMPOTENCY_MAX_RESULT_BYTES (
         otpSend: expect.objectContaining({ field: "generateCibilOtp", idempotency: "unkept" }),
       }),
     ]);
+    // Counted once, for the result not kept: the repeat answered OUTCOME_UNKNOWN is a replay, not a second one.
+    expect(await unkept()).toBe(1);
   });
 });
