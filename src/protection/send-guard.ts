@@ -442,12 +442,29 @@ export class SendGuard {
           return this.#answerUnknown(req, "the answer to this Idempotency-Key was not kept");
         }
         const result = req.revive(begun.result);
-        if (result === undefined)
-          throw new ProtectionStoreError("idempotency", new Error(`unknown stored type ${begun.result.typename}`));
+        if (result === undefined) return this.#unknownType(req, begun.result.typename);
         this.#observe.replayed(field);
         return { kind: "replayed", result };
       }
     }
+  }
+
+  /**
+   * A result kept under this key (its input's, sealed with our key: written by this service) whose type this version
+   * does not know: another version's, during a rolling update (a union member or a marker added or removed since).
+   * Its request went ahead, so it is answered as UNKEPT_RESULT is, OUTCOME_UNKNOWN (sent: true), never sent again, and
+   * logged (the type name: ours, never client or customer text). Before, it was a store failure:
+   * PROTECTION_UNAVAILABLE, which tells the client nothing was sent and to retry (a new key would send a second SMS),
+   * paged operators (aopay_protection_unavailable_total), and kept on until the record expired
+   * (IDEMPOTENCY_TTL_SECONDS).
+   */
+  #unknownType<R>(req: SendRequest<unknown, R>, typename: string): { kind: "replayed"; result: R } {
+    const { field, log } = req;
+    log.warn(
+      { otpSend: { field, idempotency: "unknown type", storedType: typename.slice(0, 64) } },
+      "idempotency result of a type this version does not know: answered OUTCOME_UNKNOWN",
+    );
+    return this.#answerUnknown(req, "the answer to this Idempotency-Key cannot be read by this version");
   }
 
   /**

@@ -91,14 +91,22 @@ describe("SendGuard: the one path of every upstream write", () => {
       expect([...first.calls, ...second.calls]).toEqual([true]);
     });
 
-    it("a stored result that cannot be revived is treated as a store failure: unavailable, nothing sent", async () => {
+    it("a kept result of a type this version does not know: OUTCOME_UNKNOWN, nothing sent", async () => {
+      // Its request went ahead: PROTECTION_UNAVAILABLE (as before) told the client nothing was sent, paged operators,
+      // and lasted as long as the record (a rolling update: docs/operations.md).
       const { guard, events } = setup();
       await guard.run(request({ key: "k-1" }).req);
       const again = request({ key: "k-1" });
       again.req.revive = () => undefined;
-      expect(await guard.run(again.req)).toEqual({ kind: "unavailable" });
+      expect(await guard.run(again.req)).toEqual({ kind: "replayed", result: "failure:OUTCOME_UNKNOWN" });
       expect(again.calls).toEqual([]);
-      expect(events.unavailable).toEqual(["generateCibilOtp"]);
+      expect(events.unavailable).toEqual([]);
+      expect(again.log.records()).toEqual([
+        expect.objectContaining({
+          level: "warn",
+          otpSend: { field: "generateCibilOtp", idempotency: "unknown type", storedType: "Text" },
+        }),
+      ]);
     });
   });
 });

@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import type Redis from "ioredis";
+import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
+import { nextCibilId } from "../helpers/identifiers";
+import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../helpers/redis";
+import { startTestStack, type TestStack } from "../helpers/stack";
+import { deriveStoreKey, StoreSealer } from "../../src/protection/store-sealer";
+
+/**
+ * A rolling update: replicas of two versions share Redis, and one meets an Idempotency-Key's record written by the
+ * other in a form it does not know (docs/operations.md "Rolling updates and idempotency records"). The current code
+ * must never take such a key as new (a second SMS): the record says its request went ahead. Real server, real Redis
+ * (a prefix of its own), records rewritten by hand in forms no version of this code writes today.
+ */
+const SECRET = "u".repeat(32);
+
+describeWithRedis("an Idempotency-Key record in a form this version does not know (a rolling update)", () => {
+  let t: TestStack;
+  let redis: Redis;
+  const prefix = uniquePrefix();
+  // Sealed as the server seals without STORE_ENCRYPTION_KEYS (development: the key derived from HMAC_SECRET).
+  const sealer = new StoreSealer([deriveStoreKey(Buffer.from(SECRET, "utf8"))]);
+
+  beforeAll(async () => {
+    redis = await connectRedis();
+    t = await startTestStack({
+      REDIS_URL: process.env.REDIS_URL as string,
+      REDIS_KEY_PREFIX: prefix,
+      HMAC_SECRET: SECRET,
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await deleteKeys(redis, prefix);
+    await redis.quit();
+  });
+  beforeEach(() => t.simulator?.resetCalls());
+
+  /** Sends once under a new key; answers the key, the input, the record's Redis key, and the record as stored. */
+  async function sentOnce() {
+    const key = randomUUID();
+    const variables = cibilInput(nextCibilId());
+    const before = new Set(await redis.keys(`${prefix}idem:*`));
+    const first = await t.gql(GENERATE_CIBIL_OTP, variables, { "idempotency-key": key });
+    expect(resultOf(first.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    const redisKey = (await redis.keys(`${prefix}idem:*`)).filter((k) => !before.has(k));
+    expect(redisKey).toHaveLength(1);
+    const record = JSON.parse((await redis.get(redisKey[0])) as string) as Record<string, unknown>;
+    expect(record.state).toBe("done");
+    return { key, variables, redisKey: redisKey[0], record };
+  }
+  const repeat = (key: string, variables: ReturnType<typeof cibilInput>) =>
+    t.gql(GENERATE_CIBIL_OTP, variables, { "idempotency-key": key });
+
+  it("a result of a type it does not know (another version's member or marker): OUTCOME_UNKNOWN, nothing sent", async () => {
+    const { key, variables, redisKey, record } = await sentOnce();
+    const hmacKey = redisKey.slice(`${prefix}idem:`.length);
+    const fingerprint = record.fingerprint as string;
+    // The record opens with the server's key (the test seals as the server does), then holds a type of the future.
+    expect(JSON.parse(sealer.open(record.result as string, [hmacKey, fingerprint])).typename).toBe("CibilOtpChallenge");
+    const future = { typename: "#kept-v9", data: { note: "written by a newer version" } };
+    const rewritten = { ...record, result: sealer.seal(JSON.stringify(future), [hmacKey, fingerprint]) };
+    expect(await redis.set(redisKey, JSON.stringify(rewritten), "KEEPTTL")).toBe("OK");
+
+    for (let i = 0; i < 2; i++) {
+      const again = await repeat(key, variables);
+      expect(resultOf(again.body, "generateCibilOtp")).toMatchObject({
+        __typename: "OutcomeUnknown",
+        code: "OUTCOME_UNKNOWN",
+      });
+      expect(again.headers["idempotent-replayed"]).toBe("true");
+    }
+    expect(t.simulator?.calls()).toBe(1);
+    const warned = t.logs
+      .records()
+      .filter((r) => (r.otpSend as { idempotency?: string } | undefined)?.idempotency === "unknown type");
+    expect(warned).toHaveLength(2);
+    expect(warned[0]).toMatchObject({ level: "warn", otpSend: { field: "generateCibilOtp", storedType: "#kept-v9" } });
+    // The record is left as it is (never freed, never overwritten): a replica of its own version still reads it.
+    expect(JSON.parse((await redis.get(redisKey)) as string)).toEqual(rewritten);
+  });
+
+  it("a record that is not JSON this version reads (a future encoding): PROTECTION_UNAVAILABLE, nothing sent", async () => {
+    const { key, variables, redisKey } = await sentOnce();
+    expect(await redis.set(redisKey, "v2\u0000binary-record", "KEEPTTL")).toBe("OK");
+    for (let i = 0; i < 2; i++) {
+      const again = await repeat(key, variables);
+      expect(resultOf(again.body, "generateCibilOtp")).toMatchObject({
+        __typename: "ProtectionUnavailable",
+        code: "PROTECTION_UNAVAILABLE",
+      });
+    }
+    expect(t.simulator?.calls()).toBe(1);
+    expect(await redis.get(redisKey)).toBe("v2\u0000binary-record");
+  });
+
+  it("a record in a state it does not know, without a result: in flight (then OUTCOME_UNKNOWN), nothing sent", async () => {
+    const { key, variables, redisKey, record } = await sentOnce();
+    const unknownState = { v: 2, state: "kept", fingerprint: record.fingerprint, token: record.token };
+    await redis.set(redisKey, JSON.stringify(unknownState), "KEEPTTL");
+    const again = await repeat(key, variables);
+    expect(resultOf(again.body, "generateCibilOtp")).toMatchObject({ code: "IDEMPOTENCY_IN_FLIGHT" });
+    // With a pending time that has passed: abandoned, OUTCOME_UNKNOWN.
+    await redis.set(redisKey, JSON.stringify({ ...unknownState, pendingUntil: Date.now() - 1 }), "KEEPTTL");
+    const later = await repeat(key, variables);
+    expect(resultOf(later.body, "generateCibilOtp")).toMatchObject({ code: "OUTCOME_UNKNOWN" });
+    expect(t.simulator?.calls()).toBe(1);
+  });
+});
