@@ -152,6 +152,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     }),
   );
   const protection = createProtection(config, logger, observer);
+  metrics?.watchIdempotencyMemory(() => protection.idempotencyFill());
   const authenticator = new Authenticator(
     config.auth,
     metrics ? (client, key) => metrics.apiKeyCounter(client, key) : undefined,

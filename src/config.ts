@@ -29,6 +29,7 @@ import {
   DEFAULT_MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT,
   DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT,
   protectionSettings,
+  recordBytes,
 } from "./protection/protection.settings";
 import { deriveStoreKey, type StoreKey } from "./protection/protection.settings";
 import { unknownNames } from "./settings/names";
@@ -146,6 +147,8 @@ export interface Config {
     idempotencyMaxKeys: number;
     /** The most of idempotencyMaxKeys one client may hold, in percent (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT). */
     idempotencyClientSharePercent: number;
+    /** The most bytes the idempotency records may hold (MEMORY_IDEMPOTENCY_MAX_BYTES). */
+    idempotencyMaxBytes: number;
     consentMaxKeys: number;
     registeredMobileMaxKeys: number;
     /** The most of registeredMobileMaxKeys one client may hold, in percent (MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT). */
@@ -344,6 +347,14 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
         "(`id:base64key`, e.g. `k1:$(openssl rand -base64 32)`; see docs/security.md)",
     );
   }
+  // Without Redis, a key is taken only with room for the largest record its request can leave (idempotency-store.ts):
+  // a budget smaller than one such record would refuse every request with an Idempotency-Key, for good.
+  const largestRecord = recordBytes(protection.IDEMPOTENCY_MAX_RESULT_BYTES);
+  if (redisUrl === null && protection.MEMORY_IDEMPOTENCY_MAX_BYTES < largestRecord)
+    problems.push(
+      `MEMORY_IDEMPOTENCY_MAX_BYTES must be at least ${largestRecord} with IDEMPOTENCY_MAX_RESULT_BYTES=` +
+        `${protection.IDEMPOTENCY_MAX_RESULT_BYTES} (one record holding the largest result kept, sealed)`,
+    );
   const limits = readGroup(limitsSettings, env, problems);
   const admission = readGroup(admissionSettings, env, problems);
   const maxInFlight = admission.ADMISSION_MAX_IN_FLIGHT ?? transport.AOPAY_CONNECTIONS + transport.AOPAY_QUEUE_LIMIT;
@@ -452,6 +463,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
         protection.MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
         DEFAULT_MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT,
       ),
+      idempotencyMaxBytes: protection.MEMORY_IDEMPOTENCY_MAX_BYTES,
       consentMaxKeys: protection.MEMORY_CONSENT_MAX_KEYS,
       registeredMobileMaxKeys: protection.MEMORY_REGISTERED_MOBILE_MAX_KEYS,
       registeredMobileClientSharePercent: sharePercent(

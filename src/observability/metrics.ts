@@ -97,6 +97,8 @@ export class Metrics implements RequestObserver {
   readonly #edgeRefused: Counter<"status" | "code">;
   readonly #edgeFailed: Counter<"status">;
   readonly #connectionsRefused: Counter<"listener" | "reason">;
+  /** Reads how full the in-memory idempotency table is (watchIdempotencyMemory); 0 until told (and with Redis). */
+  #idempotencyFill: () => number = () => 0;
   /** Upstream children by endpoint, then outcome: both keys are constant strings, so no key is built per call. */
   readonly #upstream = new Map<string, Map<string, UpstreamChildren>>();
   readonly #counters = new Map<string, Counter.Internal>();
@@ -164,6 +166,23 @@ export class Metrics implements RequestObserver {
       registers,
       // Workers each judge their own connection: the primary's page (cluster.ts) shows the worst, not a sum.
       aggregator: "max",
+    });
+    // Without Redis: how close the in-memory idempotency table is to refusing new keys (by records or by bytes), read
+    // at scrape time; on the page at 0 from the first scrape, and 0 for good with REDIS_URL (nothing held here).
+    const fill = () => this.#idempotencyFill();
+    new Gauge({
+      name: "aopay_idempotency_memory_fill_ratio",
+      help:
+        "Without Redis: how full the in-memory idempotency table is, 0 to 1, the larger of its records over " +
+        "MEMORY_IDEMPOTENCY_MAX_KEYS and its bytes over MEMORY_IDEMPOTENCY_MAX_BYTES less the room a new key sets " +
+        "aside; at 1, requests with a new Idempotency-Key are refused PROTECTION_UNAVAILABLE (nothing sent). 0 with " +
+        "REDIS_URL.",
+      registers,
+      // WEB_CONCURRENCY > 1 needs REDIS_URL (0 everywhere); the worst worker's, never a sum of ratios.
+      aggregator: "max",
+      collect() {
+        this.set(fill());
+      },
     });
     this.#circuit = new Gauge({
       name: "aopay_circuit_state",
@@ -425,6 +444,11 @@ export class Metrics implements RequestObserver {
 
   unrecorded(field: string): void {
     this.#unrecordedChild(field).inc();
+  }
+
+  /** Where aopay_idempotency_memory_fill_ratio is read from (the in-memory idempotency store's `fill`). */
+  watchIdempotencyMemory(read: () => number): void {
+    this.#idempotencyFill = read;
   }
 
   unkeptResult(_field: string): void {

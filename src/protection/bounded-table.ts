@@ -163,16 +163,22 @@ export class BoundedTable<V extends Expiring> implements Sweepable {
 
   /** Whether entries count for their owner (the capacity has a share): looked up as they leave or are replaced. */
   readonly #owned: boolean;
+  /** Called with each entry that leaves (deleted, expired, replaced): a table that counts more than entries. */
+  readonly #onLeave: ((value: V) => void) | undefined;
+  /** Whether a leaving entry must be looked up (#owned, or #onLeave set). */
+  readonly #lookUp: boolean;
 
   /**
    * `capacity`: a number for a table of its own, or a Capacity shared with other tables (and their clock). With a
    * share, each entry counts for its `owner` while it is in the table: from its insert until it is deleted, expires or
    * is replaced (then the new entry counts for its own owner: a key taken again is counted once).
    */
-  constructor(capacity: number | Capacity, now?: () => number) {
+  constructor(capacity: number | Capacity, now?: () => number, onLeave?: (value: V) => void) {
     this.#capacity = typeof capacity === "number" ? new Capacity(capacity, now) : capacity;
     this.#capacity.join(this);
     this.#owned = this.#capacity.shared;
+    this.#onLeave = onLeave;
+    this.#lookUp = this.#owned || onLeave !== undefined;
   }
 
   get size(): number {
@@ -199,13 +205,14 @@ export class BoundedTable<V extends Expiring> implements Sweepable {
    */
   insert(key: string, value: V, now: number = this.#capacity.now()): boolean {
     this.sweep(SWEEP_STEP, now);
-    const replaced = this.#owned ? this.#map.get(key) : undefined;
+    const replaced = this.#lookUp ? this.#map.get(key) : undefined;
     if (this.#map.delete(key)) {
       this.#map.set(key, value);
-      if (replaced !== undefined) {
+      if (replaced !== undefined && this.#owned) {
         this.#capacity.release(replaced.owner);
         this.#capacity.hold(value.owner);
       }
+      if (replaced !== undefined) this.#onLeave?.(replaced);
       return true;
     }
     return this.#add(key, value);
@@ -255,10 +262,13 @@ export class BoundedTable<V extends Expiring> implements Sweepable {
   }
 
   #delete(key: string): boolean {
-    const value = this.#owned ? this.#map.get(key) : undefined;
+    const value = this.#lookUp ? this.#map.get(key) : undefined;
     if (!this.#map.delete(key)) return false;
     this.#capacity.used--;
-    if (value !== undefined) this.#capacity.release(value.owner);
+    if (value !== undefined) {
+      if (this.#owned) this.#capacity.release(value.owner);
+      this.#onLeave?.(value);
+    }
     return true;
   }
 }

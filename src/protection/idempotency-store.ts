@@ -1,8 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
-import { BoundedTable, Capacity } from "./bounded-table";
+import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
-import { DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS } from "./protection.settings";
+import {
+  DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES,
+  DEFAULT_MEMORY_IDEMPOTENCY_MAX_BYTES,
+  DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS,
+  RECORD_OVERHEAD_BYTES,
+  recordBytes,
+} from "./protection.settings";
 import { ClientShareFullError, MemoryStoreFullError } from "./memory-counters";
 import { type ScriptCommand, scriptCommand } from "./redis";
 import type { StoreSealer } from "./store-sealer";
@@ -134,6 +140,16 @@ function sealResult(sealer: StoreSealer, key: string, fingerprint: string, resul
 export interface MemoryStoreOptions {
   maxKeys: number;
   /**
+   * The most bytes the records may hold (MEMORY_IDEMPOTENCY_MAX_BYTES; default DEFAULT_MEMORY_IDEMPOTENCY_MAX_BYTES).
+   * A pending record sets aside `recordBytes(maxResultBytes)`, the most its result can take once AOPay has answered.
+   */
+  maxBytes?: number;
+  /**
+   * The largest result the send guard keeps (IDEMPOTENCY_MAX_RESULT_BYTES; a larger one is kept as UNKEPT_RESULT):
+   * what a pending record sets aside. Default DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES.
+   */
+  maxResultBytes?: number;
+  /**
    * The most records one owner (a client) may hold, at most maxKeys (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT of it);
    * default maxKeys: no share.
    */
@@ -145,7 +161,12 @@ export interface MemoryStoreOptions {
   onOwnerFull?: () => void;
 }
 
-type MemoryRecord = IdempotencyRecord & { expiresAt: number; owner?: string };
+type MemoryRecord = IdempotencyRecord & {
+  expiresAt: number;
+  owner?: string;
+  /** What it counts for in the byte budget: recordBytes of the largest result (pending) or of its own (done). */
+  bytes: number;
+};
 
 /**
  * One process. At most `maxKeys` records (MEMORY_IDEMPOTENCY_MAX_KEYS): a full table refuses new keys (the request is
@@ -158,6 +179,15 @@ type MemoryRecord = IdempotencyRecord & { expiresAt: number; owner?: string };
  * `maxKeysPerOwner` records (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT of the table: half by default, all of it where
  * only one client can be admitted): past it, that client's new keys are refused (PROTECTION_UNAVAILABLE, nothing
  * sent), its held keys still replay, and the rest of the table stays for the others (test/e2e/memory-caps.test.ts).
+ *
+ * And at most `maxBytes` bytes (MEMORY_IDEMPOTENCY_MAX_BYTES): the count alone let 50,000 records of results near
+ * IDEMPOTENCY_MAX_RESULT_BYTES hold about 550 MB. A key is taken only with room for the largest record its request can
+ * leave (recordBytes(maxResultBytes)), set aside until its result is stored (then it counts its own size), so that a
+ * request whose call may have left always has room for its result: a result that could not be stored would leave the
+ * key pending, answered IDEMPOTENCY_IN_FLIGHT then OUTCOME_UNKNOWN (never sent again, but never replayed). Without
+ * room, expired records are swept first (at most once per FULL_SWEEP_INTERVAL_MS, as the count's cap); then the new
+ * key is refused (MemoryStoreFullError: PROTECTION_UNAVAILABLE, onFull, nothing sent), and no live record, pending or
+ * done, is ever evicted: a forgotten key would let its repeat send again.
  */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #table: BoundedTable<MemoryRecord>;
@@ -165,6 +195,13 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #capacity: Capacity;
   readonly #now: () => number;
   readonly #onOwnerFull: (() => void) | undefined;
+  readonly #onFull: (() => void) | undefined;
+  readonly #maxBytes: number;
+  /** What a pending record sets aside: recordBytes of the largest result kept. */
+  readonly #pendingBytes: number;
+  /** The bytes the records count for (each record's `bytes`), kept as they are inserted, replaced and removed. */
+  #bytes = 0;
+  #lastByteSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly sealer: StoreSealer,
@@ -173,9 +210,45 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     // A step of the wall clock must not end or stretch a record (util/clock.ts).
     this.#now = options.now ?? monotonicNow;
     this.#onOwnerFull = options.onOwnerFull;
+    this.#onFull = options.onFull;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_MEMORY_IDEMPOTENCY_MAX_BYTES;
+    this.#pendingBytes = recordBytes(options.maxResultBytes ?? DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES);
     const maxPerOwner = Math.min(options.maxKeys, options.maxKeysPerOwner ?? options.maxKeys);
     this.#capacity = new Capacity(options.maxKeys, this.#now, options.onFull, maxPerOwner);
-    this.#table = new BoundedTable<MemoryRecord>(this.#capacity);
+    // Every record that leaves (expired, released, replaced by its result) gives its bytes back.
+    this.#table = new BoundedTable<MemoryRecord>(this.#capacity, undefined, (gone) => {
+      this.#bytes -= gone.bytes;
+    });
+  }
+
+  /** The bytes the records count for (at most maxBytes; tests and the metrics page). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * How full the table is, 0 to 1 (aopay_idempotency_memory_fill_ratio): the larger of its records over maxKeys and
+   * its bytes over the bytes new keys can use, maxBytes less one pending record's room (a new key needs that much
+   * free), so that 1 is where new keys are refused, by either. Expired records not yet swept still count: they are
+   * what a full table sweeps first.
+   */
+  fill(): number {
+    const usable = this.#maxBytes - this.#pendingBytes;
+    const byBytes = usable > 0 ? this.#bytes / usable : this.#bytes > 0 ? 1 : 0;
+    return Math.min(1, Math.max(this.#table.size / this.#capacity.max, byBytes));
+  }
+
+  /**
+   * Whether `needed` more bytes fit, sweeping expired records once if not (at most once per FULL_SWEEP_INTERVAL_MS:
+   * a full table refusing a flood costs one pass a second, not one per request).
+   */
+  #roomFor(needed: number): boolean {
+    if (this.#bytes + needed <= this.#maxBytes) return true;
+    const now = this.#now();
+    if (now - this.#lastByteSweep < FULL_SWEEP_INTERVAL_MS) return false;
+    this.#lastByteSweep = now;
+    this.#table.sweepAll();
+    return this.#bytes + needed <= this.#maxBytes;
   }
 
   /** How many records `owner` holds (tests; 0 without a share: nothing is counted). */
@@ -208,11 +281,19 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       this.#onOwnerFull?.();
       throw new ClientShareFullError("idempotency");
     }
-    const pendingUntil = now + pendingTtlMs;
-    const expiresAt = now + Math.max(ttlMs, pendingTtlMs);
-    if (!this.#table.insert(key, { state: "pending", fingerprint, token, pendingUntil, expiresAt, owner })) {
+    // Room for the largest result this request can leave, set aside before anything is sent: refused here, the
+    // request sends nothing; refused once AOPay had answered, its result could not be kept (see the class comment).
+    const bytes = this.#pendingBytes;
+    if (!this.#roomFor(bytes)) {
+      this.#onFull?.();
       throw new MemoryStoreFullError("idempotency");
     }
+    const pendingUntil = now + pendingTtlMs;
+    const expiresAt = now + Math.max(ttlMs, pendingTtlMs);
+    if (!this.#table.insert(key, { state: "pending", fingerprint, token, pendingUntil, expiresAt, owner, bytes })) {
+      throw new MemoryStoreFullError("idempotency");
+    }
+    this.#bytes += bytes;
     return { kind: "acquired", token };
   }
 
@@ -235,11 +316,21 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       result: sealed,
       expiresAt: this.#now() + ttlMs,
       owner,
+      bytes: RECORD_OVERHEAD_BYTES + sealed.length,
     };
+    // Its pending record set aside the most a kept result takes (the guard keeps none larger): it shrinks. Only a
+    // larger one (a caller without the guard's bound) or a vanished record's needs room; refused, the pending record
+    // stays and a repeat is answered IDEMPOTENCY_IN_FLIGHT, then OUTCOME_UNKNOWN: never sent again.
+    if (!this.#roomFor(record.bytes - (existing?.bytes ?? 0))) {
+      this.#onFull?.();
+      throw new MemoryStoreFullError("idempotency");
+    }
     // Over its own record, insert replaces it in place; a vanished one takes a unit of room again, refused when full
     // (the caller tries again, then counts the result as unrecorded).
     // The record it replaces and this one count for the same owner: once (BoundedTable).
     if (!this.#table.insert(key, record)) throw new MemoryStoreFullError("idempotency");
+    // The record it replaced gave its bytes back as it left (the table's onLeave).
+    this.#bytes += record.bytes;
     return existing === undefined ? "restored" : "stored";
   }
 

@@ -70,6 +70,11 @@ export interface ProtectionServices {
   protection: Protection;
   /** Null: in-memory state (one process). */
   redis: Redis | null;
+  /**
+   * How full the in-memory idempotency table is, 0 to 1 (MemoryIdempotencyStore.fill:
+   * aopay_idempotency_memory_fill_ratio); 0 with Redis.
+   */
+  idempotencyFill(): number;
   /** Whether the shared store can serve (always true in memory). */
   ready(): Promise<boolean>;
   /** At startup: give Redis a moment to connect before traffic arrives (non-fatal; readiness tells the truth). */
@@ -114,12 +119,19 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       : undefined;
   const olderMobile = counted && ((role: SecretRole) => counted("registered_mobile", role));
   const limits = config.memoryLimits;
-  const idempotency: IdempotencyStore = redis
+  const idempotency: IdempotencyStore | MemoryIdempotencyStore = redis
     ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, idempotencySealer)
     : new MemoryIdempotencyStore(idempotencySealer, {
         maxKeys: limits.idempotencyMaxKeys,
         maxKeysPerOwner: share(limits.idempotencyMaxKeys, limits.idempotencyClientSharePercent),
-        onFull: fullWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_MAX_KEYS", limits.idempotencyMaxKeys),
+        maxBytes: limits.idempotencyMaxBytes,
+        maxResultBytes: config.idempotencyMaxResultBytes,
+        onFull: fullWarning(
+          log,
+          "idempotency",
+          "MEMORY_IDEMPOTENCY_MAX_KEYS or MEMORY_IDEMPOTENCY_MAX_BYTES",
+          limits.idempotencyMaxKeys,
+        ),
         onOwnerFull: shareWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT"),
       });
   const throttle = new OtpThrottle(
@@ -198,6 +210,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       overShare: (field, table) => observe?.overShare?.(field, table),
     },
     redis,
+    idempotencyFill: () => (idempotency instanceof MemoryIdempotencyStore ? idempotency.fill() : 0),
     ready: () => (redis ? redisAnswers(redis) : Promise.resolve(true)),
     connect: (timeoutMs) => (redis ? redisReady(redis, timeoutMs) : Promise.resolve(true)),
     async close() {

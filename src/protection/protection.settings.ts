@@ -71,6 +71,34 @@ export const DEFAULT_MEMORY_THROTTLE_MAX_KEYS = 1_000_000;
 export const DEFAULT_MEMORY_THROTTLE_CLIENT_SHARE_PERCENT = 50;
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX_KEYS = 50_000;
 /**
+ * The most bytes the in-memory idempotency records may hold (MEMORY_IDEMPOTENCY_MAX_BYTES; idempotency-store.ts
+ * `recordBytes`: each record's sealed result plus RECORD_OVERHEAD_BYTES for its key, fingerprint, token and Map entry).
+ * 128 MiB: above what MEMORY_IDEMPOTENCY_MAX_KEYS holds with ordinary results (50,000 records of about 1.7 kB measured,
+ * about 85 MB: docs/security.md "Memory"), so the count binds first as before; it binds only when results run near
+ * IDEMPOTENCY_MAX_RESULT_BYTES, where 50,000 records held about 550 MB. A request that takes a key sets aside the
+ * largest record it can leave (a result of IDEMPOTENCY_MAX_RESULT_BYTES, sealed), so that its result always fits once
+ * AOPay has answered; the record shrinks to its result's size then.
+ */
+export const DEFAULT_MEMORY_IDEMPOTENCY_MAX_BYTES = 128 * 1024 * 1024;
+/**
+ * What a record costs besides its sealed result, in bytes, as the byte budget counts it (MEMORY_IDEMPOTENCY_MAX_BYTES;
+ * idempotency-store.ts): its key and fingerprint (HMACs, 43 characters each), its token (a UUID, 36), the object and
+ * the Map's entry. An estimate, not measured on its own: the whole server measured about 1.7 kB per record
+ * (docs/security.md "Memory"), of which an ordinary answer's sealed result (about 1 kB of JSON) is about 1.4 kB.
+ */
+export const RECORD_OVERHEAD_BYTES = 320;
+/** A sealed value's characters besides its ciphertext: `s1.`, a key id (at most 32), the IV and tag, four dots. */
+const SEAL_FRAME_BYTES = 80;
+
+/**
+ * The bytes a record holding a result of `jsonBytes` bytes counts for (one byte per character: a sealed value is
+ * ASCII, its ciphertext base64url, 4 characters per 3 bytes).
+ */
+export function recordBytes(jsonBytes: number): number {
+  return RECORD_OVERHEAD_BYTES + SEAL_FRAME_BYTES + Math.ceil((jsonBytes * 4) / 3);
+}
+
+/**
  * The most of the in-memory idempotency table one client may hold (idempotency-store.ts): half, so that one client
  * sending a new Idempotency-Key with every request (free: its records live 24 h whatever AOPay answers) leaves the
  * other half to every other client. 100 (no share) by default where only one client can be admitted (config.ts
@@ -297,6 +325,17 @@ export const protectionSettings = defineSettings({
       min: 1,
       max: 10_000_000,
       doc: "without `REDIS_URL`: most idempotency records held in memory; when full, requests with a new `Idempotency-Key` are refused with `PROTECTION_UNAVAILABLE`",
+    }),
+    MEMORY_IDEMPOTENCY_MAX_BYTES: int({
+      default: DEFAULT_MEMORY_IDEMPOTENCY_MAX_BYTES,
+      min: 64 * 1024,
+      max: 64 * 1024 * 1024 * 1024,
+      doc:
+        "without `REDIS_URL`: most bytes the idempotency records may hold in memory (each its sealed result plus " +
+        "about 300 bytes; a key being sent sets aside room for a result of `IDEMPOTENCY_MAX_RESULT_BYTES`, sealed, " +
+        "until AOPay answers); when full, requests with a new `Idempotency-Key` are refused with `PROTECTION_UNAVAILABLE` " +
+        "before anything is sent, held keys still replay (`aopay_idempotency_memory_fill_ratio`); at least one " +
+        "largest record",
     }),
     MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT: int({
       min: 1,

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
@@ -243,6 +244,7 @@ describe("alert rules (deploy/prometheus/alerts.yml)", () => {
       "RequestsFailed",
       "OtpPumpingSuspected",
       "OtpProtectionUnavailable",
+      "IdempotencyMemoryFilling",
       "AopayUnrecordedWrites",
       "RedisUnsafe",
       "LogLinesDropped",
@@ -704,6 +706,37 @@ scenario(
   },
 );
 
+// Without Redis, the in-memory idempotency table filled by its bytes (MEMORY_IDEMPOTENCY_MAX_BYTES at its least, 64
+// KiB, each key setting aside room for a 16 KiB result): keyed sends go until the bytes are held, then new keys are
+// refused (PROTECTION_UNAVAILABLE, nothing sent). aopay_idempotency_memory_fill_ratio is over 0.8 on the page
+// (IdempotencyMemoryFilling), and the refusals page as the table full (OtpProtectionUnavailable).
+const IDEMPOTENCY_FILLED = "without Redis, the in-memory idempotency table filled by its bytes (64 KiB)";
+scenario(
+  IDEMPOTENCY_FILLED,
+  { MEMORY_IDEMPOTENCY_MAX_BYTES: String(64 * 1024), IDEMPOTENCY_MAX_RESULT_BYTES: String(16 * 1024) },
+  async (t) => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const id = `150${String(i).padStart(3, "0")}001`;
+      const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(id), { "idempotency-key": randomUUID() });
+      outcomes.push(resultOf(res.body, "generateCibilOtp").__typename as string);
+    }
+    const sent = outcomes.filter((o) => o === "CibilOtpChallenge").length;
+    expect(sent).toBeGreaterThan(0);
+    expect(outcomes.slice(sent)).toEqual(Array(40 - sent).fill("ProtectionUnavailable"));
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(sent);
+  },
+  (before, after) => {
+    expect(gaugeOver("IdempotencyMemoryFilling", before)).toEqual({ values: [0], fires: false });
+    const filled = gaugeOver("IdempotencyMemoryFilling", after);
+    expect(filled.fires).toBe(true);
+    expect(filled.values[0]).toBeLessThanOrEqual(1);
+    expect(increase(before, after, selectorOf("OtpProtectionUnavailable", "aopay_protection_unavailable_total"))).toBe(
+      40 - increase(before, after, outcome("aopay_upstream_requests_total", "OK")),
+    );
+  },
+);
+
 scenario(
   "Redis unreachable",
   { HMAC_SECRET: "alert-rules-secret-0123456789abcdef", REDIS_URL: "dead" },
@@ -937,6 +970,15 @@ scenario(
   },
 );
 
+// Runs after the scenarios: only its own fills the in-memory idempotency table (the others send a few keys at most).
+describe("IdempotencyMemoryFilling", () => {
+  it("stays quiet in every scenario but its own", () => {
+    const others = runs.filter((r) => r.name !== IDEMPOTENCY_FILLED);
+    expect(others.length).toBeGreaterThan(10);
+    expect(others.filter((r) => gaugeOver("IdempotencyMemoryFilling", r.after).fires).map((r) => r.name)).toEqual([]);
+  });
+});
+
 // Runs after the scenarios: no other one has a 401 on its metrics listener (none sets METRICS_TOKEN).
 describe("MetricsTokenGuessed", () => {
   it("stays quiet in every scenario but its own, the scraper's own requests included", () => {
@@ -1047,7 +1089,7 @@ describe("every metric, label and label value the rules match", () => {
   it("and every metric of docs/operations.md's table, has the type and the labels the table gives", () => {
     const series = pages.flat();
     const rows = documentedMetrics();
-    expect(rows.length).toBe(25);
+    expect(rows.length).toBe(26);
     const problems: string[] = [];
     for (const row of rows)
       for (const name of row.names) {

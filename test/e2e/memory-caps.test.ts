@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { request } from "undici";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
 import { nextCibilId } from "../helpers/identifiers";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY } from "../helpers/stack";
@@ -92,5 +93,69 @@ describe("in-memory idempotency cap (MEMORY_IDEMPOTENCY_MAX_KEYS)", () => {
     expect(resultOf(keyless.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
     expect(sends()).toBe(3);
     expect(warnings(t, "idempotency")).toHaveLength(1);
+  });
+});
+
+describe("in-memory idempotency byte budget (MEMORY_IDEMPOTENCY_MAX_BYTES)", () => {
+  let t: ProductionTestStack;
+  // The least budget (64 KiB), and IDEMPOTENCY_MAX_RESULT_BYTES at 16 KiB: a key is taken only with room for a
+  // sealed 16 KiB result (about 22 kB) beside the records held, each simulator challenge about 2 kB once stored. The
+  // count cap is far away: before, only the count was capped, and every key was taken and sent.
+  const KEYS = 60;
+  beforeAll(async () => {
+    t = await startProductionStack({
+      MEMORY_IDEMPOTENCY_MAX_BYTES: String(64 * 1024),
+      IDEMPOTENCY_MAX_RESULT_BYTES: String(16 * 1024),
+      MEMORY_IDEMPOTENCY_MAX_KEYS: "10000",
+      MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT: "100",
+    });
+  });
+  afterAll(() => t?.stop());
+
+  const sends = () => t.received.filter((w) => w.endpoint === "cibil.generateOtp").length;
+  /** aopay_idempotency_memory_fill_ratio on a real scrape of the metrics listener. */
+  async function fill(): Promise<number> {
+    const res = await request(t.stack.app.metricsUrl as string);
+    const page = await res.body.text();
+    const line = /^aopay_idempotency_memory_fill_ratio (\S+)$/m.exec(page);
+    if (!line) throw new Error("aopay_idempotency_memory_fill_ratio not on the page");
+    return Number(line[1]);
+  }
+
+  it("many distinct keys: sent until the bytes are held, then new keys refused before anything is sent", async () => {
+    expect(await fill()).toBe(0);
+    const keys = Array.from({ length: KEYS }, () => randomUUID());
+    const inputs = keys.map(() => cibilInput(nextCibilId()));
+    const outcomes: string[] = [];
+    for (let i = 0; i < KEYS; i++) {
+      const before = sends();
+      const res = await t.gql(GENERATE_CIBIL_OTP, inputs[i], { ...auth, "idempotency-key": keys[i] });
+      const r = resultOf(res.body, "generateCibilOtp");
+      outcomes.push(r.__typename === "CibilOtpChallenge" ? "sent" : (r.code as string));
+      // A refused key reached no one: the simulator counts no send for it.
+      expect(sends() - before).toBe(r.__typename === "CibilOtpChallenge" ? 1 : 0);
+    }
+    const sent = outcomes.filter((o) => o === "sent").length;
+    // Bounded: some sent (the budget holds a few records), then refused, each PROTECTION_UNAVAILABLE, for good.
+    expect(sent).toBeGreaterThanOrEqual(5);
+    expect(sent).toBeLessThan(40);
+    expect(outcomes).toEqual([...Array(sent).fill("sent"), ...Array(KEYS - sent).fill("PROTECTION_UNAVAILABLE")]);
+    expect(sends()).toBe(sent);
+    // At 1: no room for another key's pending record.
+    expect(await fill()).toBe(1);
+
+    // A kept key still replays from the store (no send); the refused ones' keys were never taken.
+    const replay = await t.gql(GENERATE_CIBIL_OTP, inputs[0], { ...auth, "idempotency-key": keys[0] });
+    expect(replay.headers["idempotent-replayed"]).toBe("true");
+    expect(resultOf(replay.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    expect(sends()).toBe(sent);
+    // Requests without a key are not affected.
+    const keyless = await t.gql(GENERATE_CIBIL_OTP, inputs[KEYS - 1], auth);
+    expect(resultOf(keyless.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    expect(sends()).toBe(sent + 1);
+    // One warn line for the refusals, naming both settings.
+    const lines = warnings(t, "idempotency");
+    expect(lines).toHaveLength(1);
+    expect(lines[0].msg).toMatch(/MEMORY_IDEMPOTENCY_MAX_BYTES/);
   });
 });

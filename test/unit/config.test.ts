@@ -109,6 +109,19 @@ describe("loadConfig", () => {
     for (const name of Object.keys(set)) expect(problemsOf({ [name]: "0" }).join("\n")).toMatch(new RegExp(name));
   });
 
+  it("refuses an in-memory idempotency byte budget below one record of the largest result kept", () => {
+    // Every keyed request would be refused for good: a key is taken only with room for that record.
+    expect(loadConfig({}).memoryLimits.idempotencyMaxBytes).toBe(128 * 1024 * 1024);
+    const small = { MEMORY_IDEMPOTENCY_MAX_BYTES: String(64 * 1024), IDEMPOTENCY_MAX_RESULT_BYTES: String(64 * 1024) };
+    expect(problemsOf(small)).toEqual([
+      "MEMORY_IDEMPOTENCY_MAX_BYTES must be at least 87782 with IDEMPOTENCY_MAX_RESULT_BYTES=65536 (one record " +
+        "holding the largest result kept, sealed)",
+    ]);
+    // With Redis the table is not used: no check.
+    expect(problemsOf({ ...small, REDIS_URL: "redis://127.0.0.1:6379", HMAC_SECRET: "h".repeat(32) })).toEqual([]);
+    expect(problemsOf({ ...small, IDEMPOTENCY_MAX_RESULT_BYTES: String(16 * 1024) })).toEqual([]);
+  });
+
   it("requires partner credentials with a base URL", () => {
     expect(problemsOf({ AOPAY_BASE_URL: "https://api.aopay.co.in" })).toEqual([
       "AOPAY_REGISTRATION_ID is required when AOPAY_BASE_URL is set",
