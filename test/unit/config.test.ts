@@ -114,7 +114,7 @@ describe("loadConfig", () => {
     expect(loadConfig({}).memoryLimits.idempotencyMaxBytes).toBe(128 * 1024 * 1024);
     const small = { MEMORY_IDEMPOTENCY_MAX_BYTES: String(64 * 1024), IDEMPOTENCY_MAX_RESULT_BYTES: String(64 * 1024) };
     expect(problemsOf(small)).toEqual([
-      "MEMORY_IDEMPOTENCY_MAX_BYTES must be at least 87782 with IDEMPOTENCY_MAX_RESULT_BYTES=65536 (one record " +
+      "MEMORY_IDEMPOTENCY_MAX_BYTES must be at least 88262 with IDEMPOTENCY_MAX_RESULT_BYTES=65536 (one record " +
         "holding the largest result kept, sealed)",
     ]);
     // With Redis the table is not used: no check.
