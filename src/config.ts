@@ -145,7 +145,10 @@ export interface Config {
     /** The most of throttleMaxKeys one client may hold, in percent (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT). */
     throttleClientSharePercent: number;
     idempotencyMaxKeys: number;
-    /** The most of idempotencyMaxKeys one client may hold, in percent (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT). */
+    /**
+     * The most of idempotencyMaxKeys and of idempotencyMaxBytes one client may hold, in percent
+     * (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT).
+     */
     idempotencyClientSharePercent: number;
     /** The most bytes the idempotency records may hold (MEMORY_IDEMPOTENCY_MAX_BYTES). */
     idempotencyMaxBytes: number;

@@ -154,6 +154,11 @@ export interface MemoryStoreOptions {
    * default maxKeys: no share.
    */
   maxKeysPerOwner?: number;
+  /**
+   * The most bytes one owner's records may count for (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT of maxBytes; at least
+   * one pending record's room); default maxBytes: no share.
+   */
+  maxBytesPerOwner?: number;
   now?: () => number;
   /** Called on each request refused because the table is full (the owner logs it, rate-limited). */
   onFull?: () => void;
@@ -187,7 +192,9 @@ type MemoryRecord = IdempotencyRecord & {
  * key pending, answered IDEMPOTENCY_IN_FLIGHT then OUTCOME_UNKNOWN (never sent again, but never replayed). Without
  * room, expired records are swept first (at most once per FULL_SWEEP_INTERVAL_MS, as the count's cap); then the new
  * key is refused (MemoryStoreFullError: PROTECTION_UNAVAILABLE, onFull, nothing sent), and no live record, pending or
- * done, is ever evicted: a forgotten key would let its repeat send again.
+ * done, is ever evicted: a forgotten key would let its repeat send again. The client's share applies to the bytes too
+ * (`maxBytesPerOwner`): counted by records alone, one client's results of a few kB filled the whole byte budget within
+ * its half of the records, and every other client's keyed requests were refused for a day.
  */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #table: BoundedTable<MemoryRecord>;
@@ -202,6 +209,9 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   /** The bytes the records count for (each record's `bytes`), kept as they are inserted, replaced and removed. */
   #bytes = 0;
   #lastByteSweep = Number.NEGATIVE_INFINITY;
+  /** Bytes per owner (only owners holding some); null without a share. */
+  readonly #ownerBytes: Map<string, number> | null;
+  readonly #maxBytesPerOwner: number;
 
   constructor(
     private readonly sealer: StoreSealer,
@@ -213,12 +223,39 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.#onFull = options.onFull;
     this.#maxBytes = options.maxBytes ?? DEFAULT_MEMORY_IDEMPOTENCY_MAX_BYTES;
     this.#pendingBytes = recordBytes(options.maxResultBytes ?? DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES);
+    const bytesPerOwner = Math.min(this.#maxBytes, options.maxBytesPerOwner ?? this.#maxBytes);
+    this.#ownerBytes = bytesPerOwner < this.#maxBytes ? new Map() : null;
+    this.#maxBytesPerOwner = Math.max(this.#pendingBytes, bytesPerOwner);
     const maxPerOwner = Math.min(options.maxKeys, options.maxKeysPerOwner ?? options.maxKeys);
     this.#capacity = new Capacity(options.maxKeys, this.#now, options.onFull, maxPerOwner);
     // Every record that leaves (expired, released, replaced by its result) gives its bytes back.
-    this.#table = new BoundedTable<MemoryRecord>(this.#capacity, undefined, (gone) => {
-      this.#bytes -= gone.bytes;
-    });
+    this.#table = new BoundedTable<MemoryRecord>(this.#capacity, undefined, (gone) => this.#count(gone, -1));
+  }
+
+  /** Counts a record's bytes in (`sign` 1) or out (-1): the table's and, with a share, its owner's. */
+  #count(record: MemoryRecord, sign: 1 | -1): void {
+    this.#bytes += sign * record.bytes;
+    const owners = this.#ownerBytes;
+    if (owners === null || record.owner === undefined) return;
+    const left = (owners.get(record.owner) ?? 0) + sign * record.bytes;
+    if (left > 0) owners.set(record.owner, left);
+    else owners.delete(record.owner);
+  }
+
+  /** The bytes `owner`'s records count for (tests; 0 without a share: nothing is counted per owner). */
+  bytesOf(owner: string): number {
+    return this.#ownerBytes?.get(owner) ?? 0;
+  }
+
+  /** Whether `owner` may set aside `needed` more bytes within its share, sweeping expired records once if not. */
+  #ownerRoomFor(owner: string, needed: number): boolean {
+    const owners = this.#ownerBytes;
+    if (owners === null || (owners.get(owner) ?? 0) + needed <= this.#maxBytesPerOwner) return true;
+    const now = this.#now();
+    if (now - this.#lastByteSweep < FULL_SWEEP_INTERVAL_MS) return false;
+    this.#lastByteSweep = now;
+    this.#table.sweepAll();
+    return (owners.get(owner) ?? 0) + needed <= this.#maxBytesPerOwner;
   }
 
   /** The bytes the records count for (at most maxBytes; tests and the metrics page). */
@@ -284,16 +321,20 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     // Room for the largest result this request can leave, set aside before anything is sent: refused here, the
     // request sends nothing; refused once AOPay had answered, its result could not be kept (see the class comment).
     const bytes = this.#pendingBytes;
+    // Its share of the bytes first, as of the records: one client's large results cannot fill the table for all.
+    if (owner !== undefined && !this.#ownerRoomFor(owner, bytes)) {
+      this.#onOwnerFull?.();
+      throw new ClientShareFullError("idempotency");
+    }
     if (!this.#roomFor(bytes)) {
       this.#onFull?.();
       throw new MemoryStoreFullError("idempotency");
     }
     const pendingUntil = now + pendingTtlMs;
     const expiresAt = now + Math.max(ttlMs, pendingTtlMs);
-    if (!this.#table.insert(key, { state: "pending", fingerprint, token, pendingUntil, expiresAt, owner, bytes })) {
-      throw new MemoryStoreFullError("idempotency");
-    }
-    this.#bytes += bytes;
+    const record: MemoryRecord = { state: "pending", fingerprint, token, pendingUntil, expiresAt, owner, bytes };
+    if (!this.#table.insert(key, record)) throw new MemoryStoreFullError("idempotency");
+    this.#count(record, 1);
     return { kind: "acquired", token };
   }
 
@@ -330,7 +371,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     // The record it replaces and this one count for the same owner: once (BoundedTable).
     if (!this.#table.insert(key, record)) throw new MemoryStoreFullError("idempotency");
     // The record it replaced gave its bytes back as it left (the table's onLeave).
-    this.#bytes += record.bytes;
+    this.#count(record, 1);
     return existing === undefined ? "restored" : "stored";
   }
 

@@ -125,6 +125,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         maxKeys: limits.idempotencyMaxKeys,
         maxKeysPerOwner: share(limits.idempotencyMaxKeys, limits.idempotencyClientSharePercent),
         maxBytes: limits.idempotencyMaxBytes,
+        maxBytesPerOwner: share(limits.idempotencyMaxBytes, limits.idempotencyClientSharePercent),
         maxResultBytes: config.idempotencyMaxResultBytes,
         onFull: fullWarning(
           log,

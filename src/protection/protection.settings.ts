@@ -344,8 +344,9 @@ export const protectionSettings = defineSettings({
       max: 100,
       defaultDoc: ONE_CLIENT_SHARE_DOC,
       doc:
-        "without `REDIS_URL`: the most of `MEMORY_IDEMPOTENCY_MAX_KEYS` one client may hold, in percent (at least one " +
-        "record); past it that client's new `Idempotency-Key`s are refused with `PROTECTION_UNAVAILABLE` (nothing sent) " +
+        "without `REDIS_URL`: the most of `MEMORY_IDEMPOTENCY_MAX_KEYS` and of `MEMORY_IDEMPOTENCY_MAX_BYTES` one " +
+        "client may hold, in percent (at least one record, of the largest result); past either, that client's " +
+        "new `Idempotency-Key`s are refused with `PROTECTION_UNAVAILABLE` (nothing sent) " +
         "while the other clients' are served, so one client cannot fill the table for all; `100`: no share (one client)",
     }),
     MEMORY_CONSENT_MAX_KEYS: int({

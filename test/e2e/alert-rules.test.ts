@@ -709,11 +709,16 @@ scenario(
 // Without Redis, the in-memory idempotency table filled by its bytes (MEMORY_IDEMPOTENCY_MAX_BYTES at its least, 64
 // KiB, each key setting aside room for a 16 KiB result): keyed sends go until the bytes are held, then new keys are
 // refused (PROTECTION_UNAVAILABLE, nothing sent). aopay_idempotency_memory_fill_ratio is over 0.8 on the page
-// (IdempotencyMemoryFilling), and the refusals page as the table full (OtpProtectionUnavailable).
+// (IdempotencyMemoryFilling), and the refusals page as the table full (OtpProtectionUnavailable). No client share (its
+// one client would be refused at half the bytes, a client's limit: aopay_client_share_refusals_total, no alert).
 const IDEMPOTENCY_FILLED = "without Redis, the in-memory idempotency table filled by its bytes (64 KiB)";
 scenario(
   IDEMPOTENCY_FILLED,
-  { MEMORY_IDEMPOTENCY_MAX_BYTES: String(64 * 1024), IDEMPOTENCY_MAX_RESULT_BYTES: String(16 * 1024) },
+  {
+    MEMORY_IDEMPOTENCY_MAX_BYTES: String(64 * 1024),
+    IDEMPOTENCY_MAX_RESULT_BYTES: String(16 * 1024),
+    MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT: "100",
+  },
   async (t) => {
     const outcomes: string[] = [];
     for (let i = 0; i < 40; i++) {

@@ -99,7 +99,7 @@ describe("in-memory idempotency cap (MEMORY_IDEMPOTENCY_MAX_KEYS)", () => {
 describe("in-memory idempotency byte budget (MEMORY_IDEMPOTENCY_MAX_BYTES)", () => {
   let t: ProductionTestStack;
   // The least budget (64 KiB), and IDEMPOTENCY_MAX_RESULT_BYTES at 16 KiB: a key is taken only with room for a
-  // sealed 16 KiB result (about 23 kB) beside the records held, each simulator challenge about 3 kB once stored. The
+  // sealed 16 KiB result (about 23 kB) beside the records held, each simulator challenge a few kB once stored. The
   // count cap is far away: before, only the count was capped, and every key was taken and sent.
   const KEYS = 60;
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hashApiKey } from "../../src/auth/authenticator";
 import { nextCibilId, nextMobile, nextPan, type RegistrationInput, registrationInput } from "../helpers/identifiers";
-import { GENERATE_CIBIL_OTP, REGISTER_CIBIL_CUSTOMER, resultOf, type Result } from "../helpers/operations";
+import { cibilInput, GENERATE_CIBIL_OTP, REGISTER_CIBIL_CUSTOMER, resultOf, type Result } from "../helpers/operations";
 import { deletePrefixes, storeBackends } from "../helpers/redis";
 import { type ProductionTestStack, startProductionStack, TEST_API_KEY, TEST_API_KEYS_ENTRY } from "../helpers/stack";
 
@@ -245,6 +245,47 @@ describe("in-memory throttle table shared by every client (MEMORY_THROTTLE_CLIEN
     expect(JSON.stringify(warned)).not.toContain("test-client");
     const page = await metricsPage(t);
     expect(page).toMatch(/aopay_client_share_refusals_total\{table="throttle"\} 7\b/);
+    expect(page).toMatch(/aopay_protection_unavailable_total\{operation="generateCibilOtp"\} 0\b/);
+  });
+});
+
+describe("the in-memory idempotency table's bytes shared by every client (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT)", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    // The records far from full (10,000), the bytes at the least budget (64 KiB) with 16 KiB results: half each, 32
+    // KiB, room for one pending record (about 23 kB) beside a few kept challenges.
+    t = await startProductionStack({
+      API_KEYS: TWO_CLIENTS,
+      MEMORY_IDEMPOTENCY_MAX_KEYS: "10000",
+      MEMORY_IDEMPOTENCY_MAX_BYTES: String(64 * 1024),
+      IDEMPOTENCY_MAX_RESULT_BYTES: String(16 * 1024),
+    });
+  });
+  afterAll(() => t?.stop());
+
+  it("one client's keyed sends hold at most its share of the bytes; the other client's are still sent", async () => {
+    const sends = () => t.received.filter((w) => w.endpoint === "cibil.generateOtp").length;
+    const keyed = async (headers: Record<string, string>) => {
+      const before = sends();
+      const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(nextCibilId()), headers);
+      const r = resultOf(res.body, "generateCibilOtp");
+      // A refused key reaches no one.
+      expect(sends() - before).toBe(r.__typename === "CibilOtpChallenge" ? 1 : 0);
+      return r.__typename === "CibilOtpChallenge" ? "sent" : (r.code as string);
+    };
+    const a: string[] = [];
+    for (let i = 0; i < 20; i++) a.push(await keyed({ ...A, "idempotency-key": randomUUID() }));
+    const sent = a.filter((o) => o === "sent").length;
+    // Its half (32 KiB) holds a pending record's room beside a few kept challenges. Without the share of the bytes,
+    // all 20 were sent (the records' share is far away), and the table was then full for B too.
+    expect(sent).toBeGreaterThanOrEqual(1);
+    expect(sent).toBeLessThan(8);
+    expect(a).toEqual([...Array(sent).fill("sent"), ...Array(20 - sent).fill("PROTECTION_UNAVAILABLE")]);
+    // Counted by records alone (as before), A took the whole budget and B was refused as the table full.
+    expect(await keyed({ ...B, "idempotency-key": randomUUID() })).toBe("sent");
+    expect(await keyed({ ...B, "idempotency-key": randomUUID() })).toBe("sent");
+    const page = await metricsPage(t);
+    expect(page).toMatch(new RegExp(`aopay_client_share_refusals_total\\{table="idempotency"\\} ${20 - sent}\\b`));
     expect(page).toMatch(/aopay_protection_unavailable_total\{operation="generateCibilOtp"\} 0\b/);
   });
 });

@@ -1,5 +1,5 @@
 import { MemoryIdempotencyStore } from "../../../src/protection/idempotency-store";
-import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
+import { ClientShareFullError, MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import { recordBytes } from "../../../src/protection/protection.settings";
 import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
 import { FULL_SWEEP_INTERVAL_MS } from "../../../src/protection/bounded-table";
@@ -119,5 +119,46 @@ describe("MemoryIdempotencyStore's byte budget (MEMORY_IDEMPOTENCY_MAX_BYTES)", 
     expect(s.bytes).toBe(recordBytes(MAX_RESULT));
     await s.release("k", begun.token);
     expect(s.bytes).toBe(0);
+  });
+
+  it("a client's share applies to the bytes: one client's large results leave the rest for the others", async () => {
+    // A third of the bytes each (MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT 33), the records' share far away: counted by
+    // records alone, client A's large results filled the whole budget and B was refused too.
+    const onOwnerFull: string[] = [];
+    const s = new MemoryIdempotencyStore(sealer, {
+      maxKeys: 10_000,
+      maxKeysPerOwner: 5_000,
+      maxBytes: 6 * recordBytes(MAX_RESULT),
+      maxBytesPerOwner: 2 * recordBytes(MAX_RESULT),
+      maxResultBytes: MAX_RESULT,
+      onOwnerFull: () => onOwnerFull.push("full"),
+    });
+    const send = async (owner: string, key: string) => {
+      try {
+        const begun = await s.begin(key, `fp-${key}`, TTL, TTL, undefined, undefined, owner);
+        if (begun.kind !== "acquired") throw new Error(begun.kind);
+        await s.complete(key, begun.token, `fp-${key}`, resultOf(MAX_RESULT), TTL);
+        return "stored";
+      } catch (error) {
+        if (error instanceof ClientShareFullError) return "over share";
+        if (error instanceof MemoryStoreFullError) return "full";
+        throw error;
+      }
+    };
+    const a: string[] = [];
+    for (let i = 0; i < 5; i++) a.push(await send("A", `a${i}`));
+    expect(a).toEqual(["stored", "stored", "over share", "over share", "over share"]);
+    expect(s.bytesOf("A")).toBeLessThanOrEqual(2 * recordBytes(MAX_RESULT));
+    expect(onOwnerFull).toHaveLength(3);
+    // B still has its half.
+    expect([await send("B", "b0"), await send("B", "b1")]).toEqual(["stored", "stored"]);
+    // A's kept keys still replay.
+    expect((await s.begin("a0", "fp-a0", TTL, TTL, undefined, undefined, "A")).kind).toBe("replay");
+    // Released or expired records give their owner's bytes back.
+    const taken = await s.begin("b-free", "fp", TTL, TTL, undefined, undefined, "C");
+    if (taken.kind !== "acquired") throw new Error();
+    expect(s.bytesOf("C")).toBe(recordBytes(MAX_RESULT));
+    await s.release("b-free", taken.token);
+    expect(s.bytesOf("C")).toBe(0);
   });
 });
