@@ -97,7 +97,11 @@ describe("refusals for an unreachable store are logged as a summary, not a line 
     const lines = (msg: string) => records.filter((r) => r.msg === msg);
     expect(lines("otp send refused: protection store unavailable")).toHaveLength(1);
     expect(lines("otp send refused: protection store unavailable")[0]).toMatchObject({ suppressed: 0 });
-    expect(lines("credit history refused: consent store unavailable")).toHaveLength(1);
+    // A read's IP attempt (READ_IP_MAX) is taken before its consent is looked up, so with Redis down the read budget's
+    // store refuses it first and the consent store is never asked (src/graphql/loaders.ts).
+    expect(lines("credit history refused: read budget store unavailable")).toHaveLength(1);
+    expect(lines("credit history refused: read budget store unavailable")[0]).toMatchObject({ suppressed: 0 });
+    expect(lines("credit history refused: consent store unavailable")).toHaveLength(0);
     expect(records.filter((r) => r.msg === "request completed" && r.result === "PROTECTION_UNAVAILABLE")).toHaveLength(
       25,
     );
