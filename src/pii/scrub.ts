@@ -60,11 +60,26 @@ const SEPARATORS = new RegExp(SEP, "g");
  */
 export const MIN_REQUEST_VALUE = 4;
 
-/** The values worth redacting (strings of MIN_REQUEST_VALUE characters or more), longest first. */
+/**
+ * The values worth redacting (strings of MIN_REQUEST_VALUE characters or more), longest first (values of one length in
+ * the order given). Made for every request that scrubs a text (RequestScrubber): a loop and an insertion sort of the
+ * few values, where a spread, a filter and Array#sort cost about 1.5k instructions per request under callgrind.
+ */
 function redactable(values: Iterable<string | null | undefined>): string[] {
-  return [...values]
-    .filter((v): v is string => typeof v === "string" && v.length >= MIN_REQUEST_VALUE)
-    .sort((a, b) => b.length - a.length);
+  const given: readonly (string | null | undefined)[] = Array.isArray(values) ? values : [...values];
+  const out: string[] = [];
+  for (let i = 0; i < given.length; i++) {
+    const v = given[i];
+    if (typeof v === "string" && v.length >= MIN_REQUEST_VALUE) out.push(v);
+  }
+  // Stable, as Array#sort: a value moves only past shorter ones.
+  for (let i = 1; i < out.length; i++) {
+    const v = out[i];
+    let j = i;
+    for (; j > 0 && out[j - 1].length < v.length; j--) out[j] = out[j - 1];
+    out[j] = v;
+  }
+  return out;
 }
 
 /**
@@ -91,6 +106,46 @@ const NON_ASCII = /[^ -~\t\n\r]/;
 const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 
 /**
+ * The last text isAscii found to be printable ASCII, and the last mayHoldPan found to hold no PAN shape in either case:
+ * each of AOPay's texts is tested again as it passes on, unchanged (readable, then maskDigitRuns; the request's scrub,
+ * then maskPanShapes; the CIBIL question's text, then its answer choice's, the same text), and a test over a text
+ * costs about 20 instructions a character under callgrind. What either holds is a fact about the characters of one
+ * string (compared with `===`), so a text found again is answered as it was. A reference to the last text tested, kept
+ * only until the next one: nothing is written anywhere.
+ */
+let lastAscii: string | undefined;
+let lastWithoutPan: string | undefined;
+let lastWithoutRuns: string | undefined;
+
+/** Whether `text` is printable ASCII (tab, line feed and carriage return too): NON_ASCII finds nothing in it. */
+function isAscii(text: string): boolean {
+  if (text === lastAscii) return true;
+  if (NON_ASCII.test(text)) return false;
+  lastAscii = text;
+  return true;
+}
+
+/**
+ * Whether `text` is ASCII (isAscii) and holds no run of ten or more digits (asciiDigitRuns): then it holds no Aadhaar
+ * or mobile number either (their digits and separators make such a run) and maskDigitRuns, with `min` 10 or more,
+ * finds nothing in it. The last text found so is remembered (lastWithoutRuns).
+ */
+function withoutRuns(text: string): boolean {
+  if (text === lastWithoutRuns) return true;
+  if (!isAscii(text) || ASCII_RUNS_OF_10.any.test(text)) return false;
+  lastWithoutRuns = text;
+  return true;
+}
+
+/** Whether `text` holds a PAN shape in either case (PAN_HINT_ANY_CASE), glued or not. */
+function mayHoldPan(text: string): boolean {
+  if (text === lastWithoutPan) return false;
+  if (PAN_HINT_ANY_CASE.test(text)) return true;
+  lastWithoutPan = text;
+  return false;
+}
+
+/**
  * AOPay's text as its reader would see it, for the scrub of what AOPay answers (RequestScrubber): compatibility forms
  * folded (NFKC: fullwidth digits `９８７６…`), the digits of other scripts written as ASCII digits (NFKC leaves
  * Devanagari `९८७६…` alone, and a message in Hindi writes the customer's mobile so: an attack review had it reach the
@@ -99,7 +154,7 @@ const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
  * value does not pass the masks by hiding behind an encoding or a script.
  */
 function readable(text: string): string {
-  let out = NON_ASCII.test(text) ? asciiDigits(text.normalize("NFKC")) : text;
+  let out = isAscii(text) ? text : asciiDigits(text.normalize("NFKC"));
   for (let i = 0; i < 2 && out.includes("%"); i++) out = out.replace(PERCENT_RUN, decodeRun);
   return out;
 }
@@ -153,6 +208,22 @@ function redactAnyCase(text: string, pattern: RegExp | null): string {
 function redact(text: string, values: readonly string[]): string {
   let out = text;
   for (const value of values) if (out.includes(value)) out = out.split(value).join("[REDACTED]");
+  return out;
+}
+
+/** Scrubber.scrub after the secrets' redaction: the Aadhaar, mobile, PAN and e-mail masks. */
+function maskShapes(text: string): string {
+  let out = text;
+  // A RequestScrubber's text found ASCII and without a run of ten digits (withoutRuns) holds no Aadhaar or mobile
+  // number, and one found without a PAN shape in either case (mayHoldPan) holds none as written: those tests skipped.
+  const mayHoldNumber = text !== lastWithoutRuns;
+  if (mayHoldNumber && AADHAAR_ANY.test(out))
+    out = out.replace(AADHAAR_RUN, (run) => maskAadhaar(run.replace(SEPARATORS, "")));
+  if (mayHoldNumber && MOBILE_ANY.test(out))
+    out = out.replace(MOBILE_RUN, (_run, digits: string) => maskMobile(digits.replace(SEPARATORS, "")));
+  // The last two passes cannot match without these characters; skipping them saves most of their cost on log lines.
+  if (out !== lastWithoutPan && PAN_HINT.test(out)) out = out.replace(PAN_TOKEN, (pan) => maskPan(pan));
+  if (out.includes("@")) out = out.replace(EMAIL, (_all, domain: string) => `***${domain}`);
   return out;
 }
 
@@ -214,14 +285,7 @@ export class Scrubber {
   }
 
   scrub(text: string): string {
-    let out = redact(text, this.#secrets);
-    if (AADHAAR_ANY.test(out)) out = out.replace(AADHAAR_RUN, (run) => maskAadhaar(run.replace(SEPARATORS, "")));
-    if (MOBILE_ANY.test(out))
-      out = out.replace(MOBILE_RUN, (_run, digits: string) => maskMobile(digits.replace(SEPARATORS, "")));
-    // The last two passes cannot match without these characters; skipping them saves most of their cost on log lines.
-    if (PAN_HINT.test(out)) out = out.replace(PAN_TOKEN, (pan) => maskPan(pan));
-    if (out.includes("@")) out = out.replace(EMAIL, (_all, domain: string) => `***${domain}`);
-    return out;
+    return maskShapes(redact(text, this.#secrets));
   }
 
   /**
@@ -247,10 +311,10 @@ export class Scrubber {
  */
 class RequestScrubber implements TextScrubber {
   /**
-   * The request's values worth redacting (redactable), each folded as `fold` folds a text, with the letters and digits
-   * each folded value holds (charMask) and the shortest folded length: made at first use.
+   * The request's values worth redacting (redactable), each folded as `fold` folds a text, with the characters each
+   * folded value holds (distinctChars) and the shortest folded length: made at first use.
    */
-  #own: { values: string[]; folded: { text: string; digits: number; letters: number }[]; shortest: number } | undefined;
+  #own: { values: string[]; folded: { text: string; chars: string[] }[]; shortest: number } | undefined;
   #pattern: RegExp | null | undefined;
   /** The last text scrub() was given and what it returned: a text repeated within an answer is scrubbed once. */
   #lastText: string | undefined;
@@ -263,15 +327,26 @@ class RequestScrubber implements TextScrubber {
 
   scrub(text: string): string {
     if (text === this.#lastText) return this.#lastScrub;
-    const shaped = this.scrubber.scrub(readable(text));
-    // One lower-cased copy for the secrets' test and the fold, made again only if a replace changed the text.
-    let lower: string | undefined = shaped.toLowerCase();
+    const plain = readable(text);
+    // Two tests over the text first, each remembered for it (lastAscii says why): a PAN shape in either case, and, in
+    // an ASCII text, a run of ten digits, without which it holds no Aadhaar or mobile number. AOPay's texts have
+    // neither (nearly all), and the later tests for them are skipped: the Scrubber's (maskShapes), the one below, and
+    // maskDigitRuns' and maskPanShapes' after this (outcome.ts scrubbedReference, scrubbedQuestionText).
+    mayHoldPan(plain);
+    withoutRuns(plain);
+    // One lower-cased copy for the secrets' tests and the fold, made again only if a replace changed the text. An ASCII
+    // text holding no secret lower-cased holds none as written (lower-casing ASCII maps each letter to one letter; not
+    // so beyond it: a final `Σ`), and the Scrubber's redaction as written is skipped.
+    let lower: string | undefined = plain.toLowerCase();
+    const secretFree = isAscii(plain) && !this.scrubber.holdsSecretLower(lower);
+    const shaped = secretFree ? maskShapes(plain) : this.scrubber.scrub(plain);
+    if (shaped !== plain) lower = shaped.toLowerCase();
     let out = shaped;
-    if (this.scrubber.holdsSecretLower(lower)) {
+    if (!(secretFree && shaped === plain) && this.scrubber.holdsSecretLower(lower)) {
       out = this.scrubber.redactSecretsAnyCase(out);
       if (out !== shaped) lower = undefined;
     }
-    if (PAN_HINT_ANY_CASE.test(out)) {
+    if (mayHoldPan(out)) {
       const before = out;
       out = out.replace(PAN_TOKEN_ANY_CASE, (pan) => maskPan(pan.toUpperCase()));
       if (out !== before) lower = undefined;
@@ -292,33 +367,32 @@ class RequestScrubber implements TextScrubber {
    * includes a folded value. A superset of what the pattern matches, and cheap: the pattern (a RegExp made per request)
    * is built and run only for a text that passes, almost never (it cost 4 µs per upstream call when every text ran it;
    * timing loop). Before the fold (a replace over the whole text): a text shorter than every folded value cannot hold
-   * one (the fold only removes), nor can a text lacking one of a value's letters or digits (charMask).
+   * one (the fold only removes), nor can a text lacking one of a value's letters or digits: each looked for with
+   * `includes` (a memchr), the first missing one ending the search. A mask of the text's letters and digits (a loop
+   * over every character, until this round) cost about 25 instructions a character under callgrind, an `includes`
+   * about 90 whatever the length: most texts lack the first or second character looked for.
    */
   #holdsOwn(lower: string): boolean {
     if (this.#own === undefined) {
       // A value twice would be harmless (the second finds nothing left), so no Set here.
       const values = redactable(this.values);
-      const folded: { text: string; digits: number; letters: number }[] = [];
+      const folded: { text: string; chars: string[] }[] = [];
       let shortest = Infinity;
-      for (const value of values) {
-        const text = fold(value);
+      for (let i = 0; i < values.length; i++) {
+        const text = fold(values[i]);
         if (text === "") continue;
-        charMask(text);
-        folded.push({ text, digits: maskDigits, letters: maskLetters });
+        folded.push({ text, chars: distinctChars(text) });
         shortest = Math.min(shortest, text.length);
       }
       this.#own = { values, folded, shortest };
     }
     const own = this.#own;
     if (own.folded.length === 0 || lower.length < own.shortest) return false;
-    charMask(lower);
-    const digits = maskDigits;
-    const letters = maskLetters;
     let text: string | undefined;
     // Indexed loops here and in holdsSecretLower: for-of cost an array iterator's calls per text under callgrind.
     for (let i = 0; i < own.folded.length; i++) {
       const v = own.folded[i];
-      if ((v.digits & digits) !== v.digits || (v.letters & letters) !== v.letters) continue;
+      if (!includesEvery(lower, v.chars)) continue;
       text ??= lower.replace(NOT_ALPHANUMERIC, "");
       if (text.includes(v.text)) return true;
     }
@@ -338,24 +412,30 @@ function fold(text: string): string {
   return text.toLowerCase().replace(NOT_ALPHANUMERIC, "");
 }
 
-/**
- * Which of the digits `0-9` (bits 0-9 of maskDigits) and lower-case letters `a-z` (bits 0-25 of maskLetters) `text`
- * holds. Written to two module variables, not returned in an array: no allocation per text.
- */
-function charMask(text: string): void {
+/** The characters of a folded text (`0-9a-z` alone: fold), each once, in the order they first appear. */
+function distinctChars(folded: string): string[] {
+  const chars: string[] = [];
   let digits = 0;
   let letters = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x30 && c <= 0x39) digits |= 1 << (c - 0x30);
-    else if (c >= 0x61 && c <= 0x7a) letters |= 1 << (c - 0x61);
+  for (let i = 0; i < folded.length; i++) {
+    const c = folded.charCodeAt(i);
+    if (c <= 0x39) {
+      if ((digits & (1 << (c - 0x30))) !== 0) continue;
+      digits |= 1 << (c - 0x30);
+    } else {
+      if ((letters & (1 << (c - 0x61))) !== 0) continue;
+      letters |= 1 << (c - 0x61);
+    }
+    chars.push(folded[i]);
   }
-  maskDigits = digits;
-  maskLetters = letters;
+  return chars;
 }
 
-let maskDigits = 0;
-let maskLetters = 0;
+/** Whether `text` includes every one of `chars`. */
+function includesEvery(text: string, chars: readonly string[]): boolean {
+  for (let i = 0; i < chars.length; i++) if (!text.includes(chars[i])) return false;
+  return true;
+}
 
 /**
  * Every run of `min` or more digits (glued to anything) as `X`s: for client text that is logged or echoed where the
@@ -368,12 +448,20 @@ let maskLetters = 0;
  * run's last `keep` digits stay (maskNumberShapesKeepingLast4).
  */
 export function maskDigitRuns(text: string, min = 10, which?: (run: string) => boolean, keep = 0): string {
-  const ascii = !NON_ASCII.test(text);
-  // An ASCII text's only digits are 0-9: with fewer than `min` of them it holds no run, and the pattern (Unicode
-  // classes) is not run. Callgrind, a loop: maskNumberShapes of AOPay's code `SPC-200` 1.9k -> 0.9k instructions.
-  if (ascii && fewerDigits(text, min)) return text;
-  const folded = ascii ? text : text.normalize("NFKC");
-  return folded.replace(digitRuns(min), (run) =>
+  if (text === lastWithoutRuns && min >= 10 && Number.isInteger(min)) return text;
+  if (!isAscii(text)) return maskRuns(text.normalize("NFKC"), digitRuns(min), which, keep);
+  // An ASCII text's digits are 0-9 and what may stand between them ASCII (RUN_GAP's share of it): asciiDigitRuns finds
+  // the same runs as digitRuns (Unicode classes), after one test that finds none in nearly every text. It replaces
+  // round 0cf7042's count of digits (a loop, about 25 instructions a character under callgrind).
+  const runs = asciiDigitRuns(min);
+  if (runs !== null) return runs.any.test(text) ? maskRuns(text, runs.every, which, keep) : text;
+  // A `min` no pattern is made for here (not a whole number from 1): as before this path, which digitRuns refuses.
+  return fewerDigits(text, min) ? text : maskRuns(text, digitRuns(min), which, keep);
+}
+
+/** maskDigitRuns' replace: every run `runs` finds that `which` accepts masked (all its digits, or all but `keep`). */
+function maskRuns(text: string, runs: RegExp, which: ((run: string) => boolean) | undefined, keep: number): string {
+  return text.replace(runs, (run) =>
     which === undefined || which(run)
       ? keep === 0
         ? run.replace(ANY_DIGIT, "X")
@@ -393,6 +481,25 @@ function fewerDigits(text: string, min: number): boolean {
 }
 
 /**
+ * digitRuns for an ASCII text (isAscii): `\p{Nd}` is `[0-9]` there, and RUN_GAP `[\x00-\x20\x7F._\-/()+,]` (of
+ * `\p{Z}` the space, of `\p{Cc}` U+0000-U+001F and U+007F, of `\p{Cf}` nothing), without the `u` flag; `any` to test,
+ * `every` to replace. Null for a `min` that is not a whole number from 1 (made once per `min`).
+ */
+function asciiDigitRuns(min: number): { any: RegExp; every: RegExp } | null {
+  let runs = ASCII_DIGIT_RUNS.get(min);
+  if (runs === undefined) {
+    const source = `[0-9](?:${ASCII_RUN_GAP}[0-9]){${min - 1},}`;
+    runs = Number.isInteger(min) && min >= 1 ? { any: new RegExp(source), every: new RegExp(source, "g") } : null;
+    ASCII_DIGIT_RUNS.set(min, runs);
+  }
+  return runs;
+}
+
+const ASCII_RUN_GAP = String.raw`[\x00-\x20\x7F._\-/()+,]{0,3}`;
+const ASCII_DIGIT_RUNS = new Map<number, { any: RegExp; every: RegExp } | null>();
+const ASCII_RUNS_OF_10 = asciiDigitRuns(10) as { any: RegExp; every: RegExp };
+
+/**
  * maskDigitRuns, and every PAN shape in either case even glued to letters or digits (`panCNRPY7315Q`, `x_cnrpy7315q`),
  * which the scrubber's PAN rule leaves alone: for names chosen by a client (aliases, field names, client ids).
  */
@@ -402,7 +509,7 @@ export function maskGlued(text: string, min = 10): string {
 
 /** Every PAN shape in `text`, either case, glued to anything or not, as `XXXXXX234F`: ASCII only (NFKC it first). */
 export function maskPanShapes(text: string): string {
-  return PAN_HINT_ANY_CASE.test(text) ? text.replace(PAN_GLUED, (pan) => maskPan(pan.toUpperCase())) : text;
+  return mayHoldPan(text) ? text.replace(PAN_GLUED, (pan) => maskPan(pan.toUpperCase())) : text;
 }
 
 const PAN_GLUED = /[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]/gi;

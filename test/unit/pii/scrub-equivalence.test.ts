@@ -1,4 +1,12 @@
-import { maskGlued, Scrubber } from "../../../src/pii/scrub";
+import {
+  maskDigitRuns,
+  maskGlued,
+  maskNumberShapes,
+  maskNumberShapesKeepingLast4,
+  maskPanShapes,
+  Scrubber,
+} from "../../../src/pii/scrub";
+import * as frozen574 from "../../fixtures/frozen/scrub-574bdb6";
 import { maskGlued as frozenMaskGlued, Scrubber as FrozenScrubber } from "../../fixtures/frozen/scrub-8001b9b";
 import { seeded } from "../../helpers/throttle";
 
@@ -264,5 +272,76 @@ describe("The PANs' tests: the same masks as the frozen copy of 8001b9b", () => 
     // maskGlued (the widest PAN mask) leaves alone.
     expect(masked).toBeGreaterThan(100);
     expect(middleOnly).toBeGreaterThan(400);
+  });
+});
+
+/**
+ * The scrubber and digit masks of today against a frozen copy of 574bdb6 (test/fixtures/frozen/scrub-574bdb6.ts): each
+ * text's tests remembered for it (isAscii, mayHoldPan, withoutRuns), an ASCII pattern for digit runs in ASCII text, the
+ * secrets' redaction as written skipped for an ASCII text holding none lower-cased, and the request's values looked for
+ * by `includes` of their characters. Texts as above, each passed on the way AOPay's are (scrubbed, then masked), given
+ * twice in a row and interleaved with other texts, so that a remembered fact meets the text it is about and others.
+ */
+describe("Scrubber and digit masks: the same output as the frozen copy of 574bdb6", () => {
+  it("for 3,000 requests of random and adversarial texts, ASCII and not, run through every entry point", () => {
+    const random574 = seeded(0x574bdb6);
+    const extra = (): string =>
+      [
+        "SPCBL2308181502437743aQaHNGxZM",
+        "MT9876543210",
+        "x98765_43210",
+        "(98765) 43210",
+        "98765\u200B43210",
+        "९८७६५४३२१०",
+        "９８７６５４３２１０",
+        "1 2 3 4 5 6 7 8 9 0",
+        "12345 x 678901",
+        "uid_234123412346",
+        "panCNRPY7315Q",
+        "\u0001234123412346",
+        "2341\x7f2341\x7f2346",
+      ][Math.floor(random574() * 13)];
+    let texts = 0;
+    const differences: object[] = [];
+    for (let request = 0; request < 3_000; request++) {
+      const secrets = [...Array(int(0, 3))].map(value);
+      const own = [...Array(int(0, 4))].map(value);
+      const now = new Scrubber(secrets);
+      const then = new frozen574.Scrubber(secrets);
+      const nowRequest = now.forRequest(own);
+      const thenRequest = then.forRequest(own);
+      const pool = [...secrets, ...own];
+      let previous = "";
+      for (let n = int(1, 8); n > 0; n--) {
+        const t = random() < 0.2 ? previous : random() < 0.3 ? text(pool) + extra() + text(pool) : text(pool);
+        previous = t;
+        texts++;
+        const scrubbedNow = nowRequest.scrub(t);
+        const scrubbedThen = thenRequest.scrub(t);
+        const min = pick([1, 4, 9, 10, 12]);
+        const pairs: [string, unknown, unknown][] = [
+          ["request scrub", scrubbedNow, scrubbedThen],
+          ["maskNumberShapes of it", maskNumberShapes(scrubbedNow), frozen574.maskNumberShapes(scrubbedThen)],
+          [
+            "maskNumberShapesKeepingLast4 of it",
+            maskNumberShapesKeepingLast4(scrubbedNow),
+            frozen574.maskNumberShapesKeepingLast4(scrubbedThen),
+          ],
+          ["request identifier", nowRequest.identifier(t), thenRequest.identifier(t)],
+          ["request scrub again", nowRequest.scrub(t), thenRequest.scrub(t)],
+          ["scrub", now.scrub(t), then.scrub(t)],
+          ["identifier", now.identifier(t), then.identifier(t)],
+          ["maskNumberShapes", maskNumberShapes(t), frozen574.maskNumberShapes(t)],
+          ["maskNumberShapesKeepingLast4", maskNumberShapesKeepingLast4(t), frozen574.maskNumberShapesKeepingLast4(t)],
+          [`maskDigitRuns ${min}`, maskDigitRuns(t, min), frozen574.maskDigitRuns(t, min)],
+          ["maskGlued", maskGlued(t), frozen574.maskGlued(t)],
+          ["maskPanShapes", maskPanShapes(t), frozen574.maskPanShapes(t)],
+        ];
+        for (const [what, got, expected] of pairs)
+          if (got !== expected) differences.push({ what, secrets, own, text: t, got, expected });
+      }
+    }
+    expect(differences.slice(0, 5)).toEqual([]);
+    expect(texts).toBeGreaterThan(11_000);
   });
 });
