@@ -243,6 +243,7 @@ describe("alert rules (deploy/prometheus/alerts.yml)", () => {
       "RequestsShed",
       "RequestsFailed",
       "OtpPumpingSuspected",
+      "CreditReportProbeSuspected",
       "OtpProtectionUnavailable",
       "IdempotencyMemoryFilling",
       "AopayUnrecordedWrites",
@@ -947,6 +948,61 @@ scenario(
   PRIVATE_REDIS_SKIP_REASON ?? undefined,
 );
 
+// CIBIL ids probed from one address (READ_IP_MAX 3): three reads of ids without consent answer ConsentRequired (AOPay
+// not called), the fourth is refused by the IP's attempts budget (ReadThrottled, scope IP), counted and paged
+// (CreditReportProbeSuspected). Before, nothing fired on it: the series was on the page at 0, read by no alert.
+const PROBED = "CIBIL ids probed from one IP past READ_IP_MAX (3)";
+scenario(
+  PROBED,
+  { READ_IP_MAX: "3" },
+  async (t) => {
+    const results: unknown[] = [];
+    for (const cibilId of ["210000001", "210001001", "210002001", "210003001"])
+      results.push(resultOf((await t.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory").__typename);
+    expect(results).toEqual(["ConsentRequired", "ConsentRequired", "ConsentRequired", "ReadThrottled"]);
+    expect(t.simulator?.calls("cibil.creditHistory")).toBe(0);
+  },
+  (before, after) => {
+    const sel = selectorOf("CreditReportProbeSuspected", "aopay_otp_throttled_total");
+    expect(increase(before, after, sel)).toBe(1);
+    // The one refusal counted is the IP's: no other budget moved.
+    const all = { metric: "aopay_otp_throttled_total", matchers: [] };
+    expect(after.filter((s) => matches(s, all) && s.value > 0).map((s) => s.labels)).toEqual([
+      { operation: "cibilCreditHistory", code: "READ_THROTTLED", scope: "IP" },
+    ]);
+    expect(increase(before, after, selectorOf("OtpPumpingSuspected", "aopay_otp_throttled_total"))).toBe(0);
+  },
+);
+
+// Its neighbour: a client re-reading one verified customer's report past READ_CIBIL_MAX (1: the verification's own
+// read spends it). A budget's refusal (ReadThrottled, scope DESTINATION), no probe: CreditReportProbeSuspected quiet.
+const REREAD = "a client re-reading one customer's report past READ_CIBIL_MAX (1): no probe alert";
+scenario(
+  REREAD,
+  { READ_CIBIL_MAX: "1" },
+  async (t) => {
+    const cibilId = "220000001";
+    const challenge = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(cibilId))).body, "generateCibilOtp");
+    const verified = resultOf(
+      (await t.gql(SUBMIT_CIBIL_OTP, { input: rightAnswer(cibilId, cibilToken(cibilId), challenge) })).body,
+      "submitCibilOtp",
+    );
+    expect(verified).toMatchObject({ status: "SUCCESS", creditHistory: { __typename: "CibilCreditHistory" } });
+    const again = resultOf((await t.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory");
+    expect(again).toMatchObject({ __typename: "ReadThrottled", scope: "DESTINATION" });
+  },
+  (before, after) => {
+    expect(increase(before, after, selectorOf("CreditReportProbeSuspected", "aopay_otp_throttled_total"))).toBe(0);
+    const reads = {
+      metric: "aopay_otp_throttled_total",
+      matchers: [{ label: "operation", op: "=" as const, value: "cibilCreditHistory" }],
+    };
+    expect(after.filter((s) => matches(s, reads) && s.value > 0).map((s) => [s.labels.scope, s.value])).toEqual([
+      ["DESTINATION", 1],
+    ]);
+  },
+);
+
 // Someone trying METRICS_TOKEN values: requests for the page without a token, or with a wrong one, each refused 401
 // and counted (metrics_requests_refused_total{status="401"}); the scrapes with the token (this scenario's own, before
 // and after) are not. Before, nothing fired on them: the count was on the page, read by no alert.
@@ -981,6 +1037,17 @@ describe("IdempotencyMemoryFilling", () => {
     const others = runs.filter((r) => r.name !== IDEMPOTENCY_FILLED);
     expect(others.length).toBeGreaterThan(10);
     expect(others.filter((r) => gaugeOver("IdempotencyMemoryFilling", r.after).fires).map((r) => r.name)).toEqual([]);
+  });
+});
+
+// Runs after the scenarios: no other one reads past an IP's attempts (100 a minute by default).
+describe("CreditReportProbeSuspected", () => {
+  it("stays quiet in every scenario but its own, a client's re-reads and Redis away included", () => {
+    const sel = selectorOf("CreditReportProbeSuspected", "aopay_otp_throttled_total");
+    const others = runs.filter((r) => r.name !== PROBED);
+    expect(others.map((r) => r.name)).toContain(REREAD);
+    expect(others.length).toBeGreaterThan(10);
+    expect(others.filter((r) => increase(r.before, r.after, sel) > 0).map((r) => r.name)).toEqual([]);
   });
 });
 
