@@ -51,6 +51,8 @@ export type BeginOutcome =
   /** Pending past its pendingUntil: the request that took it ended without storing a result (a crash). */
   | { kind: "abandoned" }
   | { kind: "mismatch" }
+  /** A record at the key that is not a JSON object (a future encoding, bytes not ours): its request went ahead. */
+  | { kind: "unreadable" }
   | { kind: "replay"; result: StoredResult };
 
 export type CompleteOutcome = "stored" | "restored" | "superseded";
@@ -515,15 +517,20 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return this.#judged(found.key, current, found.fingerprint);
   }
 
-  /** A record read from Redis (`begin`'s), judged for this request; unreadable JSON is the store failing. */
+  /**
+   * A record read from Redis (`begin`'s), judged for this request. One that is not a JSON object is `unreadable`, not
+   * the store failing: Redis answered, and a record at this key says a request with this key went ahead (answered
+   * OUTCOME_UNKNOWN, as a result of a type not known: send-guard.ts). JSON `null` threw a TypeError here.
+   */
   #judged(key: string, current: string, fingerprint: string): Exclude<BeginOutcome, { kind: "acquired" }> {
-    let existing: IdempotencyRecord;
+    let existing: unknown;
     try {
-      existing = JSON.parse(current) as IdempotencyRecord;
-    } catch (error) {
-      throw new ProtectionStoreError("idempotency", error);
+      existing = JSON.parse(current);
+    } catch {
+      return { kind: "unreadable" };
     }
-    return judge(this.sealer, key, existing, fingerprint, Date.now());
+    if (typeof existing !== "object" || existing === null || Array.isArray(existing)) return { kind: "unreadable" };
+    return judge(this.sealer, key, existing as IdempotencyRecord, fingerprint, Date.now());
   }
 
   #key(key: string): string {

@@ -434,6 +434,13 @@ export class SendGuard {
         );
         return this.#answerUnknown(req, "the request that took this Idempotency-Key ended without a result");
       }
+      case "unreadable":
+        // Its bytes are not logged: not ours to read, and perhaps not ours at all.
+        log.warn(
+          { otpSend: { field, idempotency: "unreadable" } },
+          "idempotency record this version cannot read: answered OUTCOME_UNKNOWN",
+        );
+        return this.#answerUnknown(req, "the record of this Idempotency-Key cannot be read by this version");
       case "replay": {
         if (begun.result.typename === UNKEPT_RESULT.typename) {
           // Sent before, its answer not kept (too large, or a bug after the call: #keepUnkept): never sent

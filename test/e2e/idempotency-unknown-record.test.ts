@@ -80,18 +80,38 @@ describeWithRedis("an Idempotency-Key record in a form this version does not kno
     expect(JSON.parse((await redis.get(redisKey)) as string)).toEqual(rewritten);
   });
 
-  it("a record that is not JSON this version reads (a future encoding): PROTECTION_UNAVAILABLE, nothing sent", async () => {
+  // A record that does not parse (a future encoding, or bytes not ours) is at the key's place all the same: only a
+  // request with this key takes it, so its request went ahead, as above. Before, it was a store failure
+  // (PROTECTION_UNAVAILABLE: "nothing was sent, try again", a new key a second SMS; OtpProtectionUnavailable paged
+  // with Redis healthy, for IDEMPOTENCY_TTL_SECONDS); JSON that is no object (`null`) was a 500.
+  it.each([
+    ["not JSON (a future encoding)", "v2\u0000binary-record"],
+    ["JSON null", "null"],
+    ["a JSON array", '["done"]'],
+    ["a JSON number", "42"],
+  ])("a record that is %s: OUTCOME_UNKNOWN, nothing sent, the record left", async (_what, stored) => {
     const { key, variables, redisKey } = await sentOnce();
-    expect(await redis.set(redisKey, "v2\u0000binary-record", "KEEPTTL")).toBe("OK");
+    expect(await redis.set(redisKey, stored, "KEEPTTL")).toBe("OK");
+    t.logs.clear();
     for (let i = 0; i < 2; i++) {
       const again = await repeat(key, variables);
+      expect(again.status).toBe(200);
       expect(resultOf(again.body, "generateCibilOtp")).toMatchObject({
-        __typename: "ProtectionUnavailable",
-        code: "PROTECTION_UNAVAILABLE",
+        __typename: "OutcomeUnknown",
+        code: "OUTCOME_UNKNOWN",
       });
+      expect(again.headers["idempotent-replayed"]).toBe("true");
     }
     expect(t.simulator?.calls()).toBe(1);
-    expect(await redis.get(redisKey)).toBe("v2\u0000binary-record");
+    const warned = t.logs.records().filter((r) => r.level === "warn" || r.level === "error");
+    expect(
+      warned.map((r) => [r.level, r.msg, (r.otpSend as { idempotency?: string } | undefined)?.idempotency]),
+    ).toEqual(
+      Array(2).fill(["warn", "idempotency record this version cannot read: answered OUTCOME_UNKNOWN", "unreadable"]),
+    );
+    // Not a line of the record's bytes: they are not ours to log.
+    expect(t.logs.text()).not.toContain("binary-record");
+    expect(await redis.get(redisKey)).toBe(stored);
   });
 
   it("a record in a state it does not know, without a result: in flight (then OUTCOME_UNKNOWN), nothing sent", async () => {
