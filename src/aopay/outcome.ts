@@ -248,18 +248,11 @@ export function scrubbedMessage(text: string, scrubber: TextScrubber): string {
 }
 
 /**
- * `text` scrubbed, then cut to MAX_UPSTREAM_TEXT_CHARS with `…` (scrubbed first, as scrubbedReference). A message is
- * scrubbedMessage's instead, cut to the same length, a number glued into a word masked too. Not the CIBIL question's
- * texts (this function): an answer choice may hold the customer's own account number, which they must recognise.
- */
-export function scrubbedText(text: string, scrubber: TextScrubber): string {
-  return cut(scrubber.scrub(text), MAX_UPSTREAM_TEXT_CHARS);
-}
-
-/**
- * A text of the CIBIL question (its full text, an answer choice's text): scrubbedText, and a number glued into a word
- * that reads whole as a mobile or an Aadhaar number masked but for its last four digits (pii/scrub.ts
- * maskNumberShapesKeepingLast4), so that the customer can still tell the choices apart. Not logged, nor set on a span.
+ * A text of the CIBIL question (its full text, an answer choice's text): scrubbed, cut to MAX_UPSTREAM_TEXT_CHARS with
+ * `…`, and a number glued into a word that reads whole as a mobile or an Aadhaar number masked but for its last four
+ * digits (pii/scrub.ts maskNumberShapesKeepingLast4), so that the customer can still tell the choices apart (an answer
+ * choice may hold the customer's own account number, which they must recognise: not scrubbedMessage, which masks it
+ * whole). Not logged, nor set on a span.
  */
 export function scrubbedQuestionText(text: string, scrubber: TextScrubber): string {
   return cut(maskNumberShapesKeepingLast4(scrubber.scrub(text)), MAX_UPSTREAM_TEXT_CHARS);
