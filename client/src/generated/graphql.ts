@@ -113,7 +113,7 @@ export type SubmitCibilOtpInput = {
   questionKey: string;
 };
 
-/** Which budget refused the send: the destination (the customer or registration the OTP is for), the mobile number's range, the source IP, the API client, or the service. For a credit-report read (ReadThrottled): DESTINATION or CLIENT. */
+/** Which budget refused the send: the destination (the customer or registration the OTP is for), the mobile number's range, the source IP, the API client, or the service. For a credit-report read (ReadThrottled): DESTINATION, CLIENT or IP. */
 export type ThrottleScope =
   /** The API client (API key or token) that sent the request. */
   | 'CLIENT'
@@ -121,7 +121,7 @@ export type ThrottleScope =
   | 'DESTINATION'
   /** The whole service: too many sends right now, from everyone. */
   | 'GLOBAL'
-  /** The network address the request came from. */
+  /** The network address the request came from (an IPv6 address by its /64). For a credit-report read: its read attempts per window, counted with or without consent. */
   | 'IP'
   /** The range of mobile numbers sharing the first 6 digits, across all callers (a guard against SMS pumping). */
   | 'MOBILE_PREFIX';

@@ -74,7 +74,7 @@ export enum ThrottleScope {
 registerEnumType(ThrottleScope, {
   name: "ThrottleScope",
   description:
-    "Which budget refused the send: the destination (the customer or registration the OTP is for), the mobile number's range, the source IP, the API client, or the service. For a credit-report read (ReadThrottled): DESTINATION or CLIENT.",
+    "Which budget refused the send: the destination (the customer or registration the OTP is for), the mobile number's range, the source IP, the API client, or the service. For a credit-report read (ReadThrottled): DESTINATION, CLIENT or IP.",
   valuesConfig: {
     DESTINATION: {
       description:
@@ -84,7 +84,10 @@ registerEnumType(ThrottleScope, {
       description:
         "The range of mobile numbers sharing the first 6 digits, across all callers (a guard against SMS pumping).",
     },
-    IP: { description: "The network address the request came from." },
+    IP: {
+      description:
+        "The network address the request came from (an IPv6 address by its /64). For a credit-report read: its read attempts per window, counted with or without consent.",
+    },
     CLIENT: { description: "The API client (API key or token) that sent the request." },
     GLOBAL: { description: "The whole service: too many sends right now, from everyone." },
   },
