@@ -490,6 +490,59 @@ describe("development keeps helpful messages but never echoes PII-shaped values"
     for (const message of messages) expect(asRead(message)).not.toContain(value);
   });
 
+  /**
+   * asRead, and before it what a reader decodes on sight: percent-escapes, JSON's `\u0039` and HTML's `&#x39;`; after
+   * it, every character that is not a letter or a digit dropped, so any separator between the digits reads through.
+   */
+  const decoded = (text: string) => {
+    let out = text;
+    for (let i = 0; i < 3; i++)
+      out = out.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => Buffer.from(run.replaceAll("%", ""), "hex").toString("utf8"));
+    return asRead(
+      out
+        .replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+        .replace(/&#x([0-9a-fA-F]+);?/g, (_m, h: string) => String.fromCodePoint(parseInt(h, 16)))
+        .replace(/&#([0-9]+);?/g, (_m, d: string) => String.fromCodePoint(Number(d))),
+    );
+  };
+  // Found by a second attack review: each was named whole in a development message, as the operation name or a
+  // variable's unknown key (both any string the client sends), where the digit-run mask knew neither the separator nor
+  // the escape.
+  const SPELLED: [string, string, string][] = [
+    ["an en dash", "98765\u201343210", MOBILE],
+    ["a minus sign", "98765\u221243210", MOBILE],
+    ["middle dots", "2341\u00b72341\u00b72346", AADHAAR],
+    ["katakana middle dots", "2341\u30fb2341\u30fb2346", AADHAAR],
+    ["apostrophes", "2341'2341'2346", AADHAAR],
+    ["asterisks", "98765*43210", MOBILE],
+    ["hashes", "98765#43210", MOBILE],
+    ["bars", "987|654|3210", MOBILE],
+    ["tildes", "98765~43210", MOBILE],
+    ["equals signs", "987=654=3210", MOBILE],
+    ["semicolons", "98765;43210", MOBILE],
+    ["percent-escapes", "98765%2043210", MOBILE],
+    ["percent-escaped digits", [...MOBILE].map((d) => `%3${d}`).join(""), MOBILE],
+    ["JSON escapes", [...MOBILE].map((d) => `\\\\u003${d}`).join(""), MOBILE],
+    ["HTML character references", [...MOBILE].map((d) => `&#x3${d};`).join(""), MOBILE],
+    ["decimal HTML character references", [...MOBILE].map((d) => `&#${48 + Number(d)};`).join(""), MOBILE],
+  ].map(([name, text, value]) => [name, JSON.parse(`"${text}"`) as string, value]);
+
+  it.each(SPELLED)("an unknown operationName with %s is not echoed", async (_name, name, value) => {
+    const res = await postGraphQL(t.graphqlUrl, { query: "query Q { serviceInfo { upstream } }", operationName: name });
+    expect(res.body.errors?.[0]?.message).toMatch(/^Unknown operation named ".*"\.$/);
+    expect(decoded(res.text)).not.toContain(value);
+  });
+
+  it.each(SPELLED)("a variable's unknown key with %s is not echoed", async (_name, key, value) => {
+    const res = await t.gql("mutation($input: ResendAepsOtpInput!) { resendAepsOtp(input: $input) { __typename } }", {
+      input: { userKey: "k", mobile: MOBILE, aadhaar: AADHAAR, primaryKeyId: "p", encodeTxnId: "e", [key]: 1 },
+    });
+    expect(res.status).toBe(400);
+    const messages = (res.body.errors ?? []).map((e) => e.message);
+    expect(messages.join("\n")).toMatch(/is not defined by type/);
+    for (const message of messages) expect(decoded(message)).not.toContain(value);
+  });
+
   it("a syntax error still names the kind of token it stopped at, and a name as written", async () => {
     expect((await t.gql(`{ "${OTP}" }`)).body.errors?.[0]?.message).toBe("Syntax Error: Expected Name, found String.");
     expect((await t.gql("{ serviceInfo { upstream } ]")).body.errors?.[0]?.message).toBe(

@@ -114,3 +114,57 @@ describe("a refused Origin's warning holds no identifier in any spelling (produc
     expect(line?.allowWith).toBe("CORS_ORIGINS=https://app.example,https://caf%C3%A9.example:8443");
   });
 });
+
+/**
+ * What a reader takes for the digits of one number besides what the first review wrote: a dash other than `-` (an
+ * en dash or a hyphen a word processor puts there, the minus sign), a middle dot or bullet, an apostrophe (a thousands
+ * separator in some locales), ASCII marks an obfuscator puts between digit groups, and JSON's and HTML's escapes of the
+ * digits. A second attack review had each of these logged whole: the digit-run mask's gaps knew none of them, and only
+ * percent-escapes and punycode were read. A stack of its own: at most 10 warnings per 10 s.
+ */
+describe("a refused Origin's warning: separators and escapes a reader reads through (production)", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack({ LOG_LEVEL: "trace", CORS_ORIGINS: "https://app.example" });
+  });
+  afterAll(() => t?.stop());
+
+  it.each([
+    ["an en dash, escaped", "http://98765%E2%80%9343210.example"],
+    ["a minus sign with spaces, escaped", "http://98765%20%E2%88%92%2043210.example"],
+    ["a middle dot between Aadhaar groups, escaped", "http://2341%C2%B72341%C2%B72346.example"],
+    ["apostrophes", "http://2341'2341'2346.example"],
+    ["asterisks and bars", "http://98765*432|10.example"],
+    ["semicolons and tildes", "http://98765;43~210.example"],
+    ["JSON escapes of the digits", `http://${[...MOBILE].map((d) => `\\u003${d}`).join("")}.example`],
+    ["HTML character references", `http://${[...MOBILE].map((d) => `&#x3${d};`).join("")}.example`],
+  ])("%s: its warning shows the number masked", async (_, origin) => {
+    const before = t.logs.raw().length;
+    const res = await send(t.graphqlUrl, {
+      method: "POST",
+      headers: { origin, "content-type": "application/json", "x-api-key": TEST_API_KEY },
+      body: JSON.stringify({ query: "{ serviceInfo { upstream } }" }),
+    });
+    expect(res.status).toBe(200);
+    const written = t.logs.raw().slice(before);
+    expect(written).toMatch(/CORS: refused requests from the browser origin/);
+    const seen = asAReaderSees(
+      written
+        .replace(/\\\\u00([0-9a-f]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+        .replace(/&#x([0-9a-f]+);/gi, (_m, h: string) => String.fromCodePoint(parseInt(h, 16))),
+    );
+    for (const value of [MOBILE, AADHAAR]) expect(seen).not.toContain(value);
+  });
+
+  it("an Origin with an en dash written as raw UTF-8 bytes is logged masked", async () => {
+    const before = t.logs.raw().length;
+    const res = await sendRaw(
+      t.baseUrl,
+      `POST /graphql HTTP/1.1\r\nhost: x\r\norigin: http://98765\u201343210.example\r\n` +
+        `content-type: application/json\r\nx-api-key: ${TEST_API_KEY}`,
+      JSON.stringify({ query: "{ serviceInfo { upstream } }" }),
+    );
+    expect(res.status).toBe(200);
+    expect(asAReaderSees(t.logs.raw().slice(before))).not.toContain(MOBILE);
+  });
+});

@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { shownAsRead } from "../../pii/client-text";
 import { digitRuns, maskPanShapes, type Scrubber } from "../../pii/scrub";
 import { fixedMessage } from "./fixed-messages";
 import { isSafeMessage } from "./safe-message-error";
@@ -78,6 +79,16 @@ const LONG_DIGIT_RUN = digitRuns(9);
  */
 const LITERAL_TOKEN = /((?:found|Unexpected) (?:Int|Float|String|BlockString)) "[\s\S]*"\.$/;
 const NON_ASCII = /[^ -~]/;
+const FULLWIDTH = /[\uFF00-\uFFEF]/;
+
+/**
+ * A development message's last masks: long digit runs and PANs, NFKC first where a decoded escape left a fullwidth form
+ * (a PAN in fullwidth letters); not otherwise, so that a shortened name keeps its `…`.
+ */
+function maskDevelopmentText(text: string): string {
+  const folded = FULLWIDTH.test(text) ? text.normalize("NFKC") : text;
+  return maskPanShapes(folded.replace(LONG_DIGIT_RUN, "[digits]"));
+}
 
 /**
  * Development only: removes the values graphql-js puts into its messages (docs/security-requirements.md A8):
@@ -163,7 +174,9 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
     // reads it. Before the shortening too, whose `…` NFKC would make `...`.
     const folded = NON_ASCII.test(stripped) ? stripped.normalize("NFKC") : stripped;
     const message = scrubber.scrub(folded.replace(LONG_QUOTED, '"$1…"'));
-    return { message: maskPanShapes(message.replace(LONG_DIGIT_RUN, "[digits]")), ...where, extensions: { code } };
+    // As read (pii/client-text.ts): an operation name or a variable's key is any string, and a second attack review
+    // had a number echoed whole in one escaped (`%39%38…`, `\u0039…`, `&#57;…`) or split by an en dash or `*`.
+    return { message: shownAsRead(message, maskDevelopmentText), ...where, extensions: { code } };
   };
 }
 

@@ -46,6 +46,28 @@ describe("client text as a log line shows it (shownAsRead with maskGlued)", () =
     expect(asRead(line).normalize("NFKC")).not.toMatch(/\p{Nd}{10}|abcpe1234f/iu);
   });
 
+  // A second attack review: marks between digit groups the digit-run mask did not read through, escapes of JSON and
+  // HTML, and a text that is not a header's bytes holding a latin1 mark (it was re-read as UTF-8: U+FFFD). The same
+  // reading serves a client id (auth/authenticator.ts shownClientId), a refused origin and a development message.
+  it.each([
+    ["98765\u201343210", "XXXXX-XXXXX"],
+    ["sub|98765 \u2212 43210", "sub|XXXXX - XXXXX"],
+    ["2341\u00b72341\u00b72346", "XXXX-XXXX-XXXX"],
+    ["2341'2341'2346", "XXXX-XXXX-XXXX"],
+    ["987*654#3210", "XXX-XXX-XXXX"],
+    ["98765\uff0a43210", "XXXXX-XXXXX"],
+    [[..."9876543210"].map((d) => `\\u003${d}`).join(""), "XXXXXXXXXX"],
+    [[..."9876543210"].map((d) => `&#${48 + Number(d)}`).join(""), "XXXXXXXXXX"],
+    ["id&#x39;876543210", "idXXXXXXXXXX"],
+  ])("%j shows as %j", (text, shown) => {
+    expect(shownAsRead(text, maskGlued)).toBe(shown);
+  });
+
+  it("keeps a host and its port, dates and short numbers with their marks as written", () => {
+    for (const text of ["http://127.0.0.1:4000", "2026\u201312\u201304", "a|b", "12*34", "caf\u00e9", "x&#y"])
+      expect(shownAsRead(text, maskGlued)).toBe(text);
+  });
+
   it("keeps an ordinary value's spelling, escapes included, when reading it reveals nothing", () => {
     expect(shownAsRead("https://caf%C3%A9.example:8443", maskGlued)).toBe("https://caf%C3%A9.example:8443");
     expect(shownAsRead("https://uid234123412346.example", maskGlued)).toBe("https://uidXXXXXXXXXXXX.example");
