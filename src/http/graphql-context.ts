@@ -17,18 +17,40 @@ export function requestBudgetMs(header: string | string[] | undefined, maxMs: nu
 /** Without trace export nothing writes the holder (the tracing plugin is not installed): one shared empty one. */
 const NO_TRACE: GraphQLContext["trace"] = Object.freeze({});
 
-/** A context, with its DataLoaders once they are made. */
-type LazyContext = GraphQLContext & { builtLoaders?: Loaders };
-
 /**
- * The prototype of every request's context: `loaders` is a getter here, not on the context itself. Apollo Server
- * copies the context once per operation (cloneObject: `Object.assign(Object.create(prototype), context)`); a getter
- * that is an own property would be called by that copy and build the DataLoaders for every request, when most read
- * nothing through them (docs/performance.md, "Instruction counts per change"). On the prototype it runs on first use,
- * on the copy the resolvers see.
+ * A request's context. `loaders` is a getter on the prototype, not an own property: Apollo Server copies the context
+ * once per operation (cloneObject: `Object.assign(Object.create(prototype), context)`); a getter that is an own
+ * property would be called by that copy and build the DataLoaders for every request, when most read nothing through
+ * them (docs/performance.md, "Instruction counts per change"). On the prototype it runs on first use, on the copy the
+ * resolvers see, and stores them as the copy's own `builtLoaders`.
+ *
+ * A class whose constructor writes every field, not an object literal copied onto `Object.create(prototype)` with
+ * `Object.assign` as before: the copy took V8's generic property path, a map transition per field (about 9k
+ * instructions per request under callgrind, a loop of 60,000 contexts; the class: docs/performance.md, round of this
+ * change). Own properties, their order and values are the same as the literal's
+ * (test/unit/http/graphql-context-equivalence.test.ts against the frozen copy of 8cf3e64).
  */
-const LAZY_LOADERS: object = Object.defineProperty({}, "loaders", {
-  get(this: LazyContext): Loaders {
+class RequestContext {
+  // Declared, not defined: a class field would be an own property of every context from the start (`undefined`),
+  // which Apollo's copy and the key order would then carry.
+  declare builtLoaders?: Loaders;
+
+  constructor(
+    readonly requestId: string,
+    readonly log: GraphQLContext["log"],
+    readonly aopay: AopayClient,
+    readonly upstreamMode: GraphQLContext["upstreamMode"],
+    readonly client: GraphQLContext["client"],
+    readonly ip: string,
+    readonly idempotencyKey: string | undefined,
+    readonly protection: Protection,
+    readonly responseHeaders: Map<string, string>,
+    readonly summary: GraphQLContext["summary"],
+    readonly trace: GraphQLContext["trace"],
+    readonly callOptions: GraphQLContext["callOptions"],
+  ) {}
+
+  get loaders(): Loaders {
     // Their inputs are read off the context itself: nothing is built for the requests that read no loader.
     this.builtLoaders ??= createLoaders({
       aopay: this.aopay,
@@ -48,8 +70,8 @@ const LAZY_LOADERS: object = Object.defineProperty({}, "loaders", {
       responseHeaders: this.responseHeaders,
     });
     return this.builtLoaders;
-  },
-});
+  }
+}
 
 /**
  * The per-request GraphQL context (docs/design/style.md principle 7), made from the request (Fastify's, or the thin
@@ -71,7 +93,6 @@ export function graphqlContextFactory(config: Config, services: { aopay: AopayCl
     const deadlineShortened = budgetMs < config.requestDeadlineMs;
     const summary = (request.graphql = { operation: null, result: null });
     const traceHolder: GraphQLContext["trace"] = config.telemetry.enabled ? (request.trace = {}) : NO_TRACE;
-    const responseHeaders = new Map<string, string>();
     const callOptions: GraphQLContext["callOptions"] = () => ({
       log,
       deadlineAt,
@@ -83,22 +104,21 @@ export function graphqlContextFactory(config: Config, services: { aopay: AopayCl
         (request.upstreamCalls ??= []).push(call);
       },
     });
-    const context: Omit<LazyContext, "loaders"> = {
-      requestId: request.id,
+    return new RequestContext(
+      request.id,
       log,
       aopay,
-      upstreamMode: config.aopay.mode,
+      config.aopay.mode,
       client,
       // Canonical: one per-IP budget per address or IPv6 /64, however the socket or a trusted proxy wrote it.
-      ip: clientIpKey(request.ip),
+      clientIpKey(request.ip),
       // Several values (a repeated header) cannot be a key: pass them joined, validation rejects the comma.
-      idempotencyKey: Array.isArray(idempotencyKey) ? idempotencyKey.join(", ") : idempotencyKey,
+      Array.isArray(idempotencyKey) ? idempotencyKey.join(", ") : idempotencyKey,
       protection,
-      responseHeaders,
+      new Map<string, string>(),
       summary,
-      trace: traceHolder,
+      traceHolder,
       callOptions,
-    };
-    return Object.assign(Object.create(LAZY_LOADERS) as LazyContext, context);
+    );
   };
 }
