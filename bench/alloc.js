@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// @ts-check
+"use strict";
+/**
+ * `node bench/alloc.js`: bytes the server's JavaScript heap allocates per request, the garbage its collector must
+ * clear. The system runs natively with V8's `--trace-gc-nvp`, whose line per collection says how many bytes were
+ * allocated since the one before (`allocated=`); a small young generation (`--max-semi-space-size=1`, after the
+ * system's own flags) makes collections frequent, so the sum over the collections during the measured requests
+ * misses at most about one semi-space (1 MiB) at each end. Requests are sent one at a time after a warm-up, as
+ * bench/callgrind.js sends them; the upstream check is the same.
+ *
+ * Usage: node bench/alloc.js [--mutation aeps|cibil] [--system ours|apollo|floor|...] [--requests 5000]
+ *          [--warmup 2000] [--no-build]
+ */
+const fs = require("node:fs");
+const path = require("node:path");
+const { parseArgs } = require("node:util");
+const { startChild, killAll, ask } = require("./lib/proc");
+const { ROOT } = require("./lib/systems");
+const { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic } = require("./lib/one-system");
+const { sequential } = require("./lib/sequential");
+const { checkHits, describeHits } = require("./lib/hits");
+const { fmt } = require("./lib/format");
+
+const RESULTS = path.join(__dirname, "results/alloc");
+const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
+
+/** Sum of `allocated=` over the GC trace lines in `text`, and how many lines. @param {string} text */
+function allocated(text) {
+  let bytes = 0;
+  let collections = 0;
+  for (const match of text.matchAll(/ allocated=(\d+) /g)) {
+    bytes += Number(match[1]);
+    collections += 1;
+  }
+  return { bytes, collections };
+}
+
+async function main() {
+  const { values } = parseArgs({ options: oneSystemOptions({ requests: "5000", warmup: "2000" }), strict: true });
+  const { m, sys, requests, warmup } = pickSystem(values);
+  const OUT = path.join(RESULTS, `${sys.key}-${m.key}`);
+  fs.mkdirSync(OUT, { recursive: true });
+  buildOurs(sys, values["no-build"], log);
+  const up = await startUpstream(OUT);
+  const runTag = `alloc-${Date.now().toString(36)}`;
+  const childEnv = sys.env({ upstreamUrl: up.url, runTag });
+  const logFile = path.join(OUT, `${sys.key}-${m.key}.log`);
+  const script = sys.args[sys.args.length - 1];
+  const args = [...sys.args.slice(0, -1), "--trace-gc-nvp", "--max-semi-space-size=1", script];
+  const s = await startChild({
+    name: sys.label,
+    args,
+    env: childEnv,
+    logFile,
+    readyPattern: sys.ready,
+    ipc: false,
+    cwd: ROOT,
+  });
+  const traffic = sequentialTraffic(s, m, sys);
+  const w = await sequential({ ...traffic, warmup: 0, requests: warmup });
+  const before = fs.statSync(logFile).size;
+  const r = await sequential({ ...traffic, warmup: 0, requests });
+  const after = fs.statSync(logFile).size;
+  await s.stop();
+  const stats = /** @type {any} */ (await ask(up.child, "stats")).stats;
+  const ids = /** @type {any} */ (await ask(up.child, "ids")).ids;
+  await up.stop();
+  const hits = checkHits({
+    okIds: [...w.okIds, ...r.okIds],
+    upstreamIds: ids[m.key],
+    upstreamHits: stats.hits[m.key],
+    duplicates: ids.duplicates[m.key],
+    duplicateHits: stats.duplicateHits[m.key],
+  });
+  const fd = fs.openSync(logFile, "r");
+  const buffer = Buffer.alloc(after - before);
+  fs.readSync(fd, buffer, 0, buffer.length, before);
+  fs.closeSync(fd);
+  const a = allocated(buffer.toString("utf8"));
+  log(`alloc: ${sys.label}, ${m.field}, ${requests} requests after ${warmup} warm-up, one at a time`);
+  log(`  ${fmt(a.bytes / requests)} bytes allocated per request (${a.collections} collections)`);
+  log(
+    `  answers: ${r.ok} correct of ${requests}; upstream check: ${hits.pass ? "passed" : `FAILED: ${describeHits(hits)}`}`,
+  );
+  if (!hits.pass || r.ok !== requests) process.exitCode = 1;
+}
+
+process.on("exit", killAll);
+main().catch((error) => {
+  process.stderr.write(`\nalloc failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  killAll();
+  process.exit(1);
+});
