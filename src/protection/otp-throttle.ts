@@ -11,7 +11,16 @@ import {
   type Window,
 } from "./memory-counters";
 import { DEFAULT_MEMORY_THROTTLE_MAX_KEYS } from "./protection.settings";
-import { type KeyCount, RedisBudgets, SLIDING_REFUSED, SLIDING_USED_UP, type Take } from "./redis-budgets";
+import {
+  fixedSpec,
+  type KeyCount,
+  type RedisSlidingBudget,
+  RedisBudgets,
+  SLIDING_REFUSED,
+  SLIDING_USED_UP,
+  slidingSpec,
+  type Take,
+} from "./redis-budgets";
 
 /**
  * OTP throttling as a domain feature (docs/security-requirements.md B1-B5): every OTP send takes one point from each
@@ -140,6 +149,8 @@ interface Budgeted {
   points: number;
   /** Its window. */
   seconds: number;
+  /** Its window and points as the Redis script reads them (redis-budgets.ts fixedSpec). */
+  redisSpec: string;
   /** Its keys' prefix in Redis, `<REDIS_KEY_PREFIX>otp:<name>:` (null in memory). */
   redisPrefix: string | null;
   /** The in-memory counter (null with Redis, and for the destination budgets, which share DestinationCounters). */
@@ -298,7 +309,7 @@ class MemoryReservation implements Reservation {
 export class OtpThrottle {
   readonly #destination: Budgeted[];
   /** The same budgets as the destination stores judge them: points per span in ms. */
-  readonly #sliding: ReadonlyArray<{ points: number; durationMs: number }>;
+  readonly #sliding: readonly RedisSlidingBudget[];
   readonly #mobilePrefix: Budgeted;
   readonly #ip: Budgeted;
   readonly #client: Budgeted;
@@ -375,6 +386,7 @@ export class OtpThrottle {
         scope,
         points: budget.points,
         seconds: budget.seconds,
+        redisSpec: fixedSpec(budget.seconds, budget.points),
         redisPrefix,
         memory,
         gatesNextSend,
@@ -387,7 +399,11 @@ export class OtpThrottle {
       make("daily", "OTP_LIMIT_REACHED", "DESTINATION", config.destinationDaily, true),
     ];
     // Budget b of a destination's entry is this.#destination[b].
-    this.#sliding = this.#destination.map((b) => ({ points: b.points, durationMs: b.seconds * 1000 }));
+    this.#sliding = this.#destination.map((b) => ({
+      points: b.points,
+      durationMs: b.seconds * 1000,
+      redisSpec: slidingSpec(b.seconds * 1000, b.points),
+    }));
     this.#destinations = capacity ? new DestinationCounters(this.#sliding, capacity) : null;
     this.#mobilePrefix = make("prefix", "RATE_LIMITED", "MOBILE_PREFIX", config.mobilePrefix);
     this.#ip = make("ip", "RATE_LIMITED", "IP", config.ip);

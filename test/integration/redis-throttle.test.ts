@@ -160,6 +160,36 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     ]);
   });
 
+  it("a send's script gets its keys and four arguments, all strings, every budget's numbers in one", async () => {
+    const own = await connectRedis();
+    try {
+      const throttle = new OtpThrottle(SMALL, hasher, { redis: own, keyPrefix: fresh() });
+      await ((await throttle.reserve(mobile("9555600000"))) as Reservation).refund();
+      const args: unknown[][] = [];
+      const send = own.sendCommand.bind(own);
+      own.sendCommand = ((...call: Parameters<Redis["sendCommand"]>) => {
+        args.push([...call[0].args]);
+        return send(...call);
+      }) as Redis["sendCommand"];
+      expect((await throttle.reserve(aeps("999941057058", "9555600001"))).allowed).toBe(true);
+      expect(args).toHaveLength(1);
+      const [sha, numberOfKeys, ...rest] = args[0];
+      expect(sha).toMatch(/^[0-9a-f]{40}$/);
+      // ioredis writes each argument with its length: 73 of them for an AEPS send when each budget's window and points
+      // were two (docs/performance.md), and 2 + keys + 4 now.
+      expect(rest).toHaveLength(Number(numberOfKeys) + 4);
+      expect(args[0].every((arg) => typeof arg === "string")).toBe(true);
+      // The fixed budgets' window and points, then the destination budgets' span and points (defaults of SMALL).
+      expect(
+        String(rest.at(-1))
+          .split(" ")
+          .every((n) => /^\d+$/.test(n)),
+      ).toBe(true);
+    } finally {
+      own.disconnect();
+    }
+  });
+
   it("one round trip per send, allowed or refused, and one per refund", async () => {
     const own = await connectRedis();
     try {
