@@ -116,6 +116,7 @@ const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 let lastAscii: string | undefined;
 let lastWithoutPan: string | undefined;
 let lastWithoutRuns: string | undefined;
+let lastLongRunsOnly: string | undefined;
 
 /** Whether `text` is printable ASCII (tab, line feed and carriage return too): NON_ASCII finds nothing in it. */
 function isAscii(text: string): boolean {
@@ -128,14 +129,43 @@ function isAscii(text: string): boolean {
 /**
  * Whether `text` is ASCII (isAscii) and holds no run of ten or more digits (asciiDigitRuns): then it holds no Aadhaar
  * or mobile number either (their digits and separators make such a run) and maskDigitRuns, with `min` 10 or more,
- * finds nothing in it. The last text found so is remembered (lastWithoutRuns).
+ * finds nothing in it. The last text found so is remembered (lastWithoutRuns), and the last ASCII text whose runs are
+ * all long runs of digits alone (lastLongRunsOnly). Each run the scan finds is a whole run: from its first digit the
+ * pattern takes every digit it can reach (what stands between two is never a digit), and it fails at the digits of a
+ * shorter run.
  */
 function withoutRuns(text: string): boolean {
   if (text === lastWithoutRuns) return true;
-  if (!isAscii(text) || ASCII_RUNS_OF_10.any.test(text)) return false;
-  lastWithoutRuns = text;
-  return true;
+  if (text === lastLongRunsOnly || !isAscii(text)) return false;
+  const scan = ASCII_RUNS_SCAN;
+  scan.lastIndex = 0;
+  let run = scan.exec(text);
+  if (run === null) {
+    lastWithoutRuns = text;
+    return true;
+  }
+  for (; run !== null; run = scan.exec(text)) {
+    if (run[0].length < LONG_RUN || !DIGITS_ONLY.test(run[0])) {
+      scan.lastIndex = 0;
+      return false;
+    }
+  }
+  lastLongRunsOnly = text;
+  return false;
 }
+
+/**
+ * The last text withoutRuns found ASCII with runs of ten or more digits (asciiDigitRuns), each of them digits alone
+ * (nothing between them) and at least LONG_RUN long: AOPay's merchant reference, `SPCBL` and 16 digits and letters
+ * (`SPCBL2308181502437743aQaHNGxZM`, docs/upstream/aopay-api.md §1.3), which defeats lastWithoutRuns. Such a text holds
+ * no Aadhaar or mobile number as the scrubber finds them (maskShapes): each is at most 12 digits, with a separator, a
+ * `+` or nothing between them, and stands alone (BEFORE, END), so inside a run of digits alone it is the whole run; and
+ * maskNumberShapes' digit masks (readsAsNumber: a run of 10 to 12 digits) leave every run as it is. Both skipped for
+ * it: the reference's scrub ran the Aadhaar and mobile tests, then maskDigitRuns' test and a replace calling
+ * readsAsNumber, all to find nothing.
+ */
+const LONG_RUN = 13;
+const DIGITS_ONLY = /^[0-9]+$/;
 
 /** Whether `text` holds a PAN shape in either case (PAN_HINT_ANY_CASE), glued or not. */
 function mayHoldPan(text: string): boolean {
@@ -216,7 +246,7 @@ function maskShapes(text: string): string {
   let out = text;
   // A RequestScrubber's text found ASCII and without a run of ten digits (withoutRuns) holds no Aadhaar or mobile
   // number, and one found without a PAN shape in either case (mayHoldPan) holds none as written: those tests skipped.
-  const mayHoldNumber = text !== lastWithoutRuns;
+  const mayHoldNumber = text !== lastWithoutRuns && text !== lastLongRunsOnly;
   if (mayHoldNumber && AADHAAR_ANY.test(out))
     out = out.replace(AADHAAR_RUN, (run) => maskAadhaar(run.replace(SEPARATORS, "")));
   if (mayHoldNumber && MOBILE_ANY.test(out))
@@ -449,6 +479,7 @@ function includesEvery(text: string, chars: readonly string[]): boolean {
  */
 export function maskDigitRuns(text: string, min = 10, which?: (run: string) => boolean, keep = 0): string {
   if (text === lastWithoutRuns && min >= 10 && Number.isInteger(min)) return text;
+  if (text === lastLongRunsOnly && min === 10 && which === readsAsNumber) return text;
   if (!isAscii(text)) return maskRuns(text.normalize("NFKC"), digitRuns(min), which, keep);
   // An ASCII text's digits are 0-9 and what may stand between them ASCII (RUN_GAP's share of it): asciiDigitRuns finds
   // the same runs as digitRuns (Unicode classes), after one test that finds none in nearly every text. It replaces
@@ -497,7 +528,8 @@ function asciiDigitRuns(min: number): { any: RegExp; every: RegExp } | null {
 
 const ASCII_RUN_GAP = String.raw`[\x00-\x20\x7F._\-/()+,]{0,3}`;
 const ASCII_DIGIT_RUNS = new Map<number, { any: RegExp; every: RegExp } | null>();
-const ASCII_RUNS_OF_10 = asciiDigitRuns(10) as { any: RegExp; every: RegExp };
+/** asciiDigitRuns(10).every's runs, for withoutRuns' own scan (a pattern of its own: its own lastIndex). */
+const ASCII_RUNS_SCAN = new RegExp((asciiDigitRuns(10) as { every: RegExp }).every.source, "g");
 
 /**
  * maskDigitRuns, and every PAN shape in either case even glued to letters or digits (`panCNRPY7315Q`, `x_cnrpy7315q`),

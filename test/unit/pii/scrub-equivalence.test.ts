@@ -345,3 +345,106 @@ describe("Scrubber and digit masks: the same output as the frozen copy of 574bdb
     expect(texts).toBeGreaterThan(11_000);
   });
 });
+
+/**
+ * The long runs' memo (src/pii/scrub.ts lastLongRunsOnly): an ASCII text whose every run of ten or more digits is
+ * digits alone and at least 13 long skips the Aadhaar and mobile tests and maskNumberShapes' digit masks, as AOPay's
+ * merchant reference `SPCBL` + 16 digits + 9 characters. Against the frozen copy of 574bdb6, texts aimed at that
+ * shortcut: runs of 9 to 20 digits touching letters or not, with one separator somewhere or none, a second run beside
+ * the first (a mobile or an Aadhaar number after a long run), digits of other scripts in the run, the request's own
+ * values and PAN shapes inside it, each text passed on as a reference is (the request's scrub, then maskNumberShapes
+ * of what it returned) and again as a question's text, twice and interleaved with others.
+ */
+describe("The long runs' memo: the same output as the frozen copy of 574bdb6", () => {
+  it("for references with digit runs of 9 to 20 digits, glued or not, beside other runs and values", () => {
+    const random = seeded(0x660742b);
+    const pickOf = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+    const intOf = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
+    const run = (n: number): string => {
+      let out = pickOf([..."0123456789", "9", "6", "2"]);
+      while (out.length < n) out += String(intOf(0, 9));
+      return out;
+    };
+    const glue = (): string =>
+      pickOf(["", "", "SPCBL", "MT", "x", "X", "_", "-", "+", " ", "\\n", "+91", "+91 ", "91", "0", '":"', "."]);
+    const tail = (): string =>
+      pickOf(["", "", "aQaHNGxZM", "ZiSHM7bAe", "x", " ", ".", "-", "_", "7", "9", "\\n", "ABCPE1234F", "%20"]);
+    const sep = (): string => pickOf([" ", ".", "-", "/", "_", "(", ")", "+", ",", "\u00A0", "\u200B", "  ", "\t"]);
+    const other = (): string => pickOf(["९", "८", "９", "٣", "০"]);
+    const withSep = (digits: string): string => {
+      const at = intOf(1, digits.length - 1);
+      return digits.slice(0, at) + sep() + digits.slice(at);
+    };
+    let references = 0;
+    let masked = 0;
+    const differences: object[] = [];
+    for (let request = 0; request < 1_500; request++) {
+      const cibilId = run(pickOf([7, 10, 12]));
+      const own = [cibilId, `bench-token-${request}`, ...(random() < 0.3 ? [run(10).replace(/^./, "9")] : [])];
+      const secrets = ["bench-registration-id", "bench-company-code", ...(random() < 0.2 ? ["2308181502"] : [])];
+      const now = new Scrubber(secrets);
+      const then = new frozen574.Scrubber(secrets);
+      const nowRequest = now.forRequest(own);
+      const thenRequest = then.forRequest(own);
+      const texts: string[] = [];
+      for (let n = intOf(1, 6); n > 0; n--) {
+        let digits = run(intOf(9, 20));
+        switch (intOf(0, 9)) {
+          case 0:
+            digits = withSep(digits);
+            break;
+          case 1:
+            digits = digits.slice(0, 5) + other() + digits.slice(5);
+            break;
+          case 2:
+            digits = digits.slice(0, 4) + pickOf(own) + digits.slice(4);
+            break;
+          case 3:
+            digits += tail() + pickOf([run(10).replace(/^./, "9"), run(12).replace(/^./, "2"), withSep(run(10))]);
+            break;
+          case 4:
+            digits = pickOf([run(10).replace(/^./, "8"), run(12)]) + glue() + digits;
+            break;
+          case 5:
+            digits += pickOf(["ABCPE1234F", "abcpe1234f", "CNRPY7315Q"]);
+            break;
+          default:
+        }
+        const t = glue() + digits + tail() + (random() < 0.2 ? glue() + run(intOf(9, 20)) + tail() : "");
+        texts.push(t);
+        if (random() < 0.3) texts.push(t);
+        if (random() < 0.2) texts.push("SPC-200", t);
+      }
+      for (const t of texts) {
+        references++;
+        const nowScrub = nowRequest.scrub(t);
+        const thenScrub = thenRequest.scrub(t);
+        const reference = frozen574.maskNumberShapes(thenScrub);
+        if (reference !== t) masked++;
+        const pairs: [string, unknown, unknown][] = [
+          ["request scrub", nowScrub, thenScrub],
+          ["maskNumberShapes of it", maskNumberShapes(nowScrub), reference],
+          [
+            "maskNumberShapesKeepingLast4 of it",
+            maskNumberShapesKeepingLast4(nowScrub),
+            frozen574.maskNumberShapesKeepingLast4(thenScrub),
+          ],
+          ["maskDigitRuns 10 of it", maskDigitRuns(nowScrub), frozen574.maskDigitRuns(thenScrub)],
+          ["maskGlued of it", maskGlued(nowScrub), frozen574.maskGlued(thenScrub)],
+          ["request identifier", nowRequest.identifier(t), thenRequest.identifier(t)],
+          ["scrub", now.scrub(t), then.scrub(t)],
+          ["maskNumberShapes", maskNumberShapes(t), frozen574.maskNumberShapes(t)],
+          ["maskDigitRuns 12", maskDigitRuns(t, 12), frozen574.maskDigitRuns(t, 12)],
+          ["maskDigitRuns 10", maskDigitRuns(t, 10), frozen574.maskDigitRuns(t, 10)],
+        ];
+        for (const [what, got, expected] of pairs)
+          if (got !== expected) differences.push({ what, own, text: t, got, expected });
+      }
+    }
+    expect(differences.slice(0, 5)).toEqual([]);
+    expect(references).toBeGreaterThan(5_000);
+    // Both kinds: references passed on as they came, and ones a mask or a redaction changed.
+    expect(masked / references).toBeGreaterThan(0.2);
+    expect(masked / references).toBeLessThan(0.8);
+  });
+});
