@@ -15,11 +15,11 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
-const { startChild, killAll, ask } = require("./lib/proc");
+const { startChild, killAll } = require("./lib/proc");
 const { ROOT } = require("./lib/systems");
 const { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic } = require("./lib/one-system");
 const { sequential } = require("./lib/sequential");
-const { checkHits, describeHits } = require("./lib/hits");
+const { askHits, describeHits } = require("./lib/hits");
 const { fmt } = require("./lib/format");
 
 const RESULTS = path.join(__dirname, "results/alloc");
@@ -63,16 +63,8 @@ async function main() {
   const r = await sequential({ ...traffic, warmup: 0, requests });
   const after = fs.statSync(logFile).size;
   await s.stop();
-  const stats = /** @type {any} */ (await ask(up.child, "stats")).stats;
-  const ids = /** @type {any} */ (await ask(up.child, "ids")).ids;
+  const { hits } = await askHits(up, m.key, [...w.okIds, ...r.okIds]);
   await up.stop();
-  const hits = checkHits({
-    okIds: [...w.okIds, ...r.okIds],
-    upstreamIds: ids[m.key],
-    upstreamHits: stats.hits[m.key],
-    duplicates: ids.duplicates[m.key],
-    duplicateHits: stats.duplicateHits[m.key],
-  });
   const fd = fs.openSync(logFile, "r");
   const buffer = Buffer.alloc(after - before);
   fs.readSync(fd, buffer, 0, buffer.length, before);

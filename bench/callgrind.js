@@ -24,12 +24,12 @@
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 const { parseArgs } = require("node:util");
-const { startChild, killAll, ask } = require("./lib/proc");
+const { startChild, killAll } = require("./lib/proc");
 const { ROOT } = require("./lib/systems");
 const { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic } = require("./lib/one-system");
 const { callgrindIn } = require("./lib/valgrind");
 const { sequential } = require("./lib/sequential");
-const { checkHits, describeHits } = require("./lib/hits");
+const { askHits, describeHits } = require("./lib/hits");
 const { fmt } = require("./lib/format");
 const { deletePrefix } = require("./lib/redis");
 
@@ -75,17 +75,9 @@ async function main() {
   const r = await sequential({ ...traffic, warmup: 0, requests });
   const ir = await cg.dump(s.pid, 2, "measured", childEnv);
   await s.stop();
-  const stats = /** @type {any} */ (await ask(up.child, "stats")).stats;
-  const ids = /** @type {any} */ (await ask(up.child, "ids")).ids;
+  const { hits } = await askHits(up, m.key, [...w.okIds, ...r.okIds]);
   await up.stop();
   if (sys.redisPrefix) await deletePrefix(values["redis-url"], sys.redisPrefix(runTag));
-  const hits = checkHits({
-    okIds: [...w.okIds, ...r.okIds],
-    upstreamIds: ids[m.key],
-    upstreamHits: stats.hits[m.key],
-    duplicates: ids.duplicates[m.key],
-    duplicateHits: stats.duplicateHits[m.key],
-  });
 
   const all = Object.values(ir).reduce((a, b) => a + b, 0);
   log("");

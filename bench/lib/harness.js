@@ -25,7 +25,7 @@ const {
   mainThreadCpuMicros,
 } = require("./proc");
 const { treeOf, cpuOf, total, treeMemory } = require("./tree");
-const { checkHits } = require("./hits");
+const { askHits } = require("./hits");
 const { cpuCanaryMs } = require("./machine");
 const { deletePrefix } = require("./redis");
 const { ROOT } = require("./systems");
@@ -131,16 +131,7 @@ async function settle(run, o) {
  * @param {number[]} okIds @param {number[] | undefined} shedIds
  */
 async function upstreamCheck(up, mutation, okIds, shedIds) {
-  const stats = /** @type {any} */ (await ask(up.child, "stats")).stats;
-  const ids = /** @type {any} */ (await ask(up.child, "ids")).ids;
-  const hits = checkHits({
-    okIds,
-    shedIds,
-    upstreamIds: ids[mutation.key],
-    upstreamHits: stats.hits[mutation.key],
-    duplicates: ids.duplicates[mutation.key],
-    duplicateHits: stats.duplicateHits[mutation.key],
-  });
+  const { hits, stats } = await askHits(up, mutation.key, okIds, shedIds);
   // New TCP connections the upstream accepted per call it answered: ~0 when a system reuses its sockets, 1 when not.
   const upstream = { ...stats, connectionsPerCall: stats.answered > 0 ? stats.connections / stats.answered : NaN };
   return { hits, upstream };

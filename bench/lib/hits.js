@@ -20,6 +20,8 @@
  * twice; the counts alone could balance.
  */
 
+const { ask } = require("./proc");
+
 /**
  * @param {{ okIds: number[], shedIds?: number[], upstreamIds: Float64Array | number[], upstreamHits: number,
  *   duplicates: [number, number][], duplicateHits: number }} a
@@ -56,6 +58,25 @@ function checkHits(a) {
 
 /** @typedef {ReturnType<typeof checkHits>} HitCheck */
 
+/**
+ * The check asked of a running fake upstream (its `stats` and `ids` since the last reset) for one mutation's `key`:
+ * lib/harness.js after each phase, callgrind.js and alloc.js after their one run. Returns the upstream's stats too.
+ * @param {import("./proc").Started} up @param {string} key @param {number[]} okIds @param {number[]} [shedIds]
+ */
+async function askHits(up, key, okIds, shedIds) {
+  const stats = /** @type {any} */ (await ask(up.child, "stats")).stats;
+  const ids = /** @type {any} */ (await ask(up.child, "ids")).ids;
+  const hits = checkHits({
+    okIds,
+    shedIds,
+    upstreamIds: ids[key],
+    upstreamHits: stats.hits[key],
+    duplicates: ids.duplicates[key],
+    duplicateHits: stats.duplicateHits[key],
+  });
+  return { hits, stats };
+}
+
 /** One line describing a failed check. @param {HitCheck} h */
 function describeHits(h) {
   const parts = [`${h.ok} correct answers, ${h.upstreamHits} upstream hits`];
@@ -67,4 +88,4 @@ function describeHits(h) {
   return parts.join("; ");
 }
 
-module.exports = { checkHits, describeHits };
+module.exports = { checkHits, describeHits, askHits };
