@@ -42,6 +42,18 @@ function asAReaderSees(text: string): string {
     .replace(/[^\p{L}\p{Nd}]/gu, "");
 }
 
+/** An authenticated request from `origin`, answered 200; what the log gained meanwhile. */
+async function postFrom(t: ProductionTestStack, origin: string) {
+  const before = t.logs.raw().length;
+  const res = await send(t.graphqlUrl, {
+    method: "POST",
+    headers: { origin, "content-type": "application/json", "x-api-key": TEST_API_KEY },
+    body: JSON.stringify({ query: "{ serviceInfo { upstream } }" }),
+  });
+  expect(res.status).toBe(200);
+  return { res, written: t.logs.raw().slice(before) };
+}
+
 describe("a refused Origin's warning holds no identifier in any spelling (production)", () => {
   let t: ProductionTestStack;
   beforeAll(async () => {
@@ -64,15 +76,8 @@ describe("a refused Origin's warning holds no identifier in any spelling (produc
   ];
 
   it.each(ORIGINS)("%s: refused, and its warning shows the identifier masked", async (_, origin) => {
-    const before = t.logs.raw().length;
-    const res = await send(t.graphqlUrl, {
-      method: "POST",
-      headers: { origin, "content-type": "application/json", "x-api-key": TEST_API_KEY },
-      body: JSON.stringify({ query: "{ serviceInfo { upstream } }" }),
-    });
-    expect(res.status).toBe(200);
+    const { res, written } = await postFrom(t, origin);
     expect(res.headers["access-control-allow-origin"]).toBeUndefined();
-    const written = t.logs.raw().slice(before);
     expect(written).toMatch(/CORS: refused requests from the browser origin/);
     const seen = asAReaderSees(written);
     for (const value of [MOBILE, AADHAAR, PAN]) expect(seen).not.toContain(value);
@@ -139,14 +144,7 @@ describe("a refused Origin's warning: separators and escapes a reader reads thro
     ["JSON escapes of the digits", `http://${[...MOBILE].map((d) => `\\u003${d}`).join("")}.example`],
     ["HTML character references", `http://${[...MOBILE].map((d) => `&#x3${d};`).join("")}.example`],
   ])("%s: its warning shows the number masked", async (_, origin) => {
-    const before = t.logs.raw().length;
-    const res = await send(t.graphqlUrl, {
-      method: "POST",
-      headers: { origin, "content-type": "application/json", "x-api-key": TEST_API_KEY },
-      body: JSON.stringify({ query: "{ serviceInfo { upstream } }" }),
-    });
-    expect(res.status).toBe(200);
-    const written = t.logs.raw().slice(before);
+    const { written } = await postFrom(t, origin);
     expect(written).toMatch(/CORS: refused requests from the browser origin/);
     const seen = asAReaderSees(
       written
