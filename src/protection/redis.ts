@@ -135,8 +135,10 @@ export function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
   });
 }
 
-/** A Lua script as a command of `redis`, called with its keys then its arguments; resolves to the script's reply. */
-/** Arrays among the arguments are flattened by ioredis (Command's `args.flat()`): one array of them all will do. */
+/**
+ * A Lua script as a command of `redis`, called with its keys then its arguments; resolves to the script's reply. Arrays
+ * among the arguments are flattened by ioredis (Command's `args.flat()`): one array of them all will do.
+ */
 export type ScriptCommand<T> = (...keysThenArgs: Array<string | number | readonly string[]>) => Promise<T>;
 
 /**
