@@ -17,7 +17,6 @@
  *     (callgrind_control), so the thread-1 dump of part 1 holds exactly the batch; divide its summary by --sends
  */
 const path = require("node:path");
-const { execFileSync } = require("node:child_process");
 const { parseArgs } = require("node:util");
 
 const { values, positionals } = parseArgs({
@@ -38,41 +37,13 @@ const { OtpThrottle } = require(path.join(dist, "protection/otp-throttle.js"));
 const { KeyHasher } = require(path.join(dist, "protection/key-hasher.js"));
 const { loadConfig } = require(path.join(dist, "config.js"));
 const { deletePrefix } = require("./lib/redis");
+const { measureBatches, SHARED_BUDGETS_UNBOUNDED, sendSubjects } = require("./lib/micro");
 
-const config = loadConfig({
-  OTP_IP_MAX: "10000000",
-  OTP_CLIENT_MAX: "10000000",
-  OTP_GLOBAL_MAX: "10000000",
-  OTP_PREFIX_MAX: "10000000",
-});
+const config = loadConfig(SHARED_BUDGETS_UNBOUNDED);
 const N = Number(values.sends);
 const B = Number(values.batches);
 const W = Number(values.warm);
 const keyPrefix = `bench-take-${process.pid}-${Date.now().toString(36)}:`;
-
-/** @param {string} flag */
-function callgrind(flag) {
-  execFileSync("callgrind_control", [flag, String(process.pid)], { stdio: "ignore" });
-}
-
-let serial = 0;
-/** @param {number} n */
-function subjects(n) {
-  const out = new Array(n);
-  for (let i = 0; i < n; i++, serial++)
-    out[i] = {
-      destinations: [
-        { kind: "mobile", value: String(6_000_000_000 + serial) },
-        { kind: "aadhaar", value: String(200_000_000_000 + serial) },
-        { kind: "aeps-user", value: `USER${serial}` },
-        { kind: "aeps-primary-key", value: `PK${serial}` },
-        { kind: "aeps-txn", value: `TXN${serial}` },
-      ],
-      ip: "203.0.113.9",
-      clientId: "bench-client",
-    };
-  return out;
-}
 
 /** @param {any} throttle @param {any[]} list */
 async function run(throttle, list) {
@@ -87,27 +58,16 @@ async function main() {
   try {
     const hasher = new KeyHasher(Buffer.alloc(32, 1));
     const throttle = new OtpThrottle(config.throttle, hasher, { redis, keyPrefix });
-    await run(throttle, subjects(W)); // JIT warm-up, and the script loaded on this connection
-    /** @type {number[]} */
-    const perSend = [];
-    for (let b = 0; b < B; b++) {
-      const list = subjects(N);
-      if (values.cg) callgrind("-z");
-      const start = process.cpuUsage();
-      await run(throttle, list);
-      const used = process.cpuUsage(start);
-      if (values.cg) callgrind("-d");
-      perSend.push((used.user + used.system) / N);
-    }
-    const sorted = [...perSend].sort((a, b) => a - b);
+    await run(throttle, sendSubjects(W, true)); // JIT warm-up, and the script loaded on this connection
+    const measured = await measureBatches({
+      batches: B,
+      perBatch: N,
+      cg: values.cg,
+      prepare: () => sendSubjects(N, true),
+      run: (list) => run(throttle, list),
+    });
     process.stdout.write(
-      `${JSON.stringify({
-        dist: path.relative(process.cwd(), dist) || ".",
-        sends: N,
-        medianUs: +sorted[Math.floor(B / 2)].toFixed(3),
-        minUs: +sorted[0].toFixed(3),
-        batchesUs: perSend.map((x) => +x.toFixed(2)),
-      })}\n`,
+      `${JSON.stringify({ dist: path.relative(process.cwd(), dist) || ".", sends: N, ...measured })}\n`,
     );
   } finally {
     redis.disconnect();

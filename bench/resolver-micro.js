@@ -18,8 +18,8 @@
  *     (callgrind_control), so the thread-1 dump of part 1 holds exactly the batch; divide its summary by --ops
  */
 const path = require("node:path");
-const { execFileSync } = require("node:child_process");
 const { parseArgs } = require("node:util");
+const { measureBatches } = require("./lib/micro");
 const { MUTATIONS } = require("./lib/mutations");
 const { fixtures } = require("./lib/aopay-wire");
 
@@ -134,38 +134,19 @@ async function run(schema, document, list) {
   }
 }
 
-/** @param {string} flag */
-function callgrind(flag) {
-  execFileSync("callgrind_control", [flag, String(process.pid)], { stdio: "ignore" });
-}
-
 async function main() {
   const schema = await createSchema();
   const document = parse(m.documents.union);
   await run(schema, document, inputs(W)); // JIT warm-up
-  /** @type {number[]} */
-  const perOp = [];
-  for (let b = 0; b < B; b++) {
-    const list = inputs(N);
-    const gc = /** @type {any} */ (globalThis).gc;
-    if (typeof gc === "function") gc();
-    if (values.cg) callgrind("-z");
-    const start = process.cpuUsage();
-    await run(schema, document, list);
-    const used = process.cpuUsage(start);
-    if (values.cg) callgrind("-d");
-    perOp.push((used.user + used.system) / N);
-  }
-  const sorted = [...perOp].sort((a, b) => a - b);
+  const measured = await measureBatches({
+    batches: B,
+    perBatch: N,
+    cg: values.cg,
+    prepare: () => inputs(N),
+    run: (list) => run(schema, document, list),
+  });
   process.stdout.write(
-    `${JSON.stringify({
-      dist: path.relative(process.cwd(), dist) || ".",
-      mutation: key,
-      ops: N,
-      medianUs: +sorted[Math.floor(B / 2)].toFixed(3),
-      minUs: +sorted[0].toFixed(3),
-      batchesUs: perOp.map((x) => +x.toFixed(2)),
-    })}\n`,
+    `${JSON.stringify({ dist: path.relative(process.cwd(), dist) || ".", mutation: key, ops: N, ...measured })}\n`,
   );
 }
 

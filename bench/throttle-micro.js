@@ -18,8 +18,8 @@
  *     (callgrind_control), so the thread-1 dump of part 1 holds exactly the batch; divide its summary by --sends
  */
 const path = require("node:path");
-const { execFileSync } = require("node:child_process");
 const { parseArgs } = require("node:util");
+const { measureBatches, SHARED_BUDGETS_UNBOUNDED, sendSubjects } = require("./lib/micro");
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,12 +39,7 @@ const { OtpThrottle } = require(path.join(dist, "protection/otp-throttle.js"));
 const { KeyHasher } = require(path.join(dist, "protection/key-hasher.js"));
 const { loadConfig } = require(path.join(dist, "config.js"));
 
-const config = loadConfig({
-  OTP_IP_MAX: "10000000",
-  OTP_CLIENT_MAX: "10000000",
-  OTP_GLOBAL_MAX: "10000000",
-  OTP_PREFIX_MAX: "10000000",
-});
+const config = loadConfig(SHARED_BUDGETS_UNBOUNDED);
 // The stub's keys have the length of real ones (43 characters, base64url of 32 bytes).
 const pad = "k".repeat(43);
 const stub = {
@@ -57,27 +52,6 @@ const B = Number(values.batches);
 const W = Number(values.warm);
 const P = Number(values.prefill);
 
-/** @param {string} flag */
-function callgrind(flag) {
-  execFileSync("callgrind_control", [flag, String(process.pid)], { stdio: "ignore" });
-}
-
-let serial = 0;
-/** @param {number} n */
-function subjects(n) {
-  const out = new Array(n);
-  for (let i = 0; i < n; i++, serial++)
-    out[i] = {
-      destinations: [
-        { kind: "mobile", value: String(6_000_000_000 + serial) },
-        { kind: "aadhaar", value: String(200_000_000_000 + serial) },
-      ],
-      ip: "203.0.113.9",
-      clientId: "bench-client",
-    };
-  return out;
-}
-
 /** @param {any} throttle @param {any[]} list */
 function run(throttle, list) {
   let allowed = 0;
@@ -85,31 +59,31 @@ function run(throttle, list) {
   if (allowed !== list.length) throw new Error(`refused ${list.length - allowed} sends: the budgets are too low`);
 }
 
-run(new OtpThrottle(config.throttle, hasher, null), subjects(W)); // JIT warm-up, on a throttle of its own
-/** @type {number[]} */
-const perSend = [];
-for (let b = 0; b < B; b++) {
-  const throttle = new OtpThrottle(config.throttle, hasher, null);
-  if (P > 0) run(throttle, subjects(P));
-  const list = subjects(N);
-  const gc = /** @type {any} */ (globalThis).gc;
-  if (typeof gc === "function") gc();
-  if (values.cg) callgrind("-z");
-  const start = process.cpuUsage();
-  run(throttle, list);
-  const used = process.cpuUsage(start);
-  if (values.cg) callgrind("-d");
-  perSend.push((used.user + used.system) / N);
+async function main() {
+  run(new OtpThrottle(config.throttle, hasher, null), sendSubjects(W)); // JIT warm-up, on a throttle of its own
+  const measured = await measureBatches({
+    batches: B,
+    perBatch: N,
+    cg: values.cg,
+    prepare: () => {
+      const throttle = new OtpThrottle(config.throttle, hasher, null);
+      if (P > 0) run(throttle, sendSubjects(P));
+      return { throttle, list: sendSubjects(N) };
+    },
+    run: ({ throttle, list }) => run(throttle, list),
+  });
+  process.stdout.write(
+    `${JSON.stringify({
+      dist: path.relative(process.cwd(), dist) || ".",
+      hasher: values["stub-hasher"] ? "stub" : "real",
+      sends: N,
+      prefill: P,
+      ...measured,
+    })}\n`,
+  );
 }
-const sorted = [...perSend].sort((a, b) => a - b);
-process.stdout.write(
-  `${JSON.stringify({
-    dist: path.relative(process.cwd(), dist) || ".",
-    hasher: values["stub-hasher"] ? "stub" : "real",
-    sends: N,
-    prefill: P,
-    medianUs: +sorted[Math.floor(B / 2)].toFixed(3),
-    minUs: +sorted[0].toFixed(3),
-    batchesUs: perSend.map((x) => +x.toFixed(2)),
-  })}\n`,
-);
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
