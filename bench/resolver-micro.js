@@ -41,6 +41,7 @@ const req = (/** @type {string} */ id) => require(require.resolve(id, { paths: [
 req("reflect-metadata");
 const { execute, parse } = req("graphql");
 const { createSchema } = require(path.join(dist, "graphql/schema.js"));
+const { CustomerRefs } = require(path.join(dist, "protection/customer-refs.js"));
 
 const key = values.mutation === "cibil" ? "cibil" : "aeps";
 const m = MUTATIONS[key];
@@ -92,6 +93,13 @@ const guard = {
   },
 };
 
+/**
+ * The log's customer references as the server keys them (one HMAC per identifier the request names): the resolvers
+ * note them on the summary (graphql/customer-refs.ts), so they are this layer's work. A context without them failed
+ * every operation ("reading 'note'") since the references moved into the resolvers.
+ */
+const customerRefs = new CustomerRefs(Buffer.alloc(32, 2));
+
 /** A GraphQLContext as http/graphql-route.ts builds one, with what this layer reads. */
 function context() {
   return {
@@ -102,7 +110,7 @@ function context() {
     client: { id: "bench-client" },
     ip: "203.0.113.9",
     idempotencyKey: undefined,
-    protection: { guard },
+    protection: { guard, customerRefs },
     responseHeaders: new Map(),
     callOptions: () => ({}),
     loaders: undefined,
