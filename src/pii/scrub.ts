@@ -155,14 +155,14 @@ function withoutRuns(text: string): boolean {
 }
 
 /**
- * The last text withoutRuns found ASCII with runs of ten or more digits (asciiDigitRuns), each of them digits alone
- * (nothing between them) and at least LONG_RUN long: AOPay's merchant reference, `SPCBL` and 16 digits and letters
- * (`SPCBL2308181502437743aQaHNGxZM`, docs/upstream/aopay-api.md §1.3), which defeats lastWithoutRuns. Such a text holds
- * no Aadhaar or mobile number as the scrubber finds them (maskShapes): each is at most 12 digits, with a separator, a
- * `+` or nothing between them, and stands alone (BEFORE, END), so inside a run of digits alone it is the whole run; and
- * maskNumberShapes' digit masks (readsAsNumber: a run of 10 to 12 digits) leave every run as it is. Both skipped for
- * it: the reference's scrub ran the Aadhaar and mobile tests, then maskDigitRuns' test and a replace calling
- * readsAsNumber, all to find nothing.
+ * The least length of every run in lastLongRunsOnly, the last text withoutRuns found ASCII with runs of ten or more
+ * digits (asciiDigitRuns), each of them digits alone (nothing between them) and at least this long: AOPay's merchant
+ * reference, `SPCBL` and 16 digits and letters (`SPCBL2308181502437743aQaHNGxZM`, docs/upstream/aopay-api.md §1.3),
+ * which defeats lastWithoutRuns. Such a text holds no Aadhaar or mobile number as the scrubber finds them (maskShapes):
+ * each is at most 12 digits, with a separator, a `+` or nothing between them, and stands alone (BEFORE, END), so inside
+ * a run of digits alone it is the whole run; and maskNumberShapes' digit masks (readsAsNumber: a run of 10 to 12
+ * digits) leave every run as it is. Both skipped for it: the reference's scrub ran the Aadhaar and mobile tests, then
+ * maskDigitRuns' test and a replace calling readsAsNumber, all to find nothing.
  */
 const LONG_RUN = 13;
 const DIGITS_ONLY = /^[0-9]+$/;
