@@ -10,7 +10,8 @@
  * bench/callgrind.js sends them; the upstream check is the same.
  *
  * Usage: node bench/alloc.js [--mutation aeps|cibil] [--system ours|apollo|floor|...] [--requests 5000]
- *          [--warmup 2000] [--no-build]
+ *          [--warmup 2000] [--no-build] [--dist dir]
+ * `--dist dir` runs another build of our server (dir/index.js, nothing built) in place of dist/'s.
  */
 const fs = require("node:fs");
 const path = require("node:path");
@@ -37,16 +38,21 @@ function allocated(text) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: oneSystemOptions({ requests: "5000", warmup: "2000" }), strict: true });
+  const { values } = parseArgs({
+    options: { ...oneSystemOptions({ requests: "5000", warmup: "2000" }), dist: { type: "string" } },
+    strict: true,
+  });
   const { m, sys, requests, warmup } = pickSystem(values);
+  if (values.dist !== undefined && !sys.ours) throw new Error("--dist is for our server's systems");
   const OUT = path.join(RESULTS, `${sys.key}-${m.key}`);
   fs.mkdirSync(OUT, { recursive: true });
-  buildOurs(sys, values["no-build"], log);
+  buildOurs(sys, values["no-build"] || values.dist !== undefined, log);
   const up = await startUpstream(OUT);
   const runTag = `alloc-${Date.now().toString(36)}`;
   const childEnv = sys.env({ upstreamUrl: up.url, runTag });
   const logFile = path.join(OUT, `${sys.key}-${m.key}.log`);
-  const script = sys.args[sys.args.length - 1];
+  // The system's script comes last (lib/systems.js): dist/index.js for ours, unless --dist names another build.
+  const script = values.dist === undefined ? sys.args[sys.args.length - 1] : path.resolve(values.dist, "index.js");
   const args = [...sys.args.slice(0, -1), "--trace-gc-nvp", "--max-semi-space-size=1", script];
   const s = await startChild({
     name: sys.label,

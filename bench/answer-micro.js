@@ -16,7 +16,9 @@
  *     prints (instructions at 25,000 − at 5,000) / 20,000: per answer, the JIT's warm-up and the start cancel out
  *     (repeat runs agree within about 0.2 %; a few minutes on a loaded 2-core machine)
  *   node bench/answer-micro.js --iterations N [--mutation ...] [--part ...] [--dist dir]
- *     the loop alone (what --callgrind runs)
+ *     the loop alone (what --callgrind runs); every iteration's result is checked (the fixture's cibilId or
+ *     primaryKeyId, no unknown keys; the reference unchanged): anything else stops the run with exit 1, and a run
+ *     that ends prints one JSON line (dist, mutation, part, iterations, checked)
  */
 const fs = require("node:fs");
 const os = require("node:os");
@@ -66,8 +68,9 @@ const { unknownKeysOf } = require(path.join(dist, "aopay/client.js"));
 const { Scrubber } = require(path.join(dist, "pii/scrub.js"));
 
 /** @param {string} file */
-const fixture = (file) =>
-  Buffer.from(JSON.stringify(JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/aopay", file), "utf8"))));
+const fixtures = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/aopay", file), "utf8"));
+/** @param {string} file */
+const fixture = (file) => Buffer.from(JSON.stringify(fixtures(file)));
 // The bench's secrets (bench/lib/systems.js oursEnv: partner credentials and the API key) and partner settings.
 const scrubber = new Scrubber(["bench-registration-id", "bench-company-code", "bench-api-key-0123456789"]);
 const wire = {
@@ -98,7 +101,19 @@ if (mutation === "cibil") {
     encodeTxnId: `TX${i}`,
   });
 }
-const referenceJson = JSON.stringify("SPCBL2308181502437743aQaHNGxZM");
+const reference = "SPCBL2308181502437743aQaHNGxZM";
+const referenceJson = JSON.stringify(reference);
+// What every iteration must come to (the fixture's answer as fromWire hands it on): a loop that measured a throw, or
+// an answer read as something else, gave figures for work the server does not do.
+const expected =
+  mutation === "cibil"
+    ? { field: "cibilId", value: fixtures("cibil/generate-otp.success.json").result.cibil_id }
+    : { field: "primaryKeyId", value: fixtures("aeps/resend-otp.success.json").data.data.primaryKeyId };
+/** Stops the run (exit 1) with what iteration `i` came to instead. @param {number} i @param {unknown} got */
+function wrong(i, got) {
+  process.stderr.write(`answer-micro: iteration ${i} came to ${JSON.stringify(got)}, not the fixture's answer\n`);
+  process.exit(1);
+}
 const headers = { "content-type": "application/json; charset=utf-8" };
 const n = Number(values.iterations);
 let sink = 0;
@@ -107,11 +122,18 @@ for (let i = 0; i < n; i++) {
   const text = scrubber.forRequest(endpoint.sensitive(given, wire));
   if (part === "reference") {
     // A fresh string each time, made as an answer's is (JSON.parse).
-    sink += scrubbedReference(JSON.parse(referenceJson), text).length;
+    const scrubbed = scrubbedReference(JSON.parse(referenceJson), text);
+    if (scrubbed !== reference) wrong(i, scrubbed);
+    sink += scrubbed.length;
   } else if (part === "answer") {
     const envelope = interpretResponse(endpoint, { statusCode: 200, headers, body: Buffer.from(body) }, text);
-    sink +=
-      unknownKeysOf(envelope.body, endpoint.knownKeys).length + (endpoint.fromWire(envelope, given, text) ? 1 : 0);
+    const unknown = unknownKeysOf(envelope.body, endpoint.knownKeys).length;
+    const answer = endpoint.fromWire(envelope, given, text);
+    if (unknown !== 0 || answer?.[expected.field] !== expected.value) wrong(i, { unknownKeys: unknown, answer });
+    sink += unknown + 1;
   } else sink += 1;
 }
-if (sink < 0) console.log(sink);
+if (sink < n) throw new Error(`${sink} of ${n} iterations ran`);
+// The loop's line (--callgrind's runs discard it): `checked`, every iteration came to the fixture's answer.
+const shown = path.relative(process.cwd(), dist) || ".";
+process.stdout.write(`${JSON.stringify({ dist: shown, mutation, part, iterations: n, checked: n })}\n`);

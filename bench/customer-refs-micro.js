@@ -9,9 +9,10 @@
  * answers: 3), a CIBIL send (CIBIL id and the registered mobile: 2), a CIBIL verification or report read (1). Also the
  * bytes the `refs` field adds to an access line of each shape; then what writing those bytes costs: an AEPS access line
  * through the server's logger (logAccess, pino, redaction and the PII scrubber; lines discarded) with and without its
- * three references. Reads the compiled server (`npm run build`).
+ * three references. Reads the compiled server (`npm run build`), or another build given by `--dist`. A request whose
+ * references are not one per identifier, or a logger that wrote nothing, stops the run (exit 1).
  *
- *   node bench/customer-refs-micro.js [--requests 100000] [--batches 7] [--warm 50000]
+ *   node bench/customer-refs-micro.js [--requests 100000] [--batches 7] [--warm 50000] [--dist dir]
  *     prints CPU µs per request for each shape (process.cpuUsage over each batch; median and every batch)
  */
 const path = require("node:path");
@@ -22,12 +23,14 @@ const { values } = parseArgs({
     requests: { type: "string", default: "100000" },
     batches: { type: "string", default: "7" },
     warm: { type: "string", default: "50000" },
+    dist: { type: "string" },
   },
 });
 const ROOT = path.join(__dirname, "..");
-const { CustomerRefs } = require(path.join(ROOT, "dist/protection/customer-refs.js"));
-const { createLogger } = require(path.join(ROOT, "dist/logging/logger.js"));
-const { logAccess } = require(path.join(ROOT, "dist/logging/access-log.js"));
+const dist = path.resolve(values.dist ?? path.join(ROOT, "dist"));
+const { CustomerRefs } = require(path.join(dist, "protection/customer-refs.js"));
+const { createLogger } = require(path.join(dist, "logging/logger.js"));
+const { logAccess } = require(path.join(dist, "logging/access-log.js"));
 
 const refs = new CustomerRefs(Buffer.from("bench-customer-ref-secret-0123456789abcdef", "utf8"));
 const requests = Number(values.requests);
@@ -93,7 +96,8 @@ for (const [shape, make] of Object.entries(SHAPES)) {
     const used = process.cpuUsage(before);
     perRequest.push((used.user + used.system) / requests);
   }
-  if (sink === 0) throw new Error("nothing ran");
+  // Every identifier is fresh, so every request has one reference per identifier: fewer is a failed or merged note.
+  if (sink !== batches * requests * make(0).length) throw new Error(`${shape}: ${sink} references, not one per id`);
   const sorted = [...perRequest].sort((a, b) => a - b);
   const list = run(make(0));
   // The access line's added field, as pino writes it: `,"refs":[...]`.

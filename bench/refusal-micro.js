@@ -15,6 +15,7 @@
  *       and after the measured requests), the figure to compare two commits with; the event-loop check is off there
  *       (ADMISSION_MAX_EVENT_LOOP_DELAY_MS=0: under valgrind the loop is late by design)
  *   --cpu-prof: run the server under `node --cpu-prof` (profile in bench/results/profiles/refusal-<pid>/)
+ *   --dist dir: run another build's server (dir/index.js) instead of dist/'s
  *
  * The load comes from lib/raw-http.js connections (one request at a time each, kept alive). dist/ must be built
  * (`npm run build`). Every answer must be the 503 refusal; anything else fails the run.
@@ -50,6 +51,7 @@ async function main() {
       connections: { type: "string" },
       warmup: { type: "string" },
       requests: { type: "string" },
+      dist: { type: "string" },
     },
     strict: true,
   });
@@ -58,7 +60,8 @@ async function main() {
   const warmup = Number(values.warmup ?? (useCg ? 3000 : 20000));
   const requests = Number(values.requests ?? (useCg ? 3000 : 40000));
   cg.clean();
-  if (!fs.existsSync(path.join(ROOT, "dist/index.js"))) throw new Error("dist/ is not built: npm run build");
+  const entry = path.resolve(values.dist ?? path.join(ROOT, "dist"), "index.js");
+  if (!fs.existsSync(entry)) throw new Error(`${entry} is not built: npm run build`);
   if (useCg && spawnSync("valgrind", ["--version"]).status !== 0) throw new Error("valgrind is not installed");
 
   const up = await startChild({
@@ -83,7 +86,9 @@ async function main() {
     ...(useCg ? { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "0" } : {}),
   };
   const profDir = path.join(__dirname, `results/profiles/refusal-${Date.now().toString(36)}`);
-  const nodeArgs = [...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), ...sys.args];
+  // sys.args ends with dist/index.js (lib/systems.js): --dist's build takes its place.
+  const serverArgs = [...sys.args.slice(0, -1), entry];
+  const nodeArgs = [...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), ...serverArgs];
   const s = await startChild({
     name: "ours",
     ...(values.callgrind ? cg.command(nodeArgs) : { args: nodeArgs }),
