@@ -18,6 +18,7 @@ import {
 } from "../helpers/alert-rules";
 import { delayed, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
+import { registrationInput } from "../helpers/identifiers";
 import { until } from "../helpers/holding-upstream";
 import {
   aepsInput,
@@ -244,6 +245,7 @@ describe("alert rules (deploy/prometheus/alerts.yml)", () => {
       "RequestsFailed",
       "OtpPumpingSuspected",
       "CreditReportProbeSuspected",
+      "OtpSourceIpFlooding",
       "OtpProtectionUnavailable",
       "IdempotencyMemoryFilling",
       "AopayUnrecordedWrites",
@@ -1003,6 +1005,43 @@ scenario(
   },
 );
 
+// One source past its address's budgets (REGISTER_IP_MAX 2, OTP_IP_MAX 1): the third registration is refused
+// (RegistrationRefused RATE_LIMITED) and the second AEPS send (OtpThrottled, scope IP), each counted by operation, which
+// OtpSourceIpFlooding selects (it fires on such refusals in every 5 minutes for 15: promtool's cases in
+// deploy/prometheus/alerts.test.yml). Before, nothing read them: the series were on the page at 0, read by no alert.
+const IP_FLOODED = "registrations and sends from one IP past REGISTER_IP_MAX (2) and OTP_IP_MAX (1)";
+scenario(
+  IP_FLOODED,
+  { REGISTER_IP_MAX: "2", OTP_IP_MAX: "1" },
+  async (t) => {
+    const registered: unknown[] = [];
+    for (let i = 0; i < 3; i++)
+      registered.push(
+        resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() })).body, "registerCibilCustomer"),
+      );
+    expect(registered.map((r) => (r as { __typename: string }).__typename)).toEqual([
+      "CibilCustomerRegistered",
+      "CibilCustomerRegistered",
+      "RegistrationRefused",
+    ]);
+    expect(registered[2]).toMatchObject({ code: "RATE_LIMITED" });
+    await sendAeps(t, "9876543210");
+    const refused = resultOf((await sendAeps(t, "9123456789")).body, "resendAepsOtp");
+    expect(refused).toMatchObject({ __typename: "OtpThrottled", code: "RATE_LIMITED", scope: "IP" });
+  },
+  (before, after) => {
+    const sel = selectorOf("OtpSourceIpFlooding", "aopay_otp_throttled_total");
+    expect(increase(before, after, sel)).toBe(2);
+    const all = { metric: "aopay_otp_throttled_total", matchers: [] };
+    expect(after.filter((s) => matches(s, all) && s.value > 0).map((s) => [s.labels, s.value])).toEqual([
+      [{ operation: "registerCibilCustomer", code: "RATE_LIMITED", scope: "IP" }, 1],
+      [{ operation: "resendAepsOtp", code: "RATE_LIMITED", scope: "IP" }, 1],
+    ]);
+    expect(increase(before, after, selectorOf("OtpPumpingSuspected", "aopay_otp_throttled_total"))).toBe(0);
+    expect(increase(before, after, selectorOf("CreditReportProbeSuspected", "aopay_otp_throttled_total"))).toBe(0);
+  },
+);
+
 // Someone trying METRICS_TOKEN values: requests for the page without a token, or with a wrong one, each refused 401
 // and counted (metrics_requests_refused_total{status="401"}); the scrapes with the token (this scenario's own, before
 // and after) are not. Before, nothing fired on them: the count was on the page, read by no alert.
@@ -1046,6 +1085,17 @@ describe("CreditReportProbeSuspected", () => {
     const sel = selectorOf("CreditReportProbeSuspected", "aopay_otp_throttled_total");
     const others = runs.filter((r) => r.name !== PROBED);
     expect(others.map((r) => r.name)).toContain(REREAD);
+    expect(others.length).toBeGreaterThan(10);
+    expect(others.filter((r) => increase(r.before, r.after, sel) > 0).map((r) => r.name)).toEqual([]);
+  });
+});
+
+// Runs after the scenarios: no other one goes past an IP's registration, send or verification budget.
+describe("OtpSourceIpFlooding", () => {
+  it("stays quiet in every scenario but its own, other budgets' refusals and an IP's reads included", () => {
+    const sel = selectorOf("OtpSourceIpFlooding", "aopay_otp_throttled_total");
+    const others = runs.filter((r) => r.name !== IP_FLOODED);
+    expect(others.map((r) => r.name)).toContain(PROBED);
     expect(others.length).toBeGreaterThan(10);
     expect(others.filter((r) => increase(r.before, r.after, sel) > 0).map((r) => r.name)).toEqual([]);
   });
