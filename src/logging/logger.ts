@@ -100,6 +100,28 @@ export interface LoggerOptions {
 }
 
 /**
+ * Where a log line made whole by our own code (access-log.ts, the access line) is written: through the scrubber, then
+ * to the logger's stream, as pino's own write does (its streamWrite hook, then `stream.write`). Set on the logger
+ * createLogger makes; its children (the request's child logger, Fastify's) inherit it, as pino makes a child with
+ * `Object.create(parent)`. Absent on any other logger: the line then goes through pino's generic path.
+ */
+const WRITE_LINE = Symbol("writeLine");
+
+/** The writer of whole lines of `log` (WRITE_LINE), or undefined when it has none. */
+export function lineWriter(log: object): ((line: string) => void) | undefined {
+  return (log as Record<symbol, ((line: string) => void) | undefined>)[WRITE_LINE];
+}
+
+/**
+ * The bindings of `log` as pino writes them on each of its lines, serialised once when the logger was made: the base
+ * fields (`,"service":"aopay-graphql"`, a worker's id and pid), then the child's (`,"requestId":"…"`). pino keeps them
+ * under `pino.symbols.chindingsSym`, which pino exports for integrations (docs/api.md `pino.symbols`).
+ */
+export function serialisedBindings(log: object): string {
+  return (log as Record<symbol, string>)[pino.symbols.chindingsSym];
+}
+
+/**
  * One pino logger for the process. Sensitive keys are redacted (redactKeys), and every serialised line passes
  * `Scrubber.scrub` just before it is written, so an Aadhaar-, mobile-, PAN- or e-mail-shaped value or a registered
  * secret is masked even if it hid inside an error message.
@@ -127,6 +149,14 @@ export function createLogger(options: LoggerOptions): Logger {
   );
   if (options.format === "pretty" && !pretty)
     logger.warn("LOG_FORMAT=pretty needs pino-pretty, a dev dependency (npm ci installs it): logging JSON lines");
+  const stream = (logger as unknown as Record<symbol, DestinationStream & Record<symbol, unknown>>)[
+    pino.symbols.streamSym
+  ];
+  // A stream that reads pino's metadata of each line (pino.multistream) needs pino's own write: none here.
+  if (stream[pino.symbols.needsMetadataGsym] !== true) {
+    const write = (line: string) => stream.write(scrubber.scrub(line));
+    Object.defineProperty(logger, WRITE_LINE, { value: write });
+  }
   return logger;
 }
 
