@@ -37,8 +37,25 @@ function survivesScrubbing(id: string): boolean {
 /** A fresh random UUID that the log scrubber leaves alone (see PATTERNS). */
 export function freshRequestId(): string {
   let id = randomUUID();
-  while (!survivesScrubbing(id)) id = randomUUID();
+  while (firstGroupDigits(id) && !survivesScrubbing(id)) id = randomUUID();
   return id;
+}
+
+/**
+ * Whether the first group of `id`, a UUID as randomUUID writes it (lower-case hexadecimal), is decimal digits alone:
+ * the only UUIDs the scrubber can rewrite (PATTERNS), so the others (all but about 2.3 %, (10/16)^8) skip its check.
+ * A number pattern starts only at a digit with no letter, digit, `-` or `+` before it (pii/scrub.ts BEFORE), and every
+ * group after the first follows a `-`; a digit after a letter is glued to it; a PAN needs capital letters, an e-mail
+ * address an `@`. Measured under callgrind (a loop of freshRequestId, `node --single-threaded`): 5.7k -> 3.5k
+ * instructions per id, the rest randomUUID's (docs/performance.md). test/unit/http/request-id.test.ts checks that no
+ * id this skips is one the scrubber rewrites.
+ */
+export function firstGroupDigits(id: string): boolean {
+  for (let i = 0; i < 8; i++) {
+    const code = id.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
 }
 
 /** The caller's `x-request-id` when it is kept (see the top of this file), lower-cased; else undefined. */
