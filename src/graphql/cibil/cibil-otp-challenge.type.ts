@@ -121,11 +121,22 @@ export class CibilOtpChallenge implements CibilGenerateOtpAnswer {
     return secondsUntil(this.resendAvailableAt);
   }
 
+  /**
+   * The challenge as GraphQL's result: each field written in place on the new instance, whose class fields (declared
+   * above, in this order) already exist, so the own keys and their order are as Object.assign left them. Object.assign
+   * of the answer and a second literal took V8's generic copy (SetOrCopyDataProperties) on every CIBIL send; the answer
+   * (cibil-generate-otp.ts fromWire) has exactly these fields. test/unit/graphql/cibil-otp-challenge-equivalence.test.ts
+   * holds it to that Object.assign.
+   */
   static from(challenge: CibilGenerateOtpAnswer, resendAvailableAt: number): CibilOtpChallenge {
-    return Object.assign(new CibilOtpChallenge(), challenge, {
-      status: CibilStatus[challenge.status],
-      nextStep: challenge.nextStep === null ? null : CibilNextStep[challenge.nextStep],
-      resendAvailableAt,
-    });
+    const out = new CibilOtpChallenge();
+    out.cibilId = challenge.cibilId;
+    out.status = CibilStatus[challenge.status];
+    out.question = challenge.question;
+    out.nextStep = challenge.nextStep === null ? null : CibilNextStep[challenge.nextStep];
+    out.nextStepName = challenge.nextStepName;
+    out.merchantTransactionId = challenge.merchantTransactionId;
+    out.resendAvailableAt = resendAvailableAt;
+    return out;
   }
 }
