@@ -72,7 +72,9 @@ function characterOf(reference: string, hex: string | undefined, decimal: string
  * word processor puts for `-`) and the minus sign, middle dots and bullets, apostrophes (a thousands separator in some
  * locales) and `* # | ~ = ;` with their fullwidth forms (an obfuscator's). Read as `-` when they stand between digits
  * (a space either side allowed): found by the second attack review (`98765–43210`, `2341·2341·2346`, `98765*43210`
- * were logged and echoed whole). Not `:`, so that a host and its port stay readable (`127.0.0.1:4000`).
+ * were logged and echoed whole). Not `:`: the digit-run masks join runs over it themselves (pii/scrub.ts RUN_GAP, which
+ * since reads through any mark), masking a run joined by `:` only when it reads as a number, so that a host and its
+ * port (`127.0.0.1:4000`, `localhost:43210`) and a time (`10:30:45`) stay readable and `98765:43210` does not.
  */
 const GROUP_MARK =
   String.raw`[\p{Pd}\u2212\u00B7\u2022\u2027\u2219\u22C5\u30FB\uFF65'\u2019\u02BC*#|~=;` +

@@ -33,10 +33,17 @@ const SEP = "[ .\\-\\u00A0\\u2007\\u2009\\u202F]";
 // 12 digits starting 2-9, plain or grouped 4-4-4 (a separator after either group, or both).
 const AADHAAR_RUN = new RegExp(`[2-9](?<=${BEFORE}[2-9])[0-9]{3}${SEP}?[0-9]{4}${SEP}?[0-9]{4}${END}`, "g");
 // 10 digits starting 6-9, with any single separators between them (`98765 43210`, `987-654-3210`), after an optional
-// `+91`/`91` (then an optional separator) or `0`, which the mask replaces too. MOBILE_ANY finds the same numbers
-// (from their first digit after the prefix, looking behind over it): the test before the replace.
-const MOBILE_RUN = new RegExp(`(?<=${BEFORE})(?:\\+?91${SEP}?|0)?([6-9](?:${SEP}?[0-9]){9})${END}`, "g");
-const MOBILE_ANY = new RegExp(`[6-9](?<=${BEFORE}(?:\\+?91${SEP}?|0)?[6-9])(?:${SEP}?[0-9]){9}${END}`);
+// prefix (MOBILE_PREFIX), which the mask replaces too. MOBILE_ANY finds the same numbers (from their first digit after
+// the prefix, looking behind over it): the test before the replace.
+// The prefixes people write before a mobile: the country code `+91`/`91`, written after the international prefix
+// `00` (`0091`, `+0091`) or after a trunk `0` (`091`), in brackets or not (`(+91)`, `+(91)`), or the trunk prefix `0`
+// alone (`0`, `(0)`), the country code's followed by an optional separator (after a trunk `0`, one made a request's own
+// `8_0-693-7079803` read as `8_` and a mobile, and its mask showed a digit the redaction of the value had hidden). An attack review had `00919876543210` and `0091-98765-43210` in
+// AOPay's text pass whole: after `00` or `0` the number's first digit is glued to a digit (BEFORE), and `+91` alone
+// was the only country-code spelling read.
+const MOBILE_PREFIX = String.raw`(?:\(?\+?(?:00?)?\(?91\)?${SEP}?|\(?0\)?)`;
+const MOBILE_RUN = new RegExp(`(?<=${BEFORE})${MOBILE_PREFIX}?([6-9](?:${SEP}?[0-9]){9})${END}`, "g");
+const MOBILE_ANY = new RegExp(`[6-9](?<=${BEFORE}${MOBILE_PREFIX}?[6-9])(?:${SEP}?[0-9]){9}${END}`);
 const PAN_TOKEN = /(?<![0-9A-Za-z-])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![0-9A-Za-z])/g;
 // In either case, for what AOPay answers (forRequest): an audit had it echo a PAN in lower case. Not on every log
 // line: the case-insensitive test cost 340 ns per access line against 91 (a timing loop), and no log line holds
@@ -159,12 +166,13 @@ function withoutRuns(text: string): boolean {
  * digits (asciiDigitRuns), each of them digits alone (nothing between them) and at least this long: AOPay's merchant
  * reference, `SPCBL` and 16 digits and letters (`SPCBL2308181502437743aQaHNGxZM`, docs/upstream/aopay-api.md §1.3),
  * which defeats lastWithoutRuns. Such a text holds no Aadhaar or mobile number as the scrubber finds them (maskShapes):
- * each is at most 12 digits, with a separator, a `+` or nothing between them, and stands alone (BEFORE, END), so inside
- * a run of digits alone it is the whole run; and maskNumberShapes' digit masks (readsAsNumber: a run of 10 to 12
- * digits) leave every run as it is. Both skipped for it: the reference's scrub ran the Aadhaar and mobile tests, then
+ * each is at most 14 digits with its prefix (`0091` and ten: MOBILE_PREFIX), with a separator, a `+`, a bracket or
+ * nothing between them, and stands alone (BEFORE, END), so inside a run of digits alone it is the whole run; and
+ * maskNumberShapes' digit masks (readsAsNumber: a run of 10 to 14 digits) leave every run as it is. 15, not 13 as
+ * until this round: `00919876543210` (14 digits) was taken for such a run and passed every mask. Both skipped for it: the reference's scrub ran the Aadhaar and mobile tests, then
  * maskDigitRuns' test and a replace calling readsAsNumber, all to find nothing.
  */
-const LONG_RUN = 13;
+const LONG_RUN = 15;
 const DIGITS_ONLY = /^[0-9]+$/;
 
 /** Whether `text` holds a PAN shape in either case (PAN_HINT_ANY_CASE), glued or not. */
@@ -509,15 +517,33 @@ export function maskDigitRuns(text: string, min = 10, which?: (run: string) => b
   return fewerDigits(text, min) ? text : maskRuns(text, digitRuns(min), which, keep);
 }
 
-/** maskDigitRuns' replace: every run `runs` finds that `which` accepts masked (all its digits, or all but `keep`). */
+/**
+ * maskDigitRuns' replace: every run `runs` finds that `which` accepts masked (all its digits, or all but `keep`). A run
+ * joined by `:` (RUN_GAP) is masked whole only when it reads as a mobile or an Aadhaar number (readsAsNumber:
+ * `98765:43210`, `2341:2341:2346`); else each piece between its colons as any run, so that a host's port
+ * (`127.0.0.1:4000`, `localhost:43210`) and a time (`10:30:45`) stay as readable as before the colon joined runs.
+ */
 function maskRuns(text: string, runs: RegExp, which: ((run: string) => boolean) | undefined, keep: number): string {
-  return text.replace(runs, (run) =>
-    which === undefined || which(run)
-      ? keep === 0
-        ? run.replace(ANY_DIGIT, "X")
-        : maskAllButLastDigits(run, keep)
-      : run,
-  );
+  return text.replace(runs, (run) => {
+    if (run.includes(":") && !readsAsNumber(run)) {
+      const min = runs === ASCII_RUNS_SCAN ? 10 : minOf(runs);
+      return run
+        .split(":")
+        .map((piece) => maskDigitRuns(piece, min, which, keep))
+        .join(":");
+    }
+    return which === undefined || which(run) ? maskRun(run, keep) : run;
+  });
+}
+
+function maskRun(run: string, keep: number): string {
+  return keep === 0 ? run.replace(ANY_DIGIT, "X") : maskAllButLastDigits(run, keep);
+}
+
+/** The `min` a run pattern of digitRuns or asciiDigitRuns was made for (its source ends `{min - 1,}`). */
+function minOf(runs: RegExp): number {
+  const repeat = /\{([0-9]+),\}$/.exec(runs.source);
+  return repeat === null ? 10 : Number(repeat[1]) + 1;
 }
 
 /** Whether `text` holds fewer than `min` of the digits 0-9. */
@@ -531,9 +557,8 @@ function fewerDigits(text: string, min: number): boolean {
 }
 
 /**
- * digitRuns for an ASCII text (isAscii): `\p{Nd}` is `[0-9]` there, and RUN_GAP `[\x00-\x20\x7F._\-/()+,]` (of
- * `\p{Z}` the space, of `\p{Cc}` U+0000-U+001F and U+007F, of `\p{Cf}` nothing), without the `u` flag; `any` to test,
- * `every` to replace. Null for a `min` that is not a whole number from 1 (made once per `min`).
+ * digitRuns for an ASCII text (isAscii): `\p{Nd}` is `[0-9]` there, and RUN_GAP `[^0-9A-Za-z]` (`\p{L}` is `[A-Za-z]`),
+ * without the `u` flag; `any` to test, `every` to replace. Null for a `min` that is not a whole number from 1 (made once per `min`).
  */
 function asciiDigitRuns(min: number): { any: RegExp; every: RegExp } | null {
   let runs = ASCII_DIGIT_RUNS.get(min);
@@ -545,7 +570,7 @@ function asciiDigitRuns(min: number): { any: RegExp; every: RegExp } | null {
   return runs;
 }
 
-const ASCII_RUN_GAP = String.raw`[\x00-\x20\x7F._\-/()+,]{0,3}`;
+const ASCII_RUN_GAP = String.raw`[^0-9A-Za-z]{0,3}`;
 const ASCII_DIGIT_RUNS = new Map<number, { any: RegExp; every: RegExp } | null>();
 /** asciiDigitRuns(10).every's runs, for withoutRuns' own scan (a pattern of its own: its own lastIndex). */
 const ASCII_RUNS_SCAN = new RegExp((asciiDigitRuns(10) as { every: RegExp }).every.source, "g");
@@ -567,11 +592,30 @@ const PAN_GLUED = /[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]/gi;
 const ANY_DIGIT = /\p{Nd}/gu;
 
 /**
- * What may stand between two digits of one run (digitRuns): up to three Unicode spaces, control or format characters
- * (no-break space, zero-width space or joiner, soft hyphen) or `. - _ / ( ) + ,`. Not `:`, so that a host and its port
- * (`127.0.0.1:4000`, in a refused origin's warning, http/cors.ts) stay readable, nor letters.
+ * What may stand between two digits of one run (digitRuns): up to three characters that are neither letters nor
+ * digits, whatever they are. Until this round a list (spaces, control and format characters, `. - _ / ( ) + ,`), and
+ * an attack review found a reader reading through what it left out: `98765:43210`, `98765–43210`, `98765·43210`,
+ * `98765*43210`, `98765→43210`, `[98765][43210]`, `98765!43210`, a combining accent or a keycap (`9️⃣8️⃣…`) on each digit,
+ * each half five digits, no mask's run, in AOPay's text, development messages and client ids. `:` joins too, a run
+ * masked whole only when it reads as a number (maskRuns: a host's port and a time stay readable). Letters end a run.
  */
-const RUN_GAP = String.raw`[\p{Z}\p{Cc}\p{Cf}._\-/()+,]{0,3}`;
+const RUN_GAP = String.raw`[^\p{L}\p{Nd}]{0,3}`;
+
+/**
+ * Every run of `min` or more digits of any script (digitRuns) as `replacement`, but a run joined by `:` that does not
+ * read as a number, whose pieces between the colons are replaced as any run (maskRuns says why): for development
+ * messages (graphql/plugins/error-format.ts), which show `[digits]`.
+ */
+export function replaceDigitRuns(text: string, min: number, replacement: string): string {
+  return text.replace(digitRuns(min), (run) =>
+    run.includes(":") && !readsAsNumber(run)
+      ? run
+          .split(":")
+          .map((piece) => replaceDigitRuns(piece, min, replacement))
+          .join(":")
+      : replacement,
+  );
+}
 
 /** A global pattern for runs of `min` or more digits of any script, RUN_GAP between them (made once per `min`). */
 export function digitRuns(min: number): RegExp {
@@ -595,23 +639,61 @@ export function maskNumberShapes(text: string): string {
   return maskPanShapes(maskDigitRuns(text, 10, readsAsNumber));
 }
 
-/** Whether a run of digits (digitRuns) is, whole, a mobile or Aadhaar number's length and first digits. */
+/**
+ * Whether a run of digits (digitRuns) reads as a mobile or an Aadhaar number (numberDigits): whole, or any of its
+ * groups in a row (what stands between two groups of digits in it splits them), as a reader reads `MT9876543210 1234`
+ * as a mobile and a number after it, where the whole run's 14 digits are no number's; and as the run ended at a `%`
+ * until RUN_GAP read through any mark, `x4353055367%2066881.85672` held an Aadhaar-shaped `2066881.85672`. Not an
+ * Aadhaar number inside a run across a `:` (a date and time with seconds, `2026-12-04 13:45:12`, holds twelve digits
+ * from 2-9 in a row) nor next to a `-` (a request id's last group, `…-bb53-628173816012`): both stay readable. A run
+ * whose twelve digits are all it holds is masked (`2026-12-04 13:45` too: the one spelling of a time this reads as a
+ * number, docs/security.md).
+ */
 function readsAsNumber(run: string): boolean {
   const digits = run.replace(NOT_DIGIT, "");
-  if (!/^[0-9]+$/.test(digits)) return true;
+  if (!DIGITS_ONLY.test(digits)) return true;
+  if (numberDigits(digits)) return true;
+  if (digits.length === run.length || digits.length < 10) return false;
+  const groups = run.split(NOT_DIGITS);
+  const gaps = run.match(NOT_DIGITS_ALL) ?? [];
+  // A run starts and ends with a digit (digitRuns): gaps[k] stands between groups[k] and groups[k + 1].
+  for (let i = 0; i < groups.length; i++) {
+    let joined = "";
+    let colon = false;
+    for (let j = i; j < groups.length && joined.length < 14; j++) {
+      if (j > i && gaps[j - 1].includes(":")) colon = true;
+      joined += groups[j];
+      const dashed = (i > 0 && gaps[i - 1].includes("-")) || (j < gaps.length && gaps[j].includes("-"));
+      if (joined.length >= 10 && numberDigits(joined, !colon && !dashed)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether ASCII digits are a mobile's (10 from 6-9, after a prefix: `0`, `91`, `091`, `0091`, MOBILE_PREFIX) or, with
+ * `aadhaar`, an Aadhaar number's (12 from 2-9) length and first digits.
+ */
+function numberDigits(digits: string, aadhaar = true): boolean {
   switch (digits.length) {
     case 10:
       return /^[6-9]/.test(digits);
     case 11:
       return /^0[6-9]/.test(digits);
     case 12:
-      return /^(?:91[6-9]|[2-9])/.test(digits);
+      return aadhaar ? /^(?:91[6-9]|[2-9])/.test(digits) : /^91[6-9]/.test(digits);
+    case 13:
+      return /^091[6-9]/.test(digits);
+    case 14:
+      return /^0091[6-9]/.test(digits);
     default:
       return false;
   }
 }
 
 const NOT_DIGIT = /\P{Nd}/gu;
+const NOT_DIGITS = /\P{Nd}+/u;
+const NOT_DIGITS_ALL = /\P{Nd}+/gu;
 
 /**
  * maskNumberShapes with each masked number's last four digits kept (`MT9876543210` as `MTXXXXXX3210`): for the CIBIL

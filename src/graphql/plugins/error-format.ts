@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { shownAsRead } from "../../pii/client-text";
-import { digitRuns, maskPanShapes, type Scrubber } from "../../pii/scrub";
+import { maskPanShapes, replaceDigitRuns, type Scrubber } from "../../pii/scrub";
 import { fixedMessage } from "./fixed-messages";
 import { isSafeMessage } from "./safe-message-error";
 import { EdgeCode } from "../edge-code";
@@ -67,10 +67,11 @@ const LONG_QUOTED = /"([^"]{65})[^"]+"/g;
 /**
  * A run of nine or more digits in a development message (a name such as `x234123412346` in the document), separators
  * between them allowed (`x5783.3163.0123`, found by an audit in an echoed operation name; `x98765_43210`, and digits of
- * any script in a variable's unknown key, by an attack review: pii/scrub.ts digitRuns): masked. The scrubber leaves
- * runs glued to letters alone (ids and keys), so names need this extra pass; PAN shapes glued to a name likewise.
+ * any script in a variable's unknown key, by an attack review: pii/scrub.ts digitRuns; `98765:43210`, joined by a
+ * colon, only when it reads as a number: replaceDigitRuns): masked. The scrubber leaves runs glued to letters alone
+ * (ids and keys), so names need this extra pass; PAN shapes glued to a name likewise.
  */
-const LONG_DIGIT_RUN = digitRuns(9);
+const LONG_DIGIT_RUN = 9;
 /**
  * graphql-js's syntax errors name the token they stopped at with its value (language/parser.js getTokenDesc), and end
  * there: `Expected Name, found String "९८७६५४३२१०".`, `Unexpected Int "482913".`. A string or number literal is a
@@ -87,7 +88,7 @@ const FULLWIDTH = /[\uFF00-\uFFEF]/;
  */
 function maskDevelopmentText(text: string): string {
   const folded = FULLWIDTH.test(text) ? text.normalize("NFKC") : text;
-  return maskPanShapes(folded.replace(LONG_DIGIT_RUN, "[digits]"));
+  return maskPanShapes(replaceDigitRuns(folded, LONG_DIGIT_RUN, "[digits]"));
 }
 
 /**

@@ -20,6 +20,44 @@ import { seeded } from "../../helpers/throttle";
  */
 
 const random = seeded(0xa88c02b);
+
+/**
+ * Whether `got` differs from the frozen copy's `expected` only by masking more: what a reader reads in it (readable)
+ * is no more, and in the order it stands in `expected` (a mask keeps a number's last four). The
+ * frozen copies were made to check that a cheaper scrub masks the same; since they were frozen, the digit masks read
+ * more spellings as one number (`98765:43210`, `0091 98765 43210`, `98765→43210`: src/pii/scrub.ts RUN_GAP,
+ * MOBILE_PREFIX), and those outputs differ from theirs by design. One that masks less is still a difference.
+ */
+function onlyMoreMasked(got: unknown, expected: unknown): boolean {
+  if (typeof got !== "string" || typeof expected !== "string") return false;
+  const seen = readable(got);
+  const before = readable(expected);
+  if (seen.length > before.length) return false;
+  let at = 0;
+  for (const c of seen) {
+    at = before.indexOf(c, at) + 1;
+    if (at === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * What a reader reads in `text` that a mask could hide: its letters and digits (every script's as ASCII; NFKD, so that
+ * a combining mark on a masked digit is dropped), without the masks' own (`X`, `[REDACTED]`).
+ */
+function readable(text: string): string {
+  return text
+    .replaceAll("[REDACTED]", "")
+    .normalize("NFKD")
+    .replace(/\p{Nd}/gu, (d) => {
+      const cp = d.codePointAt(0) ?? 0;
+      let zero = cp;
+      while (cp - zero < 9 && /\p{Nd}/u.test(String.fromCodePoint(zero - 1))) zero--;
+      return String(cp - zero);
+    })
+    .replace(/[^\p{L}0-9]|X/gu, "");
+}
+
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
 const digits = (n: number, first = "0123456789"): string => {
@@ -172,7 +210,8 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
           ["maskGlued 9", maskGlued(t, 9), frozenMaskGlued(t, 9)],
         ];
         for (const [what, got, expected] of pairs)
-          if (got !== expected) differences.push({ what, secrets, own, text: t, got, expected });
+          if (got !== expected && !onlyMoreMasked(got, expected))
+            differences.push({ what, secrets, own, text: t, got, expected });
       }
     }
     expect(differences.slice(0, 5)).toEqual([]);
@@ -338,7 +377,8 @@ describe("Scrubber and digit masks: the same output as the frozen copy of 574bdb
           ["maskPanShapes", maskPanShapes(t), frozen574.maskPanShapes(t)],
         ];
         for (const [what, got, expected] of pairs)
-          if (got !== expected) differences.push({ what, secrets, own, text: t, got, expected });
+          if (got !== expected && !onlyMoreMasked(got, expected))
+            differences.push({ what, secrets, own, text: t, got, expected });
       }
     }
     expect(differences.slice(0, 5)).toEqual([]);
@@ -438,7 +478,8 @@ describe("The long runs' memo: the same output as the frozen copy of 574bdb6", (
           ["maskDigitRuns 10", maskDigitRuns(t, 10), frozen574.maskDigitRuns(t, 10)],
         ];
         for (const [what, got, expected] of pairs)
-          if (got !== expected) differences.push({ what, own, text: t, got, expected });
+          if (got !== expected && !onlyMoreMasked(got, expected))
+            differences.push({ what, own, text: t, got, expected });
       }
     }
     expect(differences.slice(0, 5)).toEqual([]);
