@@ -37,10 +37,12 @@ const AADHAAR_RUN = new RegExp(`[2-9](?<=${BEFORE}[2-9])[0-9]{3}${SEP}?[0-9]{4}$
 // the prefix, looking behind over it): the test before the replace.
 // The prefixes people write before a mobile: the country code `+91`/`91`, written after the international prefix
 // `00` (`0091`, `+0091`) or after a trunk `0` (`091`), in brackets or not (`(+91)`, `+(91)`), or the trunk prefix `0`
-// alone (`0`, `(0)`), the country code's followed by an optional separator (after a trunk `0`, one made a request's own
-// `8_0-693-7079803` read as `8_` and a mobile, and its mask showed a digit the redaction of the value had hidden). An attack review had `00919876543210` and `0091-98765-43210` in
-// AOPay's text pass whole: after `00` or `0` the number's first digit is glued to a digit (BEFORE), and `+91` alone
-// was the only country-code spelling read.
+// alone (`0`, `(0)`); the country code's followed by an optional separator (after a trunk `0`, one made a request's
+// own `8_0-693-7079803` read as `8_` and a mobile, whose mask showed a digit the value's redaction had hidden). An
+// attack review had `00919876543210` and `0091-98765-43210` in AOPay's text pass whole: after `00` or `0` the number's
+// first digit is glued to a digit (BEFORE), and `+91` was the only country-code spelling read. The prefixes cost the
+// log line's scrub (the logger's hook) 11.2k -> 11.7k instructions (callgrind, a 470-character access line:
+// docs/performance.md); a one-character look-behind over their last characters, tried instead, cost 1k more again.
 const MOBILE_PREFIX = String.raw`(?:\(?\+?(?:00?)?\(?91\)?${SEP}?|\(?0\)?)`;
 const MOBILE_RUN = new RegExp(`(?<=${BEFORE})${MOBILE_PREFIX}?([6-9](?:${SEP}?[0-9]){9})${END}`, "g");
 const MOBILE_ANY = new RegExp(`[6-9](?<=${BEFORE}${MOBILE_PREFIX}?[6-9])(?:${SEP}?[0-9]){9}${END}`);
@@ -526,7 +528,7 @@ export function maskDigitRuns(text: string, min = 10, which?: (run: string) => b
 function maskRuns(text: string, runs: RegExp, which: ((run: string) => boolean) | undefined, keep: number): string {
   return text.replace(runs, (run) => {
     if (run.includes(":") && !readsAsNumber(run)) {
-      const min = runs === ASCII_RUNS_SCAN ? 10 : minOf(runs);
+      const min = minOf(runs);
       return run
         .split(":")
         .map((piece) => maskDigitRuns(piece, min, which, keep))
