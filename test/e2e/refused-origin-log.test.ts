@@ -166,3 +166,39 @@ describe("a refused Origin's warning: separators and escapes a reader reads thro
     expect(asAReaderSees(t.logs.raw().slice(before))).not.toContain(MOBILE);
   });
 });
+
+/**
+ * A colon between the groups, which the digit-run mask did not read through (to keep a host's port readable): logged
+ * whole on 21554c8. A run joined by `:` is now masked where it reads as a mobile or an Aadhaar number (pii/scrub.ts
+ * maskRuns), and a host's port stays as sent where it does not. A stack of its own: the warning is written at most 10
+ * times per 10 s, which the describes above use up.
+ */
+describe("a refused Origin with a colon between digit groups (production)", () => {
+  let t: ProductionTestStack;
+  beforeAll(async () => {
+    t = await startProductionStack({ LOG_LEVEL: "trace", CORS_ORIGINS: "https://app.example" });
+  });
+  afterAll(() => t?.stop());
+  const lastOrigin = () =>
+    t.logs
+      .records()
+      .filter((r) => String(r.msg).startsWith("CORS: refused"))
+      .at(-1)?.origin;
+
+  it.each([
+    ["a host and its port", "http://x98765:43210", "http://xXXXXX:XXXXX"],
+    ["a colon and an escaped en dash", "http://98765%E2%80%93432:10.example", "http://XXXXX-XXX:XX.example"],
+  ])("%s reading as a mobile: its warning shows it masked", async (_, origin, shown) => {
+    const { written } = await postFrom(t, origin);
+    expect(asAReaderSees(written)).not.toContain(MOBILE);
+    expect(lastOrigin()).toBe(shown);
+  });
+
+  it.each(["http://127.0.0.1:4000", "http://localhost:43210", "http://10.0.0.1:65432"])(
+    "a host and its port stay readable where no mobile is read: %s",
+    async (origin) => {
+      await postFrom(t, origin);
+      expect(lastOrigin()).toBe(origin);
+    },
+  );
+});
