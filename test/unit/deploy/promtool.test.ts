@@ -47,6 +47,20 @@ describe("alerts.test.yml, read without promtool", () => {
     expect(unknown).toEqual([]);
   });
 
+  it("has, for every alert of alerts.yml, a case where it fires and one where it must stay quiet", () => {
+    // A rule with no firing case passes promtool whatever its expression (an alert never expected is never checked);
+    // one with no quiet case passes with its threshold, window or `for` loosened until it fires on everything.
+    const cases = file.tests.flatMap((t) => t.alert_rule_test);
+    const missing = rules.flatMap((r) => {
+      const mine = cases.filter((c) => c.alertname === r.alert);
+      return [
+        ...(mine.some((c) => (c.exp_alerts ?? []).length > 0) ? [] : [`${r.alert}: no case where it fires`]),
+        ...(mine.some((c) => (c.exp_alerts ?? []).length === 0) ? [] : [`${r.alert}: no case where it stays quiet`]),
+      ];
+    });
+    expect(missing).toEqual([]);
+  });
+
   it("gives each input series as a selector and its values in promtool's expanding notation", () => {
     // `a+bxn`, `a-bxn`, `axn` (n more samples), a number, `_` (no sample) or `stale`, separated by spaces.
     const value = /^(?:-?\d+(?:\.\d+)?(?:[+-]\d+(?:\.\d+)?)?x\d+|-?\d+(?:\.\d+)?|_(?:x\d+)?|stale)$/;
