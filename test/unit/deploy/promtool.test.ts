@@ -7,8 +7,9 @@ import { matches, parsePage, rules, selectorsOf } from "../../helpers/alert-rule
 /**
  * Prometheus' own checks of the shipped rules (deploy/prometheus/alerts.yml): its syntax (`promtool check rules`) and
  * its unit tests on series shaped as our metrics page (`promtool test rules deploy/prometheus/alerts.test.yml`).
- * Skipped where promtool is not installed (Debian's `prometheus` package has it): CI does not depend on it;
- * test/e2e/alert-rules.test.ts checks the rules against the real server everywhere.
+ * Skipped where promtool is not on PATH (Debian's `prometheus` package has it): .ci/run fetches it when it can, within
+ * 120 s, and says in one line whether these cases run; test/e2e/alert-rules.test.ts checks the rules against the real
+ * server everywhere.
  */
 const DIR = join(__dirname, "..", "..", "..", "deploy", "prometheus");
 const available = spawnSync("promtool", ["--version"], { stdio: "ignore" }).status === 0;
@@ -33,7 +34,7 @@ interface PromtoolTests {
 }
 
 /**
- * What can be read of alerts.test.yml without promtool (absent on CI, so the cases above are skipped there): a case
+ * What can be read of alerts.test.yml without promtool (where it is missing the cases above are skipped): a case
  * written by analogy and never run could name an alert that does not exist, a series no rule selects, or labels the
  * rule cannot give, and pass unseen until someone has promtool.
  */
