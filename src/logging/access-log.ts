@@ -240,7 +240,8 @@ function accessLine(
   clientGone: boolean,
 ): string {
   // pino's epochTime (logger.ts) and `formatters.level`.
-  let line = `{"level":"info","time":${Date.now()}${bindings},"method":${pinoString(method)},"path":${pinoString(path)},"status":${pinoNumber(status)}`;
+  let line = `{"level":"info","time":${Date.now()}${bindings},"method":${pinoString(method)}`;
+  line += `,"path":${pinoString(path)},"status":${pinoNumber(status)}`;
   if (graphql) {
     line += optional(',"operation":', graphql.operation);
     line += optional(',"result":', graphql.result);

@@ -1006,8 +1006,8 @@ scenario(
 );
 
 // One source past its address's budgets (REGISTER_IP_MAX 2, OTP_IP_MAX 1): the third registration is refused
-// (RegistrationRefused RATE_LIMITED) and the second AEPS send (OtpThrottled, scope IP), each counted by operation, which
-// OtpSourceIpFlooding selects (it fires on such refusals in every 5 minutes for 15: promtool's cases in
+// (RegistrationRefused RATE_LIMITED) and the second AEPS send (OtpThrottled, scope IP), each counted by operation,
+// which OtpSourceIpFlooding selects (it fires on such refusals in every 5 minutes for 15: promtool's cases in
 // deploy/prometheus/alerts.test.yml). Before, nothing read them: the series were on the page at 0, read by no alert.
 const IP_FLOODED = "registrations and sends from one IP past REGISTER_IP_MAX (2) and OTP_IP_MAX (1)";
 scenario(

@@ -45,7 +45,7 @@ describe("request ids survive the log scrubber", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it("skips the scrubber's check only for ids it leaves alone: 200,000 digit-heavy UUIDs, alone and in a log line", () => {
+  it("skips the scrubber's check only for ids it leaves alone: 200,000 digit-heavy UUIDs, alone and in a line", () => {
     // Each hexadecimal digit a decimal one 9 times in 10: long digit runs in every group, first groups with one letter
     // anywhere. firstGroupDigits false must mean the scrubber changes nothing (freshRequestId skips its check then).
     let seed = 7;
