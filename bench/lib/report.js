@@ -75,6 +75,10 @@ function printMutation(report, mk, log) {
       s((x) => x.pairedCpuPerRound.map((/** @type {number} */ v) => fmt(v)).join("/")),
     );
     row(
+      "  of which the main thread",
+      s((x) => fmt(x.pairedMainThreadCpuUsPerRequest)),
+    );
+    row(
       "  achieved (req/s)",
       s((x) => fmt(x.pairedAchieved)),
     );
@@ -155,6 +159,8 @@ function printMutation(report, mk, log) {
   ratio("ours@base / ours CPU per request (A/A)", "cpu ours-base/ours", x);
   ratio("ours / floor CPU per request, paired", "paired cpu ours/floor", x);
   ratio("ours / apollo CPU per request, paired", "paired cpu ours/apollo", x);
+  ratio("  main thread alone", "paired main ours/apollo", x);
+  ratio("  the other threads", "paired other threads ours/apollo", x);
   ratio("ours / apollo+rest CPU, paired", "paired cpu ours/rest", x);
   ratio("ours+redis / ours CPU, paired", "paired cpu ours-redis/ours", x);
   ratio("ours+idem / ours CPU, paired", "paired cpu ours-idem/ours", x);

@@ -15,13 +15,16 @@ const { summarise, evaluateTargets } = require("../../../bench/lib/summary") as 
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** A phase-D row as phases.js records it: per system its window's CPU per request and rate, and a passed check. */
-function row(cpu: Record<string, number>) {
+/**
+ * A phase-D row as phases.js records it: per system its window's CPU per request (and its main thread's, `main`, half
+ * of it unless given) and rate, and a passed check.
+ */
+function row(cpu: Record<string, number>, main: Record<string, number> = {}) {
   const bySystem = Object.fromEntries(
     Object.entries(cpu).map(([k, us]) => [
       k,
       {
-        paired: { cpuUsPerRequest: us, okPerSec: 171 },
+        paired: { cpuUsPerRequest: us, mainThreadCpuUsPerRequest: main[k] ?? us / 2, okPerSec: 171 },
         hits: { pass: true },
         peakRss: 1,
         errorTotal: 0,
@@ -70,5 +73,26 @@ describe("bench phase D (paired CPU per request)", () => {
     expect(paired).toMatchObject({ value: "0.90× Apollo's", pass: true });
     // Without phase A the saturation target has nothing to judge: n/a, not a pass.
     expect(targets.find((t) => t.name === "aeps: server CPU/request ≤ minimal Apollo's")?.pass).toBeNull();
+  });
+
+  it("splits each paired ratio by thread: the event loop's, and the rest of the process's", () => {
+    // ours costs 10 % more in all; in its main thread the same as Apollo, in its other threads 20 µs more.
+    const report = {
+      options: { pairedRate: 171 },
+      phaseA: [],
+      phaseB: [],
+      phaseC: [],
+      phaseD: [
+        row({ apollo: 200, ours: 220 }, { apollo: 160, ours: 160 }),
+        row({ apollo: 400, ours: 440 }, { apollo: 320, ours: 320 }),
+        row({ apollo: 210, ours: 231 }, { apollo: 160, ours: 168 }),
+      ],
+    };
+    const r = summarise(report, ["apollo", "ours"], ["aeps"]).ratios.aeps;
+    expect(r["paired cpu ours/apollo"].perRound.map((v) => +v.toFixed(3))).toEqual([1.1, 1.1, 1.1]);
+    expect(r["paired main ours/apollo"].perRound.map((v) => +v.toFixed(3))).toEqual([1, 1, 1.05]);
+    expect(r["paired other threads ours/apollo"].perRound.map((v) => +v.toFixed(3))).toEqual([1.5, 1.5, 1.26]);
+    expect(r["paired main ours/apollo"].median).toBeCloseTo(1, 6);
+    expect(r["paired other threads ours/apollo"].median).toBeCloseTo(1.5, 6);
   });
 });
