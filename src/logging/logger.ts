@@ -143,7 +143,7 @@ export function createLogger(options: LoggerOptions): Logger {
         log: (obj) => redactKeys(obj),
       },
       serializers: { err: pino.stdSerializers.err },
-      hooks: { streamWrite: (line) => scrubber.scrub(line) },
+      hooks: { streamWrite: (line) => scrubber.scrubLine(line) },
     },
     pretty ?? options.destination ?? stdoutStream(),
   );
@@ -154,7 +154,7 @@ export function createLogger(options: LoggerOptions): Logger {
   ];
   // A stream that reads pino's metadata of each line (pino.multistream) needs pino's own write: none here.
   if (stream[pino.symbols.needsMetadataGsym] !== true) {
-    const write = (line: string) => stream.write(scrubber.scrub(line));
+    const write = (line: string) => stream.write(scrubber.scrubLine(line));
     Object.defineProperty(logger, WRITE_LINE, { value: write });
   }
   return logger;

@@ -251,12 +251,15 @@ function redact(text: string, values: readonly string[]): string {
   return out;
 }
 
-/** Scrubber.scrub after the secrets' redaction: the Aadhaar, mobile, PAN and e-mail masks. */
-function maskShapes(text: string): string {
+/**
+ * Scrubber.scrub after the secrets' redaction: the Aadhaar, mobile, PAN and e-mail masks; without `numbers`, the
+ * Aadhaar and mobile ones skipped (a log line lineMayHoldNumber found none in).
+ */
+function maskShapes(text: string, numbers = true): string {
   let out = text;
   // A RequestScrubber's text found ASCII and without a run of ten digits (withoutRuns) holds no Aadhaar or mobile
   // number, and one found without a PAN shape in either case (mayHoldPan) holds none as written: those tests skipped.
-  const mayHoldNumber = text !== lastWithoutRuns && text !== lastLongRunsOnly;
+  const mayHoldNumber = numbers && text !== lastWithoutRuns && text !== lastLongRunsOnly;
   if (mayHoldNumber && AADHAAR_ANY.test(out))
     out = out.replace(AADHAAR_RUN, (run) => maskAadhaar(run.replace(SEPARATORS, "")));
   if (mayHoldNumber && MOBILE_ANY.test(out))
@@ -265,6 +268,87 @@ function maskShapes(text: string): string {
   if (out !== lastWithoutPan && PAN_HINT.test(out)) out = out.replace(PAN_TOKEN, (pan) => maskPan(pan));
   if (out.includes("@")) out = out.replace(EMAIL, (_all, domain: string) => `***${domain}`);
   return out;
+}
+
+/**
+ * What in a log line may hold a number as readLine reads it: a character that is not printable ASCII (another
+ * script's digits, a mark between groups), a JSON escape or a percent-escape, or a run of ten or more digits
+ * (asciiDigitRuns' run: up to three non-letters between digits).
+ */
+const LINE_HINT = /[^\t\n\r -~]|[\\%]|[0-9](?:[^0-9A-Za-z]{0,3}[0-9]){9,}/g;
+/**
+ * An identifier written whole as a JSON string: a UUID (the request id, a caller's `x-request-id`) or a W3C trace or
+ * span id (32 or 16 lower-case hex digits: the `traceId` binding). Its digits are not a number someone wrote, though
+ * a group of them can read as one (`…-bb53-6281738160bf`: `53-6281738160` is an Aadhaar number's length and first
+ * digit to readsAsNumber).
+ */
+const ID = String.raw`(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-f]{32}|[0-9a-f]{16})`;
+const ID_LITERAL = new RegExp(`^"${ID}"$`);
+const ID_VALUE = new RegExp(`^${ID}$`);
+/** An identifier (ID) standing alone inside a text: its digits are left as they are (maskRunsBesideIds). */
+const ID_TOKEN = new RegExp(`(?<![0-9A-Za-z])${ID}(?![0-9A-Za-z])`, "g");
+const ID_TOKEN_ANY = new RegExp(ID_TOKEN.source);
+/** A JSON string in a serialised line: its quotes, and any character or escape between them. */
+const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
+
+/**
+ * Whether a log line (or one JSON string of it, quotes included) may hold a number readLine would mask: LINE_HINT
+ * finds a character or escape to read, or a run of digits that is not both digits alone and of no number's length
+ * (numberDigits: the line's epoch time, `1796392274221`, is 13 digits from 1) and is not inside a JSON string that is
+ * an identifier (ID). One scan of the line, in place of the Aadhaar and mobile masks' tests (maskShapes) it skips.
+ */
+function lineMayHoldNumber(line: string): boolean {
+  const hint = LINE_HINT;
+  hint.lastIndex = 0;
+  for (let found = hint.exec(line); found !== null; found = hint.exec(line)) {
+    const run = found[0];
+    if (run.length < 10) return true;
+    if (DIGITS_ONLY.test(run) && !numberDigits(run)) continue;
+    // No `\` in the line here (the hint returns at one first), so the quotes around the run delimit its string.
+    const open = line.lastIndexOf('"', found.index);
+    const close = line.indexOf('"', found.index + run.length);
+    if (open < 0 || close < 0 || !ID_LITERAL.test(line.slice(open, close + 1))) {
+      hint.lastIndex = 0;
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * A log line with each of its JSON strings that may hold a number (lineMayHoldNumber) read as AOPay's text is read:
+ * its escapes decoded (JSON.parse), readable (NFKC, other scripts' digits, percent-escapes), the scrubber's masks
+ * (maskShapes), then every run that reads as a mobile or an Aadhaar number as `X`s (maskDigitRuns with readsAsNumber,
+ * identifiers left alone: maskRunsBesideIds). A string that changes is written again as JSON (JSON.stringify), so the
+ * line still parses; every other string, and what is between them, stays as it was written.
+ */
+function readLine(line: string): string {
+  return line.replace(JSON_STRING, (literal) => (lineMayHoldNumber(literal) ? readString(literal) : literal));
+}
+
+function readString(literal: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(literal);
+  } catch {
+    return literal;
+  }
+  if (typeof value !== "string" || ID_VALUE.test(value)) return literal;
+  const read = readable(value);
+  const masked = maskRunsBesideIds(maskShapes(read));
+  return masked === read ? literal : JSON.stringify(masked);
+}
+
+/** maskDigitRuns(text, 10, readsAsNumber) of what stands between the identifiers (ID_TOKEN) of `text`. */
+function maskRunsBesideIds(text: string): string {
+  if (!ID_TOKEN_ANY.test(text)) return maskDigitRuns(text, 10, readsAsNumber);
+  let out = "";
+  let last = 0;
+  for (const id of text.matchAll(ID_TOKEN)) {
+    out += maskDigitRuns(text.slice(last, id.index), 10, readsAsNumber) + id[0];
+    last = id.index + id[0].length;
+  }
+  return out + maskDigitRuns(text.slice(last), 10, readsAsNumber);
 }
 
 /** What masks text: the Scrubber, or one bound to a request's own values (Scrubber.forRequest). */
@@ -334,6 +418,18 @@ export class Scrubber {
 
   scrub(text: string): string {
     return maskShapes(redact(text, this.#secrets));
+  }
+
+  /**
+   * scrub for a serialised JSON log line (logging/logger.ts: pino's streamWrite hook and the access line's writer), the
+   * last net for text that reached a line unmasked: it also reads a number as AOPay's text is read (RequestScrubber,
+   * then maskNumberShapes' digit masks), inside each JSON string of the line, its escapes read (`\u0039`, `\t`, `\"`
+   * between digits): readLine. A line lineMayHoldNumber finds nothing in (ASCII, no `\` or `%`, every run of ten or
+   * more digits digits alone and not a number's length, or inside an id) skips the Aadhaar and mobile masks too.
+   */
+  scrubLine(line: string): string {
+    const out = redact(line, this.#secrets);
+    return lineMayHoldNumber(out) ? readLine(maskShapes(out)) : maskShapes(out, false);
   }
 
   /**
