@@ -296,6 +296,24 @@ const ID_TOKEN = new RegExp(`(?<![0-9A-Za-z])${ID}(?![0-9A-Za-z])`, "g");
 const ID_TOKEN_ANY = new RegExp(ID_TOKEN.source);
 /** A JSON string in a serialised line: its quotes, and any character or escape between them. */
 const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
+/**
+ * A JSON string, or a number standing as a JSON value (after `:`, `[` or `,`, before `,`, `]` or `}`): numbers are
+ * found only outside strings, the strings matched whole first.
+ */
+const JSON_STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|(?<=[:[,])-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?=[,\]}])/g;
+
+/**
+ * Each JSON number of a line that reads as a mobile or an Aadhaar number (readsAsNumber) written as a string, which
+ * the masks then mask: masked where it stood, `"n":XXXXXX3210` was no JSON (a log reader dropped the line, and the
+ * development logger's pino-pretty with it). Such a number keeps its digits only in a logged value of ours that is
+ * a JSON number (`log.info({ mobile: 9876543210 })`), which no code path writes today: the net's case. The line's
+ * epoch time, `ms`, counts and status codes read as no number and stay numbers.
+ */
+function quoteNumbers(line: string): string {
+  return line.replace(JSON_STRING_OR_NUMBER, (token) =>
+    token.charCodeAt(0) === 34 || !readsAsNumber(token) ? token : `"${token}"`,
+  );
+}
 
 /**
  * Whether a log line (or one JSON string of it, quotes included) may hold a number readLine would mask: it is not
@@ -444,7 +462,7 @@ export class Scrubber {
    */
   scrubLine(line: string): string {
     const out = redact(line, this.#secrets);
-    return lineMayHoldNumber(out) ? readLine(maskShapes(out)) : maskShapes(out, false);
+    return lineMayHoldNumber(out) ? readLine(maskShapes(quoteNumbers(out))) : maskShapes(out, false);
   }
 
   /**

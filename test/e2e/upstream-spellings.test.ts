@@ -2,6 +2,7 @@ import { request } from "undici";
 import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { devanagari } from "../helpers/identifiers";
 import { RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
+import { readJsonDigits } from "../helpers/number-spellings";
 import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
 /**
@@ -46,21 +47,6 @@ const SPELLINGS = [
   Q.join("\u2013"),
   Q.join("\u00B7"),
 ];
-
-/** The digits of `text` as a reader reads them: escapes decoded, every script's as ASCII, what stands between dropped. */
-function readDigits(text: string): string {
-  return text
-    .replace(/\\u([0-9A-Fa-f]{4})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
-    .replace(/\\[tnrbf"\\/]/g, " ")
-    .normalize("NFKC")
-    .replace(/\p{Nd}/gu, (d) => {
-      const cp = d.codePointAt(0) ?? 0;
-      let zero = cp;
-      while (cp - zero < 9 && /\p{Nd}/u.test(String.fromCodePoint(zero - 1))) zero--;
-      return String(cp - zero);
-    })
-    .replace(/[^\p{L}0-9]/gu, "");
-}
 
 describe("another customer's number in AOPay's answer, in every spelling of the class (production, debug)", () => {
   let upstream: FakeUpstream;
@@ -114,7 +100,7 @@ describe("another customer's number in AOPay's answer, in every spelling of the 
   });
 
   it("the reader reads the number in every spelling", () => {
-    for (const s of SPELLINGS) expect(readDigits(s)).toMatch(new RegExp(`${MOBILE}|${AADHAAR}`));
+    for (const s of SPELLINGS) expect(readJsonDigits(s)).toMatch(new RegExp(`${MOBILE}|${AADHAAR}`));
   });
 
   it.each([
@@ -124,7 +110,7 @@ describe("another customer's number in AOPay's answer, in every spelling of the 
     const all = [...(await texts())];
     if (_what.startsWith("the answers")) all.push(await (await request(t.stack.app.metricsUrl as string)).body.text());
     expect(all.length).toBeGreaterThan(SPELLINGS.length);
-    const shown = all.filter((text) => readDigits(text).includes(MOBILE) || readDigits(text).includes(AADHAAR));
+    const shown = all.filter((text) => readJsonDigits(text).includes(MOBILE) || readJsonDigits(text).includes(AADHAAR));
     expect(shown).toEqual([]);
   });
 });

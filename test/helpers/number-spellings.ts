@@ -73,6 +73,15 @@ export function readDigits(text: string): string {
     .replace(/[^\p{L}0-9]/gu, "");
 }
 
+/** readDigits of serialised JSON (a log line, an answer's body): its escapes decoded first (`\u0039`, `\t`, `\"`). */
+export function readJsonDigits(text: string): string {
+  return readDigits(
+    text
+      .replace(/\\u([0-9A-Fa-f]{4})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+      .replace(/\\[tnrbf"\\/]/g, " "),
+  );
+}
+
 const cases: [string, string, string][] = [];
 for (const [where, context] of CONTEXTS) {
   for (const prefix of [...PREFIXES, ...PREFIXES_MORE])

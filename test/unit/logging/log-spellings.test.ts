@@ -154,3 +154,33 @@ describe("what is not a number stays as it was written", () => {
     expect(line).toContain('"traceId":"a9876543210bcdef0123456789abcdef"');
   });
 });
+
+describe("a number outside a string: masked, and the line still JSON", () => {
+  const lines: string[] = [];
+  const log = createLogger({ level: "debug", destination: { write: (l: string) => void lines.push(l) } });
+
+  it.each<[string, unknown, unknown]>([
+    ["a mobile", 9876543210, "XXXXXX3210"],
+    ["twelve digits from 9 (a mobile after 91, or an Aadhaar number)", 919876543210, "XXXX XXXX 3210"],
+    ["an Aadhaar number", 234123412346, "XXXX XXXX 2346"],
+    ["a negative one", -9876543210, "-XXXXXXXXXX"],
+    ["one in an array", [5, 9876543210], [5, "XXXXXX3210"]],
+    ["one nested", { inner: { n: 234123412346 } }, { inner: { n: "XXXX XXXX 2346" } }],
+    ["an epoch time (13 digits from 1)", 1796392274221, 1796392274221],
+    ["a count", 42, 42],
+    ["ten digits that are no number's (from 1)", 1234567890, 1234567890],
+    ["a fraction", 182.4, 182.4],
+  ])("%s", (_name, value, shown) => {
+    lines.length = 0;
+    log.info({ value, ms: 12 }, "counted");
+    log.debug({ value }, "detail");
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      // JSON.parse throws on the line the masks made before: `"value":XXXXXX3210`.
+      const parsed = JSON.parse(line) as { value: unknown; time: unknown };
+      expect(parsed.value).toEqual(shown);
+      expect(typeof parsed.time).toBe("number");
+      expect(readDigits(line)).not.toMatch(/9876543210|234123412346/);
+    }
+  });
+});
