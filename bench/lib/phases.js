@@ -250,7 +250,8 @@ async function phaseD(o, defs, up, report) {
         const r = row[mk][key];
         r.errorTotal = runErrors(r, [r.paired]);
         log(
-          `  round ${round} ${mk.padEnd(5)} ${defs[key].label.padEnd(11)} at ${fmt(r.paired.okPerSec, 0)} req/s  cpu ${fmt(r.paired.cpuUsPerRequest, 0).padStart(5)} µs/req (main ${fmt(r.paired.mainThreadCpuUsPerRequest, 0)})` +
+          `  round ${round} ${mk.padEnd(5)} ${defs[key].label.padEnd(11)} at ${fmt(r.paired.okPerSec, 0)} req/s  cpu ${fmt(r.paired.cpuUsPerRequest, 0).padStart(5)} µs/req` +
+            ` (main ${fmt(r.paired.mainThreadCpuUsPerRequest, 0)})` +
             `  errors ${r.errorTotal}  upstream ${r.hits.pass ? "✓" : "MISMATCH"}  (others ${fmt(r.paired.otherCores, 2)} cores)`,
         );
       }

@@ -171,8 +171,9 @@ function withoutRuns(text: string): boolean {
  * each is at most 14 digits with its prefix (`0091` and ten: MOBILE_PREFIX), with a separator, a `+`, a bracket or
  * nothing between them, and stands alone (BEFORE, END), so inside a run of digits alone it is the whole run; and
  * maskNumberShapes' digit masks (readsAsNumber: a run of 10 to 14 digits) leave every run as it is. 15, not 13 as
- * until this round: `00919876543210` (14 digits) was taken for such a run and passed every mask. Both skipped for it: the reference's scrub ran the Aadhaar and mobile tests, then
- * maskDigitRuns' test and a replace calling readsAsNumber, all to find nothing.
+ * before round 80da657 (docs/performance.md): `00919876543210` (14 digits) was taken for such a run and passed every
+ * mask. Both skipped for it: the reference's scrub ran the Aadhaar and mobile tests, then maskDigitRuns' test and a
+ * replace calling readsAsNumber, all to find nothing.
  */
 const LONG_RUN = 15;
 const DIGITS_ONLY = /^[0-9]+$/;
@@ -288,7 +289,8 @@ const LINE_RUN = /[0-9](?:[^0-9A-Za-z]{0,3}[0-9]){9,}/y;
  * a group of them can read as one (`…-bb53-6281738160bf`: `53-6281738160` is an Aadhaar number's length and first
  * digit to readsAsNumber).
  */
-const ID = String.raw`(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-f]{32}|[0-9a-f]{16})`;
+const UUID = String.raw`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`;
+const ID = String.raw`(?:${UUID}|[0-9a-f]{32}|[0-9a-f]{16})`;
 const ID_LITERAL = new RegExp(`^"${ID}"$`);
 const ID_VALUE = new RegExp(`^${ID}$`);
 /** An identifier (ID) standing alone inside a text: its digits are left as they are (maskRunsBesideIds). */
@@ -689,7 +691,8 @@ function fewerDigits(text: string, min: number): boolean {
 
 /**
  * digitRuns for an ASCII text (isAscii): `\p{Nd}` is `[0-9]` there, and RUN_GAP `[^0-9A-Za-z]` (`\p{L}` is `[A-Za-z]`),
- * without the `u` flag; `any` to test, `every` to replace. Null for a `min` that is not a whole number from 1 (made once per `min`).
+ * without the `u` flag; `any` to test, `every` to replace. Null for a `min` that is not a whole number from 1 (made
+ * once per `min`).
  */
 function asciiDigitRuns(min: number): { any: RegExp; every: RegExp } | null {
   let runs = ASCII_DIGIT_RUNS.get(min);
@@ -724,10 +727,10 @@ const ANY_DIGIT = /\p{Nd}/gu;
 
 /**
  * What may stand between two digits of one run (digitRuns): up to three characters that are neither letters nor
- * digits, whatever they are. Until this round a list (spaces, control and format characters, `. - _ / ( ) + ,`), and
- * an attack review found a reader reading through what it left out: `98765:43210`, `98765–43210`, `98765·43210`,
- * `98765*43210`, `98765→43210`, `[98765][43210]`, `98765!43210`, a combining accent or a keycap (`9️⃣8️⃣…`) on each digit,
- * each half five digits, no mask's run, in AOPay's text, development messages and client ids. `:` joins too, a run
+ * digits, whatever they are. Before round 80da657 a list (spaces, control and format characters, `. - _ / ( ) + ,`),
+ * and an attack review found a reader reading through what it left out: `98765:43210`, `98765–43210`, `98765·43210`,
+ * `98765*43210`, `98765→43210`, `[98765][43210]`, `98765!43210`, a combining accent or a keycap (`9️⃣8️⃣…`) on each
+ * digit, each half five digits, no mask's run, in AOPay's text, development messages and client ids. `:` joins too, a run
  * masked whole only when it reads as a number (maskRuns: a host's port and a time stay readable). Letters end a run.
  */
 const RUN_GAP = String.raw`[^\p{L}\p{Nd}]{0,3}`;
