@@ -35,6 +35,11 @@ function row(cpu: Record<string, number>, main: Record<string, number> = {}) {
   return { aeps: bySystem };
 }
 
+/** A report of phase D alone (the options summary.js reads, no other phase), from its rows. */
+function phaseDOnly(rows: ReturnType<typeof row>[]) {
+  return { options: { pairedRate: 171 }, phaseA: [], phaseB: [], phaseC: [], phaseD: rows };
+}
+
 describe("bench phase D (paired CPU per request)", () => {
   it("runs every phase by default and shares 1,200 requests/s among the systems unless --paired-rate says", () => {
     expect(parseOptions([]).phases).toEqual(["A", "B", "C", "D"]);
@@ -51,17 +56,11 @@ describe("bench phase D (paired CPU per request)", () => {
 
   it("reads ratios per round (a slow round slows both systems alike) and judges the target on their median", () => {
     // Round 2 is twice as slow for everyone: per-round ratios stay 0.9, a ratio of medians would not.
-    const report = {
-      options: { pairedRate: 171 },
-      phaseA: [],
-      phaseB: [],
-      phaseC: [],
-      phaseD: [
-        row({ apollo: 100, ours: 90, "ours-base": 91 }),
-        row({ apollo: 400, ours: 360, "ours-base": 350 }),
-        row({ apollo: 110, ours: 99, "ours-base": 100 }),
-      ],
-    };
+    const report = phaseDOnly([
+      row({ apollo: 100, ours: 90, "ours-base": 91 }),
+      row({ apollo: 400, ours: 360, "ours-base": 350 }),
+      row({ apollo: 110, ours: 99, "ours-base": 100 }),
+    ]);
     const summary = summarise(report, ["apollo", "ours", "ours-base"], ["aeps"]);
     const r = summary.ratios.aeps;
     expect(r["paired cpu ours/apollo"].perRound.map((v) => +v.toFixed(3))).toEqual([0.9, 0.9, 0.9]);
@@ -77,17 +76,11 @@ describe("bench phase D (paired CPU per request)", () => {
 
   it("splits each paired ratio by thread: the event loop's, and the rest of the process's", () => {
     // ours costs 10 % more in all; in its main thread the same as Apollo, in its other threads 20 µs more.
-    const report = {
-      options: { pairedRate: 171 },
-      phaseA: [],
-      phaseB: [],
-      phaseC: [],
-      phaseD: [
-        row({ apollo: 200, ours: 220 }, { apollo: 160, ours: 160 }),
-        row({ apollo: 400, ours: 440 }, { apollo: 320, ours: 320 }),
-        row({ apollo: 210, ours: 231 }, { apollo: 160, ours: 168 }),
-      ],
-    };
+    const report = phaseDOnly([
+      row({ apollo: 200, ours: 220 }, { apollo: 160, ours: 160 }),
+      row({ apollo: 400, ours: 440 }, { apollo: 320, ours: 320 }),
+      row({ apollo: 210, ours: 231 }, { apollo: 160, ours: 168 }),
+    ]);
     const r = summarise(report, ["apollo", "ours"], ["aeps"]).ratios.aeps;
     expect(r["paired cpu ours/apollo"].perRound.map((v) => +v.toFixed(3))).toEqual([1.1, 1.1, 1.1]);
     expect(r["paired main ours/apollo"].perRound.map((v) => +v.toFixed(3))).toEqual([1, 1, 1.05]);
