@@ -650,33 +650,32 @@ export function maskDigitRuns(text: string, min = 10, which?: (run: string) => b
   return fewerDigits(text, min) ? text : maskRuns(text, digitRuns(min), which, keep);
 }
 
+/** maskDigitRuns' replace: every run `runs` finds that `which` accepts masked (all its digits, or all but `keep`). */
+function maskRuns(text: string, runs: RegExp, which: ((run: string) => boolean) | undefined, keep: number): string {
+  return replaceRuns(text, runs, (run) =>
+    which === undefined || which(run)
+      ? keep === 0
+        ? run.replace(ANY_DIGIT, "X")
+        : maskAllButLastDigits(run, keep)
+      : run,
+  );
+}
+
 /**
- * maskDigitRuns' replace: every run `runs` finds that `which` accepts masked (all its digits, or all but `keep`). A run
- * joined by `:` (RUN_GAP) is masked whole only when it reads as a mobile or an Aadhaar number (readsAsNumber:
- * `98765:43210`, `2341:2341:2346`); else each piece between its colons as any run, so that a host's port
+ * Every run `runs` finds as `replace` makes it, for maskDigitRuns and replaceDigitRuns. A run joined by `:` (RUN_GAP)
+ * is one run only when it reads as a mobile or an Aadhaar number (readsAsNumber: `98765:43210`, `2341:2341:2346`); else
+ * each piece between its colons is a text of its own, its runs found by the same pattern, so that a host's port
  * (`127.0.0.1:4000`, `localhost:43210`) and a time (`10:30:45`) stay as readable as before the colon joined runs.
  */
-function maskRuns(text: string, runs: RegExp, which: ((run: string) => boolean) | undefined, keep: number): string {
-  return text.replace(runs, (run) => {
-    if (run.includes(":") && !readsAsNumber(run)) {
-      const min = minOf(runs);
-      return run
-        .split(":")
-        .map((piece) => maskDigitRuns(piece, min, which, keep))
-        .join(":");
-    }
-    return which === undefined || which(run) ? maskRun(run, keep) : run;
-  });
-}
-
-function maskRun(run: string, keep: number): string {
-  return keep === 0 ? run.replace(ANY_DIGIT, "X") : maskAllButLastDigits(run, keep);
-}
-
-/** The `min` a run pattern of digitRuns or asciiDigitRuns was made for (its source ends `{min - 1,}`). */
-function minOf(runs: RegExp): number {
-  const repeat = /\{([0-9]+),\}$/.exec(runs.source);
-  return repeat === null ? 10 : Number(repeat[1]) + 1;
+function replaceRuns(text: string, runs: RegExp, replace: (run: string) => string): string {
+  return text.replace(runs, (run) =>
+    run.includes(":") && !readsAsNumber(run)
+      ? run
+          .split(":")
+          .map((piece) => replaceRuns(piece, runs, replace))
+          .join(":")
+      : replace(run),
+  );
 }
 
 /** Whether `text` holds fewer than `min` of the digits 0-9. */
@@ -736,19 +735,11 @@ const ANY_DIGIT = /\p{Nd}/gu;
 const RUN_GAP = String.raw`[^\p{L}\p{Nd}]{0,3}`;
 
 /**
- * Every run of `min` or more digits of any script (digitRuns) as `replacement`, but a run joined by `:` that does not
- * read as a number, whose pieces between the colons are replaced as any run (maskRuns says why): for development
- * messages (graphql/plugins/error-format.ts), which show `[digits]`.
+ * Every run of `min` or more digits of any script (digitRuns) as `replacement`, a run joined by `:` as replaceRuns
+ * reads it: for development messages (graphql/plugins/error-format.ts), which show `[digits]`.
  */
 export function replaceDigitRuns(text: string, min: number, replacement: string): string {
-  return text.replace(digitRuns(min), (run) =>
-    run.includes(":") && !readsAsNumber(run)
-      ? run
-          .split(":")
-          .map((piece) => replaceDigitRuns(piece, min, replacement))
-          .join(":")
-      : replacement,
-  );
+  return replaceRuns(text, digitRuns(min), () => replacement);
 }
 
 /** A global pattern for runs of `min` or more digits of any script, RUN_GAP between them (made once per `min`). */

@@ -71,7 +71,7 @@ const LONG_QUOTED = /"([^"]{65})[^"]+"/g;
  * colon, only when it reads as a number: replaceDigitRuns): masked. The scrubber leaves runs glued to letters alone
  * (ids and keys), so names need this extra pass; PAN shapes glued to a name likewise.
  */
-const LONG_DIGIT_RUN = 9;
+const LONG_DIGIT_RUN_MIN = 9;
 /**
  * graphql-js's syntax errors name the token they stopped at with its value (language/parser.js getTokenDesc), and end
  * there: `Expected Name, found String "९८७६५४३२१०".`, `Unexpected Int "482913".`. A string or number literal is a
@@ -88,7 +88,7 @@ const FULLWIDTH = /[\uFF00-\uFFEF]/;
  */
 function maskDevelopmentText(text: string): string {
   const folded = FULLWIDTH.test(text) ? text.normalize("NFKC") : text;
-  return maskPanShapes(replaceDigitRuns(folded, LONG_DIGIT_RUN, "[digits]"));
+  return maskPanShapes(replaceDigitRuns(folded, LONG_DIGIT_RUN_MIN, "[digits]"));
 }
 
 /**
