@@ -331,6 +331,8 @@ function lineMayHoldNumber(line: string): boolean {
   const hint = LINE_RUN_HINT;
   // From after the line's epoch time (logger.ts: the level, then the time, as pino writes them), a run of 13 digits
   // that is ours and no number's: the hint and the run's test there cost 80 ns a line (timing loop).
+  // LINE_TIME is sticky: a match leaves its lastIndex at the match's end, where the next line's test would start.
+  LINE_TIME.lastIndex = 0;
   hint.lastIndex = LINE_TIME.test(line) ? LINE_TIME.lastIndex : 0;
   for (let found = hint.exec(line); found !== null; found = hint.exec(line)) {
     LINE_RUN.lastIndex = found.index;
