@@ -59,6 +59,7 @@ function parseOptions(argv) {
       "floor-reset": bool,
       "keep-logs": bool,
       "cpu-prof": bool,
+      "gc-trace": bool,
       "ours-env": { type: "string", multiple: true, default: [] },
       "ours-header": { type: "string", multiple: true, default: [] },
       "ours-node-flag": { type: "string", multiple: true, default: [] },
@@ -146,6 +147,8 @@ function parseOptions(argv) {
     floorReset: values["floor-reset"],
     keepLogs: values["keep-logs"],
     cpuProf: values["cpu-prof"],
+    /** Phase D: every system under V8's --trace-gc-nvp, and its GC per request in the window (lib/gc-trace.js). */
+    gcTrace: values["gc-trace"] || env.BENCH_GC_TRACE === "1",
     oursEnv: kv(values["ours-env"], /=/),
     oursHeaders: kv(values["ours-header"], /:/),
     oursNodeFlags: values["ours-node-flag"],

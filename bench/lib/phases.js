@@ -14,6 +14,7 @@ const { withSystem, withSystems, cpuWindow, selfCpuMicros } = require("./harness
 const { cpuMicros, machineBusyMicros } = require("./proc");
 const { median } = require("./stats");
 const { fmt, mb, runErrors } = require("./format");
+const { gcWindow, withGcTrace } = require("./gc-trace");
 
 /** @typedef {import("./options").Options} Options */
 /** @typedef {Record<string, import("./systems").SystemDef>} Defs */
@@ -216,13 +217,15 @@ async function phaseD(o, defs, up, report) {
     const row = {};
     for (const mk of o.mutations) {
       const m = MUTATIONS[mk];
-      const systems = roundOrder(o.systems, round).map((k) => defs[k]);
+      // --gc-trace: every system alike under V8's GC trace, read over the same window as the CPU (lib/gc-trace.js).
+      const systems = roundOrder(o.systems, round).map((k) => (o.gcTrace ? withGcTrace(defs[k]) : defs[k]));
       row[mk] = await withSystems(systems, up, m, `D-r${round}-${mk}`, runOptions(o), async (runs) => {
         const warm = await warmEach(o, runs, m);
         const a = busyEdge(runs, up);
         const driven = await Promise.all(
           runs.map(async (run) => {
             const w = cpuWindow(run.started, run.tree, up);
+            const g = o.gcTrace ? gcWindow(run.logFile) : null;
             const { okIds, ...d } = await drive({
               url: run.started.url,
               ...traffic(run.sys, m),
@@ -230,10 +233,18 @@ async function phaseD(o, defs, up, report) {
               rateStreams: Math.min(o.rateStreams, 4),
               warmupSec: o.warmup,
               measureSec: o.pairedDuration,
-              onWindowStart: w.start,
-              onWindowEnd: w.end,
+              onWindowStart: () => {
+                w.start();
+                g?.start();
+              },
+              onWindowEnd: () => {
+                w.end();
+                g?.end();
+              },
             });
-            return { key: run.sys.key, okIds, paired: { ...d, ...w.result(d.completed, d.windowSec) } };
+            const cpu = w.result(d.completed, d.windowSec);
+            const gc = g ? { gc: await g.result(d.completed) } : {};
+            return { key: run.sys.key, okIds, paired: { ...d, ...cpu, ...gc } };
           }),
         );
         // Each window's own "others" would count the other systems under test: the machine's busy time outside every
@@ -252,6 +263,7 @@ async function phaseD(o, defs, up, report) {
         log(
           `  round ${round} ${mk.padEnd(5)} ${defs[key].label.padEnd(11)} at ${fmt(r.paired.okPerSec, 0)} req/s  cpu ${fmt(r.paired.cpuUsPerRequest, 0).padStart(5)} µs/req` +
             ` (main ${fmt(r.paired.mainThreadCpuUsPerRequest, 0)})` +
+            (r.paired.gc ? `  gc ${gcLine(r.paired.gc)}` : "") +
             `  errors ${r.errorTotal}  upstream ${r.hits.pass ? "✓" : "MISMATCH"}  (others ${fmt(r.paired.otherCores, 2)} cores)`,
         );
       }
@@ -259,6 +271,11 @@ async function phaseD(o, defs, up, report) {
     report.phaseD.push(row);
   }
 }
+
+/** A window's GC in a progress line. @param {import("./gc-trace").GcWindowResult} g */
+const gcLine = (g) =>
+  `${fmt(g.totalUsPerRequest, 1)} µs/req (pauses ${fmt(g.pauseUsPerRequest, 1)}, background ${fmt(g.backgroundUsPerRequest, 1)}; ` +
+  `${g.scavenges} scavenges, ${g.markCompacts} mark-compacts)`;
 
 /**
  * Phases C and D: each of the systems up at once warmed in turn by `o.warmupRequests` answers at `o.connections`

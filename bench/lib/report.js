@@ -82,6 +82,34 @@ function printMutation(report, mk, log) {
       "  achieved (req/s)",
       s((x) => fmt(x.pairedAchieved)),
     );
+    // --gc-trace (lib/gc-trace.js): the GC lines V8 wrote inside each system's phase-D window.
+    if (keys.some((k) => systems[k].pairedGc)) {
+      const g = (/** @type {(x: any) => string} */ f) => s((x) => (x.pairedGc ? f(x.pairedGc) : "—"));
+      row(
+        "GC µs per request, paired (all threads)",
+        g((x) => fmt(x.totalUsPerRequest, 1)),
+      );
+      row(
+        "  per round",
+        g((x) => x.totalPerRound.map((/** @type {number} */ v) => fmt(v, 1)).join("/")),
+      );
+      row(
+        "  pauses | incremental marking (main)",
+        g((x) => `${fmt(x.pauseUsPerRequest, 1)}|${fmt(x.incrementalUsPerRequest, 1)}`),
+      );
+      row(
+        "  background threads",
+        g((x) => fmt(x.backgroundUsPerRequest, 1)),
+      );
+      row(
+        "  scavenges | mark-compacts per round",
+        g((x) => `${x.scavengesPerRound.join("/")}|${x.markCompactsPerRound.join("/")}`),
+      );
+      row(
+        "  promoted | allocated bytes per request",
+        g((x) => `${fmt(x.promotedBytesPerRequest)}|${fmt(x.allocatedBytesPerRequest)}`),
+      );
+    }
   }
   row(
     "server CPU cores busy at saturation",
@@ -161,6 +189,10 @@ function printMutation(report, mk, log) {
   ratio("ours / apollo CPU per request, paired", "paired cpu ours/apollo", x);
   ratio("  main thread alone", "paired main ours/apollo", x);
   ratio("  the other threads", "paired other threads ours/apollo", x);
+  ratio("ours / apollo GC per request", "paired gc ours/apollo", x);
+  ratio("  pauses (main thread)", "paired gc pauses ours/apollo", x);
+  ratio("  background threads", "paired gc background ours/apollo", x);
+  ratio("ours@base / ours GC per request (A/A)", "paired gc ours-base/ours", x);
   ratio("ours / apollo+rest CPU, paired", "paired cpu ours/rest", x);
   ratio("ours+redis / ours CPU, paired", "paired cpu ours-redis/ours", x);
   ratio("ours+idem / ours CPU, paired", "paired cpu ours-idem/ours", x);

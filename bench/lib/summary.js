@@ -61,6 +61,7 @@ function summarise(report, systemKeys, mutations) {
         // is V8's compiler and collector threads, libuv's pool and the kernel time charged to other threads.
         pairedMainThreadCpuUsPerRequest: median(D.map((r) => r.paired.mainThreadCpuUsPerRequest)),
         pairedAchieved: median(D.map((r) => r.paired.okPerSec)),
+        pairedGc: pairedGc(D),
         peakRss: Math.max(...all.map((r) => r.peakRss)),
         errors: sum(all.map((r) => r.errorTotal)),
         upstreamChecks: { runs: all.length, failed: all.filter((r) => !r.hits.pass).length },
@@ -112,6 +113,23 @@ function summarise(report, systemKeys, mutations) {
             (row[a].paired.cpuUsPerRequest - row[a].paired.mainThreadCpuUsPerRequest) /
             (row[b].paired.cpuUsPerRequest - row[b].paired.mainThreadCpuUsPerRequest),
         );
+        // --gc-trace: the GC's share of it, all GC threads together, then the main thread's pauses and the helpers.
+        if (D.every((/** @type {any} */ row) => row[mk][a].paired.gc && row[mk][b].paired.gc)) {
+          /** @type {(f: (g: import("./gc-trace").GcWindowResult) => number) => (row: any) => number} */
+          const gcRatio = (f) => (row) => f(row[a].paired.gc) / f(row[b].paired.gc);
+          r[`paired gc ${a}/${b}`] = perRound(
+            D,
+            gcRatio((g) => g.totalUsPerRequest),
+          );
+          r[`paired gc pauses ${a}/${b}`] = perRound(
+            D,
+            gcRatio((g) => g.pauseUsPerRequest),
+          );
+          r[`paired gc background ${a}/${b}`] = perRound(
+            D,
+            gcRatio((g) => g.backgroundUsPerRequest),
+          );
+        }
       }
     }
     for (const k of C.length > 0 ? systemKeys : []) {
@@ -122,6 +140,28 @@ function summarise(report, systemKeys, mutations) {
     ratios[mk] = r;
   }
   return { systems, ratios };
+}
+
+/**
+ * Phase D's GC per request under `--gc-trace` (lib/gc-trace.js), medians over rounds, and the collections of each
+ * round; undefined without it. @param {any[]} D a system's phase-D runs
+ */
+function pairedGc(D) {
+  /** @type {import("./gc-trace").GcWindowResult[]} */
+  const g = D.map((r) => r.paired.gc).filter(Boolean);
+  if (g.length === 0 || g.length < D.length) return undefined;
+  const med = (/** @type {(x: import("./gc-trace").GcWindowResult) => number} */ f) => median(g.map(f));
+  return {
+    totalUsPerRequest: med((x) => x.totalUsPerRequest),
+    totalPerRound: g.map((x) => x.totalUsPerRequest),
+    pauseUsPerRequest: med((x) => x.pauseUsPerRequest),
+    incrementalUsPerRequest: med((x) => x.incrementalUsPerRequest),
+    backgroundUsPerRequest: med((x) => x.backgroundUsPerRequest),
+    promotedBytesPerRequest: med((x) => x.promotedBytesPerRequest),
+    allocatedBytesPerRequest: med((x) => x.allocatedBytesPerRequest),
+    scavengesPerRound: g.map((x) => x.scavenges),
+    markCompactsPerRound: g.map((x) => x.markCompacts),
+  };
 }
 
 /** The target table: per mutation the four targets, then the overload and scaling rows. @param {any} report */
