@@ -55,7 +55,7 @@ const { summarise } = require("../../../bench/lib/summary") as {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-const TRACE = readFileSync(path.join(__dirname, "fixtures/gc-trace-nvp.log"), "latin1");
+const TRACE = readFileSync(path.join(__dirname, "fixtures/gc-trace-nvp.txt"), "latin1");
 const LINES = TRACE.split("\n").filter(Boolean);
 const dir = mkdtempSync(path.join(tmpdir(), "gc-trace-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
