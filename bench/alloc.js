@@ -18,7 +18,15 @@ const path = require("node:path");
 const { parseArgs } = require("node:util");
 const { startChild, killAll } = require("./lib/proc");
 const { ROOT } = require("./lib/systems");
-const { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic } = require("./lib/one-system");
+const {
+  oneSystemOptions,
+  pickSystem,
+  buildOurs,
+  startUpstream,
+  sequentialTraffic,
+  systemArgs,
+} = require("./lib/one-system");
+const { parseGcTrace, gcInWindow, GC_TRACE_FLAG } = require("./lib/gc-trace");
 const { sequential } = require("./lib/sequential");
 const { askHits, describeHits } = require("./lib/hits");
 const { fmt } = require("./lib/format");
@@ -26,24 +34,14 @@ const { fmt } = require("./lib/format");
 const RESULTS = path.join(__dirname, "results/alloc");
 const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 
-/** Sum of `allocated=` over the GC trace lines in `text`, and how many lines. @param {string} text */
-function allocated(text) {
-  let bytes = 0;
-  let collections = 0;
-  for (const match of text.matchAll(/ allocated=(\d+) /g)) {
-    bytes += Number(match[1]);
-    collections += 1;
-  }
-  return { bytes, collections };
-}
-
 async function main() {
   const { values } = parseArgs({
     options: { ...oneSystemOptions({ requests: "5000", warmup: "2000" }), dist: { type: "string" } },
     strict: true,
   });
   const { m, sys, requests, warmup } = pickSystem(values);
-  if (values.dist !== undefined && !sys.ours) throw new Error("--dist is for our server's systems");
+  // --trace-gc-nvp and a small young generation after the system's own flags; --dist's build in place of dist/'s.
+  const args = systemArgs(sys, values.dist, [GC_TRACE_FLAG, "--max-semi-space-size=1"]);
   const OUT = path.join(RESULTS, `${sys.key}-${m.key}`);
   fs.mkdirSync(OUT, { recursive: true });
   buildOurs(sys, values["no-build"] || values.dist !== undefined, log);
@@ -51,9 +49,6 @@ async function main() {
   const runTag = `alloc-${Date.now().toString(36)}`;
   const childEnv = sys.env({ upstreamUrl: up.url, runTag });
   const logFile = path.join(OUT, `${sys.key}-${m.key}.log`);
-  // The system's script comes last (lib/systems.js): dist/index.js for ours, unless --dist names another build.
-  const script = values.dist === undefined ? sys.args[sys.args.length - 1] : path.resolve(values.dist, "index.js");
-  const args = [...sys.args.slice(0, -1), "--trace-gc-nvp", "--max-semi-space-size=1", script];
   const s = await startChild({
     name: sys.label,
     args,
@@ -71,13 +66,12 @@ async function main() {
   await s.stop();
   const { hits } = await askHits(up, m.key, [...w.okIds, ...r.okIds]);
   await up.stop();
-  const fd = fs.openSync(logFile, "r");
-  const buffer = Buffer.alloc(after - before);
-  fs.readSync(fd, buffer, 0, buffer.length, before);
-  fs.closeSync(fd);
-  const a = allocated(buffer.toString("utf8"));
+  // The GC lines whose body was written between the two sizes (lib/gc-trace.js, as `npm run bench -- --gc-trace`).
+  const g = gcInWindow(parseGcTrace(fs.readFileSync(logFile, "latin1")), before, after, requests);
   log(`alloc: ${sys.label}, ${m.field}, ${requests} requests after ${warmup} warm-up, one at a time`);
-  log(`  ${fmt(a.bytes / requests)} bytes allocated per request (${a.collections} collections)`);
+  log(
+    `  ${fmt(g.allocatedBytesPerRequest)} bytes allocated per request (${g.scavenges + g.markCompacts + g.otherGcs} collections)`,
+  );
   log(
     `  answers: ${r.ok} correct of ${requests}; upstream check: ${hits.pass ? "passed" : `FAILED: ${describeHits(hits)}`}`,
   );

@@ -25,6 +25,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { execFileSync } = require("node:child_process");
 const { parseArgs } = require("node:util");
+const { dumpSummary } = require("./lib/valgrind");
 
 const { values } = parseArgs({
   options: {
@@ -50,9 +51,7 @@ if (values.callgrind) {
     const args = ["--tool=callgrind", `--callgrind-out-file=${out}`, process.execPath, "--single-threaded"];
     args.push(__filename, "--mutation", mutation, "--part", String(part), "--dist", dist, "--iterations", String(n));
     execFileSync("valgrind", args, { stdio: "ignore" });
-    const summary = /^summary: (\d+)$/m.exec(fs.readFileSync(out, "utf8"));
-    if (summary === null) throw new Error(`no summary in ${out}`);
-    return Number(summary[1]);
+    return dumpSummary(out).ir;
   };
   const low = instructions(5_000);
   const high = instructions(25_000);

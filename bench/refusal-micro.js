@@ -27,6 +27,7 @@ const { parseArgs } = require("node:util");
 const { startChild, killAll } = require("./lib/proc");
 const { callgrindIn } = require("./lib/valgrind");
 const { systemDefs, ROOT } = require("./lib/systems");
+const { systemArgs } = require("./lib/one-system");
 const { MUTATIONS, bodyFactory } = require("./lib/mutations");
 const { RawConnection, requestHead } = require("./lib/raw-http");
 
@@ -60,7 +61,11 @@ async function main() {
   const warmup = Number(values.warmup ?? (useCg ? 3000 : 20000));
   const requests = Number(values.requests ?? (useCg ? 3000 : 40000));
   cg.clean();
-  const entry = path.resolve(values.dist ?? path.join(ROOT, "dist"), "index.js");
+  const defs = systemDefs({ oursEnv: {}, oursHeaders: {}, floorReset: false, redisUrl: "" });
+  const sys = defs.ours;
+  // dist/index.js, or --dist's build in its place.
+  const serverArgs = systemArgs(sys, values.dist);
+  const entry = serverArgs[serverArgs.length - 1];
   if (!fs.existsSync(entry)) throw new Error(`${entry} is not built: npm run build`);
   if (useCg && spawnSync("valgrind", ["--version"]).status !== 0) throw new Error("valgrind is not installed");
 
@@ -72,8 +77,6 @@ async function main() {
     readyPattern: /"msg":"fake upstream ready","url":"([^"]+)"/,
     ipc: true,
   });
-  const defs = systemDefs({ oursEnv: {}, oursHeaders: {}, floorReset: false, redisUrl: "" });
-  const sys = defs.ours;
   const childEnv = {
     ...sys.env({ upstreamUrl: up.url, runTag: "refusal" }),
     ADMISSION_MAX_IN_FLIGHT: "1",
@@ -86,8 +89,6 @@ async function main() {
     ...(useCg ? { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "0" } : {}),
   };
   const profDir = path.join(__dirname, `results/profiles/refusal-${Date.now().toString(36)}`);
-  // sys.args ends with dist/index.js (lib/systems.js): --dist's build takes its place.
-  const serverArgs = [...sys.args.slice(0, -1), entry];
   const nodeArgs = [...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), ...serverArgs];
   const s = await startChild({
     name: "ours",

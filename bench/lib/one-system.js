@@ -1,8 +1,9 @@
 // @ts-check
 "use strict";
 /**
- * What the one-system scripts share (`bench/callgrind.js`, `bench/syscalls.js`): their common flags, the system and
- * mutation they pick, the build of our server, and the fake upstream they start.
+ * What the one-system scripts share (`bench/callgrind.js`, `bench/syscalls.js`, `bench/alloc.js`,
+ * `bench/refusal-micro.js`): their common flags, the system and mutation they pick, the build of our server, the fake
+ * upstream they start, and the node arguments of a system with another build's script (`--dist`).
  */
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
@@ -102,4 +103,16 @@ const sequentialTraffic = (started, m, sys) => ({
   perRequestHeaders: sys.perRequestHeaders,
 });
 
-module.exports = { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic };
+/**
+ * The node arguments that start `sys`, with `flags` after its own (a later V8 flag wins) and, given `dist` (a tool's
+ * `--dist dir`), another build of our server (dir/index.js) in place of its script: lib/systems.js ends every
+ * system's arguments with its script.
+ * @param {import("./systems").SystemDef} sys @param {string | undefined} dist @param {string[]} [flags]
+ */
+function systemArgs(sys, dist, flags = []) {
+  if (dist !== undefined && !sys.ours) throw new Error("--dist is for our server's systems");
+  const script = dist === undefined ? sys.args[sys.args.length - 1] : path.resolve(dist, "index.js");
+  return [...sys.args.slice(0, -1), ...flags, script];
+}
+
+module.exports = { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic, systemArgs };

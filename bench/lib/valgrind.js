@@ -3,10 +3,28 @@
 /**
  * Running a server under callgrind and reading its counters: shared by `bench/callgrind.js` (instructions per
  * request) and `bench/refusal-micro.js --callgrind` (per refusal). Each keeps its dumps in its own directory.
+ * `dumpSummary` reads one dump's total, for them and for `bench/answer-micro.js`.
  */
 const fs = require("node:fs");
 const path = require("node:path");
 const { execFileSync } = require("node:child_process");
+
+/**
+ * A dump's header counters: its total instructions (`summary:`, every function's self cost) and, with
+ * `--separate-threads=yes`, its thread (1 is the main thread; NaN without). Throws when the file has no summary.
+ * @param {string} file
+ */
+function dumpSummary(file) {
+  const fd = fs.openSync(file, "r");
+  const head = Buffer.alloc(8192);
+  const n = fs.readSync(fd, head, 0, head.length, 0);
+  fs.closeSync(fd);
+  // The header precedes the first cost line; a dump without `summary:` there is cut short or not callgrind's.
+  const text = head.subarray(0, n).toString("utf8");
+  const ir = /^summary: (\d+)$/m.exec(text)?.[1];
+  if (ir === undefined) throw new Error(`no summary in ${file}`);
+  return { ir: Number(ir), thread: Number(/^thread: (\d+)$/m.exec(text)?.[1]) };
+}
 
 /**
  * A callgrind run of one directory: the command that starts `node <nodeArgs>` under valgrind, and the dump step.
@@ -21,14 +39,14 @@ function callgrindIn(outDir) {
     const out = {};
     const prefix = `callgrind.out.${pid}.${part}-`;
     for (const f of fs.readdirSync(outDir).filter((n) => n.startsWith(prefix))) {
-      const fd = fs.openSync(path.join(outDir, f), "r");
-      const head = Buffer.alloc(8192);
-      fs.readSync(fd, head, 0, head.length, 0);
-      fs.closeSync(fd);
-      const text = head.toString("utf8");
-      const thread = Number(/^thread: (\d+)$/m.exec(text)?.[1]);
-      const ir = Number(/^summary: (\d+)$/m.exec(text)?.[1]);
-      if (Number.isFinite(thread) && Number.isFinite(ir)) out[thread] = ir;
+      // A file still being written may have no summary yet: skipped, read again on the next poll.
+      let d;
+      try {
+        d = dumpSummary(path.join(outDir, f));
+      } catch {
+        continue;
+      }
+      if (Number.isFinite(d.thread)) out[d.thread] = d.ir;
     }
     return out;
   };
@@ -79,4 +97,4 @@ function callgrindIn(outDir) {
   };
 }
 
-module.exports = { callgrindIn };
+module.exports = { callgrindIn, dumpSummary };
