@@ -60,6 +60,7 @@ function parseOptions(argv) {
       "keep-logs": bool,
       "cpu-prof": bool,
       "gc-trace": bool,
+      "no-gc-trace": bool,
       "ours-env": { type: "string", multiple: true, default: [] },
       "ours-header": { type: "string", multiple: true, default: [] },
       "ours-node-flag": { type: "string", multiple: true, default: [] },
@@ -147,8 +148,12 @@ function parseOptions(argv) {
     floorReset: values["floor-reset"],
     keepLogs: values["keep-logs"],
     cpuProf: values["cpu-prof"],
-    /** Phase D: every system under V8's --trace-gc-nvp, and its GC per request in the window (lib/gc-trace.js). */
-    gcTrace: values["gc-trace"] || env.BENCH_GC_TRACE === "1",
+    /**
+     * Phase D: every system under V8's --trace-gc-nvp, and its GC per request in the window (lib/gc-trace.js). On
+     * unless --no-gc-trace (or BENCH_GC_TRACE=0): the trace costs a few tens of thousands of instructions per GC, about
+     * 0.01 % of a request's CPU in phase D (bench/README.md "Flags" has the measurement); `--gc-trace` says it anyway.
+     */
+    gcTrace: !values["no-gc-trace"] && env.BENCH_GC_TRACE !== "0",
     oursEnv: kv(values["ours-env"], /=/),
     oursHeaders: kv(values["ours-header"], /:/),
     oursNodeFlags: values["ours-node-flag"],
@@ -160,6 +165,7 @@ function parseOptions(argv) {
   for (const p of o.phases) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p} (${PHASES.join(", ")})`);
   if (o.phases.includes("B") && !o.phases.includes("A") && o.rate === 0)
     throw new Error("phase B without phase A needs --rate (its default is half the slowest phase-A rate)");
+  if (values["gc-trace"] && values["no-gc-trace"]) throw new Error("--gc-trace and --no-gc-trace: give one");
   if (o.pairedDuration < 1) throw new Error("--paired-duration must be >= 1");
   if (o.pairedRate === 0) o.pairedRate = Math.round(1200 / o.systems.length);
   if (o.seqBlock < 1 || !Number.isInteger(o.seqBlock)) throw new Error("--seq-block must be a whole number >= 1");
