@@ -19,8 +19,10 @@ const BUCKETS = 10;
  * failures predict the others'. The rules are opossum 10's (lib/circuit.js and lib/status.js, which this replaced),
  * with the settings this project gave it (no opossum timeout: the transport's deadline aborts calls itself; a volume
  * threshold; the error filter above):
- *   - every call asked for counts as a fire in a rolling window of `rollingWindowMs`, in 10 buckets rotated by a
- *     timer every tenth of it (refused calls too, as opossum emits 'fire' before its open check);
+ *   - every call asked for counts as a fire in a rolling window of `rollingWindowMs`, in 10 buckets rotated every
+ *     tenth of it (refused calls too, as opossum emits 'fire' before its open check). Rotated from the clock when the
+ *     breaker is used (`#rotate`), not by a timer: opossum's interval woke an idle server once a second per family
+ *     (2 of its 24 wake-ups per second), to rotate buckets nobody read until the next call;
  *   - a counted failure opens the circuit when the window holds at least `volumeThreshold` fires and its failures are
  *     over `errorThresholdPercentage` per cent of them;
  *   - while open, calls fail at once (CIRCUIT_OPEN) without touching the network; `resetTimeoutMs` after opening the
@@ -40,12 +42,17 @@ export class CircuitBreaker {
   #shutdown = false;
   #openedAt = 0;
   #resetTimer: NodeJS.Timeout | undefined;
-  readonly #bucketTimer: NodeJS.Timeout;
+  /** A tenth of the window, at least 1 ms; bucket `n` (rotation n) began `n` of them after `#startedAt`. */
+  readonly #bucketMs: number;
+  readonly #startedAt = performance.now();
   /** Ring of per-bucket counts; `#head` is the current bucket. */
   readonly #fires = new Array<number>(BUCKETS).fill(0);
   readonly #failures = new Array<number>(BUCKETS).fill(0);
   #head = 0;
-  /** Bucket rotations since the start: an admitted call's bucket is found by how many happened since (inconclusive). */
+  /**
+   * Bucket rotations since the start, as of the last use (`#rotate`): an admitted call's bucket is found by how many
+   * happened since (inconclusive).
+   */
   #rotations = 0;
 
   constructor(
@@ -53,8 +60,7 @@ export class CircuitBreaker {
     private readonly config: BreakerConfig,
     private readonly onStateChange: (family: string, state: CircuitState) => void,
   ) {
-    this.#bucketTimer = setInterval(this.#rotate, Math.floor(config.rollingWindowMs / BUCKETS));
-    this.#bucketTimer.unref();
+    this.#bucketMs = Math.max(1, Math.floor(config.rollingWindowMs / BUCKETS));
   }
 
   get state(): CircuitState {
@@ -76,6 +82,7 @@ export class CircuitBreaker {
         sent: false,
         cause: Object.assign(new Error("The circuit has been shutdown."), { code: "ESHUTDOWN" }),
       });
+    this.#rotate();
     this.#fires[this.#head] += 1;
     if (this.#state !== "closed") {
       if (!this.#probeAvailable) throw this.#refusal(endpoint);
@@ -95,6 +102,7 @@ export class CircuitBreaker {
       this.succeeded();
       return;
     }
+    this.#rotate();
     this.#failures[this.#head] += 1;
     if (this.#state === "halfOpen") {
       this.#open();
@@ -116,21 +124,21 @@ export class CircuitBreaker {
    * Neither a failure nor a success: not counted, its fire taken back (a client's short deadlines must not open the
    * circuit for every client, nor dilute real failures), and a half-open circuit's probe is free again.
    */
-  inconclusive(admitted = this.#rotations): void {
+  inconclusive(admitted?: number): void {
     // The fire is taken back from the bucket it was counted in (gone, if the window has moved past it). Taken from the
     // current bucket, as it was, a call that ended a bucket (a tenth of BREAKER_WINDOW_MS, 1 s by default) or more
     // after it began took back nothing, or another call's fire: a client's deadline cut after 2 s, within
     // BREAKER_SLOW_CALL_MS, and a send dropped after waiting 2 s for a socket, still diluted the failures.
-    const age = this.#rotations - admitted;
+    this.#rotate();
+    const age = admitted === undefined ? 0 : this.#rotations - admitted;
     const bucket = (this.#head - age + BUCKETS) % BUCKETS;
     if (age < BUCKETS && this.#fires[bucket] > 0) this.#fires[bucket] -= 1;
     if (this.#state === "halfOpen") this.#probeAvailable = true;
   }
 
-  /** Stops its timers (on shutdown); calls asked for afterwards are refused (opossum's ESHUTDOWN). */
+  /** Stops its timer (on shutdown); calls asked for afterwards are refused (opossum's ESHUTDOWN). */
   shutdown(): void {
     this.#shutdown = true;
-    clearInterval(this.#bucketTimer);
     clearTimeout(this.#resetTimer);
   }
 
@@ -172,12 +180,24 @@ export class CircuitBreaker {
     this.onStateChange(this.family, "halfOpen");
   };
 
-  readonly #rotate = (): void => {
-    this.#rotations += 1;
-    this.#head = (this.#head + 1) % BUCKETS;
-    this.#fires[this.#head] = 0;
-    this.#failures[this.#head] = 0;
-  };
+  /**
+   * Brings the buckets up to the clock (performance.now, the reset timer's): one rotation per `#bucketMs` since the
+   * start, each emptying the bucket it moves to, as the timer's did (at most BUCKETS of them: the rest would empty
+   * empty buckets). The same buckets as the timer's, which ran late under a stall where this reads the time.
+   */
+  #rotate(): void {
+    const rotations = Math.floor((performance.now() - this.#startedAt) / this.#bucketMs);
+    const missed = rotations - this.#rotations;
+    if (missed <= 0) return;
+    this.#rotations = rotations;
+    for (let i = Math.min(missed, BUCKETS); i > 0; i--) {
+      this.#head = (this.#head + 1) % BUCKETS;
+      this.#fires[this.#head] = 0;
+      this.#failures[this.#head] = 0;
+    }
+    // More than BUCKETS rotations: every bucket was emptied; the head is where the timer's would be.
+    if (missed > BUCKETS) this.#head = (this.#head + missed - BUCKETS) % BUCKETS;
+  }
 }
 
 /**

@@ -23,7 +23,11 @@ export const DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS = 1_000;
  */
 export const EVENT_LOOP_SAMPLING_MS = 50;
 
-/** How often the event-loop delay is read (@fastify/under-pressure's default `sampleInterval` is 1 s; half of it reacts sooner). */
+/**
+ * How often the event-loop delay is read (@fastify/under-pressure's default `sampleInterval` is 1 s; half of it reacts
+ * sooner). Read at the sampler's first tick this long after the last reading (src/http/admission.ts), not on a timer
+ * of its own: one woke an idle server twice a second more.
+ */
 export const DEFAULT_ADMISSION_SAMPLE_INTERVAL_MS = 500;
 export const DEFAULT_ADMISSION_RETRY_AFTER_SECONDS = 1;
 /**
@@ -76,7 +80,7 @@ export const admissionSettings = defineSettings({
       // Two samples at least (EVENT_LOOP_SAMPLING_MS, 50): an interval with none would read as no delay at all.
       min: 2 * EVENT_LOOP_SAMPLING_MS,
       max: 60_000,
-      doc: "how often the event-loop delay is read (`perf_hooks.monitorEventLoopDelay`, sampling every 50 ms: the mean of the samples since the last reading)",
+      doc: "how often the event-loop delay is read (at a tick of its sampler, every 50 ms: the mean of the samples since the last reading)",
     }),
     ADMISSION_REFUSED_READS_PER_TURN: int({
       default: DEFAULT_ADMISSION_REFUSED_READS_PER_TURN,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AdmissionConfig } from "../config";
 import { EdgeCode } from "../graphql/edge-code";
@@ -54,7 +55,8 @@ export class Admission {
   #seenTotalMs = 0;
   /** The sampler's count when startServing() was called, until the reading that holds a sample taken after it. */
   #startSamples: number | null = null;
-  readonly #timer: NodeJS.Timeout | undefined;
+  /** Stops the readings (on the sampler's ticks, `onTick`). */
+  readonly #stopReading: (() => void) | undefined;
   /** A refused connection's next request is read in its turn (refused-reads.ts: why). */
   readonly #refusedReads: RefusedReads;
 
@@ -82,7 +84,15 @@ export class Admission {
       this.#sampler = sampler;
       this.#seenCount = sampler.count;
       this.#seenTotalMs = sampler.totalMs;
-      this.#timer = setInterval(() => {
+      // Read at the sampler's first tick ADMISSION_SAMPLE_INTERVAL_MS after the last reading (half a sampling period
+      // early, so that ticks a little under the period apart do not make it wait one more): no timer of its own, which
+      // woke an idle server twice a second more. A stall's sample is read at the tick that records it, as soon as the
+      // interval's reading is due, no later than a timer of its own would have read it.
+      let readAt = performance.now();
+      const due = config.sampleIntervalMs - sampler.periodMs / 2;
+      this.#stopReading = sampler.onTick((now) => {
+        if (now - readAt < due) return;
+        readAt = now;
         const samples = sampler.count - this.#seenCount;
         // No sample in the interval (none recorded yet): no delay to read.
         const meanMs = samples > 0 ? (sampler.totalMs - this.#seenTotalMs) / samples : 0;
@@ -96,7 +106,7 @@ export class Admission {
         }
         // Less the sampling period, as @fastify/under-pressure subtracts monitorEventLoopDelay's resolution.
         this.#eventLoopDelayMs = Math.max(0, meanMs - sampler.periodMs);
-      }, config.sampleIntervalMs).unref();
+      });
     }
   }
 
@@ -225,7 +235,7 @@ export class Admission {
   };
 
   close(): void {
-    clearInterval(this.#timer);
+    this.#stopReading?.();
     this.#sampler?.release();
     this.#sampler = null;
   }

@@ -51,6 +51,8 @@ export class EventLoopSampler {
   count = 0;
   totalMs = 0;
   readonly #windows = new Set<RecordableHistogram>();
+  /** Called at the end of each tick with its time (performance.now()): admission control's readings (`onTick`). */
+  readonly #listeners = new Set<(now: number) => void>();
   readonly #timer: NodeJS.Timeout;
   #users = 0;
   #last = performance.now();
@@ -64,6 +66,7 @@ export class EventLoopSampler {
       this.totalMs += ms;
       // RecordableHistogram takes integers ≥ 1 (nanoseconds here).
       for (const window of this.#windows) window.record(Math.max(1, Math.round(ms * 1e6)));
+      for (const listener of this.#listeners) listener(now);
     }, periodMs);
     this.#timer.unref();
   }
@@ -91,6 +94,16 @@ export class EventLoopSampler {
 
   dropWindow(window: RecordableHistogram): void {
     this.#windows.delete(window);
+  }
+
+  /**
+   * Calls `listener` after each sample is counted, with the tick's time: a reader that reads at intervals does it
+   * here rather than on a timer of its own, which woke the process for nothing more (admission control's, every
+   * 500 ms: 2 of the 24 wake-ups per second of an idle server). Returns what removes it.
+   */
+  onTick(listener: (now: number) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 }
 

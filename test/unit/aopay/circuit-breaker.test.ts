@@ -39,6 +39,35 @@ describe("CircuitBreaker: opossum 10's rules without opossum", () => {
     jest.useRealTimers();
   });
 
+  it("keeps no timer while closed: the buckets rotate from the clock when the breaker is used", () => {
+    // opossum's interval, every tenth of the window, woke an idle server once a second per family.
+    const idle = new CircuitBreakers(CONFIG, () => undefined, ["cibil", "aeps"]);
+    try {
+      expect(jest.getTimerCount()).toBe(0);
+      for (let i = 0; i < 3; i++) call(breakers, unavailable());
+      // 9 s later the 3 failures are still in the window: one more failure is 4 of 4, over the volume and the percentage.
+      jest.advanceTimersByTime(CONFIG.rollingWindowMs - 1_000);
+      call(breakers, unavailable());
+      expect(breakers.states().aeps).toBe("open");
+    } finally {
+      idle.shutdown();
+    }
+  });
+
+  it("a window's failures are gone a window later, however long the breaker went unused", () => {
+    for (let i = 0; i < 3; i++) call(breakers, unavailable());
+    jest.advanceTimersByTime(CONFIG.rollingWindowMs);
+    call(breakers, unavailable()); // 1 of 1: under the volume of 4
+    expect(breakers.states().aeps).toBe("closed");
+    // Many windows later (more rotations than buckets): still empty, and counting again from there.
+    for (let i = 0; i < 2; i++) call(breakers, "ok");
+    jest.advanceTimersByTime(CONFIG.rollingWindowMs * 7 + 300);
+    for (let i = 0; i < 3; i++) call(breakers, unavailable());
+    expect(breakers.states().aeps).toBe("closed");
+    call(breakers, unavailable());
+    expect(breakers.states().aeps).toBe("open");
+  });
+
   it("counts failures only from the volume threshold on, and only over the error percentage", () => {
     for (let i = 0; i < 3; i++) call(breakers, unavailable()); // 3 of 3 failed, under the volume of 4
     expect(breakers.states()).toEqual({ aeps: "closed" });

@@ -47,3 +47,31 @@ describe("admission: places per client (ADMISSION_MAX_IN_FLIGHT_PER_CLIENT)", ()
     admission.close();
   });
 });
+
+describe("admission: the event-loop delay is read without a timer of its own", () => {
+  afterEach(() => jest.useRealTimers());
+
+  it("with ADMISSION_MAX_EVENT_LOOP_DELAY_MS on, the only timer is the shared sampler's; a reading every interval", () => {
+    // Each timer wakes an idle server: admission's own, every 500 ms, was 2 of its 24 wake-ups per second. Its readings
+    // are taken on the sampler's ticks instead (EventLoopSampler.onTick).
+    jest.useFakeTimers();
+    const admission = new Admission({
+      maxInFlight: 0,
+      maxInFlightPerClient: 0,
+      maxEventLoopDelayMs: 1_000,
+      sampleIntervalMs: 500,
+      retryAfterSeconds: 1,
+      refusedReadsPerTurn: 0,
+    });
+    try {
+      expect(jest.getTimerCount()).toBe(1);
+      // Fake time passes exactly: every tick on time, no delay read, nothing refused.
+      jest.advanceTimersByTime(5_000);
+      expect(admission.admit()).toBeNull();
+      admission.release();
+    } finally {
+      admission.close();
+    }
+    expect(jest.getTimerCount()).toBe(0);
+  });
+});
