@@ -20,7 +20,7 @@ export const DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS = 1_000;
  * rotate their buckets from the clock, where each had a timer of its own; Node's own connection check of each listener,
  * once a second, is the rest): 3.4-4.4 ms/s idle, read from /proc/<pid>/task/<tid>/schedstat (ten 30 s windows,
  * against 3.7-4.4 before); a bare process with one 50 ms JS interval spent 3.8-5.0, with a native
- * monitorEventLoopDelay 2.3-2.4 (docs/performance.md, "Round 6e2ad13").
+ * monitorEventLoopDelay 2.3-2.4 (docs/performance.md, "Round 1c146ca").
  *
  * 50 ms, not 100: a reading is the mean of the samples of one ADMISSION_SAMPLE_INTERVAL_MS (500 ms: 10 samples, and
  * the setting's minimum, 100 ms, still holds 2), each exact to the microsecond however rare; and the lag gauges read
