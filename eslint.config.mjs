@@ -60,8 +60,15 @@ export default tseslint.config(
   },
   {
     // Deliberately lazy loads: pino-pretty (a dev dependency) and the OpenTelemetry SDK only when asked for; the
-    // explorer's static files plugin (development) and the built-in simulator (no AOPAY_BASE_URL) only when used.
-    files: ["src/logging/logger.ts", "src/observability/telemetry.ts", "src/http/explorer.ts", "src/stack.ts"],
+    // explorer's static files plugin (development) and the built-in simulator (no AOPAY_BASE_URL) only when used;
+    // ioredis only with REDIS_URL.
+    files: [
+      "src/logging/logger.ts",
+      "src/observability/telemetry.ts",
+      "src/http/explorer.ts",
+      "src/stack.ts",
+      "src/protection/redis.ts",
+    ],
     rules: { "@typescript-eslint/no-require-imports": "off", "@typescript-eslint/consistent-type-imports": "off" },
   },
 );
