@@ -3,8 +3,8 @@ import type { Logger } from "../logging/logger";
 
 /**
  * ioredis, required at the first createRedis (at start, by protection/index.ts, and only with REDIS_URL set), not at
- * this module's import: a server without REDIS_URL never loads it (about 2 MB of live heap after start, its source
- * text and compiled code kept for the process's life; docs/performance.md). A one-time load, cached here and by
+ * this module's import: a server without REDIS_URL never loads it (0.9 MB of live heap after start, its source text
+ * and compiled code kept for the process's life; docs/performance.md). A one-time load, cached here and by
  * require's own cache: never per request. A missing or broken ioredis still fails the start of a server that needs it,
  * where createRedis is called (test/e2e/loaded-modules.test.ts checks that it stays out of the others).
  */
