@@ -6,12 +6,13 @@ import { TEST_API_KEYS_ENTRY } from "../helpers/stack";
 /**
  * What the real entry point (dist-test/index.js) loads at start, by configuration: a module only one configuration
  * needs is loaded in that one only, so the others do not keep its source text and compiled code in their live heap
- * for the process's life (docs/performance.md has the live heap figures). A top-level import of it that comes back
- * fails here, not silently in a heap figure. Each case also checks that the
- * module is loaded where it is needed, so the detector is seen to see it.
+ * for the process's life (docs/performance.md, "Round 027309c: the live heap, and what a server keeps that its
+ * configuration never uses"). A top-level import of it that comes back fails here, not silently in a heap figure.
+ * Each case also checks that the module is loaded where it is needed, so the detector is seen to see it.
  */
 
 const PRELOAD = join(__dirname, "../fixtures/preload/loaded-modules.cjs");
+const MISSING_IOREDIS = join(__dirname, "../fixtures/preload/missing-ioredis.cjs");
 
 interface Loaded {
   packages: string[];
@@ -74,4 +75,29 @@ describe("modules the server loads at start, by configuration", () => {
     expect(loaded.packages).toEqual(expect.arrayContaining(["ioredis", "@ioredis/commands"]));
     expect(simulatorModules(loaded)).toContain("simulator/server");
   }, 20_000);
+
+  it("with REDIS_URL and ioredis failing to load: the server does not start (exit 1), as when it was imported", async () => {
+    const p = startServerProcess({
+      REDIS_URL: `redis://127.0.0.1:${closedPort}`,
+      HMAC_SECRET: "loaded-modules-hmac-secret-0123456789abcdef",
+      NODE_OPTIONS: `--require ${MISSING_IOREDIS}`,
+    });
+    try {
+      expect(await p.exited).toBe(1);
+      expect(p.output()).toContain("Cannot find module 'ioredis'");
+      expect(p.output()).toContain("the server did not start");
+      expect(p.output()).not.toContain("GraphQL server ready");
+    } finally {
+      await p.kill();
+    }
+  });
+
+  it("without REDIS_URL, ioredis failing to load changes nothing: the server starts", async () => {
+    const p = startServerProcess({ NODE_OPTIONS: `--require ${MISSING_IOREDIS}` });
+    try {
+      await expect(p.ready).resolves.toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      await p.kill();
+    }
+  });
 });
