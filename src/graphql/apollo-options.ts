@@ -1,5 +1,6 @@
 import {
   ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
@@ -99,6 +100,10 @@ export async function apolloOptions(
       // Never report operations to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
+      // Inline traces are a federation subgraph's (this schema is not one): without this, Apollo imports the plugin
+      // and its protobuf at start only to find that out, about 0.7 MB of live heap for every collection to mark
+      // (docs/performance.md round 5daa3ff; test/e2e/loaded-modules.test.ts).
+      ApolloServerPluginInlineTraceDisabled(),
     ],
   };
   return { options, fastPath: new FastPath(accepted, formatError, metrics, tracing, executionOptions(config)) };

@@ -62,6 +62,8 @@ describe("modules the server loads at start, by configuration", () => {
     expect(loaded.packages).not.toContain("ioredis");
     expect(loaded.packages).not.toContain("@ioredis/commands");
     expect(simulatorModules(loaded)).toEqual([]);
+    // Apollo's inline-trace plugin (a federation subgraph's; this schema is not one) and the protobuf it needs.
+    expect(loaded.packages).not.toContain("@apollo/usage-reporting-protobuf");
     // What it does load: the detector reads this process's modules (its store and transport among them).
     expect(loaded.packages).toEqual(expect.arrayContaining(["undici", "@apollo/server"]));
     expect(loaded.own).toEqual(expect.arrayContaining(["protection/redis", "aopay/transport"]));
