@@ -34,7 +34,7 @@ async function loadedAtStart(env: Record<string, string>): Promise<Loaded> {
   return JSON.parse(m[1]) as Loaded;
 }
 
-/** The simulator's modules, less its settings' declaration (config.ts reads every module's, to refuse unknown names). */
+/** The simulator's modules, less its settings' declaration (config.ts reads them all: unknown names). */
 const simulatorModules = (loaded: Loaded) =>
   loaded.own.filter((name) => name.startsWith("simulator/") && !name.endsWith(".settings"));
 

@@ -9,3 +9,13 @@ export function fixture(name: string): Buffer {
 export function fixtureJson(name: string): Record<string, unknown> {
   return JSON.parse(fixture(name).toString("utf8")) as Record<string, unknown>;
 }
+
+/** A deep copy of a fixture's body with `change` applied to it: the unusual answers equivalence tests use. */
+export function fixtureVariant<T extends Record<string, unknown>>(
+  body: T,
+  change: (copy: T) => void,
+): Record<string, unknown> {
+  const copy = structuredClone(body);
+  change(copy);
+  return copy;
+}

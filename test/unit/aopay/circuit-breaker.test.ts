@@ -45,7 +45,7 @@ describe("CircuitBreaker: opossum 10's rules without opossum", () => {
     try {
       expect(jest.getTimerCount()).toBe(0);
       for (let i = 0; i < 3; i++) call(breakers, unavailable());
-      // 9 s later the 3 failures are still in the window: one more failure is 4 of 4, over the volume and the percentage.
+      // 9 s later the 3 failures are still in the window: one more is 4 of 4, over the volume and the percentage.
       jest.advanceTimersByTime(CONFIG.rollingWindowMs - 1_000);
       call(breakers, unavailable());
       expect(breakers.states().aeps).toBe("open");

@@ -3,7 +3,7 @@ import { type AepsResendOtpAnswer, aepsResendOtp } from "../../../src/aopay/endp
 import { interpretResponse } from "../../../src/aopay/outcome";
 import { AepsOtpResent } from "../../../src/graphql/aeps/aeps-otp-resent.type";
 import { Scrubber } from "../../../src/pii/scrub";
-import { fixtureJson } from "../../helpers/fixtures";
+import { fixtureJson, fixtureVariant } from "../../helpers/fixtures";
 
 /**
  * AepsOtpResent.from writes each field on the new instance (src/graphql/aeps/aeps-otp-resent.type.ts); it was
@@ -23,11 +23,7 @@ const documented = fixtureJson("aeps/resend-otp.success") as {
 } & Record<string, unknown>;
 
 /** The documented example with `change` applied to a deep copy of it. */
-function variant(change: (body: typeof documented) => void): Record<string, unknown> {
-  const body = structuredClone(documented);
-  change(body);
-  return body;
-}
+const variant = (change: (body: typeof documented) => void) => fixtureVariant(documented, change);
 
 const ANSWERS: Array<[string, Record<string, unknown>]> = [
   ["the documented example", documented],

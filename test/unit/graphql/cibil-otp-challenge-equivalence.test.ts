@@ -3,7 +3,7 @@ import { type CibilGenerateOtpAnswer, cibilGenerateOtp } from "../../../src/aopa
 import { interpretResponse } from "../../../src/aopay/outcome";
 import { CibilNextStep, CibilOtpChallenge, CibilStatus } from "../../../src/graphql/cibil/cibil-otp-challenge.type";
 import { Scrubber } from "../../../src/pii/scrub";
-import { fixtureJson } from "../../helpers/fixtures";
+import { fixtureJson, fixtureVariant } from "../../helpers/fixtures";
 
 /**
  * CibilOtpChallenge.from writes each field on the new instance (src/graphql/cibil/cibil-otp-challenge.type.ts); it was
@@ -27,11 +27,7 @@ const documented = fixtureJson("cibil/generate-otp.success") as {
 } & Record<string, unknown>;
 
 /** The documented example with `change` applied to a deep copy of it. */
-function variant(change: (body: typeof documented) => void): Record<string, unknown> {
-  const body = structuredClone(documented);
-  change(body);
-  return body;
-}
+const variant = (change: (body: typeof documented) => void) => fixtureVariant(documented, change);
 
 const ANSWERS: Array<[string, Record<string, unknown>]> = [
   ["the documented example", documented],
