@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { type AepsResendOtpAnswer, aepsResendOtp } from "../../../src/aopay/endpoints/aeps-resend-otp";
-import { interpretResponse } from "../../../src/aopay/outcome";
+import { AEPS_RESEND_INPUT, answer200 } from "../../helpers/endpoint-wire";
 import { AepsOtpResent } from "../../../src/graphql/aeps/aeps-otp-resent.type";
 import { Scrubber } from "../../../src/pii/scrub";
 import { fixtureJson, fixtureVariant } from "../../helpers/fixtures";
@@ -40,23 +40,12 @@ const ANSWERS: Array<[string, Record<string, unknown>]> = [
 ];
 
 describe("AepsOtpResent.from: the same result as Object.assign did", () => {
-  const input = {
-    userKey: "AOP554N3XXXX",
-    mobile: "9876543210",
-    aadhaar: "234123412346",
-    primaryKeyId: "TEST",
-    encodeTxnId: "DEMO",
-  };
+  const input = AEPS_RESEND_INPUT;
   const scrubber = new Scrubber(["AOP-554", "CMP1045"]);
 
   it.each(ANSWERS)("%s", (_name, body) => {
     const text = scrubber.forRequest(aepsResendOtp.sensitive(input, {} as never));
-    const envelope = interpretResponse(
-      aepsResendOtp,
-      { statusCode: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(body)) },
-      text,
-    );
-    if (envelope.kind !== "success") throw new Error(`not a success: ${envelope.kind}`);
+    const envelope = answer200(aepsResendOtp, Buffer.from(JSON.stringify(body)), text);
     const resent = aepsResendOtp.fromWire(envelope, input, text);
     for (const at of [0, Date.now() + 42_000, 1_733_300_000_123]) {
       const now = AepsOtpResent.from(resent, at);

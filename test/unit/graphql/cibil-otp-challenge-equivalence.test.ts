@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { type CibilGenerateOtpAnswer, cibilGenerateOtp } from "../../../src/aopay/endpoints/cibil-generate-otp";
-import { interpretResponse } from "../../../src/aopay/outcome";
+import { answer200 } from "../../helpers/endpoint-wire";
 import { CibilNextStep, CibilOtpChallenge, CibilStatus } from "../../../src/graphql/cibil/cibil-otp-challenge.type";
 import { Scrubber } from "../../../src/pii/scrub";
 import { fixtureJson, fixtureVariant } from "../../helpers/fixtures";
@@ -63,11 +63,7 @@ describe("CibilOtpChallenge.from: the same result as Object.assign did", () => {
 
   it.each(ANSWERS)("%s", (_name, body) => {
     const text = scrubber.forRequest(cibilGenerateOtp.sensitive(input, {} as never));
-    const envelope = interpretResponse(
-      cibilGenerateOtp,
-      { statusCode: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(body)) },
-      text,
-    );
+    const envelope = answer200(cibilGenerateOtp, Buffer.from(JSON.stringify(body)), text);
     const challenge = cibilGenerateOtp.fromWire(envelope, input, text);
     for (const at of [0, 1_733_300_000_123]) {
       const now = CibilOtpChallenge.from(challenge, at);

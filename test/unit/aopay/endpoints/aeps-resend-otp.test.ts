@@ -1,15 +1,14 @@
 import { aepsResendOtp } from "../../../../src/aopay/endpoints/aeps-resend-otp";
 import { type SuccessEnvelope } from "../../../../src/aopay/outcome";
-import { WIRE as wire, scrubber, successFromFixture as success } from "../../../helpers/endpoint-wire";
+import {
+  AEPS_RESEND_INPUT,
+  WIRE as wire,
+  scrubber,
+  successFromFixture as success,
+} from "../../../helpers/endpoint-wire";
 
 describe("aeps.resendOtp wire mapping (ResendOTP seed page)", () => {
-  const input = {
-    userKey: "AOP554N3XXXX",
-    mobile: "9876543210",
-    aadhaar: "234123412346",
-    primaryKeyId: "TEST",
-    encodeTxnId: "DEMO",
-  };
+  const input = AEPS_RESEND_INPUT;
 
   it("is POST at /V1/AEPS/UserRegisterBankWise/ResendOTP and has side effects", () => {
     expect(aepsResendOtp).toMatchObject({
