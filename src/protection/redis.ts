@@ -1,19 +1,6 @@
 import type Redis from "ioredis";
 import type { Logger } from "../logging/logger";
 
-/**
- * ioredis, required at the first createRedis (at start, by protection/index.ts, and only with REDIS_URL set), not at
- * this module's import: a server without REDIS_URL never loads it (0.9 MB of live heap after start, its source text
- * and compiled code kept for the process's life; docs/performance.md). A one-time load, cached here and by
- * require's own cache: never per request. A missing or broken ioredis still fails the start of a server that needs it,
- * where createRedis is called (test/e2e/loaded-modules.test.ts checks that it stays out of the others).
- */
-let ioredis: typeof Redis | undefined;
-function redisClass(): typeof Redis {
-  ioredis ??= (require("ioredis") as typeof import("ioredis")).default;
-  return ioredis;
-}
-
 /** What checkServer judged of the Redis server at a connection (observer.ts redisServer, the aopay_redis_unsafe gauge). */
 export interface RedisServerJudgement {
   evictingPolicy: boolean;
@@ -25,7 +12,11 @@ export interface RedisServerJudgement {
  * while Redis is down, OTP sends must be refused (fail closed), not held in memory until it returns.
  */
 export function createRedis(url: string, log: Logger, onJudged?: (judged: RedisServerJudgement) => void): Redis {
-  const RedisClient = redisClass();
+  // ioredis is required here, at start (protection/index.ts, only with REDIS_URL set), not at this module's import: a
+  // server without REDIS_URL never loads it (0.9 MB of live heap after start, its source text and compiled code kept
+  // for the process's life; docs/performance.md). require's cache makes later calls a lookup; never per request. A
+  // missing or broken ioredis still fails the start of a server that needs it (test/e2e/loaded-modules.test.ts).
+  const { default: RedisClient } = require("ioredis") as typeof import("ioredis");
   const redis = new RedisClient(url, {
     // Commands issued while disconnected fail at once instead of waiting in an offline queue.
     enableOfflineQueue: false,
