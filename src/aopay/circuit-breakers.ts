@@ -45,10 +45,9 @@ export class CircuitBreaker {
   /** A tenth of the window, at least 1 ms; bucket `n` (rotation n) began `n` of them after `#startedAt`. */
   readonly #bucketMs: number;
   readonly #startedAt = performance.now();
-  /** Ring of per-bucket counts; `#head` is the current bucket. */
+  /** Ring of per-bucket counts; rotation `n`'s bucket is `n % BUCKETS`, the current one `#head`. */
   readonly #fires = new Array<number>(BUCKETS).fill(0);
   readonly #failures = new Array<number>(BUCKETS).fill(0);
-  #head = 0;
   /**
    * Bucket rotations since the start, as of the last use (`#rotate`): an admitted call's bucket is found by how many
    * happened since (inconclusive).
@@ -131,7 +130,7 @@ export class CircuitBreaker {
     // BREAKER_SLOW_CALL_MS, and a send dropped after waiting 2 s for a socket, still diluted the failures.
     this.#rotate();
     const age = admitted === undefined ? 0 : this.#rotations - admitted;
-    const bucket = (this.#head - age + BUCKETS) % BUCKETS;
+    const bucket = (this.#rotations - age) % BUCKETS;
     if (age < BUCKETS && this.#fires[bucket] > 0) this.#fires[bucket] -= 1;
     if (this.#state === "halfOpen") this.#probeAvailable = true;
   }
@@ -187,16 +186,17 @@ export class CircuitBreaker {
    */
   #rotate(): void {
     const rotations = Math.floor((performance.now() - this.#startedAt) / this.#bucketMs);
-    const missed = rotations - this.#rotations;
-    if (missed <= 0) return;
-    this.#rotations = rotations;
-    for (let i = Math.min(missed, BUCKETS); i > 0; i--) {
-      this.#head = (this.#head + 1) % BUCKETS;
-      this.#fires[this.#head] = 0;
-      this.#failures[this.#head] = 0;
+    if (rotations <= this.#rotations) return;
+    for (let r = Math.max(this.#rotations + 1, rotations - BUCKETS + 1); r <= rotations; r++) {
+      this.#fires[r % BUCKETS] = 0;
+      this.#failures[r % BUCKETS] = 0;
     }
-    // More than BUCKETS rotations: every bucket was emptied; the head is where the timer's would be.
-    if (missed > BUCKETS) this.#head = (this.#head + missed - BUCKETS) % BUCKETS;
+    this.#rotations = rotations;
+  }
+
+  /** The current bucket: the last rotation's. */
+  get #head(): number {
+    return this.#rotations % BUCKETS;
   }
 }
 
