@@ -97,12 +97,17 @@ function parseGcTrace(text, base = 0) {
  */
 function gcInWindow(events, from, to, requests) {
   const inside = events.filter((e) => e.offset >= from && e.offset < to);
+  // A window of the bench's sizes allocates some hundred MB (tens of kB per request, thousands of requests), so V8
+  // collects in it: no line at all means the trace was not taken (the flag lost, another log file read), and its
+  // figures are unknown (NaN, left out of every median), not zero. Small windows of no collection read the same.
+  const traced = inside.length > 0;
   const sumOf = (/** @type {(e: GcEvent) => number} */ f) => inside.reduce((a, e) => a + f(e), 0);
-  const per = (/** @type {number} */ v) => (requests > 0 ? v / requests : NaN);
+  const per = (/** @type {number} */ v) => (requests > 0 && traced ? v / requests : NaN);
   const pauseMs = sumOf((e) => e.pauseMs);
   const incrementalMs = sumOf((e) => e.incrementalMs);
   const backgroundMs = sumOf((e) => e.backgroundMs);
   return {
+    traced,
     scavenges: inside.filter((e) => e.type === "s").length,
     markCompacts: inside.filter((e) => e.type === "mc").length,
     // Minor mark-sweeps (`--minor-ms`, not Node 24's default): counted so that no cycle goes unseen.

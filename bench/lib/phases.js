@@ -274,8 +274,10 @@ async function phaseD(o, defs, up, report) {
 
 /** A window's GC in a progress line. @param {import("./gc-trace").GcWindowResult} g */
 const gcLine = (g) =>
-  `${fmt(g.totalUsPerRequest, 1)} µs/req (pauses ${fmt(g.pauseUsPerRequest, 1)}, background ${fmt(g.backgroundUsPerRequest, 1)}; ` +
-  `${g.scavenges} scavenges, ${g.markCompacts} mark-compacts)`;
+  g.traced === false
+    ? "NO GC LINE in the window (trace not taken: its figures are left out)"
+    : `${fmt(g.totalUsPerRequest, 1)} µs/req (pauses ${fmt(g.pauseUsPerRequest, 1)}, background ${fmt(g.backgroundUsPerRequest, 1)}; ` +
+      `${g.scavenges} scavenges, ${g.markCompacts} mark-compacts)`;
 
 /**
  * Phases C and D: each of the systems up at once warmed in turn by `o.warmupRequests` answers at `o.connections`

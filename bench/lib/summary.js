@@ -159,8 +159,9 @@ function pairedGc(D) {
     backgroundUsPerRequest: med((x) => x.backgroundUsPerRequest),
     promotedBytesPerRequest: med((x) => x.promotedBytesPerRequest),
     allocatedBytesPerRequest: med((x) => x.allocatedBytesPerRequest),
-    scavengesPerRound: g.map((x) => x.scavenges),
-    markCompactsPerRound: g.map((x) => x.markCompacts),
+    // "?" for a round whose window had no GC line (gc-trace.js gcInWindow: not traced), not a count of 0.
+    scavengesPerRound: g.map((x) => (x.traced === false ? "?" : x.scavenges)),
+    markCompactsPerRound: g.map((x) => (x.traced === false ? "?" : x.markCompacts)),
   };
 }
 

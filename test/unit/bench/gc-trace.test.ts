@@ -20,6 +20,7 @@ interface GcEvent {
   complete: boolean;
 }
 interface GcWindowResult {
+  traced: boolean;
   scavenges: number;
   markCompacts: number;
   otherGcs: number;
@@ -113,8 +114,13 @@ describe("bench --gc-trace: the GC lines of a window, per request", () => {
     expect(g.promotedBytesPerRequest).toBe(3823.36);
     // An edge inside a body: the line began before it, so it belongs to the window before.
     expect(gcInWindow(events, events[0].offset + 1, Infinity, 10)).toMatchObject({ scavenges: 1, markCompacts: 2 });
-    // No line in the window: zeros, not NaN; no request: NaN, not Infinity.
-    expect(gcInWindow(events, 0, events[0].offset, 10)).toMatchObject({ scavenges: 0, pauseUsPerRequest: 0 });
+    expect(g.traced).toBe(true);
+    // No line in the window: the trace was not taken, so its figures are unknown (NaN, left out of the medians), not
+    // zeros a report would read as "no GC"; no request: NaN, not Infinity.
+    const untraced = gcInWindow(events, 0, events[0].offset, 10);
+    expect(untraced).toMatchObject({ traced: false, scavenges: 0, markCompacts: 0 });
+    for (const v of [untraced.pauseUsPerRequest, untraced.totalUsPerRequest, untraced.promotedBytesPerRequest])
+      expect(v).toBeNaN();
     expect(gcInWindow(events, 0, Infinity, 0).pauseUsPerRequest).toBeNaN();
   });
 
@@ -156,7 +162,8 @@ describe("bench --gc-trace: the GC lines of a window, per request", () => {
   });
 
   it("reports each system's GC per request and the ratio ours / apollo per round, and nothing without the trace", () => {
-    const gc = (total: number, pause: number, scavenges: number, markCompacts: number) => ({
+    const gc = (total: number, pause: number, scavenges: number, markCompacts: number, traced = true) => ({
+      traced,
       totalUsPerRequest: total,
       pauseUsPerRequest: pause,
       incrementalUsPerRequest: 0,
@@ -192,23 +199,30 @@ describe("bench --gc-trace: the GC lines of a window, per request", () => {
             ours: system(545, withGc ? gc(22, 13, 60, 0) : undefined),
           },
         },
+        // Round 3: ours' window had no GC line (the trace not taken): unknown, left out, not a round of no GC.
+        {
+          cibil: {
+            apollo: system(510, withGc ? gc(21, 12, 60, 0) : undefined),
+            ours: system(530, withGc ? gc(NaN, NaN, 0, 0, false) : undefined),
+          },
+        },
       ],
     });
     const s = summarise(report(true), ["apollo", "ours"], ["cibil"]);
-    expect(s.ratios.cibil["paired gc ours/apollo"].perRound).toEqual([2, 1]);
+    expect(s.ratios.cibil["paired gc ours/apollo"].perRound).toEqual([2, 1, NaN]);
     expect(s.ratios.cibil["paired gc ours/apollo"].median).toBe(1.5);
-    expect(s.ratios.cibil["paired gc pauses ours/apollo"].perRound.map(r3)).toEqual([1.25, 1.083]);
-    expect(s.ratios.cibil["paired gc background ours/apollo"].perRound.map(r3)).toEqual([3.125, 0.9]);
+    expect(s.ratios.cibil["paired gc pauses ours/apollo"].perRound.slice(0, 2).map(r3)).toEqual([1.25, 1.083]);
+    expect(s.ratios.cibil["paired gc background ours/apollo"].perRound.slice(0, 2).map(r3)).toEqual([3.125, 0.9]);
     expect(s.systems.cibil.ours.pairedGc).toMatchObject({
       totalUsPerRequest: 31,
-      totalPerRound: [40, 22],
-      scavengesPerRound: [62, 60],
-      markCompactsPerRound: [1, 0],
+      totalPerRound: [40, 22, NaN],
+      scavengesPerRound: [62, 60, "?"],
+      markCompactsPerRound: [1, 0, "?"],
       promotedBytesPerRequest: 100,
     });
     const without = summarise(report(false), ["apollo", "ours"], ["cibil"]);
     expect(without.ratios.cibil["paired gc ours/apollo"]).toBeUndefined();
     expect(without.systems.cibil.ours.pairedGc).toBeUndefined();
-    expect(without.ratios.cibil["paired cpu ours/apollo"].perRound.map(r3)).toEqual([1.08, 1.048]);
+    expect(without.ratios.cibil["paired cpu ours/apollo"].perRound.map(r3)).toEqual([1.08, 1.048, 1.039]);
   });
 });
