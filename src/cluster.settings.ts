@@ -13,7 +13,8 @@ export const clusterSettings = defineSettings({
       doc:
         "server processes (`node:cluster` workers), each a full server on the same port; Node uses one core per process. More than 1 needs " +
         "`REDIS_URL` (throttle budgets, idempotency keys and consents must be shared) and `AOPAY_BASE_URL` (each worker would have its own simulator). " +
-        "Metrics of all workers are served by the primary on `METRICS_PORT`. See [Workers](docs/performance.md#workers)",
+        "Metrics of all workers are served by the primary on `METRICS_PORT`. Some platforms set it themselves (Heroku's Node.js buildpack, " +
+        "from the dyno's memory): see [Workers](docs/deploying.md#workers); sizing in [Workers](docs/performance.md#workers)",
     }),
   },
 });

@@ -371,14 +371,19 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   const sharePercent = (configured: number | undefined, otherwise: number): number =>
     configured ?? (oneClient ? 100 : otherwise);
   const workers = readGroup(clusterSettings, env, problems).WEB_CONCURRENCY;
+  // Each refusal names its way out: WEB_CONCURRENCY is also set by platforms, not only by the operator (Heroku's
+  // Node.js buildpack sets it from the dyno's memory, one process per 512 MB by default: Heroku's changelog item 609),
+  // so the one who meets the refusal may never have set it.
+  const oneProcess =
+    "set WEB_CONCURRENCY=1 for one process (a platform may have set it: Heroku's Node.js buildpack does)";
   if (workers > 1 && redisUrl === null) {
     problems.push(
-      `WEB_CONCURRENCY=${workers} needs REDIS_URL: each worker would keep its own OTP budgets, idempotency keys and consents in memory, so every budget would be multiplied by ${workers}`,
+      `WEB_CONCURRENCY=${workers} needs REDIS_URL: each worker would keep its own OTP budgets, idempotency keys and consents in memory, so every budget would be multiplied by ${workers}; set REDIS_URL, or ${oneProcess}`,
     );
   }
   if (workers > 1 && mode === "simulator") {
     problems.push(
-      `WEB_CONCURRENCY=${workers} needs AOPAY_BASE_URL: each worker would start its own built-in simulator, with its own OTPs`,
+      `WEB_CONCURRENCY=${workers} needs AOPAY_BASE_URL: each worker would start its own built-in simulator, with its own OTPs; set AOPAY_BASE_URL, or ${oneProcess}`,
     );
   }
   const hmacSecret = hmacRaw === undefined ? randomBytes(32) : Buffer.from(hmacRaw, "utf8");

@@ -382,5 +382,9 @@ describe("WEB_CONCURRENCY above 1 without shared state", () => {
     expect(await p.exited).toBe(78);
     expect(p.output()).toContain("WEB_CONCURRENCY=2 needs REDIS_URL");
     expect(p.output()).toContain("WEB_CONCURRENCY=2 needs AOPAY_BASE_URL");
+    // Each names its way out, and why a variable the operator never set can be there (a platform sets it).
+    expect(p.output()).toContain("set REDIS_URL, or set WEB_CONCURRENCY=1 for one process");
+    expect(p.output()).toContain("set AOPAY_BASE_URL, or set WEB_CONCURRENCY=1 for one process");
+    expect(p.output()).toContain("Heroku's Node.js buildpack");
   });
 });
