@@ -1,7 +1,7 @@
 // @ts-check
 "use strict";
 /**
- * What the one-system scripts share (`bench/callgrind.js`, `bench/syscalls.js`, `bench/alloc.js`,
+ * What the one-system scripts share (`bench/callgrind.js`, `bench/syscalls.js`, `bench/alloc.js`, `bench/retained.js`,
  * `bench/refusal-micro.js`): their common flags, the system and mutation they pick, the build of our server, the fake
  * upstream they start, and the node arguments of a system with another build's script (`--dist`).
  */

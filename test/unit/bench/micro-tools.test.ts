@@ -1,4 +1,4 @@
-// The bench's micro tools (bench/*-micro.js, alloc.js) run at tiny counts, without callgrind, against the server
+// The bench's micro tools (bench/*-micro.js, alloc.js, retained.js) run at tiny counts, without callgrind, against the server
 // test/global-setup.js compiles (dist-test/: fresh from src/, as every suite that runs the server uses it). None of
 // them is run by CI otherwise, and one was broken for days unseen: resolver-micro.js's context stub lacked the
 // server's customer references, so every operation failed (data null). What is held here is what would have caught
@@ -145,6 +145,17 @@ it("alloc.js: every answer correct, the upstream's check passed, bytes per reque
   expect([run.status, run.stderr]).toEqual([0, ""]);
   expect(run.stdout).toMatch(/^ {2}[\d,]+ bytes allocated per request \([1-9]\d* collections\)$/m);
   expect(run.stdout).toContain("  answers: 20 correct of 20; upstream check: passed\n");
+});
+
+it("retained.js: the heap read after full collections at both ends, each snapshot's groups compared", () => {
+  const run = tool("retained.js", ["--requests", "40", "--warmup", "10", "--snapshot", "--dist", DIST]);
+  expect([run.status, run.stderr]).toEqual([0, ""]);
+  // Two readings of the probe (one per end): the heap's size in MB at each, a per-request figure either way.
+  expect(run.stdout).toMatch(/^ {2}heap kept: -?[\d,]+ B per request \([\d.]+ -> [\d.]+ MB\)$/m);
+  expect(run.stdout).toMatch(/^ {2}outside the heap \(external\): -?[\d,]+ B per request$/m);
+  // The snapshots were written and read: rows of groups follow the heading (a group: a kind or a constructor).
+  expect(run.stdout).toMatch(/what the second snapshot holds more of[^\n]*\n {4} +-?[\d,.]+ B +-?[\d.,]+ {2}\S/);
+  expect(run.stdout).toContain("  answers: 40 correct of 40; upstream check: passed\n");
 });
 
 /** Under valgrind's callgrind (`--cg`): the cheapest tool, the smallest counts; CI has no valgrind. */
