@@ -1,5 +1,6 @@
 import { BoundedTable, type Capacity, SWEEP_STEP, type Sweepable } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
+import { KeyIndex } from "./key-index";
 
 /**
  * The throttle's counters in this process's memory. MemoryCounter: fixed-window counters with rate-limiter-flexible's
@@ -170,26 +171,32 @@ export interface SlidingBudget {
  * was dropped is out of every span, and so are all the sends of its millisecond (dropped with it): no give-back ever
  * removes another send that still counts.
  *
- * Layout: the Map holds each key's slot number (a small integer: no object per entry); the times live in a typed-array
- * column, `depth` per slot, oldest first (`#times`), with each slot's number of times in `#lengths`; `#keys` names each
- * slot's key, for the sweep. Freed slots are reused; the columns double when full (never past the capacity's max) and
- * never shrink. A time is kept as whole milliseconds after the table's `#epoch` (the monotonic clock's epoch ms,
- * src/util/clock.ts, as every caller reads it), in 4 bytes rather than a Float64's 8: 2^32 ms is 49.7 days, and when a
- * time would pass that, every time is moved to a new epoch, the longest span before now (a time older than that counts
- * in no span, and is clamped to it): with spans up to 31 days (OTP_WINDOW_SECONDS' limit) that happens at most once
- * every 18 days, one pass over the columns. Memory per destination with the defaults (depth 10): the Map's share,
- * 40 B of times, 2 B of length, 8 B of #keys and the key: docs/security.md "Memory" has the measure (82 B of columns
- * per slot with Float64 times: about 40 B more per destination).
+ * Layout: every column is a typed array, off the JS heap (nothing per destination for the collector to copy or mark,
+ * but the client's name with a share, below). `#keys` (key-index.ts) holds each slot's key, packed 4 characters to a
+ * word, and finds a key's slot by an open-addressing hash index over them; the times live in a column, `depth` per
+ * slot, oldest first (`#times`), with each slot's number of times in `#lengths`. Freed slots are reused; the columns
+ * and the index double when full (never past the capacity's max) and never shrink. A time is kept as whole
+ * milliseconds after the table's `#epoch` (the monotonic clock's epoch ms, src/util/clock.ts, as every caller reads
+ * it), in 4 bytes rather than a Float64's 8: 2^32 ms is 49.7 days, and when a time would pass that, every time is moved
+ * to a new epoch, the longest span before now (a time older than that counts in no span, and is clamped to it): with
+ * spans up to 31 days (OTP_WINDOW_SECONDS' limit) that happens at most once every 18 days, one pass over the columns.
+ * Memory per slot with the defaults (depth 10): 40 B of times, 2 B of length, 44 B of key and 1 B of its length, and
+ * 8 B of index (two places of 4 B per slot): 95 B; measured 97-98 B of typed arrays and 3 B of heap per entry at the
+ * cap, 101-107 B in all, and 161-165 B per destination between two doublings (docs/security.md "Memory"). The keys
+ * were strings in a Map and an array before: 111-132 B of heap per destination, promoted to the old generation with
+ * every new destination and walked by every mark-compact (docs/performance.md, the run at 9aece09).
  * The entry lives until its newest send leaves the longest span; the incremental and full sweeps remove it only then.
  *
  * With a share (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT below 100: the capacity counts entries per client), `#owners`
  * names each slot's client: the one whose send opened it, then the one whose send was last added to it (the send that
- * keeps it alive), 8 B more per destination. A client holding its share is refused a new destination
+ * keeps it alive), 8 B more per destination, on the heap (an array of references: the names are the clients' few
+ * shared strings). A client holding its share is refused a new destination
  * (ClientShareFullError); a send to a destination another client keeps is never refused for the share, it only moves
  * the entry to the sender's count.
  */
 export class DestinationCounters implements Sweepable, Refundable {
-  readonly #slots = new Map<string, number>();
+  /** Each slot's key, and the slot of each key (key-index.ts): typed arrays, off the JS heap. */
+  readonly #keys: KeyIndex;
   readonly #points: Int32Array;
   readonly #durationsMs: Float64Array;
   /** Times kept per slot: the largest budget's points. */
@@ -204,8 +211,6 @@ export class DestinationCounters implements Sweepable, Refundable {
   readonly #free: number[] = [];
   /** Slots ever handed out (the next fresh one). */
   #next = 0;
-  /** Each slot's key (undefined while free): the sweep walks the slots, not the Map (no iterator result per visit). */
-  readonly #keys: Array<string | undefined> = [];
   /** The incremental sweep's next slot. */
   #sweepAt = 0;
   /** Each slot's client, with a share (null without one: nothing counted per client). */
@@ -225,6 +230,7 @@ export class DestinationCounters implements Sweepable, Refundable {
     const slots = Math.min(INITIAL_SLOTS, capacity.max);
     this.#times = new Uint32Array(slots * this.#depth);
     this.#lengths = new Uint16Array(slots);
+    this.#keys = new KeyIndex(slots);
     this.#owners = capacity.shared ? [] : null;
     capacity.join(this);
   }
@@ -235,14 +241,14 @@ export class DestinationCounters implements Sweepable, Refundable {
    * ClientShareFullError when `owner` (the sending client) holds its share of it.
    */
   open(key: string, now: number, owner?: string): number {
-    const slot = this.#slots.get(key);
-    if (slot !== undefined) return slot;
+    const slot = this.#keys.find(key);
+    if (slot !== -1) return slot;
+    // The sweeps in between remove keys (KeyIndex's protocol allows it): the key found absent is still absent.
     this.sweep(SWEEP_STEP, now);
     if (owner !== undefined && !this.capacity.ownerHasRoom(owner)) throw new ClientShareFullError("throttle");
     if (!this.capacity.makeRoom()) throw new MemoryStoreFullError("otp throttle");
     const fresh = this.#allocate();
-    this.#slots.set(key, fresh);
-    this.#keys[fresh] = key;
+    this.#keys.insert(fresh);
     this.#lengths[fresh] = 0;
     this.capacity.used++;
     if (this.#owners !== null) {
@@ -317,8 +323,8 @@ export class DestinationCounters implements Sweepable, Refundable {
    */
   reward(key: string, takenAt: number, taken = 1): void {
     if (taken === 0) return;
-    const slot = this.#slots.get(key);
-    if (slot === undefined) return;
+    const slot = this.#keys.find(key);
+    if (slot === -1) return;
     const base = slot * this.#depth;
     const length = this.#lengths[slot];
     for (let i = length - 1; i >= 0; i--) {
@@ -334,32 +340,29 @@ export class DestinationCounters implements Sweepable, Refundable {
   }
 
   get size(): number {
-    return this.#slots.size;
+    return this.#keys.size;
   }
 
   /**
    * Visits up to `steps` slots from the sweep's position (round after round, as BoundedTable.sweep's cursor), deleting
    * the entries whose sends have all left the longest span. Walking the slots rather than a Map iterator (an iterator
    * result and a [key, slot] pair per visit) measured 0.7k, 1.2k (empty tables) and 3.0k (40,000 destinations) fewer
-   * main-thread instructions per AEPS send under callgrind (bench/throttle-micro.js --cg, pairs), for 8 B more per
-   * destination.
+   * main-thread instructions per AEPS send under callgrind (bench/throttle-micro.js --cg, pairs); whether a slot holds
+   * a key is read from the key column (KeyIndex.holds).
    */
   sweep(steps: number, now: number = this.capacity.now()): void {
     let left = Math.min(steps, this.#next);
     while (left-- > 0) {
       if (this.#sweepAt >= this.#next) this.#sweepAt = 0;
       const slot = this.#sweepAt++;
-      const key = this.#keys[slot];
-      if (key !== undefined && this.#ended(slot, now)) this.#delete(key, slot);
+      if (this.#keys.holds(slot) && this.#ended(slot, now)) this.#delete(slot);
     }
   }
 
   sweepAll(): void {
     const now = this.capacity.now();
-    for (let slot = 0; slot < this.#next; slot++) {
-      const key = this.#keys[slot];
-      if (key !== undefined && this.#ended(slot, now)) this.#delete(key, slot);
-    }
+    for (let slot = 0; slot < this.#next; slot++)
+      if (this.#keys.holds(slot) && this.#ended(slot, now)) this.#delete(slot);
   }
 
   /** No send of the slot counts in any span any more (or it holds none: a refused attempt's, a refund's). */
@@ -368,9 +371,8 @@ export class DestinationCounters implements Sweepable, Refundable {
     return length === 0 || this.#epoch + this.#times[slot * this.#depth + length - 1] + this.#longestMs <= now;
   }
 
-  #delete(key: string, slot: number): void {
-    this.#slots.delete(key);
-    this.#keys[slot] = undefined;
+  #delete(slot: number): void {
+    this.#keys.remove(slot);
     this.#lengths[slot] = 0;
     this.#free.push(slot);
     this.capacity.used--;
@@ -393,6 +395,7 @@ export class DestinationCounters implements Sweepable, Refundable {
       lengths.set(this.#lengths);
       this.#times = times;
       this.#lengths = lengths;
+      this.#keys.grow(slots);
     }
     return slot;
   }

@@ -308,7 +308,7 @@ export const protectionSettings = defineSettings({
       min: 1,
       max: 100_000_000,
       doc:
-        "without `REDIS_URL`: most OTP throttle entries held in memory (at most about 140 bytes each): one per destination " +
+        "without `REDIS_URL`: most OTP throttle entries held in memory (about 100 bytes each): one per destination " +
         "(mobile, Aadhaar, CIBIL id or token, AEPS user key or reference, for its cooldown, window and daily budgets, kept until " +
         "the last ends), mobile prefix, IP and client; when full, sends needing a new entry are refused with `PROTECTION_UNAVAILABLE`",
     }),

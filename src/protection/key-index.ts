@@ -1,0 +1,208 @@
+/**
+ * Keys of DestinationCounters (memory-counters.ts), kept off the JS heap: a slot-numbered key column in typed arrays
+ * and an open-addressing hash index over it, in place of a Map<string, number> and an array of the key strings. Each
+ * destination's key was a 43-character string (56 B), a Map entry and an array slot on the heap, kept for a day: the
+ * bytes a CIBIL send promoted to the old generation, which every mark-compact walks (docs/performance.md, the run at
+ * 9aece09: about 380 B per CIBIL request against a minimal Apollo server's 28). Here a key is 11 numbers in a typed
+ * array's backing store, which the collector neither copies nor marks.
+ *
+ * - The column: a key's characters packed 4 to an Int32 (one byte each), MAX_KEY_CHARS at most (11 words per slot),
+ *   with its length + 1 in a Uint8Array (0: the slot holds no key). The keys are HMAC-SHA256 digests in base64url
+ *   (43 ASCII characters, key-hasher.ts): a longer or non-ASCII key is refused with a RangeError, not truncated (two
+ *   keys sharing their first 44 characters would share a destination's budgets) nor hashed again.
+ * - The index: an Int32Array of slot + 1 (0: empty), a power of two at least twice the column's slots, so at most half
+ *   full and every probe ends at an empty place. Linear probing from the key's hash; a delete shifts the rest of its
+ *   probe run back (no tombstones: lookups never walk dead places, and a table that keeps deleting never needs a
+ *   rebuild). The hash is MurmurHash3's (x86_32) over the packed words and the length: the keys in production are
+ *   HMACs (random to anyone without HMAC_SECRET, so no one can aim keys at one probe run), in tests short strings like
+ *   "k1", which a hash of the first word alone would put in a handful of runs.
+ * - Growth: `grow` doubles the column with the caller's slots (never past its capacity's max) and rebuilds the index
+ *   from the column, once per doubling.
+ *
+ * Protocol: `find(key)` packs the key into a scratch; when it answers -1 (absent), `insert(slot)` adds that key at a
+ * free slot, with any `remove` or `grow` in between (they work from the column, not the scratch) but no other `find`.
+ */
+
+/** The longest key: an HMAC-SHA256 in base64url is 43 characters (key-hasher.ts); 44 is the 11 words' room. */
+export const MAX_KEY_CHARS = 44;
+const WORDS = MAX_KEY_CHARS / 4;
+
+/** MurmurHash3 x86_32 of `count` words from `offset`, seeded and finished with the key's length. */
+function hashWords(words: Int32Array, offset: number, count: number, length: number): number {
+  let h = length;
+  for (let i = 0; i < count; i++) {
+    let k = Math.imul(words[offset + i], 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * The hash `find` computes for `key` (an ASCII key of at most MAX_KEY_CHARS): a key's home place is `hashKey(key)`
+ * modulo the index's size. For tests (which keys share a probe run, how the homes spread); the index packs into its
+ * scratch instead.
+ */
+export function hashKey(key: string): number {
+  const words = new Int32Array(WORDS);
+  for (let i = 0; i < key.length; i++) words[i >> 2] |= key.charCodeAt(i) << ((i & 3) << 3);
+  return hashWords(words, 0, (key.length + 3) >> 2, key.length);
+}
+
+/** The smallest power of two holding `slots` at most half full (2 at least). */
+function indexSize(slots: number): number {
+  let size = 2;
+  while (size < 2 * slots) size *= 2;
+  return size;
+}
+
+export class KeyIndex {
+  /** WORDS words per slot: the key's characters, 4 per word, the first in the low byte. */
+  #words: Int32Array;
+  /** Each slot's key length + 1; 0 while the slot holds no key. */
+  #lengths: Uint8Array;
+  /** Slot + 1 per place, 0 for an empty place. */
+  #index: Int32Array;
+  #mask: number;
+  #size = 0;
+  /** The key of the last `find`, packed; its length and hash; whether `insert` may add it (it was absent). */
+  readonly #probe = new Int32Array(WORDS);
+  #probeLength = 0;
+  #probeHash = 0;
+  #probeAbsent = false;
+
+  constructor(slots: number) {
+    this.#words = new Int32Array(slots * WORDS);
+    this.#lengths = new Uint8Array(slots);
+    this.#index = new Int32Array(indexSize(slots));
+    this.#mask = this.#index.length - 1;
+  }
+
+  /** Keys held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Slots the column has room for. */
+  get slots(): number {
+    return this.#lengths.length;
+  }
+
+  /** Whether `slot` holds a key. */
+  holds(slot: number): boolean {
+    return this.#lengths[slot] !== 0;
+  }
+
+  /** The slot holding `key`, or -1 (then `insert` may add it). Throws a RangeError for a key it cannot hold. */
+  find(key: string): number {
+    const length = key.length;
+    if (length > MAX_KEY_CHARS) throw new RangeError(`KeyIndex: a key is at most ${MAX_KEY_CHARS} characters`);
+    const probe = this.#probe;
+    let bits = 0;
+    let word = 0;
+    for (let i = 0; i < length; i++) {
+      const c = key.charCodeAt(i);
+      bits |= c;
+      word |= c << ((i & 3) << 3);
+      if ((i & 3) === 3) {
+        probe[i >> 2] = word;
+        word = 0;
+      }
+    }
+    if ((length & 3) !== 0) probe[length >> 2] = word;
+    if (bits > 0x7f) throw new RangeError("KeyIndex: a key is ASCII (an HMAC in base64url)");
+    const count = (length + 3) >> 2;
+    const hash = hashWords(probe, 0, count, length);
+    this.#probeLength = length;
+    this.#probeHash = hash;
+    const index = this.#index;
+    const lengths = this.#lengths;
+    const words = this.#words;
+    const mask = this.#mask;
+    for (let at = hash & mask; ; at = (at + 1) & mask) {
+      const entry = index[at];
+      if (entry === 0) break;
+      const slot = entry - 1;
+      if (lengths[slot] !== length + 1) continue;
+      const base = slot * WORDS;
+      let i = 0;
+      while (i < count && words[base + i] === probe[i]) i++;
+      if (i === count) {
+        this.#probeAbsent = false;
+        return slot;
+      }
+    }
+    this.#probeAbsent = true;
+    return -1;
+  }
+
+  /** Adds the key of the last `find`, which answered -1, at `slot` (free, below `slots`). */
+  insert(slot: number): void {
+    if (!this.#probeAbsent) throw new Error("KeyIndex.insert: no absent key looked up");
+    this.#probeAbsent = false;
+    const length = this.#probeLength;
+    const base = slot * WORDS;
+    for (let i = 0, count = (length + 3) >> 2; i < count; i++) this.#words[base + i] = this.#probe[i];
+    this.#lengths[slot] = length + 1;
+    this.#place(this.#probeHash, slot);
+    this.#size++;
+  }
+
+  /** Removes `slot`'s key (it holds one): the probe run after it shifts back over its place. */
+  remove(slot: number): void {
+    const index = this.#index;
+    const mask = this.#mask;
+    let hole = this.#hashOf(slot) & mask;
+    while (index[hole] !== slot + 1) {
+      if (index[hole] === 0) throw new Error("KeyIndex.remove: the slot holds no key");
+      hole = (hole + 1) & mask;
+    }
+    for (let at = (hole + 1) & mask; ; at = (at + 1) & mask) {
+      const entry = index[at];
+      if (entry === 0) break;
+      // An entry may fill the hole only if the hole lies on its probe path: from its home to `at`.
+      const home = this.#hashOf(entry - 1) & mask;
+      if (((at - home) & mask) >= ((at - hole) & mask)) {
+        index[hole] = entry;
+        hole = at;
+      }
+    }
+    index[hole] = 0;
+    this.#lengths[slot] = 0;
+    this.#size--;
+  }
+
+  /** Room for `slots` slots (more than now): the column is copied, the index rebuilt at its new size. */
+  grow(slots: number): void {
+    const words = new Int32Array(slots * WORDS);
+    const lengths = new Uint8Array(slots);
+    words.set(this.#words);
+    lengths.set(this.#lengths);
+    this.#words = words;
+    this.#lengths = lengths;
+    this.#index = new Int32Array(indexSize(slots));
+    this.#mask = this.#index.length - 1;
+    for (let slot = 0; slot < lengths.length; slot++) if (lengths[slot] !== 0) this.#place(this.#hashOf(slot), slot);
+  }
+
+  #hashOf(slot: number): number {
+    const length = this.#lengths[slot] - 1;
+    return hashWords(this.#words, slot * WORDS, (length + 3) >> 2, length);
+  }
+
+  /** Puts `slot` at the first empty place of its probe run. */
+  #place(hash: number, slot: number): void {
+    const index = this.#index;
+    const mask = this.#mask;
+    let at = hash & mask;
+    while (index[at] !== 0) at = (at + 1) & mask;
+    index[at] = slot + 1;
+  }
+}

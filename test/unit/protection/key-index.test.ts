@@ -1,0 +1,287 @@
+import { Capacity } from "../../../src/protection/bounded-table";
+import { hashKey, KeyIndex, MAX_KEY_CHARS } from "../../../src/protection/key-index";
+import { DestinationCounters } from "../../../src/protection/memory-counters";
+
+/** mulberry32: a seeded PRNG, so a failing sequence is the same on every run. */
+function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+/** `count` keys whose home place in an index of `size` places is `home`. */
+function keysAt(home: number, size: number, count: number, prefix: string): string[] {
+  const keys: string[] = [];
+  for (let i = 0; keys.length < count; i++)
+    if ((hashKey(`${prefix}${i}`) & (size - 1)) === home) keys.push(`${prefix}${i}`);
+  return keys;
+}
+
+/** Adds `key` (absent) at `slot`. */
+function put(index: KeyIndex, key: string, slot: number): void {
+  expect(index.find(key)).toBe(-1);
+  index.insert(slot);
+}
+
+describe("KeyIndex (DestinationCounters' keys off the heap: a packed key column, an open-addressing index)", () => {
+  // 8 slots: an index of 16 places.
+  const SLOTS = 8;
+  const PLACES = 16;
+
+  it("keys sharing a home place fill one probe run; each is found at its own slot", () => {
+    const index = new KeyIndex(SLOTS);
+    const keys = keysAt(5, PLACES, SLOTS, "a");
+    keys.forEach((key, slot) => put(index, key, slot));
+    expect(index.size).toBe(SLOTS);
+    keys.forEach((key, slot) => expect(index.find(key)).toBe(slot));
+    expect(index.find("absent")).toBe(-1);
+  });
+
+  it("a delete in the middle of a probe run shifts the rest back: the later keys stay findable", () => {
+    const index = new KeyIndex(SLOTS);
+    // A run from place 14 wrapping past the end: two keys at home 14, one at 15, two at 0, one at 1 (by insert order
+    // they sit at 14, 15, 0, 1, 2, 3); then the keys from the run's middle are deleted, one by one.
+    const [a, b] = keysAt(14, PLACES, 2, "h14-");
+    const [c] = keysAt(15, PLACES, 1, "h15-");
+    const [d, e] = keysAt(0, PLACES, 2, "h0-");
+    const [f] = keysAt(1, PLACES, 1, "h1-");
+    const keys = [a, b, c, d, e, f];
+    keys.forEach((key, slot) => put(index, key, slot));
+    const left = new Map(keys.map((key, slot) => [key, slot]));
+    for (const gone of [b, d, a, f, e, c]) {
+      index.remove(left.get(gone)!);
+      left.delete(gone);
+      expect(index.find(gone)).toBe(-1);
+      for (const [key, slot] of left) expect(index.find(key)).toBe(slot);
+      expect(index.size).toBe(left.size);
+    }
+  });
+
+  it("a key whose home is after the hole is not moved before its home", () => {
+    const index = new KeyIndex(SLOTS);
+    // x at 3 (home 3), y at 4 (home 3), z at 5 (home 5): deleting x moves y back to 3, never z (its home is 5).
+    const [x, y] = keysAt(3, PLACES, 2, "m3-");
+    const [z] = keysAt(5, PLACES, 1, "m5-");
+    const [w] = keysAt(4, PLACES, 1, "m4-");
+    put(index, x, 0);
+    put(index, y, 1);
+    put(index, w, 2); // home 4, taken by y: at 5
+    put(index, z, 3); // home 5, taken by w: at 6
+    index.remove(0);
+    expect([y, w, z].map((k) => index.find(k))).toEqual([1, 2, 3]);
+    index.remove(2);
+    expect([y, z].map((k) => index.find(k))).toEqual([1, 3]);
+  });
+
+  it("a freed slot takes another key; the old key is gone, the new one found", () => {
+    const index = new KeyIndex(SLOTS);
+    const keys = keysAt(9, PLACES, 4, "r");
+    keys.forEach((key, slot) => put(index, key, slot));
+    index.remove(1);
+    expect(index.holds(1)).toBe(false);
+    put(index, "fresh", 1);
+    expect(index.holds(1)).toBe(true);
+    expect(index.find(keys[1])).toBe(-1);
+    expect(index.find("fresh")).toBe(1);
+    [0, 2, 3].forEach((slot) => expect(index.find(keys[slot])).toBe(slot));
+    // Put back at another slot, it is found there.
+    index.remove(1);
+    put(index, keys[1], 1);
+    expect(index.find(keys[1])).toBe(1);
+  });
+
+  it("grows by doubling across many sizes: every key found after each rebuild", () => {
+    const index = new KeyIndex(2);
+    const keys: string[] = [];
+    for (let slot = 0; slot < 5_000; slot++) {
+      if (slot === index.slots) {
+        index.grow(index.slots * 2);
+        const lost = keys.filter((key, s) => index.find(key) !== s);
+        expect(lost).toEqual([]);
+      }
+      keys.push(`k${slot}`);
+      put(index, keys[slot], slot);
+    }
+    expect(index.slots).toBe(8_192);
+    keys.forEach((key, s) => expect(index.find(key)).toBe(s));
+    expect(index.find("k5000")).toBe(-1);
+  });
+
+  it("holds keys up to MAX_KEY_CHARS (44) ASCII characters; refuses longer or non-ASCII ones with a RangeError", () => {
+    const index = new KeyIndex(SLOTS);
+    const long = "x".repeat(MAX_KEY_CHARS - 1);
+    // An HMAC-SHA256 in base64url (key-hasher.ts): 43 characters.
+    const keys = ["", "\u0000", "a", "a\u0000", `${long}a`, `${long}b`, long, "\u007f"];
+    keys.forEach((key, slot) => put(index, key, slot));
+    keys.forEach((key, slot) => expect(index.find(key)).toBe(slot));
+    expect(() => index.find("y".repeat(MAX_KEY_CHARS + 1))).toThrow(RangeError);
+    expect(() => index.find(`${"z".repeat(MAX_KEY_CHARS)}a`)).toThrow(/at most 44 characters/);
+    for (const key of ["é", "k\u0080", "\u{1F600}", `${long}\u0100`]) expect(() => index.find(key)).toThrow(/ASCII/);
+    // A refused key leaves nothing to insert, and the others as they were.
+    expect(() => index.insert(0)).toThrow(/no absent key/);
+    keys.forEach((key, slot) => expect(index.find(key)).toBe(slot));
+  });
+
+  it("insert adds only a key found absent, once", () => {
+    const index = new KeyIndex(SLOTS);
+    put(index, "k1", 0);
+    expect(() => index.insert(1)).toThrow(/no absent key/);
+    expect(index.find("k1")).toBe(0);
+    expect(() => index.insert(1)).toThrow(/no absent key/);
+    expect(index.size).toBe(1);
+  });
+
+  it("spreads similar keys over the places (a mix of every word, not the first word's alone)", () => {
+    // 4,096 keys "k0".."k4095" into 4,096 places: a random hash leaves about 1 - 1/e (63%) of the places used; one of
+    // the first word alone ("k409" for "k4090".."k4095") would use about 1,110.
+    const homes = new Set<number>();
+    for (let i = 0; i < 4_096; i++) homes.add(hashKey(`k${i}`) & 4_095);
+    expect(homes.size).toBeGreaterThan(0.58 * 4_096);
+    // The later words count: keys differing in their last character only.
+    const tails = new Set<number>();
+    for (let i = 0; i < 64; i++) tails.add(hashKey(`${"q".repeat(42)}${String.fromCharCode(48 + i)}`) & 1_023);
+    expect(tails.size).toBeGreaterThan(55);
+  });
+
+  it("randomized against a Map: thousands of inserts, removes and lookups in a small index, compared each step", () => {
+    const random = prng(0x5eed);
+    const pool = Array.from({ length: 48 }, (_, i) => (i % 3 === 0 ? `k${i}` : `key-${i}-${"p".repeat(i % 30)}`));
+    let index = new KeyIndex(4);
+    const model = new Map<string, number>();
+    const free: number[] = [];
+    let next = 0;
+    for (let step = 0; step < 6_000; step++) {
+      const key = pool[random(pool.length)];
+      const held = model.get(key);
+      if (held === undefined && random(3) !== 0) {
+        expect(index.find(key)).toBe(-1);
+        let slot = free.pop();
+        if (slot === undefined) {
+          slot = next++;
+          if (slot >= index.slots) index.grow(index.slots * 2);
+        }
+        index.insert(slot);
+        model.set(key, slot);
+      } else if (held !== undefined && random(2) === 0) {
+        index.remove(held);
+        model.delete(key);
+        free.push(held);
+      }
+      // Every pool key: found at its slot or absent, as the model says.
+      for (const k of pool) {
+        const slot = index.find(k);
+        if (slot !== (model.get(k) ?? -1)) expect({ step, k, slot }).toEqual({ step, k, slot: model.get(k) ?? -1 });
+      }
+      if (index.size !== model.size) expect({ step, size: index.size }).toEqual({ step, size: model.size });
+      // Now and then a fresh index rebuilt from the model (a new history, the same keys).
+      if (step % 1_500 === 1_499) {
+        index = new KeyIndex(Math.max(4, next));
+        for (const [k, slot] of model) put(index, k, slot);
+      }
+    }
+    expect(next).toBeGreaterThan(16);
+  });
+});
+
+describe("DestinationCounters against a plain model (a Map of each key's send times), randomized", () => {
+  it("thousands of random sends, give-backs, sweeps, across growth and an epoch move: the same times each step", () => {
+    const random = prng(20_261_204);
+    const BUDGETS = [
+      { points: 1, durationMs: 40 },
+      { points: 3, durationMs: 300 },
+      { points: 5, durationMs: 1_500 },
+    ];
+    const LONGEST = 1_500;
+    const DEPTH = 5;
+    // Starts 3 s before 2^32 ms: the table moves its epoch during the run (memory-counters.ts #rebase).
+    const c = { t: 2 ** 32 - 3_000, now: () => c.t };
+    const capacity = new Capacity(100_000, c.now);
+    const table = new DestinationCounters(BUDGETS, capacity);
+    // 600 keys (more than the 256 first slots: the columns and the index grow), HMAC-like and short.
+    const pool = Array.from({ length: 600 }, (_, i) =>
+      i % 2 === 0 ? `k${i}` : Buffer.from(`destination ${i}`).toString("base64url").padEnd(43, "A"),
+    );
+    const model = new Map<string, number[]>();
+    const ended = (times: number[]) => times.length === 0 || times[times.length - 1] + LONGEST <= c.t;
+    const recentOf = (times: number[], k: number) =>
+      k <= times.length ? times[times.length - k] : Number.NEGATIVE_INFINITY;
+    // The times still in a span, newest first: those every budget reads. A time out of every span may be another in
+    // the table (the epoch move clamps it to the new epoch, #rebase; a give-back then no longer finds it by its time).
+    const inSpan = (recent: (k: number) => number) => {
+      const times: number[] = [];
+      for (let k = 1; k <= DEPTH + 1 && recent(k) + LONGEST > c.t; k++) times.push(recent(k));
+      return times;
+    };
+    let sends = 0;
+    let refusals = 0;
+    let rewards = 0;
+    for (let step = 0; step < 5_000; step++) {
+      // The first 400 steps send to 400 distinct keys at one time: more live entries than the first 256 slots.
+      const op = step < 400 ? 14 : random(20);
+      if (op < 3) c.t += random(120);
+      else if (op < 15) {
+        const key = step < 400 ? pool[step + 200] : pool[random(op < 10 ? 40 : pool.length)];
+        const times = model.get(key) ?? [];
+        model.set(key, times);
+        const slot = table.open(key, c.t);
+        const waits = BUDGETS.map((_, b) => table.waitMs(slot, b, c.t));
+        const expected = BUDGETS.map((b) => Math.max(0, recentOf(times, b.points) + b.durationMs - c.t));
+        if (waits.some((w, b) => w !== expected[b]))
+          expect({ step, key, waits }).toEqual({ step, key, waits: expected });
+        if (waits.every((w) => w === 0)) {
+          table.add(slot, c.t);
+          while (times.length > 0 && times[0] + LONGEST <= c.t) times.shift();
+          if (times.length === DEPTH) times.shift();
+          times.push(c.t);
+          sends++;
+        } else refusals++;
+      } else if (op < 17) {
+        const key = pool[random(40)];
+        const times = model.get(key);
+        const at = times !== undefined && times.length > 0 && random(4) !== 0 ? times[random(times.length)] : c.t - 1;
+        table.reward(key, at);
+        if (times !== undefined)
+          for (let i = times.length - 1; i >= 0 && times[i] >= at; i--)
+            if (times[i] === at) {
+              times.splice(i, 1);
+              rewards++;
+              break;
+            }
+      } else if (op < 19) table.sweep(1 + random(40), c.t);
+      else {
+        table.sweepAll();
+        for (const [key, times] of model) if (ended(times)) model.delete(key);
+        expect(table.size).toBe(model.size);
+      }
+      // Every live destination holds the model's times (open finds it: nothing taken); an ended one may be gone.
+      let live = 0;
+      for (const [key, times] of model) {
+        if (ended(times)) continue;
+        live++;
+        const used = capacity.used;
+        const slot = table.open(key, c.t);
+        if (capacity.used !== used) expect(capacity.used).toBe(used);
+        const real = inSpan((k) => table.recent(slot, k));
+        const expected = inSpan((k) => recentOf(times, k));
+        if (real.join() !== expected.join()) expect({ step, key, real }).toEqual({ step, key, real: expected });
+      }
+      if (table.size < live || table.size > model.size || capacity.used !== table.size)
+        expect({ step, size: table.size, used: capacity.used }).toEqual({
+          step,
+          size: `${live}..${model.size}`,
+          used: table.size,
+        });
+      if (step === 399) expect(table.size).toBe(400);
+    }
+    // The run did what it says: sends, refusals, give-backs, past 256 slots and 2^32 ms.
+    expect(sends).toBeGreaterThan(1_000);
+    expect(refusals).toBeGreaterThan(100);
+    expect(rewards).toBeGreaterThan(50);
+    expect(c.t).toBeGreaterThan(2 ** 32);
+  });
+});
