@@ -232,6 +232,28 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
     },
   );
 
+  memoryOnly(
+    "room for two customers, registered one after another: the room each set aside is given back",
+    async () => {
+      // Each registration sets room for its two records aside before the call (RegisteredMobileStore.ready) and gives
+      // it back once its guard is done (guarded-send.ts). Kept set aside, the first registration's room and records
+      // would fill the table: the second would be refused PROTECTION_UNAVAILABLE before it reached AOPay.
+      const s = await start({
+        MEMORY_REGISTERED_MOBILE_MAX_KEYS: "4",
+        MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT: "100",
+      });
+      const results: Result[] = [];
+      for (let i = 0; i < 2; i += 1) results.push(await register(s, nextPan(), nextMobile()));
+      expect(tally(results)).toEqual({ [`${REGISTERED}:`]: 2 });
+      expect(s.simulator?.calls("cibil.register")).toBe(2);
+      // The table is full now: a third is refused before AOPay, as the test above's three are.
+      expect(tally([await register(s, nextPan(), nextMobile())])).toEqual({
+        "ProtectionUnavailable:PROTECTION_UNAVAILABLE": 1,
+      });
+      expect(s.simulator?.calls("cibil.register")).toBe(2);
+    },
+  );
+
   redisOnly(
     "another replica taking and freeing the Idempotency-Key around each command: IdempotencyConflict, nothing sent",
     async () => {
