@@ -15,7 +15,7 @@ import type { RequestTrace } from "../graphql/context";
 import { RequestTracing } from "../graphql/plugins/tracing.plugin";
 import type { TrustedDocumentList } from "../graphql/trusted-documents";
 import { type AccessSummary, AccessLogController, logAccess, type RefusalCounter } from "../logging/access-log";
-import type { Logger } from "../logging/logger";
+import { type Logger, requestLogger } from "../logging/logger";
 import type { ConnectionRefusal } from "../observability/metrics";
 import { ConnectionGuard } from "./connection-guard";
 import {
@@ -182,6 +182,13 @@ export async function createHttpServer(
     logController: accessLog,
     // Always our own (http/request-id.ts): a caller's x-request-id is logged beside it (onRequest below).
     genReqId: freshRequestId,
+    // Each request's child logger made as the thin route makes it (logging/logger.ts requestLogger: pino's child's
+    // lines, without its per-child work; Fastify's default passes `{}` as options, pino's slowest child). A route with
+    // a log level or serializers of its own (none here) gets pino's child with them.
+    childLoggerFactory: (parent, bindings, options) =>
+      options.level === undefined && options.serializers === undefined
+        ? (requestLogger(parent as Logger, bindings as Record<string, string>) as FastifyBaseLogger)
+        : parent.child(bindings, options),
     // Fastify's own answer to a malformed URL repeats the path ("'/%zz…' is not a valid url component"): ours does not.
     frameworkErrors: (error, request, reply) => {
       // Fastify writes no access line for these (its onBadUrl sets up no response listener): ours, with a fixed

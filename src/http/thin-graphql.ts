@@ -7,7 +7,7 @@ import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { HttpLimits } from "../config";
 import { type AccessSummary, logAccess, type RefusalCounter } from "../logging/access-log";
-import type { Logger } from "../logging/logger";
+import { type Logger, requestLogger } from "../logging/logger";
 import type { RequestTrace } from "../graphql/context";
 import { RequestTracing } from "../graphql/plugins/tracing.plugin";
 import type { Cors } from "./cors";
@@ -149,7 +149,8 @@ class ThinRequest implements GraphQLExchange {
     // Fastify's child logger per request (its requestIdLogLabel: logging/access-log.ts), with the caller's own id
     // beside ours when it sent a well-formed one (request-id.ts), as http-server.ts binds it.
     const caller = callerRequestId(req.headers["x-request-id"]);
-    this.log = options.logger.child(
+    this.log = requestLogger(
+      options.logger,
       caller === undefined ? { requestId: this.id } : { requestId: this.id, callerRequestId: caller },
     );
     this.#headers = { "x-request-id": this.id };
