@@ -130,7 +130,8 @@ export function serialisedBindings(log: object): string {
  * per parent, made once (`parent.child({})`: the formatters, level, serializers and stream pino gives a child), and
  * only the bindings are the request's own; setBindings on it appends a string binding the way pino writes it.
  * Measured under callgrind (a loop of `child({ requestId })` then `setBindings({ clientId })`, `node
- * --single-threaded`, (100,000 − 20,000 calls) / 80,000): pino 5,956 instructions per request, this way 1,017.
+ * --single-threaded`, (100,000 − 20,000 calls) / 80,000, two runs each): pino 5,956 and 6,002 instructions per
+ * request, this way 3,065 and 2,967 (JSON.stringify of each id was 0.7k of it: called only for a string it escapes).
  * Every line is the same (test/unit/logging/request-logger.test.ts holds it to pino's child, setBindings, a child of
  * it, bindings() and level). Any other parent, or bindings other than strings, get pino's `child`.
  */
@@ -182,22 +183,30 @@ function requestPrototype(parent: Logger): Logger | null {
  * undefined, and pino's own path serialises them.
  */
 function serialisedStrings(bindings: Readonly<Record<string, unknown>>): string | undefined {
+  // A plain object: for-in then sees its own keys alone, as pino's hasOwnProperty check keeps them.
+  if (Object.getPrototypeOf(bindings) !== Object.prototype) return undefined;
   let out = "";
   for (const key in bindings) {
     const value = bindings[key];
     let prefix = BINDING_PREFIXES.get(key);
     if (prefix === undefined) {
-      if (!PLAIN_BINDING_KEY.test(key) || NOT_PLAIN_BINDINGS.has(key) || !Object.hasOwn(bindings, key))
-        return undefined;
+      if (!PLAIN_BINDING_KEY.test(key) || NOT_PLAIN_BINDINGS.has(key)) return undefined;
       if (BINDING_PREFIXES.size < 64) BINDING_PREFIXES.set(key, (prefix = `,"${key}":`));
       else prefix = `,"${key}":`;
     }
     if (typeof value !== "string") return undefined;
-    out += prefix + JSON.stringify(value);
+    // JSON.stringify's text, without its call for a string it would write as is (most ids: 0.7k instructions each).
+    out += prefix + (NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`);
   }
   return out;
 }
 
+/**
+ * What JSON.stringify escapes in a string: a control character, `"`, `\\`, or a surrogate (a lone one is escaped; a
+ * pair is not, and goes through JSON.stringify all the same). safe-stable-stringify's strEscape tests the same.
+ */
+// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 /** A key pino's asString writes as `"key"`, on every Node: letters, digits and `_`, at most 100 characters. */
 const PLAIN_BINDING_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 /** Keys pino's asChindings skips (its option names) or serialises (`err`: createLogger's serializers). */
