@@ -103,7 +103,10 @@ const BASE_REDIS_KEY = "ours-base-redis";
  * 141/164, 144/152, 168/173, 161/157, 161/173 and 160/166, 151/180, 173/197, 149/186, 176/192 µs (5 rounds).
  * Giving it to ours alone would flatter ours. And `--heap-growing-percent=50`: the old generation grows to 1.5x what
  * survived the last major GC instead of V8's factor (up to 4x here), which bounds peak RSS in a sustained overload and
- * costs every system more major GCs at saturation (docs/performance.md, "Sustained overload").
+ * costs every system more major GCs at saturation (docs/performance.md, "Sustained overload"). And
+ * `--no-allocation-site-pretenuring`: after phase D's warm-up at saturation V8 kept allocating ours' request objects
+ * straight into the old generation, two mark-compacts a minute at 300 req/s (docs/performance.md, "Pretenuring after
+ * a burst"); every system takes it, as every system takes the others.
  */
 const NODE_FLAGS = startFlags(require("../../package.json").scripts.start);
 
