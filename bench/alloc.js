@@ -14,24 +14,14 @@
  * `--dist dir` runs another build of our server (dir/index.js, nothing built) in place of dist/'s.
  */
 const fs = require("node:fs");
-const path = require("node:path");
 const { parseArgs } = require("node:util");
-const { startChild, killAll } = require("./lib/proc");
-const { ROOT } = require("./lib/systems");
-const {
-  oneSystemOptions,
-  pickSystem,
-  buildOurs,
-  startUpstream,
-  sequentialTraffic,
-  systemArgs,
-} = require("./lib/one-system");
+const { killAll } = require("./lib/proc");
+const { oneSystemOptions, startOne } = require("./lib/one-system");
 const { parseGcTrace, gcInWindow, GC_TRACE_FLAG } = require("./lib/gc-trace");
 const { sequential } = require("./lib/sequential");
 const { askHits, describeHits } = require("./lib/hits");
 const { fmt } = require("./lib/format");
 
-const RESULTS = path.join(__dirname, "results/alloc");
 const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 
 async function main() {
@@ -39,26 +29,13 @@ async function main() {
     options: { ...oneSystemOptions({ requests: "5000", warmup: "2000" }), dist: { type: "string" } },
     strict: true,
   });
-  const { m, sys, requests, warmup } = pickSystem(values);
-  // --trace-gc-nvp and a small young generation after the system's own flags; --dist's build in place of dist/'s.
-  const args = systemArgs(sys, values.dist, [GC_TRACE_FLAG, "--max-semi-space-size=1"]);
-  const OUT = path.join(RESULTS, `${sys.key}-${m.key}`);
-  fs.mkdirSync(OUT, { recursive: true });
-  buildOurs(sys, values["no-build"] || values.dist !== undefined, log);
-  const up = await startUpstream(OUT);
-  const runTag = `alloc-${Date.now().toString(36)}`;
-  const childEnv = sys.env({ upstreamUrl: up.url, runTag });
-  const logFile = path.join(OUT, `${sys.key}-${m.key}.log`);
-  const s = await startChild({
-    name: sys.label,
-    args,
-    env: childEnv,
-    logFile,
-    readyPattern: sys.ready,
-    ipc: false,
-    cwd: ROOT,
-  });
-  const traffic = sequentialTraffic(s, m, sys);
+  // --trace-gc-nvp and a small young generation after the system's own flags.
+  const { m, sys, requests, warmup, up, s, logFile, traffic } = await startOne(
+    values,
+    "alloc",
+    [GC_TRACE_FLAG, "--max-semi-space-size=1"],
+    log,
+  );
   const w = await sequential({ ...traffic, warmup: 0, requests: warmup });
   const before = fs.statSync(logFile).size;
   const r = await sequential({ ...traffic, warmup: 0, requests });

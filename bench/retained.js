@@ -21,21 +21,12 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
-const { startChild, killAll } = require("./lib/proc");
-const { ROOT } = require("./lib/systems");
-const {
-  oneSystemOptions,
-  pickSystem,
-  buildOurs,
-  startUpstream,
-  sequentialTraffic,
-  systemArgs,
-} = require("./lib/one-system");
+const { killAll } = require("./lib/proc");
+const { oneSystemOptions, startOne } = require("./lib/one-system");
 const { sequential } = require("./lib/sequential");
 const { askHits, describeHits } = require("./lib/hits");
 const { fmt } = require("./lib/format");
 
-const RESULTS = path.join(__dirname, "results/retained");
 const PROBE = path.join(__dirname, "lib/retained-probe.js");
 const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 const READING = /^RETAINED (\d+) heapUsed=(\d+) external=(\d+) arrayBuffers=(\d+)$/gm;
@@ -86,30 +77,19 @@ async function main() {
     },
     strict: true,
   });
-  const { m, sys, requests, warmup } = pickSystem(values);
-  // The probe and --expose-gc after the system's own flags (node flags before the script); --dist's build in place.
-  const args = systemArgs(sys, values.dist, ["--expose-gc", "-r", PROBE]);
-  const OUT = path.join(RESULTS, `${sys.key}-${m.key}`);
-  fs.mkdirSync(OUT, { recursive: true });
-  for (const f of fs.readdirSync(OUT)) if (f.endsWith(".heapsnapshot")) fs.rmSync(path.join(OUT, f));
-  buildOurs(sys, values["no-build"] || values.dist !== undefined, log);
-  const up = await startUpstream(OUT);
-  const runTag = `retained-${Date.now().toString(36)}`;
-  const childEnv = {
-    ...sys.env({ upstreamUrl: up.url, runTag }),
-    ...(values.snapshot ? { RETAINED_SNAPSHOT_DIR: OUT } : {}),
+  // The probe and --expose-gc after the system's own flags; the snapshots (--snapshot) beside its log, old ones gone.
+  /** @type {(out: string) => Record<string, string>} */
+  const snapshots = (out) => {
+    for (const f of fs.readdirSync(out)) if (f.endsWith(".heapsnapshot")) fs.rmSync(path.join(out, f));
+    return values.snapshot ? { RETAINED_SNAPSHOT_DIR: out } : {};
   };
-  const logFile = path.join(OUT, `${sys.key}-${m.key}.log`);
-  const s = await startChild({
-    name: sys.label,
-    args,
-    env: childEnv,
-    logFile,
-    readyPattern: sys.ready,
-    ipc: false,
-    cwd: ROOT,
-  });
-  const traffic = sequentialTraffic(s, m, sys);
+  const { m, sys, requests, warmup, out, up, s, logFile, traffic } = await startOne(
+    values,
+    "retained",
+    ["--expose-gc", "-r", PROBE],
+    log,
+    snapshots,
+  );
   const w = await sequential({ ...traffic, warmup: 0, requests: warmup });
   process.kill(s.pid, "SIGUSR2");
   const before = await reading(logFile, 1);
@@ -125,8 +105,8 @@ async function main() {
   log(`  heap kept: ${fmt(per("heapUsed"))} B per request (${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MB)`);
   log(`  outside the heap (external): ${fmt(per("external"))} B per request`);
   if (values.snapshot) {
-    const a = groups(path.join(OUT, "1.heapsnapshot"));
-    const b = groups(path.join(OUT, "2.heapsnapshot"));
+    const a = groups(path.join(out, "1.heapsnapshot"));
+    const b = groups(path.join(out, "2.heapsnapshot"));
     // Every group of either snapshot: one the second no longer holds is a negative row, not a missing one.
     const rows = [...new Set([...a.keys(), ...b.keys()])]
       .map((key) => ({

@@ -5,6 +5,7 @@
  * `bench/refusal-micro.js`): their common flags, the system and mutation they pick, the build of our server, the fake
  * upstream they start, and the node arguments of a system with another build's script (`--dist`).
  */
+const fs = require("node:fs");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 const { startChild, ask } = require("./proc");
@@ -115,4 +116,33 @@ function systemArgs(sys, dist, flags = []) {
   return [...sys.args.slice(0, -1), ...flags, script];
 }
 
-module.exports = { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic, systemArgs };
+/**
+ * What bench/alloc.js and bench/retained.js start alike: the system their options pick (`flags` after its own node
+ * flags, `--dist`'s build in place of dist/'s), built unless --no-build or --dist, beside the fake upstream, both
+ * logging under bench/results/<tool>/<system>-<mutation>/ (`out`); `envOf(out)` adds to the system's environment.
+ * @param {Parameters<typeof pickSystem>[0] & { dist?: string, "no-build"?: boolean }} values
+ * @param {string} tool @param {string[]} flags @param {(line: string) => void} log
+ * @param {(out: string) => Record<string, string>} [envOf]
+ */
+async function startOne(values, tool, flags, log, envOf = () => ({})) {
+  const { m, sys, requests, warmup } = pickSystem(values);
+  const args = systemArgs(sys, values.dist, flags);
+  const out = path.join(__dirname, "..", "results", tool, `${sys.key}-${m.key}`);
+  fs.mkdirSync(out, { recursive: true });
+  buildOurs(sys, values["no-build"] === true || values.dist !== undefined, log);
+  const up = await startUpstream(out);
+  const runTag = `${tool}-${Date.now().toString(36)}`;
+  const logFile = path.join(out, `${sys.key}-${m.key}.log`);
+  const s = await startChild({
+    name: sys.label,
+    args,
+    env: { ...sys.env({ upstreamUrl: up.url, runTag }), ...envOf(out) },
+    logFile,
+    readyPattern: sys.ready,
+    ipc: false,
+    cwd: ROOT,
+  });
+  return { m, sys, requests, warmup, out, up, s, logFile, traffic: sequentialTraffic(s, m, sys) };
+}
+
+module.exports = { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic, systemArgs, startOne };
