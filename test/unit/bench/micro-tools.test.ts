@@ -1,10 +1,10 @@
-// The bench's micro tools (bench/*-micro.js, alloc.js, retained.js) run at tiny counts, without callgrind, against the server
-// test/global-setup.js compiles (dist-test/: fresh from src/, as every suite that runs the server uses it). None of
-// them is run by CI otherwise, and one was broken for days unseen: resolver-micro.js's context stub lacked the
-// server's customer references, so every operation failed (data null). What is held here is what would have caught
-// it: each tool exits 0, which it does only when every measured operation came to its expected answer (each tool
-// checks that and exits non-zero otherwise), and prints the fields its readers take. The figures themselves are not
-// checked: at these counts they are noise.
+// The bench's micro tools (bench/*-micro.js, alloc.js, retained.js) run at tiny counts, without callgrind, against the
+// server test/global-setup.js compiles (dist-test/: fresh from src/, as every suite that runs the server uses it). None
+// of them is run by CI otherwise, and one was broken for days unseen: resolver-micro.js's context stub lacked the
+// server's customer references, so every operation failed (data null). What is held here is what would have caught it:
+// each tool exits 0, which it does only when every measured operation came to its expected answer (each tool checks
+// that and exits non-zero otherwise), and prints the fields its readers take. The figures themselves are not checked:
+// at these counts they are noise.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
