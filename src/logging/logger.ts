@@ -118,8 +118,10 @@ export function lineWriter(log: object): ((line: string) => void) | undefined {
  * under `pino.symbols.chindingsSym`, which pino exports for integrations (docs/api.md `pino.symbols`).
  */
 export function serialisedBindings(log: object): string {
-  return (log as Record<symbol, string>)[pino.symbols.chindingsSym];
+  return (log as Record<symbol, string>)[CHINDINGS];
 }
+
+const CHINDINGS: symbol = pino.symbols.chindingsSym;
 
 /**
  * A request's logger with `bindings` on every line: what pino's `logger.child(bindings)` makes (an object whose
@@ -141,11 +143,10 @@ export function requestLogger(parent: Logger, bindings: Readonly<Record<string, 
   const added = proto === null ? undefined : serialisedStrings(bindings);
   if (added === undefined) return parent.child(bindings);
   const log = Object.create(proto) as Record<symbol, string>;
-  log[CHINDINGS] = (parent as unknown as Record<symbol, string>)[CHINDINGS] + added;
+  log[CHINDINGS] = serialisedBindings(parent) + added;
   return log as unknown as Logger;
 }
 
-const CHINDINGS: symbol = pino.symbols.chindingsSym;
 /** The prototype of each parent's request loggers (requestLogger), made at its first request; null: pino's child. */
 const REQUEST_PROTOTYPES = new WeakMap<Logger, Logger | null>();
 
