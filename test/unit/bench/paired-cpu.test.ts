@@ -48,6 +48,11 @@ describe("bench phase D (paired CPU per request)", () => {
     expect(parseOptions(["--paired-rate", "250"]).pairedRate).toBe(250);
   });
 
+  it("measures 60 s windows unless --paired-duration says (a mark-compact a minute must not decide the ratio)", () => {
+    expect(parseOptions([]).pairedDuration).toBe(60);
+    expect(parseOptions(["--paired-duration", "20"]).pairedDuration).toBe(20);
+  });
+
   it("refuses an unknown phase, and phase B without the phase-A rates it is set from", () => {
     expect(() => parseOptions(["--phases", "A,E"])).toThrow(/unknown phase E/);
     expect(() => parseOptions(["--phases", "B"])).toThrow(/phase B without phase A needs --rate/);
