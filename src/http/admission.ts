@@ -43,11 +43,13 @@ import { freshRequestId } from "./request-id";
 import { EventLoopSampler } from "../observability/eventloop-lag";
 import type { ShedReason } from "../observability/metrics";
 import { monotonicNow } from "../util/clock";
+import { withoutKey } from "../util/transient-map";
 
 export class Admission {
   #inFlight = 0;
   /** Places held now by each client (`clientKey`) holding one: an entry goes when its count is 0 again. */
-  readonly #byClient = new Map<string, number>();
+  // Not readonly: emptied, it is replaced by a new Map, not deleted from (withoutKey: util/transient-map.ts).
+  #byClient = new Map<string, number>();
   #eventLoopDelayMs = 0;
   #sampler: EventLoopSampler | null = null;
   /** The sampler's running totals at the last reading: a reading takes the difference (nothing is reset). */
@@ -195,7 +197,7 @@ export class Admission {
     if (this.config.maxInFlightPerClient <= 0) return;
     const left = (this.#byClient.get(client) ?? 1) - 1;
     if (left > 0) this.#byClient.set(client, left);
-    else this.#byClient.delete(client);
+    else this.#byClient = withoutKey(this.#byClient, client);
   }
 
   /** The refusal's body (`overloadedHeaders`): what it says depends on why (`take`'s reason). */

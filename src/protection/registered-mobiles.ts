@@ -13,6 +13,7 @@ import { type ScriptCommand, scriptCommand } from "./redis";
 import type { SecretRole } from "./observer";
 import type { StoreSealer } from "./store-sealer";
 import { monotonicNow } from "../util/clock";
+import { withoutKey } from "../util/transient-map";
 
 /**
  * "The OTPs of CIBIL id X go to mobile M": learnt when registerCibilCustomer succeeds (the registration's input
@@ -173,9 +174,10 @@ function recordKey(hasher: KeyHasher, cibilId: string): string {
  * replicas.
  */
 class SendingKeys {
-  readonly #byId = new Map<string, SendingEntry>();
+  // Not readonly: an emptied map is replaced by a new one, not deleted from (withoutKey: util/transient-map.ts).
+  #byId = new Map<string, SendingEntry>();
   /** The same entries by record key: whether a send to that id is under way (the memory store's race check). */
-  readonly #byKey = new Map<string, SendingEntry>();
+  #byKey = new Map<string, SendingEntry>();
 
   constructor(
     private readonly hasher: KeyHasher,
@@ -204,8 +206,8 @@ class SendingKeys {
     const entry = this.#byId.get(cibilId);
     if (entry === undefined) return this.#entry(cibilId);
     if (--entry.sends === 0) {
-      this.#byId.delete(cibilId);
-      this.#byKey.delete(entry.key);
+      this.#byId = withoutKey(this.#byId, cibilId);
+      this.#byKey = withoutKey(this.#byKey, entry.key);
     }
     return entry;
   }
