@@ -268,8 +268,8 @@ function optional(key: string, value: string | null | undefined): string {
  * A number as pino writes it: not finite, `null` (as JSON.stringify writes it). JSON.stringify, not String(): V8's
  * String(), template literals and `+` put each number's string in its number-string cache, a table in the old
  * generation, where the string stays until another number takes its place, so the scavenger promotes it; every line's
- * time is a new number, and each cost ~32 B of old generation (docs/performance.md). JSON.stringify makes the same
- * digits without that cache.
+ * time is a new number, and each cost ~32-40 B of old generation (docs/performance.md, the round "what a request moves
+ * into the old generation"). JSON.stringify makes the same digits without that cache.
  */
 function pinoNumber(value: number): string {
   return JSON.stringify(value);
