@@ -11,6 +11,7 @@ import type { Logger } from "../logging/logger";
 import type { Metrics } from "../observability/metrics";
 import type { Scrubber } from "../pii/scrub";
 import { AcceptedDocuments } from "./accepted-documents";
+import { skipArgumentCopyWithoutArguments } from "./argument-values";
 import type { GraphQLContext } from "./context";
 import { FastPath } from "./fast-path";
 import { documentShape, limitRules } from "./limits";
@@ -41,6 +42,10 @@ export async function apolloOptions(
   const formatError = createFormatError(scrubber, { production });
   const accepted = new AcceptedDocuments(trustedDocuments.byId);
   const tracing = config.telemetry.enabled ? new RequestTracing() : null;
+  // graphql-js's argument copy skipped for fields without arguments, Apollo's execute and the fast path's alike
+  // (argument-values.ts: why, the figures, and why it is safe to leave out).
+  const argumentValues = skipArgumentCopyWithoutArguments();
+  if (argumentValues !== "installed") log.debug({ argumentValues }, "graphql-js argument copy kept as it is");
   const options: ApolloServerOptionsWithSchema<GraphQLContext> = {
     schema: await createSchema(),
     nodeEnv: config.env,
