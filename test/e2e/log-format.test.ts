@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID, loadConfig } from "../../src/config";
 import { createLogger } from "../../src/logging/logger";
@@ -88,5 +89,28 @@ describe("log format", () => {
     const text = chunks.join("");
     expect(text).toMatch(/INFO: customer /);
     expect(text).not.toMatch(/234123412346|9876543210|PARTNER-SECRET-1/);
+  });
+
+  it("a fatal error right after a request: its access line, still waiting for its batch, reaches stdout", async () => {
+    // test/fixtures/preload/fatal-after-response.cjs throws at the end of the response's turn, well within the 20 ms
+    // window (LOG_BATCH_MS): only FdWriter's exit hook can write the line before the process ends (code 1, Node's
+    // for an uncaught exception; src/index.ts adds no handler of its own).
+    const preload = join(__dirname, "../fixtures/preload/fatal-after-response.cjs");
+    const p = startServerProcess({ NODE_ENV: "development", LOG_FORMAT: "json", NODE_OPTIONS: `--require ${preload}` });
+    try {
+      const url = await p.ready;
+      const res = await fetch(`${url}/healthz`, { headers: { "x-test-fatal": "1" } });
+      expect(res.status).toBe(200);
+      expect(await p.exited).toBe(1);
+      expect(p.stderr()).toContain("fatal, as the test asked");
+      const access = p
+        .stdout()
+        .split("\n")
+        .filter((l) => l.includes('"path":"/healthz"'));
+      expect(access).toHaveLength(1);
+      expect(JSON.parse(access[0])).toMatchObject({ msg: "request completed", status: 200 });
+    } finally {
+      await p.kill();
+    }
   });
 });

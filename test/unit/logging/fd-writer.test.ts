@@ -18,6 +18,9 @@ interface Report {
   dropped: number;
   dead: boolean;
   writes: number;
+  writesBeforeSettle: number;
+  timersWaiting: number;
+  timersSettled: number;
   wroteMs: number;
   settleMs: number;
 }
@@ -88,24 +91,134 @@ describe("FdWriter: log lines to stdout", () => {
     ["pipe", 4],
     ["pipe", 250],
   ])(
-    "a %s: one write per event-loop turn that logged (%i turns), every line whole and in order",
+    "a %s: lines logged over %i event-loop turns within the window go out as one write, whole and in order",
     async (kind, turns) => {
-      const vars = { LINES: "1000", LINE_BYTES: "120", TURNS: String(turns) };
+      // 200 lines of 120 bytes (24 KB, under LOG_BATCH_MAX_CHARS), a window of 10 s: the settle writes them, as one.
+      const vars = { LINES: "200", LINE_BYTES: "120", TURNS: String(turns), BATCH_MS: "10000" };
+      const expected = { kind, dropped: 0, writes: 1, writesBeforeSettle: 0, timersWaiting: 1, timersSettled: 0 };
       if (kind === "file") {
         const path = join(dir, `turns-${turns}.log`);
         const fd = openSync(path, "w");
         const report = runOnFd(fd, { ...vars, ...NO_STALL });
         closeSync(fd);
-        expect(report).toMatchObject({ kind: "file", via: "write", dropped: 0, writes: turns });
-        expect(lineNumbers(readFileSync(path, "utf8"), 120)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+        expect(report).toMatchObject({ ...expected, via: "write" });
+        expect(report.settleMs).toBeLessThan(1000);
+        expect(lineNumbers(readFileSync(path, "utf8"), 120)).toEqual(Array.from({ length: 200 }, (_, i) => i));
         return;
       }
       const { code, out, err } = await runOnPipe(vars);
       expect(code).toBe(0);
-      expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dropped: 0, writes: turns });
-      expect(lineNumbers(out, 120)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+      expect(reportOf(err)).toMatchObject({ ...expected, via: "stream" });
+      expect(reportOf(err).settleMs).toBeLessThan(1000);
+      expect(lineNumbers(out, 120)).toEqual(Array.from({ length: 200 }, (_, i) => i));
     },
   );
+
+  it.each([["file"], ["pipe"]])(
+    "a %s: the window's end writes what waits without a settle, and then no timer is left",
+    async (kind) => {
+      // 1 line, then 30 over 3 turns: each batch written once its 50 ms window ends (the pause is 1 s).
+      for (const lines of ["1", "30"]) {
+        const vars = { LINES: lines, TURNS: lines === "1" ? "1" : "3", BATCH_MS: "50", PAUSE_MS: "1000" };
+        const expected = { writes: 1, writesBeforeSettle: 1, timersWaiting: 1, timersSettled: 0, dropped: 0 };
+        if (kind === "file") {
+          const path = join(dir, `window-${lines}.log`);
+          const fd = openSync(path, "w");
+          expect(runOnFd(fd, { ...vars, ...NO_STALL })).toMatchObject({ ...expected, via: "write" });
+          closeSync(fd);
+          expect(lineNumbers(readFileSync(path, "utf8"), 100)).toEqual(Array.from({ length: +lines }, (_, i) => i));
+          continue;
+        }
+        const { code, out, err } = await runOnPipe(vars);
+        expect(code).toBe(0);
+        expect(reportOf(err)).toMatchObject({ ...expected, via: "stream" });
+        expect(lineNumbers(out, 100)).toEqual(Array.from({ length: +lines }, (_, i) => i));
+      }
+    },
+  );
+
+  it.each([
+    ["file", "throw", 1],
+    ["file", "exit", 3],
+    ["pipe", "throw", 1],
+    ["pipe", "exit", 3],
+    ["pipe", "return", 0],
+  ])(
+    "a %s: lines waiting for their window when the process ends (%s) are written before it does",
+    async (kind, end, status) => {
+      // A window no test waits for: only the exit hook (or, ending on its own, the ref'd window) can write them.
+      const vars = { LINES: "50", TURNS: "2", BATCH_MS: end === "return" ? "200" : "60000", END: end };
+      if (kind === "file") {
+        const path = join(dir, `end-${end}.log`);
+        const fd = openSync(path, "w");
+        const r = spawnSync(process.execPath, [CHILD], {
+          env: { ...process.env, ...vars, ...NO_STALL },
+          stdio: ["ignore", fd, "pipe"],
+        });
+        closeSync(fd);
+        expect(r.status).toBe(status);
+        expect(lineNumbers(readFileSync(path, "utf8"), 100)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+        return;
+      }
+      const started = Date.now();
+      const { code, out } = await runOnPipe(vars);
+      expect(code).toBe(status);
+      expect(lineNumbers(out, 100)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      expect(Date.now() - started).toBeLessThan(10_000);
+    },
+  );
+
+  it("a batch past LOG_BATCH_MAX_CHARS is written at the end of its turn, not at the window's end", async () => {
+    const path = join(dir, "bound.log");
+    const fd = openSync(path, "w");
+    try {
+      const writer = new FdWriter(fd, { kind: "file", batchMs: 60_000, stallMs: 60_000 });
+      const line = "b".repeat(99) + "\n";
+      // 700 lines: 70,000 characters, past the 65,536 bound at the 656th.
+      for (let i = 0; i < 700; i++) writer.write(line);
+      expect(writer.writes).toBe(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(writer.writes).toBe(1);
+      expect(readFileSync(path, "utf8")).toBe(line.repeat(700));
+      // The next lines wait for their window again, until the settle.
+      writer.write("after\n");
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(writer.writes).toBe(1);
+      await writer.settle(1000);
+      expect(writer.writes).toBe(2);
+      expect(readFileSync(path, "utf8")).toBe(line.repeat(700) + "after\n");
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it("a line logged while a settle waits goes out at the end of its turn, not at the window's end", async () => {
+    // A FIFO in this process: the first batch cannot all go in, so the settle waits; a line logged meanwhile must not
+    // wait its 60 s window (the settle would time out without it, and an exit right after would lose it).
+    const fifo = join(dir, "late.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const fd = openSync(fifo, constants.O_WRONLY);
+    try {
+      const writer = new FdWriter(fd, { kind: "pipe", batchMs: 60_000 });
+      const first = "a".repeat(96 * 1024 - 1) + "\n";
+      writer.write(first);
+      const started = Date.now();
+      const settled = writer.settle(5000);
+      writer.write("late\n");
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(writer.writes).toBe(2);
+      let out = "";
+      const reading = setInterval(() => (out += drain(reader)), 5);
+      await settled;
+      clearInterval(reading);
+      out += drain(reader);
+      expect(out).toBe(first + "late\n");
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      closeSync(reader);
+    }
+  });
 
   it("a file whose write held the thread longer than the stall limit: the rest goes through the threadpool, in order", () => {
     const path = join(dir, "stall.log");
@@ -205,6 +318,21 @@ describe("FdWriter: log lines to stdout", () => {
     const code = await new Promise((resolve) => child.on("exit", resolve));
     expect(code).toBe(0);
     expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dead: true });
+    expect(reportOf(err).settleMs).toBeLessThan(100);
+  });
+
+  it("a pipe whose reader has gone when a window's batch is written (EPIPE): logging becomes a no-op", async () => {
+    const child = spawn(process.execPath, [CHILD], {
+      env: { ...process.env, LINES: "10", TURNS: "2", BATCH_MS: "50", PAUSE_MS: "300", WAIT_MS: "300" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy();
+    let err = "";
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+    // The window's end wrote them (before the settle), into a pipe with no reader.
+    expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dead: true, writesBeforeSettle: 1 });
     expect(reportOf(err).settleMs).toBeLessThan(100);
   });
 
