@@ -128,8 +128,8 @@ function parseOptions(argv) {
     // for 7, 300 for 4). At 300 each, 7 systems (2,100/s at 650-850 µs of CPU each) left the heavier ones 4-14 % short
     // of it in 4 of 10 windows; 4 systems at 300 each kept it, at 700 each they did not.
     pairedRate: num("paired-rate", 0, 0),
-    // 60 s windows (18,000 requests per system at 300 req/s): in 10 s windows whether one of ours' mark-compacts (one or
-    // two a minute) fell inside decided part of the ratio (docs/performance.md, "Pretenuring after a burst").
+    // 60 s windows (18,000 requests per system at 300 req/s): in 10 s windows whether one of ours' mark-compacts (one
+    // or two a minute) fell inside decided part of the ratio (docs/performance.md, "Pretenuring after a burst").
     pairedDuration: num("paired-duration", 60, 3),
     scenarios: list("scenarios", SCENARIOS),
     overloadClients: list("overload-clients", ["400", "1500"]).map(Number),

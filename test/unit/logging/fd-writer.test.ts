@@ -67,6 +67,19 @@ async function runOnPipe(env: Record<string, string>): Promise<{ code: number | 
   return { code, out, err };
 }
 
+/** Runs the child with stdout on a pipe whose reader is gone before the child writes anything (EPIPE); its exit. */
+async function runWithoutReader(env: Record<string, string>): Promise<{ code: number | null; err: string }> {
+  const child = spawn(process.execPath, [CHILD], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.destroy();
+  let err = "";
+  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { code, err };
+}
+
 /**
  * For the cases about how a file is written, not about stalls: a stall limit no write reaches. At the default 50 ms
  * (FILE_STALL_MS) a 1 MB write on a loaded machine (a CI run with other Jest workers on the two cores) counted as a
@@ -307,29 +320,21 @@ describe("FdWriter: log lines to stdout", () => {
   });
 
   it("a pipe whose reader has gone (EPIPE): logging becomes a no-op, the process neither crashes nor waits", async () => {
-    const child = spawn(process.execPath, [CHILD], {
-      env: { ...process.env, LINES: "5000", WAIT_MS: "300" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
     // The reader goes away before the child writes anything.
-    child.stdout.destroy();
-    let err = "";
-    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-    const code = await new Promise((resolve) => child.on("exit", resolve));
+    const { code, err } = await runWithoutReader({ LINES: "5000", WAIT_MS: "300" });
     expect(code).toBe(0);
     expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dead: true });
     expect(reportOf(err).settleMs).toBeLessThan(100);
   });
 
   it("a pipe whose reader has gone when a window's batch is written (EPIPE): logging becomes a no-op", async () => {
-    const child = spawn(process.execPath, [CHILD], {
-      env: { ...process.env, LINES: "10", TURNS: "2", BATCH_MS: "50", PAUSE_MS: "300", WAIT_MS: "300" },
-      stdio: ["ignore", "pipe", "pipe"],
+    const { code, err } = await runWithoutReader({
+      LINES: "10",
+      TURNS: "2",
+      BATCH_MS: "50",
+      PAUSE_MS: "300",
+      WAIT_MS: "300",
     });
-    child.stdout.destroy();
-    let err = "";
-    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-    const code = await new Promise((resolve) => child.on("exit", resolve));
     expect(code).toBe(0);
     // The window's end wrote them (before the settle), into a pipe with no reader.
     expect(reportOf(err)).toMatchObject({ kind: "pipe", via: "stream", dead: true, writesBeforeSettle: 1 });
