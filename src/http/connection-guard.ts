@@ -6,6 +6,7 @@ import type { ConnectionRefusal } from "../observability/metrics";
 import { Summarised } from "../logging/summarised";
 import { clientIpKey } from "./client-ip";
 import type { TrustProxy } from "../util/trusted-proxies";
+import { withoutKey } from "../util/transient-map";
 
 /** At most one "connections refused" warning per this interval, with the count since the last one (no log flood). */
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
@@ -38,10 +39,13 @@ const EVICTION_SCAN = 32;
  * (slow or idle ones) are still cut by HEADERS_TIMEOUT_MS and REQUEST_TIMEOUT_MS, which frees their place.
  */
 export class ConnectionGuard {
-  readonly #perIp = new Map<string, number>();
+  // Not readonly, either table: emptied, it is replaced by a new one, not deleted from (withoutKey:
+  // util/transient-map.ts); a connection is counted from its opening to its first request's authentication, so both
+  // empty again and again under connection churn.
+  #perIp = new Map<string, number>();
   #total = 0;
   /** The connections counted now, oldest first (a Set keeps insertion order). */
-  readonly #counted = new Set<CountedSocket>();
+  #counted = new Set<CountedSocket>();
   readonly #proxies: TrustProxy | null;
   /** "Connections refused" warnings: one per REFUSAL_LOG_INTERVAL_MS, with the count since the last one. */
   readonly #refusals = new Summarised(REFUSAL_LOG_INTERVAL_MS);
@@ -125,12 +129,12 @@ export class ConnectionGuard {
     const key = socket[COUNTED_AS];
     if (key === false || key === undefined) return;
     socket[COUNTED_AS] = false;
-    this.#counted.delete(socket);
+    this.#counted = withoutKey(this.#counted, socket);
     this.#total -= 1;
     if (key === null) return;
     const left = (this.#perIp.get(key) ?? 1) - 1;
     if (left > 0) this.#perIp.set(key, left);
-    else this.#perIp.delete(key);
+    else this.#perIp = withoutKey(this.#perIp, key);
   }
 
   /**

@@ -56,6 +56,7 @@ import {
 } from "./exchange";
 import { EdgeCode } from "../graphql/edge-code";
 import { errorBody, GRAPHQL_PATH, refusalRepresentation, refusalType } from "./error-body";
+import { withoutKey } from "../util/transient-map";
 
 /** The HTTP server: Fastify, and the thin GraphQL route in front of it once given its answerer. */
 export interface HttpServer {
@@ -524,12 +525,15 @@ export async function createHttpServer(
   // Sockets we may have to close while draining. Node's server.close() closes only connections it calls idle, and a
   // connection that has sent no request yet counts as busy (its headers timer is running): browsers and undici open
   // such spare connections ahead of need, and one held shutdown until the client's own keep-alive timeout (4 s for
-  // undici, longer for browsers) or the grace period.
-  const sockets = new Set<Socket>();
+  // undici, longer for browsers) or the grace period. Emptied, the set is replaced, not deleted from (withoutKey:
+  // util/transient-map.ts): it empties again and again under connection churn.
+  let sockets = new Set<Socket>();
   guard.attach(fastify.server);
   fastify.server.on("connection", (socket: Socket) => {
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    socket.once("close", () => {
+      sockets = withoutKey(sockets, socket);
+    });
   });
   let sweeper: NodeJS.Timeout | undefined;
   // preClose runs as soon as close() begins, before the listener stops: from then on responses ask to close, and
