@@ -11,6 +11,15 @@ const { SYSTEM_KEYS, BASE_KEY, BASE_REDIS_KEY } = require("./systems");
 
 const SCENARIOS = ["main", "overload", "scaling"];
 const PHASES = ["A", "B", "C", "D"];
+/**
+ * Phase D's default warm-up at the paired rate, in requests per system (`--paired-warmup`'s default is the seconds they
+ * take at `--paired-rate`). Measured with V8's --trace-opt and the GC trace on every system (300, 400 and 600 req/s
+ * each): each system's hot path tiers up to TurboFan in a burst about 6,500-7,000 requests into the paired drive, and
+ * ours runs its first mark-compact since start-up about 12,800 requests in (CIBIL; AEPS about 2,800), after which the
+ * next came 50 s later (AEPS) or not in 88 s (CIBIL). Counts, not times: at 300 req/s they came twice as late as at
+ * 600. 16,000 puts both before the window with 3,000 requests to spare: 40 s at 400 req/s each, 80 s at 200.
+ */
+const PAIRED_WARMUP_REQUESTS = 16_000;
 
 /** @param {string[]} [argv] */
 function parseOptions(argv) {
@@ -34,6 +43,7 @@ function parseOptions(argv) {
     "phases",
     "paired-rate",
     "paired-duration",
+    "paired-warmup",
     "scenarios",
     "overload-clients",
     "overload-delay",
@@ -131,6 +141,9 @@ function parseOptions(argv) {
     // 60 s windows (18,000 requests per system at 300 req/s): in 10 s windows whether one of ours' mark-compacts (one
     // or two a minute) fell inside decided part of the ratio (docs/performance.md, "Pretenuring after a burst").
     pairedDuration: num("paired-duration", 60, 3),
+    // Phase D's drive at the paired rate before its window, in seconds: 0 (the default) is the time the paired rate
+    // takes to send PAIRED_WARMUP_REQUESTS (above) to each system; --quick: 1 s.
+    pairedWarmup: num("paired-warmup", 0, 1),
     scenarios: list("scenarios", SCENARIOS),
     overloadClients: list("overload-clients", ["400", "1500"]).map(Number),
     overloadDelay: num("overload-delay", 300, 300),
@@ -170,6 +183,9 @@ function parseOptions(argv) {
   if (values["gc-trace"] && values["no-gc-trace"]) throw new Error("--gc-trace and --no-gc-trace: give one");
   if (o.pairedDuration < 1) throw new Error("--paired-duration must be >= 1");
   if (o.pairedRate === 0) o.pairedRate = Math.round(1200 / o.systems.length);
+  if (o.pairedWarmup === 0) o.pairedWarmup = Math.ceil(PAIRED_WARMUP_REQUESTS / o.pairedRate);
+  if (o.pairedWarmup < 1)
+    throw new Error("--paired-warmup must be >= 1 (the fixed-rate streams start staggered over the first second)");
   if (o.seqBlock < 1 || !Number.isInteger(o.seqBlock)) throw new Error("--seq-block must be a whole number >= 1");
   if (o.requests < 1 || o.warmupRequests < 0) throw new Error("--requests must be >= 1 and --warmup-requests >= 0");
   if (o.warmup < 1)

@@ -1,10 +1,21 @@
-// The bench's phase D (CPU per request with every system driven at once): its options and how its runs become ratios
-// and a target (bench/lib/options.js, bench/lib/summary.js). Phase A alone measured identical code at 0.65× to 1.23×
-// itself by round on this host; phase D's figures only help if they are read per round, pairwise, as these hold.
+// The bench's phase D (CPU per request with every system driven at once): its options, its header and how its runs
+// become ratios and a target (bench/lib/options.js, bench/lib/phases.js, bench/lib/summary.js). Phase A alone measured
+// identical code at 0.65× to 1.23× itself by round on this host; phase D's figures only help if they are read per
+// round, pairwise, as these hold.
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { parseOptions } = require("../../../bench/lib/options") as {
-  parseOptions: (argv: string[]) => { phases: string[]; pairedRate: number; pairedDuration: number };
+type PairedOptions = {
+  phases: string[];
+  warmup: number;
+  warmupRequests: number;
+  connections: number;
+  pairedRate: number;
+  pairedWarmup: number;
+  pairedDuration: number;
 };
+const { parseOptions } = require("../../../bench/lib/options") as {
+  parseOptions: (argv: string[]) => PairedOptions;
+};
+const { phaseDHeader } = require("../../../bench/lib/phases") as { phaseDHeader: (o: PairedOptions) => string };
 const { summarise, evaluateTargets } = require("../../../bench/lib/summary") as {
   summarise: (
     report: unknown,
@@ -51,6 +62,39 @@ describe("bench phase D (paired CPU per request)", () => {
   it("measures 60 s windows unless --paired-duration says (a mark-compact a minute must not decide the ratio)", () => {
     expect(parseOptions([]).pairedDuration).toBe(60);
     expect(parseOptions(["--paired-duration", "20"]).pairedDuration).toBe(20);
+  });
+
+  it("warms at the paired rate for the time 16,000 requests take unless --paired-warmup says, apart from --warmup", () => {
+    // The tier-up to TurboFan and ours' first mark-compact come after a number of requests, not a time: the default
+    // is the seconds the paired rate takes to send 16,000 to each system (rounded up), 80 s at 200 req/s each.
+    expect(parseOptions([]).pairedWarmup).toBe(80);
+    expect(parseOptions(["--systems", "floor,apollo,ours"]).pairedWarmup).toBe(40);
+    expect(parseOptions(["--paired-rate", "300"]).pairedWarmup).toBe(54);
+    expect(parseOptions(["--paired-warmup", "25"]).pairedWarmup).toBe(25);
+    expect(parseOptions(["--paired-warmup", "0"]).pairedWarmup).toBe(80);
+    expect(parseOptions(["--quick"]).pairedWarmup).toBe(1);
+    // Phase B's --warmup is its own: neither sets the other.
+    const both = parseOptions(["--warmup", "5", "--paired-warmup", "30"]);
+    expect([both.warmup, both.pairedWarmup]).toEqual([5, 30]);
+    expect(parseOptions(["--warmup", "5"]).pairedWarmup).toBe(80);
+    expect(parseOptions(["--paired-warmup", "30"]).warmup).toBe(2);
+  });
+
+  it("refuses a paired warm-up under 1 s (the rate's streams start over the first second) or not a number", () => {
+    expect(() => parseOptions(["--paired-warmup", "0.5"])).toThrow(/--paired-warmup must be >= 1/);
+    expect(() => parseOptions(["--paired-warmup=-30"])).toThrow(/--paired-warmup must be a number >= 0/);
+    expect(() => parseOptions(["--paired-warmup", "40s"])).toThrow(/--paired-warmup must be a number >= 0/);
+  });
+
+  it("says in phase D's header how long the paired warm-up lasts, in seconds and requests, and the window", () => {
+    const header = phaseDHeader(parseOptions(["--systems", "floor,apollo,ours"]));
+    expect(header).toContain("each warmed by 3,000 answers at 64 connections");
+    expect(header).toContain(
+      "each at 400 req/s: a warm-up of 40 s (16,000 requests each), then CPU over a 60 s window",
+    );
+    expect(phaseDHeader(parseOptions(["--paired-warmup", "25", "--paired-duration", "20"]))).toContain(
+      "each at 200 req/s: a warm-up of 25 s (5,000 requests each), then CPU over a 20 s window",
+    );
   });
 
   it("refuses an unknown phase, and phase B without the phase-A rates it is set from", () => {
