@@ -199,14 +199,15 @@ async function phaseC(o, defs, up, report) {
  * Phase D: CPU per request, paired. Per round and mutation every system is up at once and, after the same warm-up as
  * phase C, every system is driven **at the same time**, each at `o.pairedRate` requests/s, for `o.pairedWarmup` seconds
  * and then a window of `o.pairedDuration` seconds; each system's CPU per request is its CPU time in that window over
- * its answers in it. The paired warm-up (by default the time 16,000 requests take at the rate: lib/options.js) outlasts
- * the start-up transients, which come after a count of requests: V8 tiers every system's hot path up to TurboFan in
- * a burst about 7,000 requests into this drive, and ours runs its first mark-compact since start-up by about 12,800. Phase A measures one system at a time, so a slow stretch of the host (minutes long here) lands on
- * whichever system is running: identical code measured 0.65× to 1.23× itself by round. Here a slow stretch lands on
- * every system alike. The rate is the same for every system and low enough for all of them at once on two cores (the
- * run is flagged when one falls short of it), so this is the CPU of a request at a moderate load, where the costs every
- * request pays whatever the server (a loop turn, a socket read and write, the kernel's loopback) weigh more than at
- * saturation: ratios come out closer to 1 than phase A's.
+ * its answers in it. The paired warm-up (by default the time 20,000 requests take at the rate: lib/options.js) outlasts
+ * the start-up transients, which come after a count of requests: V8 tiers every system's hot path up to TurboFan in a
+ * burst about 7,000 requests into this drive, and ours runs its first mark-compact since start-up by about 15,000
+ * (CIBIL). Phase A measures one system at a time, so a slow stretch of the host (minutes long here) lands on whichever
+ * system is running: identical code measured 0.65× to 1.23× itself by round. Here a slow stretch lands on every system
+ * alike. The rate is the same for every system and low enough for all of them at once on two cores (the run is flagged
+ * when one falls short of it), so this is the CPU of a request at a moderate load, where the costs every request pays
+ * whatever the server (a loop turn, a socket read and write, the kernel's loopback) weigh more than at saturation:
+ * ratios come out closer to 1 than phase A's.
  * @param {Options} o @param {Defs} defs @param {import("./proc").Started} up @param {any} report
  */
 async function phaseD(o, defs, up, report) {

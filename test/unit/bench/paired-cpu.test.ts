@@ -64,19 +64,19 @@ describe("bench phase D (paired CPU per request)", () => {
     expect(parseOptions(["--paired-duration", "20"]).pairedDuration).toBe(20);
   });
 
-  it("warms at the paired rate for the time 16,000 requests take unless --paired-warmup says, apart from --warmup", () => {
+  it("warms at the paired rate for the time 20,000 requests take unless --paired-warmup says, apart from --warmup", () => {
     // The tier-up to TurboFan and ours' first mark-compact come after a number of requests, not a time: the default
-    // is the seconds the paired rate takes to send 16,000 to each system (rounded up), 80 s at 200 req/s each.
-    expect(parseOptions([]).pairedWarmup).toBe(80);
-    expect(parseOptions(["--systems", "floor,apollo,ours"]).pairedWarmup).toBe(40);
-    expect(parseOptions(["--paired-rate", "300"]).pairedWarmup).toBe(54);
+    // is the seconds the paired rate takes to send 20,000 to each system (rounded up), 100 s at 200 req/s each.
+    expect(parseOptions([]).pairedWarmup).toBe(100);
+    expect(parseOptions(["--systems", "floor,apollo,ours"]).pairedWarmup).toBe(50);
+    expect(parseOptions(["--paired-rate", "300"]).pairedWarmup).toBe(67);
     expect(parseOptions(["--paired-warmup", "25"]).pairedWarmup).toBe(25);
-    expect(parseOptions(["--paired-warmup", "0"]).pairedWarmup).toBe(80);
+    expect(parseOptions(["--paired-warmup", "0"]).pairedWarmup).toBe(100);
     expect(parseOptions(["--quick"]).pairedWarmup).toBe(1);
     // Phase B's --warmup is its own: neither sets the other.
     const both = parseOptions(["--warmup", "5", "--paired-warmup", "30"]);
     expect([both.warmup, both.pairedWarmup]).toEqual([5, 30]);
-    expect(parseOptions(["--warmup", "5"]).pairedWarmup).toBe(80);
+    expect(parseOptions(["--warmup", "5"]).pairedWarmup).toBe(100);
     expect(parseOptions(["--paired-warmup", "30"]).warmup).toBe(2);
   });
 
@@ -90,7 +90,7 @@ describe("bench phase D (paired CPU per request)", () => {
     const header = phaseDHeader(parseOptions(["--systems", "floor,apollo,ours"]));
     expect(header).toContain("each warmed by 3,000 answers at 64 connections");
     expect(header).toContain(
-      "each at 400 req/s: a warm-up of 40 s (16,000 requests each), then CPU over a 60 s window",
+      "each at 400 req/s: a warm-up of 50 s (20,000 requests each), then CPU over a 60 s window",
     );
     expect(phaseDHeader(parseOptions(["--paired-warmup", "25", "--paired-duration", "20"]))).toContain(
       "each at 200 req/s: a warm-up of 25 s (5,000 requests each), then CPU over a 20 s window",
