@@ -70,6 +70,7 @@ describe("bench phase D (paired CPU per request)", () => {
     expect(parseOptions([]).pairedWarmup).toBe(100);
     expect(parseOptions(["--systems", "floor,apollo,ours"]).pairedWarmup).toBe(50);
     expect(parseOptions(["--paired-rate", "300"]).pairedWarmup).toBe(67);
+    expect(parseOptions(["--paired-rate", "350"]).pairedWarmup).toBe(58);
     expect(parseOptions(["--paired-warmup", "25"]).pairedWarmup).toBe(25);
     expect(parseOptions(["--paired-warmup", "0"]).pairedWarmup).toBe(100);
     expect(parseOptions(["--quick"]).pairedWarmup).toBe(1);
