@@ -14,7 +14,7 @@ const PHASES = ["A", "B", "C", "D"];
 /**
  * Phase D's default warm-up at the paired rate, in requests per system (`--paired-warmup`'s default is the seconds they
  * take at `--paired-rate`). Measured with V8's --trace-opt and the GC trace (300, 400 and 600 req/s each;
- * docs/performance.md, "Round fcfdbec"): every system's hot path tiered up to TurboFan in a burst 6,600-8,600 requests
+ * docs/performance.md, "Round f1adec3"): every system's hot path tiered up to TurboFan in a burst 6,600-8,600 requests
  * into the paired drive, and ours ran its first mark-compact since start-up 12,900-15,200 requests in (CIBIL; AEPS
  * 3,200-3,800, and its next about 20,000 later, in the window as in steady state). Counts, not times: the burst came
  * twice as late at 300 req/s as at 600, the mark-compact 12,900 requests in at 400 and at 600. 20,000 puts both before
