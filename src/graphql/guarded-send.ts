@@ -25,7 +25,7 @@ import {
   type GuardSpec,
   isGuardedMutation,
 } from "./guarded-mutations";
-import type { RegisteredMobileStore } from "../protection/registered-mobiles";
+import type { RegisteredMobileStore, RegisteredPan } from "../protection/registered-mobiles";
 import { canonicalCibilId } from "../pii/cibil-id";
 import { SafeMessageError } from "./plugins/safe-message-error";
 
@@ -101,7 +101,15 @@ export function guardedSend<In extends object, T, R extends object>(
 /** What a send that recalls no CIBIL id marks: nothing (prepareOf never pushes to it). */
 const NO_MARKS: string[] = Object.freeze([]) as unknown as string[];
 /** The room of a send that registers nothing: never reserved (only a registration's prepare sets it). */
-const NO_ROOM: { reserved: boolean } = Object.freeze({ reserved: false });
+const NO_ROOM: Registration = Object.freeze({ reserved: false });
+/**
+ * A registration's state across its steps: whether `ready` set room aside (given back after it), and its PAN's link
+ * key (RegisteredMobileStore.pan), made in `prepare` and used again by `remember`.
+ */
+interface Registration {
+  reserved: boolean;
+  pan?: RegisteredPan;
+}
 
 async function guarded<In extends object, T, R extends object>(
   ctx: GraphQLContext,
@@ -111,7 +119,7 @@ async function guarded<In extends object, T, R extends object>(
   registered: RegisteredMobileStore,
   marked: string[],
   /** A registration's: set once `ready` has set room aside for it. */
-  room: { reserved: boolean },
+  room: Registration,
 ): Promise<R | GuardedFailure> {
   try {
     const destinations = destinationsOf(field, spec, send.request);
@@ -127,7 +135,7 @@ async function guarded<In extends object, T, R extends object>(
       budget: spec.budget,
       subject: { destinations, ip: ctx.ip, clientId: ctx.client.id },
       prepare: prepareOf(field, spec, send.request, registered, marked, ctx, room),
-      remember: rememberOf(field, spec, send.request, registered, ctx),
+      remember: rememberOf(field, spec, send.request, registered, ctx, room),
       input: send.request,
       idempotencyKey: checkedIdempotencyKey(ctx.idempotencyKey),
       log: ctx.log,
@@ -246,8 +254,8 @@ function prepareOf(
   marked: string[],
   /** The request's: the recalled mobiles' references go on its access line (customer-refs.ts). */
   ctx: GraphQLContext,
-  /** A registration's: set once `ready` has set room aside, for guardedSend to give back. */
-  room: { reserved: boolean },
+  /** A registration's: set once `ready` has set room aside, for guardedSend to give back; its PAN's link key. */
+  room: Registration,
 ): (() => MaybePromise<OtpSubject["destinations"] | undefined>) | undefined {
   // Most mutations recall nothing and register nothing: no array and no closure for them.
   const registers = spec.registers;
@@ -257,16 +265,19 @@ function prepareOf(
     // The client the records count for (in memory, each client's registrations hold at most its share of them).
     const owner = ctx.protection.hasher.memoized("client", ctx.client.id);
     return () => {
+      // The PAN's link key, once per registration, once its budgets allowed it: `registering` here and `remember` after
+      // the call (rememberOf) both use it.
+      const linked = (room.pan = store.pan(pan));
       const ready = store.ready(owner);
       if (!isPromiseLike(ready)) {
         room.reserved = true;
-        const added = store.registering(pan, mobile);
+        const added = store.registering(linked, mobile);
         return isPromiseLike(added) ? added.then(() => undefined) : undefined;
       }
       return ready
         .then(() => {
           room.reserved = true;
-          return store.registering(pan, mobile);
+          return store.registering(linked, mobile);
         })
         .then(() => undefined);
     };
@@ -316,6 +327,8 @@ function rememberOf<T>(
   input: object,
   store: RegisteredMobileStore,
   ctx: GraphQLContext,
+  /** The registration's: its PAN's link key, made by `prepare` (the PAN itself if it was not: hashed then). */
+  room: Registration,
 ): ((value: T) => Promise<void>) | undefined {
   const registers = spec.registers;
   if (!registers) return undefined;
@@ -334,6 +347,6 @@ function rememberOf<T>(
     }
     // The id AOPay gave the customer, beside their mobile and PAN: support who holds only those finds the id's sends.
     noteCustomerRef(ctx, "cibil", cibilId);
-    await store.remember(cibilId, mobile, pan, ctx.protection.hasher.memoized("client", ctx.client.id));
+    await store.remember(cibilId, mobile, room.pan ?? pan, ctx.protection.hasher.memoized("client", ctx.client.id));
   };
 }

@@ -3,7 +3,7 @@ import type { AopayClient, CallOptions } from "../aopay/client";
 import { isAopayError } from "../aopay/errors";
 import type { Logger } from "../logging/logger";
 import { Summarised } from "../logging/summarised";
-import { hasConsent } from "../protection/consent";
+import { consentKey, hasConsent } from "../protection/consent";
 import type { ConsentStore } from "../protection/consent-store";
 import { ProtectionStoreError } from "../protection/errors";
 import type { KeyHasher } from "../protection/key-hasher";
@@ -27,6 +27,12 @@ export type CreditHistoryMember =
  */
 export interface Loaders {
   creditHistory: DataLoader<string, CreditHistoryMember>;
+  /**
+   * The consent key of (this request's client, `cibilId`) under the current secret (protection/consent.ts consentKey),
+   * computed once per request and id: submitCibilOtp grants under it and its nested creditHistory checks under it.
+   * Each computed it before, an HMAC twice per verification that reads the report (test/e2e/hash-count.test.ts).
+   */
+  consentKey(cibilId: string): string;
 }
 
 /** What the loaders need from the request: only this, not the whole GraphQL context (which holds the loaders). */
@@ -61,13 +67,21 @@ export interface LoaderInputs {
 }
 
 export function createLoaders(inputs: LoaderInputs): Loaders {
+  // By CIBIL id; a request names at most a few (the alias limit).
+  const consentKeys = new Map<string, string>();
+  const keyOf = (cibilId: string): string => {
+    let key = consentKeys.get(cibilId);
+    if (key === undefined) consentKeys.set(cibilId, (key = consentKey(inputs.hasher, inputs.clientId, cibilId)));
+    return key;
+  };
   return {
     creditHistory: new DataLoader<string, CreditHistoryMember>(
-      (cibilIds) => Promise.all(cibilIds.map((id) => loadCreditHistory(inputs, id))),
+      (cibilIds) => Promise.all(cibilIds.map((id) => loadCreditHistory(inputs, id, keyOf(id)))),
       {
         maxBatchSize: 10,
       },
     ),
+    consentKey: keyOf,
   };
 }
 
@@ -89,7 +103,11 @@ const budgetUnavailableLog = new Summarised();
  * request's DataLoader, not stored, not logged, and the response says `Cache-Control: no-store` so that no browser or
  * proxy keeps it either (a query may come as a GET).
  */
-async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise<CreditHistoryMember> {
+async function loadCreditHistory(
+  inputs: LoaderInputs,
+  cibilId: string,
+  consentKey: string,
+): Promise<CreditHistoryMember> {
   const { log } = inputs;
   inputs.responseHeaders.set("cache-control", "no-store");
   // The IP's read attempts first, consented or not, and kept (READ_IP_MAX): a refusal for want of consent says "this
@@ -101,9 +119,9 @@ async function loadCreditHistory(inputs: LoaderInputs, cibilId: string): Promise
   try {
     // No line of its own: the access line's `result` says CONSENT_REQUIRED per root field, and a refusal anyone can
     // repeat at will (three per request, the alias limit) had written three lines of 220 bytes beside it.
-    const { consent, hasher, readHashers, clientId, olderRead } = inputs;
+    const { consent, readHashers, clientId, olderRead } = inputs;
     const foundUnder = olderRead && ((index: number) => olderRead("consent", index));
-    if (!(await hasConsent(consent, hasher, readHashers ?? [], clientId, cibilId, foundUnder)))
+    if (!(await hasConsent(consent, consentKey, readHashers ?? [], clientId, cibilId, foundUnder)))
       return consentRequired();
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;

@@ -67,12 +67,17 @@ export interface RegisteredMobileStore {
    * would be the id's fifth, RegisteredMobilesFullError (both ProtectionRefusal: decisions, not failures). Throws
    * ProtectionStoreError when the store fails.
    */
-  registering(pan: string, mobile: string): MaybePromise<void>;
+  registering(pan: string | RegisteredPan, mobile: string): MaybePromise<void>;
   /**
    * After a registration AOPay answered with a CIBIL id: `mobile` joins the id's mobiles, and the PAN is linked to the
    * id (for `registering`). Throws ProtectionStoreError. `owner`: the client the two records count for (in memory).
    */
-  remember(cibilId: string, mobile: string, pan: string, owner?: string): Promise<void>;
+  remember(cibilId: string, mobile: string, pan: string | RegisteredPan, owner?: string): Promise<void>;
+  /**
+   * The PAN with its link's key under this store's current secret, for `registering` and `remember` of one
+   * registration: computed once (given the PAN itself, each computes it).
+   */
+  pan(pan: string): RegisteredPan;
   /**
    * Every mobile registered here for the CIBIL id within the TTL (at most MAX_MOBILES_PER_ID, the latest), oldest
    * first; empty when none is known. Throws ProtectionStoreError.
@@ -160,6 +165,21 @@ export const REGISTERED_PAN_DIMENSION = "registered-pan";
  */
 export const REGISTERED_SUCCESSOR_DIMENSION = "registered-mobile-successor";
 const STORE = "registered mobile";
+
+/**
+ * A PAN and the HMAC of its link under a store's current secret (RegisteredMobileStore.pan). A registration needs the
+ * key twice, before its call (`registering`) and after it (`remember`): each computed it before, the same HMAC twice
+ * per registration (test/e2e/hash-count.test.ts). The key is the one each computed (the same dimension and PAN).
+ */
+export interface RegisteredPan {
+  readonly pan: string;
+  readonly key: string;
+}
+
+/** The PAN link's key under `hasher`: a RegisteredPan's own (made with that hasher), or computed from the PAN. */
+function panLinkKey(hasher: KeyHasher, pan: string | RegisteredPan): string {
+  return typeof pan === "string" ? hasher.hash(REGISTERED_PAN_DIMENSION, pan) : pan.key;
+}
 
 /** The record key of a CIBIL id (canonical), and the sealing context bound to it. */
 function recordKey(hasher: KeyHasher, cibilId: string): string {
@@ -416,8 +436,12 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     this.#capacity.unreserve(owner, 2);
   }
 
-  registering(pan: string, mobile: string): void {
-    const key = this.#table.get(`pan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`)?.value;
+  pan(pan: string): RegisteredPan {
+    return { pan, key: this.hasher.hash(REGISTERED_PAN_DIMENSION, pan) };
+  }
+
+  registering(pan: string | RegisteredPan, mobile: string): void {
+    const key = this.#table.get(`pan:${panLinkKey(this.hasher, pan)}`)?.value;
     if (key === undefined) return;
     this.#add(key, mobile, true);
     if (this.#keys.underWay(key)) throw new RegistrationRaceError();
@@ -438,10 +462,10 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     this.#keys.ended(cibilId);
   }
 
-  async remember(cibilId: string, mobile: string, pan: string, owner?: string): Promise<void> {
+  async remember(cibilId: string, mobile: string, pan: string | RegisteredPan, owner?: string): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
     this.#add(key, mobile, false, owner);
-    this.#insert(`pan:${this.hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`, key, owner);
+    this.#insert(`pan:${panLinkKey(this.hasher, pan)}`, key, owner);
   }
 
   recall(cibilId: string): readonly string[] {
@@ -653,8 +677,17 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     return `${this.keyPrefix}regmobiles:${key}`;
   }
 
-  #panKey(pan: string, hasher: KeyHasher = this.hasher): string {
-    return `${this.keyPrefix}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
+  /** The PAN's link under the current secret (a RegisteredPan's key), or under `other`'s (computed). */
+  #panKey(pan: string | RegisteredPan, other?: KeyHasher): string {
+    const key =
+      other === undefined
+        ? panLinkKey(this.hasher, pan)
+        : other.hash(REGISTERED_PAN_DIMENSION, typeof pan === "string" ? pan : pan.pan);
+    return `${this.keyPrefix}regpan:${key}`;
+  }
+
+  pan(pan: string): RegisteredPan {
+    return { pan, key: this.hasher.hash(REGISTERED_PAN_DIMENSION, pan) };
   }
 
   async ready(): Promise<void> {
@@ -673,7 +706,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   /** Nothing set aside in Redis: `ready` proves a write is taken, and a full Redis refuses the write itself. */
   released(): void {}
 
-  async registering(pan: string, mobile: string): Promise<void> {
+  async registering(pan: string | RegisteredPan, mobile: string): Promise<void> {
     let key: string | null;
     let oldRecord: readonly string[] = NO_KEYS;
     try {
@@ -788,7 +821,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     return `${this.keyPrefix}regsend:${key}`;
   }
 
-  async remember(cibilId: string, mobile: string, pan: string): Promise<void> {
+  async remember(cibilId: string, mobile: string, pan: string | RegisteredPan): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
     await this.#add(key, mobile, false, this.#readKeys(cibilId));
     try {

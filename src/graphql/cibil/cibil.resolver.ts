@@ -1,7 +1,6 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Ctx, Info, Resolver } from "type-graphql";
 import type { GraphQLContext } from "../context";
-import { consentKey } from "../../protection/consent";
 import { GuardedMutation } from "../guarded-mutations";
 import { guardedSend } from "../guarded-send";
 import { CibilCustomerRegistered } from "./cibil-customer-registered.type";
@@ -94,10 +93,8 @@ export class CibilResolver {
     });
     if (result instanceof CibilOtpVerified && result.status === CibilStatus.SUCCESS) {
       try {
-        await ctx.protection.consent.grant(
-          consentKey(ctx.protection.hasher, ctx.client.id, result.verifiedCibilId),
-          ctx.protection.consentTtlMs,
-        );
+        // The request's key (Loaders.consentKey): its nested creditHistory checks under the same one, not hashed again.
+        await ctx.protection.consent.grant(ctx.loaders.consentKey(result.verifiedCibilId), ctx.protection.consentTtlMs);
       } catch (error) {
         // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead. Counted
         // (aopay_unrecorded_writes_total, AopayUnrecordedWrites): before, an error line alone said the customer's OTP

@@ -26,6 +26,15 @@ const MOBILE = "9876512345";
 const PAN = "ABCPE1234F";
 const DAY = 86_400_000;
 
+/** The same keys as KeyHasher's, counting the PAN links' HMACs (`registered-pan`). */
+class PanCountingHasher extends KeyHasher {
+  pans = 0;
+  override hash(dimension: string, identifier: string): string {
+    if (dimension === REGISTERED_PAN_DIMENSION) this.pans += 1;
+    return super.hash(dimension, identifier);
+  }
+}
+
 describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)", () => {
   function store(options: { maxKeys?: number; ttlMs?: number } = {}) {
     let now = 1_750_000_000_000;
@@ -115,6 +124,23 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
     expect(() => s.registering(PAN, "9876500001")).toThrow(RegistrationRaceError);
     await s.sent(CIBIL);
     expect(() => s.registering(PAN, "9876500002")).not.toThrow();
+  });
+
+  it("a PAN link is one HMAC (`pan`), taken by `registering` and `remember`; the PAN itself: one key", async () => {
+    const counting = new PanCountingHasher(Buffer.from("m".repeat(32)));
+    const s = new MemoryRegisteredMobileStore(counting, sealer);
+    const linked = s.pan(PAN);
+    // The key every version wrote: the same HMAC as the PAN given as itself (and as createHmac: key-hasher.test.ts).
+    expect(linked).toEqual({ pan: PAN, key: hasher.hash(REGISTERED_PAN_DIMENSION, PAN) });
+    expect(counting.pans).toBe(1);
+    s.registering(linked, MOBILE);
+    await s.remember(CIBIL, MOBILE, linked);
+    // Two before: `registering` and `remember` each hashed the PAN.
+    expect(counting.pans).toBe(1);
+    // A later registration of the same PAN, given as itself or as its link, finds the id: one key.
+    s.registering(PAN, "9123456780");
+    s.registering(s.pan(PAN), "9123456781");
+    expect(s.recall(CIBIL)).toEqual([MOBILE, "9123456780", "9123456781"]);
   });
 
   it("expires after its TTL (90 days by default)", async () => {
@@ -226,6 +252,27 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     expect(links).toEqual([
       { key: `${prefix}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, PAN)}`, value: rows[0].key.split(":").pop() },
     ]);
+  });
+
+  it("a PAN link: one HMAC under the current secret; the previous secret's computed from the PAN", async () => {
+    const counting = new PanCountingHasher(Buffer.from("m".repeat(32)));
+    const old = new KeyHasher(Buffer.from("o".repeat(32)));
+    const oldStore = new RedisRegisteredMobileStore(redis, prefix, old, sealer, DAY);
+    const s = new RedisRegisteredMobileStore(redis, prefix, counting, sealer, DAY, [old]);
+    const pan = "ABCPE7001F";
+    const linked = s.pan(pan);
+    expect(linked).toEqual({ pan, key: hasher.hash(REGISTERED_PAN_DIMENSION, pan) });
+    await s.registering(linked, MOBILE);
+    await s.remember("760191471", MOBILE, linked);
+    // Two before: `registering` and `remember` each hashed the PAN under the current secret.
+    expect(counting.pans).toBe(1);
+    expect(await redis.get(`${prefix}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`)).toBe(
+      hasher.hash(REGISTERED_MOBILE_DIMENSION, "760191471"),
+    );
+    // A PAN linked under the previous secret only: found through the link's key under that secret, from the PAN.
+    await oldStore.remember("760191472", MOBILE, "ABCPE7002F");
+    await s.registering(s.pan("ABCPE7002F"), "9123456780");
+    expect(await oldStore.recall("760191472")).toEqual([MOBILE, "9123456780"]);
   });
 
   it("registrations of one CIBIL id at once (two replicas) lose none of their mobiles; `registering` adds before the answer", async () => {
