@@ -16,8 +16,8 @@
  * the dump's `summary:` (checked below). It reads names written in full and compressed ones (`fn=(12) name`, then
  * `fn=(12)`). The format: valgrind's docs, "Callgrind Format Specification".
  */
-const fs = require("node:fs");
 const { parseArgs } = require("node:util");
+const { selfCost } = require("./lib/valgrind");
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -34,57 +34,6 @@ if (positionals.length < 1 || positionals.length > 2 || !["function", "object"].
   process.exit(2);
 }
 process.stdout.on("error", () => process.exit(0));
-
-const JIT = "JIT code (V8-compiled JavaScript, no symbols)";
-/** A name of the form 0x0000000028180040 (with callgrind's `'2` suffix for a recursion level). */
-const ADDRESS_ONLY = /^0x[0-9a-f]+('\d+)?$/;
-
-/**
- * Self Ir by function (or object) of one dump. A `calls=` line's next cost line is the call's inclusive cost, charged
- * to the caller's `cfn`, not the caller's self cost: skipped.
- * @param {string} file @param {"function" | "object"} by
- */
-function selfCost(file, by) {
-  /** @type {Map<string, string>} compressed ids to names, per kind ("fn", "ob") */
-  const names = new Map();
-  /** @type {Map<string, number>} */
-  const out = new Map();
-  let fn = "?";
-  let ob = "?";
-  let total = 0;
-  let skipNext = false;
-  /** `(12) name`, `(12)` or `name`: the name, remembering a compressed id's. @param {string} kind @param {string} v */
-  const nameOf = (kind, v) => {
-    const m = /^\((\d+)\)(?: (.*))?$/.exec(v);
-    if (!m) return v;
-    const key = `${kind}:${m[1]}`;
-    if (m[2] !== undefined) names.set(key, m[2]);
-    return names.get(key) ?? `${kind} #${m[1]} (named in an earlier dump)`;
-  };
-  let summary = NaN;
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-    if (line.startsWith("summary: ")) summary = Number(line.slice(9));
-    if (line.startsWith("fn=")) fn = nameOf("fn", line.slice(3));
-    else if (line.startsWith("ob=")) ob = nameOf("ob", line.slice(3));
-    else if (line.startsWith("cfn=")) nameOf("fn", line.slice(4));
-    else if (line.startsWith("cob=")) nameOf("ob", line.slice(4));
-    else if (line.startsWith("calls=")) skipNext = true;
-    else if (/^[0-9+*-]/.test(line)) {
-      const ir = Number(line.split(" ")[1] ?? 0);
-      if (skipNext) {
-        skipNext = false;
-        continue;
-      }
-      total += ir;
-      const key = by === "object" ? ob : ADDRESS_ONLY.test(fn) ? JIT : fn;
-      out.set(key, (out.get(key) ?? 0) + ir);
-    }
-  }
-  // Each instruction is on exactly one self cost line: a sum that is not the dump's own total means this reader
-  // misread the file (a format it does not know), and every row would be wrong.
-  if (total !== summary) throw new Error(`${file}: self costs sum to ${total}, the dump's summary says ${summary}`);
-  return { out, total };
-}
 
 const by = /** @type {"function" | "object"} */ (values.by);
 const requests = values.requests === undefined ? undefined : Number(values.requests);

@@ -140,6 +140,32 @@ it("refusal-micro.js: every request but the held one is refused with the 503 OVE
   );
 });
 
+it("hash-micro.js: natively with and without SHA-NI, each figure measured", () => {
+  const child = tool("hash-micro.js", ["--child", "--ops", "20", "--batches", "2", "--dist", DIST]);
+  expect(jsonLine(child)).toEqual({
+    hmacUs: expect.any(Number),
+    apiKeyUs: expect.any(Number),
+    blockUs: expect.any(Number),
+    sink: expect.any(Number),
+  });
+  const run = tool("hash-micro.js", ["--ops", "20", "--batches", "1", "--rounds", "1", "--dist", DIST]);
+  expect([run.status, run.stderr]).toEqual([0, ""]);
+  for (const label of ["HMAC (KeyHasher.hash)", "API-key SHA-256", "a block in bulk"])
+    expect(run.stdout).toMatch(
+      new RegExp(`^${label.replace(/[()]/g, "\\$&")}: SHA-NI [\\d.]+ ns, AVX2 [\\d.]+ ns`, "m"),
+    );
+});
+
+it("hash-count.js: every hash of a request listed, none repeated, every answer correct", () => {
+  const run = tool("hash-count.js", ["--mutation", "cibil", "--requests", "5", "--warmup", "2", "--dist", DIST]);
+  expect([run.status, run.stderr]).toEqual([0, ""]);
+  expect(run.stdout).toMatch(
+    /^ +1\.000 +HMAC registered-mobile +\d+ B {2}src\/protection\/registered-mobiles\.ts:\d+$/m,
+  );
+  expect(run.stdout).toMatch(/in all; 0 HMAC computed again within a request$/m);
+  expect(run.stdout).toContain("  answers: 5 correct of 5; upstream check: passed\n");
+});
+
 it("alloc.js: every answer correct, the upstream's check passed, bytes per request counted", () => {
   const run = tool("alloc.js", ["--requests", "20", "--warmup", "5", "--dist", DIST]);
   expect([run.status, run.stderr]).toEqual([0, ""]);
