@@ -10,7 +10,7 @@ import { stackPerTest, type TestStack } from "../helpers/stack";
 
 /**
  * Each store key is an HMAC (KeyHasher), computed once per request and passed on: the same (secret, dimension,
- * identifier) hashed twice within one request is a defect (two SHA-256 blocks pairs for nothing). Counted here by
+ * identifier) hashed twice within one request is a defect (an HMAC is two SHA-256 calls, four blocks). Counted here by
  * watching KeyHasher.hash through every operation of both flows, in memory and in Redis, and in Redis during a
  * rotation (HMAC_SECRET_PREVIOUS and HMAC_SECRET_NEXT: the same identifier under each secret is a different HMAC,
  * not a repeat). Before this was held, a registration hashed its PAN's link at `registering` and again at `remember`,
