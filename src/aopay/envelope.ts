@@ -107,11 +107,34 @@ function exactIntegers(_key: string, value: unknown, context: { source?: string 
 }
 
 /**
- * Whether `text` may hold an integer beyond 2^53 (16 digits or more after `:`, `[` or `,`): only then is it parsed
- * with exactIntegers, whose reviver call per value the common answer does not pay. A string holding such digits
- * after such a character matches too; it is then parsed the slower way, with the same result.
+ * Whether a value JSON.parse made holds a number that is not a safe integer, at any depth: only then is the text parsed
+ * again with exactIntegers, whose reviver call per value the common answer does not pay. Any number the reviver would
+ * keep as its digits is one of these (its own test), so the answer reads as if every one went through it; a number it
+ * leaves alone (`1e20`, `1.5e300`) costs the second parse and reads the same. A loop over the objects still to read,
+ * not recursion: no depth limit of its own (JSON.parse reads a hostile answer nested far deeper than any report).
+ * Under callgrind (a loop over the bench's CIBIL answer), 1.3k instructions per answer, where a regular expression over
+ * the text for 16 digits after `:`, `,` or `[` (its test until this round) cost 3.1k (docs/performance.md).
  */
-const LONG_NUMBER = /[:,[]\s*-?[0-9]{16}/;
+function holdsUnsafeNumber(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return typeof value === "number" && !Number.isSafeInteger(value);
+  const pending: object[] = [value];
+  while (pending.length > 0) {
+    const o = pending.pop() as Record<string, unknown> | unknown[];
+    if (Array.isArray(o)) {
+      for (let i = 0; i < o.length; i++) if (unsafeOrPushed(o[i], pending)) return true;
+    } else for (const key in o) if (unsafeOrPushed(o[key], pending)) return true;
+  }
+  return false;
+}
+
+/** holdsUnsafeNumber's step: an object is added to `pending`; true for a number that is not a safe integer. */
+function unsafeOrPushed(v: unknown, pending: object[]): boolean {
+  if (typeof v === "object") {
+    if (v !== null) pending.push(v);
+    return false;
+  }
+  return typeof v === "number" && !Number.isSafeInteger(v);
+}
 
 function firstString(body: JsonObject, keys: readonly string[]): string | undefined {
   for (const key of keys) {
@@ -261,7 +284,8 @@ export function parseEnvelope(contentType: string | undefined, bytes: Buffer): E
   if (isHtml(contentType)) return { kind: "unparseable", reason: "html" };
   let parsed: unknown;
   try {
-    parsed = LONG_NUMBER.test(text) ? SOURCE_JSON.parse(text, exactIntegers) : JSON.parse(text);
+    parsed = JSON.parse(text);
+    if (holdsUnsafeNumber(parsed)) parsed = SOURCE_JSON.parse(text, exactIntegers);
   } catch {
     return { kind: "unparseable", reason: "invalid-json" };
   }

@@ -171,6 +171,24 @@ describe("integers beyond 2^53: read with the digits AOPay wrote", () => {
     expect(result.f).toBe(1.5);
     expect(JSON.stringify(result)).toBe(`{"id":${BIG},"n":7,"f":1.5}`);
   });
+  it("at any depth: in a list, a list of lists, an object inside a list, and the result itself", () => {
+    const text = `{"status":true,"result":{"list":[1,${BIG},[[-${BIG}]],{"x":[{"y":${BIG}}]}],"z":{"w":{"v":${BIG}}}}}`;
+    const e = parse(text) as { body: Record<string, unknown> };
+    expect(JSON.stringify(e.body.result)).toBe(
+      `{"list":[1,${BIG},[[-${BIG}]],{"x":[{"y":${BIG}}]}],"z":{"w":{"v":${BIG}}}}`,
+    );
+    const list = (readObject(e.body.result) ?? {}).list as unknown[];
+    expect(readString(list[1])).toBe(BIG);
+    expect(readString(((list[2] as unknown[])[0] as unknown[])[0])).toBe(`-${BIG}`);
+    const listed = parse(`{"status":true,"result":[${BIG}]}`) as { body: Record<string, unknown> };
+    expect(readString((listed.body.result as unknown[])[0])).toBe(BIG);
+  });
+  it("a number not written as an integer's digits reads as JSON.parse reads it, beyond 2^53 too", () => {
+    const text = '{"status":true,"a":1e20,"b":-1.5e300,"c":12345678901234567.5,"d":[2e16],"e":9007199254740993.0}';
+    const e = parse(text) as { body: Record<string, unknown> };
+    expect(e.body).toEqual(JSON.parse(text));
+    expect(JSON.stringify(e.body)).toBe(JSON.stringify(JSON.parse(text)));
+  });
   it("such a number is no object (readObject); 2^53 - 1 stays a number; digits inside a string are left alone", () => {
     const text = `{"status":true,"result":${BIG},"max":9007199254740991,"message":"ref:${BIG}","s":"${BIG}"}`;
     const e = parse(text) as { body: Record<string, unknown> };
