@@ -107,16 +107,18 @@ function exactIntegers(_key: string, value: unknown, context: { source?: string 
 }
 
 /**
- * Whether a value JSON.parse made holds a number that is not a safe integer, at any depth: only then is the text parsed
- * again with exactIntegers, whose reviver call per value the common answer does not pay. Any number the reviver would
- * keep as its digits is one of these (its own test), so the answer reads as if every one went through it; a number it
- * leaves alone (`1e20`, `1.5e300`) costs the second parse and reads the same. A loop over the objects still to read,
+ * Whether a value JSON.parse made holds an integer beyond 2^53 (or one beyond a double's range: Infinity), at any
+ * depth: only then is the text parsed again with exactIntegers, whose reviver call per value the common answer does not
+ * pay. Any number the reviver would keep as its digits is one of these (integer text beyond 2^53 reads as a double with
+ * no fraction, or as Infinity), so the answer reads as if every one went through it; a number it leaves alone (`1e20`,
+ * `1.5e300`) costs the second parse and reads the same. A finite fraction (an amount, `1.5`) is never one: an answer
+ * of such numbers is parsed once. A loop over the objects still to read,
  * not recursion: no depth limit of its own (JSON.parse reads a hostile answer nested far deeper than any report).
  * Under callgrind (a loop over the bench's CIBIL answer), 1.3k instructions per answer, where a regular expression over
  * the text for 16 digits after `:`, `,` or `[` (its test until this round) cost 3.1k (docs/performance.md).
  */
-function holdsUnsafeNumber(value: unknown): boolean {
-  if (typeof value !== "object" || value === null) return typeof value === "number" && !Number.isSafeInteger(value);
+export function holdsUnsafeNumber(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return beyondSafe(value);
   const pending: object[] = [value];
   while (pending.length > 0) {
     const o = pending.pop() as Record<string, unknown> | unknown[];
@@ -127,13 +129,18 @@ function holdsUnsafeNumber(value: unknown): boolean {
   return false;
 }
 
-/** holdsUnsafeNumber's step: an object is added to `pending`; true for a number that is not a safe integer. */
+/** holdsUnsafeNumber's step: an object is added to `pending`; true for a number beyondSafe. */
 function unsafeOrPushed(v: unknown, pending: object[]): boolean {
   if (typeof v === "object") {
     if (v !== null) pending.push(v);
     return false;
   }
-  return typeof v === "number" && !Number.isSafeInteger(v);
+  return beyondSafe(v);
+}
+
+/** A number exactIntegers may keep as digits: not a safe integer, and not a finite fraction. */
+function beyondSafe(v: unknown): boolean {
+  return typeof v === "number" && !Number.isSafeInteger(v) && (Number.isInteger(v) || !Number.isFinite(v));
 }
 
 function firstString(body: JsonObject, keys: readonly string[]): string | undefined {

@@ -1,4 +1,11 @@
-import { parseEnvelope, readBoolean, readObject, readStatus, readString } from "../../../src/aopay/envelope";
+import {
+  holdsUnsafeNumber,
+  parseEnvelope,
+  readBoolean,
+  readObject,
+  readStatus,
+  readString,
+} from "../../../src/aopay/envelope";
 import { fixture } from "../../helpers/fixtures";
 
 const JSON_TYPE = "application/json";
@@ -188,6 +195,23 @@ describe("integers beyond 2^53: read with the digits AOPay wrote", () => {
     const e = parse(text) as { body: Record<string, unknown> };
     expect(e.body).toEqual(JSON.parse(text));
     expect(JSON.stringify(e.body)).toBe(JSON.stringify(JSON.parse(text)));
+  });
+  it("an integer beyond a double's range (Infinity to JSON.parse) reads as its digits too", () => {
+    const HUGE = `1${"0".repeat(400)}`;
+    const e = parse(`{"status":true,"result":{"huge":${HUGE},"low":-${HUGE}}}`) as { body: Record<string, unknown> };
+    const result = readObject(e.body.result) ?? {};
+    expect(readString(result.huge)).toBe(HUGE);
+    expect(readString(result.low)).toBe(`-${HUGE}`);
+  });
+  it("the second parse is asked for by an integer beyond 2^53 or Infinity, never by a finite fraction", () => {
+    // A report of amounts (fractions) is parsed once: the check that asks for the reviver's parse skips them.
+    expect(holdsUnsafeNumber(JSON.parse('{"a":[1.5,{"b":-0.25}],"c":123456.78,"d":9007199254740991}'))).toBe(false);
+    expect(holdsUnsafeNumber(JSON.parse('{"a":[1.5,{"b":[9007199254740992]}]}'))).toBe(true);
+    expect(holdsUnsafeNumber(JSON.parse('{"a":{"b":1e20}}'))).toBe(true);
+    expect(holdsUnsafeNumber({ a: [Infinity] })).toBe(true);
+    expect(holdsUnsafeNumber({ a: [-Infinity] })).toBe(true);
+    expect(holdsUnsafeNumber(1.5)).toBe(false);
+    expect(holdsUnsafeNumber(2 ** 60)).toBe(true);
   });
   it("such a number is no object (readObject); 2^53 - 1 stays a number; digits inside a string are left alone", () => {
     const text = `{"status":true,"result":${BIG},"max":9007199254740991,"message":"ref:${BIG}","s":"${BIG}"}`;
