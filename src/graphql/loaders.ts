@@ -30,7 +30,8 @@ export interface Loaders {
   /**
    * The consent key of (this request's client, `cibilId`) under the current secret (protection/consent.ts consentKey),
    * computed once per request and id: submitCibilOtp grants under it and its nested creditHistory checks under it.
-   * Each computed it before, an HMAC twice per verification that reads the report (test/e2e/hash-count.test.ts).
+   * Each computed it before, an HMAC twice per verification that reads the report
+   * (test/e2e/hmac-once-per-request.test.ts).
    */
   consentKey(cibilId: string): string;
 }

@@ -169,7 +169,8 @@ const STORE = "registered mobile";
 /**
  * A PAN and the HMAC of its link under a store's current secret (RegisteredMobileStore.pan). A registration needs the
  * key twice, before its call (`registering`) and after it (`remember`): each computed it before, the same HMAC twice
- * per registration (test/e2e/hash-count.test.ts). The key is the one each computed (the same dimension and PAN).
+ * per registration (test/e2e/hmac-once-per-request.test.ts). The key is the one each computed (the same dimension and
+ * PAN).
  */
 export interface RegisteredPan {
   readonly pan: string;
