@@ -135,7 +135,10 @@ describe.each(BACKENDS)("one HMAC per key per request (%s)", (name, skip, backen
     expect(count(taken.get("history")!, "consent")).toBe(1);
   });
 
-  (skip === null && name === "in Redis" ? it : it.skip)(
+  // What Redis holds, and a rotation (which needs Redis): asked of the Redis stack only, not skipped for the memory one.
+  const inRedis = name === "in Redis" ? (skip === null ? it : it.skip) : null;
+
+  inRedis?.(
     "the keys written are the ones earlier versions wrote and read: the PAN's link and the consent",
     async () => {
       const s = await start();
@@ -156,16 +159,13 @@ describe.each(BACKENDS)("one HMAC per key per request (%s)", (name, skip, backen
     },
   );
 
-  (skip === null && name === "in Redis" ? it : it.skip)(
-    "during a rotation: each secret's key once, the current one's as before",
-    async () => {
-      const { taken } = await everyOperation(await start(ROTATION));
-      // The PAN's link looked up under each of the three secrets (none has it yet) and written under the current one's
-      // key, computed once (4 before: the current one's again at `remember`).
-      expect(count(taken.get("register")!, "registered-pan")).toBe(3);
-      expect(count(taken.get("submit")!, "consent")).toBe(1);
-      // Found under the current secret: the others' keys are not computed.
-      expect(count(taken.get("history")!, "consent")).toBe(1);
-    },
-  );
+  inRedis?.("during a rotation: each secret's key once, the current one's as before", async () => {
+    const { taken } = await everyOperation(await start(ROTATION));
+    // The PAN's link looked up under each of the three secrets (none has it yet) and written under the current one's
+    // key, computed once (4 before: the current one's again at `remember`).
+    expect(count(taken.get("register")!, "registered-pan")).toBe(3);
+    expect(count(taken.get("submit")!, "consent")).toBe(1);
+    // Found under the current secret: the others' keys are not computed.
+    expect(count(taken.get("history")!, "consent")).toBe(1);
+  });
 });
