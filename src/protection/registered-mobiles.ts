@@ -182,6 +182,11 @@ function panLinkKey(hasher: KeyHasher, pan: string | RegisteredPan): string {
   return typeof pan === "string" ? hasher.hash(REGISTERED_PAN_DIMENSION, pan) : pan.key;
 }
 
+/** Both stores' `pan`: the PAN with its link's key under `hasher`. */
+function registeredPan(hasher: KeyHasher, pan: string): RegisteredPan {
+  return { pan, key: panLinkKey(hasher, pan) };
+}
+
 /** The record key of a CIBIL id (canonical), and the sealing context bound to it. */
 function recordKey(hasher: KeyHasher, cibilId: string): string {
   return hasher.hash(REGISTERED_MOBILE_DIMENSION, cibilId);
@@ -438,7 +443,7 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   pan(pan: string): RegisteredPan {
-    return { pan, key: this.hasher.hash(REGISTERED_PAN_DIMENSION, pan) };
+    return registeredPan(this.hasher, pan);
   }
 
   registering(pan: string | RegisteredPan, mobile: string): void {
@@ -681,14 +686,12 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   /** The PAN's link under the current secret (a RegisteredPan's key), or under `other`'s (computed). */
   #panKey(pan: string | RegisteredPan, other?: KeyHasher): string {
     const key =
-      other === undefined
-        ? panLinkKey(this.hasher, pan)
-        : other.hash(REGISTERED_PAN_DIMENSION, typeof pan === "string" ? pan : pan.pan);
+      other === undefined ? panLinkKey(this.hasher, pan) : panLinkKey(other, typeof pan === "string" ? pan : pan.pan);
     return `${this.keyPrefix}regpan:${key}`;
   }
 
   pan(pan: string): RegisteredPan {
-    return { pan, key: this.hasher.hash(REGISTERED_PAN_DIMENSION, pan) };
+    return registeredPan(this.hasher, pan);
   }
 
   async ready(): Promise<void> {
