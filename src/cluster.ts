@@ -1,3 +1,4 @@
+import process from "node:process";
 import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry, Counter, Registry } from "prom-client";
 import type { App } from "./app";

@@ -6,6 +6,8 @@
  * ALLOWED_CONFIG_PROPERTIES, applied to env). .env.example and docs/configuration.md are rendered from the same
  * declarations (settings/docs.ts; test/unit/settings/settings.test.ts fails when they drift).
  */
+import process from "node:process";
+import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import type { Level } from "pino";
 import {

@@ -6,6 +6,8 @@
  * (after the synchronous module loading): if the drain in index.ts has not added its own listener by then (nothing is
  * in flight yet), this one ends the process with 143; otherwise it stands aside and the drain runs.
  */
+import process from "node:process";
+
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     if (process.listenerCount(signal) === 1) process.exit(signal === "SIGTERM" ? 143 : 130);

@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import process from "node:process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createSchema, printSdl } from "./graphql/schema";

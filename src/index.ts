@@ -1,6 +1,7 @@
 // First: a stop signal while the other modules load must not be lost (see early-signals.ts).
 import "./early-signals";
 import "reflect-metadata";
+import process from "node:process";
 import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerLogger } from "./cluster";
 import { type Config, ConfigError, loadConfig, secretValues, settingsTaken } from "./config";
 import { failStart } from "./logging/fail-start";

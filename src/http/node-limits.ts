@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { type IncomingMessage, type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { HttpLimits } from "../config";

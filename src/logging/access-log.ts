@@ -1,3 +1,4 @@
+import process from "node:process";
 import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import { lineWriter, type Logger, serialisedBindings } from "./logger";
 

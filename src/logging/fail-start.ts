@@ -1,3 +1,4 @@
+import process from "node:process";
 import { createLogger, settleStdout } from "./logger";
 
 /** How long the last log line may take to reach stdout before the process exits anyway. */

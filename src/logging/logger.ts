@@ -1,3 +1,6 @@
+import process from "node:process";
+import { Buffer } from "node:buffer";
+import { performance } from "node:perf_hooks";
 import pino, { type DestinationStream, type Level, type Logger } from "pino";
 import SonicBoom from "sonic-boom";
 import fs from "node:fs";

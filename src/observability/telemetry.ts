@@ -1,3 +1,4 @@
+import process from "node:process";
 import type { TelemetryConfig } from "../config";
 import type { Logger } from "../logging/logger";
 

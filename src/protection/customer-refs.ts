@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { hkdfSync } from "node:crypto";
 import { KeyHasher } from "./key-hasher";
 

@@ -23,6 +23,7 @@
  * Protocol: `find(key)` packs the key into a scratch; when it answers -1 (absent), `insert(slot)` adds that key at a
  * free slot, with any `remove` or `grow` in between (they work from the column, not the scratch) but no other `find`.
  */
+import { Buffer } from "node:buffer";
 
 /** The longest key: an HMAC-SHA256 in base64url is 43 characters (key-hasher.ts); 44 is the 11 words' room. */
 export const MAX_KEY_CHARS = 44;

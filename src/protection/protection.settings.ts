@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { hkdfSync } from "node:crypto";
 import { z } from "zod";
 import { custom, defineSettings, int, listOf, text } from "../settings/schema";

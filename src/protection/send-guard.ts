@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { type AopayError, AopayOutcomeUnknownError, isAopayError } from "../aopay/errors";
 import { issueSendPass, type SendPass } from "../aopay/send-pass";

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { STORE_KEY_BYTES, type StoreKey } from "./protection.settings";
 

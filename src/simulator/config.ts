@@ -1,3 +1,4 @@
+import process from "node:process";
 import type { Level } from "pino";
 import { ConfigError, type Env, SETTINGS_GROUPS, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../config";
 import { transportSettings } from "../aopay/transport.settings";

@@ -1,3 +1,4 @@
+import process from "node:process";
 import { ConfigError } from "../config";
 import { loadSimulatorConfig } from "./config";
 import { failStart } from "../logging/fail-start";

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import type { ServerResponse } from "node:http";
 import { SIM_RETRY_AFTER_SECONDS, SIM_SLOW_MS, type Scenario } from "./scenarios";
 
