@@ -10,7 +10,9 @@ import tseslint from "typescript-eslint";
 // globals are accessors of the REPL's own): Buffer, crypto, navigator, performance, process; URL, TextEncoder,
 // TextDecoder, structuredClone, queueMicrotask, setImmediate, setTimeout, fetch and the like are data properties,
 // left alone. test/unit/lint/accessor-globals.test.ts checks this list against the running Node, and that the rule
-// fires.
+// fires. The server's entry point also redefines process, Buffer and performance as data properties for the packages
+// that read them (src/util/data-globals.ts); our modules import them all the same, so that they cost a load under any
+// entry point, jest's environment among them.
 const WHY = "It is a getter on globalThis in Node 24, a call per read (eslint.config.mjs).";
 const ACCESSOR_GLOBALS = [
   { name: "Buffer", message: `Use \`import { Buffer } from "node:buffer";\`. ${WHY}` },

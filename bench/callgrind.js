@@ -22,7 +22,9 @@
  *
  * Usage: npm run bench:callgrind -- [--mutation aeps|cibil] [--system ours|floor|apollo|rest|ours-redis|ours-idem]
  *          [--requests 1000] [--warmup 2000] [--no-build] [--ours-header "Name: value" ...]
- *          [--ours-env NAME=VALUE ...]
+ *          [--ours-env NAME=VALUE ...] [--dist dir]
+ * `--dist dir` runs another build of our server (dir/index.js, nothing built) in place of dist/'s, its dumps in a
+ * folder of their own (<system>-<mutation>-<dir's name>): a change measured against main without swapping dist/.
  * Dumps go to bench/results/callgrind/<system>-<mutation>/, one folder per pair, so a run of another system or
  * mutation keeps them: `node bench/callgrind-compare.js <dump A> <dump B>` sets two side by side by function, and
  * callgrind_annotate reads each.
@@ -32,7 +34,14 @@ const { spawnSync } = require("node:child_process");
 const { parseArgs } = require("node:util");
 const { startChild, killAll } = require("./lib/proc");
 const { ROOT } = require("./lib/systems");
-const { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic } = require("./lib/one-system");
+const {
+  oneSystemOptions,
+  pickSystem,
+  buildOurs,
+  startUpstream,
+  sequentialTraffic,
+  systemArgs,
+} = require("./lib/one-system");
 const { callgrindIn, functionInstructions, SHA256_BLOCKS } = require("./lib/valgrind");
 const { sequential } = require("./lib/sequential");
 const { askHits, describeHits } = require("./lib/hits");
@@ -43,14 +52,20 @@ const RESULTS = path.join(__dirname, "results/callgrind");
 const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 
 async function main() {
-  const { values } = parseArgs({ options: oneSystemOptions({ requests: "1000", warmup: "2000" }), strict: true });
+  const { values } = parseArgs({
+    options: { ...oneSystemOptions({ requests: "1000", warmup: "2000" }), dist: { type: "string" } },
+    strict: true,
+  });
   const { m, sys, requests, warmup } = pickSystem(values);
   // Only this pair's previous dumps are removed: the other system's, measured just before, stay to be compared with.
-  const OUT = path.join(RESULTS, `${sys.key}-${m.key}`);
+  const OUT = path.join(
+    RESULTS,
+    `${sys.key}-${m.key}${values.dist === undefined ? "" : `-${path.basename(path.resolve(values.dist))}`}`,
+  );
   const cg = callgrindIn(OUT);
   if (spawnSync("valgrind", ["--version"]).status !== 0)
     throw new Error("valgrind is not installed (apt-get install valgrind)");
-  buildOurs(sys, values["no-build"], log);
+  buildOurs(sys, values["no-build"] === true || values.dist !== undefined, log);
   cg.clean();
   const up = await startUpstream(OUT);
   const runTag = `callgrind-${Date.now().toString(36)}`;
@@ -64,7 +79,7 @@ async function main() {
   log(`starting ${sys.label} under callgrind (slow: a minute or more) ...`);
   const s = await startChild({
     name: `${sys.label} (callgrind)`,
-    ...cg.command(sys.args),
+    ...cg.command(systemArgs(sys, values.dist)),
     env: childEnv,
     logFile: path.join(OUT, `${sys.key}-${m.key}.log`),
     readyPattern: sys.ready,

@@ -1,5 +1,7 @@
 // First: a stop signal while the other modules load must not be lost (see early-signals.ts).
 import "./early-signals";
+// Second: the accessor globals that dependencies read per request, as plain data properties (see redefine-globals.ts).
+import "./redefine-globals";
 import "reflect-metadata";
 import process from "node:process";
 import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerLogger } from "./cluster";
