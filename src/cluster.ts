@@ -2,7 +2,7 @@ import process from "node:process";
 import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry, Counter, Registry } from "prom-client";
 import type { App } from "./app";
-import type { Config } from "./config";
+import { type Config, logSecrets } from "./config";
 import { createLogger, type Logger } from "./logging/logger";
 import { MetricsServer, metricsAuth } from "./http/metrics-server";
 import { monotonicNow } from "./util/clock";
@@ -38,7 +38,7 @@ export async function runPrimary(config: Config): Promise<void> {
   const log = createLogger({
     level: config.logLevel,
     format: config.logFormat,
-    secrets: [config.aopay.registrationId, config.aopay.companyCode],
+    secrets: logSecrets(config),
   }).child({
     component: "cluster",
   });
@@ -142,7 +142,7 @@ export function workerLogger(config: Config): Logger {
   return createLogger({
     level: config.logLevel,
     format: config.logFormat,
-    secrets: [config.aopay.registrationId, config.aopay.companyCode],
+    secrets: logSecrets(config),
     base: { worker: cluster.worker?.id ?? 0, pid: process.pid },
   });
 }

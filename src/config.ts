@@ -191,6 +191,8 @@ export interface Config {
   /** Whether an open circuit makes /readyz answer 503. */
   readinessIncludesBreaker: boolean;
   telemetry: TelemetryConfig;
+  /** The values of the secret settings (secretValues): what the loggers hide besides the partner credentials. */
+  secretValues: readonly string[];
 }
 
 /**
@@ -223,9 +225,11 @@ export class ConfigError extends Error {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * The values of the secret settings set in `env`, whole and entry by entry (a list's entries, comma-separated): for a
- * logger that must hide them before any Config exists (index.ts, a start that failed). Problems never carry them
- * (settings/schema.ts); this is the second line of defence.
+ * The values of the secret settings set in `env`, whole and entry by entry (a list's entries, comma-separated), and of
+ * one that is a URL (REDIS_URL, AUTH_JWKS_URL) also the URL as a library writes it (`href`), its password and its query's
+ * values, decoded, which an error may quote without the rest: for a logger's scrubber, before any Config exists
+ * (index.ts, a start that failed) and in the running server (Config.secretValues, logSecrets). Problems never carry
+ * them (settings/schema.ts); this is the second line of defence.
  */
 export function secretValues(env: Env): string[] {
   const values: string[] = [];
@@ -234,8 +238,30 @@ export function secretValues(env: Env): string[] {
       const raw = env[name];
       if (!setting.secret || !raw) continue;
       values.push(raw, ...raw.split(",").map((entry) => entry.trim()));
+      if (URL.canParse(raw)) values.push(...urlSecrets(new URL(raw)));
     }
-  return values.filter((value) => value.length > 0);
+  return [...new Set(values.filter((value) => value.length > 0))];
+}
+
+/** What of a URL is worth hiding on its own: the URL as `href` writes it, its password and query values, decoded. */
+function urlSecrets(url: URL): string[] {
+  const parts = [url.href, url.password, ...url.searchParams.values()];
+  try {
+    parts.push(decodeURIComponent(url.password));
+  } catch {
+    // A password whose escapes do not decode is hidden as written (above).
+  }
+  return parts;
+}
+
+/**
+ * Every value the loggers of the running server hide wherever it appears (logging/logger.ts: a line's scrub): the
+ * partner credentials (the simulator's too), and every secret setting's value (secretValues). Until an attack review,
+ * only the first two: AUTH_JWKS_URL's password reached the error line of every request with a bearer token. Each
+ * adds one `includes` per log line (a 450-character access line: about 90 instructions under callgrind, scrub.ts).
+ */
+export function logSecrets(config: Pick<Config, "aopay" | "secretValues">): string[] {
+  return [config.aopay.registrationId, config.aopay.companyCode, ...config.secretValues];
 }
 
 /**
@@ -501,6 +527,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     },
     readinessIncludesBreaker: server.READINESS_INCLUDES_BREAKER,
     telemetry: telemetryConfig(readGroup(telemetrySettings, env, problems), problems),
+    secretValues: secretValues(env),
   };
 
   // Alone it would be the only token accepted, under a name that says it is on its way out.

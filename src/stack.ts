@@ -1,6 +1,6 @@
 import type { App, AppDependencies } from "./app";
 import { createApp } from "./app";
-import type { Config } from "./config";
+import { type Config, logSecrets } from "./config";
 import { createLogger } from "./logging/logger";
 import { startTelemetry } from "./observability/telemetry";
 import type { Simulator } from "./simulator/server";
@@ -30,7 +30,7 @@ export async function startStack(config: Config, deps: StackDependencies = {}): 
     createLogger({
       level: config.logLevel,
       format: config.logFormat,
-      secrets: [config.aopay.registrationId, config.aopay.companyCode],
+      secrets: logSecrets(config),
     });
   // Before the app: its spans go to the SDK from the first request. Null (nothing loaded) unless OTEL_* asks for export.
   const telemetry = startTelemetry(config.telemetry, logger);

@@ -66,9 +66,16 @@ const apiKeyEntry = z
     return { clientId: entry.slice(0, colon), hash: entry.slice(colon + 1) };
   });
 
+/**
+ * AUTH_JWKS_URL: an absolute URL without credentials (user name or password). fetch, which jose reads the key set
+ * with, refuses such a URL on every request, and its error quotes the URL whole: a password written there was in the
+ * error line of every request with a bearer token (an attack review), which answered 500. Refused at start instead;
+ * the messages never echo the value, and the setting is a secret (its query may carry an identity provider's key).
+ */
 const absoluteUrl = z.string().transform((raw, ctx) => {
+  let url: URL;
   try {
-    return new URL(raw);
+    url = new URL(raw);
   } catch {
     ctx.addIssue({
       code: "custom",
@@ -76,6 +83,14 @@ const absoluteUrl = z.string().transform((raw, ctx) => {
     });
     return z.NEVER;
   }
+  if (url.username || url.password) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must not carry credentials (user:password@): the key set is fetched without them",
+    });
+    return z.NEVER;
+  }
+  return url;
 });
 
 /** Who may call (src/auth/authenticator.ts): API keys and/or JWTs. */
@@ -93,7 +108,8 @@ export const authSettings = defineSettings({
       doc: "require credentials on every GraphQL request",
     }),
     AUTH_JWKS_URL: custom(absoluteUrl, {
-      doc: "accept `Authorization: Bearer` JWTs verified against this JWKS (https in production)",
+      secret: true,
+      doc: "accept `Authorization: Bearer` JWTs verified against this JWKS (https in production; no user:password@ in it: its query may carry a key instead)",
       example: "https://login.example.com/.well-known/jwks.json",
     }),
     AUTH_JWT_ISSUER: text({

@@ -1,4 +1,5 @@
 import process from "node:process";
+import { Scrubber } from "../pii/scrub";
 import { createLogger, settleStdout } from "./logger";
 
 /** How long the last log line may take to reach stdout before the process exits anyway. */
@@ -9,7 +10,7 @@ const LOG_SETTLE_MS = 300;
  * standalone simulator, src/simulator/main.ts): said on stderr (a person at the terminal, `docker logs`) and, unless
  * stdout is a terminal, as one JSON line on stdout, in the log format with level `fatal`, which is what a log shipper
  * reads (before, only stderr had it: a log store collecting stdout's JSON showed a replica that stopped with nothing
- * said). `secrets` are the environment's secret values, for the logger's scrubber: the text never holds them
+ * said). `secrets` are the environment's secret values, for the scrubber of both: the text never holds them
  * (settings/schema.ts), this makes sure of it. Then exit with `code`, the line given a moment to leave.
  */
 export function failStart(
@@ -19,7 +20,10 @@ export function failStart(
   code: number,
   secrets: readonly string[] = [],
 ): void {
-  process.stderr.write(`${text}\n`);
+  // Through the scrubber as the JSON line is: stderr is a log too (`docker logs`, the journal). A start that failed on
+  // a value (`HOST=<value>: not an address`) quoted it whole there, a secret's too when it was set in the wrong
+  // setting (a line shifted in an env file), while the JSON line hid it.
+  process.stderr.write(`${new Scrubber(secrets).scrub(text)}\n`);
   if (process.stdout.isTTY !== true)
     createLogger({ level: "fatal", secrets }).fatal({ ...fields, exitCode: code }, msg);
   // Set first: should nothing be left to run before the line is out, the process still ends with `code`.

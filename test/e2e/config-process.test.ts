@@ -124,6 +124,10 @@ describe("configuration of the server process", () => {
     ["REDIS_URL", { REDIS_URL: "redis://:hunter2-canary@redis:6379/zero" }],
     ["HMAC_SECRET", { HMAC_SECRET: "hunter2-canary-too-short" }],
     ["METRICS_TOKEN", { METRICS_TOKEN: "hunter2-canary" }],
+    // fetch refuses a URL with credentials on every request, quoting it whole in an error line: it started and
+    // answered every bearer token 500 with the password logged.
+    ["AUTH_JWKS_URL", { AUTH_JWKS_URL: "https://idp:hunter2-canary@login.example/jwks.json" }],
+    ["AUTH_JWKS_URL", { AUTH_JWKS_URL: "https://hunter2-canary@login.example/jwks.json" }],
     ["WEB_CONCURRENCY", { WEB_CONCURRENCY: "2", AOPAY_BASE_URL: "http://127.0.0.1:9" }],
   ])("refuses a bad %s: exit 78, one line naming it, no stack, no secret", async (setting, env) => {
     const p = spawnServerProcess({
@@ -139,6 +143,25 @@ describe("configuration of the server process", () => {
     expect(out).toMatch(/^Invalid configuration:\n( {2}- .*\n)+$/);
     expect(problems.some((l) => l.startsWith(`  - ${setting} `) || l.startsWith(`  - ${setting}=`))).toBe(true);
     expect(out).not.toMatch(/^\s+at /m);
+    expect(p.output()).not.toContain("hunter2");
+  });
+
+  // A line shifted in an env file puts a secret where an address goes: the start fails on the value and names it, and
+  // stderr showed it whole (the JSON line on stdout hid it: its logger knew the secrets, stderr was written as is).
+  it.each([
+    ["HOST", "the HMAC secret", { HMAC_SECRET: "hunter2-canary-hmac-0123456789-abcdefgh" }],
+    ["METRICS_HOST", "a metrics token", { METRICS_TOKEN: "hunter2-canary-metrics-token" }],
+    [
+      "HOST",
+      "a Redis password",
+      { REDIS_URL: "redis://:hunter2-canary-pw@127.0.0.1:9", HMAC_SECRET: "config-process-hmac-0123456789-abcdefgh" },
+    ],
+  ])("a start that failed on %s holding %s: exit 1, hidden on stderr as on stdout", async (setting, _what, env) => {
+    const secret = /hunter2-canary[\w-]*/.exec(Object.values(env)[0])![0];
+    const p = spawnServerProcess({ PORT: "0", METRICS_PORT: "0", ...env, [setting]: secret });
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toContain(`Failed to start: ${setting}=[REDACTED]: not an address of this machine`);
+    expect(p.stdout()).toContain('"msg":"the server did not start"');
     expect(p.output()).not.toContain("hunter2");
   });
 

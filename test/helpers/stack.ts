@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { request } from "undici";
 import { hashApiKey } from "../../src/auth/authenticator";
-import { loadConfig, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { loadConfig, logSecrets, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { createLogger } from "../../src/logging/logger";
 import { type SimEndpointName, type Simulator, startSimulator } from "../../src/simulator/server";
 import { type Stack, startStack } from "../../src/stack";
@@ -115,7 +115,7 @@ export async function startTestStack(
   const logs = new LogCapture();
   const logger = createLogger({
     level: config.logLevel,
-    secrets: [config.aopay.registrationId, config.aopay.companyCode],
+    secrets: logSecrets(config),
     destination: logs,
   });
   const stack = await startStack(config, {
