@@ -5,8 +5,9 @@ import { postGraphQL, type ProductionTestStack, startProductionStack, TEST_API_K
 /**
  * An attack review's spellings of a mobile and an Aadhaar number, sent in production at LOG_LEVEL=debug everywhere a
  * client can put text that is not an input field: request headers (X-Request-Id, Idempotency-Key, User-Agent, Referer,
- * traceparent, X-Forwarded-For), the operation name, the body's extensions, unknown variables, a comment in the
- * document. Every output is read as a person reads it (escapes decoded, every script's digits as digits, anything
+ * traceparent, Origin, and X-Forwarded-For, Forwarded, X-Forwarded-Host and -Proto from a trusted proxy), the operation
+ * name, the body's extensions, unknown variables, a comment in the document, a GET's query string (its variables, one
+ * of them coerced to the wrong type, and a parameter of its own). Every output is read as a person reads it (escapes decoded, every script's digits as digits, anything
  * between digits dropped): the answers and their headers, every log line, the metrics page. Nothing failed here on the
  * code of 8cf3e64 (the development messages' escapes and marks did: error-echo.test.ts); kept as regression tests of
  * "No PII in clear" in production.
@@ -54,14 +55,21 @@ function read(text: string): string {
     .replace(/[^\p{L}\p{Nd}]/gu, "");
 }
 
+/** A query sent over GET, its variables in the URL: a CIBIL id, and a Boolean given text (a coercion error). */
+const CREDIT_HISTORY_GET =
+  "query Q($id: String!, $show: Boolean!) { cibilCreditHistory(cibilId: $id) { __typename } " +
+  "serviceInfo @include(if: $show) { upstream } }";
+
 /** A header value the client can send: ASCII as is, anything else percent-escaped (undici refuses other bytes). */
 const headerValue = (v: string) => (/^[\x20-\x7e\t]*$/.test(v) ? v : encodeURIComponent(v));
 
 describe("a mobile and an Aadhaar number in every spelling, outside the input fields (production, debug)", () => {
   let t: ProductionTestStack;
   const outputs: string[] = [];
+  const gets: Array<{ status: number; text: string }> = [];
   beforeAll(async () => {
-    t = await startProductionStack({ LOG_LEVEL: "debug" });
+    // Loopback a trusted proxy: the forwarding headers below are read, not ignored.
+    t = await startProductionStack({ LOG_LEVEL: "debug", TRUSTED_PROXIES: "127.0.0.1/32,::1/128" });
     const input = {
       userKey: "AOP554N3XXXX",
       mobile: "9876543210",
@@ -82,9 +90,24 @@ describe("a mobile and an Aadhaar number in every spelling, outside the input fi
             "user-agent": h,
             referer: h,
             traceparent: h,
-            "x-forwarded-for": h,
+            "x-forwarded-for": `${h}, 198.51.100.7`,
+            forwarded: `for="${h.replaceAll('"', "")}";proto=https`,
+            "x-forwarded-host": h,
+            "x-forwarded-proto": h,
+            origin: `https://${h}.example`,
           },
         ),
+        // A GET (a query): the spelling in the variables of the query string, one coerced to the wrong type, and in a
+        // parameter of its own.
+        request(
+          `${t.graphqlUrl}?query=${encodeURIComponent(CREDIT_HISTORY_GET)}` +
+            `&variables=${encodeURIComponent(JSON.stringify({ id: v, show: v }))}&${encodeURIComponent(v)}=${encodeURIComponent(v)}`,
+          { headers: { "x-api-key": TEST_API_KEY, "apollo-require-preflight": "1", "x-forwarded-for": h } },
+        ).then(async (res) => {
+          const get = { status: res.statusCode, text: await res.body.text(), headers: res.headers };
+          gets.push(get);
+          return get;
+        }),
         postGraphQL(t.graphqlUrl, { query: RESEND_AEPS_OTP, operationName: v }, { "x-api-key": TEST_API_KEY }),
         postGraphQL(t.graphqlUrl, { query: "{ serviceInfo { upstream } }" }, { "x-api-key": h }),
       ]);
@@ -97,6 +120,18 @@ describe("a mobile and an Aadhaar number in every spelling, outside the input fi
   it("the requests were served or refused, and the sends reached AOPay", () => {
     expect(t.simulator.calls()).toBeGreaterThan(0);
     expect(t.logs.lines.length).toBeGreaterThan(30);
+  });
+
+  it("the GETs reached the coercion of their variables, and refused origins were logged", () => {
+    expect(gets).toHaveLength(2 * spellings(MOBILE).length);
+    // The spelling after 4,000 `x`s, three times in the URL, is over MAX_HEADER_BYTES: Node's 431.
+    const coerced = gets.filter((get) => get.status !== 431);
+    expect(coerced).toHaveLength(2 * (spellings(MOBILE).length - 1));
+    for (const get of coerced) {
+      expect(get.status).toBe(400);
+      expect(JSON.parse(get.text).errors[0].message).toBe("Invalid input: a variable has an invalid value.");
+    }
+    expect(t.logs.records().filter((r) => typeof r.origin === "string").length).toBeGreaterThan(0);
   });
 
   it("the reader reads every spelling, as sent and as a JSON log line writes it, as the number", () => {
