@@ -238,10 +238,16 @@ export function secretValues(env: Env): string[] {
       const raw = env[name];
       if (!setting.secret || !raw) continue;
       values.push(raw, ...raw.split(",").map((entry) => entry.trim()));
-      if (URL.canParse(raw)) values.push(...urlSecrets(new URL(raw)));
+      if (URL_WITH_HOST.test(raw) && URL.canParse(raw)) values.push(...urlSecrets(new URL(raw)));
     }
   return [...new Set(values.filter((value) => value.length > 0))];
 }
+
+/**
+ * A URL with a host (`redis://`, `https://`): not a secret that only looks like one to URL.canParse (a key `k1:…`,
+ * whose "query" could name an ordinary word that would then be hidden from every line).
+ */
+const URL_WITH_HOST = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** What of a URL is worth hiding on its own: the URL as `href` writes it, its password and query values, decoded. */
 function urlSecrets(url: URL): string[] {

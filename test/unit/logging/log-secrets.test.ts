@@ -73,7 +73,9 @@ describe("the running server's loggers hide every secret setting's value", () =>
         "hunter2 key",
       ]),
     );
-    // Not the settings that are no secret.
+    // Not the settings that are no secret; and a secret that only parses as a URL is no URL (its "query" is not
+    // taken apart: `json` would be hidden from every line).
     expect(secretValues({ HOST: "127.0.0.1", REDIS_KEY_PREFIX: "hunter2:" })).toEqual([]);
+    expect(secretValues({ METRICS_TOKEN: "hunter2:token?mode=json" })).toEqual(["hunter2:token?mode=json"]);
   });
 });
