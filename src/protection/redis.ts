@@ -20,6 +20,13 @@ export function createRedis(url: string, log: Logger, onJudged?: (judged: RedisS
   const redis = new RedisClient(url, {
     // Commands issued while disconnected fail at once instead of waiting in an offline queue.
     enableOfflineQueue: false,
+    // A command written before the connection dropped, whose reply never came, is not written again once it is back
+    // (ioredis's default resends it): it may have run already, and no script here may run twice. Run again, an
+    // Idempotency-Key's claim met itself (the request answered IDEMPOTENCY_IN_FLIGHT by its own claim, the key held by
+    // nobody, then OUTCOME_UNKNOWN for a request that sent nothing), a send's take was refused by its own first run
+    // (OTP_COOLDOWN, "an OTP was just sent", none was), a refund was given twice. Left unanswered, the command times
+    // out (commandTimeout): an outcome unknown, as every store failure is read (test/e2e/redis-lost-reply.test.ts).
+    autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     commandTimeout: 1_000,

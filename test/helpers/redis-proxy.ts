@@ -26,6 +26,11 @@ export interface RedisProxy {
    * returned function is called, which answers them: what the server asked of Redis, without MONITOR.
    */
   record(): () => string[][];
+  /**
+   * From the first chunk the server sends that `match` accepts (it goes on to Redis, which runs it), every reply Redis
+   * sends back is dropped until cut(): the reply of a command that ran, lost with its connection (a network blip).
+   */
+  loseRepliesFrom(match: (chunk: Buffer) => boolean): void;
   close(): Promise<void>;
 }
 
@@ -78,6 +83,8 @@ export async function startRedisProxy(
   const held: Array<[Socket, Buffer]> = [];
   let before: ((chunk: Buffer) => Promise<void>) | null = null;
   let recorded: string[][] | null = null;
+  let loseFrom: ((chunk: Buffer) => boolean) | null = null;
+  let losing = false;
   const server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -105,6 +112,10 @@ export async function startRedisProxy(
         recorded.push(...commands);
         pending = rest;
       }
+      if (loseFrom?.(chunk)) {
+        loseFrom = null;
+        losing = true;
+      }
       if (stalled) held.push([upstream, chunk]);
       else if (before === null && queue === null) upstream.write(chunk);
       else {
@@ -122,8 +133,9 @@ export async function startRedisProxy(
       }
     });
     const { replies } = options;
-    if (replies) upstream.on("data", (chunk: Buffer) => void (client.destroyed || client.write(replies(chunk))));
-    else upstream.pipe(client);
+    upstream.on("data", (chunk: Buffer) => {
+      if (!losing && !client.destroyed) client.write(replies ? replies(chunk) : chunk);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = new URL(redisUrl);
@@ -133,6 +145,7 @@ export async function startRedisProxy(
     url: url.href,
     cut() {
       down = true;
+      losing = false;
       for (const s of sockets) s.destroy();
       sockets.clear();
     },
@@ -141,6 +154,9 @@ export async function startRedisProxy(
     },
     intercept(hook) {
       before = hook;
+    },
+    loseRepliesFrom(match) {
+      loseFrom = match;
     },
     record() {
       const commands: string[][] = [];
