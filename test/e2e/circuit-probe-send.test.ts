@@ -29,7 +29,7 @@ describe.each(storeBackends("circuit-probe-secret-0123456789abcdef"))("%s", (_na
     const send = async (t: TestStack, cibilId: string, headers: Record<string, string> = {}) =>
       resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(cibilId), headers)).body, "generateCibilOtp");
 
-    it("the probe's cost is kept (OUTCOME_UNKNOWN), the sends it and the open circuit refused are given back", async () => {
+    it("its cost is kept (OUTCOME_UNKNOWN); the sends it and the open circuit refused get theirs back", async () => {
       const t = await stack.start({
         ...DEFAULT_THROTTLE,
         ...upstreamEnv(upstream),

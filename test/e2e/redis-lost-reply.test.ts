@@ -114,7 +114,7 @@ describeWithRedis("a Redis reply lost with its connection: the command is not ru
     }
   });
 
-  it("an Idempotency-Key's claim: PROTECTION_UNAVAILABLE, and the key, freed, sends on the next try: one call", async () => {
+  it("a claim: PROTECTION_UNAVAILABLE, and the key, freed, sends on the next try: one call", async () => {
     const stack = await start();
     await ready(stack);
     const key = randomUUID();
