@@ -30,7 +30,7 @@ import {
   type CibilGenerateOtpAnswer,
   type GenerateCibilOtpRequest,
 } from "./endpoints/cibil-generate-otp";
-import { type CibilRegisterAnswer, cibilRegister, type RegisterCibilCustomerRequest } from "./endpoints/cibil-register";
+import { cibilRegister, type CibilRegistration, type RegisterCibilCustomerRequest } from "./endpoints/cibil-register";
 import { type CibilSubmitOtpAnswer, cibilSubmitOtp, type SubmitCibilOtpRequest } from "./endpoints/cibil-submit-otp";
 import { isExactInteger } from "./envelope";
 import { AOPAY_ERROR_CODES, AopayError } from "./errors";
@@ -127,7 +127,7 @@ export const AOPAY_OUTCOMES: readonly string[] = Object.freeze(["OK", ...AOPAY_E
  */
 export class AopayClient {
   readonly cibil = {
-    register: (input: RegisterCibilCustomerRequest, opts: GuardedCallOptions): Promise<CibilRegisterAnswer> =>
+    register: (input: RegisterCibilCustomerRequest, opts: GuardedCallOptions): Promise<CibilRegistration> =>
       this.call(this.#register, { ...input, orderId: newOrderId() }, opts),
     generateOtp: (input: GenerateCibilOtpRequest, opts: GuardedCallOptions): Promise<CibilGenerateOtpAnswer> =>
       this.call(cibilGenerateOtp, input, opts),
@@ -146,7 +146,7 @@ export class AopayClient {
   };
 
   readonly breakers: CircuitBreakers;
-  readonly #register: Endpoint<RegisterCibilCustomerRequest & OrderRef, CibilRegisterAnswer>;
+  readonly #register: Endpoint<RegisterCibilCustomerRequest & OrderRef, CibilRegistration>;
   /** Which answers with undocumented keys get a line: a shape when first seen, then every 10 minutes. */
   readonly #undocumented = new UndocumentedFieldsLog();
 

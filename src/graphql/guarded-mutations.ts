@@ -84,7 +84,8 @@ export const GUARDED_MUTATIONS = {
   registerCibilCustomer: {
     budget: "register",
     destinations: [],
-    registers: { mobileField: "mobile", panField: "pan", cibilIdAnswerField: "cibilId" },
+    // The id as AOPay issued it, not the client's copy (scrubbed of credentials and request values: cibil-register.ts).
+    registers: { mobileField: "mobile", panField: "pan", cibilIdAnswerField: "issuedCibilId" },
   },
   // AOPay sends the OTP to the customer's REGISTERED mobile (§1.2); GenerateOTP names the customer by the CIBIL id and
   // its access token only. Budgeted on the CIBIL id, the token (CIBIL_TOKEN) and that mobile, the same "mobile"

@@ -41,6 +41,19 @@ export interface CibilRegisterAnswer {
   maskedEmail: string;
 }
 
+/**
+ * The answer with the CIBIL id as AOPay issued it (`issuedCibilId`), unscrubbed: the id its GenerateOTP sends for, under
+ * which the registration's mobile is remembered (graphql/guarded-mutations.ts `registers`). Never shown nor stored:
+ * `cibilId` is the copy the client sees, scrubbed of the partner credentials and of the request's own values wherever
+ * they appear in it (endpoint.ts issuedId), and an id holding one (a numeric company code among its digits) was
+ * remembered under that copy, which no CIBIL id canonicalises to: its mobile was not remembered at all, and a send to
+ * the id (told some other way: AOPay's ids are numbers) was budgeted by the id alone
+ * (test/e2e/registered-mobile-issued-id.test.ts).
+ */
+export interface CibilRegistration extends CibilRegisterAnswer {
+  issuedCibilId: string | null;
+}
+
 /** Every wire key this endpoint reads: the rest of a response is reported as unknown (by name, never value). */
 export const REGISTER_KNOWN_KEYS = [
   "status",
@@ -55,7 +68,7 @@ export const REGISTER_KNOWN_KEYS = [
 
 export function cibilRegister(
   method: "GET" | "POST",
-): Endpoint<RegisterCibilCustomerRequest & OrderRef, CibilRegisterAnswer> {
+): Endpoint<RegisterCibilCustomerRequest & OrderRef, CibilRegistration> {
   return {
     name: "cibil.register",
     method,
@@ -96,10 +109,12 @@ export function cibilRegister(
     fromWire(envelope, input, scrubber) {
       const result = readObject(envelope.body.result) ?? {};
       const message = envelope.message;
+      const issuedCibilId = readString(result.cibil_id) ?? readString(envelope.body.cibil_id);
       return {
         orderId: input.orderId,
         // Both are what the client sends GenerateOTP next: identifiers, handed on as issued (partner credentials aside).
-        cibilId: issuedId(readString(result.cibil_id) ?? readString(envelope.body.cibil_id), scrubber),
+        cibilId: issuedId(issuedCibilId, scrubber),
+        issuedCibilId: issuedCibilId ?? null,
         accessToken: issuedId(readString(envelope.body.access_token), scrubber),
         upstreamMessage: scrubbed(message, scrubber),
         merchantTransactionId: envelope.merchantTransactionId ?? null,

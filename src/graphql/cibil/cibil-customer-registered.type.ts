@@ -1,5 +1,5 @@
 import { Field, ObjectType } from "type-graphql";
-import type { CibilRegisterAnswer } from "../../aopay/endpoints/cibil-register";
+import type { CibilRegisterAnswer, CibilRegistration } from "../../aopay/endpoints/cibil-register";
 
 @ObjectType({ description: "AOPay registered the customer for CIBIL checks. Next: generateCibilOtp." })
 export class CibilCustomerRegistered implements CibilRegisterAnswer {
@@ -41,8 +41,13 @@ export class CibilCustomerRegistered implements CibilRegisterAnswer {
   })
   merchantTransactionId!: string | null;
 
-  /** The answer carries the masked identifiers already (aopay/endpoints/cibil-register.ts masks with pii/). */
-  static from(registration: CibilRegisterAnswer): CibilCustomerRegistered {
-    return Object.assign(new CibilCustomerRegistered(), registration);
+  /**
+   * The answer carries the masked identifiers already (aopay/endpoints/cibil-register.ts masks with pii/). The CIBIL
+   * id as issued (`issuedCibilId`, unscrubbed) is left out: it is for remembering the registration's mobile only, never
+   * shown, nor stored with the result under an Idempotency-Key.
+   */
+  static from(registration: CibilRegistration): CibilCustomerRegistered {
+    const { issuedCibilId: _issued, ...shown } = registration;
+    return Object.assign(new CibilCustomerRegistered(), shown satisfies CibilRegisterAnswer);
   }
 }

@@ -1,4 +1,5 @@
 import { cibilRegister } from "../../../../src/aopay/endpoints/cibil-register";
+import { Scrubber } from "../../../../src/pii/scrub";
 import { REGISTRATION_INPUT, WIRE as wire, scrubber, successOf as success } from "../../../helpers/endpoint-wire";
 
 describe("cibil.register (registeration, sic; response undocumented)", () => {
@@ -43,6 +44,7 @@ describe("cibil.register (registeration, sic; response undocumented)", () => {
     expect(out).toEqual({
       orderId: input.orderId,
       cibilId: "700000001",
+      issuedCibilId: "700000001",
       accessToken: "tok-1",
       upstreamMessage: "success",
       merchantTransactionId: null,
@@ -53,7 +55,23 @@ describe("cibil.register (registeration, sic; response undocumented)", () => {
     });
     expect(cibilRegister("GET").fromWire(success({ status: true }), input, scrubber)).toMatchObject({
       cibilId: null,
+      issuedCibilId: null,
       accessToken: null,
     });
+  });
+
+  it("keeps the id as issued beside the client's copy, which is scrubbed of the request's values and credentials", () => {
+    // The request's own mobile inside the id (the scrubber's `identifier`): the copy shown is scrubbed, the id AOPay
+    // issued, which its GenerateOTP sends for, is kept whole for remembering the mobile under it (guarded-send.ts).
+    const endpoint = cibilRegister("GET");
+    const text = new Scrubber([wire.registrationId, wire.companyCode]).forRequest(endpoint.sensitive(input, wire));
+    for (const issued of [`1${input.mobile}`, `7${wire.companyCode}1`]) {
+      const out = endpoint.fromWire(success({ status: true, result: { cibil_id: issued } }), input, text);
+      expect(out.cibilId).not.toBe(issued);
+      expect(out.issuedCibilId).toBe(issued);
+    }
+    // A number, as GenerateOTP documents the id: its digits.
+    const numeric = cibilRegister("GET").fromWire(success({ status: true, cibil_id: 102277100 }), input, scrubber);
+    expect(numeric).toMatchObject({ cibilId: "102277100", issuedCibilId: "102277100" });
   });
 });
