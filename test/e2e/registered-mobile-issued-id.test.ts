@@ -10,7 +10,7 @@ import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack
  * The mobile a registration names is remembered under the CIBIL id AOPay issued, not under the copy of it the client
  * is shown. That copy is scrubbed of the partner credentials and of the request's own values wherever they appear in
  * it (pii/scrub.ts `identifier`): an id holding one (a numeric company code among its digits) reached the client as
- * `70[REDACTED]1`, and the mobile was remembered under that, which no CIBIL id canonicalises to: "CIBIL id not
+ * `800[REDACTED]02`, and the mobile was remembered under that, which no CIBIL id canonicalises to: "CIBIL id not
  * digits", nothing remembered. Whoever could tell the id anyway (AOPay's ids are numbers, the simulator's sequential:
  * the one before plus one) sent GenerateOTP to it budgeted by the id alone, so a second PAN registered with a victim's
  * mobile sent a second SMS to it inside its cooldown (test/e2e/cibil-registered-mobile.test.ts is the case without
