@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { hidePartlyMasked } from "../pii/partly-masked";
 import { maskNumberShapes, maskNumberShapesKeepingLast4, type TextScrubber } from "../pii/scrub";
 import { type Envelope, isExactInteger, parseEnvelope } from "./envelope";
 import {
@@ -223,10 +224,12 @@ export const MAX_UPSTREAM_TOKEN_CHARS = 64;
  * 16 digits is kept, so they reach the client and the log as they came (test/e2e/simulator-contract.test.ts).
  * Then cut to `max` characters with `…` (default MAX_UPSTREAM_TOKEN_CHARS; a message's: MAX_UPSTREAM_TEXT_CHARS,
  * scrubbedMessage): scrubbed and masked first (a mask keeps the length, one `X` per digit), as a cut through a number
- * would leave digits no pattern recognises or shorten a run into another shape.
+ * would leave digits no pattern recognises or shorten a run into another shape. Before all that, a number AOPay masked
+ * in part (`94138****`, `97XXXXXXXX`) has every digit hidden (pii/partly-masked.ts hidePartlyMasked): beside our masks,
+ * which show the last four digits, its first five showed nine of a mobile's ten.
  */
 export function scrubbedReference(text: string, scrubber: TextScrubber, max = MAX_UPSTREAM_TOKEN_CHARS): string {
-  return cut(maskNumberShapes(scrubber.scrub(text)), max);
+  return cut(maskNumberShapes(scrubber.scrub(hidePartlyMasked(text))), max);
 }
 
 /**
@@ -252,10 +255,12 @@ export function scrubbedMessage(text: string, scrubber: TextScrubber): string {
  * `…`, and a number glued into a word that reads whole as a mobile or an Aadhaar number masked but for its last four
  * digits (pii/scrub.ts maskNumberShapesKeepingLast4), so that the customer can still tell the choices apart (an answer
  * choice may hold the customer's own account number, which they must recognise: not scrubbedMessage, which masks it
- * whole). Not logged, nor set on a span.
+ * whole). A number AOPay masked in part has every digit hidden first (pii/partly-masked.ts hidePartlyMasked): its
+ * question says "The One Time Password is sent to 94138****" (the mobile's first five digits), shown as `*********`,
+ * where our registerCibilCustomer answer shows `XXXXXX3210`. Not logged, nor set on a span.
  */
 export function scrubbedQuestionText(text: string, scrubber: TextScrubber): string {
-  return cut(maskNumberShapesKeepingLast4(scrubber.scrub(text)), MAX_UPSTREAM_TEXT_CHARS);
+  return cut(maskNumberShapesKeepingLast4(scrubber.scrub(hidePartlyMasked(text))), MAX_UPSTREAM_TEXT_CHARS);
 }
 
 function cut(text: string, max: number): string {

@@ -102,12 +102,15 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
     expect(t.logs.records().some((r) => JSON.stringify(r.upstream ?? {}).includes("result."))).toBe(false);
   });
 
-  it("every answer about a customer tells that customer's truth: their mobile, masked as AOPay masks it; their names; their id", async () => {
+  it("every answer about a customer tells that customer's truth: their mobile, masked; their names; their id", async () => {
     const person = { ...customer(12), firstName: "Ravi", middleName: "Kumar", lastName: "Iyer", mobile: "9876543210" };
     const registered = resultOf((await t.gql(REGISTER, { input: person })).body, "registerCibilCustomer");
     const reg = { cibilId: registered.cibilId as string, accessToken: registered.accessToken as string };
     const challenge = resultOf((await t.gql(GENERATE, { input: reg })).body, "generateCibilOtp");
-    const text = "The One Time Password is sent to 98765****. Please enter the One Time Password.";
+    // The simulator words it as AOPay does, with the mobile's first five digits ("sent to 98765****"); beside our
+    // `XXXXXX3210` they showed nine of its ten, so every digit of AOPay's partly masked form is hidden.
+    const text = "The One Time Password is sent to *********. Please enter the One Time Password.";
+    expect(registered.maskedMobile).toBe("XXXXXX3210");
     expect(challenge).toMatchObject({
       cibilId: reg.cibilId,
       question: { text, answerChoices: [{ key: "USER_TO_INPUT_ANSWER", text }] },
@@ -136,10 +139,13 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
       cibil_id: reg.cibilId,
       client_order_id: history.orderId,
       cibil_score_fetch_date: today,
-      customer: { first_name: "Ravi", middle_name: "Kumar", last_name: "Iyer", mobile: "98765****" },
+      customer: { first_name: "Ravi", middle_name: "Kumar", last_name: "Iyer", mobile: "*********" },
       score: { value: expect.any(Number), range: "300-900" },
     });
     expect(JSON.stringify(history.report)).not.toContain("9876543210");
+    // No answer and no log line shows the mobile's first digits, as AOPay's masks do.
+    for (const shown of [registered, challenge, verified, t.logs.records()])
+      expect(JSON.stringify(shown)).not.toMatch(/98765|9876 ?5/);
 
     // The next verification knows the customer: returning, and the date of the report served.
     const again = resultOf((await t.gql(GENERATE, { input: reg })).body, "generateCibilOtp");
@@ -164,7 +170,7 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
       (await t.gql(GENERATE, { input: { cibilId: "102277100", accessToken: "any-token" } })).body,
       "generateCibilOtp",
     );
-    expect((first.question as { text: string }).text).toContain("sent to 97100****.");
+    expect((first.question as { text: string }).text).toContain("sent to *********.");
     const { key: questionKey } = first.question as { key: string };
     const verified = resultOf(
       (
@@ -176,7 +182,7 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
     );
     expect((verified.creditHistory as { report: unknown }).report).toMatchObject({
       simulated: true,
-      customer: { first_name: "Sandbox", last_name: "Customer", mobile: "97100****" },
+      customer: { first_name: "Sandbox", last_name: "Customer", mobile: "*********" },
     });
   });
 

@@ -62,7 +62,9 @@ describe("typed SDK against the live server", () => {
     const result = data?.generateCibilOtp;
     expect(result?.__typename).toBe("CibilOtpChallenge");
     if (result?.__typename !== "CibilOtpChallenge") return;
-    expect(result.question?.text).toContain("97100****");
+    // AOPay's form shows the mobile's first five digits (97100****): every one hidden.
+    expect(result.question?.text).toContain("sent to *********.");
+    expect(result.question?.text).not.toContain("97100");
     expect(result.question?.resendEligible).toBe(true);
   });
 
@@ -79,7 +81,8 @@ describe("typed SDK against the live server", () => {
     if (challenge?.__typename !== "CibilOtpChallenge") throw new Error(`no challenge: ${challenge?.__typename}`);
     // The test stack has no cooldown: nothing gates the next send.
     expect(challenge.resendAvailableInSeconds).toBe(0);
-    expect(challenge.question?.text).toContain("91234****");
+    expect(challenge.question?.text).toContain("sent to *********.");
+    expect(challenge.question?.text).not.toContain("91234");
     const verified = (
       await sdk.submitCibilOtp({
         input: { ...ids, otp: "123456", questionKey: challenge.question?.key ?? "", answerKey: "USER_TO_INPUT_ANSWER" },
@@ -91,8 +94,9 @@ describe("typed SDK against the live server", () => {
     expect(history.report).toMatchObject({
       simulated: true,
       cibil_id: ids.cibilId,
-      customer: { first_name: "Meera", mobile: "91234****" },
+      customer: { first_name: "Meera", mobile: "*********" },
     });
+    expect(JSON.stringify(history.report)).not.toContain("91234");
     const again = (await sdk.cibilCreditHistory({ cibilId: ids.cibilId })).data?.cibilCreditHistory;
     expect(again).toMatchObject({
       __typename: "CibilCreditHistory",

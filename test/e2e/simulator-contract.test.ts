@@ -125,7 +125,7 @@ describe("the simulator answers every documented case with AOPay's documented bo
       merchantTransactionId: "SPCBL2308181502437743aQaHNGxZM",
       question: {
         key: "1423489238",
-        text: "The One Time Password is sent to 94138****. Please enter the One Time Password.",
+        text: "The One Time Password is sent to *********. Please enter the One Time Password.",
       },
     });
   });

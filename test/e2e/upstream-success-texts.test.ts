@@ -41,11 +41,11 @@ describe("AOPay's success texts: a number glued into a word is masked for the cl
   let id = 0;
 
   /** Runs `send` against an upstream answering `body`: the result, and the answer, span and log text around it. */
-  async function answered(body: unknown, field: string, send: () => Promise<GqlResponse>) {
+  async function answered(body: unknown, field: string, send: () => Promise<GqlResponse>, history?: unknown) {
     exporter.reset();
     const before = s.t.logs.text().length;
     // The credit report a verification reads is handed on as it came, by design (docs/security.md): a plain one.
-    const report = json(200, { status: "SUCCESS", message: "success", result: { score: 750 } });
+    const report = json(200, history ?? { status: "SUCCESS", message: "success", result: { score: 750 } });
     const answer = json(200, body);
     s.upstream.respond((call, res, req) => (call.path.includes("GetCreditHistory") ? report : answer)(call, res, req));
     const res = await send();
@@ -116,6 +116,66 @@ describe("AOPay's success texts: a number glued into a word is masked for the cl
         },
       });
       expectNoneIn(`${got.text}\n${got.logAndSpans}`);
+    },
+  );
+
+  /**
+   * Numbers AOPay masks in part (its question's `94138****`: the mobile's first five digits; its docs' `97XXXXXXXX`),
+   * what the client sees of them (every digit hidden, by the number's own mask character), and what of them must
+   * appear nowhere: beside our masks (the last four digits, `XXXXXX3210`) they showed almost the whole number.
+   */
+  const PARTLY: ReadonlyArray<[text: string, hidden: string, leak: string]> = [
+    ["sent to 94138****.", "sent to *********.", "94138"],
+    ["OTP sent to 97XXXXXXXX", "OTP sent to XXXXXXXXXX", "97XXXXXXXX"],
+    ["to 98765-*****", "to *****-*****", "98765"],
+    ["uid 2341 XXXX XXXX", "uid XXXX XXXX XXXX", "2341 XXXX"],
+    ["to 98765●●●●●", "to ●●●●●●●●●●", "98765"],
+  ];
+
+  it.each(PARTLY)("AOPay's %j in every text of a success and a failure shows no digit", async (text, hidden, leak) => {
+    const aeps = fixtureJson("aeps/resend-otp.success") as { msg: string; data: Record<string, unknown> };
+    const changed = { ...aeps, msg: text, data: { ...aeps.data, message: text, error_code: text } };
+    const resent = await answered(changed, "resendAepsOtp", () =>
+      s.t.gql(RESEND_AEPS_OTP, aepsInput(String(9123600000 + ++id))),
+    );
+    expect(resent.result).toMatchObject({ upstreamMessage: hidden, upstreamErrorCode: hidden });
+    // A failure's message is logged as well as shown (UpstreamRejected.upstreamMessage).
+    const failure = { code: "207", description: text, merchantTrxnRefId: null, token: null, status: "False" };
+    const rejected = await answered(failure, "generateCibilOtp", () =>
+      s.t.gql(GENERATE_CIBIL_OTP, cibilInput(String(220000000 + ++id))),
+    );
+    expect(rejected.result).toMatchObject({ __typename: "UpstreamRejected", upstreamMessage: hidden });
+    const all = `${resent.text}\n${resent.logAndSpans}\n${rejected.text}\n${rejected.logAndSpans}`;
+    expect([leak, all.includes(leak)]).toEqual([leak, false]);
+  });
+
+  it.each(PARTLY)(
+    "AOPay's %j in the CIBIL question, an answer choice and the report shows no digit",
+    async (text, hidden, leak) => {
+      const body = fixtureJson("cibil/generate-otp.success") as { result: { questions: Record<string, unknown> } };
+      const choice = { AnswerChoiceText: `A/c ${text}`, Key: "ANSWER", AnswerChoiceId: "4220112750" };
+      const questions = { ...body.result.questions, FullQuestionText: `Is it ${text}?`, AnswerChoice: [choice] };
+      const asked = await answered({ ...body, result: { ...body.result, questions } }, "generateCibilOtp", () =>
+        s.t.gql(GENERATE_CIBIL_OTP, cibilInput(String(230000000 + ++id))),
+      );
+      expect(asked.result).toMatchObject({
+        question: { text: `Is it ${hidden}?`, answerChoices: [{ text: `A/c ${hidden}`, key: "ANSWER" }] },
+      });
+      // The report is handed on as it came, but for such a number, in any string value at any depth.
+      const history = { status: "SUCCESS", result: { customer: { mobile: text }, accounts: [{ holder: [text] }] } };
+      const cibilId = String(240000000 + ++id);
+      const input = { cibilId, accessToken: cibilToken(cibilId), otp: "4829", questionKey: "q1", answerKey: "a1" };
+      const verified = await answered(
+        fixtureJson("cibil/submit-otp.success"),
+        "submitCibilOtp",
+        () => s.t.gql(SUBMIT_CIBIL_OTP, { input }),
+        history,
+      );
+      expect(verified.result).toMatchObject({
+        creditHistory: { report: { customer: { mobile: hidden }, accounts: [{ holder: [hidden] }] } },
+      });
+      const all = `${asked.text}\n${asked.logAndSpans}\n${verified.text}\n${verified.logAndSpans}`;
+      expect([leak, all.includes(leak)]).toEqual([leak, false]);
     },
   );
 

@@ -78,7 +78,7 @@ describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
     // Step 2: Asha's own mobile, masked as AOPay masks it, and the default cooldown as the countdown.
     expect(results[1]).toMatchObject({
       resendAvailableInSeconds: 60,
-      question: { text: "The One Time Password is sent to 98765****. Please enter the One Time Password." },
+      question: { text: "The One Time Password is sent to *********. Please enter the One Time Password." },
     });
     // The repeat: refused with the same wait.
     expect(results[2]).toMatchObject({ code: "OTP_COOLDOWN" });

@@ -1,6 +1,7 @@
 import { type Endpoint, scrubbed } from "../endpoint";
 import { type JsonObject, readObject, readString } from "../envelope";
 import type { OrderRef } from "../order-id";
+import { hidePartlyMaskedIn } from "../../pii/partly-masked";
 
 /**
  * CIBIL GetCreditHistory: `GET /api/AOP/CibilScore/GetCreditHistory` with a JSON body.
@@ -12,7 +13,9 @@ import type { OrderRef } from "../order-id";
  *
  * The report is the customer's credit file: it is never logged, not even by key name (`result.*` is known below, so
  * the unknown-keys log line leaves it out: a key inside a report can itself be an identifier), never scrubbed (it is
- * the customer's data, for the client the customer consented to) and never stored (graphql/loaders.ts).
+ * the customer's data, for the client the customer consented to) and never stored (graphql/loaders.ts). One exception:
+ * a number AOPay masked in part (the customer's `mobile` as its GenerateOTP question writes it, `98765****`, the first
+ * five digits) has every digit hidden in any string value (pii/partly-masked.ts): we show the last four elsewhere.
  */
 export interface CreditHistoryRequest {
   cibilId: string;
@@ -53,7 +56,8 @@ export const cibilCreditHistory: Endpoint<CreditHistoryRequest & OrderRef, Cibil
 
   fromWire(envelope, input, scrubber) {
     const message = readString(envelope.message);
-    const report = readObject(envelope.body.result) ?? null;
+    const result = readObject(envelope.body.result);
+    const report = result === undefined ? null : hidePartlyMaskedIn(result);
     return {
       cibilId: input.cibilId,
       orderId: input.orderId,

@@ -12,8 +12,11 @@ import {
   MAX_HANDED_ON_DEPTH,
   nestedWithin,
   parseRetryAfter,
+  scrubbedMessage,
+  scrubbedQuestionText,
+  scrubbedReference,
 } from "../../../src/aopay/outcome";
-import { Scrubber } from "../../../src/pii/scrub";
+import { Scrubber, type TextScrubber } from "../../../src/pii/scrub";
 import { fixture } from "../../helpers/fixtures";
 
 const send = { name: "cibil.generateOtp", sideEffect: true };
@@ -206,5 +209,47 @@ describe("nestedWithin: the depth of what is handed on as it came", () => {
   it("walks without recursion: 100,000 levels are answered, not a stack overflow", () => {
     expect(nestedWithin(deep(100_000), MAX_HANDED_ON_DEPTH)).toBe(false);
     expect(nestedWithin(deep(MAX_HANDED_ON_DEPTH), MAX_HANDED_ON_DEPTH)).toBe(true);
+  });
+});
+
+describe("AOPay's texts: a number it masked in part shows no digit (pii/partly-masked.ts)", () => {
+  const own = scrubber.forRequest(["9362678", "tok-0001"]);
+  const texts: Array<[string, (text: string, s: TextScrubber) => string]> = [
+    ["scrubbedMessage", scrubbedMessage],
+    ["scrubbedReference", scrubbedReference],
+    ["scrubbedQuestionText", scrubbedQuestionText],
+  ];
+
+  it.each(texts)("%s hides every digit of 94138****, 97XXXXXXXX, 2341 XXXX XXXX", (_name, scrub) => {
+    for (const s of [scrubber, own]) {
+      expect(scrub("sent to 94138****.", s)).toBe("sent to *********.");
+      expect(scrub("OTP sent to 97XXXXXXXX", s)).toBe("OTP sent to XXXXXXXXXX");
+      expect(scrub("Aadhaar 2341 XXXX XXXX", s)).toBe("Aadhaar XXXX XXXX XXXX");
+    }
+  });
+
+  it.each(texts)(
+    "%s keeps the scrubber's own masks, made later, and what is not a partly masked number",
+    (_n, scrub) => {
+      for (const s of [scrubber, own]) {
+        // Whole numbers become our masks after the partly masked ones are hidden: their last four digits stay.
+        expect(scrub("98765****, or 9876543210 and 234123412346", s)).toBe(
+          "*********, or XXXXXX3210 and XXXX XXXX 2346",
+        );
+        expect(scrub("AOP554N3XXXXX HTTP 5xx", s)).toBe("AOP554N3XXXXX HTTP 5xx");
+        expect(scrub("SPCBL2308181502437743aQaHNGxZM", s)).toBe("SPCBL2308181502437743aQaHNGxZM");
+      }
+    },
+  );
+
+  it("a failure's upstreamMessage, logged and shown, hides them too", () => {
+    const body = JSON.stringify({ status: false, message: "OTP already sent to 98765-*****", error_code: "7" });
+    try {
+      interpretResponse(send, res(200, body), scrubber);
+      throw new Error("not thrown");
+    } catch (e) {
+      expect(e).toBeInstanceOf(AopayRejectedError);
+      expect((e as AopayRejectedError).upstreamMessage).toBe("OTP already sent to *****-*****");
+    }
   });
 });

@@ -11,7 +11,8 @@ describe("cibil.creditHistory (payload undocumented)", () => {
       RegistrationID: "AOP-554",
       CompanyCode: "CMP1045",
     });
-    // Not scrubbed: the report is the customer's own data, for the client the customer consented to.
+    // Not scrubbed: the report is the customer's own data, for the client the customer consented to (a number AOPay
+    // masked in part aside: below).
     const result = { score: 700, holder: { mobile: "9876543210" }, cibil_score_fetch_date: 20240131 };
     const out = cibilCreditHistory.fromWire(
       success({ status: "SUCCESS", message: "ok", result }),
@@ -27,6 +28,23 @@ describe("cibil.creditHistory (payload undocumented)", () => {
       scoreFetchDate: "20240131",
     });
     expect(out.report).toBe(result);
+  });
+
+  it("hides every digit of a number AOPay masked in part, anywhere in the report; the rest stays as it came", () => {
+    const result = {
+      customer: { name: "Ravi", mobile: "98765****", masked: "XXXXXX3210", whole: "9876543210" },
+      accounts: [{ number: "5123XXXXXXXX9876", ref: "AOP554N3XXXXX" }],
+    };
+    const out = cibilCreditHistory.fromWire(
+      success({ status: "SUCCESS", result }),
+      { cibilId: "7", orderId: "o1" },
+      scrubber,
+    );
+    expect(out.report).toEqual({
+      // The first five digits AOPay shows, beside our `XXXXXX3210`, made nine of ten: all hidden.
+      customer: { name: "Ravi", mobile: "*********", masked: "XXXXXX3210", whole: "9876543210" },
+      accounts: [{ number: "XXXXXXXXXXXXXXXX", ref: "AOP554N3XXXXX" }],
+    });
   });
 
   it("has no report when AOPay's answer carries no result object", () => {

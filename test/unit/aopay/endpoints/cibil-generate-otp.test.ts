@@ -25,7 +25,7 @@ describe("cibil.generateOtp wire mapping (GenerateOTP seed page)", () => {
       status: "PENDING",
       question: {
         key: "1423489238",
-        text: "The One Time Password is sent to 94138****. Please enter the One Time Password.",
+        text: "The One Time Password is sent to *********. Please enter the One Time Password.",
         lastChance: false,
         skipEligible: false,
         resendEligible: true,
@@ -33,7 +33,7 @@ describe("cibil.generateOtp wire mapping (GenerateOTP seed page)", () => {
           {
             id: "4220112750",
             key: "USER_TO_INPUT_ANSWER",
-            text: "The One Time Password is sent to 94138****. Please enter the One Time Password.",
+            text: "The One Time Password is sent to *********. Please enter the One Time Password.",
           },
         ],
       },
