@@ -19,8 +19,10 @@ export class CibilCreditHistory implements CibilCreditHistoryAnswer {
     nullable: true,
     description:
       "AOPay's payload as received; its shape is not documented by AOPay. AOPay's `result` object, unchanged: its " +
-      "keys, values and nesting are AOPay's. Null when AOPay's answer carried no `result` object. From the built-in " +
-      "simulator it is a labelled sample (`simulated: true`) whose every field is the simulator's invention.",
+      "keys, values and nesting are AOPay's, but for a number AOPay masked in part (a mobile as 98765****), which " +
+      "shows no digit in any string value (*********). Null when AOPay's answer carried no `result` object. " +
+      "From the built-in simulator it is a labelled sample (`simulated: true`) whose every field is the simulator's " +
+      "invention.",
   })
   report!: Record<string, unknown> | null;
 

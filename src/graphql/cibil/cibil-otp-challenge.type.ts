@@ -52,7 +52,11 @@ export class CibilAnswerChoice implements AnswerChoice {
   })
   key!: string;
 
-  @Field({ description: "AOPay's AnswerChoiceText, to show to the customer (any Aadhaar or mobile number masked)." })
+  @Field({
+    description:
+      "AOPay's AnswerChoiceText, to show to the customer (any Aadhaar or mobile number masked to its last four " +
+      "digits at most; a number AOPay masked in part, e.g. 94138****, shows no digit: *********).",
+  })
   text!: string;
 }
 
@@ -63,7 +67,10 @@ export class CibilOtpQuestion implements CibilQuestion {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Full question text, e.g. "The One Time Password is sent to 94138****...".',
+    description:
+      'Full question text, e.g. "The One Time Password is sent to *********...". AOPay writes the registered ' +
+      "mobile's first five digits (94138****): a number AOPay masked in part shows no digit here, as we show at most " +
+      "the last four digits of any number (maskedMobile: XXXXXX3210).",
   })
   text!: string | null;
 
