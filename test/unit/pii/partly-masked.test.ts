@@ -29,6 +29,8 @@ describe("hidePartlyMasked: every digit of a number masked in part", () => {
     // Digits of another script are digits to whoever reads them.
     ["९४१३८*****", "**********"],
     ["a 94138**** and b 2341 XXXX XXXX", "a ********* and b XXXX XXXX XXXX"],
+    // Groups joined by a space are read as one number: a whole one beside is hidden with it (no digit shown).
+    ["9876543210 98765****", "********** *********"],
   ])("%s -> %s", (text, hidden) => {
     expect(hidePartlyMasked(text)).toBe(hidden);
   });
@@ -62,6 +64,29 @@ describe("hidePartlyMasked: every digit of a number masked in part", () => {
     "",
   ])("leaves %j as it is", (text) => {
     expect(hidePartlyMasked(text)).toBe(text);
+  });
+});
+
+describe("hidePartlyMasked: its one-text memory answers for that text alone", () => {
+  it("answers the same text alike, and a different text for itself", () => {
+    const a = "sent to 94138****.";
+    const b = "sent to 97100****.";
+    expect([a, a, b, a, "Success", b].map(hidePartlyMasked)).toEqual([
+      "sent to *********.",
+      "sent to *********.",
+      "sent to *********.",
+      "sent to *********.",
+      "Success",
+      "sent to *********.",
+    ]);
+    // A text like the last one but for a digit is a text of its own.
+    expect(hidePartlyMasked("sent to XXXXXX3210.")).toBe("sent to XXXXXX3210.");
+    expect(hidePartlyMasked("sent to XXXXX43210.")).toBe("sent to XXXXXXXXXX.");
+  });
+
+  it("reads digits beyond the Basic Multilingual Plane as one digit each", () => {
+    // MATHEMATICAL BOLD DIGIT NINE, EIGHT (U+1D7D7, U+1D7D6): two code units each.
+    expect(hidePartlyMasked("\u{1D7D7}\u{1D7D6}765****")).toBe("*********");
   });
 });
 
