@@ -226,8 +226,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * The values of the secret settings set in `env`, whole and entry by entry (a list's entries, comma-separated), and of
- * one that is a URL (REDIS_URL, AUTH_JWKS_URL) also the URL as a library writes it (`href`), its password and its query's
- * values, decoded, which an error may quote without the rest: for a logger's scrubber, before any Config exists
+ * one that is a URL (REDIS_URL, AUTH_JWKS_URL) also the URL as a library writes it (`href`), its password and its
+ * query's values, decoded, which an error may quote without the rest: for a logger's scrubber, before any Config exists
  * (index.ts, a start that failed) and in the running server (Config.secretValues, logSecrets). Problems never carry
  * them (settings/schema.ts); this is the second line of defence.
  */

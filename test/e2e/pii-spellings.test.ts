@@ -7,10 +7,10 @@ import { postGraphQL, type ProductionTestStack, startProductionStack, TEST_API_K
  * client can put text that is not an input field: request headers (X-Request-Id, Idempotency-Key, User-Agent, Referer,
  * traceparent, Origin, and X-Forwarded-For, Forwarded, X-Forwarded-Host and -Proto from a trusted proxy), the operation
  * name, the body's extensions, unknown variables, a comment in the document, a GET's query string (its variables, one
- * of them coerced to the wrong type, and a parameter of its own). Every output is read as a person reads it (escapes decoded, every script's digits as digits, anything
- * between digits dropped): the answers and their headers, every log line, the metrics page. Nothing failed here on the
- * code of 8cf3e64 (the development messages' escapes and marks did: error-echo.test.ts); kept as regression tests of
- * "No PII in clear" in production.
+ * of them coerced to the wrong type, and a parameter of its own). Every output is read as a person reads it (escapes
+ * decoded, every script's digits as digits, anything between digits dropped): the answers and their headers, every log
+ * line, the metrics page. Nothing failed here on the code of 8cf3e64 (the development messages' escapes and marks did:
+ * error-echo.test.ts); kept as regression tests of "No PII in clear" in production.
  */
 const MOBILE = "7012983456";
 const AADHAAR = "999971658847";

@@ -42,12 +42,12 @@ export interface CibilRegisterAnswer {
 }
 
 /**
- * The answer with the CIBIL id as AOPay issued it (`issuedCibilId`), unscrubbed: the id its GenerateOTP sends for, under
- * which the registration's mobile is remembered (graphql/guarded-mutations.ts `registers`). Never shown nor stored:
- * `cibilId` is the copy the client sees, scrubbed of the partner credentials and of the request's own values wherever
- * they appear in it (endpoint.ts issuedId), and an id holding one (a numeric company code among its digits) was
- * remembered under that copy, which no CIBIL id canonicalises to: its mobile was not remembered at all, and a send to
- * the id (told some other way: AOPay's ids are numbers) was budgeted by the id alone
+ * The answer with the CIBIL id as AOPay issued it (`issuedCibilId`), unscrubbed: the id its GenerateOTP sends for,
+ * under which the registration's mobile is remembered (graphql/guarded-mutations.ts `registers`). Never shown nor
+ * stored: `cibilId` is the copy the client sees, scrubbed of the partner credentials and of the request's own values
+ * wherever they appear in it (endpoint.ts issuedId), and an id holding one (a numeric company code among its digits)
+ * was remembered under that copy, which no CIBIL id canonicalises to: its mobile was not remembered at all, and a send
+ * to the id (told some other way: AOPay's ids are numbers) was budgeted by the id alone
  * (test/e2e/registered-mobile-issued-id.test.ts).
  */
 export interface CibilRegistration extends CibilRegisterAnswer {
