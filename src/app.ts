@@ -5,7 +5,7 @@ import { AOPAY_ENDPOINT_NAMES, AOPAY_OUTCOMES, AopayClient } from "./aopay/clien
 import { DEFAULT_RETRY_POLICY } from "./aopay/retry";
 import { AopayTransport } from "./aopay/transport";
 import { Authenticator } from "./auth/authenticator";
-import { type Config, logSecrets } from "./config";
+import { type Config, logOptions } from "./config";
 import type { GraphQLContext } from "./graphql/context";
 import { apolloOptions, hasLandingPage } from "./graphql/apollo-options";
 import type { FastPathCounts } from "./graphql/fast-path";
@@ -86,8 +86,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const { aopay: upstream } = config;
   if (!upstream.baseUrl) throw new Error("createApp: config.aopay.baseUrl is not set (start the simulator first)");
   const secrets = [upstream.registrationId, upstream.companyCode];
-  const logger =
-    deps.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets: logSecrets(config) });
+  const logger = deps.logger ?? createLogger(logOptions(config));
   const scrubber = new Scrubber(secrets);
   if (config.ignoredRedisSettings.length > 0) {
     // Names only, never a value (REDIS_PASSWORD's least of all).

@@ -2,7 +2,7 @@ import process from "node:process";
 import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry, Counter, Registry } from "prom-client";
 import type { App } from "./app";
-import { type Config, logSecrets } from "./config";
+import { type Config, logOptions } from "./config";
 import { createLogger, type Logger } from "./logging/logger";
 import { MetricsServer, metricsAuth } from "./http/metrics-server";
 import { monotonicNow } from "./util/clock";
@@ -35,13 +35,7 @@ export function restartDelayMs(failures: number): number {
 
 /** Runs the primary: forks `config.webConcurrency` workers and supervises them until SIGTERM/SIGINT. */
 export async function runPrimary(config: Config): Promise<void> {
-  const log = createLogger({
-    level: config.logLevel,
-    format: config.logFormat,
-    secrets: logSecrets(config),
-  }).child({
-    component: "cluster",
-  });
+  const log = createLogger(logOptions(config)).child({ component: "cluster" });
   const slots = new Map<Worker, { slot: number; startedAt: number }>();
   const failures = new Map<number, number>();
   const restarts = new Set<NodeJS.Timeout>();
@@ -139,12 +133,7 @@ export async function runPrimary(config: Config): Promise<void> {
 
 /** A worker's logger: every line says which worker (and pid) wrote it. */
 export function workerLogger(config: Config): Logger {
-  return createLogger({
-    level: config.logLevel,
-    format: config.logFormat,
-    secrets: logSecrets(config),
-    base: { worker: cluster.worker?.id ?? 0, pid: process.pid },
-  });
+  return createLogger({ ...logOptions(config), base: { worker: cluster.worker?.id ?? 0, pid: process.pid } });
 }
 
 /** In a worker: its metrics answer the primary's requests, and it stops (drains) if the primary goes away. */

@@ -37,6 +37,7 @@ import { deriveStoreKey, type StoreKey } from "./protection/protection.settings"
 import { unknownNames } from "./settings/names";
 import { readGroup, type SettingsGroup, valueRead } from "./settings/schema";
 import { simulatorSettings } from "./simulator/simulator.settings";
+import type { LoggerOptions } from "./logging/logger";
 
 export * from "./aopay/client.settings";
 export { type BreakerConfig, DEFAULT_BREAKER } from "./aopay/circuit-breakers.settings";
@@ -268,6 +269,15 @@ function urlSecrets(url: URL): string[] {
  */
 export function logSecrets(config: Pick<Config, "aopay" | "secretValues">): string[] {
   return [config.aopay.registrationId, config.aopay.companyCode, ...config.secretValues];
+}
+
+/**
+ * The options every logger of the running server is made with (app.ts, stack.ts, cluster.ts: the primary's and a
+ * worker's): its level and format, and logSecrets. One place, so that no logger is made with a shorter list of secrets
+ * again (each had spelled the partner credentials alone).
+ */
+export function logOptions(config: Config): Pick<LoggerOptions, "level" | "format" | "secrets"> {
+  return { level: config.logLevel, format: config.logFormat, secrets: logSecrets(config) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { App, AppDependencies } from "./app";
 import { createApp } from "./app";
-import { type Config, logSecrets } from "./config";
+import { type Config, logOptions } from "./config";
 import { createLogger } from "./logging/logger";
 import { startTelemetry } from "./observability/telemetry";
 import type { Simulator } from "./simulator/server";
@@ -25,13 +25,7 @@ export interface StackDependencies extends AppDependencies {
 }
 
 export async function startStack(config: Config, deps: StackDependencies = {}): Promise<Stack> {
-  const logger =
-    deps.logger ??
-    createLogger({
-      level: config.logLevel,
-      format: config.logFormat,
-      secrets: logSecrets(config),
-    });
+  const logger = deps.logger ?? createLogger(logOptions(config));
   // Before the app: its spans go to the SDK from the first request. Null (nothing loaded) unless OTEL_* asks for export.
   const telemetry = startTelemetry(config.telemetry, logger);
   let simulator: Simulator | undefined;

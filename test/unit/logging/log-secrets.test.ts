@@ -1,4 +1,4 @@
-import { loadConfig, logSecrets, SETTINGS_GROUPS, secretValues } from "../../../src/config";
+import { loadConfig, logOptions, SETTINGS_GROUPS, secretValues } from "../../../src/config";
 import { createLogger } from "../../../src/logging/logger";
 import { LogCapture } from "../../helpers/log-capture";
 
@@ -47,10 +47,10 @@ describe("the running server's loggers hide every secret setting's value", () =>
     expect(Object.keys(SAMPLES).sort()).toEqual(secretNames());
   });
 
-  it("a logger made as the app makes it (logSecrets) writes none of them, in a message, a field or an error", () => {
+  it("a logger made as the app makes it (logOptions) writes none of them, in a message, a field or an error", () => {
     const config = loadConfig({ AOPAY_BASE_URL: "https://api.aopay.example", ...SAMPLES });
     const capture = new LogCapture();
-    const log = createLogger({ level: "trace", destination: capture, secrets: logSecrets(config) });
+    const log = createLogger({ ...logOptions(config), level: "trace", destination: capture });
     for (const value of QUOTED) {
       log.error({ err: new TypeError(`could not fetch ${value}: refused`) }, "unhandled HTTP error");
       log.warn({ detail: `upstream said ${value}` }, `seen ${value}`);
