@@ -121,29 +121,25 @@ function isMask(code: number): boolean {
  * (aopay/envelope.ts exactIntegers), which this reads and never changes (a write would throw).
  */
 export function hidePartlyMaskedIn<T>(value: T): T {
-  const stack: unknown[] = [value];
-  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+  const pending: unknown[] = [value];
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
     if (node === null || typeof node !== "object") continue;
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) {
-        const item: unknown = node[i];
-        if (typeof item === "string") {
-          const hidden = hidePartlyMasked(item);
-          if (hidden !== item) node[i] = hidden;
-        } else if (item !== null && typeof item === "object") stack.push(item);
-      }
-      continue;
-    }
-    const record = node as Record<string, unknown>;
-    const keys = Object.keys(record);
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i];
-      const item = record[key];
-      if (typeof item === "string") {
-        const hidden = hidePartlyMasked(item);
-        if (hidden !== item) record[key] = hidden;
-      } else if (item !== null && typeof item === "object") stack.push(item);
-    }
+    // An array's items by index (an array is an object whose keys are its indices).
+    const container = node as Record<string, unknown>;
+    if (Array.isArray(node)) for (let i = 0; i < node.length; i++) hideAt(container, i, pending);
+    else for (const key in container) hideAt(container, key, pending);
   }
   return value;
+}
+
+/**
+ * hidePartlyMaskedIn's step (shaped as aopay/envelope.ts holdsUnsafeNumber's): the string at `key` of `container`
+ * written again only if hidePartlyMasked changed it, an object or array there added to `pending`.
+ */
+function hideAt(container: Record<string, unknown>, key: string | number, pending: unknown[]): void {
+  const item = container[key];
+  if (typeof item === "string") {
+    const hidden = hidePartlyMasked(item);
+    if (hidden !== item) container[key] = hidden;
+  } else if (item !== null && typeof item === "object") pending.push(item);
 }
