@@ -58,10 +58,9 @@ async function main() {
   });
   const { m, sys, requests, warmup } = pickSystem(values);
   // Only this pair's previous dumps are removed: the other system's, measured just before, stay to be compared with.
-  const OUT = path.join(
-    RESULTS,
-    `${sys.key}-${m.key}${values.dist === undefined ? "" : `-${path.basename(path.resolve(values.dist))}`}`,
-  );
+  // Another build's dumps (--dist) in a folder named after it, beside this build's.
+  const build = values.dist === undefined ? "" : `-${path.basename(path.resolve(values.dist))}`;
+  const OUT = path.join(RESULTS, `${sys.key}-${m.key}${build}`);
   const cg = callgrindIn(OUT);
   if (spawnSync("valgrind", ["--version"]).status !== 0)
     throw new Error("valgrind is not installed (apt-get install valgrind)");
