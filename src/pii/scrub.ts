@@ -114,6 +114,32 @@ function redactionPattern(values: readonly string[], spacedDigits = false): RegE
 /** What may stand between two digits of a request's own number in an echo of it (redactionPattern). */
 const SPACED = "[^0-9A-Za-z]{0,3}";
 
+/**
+ * A value of digits alone shorter than this (a 4 to 6-digit OTP, a numeric partner code) counts in an identifier
+ * AOPay issued (TextScrubber.identifier) only where it stands as a whole run of digits, no digit right before or
+ * after it (wholeRunPattern). Inside a longer run its digits are a different number: a 4-digit company code is found
+ * by chance inside about 6 of every 10,000 nine-digit CIBIL ids, and such an id, redacted to `800[REDACTED]02`, could
+ * not be sent back to GenerateOTP (the customer's flow ended there), while handing it on shows no one which of its
+ * digits the code would be. Values of 8 digits or more (a date of birth folded, a CIBIL id, a mobile, an Aadhaar
+ * number) are still found anywhere: by chance about once in 10^7 ids or less, and a run that long inside an id is an
+ * echo. Free text is scrubbed as before: a message does not have to be sent back.
+ */
+const SHORT_NUMBER = 8;
+
+function isShortNumber(value: string): boolean {
+  return value.length < SHORT_NUMBER && DIGITS_ONLY.test(value);
+}
+
+/**
+ * One pattern matching any of `numbers` (short numbers: isShortNumber) standing as a whole run of digits, each spaced
+ * as redactionPattern spaces a request's number with `spacedDigits`; null for none.
+ */
+function wholeRunPattern(numbers: readonly string[], spacedDigits: boolean): RegExp | null {
+  if (numbers.length === 0) return null;
+  const alternatives = numbers.map((v) => (spacedDigits ? [...v].join(SPACED) : v));
+  return new RegExp(`(?<![0-9])(?:${alternatives.join("|")})(?![0-9])`);
+}
+
 const NON_ASCII = /[^ -~\t\n\r]/;
 const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 
@@ -415,6 +441,9 @@ export class Scrubber {
    * secret and text, each about 90 instructions under callgrind, skipped for them.
    */
   readonly #shortestSecret: number;
+  /** The secrets an identifier is searched for anywhere (lower-cased), and the short numbers' whole runs (SHORT_NUMBER). */
+  readonly #secretsInIds: string[];
+  readonly #shortSecretRuns: RegExp | null;
 
   /** Secrets shorter than 4 characters (MIN_REQUEST_VALUE) are refused: scrubbing them would mangle ordinary text. */
   constructor(secrets: Iterable<string> = []) {
@@ -422,12 +451,24 @@ export class Scrubber {
     this.#secretsLower = this.#secrets.map((v) => v.toLowerCase());
     this.#secretsAnyCase = redactionPattern(this.#secrets);
     this.#shortestSecret = Math.min(...this.#secretsLower.map((v) => v.length));
+    this.#secretsInIds = this.#secretsLower.filter((v) => !isShortNumber(v));
+    this.#shortSecretRuns = wholeRunPattern(this.#secretsLower.filter(isShortNumber), false);
   }
 
   /** TextScrubber.identifier, for an answer to no request in particular (no values of its own). */
   identifier(text: string): string {
     const plain = readable(text);
-    return this.holdsSecret(plain) ? this.secretsAnyCase(this.scrub(plain)) : text;
+    return this.holdsSecretInIdentifier(plain.toLowerCase()) ? this.secretsAnyCase(this.scrub(plain)) : text;
+  }
+
+  /**
+   * holdsSecretLower for an identifier AOPay issued (given readable and lower-cased): a secret of digits alone shorter
+   * than SHORT_NUMBER counts only as a whole run of digits. holdsSecretLower first: nearly no id holds any secret.
+   */
+  holdsSecretInIdentifier(lower: string): boolean {
+    if (!this.holdsSecretLower(lower)) return false;
+    for (let i = 0; i < this.#secretsInIds.length; i++) if (lower.includes(this.#secretsInIds[i])) return true;
+    return this.#shortSecretRuns !== null && this.#shortSecretRuns.test(lower);
   }
 
   /** The registered secrets redacted in any letter case: for what AOPay answers (RequestScrubber). */
@@ -543,7 +584,24 @@ class RequestScrubber implements TextScrubber {
 
   identifier(text: string): string {
     const lower = readable(text).toLowerCase();
-    return this.scrubber.holdsSecretLower(lower) || this.#holdsOwn(lower) ? this.scrub(text) : text;
+    return this.scrubber.holdsSecretInIdentifier(lower) || this.#holdsOwnInIdentifier(lower) ? this.scrub(text) : text;
+  }
+
+  /**
+   * #holdsOwn for an identifier AOPay issued: a value folding to a short number (SHORT_NUMBER) counts only as a whole
+   * run of digits, spaced as the redaction reads it. #holdsOwn first: nearly no id holds any of the request's values.
+   */
+  #holdsOwnInIdentifier(lower: string): boolean {
+    if (!this.#holdsOwn(lower)) return false;
+    const folded = this.#own?.folded ?? [];
+    const shortNumbers: string[] = [];
+    let text: string | undefined;
+    for (let i = 0; i < folded.length; i++) {
+      const v = folded[i].text;
+      if (isShortNumber(v)) shortNumbers.push(v);
+      else if ((text ??= alphanumeric(lower)).includes(v)) return true;
+    }
+    return wholeRunPattern(shortNumbers, true)?.test(lower) ?? false;
   }
 
   /**

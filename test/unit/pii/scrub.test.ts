@@ -157,6 +157,35 @@ describe("Scrubber", () => {
       expect(scrubber.identifier("cmp1045:9876543210")).toBe("[REDACTED]:XXXXXX3210");
       expect(scrubber.identifier("9876543210")).toBe("9876543210");
     });
+
+    // A CIBIL id AOPay issued held a numeric company code among its digits and reached the client as `800[REDACTED]02`,
+    // which it could not send back: the customer's flow ended there.
+    it("identifier: a short number (under 8 digits) counts only as a whole run of digits, not inside a longer one", () => {
+      const numeric = new Scrubber(["4471", "BENCH-REG-0001"]);
+      for (const id of ["800447102", "44710", "04471", "800४४७१02", "800%34%34%37%3102", "1234567890447102"])
+        expect(numeric.identifier(id)).toBe(id);
+      // Standing whole (letters or separators beside it, or alone), it is an echo: redacted in any spelling.
+      expect(numeric.identifier("4471")).toBe("[REDACTED]");
+      expect(numeric.identifier("CMP-4471-x")).toBe("CMP-[REDACTED]-x");
+      expect(numeric.identifier("cc4471")).toBe("cc[REDACTED]");
+      expect(numeric.identifier("800 4471 02")).toBe("800 [REDACTED] 02");
+      expect(numeric.identifier("k%34%34%37%31")).toBe("k[REDACTED]");
+      expect(numeric.identifier("id४४७१")).toBe("id[REDACTED]");
+      // A secret that is not a short number is still found anywhere, and with it the short one too.
+      expect(numeric.identifier("800bench-reg-000147102")).toBe("800[REDACTED]47102");
+      expect(numeric.identifier("8004471BENCH-REG-0001")).toBe("800[REDACTED][REDACTED]");
+
+      // The request's own values the same way: a 6-digit OTP inside a longer run is a different number...
+      const otp = numeric.forRequest(["482913", "19900101", "9182736450"]);
+      for (const id of ["948291307", "4829130", "94829131"]) expect(otp.identifier(id)).toBe(id);
+      // ...but whole, spaced as the echoes audits found (`4 8 2 9 1 3`), or glued to letters, it is redacted.
+      expect(otp.identifier("TXN482913")).toBe("TXN[REDACTED]");
+      expect(otp.identifier("k-4 8 2 9 1 3")).toBe("k-[REDACTED]");
+      expect(otp.identifier("482913")).toBe("[REDACTED]");
+      // Values of 8 digits or more are found anywhere, inside a longer run too: a date of birth, a mobile.
+      expect(otp.identifier("31990010125")).toBe("3[REDACTED]25");
+      expect(otp.identifier("19182736450")).toBe("1[REDACTED]");
+    });
   });
 
   it("maskDigitRuns masks every run of ten or more digits, glued or separated, and leaves ports and years", () => {
