@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { GraphQLResolveInfo } from "graphql";
+import { isAopayError } from "../aopay/errors";
 import type { GuardedCallOptions } from "../aopay/client";
 import type { StoredResult } from "../protection/idempotency-store";
 import { noteAccess } from "../logging/access-log";
@@ -109,6 +111,13 @@ const NO_ROOM: Registration = Object.freeze({ reserved: false });
 interface Registration {
   reserved: boolean;
   pan?: RegisteredPan;
+  /**
+   * Its own token: the hold of its PAN when the PAN is linked to no CIBIL id here yet (RegisteredMobileStore
+   * registering, firstEnded). Set once `prepare` runs.
+   */
+  first?: string;
+  /** Its call failed in a way that leaves AOPay's outcome unknown (the hold is then left to expire). */
+  mayStillApply?: boolean;
 }
 
 async function guarded<In extends object, T, R extends object>(
@@ -139,7 +148,15 @@ async function guarded<In extends object, T, R extends object>(
       input: send.request,
       idempotencyKey: checkedIdempotencyKey(ctx.idempotencyKey),
       log: ctx.log,
-      call: (pass) => send.send(send.request, { ...ctx.callOptions(), pass }),
+      call: spec.registers
+        ? (pass) =>
+            send.send(send.request, { ...ctx.callOptions(), pass }).catch((error: unknown) => {
+              // Whether AOPay may still take this registration after we gave up on it: an unknown outcome, or a bug
+              // once the call may have left (SendGuard keeps its key). Answered or never sent: it will not.
+              room.mayStillApply = !isAopayError(error) || error.code === "OUTCOME_UNKNOWN";
+              throw error;
+            })
+        : (pass) => send.send(send.request, { ...ctx.callOptions(), pass }),
       settle: (answer, sent) => ("value" in answer ? send.toResult(answer.value, sent) : toFailure(answer.error)),
       store: (result) => ({ typename: result.constructor.name, data: { ...(result as Record<string, unknown>) } }),
       revive: (stored: StoredResult) => {
@@ -154,6 +171,10 @@ async function guarded<In extends object, T, R extends object>(
     // not awaited (`sent` never throws): the answer does not wait for it, which at worst refuses a registration of the
     // id's PAN a round trip longer.
     if (room.reserved) registered.released(ctx.protection.hasher.memoized("client", ctx.client.id));
+    // A first registration's hold of its PAN: dropped once answered (linked by `remember`) or sure never to reach
+    // AOPay, left to expire when AOPay may still take it. Not awaited, as the unmarks below.
+    if (room.first !== undefined && room.pan !== undefined)
+      void registered.firstEnded(room.pan, room.first, room.mayStillApply === true);
     for (const cibilId of marked) void registered.sent(cibilId);
   }
 }
@@ -268,16 +289,18 @@ function prepareOf(
       // The PAN's link key, once per registration, once its budgets allowed it: `registering` here and `remember` after
       // the call (rememberOf) both use it.
       const linked = (room.pan = store.pan(pan));
+      // Set before `registering` may hold the PAN under it: whatever follows, guardedSend's `finally` ends the hold.
+      const first = (room.first = randomUUID());
       const ready = store.ready(owner);
       if (!isPromiseLike(ready)) {
         room.reserved = true;
-        const added = store.registering(linked, mobile);
+        const added = store.registering(linked, mobile, first);
         return isPromiseLike(added) ? added.then(() => undefined) : undefined;
       }
       return ready
         .then(() => {
           room.reserved = true;
-          return store.registering(linked, mobile);
+          return store.registering(linked, mobile, first);
         })
         .then(() => undefined);
     };

@@ -66,8 +66,22 @@ export interface RegisteredMobileStore {
    * Then, a send to that id under way (`sending`) refuses the registration: RegistrationRaceError; a mobile that
    * would be the id's fifth, RegisteredMobilesFullError (both ProtectionRefusal: decisions, not failures). Throws
    * ProtectionStoreError when the store fails.
+   * A PAN linked to no CIBIL id here (its first registration here) is held under `first` (given: the guard always gives
+   * one) until `firstEnded`: another registration of that PAN meanwhile is refused, FirstRegistrationPendingError.
+   * Its mobile cannot join a record before the call (the id is not known yet), so without the hold a second
+   * registration (another mobile, the victim's) could reach AOPay while the first was there, the first answer the id
+   * and be remembered with its own mobile only, and a GenerateOTP to the id meanwhile reach the second mobile on the
+   * first one's budget (test/e2e/registration-race.test.ts). Once the first is answered its PAN is linked, and the
+   * next registration adds its mobile before the call.
    */
-  registering(pan: string | RegisteredPan, mobile: string): MaybePromise<void>;
+  registering(pan: string | RegisteredPan, mobile: string, first?: string): MaybePromise<void>;
+  /**
+   * The end of a registration that `registering` found linked to no CIBIL id here and held under `first` (its own
+   * random token): the PAN's hold is dropped, unless `mayStillApply` (its call's outcome is unknown: AOPay may still
+   * take it, and switch the customer's OTPs to its mobile, after we gave up), when it is left to expire
+   * (FIRST_REGISTRATION_HOLD_MS). A hold taken by another registration is left alone. Never throws.
+   */
+  firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void>;
   /**
    * After a registration AOPay answered with a CIBIL id: `mobile` joins the id's mobiles, and the PAN is linked to the
    * id (for `registering`). Throws ProtectionStoreError. `owner`: the client the two records count for (in memory).
@@ -117,6 +131,56 @@ export class RegistrationRaceError extends ProtectionRefusal {
     super("OTP_SEND_IN_PROGRESS", "an OTP send to this CIBIL id is under way: registration refused, try again");
   }
 }
+
+/**
+ * How long a PAN's first registration here holds it (RegisteredMobileStore.registering) when it never says it ended
+ * (its process died) or its outcome is unknown: as long as a send's mark, which outlives any upstream call. The docs
+ * do not say how late AOPay may still take a registration it has not answered (docs/upstream/aopay-api.md §1.1).
+ */
+export const FIRST_REGISTRATION_HOLD_MS = SEND_MARK_TTL_MS;
+
+/**
+ * A registration of a PAN whose first registration here (no CIBIL id known for it yet) is still under way: refused
+ * before AOPay (REGISTRATION_IN_PROGRESS, retryable once that one has ended and linked the PAN to its CIBIL id). Its
+ * mobile could not join the id's record before its call (the id is not known until the first answers): AOPay could
+ * switch the customer's OTPs to it while the first's answer named the id with the first's mobile alone, and a
+ * GenerateOTP sent then reached this mobile on the other's budget (test/e2e/registration-race.test.ts: an AEPS resend
+ * to the victim, then that GenerateOTP, two SMS to one phone within a second). A decision (ProtectionRefusal).
+ */
+export class FirstRegistrationPendingError extends ProtectionRefusal {
+  constructor() {
+    super("REGISTRATION_IN_PROGRESS", "the PAN's first registration here is still under way: registration refused");
+  }
+}
+
+/**
+ * The holds of PANs whose first registration here is under way (the memory store's; Redis keeps `regfirst:` keys):
+ * by PAN link key, the holding registration's token and when the hold ends (monotonic ms). Not in the bounded table:
+ * each entry lives at most FIRST_REGISTRATION_HOLD_MS after a registration the registration budgets (REGISTER_*)
+ * allowed, and expired ones are dropped as new ones come.
+ */
+class FirstHolds {
+  #holds = new Map<string, { token: string; until: number }>();
+
+  constructor(private readonly now: () => number) {}
+
+  /** Holds `pan` for `token`, or throws FirstRegistrationPendingError while another token holds it. */
+  hold(pan: string, token: string): void {
+    const now = this.now();
+    const held = this.#holds.get(pan);
+    if (held !== undefined && held.until > now && held.token !== token) throw new FirstRegistrationPendingError();
+    if (held === undefined && this.#holds.size >= FIRST_HOLDS_SWEEP_AT)
+      for (const [key, h] of this.#holds) if (h.until <= now) this.#holds.delete(key);
+    this.#holds.set(pan, { token, until: now + FIRST_REGISTRATION_HOLD_MS });
+  }
+
+  /** Drops `token`'s hold of `pan` (not another's). */
+  release(pan: string, token: string): void {
+    if (this.#holds.get(pan)?.token === token) this.#holds.delete(pan);
+  }
+}
+/** Holds kept before expired ones are looked for (each is about 200 B). */
+const FIRST_HOLDS_SWEEP_AT = 1_000;
 
 /**
  * A registration whose mobile could not be added to its CIBIL id's record because other registrations of that id kept
@@ -396,6 +460,8 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
    * flight (admission control), and an entry lives no longer than its request.
    */
   readonly #keys: SendingKeys;
+  /** PANs whose first registration here is under way (`registering`, `firstEnded`). */
+  readonly #firsts: FirstHolds;
 
   constructor(
     private readonly hasher: KeyHasher,
@@ -410,6 +476,7 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     this.#onOwnerFull = options.onOwnerFull;
     this.#table = new BoundedTable(this.#capacity);
     this.#keys = new SendingKeys(hasher);
+    this.#firsts = new FirstHolds(this.#now);
   }
 
   /**
@@ -446,11 +513,19 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     return registeredPan(this.hasher, pan);
   }
 
-  registering(pan: string | RegisteredPan, mobile: string): void {
-    const key = this.#table.get(`pan:${panLinkKey(this.hasher, pan)}`)?.value;
-    if (key === undefined) return;
+  registering(pan: string | RegisteredPan, mobile: string, first?: string): void {
+    const link = panLinkKey(this.hasher, pan);
+    const key = this.#table.get(`pan:${link}`)?.value;
+    if (key === undefined) {
+      if (first !== undefined) this.#firsts.hold(link, first);
+      return;
+    }
     this.#add(key, mobile, true);
     if (this.#keys.underWay(key)) throw new RegistrationRaceError();
+  }
+
+  async firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void> {
+    if (!mayStillApply) this.#firsts.release(panLinkKey(this.hasher, pan), first);
   }
 
   sending(cibilId: string): readonly string[] {
@@ -585,6 +660,26 @@ if left <= 0 then redis.call('DEL', KEYS[2]) end
 return left`;
 
 /**
+ * A PAN's first registration here (no link under KEYS[1] yet): held under KEYS[2] for ARGV[1] (its token) for ARGV[2]
+ * ms, unless another token holds it. Answers {2, link} when the PAN is linked by now (its first registration answered
+ * meanwhile: the caller goes on as for a linked PAN), {0, ''} when held, {1, ''} when another holds it. One script,
+ * so that a link written and a hold dropped (in that order, by the first registration) are seen together: a hold
+ * found free was dropped after its link was written, which this then reads.
+ */
+const HOLD_FIRST = `
+local link = redis.call('GET', KEYS[1])
+if link then return {2, link} end
+local held = redis.call('GET', KEYS[2])
+if held and held ~= ARGV[1] then return {1, ''} end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return {0, ''}`;
+
+/** Drops the hold KEYS[1] if ARGV[1] (the registration's token) holds it. */
+const RELEASE_FIRST = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
  * Attempts of the compare-and-set. Each one lost is another registration of the same CIBIL id that succeeded (the
  * store answered both), so losing them all is contention, never the store failing. Before the call (`registering`):
  * then the registration is refused, REGISTRATION_IN_PROGRESS (RegisteredMobilesBusyError), nothing sent. After it
@@ -612,6 +707,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #underWayScript: ScriptCommand<number>;
   readonly #migrateScript: ScriptCommand<number>;
   readonly #resealScript: ScriptCommand<number>;
+  readonly #holdFirstScript: ScriptCommand<[number, string]>;
+  readonly #releaseFirstScript: ScriptCommand<number>;
   readonly #keys: SendingKeys;
   /** HMAC_SECRET_PREVIOUS's hashers, then HMAC_SECRET_NEXT's: every record, PAN link and send mark is read under them. */
   readonly #others: readonly KeyHasher[];
@@ -658,6 +755,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     this.#underWayScript = scriptCommand(redis, "aopayRegisteredMobilesSendUnderWay", UNDER_WAY, 2);
     this.#migrateScript = scriptCommand(redis, "aopayRegisteredMobilesMigrate", MIGRATE);
     this.#resealScript = scriptCommand(redis, "aopayRegisteredMobilesReseal", RESEAL, 1);
+    this.#holdFirstScript = scriptCommand(redis, "aopayRegisteredMobilesHoldFirst", HOLD_FIRST, 2);
+    this.#releaseFirstScript = scriptCommand(redis, "aopayRegisteredMobilesReleaseFirst", RELEASE_FIRST, 1);
     this.#others = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
     this.#retired = retiredHashers;
     this.#keys = new SendingKeys(hasher, this.#others, this.#retired);
@@ -710,7 +809,21 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   /** Nothing set aside in Redis: `ready` proves a write is taken, and a full Redis refuses the write itself. */
   released(): void {}
 
-  async registering(pan: string | RegisteredPan, mobile: string): Promise<void> {
+  /** `<REDIS_KEY_PREFIX>regfirst:<HMAC of the PAN>`: the hold of a PAN whose first registration here is under way. */
+  #firstKey(pan: string | RegisteredPan): string {
+    return `${this.keyPrefix}regfirst:${panLinkKey(this.hasher, pan)}`;
+  }
+
+  async firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void> {
+    if (mayStillApply) return;
+    try {
+      await this.#releaseFirstScript(this.#firstKey(pan), first);
+    } catch {
+      // Left to expire (FIRST_REGISTRATION_HOLD_MS): the PAN's next registration is refused, retryable, meanwhile.
+    }
+  }
+
+  async registering(pan: string | RegisteredPan, mobile: string, first?: string): Promise<void> {
     let key: string | null;
     let oldRecord: readonly string[] = NO_KEYS;
     try {
@@ -731,7 +844,20 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
         const old = await this.redis.get(this.#panKey(pan, this.#retired[h]));
         if (old !== null) [key, oldRecord] = [successorKey(this.hasher, old), [old]];
       }
+      if (key === null && first !== undefined) {
+        // Linked nowhere: its first registration here. Held, or refused while another holds it; linked meanwhile,
+        // it goes on as a linked PAN.
+        const [state, link] = await this.#holdFirstScript(
+          this.#panKey(pan),
+          this.#firstKey(pan),
+          first,
+          FIRST_REGISTRATION_HOLD_MS,
+        );
+        if (state === 1) throw new FirstRegistrationPendingError();
+        if (state === 2) key = link;
+      }
     } catch (error) {
+      if (error instanceof FirstRegistrationPendingError) throw error;
       throw new ProtectionStoreError(STORE, error);
     }
     if (key === null) return;

@@ -197,12 +197,82 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
       );
       expect(resultOf(aeps.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
 
+      // Registered here once before (its CIBIL id known): a second registration while the PAN's first is at AOPay is
+      // refused (the next test), so the race is between re-registrations, whose mobiles count before AOPay is called.
+      await register(s, pan, nextMobile());
       const one = register(s, pan, first);
-      await until("the first registration at AOPay", () => registrationsReceived() === 1);
+      await until("the first re-registration at AOPay", () => registrationsReceived() === 2);
       const customer = await register(s, pan, second);
       await one;
       expect(await generate(s, customer)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
       expect(sms).toEqual([]);
+    },
+  );
+
+  maybe(
+    "a PAN's first registration still at AOPay: a second one (the victim's mobile) is refused before AOPay, so a GenerateOTP sent once the first answers cannot reach the victim on the first mobile's budget",
+    async () => {
+      const [own, victim] = [nextMobile(), nextMobile()];
+      // AOPay takes `own`, then `victim` (its mobile from then on), and answers `own` first while it holds `victim`.
+      const { sms } = modelledAopay(upstream, (mobile) => (mobile === victim ? 1_500 : 300));
+      const s = await start();
+      // The victim's phone has just had an SMS (an AEPS resend): its cooldown runs for 60 s.
+      const aeps = await s.gql(
+        RESEND_AEPS_OTP,
+        aepsInput(victim, { ...nextAepsRegistration(), aadhaar: nextAadhaar() }),
+      );
+      expect(resultOf(aeps.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+      const pan = nextPan();
+      const first = register(s, pan, own);
+      await until("the first registration at AOPay", () => registrationsReceived() === 1);
+      // Neither registration's PAN was linked here when it started: the first is not answered yet.
+      const input = registrationInput({ pan, mobile: victim });
+      const second = s.gql(REGISTER_CIBIL_CUSTOMER, { input });
+      const reached = await Promise.race([
+        until("the second registration at AOPay", () => registrationsReceived() === 2, 1_000).then(() => true),
+        second.then(() => false),
+      ]);
+      // The first is answered (its CIBIL id and token): the attacker asks for an OTP at once.
+      const customer = await first;
+      const sent = await generate(s, customer);
+      const refused = resultOf((await second).body, "registerCibilCustomer");
+      // Sent before the fix: AOPay's customer had the victim's mobile, the record only `own`: a second SMS to the
+      // victim inside its cooldown.
+      expect({ reached, sms, refused: refused.__typename }).toEqual({
+        reached: false,
+        sms: [own],
+        refused: "RegistrationRefused",
+      });
+      expect(sent.__typename).toBe("CibilOtpChallenge");
+      expect(refused).toMatchObject({ code: "REGISTRATION_IN_PROGRESS", retryable: true, retryAfterSeconds: 2 });
+      // Once the first has answered, the second goes, its mobile added before AOPay: the next send meets the victim's
+      // budget (and the CIBIL id's cooldown).
+      const again = resultOf((await s.gql(REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
+      expect(again).toMatchObject({ __typename: "CibilCustomerRegistered", cibilId: customer.cibilId });
+      expect(await generate(s, customer)).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
+      expect(sms).toEqual([own]);
+    },
+  );
+
+  maybe(
+    "a PAN's first registration AOPay answered (a refusal) frees the PAN; one whose outcome is unknown holds it (AOPay may still take it)",
+    async () => {
+      const [refusedMobile, slow, victim] = [nextMobile(), nextMobile(), nextMobile()];
+      modelledAopay(upstream, (mobile) => (mobile === slow ? 2_000 : 0), new Set([refusedMobile]));
+      const s = await stacks.start({ ...DEFAULT_THROTTLE, ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: "300" });
+      const pan = nextPan();
+      const attempt = async (mobile: string) =>
+        resultOf(
+          (await s.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput({ pan, mobile }) })).body,
+          "registerCibilCustomer",
+        );
+      expect(await attempt(refusedMobile)).toMatchObject({ __typename: "UpstreamRejected" });
+      expect(await attempt(slow)).toMatchObject({ __typename: "OutcomeUnknown" });
+      expect(await attempt(victim)).toMatchObject({
+        __typename: "RegistrationRefused",
+        code: "REGISTRATION_IN_PROGRESS",
+      });
+      expect(registrationsReceived()).toBe(2);
     },
   );
 

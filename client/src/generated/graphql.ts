@@ -44,7 +44,7 @@ export type FailureCode =
   | 'RATE_LIMITED'
   /** cibilCreditHistory (and CibilOtpVerified.creditHistory): this API client read this customer's credit report as often as allowed per window (5 per 30 minutes by default), or read as many reports as allowed per window (300 a minute by default), or this source IP asked for as many reports, consented or not, as allowed per window (100 a minute by default, scope IP); scope says which. AOPay was not asked; wait retryAfterSeconds. */
   | 'READ_THROTTLED'
-  /** registerCibilCustomer: other registrations of this customer were being recorded at the same moment, so this one was not sent. Try again after retryAfterSeconds. */
+  /** registerCibilCustomer: other registrations of this customer were being recorded at the same moment, or its first registration here is still under way, so this one was not sent. Try again after retryAfterSeconds. */
   | 'REGISTRATION_IN_PROGRESS'
   /** AOPay answered with something this service cannot read (redirect, error page). */
   | 'UPSTREAM_BAD_RESPONSE'

@@ -81,8 +81,8 @@ registerEnumType(FailureCode, {
     },
     REGISTRATION_IN_PROGRESS: {
       description:
-        "registerCibilCustomer: other registrations of this customer were being recorded at the same moment, so this " +
-        "one was not sent. Try again after retryAfterSeconds.",
+        "registerCibilCustomer: other registrations of this customer were being recorded at the same moment, or its " +
+        "first registration here is still under way, so this one was not sent. Try again after retryAfterSeconds.",
     },
     READ_THROTTLED: {
       description:

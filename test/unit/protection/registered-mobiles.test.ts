@@ -6,6 +6,8 @@ import { DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS } from "../../../src/protec
 import {
   CAS_ATTEMPTS_AFTER_CALL,
   CAS_ATTEMPTS_BEFORE_CALL,
+  FIRST_REGISTRATION_HOLD_MS,
+  FirstRegistrationPendingError,
   MAX_MOBILES_PER_ID,
   MemoryRegisteredMobileStore,
   REGISTERED_MOBILE_DIMENSION,
@@ -84,6 +86,29 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
     expect(s.recall(CIBIL)).toEqual([MOBILE, "9123456780", "9000000001", "9000000002"]);
     s.registering(PAN, MOBILE);
     expect(s.recall(CIBIL)).toEqual(["9123456780", "9000000001", "9000000002", MOBILE]);
+  });
+
+  it("a PAN's first registration holds it: another is refused until it ends, or its hold expires when AOPay may still take it", async () => {
+    const { s, advance } = store();
+    s.registering(PAN, MOBILE, "first");
+    expect(() => s.registering(PAN, "9123456780", "second")).toThrow(FirstRegistrationPendingError);
+    // Its own token again (the same request), another PAN, and a registration without a token: not refused.
+    expect(() => s.registering(PAN, MOBILE, "first")).not.toThrow();
+    expect(() => s.registering("ZZZPE9999Z", MOBILE, "other")).not.toThrow();
+    // Another's end does not drop it; its own does.
+    await s.firstEnded(PAN, "second", false);
+    expect(() => s.registering(PAN, "9123456780", "second")).toThrow(FirstRegistrationPendingError);
+    await s.firstEnded(PAN, "first", false);
+    s.registering(PAN, "9123456780", "second");
+    // Its outcome unknown: held until FIRST_REGISTRATION_HOLD_MS after it began.
+    await s.firstEnded(PAN, "second", true);
+    expect(() => s.registering(PAN, MOBILE, "third")).toThrow(FirstRegistrationPendingError);
+    advance(FIRST_REGISTRATION_HOLD_MS);
+    s.registering(PAN, MOBILE, "third");
+    // Answered: the PAN is linked, and the next registration adds its mobile before the call, without a hold.
+    await s.remember(CIBIL, MOBILE, PAN);
+    s.registering(PAN, "9123456780", "fourth");
+    expect(s.recall(CIBIL)).toEqual([MOBILE, "9123456780"]);
   });
 
   it("a send under way (sending to sent) refuses a registration of its id's PAN, after adding its mobile", async () => {
@@ -349,6 +374,31 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     // success), none refused.
     await Promise.all(Array.from({ length: 20 }, (_, i) => s.registering(pan, i % 2 === 0 ? MOBILE : "9000000051")));
     expect([...(await s.recall(id))].sort()).toEqual(["9000000051", MOBILE].sort());
+  });
+
+  it("a PAN's first registration holds it (`regfirst:`, a token only): another is refused until it ends; linked meanwhile, it goes", async () => {
+    const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+    const pan = "ABCPE1201F";
+    await s.registering(pan, MOBILE, "first");
+    const held = (await dumpKeys(redis, prefix)).filter((k) => k.key.includes("regfirst:"));
+    expect(held).toEqual([{ key: expect.not.stringContaining(pan), value: "first" }]);
+    expect(await redis.pttl(held[0].key)).toBeGreaterThan(FIRST_REGISTRATION_HOLD_MS - 5_000);
+    await expect(s.registering(pan, "9123456780", "second")).rejects.toBeInstanceOf(FirstRegistrationPendingError);
+    await s.registering(pan, MOBILE, "first");
+    await s.firstEnded(pan, "second", false);
+    await expect(s.registering(pan, "9123456780", "second")).rejects.toBeInstanceOf(FirstRegistrationPendingError);
+    // Its outcome unknown: the hold stays (to expire); answered: dropped.
+    await s.firstEnded(pan, "first", true);
+    await expect(s.registering(pan, "9123456780", "second")).rejects.toBeInstanceOf(FirstRegistrationPendingError);
+    await s.firstEnded(pan, "first", false);
+    await s.registering(pan, "9123456780", "second");
+    // The first's answer links the PAN while the second still holds it: the next one goes as a linked PAN, its
+    // mobile added before the call.
+    await s.remember("760191201", MOBILE, pan);
+    await s.registering(pan, "9000000001", "third");
+    expect(await s.recall("760191201")).toEqual([MOBILE, "9000000001"]);
+    await s.firstEnded(pan, "second", false);
+    expect((await dumpKeys(redis, prefix)).filter((k) => k.key.includes("regfirst:"))).toEqual([]);
   });
 
   it("a send under way refuses a registration of its id's PAN; its marker expires; `sent` never goes below zero", async () => {
