@@ -1,0 +1,98 @@
+import type { ServerResponse } from "node:http";
+import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { fixtureJson } from "../helpers/fixtures";
+import { nextCibilId, nextMobile, registrationInput } from "../helpers/identifiers";
+import { GENERATE_CIBIL_OTP, REGISTER_CIBIL_CUSTOMER, resultOf, type Result } from "../helpers/operations";
+import { storeBackends } from "../helpers/redis";
+import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack";
+
+/**
+ * GenerateOTP takes the CIBIL id and the customer's access token (docs/upstream/aopay-api.md §1.2), and which of the
+ * two AOPay finds the customer by, its docs do not say (src/graphql/guarded-mutations.ts CIBIL_TOKEN). This AOPay
+ * finds the customer by the token: the SMS goes to the mobile of the customer the token was issued to, whatever id
+ * comes with it. `sms` lists the mobile of each GenerateOTP.
+ */
+function aopayFindingByToken(upstream: FakeUpstream) {
+  const idOfPan = new Map<string, string>();
+  const mobileOfToken = new Map<string, string>();
+  const sms: string[] = [];
+  const challenge = fixtureJson("cibil/generate-otp.success") as { result: Record<string, unknown> };
+  const answer = (res: ServerResponse, body: unknown) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  upstream.respond((call, res) => {
+    const body = JSON.parse(call.body) as Record<string, unknown>;
+    if (call.path.endsWith("/registeration")) {
+      const pan = String(body.pancard);
+      if (!idOfPan.has(pan)) idOfPan.set(pan, String(8_100_000 + idOfPan.size));
+      const cibilId = idOfPan.get(pan) as string;
+      mobileOfToken.set(`tok${cibilId}`, String(body.mobile_number));
+      answer(res, {
+        status: "SUCCESS",
+        message: "success",
+        access_token: `tok${cibilId}`,
+        result: { cibil_id: cibilId },
+      });
+    } else if (call.path.endsWith("/GenerateOTP")) {
+      const mobile = mobileOfToken.get(String(body.access_token));
+      if (mobile === undefined) return answer(res, fixtureJson("cibil/generic-error"));
+      sms.push(mobile);
+      answer(res, { ...challenge, result: { ...challenge.result, cibil_id: String(body.cibil_id) } });
+    } else answer(res, fixtureJson("aeps/resend-otp.success"));
+  });
+  return { sms };
+}
+
+const BACKENDS = storeBackends("t".repeat(32));
+
+describe.each(BACKENDS)(
+  "generateCibilOtp: the registered mobile is found by the token too (%s)",
+  (_name, skip, env) => {
+    // KNOWN DEFECT, not fixed yet (docs/security.md "Which destinations a send counts on", left open): the registered
+    // mobile is recalled by the CIBIL id only, so this test fails (three SMS to the victim within a second, in memory and
+    // in Redis) and is marked `failing`. The fix: remember a registration's mobile under its token as well (as under its
+    // id and PAN), and recall it by both; then make this an ordinary `it`.
+    const maybe = skip === null ? it.failing : it.skip;
+    let upstream: FakeUpstream;
+    beforeEach(async () => {
+      upstream = await startFakeUpstream();
+    });
+    const stacks = stackPerTest(env);
+    afterEach(() => upstream.close()); // after the stack has stopped
+
+    const register = async (s: TestStack, mobile: string) => {
+      const result = resultOf(
+        (await s.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput({ mobile }) })).body,
+        "registerCibilCustomer",
+      );
+      expect(result.__typename).toBe("CibilCustomerRegistered");
+      return { cibilId: result.cibilId as string, accessToken: result.accessToken as string };
+    };
+    const generate = async (s: TestStack, input: { cibilId: string; accessToken: string }): Promise<Result> =>
+      resultOf((await s.gql(GENERATE_CIBIL_OTP, { input })).body, "generateCibilOtp");
+
+    maybe(
+      "three customers registered with one victim's mobile, each token sent with an id it was not issued with: one SMS",
+      async () => {
+        const { sms } = aopayFindingByToken(upstream);
+        const s = await stacks.start({ ...DEFAULT_THROTTLE, ...upstreamEnv(upstream) });
+        const victim = nextMobile();
+        const customers = [await register(s, victim), await register(s, victim), await register(s, victim)];
+        expect((await generate(s, customers[0])).__typename).toBe("CibilOtpChallenge");
+        // Each id with its own token meets the victim's cooldown (its record); each token with an id of no record did
+        // not: a budget of its own, and AOPay sent to the token's customer.
+        const sends = [];
+        for (const { accessToken } of customers.slice(1))
+          sends.push(await generate(s, { cibilId: nextCibilId(), accessToken }));
+        expect({ sms, sends: sends.map((r) => [r.__typename, r.code]) }).toEqual({
+          sms: [victim],
+          sends: [
+            ["OtpThrottled", "OTP_COOLDOWN"],
+            ["OtpThrottled", "OTP_COOLDOWN"],
+          ],
+        });
+      },
+    );
+  },
+);
