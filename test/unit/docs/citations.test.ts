@@ -52,6 +52,51 @@ describe("docs/contributing.md's Commands table", () => {
   });
 });
 
+/**
+ * The step-by-step guides a newcomer follows to add something: the checks their last step runs must include every
+ * test the steps before it say fails on a forgotten step (run as written, the guide for a new endpoint once left out
+ * the simulator contract, the suites that walk every guarded sample and the one that reads startAtZero's comment).
+ */
+describe.each([
+  { page: "docs/architecture.md", heading: "## Adding an AOPay endpoint" },
+  { page: "docs/contributing.md", heading: "### Adding a field to a result type" },
+])("$page, $heading", ({ page, heading }) => {
+  const text = readFileSync(join(ROOT, page), "utf8");
+  const start = text.indexOf(heading);
+  const guide = text.slice(start, text.indexOf("\n#", start + heading.length));
+  const lastStep = [...guide.matchAll(/^(\d+)\. /gm)].at(-1);
+
+  it("runs, in its last step, every test the steps before it name", () => {
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(lastStep?.index).toBeGreaterThan(0);
+    // Files the steps name as they are; one named by a placeholder (`<resource>-<endpoint>.test.ts`) is not checked.
+    const named = new Set(guide.slice(0, lastStep!.index).match(/test\/[\w./-]+\.test\.ts/g));
+    const checks = guide.slice(lastStep!.index);
+    const command = checks.slice(checks.indexOf("npm run jest --")).replace(/\s+/g, " ");
+    // What the command runs: a folder, a file, or a placeholder for any name in its folder (`test/e2e/<flow>.test.ts`).
+    const run = (command.slice(0, command.indexOf("`")).match(/test\/[\w./<>*-]+/g) ?? []).map(
+      (p) => new RegExp(`^${p.replace(/[.]/g, "\\.").replace(/<[^>]+>|\*/g, "[^/]*")}(/|$)`),
+    );
+    expect(named.size).toBeGreaterThan(2);
+    expect([...named].filter((file) => !run.some((p) => p.test(file)))).toEqual([]);
+  });
+});
+
+describe("docs/architecture.md, a new endpoint's step 1", () => {
+  it("names every member an Endpoint must have (src/aopay/endpoint.ts)", () => {
+    const source = readFileSync(join(ROOT, "src/aopay/endpoint.ts"), "utf8");
+    const start = source.indexOf("export interface Endpoint<");
+    const body = source.slice(start, source.indexOf("\n}\n", start));
+    const required = [...body.matchAll(/^ {2}(?:readonly )?(\w+)(\??)[:(]/gm)].filter((m) => m[2] === "");
+    const page = readFileSync(join(ROOT, "docs/architecture.md"), "utf8").replace(/\s+/g, " ");
+    // "the `Endpoint` (`name`, method, path, ...; what follows the list)"
+    const list = /the `Endpoint` \(([^);]*)[);]/.exec(page)?.[1];
+    const listed = list?.split(",").map((s) => s.trim().replace(/`/g, ""));
+    expect(required.length).toBeGreaterThan(5);
+    expect(listed?.sort()).toEqual(required.map((m) => m[1]).sort());
+  });
+});
+
 /** The named-things check on a scratch repository: each kind of missing name must be reported, nothing else. */
 describe("the named-things check itself", () => {
   let root: string;
