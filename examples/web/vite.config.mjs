@@ -19,7 +19,8 @@ export default defineConfig({
       { find: /^@aopay-graphql\/client$/, replacement: clientSource("index.ts") },
     ],
   },
-  // React's automatic JSX runtime, compiled by Vite itself (no @vitejs/plugin-react: see the README).
+  // React's automatic JSX runtime, compiled by Vite itself: no @vitejs/plugin-react, which is not a dependency of
+  // this repository (the explorer's vite.config.mjs does the same).
   oxc: { jsx: { runtime: "automatic", importSource: "react" } },
   // 5173 is one of the server's default development CORS origins (CORS_ORIGINS).
   server: { port: 5173, strictPort: true },
