@@ -74,8 +74,10 @@ export function renderEnvExample(groups: readonly SettingsGroup[]): string {
   return out.join("\n");
 }
 
+/** The declaration's doc, then what it takes (`int`'s range: the check refuses the rest) and whether it is a secret. */
 function meaning(setting: AnySetting): string {
-  return setting.secret ? `${setting.doc} (secret)` : setting.doc;
+  const accepts = setting.accepts ? `; takes ${setting.accepts}` : "";
+  return `${setting.doc}${accepts}${setting.secret ? " (secret)" : ""}`;
 }
 
 function shown(value: unknown): string {

@@ -33,6 +33,11 @@ export interface Setting<T> extends Readonly<SettingOptions<T>> {
    * A secret's value is also blanked out of any message after the fact (config.ts), as a second line of defence.
    */
   readonly schema: z.ZodType<T>;
+  /**
+   * The values the schema takes, as the docs show them beside the meaning (an `int`'s range, `` `1024` to `1048576` ``):
+   * a value outside it stops the start, so the page must say it.
+   */
+  readonly accepts?: string;
 }
 
 /** A setting's parsed type: T when it has a default, else T | undefined. */
@@ -64,7 +69,7 @@ export function int<const O extends SettingOptions<number> & { min: number; max:
     }
     return value === 0 ? 0 : value; // "-0" is 0, not -0
   });
-  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), schema };
+  return { ...o, defaultDoc: o.defaultDoc ?? code(o.default), accepts: `\`${o.min}\` to \`${o.max}\``, schema };
 }
 
 /** What `int` reads as a number: optional minus, digits, optional decimals (`1e3`, `0x10`, `1_000` are not). */

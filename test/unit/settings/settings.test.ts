@@ -536,6 +536,30 @@ describe("generated from the declarations (drift check; fix with `npm run config
     for (const name of allNames) expect(page).toContain(`\`${name}\``);
   });
 
+  it("say which numbers each whole-number setting takes, as its check does (the table and .env.example)", () => {
+    // BODY_LIMIT_BYTES=300, set from a page that gave no range, stopped the start: "must be between 1024 and 1048576".
+    const table = renderTable(SETTINGS_GROUPS).split("\n");
+    const env = renderEnvExample(SETTINGS_GROUPS).split("\n");
+    const ranged = SETTINGS_GROUPS.flatMap((g) => Object.entries(g.settings)).flatMap(([name, setting]) => {
+      const { min, max } = setting as AnySetting & { min?: number; max?: number };
+      return min === undefined || max === undefined ? [] : [{ name, setting, min, max }];
+    });
+    expect(ranged.length).toBeGreaterThan(40);
+    for (const { name, setting, min, max } of ranged) {
+      const accepted = [min, max].map((n) => setting.schema.safeParse(String(n)).success);
+      const refused = [min - 1, max + 1].map((n) => setting.schema.safeParse(String(n)).success);
+      const row = table.find((line) => line.startsWith(`| \`${name}\` |`));
+      const comment = env[env.indexOf(`# ${name}=${setting.secret ? "" : String(setting.default ?? "")}`) - 1];
+      expect({ name, accepted, refused, row: row?.includes(`\`${min}\` to \`${max}\``), comment }).toEqual({
+        name,
+        accepted: [true, true],
+        refused: [false, false],
+        row: true,
+        comment: expect.stringContaining(`${min} to ${max}`),
+      });
+    }
+  });
+
   it(".env.example starts the server as it is (every line a comment: all defaults)", () => {
     const text = readFileSync(join(ROOT, ".env.example"), "utf8");
     const lines = text.split("\n").filter((l) => l.trim() !== "");
