@@ -1,4 +1,4 @@
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
 import {
   SANDBOX_RESULTS,
   SANDBOX_SECTION,
@@ -38,13 +38,9 @@ function expectLikeDocumented(actual: unknown, documented: unknown, path = "repo
 describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
   let t: TestStack;
   beforeAll(async () => {
-    // The walkthrough's step 1 starts from a fresh simulator (ids start at 700000001), with development's OTP budgets.
-    t = await startTestStack({
-      OTP_COOLDOWN_SECONDS: "60",
-      OTP_WINDOW_MAX: "3",
-      OTP_WINDOW_SECONDS: "600",
-      OTP_DAILY_MAX: "10",
-    });
+    // The walkthrough's step 1 starts from a fresh simulator (ids start at 700000001), with development's OTP and
+    // credit-report read budgets (step 4 meets the latter).
+    t = await startTestStack({ ...DEFAULT_THROTTLE });
   });
   afterAll(() => t?.stop());
 
@@ -103,5 +99,15 @@ describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
     expect(results[4]).toMatchObject({ report: { simulated: true, cibil_id: "700000001" } });
     expect(results[5]).toMatchObject({ resendAvailableInSeconds: 60 });
     expect(results[6]).toMatchObject({ maskedAadhaar: "XXXX XXXX 2346", maskedMobile: "XXXXXX3211" });
+    // Step 4's budget as the page gives it (it said "at any time": the read budget refused a fifth read): step 4's
+    // query, read the times the page allows in all, then once more.
+    const times = Number(/up to (\d+) times in the next 30 minutes/.exec(section.replace(/\s+/g, " "))?.[1]);
+    expect(times).toBeGreaterThan(1);
+    const reads: unknown[] = [];
+    for (let i = 1; i <= times; i++) {
+      const res = await t.gql(ops[4]);
+      reads.push((res.body.data as { cibilCreditHistory: { __typename: string } }).cibilCreditHistory.__typename);
+    }
+    expect(reads).toEqual([...Array<string>(times - 1).fill("CibilCreditHistory"), "ReadThrottled"]);
   });
 });
