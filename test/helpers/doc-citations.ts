@@ -570,14 +570,15 @@ function declaredSettings(root: string): Set<string> {
 }
 
 /**
- * Upper-case names the code uses (`SETTINGS_GROUPS`, the codes `UPSTREAM_UNAVAILABLE`, `CIRCUIT_OPEN`): a page may
- * name one that is not a setting.
+ * Upper-case names the code uses (`SETTINGS_GROUPS`, the codes `UPSTREAM_UNAVAILABLE`, `CIRCUIT_OPEN`), the tests'
+ * helpers included (contributing.md's `DEFAULT_THROTTLE`): a page may name one that is not a setting.
  */
 function codeNames(root: string): Set<string> {
   const names = new Set<string>();
-  const code = [...walk(root, "src"), ...walk(root, "scripts"), ...walk(root, "client/src")].filter(
-    (p) => /\.(ts|tsx|js)$/.test(p) && !p.endsWith(".settings.ts"),
-  );
+  const dirs = ["src", "scripts", "client/src", "test/helpers"];
+  const code = dirs
+    .flatMap((dir) => walk(root, dir))
+    .filter((p) => /\.(ts|tsx|js)$/.test(p) && !p.endsWith(".settings.ts"));
   for (const f of code)
     for (const m of readFileSync(join(root, f), "utf8").matchAll(/\b[A-Z][A-Z0-9_]+\b/g)) names.add(m[0]);
   return names;

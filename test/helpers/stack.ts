@@ -91,8 +91,9 @@ export const PRODUCTION_SECURITY: Record<string, string> = {
 
 /**
  * The real server on an ephemeral loopback port, with the simulator (default) or with AOPAY_BASE_URL pointing at a
- * fake upstream. Logs go to memory at `debug` (the level where a leak would be most likely). Throttling is lenient
- * unless `env` sets the OTP_* budgets.
+ * fake upstream. Logs go to memory at `debug` (the level where a leak would be most likely). The OTP, registration
+ * and credit-report read budgets are lenient (LENIENT_THROTTLE) unless `env` sets them (DEFAULT_THROTTLE: the real
+ * defaults).
  */
 export async function startTestStack(
   env: Record<string, string> = {},
