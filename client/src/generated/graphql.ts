@@ -126,9 +126,9 @@ export type ThrottleScope =
   /** The range of mobile numbers sharing the first 6 digits, across all callers (a guard against SMS pumping). */
   | 'MOBILE_PREFIX';
 
-/** SIMULATOR: the built-in AOPay simulator answers (development only). LIVE: a real AOPay host. */
+/** SIMULATOR: the built-in AOPay simulator answers (development only). LIVE: the host AOPAY_BASE_URL names answers. */
 export type UpstreamMode =
-  /** A real AOPay host (AOPAY_BASE_URL is set): OTPs reach real phones. */
+  /** The host AOPAY_BASE_URL names (it is set): AOPay, whose OTPs reach real phones, or a stand-in speaking its API there (the standalone simulator, `npm run simulator`), which this server cannot tell from AOPay. */
   | 'LIVE'
   /** The built-in simulator (development only): no OTP is sent; the OTP is always 123456. */
   | 'SIMULATOR';

@@ -7,9 +7,16 @@ export enum UpstreamMode {
 }
 registerEnumType(UpstreamMode, {
   name: "UpstreamMode",
-  description: "SIMULATOR: the built-in AOPay simulator answers (development only). LIVE: a real AOPay host.",
+  description:
+    "SIMULATOR: the built-in AOPay simulator answers (development only). LIVE: the host AOPAY_BASE_URL names answers.",
   valuesConfig: {
-    LIVE: { description: "A real AOPay host (AOPAY_BASE_URL is set): OTPs reach real phones." },
+    // Not "a real AOPay host": AOPAY_BASE_URL may name the standalone simulator (`npm run simulator`) or another
+    // stand-in, which answers as AOPay does; nothing in AOPay's answers tells them apart (docs/upstream/aopay-api.md).
+    LIVE: {
+      description:
+        "The host AOPAY_BASE_URL names (it is set): AOPay, whose OTPs reach real phones, or a stand-in speaking its " +
+        "API there (the standalone simulator, `npm run simulator`), which this server cannot tell from AOPay.",
+    },
     SIMULATOR: { description: "The built-in simulator (development only): no OTP is sent; the OTP is always 123456." },
   },
 });
