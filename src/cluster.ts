@@ -14,6 +14,9 @@ import { monotonicNow } from "./util/clock";
  * simulator, whose OTPs live in each worker). The primary:
  *   - restarts a worker that dies, after 1 s, doubling up to 30 s while workers keep dying young (a crash loop must
  *     not spin), back to 1 s once a worker has lived STABLE_MS;
+ *   - kills (SIGKILL) a worker that leaves its heartbeat unanswered for WORKER_HANG_TIMEOUT_MS, then restarts it as a
+ *     dead one: a worker whose event loop is stuck (a loop that never ends, a process stopped) still had connections
+ *     handed to it in turn, each left unanswered, and nothing noticed it (test/e2e/cluster.test.ts);
  *   - on SIGTERM/SIGINT passes SIGTERM to every worker (each drains as a single server does, SHUTDOWN_GRACE_MS) and
  *     exits when all have; SIGKILLs the ones still running a few seconds after the grace period;
  *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry, over the cluster's IPC
@@ -28,6 +31,17 @@ const STABLE_MS = 60_000;
 /** After the grace period, how long the primary still waits for workers before killing them. */
 const KILL_AFTER_GRACE_MS = 5_000;
 
+/** What the primary sends each worker, and the worker sends back at once from its event loop (joinCluster). */
+const HEARTBEAT = "aopay:heartbeat";
+
+/** How often the primary sends the heartbeat: a quarter of the timeout, at most every 5 s (none in between). */
+export function heartbeatIntervalMs(hangTimeoutMs: number): number {
+  return Math.max(250, Math.min(5_000, Math.floor(hangTimeoutMs / 4)));
+}
+
+const isHeartbeat = (message: unknown): boolean =>
+  typeof message === "object" && message !== null && (message as { type?: unknown }).type === HEARTBEAT;
+
 /** The next restart delay after `failures` consecutive early deaths (1 → 1 s, 2 → 2 s, ... capped at 30 s). */
 export function restartDelayMs(failures: number): number {
   return Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** Math.max(0, failures - 1));
@@ -39,6 +53,8 @@ export async function runPrimary(config: Config): Promise<void> {
   const slots = new Map<Worker, { slot: number; startedAt: number }>();
   const failures = new Map<number, number>();
   const restarts = new Set<NodeJS.Timeout>();
+  /** Each listening worker: when it last answered the heartbeat (or began listening), monotonic ms. */
+  const answered = new Map<Worker, number>();
   let stopping = false;
 
   const aggregator = new AggregatorRegistry();
@@ -69,7 +85,35 @@ export async function runPrimary(config: Config): Promise<void> {
     log.info({ worker: { slot, pid: worker.process.pid } }, "worker started");
   };
 
+  // Watched from the moment it listens (its start, module loading included, may take seconds on a busy host); an answer
+  // is read by the primary as it comes, so only the worker's silence can reach the timeout.
+  cluster.on("listening", (worker) => {
+    if (slots.has(worker) && !answered.has(worker)) answered.set(worker, monotonicNow());
+  });
+  cluster.on("message", (worker, message) => {
+    if (isHeartbeat(message) && answered.has(worker)) answered.set(worker, monotonicNow());
+  });
+  const heartbeat = setInterval(() => {
+    const now = monotonicNow();
+    for (const [worker, at] of answered) {
+      const silentMs = now - at;
+      if (silentMs >= config.workerHangTimeoutMs) {
+        // SIGKILL: a stuck event loop runs no handler, SIGTERM's drain included. Its requests are lost with it, as in
+        // a crash: a send already at AOPay keeps its Idempotency-Key pending (a repeat is answered OutcomeUnknown).
+        answered.delete(worker);
+        log.error(
+          { worker: { slot: slots.get(worker)?.slot, pid: worker.process.pid, silentMs } },
+          "worker not answering: killing it",
+        );
+        worker.process.kill("SIGKILL");
+      } else if (worker.isConnected()) {
+        worker.send({ type: HEARTBEAT }, undefined, () => {}); // a channel closing is the exit handler's to see
+      }
+    }
+  }, heartbeatIntervalMs(config.workerHangTimeoutMs)).unref();
+
   cluster.on("exit", (worker, code, signal) => {
+    answered.delete(worker);
     const entry = slots.get(worker);
     slots.delete(worker);
     if (!entry) return;
@@ -106,6 +150,9 @@ export async function runPrimary(config: Config): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    // Draining workers are the grace period's (killed after it below), not the heartbeat's.
+    clearInterval(heartbeat);
+    answered.clear();
     log.info({ signal, workers: slots.size }, "stopping the workers");
     for (const timer of restarts) clearTimeout(timer);
     restarts.clear();
@@ -143,6 +190,10 @@ export function joinCluster(app: App, stop: () => void): void {
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries([app.metrics.registry]);
   }
+  // Answered at once, from this event loop: only a worker whose loop is stuck stays silent (runPrimary kills it).
+  process.on("message", (message: unknown) => {
+    if (isHeartbeat(message) && process.connected) process.send?.({ type: HEARTBEAT }, undefined, {}, () => {});
+  });
   process.once("disconnect", stop);
 }
 

@@ -101,6 +101,8 @@ export interface Config {
   admission: AdmissionConfig;
   /** Worker processes (cluster.ts); 1: this process serves. */
   webConcurrency: number;
+  /** WEB_CONCURRENCY > 1: a worker silent this long to the primary's heartbeat is killed and replaced (cluster.ts). */
+  workerHangTimeoutMs: number;
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   shutdownGraceMs: number;
   httpLimits: HttpLimits;
@@ -414,7 +416,8 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   // the same reason (the table is that client's, and a share would only halve it), else the table's own default.
   const sharePercent = (configured: number | undefined, otherwise: number): number =>
     configured ?? (oneClient ? 100 : otherwise);
-  const workers = readGroup(clusterSettings, env, problems).WEB_CONCURRENCY;
+  const cluster = readGroup(clusterSettings, env, problems);
+  const workers = cluster.WEB_CONCURRENCY;
   // Each refusal names its way out: WEB_CONCURRENCY is also set by platforms, not only by the operator (Heroku's
   // Node.js buildpack sets it from the dyno's memory, one process per 512 MB by default: Heroku's changelog item 609),
   // so the one who meets the refusal may never have set it.
@@ -477,6 +480,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
       refusedReadsPerTurn: admission.ADMISSION_REFUSED_READS_PER_TURN,
     },
     webConcurrency: workers,
+    workerHangTimeoutMs: cluster.WORKER_HANG_TIMEOUT_MS,
     shutdownGraceMs: server.SHUTDOWN_GRACE_MS,
     httpLimits: {
       headersTimeoutMs: server.HEADERS_TIMEOUT_MS,

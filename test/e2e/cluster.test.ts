@@ -309,6 +309,87 @@ describeWithRedis("WEB_CONCURRENCY=2 with one worker's event loop stalled", () =
 });
 
 /**
+ * One worker's event loop held for good (test/fixtures/preload/hang-on-sigusr2.cjs): the primary kills it once it has
+ * left the heartbeat unanswered for WORKER_HANG_TIMEOUT_MS, and starts another. Before, nothing noticed: the primary
+ * kept it (the connection handed to it never answered), the other worker served alone, and every scrape of the
+ * primary's page answered 500 (prom-client waits for every worker), so every alert was blind, for good.
+ */
+describeWithRedis("WEB_CONCURRENCY=2 with one worker hung", () => {
+  let simulator: Simulator;
+  let server: ServerProcess;
+  let hung: number | undefined;
+  let baseUrl: string;
+  const hangTimeoutMs = 2_000;
+
+  beforeAll(async () => {
+    simulator = await startSimulator({
+      registrationId: SIMULATOR_REGISTRATION_ID,
+      companyCode: SIMULATOR_COMPANY_CODE,
+    });
+    server = startServerProcess({
+      WEB_CONCURRENCY: "2",
+      WORKER_HANG_TIMEOUT_MS: String(hangTimeoutMs),
+      REDIS_URL: REDIS_URL as string,
+      REDIS_KEY_PREFIX: uniquePrefix(),
+      HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
+      ...upstreamEnv(simulator.url.href),
+      LOG_FORMAT: "json",
+      NODE_OPTIONS: `--require ${join(__dirname, "../fixtures/preload/hang-on-sigusr2.cjs")}`,
+    });
+    baseUrl = await server.ready;
+    await until("both workers to be ready", () => readyPids(server).length === 2);
+  }, 60_000);
+  afterAll(async () => {
+    if (hung !== undefined && isAlive(hung)) process.kill(hung, "SIGKILL");
+    await server?.kill();
+    await simulator?.close();
+  });
+
+  const killLines = () => lines(server).filter((l) => l.msg === "worker not answering: killing it");
+  const scrape = async () => {
+    const url = await until(
+      "the primary's metrics listener",
+      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
+    );
+    const res = await request(url);
+    const text = await res.body.text();
+    return { status: res.statusCode, restarts: Number(/^cluster_worker_restarts_total (\d+)$/m.exec(text)?.[1]) };
+  };
+
+  it("kills a worker that stops answering and starts another; healthy idle workers are left alone", async () => {
+    const [victim, survivor] = readyPids(server);
+    // Idle workers answer the heartbeat: twice the timeout passes without a kill.
+    await new Promise((r) => setTimeout(r, 2 * hangTimeoutMs));
+    expect(killLines()).toHaveLength(0);
+    expect(await scrape()).toEqual({ status: 200, restarts: 0 });
+
+    hung = victim;
+    process.kill(victim, "SIGUSR2");
+    const killed = await until("the primary to kill the hung worker", () => killLines()[0], 4 * hangTimeoutMs);
+    expect(killed.worker).toMatchObject({ pid: victim });
+    await until("the hung worker to be gone", () => !isAlive(victim));
+    const replacement = await until("a new worker", () =>
+      readyPids(server).find((pid) => pid !== victim && pid !== survivor),
+    );
+    // The new worker serves (the primary hands it connections in turn with the survivor).
+    const served = new Set<number>();
+    for (let i = 0; i < 8 && !served.has(replacement); i++) {
+      const r = await send(baseUrl, aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() }));
+      expect(r.result.__typename).toBe("AepsOtpResent");
+      served.add(
+        await until(
+          "its access line",
+          () => lines(server).find((l) => l.requestId === r.requestId && l.msg === "request completed")?.pid,
+        ),
+      );
+    }
+    expect(served.has(replacement)).toBe(true);
+    // The page is whole again, and the kill counted as a restart (WorkersCrashLooping's counter).
+    expect(await scrape()).toEqual({ status: 200, restarts: 1 });
+  }, 60_000);
+});
+
+/**
  * Both workers hold a Redis connection each: when Redis is killed, both refuse sends (nothing reaches AOPay), and
  * both reconnect when it is back. A redis-server of the test's own (test/helpers/private-redis.ts).
  */
