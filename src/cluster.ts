@@ -1,6 +1,6 @@
 import process from "node:process";
 import cluster, { type Worker } from "node:cluster";
-import { AggregatorRegistry, Counter, Registry } from "prom-client";
+import { AggregatorRegistry, Counter, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
 import type { App } from "./app";
 import { type Config, logOptions } from "./config";
 import { createLogger, type Logger } from "./logging/logger";
@@ -19,9 +19,10 @@ import { monotonicNow } from "./util/clock";
  *     handed to it in turn, each left unanswered, and nothing noticed it (test/e2e/cluster.test.ts);
  *   - on SIGTERM/SIGINT passes SIGTERM to every worker (each drains as a single server does, SHUTDOWN_GRACE_MS) and
  *     exits when all have; SIGKILLs the ones still running a few seconds after the grace period;
- *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry, over the cluster's IPC
- *     channel), on METRICS_HOST:METRICS_PORT, followed by its own (cluster_worker_restarts_total). Workers open no
- *     metrics listener.
+ *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry.aggregate, each worker's series
+ *     asked for over the cluster's IPC channel: ClusterMetrics), on METRICS_HOST:METRICS_PORT, with the counters and
+ *     histograms of the workers gone since the start kept in their sums, followed by its own
+ *     (cluster_worker_restarts_total). Workers open no metrics listener.
  */
 
 const FIRST_RESTART_DELAY_MS = 1_000;
@@ -39,8 +40,128 @@ export function heartbeatIntervalMs(hangTimeoutMs: number): number {
   return Math.max(250, Math.min(5_000, Math.floor(hangTimeoutMs / 4)));
 }
 
-const isHeartbeat = (message: unknown): boolean =>
-  typeof message === "object" && message !== null && (message as { type?: unknown }).type === HEARTBEAT;
+const isHeartbeat = (message: unknown): boolean => isMessage(message, HEARTBEAT);
+
+/** What the primary asks each worker for its metrics with, and the worker's answer (its registry's series as JSON). */
+const METRICS_ASK = "aopay:metrics";
+const METRICS_ANSWER = "aopay:metrics-answer";
+/** How long the primary waits for every worker's metrics before the scrape fails (prom-client's clusterMetrics: 5 s). */
+const METRICS_TIMEOUT_MS = 5_000;
+
+type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
+
+interface MetricsAnswer {
+  type: typeof METRICS_ANSWER;
+  id: number;
+  metrics?: WorkerMetrics;
+  error?: string;
+}
+
+/** The series whose sums must never go down: a gauge of a worker gone says nothing of now. */
+const KEPT_TYPES: ReadonlySet<string> = new Set(["counter", "histogram"]);
+
+const isMessage = (message: unknown, type: string): boolean =>
+  typeof message === "object" && message !== null && (message as { type?: unknown }).type === type;
+
+/** A worker as ClusterMetrics uses it (node:cluster's Worker; a stand-in in unit tests). */
+export interface MetricsWorker {
+  isConnected(): boolean;
+  send(message: object, handle: undefined, callback: (error: Error | null) => void): boolean;
+}
+
+/**
+ * The primary's page of every worker's metrics. The workers' series are summed (or merged by each metric's own
+ * aggregator: eventloop-lag.ts, metrics.ts), and a counter or histogram summed over the workers alive went down when
+ * one of them died, its counts gone with it: Prometheus reads a counter that went down as reset to 0, so `increase()`
+ * and `rate()` counted every survivor's whole count since its start once more. One worker's death (an out-of-memory
+ * kill, a hung worker killed) made `increase(...) > 0` alerts page on a 500, a refused credential or a pumping budget
+ * of days before (test/e2e/cluster.test.ts). So each worker's last answer is kept, and when it exits, its counters and
+ * histograms are added to those of the workers gone before: the page's counters only go up while the primary lives,
+ * short of what a worker counted after its last scrape (lost with it). Gauges of a worker gone are dropped.
+ */
+export class ClusterMetrics {
+  readonly #last = new Map<MetricsWorker, WorkerMetrics>();
+  /** The counters and histograms of the workers gone, summed; [] before any is. */
+  #gone: WorkerMetrics = [];
+  /** The scrapes under way: each takes a worker's answer, or its exit (its last answer is then in #gone). */
+  readonly #waiting = new Map<number, (worker: MetricsWorker, answer: MetricsAnswer | null) => void>();
+  #nextId = 0;
+  /** Each counter's and histogram's series as last shown (bounded: label values are the code's, metrics.ts). */
+  readonly #shown = new Map<string, number>();
+
+  constructor(private readonly timeoutMs = METRICS_TIMEOUT_MS) {}
+
+  /** A message from a worker: an answer to an ask of ours, or not ours (ignored). */
+  message(worker: MetricsWorker, message: unknown): void {
+    if (!isMessage(message, METRICS_ANSWER)) return;
+    const answer = message as MetricsAnswer;
+    this.#waiting.get(answer.id)?.(worker, answer);
+  }
+
+  /** A worker exited: its last counts stay in the page's sums. */
+  exited(worker: MetricsWorker): void {
+    const last = this.#last.get(worker);
+    this.#last.delete(worker);
+    if (last !== undefined) {
+      const kept = last.filter((m) => KEPT_TYPES.has(String(m.type)));
+      this.#gone = AggregatorRegistry.aggregate([this.#gone, kept])
+        .getMetricsAsArray()
+        .map((metric) => (metric as unknown as { get(): WorkerMetrics[number] }).get());
+    }
+    // A scrape waiting for it no longer does (it would time out, the page lost for a death the sums already hold).
+    for (const waiting of [...this.#waiting.values()]) waiting(worker, null);
+  }
+
+  /** Every connected worker's series, merged with those of the workers gone, in Prometheus' text format. */
+  async page(workers: readonly MetricsWorker[]): Promise<string> {
+    const asked = workers.filter((w) => w.isConnected());
+    const got = new Map<MetricsWorker, WorkerMetrics | null>();
+    await new Promise<void>((resolve, reject) => {
+      const id = this.#nextId++;
+      const settle = (error: Error | null) => {
+        clearTimeout(timer);
+        this.#waiting.delete(id);
+        if (error) reject(error);
+        else resolve();
+      };
+      // prom-client's message: MetricsCollectionFailed's runbook quotes it.
+      const timer = setTimeout(() => settle(new Error("Operation timed out.")), this.timeoutMs);
+      this.#waiting.set(id, (worker, answer) => {
+        if (!asked.includes(worker) || got.has(worker)) return;
+        if (answer !== null && (answer.error !== undefined || answer.metrics === undefined)) {
+          settle(new Error(answer.error ?? "a worker answered without metrics"));
+          return;
+        }
+        // null: it exited first, its last answer in #gone.
+        got.set(worker, answer === null ? null : (answer.metrics as WorkerMetrics));
+        if (answer !== null) this.#last.set(worker, answer.metrics as WorkerMetrics);
+        if (got.size === asked.length) settle(null);
+      });
+      if (asked.length === 0) settle(null);
+      for (const worker of asked) worker.send({ type: METRICS_ASK, id }, undefined, () => {});
+    });
+    // A worker that answered, then exited, is in #gone with that answer: counted there only.
+    const answers = [...got].flatMap(([worker, metrics]) =>
+      metrics !== null && this.#last.has(worker) ? [metrics] : [],
+    );
+    if (answers.length === 0 && this.#gone.length === 0) return "";
+    const registry = AggregatorRegistry.aggregate([...answers, this.#gone]);
+    // The same counts summed in another order (the answers come as they come; a worker's moved into #gone) may differ
+    // in their last bit ('_sum' series are fractions), and Prometheus reads any fall as a reset: a counter's series is
+    // never shown below what it was, the only falls left being such rounding (test/e2e/cluster.test.ts met one).
+    for (const metric of registry.getMetricsAsArray()) {
+      const data = (metric as unknown as { get(): WorkerMetrics[number] }).get();
+      if (!KEPT_TYPES.has(String(data.type))) continue;
+      for (const series of data.values as { value: number; labels: object; metricName?: string }[]) {
+        const key = `${series.metricName ?? data.name}${JSON.stringify(series.labels)}`;
+        const shown = this.#shown.get(key);
+        if (shown !== undefined && series.value < shown) series.value = shown;
+        else this.#shown.set(key, series.value);
+      }
+    }
+    return registry.metrics();
+  }
+}
 
 /** The next restart delay after `failures` consecutive early deaths (1 → 1 s, 2 → 2 s, ... capped at 30 s). */
 export function restartDelayMs(failures: number): number {
@@ -57,10 +178,11 @@ export async function runPrimary(config: Config): Promise<void> {
   const answered = new Map<Worker, number>();
   let stopping = false;
 
-  const aggregator = new AggregatorRegistry();
+  const clusterMetrics = new ClusterMetrics();
+  cluster.on("message", (worker, message) => clusterMetrics.message(worker, message));
   // The primary's own metrics: a worker's death is seen here only (the worker is gone), so no worker's page can say it.
   // Before, a crash loop was an error line per death and nothing on the page: no alert could fire on it. Listed at 0
-  // from the first scrape, and on the page even while no worker is up (clusterMetrics() then answers "").
+  // from the first scrape, and on the page even while no worker is up.
   const own = new Registry();
   const restarted = new Counter({
     name: "cluster_worker_restarts_total",
@@ -71,8 +193,8 @@ export async function runPrimary(config: Config): Promise<void> {
     ? new MetricsServer(
         config.metrics,
         {
-          contentType: aggregator.contentType,
-          metrics: async () => (await aggregator.clusterMetrics()) + (await own.metrics()),
+          contentType: own.contentType,
+          metrics: async () => (await clusterMetrics.page([...slots.keys()])) + (await own.metrics()),
         },
         log,
         config.httpLimits,
@@ -114,6 +236,7 @@ export async function runPrimary(config: Config): Promise<void> {
 
   cluster.on("exit", (worker, code, signal) => {
     answered.delete(worker);
+    clusterMetrics.exited(worker);
     const entry = slots.get(worker);
     slots.delete(worker);
     if (!entry) return;
@@ -185,11 +308,20 @@ export function workerLogger(config: Config): Logger {
 
 /** In a worker: its metrics answer the primary's requests, and it stops (drains) if the primary goes away. */
 export function joinCluster(app: App, stop: () => void): void {
-  if (app.metrics) {
-    // Constructing one installs prom-client's IPC listener in this worker; setRegistries says what it answers with.
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([app.metrics.registry]);
-  }
+  const registry = app.metrics?.registry;
+  // The primary's ask for this worker's series (ClusterMetrics), answered with its registry's, as prom-client's own
+  // cluster listener answers.
+  process.on("message", (message: unknown) => {
+    if (!isMessage(message, METRICS_ASK) || registry === undefined) return;
+    const { id } = message as { id: number };
+    const answer = (body: Omit<MetricsAnswer, "type" | "id">) => {
+      if (process.connected) process.send?.({ type: METRICS_ANSWER, id, ...body }, undefined, {}, () => {});
+    };
+    registry.getMetricsAsJSON().then(
+      (metrics) => answer({ metrics }),
+      (error: unknown) => answer({ error: error instanceof Error ? error.message : String(error) }),
+    );
+  });
   // Answered at once, from this event loop: only a worker whose loop is stuck stays silent (runPrimary kills it).
   process.on("message", (message: unknown) => {
     if (isHeartbeat(message) && process.connected) process.send?.({ type: HEARTBEAT }, undefined, {}, () => {});

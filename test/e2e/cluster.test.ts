@@ -202,6 +202,54 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
     expect(increase > threshold).toBe(false);
   }, 60_000);
 
+  it("keeps a dead worker's counts in the page's sums: no counter goes down, so no alert reads a reset", async () => {
+    // Before, the page summed the workers alive only: a death took its counts off the sums, Prometheus read that as a
+    // counter reset to 0 and counted each survivor's whole count again (`increase(...) > 0` alerts paged on old events).
+    const served = new Map<number, number>();
+    for (let i = 0; i < 12 && served.size < 2; i++) {
+      const r = await send(baseUrl, aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() }));
+      expect(r.result.__typename).toBe("AepsOtpResent");
+      const pid = await servedBy(server, r.requestId);
+      served.set(pid, (served.get(pid) ?? 0) + 1);
+    }
+    expect(served.size).toBe(2);
+    const before = await countersOnPrimary();
+    const [victim] = served.keys();
+    process.kill(victim, "SIGKILL");
+    await until("the primary to see the death", () =>
+      lines(server).some(
+        (l) => l.msg === "worker died: restarting it" && typeof l.worker === "object" && l.worker.pid === victim,
+      ),
+    );
+    const known = readyPids(server);
+    await until("its replacement", () => readyPids(server).length > known.length);
+    const after = await countersOnPrimary();
+    const lower = [...before].filter(([series, value]) => (after.get(series) ?? 0) < value);
+    expect(lower).toEqual([]);
+    const sends = 'aopay_upstream_requests_total{endpoint="aeps.resendOtp",outcome="OK"}';
+    expect(after.get(sends)).toBe(before.get(sends));
+  }, 60_000);
+
+  /** Every counter's and histogram's series on the primary's page, by name and labels as written. */
+  const countersOnPrimary = async () => {
+    const url = await until(
+      "the primary's metrics listener",
+      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
+    );
+    const res = await request(url);
+    const text = await res.body.text();
+    expect(res.statusCode).toBe(200);
+    const kept = new Set(
+      [...text.matchAll(/^# TYPE (\S+) (counter|histogram)$/gm)].flatMap((m) =>
+        m[2] === "counter" ? [m[1]] : [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`],
+      ),
+    );
+    const series = new Map<string, number>();
+    for (const m of text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$/gm))
+      if (kept.has(m[1])) series.set(m[1] + (m[2] ?? ""), Number(m[3]));
+    return series;
+  };
+
   it("counts workers that keep dying (a crash loop): WorkersCrashLooping fires", async () => {
     // Before, the primary restarted them with an error line each and nothing on its page.
     const before = await scrapePrimary();
