@@ -83,6 +83,9 @@ export interface MetricsConfig {
 /** GraphQL document limits (docs/security-requirements.md A2/A3), checked before execution. */
 export type TrustedDocumentsMode = "off" | "enforce";
 
+/** The least SHUTDOWN_GRACE_MS but 0 (loadConfig): the floor of REQUEST_DEADLINE_MS and AOPAY_DEADLINE_MS. */
+const MIN_SHUTDOWN_GRACE_MS = 100;
+
 export interface Config {
   env: Environment;
   port: number;
@@ -311,6 +314,14 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   const ignoredRedisSettings: string[] = [];
   const problems = unknownNames(env, SETTINGS_GROUPS, ignoredRedisSettings);
   const server = readGroup(serverSettings, env, problems);
+  // Seconds written where milliseconds are read (Kubernetes' terminationGracePeriodSeconds is 30): a grace of 30 ms
+  // aborted every send still at AOPay 23 ms after SIGTERM, each answered OutcomeUnknown, on every deploy. 0 is asked
+  // for on purpose (cut at once); under 100 ms, no upstream call could finish (the floor of the deadlines' settings).
+  const grace = server.SHUTDOWN_GRACE_MS;
+  if (grace > 0 && grace < MIN_SHUTDOWN_GRACE_MS)
+    problems.push(
+      `SHUTDOWN_GRACE_MS must be 0 (connections cut at once) or at least ${MIN_SHUTDOWN_GRACE_MS} (got ${grace}): it is in milliseconds (${grace} s is ${grace * 1000})`,
+    );
   const transport = readGroup(transportSettings, env, problems);
   const client = readGroup(clientSettings, env, problems);
   const protection = readGroup(protectionSettings, env, problems);

@@ -121,7 +121,7 @@ export const serverSettings = defineSettings({
       default: DEFAULT_SHUTDOWN_GRACE_MS,
       min: 0,
       max: 600_000,
-      doc: "on SIGTERM, how long in-flight requests may take before connections are cut; sends still upstream are aborted and answered `OutcomeUnknown` a quarter of it (at most 500 ms) before (`0`: cut at once, unanswered)",
+      doc: "on SIGTERM, how long in-flight requests may take before connections are cut; sends still upstream are aborted and answered `OutcomeUnknown` a quarter of it (at most 500 ms) before (`0`: cut at once, unanswered; 1 to 99 are refused: a number of seconds, in milliseconds)",
     }),
     REQUEST_DEADLINE_MS: int({
       default: DEFAULT_REQUEST_DEADLINE_MS,

@@ -195,6 +195,16 @@ describe("loadConfig", () => {
     expect(loadConfig({ OTP_WINDOW_MAX: "100", OTP_DAILY_MAX: "100" }).throttle.destinationDaily.points).toBe(100);
   });
 
+  it("refuses a shutdown grace under 100 ms but 0: seconds written in milliseconds (30 is 30 ms)", () => {
+    expect(problemsOf({ SHUTDOWN_GRACE_MS: "30" })).toEqual([
+      "SHUTDOWN_GRACE_MS must be 0 (connections cut at once) or at least 100 (got 30): it is in milliseconds (30 s is 30000)",
+    ]);
+    expect(problemsOf({ SHUTDOWN_GRACE_MS: "99" })).toHaveLength(1);
+    expect([0, 100, 30_000].map((ms) => loadConfig({ SHUTDOWN_GRACE_MS: String(ms) }).shutdownGraceMs)).toEqual([
+      0, 100, 30_000,
+    ]);
+  });
+
   it("says what is wrong with a number: negative against its range, decimal as not whole, blanks ignored", () => {
     expect(
       problemsOf({
