@@ -134,9 +134,10 @@ export class EventLoopLag {
     this.#sampler = sampler;
     this.#delays = delays;
     // Registered first, as prom-client registers it: a scrape collects the metrics in order, and this one's collect
-    // sets the others before they are read. How cluster.ts's AggregatorRegistry merges the workers' gauges: the
-    // smallest delay of any worker for the minimum (prom-client's, and what the pooled samples' minimum is), the worst
-    // worker's for every other gauge (prom-client averages all but the maximum; the reason is at WORST below).
+    // sets the others before they are read. How cluster.ts's ClusterMetrics (AggregatorRegistry.aggregate) merges the
+    // workers' gauges: the smallest delay of any worker for the minimum (prom-client's, and what the pooled samples'
+    // minimum is), the worst worker's for every other gauge (prom-client averages all but the maximum; the reason is at
+    // WORST below).
     new Gauge({
       name: "nodejs_eventloop_lag_seconds",
       help: "Lag of event loop in seconds.",
