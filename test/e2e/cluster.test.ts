@@ -221,14 +221,30 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
         (l) => l.msg === "worker died: restarting it" && typeof l.worker === "object" && l.worker.pid === victim,
       ),
     );
+    // Scraped while its replacement starts (asked as soon as it is forked, while it loads its modules): each scrape is
+    // answered, none fails (nothing failed here before either: a regression check of the page the sums are kept on).
     const known = readyPids(server);
-    await until("its replacement", () => readyPids(server).length > known.length);
+    const during: number[] = [];
+    while (readyPids(server).length === known.length) during.push((await scrapeStatus()).status);
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.filter((status) => status !== 200)).toEqual([]);
     const after = await countersOnPrimary();
     const lower = [...before].filter(([series, value]) => (after.get(series) ?? 0) < value);
     expect(lower).toEqual([]);
     const sends = 'aopay_upstream_requests_total{endpoint="aeps.resendOtp",outcome="OK"}';
     expect(after.get(sends)).toBe(before.get(sends));
   }, 60_000);
+
+  /** One scrape of the primary's page: its status. */
+  const scrapeStatus = async () => {
+    const url = await until(
+      "the primary's metrics listener",
+      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
+    );
+    const res = await request(url);
+    await res.body.text();
+    return { status: res.statusCode };
+  };
 
   /** Every counter's and histogram's series on the primary's page, by name and labels as written. */
   const countersOnPrimary = async () => {
