@@ -9,21 +9,28 @@ import type { DestinationKind, ThrottlePurpose } from "../protection/otp-throttl
  * - destinations: where the SMS goes, or what the upstream may find the recipient or the challenge by; each is
  *   budgeted on its own, so that a send or a guess repeats none of them within its budget. Either a validated,
  *   canonical input field (`field`; `anyCase`: its budget key is upper-cased, see AEPS_REGISTRATION), or the mobile a
- *   CIBIL id was registered with (`registeredFor`: the input field holding the CIBIL id), recalled from
- *   protection/registered-mobiles.ts and budgeted when known (a CIBIL id with no record adds nothing).
+ *   CIBIL id was registered with (`registeredFor`: the input field holding the CIBIL id; `orToken`: the one holding
+ *   the access token, whose registration's mobiles are recalled too), recalled from protection/registered-mobiles.ts
+ *   and budgeted when known (a CIBIL id and token with no record add nothing).
  * - registers (registration only): the input fields holding the mobile and the PAN, and the answer field holding the
- *   CIBIL id AOPay assigned, remembered together when AOPay answers, so that the id's OTP sends are budgeted on that
- *   mobile; a PAN registered here before names its CIBIL id beforehand, and the mobile is added before AOPay is called.
+ *   CIBIL id AOPay assigned (and the access token issued with it), remembered together when AOPay answers, so that
+ *   the id's (and the token's) OTP sends are budgeted on that mobile; a PAN registered here before names its CIBIL id beforehand, and the mobile is added before AOPay is called.
  */
 export interface GuardSpec {
   readonly budget: ThrottlePurpose | null;
   readonly destinations: ReadonlyArray<GuardedDestination>;
-  readonly registers?: { readonly mobileField: string; readonly panField: string; readonly cibilIdAnswerField: string };
+  readonly registers?: {
+    readonly mobileField: string;
+    readonly panField: string;
+    readonly cibilIdAnswerField: string;
+    /** The answer field holding the access token AOPay issued with the id: linked to the id (registered-mobiles.ts). */
+    readonly tokenAnswerField: string;
+  };
 }
 
 export type GuardedDestination =
   | { readonly kind: DestinationKind; readonly field: string; readonly anyCase?: true }
-  | { readonly kind: "mobile"; readonly registeredFor: string };
+  | { readonly kind: "mobile"; readonly registeredFor: string; readonly orToken?: string };
 
 /**
  * The CIBIL customer's access token, besides the CIBIL id: GenerateOTP and SubmitOTP take both
@@ -85,17 +92,28 @@ export const GUARDED_MUTATIONS = {
     budget: "register",
     destinations: [],
     // The id as AOPay issued it, not the client's copy (scrubbed of credentials and request values: cibil-register.ts).
-    registers: { mobileField: "mobile", panField: "pan", cibilIdAnswerField: "issuedCibilId" },
+    registers: {
+      mobileField: "mobile",
+      panField: "pan",
+      cibilIdAnswerField: "issuedCibilId",
+      tokenAnswerField: "issuedAccessToken",
+    },
   },
   // AOPay sends the OTP to the customer's REGISTERED mobile (§1.2); GenerateOTP names the customer by the CIBIL id and
   // its access token only. Budgeted on the CIBIL id, the token (CIBIL_TOKEN) and that mobile, the same "mobile"
   // budgets (cooldown, window, daily cap, prefix) AEPS sends use:
-  // many CIBIL ids registered to one phone share its budget. A CIBIL id without a record (registered before this
-  // record existed, elsewhere, more than CIBIL_REGISTERED_MOBILE_TTL_SECONDS ago, or in memory before a restart) is
-  // budgeted by the id only.
+  // many CIBIL ids registered to one phone share its budget. Which of the two AOPay finds the customer by, its docs do
+  // not say, so the mobiles are recalled by both (`orToken`): the id's registration's, and the registration's the
+  // token was issued with, when that is another id (a token sent with any digits as its id). A CIBIL id and token
+  // without a record (registered before this record existed, elsewhere, more than CIBIL_REGISTERED_MOBILE_TTL_SECONDS
+  // ago, or in memory before a restart) are budgeted by themselves only.
   generateCibilOtp: {
     budget: "send",
-    destinations: [{ kind: "cibil", field: "cibilId" }, CIBIL_TOKEN, { kind: "mobile", registeredFor: "cibilId" }],
+    destinations: [
+      { kind: "cibil", field: "cibilId" },
+      CIBIL_TOKEN,
+      { kind: "mobile", registeredFor: "cibilId", orToken: "accessToken" },
+    ],
   },
   // Each attempt spends one of the customer's verification attempts (OTP_VERIFY_*), whatever AOPay allows. Per CIBIL
   // id and token (whichever AOPay finds the challenge by), not per registered mobile: an attempt checks one challenge

@@ -307,14 +307,23 @@ function prepareOf(
   }
   if (!spec.destinations.some((d) => "registeredFor" in d)) return undefined;
   const recalled = spec.destinations.flatMap((d) =>
-    "registeredFor" in d ? [inputString(field, input, d.registeredFor)] : [],
+    "registeredFor" in d
+      ? [
+          {
+            cibilId: inputString(field, input, d.registeredFor),
+            // As its budget key (upper-cased, CIBIL_TOKEN), as `remember` keys it: one spelling per token.
+            token: d.orToken === undefined ? undefined : anyCaseKey(inputString(field, input, d.orToken)),
+          },
+        ]
+      : [],
   );
   return () => {
     // Marked as sending as it recalls (RegisteredMobileStore.sending): a registration of the id's PAN either added
     // its mobile before, or sees the mark and is refused. In memory the store answers without a promise: no
-    // microtask hop on the send path. One CIBIL id per send today; the list keeps the spec's shape general.
-    const mobiles = recalled.map((cibilId) => {
-      const found = store.sending(cibilId);
+    // microtask hop on the send path. One CIBIL id per send today; the list keeps the spec's shape general. The id the
+    // token was issued with, when another, is marked too, and listed in `marked` by the store.
+    const mobiles = recalled.map(({ cibilId, token }) => {
+      const found = store.sending(cibilId, token, marked);
       if (!isPromiseLike(found)) {
         marked.push(cibilId);
         return found;
@@ -370,6 +379,10 @@ function rememberOf<T>(
     }
     // The id AOPay gave the customer, beside their mobile and PAN: support who holds only those finds the id's sends.
     noteCustomerRef(ctx, "cibil", cibilId);
-    await store.remember(cibilId, mobile, room.pan ?? pan, ctx.protection.hasher.memoized("client", ctx.client.id));
+    // The token as AOPay issued it (the one its GenerateOTP may find the customer by), keyed as its budget is.
+    const issuedToken = (value as Record<string, unknown>)[registers.tokenAnswerField];
+    const token = typeof issuedToken === "string" && issuedToken !== "" ? anyCaseKey(issuedToken) : undefined;
+    const owner = ctx.protection.hasher.memoized("client", ctx.client.id);
+    await store.remember(cibilId, mobile, room.pan ?? pan, owner, token);
   };
 }

@@ -12,6 +12,7 @@ import type { RequestObserver, RotationStore, SealedStore, SecretRole } from "./
 import { createRedis, redisAnswers, redisReady } from "./redis";
 import {
   MemoryRegisteredMobileStore,
+  RECORDS_PER_CUSTOMER,
   RedisRegisteredMobileStore,
   type RegisteredMobileStore,
 } from "./registered-mobiles";
@@ -168,7 +169,11 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
     : new MemoryRegisteredMobileStore(hasher, registeredSealer, {
         ttlMs: registeredMobileTtlMs,
         maxKeys: limits.registeredMobileMaxKeys,
-        maxKeysPerOwner: share(limits.registeredMobileMaxKeys, limits.registeredMobileClientSharePercent, 2),
+        maxKeysPerOwner: share(
+          limits.registeredMobileMaxKeys,
+          limits.registeredMobileClientSharePercent,
+          RECORDS_PER_CUSTOMER,
+        ),
         onFull: fullWarning(
           log,
           "registered mobile",

@@ -119,7 +119,8 @@ const ONE_CLIENT_SHARE_DOC =
   "`50`; `100` where only one client can be admitted (credentials required, no `AUTH_JWKS_URL`, every " +
   "`API_KEYS` entry the same client's): a share would keep half the table for no one";
 export const DEFAULT_MEMORY_CONSENT_MAX_KEYS = 200_000;
-export const DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS = 200_000;
+/** Three records per customer (registered-mobiles.ts RECORDS_PER_CUSTOMER): 100,000 customers, as two held before. */
+export const DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS = 300_000;
 
 /** `id:base64key`: the entry is never echoed (it is the key). */
 const storeKeyEntry = z
@@ -361,7 +362,7 @@ export const protectionSettings = defineSettings({
       min: 1,
       max: 10_000_000,
       doc:
-        "without `REDIS_URL`: most \"CIBIL id → registered mobiles\" records held in memory, two per customer (its CIBIL id's mobiles and its PAN's link; `CIBIL_REGISTERED_MOBILE_TTL_SECONDS`); " +
+        "without `REDIS_URL`: most \"CIBIL id → registered mobiles\" records held in memory, three per customer (its CIBIL id's mobiles, its PAN's link and its access token's; `CIBIL_REGISTERED_MOBILE_TTL_SECONDS`); " +
         "when full, `registerCibilCustomer` is refused with `PROTECTION_UNAVAILABLE` before anything is sent",
     }),
     MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT: int({
@@ -370,7 +371,7 @@ export const protectionSettings = defineSettings({
       defaultDoc: ONE_CLIENT_SHARE_DOC,
       doc:
         "without `REDIS_URL`: the most of `MEMORY_REGISTERED_MOBILE_MAX_KEYS` one client's registrations may hold, in " +
-        "percent (at least one customer's two records; a record counts for the client that wrote it last); past it that client's registrations are refused " +
+        "percent (at least one customer's three records; a record counts for the client that wrote it last); past it that client's registrations are refused " +
         "with `PROTECTION_UNAVAILABLE` (nothing sent) while the other clients' are served; `100`: no share (one client)",
     }),
   },

@@ -30,6 +30,12 @@ import { withoutKey } from "../util/transient-map";
  * CIBIL id's key does not open. A PAN's link to its id holds that HMAC, under the PAN's HMAC. A value that does not open (tampered, moved, sealed under a key no longer configured)
  * is a store failure: the send is refused (PROTECTION_UNAVAILABLE), never sent on the CIBIL id's budget alone.
  *
+ * The access token AOPay answered the registration with is linked to the id too (its HMAC → the id's record key and the
+ * id, sealed: tokenLinkValue): GenerateOTP takes the id and the token, and which of the two AOPay finds the customer by,
+ * its docs do not say (§1.2). A send whose token is linked to another id marks and recalls that id as well (`sending`),
+ * so a token sent with any digits as its id meets its registration's mobiles' budgets
+ * (test/e2e/cibil-token-mobile.test.ts).
+ *
  * A CIBIL id with no record (registered before this store existed, through another system, more than the TTL ago, or
  * in memory before a restart) is budgeted by its CIBIL id only, as before: the record is a best knowledge, not a
  * condition of sending. A later registration of the same CIBIL id adds its mobile (AOPay keeps the latest, but which
@@ -39,9 +45,9 @@ import { withoutKey } from "../util/transient-map";
  * TTL (CIBIL_REGISTERED_MOBILE_TTL_SECONDS, 90 days by default): registration is once per customer (§1.1) and the
  * CIBIL id stays usable afterwards, so a short TTL would only delay the flood (register many PANs today, generate
  * once the records are gone). The record must outlive the time an attacker is willing to stockpile CIBIL ids; 90 days
- * is a quarter of a year of that, for about 470 B of heap per registered customer in memory (two records; measured,
- * Node 24, 100,000 customers after forced GC; docs/security.md "Memory") and two small keys in Redis: with Redis,
- * raising it is cheap.
+ * is a quarter of a year of that, for about 860 B of heap per registered customer in memory (three records: the id's
+ * mobiles, its PAN's link and its token's; measured, Node 24, after forced GC; docs/security.md "Memory") and three
+ * small keys in Redis: with Redis, raising it is cheap.
  */
 export interface RegisteredMobileStore {
   /**
@@ -84,9 +90,10 @@ export interface RegisteredMobileStore {
   firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void>;
   /**
    * After a registration AOPay answered with a CIBIL id: `mobile` joins the id's mobiles, and the PAN is linked to the
-   * id (for `registering`). Throws ProtectionStoreError. `owner`: the client the two records count for (in memory).
+   * id (for `registering`); so is the access token AOPay answered with it (`token`, its budget key: upper-cased), for
+   * `sending`. Throws ProtectionStoreError. `owner`: the client the records count for (in memory).
    */
-  remember(cibilId: string, mobile: string, pan: string | RegisteredPan, owner?: string): Promise<void>;
+  remember(cibilId: string, mobile: string, pan: string | RegisteredPan, owner?: string, token?: string): Promise<void>;
   /**
    * The PAN with its link's key under this store's current secret, for `registering` and `remember` of one
    * registration: computed once (given the PAN itself, each computes it).
@@ -104,8 +111,15 @@ export interface RegisteredMobileStore {
    * after it was budgeted without it. The two are ordered in one store (Redis runs commands one at a time): a send
    * marks, then recalls; a registration adds its mobile, then looks for marks. Whichever comes second sees the first:
    * the send recalls the new mobile, or the registration is refused. Throws ProtectionStoreError.
+   *
+   * `token` (the access token sent with the id, as its budget key: upper-cased): GenerateOTP takes both, and which one
+   * AOPay finds the customer by its docs do not say (docs/upstream/aopay-api.md §1.2). When a registration here linked
+   * the token to another CIBIL id than `cibilId`, that id is marked and recalled too (its mobiles joining the answer),
+   * and pushed to `marked`: its `sent` is the caller's to call, whatever follows. Without it, a token sent with a CIBIL
+   * id of no record (any digits) was budgeted on that id and token only, and AOPay, finding the customer by the token,
+   * sent to the registered mobile (test/e2e/cibil-token-mobile.test.ts).
    */
-  sending(cibilId: string): MaybePromise<readonly string[]>;
+  sending(cibilId: string, token?: string, marked?: string[]): MaybePromise<readonly string[]>;
   /**
    * That send's call has ended (or never happened). Never throws: a mark left behind expires SEND_MARK_TTL_MS after
    * its send started, whatever other sends to the id do meanwhile.
@@ -222,6 +236,11 @@ export const REGISTERED_MOBILES_DIMENSION = "registered-mobiles";
 /** The HMAC dimension of a PAN's link to its CIBIL id's record key. */
 export const REGISTERED_PAN_DIMENSION = "registered-pan";
 /**
+ * The HMAC dimension of a CIBIL access token's link to its CIBIL id (the token's budget key, upper-cased), and the
+ * sealing context of the id the link holds.
+ */
+export const REGISTERED_TOKEN_DIMENSION = "registered-token";
+/**
  * The HMAC dimension, under the current secret, of a record key under a retired one (HMAC_SECRET_RETIRED): the
  * "successor" key where a registration found through the PAN's old link adds its mobile and looks for send marks.
  * Such a registration knows the id's old record key (the link's value) but not the CIBIL id, so not the id's key under
@@ -249,6 +268,46 @@ function panLinkKey(hasher: KeyHasher, pan: string | RegisteredPan): string {
 /** Both stores' `pan`: the PAN with its link's key under `hasher`. */
 function registeredPan(hasher: KeyHasher, pan: string): RegisteredPan {
   return { pan, key: panLinkKey(hasher, pan) };
+}
+
+/** The key of a token's link (RegisteredMobileStore.remember, sending) under `hasher`. */
+function tokenLinkKey(hasher: KeyHasher, token: string): string {
+  return hasher.hash(REGISTERED_TOKEN_DIMENSION, token);
+}
+
+/**
+ * A token link's value: `<record key>/<sealed CIBIL id>`. The record key (an HMAC, as a PAN link holds) tells a send
+ * whether the token is its own id's without opening anything (the common case: one string comparison); the id itself,
+ * sealed and bound to the link's key and that record key, is opened only when the token names another id, whose every
+ * record (under each secret during a rotation) and send mark `sending` then finds as for the id itself. A record key
+ * alone would not do during a rotation: it names the id's record under one secret only.
+ */
+function tokenLinkValue(sealer: StoreSealer, link: string, key: string, cibilId: string): string {
+  return `${key}/${sealer.seal(cibilId, [REGISTERED_TOKEN_DIMENSION, link, key])}`;
+}
+
+/**
+ * The CIBIL id a token link's value names, when it is not the id of record key `own` (a send's own id under the
+ * link's secret; undefined: compared by id, `ownId`); undefined when it is that id. A value that does not open is a
+ * store failure (ProtectionStoreError), as a record that does not open.
+ */
+function linkedId(
+  sealer: StoreSealer,
+  link: string,
+  value: string,
+  own: { key?: string; id: string },
+): string | undefined {
+  const slash = value.indexOf("/");
+  if (slash < 0) throw new ProtectionStoreError(STORE, new Error("token link is not a record key and a sealed id"));
+  const key = value.slice(0, slash);
+  if (key === own.key) return undefined;
+  let id: string;
+  try {
+    id = sealer.open(value.slice(slash + 1), [REGISTERED_TOKEN_DIMENSION, link, key]);
+  } catch (error) {
+    throw new ProtectionStoreError(STORE, error);
+  }
+  return id === own.id ? undefined : id;
 }
 
 /** The record key of a CIBIL id (canonical), and the sealing context bound to it. */
@@ -411,6 +470,12 @@ function withMobile(mobiles: readonly string[], mobile: string, beforeCall: bool
   return [...others, mobile].slice(-MAX_MOBILES_PER_ID);
 }
 
+/**
+ * The in-memory records one registration may write: its CIBIL id's mobiles, its PAN's link and its access token's
+ * (none when AOPay answers no token; the room is set aside before the answer, so for all three).
+ */
+export const RECORDS_PER_CUSTOMER = 3;
+
 export interface MemoryRegisteredMobileOptions {
   ttlMs?: number;
   maxKeys: number;
@@ -427,8 +492,9 @@ export interface MemoryRegisteredMobileOptions {
 }
 
 /**
- * One process. At most `maxKeys` records (MEMORY_REGISTERED_MOBILE_MAX_KEYS), two per customer registered here: its
- * CIBIL id's mobiles and its PAN's link. Without room for both, `ready` throws: the registration
+ * One process. At most `maxKeys` records (MEMORY_REGISTERED_MOBILE_MAX_KEYS), RECORDS_PER_CUSTOMER per customer
+ * registered here: its CIBIL id's mobiles, its PAN's link and its access token's. Without room for them, `ready` throws:
+ * the registration
  * is refused (PROTECTION_UNAVAILABLE) before anything is sent. Refusing rather than registering without a record is
  * the fail-closed choice: a full table is what a caller who registers many PANs to one phone produces, and answering
  * then would hand them exactly the unbudgeted CIBIL ids this store exists to prevent. A live record is never
@@ -441,11 +507,15 @@ export interface MemoryRegisteredMobileOptions {
  * so registrations of one client running at once do not pass it either.
  */
 export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
-  /** `id:<record key>` → the id's mobiles (sealed list); `pan:<HMAC of the PAN>` → that record key. */
+  /**
+   * `id:<record key>` → the id's mobiles (sealed list); `pan:<HMAC of the PAN>` → that record key;
+   * `token:<HMAC of the token>` → that record key and the id, sealed (tokenLinkValue).
+   */
   readonly #table: BoundedTable<{ value: string; expiresAt: number; owner?: string }>;
   /**
    * The table's cap, and each owner's share of it: its records (counted by BoundedTable) and the room `ready` sets
-   * aside for its registrations still running (`Capacity.reserve`: two places each), until `released`. Without that
+   * aside for its registrations still running (`Capacity.reserve`: RECORDS_PER_CUSTOMER places each), until `released`.
+   * Without that
    * reservation, parallel registrations all saw the same last room before the call, all reached AOPay, and only the
    * first kept their mobiles: with room for two customers, 5 new registrations at once made 4 AOPay calls, 2 of them
    * unrecorded (their CIBIL ids' sends then budgeted by the id alone), 1 refused (test/e2e/contention.test.ts). Now
@@ -492,21 +562,21 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   ready(owner?: string): void {
-    // Room for both of a new customer's records (its CIBIL id's mobiles and its PAN's link), first within its client's
+    // Room for a new customer's records (its CIBIL id's mobiles, its PAN's link, its token's), first within its client's
     // share, with the room set aside for its registrations still running (its expired records swept first:
     // Capacity.ownerHasRoom). The share before the table's cap, as the other tables ask them: a client at its share
     // is told so, whether or not the table is full too (it was told the table was full).
-    if (owner !== undefined && !this.#capacity.ownerHasRoom(owner, 2)) {
+    if (owner !== undefined && !this.#capacity.ownerHasRoom(owner, RECORDS_PER_CUSTOMER)) {
       this.#onOwnerFull?.();
       throw new ClientShareFullError("registered_mobile");
     }
     // Then the table's, beside the room already set aside: expired records swept first when full (rate-limited), like
     // an insert would.
-    if (!this.#capacity.reserve(owner, 2)) throw new MemoryStoreFullError(STORE);
+    if (!this.#capacity.reserve(owner, RECORDS_PER_CUSTOMER)) throw new MemoryStoreFullError(STORE);
   }
 
   released(owner?: string): void {
-    this.#capacity.unreserve(owner, 2);
+    this.#capacity.unreserve(owner, RECORDS_PER_CUSTOMER);
   }
 
   pan(pan: string): RegisteredPan {
@@ -528,25 +598,45 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     if (!mayStillApply) this.#firsts.release(panLinkKey(this.hasher, pan), first);
   }
 
-  sending(cibilId: string): readonly string[] {
+  sending(cibilId: string, token?: string, marked?: string[]): readonly string[] {
     const { key } = this.#keys.started(cibilId);
+    let mobiles: readonly string[];
+    let linked: string | undefined;
     try {
-      return this.#recall(key);
+      mobiles = this.#recall(key);
+      if (token !== undefined) {
+        const link = tokenLinkKey(this.hasher, token);
+        const value = this.#table.get(`token:${link}`)?.value;
+        if (value !== undefined) linked = linkedId(this.sealer, link, value, { key, id: cibilId });
+      }
+      // The token's own id, marked and recalled as this one (throws having unmarked it).
+      if (linked !== undefined) mobiles = merged([mobiles], this.sending(linked));
     } catch (error) {
       // Refused (a record that does not open): not under way. Synchronous, so no registration saw the mark.
       this.#keys.ended(cibilId);
       throw error;
     }
+    if (linked !== undefined) marked?.push(linked);
+    return mobiles;
   }
 
   async sent(cibilId: string): Promise<void> {
     this.#keys.ended(cibilId);
   }
 
-  async remember(cibilId: string, mobile: string, pan: string | RegisteredPan, owner?: string): Promise<void> {
+  async remember(
+    cibilId: string,
+    mobile: string,
+    pan: string | RegisteredPan,
+    owner?: string,
+    token?: string,
+  ): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
     this.#add(key, mobile, false, owner);
     this.#insert(`pan:${panLinkKey(this.hasher, pan)}`, key, owner);
+    if (token === undefined) return;
+    const link = tokenLinkKey(this.hasher, token);
+    this.#insert(`token:${link}`, tokenLinkValue(this.sealer, link, key, cibilId), owner);
   }
 
   recall(cibilId: string): readonly string[] {
@@ -614,6 +704,15 @@ redis.call('PEXPIRE', KEYS[1], tonumber(last[2]) - now)
 redis.call('INCR', KEYS[4])
 if redis.call('PTTL', KEYS[4]) < 0 then redis.call('PEXPIRE', KEYS[4], ttl) end
 return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}`;
+
+/**
+ * SENDING, with the send's token link KEYS[5] read in the same round trip (a third element): a send that names the
+ * token its id was registered with (the common case) or one no registration here answered costs no command more.
+ */
+const SENDING_WITH_TOKEN = SENDING.replace(
+  "return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}",
+  "return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]), redis.call('GET', KEYS[5])}",
+);
 
 /** Whether a send to the id is under way: a member of KEYS[1] still counting (Redis's clock), or a count in KEYS[2]. */
 const UNDER_WAY = `
@@ -704,6 +803,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #replace: ScriptCommand<number>;
   readonly #sentScript: ScriptCommand<number>;
   readonly #sendingScript: ScriptCommand<Array<string | false | null>>;
+  readonly #sendingTokenScript: ScriptCommand<Array<string | false | null>>;
   readonly #underWayScript: ScriptCommand<number>;
   readonly #migrateScript: ScriptCommand<number>;
   readonly #resealScript: ScriptCommand<number>;
@@ -752,6 +852,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
     this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSendEnded", SENT, 2);
     this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSendMarked", SENDING, 4);
+    this.#sendingTokenScript = scriptCommand(redis, "aopayRegisteredMobilesSendMarkedToken", SENDING_WITH_TOKEN, 5);
     this.#underWayScript = scriptCommand(redis, "aopayRegisteredMobilesSendUnderWay", UNDER_WAY, 2);
     this.#migrateScript = scriptCommand(redis, "aopayRegisteredMobilesMigrate", MIGRATE);
     this.#resealScript = scriptCommand(redis, "aopayRegisteredMobilesReseal", RESEAL, 1);
@@ -871,31 +972,33 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     if (underWay === 1) throw new RegistrationRaceError();
   }
 
-  async sending(cibilId: string): Promise<readonly string[]> {
+  async sending(cibilId: string, token?: string, marked?: string[]): Promise<readonly string[]> {
     const { key, others, retired, member } = this.#keys.started(cibilId);
+    // The token's link under the current secret (read by the mark's script), and under the others during a rotation.
+    const link = token === undefined ? undefined : tokenLinkKey(this.hasher, token);
+    const otherLinks = token === undefined ? NO_KEYS : this.#otherTokenLinks(token);
     let sealed: Array<string | false | null>;
     let older: Array<Array<string | false | null>> = [];
     let retiredSealed: Array<string | null> = [];
+    let otherLinked: Array<string | null> = [];
     try {
-      // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel, and one MGET
-      // for the retired secrets' records).
-      const mark = (k: string) =>
-        this.#sendingScript(
-          this.#marksKey(k),
-          this.#redisKey(k),
-          this.#legacyKey(k),
-          this.#sendKey(k),
-          this.sendMarkTtlMs,
-          member,
-        );
-      if (others.length === 0 && retired.length === 0) sealed = await mark(key);
+      // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel, one MGET for
+      // the retired secrets' records, and one for the token's links under the other secrets).
+      const mark = (k: string, tokenLink?: string) => {
+        const keys = [this.#marksKey(k), this.#redisKey(k), this.#legacyKey(k), this.#sendKey(k)];
+        return tokenLink === undefined
+          ? this.#sendingScript(...keys, this.sendMarkTtlMs, member)
+          : this.#sendingTokenScript(...keys, this.#tokenKey(tokenLink), this.sendMarkTtlMs, member);
+      };
+      if (others.length === 0 && retired.length === 0) sealed = await mark(key, link);
       else {
-        let marked: Array<Array<string | false | null>>;
-        [marked, retiredSealed] = await Promise.all([
-          Promise.all([mark(key), ...others.map(mark)]),
+        let marks: Array<Array<string | false | null>>;
+        [marks, retiredSealed, otherLinked] = await Promise.all([
+          Promise.all([mark(key, link), ...others.map((k) => mark(k))]),
           this.#records(retired),
+          otherLinks.length === 0 ? [] : this.redis.mget(...otherLinks.map((l) => this.#tokenKey(l))),
         ]);
-        [sealed, ...older] = marked;
+        [sealed, ...older] = marks;
       }
     } catch (error) {
       // Whether the mark was made is not known: left to expire (SEND_MARK_TTL_MS), as a failed `sent` leaves it.
@@ -903,24 +1006,67 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       throw new ProtectionStoreError(STORE, error);
     }
     let mobiles: string[];
-    let olderMobiles: string[][];
+    let linked: string | undefined;
     try {
       mobiles = this.#opened(key, sealed[0] || null, sealed[1] || null);
       if (sealed[0]) await this.#resealIfOlder(key, sealed[0], sealed[1] ? mobiles.slice(1) : mobiles);
-      if (others.length === 0 && retired.length === 0) return mobiles;
-      olderMobiles = others.map((k, i) => this.#opened(k, older[i][0] || null, older[i][1] || null));
-      for (let i = 0; i < retired.length; i++)
-        olderMobiles.push(this.#opened(retired[i], retiredSealed[2 * i], retiredSealed[2 * i + 1]));
+      if (link !== undefined)
+        linked = this.#tokenLinked(cibilId, key, link, sealed[2] || null, otherLinks, otherLinked);
+      if (others.length > 0 || retired.length > 0) {
+        const olderMobiles = others.map((k, i) => this.#opened(k, older[i][0] || null, older[i][1] || null));
+        for (let i = 0; i < retired.length; i++)
+          olderMobiles.push(this.#opened(retired[i], retiredSealed[2 * i], retiredSealed[2 * i + 1]));
+        if (mobiles.length === 0) {
+          this.#countOlder(olderMobiles);
+          await this.#migrate(key, [...others, ...retired], olderMobiles);
+        }
+        mobiles = merged(olderMobiles, mobiles);
+      }
+      // The token's own id: marked and recalled as this one (its records under every secret), its mobiles budgeted.
+      if (linked !== undefined) mobiles = merged([mobiles], await this.sending(linked));
     } catch (error) {
-      // Refused (a record that does not open): not under way.
+      // Refused (a record or link that does not open, the token's id failing): not under way.
       await this.sent(cibilId);
       throw error;
     }
-    if (mobiles.length === 0) {
-      this.#countOlder(olderMobiles);
-      await this.#migrate(key, [...others, ...retired], olderMobiles);
+    if (linked !== undefined) marked?.push(linked);
+    return mobiles;
+  }
+
+  /**
+   * The CIBIL id the send's token is linked to, when another than `cibilId` (undefined otherwise, or when none): the
+   * current secret's link (`value`, `link` its key) first, else the first found under the other secrets (`otherLinks`,
+   * `otherValues`, in #otherTokenLinks's order). Throws ProtectionStoreError on a link that does not open.
+   */
+  #tokenLinked(
+    cibilId: string,
+    key: string,
+    link: string,
+    value: string | null,
+    otherLinks: readonly string[],
+    otherValues: ReadonlyArray<string | null>,
+  ): string | undefined {
+    if (value !== null) return linkedId(this.sealer, link, value, { key, id: cibilId });
+    for (let i = 0; i < otherLinks.length; i++) {
+      const found = otherValues[i];
+      // Under another secret the record key is that secret's: compared by id (opened; during a rotation only).
+      if (found != null) return linkedId(this.sealer, otherLinks[i], found, { id: cibilId });
     }
-    return merged(olderMobiles, mobiles);
+    return undefined;
+  }
+
+  /**
+   * The token's link keys under HMAC_SECRET_PREVIOUS, HMAC_SECRET_NEXT and HMAC_SECRET_RETIRED (a link is never
+   * written under a retired secret, only read there until it expires). None without a rotation, and no HMAC.
+   */
+  #otherTokenLinks(token: string): readonly string[] {
+    if (this.#others.length === 0 && this.#retired.length === 0) return NO_KEYS;
+    return [...this.#others, ...this.#retired].map((h) => tokenLinkKey(h, token));
+  }
+
+  /** `<REDIS_KEY_PREFIX>regtoken:<HMAC of the token>`: the token's link (tokenLinkValue). */
+  #tokenKey(link: string): string {
+    return `${this.keyPrefix}regtoken:${link}`;
   }
 
   async sent(cibilId: string): Promise<void> {
@@ -951,11 +1097,21 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     return `${this.keyPrefix}regsend:${key}`;
   }
 
-  async remember(cibilId: string, mobile: string, pan: string | RegisteredPan): Promise<void> {
+  async remember(
+    cibilId: string,
+    mobile: string,
+    pan: string | RegisteredPan,
+    _owner?: string,
+    token?: string,
+  ): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
     await this.#add(key, mobile, false, this.#readKeys(cibilId));
     try {
       await this.redis.set(this.#panKey(pan), key, "PX", this.ttlMs);
+      if (token === undefined) return;
+      // Under the current secret only, as the PAN's link: a send reads it under every secret of a rotation.
+      const link = tokenLinkKey(this.hasher, token);
+      await this.redis.set(this.#tokenKey(link), tokenLinkValue(this.sealer, link, key, cibilId), "PX", this.ttlMs);
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }

@@ -135,8 +135,33 @@ describeWithRedis("a throttled generateCibilOtp writes nothing to the registered
     await stop();
     await proxy?.close();
   });
-  /** A command on the registered-mobile store's keys: a record, a PAN link, a send mark. */
-  const onRegisteredMobiles = (command: string[]) => command.some((arg) => /:reg(send|sends|mobiles?|pan):/.test(arg));
+  /** A command on the registered-mobile store's keys: a record, a PAN link, a token link, a send mark. */
+  const onRegisteredMobiles = (command: string[]) =>
+    command.some((arg) => /:reg(send|sends|mobiles?|pan|token):/.test(arg));
+
+  it("a token sent with another customer's id: two commands more (that id's mark and unmark), none otherwise", async () => {
+    const s = await start(DEFAULT_THROTTLE);
+    const customer = async () => {
+      const registered = resultOf(
+        (await s.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput({ mobile: nextMobile() }) })).body,
+        "registerCibilCustomer",
+      );
+      return { cibilId: registered.cibilId as string, accessToken: registered.accessToken as string };
+    };
+    const [a, b] = [await customer(), await customer()];
+    const sending = (proxy as RedisProxy).record();
+    // The simulator refuses a token of another id (UpstreamRejected); the call is what counts here.
+    const input = { cibilId: a.cibilId, accessToken: b.accessToken };
+    expect(resultOf((await s.gql(GENERATE_CIBIL_OTP, { input })).body, "generateCibilOtp").__typename).toBe(
+      "UpstreamRejected",
+    );
+    expect(s.simulator?.calls("cibil.generateOtp")).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The budgets, a's mark (reading b's token link), b's mark, both mobiles' budgets, the two unmarks.
+    const commands = sending();
+    expect(commands).toHaveLength(6);
+    expect(commands.filter(onRegisteredMobiles)).toHaveLength(4);
+  });
 
   it.each([
     ["without an Idempotency-Key", {}, 1],
@@ -177,7 +202,7 @@ describe("registration when the in-memory record table is full", () => {
   afterAll(() => t?.stop());
 
   it("is refused with PROTECTION_UNAVAILABLE before AOPay (no customer whose mobile we would not know)", async () => {
-    // Two records per customer: its CIBIL id's mobiles and its PAN's link.
+    // Three records per customer: its CIBIL id's mobiles, its PAN's link and its token's (one customer fills it).
     // One client: the table's cap alone (its share per client: test/e2e/shared-tables.test.ts).
     t = await startTestStack({
       MEMORY_REGISTERED_MOBILE_MAX_KEYS: "3",

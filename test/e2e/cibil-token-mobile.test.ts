@@ -1,8 +1,15 @@
 import type { ServerResponse } from "node:http";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
-import { nextCibilId, nextMobile, registrationInput } from "../helpers/identifiers";
-import { GENERATE_CIBIL_OTP, REGISTER_CIBIL_CUSTOMER, resultOf, type Result } from "../helpers/operations";
+import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, registrationInput } from "../helpers/identifiers";
+import {
+  aepsInput,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  resultOf,
+  type Result,
+} from "../helpers/operations";
 import { storeBackends } from "../helpers/redis";
 import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack";
 
@@ -49,11 +56,9 @@ const BACKENDS = storeBackends("t".repeat(32));
 describe.each(BACKENDS)(
   "generateCibilOtp: the registered mobile is found by the token too (%s)",
   (_name, skip, env) => {
-    // KNOWN DEFECT, not fixed yet (docs/security.md "Which destinations a send counts on", left open): the registered
-    // mobile is recalled by the CIBIL id only, so this test fails (three SMS to the victim within a second, in memory and
-    // in Redis) and is marked `failing`. The fix: remember a registration's mobile under its token as well (as under its
-    // id and PAN), and recall it by both; then make this an ordinary `it`.
-    const maybe = skip === null ? it.failing : it.skip;
+    // Before the token was linked to its id (registered-mobiles.ts `sending`), the registered mobile was recalled by the
+    // CIBIL id only: three SMS to the victim within a second, in memory and in Redis.
+    const maybe = skip === null ? it : it.skip;
     let upstream: FakeUpstream;
     beforeEach(async () => {
       upstream = await startFakeUpstream();
@@ -90,6 +95,64 @@ describe.each(BACKENDS)(
           sends: [
             ["OtpThrottled", "OTP_COOLDOWN"],
             ["OtpThrottled", "OTP_COOLDOWN"],
+          ],
+        });
+      },
+    );
+
+    maybe(
+      "a token sent with the id of a customer registered with another mobile: budgeted on both mobiles, the victim's too",
+      async () => {
+        const { sms } = aopayFindingByToken(upstream);
+        const s = await stacks.start({ ...DEFAULT_THROTTLE, ...upstreamEnv(upstream) });
+        const victim = nextMobile();
+        const victims = await register(s, victim);
+        const own = await register(s, nextMobile());
+        // The victim has just had an SMS (an AEPS resend): its cooldown runs.
+        const aeps = aepsInput(victim, { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
+        expect(resultOf((await s.gql(RESEND_AEPS_OTP, aeps)).body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+        // The caller's own id (its record: a mobile of its own) with the victim's token, never sent before: AOPay,
+        // finding the customer by the token, would send to the victim. Budgeted on the id's mobile alone, it went.
+        const sent = await generate(s, { cibilId: own.cibilId, accessToken: victims.accessToken });
+        expect({ sms, sent: [sent.__typename, sent.code, sent.scope] }).toEqual({
+          sms: [],
+          sent: ["OtpThrottled", "OTP_COOLDOWN", "DESTINATION"],
+        });
+        // Its own token with its own id: its own mobile, whose budgets the refusal gave back.
+        expect((await generate(s, own)).__typename).toBe("CibilOtpChallenge");
+      },
+    );
+
+    maybe(
+      "a token whose id is another registration of the same mobile: that mobile is budgeted once per send, not twice",
+      async () => {
+        const { sms } = aopayFindingByToken(upstream);
+        // Two sends to a mobile in the window, one second apart: counted twice per send, the second was refused.
+        const s = await stacks.start({
+          ...DEFAULT_THROTTLE,
+          OTP_COOLDOWN_SECONDS: "1",
+          OTP_WINDOW_MAX: "2",
+          ...upstreamEnv(upstream),
+        });
+        const victim = nextMobile();
+        const [a, b, c] = [await register(s, victim), await register(s, victim), await register(s, victim)];
+        const results: Array<[unknown, unknown]> = [];
+        // Each id and token sent once: only the mobile's budgets can refuse.
+        for (const input of [
+          { cibilId: a.cibilId, accessToken: b.accessToken },
+          { cibilId: c.cibilId, accessToken: c.accessToken },
+          { cibilId: b.cibilId, accessToken: a.accessToken },
+        ]) {
+          const result = await generate(s, input);
+          results.push([result.__typename, result.code]);
+          await new Promise((resolve) => setTimeout(resolve, 1_100));
+        }
+        expect({ sms, results }).toEqual({
+          sms: [victim, victim],
+          results: [
+            ["CibilOtpChallenge", undefined],
+            ["CibilOtpChallenge", undefined],
+            ["OtpThrottled", "OTP_LIMIT_REACHED"],
           ],
         });
       },

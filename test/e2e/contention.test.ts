@@ -214,11 +214,11 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
   memoryOnly(
     "5 new customers registered at once with room for two: two reach AOPay and keep their mobiles, three refused before it",
     async () => {
-      // Room for two customers (two records each). Before, all five saw the same room before the call: four reached
+      // Room for two customers (three records each). Before, all five saw the same room before the call: four reached
       // AOPay, two of them without their mobile kept (aopay_unrecorded_writes_total 2), one refused.
       // One client: the table's room alone (its share per client: test/e2e/shared-tables.test.ts).
       const s = await start({
-        MEMORY_REGISTERED_MOBILE_MAX_KEYS: "4",
+        MEMORY_REGISTERED_MOBILE_MAX_KEYS: "6",
         MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT: "100",
       });
       const results = await Promise.all(Array.from({ length: 5 }, () => register(s, nextPan(), nextMobile())));
@@ -235,11 +235,11 @@ describe.each(BACKENDS)("contention between requests is not a store failure (%s)
   memoryOnly(
     "room for two customers, registered one after another: the room each set aside is given back",
     async () => {
-      // Each registration sets room for its two records aside before the call (RegisteredMobileStore.ready) and gives
+      // Each registration sets room for its three records aside before the call (RegisteredMobileStore.ready) and gives
       // it back once its guard is done (guarded-send.ts). Kept set aside, the first registration's room and records
       // would fill the table: the second would be refused PROTECTION_UNAVAILABLE before it reached AOPay.
       const s = await start({
-        MEMORY_REGISTERED_MOBILE_MAX_KEYS: "4",
+        MEMORY_REGISTERED_MOBILE_MAX_KEYS: "6",
         MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT: "100",
       });
       const results: Result[] = [];

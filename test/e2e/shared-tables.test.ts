@@ -177,8 +177,9 @@ describe("in-memory idempotency table shared by every client (MEMORY_IDEMPOTENCY
 describe("in-memory registered mobiles shared by every client (MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT)", () => {
   let t: ProductionTestStack;
   beforeAll(async () => {
-    // Two records per customer: 4 customers in all, 2 per client at the default share (half).
-    t = await startProductionStack({ API_KEYS: TWO_CLIENTS, MEMORY_REGISTERED_MOBILE_MAX_KEYS: "8" });
+    // Three records per customer (its id's mobiles, its PAN's link, its token's): 4 customers in all, 2 per client at
+    // the default share (half).
+    t = await startProductionStack({ API_KEYS: TWO_CLIENTS, MEMORY_REGISTERED_MOBILE_MAX_KEYS: "12" });
   });
   afterAll(() => t?.stop());
 

@@ -197,6 +197,48 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
    * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating the HMAC secret"): a store under the new secret reads what one
    * under the old secret wrote, and writes under the new one (STORE_ENCRYPTION_KEYS unset: the derived keys of both).
    */
+  it("a token linked under the old secret leads a send under the new one to its id's mobiles (previous, retired)", async () => {
+    const [oldSecret, newSecret] = [Buffer.from("o".repeat(32)), Buffer.from("n".repeat(32))];
+    const rotatedSealer = new StoreSealer([deriveStoreKey(newSecret), deriveStoreKey(oldSecret)]);
+    const old = new RedisRegisteredMobileStore(
+      redis,
+      prefix,
+      new KeyHasher(oldSecret),
+      new StoreSealer([deriveStoreKey(oldSecret)]),
+    );
+    const store = (previous: KeyHasher[], retired: KeyHasher[]) =>
+      new RedisRegisteredMobileStore(
+        redis,
+        prefix,
+        new KeyHasher(newSecret),
+        rotatedSealer,
+        60_000,
+        previous,
+        [],
+        retired,
+      );
+    await old.remember("7000000051", "9123400051", "ABCPE1051F", undefined, "TOK51");
+    for (const [setting, rotated] of [
+      ["previous", store([new KeyHasher(oldSecret)], [])],
+      ["retired", store([], [new KeyHasher(oldSecret)])],
+    ] as const) {
+      const marked: string[] = [];
+      // The token with digits of no record: its registration's mobile, its id marked (under each secret it reads).
+      expect({ setting, mobiles: await rotated.sending(`80000000${setting.length}`, "TOK51", marked) }).toEqual({
+        setting,
+        mobiles: ["9123400051"],
+      });
+      expect(marked).toEqual(["7000000051"]);
+      await rotated.sent(`80000000${setting.length}`);
+      await rotated.sent("7000000051");
+    }
+    // Without a rotation setting the old secret's link is not read: the token leads nowhere.
+    const marked: string[] = [];
+    expect(await store([], []).sending("8000000099", "TOK51", marked)).toEqual([]);
+    expect(marked).toEqual([]);
+    await store([], []).sent("8000000099");
+  });
+
   it("registered mobiles across a rotation: read under the old secret, rewritten under the new one with its mobiles", async () => {
     const [oldSecret, newSecret] = [Buffer.from("o".repeat(32)), Buffer.from("n".repeat(32))];
     const rotatedSealer = new StoreSealer([deriveStoreKey(newSecret), deriveStoreKey(oldSecret)]);

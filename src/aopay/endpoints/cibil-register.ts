@@ -52,6 +52,12 @@ export interface CibilRegisterAnswer {
  */
 export interface CibilRegistration extends CibilRegisterAnswer {
   issuedCibilId: string | null;
+  /**
+   * The access token as AOPay issued it, unscrubbed, for the same reason: the one its GenerateOTP may find the customer
+   * by (which of id and token it does, docs/upstream/aopay-api.md §1.2 does not say), linked to the id's mobiles.
+   * Never shown nor stored with the result.
+   */
+  issuedAccessToken: string | null;
 }
 
 /** Every wire key this endpoint reads: the rest of a response is reported as unknown (by name, never value). */
@@ -116,6 +122,7 @@ export function cibilRegister(
         cibilId: issuedId(issuedCibilId, scrubber),
         issuedCibilId: issuedCibilId ?? null,
         accessToken: issuedId(readString(envelope.body.access_token), scrubber),
+        issuedAccessToken: readString(envelope.body.access_token) ?? null,
         upstreamMessage: scrubbed(message, scrubber),
         merchantTransactionId: envelope.merchantTransactionId ?? null,
         maskedMobile: maskMobile(input.mobile),

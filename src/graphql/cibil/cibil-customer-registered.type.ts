@@ -43,11 +43,11 @@ export class CibilCustomerRegistered implements CibilRegisterAnswer {
 
   /**
    * The answer carries the masked identifiers already (aopay/endpoints/cibil-register.ts masks with pii/). The CIBIL
-   * id as issued (`issuedCibilId`, unscrubbed) is left out: it is for remembering the registration's mobile only, never
-   * shown, nor stored with the result under an Idempotency-Key.
+   * id and token as issued (`issuedCibilId`, `issuedAccessToken`, unscrubbed) are left out: they are for remembering
+   * the registration's mobile only, never shown, nor stored with the result under an Idempotency-Key.
    */
   static from(registration: CibilRegistration): CibilCustomerRegistered {
-    const { issuedCibilId: _issued, ...shown } = registration;
+    const { issuedCibilId: _issued, issuedAccessToken: _issuedToken, ...shown } = registration;
     return Object.assign(new CibilCustomerRegistered(), shown satisfies CibilRegisterAnswer);
   }
 }

@@ -33,8 +33,8 @@ async function outcome(attempt: () => unknown): Promise<Outcome> {
 }
 
 /**
- * One table under test, its unit a "place": one entry (throttle, idempotency) or one customer's two records
- * (registered mobiles, whose share is counted in records, two a customer).
+ * One table under test, its unit a "place": one entry (throttle, idempotency) or one customer's three records
+ * (registered mobiles, whose share is counted in records, three a customer: its id's, its PAN's and its token's).
  */
 interface Table {
   /** A new place for `owner` under the name `key` (a new name each time unless replacing). */
@@ -83,8 +83,8 @@ function registeredTable(places: number, share?: number): Table & { store: Memor
   let now = 1_000_000;
   const warned = { full: 0, share: 0 };
   const store = new MemoryRegisteredMobileStore(hasher, sealer, {
-    maxKeys: 2 * places,
-    maxKeysPerOwner: share === undefined ? undefined : 2 * share,
+    maxKeys: 3 * places,
+    maxKeysPerOwner: share === undefined ? undefined : 3 * share,
     ttlMs: TTL,
     now: () => now,
     onFull: () => warned.full++,
@@ -92,12 +92,12 @@ function registeredTable(places: number, share?: number): Table & { store: Memor
   });
   return {
     store,
-    // A registration: room set aside before the call, its two records kept after it, the room given back.
+    // A registration: room set aside before the call, its three records kept after it, the room given back.
     take: (owner, key) =>
       outcome(async () => {
         store.ready(owner);
         try {
-          await store.remember(`7601${key}`, "9876512345", `PAN${key}`, owner);
+          await store.remember(`7601${key}`, "9876512345", `PAN${key}`, owner, `TOK${key}`);
         } finally {
           store.released(owner);
         }

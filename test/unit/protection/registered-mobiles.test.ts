@@ -12,6 +12,7 @@ import {
   MemoryRegisteredMobileStore,
   REGISTERED_MOBILE_DIMENSION,
   REGISTERED_PAN_DIMENSION,
+  REGISTERED_TOKEN_DIMENSION,
   RegisteredMobilesBusyError,
   RegisteredMobilesFullError,
   RegistrationRaceError,
@@ -179,16 +180,16 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
   });
 
   it("bounded: full, `ready` refuses (the registration is refused before anything is sent) and live records stay", async () => {
-    // A registration keeps two records: its CIBIL id's mobiles and its PAN's link.
-    const { s, full, advance } = store({ maxKeys: 5, ttlMs: DAY });
+    // A registration keeps three records: its CIBIL id's mobiles, its PAN's link and its token's.
+    const { s, full, advance } = store({ maxKeys: 7, ttlMs: DAY });
     s.ready();
-    await s.remember("1", MOBILE, "ABCPE0001F");
-    await s.remember("2", MOBILE, "ABCPE0002F");
-    // One record left: not room for both of a new customer's.
+    await s.remember("1", MOBILE, "ABCPE0001F", undefined, "TOK1");
+    await s.remember("2", MOBILE, "ABCPE0002F", undefined, "TOK2");
+    // One record left: not room for a new customer's three.
     expect(() => s.ready()).toThrow(MemoryStoreFullError);
     // A record that could not be kept (the table filled while the registration was upstream) is an error: the
     // CIBIL id's mobiles are kept first, the PAN's link is what found no room.
-    await s.remember("3", MOBILE, "ABCPE0003F").then(
+    await s.remember("3", MOBILE, "ABCPE0003F", undefined, "TOK3").then(
       () => Promise.reject(new Error("kept")),
       (error: unknown) => expect(error).toBeInstanceOf(MemoryStoreFullError),
     );
@@ -205,7 +206,7 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
   });
 
   it("`ready` sets room aside until `released`: registrations at once cannot all count on the same last room", async () => {
-    const { s } = store({ maxKeys: 4 });
+    const { s } = store({ maxKeys: 6 });
     // Room for two customers: two registrations under way take it all before either is answered.
     s.ready();
     s.ready();
@@ -213,12 +214,12 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
     // One ends without a record (AOPay refused it): its room is given back.
     s.released();
     s.ready();
-    await s.remember("1", MOBILE, "ABCPE0001F");
-    await s.remember("2", MOBILE, "ABCPE0002F");
+    await s.remember("1", MOBILE, "ABCPE0001F", undefined, "TOK1");
+    await s.remember("2", MOBILE, "ABCPE0002F", undefined, "TOK2");
     s.released();
     s.released();
     // Both kept; the table is full now by its records, not by reservations.
-    expect(s.size).toBe(4);
+    expect(s.size).toBe(6);
     expect(() => s.ready()).toThrow(MemoryStoreFullError);
     // Given back more often than taken: never below nothing.
     s.released();
@@ -226,15 +227,15 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
   });
 
   it("`ready` sweeps expired records when the room set aside fills the table, not only when the records do", async () => {
-    const { s, full, advance } = store({ maxKeys: 4, ttlMs: DAY });
+    const { s, full, advance } = store({ maxKeys: 6, ttlMs: DAY });
     s.ready();
-    await s.remember("1", MOBILE, "ABCPE0001F");
+    await s.remember("1", MOBILE, "ABCPE0001F", undefined, "TOK1");
     s.released();
-    // A registration under way: two records and two places set aside, the table's four.
+    // A registration under way: three records and three places set aside, the table's six.
     s.ready();
     advance(DAY + 2_000);
     // The records have expired (unread: still in the table). Before, `ready` swept only a table full of records, and
-    // with two records and two places set aside refused as full until someone read or replaced them. One count of
+    // with records and places set aside filling it refused as full until someone read or replaced them. One count of
     // places used and set aside now (bounded-table.ts Capacity.reserve): swept, then room.
     expect(() => s.ready()).not.toThrow();
     expect(full).toEqual([]);
@@ -523,5 +524,103 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     await expect(s.registering(PAN, MOBILE)).rejects.toThrow(ProtectionStoreError);
     await expect(s.recall(CIBIL)).rejects.toThrow(ProtectionStoreError);
     dead.disconnect();
+  });
+});
+
+/**
+ * The access token's link (RegisteredMobileStore.remember, sending): GenerateOTP takes the CIBIL id and the token, and
+ * which of them AOPay finds the customer by, its docs do not say (docs/upstream/aopay-api.md §1.2). A send names the
+ * token's registration's mobiles too, and marks its id, whatever id it is sent with.
+ */
+describe.each([
+  ["in memory", async () => ({ s: new MemoryRegisteredMobileStore(hasher, sealer, { maxKeys: 100 }), done: () => {} })],
+  [
+    "in Redis",
+    async () => {
+      if (!process.env.REDIS_URL) return null;
+      const redis = await connectRedis();
+      const prefix = uniquePrefix();
+      return {
+        s: new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY),
+        redis,
+        prefix,
+        done: async () => {
+          await deleteKeys(redis, prefix);
+          await redis.quit();
+        },
+      };
+    },
+  ],
+] as const)("token links (%s)", (_name, make) => {
+  type Made = NonNullable<Awaited<ReturnType<typeof make>>> & { redis?: Redis; prefix?: string };
+  let made: Made | null = null;
+  beforeAll(async () => {
+    made = (await make()) as Made | null;
+  });
+  afterAll(async () => {
+    await made?.done();
+  });
+  const maybe = (name: string, fn: (m: Made) => Promise<void>) =>
+    it(name, async () => {
+      if (made === null) return; // no REDIS_URL: skipped, as describeWithRedis does
+      await fn(made);
+    });
+
+  maybe(
+    "a token sent with another id: its id's mobiles are recalled too, and its id marked until `sent`",
+    async (m) => {
+      const { s } = m;
+      await s.remember("760192001", "9123450001", "ABCPE2001F", undefined, "TOKA");
+      await s.remember("760192002", "9123450002", "ABCPE2002F", undefined, "TOKB");
+      const marked: string[] = [];
+      expect(await s.sending("760192002", "TOKA", marked)).toEqual(["9123450002", "9123450001"]);
+      expect(marked).toEqual(["760192001"]);
+      // The token's id is under way: a registration of its PAN is refused, as for a send to that id itself.
+      await expect(Promise.resolve().then(() => s.registering("ABCPE2001F", "9123450003"))).rejects.toThrow(
+        RegistrationRaceError,
+      );
+      await s.sent("760192002");
+      await s.sent("760192001");
+      await s.registering("ABCPE2001F", "9123450001");
+      // Any digits as the id (no record): the token's mobiles alone.
+      const none: string[] = [];
+      expect(await s.sending("99", "TOKB", none)).toEqual(["9123450002"]);
+      expect(none).toEqual(["760192002"]);
+      await s.sent("99");
+      await s.sent("760192002");
+    },
+  );
+
+  maybe("a token sent with its own id, or unknown, or none: nothing more is marked or recalled", async (m) => {
+    const { s } = m;
+    await s.remember("760192011", "9123450011", "ABCPE2011F", undefined, "TOKC");
+    const marked: string[] = [];
+    expect(await s.sending("760192011", "TOKC", marked)).toEqual(["9123450011"]);
+    expect(await s.sending("760192011", "UNKNOWN", marked)).toEqual(["9123450011"]);
+    expect(await s.sending("760192011", undefined, marked)).toEqual(["9123450011"]);
+    expect(marked).toEqual([]);
+    for (let i = 0; i < 3; i++) await s.sent("760192011");
+    await s.registering("ABCPE2011F", "9123450011");
+  });
+
+  // In Redis, where a copy of the store can be changed under a replica (the memory table is the process's own).
+  maybe("Redis: a token's link that does not open is a store failure, the send's own id not left marked", async (m) => {
+    if (m.redis === undefined) return;
+    const { s } = m;
+    await s.remember("760192021", "9123450021", "ABCPE2021F", undefined, "TOKD");
+    await s.remember("760192022", "9123450022", "ABCPE2022F", undefined, "TOKE");
+    // TOKE's link holding TOKD's value: sealed for TOKD's link, it does not open under TOKE's.
+    const link = (t: string) => `${m.prefix}regtoken:${hasher.hash(REGISTERED_TOKEN_DIMENSION, t)}`;
+    const value = await m.redis.get(link("TOKD"));
+    // The id's record key (an HMAC), then the id sealed: neither the id nor the token in clear.
+    expect(value).toMatch(/^[A-Za-z0-9_-]{43}\/s1\./);
+    expect(`${link("TOKD")} ${value}`).not.toMatch(/760192021|TOKD/);
+    await m.redis.set(link("TOKE"), value as string);
+    const marked: string[] = [];
+    await expect(s.sending("760192099", "TOKE", marked)).rejects.toThrow(ProtectionStoreError);
+    expect(marked).toEqual([]);
+    // Neither id is left under way: their PANs register.
+    await s.registering("ABCPE2022F", "9123450022");
+    await s.registering("ABCPE2021F", "9123450021");
   });
 });

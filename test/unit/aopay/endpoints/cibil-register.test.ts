@@ -46,6 +46,7 @@ describe("cibil.register (registeration, sic; response undocumented)", () => {
       cibilId: "700000001",
       issuedCibilId: "700000001",
       accessToken: "tok-1",
+      issuedAccessToken: "tok-1",
       upstreamMessage: "success",
       merchantTransactionId: null,
       // Masked here, in the endpoint module (with pii/), like the AEPS answers: the GraphQL type only copies them.
@@ -57,6 +58,7 @@ describe("cibil.register (registeration, sic; response undocumented)", () => {
       cibilId: null,
       issuedCibilId: null,
       accessToken: null,
+      issuedAccessToken: null,
     });
   });
 
