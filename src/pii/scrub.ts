@@ -140,6 +140,26 @@ function wholeRunPattern(numbers: readonly string[], spacedDigits: boolean): Reg
   return new RegExp(`(?<![0-9])(?:${alternatives.join("|")})(?![0-9])`);
 }
 
+/**
+ * Whether `pattern` (wholeRunPattern) finds a short number standing whole in `read` (readable(text), lower-cased) or
+ * in `text` as written, its digits of any script as ASCII digits (asciiDigits), before and after its percent-escapes
+ * are decoded: inside a longer number only if it is so in every one of these readings. A digit that exists only once
+ * the text is read (a percent-escape `%31`, a superscript `¹` or a circled `①` that NFKC folds to `1`) glued the
+ * number in readable's reading alone: an attack review had AOPay's id `4471%31`, `4471①` and `4471¹` handed to the
+ * client as issued, the company code standing whole in what it was shown (each was redacted before round 7fb9bd0).
+ */
+function holdsWholeRun(pattern: RegExp | null, read: string, text: string): boolean {
+  if (pattern === null) return false;
+  if (pattern.test(read)) return true;
+  let written = asciiDigits(text);
+  if (pattern.test(written)) return true;
+  for (let i = 0; i < 2 && written.includes("%"); i++) {
+    written = written.replace(PERCENT_RUN, decodeRun);
+    if (pattern.test(written)) return true;
+  }
+  return false;
+}
+
 const NON_ASCII = /[^ -~\t\n\r]/;
 const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 
@@ -458,17 +478,18 @@ export class Scrubber {
   /** TextScrubber.identifier, for an answer to no request in particular (no values of its own). */
   identifier(text: string): string {
     const plain = readable(text);
-    return this.holdsSecretInIdentifier(plain.toLowerCase()) ? this.secretsAnyCase(this.scrub(plain)) : text;
+    return this.holdsSecretInIdentifier(plain.toLowerCase(), text) ? this.secretsAnyCase(this.scrub(plain)) : text;
   }
 
   /**
-   * holdsSecretLower for an identifier AOPay issued (given readable and lower-cased): a secret of digits alone shorter
-   * than SHORT_NUMBER counts only as a whole run of digits. holdsSecretLower first: nearly no id holds any secret.
+   * holdsSecretLower for an identifier AOPay issued (`lower`: readable and lower-cased; `text`: as AOPay wrote it): a
+   * secret of digits alone shorter than SHORT_NUMBER counts only as a whole run of digits (holdsWholeRun). Nearly no
+   * id holds any secret: holdsSecretLower first.
    */
-  holdsSecretInIdentifier(lower: string): boolean {
+  holdsSecretInIdentifier(lower: string, text: string): boolean {
     if (!this.holdsSecretLower(lower)) return false;
     for (let i = 0; i < this.#secretsInIds.length; i++) if (lower.includes(this.#secretsInIds[i])) return true;
-    return this.#shortSecretRuns !== null && this.#shortSecretRuns.test(lower);
+    return holdsWholeRun(this.#shortSecretRuns, lower, text);
   }
 
   /** The registered secrets redacted in any letter case: for what AOPay answers (RequestScrubber). */
@@ -584,24 +605,27 @@ class RequestScrubber implements TextScrubber {
 
   identifier(text: string): string {
     const lower = readable(text).toLowerCase();
-    return this.scrubber.holdsSecretInIdentifier(lower) || this.#holdsOwnInIdentifier(lower) ? this.scrub(text) : text;
+    return this.scrubber.holdsSecretInIdentifier(lower, text) || this.#holdsOwnInIdentifier(lower, text)
+      ? this.scrub(text)
+      : text;
   }
 
   /**
    * #holdsOwn for an identifier AOPay issued: a value folding to a short number (SHORT_NUMBER) counts only as a whole
-   * run of digits, spaced as the redaction reads it. #holdsOwn first: nearly no id holds any of the request's values.
+   * run of digits (holdsWholeRun: in `lower`, readable's reading, or in `text` as written), spaced as the redaction
+   * reads it. #holdsOwn first: nearly no id holds any of the request's values.
    */
-  #holdsOwnInIdentifier(lower: string): boolean {
+  #holdsOwnInIdentifier(lower: string, text: string): boolean {
     if (!this.#holdsOwn(lower)) return false;
     const folded = this.#own?.folded ?? [];
     const shortNumbers: string[] = [];
-    let text: string | undefined;
+    let alnum: string | undefined;
     for (let i = 0; i < folded.length; i++) {
       const v = folded[i].text;
       if (isShortNumber(v)) shortNumbers.push(v);
-      else if ((text ??= alphanumeric(lower)).includes(v)) return true;
+      else if ((alnum ??= alphanumeric(lower)).includes(v)) return true;
     }
-    return wholeRunPattern(shortNumbers, true)?.test(lower) ?? false;
+    return holdsWholeRun(wholeRunPattern(shortNumbers, true), lower, text);
   }
 
   /**

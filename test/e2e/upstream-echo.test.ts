@@ -441,3 +441,64 @@ describe("AOPay's logged tokens are bounded, however long it answers them", () =
     expect(stack.t.logs.raw()).not.toContain(AADHAAR.slice(0, 6));
   });
 });
+
+/**
+ * A numeric company code counts in an id AOPay issued only as a whole run of digits (pii/scrub.ts SHORT_NUMBER): inside
+ * a longer number it is a different number, and the id is handed on. An attack review had the code glued to a digit
+ * that exists only once the id is read (`4471%31`, `4471①`, `¹4471`): the reading saw `44711`, and the client was
+ * shown the id as issued, the code standing whole in it. Each is redacted, in the response and in every log line.
+ */
+describe("a numeric company code glued to digits only in an id's reading does not reach the client", () => {
+  const CODE = "4471";
+  let upstream: FakeUpstream | undefined;
+  let t: TestStack | undefined;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await startTestStack({
+      ...upstreamEnv(upstream),
+      AOPAY_COMPANY_CODE: CODE,
+      ...LENIENT_THROTTLE,
+      LOG_LEVEL: "debug",
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+  });
+
+  const resend = async (primaryKeyId: string, encodeTxnId: string) => {
+    upstream?.respond(
+      json(200, {
+        status: true,
+        msg: "OTP Resend Request Completed",
+        data: { response_code: 1, error_code: 0, data: { primaryKeyId, encodeTxnId } },
+      }),
+    );
+    const input = {
+      userKey: "AOP554N3XXXX",
+      mobile: MOBILE,
+      aadhaar: AADHAAR,
+      primaryKeyId: "TEST",
+      encodeTxnId: "DEMO",
+    };
+    const res = await (t as TestStack).gql(RESEND_AEPS_OTP, { input });
+    return { text: res.text, result: resultOf(res.body, "resendAepsOtp") };
+  };
+
+  it.each([
+    ["4471%31", "4471①"],
+    ["¹4471", "PK4471²"],
+  ])("%s and %s: redacted, in the answer and the log", async (primaryKeyId, encodeTxnId) => {
+    const { text, result } = await resend(primaryKeyId, encodeTxnId);
+    expect(result.__typename).toBe("AepsOtpResent");
+    expect(result.primaryKeyId).toContain("[REDACTED]");
+    expect(result.encodeTxnId).toContain("[REDACTED]");
+    expect(text).not.toContain(CODE);
+    expect((t as TestStack).logs.text()).not.toContain(CODE);
+  });
+
+  it("inside a longer number as written and as read, the id is handed on as issued", async () => {
+    const { result } = await resend("800447102", "1%344471");
+    expect(result).toMatchObject({ primaryKeyId: "800447102", encodeTxnId: "1%344471" });
+  });
+});

@@ -186,6 +186,21 @@ describe("Scrubber", () => {
       expect(otp.identifier("31990010125")).toBe("3[REDACTED]25");
       expect(otp.identifier("19182736450")).toBe("1[REDACTED]");
     });
+
+    // An attack review: a digit that exists only once the id is read (a percent-escape, a superscript or circled digit
+    // NFKC folds) glued the number in that reading alone, and the id went to the client as issued, the company code
+    // (or the request's number) standing whole in what it was shown.
+    it("identifier: a short number glued to digits only in its reading (`%31`, `¹`, `①`) is redacted", () => {
+      const numeric = new Scrubber(["4471", "BENCH-REG-0001"]);
+      for (const id of ["4471%31", "4471①", "①4471", "4471¹", "₁4471", "४४७१%31", "%34%34%37%31①"])
+        expect({ id, out: numeric.identifier(id) }).toEqual({ id, out: expect.stringContaining("[REDACTED]") });
+      const otp = numeric.forRequest(["482913", "9362678"]);
+      for (const id of ["482913①", "²482913", "9362678%30", "k%39362678"])
+        expect({ id, out: otp.identifier(id) }).toEqual({ id, out: expect.stringContaining("[REDACTED]") });
+      // Glued to digits as written, and in every reading, it is still a different number: handed on as issued.
+      for (const id of ["%344471", "1%344471", "800４４７１02", "１4471"]) expect(numeric.identifier(id)).toBe(id);
+      for (const id of ["9482913", "%394829130"]) expect(otp.identifier(id)).toBe(id);
+    });
   });
 
   it("maskDigitRuns masks every run of ten or more digits, glued or separated, and leaves ports and years", () => {
