@@ -49,6 +49,16 @@ async function until<T>(what: string, check: () => T | undefined | false, ms = 2
 }
 
 /** One request on a connection of its own (the primary hands connections to the workers in turn). */
+/** The primary's metrics listener (its page sums every worker's), once it has said where it listens. */
+const primaryMetricsUrl = (p: ServerProcess): Promise<string> =>
+  until("the primary's metrics listener", () => lines(p).find((l) => l.msg === "metrics listening (all workers)")?.url);
+
+/** One scrape of the primary's page: its status and text. */
+async function primaryPage(p: ServerProcess): Promise<{ status: number; text: string }> {
+  const res = await request(await primaryMetricsUrl(p));
+  return { status: res.statusCode, text: await res.body.text() };
+}
+
 async function send(baseUrl: string, variables: object): Promise<{ result: Result; requestId: string }> {
   const client = new Client(baseUrl);
   try {
@@ -131,10 +141,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
 
     // Metrics: the primary's listener, summed over the workers (the one send was counted by one of them). No worker
     // opened a listener of its own.
-    const metricsUrl = await until(
-      "the primary's metrics listener",
-      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
-    );
+    const metricsUrl = await primaryMetricsUrl(server);
     expect(lines(server).filter((l) => l.msg === "metrics listening")).toHaveLength(0);
     const scraped = await (await request(metricsUrl)).body.text();
     expect(scraped).toMatch(/^aopay_upstream_requests_total\{endpoint="aeps\.resendOtp",outcome="OK"\} 1$/m);
@@ -158,13 +165,8 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
 
   /** The primary's metrics page: its status and, when 200, its series. */
   const scrapePrimary = async () => {
-    const metricsUrl = await until(
-      "the primary's metrics listener",
-      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
-    );
-    const res = await request(metricsUrl);
-    const text = await res.body.text();
-    return { status: res.statusCode, series: res.statusCode === 200 ? parsePage(text) : [] };
+    const { status, text } = await primaryPage(server);
+    return { status, series: status === 200 ? parsePage(text) : [] };
   };
   /** The value of WorkersCrashLooping's counter on a page, and the rule's threshold (`increase(...) > N`). */
   const crashLoop = rules.find((r) => r.alert === "WorkersCrashLooping")!;
@@ -236,25 +238,12 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
   }, 60_000);
 
   /** One scrape of the primary's page: its status. */
-  const scrapeStatus = async () => {
-    const url = await until(
-      "the primary's metrics listener",
-      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
-    );
-    const res = await request(url);
-    await res.body.text();
-    return { status: res.statusCode };
-  };
+  const scrapeStatus = async () => ({ status: (await primaryPage(server)).status });
 
   /** Every counter's and histogram's series on the primary's page, by name and labels as written. */
   const countersOnPrimary = async () => {
-    const url = await until(
-      "the primary's metrics listener",
-      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
-    );
-    const res = await request(url);
-    const text = await res.body.text();
-    expect(res.statusCode).toBe(200);
+    const { status, text } = await primaryPage(server);
+    expect(status).toBe(200);
     const kept = new Set(
       [...text.matchAll(/^# TYPE (\S+) (counter|histogram)$/gm)].flatMap((m) =>
         m[2] === "counter" ? [m[1]] : [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`],
@@ -345,10 +334,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with one worker's event loop stalled", () =
   });
 
   it("reads the stalled worker's mean, standard deviation and percentiles, the idle one's minimum", async () => {
-    const metricsUrl = await until(
-      "the primary's metrics listener",
-      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
-    );
+    const metricsUrl = await primaryMetricsUrl(server);
     const gauges = async () => {
       const page = await (await request(metricsUrl)).body.text();
       return Object.fromEntries(
@@ -411,13 +397,8 @@ describeWithRedis("WEB_CONCURRENCY=2 with one worker hung", () => {
 
   const killLines = () => lines(server).filter((l) => l.msg === "worker not answering: killing it");
   const scrape = async () => {
-    const url = await until(
-      "the primary's metrics listener",
-      () => lines(server).find((l) => l.msg === "metrics listening (all workers)")?.url,
-    );
-    const res = await request(url);
-    const text = await res.body.text();
-    return { status: res.statusCode, restarts: Number(/^cluster_worker_restarts_total (\d+)$/m.exec(text)?.[1]) };
+    const { status, text } = await primaryPage(server);
+    return { status, restarts: Number(/^cluster_worker_restarts_total (\d+)$/m.exec(text)?.[1]) };
   };
 
   it("kills a worker that stops answering and starts another; healthy idle workers are left alone", async () => {
