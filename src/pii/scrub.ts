@@ -160,6 +160,53 @@ function holdsWholeRun(pattern: RegExp | null, read: string, text: string): bool
   return false;
 }
 
+/**
+ * Whether reading `text` (readable: `read`) loses a match of `pattern` (redactionPattern: secrets or a request's
+ * values) that the text holds as written. A `%` before a value whose first two characters are hex digits reads as
+ * one character: `%BENCH-REG-0001` as U+FFFD and `NCH-REG-0001`, a request's `%482913` as `H2913`. An attack review
+ * had such ids handed to the client whole (the value no longer found in their reading) and such messages shown read,
+ * most of the value's characters in them. Only for a text that reading changed.
+ */
+function lostInReading(pattern: RegExp | null, text: string, read: string): boolean {
+  return pattern !== null && matchCount(pattern, text) > matchCount(pattern, read);
+}
+
+/**
+ * `text` with the matches of `secrets` and then of `values` (redactionPattern) redacted as written where reading it
+ * (`read`: readable(text)) loses one of them (lostInReading); `text` itself when it loses none.
+ */
+function writtenFirst(text: string, read: string, secrets: RegExp | null, values: RegExp | null): string {
+  if (read === text) return text;
+  const written = lostInReading(secrets, text, read) ? redactAnyCase(text, secrets) : text;
+  return lostInReading(values, text, read) ? redactAnyCase(written, values) : written;
+}
+
+/**
+ * What a request's scrub (Scrubber.forRequest) reads of `text` before reading it: writtenFirst with these secrets and
+ * values. For the equivalence tests against the frozen scrubbers, which read the text as it came.
+ */
+export function redactedWhereReadingLoses(
+  text: string,
+  secrets: readonly string[],
+  values: readonly (string | null | undefined)[],
+): string {
+  return writtenFirst(
+    text,
+    readable(text),
+    redactionPattern(redactable(new Set(secrets))),
+    redactionPattern(redactable(values), true),
+  );
+}
+
+/** How many times `pattern` (global; its matches never empty: values of MIN_REQUEST_VALUE or more) matches `text`. */
+function matchCount(pattern: RegExp, text: string): number {
+  pattern.lastIndex = 0;
+  let count = 0;
+  while (pattern.test(text)) count++;
+  pattern.lastIndex = 0;
+  return count;
+}
+
 const NON_ASCII = /[^ -~\t\n\r]/;
 const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 
@@ -243,7 +290,7 @@ function mayHoldPan(text: string): boolean {
  * at most (`2341%202341%202346` and `mobile%3D9876543210` inside a URL in a message, `%2520` encoded twice), so a
  * value does not pass the masks by hiding behind an encoding or a script.
  */
-function readable(text: string): string {
+export function readable(text: string): string {
   let out = isAscii(text) ? text : asciiDigits(text.normalize("NFKC"));
   for (let i = 0; i < 2 && out.includes("%"); i++) out = out.replace(PERCENT_RUN, decodeRun);
   return out;
@@ -478,7 +525,24 @@ export class Scrubber {
   /** TextScrubber.identifier, for an answer to no request in particular (no values of its own). */
   identifier(text: string): string {
     const plain = readable(text);
-    return this.holdsSecretInIdentifier(plain.toLowerCase(), text) ? this.secretsAnyCase(this.scrub(plain)) : text;
+    const holds =
+      this.holdsSecretInIdentifier(plain.toLowerCase(), text) ||
+      (plain !== text && this.holdsSecretInIdentifier(asciiDigits(text).toLowerCase(), text));
+    return holds ? this.secretsAnyCase(this.scrub(this.read(text, plain))) : text;
+  }
+
+  /**
+   * `read` (readable(text)), or, where reading the text loses a secret it holds as written (lostInReading), the
+   * reading of the text with its secrets redacted as written first (writtenFirst).
+   */
+  read(text: string, read: string): string {
+    const written = writtenFirst(text, read, this.#secretsAnyCase, null);
+    return written === text ? read : readable(written);
+  }
+
+  /** The registered secrets' pattern (redactionPattern), for a request's scrub (writtenFirst). */
+  get secretsPattern(): RegExp | null {
+    return this.#secretsAnyCase;
   }
 
   /**
@@ -573,7 +637,7 @@ class RequestScrubber implements TextScrubber {
 
   scrub(text: string): string {
     if (text === this.#lastText) return this.#lastScrub;
-    const plain = readable(text);
+    const plain = this.#read(text);
     // Two tests over the text first, each remembered for it (lastAscii says why): a PAN shape in either case, and, in
     // an ASCII text, a run of ten digits, without which it holds no Aadhaar or mobile number. AOPay's texts have
     // neither (nearly all), and the later tests for them are skipped: the Scrubber's (maskShapes), the one below, and
@@ -604,10 +668,28 @@ class RequestScrubber implements TextScrubber {
   }
 
   identifier(text: string): string {
-    const lower = readable(text).toLowerCase();
-    return this.scrubber.holdsSecretInIdentifier(lower, text) || this.#holdsOwnInIdentifier(lower, text)
+    const read = readable(text);
+    const lower = read.toLowerCase();
+    if (this.scrubber.holdsSecretInIdentifier(lower, text) || this.#holdsOwnInIdentifier(lower, text))
+      return this.scrub(text);
+    // As written too, where reading changed it: `%482913` reads as `H2913` (lostInReading).
+    if (read === text) return text;
+    // Its digits of any script as ASCII (the short numbers' whole-run test reads them so: holdsWholeRun).
+    const written = asciiDigits(text).toLowerCase();
+    return this.scrubber.holdsSecretInIdentifier(written, text) || this.#holdsOwnInIdentifier(written, text)
       ? this.scrub(text)
       : text;
+  }
+
+  /**
+   * readable(text), or, where reading it loses a secret or one of the request's values that the text holds as written
+   * (lostInReading), the reading of the text with those redacted as written first.
+   */
+  #read(text: string): string {
+    const plain = readable(text);
+    if (plain === text) return plain;
+    const written = writtenFirst(text, plain, this.scrubber.secretsPattern, this.#ownPattern());
+    return written === text ? plain : readable(written);
   }
 
   /**
@@ -666,7 +748,9 @@ class RequestScrubber implements TextScrubber {
   }
 
   #ownPattern(): RegExp | null {
-    if (this.#pattern === undefined) this.#pattern = redactionPattern(this.#own?.values ?? [], true);
+    // The values as #holdsOwn keeps them, or, before it ran, the same made here (#read may ask first).
+    if (this.#pattern === undefined)
+      this.#pattern = redactionPattern(this.#own?.values ?? redactable(this.values), true);
     return this.#pattern;
   }
 }

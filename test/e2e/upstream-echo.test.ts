@@ -497,6 +497,20 @@ describe("a numeric company code glued to digits only in an id's reading does no
     expect((t as TestStack).logs.text()).not.toContain(CODE);
   });
 
+  // A `%` before it reads as an escape (`%44` is `D`), and the code was not found in the reading: the id went to the
+  // client whole (`%4471`), as did any value whose first two characters are hex digits.
+  it.each([
+    ["%4471", "k%4471x"],
+    ["%34%34%37%31", "%%4471"],
+  ])("%s and %s, a `%` before the code: redacted, in the answer and the log", async (primaryKeyId, encodeTxnId) => {
+    const { text, result } = await resend(primaryKeyId, encodeTxnId);
+    expect(result.__typename).toBe("AepsOtpResent");
+    expect(result.primaryKeyId).toContain("[REDACTED]");
+    expect(result.encodeTxnId).toContain("[REDACTED]");
+    expect(text).not.toContain(CODE);
+    expect((t as TestStack).logs.text()).not.toContain(CODE);
+  });
+
   it("inside a longer number as written and as read, the id is handed on as issued", async () => {
     const { result } = await resend("800447102", "1%344471");
     expect(result).toMatchObject({ primaryKeyId: "800447102", encodeTxnId: "1%344471" });

@@ -4,6 +4,8 @@ import {
   maskNumberShapes,
   maskNumberShapesKeepingLast4,
   maskPanShapes,
+  readable as scrubberReading,
+  redactedWhereReadingLoses,
   Scrubber,
 } from "../../../src/pii/scrub";
 import * as frozen574 from "../../fixtures/frozen/scrub-574bdb6";
@@ -69,6 +71,13 @@ function withoutShortNumbers(values: readonly string[], folded: boolean): string
   });
 }
 
+/** A frozen copy's scrubber: a Scrubber (secretsAnyCase) or a request's. */
+interface FrozenScrub {
+  identifier(text: string): string;
+  scrub(text: string): string;
+  secretsAnyCase?(text: string): string;
+}
+
 /**
  * What identifier() is expected to answer, given what it answered (`got`): the frozen copy's answer, except the one
  * difference by design. Since SHORT_NUMBER, an id holding a short number of the secrets or the request's values only
@@ -77,14 +86,22 @@ function withoutShortNumbers(values: readonly string[], folded: boolean): string
  * numbers (`long`) hands it on too. Where a short number stands whole the frozen copy's answer is the one expected:
  * test/unit/pii/scrub.test.ts has those cases.
  */
-function expectedIdentifier(
-  got: string,
-  t: string,
-  frozen: { identifier(text: string): string },
-  long: { identifier(text: string): string },
-): string {
-  return got === t && long.identifier(t) === t ? t : frozen.identifier(t);
+function expectedIdentifier(got: string, t: string, frozen: FrozenScrub, long: FrozenScrub, given = t): string {
+  // A text the frozen copy is given redacted (`given`, below) held a value as written: today's identifier() scrubs it
+  // as free text, as the frozen copy's request scrub does with what it is given; the Scrubber's (no request), the
+  // text's reading (src/pii/scrub.ts readable) scrubbed, its secrets in any case.
+  if (given !== t) return frozen.secretsAnyCase?.(frozen.scrub(scrubberReading(given))) ?? frozen.scrub(given);
+  return got === t && long.identifier(given) === given ? t : frozen.identifier(given);
 }
+
+/**
+ * The text the frozen copies are given in place of `t`: the second difference by design. Where reading a text loses
+ * a secret or a request's value it holds as written (`%BENCH-REG-0001` reads as U+FFFD and `NCH-REG-0001`: src/pii/
+ * scrub.ts lostInReading), today's scrubber redacts them as written first, and the frozen copies, which read the text
+ * as it came, are given it so redacted (`redactedWhereReadingLoses`, the same function; test/unit/pii/scrub.test.ts
+ * has the cases). Every other text is given as it is.
+ */
+const given = redactedWhereReadingLoses;
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
@@ -226,16 +243,17 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
         const t = random() < 0.2 ? previous : text(pool);
         previous = t;
         texts++;
-        const scrubbed = thenRequest.scrub(t);
+        const [tr, ts] = [given(t, secrets, own), given(t, secrets, [])];
+        const scrubbed = thenRequest.scrub(tr);
         if (scrubbed !== t) changed++;
         // Compared by hand, one expect at the end: an expect per comparison made the run 47 s.
         const requestId = nowRequest.identifier(t);
         const id = now.identifier(t);
         const pairs: [string, unknown, unknown][] = [
           ["request scrub", nowRequest.scrub(t), scrubbed],
-          ["request identifier", requestId, expectedIdentifier(requestId, t, thenRequest, thenLongRequest)],
+          ["request identifier", requestId, expectedIdentifier(requestId, t, thenRequest, thenLongRequest, tr)],
           ["scrub", now.scrub(t), then.scrub(t)],
-          ["identifier", id, expectedIdentifier(id, t, then, thenLong)],
+          ["identifier", id, expectedIdentifier(id, t, then, thenLong, ts)],
           ["secretsAnyCase", now.secretsAnyCase(t), then.secretsAnyCase(t)],
           ["holdsSecret", now.holdsSecret(t), then.holdsSecret(t)],
           ["maskGlued", maskGlued(t), frozenMaskGlued(t)],
@@ -293,9 +311,10 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
         new FrozenScrubber(["SECRET"]).forRequest(["ted]1"]),
       ];
       expect(made[0].scrub(`${t}Secret1`)).toBe(made[1].scrub(`${t}Secret1`));
-      expect({ t, out: now.scrub(t) }).toEqual({ t, out: then.scrub(t) });
+      const tr = given(t, secrets, own);
+      expect({ t, out: now.scrub(t) }).toEqual({ t, out: then.scrub(tr) });
       const id = now.identifier(t);
-      expect({ t, out: id }).toEqual({ t, out: expectedIdentifier(id, t, then, long) });
+      expect({ t, out: id }).toEqual({ t, out: expectedIdentifier(id, t, then, long, tr) });
     }
   });
 });
@@ -391,8 +410,9 @@ describe("Scrubber and digit masks: the same output as the frozen copy of 574bdb
         const t = random() < 0.2 ? previous : random() < 0.3 ? text(pool) + extra() + text(pool) : text(pool);
         previous = t;
         texts++;
+        const [tr, ts] = [given(t, secrets, own), given(t, secrets, [])];
         const scrubbedNow = nowRequest.scrub(t);
-        const scrubbedThen = thenRequest.scrub(t);
+        const scrubbedThen = thenRequest.scrub(tr);
         const min = pick([1, 4, 9, 10, 12]);
         const pairs: [string, unknown, unknown][] = [
           ["request scrub", scrubbedNow, scrubbedThen],
@@ -405,11 +425,11 @@ describe("Scrubber and digit masks: the same output as the frozen copy of 574bdb
           [
             "request identifier",
             nowRequest.identifier(t),
-            expectedIdentifier(nowRequest.identifier(t), t, thenRequest, thenLongRequest),
+            expectedIdentifier(nowRequest.identifier(t), t, thenRequest, thenLongRequest, tr),
           ],
-          ["request scrub again", nowRequest.scrub(t), thenRequest.scrub(t)],
+          ["request scrub again", nowRequest.scrub(t), thenRequest.scrub(tr)],
           ["scrub", now.scrub(t), then.scrub(t)],
-          ["identifier", now.identifier(t), expectedIdentifier(now.identifier(t), t, then, thenLong)],
+          ["identifier", now.identifier(t), expectedIdentifier(now.identifier(t), t, then, thenLong, ts)],
           ["maskNumberShapes", maskNumberShapes(t), frozen574.maskNumberShapes(t)],
           ["maskNumberShapesKeepingLast4", maskNumberShapesKeepingLast4(t), frozen574.maskNumberShapesKeepingLast4(t)],
           [`maskDigitRuns ${min}`, maskDigitRuns(t, min), frozen574.maskDigitRuns(t, min)],
@@ -499,8 +519,9 @@ describe("The long runs' memo: the same output as the frozen copy of 574bdb6", (
       }
       for (const t of texts) {
         references++;
+        const tr = given(t, secrets, own);
         const nowScrub = nowRequest.scrub(t);
-        const thenScrub = thenRequest.scrub(t);
+        const thenScrub = thenRequest.scrub(tr);
         const reference = frozen574.maskNumberShapes(thenScrub);
         if (reference !== t) masked++;
         const pairs: [string, unknown, unknown][] = [
@@ -516,7 +537,7 @@ describe("The long runs' memo: the same output as the frozen copy of 574bdb6", (
           [
             "request identifier",
             nowRequest.identifier(t),
-            expectedIdentifier(nowRequest.identifier(t), t, thenRequest, thenLongRequest),
+            expectedIdentifier(nowRequest.identifier(t), t, thenRequest, thenLongRequest, tr),
           ],
           ["scrub", now.scrub(t), then.scrub(t)],
           ["maskNumberShapes", maskNumberShapes(t), frozen574.maskNumberShapes(t)],

@@ -201,6 +201,38 @@ describe("Scrubber", () => {
       for (const id of ["%344471", "1%344471", "800４４７１02", "１4471"]) expect(numeric.identifier(id)).toBe(id);
       for (const id of ["9482913", "%394829130"]) expect(otp.identifier(id)).toBe(id);
     });
+
+    // An attack review: a `%` before a value whose first two characters are hex digits reads as one character
+    // (`%BE` is a byte that is not UTF-8: U+FFFD), so the value was no longer found in the text's reading: an id went
+    // to the client whole, a message read with most of the value's characters (`\uFFFDNCH-REG-0001`, `H2913`).
+    it("a value that reading the text would break (`%BENCH-REG-0001`, `%482913`) is redacted as written first", () => {
+      const secrets = new Scrubber(["4471", "BENCH-REG-0001", "CAFE-5150"]);
+      const call = secrets.forRequest(["482913", "9182736450", "bench-token-42"]);
+      for (const [text, id] of [
+        ["%BENCH-REG-0001", "%[REDACTED]"],
+        ["id%bench-reg-0001x", "id%[REDACTED]x"],
+        ["%4471", "%[REDACTED]"],
+        ["k%CAFE-5150", "k%[REDACTED]"],
+      ]) {
+        expect({ text, out: secrets.identifier(text) }).toEqual({ text, out: id });
+        expect({ text, out: call.identifier(text) }).toEqual({ text, out: id });
+        expect({ text, out: call.scrub(text) }).toEqual({ text, out: id });
+      }
+      for (const [text, out] of [
+        ["%482913", "%[REDACTED]"],
+        ["TXN%9182736450", "TXN%[REDACTED]"],
+        ["%bench-token-42", "%[REDACTED]"],
+        ["sent %48 29 13 to %9182736450", "sent %[REDACTED] to %[REDACTED]"],
+      ]) {
+        expect({ text, out: call.identifier(text) }).toEqual({ text, out });
+        expect({ text, out: call.scrub(text) }).toEqual({ text, out });
+      }
+      // What reading does not break is read as before: an escape beside a value, or one that spells it.
+      expect(call.scrub("100%25 done, %41%42 ok")).toBe("100% done, AB ok");
+      expect(call.scrub("r=%34%38%32%39%31%33")).toBe("r=[REDACTED]");
+      expect(secrets.identifier("x%2DBENCH-REG-0001")).toBe("x-[REDACTED]");
+      expect(call.identifier("%41%42")).toBe("%41%42");
+    });
   });
 
   it("maskDigitRuns masks every run of ten or more digits, glued or separated, and leaves ports and years", () => {
