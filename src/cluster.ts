@@ -45,7 +45,9 @@ const isHeartbeat = (message: unknown): boolean => isMessage(message, HEARTBEAT)
 /** What the primary asks each worker for its metrics with, and the worker's answer (its registry's series as JSON). */
 const METRICS_ASK = "aopay:metrics";
 const METRICS_ANSWER = "aopay:metrics-answer";
-/** How long the primary waits for every worker's metrics before the scrape fails (prom-client's clusterMetrics: 5 s). */
+/**
+ * How long the primary waits for every worker's metrics before the scrape fails (prom-client's clusterMetrics: 5 s).
+ */
 const METRICS_TIMEOUT_MS = 5_000;
 
 type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];

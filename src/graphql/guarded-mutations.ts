@@ -14,7 +14,8 @@ import type { DestinationKind, ThrottlePurpose } from "../protection/otp-throttl
  *   and budgeted when known (a CIBIL id and token with no record add nothing).
  * - registers (registration only): the input fields holding the mobile and the PAN, and the answer field holding the
  *   CIBIL id AOPay assigned (and the access token issued with it), remembered together when AOPay answers, so that
- *   the id's (and the token's) OTP sends are budgeted on that mobile; a PAN registered here before names its CIBIL id beforehand, and the mobile is added before AOPay is called.
+ *   the id's (and the token's) OTP sends are budgeted on that mobile; a PAN registered here before names its CIBIL id
+ *   beforehand, and the mobile is added before AOPay is called.
  */
 export interface GuardSpec {
   readonly budget: ThrottlePurpose | null;

@@ -508,7 +508,9 @@ export class Scrubber {
    * secret and text, each about 90 instructions under callgrind, skipped for them.
    */
   readonly #shortestSecret: number;
-  /** The secrets an identifier is searched for anywhere (lower-cased), and the short numbers' whole runs (SHORT_NUMBER). */
+  /**
+   * The secrets an identifier is searched for anywhere (lower-cased), and the short numbers' whole runs (SHORT_NUMBER).
+   */
   readonly #secretsInIds: string[];
   readonly #shortSecretRuns: RegExp | null;
 

@@ -31,9 +31,9 @@ import { withoutKey } from "../util/transient-map";
  * is a store failure: the send is refused (PROTECTION_UNAVAILABLE), never sent on the CIBIL id's budget alone.
  *
  * The access token AOPay answered the registration with is linked to the id too (its HMAC → the id's record key and the
- * id, sealed: tokenLinkValue): GenerateOTP takes the id and the token, and which of the two AOPay finds the customer by,
- * its docs do not say (§1.2). A send whose token is linked to another id marks and recalls that id as well (`sending`),
- * so a token sent with any digits as its id meets its registration's mobiles' budgets
+ * id, sealed: tokenLinkValue): GenerateOTP takes the id and the token, and which of the two AOPay finds the customer
+ * by, its docs do not say (§1.2). A send whose token is linked to another id marks and recalls that id as well
+ * (`sending`), so a token sent with any digits as its id meets its registration's mobiles' budgets
  * (test/e2e/cibil-token-mobile.test.ts).
  *
  * A CIBIL id with no record (registered before this store existed, through another system, more than the TTL ago, or
@@ -493,18 +493,17 @@ export interface MemoryRegisteredMobileOptions {
 
 /**
  * One process. At most `maxKeys` records (MEMORY_REGISTERED_MOBILE_MAX_KEYS), RECORDS_PER_CUSTOMER per customer
- * registered here: its CIBIL id's mobiles, its PAN's link and its access token's. Without room for them, `ready` throws:
- * the registration
- * is refused (PROTECTION_UNAVAILABLE) before anything is sent. Refusing rather than registering without a record is
- * the fail-closed choice: a full table is what a caller who registers many PANs to one phone produces, and answering
- * then would hand them exactly the unbudgeted CIBIL ids this store exists to prevent. A live record is never
- * evicted for the same reason. Lost on restart: those CIBIL ids are budgeted by id only (set REDIS_URL to keep them).
- * The table is every client's, and a record lives 90 days: each record counts for the client whose registration
- * wrote it last, and a client whose records hold `maxKeysPerOwner` (half the table by default) is refused new
- * registrations as a full table (PROTECTION_UNAVAILABLE, nothing sent) while the others still register. Without it,
- * one client registering within its budgets (REGISTER_*) for a day or two filled the table for every client for 90
- * days (test/e2e/shared-tables.test.ts). The room `ready` sets aside counts in its client's share until `released`,
- * so registrations of one client running at once do not pass it either.
+ * registered here: its CIBIL id's mobiles, its PAN's link and its access token's. Without room for them, `ready`
+ * throws: the registration is refused (PROTECTION_UNAVAILABLE) before anything is sent. Refusing rather than
+ * registering without a record is the fail-closed choice: a full table is what a caller who registers many PANs to one
+ * phone produces, and answering then would hand them exactly the unbudgeted CIBIL ids this store exists to prevent. A
+ * live record is never evicted for the same reason. Lost on restart: those CIBIL ids are budgeted by id only (set
+ * REDIS_URL to keep them). The table is every client's, and a record lives 90 days: each record counts for the client
+ * whose registration wrote it last, and a client whose records hold `maxKeysPerOwner` (half the table by default) is
+ * refused new registrations as a full table (PROTECTION_UNAVAILABLE, nothing sent) while the others still register.
+ * Without it, one client registering within its budgets (REGISTER_*) for a day or two filled the table for every client
+ * for 90 days (test/e2e/shared-tables.test.ts). The room `ready` sets aside counts in its client's share until
+ * `released`, so registrations of one client running at once do not pass it either.
  */
 export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   /**
@@ -562,8 +561,8 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   ready(owner?: string): void {
-    // Room for a new customer's records (its CIBIL id's mobiles, its PAN's link, its token's), first within its client's
-    // share, with the room set aside for its registrations still running (its expired records swept first:
+    // Room for a new customer's records (its CIBIL id's mobiles, its PAN's link, its token's), first within its
+    // client's share, with the room set aside for its registrations still running (its expired records swept first:
     // Capacity.ownerHasRoom). The share before the table's cap, as the other tables ask them: a client at its share
     // is told so, whether or not the table is full too (it was told the table was full).
     if (owner !== undefined && !this.#capacity.ownerHasRoom(owner, RECORDS_PER_CUSTOMER)) {

@@ -34,8 +34,8 @@ export interface Setting<T> extends Readonly<SettingOptions<T>> {
    */
   readonly schema: z.ZodType<T>;
   /**
-   * The values the schema takes, as the docs show them beside the meaning (an `int`'s range, `` `1024` to `1048576` ``):
-   * a value outside it stops the start, so the page must say it.
+   * The values the schema takes, as the docs show them beside the meaning (an `int`'s range, such as
+   * `` `1024` to `1048576` ``): a value outside it stops the start, so the page must say it.
    */
   readonly accepts?: string;
 }

@@ -56,8 +56,8 @@ const BACKENDS = storeBackends("t".repeat(32));
 describe.each(BACKENDS)(
   "generateCibilOtp: the registered mobile is found by the token too (%s)",
   (_name, skip, env) => {
-    // Before the token was linked to its id (registered-mobiles.ts `sending`), the registered mobile was recalled by the
-    // CIBIL id only: three SMS to the victim within a second, in memory and in Redis.
+    // Before the token was linked to its id (registered-mobiles.ts `sending`), the registered mobile was recalled by
+    // the CIBIL id only: three SMS to the victim within a second, in memory and in Redis.
     const maybe = skip === null ? it : it.skip;
     let upstream: FakeUpstream;
     beforeEach(async () => {

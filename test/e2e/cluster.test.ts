@@ -206,7 +206,8 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
 
   it("keeps a dead worker's counts in the page's sums: no counter goes down, so no alert reads a reset", async () => {
     // Before, the page summed the workers alive only: a death took its counts off the sums, Prometheus read that as a
-    // counter reset to 0 and counted each survivor's whole count again (`increase(...) > 0` alerts paged on old events).
+    // counter reset to 0 and counted each survivor's whole count again (`increase(...) > 0` alerts paged on old
+    // events).
     const served = new Map<number, number>();
     for (let i = 0; i < 12 && served.size < 2; i++) {
       const r = await send(baseUrl, aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() }));
