@@ -488,21 +488,11 @@ describe("a numeric company code glued to digits only in an id's reading does no
   it.each([
     ["4471%31", "4471①"],
     ["¹4471", "PK4471²"],
-  ])("%s and %s: redacted, in the answer and the log", async (primaryKeyId, encodeTxnId) => {
-    const { text, result } = await resend(primaryKeyId, encodeTxnId);
-    expect(result.__typename).toBe("AepsOtpResent");
-    expect(result.primaryKeyId).toContain("[REDACTED]");
-    expect(result.encodeTxnId).toContain("[REDACTED]");
-    expect(text).not.toContain(CODE);
-    expect((t as TestStack).logs.text()).not.toContain(CODE);
-  });
-
-  // A `%` before it reads as an escape (`%44` is `D`), and the code was not found in the reading: the id went to the
-  // client whole (`%4471`), as did any value whose first two characters are hex digits.
-  it.each([
+    // A `%` before it reads as an escape (`%44` is `D`), and the code was not found in the reading: the id went to the
+    // client whole (`%4471`), as did any value whose first two characters are hex digits.
     ["%4471", "k%4471x"],
     ["%34%34%37%31", "%%4471"],
-  ])("%s and %s, a `%` before the code: redacted, in the answer and the log", async (primaryKeyId, encodeTxnId) => {
+  ])("%s and %s: redacted, in the answer and the log", async (primaryKeyId, encodeTxnId) => {
     const { text, result } = await resend(primaryKeyId, encodeTxnId);
     expect(result.__typename).toBe("AepsOtpResent");
     expect(result.primaryKeyId).toContain("[REDACTED]");
