@@ -1,6 +1,5 @@
-import type { ServerResponse } from "node:http";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
-import { fixtureJson } from "../helpers/fixtures";
+import { modelledAopay } from "../helpers/modelled-aopay";
 import { nextAadhaar, nextAepsRegistration, nextCibilId, nextMobile, registrationInput } from "../helpers/identifiers";
 import {
   aepsInput,
@@ -13,45 +12,14 @@ import {
 import { storeBackends } from "../helpers/redis";
 import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack";
 
+const BACKENDS = storeBackends("t".repeat(32));
 /**
  * GenerateOTP takes the CIBIL id and the customer's access token (docs/upstream/aopay-api.md §1.2), and which of the
  * two AOPay finds the customer by, its docs do not say (src/graphql/guarded-mutations.ts CIBIL_TOKEN). This AOPay
  * finds the customer by the token: the SMS goes to the mobile of the customer the token was issued to, whatever id
- * comes with it. `sms` lists the mobile of each GenerateOTP.
+ * comes with it; its ids from 8,100,000 (registration-race's from 8,000,000).
  */
-function aopayFindingByToken(upstream: FakeUpstream) {
-  const idOfPan = new Map<string, string>();
-  const mobileOfToken = new Map<string, string>();
-  const sms: string[] = [];
-  const challenge = fixtureJson("cibil/generate-otp.success") as { result: Record<string, unknown> };
-  const answer = (res: ServerResponse, body: unknown) => {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(body));
-  };
-  upstream.respond((call, res) => {
-    const body = JSON.parse(call.body) as Record<string, unknown>;
-    if (call.path.endsWith("/registeration")) {
-      const pan = String(body.pancard);
-      if (!idOfPan.has(pan)) idOfPan.set(pan, String(8_100_000 + idOfPan.size));
-      const cibilId = idOfPan.get(pan) as string;
-      mobileOfToken.set(`tok${cibilId}`, String(body.mobile_number));
-      answer(res, {
-        status: "SUCCESS",
-        message: "success",
-        access_token: `tok${cibilId}`,
-        result: { cibil_id: cibilId },
-      });
-    } else if (call.path.endsWith("/GenerateOTP")) {
-      const mobile = mobileOfToken.get(String(body.access_token));
-      if (mobile === undefined) return answer(res, fixtureJson("cibil/generic-error"));
-      sms.push(mobile);
-      answer(res, { ...challenge, result: { ...challenge.result, cibil_id: String(body.cibil_id) } });
-    } else answer(res, fixtureJson("aeps/resend-otp.success"));
-  });
-  return { sms };
-}
-
-const BACKENDS = storeBackends("t".repeat(32));
+const BY_TOKEN = { findsBy: "token", firstCibilId: 8_100_000 } as const;
 
 describe.each(BACKENDS)(
   "generateCibilOtp: the registered mobile is found by the token too (%s)",
@@ -80,7 +48,7 @@ describe.each(BACKENDS)(
     maybe(
       "three customers registered with one victim's mobile, each token sent with an id it was not issued with: one SMS",
       async () => {
-        const { sms } = aopayFindingByToken(upstream);
+        const { sms } = modelledAopay(upstream, BY_TOKEN);
         const s = await stacks.start({ ...DEFAULT_THROTTLE, ...upstreamEnv(upstream) });
         const victim = nextMobile();
         const customers = [await register(s, victim), await register(s, victim), await register(s, victim)];
@@ -103,7 +71,7 @@ describe.each(BACKENDS)(
     maybe(
       "a token sent with the id of a customer registered with another mobile: budgeted on both mobiles, the victim's too",
       async () => {
-        const { sms } = aopayFindingByToken(upstream);
+        const { sms } = modelledAopay(upstream, BY_TOKEN);
         const s = await stacks.start({ ...DEFAULT_THROTTLE, ...upstreamEnv(upstream) });
         const victim = nextMobile();
         const victims = await register(s, victim);
@@ -126,7 +94,7 @@ describe.each(BACKENDS)(
     maybe(
       "a token whose id is another registration of the same mobile: that mobile is budgeted once per send, not twice",
       async () => {
-        const { sms } = aopayFindingByToken(upstream);
+        const { sms } = modelledAopay(upstream, BY_TOKEN);
         // Two sends to a mobile in the window, one second apart: counted twice per send, the second was refused.
         const s = await stacks.start({
           ...DEFAULT_THROTTLE,

@@ -1,10 +1,9 @@
-import type { ServerResponse } from "node:http";
 import { request } from "undici";
 import type { RegisterCibilCustomerMutation } from "../../client/src/generated/graphql";
 import { createSdk, type Sdk } from "../../client/src/sdk";
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
-import { fixtureJson } from "../helpers/fixtures";
 import { until } from "../helpers/holding-upstream";
+import { modelledAopay } from "../helpers/modelled-aopay";
 import { nextAadhaar, nextAepsRegistration, nextMobile, nextPan, registrationInput } from "../helpers/identifiers";
 import {
   aepsInput,
@@ -28,51 +27,9 @@ import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack
  * sent a GenerateOTP per CIBIL id meanwhile: six SMS to the victim within a second, in memory and in Redis alike.
  */
 
-/** A scripted AOPay keeping, per CIBIL id, the mobile its OTPs go to; `sms` lists the mobile of each GenerateOTP. */
-function modelledAopay(
-  upstream: FakeUpstream,
-  holdMs: (mobile: string) => number,
-  refused = new Set<string>(),
-  /** How long GenerateOTP takes; its SMS goes to the mobile the customer has when it answers. */
-  generateMs = 0,
-) {
-  const idOfPan = new Map<string, string>();
-  const mobileOf = new Map<string, string>();
-  const sms: string[] = [];
-  const challenge = fixtureJson("cibil/generate-otp.success") as { result: Record<string, unknown> };
-  const answer = (res: ServerResponse, body: unknown) => {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(body));
-  };
-  upstream.respond((call, res) => {
-    const body = JSON.parse(call.body) as Record<string, unknown>;
-    if (call.path.endsWith("/registeration")) {
-      const pan = String(body.pancard);
-      const mobile = String(body.mobile_number);
-      if (!idOfPan.has(pan)) idOfPan.set(pan, String(8_000_000 + idOfPan.size));
-      const cibilId = idOfPan.get(pan) as string;
-      // A registration AOPay refuses changes nothing.
-      if (refused.has(mobile)) return answer(res, fixtureJson("cibil/generic-error"));
-      mobileOf.set(cibilId, mobile);
-      const registered = {
-        status: "SUCCESS",
-        message: "success",
-        error_code: "SPC-200",
-        access_token: `tok${cibilId}`,
-      };
-      setTimeout(() => answer(res, { ...registered, result: { cibil_id: cibilId } }), holdMs(mobile));
-    } else if (call.path.endsWith("/GenerateOTP")) {
-      const cibilId = String(body.cibil_id);
-      setTimeout(() => {
-        sms.push(mobileOf.get(cibilId) ?? "unknown");
-        answer(res, { ...challenge, result: { ...challenge.result, cibil_id: cibilId } });
-      }, generateMs);
-    } else answer(res, fixtureJson("aeps/resend-otp.success"));
-  });
-  return { sms };
-}
-
 const BACKENDS = storeBackends("r".repeat(32));
+/** AOPay finding the customer by the CIBIL id, its ids from 8,000,000 (cibil-token-mobile's from 8,100,000). */
+const BY_ID = { findsBy: "cibilId", firstCibilId: 8_000_000 } as const;
 
 /**
  * A registration refused by a registered-mobile rule, with every store answering: its own member and code, never
@@ -158,7 +115,7 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
     "six PANs re-registered with one victim's mobile, a GenerateOTP per CIBIL id while AOPay holds the registrations: one SMS reaches the victim",
     async () => {
       const victim = nextMobile();
-      const { sms } = modelledAopay(upstream, (mobile) => (mobile === victim ? 1_000 : 0));
+      const { sms } = modelledAopay(upstream, { ...BY_ID, holdMs: (mobile) => (mobile === victim ? 1_000 : 0) });
       const s = await start();
       // Each PAN first registered with a number of its own (a fresh budget each): the attacker learns its CIBIL id.
       const customers: Array<{ pan: string; cibilId: string; accessToken: string }> = [];
@@ -187,7 +144,7 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
     async () => {
       const [first, second] = [nextMobile(), nextMobile()];
       // AOPay takes `first`, then `second` (its mobile from then on), but answers `second` first.
-      const { sms } = modelledAopay(upstream, (mobile) => (mobile === first ? 600 : 0));
+      const { sms } = modelledAopay(upstream, { ...BY_ID, holdMs: (mobile) => (mobile === first ? 600 : 0) });
       const s = await start();
       const pan = nextPan();
       // The SMS's phone has just had one (an AEPS resend): its cooldown runs.
@@ -214,7 +171,7 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
     async () => {
       const [own, victim] = [nextMobile(), nextMobile()];
       // AOPay takes `own`, then `victim` (its mobile from then on), and answers `own` first while it holds `victim`.
-      const { sms } = modelledAopay(upstream, (mobile) => (mobile === victim ? 1_500 : 300));
+      const { sms } = modelledAopay(upstream, { ...BY_ID, holdMs: (mobile) => (mobile === victim ? 1_500 : 300) });
       const s = await start();
       // The victim's phone has just had an SMS (an AEPS resend): its cooldown runs for 60 s.
       const aeps = await s.gql(
@@ -258,7 +215,11 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
     "a PAN's first registration AOPay answered (a refusal) frees the PAN; one whose outcome is unknown holds it (AOPay may still take it)",
     async () => {
       const [refusedMobile, slow, victim] = [nextMobile(), nextMobile(), nextMobile()];
-      modelledAopay(upstream, (mobile) => (mobile === slow ? 2_000 : 0), new Set([refusedMobile]));
+      modelledAopay(upstream, {
+        ...BY_ID,
+        holdMs: (mobile) => (mobile === slow ? 2_000 : 0),
+        refused: new Set([refusedMobile]),
+      });
       const s = await stacks.start({ ...DEFAULT_THROTTLE, ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: "300" });
       const pan = nextPan();
       const attempt = async (mobile: string) =>
@@ -281,7 +242,7 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
     async () => {
       const victim = nextMobile();
       const junk = [nextMobile(), nextMobile(), nextMobile(), nextMobile()];
-      const { sms } = modelledAopay(upstream, () => 0, new Set(junk));
+      const { sms } = modelledAopay(upstream, { ...BY_ID, refused: new Set(junk) });
       const s = await start();
       const aeps = await s.gql(
         RESEND_AEPS_OTP,
@@ -321,7 +282,7 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
     "a re-registration sent while a GenerateOTP to its CIBIL id is at AOPay is refused before AOPay; afterwards it goes",
     async () => {
       const [own, victim] = [nextMobile(), nextMobile()];
-      const { sms } = modelledAopay(upstream, () => 0, new Set(), 800);
+      const { sms } = modelledAopay(upstream, { ...BY_ID, generateMs: 800 });
       const s = await start();
       const pan = nextPan();
       const customer = await register(s, pan, own);
