@@ -56,18 +56,18 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
 # machine with a large heap limit. 64 MB: peak RSS at saturation 305 MB; 16 MB: 219 MB, but with 400 overload clients
 # refused at 54,000/s a scavenge every 25 ms promoted 0.3-0.6 MB, mostly refused requests' IncomingMessage and
 # ServerResponse, and peak RSS was 250-307 MB over 6 runs; 32 MB: 225-241 MB there, saturation CPU per request level
-# (docs/performance.md, "The young generation's size").
+# (docs/performance-runs.md, "The young generation's size").
 # --heap-growing-percent=50: after each major GC, V8 lets the old generation grow to 1.5x what survived it (plus the
 # young generation's capacity) instead of its own factor, up to 4x on a machine with a large heap limit (V8's
 # src/heap/heap-controller.cc, GrowingFactor and BoundAllocationLimit). Served requests live about a second under
 # overload and are promoted: in a sustained overload (40 s) peak RSS was 362-364 MB at 400 clients and 391-392 MB at
-# 1,500 with V8's factor, 239-245 and 260-268 MB with this (docs/performance.md, "Sustained overload", with what it
+# 1,500 with V8's factor, 239-245 and 260-268 MB with this (docs/performance-runs.md, "Sustained overload", with what it
 # costs at saturation).
 # --no-allocation-site-pretenuring: V8 allocates the objects of a site straight into the old generation once most of
 # them survived scavenges. After a burst at saturation (the bench's warm-up, or any peak), where requests in flight
 # survive, request-path sites stayed pretenured at a moderate load: the old generation grew about 1.6 kB per CIBIL
 # request and a mark-compact came every few seconds (GC 38 µs per request at 600 req/s, 21 µs without pretenuring;
-# docs/performance.md, "Pretenuring after a burst"). The same flags as `npm start` (test/unit/container.test.ts);
+# docs/performance-runs.md, "Pretenuring after a burst"). The same flags as `npm start` (test/unit/container.test.ts);
 # cluster workers inherit them (cluster.fork passes process.execArgv).
 CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=50", "--no-allocation-site-pretenuring", \
      "dist/index.js"]

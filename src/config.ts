@@ -420,7 +420,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   const maxInFlight = admission.ADMISSION_MAX_IN_FLIGHT ?? transport.AOPAY_CONNECTIONS + transport.AOPAY_QUEUE_LIMIT;
   const auth = authConfig(readGroup(authSettings, env, problems), production, problems);
   // Only one client can be admitted at all (credentials required, no bearer tokens, every API key the same client's):
-  // a share would keep places for no one, and only cost that client half its queue (measured: docs/performance.md
+  // a share would keep places for no one, and only cost that client half its queue (measured: docs/performance-runs.md
   // "Round 8f912ea"), so the default share is off then (http/admission.settings.ts).
   const oneClient = auth.required && auth.jwt === null && new Set(auth.apiKeys.values()).size <= 1;
   // A shared in-memory table's client share (MEMORY_*_CLIENT_SHARE_PERCENT), unless set: off (100) for one client, for

@@ -14,11 +14,11 @@ const PHASES = ["A", "B", "C", "D"];
 /**
  * Phase D's default warm-up at the paired rate, in requests per system (`--paired-warmup`'s default is the seconds they
  * take at `--paired-rate`). Measured with V8's --trace-opt and the GC trace (300, 400 and 600 req/s each;
- * docs/performance.md, "Round f1adec3"): every system's hot path tiered up to TurboFan in a burst 6,600-8,600 requests
- * into the paired drive, and ours ran its first mark-compact since start-up 12,900-15,200 requests in (CIBIL; AEPS
- * 3,200-3,800, and its next about 20,000 later, in the window as in steady state). Counts, not times: the burst came
- * twice as late at 300 req/s as at 600, the mark-compact 12,900 requests in at 400 and at 600. 20,000 puts both before
- * the window with 4,800 requests to spare: 50 s at 400 req/s each, 100 s at 200.
+ * docs/performance-runs.md, "Round f1adec3"): every system's hot path tiered up to TurboFan in a burst 6,600-8,600
+ * requests into the paired drive, and ours ran its first mark-compact since start-up 12,900-15,200 requests in (CIBIL;
+ * AEPS 3,200-3,800, and its next about 20,000 later, in the window as in steady state). Counts, not times: the burst
+ * came twice as late at 300 req/s as at 600, the mark-compact 12,900 requests in at 400 and at 600. 20,000 puts both
+ * before the window with 4,800 requests to spare: 50 s at 400 req/s each, 100 s at 200.
  */
 const PAIRED_WARMUP_REQUESTS = 20_000;
 
@@ -130,7 +130,7 @@ function parseOptions(argv) {
     seqRequests: num("seq-requests", 1000, 200),
     seqWarmup: num("seq-warmup", 200, 50),
     // Phase C sends each system `seqBlock` requests in a row, the first `seqRewarm` untimed: a process that sat idle
-    // while the others ran needs about 10 requests to be as fast again (docs/performance.md, "Round a6d9cff").
+    // while the others ran needs about 10 requests to be as fast again (docs/performance-runs.md, "Round a6d9cff").
     seqBlock: num("seq-block", 50, 25),
     seqRewarm: num("seq-rewarm", 10, 10),
     /** Which phases of the main scenario run (lib/phases.js): A saturation, B fixed rate, C unloaded latency, D paired CPU. */
@@ -140,7 +140,7 @@ function parseOptions(argv) {
     // of it in 4 of 10 windows; 4 systems at 300 each kept it, at 700 each they did not.
     pairedRate: num("paired-rate", 0, 0),
     // 60 s windows (18,000 requests per system at 300 req/s): in 10 s windows whether one of ours' mark-compacts (one
-    // or two a minute) fell inside decided part of the ratio (docs/performance.md, "Pretenuring after a burst").
+    // or two a minute) fell inside decided part of the ratio (docs/performance-runs.md, "Pretenuring after a burst").
     pairedDuration: num("paired-duration", 60, 3),
     // Phase D's drive at the paired rate before its window, in seconds: 0 (the default) is the time the paired rate
     // takes to send PAIRED_WARMUP_REQUESTS (above) to each system; --quick: 1 s.

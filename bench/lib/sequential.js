@@ -115,7 +115,7 @@ async function sequential(opts) {
  * odd), every system comes right after every other system equally often, and runs in every position equally often.
  * A rotation alone (i, i+1, ...) keeps every system after the same neighbour: in a trial of phase A in turns that
  * way, identical code measured 0.98 to 1.16× itself, the system after the heaviest one paying for what that one left
- * running (docs/performance.md, "Round a6d9cff").
+ * running (docs/performance-runs.md, "Round a6d9cff").
  * @param {number} n @param {number} index
  */
 function balancedOrder(n, index) {

@@ -97,16 +97,16 @@ const BASE_REDIS_KEY = "ours-base-redis";
  * cannot drift from what ships; the Dockerfile's CMD is held to the same flags by test/unit/container.test.ts), and
  * they are a setting of the runtime, not of the application, so every reference system gets them too. Today
  * `--max-semi-space-size=32`: a young generation of at most 2 x 32 MB instead of the 2 x 64 MB Node 24 grows to here
- * (docs/performance.md, "The young generation's size": 16 MB before, which promoted refused requests under overload). When 16 was
- * chosen, measured interleaved in one run (4 rounds, 64 connections): minimal Apollo's CPU per request with and
- * without it 159/163, 138/151, 139/146, 150/151 µs (AEPS) and 167/173, 156/176, 161/173, 156/177 µs (CIBIL); ours
- * 141/164, 144/152, 168/173, 161/157, 161/173 and 160/166, 151/180, 173/197, 149/186, 176/192 µs (5 rounds).
- * Giving it to ours alone would flatter ours. And `--heap-growing-percent=50`: the old generation grows to 1.5x what
- * survived the last major GC instead of V8's factor (up to 4x here), which bounds peak RSS in a sustained overload and
- * costs every system more major GCs at saturation (docs/performance.md, "Sustained overload"). And
+ * (docs/performance-runs.md, "The young generation's size": 16 MB before, which promoted refused requests under
+ * overload). When 16 was chosen, measured interleaved in one run (4 rounds, 64 connections): minimal Apollo's CPU per
+ * request with and without it 159/163, 138/151, 139/146, 150/151 µs (AEPS) and 167/173, 156/176, 161/173, 156/177 µs
+ * (CIBIL); ours 141/164, 144/152, 168/173, 161/157, 161/173 and 160/166, 151/180, 173/197, 149/186, 176/192 µs (5
+ * rounds). Giving it to ours alone would flatter ours. And `--heap-growing-percent=50`: the old generation grows to
+ * 1.5x what survived the last major GC instead of V8's factor (up to 4x here), which bounds peak RSS in a sustained
+ * overload and costs every system more major GCs at saturation (docs/performance-runs.md, "Sustained overload"). And
  * `--no-allocation-site-pretenuring`: after phase D's warm-up at saturation V8 kept allocating ours' request objects
- * straight into the old generation, two mark-compacts a minute at 300 req/s (docs/performance.md, "Pretenuring after
- * a burst"); every system takes it, as every system takes the others.
+ * straight into the old generation, two mark-compacts a minute at 300 req/s (docs/performance-runs.md, "Pretenuring
+ * after a burst"); every system takes it, as every system takes the others.
  */
 const NODE_FLAGS = startFlags(require("../../package.json").scripts.start);
 

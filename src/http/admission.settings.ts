@@ -14,13 +14,13 @@ export const DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS = 1_000;
  * against 4.3-4.7 at 50 ms, 3.3-4.0 at 100 ms and 1.7-2.0 with both samplers off (three 30 s windows of each, side by
  * side, started as the bench starts our server; minimal Apollo, which samples nothing, 0.3). At the bench's moderate
  * load (171 requests/s) the 5.5 ms/s saved would be about 32 µs per request; its paired phase did not resolve a gain
- * on a busy host, where a wake-up costs less (docs/performance.md, "Round 8f99667").
+ * on a busy host, where a wake-up costs less (docs/performance-runs.md, "Round 8f99667").
  *
  * It is now the only timer of this server that wakes it idle (admission reads at its ticks and the circuit breakers
  * rotate their buckets from the clock, where each had a timer of its own; Node's own connection check of each listener,
  * once a second, is the rest): 3.4-4.4 ms/s idle, read from /proc/<pid>/task/<tid>/schedstat (ten 30 s windows,
  * against 3.7-4.4 before); a bare process with one 50 ms JS interval spent 3.8-5.0, with a native
- * monitorEventLoopDelay 2.3-2.4 (docs/performance.md, "Round 1c146ca").
+ * monitorEventLoopDelay 2.3-2.4 (docs/performance-runs.md, "Round 1c146ca").
  *
  * 50 ms, not 100: a reading is the mean of the samples of one ADMISSION_SAMPLE_INTERVAL_MS (500 ms: 10 samples, and
  * the setting's minimum, 100 ms, still holds 2), each exact to the microsecond however rare; and the lag gauges read
@@ -38,10 +38,10 @@ export const DEFAULT_ADMISSION_SAMPLE_INTERVAL_MS = 500;
 export const DEFAULT_ADMISSION_RETRY_AFTER_SECONDS = 1;
 /**
  * Refused connections read again per event-loop turn (refused-reads.ts). Measured at 1,500 clients resending at once
- * (docs/performance.md, "Round a9cbb41"), 8 overload runs of each, interleaved: 100 served 85-93 % of the upstream's
- * capacity, 20 served 92-99 % and 10 served 95-97 % (the smaller the cap, the shorter each turn, the sooner undici
- * writes the next call on an answered upstream socket); shed median of the runs 57, 62 and 71 ms. 20: about the served
- * share of 10 without its slower refusals; at 400 clients refusals as quick as with 100 (medians 0.5-1.1 ms).
+ * (docs/performance-runs.md, "Round a9cbb41"), 8 overload runs of each, interleaved: 100 served 85-93 % of the
+ * upstream's capacity, 20 served 92-99 % and 10 served 95-97 % (the smaller the cap, the shorter each turn, the sooner
+ * undici writes the next call on an answered upstream socket); shed median of the runs 57, 62 and 71 ms. 20: about the
+ * served share of 10 without its slower refusals; at 400 clients refusals as quick as with 100 (medians 0.5-1.1 ms).
  */
 export const DEFAULT_ADMISSION_REFUSED_READS_PER_TURN = 20;
 

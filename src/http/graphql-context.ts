@@ -21,8 +21,8 @@ const NO_TRACE: GraphQLContext["trace"] = Object.freeze({});
  * A request's context. `loaders` is a getter on the prototype, not an own property: Apollo Server copies the context
  * once per operation (cloneObject: `Object.assign(Object.create(prototype), context)`); a getter that is an own
  * property would be called by that copy and build the DataLoaders for every request, when most read nothing through
- * them (docs/performance.md, "Instruction counts per change"). On the prototype it runs on first use, on the copy the
- * resolvers see, and stores them as the copy's own `builtLoaders`.
+ * them (docs/performance-runs.md, "Instruction counts per change"). On the prototype it runs on first use, on the copy
+ * the resolvers see, and stores them as the copy's own `builtLoaders`.
  *
  * A class whose constructor writes every field, not an object literal copied onto `Object.create(prototype)` with
  * `Object.assign` as before: the copy took V8's generic property path, a map transition per field (about 9k

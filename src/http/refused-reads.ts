@@ -6,8 +6,8 @@ import { getSystemErrorName } from "node:util";
  * at the end of each event-loop turn (the check phase) at most `perTurn` of the stopped connections, the
  * longest-waiting first, read again. Its next request then waits in the kernel's socket buffer, not in this process.
  *
- * Why (docs/performance.md, "1,500 clients resending at once: where the capacity goes"): a client that does not wait
- * the `Retry-After` sends its next request as soon as the 503 arrives. Measured at 1,500 such clients against 128
+ * Why (docs/performance-runs.md, "1,500 clients resending at once: where the capacity goes"): a client that does not
+ * wait the `Retry-After` sends its next request as soon as the 503 arrives. Measured at 1,500 such clients against 128
  * upstream sockets with a full queue:
  *   - with more ready connections than libuv takes from epoll at once (1,024), its poll phase polls again, up to 48
  *     times, before timers and immediates run: the event loop stalled for up to 1.4 s;

@@ -29,7 +29,7 @@ import { type ScriptCommand, scriptCommand } from "./redis";
  * Why one script by hand: that library has no call for several keys at once, and its ten round trips nearly doubled a
  * send's CPU. `npm run bench`, 3 interleaved rounds, with the Redis store, against 8ac6ca0 (one EVALSHA per budget):
  * server CPU per request AEPS 248 → 157 µs, CIBIL 220 → 166 µs; requests/s 4,417 → 6,124 and 4,957 → 6,478; Redis's
- * own CPU per request lower too (docs/performance.md "Round 8ac6ca0").
+ * own CPU per request lower too (docs/performance-runs.md "Round 8ac6ca0").
  *
  * A fixed window's give-back is NOT rate-limiter-flexible's `reward`, which decrements whatever the key holds now:
  * when the charged window had ended while the call waited (a send held in the queue past a 60 s cooldown), `reward`

@@ -6,7 +6,7 @@ import { TEST_API_KEYS_ENTRY } from "../helpers/stack";
 /**
  * What the real entry point (dist-test/index.js) loads at start, by configuration: a module only one configuration
  * needs is loaded in that one only, so the others do not keep its source text and compiled code in their live heap
- * for the process's life (docs/performance.md, "Round 5daa3ff: the live heap, and what a server keeps that its
+ * for the process's life (docs/performance-runs.md, "Round 5daa3ff: the live heap, and what a server keeps that its
  * configuration never uses"). A top-level import of it that comes back fails here, not silently in a heap figure.
  * Each case also checks that the module is loaded where it is needed, so the detector is seen to see it.
  */

@@ -30,8 +30,8 @@ import { performance } from "node:perf_hooks";
  * - hands graphql-js an empty stand-in for a document refused by its shape before validation (limits.ts
  *   documentShape: repeated selections).
  * One plugin with synchronous hooks rather than one per concern with async ones: Apollo awaits every hook of every
- * plugin, and each async function is one more promise per request (docs/performance.md, "Instruction counts per change").
- * The fast path (fast-path.ts) runs the same functions below, so both write the same log lines and answers.
+ * plugin, and each async function is one more promise per request (docs/performance-runs.md, "Instruction counts per
+ * change"). The fast path (fast-path.ts) runs the same functions below, so both write the same log lines and answers.
  */
 export function requestPlugin(
   metrics: Metrics | null,

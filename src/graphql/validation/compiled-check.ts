@@ -8,8 +8,8 @@ import { getMetadataStorage, ValidationTypes, type ValidationArguments } from "c
  * Why not `validateSync` every time: it re-reads and filters the whole metadata store on every call (every rule of
  * every class, then groups them by property), builds a ValidationError per property and a closure and an arguments
  * object per rule, and strips the empty errors again. Measured with `npm run bench:callgrind` (main-thread instructions
- * per request, docs/performance.md, "Instruction counts per change"). Only the verdict is compiled: when it says no,
- * validateInput asks `validateSync` for the errors, so every message still comes from class-validator itself.
+ * per request, docs/performance-runs.md, "Instruction counts per change"). Only the verdict is compiled: when it says
+ * no, validateInput asks `validateSync` for the errors, so every message still comes from class-validator itself.
  *
  * It compiles only what it can answer exactly as validateSync does with validate-input.ts's options
  * (skipMissingProperties off, no groups, `always` off, stopAtFirstError, async rules ignored): synchronous custom rules

@@ -1,5 +1,6 @@
 // The bench's system order (bench/lib/sequential.js balancedOrder): a rotation kept every system right after the same
-// neighbour, and a trial measured identical code at up to 1.16× itself that way (docs/performance.md, "Round a6d9cff").
+// neighbour, and a trial measured identical code at up to 1.16× itself that way
+// (docs/performance-runs.md, "Round a6d9cff").
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { balancedOrder } = require("../../../bench/lib/sequential") as {
   balancedOrder: (n: number, i: number) => number[];
