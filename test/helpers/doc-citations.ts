@@ -472,6 +472,7 @@ export const FOLLOWED_PAGES = [
   "docs/deploying.md",
   "client/README.md",
   "examples/web/README.md",
+  "docs/performance.md",
 ];
 
 /**

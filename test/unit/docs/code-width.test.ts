@@ -80,7 +80,6 @@ describe(`code blocks of the Markdown pages have no line over ${MAX} columns`, (
 const LONG_PROSE: Record<string, number> = {
   "docs/design/stack.md": 44,
   "docs/performance-runs.md": 16,
-  "docs/performance.md": 17,
   "docs/security-requirements.md": 87,
   "docs/upstream/aopay-api.md": 80,
   "test/fixtures/vite-react-ts/README.md": 1,
