@@ -6,7 +6,7 @@
  * the collector's bill beside bench/alloc.js's garbage. What a request leaves alive is what the old generation grows
  * by, and V8 marks the whole old generation once it has grown by about half (`--heap-growing-percent=50`, as npm start
  * runs): the mark-compacts a server pays per request follow the bytes it keeps and promotes, not its heap's size
- * (docs/performance.md: the round "what a request keeps, and when V8 marks", and "The runs at 4d89d7b").
+ * (docs/performance-runs.md: the round "what a request keeps, and when V8 marks", and "The runs at 4d89d7b").
  *
  * The system runs natively with `--expose-gc` and this tool's probe preloaded (lib/retained-probe.js): after the
  * warm-up the probe runs two full collections and reads the heap (`heapUsed`, and `external`: ArrayBuffers and other

@@ -3,7 +3,7 @@
 /**
  * A minimal HTTP/1.1 client connection on `node:net`, for the overload scenario's closed-loop clients
  * (lib/closed-loop.js). Why not undici: with 1,500 clients resending at once, an undici Pool in the bench process used
- * 0.97 of a core and its event loop was 31 ms late at the median (docs/performance.md, "Overload"), so the shed
+ * 0.97 of a core and its event loop was 31 ms late at the median (docs/performance-runs.md, "Overload"), so the shed
  * latency the bench reported was mostly the load generator's own queue. This does only what those clients need:
  *
  *   - one socket, kept alive, one request at a time (no pipelining), reconnected lazily after the server closes it

@@ -10,7 +10,7 @@
  * destinations of the correct ones are kept for the upstream check.
  *
  * Why paired: measured one system after another, each right after its own fixed-rate run, the same code's added
- * latency over the floor ran from −146 to 635 µs between rounds (docs/performance.md, the a0e4fe5 run): one second
+ * latency over the floor ran from −146 to 635 µs between rounds (docs/performance-runs.md, the a0e4fe5 run): one second
  * of this shared host is slower or faster than the next. In blocks a few tens of milliseconds long, the floor and the
  * system under test see nearly the same moments of the machine.
  *

@@ -33,7 +33,7 @@ const BUCKETS = 10;
  * arguments twice, and emits two events through EventEmitter (each counted by a listener, and a latency pushed per
  * call into an array nobody read, since percentiles were off); our `run` wrapped that in an async function and an
  * async action. Here a call is `admit()` before the exchange and `succeeded()`/`failed()` after it, synchronous,
- * with no promise or closure per call (measured in the commit that replaced it; docs/performance.md).
+ * with no promise or closure per call (measured in the commit that replaced it; docs/performance-runs.md).
  */
 export class CircuitBreaker {
   #state: CircuitState = "closed";

@@ -115,7 +115,7 @@ function exactIntegers(_key: string, value: unknown, context: { source?: string 
  * of such numbers is parsed once. A loop over the objects still to read,
  * not recursion: no depth limit of its own (JSON.parse reads a hostile answer nested far deeper than any report).
  * Under callgrind (a loop over the bench's CIBIL answer), 1.3k instructions per answer, where a regular expression over
- * the text for 16 digits after `:`, `,` or `[` (its test until this round) cost 3.1k (docs/performance.md).
+ * the text for 16 digits after `:`, `,` or `[` (its test until this round) cost 3.1k (docs/performance-runs.md).
  */
 export function holdsUnsafeNumber(value: unknown): boolean {
   if (typeof value !== "object" || value === null) return beyondSafe(value);
@@ -199,8 +199,8 @@ function statusIsAmbiguous(text: string): boolean {
  * found checked for its head `"stat`: a search stops at every occurrence of its first character, and a JSON answer
  * has far fewer `u`s than `"`s (CIBIL's GenerateOTP example, test/fixtures/aopay: 9 against 66). Under callgrind (a
  * loop of 20,000 calls over the bench's answers), the two searches for `"status"` and the one for `\u` cost 4.2k
- * instructions per CIBIL answer and 2.0k per AEPS answer, this and that one 1.5k and 0.9k (docs/performance.md, round
- * a88c02b).
+ * instructions per CIBIL answer and 2.0k per AEPS answer, this and that one 1.5k and 0.9k (docs/performance-runs.md,
+ * round a88c02b).
  */
 function twoStatusLiterals(text: string): boolean {
   let found = 0;

@@ -55,10 +55,10 @@ export class AcceptedDocuments {
   private readonly byText = new Map<string, Map<string | undefined, Entry>>();
   /**
    * byText's keys by length. A request's text is a fresh string (JSON.parse), so `byText.get` would hash all of it
-   * (~700 characters for the CIBIL document: 1.2 µs natively, 7.3k instructions under callgrind, docs/performance.md
-   * round 7ec644d); a length lookup and `===` against the few kept texts of that length (already hashed: unequal
-   * hashes answer at once, else the compare stops at the first differing character) took 0.1 to 0.4 µs. Past
-   * SAME_LENGTH_SCAN texts of one length, the hash.
+   * (~700 characters for the CIBIL document: 1.2 µs natively, 7.3k instructions under callgrind,
+   * docs/performance-runs.md round 7ec644d); a length lookup and `===` against the few kept texts of that length
+   * (already hashed: unequal hashes answer at once, else the compare stops at the first differing character) took 0.1
+   * to 0.4 µs. Past SAME_LENGTH_SCAN texts of one length, the hash.
    */
   private readonly textsByLength = new Map<number, string[]>();
   private readonly byId = new Map<string, Map<string | undefined, Entry>>();

@@ -107,7 +107,7 @@ export async function apolloOptions(
       ApolloServerPluginSchemaReportingDisabled(),
       // Inline traces are a federation subgraph's (this schema is not one): without this, Apollo imports the plugin
       // and its protobuf at start only to find that out, about 0.7 MB of live heap for every collection to mark
-      // (docs/performance.md round 5daa3ff; test/e2e/loaded-modules.test.ts).
+      // (docs/performance-runs.md round 5daa3ff; test/e2e/loaded-modules.test.ts).
       ApolloServerPluginInlineTraceDisabled(),
     ],
   };

@@ -27,7 +27,7 @@ let installed: { original: GetArgumentValues; replacement: GetArgumentValues } |
  * so the spread leaves V8's clone fast path (CloneObjectIC_Slow, Runtime_CopyDataProperties, KeyAccumulator), and
  * `keyMap` builds a second null-prototype object on the way. Under callgrind: ~17.6k instructions per CIBIL request
  * (17 calls: the 16 fields of CibilOtpChallenge, none with arguments, and the mutation) and 10.5k per AEPS request
- * (9 calls), about 2 % of a request's main-thread instructions (docs/performance.md, round "graphql-js's argument
+ * (9 calls), about 2 % of a request's main-thread instructions (docs/performance-runs.md, round "graphql-js's argument
  * copy").
  *
  * What it does: for a definition with no declared argument (`def.args.length === 0`) it returns a fresh `{}`, which

@@ -15,8 +15,8 @@ import { freshRequestId } from "./request-id";
 
 /**
  * Admission control: under overload, refuse the excess at the door, cheaply and at once, so that the requests let in
- * are still served in time (docs/performance.md, "Overload": without it, 1,500 clients against a 300 ms upstream got
- * no answer served, every one refused as OVERLOADED after it had cost the whole pipeline, or timed out). Two signals, as @fastify/under-pressure uses (`maxEventLoopDelay`, and a cap like
+ * are still served in time (docs/performance-runs.md, "Overload": without it, 1,500 clients against a 300 ms upstream
+ * got no answer served, every one refused as OVERLOADED after it had cost the whole pipeline, or timed out). Two signals, as @fastify/under-pressure uses (`maxEventLoopDelay`, and a cap like
  * its `maxEventLoopUtilization` / concurrency limits), implemented here so that the refusal
  * has our error shape and runs on the GraphQL route only (health probes must still answer):
  *

@@ -26,8 +26,8 @@ const NO_TRACE: GraphQLContext["trace"] = Object.freeze({});
  *
  * A class whose constructor writes every field, not an object literal copied onto `Object.create(prototype)` with
  * `Object.assign` as before: the copy took V8's generic property path, a map transition per field (about 9k
- * instructions per request under callgrind, a loop of 60,000 contexts; the class: docs/performance.md, round of this
- * change). Own properties, their order and values are the same as the literal's
+ * instructions per request under callgrind, a loop of 60,000 contexts; the class: docs/performance-runs.md, round of
+ * this change). Own properties, their order and values are the same as the literal's
  * (test/unit/http/graphql-context-equivalence.test.ts against the frozen copy of 8cf3e64).
  */
 class RequestContext {

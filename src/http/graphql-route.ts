@@ -82,7 +82,7 @@ export const FAST_ACCEPT: ReadonlyMap<string | undefined, string> = new Map([
 /**
  * The GraphQL answer: the request handed to Apollo Server's `executeHTTPGraphQLRequest`, or to the fast path.
  * What `@as-integrations/fastify` 3.1.0 does (its `fastifyApolloHandler`), less two costs it adds to every request
- * (counted with `npm run bench:callgrind`: docs/performance.md): it parses the whole URL with `new URL(url, protocol://hostname)`
+ * (counted with `npm run bench:callgrind`: docs/performance-runs.md): it parses the whole URL with `new URL(url, protocol://hostname)`
  * to read its query string (here: everything from the first `?`, which is what `URL.search` holds for an HTTP
  * request target, whose URL never carries a fragment; Apollo decodes it with URLSearchParams either way), and its
  * context function must return a promise. One implementation for both HTTP layers: Fastify's route below and the

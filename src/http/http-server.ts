@@ -279,7 +279,7 @@ export async function createHttpServer(
     reply.code(status).headers(headers);
   };
 
-  // Hooks that never wait are written callback style: an async hook is one more promise per request (docs/performance.md).
+  // Hooks that never wait are written callback style: an async hook is one more promise per request (docs/performance-runs.md).
   fastify.addHook("onRequest", (request, reply, done) => {
     // A client that closes the connection before its answer is delivered: no `finish`, so Fastify writes no access
     // line. Its line says `clientGone`: now if the answer was handed to the socket, else when it is (onSend below).

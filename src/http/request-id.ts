@@ -47,8 +47,8 @@ export function freshRequestId(): string {
  * A number pattern starts only at a digit with no letter, digit, `-` or `+` before it (pii/scrub.ts BEFORE), and every
  * group after the first follows a `-`; a digit after a letter is glued to it; a PAN needs capital letters, an e-mail
  * address an `@`. Measured under callgrind (a loop of freshRequestId, `node --single-threaded`): 5.7k -> 3.5k
- * instructions per id, the rest randomUUID's (docs/performance.md). test/unit/http/request-id.test.ts checks that no
- * id this skips is one the scrubber rewrites.
+ * instructions per id, the rest randomUUID's (docs/performance-runs.md). test/unit/http/request-id.test.ts checks that
+ * no id this skips is one the scrubber rewrites.
  */
 export function firstGroupDigits(id: string): boolean {
   for (let i = 0; i < 8; i++) {

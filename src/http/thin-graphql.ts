@@ -75,7 +75,7 @@ const JSON_PARSE_OPTIONS = { protoAction: "error", constructorAction: "error" } 
  * The thin GraphQL route: the usual GraphQL request, a `POST /graphql` with a JSON content type, from a
  * server-to-server client or from a browser (with an `Origin`), is served by this node:http request listener in
  * front of Fastify, without Fastify's request and reply objects, router, hook runners, content-type parser and reply
- * serialisation (measured with bench/http-layer-micro.js and callgrind: docs/performance.md). Everything else goes
+ * serialisation (measured with bench/http-layer-micro.js and callgrind: docs/performance-runs.md). Everything else goes
  * on to Fastify unchanged: other paths and methods (CORS preflights are OPTIONS), GET, other content types and
  * spellings of the path, requests while draining, and requests the door did not admit (Fastify's second listener).
  *

@@ -226,7 +226,7 @@ export function logAccess(
  * no-op for it: none of its keys is a SENSITIVE_KEYS one and it has no nested plain object). Measured under callgrind
  * (a loop of the bench's AEPS summary through the production logger, four secrets, `node --single-threaded`): 36.8k
  * instructions per line through pino's generic path, which walks the object, looks up each key's serializer and
- * stringifier and builds the line key by key; 25.1k made here, 11.6k of them the scrub (docs/performance.md).
+ * stringifier and builds the line key by key; 25.1k made here, 11.6k of them the scrub (docs/performance-runs.md).
  * test/unit/logging/access-line-equivalence.test.ts writes many summaries through both and compares the bytes.
  */
 function accessLine(
@@ -269,8 +269,8 @@ function optional(key: string, value: string | null | undefined): string {
  * A number as pino writes it: not finite, `null` (as JSON.stringify writes it). JSON.stringify, not String(): V8's
  * String(), template literals and `+` put each number's string in its number-string cache, a table in the old
  * generation, where the string stays until another number takes its place, so the scavenger promotes it; every line's
- * time is a new number, and each cost ~32-40 B of old generation (docs/performance.md, the round "what a request moves
- * into the old generation"). JSON.stringify makes the same digits without that cache.
+ * time is a new number, and each cost ~32-40 B of old generation (docs/performance-runs.md, the round "what a request
+ * moves into the old generation"). JSON.stringify makes the same digits without that cache.
  */
 function pinoNumber(value: number): string {
   return JSON.stringify(value);

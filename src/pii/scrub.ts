@@ -45,7 +45,7 @@ const AADHAAR_RUN = new RegExp(`[2-9](?<=${BEFORE}[2-9])[0-9]{3}${SEP}?[0-9]{4}$
 // attack review had `00919876543210` and `0091-98765-43210` in AOPay's text pass whole: after `00` or `0` the number's
 // first digit is glued to a digit (BEFORE), and `+91` was the only country-code spelling read. The prefixes cost the
 // log line's scrub (the logger's hook) 11.2k -> 11.7k instructions (callgrind, a 470-character access line:
-// docs/performance.md); a one-character look-behind over their last characters, tried instead, cost 1k more again.
+// docs/performance-runs.md); a one-character look-behind over their last characters, tried instead, cost 1k more again.
 const MOBILE_PREFIX = String.raw`(?:\(?\+?(?:00?)?\(?91\)?${SEP}?|\(?0\)?)`;
 const MOBILE_RUN = new RegExp(`(?<=${BEFORE})${MOBILE_PREFIX}?([6-9](?:${SEP}?[0-9]){9})${END}`, "g");
 const MOBILE_ANY = new RegExp(`[6-9](?<=${BEFORE}${MOBILE_PREFIX}?[6-9])(?:${SEP}?[0-9]){9}${END}`);
@@ -267,9 +267,9 @@ function withoutRuns(text: string): boolean {
  * each is at most 14 digits with its prefix (`0091` and ten: MOBILE_PREFIX), with a separator, a `+`, a bracket or
  * nothing between them, and stands alone (BEFORE, END), so inside a run of digits alone it is the whole run; and
  * maskNumberShapes' digit masks (readsAsNumber: a run of 10 to 14 digits) leave every run as it is. 15, not 13 as
- * before round 80da657 (docs/performance.md): `00919876543210` (14 digits) was taken for such a run and passed every
- * mask. Both skipped for it: the reference's scrub ran the Aadhaar and mobile tests, then maskDigitRuns' test and a
- * replace calling readsAsNumber, all to find nothing.
+ * before round 80da657 (docs/performance-runs.md): `00919876543210` (14 digits) was taken for such a run and passed
+ * every mask. Both skipped for it: the reference's scrub ran the Aadhaar and mobile tests, then maskDigitRuns' test and
+ * a replace calling readsAsNumber, all to find nothing.
  */
 const LONG_RUN = 15;
 const DIGITS_ONLY = /^[0-9]+$/;

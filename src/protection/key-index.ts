@@ -2,8 +2,8 @@
  * Keys of DestinationCounters (memory-counters.ts), kept off the JS heap: a slot-numbered key column in typed arrays
  * and an open-addressing hash index over it, in place of a Map<string, number> and an array of the key strings. Each
  * destination's key was a 43-character string (56 B), a Map entry and an array slot on the heap, kept for a day: the
- * bytes a CIBIL send promoted to the old generation, which every mark-compact walks (docs/performance.md, the run at
- * 9aece09: about 380 B per CIBIL request against a minimal Apollo server's 28). Here a key is 11 numbers in a typed
+ * bytes a CIBIL send promoted to the old generation, which every mark-compact walks (docs/performance-runs.md, the run
+ * at 9aece09: about 380 B per CIBIL request against a minimal Apollo server's 28). Here a key is 11 numbers in a typed
  * array's backing store, which the collector neither copies nor marks.
  *
  * - The column: a key's characters packed 4 to an Int32 (one byte each, in the machine's byte order: the column and

@@ -184,7 +184,7 @@ export interface SlidingBudget {
  * 8 B of index (two places of 4 B per slot): 95 B; measured 97-98 B of typed arrays and 3 B of heap per entry at the
  * cap, 101-107 B in all, and 161-165 B per destination between two doublings (docs/security.md "Memory"). The keys
  * were strings in a Map and an array before: 111-132 B of heap per destination, promoted to the old generation with
- * every new destination and walked by every mark-compact (docs/performance.md, the run at 9aece09).
+ * every new destination and walked by every mark-compact (docs/performance-runs.md, the run at 9aece09).
  * The entry lives until its newest send leaves the longest span; the incremental and full sweeps remove it only then.
  *
  * With a share (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT below 100: the capacity counts entries per client), `#owners`

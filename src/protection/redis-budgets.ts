@@ -239,8 +239,8 @@ export class RedisBudgets {
     const send = `${PROCESS_TOKEN}.${(sendCounter++).toString(36)}`;
     // Every budget's numbers in one argument (ARGV[4]), and strings throughout: ioredis converts each argument (a
     // number to a string, `instanceof Buffer`) and writes it with its own length (Buffer.byteLength, four string
-    // concatenations), about 1k main-thread instructions an argument; an AEPS send had 73 (docs/performance.md, the
-    // round that made this change), 30 now. One array, not a spread call: ioredis flattens it.
+    // concatenations), about 1k main-thread instructions an argument; an AEPS send had 73 (docs/performance-runs.md,
+    // the round that made this change), 30 now. One array, not a spread call: ioredis flattens it.
     const spec: string[] = [];
     for (const budget of budgets) spec.push(budget.redisSpec);
     for (const budget of slidingBudgets) spec.push(budget.redisSpec);

@@ -14,7 +14,7 @@ export interface RedisServerJudgement {
 export function createRedis(url: string, log: Logger, onJudged?: (judged: RedisServerJudgement) => void): Redis {
   // ioredis is required here, at start (protection/index.ts, only with REDIS_URL set), not at this module's import: a
   // server without REDIS_URL never loads it (0.9 MB of live heap after start, its source text and compiled code kept
-  // for the process's life; docs/performance.md). require's cache makes later calls a lookup; never per request. A
+  // for the process's life; docs/performance-runs.md). require's cache makes later calls a lookup; never per request. A
   // missing or broken ioredis still fails the start of a server that needs it (test/e2e/loaded-modules.test.ts).
   const { default: RedisClient } = require("ioredis") as typeof import("ioredis");
   const redis = new RedisClient(url, {

@@ -7,7 +7,7 @@
  * modules (eslint.config.mjs), but packages on the request path read the globals: ioredis reads `Buffer` twice per
  * argument of every command it writes (`instanceof Buffer`, `Buffer.byteLength`, Command#toWritable).
  * Measured under callgrind (bench/callgrind.js, generateCibilOtp with REDIS_URL, three commands a send; 1,000
- * requests after 3,000, against a copy of the build with this alone added; docs/performance.md, the round "the
+ * requests after 3,000, against a copy of the build with this alone added; docs/performance-runs.md, the round "the
  * accessor globals"): V8's global load handler 12.4k -> 0 instructions per request, about 20k in all with the getter
  * calls and their JavaScript (of 934k); without Redis, 0.9k -> 0.
  *

@@ -9,8 +9,8 @@
  * one it replaces (OrderedHashTable::Rehash), so such a Map allocates a table straight into the old generation every
  * few requests, garbage only a mark-compact frees; and the replaced tables, old garbage, still point at the entries
  * and keys they held, so the scavenger keeps those alive and promotes them too. A new Map's table is young and dies
- * young. Measured (docs/performance.md, the round "what a request moves into the old generation"): the CIBIL send's
- * marks of sends under way (registered-mobiles.ts) moved about 190 B per request into the old generation at 500
+ * young. Measured (docs/performance-runs.md, the round "what a request moves into the old generation"): the CIBIL
+ * send's marks of sends under way (registered-mobiles.ts) moved about 190 B per request into the old generation at 500
  * requests/s, 157 B per send in a loop; 3-4 B and 3 B with this.
  */
 export function withoutKey<K, V>(map: Map<K, V>, key: K): Map<K, V>;

@@ -176,7 +176,7 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
       const [sha, numberOfKeys, ...rest] = args[0];
       expect(sha).toMatch(/^[0-9a-f]{40}$/);
       // ioredis writes each argument with its length: 73 of them for an AEPS send when each budget's window and points
-      // were two (docs/performance.md), and 2 + keys + 4 now.
+      // were two (docs/performance-runs.md), and 2 + keys + 4 now.
       expect(rest).toHaveLength(Number(numberOfKeys) + 4);
       expect(args[0].every((arg) => typeof arg === "string")).toBe(true);
       // The fixed budgets' window and points, then the destination budgets' span and points (defaults of SMALL).

@@ -44,8 +44,8 @@ export class AepsOtpResent implements AepsResendOtpAnswer {
    * The answer as GraphQL's result: each field written in place on the new instance, whose class fields (declared
    * above, in this order) already exist, so the own keys and their order are as Object.assign left them. Object.assign
    * of the answer and a second literal copied them key by key in V8's SetDataProperties builtin on every resend: 1,986
-   * instructions per call under callgrind, 443 this way (docs/performance.md; CibilOtpChallenge.from, round 6d7a247).
-   * The answer (aeps-resend-otp.ts fromWire) has exactly these fields;
+   * instructions per call under callgrind, 443 this way (docs/performance-runs.md; CibilOtpChallenge.from, round
+   * 6d7a247). The answer (aeps-resend-otp.ts fromWire) has exactly these fields;
    * test/unit/graphql/aeps-otp-resent-equivalence.test.ts holds it to that Object.assign.
    */
   static from(resent: AepsResendOtpAnswer, resendAvailableAt: number): AepsOtpResent {

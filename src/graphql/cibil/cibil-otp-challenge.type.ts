@@ -132,7 +132,7 @@ export class CibilOtpChallenge implements CibilGenerateOtpAnswer {
    * The challenge as GraphQL's result: each field written in place on the new instance, whose class fields (declared
    * above, in this order) already exist, so the own keys and their order are as Object.assign left them. Object.assign
    * of the answer and a second literal copied them key by key in V8's SetDataProperties builtin: 1,865 instructions per
-   * call under callgrind, 263 this way (docs/performance.md, round 6d7a247). The answer (cibil-generate-otp.ts
+   * call under callgrind, 263 this way (docs/performance-runs.md, round 6d7a247). The answer (cibil-generate-otp.ts
    * fromWire) has exactly these fields; test/unit/graphql/cibil-otp-challenge-equivalence.test.ts holds it to that
    * Object.assign.
    */

@@ -9,11 +9,11 @@ import type { Protection } from "../../../src/protection";
 import { graphqlContextFactory as frozenFactory } from "../../fixtures/frozen/graphql-context-8cf3e64";
 
 /**
- * The request context is built by a class since this round (docs/performance.md), where an object literal was copied
- * onto a prototype holding the `loaders` getter. What Apollo, the fast path and the resolvers see must not change:
- * the same own properties in the same order with the same values, `loaders` on the prototype (never an own property,
- * so Apollo's per-operation copy does not build the DataLoaders), built once on first use, on the copy that reads
- * them. Checked against the frozen copy of 8cf3e64 (test/fixtures/frozen/graphql-context-8cf3e64.ts).
+ * The request context is built by a class since this round (docs/performance-runs.md), where an object literal was
+ * copied onto a prototype holding the `loaders` getter. What Apollo, the fast path and the resolvers see must not
+ * change: the same own properties in the same order with the same values, `loaders` on the prototype (never an own
+ * property, so Apollo's per-operation copy does not build the DataLoaders), built once on first use, on the copy that
+ * reads them. Checked against the frozen copy of 8cf3e64 (test/fixtures/frozen/graphql-context-8cf3e64.ts).
  */
 
 const protection = {

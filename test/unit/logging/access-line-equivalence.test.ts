@@ -5,11 +5,12 @@ import { createLogger, type Logger } from "../../../src/logging/logger";
 import { logAccess as frozenLogAccess } from "../../fixtures/frozen/access-log-21554c8";
 
 /**
- * The access line at info is made by access-log.ts itself since this round (docs/performance.md), where pino's generic
- * path serialised a fields object. Its bytes are a contract (docs/operations.md's queries, the access-log tests): the
- * same summaries through today's logAccess and the frozen copy of 21554c8 (test/fixtures/frozen/access-log-21554c8.ts)
- * must write the same bytes, through the same loggers (production JSON at info and debug, a cluster worker's base
- * fields, pretty lines for a developer, a level that writes no access line), and count the same refusals.
+ * The access line at info is made by access-log.ts itself since this round (docs/performance-runs.md), where pino's
+ * generic path serialised a fields object. Its bytes are a contract (docs/operations.md's queries, the access-log
+ * tests): the same summaries through today's logAccess and the frozen copy of 21554c8
+ * (test/fixtures/frozen/access-log-21554c8.ts) must write the same bytes, through the same loggers (production JSON at
+ * info and debug, a cluster worker's base fields, pretty lines for a developer, a level that writes no access line),
+ * and count the same refusals.
  */
 
 const SECRETS = ["sk_live_9f8e7d6c5b4a39281706", "partner-REG-4471-secret", "AOP-554", "CompanyCode-7781-xyz"];

@@ -4,7 +4,7 @@ import { LogCapture } from "../../helpers/log-capture";
 
 /**
  * A request's logger is made by requestLogger (logging/logger.ts), not by pino's `child`, since this round
- * (docs/performance.md): every line it writes, and everything read from it, must be what pino's child of the same
+ * (docs/performance-runs.md): every line it writes, and everything read from it, must be what pino's child of the same
  * parent with the same bindings gives. Each case makes both, side by side, on one parent and one capture.
  */
 
