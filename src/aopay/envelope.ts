@@ -49,15 +49,36 @@ export function readStatus(value: unknown): boolean | undefined {
   return undefined;
 }
 
-/** Reads the upstream's stringly booleans ("true"/"false", as in `LastChanceQuestion`) and real booleans. */
-export function readBoolean(value: unknown): boolean | null {
+/**
+ * Reads one of AOPay's flags in the spellings its examples use: JSON booleans, "true"/"false" strings (GenerateOTP's
+ * `LastChanceQuestion`, `skipEligible`, `resendEligible`: the seed page in docs/upstream/seeds), the numbers 0 and 1
+ * (SubmitOTP's `is_returning_customer`, docs/upstream/aopay-api.md §1.3), and those numbers as strings, as AOPay writes
+ * numbers elsewhere (`"code": "207"`, §1.3; Observation 6: accept strings and booleans), case-insensitively; null
+ * for anything else (absent, `"yes"`, `2`): no flag is guessed at. Each field read with one set of spellings lost the
+ * others: a returning customer's `"1"` and a question's `0` read null.
+ */
+export function readFlag(value: unknown): boolean | null {
   if (typeof value === "boolean") return value;
+  if (value === 1 || value === 0) return value === 1;
   if (typeof value === "string") {
     const word = value.trim().toLowerCase();
-    if (word === "true") return true;
-    if (word === "false") return false;
+    if (word === "true" || word === "1") return true;
+    if (word === "false" || word === "0") return false;
   }
   return null;
+}
+
+const INT32_TEXT = /^-?[0-9]{1,10}$/;
+
+/**
+ * Reads an integer code of AOPay's (the AEPS `response_code`, "integer" in its pages' 401 schema, `1` in the ResendOTP
+ * example: docs/upstream/aopay-api.md §2) as a JSON integer or as its decimal digits in a string, the way AOPay writes
+ * its CIBIL `code` (`"207"`, §1.3); null for anything else, and for a value a GraphQL Int cannot hold (32 bits): such a
+ * value failed the whole result of a resend whose OTP had gone with a GraphQL error. The docs give no range.
+ */
+export function readInt32(value: unknown): number | null {
+  const n = typeof value === "string" && INT32_TEXT.test(value) ? Number(value) : value;
+  return typeof n === "number" && Number.isInteger(n) && n >= -0x80000000 && n <= 0x7fffffff ? n : null;
 }
 
 /** A string, or a number as its decimal text: an integer beyond 2^53 as AOPay wrote its digits (exactIntegers). */
@@ -155,16 +176,15 @@ const CODE_KEYS = ["code", "error_code", "response_code", "responsecode"] as con
 const MESSAGE_KEYS = ["message", "msg", "description"] as const;
 const REFERENCE_KEYS = ["merchant_trans_id", "merchantTrxnRefId"] as const;
 
-/** The last Content-Type seen and whether it says HTML: AOPay sends the same one every time, so it is lowercased once. */
-let lastContentType: string | undefined;
-let lastIsHtml = false;
-
+/**
+ * Whether a Content-Type says HTML: asked only of a body that is not JSON, to name what it was in the log. The docs
+ * are silent on the header AOPay sends ("RESPONSE BODY Json" only, docs/upstream/aopay-api.md §1, §2), and an ASP.NET
+ * page (AOPay's docs are .aspx) writes `text/html` unless told otherwise: the header never decides over a body that
+ * parses (Observation 8: always inspect the body). Deciding first, it made AOPay's documented success examples served as `text/html` unreadable,
+ * and a delivered OTP OUTCOME_UNKNOWN (test/e2e/upstream-contract.test.ts).
+ */
 function isHtml(contentType: string | undefined): boolean {
-  if (contentType !== lastContentType) {
-    lastContentType = contentType;
-    lastIsHtml = (contentType ?? "").toLowerCase().includes("text/html");
-  }
-  return lastIsHtml;
+  return contentType !== undefined && contentType.toLowerCase().includes("text/html");
 }
 
 /**
@@ -288,13 +308,12 @@ export function parseEnvelope(contentType: string | undefined, bytes: Buffer): E
     if (first === -1) return { kind: "unparseable", reason: "empty" };
     if (text[first] === "<") return { kind: "unparseable", reason: "html" };
   }
-  if (isHtml(contentType)) return { kind: "unparseable", reason: "html" };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
     if (holdsUnsafeNumber(parsed)) parsed = SOURCE_JSON.parse(text, exactIntegers);
   } catch {
-    return { kind: "unparseable", reason: "invalid-json" };
+    return { kind: "unparseable", reason: isHtml(contentType) ? "html" : "invalid-json" };
   }
   const body = readObject(parsed);
   if (!body) return { kind: "unparseable", reason: "not-object" };

@@ -2,7 +2,7 @@ import { maskAadhaar } from "../../pii/aadhaar";
 import { maskMobile } from "../../pii/mobile";
 import type { TextScrubber } from "../../pii/scrub";
 import { type Endpoint, issuedId, scrubbed, type WireContext } from "../endpoint";
-import { readObject, readString } from "../envelope";
+import { readInt32, readObject, readString } from "../envelope";
 import type { SuccessEnvelope } from "../outcome";
 
 /**
@@ -21,7 +21,7 @@ export interface ResendAepsOtpRequest {
 
 export interface AepsResendOtpAnswer {
   upstreamMessage: string | null;
-  /** `data.response_code` (1 in the example). Its other values are undocumented. */
+  /** `data.response_code` (1 in the example), as a number or its digits (readInt32). Its other values are undocumented. */
   upstreamResponseCode: number | null;
   /** `data.error_code` (0 in the example), as a string. Its other values are undocumented. */
   upstreamErrorCode: string | null;
@@ -63,10 +63,9 @@ export function aepsRegistrationWire(
 export function aepsRegistrationAnswer(envelope: SuccessEnvelope, input: ResendAepsOtpRequest, scrubber: TextScrubber) {
   const outer = readObject(envelope.body.data) ?? {};
   const message = readString(outer.message) ?? envelope.message;
-  const code = outer.response_code;
   return {
     upstreamMessage: scrubbed(message, scrubber),
-    upstreamResponseCode: typeof code === "number" && Number.isInteger(code) ? code : null,
+    upstreamResponseCode: readInt32(outer.response_code),
     maskedAadhaar: maskAadhaar(input.aadhaar),
     maskedMobile: maskMobile(input.mobile),
   };

@@ -1,7 +1,7 @@
 import { type Endpoint, issuedId, scrubbed } from "../endpoint";
 import { scrubbedQuestionText } from "../outcome";
 import type { TextScrubber } from "../../pii/scrub";
-import { type JsonObject, readBoolean, readObject, readString } from "../envelope";
+import { type JsonObject, readFlag, readObject, readString } from "../envelope";
 
 /**
  * CIBIL GenerateOTP: `GET /api/AOP/CibilScore/GenerateOTP` with a JSON body.
@@ -109,10 +109,11 @@ export const cibilGenerateOtp: Endpoint<GenerateCibilOtpRequest, CibilGenerateOt
             // SubmitOTP's question_key: sent back as it came.
             key: id(questions.Key),
             text: text(questions.FullQuestionText),
-            // "true"/"false" strings in the example; real booleans accepted too; absent stays null (undocumented).
-            lastChance: readBoolean(questions.LastChanceQuestion),
-            skipEligible: readBoolean(questions.skipEligible),
-            resendEligible: readBoolean(questions.resendEligible),
+            // "true"/"false" strings in the example; AOPay's other flag spellings too (envelope.ts readFlag); absent
+            // stays null (undocumented).
+            lastChance: readFlag(questions.LastChanceQuestion),
+            skipEligible: readFlag(questions.skipEligible),
+            resendEligible: readFlag(questions.resendEligible),
             answerChoices: answerChoices(questions.AnswerChoice, scrubber),
           }
         : null,

@@ -1,5 +1,5 @@
 import { type Endpoint, scrubbed } from "../endpoint";
-import { readObject, readString } from "../envelope";
+import { readFlag, readObject, readString } from "../envelope";
 import { CIBIL_STATUS_WORDS, type CibilStatus } from "./cibil-generate-otp";
 
 /**
@@ -19,7 +19,7 @@ export interface CibilSubmitOtpAnswer {
   /** The id as AOPay returns it: masked in the example (`93626**`), so never reused as input. */
   cibilIdMasked: string | null;
   status: CibilStatus;
-  /** `is_returning_customer`: 0/1 in the example; null when absent. */
+  /** `is_returning_customer`: 0 in the example, read in any of AOPay's flag spellings (readFlag); else null. */
   returningCustomer: boolean | null;
   /** `cibil_score_fetch_date`: null in the example; its format is UNKNOWN, so it is passed on as text. */
   scoreFetchDate: string | null;
@@ -65,14 +65,12 @@ export const cibilSubmitOtp: Endpoint<SubmitCibilOtpRequest, CibilSubmitOtpAnswe
   fromWire(envelope, input, scrubber) {
     const result = readObject(envelope.body.result) ?? {};
     const statusWord = readString(result.cibil_status)?.trim().toLowerCase();
-    const returning = result.is_returning_customer;
     return {
       // Free text: AOPay's masked form (`93626**`), shown to the client; never sent back (the request's id is). Scrubbed,
       // so an answer that does not mask it shows the id redacted, not in clear.
       cibilIdMasked: scrubbed(readString(result.cibil_id), scrubber),
       status: (statusWord !== undefined && CIBIL_STATUS_WORDS.get(statusWord)) || "UNRECOGNIZED",
-      returningCustomer:
-        returning === 1 || returning === true ? true : returning === 0 || returning === false ? false : null,
+      returningCustomer: readFlag(result.is_returning_customer),
       scoreFetchDate: scrubbed(readString(result.cibil_score_fetch_date), scrubber),
       merchantTransactionId: envelope.merchantTransactionId ?? null,
       cibilId: input.cibilId,

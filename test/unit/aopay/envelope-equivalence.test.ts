@@ -80,6 +80,16 @@ function answer(): string {
   }
 }
 
+/**
+ * The frozen copy's reading under text/html since the content type stopped deciding over a JSON body (the docs are
+ * silent on it, src/aopay/envelope.ts isHtml): its reading as JSON, with a body that is not JSON named `html`.
+ */
+function asHtml(contentType: string, reading: ReturnType<typeof frozenParseEnvelope>) {
+  return contentType === "text/html" && reading.kind === "unparseable" && reading.reason === "invalid-json"
+    ? { ...reading, reason: "html" as const }
+    : reading;
+}
+
 describe("parseEnvelope: the same reading as the frozen copy of a88c02b", () => {
   it("for 20,000 random answers with duplicated, escaped, nested and quoted status keys", () => {
     const differences: object[] = [];
@@ -88,7 +98,7 @@ describe("parseEnvelope: the same reading as the frozen copy of a88c02b", () => 
       const text = answer();
       const contentType = random() < 0.05 ? "text/html" : "application/json";
       const now = parseEnvelope(contentType, Buffer.from(text, "utf8"));
-      const then = frozenParseEnvelope(contentType, Buffer.from(text, "utf8"));
+      const then = asHtml(contentType, frozenParseEnvelope("application/json", Buffer.from(text, "utf8")));
       kinds.set(then.kind, (kinds.get(then.kind) ?? 0) + 1);
       // JSON text of both, rawJSON numbers as written: compared by hand, one expect at the end.
       if (JSON.stringify(now) !== JSON.stringify(then)) differences.push({ text, now, then });

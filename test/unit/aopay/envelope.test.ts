@@ -1,7 +1,8 @@
 import {
   holdsUnsafeNumber,
   parseEnvelope,
-  readBoolean,
+  readFlag,
+  readInt32,
   readObject,
   readStatus,
   readString,
@@ -119,15 +120,23 @@ describe("parseEnvelope: every documented envelope folds into one shape", () => 
     expect(kind).toBe(spellsStatus ? "unrecognized" : "success");
   });
 
-  it("treats a text/html content type as HTML even when the body looks like JSON", () => {
-    expect(parseEnvelope("text/html; charset=utf-8", Buffer.from('{"status":true}'))).toEqual({
-      kind: "unparseable",
-      reason: "html",
+  it("reads a JSON body whatever its content type says; text/html only names a body that is not JSON", () => {
+    // The docs are silent on AOPay's Content-Type (docs/upstream/aopay-api.md §1, §2: "RESPONSE BODY Json"): a JSON
+    // answer served as text/html was unparseable, a delivered OTP OUTCOME_UNKNOWN (test/e2e/upstream-contract.test.ts).
+    expect(parseEnvelope("text/html; charset=utf-8", Buffer.from('{"status":true}'))).toMatchObject({
+      kind: "success",
     });
-    // The content type's verdict is remembered for the next answer: it must follow each answer's own header.
-    expect(parseEnvelope(JSON_TYPE, Buffer.from('{"status":true}'))).toMatchObject({ kind: "success" });
-    expect(parseEnvelope("TEXT/HTML", Buffer.from(' {"status":true}'))).toMatchObject({ reason: "html" });
-    expect(parseEnvelope(undefined, Buffer.from('\n{"status":true}'))).toMatchObject({ kind: "success" });
+    expect(parseEnvelope("TEXT/HTML", Buffer.from(' {"status":"False","code":"207"}'))).toMatchObject({
+      kind: "failure",
+      upstreamCode: "207",
+    });
+    expect(parseEnvelope("text/html", Buffer.from('{"status":tru'))).toEqual({ kind: "unparseable", reason: "html" });
+    expect(parseEnvelope(JSON_TYPE, Buffer.from('{"status":tru'))).toEqual({
+      kind: "unparseable",
+      reason: "invalid-json",
+    });
+    expect(parseEnvelope(JSON_TYPE, Buffer.from("<html>busy</html>"))).toEqual({ kind: "unparseable", reason: "html" });
+    expect(parseEnvelope("text/html", Buffer.from("[1]"))).toEqual({ kind: "unparseable", reason: "not-object" });
   });
 });
 
@@ -155,14 +164,46 @@ describe("status and boolean readers (Observation 6)", () => {
   it.each([
     ["true", true],
     ["TRUE", true],
+    [" True ", true],
     ["false", false],
     [true, true],
     [false, false],
+    [1, true],
+    [0, false],
+    ["1", true],
+    ["0", false],
     ["yes", null],
     [undefined, null],
-    [1, null],
-  ])("readBoolean(%j) = %j", (value, expected) => {
-    expect(readBoolean(value)).toBe(expected);
+    [null, null],
+    [2, null],
+    [-0.5, null],
+    ["01", null],
+  ])("readFlag(%j) = %j", (value, expected) => {
+    expect(readFlag(value)).toBe(expected);
+  });
+
+  it.each([
+    [1, 1],
+    [0, 0],
+    [-5, -5],
+    ["207", 207],
+    ["-1", -1],
+    ["007", 7],
+    [2147483647, 2147483647],
+    [-2147483648, -2147483648],
+    [2147483648, null],
+    ["2147483648", null],
+    ["12345678901", null],
+    [1.5, null],
+    ["1.0", null],
+    ["1e3", null],
+    [" 1", null],
+    ["", null],
+    [true, null],
+    [null, null],
+    [undefined, null],
+  ])("readInt32(%j) = %j", (value, expected) => {
+    expect(readInt32(value)).toBe(expected);
   });
 });
 
