@@ -180,8 +180,8 @@ const REFERENCE_KEYS = ["merchant_trans_id", "merchantTrxnRefId"] as const;
  * Whether a Content-Type says HTML: asked only of a body that is not JSON, to name what it was in the log. The docs
  * are silent on the header AOPay sends ("RESPONSE BODY Json" only, docs/upstream/aopay-api.md §1, §2), and an ASP.NET
  * page (AOPay's docs are .aspx) writes `text/html` unless told otherwise: the header never decides over a body that
- * parses (Observation 8: always inspect the body). Deciding first, it made AOPay's documented success examples served as `text/html` unreadable,
- * and a delivered OTP OUTCOME_UNKNOWN (test/e2e/upstream-contract.test.ts).
+ * parses (Observation 8: always inspect the body). Deciding first, it made AOPay's documented success examples
+ * served as `text/html` unreadable, and a delivered OTP OUTCOME_UNKNOWN (test/e2e/upstream-contract.test.ts).
  */
 function isHtml(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.toLowerCase().includes("text/html");

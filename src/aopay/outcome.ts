@@ -95,7 +95,9 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 
 /**
  * Decides what an AOPay answer means. HTTP status first, because it is reliable for the transport's own failures
- * (redirects, 5xx, 401), then the envelope, because business failures arrive inside HTTP 200 (Observation 8).
+ * (redirects, 5xx), then the envelope, because business failures arrive inside HTTP 200 (Observation 8). A 401 is
+ * taken as refused credentials (UPSTREAM_UNAUTHORIZED) though Observation 8 says it may carry a business error: its
+ * code and message are kept for the client (errors.ts AopayUnauthorizedError).
  * Returns the success envelope or throws the one AopayError subclass that describes the answer.
  */
 export function interpretResponse(spec: OutcomeSpec, res: UpstreamResponse, scrubber: TextScrubber): SuccessEnvelope {
@@ -155,8 +157,10 @@ function statusMeaning(
   if (sideEffect && status >= 500 && !NOT_HANDLED_5XX.has(status))
     return { code: "OUTCOME_UNKNOWN", what: "error status: the request may have been carried out" };
   if (status === 429 || status >= 500) return { code: "UPSTREAM_UNAVAILABLE", what: "upstream error status" };
-  // A 4xx with a readable failure envelope is a business rejection (Paysprint-style 400/412 bodies, docs/upstream/aopay-api.md §3);
-  // anything else at 4xx (an HTML 404, a success word on a 400) points at our configuration, not the customer.
+  // A 4xx with a readable failure envelope is a business rejection: AOPay documents no 4xx but 401, and the analogous
+  // Paysprint API answers validation, onboarding, pipe and token errors with 401/404/406/412 and its envelope
+  // (docs/upstream/aopay-api.md §3, analogy only). Anything else at 4xx (an HTML 404, a success word on a 400) points
+  // at our configuration, not the customer.
   if (failureEnvelope) return { code: "UPSTREAM_REJECTED", what: "rejected" };
   return { code: "UPSTREAM_BAD_RESPONSE", what: "unexpected status" };
 }

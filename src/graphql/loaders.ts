@@ -133,9 +133,10 @@ async function loadCreditHistory(
     return protectionUnavailable();
   }
   // The read budgets, after the consent check (a read without consent costs none of them, only its IP's attempt above)
-  // and before AOPay: each read is a GetCreditHistory call, a paid credit-bureau pull (docs/upstream/aopay-api.md
-  // §1.4), which consent alone let a client repeat as often as admission allowed. Once per id per request: the
-  // DataLoader calls this once per distinct id, however often the operation asks for it.
+  // and before AOPay: each read is a GetCreditHistory call (docs/upstream/aopay-api.md §1.4), a credit-bureau pull,
+  // presumably charged (the docs are silent on what AOPay charges), which consent alone let a client repeat as often
+  // as admission allowed. Once per id per request: the DataLoader calls this once per distinct id, however often the
+  // operation asks for it.
   const reserved = await reserveRead(inputs, cibilId, "read");
   if (!reserved.allowed) return reserved.failure;
   try {

@@ -262,9 +262,10 @@ function withoutRuns(text: string): boolean {
 /**
  * The least length of every run in lastLongRunsOnly, the last text withoutRuns found ASCII with runs of ten or more
  * digits (asciiDigitRuns), each of them digits alone (nothing between them) and at least this long: AOPay's merchant
- * reference, `SPCBL` and 16 digits and letters (`SPCBL2308181502437743aQaHNGxZM`, docs/upstream/aopay-api.md §1.3),
- * which defeats lastWithoutRuns. Such a text holds no Aadhaar or mobile number as the scrubber finds them (maskShapes):
- * each is at most 14 digits with its prefix (`0091` and ten: MOBILE_PREFIX), with a separator, a `+`, a bracket or
+ * reference, `SPCBL` and 16 digits and letters (`SPCBL2308181502437743aQaHNGxZM`, the GenerateOTP seed page in
+ * docs/upstream/seeds; §1.3 of docs/upstream/aopay-api.md has `SPCBL2308181506522334ZiSHM7bAe`), which defeats
+ * lastWithoutRuns. Such a text holds no Aadhaar or mobile number as the scrubber finds them (maskShapes): each is at
+ * most 14 digits with its prefix (`0091` and ten: MOBILE_PREFIX), with a separator, a `+`, a bracket or
  * nothing between them, and stands alone (BEFORE, END), so inside a run of digits alone it is the whole run; and
  * maskNumberShapes' digit masks (readsAsNumber: a run of 10 to 14 digits) leave every run as it is. 15, not 13 as
  * before round 80da657 (docs/performance-runs.md): `00919876543210` (14 digits) was taken for such a run and passed

@@ -21,7 +21,7 @@ export interface ResendAepsOtpRequest {
 
 export interface AepsResendOtpAnswer {
   upstreamMessage: string | null;
-  /** `data.response_code` (1 in the example), as a number or its digits (readInt32). Its other values are undocumented. */
+  /** `data.response_code` (1 in the example), a number or its digits (readInt32). Other values are undocumented. */
   upstreamResponseCode: number | null;
   /** `data.error_code` (0 in the example), as a string. Its other values are undocumented. */
   upstreamErrorCode: string | null;
