@@ -1,15 +1,25 @@
-import { type FakeUpstream, json, raw, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { SIMULATOR_COMPANY_CODE as COMPANY, SIMULATOR_REGISTRATION_ID as REGISTRATION } from "../../src/config";
+import {
+  type FakeHandler,
+  type FakeUpstream,
+  json,
+  raw,
+  startFakeUpstream,
+  upstreamEnv,
+} from "../helpers/fake-upstream";
 import { fixture, fixtureJson } from "../helpers/fixtures";
 import {
   aepsInput,
   cibilInput,
   cibilToken,
   GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
   RESEND_AEPS_OTP,
   resultOf,
   SUBMIT_CIBIL_OTP,
   VERIFY_AEPS_OTP,
 } from "../helpers/operations";
+import { registrationInput } from "../helpers/identifiers";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -23,6 +33,9 @@ import { startTestStack, type TestStack } from "../helpers/stack";
  *     "207", §1.3): `is_returning_customer` read only 0/1 and booleans, the question's flags only booleans and their
  *     strings, and `data.response_code` only a JSON number, any of which it could not hold as a GraphQL Int (beyond
  *     32 bits) failing the resend's whole result with a GraphQL error after the OTP had gone.
+ * And what the server sends, endpoint by endpoint, as the bytes the scripted AOPay received: method, path,
+ * Content-Type (the one header every sample on the pages sends), and the body's keys in the pages' order, spelled and
+ * typed as there (§1.1-§1.4, §2.1, §2.2). The endpoint modules' unit tests pin toWire; this pins the wire itself.
  */
 describe("AOPay's documented answers read as documented (scripted upstream)", () => {
   let upstream: FakeUpstream;
@@ -169,6 +182,149 @@ describe("AOPay's documented answers read as documented (scripted upstream)", ()
       upstream.respond(json(200, resent("1")));
       const again = await t.gql(VERIFY_AEPS_OTP, { input: { ...input, mobile: "9876543104" } });
       expect(resultOf(again.body, "verifyAepsOtp")).toMatchObject({ upstreamResponseCode: 1 });
+    });
+  });
+
+  describe("what the server sends: each endpoint's method, path, header and body as its page documents them", () => {
+    /** AOPay's answer per path: the documented examples, and sibling-shaped bodies where the docs have none. */
+    const ANSWERS: Record<string, unknown> = {
+      "/api/AOP/CibilScore/registeration": {
+        status: "SUCCESS",
+        access_token: "tok700000001",
+        result: { cibil_id: "7" },
+      },
+      "/api/AOP/CibilScore/GenerateOTP": fixtureJson("cibil/generate-otp.success"),
+      "/api/AOP/CibilScore/SubmitOTP": fixtureJson("cibil/submit-otp.success"),
+      "/api/AOP/CibilScore/GetCreditHistory": { status: "SUCCESS", message: "success", result: { score: 1 } },
+      "/api/AOP/V1/AEPS/UserRegisterBankWise/ResendOTP": fixtureJson("aeps/resend-otp.success"),
+      "/api/AOP/V1/AEPS/UserRegisterBankWise/VerifyOTP": fixtureJson("aeps/resend-otp.success"),
+    };
+    const byPath: FakeHandler = (call, res, req) => json(200, ANSWERS[call.path] ?? {})(call, res, req);
+    const lastCalls = (n: number) =>
+      upstream.calls.slice(-n).map((c) => ({
+        method: c.method,
+        path: c.path,
+        contentType: c.headers["content-type"],
+        // The bytes as sent: key order and JSON types (a number unquoted, a string quoted) both show.
+        body: c.body,
+      }));
+    const bytes = (o: Record<string, unknown>) => JSON.stringify(o);
+
+    it("registeration: GET (its page header), snake_case customer fields, mobile_number a string", async () => {
+      upstream.respond(byPath);
+      const input = registrationInput({ mobile: "9876543105", pan: "ABCPE1234F", middleName: "M" });
+      const res = await t.gql(REGISTER_CIBIL_CUSTOMER, { input });
+      const orderId = resultOf(res.body, "registerCibilCustomer").orderId as string;
+      expect(orderId).toMatch(/^[0-9]{18}$/);
+      expect(lastCalls(1)).toEqual([
+        {
+          method: "GET",
+          path: "/api/AOP/CibilScore/registeration",
+          contentType: "application/json",
+          body: bytes({
+            order_id: orderId,
+            first_name: "Asha",
+            middle_name: "M",
+            last_name: "Kulkarni",
+            pancard: "ABCPE1234F",
+            date_of_birth: "31/01/1990",
+            email_id: "asha@example.com",
+            mobile_number: "9876543105",
+            RegistrationID: REGISTRATION,
+            CompanyCode: COMPANY,
+          }),
+        },
+      ]);
+    });
+
+    it("GenerateOTP: GET with a body, cibil_id a JSON number (Int on its page)", async () => {
+      upstream.respond(byPath);
+      await sendCibil("102277106");
+      expect(lastCalls(1)).toEqual([
+        {
+          method: "GET",
+          path: "/api/AOP/CibilScore/GenerateOTP",
+          contentType: "application/json",
+          body: bytes({
+            cibil_id: 102277106,
+            access_token: cibilToken("102277106"),
+            RegistrationID: REGISTRATION,
+            CompanyCode: COMPANY,
+          }),
+        },
+      ]);
+    });
+
+    it("SubmitOTP then GetCreditHistory: GET with bodies, cibil_id a string (String on their pages)", async () => {
+      upstream.respond(byPath);
+      const input = {
+        cibilId: "102277107",
+        accessToken: cibilToken("102277107"),
+        otp: "0123",
+        questionKey: "1423489238",
+        answerKey: "USER_TO_INPUT_ANSWER",
+      };
+      const res = await t.gql(SUBMIT_CIBIL_OTP, { input });
+      const history = resultOf(res.body, "submitCibilOtp").creditHistory as { orderId: string };
+      expect(history.orderId).toMatch(/^[0-9]{18}$/);
+      expect(lastCalls(2)).toEqual([
+        {
+          method: "GET",
+          path: "/api/AOP/CibilScore/SubmitOTP",
+          contentType: "application/json",
+          body: bytes({
+            cibil_id: "102277107",
+            access_token: cibilToken("102277107"),
+            otp: "0123",
+            question_key: "1423489238",
+            answer_key: "USER_TO_INPUT_ANSWER",
+            RegistrationID: REGISTRATION,
+            CompanyCode: COMPANY,
+          }),
+        },
+        {
+          method: "GET",
+          path: "/api/AOP/CibilScore/GetCreditHistory",
+          contentType: "application/json",
+          body: bytes({
+            client_order_id: history.orderId,
+            cibil_id: "102277107",
+            RegistrationID: REGISTRATION,
+            CompanyCode: COMPANY,
+          }),
+        },
+      ]);
+    });
+
+    it("ResendOTP and VerifyOTP: POST, AOPay's spellings, Mobile a JSON number, Otp only on VerifyOTP", async () => {
+      upstream.respond(byPath);
+      const { input } = aepsInput("9876543106");
+      await resendAeps("9876543106");
+      await t.gql(VERIFY_AEPS_OTP, { input: { ...input, otp: "012345" } });
+      const common = {
+        Userkey: input.userKey,
+        Mobile: 9876543106,
+        Pipe: "bank6",
+        AccessModeType: "SITE",
+        AdhaarNumber: input.aadhaar,
+        PrimaryKeyId: "TEST",
+        EncodeTxnId: "DEMO",
+      };
+      const path = "/api/AOP/V1/AEPS/UserRegisterBankWise";
+      expect(lastCalls(2)).toEqual([
+        {
+          method: "POST",
+          path: `${path}/ResendOTP`,
+          contentType: "application/json",
+          body: bytes({ ...common, RegistrationID: REGISTRATION }),
+        },
+        {
+          method: "POST",
+          path: `${path}/VerifyOTP`,
+          contentType: "application/json",
+          body: bytes({ ...common, Otp: "012345", RegistrationID: REGISTRATION }),
+        },
+      ]);
     });
   });
 });
