@@ -88,9 +88,12 @@ class ResponseTooLarge extends Error {
 /**
  * Every request's headers, in undici's flat array form (its Request takes an array without the object form's
  * iterator check and Object.keys). undici reads them and never writes them, so one frozen array serves every call.
- * `accept-encoding: identity`: the docs' samples send no Accept-Encoding, and without one any coding is acceptable
- * (RFC 9110 §12.5.3), so an AOPay or a proxy before it could compress its answer; a compressed answer we could not
- * read made a delivered OTP OUTCOME_UNKNOWN. One still compressed is decoded (decodeBody).
+ * `content-type: application/json` is the one header every sample on AOPay's pages sends (docs/upstream/aopay-api.md
+ * §3); `accept: application/json` is ours (the samples send none): it names what we read, and the docs do not say
+ * whether AOPay looks at it. `accept-encoding: identity`: the docs' samples send no Accept-Encoding, and without one
+ * any coding is acceptable (RFC 9110 §12.5.3), so an AOPay or a proxy before it could compress its answer; a
+ * compressed answer we could not read made a delivered OTP OUTCOME_UNKNOWN. One still compressed is decoded
+ * (decodeBody).
  */
 const JSON_HEADERS: readonly string[] = Object.freeze([
   "content-type",
