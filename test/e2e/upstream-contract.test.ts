@@ -326,5 +326,16 @@ describe("AOPay's documented answers read as documented (scripted upstream)", ()
         },
       ]);
     });
+
+    it("every request, GET included, carried its body with a Content-Length and no chunked encoding", () => {
+      // Observation 1: proxies may drop a GET's body; a length-delimited one is the form the pages' cURL samples send.
+      expect(upstream.calls.length).toBeGreaterThan(0);
+      for (const c of upstream.calls)
+        expect({
+          method: c.method,
+          length: c.headers["content-length"],
+          chunked: c.headers["transfer-encoding"],
+        }).toEqual({ method: c.method, length: String(Buffer.byteLength(c.body)), chunked: undefined });
+    });
   });
 });
