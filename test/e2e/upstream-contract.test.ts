@@ -185,6 +185,58 @@ describe("AOPay's documented answers read as documented (scripted upstream)", ()
     });
   });
 
+  describe("each documented envelope and status spelling, at each documented HTTP status (found right: pinned)", () => {
+    const generic = fixtureJson("cibil/generic-error");
+    const aepsError = fixtureJson("aeps/resend-otp.error");
+    // The CIBIL pages' 401 schema {responsecode:int, status:bool, message:string}, with values of ours.
+    const cibil401 = { responsecode: 401, status: false, message: "Unauthorized partner" };
+    let n = 200;
+    const nextCibil = () => `1022771${n++}`;
+
+    it.each([
+      [200, generic, "UpstreamRejected", "207", "Amount is Requaired"],
+      // Observation 8: a 401 may carry a business error. Taken as refused credentials, its code and message kept.
+      [401, generic, "UpstreamUnauthorized", "207", "Amount is Requaired"],
+      [401, cibil401, "UpstreamUnauthorized", "401", "Unauthorized partner"],
+      [200, cibil401, "UpstreamRejected", "401", "Unauthorized partner"],
+      [401, aepsError, "UpstreamUnauthorized", "5", "Invalid signature encoding"],
+      [200, aepsError, "UpstreamRejected", "5", "Invalid signature encoding"],
+    ])("GenerateOTP answered HTTP %i with %j: %s", async (status, body, typename, code, message) => {
+      upstream.respond(json(status, body));
+      expect(await sendCibil(nextCibil())).toEqual(
+        expect.objectContaining({ __typename: typename, upstreamCode: code, upstreamMessage: message }),
+      );
+    });
+
+    it("ResendOTP's documented error at 401 and at 200", async () => {
+      upstream.respond(json(401, aepsError));
+      expect(await resendAeps("9876543107")).toMatchObject({ __typename: "UpstreamUnauthorized", upstreamCode: "5" });
+      upstream.respond(json(200, aepsError));
+      expect(await resendAeps("9876543108")).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: "5" });
+    });
+
+    it.each([true, "true", "True", "TRUE", "SUCCESS", "Success", "success"])(
+      "`status` %j reads as success (Observation 6)",
+      async (word) => {
+        upstream.respond(json(200, { ...fixtureJson("cibil/generate-otp.success"), status: word }));
+        expect(await sendCibil(nextCibil())).toMatchObject({ __typename: "CibilOtpChallenge", status: "PENDING" });
+      },
+    );
+
+    it.each([false, "false", "False", "FALSE"])("`status` %j reads as a rejection (Observation 6)", async (word) => {
+      upstream.respond(json(200, { ...generic, status: word }));
+      expect(await sendCibil(nextCibil())).toMatchObject({ __typename: "UpstreamRejected", upstreamCode: "207" });
+    });
+
+    it.each(["FAILED", "error", 0, 1, null])(
+      "`status` %j, a word the docs never show, is not guessed at",
+      async (w) => {
+        upstream.respond(json(200, { ...generic, status: w }));
+        expect(await sendCibil(nextCibil())).toMatchObject({ __typename: "OutcomeUnknown" });
+      },
+    );
+  });
+
   describe("what the server sends: each endpoint's method, path, header and body as its page documents them", () => {
     /** AOPay's answer per path: the documented examples, and sibling-shaped bodies where the docs have none. */
     const ANSWERS: Record<string, unknown> = {
