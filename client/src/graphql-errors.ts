@@ -39,6 +39,33 @@ export const AOPAY_ERROR_CODES = [
 /** A GraphQL error's `extensions.code` from this server: branch on it, never on the message. */
 export type AopayErrorCode = (typeof AOPAY_ERROR_CODES)[number];
 
+/**
+ * The codes of the errors this server answers before the operation runs: the request was refused or never read, so
+ * nothing was done (no OTP sent). Every code but INTERNAL_SERVER_ERROR, which is a failure of ours that can come after
+ * the operation ran, a mutation's send included (docs/api.md "Refusals before GraphQL runs": a result that cannot be
+ * serialised is answered 500 after the OTP went out). test/unit/client/error-codes.test.ts keeps this list whole.
+ */
+export const REFUSED_BEFORE_RUNNING_CODES = [
+  "BAD_USER_INPUT",
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+  "UNAUTHENTICATED",
+  "IDEMPOTENCY_KEY_REUSED",
+  "UNTRUSTED_DOCUMENT",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+  "OVERLOADED",
+  "SERVICE_UNAVAILABLE",
+  "REQUEST_TIMEOUT",
+  "HEADERS_TOO_LARGE",
+  "ORIGIN_NOT_ALLOWED",
+  "NOT_FOUND",
+] as const satisfies readonly AopayErrorCode[];
+
+const REFUSED_BEFORE_RUNNING: ReadonlySet<string> = new Set(REFUSED_BEFORE_RUNNING_CODES);
+
 /** The extensions this server puts on GraphQL errors (docs/api.md "Results and errors"). */
 export interface AopayErrorExtensions {
   /** One of AOPAY_ERROR_CODES: `BAD_USER_INPUT`, `UNAUTHENTICATED`, `IDEMPOTENCY_KEY_REUSED`, `OVERLOADED` ... */
@@ -105,4 +132,23 @@ export function retryAfterOf(errors: ErrorsLike): number | null {
     if (typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 0) return seconds;
   }
   return null;
+}
+
+/**
+ * True when `errors` say for certain that the operation did not run: there is at least one, and every one carries a
+ * code of REFUSED_BEFORE_RUNNING_CODES (a bad input, a missing API key, an overload ...). Then nothing was sent, the
+ * server holds no result for the request's Idempotency-Key, and the user's next attempt may take a new key.
+ *
+ * False otherwise, and then a mutation may have done its work: INTERNAL_SERVER_ERROR (the server failed after the OTP
+ * went out, e.g. writing the answer), a code this version of the client does not know, an error without a code. Keep
+ * the Idempotency-Key and send the same input again with it: the server replays the stored result, or answers
+ * OutcomeUnknown, and never sends a second OTP under that key (docs/security.md "Idempotency keys"). A key made
+ * afresh there is a new send: a second SMS once the cooldown has passed.
+ */
+export function refusedBeforeRunning(errors: ErrorsLike): boolean {
+  if (!errors || errors.length === 0) return false;
+  return errors.every((error) => {
+    const code = error.extensions?.code;
+    return typeof code === "string" && REFUSED_BEFORE_RUNNING.has(code);
+  });
 }

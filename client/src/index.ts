@@ -9,6 +9,8 @@ export { newIdempotencyKey } from "./idempotency-key.js";
 export {
   AOPAY_ERROR_CODES,
   fieldProblems,
+  REFUSED_BEFORE_RUNNING_CODES,
+  refusedBeforeRunning,
   requestIdOf,
   type AopayErrorCode,
   type AopayErrorExtensions,

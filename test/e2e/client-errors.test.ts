@@ -3,9 +3,18 @@ import { ServerError } from "@apollo/client/errors";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GenerateCibilOtpDocument, ServiceInfoDocument } from "../../client/src/generated/graphql";
-import { createRequestMetaLink, errorCodeOf, possibleTypes, requestMetaOf } from "../../client/src/react";
+import {
+  createRequestMetaLink,
+  errorCodeOf,
+  mayHaveBeenSent,
+  possibleTypes,
+  refusedBeforeRunning,
+  requestMetaOf,
+} from "../../client/src/react";
 import { createSdk } from "../../client/src/sdk";
+import { cibilInput } from "../helpers/operations";
 import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+import { unserialisable } from "../helpers/unserialisable";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -49,10 +58,12 @@ describe("client errors: the server's code through Apollo Client 4 and the SDK",
       graphql: CombinedGraphQLErrors.is(failed),
       code: errorCodeOf(failed),
       meta: requestMetaOf(failed),
+      mayHaveBeenSent: mayHaveBeenSent(failed),
     }).toEqual({
       graphql: true,
       code: "UNAUTHENTICATED",
       meta: { requestId: expect.stringMatching(UUID), replayed: false, retryAfterSeconds: null },
+      mayHaveBeenSent: false,
     });
     const sdk = await createSdk({ url: t.graphqlUrl }).serviceInfo();
     expect({ status: sdk.status, code: sdk.errors?.[0]?.extensions?.code }).toEqual({
@@ -70,10 +81,11 @@ describe("client errors: the server's code through Apollo Client 4 and the SDK",
         variables: { input: { cibilId: "not a cibil id", accessToken: "123456542124" } },
       }),
     );
-    expect({ graphql: CombinedGraphQLErrors.is(failed), code: errorCodeOf(failed) }).toEqual({
-      graphql: true,
-      code: "BAD_USER_INPUT",
-    });
+    expect({
+      graphql: CombinedGraphQLErrors.is(failed),
+      code: errorCodeOf(failed),
+      mayHaveBeenSent: mayHaveBeenSent(failed),
+    }).toEqual({ graphql: true, code: "BAD_USER_INPUT", mayHaveBeenSent: false });
     expect(t.simulator?.calls()).toBe(0);
     client.stop();
   });
@@ -81,13 +93,102 @@ describe("client errors: the server's code through Apollo Client 4 and the SDK",
   it("no server listening: no code (a network error), and the SDK's AopayNetworkError says it was never sent", async () => {
     const client = apollo("http://127.0.0.1:1/graphql");
     const failed = await rejection(client.query({ query: ServiceInfoDocument }));
-    expect({ code: errorCodeOf(failed), requestId: requestMetaOf(failed).requestId }).toEqual({
-      code: null,
-      requestId: null,
-    });
+    // No answer: Apollo cannot tell whether the request left, so the key is kept (mayHaveBeenSent).
+    expect({
+      code: errorCodeOf(failed),
+      requestId: requestMetaOf(failed).requestId,
+      mayHaveBeenSent: mayHaveBeenSent(failed),
+    }).toEqual({ code: null, requestId: null, mayHaveBeenSent: true });
     const sdkError = await rejection(createSdk({ url: "http://127.0.0.1:1/graphql" }).serviceInfo());
     expect(sdkError).toMatchObject({ code: "NETWORK_ERROR", requestMayHaveBeenSent: false });
     client.stop();
+  });
+});
+
+/**
+ * A 500 INTERNAL_SERVER_ERROR after the operation ran: the OTP went out, then the server failed writing its answer (a
+ * result that cannot be serialised; docs/api.md "Refusals before GraphQL runs"). Apollo rejects it with a
+ * CombinedGraphQLErrors, as it does the refusals that sent nothing, and the guides (client/README.md, docs/clients.md,
+ * examples/web's use-otp-action.ts) read any CombinedGraphQLErrors as "an answer, nothing sent" and dropped the
+ * action's Idempotency-Key: the next attempt went out under a new key and sent a second SMS (with no cooldown, as here).
+ * mayHaveBeenSent / refusedBeforeRunning tell the two apart; the same key then gets the stored result.
+ */
+describe("client errors: a 500 after the OTP went out", () => {
+  let t: TestStack;
+  let restore = () => {};
+  let armed = false;
+  beforeAll(async () => {
+    t = await startTestStack();
+    // Once armed, the next answer carrying a generateCibilOtp result fails to serialise: a 500 after the send.
+    restore = unserialisable((value) => {
+      if (!armed || value.data?.generateCibilOtp === undefined) return false;
+      armed = false;
+      return true;
+    });
+  });
+  afterAll(async () => {
+    restore();
+    await t?.stop();
+  });
+
+  it("Apollo Client 4: a CombinedGraphQLErrors that may have sent; the same key gets the stored result, one SMS", async () => {
+    t.simulator?.resetCalls();
+    const client = apollo(t.graphqlUrl);
+    const context = { headers: { "Idempotency-Key": "client-errors-500-apollo" } };
+    const variables = cibilInput("102277131");
+    armed = true;
+    const failed = await rejection(client.mutate({ mutation: GenerateCibilOtpDocument, variables, context }));
+    expect({
+      armed,
+      graphql: CombinedGraphQLErrors.is(failed),
+      code: errorCodeOf(failed),
+      mayHaveBeenSent: mayHaveBeenSent(failed),
+      sends: t.simulator?.calls("cibil.generateOtp"),
+    }).toEqual({ armed: false, graphql: true, code: "INTERNAL_SERVER_ERROR", mayHaveBeenSent: true, sends: 1 });
+
+    const again = await client.mutate({ mutation: GenerateCibilOtpDocument, variables, context });
+    expect({
+      typename: again.data?.generateCibilOtp.__typename,
+      replayed: requestMetaOf(again).replayed,
+      sends: t.simulator?.calls("cibil.generateOtp"),
+    }).toEqual({ typename: "CibilOtpChallenge", replayed: true, sends: 1 });
+
+    // What dropping the key did: a new key is a new action, and sends again (no cooldown in this stack).
+    await client.mutate({
+      mutation: GenerateCibilOtpDocument,
+      variables,
+      context: { headers: { "Idempotency-Key": "client-errors-500-apollo-new" } },
+    });
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(2);
+    client.stop();
+  });
+
+  it("the SDK: errors that are not a refusal (refusedBeforeRunning false); the same key gets the stored result", async () => {
+    t.simulator?.resetCalls();
+    const sdk = createSdk({ url: t.graphqlUrl });
+    const options = { idempotencyKey: "client-errors-500-sdk" };
+    armed = true;
+    const failed = await sdk.generateCibilOtp(cibilInput("102277132"), options);
+    expect({
+      status: failed.status,
+      code: failed.errors?.[0]?.extensions?.code,
+      refused: refusedBeforeRunning(failed.errors),
+      sends: t.simulator?.calls("cibil.generateOtp"),
+    }).toEqual({ status: 500, code: "INTERNAL_SERVER_ERROR", refused: false, sends: 1 });
+
+    const again = await sdk.generateCibilOtp(cibilInput("102277132"), options);
+    expect({
+      typename: again.data?.generateCibilOtp.__typename,
+      replayed: again.replayed,
+      sends: t.simulator?.calls("cibil.generateOtp"),
+    }).toEqual({ typename: "CibilOtpChallenge", replayed: true, sends: 1 });
+
+    // A refusal is one: nothing ran.
+    const invalid = await sdk.generateCibilOtp({ input: { cibilId: "x", accessToken: "t" } });
+    expect({ code: invalid.errors?.[0]?.extensions?.code, refused: refusedBeforeRunning(invalid.errors) }).toEqual({
+      code: "BAD_USER_INPUT",
+      refused: true,
+    });
   });
 });
 
@@ -125,7 +226,33 @@ describe("client errors: answers from something in front of the server", () => {
     answer = sent;
     const client = apollo(url);
     const failed = await rejection(client.query({ query: ServiceInfoDocument }));
-    expect({ server: ServerError.is(failed), code: errorCodeOf(failed) }).toEqual({ server: true, code: null });
+    expect({ server: ServerError.is(failed), code: errorCodeOf(failed), sent: mayHaveBeenSent(failed) }).toEqual({
+      server: true,
+      code: null,
+      sent: true,
+    });
     client.stop();
   });
+
+  it.each([
+    ["a refusal (401 UNAUTHENTICATED)", 401, "UNAUTHENTICATED", false],
+    ["a 500 INTERNAL_SERVER_ERROR", 500, "INTERNAL_SERVER_ERROR", true],
+  ])(
+    "this server's body as application/json (%s): a ServerError with its code; sent only if not a refusal",
+    async (_name, status, code, sent) => {
+      answer = {
+        status,
+        type: "application/json",
+        body: JSON.stringify({ errors: [{ message: "x", extensions: { code } }] }),
+      };
+      const client = apollo(url);
+      const failed = await rejection(client.query({ query: ServiceInfoDocument }));
+      expect({ server: ServerError.is(failed), code: errorCodeOf(failed), sent: mayHaveBeenSent(failed) }).toEqual({
+        server: true,
+        code,
+        sent,
+      });
+      client.stop();
+    },
+  );
 });

@@ -8,6 +8,7 @@ import { Started } from "../helpers/started";
 import { startStaticServer, type StaticServer } from "../helpers/static-server";
 import { createSdk } from "../../client/src/sdk";
 import { startTestStack, type TestStack } from "../helpers/stack";
+import { unserialisable } from "../helpers/unserialisable";
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, "../..");
@@ -261,6 +262,31 @@ describe("example web app in Chromium", () => {
     expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
   });
 
+  it("CIBIL: a 500 after the send (the server failed writing its answer): sending again reuses the key and gets the stored result: one SMS", async () => {
+    t.simulator?.resetCalls();
+    await page.getByLabel("CIBIL id").fill("102277125");
+    // The server sends the OTP, then cannot serialise its answer: 500 INTERNAL_SERVER_ERROR (once). Before,
+    // use-otp-action.ts took any CombinedGraphQLErrors for "nothing was sent" and dropped the key: the next click was a
+    // new action under a new key (OTP_COOLDOWN here; with the cooldown over, a second SMS).
+    let armed = true;
+    const restore = unserialisable((value) => {
+      if (!armed || value.data?.generateCibilOtp === undefined) return false;
+      armed = false;
+      return true;
+    });
+    const failed = await submit(CIBIL_SEND, "cibil-outcome").finally(restore);
+    expect(armed).toBe(false);
+    expect(failed).toContain("The server failed, possibly after the OTP went out (INTERNAL_SERVER_ERROR).");
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
+    const key = await shownKey("cibil-outcome");
+
+    const replayed = await submit(CIBIL_SEND, "cibil-outcome");
+    expect(replayed).toContain("The One Time Password is sent to *********.");
+    expect(replayed).toMatch(/Replayed\s+yes/);
+    expect(await shownKey("cibil-outcome")).toBe(key);
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
+  });
+
   it("CIBIL: two submits in the same instant (one got past the disabled button) send one request: one SMS", async () => {
     t.simulator?.resetCalls();
     await page.getByLabel("CIBIL id").fill("102277150");
@@ -329,8 +355,9 @@ describe("example web app in Chromium", () => {
     expect(sentKeys.at(-1)?.operation).toBe("VerifyAepsOtp");
   });
 
-  it("ran without page errors, and without console errors other than the deliberately lost response", () => {
+  it("ran without page errors, and without console errors other than the deliberately lost response and 500", () => {
     expect(pageErrors).toEqual([]);
-    expect(consoleErrors.filter((message) => !/net::ERR_CONNECTION_RESET/.test(message))).toEqual([]);
+    const deliberate = /net::ERR_CONNECTION_RESET|responded with a status of 500 \(Internal Server Error\)/;
+    expect(consoleErrors.filter((message) => !deliberate.test(message))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { CombinedGraphQLErrors, ServerError } from "@apollo/client/errors";
-import { AOPAY_ERROR_CODES, type AopayErrorCode } from "../graphql-errors.js";
+import { AOPAY_ERROR_CODES, type AopayErrorCode, refusedBeforeRunning } from "../graphql-errors.js";
 
 const CODES: ReadonlySet<string> = new Set(AOPAY_ERROR_CODES);
 /** Longest error body read for its code: the server's are a few hundred bytes; a proxy's page is not read whole. */
@@ -23,7 +23,28 @@ const MAX_BODY_CHARS = 16_384;
  * version of the client does not know. Branch on the code with a default case.
  */
 export function errorCodeOf(error: unknown): AopayErrorCode | null {
-  if (CombinedGraphQLErrors.is(error)) return known(error.errors[0]?.extensions?.code);
+  const errors = serverErrorsOf(error);
+  return errors === null
+    ? null
+    : known((errors[0] as { extensions?: { code?: unknown } } | undefined)?.extensions?.code);
+}
+
+/**
+ * Whether the request an error Apollo Client rejected with may have done its work (a mutation its send), so that the
+ * user's next attempt must reuse the same Idempotency-Key. False only for this server's answer that the operation
+ * never ran (refusedBeforeRunning: BAD_USER_INPUT, UNAUTHENTICATED, 503 OVERLOADED ...), as a CombinedGraphQLErrors
+ * or a ServerError whose body is this server's. True for everything else: no answer (a network error, a browser's
+ * `TypeError: Failed to fetch`), a proxy's page, and a CombinedGraphQLErrors with INTERNAL_SERVER_ERROR, which the
+ * server answers also after the OTP went out. `CombinedGraphQLErrors.is(error)` alone does not tell: it is true for
+ * that 500 too.
+ */
+export function mayHaveBeenSent(error: unknown): boolean {
+  return !refusedBeforeRunning(serverErrorsOf(error));
+}
+
+/** The GraphQL errors of this server's answer that Apollo rejected with, or null when there is none to read. */
+function serverErrorsOf(error: unknown): readonly { extensions?: Record<string, unknown> }[] | null {
+  if (CombinedGraphQLErrors.is(error)) return error.errors;
   if (!ServerError.is(error) || error.bodyText.length > MAX_BODY_CHARS) return null;
   let body: unknown;
   try {
@@ -33,7 +54,10 @@ export function errorCodeOf(error: unknown): AopayErrorCode | null {
   }
   const errors = (body as { errors?: unknown } | null)?.errors;
   if (!Array.isArray(errors)) return null;
-  return known((errors[0] as { extensions?: { code?: unknown } } | undefined)?.extensions?.code);
+  // Something other than an error object stands as an error without a code (not a refusal).
+  return errors.map((e: unknown) =>
+    typeof e === "object" && e !== null ? (e as { extensions?: Record<string, unknown> }) : {},
+  );
 }
 
 function known(code: unknown): AopayErrorCode | null {

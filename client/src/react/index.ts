@@ -8,4 +8,4 @@ export * from "../generated/hooks.js";
 export { bindMutation, bindQuery, type BoundMutationHook, type BoundQueryHook } from "../bind.js";
 export { createRequestMetaLink, requestMetaOf, REQUEST_META_EXTENSION, type RequestMeta } from "./request-meta-link.js";
 export { createTrustedDocumentLink, trustedDocumentIdOf } from "./trusted-document-link.js";
-export { errorCodeOf } from "./error-code.js";
+export { errorCodeOf, mayHaveBeenSent } from "./error-code.js";

@@ -1,5 +1,5 @@
 import { CombinedGraphQLErrors, ServerError } from "@apollo/client";
-import { type FailureFieldsFragment, fieldProblems, isFailure } from "@aopay-graphql/client/react";
+import { type FailureFieldsFragment, fieldProblems, isFailure, mayHaveBeenSent } from "@aopay-graphql/client/react";
 import type { ReactNode } from "react";
 import { describeFailure } from "./failure-message";
 import type { Outcome } from "./use-otp-action";
@@ -44,12 +44,17 @@ export function FailureNotice({ failure }: { failure: FailureFieldsFragment }) {
  * An error instead of a result: GraphQL errors, an HTTP error, or no answer at all. `retryAfterSeconds` is the
  * server's Retry-After (requestMetaOf), which only its refusals that did nothing carry (503 OVERLOADED, 408). The
  * server's own arrive as GraphQL errors (it answers Apollo Client's Accept with application/graphql-response+json);
- * a proxy's 503 as a ServerError.
+ * a proxy's 503 as a ServerError. mayHaveBeenSent(error) tells a refusal that sent nothing from the rest: a 500
+ * INTERNAL_SERVER_ERROR may come after the OTP went out.
  */
 export function ErrorNotice({ error, retryAfterSeconds }: { error: unknown; retryAfterSeconds: number | null }) {
   let text: string;
-  if (retryAfterSeconds !== null && (CombinedGraphQLErrors.is(error) || ServerError.is(error))) {
+  // "Nothing was sent" only where the server said so: a proxy's 503 page may carry Retry-After too, and proves nothing.
+  if (retryAfterSeconds !== null && !mayHaveBeenSent(error)) {
     text = `The server is busy and did nothing: nothing was sent. Try again in ${retryAfterSeconds} s.`;
+  } else if (CombinedGraphQLErrors.is(error) && mayHaveBeenSent(error)) {
+    // INTERNAL_SERVER_ERROR: the server failed, possibly after the OTP went out (use-otp-action.ts keeps the key).
+    text = `The server failed, possibly after the OTP went out (${error.errors.map((e) => e.extensions?.code).join(", ")}). Sending again is safe: it reuses the same Idempotency-Key, and the server gives the first result instead of sending another OTP.`;
   } else if (CombinedGraphQLErrors.is(error)) {
     const codes = error.errors.map((e) => e.extensions?.code);
     const problems = fieldProblems(error.errors);

@@ -1,5 +1,4 @@
-import { CombinedGraphQLErrors } from "@apollo/client";
-import { newIdempotencyKey, type RequestMeta, requestMetaOf } from "@aopay-graphql/client/react";
+import { mayHaveBeenSent, newIdempotencyKey, type RequestMeta, requestMetaOf } from "@aopay-graphql/client/react";
 import { useCallback, useRef, useState } from "react";
 
 /** What one submission ended with: a typed result (success or failure member), or an error. */
@@ -15,9 +14,10 @@ export interface Outcome<TData> {
  * Sends an OTP mutation for one user action, safely:
  *
  * - **One Idempotency-Key per action.** A click starts an action with a new key. The same key is sent again only
- *   when the same input goes out again before the server has answered it: a retry after a network failure, or a
- *   double submit that got past the disabled button. The server then replays the first result instead of sending a
- *   second SMS. Once the server has answered, the action is over and the next click gets a new key.
+ *   when the same input goes out again before the server has answered it: a retry after a network failure or a 500
+ *   (mayHaveBeenSent), or a double submit that got past the disabled button. The server then replays the first
+ *   result instead of sending a second SMS. Once the server has answered (a result, or a refusal that sent nothing),
+ *   the action is over and the next click gets a new key.
  * - **One request at a time.** While one is on its way, further submits are ignored.
  *
  * `send` runs the generated hook's mutate function with the key in the operation context, where HttpLink reads
@@ -48,9 +48,12 @@ export function useOtpAction<TInput, TData>(
         if (!hasInFlightConflict(result.data)) action.current = null;
         setOutcome({ data: result.data ?? undefined, meta: requestMetaOf(result), idempotencyKey });
       } catch (error) {
-        // GraphQL errors are an answer (nothing was sent: a refusal before GraphQL ran, 401 or 503, is one too). A
-        // network failure is not: keep the key for the retry.
-        if (CombinedGraphQLErrors.is(error)) action.current = null;
+        // A refusal before the operation ran (BAD_USER_INPUT, 401, 503 OVERLOADED ...) sent nothing: the action is
+        // over. Anything else keeps the key for the retry: no answer (a network failure), or a 500
+        // INTERNAL_SERVER_ERROR, which the server also answers after the OTP went out; the same key then gets the
+        // stored result or OutcomeUnknown, never a second SMS. CombinedGraphQLErrors.is(error) is true for that 500
+        // too: it used to end the action, and the next click's new key sent again.
+        if (!mayHaveBeenSent(error)) action.current = null;
         setOutcome({ error, meta: requestMetaOf(error), idempotencyKey });
       } finally {
         inFlight.current = false;

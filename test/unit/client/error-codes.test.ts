@@ -1,6 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AOPAY_ERROR_CODES } from "../../../client/src/graphql-errors";
+import {
+  AOPAY_ERROR_CODES,
+  REFUSED_BEFORE_RUNNING_CODES,
+  refusedBeforeRunning,
+} from "../../../client/src/graphql-errors";
 import { EdgeCode } from "../../../src/graphql/edge-code";
 
 /**
@@ -31,5 +35,30 @@ describe("GraphQL error codes: the server's, the clients' type and docs/api.md's
 
   it("docs/api.md's table of GraphQL errors names every code the server sends, and no other", () => {
     expect(documentedErrorCodes()).toEqual(server);
+  });
+
+  // A code the server adds must be placed: a refusal before the operation runs, or not (then an app keeps the
+  // Idempotency-Key). INTERNAL_SERVER_ERROR is the one answered also after a mutation's send.
+  it("REFUSED_BEFORE_RUNNING_CODES: every code the server sends but INTERNAL_SERVER_ERROR", () => {
+    expect([...REFUSED_BEFORE_RUNNING_CODES, "INTERNAL_SERVER_ERROR"].sort()).toEqual(server);
+  });
+});
+
+describe("refusedBeforeRunning: true only when every error is a refusal before the operation ran", () => {
+  const error = (code?: unknown) => ({ message: "m", extensions: code === undefined ? {} : { code } });
+  it.each([
+    ["BAD_USER_INPUT", [error("BAD_USER_INPUT")], true],
+    ["UNAUTHENTICATED and IDEMPOTENCY_KEY_REUSED", [error("UNAUTHENTICATED"), error("IDEMPOTENCY_KEY_REUSED")], true],
+    ["OVERLOADED", [error("OVERLOADED")], true],
+    ["INTERNAL_SERVER_ERROR", [error("INTERNAL_SERVER_ERROR")], false],
+    ["a refusal beside INTERNAL_SERVER_ERROR", [error("BAD_USER_INPUT"), error("INTERNAL_SERVER_ERROR")], false],
+    ["a code this client does not know", [error("SOMETHING_NEW")], false],
+    ["an error without a code", [error()], false],
+    ["a code that is not a string", [error(401)], false],
+    ["no errors", [], false],
+    ["undefined", undefined, false],
+    ["null", null, false],
+  ])("%s: %s", (_name, errors, refused) => {
+    expect(refusedBeforeRunning(errors)).toBe(refused);
   });
 });
