@@ -1,8 +1,10 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
 import {
+  CibilCreditHistoryDocument,
   GenerateCibilOtpDocument,
   ResendAepsOtpDocument,
   ServiceInfoDocument,
+  SubmitCibilOtpDocument,
 } from "../../client/src/generated/graphql";
 import possibleTypesResult from "../../client/src/generated/possible-types";
 import { createRequestMetaLink, fieldProblems, requestMetaOf } from "../../client/src/react";
@@ -98,6 +100,33 @@ describe("generated client documents with Apollo Client 4", () => {
     expect(requestMetaOf(failed).requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(fieldProblems((failed as { errors?: [] }).errors)).toEqual({ "input.mobile": expect.any(String) });
     withMeta.stop();
+  });
+
+  // Over a plain HttpLink (no createTrustedDocumentLink, as TRUSTED_DOCUMENTS=off allows) Apollo sends its own print
+  // of each document, with `__typename` added to every selection set: SubmitCibilOtp cost 1,101, over the default
+  // GRAPHQL_MAX_COST of 1,000, and was refused (GRAPHQL_VALIDATION_FAILED "Query Cost limit of 1000 exceeded"): the
+  // CIBIL flow could not be completed with it (test/unit/graphql/limits.test.ts checks every document so printed).
+  it("walks the CIBIL flow to the credit report: SubmitCibilOtp and CibilCreditHistory as Apollo prints them", async () => {
+    const ids = cibilInput("102277141").input;
+    const sent = await client.mutate({ mutation: GenerateCibilOtpDocument, variables: { input: ids } });
+    const challenge = sent.data?.generateCibilOtp;
+    if (challenge?.__typename !== "CibilOtpChallenge") throw new Error(`no challenge: ${challenge?.__typename}`);
+    const answer = { otp: "123456", questionKey: challenge.question?.key ?? "", answerKey: "USER_TO_INPUT_ANSWER" };
+    const submitted = await client.mutate({
+      mutation: SubmitCibilOtpDocument,
+      variables: { input: { ...ids, ...answer } },
+      fetchPolicy: "no-cache",
+    });
+    const verified = submitted.data?.submitCibilOtp;
+    expect(verified?.__typename).toBe("CibilOtpVerified");
+    if (verified?.__typename !== "CibilOtpVerified") return;
+    expect(verified.creditHistory).toMatchObject({ __typename: "CibilCreditHistory", report: { simulated: true } });
+    const read = await client.query({
+      query: CibilCreditHistoryDocument,
+      variables: { cibilId: ids.cibilId },
+      fetchPolicy: "no-cache",
+    });
+    expect(read.data?.cibilCreditHistory).toMatchObject({ __typename: "CibilCreditHistory", cibilId: ids.cibilId });
   });
 
   it("ServiceInfo query", async () => {
