@@ -32,8 +32,8 @@ import {
  * (guesses spread over many customers), kept apart from the sends' (fixed windows too). A CIBIL registration takes
  * one point from its source IP's and API client's registration budgets (fixed windows): it sends no SMS, but what
  * AOPay accepts is remembered for 90 days in tables every client shares (registered-mobiles.ts). A credit-report read
- * takes one point from its (client, CIBIL id) budget and its client's read budget (fixed windows): each is a paid
- * credit-bureau pull (graphql/loaders.ts). Counters live in Redis
+ * takes one point from its (client, CIBIL id) budget and its client's read budget (fixed windows): each is a
+ * credit-bureau pull at AOPay, presumably charged (graphql/loaders.ts). Counters live in Redis
  * (redis-budgets.ts: one script per send takes every budget's point; shared by replicas and kept across restarts) or in
  * this process's memory (memory-counters.ts: the same semantics in bounded tables, one entry per destination holding
  * the times of its last sends, one per prefix, IP, client and global key, capped at MEMORY_THROTTLE_MAX_KEYS entries;
@@ -74,8 +74,8 @@ export type ThrottleCode =
  * What a reservation is for: sending an OTP, checking one the customer typed, or registering a CIBIL customer
  * (`register`: sends no SMS, but each registration AOPay accepts keeps two records for 90 days, which one client
  * registering as fast as admission lets it would fill for every client: its own IP and client budgets), or reading a
- * consented customer's credit report (`read`: sends nothing, but each read is an AOPay GetCreditHistory call, a paid
- * credit-bureau pull: per (client, CIBIL id), the subject's destinations, and per client), or asking for one at all
+ * consented customer's credit report (`read`: sends nothing, but each read is an AOPay GetCreditHistory call, a
+ * credit-bureau pull, presumably charged: per (client, CIBIL id), the subject's destinations, and per client), or asking for one at all
  * (`read-attempt`: per source IP, before the consent check, consented or not: no probing CIBIL ids for free).
  */
 export type ThrottlePurpose = "send" | "verify" | "register" | "read" | "read-attempt";

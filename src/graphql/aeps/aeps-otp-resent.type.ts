@@ -10,7 +10,9 @@ export class AepsOtpResent implements AepsResendOtpAnswer {
 
   @Field(() => Int, {
     nullable: true,
-    description: "AOPay's response_code (1 in its example; other values undocumented).",
+    description:
+      "AOPay's response_code (1 in its example; other values undocumented), as a number or its digits; null when absent " +
+      "or beyond a 32-bit Int.",
   })
   upstreamResponseCode!: number | null;
 

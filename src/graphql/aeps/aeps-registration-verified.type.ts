@@ -17,7 +17,8 @@ export class AepsRegistrationVerified implements AepsVerifyOtpAnswer {
   @Field(() => Int, {
     nullable: true,
     description:
-      "AOPay's response_code: 1 on success in its examples; other values are undocumented. Null when AOPay sent none.",
+      "AOPay's response_code: 1 on success in its examples; other values are undocumented. Null when AOPay sent none " +
+      "or a value beyond a 32-bit Int.",
   })
   upstreamResponseCode!: number | null;
 

@@ -157,7 +157,8 @@ export class ConsentRequired extends Failure {}
   description:
     "A credit-report read refused before reaching AOPay (code READ_THROTTLED): this API client read this customer's " +
     "report, or reports in all, as often as allowed per window, or this source IP asked for reports as often as allowed " +
-    "(scope IP). Each read is a paid credit-bureau pull. Added after release 0.1.0.",
+    "(scope IP). Each read is an AOPay GetCreditHistory call, a credit-bureau pull (what AOPay charges for it, its docs " +
+    "do not say). Added after release 0.1.0.",
 })
 export class ReadThrottled extends Failure {
   // Nullable as OtpThrottled.retryAfterSeconds, for the same reason: it shares its union with
