@@ -22,3 +22,15 @@ import possibleTypesResult from "./generated/possible-types.js";
 
 /** Pass to `new InMemoryCache({ possibleTypes })` so the cache can match fragments on the result unions. */
 export const possibleTypes = possibleTypesResult.possibleTypes;
+
+/**
+ * Pass to `new InMemoryCache({ possibleTypes, typePolicies })`. Apollo's cache normalises every object with an `id`
+ * (or `_id`) field under `Typename:id`, assuming the id is unique and stable. `CibilAnswerChoice.id` is AOPay's
+ * AnswerChoiceId, which docs/upstream does not promise to be unique across questions or customers: two choices
+ * with one id would be merged into one entry (the wrong text shown), and the entry would outlive the mutation that
+ * returned it. `keyFields: false` keeps such objects inside their parent result instead.
+ * test/unit/client/type-policies.test.ts fails when a schema type with an `id` or `_id` field is missing here.
+ */
+export const typePolicies = {
+  CibilAnswerChoice: { keyFields: false },
+} as const satisfies Record<string, { keyFields: false }>;

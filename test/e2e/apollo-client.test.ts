@@ -7,7 +7,19 @@ import {
   SubmitCibilOtpDocument,
 } from "../../client/src/generated/graphql";
 import possibleTypesResult from "../../client/src/generated/possible-types";
-import { createRequestMetaLink, fieldProblems, requestMetaOf } from "../../client/src/react";
+import { prerenderStatic } from "@apollo/client/react/ssr";
+import { createElement } from "react";
+import { renderToString } from "react-dom/server";
+import { typePolicies } from "../../client/src";
+import {
+  createRequestMetaLink,
+  fieldProblems,
+  requestMetaOf,
+  useCibilCreditHistoryQuery,
+  useGenerateCibilOtpMutation,
+  useSubmitCibilOtpMutation,
+  withHookDefaults,
+} from "../../client/src/react";
 import { aepsInput, cibilInput } from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
@@ -127,6 +139,117 @@ describe("generated client documents with Apollo Client 4", () => {
       fetchPolicy: "no-cache",
     });
     expect(read.data?.cibilCreditHistory).toMatchObject({ __typename: "CibilCreditHistory", cibilId: ids.cibilId });
+  });
+
+  // The generated hooks default to `fetchPolicy: "no-cache"` for every operation with variables (client/src/bind.ts):
+  // with Apollo's cache-first the report stayed under `cibilCreditHistory({"cibilId":"..."})` and the answer choices
+  // under `CibilAnswerChoice:<AOPay's id>`. Run here with exactly the options the hooks pass (withHookDefaults).
+  it("the hooks' defaults leave no CIBIL id, answer choice or credit report in the cache", async () => {
+    const walk = async (
+      cache: InMemoryCache,
+      override: { mutations?: { fetchPolicy: "network-only" }; query?: { fetchPolicy: "cache-first" } },
+    ) => {
+      const apollo = new ApolloClient({ link: new HttpLink({ uri: t.graphqlUrl }), cache });
+      const ids = cibilInput("102277143").input;
+      const sent = await apollo.mutate(
+        withHookDefaults(useGenerateCibilOtpMutation.defaultOptions, {
+          mutation: GenerateCibilOtpDocument,
+          variables: { input: ids },
+          ...override.mutations,
+        }),
+      );
+      const challenge = sent.data?.generateCibilOtp;
+      if (challenge?.__typename !== "CibilOtpChallenge") throw new Error(`no challenge: ${challenge?.__typename}`);
+      const answer = { otp: "123456", questionKey: challenge.question?.key ?? "", answerKey: "USER_TO_INPUT_ANSWER" };
+      await apollo.mutate(
+        withHookDefaults(useSubmitCibilOtpMutation.defaultOptions, {
+          mutation: SubmitCibilOtpDocument,
+          variables: { input: { ...ids, ...answer } },
+          ...override.mutations,
+        }),
+      );
+      const read = await apollo.query(
+        withHookDefaults(useCibilCreditHistoryQuery.defaultOptions, {
+          query: CibilCreditHistoryDocument,
+          variables: { cibilId: ids.cibilId },
+          ...override.query,
+        }),
+      );
+      expect(read.data?.cibilCreditHistory).toMatchObject({ __typename: "CibilCreditHistory", cibilId: ids.cibilId });
+      apollo.stop();
+      const state = cache.extract();
+      return { cached: JSON.stringify(state), rootFields: Object.keys(state.ROOT_QUERY ?? {}), cibilId: ids.cibilId };
+    };
+    expect(useCibilCreditHistoryQuery.defaultOptions).toEqual({ fetchPolicy: "no-cache" });
+    const plainCache = () => new InMemoryCache({ possibleTypes: possibleTypesResult.possibleTypes });
+
+    const safe = await walk(plainCache(), {});
+    expect(safe.cached).not.toContain(safe.cibilId);
+    expect(safe.cached).not.toMatch(/report|CibilAnswerChoice|cibilCreditHistory/);
+
+    // The same walk with the caller's own fetchPolicy (Apollo's defaults): what the hooks did before.
+    const cached = await walk(plainCache(), { query: { fetchPolicy: "cache-first" } });
+    expect(cached.rootFields).toContain(`cibilCreditHistory({"cibilId":"${cached.cibilId}"})`);
+    expect(cached.cached).toContain('"report"');
+    const written = await walk(plainCache(), { mutations: { fetchPolicy: "network-only" } });
+    expect(written.cached).toMatch(/"CibilAnswerChoice:[^"]+"/);
+    // typePolicies keeps a mutation's answer choices inside its result, dropped with it (ROOT_MUTATION's fields).
+    const kept = await walk(new InMemoryCache({ possibleTypes: possibleTypesResult.possibleTypes, typePolicies }), {
+      mutations: { fetchPolicy: "network-only" },
+    });
+    expect(kept.cached).not.toMatch(/CibilAnswerChoice/);
+    expect(kept.cached).not.toContain(kept.cibilId);
+  });
+
+  // React rendering without a browser: Apollo's prerenderStatic renders the tree with react-dom/server and runs the
+  // generated hook's queries, so the hook itself (not only its options) runs. Apollo does not run a `no-cache` query
+  // while prerendering: the report stays out of the HTML and of the cache state an SSR app serialises into it, and
+  // the browser fetches it. With cache-first (the hook's default before) it was sent and landed in both.
+  it("useCibilCreditHistoryQuery, server-rendered, leaves the report out of the cache and the HTML", async () => {
+    const ids = cibilInput("102277144").input;
+    const sent = await client.mutate({
+      mutation: GenerateCibilOtpDocument,
+      variables: { input: ids },
+      fetchPolicy: "no-cache",
+    });
+    const challenge = sent.data?.generateCibilOtp;
+    if (challenge?.__typename !== "CibilOtpChallenge") throw new Error(`no challenge: ${challenge?.__typename}`);
+    const answer = { otp: "123456", questionKey: challenge.question?.key ?? "", answerKey: "USER_TO_INPUT_ANSWER" };
+    await client.mutate({
+      mutation: SubmitCibilOtpDocument,
+      variables: { input: { ...ids, ...answer } },
+      fetchPolicy: "no-cache",
+    });
+    const render = async (options: { fetchPolicy?: "cache-first" }) => {
+      const answered: string[] = [];
+      const cache = new InMemoryCache({ possibleTypes: possibleTypesResult.possibleTypes, typePolicies });
+      const seen = new ApolloLink((operation, forward) => {
+        answered.push(JSON.stringify(operation.variables));
+        return forward(operation);
+      });
+      const apollo = new ApolloClient({ link: ApolloLink.from([seen, new HttpLink({ uri: t.graphqlUrl })]), cache });
+      function Report() {
+        const { data } = useCibilCreditHistoryQuery({ variables: { cibilId: ids.cibilId }, ...options });
+        const history = data?.cibilCreditHistory;
+        return createElement("p", null, history?.__typename === "CibilCreditHistory" ? history.cibilId : "loading");
+      }
+      const { result } = await prerenderStatic({
+        tree: createElement(Report),
+        context: { client: apollo },
+        renderFunction: renderToString,
+      });
+      apollo.stop();
+      return { html: result, answered, cached: JSON.stringify(cache.extract()) };
+    };
+    const safe = await render({});
+    expect(safe.answered).toEqual([]);
+    expect(safe.html).toBe("<p>loading</p>");
+    expect(safe.cached).not.toContain(ids.cibilId);
+    // What the hook did before (Apollo's cache-first): the report rendered into the HTML and kept in the cache.
+    const cached = await render({ fetchPolicy: "cache-first" });
+    expect(cached.answered).toEqual([JSON.stringify({ cibilId: ids.cibilId })]);
+    expect(cached.html).toBe(`<p>${ids.cibilId}</p>`);
+    expect(cached.cached).toContain('"report"');
   });
 
   it("ServiceInfo query", async () => {

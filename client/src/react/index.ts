@@ -5,7 +5,15 @@
  */
 export * from "../index.js";
 export * from "../generated/hooks.js";
-export { bindMutation, bindQuery, type BoundMutationHook, type BoundQueryHook } from "../bind.js";
+export {
+  bindMutation,
+  bindQuery,
+  NO_CACHE,
+  withHookDefaults,
+  type BoundMutationHook,
+  type BoundQueryHook,
+  type HookDefaults,
+} from "../bind.js";
 export { createRequestMetaLink, requestMetaOf, REQUEST_META_EXTENSION, type RequestMeta } from "./request-meta-link.js";
 export { createTrustedDocumentLink, trustedDocumentIdOf } from "./trusted-document-link.js";
 export { errorCodeOf, mayHaveBeenSent } from "./error-code.js";

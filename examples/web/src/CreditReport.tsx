@@ -8,7 +8,8 @@ type CibilCreditHistory = Extract<CreditHistoryFieldsFragment, { __typename: "Ci
  * built-in simulator's sample says so itself (`simulated: true`), and the app repeats it where a reader looks first.
  *
  * It is the customer's credit file: the app keeps it in this component's state only (the mutation that brings it
- * runs with `fetchPolicy: "no-cache"`, so Apollo's cache never holds it), and never writes it to storage.
+ * runs with `fetchPolicy: "no-cache"`, the generated hooks' default, so Apollo's cache never holds it), and never
+ * writes it to storage.
  */
 export function CreditReport({ history }: { history: CibilCreditHistory }) {
   const report = history.report;

@@ -22,6 +22,22 @@ describe("apollo-react-hooks codegen plugin", () => {
     expect(out).toMatch(/GENERATED/);
   });
 
+  it('binds every operation with variables with NO_CACHE (fetchPolicy "no-cache"), the others without defaults', () => {
+    const withVariables = buildSchema("type Query { a(id: String): Int } type Mutation { b(id: String): Int }");
+    const docs = [
+      {
+        document: parse(
+          "query Alpha($id: String) { a(id: $id) } query Beta { a } mutation M($id: String) { b(id: $id) }",
+        ),
+      },
+    ];
+    const out = plugin(withVariables, docs, {});
+    expect(out).toContain('import { NO_CACHE, bindMutation, bindQuery } from "../bind";');
+    expect(out).toContain("export const useAlphaQuery = bindQuery(AlphaDocument, NO_CACHE);");
+    expect(out).toContain("export const useBetaQuery = bindQuery(BetaDocument);");
+    expect(out).toContain("export const useMMutation = bindMutation(MDocument, NO_CACHE);");
+  });
+
   it("refuses operation names client-preset would rename, rather than import a document that does not exist", () => {
     for (const name of ["verifyAepsOtp", "VerifyAEPSOtp", "Verify_Otp"]) {
       expect(() => plugin(schema, [{ document: parse(`mutation ${name} { b }`) }], {})).toThrow(
