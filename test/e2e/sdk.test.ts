@@ -1,8 +1,10 @@
-import { createServer } from "node:net";
+import { connect as netConnect, createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
+import { constants } from "node:os";
 import { Agent, type Dispatcher } from "undici";
 import {
   AopayClientError,
+  AopayCredentialsError,
   createGraphQLClient,
   createSdk,
   fieldProblems,
@@ -18,6 +20,7 @@ import {
   resetAfterRequest,
   startFakeUpstream,
 } from "../helpers/fake-upstream";
+import { provablyNeverSent } from "../../client/src/sdk/client";
 import { registrationInput } from "../helpers/identifiers";
 import { VALID_AADHAAR } from "../helpers/operations";
 import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
@@ -292,6 +295,92 @@ describe("typed SDK transport", () => {
     const error = await thrown(createSdk({ url: `http://127.0.0.1:${port}/graphql` }).serviceInfo());
     expect(error.code).toBe("NETWORK_ERROR");
     expect(error.requestMayHaveBeenSent).toBe(false);
+  });
+
+  /** An errno error as libuv reports it (`read EHOSTUNREACH`): code, errno and the syscall that failed. */
+  const errnoError = (code: "EHOSTUNREACH" | "ENETUNREACH", syscall: string) =>
+    Object.assign(new Error(`${syscall} ${code}`), { code, errno: -constants.errno[code], syscall });
+
+  // Linux reports EHOSTUNREACH/ENETUNREACH on an open connection when an ICMP unreachable ends the retransmissions of
+  // data already written: the request reached the server here, and the SDK called it "never sent".
+  it.each(["EHOSTUNREACH", "ENETUNREACH"] as const)(
+    "says %s on an open connection, after the request was written, may have been sent",
+    async (code) => {
+      fake.respond(blackHole);
+      let socket: Socket | undefined;
+      const agent = new Agent({
+        connect: (opts, callback) => {
+          const s = netConnect(Number(opts.port), opts.hostname);
+          s.once("connect", () => callback(null, s));
+          s.once("error", (error) => callback(error, null));
+          socket = s;
+        },
+      });
+      const pending = thrown(
+        createSdk({ url, dispatcher: agent }).generateCibilOtp(cibil("102277100"), { idempotencyKey: "k" }),
+      );
+      while (fake.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      socket?.destroy(errnoError(code, "read"));
+      const error = await pending;
+      expect(error.cause).toMatchObject({ code, syscall: "read" });
+      expect(error).toMatchObject({ code: "NETWORK_ERROR", requestMayHaveBeenSent: true });
+      expect(fake.calls).toHaveLength(1);
+      await agent.close();
+    },
+  );
+
+  it("says EHOSTUNREACH/ENETUNREACH from connect was never sent", async () => {
+    for (const code of ["EHOSTUNREACH", "ENETUNREACH"] as const) {
+      const agent = new Agent({ connect: (_opts, callback) => callback(errnoError(code, "connect"), null) });
+      const error = await thrown(createSdk({ url, dispatcher: agent }).serviceInfo());
+      expect(error).toMatchObject({ code: "NETWORK_ERROR", requestMayHaveBeenSent: false });
+      await agent.close();
+    }
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it("classifies by the failing syscall: a real refused connect, and the same code from read, may have been sent", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const refused = await new Promise<NodeJS.ErrnoException>((resolve) =>
+      netConnect(port, "127.0.0.1").once("error", resolve),
+    );
+    expect(refused).toMatchObject({ code: "ECONNREFUSED", syscall: "connect" });
+    expect(provablyNeverSent(refused)).toBe(true);
+    expect(provablyNeverSent(new Error("wrapped", { cause: refused }))).toBe(true);
+    for (const code of ["EHOSTUNREACH", "ENETUNREACH"] as const) {
+      expect(provablyNeverSent(Object.assign(Object.create(refused) as object, { code }))).toBe(true);
+      expect(provablyNeverSent(errnoError(code, "read"))).toBe(false);
+      expect(provablyNeverSent(errnoError(code, "write"))).toBe(false);
+      expect(provablyNeverSent(Object.assign(new Error(code), { code }))).toBe(false); // no syscall: unknown
+    }
+    expect(provablyNeverSent(Object.assign(new Error("x"), { code: "ENOTFOUND", syscall: "getaddrinfo" }))).toBe(true);
+    expect(provablyNeverSent(Object.assign(new Error("x"), { code: "ECONNRESET", syscall: "read" }))).toBe(false);
+  });
+
+  // A bearerToken function that threw or rejected escaped as the raw error, not the AopayClientError the docs promise.
+  it("a bearerToken function that fails rejects with AopayCredentialsError, never sent, its error as cause", async () => {
+    fake.respond(json(200, { data: { serviceInfo: { __typename: "ServiceInfo", upstream: "LIVE" } } }));
+    const down = new Error("token service down");
+    const cases: Array<() => string | Promise<string>> = [
+      () => Promise.reject(down),
+      () => {
+        throw down;
+      },
+      () => "" as string,
+      () => undefined as unknown as string,
+    ];
+    for (const bearerToken of cases) {
+      const error = await thrown(createSdk({ url, bearerToken }).generateCibilOtp(cibil("102277100")));
+      expect(error).toBeInstanceOf(AopayCredentialsError);
+      expect(error).toMatchObject({ code: "CREDENTIALS_ERROR", requestMayHaveBeenSent: false, requestId: null });
+    }
+    const rejected = await thrown(createSdk({ url, bearerToken: () => Promise.reject(down) }).serviceInfo());
+    expect(rejected.cause).toBe(down);
+    expect(rejected.message).toContain("token service down");
+    expect(fake.calls).toHaveLength(0);
   });
 
   it("times out at timeoutMs when no answer comes", async () => {

@@ -6,6 +6,7 @@ import {
   AopayAbortError,
   AopayClientBadResponseError,
   AopayClientError,
+  AopayCredentialsError,
   AopayHttpError,
   AopayNetworkError,
   AopayClientTimeoutError,
@@ -32,20 +33,39 @@ const SERVER_DEADLINE_MARGIN_MS = 1_000;
 const ERROR_BODY_CHARS = 2_048;
 /** 1 to 255 visible ASCII characters, as the server requires. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-/** Connection failures that happen before any byte of the request is written: the request never left. */
-const NEVER_SENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "CERT_HAS_EXPIRED",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
+/**
+ * Failures that prove the request never left, each with the syscall that must have reported it (null: the code exists
+ * only before a request is written: DNS, undici's connect timeout, TLS certificate checks). A socket errno counts only
+ * from `connect`: Linux also reports EHOSTUNREACH and ENETUNREACH (from an ICMP unreachable) on an open connection,
+ * from `read`/`write`, when the retransmissions of a request already written fail; then it may have run.
+ */
+const NEVER_SENT: ReadonlyMap<string, string | null> = new Map([
+  ["ECONNREFUSED", "connect"],
+  ["EHOSTUNREACH", "connect"],
+  ["ENETUNREACH", "connect"],
+  ["ENOTFOUND", null],
+  ["EAI_AGAIN", null],
+  ["UND_ERR_CONNECT_TIMEOUT", null],
+  ["CERT_HAS_EXPIRED", null],
+  ["DEPTH_ZERO_SELF_SIGNED_CERT", null],
+  ["SELF_SIGNED_CERT_IN_CHAIN", null],
+  ["UNABLE_TO_VERIFY_LEAF_SIGNATURE", null],
+  ["ERR_TLS_CERT_ALTNAME_INVALID", null],
 ]);
+
+/**
+ * True only when `error` (a transport failure of one call) proves the request never left: its code (its own, else
+ * its cause's, as undici wraps some) is in NEVER_SENT and, for a socket errno, came from `connect`. Anything else,
+ * an unknown code included, may have been sent.
+ */
+export function provablyNeverSent(error: unknown): boolean {
+  const holder = [error, (error as { cause?: unknown } | null)?.cause].find(
+    (e) => typeof (e as { code?: unknown } | null)?.code === "string",
+  ) as { code: string; syscall?: unknown } | undefined;
+  if (holder === undefined || !NEVER_SENT.has(holder.code)) return false;
+  const syscall = NEVER_SENT.get(holder.code);
+  return syscall === null || holder.syscall === syscall;
+}
 
 export interface GraphQLClientOptions {
   /** The GraphQL endpoint, e.g. `https://api.example.com/graphql`. Required. */
@@ -168,7 +188,17 @@ export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClien
   async function authHeaders(): Promise<Record<string, string>> {
     if (options.apiKey !== undefined) return { "x-api-key": options.apiKey };
     if (options.bearerToken === undefined) return {};
-    const token = typeof options.bearerToken === "function" ? await options.bearerToken() : options.bearerToken;
+    if (typeof options.bearerToken === "string") return { authorization: `Bearer ${options.bearerToken}` };
+    // The caller's token function failing (its token service down ...) is a failure of this call, not a bug in the
+    // calling code: an AopayClientError as every other, and never sent (nothing has left the process yet).
+    let token: unknown;
+    try {
+      token = await options.bearerToken();
+    } catch (error) {
+      throw new AopayCredentialsError(`bearerToken failed: ${errorMessage(error)}`, error);
+    }
+    if (typeof token !== "string" || token === "")
+      throw new AopayCredentialsError("bearerToken returned no token (a non-empty string is required).", undefined);
     return { authorization: `Bearer ${token}` };
   }
 
@@ -201,7 +231,7 @@ export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClien
       if (error instanceof AopayClientError) throw error;
       if (call.signal?.aborted) throw new AopayAbortError(error, true);
       if (deadline.signal.aborted) throw new AopayClientTimeoutError(timeoutMs);
-      const sent = !NEVER_SENT_CODES.has(errorCode(error) ?? "");
+      const sent = !provablyNeverSent(error);
       throw new AopayNetworkError(`Request to the GraphQL server failed: ${errorMessage(error)}`, {
         sent,
         cause: error,

@@ -13,7 +13,8 @@
 const BRAND: unique symbol = Symbol.for("@aopay-graphql/client/AopayClientError") as never;
 
 /** Stable codes of the errors the SDK throws. */
-export type AopayClientErrorCode = "NETWORK_ERROR" | "TIMEOUT" | "ABORTED" | "HTTP_ERROR" | "BAD_RESPONSE";
+export type AopayClientErrorCode =
+  "NETWORK_ERROR" | "TIMEOUT" | "ABORTED" | "HTTP_ERROR" | "BAD_RESPONSE" | "CREDENTIALS_ERROR";
 
 /** Root of every error the SDK throws. */
 export class AopayClientError extends Error {
@@ -60,6 +61,19 @@ export class AopayNetworkError extends AopayClientError {
   override name = "AopayNetworkError";
   constructor(message: string, options: { sent: boolean; cause: unknown }) {
     super("NETWORK_ERROR", message, options);
+  }
+}
+
+/**
+ * The `bearerToken` function threw, rejected or returned no token: nothing was sent (requestMayHaveBeenSent false);
+ * `cause` is what it threw.
+ */
+export class AopayCredentialsError extends AopayClientError {
+  /** The `code` of this class's errors (for `instanceof` across the two builds). */
+  static readonly errorCode: AopayClientErrorCode = "CREDENTIALS_ERROR";
+  override name = "AopayCredentialsError";
+  constructor(message: string, cause: unknown) {
+    super("CREDENTIALS_ERROR", message, { sent: false, cause });
   }
 }
 

@@ -22,6 +22,7 @@ export {
   AopayAbortError,
   AopayClientBadResponseError,
   AopayClientError,
+  AopayCredentialsError,
   AopayHttpError,
   AopayNetworkError,
   AopayClientTimeoutError,
