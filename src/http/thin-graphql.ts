@@ -10,6 +10,7 @@ import { type AccessSummary, logAccess, type RefusalCounter } from "../logging/a
 import { type Logger, requestLogger } from "../logging/logger";
 import type { RequestTrace } from "../graphql/context";
 import { RequestTracing } from "../graphql/plugins/tracing.plugin";
+import { twoByte } from "../util/two-byte-text";
 import type { Cors } from "./cors";
 import { GRAPHQL_PATH, JSON_TYPE, refusalRepresentation } from "./error-body";
 import {
@@ -277,7 +278,8 @@ class ThinRequest implements GraphQLExchange {
       if (received === 0) return this.#bodyFailed(httpError("FST_ERR_CTP_EMPTY_JSON_BODY", 400));
       const text = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks, received).toString("utf8");
       try {
-        this.body = secureJsonParse(text, JSON_PARSE_OPTIONS);
+        // Two-byte: its short values are not interned into the old generation (util/two-byte-text.ts says why).
+        this.body = secureJsonParse(twoByte(text), JSON_PARSE_OPTIONS);
       } catch {
         return this.#bodyFailed(httpError("FST_ERR_CTP_INVALID_JSON_BODY", 400));
       }
