@@ -163,7 +163,7 @@ describe("old generation per request body parsed", () => {
 
   it("a body parsed from its two-byte copy leaves under 10 B (its short values not interned)", () => {
     // 74.5 B per body parsed as it is (V8 interns a one-byte text's string values under 10 characters, in the old
-    // generation); 1.3 B from the two-byte copy (bench figures: docs/performance.md, round "what the server allocates").
+    // generation); 1.3 B from the two-byte copy (bench figures: docs/performance-runs.md, round fa99ddb).
     const perBody = oldGenerationPerSend(`
       for (let i = from; i < from + 2 * N; i++) if (JSON.parse(twoByte(${body})).variables === undefined) throw 0;`);
     process.stdout.write(`request body, two-byte: ${Math.round(perBody)} B of old generation per body\n`);
