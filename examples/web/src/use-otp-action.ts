@@ -45,7 +45,8 @@ export function useOtpAction<TInput, TData>(
       try {
         const result = await send(input, idempotencyKey);
         // IdempotencyConflict means "the first request with this key is still running": ask again with the same key.
-        // No result at all (a mutate under errorPolicy "all" resolves with its error instead of rejecting) keeps it too.
+        // No result at all (a mutate under errorPolicy "all" resolves with its error instead of rejecting) keeps it
+        // too.
         if (result.data && !hasInFlightConflict(result.data)) action.current = null;
         setOutcome({ data: result.data ?? undefined, meta: requestMetaOf(result), idempotencyKey });
       } catch (error) {
