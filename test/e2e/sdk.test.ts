@@ -383,6 +383,24 @@ describe("typed SDK transport", () => {
     expect(fake.calls).toHaveLength(0);
   });
 
+  // The token function was awaited before the deadline started: one that never settled hung the call for ever.
+  it("a bearerToken function that hangs: TIMEOUT at timeoutMs, or ABORTED on the caller's signal, never sent", async () => {
+    fake.respond(json(200, { data: { serviceInfo: { __typename: "ServiceInfo", upstream: "LIVE" } } }));
+    const hanging = () => new Promise<string>(() => {});
+    const started = Date.now();
+    const timedOut = await thrown(createSdk({ url, bearerToken: hanging, timeoutMs: 300 }).serviceInfo());
+    expect(timedOut).toMatchObject({ code: "TIMEOUT", requestMayHaveBeenSent: false });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const caller = new AbortController();
+    setTimeout(() => caller.abort(new Error("user left")), 100);
+    const aborted = await thrown(createSdk({ url, bearerToken: hanging }).serviceInfo({}, { signal: caller.signal }));
+    expect(aborted).toMatchObject({ code: "ABORTED", requestMayHaveBeenSent: false });
+    // A token that comes in time is used as before.
+    const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve("tok-slow"), 50));
+    await createSdk({ url, bearerToken: slow, timeoutMs: 2_000 }).serviceInfo();
+    expect(fake.calls.map((c) => c.headers.authorization)).toEqual(["Bearer tok-slow"]);
+  });
+
   it("times out at timeoutMs when no answer comes", async () => {
     fake.respond(blackHole);
     const started = Date.now();

@@ -210,19 +210,31 @@ export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClien
     checkCallOptions(call);
     const timeoutMs = call.timeoutMs ?? clientTimeoutMs;
     if (call.signal?.aborted) throw new AopayAbortError(call.signal.reason, false);
+    // The deadline and the caller's signal cover the bearerToken function too: one that hangs ends the call at
+    // timeoutMs (it was awaited before the deadline started, and hung the call for as long as it did), and an abort
+    // while it runs is never sent: nothing has left the process before the token is there.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    const signal = call.signal ? AbortSignal.any([call.signal, deadline.signal]) : deadline.signal;
+    let auth: Record<string, string>;
+    try {
+      auth = await untilAborted(authHeaders(), signal);
+    } catch (error) {
+      clearTimeout(timer);
+      if (!(error instanceof AbortedBeforeSending)) throw error;
+      if (call.signal?.aborted) throw new AopayAbortError(call.signal.reason, false);
+      throw new AopayClientTimeoutError(timeoutMs, false);
+    }
     const headers: Record<string, string> = {
       ...baseHeaders,
       ...lowerCaseKeys(call.headers),
-      ...(await authHeaders()),
+      ...auth,
       "x-request-timeout-ms": String(timeoutMs - Math.min(SERVER_DEADLINE_MARGIN_MS, Math.floor(timeoutMs / 5))),
     };
     if (call.idempotencyKey !== undefined) headers["idempotency-key"] = call.idempotencyKey;
     if (call.requestId !== undefined) headers["x-request-id"] = call.requestId;
     const body = JSON.stringify({ query: operation.query, operationName: operation.name, variables: variables ?? {} });
 
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    const signal = call.signal ? AbortSignal.any([call.signal, deadline.signal]) : deadline.signal;
     try {
       const response = await request(url, { method: "POST", headers, body, signal, dispatcher: options.dispatcher });
       const text = await readText(response.body, maxBytes);
@@ -242,6 +254,28 @@ export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClien
   }
 
   return { execute };
+}
+
+/** The call's signal fired while its headers were being made (the bearerToken function): nothing was sent. */
+class AbortedBeforeSending extends Error {}
+
+/** `work`'s value, or AbortedBeforeSending as soon as `signal` fires (`work` is left to settle on its own). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new AbortedBeforeSending());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedBeforeSending());
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** A GraphQLClient as is, or a new one from options. */

@@ -83,8 +83,9 @@ export class AopayClientTimeoutError extends AopayClientError {
   static readonly errorCode: AopayClientErrorCode = "TIMEOUT";
   override name = "AopayClientTimeoutError";
   readonly timeoutMs: number;
-  constructor(timeoutMs: number) {
-    super("TIMEOUT", `No complete response within ${timeoutMs} ms.`, { sent: true });
+  /** `sent` false when the deadline passed before the request left (the bearerToken function still running). */
+  constructor(timeoutMs: number, sent = true) {
+    super("TIMEOUT", `No complete response within ${timeoutMs} ms.`, { sent });
     this.timeoutMs = timeoutMs;
   }
 }
