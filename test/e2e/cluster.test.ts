@@ -50,6 +50,35 @@ async function until<T>(what: string, check: () => T | undefined | false, ms = 2
 
 /** One request on a connection of its own (the primary hands connections to the workers in turn). */
 /** The primary's metrics listener (its page sums every worker's), once it has said where it listens. */
+/**
+ * The simulator and a server of two workers in front of it (one HMAC secret, JSON logs), both workers ready. `env`
+ * adds the block's own settings (REDIS_URL and REDIS_KEY_PREFIX included). A start that fails stops both again.
+ */
+async function startTwoWorkers(
+  env: Record<string, string>,
+): Promise<{ simulator: Simulator; server: ServerProcess; baseUrl: string }> {
+  const simulator = await startSimulator({
+    registrationId: SIMULATOR_REGISTRATION_ID,
+    companyCode: SIMULATOR_COMPANY_CODE,
+  });
+  const server = startServerProcess({
+    WEB_CONCURRENCY: "2",
+    HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
+    ...upstreamEnv(simulator.url.href),
+    LOG_FORMAT: "json",
+    ...env,
+  });
+  try {
+    const baseUrl = await server.ready;
+    await until("both workers to be ready", () => readyPids(server).length === 2);
+    return { simulator, server, baseUrl };
+  } catch (error) {
+    await server.kill();
+    await simulator.close();
+    throw error;
+  }
+}
+
 const primaryMetricsUrl = (p: ServerProcess): Promise<string> =>
   until("the primary's metrics listener", () => lines(p).find((l) => l.msg === "metrics listening (all workers)")?.url);
 
@@ -89,20 +118,10 @@ describeWithRedis("WEB_CONCURRENCY=2 with Redis", () => {
     );
 
   beforeAll(async () => {
-    simulator = await startSimulator({
-      registrationId: SIMULATOR_REGISTRATION_ID,
-      companyCode: SIMULATOR_COMPANY_CODE,
-    });
-    server = startServerProcess({
-      WEB_CONCURRENCY: "2",
+    ({ simulator, server, baseUrl } = await startTwoWorkers({
       REDIS_URL: REDIS_URL as string,
       REDIS_KEY_PREFIX: prefix,
-      HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
-      ...upstreamEnv(simulator.url.href),
-      LOG_FORMAT: "json",
-    });
-    baseUrl = await server.ready;
-    await until("both workers to be ready", () => readyPids(server).length === 2);
+    }));
   }, 60_000);
   afterAll(async () => {
     await server?.kill();
@@ -312,21 +331,11 @@ describeWithRedis("WEB_CONCURRENCY=2 with one worker's event loop stalled", () =
   let stalled: number | undefined;
 
   beforeAll(async () => {
-    simulator = await startSimulator({
-      registrationId: SIMULATOR_REGISTRATION_ID,
-      companyCode: SIMULATOR_COMPANY_CODE,
-    });
-    server = startServerProcess({
-      WEB_CONCURRENCY: "2",
+    ({ simulator, server } = await startTwoWorkers({
       REDIS_URL: REDIS_URL as string,
       REDIS_KEY_PREFIX: uniquePrefix(),
-      HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
-      ...upstreamEnv(simulator.url.href),
-      LOG_FORMAT: "json",
       NODE_OPTIONS: `--require ${join(__dirname, "../fixtures/preload/stall-on-sigusr2.cjs")}`,
-    });
-    await server.ready;
-    await until("both workers to be ready", () => readyPids(server).length === 2);
+    }));
   }, 60_000);
   afterAll(async () => {
     if (stalled !== undefined && isAlive(stalled)) process.kill(stalled, "SIGKILL");
@@ -373,22 +382,12 @@ describeWithRedis("WEB_CONCURRENCY=2 with one worker hung", () => {
   const hangTimeoutMs = 2_000;
 
   beforeAll(async () => {
-    simulator = await startSimulator({
-      registrationId: SIMULATOR_REGISTRATION_ID,
-      companyCode: SIMULATOR_COMPANY_CODE,
-    });
-    server = startServerProcess({
-      WEB_CONCURRENCY: "2",
+    ({ simulator, server, baseUrl } = await startTwoWorkers({
       WORKER_HANG_TIMEOUT_MS: String(hangTimeoutMs),
       REDIS_URL: REDIS_URL as string,
       REDIS_KEY_PREFIX: uniquePrefix(),
-      HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
-      ...upstreamEnv(simulator.url.href),
-      LOG_FORMAT: "json",
       NODE_OPTIONS: `--require ${join(__dirname, "../fixtures/preload/hang-on-sigusr2.cjs")}`,
-    });
-    baseUrl = await server.ready;
-    await until("both workers to be ready", () => readyPids(server).length === 2);
+    }));
   }, 60_000);
   afterAll(async () => {
     if (hung !== undefined && isAlive(hung)) process.kill(hung, "SIGKILL");
@@ -466,19 +465,9 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "WEB_CONCURRENCY=2 while Redis is kill
   beforeAll(async () => {
     port = await freePort();
     redis = startRedis(port);
-    simulator = await startSimulator({
-      registrationId: SIMULATOR_REGISTRATION_ID,
-      companyCode: SIMULATOR_COMPANY_CODE,
-    });
-    server = startServerProcess({
-      WEB_CONCURRENCY: "2",
+    ({ simulator, server, baseUrl } = await startTwoWorkers({
       REDIS_URL: `redis://127.0.0.1:${port}`,
-      HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
-      ...upstreamEnv(simulator.url.href),
-      LOG_FORMAT: "json",
-    });
-    baseUrl = await server.ready;
-    await until("both workers to be ready", () => readyPids(server).length === 2);
+    }));
   }, 60_000);
   afterAll(async () => {
     await server?.kill();

@@ -15,6 +15,19 @@ const AADHAAR = "999971658847";
 describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   let redis: Redis;
   const prefix = uniquePrefix();
+  // The rotation tests' secrets: HMAC_SECRET <old> before the switch, <new> after (STORE_ENCRYPTION_KEYS unset: each
+  // seals with its own secret's derived key, config.ts).
+  const [oldSecret, newSecret] = [Buffer.from("o".repeat(32)), Buffer.from("n".repeat(32))];
+  /** A switched replica's sealer: seals with the new secret's derived key, opens with both. */
+  const switchedSealer = new StoreSealer([deriveStoreKey(newSecret), deriveStoreKey(oldSecret)]);
+  /** The registered-mobile store of a replica still on the old secret. */
+  const oldMobileStore = () =>
+    new RedisRegisteredMobileStore(
+      redis,
+      prefix,
+      new KeyHasher(oldSecret),
+      new StoreSealer([deriveStoreKey(oldSecret)]),
+    );
   const hasher = new KeyHasher(Buffer.from("r".repeat(32)));
   const sealer = new StoreSealer([deriveStoreKey(Buffer.from("r".repeat(32)))]);
   beforeAll(async () => {
@@ -198,20 +211,13 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
    * under the old secret wrote, and writes under the new one (STORE_ENCRYPTION_KEYS unset: the derived keys of both).
    */
   it("a token linked under the old secret leads a send under the new one to its id's mobiles (previous, retired)", async () => {
-    const [oldSecret, newSecret] = [Buffer.from("o".repeat(32)), Buffer.from("n".repeat(32))];
-    const rotatedSealer = new StoreSealer([deriveStoreKey(newSecret), deriveStoreKey(oldSecret)]);
-    const old = new RedisRegisteredMobileStore(
-      redis,
-      prefix,
-      new KeyHasher(oldSecret),
-      new StoreSealer([deriveStoreKey(oldSecret)]),
-    );
+    const old = oldMobileStore();
     const store = (previous: KeyHasher[], retired: KeyHasher[]) =>
       new RedisRegisteredMobileStore(
         redis,
         prefix,
         new KeyHasher(newSecret),
-        rotatedSealer,
+        switchedSealer,
         60_000,
         previous,
         [],
@@ -240,18 +246,11 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   });
 
   it("registered mobiles across a rotation: read under the old secret, rewritten under the new one with its mobiles", async () => {
-    const [oldSecret, newSecret] = [Buffer.from("o".repeat(32)), Buffer.from("n".repeat(32))];
-    const rotatedSealer = new StoreSealer([deriveStoreKey(newSecret), deriveStoreKey(oldSecret)]);
-    const old = new RedisRegisteredMobileStore(
-      redis,
-      prefix,
-      new KeyHasher(oldSecret),
-      new StoreSealer([deriveStoreKey(oldSecret)]),
-    );
-    const rotated = new RedisRegisteredMobileStore(redis, prefix, new KeyHasher(newSecret), rotatedSealer, 60_000, [
+    const old = oldMobileStore();
+    const rotated = new RedisRegisteredMobileStore(redis, prefix, new KeyHasher(newSecret), switchedSealer, 60_000, [
       new KeyHasher(oldSecret),
     ]);
-    const plain = new RedisRegisteredMobileStore(redis, prefix, new KeyHasher(newSecret), rotatedSealer);
+    const plain = new RedisRegisteredMobileStore(redis, prefix, new KeyHasher(newSecret), switchedSealer);
     await old.remember("7000000001", "9123400001", "ABCPE1001F");
     // Nothing under the new secret yet: a store without the setting knows nothing of it.
     expect(await plain.recall("7000000001")).toEqual([]);
@@ -280,11 +279,9 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
    * HMAC_SECRET_PREVIOUS=<old>. Each reads what the other wrote, and an Idempotency-Key is taken once between them.
    */
   describe("a rolling rotation: a replica not yet switched (HMAC_SECRET_NEXT) beside a switched one", () => {
-    const [oldSecret, newSecret] = [Buffer.from("o".repeat(32)), Buffer.from("n".repeat(32))];
     const [oldHasher, newHasher] = [new KeyHasher(oldSecret), new KeyHasher(newSecret)];
-    // STORE_ENCRYPTION_KEYS unset: each seals with its own secret's derived key and opens with both (config.ts).
+    // Each seals with its own secret's derived key and opens with both (the switched one's: switchedSealer above).
     const notYetSealer = new StoreSealer([deriveStoreKey(oldSecret), deriveStoreKey(newSecret)]);
-    const switchedSealer = new StoreSealer([deriveStoreKey(newSecret), deriveStoreKey(oldSecret)]);
     const keysOf = (hasher: KeyHasher, scope: string) => ({
       key: hasher.hash("idempotency", scope),
       fingerprint: hasher.hash("fingerprint", "input"),
