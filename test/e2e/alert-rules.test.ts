@@ -32,9 +32,9 @@ import {
   rightAnswer,
   SUBMIT_CIBIL_OTP,
 } from "../helpers/operations";
+import { freePort } from "../helpers/free-port";
 import {
   connectPrivateRedis,
-  freePort,
   PRIVATE_REDIS_SKIP_REASON,
   startRedis,
   stopRedis,

@@ -1,5 +1,5 @@
-import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { freePort } from "../helpers/free-port";
 import { startServerProcess } from "../helpers/server-process";
 import { TEST_API_KEYS_ENTRY } from "../helpers/stack";
 
@@ -41,13 +41,9 @@ const simulatorModules = (loaded: Loaded) =>
 describe("modules the server loads at start, by configuration", () => {
   // A port nothing listens on: the server starts without reaching it (AOPay is called per request; Redis is waited
   // for REDIS_CONNECT_WAIT_MS, then the server serves, fail closed, and /readyz says not ready).
-  let closed: Server;
   let closedPort: number;
   beforeAll(async () => {
-    closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    closedPort = (closed.address() as { port: number }).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    closedPort = await freePort();
   });
 
   it("production with AOPAY_BASE_URL and no REDIS_URL: neither ioredis nor the simulator", async () => {

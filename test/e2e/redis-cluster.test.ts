@@ -14,7 +14,8 @@ import {
   REDIS_URL,
   uniquePrefix,
 } from "../helpers/redis";
-import { freePort, PRIVATE_REDIS_SKIP_REASON, startRedis, waitFor } from "../helpers/private-redis";
+import { freePort } from "../helpers/free-port";
+import { PRIVATE_REDIS_SKIP_REASON, startRedis, waitFor } from "../helpers/private-redis";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
 import { postGraphQL } from "../helpers/stack";
 import { upstreamEnv } from "../helpers/fake-upstream";

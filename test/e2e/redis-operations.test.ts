@@ -17,9 +17,9 @@ import {
   SUBMIT_CIBIL_OTP,
   VERIFY_AEPS_OTP,
 } from "../helpers/operations";
+import { freePort } from "../helpers/free-port";
 import {
   connectPrivateRedis,
-  freePort,
   PRIVATE_REDIS_SKIP_REASON,
   startRedis,
   stopRedis,

@@ -1,5 +1,4 @@
-import { connect as netConnect, createServer, type Socket } from "node:net";
-import type { AddressInfo } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
 import { constants } from "node:os";
 import { Agent, type Dispatcher } from "undici";
 import {
@@ -21,6 +20,7 @@ import {
   startFakeUpstream,
 } from "../helpers/fake-upstream";
 import { provablyNeverSent } from "../../client/src/sdk/client";
+import { freePort } from "../helpers/free-port";
 import { registrationInput } from "../helpers/identifiers";
 import { VALID_AADHAAR } from "../helpers/operations";
 import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
@@ -288,10 +288,7 @@ describe("typed SDK transport", () => {
   });
 
   it("says a refused connection was never sent", async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await freePort();
     const error = await thrown(createSdk({ url: `http://127.0.0.1:${port}/graphql` }).serviceInfo());
     expect(error.code).toBe("NETWORK_ERROR");
     expect(error.requestMayHaveBeenSent).toBe(false);
@@ -340,10 +337,7 @@ describe("typed SDK transport", () => {
   });
 
   it("classifies by the failing syscall: a real refused connect, and the same code from read, may have been sent", async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await freePort();
     const refused = await new Promise<NodeJS.ErrnoException>((resolve) =>
       netConnect(port, "127.0.0.1").once("error", resolve),
     );

@@ -1,7 +1,7 @@
-import { createServer } from "node:net";
 import { AopayError } from "../../src/aopay/errors";
 import { AopayTransport, type TransportOptions, type TransportRequest } from "../../src/aopay/transport";
 import { monotonicNow } from "../../src/util/clock";
+import { freePort } from "../helpers/free-port";
 import { testTransportOptions } from "../helpers/transport";
 import {
   blackHole,
@@ -137,10 +137,7 @@ describe("AopayTransport: the one HTTP choke point", () => {
   });
 
   it("a refused connection is UPSTREAM_UNAVAILABLE and provably never sent", async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
-    const port = (closed.address() as { port: number }).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const port = await freePort();
     transport = new AopayTransport(testTransportOptions(`http://127.0.0.1:${port}`));
     const error = await failure(transport.send(otpSend));
     expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", sent: false, retryable: true });
