@@ -44,6 +44,9 @@ export type AopayErrorCode = (typeof AOPAY_ERROR_CODES)[number];
  * nothing was done (no OTP sent). Every code but INTERNAL_SERVER_ERROR, which is a failure of ours that can come after
  * the operation ran, a mutation's send included (docs/api.md "Refusals before GraphQL runs": a result that cannot be
  * serialised is answered 500 after the OTP went out). test/unit/client/error-codes.test.ts keeps this list whole.
+ * Written out, not derived from AOPAY_ERROR_CODES: a code the server gains fails that test until someone decides
+ * whether it can come after a send; derived, it would count as "nothing sent" unseen, and a retry under a new key
+ * could send a second SMS.
  */
 export const REFUSED_BEFORE_RUNNING_CODES = [
   "BAD_USER_INPUT",
