@@ -42,17 +42,18 @@ export interface Sweepable {
  * A count of entries shared by several tables (the throttle's budgets share one cap), with the tables to sweep when it
  * is reached. With a share (`maxPerOwner` below `max`), also the places each owner (a client) holds: its tables'
  * entries (a BoundedTable counts them itself, by their `owner`; DestinationCounters tells `hold` and `release`) and
- * what a store sets aside for it (registered-mobiles.ts `ready`). Callers ask `ownerHasRoom` before an owner's new
- * entry. The one per-owner count of the in-memory tables: the throttle's, the idempotency records' and the registered
- * mobiles' each kept their own until they were made to share this one (test/unit/protection/owner-share.test.ts).
+ * what a store sets aside for it (memory-registered-mobiles.ts `ready`). Callers ask `ownerHasRoom` before an
+ * owner's new entry. The one per-owner count of the in-memory tables: the throttle's, the idempotency records' and the
+ * registered mobiles' each kept their own until they were made to share this one
+ * (test/unit/protection/owner-share.test.ts).
  */
 export class Capacity {
   used = 0;
   /**
    * Places set aside (`reserve`) for entries about to be written, until given back (`unreserve`): a reservation keeps
    * them from other reservations, not from inserts (`makeRoom` counts `used` alone), since the one who holds it
-   * inserts into it (registered-mobiles.ts: a registration reserves two places before its upstream call, writes its
-   * records after, then gives the two back).
+   * inserts into it (memory-registered-mobiles.ts: a registration reserves two places before its upstream call,
+   * writes its records after, then gives the two back).
    */
   reserved = 0;
   #lastFullSweep = Number.NEGATIVE_INFINITY;

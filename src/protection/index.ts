@@ -7,15 +7,12 @@ import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } 
 import { CustomerRefs } from "./customer-refs";
 import { KeyHasher } from "./key-hasher";
 import type { SharedTable } from "./memory-counters";
+import { MemoryRegisteredMobileStore, RECORDS_PER_CUSTOMER } from "./memory-registered-mobiles";
 import { OtpThrottle, type ThrottleCode, type ThrottleScope } from "./otp-throttle";
 import type { RequestObserver, RotationStore, SealedStore, SecretRole } from "./observer";
 import { createRedis, redisAnswers, redisReady } from "./redis";
-import {
-  MemoryRegisteredMobileStore,
-  RECORDS_PER_CUSTOMER,
-  RedisRegisteredMobileStore,
-  type RegisteredMobileStore,
-} from "./registered-mobiles";
+import { RedisRegisteredMobileStore } from "./redis-registered-mobiles";
+import type { RegisteredMobileStore } from "./registered-mobiles";
 import { StoreSealer } from "./store-sealer";
 import { SendGuard } from "./send-guard";
 import { monotonicNow } from "../util/clock";

@@ -66,8 +66,8 @@ const SHARED_TABLE_NAMES: Readonly<Record<SharedTable, string>> = {
 };
 
 /**
- * A client holds its share of an in-memory table every client shares (idempotency-store.ts, registered-mobiles.ts,
- * the throttle's counters here):
+ * A client holds its share of an in-memory table every client shares (idempotency-store.ts,
+ * memory-registered-mobiles.ts, the throttle's counters here):
  * its request needing a new entry is refused as a full table would refuse it (PROTECTION_UNAVAILABLE, nothing sent),
  * the other clients' are not. Counted apart from the store failing (observer.overShare): it is that client's limit,
  * not an outage, and pages no one.

@@ -109,9 +109,10 @@ export function recordBytes(jsonBytes: number): number {
  */
 export const DEFAULT_MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT = 50;
 /**
- * The most of the in-memory registered-mobile table one client's registrations may hold (registered-mobiles.ts): half,
- * for the same reason (its records live 90 days, and the registration budgets bound only how fast it fills). 100 (no
- * share) by default where only one client can be admitted (config.ts `sharePercent`, as the throttle's).
+ * The most of the in-memory registered-mobile table one client's registrations may hold
+ * (memory-registered-mobiles.ts): half, for the same reason (its records live 90 days, and the registration budgets
+ * bound only how fast it fills). 100 (no share) by default where only one client can be admitted (config.ts
+ * `sharePercent`, as the throttle's).
  */
 export const DEFAULT_MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT = 50;
 /** The documented default of the three MEMORY_*_CLIENT_SHARE_PERCENT (each 50; config.ts `sharePercent`). */
@@ -119,7 +120,10 @@ const ONE_CLIENT_SHARE_DOC =
   "`50`; `100` where only one client can be admitted (credentials required, no `AUTH_JWKS_URL`, every " +
   "`API_KEYS` entry the same client's): a share would keep half the table for no one";
 export const DEFAULT_MEMORY_CONSENT_MAX_KEYS = 200_000;
-/** Three records per customer (registered-mobiles.ts RECORDS_PER_CUSTOMER): 100,000 customers, as two held before. */
+/**
+ * Three records per customer (memory-registered-mobiles.ts RECORDS_PER_CUSTOMER): 100,000 customers, as two held
+ * before.
+ */
 export const DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS = 300_000;
 
 /** `id:base64key`: the entry is never echoed (it is the key). */

@@ -76,7 +76,8 @@ export class StoreSealer {
 
   /**
    * Whether `sealed` names the sealing key's id (not whether it opens): a record that does not may be sealed again
-   * with the current key when read (registered-mobiles.ts), so that the old key is needed by fewer records over time.
+   * with the current key when read (redis-registered-mobiles.ts), so that the old key is needed by fewer records over
+   * time.
    */
   sealedWithCurrentId(sealed: string): boolean {
     return sealed.startsWith(this.#currentPrefix);

@@ -3,11 +3,8 @@ import type Redis from "ioredis";
 import { request } from "undici";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { deriveStoreKey } from "../../src/protection/protection.settings";
-import {
-  CAS_ATTEMPTS_BEFORE_CALL,
-  REGISTERED_MOBILE_DIMENSION,
-  REGISTERED_MOBILES_DIMENSION,
-} from "../../src/protection/registered-mobiles";
+import { CAS_ATTEMPTS_BEFORE_CALL } from "../../src/protection/redis-registered-mobiles";
+import { REGISTERED_MOBILE_DIMENSION, REGISTERED_MOBILES_DIMENSION } from "../../src/protection/registered-mobiles";
 import { StoreSealer } from "../../src/protection/store-sealer";
 import { nextMobile, nextPan, registrationInput } from "../helpers/identifiers";
 import {
@@ -28,7 +25,7 @@ import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack
  * wait), never ProtectionUnavailable; no "protection store unavailable" line is written and
  * aopay_protection_unavailable_total (the OtpProtectionUnavailable alert, docs/operations.md) stays at zero. Before,
  * 20 parallel registrations of one PAN over its four mobiles had 11 answered PROTECTION_UNAVAILABLE with Redis
- * healthy (the registered-mobile compare-and-set gave up after 5 tries: registered-mobiles.ts).
+ * healthy (the registered-mobile compare-and-set gave up after 5 tries: redis-registered-mobiles.ts).
  */
 
 const SECRET = "c".repeat(32);

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { RedisIdempotencyStore } from "../../src/protection/idempotency-store";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { OtpThrottle } from "../../src/protection/otp-throttle";
-import { RedisRegisteredMobileStore } from "../../src/protection/registered-mobiles";
+import { RedisRegisteredMobileStore } from "../../src/protection/redis-registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../src/protection/store-sealer";
 import { connectRedis, deleteKeys, describeWithRedis, dumpKeys, recordCommands, uniquePrefix } from "../helpers/redis";
 import { throttleConfig } from "../helpers/throttle";

@@ -7,12 +7,10 @@ import {
   MemoryIdempotencyStore,
   RedisIdempotencyStore,
 } from "../../src/protection/idempotency-store";
+import { MemoryRegisteredMobileStore } from "../../src/protection/memory-registered-mobiles";
 import { OtpThrottle } from "../../src/protection/otp-throttle";
-import {
-  MemoryRegisteredMobileStore,
-  RedisRegisteredMobileStore,
-  type RegisteredMobileStore,
-} from "../../src/protection/registered-mobiles";
+import { RedisRegisteredMobileStore } from "../../src/protection/redis-registered-mobiles";
+import type { RegisteredMobileStore } from "../../src/protection/registered-mobiles";
 import type { SendOutcome } from "../../src/protection/send-guard";
 import { isPromiseLike } from "../../src/util/promise-like";
 import { connectRedis, deleteKeys, REDIS_SKIP_REASON, uniquePrefix } from "../helpers/redis";

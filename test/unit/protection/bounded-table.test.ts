@@ -445,7 +445,7 @@ describe("fullWarning: one warn line per interval while a store is full", () => 
   });
 });
 
-describe("Capacity.reserve: places set aside beside the entries (registered-mobiles.ts `ready`)", () => {
+describe("Capacity.reserve: places set aside beside the entries (memory-registered-mobiles.ts `ready`)", () => {
   it("keeps room from other reservations, not from inserts; counts in the owner's share; given back never below 0", () => {
     const c = clock();
     let full = 0;

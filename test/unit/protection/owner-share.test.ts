@@ -2,7 +2,7 @@ import { Capacity, FULL_SWEEP_INTERVAL_MS } from "../../../src/protection/bounde
 import { MemoryIdempotencyStore } from "../../../src/protection/idempotency-store";
 import { KeyHasher } from "../../../src/protection/key-hasher";
 import { ClientShareFullError, MemoryCounter, MemoryStoreFullError } from "../../../src/protection/memory-counters";
-import { MemoryRegisteredMobileStore } from "../../../src/protection/registered-mobiles";
+import { MemoryRegisteredMobileStore } from "../../../src/protection/memory-registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
 
 /**

@@ -3,20 +3,22 @@ import { ProtectionStoreError } from "../../../src/protection/errors";
 import { KeyHasher } from "../../../src/protection/key-hasher";
 import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import { DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS } from "../../../src/protection/protection.settings";
+import { MemoryRegisteredMobileStore } from "../../../src/protection/memory-registered-mobiles";
 import {
   CAS_ATTEMPTS_AFTER_CALL,
   CAS_ATTEMPTS_BEFORE_CALL,
+  RedisRegisteredMobileStore,
+} from "../../../src/protection/redis-registered-mobiles";
+import {
   FIRST_REGISTRATION_HOLD_MS,
   FirstRegistrationPendingError,
   MAX_MOBILES_PER_ID,
-  MemoryRegisteredMobileStore,
   REGISTERED_MOBILE_DIMENSION,
   REGISTERED_PAN_DIMENSION,
   REGISTERED_TOKEN_DIMENSION,
   RegisteredMobilesBusyError,
   RegisteredMobilesFullError,
   RegistrationRaceError,
-  RedisRegisteredMobileStore,
   SEND_MARK_TTL_MS,
 } from "../../../src/protection/registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";

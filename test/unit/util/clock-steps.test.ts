@@ -6,7 +6,7 @@ import { MemoryConsentStore } from "../../../src/protection/consent-store";
 import { MemoryIdempotencyStore } from "../../../src/protection/idempotency-store";
 import { KeyHasher } from "../../../src/protection/key-hasher";
 import { OtpThrottle, type Throttled } from "../../../src/protection/otp-throttle";
-import { MemoryRegisteredMobileStore } from "../../../src/protection/registered-mobiles";
+import { MemoryRegisteredMobileStore } from "../../../src/protection/memory-registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
 import { Summarised } from "../../../src/logging/summarised";
 import { monotonicNow } from "../../../src/util/clock";

@@ -21,7 +21,7 @@ function oldGenerationPerSend(loop: string): number {
 const inspector = require("node:inspector");
 const { KeyHasher } = require("./protection/key-hasher.js");
 const { deriveStoreKey, StoreSealer } = require("./protection/store-sealer.js");
-const { MemoryRegisteredMobileStore } = require("./protection/registered-mobiles.js");
+const { MemoryRegisteredMobileStore } = require("./protection/memory-registered-mobiles.js");
 const { createLogger } = require("./logging/logger.js");
 const { logAccess } = require("./logging/access-log.js");
 const { Admission } = require("./http/admission.js");

@@ -1,0 +1,251 @@
+import { BoundedTable, Capacity } from "./bounded-table";
+import type { KeyHasher } from "./key-hasher";
+import { ClientShareFullError, MemoryStoreFullError } from "./memory-counters";
+import {
+  DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
+  DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS,
+} from "./protection.settings";
+import {
+  FIRST_REGISTRATION_HOLD_MS,
+  FirstRegistrationPendingError,
+  linkedId,
+  merged,
+  openMobiles,
+  panLinkKey,
+  recordKey,
+  type RegisteredMobileStore,
+  type RegisteredPan,
+  registeredPan,
+  RegistrationRaceError,
+  sealMobiles,
+  SendingKeys,
+  STORE,
+  tokenLinkKey,
+  tokenLinkValue,
+  withMobile,
+} from "./registered-mobiles";
+import type { StoreSealer } from "./store-sealer";
+import { monotonicNow } from "../util/clock";
+
+/**
+ * The holds of PANs whose first registration here is under way (the memory store's; Redis keeps `regfirst:` keys):
+ * by PAN link key, the holding registration's token and when the hold ends (monotonic ms). Not in the bounded table:
+ * each entry lives at most FIRST_REGISTRATION_HOLD_MS after a registration the registration budgets (REGISTER_*)
+ * allowed, and expired ones are dropped as new ones come.
+ */
+class FirstHolds {
+  #holds = new Map<string, { token: string; until: number }>();
+
+  constructor(private readonly now: () => number) {}
+
+  /** Holds `pan` for `token`, or throws FirstRegistrationPendingError while another token holds it. */
+  hold(pan: string, token: string): void {
+    const now = this.now();
+    const held = this.#holds.get(pan);
+    if (held !== undefined && held.until > now && held.token !== token) throw new FirstRegistrationPendingError();
+    if (held === undefined && this.#holds.size >= FIRST_HOLDS_SWEEP_AT)
+      for (const [key, h] of this.#holds) if (h.until <= now) this.#holds.delete(key);
+    this.#holds.set(pan, { token, until: now + FIRST_REGISTRATION_HOLD_MS });
+  }
+
+  /** Drops `token`'s hold of `pan` (not another's). */
+  release(pan: string, token: string): void {
+    if (this.#holds.get(pan)?.token === token) this.#holds.delete(pan);
+  }
+}
+/** Holds kept before expired ones are looked for (each is about 200 B). */
+const FIRST_HOLDS_SWEEP_AT = 1_000;
+
+/**
+ * The in-memory records one registration may write: its CIBIL id's mobiles, its PAN's link and its access token's
+ * (none when AOPay answers no token; the room is set aside before the answer, so for all three).
+ */
+export const RECORDS_PER_CUSTOMER = 3;
+
+export interface MemoryRegisteredMobileOptions {
+  ttlMs?: number;
+  maxKeys: number;
+  now?: () => number;
+  /** Called on each registration refused because the table is full (the owner logs it, rate-limited). */
+  onFull?: () => void;
+  /**
+   * The most records one client's registrations may hold (MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT of maxKeys);
+   * default maxKeys: no share.
+   */
+  maxKeysPerOwner?: number;
+  /** Called on each registration refused because its client holds its share (logged, rate-limited). */
+  onOwnerFull?: () => void;
+}
+
+/**
+ * One process. At most `maxKeys` records (MEMORY_REGISTERED_MOBILE_MAX_KEYS), RECORDS_PER_CUSTOMER per customer
+ * registered here: its CIBIL id's mobiles, its PAN's link and its access token's. Without room for them, `ready`
+ * throws: the registration is refused (PROTECTION_UNAVAILABLE) before anything is sent. Refusing rather than
+ * registering without a record is the fail-closed choice: a full table is what a caller who registers many PANs to one
+ * phone produces, and answering then would hand them exactly the unbudgeted CIBIL ids this store exists to prevent. A
+ * live record is never evicted for the same reason. Lost on restart: those CIBIL ids are budgeted by id only (set
+ * REDIS_URL to keep them). The table is every client's, and a record lives 90 days: each record counts for the client
+ * whose registration wrote it last, and a client whose records hold `maxKeysPerOwner` (half the table by default) is
+ * refused new registrations as a full table (PROTECTION_UNAVAILABLE, nothing sent) while the others still register.
+ * Without it, one client registering within its budgets (REGISTER_*) for a day or two filled the table for every client
+ * for 90 days (test/e2e/shared-tables.test.ts). The room `ready` sets aside counts in its client's share until
+ * `released`, so registrations of one client running at once do not pass it either.
+ */
+export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
+  /**
+   * `id:<record key>` → the id's mobiles (sealed list); `pan:<HMAC of the PAN>` → that record key;
+   * `token:<HMAC of the token>` → that record key and the id, sealed (tokenLinkValue).
+   */
+  readonly #table: BoundedTable<{ value: string; expiresAt: number; owner?: string }>;
+  /**
+   * The table's cap, and each owner's share of it: its records (counted by BoundedTable) and the room `ready` sets
+   * aside for its registrations still running (`Capacity.reserve`: RECORDS_PER_CUSTOMER places each), until `released`.
+   * Without that
+   * reservation, parallel registrations all saw the same last room before the call, all reached AOPay, and only the
+   * first kept their mobiles: with room for two customers, 5 new registrations at once made 4 AOPay calls, 2 of them
+   * unrecorded (their CIBIL ids' sends then budgeted by the id alone), 1 refused (test/e2e/contention.test.ts). Now
+   * the others are refused before the call, as a full store.
+   */
+  readonly #capacity: Capacity;
+  readonly #onOwnerFull: (() => void) | undefined;
+  readonly #now: () => number;
+  readonly #ttlMs: number;
+  /**
+   * Sends under way (`sending` to `sent`), by CIBIL id and record key. Not in the table: bounded by the requests in
+   * flight (admission control), and an entry lives no longer than its request.
+   */
+  readonly #keys: SendingKeys;
+  /** PANs whose first registration here is under way (`registering`, `firstEnded`). */
+  readonly #firsts: FirstHolds;
+
+  constructor(
+    private readonly hasher: KeyHasher,
+    private readonly sealer: StoreSealer,
+    options: MemoryRegisteredMobileOptions = { maxKeys: DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS },
+  ) {
+    // A step of the wall clock must not end or stretch a record (util/clock.ts).
+    this.#now = options.now ?? monotonicNow;
+    this.#ttlMs = options.ttlMs ?? DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000;
+    const maxPerOwner = Math.min(options.maxKeys, options.maxKeysPerOwner ?? options.maxKeys);
+    this.#capacity = new Capacity(options.maxKeys, this.#now, options.onFull, maxPerOwner);
+    this.#onOwnerFull = options.onOwnerFull;
+    this.#table = new BoundedTable(this.#capacity);
+    this.#keys = new SendingKeys(hasher);
+    this.#firsts = new FirstHolds(this.#now);
+  }
+
+  /**
+   * How many places `owner` holds (tests): its registrations' records and the room set aside for those still running
+   * (0 without a share: nothing is counted).
+   */
+  heldBy(owner: string): number {
+    return this.#capacity.heldBy(owner);
+  }
+
+  get size(): number {
+    return this.#table.size;
+  }
+
+  ready(owner?: string): void {
+    // Room for a new customer's records (its CIBIL id's mobiles, its PAN's link, its token's), first within its
+    // client's share, with the room set aside for its registrations still running (its expired records swept first:
+    // Capacity.ownerHasRoom). The share before the table's cap, as the other tables ask them: a client at its share
+    // is told so, whether or not the table is full too (it was told the table was full).
+    if (owner !== undefined && !this.#capacity.ownerHasRoom(owner, RECORDS_PER_CUSTOMER)) {
+      this.#onOwnerFull?.();
+      throw new ClientShareFullError("registered_mobile");
+    }
+    // Then the table's, beside the room already set aside: expired records swept first when full (rate-limited), like
+    // an insert would.
+    if (!this.#capacity.reserve(owner, RECORDS_PER_CUSTOMER)) throw new MemoryStoreFullError(STORE);
+  }
+
+  released(owner?: string): void {
+    this.#capacity.unreserve(owner, RECORDS_PER_CUSTOMER);
+  }
+
+  pan(pan: string): RegisteredPan {
+    return registeredPan(this.hasher, pan);
+  }
+
+  registering(pan: string | RegisteredPan, mobile: string, first?: string): void {
+    const link = panLinkKey(this.hasher, pan);
+    const key = this.#table.get(`pan:${link}`)?.value;
+    if (key === undefined) {
+      if (first !== undefined) this.#firsts.hold(link, first);
+      return;
+    }
+    this.#add(key, mobile, true);
+    if (this.#keys.underWay(key)) throw new RegistrationRaceError();
+  }
+
+  async firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void> {
+    if (!mayStillApply) this.#firsts.release(panLinkKey(this.hasher, pan), first);
+  }
+
+  sending(cibilId: string, token?: string, marked?: string[]): readonly string[] {
+    const { key } = this.#keys.started(cibilId);
+    let mobiles: readonly string[];
+    let linked: string | undefined;
+    try {
+      mobiles = this.#recall(key);
+      if (token !== undefined) {
+        const link = tokenLinkKey(this.hasher, token);
+        const value = this.#table.get(`token:${link}`)?.value;
+        if (value !== undefined) linked = linkedId(this.sealer, link, value, { key, id: cibilId });
+      }
+      // The token's own id, marked and recalled as this one (throws having unmarked it).
+      if (linked !== undefined) mobiles = merged([mobiles], this.sending(linked));
+    } catch (error) {
+      // Refused (a record that does not open): not under way. Synchronous, so no registration saw the mark.
+      this.#keys.ended(cibilId);
+      throw error;
+    }
+    if (linked !== undefined) marked?.push(linked);
+    return mobiles;
+  }
+
+  async sent(cibilId: string): Promise<void> {
+    this.#keys.ended(cibilId);
+  }
+
+  async remember(
+    cibilId: string,
+    mobile: string,
+    pan: string | RegisteredPan,
+    owner?: string,
+    token?: string,
+  ): Promise<void> {
+    const key = recordKey(this.hasher, cibilId);
+    this.#add(key, mobile, false, owner);
+    this.#insert(`pan:${panLinkKey(this.hasher, pan)}`, key, owner);
+    if (token === undefined) return;
+    const link = tokenLinkKey(this.hasher, token);
+    this.#insert(`token:${link}`, tokenLinkValue(this.sealer, link, key, cibilId), owner);
+  }
+
+  recall(cibilId: string): readonly string[] {
+    return this.#recall(recordKey(this.hasher, cibilId));
+  }
+
+  #recall(key: string): readonly string[] {
+    const record = this.#table.get(`id:${key}`);
+    return record === undefined ? [] : openMobiles(this.sealer, key, record.value);
+  }
+
+  /** `owner` undefined (a mobile added before the call, `registering`): the record stays its owner's. */
+  #add(key: string, mobile: string, beforeCall: boolean, owner?: string): void {
+    const record = this.#table.get(`id:${key}`);
+    const mobiles = record === undefined ? [] : openMobiles(this.sealer, key, record.value);
+    const sealed = sealMobiles(this.sealer, key, withMobile(mobiles, mobile, beforeCall));
+    this.#insert(`id:${key}`, sealed, owner ?? record?.owner);
+  }
+
+  #insert(key: string, value: string, owner?: string): void {
+    // Full only if this registration's room was given back early, or another record took it (a send cannot: it only
+    // reads).
+    // A record replaced stops counting for its owner, this one counts for `owner` (BoundedTable).
+    if (!this.#table.insert(key, { value, expiresAt: this.#now() + this.#ttlMs, owner }))
+      throw new MemoryStoreFullError(STORE);
+  }
+}

@@ -1,0 +1,645 @@
+import type Redis from "ioredis";
+import { ProtectionRefusal, ProtectionStoreError } from "./errors";
+import type { KeyHasher } from "./key-hasher";
+import type { SecretRole } from "./observer";
+import { DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS } from "./protection.settings";
+import { type ScriptCommand, scriptCommand } from "./redis";
+import {
+  FIRST_REGISTRATION_HOLD_MS,
+  FirstRegistrationPendingError,
+  linkedId,
+  MAX_MOBILES_PER_ID,
+  merged,
+  openMobiles,
+  panLinkKey,
+  recordKey,
+  REGISTERED_MOBILE_DIMENSION,
+  type RegisteredMobileStore,
+  RegisteredMobilesBusyError,
+  type RegisteredPan,
+  registeredPan,
+  RegistrationRaceError,
+  rotationKeys,
+  sealMobiles,
+  SEND_MARK_TTL_MS,
+  SendingKeys,
+  STORE,
+  successorKey,
+  tokenLinkKey,
+  tokenLinkValue,
+  withMobile,
+} from "./registered-mobiles";
+import type { StoreSealer } from "./store-sealer";
+
+const NO_KEYS: readonly string[] = [];
+
+function openMobile(sealer: StoreSealer, key: string, sealed: string): string {
+  try {
+    return sealer.open(sealed, [REGISTERED_MOBILE_DIMENSION, key]);
+  } catch (error) {
+    // SealError names what failed, never the value.
+    throw new ProtectionStoreError(STORE, error);
+  }
+}
+
+/**
+ * Adds a sealed list under KEYS[1] only if it still holds what it was read as (ARGV[1], '' for absent): a
+ * compare-and-set, so that two registrations of one CIBIL id at once (two replicas) never lose each other's mobile.
+ * ARGV[2] '' keeps the value and restarts its TTL only: a registration whose mobile is already the latest changes
+ * nothing, and a new sealing of the same list (a fresh IV) would make every other writer's compare fail for nothing.
+ */
+const REPLACE_IF_UNCHANGED = `
+local current = redis.call('GET', KEYS[1])
+if (current or '') ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1`;
+
+/**
+ * A send under way: ARGV[2] (its entry's member) in the sorted set KEYS[1], scored with the time it stops counting,
+ * ARGV[1] ms from now (Redis's clock), the members already past theirs dropped, the key living as long as its latest
+ * member; then the id's two records (as MGET). Also one more in KEYS[4], the versions before's count (`regsend:`, read
+ * by their replicas during a rolling update), its TTL set only when it has none: a send never prolongs it.
+ *
+ * Why not that count alone: one TTL for every send, restarted by each, kept a count that a send left behind (its
+ * replica killed mid-send, a `sent` that timed out) alive for as long as anyone sent to the id once per TTL, a
+ * generateCibilOtp the throttle refuses included (it costs nothing and sends nothing): that PAN's registrations were
+ * refused OTP_SEND_IN_PROGRESS for good (test/unit/protection/registered-mobiles.test.ts). Each member here ends on its
+ * own.
+ */
+const SENDING = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIRE', KEYS[1], tonumber(last[2]) - now)
+redis.call('INCR', KEYS[4])
+if redis.call('PTTL', KEYS[4]) < 0 then redis.call('PEXPIRE', KEYS[4], ttl) end
+return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}`;
+
+/**
+ * SENDING, with the send's token link KEYS[5] read in the same round trip (a third element): a send that names the
+ * token its id was registered with (the common case) or one no registration here answered costs no command more.
+ */
+const SENDING_WITH_TOKEN = SENDING.replace(
+  "return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}",
+  "return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]), redis.call('GET', KEYS[5])}",
+);
+
+/** Whether a send to the id is under way: a member of KEYS[1] still counting (Redis's clock), or a count in KEYS[2]. */
+const UNDER_WAY = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf') > 0 then return 1 end
+if (tonumber(redis.call('GET', KEYS[2])) or 0) > 0 then return 1 end
+return 0`;
+
+/**
+ * A record read only under previous secrets, copied under the current key KEYS[1] (ARGV[1], sealed for it) unless a
+ * record is there already (a registration got there first: it merged them), living as long as the longest-lived of
+ * the records it was made from (KEYS[2...]: their PTTL): the copy ends when the original would have. None of them
+ * alive (or without a TTL, which this store never writes): nothing is copied. Answers 1 when copied.
+ */
+const MIGRATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local ttl = 0
+for i = 2, #KEYS do
+  local left = redis.call('PTTL', KEYS[i])
+  if left > ttl then ttl = left end
+end
+if ttl <= 0 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+return 1`;
+
+/**
+ * A record sealed with an older STORE_ENCRYPTION_KEYS key, sealed again with the current one (ARGV[2]) if KEYS[1] still
+ * holds what was read (ARGV[1]), its TTL kept: the old key is then needed by one record fewer. Answers 1 when done.
+ */
+const RESEAL = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1`;
+
+/**
+ * One send fewer under way: its entry's member ARGV[1] leaves KEYS[1] when it was the entry's last send (ARGV[2] '1');
+ * the versions before's count KEYS[2] goes down by one, the key gone at zero (never below).
+ */
+const SENT = `
+if ARGV[2] == '1' then redis.call('ZREM', KEYS[1], ARGV[1]) end
+local left = redis.call('DECR', KEYS[2])
+if left <= 0 then redis.call('DEL', KEYS[2]) end
+return left`;
+
+/**
+ * A PAN's first registration here (no link under KEYS[1] yet): held under KEYS[2] for ARGV[1] (its token) for ARGV[2]
+ * ms, unless another token holds it. Answers {2, link} when the PAN is linked by now (its first registration answered
+ * meanwhile: the caller goes on as for a linked PAN), {0, ''} when held, {1, ''} when another holds it. One script,
+ * so that a link written and a hold dropped (in that order, by the first registration) are seen together: a hold
+ * found free was dropped after its link was written, which this then reads.
+ */
+const HOLD_FIRST = `
+local link = redis.call('GET', KEYS[1])
+if link then return {2, link} end
+local held = redis.call('GET', KEYS[2])
+if held and held ~= ARGV[1] then return {1, ''} end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return {0, ''}`;
+
+/** Drops the hold KEYS[1] if ARGV[1] (the registration's token) holds it. */
+const RELEASE_FIRST = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * Attempts of the compare-and-set. Each one lost is another registration of the same CIBIL id that succeeded (the
+ * store answered both), so losing them all is contention, never the store failing. Before the call (`registering`):
+ * then the registration is refused, REGISTRATION_IN_PROGRESS (RegisteredMobilesBusyError), nothing sent. After it
+ * (`remember`): the call has happened and its mobile must be kept, so it keeps trying longer; if it still loses, the
+ * guard logs and counts the mobile as unrecorded (send-guard.ts #remember). Between attempts a random wait of up to
+ * CAS_BACKOFF_MS doubled per attempt (capped at CAS_BACKOFF_MAX_MS), so that the losers do not collide again at once.
+ * Was 5 attempts without a wait, then PROTECTION_UNAVAILABLE: 11 of 20 parallel registrations of one PAN over its four
+ * mobiles (test/e2e/contention.test.ts). Measured with this wait, 20 such at once (about 350 registrations): 3 needed
+ * 8 attempts, none more; 12 leaves a margin, for a wait of about 0.4 s (at most 0.8 s) before the refusal.
+ */
+export const CAS_ATTEMPTS_BEFORE_CALL = 12;
+export const CAS_ATTEMPTS_AFTER_CALL = 30;
+const CAS_BACKOFF_MS = 4;
+const CAS_BACKOFF_MAX_MS = 100;
+
+/**
+ * Shared by every replica: `<REDIS_KEY_PREFIX>regmobiles:<HMAC of the CIBIL id>` → the id's mobiles, sealed as one
+ * list, with a TTL; `<REDIS_KEY_PREFIX>regpan:<HMAC of the PAN>` → that HMAC. Records of earlier versions
+ * (`regmobile:<HMAC>`, one sealed mobile) are still read until they expire, never written.
+ */
+export class RedisRegisteredMobileStore implements RegisteredMobileStore {
+  readonly #replace: ScriptCommand<number>;
+  readonly #sentScript: ScriptCommand<number>;
+  readonly #sendingScript: ScriptCommand<Array<string | false | null>>;
+  readonly #sendingTokenScript: ScriptCommand<Array<string | false | null>>;
+  readonly #underWayScript: ScriptCommand<number>;
+  readonly #migrateScript: ScriptCommand<number>;
+  readonly #resealScript: ScriptCommand<number>;
+  readonly #holdFirstScript: ScriptCommand<[number, string]>;
+  readonly #releaseFirstScript: ScriptCommand<number>;
+  readonly #keys: SendingKeys;
+  /** HMAC_SECRET_PREVIOUS's hashers, then HMAC_SECRET_NEXT's: every record, PAN link and send mark is read under them. */
+  readonly #others: readonly KeyHasher[];
+  /** HMAC_SECRET_RETIRED's hashers: records and PAN links are read under them, never written (`registering`). */
+  readonly #retired: readonly KeyHasher[];
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    private readonly hasher: KeyHasher,
+    private readonly sealer: StoreSealer,
+    private readonly ttlMs: number = DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000,
+    /**
+     * HMAC_SECRET_PREVIOUS (docs/security.md "Rotating the HMAC secret"): records, PAN links and send marks under these
+     * are read too (a send marks under them as well, so that a registration found through an old PAN link sees it);
+     * a record is written under the current secret, with the previous records' mobiles, when next written, and a
+     * record found by a send only under these is copied under the current key with its remaining TTL (MIGRATE), so
+     * that the setting can go once the short-lived stores no longer need it, long before this store's TTL.
+     */
+    private readonly previousHashers: readonly KeyHasher[] = [],
+    /**
+     * HMAC_SECRET_NEXT: read and marked as the previous ones, so that a replica not yet switched sees what a switched
+     * one wrote; never copied to (the current secret here is the one being replaced).
+     */
+    nextHashers: readonly KeyHasher[] = [],
+    /**
+     * HMAC_SECRET_RETIRED, after HMAC_SECRET_PREVIOUS: the CIBIL ids' records and the PANs' links under these are read,
+     * and nothing is written under them: a record is copied under the current key as the previous ones' are, and a
+     * registration found through an old link adds its mobile under the old record's successor key (current secret),
+     * which sends read and mark. All three empty: nothing more is hashed or read.
+     */
+    retiredHashers: readonly KeyHasher[] = [],
+    /**
+     * Told, for each record a send or `recall` finds under another secret and not under the current one (so copies, if
+     * it may), which setting that secret is from (aopay_rotation_older_secret_reads_total{store="registered_mobile"}).
+     */
+    private readonly olderRead?: (secret: SecretRole) => void,
+    /** How long a send's mark lives if its `sent` never runs (SEND_MARK_TTL_MS; tests shorten it). */
+    private readonly sendMarkTtlMs: number = SEND_MARK_TTL_MS,
+  ) {
+    this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
+    this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSendEnded", SENT, 2);
+    this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSendMarked", SENDING, 4);
+    this.#sendingTokenScript = scriptCommand(redis, "aopayRegisteredMobilesSendMarkedToken", SENDING_WITH_TOKEN, 5);
+    this.#underWayScript = scriptCommand(redis, "aopayRegisteredMobilesSendUnderWay", UNDER_WAY, 2);
+    this.#migrateScript = scriptCommand(redis, "aopayRegisteredMobilesMigrate", MIGRATE);
+    this.#resealScript = scriptCommand(redis, "aopayRegisteredMobilesReseal", RESEAL, 1);
+    this.#holdFirstScript = scriptCommand(redis, "aopayRegisteredMobilesHoldFirst", HOLD_FIRST, 2);
+    this.#releaseFirstScript = scriptCommand(redis, "aopayRegisteredMobilesReleaseFirst", RELEASE_FIRST, 1);
+    this.#others = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
+    this.#retired = retiredHashers;
+    this.#keys = new SendingKeys(hasher, this.#others, this.#retired);
+  }
+
+  /** The Redis key of a CIBIL id's record (for tests). */
+  redisKey(cibilId: string): string {
+    return this.#redisKey(recordKey(this.hasher, cibilId));
+  }
+
+  /** The key a record of an earlier version (one mobile) has (for tests). */
+  legacyRedisKey(cibilId: string): string {
+    return this.#legacyKey(recordKey(this.hasher, cibilId));
+  }
+
+  /** `<REDIS_KEY_PREFIX>regmobile:<record key>`: an earlier version's record (one mobile), read until it expires. */
+  #legacyKey(key: string): string {
+    return `${this.keyPrefix}regmobile:${key}`;
+  }
+
+  /** `<REDIS_KEY_PREFIX>regmobiles:<record key>`: the one place the record's Redis key is spelled. */
+  #redisKey(key: string): string {
+    return `${this.keyPrefix}regmobiles:${key}`;
+  }
+
+  /** The PAN's link under the current secret (a RegisteredPan's key), or under `other`'s (computed). */
+  #panKey(pan: string | RegisteredPan, other?: KeyHasher): string {
+    const key =
+      other === undefined ? panLinkKey(this.hasher, pan) : panLinkKey(other, typeof pan === "string" ? pan : pan.pan);
+    return `${this.keyPrefix}regpan:${key}`;
+  }
+
+  pan(pan: string): RegisteredPan {
+    return registeredPan(this.hasher, pan);
+  }
+
+  async ready(): Promise<void> {
+    // A registration is rare (once per customer): one round trip proves Redis takes a write before AOPay creates the
+    // customer, so an outage refuses the registration instead of creating a CIBIL id whose mobile is unknown. A write,
+    // not a PING: a Redis at maxmemory (noeviction) answers PING but refuses every write (OOM), and a registration
+    // proven by PING reached AOPay and then failed to keep its mobile (test/e2e/redis-operations.test.ts). The key
+    // holds nothing and lasts a second.
+    try {
+      await this.redis.set(`${this.keyPrefix}regready`, "1", "PX", 1_000);
+    } catch (error) {
+      throw new ProtectionStoreError(STORE, error);
+    }
+  }
+
+  /** Nothing set aside in Redis: `ready` proves a write is taken, and a full Redis refuses the write itself. */
+  released(): void {}
+
+  /** `<REDIS_KEY_PREFIX>regfirst:<HMAC of the PAN>`: the hold of a PAN whose first registration here is under way. */
+  #firstKey(pan: string | RegisteredPan): string {
+    return `${this.keyPrefix}regfirst:${panLinkKey(this.hasher, pan)}`;
+  }
+
+  async firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void> {
+    if (mayStillApply) return;
+    try {
+      await this.#releaseFirstScript(this.#firstKey(pan), first);
+    } catch {
+      // Left to expire (FIRST_REGISTRATION_HOLD_MS): the PAN's next registration is refused, retryable, meanwhile.
+    }
+  }
+
+  async registering(pan: string | RegisteredPan, mobile: string, first?: string): Promise<void> {
+    let key: string | null;
+    let oldRecord: readonly string[] = NO_KEYS;
+    try {
+      key = await this.redis.get(this.#panKey(pan));
+      // A PAN linked under a previous secret (or, on a replica not yet switched, under the coming one): its link names
+      // the id's record under that secret, which this registration's mobile joins (the CIBIL id, needed for the
+      // current key, is known only from AOPay's answer; `remember` then writes the record under the current secret).
+      // A send reads and marks that record too.
+      for (let h = 0; key === null && h < this.#others.length; h++)
+        key = await this.redis.get(this.#panKey(pan, this.#others[h]));
+      // A PAN linked under a retired secret only (HMAC_SECRET_RETIRED: registered before the switch, not since): its
+      // link is followed as the record it names is read, but nothing is written under that secret. The mobile joins
+      // the old record's successor key instead (under the current secret, starting from the old record's mobiles, so
+      // that MAX_MOBILES_PER_ID counts them), which every send to the id reads and marks; `remember` merges it. Not
+      // followed, such a registration was handled as a first one: no MOBILE_LIMIT_REACHED, no OTP_SEND_IN_PROGRESS, and
+      // its mobile known only if AOPay answered.
+      for (let h = 0; key === null && h < this.#retired.length; h++) {
+        const old = await this.redis.get(this.#panKey(pan, this.#retired[h]));
+        if (old !== null) [key, oldRecord] = [successorKey(this.hasher, old), [old]];
+      }
+      if (key === null && first !== undefined) {
+        // Linked nowhere: its first registration here. Held, or refused while another holds it; linked meanwhile,
+        // it goes on as a linked PAN.
+        const [state, link] = await this.#holdFirstScript(
+          this.#panKey(pan),
+          this.#firstKey(pan),
+          first,
+          FIRST_REGISTRATION_HOLD_MS,
+        );
+        if (state === 1) throw new FirstRegistrationPendingError();
+        if (state === 2) key = link;
+      }
+    } catch (error) {
+      if (error instanceof FirstRegistrationPendingError) throw error;
+      throw new ProtectionStoreError(STORE, error);
+    }
+    if (key === null) return;
+    await this.#add(key, mobile, true, oldRecord);
+    let underWay: number;
+    try {
+      underWay = await this.#underWayScript(this.#marksKey(key), this.#sendKey(key));
+    } catch (error) {
+      throw new ProtectionStoreError(STORE, error);
+    }
+    if (underWay === 1) throw new RegistrationRaceError();
+  }
+
+  async sending(cibilId: string, token?: string, marked?: string[]): Promise<readonly string[]> {
+    const { key, others, retired, member } = this.#keys.started(cibilId);
+    // The token's link under the current secret (read by the mark's script), and under the others during a rotation.
+    const link = token === undefined ? undefined : tokenLinkKey(this.hasher, token);
+    const otherLinks = token === undefined ? NO_KEYS : this.#otherTokenLinks(token);
+    let sealed: Array<string | false | null>;
+    let older: Array<Array<string | false | null>> = [];
+    let retiredSealed: Array<string | null> = [];
+    let otherLinked: Array<string | null> = [];
+    try {
+      // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel, one MGET for
+      // the retired secrets' records, and one for the token's links under the other secrets).
+      const mark = (k: string, tokenLink?: string) => {
+        const keys = [this.#marksKey(k), this.#redisKey(k), this.#legacyKey(k), this.#sendKey(k)];
+        return tokenLink === undefined
+          ? this.#sendingScript(...keys, this.sendMarkTtlMs, member)
+          : this.#sendingTokenScript(...keys, this.#tokenKey(tokenLink), this.sendMarkTtlMs, member);
+      };
+      if (others.length === 0 && retired.length === 0) sealed = await mark(key, link);
+      else {
+        let marks: Array<Array<string | false | null>>;
+        [marks, retiredSealed, otherLinked] = await Promise.all([
+          Promise.all([mark(key, link), ...others.map((k) => mark(k))]),
+          this.#records(retired),
+          otherLinks.length === 0 ? [] : this.redis.mget(...otherLinks.map((l) => this.#tokenKey(l))),
+        ]);
+        [sealed, ...older] = marks;
+      }
+    } catch (error) {
+      // Whether the mark was made is not known: left to expire (SEND_MARK_TTL_MS), as a failed `sent` leaves it.
+      this.#keys.ended(cibilId);
+      throw new ProtectionStoreError(STORE, error);
+    }
+    let mobiles: string[];
+    let linked: string | undefined;
+    try {
+      mobiles = this.#opened(key, sealed[0] || null, sealed[1] || null);
+      if (sealed[0]) await this.#resealIfOlder(key, sealed[0], sealed[1] ? mobiles.slice(1) : mobiles);
+      if (link !== undefined)
+        linked = this.#tokenLinked(cibilId, key, link, sealed[2] || null, otherLinks, otherLinked);
+      if (others.length > 0 || retired.length > 0) {
+        const olderMobiles = others.map((k, i) => this.#opened(k, older[i][0] || null, older[i][1] || null));
+        for (let i = 0; i < retired.length; i++)
+          olderMobiles.push(this.#opened(retired[i], retiredSealed[2 * i], retiredSealed[2 * i + 1]));
+        if (mobiles.length === 0) {
+          this.#countOlder(olderMobiles);
+          await this.#migrate(key, [...others, ...retired], olderMobiles);
+        }
+        mobiles = merged(olderMobiles, mobiles);
+      }
+      // The token's own id: marked and recalled as this one (its records under every secret), its mobiles budgeted.
+      if (linked !== undefined) mobiles = merged([mobiles], await this.sending(linked));
+    } catch (error) {
+      // Refused (a record or link that does not open, the token's id failing): not under way.
+      await this.sent(cibilId);
+      throw error;
+    }
+    if (linked !== undefined) marked?.push(linked);
+    return mobiles;
+  }
+
+  /**
+   * The CIBIL id the send's token is linked to, when another than `cibilId` (undefined otherwise, or when none): the
+   * current secret's link (`value`, `link` its key) first, else the first found under the other secrets (`otherLinks`,
+   * `otherValues`, in #otherTokenLinks's order). Throws ProtectionStoreError on a link that does not open.
+   */
+  #tokenLinked(
+    cibilId: string,
+    key: string,
+    link: string,
+    value: string | null,
+    otherLinks: readonly string[],
+    otherValues: ReadonlyArray<string | null>,
+  ): string | undefined {
+    if (value !== null) return linkedId(this.sealer, link, value, { key, id: cibilId });
+    for (let i = 0; i < otherLinks.length; i++) {
+      const found = otherValues[i];
+      // Under another secret the record key is that secret's: compared by id (opened; during a rotation only).
+      if (found != null) return linkedId(this.sealer, otherLinks[i], found, { id: cibilId });
+    }
+    return undefined;
+  }
+
+  /**
+   * The token's link keys under HMAC_SECRET_PREVIOUS, HMAC_SECRET_NEXT and HMAC_SECRET_RETIRED (a link is never
+   * written under a retired secret, only read there until it expires). None without a rotation, and no HMAC.
+   */
+  #otherTokenLinks(token: string): readonly string[] {
+    if (this.#others.length === 0 && this.#retired.length === 0) return NO_KEYS;
+    return [...this.#others, ...this.#retired].map((h) => tokenLinkKey(h, token));
+  }
+
+  /** `<REDIS_KEY_PREFIX>regtoken:<HMAC of the token>`: the token's link (tokenLinkValue). */
+  #tokenKey(link: string): string {
+    return `${this.keyPrefix}regtoken:${link}`;
+  }
+
+  async sent(cibilId: string): Promise<void> {
+    const { key, others, member, sends } = this.#keys.ended(cibilId);
+    const last = sends === 0 ? "1" : "0";
+    try {
+      await this.#sentScript(this.#marksKey(key), this.#sendKey(key), member, last);
+      for (const k of others) await this.#sentScript(this.#marksKey(k), this.#sendKey(k), member, last);
+    } catch {
+      // Left to expire (SEND_MARK_TTL_MS after its latest send started): until then, registrations of that id's PAN
+      // are refused, never let through.
+    }
+  }
+
+  /**
+   * `<REDIS_KEY_PREFIX>regsends:<record key>`: the sends to the id under way, one member per process and id (its
+   * SendingEntry's), each scored with the time it stops counting (SENDING).
+   */
+  #marksKey(key: string): string {
+    return `${this.keyPrefix}regsends:${key}`;
+  }
+
+  /**
+   * `<REDIS_KEY_PREFIX>regsend:<record key>`: how many sends to the id are under way, as the versions before counted
+   * them; still kept (never prolonged by a send: SENDING) and read, for a rolling update from them.
+   */
+  #sendKey(key: string): string {
+    return `${this.keyPrefix}regsend:${key}`;
+  }
+
+  async remember(
+    cibilId: string,
+    mobile: string,
+    pan: string | RegisteredPan,
+    _owner?: string,
+    token?: string,
+  ): Promise<void> {
+    const key = recordKey(this.hasher, cibilId);
+    await this.#add(key, mobile, false, this.#readKeys(cibilId));
+    try {
+      await this.redis.set(this.#panKey(pan), key, "PX", this.ttlMs);
+      if (token === undefined) return;
+      // Under the current secret only, as the PAN's link: a send reads it under every secret of a rotation.
+      const link = tokenLinkKey(this.hasher, token);
+      await this.redis.set(this.#tokenKey(link), tokenLinkValue(this.sealer, link, key, cibilId), "PX", this.ttlMs);
+    } catch (error) {
+      throw new ProtectionStoreError(STORE, error);
+    }
+  }
+
+  async recall(cibilId: string): Promise<readonly string[]> {
+    const key = recordKey(this.hasher, cibilId);
+    let sealed: Array<string | null>;
+    try {
+      sealed = await this.redis.mget(this.#redisKey(key), this.#legacyKey(key));
+    } catch (error) {
+      throw new ProtectionStoreError(STORE, error);
+    }
+    const mobiles = this.#opened(key, sealed[0], sealed[1]);
+    if (sealed[0] !== null) await this.#resealIfOlder(key, sealed[0], sealed[1] !== null ? mobiles.slice(1) : mobiles);
+    const others = this.#readKeys(cibilId);
+    if (others.length === 0) return mobiles;
+    const olderMobiles = await this.#previousMobiles(others);
+    if (mobiles.length === 0) {
+      this.#countOlder(olderMobiles);
+      await this.#migrate(key, others, olderMobiles);
+    }
+    return merged(olderMobiles, mobiles);
+  }
+
+  /** Every key a record of the id is read under besides the current one, as rotationKeys orders them. */
+  #readKeys(cibilId: string): readonly string[] {
+    const { others, retired } = rotationKeys(this.hasher, this.#others, this.#retired, cibilId);
+    return retired.length === 0 ? others : [...others, ...retired];
+  }
+
+  /** The records (list and legacy, two entries per key) under `keys`, in one MGET; none to read, no command. */
+  async #records(keys: readonly string[]): Promise<Array<string | null>> {
+    if (keys.length === 0) return [];
+    return this.redis.mget(...keys.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)]));
+  }
+
+  /**
+   * Migrate-on-read: a record found only under previous or retired secrets (none under `key`, the current secret's) is
+   * copied under `key`, its mobiles sealed for it, with the remaining TTL of the records it came from (MIGRATE). Once
+   * every CIBIL id a send reads has its record under the current secret, HMAC_SECRET_PREVIOUS can go long before this
+   * store's TTL, and HMAC_SECRET_RETIRED reads the rest meanwhile (docs/security.md "Rotating the HMAC secret").
+   * `read` and `found` as rotationKeys orders them: the previous secrets' keys, the coming one's (never copied from),
+   * the retired ones' successor keys, the retired ones'. Best effort: a failure leaves the record where it was, read
+   * there until the next send copies it; the send itself has its mobiles already.
+   */
+  async #migrate(key: string, read: readonly string[], found: readonly (readonly string[])[]): Promise<void> {
+    // The coming secret's keys, between the previous ones' and the rest, are read only.
+    const [nextFrom, nextTo] = [this.previousHashers.length, this.#others.length];
+    const copied = (_: unknown, i: number) => i < nextFrom || i >= nextTo;
+    const sources = read.filter(copied);
+    const mobiles = merged(found.filter(copied), []);
+    if (mobiles.length === 0) return;
+    try {
+      const keys = [this.#redisKey(key), ...sources.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)])];
+      await this.#migrateScript(
+        keys.length,
+        ...keys,
+        sealMobiles(this.sealer, key, mobiles.slice(-MAX_MOBILES_PER_ID)),
+      );
+    } catch {
+      // Read under the previous key meanwhile; the next send to the id copies it.
+    }
+  }
+
+  /**
+   * `found` (as rotationKeys orders the keys) told to `olderRead`: the id's record was found under a secret of each of
+   * these settings, once per setting (an old record and its successor key are one record read under the retired one).
+   */
+  #countOlder(found: readonly (readonly string[])[]): void {
+    const olderRead = this.olderRead;
+    if (olderRead === undefined) return;
+    const [nextFrom, nextTo] = [this.previousHashers.length, this.#others.length];
+    const roles = new Set<SecretRole>();
+    for (let i = 0; i < found.length; i++)
+      if (found[i].length > 0) roles.add(i < nextFrom ? "previous" : i < nextTo ? "next" : "retired");
+    for (const role of roles) olderRead(role);
+  }
+
+  /**
+   * Re-seal-on-read for a STORE_ENCRYPTION_KEYS rotation: the record under the current key, sealed with another key
+   * than the sealing one (it opened: an older key still listed), is sealed again with the sealing key, its TTL kept,
+   * unless it changed meanwhile. Without it a record no registration rewrote needed the old key for its whole 90 days;
+   * now each CIBIL id a send reads stops needing it, and aopay_store_older_key_opens_total says how many still do.
+   * Best effort, as the migration: a failure leaves the record as it was, still readable. One string comparison when
+   * the record is sealed with the current key (always, without a rotation).
+   */
+  async #resealIfOlder(key: string, list: string, mobiles: readonly string[]): Promise<void> {
+    if (this.sealer.sealedWithCurrentId(list)) return;
+    try {
+      // `mobiles`: the list's, as opened (#opened puts an earlier version's record first).
+      await this.#resealScript(this.#redisKey(key), list, sealMobiles(this.sealer, key, mobiles));
+    } catch {
+      // Read with the older key meanwhile; the next send seals it again.
+    }
+  }
+
+  /** The mobiles of the records under the other secrets' keys, one list per key. */
+  async #previousMobiles(previous: readonly string[]): Promise<string[][]> {
+    let sealed: Array<string | null>;
+    try {
+      sealed = await this.redis.mget(...previous.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)]));
+    } catch (error) {
+      throw new ProtectionStoreError(STORE, error);
+    }
+    return previous.map((k, i) => this.#opened(k, sealed[2 * i], sealed[2 * i + 1]));
+  }
+
+  /** The mobiles of a record and of a record of an earlier version, oldest first. */
+  #opened(key: string, list: string | null, legacy: string | null): string[] {
+    const mobiles = list === null ? [] : openMobiles(this.sealer, key, list);
+    return legacy === null ? mobiles : [openMobile(this.sealer, key, legacy), ...mobiles];
+  }
+
+  /**
+   * `mobile` joins the record's list (compare-and-set, CAS_ATTEMPTS_BEFORE_CALL or CAS_ATTEMPTS_AFTER_CALL times), its
+   * TTL starting again. Every attempt lost to other registrations: RegisteredMobilesBusyError (a refusal, not a store
+   * failure).
+   */
+  async #add(key: string, mobile: string, beforeCall: boolean, previous: readonly string[] = NO_KEYS): Promise<void> {
+    const redisKey = this.#redisKey(key);
+    const attempts = beforeCall ? CAS_ATTEMPTS_BEFORE_CALL : CAS_ATTEMPTS_AFTER_CALL;
+    try {
+      // During a rotation, a record still only under another secret is rewritten under the current one with its
+      // mobiles (read once; they are kept until they expire under the old key too, and read there meanwhile).
+      const older = previous.length === 0 ? [] : merged(await this.#previousMobiles(previous), []);
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        if (attempt > 0) await casBackoff(attempt);
+        const current = await this.redis.get(redisKey);
+        let mobiles = current === null ? [] : openMobiles(this.sealer, key, current);
+        if (current === null && older.length > 0) mobiles = older.slice(-MAX_MOBILES_PER_ID);
+        const list = withMobile(mobiles, mobile, beforeCall);
+        // The same list (the mobile already the latest): only its TTL starts again (REPLACE_IF_UNCHANGED).
+        const next = current !== null && sameList(list, mobiles) ? "" : sealMobiles(this.sealer, key, list);
+        if ((await this.#replace(redisKey, current ?? "", next, String(this.ttlMs))) === 1) return;
+      }
+    } catch (error) {
+      // A refusal (one mobile too many) is the rule's answer, passed on as it is: never wrapped as a store failure.
+      if (error instanceof ProtectionStoreError || error instanceof ProtectionRefusal) throw error;
+      throw new ProtectionStoreError(STORE, error);
+    }
+    throw new RegisteredMobilesBusyError();
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((m, i) => m === b[i]);
+}
+
+/** The wait before compare-and-set attempt `attempt` (1 or more): random, up to CAS_BACKOFF_MS doubled per attempt. */
+function casBackoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(CAS_BACKOFF_MAX_MS, CAS_BACKOFF_MS * 2 ** (attempt - 1));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
