@@ -52,8 +52,8 @@ export class Capacity {
   /**
    * Places set aside (`reserve`) for entries about to be written, until given back (`unreserve`): a reservation keeps
    * them from other reservations, not from inserts (`makeRoom` counts `used` alone), since the one who holds it
-   * inserts into it (memory-registered-mobiles.ts: a registration reserves two places before its upstream call,
-   * writes its records after, then gives the two back).
+   * inserts into it (memory-registered-mobiles.ts: a registration reserves RECORDS_PER_CUSTOMER places, three, before
+   * its upstream call, writes its records after, then gives them back).
    */
   reserved = 0;
   #lastFullSweep = Number.NEGATIVE_INFINITY;
