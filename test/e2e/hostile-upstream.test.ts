@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { MAX_CONTENT_CODINGS } from "../../src/aopay/transport";
-import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { byPath, type FakeHandler, json } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import {
   aepsInput,
@@ -10,7 +10,7 @@ import {
   resultOf,
   SUBMIT_CIBIL_OTP,
 } from "../helpers/operations";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { stackOnFakeUpstream } from "../helpers/stack";
 
 /**
  * A hostile or broken AOPay (or a proxy before it): answers whose every byte is AOPay's choice. Each must end as a
@@ -25,35 +25,14 @@ const SUBMISSION = {
 
 /** AOPay with `generate` and `submit` at their paths, and `history` at GetCreditHistory. */
 function cibil(generate: Json, submit: Json = SUBMITTED, history: FakeHandler = json(200, SUBMITTED)): FakeHandler {
-  return (call, res, req) => {
-    if (call.path.endsWith("/GenerateOTP")) return json(200, generate)(call, res, req);
-    if (call.path.endsWith("/SubmitOTP")) return json(200, submit)(call, res, req);
-    return history(call, res, req);
-  };
+  return byPath({ "/GenerateOTP": json(200, generate), "/SubmitOTP": json(200, submit) }, history);
 }
 
-/**
- * A server against a scripted AOPay of its own (AOPAY_DEADLINE_MS 1 s) for a describe block: both started before its
- * tests and stopped after, the upstream's calls cleared before each test.
- */
-function stackOnFakeUpstream(): { readonly upstream: FakeUpstream; readonly t: TestStack } {
-  const s = {} as { upstream: FakeUpstream; t: TestStack };
-  beforeAll(async () => {
-    s.upstream = await startFakeUpstream();
-    s.t = await startTestStack({ ...upstreamEnv(s.upstream), AOPAY_DEADLINE_MS: "1000" });
-  });
-  afterAll(async () => {
-    await s.t?.stop();
-    await s.upstream?.close();
-  });
-  beforeEach(() => {
-    s.upstream.calls.length = 0;
-  });
-  return s;
-}
+/** Each describe block's server and scripted AOPay: AOPAY_DEADLINE_MS 1 s, the upstream's calls counted per test. */
+const ON_FAKE_UPSTREAM = { env: { AOPAY_DEADLINE_MS: "1000" }, callsPerTest: true } as const;
 
 describe("a hostile upstream: answers shaped to break us end as typed results", () => {
-  const s = stackOnFakeUpstream();
+  const s = stackOnFakeUpstream(ON_FAKE_UPSTREAM);
 
   /** Words every object inherits a property of (a lookup in an object literal found a function or a prototype). */
   const INHERITED = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"];
@@ -89,7 +68,7 @@ describe("a hostile upstream: answers shaped to break us end as typed results", 
 const nested = (depth: number): string => '{"d":'.repeat(depth) + '"leaf"' + "}".repeat(depth);
 
 describe("a credit report nested deeper than the response writer can hold", () => {
-  const s = stackOnFakeUpstream();
+  const s = stackOnFakeUpstream(ON_FAKE_UPSTREAM);
   const HISTORY_OF_VERIFIED = 'creditHistory":{"__typename":"CibilCreditHistory"';
 
   beforeEach(() => s.t.logs.clear());
@@ -145,7 +124,7 @@ describe("a credit report nested deeper than the response writer can hold", () =
  * read as doubles they changed digits silently, and the client sent the changed one back.
  */
 describe("integers beyond 2^53 keep the digits AOPay wrote", () => {
-  const s = stackOnFakeUpstream();
+  const s = stackOnFakeUpstream(ON_FAKE_UPSTREAM);
   const BIG = "123456789012345678901";
   const BIGGER = "31415926535897932384";
   const answer =
@@ -212,7 +191,7 @@ describe.each([
   ["generateCibilOtp", GENERATE_CIBIL_OTP, cibilInput(), GENERATED, "CibilOtpChallenge"],
   ["resendAepsOtp", RESEND_AEPS_OTP, aepsInput(), fixtureJson("aeps/resend-otp.success"), "AepsOtpResent"],
 ])("%s: content codings beyond MAX_CONTENT_CODINGS are not undone", (field, doc, vars, success, typename) => {
-  const s = stackOnFakeUpstream();
+  const s = stackOnFakeUpstream(ON_FAKE_UPSTREAM);
 
   it(`${MAX_CONTENT_CODINGS} gzip layers: the success it is`, async () => {
     s.upstream.respond(gzippedTimes(MAX_CONTENT_CODINGS, JSON.stringify(success)));

@@ -1,7 +1,7 @@
 import { fixtureJson } from "../helpers/fixtures";
-import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { json } from "../helpers/fake-upstream";
 import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { stackOnFakeUpstream } from "../helpers/stack";
 
 const LINE = "upstream answer has undocumented fields";
 
@@ -11,17 +11,7 @@ const LINE = "upstream answer has undocumented fields";
  * many answers had it (src/aopay/undocumented-fields.ts). Real server, scripted upstream.
  */
 describe("undocumented fields in AOPay's answers: one line per shape, not per answer", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack(upstreamEnv(upstream));
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
+  const { upstream, t } = stackOnFakeUpstream();
 
   const lines = () =>
     t.logs

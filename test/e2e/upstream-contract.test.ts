@@ -1,12 +1,5 @@
 import { SIMULATOR_COMPANY_CODE as COMPANY, SIMULATOR_REGISTRATION_ID as REGISTRATION } from "../../src/config";
-import {
-  type FakeHandler,
-  type FakeUpstream,
-  json,
-  raw,
-  startFakeUpstream,
-  upstreamEnv,
-} from "../helpers/fake-upstream";
+import { byPath, json, raw } from "../helpers/fake-upstream";
 import { fixture, fixtureJson } from "../helpers/fixtures";
 import {
   aepsInput,
@@ -20,7 +13,7 @@ import {
   VERIFY_AEPS_OTP,
 } from "../helpers/operations";
 import { registrationInput } from "../helpers/identifiers";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { stackOnFakeUpstream } from "../helpers/stack";
 
 /**
  * Fidelity to AOPay's documented answers (docs/upstream/aopay-api.md, its seed pages and test/fixtures/aopay/), through
@@ -38,17 +31,7 @@ import { startTestStack, type TestStack } from "../helpers/stack";
  * typed as there (§1.1-§1.4, §2.1, §2.2). The endpoint modules' unit tests pin toWire; this pins the wire itself.
  */
 describe("AOPay's documented answers read as documented (scripted upstream)", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack(upstreamEnv(upstream));
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
+  const { upstream, t } = stackOnFakeUpstream();
 
   const sendCibil = async (cibilId: string) => {
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(cibilId));
@@ -239,19 +222,25 @@ describe("AOPay's documented answers read as documented (scripted upstream)", ()
 
   describe("what the server sends: each endpoint's method, path, header and body as its page documents them", () => {
     /** AOPay's answer per path: the documented examples, and sibling-shaped bodies where the docs have none. */
-    const ANSWERS: Record<string, unknown> = {
-      "/api/AOP/CibilScore/registeration": {
-        status: "SUCCESS",
-        access_token: "tok700000001",
-        result: { cibil_id: "7" },
+    const answers = byPath(
+      {
+        "/api/AOP/CibilScore/registeration": json(200, {
+          status: "SUCCESS",
+          access_token: "tok700000001",
+          result: { cibil_id: "7" },
+        }),
+        "/api/AOP/CibilScore/GenerateOTP": json(200, fixtureJson("cibil/generate-otp.success")),
+        "/api/AOP/CibilScore/SubmitOTP": json(200, fixtureJson("cibil/submit-otp.success")),
+        "/api/AOP/CibilScore/GetCreditHistory": json(200, {
+          status: "SUCCESS",
+          message: "success",
+          result: { score: 1 },
+        }),
+        "/api/AOP/V1/AEPS/UserRegisterBankWise/ResendOTP": json(200, fixtureJson("aeps/resend-otp.success")),
+        "/api/AOP/V1/AEPS/UserRegisterBankWise/VerifyOTP": json(200, fixtureJson("aeps/resend-otp.success")),
       },
-      "/api/AOP/CibilScore/GenerateOTP": fixtureJson("cibil/generate-otp.success"),
-      "/api/AOP/CibilScore/SubmitOTP": fixtureJson("cibil/submit-otp.success"),
-      "/api/AOP/CibilScore/GetCreditHistory": { status: "SUCCESS", message: "success", result: { score: 1 } },
-      "/api/AOP/V1/AEPS/UserRegisterBankWise/ResendOTP": fixtureJson("aeps/resend-otp.success"),
-      "/api/AOP/V1/AEPS/UserRegisterBankWise/VerifyOTP": fixtureJson("aeps/resend-otp.success"),
-    };
-    const byPath: FakeHandler = (call, res, req) => json(200, ANSWERS[call.path] ?? {})(call, res, req);
+      json(200, {}),
+    );
     const lastCalls = (n: number) =>
       upstream.calls.slice(-n).map((c) => ({
         method: c.method,
@@ -263,7 +252,7 @@ describe("AOPay's documented answers read as documented (scripted upstream)", ()
     const bytes = (o: Record<string, unknown>) => JSON.stringify(o);
 
     it("registeration: GET (its page header), snake_case customer fields, mobile_number a string", async () => {
-      upstream.respond(byPath);
+      upstream.respond(answers);
       const input = registrationInput({ mobile: "9876543105", pan: "ABCPE1234F", middleName: "M" });
       const res = await t.gql(REGISTER_CIBIL_CUSTOMER, { input });
       const orderId = resultOf(res.body, "registerCibilCustomer").orderId as string;
@@ -290,7 +279,7 @@ describe("AOPay's documented answers read as documented (scripted upstream)", ()
     });
 
     it("GenerateOTP: GET with a body, cibil_id a JSON number (Int on its page)", async () => {
-      upstream.respond(byPath);
+      upstream.respond(answers);
       await sendCibil("102277106");
       expect(lastCalls(1)).toEqual([
         {
@@ -308,7 +297,7 @@ describe("AOPay's documented answers read as documented (scripted upstream)", ()
     });
 
     it("SubmitOTP then GetCreditHistory: GET with bodies, cibil_id a string (String on their pages)", async () => {
-      upstream.respond(byPath);
+      upstream.respond(answers);
       const input = {
         cibilId: "102277107",
         accessToken: cibilToken("102277107"),
@@ -349,7 +338,7 @@ describe("AOPay's documented answers read as documented (scripted upstream)", ()
     });
 
     it("ResendOTP and VerifyOTP: POST, AOPay's spellings, Mobile a JSON number, Otp only on VerifyOTP", async () => {
-      upstream.respond(byPath);
+      upstream.respond(answers);
       const { input } = aepsInput("9876543106");
       await resendAeps("9876543106");
       await t.gql(VERIFY_AEPS_OTP, { input: { ...input, otp: "012345" } });

@@ -104,6 +104,20 @@ export function raw(
   };
 }
 
+/**
+ * Answers by the request's path: the first of `routes` whose key the path ends with (a whole path, or its last
+ * segments such as "/GenerateOTP"), else `otherwise` (by default an empty 404, which no AOPay page documents).
+ */
+export function byPath(routes: Readonly<Record<string, FakeHandler>>, otherwise: FakeHandler = notFound): FakeHandler {
+  const entries = Object.entries(routes);
+  return (call, res, req) => (entries.find(([path]) => call.path.endsWith(path))?.[1] ?? otherwise)(call, res, req);
+}
+
+/** An empty 404. */
+export const notFound: FakeHandler = (_call, res) => {
+  res.writeHead(404).end();
+};
+
 /** Never answers. */
 export const blackHole: FakeHandler = () => {};
 

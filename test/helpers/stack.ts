@@ -5,8 +5,10 @@ import { loadConfig, logSecrets, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_
 import { createLogger } from "../../src/logging/logger";
 import { type SimEndpointName, type Simulator, startSimulator } from "../../src/simulator/server";
 import { type Stack, startStack } from "../../src/stack";
+import { type FakeHandler, type FakeUpstream, startFakeUpstream, upstreamEnv } from "./fake-upstream";
 import { LogCapture } from "./log-capture";
 import { deletePrefixes } from "./redis";
+import { Started } from "./started";
 
 export interface GqlResponse<T = Record<string, unknown>> {
   status: number;
@@ -89,6 +91,14 @@ export const PRODUCTION_SECURITY: Record<string, string> = {
   STORE_ENCRYPTION_KEYS: `test1:${Buffer.alloc(32, 0x5a).toString("base64")}`,
 };
 
+export interface TestStackOptions {
+  simulatorClock?: () => number;
+  /** false: every GraphQL request through Fastify (test/e2e/thin-graphql.test.ts compares). */
+  thinGraphQLRoute?: boolean;
+  /** The refused-origin warnings' limit's clock (src/http/cors.ts createCors). */
+  corsClock?: () => number;
+}
+
 /**
  * The real server on an ephemeral loopback port, with the simulator (default) or with AOPAY_BASE_URL pointing at a
  * fake upstream. Logs go to memory at `debug` (the level where a leak would be most likely). The OTP, registration
@@ -97,9 +107,7 @@ export const PRODUCTION_SECURITY: Record<string, string> = {
  */
 export async function startTestStack(
   env: Record<string, string> = {},
-  /** thinGraphQLRoute false: every GraphQL request through Fastify (test/e2e/thin-graphql.test.ts compares). */
-  /** corsClock: the refused-origin warnings' limit's clock (src/http/cors.ts createCors). */
-  options: { simulatorClock?: () => number; thinGraphQLRoute?: boolean; corsClock?: () => number } = {},
+  options: TestStackOptions = {},
 ): Promise<TestStack> {
   // The event-loop check is off: jest's own load (transpiling, other suites' servers in this process) would trip it at
   // random. Its in-flight cap stays on; test/e2e/overload.test.ts tests both.
@@ -260,4 +268,78 @@ export async function startProductionStack(
     await simulator.close();
     throw error;
   }
+}
+
+/** A scripted AOPay (test/helpers/fake-upstream.ts) and our server in front of it. */
+export interface StackOnFakeUpstream {
+  /** `respond(handler)` scripts its answers; `calls` holds every request it received (method, path, headers, body). */
+  readonly upstream: FakeUpstream;
+  readonly t: TestStack;
+}
+
+export interface StackOnFakeUpstreamOptions {
+  /** What the upstream answers until a test calls `upstream.respond` (json, raw, byPath ...): `{ status: true }`. */
+  readonly answer?: FakeHandler;
+  /** The server's settings on top of upstreamEnv(upstream): AOPAY_DEADLINE_MS, NODE_ENV, API_KEYS ... */
+  readonly env?: Record<string, string>;
+  readonly stackOptions?: TestStackOptions;
+}
+
+/**
+ * A scripted AOPay and our server in front of it (startTestStack's settings, AOPAY_BASE_URL the upstream's) for one
+ * test: `stop()` stops both. A describe block's tests share one: stackOnFakeUpstream.
+ */
+export async function startStackOnFakeUpstream(
+  options: StackOnFakeUpstreamOptions = {},
+): Promise<StackOnFakeUpstream & { stop(): Promise<void> }> {
+  const upstream = await startFakeUpstream(options.answer);
+  try {
+    const t = await startTestStack({ ...upstreamEnv(upstream), ...options.env }, options.stackOptions);
+    return {
+      upstream,
+      t,
+      stop: async () => {
+        await t.stop();
+        await upstream.close();
+      },
+    };
+  } catch (error) {
+    await upstream.close();
+    throw error;
+  }
+}
+
+/**
+ * startStackOnFakeUpstream for a describe block: started in a beforeAll, stopped in an afterAll (also when the
+ * beforeAll timed out: test/helpers/started.ts). Call it in the describe body, before hooks that use it (Jest runs a
+ * block's hooks in the order written): `const { upstream, t } = stackOnFakeUpstream()`. The two stand for what the
+ * beforeAll starts: read their fields in hooks and tests (before it, they throw). `callsPerTest`: `upstream.calls`
+ * emptied before each test, so a count is the test's own (default: they add up over the block).
+ */
+export function stackOnFakeUpstream(
+  options: StackOnFakeUpstreamOptions & { readonly callsPerTest?: boolean } = {},
+): StackOnFakeUpstream {
+  const started = new Started();
+  let s: StackOnFakeUpstream | undefined;
+  beforeAll(async () => {
+    s = await started.keep(startStackOnFakeUpstream(options), (both) => both.stop());
+  });
+  afterAll(() => started.closeAll());
+  const upstream = startedLater(() => s?.upstream);
+  if (options.callsPerTest)
+    beforeEach(() => {
+      upstream.calls.length = 0;
+    });
+  return { upstream, t: startedLater(() => s?.t) };
+}
+
+/** An object whose every field is read from `current()`, what a beforeAll has started by then. */
+function startedLater<T extends object>(current: () => T | undefined): T {
+  return new Proxy({} as T, {
+    get: (_target, key) => {
+      const value = current();
+      if (value === undefined) throw new Error("stackOnFakeUpstream: used before its beforeAll started it");
+      return Reflect.get(value, key) as unknown;
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import { trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
-import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "./fake-upstream";
-import { LENIENT_THROTTLE, startTestStack, type TestStack } from "./stack";
+import type { FakeUpstream } from "./fake-upstream";
+import { LENIENT_THROTTLE, stackOnFakeUpstream, type TestStack } from "./stack";
 
 /**
  * A server in front of a scripted upstream, its spans recorded in memory, for one describe block (its hooks start
@@ -16,27 +16,14 @@ export function tracedStack(logLevel: "debug" | "trace"): {
   readonly t: TestStack;
 } {
   const exporter = new InMemorySpanExporter();
-  let upstream: FakeUpstream | undefined;
-  let t: TestStack | undefined;
-  beforeAll(async () => {
+  // Before the server starts (its tracer is the global one), and turned off after it stops: Jest runs a block's
+  // beforeAll and afterAll hooks in the order written.
+  beforeAll(() => {
     trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: logLevel });
   });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
+  const { upstream, t } = stackOnFakeUpstream({ env: { ...LENIENT_THROTTLE, LOG_LEVEL: logLevel } });
+  afterAll(() => {
     trace.disable();
   });
-  return {
-    exporter,
-    get upstream(): FakeUpstream {
-      if (!upstream) throw new Error("tracedStack: used before beforeAll");
-      return upstream;
-    },
-    get t(): TestStack {
-      if (!t) throw new Error("tracedStack: used before beforeAll");
-      return t;
-    },
-  };
+  return { exporter, upstream, t };
 }
