@@ -1,7 +1,6 @@
 import { request } from "undici";
-import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { aepsInput, clientOperation, RESEND_AEPS_OTP } from "../helpers/operations";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { stackOnFakeUpstream } from "../helpers/stack";
 import { unserialisable } from "../helpers/unserialisable";
 
 /**
@@ -56,18 +55,8 @@ describe.each([
   ["the thin route", true],
   ["Fastify's route", false],
 ])("Accept negotiated before GraphQL: %s", (_layer, thinGraphQLRoute) => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
+  const { upstream, t } = stackOnFakeUpstream({ env: { NODE_ENV: "development" }, stackOptions: { thinGraphQLRoute } });
   let mobile = 9876500000;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), NODE_ENV: "development" }, { thinGraphQLRoute });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
 
   async function send(url: string, init: Parameters<typeof request>[1]): Promise<Answer> {
     const res = await request(url, init);

@@ -7,10 +7,9 @@ import possibleTypesResult from "../../client/src/generated/possible-types";
 import { createRequestMetaLink, errorCodeOf, requestMetaOf } from "../../client/src/react";
 import { MAX_RETRY_AFTER_SECONDS, retryAfterSeconds } from "../../client/src/retry-after";
 import { createSdk } from "../../client/src/sdk";
-import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { aepsInput } from "../helpers/operations";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { stackOnFakeUpstream } from "../helpers/stack";
 
 /**
  * The clients read `Retry-After`: the SDK as `SdkResult.retryAfterSeconds`, the React link as
@@ -18,20 +17,8 @@ import { startTestStack, type TestStack } from "../helpers/stack";
  * and an upstream that holds its answer, so the second request is refused as OVERLOADED with no timing involved.
  */
 describe("clients and Retry-After: a 503 OVERLOADED from the real server", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({
-      ...upstreamEnv(upstream),
-      ADMISSION_MAX_IN_FLIGHT: "1",
-      ADMISSION_RETRY_AFTER_SECONDS: "7",
-    });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
+  const { upstream, t } = stackOnFakeUpstream({
+    env: { ADMISSION_MAX_IN_FLIGHT: "1", ADMISSION_RETRY_AFTER_SECONDS: "7" },
   });
 
   it("SDK: the refusal is a result with status 503, code OVERLOADED and retryAfterSeconds 7; a served call has null; nothing is repeated", async () => {

@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import Redis from "ioredis";
 import { request } from "undici";
 import { hashApiKey } from "../../src/auth/authenticator";
-import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { byPath, type FakeHandler, type FakeUpstream, json } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
 import { deleteKeys, dumpKeys, itWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { stackOnFakeUpstream, startStackOnFakeUpstream } from "../helpers/stack";
 
 /**
  * The credit report (`CibilCreditHistory.report`): AOPay's GetCreditHistory `result`, handed over unchanged, and only
@@ -54,21 +54,16 @@ const B = { "x-api-key": KEY_B };
 
 /** AOPay as its docs show it: each documented example at its path; GetCreditHistory answers `history`. */
 function scriptedAopay(history: FakeHandler): FakeHandler {
-  return (call, res, req) => {
-    if (call.path.endsWith("/CibilScore/GenerateOTP"))
-      return json(200, fixtureJson("cibil/generate-otp.success"))(call, res, req);
-    if (call.path.endsWith("/CibilScore/SubmitOTP"))
-      return json(200, fixtureJson("cibil/submit-otp.success"))(call, res, req);
-    if (call.path.endsWith("/CibilScore/GetCreditHistory")) return history(call, res, req);
-    res.writeHead(404).end();
-  };
+  return byPath({
+    "/CibilScore/GenerateOTP": json(200, fixtureJson("cibil/generate-otp.success")),
+    "/CibilScore/SubmitOTP": json(200, fixtureJson("cibil/submit-otp.success")),
+    "/CibilScore/GetCreditHistory": history,
+  });
 }
 const historyCalls = (upstream: FakeUpstream) =>
   upstream.calls.filter((c) => c.path.endsWith("/GetCreditHistory")).length;
 
 describe("the credit report reaches the consenting client and nothing else (LOG_LEVEL=debug)", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
   let redis: Redis | undefined;
   const prefix = uniquePrefix();
   /** Every response the consenting client got, and every one another client got. */
@@ -76,30 +71,28 @@ describe("the credit report reaches the consenting client and nothing else (LOG_
   const toB: string[] = [];
   const headersOfA: Array<Record<string, unknown>> = [];
 
-  beforeAll(async () => {
-    upstream = await startFakeUpstream(
-      scriptedAopay(
-        json(200, {
-          status: "SUCCESS",
-          message: "success",
-          error_code: "SPC-200",
-          merchant_trans_id: "SPCBL2401311200000000ReportTst",
-          result: REPORT,
-        }),
-      ),
-    );
-    t = await startTestStack({
-      ...upstreamEnv(upstream),
+  const { upstream, t } = stackOnFakeUpstream({
+    answer: scriptedAopay(
+      json(200, {
+        status: "SUCCESS",
+        message: "success",
+        error_code: "SPC-200",
+        merchant_trans_id: "SPCBL2401311200000000ReportTst",
+        result: REPORT,
+      }),
+    ),
+    env: {
       LOG_LEVEL: "debug",
       API_KEYS: `client-a:${hashApiKey(KEY_A)},client-b:${hashApiKey(KEY_B)}`,
       HMAC_SECRET: "report-test-secret-0123456789abcdefghijk",
       ...(REDIS_URL ? { REDIS_URL, REDIS_KEY_PREFIX: prefix } : {}),
-    });
+    },
+  });
+  beforeAll(() => {
     if (REDIS_URL) redis = new Redis(REDIS_URL);
   });
+  // After the stack's afterAll: its keys are deleted once it has stopped writing them.
   afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
     if (redis) {
       await deleteKeys(redis, prefix);
       await redis.quit();
@@ -244,12 +237,13 @@ describe("the credit report reaches the consenting client and nothing else (LOG_
 describe("a report larger than AOPAY_MAX_RESPONSE_BYTES", () => {
   it("is UpstreamUnavailable with UPSTREAM_BAD_RESPONSE (not retryable), and leaves the CIBIL circuit closed for OTP sends", async () => {
     const huge = { status: "SUCCESS", message: "success", result: { accounts: "x".repeat(40 * 1024) } };
-    const upstream = await startFakeUpstream(scriptedAopay(json(200, huge)));
-    const t = await startTestStack({
-      ...upstreamEnv(upstream),
-      AOPAY_MAX_RESPONSE_BYTES: String(32 * 1024),
-      // The breaker's real volume threshold is 10 calls in its window: more oversized reports than that.
-      BREAKER_VOLUME_THRESHOLD: "5",
+    const { t, stop } = await startStackOnFakeUpstream({
+      answer: scriptedAopay(json(200, huge)),
+      env: {
+        AOPAY_MAX_RESPONSE_BYTES: String(32 * 1024),
+        // The breaker's real volume threshold is 10 calls in its window: more oversized reports than that.
+        BREAKER_VOLUME_THRESHOLD: "5",
+      },
     });
     try {
       await t.gql(SUBMIT, { input: VERIFY });
@@ -278,8 +272,7 @@ describe("a report larger than AOPAY_MAX_RESPONSE_BYTES", () => {
         },
       });
     } finally {
-      await t.stop();
-      await upstream.close();
+      await stop();
     }
   });
 });

@@ -3,11 +3,10 @@ import { type AddressInfo, connect } from "node:net";
 import { request } from "undici";
 import { Authenticator } from "../../src/auth/authenticator";
 import { Metrics } from "../../src/observability/metrics";
-import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { stackOnFakeUpstream, startTestStack, type TestStack } from "../helpers/stack";
 import { unserialisable } from "../helpers/unserialisable";
 
 /** http_requests_failed_total{status="500"} on the stack's metrics page: on it from the start, at 0. */
@@ -100,20 +99,14 @@ describe.each([
   ["the thin route", true],
   ["Fastify's route", false],
 ])("an OTP sent whose answer failed (%s)", (_layer, thinGraphQLRoute) => {
-  let t: TestStack;
-  let upstream: FakeUpstream;
+  const { upstream, t } = stackOnFakeUpstream({ stackOptions: { thinGraphQLRoute } });
   let restore = () => {};
 
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream) }, { thinGraphQLRoute });
+  // After the stack's beforeAll; its afterAll stops the stack, then this one restores.
+  beforeAll(() => {
     restore = unserialisable((value) => value.data?.resendAepsOtp !== undefined);
   });
-  afterAll(async () => {
-    restore();
-    await t?.stop();
-    await upstream?.close();
-  });
+  afterAll(() => restore());
 
   /** The request's one access line. */
   function accessLine(requestId: string): Record<string, unknown> {
@@ -175,17 +168,7 @@ describe.each([
   ["the thin route", true],
   ["Fastify's route", false],
 ])("a client that hangs up before its answer (%s)", (_layer, thinGraphQLRoute) => {
-  let t: TestStack;
-  let upstream: FakeUpstream;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream) }, { thinGraphQLRoute });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
+  const { upstream, t } = stackOnFakeUpstream({ stackOptions: { thinGraphQLRoute } });
 
   it("has one access line, which says clientGone, with the upstream call it made", async () => {
     const hold = holdingUpstream(upstream);

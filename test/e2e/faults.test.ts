@@ -5,7 +5,6 @@ import {
   blackHole,
   delayed,
   type FakeHandler,
-  type FakeUpstream,
   json,
   raw,
   resetAfterRequest,
@@ -25,7 +24,7 @@ import {
   resultOf,
   withoutRequestIds,
 } from "../helpers/operations";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { stackOnFakeUpstream, startTestStack } from "../helpers/stack";
 
 const DEADLINE_MS = 500;
 /**
@@ -73,15 +72,9 @@ const hugeBody: FakeHandler = (_call, res) => {
  * the deadline plus SLACK_MS) and the exact number of upstream calls (never more than one send).
  */
 describe("upstream faults end as typed results, with exactly one upstream call and within the deadline", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
+  const { upstream, t } = stackOnFakeUpstream({ env: { AOPAY_DEADLINE_MS: String(DEADLINE_MS) }, callsPerTest: true });
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({
-      ...upstreamEnv(upstream),
-      AOPAY_DEADLINE_MS: String(DEADLINE_MS),
-    });
     // One answered request per mutation before the timed cases: a fresh server's first request of a document pays for
     // loading and compiling its path (Apollo accepting the document, lazy modules), which took the first case to
     // 1,129-1,155 ms against its 1,000 ms bound on a busy machine. The bound is about the deadline, not the warm-up.
@@ -93,13 +86,6 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     expect(resultOf((await t.gql(RESEND_AEPS_OTP, aepsInput())).body, "resendAepsOtp")).toMatchObject({
       __typename: "AepsOtpResent",
     });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
-  beforeEach(() => {
-    upstream.calls.length = 0;
   });
 
   const cases: Array<[string, FakeHandler, Record<string, unknown>]> = [
@@ -335,22 +321,12 @@ describe.each([
 ])(
   "%s: a documented success however it is framed, and no guess where the docs are silent",
   (field, doc, vars, fixture, success) => {
-    let upstream: FakeUpstream;
-    let t: TestStack;
+    const { upstream, t } = stackOnFakeUpstream({
+      env: { AOPAY_DEADLINE_MS: String(DEADLINE_MS) },
+      callsPerTest: true,
+    });
     const body = JSON.stringify(fixtureJson(fixture));
     const unknown = { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" };
-
-    beforeAll(async () => {
-      upstream = await startFakeUpstream();
-      t = await startTestStack({ ...upstreamEnv(upstream), AOPAY_DEADLINE_MS: String(DEADLINE_MS) });
-    });
-    afterAll(async () => {
-      await t?.stop();
-      await upstream?.close();
-    });
-    beforeEach(() => {
-      upstream.calls.length = 0;
-    });
 
     it.each([
       ["after a UTF-8 byte order mark", raw(200, "application/json", `\uFEFF${body}`), { __typename: success }],

@@ -3,19 +3,11 @@ import { connect } from "node:net";
 import { trace } from "@opentelemetry/api";
 import { AlwaysOffSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { request } from "undici";
-import {
-  blackHole,
-  delayed,
-  type FakeUpstream,
-  json,
-  raw,
-  startFakeUpstream,
-  upstreamEnv,
-} from "../helpers/fake-upstream";
+import { blackHole, delayed, json, raw } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { until } from "../helpers/holding-upstream";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { startStackOnFakeUpstream, stackOnFakeUpstream, startTestStack, type TestStack } from "../helpers/stack";
 import { EVENT_LOOP_SAMPLING_MS } from "../../src/http/admission.settings";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -161,20 +153,9 @@ describe("circuit breaker through the server, and readiness", () => {
   // Real time: the checks of the open state (a refused send, /readyz, the gauge) must all land before it ends. It was
   // 600 ms, and a loaded machine (the event loop held half the time) read the gauge already half-open (1).
   const BREAKER_RESET_MS = 3000;
-  let upstream: FakeUpstream;
-  let t: TestStack;
-  beforeAll(async () => {
-    upstream = await startFakeUpstream(raw(503, "text/plain", "down"));
-    t = await startTestStack({
-      ...upstreamEnv(upstream),
-      BREAKER_VOLUME_THRESHOLD: "5",
-      BREAKER_RESET_MS: String(BREAKER_RESET_MS),
-      AOPAY_RETRY_MAX: "0",
-    });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
+  const { upstream, t } = stackOnFakeUpstream({
+    answer: raw(503, "text/plain", "down"),
+    env: { BREAKER_VOLUME_THRESHOLD: "5", BREAKER_RESET_MS: String(BREAKER_RESET_MS), AOPAY_RETRY_MAX: "0" },
   });
   const readyz = async () => {
     const res = await request(`${t.baseUrl}/readyz`);
@@ -265,13 +246,10 @@ describe("circuit breaker: calls whose clients hung up before they were sent are
 
 describe("bulkhead through the server", () => {
   it("sheds excess mutations at once as OVERLOADED while /healthz stays responsive", async () => {
-    const upstream = await startFakeUpstream(delayed(1000, json(200, fixtureJson("cibil/generate-otp.success"))));
     // No admission cap: it would refuse the same requests earlier, as HTTP 503 (its own test: test/e2e/overload.test.ts).
-    const t = await startTestStack({
-      ...upstreamEnv(upstream),
-      AOPAY_CONNECTIONS: "2",
-      AOPAY_QUEUE_LIMIT: "2",
-      ADMISSION_MAX_IN_FLIGHT: "0",
+    const { upstream, t, stop } = await startStackOnFakeUpstream({
+      answer: delayed(1000, json(200, fixtureJson("cibil/generate-otp.success"))),
+      env: { AOPAY_CONNECTIONS: "2", AOPAY_QUEUE_LIMIT: "2", ADMISSION_MAX_IN_FLIGHT: "0" },
     });
     try {
       let answeredByAopay = 0;
@@ -298,8 +276,7 @@ describe("bulkhead through the server", () => {
       expect(admittedDoneBeforeHealth).toBe(0);
       expect(upstream.calls).toHaveLength(4);
     } finally {
-      await t.stop();
-      await upstream.close();
+      await stop();
     }
   });
 });
@@ -308,16 +285,7 @@ describe("deadlines", () => {
   // Far enough above the client's 300 ms that a bound with 1.5 s of slack for a loaded machine still fails a server
   // that ignores the header (it was 1,500 ms, with a bound of 900 ms).
   const REQUEST_DEADLINE_MS = 2500;
-  let upstream: FakeUpstream;
-  let t: TestStack;
-  beforeAll(async () => {
-    upstream = await startFakeUpstream(blackHole);
-    t = await startTestStack({ ...upstreamEnv(upstream), REQUEST_DEADLINE_MS: String(REQUEST_DEADLINE_MS) });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
+  const { t } = stackOnFakeUpstream({ answer: blackHole, env: { REQUEST_DEADLINE_MS: String(REQUEST_DEADLINE_MS) } });
 
   it("a client's x-request-timeout-ms shortens the request's deadline", async () => {
     const started = Date.now();
@@ -418,7 +386,8 @@ describe("tracing with a sampler that records nothing", () => {
 
 describe("a client's short deadline is not AOPay failing (circuit breaker)", () => {
   // AOPay answers every GenerateOTP, after 300 ms. The breaker's defaults: 10 calls in the window, over 50 % failing.
-  const slowAopay = () => startFakeUpstream(delayed(300, json(200, fixtureJson("cibil/generate-otp.success"))));
+  const slowAopay = (env: Record<string, string>) =>
+    startStackOnFakeUpstream({ answer: delayed(300, json(200, fixtureJson("cibil/generate-otp.success"))), env });
   const circuit = async (s: TestStack) =>
     /^aopay_circuit_state\{family="cibil"\} ([0-9])$/m.exec((await scrape(s.stack.app.metricsUrl)).text)?.[1];
   const sendAll = async (s: TestStack, n: number, headers: Record<string, string>) => {
@@ -434,8 +403,7 @@ describe("a client's short deadline is not AOPay failing (circuit breaker)", () 
   };
 
   it("12 calls cut short by x-request-timeout-ms: 50 leave the circuit closed, and another client is served", async () => {
-    const upstream = await slowAopay();
-    const t = await startTestStack({ ...upstreamEnv(upstream), BREAKER_VOLUME_THRESHOLD: "10" });
+    const { t, stop } = await slowAopay({ BREAKER_VOLUME_THRESHOLD: "10" });
     try {
       const codes = await sendAll(t, 12, { "x-request-timeout-ms": "50" });
       // Each was cut short by its own deadline: the client is told so (the OTP may have gone when it was written).
@@ -459,45 +427,32 @@ describe("a client's short deadline is not AOPay failing (circuit breaker)", () 
       const other = await t.gql(GENERATE_CIBIL_OTP, cibilInput("102277399"));
       expect(resultOf(other.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
     } finally {
-      await t.stop();
-      await upstream.close();
+      await stop();
     }
   });
 
   // Not counting every cut a client chose kept the circuit closed through an AOPay that hangs, for clients whose
   // deadlines are all shorter than the server's (src/aopay/circuit-breakers.settings.ts, DEFAULT_BREAKER.slowCallMs).
   it("a client's shorter deadline cutting calls after BREAKER_SLOW_CALL_MS counts: AOPay is slow, the circuit opens", async () => {
-    const upstream = await slowAopay();
-    const t = await startTestStack({
-      ...upstreamEnv(upstream),
-      BREAKER_VOLUME_THRESHOLD: "10",
-      BREAKER_SLOW_CALL_MS: "100",
-    });
+    const { t, stop } = await slowAopay({ BREAKER_VOLUME_THRESHOLD: "10", BREAKER_SLOW_CALL_MS: "100" });
     try {
       const codes = await sendAll(t, 12, { "x-request-timeout-ms": "200" });
       expect(codes.slice(0, 10).every((c) => c === "OUTCOME_UNKNOWN" || c === "UPSTREAM_TIMEOUT")).toBe(true);
       expect(codes.slice(-1)).toEqual(["UPSTREAM_UNAVAILABLE"]);
       expect(await circuit(t)).toBe("2");
     } finally {
-      await t.stop();
-      await upstream.close();
+      await stop();
     }
   });
 
   it("the server's own deadline (REQUEST_DEADLINE_MS) cutting them short still counts: the circuit opens", async () => {
-    const upstream = await slowAopay();
-    const t = await startTestStack({
-      ...upstreamEnv(upstream),
-      BREAKER_VOLUME_THRESHOLD: "10",
-      REQUEST_DEADLINE_MS: "100",
-    });
+    const { t, stop } = await slowAopay({ BREAKER_VOLUME_THRESHOLD: "10", REQUEST_DEADLINE_MS: "100" });
     try {
       const codes = await sendAll(t, 12, {});
       expect(codes.slice(-1)).toEqual(["UPSTREAM_UNAVAILABLE"]);
       expect(await circuit(t)).toBe("2");
     } finally {
-      await t.stop();
-      await upstream.close();
+      await stop();
     }
   });
 });

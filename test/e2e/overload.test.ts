@@ -1,13 +1,13 @@
 import { connect } from "node:net";
 import { Client, request } from "undici";
 import { hashApiKey } from "../../src/auth/authenticator";
-import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { json } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar, nextAepsRegistration } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { parseResponse, rawClient } from "../helpers/raw-http";
-import { type GqlResponse, postGraphQL, startTestStack, type TestStack } from "../helpers/stack";
+import { type GqlResponse, postGraphQL, stackOnFakeUpstream, type TestStack } from "../helpers/stack";
 
 /**
  * Admission control (src/http/admission.ts) and the client-gone drop (src/aopay/transport.ts), against a scripted
@@ -31,27 +31,12 @@ function expectOverloaded(res: GqlResponse) {
   expect(res.body.data).toBeUndefined();
 }
 
-/**
- * A fake upstream and a test stack against it, for one describe block: started before its tests with `env` on top of
- * the upstream's settings, stopped after them. Its tests read `upstream` and `t` from what this returns.
- */
-function upstreamAndStack(env: Record<string, string>, handler?: FakeHandler) {
-  const ctx = {} as { upstream: FakeUpstream; t: TestStack };
-  beforeAll(async () => {
-    ctx.upstream = await startFakeUpstream(handler);
-    ctx.t = await startTestStack({ ...upstreamEnv(ctx.upstream), ...env });
-  });
-  afterAll(async () => {
-    await ctx.t?.stop();
-    await ctx.upstream?.close();
-  });
-  return ctx;
-}
-
 describe("admission: the in-flight cap", () => {
   const CAP = 3;
   // One client here: no share of its own (ADMISSION_MAX_IN_FLIGHT_PER_CLIENT, tested below), the cap alone.
-  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: String(CAP), ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: "0" });
+  const ctx = stackOnFakeUpstream({
+    env: { ADMISSION_MAX_IN_FLIGHT: String(CAP), ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: "0" },
+  });
 
   it("refuses the cap+1th request at once with 503 OVERLOADED and Retry-After, before authentication and parsing; the upstream sees only the admitted ones", async () => {
     const { upstream, t } = ctx;
@@ -89,7 +74,7 @@ describe("admission: the in-flight cap", () => {
 });
 
 describe("admission: refusals answered at the socket", () => {
-  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: "1" });
+  const ctx = stackOnFakeUpstream({ env: { ADMISSION_MAX_IN_FLIGHT: "1" } });
 
   it("POST and GET /graphql are refused before Fastify: no access line each, one summary line with the count; other spellings meet the hook", async () => {
     const { upstream, t } = ctx;
@@ -143,7 +128,7 @@ describe("admission: refusals answered at the socket", () => {
 
 describe("admission: a refused connection's next request is read in its turn", () => {
   // One refused connection read again per event-loop turn: the strictest setting.
-  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: "1", ADMISSION_REFUSED_READS_PER_TURN: "1" });
+  const ctx = stackOnFakeUpstream({ env: { ADMISSION_MAX_IN_FLIGHT: "1", ADMISSION_REFUSED_READS_PER_TURN: "1" } });
 
   it("8 kept-alive connections resending at once are each refused again and again on the same socket, then served", async () => {
     const { upstream, t } = ctx;
@@ -225,7 +210,7 @@ const send = (i: number) =>
 describe("admission: one client holds at most its share of the places (ADMISSION_MAX_IN_FLIGHT_PER_CLIENT)", () => {
   // The default share: half of the cap (2 of 4).
   const CAP = 4;
-  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: String(CAP), API_KEYS: TWO_TENANTS });
+  const ctx = stackOnFakeUpstream({ env: { ADMISSION_MAX_IN_FLIGHT: String(CAP), API_KEYS: TWO_TENANTS } });
 
   it("key A flooding a slow upstream gets 2 places and 503 OVERLOADED beyond, on both HTTP layers; key B and an unauthenticated IP are served", async () => {
     const { upstream, t } = ctx;
@@ -295,7 +280,7 @@ describe("admission: one client holds at most its share of the places (ADMISSION
 });
 
 describe("admission: an unauthenticated client's share is its IP's", () => {
-  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: "4", API_KEYS: TWO_TENANTS });
+  const ctx = stackOnFakeUpstream({ env: { ADMISSION_MAX_IN_FLIGHT: "4", API_KEYS: TWO_TENANTS } });
 
   it("127.0.0.1 without a key flooding gets 2 places; 127.0.0.2 without a key and key B are served", async () => {
     const { upstream, t } = ctx;
@@ -335,7 +320,7 @@ describe("admission: an unauthenticated client's share is its IP's", () => {
 });
 
 describe("admission: a client's places are given back when it goes away", () => {
-  const ctx = upstreamAndStack({ ADMISSION_MAX_IN_FLIGHT: "4", API_KEYS: TWO_TENANTS });
+  const ctx = stackOnFakeUpstream({ env: { ADMISSION_MAX_IN_FLIGHT: "4", API_KEYS: TWO_TENANTS } });
 
   it("A's two held requests aborted by their client: A is admitted again at once, its calls still held upstream", async () => {
     const { upstream, t } = ctx;
@@ -379,10 +364,10 @@ describe("admission: a client's places are given back when it goes away", () => 
 });
 
 describe("admission: the event-loop delay", () => {
-  const ctx = upstreamAndStack(
-    { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "20", ADMISSION_SAMPLE_INTERVAL_MS: "100" },
-    json(200, AEPS_SUCCESS),
-  );
+  const ctx = stackOnFakeUpstream({
+    env: { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "20", ADMISSION_SAMPLE_INTERVAL_MS: "100" },
+    answer: json(200, AEPS_SUCCESS),
+  });
 
   it("refuses while the event loop is late, and serves again once it has caught up", async () => {
     const { upstream, t } = ctx;
@@ -433,7 +418,7 @@ describe("admission: the event-loop delay", () => {
 describe("a send whose client has gone before its upstream write", () => {
   // One upstream socket: a second send waits in the transport's queue, which is where a client gives up under load.
   // A 10-minute cooldown per destination: a send that went (or was not refunded) blocks the next one.
-  const ctx = upstreamAndStack({ AOPAY_CONNECTIONS: "1", OTP_COOLDOWN_SECONDS: "600" });
+  const ctx = stackOnFakeUpstream({ env: { AOPAY_CONNECTIONS: "1", OTP_COOLDOWN_SECONDS: "600" } });
 
   it("is dropped before the write (never reaches the upstream) and its budget is refunded; the one already sent is not", async () => {
     const { upstream, t } = ctx;

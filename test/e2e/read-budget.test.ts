@@ -1,9 +1,9 @@
 import { hashApiKey } from "../../src/auth/authenticator";
-import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { byPath, type FakeHandler, type FakeUpstream, json } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf, type Result } from "../helpers/operations";
 import { connectRedis, deletePrefixes, dumpKeys, storeBackends } from "../helpers/redis";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { startStackOnFakeUpstream, type TestStack } from "../helpers/stack";
 
 /**
  * Credit-report reads have budgets of their own (READ_*): consent says who may read a customer's report, these say
@@ -41,14 +41,11 @@ const HISTORY_OK = json(200, {
 
 /** AOPay's documented GenerateOTP and SubmitOTP examples; GetCreditHistory answers what `history()` says now. */
 function scriptedAopay(history: () => FakeHandler): FakeHandler {
-  return (call, res, req) => {
-    if (call.path.endsWith("/CibilScore/GenerateOTP"))
-      return json(200, fixtureJson("cibil/generate-otp.success"))(call, res, req);
-    if (call.path.endsWith("/CibilScore/SubmitOTP"))
-      return json(200, fixtureJson("cibil/submit-otp.success"))(call, res, req);
-    if (call.path.endsWith("/CibilScore/GetCreditHistory")) return history()(call, res, req);
-    res.writeHead(404).end();
-  };
+  return byPath({
+    "/CibilScore/GenerateOTP": json(200, fixtureJson("cibil/generate-otp.success")),
+    "/CibilScore/SubmitOTP": json(200, fixtureJson("cibil/submit-otp.success")),
+    "/CibilScore/GetCreditHistory": (call, res, req) => history()(call, res, req),
+  });
 }
 const historyCalls = (upstream: FakeUpstream) =>
   upstream.calls.filter((c) => c.path.endsWith("/GetCreditHistory")).length;
@@ -56,7 +53,7 @@ const historyCalls = (upstream: FakeUpstream) =>
 describe.each(storeBackends(HMAC_SECRET))("credit-report read budgets (%s)", (name, skip, backendEnv) => {
   const maybe = skip === null ? it : it.skip;
   let upstream: FakeUpstream | undefined;
-  let t: TestStack | undefined;
+  let stop: (() => Promise<void>) | undefined;
   let prefix: string | undefined;
   let history: FakeHandler = HISTORY_OK;
   let nextId = 0;
@@ -65,16 +62,18 @@ describe.each(storeBackends(HMAC_SECRET))("credit-report read budgets (%s)", (na
 
   const start = async (env: Record<string, string>) => {
     history = HISTORY_OK;
-    upstream = await startFakeUpstream(scriptedAopay(() => history));
     const backend = backendEnv();
     prefix = backend.REDIS_KEY_PREFIX;
-    t = await startTestStack({ ...upstreamEnv(upstream), HMAC_SECRET, API_KEYS: TWO_CLIENTS, ...backend, ...env });
-    return t;
+    const started = await startStackOnFakeUpstream({
+      answer: scriptedAopay(() => history),
+      env: { HMAC_SECRET, API_KEYS: TWO_CLIENTS, ...backend, ...env },
+    });
+    ({ upstream, stop } = started);
+    return started.t;
   };
   afterEach(async () => {
-    await t?.stop();
-    t = undefined;
-    await upstream?.close();
+    await stop?.();
+    stop = undefined;
     upstream = undefined;
     if (prefix) await deletePrefixes([prefix]);
   });

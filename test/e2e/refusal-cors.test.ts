@@ -1,10 +1,9 @@
 import { Authenticator, hashApiKey } from "../../src/auth/authenticator";
 import { SUMMARY_INTERVAL_MS } from "../../src/logging/summarised";
-import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
 import { type Answer, send, sendRaw } from "../helpers/raw-http";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { stackOnFakeUpstream, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
  * Every answer to a browser origin on the allow-list carries the CORS headers the 2xx answers carry, or the browser
@@ -70,13 +69,25 @@ describe.each([
   ["the thin route", true],
   ["Fastify's route", false],
 ])("CORS headers on every refusal and failure: %s", (_layer, thinGraphQLRoute) => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
   let enforced: TestStack;
   const realAuthenticate = Authenticator.prototype.authenticate;
   // Each warning in an interval of its own: more refused origins are named here than the 10 per 10 s a flood gets.
   let tick = 0;
   const corsClock = () => (tick += SUMMARY_INTERVAL_MS);
+  const { upstream, t } = stackOnFakeUpstream({
+    env: {
+      NODE_ENV: "development",
+      CORS_ORIGINS: ALLOWED,
+      API_KEYS: TWO_TENANTS,
+      AUTH_REQUIRED: "true",
+      BODY_LIMIT_BYTES: String(BODY_LIMIT),
+      GRAPHQL_MAX_QUERY_CHARS: "1500",
+      ADMISSION_MAX_IN_FLIGHT: "2",
+      ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: "1",
+      ADMISSION_RETRY_AFTER_SECONDS: "7",
+    },
+    stackOptions: { thinGraphQLRoute, corsClock },
+  });
   /** The refused-origin warnings both stacks logged so far: the origin each shows. */
   const warnings = () =>
     [t, enforced].flatMap((s) =>
@@ -86,23 +97,8 @@ describe.each([
         .map((r) => r.origin as string),
     );
   const rawLogs = () => t.logs.raw() + enforced.logs.raw();
+  // A second server, on the simulator: no upstream call is scripted for it.
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack(
-      {
-        ...upstreamEnv(upstream),
-        NODE_ENV: "development",
-        CORS_ORIGINS: ALLOWED,
-        API_KEYS: TWO_TENANTS,
-        AUTH_REQUIRED: "true",
-        BODY_LIMIT_BYTES: String(BODY_LIMIT),
-        GRAPHQL_MAX_QUERY_CHARS: "1500",
-        ADMISSION_MAX_IN_FLIGHT: "2",
-        ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: "1",
-        ADMISSION_RETRY_AFTER_SECONDS: "7",
-      },
-      { thinGraphQLRoute, corsClock },
-    );
     enforced = await startTestStack(
       { NODE_ENV: "development", CORS_ORIGINS: ALLOWED, TRUSTED_DOCUMENTS: "enforce" },
       { thinGraphQLRoute, corsClock },
@@ -116,9 +112,7 @@ describe.each([
   });
   afterAll(async () => {
     Authenticator.prototype.authenticate = realAuthenticate;
-    await t?.stop();
     await enforced?.stop();
-    await upstream?.close();
   });
 
   const a = { "x-api-key": KEY_A };

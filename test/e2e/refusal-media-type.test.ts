@@ -3,11 +3,10 @@ import { hashApiKey } from "../../src/auth/authenticator";
 import { ServiceInfoDocument } from "../../client/src/generated/graphql";
 import { createRequestMetaLink, errorCodeOf, possibleTypes, requestMetaOf } from "../../client/src/react";
 import { createSdk } from "../../client/src/sdk";
-import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
 import { type Answer, parseResponse, pushAnnouncedBody, rawClient, send, sendRaw } from "../helpers/raw-http";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { stackOnFakeUpstream, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
  * Every answer a GraphQL client receives speaks the media type it negotiated (GraphQL over HTTP, "Accept" and
@@ -80,30 +79,25 @@ describe.each([
   ["the thin route", true],
   ["Fastify's route", false],
 ])("refusals speak the negotiated media type: %s", (_layer, thinGraphQLRoute) => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
+  const { upstream, t } = stackOnFakeUpstream({
+    env: {
+      NODE_ENV: "development",
+      API_KEYS: TWO_TENANTS,
+      AUTH_REQUIRED: "true",
+      BODY_LIMIT_BYTES: String(BODY_LIMIT),
+      ADMISSION_MAX_IN_FLIGHT: "2",
+      ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: "1",
+      ADMISSION_RETRY_AFTER_SECONDS: "7",
+    },
+    stackOptions: { thinGraphQLRoute },
+  });
+  // A second server, on the simulator: no upstream call is scripted for it.
   let enforced: TestStack;
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack(
-      {
-        ...upstreamEnv(upstream),
-        NODE_ENV: "development",
-        API_KEYS: TWO_TENANTS,
-        AUTH_REQUIRED: "true",
-        BODY_LIMIT_BYTES: String(BODY_LIMIT),
-        ADMISSION_MAX_IN_FLIGHT: "2",
-        ADMISSION_MAX_IN_FLIGHT_PER_CLIENT: "1",
-        ADMISSION_RETRY_AFTER_SECONDS: "7",
-      },
-      { thinGraphQLRoute },
-    );
     enforced = await startTestStack({ NODE_ENV: "development", TRUSTED_DOCUMENTS: "enforce" }, { thinGraphQLRoute });
   });
   afterAll(async () => {
-    await t?.stop();
     await enforced?.stop();
-    await upstream?.close();
   });
 
   const a = { "x-api-key": KEY_A };

@@ -1,6 +1,6 @@
 import { MAX_UPSTREAM_TEXT_CHARS } from "../../src/aopay/outcome";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
-import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { json } from "../helpers/fake-upstream";
 import { devanagari } from "../helpers/identifiers";
 import {
   GENERATE_CIBIL_OTP,
@@ -10,7 +10,7 @@ import {
   SUBMIT_CIBIL_OTP,
   VERIFY_AEPS_OTP,
 } from "../helpers/operations";
-import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
+import { LENIENT_THROTTLE, stackOnFakeUpstream, type TestStack } from "../helpers/stack";
 
 /**
  * What AOPay answers is its text, and it can carry the request's own values back: an audit made the upstream answer
@@ -69,26 +69,11 @@ function echo(...kinds: Kind[]): { text: string; glued: string } {
  * and keeps its answer (text and headers) in `responses`, for the checks that nothing came out.
  */
 function echoStack(logLevel: "debug" | "trace") {
-  let upstream: FakeUpstream | undefined;
-  let t: TestStack | undefined;
+  const { upstream, t } = stackOnFakeUpstream({ env: { ...LENIENT_THROTTLE, LOG_LEVEL: logLevel } });
   const responses: string[] = [];
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ ...upstreamEnv(upstream), ...LENIENT_THROTTLE, LOG_LEVEL: logLevel });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
   const stack = {
-    get upstream(): FakeUpstream {
-      if (!upstream) throw new Error("echoStack: used before beforeAll");
-      return upstream;
-    },
-    get t(): TestStack {
-      if (!t) throw new Error("echoStack: used before beforeAll");
-      return t;
-    },
+    upstream,
+    t,
     responses,
     send: async (query: string, input: Record<string, unknown>, field: string) => {
       const res = await stack.t.gql(query, { input });
@@ -450,20 +435,8 @@ describe("AOPay's logged tokens are bounded, however long it answers them", () =
  */
 describe("a numeric company code glued to digits only in an id's reading does not reach the client", () => {
   const CODE = "4471";
-  let upstream: FakeUpstream | undefined;
-  let t: TestStack | undefined;
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({
-      ...upstreamEnv(upstream),
-      AOPAY_COMPANY_CODE: CODE,
-      ...LENIENT_THROTTLE,
-      LOG_LEVEL: "debug",
-    });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
+  const { upstream, t } = stackOnFakeUpstream({
+    env: { AOPAY_COMPANY_CODE: CODE, ...LENIENT_THROTTLE, LOG_LEVEL: "debug" },
   });
 
   const resend = async (primaryKeyId: string, encodeTxnId: string) => {

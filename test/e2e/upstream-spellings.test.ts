@@ -1,9 +1,9 @@
 import { request } from "undici";
-import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { json } from "../helpers/fake-upstream";
 import { devanagari } from "../helpers/identifiers";
 import { RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { readJsonDigits } from "../helpers/number-spellings";
-import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
+import { PRODUCTION_SECURITY, stackOnFakeUpstream, TEST_API_KEY } from "../helpers/stack";
 
 /**
  * Another customer's mobile and Aadhaar number in AOPay's answer, in the spellings a reader reads as one number and the
@@ -49,8 +49,7 @@ const SPELLINGS = [
 ];
 
 describe("another customer's number in AOPay's answer, in every spelling of the class (production, debug)", () => {
-  let upstream: FakeUpstream;
-  let t: TestStack;
+  const { upstream, t } = stackOnFakeUpstream({ env: { NODE_ENV: "production", ...PRODUCTION_SECURITY } });
   const outputs: string[] = [];
   const input = { userKey: "AOP554N3XXXX", mobile: "9182736450", aadhaar: "999971658847", primaryKeyId: "PK1" };
   const send = async () => {
@@ -62,15 +61,6 @@ describe("another customer's number in AOPay's answer, in every spelling of the 
     outputs.push(res.text, JSON.stringify(res.headers));
     return resultOf(res.body, "resendAepsOtp");
   };
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({ NODE_ENV: "production", ...PRODUCTION_SECURITY, ...upstreamEnv(upstream) });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await upstream?.close();
-  });
 
   it("each spelling, as AOPay's message and glued into its code, is answered as a rejection", async () => {
     for (const spelling of SPELLINGS) {
