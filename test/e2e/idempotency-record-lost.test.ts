@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
-import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import type { FakeUpstream } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar, nextAepsRegistration, nextMobile } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../helpers/redis";
-import { type GqlResponse, startTestStack, type TestStack } from "../helpers/stack";
+import { type GqlResponse, startStackOnFakeUpstream, type TestStack } from "../helpers/stack";
 
 /**
  * Redis loses what the server wrote while an OTP send with an Idempotency-Key is upstream (a restart without
@@ -18,24 +18,22 @@ import { type GqlResponse, startTestStack, type TestStack } from "../helpers/sta
 describeWithRedis("an Idempotency-Key whose record Redis lost while the send was upstream", () => {
   let upstream: FakeUpstream;
   let t: TestStack;
+  let stop: (() => Promise<void>) | undefined;
   let redis: Redis;
   const prefix = uniquePrefix();
 
   beforeAll(async () => {
     redis = await connectRedis();
   });
+  // A server and a scripted AOPay per test.
   beforeEach(async () => {
-    upstream = await startFakeUpstream();
-    t = await startTestStack({
-      ...upstreamEnv(upstream),
-      REDIS_URL: process.env.REDIS_URL as string,
-      REDIS_KEY_PREFIX: prefix,
-      HMAC_SECRET: "l".repeat(32),
-    });
+    ({ upstream, t, stop } = await startStackOnFakeUpstream({
+      env: { REDIS_URL: process.env.REDIS_URL as string, REDIS_KEY_PREFIX: prefix, HMAC_SECRET: "l".repeat(32) },
+    }));
   });
   afterEach(async () => {
-    await t?.stop();
-    await upstream?.close();
+    await stop?.();
+    stop = undefined;
   });
   afterAll(async () => {
     await deleteKeys(redis, prefix);

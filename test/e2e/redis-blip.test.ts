@@ -7,7 +7,7 @@ import { aepsInput, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { describeWithRedis, dumpKeys, deleteKeys, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
 import { startServerProcess } from "../helpers/server-process";
-import { type GqlResponse, postGraphQL, startTestStack, type TestStack } from "../helpers/stack";
+import { type GqlResponse, postGraphQL, startStackOnFakeUpstream, type TestStack } from "../helpers/stack";
 
 /**
  * Redis going away for a moment while an OTP send with an Idempotency-Key is upstream. The send's answer stands, and
@@ -19,27 +19,25 @@ describeWithRedis("an Idempotency-Key whose result the store missed while the se
   let upstream: FakeUpstream;
   let proxy: RedisProxy;
   let t: TestStack | undefined;
+  let stop: (() => Promise<void>) | undefined;
   const base = uniquePrefix();
   let prefix = base;
   let tests = 0;
   const redis = new Redis(REDIS_URL as string, { lazyConnect: true });
 
+  // A server and a scripted AOPay per test, the server's Redis behind a proxy of the test's own.
   beforeEach(async () => {
-    upstream = await startFakeUpstream();
     proxy = await startRedisProxy(REDIS_URL as string);
     // A prefix per test: the second test reads the records its own server wrote.
     prefix = `${base}${++tests}:`;
-    t = await startTestStack({
-      ...upstreamEnv(upstream),
-      REDIS_URL: proxy.url,
-      REDIS_KEY_PREFIX: prefix,
-      HMAC_SECRET: "h".repeat(32),
-    });
+    ({ upstream, t, stop } = await startStackOnFakeUpstream({
+      env: { REDIS_URL: proxy.url, REDIS_KEY_PREFIX: prefix, HMAC_SECRET: "h".repeat(32) },
+    }));
   });
   afterEach(async () => {
-    await t?.stop();
+    await stop?.();
+    stop = undefined;
     await proxy.close();
-    await upstream.close();
   });
   afterAll(async () => {
     await deleteKeys(redis, base);
@@ -142,6 +140,8 @@ describeWithRedis("an Idempotency-Key whose server died with the send upstream",
   }
 
   it("answers a repeat OutcomeUnknown after the pending time, and sends nothing again", async () => {
+    // Not startStackOnFakeUpstream (test/helpers/stack.ts): two server processes in turn, the first killed while its
+    // send is upstream, against one scripted AOPay.
     const upstream = await startFakeUpstream();
     const env = {
       ...upstreamEnv(upstream),
