@@ -24,6 +24,11 @@ const WATCHDOG_MS = GRACE_MS + 1000;
 const SLACK_MS = 1500;
 const IN_FLIGHT = 4;
 
+/** Prints how long a case took to exit: the figures README.md's "Shutdown always ends" quotes (asserted: the bounds). */
+function printExit(what: string, ms: number): void {
+  process.stdout.write(`exit after SIGTERM, grace ${GRACE_MS} ms, ${what}: ${ms} ms\n`);
+}
+
 const ROOT = join(__dirname, "../..");
 
 let upstream: FakeUpstream;
@@ -125,6 +130,7 @@ describe("the server process exits within the grace period after SIGTERM", () =>
       const took = Date.now() - signalledAt;
       expect(code).toBe(0);
       expect(took).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+      printExit("stdout reader gone", took);
       expectOutcomeUnknown(await Promise.all(inFlight));
     } finally {
       await p.kill();
@@ -149,6 +155,7 @@ describe("the server process exits within the grace period after SIGTERM", () =>
       const code = await p.exited;
       expect(code).toBe(0);
       expect(Date.now() - signalledAt).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+      printExit("stdout full", Date.now() - signalledAt);
       expectOutcomeUnknown(await Promise.all(inFlight));
     } finally {
       await p.kill();
@@ -163,6 +170,26 @@ describe("the server process exits within the grace period after SIGTERM", () =>
       p.child.kill("SIGTERM");
       expect(await p.exited).toBe(0);
       expect(Date.now() - signalledAt).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+      printExit("Redis unreachable", Date.now() - signalledAt);
+    } finally {
+      await p.kill();
+    }
+  });
+
+  // Every case above drains in time (exit 0), so none reaches the watchdog: this one's drain never finishes.
+  it("when the drain never finishes: the watchdog ends it at the grace period plus 1 s, exit 1, one line on stderr", async () => {
+    const hang = join(ROOT, "test/fixtures/preload/drain-never-ends.cjs");
+    const p = track(startServerProcess(productionEnv({ NODE_OPTIONS: `--require ${hang}` })));
+    try {
+      await p.ready;
+      const signalledAt = Date.now();
+      p.child.kill("SIGTERM");
+      expect(await p.exited).toBe(1);
+      const took = Date.now() - signalledAt;
+      expect(took).toBeGreaterThanOrEqual(WATCHDOG_MS - 50);
+      expect(took).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+      expect(p.stderr()).toContain("shutdown did not finish within SHUTDOWN_GRACE_MS + 1000 ms: exiting");
+      printExit("drain never ending, the watchdog", took);
     } finally {
       await p.kill();
     }
@@ -248,6 +275,7 @@ describe("npm start passes SIGTERM to the server", () => {
       signal(s);
       await waitFor(() => !isAlive(s.serverPid), WATCHDOG_MS + SLACK_MS);
       expect(Date.now() - signalledAt).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+      printExit("npm start signalled", Date.now() - signalledAt);
       await s.npmExited;
       expect(s.output()).toContain("shutting down");
       expectOutcomeUnknown(await Promise.all(inFlight));
