@@ -80,6 +80,7 @@ describe("slow clients are cut, production settings", () => {
     const closedAfter = await c.closed;
     expect(closedAfter).toBeGreaterThanOrEqual(HEADERS_MS - 50);
     expect(closedAfter).toBeLessThan(HEADERS_MS + CHECK_INTERVAL_MS + SLACK_MS);
+    process.stdout.write(`trickled headers, HEADERS_TIMEOUT_MS ${HEADERS_MS}: closed after ${closedAfter} ms\n`);
     const id = expect408(c.received());
     expect(t.logs.records().some((l) => l.requestId === id && l.status === 408)).toBe(true);
   });
@@ -107,6 +108,11 @@ describe("slow clients are cut, production settings", () => {
       expect(ms).toBeGreaterThanOrEqual(REQUEST_MS - 50);
       expect(ms).toBeLessThan(REQUEST_MS + CHECK_INTERVAL_MS + SLACK_MS);
     }
+    // The figure README.md and docs/security.md quote ("closed at about 3.0 s"); the bound above has slack for a busy
+    // machine.
+    process.stdout.write(
+      `ten trickled bodies, REQUEST_TIMEOUT_MS ${REQUEST_MS}: closed after ${Math.min(...times)}-${Math.max(...times)} ms\n`,
+    );
     // Each 408 carries the id the request was given when its headers arrived: the server's own, one per request,
     // never the client's (http/request-id.ts).
     const ids = clients.map((c) => expect408(c.received()));
