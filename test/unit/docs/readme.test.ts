@@ -1,6 +1,25 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildSchema, type GraphQLObjectType, GraphQLUnionType, getNamedType } from "graphql";
+import { DEFAULT_GRAPHQL_LIMITS } from "../../../src/config";
+import { MAX_ERROR_LOCATIONS } from "../../../src/graphql/plugins/error-format";
+import {
+  DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP,
+  DEFAULT_SERVER_HEADERS_TIMEOUT_MS,
+  DEFAULT_SERVER_REQUEST_TIMEOUT_MS,
+} from "../../../src/http/server.settings";
+import {
+  DEFAULT_OTP_COOLDOWN_SECONDS,
+  DEFAULT_OTP_DAILY,
+  DEFAULT_OTP_VERIFY,
+  DEFAULT_OTP_VERIFY_CLIENT,
+  DEFAULT_OTP_VERIFY_IP,
+  DEFAULT_OTP_WINDOW,
+  DEFAULT_READ_CIBIL,
+  DEFAULT_READ_CLIENT,
+  DEFAULT_READ_IP,
+} from "../../../src/protection/otp-throttle.settings";
+import { DEFAULT_CIBIL_CONSENT_TTL_SECONDS } from "../../../src/protection/protection.settings";
 
 const ROOT = join(__dirname, "../../..");
 const readme = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -115,5 +134,44 @@ describe("docs/api.md and the root types' descriptions name every operation", ()
       );
       expect({ root: root.name, notInItsDescription: unnamed }).toEqual({ root: root.name, notInItsDescription: [] });
     }
+  });
+});
+
+/**
+ * The defaults README.md quotes (the operations and failure tables, the security promises), each written from the
+ * constant the setting takes its default from, with the unit the README's words assume: a default changed without
+ * the README, or the README's figure changed alone, fails here. What each default does is proved by the test the
+ * promise names; this only keeps the README's number the code's.
+ */
+describe("README's figures are the defaults of the settings they describe", () => {
+  const limits = DEFAULT_GRAPHQL_LIMITS;
+  const minutes = (seconds: number) => seconds / 60;
+  const facts: Array<[string, boolean]> = [
+    [
+      `cooldown ${DEFAULT_OTP_COOLDOWN_SECONDS} s, ${DEFAULT_OTP_WINDOW.points} per ${minutes(DEFAULT_OTP_WINDOW.seconds)} min and ${DEFAULT_OTP_DAILY.points} per day`,
+      DEFAULT_OTP_DAILY.seconds === 86_400,
+    ],
+    [
+      `${DEFAULT_OTP_VERIFY.points} verification attempts per customer per ${minutes(DEFAULT_OTP_VERIFY.seconds)} min; ${DEFAULT_OTP_VERIFY_IP.points} a minute per IP and ${DEFAULT_OTP_VERIFY_CLIENT.points} per client`,
+      DEFAULT_OTP_VERIFY_IP.seconds === 60 && DEFAULT_OTP_VERIFY_CLIENT.seconds === 60,
+    ],
+    [`(\`READ_CIBIL_MAX\`, ${DEFAULT_READ_CIBIL.points} per ${minutes(DEFAULT_READ_CIBIL.seconds)} minutes)`, true],
+    [`(\`READ_CLIENT_MAX\`, ${DEFAULT_READ_CLIENT.points} a minute)`, DEFAULT_READ_CLIENT.seconds === 60],
+    [`(\`READ_IP_MAX\`, ${DEFAULT_READ_IP.points} a minute)`, DEFAULT_READ_IP.seconds === 60],
+    [`may read the credit report for ${minutes(DEFAULT_CIBIL_CONSENT_TTL_SECONDS)} min`, true],
+    [`the times of its last ${Math.max(DEFAULT_OTP_WINDOW.points, DEFAULT_OTP_DAILY.points)} sends`, true],
+    [`at most ${limits.maxErrors} errors and one saying`, true],
+    [`${MAX_ERROR_LOCATIONS} \`locations\` each`, true],
+    [`selected more than ${limits.maxFieldRepeats} times in a set`, true],
+    [`; ${limits.maxTokens} tokens;`, true],
+    [
+      `headers ${DEFAULT_SERVER_HEADERS_TIMEOUT_MS / 1000} s, whole request ${DEFAULT_SERVER_REQUEST_TIMEOUT_MS / 1000} s`,
+      true,
+    ],
+    [`${DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP} unauthenticated connections per IP`, true],
+  ];
+
+  it.each(facts)("says %s", (text, unitAsWritten) => {
+    expect({ inReadme: readme.includes(text), unitAsWritten }).toEqual({ inReadme: true, unitAsWritten: true });
   });
 });
