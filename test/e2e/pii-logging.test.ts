@@ -10,7 +10,7 @@ import { deleteKeys, dumpKeys, itWithRedis, REDIS_URL, uniquePrefix } from "../h
 import { LENIENT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
- * Canary values fed through every path with LOG_LEVEL=debug: success, every simulator scenario (each upstream
+ * Canary values fed through every path with LOG_LEVEL=trace: success, every simulator scenario (each upstream
  * failure and fault), every kind of validation and coercion error, every throttle, idempotent replays, conflicts
  * and mismatches. None may appear in any log line, response body, response header or (with REDIS_URL) Redis key or
  * value (docs/security-requirements.md D1-D4).
@@ -35,7 +35,7 @@ const SUFFIXES = SCENARIOS.map((s) => s.suffix ?? "123").filter((s) => s !== "88
 // them the rule is "never logged or stored in clear"; for everything else it is "never anywhere".
 const RETURNED_BY_DESIGN = new Set(["primaryKeyId", "encodeTxnId"]);
 
-describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", () => {
+describe("no PII or credential leaves the process in clear (LOG_LEVEL=trace)", () => {
   const stacks: TestStack[] = [];
   const responses: string[] = [];
   const mobiles: string[] = [];
@@ -47,7 +47,8 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=debug)", (
     const prefix = uniquePrefix();
     prefixes.push(prefix);
     const t = await startTestStack({
-      LOG_LEVEL: "debug",
+      // The lowest level, so every line any level writes (README.md: "at any log level"); it was debug.
+      LOG_LEVEL: "trace",
       AOPAY_REGISTRATION_ID: CANARY.registrationId,
       AOPAY_COMPANY_CODE: CANARY.companyCode,
       AOPAY_DEADLINE_MS: "400",
