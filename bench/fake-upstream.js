@@ -173,7 +173,10 @@ const server = http.createServer((req, res) => {
 server.on("connection", () => {
   counters.connections += 1;
 });
-// Kept-alive sockets from the systems under test stay open between bursts (their own idle timeouts are shorter).
+// Kept-alive sockets from the systems under test stay open between bursts. Node announces this as `Keep-Alive:
+// timeout=65`, and undici (ours, minimal Apollo's, RESTDataSource's fetch) keeps an idle socket for the time a server
+// announces, less a second or two, over its own keepAliveTimeout: a socket left idle after a burst is closed by its
+// client about 63 s later ("close-idle" below).
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
 server.requestTimeout = 0;
@@ -205,6 +208,15 @@ function ids() {
 process.on("message", (/** @type {any} */ msg) => {
   if (msg?.cmd === "stats") process.send?.({ type: "stats", id: msg.id, stats: stats() });
   if (msg?.cmd === "ids") process.send?.({ type: "ids", id: msg.id, ids: ids() });
+  // "close-idle": close every kept-alive socket with no request on it (phase D, after the warm-up at 64 connections
+  // left each system with more upstream sockets than its paired rate keeps busy). Without it those sockets were
+  // closed by their clients' idle timers about 63 s after the burst: inside phase D's window at 600 req/s each (a
+  // 34 s warm-up), and a process's first closed pool socket deoptimised ours' hot path, about 50 functions of
+  // node:http, streams and undici ("dependent prototype chain changed"), recompiled within the window.
+  if (msg?.cmd === "close-idle") {
+    server.closeIdleConnections();
+    process.send?.({ type: msg.cmd, id: msg.id });
+  }
   // "window": restart the in-flight statistics only (a measured window begins); "reset": everything (a run begins).
   if (msg?.cmd === "window" || msg?.cmd === "reset") {
     changeInFlight(0);

@@ -11,7 +11,8 @@ const { drive } = require("./load");
 const { interleaved, balancedOrder } = require("./sequential");
 const { bodyFactory, MUTATIONS } = require("./mutations");
 const { withSystem, withSystems, cpuWindow, selfCpuMicros } = require("./harness");
-const { cpuMicros, machineBusyMicros } = require("./proc");
+const { ask, cpuMicros, machineBusyMicros } = require("./proc");
+const { setTimeout: sleep } = require("node:timers/promises");
 const { median } = require("./stats");
 const { fmt, mb, runErrors } = require("./format");
 const { gcWindow, withGcTrace } = require("./gc-trace");
@@ -221,6 +222,11 @@ async function phaseD(o, defs, up, report) {
       const systems = roundOrder(o.systems, round).map((k) => (o.gcTrace ? withGcTrace(defs[k]) : defs[k]));
       row[mk] = await withSystems(systems, up, m, `D-r${round}-${mk}`, runOptions(o), async (runs) => {
         const warm = await warmEach(o, runs, m);
+        // Every system's idle upstream sockets closed now, by the upstream, so that each meets its first closed pool
+        // socket (a one-time deoptimisation of its HTTP path) in the paired warm-up, not in the window
+        // (fake-upstream.js, "close-idle"); then a moment for the systems to read the closes.
+        await ask(up.child, "close-idle");
+        await sleep(500);
         const a = busyEdge(runs, up);
         const driven = await Promise.all(
           runs.map(async (run) => {
