@@ -156,6 +156,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const authenticator = new Authenticator(
     config.auth,
     metrics ? (client, key) => metrics.apiKeyCounter(client, key) : undefined,
+    logger,
   );
 
   const trustedDocuments = trustedDocumentList();

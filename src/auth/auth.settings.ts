@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bool, custom, defineSettings, listOf, text, type ValuesOf } from "../settings/schema";
+import { bool, custom, defineSettings, int, listOf, text, type ValuesOf } from "../settings/schema";
 
 /** The JWT claim that names the calling client (OAuth client-credentials tokens carry it as `azp` or `client_id`). */
 export const DEFAULT_JWT_CLIENT_CLAIM = "azp";
@@ -112,6 +112,23 @@ export const authSettings = defineSettings({
       doc: "accept `Authorization: Bearer` JWTs verified against this JWKS (https in production; no user:password@ in it: its query may carry a key instead)",
       example: "https://login.example.com/.well-known/jwks.json",
     }),
+    AUTH_JWKS_REFRESH_SECONDS: int({
+      default: 600,
+      min: 1,
+      max: 86_400,
+      doc:
+        "how often the JWKS is fetched again, in the background: no request waits for it, and one that fails keeps " +
+        "the key set held (a warning line, tried again after 30 s at most)",
+    }),
+    AUTH_JWKS_MAX_STALE_SECONDS: int({
+      default: 86_400,
+      min: 1,
+      max: 7 * 86_400,
+      doc:
+        "how long a JWKS that cannot be fetched again is still used, since it was last fetched; after that every " +
+        "bearer request waits for a fetch, and is answered 500 while the identity provider is unreachable " +
+        "(at least `AUTH_JWKS_REFRESH_SECONDS`)",
+    }),
     AUTH_JWT_ISSUER: text({
       doc: "the `iss` a JWT must carry (needs `AUTH_JWKS_URL`; required with it in production)",
     }),
@@ -150,6 +167,10 @@ export interface AuthConfig {
     types: ReadonlySet<string>;
     /** The JWS algorithms a token may use (JWT_ALGORITHMS by default). */
     algorithms: readonly string[];
+    /** AUTH_JWKS_REFRESH_SECONDS, in ms: the key set's background refresh. */
+    refreshMs: number;
+    /** AUTH_JWKS_MAX_STALE_SECONDS, in ms: how long a key set that cannot be refreshed is still used. */
+    maxStaleMs: number;
   } | null;
 }
 
@@ -182,7 +203,11 @@ export function authConfig(v: ValuesOf<typeof authSettings>, production: boolean
       types: new Set(v.AUTH_JWT_TYPES?.length ? v.AUTH_JWT_TYPES : [ACCESS_TOKEN_TYP]),
       // An empty list is the default too, not "accept none".
       algorithms: v.AUTH_JWT_ALGORITHMS?.length ? v.AUTH_JWT_ALGORITHMS : [...JWT_ALGORITHMS],
+      refreshMs: v.AUTH_JWKS_REFRESH_SECONDS * 1_000,
+      maxStaleMs: v.AUTH_JWKS_MAX_STALE_SECONDS * 1_000,
     };
+    if (v.AUTH_JWKS_MAX_STALE_SECONDS < v.AUTH_JWKS_REFRESH_SECONDS)
+      problems.push("AUTH_JWKS_MAX_STALE_SECONDS must be at least AUTH_JWKS_REFRESH_SECONDS");
   } else if (v.AUTH_JWT_ISSUER || v.AUTH_JWT_AUDIENCE) {
     problems.push("AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE need AUTH_JWKS_URL");
   }

@@ -1,5 +1,13 @@
 import { hash } from "node:crypto";
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
+import {
+  createRemoteJWKSet,
+  type CryptoKey,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from "jose";
+import type { Logger } from "../logging/logger";
 import { shownAsRead } from "../pii/client-text";
 import { maskGlued, Scrubber } from "../pii/scrub";
 import { type AuthConfig, jwtType } from "./auth.settings";
@@ -37,14 +45,52 @@ export const ANONYMOUS: ClientIdentity = Object.freeze({ id: "anonymous", shown:
 /**
  * jose's codes for a JWKS it could not fetch or use (jose/dist/webapi/jwks/remote.js, local.js): the identity
  * provider's or our side's fault, whatever token the client sent. ERR_JOSE_GENERIC is thrown there only (a non-200,
- * a body that is not JSON); every fault of a token has a code of its own.
+ * a body that is not JSON); every fault of a token has a code of its own. ERR_JWKS_MULTIPLE_MATCHING_KEYS is not one:
+ * verifyWithEach answers it.
  */
 const JWKS_FAILURES: ReadonlySet<string> = new Set([
   joseErrors.JOSEError.code,
   joseErrors.JWKSTimeout.code,
   joseErrors.JWKSInvalid.code,
-  joseErrors.JWKSMultipleMatchingKeys.code,
 ]);
+
+/**
+ * A token the key set has several keys for, each tried in turn (jose's own answer to ERR_JWKS_MULTIPLE_MATCHING_KEYS,
+ * whose error iterates over the keys it matched): a token without `kid` (RFC 7515 §4.1.4 makes it optional) matches
+ * every key of its algorithm's type, and an identity provider publishes two or more during a rotation, some always.
+ * Thrown on, that error answered 500 and an error line to every such token, a forged one (three base64url parts, no
+ * signature worth the name) included: anyone could page the operator (RequestsFailed) and fill the error log, and a
+ * genuine token without `kid` was never accepted (test/e2e/jwks-operation.test.ts). None verifies: the signature is
+ * bad, the client's fault (401). The work is at most one signature check per key of the set, and only for such tokens.
+ */
+async function verifyWithEach(token: string, keys: AsyncIterable<CryptoKey>, options: JWTVerifyOptions) {
+  for await (const key of keys) {
+    try {
+      return await jwtVerify(token, key, options);
+    } catch (error) {
+      if (error instanceof joseErrors.JWSSignatureVerificationFailed) continue;
+      throw error;
+    }
+  }
+  throw new joseErrors.JWSSignatureVerificationFailed();
+}
+
+/**
+ * How the identity provider's key set is held (jose's createRemoteJWKSet caches it; Authenticator#keyFor refreshes it).
+ * jose's own refresh, on the first token after its `cacheMaxAge`, made that token and every one after it wait for the
+ * fetch, and answered 500 to all of them while the fetch failed, though the set held was as good as a minute before:
+ * an identity provider down for a blip at the wrong moment, or for an hour, failed every bearer request once 10
+ * minutes had passed since the last fetch (test/e2e/jwks-operation.test.ts). Now the set is refreshed in the
+ * background every AUTH_JWKS_REFRESH_SECONDS; a refresh that fails keeps the set held (a warning line, tried again
+ * after JWKS_RETRY_MS or the refresh period if shorter: never once per request) for up to AUTH_JWKS_MAX_STALE_SECONDS
+ * since the last set fetched (jose's `cacheMaxAge`), after which jose fetches again on each request as before (a key
+ * the provider withdrew during a long outage is not trusted for ever). A token whose `kid` the set lacks still makes
+ * jose fetch, at most every JWKS_COOLDOWN_MS (its `cooldownDuration`, its default), and wait for it; every fetch
+ * gives up after JWKS_TIMEOUT_MS (jose's `timeoutDuration`, 5 s by default).
+ */
+export const JWKS_RETRY_MS = 30_000;
+export const JWKS_COOLDOWN_MS = 30_000;
+export const JWKS_TIMEOUT_MS = 3_000;
 
 /** Client ids are used in logs and budgets: a safe, bounded alphabet. */
 const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -61,6 +107,16 @@ const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
  */
 export class Authenticator {
   readonly #jwks: ReturnType<typeof createRemoteJWKSet> | null;
+  /** When the next background refresh of the key set is due (epoch ms; AUTH_JWKS_REFRESH_SECONDS). */
+  #jwksDueAt = 0;
+  /** A key set was fetched once at least: a refresh that fails is then worth a warning (the request had none). */
+  #jwksHeld = false;
+  /** The last refresh failed (its recovery is logged once). */
+  #jwksFailing = false;
+  /** After a failed refresh, the next is tried this much later: JWKS_RETRY_MS, or the refresh period if shorter. */
+  get #jwksRetryMs(): number {
+    return Math.min(JWKS_RETRY_MS, this.config.jwt!.refreshMs);
+  }
   /**
    * Client ids a token may not name: API_KEYS' clients and `anonymous`. A client id is what budgets, idempotency
    * records and credit-report consents belong to, so a token whose claim equals one of them would act as that client:
@@ -74,8 +130,8 @@ export class Authenticator {
    * requests (aopay_api_key_requests_total), so that a rotation's old entry is removed once its count stopped rising.
    */
   readonly #apiKeyClients: ReadonlyMap<string, { client: ClientIdentity; used: () => void }>;
-  /** AUTH_JWT_ALGORITHMS, as the mutable array jose's options take (made once). */
-  readonly #algorithms: string[];
+  /** jwtVerify's options (made once): AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE, AUTH_JWT_ALGORITHMS, `exp` required. */
+  readonly #verifyOptions: JWTVerifyOptions;
 
   constructor(
     private readonly config: AuthConfig,
@@ -84,12 +140,28 @@ export class Authenticator {
      * its SHA-256, as in the entry: never the key): what it returns is called on each request the key authenticates.
      */
     apiKeyCounter?: (client: string, keyId: string) => () => void,
+    /** Where a failed refresh of the key set is told (a warning), and its recovery. */
+    private readonly log?: Pick<Logger, "warn" | "info">,
   ) {
     this.#jwks = config.jwt
-      ? createRemoteJWKSet(config.jwt.jwksUrl, { timeoutDuration: 3_000, cooldownDuration: 30_000 })
+      ? createRemoteJWKSet(config.jwt.jwksUrl, {
+          timeoutDuration: JWKS_TIMEOUT_MS,
+          cooldownDuration: JWKS_COOLDOWN_MS,
+          cacheMaxAge: config.jwt.maxStaleMs,
+        })
       : null;
     this.#notForTokens = new Set([ANONYMOUS.id, ...config.apiKeys.values()]);
-    this.#algorithms = [...(config.jwt?.algorithms ?? [])];
+    this.#verifyOptions = {
+      issuer: config.jwt?.issuer,
+      audience: config.jwt?.audience,
+      algorithms: [...(config.jwt?.algorithms ?? [])],
+      // An expiry is required: jose checks `exp` only when a token has one, so a bearer token without one was
+      // accepted for ever (test/e2e/auth.test.ts). RFC 9068 §2.2 makes `exp` required in an access token. `exp`
+      // and `nbf` are checked with 5 s of tolerance for the skew between the identity provider's clock and ours
+      // (jose's default is none).
+      requiredClaims: ["exp"],
+      clockTolerance: 5,
+    };
     this.#apiKeyClients = new Map(
       [...config.apiKeys].map(([keyHash, id]) => {
         const client = Object.freeze({ id, shown: shownClientId(id), via: "api-key" as const });
@@ -157,17 +229,12 @@ export class Authenticator {
     if (!m) return { ok: false, reason: "invalid Authorization header" };
     if (!this.#jwks || !this.config.jwt) return { ok: false, reason: "bearer tokens are not accepted by this server" };
     try {
-      const { payload, protectedHeader } = await jwtVerify(m[1], this.#jwks, {
-        issuer: this.config.jwt.issuer,
-        audience: this.config.jwt.audience,
-        algorithms: this.#algorithms,
-        // An expiry is required: jose checks `exp` only when a token has one, so a bearer token without one was
-        // accepted for ever (test/e2e/auth.test.ts). RFC 9068 §2.2 makes `exp` required in an access token. `exp`
-        // and `nbf` are checked with 5 s of tolerance for the skew between the identity provider's clock and ours
-        // (jose's default is none).
-        requiredClaims: ["exp"],
-        clockTolerance: 5,
-      });
+      const { payload, protectedHeader } = await jwtVerify(m[1], this.#keyFor, this.#verifyOptions).catch(
+        (error: unknown) => {
+          if (!(error instanceof joseErrors.JWKSMultipleMatchingKeys)) throw error;
+          return verifyWithEach(m[1], error, this.#verifyOptions);
+        },
+      );
       // The reason does not repeat the header's value: it is the caller's text (docs/security-requirements.md A8).
       if (!this.#typeAccepted(protectedHeader.typ))
         return { ok: false, reason: "token type not accepted (AUTH_JWT_TYPES)" };
@@ -189,6 +256,42 @@ export class Authenticator {
         return { ok: false, reason: `invalid token (${error.code})` };
       throw error;
     }
+  }
+
+  /**
+   * The key for a token: jose's (the set held, or fetched when there is none, when it is older than
+   * AUTH_JWKS_MAX_STALE_SECONDS, or when it lacks the token's `kid`), after starting a background refresh when one is
+   * due (AUTH_JWKS_REFRESH_SECONDS). What this adds to a request is one clock read; jwtVerify's options are made once
+   * (#verifyOptions), where they were made per request before.
+   */
+  readonly #keyFor = (header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]) => {
+    if (Date.now() >= this.#jwksDueAt) this.#refreshJwks();
+    return this.#jwks!(header, token);
+  };
+
+  #refreshJwks(): void {
+    // Until this refresh settles, no other starts (jose would share its fetch, but not its outcome's logging).
+    this.#jwksDueAt = Date.now() + this.#jwksRetryMs;
+    const jwks = this.#jwks!;
+    jwks.reload().then(
+      () => {
+        this.#jwksHeld = true;
+        this.#jwksDueAt = Date.now() + this.config.jwt!.refreshMs;
+        if (this.#jwksFailing) this.log?.info("identity provider's key set (AUTH_JWKS_URL) fetched again");
+        this.#jwksFailing = false;
+      },
+      (error: unknown) => {
+        this.#jwksDueAt = Date.now() + this.#jwksRetryMs;
+        // No set held: the request that waited for this fetch failed with an error line of its own.
+        if (!this.#jwksHeld) return;
+        this.#jwksFailing = true;
+        this.log?.warn(
+          { err: error },
+          "identity provider's key set (AUTH_JWKS_URL) could not be refreshed: tokens are verified with the set " +
+            `fetched before (AUTH_JWKS_MAX_STALE_SECONDS), tried again in ${this.#jwksRetryMs / 1_000} s`,
+        );
+      },
+    );
   }
 
   /**

@@ -53,6 +53,8 @@ describe("the operator's pages name what exists", () => {
       NODE_IMAGE: "Dockerfile",
       UND_ERR_CONNECT_TIMEOUT: "node_modules/undici/lib/core/errors.js",
       ERR_JOSE_ALG_NOT_ALLOWED: "node_modules/jose/dist/webapi/util/errors.js",
+      ERR_JWKS_MULTIPLE_MATCHING_KEYS: "node_modules/jose/dist/webapi/util/errors.js",
+      ERR_JWS_SIGNATURE_VERIFICATION_FAILED: "node_modules/jose/dist/webapi/util/errors.js",
     };
     const problems: string[] = [];
     for (const page of PAGES)
