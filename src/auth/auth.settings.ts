@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { bool, custom, defineSettings, int, listOf, text, type ValuesOf } from "../settings/schema";
 
+/** The client id of a request without credentials (development): no API key or token may name it. */
+export const ANONYMOUS_CLIENT_ID = "anonymous";
+
 /** The JWT claim that names the calling client (OAuth client-credentials tokens carry it as `azp` or `client_id`). */
 export const DEFAULT_JWT_CLIENT_CLAIM = "azp";
 
@@ -177,10 +180,29 @@ export interface AuthConfig {
 /** API keys and/or JWTs; in production every request must carry one. */
 export function authConfig(v: ValuesOf<typeof authSettings>, production: boolean, problems: string[]): AuthConfig {
   const apiKeys = new Map<string, string>();
+  // One client id, one client: budgets, idempotency records and credit-report consents belong to the id whole. Two
+  // entries may name one client (a rotation); two spellings of one name in case only are two clients, so a rotation's
+  // entry spelt `App` for `app` lost that client's records and consents and doubled its budgets. `anonymous` is every
+  // request's without credentials (development): an API key so named shared all of it with anyone. Both are refused
+  // where the names are read, once (a token's claim naming one of these is refused by the authenticator).
+  const spellings = new Map<string, string>();
   for (const { clientId, hash } of v.API_KEYS ?? []) {
     if (apiKeys.has(hash)) problems.push(`API_KEYS lists the same key twice (client ${clientId})`);
     apiKeys.set(hash, clientId);
+    const folded = clientId.toLowerCase();
+    const first = spellings.get(folded);
+    if (first === undefined) spellings.set(folded, clientId);
+    else if (first !== clientId)
+      problems.push(
+        `API_KEYS names one client in two spellings (${first}, ${clientId}): a client id is compared exactly, so ` +
+          "these are two clients with budgets, idempotency keys and consents apart; write one the same in every entry",
+      );
   }
+  if (spellings.has(ANONYMOUS_CLIENT_ID))
+    problems.push(
+      "API_KEYS names the client `anonymous` (in any case): that is the client of every request without credentials, " +
+        "which would share its budgets, idempotency keys and consents; name it otherwise",
+    );
   let jwt: AuthConfig["jwt"] = null;
   if (v.AUTH_JWKS_URL) {
     if (production && v.AUTH_JWKS_URL.protocol !== "https:")

@@ -10,7 +10,7 @@ import {
 import type { Logger } from "../logging/logger";
 import { shownAsRead } from "../pii/client-text";
 import { maskGlued, Scrubber } from "../pii/scrub";
-import { type AuthConfig, jwtType } from "./auth.settings";
+import { ANONYMOUS_CLIENT_ID, type AuthConfig, jwtType } from "./auth.settings";
 
 /** Who is calling. Every request has one; `anonymous` only where authentication is optional (development). */
 export interface ClientIdentity {
@@ -40,7 +40,11 @@ export function shownClientId(id: string): string {
 
 export type AuthOutcome = { ok: true; client: ClientIdentity } | { ok: false; reason: string };
 
-export const ANONYMOUS: ClientIdentity = Object.freeze({ id: "anonymous", shown: "anonymous", via: "anonymous" });
+export const ANONYMOUS: ClientIdentity = Object.freeze({
+  id: ANONYMOUS_CLIENT_ID,
+  shown: ANONYMOUS_CLIENT_ID,
+  via: "anonymous",
+});
 
 /**
  * jose's codes for a JWKS it could not fetch or use (jose/dist/webapi/jwks/remote.js, local.js): the identity

@@ -241,6 +241,29 @@ describe("loadConfig", () => {
     expect(problemsOf(jwt)).toEqual([]);
   });
 
+  // One client id, one client (docs/security.md "Authentication"): budgets, idempotency records and consents belong to
+  // the id. `anonymous` is the id of every request without credentials (development), so an API key named so shared
+  // them with anyone; two names differing in case only are two clients, a rotation's new entry spelt `App` for `app`
+  // among them (its client lost its records and consents, and got a second set of budgets). Both started before.
+  it.each([
+    ["an API key named anonymous", `anonymous:${"a".repeat(64)}`, /^API_KEYS names the client `anonymous`/],
+    [
+      "two names that differ in case only",
+      `app:${"a".repeat(64)},App:${"b".repeat(64)}`,
+      /^API_KEYS names one client in two spellings \(app, App\)/,
+    ],
+  ])("refuses API_KEYS with %s, in development too", (_what, entries, message) => {
+    expect(problemsOf({ API_KEYS: entries })).toEqual([expect.stringMatching(message)]);
+    expect(problemsOf({ NODE_ENV: "production", ...SECURE, API_KEYS: entries })).toEqual(
+      expect.arrayContaining([expect.stringMatching(message)]),
+    );
+  });
+
+  it("takes two entries of the same client id (a rotation)", () => {
+    const config = loadConfig({ API_KEYS: `app:${"a".repeat(64)},app:${"b".repeat(64)},web:${"c".repeat(64)}` });
+    expect([...config.auth.apiKeys.values()]).toEqual(["app", "app", "web"]);
+  });
+
   it("reads AUTH_JWT_TYPES as normalised JWT types (RFC 7515 §4.1.9), at+jwt by default (RFC 9068 §4)", () => {
     const jwt = { AUTH_JWKS_URL: "https://login.example/jwks.json" };
     expect([...loadConfig(jwt).auth.jwt!.types]).toEqual(["at+jwt"]);
