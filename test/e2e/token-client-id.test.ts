@@ -1,0 +1,105 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
+import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+
+/**
+ * A token's client id (docs/security.md "Authentication"): the claim is taken only as a string of the client-id
+ * alphabet (ASCII letters, digits, `._:@-`, 1 to 128), so it has one spelling: no Unicode form (NFC/NFKC, a Cyrillic
+ * homoglyph, fullwidth letters), no space or control character, no array or number can make a second client that looks
+ * like another, nor a budget key of unbounded length. What a client id owns stays its own across the two kinds of
+ * credential: an Idempotency-Key used by an API-key client and by a token client is two keys.
+ */
+describe("a token's client claim, and what its client owns", () => {
+  const ISSUER = "https://issuer.example/";
+  const AUDIENCE = "aopay-graphql";
+  let t: TestStack;
+  let jwks: Server;
+  let key: CryptoKey;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair("RS256");
+    key = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256" };
+    jwks = createServer((_req, res) => res.writeHead(200).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
+    t = await startTestStack({
+      AUTH_REQUIRED: "true",
+      API_KEYS: TEST_API_KEYS_ENTRY,
+      AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+      AUTH_JWT_ISSUER: ISSUER,
+      AUTH_JWT_AUDIENCE: AUDIENCE,
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await new Promise((r) => jwks?.close(r));
+  });
+  beforeEach(() => t.simulator?.resetCalls());
+
+  const token = (claims: Record<string, unknown>) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: "RS256", typ: "at+jwt", kid: "k1" })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime("5m")
+      .sign(key);
+
+  it.each<[string, Record<string, unknown>]>([
+    ["missing", { sub: "user-1" }],
+    ["an array", { azp: ["mobile-app"] }],
+    ["a number", { azp: 9812345678 }],
+    ["an object", { azp: { id: "mobile-app" } }],
+    ["empty", { azp: "" }],
+    ["129 characters", { azp: "a".repeat(129) }],
+    ["with a Cyrillic homoglyph (mobile-аpp)", { azp: "mobile-\u0430pp" }],
+    ["in fullwidth letters (NFKC would fold it)", { azp: "\uff4d\uff4f\uff42\uff49\uff4c\uff45" }],
+    ["decomposed (NFD: e and a combining accent)", { azp: "caf\u0065\u0301" }],
+    ["with a space", { azp: "mobile app" }],
+    ["with a newline (a key separator of the stores)", { azp: "mobile-app\nx" }],
+    ["ending in a newline", { azp: "mobile-app\n" }],
+  ])("a claim %s: 401, no upstream call", async (_what, claims) => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { authorization: `Bearer ${await token(claims)}` });
+    expect([res.status, res.body.errors?.[0]?.extensions?.code]).toEqual([401, "UNAUTHENTICATED"]);
+    expect(t.logs.accessLines(res.headers["x-request-id"] as string).map((l) => l.refused)).toEqual([
+      "token has no usable azp claim",
+    ]);
+    expect(t.simulator?.calls()).toBe(0);
+  });
+
+  it("takes 128 characters of the alphabet", async () => {
+    const res = await t.gql("{ __typename }", undefined, {
+      authorization: `Bearer ${await token({ azp: `a.b_c:d@e-${"9".repeat(118)}` })}`,
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it("an Idempotency-Key of an API-key client and of token clients is one key each: no replay across them", async () => {
+    const idempotencyKey = randomUUID();
+    const send = async (headers: Record<string, string>) => {
+      const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput("800000011"), {
+        "idempotency-key": idempotencyKey,
+        ...headers,
+      });
+      return [resultOf(res.body, "generateCibilOtp").__typename, res.headers["idempotent-replayed"]];
+    };
+    expect(await send({ "x-api-key": TEST_API_KEY })).toEqual(["CibilOtpChallenge", undefined]);
+    expect(await send({ authorization: `Bearer ${await token({ azp: "jwt-client" })}` })).toEqual([
+      "CibilOtpChallenge",
+      undefined,
+    ]);
+    // A second token client, its id differing in case only: another client, not a replay of the first.
+    expect(await send({ authorization: `Bearer ${await token({ azp: "JWT-Client" })}` })).toEqual([
+      "CibilOtpChallenge",
+      undefined,
+    ]);
+    // Each replays its own.
+    expect(await send({ authorization: `Bearer ${await token({ azp: "jwt-client" })}` })).toEqual([
+      "CibilOtpChallenge",
+      "true",
+    ]);
+    expect(t.simulator?.calls()).toBe(3);
+  });
+});
