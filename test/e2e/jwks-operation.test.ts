@@ -301,3 +301,57 @@ describe("the JWKS down once a key set is held", () => {
     expect((await bearer(t, token)).status).toBe(200);
   });
 });
+
+/**
+ * The identity provider rotating its keys. A token signed with a key the set held lacks makes the server fetch the set
+ * again, waiting for it, unless it was fetched in the last 30 s (jose's cooldown: what bounds the fetches a flood of
+ * unknown kids costs): then it is refused 401 `ERR_JWKS_NO_MATCHING_KEY` until the cooldown has passed, so a provider
+ * must publish a key before it signs with it (as RFC 7517 §5 rotation is done). A key the provider withdraws is refused
+ * once the background refresh (AUTH_JWKS_REFRESH_SECONDS) has fetched the set without it.
+ */
+describe("the JWKS rotating its keys", () => {
+  const jwks = new ScriptedJwks();
+  let t: TestStack;
+  const realNow = Date.now;
+  let offset = 0;
+  beforeAll(async () => {
+    jwks.keys = [jwk1];
+    t = await startWith(jwks);
+    Date.now = () => realNow() + offset;
+  });
+  afterAll(async () => {
+    Date.now = realNow;
+    await t?.stop();
+    await jwks.stop();
+  });
+
+  it("a new key used within 30 s of the last fetch: 401 until the cooldown has passed, then fetched and served", async () => {
+    expect((await bearer(t, await sign(pair1.privateKey, { kid: "k1" }))).status).toBe(200);
+    jwks.keys = [jwk1, jwk2];
+    const newKey = await sign(pair2.privateKey, { kid: "k2" });
+    const early = await bearer(t, newKey);
+    expect(early.status).toBe(401);
+    expect(t.logs.accessLines(early.headers["x-request-id"] as string)[0].refused).toBe(
+      "invalid token (ERR_JWKS_NO_MATCHING_KEY)",
+    );
+    offset += 31_000;
+    const fetches = jwks.fetches;
+    expect((await bearer(t, newKey)).status).toBe(200);
+    expect(jwks.fetches - fetches).toBe(1);
+  });
+
+  it("a withdrawn key is refused once the background refresh has fetched the set without it", async () => {
+    const oldKey = await sign(pair1.privateKey, { kid: "k1" });
+    expect((await bearer(t, oldKey)).status).toBe(200);
+    jwks.keys = [jwk2];
+    offset += 11 * 60_000;
+    // This request starts the refresh (and is verified with the set held meanwhile).
+    await bearer(t, oldKey);
+    await new Promise((r) => setTimeout(r, 100));
+    const res = await bearer(t, oldKey);
+    expect(res.status).toBe(401);
+    expect(t.logs.accessLines(res.headers["x-request-id"] as string)[0].refused).toBe(
+      "invalid token (ERR_JWKS_NO_MATCHING_KEY)",
+    );
+  });
+});
