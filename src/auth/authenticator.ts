@@ -1,5 +1,6 @@
 import { hash } from "node:crypto";
 import {
+  createLocalJWKSet,
   createRemoteJWKSet,
   type CryptoKey,
   errors as joseErrors,
@@ -269,9 +270,38 @@ export class Authenticator {
    * (#verifyOptions), where they were made per request before.
    */
   readonly #keyFor = (header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]) => {
-    if (Date.now() >= this.#jwksDueAt) this.#refreshJwks();
+    const now = Date.now();
+    if (now >= this.#jwksDueAt) this.#refreshJwks();
+    if (this.#stranded !== null && now < this.#strandedUntil) return this.#stranded(header, token);
     return this.#jwks!(header, token);
   };
+
+  /**
+   * While a refresh fails, the set held, without jose's fetch for a `kid` it lacks: jose counts its cooldown from the
+   * last fetch that succeeded, so during an outage every token naming an unknown kid (a forged one costs nothing) made
+   * it fetch again, one fetch to the failing identity provider per token (test/e2e/jwks-operation.test.ts). Such a token
+   * cannot be verified until the provider answers: our failure (500), as it was, without the fetch. Null while the
+   * refreshes succeed; used until AUTH_JWKS_MAX_STALE_SECONDS after the last set fetched (#strandedUntil).
+   */
+  #stranded: JWTVerifyGetKey | null = null;
+  #strandedUntil = 0;
+  /** When the last refresh that succeeded ended (epoch ms). */
+  #jwksFetchedAt = 0;
+
+  #strand(): void {
+    const held = this.#jwks!.jwks();
+    if (held === undefined) return;
+    const local = createLocalJWKSet(held);
+    this.#strandedUntil = this.#jwksFetchedAt + this.config.jwt!.maxStaleMs;
+    this.#stranded = async (header, token) => {
+      try {
+        return await local(header, token);
+      } catch (error) {
+        if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
+        throw new joseErrors.JOSEError("the key set held lacks the token's kid, and AUTH_JWKS_URL cannot be fetched");
+      }
+    };
+  }
 
   #refreshJwks(): void {
     // Until this refresh settles, no other starts (jose would share its fetch, but not its outcome's logging).
@@ -280,7 +310,9 @@ export class Authenticator {
     jwks.reload().then(
       () => {
         this.#jwksHeld = true;
-        this.#jwksDueAt = Date.now() + this.config.jwt!.refreshMs;
+        this.#jwksFetchedAt = Date.now();
+        this.#jwksDueAt = this.#jwksFetchedAt + this.config.jwt!.refreshMs;
+        this.#stranded = null;
         if (this.#jwksFailing) this.log?.info("identity provider's key set (AUTH_JWKS_URL) fetched again");
         this.#jwksFailing = false;
       },
@@ -288,6 +320,7 @@ export class Authenticator {
         this.#jwksDueAt = Date.now() + this.#jwksRetryMs;
         // No set held: the request that waited for this fetch failed with an error line of its own.
         if (!this.#jwksHeld) return;
+        if (!this.#jwksFailing) this.#strand();
         this.#jwksFailing = true;
         this.log?.warn(
           { err: error },

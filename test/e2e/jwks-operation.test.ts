@@ -272,6 +272,17 @@ describe("the JWKS down once a key set is held", () => {
     ]);
   });
 
+  it("tokens naming kids the held set lacks, while it cannot be refreshed: 500 (ours), and no fetch each", async () => {
+    // Past jose's 30 s cooldown, which counts from the last fetch that succeeded: a failed one does not restart it.
+    offset += 5_000;
+    const fetches = jwks.fetches;
+    const statuses = new Set<number>();
+    for (let i = 0; i < 20; i++) statuses.add((await bearer(t, forged({ alg: "RS256", kid: `unknown-${i}` }))).status);
+    expect([...statuses]).toEqual([500]);
+    expect(jwks.fetches - fetches).toBe(0);
+    expect((await bearer(t, token)).status).toBe(200);
+  });
+
   it("tries again after 30 s, and logs once that the set is fetched again", async () => {
     offset += 31_000;
     const fetches = jwks.fetches;
