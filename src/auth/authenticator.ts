@@ -97,6 +97,9 @@ export const JWKS_RETRY_MS = 30_000;
 export const JWKS_COOLDOWN_MS = 30_000;
 export const JWKS_TIMEOUT_MS = 3_000;
 
+/** `Authorization: Bearer <token>` (#byBearer), the token at most 8192 characters. */
+const BEARER = /^bearer +([A-Za-z0-9._~+/=-]{1,8192})$/i;
+
 /** Client ids are used in logs and budgets: a safe, bounded alphabet. */
 const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
@@ -230,7 +233,9 @@ export class Authenticator {
   }
 
   async #byBearer(value: string | string[]): Promise<AuthOutcome> {
-    const m = typeof value === "string" ? /^Bearer ([A-Za-z0-9._~+/=-]{1,8192})$/.exec(value) : null;
+    // The scheme is a case-insensitive token, parted from the token by one or more spaces (RFC 9110 §11.1, §11.4):
+    // `bearer` was refused, a good token with it. The token's own alphabet (RFC 6750 §2.1 b64token) has both cases.
+    const m = typeof value === "string" ? BEARER.exec(value) : null;
     if (!m) return { ok: false, reason: "invalid Authorization header" };
     if (!this.#jwks || !this.config.jwt) return { ok: false, reason: "bearer tokens are not accepted by this server" };
     try {

@@ -69,6 +69,22 @@ describe("a token's client claim, and what its client owns", () => {
     expect(t.simulator?.calls()).toBe(0);
   });
 
+  // RFC 9110 §11.1: the auth scheme is a case-insensitive token, and one or more spaces part it from the credentials
+  // (RFC 9110 §11.4). `bearer` was refused 401 "invalid Authorization header", a good token with it.
+  it.each([["Bearer "], ["bearer "], ["BEARER "], ["Bearer   "]])("takes the scheme written %j", async (scheme) => {
+    const res = await t.gql("{ __typename }", undefined, {
+      authorization: `${scheme}${await token({ azp: "jwt-client" })}`,
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it.each([["Bearer"], ["Bearer\t"], ["Bearerx "], ["Basic "]])("refuses the scheme written %j", async (scheme) => {
+    const res = await t.gql("{ __typename }", undefined, {
+      authorization: `${scheme}${await token({ azp: "jwt-client" })}`,
+    });
+    expect(res.status).toBe(401);
+  });
+
   it("takes 128 characters of the alphabet", async () => {
     const res = await t.gql("{ __typename }", undefined, {
       authorization: `Bearer ${await token({ azp: `a.b_c:d@e-${"9".repeat(118)}` })}`,
