@@ -157,6 +157,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     config.auth,
     metrics ? (client, key) => metrics.apiKeyCounter(client, key) : undefined,
     logger,
+    metrics ? () => metrics.jwksRefreshFailed() : undefined,
   );
 
   const trustedDocuments = trustedDocumentList();

@@ -150,6 +150,8 @@ export class Authenticator {
     apiKeyCounter?: (client: string, keyId: string) => () => void,
     /** Where a failed refresh of the key set is told (a warning), and its recovery. */
     private readonly log?: Pick<Logger, "warn" | "info">,
+    /** Counts a failed refresh of a key set held (auth_jwks_refresh_failures_total). */
+    private readonly jwksRefreshFailed?: () => void,
   ) {
     this.#jwks = config.jwt
       ? createRemoteJWKSet(config.jwt.jwksUrl, {
@@ -327,6 +329,7 @@ export class Authenticator {
         if (!this.#jwksHeld) return;
         if (!this.#jwksFailing) this.#strand();
         this.#jwksFailing = true;
+        this.jwksRefreshFailed?.();
         this.log?.warn(
           { err: error },
           "identity provider's key set (AUTH_JWKS_URL) could not be refreshed: tokens are verified with the set " +

@@ -96,6 +96,7 @@ export class Metrics implements RequestObserver {
   readonly #shed: Counter<"reason">;
   readonly #edgeRefused: Counter<"status" | "code">;
   readonly #edgeFailed: Counter<"status">;
+  readonly #jwksRefreshFailures: Counter;
   readonly #connectionsRefused: Counter<"listener" | "reason">;
   /** Reads how full the in-memory idempotency table is (watchIdempotencyMemory); 0 until told (and with Redis). */
   #idempotencyFill: () => number = () => 0;
@@ -305,6 +306,14 @@ export class Metrics implements RequestObserver {
       labelNames: ["status", "code"],
       registers,
     });
+    this.#jwksRefreshFailures = new Counter({
+      name: "auth_jwks_refresh_failures_total",
+      help:
+        "Background refreshes of AUTH_JWKS_URL's key set that failed while a set was held: bearer tokens are verified " +
+        "with the set held (src/auth/authenticator.ts) until AUTH_JWKS_MAX_STALE_SECONDS after it was fetched, then " +
+        "fail (http_requests_failed_total). One every 30 s at most while the identity provider cannot be reached.",
+      registers,
+    });
     this.#edgeFailed = new Counter({
       name: "http_requests_failed_total",
       help:
@@ -431,6 +440,10 @@ export class Metrics implements RequestObserver {
 
   olderSecretRead(store: RotationStore, secret: SecretRole): void {
     this.#olderSecretReads.labels({ store, secret }).inc();
+  }
+
+  jwksRefreshFailed(): void {
+    this.#jwksRefreshFailures.inc();
   }
 
   /** The counter of one API_KEYS entry (at 0 from the start: the configured entries are the fixed label values). */

@@ -256,6 +256,7 @@ describe("the JWKS down once a key set is held", () => {
 
   it("is served from the held set past the refresh period, with one warning, not a fetch per request", async () => {
     expect((await bearer(t, token)).status).toBe(200);
+    expect(await metric(t, "auth_jwks_refresh_failures_total")).toBe(0);
     jwks.mode = "500";
     offset = 11 * 60_000;
     const from = t.logs.lines.length;
@@ -270,6 +271,7 @@ describe("the JWKS down once a key set is held", () => {
     expect(lines(t, "warn", from).map((l) => l.msg)).toEqual([
       expect.stringContaining("identity provider's key set (AUTH_JWKS_URL) could not be refreshed"),
     ]);
+    expect(await metric(t, "auth_jwks_refresh_failures_total")).toBe(1);
   });
 
   it("tokens naming kids the held set lacks, while it cannot be refreshed: 500 (ours), and no fetch each", async () => {
