@@ -90,8 +90,9 @@ async function verifyWithEach(token: string, keys: AsyncIterable<CryptoKey>, opt
  * after JWKS_RETRY_MS or the refresh period if shorter: never once per request) for up to AUTH_JWKS_MAX_STALE_SECONDS
  * since the last set fetched (jose's `cacheMaxAge`), after which jose fetches again on each request as before (a key
  * the provider withdrew during a long outage is not trusted for ever). A token whose `kid` the set lacks still makes
- * jose fetch, at most every JWKS_COOLDOWN_MS (its `cooldownDuration`, its default), and wait for it; every fetch
- * gives up after JWKS_TIMEOUT_MS (jose's `timeoutDuration`, 5 s by default).
+ * jose fetch, at most every JWKS_COOLDOWN_MS (its `cooldownDuration`, its default), and wait for it, but not while a
+ * refresh fails (Authenticator#stranded); every fetch gives up after JWKS_TIMEOUT_MS (jose's `timeoutDuration`, 5 s by
+ * default).
  */
 export const JWKS_RETRY_MS = 30_000;
 export const JWKS_COOLDOWN_MS = 30_000;
@@ -273,8 +274,9 @@ export class Authenticator {
   /**
    * The key for a token: jose's (the set held, or fetched when there is none, when it is older than
    * AUTH_JWKS_MAX_STALE_SECONDS, or when it lacks the token's `kid`), after starting a background refresh when one is
-   * due (AUTH_JWKS_REFRESH_SECONDS). What this adds to a request is one clock read; jwtVerify's options are made once
-   * (#verifyOptions), where they were made per request before.
+   * due (AUTH_JWKS_REFRESH_SECONDS); while a refresh fails, the set held (#stranded). What this adds to a request is
+   * one clock read and a null check; jwtVerify's options are made once (#verifyOptions), where they were made per
+   * request before.
    */
   readonly #keyFor = (header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]) => {
     const now = Date.now();
