@@ -187,7 +187,10 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #holdFirstScript: ScriptCommand<[number, string]>;
   readonly #releaseFirstScript: ScriptCommand<number>;
   readonly #keys: SendingKeys;
-  /** HMAC_SECRET_PREVIOUS's hashers, then HMAC_SECRET_NEXT's: every record, PAN link and send mark is read under them. */
+  /**
+   * HMAC_SECRET_PREVIOUS's hashers, then HMAC_SECRET_NEXT's: every record, PAN link and send mark is read under
+   * them.
+   */
   readonly #others: readonly KeyHasher[];
   /** HMAC_SECRET_RETIRED's hashers: records and PAN links are read under them, never written (`registering`). */
   readonly #retired: readonly KeyHasher[];

@@ -24,7 +24,7 @@ const WATCHDOG_MS = GRACE_MS + 1000;
 const SLACK_MS = 1500;
 const IN_FLIGHT = 4;
 
-/** Prints how long a case took to exit: the figures README.md's "Shutdown always ends" quotes (asserted: the bounds). */
+/** Prints how long a case took to exit: the figures README.md's "Shutdown always ends" quotes (asserted: bounds). */
 function printExit(what: string, ms: number): void {
   process.stdout.write(`exit after SIGTERM, grace ${GRACE_MS} ms, ${what}: ${ms} ms\n`);
 }
