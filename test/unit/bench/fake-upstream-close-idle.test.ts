@@ -12,8 +12,10 @@ import path from "node:path";
 const { startUpstream } = require("../../../bench/lib/one-system") as {
   startUpstream: (outDir: string) => Promise<{ url: string; child: ChildProcess }>;
 };
-const { ask } = require("../../../bench/lib/proc") as {
+const { ask, killAll } = require("../../../bench/lib/proc") as {
   ask: (child: ChildProcess, cmd: string) => Promise<unknown>;
+  /** Stops every child the bench's startChild started and its reaper (the guard process it spawns with the first). */
+  killAll: () => void;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -23,7 +25,7 @@ beforeAll(async () => {
   up = await startUpstream(dir);
 });
 afterAll(() => {
-  up?.child.kill();
+  killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
