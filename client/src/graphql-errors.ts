@@ -29,6 +29,7 @@ export const AOPAY_ERROR_CODES = [
   "OPERATION_RESOLUTION_FAILURE",
   "OVERLOADED",
   "SERVICE_UNAVAILABLE",
+  "AUTH_UNAVAILABLE",
   "INTERNAL_SERVER_ERROR",
   "REQUEST_TIMEOUT",
   "HEADERS_TOO_LARGE",
@@ -61,6 +62,8 @@ export const REFUSED_BEFORE_RUNNING_CODES = [
   "OPERATION_RESOLUTION_FAILURE",
   "OVERLOADED",
   "SERVICE_UNAVAILABLE",
+  // HTTP 503: the bearer token could not be checked (the identity provider down), before the body was read.
+  "AUTH_UNAVAILABLE",
   "REQUEST_TIMEOUT",
   "HEADERS_TOO_LARGE",
   "ORIGIN_NOT_ALLOWED",
@@ -79,7 +82,7 @@ export interface AopayErrorExtensions {
   readonly fields?: readonly FieldProblem[];
   /**
    * Seconds to wait before sending the same request again, as the answer's `Retry-After` header says (OVERLOADED,
-   * SERVICE_UNAVAILABLE, REQUEST_TIMEOUT): nothing was done. Absent on the other codes.
+   * SERVICE_UNAVAILABLE, AUTH_UNAVAILABLE, REQUEST_TIMEOUT): nothing was done. Absent on the other codes.
    */
   readonly retryAfterSeconds?: number;
   readonly [key: string]: unknown;
@@ -126,8 +129,9 @@ export function requestIdOf(errors: ErrorsLike): string | null {
 
 /**
  * The wait the server gave on the first error that carries one (`extensions.retryAfterSeconds`, the same seconds as
- * its `Retry-After` header: 503 OVERLOADED and SERVICE_UNAVAILABLE, 408 REQUEST_TIMEOUT), or null. Read where the
- * header is out of reach: Apollo Client 4 hands such a refusal on as GraphQL errors (CombinedGraphQLErrors).
+ * its `Retry-After` header: 503 OVERLOADED, SERVICE_UNAVAILABLE and AUTH_UNAVAILABLE, 408 REQUEST_TIMEOUT), or null.
+ * Read where the header is out of reach: Apollo Client 4 hands such a refusal on as GraphQL errors
+ * (CombinedGraphQLErrors).
  */
 export function retryAfterOf(errors: ErrorsLike): number | null {
   for (const error of errors ?? []) {

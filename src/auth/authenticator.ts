@@ -39,7 +39,41 @@ export function shownClientId(id: string): string {
   return shownAsRead(id, (text) => maskGlued(PATTERNS.scrub(text)));
 }
 
-export type AuthOutcome = { ok: true; client: ClientIdentity } | { ok: false; reason: string };
+/**
+ * A refusal: the client's credentials (401), or, `unavailable`, a bearer token that could not be checked because the
+ * identity provider's key set could not be had (503 AUTH_UNAVAILABLE, exchange.ts authRefusal); `cause` is then what
+ * failed (a jose error, or the fetch's own: never the token), for the warning line.
+ */
+export type AuthOutcome =
+  | { ok: true; client: ClientIdentity }
+  | { ok: false; reason: string; unavailable?: false }
+  | { ok: false; reason: string; unavailable: true; cause: unknown };
+
+/**
+ * Retry-After of a 503 AUTH_UNAVAILABLE, in seconds. A few: an identity provider's outage is most often a blip (a
+ * restart, a deploy), and with no set held (or one past AUTH_JWKS_MAX_STALE_SECONDS) each request fetches the set
+ * again, so a retry 5 s later is served as soon as the provider answers. Not less: a fetch may take JWKS_TIMEOUT_MS
+ * (3 s) to fail, and a client told sooner would resend while the last fetch is still pending. Not JWKS_RETRY_MS (30 s,
+ * the background refresh's retry while a set is held): that wait is for a token whose kid the held set lacks only.
+ */
+export const AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A failure of the key set's fetch itself that jose does not wrap (its fetch rejects with the runtime's own error: a
+ * connection refused, a DNS name not found, a TLS failure are `TypeError: fetch failed`), marked at #keyFor so that
+ * #byBearer tells it from a bug of ours.
+ */
+class KeySetUnreachable extends Error {
+  constructor(cause: unknown) {
+    super("the identity provider's key set (AUTH_JWKS_URL) could not be fetched", { cause });
+  }
+}
+
+/** #keyFor's rejection of the remote set's promise: a JOSEError as it is, any other error marked as the fetch's. */
+const unreachable = (error: unknown): never => {
+  if (error instanceof joseErrors.JOSEError) throw error;
+  throw new KeySetUnreachable(error);
+};
 
 export const ANONYMOUS: ClientIdentity = Object.freeze({
   id: ANONYMOUS_CLIENT_ID,
@@ -261,12 +295,28 @@ export class Authenticator {
         };
       return { ok: true, client: { id: claim, shown: shownClientId(claim), via: "jwt" } };
     } catch (error) {
-      // The identity provider's JWKS could not be had (a timeout, a non-200, not JSON, not a key set, two keys for
-      // one kid): our failure, not the client's, so thrown, as a refused connection to it always was: a 500 with an
-      // error line, not a 401 counted as a client's refusal (http_requests_refused_total), which told a client whose
-      // token is good to fetch another.
       if (error instanceof joseErrors.JOSEError && !JWKS_FAILURES.has(error.code))
         return { ok: false, reason: `invalid token (${error.code})` };
+      // The identity provider's JWKS could not be had (a timeout, a non-200, not JSON, not a key set, a refused
+      // connection; or the set held lacks the token's kid while it cannot be refreshed): not the client's fault, so
+      // never a 401 (which told a client whose token is good to fetch another). Nor a 500: that was answered before,
+      // and a 500 tells a client the operation may have run (docs/api.md), when nothing had (authentication comes
+      // before the body is read), and paged the operator as a bug of ours (RequestsFailed) for a dependency's outage.
+      // A 503 AUTH_UNAVAILABLE with Retry-After (exchange.ts authRefusal). Anything else is a bug: thrown (a 500).
+      if (error instanceof KeySetUnreachable)
+        return {
+          ok: false,
+          unavailable: true,
+          reason: "identity provider's key set unavailable (fetch failed)",
+          cause: error.cause,
+        };
+      if (error instanceof joseErrors.JOSEError)
+        return {
+          ok: false,
+          unavailable: true,
+          reason: `identity provider's key set unavailable (${error.code})`,
+          cause: error,
+        };
       throw error;
     }
   }
@@ -282,14 +332,15 @@ export class Authenticator {
     const now = Date.now();
     if (now >= this.#jwksDueAt) this.#refreshJwks();
     if (this.#stranded !== null && now < this.#strandedUntil) return this.#stranded(header, token);
-    return this.#jwks!(header, token);
+    // The remote set's fetch may reject with the runtime's error (a refused connection): marked as the fetch's.
+    return this.#jwks!(header, token).catch(unreachable);
   };
 
   /**
    * While a refresh fails, the set held, without jose's fetch for a `kid` it lacks: jose counts its cooldown from the
    * last fetch that succeeded, so during an outage every token naming an unknown kid (a forged one costs nothing) made
    * it fetch again, one fetch to the failing identity provider per token (test/e2e/jwks-operation.test.ts). Such a token
-   * cannot be verified until the provider answers: our failure (500), as it was, without the fetch. Null while the
+   * cannot be verified until the provider answers: 503 AUTH_UNAVAILABLE (#byBearer), without the fetch. Null while the
    * refreshes succeed; used until AUTH_JWKS_MAX_STALE_SECONDS after the last set fetched (#strandedUntil).
    */
   #stranded: JWTVerifyGetKey | null = null;

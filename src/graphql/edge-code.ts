@@ -32,6 +32,12 @@ export enum EdgeCode {
   REQUEST_TIMEOUT = "REQUEST_TIMEOUT",
   /** The request's headers are larger than allowed. HTTP 431, from http/node-limits.ts. */
   HEADERS_TOO_LARGE = "HEADERS_TOO_LARGE",
+  /**
+   * A bearer token that could not be checked: the identity provider's key set (AUTH_JWKS_URL) could not be fetched,
+   * or the set held lacks the token's key while it cannot be refreshed. Refused before the body was read: nothing was
+   * done. HTTP 503 with Retry-After (auth/authenticator.ts AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS).
+   */
+  AUTH_UNAVAILABLE = "AUTH_UNAVAILABLE",
   /** Admission control refused the request before reading it (too many in flight, or the event loop late). HTTP 503 with Retry-After. */
   OVERLOADED = "OVERLOADED",
 }

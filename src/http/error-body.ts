@@ -8,7 +8,8 @@ export const GRAPHQL_PATH = "/graphql";
  * Every (status, code) a request refused before GraphQL is answered and counted with (http_requests_refused_total):
  * the parser's (node-limits.ts: 400, 408, 431), the router's and a path's (404, 405 as Apollo's own 405, 403 for a
  * refused CORS preflight), authentication (401), the representation and body (400, 413, 415, 417), trusted documents
- * (400 UNTRUSTED_DOCUMENT) and a drain (503); an error thrown while serving (errorAnswer: 500) is a failure, not a
+ * (400 UNTRUSTED_DOCUMENT), a bearer token whose identity provider's key set cannot be had (503 AUTH_UNAVAILABLE) and
+ * a drain (503); an error thrown while serving (errorAnswer: 500) is a failure, not a
  * refusal, and not counted here. Each is on the page at 0 from the start (metrics.ts startAtZero);
  * test/e2e/http-boundary.test.ts drives them and finds no pair outside it.
  */
@@ -24,6 +25,7 @@ export const EDGE_REFUSALS: ReadonlyArray<readonly [status: number, code: EdgeCo
   [415, EdgeCode.BAD_REQUEST],
   [417, EdgeCode.BAD_REQUEST],
   [431, EdgeCode.HEADERS_TOO_LARGE],
+  [503, EdgeCode.AUTH_UNAVAILABLE],
   [503, EdgeCode.SERVICE_UNAVAILABLE],
 ];
 

@@ -1,7 +1,12 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import type { UpstreamCallSummary } from "../aopay/client";
-import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
+import {
+  AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS,
+  type AuthOutcome,
+  type Authenticator,
+  type ClientIdentity,
+} from "../auth/authenticator";
 import type { RequestTrace } from "../graphql/context";
 import { EdgeCode } from "../graphql/edge-code";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
@@ -104,15 +109,32 @@ export function errorAnswer(
 
 /**
  * A failed authentication's answer: 401 with `www-authenticate: Bearer`; its access line says UNAUTHENTICATED and the
- * reason (never the credential).
+ * reason (never the credential). A bearer token that could not be checked because the identity provider's key set
+ * could not be had (`unavailable`): 503 AUTH_UNAVAILABLE with Retry-After, a refusal before anything ran (counted in
+ * http_requests_refused_total) and one warning line with what failed (never the token). It was a 500
+ * INTERNAL_SERVER_ERROR with an error line, which told the client its mutation may have run (docs/api.md), and paged
+ * the operator (RequestsFailed) as a bug of ours (test/e2e/jwks-operation.test.ts).
  */
 export function authRefusal(
   outcome: AuthOutcome & { ok: false },
   authenticator: Authenticator,
-  exchange: Pick<GraphQLExchange, "id" | "graphql">,
+  exchange: Pick<GraphQLExchange, "id" | "graphql" | "log">,
 ): EdgeAnswer {
-  exchange.graphql = { operation: null, result: EdgeCode.UNAUTHENTICATED, refused: outcome.reason };
   const requestId = exchange.id;
+  if (outcome.unavailable) {
+    const code = EdgeCode.AUTH_UNAVAILABLE;
+    exchange.graphql = { operation: null, result: code, refused: outcome.reason };
+    exchange.log.warn(
+      { err: outcome.cause, code },
+      "bearer token not checked: the identity provider's key set (AUTH_JWKS_URL) cannot be had; answered 503",
+    );
+    return {
+      status: 503,
+      headers: { "retry-after": RETRY_AFTER },
+      body: errorBody(AUTH_UNAVAILABLE_MESSAGE, code, requestId, AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS),
+    };
+  }
+  exchange.graphql = { operation: null, result: EdgeCode.UNAUTHENTICATED, refused: outcome.reason };
   const message = authenticator.required
     ? `Authentication required: send ${authenticator.accepted}.`
     : "Invalid credentials: fix them, or send none to call anonymously in development.";
@@ -122,6 +144,11 @@ export function authRefusal(
     body: errorBody(message, EdgeCode.UNAUTHENTICATED, requestId),
   };
 }
+
+const AUTH_UNAVAILABLE_MESSAGE =
+  "The bearer token could not be checked: the identity provider cannot be reached. Try again after Retry-After " +
+  "seconds. Nothing was done.";
+const RETRY_AFTER = String(AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS);
 
 /**
  * What a request becomes once authenticated, in both layers: attributed to its client, its child logger bound to the

@@ -382,7 +382,8 @@ export async function createHttpServer(
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
   // Callback style: API keys are checked at once; only a bearer token waits (for its JWKS).
   const authenticated = (request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: () => void) => {
-    if (!outcome.ok) return send(reply, authRefusal(outcome, authenticator, request as ClientRequest));
+    if (!outcome.ok)
+      return send(reply, authRefusal(outcome, authenticator, request as ClientRequest & { log: Logger }));
     // On the request's own child logger (reply.log is the same object): no second child per request.
     acceptClient(request as ClientRequest & { log: Logger }, outcome.client, connectionAuthenticated);
     // A client holding its share of admission places is refused before its body is read (Admission.shareFull).

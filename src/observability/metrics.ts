@@ -311,15 +311,15 @@ export class Metrics implements RequestObserver {
       help:
         "Background refreshes of AUTH_JWKS_URL's key set that failed while a set was held: bearer tokens are verified " +
         "with the set held (src/auth/authenticator.ts) until AUTH_JWKS_MAX_STALE_SECONDS after it was fetched, then " +
-        "fail (http_requests_failed_total). One every 30 s at most while the identity provider cannot be reached.",
+        "refused (503 AUTH_UNAVAILABLE, http_requests_refused_total). One every 30 s at most while the identity provider cannot be reached.",
       registers,
     });
     this.#edgeFailed = new Counter({
       name: "http_requests_failed_total",
       help:
         "Requests answered with a failure of this server's own, not a refusal (HTTP 500 INTERNAL_SERVER_ERROR: an " +
-        "error thrown before GraphQL, such as an authenticator whose key set cannot be fetched, or a result that could " +
-        "not be serialised), by HTTP status. Each has an error line with its request id.",
+        "error thrown before GraphQL, such as an authenticator that failed, or a result that could not be " +
+        "serialised), by HTTP status. Each has an error line with its request id.",
       labelNames: ["status"],
       registers,
     });

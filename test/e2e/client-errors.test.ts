@@ -192,6 +192,61 @@ describe("client errors: a 500 after the OTP went out", () => {
   });
 });
 
+/**
+ * The identity provider down (AUTH_JWKS_URL answers 503): a bearer request is refused 503 AUTH_UNAVAILABLE before its
+ * body is read, and both clients read it as a refusal: nothing sent (mayHaveBeenSent false, refusedBeforeRunning
+ * true), the wait from Retry-After. It was a 500 INTERNAL_SERVER_ERROR, which the clients read as "may have been sent"
+ * (docs/api.md): the app kept a key that held nothing and told its user an SMS might be on its way.
+ */
+describe("client errors: the identity provider down (503 AUTH_UNAVAILABLE)", () => {
+  let t: TestStack;
+  let jwks: Server;
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  // Well-formed enough for the server to ask the JWKS for its key.
+  const token = `${b64({ alg: "RS256", typ: "at+jwt", kid: "k1" })}.${b64({ azp: "c", exp: 4e9 })}.c2ln`;
+  beforeAll(async () => {
+    jwks = createServer((_req, res) => res.writeHead(503).end("down"));
+    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
+    t = await startTestStack({
+      AUTH_REQUIRED: "true",
+      API_KEYS: TEST_API_KEYS_ENTRY,
+      AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+      AUTH_JWT_ISSUER: "https://issuer.example/",
+      AUTH_JWT_AUDIENCE: "aopay-graphql",
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await new Promise((r) => jwks?.close(r));
+  });
+
+  it("Apollo Client 4: AUTH_UNAVAILABLE, nothing sent, the wait given", async () => {
+    t.simulator?.resetCalls();
+    const client = apollo(t.graphqlUrl, { authorization: `Bearer ${token}` });
+    const failed = await rejection(client.mutate({ mutation: GenerateCibilOtpDocument, variables: cibilInput() }));
+    expect({
+      graphql: CombinedGraphQLErrors.is(failed),
+      code: errorCodeOf(failed),
+      mayHaveBeenSent: mayHaveBeenSent(failed),
+      retryAfterSeconds: requestMetaOf(failed).retryAfterSeconds,
+      sends: t.simulator?.calls(),
+    }).toEqual({ graphql: true, code: "AUTH_UNAVAILABLE", mayHaveBeenSent: false, retryAfterSeconds: 5, sends: 0 });
+    client.stop();
+  });
+
+  it("the SDK: 503, a refusal before running (refusedBeforeRunning), Retry-After 5", async () => {
+    t.simulator?.resetCalls();
+    const failed = await createSdk({ url: t.graphqlUrl, bearerToken: token }).generateCibilOtp(cibilInput());
+    expect({
+      status: failed.status,
+      code: failed.errors?.[0]?.extensions?.code,
+      refused: refusedBeforeRunning(failed.errors),
+      retryAfterSeconds: failed.retryAfterSeconds,
+      sends: t.simulator?.calls(),
+    }).toEqual({ status: 503, code: "AUTH_UNAVAILABLE", refused: true, retryAfterSeconds: 5, sends: 0 });
+  });
+});
+
 /** Answers that are not this server's, from a loopback stand-in for a proxy in front of it. */
 describe("client errors: answers from something in front of the server", () => {
   let proxy: Server;

@@ -245,11 +245,11 @@ describe.each([
 
 /**
  * A failure of ours before GraphQL runs is counted as a failure, not as a client's refusal: an authenticator whose
- * promise rejects, and an identity provider whose JWKS cannot be had (a 503, a body that is no key set). Each: a 500
- * INTERNAL_SERVER_ERROR, an error line with the request id, an access line without `refused`, and nothing in
- * http_requests_refused_total. Before, the first was counted there as `refused` "unexpected error", and the second was
- * a 401 "invalid token (ERR_JOSE_GENERIC)" (a client told its good token was not), counted as a refusal too. A token
- * the JWKS has no key for is still the client's: 401, counted. Both HTTP layers.
+ * promise rejects is a 500 INTERNAL_SERVER_ERROR, an error line with the request id, an access line without `refused`,
+ * and nothing in http_requests_refused_total (before, it was counted there as `refused` "unexpected error"). An identity
+ * provider whose JWKS cannot be had (a 503, a body that is no key set) is neither the client's 401 (it was once: a
+ * client told its good token was not) nor a 500 (it was next): a 503 AUTH_UNAVAILABLE refusal. A token the JWKS has no
+ * key for is still the client's: 401, counted. Both HTTP layers.
  */
 describe.each([
   ["the thin route", true],
@@ -310,13 +310,9 @@ describe.each([
     };
   }
 
-  it.each([
-    ["an authenticator that rejects", { "x-test-reject-auth": "1" }, [503, "down"]],
-    ["a JWKS that answers 503", {}, [503, "down"]],
-    ["a JWKS that is no key set", {}, [200, '{"nope":1}']],
-  ] as const)("%s: 500, an error line, not counted as refused", async (_name, headers, answer) => {
-    jwksAnswer = [...answer];
-    expect(await seen(headers)).toEqual({
+  it("an authenticator that rejects: 500, an error line, not counted as refused", async () => {
+    jwksAnswer = [503, "down"];
+    expect(await seen({ "x-test-reject-auth": "1" })).toEqual({
       status: 500,
       code: "INTERNAL_SERVER_ERROR",
       access: [{ status: 500, result: "INTERNAL_SERVER_ERROR", refused: undefined }],
@@ -326,9 +322,33 @@ describe.each([
     });
   });
 
+  // Nothing ran (authentication comes before the body is read), and it is a dependency's outage, not a bug of ours:
+  // a 503 AUTH_UNAVAILABLE refusal, counted as such, no error line. Before: a 500 with an error line, which told the
+  // client its mutation's OTP may have been sent (docs/api.md) and paged the operator (RequestsFailed).
+  it.each([
+    ["a JWKS that answers 503", [503, "down"], "ERR_JOSE_GENERIC"],
+    ["a JWKS that is no key set", [200, '{"nope":1}'], "ERR_JWKS_INVALID"],
+  ] as const)("%s: 503 AUTH_UNAVAILABLE, counted as refused, no error line", async (_name, answer, joseCode) => {
+    jwksAnswer = [...answer];
+    const refused = `identity provider's key set unavailable (${joseCode})`;
+    const before = (await refusedSeries()).find((l) => l.includes("AUTH_UNAVAILABLE"));
+    const n = before === undefined ? 0 : Number(before.split(" ").pop());
+    expect(await seen({})).toEqual({
+      status: 503,
+      code: "AUTH_UNAVAILABLE",
+      access: [{ status: 503, result: "AUTH_UNAVAILABLE", refused }],
+      errorLines: 0,
+      refusedSeries: [`http_requests_refused_total{status="503",code="AUTH_UNAVAILABLE"} ${n + 1}`],
+      failed: 0,
+    });
+  });
+
   it("a token the JWKS has no key for is the client's: 401, counted as refused", async () => {
     jwksAnswer = [200, '{"keys":[]}'];
-    expect(await seen({})).toEqual({
+    const seenNow = await seen({});
+    // The AUTH_UNAVAILABLE refusals of the cases above are on the page too.
+    seenNow.refusedSeries = seenNow.refusedSeries.filter((l) => !l.includes("AUTH_UNAVAILABLE"));
+    expect(seenNow).toEqual({
       status: 401,
       code: "UNAUTHENTICATED",
       access: [{ status: 401, result: "UNAUTHENTICATED", refused: "invalid token (ERR_JWKS_NO_MATCHING_KEY)" }],

@@ -15,14 +15,14 @@ const ISSUER = "https://issuer.example/";
 const AUDIENCE = "aopay-graphql";
 const QUERY = "{ __typename }";
 
-type Mode = "ok" | "500" | "garbage" | "slow" | "headers-then-nothing";
+type Mode = "ok" | "500" | "garbage" | "slow" | "headers-then-nothing" | "reset";
 
 /** A JWKS endpoint: `keys` served while `mode` is "ok"; `fetches` counts every request it got. */
 class ScriptedJwks {
   keys: JWK[] = [];
   mode: Mode = "ok";
   fetches = 0;
-  readonly #server: Server = createServer((_req, res) => {
+  readonly #server: Server = createServer((req, res) => {
     this.fetches++;
     if (this.mode === "500") return res.writeHead(500).end("identity provider down");
     if (this.mode === "garbage") return res.writeHead(200, { "content-type": "text/html" }).end("<html>");
@@ -33,6 +33,8 @@ class ScriptedJwks {
       return;
     }
     if (this.mode === "headers-then-nothing") return res.writeHead(200, { "content-type": "application/json" });
+    // The connection dropped unanswered: undici's own `TypeError: fetch failed`, which jose does not wrap.
+    if (this.mode === "reset") return void req.socket.destroy();
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: this.keys }));
   });
 
@@ -93,6 +95,46 @@ function lines(t: TestStack, level: "error" | "warn", from = 0): Array<Record<st
     .records()
     .slice(from)
     .filter((r) => r.level === wanted || r.level === level);
+}
+
+/**
+ * What a bearer request the key set could not be had for is answered (exchange.ts authRefusal): 503 AUTH_UNAVAILABLE
+ * with Retry-After 5 (and the same seconds in the error), counted as a refusal with its code, not as a failure of ours
+ * (http_requests_failed_total: RequestsFailed); one warning line, no error line, and the token in no line. It was a 500
+ * INTERNAL_SERVER_ERROR, which tells a client its mutation's OTP may have been sent (docs/api.md), with an error line.
+ */
+async function expectUnavailable(
+  t: TestStack,
+  send: () => Promise<Awaited<ReturnType<typeof bearer>>>,
+  token: string,
+): Promise<void> {
+  const from = t.logs.lines.length;
+  const refused = await metric(t, 'http_requests_refused_total{status="503",code="AUTH_UNAVAILABLE"}');
+  const failed = await metric(t, "http_requests_failed_total");
+  const res = await send();
+  const requestId = res.headers["x-request-id"] as string;
+  expect({
+    status: res.status,
+    retryAfter: res.headers["retry-after"],
+    error: res.body.errors?.[0]?.extensions,
+    access: t.logs.accessLines(requestId).map((l) => [l.result, l.refused]),
+    warnings: lines(t, "warn", from)
+      .filter((l) => l.requestId === requestId)
+      .map((l) => l.code),
+    errors: lines(t, "error", from),
+    refused: (await metric(t, 'http_requests_refused_total{status="503",code="AUTH_UNAVAILABLE"}')) - refused,
+    failed: (await metric(t, "http_requests_failed_total")) - failed,
+  }).toEqual({
+    status: 503,
+    retryAfter: "5",
+    error: { code: "AUTH_UNAVAILABLE", requestId, retryAfterSeconds: 5 },
+    access: [["AUTH_UNAVAILABLE", expect.stringMatching(/^identity provider's key set unavailable \(/)]],
+    warnings: ["AUTH_UNAVAILABLE"],
+    errors: [],
+    refused: 1,
+    failed: 0,
+  });
+  expect(t.logs.lines.slice(from).join("\n")).not.toContain(token.split(".")[2]);
 }
 
 let pair1: { publicKey: CryptoKey; privateKey: CryptoKey };
@@ -186,14 +228,16 @@ describe("the cost of refused tokens, in JWKS fetches", () => {
 
 /**
  * The identity provider down, slow or answering garbage before any key set was fetched: a bearer request waits at most
- * the 3 s of the fetch's timeout (not the 10 s the JWKS takes, nor for ever), and is answered 500
- * INTERNAL_SERVER_ERROR (our failure, not the client's: never a 401), while an API-key client is served meanwhile.
+ * the 3 s of the fetch's timeout (not the 10 s the JWKS takes, nor for ever), and is answered 503 AUTH_UNAVAILABLE
+ * (expectUnavailable: not the client's fault, never a 401; nothing ran, never a 500), while an API-key client is served
+ * meanwhile. A dropped connection (undici's TypeError, not a jose error) is answered the same.
  */
 describe.each([
   ["answers after 10 s", "slow"],
   ["sends its headers, then nothing", "headers-then-nothing"],
   ["answers 500", "500"],
   ["answers HTML", "garbage"],
+  ["drops the connection", "reset"],
 ] as const)("a JWKS that %s, no key set held yet", (_what, mode) => {
   const jwks = new ScriptedJwks();
   let t: TestStack;
@@ -207,7 +251,7 @@ describe.each([
     await jwks.stop();
   });
 
-  it("a valid token: 500 within the fetch's timeout; an API key is served meanwhile", async () => {
+  it("a valid token: 503 within the fetch's timeout; an API key is served meanwhile", async () => {
     const started = Date.now();
     const token = bearer(t, await sign(pair1.privateKey, { kid: "k1" }));
     const order: string[] = [];
@@ -222,8 +266,13 @@ describe.each([
     const elapsed = Date.now() - started;
     expect((await apiKey).status).toBe(200);
     if (mode === "slow" || mode === "headers-then-nothing") expect(order).toEqual(["api key", "bearer"]);
-    expect([res.status, res.body.errors?.[0]?.extensions?.code]).toEqual([500, "INTERNAL_SERVER_ERROR"]);
+    expect([res.status, res.body.errors?.[0]?.extensions?.code]).toEqual([503, "AUTH_UNAVAILABLE"]);
     expect(elapsed).toBeLessThan(6_000);
+  });
+
+  it("is a refusal: Retry-After, counted as refused, a warning line without the token, no error line", async () => {
+    const token = await sign(pair1.privateKey, { kid: "k1" });
+    await expectUnavailable(t, () => bearer(t, token), token);
   });
 });
 
@@ -233,7 +282,7 @@ describe.each([
  * failed: a blip at the wrong moment, or an hour's outage, failed every JWT client though the set held was as good
  * as before. Now the set is refreshed in the background (AUTH_JWKS_REFRESH_SECONDS, 10 minutes), a failed refresh keeps
  * it (one warning line, tried again 30 s later, never once per request) for up to AUTH_JWKS_MAX_STALE_SECONDS (a day)
- * since it was fetched, and then requests wait for a fetch again (500 while it fails). The clock of this process is
+ * since it was fetched, and then requests wait for a fetch again (503 AUTH_UNAVAILABLE while it fails). The clock of this process is
  * moved forward to age the set.
  */
 describe("the JWKS down once a key set is held", () => {
@@ -274,13 +323,15 @@ describe("the JWKS down once a key set is held", () => {
     expect(await metric(t, "auth_jwks_refresh_failures_total")).toBe(1);
   });
 
-  it("tokens naming kids the held set lacks, while it cannot be refreshed: 500 (ours), and no fetch each", async () => {
+  it("tokens naming kids the held set lacks, while it cannot be refreshed: 503, and no fetch each", async () => {
     // Past jose's 30 s cooldown, which counts from the last fetch that succeeded: a failed one does not restart it.
     offset += 5_000;
     const fetches = jwks.fetches;
     const statuses = new Set<number>();
     for (let i = 0; i < 20; i++) statuses.add((await bearer(t, forged({ alg: "RS256", kid: `unknown-${i}` }))).status);
-    expect([...statuses]).toEqual([500]);
+    expect([...statuses]).toEqual([503]);
+    const unknown = forged({ alg: "RS256", kid: "unknown-last" });
+    await expectUnavailable(t, () => bearer(t, unknown), unknown);
     expect(jwks.fetches - fetches).toBe(0);
     expect((await bearer(t, token)).status).toBe(200);
   });
@@ -305,11 +356,10 @@ describe("the JWKS down once a key set is held", () => {
     ).toContain("identity provider's key set (AUTH_JWKS_URL) fetched again");
   });
 
-  it("past AUTH_JWKS_MAX_STALE_SECONDS, a set that cannot be fetched is no longer used: 500", async () => {
+  it("past AUTH_JWKS_MAX_STALE_SECONDS, a set that cannot be fetched is no longer used: 503", async () => {
     jwks.mode = "500";
     offset += 25 * 3_600_000;
-    const res = await bearer(t, token);
-    expect([res.status, res.body.errors?.[0]?.extensions?.code]).toEqual([500, "INTERNAL_SERVER_ERROR"]);
+    await expectUnavailable(t, () => bearer(t, token), token);
     jwks.mode = "ok";
     expect((await bearer(t, token)).status).toBe(200);
   });

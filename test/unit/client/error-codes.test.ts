@@ -50,6 +50,8 @@ describe("refusedBeforeRunning: true only when every error is a refusal before t
     ["BAD_USER_INPUT", [error("BAD_USER_INPUT")], true],
     ["UNAUTHENTICATED and IDEMPOTENCY_KEY_REUSED", [error("UNAUTHENTICATED"), error("IDEMPOTENCY_KEY_REUSED")], true],
     ["OVERLOADED", [error("OVERLOADED")], true],
+    // The identity provider down: refused before the body was read (it was a 500, read as "may have been sent").
+    ["AUTH_UNAVAILABLE", [error("AUTH_UNAVAILABLE")], true],
     ["INTERNAL_SERVER_ERROR", [error("INTERNAL_SERVER_ERROR")], false],
     ["a refusal beside INTERNAL_SERVER_ERROR", [error("BAD_USER_INPUT"), error("INTERNAL_SERVER_ERROR")], false],
     ["a code this client does not know", [error("SOMETHING_NEW")], false],
