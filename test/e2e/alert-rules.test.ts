@@ -243,6 +243,8 @@ describe("alert rules (deploy/prometheus/alerts.yml)", () => {
       "OtpOverloaded",
       "RequestsShed",
       "RequestsFailed",
+      "AuthUnavailable",
+      "JwksRefreshFailing",
       "OtpPumpingSuspected",
       "CreditReportProbeSuspected",
       "OtpSourceIpFlooding",
@@ -450,6 +452,8 @@ scenario(
   },
   (before, after) => {
     expect(increase(before, after, selectorOf("RequestsFailed", "http_requests_failed_total"))).toBe(0);
+    // AuthUnavailable fires on the three bearer requests (the 401 is not one of them).
+    expect(increase(before, after, selectorOf("AuthUnavailable", "http_requests_refused_total"))).toBe(3);
     const refused = { metric: "http_requests_refused_total", matchers: [] };
     expect(increase(before, after, refused)).toBe(4);
     expect(increase(before, after, selectorOf("AopayUpstreamFailures", "aopay_upstream_requests_total"))).toBe(0);
@@ -478,6 +482,7 @@ scenario(
   },
   (before, after) => {
     expect(increase(before, after, selectorOf("RequestsFailed", "http_requests_failed_total"))).toBe(0);
+    expect(increase(before, after, selectorOf("AuthUnavailable", "http_requests_refused_total"))).toBe(0);
     expect(increase(before, after, { metric: "http_requests_refused_total", matchers: [] })).toBe(4);
   },
 );
