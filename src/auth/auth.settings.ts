@@ -129,7 +129,8 @@ export const authSettings = defineSettings({
       max: 7 * 86_400,
       doc:
         "how long a JWKS that cannot be fetched again is still used, since it was last fetched; after that every " +
-        "bearer request waits for a fetch, and is answered 500 while the identity provider is unreachable " +
+        "bearer request waits for a fetch, and is refused 503 `AUTH_UNAVAILABLE` while the identity provider is " +
+        "unreachable " +
         "(at least `AUTH_JWKS_REFRESH_SECONDS`)",
     }),
     AUTH_JWT_ISSUER: text({

@@ -325,8 +325,8 @@ export class Authenticator {
    * The key for a token: jose's (the set held, or fetched when there is none, when it is older than
    * AUTH_JWKS_MAX_STALE_SECONDS, or when it lacks the token's `kid`), after starting a background refresh when one is
    * due (AUTH_JWKS_REFRESH_SECONDS); while a refresh fails, the set held (#stranded). What this adds to a request is
-   * one clock read and a null check; jwtVerify's options are made once (#verifyOptions), where they were made per
-   * request before.
+   * one clock read, a null check and, on jose's path, one `catch` on its promise (a failed fetch marked as such:
+   * KeySetUnreachable); jwtVerify's options are made once (#verifyOptions), where they were made per request before.
    */
   readonly #keyFor = (header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]) => {
     const now = Date.now();

@@ -303,6 +303,7 @@ describe.each([
     return {
       status: response.status,
       code: response.body.errors?.[0].extensions?.code,
+      retryAfter: response.headers["retry-after"],
       access: access.map((r) => ({ status: r.status, result: r.result, refused: r.refused })),
       errorLines: mine.filter((r) => r.level === "error" && !access.includes(r)).length,
       refusedSeries: await refusedSeries(),
@@ -315,6 +316,7 @@ describe.each([
     expect(await seen({ "x-test-reject-auth": "1" })).toEqual({
       status: 500,
       code: "INTERNAL_SERVER_ERROR",
+      retryAfter: undefined,
       access: [{ status: 500, result: "INTERNAL_SERVER_ERROR", refused: undefined }],
       errorLines: 1,
       refusedSeries: [],
@@ -336,6 +338,7 @@ describe.each([
     expect(await seen({})).toEqual({
       status: 503,
       code: "AUTH_UNAVAILABLE",
+      retryAfter: "5",
       access: [{ status: 503, result: "AUTH_UNAVAILABLE", refused }],
       errorLines: 0,
       refusedSeries: [`http_requests_refused_total{status="503",code="AUTH_UNAVAILABLE"} ${n + 1}`],
@@ -351,6 +354,7 @@ describe.each([
     expect(seenNow).toEqual({
       status: 401,
       code: "UNAUTHENTICATED",
+      retryAfter: undefined,
       access: [{ status: 401, result: "UNAUTHENTICATED", refused: "invalid token (ERR_JWKS_NO_MATCHING_KEY)" }],
       errorLines: 0,
       refusedSeries: ['http_requests_refused_total{status="401",code="UNAUTHENTICATED"} 1'],
