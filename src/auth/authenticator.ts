@@ -339,9 +339,9 @@ export class Authenticator {
   /**
    * While a refresh fails, the set held, without jose's fetch for a `kid` it lacks: jose counts its cooldown from the
    * last fetch that succeeded, so during an outage every token naming an unknown kid (a forged one costs nothing) made
-   * it fetch again, one fetch to the failing identity provider per token (test/e2e/jwks-operation.test.ts). Such a token
-   * cannot be verified until the provider answers: 503 AUTH_UNAVAILABLE (#byBearer), without the fetch. Null while the
-   * refreshes succeed; used until AUTH_JWKS_MAX_STALE_SECONDS after the last set fetched (#strandedUntil).
+   * it fetch again, one fetch to the failing identity provider per token (test/e2e/jwks-operation.test.ts). Such a
+   * token cannot be verified until the provider answers: 503 AUTH_UNAVAILABLE (#byBearer), without the fetch. Null
+   * while the refreshes succeed; used until AUTH_JWKS_MAX_STALE_SECONDS after the last set fetched (#strandedUntil).
    */
   #stranded: JWTVerifyGetKey | null = null;
   #strandedUntil = 0;
