@@ -1,8 +1,6 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { request } from "undici";
-import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+import { TEST_API_KEY, type TestStack } from "../helpers/stack";
+import { startTokenStack, type TokenStack } from "../helpers/token-stack";
 
 /**
  * Credentials never leave in clear (docs/security.md "Authentication"; docs/security-requirements.md A8): an API key
@@ -11,40 +9,19 @@ import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } fro
  * debug), no answer and no metric. Each credential here is unique, so a leak of one names its case.
  */
 describe("credentials are in no log line, answer or metric", () => {
-  const ISSUER = "https://issuer.example/";
-  const AUDIENCE = "aopay-graphql";
+  let stack: TokenStack;
   let t: TestStack;
-  let jwks: Server;
   let goodToken: string;
   let expiredToken: string;
   const answers: string[] = [];
 
   beforeAll(async () => {
-    const pair = await generateKeyPair("RS256");
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256" };
-    jwks = createServer((_req, res) => res.writeHead(200).end(JSON.stringify({ keys: [jwk] })));
-    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
-    const sign = (exp: number) =>
-      new SignJWT({ azp: "jwt-client" })
-        .setProtectedHeader({ alg: "RS256", typ: "at+jwt", kid: "k1" })
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setExpirationTime(exp)
-        .sign(pair.privateKey);
-    goodToken = await sign(Math.floor(Date.now() / 1000) + 300);
-    expiredToken = await sign(Math.floor(Date.now() / 1000) - 300);
-    t = await startTestStack({
-      AUTH_REQUIRED: "true",
-      API_KEYS: TEST_API_KEYS_ENTRY,
-      AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
-      AUTH_JWT_ISSUER: ISSUER,
-      AUTH_JWT_AUDIENCE: AUDIENCE,
-    });
+    stack = await startTokenStack();
+    t = stack.t;
+    goodToken = await stack.sign({ azp: "jwt-client" }, Math.floor(Date.now() / 1000) + 300);
+    expiredToken = await stack.sign({ azp: "jwt-client" }, Math.floor(Date.now() / 1000) - 300);
   });
-  afterAll(async () => {
-    await t?.stop();
-    await new Promise((r) => jwks?.close(r));
-  });
+  afterAll(() => stack?.stop());
 
   const WRONG_KEY = "aopk_wrongkey_7Hq2ZxL9vB4nM1cR8tY6wE3uI0oP5aSdFgJkQ";
   const MALFORMED_KEY = `aopk_malformed_${"Q".repeat(300)}`;

@@ -1,9 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
-import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+import { TEST_API_KEY, type TestStack } from "../helpers/stack";
+import { startTokenStack, type TokenStack } from "../helpers/token-stack";
 
 /**
  * A token's client id (docs/security.md "Authentication"): the claim is taken only as a string of the client-id
@@ -13,39 +11,16 @@ import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } fro
  * credential: an Idempotency-Key used by an API-key client and by a token client is two keys.
  */
 describe("a token's client claim, and what its client owns", () => {
-  const ISSUER = "https://issuer.example/";
-  const AUDIENCE = "aopay-graphql";
+  let stack: TokenStack;
   let t: TestStack;
-  let jwks: Server;
-  let key: CryptoKey;
-
   beforeAll(async () => {
-    const pair = await generateKeyPair("RS256");
-    key = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256" };
-    jwks = createServer((_req, res) => res.writeHead(200).end(JSON.stringify({ keys: [jwk] })));
-    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
-    t = await startTestStack({
-      AUTH_REQUIRED: "true",
-      API_KEYS: TEST_API_KEYS_ENTRY,
-      AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
-      AUTH_JWT_ISSUER: ISSUER,
-      AUTH_JWT_AUDIENCE: AUDIENCE,
-    });
+    stack = await startTokenStack();
+    t = stack.t;
   });
-  afterAll(async () => {
-    await t?.stop();
-    await new Promise((r) => jwks?.close(r));
-  });
+  afterAll(() => stack?.stop());
   beforeEach(() => t.simulator?.resetCalls());
 
-  const token = (claims: Record<string, unknown>) =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg: "RS256", typ: "at+jwt", kid: "k1" })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setExpirationTime("5m")
-      .sign(key);
+  const token = (claims: Record<string, unknown>) => stack.sign(claims);
 
   it.each<[string, Record<string, unknown>]>([
     ["missing", { sub: "user-1" }],
