@@ -8,9 +8,9 @@ import {
   json,
   raw,
   resetAfterRequest,
-  startFakeUpstream,
   upstreamEnv,
 } from "../helpers/fake-upstream";
+import { freePort } from "../helpers/free-port";
 import { fixtureJson } from "../helpers/fixtures";
 import { registrationInput } from "../helpers/identifiers";
 import {
@@ -259,9 +259,7 @@ describe("upstream faults end as typed results, with exactly one upstream call a
   });
 
   it("an upstream that refuses connections is UPSTREAM_UNAVAILABLE and nothing was sent", async () => {
-    const gone = await startFakeUpstream();
-    const url = gone.url;
-    await gone.close();
+    const url = `http://127.0.0.1:${await freePort()}`;
     const t2 = await startTestStack({
       ...upstreamEnv(url),
     });

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { request } from "undici";
 import { hashApiKey } from "../../src/auth/authenticator";
-import { startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { upstreamEnv } from "../helpers/fake-upstream";
+import { freePort } from "../helpers/free-port";
 import {
   aepsInput,
   cibilInput,
@@ -158,9 +159,7 @@ describe("Idempotency-Key lifetime and release", () => {
   });
 
   it("a failure that provably sent nothing frees the key: the same key tries again", async () => {
-    const gone = await startFakeUpstream();
-    const url = gone.url;
-    await gone.close();
+    const url = `http://127.0.0.1:${await freePort()}`;
     t = await startTestStack({
       ...upstreamEnv(url),
     });

@@ -1,5 +1,6 @@
 import { hashApiKey } from "../../src/auth/authenticator";
-import { startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
+import { upstreamEnv } from "../helpers/fake-upstream";
+import { freePort } from "../helpers/free-port";
 import { nextAepsRegistration } from "../helpers/identifiers";
 import {
   aepsInput,
@@ -160,9 +161,7 @@ describe("OTP throttling through the server (docs/security-requirements.md B1-B4
   });
 
   it("a send that provably never left is refunded: an immediate retry is allowed", async () => {
-    const gone = await startFakeUpstream();
-    const url = gone.url;
-    await gone.close();
+    const url = `http://127.0.0.1:${await freePort()}`;
     t = await startTestStack({
       ...DEFAULT_THROTTLE,
       ...upstreamEnv(url),
