@@ -10,6 +10,7 @@ import { createGraphiQLFetcher } from "@graphiql/toolkit";
 import { GraphiQL } from "graphiql";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
+import { explorerStorage } from "./storage";
 
 const params = new URLSearchParams(window.location.search);
 
@@ -27,6 +28,8 @@ query ServiceInfo {
 
 // The GraphQL endpoint of the server that served this page.
 const fetcher = createGraphiQLFetcher({ url: new URL("../graphql", window.location.href).href });
+// Its theme and layout in localStorage; its tabs and history (operations, variables, headers) in this page only.
+const storage = explorerStorage();
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root");
@@ -34,6 +37,7 @@ createRoot(root).render(
   <StrictMode>
     <GraphiQL
       fetcher={fetcher}
+      storage={storage}
       defaultQuery={DEFAULT_QUERY}
       initialQuery={params.get("query") ?? undefined}
       initialVariables={params.get("variables") ?? undefined}

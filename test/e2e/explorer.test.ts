@@ -5,7 +5,14 @@ import { promisify } from "node:util";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { assertChromiumInstalled, launchChromium } from "../helpers/chromium";
 import { request } from "undici";
-import { startProductionStack, startTestStack, type TestStack } from "../helpers/stack";
+import { nextMobile, nextPan } from "../helpers/identifiers";
+import {
+  startProductionStack,
+  startTestStack,
+  TEST_API_KEY,
+  TEST_API_KEYS_ENTRY,
+  type TestStack,
+} from "../helpers/stack";
 import { Started } from "../helpers/started";
 
 const run = promisify(execFile);
@@ -13,6 +20,7 @@ const ROOT = join(__dirname, "../..");
 const ARTIFACTS = join(ROOT, "test-artifacts");
 /** The little of the DOM that the functions run in the page use (this project's tsconfig has no DOM lib). */
 declare const document: { querySelector(selector: string): unknown };
+declare const localStorage: { setItem(key: string, value: string): void };
 declare function getComputedStyle(element: unknown): { opacity: string };
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -20,6 +28,14 @@ const GENERATE = `mutation SendOtp {
   generateCibilOtp(input: { cibilId: "102277100", accessToken: "123456542124" }) {
     __typename
     ... on CibilOtpChallenge { status question { text } }
+    ... on Failure { code message }
+  }
+}`;
+
+const REGISTER = `mutation Register($input: RegisterCibilCustomerInput!) {
+  registerCibilCustomer(input: $input) {
+    __typename
+    ... on CibilCustomerRegistered { accessToken maskedMobile }
     ... on Failure { code message }
   }
 }`;
@@ -52,7 +68,9 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
       timeout: 90_000,
       signal: started.signal,
     });
-    t = await started.keep(startTestStack({ NODE_ENV: "development" }), (stack) => stack.stop());
+    t = await started.keep(startTestStack({ NODE_ENV: "development", API_KEYS: TEST_API_KEYS_ENTRY }), (stack) =>
+      stack.stop(),
+    );
     browser = await started.keep(launchChromium(), (b) => b.close());
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     // Every request of every page and worker in the context, service workers included.
@@ -119,6 +137,43 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
     expect(text).toContain("The One Time Password is sent to *********.");
     expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, "explorer-generate-otp.png") });
+  });
+
+  it("keeps no operation, variables or headers in localStorage, and removes what an earlier version kept", async () => {
+    const input = {
+      firstName: "Vasundhara",
+      lastName: "Thirunavukkarasu",
+      pan: nextPan(),
+      dateOfBirth: "1987-11-23",
+      email: "vasundhara.t@example.com",
+      mobile: nextMobile(),
+    };
+    // As GraphiQL kept a run by default: its history with the headers, whatever shouldPersistHeaders said.
+    const earlier = JSON.stringify({
+      queries: [{ query: REGISTER, variables: JSON.stringify({ input }), headers: `{"x-api-key":"${TEST_API_KEY}"}` }],
+    });
+    await page.evaluate((value) => localStorage.setItem("graphiql:queries", value), earlier);
+    const params = new URLSearchParams({
+      query: REGISTER,
+      variables: JSON.stringify({ input }),
+      headers: JSON.stringify({ "x-api-key": TEST_API_KEY }),
+    });
+    await page.goto(`${t.baseUrl}/graphiql/?${params}`);
+    await page.locator(".graphiql-query-editor .monaco-editor").waitFor();
+    await page.getByText("registerCibilCustomer").first().waitFor();
+    await page.getByRole("button", { name: /Execute query/i }).click();
+    const response = page.locator(".graphiql-response");
+    await response.getByText("CibilCustomerRegistered").waitFor({ timeout: 15_000 });
+    const accessToken = /"accessToken": "([^"]+)"/.exec((await response.innerText()).replace(/\s+/g, " "))?.[1];
+    expect(accessToken).toBeDefined();
+    // The history and the tab were written by the run (GraphiQL writes its tabs on a 150 ms debounce).
+    await page.waitForTimeout(500);
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+    // The customer's values, the API key, the access token answered, and the earlier test's CIBIL id and token.
+    const values = [...Object.values(input), TEST_API_KEY, accessToken as string, "102277100", "123456542124"];
+    expect(values.filter((value) => stored.includes(value))).toEqual([]);
+    // The operation is still there to run again while the page is open.
+    expect(await page.getByText("registerCibilCustomer").count()).toBeGreaterThan(0);
   });
 
   it("shows the schema's descriptions in the docs panel (Mutation > generateCibilOtp)", async () => {
