@@ -174,6 +174,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const readiness: Readiness = async () => {
     if (state !== "ready") return { ready: false, status: state };
     if (!(await protection.ready())) return { ready: false, status: "redis-unavailable" };
+    // A Redis whose maxmemory-policy evicts (REDIS_EVICTING_POLICY=refuse), or not judged yet: sends are refused.
+    const unsafe = protection.unsafe();
+    if (unsafe !== undefined) return { ready: false, status: unsafe };
     const circuits = aopay.breakers.states();
     if (config.readinessIncludesBreaker && Object.values(circuits).includes("open")) {
       return { ready: false, status: "upstream-circuit-open", circuits };

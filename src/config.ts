@@ -141,6 +141,13 @@ export interface Config {
   ignoredRedisSettings: readonly string[];
   redisKeyPrefix: string;
   /**
+   * REDIS_EVICTING_POLICY: `refuse` (the default) refuses every write the stores promise something for while the Redis
+   * server's maxmemory-policy evicts keys (protection/redis.ts RedisServerCheck); `warn` logs it and goes on.
+   */
+  redisEvictingPolicy: "refuse" | "warn";
+  /** REDIS_POLICY_CHECK_SECONDS in ms: how often the policy is judged again on a ready connection. */
+  redisPolicyCheckMs: number;
+  /**
    * Keys sealing stored idempotency results (protection/store-sealer.ts): the first seals, all open. From
    * STORE_ENCRYPTION_KEYS, else one key derived from HMAC_SECRET (refused in production with REDIS_URL).
    */
@@ -511,6 +518,8 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     redisUrl,
     ignoredRedisSettings,
     redisKeyPrefix: protection.REDIS_KEY_PREFIX,
+    redisEvictingPolicy: protection.REDIS_EVICTING_POLICY,
+    redisPolicyCheckMs: protection.REDIS_POLICY_CHECK_SECONDS * 1000,
     // Derived: the previous and retired secrets' keys open what they sealed, and the next secret's what the replicas
     // already switched to it seal (the same key id; StoreSealer tries each, the current one first).
     storeKeys: configuredStoreKeys?.length

@@ -162,7 +162,7 @@ export class Metrics implements RequestObserver {
     });
     this.#redisUnsafe = new Gauge({
       name: "aopay_redis_unsafe",
-      help: "1 when the Redis server connected to breaks a promise of the stores, by problem: eviction_policy (its maxmemory-policy is not noeviction: budgets may be evicted), version (older than 7.0: every send refused). Judged at each connection.",
+      help: "1 when the Redis server connected to breaks a promise of the stores, by problem: eviction_policy (its maxmemory-policy is not noeviction: budgets may be evicted), version (older than 7.0: every send refused). Judged at each connection, and the policy every REDIS_POLICY_CHECK_SECONDS.",
       labelNames: ["problem"],
       registers,
       // Workers each judge their own connection: the primary's page (cluster.ts) shows the worst, not a sum.

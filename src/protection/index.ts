@@ -75,7 +75,15 @@ export interface ProtectionServices {
   idempotencyFill(): number;
   /** Whether the shared store can serve (always true in memory). */
   ready(): Promise<boolean>;
-  /** At startup: give Redis a moment to connect before traffic arrives (non-fatal; readiness tells the truth). */
+  /**
+   * Why the Redis server answering may not be written to (REDIS_EVICTING_POLICY=refuse: redis.ts RedisServerCheck
+   * unsafe), as /readyz names it; undefined when it may, and always in memory.
+   */
+  unsafe(): string | undefined;
+  /**
+   * At startup: give Redis a moment to connect, and its server to be judged, before traffic arrives (non-fatal;
+   * readiness tells the truth). False when it did not connect in time.
+   */
   connect(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -91,9 +99,18 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
     olderKey && config.storeKeys.length > 1 ? sealer.counting(() => olderKey(store)) : sealer;
   const idempotencySealer = sealerOf("idempotency");
   const registeredSealer = sealerOf("registered_mobile");
-  const redis = config.redisUrl
-    ? createRedis(config.redisUrl, log.child({ component: "redis" }), (judged) => observe?.redisServer?.(judged))
+  const connection = config.redisUrl
+    ? createRedis(config.redisUrl, log.child({ component: "redis" }), {
+        evictingPolicy: config.redisEvictingPolicy,
+        checkIntervalMs: config.redisPolicyCheckMs,
+        onJudged: (judged) => observe?.redisServer?.(judged),
+      })
     : null;
+  const redis = connection?.redis ?? null;
+  // While the server may evict what the stores keep (REDIS_EVICTING_POLICY=refuse), every guarded write and every
+  // credit-report read is refused before anything is done, as a store failure is (redis.ts RedisServerCheck).
+  const check = connection?.check;
+  const assertSafe = check && ((what: string) => check.assertSafe(what));
   // A rotation (docs/security.md "Rotating the HMAC secret"). The replaced secrets (HMAC_SECRET_PREVIOUS): every store
   // reads under them, the throttle takes under them too (so that replicas not yet switched see the switched ones'
   // sends), and a registered mobile found only under one is copied under HMAC_SECRET. The coming secret
@@ -182,6 +199,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
   return {
     protection: {
       guard: new SendGuard({
+        assertSafe,
         throttle,
         idempotency,
         hasher,
@@ -208,15 +226,32 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       unavailable: (field) => observe?.protectionUnavailable(field),
       unrecorded: (field) => observe?.unrecorded(field),
       customerRefs: new CustomerRefs(config.hmacSecret),
-      readBudget: throttle,
+      // The read's first step (graphql/loaders.ts): refused there, no consent is looked up and nothing is read.
+      readBudget: assertSafe
+        ? {
+            reserve: (subject, purpose, destinationsOnly) => {
+              assertSafe("read budget");
+              return throttle.reserve(subject, purpose, destinationsOnly);
+            },
+          }
+        : throttle,
       throttled: (field, code, scope) => observe?.throttled(field, code, scope),
       overShare: (field, table) => observe?.overShare?.(field, table),
     },
     redis,
     idempotencyFill: () => (idempotency instanceof MemoryIdempotencyStore ? idempotency.fill() : 0),
     ready: () => (redis ? redisAnswers(redis) : Promise.resolve(true)),
-    connect: (timeoutMs) => (redis ? redisReady(redis, timeoutMs) : Promise.resolve(true)),
+    unsafe: () => check?.unsafe(),
+    async connect(timeoutMs) {
+      if (!redis || !check) return true;
+      const started = monotonicNow();
+      if (!(await redisReady(redis, timeoutMs))) return false;
+      // The first judgement of the server too (one INFO), so that traffic does not meet redis-policy-unjudged.
+      await check.judged(Math.max(0, timeoutMs - (monotonicNow() - started)));
+      return true;
+    },
     async close() {
+      check?.stop();
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };

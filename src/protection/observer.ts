@@ -31,8 +31,9 @@ export interface RequestObserver {
    */
   unkeptResult?(field: string): void;
   /**
-   * What the Redis server just connected to breaks (redis.ts checkServer), judged at each connection: its
-   * `maxmemory-policy` evicts keys (budgets and idempotency records with them), or it is older than 7.0.
+   * What the Redis server connected to breaks (redis.ts RedisServerCheck), judged at each connection and, for the
+   * policy, every REDIS_POLICY_CHECK_SECONDS: its `maxmemory-policy` evicts keys (budgets and idempotency records with
+   * them), or it is older than 7.0.
    */
   redisServer?(judged: RedisServerJudgement): void;
   /**

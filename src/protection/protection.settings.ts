@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
 import { hkdfSync } from "node:crypto";
 import { z } from "zod";
-import { custom, defineSettings, int, listOf, text } from "../settings/schema";
+import { custom, defineSettings, int, listOf, oneOf, text } from "../settings/schema";
 
 /** Store sealing keys (store-sealer.ts): AES-256, so 32 bytes. */
 export const STORE_KEY_BYTES = 32;
@@ -24,6 +24,11 @@ export function deriveStoreKey(hmacSecret: Buffer): StoreKey {
 }
 
 export const DEFAULT_REDIS_KEY_PREFIX = "aopay-gql:";
+/**
+ * How often the Redis server's maxmemory-policy is judged again on a ready connection (REDIS_POLICY_CHECK_SECONDS),
+ * besides at each connection: one `INFO memory` per interval per process.
+ */
+export const DEFAULT_REDIS_POLICY_CHECK_SECONDS = 30;
 /** Stripe keeps idempotency keys at least 24 hours (docs/security-requirements.md E4). */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 /**
@@ -196,6 +201,25 @@ export const protectionSettings = defineSettings({
       example: "redis://redis:6379",
     }),
     REDIS_KEY_PREFIX: text({ default: DEFAULT_REDIS_KEY_PREFIX, doc: "prefix of every Redis key" }),
+    REDIS_EVICTING_POLICY: oneOf(["refuse", "warn"], {
+      default: "refuse",
+      doc:
+        "what to do while the Redis server's `maxmemory-policy` is not `noeviction` (every key here has a TTL, so any " +
+        "evicting policy, `volatile-*` as well as `allkeys-*`, may delete cooldowns, daily budgets and idempotency " +
+        "records at `maxmemory`: more OTPs sent than promised). `refuse`: every OTP send, verification, registration " +
+        "and credit-report read is refused with `PROTECTION_UNAVAILABLE` before anything is sent, and `/readyz` " +
+        "answers 503 `redis-evicting-policy`, until the policy is `noeviction` again; `warn`: they go on (an error " +
+        "line and `aopay_redis_unsafe` only). Judged at each connection and every `REDIS_POLICY_CHECK_SECONDS`; a " +
+        "server whose INFO names no policy is not judged (a warn line says so)",
+    }),
+    REDIS_POLICY_CHECK_SECONDS: int({
+      default: DEFAULT_REDIS_POLICY_CHECK_SECONDS,
+      min: 1,
+      max: 3600,
+      doc:
+        "how often the Redis server's `maxmemory-policy` is read again (`INFO memory`, one per interval per process), " +
+        "besides at each connection: a `CONFIG SET maxmemory-policy` is seen within this time, both ways",
+    }),
     HMAC_SECRET: text({
       minLength: MIN_SECRET_LENGTH,
       howToMake: "`openssl rand -base64 48`",

@@ -1,17 +1,33 @@
 import type Redis from "ioredis";
 import type { Logger } from "../logging/logger";
+import { ProtectionStoreError } from "./errors";
 
-/** What checkServer judged of the Redis server at a connection (observer.ts redisServer, the aopay_redis_unsafe gauge). */
+/** What RedisServerCheck judged of the Redis server (observer.ts redisServer, the aopay_redis_unsafe gauge). */
 export interface RedisServerJudgement {
   evictingPolicy: boolean;
   tooOld: boolean;
 }
 
+/** What createRedis checks of the server it connects to (RedisServerCheck). */
+export interface RedisCheckOptions {
+  /** REDIS_EVICTING_POLICY: refuse the stores' writes while the policy evicts (`refuse`), or only say so (`warn`). */
+  evictingPolicy: "refuse" | "warn";
+  /** REDIS_POLICY_CHECK_SECONDS in ms (default DEFAULT_REDIS_POLICY_CHECK_SECONDS, 30 s). */
+  checkIntervalMs: number;
+  /** Each judgement (observer.ts redisServer, the aopay_redis_unsafe gauge). */
+  onJudged?: (judged: RedisServerJudgement) => void;
+}
+
 /**
  * The Redis connection behind the shared throttle and idempotency stores. Configured to fail fast, never to queue:
- * while Redis is down, OTP sends must be refused (fail closed), not held in memory until it returns.
+ * while Redis is down, OTP sends must be refused (fail closed), not held in memory until it returns. With it, the
+ * check of what its server is (RedisServerCheck), judged at each connection and every `checkIntervalMs`.
  */
-export function createRedis(url: string, log: Logger, onJudged?: (judged: RedisServerJudgement) => void): Redis {
+export function createRedis(
+  url: string,
+  log: Logger,
+  options: RedisCheckOptions,
+): { redis: Redis; check: RedisServerCheck } {
   // ioredis is required here, at start (protection/index.ts, only with REDIS_URL set), not at this module's import: a
   // server without REDIS_URL never loads it (0.9 MB of live heap after start, its source text and compiled code kept
   // for the process's life; docs/performance-runs.md). require's cache makes later calls a lookup; never per request. A
@@ -49,12 +65,13 @@ export function createRedis(url: string, log: Logger, onJudged?: (judged: RedisS
     // (test/e2e/redis-operations.test.ts).
     if ((error as { command?: { name?: string } }).command?.name === "select") redis.stream?.destroy();
   });
+  const check = new RedisServerCheck(redis, log, options);
   redis.on("ready", () => {
     logged.clear();
     log.info("redis ready");
-    checkServer(redis, log, onJudged);
+    check.connected();
   });
-  return redis;
+  return { redis, check };
 }
 
 /** Distinct Redis errors logged between two ready connections. */
@@ -63,39 +80,177 @@ const MAX_DISTINCT_ERRORS = 20;
 /** The oldest Redis the OTP budgets' scripts run on: PEXPIRETIME (redis-budgets.ts) came with 7.0. */
 export const MIN_REDIS_MAJOR = 7;
 
+/** Before a failed judgement is tried again, while the connection has none (a timeout, a dropped reply). */
+const UNJUDGED_RETRY_MS = 1_000;
+
 /**
- * Says at each connection, as an error, what on the server breaks a promise the stores make:
- * - a server older than Redis 7.0: the budgets' script would fail on every send, each refused as
- *   PROTECTION_UNAVAILABLE (closed, never open), and this line names the cause;
+ * What the Redis server breaks of the promises the stores make, judged at each connection (INFO, its default sections:
+ * server and memory) and every `checkIntervalMs` on a ready connection (INFO memory), so a `CONFIG SET
+ * maxmemory-policy` at run time is seen both ways:
  * - a `maxmemory-policy` other than `noeviction`: at `maxmemory` Redis deletes keys to make room, and every key here
- *   has a TTL, so the `volatile-*` policies take them as readily as the `allkeys-*` ones: a cooldown, a daily budget
- *   or an idempotency record evicted is a customer sent more OTPs than promised (test/e2e/redis-operations.test.ts:
- *   with allkeys-lru, a second SMS inside the cooldown). With `noeviction` a full Redis refuses the writes, and every
- *   send is refused as PROTECTION_UNAVAILABLE until there is room. Judged at connection only: a CONFIG SET later is
- *   not seen.
- * One INFO with its default sections (server and memory among them). A server that does not answer INFO (an ACL
- * without it) is not judged.
+ *   has a TTL, so the `volatile-*` policies take them as readily as the `allkeys-*` ones: a cooldown, a daily budget,
+ *   an idempotency record or a registered mobile evicted is a customer sent more OTPs than promised
+ *   (test/e2e/redis-operations.test.ts: with allkeys-lru, a second SMS inside the cooldown). An error line when it is
+ *   seen, and with REDIS_EVICTING_POLICY=refuse (the default) every write the stores promise something for is refused
+ *   as PROTECTION_UNAVAILABLE (assertSafe) and /readyz says `redis-evicting-policy` (unsafe) until it is `noeviction`
+ *   again. With `noeviction` a full Redis refuses the writes instead, and every send is refused until there is room.
+ * - a server older than Redis 7.0 (at connection only): the budgets' script would fail on every send, each refused as
+ *   PROTECTION_UNAVAILABLE (closed, never open), and an error line names the cause.
+ * Until a connection's first judgement has answered (one round trip after it is ready: INFO is its first command),
+ * refuse mode refuses too (`redis-policy-unjudged`): a server not seen yet is not trusted. The start waits for it
+ * (judged), so only a reconnect meets that window. A server that answers INFO with an error (an ACL without it) or
+ * without a `maxmemory_policy` line (some managed offerings) is not judged, as before: a warn line says so, once per
+ * connection, and its writes go on. A judgement that fails otherwise (a timeout) keeps the one before it, or, with
+ * none on this connection, is tried again after UNJUDGED_RETRY_MS.
  */
-function checkServer(redis: Redis, log: Logger, onJudged?: (judged: RedisServerJudgement) => void): void {
-  redis.info().then(
-    (info) => {
+export class RedisServerCheck {
+  /** This connection's judgement of the policy: none yet, noeviction, evicting, or not named by the server. */
+  #state: "unjudged" | "sound" | "evicting" | "unchecked" = "unjudged";
+  /** The evicting policy last judged (for its line and the refusal's cause), kept until a judgement says otherwise. */
+  #policy: string | undefined;
+  #tooOld = false;
+  /** Bumped at each connection: a judgement's answer from an older connection is dropped. */
+  #connection = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  /** Waiting for a judgement (judged). */
+  #waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly log: Logger,
+    private readonly options: RedisCheckOptions,
+  ) {}
+
+  /** At each ready connection: judged again from nothing (a reconnect may have reached another server). */
+  connected(): void {
+    this.#connection++;
+    this.#state = "unjudged";
+    this.#judge(true);
+  }
+
+  /**
+   * Why the server may not be written to now, as /readyz names it; undefined when it may. Always undefined with
+   * REDIS_EVICTING_POLICY=warn, and while the connection is not ready (the stores' own failures say so then).
+   */
+  unsafe(): "redis-evicting-policy" | "redis-policy-unjudged" | undefined {
+    if (this.options.evictingPolicy === "warn") return undefined;
+    if (this.#state === "evicting") return "redis-evicting-policy";
+    if (this.#state === "unjudged" && this.redis.status === "ready") return "redis-policy-unjudged";
+    return undefined;
+  }
+
+  /**
+   * Throws ProtectionStoreError while unsafe(): called before anything of a guarded write or a credit-report read is
+   * done, so it is refused as a store failure is (PROTECTION_UNAVAILABLE, nothing sent; protection/store-failure.ts).
+   */
+  assertSafe(what: string): void {
+    const unsafe = this.unsafe();
+    if (unsafe === undefined) return;
+    const why =
+      unsafe === "redis-evicting-policy"
+        ? `redis maxmemory-policy is ${this.#policy}, not noeviction (REDIS_EVICTING_POLICY=refuse)`
+        : "redis maxmemory-policy not judged yet on this connection";
+    throw new ProtectionStoreError(what, new Error(why));
+  }
+
+  /** Resolves once this connection's policy is judged (or not judgeable), or after `timeoutMs`; never rejects. */
+  judged(timeoutMs: number): Promise<void> {
+    if (this.#state !== "unjudged") return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops the periodic judgement (at shutdown, before the connection is closed). */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  #judge(atConnection: boolean): void {
+    clearTimeout(this.#timer);
+    if (this.#stopped) return;
+    const connection = this.#connection;
+    (atConnection ? this.redis.info() : this.redis.info("memory")).then(
+      (info) => {
+        if (connection !== this.#connection || this.#stopped) return;
+        this.#read(info, atConnection);
+        this.#next();
+      },
+      (error: Error) => {
+        if (connection !== this.#connection || this.#stopped) return;
+        // The server said no (NOPERM: an ACL without INFO): it will not tell, so it is not judged. Anything else (a
+        // timeout, the connection gone) says nothing of the server: the judgement before it stands.
+        if (error.name === "ReplyError") this.#set("unchecked", undefined);
+        this.#next();
+      },
+    );
+  }
+
+  /** The next judgement: soon while this connection has none, else after the interval. Never holds the process. */
+  #next(): void {
+    if (this.#stopped) return;
+    const delay = this.#state === "unjudged" ? UNJUDGED_RETRY_MS : this.options.checkIntervalMs;
+    this.#timer = setTimeout(() => {
+      if (this.redis.status === "ready") this.#judge(this.#state === "unjudged");
+      else this.#next();
+    }, delay);
+    this.#timer.unref();
+  }
+
+  #read(info: string, atConnection: boolean): void {
+    if (atConnection) {
       const major = tooOldRedis(info);
+      this.#tooOld = major !== undefined;
       if (major !== undefined)
-        log.error(
+        this.log.error(
           { redis: { version: major } },
           "redis is older than 7.0: OTP sends will be refused as PROTECTION_UNAVAILABLE (the throttle's script needs PEXPIRETIME)",
         );
-      const policy = evictingPolicy(info);
-      // Also as a gauge (metrics.ts aopay_redis_unsafe): a line at connection is easily missed, an alert is not.
-      onJudged?.({ evictingPolicy: policy !== undefined, tooOld: major !== undefined });
-      if (policy !== undefined)
-        log.error(
-          { redis: { maxmemoryPolicy: policy } },
-          `redis maxmemory-policy is ${policy}, not noeviction: at maxmemory Redis may evict OTP budgets, cooldowns and idempotency records, and customers be sent more OTPs than the budgets allow; set maxmemory-policy noeviction`,
-        );
-    },
-    () => undefined,
-  );
+    }
+    const policy = maxmemoryPolicy(info);
+    this.#set(policy === undefined ? "unchecked" : policy === "noeviction" ? "sound" : "evicting", policy);
+  }
+
+  /** Takes a judgement: the gauge each time, a line only when it changed (or at a connection's first). */
+  #set(state: "sound" | "evicting" | "unchecked", policy: string | undefined): void {
+    const before = this.#state;
+    const policyBefore = this.#policy;
+    this.#state = state;
+    if (state === "evicting") this.#policy = policy;
+    // Also as a gauge (metrics.ts aopay_redis_unsafe): a line is easily missed, an alert is not.
+    this.options.onJudged?.({ evictingPolicy: state === "evicting", tooOld: this.#tooOld });
+    const refuse = this.options.evictingPolicy === "refuse";
+    if (state === "evicting" && (before !== "evicting" || policy !== policyBefore))
+      this.log.error(
+        { redis: { maxmemoryPolicy: policy, evictingPolicy: this.options.evictingPolicy } },
+        `redis maxmemory-policy is ${policy}, not noeviction: at maxmemory Redis may evict OTP budgets, cooldowns ` +
+          "and idempotency records, and customers be sent more OTPs than the budgets allow; " +
+          (refuse
+            ? "OTP sends are refused as PROTECTION_UNAVAILABLE until it is noeviction: set maxmemory-policy " +
+              "noeviction (or REDIS_EVICTING_POLICY=warn to accept the risk)"
+            : "sends go on (REDIS_EVICTING_POLICY=warn): set maxmemory-policy noeviction"),
+      );
+    else if (state !== "evicting" && policyBefore !== undefined) {
+      this.#policy = undefined;
+      this.log.info(
+        { redis: { maxmemoryPolicy: policy ?? null } },
+        refuse
+          ? "redis maxmemory-policy no longer evicts: OTP sends are served again"
+          : "redis maxmemory-policy no longer evicts",
+      );
+    }
+    if (state === "unchecked" && before !== "unchecked")
+      this.log.warn(
+        "redis maxmemory-policy could not be checked (INFO refused, or it names no policy): make sure it is noeviction",
+      );
+    for (const waiter of this.#waiters.splice(0)) waiter();
+  }
 }
 
 /** The major version INFO's `redis_version` names when it is older than MIN_REDIS_MAJOR; undefined otherwise. */
@@ -104,12 +259,17 @@ export function tooOldRedis(info: string): number | undefined {
   return version !== undefined && Number(version) < MIN_REDIS_MAJOR ? Number(version) : undefined;
 }
 
+/** INFO's `maxmemory_policy`; undefined when INFO does not name one. Only the policy's own characters are kept. */
+export function maxmemoryPolicy(info: string): string | undefined {
+  return /^maxmemory_policy:([a-z-]{1,32})\r?$/m.exec(info)?.[1];
+}
+
 /**
  * INFO's `maxmemory_policy` when it lets Redis evict keys (anything but `noeviction`); undefined for `noeviction` or
  * when INFO does not name one. Only the policy's own characters are kept: it is written into a log line.
  */
 export function evictingPolicy(info: string): string | undefined {
-  const policy = /^maxmemory_policy:([a-z-]{1,32})\r?$/m.exec(info)?.[1];
+  const policy = maxmemoryPolicy(info);
   return policy !== undefined && policy !== "noeviction" ? policy : undefined;
 }
 

@@ -50,6 +50,12 @@ import { monotonicNow } from "../util/clock";
  */
 
 export interface SendGuardOptions {
+  /**
+   * Throws ProtectionStoreError while the shared store may not be trusted with what the guard keeps (a Redis whose
+   * maxmemory-policy evicts, REDIS_EVICTING_POLICY=refuse: redis.ts RedisServerCheck): the request is refused
+   * (`unavailable`) before anything is claimed, taken or sent. Default: none (in memory).
+   */
+  assertSafe?: (what: string) => void;
   throttle: Pick<OtpThrottle, "reserve">;
   idempotency: IdempotencyStore;
   hasher: KeyHasher;
@@ -229,6 +235,7 @@ export class SendGuard {
     // Set once the call may leave: from then on nothing reaching the catch below frees the key (a repeat would send).
     let mayHaveLeft = false;
     try {
+      this.options.assertSafe?.("otp send");
       // Without an Idempotency-Key (most requests) there is nothing to claim: no call, no promise to wait for.
       if (req.idempotencyKey !== undefined) {
         const begun = await this.#begin(req);

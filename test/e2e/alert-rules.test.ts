@@ -137,10 +137,12 @@ function scenario(
         };
       }
       if (["private", "private-noeviction", "private-says-6"].includes(env.REDIS_URL)) {
-        // "private": a Redis that evicts (RedisUnsafe); "private-noeviction": a sound one the scenario may kill;
-        // "private-says-6": a sound one behind a proxy that has its INFO name version 6 (the bytes' count kept).
+        // "private": a Redis that evicts (RedisUnsafe; with REDIS_EVICTING_POLICY=refuse, the default, not ready and
+        // sends refused); "private-noeviction": a sound one the scenario may kill; "private-says-6": a sound one behind
+        // a proxy that has its INFO name version 6 (the bytes' count kept).
         const port = await freePort();
-        const policy = env.REDIS_URL === "private" ? "allkeys-lru" : "noeviction";
+        const evicting = env.REDIS_URL === "private";
+        const policy = evicting ? "allkeys-lru" : "noeviction";
         redis = startRedis(port, ["--maxmemory", "4mb", "--maxmemory-policy", policy]);
         let url = `redis://127.0.0.1:${port}`;
         if (env.REDIS_URL === "private-says-6") {
@@ -152,12 +154,13 @@ function scenario(
         }
         env = { ...env, REDIS_URL: url, HMAC_SECRET: "alert-rules-secret-0123456789abcdef" };
         t = await startTestStack(env);
+        const refused = evicting && env.REDIS_EVICTING_POLICY !== "warn";
         const ready = async () => {
           const res = await request(`${t.baseUrl}/readyz`);
-          await res.body.dump();
-          return res.statusCode === 200;
+          const { status } = (await res.body.json()) as { status: string };
+          return refused ? status === "redis-evicting-policy" : res.statusCode === 200;
         };
-        if (!(await waitFor(ready, 5_000))) throw new Error("never ready on the private Redis");
+        if (!(await waitFor(ready, 5_000))) throw new Error("never ready (or judged) on the private Redis");
       } else if (env.REDIS_URL === "dead") {
         // A loopback port where nothing listens (as test/e2e/redis-down.test.ts).
         env = { ...env, REDIS_URL: `redis://127.0.0.1:${await freePort()}` };
@@ -788,8 +791,8 @@ scenario(
 );
 
 scenario(
-  "a Redis that evicts (allkeys-lru)",
-  { REDIS_URL: "private" },
+  "a Redis that evicts (allkeys-lru), with REDIS_EVICTING_POLICY=warn",
+  { REDIS_URL: "private", REDIS_EVICTING_POLICY: "warn" },
   async () => {},
   (_before, after) => {
     const sel = selectorsOf(rules.find((r) => r.alert === "RedisUnsafe")!.expr);
@@ -797,6 +800,27 @@ scenario(
     expect(after.filter((s) => matches(s, sel.selectors[0]) && s.value > 0).map((s) => s.labels.problem)).toEqual([
       "eviction_policy",
     ]);
+  },
+  PRIVATE_REDIS_SKIP_REASON ?? undefined,
+);
+
+// The default, REDIS_EVICTING_POLICY=refuse: the same Redis, and a send refused PROTECTION_UNAVAILABLE (nothing sent):
+// RedisUnsafe (a ticket) says why, OtpProtectionUnavailable pages for the refusals.
+scenario(
+  "a Redis that evicts (allkeys-lru), with REDIS_EVICTING_POLICY=refuse",
+  { REDIS_URL: "private" },
+  async (t) => {
+    expect(resultOf((await sendAeps(t, "9876500777")).body, "resendAepsOtp").__typename).toBe("ProtectionUnavailable");
+    expect(t.simulator?.calls()).toBe(0);
+  },
+  (before, after) => {
+    const sel = selectorsOf(rules.find((r) => r.alert === "RedisUnsafe")!.expr);
+    expect(after.filter((s) => matches(s, sel.selectors[0]) && s.value > 0).map((s) => s.labels.problem)).toEqual([
+      "eviction_policy",
+    ]);
+    expect(increase(before, after, selectorOf("OtpProtectionUnavailable", "aopay_protection_unavailable_total"))).toBe(
+      1,
+    );
   },
   PRIVATE_REDIS_SKIP_REASON ?? undefined,
 );

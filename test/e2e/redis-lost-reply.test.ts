@@ -97,7 +97,11 @@ describeWithRedis("a Redis reply lost with its connection: the command is not ru
   const typename = (res: GqlResponse) => resultOf(res.body, "resendAepsOtp").__typename;
 
   it("a command's reply lost: Redis ran it once (createRedis, through the proxy)", async () => {
-    const client = createRedis(proxy.url, createLogger({ level: "fatal", destination: new LogCapture() }));
+    const { redis: client, check } = createRedis(
+      proxy.url,
+      createLogger({ level: "fatal", destination: new LogCapture() }),
+      { evictingPolicy: "refuse", checkIntervalMs: 30_000 },
+    );
     const key = `${uniquePrefix()}counter`;
     prefixes.push(key);
     try {
@@ -110,6 +114,7 @@ describeWithRedis("a Redis reply lost with its connection: the command is not ru
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await redis.get(key)).toBe("1");
     } finally {
+      check.stop();
       client.disconnect();
     }
   });

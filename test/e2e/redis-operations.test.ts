@@ -26,6 +26,7 @@ import {
   waitFor,
 } from "../helpers/private-redis";
 import { describeUnless, dumpKeys } from "../helpers/redis";
+import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
 import { DEFAULT_THROTTLE, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -39,8 +40,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function stackOn(port: number, env: Record<string, string> = {}): Promise<TestStack> {
   const t = await startTestStack({ REDIS_URL: `redis://127.0.0.1:${port}`, HMAC_SECRET, ...env });
-  // The server's INFO at connection (src/protection/redis.ts checkServer) has been answered, and judged, once a /readyz
-  // PING has: INFO went first on that connection, and Redis answers one connection's commands in order.
+  // The server's INFO at connection (src/protection/redis.ts RedisServerCheck) has been answered, and judged, once a
+  // /readyz PING has: INFO went first on that connection, and Redis answers one connection's commands in order.
   const ready = async () => {
     const res = await request(`${t.baseUrl}/readyz`);
     await res.body.dump();
@@ -89,34 +90,214 @@ async function unsafe(t: TestStack): Promise<Record<string, string>> {
   );
 }
 
-describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis that evicts at maxmemory (allkeys-lru)", () => {
-  const s = onPrivateRedis(["--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"], DEFAULT_THROTTLE);
+// REDIS_EVICTING_POLICY=warn: the risk accepted, sends go on; what follows is why the default refuses them.
+describeUnless(
+  PRIVATE_REDIS_SKIP_REASON,
+  "a Redis that evicts at maxmemory (allkeys-lru), with REDIS_EVICTING_POLICY=warn",
+  () => {
+    const s = onPrivateRedis(["--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"], {
+      ...DEFAULT_THROTTLE,
+      REDIS_EVICTING_POLICY: "warn",
+    });
 
-  it("is named at connection as an error: the policy, and that budgets may be evicted", () => {
-    const lines = s.t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: "error", redis: { maxmemoryPolicy: "allkeys-lru" } });
-    expect(lines[0].msg).toMatch(/set maxmemory-policy noeviction/);
+    it("is named at connection as an error: the policy, and that budgets may be evicted", () => {
+      const lines = s.t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({
+        level: "error",
+        redis: { maxmemoryPolicy: "allkeys-lru", evictingPolicy: "warn" },
+      });
+      expect(lines[0].msg).toMatch(/sends go on \(REDIS_EVICTING_POLICY=warn\): set maxmemory-policy noeviction/);
+    });
+
+    it("and on the metrics page, for an alert (aopay_redis_unsafe)", async () => {
+      expect(await unsafe(s.t)).toEqual({ eviction_policy: "1", version: "0" });
+    });
+
+    // Why the line: what Redis does with an evicting policy. The sends that refused the second send are deleted to make
+    // room for another tenant's data, and the third send inside the same 60 s cooldown reaches AOPay.
+    it("evicts the cooldown of a destination: a second SMS inside its cooldown", async () => {
+      s.t.simulator?.resetCalls();
+      expect((await generate(s.t, "910000101")).__typename).toBe("CibilOtpChallenge");
+      expect(await generate(s.t, "910000101")).toMatchObject({ code: "OTP_COOLDOWN" });
+      // The destination's sends and (OTP_LEGACY_DESTINATION_KEYS, on by default) its fixed cooldown key: either one
+      // holds the cooldown.
+      const ours = async () =>
+        (await s.redis.keys("aopay-gql:otp:sends:*")).length + (await s.redis.keys("aopay-gql:otp:cooldown:*")).length;
+      expect(await ours()).toBeGreaterThan(0);
+      await fill(s.redis, async () => (await ours()) === 0);
+      expect((await generate(s.t, "910000101")).__typename).toBe("CibilOtpChallenge");
+      expect(s.t.simulator?.calls("cibil.generateOtp")).toBe(2);
+    });
+  },
+);
+
+/** /readyz's status code and status. */
+async function readiness(t: TestStack): Promise<[number, string]> {
+  const res = await request(`${t.baseUrl}/readyz`);
+  return [res.statusCode, ((await res.body.json()) as { status: string }).status];
+}
+
+/**
+ * Every write the stores promise something for, and the credit-report read, each as its result type or code: on a
+ * Redis that may evict them, each refused before anything is sent or written.
+ */
+async function everyWrite(t: TestStack, n: number): Promise<string[]> {
+  const code = (r: Record<string, unknown>) => String(r.code ?? r.__typename);
+  const aeps = aepsInput(`98765007${n}1`);
+  return [
+    code(await generate(t, `9100007${n}1`)),
+    code(await generate(t, `9100007${n}2`, { "idempotency-key": `evict-${n}` })),
+    code(resultOf((await t.gql(RESEND_AEPS_OTP, aeps)).body, "resendAepsOtp")),
+    code(resultOf((await t.gql(VERIFY_AEPS_OTP, { input: { ...aeps.input, otp: SIM_OTP } })).body, "verifyAepsOtp")),
+    code(
+      resultOf((await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() })).body, "registerCibilCustomer"),
+    ),
+    code(resultOf((await t.gql(CIBIL_CREDIT_HISTORY, { cibilId: `9100007${n}1` })).body, "cibilCreditHistory")),
+  ];
+}
+
+/**
+ * The default, REDIS_EVICTING_POLICY=refuse: while the server's maxmemory-policy evicts (volatile-lru, what managed
+ * offerings often default to, takes our keys as readily as allkeys-lru: every one has a TTL), nothing is sent, and a
+ * policy changed at run time is seen both ways within REDIS_POLICY_CHECK_SECONDS (1 s here).
+ */
+describeUnless(
+  PRIVATE_REDIS_SKIP_REASON,
+  "a Redis that evicts (volatile-lru), with REDIS_EVICTING_POLICY=refuse",
+  () => {
+    const s = {} as { redis: Redis; t: TestStack; process: ChildProcess };
+    beforeAll(async () => {
+      const port = await freePort();
+      s.process = startRedis(port, ["--maxmemory", "4mb", "--maxmemory-policy", "volatile-lru"]);
+      s.redis = await connectPrivateRedis(port);
+      s.t = await startTestStack({
+        REDIS_URL: `redis://127.0.0.1:${port}`,
+        HMAC_SECRET,
+        REDIS_POLICY_CHECK_SECONDS: "1",
+        ...DEFAULT_THROTTLE,
+      });
+    });
+    afterAll(async () => {
+      await s.t?.stop();
+      await s.redis?.quit();
+      await stopRedis(s.process);
+    });
+    const judged = (status: string) => waitFor(async () => (await readiness(s.t))[1] === status, 5_000);
+
+    it("is not ready, naming why, and the error line says what to do", async () => {
+      expect(await judged("redis-evicting-policy")).toBe(true);
+      expect(await readiness(s.t)).toEqual([503, "redis-evicting-policy"]);
+      const lines = s.t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({
+        level: "error",
+        redis: { maxmemoryPolicy: "volatile-lru", evictingPolicy: "refuse" },
+      });
+      expect(lines[0].msg).toMatch(
+        /refused as PROTECTION_UNAVAILABLE until it is noeviction: set maxmemory-policy noeviction \(or REDIS_EVICTING_POLICY=warn to accept the risk\)$/,
+      );
+      expect(await unsafe(s.t)).toEqual({ eviction_policy: "1", version: "0" });
+    });
+
+    it("refuses every send, verification, registration and credit-report read: AOPay not called, nothing written", async () => {
+      s.t.simulator?.resetCalls();
+      expect(await everyWrite(s.t, 1)).toEqual(Array(6).fill("PROTECTION_UNAVAILABLE"));
+      expect(s.t.simulator?.calls()).toBe(0);
+      expect(await s.redis.dbsize()).toBe(0);
+      // Counted as the store unavailable (OtpProtectionUnavailable pages), with the cause on the summarised error line.
+      const refused = s.t.logs.records().find((r) => r.msg === "otp send refused: protection store unavailable");
+      expect(JSON.stringify(refused)).toMatch(/redis maxmemory-policy is volatile-lru, not noeviction/);
+    });
+
+    it("set to noeviction at run time: ready and served again after the next judgement; allkeys-lru: refused again", async () => {
+      await s.redis.config("SET", "maxmemory-policy", "noeviction");
+      expect(await judged("ready")).toBe(true);
+      expect(s.t.logs.records().map((r) => r.msg)).toContain(
+        "redis maxmemory-policy no longer evicts: OTP sends are served again",
+      );
+      expect(await unsafe(s.t)).toEqual({ eviction_policy: "0", version: "0" });
+      s.t.simulator?.resetCalls();
+      expect((await generate(s.t, "910000781")).__typename).toBe("CibilOtpChallenge");
+      expect(s.t.simulator?.calls()).toBe(1);
+
+      await s.redis.config("SET", "maxmemory-policy", "allkeys-lru");
+      expect(await judged("redis-evicting-policy")).toBe(true);
+      expect(await generate(s.t, "910000782")).toMatchObject({ code: "PROTECTION_UNAVAILABLE", retryable: true });
+      expect(s.t.simulator?.calls()).toBe(1);
+      const lines = s.t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)));
+      expect(lines.map((r) => (r.redis as { maxmemoryPolicy: string }).maxmemoryPolicy)).toEqual([
+        "volatile-lru",
+        "allkeys-lru",
+      ]);
+    });
+  },
+);
+
+/**
+ * Judged again at each reconnect, whatever the interval (an hour here): the policy fixed while the server was
+ * connected, and its connection dropped by Redis (CLIENT KILL), is seen as soon as it is back.
+ */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis whose policy is fixed, then the connection dropped", () => {
+  const s = {} as { redis: Redis; t: TestStack; process: ChildProcess };
+  beforeAll(async () => {
+    const port = await freePort();
+    s.process = startRedis(port, ["--maxmemory-policy", "allkeys-lfu"]);
+    s.redis = await connectPrivateRedis(port);
+    s.t = await startTestStack({
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      HMAC_SECRET,
+      REDIS_POLICY_CHECK_SECONDS: "3600",
+    });
+  });
+  afterAll(async () => {
+    await s.t?.stop();
+    await s.redis?.quit();
+    await stopRedis(s.process);
   });
 
-  it("and on the metrics page, for an alert (aopay_redis_unsafe)", async () => {
-    expect(await unsafe(s.t)).toEqual({ eviction_policy: "1", version: "0" });
+  it("serves again once reconnected, not before", async () => {
+    expect(await readiness(s.t)).toEqual([503, "redis-evicting-policy"]);
+    await s.redis.config("SET", "maxmemory-policy", "noeviction");
+    await sleep(300);
+    expect(await readiness(s.t)).toEqual([503, "redis-evicting-policy"]);
+    expect(await generate(s.t, "910000791")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
+    await s.redis.client("KILL", "TYPE", "normal");
+    expect(await waitFor(async () => (await readiness(s.t))[0] === 200, 5_000)).toBe(true);
+    expect((await generate(s.t, "910000791")).__typename).toBe("CibilOtpChallenge");
+  });
+});
+
+/**
+ * A server whose INFO names no policy (some managed offerings; here a proxy that renames INFO's line, the bytes'
+ * count kept) is not judged: served, with one warn line that says the policy could not be checked.
+ */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis whose INFO names no maxmemory-policy", () => {
+  const s = {} as { redis: Redis; t: TestStack; process: ChildProcess; proxy: RedisProxy };
+  beforeAll(async () => {
+    const port = await freePort();
+    s.process = startRedis(port, ["--maxmemory-policy", "allkeys-lru"]);
+    s.redis = await connectPrivateRedis(port);
+    s.proxy = await startRedisProxy(`redis://127.0.0.1:${port}`, {
+      replies: (chunk) =>
+        Buffer.from(chunk.toString("latin1").replace(/maxmemory_policy:/g, "maxmemory_secret:"), "latin1"),
+    });
+    s.t = await stackOn(0, { REDIS_URL: s.proxy.url, REDIS_POLICY_CHECK_SECONDS: "1" });
+  });
+  afterAll(async () => {
+    await s.t?.stop();
+    await s.proxy?.close();
+    await s.redis?.quit();
+    await stopRedis(s.process);
   });
 
-  // Why the line: what Redis does with an evicting policy. The sends that refused the second send are deleted to make
-  // room for another tenant's data, and the third send inside the same 60 s cooldown reaches AOPay.
-  it("evicts the cooldown of a destination: a second SMS inside its cooldown", async () => {
-    s.t.simulator?.resetCalls();
-    expect((await generate(s.t, "910000101")).__typename).toBe("CibilOtpChallenge");
-    expect(await generate(s.t, "910000101")).toMatchObject({ code: "OTP_COOLDOWN" });
-    // The destination's sends and (OTP_LEGACY_DESTINATION_KEYS, on by default) its fixed cooldown key: either one
-    // holds the cooldown.
-    const ours = async () =>
-      (await s.redis.keys("aopay-gql:otp:sends:*")).length + (await s.redis.keys("aopay-gql:otp:cooldown:*")).length;
-    expect(await ours()).toBeGreaterThan(0);
-    await fill(s.redis, async () => (await ours()) === 0);
-    expect((await generate(s.t, "910000101")).__typename).toBe("CibilOtpChallenge");
-    expect(s.t.simulator?.calls("cibil.generateOtp")).toBe(2);
+  it("serves, and says once that the policy could not be checked", async () => {
+    expect((await generate(s.t, "910000801")).__typename).toBe("CibilOtpChallenge");
+    await sleep(2_500);
+    const warned = s.t.logs.records().filter((r) => /could not be checked/.test(String(r.msg)));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ level: "warn" });
+    expect(s.t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)))).toEqual([]);
   });
 });
 
