@@ -86,27 +86,30 @@ export function guardedSend<In extends object, T, R extends object>(
   }
   const spec: GuardSpec = GUARDED_MUTATIONS[field];
   const registered = ctx.protection.registeredMobiles;
+  const recalls = spec.destinations.some((d) => "registeredFor" in d);
   // A registration's room, and the CIBIL ids a send marked as under way, are given back inside `guarded`'s own
   // `finally` (no `.finally` on its promise: one promise and one closure less per send). Only what a send needs is
-  // made: a room for a registration, a list for a send that recalls a CIBIL id's mobiles (prepareOf).
+  // made: a room for a registration, a list for a send that recalls a CIBIL id's mobiles (prepareOf), and for either
+  // the state its call's outcome leaves (`mayStillApply`).
   return guarded(
     ctx,
     field,
     spec,
     send,
     registered,
-    spec.destinations.some((d) => "registeredFor" in d) ? [] : NO_MARKS,
-    spec.registers ? { reserved: false } : NO_ROOM,
+    recalls ? [] : NO_MARKS,
+    spec.registers || recalls ? { reserved: false } : NO_ROOM,
   );
 }
 
 /** What a send that recalls no CIBIL id marks: nothing (prepareOf never pushes to it). */
 const NO_MARKS: string[] = Object.freeze([]) as unknown as string[];
-/** The room of a send that registers nothing: never reserved (only a registration's prepare sets it). */
+/** The room of a send that registers and recalls nothing: never reserved (only a registration's prepare sets it). */
 const NO_ROOM: Registration = Object.freeze({ reserved: false });
 /**
  * A registration's state across its steps: whether `ready` set room aside (given back after it), and its PAN's link
- * key (RegisteredMobileStore.pan), made in `prepare` and used again by `remember`.
+ * key (RegisteredMobileStore.pan), made in `prepare` and used again by `remember`. A send that recalls a CIBIL id's
+ * mobiles has one too, for `mayStillApply` alone (never reserved).
  */
 interface Registration {
   reserved: boolean;
@@ -116,7 +119,10 @@ interface Registration {
    * registering, firstEnded). Set once `prepare` runs.
    */
   first?: string;
-  /** Its call failed in a way that leaves AOPay's outcome unknown (the hold is then left to expire). */
+  /**
+   * Its call failed in a way that leaves AOPay's outcome unknown: a registration's hold, a send's marks of the CIBIL
+   * ids it recalled, are then left to expire (AOPay may still take the registration, or still be sending the OTP).
+   */
   mayStillApply?: boolean;
 }
 
@@ -148,15 +154,16 @@ async function guarded<In extends object, T, R extends object>(
       input: send.request,
       idempotencyKey: checkedIdempotencyKey(ctx.idempotencyKey),
       log: ctx.log,
-      call: spec.registers
-        ? (pass) =>
-            send.send(send.request, { ...ctx.callOptions(), pass }).catch((error: unknown) => {
-              // Whether AOPay may still take this registration after we gave up on it: an unknown outcome, or a bug
-              // once the call may have left (SendGuard keeps its key). Answered or never sent: it will not.
-              room.mayStillApply = !isAopayError(error) || error.code === "OUTCOME_UNKNOWN";
-              throw error;
-            })
-        : (pass) => send.send(send.request, { ...ctx.callOptions(), pass }),
+      call:
+        room !== NO_ROOM
+          ? (pass) =>
+              send.send(send.request, { ...ctx.callOptions(), pass }).catch((error: unknown) => {
+                // Whether AOPay may still take this registration, or send this OTP, after we gave up on it: an unknown
+                // outcome, or a bug once the call may have left (SendGuard keeps its key). Answered or never sent: no.
+                room.mayStillApply = !isAopayError(error) || error.code === "OUTCOME_UNKNOWN";
+                throw error;
+              })
+          : (pass) => send.send(send.request, { ...ctx.callOptions(), pass }),
       settle: (answer, sent) => ("value" in answer ? send.toResult(answer.value, sent) : toFailure(answer.error)),
       store: (result) => ({ typename: result.constructor.name, data: { ...(result as Record<string, unknown>) } }),
       revive: (stored: StoredResult) => {
@@ -175,7 +182,9 @@ async function guarded<In extends object, T, R extends object>(
     // AOPay, left to expire when AOPay may still take it. Not awaited, as the unmarks below.
     if (room.first !== undefined && room.pan !== undefined)
       void registered.firstEnded(room.pan, room.first, room.mayStillApply === true);
-    for (const cibilId of marked) void registered.sent(cibilId);
+    // A send whose outcome is unknown leaves its marks to expire: AOPay may still be sending its OTP, to whichever
+    // mobile a registration meanwhile gave the customer (RegisteredMobileStore.sent).
+    for (const cibilId of marked) void registered.sent(cibilId, room.mayStillApply === true);
   }
 }
 

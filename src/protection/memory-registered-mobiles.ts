@@ -17,6 +17,7 @@ import {
   type RegisteredPan,
   registeredPan,
   RegistrationRaceError,
+  SEND_MARK_TTL_MS,
   sealMobiles,
   SendingKeys,
   STORE,
@@ -55,6 +56,32 @@ class FirstHolds {
 }
 /** Holds kept before expired ones are looked for (each is about 200 B). */
 const FIRST_HOLDS_SWEEP_AT = 1_000;
+
+/**
+ * The CIBIL ids (by record key) whose send ended with its outcome unknown, and when each stops counting as under way:
+ * SEND_MARK_TTL_MS after its send started, as a Redis mark left behind (RegisteredMobileStore.sent). Not in the
+ * bounded table: the sends' budgets allowed each, and expired ones are dropped as new ones come.
+ */
+class LingeringMarks {
+  #until = new Map<string, number>();
+
+  constructor(private readonly now: () => number) {}
+
+  keep(key: string, until: number): void {
+    const now = this.now();
+    if (until <= now || until <= (this.#until.get(key) ?? 0)) return;
+    if (this.#until.size >= FIRST_HOLDS_SWEEP_AT) for (const [k, u] of this.#until) if (u <= now) this.#until.delete(k);
+    this.#until.set(key, until);
+  }
+
+  has(key: string): boolean {
+    const until = this.#until.get(key);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.#until.delete(key);
+    return false;
+  }
+}
 
 /**
  * The in-memory records one registration may write: its CIBIL id's mobiles, its PAN's link and its access token's
@@ -117,6 +144,8 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   readonly #keys: SendingKeys;
   /** PANs whose first registration here is under way (`registering`, `firstEnded`). */
   readonly #firsts: FirstHolds;
+  /** CIBIL ids whose send's outcome is unknown (`sent`): under way for `registering` until their marks expire. */
+  readonly #lingering: LingeringMarks;
 
   constructor(
     private readonly hasher: KeyHasher,
@@ -132,6 +161,7 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     this.#table = new BoundedTable(this.#capacity);
     this.#keys = new SendingKeys(hasher);
     this.#firsts = new FirstHolds(this.#now);
+    this.#lingering = new LingeringMarks(this.#now);
   }
 
   /**
@@ -176,7 +206,7 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
       return;
     }
     this.#add(key, mobile, true);
-    if (this.#keys.underWay(key)) throw new RegistrationRaceError();
+    if (this.#keys.underWay(key) || this.#lingering.has(key)) throw new RegistrationRaceError();
   }
 
   async firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void> {
@@ -184,7 +214,9 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   sending(cibilId: string, token?: string, marked?: string[]): readonly string[] {
-    const { key } = this.#keys.started(cibilId);
+    const entry = this.#keys.started(cibilId);
+    const key = entry.key;
+    entry.startedAt = this.#now();
     let mobiles: readonly string[];
     let linked: string | undefined;
     try {
@@ -205,8 +237,10 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     return mobiles;
   }
 
-  async sent(cibilId: string): Promise<void> {
-    this.#keys.ended(cibilId);
+  async sent(cibilId: string, mayStillApply = false): Promise<void> {
+    const { key, startedAt } = this.#keys.ended(cibilId);
+    // Its outcome unknown: counted as under way until its mark would expire in Redis.
+    if (mayStillApply && startedAt !== undefined) this.#lingering.keep(key, startedAt + SEND_MARK_TTL_MS);
   }
 
   async remember(

@@ -449,9 +449,16 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     return `${this.keyPrefix}regtoken:${link}`;
   }
 
-  async sent(cibilId: string): Promise<void> {
-    const { key, others, member, sends } = this.#keys.ended(cibilId);
-    const last = sends === 0 ? "1" : "0";
+  async sent(cibilId: string, mayStillApply = false): Promise<void> {
+    const entry = this.#keys.ended(cibilId);
+    const { key, others, member, sends } = entry;
+    // Its outcome unknown: the mark is left to expire, as a failed `sent` leaves it, and so is the entry's member when
+    // its other sends end (RegisteredMobileStore.sent).
+    if (mayStillApply) {
+      entry.lingers = true;
+      return;
+    }
+    const last = sends === 0 && entry.lingers !== true ? "1" : "0";
     try {
       await this.#sentScript(this.#marksKey(key), this.#sendKey(key), member, last);
       for (const k of others) await this.#sentScript(this.#marksKey(k), this.#sendKey(k), member, last);

@@ -117,8 +117,14 @@ export interface RegisteredMobileStore {
   /**
    * That send's call has ended (or never happened). Never throws: a mark left behind expires SEND_MARK_TTL_MS after
    * its send started, whatever other sends to the id do meanwhile.
+   *
+   * `mayStillApply`: its outcome is unknown (cut by a deadline after it was written, an unreadable answer): AOPay may
+   * still be sending that OTP, to whichever mobile the customer has by then, so the mark is left to expire as if
+   * `sent` had failed, and registrations of the id's PAN are refused until then (as a first registration whose outcome
+   * is unknown keeps its PAN held). Unmarked with its answer, a registration with another mobile sent right after it
+   * reached AOPay, which sent the late OTP to that mobile on no budget of it (test/e2e/registration-race.test.ts).
    */
-  sent(cibilId: string): Promise<void>;
+  sent(cibilId: string, mayStillApply?: boolean): Promise<void>;
 }
 
 /** A send's marker outlives any send (the pending time of an idempotency key is 60 s or more) if `sent` never runs. */
@@ -385,6 +391,14 @@ interface SendingEntry {
    * ended) has a new member, so a member left behind (its process died, its removal failed) is never renewed.
    */
   member: string;
+  /**
+   * A send of this entry ended with its outcome unknown (`sent`'s `mayStillApply`): its mark is left to expire, so no
+   * later end of the entry's other sends removes it (Redis: the member stays; in memory: held until `startedAt` +
+   * SEND_MARK_TTL_MS).
+   */
+  lingers?: boolean;
+  /** When the entry's latest send started (the memory store's clock; Redis keeps it as the member's score). */
+  startedAt?: number;
 }
 
 export function sealMobiles(sealer: StoreSealer, key: string, mobiles: readonly string[]): string {

@@ -314,4 +314,40 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
       });
     },
   );
+
+  maybe(
+    "a GenerateOTP given up on while AOPay still holds it (OutcomeUnknown) keeps its CIBIL id marked: a re-registration with the victim's mobile meanwhile is refused, so the late SMS cannot reach the victim",
+    async () => {
+      const [own, victim] = [nextMobile(), nextMobile()];
+      // AOPay answers GenerateOTP after 3 s, sending to the mobile the customer has then.
+      const { sms } = modelledAopay(upstream, { ...BY_ID, generateMs: 3_000 });
+      const s = await start();
+      // The victim's phone has just had an SMS (an AEPS resend): its cooldown runs for 60 s.
+      const aeps = await s.gql(
+        RESEND_AEPS_OTP,
+        aepsInput(victim, { ...nextAepsRegistration(), aadhaar: nextAadhaar() }),
+      );
+      expect(resultOf(aeps.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+      const pan = nextPan();
+      const customer = await register(s, pan, own);
+      // The client gives up on its GenerateOTP after 1.5 s (its own deadline): written, not answered, OutcomeUnknown.
+      // AOPay still holds it, as it may still take a registration whose outcome is unknown (whose PAN stays held).
+      const cut = await s.gql(GENERATE_CIBIL_OTP, { input: customer }, { "x-request-timeout-ms": "1500" });
+      expect(resultOf(cut.body, "generateCibilOtp")).toMatchObject({ __typename: "OutcomeUnknown" });
+      const during = resultOf(
+        (await s.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput({ pan, mobile: victim }) })).body,
+        "registerCibilCustomer",
+      );
+      await until("the GenerateOTP answered", () => sms.length === 1);
+      // Before: the mark was dropped with the client's answer, the registration reached AOPay and switched the
+      // customer to the victim's mobile, and the GenerateOTP still at AOPay sent there: a second SMS to the victim
+      // inside its cooldown.
+      expect({ during: during.__typename, code: during.code, sms, registrations: registrationsReceived() }).toEqual({
+        during: "RegistrationRefused",
+        code: "OTP_SEND_IN_PROGRESS",
+        sms: [own],
+        registrations: 1,
+      });
+    },
+  );
 });

@@ -131,6 +131,26 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
     expect(() => s.registering(PAN, MOBILE)).toThrow(RegistrationRaceError);
   });
 
+  it("a send whose outcome is unknown (sent with mayStillApply) keeps its id under way until SEND_MARK_TTL_MS after it started, whatever the id's other sends do", async () => {
+    const { s, advance } = store();
+    await s.remember(CIBIL, MOBILE, PAN);
+    s.sending(CIBIL);
+    advance(1_000);
+    s.sending(CIBIL);
+    // The first ends with its outcome unknown (AOPay may still send), the second is answered.
+    advance(1_000);
+    await s.sent(CIBIL, true);
+    await s.sent(CIBIL);
+    expect(() => s.registering(PAN, "9123456780")).toThrow(RegistrationRaceError);
+    // Another send to the id that ends normally does not end it either.
+    s.sending(CIBIL);
+    await s.sent(CIBIL);
+    advance(SEND_MARK_TTL_MS - 1_000 - 1);
+    expect(() => s.registering(PAN, "9123456781")).toThrow(RegistrationRaceError);
+    advance(1);
+    expect(() => s.registering(PAN, "9123456782")).not.toThrow();
+  });
+
   it("a send's mark costs one HMAC of its CIBIL id (sending to sent), and two overlapping sends keep the mark until both end", async () => {
     let hashes = 0;
     const counting = new (class extends KeyHasher {
@@ -418,6 +438,21 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     await s.sent(id);
     expect(await redis.exists(mark)).toBe(0);
     await s.registering("ABCPE0490F", "9123456780");
+  });
+
+  it("a send whose outcome is unknown (sent with mayStillApply) leaves its mark to expire, even when its entry's other sends end", async () => {
+    const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY, [], [], [], undefined, 400);
+    const id = "760191491";
+    const pan = "ABCPE0491F";
+    await s.remember(id, MOBILE, pan);
+    // Two sends of this process to the id: the first's outcome is unknown, the second is answered.
+    await s.sending(id);
+    await s.sending(id);
+    await s.sent(id, true);
+    await s.sent(id);
+    await expect(s.registering(pan, "9123456780")).rejects.toThrow(RegistrationRaceError);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await s.registering(pan, "9123456781");
   });
 
   /** A store as another replica would run it, its send marks living `markTtlMs` if their `sent` never runs. */
