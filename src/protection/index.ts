@@ -12,7 +12,7 @@ import { OtpThrottle, type ThrottleCode, type ThrottleScope } from "./otp-thrott
 import type { RequestObserver, RotationStore, SealedStore, SecretRole } from "./observer";
 import { createRedis, redisAnswers, redisReady } from "./redis";
 import { RedisRegisteredMobileStore } from "./redis-registered-mobiles";
-import type { RegisteredMobileStore } from "./registered-mobiles";
+import { type RegisteredMobileStore, sendMarkTtlMs } from "./registered-mobiles";
 import { StoreSealer } from "./store-sealer";
 import { SendGuard } from "./send-guard";
 import { monotonicNow } from "../util/clock";
@@ -168,6 +168,11 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         onFull: fullWarning(log, "consent", "MEMORY_CONSENT_MAX_KEYS", limits.consentMaxKeys),
       });
   const registeredMobileTtlMs = config.cibilRegisteredMobileTtlSeconds * 1000;
+  // The longest a request's upstream attempts may run: REQUEST_DEADLINE_MS, each attempt capped by AOPAY_DEADLINE_MS.
+  const longestRequestMs = Math.max(config.aopay.deadlineMs, config.requestDeadlineMs);
+  // A send's mark and a first registration's hold, left to expire when the call's outcome is unknown, outlive the
+  // request by as much with long deadlines as with short ones (registered-mobiles.ts sendMarkTtlMs).
+  const markTtlMs = sendMarkTtlMs(longestRequestMs);
   const registeredMobiles: RegisteredMobileStore = redis
     ? new RedisRegisteredMobileStore(
         redis,
@@ -179,9 +184,11 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         nextHashers,
         retiredHashers,
         olderMobile,
+        markTtlMs,
       )
     : new MemoryRegisteredMobileStore(hasher, registeredSealer, {
         ttlMs: registeredMobileTtlMs,
+        markTtlMs,
         maxKeys: limits.registeredMobileMaxKeys,
         maxKeysPerOwner: share(
           limits.registeredMobileMaxKeys,
@@ -215,7 +222,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         // when IDEMPOTENCY_TTL_SECONDS was shorter, and a repeat of its key sent a second OTP (the record is kept the
         // longer of the two: idempotency-store.ts); with the 24 h default a repeat was answered OUTCOME_UNKNOWN while
         // the request still ran (test/unit/protection/pending-ttl.test.ts).
-        pendingTtlMs: Math.max(60_000, 3 * Math.max(config.aopay.deadlineMs, config.requestDeadlineMs)),
+        pendingTtlMs: Math.max(60_000, 3 * longestRequestMs),
       }),
       consent,
       consentTtlMs: config.cibilConsentTtlSeconds * 1000,

@@ -6,7 +6,6 @@ import {
   DEFAULT_MEMORY_REGISTERED_MOBILE_MAX_KEYS,
 } from "./protection.settings";
 import {
-  FIRST_REGISTRATION_HOLD_MS,
   FirstRegistrationPendingError,
   linkedId,
   merged,
@@ -37,7 +36,11 @@ import { monotonicNow } from "../util/clock";
 class FirstHolds {
   #holds = new Map<string, { token: string; until: number }>();
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    /** How long a hold lasts (FIRST_REGISTRATION_HOLD_MS at least: sendMarkTtlMs). */
+    private readonly holdMs: number,
+  ) {}
 
   /** Holds `pan` for `token`, or throws FirstRegistrationPendingError while another token holds it. */
   hold(pan: string, token: string): void {
@@ -46,7 +49,7 @@ class FirstHolds {
     if (held !== undefined && held.until > now && held.token !== token) throw new FirstRegistrationPendingError();
     if (held === undefined && this.#holds.size >= FIRST_HOLDS_SWEEP_AT)
       for (const [key, h] of this.#holds) if (h.until <= now) this.#holds.delete(key);
-    this.#holds.set(pan, { token, until: now + FIRST_REGISTRATION_HOLD_MS });
+    this.#holds.set(pan, { token, until: now + this.holdMs });
   }
 
   /** Drops `token`'s hold of `pan` (not another's). */
@@ -93,6 +96,8 @@ export interface MemoryRegisteredMobileOptions {
   ttlMs?: number;
   maxKeys: number;
   now?: () => number;
+  /** How long a send's mark left to expire and a first registration's hold live (sendMarkTtlMs; SEND_MARK_TTL_MS). */
+  markTtlMs?: number;
   /** Called on each registration refused because the table is full (the owner logs it, rate-limited). */
   onFull?: () => void;
   /**
@@ -146,6 +151,7 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   readonly #firsts: FirstHolds;
   /** CIBIL ids whose send's outcome is unknown (`sent`): under way for `registering` until their marks expire. */
   readonly #lingering: LingeringMarks;
+  readonly #markTtlMs: number;
 
   constructor(
     private readonly hasher: KeyHasher,
@@ -160,7 +166,8 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
     this.#onOwnerFull = options.onOwnerFull;
     this.#table = new BoundedTable(this.#capacity);
     this.#keys = new SendingKeys(hasher);
-    this.#firsts = new FirstHolds(this.#now);
+    this.#markTtlMs = options.markTtlMs ?? SEND_MARK_TTL_MS;
+    this.#firsts = new FirstHolds(this.#now, this.#markTtlMs);
     this.#lingering = new LingeringMarks(this.#now);
   }
 
@@ -240,7 +247,7 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
   async sent(cibilId: string, mayStillApply = false): Promise<void> {
     const { key, startedAt } = this.#keys.ended(cibilId);
     // Its outcome unknown: counted as under way until its mark would expire in Redis.
-    if (mayStillApply && startedAt !== undefined) this.#lingering.keep(key, startedAt + SEND_MARK_TTL_MS);
+    if (mayStillApply && startedAt !== undefined) this.#lingering.keep(key, startedAt + this.#markTtlMs);
   }
 
   async remember(

@@ -5,7 +5,6 @@ import type { SecretRole } from "./observer";
 import { DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS } from "./protection.settings";
 import { type ScriptCommand, scriptCommand } from "./redis";
 import {
-  FIRST_REGISTRATION_HOLD_MS,
   FirstRegistrationPendingError,
   linkedId,
   MAX_MOBILES_PER_ID,
@@ -226,7 +225,10 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
      * it may), which setting that secret is from (aopay_rotation_older_secret_reads_total{store="registered_mobile"}).
      */
     private readonly olderRead?: (secret: SecretRole) => void,
-    /** How long a send's mark lives if its `sent` never runs (SEND_MARK_TTL_MS; tests shorten it). */
+    /**
+     * How long a send's mark lives if its `sent` never runs, and a first registration's hold (sendMarkTtlMs;
+     * SEND_MARK_TTL_MS; tests shorten it).
+     */
     private readonly sendMarkTtlMs: number = SEND_MARK_TTL_MS,
   ) {
     this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
@@ -332,7 +334,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
           this.#panKey(pan),
           this.#firstKey(pan),
           first,
-          FIRST_REGISTRATION_HOLD_MS,
+          this.sendMarkTtlMs,
         );
         if (state === 1) throw new FirstRegistrationPendingError();
         if (state === 2) key = link;

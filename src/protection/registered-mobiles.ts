@@ -127,8 +127,22 @@ export interface RegisteredMobileStore {
   sent(cibilId: string, mayStillApply?: boolean): Promise<void>;
 }
 
-/** A send's marker outlives any send (the pending time of an idempotency key is 60 s or more) if `sent` never runs. */
+/**
+ * A send's marker outlives any send (the pending time of an idempotency key is 60 s or more) if `sent` never runs: the
+ * least it lives (sendMarkTtlMs).
+ */
 export const SEND_MARK_TTL_MS = 120_000;
+
+/**
+ * How long a send's mark (and a first registration's hold, FIRST_REGISTRATION_HOLD_MS) lives from its start when it is
+ * left to expire: SEND_MARK_TTL_MS, or three times the longest a request may run (`longestRequestMs`: the longer of
+ * REQUEST_DEADLINE_MS and AOPAY_DEADLINE_MS) when that is longer, as an idempotency key's pending time is. Fixed at
+ * 2 minutes, a request allowed 120 s and cut at its deadline with its outcome unknown left it a moment, where a 10 s
+ * one left it 110 s in which AOPay may still send, or take the registration (test/unit/protection/pending-ttl.test.ts).
+ */
+export function sendMarkTtlMs(longestRequestMs: number): number {
+  return Math.max(SEND_MARK_TTL_MS, 3 * longestRequestMs);
+}
 
 /** Per process, a random token: with a counter it names each mark this process makes (RedisRegisteredMobileStore). */
 const PROCESS_TOKEN = randomBytes(9).toString("base64url");
@@ -148,8 +162,9 @@ export class RegistrationRaceError extends ProtectionRefusal {
 
 /**
  * How long a PAN's first registration here holds it (RegisteredMobileStore.registering) when it never says it ended
- * (its process died) or its outcome is unknown: as long as a send's mark, which outlives any upstream call. The docs
- * do not say how late AOPay may still take a registration it has not answered (docs/upstream/aopay-api.md §1.1).
+ * (its process died) or its outcome is unknown: as long as a send's mark, which outlives any upstream call (at least:
+ * the stores take sendMarkTtlMs for both). The docs do not say how late AOPay may still take a registration it has not
+ * answered (docs/upstream/aopay-api.md §1.1).
  */
 export const FIRST_REGISTRATION_HOLD_MS = SEND_MARK_TTL_MS;
 

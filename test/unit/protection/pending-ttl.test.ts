@@ -1,6 +1,7 @@
 import { loadConfig } from "../../../src/config";
 import { createLogger } from "../../../src/logging/logger";
 import { createProtection } from "../../../src/protection";
+import { FirstRegistrationPendingError, RegistrationRaceError } from "../../../src/protection/registered-mobiles";
 import { LogCapture } from "../../helpers/log-capture";
 import { request } from "../../helpers/send-guard";
 
@@ -41,4 +42,43 @@ describe("an Idempotency-Key's record outlives its request (createProtection's p
       }
     },
   );
+});
+
+/**
+ * A send's mark and a first registration's hold, left to expire when the call's outcome is unknown (AOPay may still
+ * send that OTP, or take that registration), must outlive the request by as much with long deadlines as with short
+ * ones. Both lived 2 minutes from their start whatever REQUEST_DEADLINE_MS said: with a 10 s request they outlived its
+ * end by 110 s, but a request allowed 120 s and cut at 119.9 s left them 0.1 s, and a registration of the PAN with
+ * another mobile went through while AOPay could still be sending (test/e2e/registration-race.test.ts shows why that
+ * sends the OTP to that mobile on no budget of it).
+ */
+describe("a send's mark and a first registration's hold outlive a long request (createProtection)", () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_750_000_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it("REQUEST_DEADLINE_MS=120000: 30 s after a call cut at its deadline, its PAN's registrations are still refused", async () => {
+    const config = loadConfig({ NODE_ENV: "test", REQUEST_DEADLINE_MS: "120000", AOPAY_DEADLINE_MS: "120000" });
+    const { protection, close } = createProtection(
+      config,
+      createLogger({ level: "error", destination: new LogCapture() }),
+    );
+    const store = protection.registeredMobiles;
+    try {
+      // A GenerateOTP to a registered customer, cut by its deadline with its outcome unknown.
+      await store.remember("760191701", "9876500701", "ABCPE0701F");
+      await store.sending("760191701");
+      // A first registration of another PAN, cut the same way.
+      await store.registering("ABCPE0702F", "9876500702", "first");
+      await jest.advanceTimersByTimeAsync(119_900);
+      await store.sent("760191701", true);
+      await store.firstEnded("ABCPE0702F", "first", true);
+      await jest.advanceTimersByTimeAsync(30_000);
+      await expect(async () => store.registering("ABCPE0701F", "9876500703")).rejects.toThrow(RegistrationRaceError);
+      await expect(async () => store.registering("ABCPE0702F", "9876500704", "second")).rejects.toThrow(
+        FirstRegistrationPendingError,
+      );
+    } finally {
+      await close();
+    }
+  });
 });

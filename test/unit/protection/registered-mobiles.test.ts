@@ -20,6 +20,7 @@ import {
   RegisteredMobilesFullError,
   RegistrationRaceError,
   SEND_MARK_TTL_MS,
+  sendMarkTtlMs,
 } from "../../../src/protection/registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
 import { connectRedis, deleteKeys, describeWithRedis, dumpKeys, uniquePrefix } from "../../helpers/redis";
@@ -397,6 +398,24 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     // success), none refused.
     await Promise.all(Array.from({ length: 20 }, (_, i) => s.registering(pan, i % 2 === 0 ? MOBILE : "9000000051")));
     expect([...(await s.recall(id))].sort()).toEqual(["9000000051", MOBILE].sort());
+  });
+
+  it("a store whose requests may run long (its mark TTL, sendMarkTtlMs) holds a first registration's PAN and marks a send that long", async () => {
+    const markTtlMs = sendMarkTtlMs(120_000);
+    expect(markTtlMs).toBe(360_000);
+    const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY, [], [], [], undefined, markTtlMs);
+    await s.registering("ABCPE1202F", MOBILE, "first");
+    const held = (await dumpKeys(redis, prefix)).filter((k) => k.key.includes("regfirst:"));
+    // It was FIRST_REGISTRATION_HOLD_MS whatever the store's mark TTL.
+    expect(await redis.pttl(held[0].key)).toBeGreaterThan(markTtlMs - 5_000);
+    const id = "760191492";
+    await s.remember(id, MOBILE, "ABCPE0492F");
+    await s.sending(id);
+    expect(await redis.pttl(`${prefix}regsends:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`)).toBeGreaterThan(
+      markTtlMs - 5_000,
+    );
+    await s.sent(id);
+    await s.firstEnded("ABCPE1202F", "first", false);
   });
 
   it("a PAN's first registration holds it (`regfirst:`, a token only): another is refused until it ends; linked meanwhile, it goes", async () => {
