@@ -115,8 +115,8 @@ export interface RegisteredMobileStore {
    */
   sending(cibilId: string, token?: string, marked?: string[]): MaybePromise<readonly string[]>;
   /**
-   * That send's call has ended (or never happened). Never throws: a mark left behind expires SEND_MARK_TTL_MS after
-   * its send started, whatever other sends to the id do meanwhile.
+   * That send's call has ended (or never happened). Never throws: a mark left behind expires the store's mark TTL
+   * (sendMarkTtlMs: SEND_MARK_TTL_MS at least) after its send started, whatever other sends to the id do meanwhile.
    *
    * `mayStillApply`: its outcome is unknown (cut by a deadline after it was written, an unreadable answer): AOPay may
    * still be sending that OTP, to whichever mobile the customer has by then, so the mark is left to expire as if
