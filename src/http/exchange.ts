@@ -12,6 +12,7 @@ import { EdgeCode } from "../graphql/edge-code";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
 import { type AccessSummary, failedAnswer } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
+import { SUMMARY_INTERVAL_MS, SummarisedLines } from "../logging/summarised";
 import { errorBody } from "./error-body";
 import { withRequestId } from "./request-id";
 
@@ -108,26 +109,59 @@ export function errorAnswer(
 }
 
 /**
+ * At most this many "bearer token not checked" warnings (authRefusal) per SUMMARY_INTERVAL_MS (10 s); the others of
+ * the interval are counted in one summary line at its end (authUnavailableLines).
+ */
+export const AUTH_UNAVAILABLE_LINES_PER_INTERVAL = 10;
+
+/**
+ * The "bearer token not checked" warnings of one server, shared by both HTTP layers (http-server.ts, thin-graphql.ts):
+ * while the identity provider's key set cannot be had, every bearer request is refused 503 AUTH_UNAVAILABLE, and any
+ * client can send one (a token naming a kid the set lacks costs nothing to forge: auth/authenticator.ts #stranded).
+ * A warning each, with its error's stack (about 1.3 kB), was a log line per attacker request beside the access line;
+ * an outage under load filled the log with the same line. Now AUTH_UNAVAILABLE_LINES_PER_INTERVAL of them per 10 s
+ * as before, the rest counted by reason (the refusal's: the jose code, or the fetch failing) in one summary line.
+ * http_requests_refused_total{code="AUTH_UNAVAILABLE"} still counts every one (the access line's countRefusal).
+ */
+export function authUnavailableLines(log: Pick<Logger, "warn">, now?: () => number): SummarisedLines {
+  return new SummarisedLines(
+    (notLogged, suppressed, overMs) =>
+      log.warn(
+        { code: EdgeCode.AUTH_UNAVAILABLE, suppressed, notLogged, overSeconds: Math.round(overMs / 1_000) },
+        `bearer token not checked: ${suppressed} more requests answered 503 AUTH_UNAVAILABLE in the last ` +
+          `${Math.round(overMs / 1_000)} s, not logged one by one (at most ${AUTH_UNAVAILABLE_LINES_PER_INTERVAL} ` +
+          `per ${SUMMARY_INTERVAL_MS / 1_000} s; their access lines say so, each)`,
+      ),
+    AUTH_UNAVAILABLE_LINES_PER_INTERVAL,
+    SUMMARY_INTERVAL_MS,
+    now,
+  );
+}
+
+/**
  * A failed authentication's answer: 401 with `www-authenticate: Bearer`; its access line says UNAUTHENTICATED and the
  * reason (never the credential). A bearer token that could not be checked because the identity provider's key set
  * could not be had (`unavailable`): 503 AUTH_UNAVAILABLE with Retry-After, a refusal before anything ran (counted in
- * http_requests_refused_total) and one warning line with what failed (never the token). It was a 500
- * INTERNAL_SERVER_ERROR with an error line, which told the client its mutation may have run (docs/api.md), and paged
- * the operator (RequestsFailed) as a bug of ours (test/e2e/jwks-operation.test.ts).
+ * http_requests_refused_total) and a warning line with what failed (never the token), summarised (`unavailableLines`:
+ * authUnavailableLines). It was a 500 INTERNAL_SERVER_ERROR with an error line, which told the client its mutation may
+ * have run (docs/api.md), and paged the operator (RequestsFailed) as a bug of ours (test/e2e/jwks-operation.test.ts).
  */
 export function authRefusal(
   outcome: AuthOutcome & { ok: false },
   authenticator: Authenticator,
   exchange: Pick<GraphQLExchange, "id" | "graphql" | "log">,
+  unavailableLines: SummarisedLines,
 ): EdgeAnswer {
   const requestId = exchange.id;
   if (outcome.unavailable) {
     const code = EdgeCode.AUTH_UNAVAILABLE;
     exchange.graphql = { operation: null, result: code, refused: outcome.reason };
-    exchange.log.warn(
-      { err: outcome.cause, code },
-      "bearer token not checked: the identity provider's key set (AUTH_JWKS_URL) cannot be had; answered 503",
-    );
+    // The reason is ours (the jose code, or "fetch failed": auth/authenticator.ts #byBearer), never the token's text.
+    if (unavailableLines.take(outcome.reason))
+      exchange.log.warn(
+        { err: outcome.cause, code },
+        "bearer token not checked: the identity provider's key set (AUTH_JWKS_URL) cannot be had; answered 503",
+      );
     return {
       status: 503,
       headers: { "retry-after": RETRY_AFTER },

@@ -48,6 +48,7 @@ import { callerRequestId, freshRequestId } from "./request-id";
 import {
   acceptClient,
   authRefusal,
+  authUnavailableLines,
   type DocumentLimits,
   documentRefusal,
   type EdgeAnswer,
@@ -260,6 +261,8 @@ export async function createHttpServer(
   // CORS_ORIGINS (any loopback origin outside production), for both layers: one allow-list, one set of options, one
   // memory of the refused origins already logged (cors.ts).
   const cors = createCors(config, logger, trust, corsClock);
+  // The "bearer token not checked" warnings of both layers, summarised past a few per 10 s (exchange.ts).
+  const unavailableLines = authUnavailableLines(logger);
   /**
    * A refusal from the first onRequest hook, before the CORS hooks run: their warning and headers, so that a browser
    * can read it and a refused origin is named as on every other answer (cors.ts registerCors), and `refused` on its
@@ -339,6 +342,7 @@ export async function createHttpServer(
     ? installThinGraphQL(fastify.server, {
         logger,
         authenticator,
+        unavailableLines,
         authenticated: connectionAuthenticated,
         limits,
         bodyLimit: config.bodyLimitBytes,
@@ -383,7 +387,10 @@ export async function createHttpServer(
   // Callback style: API keys are checked at once; only a bearer token waits (for its JWKS).
   const authenticated = (request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: () => void) => {
     if (!outcome.ok)
-      return send(reply, authRefusal(outcome, authenticator, request as ClientRequest & { log: Logger }));
+      return send(
+        reply,
+        authRefusal(outcome, authenticator, request as ClientRequest & { log: Logger }, unavailableLines),
+      );
     // On the request's own child logger (reply.log is the same object): no second child per request.
     acceptClient(request as ClientRequest & { log: Logger }, outcome.client, connectionAuthenticated);
     // A client holding its share of admission places is refused before its body is read (Admission.shareFull).
@@ -550,6 +557,7 @@ export async function createHttpServer(
   fastify.addHook("onClose", async () => {
     clearInterval(sweeper);
     refusals?.flush();
+    unavailableLines.flush();
   });
 
   return {

@@ -8,6 +8,7 @@ import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authent
 import type { HttpLimits } from "../config";
 import { type AccessSummary, logAccess, type RefusalCounter } from "../logging/access-log";
 import { type Logger, requestLogger } from "../logging/logger";
+import type { SummarisedLines } from "../logging/summarised";
 import type { RequestTrace } from "../graphql/context";
 import { RequestTracing } from "../graphql/plugins/tracing.plugin";
 import { twoByte } from "../util/two-byte-text";
@@ -39,6 +40,8 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 export interface ThinGraphQLOptions {
   logger: Logger;
   authenticator: Authenticator;
+  /** The "bearer token not checked" warnings, shared with Fastify's layer (exchange.ts authUnavailableLines). */
+  unavailableLines: SummarisedLines;
   /** The connection guard's release of an authenticated connection (connection-guard.ts). */
   authenticated: (socket: Socket) => void;
   limits: HttpLimits;
@@ -242,7 +245,8 @@ class ThinRequest implements GraphQLExchange {
   readonly #elapsed = () => (this.#endedAt || performance.now()) - this.#startedAt;
 
   #authenticated(outcome: AuthOutcome): void {
-    if (!outcome.ok) return this.#send(authRefusal(outcome, this.options.authenticator, this));
+    if (!outcome.ok)
+      return this.#send(authRefusal(outcome, this.options.authenticator, this, this.options.unavailableLines));
     acceptClient(this, outcome.client, this.options.authenticated);
     // A client holding its share of admission places is refused before its body is read (Admission.shareFull).
     const admission = this.options.admission;

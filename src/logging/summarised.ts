@@ -45,3 +45,63 @@ export class Summarised {
     return suppressed;
   }
 }
+
+/** Distinct reasons a SummarisedLines counts apart; past them, the others are counted under `other`. */
+export const MAX_SUMMARY_REASONS = 16;
+
+/**
+ * A line an outside request can cause once per request beside its access line (a refusal, a client's own bad input):
+ * the first `perInterval` of each interval (SUMMARY_INTERVAL_MS, 10 s) are written as they were, request id and all,
+ * so that an operator can find one; the rest are counted by reason, and once the interval is over one summary line
+ * says how many were not written and why (`report`). Without it, an attacker repeating such a request set the rate
+ * of a warning line (a stack trace with it, for some) at no cost: the log pipeline fills and pays for it, real alerts
+ * are buried, and pino's serialisation costs CPU per request. The summary is written by a timer at the interval's end
+ * (unref'd: it keeps no process alive) or at `flush` (the server's close: the last interval is written too), not by
+ * the next line as Summarised does: a flood that stops is counted at once. Metrics count every occurrence, written or
+ * not. `reason`s must be fixed texts (never client text): MAX_SUMMARY_REASONS of them at most, the rest as `other`.
+ */
+export class SummarisedLines {
+  #windowStart = Number.NEGATIVE_INFINITY;
+  #written = 0;
+  #notWritten = new Map<string, number>();
+  #total = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    /** Writes the summary: the lines not written by reason, their total, and the ms since the interval began. */
+    private readonly report: (notWritten: Readonly<Record<string, number>>, total: number, overMs: number) => void,
+    /** Lines written as they were per interval. */
+    private readonly perInterval: number,
+    private readonly intervalMs = SUMMARY_INTERVAL_MS,
+    private readonly now: () => number = monotonicNow,
+  ) {}
+
+  /** True: write this line. False: it is counted under `reason`, for the interval's summary. */
+  take(reason: string): boolean {
+    const t = this.now();
+    if (t - this.#windowStart >= this.intervalMs) {
+      this.flush();
+      this.#windowStart = t;
+    }
+    if (this.#written < this.perInterval) {
+      this.#written++;
+      return true;
+    }
+    this.#total++;
+    const key = this.#notWritten.has(reason) || this.#notWritten.size < MAX_SUMMARY_REASONS ? reason : "other";
+    this.#notWritten.set(key, (this.#notWritten.get(key) ?? 0) + 1);
+    this.#timer ??= setTimeout(() => this.flush(), this.#windowStart + this.intervalMs - t).unref();
+    return false;
+  }
+
+  /** Writes the summary of the lines not written since the interval began, if any, and ends the interval. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#total > 0) this.report(Object.fromEntries(this.#notWritten), this.#total, this.now() - this.#windowStart);
+    this.#notWritten = new Map();
+    this.#total = 0;
+    this.#written = 0;
+    this.#windowStart = Number.NEGATIVE_INFINITY;
+  }
+}

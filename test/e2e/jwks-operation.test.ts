@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { request } from "undici";
+import { AUTH_UNAVAILABLE_LINES_PER_INTERVAL } from "../../src/http/exchange";
 import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
 
 /**
@@ -100,8 +101,10 @@ function lines(t: TestStack, level: "error" | "warn", from = 0): Array<Record<st
 /**
  * What a bearer request the key set could not be had for is answered (exchange.ts authRefusal): 503 AUTH_UNAVAILABLE
  * with Retry-After 5 (and the same seconds in the error), counted as a refusal with its code, not as a failure of ours
- * (http_requests_failed_total: RequestsFailed); one warning line, no error line, and the token in no line. It was a 500
- * INTERNAL_SERVER_ERROR, which tells a client its mutation's OTP may have been sent (docs/api.md), with an error line.
+ * (http_requests_failed_total: RequestsFailed); a warning line at most (none once AUTH_UNAVAILABLE_LINES_PER_INTERVAL
+ * were written in the last 10 s: test/e2e/refusal-log-flood.test.ts), no error line, and the token in no line. It was
+ * a 500 INTERNAL_SERVER_ERROR, which tells a client its mutation's OTP may have been sent (docs/api.md), with an
+ * error line.
  */
 async function expectUnavailable(
   t: TestStack,
@@ -118,9 +121,11 @@ async function expectUnavailable(
     retryAfter: res.headers["retry-after"],
     error: res.body.errors?.[0]?.extensions,
     access: t.logs.accessLines(requestId).map((l) => [l.result, l.refused]),
+    // Its own warning, with the code; none once the interval's were written (the summary counts it then).
     warnings: lines(t, "warn", from)
       .filter((l) => l.requestId === requestId)
-      .map((l) => l.code),
+      .map((l) => l.code)
+      .filter((code, i) => i > 0 || code !== "AUTH_UNAVAILABLE"),
     errors: lines(t, "error", from),
     refused: (await metric(t, 'http_requests_refused_total{status="503",code="AUTH_UNAVAILABLE"}')) - refused,
     failed: (await metric(t, "http_requests_failed_total")) - failed,
@@ -129,7 +134,7 @@ async function expectUnavailable(
     retryAfter: "5",
     error: { code: "AUTH_UNAVAILABLE", requestId, retryAfterSeconds: 5 },
     access: [["AUTH_UNAVAILABLE", expect.stringMatching(/^identity provider's key set unavailable \(/)]],
-    warnings: ["AUTH_UNAVAILABLE"],
+    warnings: [],
     errors: [],
     refused: 1,
     failed: 0,
@@ -328,8 +333,13 @@ describe("the JWKS down once a key set is held", () => {
     offset += 5_000;
     const fetches = jwks.fetches;
     const statuses = new Set<number>();
+    const from = t.logs.lines.length;
     for (let i = 0; i < 20; i++) statuses.add((await bearer(t, forged({ alg: "RS256", kid: `unknown-${i}` }))).status);
     expect([...statuses]).toEqual([503]);
+    // A warning each for the first few of 10 s only (a forged token costs nothing): the rest go to a summary.
+    expect(lines(t, "warn", from).filter((l) => l.code === "AUTH_UNAVAILABLE")).toHaveLength(
+      AUTH_UNAVAILABLE_LINES_PER_INTERVAL,
+    );
     const unknown = forged({ alg: "RS256", kid: "unknown-last" });
     await expectUnavailable(t, () => bearer(t, unknown), unknown);
     expect(jwks.fetches - fetches).toBe(0);

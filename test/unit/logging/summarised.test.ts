@@ -1,4 +1,5 @@
-import { Summarised } from "../../../src/logging/summarised";
+import { MAX_SUMMARY_REASONS, Summarised, SummarisedLines } from "../../../src/logging/summarised";
+import { monotonicNow } from "../../../src/util/clock";
 
 describe("Summarised", () => {
   it("logs the first occurrence, counts the rest of the interval, and reports the count with the next line", () => {
@@ -21,5 +22,55 @@ describe("Summarised", () => {
     for (let i = 0; i < 4; i++) expect(summary.take()).toBeNull();
     now += 10_000;
     expect([summary.take(), summary.take(), summary.take(), summary.take()]).toEqual([4, 0, 0, null]);
+  });
+});
+
+describe("SummarisedLines", () => {
+  const reports: Array<[Record<string, number>, number, number]> = [];
+  const lines = (now: () => number, intervalMs = 10_000) =>
+    new SummarisedLines(
+      (byReason, total, overMs) => reports.push([{ ...byReason }, total, overMs]),
+      2,
+      intervalMs,
+      now,
+    );
+  beforeEach(() => (reports.length = 0));
+
+  it("writes K lines an interval, counts the rest by reason, and reports them once when the interval ends", () => {
+    let now = 1_000;
+    const summary = lines(() => now);
+    expect([summary.take("a"), summary.take("b"), summary.take("a"), summary.take("b"), summary.take("a")]).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(reports).toEqual([]);
+    now += 10_000;
+    // The next interval's first line: the last interval's summary is written before it.
+    expect(summary.take("a")).toBe(true);
+    expect(reports).toEqual([[{ a: 2, b: 1 }, 3, 10_000]]);
+    summary.flush();
+    expect(reports).toHaveLength(1);
+  });
+
+  it("writes the summary by itself at the interval's end, with no request after it", async () => {
+    const summary = lines(monotonicNow, 50);
+    for (let i = 0; i < 5; i++) summary.take("x");
+    await new Promise((r) => setTimeout(r, 120));
+    expect(reports.map(([byReason, total]) => [byReason, total])).toEqual([[{ x: 3 }, 3]]);
+    expect(summary.take("x")).toBe(true);
+  });
+
+  it(`counts reasons past MAX_SUMMARY_REASONS (${MAX_SUMMARY_REASONS}) as other`, () => {
+    const summary = lines(() => 0);
+    summary.take("w");
+    summary.take("w");
+    for (let i = 0; i < MAX_SUMMARY_REASONS + 3; i++) summary.take(`r${i}`);
+    summary.flush();
+    expect(Object.keys(reports[0][0])).toHaveLength(MAX_SUMMARY_REASONS + 1);
+    expect(reports[0][0].other).toBe(3);
+    expect(reports[0][1]).toBe(MAX_SUMMARY_REASONS + 3);
   });
 });

@@ -1,0 +1,111 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { request } from "undici";
+import { AUTH_UNAVAILABLE_LINES_PER_INTERVAL } from "../../src/http/exchange";
+import { startTestStack, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+
+/**
+ * Log amplification (docs/operations.md "Summarised lines"): an attacker repeating a request we refuse must not set
+ * the rate of a log line beside each access line. For each such line: N requests, at most K lines of it written as
+ * before (their request ids kept), one summary line per interval counting the rest exactly by reason, the metric
+ * counting all N, and no token or client text in the summary.
+ */
+const N = 60;
+
+async function metric(t: TestStack, name: string): Promise<number> {
+  const page = await (await request(t.stack.app.metricsUrl!)).body.text();
+  return page
+    .split("\n")
+    .filter((l) => l.startsWith(name))
+    .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+}
+
+const records = (t: TestStack, msg: string | RegExp) =>
+  t.logs.records().filter((r) => (typeof msg === "string" ? r.msg === msg : msg.test(String(r.msg))));
+
+describe("bearer tokens refused 503 AUTH_UNAVAILABLE (the identity provider's key set cannot be had)", () => {
+  const UNAVAILABLE =
+    "bearer token not checked: the identity provider's key set (AUTH_JWKS_URL) cannot be had; answered 503";
+  let t: TestStack;
+  let stopped = false;
+  let closeJwks: () => Promise<unknown>;
+  let token: string;
+
+  beforeAll(async () => {
+    // The identity provider answers 500 from the start: no set is ever held, so every bearer request is refused.
+    const jwks = createServer((_req, res) => res.writeHead(500).end("identity provider down"));
+    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
+    closeJwks = () => new Promise((r) => jwks.close(r));
+    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    token = await new SignJWT({ azp: "attacker" })
+      .setProtectedHeader({ alg: "RS256", typ: "at+jwt", kid: (await exportJWK(publicKey)).kty + "-k9" })
+      .setIssuer("https://issuer.example/")
+      .setAudience("aopay-graphql")
+      .setExpirationTime("5m")
+      .sign(privateKey);
+    t = await startTestStack({
+      AUTH_REQUIRED: "true",
+      API_KEYS: TEST_API_KEYS_ENTRY,
+      AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+      AUTH_JWT_ISSUER: "https://issuer.example/",
+      AUTH_JWT_AUDIENCE: "aopay-graphql",
+    });
+  });
+  afterAll(async () => {
+    if (!stopped) await t?.stop();
+    await closeJwks?.();
+  });
+
+  it("writes at most K warnings per 10 s for N requests on both layers, and a summary counting the rest", async () => {
+    const refused = 'http_requests_refused_total{status="503",code="AUTH_UNAVAILABLE"}';
+    const before = await metric(t, refused);
+    const ids: string[] = [];
+    for (let i = 0; i < N; i++) {
+      // Half through the thin route (a plain JSON POST), half through Fastify (a GET): one summary for both.
+      const res =
+        i % 2 === 0
+          ? await request(t.graphqlUrl, {
+              method: "POST",
+              headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+              body: JSON.stringify({ query: "{ __typename }" }),
+            })
+          : await request(`${t.graphqlUrl}?query=${encodeURIComponent("{ __typename }")}`, {
+              headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "1" },
+            });
+      await res.body.text();
+      expect(res.statusCode).toBe(503);
+      ids.push(res.headers["x-request-id"] as string);
+    }
+    // Every request is counted, and has its access line saying why.
+    expect((await metric(t, refused)) - before).toBe(N);
+    expect(ids.filter((id) => t.logs.accessLines(id)[0]?.result === "AUTH_UNAVAILABLE")).toHaveLength(N);
+    await t.stop();
+    stopped = true;
+
+    const written = records(t, UNAVAILABLE);
+    const summaries = records(t, /^bearer token not checked: \d+ more requests answered 503/);
+    // A run slower than 10 s has two intervals: K lines each at most, a summary each. (Before: N lines, no summary.)
+    expect(written.length).toBeLessThanOrEqual(AUTH_UNAVAILABLE_LINES_PER_INTERVAL * Math.max(1, summaries.length));
+    expect(summaries.length).toBeGreaterThanOrEqual(1);
+    // The lines written are the ones they were: a request id to find, the error, the code.
+    for (const line of written) {
+      expect(ids).toContain(line.requestId);
+      expect(line).toMatchObject({ level: "warn", code: "AUTH_UNAVAILABLE", err: expect.any(Object) });
+    }
+    // The summaries count the rest exactly, by reason (ours: the jose code).
+    const suppressed = summaries.reduce((sum, s) => sum + (s.suppressed as number), 0);
+    expect(written.length + suppressed).toBe(N);
+    for (const s of summaries) {
+      expect(s).toMatchObject({
+        level: "warn",
+        code: "AUTH_UNAVAILABLE",
+        notLogged: { "identity provider's key set unavailable (ERR_JOSE_GENERIC)": s.suppressed },
+      });
+      expect(s.requestId).toBeUndefined();
+      expect(s.clientId).toBeUndefined();
+    }
+    // No part of the token in any line.
+    for (const part of token.split(".")) expect(t.logs.raw()).not.toContain(part);
+  });
+});
