@@ -136,6 +136,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     breaker: upstream.breaker,
     retry: { ...DEFAULT_RETRY_POLICY, maxRetries: upstream.retryMax },
     onCall: (event) => metrics?.upstreamCall(event),
+    log: logger,
     onCircuitChange: (family, state) => {
       metrics?.circuitChanged(family, state);
       if (state !== "closed") logger.warn({ circuit: { family, state } }, `circuit ${state} for ${family}`);

@@ -10,6 +10,7 @@ import {
 } from "@opentelemetry/api";
 import type { UpstreamCallSummary } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
+import { SUMMARY_INTERVAL_MS, SummarisedLines } from "../logging/summarised";
 // The module's object, not the global `performance`: that is an accessor, a getter call per read (about 250
 // main-thread instructions under callgrind, several reads per request).
 import { performance } from "node:perf_hooks";
@@ -99,7 +100,29 @@ export interface AopayClientOptions {
   random?: () => number;
   onCall?: (event: UpstreamCallEvent) => void;
   onCircuitChange?: (family: string, state: CircuitState) => void;
+  /**
+   * The process's logger, for the summary of the refused calls' warnings not written one by one (REFUSED_OUTCOMES).
+   * None: every such warning is written (tests of the client alone).
+   */
+  log?: Pick<Logger, "warn">;
 }
+
+/**
+ * The failures a client's own input can cause at will, on every call: AOPay refusing the request (a wrong OTP, a
+ * registration it will not take: UPSTREAM_REJECTED), or answering 401, which AOPay also uses for a business or
+ * validation error (docs/upstream/aopay-api.md Observation 8: "Amount is Requaired"). Their warnings are summarised
+ * (UPSTREAM_REFUSAL_LINES_PER_INTERVAL); every other failure (AOPay unreachable, slow, unreadable, an outcome unknown)
+ * is AOPay's or ours, and keeps a line each.
+ */
+export const REFUSED_OUTCOMES: ReadonlySet<string> = new Set(["UPSTREAM_REJECTED", "UPSTREAM_UNAUTHORIZED"]);
+
+/**
+ * At most this many warnings of REFUSED_OUTCOMES per SUMMARY_INTERVAL_MS (10 s), whatever the endpoint; the others of
+ * the interval are counted by endpoint and outcome in one summary line at its end. A client repeating a wrong OTP
+ * had a warning each beside its access line, which already says the outcome, AOPay's code and HTTP status
+ * (`upstream`); aopay_upstream_requests_total counts every call, and the alerts read it (AopayCredentialsRefused).
+ */
+export const UPSTREAM_REFUSAL_LINES_PER_INTERVAL = 10;
 
 const tracer = trace.getTracer("aopay-graphql");
 
@@ -149,9 +172,25 @@ export class AopayClient {
   readonly #register: Endpoint<RegisterCibilCustomerRequest & OrderRef, CibilRegistration>;
   /** Which answers with undocumented keys get a line: a shape when first seen, then every 10 minutes. */
   readonly #undocumented = new UndocumentedFieldsLog();
+  /** REFUSED_OUTCOMES' warnings, summarised past a few per 10 s; null without a process logger (all written). */
+  readonly #refusedLines: SummarisedLines | null;
 
   constructor(private readonly options: AopayClientOptions) {
     this.#register = cibilRegister(options.registrationMethod);
+    const log = options.log;
+    this.#refusedLines =
+      log === undefined
+        ? null
+        : new SummarisedLines(
+            (notLogged, suppressed, overMs) =>
+              log.warn(
+                { suppressed, notLogged, overSeconds: Math.round(overMs / 1_000) },
+                `upstream refused ${suppressed} more calls in the last ${Math.round(overMs / 1_000)} s, not logged ` +
+                  `one by one (at most ${UPSTREAM_REFUSAL_LINES_PER_INTERVAL} per ${SUMMARY_INTERVAL_MS / 1_000} s; ` +
+                  "their access lines say so, each)",
+              ),
+            UPSTREAM_REFUSAL_LINES_PER_INTERVAL,
+          );
     // Every family's breaker from the start (circuit-breakers.ts says why).
     this.breakers = new CircuitBreakers(
       options.breaker,
@@ -192,6 +231,7 @@ export class AopayClient {
   /** Shuts the breakers' timers and closes the transport, aborting calls still running after `graceMs`. */
   async close(graceMs?: number): Promise<void> {
     this.breakers.shutdown();
+    this.#refusedLines?.flush();
     await this.options.transport.close(graceMs);
   }
 
@@ -385,8 +425,12 @@ export class AopayClient {
           cause,
         },
       };
-      if (failed) log.warn(fields, detail ?? "upstream call failed");
-      else if (event.outcome === CLIENT_DEADLINE)
+      if (failed) {
+        // The reason counted is ours: the endpoint's name and the outcome's code, never AOPay's text.
+        const refused = this.#refusedLines !== null && REFUSED_OUTCOMES.has(event.outcome);
+        if (!refused || this.#refusedLines!.take(`${event.endpoint} ${event.outcome}`))
+          log.warn(fields, detail ?? "upstream call failed");
+      } else if (event.outcome === CLIENT_DEADLINE)
         log.info(fields, detail ?? "upstream call cut by the client's deadline");
       else if (opts.record) log.debug(fields, "upstream call");
       else log.info(fields, "upstream call");

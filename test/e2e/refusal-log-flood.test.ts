@@ -2,7 +2,10 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { request } from "undici";
+import { UPSTREAM_REFUSAL_LINES_PER_INTERVAL } from "../../src/aopay/client";
 import { AUTH_UNAVAILABLE_LINES_PER_INTERVAL } from "../../src/http/exchange";
+import { GUARDED_SAMPLES, guardedDocument } from "../helpers/guarded-samples";
+import { nextAadhaar, nextAepsRegistration } from "../helpers/identifiers";
 import { startTestStack, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
 
 /**
@@ -107,5 +110,79 @@ describe("bearer tokens refused 503 AUTH_UNAVAILABLE (the identity provider's ke
     }
     // No part of the token in any line.
     for (const part of token.split(".")) expect(t.logs.raw()).not.toContain(part);
+  });
+});
+
+describe("upstream refusals a client's own input causes (UPSTREAM_REJECTED, UPSTREAM_UNAUTHORIZED)", () => {
+  /** A run id in the mobile, its last three digits the simulator's scenario (src/simulator/scenarios.ts). */
+  const RUN = String((Date.now() + process.pid) % 1e6).padStart(6, "0");
+  const REJECTED = 40;
+  const UNAUTHORIZED = 20;
+  let t: TestStack;
+  let stopped = false;
+
+  beforeAll(async () => {
+    t = await startTestStack();
+  });
+  afterAll(async () => {
+    if (!stopped) await t?.stop();
+  });
+
+  it("writes at most K warnings per 10 s for N refused sends, and a summary by endpoint and outcome", async () => {
+    const counted = (outcome: string) =>
+      metric(t, `aopay_upstream_requests_total{endpoint="aeps.resendOtp",outcome="${outcome}"}`);
+    const before = {
+      rejected: await counted("UPSTREAM_REJECTED"),
+      unauthorized: await counted("UPSTREAM_UNAUTHORIZED"),
+    };
+    const aadhaars: string[] = [];
+    const ids: string[] = [];
+    for (let i = 0; i < REJECTED + UNAUTHORIZED; i++) {
+      const aadhaar = nextAadhaar();
+      aadhaars.push(aadhaar);
+      const mobile = `9${RUN}${i < REJECTED ? "207" : "401"}`;
+      const input = GUARDED_SAMPLES.resendAepsOtp.input({ ...nextAepsRegistration(), mobile, aadhaar } as never);
+      const res = await t.gql(guardedDocument("resendAepsOtp"), { input }, { "idempotency-key": `flood-${RUN}-${i}` });
+      const code = (res.body.data?.resendAepsOtp as { code?: string } | undefined)?.code;
+      expect(code).toBe(i < REJECTED ? "UPSTREAM_REJECTED" : "UPSTREAM_UNAUTHORIZED");
+      ids.push(res.headers["x-request-id"] as string);
+    }
+    expect((await counted("UPSTREAM_REJECTED")) - before.rejected).toBe(REJECTED);
+    expect((await counted("UPSTREAM_UNAUTHORIZED")) - before.unauthorized).toBe(UNAUTHORIZED);
+    await t.stop();
+    stopped = true;
+
+    const written = t.logs
+      .records()
+      .filter((r) =>
+        ["UPSTREAM_REJECTED", "UPSTREAM_UNAUTHORIZED"].includes((r.upstream as { outcome?: string })?.outcome ?? ""),
+      );
+    const summaries = records(t, /^upstream refused \d+ more calls in the last/);
+    expect(written.length).toBeLessThanOrEqual(UPSTREAM_REFUSAL_LINES_PER_INTERVAL * Math.max(1, summaries.length));
+    expect(summaries.length).toBeGreaterThanOrEqual(1);
+    for (const line of written) {
+      expect(line.level).toBe("warn");
+      expect(ids).toContain(line.requestId);
+    }
+    // By endpoint and outcome, exactly: the lines written and the ones counted make every refused call.
+    const notLogged: Record<string, number> = {};
+    for (const s of summaries) {
+      expect(s.requestId).toBeUndefined();
+      for (const [reason, n] of Object.entries(s.notLogged as Record<string, number>))
+        notLogged[reason] = (notLogged[reason] ?? 0) + n;
+    }
+    const writtenAs = (outcome: string) =>
+      written.filter((r) => (r.upstream as { outcome: string }).outcome === outcome).length;
+    expect(notLogged).toEqual({
+      "aeps.resendOtp UPSTREAM_REJECTED": REJECTED - writtenAs("UPSTREAM_REJECTED"),
+      "aeps.resendOtp UPSTREAM_UNAUTHORIZED": UNAUTHORIZED - writtenAs("UPSTREAM_UNAUTHORIZED"),
+    });
+    expect(summaries.reduce((sum, s) => sum + (s.suppressed as number), 0)).toBe(
+      REJECTED + UNAUTHORIZED - written.length,
+    );
+    // No customer value in a summary (nor any line: the access lines show them masked).
+    const text = summaries.map((s) => JSON.stringify(s)).join("\n");
+    expect(text).not.toContain(RUN);
+    for (const aadhaar of aadhaars) expect(t.logs.raw()).not.toContain(aadhaar);
   });
 });
