@@ -205,6 +205,12 @@ export class SendGuard {
   readonly #settling = new Set<Promise<void>>();
   /** Refusals for an unreachable store: the condition of the whole process, logged as a summary. */
   readonly #unavailableLog = new Summarised();
+  /**
+   * Refusals for a full in-memory store: the same, one line per SUMMARY_INTERVAL_MS (10 s) with `suppressed`. Every
+   * send that needs a new entry meets a full table while it lasts: a line each was a line per request beside its
+   * access line (which says PROTECTION_UNAVAILABLE), under the flood that filled it.
+   */
+  readonly #fullLog = new Summarised();
   /** Set by drain(): the store's connection is about to close, and a retry still waiting gives up. */
   #draining = false;
 
@@ -354,8 +360,14 @@ export class SendGuard {
         field,
         overShare: (f, table) => this.#observe.overShare?.(f, table),
         unavailable: (f) => this.#observe.protectionUnavailable(f),
-        full: () =>
-          log.info({ otpSend: { field, refused: "memory store full" } }, "otp send refused: in-memory store full"),
+        full: () => {
+          const suppressed = this.#fullLog.take();
+          if (suppressed !== null)
+            log.info(
+              { otpSend: { field, refused: "memory store full" }, suppressed },
+              "otp send refused: in-memory store full",
+            );
+        },
         summary: this.#unavailableLog,
         log,
         message: "otp send refused: protection store unavailable",

@@ -200,6 +200,23 @@ describe("SendGuard: settling and failing closed", () => {
       expect(log.text()).not.toContain("protection store unavailable");
     });
 
+    it("a full in-memory store: one line per 10 s however many sends it refuses, every one counted", async () => {
+      const full = async (): Promise<never> => {
+        throw new MemoryStoreFullError("otp throttle");
+      };
+      const { guard, events } = setup({ throttle: { reserve: full } });
+      const logs: Array<ReturnType<typeof request>["log"]> = [];
+      for (let i = 0; i < 50; i++) {
+        const { req, log } = request();
+        logs.push(log);
+        expect(await guard.run(req)).toEqual({ kind: "unavailable" });
+      }
+      expect(events.unavailable).toHaveLength(50);
+      const lines = logs.flatMap((l) => l.records().filter((r) => r.msg === "otp send refused: in-memory store full"));
+      // Before: 50 lines. The next one after 10 s says how many were not written (logging/summarised.ts Summarised).
+      expect(lines).toEqual([expect.objectContaining({ suppressed: 0 })]);
+    });
+
     it("without a key there is nothing to free: unavailable all the same", async () => {
       const { guard } = setup({ throttle: { reserve: failing("throttle") } });
       expect(await guard.run(request().req)).toEqual({ kind: "unavailable" });
