@@ -84,6 +84,12 @@ export const MIN_REDIS_MAJOR = 7;
 const UNJUDGED_RETRY_MS = 1_000;
 
 /**
+ * The refusals of INFO that pass (a long script, a dataset loading, a replica without its primary): no "will not
+ * tell", tried again.
+ */
+const TRANSIENT_REPLY = /^(BUSY|LOADING|MASTERDOWN|TRYAGAIN)\b/;
+
+/**
  * What the Redis server breaks of the promises the stores make, judged at each connection (INFO, its default sections:
  * server and memory) and every `checkIntervalMs` on a ready connection (INFO memory), so a `CONFIG SET
  * maxmemory-policy` at run time is seen both ways:
@@ -100,7 +106,9 @@ const UNJUDGED_RETRY_MS = 1_000;
  * refuse mode refuses too (`redis-policy-unjudged`): a server not seen yet is not trusted. The start waits for it
  * (judged), so only a reconnect meets that window. A server that answers INFO with an error (an ACL without it) or
  * without a `maxmemory_policy` line (some managed offerings) is not judged, as before: a warn line says so, once per
- * connection, and its writes go on. A judgement that fails otherwise (a timeout) keeps the one before it, or, with
+ * connection, and its writes go on; that is decided by a connection's first answer only: once it has read a policy,
+ * a later refusal or silence keeps that judgement (a server seen evicting is not served for falling silent). A
+ * judgement that fails otherwise (a timeout; BUSY or LOADING, TRANSIENT_REPLY) keeps the one before it, or, with
  * none on this connection, is tried again after UNJUDGED_RETRY_MS.
  */
 export class RedisServerCheck {
@@ -111,6 +119,12 @@ export class RedisServerCheck {
   #tooOld = false;
   /** Bumped at each connection: a judgement's answer from an older connection is dropped. */
   #connection = 0;
+  /**
+   * The socket this connection's judgement belongs to. ioredis serves commands from its status, which turns "ready" a
+   * tick before the event (process.nextTick) that calls connected(): until then a new socket is not judged, whatever
+   * the old one was (a reconnect may have reached another server).
+   */
+  #stream: unknown;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   /** Waiting for a judgement (judged). */
@@ -125,6 +139,7 @@ export class RedisServerCheck {
   /** At each ready connection: judged again from nothing (a reconnect may have reached another server). */
   connected(): void {
     this.#connection++;
+    this.#stream = this.redis.stream;
     this.#state = "unjudged";
     this.#judge(true);
   }
@@ -135,6 +150,7 @@ export class RedisServerCheck {
    */
   unsafe(): "redis-evicting-policy" | "redis-policy-unjudged" | undefined {
     if (this.options.evictingPolicy === "warn") return undefined;
+    if (this.redis.status === "ready" && this.redis.stream !== this.#stream) return "redis-policy-unjudged";
     if (this.#state === "evicting") return "redis-evicting-policy";
     if (this.#state === "unjudged" && this.redis.status === "ready") return "redis-policy-unjudged";
     return undefined;
@@ -184,9 +200,13 @@ export class RedisServerCheck {
       },
       (error: Error) => {
         if (connection !== this.#connection || this.#stopped) return;
-        // The server said no (NOPERM: an ACL without INFO): it will not tell, so it is not judged. Anything else (a
-        // timeout, the connection gone) says nothing of the server: the judgement before it stands.
-        if (error.name === "ReplyError") this.#set("unchecked", undefined);
+        // The server said no (NOPERM: an ACL without INFO; a proxy without it): it will not tell, so a connection
+        // not judged yet is not judged. A judgement this connection already has stands: a server seen evicting is not
+        // made sound by falling silent. A passing refusal (TRANSIENT_REPLY: BUSY, LOADING) and anything else (a
+        // timeout, the connection gone) say nothing of the server: the judgement before it stands, or, with none, it
+        // is tried again after UNJUDGED_RETRY_MS (refused meanwhile).
+        if (error.name === "ReplyError" && !TRANSIENT_REPLY.test(error.message) && this.#state === "unjudged")
+          this.#set("unchecked", undefined);
         this.#next();
       },
     );
@@ -214,6 +234,9 @@ export class RedisServerCheck {
         );
     }
     const policy = maxmemoryPolicy(info);
+    // An answer naming no policy after one that did, on the same connection (a proxy, an ACL changed): nothing says
+    // the policy changed, so the judgement stands (before, a Redis judged evicting was served again).
+    if (policy === undefined && (this.#state === "sound" || this.#state === "evicting")) return;
     this.#set(policy === undefined ? "unchecked" : policy === "noeviction" ? "sound" : "evicting", policy);
   }
 
@@ -259,9 +282,21 @@ export function tooOldRedis(info: string): number | undefined {
   return version !== undefined && Number(version) < MIN_REDIS_MAJOR ? Number(version) : undefined;
 }
 
-/** INFO's `maxmemory_policy`; undefined when INFO does not name one. Only the policy's own characters are kept. */
+/**
+ * INFO's `maxmemory_policy`, read over every such line (a proxy before several servers may list each one's), whatever
+ * the case and the spaces around the name, the colon and the value (CRLF or LF): `noeviction` only when every line
+ * says exactly that; else the first other value, a policy unknown here (a future one) included, as evicting. Undefined
+ * when no line names one. The value goes into a log line: only [a-z0-9_-] of it, 32 at most (`unknown` if none).
+ * Before, a line spaced otherwise (`maxmemory_policy:allkeys-lru `) named no policy: not judged, sends went on.
+ */
 export function maxmemoryPolicy(info: string): string | undefined {
-  return /^maxmemory_policy:([a-z-]{1,32})\r?$/m.exec(info)?.[1];
+  let policy: string | undefined;
+  for (const [, raw] of info.matchAll(/^[ \t]*maxmemory_policy[ \t]*:(.*)$/gim)) {
+    const value = raw.trim().toLowerCase();
+    if (value === "noeviction") policy = value;
+    else return value.replace(/[^a-z0-9_-]/g, "").slice(0, 32) || "unknown";
+  }
+  return policy;
 }
 
 /**

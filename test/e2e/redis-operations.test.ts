@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Redis from "ioredis";
 import { request } from "undici";
+import { createLogger } from "../../src/logging/logger";
+import { createRedis } from "../../src/protection/redis";
 import { SIM_OTP } from "../../src/simulator/state";
 import { registrationInput } from "../helpers/identifiers";
 import {
@@ -18,6 +20,7 @@ import {
   VERIFY_AEPS_OTP,
 } from "../helpers/operations";
 import { freePort } from "../helpers/free-port";
+import { LogCapture } from "../helpers/log-capture";
 import {
   connectPrivateRedis,
   PRIVATE_REDIS_SKIP_REASON,
@@ -298,6 +301,119 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis whose INFO names no maxmemory
     expect(warned).toHaveLength(1);
     expect(warned[0]).toMatchObject({ level: "warn" });
     expect(s.t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)))).toEqual([]);
+  });
+});
+
+/**
+ * A Redis judged evicting whose later readings say nothing of its policy: an INFO refused by a passing condition
+ * (`BUSY`, a long script; `LOADING`), an INFO that no longer names the policy (a proxy, an ACL changed), or a line
+ * spaced otherwise (`maxmemory_policy:allkeys-lru `: a proxy's, the bytes' count kept). None says the policy changed,
+ * so the refusal stands. Before, each of them turned the judgement into "not judged": served again, sends going on a
+ * Redis known to evict, within REDIS_POLICY_CHECK_SECONDS (1 s here).
+ */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis judged evicting, then read otherwise", () => {
+  const s = {} as { redis: Redis; t: TestStack; process: ChildProcess; proxy: RedisProxy };
+  let mode: "plain" | "busy" | "unnamed" | "spaced" = "plain";
+  beforeAll(async () => {
+    const port = await freePort();
+    s.process = startRedis(port, ["--maxmemory", "4mb", "--maxmemory-policy", "volatile-lru"]);
+    s.redis = await connectPrivateRedis(port);
+    s.proxy = await startRedisProxy(`redis://127.0.0.1:${port}`, {
+      replies: (chunk) => {
+        const text = chunk.toString("latin1");
+        if (mode === "plain" || !text.includes("maxmemory_policy:")) return chunk;
+        if (mode === "busy") return Buffer.from("-BUSY Redis is busy running a script.\r\n", "latin1");
+        if (mode === "unnamed") return Buffer.from(text.replace(/maxmemory_policy:/g, "maxmemory_secret:"), "latin1");
+        return Buffer.from(
+          text.replace(/maxmemory_policy:volatile-lru\r/g, "maxmemory_policy:volatile-lru "),
+          "latin1",
+        );
+      },
+    });
+    s.t = await startTestStack({ REDIS_URL: s.proxy.url, HMAC_SECRET, REDIS_POLICY_CHECK_SECONDS: "1" });
+  });
+  afterAll(async () => {
+    await s.t?.stop();
+    await s.proxy?.close();
+    await s.redis?.quit();
+    await stopRedis(s.process);
+  });
+  const stillRefused = async (mobile: string) => {
+    await sleep(2_500);
+    expect(await readiness(s.t)).toEqual([503, "redis-evicting-policy"]);
+    expect(await generate(s.t, mobile)).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
+    expect(s.t.simulator?.calls()).toBe(0);
+  };
+
+  it("is judged evicting", async () => {
+    expect(await waitFor(async () => (await readiness(s.t))[1] === "redis-evicting-policy", 5_000)).toBe(true);
+    s.t.simulator?.resetCalls();
+  });
+
+  it("INFO refused with BUSY: still refused", async () => {
+    mode = "busy";
+    await stillRefused("910000811");
+  });
+
+  it("INFO naming no policy: still refused", async () => {
+    mode = "unnamed";
+    await stillRefused("910000812");
+  });
+
+  it("the policy's line spaced otherwise: still refused", async () => {
+    mode = "spaced";
+    await stillRefused("910000813");
+    expect(s.t.logs.records().filter((r) => /could not be checked/.test(String(r.msg)))).toEqual([]);
+  });
+
+  it("set to noeviction: served again", async () => {
+    mode = "plain";
+    await s.redis.config("SET", "maxmemory-policy", "noeviction");
+    expect(await waitFor(async () => (await readiness(s.t))[0] === 200, 5_000)).toBe(true);
+    expect((await generate(s.t, "910000814")).__typename).toBe("CibilOtpChallenge");
+  });
+});
+
+/**
+ * A reconnect may reach another server (a failover behind one address): the judgement is the connection's, never the
+ * one before. ioredis says "ready" (its status) a tick before it tells (the event, on process.nextTick), and the
+ * connection serves commands from the status: before, in that tick the old connection's "sound" still held. Here the
+ * policy turns evicting while connected (the interval an hour: not read again), the connection is dropped, and what
+ * the check says is read at the very moment the status turns ready.
+ */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a reconnect: the judgement before it does not carry over", () => {
+  it("refuses from the moment the new connection is ready until it is judged", async () => {
+    const port = await freePort();
+    const server = startRedis(port, ["--maxmemory-policy", "noeviction"]);
+    const admin = await connectPrivateRedis(port);
+    const { redis, check } = createRedis(
+      `redis://127.0.0.1:${port}`,
+      createLogger({ level: "fatal", destination: new LogCapture() }),
+      { evictingPolicy: "refuse", checkIntervalMs: 3_600_000 },
+    );
+    try {
+      expect(await waitFor(async () => redis.status === "ready" && check.unsafe() === undefined, 5_000)).toBe(true);
+      await check.judged(1_000);
+      expect(check.unsafe()).toBeUndefined();
+      const atReady: Array<string | undefined> = [];
+      const target = redis as unknown as { setStatus(status: string, arg?: unknown): void };
+      const setStatus = target.setStatus.bind(target);
+      target.setStatus = (status, arg) => {
+        setStatus(status, arg);
+        if (status === "ready") atReady.push(check.unsafe());
+      };
+      await admin.config("SET", "maxmemory-policy", "allkeys-lru");
+      await admin.client("KILL", "TYPE", "normal", "SKIPME", "yes");
+      expect(await waitFor(async () => atReady.length > 0 && check.unsafe() === "redis-evicting-policy", 5_000)).toBe(
+        true,
+      );
+      expect(atReady[0]).toBe("redis-policy-unjudged");
+    } finally {
+      check.stop();
+      redis.disconnect();
+      await admin.quit();
+      await stopRedis(server);
+    }
   });
 });
 
