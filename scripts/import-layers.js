@@ -23,7 +23,7 @@ const LAYERS = [
   [/^aopay\//, 4, "aopay client"],
   [/^simulator\//, 4, "simulator"],
   [/^config\.ts$/, 2, "config"],
-  [/^(logging|pii|settings|generated|util)\/|^early-signals\.ts$|^redefine-globals\.ts$/, 1, "foundations"],
+  [/^(logging|pii|settings|generated|util)\/|^early-(signals|faults)\.ts$|^redefine-globals\.ts$/, 1, "foundations"],
 ];
 
 /** What to do about each kind of problem, printed once under its lines: the lines alone left a newcomer guessing. */

@@ -2,12 +2,15 @@
 import "./early-signals";
 // Second: the accessor globals that dependencies read per request, as plain data properties (see redefine-globals.ts).
 import "./redefine-globals";
+// Third, before the server's modules load: uncaught exceptions, unhandled rejections and Node's warnings are
+// logged scrubbed, not printed raw (see early-faults.ts).
+import { logFaultsTo } from "./early-faults";
 import "reflect-metadata";
 import process from "node:process";
 import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerLogger } from "./cluster";
 import { type Config, ConfigError, loadConfig, secretValues, settingsTaken } from "./config";
 import { failStart } from "./logging/fail-start";
-import { settleStdout } from "./logging/logger";
+import { createLogger, settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
 
 /**
@@ -39,6 +42,8 @@ async function main(): Promise<void> {
     failStart(tooOld, "unsupported Node.js: the server did not start", { node: process.versions.node }, 78);
     return;
   }
+  // Until the stack's logger exists, faults are logged with the environment's secrets hidden too.
+  logFaultsTo(createLogger({ level: "warn", secrets: secretValues(process.env) }));
   let config: Config;
   try {
     // In a terminal, development logs are readable lines (LOG_FORMAT defaults to pretty there); piped, JSON.
@@ -62,6 +67,7 @@ async function main(): Promise<void> {
   const stack = await startStack(config, worker ? { serveMetrics: false, logger: workerLogger(config) } : {});
   const { app, simulator } = stack;
   const log = app.logger;
+  logFaultsTo(log);
   if (worker) joinCluster(app, () => shutdown("SIGTERM"));
   if (simulator) {
     const banner = "*".repeat(78);

@@ -490,6 +490,20 @@ export class FdWriter implements DestinationStream {
   };
 
   /**
+   * What waits is written now, as at exit (writeAllWaiting), and what sonic-boom still holds (a terminal) with its
+   * synchronous flush: for a process about to end at once (early-faults.ts), which no exit hook of sonic-boom's
+   * would wait for.
+   */
+  flushNow(): void {
+    this.#writeBatch();
+    try {
+      this.#boom?.flushSync();
+    } catch {
+      // Its fd not ready, or gone: the line is lost either way.
+    }
+  }
+
+  /**
    * At exit (process.exit, the end of an uncaught exception; not a signal's default action nor a crash of V8 itself),
    * what still waits is written at once: a file with write(2), a pipe through its stream, which tries write(2) at once
    * on the non-blocking fd and keeps nothing for later (the process is ending: what a full pipe cannot take is lost).
@@ -617,6 +631,11 @@ let stdout: FdWriter | undefined;
 export function stdoutStream(): FdWriter {
   stdout ??= new FdWriter(1);
   return stdout;
+}
+
+/** FdWriter.flushNow on stdout's writer, if there is one: before a process.exit that cannot wait (early-faults.ts). */
+export function flushStdoutNow(): void {
+  stdout?.flushNow();
 }
 
 /** Log lines dropped because stdout's backlog was full (see FdWriter). */

@@ -1,3 +1,5 @@
+// First: an uncaught exception and Node's warnings are logged scrubbed (see early-faults.ts).
+import { logFaultsTo } from "../early-faults";
 import process from "node:process";
 import { ConfigError } from "../config";
 import { loadSimulatorConfig } from "./config";
@@ -10,6 +12,7 @@ import { startSimulator } from "./server";
 async function main(): Promise<void> {
   const config = loadSimulatorConfig();
   const log = createLogger({ level: config.logLevel });
+  logFaultsTo(log);
   const sim = await startSimulator({ ...config, log });
   log.info(
     { url: sim.url.href, scenarios: SCENARIOS.map((s) => `${s.suffix ?? "other"}: ${s.name}`) },

@@ -93,22 +93,22 @@ describe("log format", () => {
 
   it("a fatal error right after a request: its access line, still waiting for its batch, reaches stdout", async () => {
     // test/fixtures/preload/fatal-after-response.cjs throws at the end of the response's turn, well within the 20 ms
-    // window (LOG_BATCH_MS): only FdWriter's exit hook can write the line before the process ends (code 1, Node's
-    // for an uncaught exception; src/index.ts adds no handler of its own).
+    // window (LOG_BATCH_MS): only FdWriter's exit hook (or the fatal line's flush) can write the line before the
+    // process ends (code 70, src/early-faults.ts), and the fatal line after it.
     const preload = join(__dirname, "../fixtures/preload/fatal-after-response.cjs");
     const p = startServerProcess({ NODE_ENV: "development", LOG_FORMAT: "json", NODE_OPTIONS: `--require ${preload}` });
     try {
       const url = await p.ready;
       const res = await fetch(`${url}/healthz`, { headers: { "x-test-fatal": "1" } });
       expect(res.status).toBe(200);
-      expect(await p.exited).toBe(1);
-      expect(p.stderr()).toContain("fatal, as the test asked");
-      const access = p
-        .stdout()
-        .split("\n")
-        .filter((l) => l.includes('"path":"/healthz"'));
+      expect(await p.exited).toBe(70);
+      const lines = p.stdout().split("\n");
+      const access = lines.filter((l) => l.includes('"path":"/healthz"'));
       expect(access).toHaveLength(1);
       expect(JSON.parse(access[0])).toMatchObject({ msg: "request completed", status: 200 });
+      const fatal = lines.findIndex((l) => l.includes("fatal, as the test asked"));
+      expect(JSON.parse(lines[fatal])).toMatchObject({ level: "fatal", msg: "uncaught exception: the process ends" });
+      expect(fatal).toBeGreaterThan(lines.indexOf(access[0]));
     } finally {
       await p.kill();
     }

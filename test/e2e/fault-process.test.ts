@@ -1,0 +1,91 @@
+import { join } from "node:path";
+import { FATAL_EXIT_CODE } from "../../src/early-faults";
+import { startServerProcess as run } from "../helpers/server-process";
+
+/** A valid Aadhaar number (Verhoeff), a mobile and the server's HMAC secret: none may be written in clear. */
+const AADHAAR = "999971658847";
+const MOBILE = "9876543210";
+const SECRET = "fault-canary-hmac-secret-0123456789-abcdefgh";
+const PRELOAD = join(__dirname, "../fixtures/preload/fault-on-sigusr2.cjs");
+
+function server(how: "throw" | "reject" | "startup") {
+  return run({
+    NODE_ENV: "development",
+    HMAC_SECRET: SECRET,
+    NODE_OPTIONS: `--require ${PRELOAD}`,
+    FAULT_CANARIES: [AADHAAR, MOBILE, SECRET, how].join(","),
+  });
+}
+
+/** The process's stdout as JSON lines (every line must parse), and what it wrote, both streams. */
+function linesOf(p: ReturnType<typeof run>): Array<Record<string, unknown>> {
+  return p
+    .stdout()
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+function expectNoCanary(output: string): void {
+  expect(output).not.toContain(AADHAAR);
+  expect(output).not.toContain(MOBILE);
+  expect(output).not.toContain(SECRET);
+  expect(output).not.toContain(AADHAAR.slice(0, 8));
+}
+
+/**
+ * The real entry point (dist-test/index.js) failing on its own: Node's defaults printed the error's message and stack
+ * and a warning's text raw to stderr (test/fixtures/preload/fault-on-sigusr2.cjs quotes the canaries in both). Each is
+ * one JSON line on stdout through the scrubbed logger, and the exit code is FATAL_EXIT_CODE (src/early-faults.ts).
+ */
+describe("a server process that fails on its own (src/early-faults.ts)", () => {
+  it.each([
+    ["an uncaught exception", "throw", "uncaughtException", "uncaught exception: the process ends"],
+    ["an unhandled rejection", "reject", "unhandledRejection", "unhandled promise rejection: the process ends"],
+  ] as const)(
+    "%s: one fatal JSON line, masked, exit 70; a warning: one warn line",
+    async (_what, how, origin, msg) => {
+      const p = server(how);
+      try {
+        await p.ready;
+        p.child.kill("SIGUSR2");
+        expect(await p.exited).toBe(FATAL_EXIT_CODE);
+        expectNoCanary(p.output());
+        expect(p.stderr()).toBe("");
+        const lines = linesOf(p);
+        const fatal = lines.filter((line) => line.level === "fatal");
+        expect(fatal).toHaveLength(1);
+        expect(fatal[0]).toMatchObject({ msg, origin, exitCode: FATAL_EXIT_CODE });
+        const err = fatal[0].err as { message: string; stack: string };
+        expect(err.message).toBe(
+          "request for Aadhaar XXXX XXXX 8847, mobile XXXXXX3210, signed with [REDACTED], failed",
+        );
+        expect(err.stack).toContain("fault-on-sigusr2.cjs");
+        const warning = lines.find((line) => line.msg === "Node.js warning");
+        expect(warning).toMatchObject({
+          level: "warn",
+          warning: { code: "TEST_CANARY", message: "listener leak for customer XXXXXX3210 (XXXX XXXX 8847)" },
+        });
+      } finally {
+        await p.kill();
+      }
+    },
+    30_000,
+  );
+
+  it("before its logger exists (while starting): the same line, the environment's secrets hidden too", async () => {
+    const p = server("startup");
+    try {
+      expect(await p.exited).toBe(FATAL_EXIT_CODE);
+      expectNoCanary(p.output());
+      expect(p.stderr()).toBe("");
+      const fatal = linesOf(p).filter((line) => line.level === "fatal");
+      expect(fatal).toHaveLength(1);
+      expect((fatal[0].err as { message: string }).message).toBe(
+        "request for Aadhaar XXXX XXXX 8847, mobile XXXXXX3210, signed with [REDACTED], failed",
+      );
+    } finally {
+      await p.kill();
+    }
+  }, 30_000);
+});
