@@ -1,4 +1,6 @@
 import process from "node:process";
+import { formatWithOptions } from "node:util";
+import { diag, type DiagLogger, DiagLogLevel } from "@opentelemetry/api";
 import type { TelemetryConfig } from "../config";
 import type { Logger } from "../logging/logger";
 
@@ -31,13 +33,25 @@ export function startTelemetry(
   const { NodeSDK } = require("@opentelemetry/sdk-node") as typeof import("@opentelemetry/sdk-node");
   const namedByEnv =
     Boolean(env.OTEL_SERVICE_NAME) || /(^|,)\s*service\.name\s*=/.test(env.OTEL_RESOURCE_ATTRIBUTES ?? "");
-  const sdk = new NodeSDK({
-    // The SDK's default would be `unknown_service:node`; an operator's OTEL_SERVICE_NAME or resource attribute wins.
-    serviceName: namedByEnv ? undefined : config.defaultServiceName,
-    instrumentations: [],
-    metricReaders: [],
-    logRecordProcessors: [],
-  });
+  // With OTEL_LOG_LEVEL set, the NodeSDK's constructor makes a DiagConsoleLogger the SDK's diagnostic logger: its
+  // lines (whole resources and spans at debug, over many lines) went to stdout past the scrubber, between the JSON
+  // lines. Kept from the constructor (it reads process.env alone), and given to diagLogger instead.
+  const diagLevel = env.OTEL_LOG_LEVEL;
+  const asSet = process.env.OTEL_LOG_LEVEL;
+  delete process.env.OTEL_LOG_LEVEL;
+  let sdk: InstanceType<typeof NodeSDK>;
+  try {
+    sdk = new NodeSDK({
+      // The SDK's default would be `unknown_service:node`; an operator's OTEL_SERVICE_NAME or resource attribute wins.
+      serviceName: namedByEnv ? undefined : config.defaultServiceName,
+      instrumentations: [],
+      metricReaders: [],
+      logRecordProcessors: [],
+    });
+  } finally {
+    if (asSet !== undefined) process.env.OTEL_LOG_LEVEL = asSet;
+  }
+  if (diagLevel) diag.setLogger(diagLogger(log), { logLevel: diagLogLevel(diagLevel), suppressOverrideMessage: true });
   sdk.start();
   log.info(
     { telemetry: { endpoint: redactEndpoint(config.endpoint), sampler: config.sampler } },
@@ -59,6 +73,33 @@ export function startTelemetry(
       }
     },
   };
+}
+
+/**
+ * OTEL_LOG_LEVEL as @opentelemetry/core's diagLogLevelFromString reads it (NONE, ERROR, WARN, INFO, DEBUG, VERBOSE,
+ * ALL, in any case); anything else is INFO, the level the SDK then falls back to.
+ */
+export function diagLogLevel(value: string): DiagLogLevel {
+  const level = DiagLogLevel[value.trim().toUpperCase() as keyof typeof DiagLogLevel];
+  return typeof level === "number" ? level : DiagLogLevel.INFO;
+}
+
+/**
+ * The SDK's diagnostics as log lines: one line each, `component` `otel`, at the matching level (verbose as `trace`;
+ * LOG_LEVEL still filters them, so OTEL_LOG_LEVEL=debug shows its debug lines under LOG_LEVEL=debug), the message
+ * with its arguments formatted on one line (util.format, as the console logger did, without its line breaks).
+ * Through the logger, every line is scrubbed: a resource or span the SDK dumps can hold what an operator or a request
+ * put there.
+ */
+export function diagLogger(log: Logger): DiagLogger {
+  const otel = log.child({ component: "otel" });
+  const at =
+    (level: "error" | "warn" | "info" | "debug" | "trace") =>
+    (message: string, ...args: unknown[]) => {
+      if (otel.isLevelEnabled(level))
+        otel[level](formatWithOptions({ breakLength: Infinity, compact: true, depth: 4 }, message, ...args));
+    };
+  return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), verbose: at("trace") };
 }
 
 /**
