@@ -4,6 +4,7 @@ import { Agent, type Dispatcher } from "undici";
 import {
   AopayClientError,
   AopayCredentialsError,
+  AopayHttpError,
   createGraphQLClient,
   createSdk,
   fieldProblems,
@@ -373,7 +374,23 @@ describe("typed SDK transport", () => {
     }
     const rejected = await thrown(createSdk({ url, bearerToken: () => Promise.reject(down) }).serviceInfo());
     expect(rejected.cause).toBe(down);
-    expect(rejected.message).toContain("token service down");
+    expect(rejected.message).toBe("bearerToken failed (Error); what it threw is this error's cause.");
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  // The message quoted the token function's own text, which an app's token service may fill with the token itself,
+  // into the message every log and crash reporter keeps.
+  it("an AopayCredentialsError's message never quotes what the bearerToken function threw (its cause keeps it)", async () => {
+    const secret = "eyJhbGciOiJSUzI1NiJ9.tok3n-canary-0123456789";
+    for (const bearerToken of [
+      () => Promise.reject(new Error(`refresh failed for ${secret}`)),
+      () => Promise.reject(`refresh failed for ${secret}`),
+    ]) {
+      const error = await thrown(createSdk({ url, bearerToken }).serviceInfo());
+      expect(error).toBeInstanceOf(AopayCredentialsError);
+      expect(error.message).not.toContain("tok3n-canary");
+      expect(String(error.stack)).not.toContain("tok3n-canary");
+    }
     expect(fake.calls).toHaveLength(0);
   });
 
@@ -413,6 +430,35 @@ describe("typed SDK transport", () => {
       body: "<html>Bad gateway</html>",
       requestId: "rid-502",
     });
+  });
+
+  // A WAF or proxy page that echoes the request: AopayHttpError.body kept 2,048 characters of it as they came, the
+  // customer's Aadhaar, mobile and the bearer token with them, into the app's error logs and crash reports.
+  it("an error page echoing the request: AopayHttpError keeps its status, type and length, and a short masked start", async () => {
+    const token = "tok-canary-0123456789abcdef0123456789";
+    const mobile = "9812345671";
+    fake.respond((call, res) => {
+      const { variables } = JSON.parse(call.body) as { variables: { input: Record<string, string> } };
+      const { aadhaar, mobile: echoed, userKey } = variables.input;
+      const page =
+        `<html><head><title>403 Forbidden</title></head><body>Blocked: aadhaar=${aadhaar} ` +
+        `(${aadhaar.replace(/(\d{4})(?=\d)/g, "$1 ")}) mobile=+91-${echoed} key=${userKey} ` +
+        `pan=ABCPE1234F mail=asha@example.com auth=${String(call.headers.authorization)}<pre>${call.body}</pre>`;
+      res.writeHead(403, { "content-type": "text/html; charset=utf-8", "x-request-id": "rid-403" });
+      res.end(page);
+    });
+    const error = await thrown(createSdk({ url, bearerToken: () => token }).resendAepsOtp(aeps(mobile)));
+    expect(error).toBeInstanceOf(AopayHttpError);
+    const http = error as AopayHttpError;
+    expect(http).toMatchObject({ code: "HTTP_ERROR", status: 403, contentType: "text/html; charset=utf-8" });
+    expect(http.bodyLength).toBeGreaterThan(fake.calls[0].body.length);
+    expect(http.body.length).toBeLessThanOrEqual(256);
+    expect(http.body).toMatch(/^<html><head><title>403 Forbidden<\/title><\/head><body>Blocked: aadhaar=X{12} /);
+    expect(http.body).toContain("(XXXX XXXX XXXX) mobile=+XX-XXXXXXXXXX");
+    expect(http.body).toContain("key=[hidden] pan=[hidden] mail=***@example.com auth=Bearer [hidden]");
+    for (const text of [http.body, http.message, JSON.stringify(http), String(http.stack)])
+      for (const canary of [VALID_AADHAAR, mobile, token, "ABCPE1234F", "asha@", "AOP554N3"])
+        expect({ canary, found: text.includes(canary) }).toEqual({ canary, found: false });
   });
 
   it("returns a GraphQL error body whatever the HTTP status", async () => {

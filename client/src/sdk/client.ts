@@ -29,8 +29,8 @@ export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
 /** How much earlier than the client's deadline the server is asked to finish (`x-request-timeout-ms`), at most. */
 const SERVER_DEADLINE_MARGIN_MS = 1_000;
-/** How much of a non-GraphQL error body an AopayHttpError keeps. */
-const ERROR_BODY_CHARS = 2_048;
+/** How much of a non-GraphQL error body an AopayHttpError keeps (bodyPreview). */
+const ERROR_BODY_CHARS = 256;
 /** 1 to 255 visible ASCII characters, as the server requires. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /**
@@ -195,7 +195,10 @@ export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClien
     try {
       token = await options.bearerToken();
     } catch (error) {
-      throw new AopayCredentialsError(`bearerToken failed: ${errorMessage(error)}`, error);
+      // Its message is not quoted: it is the caller's own text (a token service's answer, the token itself), and an
+      // SDK error's message ends up in logs and crash reports. What it threw stays the `cause`, as it was.
+      const what = error instanceof Error ? error.name : typeof error;
+      throw new AopayCredentialsError(`bearerToken failed (${what}); what it threw is this error's cause.`, error);
     }
     if (typeof token !== "string" || token === "")
       throw new AopayCredentialsError("bearerToken returned no token (a non-empty string is required).", undefined);
@@ -311,7 +314,11 @@ function interpret<TData>(
       retryAfterSeconds: retryAfterSeconds(firstHeader(headers["retry-after"])),
     };
   }
-  if (status >= 300) throw new AopayHttpError(status, text.slice(0, ERROR_BODY_CHARS), headerRequestId);
+  if (status >= 300)
+    throw new AopayHttpError(status, bodyPreview(text), headerRequestId, {
+      contentType: firstHeader(headers["content-type"]) ?? null,
+      bodyLength: new TextEncoder().encode(text).length,
+    });
   throw new AopayClientBadResponseError(
     status,
     `HTTP ${status} answered with something other than a GraphQL response.`,
@@ -373,6 +380,27 @@ function errorCode(error: unknown): string | undefined {
   if (typeof own === "string") return own;
   const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
   return typeof cause === "string" ? cause : undefined;
+}
+
+/**
+ * The start of an error page for AopayHttpError.body: its first ERROR_BODY_CHARS characters, with what can be a
+ * request's data masked: token-shaped runs (8 or more letters, digits and `_~+-`, letters and digits mixed: a token,
+ * a key, a PAN, a user key; or 32 or more of any) as `[hidden]`, runs of four or more digits (spaces, dots, dashes or
+ * slashes between them too: an Aadhaar number, a mobile, an OTP, a date) as `X`s, an e-mail's local part as `***`.
+ * Nothing of the page's own survives that has such a shape (a CDN's ray id). A proxy or WAF page that
+ * echoes the request would otherwise carry the caller's customer data into its logs and crash reports (the SDK kept
+ * 2,048 characters as they came). A name cannot be told by its shape: the preview is short for that reason. The text
+ * is masked on a window a little longer than what is kept, so a run cut at the end is masked whole first.
+ */
+export function bodyPreview(text: string): string {
+  return text
+    .slice(0, ERROR_BODY_CHARS + 64)
+    .replace(/[A-Za-z0-9_~+-]{8,}/g, (run) =>
+      run.length >= 32 || (/[0-9]/.test(run) && /[A-Za-z]/.test(run)) ? "[hidden]" : run,
+    )
+    .replace(/[0-9](?:[\s./-]?[0-9]){3,}/g, (run) => run.replace(/[0-9]/g, "X"))
+    .replace(/[^\s@<>"'():;,=]+@/g, "***@")
+    .slice(0, ERROR_BODY_CHARS);
 }
 
 function errorMessage(error: unknown): string {

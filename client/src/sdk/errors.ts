@@ -106,12 +106,27 @@ export class AopayHttpError extends AopayClientError {
   static readonly errorCode: AopayClientErrorCode = "HTTP_ERROR";
   override name = "AopayHttpError";
   readonly status: number;
-  /** The start of the response body (at most 2,048 characters), for diagnostics. */
+  /**
+   * The start of the response body, for diagnostics: at most 256 characters, digit runs, PAN, e-mail and token shapes
+   * masked (a proxy's page may echo the request). For the whole page, look at the proxy's own log, by `requestId` or
+   * time.
+   */
   readonly body: string;
-  constructor(status: number, body: string, requestId: string | null) {
+  /** The response's `content-type`, or null. */
+  readonly contentType: string | null;
+  /** The whole body's length in bytes (of which `body` is the masked start). */
+  readonly bodyLength: number;
+  constructor(
+    status: number,
+    body: string,
+    requestId: string | null,
+    details: { contentType?: string | null; bodyLength?: number } = {},
+  ) {
     super("HTTP_ERROR", `HTTP ${status} without a GraphQL response.`, { requestId, sent: true });
     this.status = status;
     this.body = body;
+    this.contentType = details.contentType ?? null;
+    this.bodyLength = details.bodyLength ?? body.length;
   }
 }
 
