@@ -30,7 +30,7 @@ import { monotonicNow } from "../util/clock";
 /**
  * The holds of PANs whose first registration here is under way (the memory store's; Redis keeps `regfirst:` keys):
  * by PAN link key, the holding registration's token and when the hold ends (monotonic ms). Not in the bounded table:
- * each entry lives at most FIRST_REGISTRATION_HOLD_MS after a registration the registration budgets (REGISTER_*)
+ * each entry lives at most the store's mark TTL after a registration the registration budgets (REGISTER_*)
  * allowed, and expired ones are dropped as new ones come.
  */
 class FirstHolds {

@@ -302,7 +302,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     try {
       await this.#releaseFirstScript(this.#firstKey(pan), first);
     } catch {
-      // Left to expire (FIRST_REGISTRATION_HOLD_MS): the PAN's next registration is refused, retryable, meanwhile.
+      // Left to expire (the store's sendMarkTtlMs): the PAN's next registration is refused, retryable, meanwhile.
     }
   }
 
@@ -383,7 +383,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
         [sealed, ...older] = marks;
       }
     } catch (error) {
-      // Whether the mark was made is not known: left to expire (SEND_MARK_TTL_MS), as a failed `sent` leaves it.
+      // Whether the mark was made is not known: left to expire (sendMarkTtlMs), as a failed `sent` leaves it.
       this.#keys.ended(cibilId);
       throw new ProtectionStoreError(STORE, error);
     }
@@ -465,7 +465,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       await this.#sentScript(this.#marksKey(key), this.#sendKey(key), member, last);
       for (const k of others) await this.#sentScript(this.#marksKey(k), this.#sendKey(k), member, last);
     } catch {
-      // Left to expire (SEND_MARK_TTL_MS after its latest send started): until then, registrations of that id's PAN
+      // Left to expire (sendMarkTtlMs after its latest send started): until then, registrations of that id's PAN
       // are refused, never let through.
     }
   }

@@ -79,7 +79,7 @@ export interface RegisteredMobileStore {
    * The end of a registration that `registering` found linked to no CIBIL id here and held under `first` (its own
    * random token): the PAN's hold is dropped, unless `mayStillApply` (its call's outcome is unknown: AOPay may still
    * take it, and switch the customer's OTPs to its mobile, after we gave up), when it is left to expire
-   * (FIRST_REGISTRATION_HOLD_MS). A hold taken by another registration is left alone. Never throws.
+   * (the store's sendMarkTtlMs). A hold taken by another registration is left alone. Never throws.
    */
   firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void>;
   /**
@@ -409,7 +409,7 @@ interface SendingEntry {
   /**
    * A send of this entry ended with its outcome unknown (`sent`'s `mayStillApply`): its mark is left to expire, so no
    * later end of the entry's other sends removes it (Redis: the member stays; in memory: held until `startedAt` +
-   * SEND_MARK_TTL_MS).
+   * the store's sendMarkTtlMs).
    */
   lingers?: boolean;
   /** When the entry's latest send started (the memory store's clock; Redis keeps it as the member's score). */
