@@ -12,7 +12,12 @@ import { OtpThrottle, type ThrottleCode, type ThrottleScope } from "./otp-thrott
 import type { RequestObserver, RotationStore, SealedStore, SecretRole } from "./observer";
 import { createRedis, redisAnswers, redisReady } from "./redis";
 import { RedisRegisteredMobileStore } from "./redis-registered-mobiles";
-import { type RegisteredMobileStore, sendMarkTtlMs } from "./registered-mobiles";
+import {
+  IDEMPOTENCY_PENDING_MIN_MS,
+  outlivingRequestsMs,
+  type RegisteredMobileStore,
+  sendMarkTtlMs,
+} from "./registered-mobiles";
 import { StoreSealer } from "./store-sealer";
 import { SendGuard } from "./send-guard";
 import { monotonicNow } from "../util/clock";
@@ -221,8 +226,8 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         // From AOPAY_DEADLINE_MS alone (60 s with its default), a request allowed 120 s lost its pending record at 60 s
         // when IDEMPOTENCY_TTL_SECONDS was shorter, and a repeat of its key sent a second OTP (the record is kept the
         // longer of the two: idempotency-store.ts); with the 24 h default a repeat was answered OUTCOME_UNKNOWN while
-        // the request still ran (test/unit/protection/pending-ttl.test.ts).
-        pendingTtlMs: Math.max(60_000, 3 * longestRequestMs),
+        // the request still ran (test/unit/protection/pending-ttl.test.ts). The send marks' rule (sendMarkTtlMs).
+        pendingTtlMs: outlivingRequestsMs(longestRequestMs, IDEMPOTENCY_PENDING_MIN_MS),
       }),
       consent,
       consentTtlMs: config.cibilConsentTtlSeconds * 1000,

@@ -141,8 +141,21 @@ export const SEND_MARK_TTL_MS = 120_000;
  * one left it 110 s in which AOPay may still send, or take the registration (test/unit/protection/pending-ttl.test.ts).
  */
 export function sendMarkTtlMs(longestRequestMs: number): number {
-  return Math.max(SEND_MARK_TTL_MS, 3 * longestRequestMs);
+  return outlivingRequestsMs(longestRequestMs, SEND_MARK_TTL_MS);
 }
+
+/**
+ * The one rule for what must outlive any request, AOPay's late action on one given up on included: `floorMs`, or
+ * three times the longest a request may run when that is longer. The send marks and first registrations' holds
+ * (sendMarkTtlMs, floor SEND_MARK_TTL_MS) and an idempotency key's pending time (protection/index.ts, floor
+ * IDEMPOTENCY_PENDING_MIN_MS) take it, so that a change of it reaches every one of them.
+ */
+export function outlivingRequestsMs(longestRequestMs: number, floorMs: number): number {
+  return Math.max(floorMs, 3 * longestRequestMs);
+}
+
+/** The least an idempotency key's pending time lasts (outlivingRequestsMs): 60 s. */
+export const IDEMPOTENCY_PENDING_MIN_MS = 60_000;
 
 /** Per process, a random token: with a counter it names each mark this process makes (RedisRegisteredMobileStore). */
 const PROCESS_TOKEN = randomBytes(9).toString("base64url");
