@@ -480,6 +480,28 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
   }
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  it("a send given up on (mayStillApply) in one replica keeps its mark while another's sends to the id end, and it still expires on time", async () => {
+    const markTtlMs = 400;
+    const [cut, other] = [replica(markTtlMs), replica(markTtlMs)];
+    const id = "760191530";
+    const pan = "ABCPE0530F";
+    await other.remember(id, MOBILE, pan);
+    const cutAt = Date.now();
+    await cut.sending(id);
+    await cut.sent(id, true);
+    // The other replica's sends mark and end: each removes its own member only, never the one left to expire.
+    await other.sending(id);
+    await other.sent(id);
+    await expect(other.registering(pan, "9123456780")).rejects.toThrow(RegistrationRaceError);
+    // Nor does it renew it: sent to all along, the id is free once the mark's own TTL has passed.
+    while (Date.now() - cutAt < markTtlMs + 100) {
+      await other.sending(id);
+      await other.sent(id);
+      await sleep(50);
+    }
+    await other.registering(pan, "9123456781");
+  });
+
   it("a mark left by a send that never ended (its replica killed) expires on time, however often others send to the id", async () => {
     const markTtlMs = 400;
     const [crashed, live] = [replica(markTtlMs), replica(markTtlMs)];
