@@ -10,7 +10,8 @@
  *   added, which would turn that default off): ONE `fatal` JSON line through the logger (logger.ts masks PII and the
  *   secrets of the environment in it), `err` with its message and stack, and `origin`; the line is written before
  *   the process ends (flushStdoutNow), and the exit code is FATAL_EXIT_CODE, whatever is in flight. A second fault
- *   while the first is being logged ends the process with that code too, unlogged.
+ *   while the first is being logged ends the process with that code too, unlogged. A thrown value the logger cannot
+ *   read (its `message` getter throws, a Proxy) is logged as `thrown: { type, unreadable: true }`.
  * - A warning: one `warn` line with its name, code and message (no stack), instead of Node's text on stderr. A
  *   deprecation warning is dropped when `process.noDeprecation` is set, as Node does.
  *
@@ -45,7 +46,13 @@ process.on("uncaughtException", (error: unknown, origin: NodeJS.UncaughtExceptio
       origin === "unhandledRejection"
         ? "unhandled promise rejection: the process ends"
         : "uncaught exception: the process ends";
-    log().fatal({ err: error, origin, exitCode: FATAL_EXIT_CODE }, msg);
+    try {
+      log().fatal({ err: error, origin, exitCode: FATAL_EXIT_CODE }, msg);
+    } catch {
+      // The thrown value cannot be read (a `message` or `stack` getter that throws, a Proxy): without this line the
+      // process ended with 70 and no word. Its type only: what reading it would throw may quote it.
+      log().fatal({ thrown: { type: typeof error, unreadable: true }, origin, exitCode: FATAL_EXIT_CODE }, msg);
+    }
     flushStdoutNow();
   } finally {
     process.exit(FATAL_EXIT_CODE);

@@ -12,7 +12,7 @@ const MOBILE = "9876543210";
 const SECRET = "fault-canary-hmac-secret-0123456789-abcdefgh";
 const PRELOAD = join(__dirname, "../fixtures/preload/fault-on-sigusr2.cjs");
 
-function server(how: "throw" | "reject" | "startup") {
+function server(how: "throw" | "reject" | "startup" | "hostile") {
   return run({
     NODE_ENV: "development",
     HMAC_SECRET: SECRET,
@@ -88,6 +88,27 @@ describe("a server process that fails on its own (src/early-faults.ts)", () => {
       expect((fatal[0].err as { message: string }).message).toBe(
         "request for Aadhaar XXXX XXXX 8847, mobile XXXXXX3210, signed with [REDACTED], failed",
       );
+    } finally {
+      await p.kill();
+    }
+  }, 30_000);
+
+  it("a thrown value the logger cannot read (its message getter throws): still one fatal line, exit 70", async () => {
+    const p = server("hostile");
+    try {
+      await p.ready;
+      p.child.kill("SIGUSR2");
+      expect(await p.exited).toBe(FATAL_EXIT_CODE);
+      expectNoCanary(p.output());
+      expect(p.stderr()).toBe("");
+      const fatal = linesOf(p).filter((line) => line.level === "fatal");
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]).toMatchObject({
+        msg: "uncaught exception: the process ends",
+        origin: "uncaughtException",
+        exitCode: FATAL_EXIT_CODE,
+        thrown: { type: "object", unreadable: true },
+      });
     } finally {
       await p.kill();
     }
