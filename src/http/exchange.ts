@@ -120,7 +120,7 @@ export const AUTH_UNAVAILABLE_LINES_PER_INTERVAL = 10;
  * client can send one (a token naming a kid the set lacks costs nothing to forge: auth/authenticator.ts #stranded).
  * A warning each, with its error's stack (about 1.3 kB), was a log line per attacker request beside the access line;
  * an outage under load filled the log with the same line. Now AUTH_UNAVAILABLE_LINES_PER_INTERVAL of them per 10 s
- * as before, the rest counted by reason (the refusal's: the jose code, or the fetch failing) in one summary line.
+ * and reason, the rest counted by reason (the refusal's: the jose code, or the fetch failing) in one summary line.
  * http_requests_refused_total{code="AUTH_UNAVAILABLE"} still counts every one (the access line's countRefusal).
  */
 export function authUnavailableLines(log: Pick<Logger, "warn">, now?: () => number): SummarisedLines {

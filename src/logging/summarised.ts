@@ -51,18 +51,22 @@ export const MAX_SUMMARY_REASONS = 16;
 
 /**
  * A line an outside request can cause once per request beside its access line (a refusal, a client's own bad input):
- * the first `perInterval` of each interval (SUMMARY_INTERVAL_MS, 10 s) are written as they were, request id and all,
- * so that an operator can find one; the rest are counted by reason, and once the interval is over one summary line
+ * the first `perInterval` of each reason in each interval (SUMMARY_INTERVAL_MS, 10 s) are written as they were,
+ * request id and all, so that an operator can find one; the rest are counted by reason, and once the interval is over one summary line
  * says how many were not written and why (`report`). Without it, an attacker repeating such a request set the rate
  * of a warning line (a stack trace with it, for some) at no cost: the log pipeline fills and pays for it, real alerts
  * are buried, and pino's serialisation costs CPU per request. The summary is written by a timer at the interval's end
  * (unref'd: it keeps no process alive) or at `flush` (the server's close: the last interval is written too), not by
  * the next line as Summarised does: a flood that stops is counted at once. Metrics count every occurrence, written or
  * not. `reason`s must be fixed texts (never client text): MAX_SUMMARY_REASONS of them at most, the rest as `other`.
+ * The first lines are counted per reason: shared, a client flooding one reason (its own wrong OTPs) took every line
+ * of the interval, and another reason's first line (AOPay refusing our credentials, with its error) was never written.
+ * At most (MAX_SUMMARY_REASONS + 1) x perInterval lines an interval.
  */
 export class SummarisedLines {
   #windowStart = Number.NEGATIVE_INFINITY;
-  #written = 0;
+  /** Lines written this interval, by reason (the reasons past MAX_SUMMARY_REASONS as `other`). */
+  #written = new Map<string, number>();
   #notWritten = new Map<string, number>();
   #total = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -83,12 +87,13 @@ export class SummarisedLines {
       this.flush();
       this.#windowStart = t;
     }
-    if (this.#written < this.perInterval) {
-      this.#written++;
+    const key = this.#written.has(reason) || this.#written.size < MAX_SUMMARY_REASONS ? reason : "other";
+    const written = this.#written.get(key) ?? 0;
+    if (written < this.perInterval) {
+      this.#written.set(key, written + 1);
       return true;
     }
     this.#total++;
-    const key = this.#notWritten.has(reason) || this.#notWritten.size < MAX_SUMMARY_REASONS ? reason : "other";
     this.#notWritten.set(key, (this.#notWritten.get(key) ?? 0) + 1);
     this.#timer ??= setTimeout(() => this.flush(), this.#windowStart + this.intervalMs - t).unref();
     return false;
@@ -101,7 +106,7 @@ export class SummarisedLines {
     if (this.#total > 0) this.report(Object.fromEntries(this.#notWritten), this.#total, this.now() - this.#windowStart);
     this.#notWritten = new Map();
     this.#total = 0;
-    this.#written = 0;
+    this.#written = new Map();
     this.#windowStart = Number.NEGATIVE_INFINITY;
   }
 }

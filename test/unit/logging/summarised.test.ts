@@ -36,16 +36,11 @@ describe("SummarisedLines", () => {
     );
   beforeEach(() => (reports.length = 0));
 
-  it("writes K lines an interval, counts the rest by reason, and reports them once when the interval ends", () => {
+  it("writes K lines an interval per reason, counts the rest by reason, and reports them when the interval ends", () => {
     let now = 1_000;
     const summary = lines(() => now);
-    expect([summary.take("a"), summary.take("b"), summary.take("a"), summary.take("b"), summary.take("a")]).toEqual([
-      true,
-      true,
-      false,
-      false,
-      false,
-    ]);
+    const taken = ["a", "a", "a", "a", "b", "b", "b"].map((reason) => summary.take(reason));
+    expect(taken).toEqual([true, true, false, false, true, true, false]);
     expect(reports).toEqual([]);
     now += 10_000;
     // The next interval's first line: the last interval's summary is written before it.
@@ -63,14 +58,21 @@ describe("SummarisedLines", () => {
     expect(summary.take("x")).toBe(true);
   });
 
+  it("a flood of one reason does not hide another's first K lines (an attacker's junk, a real refusal)", () => {
+    const summary = lines(() => 0);
+    for (let i = 0; i < 100; i++) summary.take("junk");
+    expect([summary.take("real"), summary.take("real"), summary.take("real")]).toEqual([true, true, false]);
+  });
+
   it(`counts reasons past MAX_SUMMARY_REASONS (${MAX_SUMMARY_REASONS}) as other`, () => {
     const summary = lines(() => 0);
-    summary.take("w");
-    summary.take("w");
-    for (let i = 0; i < MAX_SUMMARY_REASONS + 3; i++) summary.take(`r${i}`);
+    // 3 of each: K (2) written, 1 counted; the last 3 reasons share `other`, and its K lines.
+    let written = 0;
+    for (let i = 0; i < MAX_SUMMARY_REASONS + 3; i++) for (let n = 0; n < 3; n++) if (summary.take(`r${i}`)) written++;
     summary.flush();
+    expect(written).toBe(2 * (MAX_SUMMARY_REASONS + 1));
     expect(Object.keys(reports[0][0])).toHaveLength(MAX_SUMMARY_REASONS + 1);
-    expect(reports[0][0].other).toBe(3);
-    expect(reports[0][1]).toBe(MAX_SUMMARY_REASONS + 3);
+    expect(reports[0][0].other).toBe(9 - 2);
+    expect(reports[0][1]).toBe(MAX_SUMMARY_REASONS + 7);
   });
 });
