@@ -442,7 +442,8 @@ describe("typed SDK transport", () => {
       const { aadhaar, mobile: echoed, userKey } = variables.input;
       const page =
         `<html><head><title>403 Forbidden</title></head><body>Blocked: aadhaar=${aadhaar} ` +
-        `(${aadhaar.replace(/(\d{4})(?=\d)/g, "$1 ")}) mobile=+91-${echoed} key=${userKey} ` +
+        `(${aadhaar.replace(/(\d{4})(?=\d)/g, "$1 ")}) [${aadhaar.replace(/(\d{3})(?=\d)/g, "$1 - ")}] ` +
+        `mobile=+91-${echoed} key=${userKey} ` +
         `pan=ABCPE1234F mail=asha@example.com auth=${String(call.headers.authorization)}<pre>${call.body}</pre>`;
       res.writeHead(403, { "content-type": "text/html; charset=utf-8", "x-request-id": "rid-403" });
       res.end(page);
@@ -454,7 +455,8 @@ describe("typed SDK transport", () => {
     expect(http.bodyLength).toBeGreaterThan(fake.calls[0].body.length);
     expect(http.body.length).toBeLessThanOrEqual(256);
     expect(http.body).toMatch(/^<html><head><title>403 Forbidden<\/title><\/head><body>Blocked: aadhaar=X{12} /);
-    expect(http.body).toContain("(XXXX XXXX XXXX) mobile=+XX-XXXXXXXXXX");
+    // Digit groups parted by more than one character (" - "), too.
+    expect(http.body).toContain("(XXXX XXXX XXXX) [XXX - XXX - XXX - XXX] mobile=+XX-XXXXXXXXXX");
     expect(http.body).toContain("key=[hidden] pan=[hidden] mail=***@example.com auth=Bearer [hidden]");
     for (const text of [http.body, http.message, JSON.stringify(http), String(http.stack)])
       for (const canary of [VALID_AADHAAR, mobile, token, "ABCPE1234F", "asha@", "AOP554N3"])

@@ -385,8 +385,9 @@ function errorCode(error: unknown): string | undefined {
 /**
  * The start of an error page for AopayHttpError.body: its first ERROR_BODY_CHARS characters, with what can be a
  * request's data masked: token-shaped runs (8 or more letters, digits and `_~+-`, letters and digits mixed: a token,
- * a key, a PAN, a user key; or 32 or more of any) as `[hidden]`, runs of four or more digits (spaces, dots, dashes or
- * slashes between them too: an Aadhaar number, a mobile, an OTP, a date) as `X`s, an e-mail's local part as `***`.
+ * a key, a PAN, a user key; or 32 or more of any) as `[hidden]`, runs of four or more digits (up to three spaces,
+ * dots, dashes or slashes between them too: an Aadhaar number, a mobile, an OTP, a date, `999 - 971 - 658 - 847`)
+ * as `X`s, an e-mail's local part as `***`.
  * Nothing of the page's own survives that has such a shape (a CDN's ray id). A proxy or WAF page that
  * echoes the request would otherwise carry the caller's customer data into its logs and crash reports (the SDK kept
  * 2,048 characters as they came). A name cannot be told by its shape: the preview is short for that reason. The text
@@ -398,7 +399,7 @@ export function bodyPreview(text: string): string {
     .replace(/[A-Za-z0-9_~+-]{8,}/g, (run) =>
       run.length >= 32 || (/[0-9]/.test(run) && /[A-Za-z]/.test(run)) ? "[hidden]" : run,
     )
-    .replace(/[0-9](?:[\s./-]?[0-9]){3,}/g, (run) => run.replace(/[0-9]/g, "X"))
+    .replace(/[0-9](?:[\s./-]{0,3}[0-9]){3,}/g, (run) => run.replace(/[0-9]/g, "X"))
     .replace(/[^\s@<>"'():;,=]+@/g, "***@")
     .slice(0, ERROR_BODY_CHARS);
 }
