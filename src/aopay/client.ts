@@ -117,10 +117,11 @@ export interface AopayClientOptions {
 export const REFUSED_OUTCOMES: ReadonlySet<string> = new Set(["UPSTREAM_REJECTED", "UPSTREAM_UNAUTHORIZED"]);
 
 /**
- * At most this many warnings of REFUSED_OUTCOMES per SUMMARY_INTERVAL_MS (10 s) for each endpoint and outcome (a
- * flood of wrong OTPs does not hide AOPay's first refusal of our credentials); the others of the interval are counted by endpoint and outcome in one summary line at its end. A client repeating a wrong OTP
- * had a warning each beside its access line, which already says the outcome, AOPay's code and HTTP status
- * (`upstream`); aopay_upstream_requests_total counts every call, and the alerts read it (AopayCredentialsRefused).
+ * At most this many warnings of REFUSED_OUTCOMES per SUMMARY_INTERVAL_MS (10 s) for each endpoint and outcome (a flood
+ * of wrong OTPs does not hide AOPay's first refusal of our credentials); the others of the interval are counted by
+ * endpoint and outcome in one summary line at its end. A client repeating a wrong OTP had a warning each beside its
+ * access line, which already says the outcome, AOPay's code and HTTP status (`upstream`); aopay_upstream_requests_total
+ * counts every call, and the alerts read it (AopayCredentialsRefused).
  */
 export const UPSTREAM_REFUSAL_LINES_PER_INTERVAL = 10;
 

@@ -51,14 +51,15 @@ export const MAX_SUMMARY_REASONS = 16;
 
 /**
  * A line an outside request can cause once per request beside its access line (a refusal, a client's own bad input):
- * the first `perInterval` of each reason in each interval (SUMMARY_INTERVAL_MS, 10 s) are written as they were,
- * request id and all, so that an operator can find one; the rest are counted by reason, and once the interval is over one summary line
- * says how many were not written and why (`report`). Without it, an attacker repeating such a request set the rate
- * of a warning line (a stack trace with it, for some) at no cost: the log pipeline fills and pays for it, real alerts
- * are buried, and pino's serialisation costs CPU per request. The summary is written by a timer at the interval's end
- * (unref'd: it keeps no process alive) or at `flush` (the server's close: the last interval is written too), not by
- * the next line as Summarised does: a flood that stops is counted at once. Metrics count every occurrence, written or
- * not. `reason`s must be fixed texts (never client text): MAX_SUMMARY_REASONS of them at most, the rest as `other`.
+ * the first `perInterval` of each reason in each interval (SUMMARY_INTERVAL_MS, 10 s) are written as they were, request
+ * id and all, so that an operator can find one; the rest are counted by reason, and once the interval is over one
+ * summary line says how many were not written and why (`report`). Without it, an attacker repeating such a request set
+ * the rate of a warning line (a stack trace with it, for some) at no cost: the log pipeline fills and pays for it, real
+ * alerts are buried, and pino's serialisation costs CPU per request. The summary is written by a timer at the
+ * interval's end (unref'd: it keeps no process alive) or at `flush` (the server's close: the last interval is written
+ * too), not by the next line as Summarised does: a flood that stops is counted at once. Metrics count every occurrence,
+ * written or not. `reason`s must be fixed texts (never client text): MAX_SUMMARY_REASONS of them at most, the rest as
+ * `other`.
  * The first lines are counted per reason: shared, a client flooding one reason (its own wrong OTPs) took every line
  * of the interval, and another reason's first line (AOPay refusing our credentials, with its error) was never written.
  * At most (MAX_SUMMARY_REASONS + 1) x perInterval lines an interval.

@@ -62,8 +62,9 @@ const FIRST_HOLDS_SWEEP_AT = 1_000;
 
 /**
  * The CIBIL ids (by record key) whose send ended with its outcome unknown, and when each stops counting as under way:
- * the store's mark TTL (sendMarkTtlMs) after its send started, as a Redis mark left behind (RegisteredMobileStore.sent).
- * Not in the bounded table: the sends' budgets allowed each, and expired ones are dropped as new ones come.
+ * the store's mark TTL (sendMarkTtlMs) after its send started, as a Redis mark left behind
+ * (RegisteredMobileStore.sent). Not in the bounded table: the sends' budgets allowed each, and expired ones are dropped
+ * as new ones come.
  */
 class LingeringMarks {
   #until = new Map<string, number>();
