@@ -162,7 +162,7 @@ export class Metrics implements RequestObserver {
     });
     this.#redisUnsafe = new Gauge({
       name: "aopay_redis_unsafe",
-      help: "1 when the Redis server connected to breaks a promise of the stores, by problem: eviction_policy (its maxmemory-policy is not noeviction: budgets may be evicted), version (older than 7.0: every send refused). Judged at each connection, and the policy every REDIS_POLICY_CHECK_SECONDS.",
+      help: "1 when the Redis server connected to breaks a promise of the stores, by problem: eviction_policy (its maxmemory-policy is not noeviction: budgets may be evicted), eviction_policy_unchecked (it would not say its maxmemory-policy: INFO refused or silent, so it is not judged and sends go on), version (older than 7.0: every send refused). Judged at each connection, and the policy every REDIS_POLICY_CHECK_SECONDS.",
       labelNames: ["problem"],
       registers,
       // Workers each judge their own connection: the primary's page (cluster.ts) shows the worst, not a sum.
@@ -386,7 +386,7 @@ export class Metrics implements RequestObserver {
       for (const reason of Object.keys(CONNECTION_REFUSALS) as ConnectionRefusal[])
         this.#connectionsRefused.labels({ listener, reason }).inc(0);
     // No Redis: no server to break a promise, ever. With one: unknown until its first connection is judged.
-    if (!known.redis) this.redisServer({ evictingPolicy: false, tooOld: false });
+    if (!known.redis) this.redisServer({ evictingPolicy: false, policyUnchecked: false, tooOld: false });
     // The generated clients' operations, each with its own type (their names are the only ones not labelled `other`).
     const types = new Map(TRUSTED_DOCUMENTS.operations.map((op) => [op.name, op.type]));
     for (const [name, type] of types)
@@ -492,6 +492,7 @@ export class Metrics implements RequestObserver {
 
   redisServer(judged: RedisServerJudgement): void {
     this.#redisUnsafe.set({ problem: "eviction_policy" }, judged.evictingPolicy ? 1 : 0);
+    this.#redisUnsafe.set({ problem: "eviction_policy_unchecked" }, judged.policyUnchecked ? 1 : 0);
     this.#redisUnsafe.set({ problem: "version" }, judged.tooOld ? 1 : 0);
   }
 

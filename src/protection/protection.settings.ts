@@ -210,7 +210,8 @@ export const protectionSettings = defineSettings({
         "and credit-report read is refused with `PROTECTION_UNAVAILABLE` before anything is sent, and `/readyz` " +
         "answers 503 `redis-evicting-policy`, until the policy is `noeviction` again; `warn`: they go on (an error " +
         "line and `aopay_redis_unsafe` only). Judged at each connection and every `REDIS_POLICY_CHECK_SECONDS`; a " +
-        "server whose INFO names no policy is not judged (a warn line says so)",
+        "server whose INFO names no policy is not judged (a warn line says so, and " +
+        '`aopay_redis_unsafe{problem="eviction_policy_unchecked"}` is 1)',
     }),
     REDIS_POLICY_CHECK_SECONDS: int({
       default: DEFAULT_REDIS_POLICY_CHECK_SECONDS,

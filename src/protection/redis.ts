@@ -5,6 +5,12 @@ import { ProtectionStoreError } from "./errors";
 /** What RedisServerCheck judged of the Redis server (observer.ts redisServer, the aopay_redis_unsafe gauge). */
 export interface RedisServerJudgement {
   evictingPolicy: boolean;
+  /**
+   * The server would not say its policy (INFO refused by an ACL, or no `maxmemory_policy` line: some managed
+   * offerings): its writes go on, unjudged. A gauge too, not only the connection's warn line: an operator must learn
+   * that the promise the eviction check keeps is not being kept for this server, and a line is easily missed.
+   */
+  policyUnchecked: boolean;
   tooOld: boolean;
 }
 
@@ -247,7 +253,11 @@ export class RedisServerCheck {
     this.#state = state;
     if (state === "evicting") this.#policy = policy;
     // Also as a gauge (metrics.ts aopay_redis_unsafe): a line is easily missed, an alert is not.
-    this.options.onJudged?.({ evictingPolicy: state === "evicting", tooOld: this.#tooOld });
+    this.options.onJudged?.({
+      evictingPolicy: state === "evicting",
+      policyUnchecked: state === "unchecked",
+      tooOld: this.#tooOld,
+    });
     const refuse = this.options.evictingPolicy === "refuse";
     if (state === "evicting" && (before !== "evicting" || policy !== policyBefore))
       this.log.error(

@@ -838,6 +838,7 @@ scenario(
     const sel = selectorsOf(rules.find((r) => r.alert === "RedisUnsafe")!.expr).selectors[0];
     expect(after.filter((s) => matches(s, sel)).map((s) => [s.labels.problem, s.value])).toEqual([
       ["eviction_policy", 0],
+      ["eviction_policy_unchecked", 0],
       ["version", 1],
     ]);
   },
@@ -933,10 +934,11 @@ scenario(
   (before, after) => {
     const sel = selectorOf("AopayUnrecordedWrites", "aopay_unrecorded_writes_total");
     expect(increase(before, after, sel)).toBe(0);
-    // A sound Redis 7 with noeviction: RedisUnsafe quiet on both problems.
+    // A sound Redis 7 with noeviction: RedisUnsafe quiet on every problem.
     const unsafe = selectorsOf(rules.find((r) => r.alert === "RedisUnsafe")!.expr).selectors[0];
     expect(after.filter((s) => matches(s, unsafe)).map((s) => [s.labels.problem, s.value])).toEqual([
       ["eviction_policy", 0],
+      ["eviction_policy_unchecked", 0],
       ["version", 0],
     ]);
   },

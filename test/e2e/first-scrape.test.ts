@@ -122,6 +122,7 @@ describe("the first scrape of a server that has served nothing", () => {
   it("without Redis, says at 0 that no Redis breaks a promise (no server will ever be judged)", () => {
     expect(page.filter((s) => s.name === "aopay_redis_unsafe")).toEqual([
       { name: "aopay_redis_unsafe", labels: { problem: "eviction_policy" }, value: 0 },
+      { name: "aopay_redis_unsafe", labels: { problem: "eviction_policy_unchecked" }, value: 0 },
       { name: "aopay_redis_unsafe", labels: { problem: "version" }, value: 0 },
     ]);
   });

@@ -26,7 +26,7 @@ describe("the workers' metrics merged on the primary's page", () => {
   });
 
   it("shows an evicting Redis as 1, not 2", async () => {
-    const page = await merged((m) => m.redisServer({ evictingPolicy: true, tooOld: false }));
+    const page = await merged((m) => m.redisServer({ evictingPolicy: true, policyUnchecked: false, tooOld: false }));
     expect(page).toMatch(/^aopay_redis_unsafe\{problem="eviction_policy"\} 1$/m);
   });
 

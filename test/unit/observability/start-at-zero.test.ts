@@ -37,16 +37,18 @@ describe("Metrics.startAtZero, by what the process has", () => {
   it("with REDIS_URL: no aopay_redis_unsafe until its server is judged (0 would say a server not seen is safe)", async () => {
     const m = started({ redis: true });
     expect(await valuesOf(m, "aopay_redis_unsafe")).toEqual([]);
-    m.redisServer({ evictingPolicy: true, tooOld: false });
+    m.redisServer({ evictingPolicy: true, policyUnchecked: false, tooOld: false });
     expect(await valuesOf(m, "aopay_redis_unsafe")).toEqual([
       [{ problem: "eviction_policy" }, 1],
+      [{ problem: "eviction_policy_unchecked" }, 0],
       [{ problem: "version" }, 0],
     ]);
   });
 
-  it("without REDIS_URL: both problems at 0 from the start (no server will ever be judged)", async () => {
+  it("without REDIS_URL: every problem at 0 from the start (no server will ever be judged)", async () => {
     expect(await valuesOf(started({ redis: false }), "aopay_redis_unsafe")).toEqual([
       [{ problem: "eviction_policy" }, 0],
+      [{ problem: "eviction_policy_unchecked" }, 0],
       [{ problem: "version" }, 0],
     ]);
   });
