@@ -38,6 +38,28 @@ function expectNoCanary(output: string): void {
 }
 
 /**
+ * What every fault must leave: exit FATAL_EXIT_CODE, nothing on stderr, no canary in either stream, and one fatal
+ * line on stdout (returned, with every line). `signal`: the fault is set off once the server is ready (SIGUSR2, the
+ * preload's trigger); without it, the server fails while starting.
+ */
+async function fatalLine(
+  p: ReturnType<typeof run>,
+  signal: boolean,
+): Promise<{ fatal: Record<string, unknown>; lines: Array<Record<string, unknown>> }> {
+  if (signal) {
+    await p.ready;
+    p.child.kill("SIGUSR2");
+  }
+  expect(await p.exited).toBe(FATAL_EXIT_CODE);
+  expectNoCanary(p.output());
+  expect(p.stderr()).toBe("");
+  const lines = linesOf(p);
+  const fatal = lines.filter((line) => line.level === "fatal");
+  expect(fatal).toHaveLength(1);
+  return { fatal: fatal[0], lines };
+}
+
+/**
  * The real entry point (dist-test/index.js) failing on its own: Node's defaults printed the error's message and stack
  * and a warning's text raw to stderr (test/fixtures/preload/fault-on-sigusr2.cjs quotes the canaries in both). Each is
  * one JSON line on stdout through the scrubbed logger, and the exit code is FATAL_EXIT_CODE (src/early-faults.ts).
@@ -51,16 +73,9 @@ describe("a server process that fails on its own (src/early-faults.ts)", () => {
     async (_what, how, origin, msg) => {
       const p = server(how);
       try {
-        await p.ready;
-        p.child.kill("SIGUSR2");
-        expect(await p.exited).toBe(FATAL_EXIT_CODE);
-        expectNoCanary(p.output());
-        expect(p.stderr()).toBe("");
-        const lines = linesOf(p);
-        const fatal = lines.filter((line) => line.level === "fatal");
-        expect(fatal).toHaveLength(1);
-        expect(fatal[0]).toMatchObject({ msg, origin, exitCode: FATAL_EXIT_CODE });
-        const err = fatal[0].err as { message: string; stack: string };
+        const { fatal, lines } = await fatalLine(p, true);
+        expect(fatal).toMatchObject({ msg, origin, exitCode: FATAL_EXIT_CODE });
+        const err = fatal.err as { message: string; stack: string };
         expect(err.message).toBe(
           "request for Aadhaar XXXX XXXX 8847, mobile XXXXXX3210, signed with [REDACTED], failed",
         );
@@ -80,12 +95,8 @@ describe("a server process that fails on its own (src/early-faults.ts)", () => {
   it("before its logger exists (while starting): the same line, the environment's secrets hidden too", async () => {
     const p = server("startup");
     try {
-      expect(await p.exited).toBe(FATAL_EXIT_CODE);
-      expectNoCanary(p.output());
-      expect(p.stderr()).toBe("");
-      const fatal = linesOf(p).filter((line) => line.level === "fatal");
-      expect(fatal).toHaveLength(1);
-      expect((fatal[0].err as { message: string }).message).toBe(
+      const { fatal } = await fatalLine(p, false);
+      expect((fatal.err as { message: string }).message).toBe(
         "request for Aadhaar XXXX XXXX 8847, mobile XXXXXX3210, signed with [REDACTED], failed",
       );
     } finally {
@@ -96,14 +107,8 @@ describe("a server process that fails on its own (src/early-faults.ts)", () => {
   it("a thrown value the logger cannot read (its message getter throws): still one fatal line, exit 70", async () => {
     const p = server("hostile");
     try {
-      await p.ready;
-      p.child.kill("SIGUSR2");
-      expect(await p.exited).toBe(FATAL_EXIT_CODE);
-      expectNoCanary(p.output());
-      expect(p.stderr()).toBe("");
-      const fatal = linesOf(p).filter((line) => line.level === "fatal");
-      expect(fatal).toHaveLength(1);
-      expect(fatal[0]).toMatchObject({
+      const { fatal } = await fatalLine(p, true);
+      expect(fatal).toMatchObject({
         msg: "uncaught exception: the process ends",
         origin: "uncaughtException",
         exitCode: FATAL_EXIT_CODE,
