@@ -282,6 +282,32 @@ describe.each([
 });
 
 /**
+ * A stack on `jwks` (holding jwk1 at first) for a describe block that moves this process's clock forward: Date.now,
+ * which jose's cache age and cooldown and the refresher read. `move(ms)` moves it further; restored after the block.
+ */
+function stackWithMovedClock(jwks: ScriptedJwks): { readonly t: TestStack; move(ms: number): void } {
+  const realNow = Date.now;
+  let offset = 0;
+  const s = {
+    t: undefined as unknown as TestStack,
+    move(ms: number): void {
+      offset += ms;
+    },
+  };
+  beforeAll(async () => {
+    jwks.keys = [jwk1];
+    s.t = await startWith(jwks);
+    Date.now = () => realNow() + offset;
+  });
+  afterAll(async () => {
+    Date.now = realNow;
+    await s.t?.stop();
+    await jwks.stop();
+  });
+  return s;
+}
+
+/**
  * The identity provider down once a key set is held. jose refreshed the set on the first token after its cache age
  * (10 minutes), made that request wait, and answered 500 to it and to every bearer request after it while the fetch
  * failed: a blip at the wrong moment, or an hour's outage, failed every JWT client though the set held was as good
@@ -292,74 +318,65 @@ describe.each([
  */
 describe("the JWKS down once a key set is held", () => {
   const jwks = new ScriptedJwks();
-  let t: TestStack;
+  const s = stackWithMovedClock(jwks);
   let token: string;
-  const realNow = Date.now;
-  let offset = 0;
   beforeAll(async () => {
-    jwks.keys = [jwk1];
-    t = await startWith(jwks);
     token = await sign(pair1.privateKey, { kid: "k1" });
-    Date.now = () => realNow() + offset;
-  });
-  afterAll(async () => {
-    Date.now = realNow;
-    await t?.stop();
-    await jwks.stop();
   });
 
   it("is served from the held set past the refresh period, with one warning, not a fetch per request", async () => {
-    expect((await bearer(t, token)).status).toBe(200);
-    expect(await metric(t, "auth_jwks_refresh_failures_total")).toBe(0);
+    expect((await bearer(s.t, token)).status).toBe(200);
+    expect(await metric(s.t, "auth_jwks_refresh_failures_total")).toBe(0);
     jwks.mode = "500";
-    offset = 11 * 60_000;
-    const from = t.logs.lines.length;
+    s.move(11 * 60_000);
+    const from = s.t.logs.lines.length;
     const fetches = jwks.fetches;
     const statuses: number[] = [];
-    for (let i = 0; i < 20; i++) statuses.push((await bearer(t, token)).status);
+    for (let i = 0; i < 20; i++) statuses.push((await bearer(s.t, token)).status);
     // The background refresh has settled (its warning written) before the next request is answered.
     await new Promise((r) => setTimeout(r, 100));
     expect(statuses).toEqual(Array(20).fill(200));
     expect(jwks.fetches - fetches).toBe(1);
-    expect(lines(t, "error", from)).toEqual([]);
-    expect(lines(t, "warn", from).map((l) => l.msg)).toEqual([
+    expect(lines(s.t, "error", from)).toEqual([]);
+    expect(lines(s.t, "warn", from).map((l) => l.msg)).toEqual([
       expect.stringContaining("identity provider's key set (AUTH_JWKS_URL) could not be refreshed"),
     ]);
-    expect(await metric(t, "auth_jwks_refresh_failures_total")).toBe(1);
+    expect(await metric(s.t, "auth_jwks_refresh_failures_total")).toBe(1);
   });
 
   it("tokens naming kids the held set lacks, while it cannot be refreshed: 503, and no fetch each", async () => {
     // Past jose's 30 s cooldown, which counts from the last fetch that succeeded: a failed one does not restart it.
-    offset += 5_000;
+    s.move(5_000);
     const fetches = jwks.fetches;
     const statuses = new Set<number>();
-    const from = t.logs.lines.length;
-    for (let i = 0; i < 20; i++) statuses.add((await bearer(t, forged({ alg: "RS256", kid: `unknown-${i}` }))).status);
+    const from = s.t.logs.lines.length;
+    for (let i = 0; i < 20; i++)
+      statuses.add((await bearer(s.t, forged({ alg: "RS256", kid: `unknown-${i}` }))).status);
     expect([...statuses]).toEqual([503]);
     // A warning each for the first few of 10 s only (a forged token costs nothing): the rest go to a summary.
-    expect(lines(t, "warn", from).filter((l) => l.code === "AUTH_UNAVAILABLE")).toHaveLength(
+    expect(lines(s.t, "warn", from).filter((l) => l.code === "AUTH_UNAVAILABLE")).toHaveLength(
       AUTH_UNAVAILABLE_LINES_PER_INTERVAL,
     );
     const unknown = forged({ alg: "RS256", kid: "unknown-last" });
-    await expectUnavailable(t, () => bearer(t, unknown), unknown);
+    await expectUnavailable(s.t, () => bearer(s.t, unknown), unknown);
     expect(jwks.fetches - fetches).toBe(0);
-    expect((await bearer(t, token)).status).toBe(200);
+    expect((await bearer(s.t, token)).status).toBe(200);
   });
 
   it("tries again after 30 s, and logs once that the set is fetched again", async () => {
-    offset += 31_000;
+    s.move(31_000);
     const fetches = jwks.fetches;
-    expect((await bearer(t, token)).status).toBe(200);
+    expect((await bearer(s.t, token)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 100));
     expect(jwks.fetches - fetches).toBe(1);
     jwks.mode = "ok";
-    offset += 31_000;
-    const from = t.logs.lines.length;
-    expect((await bearer(t, token)).status).toBe(200);
+    s.move(31_000);
+    const from = s.t.logs.lines.length;
+    expect((await bearer(s.t, token)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 100));
     expect(jwks.fetches - fetches).toBe(2);
     expect(
-      t.logs
+      s.t.logs
         .records()
         .slice(from)
         .map((l) => l.msg),
@@ -368,10 +385,10 @@ describe("the JWKS down once a key set is held", () => {
 
   it("past AUTH_JWKS_MAX_STALE_SECONDS, a set that cannot be fetched is no longer used: 503", async () => {
     jwks.mode = "500";
-    offset += 25 * 3_600_000;
-    await expectUnavailable(t, () => bearer(t, token), token);
+    s.move(25 * 3_600_000);
+    await expectUnavailable(s.t, () => bearer(s.t, token), token);
     jwks.mode = "ok";
-    expect((await bearer(t, token)).status).toBe(200);
+    expect((await bearer(s.t, token)).status).toBe(200);
   });
 });
 
@@ -384,46 +401,34 @@ describe("the JWKS down once a key set is held", () => {
  */
 describe("the JWKS rotating its keys", () => {
   const jwks = new ScriptedJwks();
-  let t: TestStack;
-  const realNow = Date.now;
-  let offset = 0;
-  beforeAll(async () => {
-    jwks.keys = [jwk1];
-    t = await startWith(jwks);
-    Date.now = () => realNow() + offset;
-  });
-  afterAll(async () => {
-    Date.now = realNow;
-    await t?.stop();
-    await jwks.stop();
-  });
+  const s = stackWithMovedClock(jwks);
 
   it("a new key used within 30 s of the last fetch: 401 until the cooldown has passed, then fetched and served", async () => {
-    expect((await bearer(t, await sign(pair1.privateKey, { kid: "k1" }))).status).toBe(200);
+    expect((await bearer(s.t, await sign(pair1.privateKey, { kid: "k1" }))).status).toBe(200);
     jwks.keys = [jwk1, jwk2];
     const newKey = await sign(pair2.privateKey, { kid: "k2" });
-    const early = await bearer(t, newKey);
+    const early = await bearer(s.t, newKey);
     expect(early.status).toBe(401);
-    expect(t.logs.accessLines(early.headers["x-request-id"] as string)[0].refused).toBe(
+    expect(s.t.logs.accessLines(early.headers["x-request-id"] as string)[0].refused).toBe(
       "invalid token (ERR_JWKS_NO_MATCHING_KEY)",
     );
-    offset += 31_000;
+    s.move(31_000);
     const fetches = jwks.fetches;
-    expect((await bearer(t, newKey)).status).toBe(200);
+    expect((await bearer(s.t, newKey)).status).toBe(200);
     expect(jwks.fetches - fetches).toBe(1);
   });
 
   it("a withdrawn key is refused once the background refresh has fetched the set without it", async () => {
     const oldKey = await sign(pair1.privateKey, { kid: "k1" });
-    expect((await bearer(t, oldKey)).status).toBe(200);
+    expect((await bearer(s.t, oldKey)).status).toBe(200);
     jwks.keys = [jwk2];
-    offset += 11 * 60_000;
+    s.move(11 * 60_000);
     // This request starts the refresh (and is verified with the set held meanwhile).
-    await bearer(t, oldKey);
+    await bearer(s.t, oldKey);
     await new Promise((r) => setTimeout(r, 100));
-    const res = await bearer(t, oldKey);
+    const res = await bearer(s.t, oldKey);
     expect(res.status).toBe(401);
-    expect(t.logs.accessLines(res.headers["x-request-id"] as string)[0].refused).toBe(
+    expect(s.t.logs.accessLines(res.headers["x-request-id"] as string)[0].refused).toBe(
       "invalid token (ERR_JWKS_NO_MATCHING_KEY)",
     );
   });
