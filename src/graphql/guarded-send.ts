@@ -53,12 +53,19 @@ export interface GuardedSend<In extends object, T, R> {
 /** Visible ASCII, 1 to 255 characters (Stripe's bound; a UUID v4 is the recommended value). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /**
- * Seconds a client is told to wait before asking again about a request still in flight: its own (an
- * Idempotency-Key's), or an OTP send or other registrations its registration waits for (OTP_SEND_IN_PROGRESS,
- * REGISTRATION_IN_PROGRESS). About the time an upstream
- * call takes; while the request is still running, the answer repeats with the same wait.
+ * Seconds a client is told to wait before asking again about its own request still in flight (an Idempotency-Key's).
+ * About the time an upstream call takes; while the request is still running, the answer repeats with the same wait.
+ * A registration refused while what it waits for runs is told the wait the store gives (wholeSeconds).
  */
 const CONFLICT_RETRY_SECONDS = 2;
+
+/**
+ * A refusal's wait (ProtectionRefusal.retryAfterMs) as the client's whole seconds: rounded up, at least 1, so that a
+ * client retrying after it is not refused again (1.4 s is 2, never 1; 0.3 s is 1, never 0); null when no wait ends it.
+ */
+function wholeSeconds(ms: number | undefined): number | null {
+  return ms === undefined ? null : Math.max(1, Math.ceil(ms / 1000));
+}
 
 export class IdempotencyKeyReusedError extends SafeMessageError {
   constructor() {
@@ -221,7 +228,7 @@ function answerOf<In extends object, T, R extends object>(
       // is a bug in the store's contract: masked for the client, logged, and nothing was sent.
       if (!send.resultTypes.includes(RegistrationRefused))
         throw new Error(`guardedSend: ${field} was refused (${outcome.code}) but cannot answer RegistrationRefused`);
-      return registrationRefused(outcome.code, CONFLICT_RETRY_SECONDS);
+      return registrationRefused(outcome.code, wholeSeconds(outcome.retryAfterMs));
     case "unavailable":
       return protectionUnavailable();
   }

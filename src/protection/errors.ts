@@ -40,6 +40,11 @@ export class ProtectionRefusal extends Error {
   constructor(
     readonly code: RefusalCode,
     message: string,
+    /**
+     * How long from now the refusal still holds, in ms, as the store that refused knows it (the client's
+     * `retryAfterSeconds`, rounded up); undefined for a refusal no wait ends (MOBILE_LIMIT_REACHED).
+     */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = "ProtectionRefusal";

@@ -16,6 +16,8 @@ import {
   type RegisteredPan,
   registeredPan,
   RegistrationRaceError,
+  refusalWaitMs,
+  SEND_IN_PROGRESS_RETRY_MS,
   SEND_MARK_TTL_MS,
   sealMobiles,
   SendingKeys,
@@ -34,7 +36,8 @@ import { monotonicNow } from "../util/clock";
  * allowed, and expired ones are dropped as new ones come.
  */
 class FirstHolds {
-  #holds = new Map<string, { token: string; until: number }>();
+  /** `lingers`: its registration ended with its outcome unknown (`firstEnded`): held until `until`, not released. */
+  #holds = new Map<string, { token: string; until: number; lingers?: boolean }>();
 
   constructor(
     private readonly now: () => number,
@@ -42,19 +45,26 @@ class FirstHolds {
     private readonly holdMs: number,
   ) {}
 
-  /** Holds `pan` for `token`, or throws FirstRegistrationPendingError while another token holds it. */
+  /**
+   * Holds `pan` for `token`, or throws FirstRegistrationPendingError while another token holds it: with the hold's
+   * time left when it lingers, the short wait while its registration runs (it ends the hold when answered).
+   */
   hold(pan: string, token: string): void {
     const now = this.now();
     const held = this.#holds.get(pan);
-    if (held !== undefined && held.until > now && held.token !== token) throw new FirstRegistrationPendingError();
+    if (held !== undefined && held.until > now && held.token !== token)
+      throw new FirstRegistrationPendingError(held.lingers === true ? held.until - now : SEND_IN_PROGRESS_RETRY_MS);
     if (held === undefined && this.#holds.size >= FIRST_HOLDS_SWEEP_AT)
       for (const [key, h] of this.#holds) if (h.until <= now) this.#holds.delete(key);
     this.#holds.set(pan, { token, until: now + this.holdMs });
   }
 
-  /** Drops `token`'s hold of `pan` (not another's). */
-  release(pan: string, token: string): void {
-    if (this.#holds.get(pan)?.token === token) this.#holds.delete(pan);
+  /** Drops `token`'s hold of `pan` (not another's); `lingers`: left to expire instead, and known to. */
+  release(pan: string, token: string, lingers: boolean): void {
+    const held = this.#holds.get(pan);
+    if (held?.token !== token) return;
+    if (lingers) held.lingers = true;
+    else this.#holds.delete(pan);
   }
 }
 /** Holds kept before expired ones are looked for (each is about 200 B). */
@@ -78,12 +88,14 @@ class LingeringMarks {
     this.#until.set(key, until);
   }
 
-  has(key: string): boolean {
+  /** How long `key` still counts as under way, in ms: 0 when it does not. */
+  left(key: string): number {
     const until = this.#until.get(key);
-    if (until === undefined) return false;
-    if (until > this.now()) return true;
+    if (until === undefined) return 0;
+    const left = until - this.now();
+    if (left > 0) return left;
     this.#until.delete(key);
-    return false;
+    return 0;
   }
 }
 
@@ -214,11 +226,15 @@ export class MemoryRegisteredMobileStore implements RegisteredMobileStore {
       return;
     }
     this.#add(key, mobile, true);
-    if (this.#keys.underWay(key) || this.#lingering.has(key)) throw new RegistrationRaceError();
+    // Refused with the time the refusal still holds: a lingering mark's time left (or a send's under way, the short
+    // wait), so that a client retrying after it is let through.
+    const underWay = this.#keys.underWay(key);
+    const lingering = this.#lingering.left(key);
+    if (underWay || lingering > 0) throw new RegistrationRaceError(refusalWaitMs(lingering, underWay));
   }
 
   async firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void> {
-    if (!mayStillApply) this.#firsts.release(panLinkKey(this.hasher, pan), first);
+    this.#firsts.release(panLinkKey(this.hasher, pan), first, mayStillApply);
   }
 
   sending(cibilId: string, token?: string, marked?: string[]): readonly string[] {

@@ -18,6 +18,7 @@ import {
   type RegisteredPan,
   registeredPan,
   RegistrationRaceError,
+  refusalWaitMs,
   rotationKeys,
   sealMobiles,
   SEND_MARK_TTL_MS,
@@ -75,6 +76,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
+if redis.call('ZSCORE', KEYS[1], ARGV[2] .. '!') then redis.call('ZADD', KEYS[1], now + ttl, ARGV[2] .. '!') end
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('PEXPIRE', KEYS[1], tonumber(last[2]) - now)
 redis.call('INCR', KEYS[4])
@@ -90,12 +92,37 @@ const SENDING_WITH_TOKEN = SENDING.replace(
   "return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]), redis.call('GET', KEYS[5])}",
 );
 
-/** Whether a send to the id is under way: a member of KEYS[1] still counting (Redis's clock), or a count in KEYS[2]. */
+/**
+ * Whether a send to the id is under way, and how long a mark left to expire still counts: {under way (1 or 0), ms
+ * left}. A member of KEYS[1] still counting (Redis's clock) is a send under way, unless its entry lingers (LINGER: a
+ * copy of it named with a '!' after it), when it counts until its score, which the copy has (SENDING keeps them
+ * equal); a count in KEYS[2] (the versions before's) is a send under way.
+ */
 const UNDER_WAY = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf') > 0 then return 1 end
-if (tonumber(redis.call('GET', KEYS[2])) or 0) > 0 then return 1 end
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
+local lingering, left, underWay = {}, 0, 0
+for i = 1, #live, 2 do
+  if string.sub(live[i], -1) == '!' then
+    lingering[string.sub(live[i], 1, -2)] = true
+    left = math.max(left, tonumber(live[i + 1]) - now)
+  end
+end
+for i = 1, #live, 2 do
+  if string.sub(live[i], -1) ~= '!' and not lingering[live[i]] then underWay = 1 end
+end
+if (tonumber(redis.call('GET', KEYS[2])) or 0) > 0 then underWay = 1 end
+return {underWay, left}`;
+
+/**
+ * A send whose outcome is unknown (`sent` with mayStillApply): its entry's member ARGV[1] in KEYS[1], left to expire,
+ * is copied as ARGV[1] .. '!' with its score, so that UNDER_WAY tells it from a send under way and says how long it
+ * still counts. A member gone already (expired): nothing.
+ */
+const LINGER = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score then redis.call('ZADD', KEYS[1], score, ARGV[1] .. '!') end
 return 0`;
 
 /**
@@ -137,7 +164,8 @@ return left`;
 /**
  * A PAN's first registration here (no link under KEYS[1] yet): held under KEYS[2] for ARGV[1] (its token) for ARGV[2]
  * ms, unless another token holds it. Answers {2, link} when the PAN is linked by now (its first registration answered
- * meanwhile: the caller goes on as for a linked PAN), {0, ''} when held, {1, ''} when another holds it. One script,
+ * meanwhile: the caller goes on as for a linked PAN), {0, ''} when held, {1, '', ms} when another holds it: the hold's
+ * PTTL when it lingers (LINGER_FIRST: its token with a '!' after it), -1 while its registration runs. One script,
  * so that a link written and a hold dropped (in that order, by the first registration) are seen together: a hold
  * found free was dropped after its link was written, which this then reads.
  */
@@ -145,13 +173,25 @@ const HOLD_FIRST = `
 local link = redis.call('GET', KEYS[1])
 if link then return {2, link} end
 local held = redis.call('GET', KEYS[2])
-if held and held ~= ARGV[1] then return {1, ''} end
+if held and held ~= ARGV[1] then
+  if string.sub(held, -1) == '!' then return {1, '', redis.call('PTTL', KEYS[2])} end
+  return {1, '', -1}
+end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return {0, ''}`;
 
-/** Drops the hold KEYS[1] if ARGV[1] (the registration's token) holds it. */
+/** Drops the hold KEYS[1] if ARGV[1] (the registration's token) holds it, lingering (LINGER_FIRST) or not. */
 const RELEASE_FIRST = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] or held == ARGV[1] .. '!' then redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * The hold KEYS[1] of ARGV[1] (the registration's token), whose outcome is unknown, left to expire: its token gets a
+ * '!' after it, its TTL kept, so that HOLD_FIRST answers the hold's time left (a random UUID never ends with one).
+ */
+const LINGER_FIRST = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1] .. '!', 'KEEPTTL') end
 return 0`;
 
 /**
@@ -180,10 +220,12 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #sentScript: ScriptCommand<number>;
   readonly #sendingScript: ScriptCommand<Array<string | false | null>>;
   readonly #sendingTokenScript: ScriptCommand<Array<string | false | null>>;
-  readonly #underWayScript: ScriptCommand<number>;
+  readonly #underWayScript: ScriptCommand<[number, number]>;
+  readonly #lingerScript: ScriptCommand<number>;
+  readonly #lingerFirstScript: ScriptCommand<number>;
   readonly #migrateScript: ScriptCommand<number>;
   readonly #resealScript: ScriptCommand<number>;
-  readonly #holdFirstScript: ScriptCommand<[number, string]>;
+  readonly #holdFirstScript: ScriptCommand<[number, string, number?]>;
   readonly #releaseFirstScript: ScriptCommand<number>;
   readonly #keys: SendingKeys;
   /**
@@ -236,6 +278,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSendMarked", SENDING, 4);
     this.#sendingTokenScript = scriptCommand(redis, "aopayRegisteredMobilesSendMarkedToken", SENDING_WITH_TOKEN, 5);
     this.#underWayScript = scriptCommand(redis, "aopayRegisteredMobilesSendUnderWay", UNDER_WAY, 2);
+    this.#lingerScript = scriptCommand(redis, "aopayRegisteredMobilesSendLingers", LINGER, 1);
+    this.#lingerFirstScript = scriptCommand(redis, "aopayRegisteredMobilesFirstLingers", LINGER_FIRST, 1);
     this.#migrateScript = scriptCommand(redis, "aopayRegisteredMobilesMigrate", MIGRATE);
     this.#resealScript = scriptCommand(redis, "aopayRegisteredMobilesReseal", RESEAL, 1);
     this.#holdFirstScript = scriptCommand(redis, "aopayRegisteredMobilesHoldFirst", HOLD_FIRST, 2);
@@ -298,9 +342,10 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   async firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void> {
-    if (mayStillApply) return;
     try {
-      await this.#releaseFirstScript(this.#firstKey(pan), first);
+      // Its outcome unknown: left to expire, marked so (the next registration is told the hold's time left).
+      if (mayStillApply) await this.#lingerFirstScript(this.#firstKey(pan), first);
+      else await this.#releaseFirstScript(this.#firstKey(pan), first);
     } catch {
       // Left to expire (the store's sendMarkTtlMs): the PAN's next registration is refused, retryable, meanwhile.
     }
@@ -330,13 +375,13 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       if (key === null && first !== undefined) {
         // Linked nowhere: its first registration here. Held, or refused while another holds it; linked meanwhile,
         // it goes on as a linked PAN.
-        const [state, link] = await this.#holdFirstScript(
+        const [state, link, lingeringMs = -1] = await this.#holdFirstScript(
           this.#panKey(pan),
           this.#firstKey(pan),
           first,
           this.sendMarkTtlMs,
         );
-        if (state === 1) throw new FirstRegistrationPendingError();
+        if (state === 1) throw new FirstRegistrationPendingError(lingeringMs > 0 ? lingeringMs : undefined);
         if (state === 2) key = link;
       }
     } catch (error) {
@@ -346,12 +391,14 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     if (key === null) return;
     await this.#add(key, mobile, true, oldRecord);
     let underWay: number;
+    let lingering: number;
     try {
-      underWay = await this.#underWayScript(this.#marksKey(key), this.#sendKey(key));
+      [underWay, lingering] = await this.#underWayScript(this.#marksKey(key), this.#sendKey(key));
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
-    if (underWay === 1) throw new RegistrationRaceError();
+    // Refused with the time the refusal still holds (refusalWaitMs), as the memory store.
+    if (underWay === 1 || lingering > 0) throw new RegistrationRaceError(refusalWaitMs(lingering, underWay === 1));
   }
 
   async sending(cibilId: string, token?: string, marked?: string[]): Promise<readonly string[]> {
@@ -458,6 +505,11 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     // its other sends end (RegisteredMobileStore.sent).
     if (mayStillApply) {
       entry.lingers = true;
+      try {
+        for (const k of [key, ...others]) await this.#lingerScript(this.#marksKey(k), member);
+      } catch {
+        // Left to expire all the same; a registration meanwhile is refused, told the short wait only.
+      }
       return;
     }
     const last = sends === 0 && entry.lingers !== true ? "1" : "0";

@@ -162,14 +162,36 @@ const PROCESS_TOKEN = randomBytes(9).toString("base64url");
 let markCounter = 0;
 
 /**
+ * The wait a client is told while a send or a registration it waits for is simply under way (OTP_SEND_IN_PROGRESS,
+ * REGISTRATION_IN_PROGRESS): about one upstream call, 2 s; the answer repeats with the same wait while it runs.
+ */
+export const SEND_IN_PROGRESS_RETRY_MS = 2_000;
+
+/**
+ * How long a registration is refused for by what blocks it: `lingeringMs`, the time left of a mark or hold left to
+ * expire (a send or registration whose outcome is unknown: sendMarkTtlMs from its start, 2 to 6 minutes), and, while
+ * something is `underWay`, at least SEND_IN_PROGRESS_RETRY_MS. Told 2 s while a mark lingered, a client retried into
+ * the same refusal for minutes, and an app counting down on the hint showed the wrong time
+ * (test/e2e/registration-race.test.ts).
+ */
+export function refusalWaitMs(lingeringMs: number, underWay: boolean): number {
+  return Math.max(lingeringMs, underWay ? SEND_IN_PROGRESS_RETRY_MS : 0);
+}
+
+/**
  * A registration of a PAN whose CIBIL id has an OTP send under way: refused before AOPay (OTP_SEND_IN_PROGRESS,
  * retryable once that send has ended), since AOPay might send that OTP to the registration's mobile, which it was not
  * budgeted on. A decision with the store answering, not a store failure (errors.ts ProtectionRefusal): it was one
  * (PROTECTION_UNAVAILABLE, logged and counted as the store unreachable) until the refusal had a code of its own.
  */
 export class RegistrationRaceError extends ProtectionRefusal {
-  constructor() {
-    super("OTP_SEND_IN_PROGRESS", "an OTP send to this CIBIL id is under way: registration refused, try again");
+  /** `retryAfterMs`: refusalWaitMs's, from the store's marks (SEND_IN_PROGRESS_RETRY_MS by default). */
+  constructor(retryAfterMs: number = SEND_IN_PROGRESS_RETRY_MS) {
+    super(
+      "OTP_SEND_IN_PROGRESS",
+      "an OTP send to this CIBIL id is under way: registration refused, try again",
+      retryAfterMs,
+    );
   }
 }
 
@@ -190,8 +212,13 @@ export const FIRST_REGISTRATION_HOLD_MS = SEND_MARK_TTL_MS;
  * to the victim, then that GenerateOTP, two SMS to one phone within a second). A decision (ProtectionRefusal).
  */
 export class FirstRegistrationPendingError extends ProtectionRefusal {
-  constructor() {
-    super("REGISTRATION_IN_PROGRESS", "the PAN's first registration here is still under way: registration refused");
+  /** `retryAfterMs`: the hold's time left when its outcome is unknown, else SEND_IN_PROGRESS_RETRY_MS. */
+  constructor(retryAfterMs: number = SEND_IN_PROGRESS_RETRY_MS) {
+    super(
+      "REGISTRATION_IN_PROGRESS",
+      "the PAN's first registration here is still under way: registration refused",
+      retryAfterMs,
+    );
   }
 }
 
@@ -210,6 +237,7 @@ export class RegisteredMobilesBusyError extends ProtectionRefusal {
     super(
       "REGISTRATION_IN_PROGRESS",
       "other registrations of this CIBIL id kept changing its registered mobiles: registration refused, try again",
+      SEND_IN_PROGRESS_RETRY_MS,
     );
   }
 }

@@ -144,7 +144,8 @@ export type SendOutcome<R> =
   | { kind: "in-flight" }
   | { kind: "key-reused" }
   | { kind: "throttled"; code: ThrottleCode; scope: ThrottleScope; retryAfterSeconds: number }
-  | { kind: "refused"; code: RefusalCode }
+  /** `retryAfterMs`: how long the refusal still holds (ProtectionRefusal's); undefined: no wait ends it. */
+  | { kind: "refused"; code: RefusalCode; retryAfterMs?: number }
   | { kind: "unavailable" };
 
 interface Claim {
@@ -352,7 +353,7 @@ export class SendGuard {
         // (guarded-send.ts), and a client can repeat the request at will.
         this.#observe.refused(field, error.code);
         await this.#freeKey(req, claim);
-        return { kind: "refused", code: error.code };
+        return { kind: "refused", code: error.code, retryAfterMs: error.retryAfterMs };
       }
       if (!(error instanceof ProtectionStoreError)) throw error;
       // Sorted as the read budgets sort it (store-failure.ts): over share, full, or unavailable (summarised line).

@@ -13,6 +13,7 @@ import {
   resultOf,
   type Result,
 } from "../helpers/operations";
+import { SEND_MARK_TTL_MS } from "../../src/protection/registered-mobiles";
 import { storeBackends } from "../helpers/redis";
 import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack";
 
@@ -85,6 +86,20 @@ async function expectRefusal(
   }
   expect(logs).not.toContain(cibilId);
   expect(JSON.stringify([result, waited])).not.toContain(cibilId);
+}
+
+/**
+ * A refusal by a mark or hold left to expire (its call's outcome unknown), a few seconds after it started: retryable,
+ * told the mark's time left in whole seconds (SEND_MARK_TTL_MS from the call's start, rounded up), not 2 s.
+ */
+function expectLingering(refusal: Result): void {
+  const wait = refusal.retryAfterSeconds as number;
+  expect({ retryable: refusal.retryable, wait, inRange: wait > SEND_MARK_TTL_MS / 1000 - 15 }).toEqual({
+    retryable: true,
+    wait: expect.any(Number),
+    inRange: true,
+  });
+  expect(wait).toBeLessThanOrEqual(SEND_MARK_TTL_MS / 1000);
 }
 
 describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, backendEnv) => {
@@ -229,10 +244,11 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
         );
       expect(await attempt(refusedMobile)).toMatchObject({ __typename: "UpstreamRejected" });
       expect(await attempt(slow)).toMatchObject({ __typename: "OutcomeUnknown" });
-      expect(await attempt(victim)).toMatchObject({
-        __typename: "RegistrationRefused",
-        code: "REGISTRATION_IN_PROGRESS",
-      });
+      const held = await attempt(victim);
+      expect(held).toMatchObject({ __typename: "RegistrationRefused", code: "REGISTRATION_IN_PROGRESS" });
+      // Told how long the hold still lives (SEND_MARK_TTL_MS from its start, whole seconds rounded up), not the 2 s
+      // of a registration under way: retried after 2 s it was refused again, for two minutes.
+      expectLingering(held);
       expect(registrationsReceived()).toBe(2);
     },
   );
@@ -348,6 +364,8 @@ describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, b
         sms: [own],
         registrations: 1,
       });
+      // Told how long the mark still lives, not the 2 s of a send under way (refused again for two minutes after it).
+      expectLingering(during);
     },
   );
 });

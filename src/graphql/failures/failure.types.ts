@@ -138,9 +138,10 @@ export class RegistrationRefused extends Failure {
   @Field(() => Int, {
     nullable: true,
     description:
-      "Seconds to wait before trying again: set for OTP_SEND_IN_PROGRESS, REGISTRATION_IN_PROGRESS and " +
-      "RATE_LIMITED; null for " +
-      "MOBILE_LIMIT_REACHED, which a wait of seconds does not lift.",
+      "Seconds to wait before trying again, rounded up: a retry after them is not refused for the same reason. Set " +
+      "for OTP_SEND_IN_PROGRESS and REGISTRATION_IN_PROGRESS (2 while the send or registration waited for runs; the " +
+      "time left, up to a few minutes, when its outcome is unknown) and for RATE_LIMITED (until the window ends); null " +
+      "for MOBILE_LIMIT_REACHED, which a wait of seconds does not lift.",
   })
   retryAfterSeconds!: number | null;
 }

@@ -129,20 +129,22 @@ export function protectionUnavailable(): ProtectionUnavailable {
 
 /**
  * A registration refused by a registered-mobile rule (protection/errors.ts ProtectionRefusal). OTP_SEND_IN_PROGRESS and
- * REGISTRATION_IN_PROGRESS are retryable after `sendInProgressRetrySeconds` (what they wait for, a send or other
- * registrations of the customer, ends within about one upstream call); MOBILE_LIMIT_REACHED is
+ * REGISTRATION_IN_PROGRESS are retryable after `retryAfterSeconds`: what the store says the refusal still holds for
+ * (about one upstream call while a send or other registrations of the customer run; the time left of a mark or hold
+ * left to expire, minutes, when one's outcome is unknown: registered-mobiles.ts refusalWaitMs). MOBILE_LIMIT_REACHED is
  * not: it holds until the record expires (CIBIL_REGISTERED_MOBILE_TTL_SECONDS after the id's last registration), so no
  * wait is given, and the message says what the customer can do instead.
  */
-export function registrationRefused(code: RefusalCode, sendInProgressRetrySeconds: number): RegistrationRefused {
+export function registrationRefused(code: RefusalCode, retryAfterSeconds: number | null): RegistrationRefused {
   const failureCode = FailureCode[code];
-  // Both wait for other requests of the same customer, which end within about an upstream call.
+  // Both wait for other requests of the same customer (or for their marks to expire).
   const busy = code === "OTP_SEND_IN_PROGRESS" || code === "REGISTRATION_IN_PROGRESS";
   return Object.assign(new RegistrationRefused(), {
     code: failureCode,
     message: FAILURE_MESSAGES[failureCode],
     retryable: busy,
-    retryAfterSeconds: busy ? sendInProgressRetrySeconds : null,
+    // A busy refusal always has a wait (its store gives one); 2 s, about an upstream call, should one lack it.
+    retryAfterSeconds: busy ? (retryAfterSeconds ?? 2) : null,
   });
 }
 

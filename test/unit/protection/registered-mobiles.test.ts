@@ -152,6 +152,63 @@ describe("MemoryRegisteredMobileStore (CIBIL id → the mobile its OTPs go to)",
     expect(() => s.registering(PAN, "9123456782")).not.toThrow();
   });
 
+  /** What `registering` threw: the refusal's class and the wait it carries (ms), or "went". */
+  function refusalOf(run: () => unknown): { refused: string; retryAfterMs?: number } | "went" {
+    try {
+      run();
+      return "went";
+    } catch (error) {
+      const e = error as RegistrationRaceError;
+      return { refused: e.constructor.name, retryAfterMs: e.retryAfterMs };
+    }
+  }
+
+  it("a refusal carries how long it still holds: a lingering mark's or hold's time left (a retry after it goes, 1 s before it does not); a send or first registration under way, 2 s", async () => {
+    const { s, advance } = store();
+    await s.remember(CIBIL, MOBILE, PAN);
+    s.sending(CIBIL);
+    expect(refusalOf(() => s.registering(PAN, "9123456780"))).toEqual({
+      refused: "RegistrationRaceError",
+      retryAfterMs: 2_000,
+    });
+    // Its outcome unknown 1.4 s after it started: the mark counts SEND_MARK_TTL_MS from its start. Told 2 s before.
+    advance(1_400);
+    await s.sent(CIBIL, true);
+    const left = SEND_MARK_TTL_MS - 1_400;
+    expect(refusalOf(() => s.registering(PAN, "9123456781"))).toEqual({
+      refused: "RegistrationRaceError",
+      retryAfterMs: left,
+    });
+    // Another send under way meanwhile does not shorten it, and the time left goes down with the clock.
+    s.sending(CIBIL);
+    advance(10_000);
+    expect(refusalOf(() => s.registering(PAN, "9123456781"))).toMatchObject({ retryAfterMs: left - 10_000 });
+    await s.sent(CIBIL);
+    advance(left - 10_000 - 1_000);
+    expect(refusalOf(() => s.registering(PAN, "9123456781"))).toMatchObject({ retryAfterMs: 1_000 });
+    advance(1_000);
+    expect(refusalOf(() => s.registering(PAN, "9123456781"))).toBe("went");
+
+    // A first registration's hold: 2 s while it runs; its outcome unknown, the hold's time left.
+    const pan = "ZZZPE1111Z";
+    s.registering(pan, MOBILE, "first");
+    expect(refusalOf(() => s.registering(pan, "9123456780", "second"))).toEqual({
+      refused: "FirstRegistrationPendingError",
+      retryAfterMs: 2_000,
+    });
+    advance(3_000);
+    await s.firstEnded(pan, "first", true);
+    const held = FIRST_REGISTRATION_HOLD_MS - 3_000;
+    expect(refusalOf(() => s.registering(pan, "9123456780", "second"))).toEqual({
+      refused: "FirstRegistrationPendingError",
+      retryAfterMs: held,
+    });
+    advance(held - 1_000);
+    expect(refusalOf(() => s.registering(pan, "9123456780", "second"))).toMatchObject({ retryAfterMs: 1_000 });
+    advance(1_000);
+    expect(refusalOf(() => s.registering(pan, "9123456780", "second"))).toBe("went");
+  });
+
   it("a send's mark costs one HMAC of its CIBIL id (sending to sent), and two overlapping sends keep the mark until both end", async () => {
     let hashes = 0;
     const counting = new (class extends KeyHasher {
@@ -472,6 +529,81 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     await expect(s.registering(pan, "9123456780")).rejects.toThrow(RegistrationRaceError);
     await new Promise((resolve) => setTimeout(resolve, 500));
     await s.registering(pan, "9123456781");
+  });
+
+  /** What `registering` rejected with: the refusal's class and the wait it carries (ms), or "went". */
+  async function refusalOf(run: Promise<unknown>): Promise<{ refused: string; retryAfterMs?: number } | "went"> {
+    try {
+      await run;
+      return "went";
+    } catch (error) {
+      const e = error as RegistrationRaceError;
+      return { refused: e.constructor.name, retryAfterMs: e.retryAfterMs };
+    }
+  }
+
+  /** A refusal of class `refused` whose wait is at least `leastMs` (the time left by this process's clock) and at most the TTL. */
+  function expectWait(refusal: unknown, refused: string, leastMs: number): void {
+    expect(refusal).toMatchObject({ refused, retryAfterMs: expect.any(Number) });
+    const { retryAfterMs } = refusal as { retryAfterMs: number };
+    expect({ retryAfterMs, atLeast: retryAfterMs >= leastMs - 50, atMost: retryAfterMs <= 2_500 }).toEqual({
+      retryAfterMs,
+      atLeast: true,
+      atMost: true,
+    });
+  }
+
+  it("a refusal carries how long it still holds (Redis's clock): a lingering mark's or hold's time left, a retry after it going and 1 s before it not; a send or first registration under way, 2 s", async () => {
+    const markTtlMs = 2_500;
+    const [cut, other] = [replica(markTtlMs), replica(markTtlMs)];
+    const id = "760191540";
+    const pan = "ABCPE0540F";
+    await other.remember(id, MOBILE, pan);
+    const startedAt = Date.now();
+    await cut.sending(id);
+    expect(await refusalOf(other.registering(pan, MOBILE))).toEqual({
+      refused: "RegistrationRaceError",
+      retryAfterMs: 2_000,
+    });
+    await cut.sent(id, true);
+    // Another replica's send under way meanwhile: the lingering mark still says how long (not 2 s).
+    await other.sending(id);
+    const during = await refusalOf(other.registering(pan, MOBILE));
+    await other.sent(id);
+    const told = await refusalOf(other.registering(pan, MOBILE));
+    const elapsed = Date.now() - startedAt;
+    // Told 2 s before: the mark has about 2.5 s left.
+    for (const refusal of [during, told]) expectWait(refusal, "RegistrationRaceError", markTtlMs - elapsed);
+    // The client's whole seconds (rounded up): 1 s before them it is still refused (or 150 ms before the mark ends,
+    // when that is sooner: Redis's clock and ours differ by a round trip), at them it goes.
+    const toldMs = (told as { retryAfterMs: number }).retryAfterMs;
+    const hintMs = Math.ceil(toldMs / 1000) * 1000;
+    const toldAt = Date.now();
+    await sleep(Math.min(hintMs - 1_000, toldMs - 150) - (Date.now() - toldAt));
+    expect(await refusalOf(other.registering(pan, MOBILE))).toMatchObject({ refused: "RegistrationRaceError" });
+    await sleep(toldAt + hintMs - Date.now());
+    expect(await refusalOf(other.registering(pan, MOBILE))).toBe("went");
+
+    // A first registration's hold: 2 s while it runs; its outcome unknown, the hold's PTTL.
+    const first = "ZZZPE0541Z";
+    const heldAt = Date.now();
+    await cut.registering(first, MOBILE, "first");
+    expect(await refusalOf(other.registering(first, "9123456780", "second"))).toEqual({
+      refused: "FirstRegistrationPendingError",
+      retryAfterMs: 2_000,
+    });
+    await cut.firstEnded(first, "first", true);
+    const held = await refusalOf(other.registering(first, "9123456780", "second"));
+    expectWait(held, "FirstRegistrationPendingError", markTtlMs - (Date.now() - heldAt));
+    const heldMs = (held as { retryAfterMs: number }).retryAfterMs;
+    const heldHintMs = Math.ceil(heldMs / 1000) * 1000;
+    const heldToldAt = Date.now();
+    await sleep(Math.min(heldHintMs - 1_000, heldMs - 150) - (Date.now() - heldToldAt));
+    expect(await refusalOf(other.registering(first, "9123456780", "second"))).toMatchObject({
+      refused: "FirstRegistrationPendingError",
+    });
+    await sleep(heldToldAt + heldHintMs - Date.now());
+    expect(await refusalOf(other.registering(first, "9123456780", "second"))).toBe("went");
   });
 
   /** A store as another replica would run it, its send marks living `markTtlMs` if their `sent` never runs. */

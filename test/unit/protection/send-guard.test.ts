@@ -162,19 +162,25 @@ describe("SendGuard: prepare (destinations recalled from a store) and remember (
   });
 
   it.each([
-    ["a send under way", () => new RegistrationRaceError(), "OTP_SEND_IN_PROGRESS"],
-    ["one mobile too many", () => new RegisteredMobilesFullError(), "MOBILE_LIMIT_REACHED"],
-    ["other registrations changing the record", () => new RegisteredMobilesBusyError(), "REGISTRATION_IN_PROGRESS"],
+    ["a send under way", () => new RegistrationRaceError(), "OTP_SEND_IN_PROGRESS", 2_000],
+    ["a mark left to expire", () => new RegistrationRaceError(95_300), "OTP_SEND_IN_PROGRESS", 95_300],
+    ["one mobile too many", () => new RegisteredMobilesFullError(), "MOBILE_LIMIT_REACHED", undefined],
+    [
+      "other registrations changing the record",
+      () => new RegisteredMobilesBusyError(),
+      "REGISTRATION_IN_PROGRESS",
+      2_000,
+    ],
   ] as const)(
-    "a rule's refusal in prepare (%s) is refused with its code, never unavailable: no store-failure line or count",
-    async (_name, refusal, code) => {
+    "a rule's refusal in prepare (%s) is refused with its code and the wait its store gives, never unavailable: no store-failure line or count",
+    async (_name, refusal, code, retryAfterMs) => {
       const { guard, events } = setup();
       const req = request({ key: "k-1" });
       req.req.prepare = () => {
         throw refusal();
       };
       expect(refusal()).toBeInstanceOf(ProtectionRefusal);
-      expect(await guard.run(req.req)).toEqual({ kind: "refused", code });
+      expect(await guard.run(req.req)).toEqual({ kind: "refused", code, retryAfterMs });
       expect(req.calls).toEqual([]);
       expect(events.unavailable).toEqual([]);
       expect(events.refused).toEqual([`generateCibilOtp:${code}`]);
