@@ -141,11 +141,19 @@ export class CircuitBreaker {
     clearTimeout(this.#resetTimer);
   }
 
+  /**
+   * How long the circuit stays open, in ms, before it lets a probe through: 0 unless open. On the timer's clock
+   * (performance.now): read off Date.now, a step of the wall clock made this lie, an hour too long after a step back
+   * of an hour, 1 s after a step forward while the breaker stayed open (util/clock.ts).
+   */
+  openForMs(): number {
+    if (this.#state !== "open") return 0;
+    return Math.max(0, this.#openedAt + this.config.resetTimeoutMs - performance.now());
+  }
+
   #refusal(endpoint: string): AopayError {
-    // On the timer's clock (performance.now): read off Date.now, a step of the wall clock made this lie, an hour too
-    // long after a step back of an hour, 1 s after a step forward while the breaker stayed open (util/clock.ts).
-    const msLeft = this.#openedAt + this.config.resetTimeoutMs - performance.now();
-    const retryAfterSeconds = Math.max(1, Math.ceil(msLeft / 1000));
+    // Half-open with its probe out: 1 s (the probe's answer decides; polled, not waited for).
+    const retryAfterSeconds = Math.max(1, Math.ceil(this.openForMs() / 1000));
     return classifyFailure("CIRCUIT_OPEN", `${endpoint}: circuit open for ${this.family}`, {
       endpoint,
       sent: false,

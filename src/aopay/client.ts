@@ -328,6 +328,9 @@ export class AopayClient {
         // circuit's probe dropped so closed the circuit without AOPay having been asked.
         if (clientCut || NOT_ASKED.has((error as { code?: unknown }).code as string)) breaker.inconclusive(admitted);
         else breaker.failed(error);
+        // The failure that opened the circuit (or a probe's, opening it again): its wait is the circuit's at least, so
+        // that a client retrying after it is not refused CIRCUIT_OPEN (errors.ts waitAtLeast).
+        if (error instanceof AopayError) error.waitAtLeast(breaker.openForMs());
         throw error;
       }
       breaker.succeeded();

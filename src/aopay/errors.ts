@@ -66,7 +66,8 @@ export abstract class AopayError extends Error {
   readonly httpStatus?: number;
   readonly upstreamCode?: string;
   readonly upstreamMessage?: string;
-  readonly retryAfterSeconds?: number;
+  /** Not readonly: waitAtLeast raises it when the circuit this failure opened refuses calls longer. */
+  retryAfterSeconds?: number;
 
   constructor(message: string, details: AopayErrorDetails) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -77,6 +78,17 @@ export abstract class AopayError extends Error {
     this.upstreamCode = details.upstreamCode;
     this.upstreamMessage = details.upstreamMessage;
     this.retryAfterSeconds = details.retryAfterSeconds;
+  }
+
+  /**
+   * The wait raised to `ms` (whole seconds, rounded up) when that is longer: a failure that opened its family's
+   * circuit told the client AOPay's `Retry-After` (1 s, say) or nothing, and a retry after it met CIRCUIT_OPEN for
+   * BREAKER_RESET_MS (30 s by default). 0 or less: unchanged.
+   */
+  waitAtLeast(ms: number): void {
+    if (ms <= 0) return;
+    const seconds = Math.ceil(ms / 1000);
+    if (this.retryAfterSeconds === undefined || this.retryAfterSeconds < seconds) this.retryAfterSeconds = seconds;
   }
 }
 
