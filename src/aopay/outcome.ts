@@ -152,7 +152,17 @@ function statusMeaning(
   failureEnvelope: boolean,
   sideEffect: boolean,
 ): { code: AopayErrorCode; what: string } {
-  if (status >= 300 && status < 400) return { code: "UPSTREAM_BAD_RESPONSE", what: "redirect not followed" };
+  // A redirect is never followed (docs/security-requirements.md D5), but it says nothing of whether the request was
+  // carried out: a 303 (or a 302 used as one) is the answer to a POST that was (RFC 9110 §15.4.4), and whatever
+  // answered redirecting had the whole request. To a send (an OTP, a registration) it is OUTCOME_UNKNOWN, as an
+  // ambiguous 5xx (docs/security-requirements.md E3). As UPSTREAM_BAD_RESPONSE, a definite failure, the client was not
+  // told the OTP may have gone, and a send's marks and a first registration's hold were dropped at once
+  // (graphql/guarded-send.ts mayStillApply), as if AOPay could not still act on it. AOPay's docs name no 3xx
+  // (docs/upstream/aopay-api.md §1, §2: 200 and 401 only). To a read it stays UPSTREAM_BAD_RESPONSE.
+  if (status >= 300 && status < 400)
+    return sideEffect
+      ? { code: "OUTCOME_UNKNOWN", what: "redirect not followed: the request may have been carried out" }
+      : { code: "UPSTREAM_BAD_RESPONSE", what: "redirect not followed" };
   if (status === 401 || status === 403) return { code: "UPSTREAM_UNAUTHORIZED", what: "credentials refused" };
   if (sideEffect && status >= 500 && !NOT_HANDLED_5XX.has(status))
     return { code: "OUTCOME_UNKNOWN", what: "error status: the request may have been carried out" };

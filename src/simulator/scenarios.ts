@@ -79,7 +79,9 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "redirect",
     suffix: "302",
     behaviour: "HTTP 302 to another host (never followed)",
-    result: "`UpstreamUnavailable` (UPSTREAM_BAD_RESPONSE)",
+    result:
+      "`OutcomeUnknown` (OUTCOME_UNKNOWN) on a send or a registration: a redirect does not say the request was not " +
+      "carried out; `UpstreamUnavailable` (UPSTREAM_BAD_RESPONSE) on the credit-report read",
   },
   {
     name: "slow-success",

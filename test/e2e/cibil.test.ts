@@ -62,7 +62,7 @@ describe("generateCibilOtp through the server and the built-in simulator", () =>
         retryAfterSeconds: SIM_RETRY_AFTER_SECONDS,
       },
     ],
-    ["302", { __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE", retryable: false }],
+    ["302", { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false }],
     ["299", { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false }],
     ["504", { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false }],
   ])("scenario ...%s gives the typed failure as data, after exactly one upstream call", async (suffix, expected) => {

@@ -160,10 +160,22 @@ describe("upstream faults end as typed results, with exactly one upstream call a
       raw(429, "text/plain", "slow down", { "retry-after": "-3" }),
       { __typename: "UpstreamUnavailable", retryable: true, retryAfterSeconds: null },
     ],
+    // A redirect is never followed, and to a send it says nothing of whether the OTP went (a 303, or a 302 used as
+    // one, answers a POST that was carried out): OUTCOME_UNKNOWN, never a definite failure.
     [
       "redirect to another host",
       raw(308, "text/plain", "", { location: "http://203.0.113.9/steal" }),
-      { __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE" },
+      { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false },
+    ],
+    [
+      "302 found",
+      raw(302, "text/html", "<a href='/done'>moved</a>", { location: "/done" }),
+      { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false },
+    ],
+    [
+      "307 temporary redirect",
+      raw(307, "text/plain", "", { location: "http://203.0.113.9/api" }),
+      { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false },
     ],
     ["slow body (stalls mid-body)", slowBody, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
     ["huge body (8 MiB)", hugeBody, { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }],
@@ -172,7 +184,7 @@ describe("upstream faults end as typed results, with exactly one upstream call a
     [
       "redirect whose body is cut off",
       cutOff(302, { location: "http://203.0.113.9/steal" }),
-      { __typename: "UpstreamUnavailable", code: "UPSTREAM_BAD_RESPONSE", retryable: false },
+      { __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN", retryable: false },
     ],
     [
       "404 whose body stalls past the deadline",

@@ -101,10 +101,12 @@ describe("interpretResponse: HTTP status and envelope together", () => {
     expect(() => interpretResponse(send, res(500, '{"status":true}'), scrubber)).toThrow(AopayOutcomeUnknownError);
   });
 
-  it("a redirect is never followed and is a bad response", () => {
-    expect(() => interpretResponse(send, res(302, "", { location: "http://evil.example/" }), scrubber)).toThrow(
-      AopayBadResponseError,
-    );
+  it("a redirect is never followed: to a send the outcome is unknown (it may have been carried out), to a read a bad response", () => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      const answer = res(status, "", { location: "http://evil.example/" });
+      expect(() => interpretResponse(send, answer, scrubber)).toThrow(AopayOutcomeUnknownError);
+      expect(() => interpretResponse(read, answer, scrubber)).toThrow(AopayBadResponseError);
+    }
   });
 
   it("a 4xx with a failure envelope is a rejection; a 4xx HTML page is a bad response", () => {
