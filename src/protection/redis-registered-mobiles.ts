@@ -96,17 +96,25 @@ const SENDING_WITH_TOKEN = SENDING.replace(
  * Whether a send to the id is under way, and how long a mark left to expire still counts: {under way (1 or 0), ms
  * left}. A member of KEYS[1] still counting (Redis's clock) is a send under way, unless its entry lingers (LINGER: a
  * copy of it named with a '!' after it), when it counts until its score, which the copy has (SENDING keeps them
- * equal); a count in KEYS[2] (the versions before's) is a send under way.
+ * equal); a count in KEYS[2] (the versions before's) is a send under way. A member with less than half its TTL ARGV[1]
+ * left counts as left to expire too: its latest send started more than half the TTL ago, and no request runs that
+ * long (the TTL is at least three times the longest: sendMarkTtlMs), so its process died or its `sent` failed, and it
+ * ends only at its score (told 2 s, a client was refused until then).
  */
 const UNDER_WAY = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
 local lingering, left, underWay = {}, 0, 0
+local half = tonumber(ARGV[1]) / 2
 for i = 1, #live, 2 do
+  local l = tonumber(live[i + 1]) - now
   if string.sub(live[i], -1) == '!' then
     lingering[string.sub(live[i], 1, -2)] = true
-    left = math.max(left, tonumber(live[i + 1]) - now)
+    left = math.max(left, l)
+  elseif l < half then
+    lingering[live[i]] = true
+    left = math.max(left, l)
   end
 end
 for i = 1, #live, 2 do
@@ -165,7 +173,8 @@ return left`;
  * A PAN's first registration here (no link under KEYS[1] yet): held under KEYS[2] for ARGV[1] (its token) for ARGV[2]
  * ms, unless another token holds it. Answers {2, link} when the PAN is linked by now (its first registration answered
  * meanwhile: the caller goes on as for a linked PAN), {0, ''} when held, {1, '', ms} when another holds it: the hold's
- * PTTL when it lingers (LINGER_FIRST: its token with a '!' after it), -1 while its registration runs. One script,
+ * PTTL when it lingers (LINGER_FIRST: its token with a '!' after it, or less than half of ARGV[2] left: its
+ * registration's process died, as UNDER_WAY tells), -1 while its registration runs. One script,
  * so that a link written and a hold dropped (in that order, by the first registration) are seen together: a hold
  * found free was dropped after its link was written, which this then reads.
  */
@@ -174,7 +183,8 @@ local link = redis.call('GET', KEYS[1])
 if link then return {2, link} end
 local held = redis.call('GET', KEYS[2])
 if held and held ~= ARGV[1] then
-  if string.sub(held, -1) == '!' then return {1, '', redis.call('PTTL', KEYS[2])} end
+  local left = redis.call('PTTL', KEYS[2])
+  if string.sub(held, -1) == '!' or left < tonumber(ARGV[2]) / 2 then return {1, '', left} end
   return {1, '', -1}
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
@@ -393,7 +403,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     let underWay: number;
     let lingering: number;
     try {
-      [underWay, lingering] = await this.#underWayScript(this.#marksKey(key), this.#sendKey(key));
+      [underWay, lingering] = await this.#underWayScript(this.#marksKey(key), this.#sendKey(key), this.sendMarkTtlMs);
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
