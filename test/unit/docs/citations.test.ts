@@ -35,6 +35,22 @@ describe("the pages a newcomer follows name only what exists", () => {
       );
     }
   });
+
+  // docs/contributing.md named six of the twelve: a writer of clients.md or deploying.md read that nothing checked it.
+  it("docs/contributing.md lists exactly these pages", () => {
+    const text = readFileSync(join(ROOT, "docs/contributing.md"), "utf8").replace(/\s+/g, " ");
+    const sentence = /names in code and that does not exist: ([^(]+)\(`FOLLOWED_PAGES`/.exec(text)?.[1];
+    expect(sentence).toBeDefined();
+    const named = sentence!
+      .replace(/\band\b/g, ",")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) =>
+        s === "this page" ? "docs/contributing.md" : s.includes("/") || s === "README.md" ? s : `docs/${s}`,
+      );
+    expect([...named].sort()).toEqual([...FOLLOWED_PAGES].sort());
+  });
 });
 
 describe("docs/contributing.md's Commands table", () => {
