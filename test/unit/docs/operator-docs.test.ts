@@ -4,6 +4,7 @@ import { AOPAY_ENDPOINT_NAMES, AOPAY_OUTCOMES } from "../../../src/aopay/client"
 import { knownSeries } from "../../../src/app";
 import { SETTINGS_GROUPS } from "../../../src/config";
 import { TRUSTED_DOCUMENTS } from "../../../src/generated/trusted-documents";
+import { allowedMethods } from "../../../src/http/http-server";
 import { REFUSED_STATUSES } from "../../../src/http/metrics-server";
 import { Metrics } from "../../../src/observability/metrics";
 import { NOT_ON_A_SERVER_PAGE, rules, selectorsOf } from "../../helpers/alert-rules";
@@ -319,6 +320,39 @@ describe("the PromQL an operator is given (alert rules, runbook, metrics pages)"
         for (const [, path] of code.matchAll(/(?:^|[\s:0-9])(\/(?:readyz|healthz|metrics|graphql|graphiql)[a-z/]*)/g))
           if (!SRC.includes(`"${path.replace(/\/$/, "")}`) && !SRC.includes(`\`${path.replace(/\/$/, "")}`))
             problems.push(`${page}: ${path}`);
+    expect(problems).toEqual([]);
+  });
+});
+
+/**
+ * The `Allow` a page says a 405 or an OPTIONS carries. docs/api.md and docs/security.md said `allow: POST` for a
+ * mutation over GET and `Allow: GET, POST` for a HEAD, Apollo's own values, which the server replaces with the path's
+ * (src/http/http-server.ts ALLOWED_METHODS); docs/security.md also kept a 404 for an OPTIONS without Origin, answered
+ * 204 since. docs/security-requirements.md quotes Apollo's documentation as it stands, and is not read here.
+ */
+describe("the Allow values the pages give", () => {
+  it("are those the servers send (a path's methods, `GET, POST, OPTIONS` or `GET, HEAD, OPTIONS`)", () => {
+    const sent = new Set(
+      ["/graphql", "/healthz", "/readyz", "/graphiql/", "*"].map((path) => allowedMethods(path, true)),
+    );
+    expect([...sent].sort()).toEqual(["GET, HEAD, OPTIONS", "GET, HEAD, POST, OPTIONS", "GET, POST, OPTIONS"]);
+    const pages = [
+      "README.md",
+      "client/README.md",
+      ...readdirSync(join(ROOT, "docs"))
+        .filter((f) => f.endsWith(".md") && !f.startsWith("security-requirements"))
+        .map((f) => `docs/${f}`),
+    ];
+    const given: string[] = [];
+    const problems: string[] = [];
+    for (const page of pages)
+      for (const code of codeOf(read(page))) {
+        const value = /^allow: (.+)$/i.exec(code)?.[1] ?? (/^[A-Z]{3,7}(?:, [A-Z]{3,7})+$/.test(code) ? code : null);
+        if (value === null) continue;
+        given.push(value);
+        if (!sent.has(value)) problems.push(`${page}: ${code}`);
+      }
+    expect(given.length).toBeGreaterThan(4);
     expect(problems).toEqual([]);
   });
 });
