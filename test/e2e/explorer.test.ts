@@ -2,10 +2,11 @@ import { execFile } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page, type Request } from "playwright-core";
 import { assertChromiumInstalled, launchChromium } from "../helpers/chromium";
 import { request } from "undici";
-import { nextMobile, nextPan } from "../helpers/identifiers";
+import { nextCibilId, nextMobile, nextPan } from "../helpers/identifiers";
+import { CIBIL_CREDIT_HISTORY } from "../helpers/operations";
 import {
   startProductionStack,
   startTestStack,
@@ -21,6 +22,7 @@ const ARTIFACTS = join(ROOT, "test-artifacts");
 /** The little of the DOM that the functions run in the page use (this project's tsconfig has no DOM lib). */
 declare const document: { querySelector(selector: string): unknown };
 declare const localStorage: { setItem(key: string, value: string): void };
+declare const location: { href: string };
 declare function getComputedStyle(element: unknown): { opacity: string };
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -187,6 +189,47 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
     expect(text).toContain("GenerateCibilOtpInput");
     await page.screenshot({ path: join(ARTIFACTS, "explorer-docs.png") });
   });
+
+  // A link's `?variables=` and `?headers=` (a customer's numbers, an API key) stayed in the address bar and the
+  // history, and went out as the Referer of every request the page made (its scripts, styles, workers, and each
+  // GraphQL request): a proxy in front logs the Referer of each (nginx's `combined` format does). The page now reads
+  // them, then takes them out of its URL, and its files say `Referrer-Policy: no-referrer`; a `#` link's part after
+  // the `#` is read the same way, and never leaves the browser at all.
+  it.each(["?", "#"])(
+    "takes a link's %s query, variables and headers out of its URL and out of every Referer",
+    async (mark) => {
+      const cibilId = nextCibilId();
+      const params = new URLSearchParams({
+        query: CIBIL_CREDIT_HISTORY,
+        variables: JSON.stringify({ cibilId }),
+        headers: JSON.stringify({ "x-api-key": TEST_API_KEY }),
+      });
+      const sent: { url: string; referer: string }[] = [];
+      const pending: Promise<void>[] = [];
+      const onRequest = (r: Request) =>
+        pending.push(r.allHeaders().then((h) => void sent.push({ url: r.url(), referer: h.referer ?? "" })));
+      context.on("request", onRequest);
+      try {
+        // From another page: from /graphiql/ itself, a `#` link would only move within the page, which is not reloaded.
+        await page.goto("about:blank");
+        await page.goto(`${t.baseUrl}/graphiql/${mark}${params}`);
+        await page.locator(".graphiql-query-editor .monaco-editor").waitFor();
+        await page.getByText("cibilCreditHistory").first().waitFor();
+        await page.getByRole("button", { name: /Execute query/i }).click();
+        // ConsentRequired: no OTP was verified for this customer; the request ran with the link's variables and key.
+        await page.locator(".graphiql-response").getByText("ConsentRequired").waitFor({ timeout: 15_000 });
+        await Promise.all(pending);
+      } finally {
+        context.off("request", onRequest);
+      }
+      const held = [cibilId, TEST_API_KEY, encodeURIComponent(TEST_API_KEY), "variables", "headers"];
+      const where = { url: page.url(), location: await page.evaluate(() => location.href) };
+      expect(held.filter((value) => JSON.stringify(where).includes(value))).toEqual([]);
+      expect(where.url).toBe(`${t.baseUrl}/graphiql/`);
+      expect(sent.some((s) => s.url.endsWith("/graphql"))).toBe(true);
+      expect(sent.filter((s) => held.some((value) => s.referer.includes(value)))).toEqual([]);
+    },
+  );
 
   it("attempted no request off loopback from the explorer, and raised no page error", () => {
     expect(blocked).toEqual([]);
