@@ -231,6 +231,33 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
     },
   );
 
+  // Apollo's development landing page (a browser's GET of /graphql) gave Sandbox `window.location.href` as its
+  // endpoint: a GET's `?query=…&variables=…` opened in a browser went, whole, into Apollo's iframe (a third party's
+  // page), and each operation Sandbox then ran was sent to that URL, its variables in every request line.
+  it("gives Apollo Sandbox the endpoint without the page's query string or fragment", async () => {
+    const probe = await context.newPage();
+    const blockedBefore = blocked.length;
+    try {
+      // Sandbox's script, from Apollo's CDN, replaced by one that keeps what the page constructs it with.
+      await probe.route("https://embeddable-sandbox.cdn.apollographql.com/**", (route) =>
+        route.fulfill({
+          contentType: "text/javascript",
+          body: "window.EmbeddedSandbox = function (options) { window.sandboxOptions = JSON.stringify(options); };",
+        }),
+      );
+      const cibilId = nextCibilId();
+      const params = new URLSearchParams({ query: CIBIL_CREDIT_HISTORY, variables: JSON.stringify({ cibilId }) });
+      await probe.goto(`${t.graphqlUrl}?${params}#${cibilId}`);
+      const options = await probe.waitForFunction(() => (globalThis as { sandboxOptions?: string }).sandboxOptions);
+      const constructed = JSON.parse(String(await options.jsonValue())) as { initialEndpoint: string };
+      expect(constructed.initialEndpoint).toBe(t.graphqlUrl);
+    } finally {
+      await probe.close();
+      // The landing page's own requests to Apollo's CDN (fonts, icon), refused: not the explorer's (the test below).
+      blocked.length = blockedBefore;
+    }
+  });
+
   it("attempted no request off loopback from the explorer, and raised no page error", () => {
     expect(blocked).toEqual([]);
     expect(pageErrors).toEqual([]);

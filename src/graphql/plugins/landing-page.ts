@@ -15,6 +15,15 @@ export const SANDBOX_OFFLINE_SENTENCE = "<p>Apollo Sandbox cannot be loaded; it 
 const SANDBOX_CONTAINER_RULE = "#embeddableSandbox {";
 
 /**
+ * The line of Apollo's page that gives Sandbox its endpoint: the page's whole URL. A GET's `?query=…&variables=…`
+ * opened in a browser (any GET preferring text/html gets this page) went whole into Sandbox's iframe, a page of
+ * Apollo's, and each operation Sandbox ran was sent to that URL, the variables in every request line (a proxy's log).
+ * We give it the origin and path alone: the endpoint is the same, the query string and fragment are not sent on.
+ */
+const SANDBOX_ENDPOINT_LINE = "var initialEndpoint = window.location.href;";
+const SANDBOX_ENDPOINT = "var initialEndpoint = window.location.origin + window.location.pathname;";
+
+/**
  * Apollo Sandbox as the development landing page (GET /graphql from a browser), as before, with one addition: when
  * Sandbox cannot load (no access to Apollo's CDN, common on bank networks), the page's fallback offers the
  * explorer this server hosts itself (GraphiQL at `explorerPath`, src/http/explorer.ts).
@@ -30,12 +39,17 @@ export function landingPageWithExplorer(explorerPath: string): ApolloServerPlugi
     `${SANDBOX_OFFLINE_SENTENCE}\n  <p>This server also hosts an explorer that needs no CDN: ` +
     `<a id="self-hosted-explorer" href="${explorerPath}/">open GraphiQL at ${explorerPath}</a>.</p>`;
   const withOffer = (html: string): string => {
-    if (!html.includes(SANDBOX_OFFLINE_SENTENCE) || !html.includes(SANDBOX_CONTAINER_RULE)) {
+    if (
+      !html.includes(SANDBOX_OFFLINE_SENTENCE) ||
+      !html.includes(SANDBOX_CONTAINER_RULE) ||
+      !html.includes(SANDBOX_ENDPOINT_LINE)
+    ) {
       throw new Error(
-        "landingPageWithExplorer: Apollo's Sandbox page has changed; update SANDBOX_OFFLINE_SENTENCE and SANDBOX_CONTAINER_RULE",
+        "landingPageWithExplorer: Apollo's Sandbox page has changed; update SANDBOX_OFFLINE_SENTENCE, SANDBOX_CONTAINER_RULE and SANDBOX_ENDPOINT_LINE",
       );
     }
     return html
+      .replace(SANDBOX_ENDPOINT_LINE, SANDBOX_ENDPOINT)
       .replace(SANDBOX_OFFLINE_SENTENCE, offer)
       .replace(SANDBOX_CONTAINER_RULE, `#embeddableSandbox:empty { display: none; }\n  ${SANDBOX_CONTAINER_RULE}`);
   };
