@@ -48,7 +48,15 @@ describe("HTTP surface (development)", () => {
     expect(t.logs.records().filter((r) => r.requestId === id)).toEqual([]);
   });
 
-  it.each(["bad id with spaces", "req-abc.123", "234123412346", "23456789-1234-4abc-8def-abcdefabcdef"])(
+  it.each([
+    "bad id with spaces",
+    "req-abc.123",
+    "234123412346",
+    "23456789-1234-4abc-8def-abcdefabcdef",
+    // A number spelled across the dashes (a mobile; an Aadhaar number written XXXX-XXXX-XXXX): both were logged.
+    "abcdef12-3456-4abc-9876-543210abcdef",
+    "ABCDEF12-3456-4234-8123-4123ABCDEF12",
+  ])(
     "logs no callerRequestId for x-request-id %j (not a UUID, digits, or a UUID the scrubber would rewrite)",
     async (given) => {
       const res = await t.gql("{ serviceInfo { upstream } }", undefined, { "x-request-id": given });
@@ -58,6 +66,7 @@ describe("HTTP surface (development)", () => {
       expect(lines.length).toBeGreaterThan(0);
       for (const line of lines) expect(line).not.toHaveProperty("callerRequestId");
       expect(t.logs.raw()).not.toContain("XXXX XXXX 1234-");
+      expect(t.logs.raw().toLowerCase()).not.toContain(given.toLowerCase());
     },
   );
 
