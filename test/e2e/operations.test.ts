@@ -326,9 +326,9 @@ describe("tracing hooks", () => {
 
   it("every log line after AOPay answered carries the request id and AOPay's merchant transaction id", async () => {
     await t.gql(GENERATE_CIBIL_OTP, cibilInput("150000001"), {
-      "x-request-id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+      "x-request-id": "7c9e6679-a425-40de-944b-e07fc1f90ae7",
     });
-    const lines = t.logs.records().filter((r) => r.callerRequestId === "7c9e6679-7425-40de-944b-e07fc1f90ae7");
+    const lines = t.logs.records().filter((r) => r.callerRequestId === "7c9e6679-a425-40de-944b-e07fc1f90ae7");
     const completed = lines.find((r) => r.msg === "request completed");
     expect(completed?.merchantTransactionId).toMatch(/^SIMCBL[0-9]+$/);
     expect(completed?.clientId).toBe("anonymous");
