@@ -10,7 +10,7 @@ import {
 } from "@opentelemetry/api";
 import type { UpstreamCallSummary } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
-import { SUMMARY_INTERVAL_MS, SummarisedLines } from "../logging/summarised";
+import { type SummarisedLines, summaryLines } from "../logging/summarised";
 // The module's object, not the global `performance`: that is an accessor, a getter call per read (about 250
 // main-thread instructions under callgrind, several reads per request).
 import { performance } from "node:perf_hooks";
@@ -104,7 +104,7 @@ export interface AopayClientOptions {
    * The process's logger, for the summary of the refused calls' warnings not written one by one (REFUSED_OUTCOMES).
    * None: every such warning is written (tests of the client alone).
    */
-  log?: Pick<Logger, "warn">;
+  log?: Pick<Logger, "info" | "warn" | "error">;
 }
 
 /**
@@ -172,26 +172,21 @@ export class AopayClient {
   readonly breakers: CircuitBreakers;
   readonly #register: Endpoint<RegisterCibilCustomerRequest & OrderRef, CibilRegistration>;
   /** Which answers with undocumented keys get a line: a shape when first seen, then every 10 minutes. */
-  readonly #undocumented = new UndocumentedFieldsLog();
+  readonly #undocumented: UndocumentedFieldsLog;
   /** REFUSED_OUTCOMES' warnings, summarised past a few per 10 s; null without a process logger (all written). */
   readonly #refusedLines: SummarisedLines | null;
 
   constructor(private readonly options: AopayClientOptions) {
     this.#register = cibilRegister(options.registrationMethod);
     const log = options.log;
+    this.#undocumented = new UndocumentedFieldsLog(log);
     this.#refusedLines =
       log === undefined
         ? null
-        : new SummarisedLines(
-            (notLogged, suppressed, overMs) =>
-              log.warn(
-                { suppressed, notLogged, overSeconds: Math.round(overMs / 1_000) },
-                `upstream refused ${suppressed} more calls in the last ${Math.round(overMs / 1_000)} s, not logged ` +
-                  `one by one (at most ${UPSTREAM_REFUSAL_LINES_PER_INTERVAL} per ${SUMMARY_INTERVAL_MS / 1_000} s; ` +
-                  "their access lines say so, each)",
-              ),
-            UPSTREAM_REFUSAL_LINES_PER_INTERVAL,
-          );
+        : summaryLines(log, {
+            perInterval: UPSTREAM_REFUSAL_LINES_PER_INTERVAL,
+            head: (n) => `upstream refused ${n} more calls`,
+          });
     // Every family's breaker from the start (circuit-breakers.ts says why).
     this.breakers = new CircuitBreakers(
       options.breaker,
@@ -233,6 +228,7 @@ export class AopayClient {
   async close(graceMs?: number): Promise<void> {
     this.breakers.shutdown();
     this.#refusedLines?.flush();
+    this.#undocumented.flush();
     await this.options.transport.close(graceMs);
   }
 

@@ -2,14 +2,13 @@ import DataLoader from "dataloader";
 import type { AopayClient, CallOptions } from "../aopay/client";
 import { isAopayError } from "../aopay/errors";
 import type { Logger } from "../logging/logger";
-import { Summarised } from "../logging/summarised";
 import { consentKey, hasConsent } from "../protection/consent";
 import type { ConsentStore } from "../protection/consent-store";
 import { ProtectionStoreError } from "../protection/errors";
 import type { KeyHasher } from "../protection/key-hasher";
 import type { SharedTable } from "../protection/memory-counters";
 import type { OtpThrottle, Reservation, ThrottleCode, ThrottleScope } from "../protection/otp-throttle";
-import { refuseForStoreFailure } from "../protection/store-failure";
+import { refuseForStoreFailure, type StoreFailureLines } from "../protection/store-failure";
 import { type AccessSummary, noteAccess } from "../logging/access-log";
 import { isPromiseLike } from "../util/promise-like";
 import { CibilCreditHistory } from "./cibil/cibil-credit-history.type";
@@ -62,6 +61,11 @@ export interface LoaderInputs {
   ip: string;
   clientId: string;
   log: Logger;
+  /**
+   * The process's summarised store-failure lines (Protection.storeLines): a read refused for a failed store writes one
+   * line per reason and 10 s, the rest in a summary. Absent: every such line written (loaders built by hand).
+   */
+  storeLines?: StoreFailureLines;
   callOptions(): CallOptions;
   /** The request's response headers: a credit history read sets `Cache-Control: no-store`. */
   responseHeaders: Map<string, string>;
@@ -93,11 +97,6 @@ export function createLoaders(inputs: LoaderInputs): Loaders {
  */
 export const CONSENT_READ = "cibilCreditHistory";
 
-/** Reads refused for an unreachable consent store: a condition of the whole process, logged as a summary. */
-const consentUnavailableLog = new Summarised();
-/** Reads refused for an unreachable throttle store: the same, on a line of its own. */
-const budgetUnavailableLog = new Summarised();
-
 /**
  * The consent check, then the read. Failures are result members (the union), never thrown, unless they are bugs.
  * The answer (a credit report, when consented) is handed to this request only: it is not cached beyond the
@@ -126,9 +125,9 @@ async function loadCreditHistory(
       return consentRequired();
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;
-    // One line per SUMMARY_INTERVAL_MS while the store is down, not one per read (logging/summarised.ts).
-    const suppressed = consentUnavailableLog.take();
-    if (suppressed !== null) log.error({ err: error, suppressed }, "credit history refused: consent store unavailable");
+    // One line per SUMMARY_INTERVAL_MS while the store is down, not one per read (protection/store-failure.ts).
+    if (inputs.storeLines?.unavailable.take("consent") ?? true)
+      log.error({ err: error }, "credit history refused: consent store unavailable");
     inputs.unavailable?.(CONSENT_READ);
     return protectionUnavailable();
   }
@@ -185,7 +184,8 @@ async function reserveRead(
       field: CONSENT_READ,
       overShare: inputs.overShare,
       unavailable: inputs.unavailable,
-      summary: budgetUnavailableLog,
+      summary: inputs.storeLines?.unavailable,
+      reason: "read budget",
       log: inputs.log,
       message: "credit history refused: read budget store unavailable",
     });

@@ -3,13 +3,17 @@ import type { Socket } from "node:net";
 import type { HttpLimits } from "../config";
 import type { Logger } from "../logging/logger";
 import type { ConnectionRefusal } from "../observability/metrics";
-import { Summarised } from "../logging/summarised";
+import { type SummarisedLines, summaryLines } from "../logging/summarised";
 import { clientIpKey } from "./client-ip";
 import type { TrustProxy } from "../util/trusted-proxies";
 import { withoutKey } from "../util/transient-map";
 
-/** At most one "connections refused" warning per this interval, with the count since the last one (no log flood). */
-const REFUSAL_LOG_INTERVAL_MS = 10_000;
+/**
+ * At most this many "connections refused" warnings per reason (per_ip, total, oldest_closed: the metric's) and
+ * SUMMARY_INTERVAL_MS (10 s); the rest are counted in one summary line at the interval's end (no log flood: a client
+ * opening connections in a loop costs nothing).
+ */
+export const CONNECTION_REFUSAL_LINES_PER_INTERVAL = 1;
 
 /**
  * The key a socket is counted under (null: a trusted proxy's, in the total only), or false once it no longer counts
@@ -47,8 +51,8 @@ export class ConnectionGuard {
   /** The connections counted now, oldest first (a Set keeps insertion order). */
   #counted = new Set<CountedSocket>();
   readonly #proxies: TrustProxy | null;
-  /** "Connections refused" warnings: one per REFUSAL_LOG_INTERVAL_MS, with the count since the last one. */
-  readonly #refusals = new Summarised(REFUSAL_LOG_INTERVAL_MS);
+  /** "Connections refused" warnings: one per reason and 10 s, the rest in a summary (#noteRefusal). */
+  readonly #refusals: SummarisedLines;
 
   constructor(
     private readonly limits: Pick<HttpLimits, "maxUnauthenticatedConnectionsPerIp" | "maxUnauthenticatedConnections">,
@@ -61,6 +65,17 @@ export class ConnectionGuard {
     private readonly countRefused?: (listener: string, reason: ConnectionRefusal) => void,
   ) {
     this.#proxies = trust;
+    this.#refusals = summaryLines(log, {
+      perInterval: CONNECTION_REFUSAL_LINES_PER_INTERVAL,
+      fields: { listener },
+      head: (n) => `unauthenticated connections over the limit: ${n} more closed`,
+      each: "http_connections_refused_total counts each",
+    });
+  }
+
+  /** Writes the refusals not written since the interval began (the listener's close). */
+  flush(): void {
+    this.#refusals.flush();
   }
 
   /** Counts every connection `server` accepts from now on. */
@@ -148,14 +163,13 @@ export class ConnectionGuard {
   }
 
   #noteRefusal(cap: "per-ip" | "total", oldestClosed: boolean): void {
-    // Every one counted; the warning below is summarised (one line per REFUSAL_LOG_INTERVAL_MS).
-    this.countRefused?.(this.listener, oldestClosed ? "oldest_closed" : cap === "per-ip" ? "per_ip" : "total");
-    const suppressed = this.#refusals.take();
-    if (suppressed === null) return;
-    // No address: the count (this refusal and the ones not logged since the last line) and the cap say what an
-    // operator needs.
+    // Every one counted; the warning below is summarised (one line per reason and 10 s, then a summary).
+    const reason = oldestClosed ? "oldest_closed" : cap === "per-ip" ? "per_ip" : "total";
+    this.countRefused?.(this.listener, reason);
+    if (!this.#refusals.take(reason)) return;
+    // No address: the cap (and the summary's counts) say what an operator needs.
     this.log.warn(
-      { listener: this.listener, refused: suppressed + 1, cap, limits: this.limits },
+      { listener: this.listener, cap, limits: this.limits },
       oldestClosed
         ? "unauthenticated connections over the limit: the oldest idle one closed for a new one"
         : "unauthenticated connections over the limit: closed as accepted",

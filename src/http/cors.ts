@@ -7,7 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { LRUCache } from "lru-cache";
 import type { Config } from "../config";
 import type { Logger } from "../logging/logger";
-import { Summarised, SUMMARY_INTERVAL_MS } from "../logging/summarised";
+import { summaryLines } from "../logging/summarised";
 import { shownAsRead } from "../pii/client-text";
 import { maskGlued } from "../pii/scrub";
 import { monotonicNow } from "../util/clock";
@@ -36,8 +36,8 @@ export function refusedOriginKey(origin: string): string {
 }
 
 /**
- * At most this many refused-origin warnings per SUMMARY_INTERVAL_MS (10 s); the next one written counts those not
- * written (`suppressed`). The warning comes before authentication, so any client could send a new Origin with each
+ * At most this many refused-origin warnings per SUMMARY_INTERVAL_MS (10 s); those not written are counted in one
+ * summary line at the interval's end (logging/summarised.ts summaryLines). The warning comes before authentication, so any client could send a new Origin with each
  * request: one warning of about 900 bytes each (the origin three times), without end, since the remembered set
  * evicts. A developer's refused origin is still named at once unless such a flood is under way.
  */
@@ -84,6 +84,8 @@ export interface Cors {
    * (Origin, Host, X-Forwarded-Proto) and socket, its protocol worked out as Fastify's (`requestProtocol`).
    */
   warnRequest(headers: IncomingHttpHeaders, socket: Socket): void;
+  /** Writes the summary of the refused-origin warnings not written this interval (the server's close). */
+  flush(): void;
 }
 
 /**
@@ -110,7 +112,12 @@ export function createCors(
 ): Cors {
   const allowed = corsOriginAllowed(config);
   const refused = new LRUCache<string, true>({ max: REFUSED_ORIGINS_REMEMBERED });
-  const warnings = new Summarised(SUMMARY_INTERVAL_MS, now, REFUSED_ORIGIN_WARNINGS_PER_INTERVAL);
+  // One reason: the origins are client text, never a reason (summaryLines counts reasons by name).
+  const warnings = summaryLines(logger, {
+    perInterval: REFUSED_ORIGIN_WARNINGS_PER_INTERVAL,
+    head: (n) => `CORS: ${n} more requests from refused browser origins not named yet`,
+    now,
+  });
   const options = {
     origin: (origin, callback) => callback(null, origin !== undefined && allowed(origin)),
     methods: ["GET", "POST", "OPTIONS"],
@@ -135,6 +142,7 @@ export function createCors(
   const exposed = options.exposedHeaders.join(", ");
   const cors: Cors = {
     options,
+    flush: () => warnings.flush(),
     warnRequest(headers, socket) {
       // A string: Node joins a repeated header with ", " (only set-cookie is an array).
       const forwarded = headers["x-forwarded-proto"] as string | undefined;
@@ -153,8 +161,7 @@ export function createCors(
       // Same origin: scheme, host and port as the request reached us.
       if (host !== undefined && origin === `${protocol()}://${host}`) return;
       // Not remembered when not written: once the flood is over, that origin is named the next time it comes.
-      const suppressed = warnings.take();
-      if (suppressed === null) return;
+      if (!warnings.take("refused origin")) return;
       refused.set(key, true);
       // Client text, logged: a long digit run in it is masked even glued to letters (`x234123412346.example`, which the
       // log's scrubber would take for a token; found by an audit), and so is a PAN shape in either case
@@ -165,12 +172,9 @@ export function createCors(
       const logged = shown.length > MAX_LOGGED_ORIGIN ? `${shown.slice(0, MAX_LOGGED_ORIGIN)}…` : shown;
       const setting = `CORS_ORIGINS=${[...config.corsOrigins, logged].join(",")}`;
       logger.warn(
-        { origin: logged, allowWith: setting, ...(suppressed > 0 ? { suppressed } : {}) },
+        { origin: logged, allowWith: setting },
         `CORS: refused requests from the browser origin ${logged} (its page sees only "Failed to fetch"). ` +
-          `To allow it, set ${setting}. Logged once per origin` +
-          (suppressed > 0
-            ? `; ${suppressed} requests from refused origins not named yet went unlogged since the last one (too many at once).`
-            : "."),
+          `To allow it, set ${setting}. Logged once per origin.`,
       );
     },
   };

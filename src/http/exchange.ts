@@ -12,7 +12,7 @@ import { EdgeCode } from "../graphql/edge-code";
 import { isTrusted, type TrustedDocumentList } from "../graphql/trusted-documents";
 import { type AccessSummary, failedAnswer } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
-import { SUMMARY_INTERVAL_MS, SummarisedLines } from "../logging/summarised";
+import { type SummarisedLines, summaryLines } from "../logging/summarised";
 import { errorBody } from "./error-body";
 import { withRequestId } from "./request-id";
 
@@ -123,19 +123,16 @@ export const AUTH_UNAVAILABLE_LINES_PER_INTERVAL = 10;
  * and reason, the rest counted by reason (the refusal's: the jose code, or the fetch failing) in one summary line.
  * http_requests_refused_total{code="AUTH_UNAVAILABLE"} still counts every one (the access line's countRefusal).
  */
-export function authUnavailableLines(log: Pick<Logger, "warn">, now?: () => number): SummarisedLines {
-  return new SummarisedLines(
-    (notLogged, suppressed, overMs) =>
-      log.warn(
-        { code: EdgeCode.AUTH_UNAVAILABLE, suppressed, notLogged, overSeconds: Math.round(overMs / 1_000) },
-        `bearer token not checked: ${suppressed} more requests answered 503 AUTH_UNAVAILABLE in the last ` +
-          `${Math.round(overMs / 1_000)} s, not logged one by one (at most ${AUTH_UNAVAILABLE_LINES_PER_INTERVAL} ` +
-          `per ${SUMMARY_INTERVAL_MS / 1_000} s; their access lines say so, each)`,
-      ),
-    AUTH_UNAVAILABLE_LINES_PER_INTERVAL,
-    SUMMARY_INTERVAL_MS,
+export function authUnavailableLines(
+  log: Pick<Logger, "info" | "warn" | "error">,
+  now?: () => number,
+): SummarisedLines {
+  return summaryLines(log, {
+    perInterval: AUTH_UNAVAILABLE_LINES_PER_INTERVAL,
+    fields: { code: EdgeCode.AUTH_UNAVAILABLE },
+    head: (n) => `bearer token not checked: ${n} more requests answered 503 AUTH_UNAVAILABLE`,
     now,
-  );
+  });
 }
 
 /**

@@ -66,6 +66,7 @@ class RequestContext {
       ip: this.ip,
       clientId: this.client.id,
       log: this.log,
+      storeLines: this.protection.storeLines,
       callOptions: this.callOptions,
       responseHeaders: this.responseHeaders,
     });

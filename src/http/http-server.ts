@@ -558,6 +558,8 @@ export async function createHttpServer(
     clearInterval(sweeper);
     refusals?.flush();
     unavailableLines.flush();
+    guard.flush();
+    cors.flush();
   });
 
   return {

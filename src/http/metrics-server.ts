@@ -22,6 +22,8 @@ export interface MetricsSource {
  */
 export class MetricsServer {
   readonly #server: Server;
+  /** Its connection guard: its refusal warnings' summary is written at close. */
+  readonly #guard: ConnectionGuard;
   /**
    * Scrapes accepted with METRICS_TOKEN and with METRICS_TOKEN_PREVIOUS, served on the page itself as
    * `metrics_scrapes_total{token}`: a rotation's step 3 ("once the scrapers use the new token", docs/operations.md
@@ -65,7 +67,7 @@ export class MetricsServer {
     // matches, so the time taken does not say which one a scraper holds.
     const expected = config.token ? bearerDigest(`Bearer ${config.token}`) : null;
     const previous = config.token && config.previousToken ? bearerDigest(`Bearer ${config.previousToken}`) : null;
-    const guard = new ConnectionGuard(limits, null, log, "metrics", countConnectionRefused);
+    const guard = (this.#guard = new ConnectionGuard(limits, null, log, "metrics", countConnectionRefused));
     // Node's requireHostHeader is off (nodeServerOptions): its bare 400 for a request without Host was neither in this
     // listener's plain text nor counted.
     this.#server = createServer(nodeServerOptions(limits), (req, res) => {
@@ -187,6 +189,7 @@ export class MetricsServer {
   }
 
   close(): Promise<void> {
+    this.#guard.flush();
     return new Promise((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();

@@ -1,65 +1,25 @@
 import { monotonicNow } from "../util/clock";
+import type { Logger } from "./logger";
 
-/** How often, at most, a summarised condition gets a log line (ms): as admission's and the connection guard's. */
+/** The interval of a summarised line's first lines and summary (ms): as admission's overload summary's. */
 export const SUMMARY_INTERVAL_MS = 10_000;
-
-/**
- * A condition of the whole process that every request meets while it lasts (the shared store unreachable, an
- * in-memory store full: protection/index.ts fullWarning, unauthenticated connections over their cap:
- * http/connection-guard.ts): the first request's line is written at once, with its error and request id; the next
- * ones within the interval are counted, and the next line written says how many were not (`suppressed`). A request
- * line each turned an outage under load into a log flood: 1,000 OTP sends refused with Redis down wrote 1,000 error
- * lines of 1.5 kB with their stacks (2 MB with the access lines), where the access line already says
- * PROTECTION_UNAVAILABLE for each.
- */
-export class Summarised {
-  #windowStart = Number.NEGATIVE_INFINITY;
-  #taken = 0;
-  #suppressed = 0;
-
-  /**
-   * `burst`: how many lines an interval may have (1: the condition's first line, then one per interval). It starts
-   * at the first line written after the previous interval ended.
-   */
-  constructor(
-    private readonly intervalMs = SUMMARY_INTERVAL_MS,
-    // Monotonic (util/clock.ts): on Date.now a step back of an hour kept a condition (the store down) unlogged an hour.
-    private readonly now: () => number = monotonicNow,
-    private readonly burst = 1,
-  ) {}
-
-  /** Null: do not log this one (counted). Else log it, with this number of occurrences left unlogged before it. */
-  take(): number | null {
-    const t = this.now();
-    if (t - this.#windowStart >= this.intervalMs) {
-      this.#windowStart = t;
-      this.#taken = 0;
-    }
-    if (this.#taken >= this.burst) {
-      this.#suppressed++;
-      return null;
-    }
-    this.#taken++;
-    const suppressed = this.#suppressed;
-    this.#suppressed = 0;
-    return suppressed;
-  }
-}
 
 /** Distinct reasons a SummarisedLines counts apart; past them, the others are counted under `other`. */
 export const MAX_SUMMARY_REASONS = 16;
 
 /**
- * A line an outside request can cause once per request beside its access line (a refusal, a client's own bad input):
- * the first `perInterval` of each reason in each interval (SUMMARY_INTERVAL_MS, 10 s) are written as they were, request
- * id and all, so that an operator can find one; the rest are counted by reason, and once the interval is over one
- * summary line says how many were not written and why (`report`). Without it, an attacker repeating such a request set
- * the rate of a warning line (a stack trace with it, for some) at no cost: the log pipeline fills and pays for it, real
- * alerts are buried, and pino's serialisation costs CPU per request. The summary is written by a timer at the
- * interval's end (unref'd: it keeps no process alive) or at `flush` (the server's close: the last interval is written
- * too), not by the next line as Summarised does: a flood that stops is counted at once. Metrics count every occurrence,
- * written or not. `reason`s must be fixed texts (never client text): MAX_SUMMARY_REASONS of them at most, the rest as
- * `other`.
+ * A line an outside request can cause once per request beside its access line (a refusal, a client's own bad input),
+ * or that every request meets while a condition of the whole process lasts (the shared store unreachable, an in-memory
+ * store full): the first `perInterval` of each reason in each interval (SUMMARY_INTERVAL_MS, 10 s) are written as they
+ * were, request id and all, so that an operator can find one; the rest are counted by reason, and once the interval is
+ * over one summary line says how many were not written and why (`report`: summaryLines writes it). Without it, an
+ * attacker repeating such a request set the rate of a warning line (a stack trace with it, for some) at no cost: the
+ * log pipeline fills and pays for it, real alerts are buried, and pino's serialisation costs CPU per request; 1,000 OTP
+ * sends refused with Redis down wrote 1,000 error lines of 1.5 kB with their stacks. The summary is written by a timer
+ * at the interval's end (unref'd: it keeps no process alive) or at `flush` (the server's close: the last interval is
+ * written too), not by the next line written as the older `Summarised` did: a flood that stops is counted at once, not
+ * when (if ever) the condition comes back. Metrics count every occurrence, written or not. `reason`s must be fixed
+ * texts (never client text): MAX_SUMMARY_REASONS of them at most, the rest as `other`.
  * The first lines are counted per reason: shared, a client flooding one reason (its own wrong OTPs) took every line
  * of the interval, and another reason's first line (AOPay refusing our credentials, with its error) was never written.
  * At most (MAX_SUMMARY_REASONS + 1) x perInterval lines an interval.
@@ -110,4 +70,50 @@ export class SummarisedLines {
     this.#written = new Map();
     this.#windowStart = Number.NEGATIVE_INFINITY;
   }
+}
+
+/** How a summarised line's summary is written (summaryLines). */
+export interface SummaryLineOptions {
+  /** The summary's level: the lines' own (default warn). */
+  level?: "info" | "warn" | "error";
+  /** Lines written as they were per reason and interval. */
+  perInterval: number;
+  /** The summary's opening, given how many were not written: `upstream refused ${n} more calls`. */
+  head: (suppressed: number) => string;
+  /** Who counts each one, if not their access lines (default "their access lines say so, each"). */
+  each?: string;
+  /** Fixed fields of the summary beside `suppressed`, `notLogged` and `overSeconds` (a code, a store's name). */
+  fields?: Record<string, unknown>;
+  /** Default SUMMARY_INTERVAL_MS (10 s). */
+  intervalMs?: number;
+  now?: () => number;
+}
+
+/**
+ * A SummarisedLines whose summary is written to the process's `log` in the one shape every summarised line has
+ * (docs/operations.md "Summarised lines"): `suppressed` (how many were not written), `notLogged` (how many by reason),
+ * `overSeconds` (since the interval began), and a message `<head> in the last <s> s, not logged one by one (at most <n>
+ * per <interval> s; <each>)`. The process's logger, not a request's: the summary is of many requests, and a request id
+ * on it would name one of them.
+ */
+export function summaryLines(
+  log: Pick<Logger, "info" | "warn" | "error">,
+  options: SummaryLineOptions,
+): SummarisedLines {
+  const intervalMs = options.intervalMs ?? SUMMARY_INTERVAL_MS;
+  const level = options.level ?? "warn";
+  const each = options.each ?? "their access lines say so, each";
+  return new SummarisedLines(
+    (notLogged, suppressed, overMs) => {
+      const overSeconds = Math.round(overMs / 1_000);
+      log[level](
+        { ...options.fields, suppressed, notLogged, overSeconds },
+        `${options.head(suppressed)} in the last ${overSeconds} s, not logged one by one (at most ` +
+          `${options.perInterval} per ${intervalMs / 1_000} s; ${each})`,
+      );
+    },
+    options.perInterval,
+    intervalMs,
+    options.now,
+  );
 }

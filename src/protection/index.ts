@@ -1,7 +1,7 @@
 import type Redis from "ioredis";
 import type { Config } from "../config";
 import type { Logger } from "../logging/logger";
-import { Summarised } from "../logging/summarised";
+import { summaryLines } from "../logging/summarised";
 import { type ConsentStore, MemoryConsentStore, RedisConsentStore } from "./consent-store";
 import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from "./idempotency-store";
 import { CustomerRefs } from "./customer-refs";
@@ -20,6 +20,7 @@ import {
 } from "./registered-mobiles";
 import { StoreSealer } from "./store-sealer";
 import { SendGuard } from "./send-guard";
+import { StoreFailureLines } from "./store-failure";
 import { monotonicNow } from "../util/clock";
 
 export type { RequestObserver } from "./observer";
@@ -67,6 +68,11 @@ export interface Protection {
   throttled: (field: string, code: ThrottleCode, scope: ThrottleScope) => void;
   /** Counts a read refused because its client holds its share of the in-memory throttle table (overShare). */
   overShare: (field: string, table: SharedTable) => void;
+  /**
+   * The refusals for a failed or full store, summarised for the whole process (store-failure.ts): the send guard's
+   * and the credit-report reads' (graphql/loaders.ts). Flushed at close.
+   */
+  storeLines: StoreFailureLines;
 }
 
 export interface ProtectionServices {
@@ -139,6 +145,13 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       : undefined;
   const olderMobile = counted && ((role: SecretRole) => counted("registered_mobile", role));
   const limits = config.memoryLimits;
+  const storeLines = new StoreFailureLines(log);
+  // The in-memory tables' full and share warnings, each summarised (fullWarning), flushed at close with storeLines.
+  const tableWarnings: TableWarning[] = [];
+  const kept = (warning: TableWarning): TableWarning => {
+    tableWarnings.push(warning);
+    return warning;
+  };
   const idempotency: IdempotencyStore | MemoryIdempotencyStore = redis
     ? new RedisIdempotencyStore(redis, config.redisKeyPrefix, idempotencySealer)
     : new MemoryIdempotencyStore(idempotencySealer, {
@@ -147,13 +160,15 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         maxBytes: limits.idempotencyMaxBytes,
         maxBytesPerOwner: share(limits.idempotencyMaxBytes, limits.idempotencyClientSharePercent),
         maxResultBytes: config.idempotencyMaxResultBytes,
-        onFull: fullWarning(
-          log,
-          "idempotency",
-          "MEMORY_IDEMPOTENCY_MAX_KEYS or MEMORY_IDEMPOTENCY_MAX_BYTES",
-          limits.idempotencyMaxKeys,
+        onFull: kept(
+          fullWarning(
+            log,
+            "idempotency",
+            "MEMORY_IDEMPOTENCY_MAX_KEYS or MEMORY_IDEMPOTENCY_MAX_BYTES",
+            limits.idempotencyMaxKeys,
+          ),
         ),
-        onOwnerFull: shareWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT"),
+        onOwnerFull: kept(shareWarning(log, "idempotency", "MEMORY_IDEMPOTENCY_CLIENT_SHARE_PERCENT")),
       });
   const throttle = new OtpThrottle(
     config.throttle,
@@ -162,15 +177,15 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
     {
       maxKeys: limits.throttleMaxKeys,
       maxKeysPerOwner: share(limits.throttleMaxKeys, limits.throttleClientSharePercent),
-      onFull: fullWarning(log, "otp throttle", "MEMORY_THROTTLE_MAX_KEYS", limits.throttleMaxKeys),
-      onOwnerFull: shareWarning(log, "otp throttle", "MEMORY_THROTTLE_CLIENT_SHARE_PERCENT"),
+      onFull: kept(fullWarning(log, "otp throttle", "MEMORY_THROTTLE_MAX_KEYS", limits.throttleMaxKeys)),
+      onOwnerFull: kept(shareWarning(log, "otp throttle", "MEMORY_THROTTLE_CLIENT_SHARE_PERCENT")),
     },
   );
   const consent: ConsentStore = redis
     ? new RedisConsentStore(redis, config.redisKeyPrefix)
     : new MemoryConsentStore({
         maxKeys: limits.consentMaxKeys,
-        onFull: fullWarning(log, "consent", "MEMORY_CONSENT_MAX_KEYS", limits.consentMaxKeys),
+        onFull: kept(fullWarning(log, "consent", "MEMORY_CONSENT_MAX_KEYS", limits.consentMaxKeys)),
       });
   const registeredMobileTtlMs = config.cibilRegisteredMobileTtlSeconds * 1000;
   // The longest a request's upstream attempts may run: REQUEST_DEADLINE_MS, each attempt capped by AOPAY_DEADLINE_MS.
@@ -200,13 +215,10 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
           limits.registeredMobileClientSharePercent,
           RECORDS_PER_CUSTOMER,
         ),
-        onFull: fullWarning(
-          log,
-          "registered mobile",
-          "MEMORY_REGISTERED_MOBILE_MAX_KEYS",
-          limits.registeredMobileMaxKeys,
+        onFull: kept(
+          fullWarning(log, "registered mobile", "MEMORY_REGISTERED_MOBILE_MAX_KEYS", limits.registeredMobileMaxKeys),
         ),
-        onOwnerFull: shareWarning(log, "registered mobile", "MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT"),
+        onOwnerFull: kept(shareWarning(log, "registered mobile", "MEMORY_REGISTERED_MOBILE_CLIENT_SHARE_PERCENT")),
       });
   return {
     protection: {
@@ -218,6 +230,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         readHashers,
         olderRead,
         observe,
+        storeLines,
         idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
         maxResultBytes: config.idempotencyMaxResultBytes,
         rememberRetryMs: config.cibilRegisteredMobileRetrySeconds * 1000,
@@ -249,6 +262,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         : throttle,
       throttled: (field, code, scope) => observe?.throttled(field, code, scope),
       overShare: (field, table) => observe?.overShare?.(field, table),
+      storeLines,
     },
     redis,
     idempotencyFill: () => (idempotency instanceof MemoryIdempotencyStore ? idempotency.fill() : 0),
@@ -263,13 +277,15 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       return true;
     },
     async close() {
+      storeLines.flush();
+      for (const warning of tableWarnings) warning.flush();
       check?.stop();
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };
 }
 
-/** A full in-memory store is logged at most once per this interval, with the number of refusals since the last line. */
+/** A full in-memory store is logged at most once per this interval, the refusals not logged in a summary at its end. */
 export const FULL_WARNING_INTERVAL_MS = 60_000;
 
 /**
@@ -280,52 +296,75 @@ function share(maxKeys: number, percent: number, least = 1): number {
   return Math.max(least, Math.floor((maxKeys * percent) / 100));
 }
 
+/** A table's onFull or onOwnerFull (its warning, summarised), and `flush`: the summary of its interval, at close. */
+export type TableWarning = (() => void) & { flush(): void };
+
 /**
  * One warn line per interval while clients are refused for holding their share of an in-memory store (no client id:
  * the refused requests' access lines name theirs), not one per refused request.
  */
-export function shareWarning(
-  log: Logger,
-  store: string,
-  setting: string,
-  now: () => number = monotonicNow,
-): () => void {
-  return summarisedWarning(now, (refused) =>
-    log.warn(
-      { memoryStore: { store, refused, setting, share: true } },
-      `in-memory ${store} store: a client holds its share (${setting}): its requests that need a new entry are ` +
-        "refused (fail closed), the other clients' are not",
-    ),
+export function shareWarning(log: Logger, store: string, setting: string, now?: () => number): TableWarning {
+  return tableWarning(
+    log,
+    { store, setting, share: true },
+    (n) => `in-memory ${store} store: ${n} more requests refused, their clients at their share`,
+    now,
+    () =>
+      log.warn(
+        { memoryStore: { store, setting, share: true } },
+        `in-memory ${store} store: a client holds its share (${setting}): its requests that need a new entry are ` +
+          "refused (fail closed), the other clients' are not",
+      ),
   );
 }
 
 /**
  * One warn line per interval while an in-memory store is full, not one per refused request (a flood would otherwise
- * turn into a log flood). The first refusal is logged at once.
+ * turn into a log flood).
  */
 export function fullWarning(
   log: Logger,
   store: string,
   setting: string,
   maxKeys: number,
-  now: () => number = monotonicNow,
-): () => void {
-  return summarisedWarning(now, (refused) =>
-    log.warn(
-      { memoryStore: { store, maxKeys, refused, setting } },
-      `in-memory ${store} store full: requests that need a new entry are refused (fail closed) until entries expire; raise ${setting} or set REDIS_URL`,
-    ),
+  now?: () => number,
+): TableWarning {
+  return tableWarning(
+    log,
+    { store, maxKeys, setting },
+    (n) => `in-memory ${store} store full: ${n} more requests refused`,
+    now,
+    () =>
+      log.warn(
+        { memoryStore: { store, maxKeys, setting } },
+        `in-memory ${store} store full: requests that need a new entry are refused (fail closed) until entries expire; raise ${setting} or set REDIS_URL`,
+      ),
   );
 }
 
 /**
- * A refusal's warning, written at most once per FULL_WARNING_INTERVAL_MS (the first at once) with `refused`: this
- * refusal and the ones not logged since the last line.
+ * A refusal's warning: the first of each FULL_WARNING_INTERVAL_MS (a minute) written at once, the interval's others
+ * counted in one summary line at its end, `<head> in the last 60 s ...` with `memoryStore`
+ * (the store and its setting), `suppressed`, `notLogged` and `overSeconds` (logging/summarised.ts summaryLines).
  */
-function summarisedWarning(now: () => number, warn: (refused: number) => void): () => void {
-  const summary = new Summarised(FULL_WARNING_INTERVAL_MS, now);
-  return () => {
-    const suppressed = summary.take();
-    if (suppressed !== null) warn(suppressed + 1);
-  };
+function tableWarning(
+  log: Logger,
+  memoryStore: Record<string, unknown>,
+  head: (suppressed: number) => string,
+  now: (() => number) | undefined,
+  warn: () => void,
+): TableWarning {
+  const lines = summaryLines(log, {
+    perInterval: 1,
+    intervalMs: FULL_WARNING_INTERVAL_MS,
+    fields: { memoryStore },
+    head,
+    now,
+  });
+  return Object.assign(
+    () => {
+      if (lines.take("refused")) warn();
+    },
+    { flush: () => lines.flush() },
+  );
 }

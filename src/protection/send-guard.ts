@@ -3,7 +3,6 @@ import { randomUUID } from "node:crypto";
 import { type AopayError, AopayOutcomeUnknownError, isAopayError } from "../aopay/errors";
 import { issueSendPass, type SendPass } from "../aopay/send-pass";
 import type { Logger } from "../logging/logger";
-import { Summarised } from "../logging/summarised";
 import { isPromiseLike } from "../util/promise-like";
 import { ProtectionRefusal, ProtectionStoreError, type RefusalCode } from "./errors";
 import type { BeginOutcome, IdempotencyStore, StoredResult } from "./idempotency-store";
@@ -11,7 +10,7 @@ import type { KeyHasher } from "./key-hasher";
 import { MemoryStoreFullError } from "./memory-counters";
 import { NO_OBSERVER, type RequestObserver } from "./observer";
 import { DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES } from "./protection.settings";
-import { refuseForStoreFailure } from "./store-failure";
+import { refuseForStoreFailure, type StoreFailureLines } from "./store-failure";
 import type {
   MaybePromise,
   OtpSubject,
@@ -85,6 +84,12 @@ export interface SendGuardOptions {
   observe?: RequestObserver;
   /** Epoch ms; default Date.now. */
   clock?: () => number;
+  /**
+   * The process's summarised store-failure lines (store-failure.ts StoreFailureLines): a refusal for an unreachable
+   * or full store is the condition of the whole process, and every send meets it while it lasts; a line each was a
+   * line per request beside its access line (which says PROTECTION_UNAVAILABLE), under the flood that filled it.
+   */
+  storeLines: StoreFailureLines;
 }
 
 /** What the guard knows about a send that went ahead, for the success result. */
@@ -204,14 +209,6 @@ export class SendGuard {
    * control); while the store stays down, new requests cannot take a key.
    */
   readonly #settling = new Set<Promise<void>>();
-  /** Refusals for an unreachable store: the condition of the whole process, logged as a summary. */
-  readonly #unavailableLog = new Summarised();
-  /**
-   * Refusals for a full in-memory store: the same, one line per SUMMARY_INTERVAL_MS (10 s) with `suppressed`. Every
-   * send that needs a new entry meets a full table while it lasts: a line each was a line per request beside its
-   * access line (which says PROTECTION_UNAVAILABLE), under the flood that filled it.
-   */
-  readonly #fullLog = new Summarised();
   /** Set by drain(): the store's connection is about to close, and a retry still waiting gives up. */
   #draining = false;
 
@@ -362,14 +359,11 @@ export class SendGuard {
         overShare: (f, table) => this.#observe.overShare?.(f, table),
         unavailable: (f) => this.#observe.protectionUnavailable(f),
         full: () => {
-          const suppressed = this.#fullLog.take();
-          if (suppressed !== null)
-            log.info(
-              { otpSend: { field, refused: "memory store full" }, suppressed },
-              "otp send refused: in-memory store full",
-            );
+          if (this.options.storeLines.sendsFull.take("otp send"))
+            log.info({ otpSend: { field, refused: "memory store full" } }, "otp send refused: in-memory store full");
         },
-        summary: this.#unavailableLog,
+        summary: this.options.storeLines.unavailable,
+        reason: "otp send",
         log,
         message: "otp send refused: protection store unavailable",
       });

@@ -1,7 +1,53 @@
 import type { Logger } from "../logging/logger";
-import type { Summarised } from "../logging/summarised";
+import { type SummarisedLines, summaryLines } from "../logging/summarised";
 import type { ProtectionStoreError } from "./errors";
 import { ClientShareFullError, MemoryStoreFullError, type SharedTable } from "./memory-counters";
+
+/**
+ * The store-failure lines' reasons (fixed texts): which refusal it was, as each had a summary of its own before (an
+ * OTP send's, a credit-report read's consent check, its read budget), so that one does not hide the others' first line.
+ */
+export type StoreFailureReason = "otp send" | "consent" | "read budget";
+
+/**
+ * At most this many store-failure lines (an error with its stack) per reason and SUMMARY_INTERVAL_MS (10 s); the rest
+ * are counted in one summary at the interval's end. While Redis is down every guarded send and every credit-report read
+ * meets it: the first tells what failed, the access lines say PROTECTION_UNAVAILABLE for each.
+ */
+export const STORE_FAILURE_LINES_PER_INTERVAL = 1;
+
+/**
+ * The refusals for a failed or full protection store, summarised for the whole process (created with the
+ * protection services, protection/index.ts, flushed at their close): `unavailable`, the error lines of a store that
+ * failed (refuseForStoreFailure), by StoreFailureReason; `sendsFull`, the send guard's info line for a send refused by
+ * a full in-memory table (the table's own warning is summarised apart: index.ts fullWarning).
+ */
+export class StoreFailureLines {
+  readonly unavailable: SummarisedLines;
+  readonly sendsFull: SummarisedLines;
+
+  constructor(log: Logger, now?: () => number) {
+    this.unavailable = summaryLines(log, {
+      level: "error",
+      perInterval: STORE_FAILURE_LINES_PER_INTERVAL,
+      head: (n) => `protection store unavailable: ${n} more requests refused`,
+      now,
+    });
+    this.sendsFull = summaryLines(log, {
+      level: "info",
+      perInterval: STORE_FAILURE_LINES_PER_INTERVAL,
+      fields: { otpSend: { refused: "memory store full" } },
+      head: (n) => `otp send refused: in-memory store full: ${n} more sends refused`,
+      now,
+    });
+  }
+
+  /** Writes what the interval has not written yet (the process's close). */
+  flush(): void {
+    this.unavailable.flush();
+    this.sendsFull.flush();
+  }
+}
 
 /** How a protection store's failure was sorted (refuseForStoreFailure). */
 export type StoreFailureKind = "over-share" | "full" | "unavailable";
@@ -16,8 +62,10 @@ export interface StoreFailureSinks {
   unavailable?: (field: string) => void;
   /** A full in-memory store: the caller's own note, if any (the table warns once a minute by itself). */
   full?: () => void;
-  /** The caller's summary of store-failure lines: one line per interval while the store is down. */
-  summary: Summarised;
+  /** The process's store-failure lines (StoreFailureLines.unavailable); absent: every line written. */
+  summary?: SummarisedLines;
+  /** The line's fixed reason in that summary (STORE_FAILURE_REASONS). */
+  reason: StoreFailureReason;
   log: Logger;
   /** The store-failure line's message. */
   message: string;
@@ -31,8 +79,8 @@ export interface StoreFailureSinks {
  *   as over share only (nothing to page about); the table warns about it once a minute.
  * - MemoryStoreFullError: the in-memory table full. Counted as unavailable; no error line of its own, the table warns
  *   about it once a minute (protection/index.ts fullWarning); `full` may add the caller's own note.
- * - anything else (Redis unreachable, a record that does not open): an error line, summarised (one per
- *   SUMMARY_INTERVAL_MS while it lasts, logging/summarised.ts), and counted as unavailable.
+ * - anything else (Redis unreachable, a record that does not open): an error line, summarised (one per reason and
+ *   SUMMARY_INTERVAL_MS while it lasts, then a summary: StoreFailureLines), and counted as unavailable.
  */
 export function refuseForStoreFailure(error: ProtectionStoreError, sinks: StoreFailureSinks): StoreFailureKind {
   if (error instanceof ClientShareFullError) {
@@ -44,8 +92,7 @@ export function refuseForStoreFailure(error: ProtectionStoreError, sinks: StoreF
     sinks.full?.();
     kind = "full";
   } else {
-    const suppressed = sinks.summary.take();
-    if (suppressed !== null) sinks.log.error({ err: error, suppressed }, sinks.message);
+    if (sinks.summary?.take(sinks.reason) ?? true) sinks.log.error({ err: error }, sinks.message);
     kind = "unavailable";
   }
   sinks.unavailable?.(sinks.field);

@@ -8,6 +8,7 @@ import { OtpThrottle, type ThrottlePurpose } from "../../src/protection/otp-thro
 import { type Answer, SendGuard, type SendGuardOptions, type SendRequest } from "../../src/protection/send-guard";
 import { LogCapture } from "./log-capture";
 import { deriveStoreKey, StoreSealer } from "../../src/protection/store-sealer";
+import { StoreFailureLines } from "../../src/protection/store-failure";
 import { throttleConfig } from "./throttle";
 
 /**
@@ -46,6 +47,9 @@ export function setup(overrides: Partial<SendGuardOptions> = {}) {
   };
   const idempotency = new MemoryIdempotencyStore(sealer);
   const throttle = new OtpThrottle(throttleConfig(), hasher, null);
+  // The process's log: the store-failure lines' summaries (a request's own lines are in its `request().log`).
+  const processLog = new LogCapture();
+  const storeLines = new StoreFailureLines(createLogger({ level: "debug", destination: processLog }));
   const guard = new SendGuard({
     throttle,
     idempotency,
@@ -54,9 +58,10 @@ export function setup(overrides: Partial<SendGuardOptions> = {}) {
     clock: () => NOW,
     idempotencyTtlMs: 60_000,
     pendingTtlMs: 60_000,
+    storeLines,
     ...overrides,
   });
-  return { guard, events, idempotency, throttle };
+  return { guard, events, idempotency, throttle, storeLines, processLog };
 }
 
 /** One request; `answer` is what the upstream call does (default: answers "ok"). */

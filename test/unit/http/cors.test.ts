@@ -19,18 +19,22 @@ describe("refused-origin warnings", () => {
     );
     const warn = (origin: string) => cors.warnOnce(origin, "api.example", () => "https");
     const warnings = () => logs.records().filter((r) => String(r.msg).startsWith("CORS: refused"));
-    return { warn, warnings, later: (ms: number) => (now += ms) };
+    return { warn, warnings, logs, later: (ms: number) => (now += ms) };
   };
 
-  it(`names each origin once, at most ${REFUSED_ORIGIN_WARNINGS_PER_INTERVAL} per interval; the next line counts the rest, which are named when they come again`, () => {
-    const { warn, warnings, later } = setup();
+  it(`names each origin once, at most ${REFUSED_ORIGIN_WARNINGS_PER_INTERVAL} per interval; a summary counts the rest, which are named when they come again`, () => {
+    const { warn, warnings, later, logs } = setup();
     for (let i = 0; i < 25; i++) warn(`https://o${i}.example`);
     expect(warnings()).toHaveLength(REFUSED_ORIGIN_WARNINGS_PER_INTERVAL);
     warn("https://o0.example");
     expect(warnings()).toHaveLength(REFUSED_ORIGIN_WARNINGS_PER_INTERVAL);
     later(SUMMARY_INTERVAL_MS);
     warn("https://o24.example");
-    expect(warnings().at(-1)).toMatchObject({ origin: "https://o24.example", suppressed: 15 });
+    expect(warnings().at(-1)).toMatchObject({ origin: "https://o24.example" });
+    const summaries = logs.records().filter((r) => String(r.msg).startsWith("CORS: 15 more requests"));
+    expect(summaries).toEqual([
+      expect.objectContaining({ level: "warn", suppressed: 15, notLogged: { "refused origin": 15 }, overSeconds: 10 }),
+    ]);
   });
 
   it(`remembers at most ${REFUSED_ORIGINS_REMEMBERED} refused origins: an old one is logged again once that many others came after it`, () => {

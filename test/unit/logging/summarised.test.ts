@@ -1,29 +1,7 @@
-import { MAX_SUMMARY_REASONS, Summarised, SummarisedLines } from "../../../src/logging/summarised";
+import { createLogger } from "../../../src/logging/logger";
+import { MAX_SUMMARY_REASONS, SummarisedLines, summaryLines } from "../../../src/logging/summarised";
+import { LogCapture } from "../../helpers/log-capture";
 import { monotonicNow } from "../../../src/util/clock";
-
-describe("Summarised", () => {
-  it("logs the first occurrence, counts the rest of the interval, and reports the count with the next line", () => {
-    let now = 1_000;
-    const summary = new Summarised(10_000, () => now);
-    expect(summary.take()).toBe(0);
-    for (let i = 0; i < 5; i++) expect(summary.take()).toBeNull();
-    now += 9_999;
-    expect(summary.take()).toBeNull();
-    now += 1;
-    expect(summary.take()).toBe(6);
-    now += 60_000;
-    expect(summary.take()).toBe(0);
-  });
-
-  it("with a burst, logs that many lines an interval, then counts the rest for the next interval's first line", () => {
-    let now = 1_000;
-    const summary = new Summarised(10_000, () => now, 3);
-    expect([summary.take(), summary.take(), summary.take()]).toEqual([0, 0, 0]);
-    for (let i = 0; i < 4; i++) expect(summary.take()).toBeNull();
-    now += 10_000;
-    expect([summary.take(), summary.take(), summary.take(), summary.take()]).toEqual([4, 0, 0, null]);
-  });
-});
 
 describe("SummarisedLines", () => {
   const reports: Array<[Record<string, number>, number, number]> = [];
@@ -74,5 +52,42 @@ describe("SummarisedLines", () => {
     expect(Object.keys(reports[0][0])).toHaveLength(MAX_SUMMARY_REASONS + 1);
     expect(reports[0][0].other).toBe(9 - 2);
     expect(reports[0][1]).toBe(MAX_SUMMARY_REASONS + 7);
+  });
+});
+
+describe("summaryLines: every summarised line's summary in one shape", () => {
+  it("writes suppressed, notLogged and overSeconds, the fixed fields, at the level asked, in the one message", () => {
+    const capture = new LogCapture();
+    let now = 0;
+    const summary = summaryLines(createLogger({ level: "debug", destination: capture }), {
+      level: "error",
+      perInterval: 1,
+      intervalMs: 60_000,
+      fields: { memoryStore: { store: "s" } },
+      head: (n) => `thing refused: ${n} more requests refused`,
+      each: "the metric counts each",
+      now: () => now,
+    });
+    expect([summary.take("a"), summary.take("a"), summary.take("b"), summary.take("b"), summary.take("b")]).toEqual([
+      true,
+      false,
+      true,
+      false,
+      false,
+    ]);
+    now = 30_000;
+    summary.flush();
+    expect(capture.records()).toEqual([
+      expect.objectContaining({
+        level: "error",
+        memoryStore: { store: "s" },
+        suppressed: 3,
+        notLogged: { a: 1, b: 2 },
+        overSeconds: 30,
+        msg:
+          "thing refused: 3 more requests refused in the last 30 s, not logged one by one (at most 1 per 60 s; " +
+          "the metric counts each)",
+      }),
+    ]);
   });
 });

@@ -425,7 +425,7 @@ describe("MemoryConsentStore cap (MEMORY_CONSENT_MAX_KEYS)", () => {
 });
 
 describe("fullWarning: one warn line per interval while a store is full", () => {
-  it("logs the first refusal at once, then at most once per FULL_WARNING_INTERVAL_MS, with the count since the last line", () => {
+  it("logs the first refusal at once, then at most once per FULL_WARNING_INTERVAL_MS, the others in a summary", () => {
     const c = clock();
     const lines: Array<{ obj: Record<string, unknown>; msg: string }> = [];
     const log = { warn: (obj: Record<string, unknown>, msg: string) => lines.push({ obj, msg }) } as unknown as Logger;
@@ -437,11 +437,20 @@ describe("fullWarning: one warn line per interval while a store is full", () => 
     expect(lines).toHaveLength(1);
     c.t += 1;
     warn();
-    expect(lines).toHaveLength(2);
+    // The last interval's summary (the 100 not written), then this interval's first line.
+    expect(lines).toHaveLength(3);
     expect(lines[1].obj).toEqual({
-      memoryStore: { store: "otp throttle", maxKeys: 10, refused: 101, setting: "MEMORY_THROTTLE_MAX_KEYS" },
+      memoryStore: { store: "otp throttle", maxKeys: 10, setting: "MEMORY_THROTTLE_MAX_KEYS" },
+      suppressed: 100,
+      notLogged: { refused: 100 },
+      overSeconds: 60,
     });
-    expect(lines[1].msg).toMatch(/raise MEMORY_THROTTLE_MAX_KEYS or set REDIS_URL/);
+    expect(lines[1].msg).toMatch(/^in-memory otp throttle store full: 100 more requests refused in the last 60 s/);
+    expect(lines[2].obj).toEqual({
+      memoryStore: { store: "otp throttle", maxKeys: 10, setting: "MEMORY_THROTTLE_MAX_KEYS" },
+    });
+    expect(lines[2].msg).toMatch(/raise MEMORY_THROTTLE_MAX_KEYS or set REDIS_URL/);
+    warn.flush();
   });
 });
 

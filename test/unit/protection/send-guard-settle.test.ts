@@ -3,7 +3,10 @@ import { MemoryIdempotencyStore } from "../../../src/protection/idempotency-stor
 import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import { OtpThrottle } from "../../../src/protection/otp-throttle";
 import { SendGuard } from "../../../src/protection/send-guard";
+import { StoreFailureLines } from "../../../src/protection/store-failure";
+import { createLogger } from "../../../src/logging/logger";
 import { AFTER_COOLDOWN, d, failing, hasher, request, sealer, setup } from "../../helpers/send-guard";
+import { LogCapture } from "../../helpers/log-capture";
 import { throttleConfig } from "../../helpers/throttle";
 
 describe("SendGuard: settling and failing closed", () => {
@@ -204,7 +207,7 @@ describe("SendGuard: settling and failing closed", () => {
       const full = async (): Promise<never> => {
         throw new MemoryStoreFullError("otp throttle");
       };
-      const { guard, events } = setup({ throttle: { reserve: full } });
+      const { guard, events, storeLines, processLog } = setup({ throttle: { reserve: full } });
       const logs: Array<ReturnType<typeof request>["log"]> = [];
       for (let i = 0; i < 50; i++) {
         const { req, log } = request();
@@ -213,8 +216,17 @@ describe("SendGuard: settling and failing closed", () => {
       }
       expect(events.unavailable).toHaveLength(50);
       const lines = logs.flatMap((l) => l.records().filter((r) => r.msg === "otp send refused: in-memory store full"));
-      // Before: 50 lines. The next one after 10 s says how many were not written (logging/summarised.ts Summarised).
-      expect(lines).toEqual([expect.objectContaining({ suppressed: 0 })]);
+      // Before: 50 lines. The interval's summary counts the 49 others (store-failure.ts StoreFailureLines).
+      expect(lines).toHaveLength(1);
+      storeLines.flush();
+      expect(processLog.records()).toEqual([
+        expect.objectContaining({
+          level: "info",
+          suppressed: 49,
+          notLogged: { "otp send": 49 },
+          msg: expect.stringMatching(/^otp send refused: in-memory store full: 49 more sends refused in the last/),
+        }),
+      ]);
     });
 
     it("without a key there is nothing to free: unavailable all the same", async () => {
@@ -238,6 +250,7 @@ describe("SendGuard: settling and failing closed", () => {
       hasher,
       idempotencyTtlMs: 1000,
       pendingTtlMs: 1000,
+      storeLines: new StoreFailureLines(createLogger({ level: "fatal", destination: new LogCapture() })),
     });
     const before = Date.now();
     const outcome = (await guard.run(request().req)) as { kind: "sent"; result: string };

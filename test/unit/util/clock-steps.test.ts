@@ -8,7 +8,7 @@ import { KeyHasher } from "../../../src/protection/key-hasher";
 import { OtpThrottle, type Throttled } from "../../../src/protection/otp-throttle";
 import { MemoryRegisteredMobileStore } from "../../../src/protection/memory-registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
-import { Summarised } from "../../../src/logging/summarised";
+import { SummarisedLines } from "../../../src/logging/summarised";
 import { monotonicNow } from "../../../src/util/clock";
 import { throttleConfig } from "../../helpers/throttle";
 
@@ -170,10 +170,11 @@ describe("an upstream call's deadline across a wall-clock step", () => {
 
 describe("a summarised log line across a wall-clock step", () => {
   it("a step back of an hour does not silence a condition's next line for the hour (Redis down, unlogged)", async () => {
-    const lines = new Summarised(100);
-    expect(lines.take()).toBe(0);
+    const lines = new SummarisedLines(() => undefined, 1, 100);
+    expect(lines.take("down")).toBe(true);
     step = -HOUR;
     await sleep(250); // the interval plus slack
-    expect(lines.take()).toBe(0);
+    expect(lines.take("down")).toBe(true);
+    lines.flush();
   });
 });
