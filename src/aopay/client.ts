@@ -101,27 +101,24 @@ export interface AopayClientOptions {
   onCall?: (event: UpstreamCallEvent) => void;
   onCircuitChange?: (family: string, state: CircuitState) => void;
   /**
-   * The process's logger, for the summary of the refused calls' warnings not written one by one (REFUSED_OUTCOMES).
+   * The process's logger, for the summary of the failed calls' lines not written one by one
+   * (UPSTREAM_REFUSAL_LINES_PER_INTERVAL).
    * None: every such warning is written (tests of the client alone).
    */
   log?: Pick<Logger, "info" | "warn" | "error">;
 }
 
 /**
- * The failures a client's own input can cause at will, on every call: AOPay refusing the request (a wrong OTP, a
- * registration it will not take: UPSTREAM_REJECTED), or answering 401, which AOPay also uses for a business or
- * validation error (docs/upstream/aopay-api.md Observation 8: "Amount is Requaired"). Their warnings are summarised
- * (UPSTREAM_REFUSAL_LINES_PER_INTERVAL); every other failure (AOPay unreachable, slow, unreadable, an outcome unknown)
- * is AOPay's or ours, and keeps a line each.
- */
-export const REFUSED_OUTCOMES: ReadonlySet<string> = new Set(["UPSTREAM_REJECTED", "UPSTREAM_UNAUTHORIZED"]);
-
-/**
- * At most this many warnings of REFUSED_OUTCOMES per SUMMARY_INTERVAL_MS (10 s) for each endpoint and outcome (a flood
- * of wrong OTPs does not hide AOPay's first refusal of our credentials); the others of the interval are counted by
- * endpoint and outcome in one summary line at its end. A client repeating a wrong OTP had a warning each beside its
- * access line, which already says the outcome, AOPay's code and HTTP status (`upstream`); aopay_upstream_requests_total
- * counts every call, and the alerts read it (AopayCredentialsRefused).
+ * At most this many lines of upstream attempts that failed, were cut by their client's deadline, or are retried, per
+ * SUMMARY_INTERVAL_MS (10 s) for each endpoint and outcome; the others of the interval are counted by endpoint and
+ * outcome in one summary line at its end. Failures a client's input causes at will: AOPay refusing the request (a
+ * wrong OTP, a registration it will not take: UPSTREAM_REJECTED) or answering 401, which AOPay also uses for a
+ * business error (docs/upstream/aopay-api.md Observation 8); a short deadline of its own. Failures of a condition
+ * every request meets: AOPay unreachable, slow, unreadable, an outcome unknown, the circuit open (CIRCUIT_OPEN). Each
+ * had a line beside its access line, which already says the outcome, AOPay's code and status (`upstream`): a warning
+ * per request under an attacker's load or an outage. Per endpoint and outcome, a flood of wrong OTPs does not hide
+ * AOPay's first refusal of our credentials. aopay_upstream_requests_total counts every call, and the alerts read it
+ * (AopayCredentialsRefused, AopayUpstreamFailures, AopayCircuitOpen).
  */
 export const UPSTREAM_REFUSAL_LINES_PER_INTERVAL = 10;
 
@@ -173,7 +170,10 @@ export class AopayClient {
   readonly #register: Endpoint<RegisterCibilCustomerRequest & OrderRef, CibilRegistration>;
   /** Which answers with undocumented keys get a line: a shape when first seen, then every 10 minutes. */
   readonly #undocumented: UndocumentedFieldsLog;
-  /** REFUSED_OUTCOMES' warnings, summarised past a few per 10 s; null without a process logger (all written). */
+  /**
+   * The failed, cut and retried attempts' lines, summarised past a few per endpoint, outcome and 10 s
+   * (UPSTREAM_REFUSAL_LINES_PER_INTERVAL); null without a process logger (all written).
+   */
   readonly #refusedLines: SummarisedLines | null;
 
   constructor(private readonly options: AopayClientOptions) {
@@ -185,7 +185,7 @@ export class AopayClient {
         ? null
         : summaryLines(log, {
             perInterval: UPSTREAM_REFUSAL_LINES_PER_INTERVAL,
-            head: (n) => `upstream refused ${n} more calls`,
+            head: (n) => `upstream refused or failed ${n} more calls`,
           });
     // Every family's breaker from the start (circuit-breakers.ts says why).
     this.breakers = new CircuitBreakers(
@@ -215,10 +215,11 @@ export class AopayClient {
         const msLeft = (opts.deadlineAt ?? Infinity) - monotonicNow();
         const delay = retryDelay(error, retriesDone, msLeft, this.options.retry, this.options.random);
         if (delay === null) throw error;
-        opts.log.info(
-          { upstream: { endpoint: endpoint.name, retryInMs: delay, attempt: retriesDone + 2 } },
-          "retrying a call that was never sent",
-        );
+        if (this.#refusedLines === null || this.#refusedLines.take(`${endpoint.name} retried`))
+          opts.log.info(
+            { upstream: { endpoint: endpoint.name, retryInMs: delay, attempt: retriesDone + 2 } },
+            "retrying a call that was never sent",
+          );
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -425,12 +426,13 @@ export class AopayClient {
           cause,
         },
       };
-      if (failed) {
-        // The reason counted is ours: the endpoint's name and the outcome's code, never AOPay's text.
-        const refused = this.#refusedLines !== null && REFUSED_OUTCOMES.has(event.outcome);
-        if (!refused || this.#refusedLines!.take(`${event.endpoint} ${event.outcome}`))
-          log.warn(fields, detail ?? "upstream call failed");
-      } else if (event.outcome === CLIENT_DEADLINE)
+      // A failure's or a cut's line is summarised (UPSTREAM_REFUSAL_LINES_PER_INTERVAL). The reason counted is ours:
+      // the endpoint's name and the outcome's code, never AOPay's text.
+      const summarised = failed || event.outcome === CLIENT_DEADLINE;
+      if (summarised && this.#refusedLines !== null && !this.#refusedLines.take(`${event.endpoint} ${event.outcome}`)) {
+        // Not written: counted in the summary (its access line, span and metrics say it).
+      } else if (failed) log.warn(fields, detail ?? "upstream call failed");
+      else if (event.outcome === CLIENT_DEADLINE)
         log.info(fields, detail ?? "upstream call cut by the client's deadline");
       else if (opts.record) log.debug(fields, "upstream call");
       else log.info(fields, "upstream call");

@@ -6,7 +6,8 @@ import { UPSTREAM_REFUSAL_LINES_PER_INTERVAL } from "../../src/aopay/client";
 import { AUTH_UNAVAILABLE_LINES_PER_INTERVAL } from "../../src/http/exchange";
 import { GUARDED_SAMPLES, guardedDocument } from "../helpers/guarded-samples";
 import { nextAadhaar, nextAepsRegistration } from "../helpers/identifiers";
-import { startTestStack, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+import { json } from "../helpers/fake-upstream";
+import { stackOnFakeUpstream, startTestStack, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
 
 /**
  * Log amplification (docs/operations.md "Summarised lines"): an attacker repeating a request we refuse must not set
@@ -157,7 +158,7 @@ describe("upstream refusals a client's own input causes (UPSTREAM_REJECTED, UPST
       .filter((r) =>
         ["UPSTREAM_REJECTED", "UPSTREAM_UNAUTHORIZED"].includes((r.upstream as { outcome?: string })?.outcome ?? ""),
       );
-    const summaries = records(t, /^upstream refused \d+ more calls in the last/);
+    const summaries = records(t, /^upstream refused or failed \d+ more calls in the last/);
     // K per reason (endpoint and outcome: 2 here) per interval.
     expect(written.length).toBeLessThanOrEqual(2 * UPSTREAM_REFUSAL_LINES_PER_INTERVAL * Math.max(1, summaries.length));
     expect(summaries.length).toBeGreaterThanOrEqual(1);
@@ -189,5 +190,69 @@ describe("upstream refusals a client's own input causes (UPSTREAM_REJECTED, UPST
     const text = summaries.map((s) => JSON.stringify(s)).join("\n");
     expect(text).not.toContain(RUN);
     for (const aadhaar of aadhaars) expect(t.logs.raw()).not.toContain(aadhaar);
+  });
+});
+
+describe("upstream failures of a condition every request meets (AOPay failing, its circuit open)", () => {
+  const SENDS = 40;
+  // AOPay answering 503 to everything: its first failures are written, then the circuit opens (after 5 calls).
+  const { t } = stackOnFakeUpstream({
+    answer: json(503, { status: false, message: "maintenance" }),
+    env: { BREAKER_VOLUME_THRESHOLD: "5" },
+  });
+
+  it("writes at most K lines per 10 s per endpoint and outcome, and a summary counting the rest", async () => {
+    const outcomes = async () => {
+      const page = await (await request(t.stack.app.metricsUrl!)).body.text();
+      const counts: Record<string, number> = {};
+      for (const [, outcome, n] of page.matchAll(
+        /^aopay_upstream_requests_total\{endpoint="aeps\.resendOtp",outcome="([A-Z_]+)"\} (\d+)$/gm,
+      ))
+        if (outcome !== "OK") counts[outcome] = Number(n);
+      return counts;
+    };
+    const before = await outcomes();
+    const ids: string[] = [];
+    for (let i = 0; i < SENDS; i++) {
+      const input = GUARDED_SAMPLES.resendAepsOtp.input({
+        ...nextAepsRegistration(),
+        mobile: `98${String(i).padStart(8, "0")}`,
+        aadhaar: nextAadhaar(),
+      } as never);
+      const res = await t.gql(guardedDocument("resendAepsOtp"), { input }, { "idempotency-key": `outage-${i}` });
+      expect((res.body.data?.resendAepsOtp as { __typename?: string }).__typename).toBe("UpstreamUnavailable");
+      ids.push(res.headers["x-request-id"] as string);
+    }
+    const after = await outcomes();
+    const attempts: Record<string, number> = {};
+    for (const [outcome, n] of Object.entries(after))
+      if (n - (before[outcome] ?? 0) > 0) attempts[`aeps.resendOtp ${outcome}`] = n - (before[outcome] ?? 0);
+    // The circuit opened: most requests were refused without a call, each a line before.
+    expect(attempts["aeps.resendOtp CIRCUIT_OPEN"]).toBeGreaterThan(UPSTREAM_REFUSAL_LINES_PER_INTERVAL);
+    await t.stop();
+
+    const written = t.logs.records().filter((r) => r.msg !== "request completed" && r.upstream !== undefined);
+    const summaries = records(t, /^upstream refused or failed \d+ more calls in the last/);
+    expect(summaries.length).toBeGreaterThanOrEqual(1);
+    const reasons = Object.keys(attempts).length;
+    // Before: a warning per attempt (40 and more). Now K per reason and interval.
+    expect(written.length).toBeLessThanOrEqual(reasons * UPSTREAM_REFUSAL_LINES_PER_INTERVAL * summaries.length);
+    for (const line of written) {
+      expect(line.level).toBe("warn");
+      expect(ids).toContain(line.requestId);
+    }
+    // Exactly: the lines written and the ones counted make every failed attempt, by endpoint and outcome.
+    const seen: Record<string, number> = {};
+    for (const line of written) {
+      const reason = `aeps.resendOtp ${(line.upstream as { outcome: string }).outcome}`;
+      seen[reason] = (seen[reason] ?? 0) + 1;
+    }
+    for (const s of summaries) {
+      expect(s).toMatchObject({ level: "warn" });
+      expect(s.requestId).toBeUndefined();
+      for (const [reason, n] of Object.entries(s.notLogged as Record<string, number>))
+        seen[reason] = (seen[reason] ?? 0) + n;
+    }
+    expect(seen).toEqual(attempts);
   });
 });
