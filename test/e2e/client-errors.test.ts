@@ -14,6 +14,7 @@ import {
 import { createSdk } from "../../client/src/sdk";
 import { cibilInput } from "../helpers/operations";
 import { startTestStack, TEST_API_KEY, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+import { startTokenStack, type TokenStack } from "../helpers/token-stack";
 import { unserialisable } from "../helpers/unserialisable";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -200,25 +201,14 @@ describe("client errors: a 500 after the OTP went out", () => {
  */
 describe("client errors: the identity provider down (503 AUTH_UNAVAILABLE)", () => {
   let t: TestStack;
-  let jwks: Server;
-  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  // Well-formed enough for the server to ask the JWKS for its key.
-  const token = `${b64({ alg: "RS256", typ: "at+jwt", kid: "k1" })}.${b64({ azp: "c", exp: 4e9 })}.c2ln`;
+  let stack: TokenStack | undefined;
+  let token: string;
   beforeAll(async () => {
-    jwks = createServer((_req, res) => res.writeHead(503).end("down"));
-    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
-    t = await startTestStack({
-      AUTH_REQUIRED: "true",
-      API_KEYS: TEST_API_KEYS_ENTRY,
-      AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
-      AUTH_JWT_ISSUER: "https://issuer.example/",
-      AUTH_JWT_AUDIENCE: "aopay-graphql",
-    });
+    stack = await startTokenStack({ jwksDown: true });
+    t = stack.t;
+    token = await stack.sign({ azp: "c" });
   });
-  afterAll(async () => {
-    await t?.stop();
-    await new Promise((r) => jwks?.close(r));
-  });
+  afterAll(() => stack?.stop());
 
   it("Apollo Client 4: AUTH_UNAVAILABLE, nothing sent, the wait given", async () => {
     t.simulator?.resetCalls();

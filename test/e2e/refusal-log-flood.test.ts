@@ -1,13 +1,11 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { request } from "undici";
 import { UPSTREAM_REFUSAL_LINES_PER_INTERVAL } from "../../src/aopay/client";
 import { AUTH_UNAVAILABLE_LINES_PER_INTERVAL } from "../../src/http/exchange";
 import { GUARDED_SAMPLES, guardedDocument } from "../helpers/guarded-samples";
 import { nextAadhaar, nextAepsRegistration } from "../helpers/identifiers";
 import { json } from "../helpers/fake-upstream";
-import { stackOnFakeUpstream, startTestStack, TEST_API_KEYS_ENTRY, type TestStack } from "../helpers/stack";
+import { stackOnFakeUpstream, startTestStack, type TestStack } from "../helpers/stack";
+import { startTokenStack, type TokenStack } from "../helpers/token-stack";
 
 /**
  * Log amplification (docs/operations.md "Summarised lines"): an attacker repeating a request we refuse must not set
@@ -32,33 +30,18 @@ describe("bearer tokens refused 503 AUTH_UNAVAILABLE (the identity provider's ke
   const UNAVAILABLE =
     "bearer token not checked: the identity provider's key set (AUTH_JWKS_URL) cannot be had; answered 503";
   let t: TestStack;
+  let stack: TokenStack;
   let stopped = false;
-  let closeJwks: () => Promise<unknown>;
   let token: string;
 
   beforeAll(async () => {
-    // The identity provider answers 500 from the start: no set is ever held, so every bearer request is refused.
-    const jwks = createServer((_req, res) => res.writeHead(500).end("identity provider down"));
-    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
-    closeJwks = () => new Promise((r) => jwks.close(r));
-    const { privateKey, publicKey } = await generateKeyPair("RS256");
-    token = await new SignJWT({ azp: "attacker" })
-      .setProtectedHeader({ alg: "RS256", typ: "at+jwt", kid: (await exportJWK(publicKey)).kty + "-k9" })
-      .setIssuer("https://issuer.example/")
-      .setAudience("aopay-graphql")
-      .setExpirationTime("5m")
-      .sign(privateKey);
-    t = await startTestStack({
-      AUTH_REQUIRED: "true",
-      API_KEYS: TEST_API_KEYS_ENTRY,
-      AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
-      AUTH_JWT_ISSUER: "https://issuer.example/",
-      AUTH_JWT_AUDIENCE: "aopay-graphql",
-    });
+    // The identity provider answers 503 from the start: no set is ever held, so every bearer request is refused.
+    stack = await startTokenStack({ jwksDown: true });
+    t = stack.t;
+    token = await stack.sign({ azp: "attacker" });
   });
   afterAll(async () => {
-    if (!stopped) await t?.stop();
-    await closeJwks?.();
+    if (!stopped) await stack?.stop();
   });
 
   it("writes at most K warnings per 10 s for N requests on both layers, and a summary counting the rest", async () => {
@@ -84,7 +67,7 @@ describe("bearer tokens refused 503 AUTH_UNAVAILABLE (the identity provider's ke
     // Every request is counted, and has its access line saying why.
     expect((await metric(t, refused)) - before).toBe(N);
     expect(ids.filter((id) => t.logs.accessLines(id)[0]?.result === "AUTH_UNAVAILABLE")).toHaveLength(N);
-    await t.stop();
+    await stack.stop();
     stopped = true;
 
     const written = records(t, UNAVAILABLE);

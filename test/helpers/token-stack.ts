@@ -16,13 +16,17 @@ export interface TokenStack {
 
 /**
  * A scripted identity provider (a node:http JWKS with one RS256 key) and our server in front of it, with authentication
- * required, TEST_API_KEYS_ENTRY's API key and AUTH_JWKS_URL, AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE set. For a JWKS
- * that fails, rotates or changes under a test, see test/e2e/jwks-operation.test.ts's own.
+ * required, TEST_API_KEYS_ENTRY's API key and AUTH_JWKS_URL, AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE set. `jwksDown`:
+ * the identity provider answers 503 from the start, so no key set is ever held and every bearer request is refused
+ * 503 AUTH_UNAVAILABLE (`sign` still makes a token it would take). For a JWKS that rotates or changes under a test,
+ * see test/e2e/jwks-operation.test.ts's own.
  */
-export async function startTokenStack(): Promise<TokenStack> {
+export async function startTokenStack(options: { jwksDown?: boolean } = {}): Promise<TokenStack> {
   const pair = await generateKeyPair("RS256");
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256" };
-  const jwks = createServer((_req, res) => res.writeHead(200).end(JSON.stringify({ keys: [jwk] })));
+  const jwks = createServer((_req, res) =>
+    options.jwksDown ? res.writeHead(503).end("down") : res.writeHead(200).end(JSON.stringify({ keys: [jwk] })),
+  );
   await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
   const closeJwks = () => new Promise((r) => jwks.close(r));
   try {
