@@ -443,18 +443,20 @@ export class SendGuard {
         // Its request ended without a result (the process died, or the store was lost past the pending time): what
         // it sent is unknown. A second send under the same key would be the duplicate the key exists to prevent (an
         // audit SIGKILLed a server with a send upstream; the same key, 70 s later, reached AOPay again).
-        log.warn(
-          { otpSend: { field, idempotency: "abandoned" } },
-          "idempotency key abandoned: answered OUTCOME_UNKNOWN",
-        );
+        if (this.options.storeLines.keyRecords.take("abandoned"))
+          log.warn(
+            { otpSend: { field, idempotency: "abandoned" } },
+            "idempotency key abandoned: answered OUTCOME_UNKNOWN",
+          );
         return this.#answerUnknown(req, "the request that took this Idempotency-Key ended without a result");
       }
       case "unreadable":
         // Its bytes are not logged: not ours to read, and perhaps not ours at all.
-        log.warn(
-          { otpSend: { field, idempotency: "unreadable" } },
-          "idempotency record this version cannot read: answered OUTCOME_UNKNOWN",
-        );
+        if (this.options.storeLines.keyRecords.take("unreadable"))
+          log.warn(
+            { otpSend: { field, idempotency: "unreadable" } },
+            "idempotency record this version cannot read: answered OUTCOME_UNKNOWN",
+          );
         return this.#answerUnknown(req, "the record of this Idempotency-Key cannot be read by this version");
       case "replay": {
         if (begun.result.typename === UNKEPT_RESULT.typename) {
@@ -482,10 +484,12 @@ export class SendGuard {
    */
   #unknownType<R>(req: SendRequest<unknown, R>, typename: string): { kind: "replayed"; result: R } {
     const { field, log } = req;
-    log.warn(
-      { otpSend: { field, idempotency: "unknown type", storedType: typename.slice(0, 64) } },
-      "idempotency result of a type this version does not know: answered OUTCOME_UNKNOWN",
-    );
+    // Summarised as `abandoned` is (store-failure.ts keyRecords): a client can repeat the key at will.
+    if (this.options.storeLines.keyRecords.take("unknown type"))
+      log.warn(
+        { otpSend: { field, idempotency: "unknown type", storedType: typename.slice(0, 64) } },
+        "idempotency result of a type this version does not know: answered OUTCOME_UNKNOWN",
+      );
     return this.#answerUnknown(req, "the answer to this Idempotency-Key cannot be read by this version");
   }
 

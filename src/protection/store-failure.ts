@@ -16,6 +16,9 @@ export type StoreFailureReason = "otp send" | "consent" | "read budget";
  */
 export const STORE_FAILURE_LINES_PER_INTERVAL = 1;
 
+/** At most this many warnings of an Idempotency-Key answered OUTCOME_UNKNOWN per reason and 10 s (keyRecords). */
+export const KEY_RECORD_LINES_PER_INTERVAL = 10;
+
 /**
  * The refusals for a failed or full protection store, summarised for the whole process (created with the
  * protection services, protection/index.ts, flushed at their close): `unavailable`, the error lines of a store that
@@ -25,6 +28,12 @@ export const STORE_FAILURE_LINES_PER_INTERVAL = 1;
 export class StoreFailureLines {
   readonly unavailable: SummarisedLines;
   readonly sendsFull: SummarisedLines;
+  /**
+   * The send guard's warning for a repeated Idempotency-Key whose record answers OUTCOME_UNKNOWN (`abandoned`,
+   * `unreadable`, `unknown type`): its client can repeat that key at will, a warning each beside the access line.
+   * KEY_RECORD_LINES_PER_INTERVAL per reason and 10 s, the rest in a summary.
+   */
+  readonly keyRecords: SummarisedLines;
 
   constructor(log: Logger, now?: () => number) {
     this.unavailable = summaryLines(log, {
@@ -40,12 +49,18 @@ export class StoreFailureLines {
       head: (n) => `otp send refused: in-memory store full: ${n} more sends refused`,
       now,
     });
+    this.keyRecords = summaryLines(log, {
+      perInterval: KEY_RECORD_LINES_PER_INTERVAL,
+      head: (n) => `idempotency key answered OUTCOME_UNKNOWN: ${n} more repeats`,
+      now,
+    });
   }
 
   /** Writes what the interval has not written yet (the process's close). */
   flush(): void {
     this.unavailable.flush();
     this.sendsFull.flush();
+    this.keyRecords.flush();
   }
 }
 

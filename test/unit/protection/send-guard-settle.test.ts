@@ -3,7 +3,7 @@ import { MemoryIdempotencyStore } from "../../../src/protection/idempotency-stor
 import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import { OtpThrottle } from "../../../src/protection/otp-throttle";
 import { SendGuard } from "../../../src/protection/send-guard";
-import { StoreFailureLines } from "../../../src/protection/store-failure";
+import { KEY_RECORD_LINES_PER_INTERVAL, StoreFailureLines } from "../../../src/protection/store-failure";
 import { createLogger } from "../../../src/logging/logger";
 import { AFTER_COOLDOWN, d, failing, hasher, request, sealer, setup } from "../../helpers/send-guard";
 import { LogCapture } from "../../helpers/log-capture";
@@ -225,6 +225,32 @@ describe("SendGuard: settling and failing closed", () => {
           suppressed: 49,
           notLogged: { "otp send": 49 },
           msg: expect.stringMatching(/^otp send refused: in-memory store full: 49 more sends refused in the last/),
+        }),
+      ]);
+    });
+
+    it("a repeated key whose record is abandoned: K warnings per 10 s, a summary counting the other repeats", async () => {
+      const idempotency = new MemoryIdempotencyStore(sealer);
+      idempotency.begin = async () => ({ kind: "abandoned" });
+      const { guard, storeLines, processLog } = setup({ idempotency });
+      const logs: Array<ReturnType<typeof request>["log"]> = [];
+      for (let i = 0; i < 30; i++) {
+        const { req, log, calls } = request({ key: "k-1" });
+        logs.push(log);
+        expect((await guard.run(req)).kind).toBe("replayed");
+        expect(calls).toEqual([]);
+      }
+      const lines = logs.flatMap((l) =>
+        l.records().filter((r) => r.msg === "idempotency key abandoned: answered OUTCOME_UNKNOWN"),
+      );
+      // Before: 30 warnings, one per repeat of the key.
+      expect(lines).toHaveLength(KEY_RECORD_LINES_PER_INTERVAL);
+      storeLines.flush();
+      expect(processLog.records()).toEqual([
+        expect.objectContaining({
+          level: "warn",
+          suppressed: 30 - KEY_RECORD_LINES_PER_INTERVAL,
+          notLogged: { abandoned: 30 - KEY_RECORD_LINES_PER_INTERVAL },
         }),
       ]);
     });
