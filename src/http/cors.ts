@@ -37,9 +37,10 @@ export function refusedOriginKey(origin: string): string {
 
 /**
  * At most this many refused-origin warnings per SUMMARY_INTERVAL_MS (10 s); those not written are counted in one
- * summary line at the interval's end (logging/summarised.ts summaryLines). The warning comes before authentication, so any client could send a new Origin with each
- * request: one warning of about 900 bytes each (the origin three times), without end, since the remembered set
- * evicts. A developer's refused origin is still named at once unless such a flood is under way.
+ * summary line at the interval's end (logging/summarised.ts summaryLines). The warning comes before authentication,
+ * so any client could send a new Origin with each request: one warning of about 900 bytes each (the origin three
+ * times), without end, since the remembered set evicts. A developer's refused origin is still named at once unless
+ * such a flood is under way.
  */
 export const REFUSED_ORIGIN_WARNINGS_PER_INTERVAL = 10;
 

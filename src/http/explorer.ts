@@ -65,7 +65,8 @@ export async function registerExplorer(fastify: FastifyInstance, dist: string = 
       res.header("x-content-type-options", "nosniff");
       // A link's `?variables=` and `?headers=` (a customer's numbers, an API key) were in the Referer of every request
       // the page made before its script took them out of its URL (explorer/src/main.tsx linkParams): its scripts,
-      // styles and workers. A proxy in front logs each request's Referer. Same origin only (the CSP), so none is needed.
+      // styles and workers. A proxy in front logs each request's Referer. Same origin only (the CSP), so none is
+      // needed.
       res.header("referrer-policy", "no-referrer");
       res.header("cache-control", path.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
     },

@@ -17,7 +17,7 @@ export const MAX_SUMMARY_REASONS = 16;
  * log pipeline fills and pays for it, real alerts are buried, and pino's serialisation costs CPU per request; 1,000 OTP
  * sends refused with Redis down wrote 1,000 error lines of 1.5 kB with their stacks. The summary is written by a timer
  * at the interval's end (unref'd: it keeps no process alive) or at `flush` (the server's close: the last interval is
- * written too), not by the next line written as the older `Summarised` did: a flood that stops is counted at once, not
+ * written too), not by the next line written (as an earlier design did): a flood that stops is counted at once, not
  * when (if ever) the condition comes back. Metrics count every occurrence, written or not. `reason`s must be fixed
  * texts (never client text): MAX_SUMMARY_REASONS of them at most, the rest as `other`.
  * The first lines are counted per reason: shared, a client flooding one reason (its own wrong OTPs) took every line
