@@ -138,6 +138,15 @@ export const AOPAY_ENDPOINT_NAMES: readonly string[] = Object.freeze([
 export const AOPAY_OUTCOMES: readonly string[] = Object.freeze(["OK", ...AOPAY_ERROR_CODES, CLIENT_DEADLINE]);
 
 /**
+ * The reasons the upstream attempts' lines are counted under (UPSTREAM_REFUSAL_LINES_PER_INTERVAL), each counted apart:
+ * per endpoint, every outcome but `OK`, and `retried`; 66. With the summariser's default of 16, the reasons that came
+ * after an outage's or a client's first 16 shared `other` and its 10 lines: one of them flooded (a client's 1 ms
+ * deadlines), AOPay's first OUTCOME_UNKNOWN or refusal of our credentials on another endpoint was never written
+ * (test/integration/upstream-line-reasons.test.ts).
+ */
+export const UPSTREAM_LINE_REASONS = AOPAY_ENDPOINT_NAMES.length * AOPAY_OUTCOMES.length;
+
+/**
  * The typed AOPay API: one short method per endpoint module. Owns the transport, the circuit breakers and the partner
  * credentials; resolvers never see any of them. Each call:
  *   attempt → circuit breaker of the endpoint family → transport (one HTTP exchange) → interpretation;
@@ -185,6 +194,7 @@ export class AopayClient {
         ? null
         : summaryLines(log, {
             perInterval: UPSTREAM_REFUSAL_LINES_PER_INTERVAL,
+            maxReasons: UPSTREAM_LINE_REASONS,
             head: (n) => `upstream refused or failed ${n} more calls`,
           });
     // Every family's breaker from the start (circuit-breakers.ts says why).
@@ -228,9 +238,15 @@ export class AopayClient {
   /** Shuts the breakers' timers and closes the transport, aborting calls still running after `graceMs`. */
   async close(graceMs?: number): Promise<void> {
     this.breakers.shutdown();
-    this.#refusedLines?.flush();
-    this.#undocumented.flush();
-    await this.options.transport.close(graceMs);
+    try {
+      await this.options.transport.close(graceMs);
+    } finally {
+      // After the transport's close, not before: the calls it ends (cut at the grace period's end: OUTCOME_UNKNOWN,
+      // each a line) are counted in the summary written now. Flushed first, their count waited for the interval's
+      // timer, which keeps no process alive: lost at the exit (test/integration/upstream-line-reasons.test.ts).
+      this.#refusedLines?.flush();
+      this.#undocumented.flush();
+    }
   }
 
   /**

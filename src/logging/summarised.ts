@@ -4,7 +4,11 @@ import type { Logger } from "./logger";
 /** The interval of a summarised line's first lines and summary (ms): as admission's overload summary's. */
 export const SUMMARY_INTERVAL_MS = 10_000;
 
-/** Distinct reasons a SummarisedLines counts apart; past them, the others are counted under `other`. */
+/**
+ * Distinct reasons a SummarisedLines counts apart by default; past them, the others are counted under `other`. A user
+ * with more reasons of its own says how many (`maxReasons`): the upstream attempts' lines take one per endpoint and
+ * outcome (aopay/client.ts UPSTREAM_LINE_REASONS).
+ */
 export const MAX_SUMMARY_REASONS = 16;
 
 /**
@@ -19,10 +23,13 @@ export const MAX_SUMMARY_REASONS = 16;
  * at the interval's end (unref'd: it keeps no process alive) or at `flush` (the server's close: the last interval is
  * written too), not by the next line written (as an earlier design did): a flood that stops is counted at once, not
  * when (if ever) the condition comes back. Metrics count every occurrence, written or not. `reason`s must be fixed
- * texts (never client text): MAX_SUMMARY_REASONS of them at most, the rest as `other`.
+ * texts (never client text): `maxReasons` of them at most (MAX_SUMMARY_REASONS by default), the rest as `other`.
  * The first lines are counted per reason: shared, a client flooding one reason (its own wrong OTPs) took every line
  * of the interval, and another reason's first line (AOPay refusing our credentials, with its error) was never written.
- * At most (MAX_SUMMARY_REASONS + 1) x perInterval lines an interval.
+ * So `maxReasons` must cover every reason its user takes: past it, the reasons that come last share `other` and its
+ * first lines, and one of them flooded hides the others' (16 for the upstream attempts' 66 reasons: an outage's or a
+ * client's first 16 took them, and AOPay's first OUTCOME_UNKNOWN of another endpoint was never written;
+ * test/integration/upstream-line-reasons.test.ts). At most (maxReasons + 1) x perInterval lines an interval.
  */
 export class SummarisedLines {
   #windowStart = Number.NEGATIVE_INFINITY;
@@ -39,6 +46,8 @@ export class SummarisedLines {
     private readonly perInterval: number,
     private readonly intervalMs = SUMMARY_INTERVAL_MS,
     private readonly now: () => number = monotonicNow,
+    /** Reasons counted apart (`other` past them): every reason the user takes. */
+    private readonly maxReasons = MAX_SUMMARY_REASONS,
   ) {}
 
   /** True: write this line. False: it is counted under `reason`, for the interval's summary. */
@@ -48,7 +57,7 @@ export class SummarisedLines {
       this.flush();
       this.#windowStart = t;
     }
-    const key = this.#written.has(reason) || this.#written.size < MAX_SUMMARY_REASONS ? reason : "other";
+    const key = this.#written.has(reason) || this.#written.size < this.maxReasons ? reason : "other";
     const written = this.#written.get(key) ?? 0;
     if (written < this.perInterval) {
       this.#written.set(key, written + 1);
@@ -87,6 +96,8 @@ export interface SummaryLineOptions {
   /** Default SUMMARY_INTERVAL_MS (10 s). */
   intervalMs?: number;
   now?: () => number;
+  /** How many reasons are counted apart: every one the user takes (default MAX_SUMMARY_REASONS, 16). */
+  maxReasons?: number;
 }
 
 /**
@@ -115,5 +126,6 @@ export function summaryLines(
     options.perInterval,
     intervalMs,
     options.now,
+    options.maxReasons,
   );
 }

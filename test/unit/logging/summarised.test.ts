@@ -53,6 +53,27 @@ describe("SummarisedLines", () => {
     expect(reports[0][0].other).toBe(9 - 2);
     expect(reports[0][1]).toBe(MAX_SUMMARY_REASONS + 7);
   });
+
+  it("counts `maxReasons` reasons apart when its user has more: none of them shares `other`", () => {
+    const reasons = MAX_SUMMARY_REASONS + 3;
+    const summary = new SummarisedLines(
+      (byReason, total, overMs) => reports.push([{ ...byReason }, total, overMs]),
+      2,
+      10_000,
+      () => 0,
+      reasons,
+    );
+    let written = 0;
+    for (let i = 0; i < reasons; i++) for (let n = 0; n < 3; n++) if (summary.take(`r${i}`)) written++;
+    // Past them (a reason its user did not say it has): `other`.
+    for (let n = 0; n < 3; n++) if (summary.take("unlisted")) written++;
+    summary.flush();
+    expect(written).toBe(2 * (reasons + 1));
+    expect(reports[0][0]).toEqual({
+      ...Object.fromEntries(Array.from({ length: reasons }, (_, i) => [`r${i}`, 1])),
+      other: 1,
+    });
+  });
 });
 
 describe("summaryLines: every summarised line's summary in one shape", () => {
