@@ -5,8 +5,10 @@ import { classifyFailure } from "./outcome";
 export type CircuitState = "closed" | "open" | "halfOpen";
 
 /**
- * Outcomes that say AOPay is unhealthy. Business rejections, 401/403, redirects and 4xx pages say AOPay is up and
- * answering, so they never open a circuit (docs/security-requirements.md E5); nor does our own OVERLOADED. Anything
+ * Outcomes that say AOPay is unhealthy. Business rejections, 401/403, a redirect to a read and 4xx pages say AOPay is
+ * up and answering, so they never open a circuit (docs/security-requirements.md E5); nor does our own OVERLOADED. A
+ * redirect to a send is OUTCOME_UNKNOWN (outcome.ts statusMeaning: the request may have been carried out), and counts
+ * as every outcome unknown does: sends redirected one after another open the circuit, as ambiguous 5xx do. Anything
  * that is not an AopayError (a bug) does not count either (as opossum's errorFilter had it).
  */
 const COUNTED: ReadonlySet<AopayErrorCode> = new Set(["UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT", "OUTCOME_UNKNOWN"]);

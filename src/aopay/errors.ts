@@ -16,7 +16,10 @@ export type AopayErrorCode =
   | "CIRCUIT_OPEN"
   /** The deadline passed before the request was written to a socket: provably never sent. */
   | "UPSTREAM_TIMEOUT"
-  /** AOPay answered something we cannot use (redirect, non-JSON error page, unrecognised envelope on a read). */
+  /**
+   * AOPay answered something we cannot use (a redirect to a read: to a send it is OUTCOME_UNKNOWN; a non-JSON error
+   * page; an unrecognised envelope on a read).
+   */
   | "UPSTREAM_BAD_RESPONSE"
   /** The request left this process and no usable answer came back: the OTP may or may not have been sent. */
   | "OUTCOME_UNKNOWN"
@@ -142,7 +145,10 @@ export class AopayClientGoneError extends AopayError {
   readonly retryable = false;
 }
 
-/** Raised on an answer we cannot use: a redirect (never followed, docs/security-requirements.md D5), a non-JSON error page, an unknown envelope. */
+/**
+ * Raised on an answer we cannot use: a redirect to a read (never followed, docs/security-requirements.md D5; to a send
+ * it is OUTCOME_UNKNOWN), a non-JSON error page, an unknown envelope.
+ */
 export class AopayBadResponseError extends AopayError {
   readonly code = "UPSTREAM_BAD_RESPONSE" as const;
   readonly retryable = false;
