@@ -2,6 +2,7 @@ import type { AopayError, AopayErrorCode } from "../../aopay/errors";
 import { FailureCode } from "./failure-code.enum";
 import type { RefusalCode } from "../../protection/errors";
 import type { ThrottleCode, ThrottleScope } from "../../protection/otp-throttle";
+import { SEND_IN_PROGRESS_RETRY_MS } from "../../protection/registered-mobiles";
 import {
   ConsentRequired,
   IdempotencyConflict,
@@ -143,8 +144,8 @@ export function registrationRefused(code: RefusalCode, retryAfterSeconds: number
     code: failureCode,
     message: FAILURE_MESSAGES[failureCode],
     retryable: busy,
-    // A busy refusal always has a wait (its store gives one); 2 s, about an upstream call, should one lack it.
-    retryAfterSeconds: busy ? (retryAfterSeconds ?? 2) : null,
+    // A busy refusal always has a wait (its store gives one); the stores' short wait should one lack it.
+    retryAfterSeconds: busy ? (retryAfterSeconds ?? SEND_IN_PROGRESS_RETRY_MS / 1000) : null,
   });
 }
 
