@@ -258,6 +258,46 @@ describe("the self-hosted explorer (GraphiQL) with every non-loopback request bl
     }
   });
 
+  // The landing page kept a GET's query string (`?query=…&variables=…`, a customer's numbers) in its URL, and sent no
+  // Referrer-Policy: the browser's default sends a same-origin request the whole URL as its Referer, so following the
+  // page's own link to the explorer (or anything else of this origin it opened) carried the variables into a proxy's
+  // log, as the explorer's pages did before they said `no-referrer`.
+  it("takes a GET's query string out of the landing page's URL and out of the Referer of the explorer it opens", async () => {
+    const probe = await context.newPage();
+    const blockedBefore = blocked.length;
+    const sent: { url: string; referer: string }[] = [];
+    const pending: Promise<void>[] = [];
+    probe.on("request", (r) => {
+      pending.push(r.allHeaders().then((h) => void sent.push({ url: r.url(), referer: h.referer ?? "" })));
+    });
+    try {
+      const cibilId = nextCibilId();
+      const params = new URLSearchParams({ query: CIBIL_CREDIT_HISTORY, variables: JSON.stringify({ cibilId }) });
+      await probe.goto(`${t.graphqlUrl}?${params}`, { waitUntil: "load" });
+      const link = probe.locator("#self-hosted-explorer");
+      await link.waitFor({ state: "visible" });
+      await probe.waitForFunction(
+        () => getComputedStyle(document.querySelector(".fallback")).opacity === "1",
+        undefined,
+        {
+          timeout: 10_000,
+        },
+      );
+      const where = { url: probe.url(), location: await probe.evaluate(() => location.href) };
+      await link.click({ timeout: 5_000 });
+      await probe.waitForURL(`${t.baseUrl}/graphiql/`);
+      await probe.locator(".graphiql-container").waitFor();
+      await Promise.all(pending);
+      expect(sent.some((s) => s.url === `${t.baseUrl}/graphiql/`)).toBe(true);
+      expect(sent.filter((s) => s.referer.includes(cibilId) || s.referer.includes("variables"))).toEqual([]);
+      expect(where).toEqual({ url: t.graphqlUrl, location: t.graphqlUrl });
+    } finally {
+      await probe.close();
+      // The landing page's own requests to Apollo's CDN, refused: not the explorer's (the test below).
+      blocked.length = blockedBefore;
+    }
+  });
+
   it("attempted no request off loopback from the explorer, and raised no page error", () => {
     expect(blocked).toEqual([]);
     expect(pageErrors).toEqual([]);

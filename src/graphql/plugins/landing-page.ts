@@ -21,7 +21,24 @@ const SANDBOX_CONTAINER_RULE = "#embeddableSandbox {";
  * We give it the origin and path alone: the endpoint is the same, the query string and fragment are not sent on.
  */
 const SANDBOX_ENDPOINT_LINE = "var initialEndpoint = window.location.href;";
-const SANDBOX_ENDPOINT = "var initialEndpoint = window.location.origin + window.location.pathname;";
+/**
+ * The query string and fragment also left the address bar and the history (history.replaceState): nothing on the page
+ * reads them once Sandbox has its endpoint, and kept they were the Referer of what the page opened (REFERRER_POLICY).
+ */
+const SANDBOX_ENDPOINT =
+  "var initialEndpoint = window.location.origin + window.location.pathname; " +
+  'window.history.replaceState(null, "", initialEndpoint);';
+
+/**
+ * The first line of the page's head, and the meta we put after it: the page sent no Referrer-Policy, and a browser's
+ * default (strict-origin-when-cross-origin) gives a same-origin request the whole URL as its Referer, so the page's
+ * link to the explorer carried a GET's `?query=…&variables=…` (a customer's numbers) into the Referer of /graphiql/,
+ * which a proxy in front logs (test/e2e/explorer.test.ts), as the explorer's pages did before they said
+ * `no-referrer` (src/http/explorer.ts). Apollo's page has no option for it; a meta in the head is read before any
+ * request the page makes (its CDN script comes after it).
+ */
+const HEAD_FIRST_LINE = '<meta charset="utf-8" />';
+const REFERRER_POLICY = '<meta name="referrer" content="no-referrer" />';
 
 /**
  * Apollo Sandbox as the development landing page (GET /graphql from a browser), as before, with one addition: when
@@ -42,13 +59,15 @@ export function landingPageWithExplorer(explorerPath: string): ApolloServerPlugi
     if (
       !html.includes(SANDBOX_OFFLINE_SENTENCE) ||
       !html.includes(SANDBOX_CONTAINER_RULE) ||
-      !html.includes(SANDBOX_ENDPOINT_LINE)
+      !html.includes(SANDBOX_ENDPOINT_LINE) ||
+      !html.includes(HEAD_FIRST_LINE)
     ) {
       throw new Error(
-        "landingPageWithExplorer: Apollo's Sandbox page has changed; update SANDBOX_OFFLINE_SENTENCE, SANDBOX_CONTAINER_RULE and SANDBOX_ENDPOINT_LINE",
+        "landingPageWithExplorer: Apollo's Sandbox page has changed; update SANDBOX_OFFLINE_SENTENCE, SANDBOX_CONTAINER_RULE, SANDBOX_ENDPOINT_LINE and HEAD_FIRST_LINE",
       );
     }
     return html
+      .replace(HEAD_FIRST_LINE, `${HEAD_FIRST_LINE}\n    ${REFERRER_POLICY}`)
       .replace(SANDBOX_ENDPOINT_LINE, SANDBOX_ENDPOINT)
       .replace(SANDBOX_OFFLINE_SENTENCE, offer)
       .replace(SANDBOX_CONTAINER_RULE, `#embeddableSandbox:empty { display: none; }\n  ${SANDBOX_CONTAINER_RULE}`);
