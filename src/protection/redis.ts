@@ -207,11 +207,15 @@ export class RedisServerCheck {
       (error: Error) => {
         if (connection !== this.#connection || this.#stopped) return;
         // The server said no (NOPERM: an ACL without INFO; a proxy without it): it will not tell, so a connection
-        // not judged yet is not judged. A judgement this connection already has stands: a server seen evicting is not
-        // made sound by falling silent. A passing refusal (TRANSIENT_REPLY: BUSY, LOADING) and anything else (a
+        // not judged yet, or judged noeviction, is "not checked" (nothing says it is still noeviction: #read). An
+        // evicting judgement stands: a server seen evicting is not made sound by falling silent. A passing refusal (TRANSIENT_REPLY: BUSY, LOADING) and anything else (a
         // timeout, the connection gone) say nothing of the server: the judgement before it stands, or, with none, it
         // is tried again after UNJUDGED_RETRY_MS (refused meanwhile).
-        if (error.name === "ReplyError" && !TRANSIENT_REPLY.test(error.message) && this.#state === "unjudged")
+        if (
+          error.name === "ReplyError" &&
+          !TRANSIENT_REPLY.test(error.message) &&
+          (this.#state === "unjudged" || this.#state === "sound")
+        )
           this.#set("unchecked", undefined);
         this.#next();
       },
@@ -241,8 +245,11 @@ export class RedisServerCheck {
     }
     const policy = maxmemoryPolicy(info);
     // An answer naming no policy after one that did, on the same connection (a proxy, an ACL changed): nothing says
-    // the policy changed, so the judgement stands (before, a Redis judged evicting was served again).
-    if (policy === undefined && (this.#state === "sound" || this.#state === "evicting")) return;
+    // the policy changed, so an evicting judgement stands (before, a Redis judged evicting was served again); nothing
+    // says it is still noeviction either, so a sound one becomes "not checked", as a server that never named one is
+    // (its gauge, for RedisUnsafe): kept "sound", the policy could turn evicting behind the silence with no alert for
+    // as long as the connection lasted (test/e2e/redis-operations.test.ts).
+    if (policy === undefined && this.#state === "evicting") return;
     this.#set(policy === undefined ? "unchecked" : policy === "noeviction" ? "sound" : "evicting", policy);
   }
 

@@ -272,20 +272,17 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis whose policy is fixed, then t
 });
 
 /**
- * A server whose INFO names no policy (some managed offerings; here a proxy that renames INFO's line, the bytes'
- * count kept) is not judged: served, with one warn line that says the policy could not be checked.
+ * A private redis-server started with `args`, behind a proxy whose replies `replies` rewrites, and a stack on the
+ * proxy (its policy read every second), for a describe block: started before its tests, stopped after.
  */
-describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis whose INFO names no maxmemory-policy", () => {
+function behindProxy(args: string[], replies: (chunk: Buffer) => Buffer) {
   const s = {} as { redis: Redis; t: TestStack; process: ChildProcess; proxy: RedisProxy };
   beforeAll(async () => {
     const port = await freePort();
-    s.process = startRedis(port, ["--maxmemory-policy", "allkeys-lru"]);
+    s.process = startRedis(port, args);
     s.redis = await connectPrivateRedis(port);
-    s.proxy = await startRedisProxy(`redis://127.0.0.1:${port}`, {
-      replies: (chunk) =>
-        Buffer.from(chunk.toString("latin1").replace(/maxmemory_policy:/g, "maxmemory_secret:"), "latin1"),
-    });
-    s.t = await stackOn(0, { REDIS_URL: s.proxy.url, REDIS_POLICY_CHECK_SECONDS: "1" });
+    s.proxy = await startRedisProxy(`redis://127.0.0.1:${port}`, { replies });
+    s.t = await startTestStack({ REDIS_URL: s.proxy.url, HMAC_SECRET, REDIS_POLICY_CHECK_SECONDS: "1" });
   });
   afterAll(async () => {
     await s.t?.stop();
@@ -293,6 +290,19 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis whose INFO names no maxmemory
     await s.redis?.quit();
     await stopRedis(s.process);
   });
+  return s;
+}
+
+/** INFO's policy line renamed, the bytes' count kept: a server that names no policy. */
+const unnamed = (chunk: Buffer) =>
+  Buffer.from(chunk.toString("latin1").replace(/maxmemory_policy:/g, "maxmemory_secret:"), "latin1");
+
+/**
+ * A server whose INFO names no policy (some managed offerings; here a proxy that renames INFO's line, the bytes'
+ * count kept) is not judged: served, with one warn line that says the policy could not be checked.
+ */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis whose INFO names no maxmemory-policy", () => {
+  const s = behindProxy(["--maxmemory-policy", "allkeys-lru"], unnamed);
 
   it("serves, and says once that the policy could not be checked", async () => {
     expect((await generate(s.t, "910000801")).__typename).toBe("CibilOtpChallenge");
@@ -318,31 +328,13 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis whose INFO names no maxmemory
  * Redis known to evict, within REDIS_POLICY_CHECK_SECONDS (1 s here).
  */
 describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis judged evicting, then read otherwise", () => {
-  const s = {} as { redis: Redis; t: TestStack; process: ChildProcess; proxy: RedisProxy };
   let mode: "plain" | "busy" | "unnamed" | "spaced" = "plain";
-  beforeAll(async () => {
-    const port = await freePort();
-    s.process = startRedis(port, ["--maxmemory", "4mb", "--maxmemory-policy", "volatile-lru"]);
-    s.redis = await connectPrivateRedis(port);
-    s.proxy = await startRedisProxy(`redis://127.0.0.1:${port}`, {
-      replies: (chunk) => {
-        const text = chunk.toString("latin1");
-        if (mode === "plain" || !text.includes("maxmemory_policy:")) return chunk;
-        if (mode === "busy") return Buffer.from("-BUSY Redis is busy running a script.\r\n", "latin1");
-        if (mode === "unnamed") return Buffer.from(text.replace(/maxmemory_policy:/g, "maxmemory_secret:"), "latin1");
-        return Buffer.from(
-          text.replace(/maxmemory_policy:volatile-lru\r/g, "maxmemory_policy:volatile-lru "),
-          "latin1",
-        );
-      },
-    });
-    s.t = await startTestStack({ REDIS_URL: s.proxy.url, HMAC_SECRET, REDIS_POLICY_CHECK_SECONDS: "1" });
-  });
-  afterAll(async () => {
-    await s.t?.stop();
-    await s.proxy?.close();
-    await s.redis?.quit();
-    await stopRedis(s.process);
+  const s = behindProxy(["--maxmemory", "4mb", "--maxmemory-policy", "volatile-lru"], (chunk) => {
+    const text = chunk.toString("latin1");
+    if (mode === "plain" || !text.includes("maxmemory_policy:")) return chunk;
+    if (mode === "busy") return Buffer.from("-BUSY Redis is busy running a script.\r\n", "latin1");
+    if (mode === "unnamed") return unnamed(chunk);
+    return Buffer.from(text.replace(/maxmemory_policy:volatile-lru\r/g, "maxmemory_policy:volatile-lru "), "latin1");
   });
   const stillRefused = async (mobile: string) => {
     await sleep(2_500);
@@ -377,6 +369,39 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis judged evicting, then read ot
     await s.redis.config("SET", "maxmemory-policy", "noeviction");
     expect(await waitFor(async () => (await readiness(s.t))[0] === 200, 5_000)).toBe(true);
     expect((await generate(s.t, "910000814")).__typename).toBe("CibilOtpChallenge");
+  });
+});
+
+/**
+ * A Redis judged noeviction whose later readings stop naming its policy (an INFO that no longer names it: a proxy put
+ * in front, an ACL changed on the same connection), its policy then made evicting behind that silence. Nothing says the
+ * policy is still noeviction, so the judgement is "not checked" from then on, as a server that never named one: sends
+ * go on, and RedisUnsafe fires (eviction_policy_unchecked). Before, "sound" stood for as long as the connection lasted,
+ * with no alert, while a Redis known to evict would have been refused (the evicting judgement stands: above).
+ */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis judged noeviction, then silent about its policy", () => {
+  let silent = false;
+  const s = behindProxy(["--maxmemory-policy", "noeviction"], (chunk) => (silent ? unnamed(chunk) : chunk));
+
+  it("is judged noeviction", async () => {
+    expect(await waitFor(async () => (await readiness(s.t))[0] === 200, 5_000)).toBe(true);
+    expect(await unsafe(s.t)).toEqual({ eviction_policy: "0", eviction_policy_unchecked: "0", version: "0" });
+  });
+
+  it("silent, its policy evicting behind the silence: not checked, on the metrics page and in a warn line", async () => {
+    silent = true;
+    await s.redis.config("SET", "maxmemory-policy", "allkeys-lru");
+    expect(await waitFor(async () => (await unsafe(s.t)).eviction_policy_unchecked === "1", 5_000)).toBe(true);
+    expect(await unsafe(s.t)).toEqual({ eviction_policy: "0", eviction_policy_unchecked: "1", version: "0" });
+    expect(s.t.logs.records().filter((r) => /could not be checked/.test(String(r.msg)))).toHaveLength(1);
+    // As a server that never named its policy: served (REDIS_EVICTING_POLICY judges a named policy only).
+    expect((await generate(s.t, "910000821")).__typename).toBe("CibilOtpChallenge");
+  });
+
+  it("named again: judged again (evicting, refused)", async () => {
+    silent = false;
+    expect(await waitFor(async () => (await readiness(s.t))[1] === "redis-evicting-policy", 5_000)).toBe(true);
+    expect(await unsafe(s.t)).toEqual({ eviction_policy: "1", eviction_policy_unchecked: "0", version: "0" });
   });
 });
 
