@@ -208,9 +208,10 @@ export class RedisServerCheck {
         if (connection !== this.#connection || this.#stopped) return;
         // The server said no (NOPERM: an ACL without INFO; a proxy without it): it will not tell, so a connection
         // not judged yet, or judged noeviction, is "not checked" (nothing says it is still noeviction: #read). An
-        // evicting judgement stands: a server seen evicting is not made sound by falling silent. A passing refusal (TRANSIENT_REPLY: BUSY, LOADING) and anything else (a
-        // timeout, the connection gone) say nothing of the server: the judgement before it stands, or, with none, it
-        // is tried again after UNJUDGED_RETRY_MS (refused meanwhile).
+        // evicting judgement stands: a server seen evicting is not made sound by falling silent. A passing refusal
+        // (TRANSIENT_REPLY: BUSY, LOADING) and anything else (a timeout, the connection gone) say nothing of the
+        // server: the judgement before it stands, or, with none, it is tried again after UNJUDGED_RETRY_MS (refused
+        // meanwhile).
         if (
           error.name === "ReplyError" &&
           !TRANSIENT_REPLY.test(error.message) &&
