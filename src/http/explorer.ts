@@ -1,6 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance } from "fastify";
 
 /** Where the self-hosted explorer is served, in development only. */
 export const EXPLORER_PATH = "/graphiql";
@@ -36,11 +36,45 @@ when it is missing), then reload this page. Until then, <code>curl</code> works:
 `;
 
 /**
+ * Whether the explorer's `/graphiql/*` route answers a GET of a path the router sends it (the path as sent, still
+ * percent-encoded, its query string aside) with a file, not with the not-found handler: see registerExplorer.
+ */
+export type ExplorerServes = (path: string) => boolean;
+
+/**
+ * Whether explorer/dist (`dist`) holds the file a GET of `path` under /graphiql/ is answered with, as @fastify/static
+ * finds it: percent-decoded (decodeURIComponent), `/graphiql/` its index.html, a directory none (it lists none). A
+ * `.` or `..` segment or an empty one (`//`, a trailing `/`) names none: @fastify/static refuses them (its 403, a 404
+ * here: registerExplorer). Read when asked (a stat), as the files are: a rebuild while the server runs renames the
+ * hashed bundles.
+ */
+function distHolds(dist: string, path: string): boolean {
+  let rest: string;
+  try {
+    rest = decodeURIComponent(path.slice(EXPLORER_PATH.length + 1));
+  } catch {
+    return false;
+  }
+  if (rest === "") rest = "index.html";
+  if (rest.split("/").some((segment) => segment === "" || segment === "." || segment === "..")) return false;
+  try {
+    return statSync(join(dist, rest), { throwIfNoEntry: false })?.isFile() === true;
+  } catch {
+    // A NUL in the name (ERR_INVALID_ARG_VALUE), a name too long: no such file.
+    return false;
+  }
+}
+
+/**
  * Serves GraphiQL (explorer/, built with Vite from the graphiql npm package) at /graphiql/ from this server's own
  * origin. Development only: createHttpServer does not call this in production, where /graphiql is a 404 like any
- * unknown path. Files are read when asked for (nothing is loaded at startup).
+ * unknown path. Files are read when asked for (nothing is loaded at startup). Returns whether a path is answered: the
+ * not-found handler (http-server.ts) answers another method on it 405, and 404 on a path it does not answer.
  */
-export async function registerExplorer(fastify: FastifyInstance, dist: string = EXPLORER_DIST): Promise<void> {
+export async function registerExplorer(
+  fastify: FastifyInstance,
+  dist: string = EXPLORER_DIST,
+): Promise<ExplorerServes> {
   fastify.get(EXPLORER_PATH, async (_request, reply) => reply.redirect(`${EXPLORER_PATH}/`));
   if (!existsSync(join(dist, "index.html"))) {
     fastify.get(`${EXPLORER_PATH}/*`, async (_request, reply) =>
@@ -50,25 +84,37 @@ export async function registerExplorer(fastify: FastifyInstance, dist: string = 
         .header("cache-control", "no-store")
         .send(NOT_BUILT_PAGE),
     );
-    return;
+    // Every path under /graphiql/ is answered, with the page saying how to build it.
+    return () => true;
   }
   // A require() here, not an import at the top: @fastify/static and what it pulls in (@fastify/send, mime, glob:
   // 38 modules, 2.0 MB of heap measured alone) are loaded in development only, never in production.
   const fastifyStatic = require("@fastify/static") as typeof import("@fastify/static");
-  await fastify.register(fastifyStatic, {
-    root: dist,
-    prefix: `${EXPLORER_PATH}/`,
-    decorateReply: false,
-    // index.html names the hashed bundles: revalidate it; the bundles under assets/ never change under their name.
-    setHeaders: (res, path) => {
-      res.header("content-security-policy", EXPLORER_CSP);
-      res.header("x-content-type-options", "nosniff");
-      // A link's `?variables=` and `?headers=` (a customer's numbers, an API key) were in the Referer of every request
-      // the page made before its script took them out of its URL (explorer/src/main.tsx linkParams): its scripts,
-      // styles and workers. A proxy in front logs each request's Referer. Same origin only (the CSP), so none is
-      // needed.
-      res.header("referrer-policy", "no-referrer");
-      res.header("cache-control", path.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
-    },
+  await fastify.register(async (scope) => {
+    // A `..`, `.` or empty segment (`/graphiql/%2e%2e/x`, `/graphiql//index.html`) was @fastify/static's 403, which
+    // the error handler wrote as 403 BAD_REQUEST "Bad request.": no file is there, so the not-found handler's 404.
+    scope.setErrorHandler((error: FastifyError, _request, reply) => {
+      if (error.code === "FST_STATIC_FORBIDDEN_PATH") return void reply.callNotFound();
+      throw error;
+    });
+    await scope.register(fastifyStatic, {
+      root: dist,
+      prefix: `${EXPLORER_PATH}/`,
+      decorateReply: false,
+      // index.html names the hashed bundles: revalidate it; the bundles under assets/ never change under their name.
+      setHeaders: (res, path) => {
+        res.header("content-security-policy", EXPLORER_CSP);
+        res.header("x-content-type-options", "nosniff");
+        // A link's `?variables=` and `?headers=` (a customer's numbers, an API key) were in the Referer of every
+        // request the page made before its script took them out of its URL (explorer/src/main.tsx linkParams): its
+        // scripts, styles and workers. A proxy in front logs each request's Referer. Same origin only (the CSP), so
+        // none is needed.
+        res.header("referrer-policy", "no-referrer");
+        res.header("cache-control", path.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
+      },
+    });
   });
+  // As @fastify/static reads it: a prefix spelled otherwise (`/graphiq%6c/index.html`) is routed here but names no
+  // file there.
+  return (path) => path.startsWith(`${EXPLORER_PATH}/`) && distHolds(dist, path);
 }

@@ -29,7 +29,7 @@ import {
   registerAdmission,
 } from "./admission";
 import { createCors, registerCors } from "./cors";
-import { EXPLORER_PATH, registerExplorer } from "./explorer";
+import { EXPLORER_PATH, type ExplorerServes, registerExplorer } from "./explorer";
 import type { GraphQLExchange } from "./exchange";
 import type { AnswerGraphQL } from "./graphql-route";
 import { installThinGraphQL } from "./thin-graphql";
@@ -117,16 +117,36 @@ const ALLOWED_METHODS: ReadonlyMap<string, string> = new Map([
 /**
  * The `Allow` of the path of `url` (its query string aside), or null when this listener serves no such path: then
  * 404 whatever the method. `*` (an `OPTIONS *`, RFC 9110 §9.3.7: the server as a whole) takes every method some path
- * takes. The explorer's paths exist in development only (explorer.ts).
+ * takes. The path is decoded as Fastify's router decodes it (find-my-way: decodeURI, `?` or `#` ends it), so that
+ * `/%68ealthz`, which GET reaches as /healthz, is /healthz to every method (it was a 404 to PUT and OPTIONS). The
+ * explorer's paths exist in development only (explorer.ts; `explorer` null in production): /graphiql, and under it
+ * what its route answers with a file.
  */
-export function allowedMethods(url: string, explorer: boolean): string | null {
-  const q = url.indexOf("?");
-  const path = q < 0 ? url : url.slice(0, q);
+export function allowedMethods(url: string, explorer: ExplorerServes | null): string | null {
+  const end = url.search(/[?#]/);
+  const path = end < 0 ? url : url.slice(0, end);
   if (path === "*") return "GET, HEAD, POST, OPTIONS";
-  const allow = ALLOWED_METHODS.get(path);
+  const routed = routedPath(path);
+  const allow = ALLOWED_METHODS.get(routed);
   if (allow !== undefined) return allow;
-  if (explorer && (path === EXPLORER_PATH || path.startsWith(`${EXPLORER_PATH}/`))) return ALLOW_READ;
+  if (explorer !== null && (routed === EXPLORER_PATH || (routed.startsWith(`${EXPLORER_PATH}/`) && explorer(path))))
+    return ALLOW_READ;
   return null;
+}
+
+/** `path` as the router matches it (decodeURI), or itself when it is not well-formed (Fastify refuses it: 400). */
+function routedPath(path: string): string {
+  if (!path.includes("%")) return path;
+  try {
+    return decodeURI(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Whether `method` is one of `allow`'s. */
+function allows(allow: string, method: string): boolean {
+  return allow.split(", ").includes(method);
 }
 
 /** While draining, how often sockets with no response in progress are closed (see preClose below). */
@@ -455,6 +475,8 @@ export async function createHttpServer(
     done(null, payloadWithRequestId(status, payload, request as ClientRequest));
   });
 
+  // Which paths under /graphiql the explorer answers (registerExplorer, below); null in production: none.
+  let explorerServes: ExplorerServes | null = null;
   fastify.setNotFoundHandler((request, reply) => {
     // A CORS preflight from an origin the allow-list refuses (@fastify/cors hands it here: cors.ts). 403, not the 404
     // it was (the route exists, for allowed origins: a 404 sent operators looking for a wrong path), nor a 204 (a
@@ -472,11 +494,13 @@ export async function createHttpServer(
       return;
     }
     // A path served, with a method it does not take (OPTIONS without a preflight included): RFC 9110's answers, each
-    // with the path's Allow. Before, both were 404 NOT_FOUND, which says the path does not exist.
-    const allow = allowedMethods(request.url, !production);
-    if (allow !== null) {
-      // RFC 9110 §9.3.7: OPTIONS asks what the target allows; the answer is Allow, with no content.
-      if (request.method === "OPTIONS") return void reply.code(204).header("allow", allow).send();
+    // with the path's Allow. Before, both were 404 NOT_FOUND, which says the path does not exist. A method the path
+    // takes that comes here found nothing there (a GET of a file the explorer does not have, which @fastify/static
+    // hands here): 404 below, not a 405 naming the very method it refused (it was).
+    const allow = allowedMethods(request.url, explorerServes);
+    // RFC 9110 §9.3.7: OPTIONS asks what the target allows; the answer is Allow, with no content.
+    if (allow !== null && request.method === "OPTIONS") return void reply.code(204).header("allow", allow).send();
+    if (allow !== null && !allows(allow, request.method)) {
       (request as ClientRequest).graphql = {
         operation: null,
         result: EdgeCode.BAD_REQUEST,
@@ -524,7 +548,7 @@ export async function createHttpServer(
   });
 
   // The self-hosted explorer (GraphiQL) at /graphiql, in development only (docs/walkthrough.md).
-  if (!production) await registerExplorer(fastify);
+  if (!production) explorerServes = await registerExplorer(fastify);
 
   fastify.get("/healthz", async () => ({ status: "ok" }));
   fastify.get("/readyz", async (_request, reply) => {

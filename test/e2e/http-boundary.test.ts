@@ -1,6 +1,10 @@
+import { execFile } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { parseResponse, pushAnnouncedBody, type RawClient, rawClient } from "../helpers/raw-http";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { randomBytes } from "node:crypto";
 import { EDGE_REFUSALS } from "../../src/http/error-body";
@@ -25,6 +29,7 @@ import {
  * code before the fix.
  */
 
+const ROOT = join(__dirname, "../..");
 const QUERY = JSON.stringify({ query: "{ serviceInfo { upstream } }" });
 const SERVED = '{"data":{"serviceInfo":{"upstream":"LIVE"}}}';
 
@@ -817,15 +822,27 @@ describe.each([
 
 describe("the explorer's paths answer OPTIONS and other methods as every path served (development)", () => {
   let t: TestStack;
+  /** A file explorer/dist holds, under assets/ (its name is Vite's hash). */
+  let asset: string;
   beforeAll(async () => {
+    // What npm start does first (test/e2e/explorer.test.ts too): explorer/dist built when missing or stale, so that
+    // the files are served and a missing one is missing (unbuilt, every path under /graphiql/ is its 503 page).
+    await promisify(execFile)(process.execPath, [join(ROOT, "scripts/build-if-stale.js"), "--only", "explorer"], {
+      cwd: ROOT,
+      timeout: 90_000,
+    });
+    asset = `/graphiql/assets/${readdirSync(join(ROOT, "explorer/dist/assets")).find((f) => f.endsWith(".js"))}`;
     t = await startTestStack();
-  });
+  }, 120_000);
   afterAll(async () => {
     await t?.stop();
   });
 
+  /** The request's access line. */
+  const lineOf = (id: string) => t.logs.records().find((l) => l.requestId === id);
+
   it("OPTIONS /graphiql and /graphiql/...: 204 with Allow; PUT: 405 with Allow (before: 404 each)", async () => {
-    for (const path of ["/graphiql", "/graphiql/", "/graphiql/assets/x.js"]) {
+    for (const path of ["/graphiql", "/graphiql/", "/graphiql/index.html", "/graphiql/%69ndex.html", asset]) {
       const options = await exchange(t.baseUrl, `OPTIONS ${path} HTTP/1.1\r\nHost: x`);
       expect({ path, status: options.status, allow: options.headers.allow }).toEqual({
         path,
@@ -835,6 +852,62 @@ describe("the explorer's paths answer OPTIONS and other methods as every path se
       const put = await exchange(t.baseUrl, `PUT ${path} HTTP/1.1\r\nHost: x`);
       expectRefusal(put, 405, "BAD_REQUEST", /^Method not allowed/);
       expect(put.headers.allow).toBe("GET, HEAD, OPTIONS");
+      expect((await exchange(t.baseUrl, `GET ${path} HTTP/1.1\r\nHost: x`)).status).toBe(
+        path === "/graphiql" ? 302 : 200,
+      );
     }
+  });
+
+  it("a file the explorer does not have: 404 NOT_FOUND to every method, no Allow (before: 405 to GET, 204 to OPTIONS)", async () => {
+    const missing = [
+      "/graphiql/nope.js",
+      "/graphiql/assets/nope.js",
+      "/graphiql/nope.js?x=1",
+      // A directory, and a file's name with a trailing slash: no file (@fastify/static lists none).
+      "/graphiql/assets",
+      "/graphiql/assets/",
+      "/graphiql/index.html/",
+      // Out of explorer/dist or not canonical: @fastify/static's 403, written "403 BAD_REQUEST Bad request." before.
+      "/graphiql/%2e%2e/package.json",
+      "/graphiql/../package.json",
+      "/graphiql//index.html",
+      "/graphiql/./index.html",
+      "/graphiql/%00",
+      // Routed to /graphiql/* (the router decodes), but @fastify/static reads the prefix as sent: no file.
+      "/graphiq%6c/index.html",
+    ];
+    const answers: Array<{ method: string; res: Awaited<ReturnType<typeof exchange>> }> = [];
+    for (const path of missing)
+      for (const method of ["GET", "HEAD", "POST", "PUT", "OPTIONS"])
+        answers.push({ method, res: await exchange(t.baseUrl, `${method} ${path} HTTP/1.1\r\nHost: x`) });
+    // Every answer that is not a 404 without Allow, all at once: the table of what was wrong.
+    expect(
+      answers
+        .map(({ method, res }, i) => ({
+          request: `${method} ${missing[Math.floor(i / 5)]}`,
+          status: res.status,
+          allow: res.headers.allow,
+        }))
+        .filter((a) => a.status !== 404 || a.allow !== undefined),
+    ).toEqual([]);
+    for (const { method, res } of answers) {
+      // A HEAD's answer has no body to read.
+      if (method !== "HEAD") expectRefusal(res, 404, "NOT_FOUND", /^Not found\.$/);
+      expect(lineOf(res.headers["x-request-id"])).toMatchObject({ status: 404, refused: "no route" });
+    }
+  });
+
+  it("a path spelled with percent-encoding is the path to every method, as to GET (before: 404 to PUT and OPTIONS)", async () => {
+    expect((await exchange(t.baseUrl, "GET /%68ealthz HTTP/1.1\r\nHost: x")).status).toBe(200);
+    const options = await exchange(t.baseUrl, "OPTIONS /%68ealthz HTTP/1.1\r\nHost: x");
+    expect({ status: options.status, allow: options.headers.allow }).toEqual({
+      status: 204,
+      allow: "GET, HEAD, OPTIONS",
+    });
+    const put = await exchange(t.baseUrl, "PUT /%68ealthz HTTP/1.1\r\nHost: x");
+    expectRefusal(put, 405, "BAD_REQUEST", /^Method not allowed/);
+    expect(put.headers.allow).toBe("GET, HEAD, OPTIONS");
+    const del = await exchange(t.baseUrl, "DELETE /graphq%6c?x=1 HTTP/1.1\r\nHost: x");
+    expect({ status: del.status, allow: del.headers.allow }).toEqual({ status: 405, allow: "GET, POST, OPTIONS" });
   });
 });
