@@ -15,7 +15,13 @@ import type { Config } from "../config";
 import type { RequestTrace } from "../graphql/context";
 import { RequestTracing } from "../graphql/plugins/tracing.plugin";
 import type { TrustedDocumentList } from "../graphql/trusted-documents";
-import { type AccessSummary, AccessLogController, logAccess, type RefusalCounter } from "../logging/access-log";
+import {
+  type AccessSummary,
+  AccessLogController,
+  logAccess,
+  type RefusalCounter,
+  StreamEndLines,
+} from "../logging/access-log";
 import { type Logger, requestLogger } from "../logging/logger";
 import type { ConnectionRefusal } from "../observability/metrics";
 import { ConnectionGuard } from "./connection-guard";
@@ -73,10 +79,13 @@ export type Readiness = () => Promise<{ ready: boolean; status: string; circuits
 
 /** Set on a request whose response closed before the answer was handed to it (its client hung up). */
 const CLOSED_EARLY = Symbol("closedEarly");
+/** Set once onSend has run: the answer is handed to the response (a streamed one still being written). */
+const HANDED = Symbol("handed");
 
 /** A GraphQL request after authentication: every one is attributed to a client. */
 export type ClientRequest = FastifyRequest & {
   [CLOSED_EARLY]?: true;
+  [HANDED]?: true;
   client: ClientIdentity;
   upstreamCalls: UpstreamCallSummary[] | null;
   graphql: AccessSummary | null;
@@ -196,9 +205,12 @@ export async function createHttpServer(
   const connectionAuthenticated = (socket: Socket): void => guard.authenticated(socket);
   const production = config.env === "production";
   // With trace export, a GraphQL request's operation span ends with its access line (RequestTracing.end says why).
+  // The lines of streamed answers a client cut short, both layers (logging/access-log.ts StreamEndLines).
+  const streamEnds = new StreamEndLines(logger);
   const accessLog = new AccessLogController(
     countRefusal,
     config.telemetry.enabled ? (request, status, gone) => endSpan(request as ClientRequest, status, gone) : undefined,
+    streamEnds,
   );
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -305,12 +317,14 @@ export async function createHttpServer(
   // Hooks that never wait are written callback style: an async hook is one more promise per request (docs/performance-runs.md).
   fastify.addHook("onRequest", (request, reply, done) => {
     // A client that closes the connection before its answer is delivered: no `finish`, so Fastify writes no access
-    // line. Its line says `clientGone`: now if the answer was handed to the socket, else when it is (onSend below).
+    // line. Its line says `clientGone`: now if the answer was handed to the response, else when it is (onSend below).
+    // A streamed answer (an explorer bundle) cut in the middle is handed but not ended: it had no access line at all,
+    // only Fastify's "stream closed prematurely" (now summarised: AccessLogController.streamError).
     // One listener per request on this layer; the thin route uses the `close` listener it has anyway.
     const raw = reply.raw;
     raw.once("close", () => {
       if (raw.writableFinished || raw.errored || refusedByParser(raw)) return;
-      if (raw.writableEnded) accessLog.clientGone(request, reply);
+      if (raw.writableEnded || (request as ClientRequest)[HANDED]) accessLog.clientGone(request, reply);
       else (request as ClientRequest)[CLOSED_EARLY] = true;
     });
     reply.header("x-request-id", request.id);
@@ -363,6 +377,7 @@ export async function createHttpServer(
         logger,
         authenticator,
         unavailableLines,
+        streamEnds,
         authenticated: connectionAuthenticated,
         limits,
         bodyLimit: config.bodyLimitBytes,
@@ -449,6 +464,7 @@ export async function createHttpServer(
   fastify.addHook("onSend", (request, reply, payload, done) => {
     // Its client has gone (the onRequest hook's `close`): this is the last the request is heard of.
     if ((request as ClientRequest)[CLOSED_EARLY]) accessLog.clientGone(request, reply);
+    else (request as ClientRequest)[HANDED] = true;
     // RESPONSE_WRITE_TIMEOUT_MS: a client that does not read its response is cut (node-limits.ts).
     limitResponseWrite(request.raw.socket, limits);
     // The answer is written: its admission place is given back now, not when the client has read it (Admission.take).
@@ -582,6 +598,7 @@ export async function createHttpServer(
     clearInterval(sweeper);
     refusals?.flush();
     unavailableLines.flush();
+    streamEnds.flush();
     guard.flush();
     cors.flush();
   });

@@ -6,7 +6,7 @@ import { parse as secureJsonParse } from "secure-json-parse";
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
 import type { HttpLimits } from "../config";
-import { type AccessSummary, logAccess, type RefusalCounter } from "../logging/access-log";
+import { type AccessSummary, logAccess, type RefusalCounter, type StreamEndLines } from "../logging/access-log";
 import { type Logger, requestLogger } from "../logging/logger";
 import type { SummarisedLines } from "../logging/summarised";
 import type { RequestTrace } from "../graphql/context";
@@ -42,6 +42,8 @@ export interface ThinGraphQLOptions {
   authenticator: Authenticator;
   /** The "bearer token not checked" warnings, shared with Fastify's layer (exchange.ts authUnavailableLines). */
   unavailableLines: SummarisedLines;
+  /** The lines of streamed answers cut short, shared with Fastify's layer (logging/access-log.ts). */
+  streamEnds: StreamEndLines;
   /** The connection guard's release of an authenticated connection (connection-guard.ts). */
   authenticated: (socket: Socket) => void;
   limits: HttpLimits;
@@ -358,12 +360,10 @@ class ThinRequest implements GraphQLExchange {
     this.#onSend();
     this.res.writeHead(answer.status, headers);
     this.#handed();
-    // Fastify's stream send: an error after the headers ends the response (its LogController.streamError lines).
+    // Fastify's stream send: an error after the headers ends the response (its LogController.streamError lines, a
+    // few per 10 s: a client hanging up wrote one each, at will).
     pipeline(Readable.from(body), this.res, (error) => {
-      if (!error) return;
-      if ((error as Error & { code?: string }).code === "ERR_STREAM_PREMATURE_CLOSE")
-        this.log.info({ path: GRAPHQL_PATH }, "stream closed prematurely");
-      else this.log.warn({ err: error }, "response terminated with an error with headers already sent");
+      if (error) this.options.streamEnds.write(this.log, error, GRAPHQL_PATH);
     });
   }
 

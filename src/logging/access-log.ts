@@ -1,6 +1,7 @@
 import process from "node:process";
 import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import { lineWriter, type Logger, serialisedBindings } from "./logger";
+import { type SummarisedLines, summaryLines } from "./summarised";
 
 /** What the request's access line says about one upstream attempt. */
 export interface UpstreamCallSummary {
@@ -86,6 +87,55 @@ export function noteAccess(summary: AccessSummary | undefined, key: "throttled" 
  */
 export type RefusalCounter = (status: number, code: string) => void;
 
+/** Lines of streamed answers cut short written per reason and SUMMARY_INTERVAL_MS (10 s) (StreamEndLines). */
+export const STREAM_END_LINES_PER_INTERVAL = 10;
+
+/** The premature close's reason (Node's code): the client hung up. */
+const PREMATURE_CLOSE = "ERR_STREAM_PREMATURE_CLOSE";
+
+/**
+ * The lines of a streamed answer that ended before its last byte, of both HTTP layers (Fastify's, through
+ * AccessLogController.streamError, and the thin route's, http/thin-graphql.ts): Fastify's own texts, "stream closed
+ * prematurely" (info) when the client hung up, "response terminated with an error with headers already sent" (warn)
+ * for another error. Any client causes the first at will, by closing the connection in the middle of a streamed
+ * answer (in development an explorer bundle: monaco's is 2.8 MB; a GraphQL answer streamed by incremental delivery):
+ * one line per hang-up beside its access line, which says `clientGone` already. So STREAM_END_LINES_PER_INTERVAL per
+ * reason and 10 s, then one summary per level (logging/summarised.ts); reasons the error's Node code, never text.
+ */
+export class StreamEndLines {
+  readonly #closed: SummarisedLines;
+  readonly #failed: SummarisedLines;
+
+  constructor(log: Pick<Logger, "info" | "warn" | "error">, now?: () => number) {
+    this.#closed = summaryLines(log, {
+      level: "info",
+      perInterval: STREAM_END_LINES_PER_INTERVAL,
+      head: (n) => `stream closed prematurely: ${n} more streamed answers cut by their clients`,
+      now,
+    });
+    this.#failed = summaryLines(log, {
+      perInterval: STREAM_END_LINES_PER_INTERVAL,
+      head: (n) => `response terminated with an error with headers already sent: ${n} more streamed answers`,
+      now,
+    });
+  }
+
+  /** The line of `error`, which ended the streamed answer on `path` (a route's template), unless summarised. */
+  write(log: Pick<Logger, "info" | "warn">, error: Error & { code?: unknown }, path: string): void {
+    const code = typeof error.code === "string" && /^[A-Z][A-Z0-9_]{0,63}$/.test(error.code) ? error.code : "error";
+    if (code === PREMATURE_CLOSE) {
+      if (this.#closed.take(code)) log.info({ path }, "stream closed prematurely");
+    } else if (this.#failed.take(code))
+      log.warn({ path, err: error }, "response terminated with an error with headers already sent");
+  }
+
+  /** Writes the summaries of the interval (the server's close). */
+  flush(): void {
+    this.#closed.flush();
+    this.#failed.flush();
+  }
+}
+
 /**
  * Fastify's request log lines, rewritten so that no URL is ever logged as the client wrote it: a GraphQL GET carries
  * the document and its variables (Aadhaar, mobile ...) in the query string, and the path of an unknown route is
@@ -102,8 +152,15 @@ export class AccessLogController extends LogController {
      * operation span ends then (http-server.ts, when traces are exported; none otherwise).
      */
     private readonly logged?: (request: FastifyRequest, status: number, clientGone: boolean) => void,
+    /** The lines of streamed answers cut short, shared with the thin route; none written when absent. */
+    private readonly streamEnds?: StreamEndLines,
   ) {
     super({ requestIdLogLabel: "requestId" });
+  }
+
+  /** Fastify's line per streamed answer cut short (its default: one per client hang-up), summarised. */
+  override streamError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+    this.streamEnds?.write(reply.log, error, pathOf(request));
   }
 
   override incomingRequest(): void {}
