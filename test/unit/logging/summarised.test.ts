@@ -1,3 +1,4 @@
+import { StreamEndLines } from "../../../src/logging/access-log";
 import { createLogger } from "../../../src/logging/logger";
 import { MAX_SUMMARY_REASONS, SummarisedLines, summaryLines } from "../../../src/logging/summarised";
 import { LogCapture } from "../../helpers/log-capture";
@@ -110,5 +111,40 @@ describe("summaryLines: every summarised line's summary in one shape", () => {
           "the metric counts each)",
       }),
     ]);
+  });
+});
+
+describe("StreamEndLines (logging/access-log.ts): the lines of streamed answers cut short", () => {
+  it("a premature close (info) and another error (warn, its code the reason): 10 each, then a summary at each level", () => {
+    const capture = new LogCapture();
+    const log = createLogger({ level: "info", destination: capture });
+    const ends = new StreamEndLines(log, () => 0);
+    const closed = Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+    const reset = Object.assign(new Error("write EPIPE"), { code: "EPIPE" });
+    // A code that is not a fixed token (an error's own text) is never a reason.
+    const odd = Object.assign(new Error("odd"), { code: "not a code: 9876543210" });
+    for (let i = 0; i < 25; i++) {
+      ends.write(log, closed, "/graphiql/*");
+      ends.write(log, reset, "/graphql");
+    }
+    ends.write(log, odd, "/graphql");
+    const records = () => capture.records();
+    expect(records().filter((r) => r.msg === "stream closed prematurely")).toHaveLength(10);
+    const failed = records().filter((r) => r.msg === "response terminated with an error with headers already sent");
+    expect(failed).toHaveLength(11);
+    expect(failed[0]).toMatchObject({
+      level: "warn",
+      path: "/graphql",
+      err: expect.objectContaining({ code: "EPIPE" }),
+    });
+    ends.flush();
+    const summaries = records().filter((r) => typeof r.suppressed === "number");
+    expect(summaries.map((r) => [r.level, r.notLogged, r.suppressed])).toEqual([
+      ["info", { ERR_STREAM_PREMATURE_CLOSE: 15 }, 15],
+      ["warn", { EPIPE: 15 }, 15],
+    ]);
+    expect(summaries[0].msg).toMatch(
+      /^stream closed prematurely: 15 more streamed answers cut by their clients in the/,
+    );
   });
 });
