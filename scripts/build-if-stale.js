@@ -1,7 +1,8 @@
 // @ts-check
 "use strict";
 /**
- * `npm start` and `npm run dev` run this first (prestart / scripts/dev.js): it compiles what changed since the last
+ * `npm start`, `npm run dev` and `npm run simulator` run this first (prestart / scripts/dev.js / presimulator, which
+ * builds the server alone): it compiles what changed since the last
  * build, and nothing else, so that a start with nothing to build takes no compile time (tsc alone took ~10 s per
  * start on the 2-core CI machine).
  *

@@ -50,11 +50,28 @@ describe("docs/walkthrough.md (Apollo Sandbox, simulator)", () => {
     expect(ops).toHaveLength(7);
     const filled: Record<string, string> = {};
     const results: Array<Record<string, unknown>> = [];
+    // Step 3's prose: a wrong OTP first, and what it answers, as the page quotes it (it left out the simulator's
+    // "Simulated: " mark, so a newcomer's answer did not match the page).
+    const prose = section.replace(/\s+/g, " ");
+    const wrong =
+      /Submit a wrong OTP \(you get `UpstreamRejected`, `message` "([^"]+)", `upstreamMessage` "([^"]+)"/.exec(prose);
+    expect(wrong).not.toBeNull();
     for (const op of ops) {
       const document = op.replace(/<([^>]+)>/g, (_m, name: string) => {
         if (!(name in filled)) throw new Error(`placeholder <${name}> has no value yet`);
         return filled[name];
       });
+      if (document.includes("submitCibilOtp(")) {
+        const rejected = await t.gql(document.replace('otp: "123456"', 'otp: "654321"'));
+        expect(rejected.body.data).toEqual({
+          submitCibilOtp: {
+            __typename: "UpstreamRejected",
+            code: "UPSTREAM_REJECTED",
+            message: wrong![1],
+            upstreamMessage: wrong![2],
+          },
+        });
+      }
       const res = await t.gql(document);
       expect(res.body.errors).toBeUndefined();
       const result = Object.values(res.body.data as Record<string, Record<string, unknown>>)[0];

@@ -20,12 +20,14 @@ const destinationsOf = (input: ResendAepsOtpInput) => [
 
 /** Resend the AEPS bank-wise registration OTP, and show the masked identifiers and references AOPay returns. */
 export function AepsResendForm() {
+  // This app's own sample registration, used by no page of docs/: a send counts on each of these values (60 s
+  // cooldown), so values shared with the walkthrough's were refused OTP_COOLDOWN right after it.
   const [input, setInput] = useState<ResendAepsOtpInput>({
-    userKey: "AOP554N3XXXX",
-    mobile: "9876543210",
-    aadhaar: "2341 2341 2346",
-    primaryKeyId: "TEST",
-    encodeTxnId: "DEMO",
+    userKey: "AOP554N3WEB1",
+    mobile: "9876543240",
+    aadhaar: "6789 6789 6789",
+    primaryKeyId: "TEST4",
+    encodeTxnId: "DEMO4",
   });
   const [resend] = useResendAepsOtpMutation();
   const countdown = useResendCountdown();
