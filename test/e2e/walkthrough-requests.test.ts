@@ -13,6 +13,7 @@ import {
   DEFAULT_OTP_VERIFY,
   DEFAULT_OTP_WINDOW,
 } from "../../src/config";
+import { apiExamples } from "../helpers/api-page";
 import { startTestStack, type TestStack } from "../helpers/stack";
 import {
   SANDBOX_RESULTS,
@@ -244,16 +245,17 @@ describe("docs/walkthrough.md: the curl commands, run verbatim with curl against
  * minute does not meet the 60 s OTP cooldown". A newcomer who walked the Sandbox section and then the curl commands
  * met it: both AEPS sections named one registration (user key `AOP554N3XXXX`, references `TEST` and `DEMO`), each of
  * which is a destination of its own (docs/security.md "Which destinations a send counts on"), so the curl AEPS resend
- * answered `OtpThrottled`. The two fresh-server tests above could not see it.
+ * answered `OtpThrottled`. The two fresh-server tests above could not see it. docs/api.md's examples, read next, met
+ * it the same way (the Sandbox section's Aadhaar and Asha's mobile, the curl section's user key and references).
  */
-describe("docs/walkthrough.md: the Sandbox section, then the curl commands, on one server within a minute", () => {
+describe("docs/walkthrough.md's Sandbox section, its curl commands, then docs/api.md's examples, on one server", () => {
   let t: TestStack;
   beforeAll(async () => {
     t = await startTestStack(DEFAULT_OTP_BUDGETS);
   });
   afterAll(() => t?.stop());
 
-  it("meets no cooldown in the curl commands", async () => {
+  it("meets no cooldown in the curl commands nor in the examples", async () => {
     const filled: Record<string, string> = {};
     const sandbox: unknown[] = [];
     for (const op of walkthroughOperations(walkthroughSection(SANDBOX_SECTION))) {
@@ -272,6 +274,14 @@ describe("docs/walkthrough.md: the Sandbox section, then the curl commands, on o
       expectAnswer(answer, EXPECTED[index], step.command.slice(0, 120));
       remember(curl, answer);
     }
+    // The member each example shows, not OtpThrottled (the ids the simulator issues follow the calls before).
+    const examples = apiExamples();
+    const answered: unknown[] = [];
+    for (const example of examples) {
+      const res = await t.gql(example.document, example.variables);
+      answered.push(resultOf({ body: res.body as Answer["body"] })?.__typename);
+    }
+    expect(answered).toEqual(examples.map((e) => resultOf({ body: e.result as Answer["body"] })?.__typename));
   });
 });
 
