@@ -53,16 +53,12 @@ export interface GuardedSend<In extends object, T, R> {
 /** Visible ASCII, 1 to 255 characters (Stripe's bound; a UUID v4 is the recommended value). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /**
- * Seconds a client is told to wait before asking again about its own request still in flight (an Idempotency-Key's).
- * About the time an upstream call takes; while the request is still running, the answer repeats with the same wait.
- * A registration refused while what it waits for runs is told the wait the store gives (wholeSeconds).
+ * A wait (ProtectionRefusal.retryAfterMs, an Idempotency-Key's in flight: send-guard.ts inFlightWaitMs) as the
+ * client's whole seconds: rounded up, at least 1, so that a client retrying after it is not refused again (1.4 s is 2,
+ * never 1; 0.3 s is 1, never 0); null when no wait ends it.
  */
-const CONFLICT_RETRY_SECONDS = 2;
-
-/**
- * A refusal's wait (ProtectionRefusal.retryAfterMs) as the client's whole seconds: rounded up, at least 1, so that a
- * client retrying after it is not refused again (1.4 s is 2, never 1; 0.3 s is 1, never 0); null when no wait ends it.
- */
+function wholeSeconds(ms: number): number;
+function wholeSeconds(ms: number | undefined): number | null;
 function wholeSeconds(ms: number | undefined): number | null {
   return ms === undefined ? null : Math.max(1, Math.ceil(ms / 1000));
 }
@@ -214,7 +210,7 @@ function answerOf<In extends object, T, R extends object>(
       return outcome.result;
     case "in-flight":
       noteAccess(ctx.summary, "idempotency", "in-flight");
-      return idempotencyConflict(CONFLICT_RETRY_SECONDS);
+      return idempotencyConflict(wholeSeconds(outcome.retryAfterMs));
     case "key-reused":
       throw new IdempotencyKeyReusedError();
     case "throttled":

@@ -47,7 +47,11 @@ interface IdempotencyRecord {
 
 export type BeginOutcome =
   | { kind: "acquired"; token: string }
-  | { kind: "in-flight" }
+  /**
+   * Pending, its pendingUntil not passed: `pendingForMs` is how long it still answers in flight (then `abandoned`),
+   * by the store's clock; absent for a record without a pendingUntil (an older version's: in flight until it expires).
+   */
+  | { kind: "in-flight"; pendingForMs?: number }
   /** Pending past its pendingUntil: the request that took it ended without storing a result (a crash). */
   | { kind: "abandoned" }
   | { kind: "mismatch" }
@@ -123,7 +127,8 @@ function judge(
   if (existing.fingerprint !== fingerprint) return { kind: "mismatch" };
   if (existing.state === "pending" || !existing.result) {
     const { pendingUntil } = existing;
-    return pendingUntil !== undefined && now >= pendingUntil ? { kind: "abandoned" } : { kind: "in-flight" };
+    if (pendingUntil === undefined) return { kind: "in-flight" };
+    return now >= pendingUntil ? { kind: "abandoned" } : { kind: "in-flight", pendingForMs: pendingUntil - now };
   }
   if (typeof existing.result !== "string")
     throw new ProtectionStoreError("idempotency", new Error("stored result is not sealed"));

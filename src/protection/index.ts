@@ -241,6 +241,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
         // longer of the two: idempotency-store.ts); with the 24 h default a repeat was answered OUTCOME_UNKNOWN while
         // the request still ran (test/unit/protection/pending-ttl.test.ts). The send marks' rule (sendMarkTtlMs).
         pendingTtlMs: outlivingRequestsMs(longestRequestMs, IDEMPOTENCY_PENDING_MIN_MS),
+        longestRequestMs,
       }),
       consent,
       consentTtlMs: config.cibilConsentTtlSeconds * 1000,

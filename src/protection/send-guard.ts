@@ -10,6 +10,7 @@ import type { KeyHasher } from "./key-hasher";
 import { MemoryStoreFullError } from "./memory-counters";
 import { NO_OBSERVER, type RequestObserver } from "./observer";
 import { DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES } from "./protection.settings";
+import { SEND_IN_PROGRESS_RETRY_MS } from "./registered-mobiles";
 import { refuseForStoreFailure, type StoreFailureLines } from "./store-failure";
 import type {
   MaybePromise,
@@ -75,6 +76,12 @@ export interface SendGuardOptions {
   maxResultBytes?: number;
   /** How long a key stays "in flight" if its request never finishes (a crash): longer than any upstream call. */
   pendingTtlMs: number;
+  /**
+   * The longest a request's upstream attempts may run (the longer of REQUEST_DEADLINE_MS and AOPAY_DEADLINE_MS): a
+   * key's pending record taken longer ago than that has lost its request, and a repeat is told the record's time left
+   * (inFlightWaitMs).
+   */
+  longestRequestMs: number;
   /**
    * How long a `remember` that failed is tried again in the background (CIBIL_REGISTERED_MOBILE_RETRY_SECONDS);
    * default 0: not tried again.
@@ -146,7 +153,8 @@ export interface SendRequest<T, R> {
 export type SendOutcome<R> =
   | { kind: "sent"; result: R }
   | { kind: "replayed"; result: R }
-  | { kind: "in-flight" }
+  /** `retryAfterMs`: how long the client is told to wait before asking again (inFlightWaitMs). */
+  | { kind: "in-flight"; retryAfterMs: number }
   | { kind: "key-reused" }
   | { kind: "throttled"; code: ThrottleCode; scope: ThrottleScope; retryAfterSeconds: number }
   /** `retryAfterMs`: how long the refusal still holds (ProtectionRefusal's); undefined: no wait ends it. */
@@ -189,6 +197,28 @@ function timedOut(error: unknown): boolean {
  * to MEMORY_IDEMPOTENCY_MAX_KEYS of them, and in Redis without bound.
  */
 export const UNKEPT_RESULT: StoredResult = Object.freeze({ typename: "#unkept", data: Object.freeze({}) });
+
+/**
+ * How long a repeat of a key whose record is pending is told to wait (IDEMPOTENCY_IN_FLIGHT's retryAfterSeconds):
+ * `pendingForMs`, the time until the record answers OUTCOME_UNKNOWN (IdempotencyStore.begin's), once the record was
+ * taken (`pendingTtlMs` before its end) more than `longestRequestMs` and SEND_IN_PROGRESS_RETRY_MS ago; else
+ * SEND_IN_PROGRESS_RETRY_MS, about one upstream call, at most the time left. A record without a pendingForMs (an older
+ * version's) is told SEND_IN_PROGRESS_RETRY_MS: nothing says when it turns. Past the longest a request runs, and the
+ * moment its result takes to store, its request has ended without storing a result (its process died, or the store
+ * failed it until then) and nothing turns the record sooner: told 2 s, a client asked every 2 s for up to the whole
+ * pending time (60 s by default, 3 times the longest request: protection/index.ts) and met the same answer each time.
+ * Still an estimate in one case: a result whose write waited for a store that failed (#settleKey) lands within
+ * STORE_RETRY_MAX_MS of the store answering again, sooner than the time told, and is replayed from then on.
+ */
+export function inFlightWaitMs(
+  pendingForMs: number | undefined,
+  pendingTtlMs: number,
+  longestRequestMs: number,
+): number {
+  if (pendingForMs === undefined) return SEND_IN_PROGRESS_RETRY_MS;
+  const gone = pendingTtlMs - pendingForMs > longestRequestMs + SEND_IN_PROGRESS_RETRY_MS;
+  return gone ? pendingForMs : Math.min(pendingForMs, SEND_IN_PROGRESS_RETRY_MS);
+}
 
 const NO_BUDGET = { allowed: true as const, nextSendInMs: 0, refund: async () => undefined };
 
@@ -384,7 +414,7 @@ export class SendGuard {
   > {
     const { field, log, idempotencyKey } = req;
     if (idempotencyKey === undefined) return { kind: "acquired" };
-    const { hasher, idempotency, pendingTtlMs } = this.options;
+    const { hasher, idempotency, pendingTtlMs, longestRequestMs } = this.options;
     // Scoped to the client and the operation, so two clients (or two mutations) never share a key.
     const scope = `${req.subject.clientId}\n${field}\n${idempotencyKey}`;
     const input = `${field}\n${canonicalJson(req.input)}`;
@@ -438,7 +468,7 @@ export class SendGuard {
         return { kind: "key-reused" };
       case "in-flight":
         // As a throttle's, on the access line (guarded-send.ts): a client repeating its key cannot double the log.
-        return { kind: "in-flight" };
+        return { kind: "in-flight", retryAfterMs: inFlightWaitMs(begun.pendingForMs, pendingTtlMs, longestRequestMs) };
       case "abandoned": {
         // Its request ended without a result (the process died, or the store was lost past the pending time): what
         // it sent is unknown. A second send under the same key would be the duplicate the key exists to prevent (an

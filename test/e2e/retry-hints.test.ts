@@ -1,7 +1,10 @@
+import { randomUUID } from "node:crypto";
+import type Redis from "ioredis";
 import { fixtureJson } from "../helpers/fixtures";
 import { type FakeUpstream, json, raw, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
-import { stackPerTest, type TestStack } from "../helpers/stack";
+import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../helpers/redis";
+import { stackPerTest, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
  * A retry hint is the real time until a retry is taken: a client that waits exactly `retryAfterSeconds` is let
@@ -49,5 +52,84 @@ describe("retry hints: the real time until a retry is taken", () => {
     await sleep(toldAt + hintMs - Date.now());
     expect((await send(t, "150000004")).__typename).toBe("CibilOtpChallenge");
     expect(upstream.calls).toHaveLength(4);
+  }, 15_000);
+});
+
+/**
+ * An Idempotency-Key whose request is gone (its replica died with the record pending): the record answers
+ * IDEMPOTENCY_IN_FLIGHT until its pending time ends (60 s with the default deadlines of 10 s), then OUTCOME_UNKNOWN.
+ * Told 2 s, a client asked every 2 s for up to a minute and met the same answer each time. The record is planted as
+ * such a replica leaves it, over a key sent once; the server reads it with the one command it always sends.
+ */
+describeWithRedis("retry hints: an Idempotency-Key whose request is gone (Redis)", () => {
+  const prefix = uniquePrefix();
+  const PENDING_MS = 60_000;
+  let redis: Redis;
+  let upstream: FakeUpstream;
+  let t: TestStack;
+  beforeAll(async () => {
+    redis = await connectRedis();
+    upstream = await startFakeUpstream(json(200, fixtureJson("cibil/generate-otp.success")));
+    t = await startTestStack({
+      ...upstreamEnv(upstream),
+      REDIS_URL: process.env.REDIS_URL as string,
+      REDIS_KEY_PREFIX: prefix,
+      HMAC_SECRET: "h".repeat(32),
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await upstream?.close();
+    await deleteKeys(redis, prefix);
+    await redis.quit();
+  });
+
+  let cibil = 160_000_000;
+  /**
+   * A key sent once, its record then rewritten as pending for `pendingForMs` more, under another request's token: a
+   * replica's that took it PENDING_MS - pendingForMs ago and died. `repeat` sends the key again.
+   */
+  async function pendingKey(pendingForMs: number) {
+    const key = randomUUID();
+    const variables = cibilInput(String(cibil++));
+    const repeat = async () =>
+      resultOf((await t.gql(GENERATE_CIBIL_OTP, variables, { "idempotency-key": key })).body, "generateCibilOtp");
+    const before = new Set(await redis.keys(`${prefix}idem:*`));
+    expect((await repeat()).__typename).toBe("CibilOtpChallenge");
+    const [redisKey] = (await redis.keys(`${prefix}idem:*`)).filter((k) => !before.has(k));
+    const { fingerprint } = JSON.parse((await redis.get(redisKey)) as string) as { fingerprint: string };
+    const pending = { state: "pending", fingerprint, token: "a-replica-gone", pendingUntil: Date.now() + pendingForMs };
+    expect(await redis.set(redisKey, JSON.stringify(pending), "KEEPTTL")).toBe("OK");
+    return repeat;
+  }
+
+  it("taken longer ago than a request runs: told the time until it turns (40 s left: 39-40), not 2", async () => {
+    const calls = upstream.calls.length;
+    const told = await (await pendingKey(40_000))();
+    expect(told).toMatchObject({ __typename: "IdempotencyConflict", code: "IDEMPOTENCY_IN_FLIGHT", retryable: true });
+    expect(told.retryAfterSeconds).toBeGreaterThanOrEqual(39);
+    expect(told.retryAfterSeconds).toBeLessThanOrEqual(40);
+    // Taken 5 s ago: its request may still run, and answer any moment: about one upstream call.
+    expect(await (await pendingKey(PENDING_MS - 5_000))()).toMatchObject({
+      __typename: "IdempotencyConflict",
+      retryAfterSeconds: 2,
+    });
+    // Sent once each, never again.
+    expect(upstream.calls.length).toBe(calls + 2);
+  });
+
+  it("a repeat 1 s before the hint is still in flight, one at the hint is answered OUTCOME_UNKNOWN", async () => {
+    const calls = upstream.calls.length;
+    const repeat = await pendingKey(2_500);
+    const told = await repeat();
+    const toldAt = Date.now();
+    expect(told).toMatchObject({ __typename: "IdempotencyConflict", code: "IDEMPOTENCY_IN_FLIGHT" });
+    expect([2, 3]).toContain(told.retryAfterSeconds);
+    const hintMs = (told.retryAfterSeconds as number) * 1000;
+    await sleep(toldAt + hintMs - 1_000 - Date.now());
+    expect(await repeat()).toMatchObject({ __typename: "IdempotencyConflict", retryAfterSeconds: 1 });
+    await sleep(toldAt + hintMs - Date.now());
+    expect(await repeat()).toMatchObject({ __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" });
+    expect(upstream.calls.length).toBe(calls + 1);
   }, 15_000);
 });

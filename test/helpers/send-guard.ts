@@ -58,6 +58,7 @@ export function setup(overrides: Partial<SendGuardOptions> = {}) {
     clock: () => NOW,
     idempotencyTtlMs: 60_000,
     pendingTtlMs: 60_000,
+    longestRequestMs: 10_000,
     storeLines,
     ...overrides,
   });

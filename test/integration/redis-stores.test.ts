@@ -11,6 +11,8 @@ import { throttleConfig } from "../helpers/throttle";
 const throttle = throttleConfig();
 const MOBILE = "9123409876";
 const AADHAAR = "999971658847";
+/** In flight for about `ms` more (this process's clock against the one the record was written with: within 0.5 s). */
+const inFlight = (ms: number) => ({ kind: "in-flight", pendingForMs: expect.closeTo(ms, -3) as number });
 
 describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
   let redis: Redis;
@@ -74,7 +76,8 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     expect(outcomes.filter((o) => o.kind === "in-flight")).toHaveLength(9);
     const token = (acquired[0] as { token: string }).token;
     await other.complete("k1", "someone-else", "fp", { typename: "X", data: {} }, 60_000);
-    expect(await store.begin("k1", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    // How long the record still answers in flight: the pending time its taker gave, less the moment since.
+    expect(await store.begin("k1", "fp", 60_000)).toEqual(inFlight(60_000));
     await store.complete("k1", token, "fp", { typename: "CibilOtpChallenge", data: { cibilId: "1" } }, 60_000);
     expect(await other.begin("k1", "fp", 60_000)).toEqual({
       kind: "replay",
@@ -88,7 +91,7 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     const first = await store.begin("k2", "fp", 60_000);
     if (first.kind !== "acquired") throw new Error("expected acquired");
     await store.release("k2", "not-the-holder");
-    expect(await store.begin("k2", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    expect(await store.begin("k2", "fp", 60_000)).toEqual(inFlight(60_000));
     await store.release("k2", first.token);
     const again = await store.begin("k2", "fp", 50);
     expect(again.kind).toBe("acquired");
@@ -118,7 +121,7 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     const taker = await store.begin("k-taken", "fp", 60_000);
     if (taker.kind !== "acquired") throw new Error("expected acquired");
     expect(await store.complete("k-taken", held.token, "fp", { typename: "X", data: {} }, 60_000)).toBe("superseded");
-    expect(await store.begin("k-taken", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    expect(await store.begin("k-taken", "fp", 60_000)).toEqual(inFlight(60_000));
     expect(await store.complete("k-taken", taker.token, "fp", { typename: "Y", data: {} }, 60_000)).toBe("stored");
     expect(await store.begin("k-taken", "fp", 60_000)).toEqual({ kind: "replay", result: { typename: "Y", data: {} } });
   });
@@ -157,7 +160,7 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
         );
         return command.promise;
       }) as Redis["sendCommand"];
-      await expect(store.begin(key, "fp", 60_000)).resolves.toEqual({ kind: "in-flight" });
+      await expect(store.begin(key, "fp", 60_000)).resolves.toEqual(inFlight(60_000));
       // With the key free at each command (the other replica's record gone): taken.
       own.sendCommand = send;
       await replica.del(redisKey);

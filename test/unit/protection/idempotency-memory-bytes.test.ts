@@ -97,7 +97,10 @@ describe("MemoryIdempotencyStore's byte budget (MEMORY_IDEMPOTENCY_MAX_BYTES)", 
     for (let i = 0; i < 3; i++) await s.begin(`p${i}`, `fp-p${i}`, TTL, TTL);
     advance(FULL_SWEEP_INTERVAL_MS + 1);
     await expect(s.begin("new", "fp-new", TTL, TTL)).rejects.toBeInstanceOf(MemoryStoreFullError);
-    expect(await s.begin("p0", "fp-p0", TTL, TTL)).toEqual({ kind: "in-flight" });
+    expect(await s.begin("p0", "fp-p0", TTL, TTL)).toEqual({
+      kind: "in-flight",
+      pendingForMs: TTL - FULL_SWEEP_INTERVAL_MS - 1,
+    });
   });
 
   it("expired records are swept first: once the kept ones have expired, new keys are taken again", async () => {

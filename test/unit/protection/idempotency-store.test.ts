@@ -6,13 +6,16 @@ import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-seale
 const sealer = new StoreSealer([deriveStoreKey(Buffer.from("i".repeat(32)))]);
 
 const result = { typename: "CibilOtpChallenge", data: { cibilId: "1" } };
+/** In flight for about `ms` more (the store's own clock: within 0.5 s). */
+const inFlight = (ms: number) => ({ kind: "in-flight", pendingForMs: expect.closeTo(ms, -3) as number });
 
 describe("MemoryIdempotencyStore", () => {
   it("first request takes the key; a repeat sees it in flight, then replays the stored result", async () => {
     const store = new MemoryIdempotencyStore(sealer);
     const first = await store.begin("k", "fp", 60_000);
     expect(first.kind).toBe("acquired");
-    expect(await store.begin("k", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    // How long the record still answers in flight (then abandoned): its pending time, less the moment since it was taken.
+    expect(await store.begin("k", "fp", 60_000)).toEqual(inFlight(60_000));
     if (first.kind !== "acquired") throw new Error();
     await store.complete("k", first.token, "fp", result, 60_000);
     expect(await store.begin("k", "fp", 60_000)).toEqual({ kind: "replay", result });
@@ -32,7 +35,7 @@ describe("MemoryIdempotencyStore", () => {
     const first = await store.begin("k", "fp", 60_000);
     if (first.kind !== "acquired") throw new Error();
     await store.release("k", "someone-else");
-    expect(await store.begin("k", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    expect(await store.begin("k", "fp", 60_000)).toEqual(inFlight(60_000));
     await store.release("k", first.token);
     expect((await store.begin("k", "fp", 60_000)).kind).toBe("acquired");
   });
@@ -69,7 +72,7 @@ describe("MemoryIdempotencyStore", () => {
     const taker = await store.begin("c", "fp", 60_000);
     if (taker.kind !== "acquired") throw new Error();
     expect(await store.complete("c", c.token, "fp", { typename: "Other", data: {} }, 60_000)).toBe("superseded");
-    expect(await store.begin("c", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    expect(await store.begin("c", "fp", 60_000)).toEqual({ kind: "in-flight", pendingForMs: 60_000 });
     expect(await store.complete("c", taker.token, "fp", result, 60_000)).toBe("stored");
     expect(await store.begin("c", "fp", 60_000)).toEqual({ kind: "replay", result });
   });
@@ -100,7 +103,10 @@ describe("MemoryIdempotencyStore", () => {
     );
     expect(warned).toBe(1);
     // Its held keys still answer; the other owner takes keys.
-    expect(await store.begin("a2", "fp", 1_000, 10_000, undefined, undefined, "A")).toEqual({ kind: "in-flight" });
+    expect(await store.begin("a2", "fp", 1_000, 10_000, undefined, undefined, "A")).toEqual({
+      kind: "in-flight",
+      pendingForMs: 1_000,
+    });
     const b1 = await store.begin("b1", "fp", 1_000, 10_000, undefined, undefined, "B");
     if (a1.kind !== "acquired" || b1.kind !== "acquired") throw new Error();
     // A completed record stays its owner's; a released one is not.
@@ -121,7 +127,7 @@ describe("MemoryIdempotencyStore", () => {
     const store = new MemoryIdempotencyStore(sealer, { maxKeys: 10, now: () => now });
     expect((await store.begin("k", "fp", 60_000, 86_400_000)).kind).toBe("acquired");
     now += 59_999;
-    expect(await store.begin("k", "fp", 60_000, 86_400_000)).toEqual({ kind: "in-flight" });
+    expect(await store.begin("k", "fp", 60_000, 86_400_000)).toEqual({ kind: "in-flight", pendingForMs: 1 });
     now += 1;
     expect(await store.begin("k", "fp", 60_000, 86_400_000)).toEqual({ kind: "abandoned" });
     expect(await store.begin("k", "other", 60_000, 86_400_000)).toEqual({ kind: "mismatch" });
@@ -141,7 +147,7 @@ describe("MemoryIdempotencyStore", () => {
     expect(full).toBe(1);
     // The live records are still there: a replays, b is in flight.
     expect(await store.begin("a", "fp", 60_000)).toEqual({ kind: "replay", result });
-    expect(await store.begin("b", "fp", 60_000)).toEqual({ kind: "in-flight" });
+    expect(await store.begin("b", "fp", 60_000)).toEqual({ kind: "in-flight", pendingForMs: 10_000 });
     now += 10_000; // b's pending record expires
     expect((await store.begin("c", "fp", 60_000)).kind).toBe("acquired");
   });

@@ -32,7 +32,8 @@ describe("an Idempotency-Key's record outlives its request (createProtection's p
         const running = protection.guard.run(first.req);
         await jest.advanceTimersByTimeAsync(61_000);
         const repeat = request({ key: "k-1" });
-        expect(await protection.guard.run(repeat.req)).toEqual({ kind: "in-flight" });
+        // Its request may still run (120 s allowed): about one upstream call, not the record's 299 s left.
+        expect(await protection.guard.run(repeat.req)).toEqual({ kind: "in-flight", retryAfterMs: 2_000 });
         expect(repeat.calls).toEqual([]);
         await jest.advanceTimersByTimeAsync(40_000);
         expect(await running).toMatchObject({ kind: "sent" });
@@ -42,6 +43,42 @@ describe("an Idempotency-Key's record outlives its request (createProtection's p
       }
     },
   );
+});
+
+/**
+ * A repeat of a key whose request is gone is told how long the record still answers in flight, not 2 s again and
+ * again: the pending time (60 s with the default deadlines of 10 s) runs on after the longest a request runs, and
+ * nothing turns the record sooner (idempotency-store.ts; send-guard.ts inFlightWaitMs). In memory, the request is gone
+ * when a bug (or a store refusing its result) left its record pending: here, a call that never answers.
+ */
+describe("an Idempotency-Key whose request is gone: told the record's time left (createProtection, in memory)", () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_750_000_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it("2 s while its request may run (12 s: 10 s deadline and 2 s), then the time until OUTCOME_UNKNOWN", async () => {
+    const config = loadConfig({ NODE_ENV: "test" });
+    const { protection, close } = createProtection(
+      config,
+      createLogger({ level: "error", destination: new LogCapture() }),
+    );
+    try {
+      const first = request({ key: "k-1", answer: () => new Promise<string>(() => undefined) });
+      void protection.guard.run(first.req);
+      const repeat = async () => protection.guard.run(request({ key: "k-1" }).req);
+      await jest.advanceTimersByTimeAsync(12_000);
+      expect(await repeat()).toEqual({ kind: "in-flight", retryAfterMs: 2_000 });
+      await jest.advanceTimersByTimeAsync(1);
+      // Taken longer ago than any request runs: its 47,999 ms left, which a client waits once.
+      expect(await repeat()).toEqual({ kind: "in-flight", retryAfterMs: 47_999 });
+      await jest.advanceTimersByTimeAsync(27_999);
+      expect(await repeat()).toEqual({ kind: "in-flight", retryAfterMs: 20_000 });
+      await jest.advanceTimersByTimeAsync(20_000);
+      expect(await repeat()).toEqual({ kind: "replayed", result: "failure:OUTCOME_UNKNOWN" });
+      expect(first.calls).toEqual([true]);
+    } finally {
+      await close();
+    }
+  });
 });
 
 /**

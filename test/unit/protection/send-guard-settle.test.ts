@@ -276,6 +276,7 @@ describe("SendGuard: settling and failing closed", () => {
       hasher,
       idempotencyTtlMs: 1000,
       pendingTtlMs: 1000,
+      longestRequestMs: 300,
       storeLines: new StoreFailureLines(createLogger({ level: "fatal", destination: new LogCapture() })),
     });
     const before = Date.now();

@@ -84,7 +84,7 @@ describe("SendGuard: the one path of every upstream write", () => {
       const running = guard.run(first.req);
       await new Promise((r) => setImmediate(r));
       const second = request({ key: "k-1" });
-      expect(await guard.run(second.req)).toEqual({ kind: "in-flight" });
+      expect(await guard.run(second.req)).toEqual({ kind: "in-flight", retryAfterMs: 2_000 });
       expect(second.log.text()).toBe("");
       finish("late");
       expect(await running).toEqual({ kind: "sent", result: expect.stringMatching(/^late@17500000(59|60)[0-9]{3}$/) });
