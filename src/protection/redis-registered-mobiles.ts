@@ -96,10 +96,15 @@ const SENDING_WITH_TOKEN = SENDING.replace(
  * Whether a send to the id is under way, and how long a mark left to expire still counts: {under way (1 or 0), ms
  * left}. A member of KEYS[1] still counting (Redis's clock) is a send under way, unless its entry lingers (LINGER: a
  * copy of it named with a '!' after it), when it counts until its score, which the copy has (SENDING keeps them
- * equal); a count in KEYS[2] (the versions before's) is a send under way. A member with less than half its TTL ARGV[1]
- * left counts as left to expire too: its latest send started more than half the TTL ago, and no request runs that
- * long (the TTL is at least three times the longest: sendMarkTtlMs), so its process died or its `sent` failed, and it
- * ends only at its score (told 2 s, a client was refused until then).
+ * equal). A member with less than half its TTL ARGV[1] left counts as left to expire too: its latest send started more
+ * than half the TTL ago, and no request runs that long (the TTL is at least three times the longest: sendMarkTtlMs), so
+ * its process died or its `sent` failed, and it ends only at its score (told 2 s, a client was refused until then).
+ * A count in KEYS[2] (`regsend:`, the versions before's, which this one keeps too) is a send under way, unless no
+ * member counts as under way and its PTTL is under half the TTL: the versions before restarted its TTL with each send
+ * (to SEND_MARK_TTL_MS), this one never prolongs it and marks each of its sends in KEYS[1], so no send still running
+ * holds it, and it counts until it expires (told 2 s, a registration was refused until then: the count left by a
+ * replica of the version before that died mid-send). With a TTL longer than the versions before's (deadlines over
+ * 40 s), a send of theirs still running counts that way too: a wait at most its TTL, for a refusal that ends sooner.
  */
 const UNDER_WAY = `
 local t = redis.call('TIME')
@@ -120,7 +125,10 @@ end
 for i = 1, #live, 2 do
   if string.sub(live[i], -1) ~= '!' and not lingering[live[i]] then underWay = 1 end
 end
-if (tonumber(redis.call('GET', KEYS[2])) or 0) > 0 then underWay = 1 end
+if (tonumber(redis.call('GET', KEYS[2])) or 0) > 0 then
+  local counted = redis.call('PTTL', KEYS[2])
+  if underWay == 0 and counted >= 0 and counted < half then left = math.max(left, counted) else underWay = 1 end
+end
 return {underWay, left}`;
 
 /**

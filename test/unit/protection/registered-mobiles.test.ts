@@ -721,6 +721,37 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     await s.registering(pan, MOBILE);
   });
 
+  it("a count of the version before left by a replica that died mid-send (regsend:, TTL under half): refused for its time left, not 2 s", async () => {
+    // The versions before restarted the count's TTL with each send: one whose TTL has run down past half holds no send
+    // still running, and refuses registrations until it expires. Told 2 s, a client was refused until then.
+    const s = replica(60_000);
+    const id = "760191542";
+    const pan = "ABCPE0542F";
+    await s.remember(id, MOBILE, pan);
+    const legacy = `${prefix}regsend:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`;
+    await redis.incr(legacy);
+    await redis.pexpire(legacy, 20_000);
+    expectWait(await refusalOf(s.registering(pan, MOBILE)), "RegistrationRaceError", 20_000);
+    // Restarted (a send of theirs just started): under way, about one call.
+    await redis.pexpire(legacy, 60_000);
+    expect(await refusalOf(s.registering(pan, MOBILE))).toEqual({
+      refused: "RegistrationRaceError",
+      retryAfterMs: 2_000,
+    });
+    // Run down again, but a send of this version under way (its mark): that send may be the one the count holds.
+    await redis.pexpire(legacy, 20_000);
+    await s.sending(id);
+    expect(await refusalOf(s.registering(pan, MOBILE))).toEqual({
+      refused: "RegistrationRaceError",
+      retryAfterMs: 2_000,
+    });
+    await s.sent(id);
+    // Its own count taken back, the dead replica's still there: its time left again.
+    expectWait(await refusalOf(s.registering(pan, MOBILE)), "RegistrationRaceError", 20_000);
+    await redis.del(legacy);
+    expect(await refusalOf(s.registering(pan, MOBILE))).toBe("went");
+  });
+
   it("a record of an earlier version (regmobile:, one mobile) is still read, with the new ones", async () => {
     const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
     const id = "760191480";
