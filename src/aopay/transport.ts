@@ -27,6 +27,14 @@ import { Buffer } from "node:buffer";
  * beyond that is refused at once with OVERLOADED instead of piling up in memory.
  */
 
+/**
+ * The wait a call refused by the bulkhead (OVERLOADED) is told: an estimate. A place frees as soon as any of the
+ * calls holding one ends, at its answer or at most at its deadline (AOPAY_DEADLINE_MS), and nothing says which ends
+ * first or when. With `connections` and `queueLimit` calls out, one second is likely to have freed a place; the
+ * earliest deadline among them would only bound it, at up to 10 s by default.
+ */
+const POOL_FULL_RETRY_AFTER_SECONDS = 1;
+
 /** The transport's settings: those of AopayConfig (documented there, config.ts), with the base URL known. */
 export type TransportOptions = Pick<
   AopayConfig,
@@ -164,7 +172,7 @@ export class AopayTransport {
           {
             endpoint: req.endpoint,
             sent: false,
-            retryAfterSeconds: 1,
+            retryAfterSeconds: POOL_FULL_RETRY_AFTER_SECONDS,
           },
         ),
       );

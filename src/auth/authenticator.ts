@@ -55,6 +55,9 @@ export type AuthOutcome =
  * again, so a retry 5 s later is served as soon as the provider answers. Not less: a fetch may take JWKS_TIMEOUT_MS
  * (3 s) to fail, and a client told sooner would resend while the last fetch is still pending. Not JWKS_RETRY_MS (30 s,
  * the background refresh's retry while a set is held): that wait is for a token whose kid the held set lacks only.
+ * An estimate in both cases: nothing tells when the provider answers again. Even for that token, the time to the next
+ * refresh (#jwksDueAt) is no better: the refresh starts with the first request after it and takes what its fetch
+ * takes, so a client told that time would arrive as the fetch starts, be refused, and be told the next one, 30 s on.
  */
 export const AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 

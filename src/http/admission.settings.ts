@@ -35,6 +35,12 @@ export const EVENT_LOOP_SAMPLING_MS = 50;
  * of its own: one woke an idle server twice a second more.
  */
 export const DEFAULT_ADMISSION_SAMPLE_INTERVAL_MS = 500;
+/**
+ * The Retry-After of an admission refusal (OVERLOADED) and of a request met while draining: an estimate, not a time
+ * the server knows. A place frees when any request in flight ends (at its answer, at most at its deadline) and the
+ * event loop's delay falls when its backlog clears: neither says when beforehand. 1 s is many requests' time at the
+ * in-flight cap, and a load balancer sends the retry to another instance meanwhile (a draining one's for good).
+ */
 export const DEFAULT_ADMISSION_RETRY_AFTER_SECONDS = 1;
 /**
  * Refused connections read again per event-loop turn (refused-reads.ts). Measured at 1,500 clients resending at once

@@ -123,6 +123,13 @@ export function consentRequired(): ConsentRequired {
   return Object.assign(new ConsentRequired(), { code, message: FAILURE_MESSAGES[code], retryable: false });
 }
 
+/**
+ * No retryAfterSeconds, on purpose: nothing here knows when the store comes back. Redis is reconnected every 2 s at
+ * most (protection/redis.ts), which says when the next try is, not when the outage ends (a restart, a failover, an
+ * operator fixing its maxmemory-policy); a full in-memory table frees as its records expire, up to
+ * IDEMPOTENCY_TTL_SECONDS (24 h) ahead. A hint of the reconnect's 2 s would have every client resend into the outage
+ * every 2 s; `retryable` true and the message's "try again later" leave the backoff to the client.
+ */
 export function protectionUnavailable(): ProtectionUnavailable {
   const code = FailureCode.PROTECTION_UNAVAILABLE;
   return Object.assign(new ProtectionUnavailable(), { code, message: FAILURE_MESSAGES[code], retryable: true });
