@@ -206,7 +206,7 @@ export const UNKEPT_RESULT: StoredResult = Object.freeze({ typename: "#unkept", 
  * version's) is told SEND_IN_PROGRESS_RETRY_MS: nothing says when it turns. Past the longest a request runs, and the
  * moment its result takes to store, its request has ended without storing a result (its process died, or the store
  * failed it until then) and nothing turns the record sooner: told 2 s, a client asked every 2 s for up to the whole
- * pending time (60 s by default, 3 times the longest request: protection/index.ts) and met the same answer each time.
+ * pending time (outlivingRequestsMs: 60 s, or 3 times the longest request when longer) and met the same answer.
  * Still an estimate in one case: a result whose write waited for a store that failed (#settleKey) lands within
  * STORE_RETRY_MAX_MS of the store answering again, sooner than the time told, and is replayed from then on.
  */
