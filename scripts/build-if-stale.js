@@ -2,9 +2,8 @@
 "use strict";
 /**
  * `npm start`, `npm run dev` and `npm run simulator` run this first (prestart / scripts/dev.js / presimulator, which
- * builds the server alone): it compiles what changed since the last
- * build, and nothing else, so that a start with nothing to build takes no compile time (tsc alone took ~10 s per
- * start on the 2-core CI machine).
+ * builds the server alone): it compiles what changed since the last build, and nothing else, so that a start with
+ * nothing to build takes no compile time (tsc alone took ~10 s per start on the 2-core CI machine).
  *
  *   dist/               tsc -p tsconfig.build.json, when a file under src/ (or a tsconfig, or the lockfile) is newer
  *                       than dist/.built
