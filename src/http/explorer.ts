@@ -36,26 +36,37 @@ when it is missing), then reload this page. Until then, <code>curl</code> works:
 `;
 
 /**
- * Whether the explorer's `/graphiql/*` route answers a GET of a path the router sends it (the path as sent, still
- * percent-encoded, its query string aside) with a file, not with the not-found handler: see registerExplorer.
+ * Whether the explorer's `/graphiql/*` route answers a GET of a request target the router sends it (`url`, as sent:
+ * still percent-encoded, its query string included) with a file, not with the not-found handler: see
+ * registerExplorer.
  */
-export type ExplorerServes = (path: string) => boolean;
+export type ExplorerServes = (url: string) => boolean;
+
+/** The escapes @fastify/static decodes before decodeURI, which keeps them: `#` and `?` (its decodePathname). */
+const ENCODED_HASH_OR_QUESTION_MARK = /%(?:23|3f)/gi;
 
 /**
- * Whether explorer/dist (`dist`) holds the file a GET of `path` under /graphiql/ is answered with, as @fastify/static
- * finds it: percent-decoded (decodeURIComponent), `/graphiql/` its index.html, a directory none (it lists none). A
- * `.` or `..` segment or an empty one (`//`, a trailing `/`) names none: @fastify/static refuses them (its 403, a 404
- * here: registerExplorer). Read when asked (a stat), as the files are: a rebuild while the server runs renames the
- * hashed bundles.
+ * Whether explorer/dist (`dist`) holds the file a GET of `url` is answered with, as @fastify/static (its
+ * getPathnameForSend) finds it: the target up to its first `?` (a `#` is part of the name there, where the router
+ * ends the path at it), the prefix as sent (`/graphiq%6c/` is routed here but names no file), the rest decoded with
+ * decodeURI after `%23` and `%3F` (so `%2F` stays in the name: `assets%2fx.js` is no file there; decodeURIComponent
+ * made it assets/x.js), `/graphiql/` its index.html, a directory none (it lists none). A `.` or `..` segment, an empty
+ * one (`//`, a trailing `/`) or a `\` names none: @fastify/static refuses them (its 403, a 404 here:
+ * registerExplorer). Read when asked (a stat), as the files are: a rebuild while the server runs renames the hashed
+ * bundles. One stat per request that reaches the not-found handler under /graphiql/, in development only.
  */
-function distHolds(dist: string, path: string): boolean {
+function distHolds(dist: string, url: string): boolean {
+  const end = url.indexOf("?");
+  const path = end < 0 ? url : url.slice(0, end);
+  if (!path.startsWith(`${EXPLORER_PATH}/`)) return false;
   let rest: string;
   try {
-    rest = decodeURIComponent(path.slice(EXPLORER_PATH.length + 1));
+    rest = decodeURI(path.slice(EXPLORER_PATH.length + 1).replace(ENCODED_HASH_OR_QUESTION_MARK, decodeURIComponent));
   } catch {
     return false;
   }
   if (rest === "") rest = "index.html";
+  if (rest.includes("\\")) return false;
   if (rest.split("/").some((segment) => segment === "" || segment === "." || segment === "..")) return false;
   try {
     return statSync(join(dist, rest), { throwIfNoEntry: false })?.isFile() === true;
@@ -114,7 +125,5 @@ export async function registerExplorer(
       },
     });
   });
-  // As @fastify/static reads it: a prefix spelled otherwise (`/graphiq%6c/index.html`) is routed here but names no
-  // file there.
-  return (path) => path.startsWith(`${EXPLORER_PATH}/`) && distHolds(dist, path);
+  return (url) => distHolds(dist, url);
 }

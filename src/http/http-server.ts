@@ -138,7 +138,8 @@ export function allowedMethods(url: string, explorer: ExplorerServes | null): st
   const routed = routedPath(path);
   const allow = ALLOWED_METHODS.get(routed);
   if (allow !== undefined) return allow;
-  if (explorer !== null && (routed === EXPLORER_PATH || (routed.startsWith(`${EXPLORER_PATH}/`) && explorer(path))))
+  // The explorer's files as @fastify/static reads the target, not as the router does (explorer.ts distHolds).
+  if (explorer !== null && (routed === EXPLORER_PATH || (routed.startsWith(`${EXPLORER_PATH}/`) && explorer(url))))
     return ALLOW_READ;
   return null;
 }
