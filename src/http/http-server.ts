@@ -126,10 +126,11 @@ const ALLOWED_METHODS: ReadonlyMap<string, string> = new Map([
 /**
  * The `Allow` of the path of `url` (its query string aside), or null when this listener serves no such path: then
  * 404 whatever the method. `*` (an `OPTIONS *`, RFC 9110 §9.3.7: the server as a whole) takes every method some path
- * takes. The path is decoded as Fastify's router decodes it (find-my-way: decodeURI, `?` or `#` ends it), so that
- * `/%68ealthz`, which GET reaches as /healthz, is /healthz to every method (it was a 404 to PUT and OPTIONS). The
- * explorer's paths exist in development only (explorer.ts; `explorer` null in production): /graphiql, and under it
- * what its route answers with a file.
+ * takes (the not-found handler answers other methods on it 405, naming OPTIONS alone). The path is read as Fastify's
+ * router reads it (find-my-way: an absolute form's path, decodeURI, `?` or `#` ends it), so that `/%68ealthz` and
+ * `http://host/healthz`, which GET reaches as /healthz, are /healthz to every method (each was a 404 to PUT and
+ * OPTIONS). The explorer's paths exist in development only (explorer.ts; `explorer` null in production): /graphiql,
+ * and under it what its route answers with a file.
  */
 export function allowedMethods(url: string, explorer: ExplorerServes | null): string | null {
   const end = url.search(/[?#]/);
@@ -144,8 +145,19 @@ export function allowedMethods(url: string, explorer: ExplorerServes | null): st
   return null;
 }
 
-/** `path` as the router matches it (decodeURI), or itself when it is not well-formed (Fastify refuses it: 400). */
-function routedPath(path: string): string {
+/**
+ * An absolute-form target's scheme and authority (RFC 9112 §3.2.2: `GET http://host/healthz`), which the router drops
+ * (find-my-way getPathFromAbsoluteUrl: http or https in any case; one it cannot parse is its 400, never seen here).
+ */
+const ABSOLUTE_FORM = /^https?:\/\/[^/]*/i;
+
+/**
+ * `target` (a request target, its query string aside) as the router matches it (an absolute form's path, decodeURI),
+ * or itself when it is not well-formed (Fastify refuses it: 400). Read as sent, `http://x/healthz` was no path to PUT and OPTIONS (404) while GET had its 200.
+ */
+function routedPath(target: string): string {
+  const absolute = ABSOLUTE_FORM.exec(target);
+  const path = absolute === null ? target : target.slice(absolute[0].length) || "/";
   if (!path.includes("%")) return path;
   try {
     return decodeURI(path);
@@ -153,6 +165,11 @@ function routedPath(path: string): string {
     return path;
   }
 }
+
+/** The asterisk form (`OPTIONS *`), whatever follows a `?` or `#`, as allowedMethods reads it. */
+const ASTERISK = /^\*(?:[?#]|$)/;
+/** The `Allow` of a 405 to another method than OPTIONS on `*` (the not-found handler). */
+export const ALLOW_ASTERISK = "OPTIONS";
 
 /** Whether `method` is one of `allow`'s. */
 function allows(allow: string, method: string): boolean {
@@ -514,9 +531,12 @@ export async function createHttpServer(
     // with the path's Allow. Before, both were 404 NOT_FOUND, which says the path does not exist. A method the path
     // takes that comes here found nothing there (a GET of a file the explorer does not have, which @fastify/static
     // hands here): 404 below, not a 405 naming the very method it refused (it was).
-    const allow = allowedMethods(request.url, explorerServes);
+    const found = allowedMethods(request.url, explorerServes);
     // RFC 9110 §9.3.7: OPTIONS asks what the target allows; the answer is Allow, with no content.
-    if (allow !== null && request.method === "OPTIONS") return void reply.code(204).header("allow", allow).send();
+    if (found !== null && request.method === "OPTIONS") return void reply.code(204).header("allow", found).send();
+    // `*` is the server as a whole, a target of OPTIONS alone (RFC 9112 §3.2.4): its Allow above names what the paths
+    // take, and a 405 naming those (it was) named methods `*` does not take either.
+    const allow = found !== null && ASTERISK.test(request.url) ? ALLOW_ASTERISK : found;
     if (allow !== null && !allows(allow, request.method)) {
       (request as ClientRequest).graphql = {
         operation: null,

@@ -514,6 +514,47 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     expectRefusal(await exchange(s.t.baseUrl, "PUT /nowhere HTTP/1.1\r\nHost: x"), 404, "NOT_FOUND", /^Not found\.$/);
   });
 
+  it("a target in absolute form is its path to every method, as to GET; `*` takes OPTIONS alone (before: 404, 405 naming GET)", async () => {
+    // RFC 9112 §3.2.2: a server accepts the absolute form; the router takes its path (find-my-way), so GET was 200 and
+    // PUT and OPTIONS 404, as if the path did not exist.
+    for (const target of ["http://x/healthz", "HTTP://x/healthz?y=1", "https://x:1/healthz"]) {
+      expect({ target, status: (await exchange(s.t.baseUrl, `GET ${target} HTTP/1.1\r\nHost: x`)).status }).toEqual({
+        target,
+        status: 200,
+      });
+      for (const [method, status] of [
+        ["OPTIONS", 204],
+        ["PUT", 405],
+      ] as const) {
+        const res = await exchange(s.t.baseUrl, `${method} ${target} HTTP/1.1\r\nHost: x`);
+        expect({ target, method, status: res.status, allow: res.headers.allow }).toEqual({
+          target,
+          method,
+          status,
+          allow: "GET, HEAD, OPTIONS",
+        });
+      }
+    }
+    const del = await exchange(s.t.baseUrl, "DELETE http://x/graphql?x=1 HTTP/1.1\r\nHost: x");
+    expect({ status: del.status, allow: del.headers.allow }).toEqual({ status: 405, allow: "GET, POST, OPTIONS" });
+    expectRefusal(
+      await exchange(s.t.baseUrl, "PUT http://x/nowhere HTTP/1.1\r\nHost: x"),
+      404,
+      "NOT_FOUND",
+      /^Not found\.$/,
+    );
+    // `*` is the server as a whole, a target of OPTIONS alone (RFC 9112 §3.2.4): PUT * was 405 naming GET, HEAD and
+    // POST, which were 404 (or the 405 naming themselves).
+    for (const method of ["GET", "HEAD", "POST", "PUT"]) {
+      const res = await exchange(s.t.baseUrl, `${method} * HTTP/1.1\r\nHost: x`);
+      expect({ method, status: res.status, allow: res.headers.allow }).toEqual({
+        method,
+        status: 405,
+        allow: "OPTIONS",
+      });
+    }
+  });
+
   it("the metrics listener: OPTIONS 204 and other methods 405, each with Allow; HEAD answered as GET is (before: 404 each)", async () => {
     const metrics = s.t.stack.app.metricsUrl as string;
     const send = async (method: "OPTIONS" | "PUT" | "HEAD", url = metrics) => {

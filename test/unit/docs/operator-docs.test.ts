@@ -4,7 +4,7 @@ import { AOPAY_ENDPOINT_NAMES, AOPAY_OUTCOMES } from "../../../src/aopay/client"
 import { knownSeries } from "../../../src/app";
 import { SETTINGS_GROUPS } from "../../../src/config";
 import { TRUSTED_DOCUMENTS } from "../../../src/generated/trusted-documents";
-import { allowedMethods } from "../../../src/http/http-server";
+import { ALLOW_ASTERISK, allowedMethods } from "../../../src/http/http-server";
 import { REFUSED_STATUSES } from "../../../src/http/metrics-server";
 import { Metrics } from "../../../src/observability/metrics";
 import { NOT_ON_A_SERVER_PAGE, rules, selectorsOf } from "../../helpers/alert-rules";
@@ -336,6 +336,8 @@ describe("the Allow values the pages give", () => {
       ["/graphql", "/healthz", "/readyz", "/graphiql/", "*"].map((path) => allowedMethods(path, () => true)),
     );
     expect([...sent].sort()).toEqual(["GET, HEAD, OPTIONS", "GET, HEAD, POST, OPTIONS", "GET, POST, OPTIONS"]);
+    // Another method than OPTIONS on `*`: a 405 naming OPTIONS alone.
+    sent.add(ALLOW_ASTERISK);
     const pages = [
       "README.md",
       "client/README.md",
