@@ -153,7 +153,8 @@ const ABSOLUTE_FORM = /^https?:\/\/[^/]*/i;
 
 /**
  * `target` (a request target, its query string aside) as the router matches it (an absolute form's path, decodeURI),
- * or itself when it is not well-formed (Fastify refuses it: 400). Read as sent, `http://x/healthz` was no path to PUT and OPTIONS (404) while GET had its 200.
+ * or itself when it is not well-formed (Fastify refuses it: 400). Read as sent, `http://x/healthz` was no path to PUT
+ * and OPTIONS (404) while GET had its 200.
  */
 function routedPath(target: string): string {
   const absolute = ABSOLUTE_FORM.exec(target);
