@@ -1,5 +1,6 @@
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import Redis from "ioredis";
+import type Redis from "ioredis";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import {
   REGISTERED_MOBILE_DIMENSION,
@@ -11,7 +12,9 @@ import { type FakeHandler, type FakeUpstream, json, startFakeUpstream, upstreamE
 import { fixtureJson } from "../helpers/fixtures";
 import { registrationInput } from "../helpers/identifiers";
 import { GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
-import { describeWithRedis, REDIS_URL } from "../helpers/redis";
+import { freePort } from "../helpers/free-port";
+import { connectPrivateRedis, describeWithPrivateRedis, startRedis, stopRedis } from "../helpers/private-redis";
+import { dumpKeys } from "../helpers/redis";
 import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } from "../helpers/stack";
 
 /**
@@ -21,7 +24,9 @@ import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } fro
  * each canary and its usual encodings: the token AOPay issued, the mobile, PAN, Aadhaar, e-mail and CIBIL id. The
  * registered-mobile record (CIBIL id → mobile, src/protection/registered-mobiles.ts) is among them: keyed by the id's
  * HMAC, the mobile sealed.
- * The server gets a Redis database of its own (not 0), so the scan covers everything in it, not only a prefix.
+ * The server gets a redis-server of its own (test/helpers/private-redis.ts), so the scan covers everything in it, not
+ * only a prefix. It emptied database 13 of the shared REDIS_URL before (FLUSHDB), before and after: whatever another
+ * suite, run or developer kept there was lost, and two runs at once emptied each other's.
  * Then the sealing key is rotated, replaced by a wrong one, and a record is tampered with and moved: a replay under a
  * rotated key still works; every other case answers PROTECTION_UNAVAILABLE with no upstream call and no clear value
  * in the logs.
@@ -38,7 +43,6 @@ const CANARY = {
   email: "canary.owner7731@example.com",
   cibilId: "773190551",
 };
-const DB = 13;
 const PREFIX = "aopay-gql-at-rest:";
 const key = (byte: number) => Buffer.alloc(32, byte).toString("base64");
 const K1 = `k1:${key(1)}`;
@@ -77,12 +81,6 @@ const scriptedAopay: FakeHandler = (call, res, req) => {
   res.writeHead(404).end();
 };
 
-function dbUrl(): string {
-  const url = new URL(REDIS_URL as string);
-  url.pathname = `/${DB}`;
-  return url.href;
-}
-
 /** Every encoding of a canary a careless store might hold. */
 function encodings(value: string): string[] {
   const b = Buffer.from(value, "utf8");
@@ -93,8 +91,10 @@ function encodings(value: string): string[] {
   return [value, value.toLowerCase(), b.toString("base64"), b.toString("base64url"), b.toString("hex"), ...hashes];
 }
 
-describeWithRedis("nothing secret at rest in Redis (production settings, scripted AOPay, every key scanned)", () => {
+describeWithPrivateRedis("nothing secret at rest in Redis (production, scripted AOPay, every key scanned)", () => {
   let upstream: FakeUpstream;
+  let redisProcess: ChildProcess | undefined;
+  let redisUrl: string;
   let redis: Redis;
   let t: TestStack | undefined;
   const start = (storeKeys: string) =>
@@ -102,7 +102,7 @@ describeWithRedis("nothing secret at rest in Redis (production settings, scripte
       NODE_ENV: "production",
       ...upstreamEnv(upstream),
       ...PRODUCTION_SECURITY,
-      REDIS_URL: dbUrl(),
+      REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: PREFIX,
       STORE_ENCRYPTION_KEYS: storeKeys,
     });
@@ -111,15 +111,19 @@ describeWithRedis("nothing secret at rest in Redis (production settings, scripte
 
   beforeAll(async () => {
     upstream = await startFakeUpstream(scriptedAopay);
-    redis = new Redis(dbUrl());
-    await redis.flushdb();
+    const port = await freePort();
+    redisProcess = startRedis(port);
+    redis = await connectPrivateRedis(port);
+    // Empty at the start: every key the scan finds is the server's.
+    expect(await redis.dbsize()).toBe(0);
+    redisUrl = `redis://127.0.0.1:${port}`;
     t = await start(K1);
   });
   afterAll(async () => {
     await t?.stop();
     await upstream?.close();
-    await redis?.flushdb();
     await redis?.quit();
+    await stopRedis(redisProcess);
   });
 
   it("registers (token issued), replays, sends OTPs: the client sees the token, AOPay is called once per key", async () => {
@@ -252,25 +256,5 @@ describeWithRedis("nothing secret at rest in Redis (production settings, scripte
   });
 });
 
-/** Every key of the database and its whole value, whatever its type. */
-async function dumpDb(redis: Redis): Promise<Array<{ key: string; value: string }>> {
-  const out: Array<{ key: string; value: string }> = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "COUNT", 500);
-    cursor = next;
-    for (const k of keys) {
-      const type = await redis.type(k);
-      const value =
-        type === "string"
-          ? ((await redis.get(k)) ?? "")
-          : type === "hash"
-            ? JSON.stringify(await redis.hgetall(k))
-            : type === "zset"
-              ? JSON.stringify(await redis.zrange(k, 0, -1, "WITHSCORES"))
-              : ((await redis.dumpBuffer(k)) ?? Buffer.alloc(0)).toString("latin1");
-      out.push({ key: k, value });
-    }
-  } while (cursor !== "0");
-  return out;
-}
+/** Every key of the (private) Redis and its whole value, whatever its type: all of them match the empty prefix. */
+const dumpDb = (redis: Redis) => dumpKeys(redis, "");

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import Redis from "ioredis";
+import { describeUnless } from "./redis";
 
 /**
  * A redis-server of the test's own on a free loopback port, for what must not be done to the shared Redis at
@@ -9,6 +10,11 @@ import Redis from "ioredis";
 export const PRIVATE_REDIS_SKIP_REASON = redisServerAvailable()
   ? null
   : "skipped: no redis-server binary on PATH to start a private one";
+
+/** A describe block that needs a private Redis (no REDIS_URL): skipped, saying why, without the binary. */
+export function describeWithPrivateRedis(name: string, fn: () => void): void {
+  describeUnless(PRIVATE_REDIS_SKIP_REASON, name, fn);
+}
 
 function redisServerAvailable(): boolean {
   try {

@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import Redis from "ioredis";
 import { RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
 import type { ThrottleConfig } from "../../src/config";
@@ -19,6 +20,8 @@ import {
   REDIS_URL,
   uniquePrefix,
 } from "../helpers/redis";
+import { freePort } from "../helpers/free-port";
+import { connectPrivateRedis, describeWithPrivateRedis, startRedis, stopRedis } from "../helpers/private-redis";
 import { mostInAnySpan, seeded, throttleConfig } from "../helpers/throttle";
 
 /**
@@ -462,25 +465,6 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     }
   }, 25_000);
 
-  it("a Redis that forgot its scripts (SCRIPT FLUSH, as after a restart) is sent the script again, and the send counts", async () => {
-    const own = await connectRedis();
-    try {
-      const prefix = fresh();
-      const throttle = new OtpThrottle(SMALL, hasher, { redis: own, keyPrefix: prefix });
-      expect((await throttle.reserve(mobile("9111100001"))).allowed).toBe(true);
-      await own.script("FLUSH");
-      const sent = recordCommands(own);
-      expect((await throttle.reserve(mobile("9111100002"))).allowed).toBe(true);
-      // EVALSHA answered NOSCRIPT (it ran nothing); ioredis sent it again, as EVAL with the script's text (its
-      // Script.execute: the resend is turned into an EVAL on the wire), and the send was counted once.
-      expect(sent).toEqual(["evalsha", "evalsha"]);
-      const key = `${prefix}otp:sends:${hasher.hash("destination:mobile", "9111100002")}`;
-      expect(await own.zcard(key)).toBe(1);
-    } finally {
-      own.disconnect();
-    }
-  });
-
   it("refuses at once, as a store failure, while Redis is not connected (fail closed)", async () => {
     const down = new Redis(REDIS_URL as string, { lazyConnect: true, enableOfflineQueue: false });
     try {
@@ -489,6 +473,38 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     } finally {
       down.disconnect();
     }
+  });
+});
+
+/**
+ * SCRIPT FLUSH empties the script cache of the whole server, every client's: on the shared REDIS_URL it made another
+ * suite's EVALSHA answer NOSCRIPT and be sent again, one round trip more than that suite counted. A Redis of its own.
+ */
+describeWithPrivateRedis("OtpThrottle on a redis-server of its own (what must not be done to the shared one)", () => {
+  let server: ChildProcess | undefined;
+  let own: Redis;
+  beforeAll(async () => {
+    const port = await freePort();
+    server = startRedis(port);
+    own = await connectPrivateRedis(port);
+  });
+  afterAll(async () => {
+    await own?.quit();
+    await stopRedis(server);
+  });
+
+  it("a Redis that forgot its scripts (SCRIPT FLUSH, as after a restart) is sent the script again, and the send counts", async () => {
+    const prefix = uniquePrefix();
+    const throttle = new OtpThrottle(SMALL, hasher, { redis: own, keyPrefix: prefix });
+    expect((await throttle.reserve(mobile("9111100001"))).allowed).toBe(true);
+    await own.script("FLUSH");
+    const sent = recordCommands(own);
+    expect((await throttle.reserve(mobile("9111100002"))).allowed).toBe(true);
+    // EVALSHA answered NOSCRIPT (it ran nothing); ioredis sent it again, as EVAL with the script's text (its
+    // Script.execute: the resend is turned into an EVAL on the wire), and the send was counted once.
+    expect(sent).toEqual(["evalsha", "evalsha"]);
+    const key = `${prefix}otp:sends:${hasher.hash("destination:mobile", "9111100002")}`;
+    expect(await own.zcard(key)).toBe(1);
   });
 });
 
