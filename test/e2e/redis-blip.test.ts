@@ -75,7 +75,7 @@ describeWithRedis("an Idempotency-Key whose result the store missed while the se
   }, 20_000);
 
   it("a claim timed out in a stalled Redis, run late, is freed: the retry the client was told of sends", async () => {
-    // PROTECTION_UNAVAILABLE says "nothing was sent; try again later". Before, the SET that took the key ran once
+    // PROTECTION_UNAVAILABLE says "AOPay was not asked ... try again later". Before, the SET that took the key ran once
     // Redis answered again, with no request to own it: the retry with the same key met IDEMPOTENCY_IN_FLIGHT.
     const key = randomUUID();
     const input = aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });

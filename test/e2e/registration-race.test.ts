@@ -13,6 +13,8 @@ import {
   resultOf,
   type Result,
 } from "../helpers/operations";
+import type { FailureCode } from "../../src/graphql/failures/failure-code.enum";
+import { FAILURE_MESSAGES } from "../../src/graphql/failures/to-failure";
 import { SEND_MARK_TTL_MS } from "../../src/protection/registered-mobiles";
 import { storeBackends } from "../helpers/redis";
 import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack";
@@ -100,6 +102,10 @@ function expectLingering(refusal: Result): void {
     inRange: true,
   });
   expect(wait).toBeLessThanOrEqual(SEND_MARK_TTL_MS / 1000);
+  // Nor told in words that nothing is running and it is a moment's wait ("being processed right now ... try again in
+  // a moment", with 120 s to wait and nothing under way).
+  expect(refusal.message).toBe(FAILURE_MESSAGES[refusal.code as FailureCode]);
+  expect(refusal.message).not.toMatch(/moment|right now|being (sent|processed)/i);
 }
 
 describe.each(BACKENDS)("registrations racing GenerateOTP (%s)", (_name, skip, backendEnv) => {

@@ -24,27 +24,27 @@ export type CibilStatus =
 export type FailureCode =
   /** This client has not verified the customer's CIBIL OTP recently, so their credit history is not served. */
   | 'CONSENT_REQUIRED'
-  /** A request with the same Idempotency-Key is still running; its result will be replayed. */
+  /** A request with the same Idempotency-Key has not finished. Asked again after retryAfterSeconds, the key answers its result, or OUTCOME_UNKNOWN once it is known to have ended without one (its server stopped). */
   | 'IDEMPOTENCY_IN_FLIGHT'
   /** registerCibilCustomer: this customer was registered with the most mobile numbers allowed recently, so a new one was not sent. Register with a mobile number used before for this customer; a new one is taken once none has been registered for CIBIL_REGISTERED_MOBILE_TTL_SECONDS (90 days by default). */
   | 'MOBILE_LIMIT_REACHED'
-  /** An OTP was sent to this destination moments ago; wait retryAfterSeconds before sending another. */
+  /** An OTP was sent to this destination, or its send attempted, within the cooldown (60 s by default); wait retryAfterSeconds before sending another. */
   | 'OTP_COOLDOWN'
   /** This destination had its maximum number of OTPs in the last window (10 minutes by default) or the last 24 hours; wait retryAfterSeconds. */
   | 'OTP_LIMIT_REACHED'
-  /** registerCibilCustomer: an OTP is being sent to this customer right now, so the registration was not sent. Try again after retryAfterSeconds. */
+  /** registerCibilCustomer: an OTP send to this customer is under way, or its outcome is not known yet (AOPay may still send it), so the registration was not sent. Try again after retryAfterSeconds. */
   | 'OTP_SEND_IN_PROGRESS'
-  /** The request reached AOPay but no usable answer came back: the OTP may have been sent. */
+  /** The request may have reached AOPay and no usable answer came back: it may have taken effect (an OTP sent, a registration or verification done). Also an Idempotency-Key's answer once its first request ended without one. */
   | 'OUTCOME_UNKNOWN'
   /** This service is at its limit of calls to AOPay; nothing was sent. Try again shortly. */
   | 'OVERLOADED'
-  /** The shared throttle/idempotency store is unreachable, so no OTP is sent (fail closed). */
+  /** A store the safety checks need (throttles, idempotency, consent, registered mobiles) is unreachable or full, or holds a record that does not open, so AOPay was not asked: no OTP sent, no report read (fail closed). */
   | 'PROTECTION_UNAVAILABLE'
   /** Too many OTP sends from this network, this API client or this service right now (registerCibilCustomer: too many registrations from this network or this API client); wait retryAfterSeconds. */
   | 'RATE_LIMITED'
   /** cibilCreditHistory (and CibilOtpVerified.creditHistory): this API client read this customer's credit report as often as allowed per window (5 per 30 minutes by default), or read as many reports as allowed per window (300 a minute by default), or this source IP asked for as many reports, consented or not, as allowed per window (100 a minute by default, scope IP); scope says which. AOPay was not asked; wait retryAfterSeconds. */
   | 'READ_THROTTLED'
-  /** registerCibilCustomer: other registrations of this customer were being recorded at the same moment, or its first registration here is still under way, so this one was not sent. Try again after retryAfterSeconds. */
+  /** registerCibilCustomer: other registrations of this customer were being recorded at the same moment, or its first registration here is still under way or its outcome is not known yet, so this one was not sent. Try again after retryAfterSeconds. */
   | 'REGISTRATION_IN_PROGRESS'
   /** AOPay answered with something this service cannot read (redirect, error page). */
   | 'UPSTREAM_BAD_RESPONSE'

@@ -20,7 +20,7 @@ export function describeFailure(failure: FailureFieldsFragment): string {
         return `The service is busy. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
       return `AOPay is unavailable right now. ${tryAgain(failure.retryAfterSeconds)}`;
     case "OutcomeUnknown":
-      return "We could not confirm whether the OTP was sent. Ask the customer whether it arrived before sending another.";
+      return "We could not confirm whether AOPay carried this out (an OTP may have been sent). Ask the customer before trying again.";
     case "OtpThrottled":
       if (failure.code === "OTP_COOLDOWN")
         return `An OTP was sent to this customer moments ago. ${tryAgain(failure.retryAfterSeconds, "You can send another")}`;
@@ -30,11 +30,13 @@ export function describeFailure(failure: FailureFieldsFragment): string {
         return `Too many OTP attempts for this customer. ${tryAgain(failure.retryAfterSeconds)} with a new OTP.`;
       return `Too many OTP requests right now (limit: ${failure.scope.toLowerCase().replace("_", " ")}). ${tryAgain(failure.retryAfterSeconds)}`;
     case "IdempotencyConflict":
-      return `This request is still being processed. ${tryAgain(failure.retryAfterSeconds, "Check its result")}`;
+      // The wait can be a minute (the first request's server stopped), and the answer then OutcomeUnknown.
+      return `The same request has not finished. ${tryAgain(failure.retryAfterSeconds, "Check its outcome")}`;
     case "ConsentRequired":
       return "The credit history is shown only after this customer's OTP has been verified here.";
     case "ProtectionUnavailable":
-      return "OTP sending is paused because a safety check is unavailable. Nothing was sent: try again shortly.";
+      // Reads get it too, and no wait is known: nothing says when the store is back.
+      return "A safety check is unavailable, so AOPay was not asked. Try again later.";
     case "RegistrationRefused":
       // MOBILE_LIMIT_REACHED is not lifted by waiting (retryAfterSeconds null); RATE_LIMITED (the registration
       // budgets), OTP_SEND_IN_PROGRESS and REGISTRATION_IN_PROGRESS are, and a code added later is treated as one to
@@ -44,8 +46,8 @@ export function describeFailure(failure: FailureFieldsFragment): string {
       if (failure.code === "RATE_LIMITED")
         return `Too many registrations from this network or app right now. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
       if (failure.code === "OTP_SEND_IN_PROGRESS")
-        return `An OTP is being sent to this customer right now. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
-      return `This customer's registration is being changed right now. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
+        return `An OTP send to this customer is under way or unconfirmed. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
+      return `Another registration of this customer is under way or unconfirmed. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
     case "ReadThrottled":
       // A credit-report read past its budget (READ_*): the report already shown stays valid; AOPay was not asked.
       if (failure.scope === "CLIENT")

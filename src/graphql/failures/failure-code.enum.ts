@@ -40,11 +40,15 @@ registerEnumType(FailureCode, {
       description: "AOPay answered with something this service cannot read (redirect, error page).",
     },
     OUTCOME_UNKNOWN: {
-      description: "The request reached AOPay but no usable answer came back: the OTP may have been sent.",
+      description:
+        "The request may have reached AOPay and no usable answer came back: it may have taken effect (an OTP sent, a " +
+        "registration or verification done). Also an Idempotency-Key's answer once its first request ended without one.",
     },
     OVERLOADED: { description: "This service is at its limit of calls to AOPay; nothing was sent. Try again shortly." },
     OTP_COOLDOWN: {
-      description: "An OTP was sent to this destination moments ago; wait retryAfterSeconds before sending another.",
+      description:
+        "An OTP was sent to this destination, or its send attempted, within the cooldown (60 s by default); wait " +
+        "retryAfterSeconds before sending another.",
     },
     OTP_LIMIT_REACHED: {
       description:
@@ -63,15 +67,19 @@ registerEnumType(FailureCode, {
         "This client has not verified the customer's CIBIL OTP recently, so their credit history is not served.",
     },
     IDEMPOTENCY_IN_FLIGHT: {
-      description: "A request with the same Idempotency-Key is still running; its result will be replayed.",
+      description:
+        "A request with the same Idempotency-Key has not finished. Asked again after retryAfterSeconds, the key " +
+        "answers its result, or OUTCOME_UNKNOWN once it is known to have ended without one (its server stopped).",
     },
     PROTECTION_UNAVAILABLE: {
-      description: "The shared throttle/idempotency store is unreachable, so no OTP is sent (fail closed).",
+      description:
+        "A store the safety checks need (throttles, idempotency, consent, registered mobiles) is unreachable or full, " +
+        "or holds a record that does not open, so AOPay was not asked: no OTP sent, no report read (fail closed).",
     },
     OTP_SEND_IN_PROGRESS: {
       description:
-        "registerCibilCustomer: an OTP is being sent to this customer right now, so the registration was not sent. " +
-        "Try again after retryAfterSeconds.",
+        "registerCibilCustomer: an OTP send to this customer is under way, or its outcome is not known yet (AOPay may " +
+        "still send it), so the registration was not sent. Try again after retryAfterSeconds.",
     },
     MOBILE_LIMIT_REACHED: {
       description:
@@ -82,7 +90,8 @@ registerEnumType(FailureCode, {
     REGISTRATION_IN_PROGRESS: {
       description:
         "registerCibilCustomer: other registrations of this customer were being recorded at the same moment, or its " +
-        "first registration here is still under way, so this one was not sent. Try again after retryAfterSeconds.",
+        "first registration here is still under way or its outcome is not known yet, so this one was not sent. Try " +
+        "again after retryAfterSeconds.",
     },
     READ_THROTTLED: {
       description:

@@ -18,33 +18,48 @@ import {
   UpstreamUnavailable,
 } from "./failure.types";
 
-/** Client-facing messages, one per code. Fixed text: never upstream bodies, URLs, hosts or customer data. */
+/**
+ * Client-facing messages, one per code. Fixed text: never upstream bodies, URLs, hosts or customer data. Each must be
+ * true in every case its code is answered, with any retryAfterSeconds it can carry: a code given a wait of minutes
+ * (OTP_SEND_IN_PROGRESS and REGISTRATION_IN_PROGRESS while a mark left to expire lives, registered-mobiles.ts
+ * refusalWaitMs; IDEMPOTENCY_IN_FLIGHT until a dead request's pending time ends) promises no "moment", and one answered
+ * by reads (PROTECTION_UNAVAILABLE) or by registrations and verifications (OUTCOME_UNKNOWN) speaks of more than OTP
+ * sends (test/unit/graphql/failures/failure-messages.test.ts).
+ */
 export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.UPSTREAM_REJECTED]: "AOPay declined the request.",
   [FailureCode.UPSTREAM_UNAUTHORIZED]:
     "AOPay refused this service's credentials. This is a server configuration problem.",
   [FailureCode.UPSTREAM_UNAVAILABLE]: "AOPay is unavailable right now. Try again later.",
-  [FailureCode.UPSTREAM_TIMEOUT]: "AOPay did not accept the request in time. Nothing was sent; try again.",
+  [FailureCode.UPSTREAM_TIMEOUT]:
+    "The request could not be sent to AOPay before its deadline. Nothing was sent; try again.",
   [FailureCode.UPSTREAM_BAD_RESPONSE]: "AOPay answered with something this service cannot read.",
   [FailureCode.OUTCOME_UNKNOWN]:
-    "The request reached AOPay but no answer came back: the OTP may have been sent. Ask the customer before sending again.",
+    "The request may have reached AOPay, but no usable answer came back: it may have taken effect (an OTP sent). " +
+    "Check, e.g. ask the customer, before repeating it.",
   [FailureCode.OVERLOADED]: "Too many requests are waiting for AOPay right now. Nothing was sent; try again shortly.",
-  [FailureCode.OTP_COOLDOWN]: "An OTP was just sent to this destination. Wait before sending another.",
-  [FailureCode.OTP_LIMIT_REACHED]: "Too many OTPs were sent to this destination. Try again later.",
+  [FailureCode.OTP_COOLDOWN]:
+    "An OTP was sent, or its send attempted, to this destination recently. Wait before sending another.",
+  [FailureCode.OTP_LIMIT_REACHED]: "Too many OTP sends to this destination recently. Try again later.",
   [FailureCode.RATE_LIMITED]: "Too many OTP requests right now. Try again later.",
-  [FailureCode.VERIFY_LIMIT_REACHED]: "Too many wrong or repeated OTP attempts. Wait, then request a new OTP.",
+  [FailureCode.VERIFY_LIMIT_REACHED]:
+    "Too many OTP verification attempts for this customer. Wait; request a new OTP if this one has expired by then.",
   [FailureCode.CONSENT_REQUIRED]: "Verify the customer's OTP first: their credit history is available only after that.",
   [FailureCode.IDEMPOTENCY_IN_FLIGHT]:
-    "The same request is still being processed. Try again in a moment to get its result.",
+    "A request with the same Idempotency-Key has not finished. Ask again later with the same key: you get its " +
+    "result, or OUTCOME_UNKNOWN if it ended without one.",
   [FailureCode.PROTECTION_UNAVAILABLE]:
-    "OTP sending is paused because a safety service is unavailable. Nothing was sent; try again later.",
+    "A safety service this request needs is unavailable, so AOPay was not asked: nothing was sent or fetched. Try " +
+    "again later.",
   [FailureCode.OTP_SEND_IN_PROGRESS]:
-    "An OTP is being sent to this customer right now. Nothing was sent; try the registration again in a moment.",
+    "An OTP send to this customer is under way or its outcome is not known yet. Nothing was sent; try the " +
+    "registration again later.",
   [FailureCode.MOBILE_LIMIT_REACHED]:
     "This customer was registered with too many different mobile numbers recently. Nothing was sent; register with a " +
     "mobile number already used for this customer, or contact support.",
   [FailureCode.REGISTRATION_IN_PROGRESS]:
-    "Other registrations of this customer are being processed right now. Nothing was sent; try again in a moment.",
+    "Another registration of this customer is under way or its outcome is not known yet. Nothing was sent; try " +
+    "again later.",
   [FailureCode.READ_THROTTLED]:
     "Too many credit-report reads right now (of this customer's, from this address, or in all). Nothing was fetched; " +
     "try again later.",
