@@ -59,8 +59,8 @@ export class UpstreamUnavailable extends Failure {
 @ObjectType({
   implements: Failure,
   description:
-    "The request reached AOPay and no usable answer came back, so the OTP may have been sent. Do not resend " +
-    "automatically: ask the customer whether it arrived.",
+    "The request may have reached AOPay and no usable answer came back, so it may have taken effect (an OTP sent, a " +
+    "registration or verification done). Do not repeat it automatically: ask the customer whether an OTP arrived.",
 })
 export class OutcomeUnknown extends Failure {}
 
@@ -113,7 +113,9 @@ export class OtpThrottled extends Failure {
 
 @ObjectType({
   implements: Failure,
-  description: "A request with the same Idempotency-Key is still running. Try again shortly to receive its result.",
+  description:
+    "A request with the same Idempotency-Key has not finished. Ask again after retryAfterSeconds: its result, or " +
+    "OutcomeUnknown once it is known to have ended without one (its server stopped).",
 })
 export class IdempotencyConflict extends Failure {
   @Field(() => Int, { nullable: true, description: "Seconds to wait before asking again. Always set." })
@@ -122,7 +124,9 @@ export class IdempotencyConflict extends Failure {
 
 @ObjectType({
   implements: Failure,
-  description: "The shared throttle and idempotency store is unreachable, so no OTP was sent (fail closed).",
+  description:
+    "A store the safety checks need is unreachable or full, or holds a record that does not open, so AOPay was not " +
+    "asked: no OTP sent, no report read (fail closed).",
 })
 export class ProtectionUnavailable extends Failure {}
 

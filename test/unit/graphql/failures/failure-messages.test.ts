@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildSchema, type GraphQLEnumType } from "graphql";
 import { DEFAULT_DEADLINE_MS } from "../../../../src/aopay/transport.settings";
 import { FailureCode } from "../../../../src/graphql/failures/failure-code.enum";
 import {
@@ -60,6 +63,8 @@ const LONGEST: Record<FailureCode, number> = {
   [FailureCode.READ_THROTTLED]: 31 * 86_400,
 };
 
+const SCHEMA = buildSchema(readFileSync(join(__dirname, "../../../../schema/schema.graphql"), "utf8"));
+
 describe("failure messages: true in every case their code is answered", () => {
   it("the waits the producers give: minutes for a lingering mark or hold and a dead request's key", () => {
     expect(LINGERING_SECONDS).toBe(120);
@@ -112,6 +117,26 @@ describe("failure messages: true in every case their code is answered", () => {
     [FailureCode.UPSTREAM_TIMEOUT, "a wait in the bulkhead's queue", /AOPay did not accept/i],
   ])("%s says nothing %s contradicts", (code, _case, claim) => {
     expect(FAILURE_MESSAGES[code]).not.toMatch(claim);
+  });
+
+  // The schema's descriptions (what Sandbox's docs panel and the generated client show) said the same things.
+  it.each<[string, RegExp]>([
+    ["IdempotencyConflict", /still running|shortly|will be replayed/i],
+    ["ProtectionUnavailable", /no OTP was sent \(fail closed\)\.$/],
+    ["OutcomeUnknown", /request reached AOPay/i],
+  ])("the schema's %s says nothing its cases contradict", (type, claim) => {
+    expect(SCHEMA.getType(type)?.description).not.toMatch(claim);
+  });
+
+  it.each<[FailureCode, RegExp]>([
+    [FailureCode.OTP_SEND_IN_PROGRESS, /is being sent to this customer right now/i],
+    [FailureCode.IDEMPOTENCY_IN_FLIGHT, /still running|will be replayed/i],
+    [FailureCode.PROTECTION_UNAVAILABLE, /so no OTP is sent \(fail closed\)\.$/],
+    [FailureCode.OUTCOME_UNKNOWN, /request reached AOPay/i],
+    [FailureCode.OTP_COOLDOWN, /moments ago/i],
+  ])("the schema's FailureCode %s says nothing its cases contradict", (code, claim) => {
+    const values = (SCHEMA.getType("FailureCode") as GraphQLEnumType).getValues();
+    expect(values.find((v) => v.name === code)?.description).not.toMatch(claim);
   });
 
   it("PROTECTION_UNAVAILABLE's answer says AOPay was not asked, true of a read and a send alike", () => {
