@@ -64,6 +64,12 @@ export interface App {
   /** Starts listening on `config.host:config.port`; resolves with the base URL (e.g. http://127.0.0.1:4000). */
   listen(): Promise<string>;
   /**
+   * The pre-stop delay's start (SHUTDOWN_DELAY_MS, index.ts): `/readyz` answers 503 `draining` so that the load
+   * balancers take this replica out, while every request is still served (answers ask for `Connection: close`).
+   * stop() follows.
+   */
+  leaveRotation(): void;
+  /**
    * Graceful stop: readiness turns false, the listener closes, in-flight requests finish (up to
    * `config.shutdownGraceMs`, then connections are cut), Apollo stops, upstream sockets and Redis close.
    */
@@ -268,6 +274,10 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       admission.startServing();
       state = "ready";
       return url;
+    },
+    leaveRotation() {
+      state = "draining";
+      http.leaveRotation();
     },
     stop() {
       stopping ??= (async () => {

@@ -17,8 +17,9 @@ import { monotonicNow } from "./util/clock";
  *   - kills (SIGKILL) a worker that leaves its heartbeat unanswered for WORKER_HANG_TIMEOUT_MS, then restarts it as a
  *     dead one: a worker whose event loop is stuck (a loop that never ends, a process stopped) still had connections
  *     handed to it in turn, each left unanswered, and nothing noticed it (test/e2e/cluster.test.ts);
- *   - on SIGTERM/SIGINT passes SIGTERM to every worker (each drains as a single server does, SHUTDOWN_GRACE_MS) and
- *     exits when all have; SIGKILLs the ones still running a few seconds after the grace period;
+ *   - on SIGTERM/SIGINT passes SIGTERM to every worker (each waits SHUTDOWN_DELAY_MS and drains as a single server
+ *     does, SHUTDOWN_GRACE_MS; a second signal is passed on too) and exits when all have; SIGKILLs the ones still
+ *     running a few seconds after the delay and the grace period;
  *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry.aggregate, each worker's series
  *     asked for over the cluster's IPC channel: ClusterMetrics), on METRICS_HOST:METRICS_PORT, with the counters and
  *     histograms of the workers gone since the start kept in their sums, followed by its own
@@ -273,7 +274,12 @@ export async function runPrimary(config: Config): Promise<void> {
   };
 
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal (^C twice): passed on, so that workers still in SHUTDOWN_DELAY_MS drain at once (index.ts).
+      log.info({ signal, workers: slots.size }, "second stop signal: the workers drain now");
+      for (const worker of slots.keys()) worker.process.kill("SIGTERM");
+      return;
+    }
     stopping = true;
     // Draining workers are the grace period's (killed after it below), not the heartbeat's.
     clearInterval(heartbeat);
@@ -282,12 +288,14 @@ export async function runPrimary(config: Config): Promise<void> {
     for (const timer of restarts) clearTimeout(timer);
     restarts.clear();
     for (const worker of slots.keys()) worker.process.kill("SIGTERM");
+    // Each worker drains after its own SHUTDOWN_DELAY_MS (index.ts): the grace period counts from there.
+    const killAfterMs = config.shutdownDelayMs + config.shutdownGraceMs + KILL_AFTER_GRACE_MS;
     setTimeout(() => {
       for (const worker of slots.keys()) {
         log.warn({ worker: { pid: worker.process.pid } }, "worker still running after the grace period: killing it");
         worker.process.kill("SIGKILL");
       }
-    }, config.shutdownGraceMs + KILL_AFTER_GRACE_MS).unref();
+    }, killAfterMs).unref();
     if (slots.size === 0) void finish();
   };
   process.on("SIGTERM", stop);

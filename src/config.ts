@@ -108,6 +108,11 @@ export interface Config {
   workerHangTimeoutMs: number;
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   shutdownGraceMs: number;
+  /**
+   * SHUTDOWN_DELAY_MS: how long after SIGTERM the server still serves, not ready, before that drain (index.ts); 0 by
+   * default.
+   */
+  shutdownDelayMs: number;
   httpLimits: HttpLimits;
   aopay: AopayConfig;
   /** Secret for HMAC-SHA256 of every identifier used in a throttle or idempotency key (docs/security-requirements.md D2). */
@@ -500,6 +505,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     webConcurrency: workers,
     workerHangTimeoutMs: cluster.WORKER_HANG_TIMEOUT_MS,
     shutdownGraceMs: server.SHUTDOWN_GRACE_MS,
+    shutdownDelayMs: server.SHUTDOWN_DELAY_MS,
     httpLimits: {
       headersTimeoutMs: server.HEADERS_TIMEOUT_MS,
       requestTimeoutMs: server.REQUEST_TIMEOUT_MS,

@@ -14,9 +14,9 @@ import { createLogger, settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
 
 /**
- * After SIGTERM the process is gone by SHUTDOWN_GRACE_MS plus this, whatever is still pending (docs/operations.md): a
- * hung upstream, an unreachable Redis, a stdout nobody reads. The drain itself ends by the grace period; this is the
- * backstop for what it cannot cut.
+ * After the drain begins (SIGTERM, or the end of SHUTDOWN_DELAY_MS) the process is gone by SHUTDOWN_GRACE_MS plus
+ * this, whatever is still pending (docs/operations.md): a hung upstream, an unreachable Redis, a stdout nobody reads.
+ * The drain itself ends by the grace period; this is the backstop for what it cannot cut.
  */
 const SHUTDOWN_WATCHDOG_MARGIN_MS = 1_000;
 /** How long the last log lines may take to reach stdout before the process exits anyway. */
@@ -92,10 +92,41 @@ async function main(): Promise<void> {
     "GraphQL server ready",
   );
 
+  // SHUTDOWN_DELAY_MS: the pre-stop delay's timer while it runs; the drain starts when it fires or at a second signal.
+  let delay: NodeJS.Timeout | undefined;
   function shutdown(signal: NodeJS.Signals) {
-    if (signalled) return;
+    if (signalled) {
+      // A second signal during the delay (^C pressed twice): the operator wants it down now, not in a few seconds.
+      if (delay !== undefined) {
+        clearTimeout(delay);
+        delay = undefined;
+        log.info({ signal }, "second stop signal: draining now");
+        drain(signal);
+      }
+      return;
+    }
     signalled = true;
+    if (config.shutdownDelayMs > 0) {
+      // Behind Kubernetes the endpoint is removed a few seconds after SIGTERM, and the connections routed here
+      // meanwhile were refused once the listener closed: served instead, until the load balancers have caught up.
+      app.leaveRotation();
+      log.info(
+        { signal, delayMs: config.shutdownDelayMs },
+        "stop signal: not ready, still serving for SHUTDOWN_DELAY_MS before draining",
+      );
+      delay = setTimeout(() => {
+        delay = undefined;
+        drain(signal);
+      }, config.shutdownDelayMs);
+      return;
+    }
+    drain(signal);
+  }
+
+  function drain(signal: NodeJS.Signals) {
     log.info({ signal }, "shutting down: finishing in-flight requests");
+    // Armed when the drain begins, after the delay: the process is gone by SIGTERM + SHUTDOWN_DELAY_MS +
+    // SHUTDOWN_GRACE_MS + the margin (what terminationGracePeriodSeconds must cover), sooner after a second signal.
     // Unref'd: it never keeps the process up, it only ends one that something else keeps up.
     setTimeout(() => {
       process.stderr.write(

@@ -73,6 +73,11 @@ export interface HttpServer {
   serveGraphQL(answer: AnswerGraphQL): void;
   /** Requests the thin route has served so far (0 when it is off). */
   readonly thinRouteServed: number;
+  /**
+   * The pre-stop delay has begun (SHUTDOWN_DELAY_MS, index.ts): every request is still served, and every answer asks
+   * for `Connection: close`, so kept-alive clients open their next connection while the listener still accepts it.
+   */
+  leaveRotation(): void;
 }
 
 export type Readiness = () => Promise<{ ready: boolean; status: string; circuits?: Record<string, string> }>;
@@ -305,6 +310,12 @@ export async function createHttpServer(
   // Its operation span's holder, once GraphQL built its context with trace export on (exchange.ts).
   fastify.decorateRequest("trace", null);
   let draining = false;
+  // The pre-stop delay (leaveRotation): served as usual, answers only ask to close their connection. A kept-alive
+  // connection stays on this replica whatever the endpoints say (kube-proxy's conntrack entry, a client's pool) until
+  // the drain closes it between two requests, where a request sent at that moment is lost (a POST is not retried).
+  // Closed after an answer, the client's next connection is opened by its own choice, while this listener still
+  // accepts it, and lands on another replica once the endpoint is gone. The cost: a few seconds of new handshakes.
+  let leaving = false;
   // A request refused before GraphQL says when to try again, as the overload refusal does (admission.ts): the same
   // ADMISSION_RETRY_AFTER_SECONDS (default 1 s), by which time the load balancer routes it to another instance.
   const drainingRetryAfter = String(config.admission.retryAfterSeconds);
@@ -402,6 +413,7 @@ export async function createHttpServer(
         bodyLimit: config.bodyLimitBytes,
         documents,
         draining: () => draining,
+        closesConnections: () => draining || leaving,
         admitted: admission ? admittedAtTheDoor : () => true,
         admission,
         countRefusal,
@@ -492,7 +504,8 @@ export async function createHttpServer(
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
     const status = reply.statusCode;
-    if (draining || closesUnreadBody(status, request.raw, config.bodyLimitBytes)) reply.header("connection", "close");
+    if (draining || leaving || closesUnreadBody(status, request.raw, config.bodyLimitBytes))
+      reply.header("connection", "close");
     // Apollo's own 405 (a HEAD: Fastify hands it the GET route's HEAD) says `Allow: GET, POST`; every other answer
     // about this path's methods names OPTIONS too (ALLOWED_METHODS).
     if (status === 405 && request.routeOptions.url === GRAPHQL_PATH) reply.header("allow", ALLOW_GRAPHQL);
@@ -632,6 +645,9 @@ export async function createHttpServer(
     },
     get thinRouteServed() {
       return thin?.served ?? 0;
+    },
+    leaveRotation() {
+      leaving = true;
     },
   };
 }

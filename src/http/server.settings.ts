@@ -24,6 +24,8 @@ export const DEFAULT_DEV_CORS_ORIGINS = ["http://localhost:5173", "http://127.0.
 /** 32 KiB: a GraphQL document for these operations is well under 2 KiB (docs/security-requirements.md A4 proposes 16-64 KB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 15_000;
+/** 0: the drain starts at SIGTERM, as before the setting existed. Behind Kubernetes 5000 (docs/deploying.md). */
+export const DEFAULT_SHUTDOWN_DELAY_MS = 0;
 /** Below common load-balancer timeouts (AWS ALB 60 s, nginx 60 s, Kubernetes ingress 60 s) with room to spare. */
 export const DEFAULT_REQUEST_DEADLINE_MS = 10_000;
 /**
@@ -122,6 +124,12 @@ export const serverSettings = defineSettings({
       min: 0,
       max: 600_000,
       doc: "on SIGTERM, how long in-flight requests may take before connections are cut; sends still upstream are aborted and answered `OutcomeUnknown` a quarter of it (at most 500 ms) before (`0`: cut at once, unanswered; 1 to 99 are refused: a number of seconds, in milliseconds)",
+    }),
+    SHUTDOWN_DELAY_MS: int({
+      default: DEFAULT_SHUTDOWN_DELAY_MS,
+      min: 0,
+      max: 120_000,
+      doc: "on SIGTERM, how long the server still serves every request while `/readyz` answers 503 `draining` (and answers ask for `Connection: close`), so that the load balancers take it out before its listener closes; then the `SHUTDOWN_GRACE_MS` drain. A second SIGTERM or SIGINT drains at once. Behind Kubernetes `5000` (`0`: drain at once)",
     }),
     REQUEST_DEADLINE_MS: int({
       default: DEFAULT_REQUEST_DEADLINE_MS,

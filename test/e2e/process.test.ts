@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { Agent, type IncomingHttpHeaders, request } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { startServerProcess as run } from "../helpers/server-process";
@@ -23,6 +24,44 @@ async function connectionRefused(url: string, timeoutMs = 10_000): Promise<numbe
   }
   throw new Error(`${url} still accepted connections after ${timeoutMs} ms`);
 }
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** Whether it came on a kept-alive connection that had carried an earlier request. */
+  reused: boolean;
+}
+
+/**
+ * One HTTP request; on a connection of its own (a NEW connection: what a load balancer opens) unless `agent` keeps
+ * connections alive.
+ */
+function send(url: string, path: string, body?: unknown, agent: Agent | false = false): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}${path}`,
+      {
+        method: body === undefined ? "GET" : "POST",
+        agent,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, reused: req.reusedSocket }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+const SEND_OTP = { query: GENERATE_CIBIL_OTP, variables: cibilInput() };
 
 /**
  * The real entry point (src/index.ts) as `npm start` runs it, compiled once into dist-test/ (test/global-setup.js).
@@ -73,6 +112,64 @@ describe("the server process (npm start)", () => {
     // Inside the grace: the drain ends when the in-flight call does, not when the grace runs out.
     expect(Date.now() - signalledAt).toBeLessThan(GRACE_MS);
     expect(p.output()).toContain("shutting down");
+  }, 40_000);
+
+  it("with SHUTDOWN_DELAY_MS, after SIGTERM still accepts new connections and serves them while /readyz says draining, then drains and exits 0", async () => {
+    // Behind Kubernetes the endpoint goes a few seconds after SIGTERM: connections routed here meanwhile were refused.
+    const DELAY_MS = 1500;
+    const p = run({ NODE_ENV: "development", SHUTDOWN_DELAY_MS: String(DELAY_MS), LOG_LEVEL: "debug" });
+    const url = await p.ready;
+    const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const before = await send(url, "/graphql", SEND_OTP, keptAlive);
+      expect(before.headers.connection).toBe("keep-alive");
+      const signalledAt = Date.now();
+      p.child.kill("SIGTERM");
+      await p.printed("still serving for SHUTDOWN_DELAY_MS");
+      // A new connection, as a load balancer that has not yet taken the replica out opens: served, an OTP sent.
+      const otp = await send(url, "/graphql", { query: GENERATE_CIBIL_OTP, variables: cibilInput("102277101") });
+      expect(otp.status).toBe(200);
+      expect(JSON.parse(otp.body)).toMatchObject({ data: { generateCibilOtp: { __typename: "CibilOtpChallenge" } } });
+      // Not ready, on a new connection too: the probe is what takes the replica out.
+      const ready = await send(url, "/readyz");
+      expect(ready.status).toBe(503);
+      expect(JSON.parse(ready.body)).toEqual({ status: "draining" });
+      // The kept-alive connection is served and asked to close: its client's next connection goes where the load
+      // balancer now sends it, instead of being closed under it by the drain.
+      const kept = await send(url, "/graphql", { query: "{ serviceInfo { upstream } }" }, keptAlive);
+      expect(kept.reused).toBe(true);
+      expect(kept.status).toBe(200);
+      expect(kept.headers.connection).toBe("close");
+      expect(Date.now() - signalledAt).toBeLessThan(DELAY_MS);
+      // Then the drain as without the delay: the listener closes, and not before the delay is over.
+      const refusedAt = await connectionRefused(url);
+      expect(refusedAt - signalledAt).toBeGreaterThanOrEqual(DELAY_MS - 50);
+      expect(await p.exited).toBe(0);
+      expect(p.output()).toContain("shutting down: finishing in-flight requests");
+    } finally {
+      keptAlive.destroy();
+      await p.kill();
+    }
+  }, 40_000);
+
+  it("with SHUTDOWN_DELAY_MS, a second SIGTERM during the delay drains at once", async () => {
+    // A delay far beyond the test's bound: an exit by it says the second signal cut the delay short.
+    const DELAY_MS = 30_000;
+    const p = run({ NODE_ENV: "development", SHUTDOWN_DELAY_MS: String(DELAY_MS) });
+    const url = await p.ready;
+    try {
+      p.child.kill("SIGTERM");
+      await p.printed("still serving for SHUTDOWN_DELAY_MS");
+      // Still serving after the first signal.
+      expect((await send(url, "/graphql", SEND_OTP)).status).toBe(200);
+      const secondAt = Date.now();
+      p.child.kill("SIGTERM");
+      expect(await p.exited).toBe(0);
+      expect(Date.now() - secondAt).toBeLessThan(DELAY_MS / 3);
+      expect(p.output()).toContain("second stop signal: draining now");
+    } finally {
+      await p.kill();
+    }
   }, 40_000);
 
   it("on SIGTERM with a call outlasting the grace period, answers OutcomeUnknown before it ends, exits 0", async () => {
