@@ -176,24 +176,38 @@ describe("the server process exits within the grace period after SIGTERM", () =>
     }
   });
 
-  // Every case above drains in time (exit 0), so none reaches the watchdog: this one's drain never finishes.
-  it("when the drain never finishes: the watchdog ends it at the grace period plus 1 s, exit 1, one line on stderr", async () => {
+  /**
+   * A drain that never finishes (drain-never-ends.cjs): the watchdog's exit 1, its stderr line, `delayMs` (the
+   * SHUTDOWN_DELAY_MS set) plus the grace period plus 1 s after SIGTERM.
+   */
+  async function watchdogEnds(delayMs: number, what: string): Promise<void> {
     const hang = join(ROOT, "test/fixtures/preload/drain-never-ends.cjs");
-    const p = track(startServerProcess(productionEnv({ NODE_OPTIONS: `--require ${hang}` })));
+    // 0: the setting left at its default, as before it existed.
+    const delay: Record<string, string> = delayMs > 0 ? { SHUTDOWN_DELAY_MS: String(delayMs) } : {};
+    const env = productionEnv({ NODE_OPTIONS: `--require ${hang}`, ...delay });
+    const p = track(startServerProcess(env));
     try {
       await p.ready;
       const signalledAt = Date.now();
       p.child.kill("SIGTERM");
       expect(await p.exited).toBe(1);
       const took = Date.now() - signalledAt;
-      expect(took).toBeGreaterThanOrEqual(WATCHDOG_MS - 50);
-      expect(took).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+      expect(took).toBeGreaterThanOrEqual(delayMs + WATCHDOG_MS - 50);
+      expect(took).toBeLessThan(delayMs + WATCHDOG_MS + SLACK_MS);
       expect(p.stderr()).toContain("shutdown did not finish within SHUTDOWN_GRACE_MS + 1000 ms: exiting");
-      printExit("drain never ending, the watchdog", took);
+      printExit(what, took);
     } finally {
       await p.kill();
     }
-  });
+  }
+
+  // Every case above drains in time (exit 0), so none reaches the watchdog: this one's drain never finishes.
+  it("when the drain never finishes: the watchdog ends it at the grace period plus 1 s, exit 1, one line on stderr", () =>
+    watchdogEnds(0, "drain never ending, the watchdog"));
+
+  // A watchdog armed at SIGTERM would end it during the delay, or cut its drain's grace period short.
+  it("with SHUTDOWN_DELAY_MS, the watchdog counts the grace period from the drain: the delay does not eat it", () =>
+    watchdogEnds(1000, "a 1000 ms delay, then the drain never ending, the watchdog"));
 });
 
 /**
