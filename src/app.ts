@@ -101,6 +101,13 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       "not read: REDIS_URL is where this server connects to Redis (these are taken for another program's settings)",
     );
   }
+  if (config.rawDebugSwitches.length > 0) {
+    // Names only (NODE_DEBUG's sections): what Node prints under them goes to stderr as it is, never through here.
+    logger.warn(
+      { switches: config.rawDebugSwitches },
+      "debugging switches on whose output no scrubber reads: customers' numbers and secrets can appear in clear",
+    );
+  }
   if (config.hmacSecretEphemeral) {
     logger.warn(
       "HMAC_SECRET is not set: using a random one for this process (throttle and idempotency keys reset on restart)",

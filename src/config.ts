@@ -144,6 +144,11 @@ export interface Config {
    * not read; app.ts warns once at start (settings/names.ts unknownNames says why they are not refused).
    */
   ignoredRedisSettings: readonly string[];
+  /**
+   * The debugging switches on whose output bypasses the logger's scrubber (rawDebugSwitches); app.ts warns once at
+   * start when any is (production starts with one only under ALLOW_RAW_DEBUG_OUTPUT=true).
+   */
+  rawDebugSwitches: readonly string[];
   redisKeyPrefix: string;
   /**
    * REDIS_EVICTING_POLICY: `refuse` (the default) refuses every write the stores promise something for while the Redis
@@ -319,6 +324,37 @@ export function settingsTaken(env: Env): Record<string, string> {
 export interface ConfigContext {
   /** Whether the process writes its log to a terminal: LOG_FORMAT's default is `pretty` there in development. */
   stdoutIsTTY?: boolean;
+  /** Node's own arguments (`process.execArgv`): rawDebugSwitches reads them beside NODE_OPTIONS. */
+  execArgv?: readonly string[];
+}
+
+/** Node's own variables that rawDebugSwitches reads: not settings of ours (no declaration, no docs row). */
+export const NODE_VARIABLES_READ: readonly string[] = ["NODE_DEBUG", "NODE_OPTIONS"];
+
+/** Node's flags that dump the whole heap (every secret, every request in flight) to a file on a signal or OOM. */
+const HEAP_DUMP_FLAGS = ["--heapsnapshot-signal", "--heapsnapshot-near-heap-limit"];
+
+/**
+ * The debugging switches on whose output no scrubber reads, for ALLOW_RAW_DEBUG_OUTPUT (docs/operations.md "Debugging
+ * switches"): `NODE_DEBUG` (Node reads it once at start, before any of our code, and its sections write to stderr
+ * themselves: `stream` shows the first 50 bytes of every chunk read, a client's variables or an AOPay answer with its
+ * access token, in hex where no pattern finds them; so it is refused, not stripped, which could not work), and the
+ * heap dump flags, in NODE_OPTIONS or Node's own arguments. Not here: `DEBUG` (the debug module, early-faults.ts routes
+ * its lines through the logger), OTEL_LOG_LEVEL (observability/telemetry.ts diagLogger does), Node's reports (their
+ * environment is left out, early-faults.ts), `--trace-uncaught` and `--trace-warnings` (early-faults.ts's handlers
+ * take the fault and the warning first: Node prints nothing of them). Each as `NAME=value` or the flag, a value shown
+ * only when it is a plain list of words (NODE_DEBUG's section names).
+ */
+export function rawDebugSwitches(env: Env, execArgv: readonly string[] = []): string[] {
+  const found: string[] = [];
+  const nodeDebug = env.NODE_DEBUG?.trim();
+  if (nodeDebug) found.push(`NODE_DEBUG=${/^[\w,*.-]{1,200}$/.test(nodeDebug) ? nodeDebug : "(set)"}`);
+  // Node reads `_` in a flag's name as `-` (--heapsnapshot_signal); NODE_OPTIONS is split on spaces, as Node does.
+  const flags = [...(env.NODE_OPTIONS ?? "").split(/\s+/), ...execArgv].map((arg) =>
+    arg.split("=")[0].replace(/_/g, "-"),
+  );
+  for (const flag of HEAP_DUMP_FLAGS) if (flags.includes(flag)) found.push(flag);
+  return found;
 }
 
 /** Parses the environment into a frozen Config, or throws ConfigError naming every problem. */
@@ -345,6 +381,12 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   if (production && server.LOG_FORMAT === "pretty") {
     problems.push("LOG_FORMAT=pretty is for development: production logs are JSON lines (what log shippers parse)");
   }
+  const debugSwitches = rawDebugSwitches(env, context.execArgv);
+  if (production && debugSwitches.length > 0 && !server.ALLOW_RAW_DEBUG_OUTPUT)
+    problems.push(
+      `${debugSwitches.join(", ")}: writes what no scrubber reads (customers' numbers, tokens, secrets) in production: ` +
+        "unset it, or set ALLOW_RAW_DEBUG_OUTPUT=true to accept that output in clear (docs/operations.md)",
+    );
 
   // The upstream: live when AOPAY_BASE_URL is set (even if it is bad: the credentials check still applies).
   const baseUrl = transport.AOPAY_BASE_URL ?? null;
@@ -523,6 +565,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     hmacRetiredSecrets,
     redisUrl,
     ignoredRedisSettings,
+    rawDebugSwitches: debugSwitches,
     redisKeyPrefix: protection.REDIS_KEY_PREFIX,
     redisEvictingPolicy: protection.REDIS_EVICTING_POLICY,
     redisPolicyCheckMs: protection.REDIS_POLICY_CHECK_SECONDS * 1000,

@@ -15,10 +15,20 @@
  * - A warning: one `warn` line with its name, code and message (no stack), instead of Node's text on stderr. A
  *   deprecation warning is dropped when `process.noDeprecation` is set, as Node does.
  *
+ * - The `debug` module's lines (`DEBUG=ioredis:*`, `DEBUG=*`: ioredis writes every Redis command with its arguments,
+ *   AUTH's password among them): one `debug` line each through the logger, `component` `debug`, its `namespace`, the
+ *   message on one line, instead of raw text on stderr. At level debug: LOG_LEVEL=debug (or trace) shows them.
+ * - Node's diagnostic report (`--report-on-signal`, `--report-on-fatalerror`, `process.report.writeReport`) leaves out
+ *   the environment (`process.report.excludeEnv`, as `--report-exclude-env` would): it held every variable's value,
+ *   HMAC_SECRET, STORE_ENCRYPTION_KEYS and the AOPay credentials. The rest of a report (stacks, heap statistics,
+ *   handles) holds no value of a request.
+ *
  * Until src/index.ts hands its logger over (logFaultsTo), a logger made here writes the line (JSON on stdout, level
  * warn; the shapes are masked, and the secrets once index.ts has read the environment's).
  */
+import { createRequire } from "node:module";
 import process from "node:process";
+import { formatWithOptions } from "node:util";
 import { createLogger, flushStdoutNow, type Logger } from "./logging/logger";
 
 /** The exit code of a process ended by an uncaught exception or unhandled rejection: 70 (EX_SOFTWARE, sysexits.h). */
@@ -68,3 +78,41 @@ process.on("warning", (warning: Error & { code?: string }) => {
   if (warning.name === "DeprecationWarning" && process.noDeprecation) return;
   log().warn({ warning: { name: warning.name, code: warning.code, message: warning.message } }, "Node.js warning");
 });
+
+process.report.excludeEnv = true;
+
+/** The part of the `debug` module (debug/src/common.js, 4.x) that routeDebugLines replaces. */
+interface DebugModule {
+  log: (this: { namespace: string }, ...args: unknown[]) => void;
+  formatArgs: (this: unknown, args: unknown[]) => void;
+}
+
+/**
+ * The `debug` module's output through the logger. Its `log` (debug/src/node.js: `process.stderr.write` of the
+ * formatted arguments) and `formatArgs` (the date or colour and namespace it puts before the message) are read at each
+ * call (debug/src/common.js), so replacing them here covers the instances made before and after. The copy replaced is
+ * ioredis' own (resolved from ioredis, the one dependency the server loads that uses it; without ioredis installed,
+ * ours); test/unit/logging/debug-module.test.ts fails when node_modules holds a second copy, which would print raw.
+ * Loaded only when DEBUG is set (the module's own variable, read as it reads it): without it nothing is enabled and
+ * the server does not load the module at all (test/e2e/loaded-modules.test.ts).
+ */
+function routeDebugLines(): void {
+  let debug: DebugModule;
+  try {
+    debug = createRequire(require.resolve("ioredis"))("debug") as DebugModule;
+  } catch {
+    try {
+      debug = createRequire(__filename)("debug") as DebugModule;
+    } catch {
+      return; // No debug module at all: nothing can print through it.
+    }
+  }
+  debug.formatArgs = () => undefined;
+  debug.log = function debugLine(this: { namespace: string }, ...args: unknown[]): void {
+    const line = log().child({ component: "debug", namespace: this.namespace });
+    if (line.isLevelEnabled("debug"))
+      line.debug(formatWithOptions({ breakLength: Infinity, compact: true, depth: 4, colors: false }, ...args));
+  };
+}
+
+if (process.env.DEBUG) routeDebugLines();

@@ -8,7 +8,7 @@ import { logFaultsTo } from "./early-faults";
 import "reflect-metadata";
 import process from "node:process";
 import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerLogger } from "./cluster";
-import { type Config, ConfigError, loadConfig, secretValues, settingsTaken } from "./config";
+import { type Config, ConfigError, loadConfig, logOptions, secretValues, settingsTaken } from "./config";
 import { failStart } from "./logging/fail-start";
 import { createLogger, settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   let config: Config;
   try {
     // In a terminal, development logs are readable lines (LOG_FORMAT defaults to pretty there); piped, JSON.
-    config = loadConfig(process.env, { stdoutIsTTY: process.stdout.isTTY === true });
+    config = loadConfig(process.env, { stdoutIsTTY: process.stdout.isTTY === true, execArgv: process.execArgv });
   } catch (error) {
     if (error instanceof ConfigError) {
       // ConfigError messages never contain values of secret settings (settings/schema.ts).
@@ -58,6 +58,9 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // From here faults, warnings and the debug module's lines (early-faults.ts) are logged at the configured level with
+  // every secret hidden: DEBUG=ioredis:* shows the connection's first commands, made while the stack starts.
+  logFaultsTo(createLogger(logOptions(config)));
   if (isClusterPrimary(config)) {
     // WEB_CONCURRENCY > 1: this process only supervises the workers (cluster.ts); each runs the rest of main().
     await runPrimary(config);
