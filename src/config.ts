@@ -349,12 +349,34 @@ export function rawDebugSwitches(env: Env, execArgv: readonly string[] = []): st
   const found: string[] = [];
   const nodeDebug = env.NODE_DEBUG?.trim();
   if (nodeDebug) found.push(`NODE_DEBUG=${/^[\w,*.-]{1,200}$/.test(nodeDebug) ? nodeDebug : "(set)"}`);
-  // Node reads `_` in a flag's name as `-` (--heapsnapshot_signal); NODE_OPTIONS is split on spaces, as Node does.
-  const flags = [...(env.NODE_OPTIONS ?? "").split(/\s+/), ...execArgv].map((arg) =>
+  // Node reads `_` in a flag's name as `-` (--heapsnapshot_signal); NODE_OPTIONS is split as Node splits it.
+  const flags = [...nodeOptionsWords(env.NODE_OPTIONS ?? ""), ...execArgv].map((arg) =>
     arg.split("=")[0].replace(/_/g, "-"),
   );
   for (const flag of HEAP_DUMP_FLAGS) if (flags.includes(flag)) found.push(flag);
   return found;
+}
+
+/**
+ * NODE_OPTIONS's words as Node reads them (src/node_options.cc ParseNodeOptionsEnvVar): split on spaces outside double
+ * quotes, the quotes dropped, `\` inside them escaping the next character. Split on spaces alone,
+ * `"--heapsnapshot-signal=SIGUSR2"` (quoted, which Node takes) read as no flag.
+ */
+function nodeOptionsWords(options: string): string[] {
+  const words: string[] = [];
+  let word = "";
+  let quoted = false;
+  for (let i = 0; i < options.length; i++) {
+    const c = options[i];
+    if (quoted && c === "\\" && i + 1 < options.length) word += options[++i];
+    else if (c === '"') quoted = !quoted;
+    else if (!quoted && /\s/.test(c)) {
+      if (word) words.push(word);
+      word = "";
+    } else word += c;
+  }
+  if (word) words.push(word);
+  return words;
 }
 
 /** Parses the environment into a frozen Config, or throws ConfigError naming every problem. */

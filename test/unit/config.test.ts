@@ -2,6 +2,7 @@ import {
   ConfigError,
   DEFAULT_DEADLINE_MS,
   loadConfig,
+  rawDebugSwitches,
   SETTINGS_GROUPS,
   SIMULATOR_REGISTRATION_ID,
 } from "../../src/config";
@@ -509,5 +510,26 @@ describe("every invalid setting, as the operator reads it", () => {
         }
     expect(refused).toBeGreaterThan(150);
     expect(problems).toEqual([]);
+  });
+});
+
+describe("rawDebugSwitches reads NODE_OPTIONS as Node does", () => {
+  // Node drops double quotes and reads `\` inside them as an escape (src/node_options.cc): each of these turns
+  // the heap dump on (checked against node 24: a .heapsnapshot written on SIGUSR2), so each is found.
+  it.each([
+    '"--heapsnapshot-signal=SIGUSR2"',
+    '--heapsnapshot"-signal"=SIGUSR2',
+    '--max-old-space-size=512 "--heapsnapshot_signal" SIGUSR2',
+    '--require "./a b.js" --heapsnapshot-near-heap-limit=1',
+    '"--heapsnapshot\\-signal=SIGUSR2"',
+  ])("NODE_OPTIONS=%s", (options) => {
+    expect(rawDebugSwitches({ NODE_OPTIONS: options })).toHaveLength(1);
+    expect(problemsOf({ NODE_ENV: "production", ...SECURE, NODE_OPTIONS: options }).join("\n")).toMatch(
+      /--heapsnapshot-(signal|near-heap-limit): writes what no scrubber reads/,
+    );
+  });
+
+  it("a quoted path with spaces is one word, no flag", () => {
+    expect(rawDebugSwitches({ NODE_OPTIONS: '--require "./my dir/x.js" --max-old-space-size=512' })).toEqual([]);
   });
 });
