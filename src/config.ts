@@ -331,15 +331,19 @@ export interface ConfigContext {
 /** Node's own variables that rawDebugSwitches reads: not settings of ours (no declaration, no docs row). */
 export const NODE_VARIABLES_READ: readonly string[] = ["NODE_DEBUG", "NODE_OPTIONS"];
 
-/** Node's flags that dump the whole heap (every secret, every request in flight) to a file on a signal or OOM. */
-const HEAP_DUMP_FLAGS = ["--heapsnapshot-signal", "--heapsnapshot-near-heap-limit"];
+/**
+ * Node's flags that write what no scrubber reads to a file: the whole heap (every secret, every request in flight) on
+ * a signal or near OOM, and `--tls-keylog` (the TLS session keys of AOPay's connections: with a packet capture, every
+ * credential and customer number sent to it).
+ */
+const RAW_FILE_FLAGS = ["--heapsnapshot-signal", "--heapsnapshot-near-heap-limit", "--tls-keylog"];
 
 /**
  * The debugging switches on whose output no scrubber reads, for ALLOW_RAW_DEBUG_OUTPUT (docs/operations.md "Debugging
  * switches"): `NODE_DEBUG` (Node reads it once at start, before any of our code, and its sections write to stderr
  * themselves: `stream` shows the first 50 bytes of every chunk read, a client's variables or an AOPay answer with its
  * access token, in hex where no pattern finds them; so it is refused, not stripped, which could not work), and the
- * heap dump flags, in NODE_OPTIONS or Node's own arguments. Not here: `DEBUG` (the debug module, early-faults.ts routes
+ * flags writing such files (RAW_FILE_FLAGS), in NODE_OPTIONS or Node's own arguments. Not here: `DEBUG` (the debug module, early-faults.ts routes
  * its lines through the logger), OTEL_LOG_LEVEL (observability/telemetry.ts diagLogger does), Node's reports (their
  * environment is left out, early-faults.ts), `--trace-uncaught` and `--trace-warnings` (early-faults.ts's handlers
  * take the fault and the warning first: Node prints nothing of them). Each as `NAME=value` or the flag, a value shown
@@ -353,7 +357,7 @@ export function rawDebugSwitches(env: Env, execArgv: readonly string[] = []): st
   const flags = [...nodeOptionsWords(env.NODE_OPTIONS ?? ""), ...execArgv].map((arg) =>
     arg.split("=")[0].replace(/_/g, "-"),
   );
-  for (const flag of HEAP_DUMP_FLAGS) if (flags.includes(flag)) found.push(flag);
+  for (const flag of RAW_FILE_FLAGS) if (flags.includes(flag)) found.push(flag);
   return found;
 }
 

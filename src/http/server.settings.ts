@@ -97,7 +97,8 @@ export const serverSettings = defineSettings({
       doc:
         "`true`: start in production although a debugging switch whose output no scrubber reads is on (`NODE_DEBUG`: Node writes " +
         "its sections to stderr raw, `stream` the first 50 bytes of each request and AOPay answer read; `--heapsnapshot-signal`, " +
-        "`--heapsnapshot-near-heap-limit` in `NODE_OPTIONS` or Node's arguments: the whole heap, secrets and requests, to a file). " +
+        "`--heapsnapshot-near-heap-limit` in `NODE_OPTIONS` or Node's arguments: the whole heap, secrets and requests, to a file; " +
+        "`--tls-keylog`: the TLS keys of the AOPay connections, to a file). " +
         "`false`: production refuses to start with one on, naming it (development and test start, with a warning line). " +
         "`DEBUG` (the debug module, ioredis' `DEBUG=ioredis:*`) needs no such consent: its lines go through the logger, scrubbed " +
         "(docs/operations.md)",

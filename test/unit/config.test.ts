@@ -529,6 +529,15 @@ describe("rawDebugSwitches reads NODE_OPTIONS as Node does", () => {
     );
   });
 
+  it("--tls-keylog (AOPay's TLS session keys to a file) is refused in production as a heap dump is", () => {
+    for (const options of ["--tls-keylog=/tmp/keys.log", '"--tls_keylog=/tmp/k"'])
+      expect(rawDebugSwitches({ NODE_OPTIONS: options })).toEqual(["--tls-keylog"]);
+    expect(rawDebugSwitches({}, ["--tls-keylog=/tmp/keys.log"])).toEqual(["--tls-keylog"]);
+    expect(problemsOf({ NODE_ENV: "production", ...SECURE, NODE_OPTIONS: "--tls-keylog=/tmp/k" }).join("\n")).toMatch(
+      /--tls-keylog: writes what no scrubber reads/,
+    );
+  });
+
   it("a quoted path with spaces is one word, no flag", () => {
     expect(rawDebugSwitches({ NODE_OPTIONS: '--require "./my dir/x.js" --max-old-space-size=512' })).toEqual([]);
   });
