@@ -316,6 +316,8 @@ export async function createHttpServer(
   // Closed after an answer, the client's next connection is opened by its own choice, while this listener still
   // accepts it, and lands on another replica once the endpoint is gone. The cost: a few seconds of new handshakes.
   let leaving = false;
+  /** Whether answers ask to close their connection: draining, or the pre-stop delay before it (both layers). */
+  const closesConnections = (): boolean => draining || leaving;
   // A request refused before GraphQL says when to try again, as the overload refusal does (admission.ts): the same
   // ADMISSION_RETRY_AFTER_SECONDS (default 1 s), by which time the load balancer routes it to another instance.
   const drainingRetryAfter = String(config.admission.retryAfterSeconds);
@@ -413,7 +415,7 @@ export async function createHttpServer(
         bodyLimit: config.bodyLimitBytes,
         documents,
         draining: () => draining,
-        closesConnections: () => draining || leaving,
+        closesConnections,
         admitted: admission ? admittedAtTheDoor : () => true,
         admission,
         countRefusal,
@@ -504,7 +506,7 @@ export async function createHttpServer(
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
     const status = reply.statusCode;
-    if (draining || leaving || closesUnreadBody(status, request.raw, config.bodyLimitBytes))
+    if (closesConnections() || closesUnreadBody(status, request.raw, config.bodyLimitBytes))
       reply.header("connection", "close");
     // Apollo's own 405 (a HEAD: Fastify hands it the GET route's HEAD) says `Allow: GET, POST`; every other answer
     // about this path's methods names OPTIONS too (ALLOWED_METHODS).
