@@ -28,7 +28,7 @@
  */
 import { createRequire } from "node:module";
 import process from "node:process";
-import { formatWithOptions } from "node:util";
+import { logLibraryLine } from "./logging/library-line";
 import { createLogger, flushStdoutNow, type Logger } from "./logging/logger";
 
 /** The exit code of a process ended by an uncaught exception or unhandled rejection: 70 (EX_SOFTWARE, sysexits.h). */
@@ -109,9 +109,7 @@ function routeDebugLines(): void {
   }
   debug.formatArgs = () => undefined;
   debug.log = function debugLine(this: { namespace: string }, ...args: unknown[]): void {
-    const line = log().child({ component: "debug", namespace: this.namespace });
-    if (line.isLevelEnabled("debug"))
-      line.debug(formatWithOptions({ breakLength: Infinity, compact: true, depth: 4, colors: false }, ...args));
+    logLibraryLine(log().child({ component: "debug", namespace: this.namespace }), "debug", args);
   };
 }
 

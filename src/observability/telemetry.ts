@@ -1,7 +1,7 @@
 import process from "node:process";
-import { formatWithOptions } from "node:util";
 import { diag, type DiagLogger, DiagLogLevel } from "@opentelemetry/api";
 import type { TelemetryConfig } from "../config";
+import { type LibraryLineLevel, logLibraryLine } from "../logging/library-line";
 import type { Logger } from "../logging/logger";
 
 /** A started OpenTelemetry SDK: `shutdown()` exports what is still buffered, then stops. */
@@ -94,11 +94,9 @@ export function diagLogLevel(value: string): DiagLogLevel {
 export function diagLogger(log: Logger): DiagLogger {
   const otel = log.child({ component: "otel" });
   const at =
-    (level: "error" | "warn" | "info" | "debug" | "trace") =>
-    (message: string, ...args: unknown[]) => {
-      if (otel.isLevelEnabled(level))
-        otel[level](formatWithOptions({ breakLength: Infinity, compact: true, depth: 4 }, message, ...args));
-    };
+    (level: LibraryLineLevel) =>
+    (message: string, ...args: unknown[]) =>
+      logLibraryLine(otel, level, [message, ...args]);
   return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), verbose: at("trace") };
 }
 
