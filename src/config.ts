@@ -333,21 +333,48 @@ export const NODE_VARIABLES_READ: readonly string[] = ["NODE_DEBUG", "NODE_OPTIO
 
 /**
  * Node's flags that write what no scrubber reads to a file: the whole heap (every secret, every request in flight) on
- * a signal or near OOM, and `--tls-keylog` (the TLS session keys of AOPay's connections: with a packet capture, every
- * credential and customer number sent to it).
+ * a signal or near OOM, `--tls-keylog` (the TLS session keys of AOPay's connections: with a packet capture, every
+ * credential and customer number sent to it), and `--trace-event-categories` (its `node.http` category writes each
+ * request's URL with its query, a GraphQL GET's variables: measured on node 24; refused whatever its list, which a
+ * Node release may give a category holding more). `--trace-events-enabled` alone (v8, node, node.async_hooks) is
+ * not here: its file held no value of a request.
  */
-const RAW_FILE_FLAGS = ["--heapsnapshot-signal", "--heapsnapshot-near-heap-limit", "--tls-keylog"];
+const RAW_FILE_FLAGS = [
+  "--heapsnapshot-signal",
+  "--heapsnapshot-near-heap-limit",
+  "--tls-keylog",
+  "--trace-event-categories",
+];
+
+/**
+ * Node's flags that open its inspector (a debugger's port, 127.0.0.1:9229 unless given a host: whoever reaches it runs
+ * code in the process, reads every secret and request) or set the port SIGUSR1 would open it on (`--inspect-port`,
+ * `--debug-port`; early-faults.ts takes SIGUSR1 in production). `--inspect-brk`, `--inspect-wait` and
+ * `--inspect-brk-node` hold the process before any of our code runs, the port open: the refusal comes only once a
+ * debugger has let it go (docs/operations.md "Debugging switches").
+ */
+const INSPECTOR_FLAGS = [
+  "--inspect",
+  "--inspect-brk",
+  "--inspect-wait",
+  "--inspect-brk-node",
+  "--inspect-port",
+  "--debug-port",
+];
 
 /**
  * The debugging switches on whose output no scrubber reads, for ALLOW_RAW_DEBUG_OUTPUT (docs/operations.md "Debugging
  * switches"): `NODE_DEBUG` (Node reads it once at start, before any of our code, and its sections write to stderr
  * themselves: `stream` shows the first 50 bytes of every chunk read, a client's variables or an AOPay answer with its
  * access token, in hex where no pattern finds them; so it is refused, not stripped, which could not work), and the
- * flags writing such files (RAW_FILE_FLAGS), in NODE_OPTIONS or Node's own arguments. Not here: `DEBUG` (the debug module, early-faults.ts routes
- * its lines through the logger), OTEL_LOG_LEVEL (observability/telemetry.ts diagLogger does), Node's reports (their
- * environment is left out, early-faults.ts), `--trace-uncaught` and `--trace-warnings` (early-faults.ts's handlers
- * take the fault and the warning first: Node prints nothing of them). Each as `NAME=value` or the flag, a value shown
- * only when it is a plain list of words (NODE_DEBUG's section names).
+ * flags writing such files (RAW_FILE_FLAGS) or opening the inspector (INSPECTOR_FLAGS), in NODE_OPTIONS or Node's own
+ * arguments. Not here: `DEBUG` (the debug module, early-faults.ts routes its lines through the logger),
+ * OTEL_LOG_LEVEL (observability/telemetry.ts diagLogger does), Node's reports (their environment is left out,
+ * early-faults.ts), `--trace-uncaught` and `--trace-warnings` (early-faults.ts's handlers take the fault and the
+ * warning first: Node prints nothing of them), and the files of `--cpu-prof`, `--heap-prof` and
+ * `--trace-events-enabled` (function names, sizes, timings: measured, no value of a request in them), and
+ * NODE_DEBUG_NATIVE=TLS,HTTP2SESSION,… (Node's C++ sections: measured, object lifetimes, no value). Each as
+ * `NAME=value` or the flag, a value shown only when it is a plain list of words (NODE_DEBUG's section names).
  */
 export function rawDebugSwitches(env: Env, execArgv: readonly string[] = []): string[] {
   const found: string[] = [];
@@ -357,7 +384,7 @@ export function rawDebugSwitches(env: Env, execArgv: readonly string[] = []): st
   const flags = [...nodeOptionsWords(env.NODE_OPTIONS ?? ""), ...execArgv].map((arg) =>
     arg.split("=")[0].replace(/_/g, "-"),
   );
-  for (const flag of RAW_FILE_FLAGS) if (flags.includes(flag)) found.push(flag);
+  for (const flag of [...RAW_FILE_FLAGS, ...INSPECTOR_FLAGS]) if (flags.includes(flag)) found.push(flag);
   return found;
 }
 
@@ -410,7 +437,8 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
   const debugSwitches = rawDebugSwitches(env, context.execArgv);
   if (production && debugSwitches.length > 0 && !server.ALLOW_RAW_DEBUG_OUTPUT)
     problems.push(
-      `${debugSwitches.join(", ")}: writes what no scrubber reads (customers' numbers, tokens, secrets) in production: ` +
+      `${debugSwitches.join(", ")}: writes what no scrubber reads (customers' numbers, tokens, secrets) ` +
+        "or opens Node's inspector (code run in the process) in production: " +
         "unset it, or set ALLOW_RAW_DEBUG_OUTPUT=true to accept that output in clear (docs/operations.md)",
     );
 

@@ -17,7 +17,12 @@
  *
  * - The `debug` module's lines (`DEBUG=ioredis:*`, `DEBUG=*`: ioredis writes every Redis command with its arguments,
  *   AUTH's password among them): one `debug` line each through the logger, `component` `debug`, its `namespace`, the
- *   message on one line, instead of raw text on stderr. At level debug: LOG_LEVEL=debug (or trace) shows them.
+ *   message on one line, without colours (DEBUG_COLORS or a terminal put ANSI escapes in it), instead of raw text on
+ *   stderr. At level debug: LOG_LEVEL=debug (or trace) shows them.
+ * - SIGUSR1 in production (NODE_ENV=production) unless ALLOW_RAW_DEBUG_OUTPUT=true: one `warn` line, and nothing else.
+ *   Without a listener, Node opens its inspector on it (127.0.0.1:9229, or `--inspect-port`'s): a debugger's port,
+ *   whoever reaches it runs code in the process. A listener of ours takes the signal from Node (measured on node 24),
+ *   as `--disable-sigusr1` would; config.ts refuses the `--inspect` flags in production the same way.
  * - Node's diagnostic report (`--report-on-signal`, `--report-on-fatalerror`, `process.report.writeReport`) leaves out
  *   the environment (`process.report.excludeEnv`, as `--report-exclude-env` would): it held every variable's value,
  *   HMAC_SECRET, STORE_ENCRYPTION_KEYS and the AOPay credentials. The rest of a report (stacks, heap statistics,
@@ -81,10 +86,21 @@ process.on("warning", (warning: Error & { code?: string }) => {
 
 process.report.excludeEnv = true;
 
+// Read here, before config.ts, as config.ts reads them (NODE_ENV one of its words, the boolean `true` exactly): the
+// signal may come before the configuration is read, and a configuration that fails ends the process anyway.
+if (process.env.NODE_ENV === "production" && process.env.ALLOW_RAW_DEBUG_OUTPUT !== "true")
+  process.on("SIGUSR1", () =>
+    log().warn(
+      { signal: "SIGUSR1" },
+      "SIGUSR1 ignored: it opens Node's inspector, refused in production unless ALLOW_RAW_DEBUG_OUTPUT=true",
+    ),
+  );
+
 /** The part of the `debug` module (debug/src/common.js, 4.x) that routeDebugLines replaces. */
 interface DebugModule {
   log: (this: { namespace: string }, ...args: unknown[]) => void;
   formatArgs: (this: unknown, args: unknown[]) => void;
+  useColors: () => boolean;
 }
 
 /**
@@ -108,6 +124,11 @@ function routeDebugLines(): void {
     }
   }
   debug.formatArgs = () => undefined;
+  // Each instance takes `useColors()` when made (DEBUG_COLORS=true or false, else whether stderr is a terminal), and
+  // its `%o` and `%O` colour what they inspect with it (debug/src/node.js formatters): ANSI escapes in the line's
+  // `msg`, and a colour code's letter (`\x1b[33m`) glued to a number. The instances are made after this (ioredis
+  // loads later).
+  debug.useColors = () => false;
   debug.log = function debugLine(this: { namespace: string }, ...args: unknown[]): void {
     logLibraryLine(log().child({ component: "debug", namespace: this.namespace }), "debug", args);
   };

@@ -98,8 +98,11 @@ export const serverSettings = defineSettings({
         "`true`: start in production although a debugging switch whose output no scrubber reads is on (`NODE_DEBUG`: Node writes " +
         "its sections to stderr raw, `stream` the first 50 bytes of each request and AOPay answer read; `--heapsnapshot-signal`, " +
         "`--heapsnapshot-near-heap-limit` in `NODE_OPTIONS` or Node's arguments: the whole heap, secrets and requests, to a file; " +
-        "`--tls-keylog`: the TLS keys of the AOPay connections, to a file). " +
-        "`false`: production refuses to start with one on, naming it (development and test start, with a warning line). " +
+        "`--tls-keylog`: the TLS keys of the AOPay connections, to a file; `--trace-event-categories`: its HTTP category " +
+        "writes each request's URL, a GraphQL GET's variables, to a file; `--inspect`, `--inspect-brk`, `--inspect-wait`, " +
+        "`--inspect-port`: Node's inspector, a debugger's port that runs code in the process, which SIGUSR1 opens too). " +
+        "`false`: production refuses to start with one on, naming it (development and test start, with a warning line), " +
+        "and takes SIGUSR1 with a warning line instead of opening the inspector. " +
         "`DEBUG` (the debug module, ioredis' `DEBUG=ioredis:*`) needs no such consent: its lines go through the logger, scrubbed " +
         "(docs/operations.md)",
     }),

@@ -538,6 +538,34 @@ describe("rawDebugSwitches reads NODE_OPTIONS as Node does", () => {
     );
   });
 
+  it("the flags opening Node's inspector (a debugger's port: code run in the process) are refused in production", () => {
+    // Each checked against node 24: `--inspect*` open the port at start, `--inspect-port`/`--debug-port` set the one
+    // SIGUSR1 opens; Node's arguments take `--inspect-brk-node` too (NODE_OPTIONS does not allow it).
+    const inOptions = ["--inspect", "--inspect-brk", "--inspect-wait", "--inspect-port", "--debug-port"];
+    for (const flag of inOptions)
+      for (const options of [flag, `${flag}=0.0.0.0:9229`, `"${flag.replace(/-/g, "_").replace(/^__/, "--")}=9229"`])
+        expect([options, rawDebugSwitches({ NODE_OPTIONS: options })]).toEqual([options, [flag]]);
+    for (const flag of [...inOptions, "--inspect-brk-node"])
+      expect(rawDebugSwitches({}, [`${flag}=127.0.0.1:0`])).toEqual([flag]);
+    expect(rawDebugSwitches({ NODE_OPTIONS: "--inspect-publish-uid=http --max-old-space-size=512" })).toEqual([]);
+    expect(problemsOf({ NODE_ENV: "production", ...SECURE, NODE_OPTIONS: "--inspect" }).join("\n")).toMatch(
+      /--inspect: writes what no scrubber reads .* or opens Node's inspector/,
+    );
+    const allowed = { NODE_ENV: "production", ...SECURE, NODE_OPTIONS: "--inspect", ALLOW_RAW_DEBUG_OUTPUT: "true" };
+    expect(problemsOf(allowed).filter((p) => p.includes("--inspect"))).toEqual([]);
+  });
+
+  it("--trace-event-categories (node.http: each request's URL, a GET's variables, to a file) is refused in production", () => {
+    for (const options of [
+      "--trace-event-categories=node.http",
+      "--trace-event-categories v8",
+      '"--trace_event_categories=v8"',
+    ])
+      expect(rawDebugSwitches({ NODE_OPTIONS: options })).toEqual(["--trace-event-categories"]);
+    // The default categories (v8, node, node.async_hooks): measured, no value of a request in their file.
+    expect(rawDebugSwitches({ NODE_OPTIONS: "--trace-events-enabled" })).toEqual([]);
+  });
+
   it("a quoted path with spaces is one word, no flag", () => {
     expect(rawDebugSwitches({ NODE_OPTIONS: '--require "./my dir/x.js" --max-old-space-size=512' })).toEqual([]);
   });
