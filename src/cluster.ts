@@ -3,6 +3,7 @@ import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry, Counter, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
 import type { App } from "./app";
 import { type Config, logOptions } from "./config";
+import { ignoredSignalLine, STOP_MESSAGE, type StopMessage, type StopOrder, takeStopOrders } from "./early-signals";
 import { createLogger, type Logger } from "./logging/logger";
 import { MetricsServer, metricsAuth } from "./http/metrics-server";
 import { monotonicNow } from "./util/clock";
@@ -17,9 +18,11 @@ import { monotonicNow } from "./util/clock";
  *   - kills (SIGKILL) a worker that leaves its heartbeat unanswered for WORKER_HANG_TIMEOUT_MS, then restarts it as a
  *     dead one: a worker whose event loop is stuck (a loop that never ends, a process stopped) still had connections
  *     handed to it in turn, each left unanswered, and nothing noticed it (test/e2e/cluster.test.ts);
- *   - on SIGTERM/SIGINT passes SIGTERM to every worker (each waits SHUTDOWN_DELAY_MS and drains as a single server
- *     does, SHUTDOWN_GRACE_MS; a second signal is passed on too) and exits when all have; SIGKILLs the ones still
- *     running a few seconds after the delay and the grace period;
+ *   - on SIGTERM/SIGINT orders every worker to stop, over the IPC channel (each waits SHUTDOWN_DELAY_MS and drains
+ *     as a single server does, SHUTDOWN_GRACE_MS; a second signal is passed on as "stop now", the drain at once) and
+ *     exits when all have; SIGKILLs the ones still running a few seconds after the delay and the grace period.
+ *     Workers take no signal themselves (early-signals.ts): a process group's signal reached each worker twice, from
+ *     the kernel and passed on by the primary, and the second cut its delay short;
  *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry.aggregate, each worker's series
  *     asked for over the cluster's IPC channel: ClusterMetrics), on METRICS_HOST:METRICS_PORT, with the counters and
  *     histograms of the workers gone since the start kept in their sums, followed by its own
@@ -244,7 +247,9 @@ export async function runPrimary(config: Config): Promise<void> {
     slots.delete(worker);
     if (!entry) return;
     if (stopping) {
-      log.info({ worker: { slot: entry.slot, pid: worker.process.pid, code, signal } }, "worker stopped");
+      // Not 0: it died during its delay or drain (a crash, the SIGKILL below); not restarted either way.
+      const level = code === 0 ? "info" : "warn";
+      log[level]({ worker: { slot: entry.slot, pid: worker.process.pid, code, signal } }, "worker stopped");
       if (slots.size === 0) void finish();
       return;
     }
@@ -273,13 +278,13 @@ export async function runPrimary(config: Config): Promise<void> {
     log.flush(() => process.exit(0));
   };
 
+  /** The order to every worker; a channel closing is the exit handler's to see (the SIGKILL below if it hangs). */
+  const order = (stopOrder: StopOrder, signal: NodeJS.Signals) => {
+    const message: StopMessage = { type: STOP_MESSAGE, order: stopOrder, signal };
+    for (const worker of slots.keys()) if (worker.isConnected()) worker.send(message, undefined, () => {});
+  };
+
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      // A second signal (^C twice): passed on, so that workers still in SHUTDOWN_DELAY_MS drain at once (index.ts).
-      log.info({ signal, workers: slots.size }, "second stop signal: the workers drain now");
-      for (const worker of slots.keys()) worker.process.kill("SIGTERM");
-      return;
-    }
     stopping = true;
     // Draining workers are the grace period's (killed after it below), not the heartbeat's.
     clearInterval(heartbeat);
@@ -287,7 +292,7 @@ export async function runPrimary(config: Config): Promise<void> {
     log.info({ signal, workers: slots.size }, "stopping the workers");
     for (const timer of restarts) clearTimeout(timer);
     restarts.clear();
-    for (const worker of slots.keys()) worker.process.kill("SIGTERM");
+    order("stop", signal);
     // Each worker drains after its own SHUTDOWN_DELAY_MS (index.ts): the grace period counts from there.
     const killAfterMs = config.shutdownDelayMs + config.shutdownGraceMs + KILL_AFTER_GRACE_MS;
     setTimeout(() => {
@@ -298,8 +303,18 @@ export async function runPrimary(config: Config): Promise<void> {
     }, killAfterMs).unref();
     if (slots.size === 0) void finish();
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  takeStopOrders({
+    order: (stopOrder, signal) => {
+      if (!stopping) {
+        stop(signal);
+        return;
+      }
+      // A second signal (^C twice): passed on, so that workers still in SHUTDOWN_DELAY_MS drain at once (index.ts).
+      log.info({ signal, workers: slots.size }, "second stop signal: the workers drain now");
+      order(stopOrder, signal);
+    },
+    ignored: (signal, why) => log.info({ signal, ignored: why }, ignoredSignalLine(why)),
+  });
 
   if (metricsServer) {
     const url = await metricsServer.listen();
@@ -316,7 +331,10 @@ export function workerLogger(config: Config): Logger {
   return createLogger({ ...logOptions(config), base: { worker: cluster.worker?.id ?? 0, pid: process.pid } });
 }
 
-/** In a worker: its metrics answer the primary's requests, and it stops (drains) if the primary goes away. */
+/**
+ * In a worker: its metrics answer the primary's requests, and it stops (drains at once) if the primary goes away. Its
+ * stop orders come from early-signals.ts (index.ts takes them).
+ */
 export function joinCluster(app: App, stop: () => void): void {
   const registry = app.metrics?.registry;
   // The primary's ask for this worker's series (ClusterMetrics), answered with its registry's, as prom-client's own
@@ -336,6 +354,9 @@ export function joinCluster(app: App, stop: () => void): void {
   process.on("message", (message: unknown) => {
     if (isHeartbeat(message) && process.connected) process.send?.({ type: HEARTBEAT }, undefined, {}, () => {});
   });
+  // Node's cluster ends a worker whose channel closes at once (process.exit), cutting its requests in flight; marked
+  // as a disconnect it expected, it leaves that to `stop`, which drains within the grace period.
+  if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
   process.once("disconnect", stop);
 }
 

@@ -3,13 +3,94 @@
  * stop signal may come during it. In the container image node is PID 1, and the kernel gives PID 1 no default action
  * for a signal: without a handler a SIGTERM would be ignored and the container killed at its stop timeout (found under
  * podman: `podman stop` took its full 20 s). With a listener, the signal is kept until node's event loop runs it
- * (after the synchronous module loading): if the drain in index.ts has not added its own listener by then (nothing is
- * in flight yet), this one ends the process with 143; otherwise it stands aside and the drain runs.
+ * (after the synchronous module loading): if index.ts has not taken the stop orders yet (takeStopOrders; nothing is in
+ * flight yet), the process ends with 143 (130 for SIGINT); otherwise the order goes to it.
+ *
+ * One signal, one order, whichever way it comes. A signal sent to a process group (Ctrl-C in a terminal,
+ * `kill -TERM -<pgid>`, systemd's KillMode=control-group, an init that signals the group) reaches every process of it:
+ *   - a cluster worker (WEB_CONCURRENCY > 1) got it from the kernel and once more passed on by the primary, took the
+ *     second as "drain now" and skipped SHUTDOWN_DELAY_MS, closing its listener while the load balancers still routed
+ *     to it (test/e2e/cluster.test.ts). A worker now leaves signals to the primary and takes its orders over the
+ *     cluster's IPC channel (STOP_MESSAGE; cluster.ts sends them), so the group's signal counts once, at the primary;
+ *   - `npm start` passes the signal it gets on to the server, which under a group signal got it twice too: a signal
+ *     within DUPLICATE_SIGNAL_MS of the first is the same one, not a second.
+ * A later signal is a second one: "stop now" (^C pressed again: the operator wants it down without the delay).
  */
+import cluster from "node:cluster";
+import { performance } from "node:perf_hooks";
 import process from "node:process";
+
+/** "stop": SHUTDOWN_DELAY_MS (if any) and then the drain; "stop now": the drain at once (a second signal). */
+export type StopOrder = "stop" | "stop now";
+
+/** Why a signal gave no order: sent to a worker (the primary's order stops it), or the first one come again. */
+export type IgnoredSignal = "worker" | "duplicate";
+
+export interface StopOrders {
+  order(order: StopOrder, signal: NodeJS.Signals): void;
+  ignored(signal: NodeJS.Signals, why: IgnoredSignal): void;
+}
+
+/**
+ * How long after the first stop signal another is the same one passed on (npm forwards it within milliseconds of the
+ * kernel's delivery). A person pressing ^C twice within it gets the delay: a third press drains at once.
+ */
+export const DUPLICATE_SIGNAL_MS = 1_000;
+
+/** The log line of a signal that gave no order (index.ts, cluster.ts). */
+export function ignoredSignalLine(why: IgnoredSignal): string {
+  return why === "worker"
+    ? "stop signal to a worker: left to the primary, whose order stops every worker"
+    : `stop signal again within ${DUPLICATE_SIGNAL_MS} ms of the first: the same one passed on (npm start), no second`;
+}
+
+/** The primary's order to a worker, over the cluster's IPC channel (cluster.ts). */
+export const STOP_MESSAGE = "aopay:stop";
+
+export interface StopMessage {
+  type: typeof STOP_MESSAGE;
+  order: StopOrder;
+  /** The signal the primary was given (for the worker's log line). */
+  signal: NodeJS.Signals;
+}
+
+let orders: StopOrders | undefined;
+/** When the first stop signal came (performance.now() ms), or undefined before it. */
+let firstAt: number | undefined;
+
+/** From here on the stop orders go to `taker` (index.ts, once the drain is wired; cluster.ts's primary). */
+export function takeStopOrders(taker: StopOrders): void {
+  orders = taker;
+}
+
+const isStopMessage = (message: unknown): message is StopMessage =>
+  typeof message === "object" && message !== null && (message as { type?: unknown }).type === STOP_MESSAGE;
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
-    if (process.listenerCount(signal) === 1) process.exit(signal === "SIGTERM" ? 143 : 130);
+    if (cluster.isWorker) {
+      // Never the default action (death): the primary got the same signal, or none was meant for the cluster.
+      orders?.ignored(signal, "worker");
+      return;
+    }
+    if (orders === undefined) process.exit(signal === "SIGTERM" ? 143 : 130);
+    const now = performance.now();
+    if (firstAt === undefined) {
+      firstAt = now;
+      orders.order("stop", signal);
+    } else if (now - firstAt < DUPLICATE_SIGNAL_MS) {
+      orders.ignored(signal, "duplicate");
+    } else {
+      orders.order("stop now", signal);
+    }
+  });
+}
+
+if (cluster.isWorker) {
+  process.on("message", (message: unknown) => {
+    if (!isStopMessage(message)) return;
+    // Still starting: nothing is in flight, the process ends as a signalled one would.
+    if (orders === undefined) process.exit(0);
+    orders.order(message.order, message.signal);
   });
 }

@@ -1,5 +1,5 @@
 // First: a stop signal while the other modules load must not be lost (see early-signals.ts).
-import "./early-signals";
+import { ignoredSignalLine, type StopOrder, takeStopOrders } from "./early-signals";
 // Second: the accessor globals that dependencies read per request, as plain data properties (see redefine-globals.ts).
 import "./redefine-globals";
 // Third, before the server's modules load: uncaught exceptions, unhandled rejections and Node's warnings are
@@ -71,7 +71,14 @@ async function main(): Promise<void> {
   const { app, simulator } = stack;
   const log = app.logger;
   logFaultsTo(log);
-  if (worker) joinCluster(app, () => shutdown("SIGTERM"));
+  if (worker) {
+    joinCluster(app, () => {
+      // The primary died (an out-of-memory kill, a SIGKILL to it alone): nothing hands this worker new connections,
+      // no order will come. Those it has are finished, within the grace period, rather than cut.
+      log.warn("the primary is gone: draining now");
+      shutdown("SIGTERM", "stop now");
+    });
+  }
   if (simulator) {
     const banner = "*".repeat(78);
     log.warn(
@@ -97,10 +104,11 @@ async function main(): Promise<void> {
 
   // SHUTDOWN_DELAY_MS: the pre-stop delay's timer while it runs; the drain starts when it fires or at a second signal.
   let delay: NodeJS.Timeout | undefined;
-  function shutdown(signal: NodeJS.Signals) {
+  /** "stop": the delay (if any), then the drain; "stop now" (a second signal, the primary gone): the drain at once. */
+  function shutdown(signal: NodeJS.Signals, order: StopOrder) {
     if (signalled) {
       // A second signal during the delay (^C pressed twice): the operator wants it down now, not in a few seconds.
-      if (delay !== undefined) {
+      if (order === "stop now" && delay !== undefined) {
         clearTimeout(delay);
         delay = undefined;
         log.info({ signal }, "second stop signal: draining now");
@@ -109,7 +117,7 @@ async function main(): Promise<void> {
       return;
     }
     signalled = true;
-    if (config.shutdownDelayMs > 0) {
+    if (config.shutdownDelayMs > 0 && order === "stop") {
       // Behind Kubernetes the endpoint is removed a few seconds after SIGTERM, and the connections routed here
       // meanwhile were refused once the listener closed: served instead, until the load balancers have caught up.
       app.leaveRotation();
@@ -150,8 +158,10 @@ async function main(): Promise<void> {
         exit(1);
       });
   }
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
+  takeStopOrders({
+    order: (order, signal) => shutdown(signal, order),
+    ignored: (signal, why) => log.info({ signal, ignored: why }, ignoredSignalLine(why)),
+  });
 }
 
 let signalled = false;

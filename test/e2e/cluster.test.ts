@@ -3,14 +3,23 @@ import { Client, request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { nextAadhaar, nextAepsRegistration, nextMobile } from "../helpers/identifiers";
-import { aepsInput, RESEND_AEPS_OTP, type Result } from "../helpers/operations";
+import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, type Result } from "../helpers/operations";
 import type { ChildProcess } from "node:child_process";
 import { freePort } from "../helpers/free-port";
 import { PRIVATE_REDIS_SKIP_REASON, startRedis, stopRedis } from "../helpers/private-redis";
 import { deletePrefixes, describeUnless, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
-import { isAlive, type ServerProcess, startServerProcess } from "../helpers/server-process";
+import { isAlive, type ServerProcess, type SpawnOptions, startServerProcess } from "../helpers/server-process";
 import { upstreamEnv } from "../helpers/fake-upstream";
 import { matches, parsePage, rules, selectorsOf } from "../helpers/alert-rules";
+
+/**
+ * src/early-signals.ts DUPLICATE_SIGNAL_MS (importing the module would install its signal handlers in Jest's worker): a
+ * signal that soon after the first is that one passed on again. Should it grow, the second signal below is taken for
+ * the first and the test times out.
+ */
+const DUPLICATE_SIGNAL_MS = 1_000;
+/** What each worker logs when the delay begins (src/index.ts). */
+const DELAY_LINE = "stop signal: not ready, still serving for SHUTDOWN_DELAY_MS before draining";
 
 /**
  * WEB_CONCURRENCY=2 (src/cluster.ts): `node dist-test/index.js` as `npm start` runs it, with real Redis and the
@@ -57,18 +66,22 @@ async function until<T>(what: string, check: () => T | undefined | false, ms = 2
  */
 async function startTwoWorkers(
   env: Record<string, string>,
+  options: SpawnOptions = {},
 ): Promise<{ simulator: Simulator; server: ServerProcess; baseUrl: string }> {
   const simulator = await startSimulator({
     registrationId: SIMULATOR_REGISTRATION_ID,
     companyCode: SIMULATOR_COMPANY_CODE,
   });
-  const server = startServerProcess({
-    WEB_CONCURRENCY: "2",
-    HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
-    ...upstreamEnv(simulator.url.href),
-    LOG_FORMAT: "json",
-    ...env,
-  });
+  const server = startServerProcess(
+    {
+      WEB_CONCURRENCY: "2",
+      HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
+      ...upstreamEnv(simulator.url.href),
+      LOG_FORMAT: "json",
+      ...env,
+    },
+    options,
+  );
   try {
     const baseUrl = await server.ready;
     await until("both workers to be ready", () => readyPids(server).length === 2);
@@ -491,6 +504,191 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "WEB_CONCURRENCY=2 while Redis is kill
     );
     expect(await fromBoth()).toEqual(["AepsOtpResent"]);
   }, 60_000);
+});
+
+/**
+ * SHUTDOWN_DELAY_MS under the signals a cluster really gets. A signal to the process group (Ctrl-C in a terminal,
+ * `kill -TERM -<pgid>`, systemd's KillMode=control-group) reached each worker twice, from the kernel and passed on by
+ * the primary, and the worker took the second as "drain now": it skipped the delay and closed its listener while the
+ * load balancers still routed to it (new connections refused), the cluster gone long before the delay was over.
+ * Workers now leave signals to the primary and take its orders over IPC (src/early-signals.ts).
+ */
+describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals or by the primary's death", () => {
+  /** Long enough for the checks below on a busy machine, which must all land inside it. */
+  const DELAY_MS = 4_000;
+  const GRACE_MS = 2_000;
+  /** The workers' watchdog margin (index.ts) and the primary's last log lines, plus a busy machine's lateness. */
+  const SLACK_MS = 3_000;
+  const prefix = uniquePrefix();
+  let simulator: Simulator | undefined;
+  let server: ServerProcess | undefined;
+  let baseUrl: string;
+
+  beforeEach(async () => {
+    // Detached: the primary leads a process group of its own, with its workers in it.
+    ({ simulator, server, baseUrl } = await startTwoWorkers(
+      {
+        REDIS_URL: REDIS_URL as string,
+        REDIS_KEY_PREFIX: prefix,
+        SHUTDOWN_DELAY_MS: String(DELAY_MS),
+        SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      },
+      { detached: true },
+    ));
+  }, 60_000);
+  afterEach(async () => {
+    const workers = readyPids(server as ServerProcess);
+    try {
+      process.kill(-(server?.child.pid as number), "SIGKILL");
+    } catch {
+      // the group is gone already
+    }
+    for (const pid of workers.filter(isAlive)) process.kill(pid, "SIGKILL");
+    await server?.exited;
+    await simulator?.close();
+  });
+  afterAll(async () => {
+    await deletePrefixes([prefix]);
+  });
+
+  const group = (signal: NodeJS.Signals) => process.kill(-(server as ServerProcess).child.pid!, signal);
+  const count = (msg: string) => lines(server as ServerProcess).filter((l) => l.msg === msg).length;
+  const bothInDelay = () => until("both workers to begin the delay", () => count(DELAY_LINE) === 2, DELAY_MS);
+
+  const QUERY = "{ serviceInfo { upstream } }";
+
+  /** One request on a connection of its own, as a load balancer opens: the primary hands each to a worker in turn. */
+  async function fresh(path: string, query?: string): Promise<{ status: number; body: string; requestId: string }> {
+    const res = await request(`${baseUrl}${path}`, {
+      method: query === undefined ? "GET" : "POST",
+      headers: { "content-type": "application/json", connection: "close" },
+      body: query === undefined ? undefined : JSON.stringify({ query }),
+    });
+    return { status: res.statusCode, body: await res.body.text(), requestId: String(res.headers["x-request-id"]) };
+  }
+
+  /**
+   * Inside the delay: every worker answers /readyz 503 `draining` (the load balancer takes the replica out) and serves
+   * a real query on a new connection (routed there meanwhile), both workers serving.
+   */
+  async function servesWhileDraining(signalledAt: number): Promise<void> {
+    const servedBy = new Set<number>();
+    // In pairs: the primary hands connections out in turn, so a readiness probe and a query alternating would each
+    // meet the same worker every time.
+    for (let i = 0; i < 3; i++) {
+      for (const ready of [await fresh("/readyz"), await fresh("/readyz")]) {
+        expect([ready.status, JSON.parse(ready.body)]).toEqual([503, { status: "draining" }]);
+      }
+      for (const answer of [await fresh("/graphql", QUERY), await fresh("/graphql", QUERY)]) {
+        expect(answer.status).toBe(200);
+        expect(JSON.parse(answer.body)).toMatchObject({ data: { serviceInfo: { upstream: expect.any(String) } } });
+        servedBy.add(
+          await until(
+            "the access line",
+            () => lines(server as ServerProcess).find((l) => l.requestId === answer.requestId)?.pid,
+          ),
+        );
+      }
+    }
+    expect(servedBy.size).toBe(2);
+    // All of it inside the delay: a check late on a busy machine would prove nothing.
+    expect(Date.now() - signalledAt).toBeLessThan(DELAY_MS);
+  }
+
+  it.each<[string, (s: ServerProcess) => void]>([
+    ["SIGTERM to the process group (systemd's control-group kill, kill -TERM -<pgid>)", () => group("SIGTERM")],
+    ["SIGINT to the process group (Ctrl-C in a terminal)", () => group("SIGINT")],
+    [
+      // The workers met the kernel's signal before the primary passed its own on: so on a busy machine, where the two
+      // may also come so close that the kernel merges them into one (the case above passed on the old code so).
+      "SIGTERM to the process group, the primary late to pass it on (stopped for 500 ms, as a busy one)",
+      (s) => {
+        const primary = s.child.pid as number;
+        process.kill(primary, "SIGSTOP");
+        group("SIGTERM");
+        setTimeout(() => process.kill(primary, "SIGCONT"), 500);
+      },
+    ],
+    ["SIGTERM to the primary alone (Kubernetes, docker stop: PID 1)", (s) => s.child.kill("SIGTERM")],
+  ])(
+    "%s: both workers serve through the delay, then drain, and the cluster exits 0",
+    async (_name, signal) => {
+      const p = server as ServerProcess;
+      const workers = readyPids(p);
+      const signalledAt = Date.now();
+      signal(p);
+      await bothInDelay();
+      await servesWhileDraining(signalledAt);
+      expect(await p.exited).toBe(0);
+      const took = Date.now() - signalledAt;
+      expect(took).toBeGreaterThanOrEqual(DELAY_MS - 50);
+      expect(took).toBeLessThan(DELAY_MS + GRACE_MS + SLACK_MS);
+      await until("the workers to exit", () => workers.every((pid) => !isAlive(pid)), 5_000);
+      expect(count("stopped")).toBe(2);
+      // One signal, one order: no worker took the group's signal for a second one.
+      expect(count("second stop signal: draining now")).toBe(0);
+    },
+    40_000,
+  );
+
+  it("a second signal to the group during the delay drains the workers at once", async () => {
+    const p = server as ServerProcess;
+    const signalledAt = Date.now();
+    group("SIGTERM");
+    await bothInDelay();
+    await servesWhileDraining(signalledAt);
+    // Past the window in which a signal is the first one passed on again (npm start), not a second one.
+    await new Promise((r) => setTimeout(r, Math.max(0, signalledAt + DUPLICATE_SIGNAL_MS + 100 - Date.now())));
+    const secondAt = Date.now();
+    group("SIGINT");
+    expect(await p.exited).toBe(0);
+    expect(Date.now() - secondAt).toBeLessThan(GRACE_MS + SLACK_MS);
+    expect(Date.now() - signalledAt).toBeLessThan(DELAY_MS);
+    expect(count("second stop signal: the workers drain now")).toBe(1);
+    expect(count("second stop signal: draining now")).toBe(2);
+  }, 40_000);
+
+  it("a worker that dies during the delay is not restarted; the other serves on, and the cluster exits after it", async () => {
+    const p = server as ServerProcess;
+    const [victim, survivor] = readyPids(p);
+    const signalledAt = Date.now();
+    group("SIGTERM");
+    await bothInDelay();
+    process.kill(victim, "SIGKILL");
+    await until("the primary to see it gone", () => count("worker stopped") === 1, DELAY_MS);
+    const answer = await fresh("/graphql", QUERY);
+    expect(answer.status).toBe(200);
+    expect(Date.now() - signalledAt).toBeLessThan(DELAY_MS);
+    expect(await p.exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(DELAY_MS - 50);
+    expect(isAlive(survivor)).toBe(false);
+    expect(count("worker died: restarting it")).toBe(0);
+    expect(count("worker started")).toBe(2);
+  }, 40_000);
+
+  it("a worker whose primary dies answers its request in flight, then exits (not cut by Node's cluster at once)", async () => {
+    const p = server as ServerProcess;
+    const workers = readyPids(p);
+    const before = simulator?.calls() ?? 0;
+    // Scenario 888: the simulator answers after 2 s (the send is at AOPay when the primary dies).
+    const inFlight = request(`${baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277888") }),
+    }).then(async (res) => ({ status: res.statusCode, body: (await res.body.json()) as object }));
+    await until("the send to reach the simulator", () => (simulator?.calls() ?? 0) > before, DELAY_MS);
+    // An out-of-memory kill of the primary alone: its workers' IPC channel closes.
+    process.kill(p.child.pid as number, "SIGKILL");
+    // Answered (the send's outcome, or OutcomeUnknown if the grace period ran out first), never a cut connection.
+    expect(await inFlight).toMatchObject({
+      status: 200,
+      body: {
+        data: { generateCibilOtp: { __typename: expect.stringMatching(/^(CibilOtpChallenge|OutcomeUnknown)$/) } },
+      },
+    });
+    await until("the workers to exit", () => workers.every((pid) => !isAlive(pid)), GRACE_MS + SLACK_MS);
+    expect(count("the primary is gone: draining now")).toBe(2);
+  }, 40_000);
 });
 
 describe("WEB_CONCURRENCY above 1 without shared state", () => {

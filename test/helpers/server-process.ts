@@ -33,25 +33,38 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+export interface SpawnOptions {
+  /**
+   * A process group of its own (the process leads it, its pid the group's id), so that a test can signal the group as
+   * a terminal's Ctrl-C or a supervisor does: `process.kill(-child.pid, signal)`.
+   */
+  detached?: boolean;
+}
+
 /**
  * Runs `node dist-test/index.js` (what `npm start` runs) with only the given environment (plus PATH), on loopback with
  * ephemeral ports unless `env` says otherwise.
  */
-export function startServerProcess(env: Record<string, string>): ServerProcess {
-  return spawnServerProcess({ PORT: "0", HOST: "127.0.0.1", METRICS_PORT: "0", ...env });
+export function startServerProcess(env: Record<string, string>, options: SpawnOptions = {}): ServerProcess {
+  return spawnServerProcess({ PORT: "0", HOST: "127.0.0.1", METRICS_PORT: "0", ...env }, [], options);
 }
 
 /**
  * Runs `node <nodeArgs> dist-test/index.js` with exactly `env` (plus PATH), nothing defaulted: for tests of how the
  * process reads its configuration (test/e2e/config-process.test.ts: `--env-file`, ports and hosts of its own).
  */
-export function spawnServerProcess(env: Record<string, string>, nodeArgs: string[] = []): ServerProcess {
+export function spawnServerProcess(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  options: SpawnOptions = {},
+): ServerProcess {
   // TEST_SERVER_NODE_OPTIONS (unset in CI) reaches the server as NODE_OPTIONS unless the test sets its own: how a
   // timing test is checked against a stalled server (test/fixtures/preload/stall-loop.cjs).
   const extra = process.env.TEST_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TEST_SERVER_NODE_OPTIONS } : {};
   const child = spawn(process.execPath, [...nodeArgs, ENTRY], {
     env: { PATH: process.env.PATH ?? "", ...extra, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.detached === true,
   });
   let output = "";
   let stdout = "";
