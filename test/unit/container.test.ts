@@ -56,7 +56,12 @@ const composeText = readFileSync(join(root, "compose.yaml"), "utf8");
 const compose = parseYaml(composeText) as {
   services: Record<
     string,
-    { environment?: Record<string, string | number | boolean>; command?: string[]; ports?: string[] }
+    {
+      environment?: Record<string, string | number | boolean>;
+      command?: string[];
+      ports?: string[];
+      stop_grace_period?: string;
+    }
   >;
 };
 const stringsOf = (env: Record<string, string | number | boolean> = {}) =>
@@ -144,6 +149,18 @@ describe("the container image's environment (Dockerfile, compose.yaml)", () => {
     expect(config.aopay).toMatchObject({ mode: "live", registrationId: "SIM-REG-0001", companyCode: "SIMCO01" });
     expect(config.aopay.baseUrl?.href).toBe(`http://simulator:${simulatorEnv.SIMULATOR_PORT}/`);
     expect(compose.services.graphql.ports).toEqual(["127.0.0.1:4000:4000", "127.0.0.1:9464:9464"]);
+  });
+
+  it("gives the server's stop time to its drain: compose's stop_grace_period covers the delay, the grace and 1 s", () => {
+    // Docker's default of 10 s was below SHUTDOWN_GRACE_MS alone (15 s): a slow drain was SIGKILLed, its sends cut.
+    const m = /^(\d+)s$/.exec(compose.services.graphql.stop_grace_period ?? "");
+    expect(m).not.toBeNull();
+    const stopMs = Number(m?.[1]) * 1000;
+    for (const env of [graphqlEnv, interpolate(commentedProductionBlock())]) {
+      const config = loadConfig({ ...imageEnv, ...env });
+      // The watchdog's 1 s (src/index.ts) and 1 s more for the exit itself.
+      expect(stopMs).toBeGreaterThanOrEqual(config.shutdownDelayMs + config.shutdownGraceMs + 2000);
+    }
   });
 
   it("starts in production with the commented production block over the image's", () => {
