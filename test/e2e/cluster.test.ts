@@ -514,8 +514,8 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "WEB_CONCURRENCY=2 while Redis is kill
  * Workers now leave signals to the primary and take its orders over IPC (src/early-signals.ts).
  */
 describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals or by the primary's death", () => {
-  /** Long enough for the checks below on a busy machine, which must all land inside it. */
-  const DELAY_MS = 4_000;
+  /** Long enough for the checks below on a busy machine (12 requests on new connections), which must land inside it. */
+  const DELAY_MS = 6_000;
   const GRACE_MS = 2_000;
   /** The workers' watchdog margin (index.ts) and the primary's last log lines, plus a busy machine's lateness. */
   const SLACK_MS = 3_000;
