@@ -59,7 +59,10 @@ export interface SimulatorOptions extends SimCredentials {
 export interface Simulator {
   /** Base URL to use as AOPAY_BASE_URL, e.g. http://127.0.0.1:41234 */
   readonly url: URL;
-  /** Requests received per endpoint since start (or the last reset), whatever their scenario. */
+  /**
+   * Requests answered per endpoint since start (or the last reset), whatever their scenario: those with the route's
+   * method and a JSON object body (the calls that would reach AOPay's handler), not the ones refused before it.
+   */
   calls(endpoint?: SimEndpointName): number;
   resetCalls(): void;
   close(): Promise<void>;
@@ -106,11 +109,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const server: Server = createServer((req, res) => {
     const route = routes.get((req.url ?? "").split("?")[0]);
     if (!route) return plain(res, 404, "Not Found");
-    counts.set(route.name, (counts.get(route.name) ?? 0) + 1);
     if (!route.methods.includes(req.method as "GET" | "POST"))
       return plain(res, 405, "Method Not Allowed", { allow: route.methods.join(", ") });
     readJson(req, (body) => {
       if (body === undefined) return plain(res, 400, "Bad Request: body must be a JSON object");
+      // Counted once its scenario answers it: a request refused (405, 400, a body over MAX_BODY_BYTES) sent nothing,
+      // and counted at the door a 405 read as an OTP sent in a test asserting that none was.
+      counts.set(route.name, (counts.get(route.name) ?? 0) + 1);
       sequence += 1;
       options.onRequest?.(route.name, String(body[route.trigger] ?? ""), body);
       const reply = route.handle(body, creds, { sequence, state, ids });
