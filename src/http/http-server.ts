@@ -38,6 +38,7 @@ import { createCors, registerCors } from "./cors";
 import { EXPLORER_PATH, type ExplorerServes, registerExplorer } from "./explorer";
 import type { GraphQLExchange } from "./exchange";
 import type { AnswerGraphQL } from "./graphql-route";
+import { routedPath } from "./routed-path";
 import { installThinGraphQL } from "./thin-graphql";
 import { compileTrustedProxies } from "../util/trusted-proxies";
 import { representationRefusal } from "./representation";
@@ -132,44 +133,22 @@ const ALLOWED_METHODS: ReadonlyMap<string, string> = new Map([
  * The `Allow` of the path of `url` (its query string aside), or null when this listener serves no such path: then
  * 404 whatever the method. `*` (an `OPTIONS *`, RFC 9110 §9.3.7: the server as a whole) takes every method some path
  * takes (the not-found handler answers other methods on it 405, naming OPTIONS alone). The path is read as Fastify's
- * router reads it (find-my-way: an absolute form's path, decodeURI, `?` or `#` ends it), so that `/%68ealthz` and
+ * router reads it (routed-path.ts: an absolute form's path, decodeURI, `?` or `#` ends it), so that `/%68ealthz` and
  * `http://host/healthz`, which GET reaches as /healthz, are /healthz to every method (each was a 404 to PUT and
  * OPTIONS). The explorer's paths exist in development only (explorer.ts; `explorer` null in production): /graphiql,
  * and under it what its route answers with a file.
  */
 export function allowedMethods(url: string, explorer: ExplorerServes | null): string | null {
-  const end = url.search(/[?#]/);
-  const path = end < 0 ? url : url.slice(0, end);
-  if (path === "*") return "GET, HEAD, POST, OPTIONS";
-  const routed = routedPath(path);
+  if (ASTERISK.test(url)) return "GET, HEAD, POST, OPTIONS";
+  // A target the router refuses (null) is its 400 before any handler: no path.
+  const routed = routedPath(url);
+  if (routed === null) return null;
   const allow = ALLOWED_METHODS.get(routed);
   if (allow !== undefined) return allow;
   // The explorer's files as @fastify/static reads the target, not as the router does (explorer.ts distHolds).
   if (explorer !== null && (routed === EXPLORER_PATH || (routed.startsWith(`${EXPLORER_PATH}/`) && explorer(url))))
     return ALLOW_READ;
   return null;
-}
-
-/**
- * An absolute-form target's scheme and authority (RFC 9112 §3.2.2: `GET http://host/healthz`), which the router drops
- * (find-my-way getPathFromAbsoluteUrl: http or https in any case; one it cannot parse is its 400, never seen here).
- */
-const ABSOLUTE_FORM = /^https?:\/\/[^/]*/i;
-
-/**
- * `target` (a request target, its query string aside) as the router matches it (an absolute form's path, decodeURI),
- * or itself when it is not well-formed (Fastify refuses it: 400). Read as sent, `http://x/healthz` was no path to PUT
- * and OPTIONS (404) while GET had its 200.
- */
-function routedPath(target: string): string {
-  const absolute = ABSOLUTE_FORM.exec(target);
-  const path = absolute === null ? target : target.slice(absolute[0].length) || "/";
-  if (!path.includes("%")) return path;
-  try {
-    return decodeURI(path);
-  } catch {
-    return path;
-  }
 }
 
 /** The asterisk form (`OPTIONS *`), whatever follows a `?` or `#`, as allowedMethods reads it. */

@@ -7,6 +7,7 @@ import { answerClientError, limitResponseWrite, missingHost, nodeServerOptions }
 import type { Logger } from "../logging/logger";
 import type { ConnectionRefusal } from "../observability/metrics";
 import { listenErrorNamingSetting } from "../util/listen-error";
+import { routedPath } from "./routed-path";
 
 /** What is served: a registry's text (one process), or the cluster primary's aggregate of every worker's (cluster.ts). */
 export interface MetricsSource {
@@ -41,9 +42,10 @@ export class MetricsServer {
   #collectionFailures = 0;
   /**
    * Requests this listener refused, by status, served on its page as `metrics_requests_refused_total{status}`, every
-   * status at 0 from the first: 400 (an HTTP/1.1 request without Host, or one Node's parser refused as malformed),
-   * 401 (no or a wrong METRICS_TOKEN: a scraper left on a retired token shows here, not only as `up` 0), 404 (another
-   * path), 405 (another method), and the parser's 408 (headers or body not arrived within HEADERS_TIMEOUT_MS or
+   * status at 0 from the first: 400 (an HTTP/1.1 request without Host, a target the API listener's router refuses,
+   * or one Node's parser refused as malformed), 401 (no or a wrong METRICS_TOKEN: a scraper left on a retired token
+   * shows here, not only as `up` 0), 404 (another path, read as that router reads it: routed-path.ts), 405 (another
+   * method), and the parser's 408 (headers or body not arrived within HEADERS_TIMEOUT_MS or
    * REQUEST_TIMEOUT_MS) and 431 (over MAX_HEADER_BYTES). The parser's were answered (answerClientError) but not
    * counted: a scraper whose requests this listener cannot parse, or one too slow for its limits, showed only as
    * `up` 0.
@@ -85,7 +87,16 @@ export class MetricsServer {
           .end(NO_HOST_ANSWER);
         return;
       }
-      if ((req.url ?? "").split("?")[0] !== "/metrics") {
+      // The path as the API listener's router reads it (routed-path.ts): `/%6detrics` and `http://host/metrics` are
+      // /metrics (they were 404 here while `/%68ealthz` is /healthz there), and a target that router refuses (a
+      // malformed percent-escape) is a 400 here too.
+      const path = routedPath(req.url ?? "");
+      if (path === null) {
+        this.#refused[400] += 1;
+        res.writeHead(400, { "content-type": "text/plain" }).end("Bad request: malformed request target\n");
+        return;
+      }
+      if (path !== "/metrics") {
         this.#refused[404] += 1;
         res.writeHead(404, { "content-type": "text/plain" }).end("Not found\n");
         return;

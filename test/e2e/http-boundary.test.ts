@@ -574,6 +574,52 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     expect((await send("OPTIONS", metrics.replace(/\/metrics$/, "/nowhere"))).status).toBe(404);
   });
 
+  it("the metrics listener reads a target's path as the API listener's router does (before: /%6detrics was 404)", async () => {
+    const metrics = new URL(s.t.stack.app.metricsUrl as string).origin;
+    // Each spelling of a path, for /healthz on the API listener and /metrics on the metrics listener: both answer it
+    // alike (served, 404, or the router's 400), and the metrics listener counts what it refuses.
+    const spellings = (path: string) => [
+      path,
+      `/%${path.charCodeAt(1).toString(16)}${path.slice(2)}`,
+      `${path.slice(0, 3)}%${path.charCodeAt(3).toString(16).toUpperCase()}${path.slice(4)}`,
+      `${path}#fragment`,
+      `${path}?a=%zz`,
+      `http://host${path}`,
+      `HTTPS://host:1${path.slice(0, 2)}%${path.charCodeAt(2).toString(16)}${path.slice(3)}?q`,
+      `${path}%2F`,
+      `/%25${path.charCodeAt(1).toString(16)}${path.slice(2)}`,
+      `${path}/`,
+      `/${path}`,
+      `${path.slice(0, 2)}%zz`,
+      `${path.slice(0, 2)}%e0%a4%a`,
+      `http://host#${path}`,
+    ];
+    const served = ["/healthz", "/metrics"].map(spellings);
+    const refused = async () =>
+      Object.fromEntries(
+        [
+          ...(await (await request(`${metrics}/metrics`)).body.text()).matchAll(
+            /^metrics_requests_refused_total\{status="(400|404)"\} (\d+)$/gm,
+          ),
+        ].map((m) => [m[1], Number(m[2])]),
+      );
+    const before = await refused();
+    const answers: Array<{ api: string; apiStatus: number; metrics: string; metricsStatus: number }> = [];
+    for (let i = 0; i < served[0].length; i++) {
+      const [api, scrape] = [served[0][i], served[1][i]];
+      const apiStatus = (await exchange(s.t.baseUrl, `GET ${api} HTTP/1.1\r\nHost: x`)).status;
+      // Closed: its page is chunked, which exchange does not wait for the end of.
+      const metricsStatus = (await exchange(metrics, `GET ${scrape} HTTP/1.1\r\nHost: x\r\nConnection: close`)).status;
+      answers.push({ api, apiStatus, metrics: scrape, metricsStatus });
+    }
+    expect(answers.filter((a) => a.apiStatus !== a.metricsStatus)).toEqual([]);
+    // The spellings reach each answer: served (the first 7), 404 (the next 4: `%2F` and `%25` are kept encoded), the
+    // router's 400 (the last 3).
+    expect(answers.map((a) => a.metricsStatus)).toEqual([...Array(7).fill(200), ...Array(4).fill(404), 400, 400, 400]);
+    const after = await refused();
+    expect({ 400: after[400] - before[400], 404: after[404] - before[404] }).toEqual({ 400: 3, 404: 4 });
+  });
+
   it("the metrics listener: HTTP/1.1 without Host is its own plain-text 400 (before: Node's bare one), counted", async () => {
     const metrics = s.t.stack.app.metricsUrl as string;
     const origin = new URL(metrics).origin;
