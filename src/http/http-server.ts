@@ -87,16 +87,32 @@ export type Readiness = () => Promise<{ ready: boolean; status: string; circuits
 const CLOSED_EARLY = Symbol("closedEarly");
 /** Set once onSend has run: the answer is handed to the response (a streamed one still being written). */
 const HANDED = Symbol("handed");
+/** Set on a request whose streamed answer failed on our side after its headers: the error (StreamFaults). */
+const STREAM_FAILED = Symbol("streamFailed");
 
 /** A GraphQL request after authentication: every one is attributed to a client. */
 export type ClientRequest = FastifyRequest & {
   [CLOSED_EARLY]?: true;
   [HANDED]?: true;
+  [STREAM_FAILED]?: Error;
   client: ClientIdentity;
   upstreamCalls: UpstreamCallSummary[] | null;
   graphql: AccessSummary | null;
   trace: RequestTrace | null;
 };
+
+/**
+ * The access log, telling a streamed answer's own failure from its client's hang-up. Fastify calls streamError for
+ * both: for a stream that failed while the response is still open (an explorer file whose read fails mid-way, before
+ * Fastify destroys the response), and for a response closed first (the client hung up). The first is ours: the
+ * request is marked, and its access line is the error line (the close handler below), not `clientGone` (it was).
+ */
+class StreamFaults extends AccessLogController {
+  override streamError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+    super.streamError(error, request, reply);
+    if (!reply.raw.destroyed) (request as ClientRequest)[STREAM_FAILED] = error;
+  }
+}
 
 /** The request's operation span, if GraphQL started one, ends with the status its access line says. */
 function endSpan(request: ClientRequest, status: number, clientGone: boolean): void {
@@ -210,7 +226,7 @@ export async function createHttpServer(
   // With trace export, a GraphQL request's operation span ends with its access line (RequestTracing.end says why).
   // The lines of streamed answers a client cut short, both layers (logging/access-log.ts StreamEndLines).
   const streamEnds = new StreamEndLines(logger);
-  const accessLog = new AccessLogController(
+  const accessLog = new StreamFaults(
     countRefusal,
     config.telemetry.enabled ? (request, status, gone) => endSpan(request as ClientRequest, status, gone) : undefined,
     streamEnds,
@@ -335,7 +351,9 @@ export async function createHttpServer(
     const raw = reply.raw;
     raw.once("close", () => {
       if (raw.writableFinished || raw.errored || refusedByParser(raw)) return;
-      if (raw.writableEnded || (request as ClientRequest)[HANDED]) accessLog.clientGone(request, reply);
+      const failed = (request as ClientRequest)[STREAM_FAILED];
+      if (failed !== undefined) accessLog.requestCompleted(failed, request, reply);
+      else if (raw.writableEnded || (request as ClientRequest)[HANDED]) accessLog.clientGone(request, reply);
       else (request as ClientRequest)[CLOSED_EARLY] = true;
     });
     reply.header("x-request-id", request.id);

@@ -188,7 +188,9 @@ class ThinRequest implements GraphQLExchange {
     const closed = () => {
       this.res.removeListener("close", closed);
       this.res.removeListener("error", errored);
-      if (this.#answered) this.#logAccess(undefined);
+      // A streamed answer whose producer failed after its headers: pipeline destroyed the response with that error
+      // (#write), a fault of ours while the client still read, not a client gone.
+      if (this.#answered) this.#logAccess(this.res.errored ?? undefined);
       else this.#closedEarly = true;
     };
     const errored = (error: Error) => {
@@ -216,7 +218,8 @@ class ThinRequest implements GraphQLExchange {
 
   /**
    * The request's one access line. An answer not delivered (`writableFinished` false: its client closed the connection
-   * first) says `clientGone`, with the status it was to have (Fastify's route: http-server.ts).
+   * first) says `clientGone`, with the status it was to have (Fastify's route: http-server.ts); one cut by an `error`
+   * of ours is the error line instead.
    */
   #logAccess(error: Error | undefined): void {
     // A 408 mid-body: the parser's line is this request's (node-limits.ts refusedByParser).
@@ -233,11 +236,16 @@ class ThinRequest implements GraphQLExchange {
       this.upstreamCalls,
       this.#elapsed(),
       this.options.countRefusal,
-      !this.res.writableFinished,
+      error === undefined && !this.res.writableFinished,
     );
     // Its operation span, if GraphQL started one (trace export on), ends with the status this line says.
     if (this.trace !== null)
-      RequestTracing.end(this.trace, this.res.statusCode, this.graphql, !this.res.writableFinished);
+      RequestTracing.end(
+        this.trace,
+        this.res.statusCode,
+        this.graphql,
+        error === undefined && !this.res.writableFinished,
+      );
   }
 
   /** The answer is handed to the response: if it had closed already, nothing will close it again. */

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { connect } from "node:net";
+import { Readable } from "node:stream";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Authenticator } from "../../src/auth/authenticator";
@@ -149,5 +150,83 @@ describe("a client hanging up in the middle of streamed answers: a few lines and
       );
       expect(gone()).toHaveLength(HANG_UPS);
     });
+  });
+});
+
+/**
+ * A streamed answer that fails on our side after its headers (an explorer file whose read fails, a streamed GraphQL
+ * answer whose producer throws) while its client still reads: a fault of ours, whose access line is the error line
+ * (`request errored`, its `err`), not `clientGone` (it was: the client was there to the end). Fastify's layer and the
+ * thin route, on a real server; the failing streams are scripted (a real read error cannot be caused at will).
+ */
+describe("a streamed answer that fails on our side: an error line, not a client gone", () => {
+  const logs = new LogCapture();
+  let http: HttpServer;
+  let port: number;
+  const readError = () => Object.assign(new Error("EIO: i/o error, read"), { code: "EIO" });
+  beforeAll(async () => {
+    const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug" });
+    const logger = createLogger({ level: config.logLevel, secrets: logSecrets(config), destination: logs });
+    http = await createHttpServer(
+      config,
+      logger,
+      async () => ({ ready: true, status: "ready" }),
+      new Authenticator(config.auth),
+    );
+    // As @fastify/static streams a file: a Readable that fails after its first 64 KiB.
+    http.fastify.get("/stream-fails", async (_request, reply) => {
+      let sent = 0;
+      const stream = new Readable({
+        read() {
+          if (sent++ < 4) this.push(Buffer.alloc(16 * 1024, 97));
+          else setImmediate(() => this.destroy(readError()));
+        },
+      });
+      return reply.type("application/javascript").send(stream);
+    });
+    http.serveGraphQL(async () => ({
+      status: 200,
+      headers: [["content-type", 'multipart/mixed; boundary="-"']],
+      body: (async function* () {
+        for (let i = 0; i < 4; i++) yield `\r\n---\r\ncontent-type: application/json\r\n\r\n{"hasNext":true}`;
+        await new Promise((r) => setTimeout(r, 5));
+        throw readError();
+      })(),
+    }));
+    await http.fastify.listen({ port: 0, host: "127.0.0.1" });
+    port = (http.fastify.server.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await http?.fastify.close();
+  });
+
+  /** Sends `request` and reads until the server closes the connection; what arrived. */
+  const readToClose = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      let received = "";
+      const socket = connect(port, "127.0.0.1", () => socket.write(request));
+      socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+      socket.once("close", () => resolve(received));
+      socket.once("error", reject);
+    });
+
+  it.each([
+    ["Fastify's layer", "/stream-fails", "GET /stream-fails HTTP/1.1\r\nHost: x\r\n\r\n"],
+    [
+      "the thin GraphQL route",
+      "/graphql",
+      `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}`,
+    ],
+  ])("%s", async (_layer, path, request) => {
+    const received = await readToClose(request);
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    const lines = () =>
+      logs.records().filter((r) => r.path === path && /^request (completed|errored)$/.test(String(r.msg)));
+    await until(() => lines().length > 0);
+    expect(lines()).toEqual([
+      expect.objectContaining({ level: "error", msg: "request errored", status: 200, err: expect.anything() }),
+    ]);
+    expect(lines()[0].clientGone).toBeUndefined();
+    expect(JSON.stringify(lines()[0].err)).toContain("EIO");
   });
 });
