@@ -39,6 +39,18 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
   while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
+/** The HTTP layers alone (no GraphQL: the tests give it an answerer), development settings, logging to `logs`. */
+async function httpServerLoggingTo(logs: LogCapture): Promise<HttpServer> {
+  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug" });
+  const logger = createLogger({ level: config.logLevel, secrets: logSecrets(config), destination: logs });
+  return createHttpServer(
+    config,
+    logger,
+    async () => ({ ready: true, status: "ready" }),
+    new Authenticator(config.auth),
+  );
+}
+
 /** The lines written one by one may fill one interval per SUMMARY_INTERVAL_MS the hang-ups took (one, normally). */
 function mostWritten(elapsedMs: number): number {
   return STREAM_END_LINES_PER_INTERVAL * (Math.floor(elapsedMs / SUMMARY_INTERVAL_MS) + 1);
@@ -98,14 +110,7 @@ describe("a client hanging up in the middle of streamed answers: a few lines and
     let http: HttpServer;
     let port: number;
     beforeAll(async () => {
-      const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug" });
-      const logger = createLogger({ level: config.logLevel, secrets: logSecrets(config), destination: logs });
-      http = await createHttpServer(
-        config,
-        logger,
-        async () => ({ ready: true, status: "ready" }),
-        new Authenticator(config.auth),
-      );
+      http = await httpServerLoggingTo(logs);
       // graphql 16 streams no answer (Apollo's incremental delivery needs graphql 17): a scripted answerer does, a
       // chunk every 5 ms, until its client hangs up.
       http.serveGraphQL(async () => ({
@@ -165,14 +170,7 @@ describe("a streamed answer that fails on our side: an error line, not a client 
   let port: number;
   const readError = () => Object.assign(new Error("EIO: i/o error, read"), { code: "EIO" });
   beforeAll(async () => {
-    const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug" });
-    const logger = createLogger({ level: config.logLevel, secrets: logSecrets(config), destination: logs });
-    http = await createHttpServer(
-      config,
-      logger,
-      async () => ({ ready: true, status: "ready" }),
-      new Authenticator(config.auth),
-    );
+    http = await httpServerLoggingTo(logs);
     // As @fastify/static streams a file: a Readable that fails after its first 64 KiB.
     http.fastify.get("/stream-fails", async (_request, reply) => {
       let sent = 0;
