@@ -55,7 +55,10 @@ export type BeginOutcome =
   /** Pending past its pendingUntil: the request that took it ended without storing a result (a crash). */
   | { kind: "abandoned" }
   | { kind: "mismatch" }
-  /** A record at the key that is not a JSON object (a future encoding, bytes not ours): its request went ahead. */
+  /**
+   * A record at the key that is not a JSON object, or whose pendingUntil is no finite number (a future encoding, bytes
+   * not ours): its request went ahead.
+   */
   | { kind: "unreadable" }
   | { kind: "replay"; result: StoredResult };
 
@@ -128,6 +131,10 @@ function judge(
   if (existing.state === "pending" || !existing.result) {
     const { pendingUntil } = existing;
     if (pendingUntil === undefined) return { kind: "in-flight" };
+    // Every version writes a finite number. Another value (bytes not ours, a future encoding; JSON's 1e400 reads as
+    // Infinity) says nothing of when its request ends: a string was compared as neither passed nor not and its hint
+    // was NaN (retryAfterSeconds null), Infinity was in flight told 2 s for the record's whole life (24 h).
+    if (typeof pendingUntil !== "number" || !Number.isFinite(pendingUntil)) return { kind: "unreadable" };
     return now >= pendingUntil ? { kind: "abandoned" } : { kind: "in-flight", pendingForMs: pendingUntil - now };
   }
   if (typeof existing.result !== "string")

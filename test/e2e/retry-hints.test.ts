@@ -90,6 +90,11 @@ describeWithRedis("retry hints: an Idempotency-Key whose request is gone (Redis)
    * replica's that took it PENDING_MS - pendingForMs ago and died. `repeat` sends the key again.
    */
   async function pendingKey(pendingForMs: number) {
+    return plantedKey(String(Date.now() + pendingForMs));
+  }
+
+  /** As pendingKey, its record's pendingUntil written as `pendingUntil` (JSON text). */
+  async function plantedKey(pendingUntil: string) {
     const key = randomUUID();
     const variables = cibilInput(String(cibil++));
     const repeat = async () =>
@@ -98,8 +103,9 @@ describeWithRedis("retry hints: an Idempotency-Key whose request is gone (Redis)
     expect((await repeat()).__typename).toBe("CibilOtpChallenge");
     const [redisKey] = (await redis.keys(`${prefix}idem:*`)).filter((k) => !before.has(k));
     const { fingerprint } = JSON.parse((await redis.get(redisKey)) as string) as { fingerprint: string };
-    const pending = { state: "pending", fingerprint, token: "a-replica-gone", pendingUntil: Date.now() + pendingForMs };
-    expect(await redis.set(redisKey, JSON.stringify(pending), "KEEPTTL")).toBe("OK");
+    const pending = { state: "pending", fingerprint, token: "a-replica-gone" };
+    const text = `${JSON.stringify(pending).slice(0, -1)},"pendingUntil":${pendingUntil}}`;
+    expect(await redis.set(redisKey, text, "KEEPTTL")).toBe("OK");
     return repeat;
   }
 
@@ -116,6 +122,20 @@ describeWithRedis("retry hints: an Idempotency-Key whose request is gone (Redis)
     });
     // Sent once each, never again.
     expect(upstream.calls.length).toBe(calls + 2);
+  });
+
+  it("a pendingUntil that is no finite number (bytes not ours, a future encoding): OUTCOME_UNKNOWN, never a NaN hint", async () => {
+    // JSON.parse reads 1e400 as Infinity: told 2 s for the record's whole life (24 h); a string or an object was
+    // compared as neither passed nor not, and its hint was NaN (retryAfterSeconds null, or the answer an error).
+    const calls = upstream.calls.length;
+    for (const pendingUntil of ['"soon"', "{}", "[1]", "1e400", "-1e400", "true", `"${Date.now() + 40_000}"`, "null"]) {
+      const answer = await (await plantedKey(pendingUntil))();
+      expect({ pendingUntil, answer }).toEqual({
+        pendingUntil,
+        answer: expect.objectContaining({ __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }),
+      });
+    }
+    expect(upstream.calls.length).toBe(calls + 8);
   });
 
   it("a repeat 1 s before the hint is still in flight, one at the hint is answered OUTCOME_UNKNOWN", async () => {
