@@ -87,6 +87,16 @@ export class MetricsServer {
           .end(NO_HOST_ANSWER);
         return;
       }
+      // `*`, the server as a whole (RFC 9112 §3.2.4), a target of OPTIONS alone, as on the API listener (http-server.ts
+      // ALLOW_ASTERISK): it was a 404 here, to OPTIONS too.
+      if (ASTERISK.test(req.url ?? "")) {
+        if (req.method === "OPTIONS") res.writeHead(204, { allow: METRICS_ALLOW }).end();
+        else {
+          this.#refused[405] += 1;
+          res.writeHead(405, { "content-type": "text/plain", allow: "OPTIONS" }).end("Method not allowed\n");
+        }
+        return;
+      }
       // The path as the API listener's router reads it (routed-path.ts): `/%6detrics` and `http://host/metrics` are
       // /metrics (they were 404 here while `/%68ealthz` is /healthz there), and a target that router refuses (a
       // malformed percent-escape) is a 400 here too.
@@ -218,6 +228,9 @@ function isRefusedStatus(status: number): status is RefusedStatus {
 
 /** The metrics listener's answer to an HTTP/1.1 request without Host (ASCII: its length is its byte count). */
 const NO_HOST_ANSWER = "Bad request: an HTTP/1.1 request must carry a Host header\n";
+
+/** The asterisk form (`OPTIONS *`), whatever follows a `?` or `#`, as the API listener reads it (allowedMethods). */
+const ASTERISK = /^\*(?:[?#]|$)/;
 
 /** The methods /metrics takes. */
 const METRICS_ALLOW = "GET, HEAD, OPTIONS";

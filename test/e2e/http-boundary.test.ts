@@ -572,6 +572,16 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     expect(head).toMatchObject({ status: 200, body: "" });
     expect(head.type).toMatch(/^text\/plain/);
     expect((await send("OPTIONS", metrics.replace(/\/metrics$/, "/nowhere"))).status).toBe(404);
+    // `*`, a target of OPTIONS alone, as on the API listener (it was a 404 to every method here).
+    const origin = new URL(metrics).origin;
+    for (const [method, status, allow] of [
+      ["OPTIONS", 204, "GET, HEAD, OPTIONS"],
+      ["GET", 405, "OPTIONS"],
+      ["HEAD", 405, "OPTIONS"],
+    ] as const) {
+      const res = await exchange(origin, `${method} * HTTP/1.1\r\nHost: x\r\nConnection: close`);
+      expect({ method, status: res.status, allow: res.headers.allow }).toEqual({ method, status, allow });
+    }
   });
 
   it("the metrics listener reads a target's path as the API listener's router does (before: /%6detrics was 404)", async () => {
