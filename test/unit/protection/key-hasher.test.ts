@@ -88,4 +88,20 @@ describe("KeyHasher", () => {
     for (const identifier of ["9".repeat(160), "98765", "", "9".repeat(170), "1"])
       expect(hasher.hash("destination:mobile", identifier)).toBe(reference(secret, "destination:mobile", identifier));
   });
+
+  it("writes the identifier after each dimension's own prefix: ASCII, then not, then shorter, across many dimensions", () => {
+    const secret = randomBytes(32);
+    const hasher = new KeyHasher(secret);
+    // A non-ASCII character after ASCII ones (the byte loop gives way to UTF-8 from the start), then shorter ones; over
+    // more dimensions than are kept (the ones past the bound are made per call), each revisited in turn.
+    const identifiers = ["AOP554N3XXXX", "98765432é10", "9876543210", "é", "12", ""];
+    const dimensions = Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? `dim${i}` : `dïm${i}`));
+    for (let round = 0; round < 2; round++)
+      for (const dimension of dimensions)
+        for (const identifier of identifiers)
+          expect(hasher.hash(dimension, identifier)).toBe(reference(secret, dimension, identifier));
+    expect(hasher.hash("aadhaar", "234123412346", "hex")).toBe(
+      createHmac("sha256", secret).update("aadhaar\u0000234123412346").digest("hex"),
+    );
+  });
 });
