@@ -344,7 +344,31 @@ const RAW_FILE_FLAGS = [
   "--heapsnapshot-near-heap-limit",
   "--tls-keylog",
   "--trace-event-categories",
+  // Node accepts it in NODE_OPTIONS and it runs before early-faults.ts's `uncaughtException` listener: an uncaught
+  // exception or unhandled rejection printed its message and stack raw to stderr (an Aadhaar number quoted in a
+  // message) and aborted, a core file holding the whole memory where core dumps are on (measured on node 24).
+  "--abort-on-uncaught-exception",
 ];
+
+/**
+ * V8's own output flags, which Node takes only in its arguments (`node --trace-deopt-verbose dist/index.js`), not in
+ * NODE_OPTIONS: several hundred `--trace-*`, `--print-*`, `--log-*`, `--prof`, `--*-dump` of V8's (`node
+ * --v8-options`), printing to stdout or writing files as V8 likes; `--trace-deopt-verbose` printed the strings held
+ * in optimized frames (measured on node 24 with a script: a string of ten digits in clear). Read as a class, a future
+ * V8 flag included: a name holding one of these words that is not one of Node's own options
+ * (process.allowedNodeEnvironmentFlags: Node's `--trace-warnings` and the like are read by the lists above) and not a
+ * stack trace's shape (`--stack-trace-limit`, `--async-stack-traces`). The `--no-` forms turn output off. The
+ * Dockerfile's V8 flags (heap sizing) are none of these.
+ */
+function isV8OutputFlag(flag: string): boolean {
+  return (
+    flag.startsWith("--") &&
+    !flag.startsWith("--no-") &&
+    /trace|print|log|prof|dump/.test(flag) &&
+    !flag.includes("stack-trace") &&
+    !process.allowedNodeEnvironmentFlags.has(flag)
+  );
+}
 
 /**
  * Node's flags that open its inspector (a debugger's port, 127.0.0.1:9229 unless given a host: whoever reaches it runs
@@ -368,7 +392,7 @@ const INSPECTOR_FLAGS = [
  * themselves: `stream` shows the first 50 bytes of every chunk read, a client's variables or an AOPay answer with its
  * access token, in hex where no pattern finds them; so it is refused, not stripped, which could not work), and the
  * flags writing such files (RAW_FILE_FLAGS) or opening the inspector (INSPECTOR_FLAGS), in NODE_OPTIONS or Node's own
- * arguments. Not here: `DEBUG` (the debug module, early-faults.ts routes its lines through the logger),
+ * arguments, and V8's output flags (isV8OutputFlag). Not here: `DEBUG` (the debug module, early-faults.ts routes its lines through the logger),
  * OTEL_LOG_LEVEL (observability/telemetry.ts diagLogger does), Node's reports (their environment is left out,
  * early-faults.ts), `--trace-uncaught` and `--trace-warnings` (early-faults.ts's handlers take the fault and the
  * warning first: Node prints nothing of them), and the files of `--cpu-prof`, `--heap-prof` and
@@ -385,6 +409,7 @@ export function rawDebugSwitches(env: Env, execArgv: readonly string[] = []): st
     arg.split("=")[0].replace(/_/g, "-"),
   );
   for (const flag of [...RAW_FILE_FLAGS, ...INSPECTOR_FLAGS]) if (flags.includes(flag)) found.push(flag);
+  for (const flag of new Set(flags)) if (isV8OutputFlag(flag)) found.push(flag);
   return found;
 }
 

@@ -100,7 +100,9 @@ export const serverSettings = defineSettings({
         "`--heapsnapshot-near-heap-limit` in `NODE_OPTIONS` or Node's arguments: the whole heap, secrets and requests, to a file; " +
         "`--tls-keylog`: the TLS keys of the AOPay connections, to a file; `--trace-event-categories`: its HTTP category " +
         "writes each request's URL, a GraphQL GET's variables, to a file; `--inspect`, `--inspect-brk`, `--inspect-wait`, " +
-        "`--inspect-port`: Node's inspector, a debugger's port that runs code in the process, which SIGUSR1 opens too). " +
+        "`--inspect-port`: Node's inspector, a debugger's port that runs code in the process, which SIGUSR1 opens too; " +
+        "`--abort-on-uncaught-exception`: a fault printed raw and a core dump; V8's `--trace-*`, `--print-*`, `--log-*` " +
+        "output flags in Node's arguments). " +
         "`false`: production refuses to start with one on, naming it (development and test start, with a warning line), " +
         "and takes SIGUSR1 with a warning line instead of opening the inspector. " +
         "`DEBUG` (the debug module, ioredis' `DEBUG=ioredis:*`) needs no such consent: its lines go through the logger, scrubbed " +

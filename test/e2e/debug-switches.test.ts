@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registrationInput } from "../helpers/identifiers";
 import { REGISTER_CIBIL_CUSTOMER } from "../helpers/operations";
 import { deletePrefixes, itWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
-import { type ServerProcess, startServerProcess } from "../helpers/server-process";
+import { type ServerProcess, spawnServerProcess, startServerProcess } from "../helpers/server-process";
 import { postGraphQL } from "../helpers/stack";
 
 /** A production configuration that starts on loopback (AOPAY_BASE_URL is not called before a request). */
@@ -105,6 +105,12 @@ describe("debugging switches (src/early-faults.ts, config.ts rawDebugSwitches)",
     // Before: production started with Node's inspector listening (a debugger's port: code run in the process).
     ["--inspect in NODE_OPTIONS", { NODE_OPTIONS: "--inspect=127.0.0.1:0" }, "--inspect"],
     ["--inspect-port in NODE_OPTIONS", { NODE_OPTIONS: "--inspect-port=127.0.0.1:0" }, "--inspect-port"],
+    // Before: production started; an uncaught fault was printed raw to stderr before our listener, then a core dump.
+    [
+      "--abort-on-uncaught-exception in NODE_OPTIONS",
+      { NODE_OPTIONS: "--abort-on-uncaught-exception" },
+      "--abort-on-uncaught-exception",
+    ],
     // Before: production started, and node.http wrote each request's URL (a GET's variables) to the trace file.
     [
       "--trace-event-categories in NODE_OPTIONS",
@@ -137,6 +143,28 @@ describe("debugging switches (src/early-faults.ts, config.ts rawDebugSwitches)",
     },
     30_000,
   );
+
+  it("production refuses V8's output flags in Node's arguments, and NODE_OPTIONS set by --env-file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "debug-switches-env-"));
+    const envFile = join(dir, "inspect.env");
+    writeFileSync(envFile, 'NODE_OPTIONS="--inspect=127.0.0.1:0"\n');
+    const env = { ...PRODUCTION, PORT: "0", HOST: "127.0.0.1", METRICS_PORT: "0" };
+    // Before: `--trace-deopt-verbose` started, printing the strings held in optimized frames to stdout (measured).
+    // `--env-file`: Node applies its NODE_OPTIONS and process.env holds it (held before this change too).
+    for (const [args, named] of [
+      [["--trace-deopt-verbose"], "--trace-deopt-verbose"],
+      [[`--env-file=${envFile}`], "--inspect"],
+    ] as const) {
+      const refused = spawnServerProcess(env, [...args]);
+      try {
+        expect([args, await startOrExit(refused)]).toEqual([args, 78]);
+      } finally {
+        await refused.kill();
+      }
+      expect(refused.output()).toContain(`${named}: writes what no scrubber reads`);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
 
   it("production takes SIGUSR1 (one warn line, no inspector); with ALLOW_RAW_DEBUG_OUTPUT=true Node opens it", async () => {
     const p = startServerProcess(PRODUCTION);

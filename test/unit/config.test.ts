@@ -7,9 +7,9 @@ import {
   SIMULATOR_REGISTRATION_ID,
 } from "../../src/config";
 
-const problemsOf = (env: Record<string, string>): string[] => {
+const problemsOf = (env: Record<string, string>, execArgv: string[] = []): string[] => {
   try {
-    loadConfig(env);
+    loadConfig(env, { execArgv });
   } catch (e) {
     if (e instanceof ConfigError) return e.problems;
     throw e;
@@ -564,6 +564,39 @@ describe("rawDebugSwitches reads NODE_OPTIONS as Node does", () => {
       expect(rawDebugSwitches({ NODE_OPTIONS: options })).toEqual(["--trace-event-categories"]);
     // The default categories (v8, node, node.async_hooks): measured, no value of a request in their file.
     expect(rawDebugSwitches({ NODE_OPTIONS: "--trace-events-enabled" })).toEqual([]);
+  });
+
+  it("--abort-on-uncaught-exception (Node prints the fault raw, before our listener, and dumps core) is refused", () => {
+    for (const options of ["--abort-on-uncaught-exception", '"--abort_on_uncaught_exception"'])
+      expect(rawDebugSwitches({ NODE_OPTIONS: options })).toEqual(["--abort-on-uncaught-exception"]);
+    expect(rawDebugSwitches({}, ["--abort-on-uncaught-exception"])).toEqual(["--abort-on-uncaught-exception"]);
+  });
+
+  it("V8's output flags in Node's arguments (--trace-deopt-verbose printed strings in frames) are refused as a class", () => {
+    // Taken by Node only in its arguments; `--trace-deopt-verbose` measured on node 24 (a string's value printed).
+    for (const flag of ["--trace-deopt-verbose", "--print-bytecode", "--log-all", "--prof", "--maglev-print-filter=*"])
+      expect([flag, rawDebugSwitches({}, [flag])]).toEqual([flag, [flag.split("=")[0]]]);
+    expect(rawDebugSwitches({}, ["--trace_deopt_verbose", "--trace-deopt-verbose"])).toEqual(["--trace-deopt-verbose"]);
+    // The Dockerfile's heap flags, `--no-` forms, a stack trace's shape, Node's own options read by the lists above,
+    // and a value that is not a flag (a preload named for logging).
+    const quiet = [
+      "--max-semi-space-size=32",
+      "--heap-growing-percent=50",
+      "--no-allocation-site-pretenuring",
+      "--no-trace-gc",
+      "--stack-trace-limit=50",
+      "--async-stack-traces",
+      "--trace-warnings",
+      "--trace-uncaught",
+      "--cpu-prof",
+      "--heap-prof",
+      "--require",
+      "./trace-log.js",
+    ];
+    expect(rawDebugSwitches({}, quiet)).toEqual([]);
+    expect(problemsOf({ NODE_ENV: "production", ...SECURE }, ["--trace-deopt-verbose"]).join("\n")).toMatch(
+      /--trace-deopt-verbose: writes what no scrubber reads/,
+    );
   });
 
   it("a quoted path with spaces is one word, no flag", () => {
