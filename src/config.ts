@@ -351,6 +351,14 @@ const RAW_FILE_FLAGS = [
 ];
 
 /**
+ * Node's arguments that read its options from a JSON file (`"nodeOptions": { "inspect": true, "heapsnapshot-signal":
+ * "SIGUSR2" }`; `--experimental-default-config-file`: `node.config.json` in the working folder): Node applies them
+ * and neither process.execArgv nor NODE_OPTIONS shows them (measured on node 24: the inspector open, a heap dump on
+ * SIGUSR2). The file is not read here; the flag is refused as the flags it may hold are.
+ */
+const OPTIONS_FILE_FLAGS = ["--experimental-config-file", "--experimental-default-config-file"];
+
+/**
  * V8's own output flags, which Node takes only in its arguments (`node --trace-deopt-verbose dist/index.js`), not in
  * NODE_OPTIONS: several hundred `--trace-*`, `--print-*`, `--log-*`, `--prof`, `--*-dump` of V8's (`node
  * --v8-options`), printing to stdout or writing files as V8 likes; `--trace-deopt-verbose` printed the strings held
@@ -392,7 +400,8 @@ const INSPECTOR_FLAGS = [
  * themselves: `stream` shows the first 50 bytes of every chunk read, a client's variables or an AOPay answer with its
  * access token, in hex where no pattern finds them; so it is refused, not stripped, which could not work), and the
  * flags writing such files (RAW_FILE_FLAGS) or opening the inspector (INSPECTOR_FLAGS), in NODE_OPTIONS or Node's own
- * arguments, and V8's output flags (isV8OutputFlag). Not here: `DEBUG` (the debug module, early-faults.ts routes its lines through the logger),
+ * arguments, V8's output flags (isV8OutputFlag), and an options file Node reads them from (OPTIONS_FILE_FLAGS).
+ * Not here: `DEBUG` (the debug module, early-faults.ts routes its lines through the logger),
  * OTEL_LOG_LEVEL (observability/telemetry.ts diagLogger does), Node's reports (their environment is left out,
  * early-faults.ts), `--trace-uncaught` and `--trace-warnings` (early-faults.ts's handlers take the fault and the
  * warning first: Node prints nothing of them), and the files of `--cpu-prof`, `--heap-prof` and
@@ -408,7 +417,8 @@ export function rawDebugSwitches(env: Env, execArgv: readonly string[] = []): st
   const flags = [...nodeOptionsWords(env.NODE_OPTIONS ?? ""), ...execArgv].map((arg) =>
     arg.split("=")[0].replace(/_/g, "-"),
   );
-  for (const flag of [...RAW_FILE_FLAGS, ...INSPECTOR_FLAGS]) if (flags.includes(flag)) found.push(flag);
+  for (const flag of [...RAW_FILE_FLAGS, ...INSPECTOR_FLAGS, ...OPTIONS_FILE_FLAGS])
+    if (flags.includes(flag)) found.push(flag);
   for (const flag of new Set(flags)) if (isV8OutputFlag(flag)) found.push(flag);
   return found;
 }

@@ -101,6 +101,7 @@ export const serverSettings = defineSettings({
         "`--tls-keylog`: the TLS keys of the AOPay connections, to a file; `--trace-event-categories`: its HTTP category " +
         "writes each request's URL, a GraphQL GET's variables, to a file; `--inspect`, `--inspect-brk`, `--inspect-wait`, " +
         "`--inspect-port`: Node's inspector, a debugger's port that runs code in the process, which SIGUSR1 opens too; " +
+        "an options file (`--experimental-config-file`) that may hold any of these; " +
         "`--abort-on-uncaught-exception`: a fault printed raw and a core dump; V8's `--trace-*`, `--print-*`, `--log-*` " +
         "output flags in Node's arguments). " +
         "`false`: production refuses to start with one on, naming it (development and test start, with a warning line), " +

@@ -144,16 +144,20 @@ describe("debugging switches (src/early-faults.ts, config.ts rawDebugSwitches)",
     30_000,
   );
 
-  it("production refuses V8's output flags in Node's arguments, and NODE_OPTIONS set by --env-file", async () => {
+  it("production refuses V8's output flags and an options file in Node's arguments, and --env-file's NODE_OPTIONS", async () => {
     const dir = mkdtempSync(join(tmpdir(), "debug-switches-env-"));
     const envFile = join(dir, "inspect.env");
     writeFileSync(envFile, 'NODE_OPTIONS="--inspect=127.0.0.1:0"\n');
+    const optionsFile = join(dir, "node.config.json");
+    writeFileSync(optionsFile, JSON.stringify({ nodeOptions: { "heapsnapshot-signal": "SIGUSR2" } }));
     const env = { ...PRODUCTION, PORT: "0", HOST: "127.0.0.1", METRICS_PORT: "0" };
     // Before: `--trace-deopt-verbose` started, printing the strings held in optimized frames to stdout (measured).
     // `--env-file`: Node applies its NODE_OPTIONS and process.env holds it (held before this change too).
     for (const [args, named] of [
       [["--trace-deopt-verbose"], "--trace-deopt-verbose"],
       [[`--env-file=${envFile}`], "--inspect"],
+      // Before: started, a heap dump on SIGUSR2, though neither execArgv nor NODE_OPTIONS named the flag.
+      [[`--experimental-config-file=${optionsFile}`], "--experimental-config-file"],
     ] as const) {
       const refused = spawnServerProcess(env, [...args]);
       try {

@@ -599,6 +599,12 @@ describe("rawDebugSwitches reads NODE_OPTIONS as Node does", () => {
     );
   });
 
+  it("an options file Node reads (--experimental-config-file: nodeOptions no execArgv shows) is refused", () => {
+    for (const flag of ["--experimental-config-file", "--experimental-default-config-file"])
+      for (const arg of [flag, `${flag}=node.config.json`, `${flag.replace(/-/g, "_").replace(/^__/, "--")}=x`])
+        expect([arg, rawDebugSwitches({}, [arg])]).toEqual([arg, [flag]]);
+  });
+
   it("a quoted path with spaces is one word, no flag", () => {
     expect(rawDebugSwitches({ NODE_OPTIONS: '--require "./my dir/x.js" --max-old-space-size=512' })).toEqual([]);
   });
