@@ -20,6 +20,8 @@ import { matches, parsePage, rules, selectorsOf } from "../helpers/alert-rules";
 const DUPLICATE_SIGNAL_MS = 1_000;
 /** What each worker logs when the delay begins (src/index.ts). */
 const DELAY_LINE = "stop signal: not ready, still serving for SHUTDOWN_DELAY_MS before draining";
+/** What a worker logs for a signal sent to it (src/early-signals.ts ignoredSignalLine). */
+const WORKER_SIGNAL_LINE = "stop signal to a worker: left to the primary, whose order stops every worker";
 
 /**
  * WEB_CONCURRENCY=2 (src/cluster.ts): `node dist-test/index.js` as `npm start` runs it, with real Redis and the
@@ -664,6 +666,35 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
     expect(isAlive(survivor)).toBe(false);
     expect(count("worker died: restarting it")).toBe(0);
     expect(count("worker started")).toBe(2);
+  }, 40_000);
+
+  it("a worker signalled alone serves on; one that crashes is still restarted, and the new one takes the stop", async () => {
+    const p = server as ServerProcess;
+    const [signalled, other] = readyPids(p);
+    // Left to the primary (early-signals.ts): no drain, no death, so no restart either.
+    process.kill(signalled, "SIGTERM");
+    process.kill(signalled, "SIGINT");
+    await until("both signals logged", () => count(WORKER_SIGNAL_LINE) === 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(isAlive(signalled)).toBe(true);
+    expect(count("worker died: restarting it")).toBe(0);
+    // joinCluster marks the worker's own end of a disconnect as expected; the primary's restarts must not read it so.
+    process.kill(signalled, "SIGABRT");
+    const replacement = await until("a new worker", () =>
+      readyPids(p).find((pid) => pid !== signalled && pid !== other),
+    );
+    expect(count("worker died: restarting it")).toBe(1);
+    const signalledAt = Date.now();
+    group("SIGTERM");
+    await bothInDelay();
+    expect(await p.exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(DELAY_MS - 50);
+    expect(isAlive(replacement)).toBe(false);
+    expect(
+      lines(p)
+        .filter((l) => l.msg === "stopped")
+        .map((l) => l.pid),
+    ).toEqual(expect.arrayContaining([replacement, other]));
   }, 40_000);
 
   it("a worker whose primary dies answers its request in flight, then exits (not cut by Node's cluster at once)", async () => {
