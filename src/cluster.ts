@@ -183,6 +183,12 @@ export async function runPrimary(config: Config): Promise<void> {
   /** Each listening worker: when it last answered the heartbeat (or began listening), monotonic ms. */
   const answered = new Map<Worker, number>();
   let stopping = false;
+  /**
+   * A worker ended other than cleanly after the stop began (a crash, its own watchdog's exit 1, the SIGKILL below):
+   * its requests in flight may have been cut. The primary then exits 1, as a single server whose drain fails or
+   * overruns does (index.ts), where it exited 0 whatever its workers' ends were.
+   */
+  let unclean = false;
 
   const clusterMetrics = new ClusterMetrics();
   cluster.on("message", (worker, message) => clusterMetrics.message(worker, message));
@@ -248,6 +254,7 @@ export async function runPrimary(config: Config): Promise<void> {
     if (!entry) return;
     if (stopping) {
       // Not 0: it died during its delay or drain (a crash, the SIGKILL below); not restarted either way.
+      if (code !== 0) unclean = true;
       const level = code === 0 ? "info" : "warn";
       log[level]({ worker: { slot: entry.slot, pid: worker.process.pid, code, signal } }, "worker stopped");
       if (slots.size === 0) void finish();
@@ -274,8 +281,8 @@ export async function runPrimary(config: Config): Promise<void> {
     if (finished) return;
     finished = true;
     await metricsServer?.close();
-    log.info("all workers stopped");
-    log.flush(() => process.exit(0));
+    log.info({ clean: !unclean }, "all workers stopped");
+    log.flush(() => process.exit(unclean ? 1 : 0));
   };
 
   /** The order to every worker; a channel closing is the exit handler's to see (the SIGKILL below if it hangs). */
@@ -323,7 +330,8 @@ export async function runPrimary(config: Config): Promise<void> {
       "metrics listening (all workers)",
     );
   }
-  for (let slot = 1; slot <= config.webConcurrency; slot++) fork(slot);
+  // A signal while the metrics listener started: the stop has begun with no worker to order, and none is started.
+  if (!stopping) for (let slot = 1; slot <= config.webConcurrency; slot++) fork(slot);
 }
 
 /** A worker's logger: every line says which worker (and pid) wrote it. */
