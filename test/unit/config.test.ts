@@ -584,6 +584,10 @@ describe("rawDebugSwitches reads NODE_OPTIONS as Node does", () => {
       "--heap-growing-percent=50",
       "--no-allocation-site-pretenuring",
       "--no-trace-gc",
+      // The GC's traces (numbers only, measured): the benchmark reads --trace-gc-nvp from the production build.
+      "--trace-gc",
+      "--trace-gc-nvp",
+      "--trace_gc_verbose",
       "--stack-trace-limit=50",
       "--async-stack-traces",
       "--trace-warnings",
