@@ -38,7 +38,7 @@ import { createCors, registerCors } from "./cors";
 import { EXPLORER_PATH, type ExplorerServes, registerExplorer } from "./explorer";
 import type { GraphQLExchange } from "./exchange";
 import type { AnswerGraphQL } from "./graphql-route";
-import { routedPath } from "./routed-path";
+import { ASTERISK, routedPath } from "./routed-path";
 import { installThinGraphQL } from "./thin-graphql";
 import { compileTrustedProxies } from "../util/trusted-proxies";
 import { representationRefusal } from "./representation";
@@ -167,8 +167,6 @@ export function allowedMethods(url: string, explorer: ExplorerServes | null): st
   return null;
 }
 
-/** The asterisk form (`OPTIONS *`), whatever follows a `?` or `#`, as allowedMethods reads it. */
-const ASTERISK = /^\*(?:[?#]|$)/;
 /** The `Allow` of a 405 to another method than OPTIONS on `*` (the not-found handler). */
 export const ALLOW_ASTERISK = "OPTIONS";
 

@@ -7,7 +7,7 @@ import { answerClientError, limitResponseWrite, missingHost, nodeServerOptions }
 import type { Logger } from "../logging/logger";
 import type { ConnectionRefusal } from "../observability/metrics";
 import { listenErrorNamingSetting } from "../util/listen-error";
-import { routedPath } from "./routed-path";
+import { ASTERISK, routedPath } from "./routed-path";
 
 /** What is served: a registry's text (one process), or the cluster primary's aggregate of every worker's (cluster.ts). */
 export interface MetricsSource {
@@ -228,9 +228,6 @@ function isRefusedStatus(status: number): status is RefusedStatus {
 
 /** The metrics listener's answer to an HTTP/1.1 request without Host (ASCII: its length is its byte count). */
 const NO_HOST_ANSWER = "Bad request: an HTTP/1.1 request must carry a Host header\n";
-
-/** The asterisk form (`OPTIONS *`), whatever follows a `?` or `#`, as the API listener reads it (allowedMethods). */
-const ASTERISK = /^\*(?:[?#]|$)/;
 
 /** The methods /metrics takes. */
 const METRICS_ALLOW = "GET, HEAD, OPTIONS";

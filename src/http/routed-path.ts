@@ -47,3 +47,9 @@ function fromAbsoluteForm(target: string): string | null {
   const rest = target.slice(absolute[0].length);
   return rest === "" ? "/" : rest.startsWith("?") ? `/${rest}` : rest;
 }
+
+/**
+ * The asterisk form (`OPTIONS *`, RFC 9112 §3.2.4: the server as a whole), whatever follows a `?` or `#`: no path, so
+ * not routedPath's; both listeners read it with this (http-server.ts allowedMethods, metrics-server.ts).
+ */
+export const ASTERISK = /^\*(?:[?#]|$)/;
