@@ -105,12 +105,14 @@ export type ClientRequest = FastifyRequest & {
  * The access log, telling a streamed answer's own failure from its client's hang-up. Fastify calls streamError for
  * both: for a stream that failed while the response is still open (an explorer file whose read fails mid-way, before
  * Fastify destroys the response), and for a response closed first (the client hung up). The first is ours: the
- * request is marked, and its access line is the error line (the close handler below), not `clientGone` (it was).
+ * request is marked, and its access line is the error line with the error (the close handler below), not `clientGone`
+ * (it was); that line is the event's one line: the "response terminated with an error" warning written beside it
+ * (StreamEndLines) said the same thing twice. The second keeps StreamEndLines' summarised lines.
  */
 class StreamFaults extends AccessLogController {
   override streamError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
-    super.streamError(error, request, reply);
-    if (!reply.raw.destroyed) (request as ClientRequest)[STREAM_FAILED] = error;
+    if (reply.raw.destroyed) super.streamError(error, request, reply);
+    else (request as ClientRequest)[STREAM_FAILED] = error;
   }
 }
 

@@ -371,9 +371,10 @@ class ThinRequest implements GraphQLExchange {
     this.res.writeHead(answer.status, headers);
     this.#handed();
     // Fastify's stream send: an error after the headers ends the response (its LogController.streamError lines, a
-    // few per 10 s: a client hanging up wrote one each, at will).
+    // few per 10 s: a client hanging up wrote one each, at will). The producer's own failure (pipeline destroyed the
+    // response with it: res.errored) is the access line's error already (start's close): one line for it, not two.
     pipeline(Readable.from(body), this.res, (error) => {
-      if (error) this.options.streamEnds.write(this.log, error, GRAPHQL_PATH);
+      if (error && this.res.errored !== error) this.options.streamEnds.write(this.log, error, GRAPHQL_PATH);
     });
   }
 

@@ -226,5 +226,9 @@ describe("a streamed answer that fails on our side: an error line, not a client 
     ]);
     expect(lines()[0].clientGone).toBeUndefined();
     expect(JSON.stringify(lines()[0].err)).toContain("EIO");
+    // One event, one line: the error line above, not also the "response terminated with an error" warning (it was
+    // written beside it, with the same error). Looked for a moment after, as a pipeline's callback runs late.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(logs.records().filter((r) => r.path === path && r.msg !== lines()[0].msg)).toEqual([]);
   });
 });
