@@ -7,6 +7,7 @@ import type { GraphQLExchange } from "./exchange";
 import { EdgeCode } from "../graphql/edge-code";
 import { errorBody, JSON_TYPE, prefersLandingPage, servesAccept } from "./error-body";
 import { failedAnswer } from "../logging/access-log";
+import { routedSearch } from "./routed-path";
 
 /**
  * Answers requests whose document Apollo Server already accepted, without its pipeline (graphql/fast-path.ts).
@@ -96,14 +97,13 @@ export function graphqlAnswerer<C extends BaseContext, R = unknown>(
   const fastPath = options.fastPath ?? null;
   const landingPage = options.landingPage ?? false;
   const viaApollo = async (request: GraphQLExchange, context: () => Promise<C>): Promise<GraphQLAnswer> => {
-    const url = request.url;
-    const q = url.indexOf("?");
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: {
         body: request.body,
         method: request.method,
         headers: headerMap(request.headers),
-        search: q < 0 ? "" : url.slice(q),
+        // The query string Fastify parsed for the checks before this one (routed-path.ts routedSearch).
+        search: routedSearch(request.url),
       },
       context,
     });

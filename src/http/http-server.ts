@@ -38,7 +38,7 @@ import { createCors, registerCors } from "./cors";
 import { EXPLORER_PATH, type ExplorerServes, registerExplorer } from "./explorer";
 import type { GraphQLExchange } from "./exchange";
 import type { AnswerGraphQL } from "./graphql-route";
-import { ASTERISK, routedPath } from "./routed-path";
+import { ASTERISK, originForm, routedPath } from "./routed-path";
 import { installThinGraphQL } from "./thin-graphql";
 import { compileTrustedProxies } from "../util/trusted-proxies";
 import { representationRefusal } from "./representation";
@@ -279,6 +279,9 @@ export async function createHttpServer(
         .send(JSON.stringify(body));
     },
     bodyLimit: config.bodyLimitBytes,
+    // An absolute-form target (RFC 9112 §3.2.2) read as its path and query by everything after the router, as the
+    // router reads it (routed-path.ts originForm). No line: the URL is never logged.
+    rewriteUrl: (req) => originForm(req.url ?? "/"),
     // Slow-client limits given to http.createServer itself (node-limits.ts says why). Fastify assigns its own
     // `requestTimeout` and `keepAliveTimeout` to the server after creating it: the same values, or it would undo them.
     // An HTTP/1.1 request without Host (node-limits.ts missingHost) is refused by our first onRequest hook, as our

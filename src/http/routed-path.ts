@@ -28,6 +28,19 @@ export function routedPath(target: string): string | null {
   }
 }
 
+/**
+ * The request target in origin form: an absolute form's path and query (`http://host/graphiql/x.js?v` is
+ * `/graphiql/x.js?v`), as the router reads it (fromAbsoluteForm); any other target as it is, one the router refuses
+ * included (it still refuses it). Fastify's rewriteUrl (http-server.ts), so that what reads the target after the router
+ * reads the one it routed: @fastify/static took `http://host/graphiql/index.html`, routed to its route, for a path
+ * outside its prefix and answered 404 (development only), where every other path in absolute form was served.
+ */
+export function originForm(target: string): string {
+  if (target.charCodeAt(0) === SLASH) return target;
+  const absolute = fromAbsoluteForm(target);
+  return absolute === null ? target : absolute;
+}
+
 const SLASH = 47;
 /** An absolute form's scheme and authority: http or https, in any case (find-my-way lower-cases the scheme). */
 const ABSOLUTE_FORM = /^(https?):\/\/([^/?]*)/i;
@@ -46,6 +59,21 @@ function fromAbsoluteForm(target: string): string | null {
   }
   const rest = target.slice(absolute[0].length);
   return rest === "" ? "/" : rest.startsWith("?") ? `/${rest}` : rest;
+}
+
+/**
+ * The query string of a request target as the router hands it to Fastify's query parser (find-my-way 9
+ * safeDecodeURI): whatever follows the first `?` or `#` after the target's first character, with a `?` before it;
+ * `""` when there is none. Apollo reads a GET's parameters from this (graphql-route.ts), so that it runs the document
+ * the checks before it read from `request.query` (exchange.ts documentRefusal): it took the text from the first `?`,
+ * and `GET /graphql#?query=...` (Fastify's parameters: one named `?query`, no document) ran a document no check had
+ * seen, an untrusted one under TRUSTED_DOCUMENTS=enforce, or one over MAX_QUERY_CHARS.
+ */
+export function routedSearch(target: string): string {
+  const question = target.indexOf("?", 1);
+  const hash = target.indexOf("#", 1);
+  const at = hash !== -1 && (question === -1 || hash < question) ? hash : question;
+  return at === -1 ? "" : `?${target.slice(at + 1)}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import FindMyWay from "find-my-way";
-import { routedPath } from "../../../src/http/routed-path";
+import { originForm, routedPath, routedSearch } from "../../../src/http/routed-path";
 
 /**
  * routedPath reads a target as Fastify's router does: compared with find-my-way itself (Fastify's defaults) over
@@ -77,6 +77,42 @@ describe("routedPath reads a target as the router does", () => {
     // The spellings reach every outcome: each path, none, and the router's 400.
     const outcomes = new Set(targets.map(routed));
     expect(outcomes).toEqual(new Set([...PATHS, null, BAD]));
+  });
+
+  // The query string as the router hands it to Fastify's parser (kept raw here), for every target it routes.
+  const raw = FindMyWay({ onBadUrl: () => undefined, querystringParser: (query) => ({ query }) });
+  for (const path of PATHS) raw.on("GET", path, () => undefined, { path });
+  const hashes = ["/graphql#?query=x", "/graphql#x?query=x", "/graphql?a#b?c", "/graphql?#", "/graphql#", "#?x", "/?x"];
+
+  it("routedSearch is the query string the router parses: from the first `?` or `#` (Apollo took the first `?`)", () => {
+    const disagreements = [...targets, ...hashes]
+      .map((target) => ({ target, found: raw.find("GET", target) }))
+      .filter(({ found }) => found !== null && (found.store as { path?: string } | null)?.path !== undefined)
+      .map(({ target, found }) => ({
+        target,
+        router: `?${(found!.searchParams as { query: string }).query}`,
+        ours: routedSearch(target),
+      }))
+      // The router's empty query string: no parameters either way.
+      .filter((r) => r.router !== r.ours && !(r.router === "?" && r.ours === ""));
+    expect(disagreements).toEqual([]);
+    expect(routedSearch("/graphql#?query=x")).toBe("??query=x");
+    expect(new URLSearchParams(routedSearch("/graphql#?query=x")).get("query")).toBe(null);
+  });
+
+  it("originForm routes where the target does, with the same query string (Fastify's rewriteUrl)", () => {
+    const differ = [...targets, ...hashes]
+      .map((target) => ({ target, before: raw.find("GET", target), after: raw.find("GET", originForm(target)) }))
+      .filter(
+        ({ before, after }) =>
+          JSON.stringify([before?.store, before?.searchParams]) !== JSON.stringify([after?.store, after?.searchParams]),
+      )
+      .map(({ target }) => target);
+    expect(differ).toEqual([]);
+    expect(originForm("HTTP://h:1/graphiql/index.html?v")).toBe("/graphiql/index.html?v");
+    expect(originForm("http://h")).toBe("/");
+    expect(originForm("http://h#/x")).toBe("http://h#/x");
+    expect(originForm("*")).toBe("*");
   });
 
   it("decodes as the router does: `%2F` and `%25` kept, an absolute form's path", () => {
