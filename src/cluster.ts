@@ -14,13 +14,14 @@ import { monotonicNow } from "./util/clock";
  * Redis (config.ts refuses N > 1 without REDIS_URL: in-memory budgets would be multiplied by N; and with the built-in
  * simulator, whose OTPs live in each worker). The primary:
  *   - restarts a worker that dies, after 1 s, doubling up to 30 s while workers keep dying young (a crash loop must
- *     not spin), back to 1 s once a worker has lived STABLE_MS;
+ *     not spin), back to 1 s once a worker has lived STABLE_MS; but one that dies before any worker has listened
+ *     ends the cluster with its exit code (its start failed, as a single server's does: failedStart);
  *   - kills (SIGKILL) a worker that leaves its heartbeat unanswered for WORKER_HANG_TIMEOUT_MS, then restarts it as a
  *     dead one: a worker whose event loop is stuck (a loop that never ends, a process stopped) still had connections
  *     handed to it in turn, each left unanswered, and nothing noticed it (test/e2e/cluster.test.ts);
- *   - on SIGTERM/SIGINT orders every worker to stop, over the IPC channel (each waits SHUTDOWN_DELAY_MS and drains
- *     as a single server does, SHUTDOWN_GRACE_MS; a second signal is passed on as "stop now", the drain at once) and
- *     exits when all have; SIGKILLs the ones still running a few seconds after the delay and the grace period.
+ *   - on a stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT: early-signals.ts) orders every worker to stop, over the
+ *     IPC channel (each waits SHUTDOWN_DELAY_MS and drains as a single server does, SHUTDOWN_GRACE_MS; a second
+ *     signal is passed on as "stop now", the drain at once) and exits when all have; SIGKILLs the ones still running a few seconds after the delay and the grace period.
  *     Workers take no signal themselves (early-signals.ts): a process group's signal reached each worker twice, from
  *     the kernel and passed on by the primary, and the second cut its delay short;
  *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry.aggregate, each worker's series
@@ -174,7 +175,7 @@ export function restartDelayMs(failures: number): number {
   return Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** Math.max(0, failures - 1));
 }
 
-/** Runs the primary: forks `config.webConcurrency` workers and supervises them until SIGTERM/SIGINT. */
+/** Runs the primary: forks `config.webConcurrency` workers and supervises them until a stop signal. */
 export async function runPrimary(config: Config): Promise<void> {
   const log = createLogger(logOptions(config)).child({ component: "cluster" });
   const slots = new Map<Worker, { slot: number; startedAt: number }>();
@@ -189,6 +190,15 @@ export async function runPrimary(config: Config): Promise<void> {
    * overruns does (index.ts), where it exited 0 whatever its workers' ends were.
    */
   let unclean = false;
+  /** Whether a worker has listened since the primary started: until one has, the cluster is still starting. */
+  let listenedOnce = false;
+  /**
+   * The exit code of a worker that died before any worker had listened: the cluster's start failed, and the primary
+   * exits with it (1 for a worker killed by a signal), as a single server whose start fails does (index.ts). It restarted
+   * such workers forever instead (1 s, doubling to 30 s): a port in use, an unreachable dependency or a fault at start,
+   * with no worker serving, no exit for a supervisor to see and restart on, only an error line each time.
+   */
+  let failedStart: number | undefined;
 
   const clusterMetrics = new ClusterMetrics();
   cluster.on("message", (worker, message) => clusterMetrics.message(worker, message));
@@ -222,6 +232,7 @@ export async function runPrimary(config: Config): Promise<void> {
   // Watched from the moment it listens (its start, module loading included, may take seconds on a busy host); an answer
   // is read by the primary as it comes, so only the worker's silence can reach the timeout.
   cluster.on("listening", (worker) => {
+    listenedOnce = true;
     if (slots.has(worker) && !answered.has(worker)) answered.set(worker, monotonicNow());
   });
   cluster.on("message", (worker, message) => {
@@ -261,6 +272,16 @@ export async function runPrimary(config: Config): Promise<void> {
       return;
     }
     const lived = monotonicNow() - entry.startedAt;
+    if (!listenedOnce) {
+      // The same fault will end the next one too (its own lines said what it was): the cluster did not start.
+      failedStart = code !== null && code !== 0 ? code : 1;
+      log.error(
+        { worker: { slot: entry.slot, pid: worker.process.pid, code, signal, livedMs: lived }, exitCode: failedStart },
+        "a worker died before any was ready: the cluster did not start",
+      );
+      stop("SIGTERM", "stop now");
+      return;
+    }
     const count = lived >= STABLE_MS ? 1 : (failures.get(entry.slot) ?? 0) + 1;
     failures.set(entry.slot, count);
     const delayMs = restartDelayMs(count);
@@ -281,8 +302,8 @@ export async function runPrimary(config: Config): Promise<void> {
     if (finished) return;
     finished = true;
     await metricsServer?.close();
-    log.info({ clean: !unclean }, "all workers stopped");
-    log.flush(() => process.exit(unclean ? 1 : 0));
+    log.info({ clean: !unclean, ...(failedStart === undefined ? {} : { failedStart: true }) }, "all workers stopped");
+    log.flush(() => process.exit(failedStart ?? (unclean ? 1 : 0)));
   };
 
   /** The order to every worker; a channel closing is the exit handler's to see (the SIGKILL below if it hangs). */
@@ -291,15 +312,19 @@ export async function runPrimary(config: Config): Promise<void> {
     for (const worker of slots.keys()) if (worker.isConnected()) worker.send(message, undefined, () => {});
   };
 
-  const stop = (signal: NodeJS.Signals) => {
+  /** `stopOrder` "stop now": a start failed (failedStart), nothing is served, no delay to wait out. */
+  const stop = (signal: NodeJS.Signals, stopOrder: StopOrder = "stop") => {
     stopping = true;
     // Draining workers are the grace period's (killed after it below), not the heartbeat's.
     clearInterval(heartbeat);
     answered.clear();
-    log.info({ signal, workers: slots.size }, "stopping the workers");
+    log.info(
+      { signal, workers: slots.size, ...(failedStart === undefined ? {} : { failedStart: true }) },
+      "stopping the workers",
+    );
     for (const timer of restarts) clearTimeout(timer);
     restarts.clear();
-    order("stop", signal);
+    order(stopOrder, signal);
     // Each worker drains after its own SHUTDOWN_DELAY_MS (index.ts): the grace period counts from there.
     const killAfterMs = config.shutdownDelayMs + config.shutdownGraceMs + KILL_AFTER_GRACE_MS;
     setTimeout(() => {

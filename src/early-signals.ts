@@ -4,7 +4,7 @@
  * for a signal: without a handler a SIGTERM would be ignored and the container killed at its stop timeout (found under
  * podman: `podman stop` took its full 20 s). With a listener, the signal is kept until node's event loop runs it
  * (after the synchronous module loading): if index.ts has not taken the stop orders yet (takeStopOrders; nothing is in
- * flight yet), the process ends with 143 (130 for SIGINT); otherwise the order goes to it.
+ * flight yet), the process ends with 0 (endStarting); otherwise the order goes to it.
  *
  * One signal, one order, whichever way it comes. A signal sent to a process group (Ctrl-C in a terminal,
  * `kill -TERM -<pgid>`, systemd's KillMode=control-group, an init that signals the group) reaches every process of it:
@@ -15,6 +15,12 @@
  *   - `npm start` passes the signal it gets on to the server, which under a group signal got it twice too: a signal
  *     within DUPLICATE_SIGNAL_MS of the first is the same one, not a second.
  * A later signal is a second one: "stop now" (^C pressed again: the operator wants it down without the delay).
+ *
+ * The stop signals are SIGTERM, SIGINT, SIGHUP and SIGQUIT: each of the last two ended the process by Node's default
+ * action (no handler), at once, its requests in flight cut (an OTP send with no answer) and not a line logged. SIGHUP
+ * comes when the terminal goes (an SSH session dropped, the window closed: to the whole group, every worker too),
+ * SIGQUIT from `^\` or an operator used to it as a stop (nginx's graceful one). Neither reloads anything: each is a
+ * stop as SIGTERM is. SIGUSR2 is left to Node: its `--report-on-signal` and `--heapsnapshot-signal` use it.
  */
 import cluster from "node:cluster";
 import { performance } from "node:perf_hooks";
@@ -54,6 +60,22 @@ export interface StopMessage {
   signal: NodeJS.Signals;
 }
 
+/** The signals that stop the server (see above). */
+export const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const;
+
+/**
+ * How a stop that came before the orders were taken ends the process: exit 0, a stop asked for and done, as after the
+ * start (index.ts's drain, the cluster's primary). A single server exited 143 (130 for SIGINT) there, which systemd
+ * reads as a failure (an exit code, not a death by the signal), while a cluster's worker exited 0; both with no word.
+ * index.ts sets it to log a line first. At once, synchronously: the start goes on while a line waits for stdout, and
+ * could listen and take a connection that the exit then cuts.
+ */
+let endStarting = (_signal: NodeJS.Signals): void => process.exit(0);
+
+export function endStartingWith(end: (signal: NodeJS.Signals) => void): void {
+  endStarting = end;
+}
+
 let orders: StopOrders | undefined;
 /** When the first stop signal came (performance.now() ms), or undefined before it. */
 let firstAt: number | undefined;
@@ -66,14 +88,17 @@ export function takeStopOrders(taker: StopOrders): void {
 const isStopMessage = (message: unknown): message is StopMessage =>
   typeof message === "object" && message !== null && (message as { type?: unknown }).type === STOP_MESSAGE;
 
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
+for (const signal of STOP_SIGNALS) {
   process.on(signal, () => {
     if (cluster.isWorker) {
       // Never the default action (death): the primary got the same signal, or none was meant for the cluster.
       orders?.ignored(signal, "worker");
       return;
     }
-    if (orders === undefined) process.exit(signal === "SIGTERM" ? 143 : 130);
+    if (orders === undefined) {
+      endStarting(signal);
+      return;
+    }
     const now = performance.now();
     if (firstAt === undefined) {
       firstAt = now;
@@ -89,8 +114,11 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 if (cluster.isWorker) {
   process.on("message", (message: unknown) => {
     if (!isStopMessage(message)) return;
-    // Still starting: nothing is in flight, the process ends as a signalled one would.
-    if (orders === undefined) process.exit(0);
+    // Still starting: nothing is in flight, the process ends as a signalled one does (endStarting).
+    if (orders === undefined) {
+      endStarting(message.signal);
+      return;
+    }
     orders.order(message.order, message.signal);
   });
 }

@@ -1,5 +1,5 @@
 // First: a stop signal while the other modules load must not be lost (see early-signals.ts).
-import { ignoredSignalLine, type StopOrder, takeStopOrders } from "./early-signals";
+import { endStartingWith, ignoredSignalLine, type StopOrder, takeStopOrders } from "./early-signals";
 // Second: the accessor globals that dependencies read per request, as plain data properties (see redefine-globals.ts).
 import "./redefine-globals";
 // Third, before the server's modules load: uncaught exceptions, unhandled rejections and Node's warnings are
@@ -10,7 +10,7 @@ import process from "node:process";
 import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerLogger } from "./cluster";
 import { type Config, ConfigError, loadConfig, logOptions, secretValues, settingsTaken } from "./config";
 import { failStart } from "./logging/fail-start";
-import { createLogger, settleStdout } from "./logging/logger";
+import { createLogger, flushStdoutNow, type Logger, settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
 
 /**
@@ -44,6 +44,14 @@ async function main(): Promise<void> {
   }
   // Until the stack's logger exists, faults are logged with the environment's secrets hidden too.
   logFaultsTo(createLogger({ level: "warn", secrets: secretValues(process.env) }));
+  // A stop signal (or, in a worker, the primary's order) before the drain is wired: one line, then the exit at once
+  // (early-signals.ts). Nothing was served yet.
+  let startLog: Logger = createLogger({ level: "info", secrets: secretValues(process.env) });
+  endStartingWith((signal) => {
+    startLog.info({ signal }, "stop signal while starting: exiting, nothing served yet");
+    flushStdoutNow();
+    process.exit(0);
+  });
   let config: Config;
   try {
     // In a terminal, development logs are readable lines (LOG_FORMAT defaults to pretty there); piped, JSON.
@@ -61,6 +69,7 @@ async function main(): Promise<void> {
   // From here faults, warnings and the debug module's lines (early-faults.ts) are logged at the configured level with
   // every secret hidden: DEBUG=ioredis:* shows the connection's first commands, made while the stack starts.
   logFaultsTo(createLogger(logOptions(config)));
+  startLog = isClusterWorker() ? workerLogger(config) : createLogger(logOptions(config));
   if (isClusterPrimary(config)) {
     // WEB_CONCURRENCY > 1: this process only supervises the workers (cluster.ts); each runs the rest of main().
     await runPrimary(config);

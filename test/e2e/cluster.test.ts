@@ -600,6 +600,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
   it.each<[string, (s: ServerProcess) => void]>([
     ["SIGTERM to the process group (systemd's control-group kill, kill -TERM -<pgid>)", () => group("SIGTERM")],
     ["SIGINT to the process group (Ctrl-C in a terminal)", () => group("SIGINT")],
+    ["SIGHUP to the process group (the terminal closed: before, every process died at once)", () => group("SIGHUP")],
     [
       // The workers met the kernel's signal before the primary passed its own on: so on a busy machine, where the two
       // may also come so close that the kernel merges them into one (the case above passed on the old code so).
@@ -722,6 +723,72 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
     await until("the workers to exit", () => workers.every((pid) => !isAlive(pid)), GRACE_MS + SLACK_MS);
     expect(count("the primary is gone: draining now")).toBe(2);
   }, 40_000);
+});
+
+describeWithRedis("WEB_CONCURRENCY=2 stopped or failing while its workers start", () => {
+  const prefix = uniquePrefix();
+  afterAll(async () => {
+    await deletePrefixes([prefix]);
+  });
+
+  it("stopped while its workers start, each worker says so and exits 0, and so does the primary", async () => {
+    // An unreachable Redis holds each worker's start in listen() for 3 s: the order comes well before it listens.
+    const server = startServerProcess({
+      WEB_CONCURRENCY: "2",
+      HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
+      ...upstreamEnv("http://127.0.0.1:9/"),
+      LOG_FORMAT: "json",
+      REDIS_URL: "redis://127.0.0.1:1",
+    });
+    try {
+      await until("both workers forked", () => lines(server).filter((l) => l.msg === "worker started").length === 2);
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+      const out = lines(server);
+      // Before, a worker ordered to stop while it started ended with no line at all.
+      const said = out.filter((l) => l.msg === "stop signal while starting: exiting, nothing served yet");
+      expect(new Set(said.map((l) => l.pid)).size).toBe(2);
+      expect(out.some((l) => l.msg === "GraphQL server ready")).toBe(false);
+      expect(out.find((l) => l.msg === "all workers stopped")).toMatchObject({ clean: true });
+    } finally {
+      await server.kill();
+    }
+  }, 30_000);
+
+  it("exits with the worker's code, as a single server does, instead of restarting them forever", async () => {
+    // The port is the simulator's: every worker's listen fails (EADDRINUSE), each time the same way.
+    const simulator = await startSimulator({
+      registrationId: SIMULATOR_REGISTRATION_ID,
+      companyCode: SIMULATOR_COMPANY_CODE,
+    });
+    const server = startServerProcess({
+      WEB_CONCURRENCY: "2",
+      HMAC_SECRET: "cluster-test-hmac-secret-0123456789abcdef",
+      ...upstreamEnv(simulator.url.href),
+      LOG_FORMAT: "json",
+      REDIS_URL: REDIS_URL as string,
+      REDIS_KEY_PREFIX: prefix,
+      PORT: simulator.url.port,
+    });
+    try {
+      // Before, the primary restarted them after 1 s, 2 s, 4 s... up to 30 s, and never exited.
+      const code = await Promise.race([
+        server.exited,
+        new Promise<string>((r) => setTimeout(() => r("still running"), 20_000)),
+      ]);
+      expect(code).toBe(1);
+      const out = lines(server);
+      expect(out.filter((l) => l.msg === "worker died: restarting it")).toHaveLength(0);
+      expect(out.filter((l) => l.msg === "worker started")).toHaveLength(2);
+      expect(out.some((l) => l.msg === "a worker died before any was ready: the cluster did not start")).toBe(true);
+      expect(server.output()).toContain("the port is in use");
+      const pids = out.filter((l) => l.msg === "worker started").map((l) => (l.worker as { pid: number }).pid);
+      await until("the workers to exit", () => pids.every((pid) => !isAlive(pid)), 5_000);
+    } finally {
+      await server.kill();
+      await simulator.close();
+    }
+  }, 30_000);
 });
 
 describe("WEB_CONCURRENCY above 1 without shared state", () => {
