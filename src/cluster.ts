@@ -359,9 +359,14 @@ export async function runPrimary(config: Config): Promise<void> {
   if (!stopping) for (let slot = 1; slot <= config.webConcurrency; slot++) fork(slot);
 }
 
+/** What every line of a worker carries: which worker, and its pid; nothing outside a worker. */
+export function workerFields(): { worker?: number; pid?: number } {
+  return cluster.isWorker ? { worker: cluster.worker?.id ?? 0, pid: process.pid } : {};
+}
+
 /** A worker's logger: every line says which worker (and pid) wrote it. */
 export function workerLogger(config: Config): Logger {
-  return createLogger({ ...logOptions(config), base: { worker: cluster.worker?.id ?? 0, pid: process.pid } });
+  return createLogger({ ...logOptions(config), base: workerFields() });
 }
 
 /**

@@ -7,7 +7,7 @@ import "./redefine-globals";
 import { logFaultsTo } from "./early-faults";
 import "reflect-metadata";
 import process from "node:process";
-import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerLogger } from "./cluster";
+import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerFields, workerLogger } from "./cluster";
 import { type Config, ConfigError, loadConfig, logOptions, secretValues, settingsTaken } from "./config";
 import { failStart } from "./logging/fail-start";
 import { createLogger, flushStdoutNow, type Logger, settleStdout } from "./logging/logger";
@@ -68,8 +68,9 @@ async function main(): Promise<void> {
 
   // From here faults, warnings and the debug module's lines (early-faults.ts) are logged at the configured level with
   // every secret hidden: DEBUG=ioredis:* shows the connection's first commands, made while the stack starts.
-  logFaultsTo(createLogger(logOptions(config)));
+  // A worker's lines say which worker wrote them, its fault at start too (the primary's line names only the pid).
   startLog = isClusterWorker() ? workerLogger(config) : createLogger(logOptions(config));
+  logFaultsTo(startLog);
   if (isClusterPrimary(config)) {
     // WEB_CONCURRENCY > 1: this process only supervises the workers (cluster.ts); each runs the rest of main().
     await runPrimary(config);
@@ -180,7 +181,7 @@ main().catch((error: unknown) => {
   failStart(
     `Failed to start: ${message}`,
     "the server did not start",
-    { error: message },
+    { error: message, ...workerFields() },
     1,
     secretValues(process.env),
   );

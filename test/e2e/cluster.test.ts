@@ -783,6 +783,10 @@ describeWithRedis("WEB_CONCURRENCY=2 stopped or failing while its workers start"
       expect(out.some((l) => l.msg === "a worker died before any was ready: the cluster did not start")).toBe(true);
       expect(server.output()).toContain("the port is in use");
       const pids = out.filter((l) => l.msg === "worker started").map((l) => (l.worker as { pid: number }).pid);
+      // The worker's own line says which worker it was, as its other lines do (it had neither worker nor pid).
+      const failed = out.find((l) => l.msg === "the server did not start");
+      expect(pids).toContain(failed?.pid);
+      expect(typeof failed?.worker).toBe("number");
       await until("the workers to exit", () => pids.every((pid) => !isAlive(pid)), 5_000);
     } finally {
       await server.kill();
