@@ -21,7 +21,8 @@ import { monotonicNow } from "./util/clock";
  *     handed to it in turn, each left unanswered, and nothing noticed it (test/e2e/cluster.test.ts);
  *   - on a stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT: early-signals.ts) orders every worker to stop, over the
  *     IPC channel (each waits SHUTDOWN_DELAY_MS and drains as a single server does, SHUTDOWN_GRACE_MS; a second
- *     signal is passed on as "stop now", the drain at once) and exits when all have; SIGKILLs the ones still running a few seconds after the delay and the grace period.
+ *     signal is passed on as "stop now", the drain at once) and exits when all have; SIGKILLs the ones still
+ *     running a few seconds after the delay and the grace period.
  *     Workers take no signal themselves (early-signals.ts): a process group's signal reached each worker twice, from
  *     the kernel and passed on by the primary, and the second cut its delay short;
  *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry.aggregate, each worker's series
@@ -194,9 +195,10 @@ export async function runPrimary(config: Config): Promise<void> {
   let listenedOnce = false;
   /**
    * The exit code of a worker that died before any worker had listened: the cluster's start failed, and the primary
-   * exits with it (1 for a worker killed by a signal), as a single server whose start fails does (index.ts). It restarted
-   * such workers forever instead (1 s, doubling to 30 s): a port in use, an unreachable dependency or a fault at start,
-   * with no worker serving, no exit for a supervisor to see and restart on, only an error line each time.
+   * exits with it (1 for a worker killed by a signal), as a single server whose start fails does (index.ts). It
+   * restarted such workers forever instead (1 s, doubling to 30 s): a port in use, an unreachable dependency or a
+   * fault at start, with no worker serving, no exit for a supervisor to see and restart on, only an error line each
+   * time.
    */
   let failedStart: number | undefined;
 
