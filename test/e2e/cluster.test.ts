@@ -772,10 +772,11 @@ describeWithRedis("WEB_CONCURRENCY=2 stopped or failing while its workers start"
     });
     try {
       // Before, the primary restarted them after 1 s, 2 s, 4 s... up to 30 s, and never exited.
+      let timer: NodeJS.Timeout | undefined;
       const code = await Promise.race([
         server.exited,
-        new Promise<string>((r) => setTimeout(() => r("still running"), 20_000)),
-      ]);
+        new Promise<string>((r) => (timer = setTimeout(() => r("still running"), 20_000))),
+      ]).finally(() => clearTimeout(timer));
       expect(code).toBe(1);
       const out = lines(server);
       expect(out.filter((l) => l.msg === "worker died: restarting it")).toHaveLength(0);
