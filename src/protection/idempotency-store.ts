@@ -119,32 +119,57 @@ export interface IdempotencyStore {
   release(key: string, token: string): Promise<void>;
 }
 
-/** A record met by `begin`: the result is opened only for a request with the same input (the AAD has the fingerprint). */
+/**
+ * A record met by `begin`: the result is opened only for a request with the same input (the AAD has the fingerprint).
+ * `furthestMs`: the furthest ahead of `now` a pendingUntil of any replica can be (furthestPending).
+ *
+ * A field of a form no version writes (bytes not ours, a future encoding) is `unreadable`: only a request with this key
+ * takes it, so one went ahead, and its outcome and input cannot be known. Each was answered otherwise before: a
+ * fingerprint that is no string as a mismatch (IDEMPOTENCY_KEY_REUSED: "other input", whose repeat under a new key
+ * sends again), a result that is no string as a store failure (PROTECTION_UNAVAILABLE: "nothing was sent, try
+ * again"), a `done` record without a result, or one pending past its own life, as in flight, told 2 s until it
+ * expired (24 h).
+ */
 function judge(
   sealer: StoreSealer,
   key: string,
   existing: IdempotencyRecord,
   fingerprint: string,
   now: number,
+  furthestMs: number,
 ): Exclude<BeginOutcome, { kind: "acquired" }> {
+  if (typeof existing.fingerprint !== "string") return UNREADABLE;
   if (existing.fingerprint !== fingerprint) return { kind: "mismatch" };
-  if (existing.state === "pending" || !existing.result) {
+  const { result } = existing;
+  if (result !== undefined && typeof result !== "string") return UNREADABLE;
+  if (existing.state === "done" && !result) return UNREADABLE;
+  if (existing.state === "pending" || !result) {
     const { pendingUntil } = existing;
     if (pendingUntil === undefined) return { kind: "in-flight" };
-    // Every version writes a finite number. Another value (bytes not ours, a future encoding; JSON's 1e400 reads as
-    // Infinity) says nothing of when its request ends: a string was compared as neither passed nor not and its hint
-    // was NaN (retryAfterSeconds null), Infinity was in flight told 2 s for the record's whole life (24 h).
-    if (typeof pendingUntil !== "number" || !Number.isFinite(pendingUntil)) return { kind: "unreadable" };
+    // Every version writes a finite number, within furthestMs. Another value says nothing of when its request ends: a
+    // string was compared as neither passed nor not and its hint was NaN (retryAfterSeconds null), Infinity or a time
+    // past the record's end was in flight told 2 s for the record's whole life (24 h).
+    if (typeof pendingUntil !== "number" || !Number.isFinite(pendingUntil) || pendingUntil - now > furthestMs)
+      return UNREADABLE;
     return now >= pendingUntil ? { kind: "abandoned" } : { kind: "in-flight", pendingForMs: pendingUntil - now };
   }
-  if (typeof existing.result !== "string")
-    throw new ProtectionStoreError("idempotency", new Error("stored result is not sealed"));
   try {
-    return { kind: "replay", result: JSON.parse(sealer.open(existing.result, [key, fingerprint])) as StoredResult };
+    return { kind: "replay", result: JSON.parse(sealer.open(result, [key, fingerprint])) as StoredResult };
   } catch (error) {
     // The error names what failed (SealError), never the value.
     throw new ProtectionStoreError("idempotency", error);
   }
+}
+const UNREADABLE = Object.freeze({ kind: "unreadable" as const });
+
+/**
+ * The furthest ahead a pending record's pendingUntil can be: the life of a record taken now (`lifeMs`, the longer of
+ * its pending time and IDEMPOTENCY_TTL_SECONDS: one further ahead would expire before it ends), plus its pending time
+ * again (`pendingTtlMs`) for a writer's clock ahead of ours (replicas' clocks differ by far less: docs/security.md) and
+ * another replica's longer pending time.
+ */
+function furthestPending(lifeMs: number, pendingTtlMs: number): number {
+  return lifeMs + pendingTtlMs;
 }
 
 function sealResult(sealer: StoreSealer, key: string, fingerprint: string, result: StoredResult): string {
@@ -318,11 +343,13 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   ): Promise<BeginOutcome> {
     const now = this.#now();
     const existing = this.#table.get(key);
-    if (existing) return judge(this.sealer, key, existing, fingerprint, now);
+    const lifeMs = Math.max(ttlMs, pendingTtlMs);
+    const furthest = furthestPending(lifeMs, pendingTtlMs);
+    if (existing) return judge(this.sealer, key, existing, fingerprint, now, furthest);
     // Synchronous up to the insert: no other request runs between the look and the take.
     for (const other of others) {
       const found = this.#table.get(other.key);
-      if (found) return judge(this.sealer, other.key, found, other.fingerprint, now);
+      if (found) return judge(this.sealer, other.key, found, other.fingerprint, now, furthest);
     }
     // Its share held: refused before anything is inserted (its expired records swept first: Capacity.ownerHasRoom).
     // Without a share (100 %), a client alone filling the table meets the table's cap: MemoryStoreFullError and
@@ -345,7 +372,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       throw new MemoryStoreFullError("idempotency");
     }
     const pendingUntil = now + pendingTtlMs;
-    const expiresAt = now + Math.max(ttlMs, pendingTtlMs);
+    const expiresAt = now + lifeMs;
     const record: MemoryRecord = { state: "pending", fingerprint, token, pendingUntil, expiresAt, owner, bytes };
     if (!this.#table.insert(key, record)) throw new MemoryStoreFullError("idempotency");
     this.#count(record, 1);
@@ -459,7 +486,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       pendingUntil: Date.now() + pendingTtlMs,
     };
     const px = Math.max(ttlMs, pendingTtlMs);
-    if (others.length > 0) return this.#beginAcross(key, fingerprint, others, pending, px);
+    if (others.length > 0) return this.#beginAcross(key, fingerprint, others, pending, px, pendingTtlMs);
     let current: string | null;
     try {
       // Takes the key, or answers the record that holds it, in one command (SET NX GET, Redis 7.0+): there is no
@@ -472,7 +499,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     } catch (error) {
       throw new ProtectionStoreError("idempotency", error);
     }
-    return current === null ? { kind: "acquired", token } : this.#judged(key, current, fingerprint);
+    return current === null
+      ? { kind: "acquired", token }
+      : this.#judged(key, current, fingerprint, furthestPending(px, pendingTtlMs));
   }
 
   async complete(
@@ -514,6 +543,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     others: readonly OtherKey[],
     pending: IdempotencyRecord,
     px: number,
+    pendingTtlMs: number,
   ): Promise<BeginOutcome> {
     let answer: [number, string?];
     try {
@@ -526,7 +556,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     if (at === 0 || current === undefined) return { kind: "acquired", token: pending.token };
     const found = at === 1 ? { key, fingerprint } : others[at - 2];
     if (at > 1) others[at - 2].found?.();
-    return this.#judged(found.key, current, found.fingerprint);
+    return this.#judged(found.key, current, found.fingerprint, furthestPending(px, pendingTtlMs));
   }
 
   /**
@@ -534,7 +564,12 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    * the store failing: Redis answered, and a record at this key says a request with this key went ahead (answered
    * OUTCOME_UNKNOWN, as a result of a type not known: send-guard.ts). JSON `null` threw a TypeError here.
    */
-  #judged(key: string, current: string, fingerprint: string): Exclude<BeginOutcome, { kind: "acquired" }> {
+  #judged(
+    key: string,
+    current: string,
+    fingerprint: string,
+    furthestMs: number,
+  ): Exclude<BeginOutcome, { kind: "acquired" }> {
     let existing: unknown;
     try {
       existing = JSON.parse(current);
@@ -542,7 +577,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       return { kind: "unreadable" };
     }
     if (typeof existing !== "object" || existing === null || Array.isArray(existing)) return { kind: "unreadable" };
-    return judge(this.sealer, key, existing as IdempotencyRecord, fingerprint, Date.now());
+    return judge(this.sealer, key, existing as IdempotencyRecord, fingerprint, Date.now(), furthestMs);
   }
 
   #key(key: string): string {

@@ -114,6 +114,47 @@ describeWithRedis("an Idempotency-Key record in a form this version does not kno
     expect(await redis.get(redisKey)).toBe(stored);
   });
 
+  // Each field of a record, in a form no version writes: the record is at the key's place all the same, so its request
+  // went ahead, and the repeat is OUTCOME_UNKNOWN, never another answer that invites a send or a wait without end.
+  const YEARS_AHEAD = () => Date.now() + 10 * 365 * 86_400_000;
+  const without = (record: Record<string, unknown>, field: string) =>
+    Object.fromEntries(Object.entries(record).filter(([name]) => name !== field));
+  it.each<[string, (record: Record<string, unknown>) => Record<string, unknown>, string]>([
+    // Before: IDEMPOTENCY_KEY_REUSED ("other input": a new key for the same input sends again).
+    ["a fingerprint that is a number", (r) => ({ ...r, fingerprint: 42 }), "IDEMPOTENCY_KEY_REUSED"],
+    ["a fingerprint that is null", (r) => ({ ...r, fingerprint: null }), "IDEMPOTENCY_KEY_REUSED"],
+    ["no fingerprint", (r) => without(r, "fingerprint"), "IDEMPOTENCY_KEY_REUSED"],
+    // Before: PROTECTION_UNAVAILABLE ("nothing was sent, try again").
+    ["a result that is a number", (r) => ({ ...r, result: 42 }), "PROTECTION_UNAVAILABLE"],
+    [
+      "a result that is an object",
+      (r) => ({ ...r, result: { typename: "CibilOtpChallenge" } }),
+      "PROTECTION_UNAVAILABLE",
+    ],
+    // Before: IDEMPOTENCY_IN_FLIGHT, told 2 s for the record's whole life.
+    ["`done` and no result", (r) => without(r, "result"), "IDEMPOTENCY_IN_FLIGHT"],
+    ["`done` and an empty result", (r) => ({ ...r, result: "" }), "IDEMPOTENCY_IN_FLIGHT"],
+    ["`done` and a null result", (r) => ({ ...r, result: null }), "IDEMPOTENCY_IN_FLIGHT"],
+    [
+      "`pending` until ten years ahead",
+      (r) => ({ ...without(r, "result"), state: "pending", pendingUntil: YEARS_AHEAD() }),
+      "IDEMPOTENCY_IN_FLIGHT",
+    ],
+  ])("a record with %s: OUTCOME_UNKNOWN, nothing sent, the record left", async (_what, planted, before) => {
+    const { key, variables, redisKey, record } = await sentOnce();
+    const stored = JSON.stringify(planted(record));
+    expect(await redis.set(redisKey, stored, "KEEPTTL")).toBe("OK");
+    const again = await repeat(key, variables);
+    // What the old code answered instead, for the commit's record of it.
+    expect({ before, answer: resultOf(again.body, "generateCibilOtp") }).toEqual({
+      before,
+      answer: expect.objectContaining({ __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }),
+    });
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(t.simulator?.calls()).toBe(1);
+    expect(await redis.get(redisKey)).toBe(stored);
+  });
+
   it("a record in a state it does not know, without a result: in flight (then OUTCOME_UNKNOWN), nothing sent", async () => {
     const { key, variables, redisKey, record } = await sentOnce();
     const unknownState = { v: 2, state: "kept", fingerprint: record.fingerprint, token: record.token };
