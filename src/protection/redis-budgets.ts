@@ -20,8 +20,10 @@ import { type ScriptCommand, scriptCommand } from "./redis";
  * The other budgets (mobile prefix, IP, client, global, the verifications') are fixed windows. Per key the take does
  * exactly what rate-limiter-flexible 11.4's RateLimiterRedis does for `consume` with ioredis (its `rlflxIncr` script:
  * SET NX with the window's expiry, INCRBY, PTTL, EXPIRE when the key has none), under the same key
- * (`<prefix>otp:<budget>:<HMAC>`), which this service used with one EVALSHA per budget until 92400a9. Replicas of this
- * version and of earlier ones count those keys the same way during a rolling update. The destinations the versions
+ * (`<prefix>otp:<budget>:<HMAC>`), which this service used with one EVALSHA per budget until 92400a9; and a key
+ * that would outlive its window (a TTL no version sets: bytes not ours, or a window since shortened) is given the
+ * window's, as one without any is: it refused every send with a wait of its own TTL, ten years planted. Replicas of
+ * this version and of earlier ones count those keys the same way during a rolling update. The destinations the versions
  * before this one counted in `otp:cooldown:`, `otp:window:` and `otp:daily:`, this one in `otp:sends:`; by default
  * (OTP_LEGACY_DESTINATION_KEYS) this version takes those keys too, as fixed windows beside the sorted set, so that
  * both versions see every send during the update and the sends made before it still count (docs/deploying.md).
@@ -63,7 +65,7 @@ for i = 1, nFixed do
   redis.call('set', key, 0, 'EX', secs, 'NX')
   local consumed = redis.call('incr', key)
   local ttl = redis.call('pttl', key)
-  if ttl == -1 then
+  if ttl == -1 or ttl > 1000 * secs then
     redis.call('expire', key, secs)
     ttl = 1000 * secs
   end

@@ -282,6 +282,22 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     expect(await ttls()).toEqual(before);
   });
 
+  it("a fixed window's key that lives longer than its budget's window (a planted or older TTL) is cut to the window: no wait of years", async () => {
+    const prefix = fresh();
+    // The destination budgets out of the way (no cooldown, room): the IP's window (5 per 60 s) is the one that refuses.
+    const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
+    expect((await throttle.reserve(mobile("9444400011", "203.0.113.77"))).allowed).toBe(true);
+    const ipKeys = (await dumpKeys(redis, prefix)).map(({ key }) => key).filter((key) => key.includes(":otp:ip:"));
+    expect(ipKeys).toHaveLength(1);
+    // Over its points, and ten years to live: no version writes that (a window's key expires with its window).
+    await redis.set(ipKeys[0], "9", "PX", 10 * 365 * 86_400_000);
+    const refused = await throttle.reserve(mobile("9444400012", "203.0.113.77"));
+    expect(refused).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope: "IP" });
+    // Before: retryAfterSeconds 315,360,000 (ten years), and refused that long.
+    expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect(await redis.pttl(ipKeys[0])).toBeLessThanOrEqual(60_000);
+  });
+
   it("with OTP_LEGACY_DESTINATION_KEYS off, during a rolling update the previous version's keys count the shared budgets, not the destinations", async () => {
     const prefix = fresh();
     const throttle = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });
