@@ -40,7 +40,7 @@ export type FailureCode =
   | 'OVERLOADED'
   /** A store the safety checks need (throttles, idempotency, consent, registered mobiles) is unreachable or full, or holds a record that does not open, so AOPay was not asked: no OTP sent, no report read (fail closed). */
   | 'PROTECTION_UNAVAILABLE'
-  /** Too many OTP sends from this network, this API client or this service right now (registerCibilCustomer: too many registrations from this network or this API client); wait retryAfterSeconds. */
+  /** The OTP sends or verifications allowed per window from this network or this API client, to this number range or by the whole service are used up (registerCibilCustomer: the registrations allowed per window from this network or this API client); scope says which. Wait retryAfterSeconds. */
   | 'RATE_LIMITED'
   /** cibilCreditHistory (and CibilOtpVerified.creditHistory): this API client read this customer's credit report as often as allowed per window (5 per 30 minutes by default), or read as many reports as allowed per window (300 a minute by default), or this source IP asked for as many reports, consented or not, as allowed per window (100 a minute by default, scope IP); scope says which. AOPay was not asked; wait retryAfterSeconds. */
   | 'READ_THROTTLED'
@@ -119,7 +119,7 @@ export type ThrottleScope =
   | 'CLIENT'
   /** This customer: its mobile, Aadhaar number, CIBIL id or access token, or the AEPS user key or registration reference (whichever the upstream may find the recipient by): the cooldown between sends, or the sends allowed per window or day. For a credit-report read: the reads of this customer's report by your API client per window. */
   | 'DESTINATION'
-  /** The whole service: too many sends right now, from everyone. */
+  /** The whole service: the sends allowed per window, from everyone, are used up. */
   | 'GLOBAL'
   /** The network address the request came from (an IPv6 address by its /64). For a credit-report read: its read attempts per window, counted with or without consent. */
   | 'IP'

@@ -56,8 +56,9 @@ registerEnumType(FailureCode, {
     },
     RATE_LIMITED: {
       description:
-        "Too many OTP sends from this network, this API client or this service right now (registerCibilCustomer: too " +
-        "many registrations from this network or this API client); wait retryAfterSeconds.",
+        "The OTP sends or verifications allowed per window from this network or this API client, to this number " +
+        "range or by the whole service are used up (registerCibilCustomer: the registrations allowed per window from " +
+        "this network or this API client); scope says which. Wait retryAfterSeconds.",
     },
     VERIFY_LIMIT_REACHED: {
       description: "Too many OTP verification attempts for this customer; wait retryAfterSeconds.",

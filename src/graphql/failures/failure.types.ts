@@ -89,7 +89,7 @@ registerEnumType(ThrottleScope, {
         "The network address the request came from (an IPv6 address by its /64). For a credit-report read: its read attempts per window, counted with or without consent.",
     },
     CLIENT: { description: "The API client (API key or token) that sent the request." },
-    GLOBAL: { description: "The whole service: too many sends right now, from everyone." },
+    GLOBAL: { description: "The whole service: the sends allowed per window, from everyone, are used up." },
   },
 });
 

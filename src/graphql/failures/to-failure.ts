@@ -24,7 +24,8 @@ import {
  * (OTP_SEND_IN_PROGRESS and REGISTRATION_IN_PROGRESS while a mark left to expire lives, registered-mobiles.ts
  * refusalWaitMs; IDEMPOTENCY_IN_FLIGHT until a dead request's pending time ends) promises no "moment", and one answered
  * by reads (PROTECTION_UNAVAILABLE) or by registrations and verifications (OUTCOME_UNKNOWN) speaks of more than OTP
- * sends (test/unit/graphql/failures/failure-messages.test.ts).
+ * sends. A code whose every answer carries retryAfterSeconds (the server's own wait, up to a budget's day) points to it
+ * rather than to "later" or "right now" (test/unit/graphql/failures/failure-messages.test.ts).
  */
 export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.UPSTREAM_REJECTED]: "AOPay declined the request.",
@@ -37,32 +38,41 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
   [FailureCode.OUTCOME_UNKNOWN]:
     "The request may have reached AOPay, but no usable answer came back: it may have taken effect (an OTP sent). " +
     "Check, e.g. ask the customer, before repeating it.",
-  [FailureCode.OVERLOADED]: "Too many requests are waiting for AOPay right now. Nothing was sent; try again shortly.",
+  [FailureCode.OVERLOADED]:
+    "Every connection to AOPay is busy and the queue of calls waiting for one is full. Nothing was sent; try again " +
+    "after retryAfterSeconds.",
   [FailureCode.OTP_COOLDOWN]:
-    "An OTP was sent, or its send attempted, to this destination recently. Wait before sending another.",
-  [FailureCode.OTP_LIMIT_REACHED]: "Too many OTP sends to this destination recently. Try again later.",
-  [FailureCode.RATE_LIMITED]: "Too many OTP requests right now. Try again later.",
+    "An OTP was sent, or its send attempted, to this destination within its cooldown. Nothing was sent; send " +
+    "another after retryAfterSeconds.",
+  [FailureCode.OTP_LIMIT_REACHED]:
+    "This destination had the most OTP sends allowed in its window or day. Nothing was sent; try again after " +
+    "retryAfterSeconds.",
+  [FailureCode.RATE_LIMITED]:
+    "The OTP requests allowed per window for this number range, network, API client or the whole service (scope " +
+    "says which) are used up. Nothing was sent; try again after retryAfterSeconds.",
   [FailureCode.VERIFY_LIMIT_REACHED]:
-    "Too many OTP verification attempts for this customer. Wait; request a new OTP if this one has expired by then.",
+    "Too many OTP verification attempts for this customer. Nothing was sent; try again after retryAfterSeconds, " +
+    "with a new OTP if this one has expired by then.",
   [FailureCode.CONSENT_REQUIRED]: "Verify the customer's OTP first: their credit history is available only after that.",
   [FailureCode.IDEMPOTENCY_IN_FLIGHT]:
-    "A request with the same Idempotency-Key has not finished. Ask again later with the same key: you get its " +
-    "result, or OUTCOME_UNKNOWN if it ended without one.",
+    "A request with the same Idempotency-Key has not finished. Ask again with the same key after " +
+    "retryAfterSeconds: you get its result, or OUTCOME_UNKNOWN if it ended without one.",
   [FailureCode.PROTECTION_UNAVAILABLE]:
     "A safety service this request needs is unavailable, so AOPay was not asked: nothing was sent or fetched. Try " +
     "again later.",
   [FailureCode.OTP_SEND_IN_PROGRESS]:
     "An OTP send to this customer is under way or its outcome is not known yet. Nothing was sent; try the " +
-    "registration again later.",
+    "registration again after retryAfterSeconds.",
   [FailureCode.MOBILE_LIMIT_REACHED]:
     "This customer was registered with too many different mobile numbers recently. Nothing was sent; register with a " +
     "mobile number already used for this customer, or contact support.",
   [FailureCode.REGISTRATION_IN_PROGRESS]:
     "Another registration of this customer is under way or its outcome is not known yet. Nothing was sent; try " +
-    "again later.",
+    "again after retryAfterSeconds.",
   [FailureCode.READ_THROTTLED]:
-    "Too many credit-report reads right now (of this customer's, from this address, or in all). Nothing was fetched; " +
-    "try again later.",
+    "The credit-report reads allowed per window (of this customer's report or of reports in all by this API " +
+    "client, or asked for from this network: scope says which) are used up. Nothing was fetched; try again after " +
+    "retryAfterSeconds.",
 };
 
 /** The client-facing code of each upstream error code: the same name, except that an open circuit is UPSTREAM_UNAVAILABLE. */
@@ -186,7 +196,8 @@ export function registrationThrottled(retryAfterSeconds: number): RegistrationRe
 }
 
 export const REGISTRATION_RATE_LIMITED_MESSAGE =
-  "Too many registrations from this network or this API client right now. Nothing was sent; try again later.";
+  "The registrations allowed per window from this network or this API client are used up. Nothing was sent; try " +
+  "again after retryAfterSeconds.";
 
 function upstreamText(error: AopayError) {
   return { upstreamCode: error.upstreamCode ?? null, upstreamMessage: error.upstreamMessage ?? null };

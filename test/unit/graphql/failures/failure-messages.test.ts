@@ -7,9 +7,14 @@ import {
   FAILURE_MESSAGES,
   idempotencyConflict,
   protectionUnavailable,
+  readThrottled,
   registrationRefused,
+  registrationThrottled,
   throttledFailure,
+  toFailure,
 } from "../../../../src/graphql/failures/to-failure";
+import { AopayOverloadedError } from "../../../../src/aopay/errors";
+import { THROTTLE_REFUSALS, type ThrottlePurpose } from "../../../../src/protection/otp-throttle";
 import { DEFAULT_REQUEST_DEADLINE_MS } from "../../../../src/http/server.settings";
 import {
   IDEMPOTENCY_PENDING_MIN_MS,
@@ -134,9 +139,52 @@ describe("failure messages: true in every case their code is answered", () => {
     [FailureCode.PROTECTION_UNAVAILABLE, /so no OTP is sent \(fail closed\)\.$/],
     [FailureCode.OUTCOME_UNKNOWN, /request reached AOPay/i],
     [FailureCode.OTP_COOLDOWN, /moments ago/i],
+    // Its wait is a budget's window, up to a day: retryAfterSeconds says when, nothing is momentary.
+    [FailureCode.RATE_LIMITED, /right now/i],
   ])("the schema's FailureCode %s says nothing its cases contradict", (code, claim) => {
     const values = (SCHEMA.getType("FailureCode") as GraphQLEnumType).getValues();
     expect(values.find((v) => v.name === code)?.description).not.toMatch(claim);
+  });
+
+  /**
+   * Every refusal that always carries the server's own wait (retryAfterSeconds), each (code, scope) pair its producers
+   * answer (THROTTLE_REFUSALS per purpose: a send and a verification as OtpThrottled, a registration as
+   * RegistrationRefused, a read as ReadThrottled; the busy registration refusals; an Idempotency-Key in flight; the
+   * bulkhead). RATE_LIMITED said "Too many OTP requests right now. Try again later." and READ_THROTTLED "... right now
+   * ... try again later." while their retryAfterSeconds said when, up to a budget's window (a day): the message points
+   * to that wait and calls nothing momentary or vague.
+   */
+  const WAITED: Array<{ code: string; message: string; retryAfterSeconds?: number | null }> = [
+    ...(Object.keys(THROTTLE_REFUSALS) as ThrottlePurpose[]).flatMap((purpose) =>
+      THROTTLE_REFUSALS[purpose].map(({ code, scope }) =>
+        purpose === "register"
+          ? registrationThrottled(3_600)
+          : code === "READ_THROTTLED"
+            ? readThrottled(scope, 3_600)
+            : throttledFailure(code, scope, 3_600),
+      ),
+    ),
+    registrationRefused("OTP_SEND_IN_PROGRESS", LINGERING_SECONDS),
+    registrationRefused("REGISTRATION_IN_PROGRESS", LINGERING_SECONDS),
+    idempotencyConflict(LONGEST[FailureCode.IDEMPOTENCY_IN_FLIGHT]),
+    // As transport.ts answers a full bulkhead: POOL_FULL_RETRY_AFTER_SECONDS.
+    toFailure(
+      new AopayOverloadedError("pool full", { endpoint: "cibil.generateOtp", sent: false, retryAfterSeconds: 1 }),
+    ),
+  ];
+
+  it.each(WAITED.map((answer) => [answer.code, answer.message, answer] as const))(
+    "%s (%s) points to its retryAfterSeconds, not to 'later' or 'right now'",
+    (_code, _message, answer) => {
+      expect(answer.retryAfterSeconds).toEqual(expect.any(Number));
+      expect(answer.message).toMatch(/after retryAfterSeconds/);
+      expect(answer.message).not.toMatch(/\b(later|right now|just now|for now)\b/i);
+    },
+  );
+
+  it("the schema's ThrottleScope GLOBAL calls its window's budget nothing momentary", () => {
+    const values = (SCHEMA.getType("ThrottleScope") as GraphQLEnumType).getValues();
+    expect(values.find((v) => v.name === "GLOBAL")?.description).not.toMatch(/right now/i);
   });
 
   it("PROTECTION_UNAVAILABLE's answer says AOPay was not asked, true of a read and a send alike", () => {
