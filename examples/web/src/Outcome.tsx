@@ -1,7 +1,13 @@
 import { CombinedGraphQLErrors, ServerError } from "@apollo/client";
-import { type FailureFieldsFragment, fieldProblems, isFailure, mayHaveBeenSent } from "@aopay-graphql/client/react";
+import {
+  errorCodeOf,
+  type FailureFieldsFragment,
+  fieldProblems,
+  isFailure,
+  mayHaveBeenSent,
+} from "@aopay-graphql/client/react";
 import type { ReactNode } from "react";
-import { describeFailure } from "./failure-message";
+import { describeFailure, waitedRefusal } from "./failure-message";
 import type { Outcome } from "./use-otp-action";
 
 /** The field problems of an outcome's BAD_USER_INPUT error, keyed by field path (`input.mobile`). */
@@ -42,7 +48,8 @@ export function FailureNotice({ failure }: { failure: FailureFieldsFragment }) {
 
 /**
  * An error instead of a result: GraphQL errors, an HTTP error, or no answer at all. `retryAfterSeconds` is the
- * server's Retry-After (requestMetaOf), which only its refusals that did nothing carry (503 OVERLOADED, 408). The
+ * server's Retry-After (requestMetaOf), which only its refusals that did nothing carry (503 OVERLOADED,
+ * SERVICE_UNAVAILABLE and AUTH_UNAVAILABLE, 408 REQUEST_TIMEOUT: waitedRefusal says which). The
  * server's own arrive as GraphQL errors (it answers Apollo Client's Accept with application/graphql-response+json);
  * a proxy's 503 as a ServerError. mayHaveBeenSent(error) tells a refusal that sent nothing from the rest: a 500
  * INTERNAL_SERVER_ERROR may come after the OTP went out.
@@ -51,7 +58,7 @@ export function ErrorNotice({ error, retryAfterSeconds }: { error: unknown; retr
   let text: string;
   // "Nothing was sent" only where the server said so: a proxy's 503 page may carry Retry-After too, and proves nothing.
   if (retryAfterSeconds !== null && !mayHaveBeenSent(error)) {
-    text = `The server is busy and did nothing: nothing was sent. Try again in ${retryAfterSeconds} s.`;
+    text = waitedRefusal(errorCodeOf(error), retryAfterSeconds);
   } else if (CombinedGraphQLErrors.is(error) && mayHaveBeenSent(error)) {
     // INTERNAL_SERVER_ERROR: the server failed, possibly after the OTP went out (use-otp-action.ts keeps the key).
     text = `The server failed, possibly after the OTP went out (${error.errors.map((e) => e.extensions?.code).join(", ")}). Sending again is safe: it reuses the same Idempotency-Key, and the server gives the first result instead of sending another OTP.`;

@@ -22,13 +22,15 @@ export function describeFailure(failure: FailureFieldsFragment): string {
     case "OutcomeUnknown":
       return "We could not confirm whether AOPay carried this out (an OTP may have been sent). Ask the customer before trying again.";
     case "OtpThrottled":
+      // The cooldown (OTP_COOLDOWN_SECONDS, up to a day) also follows a send AOPay declined or whose outcome is
+      // unknown, and a send to the same mobile for another CIBIL id: not "moments ago", not surely delivered.
       if (failure.code === "OTP_COOLDOWN")
-        return `An OTP was sent to this customer moments ago. ${tryAgain(failure.retryAfterSeconds, "You can send another")}`;
+        return `An OTP was sent to this customer, or its send attempted, within the resend cooldown. ${tryAgain(failure.retryAfterSeconds, "You can send another")}`;
       if (failure.code === "OTP_LIMIT_REACHED")
-        return `This customer has had the most OTPs allowed for now. ${tryAgain(failure.retryAfterSeconds)}`;
+        return `This customer has had the most OTPs allowed in the window or day. ${tryAgain(failure.retryAfterSeconds)}`;
       if (failure.code === "VERIFY_LIMIT_REACHED")
-        return `Too many OTP attempts for this customer. ${tryAgain(failure.retryAfterSeconds)} with a new OTP.`;
-      return `Too many OTP requests right now (limit: ${failure.scope.toLowerCase().replace("_", " ")}). ${tryAgain(failure.retryAfterSeconds)}`;
+        return `Too many OTP attempts for this customer. ${tryAgain(failure.retryAfterSeconds)} Request a new OTP if this one has expired by then.`;
+      return `The OTP requests allowed per window are used up (limit: ${failure.scope.toLowerCase().replace("_", " ")}). ${tryAgain(failure.retryAfterSeconds)}`;
     case "IdempotencyConflict":
       // The wait can be a minute (the first request's server stopped), and the answer then OutcomeUnknown.
       return `The same request has not finished. ${tryAgain(failure.retryAfterSeconds, "Check its outcome")}`;
@@ -44,19 +46,45 @@ export function describeFailure(failure: FailureFieldsFragment): string {
       if (failure.code === "MOBILE_LIMIT_REACHED")
         return "This customer was registered with too many different mobile numbers recently. Nothing was sent: register with a mobile number used before for this customer, or contact support.";
       if (failure.code === "RATE_LIMITED")
-        return `Too many registrations from this network or app right now. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
+        return `The registrations allowed per window from this network or app are used up. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
       if (failure.code === "OTP_SEND_IN_PROGRESS")
         return `An OTP send to this customer is under way or unconfirmed. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
       return `Another registration of this customer is under way or unconfirmed. Nothing was sent. ${tryAgain(failure.retryAfterSeconds)}`;
     case "ReadThrottled":
-      // A credit-report read past its budget (READ_*): the report already shown stays valid; AOPay was not asked.
+      // A credit-report read past its budget (READ_*): AOPay was not asked. Only DESTINATION is about this customer's
+      // report (the one already shown stays valid); IP counts every report asked for from this network, consented or
+      // not, and its page may show none. A window lasts minutes (READ_CIBIL_WINDOW_SECONDS: 1800 s), not "just now".
       if (failure.scope === "CLIENT")
-        return `Too many credit reports read from this app right now. ${tryAgain(failure.retryAfterSeconds)}`;
-      return `This customer's credit report was read too often just now: use the one already shown. ${tryAgain(failure.retryAfterSeconds)}`;
+        return `This app read as many credit reports as allowed per window. ${tryAgain(failure.retryAfterSeconds)}`;
+      if (failure.scope === "IP")
+        return `This network asked for as many credit reports as allowed per window. ${tryAgain(failure.retryAfterSeconds)}`;
+      return `This customer's credit report was read as often as allowed per window: use the one already shown. ${tryAgain(failure.retryAfterSeconds)}`;
     default: {
       const unknown: never = failure;
       return `Unexpected failure: ${JSON.stringify(unknown)}`;
     }
+  }
+}
+
+/**
+ * The sentence for an error the server answered before doing anything, with a wait (its Retry-After): 503 OVERLOADED,
+ * SERVICE_UNAVAILABLE and AUTH_UNAVAILABLE, 408 REQUEST_TIMEOUT (docs/api.md "Refusals before GraphQL runs"). Each
+ * says what it is: the page said "The server is busy" to all four, while a draining server, an identity provider
+ * that cannot be reached and a request body that came too slowly are no load of the server's.
+ */
+export function waitedRefusal(code: string | null, seconds: number): string {
+  const wait = `Nothing was sent. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`;
+  switch (code) {
+    case "OVERLOADED":
+      return `The server is busy and refused the request before doing anything. ${wait}`;
+    case "SERVICE_UNAVAILABLE":
+      return `The server is shutting down and refused the request before doing anything. ${wait}`;
+    case "AUTH_UNAVAILABLE":
+      return `Your credentials could not be checked (the identity provider is unavailable): the request was refused before doing anything. ${wait}`;
+    case "REQUEST_TIMEOUT":
+      return `The request did not reach the server in time, so it did nothing. ${wait}`;
+    default:
+      return `The server refused the request before doing anything${code === null ? "" : ` (${code})`}. ${wait}`;
   }
 }
 
