@@ -7,11 +7,13 @@ export const GRAPHQL_PATH = "/graphql";
 /**
  * Every (status, code) a request refused before GraphQL is answered and counted with (http_requests_refused_total):
  * the parser's (node-limits.ts: 400, 408, 431), the router's and a path's (404, 405 as Apollo's own 405, 403 for a
- * refused CORS preflight), authentication (401), the representation and body (400, 413, 415, 417), trusted documents
+ * refused CORS preflight), authentication (401), the representation and body (400, 413, 415, 417), an Accept that takes
+ * no GraphQL type (406, graphql-route.ts: it was counted but not on the page until the first), trusted documents
  * (400 UNTRUSTED_DOCUMENT), a bearer token whose identity provider's key set cannot be had (503 AUTH_UNAVAILABLE) and
  * a drain (503); an error thrown while serving (errorAnswer: 500) is a failure, not a
  * refusal, and not counted here. Each is on the page at 0 from the start (metrics.ts startAtZero);
- * test/e2e/http-boundary.test.ts drives them and finds no pair outside it.
+ * test/e2e/http-boundary.test.ts drives them and finds no pair outside it; test/e2e/refusal-catalogue.test.ts sends
+ * each on both HTTP layers against its reviewed message. Admission's 503 OVERLOADED is graphql_requests_shed_total.
  */
 export const EDGE_REFUSALS: ReadonlyArray<readonly [status: number, code: EdgeCode]> = [
   [400, EdgeCode.BAD_REQUEST],
@@ -20,6 +22,7 @@ export const EDGE_REFUSALS: ReadonlyArray<readonly [status: number, code: EdgeCo
   [403, EdgeCode.ORIGIN_NOT_ALLOWED],
   [404, EdgeCode.NOT_FOUND],
   [405, EdgeCode.BAD_REQUEST],
+  [406, EdgeCode.BAD_REQUEST],
   [408, EdgeCode.REQUEST_TIMEOUT],
   [413, EdgeCode.BAD_REQUEST],
   [415, EdgeCode.BAD_REQUEST],

@@ -377,16 +377,16 @@ export async function createHttpServer(
     }
     if (draining) {
       refuseBeforeCors(request, reply, 503, "shutting down", EdgeCode.SERVICE_UNAVAILABLE);
-      void reply
-        .header("retry-after", drainingRetryAfter)
-        .send(
-          errorBody(
-            "The server is shutting down: send the request again.",
-            EdgeCode.SERVICE_UNAVAILABLE,
-            request.id,
-            config.admission.retryAfterSeconds,
-          ),
-        );
+      void reply.header("retry-after", drainingRetryAfter).send(
+        errorBody(
+          // Its Retry-After said in words, as every refusal that sends one (test/e2e/refusal-catalogue.test.ts).
+          "The server is shutting down: send the request again after Retry-After seconds (another instance may " +
+            "answer it). Nothing was done.",
+          EdgeCode.SERVICE_UNAVAILABLE,
+          request.id,
+          config.admission.retryAfterSeconds,
+        ),
+      );
       return;
     }
     done();

@@ -72,11 +72,14 @@ const CLIENT_ERROR_LINGER_MS = 1_000;
 /**
  * `retryAfter`: the refusals whose same request may be sent again as it is (RFC 9110 §15.5.9: after a 408 "the client
  * MAY repeat that request") say when, as the 503s do (ADMISSION_RETRY_AFTER_SECONDS); a 431 or a 400 would be refused
- * again, so they say nothing that invites a retry.
+ * again, so they say nothing that invites a retry. A message whose answer sends Retry-After says to wait it, as the
+ * 503s' do (test/e2e/refusal-catalogue.test.ts): "timed out" alone read as a server too slow, to be tried at once.
  */
 const CLIENT_ERRORS: Record<number, { message: string; code: EdgeCode; retryAfter?: true }> = {
   408: {
-    message: "Request timed out: its headers or body did not arrive in time.",
+    message:
+      "Request timed out: its headers or body did not arrive in time. Nothing was done; send it again after " +
+      "Retry-After seconds.",
     code: EdgeCode.REQUEST_TIMEOUT,
     retryAfter: true,
   },

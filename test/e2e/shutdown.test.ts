@@ -211,7 +211,9 @@ describe("graceful stop", () => {
       expect(late.json()).toEqual({
         errors: [
           {
-            message: "The server is shutting down: send the request again.",
+            message:
+              "The server is shutting down: send the request again after Retry-After seconds (another instance may " +
+              "answer it). Nothing was done.",
             extensions: { code: "SERVICE_UNAVAILABLE", requestId: lateId, retryAfterSeconds: 3 },
           },
         ],
