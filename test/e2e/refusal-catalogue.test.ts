@@ -147,6 +147,19 @@ const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base
 /** A well-formed bearer token naming a kid; its signature is no one's (never checked: the key set cannot be had). */
 const TOKEN = `${b64({ alg: "RS256", typ: "at+jwt", kid: "k1" })}.${b64({ iss: "https://idp.test", aud: "api", exp: 4e9 })}.c2ln`;
 
+/** A send to `mobile` held by the main stack's upstream: it holds the one admission place until released. */
+async function holdOneSend(s: Stacks, mobile: string) {
+  const hold = holdingUpstream(s.main.upstream);
+  s.main.upstream.calls.length = 0;
+  const held = send(s.main.t.graphqlUrl, {
+    method: "POST",
+    headers: { ...json, ...key },
+    body: JSON.stringify({ query: RESEND_AEPS_OTP, variables: aepsInput(mobile) }),
+  });
+  await until("the send to reach the upstream", () => s.main.upstream.calls.length === 1);
+  return { hold, held };
+}
+
 const CASES: Array<[name: string, go: (s: Stacks) => Promise<Answer>]> = [
   [
     "invalid JSON",
@@ -323,15 +336,8 @@ const CASES: Array<[name: string, go: (s: Stacks) => Promise<Answer>]> = [
   [
     "every place taken (OVERLOADED)",
     async (s) => {
-      const hold = holdingUpstream(s.main.upstream);
-      s.main.upstream.calls.length = 0;
-      const held = send(s.main.t.graphqlUrl, {
-        method: "POST",
-        headers: { ...json, ...key },
-        body: JSON.stringify({ query: RESEND_AEPS_OTP, variables: aepsInput("9876543211") }),
-      });
+      const { hold, held } = await holdOneSend(s, "9876543211");
       try {
-        await until("the send to reach the upstream", () => s.main.upstream.calls.length === 1);
         return await send(s.main.t.graphqlUrl, { method: "POST", headers: { ...json, ...key }, body: QUERY });
       } finally {
         hold.release();
@@ -345,14 +351,7 @@ const CASES: Array<[name: string, go: (s: Stacks) => Promise<Answer>]> = [
   [
     "a request while the server drains",
     async (s) => {
-      const hold = holdingUpstream(s.main.upstream);
-      s.main.upstream.calls.length = 0;
-      const held = send(s.main.t.graphqlUrl, {
-        method: "POST",
-        headers: { ...json, ...key },
-        body: JSON.stringify({ query: RESEND_AEPS_OTP, variables: aepsInput("9876543212") }),
-      });
-      await until("the send to reach the upstream", () => s.main.upstream.calls.length === 1);
+      const { hold, held } = await holdOneSend(s, "9876543212");
       const stopped = s.main.t.stop();
       try {
         await new Promise((r) => setTimeout(r, 100));
