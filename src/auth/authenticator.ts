@@ -386,10 +386,14 @@ export class Authenticator {
         if (!this.#jwksFailing) this.#strand();
         this.#jwksFailing = true;
         this.jwksRefreshFailed?.();
+        // No timer tries again: the first bearer token after #jwksDueAt does (#keyFor). "Tried again in 30 s" read as
+        // a timer, which an idle server does not run.
         this.log?.warn(
           { err: error },
           "identity provider's key set (AUTH_JWKS_URL) could not be refreshed: tokens are verified with the set " +
-            `fetched before (AUTH_JWKS_MAX_STALE_SECONDS), tried again in ${this.#jwksRetryMs / 1_000} s`,
+            "fetched before, up to AUTH_JWKS_MAX_STALE_SECONDS after it was fetched (then answered 503 " +
+            `AUTH_UNAVAILABLE while the fetch fails); tried again with the first bearer token ${this.#jwksRetryMs / 1_000} ` +
+            "s or more from now",
         );
       },
     );

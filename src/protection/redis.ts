@@ -241,7 +241,10 @@ export class RedisServerCheck {
       if (major !== undefined)
         this.log.error(
           { redis: { version: major } },
-          "redis is older than 7.0: OTP sends will be refused as PROTECTION_UNAVAILABLE (the throttle's script needs PEXPIRETIME)",
+          // Every budget (send, verify, register, read: otp-throttle.ts reserve) is taken by the one script.
+          "redis is older than 7.0: every OTP send, verification, registration and credit-report read will be " +
+            "answered PROTECTION_UNAVAILABLE (the budgets' script needs PEXPIRETIME, new in 7.0); upgrade Redis to " +
+            "7.0 or later",
         );
     }
     const policy = maxmemoryPolicy(info);

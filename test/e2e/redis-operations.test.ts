@@ -298,6 +298,34 @@ const unnamed = (chunk: Buffer) =>
   Buffer.from(chunk.toString("latin1").replace(/maxmemory_policy:/g, "maxmemory_secret:"), "latin1");
 
 /**
+ * A Redis older than 7.0, as the budgets meet it: INFO says 6 (a proxy), and PEXPIRETIME, which the budgets' script
+ * calls, is not there (renamed away). Every budget is taken by that one script, so an OTP send, a verification, a
+ * registration and a credit-report read each answer ProtectionUnavailable, and the error line says so and what to do.
+ * It said "OTP sends will be refused" alone, and no remedy.
+ */
+describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis older than 7.0 (no PEXPIRETIME)", () => {
+  const s = behindProxy(["--rename-command", "PEXPIRETIME", "pexpiretime-not-here"], (chunk) =>
+    Buffer.from(chunk.toString("latin1").replace(/redis_version:7\./, "redis_version:6."), "latin1"),
+  );
+
+  it("refuses every budgeted operation, and its error line names each and the upgrade", async () => {
+    const aeps = aepsInput("9876500791");
+    const results = [
+      await generate(s.t, "910000791"),
+      resultOf((await s.t.gql(RESEND_AEPS_OTP, aeps)).body, "resendAepsOtp"),
+      resultOf((await s.t.gql(VERIFY_AEPS_OTP, { input: { ...aeps.input, otp: SIM_OTP } })).body, "verifyAepsOtp"),
+      resultOf((await s.t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() })).body, "registerCibilCustomer"),
+      resultOf((await s.t.gql(CIBIL_CREDIT_HISTORY, { cibilId: "910000791" })).body, "cibilCreditHistory"),
+    ].map((r) => r.__typename);
+    expect(results).toEqual(Array(5).fill("ProtectionUnavailable"));
+    const line = s.t.logs.records().find((r) => /^redis is older than 7\.0/.test(String(r.msg)));
+    expect(line).toMatchObject({ level: "error" });
+    expect(String(line?.msg)).toMatch(/OTP send, verification, registration and credit-report read/);
+    expect(String(line?.msg)).toMatch(/upgrade Redis to 7\.0 or later/);
+  });
+});
+
+/**
  * A server whose INFO names no policy (some managed offerings; here a proxy that renames INFO's line, the bytes'
  * count kept) is not judged: served, with one warn line that says the policy could not be checked.
  */
