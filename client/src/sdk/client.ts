@@ -121,13 +121,17 @@ export interface SdkResult<TData> {
   requestId: string | null;
   /** True when the server replayed the stored result of an earlier call with the same Idempotency-Key. */
   replayed: boolean;
-  /** The HTTP status (200 for results; 400, 401, 422 or 503 can carry GraphQL errors). */
+  /**
+   * The HTTP status: 200 for results; every refusal of the server's own carries GraphQL errors too (400, 401, 403, 404,
+   * 405, 406, 408, 413, 415, 417, 422, 431, 503; a 500 INTERNAL_SERVER_ERROR), docs/api.md.
+   */
   status: number;
   /**
    * Seconds to wait before sending this request again, from the response's `Retry-After` header; null without one.
-   * The server sends it with a 503 `OVERLOADED` (admission control): the request did nothing (no OTP was sent), and
-   * the same call may be made again after this many seconds. The SDK does not repeat it by itself. (A throttled send
-   * is a result, `OtpThrottled.retryAfterSeconds`, not this.)
+   * The server sends it with its refusals that did nothing (no OTP was sent): 503 `OVERLOADED` (admission control),
+   * `SERVICE_UNAVAILABLE` (draining) and `AUTH_UNAVAILABLE` (a bearer token while the identity provider is down), and
+   * 408 `REQUEST_TIMEOUT`; the same call may be made again after this many seconds. The SDK does not repeat it by
+   * itself. (A throttled send is a result, `OtpThrottled.retryAfterSeconds`, not this.)
    */
   retryAfterSeconds: number | null;
 }
