@@ -225,11 +225,13 @@ export class Authenticator {
   /**
    * What a client must send here, for the 401's message: the credentials this server is configured to accept, and
    * only those. "an API key ... or a bearer token" on a server without AUTH_JWKS_URL sent a client holding an API key
-   * (from `npm run api-key`) to try `Authorization: Bearer <key>`, and be refused again with the same words.
+   * (from `npm run api-key`) to try `Authorization: Bearer <key>`, and be refused again with the same words. "Valid":
+   * the same 401 answers a key or token sent and refused (unknown, expired, revoked), which "send an API key" told to
+   * send what it had sent, as if its header had not arrived.
    */
   get accepted(): string {
-    const apiKey = "an API key in the x-api-key header";
-    const bearer = "a bearer token (JWT) in the Authorization header";
+    const apiKey = "a valid API key in the x-api-key header";
+    const bearer = "a valid bearer token (JWT) in the Authorization header";
     if (this.config.jwt && this.config.apiKeys.size > 0) return `${apiKey} or ${bearer}`;
     return this.config.jwt ? bearer : apiKey;
   }

@@ -116,7 +116,9 @@ describe("client authentication in production (docs/security-requirements.md B3;
   ])("tells a client with %s to send an API key in x-api-key, not a bearer token", async (_what, headers) => {
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), headers as Record<string, string>);
     expect(res.status).toBe(401);
-    expect(res.body.errors?.[0]?.message).toBe("Authentication required: send an API key in the x-api-key header.");
+    expect(res.body.errors?.[0]?.message).toBe(
+      "Authentication required: send a valid API key in the x-api-key header.",
+    );
   });
 
   /**
@@ -165,8 +167,8 @@ describe("client authentication in production (docs/security-requirements.md B3;
       const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput());
       expect(res.status).toBe(401);
       expect(res.body.errors?.[0]?.message).toBe(
-        "Authentication required: send an API key in the x-api-key header or a bearer token (JWT) in the Authorization " +
-          "header.",
+        "Authentication required: send a valid API key in the x-api-key header or a valid bearer token (JWT) in the " +
+          "Authorization header.",
       );
     });
 
@@ -303,7 +305,7 @@ describe("AUTH_JWT_TYPES=at+jwt,JWT: an identity provider whose access tokens ar
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput());
     expect(res.status).toBe(401);
     expect(res.body.errors?.[0]?.message).toBe(
-      "Authentication required: send a bearer token (JWT) in the Authorization header.",
+      "Authentication required: send a valid bearer token (JWT) in the Authorization header.",
     );
   });
 
