@@ -98,10 +98,11 @@ const PREMATURE_CLOSE = "ERR_STREAM_PREMATURE_CLOSE";
  * AccessLogController.streamError, and the thin route's, http/thin-graphql.ts): Fastify's own texts, "stream closed
  * prematurely" (info) when the client hung up, "response terminated with an error with headers already sent" (warn)
  * for another error of the response (a stream of ours that failed is its access line's error, not one of these:
- * http-server.ts StreamFaults, thin-graphql.ts). Any client causes the first at will, by closing the connection in the middle of a streamed
- * answer (in development an explorer bundle: monaco's is 2.8 MB; a GraphQL answer streamed by incremental delivery):
- * one line per hang-up beside its access line, which says `clientGone` already. So STREAM_END_LINES_PER_INTERVAL per
- * reason and 10 s, then one summary per level (logging/summarised.ts); reasons the error's Node code, never text.
+ * http-server.ts StreamFaults, thin-graphql.ts). Any client causes the first at will, by closing the connection in
+ * the middle of a streamed answer (in development an explorer bundle: monaco's is 2.8 MB; a GraphQL answer streamed by
+ * incremental delivery): one line per hang-up beside its access line, which says `clientGone` already. So
+ * STREAM_END_LINES_PER_INTERVAL per reason and 10 s, then one summary per level (logging/summarised.ts); reasons the
+ * error's Node code, never text.
  */
 export class StreamEndLines {
   readonly #closed: SummarisedLines;
