@@ -7,6 +7,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 8_000;
 export const DEFAULT_BODY_TIMEOUT_MS = 8_000;
 export const DEFAULT_DEADLINE_MS = 10_000;
+/** The longest AOPAY_DEADLINE_MS may be: what bounds a mark in Redis of any replica (registered-mobiles.ts). */
+export const MAX_AOPAY_DEADLINE_MS = 120_000;
 /** 1 MiB: the documented bodies are a few hundred bytes; undici's default is unlimited (docs/security-requirements.md D6). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 export const DEFAULT_CONNECTIONS = 128;
@@ -71,7 +73,7 @@ export const transportSettings = defineSettings({
     AOPAY_DEADLINE_MS: int({
       default: DEFAULT_DEADLINE_MS,
       min: 100,
-      max: 120_000,
+      max: MAX_AOPAY_DEADLINE_MS,
       doc: "cap on one upstream attempt, from dispatch to the last byte",
     }),
     AOPAY_MAX_RESPONSE_BYTES: int({

@@ -28,6 +28,8 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 15_000;
 export const DEFAULT_SHUTDOWN_DELAY_MS = 0;
 /** Below common load-balancer timeouts (AWS ALB 60 s, nginx 60 s, Kubernetes ingress 60 s) with room to spare. */
 export const DEFAULT_REQUEST_DEADLINE_MS = 10_000;
+/** The longest REQUEST_DEADLINE_MS may be: what bounds a mark in Redis of any replica (registered-mobiles.ts). */
+export const MAX_REQUEST_DEADLINE_MS = 120_000;
 /**
  * Slow-client limits (docs/security.md "Slow clients and connection limits"), given to Node's HTTP server when it is created: on Node 24, `requestTimeout`
  * and `headersTimeout` set on a server after creation (as fastify's own `requestTimeout` option does) never cut a
@@ -151,7 +153,7 @@ export const serverSettings = defineSettings({
     REQUEST_DEADLINE_MS: int({
       default: DEFAULT_REQUEST_DEADLINE_MS,
       min: 100,
-      max: 120_000,
+      max: MAX_REQUEST_DEADLINE_MS,
       doc: "whole-request budget of a mutation; attempts get what is left. A client may send `x-request-timeout-ms` to shorten it (never to lengthen it)",
     }),
     TRUSTED_PROXIES: custom(listOf(proxy), {

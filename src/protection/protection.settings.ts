@@ -47,6 +47,8 @@ export const DEFAULT_CIBIL_CONSENT_TTL_SECONDS = 1800;
  * flood (register many PANs to one phone today, generate once the records are gone): 90 days.
  */
 export const DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS = 90 * 86_400;
+/** The longest CIBIL_REGISTERED_MOBILE_TTL_SECONDS may be (5 years): the longest a record of any replica lives. */
+export const MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS = 5 * 365 * 86_400;
 /**
  * How long a registration's mobile that could not be recorded (the store unreachable when AOPay answered) is tried
  * again in the background (send-guard.ts #remember): a Redis restart or failover takes seconds to a minute (Sentinel's
@@ -317,7 +319,7 @@ export const protectionSettings = defineSettings({
     CIBIL_REGISTERED_MOBILE_TTL_SECONDS: int({
       default: DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
       min: 86_400,
-      max: 5 * 365 * 86_400,
+      max: MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
       doc:
         "after a CIBIL registration, how long the server remembers which mobile that CIBIL id's OTPs go to (sealed, keyed " +
         "by an HMAC of the id), so that `generateCibilOtp` is budgeted on the mobile as well as the id; a CIBIL id with no " +

@@ -15,7 +15,10 @@ import { type ScriptCommand, scriptCommand } from "./redis";
  * the destination allows it, and only kept when every budget of the send does (refused: ZREM of its own member). An
  * allowed send trims the set to the longest span (older members count in no budget) and sets its PEXPIRE to that span:
  * with the defaults, at most 10 members of about 20 B each per destination. A give-back (a send that provably never
- * left) removes that send's member, its own and no other's, once.
+ * left) removes that send's member, its own and no other's, once. Every version scores a send with Redis's clock at its
+ * take, so none is later than now; a member that is (Redis's clock stepped back, a failover to a replica whose clock is
+ * behind, bytes not ours) counts as sent now, and is scored so when a budget meets it: it blocks one span at most.
+ * Read as written, a member ten years ahead refused that destination's sends for ten years (retryAfterSeconds so).
  *
  * The other budgets (mobile prefix, IP, client, global, the verifications') are fixed windows. Per key the take does
  * exactly what rate-limiter-flexible 11.4's RateLimiterRedis does for `consume` with ioredis (its `rlflxIncr` script:
@@ -88,6 +91,10 @@ if #KEYS > nFixed then
       local ms = tonumber(spec[at + 2 * b - 1])
       local points = tonumber(spec[at + 2 * b])
       local r = redis.call('zrange', key, points - 1, points - 1, 'REV', 'WITHSCORES')
+      if r[2] and tonumber(r[2]) > now then
+        for _, m in ipairs(redis.call('zrangebyscore', key, '(' .. now, '+inf')) do redis.call('zadd', key, now, m) end
+        r[2] = now
+      end
       local wait = 0
       if r[2] then wait = tonumber(r[2]) + ms - now end
       if wait > 0 then

@@ -2,11 +2,15 @@ import type Redis from "ioredis";
 import { ProtectionRefusal, ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
 import type { SecretRole } from "./observer";
-import { DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS } from "./protection.settings";
+import {
+  DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
+  MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
+} from "./protection.settings";
 import { type ScriptCommand, scriptCommand } from "./redis";
 import {
   FirstRegistrationPendingError,
   linkedId,
+  LONGEST_SEND_MARK_TTL_MS,
   MAX_MOBILES_PER_ID,
   merged,
   openMobiles,
@@ -64,6 +68,10 @@ return 1`;
  * member; then the id's two records (as MGET). Also one more in KEYS[4], the versions before's count (`regsend:`, read
  * by their replicas during a rolling update), its TTL set only when it has none: a send never prolongs it.
  *
+ * ARGV[3] (LONGEST_SEND_MARK_TTL_MS): no replica scores a member, or times the count, further ahead than that; one
+ * that is (bytes not ours, Redis's clock stepped back) is brought back to it, so that the key's expiry, which follows
+ * its latest member, and the count's end within it. Before, a member ten years ahead stretched the key to ten years.
+ *
  * Why not that count alone: one TTL for every send, restarted by each, kept a count that a send left behind (its
  * replica killed mid-send, a `sent` that timed out) alive for as long as anyone sent to the id once per TTL, a
  * generateCibilOtp the throttle refuses included (it costs nothing and sends nothing): that PAN's registrations were
@@ -74,13 +82,25 @@ const SENDING = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
+local furthest = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
 if redis.call('ZSCORE', KEYS[1], ARGV[2] .. '!') then redis.call('ZADD', KEYS[1], now + ttl, ARGV[2] .. '!') end
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIRE', KEYS[1], tonumber(last[2]) - now)
+local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
+if last > now + furthest then
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now + furthest), '+inf')) do
+    redis.call('ZADD', KEYS[1], now + furthest, m)
+  end
+  last = now + furthest
+end
+redis.call('PEXPIRE', KEYS[1], last - now)
 redis.call('INCR', KEYS[4])
-if redis.call('PTTL', KEYS[4]) < 0 then redis.call('PEXPIRE', KEYS[4], ttl) end
+local counted = redis.call('PTTL', KEYS[4])
+if counted < 0 then
+  redis.call('PEXPIRE', KEYS[4], ttl)
+elseif counted > furthest then
+  redis.call('PEXPIRE', KEYS[4], furthest)
+end
 return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}`;
 
 /**
@@ -105,6 +125,12 @@ const SENDING_WITH_TOKEN = SENDING.replace(
  * holds it, and it counts until it expires (told 2 s, a registration was refused until then: the count left by a
  * replica of the version before that died mid-send). With a TTL longer than the versions before's (deadlines over
  * 40 s), a send of theirs still running counts that way too: a wait at most its TTL, for a refusal that ends sooner.
+ *
+ * A member scored, or a count timed, further ahead than any replica writes (ARGV[2], LONGEST_SEND_MARK_TTL_MS; a count
+ * with no TTL, which none leaves) was written by no send of ours as it reads: bytes not ours, or Redis's clock stepped
+ * back. It is brought back to that, and counts as left to expire: refused with the time it has left (at most 6
+ * minutes), and let through after it. Read as written, a member ten years ahead (or a count with no TTL) was a send
+ * under way for as long as it lived: that PAN's registrations refused for ten years, told 2 s each time.
  */
 const UNDER_WAY = `
 local t = redis.call('TIME')
@@ -112,12 +138,18 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
 local lingering, left, underWay = {}, 0, 0
 local half = tonumber(ARGV[1]) / 2
+local furthest = tonumber(ARGV[2])
 for i = 1, #live, 2 do
   local l = tonumber(live[i + 1]) - now
+  local beyond = l > furthest
+  if beyond then
+    redis.call('ZADD', KEYS[1], now + furthest, live[i])
+    l = furthest
+  end
   if string.sub(live[i], -1) == '!' then
     lingering[string.sub(live[i], 1, -2)] = true
     left = math.max(left, l)
-  elseif l < half then
+  elseif beyond or l < half then
     lingering[live[i]] = true
     left = math.max(left, l)
   end
@@ -127,7 +159,12 @@ for i = 1, #live, 2 do
 end
 if (tonumber(redis.call('GET', KEYS[2])) or 0) > 0 then
   local counted = redis.call('PTTL', KEYS[2])
-  if underWay == 0 and counted >= 0 and counted < half then left = math.max(left, counted) else underWay = 1 end
+  local beyond = counted < 0 or counted > furthest
+  if beyond then
+    redis.call('PEXPIRE', KEYS[2], furthest)
+    counted = furthest
+  end
+  if underWay == 0 and (beyond or counted < half) then left = math.max(left, counted) else underWay = 1 end
 end
 return {underWay, left}`;
 
@@ -145,7 +182,9 @@ return 0`;
  * A record read only under previous secrets, copied under the current key KEYS[1] (ARGV[1], sealed for it) unless a
  * record is there already (a registration got there first: it merged them), living as long as the longest-lived of
  * the records it was made from (KEYS[2...]: their PTTL): the copy ends when the original would have. None of them
- * alive (or without a TTL, which this store never writes): nothing is copied. Answers 1 when copied.
+ * alive (or without a TTL, which this store never writes): nothing is copied. Answers 1 when copied. A TTL longer than
+ * any replica gives a record (ARGV[2]: CIBIL_REGISTERED_MOBILE_TTL_SECONDS at its most, 5 years; bytes not ours, or
+ * Redis's clock stepped back) is copied as that: the copy never outlives what any version could have written.
  */
 const MIGRATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -155,6 +194,7 @@ for i = 2, #KEYS do
   if left > ttl then ttl = left end
 end
 if ttl <= 0 then return 0 end
+ttl = math.min(ttl, tonumber(ARGV[2]))
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
 return 1`;
 
@@ -184,7 +224,9 @@ return left`;
  * PTTL when it lingers (LINGER_FIRST: its token with a '!' after it, or less than half of ARGV[2] left: its
  * registration's process died, as UNDER_WAY tells), -1 while its registration runs. One script,
  * so that a link written and a hold dropped (in that order, by the first registration) are seen together: a hold
- * found free was dropped after its link was written, which this then reads.
+ * found free was dropped after its link was written, which this then reads. A hold timed further ahead than any
+ * replica holds (ARGV[3], LONGEST_SEND_MARK_TTL_MS), or with no TTL (none writes it), is brought back to that and
+ * lingers: before, it refused the PAN's registrations told 2 s for as long as it lived (for good without a TTL).
  */
 const HOLD_FIRST = `
 local link = redis.call('GET', KEYS[1])
@@ -192,6 +234,10 @@ if link then return {2, link} end
 local held = redis.call('GET', KEYS[2])
 if held and held ~= ARGV[1] then
   local left = redis.call('PTTL', KEYS[2])
+  if left < 0 or left > tonumber(ARGV[3]) then
+    redis.call('PEXPIRE', KEYS[2], ARGV[3])
+    return {1, '', tonumber(ARGV[3])}
+  end
   if string.sub(held, -1) == '!' or left < tonumber(ARGV[2]) / 2 then return {1, '', left} end
   return {1, '', -1}
 end
@@ -246,6 +292,11 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #holdFirstScript: ScriptCommand<[number, string, number?]>;
   readonly #releaseFirstScript: ScriptCommand<number>;
   readonly #keys: SendingKeys;
+  /**
+   * The furthest ahead a mark, hold or count of any replica ends (LONGEST_SEND_MARK_TTL_MS, or this store's own mark
+   * TTL when longer: a test's); the scripts bring one found further ahead back to it.
+   */
+  readonly #furthestMarkMs: number;
   /**
    * HMAC_SECRET_PREVIOUS's hashers, then HMAC_SECRET_NEXT's: every record, PAN link and send mark is read under
    * them.
@@ -305,6 +356,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     this.#others = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
     this.#retired = retiredHashers;
     this.#keys = new SendingKeys(hasher, this.#others, this.#retired);
+    this.#furthestMarkMs = Math.max(LONGEST_SEND_MARK_TTL_MS, sendMarkTtlMs);
   }
 
   /** The Redis key of a CIBIL id's record (for tests). */
@@ -398,6 +450,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
           this.#firstKey(pan),
           first,
           this.sendMarkTtlMs,
+          this.#furthestMarkMs,
         );
         if (state === 1) throw new FirstRegistrationPendingError(lingeringMs > 0 ? lingeringMs : undefined);
         if (state === 2) key = link;
@@ -411,7 +464,12 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     let underWay: number;
     let lingering: number;
     try {
-      [underWay, lingering] = await this.#underWayScript(this.#marksKey(key), this.#sendKey(key), this.sendMarkTtlMs);
+      [underWay, lingering] = await this.#underWayScript(
+        this.#marksKey(key),
+        this.#sendKey(key),
+        this.sendMarkTtlMs,
+        this.#furthestMarkMs,
+      );
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
@@ -434,8 +492,14 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       const mark = (k: string, tokenLink?: string) => {
         const keys = [this.#marksKey(k), this.#redisKey(k), this.#legacyKey(k), this.#sendKey(k)];
         return tokenLink === undefined
-          ? this.#sendingScript(...keys, this.sendMarkTtlMs, member)
-          : this.#sendingTokenScript(...keys, this.#tokenKey(tokenLink), this.sendMarkTtlMs, member);
+          ? this.#sendingScript(...keys, this.sendMarkTtlMs, member, this.#furthestMarkMs)
+          : this.#sendingTokenScript(
+              ...keys,
+              this.#tokenKey(tokenLink),
+              this.sendMarkTtlMs,
+              member,
+              this.#furthestMarkMs,
+            );
       };
       if (others.length === 0 && retired.length === 0) sealed = await mark(key, link);
       else {
@@ -630,6 +694,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
         keys.length,
         ...keys,
         sealMobiles(this.sealer, key, mobiles.slice(-MAX_MOBILES_PER_ID)),
+        Math.max(this.ttlMs, MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000),
       );
     } catch {
       // Read under the previous key meanwhile; the next send to the id copies it.

@@ -4,6 +4,8 @@ import type { KeyHasher } from "./key-hasher";
 import type { MaybePromise } from "./otp-throttle";
 import type { StoreSealer } from "./store-sealer";
 import { withoutKey } from "../util/transient-map";
+import { MAX_AOPAY_DEADLINE_MS } from "../aopay/transport.settings";
+import { MAX_REQUEST_DEADLINE_MS } from "../http/server.settings";
 
 // The registered mobiles of CIBIL ids: the store's interface, its errors and constants, and the keys, links, sealing
 // and send marks both stores share. The stores themselves: memory-registered-mobiles.ts (one process) and
@@ -153,6 +155,17 @@ export function sendMarkTtlMs(longestRequestMs: number): number {
 export function outlivingRequestsMs(longestRequestMs: number, floorMs: number): number {
   return Math.max(floorMs, 3 * longestRequestMs);
 }
+
+/**
+ * The furthest ahead any replica times a send's mark, a first registration's hold or the versions before's send count
+ * (`regsend:`) when it writes one: sendMarkTtlMs of the longest request the settings allow (REQUEST_DEADLINE_MS and
+ * AOPAY_DEADLINE_MS at most 120 s: 360 s); the versions before wrote SEND_MARK_TTL_MS. Not this replica's own mark TTL:
+ * during a rolling update one with longer deadlines writes longer marks, which still count. A time found further ahead
+ * (bytes not ours, or Redis's clock stepped back, a failover to a replica whose clock is behind) is brought back to it
+ * by the store's scripts, so that it ends within it: read as written, a mark ten years ahead refused that PAN's
+ * registrations for ten years, told 2 s each time, and each send stretched the key's expiry to match.
+ */
+export const LONGEST_SEND_MARK_TTL_MS = sendMarkTtlMs(Math.max(MAX_REQUEST_DEADLINE_MS, MAX_AOPAY_DEADLINE_MS));
 
 /** The least an idempotency key's pending time lasts (outlivingRequestsMs): 60 s. */
 export const IDEMPOTENCY_PENDING_MIN_MS = 60_000;

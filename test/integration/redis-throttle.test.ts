@@ -298,6 +298,21 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     expect(await redis.pttl(ipKeys[0])).toBeLessThanOrEqual(60_000);
   });
 
+  it("a destination's send scored ten years ahead (Redis's clock stepped back, bytes not ours) counts as sent now: one span, not ten years", async () => {
+    const prefix = fresh();
+    // A 1 s cooldown, waited out for real; the window and daily budgets have room for two more.
+    const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 1 }, hasher, { redis, keyPrefix: prefix });
+    const set = `${prefix}otp:sends:${hasher.hash("destination:mobile", "9444400021")}`;
+    const [seconds] = await redis.time();
+    await redis.zadd(set, Number(seconds) * 1000 + 10 * 365 * 86_400_000, "planted");
+    const refused = await throttle.reserve(mobile("9444400021", "203.0.113.78"));
+    expect(refused).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    // Before: retryAfterSeconds 315,360,000 (ten years), and refused that long.
+    expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await throttle.reserve(mobile("9444400021", "203.0.113.78"))).allowed).toBe(true);
+  });
+
   it("with OTP_LEGACY_DESTINATION_KEYS off, during a rolling update the previous version's keys count the shared budgets, not the destinations", async () => {
     const prefix = fresh();
     const throttle = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });

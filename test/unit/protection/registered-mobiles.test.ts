@@ -2,7 +2,10 @@ import Redis from "ioredis";
 import { ProtectionStoreError } from "../../../src/protection/errors";
 import { KeyHasher } from "../../../src/protection/key-hasher";
 import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
-import { DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS } from "../../../src/protection/protection.settings";
+import {
+  DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
+  MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
+} from "../../../src/protection/protection.settings";
 import { MemoryRegisteredMobileStore } from "../../../src/protection/memory-registered-mobiles";
 import {
   CAS_ATTEMPTS_AFTER_CALL,
@@ -12,6 +15,7 @@ import {
 import {
   FIRST_REGISTRATION_HOLD_MS,
   FirstRegistrationPendingError,
+  LONGEST_SEND_MARK_TTL_MS,
   MAX_MOBILES_PER_ID,
   REGISTERED_MOBILE_DIMENSION,
   REGISTERED_PAN_DIMENSION,
@@ -797,6 +801,111 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     await expect(s.registering(PAN, MOBILE)).rejects.toThrow(ProtectionStoreError);
     await expect(s.recall(CIBIL)).rejects.toThrow(ProtectionStoreError);
     dead.disconnect();
+  });
+
+  describe("a time found further ahead than any replica writes (bytes not ours, Redis's clock stepped back)", () => {
+    const TEN_YEARS = 10 * 365 * DAY;
+    const redisNow = async () => {
+      const [seconds, micros] = await redis.time();
+      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    };
+    const marksKey = (id: string) => `${prefix}regsends:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`;
+    const countKey = (id: string) => `${prefix}regsend:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`;
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (error: unknown) => error as RegistrationRaceError,
+      );
+
+    it("a send mark ten years ahead: refused with its time left (at most LONGEST_SEND_MARK_TTL_MS), and it ends then", async () => {
+      expect(LONGEST_SEND_MARK_TTL_MS).toBe(360_000);
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+      const [id, pan] = ["760191601", "ABCPE1601F"];
+      await s.remember(id, MOBILE, pan);
+      const now = await redisNow();
+      await redis.zadd(marksKey(id), now + TEN_YEARS, "planted");
+      const refused = await refusal(s.registering(pan, "9123456780"));
+      expect(refused).toBeInstanceOf(RegistrationRaceError);
+      // Before: told 2 s, for ten years (the member read as a send under way).
+      expect(refused?.retryAfterMs).toBeGreaterThan(LONGEST_SEND_MARK_TTL_MS - 5_000);
+      expect(refused?.retryAfterMs).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
+      expect(Number(await redis.zscore(marksKey(id), "planted"))).toBeLessThanOrEqual(
+        (await redisNow()) + LONGEST_SEND_MARK_TTL_MS,
+      );
+    });
+
+    it("a send beside a mark ten years ahead gives the key an expiry of at most LONGEST_SEND_MARK_TTL_MS", async () => {
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+      const [id, pan] = ["760191602", "ABCPE1602F"];
+      await s.remember(id, MOBILE, pan);
+      await redis.zadd(marksKey(id), (await redisNow()) + TEN_YEARS, "planted");
+      await s.sending(id);
+      // Before: the key stretched to the member, ten years.
+      expect(await redis.pttl(marksKey(id))).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
+      expect(Number(await redis.zscore(marksKey(id), "planted"))).toBeLessThanOrEqual(
+        (await redisNow()) + LONGEST_SEND_MARK_TTL_MS,
+      );
+      await s.sent(id);
+    });
+
+    it("the versions before's send count ten years to live, or none: lingers at most LONGEST_SEND_MARK_TTL_MS", async () => {
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+      for (const [id, pan, ttl] of [
+        ["760191603", "ABCPE1603F", TEN_YEARS],
+        ["760191604", "ABCPE1604F", undefined],
+      ] as const) {
+        await s.remember(id, MOBILE, pan);
+        if (ttl === undefined) await redis.set(countKey(id), "1");
+        else await redis.set(countKey(id), "1", "PX", ttl);
+        const refused = await refusal(s.registering(pan, "9123456780"));
+        expect(refused).toBeInstanceOf(RegistrationRaceError);
+        // Before: a send under way, told 2 s, for ten years (for good without a TTL).
+        expect(refused?.retryAfterMs).toBeGreaterThan(LONGEST_SEND_MARK_TTL_MS - 5_000);
+        const pttl = await redis.pttl(countKey(id));
+        expect(pttl).toBeGreaterThan(0);
+        expect(pttl).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
+      }
+      // A send meeting such a count gives it the bound too (before: a TTL it had was kept, ten years).
+      const [id, pan] = ["760191605", "ABCPE1605F"];
+      await s.remember(id, MOBILE, pan);
+      await redis.set(countKey(id), "1", "PX", TEN_YEARS);
+      await s.sending(id);
+      expect(await redis.pttl(countKey(id))).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
+      await s.sent(id);
+    });
+
+    it("a first registration's hold ten years to live, or none: lingers at most LONGEST_SEND_MARK_TTL_MS", async () => {
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+      for (const [pan, ttl] of [
+        ["ABCPE1606F", TEN_YEARS],
+        ["ABCPE1607F", undefined],
+      ] as const) {
+        const hold = `${prefix}regfirst:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
+        if (ttl === undefined) await redis.set(hold, "another");
+        else await redis.set(hold, "another", "PX", ttl);
+        const refused = await refusal(s.registering(pan, MOBILE, "mine"));
+        expect(refused).toBeInstanceOf(FirstRegistrationPendingError);
+        // Before: told 2 s, for ten years (for good without a TTL).
+        expect(refused?.retryAfterMs).toBeGreaterThan(LONGEST_SEND_MARK_TTL_MS - 5_000);
+        const pttl = await redis.pttl(hold);
+        expect(pttl).toBeGreaterThan(0);
+        expect(pttl).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
+      }
+    });
+
+    it("a record under the previous secret ten years to live is copied under the current one for 5 years at most", async () => {
+      const old = new KeyHasher(Buffer.from("o".repeat(32)));
+      const oldStore = new RedisRegisteredMobileStore(redis, prefix, old, sealer, DAY);
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY, [old]);
+      const id = "760191608";
+      await oldStore.remember(id, MOBILE, "ABCPE1608F");
+      await redis.pexpire(oldStore.redisKey(id), TEN_YEARS);
+      expect(await s.recall(id)).toEqual([MOBILE]);
+      // Before: the copy took the original's ten years.
+      const copied = await redis.pttl(s.redisKey(id));
+      expect(copied).toBeGreaterThan(DAY);
+      expect(copied).toBeLessThanOrEqual(MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000);
+    });
   });
 });
 
