@@ -677,6 +677,11 @@ export class SendGuard {
    * A write that settles a key (store its result, or free it). If the shared store fails it (Redis went away while
    * the call was upstream), it is tried again in the background after STORE_RETRY_FIRST_MS, doubling, until it
    * succeeds, the key's pending time has passed, or the server drains (drain() waits for it within the grace period).
+   * Already draining, or with no time left in the pending time for an attempt, it is not tried again, and its first
+   * line says so: it said "trying again in the background" with the give-up line right after it.
+   *
+   * The give-up lines say what a repeat of the key meets: its pending record, IDEMPOTENCY_IN_FLIGHT until its pending
+   * time ends (`pendingForMs`), then OUTCOME_UNKNOWN (#begin `abandoned`). They named OUTCOME_UNKNOWN alone.
    */
   async #settleKey(
     req: SendRequest<unknown, unknown>,
@@ -687,15 +692,39 @@ export class SendGuard {
     quiet = false,
   ): Promise<void> {
     const { field, log } = req;
+    const giveUp = () => {
+      const pendingForMs = Math.max(0, claim.pendingUntil - this.#clock());
+      if (what === "store") {
+        log.error(
+          { otpSend: { field, idempotency: "not stored", pendingForMs } },
+          "idempotency result not stored: a repeat of this key is answered IDEMPOTENCY_IN_FLIGHT until its pending " +
+            "time ends, then OUTCOME_UNKNOWN, never with the result",
+        );
+        this.#observe.unrecorded(field);
+      } else if (!quiet) {
+        log.error(
+          { otpSend: { field, idempotency: "not freed", pendingForMs } },
+          "idempotency key not freed: a repeat of this key is answered IDEMPOTENCY_IN_FLIGHT until its pending time " +
+            "ends, then OUTCOME_UNKNOWN, though nothing was sent",
+        );
+      }
+    };
     try {
       await step();
       return;
     } catch (error) {
-      if (!quiet)
-        log.error(
-          { err: error, otpSend: { field } },
-          `otp settle step failed: ${what} (trying again in the background)`,
-        );
+      // The same test as the retry loop's first turn below.
+      const retries = !this.#draining && this.#clock() + STORE_RETRY_FIRST_MS < claim.pendingUntil;
+      const why = retries
+        ? "trying again in the background"
+        : this.#draining
+          ? "not tried again: the server is draining"
+          : "not tried again: the key's pending time is over";
+      if (!quiet) log.error({ err: error, otpSend: { field } }, `otp settle step failed: ${what} (${why})`);
+      if (!retries) {
+        giveUp();
+        return;
+      }
     }
     const retry = (async () => {
       for (let delay = STORE_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
@@ -711,18 +740,7 @@ export class SendGuard {
           // Still unreachable: the next attempt, or the give-up below, says so.
         }
       }
-      if (what === "store") {
-        log.error(
-          { otpSend: { field, idempotency: "not stored" } },
-          "idempotency result not stored: a repeat of this key is answered OUTCOME_UNKNOWN, not with the result",
-        );
-        this.#observe.unrecorded(field);
-      } else if (!quiet) {
-        log.error(
-          { otpSend: { field, idempotency: "not freed" } },
-          "idempotency key not freed: a repeat of this key is answered OUTCOME_UNKNOWN though nothing was sent",
-        );
-      }
+      giveUp();
     })();
     this.#settling.add(retry);
     void retry.finally(() => this.#settling.delete(retry));

@@ -5,6 +5,7 @@ import { OtpThrottle } from "../../../src/protection/otp-throttle";
 import { SendGuard } from "../../../src/protection/send-guard";
 import { KEY_RECORD_LINES_PER_INTERVAL, StoreFailureLines } from "../../../src/protection/store-failure";
 import { createLogger } from "../../../src/logging/logger";
+import { monotonicNow } from "../../../src/util/clock";
 import { AFTER_COOLDOWN, d, failing, hasher, request, sealer, setup } from "../../helpers/send-guard";
 import { LogCapture } from "../../helpers/log-capture";
 import { throttleConfig } from "../../helpers/throttle";
@@ -153,6 +154,55 @@ describe("SendGuard: settling and failing closed", () => {
       down = false;
       await new Promise((r) => setTimeout(r, 400));
       expect((await guard.run(request({ key: "k-1" }).req)).kind).toBe("replayed");
+    });
+
+    describe("a settle step the store fails while the server drains", () => {
+      it("a result: not tried again, and its first line says so; the give-up line names what a repeat meets", async () => {
+        const idempotency = new MemoryIdempotencyStore(sealer);
+        let down = true;
+        blipping(idempotency, "complete", () => down);
+        const { guard } = setup({ idempotency });
+        await guard.drain(monotonicNow());
+        const first = request({ key: "k-1" });
+        expect(await guard.run(first.req)).toEqual({ kind: "sent", result: AFTER_COOLDOWN });
+        const messages = first.log.records().map((r) => r.msg);
+        // Before: "otp settle step failed: store (trying again in the background)", then at once the give-up line.
+        expect(messages).toEqual([
+          "otp settle step failed: store (not tried again: the server is draining)",
+          "idempotency result not stored: a repeat of this key is answered IDEMPOTENCY_IN_FLIGHT until its pending time " +
+            "ends, then OUTCOME_UNKNOWN, never with the result",
+        ]);
+        expect(first.log.records()[1]).toMatchObject({ otpSend: { pendingForMs: expect.any(Number) } });
+        expect((first.log.records()[1] as { otpSend: { pendingForMs: number } }).otpSend.pendingForMs).toBeGreaterThan(
+          0,
+        );
+        // What a repeat meets, as the line says: in flight (it said OUTCOME_UNKNOWN), and still after a retry's wait.
+        down = false;
+        await new Promise((r) => setTimeout(r, 400));
+        expect((await guard.run(request({ key: "k-1" }).req)).kind).toBe("in-flight");
+      });
+
+      it("a key to free: not tried again, and its first line says so; a repeat meets IDEMPOTENCY_IN_FLIGHT", async () => {
+        const idempotency = new MemoryIdempotencyStore(sealer);
+        let down = false;
+        blipping(idempotency, "release", () => down);
+        const { guard } = setup({ idempotency });
+        expect((await guard.run(request({ key: "k-0" }).req)).kind).toBe("sent");
+        await guard.drain(monotonicNow());
+        down = true;
+        const throttled = request({ key: "k-1" });
+        expect((await guard.run(throttled.req)).kind).toBe("throttled");
+        const messages = throttled.log.records().map((r) => r.msg);
+        expect(messages).toContain("otp settle step failed: release (not tried again: the server is draining)");
+        expect(messages).toContain(
+          "idempotency key not freed: a repeat of this key is answered IDEMPOTENCY_IN_FLIGHT until its pending time " +
+            "ends, then OUTCOME_UNKNOWN, though nothing was sent",
+        );
+        expect(throttled.log.text()).not.toContain("trying again in the background");
+        down = false;
+        await new Promise((r) => setTimeout(r, 400));
+        expect((await guard.run(request({ key: "k-1" }).req)).kind).toBe("in-flight");
+      });
     });
   });
 
