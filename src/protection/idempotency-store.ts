@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
 import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
+import { MOST_IDEMPOTENCY_PENDING_MS } from "./registered-mobiles";
 import {
   DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES,
   DEFAULT_MEMORY_IDEMPOTENCY_MAX_BYTES,
@@ -163,13 +164,15 @@ function judge(
 const UNREADABLE = Object.freeze({ kind: "unreadable" as const });
 
 /**
- * The furthest ahead a pending record's pendingUntil can be: the life of a record taken now (`lifeMs`, the longer of
- * its pending time and IDEMPOTENCY_TTL_SECONDS: one further ahead would expire before it ends), plus its pending time
- * again (`pendingTtlMs`) for a writer's clock ahead of ours (replicas' clocks differ by far less: docs/security.md) and
- * another replica's longer pending time.
+ * The furthest ahead a pending record's pendingUntil can be: the longer of the life of a record taken now (`lifeMs`,
+ * the longer of its pending time and IDEMPOTENCY_TTL_SECONDS) and the longest pending time any replica gives
+ * (MOST_IDEMPOTENCY_PENDING_MS: another replica's settings may allow longer requests than ours), plus our pending time
+ * (`pendingTtlMs`, at least 60 s) for a writer's clock ahead of ours (replicas' clocks differ by far less:
+ * docs/security.md). Bounded by our life alone, a replica with IDEMPOTENCY_TTL_SECONDS=60 read the record of one with
+ * REQUEST_DEADLINE_MS=120000 (pending 360 s) as unreadable while its send was under way.
  */
 function furthestPending(lifeMs: number, pendingTtlMs: number): number {
-  return lifeMs + pendingTtlMs;
+  return Math.max(lifeMs, MOST_IDEMPOTENCY_PENDING_MS) + pendingTtlMs;
 }
 
 function sealResult(sealer: StoreSealer, key: string, fingerprint: string, result: StoredResult): string {

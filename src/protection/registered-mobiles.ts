@@ -170,6 +170,17 @@ export const LONGEST_SEND_MARK_TTL_MS = sendMarkTtlMs(Math.max(MAX_REQUEST_DEADL
 /** The least an idempotency key's pending time lasts (outlivingRequestsMs): 60 s. */
 export const IDEMPOTENCY_PENDING_MIN_MS = 60_000;
 
+/** The most REQUEST_DEADLINE_MS and AOPAY_DEADLINE_MS take (their settings' max): the longest a request may run. */
+export const MOST_DEADLINE_MS = 120_000;
+
+/**
+ * The longest pending time any replica gives an idempotency key, whatever its settings: 360 s (outlivingRequestsMs of
+ * MOST_DEADLINE_MS). A replica reads a pendingUntil further ahead than this (and its own record's life) as no version's
+ * (idempotency-store.ts furthestPending); one bound from its own settings read the record of a replica allowed longer
+ * requests, while its send was under way, as unreadable (OUTCOME_UNKNOWN for a send that then succeeded).
+ */
+export const MOST_IDEMPOTENCY_PENDING_MS = outlivingRequestsMs(MOST_DEADLINE_MS, IDEMPOTENCY_PENDING_MIN_MS);
+
 /** Per process, a random token: with a counter it names each mark this process makes (RedisRegisteredMobileStore). */
 const PROCESS_TOKEN = randomBytes(9).toString("base64url");
 let markCounter = 0;

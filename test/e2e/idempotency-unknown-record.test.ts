@@ -167,4 +167,42 @@ describeWithRedis("an Idempotency-Key record in a form this version does not kno
     expect(resultOf(later.body, "generateCibilOtp")).toMatchObject({ code: "OUTCOME_UNKNOWN" });
     expect(t.simulator?.calls()).toBe(1);
   });
+
+  // The other way: a record in a form every version writes, from a replica whose pending time is longer than this
+  // one's (a deploy raising REQUEST_DEADLINE_MS; pending 3 x 120 s) while this one keeps records a short time
+  // (IDEMPOTENCY_TTL_SECONDS=60: records live 60 s). Before, its pendingUntil past this replica's own bound (its life
+  // plus its pending time, 120 s) read as unreadable: OUTCOME_UNKNOWN for a send under way, which then succeeded.
+  it("a pending record of a replica with a longer pending time than this one's life: in flight, then its result", async () => {
+    const longer = await startTestStack({
+      REDIS_URL: process.env.REDIS_URL as string,
+      REDIS_KEY_PREFIX: prefix,
+      HMAC_SECRET: SECRET,
+      REQUEST_DEADLINE_MS: "120000",
+      AOPAY_DEADLINE_MS: "120000",
+    });
+    const shortLived = await startTestStack({
+      REDIS_URL: process.env.REDIS_URL as string,
+      REDIS_KEY_PREFIX: prefix,
+      HMAC_SECRET: SECRET,
+      IDEMPOTENCY_TTL_SECONDS: "60",
+    });
+    try {
+      const key = randomUUID();
+      const variables = cibilInput(`${nextCibilId().slice(0, -3)}888`); // the simulator answers after 2 s
+      const first = longer.gql(GENERATE_CIBIL_OTP, variables, { "idempotency-key": key });
+      // Its record is pending once its call reached the simulator.
+      while (longer.simulator?.calls() !== 1) await new Promise((r) => setTimeout(r, 20));
+      const during = await shortLived.gql(GENERATE_CIBIL_OTP, variables, { "idempotency-key": key });
+      expect(resultOf(during.body, "generateCibilOtp")).toMatchObject({ code: "IDEMPOTENCY_IN_FLIGHT" });
+      expect(resultOf((await first).body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+      const after = await shortLived.gql(GENERATE_CIBIL_OTP, variables, { "idempotency-key": key });
+      expect(resultOf(after.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+      expect(after.headers["idempotent-replayed"]).toBe("true");
+      expect([longer.simulator?.calls(), shortLived.simulator?.calls()]).toEqual([1, 0]);
+      expect(shortLived.logs.text()).not.toContain("cannot read");
+    } finally {
+      await shortLived.stop();
+      await longer.stop();
+    }
+  }, 30_000);
 });

@@ -1,7 +1,12 @@
 import { loadConfig } from "../../../src/config";
 import { createLogger } from "../../../src/logging/logger";
 import { createProtection } from "../../../src/protection";
-import { FirstRegistrationPendingError, RegistrationRaceError } from "../../../src/protection/registered-mobiles";
+import {
+  FirstRegistrationPendingError,
+  MOST_DEADLINE_MS,
+  MOST_IDEMPOTENCY_PENDING_MS,
+  RegistrationRaceError,
+} from "../../../src/protection/registered-mobiles";
 import { LogCapture } from "../../helpers/log-capture";
 import { request } from "../../helpers/send-guard";
 
@@ -117,5 +122,18 @@ describe("a send's mark and a first registration's hold outlive a long request (
     } finally {
       await close();
     }
+  });
+});
+
+// Another replica's record is read against the longest pending time any settings give (idempotency-store.ts
+// furthestPending): a deadline setting that took more would make its records unreadable to the others again.
+describe("MOST_IDEMPOTENCY_PENDING_MS bounds every replica's pending time", () => {
+  it.each([["REQUEST_DEADLINE_MS"], ["AOPAY_DEADLINE_MS"]])("%s takes at most MOST_DEADLINE_MS", (name) => {
+    expect(() => loadConfig({ NODE_ENV: "test", [name]: String(MOST_DEADLINE_MS) })).not.toThrow();
+    expect(() => loadConfig({ NODE_ENV: "test", [name]: String(MOST_DEADLINE_MS + 1) })).toThrow(name);
+  });
+
+  it("is the pending time of a replica with both deadlines at their most: 360 s", () => {
+    expect(MOST_IDEMPOTENCY_PENDING_MS).toBe(360_000);
   });
 });
