@@ -120,8 +120,9 @@ export const authSettings = defineSettings({
       min: 1,
       max: 86_400,
       doc:
-        "how often the JWKS is fetched again, in the background: no request waits for it, and one that fails keeps " +
-        "the key set held (a warning line, tried again after 30 s at most)",
+        "how long after a fetch of the JWKS the next is due: the first bearer token after it starts one, in the " +
+        "background (no request waits for it; no timer: an idle server fetches nothing); one that fails keeps the " +
+        "key set held (a warning line), and the next is due 30 s later (this period if shorter)",
     }),
     AUTH_JWKS_MAX_STALE_SECONDS: int({
       default: 86_400,
