@@ -156,6 +156,9 @@ export function outlivingRequestsMs(longestRequestMs: number, floorMs: number): 
   return Math.max(floorMs, 3 * longestRequestMs);
 }
 
+/** The most REQUEST_DEADLINE_MS and AOPAY_DEADLINE_MS take (their settings' max): the longest a request may run. */
+export const MOST_DEADLINE_MS = Math.max(MAX_REQUEST_DEADLINE_MS, MAX_AOPAY_DEADLINE_MS);
+
 /**
  * The furthest ahead any replica times a send's mark, a first registration's hold or the versions before's send count
  * (`regsend:`) when it writes one: sendMarkTtlMs of the longest request the settings allow (REQUEST_DEADLINE_MS and
@@ -165,13 +168,10 @@ export function outlivingRequestsMs(longestRequestMs: number, floorMs: number): 
  * by the store's scripts, so that it ends within it: read as written, a mark ten years ahead refused that PAN's
  * registrations for ten years, told 2 s each time, and each send stretched the key's expiry to match.
  */
-export const LONGEST_SEND_MARK_TTL_MS = sendMarkTtlMs(Math.max(MAX_REQUEST_DEADLINE_MS, MAX_AOPAY_DEADLINE_MS));
+export const LONGEST_SEND_MARK_TTL_MS = sendMarkTtlMs(MOST_DEADLINE_MS);
 
 /** The least an idempotency key's pending time lasts (outlivingRequestsMs): 60 s. */
 export const IDEMPOTENCY_PENDING_MIN_MS = 60_000;
-
-/** The most REQUEST_DEADLINE_MS and AOPAY_DEADLINE_MS take (their settings' max): the longest a request may run. */
-export const MOST_DEADLINE_MS = 120_000;
 
 /**
  * The longest pending time any replica gives an idempotency key, whatever its settings: 360 s (outlivingRequestsMs of
