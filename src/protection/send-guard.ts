@@ -692,6 +692,8 @@ export class SendGuard {
     quiet = false,
   ): Promise<void> {
     const { field, log } = req;
+    /** Whether an attempt `delay` ms from now still falls within the key's pending time, the server not draining. */
+    const canRetryIn = (delay: number) => !this.#draining && this.#clock() + delay < claim.pendingUntil;
     const giveUp = () => {
       const pendingForMs = Math.max(0, claim.pendingUntil - this.#clock());
       if (what === "store") {
@@ -713,8 +715,8 @@ export class SendGuard {
       await step();
       return;
     } catch (error) {
-      // The same test as the retry loop's first turn below.
-      const retries = !this.#draining && this.#clock() + STORE_RETRY_FIRST_MS < claim.pendingUntil;
+      // The retry loop's first turn below.
+      const retries = canRetryIn(STORE_RETRY_FIRST_MS);
       const why = retries
         ? "trying again in the background"
         : this.#draining
@@ -728,7 +730,7 @@ export class SendGuard {
     }
     const retry = (async () => {
       for (let delay = STORE_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
-        if (this.#draining || this.#clock() + delay >= claim.pendingUntil) break;
+        if (!canRetryIn(delay)) break;
         // Unref'd: a retry never keeps a stopping process up (drain() bounds the wait for it).
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
         if (this.#draining) break;
