@@ -381,18 +381,38 @@ const LINE_TIME = /\{"level":"[a-z]{1,10}","time":[0-9]+,/y;
 /** asciiDigitRuns' run (up to three non-letters between digits), from where LINE_RUN_HINT found one may start. */
 const LINE_RUN = /[0-9](?:[^0-9A-Za-z]{0,3}[0-9]){9,}/y;
 /**
- * An identifier written whole as a JSON string: a UUID (the request id, a caller's `x-request-id`) or a W3C trace or
- * span id (32 or 16 lower-case hex digits: the `traceId` binding). Its digits are not a number someone wrote, though
- * a group of them can read as one (`…-bb53-6281738160bf`: `53-6281738160` is an Aadhaar number's length and first
- * digit to readsAsNumber).
+ * The identifiers a log line holds that the server wrote itself, each under its own key and in the exact form it is
+ * written: the request id (`requestId`, a random v4 UUID: http/request-id.ts freshRequestId), the trace id
+ * (`traceId`, 32 lower-case hex digits: the SDK's, or a caller's traceparent's only when no run of it reads as a
+ * number, graphql/plugins/tracing.plugin.ts) and the access line's customer references (`refs`, a kind's letter, `_`
+ * and 16 hex digits: protection/customer-refs.ts). Their digits are no number someone wrote, though a group of them can
+ * read as one (`…-bb53-6281738160bf`: `53-6281738160` is an Aadhaar number's length and first digit to readsAsNumber),
+ * so they stay whole, and support can grep for them. Only there: the shape alone was exempt before, anywhere in a line,
+ * so a client's or AOPay's text shaped like an id (`9876543210abcdef`, `M_9876543210abcdef`, a UUID or 32 digits) came
+ * out with the number readable, in `msg` or any key. A caller's `x-request-id` (`callerRequestId`) is not exempt: it is
+ * kept only without such a run (request-id.ts), so the masks find nothing in it. The keys are trusted as ours, at
+ * any depth: no line logs an object whose keys a client or AOPay chose.
  */
-const UUID = String.raw`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`;
-const ID = String.raw`(?:${UUID}|[0-9a-f]{32}|[0-9a-f]{16})`;
-const ID_LITERAL = new RegExp(`^"${ID}"$`);
-const ID_VALUE = new RegExp(`^${ID}$`);
-/** An identifier (ID) standing alone inside a text: its digits are left as they are (maskRunsBesideIds). */
-const ID_TOKEN = new RegExp(`(?<![0-9A-Za-z])${ID}(?![0-9A-Za-z])`, "g");
-const ID_TOKEN_ANY = new RegExp(ID_TOKEN.source);
+const OWN_REQUEST_ID = /^"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$/;
+const OWN_TRACE_ID = /^"[0-9a-f]{32}"$/;
+const OWN_REF = /^"[mapcu]_[0-9a-f]{16}"$/;
+/** The access line's `refs` array up to one of its references: none but references before it (logging/access-log.ts). */
+const OWN_REFS = /^"refs":\[(?:"[mapcu]_[0-9a-f]{16}",)*$/;
+
+/**
+ * Whether the JSON string `literal`, at `open` in `line`, is one of our own identifiers (OWN_REQUEST_ID above) as a
+ * value under its key. A `"` in a line that is not the edge of a JSON string follows a `\`, so `"requestId":` before
+ * `open` is the key of that value, never text inside another string. Called only for a string that holds a run of ten
+ * or more digits (lineMayHoldNumber found one): off the common path.
+ */
+function ownId(line: string, open: number, literal: string): boolean {
+  if (open >= 12 && line.startsWith('"requestId":', open - 12)) return OWN_REQUEST_ID.test(literal);
+  if (open >= 10 && line.startsWith('"traceId":', open - 10)) return OWN_TRACE_ID.test(literal);
+  if (!OWN_REF.test(literal)) return false;
+  const refs = line.lastIndexOf('"refs":[', open);
+  if (refs < 0) return false;
+  return OWN_REFS.test(line.slice(refs, open));
+}
 /** A JSON string in a serialised line: its quotes, and any character or escape between them. */
 const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
 /**
@@ -418,7 +438,7 @@ function quoteNumbers(line: string): string {
  * Whether a log line (or one JSON string of it, quotes included) may hold a number readLine would mask: it is not
  * ASCII (another script's digits, a mark between groups), holds a JSON escape or a percent-escape, or a run of ten or
  * more digits (LINE_RUN) that is not both digits alone and of no number's length (numberDigits: the line's epoch time,
- * `1796392274221`, is 13 digits from 1) and is not inside a JSON string that is an identifier (ID). Without one, the
+ * `1796392274221`, is 13 digits from 1) and is not inside one of our own identifiers (ownId). Without one, the
  * Aadhaar and mobile masks' tests (maskShapes) are skipped too: they find nothing where this finds no run.
  */
 function lineMayHoldNumber(line: string): boolean {
@@ -444,7 +464,7 @@ function lineMayHoldNumber(line: string): boolean {
     // No `\` in the line, so the quotes around the run delimit its string.
     const open = line.lastIndexOf('"', found.index);
     const close = line.indexOf('"', found.index + run.length);
-    if (open < 0 || close < 0 || !ID_LITERAL.test(line.slice(open, close + 1))) return true;
+    if (open < 0 || close < 0 || !ownId(line, open, line.slice(open, close + 1))) return true;
   }
   return false;
 }
@@ -452,12 +472,14 @@ function lineMayHoldNumber(line: string): boolean {
 /**
  * A log line with each of its JSON strings that may hold a number (lineMayHoldNumber) read as AOPay's text is read:
  * its escapes decoded (JSON.parse), readable (NFKC, other scripts' digits, percent-escapes), the scrubber's masks
- * (maskShapes), then every run that reads as a mobile or an Aadhaar number as `X`s (maskDigitRuns with readsAsNumber,
- * identifiers left alone: maskRunsBesideIds). A string that changes is written again as JSON (JSON.stringify), so the
+ * (maskShapes), then every run that reads as a mobile or an Aadhaar number as `X`s (maskDigitRuns with readsAsNumber;
+ * our own identifiers left whole: ownId). A string that changes is written again as JSON (JSON.stringify), so the
  * line still parses; every other string, and what is between them, stays as it was written.
  */
 function readLine(line: string): string {
-  return line.replace(JSON_STRING, (literal) => (lineMayHoldNumber(literal) ? readString(literal) : literal));
+  return line.replace(JSON_STRING, (literal: string, open: number) =>
+    lineMayHoldNumber(literal) && !ownId(line, open, literal) ? readString(literal) : literal,
+  );
 }
 
 function readString(literal: string): string {
@@ -467,22 +489,19 @@ function readString(literal: string): string {
   } catch {
     return literal;
   }
-  if (typeof value !== "string" || ID_VALUE.test(value)) return literal;
+  if (typeof value !== "string") return literal;
   const read = readable(value);
-  const masked = maskRunsBesideIds(maskShapes(read));
+  const masked = maskDigitRuns(maskShapes(read), 10, readsAsNumber);
   return masked === read ? literal : JSON.stringify(masked);
 }
 
-/** maskDigitRuns(text, 10, readsAsNumber) of what stands between the identifiers (ID_TOKEN) of `text`. */
-function maskRunsBesideIds(text: string): string {
-  if (!ID_TOKEN_ANY.test(text)) return maskDigitRuns(text, 10, readsAsNumber);
-  let out = "";
-  let last = 0;
-  for (const id of text.matchAll(ID_TOKEN)) {
-    out += maskDigitRuns(text.slice(last, id.index), 10, readsAsNumber) + id[0];
-    last = id.index + id[0].length;
-  }
-  return out + maskDigitRuns(text.slice(last), 10, readsAsNumber);
+/**
+ * Whether the log scrubber would mask a run of `text` as a mobile or an Aadhaar number (readsAsNumber), were it not one
+ * of our own identifiers (ownId): for an identifier a caller chose that would be logged as ours (a traceparent's trace
+ * id, graphql/plugins/tracing.plugin.ts).
+ */
+export function readsAsNumberInside(text: string): boolean {
+  return maskDigitRuns(text, 10, readsAsNumber) !== text;
 }
 
 /** What masks text: the Scrubber, or one bound to a request's own values (Scrubber.forRequest). */

@@ -66,7 +66,13 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
   let output = "";
   let exitCode: number | null = null;
   // The caller's W3C trace context: our operation span must join this trace, as a child of this span.
-  const callerTraceId = randomBytes(16).toString("hex");
+  // One that reads as no number: a caller's trace id with a mobile or Aadhaar run is not logged (next).
+  let callerTraceId = randomBytes(16).toString("hex");
+  while (/[0-9]{10}/.test(callerTraceId)) callerTraceId = randomBytes(16).toString("hex");
+  // A caller's trace id holding a mobile: its trace is joined, but it is not logged as the request's traceId (the log
+  // scrubber keeps a traceId whole as the server's own id: tracing.plugin.ts RequestTracing.start).
+  const numberTraceId = "a9876543210bcdef0123456789abcdef";
+  let numberedRequestId = "";
   const callerSpanId = randomBytes(8).toString("hex");
 
   beforeAll(async () => {
@@ -94,6 +100,13 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
         },
       );
       expect(res.body.data).toEqual({ resendAepsOtp: expect.objectContaining({ __typename: "AepsOtpResent" }) });
+      const numbered = await postGraphQL(
+        `${url}/graphql`,
+        { query: "query NumberTrace { __typename }" },
+        { "x-api-key": TEST_API_KEY, traceparent: `00-${numberTraceId}-${callerSpanId}-01` },
+      );
+      expect(numbered.status).toBe(200);
+      numberedRequestId = String(numbered.headers["x-request-id"]);
       // A second, unrelated request whose operation name is client text holding the Aadhaar canary.
       const named = await postGraphQL(
         `${url}/graphql`,
@@ -137,9 +150,11 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
         .sort(),
     ).toEqual(["aopay aeps.resendOtp", "mutation ResendAepsOtp"]);
     // The other request is a trace of its own.
+    expect(receiver.spans().filter((s) => s.traceId === numberTraceId)).toHaveLength(1);
     expect(
       receiver
         .spans()
+        .filter((s) => s.traceId !== numberTraceId)
         .map((s) => s.name)
         .sort(),
     ).toEqual(["aopay aeps.resendOtp", "aopay cibil.generateOtp", "mutation", "mutation ResendAepsOtp"]);
@@ -228,6 +243,14 @@ describe("trace export over OTLP/HTTP (OTEL_* variables, OpenTelemetry Node SDK)
     expect(line?.upstreamMs).toEqual(expect.any(Number));
     expect(line?.upstreamMs as number).toBeGreaterThan(0);
     expect(line?.ms as number).toBeGreaterThanOrEqual(Math.floor(line?.upstreamMs as number));
+  });
+
+  it("joins a caller's trace whose id holds a mobile, and logs that id on no line", () => {
+    const lines = logLines(output);
+    const line = lines.find((l) => l.msg === "request completed" && l.requestId === numberedRequestId);
+    expect(line).toMatchObject({ clientId: "test-client", status: 200 });
+    expect(line).not.toHaveProperty("traceId");
+    expect(output).not.toContain("9876543210");
   });
 
   it("loads the SDK (the check in the next test can fail)", () => {

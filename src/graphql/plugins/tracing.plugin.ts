@@ -15,6 +15,7 @@ import type { GraphQLError } from "graphql";
 import type { AccessSummary } from "../../logging/access-log";
 import { operationLabel } from "../../observability/metrics";
 import type { GraphQLContext, RequestTrace } from "../context";
+import { readsAsNumberInside } from "../../pii/scrub";
 
 const tracer = trace.getTracer("aopay-graphql");
 const SERVER_SPAN: SpanOptions = Object.freeze({ kind: SpanKind.SERVER });
@@ -66,7 +67,13 @@ export class RequestTracing {
     if (span.isRecording()) {
       // As the log lines show it (auth/authenticator.ts shownClientId): no scrubber reads an exported span.
       span.setAttributes({ "aopay.client_id": contextValue.client.shown, "url.path": "/graphql" });
-      contextValue.log.setBindings({ traceId: span.spanContext().traceId });
+      // The log scrubber leaves a `traceId` whole as our own id (pii/scrub.ts ownId). A caller's trace id is its
+      // choice: one with a run that reads as a mobile or an Aadhaar number (`a9876543210bcdef…`, about 2.4 % of
+      // random ids: 200,000 from randomBytes) is not logged, or it would carry the number into every line of the
+      // request. The trace still joins the caller's; the request's lines are found by their requestId.
+      const traceId = span.spanContext().traceId;
+      if (trace.getSpanContext(from) === undefined || !readsAsNumberInside(traceId))
+        contextValue.log.setBindings({ traceId });
     }
     return span;
   }
@@ -142,7 +149,8 @@ export class RequestTracing {
  * `tracestate: vendor=mob9182736450` was exported whole on both spans. Nothing here propagates them onward (no
  * upstream call carries trace headers), so they would serve nothing but the export. The trace id itself is kept: the
  * propagator takes only 32 lowercase hexadecimal digits (not all zeros), so it can carry no text, and it is what
- * joins the caller's trace (docs/operations.md "Logs and tracing").
+ * joins the caller's trace (docs/operations.md "Logs and tracing"); it is logged only where it reads as no number
+ * (RequestTracing.start).
  */
 function callerSpanOnly(extracted: Context): Context {
   const caller = trace.getSpanContext(extracted);

@@ -108,7 +108,6 @@ describe("what is not a number stays as it was written", () => {
     "10:30:45",
     "at 2026-12-04T13:45:12.123Z",
     "2026-12-04 13:45:12",
-    `request ${REQUEST_ID}`,
     "took 1234 ms, 200 OK, 17 calls",
     "SPCBL2308181506522334ZiSHM7bAe",
     "TXN-2026-1204-000123",
@@ -152,6 +151,58 @@ describe("what is not a number stays as it was written", () => {
     expect(line).toContain('"merchantTransactionId":"SPCBL2308181502437743aQaHNGxZM"');
     expect(line).toContain(`"requestId":"${REQUEST_ID}"`);
     expect(line).toContain('"traceId":"a9876543210bcdef0123456789abcdef"');
+  });
+});
+
+/**
+ * An identifier's shape was an exemption of its own: a UUID, or 32 or 16 lower-case hex digits, standing alone, kept
+ * its digits anywhere in a line, so a client's or AOPay's text shaped like one passed with the number readable (all
+ * of these did, in every place below). Only the ids the server writes, under their keys, stay whole (the next block).
+ */
+const ID_SHAPED: [string, string][] = [
+  ["M_9876543210abcdef", "9876543210"],
+  ["m_9876543210abcdef", "9876543210"],
+  ["9876543210abcdef", "9876543210"],
+  ["234123412346abcd", "234123412346"],
+  ["a9876543210bcdef0123456789abcdef", "9876543210"],
+  ["68f74483-ff9b-4abc-9876-543210abcdef", "9876543210"],
+  ["0e1f2a3b-4c5d-4e6f-8a7b-234123412346", "234123412346"],
+  ["0E1F2A3B-4C5D-4E6F-8A7B-234123412346", "234123412346"],
+];
+
+describe("a number in a text shaped like an identifier: masked wherever a client or AOPay can put it", () => {
+  const ID_PLACES: [string, (log: Logger, text: string) => void][] = [
+    ...PLACES,
+    ["alone as the message", (log, t) => log.info(t)],
+    ["alone as a field", (log, t) => log.info({ ref: t }, "noted")],
+    ["a requestId field of another shape", (log, t) => log.info({ requestId: t.slice(0, 16) }, "noted")],
+    ["a traceId field of another shape", (log, t) => log.info({ traceId: `${t}`.padEnd(33, "0") }, "noted")],
+    ["an array", (log, t) => log.info({ note: [t, `m_${t.slice(0, 16)}`] }, "noted")],
+    ["the clientId binding", (log, t) => log.child({ requestId: REQUEST_ID, clientId: t }).info("request completed")],
+  ];
+
+  it.each(ID_PLACES)("%s", (_place, write) => {
+    const shown: string[] = [];
+    for (const [text, number] of ID_SHAPED)
+      for (const line of written("debug", write, text)) {
+        if (strings(JSON.parse(line)).some((v) => readDigits(v).includes(number))) shown.push(`${text}: ${line}`);
+      }
+    expect(shown).toEqual([]);
+  });
+});
+
+describe("the server's own identifiers stay whole, under their keys", () => {
+  it("the request id, the trace id and the customer references of an access line", () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: "info", secrets: SECRETS, destination: { write: (l) => void lines.push(l) } });
+    // Each holds a run that reads as a mobile or an Aadhaar number, as about 2 % of random ids do.
+    const child = log.child({ requestId: REQUEST_ID });
+    child.setBindings({ traceId: "a9876543210bcdef0123456789abcdef" });
+    const refs = ["m_0123456789abcdef", "a_f234123412346abc", "u_9876543210abcdef"];
+    logAccess(child, undefined, "POST", "/graphql", 200, { operation: "O", result: "OK", refs }, [], 3.1);
+    const parsed = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(parsed).toMatchObject({ requestId: REQUEST_ID, traceId: "a9876543210bcdef0123456789abcdef", refs });
+    expect(lines[0]).toBe(JSON.stringify(parsed) + "\n");
   });
 });
 
