@@ -396,7 +396,7 @@ const LINE_RUN = /[0-9](?:[^0-9A-Za-z]{0,3}[0-9]){9,}/y;
 const OWN_REQUEST_ID = /^"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$/;
 const OWN_TRACE_ID = /^"[0-9a-f]{32}"$/;
 const OWN_REF = /^"[mapcu]_[0-9a-f]{16}"$/;
-/** The access line's `refs` array up to one of its references: none but references before it (logging/access-log.ts). */
+/** The access line's `refs` array up to one of its references, none but references before it (access-log.ts). */
 const OWN_REFS = /^"refs":\[(?:"[mapcu]_[0-9a-f]{16}",)*$/;
 
 /**
