@@ -11,7 +11,7 @@ import { apolloOptions, hasLandingPage } from "./graphql/apollo-options";
 import type { FastPathCounts } from "./graphql/fast-path";
 import { GUARDED_MUTATIONS } from "./graphql/guarded-mutations";
 import { CONSENT_READ } from "./graphql/loaders";
-import { trustedDocumentList } from "./graphql/trusted-documents";
+import { type TrustedDocumentList, trustedDocumentList } from "./graphql/trusted-documents";
 import { EXPLORER_PATH } from "./http/explorer";
 import { Admission } from "./http/admission";
 import { EDGE_REFUSALS, GRAPHQL_PATH } from "./http/error-body";
@@ -45,6 +45,11 @@ export interface AppDependencies {
    * 10 s): tests that name more refused origins than that at once (test/e2e/refusal-cors.test.ts). Default monotonic.
    */
   corsClock?: () => number;
+  /**
+   * The trusted documents (TRUSTED_DOCUMENTS): tests that need a listed text the generated clients do not send (one
+   * with a literal `%41`: test/e2e/request-targets.test.ts). Default: the generated list (trusted-documents.ts).
+   */
+  trustedDocuments?: TrustedDocumentList;
 }
 
 export interface App {
@@ -174,7 +179,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
     metrics ? () => metrics.jwksRefreshFailed() : undefined,
   );
 
-  const trustedDocuments = trustedDocumentList();
+  const trustedDocuments = deps.trustedDocuments ?? trustedDocumentList();
   const graphql = await apolloOptions(config, {
     scrubber,
     metrics,

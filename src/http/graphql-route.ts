@@ -102,7 +102,8 @@ export function graphqlAnswerer<C extends BaseContext, R = unknown>(
         body: request.body,
         method: request.method,
         headers: headerMap(request.headers),
-        // The query string Fastify parsed for the checks before this one (routed-path.ts routedSearch).
+        // The query string the checks before this one read a GET's parameters from (get-parameters.ts), read by
+        // Apollo as they read it.
         search: routedSearch(request.url),
       },
       context,

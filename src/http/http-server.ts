@@ -38,6 +38,7 @@ import { createCors, registerCors } from "./cors";
 import { EXPLORER_PATH, type ExplorerServes, registerExplorer } from "./explorer";
 import type { GraphQLExchange } from "./exchange";
 import type { AnswerGraphQL } from "./graphql-route";
+import { getParameters } from "./get-parameters";
 import { ASTERISK, originForm, routedPath } from "./routed-path";
 import { installThinGraphQL } from "./thin-graphql";
 import { compileTrustedProxies } from "../util/trusted-proxies";
@@ -488,7 +489,9 @@ export async function createHttpServer(
 
   fastify.addHook("preHandler", (request, reply, done) => {
     if (request.routeOptions.url !== GRAPHQL_PATH) return done();
-    const params = (request.method === "GET" ? request.query : request.body) as Record<string, unknown> | undefined;
+    // A GET's parameters as Apollo reads them, not Fastify's `request.query` (get-parameters.ts says how they part).
+    const params = (request.method === "GET" ? getParameters(request.url) : request.body) as
+      Record<string, unknown> | undefined;
     const refusal = documentRefusal(params, documents, request as ClientRequest);
     if (refusal) return void send(reply, refusal);
     done();

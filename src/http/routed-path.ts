@@ -64,10 +64,11 @@ function fromAbsoluteForm(target: string): string | null {
 /**
  * The query string of a request target as the router hands it to Fastify's query parser (find-my-way 9
  * safeDecodeURI): whatever follows the first `?` or `#` after the target's first character, with a `?` before it;
- * `""` when there is none. Apollo reads a GET's parameters from this (graphql-route.ts), so that it runs the document
- * the checks before it read from `request.query` (exchange.ts documentRefusal): it took the text from the first `?`,
- * and `GET /graphql#?query=...` (Fastify's parameters: one named `?query`, no document) ran a document no check had
- * seen, an untrusted one under TRUSTED_DOCUMENTS=enforce, or one over MAX_QUERY_CHARS.
+ * `""` when there is none. Apollo reads a GET's parameters from this (graphql-route.ts), and the checks before it
+ * (exchange.ts documentRefusal) read them from it the way Apollo does (get-parameters.ts), so that it runs the
+ * document they read: Apollo took the text from the first `?`, and `GET /graphql#?query=...` (Fastify's parameters:
+ * one named `?query`, no document) ran a document no check had seen, an untrusted one under
+ * TRUSTED_DOCUMENTS=enforce, or one over MAX_QUERY_CHARS.
  */
 export function routedSearch(target: string): string {
   const question = target.indexOf("?", 1);

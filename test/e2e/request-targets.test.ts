@@ -1,5 +1,11 @@
+import { createHash } from "node:crypto";
+import { TRUSTED_DOCUMENTS } from "../../src/generated/trusted-documents";
+import { trustedDocumentList } from "../../src/graphql/trusted-documents";
 import { type Answer, sendRaw } from "../helpers/raw-http";
 import { startTestStack, type TestStack } from "../helpers/stack";
+import { seeded } from "../helpers/throttle";
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
 /**
  * Odd spellings of a request target, sent on raw sockets to a real server: a GraphQL GET's parameters are read once,
@@ -61,5 +67,110 @@ describe("a GraphQL GET's parameters: the ones the checks read are the ones Apol
   it("GRAPHQL_MAX_QUERY_CHARS: a document over it is run by no spelling (before: `#?query=` ran it)", async () => {
     const answers = await expectNoneRuns(limited, LONG);
     expect(answers[0].text).toMatch(/Query is too large/);
+  });
+});
+
+/**
+ * A listed text with literal `%` escapes in it: a GET sending it as it is (`%41` left raw, a malformed `%zz` after
+ * it) was admitted by the checks, which read Fastify's `request.query` (a value with a malformed escape kept whole),
+ * while Apollo decoded `%41` and ran `{__typename}#A%zz`, a document on no list.
+ */
+const PERCENT = "{__typename}#%41%zz";
+/** Listed texts a GET can send only with escapes the two readers read otherwise (é, U+FFFD, `%` before `zz`). */
+const ACCENT = "{__typename}#é%zz";
+const REPLACED = "{__typename}#\uFFFD";
+const LISTED = [PERCENT, ACCENT, REPLACED];
+
+/** Characters spelled as they are in a generated target (the rest percent-encoded): none the query string splits on. */
+const KEPT = /^[A-Za-z0-9_{}#;:.,!*'()~$@/?-]$/;
+/** Pieces appended to a document (after its `#`, a comment): malformed escapes, `+`, `;`, unicode, `%` itself. */
+const TAILS = ["%zz", "%E0%A4", "%41", "%2541", "%", "%2", "+", ";", "%C3%A9", "%F0%9F%98%80", "%EF%BB%BF", "%25", "x"];
+/** Parameters beside `query`: repeated or odd names, none of them one Apollo reads unless it is `query` again. */
+const EXTRAS = ["__proto__=x", "=x", "%EF%BB%BFquery=x", ";query=x", "a=1;query=x", "query%20=x", "variables=%7B%7D"];
+
+/** A random spelling of `text` as a query-string value: each character kept, percent-encoded, `%` raw or `%25`. */
+function spell(text: string, random: () => number): string {
+  let out = "";
+  for (const c of text) {
+    if (c === "%") out += random() < 0.5 ? "%" : "%25";
+    else if (KEPT.test(c) && random() < 0.6) out += c;
+    else out += encodeURIComponent(c).replace(/[!'()*~]/g, (x) => `%${x.charCodeAt(0).toString(16).toUpperCase()}`);
+  }
+  return out;
+}
+
+/** A GET target: `query` (its name spelled oddly at times), a document's spelling, tails, and odd parameters. */
+function target(document: string, random: () => number, tails: number): string {
+  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)];
+  let value = spell(document, random);
+  for (let i = 0; i < tails; i++) value += pick(TAILS);
+  const parameters = [`${pick(["query", "query", "qu%65ry", "%71uery"])}=${value}`];
+  if (random() < 0.4) parameters.push(pick(EXTRAS));
+  if (random() < 0.1) parameters.push(`query=${spell(document, random)}`);
+  if (random() < 0.3) parameters.reverse();
+  return `/graphql?${parameters.join("&")}`;
+}
+
+/** The document Apollo runs for `target`: its parameters read by URLSearchParams (runHttpQuery.js), null if refused. */
+function runs(target: string): string | null {
+  const queries = new URLSearchParams(target.slice(target.indexOf("?"))).getAll("query");
+  return queries.length === 1 ? queries[0] : null;
+}
+
+describe("a GraphQL GET's parameters: generated targets, the checks decide on the document Apollo runs", () => {
+  let enforced: TestStack;
+  let limited: TestStack;
+  const LIMIT = 100;
+  beforeAll(async () => {
+    const operations = [...TRUSTED_DOCUMENTS.operations, ...LISTED.map((body) => ({ id: sha256(body), body }))];
+    enforced = await startTestStack(
+      { NODE_ENV: "development", TRUSTED_DOCUMENTS: "enforce" },
+      { trustedDocuments: trustedDocumentList({ ...TRUSTED_DOCUMENTS, operations }) },
+    );
+    limited = await startTestStack({ NODE_ENV: "development", GRAPHQL_MAX_QUERY_CHARS: String(LIMIT) });
+  });
+  afterAll(async () => {
+    await enforced?.stop();
+    await limited?.stop();
+  });
+
+  /** Each target's answer against what Apollo would run: the targets whose answer is not the expected one. */
+  async function mismatches(t: TestStack, targets: string[], expected: (document: string) => "runs" | RegExp) {
+    const wrong = [];
+    for (const target of targets) {
+      const answer = await get(t.baseUrl, target);
+      const document = runs(target);
+      // A repeated `query`: Apollo refuses it (runHttpQuery.js), or a check first (an array is no listed text).
+      const want = document === null ? /may only be specified once|UNTRUSTED_DOCUMENT/ : expected(document);
+      const ran = answer.status === 200 && answer.text.includes('"__typename":"Query"');
+      const ok = want === "runs" ? ran : answer.status === 400 && want.test(answer.text);
+      if (!ok) wrong.push({ target, document, status: answer.status, text: answer.text.slice(0, 200) });
+    }
+    return wrong;
+  }
+
+  it("TRUSTED_DOCUMENTS=enforce: a listed text runs however spelled, no other does (before: `%41` ran)", async () => {
+    const random = seeded(7);
+    const targets = [`/graphql?query=${PERCENT}`, `/graphql?query=${PERCENT.replace("%41", "%2541")}`];
+    for (let i = 0; i < 150; i++) {
+      const document = i % 4 === 0 ? "{__typename}#" : LISTED[i % 3];
+      targets.push(target(document, random, i % 4 === 0 ? 1 + (i % 3) : i % 2));
+    }
+    const listed = new Set(LISTED);
+    const wrong = await mismatches(enforced, targets, (d) => (listed.has(d) ? "runs" : /UNTRUSTED_DOCUMENT/));
+    expect(wrong).toEqual([]);
+    // Both answers are seen: the generated targets are no test of one side alone.
+    expect(targets.filter((t) => listed.has(runs(t) ?? "")).length).toBeGreaterThan(20);
+    expect(targets.filter((t) => !listed.has(runs(t) ?? "")).length).toBeGreaterThan(20);
+  });
+
+  it("GRAPHQL_MAX_QUERY_CHARS: refused when the text Apollo runs is over it (before: escapes counted)", async () => {
+    const random = seeded(11);
+    const targets = [];
+    for (let i = 0; i < 150; i++) targets.push(target(`{__typename}#${"x".repeat(40 + (i % 50))}`, random, i % 12));
+    const wrong = await mismatches(limited, targets, (d) => (d.length > LIMIT ? /Query is too large/ : "runs"));
+    expect(wrong).toEqual([]);
+    expect(targets.filter((t) => (runs(t) ?? "").length > LIMIT).length).toBeGreaterThan(20);
+    expect(targets.filter((t) => (runs(t) ?? "x".repeat(LIMIT + 1)).length <= LIMIT).length).toBeGreaterThan(20);
   });
 });

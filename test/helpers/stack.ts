@@ -4,6 +4,7 @@ import { hashApiKey } from "../../src/auth/authenticator";
 import { loadConfig, logSecrets, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { createLogger } from "../../src/logging/logger";
 import { type SimEndpointName, type Simulator, startSimulator } from "../../src/simulator/server";
+import type { TrustedDocumentList } from "../../src/graphql/trusted-documents";
 import { type Stack, startStack } from "../../src/stack";
 import { type FakeHandler, type FakeUpstream, startFakeUpstream, upstreamEnv } from "./fake-upstream";
 import { LogCapture } from "./log-capture";
@@ -97,6 +98,8 @@ export interface TestStackOptions {
   thinGraphQLRoute?: boolean;
   /** The refused-origin warnings' limit's clock (src/http/cors.ts createCors). */
   corsClock?: () => number;
+  /** The trusted documents; default the generated list (src/app.ts AppDependencies). */
+  trustedDocuments?: TrustedDocumentList;
 }
 
 /**
@@ -132,6 +135,7 @@ export async function startTestStack(
     simulatorClock: options.simulatorClock,
     thinGraphQLRoute: options.thinGraphQLRoute,
     corsClock: options.corsClock,
+    trustedDocuments: options.trustedDocuments,
   });
   const baseUrl = await stack.app.listen();
   const graphqlUrl = `${baseUrl}/graphql`;
