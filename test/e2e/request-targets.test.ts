@@ -1,11 +1,7 @@
-import { createHash } from "node:crypto";
-import { TRUSTED_DOCUMENTS } from "../../src/generated/trusted-documents";
-import { trustedDocumentList } from "../../src/graphql/trusted-documents";
 import { type Answer, sendRaw } from "../helpers/raw-http";
 import { startTestStack, type TestStack } from "../helpers/stack";
 import { seeded } from "../helpers/throttle";
-
-const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+import { listWith } from "../helpers/trusted-list";
 
 /**
  * Odd spellings of a request target, sent on raw sockets to a real server: a GraphQL GET's parameters are read once,
@@ -122,10 +118,9 @@ describe("a GraphQL GET's parameters: generated targets, the checks decide on th
   let limited: TestStack;
   const LIMIT = 100;
   beforeAll(async () => {
-    const operations = [...TRUSTED_DOCUMENTS.operations, ...LISTED.map((body) => ({ id: sha256(body), body }))];
     enforced = await startTestStack(
       { NODE_ENV: "development", TRUSTED_DOCUMENTS: "enforce" },
-      { trustedDocuments: trustedDocumentList({ ...TRUSTED_DOCUMENTS, operations }) },
+      { trustedDocuments: listWith(LISTED) },
     );
     limited = await startTestStack({ NODE_ENV: "development", GRAPHQL_MAX_QUERY_CHARS: String(LIMIT) });
   });
