@@ -5,8 +5,9 @@ import { documentId, listWith } from "../helpers/trusted-list";
 
 /**
  * Odd spellings of a request target, sent on raw sockets to a real server: a GraphQL GET's parameters are read once,
- * as the router splits them (routed-path.ts routedSearch), by the checks before GraphQL and by Apollo alike; and no
- * answer or log line repeats a value from a path or query string (a mobile number), on either listener.
+ * as the router splits them (routed-path.ts routedSearch) and decoded as Apollo decodes them (get-parameters.ts), by
+ * the checks before GraphQL and by Apollo alike; and no answer or log line repeats a value from a path or query string
+ * (a mobile number), on either listener.
  */
 
 /** A mobile number as a caller's query string would carry it: it must appear in no answer and no line. */
