@@ -79,6 +79,13 @@ export interface App {
    * `config.shutdownGraceMs`, then connections are cut), Apollo stops, upstream sockets and Redis close.
    */
   stop(): Promise<void>;
+  /**
+   * The stop under way, cut short (a stop signal during the drain, index.ts): upstream calls still running are aborted
+   * now (their requests answered OutcomeUnknown, never retried), the connections left are cut a moment later, and
+   * what follows (results stored again in Redis) has that moment too, not the rest of the grace period. What it cut:
+   * requests and upstream calls in flight. Nothing before stop(), and only the first call.
+   */
+  cutShort(): { requestsInFlight: number; upstreamCalls: number } | null;
 }
 
 /**
@@ -243,6 +250,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
       : null;
   let metricsUrl: string | null = null;
   let stopping: Promise<void> | undefined;
+  /** While stop() runs: cutShort's steps, once. */
+  let cut: (() => { requestsInFlight: number; upstreamCalls: number }) | undefined;
   return {
     fastify,
     aopay,
@@ -297,20 +306,28 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         // Monotonic (util/clock.ts), as the guard's drain reads the deadline: a step of the wall clock neither ends the
         // grace period at once nor stretches it.
         const began = monotonicNow();
-        const graceEndsAt = began + config.shutdownGraceMs;
+        let graceEndsAt = began + config.shutdownGraceMs;
+        const margin = answerMarginMs(config.shutdownGraceMs);
         // Upstream calls still running are aborted a moment before the connections are cut, so that their requests
         // are answered (OutcomeUnknown: the send may have left) rather than reset: a client that saw its connection
         // drop cannot tell whether anything was sent, and one that resends may send a second SMS. Before, the
         // connections were cut first and the aborted calls' results were only stored (an audit's three held sends:
         // three empty replies at the grace period).
-        const abortUpstream = setTimeout(
-          () => void aopay.close(0),
-          config.shutdownGraceMs - answerMarginMs(config.shutdownGraceMs),
-        );
-        const force = setTimeout(() => {
+        const abortUpstream = setTimeout(() => void aopay.close(0), config.shutdownGraceMs - margin);
+        let force = setTimeout(() => {
           logger.warn({ graceMs: config.shutdownGraceMs }, "shutdown grace period over: closing remaining connections");
           fastify.server.closeAllConnections();
         }, config.shutdownGraceMs);
+        cut = () => {
+          // The same steps as at the grace period's end, now: the aborts first, the connections `margin` later.
+          const cutFrom = { requestsInFlight: admission.inFlight, upstreamCalls: transport.stats.inFlight };
+          graceEndsAt = Math.min(graceEndsAt, monotonicNow() + margin);
+          clearTimeout(abortUpstream);
+          clearTimeout(force);
+          void aopay.close(0);
+          force = setTimeout(() => fastify.server.closeAllConnections(), margin);
+          return cutFrom;
+        };
         try {
           await fastify.close();
         } finally {
@@ -329,6 +346,11 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         logger.info({ httpClosedMs, totalMs: monotonicNow() - began }, "shutdown complete");
       })();
       return stopping;
+    },
+    cutShort() {
+      const once = cut;
+      cut = undefined;
+      return once?.() ?? null;
     },
   };
 }

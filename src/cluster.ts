@@ -3,7 +3,14 @@ import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry, Counter, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
 import type { App } from "./app";
 import { type Config, logOptions } from "./config";
-import { ignoredSignalLine, STOP_MESSAGE, type StopMessage, type StopOrder, takeStopOrders } from "./early-signals";
+import {
+  ignoredSignalLine,
+  STOP_MESSAGE,
+  type StopCause,
+  type StopMessage,
+  type StopOrder,
+  takeStopOrders,
+} from "./early-signals";
 import { createLogger, type Logger } from "./logging/logger";
 import { MetricsServer, metricsAuth } from "./http/metrics-server";
 import { monotonicNow } from "./util/clock";
@@ -21,8 +28,9 @@ import { monotonicNow } from "./util/clock";
  *     handed to it in turn, each left unanswered, and nothing noticed it (test/e2e/cluster.test.ts);
  *   - on a stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT: early-signals.ts) orders every worker to stop, over the
  *     IPC channel (each waits SHUTDOWN_DELAY_MS and drains as a single server does, SHUTDOWN_GRACE_MS; a second
- *     signal is passed on as "stop now", the drain at once) and exits when all have; SIGKILLs the ones still
- *     running a few seconds after the delay and the grace period.
+ *     signal is passed on as "stop now", the drain at once, and one during the drain cuts it short) and exits when
+ *     all have, with the exit code a single server would have (0, or the first worker's that ended otherwise);
+ *     SIGKILLs the ones still running a few seconds after the delay and the grace period.
  *     Workers take no signal themselves (early-signals.ts): a process group's signal reached each worker twice, from
  *     the kernel and passed on by the primary, and the second cut its delay short;
  *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry.aggregate, each worker's series
@@ -186,11 +194,18 @@ export async function runPrimary(config: Config): Promise<void> {
   const answered = new Map<Worker, number>();
   let stopping = false;
   /**
-   * A worker ended other than cleanly after the stop began (a crash, its own watchdog's exit 1, the SIGKILL below):
-   * its requests in flight may have been cut. The primary then exits 1, as a single server whose drain fails or
-   * overruns does (index.ts), where it exited 0 whatever its workers' ends were.
+   * The exit code of the first worker that ended other than cleanly after the stop began (1 for one killed by a
+   * signal: the SIGKILL below): its requests in flight may have been cut. The primary exits with it, as a single server
+   * ended the same way would (index.ts): 70 for a crash (early-faults.ts), 1 for its watchdog or a failed drain, 128 +
+   * the signal's number for a drain cut short. It exited 0 whatever its workers' ends were, then 1 for any of them
+   * (a crash during the stop: 70 in a single server, 1 in a cluster).
    */
-  let unclean = false;
+  let uncleanCode: number | undefined;
+  /** Why the cluster stops, once it does: the primary's stop signal, or its failed start. */
+  let stopCause: StopCause | undefined;
+  /** When the stop began (monotonic ms), and whether a "stop now" was passed on: whether the workers drain yet. */
+  let stoppedAt = 0;
+  let hurried = false;
   /** Whether a worker has listened since the primary started: until one has, the cluster is still starting. */
   let listenedOnce = false;
   /**
@@ -267,7 +282,7 @@ export async function runPrimary(config: Config): Promise<void> {
     if (!entry) return;
     if (stopping) {
       // Not 0: it died during its delay or drain (a crash, the SIGKILL below); not restarted either way.
-      if (code !== 0) unclean = true;
+      if (code !== 0) uncleanCode ??= code ?? 1;
       const level = code === 0 ? "info" : "warn";
       log[level]({ worker: { slot: entry.slot, pid: worker.process.pid, code, signal } }, "worker stopped");
       if (slots.size === 0) void finish();
@@ -281,7 +296,7 @@ export async function runPrimary(config: Config): Promise<void> {
         { worker: { slot: entry.slot, pid: worker.process.pid, code, signal, livedMs: lived }, exitCode: failedStart },
         "a worker died before any was ready: the cluster did not start",
       );
-      stop("SIGTERM", "stop now");
+      stop({ reason: "failed start" }, "stop now");
       return;
     }
     const count = lived >= STABLE_MS ? 1 : (failures.get(entry.slot) ?? 0) + 1;
@@ -304,29 +319,30 @@ export async function runPrimary(config: Config): Promise<void> {
     if (finished) return;
     finished = true;
     await metricsServer?.close();
-    log.info({ clean: !unclean, ...(failedStart === undefined ? {} : { failedStart: true }) }, "all workers stopped");
-    log.flush(() => process.exit(failedStart ?? (unclean ? 1 : 0)));
+    const exitCode = failedStart ?? uncleanCode ?? 0;
+    log.info({ clean: uncleanCode === undefined, ...stopCause, exitCode }, "all workers stopped");
+    log.flush(() => process.exit(exitCode));
   };
 
   /** The order to every worker; a channel closing is the exit handler's to see (the SIGKILL below if it hangs). */
-  const order = (stopOrder: StopOrder, signal: NodeJS.Signals) => {
-    const message: StopMessage = { type: STOP_MESSAGE, order: stopOrder, signal };
+  const order = (stopOrder: StopOrder, cause: StopCause) => {
+    const message: StopMessage = { type: STOP_MESSAGE, order: stopOrder, cause };
     for (const worker of slots.keys()) if (worker.isConnected()) worker.send(message, undefined, () => {});
   };
 
   /** `stopOrder` "stop now": a start failed (failedStart), nothing is served, no delay to wait out. */
-  const stop = (signal: NodeJS.Signals, stopOrder: StopOrder = "stop") => {
+  const stop = (cause: StopCause, stopOrder: StopOrder = "stop") => {
     stopping = true;
+    stopCause = cause;
+    stoppedAt = monotonicNow();
+    hurried = stopOrder === "stop now";
     // Draining workers are the grace period's (killed after it below), not the heartbeat's.
     clearInterval(heartbeat);
     answered.clear();
-    log.info(
-      { signal, workers: slots.size, ...(failedStart === undefined ? {} : { failedStart: true }) },
-      "stopping the workers",
-    );
+    log.info({ ...cause, workers: slots.size }, "stopping the workers");
     for (const timer of restarts) clearTimeout(timer);
     restarts.clear();
-    order(stopOrder, signal);
+    order(stopOrder, cause);
     // Each worker drains after its own SHUTDOWN_DELAY_MS (index.ts): the grace period counts from there.
     const killAfterMs = config.shutdownDelayMs + config.shutdownGraceMs + KILL_AFTER_GRACE_MS;
     setTimeout(() => {
@@ -338,14 +354,23 @@ export async function runPrimary(config: Config): Promise<void> {
     if (slots.size === 0) void finish();
   };
   takeStopOrders({
-    order: (stopOrder, signal) => {
+    order: (stopOrder, cause) => {
       if (!stopping) {
-        stop(signal);
+        stop(cause);
         return;
       }
-      // A second signal (^C twice): passed on, so that workers still in SHUTDOWN_DELAY_MS drain at once (index.ts).
-      log.info({ signal, workers: slots.size }, "second stop signal: the workers drain now");
-      order(stopOrder, signal);
+      // A second signal (^C twice): passed on, so that workers still in SHUTDOWN_DELAY_MS drain at once, and those
+      // draining cut their drain short (index.ts). Which of the two, as the workers will have it (each counts the
+      // delay from the order, a moment after the primary).
+      const draining = hurried || monotonicNow() - stoppedAt >= config.shutdownDelayMs;
+      hurried = true;
+      log.info(
+        { ...cause, workers: slots.size },
+        draining
+          ? "stop signal during the drain: the workers cut it short"
+          : "second stop signal: the workers drain now",
+      );
+      order(stopOrder, cause);
     },
     ignored: (signal, why) => log.info({ signal, ignored: why }, ignoredSignalLine(why)),
   });

@@ -13,8 +13,9 @@
  *     to it (test/e2e/cluster.test.ts). A worker now leaves signals to the primary and takes its orders over the
  *     cluster's IPC channel (STOP_MESSAGE; cluster.ts sends them), so the group's signal counts once, at the primary;
  *   - `npm start` passes the signal it gets on to the server, which under a group signal got it twice too: a signal
- *     within DUPLICATE_SIGNAL_MS of the first is the same one, not a second.
- * A later signal is a second one: "stop now" (^C pressed again: the operator wants it down without the delay).
+ *     the same signal within DUPLICATE_SIGNAL_MS of the first is that one, not a second.
+ * Any other is a second one: "stop now" (^C pressed again: the operator wants it down without the delay; during the
+ * drain, the drain cut short).
  *
  * The stop signals are SIGTERM, SIGINT, SIGHUP and SIGQUIT: each of the last two ended the process by Node's default
  * action (no handler), at once, its requests in flight cut (an OTP send with no answer) and not a line logged. SIGHUP
@@ -26,22 +27,35 @@ import cluster from "node:cluster";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 
-/** "stop": SHUTDOWN_DELAY_MS (if any) and then the drain; "stop now": the drain at once (a second signal). */
+/**
+ * "stop": SHUTDOWN_DELAY_MS (if any) and then the drain; "stop now": the drain at once (a second signal), or, when the
+ * drain has begun, the drain cut short (index.ts).
+ */
 export type StopOrder = "stop" | "stop now";
+
+/**
+ * Why a stop was ordered, as the lines of the process that stops say it: a stop signal (given to this process, or to
+ * the primary, which passed it on), or no signal at all: the cluster's start failed (a worker died before any was ready:
+ * cluster.ts) or the primary is gone (index.ts). Before, those two said `signal: "SIGTERM"`, a signal nobody sent.
+ */
+export type StopCause = { signal: NodeJS.Signals } | { reason: "failed start" | "primary gone" };
 
 /** Why a signal gave no order: sent to a worker (the primary's order stops it), or the first one come again. */
 export type IgnoredSignal = "worker" | "duplicate";
 
 export interface StopOrders {
-  order(order: StopOrder, signal: NodeJS.Signals): void;
+  order(order: StopOrder, cause: StopCause): void;
   ignored(signal: NodeJS.Signals, why: IgnoredSignal): void;
 }
 
 /**
- * How long after the first stop signal another is the same one passed on (npm forwards it within milliseconds of the
- * kernel's delivery). A person pressing ^C twice within it gets the delay: a third press drains at once.
+ * How long after the first stop signal the same signal again is that one passed on, not a second (npm forwards it
+ * from its own handler within milliseconds of the kernel's delivery to the group: 0.4 to 4 ms measured under
+ * `npm start`, node 24, ^C to the group). It was 1 s: an operator's deliberate second ^C within a second of
+ * the first was swallowed (read as npm's copy) and the delay went on. 250 ms covers npm on a loaded machine; a double
+ * press quicker than that counts once (a third drains at once). Another signal than the first is never a copy.
  */
-export const DUPLICATE_SIGNAL_MS = 1_000;
+export const DUPLICATE_SIGNAL_MS = 250;
 
 /** The log line of a signal that gave no order (index.ts, cluster.ts). */
 export function ignoredSignalLine(why: IgnoredSignal): string {
@@ -56,8 +70,8 @@ export const STOP_MESSAGE = "aopay:stop";
 export interface StopMessage {
   type: typeof STOP_MESSAGE;
   order: StopOrder;
-  /** The signal the primary was given (for the worker's log line). */
-  signal: NodeJS.Signals;
+  /** Why the primary stops (for the worker's log lines): the signal it was given, or its reason. */
+  cause: StopCause;
 }
 
 /** The signals that stop the server (see above). */
@@ -68,21 +82,31 @@ export const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const;
  * start (index.ts's drain, the cluster's primary). A single server exited 143 (130 for SIGINT) there, which systemd
  * reads as a failure (an exit code, not a death by the signal), while a cluster's worker exited 0; both with no word.
  * index.ts sets it to log a line first. At once, synchronously: the start goes on while a line waits for stdout, and
- * could listen and take a connection that the exit then cuts.
+ * could listen and take a connection that the exit then cuts. It returns false when the process already listens (its
+ * orders not taken yet): the stop is then kept and given to the taker of the orders (takeStopOrders), which drains.
  */
-let endStarting = (_signal: NodeJS.Signals): void => process.exit(0);
+let endStarting = (_cause: StopCause): boolean => process.exit(0);
 
-export function endStartingWith(end: (signal: NodeJS.Signals) => void): void {
+export function endStartingWith(end: (cause: StopCause) => boolean): void {
   endStarting = end;
 }
 
 let orders: StopOrders | undefined;
-/** When the first stop signal came (performance.now() ms), or undefined before it. */
-let firstAt: number | undefined;
+/** The stops that came while the process listened but had not taken its orders yet, for the taker. */
+const kept: [StopOrder, StopCause][] = [];
+/** The first stop signal: when it came (performance.now() ms) and which; undefined before it. */
+let first: { at: number; signal: NodeJS.Signals } | undefined;
 
 /** From here on the stop orders go to `taker` (index.ts, once the drain is wired; cluster.ts's primary). */
 export function takeStopOrders(taker: StopOrders): void {
   orders = taker;
+  for (const [order, cause] of kept.splice(0)) taker.order(order, cause);
+}
+
+/** An order before the taker: the process ends (nothing served yet), or, if it listens already, the order is kept. */
+function give(order: StopOrder, cause: StopCause): void {
+  if (orders !== undefined) orders.order(order, cause);
+  else if (!endStarting(cause)) kept.push([order, cause]);
 }
 
 const isStopMessage = (message: unknown): message is StopMessage =>
@@ -95,30 +119,21 @@ for (const signal of STOP_SIGNALS) {
       orders?.ignored(signal, "worker");
       return;
     }
-    if (orders === undefined) {
-      endStarting(signal);
-      return;
-    }
     const now = performance.now();
-    if (firstAt === undefined) {
-      firstAt = now;
-      orders.order("stop", signal);
-    } else if (now - firstAt < DUPLICATE_SIGNAL_MS) {
-      orders.ignored(signal, "duplicate");
+    if (first === undefined) {
+      first = { at: now, signal };
+      give("stop", { signal });
+    } else if (signal === first.signal && now - first.at < DUPLICATE_SIGNAL_MS) {
+      orders?.ignored(signal, "duplicate");
     } else {
-      orders.order("stop now", signal);
+      give("stop now", { signal });
     }
   });
 }
 
 if (cluster.isWorker) {
   process.on("message", (message: unknown) => {
-    if (!isStopMessage(message)) return;
     // Still starting: nothing is in flight, the process ends as a signalled one does (endStarting).
-    if (orders === undefined) {
-      endStarting(message.signal);
-      return;
-    }
-    orders.order(message.order, message.signal);
+    if (isStopMessage(message)) give(message.order, message.cause);
   });
 }

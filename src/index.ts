@@ -1,11 +1,12 @@
 // First: a stop signal while the other modules load must not be lost (see early-signals.ts).
-import { endStartingWith, ignoredSignalLine, type StopOrder, takeStopOrders } from "./early-signals";
+import { endStartingWith, ignoredSignalLine, type StopCause, type StopOrder, takeStopOrders } from "./early-signals";
 // Second: the accessor globals that dependencies read per request, as plain data properties (see redefine-globals.ts).
 import "./redefine-globals";
 // Third, before the server's modules load: uncaught exceptions, unhandled rejections and Node's warnings are
 // logged scrubbed, not printed raw (see early-faults.ts).
 import { logFaultsTo } from "./early-faults";
 import "reflect-metadata";
+import { constants } from "node:os";
 import process from "node:process";
 import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerFields, workerLogger } from "./cluster";
 import { type Config, ConfigError, loadConfig, logOptions, secretValues, settingsTaken } from "./config";
@@ -19,6 +20,8 @@ import { startStack } from "./stack";
  * The drain itself ends by the grace period; this is the backstop for what it cannot cut.
  */
 const SHUTDOWN_WATCHDOG_MARGIN_MS = 1_000;
+/** After a drain is cut short (a stop signal during it), the process is gone by this, whatever still hangs. */
+const CUT_WATCHDOG_MS = 2_000;
 /** How long the last log lines may take to reach stdout before the process exits anyway. */
 const LOG_SETTLE_MS = 300;
 
@@ -42,13 +45,22 @@ async function main(): Promise<void> {
     failStart(tooOld, "unsupported Node.js: the server did not start", { node: process.versions.node }, 78);
     return;
   }
-  // Until the stack's logger exists, faults are logged with the environment's secrets hidden too.
-  logFaultsTo(createLogger({ level: "warn", secrets: secretValues(process.env) }));
-  // A stop signal (or, in a worker, the primary's order) before the drain is wired: one line, then the exit at once
-  // (early-signals.ts). Nothing was served yet.
+  // Until the stack's logger exists, faults are logged with the environment's secrets hidden too, by the same logger
+  // that says a stop while starting (one Scrubber of the environment's secrets, not one each).
   let startLog: Logger = createLogger({ level: "info", secrets: secretValues(process.env) });
-  endStartingWith((signal) => {
-    startLog.info({ signal }, "stop signal while starting: exiting, nothing served yet");
+  logFaultsTo(startLog);
+  // A stop signal (or, in a worker, the primary's order) before the drain is wired: one line, then the exit at once
+  // (early-signals.ts). Nothing was served yet, unless the listener is open: from the moment it is, a connection may
+  // be served (HOST=localhost: Fastify listens on 127.0.0.1, then looks the name up again for ::1 before its listen
+  // resolves), and the stop is kept for the drain instead (early-signals.ts takeStopOrders).
+  let listening = (): boolean => false;
+  endStartingWith((cause) => {
+    if (listening()) return false;
+    const msg =
+      "signal" in cause
+        ? "stop signal while starting: exiting, nothing served yet"
+        : `stopped while starting (${cause.reason}): exiting, nothing served yet`;
+    startLog.info(cause, msg);
     flushStdoutNow();
     process.exit(0);
   });
@@ -81,12 +93,13 @@ async function main(): Promise<void> {
   const { app, simulator } = stack;
   const log = app.logger;
   logFaultsTo(log);
+  listening = () => app.fastify.server.listening;
   if (worker) {
     joinCluster(app, () => {
       // The primary died (an out-of-memory kill, a SIGKILL to it alone): nothing hands this worker new connections,
       // no order will come. Those it has are finished, within the grace period, rather than cut.
       log.warn("the primary is gone: draining now");
-      shutdown("SIGTERM", "stop now");
+      shutdown({ reason: "primary gone" }, "stop now");
     });
   }
   if (simulator) {
@@ -114,16 +127,27 @@ async function main(): Promise<void> {
 
   // SHUTDOWN_DELAY_MS: the pre-stop delay's timer while it runs; the drain starts when it fires or at a second signal.
   let delay: NodeJS.Timeout | undefined;
-  /** "stop": the delay (if any), then the drain; "stop now" (a second signal, the primary gone): the drain at once. */
-  function shutdown(signal: NodeJS.Signals, order: StopOrder) {
+  /** The signal that cut the drain short (a stop signal during it), once one has. */
+  let cutBy: NodeJS.Signals | undefined;
+  /** The drain's watchdog: armed when it begins, moved closer when it is cut short. */
+  let watchdog: NodeJS.Timeout | undefined;
+  /**
+   * "stop": the delay (if any), then the drain; "stop now" (a second signal, the primary gone): the drain at once;
+   * a stop signal during the drain cuts it short (cutShort).
+   */
+  function shutdown(cause: StopCause, order: StopOrder) {
     if (signalled) {
-      // A second signal during the delay (^C pressed twice): the operator wants it down now, not in a few seconds.
-      if (order === "stop now" && delay !== undefined) {
+      if (order !== "stop now") return;
+      if (delay !== undefined) {
+        // A second signal during the delay (^C pressed twice): the operator wants it down now, not in a few seconds.
         clearTimeout(delay);
         delay = undefined;
-        log.info({ signal }, "second stop signal: draining now");
-        drain(signal);
+        if ("signal" in cause) log.info(cause, "second stop signal: draining now");
+        drain(cause);
+      } else if ("signal" in cause) {
+        cutShort(cause.signal);
       }
+      // The primary gone during the drain: the drain goes on (it was already under way, the primary's doing).
       return;
     }
     signalled = true;
@@ -132,44 +156,67 @@ async function main(): Promise<void> {
       // meanwhile were refused once the listener closed: served instead, until the load balancers have caught up.
       app.leaveRotation();
       log.info(
-        { signal, delayMs: config.shutdownDelayMs },
+        { ...cause, delayMs: config.shutdownDelayMs },
         "stop signal: not ready, still serving for SHUTDOWN_DELAY_MS before draining",
       );
       delay = setTimeout(() => {
         delay = undefined;
-        drain(signal);
+        drain(cause);
       }, config.shutdownDelayMs);
       return;
     }
-    drain(signal);
+    drain(cause);
   }
 
-  function drain(signal: NodeJS.Signals) {
-    log.info({ signal }, "shutting down: finishing in-flight requests");
+  /** The process's end, SHUTDOWN_GRACE_MS + the margin after the drain began (or sooner: cutShort), whatever hangs. */
+  function armWatchdog(ms: number, within: string) {
+    clearTimeout(watchdog);
+    // Unref'd: it never keeps the process up, it only ends one that something else keeps up.
+    watchdog = setTimeout(() => {
+      process.stderr.write(`shutdown did not finish within ${within}: exiting\n`);
+      process.exit(1);
+    }, ms).unref();
+  }
+
+  function drain(cause: StopCause) {
+    log.info(cause, "shutting down: finishing in-flight requests");
     // Armed when the drain begins, after the delay: the process is gone by SIGTERM + SHUTDOWN_DELAY_MS +
     // SHUTDOWN_GRACE_MS + the margin (what terminationGracePeriodSeconds must cover), sooner after a second signal.
-    // Unref'd: it never keeps the process up, it only ends one that something else keeps up.
-    setTimeout(() => {
-      process.stderr.write(
-        `shutdown did not finish within SHUTDOWN_GRACE_MS + ${SHUTDOWN_WATCHDOG_MARGIN_MS} ms: exiting\n`,
-      );
-      process.exit(1);
-    }, config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS).unref();
+    armWatchdog(
+      config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS,
+      `SHUTDOWN_GRACE_MS + ${SHUTDOWN_WATCHDOG_MARGIN_MS} ms`,
+    );
     // The last lines get a moment to reach stdout, never a synchronous flush (logging/logger.ts says why).
     const exit = (code: number) => void settleStdout(LOG_SETTLE_MS).then(() => process.exit(code));
     stack
       .stop()
       .then(() => {
-        log.info("stopped");
-        exit(0);
+        log.info(cutBy === undefined ? {} : { cutBy }, "stopped");
+        // Cut short: 128 + the signal's number, as a shell reports a process ended by it (130 for ^C, 143 for
+        // SIGTERM): not 0, for its requests in flight were cut, and not 1 (a drain that failed or overran).
+        exit(cutBy === undefined ? 0 : 128 + constants.signals[cutBy]);
       })
       .catch((error: unknown) => {
         log.error({ err: error }, "error during shutdown");
         exit(1);
       });
   }
+
+  /**
+   * A stop signal during the drain (^C pressed again, a second SIGTERM when there is no delay): the operator will not
+   * wait out SHUTDOWN_GRACE_MS. Before, it did nothing, without a line, and a third ^C waited the grace period out.
+   * The drain's end comes now: upstream calls aborted (their requests answered OutcomeUnknown, never retried: each
+   * logged as such), the connections cut a moment later; the line says how much was in flight.
+   */
+  function cutShort(signal: NodeJS.Signals) {
+    const cutFrom = app.cutShort();
+    if (cutFrom === null) return; // Cut already (a fourth ^C), or the drain is over.
+    cutBy = signal;
+    log.warn({ signal, ...cutFrom }, "stop signal during the drain: cutting it short, requests in flight end now");
+    armWatchdog(CUT_WATCHDOG_MS, `${CUT_WATCHDOG_MS} ms of the drain cut short`);
+  }
   takeStopOrders({
-    order: (order, signal) => shutdown(signal, order),
+    order: (order, cause) => shutdown(cause, order),
     ignored: (signal, why) => log.info({ signal, ignored: why }, ignoredSignalLine(why)),
   });
 }

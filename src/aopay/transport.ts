@@ -125,6 +125,9 @@ export class AopayTransport {
   /** Calls started and not yet settled: running on a socket or waiting for one. */
   #active = 0;
   #closed = false;
+  /** The close under way (close()), and what ends its wait for the calls in flight: they are aborted. */
+  #closing: Promise<void> | undefined;
+  #expire = (): void => undefined;
   readonly #paths = new Map<string, string>();
 
   constructor(options: TransportOptions, pool?: Pool) {
@@ -230,19 +233,19 @@ export class AopayTransport {
 
   /**
    * Waits for in-flight calls, then closes sockets. Calls still running after `graceMs` are aborted (shutdown must
-   * finish inside its grace period; an aborted send ends as OUTCOME_UNKNOWN, never as a retry).
+   * finish inside its grace period; an aborted send ends as OUTCOME_UNKNOWN, never as a retry). A later call while it
+   * closes gives it a shorter grace, never a longer one: a drain cut short (index.ts, a stop signal during the drain)
+   * aborts them at once. Before, a second close returned at once and the first one's grace held.
    */
-  async close(graceMs = Infinity): Promise<void> {
-    if (this.#closed) return;
+  close(graceMs = Infinity): Promise<void> {
     this.#closed = true;
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = this.#pool.close().then(() => true);
-    const expired = Number.isFinite(graceMs)
-      ? new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))
-      : graceful;
-    const closedInTime = await Promise.race([graceful, expired]);
-    clearTimeout(timer);
-    if (!closedInTime) await this.#pool.destroy();
+    const timer = Number.isFinite(graceMs) ? setTimeout(() => this.#expire(), graceMs) : undefined;
+    this.#closing ??= (async () => {
+      const graceful = this.#pool.close().then(() => true);
+      const expired = new Promise<boolean>((resolve) => (this.#expire = () => resolve(false)));
+      if (!(await Promise.race([graceful, expired]))) await this.#pool.destroy();
+    })();
+    return this.#closing.finally(() => clearTimeout(timer));
   }
 }
 

@@ -142,13 +142,13 @@ export const serverSettings = defineSettings({
       default: DEFAULT_SHUTDOWN_GRACE_MS,
       min: 0,
       max: 600_000,
-      doc: "on SIGTERM, how long in-flight requests may take before connections are cut; sends still upstream are aborted and answered `OutcomeUnknown` a quarter of it (at most 500 ms) before (`0`: cut at once, unanswered; 1 to 99 are refused: a number of seconds, in milliseconds)",
+      doc: "on SIGTERM, how long in-flight requests may take before connections are cut; sends still upstream are aborted and answered `OutcomeUnknown` a quarter of it (at most 500 ms) before (`0`: cut at once, unanswered; 1 to 99 are refused: a number of seconds, in milliseconds). A stop signal during the drain does the same at once and exits 128 + its number (130 for SIGINT)",
     }),
     SHUTDOWN_DELAY_MS: int({
       default: DEFAULT_SHUTDOWN_DELAY_MS,
       min: 0,
       max: 120_000,
-      doc: "on SIGTERM, how long the server still serves every request while `/readyz` answers 503 `draining` (and answers ask for `Connection: close`), so that the load balancers take it out before its listener closes; then the `SHUTDOWN_GRACE_MS` drain. A second stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT), 1 s or more after the first (one within it is the same signal passed on: `npm start`, a process group's), drains at once; in a cluster the primary takes the signals and orders its workers. Behind Kubernetes `5000` (`0`: drain at once)",
+      doc: "on SIGTERM, how long the server still serves every request while `/readyz` answers 503 `draining` (and answers ask for `Connection: close`), so that the load balancers take it out before its listener closes; then the `SHUTDOWN_GRACE_MS` drain. A second stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT; the same signal within 250 ms of the first is that one passed on: `npm start`, a process group's) drains at once (one during the drain cuts it short: `SHUTDOWN_GRACE_MS`); in a cluster the primary takes the signals and orders its workers. Behind Kubernetes `5000` (`0`: drain at once)",
     }),
     REQUEST_DEADLINE_MS: int({
       default: DEFAULT_REQUEST_DEADLINE_MS,

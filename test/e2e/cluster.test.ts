@@ -17,7 +17,7 @@ import { matches, parsePage, rules, selectorsOf } from "../helpers/alert-rules";
  * signal that soon after the first is that one passed on again. Should it grow, the second signal below is taken for
  * the first and the test times out.
  */
-const DUPLICATE_SIGNAL_MS = 1_000;
+const DUPLICATE_SIGNAL_MS = 250;
 /** What each worker logs when the delay begins (src/index.ts). */
 const DELAY_LINE = "stop signal: not ready, still serving for SHUTDOWN_DELAY_MS before draining";
 /** What a worker logs for a signal sent to it (src/early-signals.ts ignoredSignalLine). */
@@ -31,6 +31,9 @@ const WORKER_SIGNAL_LINE = "stop signal to a worker: left to the primary, whose 
 
 interface Line {
   msg?: string;
+  signal?: string;
+  reason?: string;
+  exitCode?: number;
   pid?: number;
   worker?: { slot?: number; pid?: number } | number;
   requestId?: string;
@@ -93,6 +96,40 @@ async function startTwoWorkers(
     await simulator.close();
     throw error;
   }
+}
+
+/** Ends a detached server's process group (its workers too, any left behind), and the simulator. */
+async function endGroup(server: ServerProcess | undefined, simulator: Simulator | undefined): Promise<void> {
+  const workers = server === undefined ? [] : readyPids(server);
+  try {
+    process.kill(-(server?.child.pid as number), "SIGKILL");
+  } catch {
+    // the group is gone already
+  }
+  for (const pid of workers.filter(isAlive)) process.kill(pid, "SIGKILL");
+  await server?.exited;
+  await simulator?.close();
+}
+
+/**
+ * In a describe block: before each test, a detached two-worker server (the primary leads a process group of its own,
+ * its workers in it) with Redis under a prefix of the block's own and `env`; after it, the group and the simulator
+ * ended. The block reads them from the object returned.
+ */
+function eachDetachedCluster(env: Record<string, string>): {
+  simulator?: Simulator;
+  server?: ServerProcess;
+  baseUrl: string;
+} {
+  const prefix = uniquePrefix();
+  const started: { simulator?: Simulator; server?: ServerProcess; baseUrl: string } = { baseUrl: "" };
+  beforeEach(async () => {
+    const all = { REDIS_URL: REDIS_URL as string, REDIS_KEY_PREFIX: prefix, ...env };
+    Object.assign(started, await startTwoWorkers(all, { detached: true }));
+  }, 60_000);
+  afterEach(() => endGroup(started.server, started.simulator));
+  afterAll(() => deletePrefixes([prefix]));
+  return started;
 }
 
 const primaryMetricsUrl = (p: ServerProcess): Promise<string> =>
@@ -521,47 +558,17 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
   const GRACE_MS = 2_000;
   /** The workers' watchdog margin (index.ts) and the primary's last log lines, plus a busy machine's lateness. */
   const SLACK_MS = 3_000;
-  const prefix = uniquePrefix();
-  let simulator: Simulator | undefined;
-  let server: ServerProcess | undefined;
-  let baseUrl: string;
+  const started = eachDetachedCluster({ SHUTDOWN_DELAY_MS: String(DELAY_MS), SHUTDOWN_GRACE_MS: String(GRACE_MS) });
 
-  beforeEach(async () => {
-    // Detached: the primary leads a process group of its own, with its workers in it.
-    ({ simulator, server, baseUrl } = await startTwoWorkers(
-      {
-        REDIS_URL: REDIS_URL as string,
-        REDIS_KEY_PREFIX: prefix,
-        SHUTDOWN_DELAY_MS: String(DELAY_MS),
-        SHUTDOWN_GRACE_MS: String(GRACE_MS),
-      },
-      { detached: true },
-    ));
-  }, 60_000);
-  afterEach(async () => {
-    const workers = readyPids(server as ServerProcess);
-    try {
-      process.kill(-(server?.child.pid as number), "SIGKILL");
-    } catch {
-      // the group is gone already
-    }
-    for (const pid of workers.filter(isAlive)) process.kill(pid, "SIGKILL");
-    await server?.exited;
-    await simulator?.close();
-  });
-  afterAll(async () => {
-    await deletePrefixes([prefix]);
-  });
-
-  const group = (signal: NodeJS.Signals) => process.kill(-(server as ServerProcess).child.pid!, signal);
-  const count = (msg: string) => lines(server as ServerProcess).filter((l) => l.msg === msg).length;
+  const group = (signal: NodeJS.Signals) => process.kill(-(started.server as ServerProcess).child.pid!, signal);
+  const count = (msg: string) => lines(started.server as ServerProcess).filter((l) => l.msg === msg).length;
   const bothInDelay = () => until("both workers to begin the delay", () => count(DELAY_LINE) === 2, DELAY_MS);
 
   const QUERY = "{ serviceInfo { upstream } }";
 
   /** One request on a connection of its own, as a load balancer opens: the primary hands each to a worker in turn. */
   async function fresh(path: string, query?: string): Promise<{ status: number; body: string; requestId: string }> {
-    const res = await request(`${baseUrl}${path}`, {
+    const res = await request(`${started.baseUrl}${path}`, {
       method: query === undefined ? "GET" : "POST",
       headers: { "content-type": "application/json", connection: "close" },
       body: query === undefined ? undefined : JSON.stringify({ query }),
@@ -587,7 +594,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
         servedBy.add(
           await until(
             "the access line",
-            () => lines(server as ServerProcess).find((l) => l.requestId === answer.requestId)?.pid,
+            () => lines(started.server as ServerProcess).find((l) => l.requestId === answer.requestId)?.pid,
           ),
         );
       }
@@ -616,7 +623,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
   ])(
     "%s: both workers serve through the delay, then drain, and the cluster exits 0",
     async (_name, signal) => {
-      const p = server as ServerProcess;
+      const p = started.server as ServerProcess;
       const workers = readyPids(p);
       const signalledAt = Date.now();
       signal(p);
@@ -635,7 +642,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
   );
 
   it("a second signal to the group during the delay drains the workers at once", async () => {
-    const p = server as ServerProcess;
+    const p = started.server as ServerProcess;
     const signalledAt = Date.now();
     group("SIGTERM");
     await bothInDelay();
@@ -652,7 +659,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
   }, 40_000);
 
   it("a worker that dies during the delay is not restarted; the other serves on, and the cluster exits 1 after it", async () => {
-    const p = server as ServerProcess;
+    const p = started.server as ServerProcess;
     const [victim, survivor] = readyPids(p);
     const signalledAt = Date.now();
     group("SIGTERM");
@@ -672,7 +679,7 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
   }, 40_000);
 
   it("a worker signalled alone serves on; one that crashes is still restarted, and the new one takes the stop", async () => {
-    const p = server as ServerProcess;
+    const p = started.server as ServerProcess;
     const [signalled, other] = readyPids(p);
     // Left to the primary (early-signals.ts): no drain, no death, so no restart either.
     process.kill(signalled, "SIGTERM");
@@ -701,16 +708,16 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
   }, 40_000);
 
   it("a worker whose primary dies answers its request in flight, then exits (not cut by Node's cluster at once)", async () => {
-    const p = server as ServerProcess;
+    const p = started.server as ServerProcess;
     const workers = readyPids(p);
-    const before = simulator?.calls() ?? 0;
+    const before = started.simulator?.calls() ?? 0;
     // Scenario 888: the simulator answers after 2 s (the send is at AOPay when the primary dies).
-    const inFlight = request(`${baseUrl}/graphql`, {
+    const inFlight = request(`${started.baseUrl}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277888") }),
     }).then(async (res) => ({ status: res.statusCode, body: (await res.body.json()) as object }));
-    await until("the send to reach the simulator", () => (simulator?.calls() ?? 0) > before, DELAY_MS);
+    await until("the send to reach the simulator", () => (started.simulator?.calls() ?? 0) > before, DELAY_MS);
     // An out-of-memory kill of the primary alone: its workers' IPC channel closes.
     process.kill(p.child.pid as number, "SIGKILL");
     // Answered (the send's outcome, or OutcomeUnknown if the grace period ran out first), never a cut connection.
@@ -722,6 +729,63 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
     });
     await until("the workers to exit", () => workers.every((pid) => !isAlive(pid)), GRACE_MS + SLACK_MS);
     expect(count("the primary is gone: draining now")).toBe(2);
+  }, 40_000);
+});
+
+describeWithRedis("WEB_CONCURRENCY=2 stopped: a worker's crash, a signal during the drain", () => {
+  /** Short: each test waits it out once. */
+  const DELAY_MS = 2_000;
+  /** Far beyond the tests' bounds: an exit by it says the drain was cut short. */
+  const GRACE_MS = 30_000;
+  const started = eachDetachedCluster({
+    SHUTDOWN_DELAY_MS: String(DELAY_MS),
+    SHUTDOWN_GRACE_MS: String(GRACE_MS),
+    // SIGUSR2 to a worker: an uncaught exception in it 50 ms later (exit 70, early-faults.ts).
+    NODE_OPTIONS: `--require ${join(__dirname, "../fixtures/preload/fault-on-sigusr2.cjs")}`,
+    FAULT_CANARIES: "234567890124,9876543210,cluster-test-hmac-secret-0123456789abcdef",
+  });
+
+  const count = (msg: string) => lines(started.server as ServerProcess).filter((l) => l.msg === msg).length;
+
+  it("a worker that crashes during the stop makes the cluster exit 70, as a single server crashing then does", async () => {
+    const p = started.server as ServerProcess;
+    const [victim] = readyPids(p);
+    process.kill(-(p.child.pid as number), "SIGTERM");
+    await until("both workers to begin the delay", () => count(DELAY_LINE) === 2, DELAY_MS);
+    process.kill(victim, "SIGUSR2");
+    // Before, 1 (any worker's unclean end), where the same crash in a single server exits 70.
+    expect(await p.exited).toBe(70);
+    expect(lines(p).find((l) => l.msg === "all workers stopped")).toMatchObject({
+      clean: false,
+      signal: "SIGTERM",
+      exitCode: 70,
+    });
+    expect(count("uncaught exception: the process ends")).toBe(1);
+  }, 40_000);
+
+  it("a stop signal during the drain cuts every worker's short: the held send answered, the cluster exits 130", async () => {
+    const p = started.server as ServerProcess;
+    const before = started.simulator?.calls() ?? 0;
+    // Scenario 504: the simulator never answers; the send holds its worker's drain.
+    const held = request(`${started.baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277504") }),
+    }).then(async (res) => ({ status: res.statusCode, body: (await res.body.json()) as object }));
+    await until("the send to reach the simulator", () => (started.simulator?.calls() ?? 0) > before, DELAY_MS);
+    process.kill(-(p.child.pid as number), "SIGTERM");
+    await until("both workers to drain", () => count("shutting down: finishing in-flight requests") === 2, 10_000);
+    const cutAt = Date.now();
+    process.kill(-(p.child.pid as number), "SIGINT");
+    // Before, the signal was passed on and did nothing: the cluster waited the grace period out.
+    expect(await p.exited).toBe(130);
+    expect(Date.now() - cutAt).toBeLessThan(8_000);
+    expect(await held).toMatchObject({
+      status: 200,
+      body: { data: { generateCibilOtp: { __typename: "OutcomeUnknown" } } },
+    });
+    expect(count("stop signal during the drain: the workers cut it short")).toBe(1);
+    expect(lines(p).find((l) => l.msg === "all workers stopped")).toMatchObject({ clean: false, exitCode: 130 });
   }, 40_000);
 });
 
@@ -782,6 +846,11 @@ describeWithRedis("WEB_CONCURRENCY=2 stopped or failing while its workers start"
       expect(out.filter((l) => l.msg === "worker died: restarting it")).toHaveLength(0);
       expect(out.filter((l) => l.msg === "worker started")).toHaveLength(2);
       expect(out.some((l) => l.msg === "a worker died before any was ready: the cluster did not start")).toBe(true);
+      // Why the workers stop, as every line says it: the failed start. Before, the order carried a SIGTERM nobody
+      // sent, and the primary's and the workers' lines logged it.
+      expect(out.find((l) => l.msg === "stopping the workers")).toMatchObject({ reason: "failed start" });
+      expect(out.find((l) => l.msg === "all workers stopped")).toMatchObject({ reason: "failed start", exitCode: 1 });
+      expect(out.filter((l) => l.signal !== undefined)).toEqual([]);
       expect(server.output()).toContain("the port is in use");
       const pids = out.filter((l) => l.msg === "worker started").map((l) => (l.worker as { pid: number }).pid);
       // The worker's own line says which worker it was, as its other lines do (it had neither worker nor pid).
