@@ -729,6 +729,10 @@ describeWithRedis("WEB_CONCURRENCY=2 with SHUTDOWN_DELAY_MS, stopped by signals 
     });
     await until("the workers to exit", () => workers.every((pid) => !isAlive(pid)), GRACE_MS + SLACK_MS);
     expect(count("the primary is gone: draining now")).toBe(2);
+    // Why they drain, as their lines say it: no signal was sent (they logged `"signal":"SIGTERM"` before).
+    const drains = lines(p).filter((l) => l.msg === "shutting down: finishing in-flight requests");
+    expect(drains).toEqual([1, 2].map(() => expect.objectContaining({ reason: "primary gone" })));
+    expect(drains.filter((l) => l.signal !== undefined)).toEqual([]);
   }, 40_000);
 });
 
