@@ -25,7 +25,12 @@ import { type ScriptCommand, scriptCommand } from "./redis";
  * SET NX with the window's expiry, INCRBY, PTTL, EXPIRE when the key has none), under the same key
  * (`<prefix>otp:<budget>:<HMAC>`), which this service used with one EVALSHA per budget until 92400a9; and a key
  * that would outlive its window (a TTL no version sets: bytes not ours, or a window since shortened) is given the
- * window's, as one without any is: it refused every send with a wait of its own TTL, ten years planted. Replicas of
+ * window's, as one without any is: it refused every send with a wait of its own TTL, ten years planted. A key holding
+ * no count this service writes (text, a fraction, a count below one or one INCR cannot raise, another type) counts as
+ * its window used up (its points, the window's expiry): the script failed at its INCR, every send it counted refused as
+ * the store failing for as long as the key lived (for good without an expiry), and a count a million below zero let a
+ * million through. Likewise a destination key that is no sorted set (ZRANGE failed) is replaced by one send scored
+ * now, as a member ahead is. Neither costs a command on the usual path (pcall answers the error). Replicas of
  * this version and of earlier ones count those keys the same way during a rolling update. The destinations the versions
  * before this one counted in `otp:cooldown:`, `otp:window:` and `otp:daily:`, this one in `otp:sends:`; by default
  * (OTP_LEGACY_DESTINATION_KEYS) this version takes those keys too, as fixed windows beside the sorted set, so that
@@ -66,7 +71,11 @@ for i = 1, nFixed do
   local key = KEYS[i]
   local secs = spec[2 * i - 1]
   redis.call('set', key, 0, 'EX', secs, 'NX')
-  local consumed = redis.call('incr', key)
+  local consumed = redis.pcall('incr', key)
+  if type(consumed) ~= 'number' or consumed < 1 then
+    redis.call('set', key, spec[2 * i], 'EX', secs)
+    consumed = redis.call('incr', key)
+  end
   local ttl = redis.call('pttl', key)
   if ttl == -1 or ttl > 1000 * secs then
     redis.call('expire', key, secs)
@@ -90,7 +99,13 @@ if #KEYS > nFixed then
     for b = 1, nSliding do
       local ms = tonumber(spec[at + 2 * b - 1])
       local points = tonumber(spec[at + 2 * b])
-      local r = redis.call('zrange', key, points - 1, points - 1, 'REV', 'WITHSCORES')
+      local r = redis.pcall('zrange', key, points - 1, points - 1, 'REV', 'WITHSCORES')
+      if r.err then
+        redis.call('del', key)
+        redis.call('zadd', key, now, 'unreadable')
+        redis.call('pexpire', key, longest)
+        r = redis.call('zrange', key, points - 1, points - 1, 'REV', 'WITHSCORES')
+      end
       if r[2] and tonumber(r[2]) > now then
         for _, m in ipairs(redis.call('zrangebyscore', key, '(' .. now, '+inf')) do redis.call('zadd', key, now, m) end
         r[2] = now
@@ -150,7 +165,7 @@ const GIVE_BACK = `
 local nFixed = tonumber(ARGV[1])
 for i = 1, nFixed do
   local key = KEYS[i]
-  if redis.call('pexpiretime', key) == tonumber(ARGV[1 + i]) and tonumber(redis.call('get', key)) > 0 then
+  if redis.call('pexpiretime', key) == tonumber(ARGV[1 + i]) and (tonumber(redis.pcall('get', key)) or 0) > 0 then
     if redis.call('decr', key) <= 0 then redis.call('del', key) end
   end
 end

@@ -313,6 +313,66 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     expect((await throttle.reserve(mobile("9444400021", "203.0.113.78"))).allowed).toBe(true);
   });
 
+  it.each<[string, (redis: Redis, key: string) => Promise<unknown>]>([
+    ["text, ten years to live", (r, key) => r.set(key, "x", "PX", 10 * 365 * 86_400_000)],
+    ["a fraction, no expiry", (r, key) => r.set(key, "1.5")],
+    ["a count INCR cannot raise, no expiry", (r, key) => r.set(key, "9223372036854775807")],
+    ["a count below zero, ten years to live", (r, key) => r.set(key, "-1000000", "PX", 10 * 365 * 86_400_000)],
+    ["a hash, no expiry", (r, key) => r.hset(key, "n", "1")],
+  ])(
+    "a fixed window's key holding no count (%s) counts as its window used up, for one window: no refusal of years, no extra sends",
+    async (_, plant) => {
+      const prefix = fresh();
+      const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
+      expect((await throttle.reserve(mobile("9444400031", "203.0.113.79"))).allowed).toBe(true);
+      const ipKey = (await dumpKeys(redis, prefix)).map(({ key }) => key).find((key) => key.includes(":otp:ip:"));
+      await redis.del(ipKey!);
+      await plant(redis, ipKey!);
+      // Before: the script failed at INCR (every send from this IP PROTECTION_UNAVAILABLE, for years or for good), or
+      // counted from a million below zero (a million sends).
+      for (const value of ["9444400032", "9444400033"]) {
+        const refused = await throttle.reserve(mobile(value, "203.0.113.79"));
+        expect(refused).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope: "IP" });
+        expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(60);
+      }
+      expect(await redis.get(ipKey!)).toBe(String(SMALL.ip.points));
+      const left = await redis.pttl(ipKey!);
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(60_000);
+      // Another IP is not held by it.
+      expect((await throttle.reserve(mobile("9444400034", "203.0.113.80"))).allowed).toBe(true);
+    },
+  );
+
+  it.each<[string, (redis: Redis, key: string) => Promise<unknown>]>([
+    ["text, no expiry", (r, key) => r.set(key, "x")],
+    ["a hash, ten years to live", (r, key) => r.hset(key, "n", "1").then(() => r.pexpire(key, 10 * 365 * 86_400_000))],
+  ])(
+    "a destination's key that is no sorted set (%s) counts as one send now: one span, not refused for good",
+    async (_, plant) => {
+      const prefix = fresh();
+      const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 1 }, hasher, { redis, keyPrefix: prefix });
+      const set = `${prefix}otp:sends:${hasher.hash("destination:mobile", "9444400041")}`;
+      await plant(redis, set);
+      // Before: the script failed at ZRANGE: every send to this mobile PROTECTION_UNAVAILABLE, for years or for good.
+      const refused = await throttle.reserve(mobile("9444400041", "203.0.113.81"));
+      expect(refused).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", scope: "DESTINATION" });
+      expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(1);
+      expect(await redis.type(set)).toBe("zset");
+      const life = await redis.pttl(set);
+      expect(life).toBeGreaterThan(0);
+      expect(life).toBeLessThanOrEqual(86_400_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await throttle.reserve(mobile("9444400041", "203.0.113.81"))).allowed).toBe(true);
+      // The window (2 per 600 s) holds the replaced key's send and this one: the next after the cooldown is refused.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect(await throttle.reserve(mobile("9444400041", "203.0.113.81"))).toMatchObject({
+        allowed: false,
+        code: "OTP_LIMIT_REACHED",
+      });
+    },
+  );
+
   it("with OTP_LEGACY_DESTINATION_KEYS off, during a rolling update the previous version's keys count the shared budgets, not the destinations", async () => {
     const prefix = fresh();
     const throttle = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });
