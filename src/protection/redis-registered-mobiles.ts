@@ -63,6 +63,21 @@ end
 return 1`;
 
 /**
+ * Lua for SENDING and UNDER_WAY: send marks KEYS[1] that are no sorted set (bytes not ours: no version writes another
+ * type there), which failed the script, so that the id's every send, or its PAN's every registration, was refused as
+ * the store failing for as long as the key lived (for good without an expiry). The marks they held cannot be read, so
+ * they count as one send left to expire at `furthest` (LONGEST_SEND_MARK_TTL_MS): a member and its lingering copy,
+ * as UNDER_WAY tells them, the key living as long. Found by an error from the first command on the key (pcall): no
+ * command more on the usual path.
+ */
+const UNREADABLE_MARKS = `
+local function unreadableMarks(key, now, furthest)
+  redis.call('DEL', key)
+  redis.call('ZADD', key, now + furthest, 'unreadable', now + furthest, 'unreadable!')
+  redis.call('PEXPIRE', key, furthest)
+end`;
+
+/**
  * A send under way: ARGV[2] (its entry's member) in the sorted set KEYS[1], scored with the time it stops counting,
  * ARGV[1] ms from now (Redis's clock), the members already past theirs dropped, the key living as long as its latest
  * member; then the id's two records (as MGET). Also one more in KEYS[4], the versions before's count (`regsend:`, read
@@ -78,12 +93,14 @@ return 1`;
  * refused OTP_SEND_IN_PROGRESS for good (test/unit/protection/registered-mobiles.test.ts). Each member here ends on its
  * own.
  */
-const SENDING = `
+const SENDING = `${UNREADABLE_MARKS}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
 local furthest = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if type(redis.pcall('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)) == 'table' then
+  unreadableMarks(KEYS[1], now, furthest)
+end
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
 if redis.call('ZSCORE', KEYS[1], ARGV[2] .. '!') then redis.call('ZADD', KEYS[1], now + ttl, ARGV[2] .. '!') end
 local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
@@ -94,7 +111,8 @@ if last > now + furthest then
   last = now + furthest
 end
 redis.call('PEXPIRE', KEYS[1], last - now)
-redis.call('INCR', KEYS[4])
+local count = redis.pcall('INCR', KEYS[4])
+if type(count) ~= 'number' or count < 1 then redis.call('SET', KEYS[4], 1) end
 local counted = redis.call('PTTL', KEYS[4])
 if counted < 0 then
   redis.call('PEXPIRE', KEYS[4], ttl)
@@ -132,13 +150,17 @@ const SENDING_WITH_TOKEN = SENDING.replace(
  * minutes), and let through after it. Read as written, a member ten years ahead (or a count with no TTL) was a send
  * under way for as long as it lived: that PAN's registrations refused for ten years, told 2 s each time.
  */
-const UNDER_WAY = `
+const UNDER_WAY = `${UNREADABLE_MARKS}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
+local furthest = tonumber(ARGV[2])
+local live = redis.pcall('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
+if live.err then
+  unreadableMarks(KEYS[1], now, furthest)
+  live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
+end
 local lingering, left, underWay = {}, 0, 0
 local half = tonumber(ARGV[1]) / 2
-local furthest = tonumber(ARGV[2])
 for i = 1, #live, 2 do
   local l = tonumber(live[i + 1]) - now
   local beyond = l > furthest
@@ -157,7 +179,7 @@ end
 for i = 1, #live, 2 do
   if string.sub(live[i], -1) ~= '!' and not lingering[live[i]] then underWay = 1 end
 end
-if (tonumber(redis.call('GET', KEYS[2])) or 0) > 0 then
+if (tonumber(redis.pcall('GET', KEYS[2])) or 0) > 0 then
   local counted = redis.call('PTTL', KEYS[2])
   local beyond = counted < 0 or counted > furthest
   if beyond then
@@ -213,8 +235,11 @@ return 1`;
  */
 const SENT = `
 if ARGV[2] == '1' then redis.call('ZREM', KEYS[1], ARGV[1]) end
-local left = redis.call('DECR', KEYS[2])
-if left <= 0 then redis.call('DEL', KEYS[2]) end
+local left = redis.pcall('DECR', KEYS[2])
+if type(left) ~= 'number' or left <= 0 then
+  redis.call('DEL', KEYS[2])
+  left = 0
+end
 return left`;
 
 /**
@@ -231,7 +256,11 @@ return left`;
 const HOLD_FIRST = `
 local link = redis.call('GET', KEYS[1])
 if link then return {2, link} end
-local held = redis.call('GET', KEYS[2])
+local held = redis.pcall('GET', KEYS[2])
+if type(held) == 'table' then
+  redis.call('SET', KEYS[2], '!', 'PX', ARGV[3])
+  return {1, '', tonumber(ARGV[3])}
+end
 if held and held ~= ARGV[1] then
   local left = redis.call('PTTL', KEYS[2])
   if left < 0 or left > tonumber(ARGV[3]) then

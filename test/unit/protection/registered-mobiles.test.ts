@@ -906,6 +906,79 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       expect(copied).toBeGreaterThan(DAY);
       expect(copied).toBeLessThanOrEqual(MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000);
     });
+
+    // A key holding what no version writes there (bytes not ours): a count that is not one, marks or a hold of another
+    // type. Before, the script failed at it: the id's every send, or the PAN's every registration, refused as the store
+    // failing for as long as the key lived (for good without an expiry).
+    const lingersAtMost = async (key: string) => {
+      const pttl = await redis.pttl(key);
+      expect(pttl).toBeGreaterThan(0);
+      expect(pttl).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
+    };
+    type Plant = [string, (key: string) => Promise<unknown>];
+    /** A store, and the id (registered to the PAN) whose key `keyOf` names holding what `plant` writes there. */
+    const planted = async (id: string, pan: string, keyOf: (id: string) => string, plant: Plant[1]) => {
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+      await s.remember(id, MOBILE, pan);
+      await redis.del(keyOf(id));
+      await plant(keyOf(id));
+      return s;
+    };
+
+    it.each<Plant>([
+      ["text, no TTL", (key) => redis.set(key, "x")],
+      ["a fraction, ten years", (key) => redis.set(key, "1.5", "PX", TEN_YEARS)],
+      ["below zero", (key) => redis.set(key, "-5")],
+      ["a hash", (key) => redis.hset(key, "n", "1")],
+    ])(
+      "the versions before's send count holding no count (%s): a send counts as one, ended in time",
+      async (_, plant) => {
+        const [id, pan] = ["760191611", "ABCPE1611F"];
+        const s = await planted(id, pan, countKey, plant);
+        await s.sending(id);
+        expect(await redis.get(countKey(id))).toBe("1");
+        await lingersAtMost(countKey(id));
+        await s.sent(id);
+        expect(await redis.exists(countKey(id))).toBe(0);
+        await s.registering(pan, "9123456780");
+      },
+    );
+
+    it.each<Plant>([
+      ["text, no TTL", (key) => redis.set(key, "x")],
+      ["a hash, ten years", (key) => redis.hset(key, "n", "1").then(() => redis.pexpire(key, TEN_YEARS))],
+    ])(
+      "send marks that are no sorted set (%s): a send left to expire, refused with its time left",
+      async (_, plant) => {
+        const [id, pan] = ["760191612", "ABCPE1612F"];
+        const s = await planted(id, pan, marksKey, plant);
+        // Read by a registration (UNDER_WAY), then by a send (SENDING).
+        const refused = await refusal(s.registering(pan, "9123456780"));
+        expect(refused).toBeInstanceOf(RegistrationRaceError);
+        expect(refused?.retryAfterMs).toBeGreaterThan(LONGEST_SEND_MARK_TTL_MS - 5_000);
+        expect(refused?.retryAfterMs).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
+        expect(await redis.type(marksKey(id))).toBe("zset");
+        await lingersAtMost(marksKey(id));
+        await redis.del(marksKey(id));
+        await plant(marksKey(id));
+        await s.sending(id);
+        await s.sent(id);
+        expect(await refusal(s.registering(pan, "9123456780"))).toBeInstanceOf(RegistrationRaceError);
+        await lingersAtMost(marksKey(id));
+      },
+    );
+
+    it("a first registration's hold that is no string: lingers at most LONGEST_SEND_MARK_TTL_MS", async () => {
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+      const pan = "ABCPE1613F";
+      const hold = `${prefix}regfirst:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
+      await redis.hset(hold, "n", "1");
+      const refused = await refusal(s.registering(pan, MOBILE, "mine"));
+      expect(refused).toBeInstanceOf(FirstRegistrationPendingError);
+      expect(refused?.retryAfterMs).toBeGreaterThan(LONGEST_SEND_MARK_TTL_MS - 5_000);
+      expect(refused?.retryAfterMs).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
+      await lingersAtMost(hold);
+    });
   });
 });
 
