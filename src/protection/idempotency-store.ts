@@ -454,6 +454,17 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return {0}`;
 
+/**
+ * `begin`'s command failed: a key of another type than a string (WRONGTYPE: a hash, a list; bytes not ours, since no
+ * version writes one) is a record at the key's place all the same, so a request with this key went ahead: unreadable
+ * (OUTCOME_UNKNOWN), as a string that is no JSON object is. Before, the store failing: PROTECTION_UNAVAILABLE, "nothing
+ * was sent, try again", to every repeat for as long as the key lived. Any other error is the store failing.
+ */
+function notAString(error: unknown): { kind: "unreadable" } {
+  if (error instanceof Error && error.message.startsWith("WRONGTYPE")) return UNREADABLE;
+  throw new ProtectionStoreError("idempotency", error);
+}
+
 /** Shared by every replica: SET NX makes "first request takes the key" atomic across processes. */
 export class RedisIdempotencyStore implements IdempotencyStore {
   /** The two scripts as commands (EVALSHA; they were sent whole with every call, EVAL). */
@@ -489,7 +500,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       pendingUntil: Date.now() + pendingTtlMs,
     };
     const px = Math.max(ttlMs, pendingTtlMs);
-    if (others.length > 0) return this.#beginAcross(key, fingerprint, others, pending, px, pendingTtlMs);
+    const furthest = furthestPending(px, pendingTtlMs);
+    if (others.length > 0) return this.#beginAcross(key, fingerprint, others, pending, px, furthest);
     let current: string | null;
     try {
       // Takes the key, or answers the record that holds it, in one command (SET NX GET, Redis 7.0+): there is no
@@ -500,11 +512,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       // (test/integration/redis-stores.test.ts).
       current = await this.redis.set(redisKey, JSON.stringify(pending), "PX", px, "NX", "GET");
     } catch (error) {
-      throw new ProtectionStoreError("idempotency", error);
+      return notAString(error);
     }
-    return current === null
-      ? { kind: "acquired", token }
-      : this.#judged(key, current, fingerprint, furthestPending(px, pendingTtlMs));
+    return current === null ? { kind: "acquired", token } : this.#judged(key, current, fingerprint, furthest);
   }
 
   async complete(
@@ -546,20 +556,20 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     others: readonly OtherKey[],
     pending: IdempotencyRecord,
     px: number,
-    pendingTtlMs: number,
+    furthest: number,
   ): Promise<BeginOutcome> {
     let answer: [number, string?];
     try {
       const keys = [this.#key(key), ...others.map((other) => this.#key(other.key))];
       answer = await this.#beginAcrossScript(keys.length, ...keys, JSON.stringify(pending), String(px));
     } catch (error) {
-      throw new ProtectionStoreError("idempotency", error);
+      return notAString(error);
     }
     const [at, current] = answer;
     if (at === 0 || current === undefined) return { kind: "acquired", token: pending.token };
     const found = at === 1 ? { key, fingerprint } : others[at - 2];
     if (at > 1) others[at - 2].found?.();
-    return this.#judged(found.key, current, found.fingerprint, furthestPending(px, pendingTtlMs));
+    return this.#judged(found.key, current, found.fingerprint, furthest);
   }
 
   /**

@@ -155,6 +155,26 @@ describeWithRedis("an Idempotency-Key record in a form this version does not kno
     expect(await redis.get(redisKey)).toBe(stored);
   });
 
+  // A record that is no string at all (bytes not ours): at the key's place all the same. Before, SET NX GET failed
+  // (WRONGTYPE): PROTECTION_UNAVAILABLE, "nothing was sent, try again", for as long as the key lived.
+  it.each<[string, (key: string) => Promise<unknown>]>([
+    ["a hash", (key) => redis.hset(key, "state", "done")],
+    ["a list, ten years to live", (key) => redis.rpush(key, "x").then(() => redis.pexpire(key, 10 * 365 * 86_400_000))],
+  ])("a record that is %s: OUTCOME_UNKNOWN, nothing sent, the key left", async (_what, plant) => {
+    const { key, variables, redisKey } = await sentOnce();
+    await redis.del(redisKey);
+    await plant(redisKey);
+    const type = await redis.type(redisKey);
+    const again = await repeat(key, variables);
+    expect(resultOf(again.body, "generateCibilOtp")).toMatchObject({
+      __typename: "OutcomeUnknown",
+      code: "OUTCOME_UNKNOWN",
+    });
+    expect(t.simulator?.calls()).toBe(1);
+    expect(await redis.type(redisKey)).toBe(type);
+    expect(t.logs.text()).toContain("idempotency record this version cannot read");
+  });
+
   it("a record in a state it does not know, without a result: in flight (then OUTCOME_UNKNOWN), nothing sent", async () => {
     const { key, variables, redisKey, record } = await sentOnce();
     const unknownState = { v: 2, state: "kept", fingerprint: record.fingerprint, token: record.token };

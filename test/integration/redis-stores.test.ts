@@ -65,6 +65,17 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     expect((await b.reserve(subject)).allowed).toBe(true);
   });
 
+  it("idempotency: a key holding another type than a string, under this secret or a previous one, is unreadable (a record all the same), never the store failing", async () => {
+    const store = new RedisIdempotencyStore(redis, prefix, sealer);
+    await redis.hset(`${prefix}idem:k-hash`, "state", "done");
+    await redis.rpush(`${prefix}idem:k-old-list`, "x");
+    // Before: ProtectionStoreError (WRONGTYPE), PROTECTION_UNAVAILABLE to every repeat while the key lived.
+    expect(await store.begin("k-hash", "fp", 60_000)).toEqual({ kind: "unreadable" });
+    const rotated = [{ key: "k-old-list", fingerprint: "fp" }];
+    expect(await store.begin("k-new", "fp", 60_000, 60_000, undefined, rotated)).toEqual({ kind: "unreadable" });
+    expect(await redis.exists(`${prefix}idem:k-new`)).toBe(0);
+  });
+
   it("idempotency: first takes the key, a concurrent second is in flight, then the result replays", async () => {
     const store = new RedisIdempotencyStore(redis, prefix, sealer);
     const other = new RedisIdempotencyStore(redis, prefix, sealer);
