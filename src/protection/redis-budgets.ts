@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
-import { type ScriptCommand, scriptCommand } from "./redis";
+import { RESCORE_AHEAD, type ScriptCommand, scriptCommand } from "./redis";
 
 /**
  * One OTP send's budgets in Redis, in one round trip: a Lua script judges the send by every budget at once and returns
@@ -58,7 +58,7 @@ import { type ScriptCommand, scriptCommand } from "./redis";
  * REDIS_URL names); a Redis Cluster would refuse it (CROSSSLOT), and is not supported (createRedis connects to one
  * node).
  */
-const TAKE = `
+const TAKE = `${RESCORE_AHEAD}
 local nFixed = tonumber(ARGV[1])
 local send = ARGV[2]
 local nSliding = tonumber(ARGV[3])
@@ -107,7 +107,7 @@ if #KEYS > nFixed then
         r = redis.call('zrange', key, points - 1, points - 1, 'REV', 'WITHSCORES')
       end
       if r[2] and tonumber(r[2]) > now then
-        for _, m in ipairs(redis.call('zrangebyscore', key, '(' .. now, '+inf')) do redis.call('zadd', key, now, m) end
+        rescoreAhead(key, now)
         r[2] = now
       end
       local wait = 0

@@ -6,7 +6,7 @@ import {
   DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
   MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
 } from "./protection.settings";
-import { type ScriptCommand, scriptCommand } from "./redis";
+import { RESCORE_AHEAD, type ScriptCommand, scriptCommand } from "./redis";
 import {
   FirstRegistrationPendingError,
   linkedId,
@@ -93,7 +93,7 @@ end`;
  * refused OTP_SEND_IN_PROGRESS for good (test/unit/protection/registered-mobiles.test.ts). Each member here ends on its
  * own.
  */
-const SENDING = `${UNREADABLE_MARKS}
+const SENDING = `${UNREADABLE_MARKS}${RESCORE_AHEAD}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
@@ -105,9 +105,7 @@ redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
 if redis.call('ZSCORE', KEYS[1], ARGV[2] .. '!') then redis.call('ZADD', KEYS[1], now + ttl, ARGV[2] .. '!') end
 local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
 if last > now + furthest then
-  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now + furthest), '+inf')) do
-    redis.call('ZADD', KEYS[1], now + furthest, m)
-  end
+  rescoreAhead(KEYS[1], now + furthest)
   last = now + furthest
 end
 redis.call('PEXPIRE', KEYS[1], last - now)

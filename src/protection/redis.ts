@@ -374,6 +374,17 @@ export type ScriptCommand<T> = (...keysThenArgs: Array<string | number | readonl
  * (a new or restarted Redis), rather than the script's text with every call (EVAL). Defined once per connection
  * object under `name`, whoever asks first. Without `numberOfKeys`, the call's first argument is the number of keys.
  */
+/**
+ * Lua for the scripts that meet a sorted-set member scored later than any of ours scores one (bytes not ours, Redis's
+ * clock stepped back): `rescoreAhead(key, limit)` scores every member of `key` later than `limit` at `limit`, so that
+ * it ends within the span its script allows (redis-budgets.ts TAKE: a destination's send, as sent now;
+ * redis-registered-mobiles.ts SENDING: a send mark, at LONGEST_SEND_MARK_TTL_MS).
+ */
+export const RESCORE_AHEAD = `
+local function rescoreAhead(key, limit)
+  for _, m in ipairs(redis.call('zrangebyscore', key, '(' .. limit, '+inf')) do redis.call('zadd', key, limit, m) end
+end`;
+
 export function scriptCommand<T>(redis: Redis, name: string, lua: string, numberOfKeys?: number): ScriptCommand<T> {
   const commands = redis as unknown as Record<string, ScriptCommand<T> | undefined>;
   if (typeof commands[name] !== "function") redis.defineCommand(name, { lua, numberOfKeys });
