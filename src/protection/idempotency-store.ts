@@ -426,17 +426,28 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
 // Complete or release only the record this request holds (its record may have ended and another taken the key).
 // Complete answers 1 (stored over its record), 2 (the record had vanished: written again) or 0 (another's: nothing).
-const COMPLETE_LUA = `
-local current = redis.call('GET', KEYS[1])
-if current and cjson.decode(current).token ~= ARGV[1] then return 0 end
+// holder(key): the token of the record at `key`, false when there is none, '' when it has none this version reads
+// (no JSON object, another Redis type: another version's, or bytes not ours), which is another's record too. Decoded
+// as it was (cjson.decode(current).token), such a record failed the script: the store failing, the step tried again
+// until the pending time ended, then logged as a result not stored or a key not freed.
+const HOLDER_LUA = `
+local function holder(key)
+  local current = redis.pcall('GET', key)
+  if not current then return false end
+  if type(current) ~= 'string' then return '' end
+  local ok, record = pcall(cjson.decode, current)
+  if ok and type(record) == 'table' and type(record.token) == 'string' then return record.token end
+  return ''
+end`;
+const COMPLETE_LUA = `${HOLDER_LUA}
+local current = holder(KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 if current then return 1 end
 return 2`;
 const COMPLETE_OUTCOMES: readonly CompleteOutcome[] = ["superseded", "stored", "restored"];
-const RELEASE_LUA = `
-local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-if cjson.decode(current).token ~= ARGV[1] then return 0 end
+const RELEASE_LUA = `${HOLDER_LUA}
+if holder(KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])`;
 /**
  * `begin` during a rotation: the record under the current key (KEYS[1]) or, failing that, under the first other key

@@ -76,6 +76,26 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     expect(await redis.exists(`${prefix}idem:k-new`)).toBe(0);
   });
 
+  it.each<[string, (key: string) => Promise<unknown>]>([
+    ["text that is no JSON", (key) => redis.set(key, "v2:opaque", "KEEPTTL")],
+    ["JSON that is a number", (key) => redis.set(key, "42", "KEEPTTL")],
+    ["a hash", (key) => redis.del(key).then(() => redis.hset(key, "token", "x"))],
+  ])(
+    "idempotency: a request whose key now holds a record not of its version (%s) neither completes nor frees it: superseded",
+    async (_, plant) => {
+      const store = new RedisIdempotencyStore(redis, prefix, sealer);
+      const key = `k-planted-${Math.random()}`;
+      const begun = await store.begin(key, "fp", 60_000);
+      if (begun.kind !== "acquired") throw new Error("expected acquired");
+      await plant(`${prefix}idem:${key}`);
+      const type = await redis.type(`${prefix}idem:${key}`);
+      // Before: the script failed (cjson.decode, WRONGTYPE): the store failing, tried again, then 'not stored' lines.
+      expect(await store.complete(key, begun.token, "fp", { typename: "X", data: {} }, 60_000)).toBe("superseded");
+      await store.release(key, begun.token);
+      expect(await redis.type(`${prefix}idem:${key}`)).toBe(type);
+    },
+  );
+
   it("idempotency: first takes the key, a concurrent second is in flight, then the result replays", async () => {
     const store = new RedisIdempotencyStore(redis, prefix, sealer);
     const other = new RedisIdempotencyStore(redis, prefix, sealer);
