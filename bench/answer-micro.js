@@ -7,9 +7,10 @@
  * upstream sends it, re-serialised without indentation): a fresh `Scrubber.forRequest` over the request's own values
  * (a new CIBIL id and token, or mobile and ids, per iteration, as in the bench), `interpretResponse` (the envelope, its
  * code and merchant reference scrubbed), `unknownKeysOf` and the endpoint's `fromWire` (the texts it keeps, scrubbed).
- * `--part reference` runs only the CIBIL merchant reference's `scrubbedReference` on a fresh request scrubber per
- * iteration (with `--part base`, the scrubber alone, to subtract). Reads the compiled server (`npm run build`), or
- * another build given by `--dist` (a `git archive` copy's, to compare two commits).
+ * `--part reference` runs only the CIBIL merchant reference's `scrubbedMerchantReference` (an older build's
+ * `scrubbedReference`) on a fresh request scrubber per iteration (with `--part base`, the scrubber alone, to
+ * subtract). Reads the compiled server (`npm run build`), or another build given by `--dist` (a `git archive` copy's,
+ * to compare two commits).
  *
  *   node bench/answer-micro.js --callgrind [--mutation cibil|aeps] [--part answer|reference|base] [--dist dir]
  *     runs the loop under `valgrind --tool=callgrind` (node --single-threaded) at 5,000 and 25,000 iterations and
@@ -62,7 +63,10 @@ if (values.callgrind) {
   process.exit(0);
 }
 
-const { interpretResponse, scrubbedReference } = require(path.join(dist, "aopay/outcome.js"));
+// A build from before scrubbedMerchantReference (`--dist`, an older commit) scrubbed the reference as any token.
+const { interpretResponse, scrubbedReference, scrubbedMerchantReference = scrubbedReference } = require(
+  path.join(dist, "aopay/outcome.js"),
+);
 const { unknownKeysOf } = require(path.join(dist, "aopay/client.js"));
 const { Scrubber } = require(path.join(dist, "pii/scrub.js"));
 
@@ -122,7 +126,7 @@ for (let i = 0; i < n; i++) {
   const text = scrubber.forRequest(endpoint.sensitive(given, wire));
   if (part === "reference") {
     // A fresh string each time, made as an answer's is (JSON.parse).
-    const scrubbed = scrubbedReference(JSON.parse(referenceJson), text);
+    const scrubbed = scrubbedMerchantReference(JSON.parse(referenceJson), text);
     if (scrubbed !== reference) wrong(i, scrubbed);
     sink += scrubbed.length;
   } else if (part === "answer") {

@@ -6,7 +6,8 @@
  * AEPS user key (docs/operations.md "Finding a customer's requests"). Reads HMAC_SECRET from the environment, as the
  * server does (the same setting and check), and refuses to run without it: a server without one used a random secret
  * no one can compute a reference under. The identifier is read as the server reads it (the validators' own functions,
- * dist/graphql/customer-refs.js) and never printed: one line per kind it is valid as, `kind  reference`. During a
+ * dist/graphql/customer-refs.js) and never printed: one line per kind it is valid as, `kind  reference` (with `--hex`,
+ * the form of lines written before references were letters). During a
  * rotation, the same settings as on the server, then one line per kind and other secret, marked: HMAC_SECRET_PREVIOUS
  * `(previous secret n)` and HMAC_SECRET_RETIRED `(retired secret n)`, the lines written before the switch;
  * HMAC_SECRET_NEXT `(next secret)`, the lines of replicas already switched (docs/security.md "Rotating the HMAC
@@ -23,8 +24,9 @@ const { CustomerRefs } = require(join(ROOT, "dist/protection/customer-refs.js"))
 const { customerRefCandidates } = require(join(ROOT, "dist/graphql/customer-refs.js"));
 
 const USAGE =
-  "usage: HMAC_SECRET=... npm run -s customer-ref -- <mobile | Aadhaar | PAN | CIBIL id | AEPS user key>\n" +
-  "   or: HMAC_SECRET=... npm run -s customer-ref   (then type the identifier: it stays out of shell history)\n";
+  "usage: HMAC_SECRET=... npm run -s customer-ref -- [--hex] <mobile | Aadhaar | PAN | CIBIL id | AEPS user key>\n" +
+  "   or: HMAC_SECRET=... npm run -s customer-ref [-- --hex]   (then type the identifier: kept out of shell history)\n" +
+  "   --hex: the form of lines written before references were letters (the same references, in hex)\n";
 
 /** @param {string} message */
 function fail(message, code = 2) {
@@ -79,6 +81,19 @@ function otherSecrets() {
   return others;
 }
 
+/**
+ * With `--hex`: the references as lines written before the letters form carry them (the same bits in hex,
+ * `m_0fa444d2be09b645`: protection/customer-refs.ts CUSTOMER_REF_ALPHABET), for logs kept from before that version.
+ */
+const HEX = process.argv.includes("--hex");
+
+/**
+ * @param {InstanceType<typeof CustomerRefs>} refs
+ * @param {Parameters<InstanceType<typeof CustomerRefs>["of"]>[0]} kind
+ * @param {string} canonical
+ */
+const shown = (refs, kind, canonical) => (HEX ? refs.legacyOf(kind, canonical) : refs.of(kind, canonical));
+
 /** @param {string} identifier */
 function print(identifier) {
   const refs = new CustomerRefs(secret());
@@ -89,15 +104,15 @@ function print(identifier) {
     fail("not a valid mobile, Aadhaar number, PAN, CIBIL id or AEPS user key (the value is not shown)");
   }
   for (const { kind, canonical } of candidates) {
-    process.stdout.write(`${kind.padEnd(10)}${refs.of(kind, canonical)}\n`);
+    process.stdout.write(`${kind.padEnd(10)}${shown(refs, kind, canonical)}\n`);
   }
   for (const other of others) {
     for (const { kind, canonical } of candidates)
-      process.stdout.write(`${kind.padEnd(10)}${other.refs.of(kind, canonical)}  (${other.label})\n`);
+      process.stdout.write(`${kind.padEnd(10)}${shown(other.refs, kind, canonical)}  (${other.label})\n`);
   }
 }
 
-const args = process.argv.slice(2);
+const args = process.argv.slice(2).filter((arg) => arg !== "--hex");
 if (args.length > 1 || args[0] === "-h" || args[0] === "--help") fail(USAGE.trimEnd());
 if (args.length === 1) print(args[0]);
 else {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { hidePartlyMasked } from "../pii/partly-masked";
-import { maskNumberShapes, maskNumberShapesKeepingLast4, type TextScrubber } from "../pii/scrub";
+import { AOPAY_REFERENCE, maskNumberShapes, maskNumberShapesKeepingLast4, type TextScrubber } from "../pii/scrub";
 import { type Envelope, isExactInteger, parseEnvelope } from "./envelope";
 import {
   AopayBadResponseError,
@@ -213,8 +213,21 @@ function scrubReferences<E extends { upstreamCode?: string; merchantTransactionI
 ): E {
   if (envelope.upstreamCode !== undefined) envelope.upstreamCode = scrubbedReference(envelope.upstreamCode, scrubber);
   if (envelope.merchantTransactionId !== undefined)
-    envelope.merchantTransactionId = scrubbedReference(envelope.merchantTransactionId, scrubber);
+    envelope.merchantTransactionId = scrubbedMerchantReference(envelope.merchantTransactionId, scrubber);
   return envelope;
+}
+
+/**
+ * AOPay's merchant reference (`merchant_trans_id`, `merchantTrxnRefId`), as scrubbedReference scrubs a token, except
+ * that one in the documented form (pii/scrub.ts AOPAY_REFERENCE: `SPCBL`, a date and time, four digits, nine letters
+ * or digits) that the scrub left as it came is kept whole: its 16 digits hold a mobile-shaped part, which
+ * maskNumberShapes masks in any other token since a run of digits glued to others counts (pii/scrub.ts holdsNumber),
+ * and support must be able to quote the reference to AOPay. The log keeps it whole under `merchantTransactionId` only
+ * (pii/scrub.ts ownId); the span masks it (client.ts, maskGlued).
+ */
+export function scrubbedMerchantReference(text: string, scrubber: TextScrubber): string {
+  if (AOPAY_REFERENCE.test(text) && scrubber.scrub(text) === text) return text;
+  return scrubbedReference(text, scrubber);
 }
 
 /**
@@ -234,8 +247,9 @@ export const MAX_UPSTREAM_TOKEN_CHARS = 64;
  * and handed to the client. docs/upstream/aopay-api.md names the reference (§1.3: `merchant_trans_id`, in the success
  * example; `merchantTrxnRefId`, null, in the white-label error example; §5 item 5) but is silent on its shape: no
  * length, alphabet or meaning is given. Its two examples (`SPCBL2308181506522334ZiSHM7bAe` in §1.3,
- * `SPCBL2308181502437743aQaHNGxZM` in docs/upstream/seeds) are `SPCBL`, 16 digits and 9 letters or digits: a run of
- * 16 digits is kept, so they reach the client and the log as they came (test/e2e/simulator-contract.test.ts).
+ * `SPCBL2308181502437743aQaHNGxZM` in docs/upstream/seeds) are `SPCBL`, 16 digits and 9 letters or digits: that form
+ * is kept by scrubbedMerchantReference, so they reach the client and the log as they came
+ * (test/e2e/simulator-contract.test.ts); here a run of 16 digits holding a mobile-shaped part is masked.
  * Then cut to `max` characters with `…` (default MAX_UPSTREAM_TOKEN_CHARS; a message's: MAX_UPSTREAM_TEXT_CHARS,
  * scrubbedMessage): scrubbed and masked first (a mask keeps the length, one `X` per digit), as a cut through a number
  * would leave digits no pattern recognises or shorten a run into another shape. Before all that, a number AOPay masked

@@ -37,7 +37,7 @@ export interface AccessSummary {
   /** Per root field answered from or held by its Idempotency-Key: `replayed` or `in-flight`, comma-separated. */
   idempotency?: string;
   /**
-   * The customers the request names, as pseudonymous keyed references (`m_3f9a0c1d2e4b5a69`,
+   * The customers the request names, as pseudonymous keyed references (`m_fvnpbrcsdtgqhpjn`,
    * protection/customer-refs.ts), each once: what support greps for with `npm run customer-ref` (docs/operations.md
    * "Finding a customer's requests"). Absent when the request names no customer (or none passed validation).
    */

@@ -264,13 +264,14 @@ function withoutRuns(text: string): boolean {
  * digits (asciiDigitRuns), each of them digits alone (nothing between them) and at least this long: AOPay's merchant
  * reference, `SPCBL` and 16 digits and letters (`SPCBL2308181502437743aQaHNGxZM`, the GenerateOTP seed page in
  * docs/upstream/seeds; §1.3 of docs/upstream/aopay-api.md has `SPCBL2308181506522334ZiSHM7bAe`), which defeats
- * lastWithoutRuns. Such a text holds no Aadhaar or mobile number as the scrubber finds them (maskShapes): each is at
- * most 14 digits with its prefix (`0091` and ten: MOBILE_PREFIX), with a separator, a `+`, a bracket or
- * nothing between them, and stands alone (BEFORE, END), so inside a run of digits alone it is the whole run; and
- * maskNumberShapes' digit masks (readsAsNumber: a run of 10 to 14 digits) leave every run as it is. 15, not 13 as
- * before round 80da657 (docs/performance-runs.md): `00919876543210` (14 digits) was taken for such a run and passed
- * every mask. Both skipped for it: the reference's scrub ran the Aadhaar and mobile tests, then maskDigitRuns' test and
- * a replace calling readsAsNumber, all to find nothing.
+ * lastWithoutRuns. Such a text holds no Aadhaar or mobile number as maskShapes finds them: each is at most 14 digits
+ * with its prefix (`0091` and ten: MOBILE_PREFIX), with a separator, a `+`, a bracket or nothing between them, and
+ * stands alone (BEFORE, END), so inside a run of digits alone it is the whole run; maskShapes' tests are skipped for
+ * it. Not maskNumberShapes' digit masks: a long run that holds a mobile- or Aadhaar-shaped part is masked there
+ * (holdsNumber; until this round such a run passed whole, `9876543210123456`, a mobile and six digits, among them), and
+ * the reference is kept whole only in its documented form, by its own function (aopay/outcome.ts
+ * scrubbedMerchantReference). 15, not 13 as before round 80da657 (docs/performance-runs.md): `00919876543210` (14
+ * digits) was taken for such a run and passed every mask.
  */
 const LONG_RUN = 15;
 const DIGITS_ONLY = /^[0-9]+$/;
@@ -384,35 +385,84 @@ const LINE_RUN = /[0-9](?:[^0-9A-Za-z]{0,3}[0-9]){9,}/y;
  * The identifiers a log line holds that the server wrote itself, each under its own key and in the exact form it is
  * written: the request id (`requestId`, a random v4 UUID: http/request-id.ts freshRequestId), the trace id
  * (`traceId`, 32 lower-case hex digits: the SDK's, or a caller's traceparent's only when no run of it reads as a
- * number, graphql/plugins/tracing.plugin.ts) and the access line's customer references (`refs`, a kind's letter, `_`
- * and 16 hex digits: protection/customer-refs.ts). Their digits are no number someone wrote, though a group of them can
- * read as one (`…-bb53-6281738160bf`: `53-6281738160` is an Aadhaar number's length and first digit to readsAsNumber),
- * so they stay whole, and support can grep for them. Only there: the shape alone was exempt before, anywhere in a line,
- * so a client's or AOPay's text shaped like an id (`9876543210abcdef`, `M_9876543210abcdef`, a UUID or 32 digits) came
- * out with the number readable, in `msg` or any key. A caller's `x-request-id` (`callerRequestId`) is not exempt: it is
- * kept only without such a run (request-id.ts), so the masks find nothing in it. The keys are trusted as ours, at
- * any depth: no line logs an object whose keys a client or AOPay chose.
+ * number, graphql/plugins/tracing.plugin.ts) and AOPay's merchant reference as the request's lines carry it
+ * (`merchantTransactionId`, in its documented form: AOPAY_REFERENCE). The access line's customer references (`refs`)
+ * were a third until they were written in letters (protection/customer-refs.ts CUSTOMER_REF_ALPHABET): they hold no
+ * digit now, and need no exemption. Their digits are no number someone wrote, though
+ * a group of them can read as one (`…-bb53-6281738160bf`: `53-6281738160` is an Aadhaar number's length and first
+ * digit to readsAsNumber), so they stay whole, and support can grep for them. Only there: the shape alone was exempt
+ * before, anywhere in a line, so a client's or AOPay's text shaped like an id (`9876543210abcdef`,
+ * `M_9876543210abcdef`, a UUID or 32 digits) came out with the number readable, in `msg` or any key. A caller's
+ * `x-request-id` (`callerRequestId`) is not exempt: it is kept only without such a run (request-id.ts), so the masks
+ * find nothing in it. And only as keys of the line itself (topLevelKey), where our code writes them (logger.ts
+ * bindings, access-log.ts): until this round at any depth, so an object logged inside a line whose keys someone else
+ * chose (a library's error serialised under `err`, its `cause` or extensions; an upstream body, should one ever be
+ * logged) could carry a `traceId` of 32 digits or a `requestId` with a number in its groups, passed whole. No line
+ * logs such an object today with those keys (the keys under `err` are its class's and ours: a GraphQL error's
+ * `extensions.requestId`, graphql/plugins/request.plugin.ts, is our own id, masked there if a run in it reads as a
+ * number and whole on the line's own `requestId`): the depth is the rule, not a finding.
  */
 const OWN_REQUEST_ID = /^"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$/;
 const OWN_TRACE_ID = /^"[0-9a-f]{32}"$/;
-const OWN_REF = /^"[mapcu]_[0-9a-f]{16}"$/;
-/** The access line's `refs` array up to one of its references, none but references before it (access-log.ts). */
-const OWN_REFS = /^"refs":\[(?:"[mapcu]_[0-9a-f]{16}",)*$/;
+/**
+ * AOPay's merchant reference (`merchant_trans_id`, `merchantTrxnRefId`: aopay/envelope.ts REFERENCE_KEYS) in the one
+ * form its documentation shows: `SPCBL`, 16 digits, 9 letters or digits (`SPCBL2308181506522334ZiSHM7bAe`,
+ * docs/upstream/aopay-api.md §1.3; `SPCBL2308181502437743aQaHNGxZM`, the GenerateOTP page in docs/upstream/seeds).
+ * The docs are silent on its grammar and meaning (§1.3, §5 item 5: no length, alphabet or field description); both
+ * examples' first twelve digits read as a date and time (`230818 150652`, `230818 150243`, yyMMdd HHmmss), then four
+ * more. Only that is kept: 16 digits hold a mobile-shaped part (holdsNumber) in every example, so the shape of the
+ * examples, the time's fields in their ranges, is what separates an issued reference from a number glued after
+ * `SPCBL`. Any other form, the time's fields out of range, the white-label error example's key (`merchantTrxnRefId`,
+ * null there: no form documented) with any other value, is masked as any text (the safe side).
+ */
+export const AOPAY_REFERENCE =
+  /^SPCBL[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9][0-9]{4}[0-9A-Za-z]{9}$/;
 
 /**
  * Whether the JSON string `literal`, at `open` in `line`, is one of our own identifiers (OWN_REQUEST_ID above) as a
- * value under its key. A `"` in a line that is not the edge of a JSON string follows a `\`, so `"requestId":` before
- * `open` is the key of that value, never text inside another string. Called only for a string that holds a run of ten
- * or more digits (lineMayHoldNumber found one): off the common path.
+ * value under its key, a key of the line itself (topLevelKey). A `"` in a line that is not the edge of a JSON string
+ * follows a `\`, so `"requestId":` before `open` is the key of that value, never text inside another string. Called
+ * only for a string that holds a run of ten or more digits (lineMayHoldNumber found one): off the common path.
  */
 function ownId(line: string, open: number, literal: string): boolean {
-  if (open >= 12 && line.startsWith('"requestId":', open - 12)) return OWN_REQUEST_ID.test(literal);
-  if (open >= 10 && line.startsWith('"traceId":', open - 10)) return OWN_TRACE_ID.test(literal);
-  if (!OWN_REF.test(literal)) return false;
-  const refs = line.lastIndexOf('"refs":[', open);
-  if (refs < 0) return false;
-  return OWN_REFS.test(line.slice(refs, open));
+  if (open >= 12 && line.startsWith('"requestId":', open - 12))
+    return OWN_REQUEST_ID.test(literal) && topLevelKey(line, open - 12);
+  if (open >= 10 && line.startsWith('"traceId":', open - 10))
+    return OWN_TRACE_ID.test(literal) && topLevelKey(line, open - 10);
+  if (open >= 24 && line.startsWith('"merchantTransactionId":', open - 24))
+    return AOPAY_REFERENCE.test(literal.slice(1, -1)) && topLevelKey(line, open - 24);
+  return false;
 }
+
+/**
+ * Whether the key whose opening quote is at `key` in a serialised line is one of the line's own keys: outside every
+ * string, one object deep (the line's braces), no array or object of a value around it. A scan of the characters
+ * before it, each string jumped over to its closing quote (indexOf); only for a string ownId already found in our
+ * identifiers' form: on every CIBIL line that carries AOPay's reference (its 16 digits now read as holding a number),
+ * the scrub of the access line 1.6-1.8 -> 2.1-2.3 µs (process.cpuUsage, median of 5 × 10^5 calls, a shared host).
+ */
+function topLevelKey(line: string, key: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < key; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x22) {
+      let end = line.indexOf('"', i + 1);
+      while (end > 0 && escapedAt(line, end)) end = line.indexOf('"', end + 1);
+      if (end < 0 || end >= key) return false;
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return depth === 1;
+}
+
+/** Whether the character at `at` follows an odd number of `\`s: escaped, inside a JSON string. */
+function escapedAt(line: string, at: number): boolean {
+  let slashes = 0;
+  while (at - slashes - 1 >= 0 && line.charCodeAt(at - slashes - 1) === 0x5c) slashes++;
+  return slashes % 2 === 1;
+}
+
 /** A JSON string in a serialised line: its quotes, and any character or escape between them. */
 const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
 /**
@@ -425,13 +475,18 @@ const JSON_STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|(?<=[:[,])-?[0-9]+(?:\.[0-9]+)?
  * Each JSON number of a line that reads as a mobile or an Aadhaar number (readsAsNumber) written as a string, which
  * the masks then mask: masked where it stood, `"n":XXXXXX3210` was no JSON (a log reader dropped the line, and the
  * development logger's pino-pretty with it). Such a number keeps its digits only in a logged value of ours that is
- * a JSON number (`log.info({ mobile: 9876543210 })`), which no code path writes today: the net's case. The line's
- * epoch time, `ms`, counts and status codes read as no number and stay numbers.
+ * a JSON number (`log.info({ mobile: 9876543210 })`), which no code path writes today: the net's case. `ms`, counts
+ * and status codes read as no number and stay numbers; the line's epoch time (LINE_TIME), whose 13 digits hold a
+ * mobile-shaped part (`1796392274221`: holdsNumber), is passed over, as lineMayHoldNumber passes over it.
  */
 function quoteNumbers(line: string): string {
-  return line.replace(JSON_STRING_OR_NUMBER, (token) =>
+  LINE_TIME.lastIndex = 0;
+  const from = LINE_TIME.test(line) ? LINE_TIME.lastIndex : 0;
+  const rest = from === 0 ? line : line.slice(from);
+  const quoted = rest.replace(JSON_STRING_OR_NUMBER, (token) =>
     token.charCodeAt(0) === 34 || !readsAsNumber(token) ? token : `"${token}"`,
   );
+  return from === 0 ? quoted : line.slice(0, from) + quoted;
 }
 
 /**
@@ -460,7 +515,7 @@ function lineMayHoldNumber(line: string): boolean {
     }
     const run = match[0];
     hint.lastIndex = found.index + run.length;
-    if (DIGITS_ONLY.test(run) && !numberDigits(run)) continue;
+    if (DIGITS_ONLY.test(run) && !holdsNumber(run)) continue;
     // No `\` in the line, so the quotes around the run delimit its string.
     const open = line.lastIndexOf('"', found.index);
     const close = line.indexOf('"', found.index + run.length);
@@ -832,7 +887,6 @@ function includesEvery(text: string, chars: readonly string[]): boolean {
  */
 export function maskDigitRuns(text: string, min = 10, which?: (run: string) => boolean, keep = 0): string {
   if (text === lastWithoutRuns && min >= 10 && Number.isInteger(min)) return text;
-  if (text === lastLongRunsOnly && min === 10 && which === readsAsNumber) return text;
   if (!isAscii(text)) return maskRuns(text.normalize("NFKC"), digitRuns(min), which, keep);
   // An ASCII text's digits are 0-9 and what may stand between them ASCII (RUN_GAP's share of it): asciiDigitRuns finds
   // the same runs as digitRuns (Unicode classes), after one test that finds none in nearly every text. It replaces
@@ -958,20 +1012,24 @@ export function maskNumberShapes(text: string): string {
 }
 
 /**
- * Whether a run of digits (digitRuns) reads as a mobile or an Aadhaar number (numberDigits): whole, or any of its
- * groups in a row (what stands between two groups of digits in it splits them), as a reader reads `MT9876543210 1234`
- * as a mobile and a number after it, where the whole run's 14 digits are no number's; and as the run ended at a `%`
- * until RUN_GAP read through any mark, `x4353055367%2066881.85672` held an Aadhaar-shaped `2066881.85672`. Not an
- * Aadhaar number inside a run across a `:` (a date and time with seconds, `2026-12-04 13:45:12`, holds twelve digits
- * from 2-9 in a row) nor next to a `-` (a request id's last group, `…-bb53-628173816012`): both stay readable. A run
- * whose twelve digits are all it holds is masked (`2026-12-04 13:45` too: the one spelling of a time this reads as a
- * number, docs/security.md).
+ * Whether a run of digits (digitRuns) reads as a mobile or an Aadhaar number: a group of digits alone (nothing between
+ * them) that holds one (holdsNumber: the run whole, when it is digits alone, or any of its groups), or any of its
+ * groups in a row that are one (numberDigits; what stands between two groups of digits in it splits them), as a reader
+ * reads `MT9876543210 1234` as a mobile and a number after it, where the whole run's 14 digits are no number's; and as
+ * the run ended at a `%` until RUN_GAP read through any mark, `x4353055367%2066881.85672` held an Aadhaar-shaped
+ * `2066881.85672`. Not an Aadhaar number inside a run across a `:` (a date and time with seconds, `2026-12-04
+ * 13:45:12`, holds twelve digits from 2-9 in a row) nor next to a `-` (a request id's last group,
+ * `…-bb53-628173816012`): both stay readable. A run whose twelve digits are all it holds is masked (`2026-12-04 13:45`
+ * too: the one spelling of a time this reads as a number, docs/security.md). Groups in a row count only when they are
+ * exactly a number (a prefix and ten, twelve): an IP address (`192.168.100.200`) or a time holds a mobile-shaped part
+ * across its separators, and is no number someone wrote.
  */
 function readsAsNumber(run: string): boolean {
   const digits = run.replace(NOT_DIGIT, "");
   if (!DIGITS_ONLY.test(digits)) return true;
+  if (digits.length === run.length) return holdsNumber(digits);
   if (numberDigits(digits)) return true;
-  if (digits.length === run.length || digits.length < 10) return false;
+  if (digits.length < 10) return false;
   const groups = run.split(NOT_DIGITS);
   const gaps = run.match(NOT_DIGITS_ALL) ?? [];
   // A run starts and ends with a digit (digitRuns): gaps[k] stands between groups[k] and groups[k + 1].
@@ -982,8 +1040,31 @@ function readsAsNumber(run: string): boolean {
       if (j > i && gaps[j - 1].includes(":")) colon = true;
       joined += groups[j];
       const dashed = (i > 0 && gaps[i - 1].includes("-")) || (j < gaps.length && gaps[j].includes("-"));
-      if (joined.length >= 10 && numberDigits(joined, !colon && !dashed)) return true;
+      if (joined.length < 10) continue;
+      // One group alone: digits glued to digits, a number inside them as inside a run of digits alone.
+      if (j === i ? holdsNumber(joined, !dashed) : numberDigits(joined, !colon && !dashed)) return true;
     }
+  }
+  return false;
+}
+
+/**
+ * Whether ASCII digits with nothing between them hold a mobile (ten digits from 6-9) or, with `aadhaar`, an Aadhaar
+ * number (twelve from 2-9) anywhere in them: glued to other digits, a number is still the number (`9876543210123456`, a
+ * mobile and six digits, `98765432100000000000000000000000`, a caller's traceparent `…0002341234123460…`). Until this
+ * round only a run of 10 to 14 digits that was a number whole (numberDigits) was masked, so that AOPay's references
+ * (`SPCBL` and 16 digits) passed: they are kept in their documented form by their own rule now (ownId,
+ * aopay/outcome.ts scrubbedMerchantReference). Every prefixed mobile (`0`, `91`, `0091` and ten digits) holds the ten.
+ * What stays readable: fewer than ten digits, and runs whose digits before the last ten are all 0-5 and before the last
+ * twelve all 0-1 (`1234567890`, `10000000000000000000`). The epoch time in milliseconds (`1796392274221`) holds a
+ * mobile-shaped part: the log line's own `time` is passed over (lineMayHoldNumber, quoteNumbers), one in a message is
+ * masked. A loop over the digits' first characters: about ten instructions a digit, on the slow path only.
+ */
+function holdsNumber(digits: string, aadhaar = true): boolean {
+  const n = digits.length;
+  for (let i = 0; i + 10 <= n; i++) {
+    const c = digits.charCodeAt(i);
+    if (c >= 0x36 || (aadhaar && c >= 0x32 && i + 12 <= n)) return true;
   }
   return false;
 }

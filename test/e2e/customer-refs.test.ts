@@ -26,7 +26,7 @@ const ROOT = join(__dirname, "../..");
 const SECRET = "customer-ref-e2e-secret-0123456789abcdefghij";
 /** A second valid Aadhaar number (Verhoeff), as test/e2e/pii-logging.test.ts's canary. */
 const OTHER_AADHAAR = "999971658847";
-const REF = /^[mapcu]_[0-9a-f]{16}$/;
+const REF = /^[mapcu]_[bcdfghjkmnpqrstv]{16}$/;
 
 let t: TestStack;
 const answers: string[] = [];
@@ -200,6 +200,20 @@ describe("npm run customer-ref", () => {
     for (const run of [none, short, invalid, cli("9876543210"), cli("2341 2341 2346"), cli("abcpe1234f")]) {
       expect(run.stdout + run.stderr).not.toMatch(/98765|2341|abcpe|ABCPE/i);
     }
+  });
+
+  it("--hex: the same references in the hex form of lines written before they were letters", () => {
+    const run = spawnSync(process.execPath, [join(ROOT, "scripts/customer-ref.js"), "--hex", "2341 2341 2346"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, HMAC_SECRET: SECRET },
+    });
+    expect(run.status).toBe(0);
+    const [kind, hex] = run.stdout.trim().split(/\s+/);
+    expect(kind).toBe("aadhaar");
+    expect(hex).toMatch(/^a_[0-9a-f]{16}$/);
+    // Letter for hex digit, one for one (protection/customer-refs.ts CUSTOMER_REF_ALPHABET).
+    const letters = `a_${[...hex.slice(2)].map((c) => "bcdfghjkmnpqrstv"[parseInt(c, 16)]).join("")}`;
+    expect(cli("2341 2341 2346").refs.aadhaar).toBe(letters);
   });
 
   it("reads the identifier from stdin when none is given (kept out of shell history and the process list)", () => {

@@ -259,7 +259,7 @@ describe("no PII or credential leaves the process in clear (LOG_LEVEL=trace)", (
     const refs = access.flatMap((r) => (r.refs as string[] | undefined) ?? []);
     // Every kind is exercised: mobile, Aadhaar, PAN, CIBIL id, AEPS user key.
     expect(new Set(refs.map((r) => r.slice(0, 2)))).toEqual(new Set(["m_", "a_", "p_", "c_", "u_"]));
-    for (const ref of refs) expect(ref).toMatch(/^[mapcu]_[0-9a-f]{16}$/);
+    for (const ref of refs) expect(ref).toMatch(/^[mapcu]_[bcdfghjkmnpqrstv]{16}$/);
     // Refused requests name their customers too: a throttled send, an idempotent replay.
     const refused = access.filter((r) => r.throttled !== undefined || r.idempotency !== undefined);
     expect(refused.length).toBeGreaterThan(1);

@@ -77,15 +77,28 @@ describe("another customer's number in AOPay's answer, in every spelling of the 
     expect(upstream.calls).toHaveLength(SPELLINGS.length);
   });
 
-  it("what is not a number stays readable: ports, times, request ids, amounts, AOPay's references", async () => {
+  it("what is not a number stays readable: ports, times, request ids, amounts, ids", async () => {
     const message =
-      "Retry after 10:30:45 via 127.0.0.1:4000 or localhost:43210; request 68f74483-ff9b-4582-bb53-628173816012, " +
-      "amount 1,234,567.89, ref SPCBL2308181506522334ZiSHM7bAe";
-    upstream.respond(json(200, { status: false, response_code: 5, message, error_code: "TXN1234567890123" }));
+      "Retry after 10:30:45 via 127.0.0.1:4000 or localhost:43210; request 68f74483-ff9b-4582-bb53-123173816012, " +
+      "amount 1,234,567.89, from 192.168.100.200, ref SIMCBL000000000001";
+    upstream.respond(json(200, { status: false, response_code: 5, message, error_code: "TXN12345678901" }));
     expect(await send()).toMatchObject({
       __typename: "UpstreamRejected",
       upstreamMessage: message,
-      upstreamCode: "TXN1234567890123",
+      upstreamCode: "TXN12345678901",
+    });
+  });
+
+  it("a run of digits that holds a number's shape is masked, glued or not; AOPay's reference too, in a message", async () => {
+    // Only the merchant reference's own field keeps its documented form (aopay/outcome.ts scrubbedMerchantReference).
+    const message =
+      "request 68f74483-ff9b-4582-bb53-628173816012, ref SPCBL2308181506522334ZiSHM7bAe, 9876543210123456";
+    upstream.respond(json(200, { status: false, response_code: 5, message, error_code: "TXN1234567890123" }));
+    expect(await send()).toMatchObject({
+      __typename: "UpstreamRejected",
+      upstreamMessage:
+        "request 68f74483-ff9b-4582-bbXX-XXXXXXXXXXXX, ref SPCBLXXXXXXXXXXXXXXXXZiSHM7bAe, XXXXXXXXXXXXXXXX",
+      upstreamCode: "TXNXXXXXXXXXXXXX",
     });
   });
 

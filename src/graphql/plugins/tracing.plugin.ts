@@ -68,9 +68,10 @@ export class RequestTracing {
       // As the log lines show it (auth/authenticator.ts shownClientId): no scrubber reads an exported span.
       span.setAttributes({ "aopay.client_id": contextValue.client.shown, "url.path": "/graphql" });
       // The log scrubber leaves a `traceId` whole as our own id (pii/scrub.ts ownId). A caller's trace id is its
-      // choice: one with a run that reads as a mobile or an Aadhaar number (`a9876543210bcdef…`, about 2.4 % of
-      // random ids: 200,000 from randomBytes) is not logged, or it would carry the number into every line of the
-      // request. The trace still joins the caller's; the request's lines are found by their requestId.
+      // choice: one with a run that reads as a mobile or an Aadhaar number (`a9876543210bcdef…`, about 5.5 % of
+      // random ids, 200,000 from randomBytes; 2.4 % before a number glued into a run counted) is not logged, or it
+      // would carry the number into every line of the request. The trace still joins the caller's; the request's lines
+      // are found by their requestId.
       const traceId = span.spanContext().traceId;
       if (trace.getSpanContext(from) === undefined || !readsAsNumberInside(traceId))
         contextValue.log.setBindings({ traceId });

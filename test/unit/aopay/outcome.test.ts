@@ -14,6 +14,7 @@ import {
   parseRetryAfter,
   scrubbedMessage,
   scrubbedQuestionText,
+  scrubbedMerchantReference,
   scrubbedReference,
 } from "../../../src/aopay/outcome";
 import { Scrubber, type TextScrubber } from "../../../src/pii/scrub";
@@ -239,10 +240,34 @@ describe("AOPay's texts: a number it masked in part shows no digit (pii/partly-m
           "*********, or XXXXXX3210 and XXXX XXXX 2346",
         );
         expect(scrub("AOP554N3XXXXX HTTP 5xx", s)).toBe("AOP554N3XXXXX HTTP 5xx");
-        expect(scrub("SPCBL2308181502437743aQaHNGxZM", s)).toBe("SPCBL2308181502437743aQaHNGxZM");
+        expect(scrub("SIMCBL000000000001", s)).toBe("SIMCBL000000000001");
       }
     },
   );
+
+  it.each([
+    // The two documented references (docs/upstream/aopay-api.md §1.3 and the GenerateOTP seed page).
+    "SPCBL2308181506522334ZiSHM7bAe",
+    "SPCBL2308181502437743aQaHNGxZM",
+  ])("scrubbedMerchantReference keeps AOPay's reference in its documented form whole: %s", (reference) => {
+    for (const s of [scrubber, own]) expect(scrubbedMerchantReference(reference, s)).toBe(reference);
+    // As a token or a message, the same text's 16 digits hold a mobile's shape: masked.
+    expect(scrubbedReference(reference, scrubber)).toBe(`SPCBL${"X".repeat(16)}${reference.slice(21)}`);
+  });
+
+  it.each([
+    ["SPCBL9876543210123456ZiSHM7bAe", "SPCBLXXXXXXXXXXXXXXXXZiSHM7bAe"],
+    ["SPCBL2308181506522334ZiSHM7bAe1", "SPCBLXXXXXXXXXXXXXXXXZiSHM7bAe1"],
+    ["MT98765432101234", "MTXXXXXXXXXXXXXX"],
+    ["SIMCBL000000000001", "SIMCBL000000000001"],
+  ])("scrubbedMerchantReference masks any other form as scrubbedReference does: %s", (reference, shown) => {
+    expect(scrubbedMerchantReference(reference, scrubber)).toBe(shown);
+  });
+
+  it("scrubbedMerchantReference redacts a request's own value inside a documented form", () => {
+    const mine = scrubber.forRequest(["1506522334"]);
+    expect(scrubbedMerchantReference("SPCBL2308181506522334ZiSHM7bAe", mine)).not.toContain("1506522334");
+  });
 
   it("a failure's upstreamMessage, logged and shown, hides them too", () => {
     const body = JSON.stringify({ status: false, message: "OTP already sent to 98765-*****", error_code: "7" });

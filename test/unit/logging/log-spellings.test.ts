@@ -1,7 +1,7 @@
 import type { Level } from "pino";
 import { logAccess } from "../../../src/logging/access-log";
 import { createLogger, lineWriter, type Logger } from "../../../src/logging/logger";
-import { readDigits, SPELLINGS } from "../../helpers/number-spellings";
+import { AADHAAR, MOBILE, readDigits, SPELLINGS } from "../../helpers/number-spellings";
 
 /**
  * The logger's scrub (Scrubber.scrubLine: pino's streamWrite hook and the access line's writer) is the last net for
@@ -109,9 +109,9 @@ describe("what is not a number stays as it was written", () => {
     "at 2026-12-04T13:45:12.123Z",
     "2026-12-04 13:45:12",
     "took 1234 ms, 200 OK, 17 calls",
-    "SPCBL2308181506522334ZiSHM7bAe",
+    "SIMCBL000000000001",
     "TXN-2026-1204-000123",
-    "ts 1733123456789",
+    "from 192.168.100.200",
     'tab\there, quote" and back\\slash 12345',
     "uni ✓ é 漢字",
   ])("%j in a field and the message", (text) => {
@@ -198,11 +198,21 @@ describe("the server's own identifiers stay whole, under their keys", () => {
     // Each holds a run that reads as a mobile or an Aadhaar number, as about 2 % of random ids do.
     const child = log.child({ requestId: REQUEST_ID });
     child.setBindings({ traceId: "a9876543210bcdef0123456789abcdef" });
-    const refs = ["m_0123456789abcdef", "a_f234123412346abc", "u_9876543210abcdef"];
+    // References are letters (protection/customer-refs.ts): nothing in them to mask, no exemption needed.
+    const refs = ["m_bcdfghjkmnpqrstv", "a_vtsrqpnmkjhgfdcb", "u_kkkkkkkkkkkkkkkk"];
     logAccess(child, undefined, "POST", "/graphql", 200, { operation: "O", result: "OK", refs }, [], 3.1);
     const parsed = JSON.parse(lines[0]) as Record<string, unknown>;
     expect(parsed).toMatchObject({ requestId: REQUEST_ID, traceId: "a9876543210bcdef0123456789abcdef", refs });
     expect(lines[0]).toBe(JSON.stringify(parsed) + "\n");
+  });
+
+  it("a `refs` list in the old hex form is text like any other: a number in it is masked, even on the access line", () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: "info", secrets: SECRETS, destination: { write: (l) => void lines.push(l) } });
+    const refs = ["m_0123456789abcdef", "a_f234123412346abc", "u_9876543210abcdef"];
+    logAccess(log, undefined, "POST", "/graphql", 200, { operation: "O", result: "OK", refs }, [], 3.1);
+    expect(readDigits(lines[0])).not.toMatch(/234123412346|9876543210/);
+    expect((JSON.parse(lines[0]) as { refs: string[] }).refs[0]).toBe("m_0123456789abcdef");
   });
 });
 
@@ -217,7 +227,8 @@ describe("a number outside a string: masked, and the line still JSON", () => {
     ["a negative one", -9876543210, "-XXXXXXXXXX"],
     ["one in an array", [5, 9876543210], [5, "XXXXXX3210"]],
     ["one nested", { inner: { n: 234123412346 } }, { inner: { n: "XXXX XXXX 2346" } }],
-    ["an epoch time (13 digits from 1)", 1796392274221, 1796392274221],
+    // Its 13 digits hold a mobile's shape (`7963922742`): masked as any such run; the line's own `time` is not.
+    ["an epoch time (13 digits from 1)", 1796392274221, "XXXXXXXXXXXXX"],
     ["a count", 42, 42],
     ["ten digits that are no number's (from 1)", 1234567890, 1234567890],
     ["a fraction", 182.4, 182.4],
@@ -233,5 +244,110 @@ describe("a number outside a string: masked, and the line still JSON", () => {
       expect(typeof parsed.time).toBe("number");
       expect(readDigits(line)).not.toMatch(/9876543210|234123412346/);
     }
+  });
+});
+
+/**
+ * A mobile or an Aadhaar number glued to other digits, in runs of digits alone of every length from 11 to 40: at the
+ * run's start, middle and end, the other digits drawn (a fixed seed) so that they hold no number of their own before
+ * the glued one is added. Until this round only a run of 10 to 14 digits that was a number whole was masked:
+ * `9876543210123456`, `98765432100000000000000000000000` and a traceparent's `…0002341234123460…` passed whole.
+ */
+describe("a mobile or an Aadhaar number glued to a run of digits", () => {
+  let seed = 20261206;
+  const digit = (max: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return String(seed % max);
+  };
+  const CASES: [string, string][] = [];
+  for (const number of [MOBILE, AADHAAR])
+    for (let length = 11; length <= 40; length++)
+      for (const at of ["start", "middle", "end"]) {
+        const others = length - number.length;
+        if (others <= 0) continue;
+        // Digits 0-1 alone: a run of them holds no number's shape, so the glued one is the only number in the run.
+        const filler = Array.from({ length: others }, () => digit(2)).join("");
+        const cut = at === "start" ? 0 : at === "end" ? others : Math.floor(others / 2);
+        CASES.push([number, filler.slice(0, cut) + number + filler.slice(cut)]);
+      }
+  const LEVELS: Level[] = ["trace", "debug", "info", "warn", "error", "fatal"];
+  /** Each place at `level`: the message, a field, a nested key's value, our own ids' keys nested. */
+  const atLevel = (level: Level): [string, (log: Logger, text: string) => void][] => [
+    ["the message", (log, t) => log[level](`upstream said ${t}`)],
+    ["a field's value", (log, t) => log[level]({ note: t }, "noted")],
+    ["a nested key's value", (log, t) => log[level]({ upstream: { detail: [{ code: t }] } }, "nested")],
+    ["our own ids' keys, nested", (log, t) => log[level]({ err: { requestId: t, traceId: t, refs: [t] } }, "ids")],
+  ];
+  it("covers every length from 11 to 40, both numbers, three places in the run", () => {
+    expect(CASES.length).toBe(2 * 3 * 30 - 3 * 2);
+  });
+
+  it.each(LEVELS)("at %s: no line in any place shows the number, and every line parses", (level) => {
+    const shown: string[] = [];
+    let lines = 0;
+    // The spellings' places too (their own levels, the access line), each through a logger at trace.
+    const places = [...atLevel(level), ...PLACES.map(([p, w]) => [p, w] as const)];
+    for (const [place, write] of places)
+      for (const [number, text] of CASES)
+        for (const line of written("trace", write, text)) {
+          lines++;
+          if (strings(JSON.parse(line)).some((s) => readDigits(s).includes(number))) shown.push(`${place}: ${text}`);
+        }
+    expect(lines).toBeGreaterThan(0);
+    expect(`${shown.length} of ${lines} show the number, first ${JSON.stringify(shown[0])}`).toBe(
+      `0 of ${lines} show the number, first undefined`,
+    );
+  });
+});
+
+/**
+ * The identifiers the scrubber keeps whole (scrub.ts ownId) are kept only as keys of the line itself, where our code
+ * writes them, and AOPay's reference only in its documented form (AOPAY_REFERENCE).
+ */
+describe("our own identifiers' keys: trusted only on the line itself", () => {
+  const lines: string[] = [];
+  const log = createLogger({ level: "debug", secrets: SECRETS, destination: { write: (l) => void lines.push(l) } });
+  const TRACE = "00000000000000002341234123460000";
+  const UUID = "68f74483-ff9b-4582-bb53-628173816012";
+
+  it.each<[string, Record<string, unknown>]>([
+    ["traceId under err", { err: { traceId: TRACE } }],
+    ["traceId nested", { upstream: { body: { traceId: TRACE } } }],
+    ["requestId nested", { upstream: { requestId: UUID } }],
+    ["refs nested", { upstream: { refs: ["m_234123412346abcd"] } }],
+    ["traceId in an array", { list: [{ traceId: TRACE }] }],
+    ["merchantTransactionId nested", { upstream: { merchantTransactionId: "SPCBL2308181506522334ZiSHM7bAe" } }],
+  ])("%s: masked", (_name, fields) => {
+    lines.length = 0;
+    log.info(fields, "nested ids");
+    const line = lines[0];
+    expect(() => JSON.parse(line) as unknown).not.toThrow();
+    expect(readDigits(line)).not.toMatch(/2341234123|9876543210|628173816012|2308181506522334/);
+  });
+
+  it("AOPay's reference in its documented form stays whole under the request's binding", () => {
+    lines.length = 0;
+    const child = log.child({ requestId: "68f74483-ff9b-4582-bb53-6281738160bf" });
+    child.setBindings({ merchantTransactionId: "SPCBL2308181506522334ZiSHM7bAe" });
+    child.info({ note: "SPCBL2308181502437743aQaHNGxZM" }, "upstream answered");
+    const parsed = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(parsed.merchantTransactionId).toBe("SPCBL2308181506522334ZiSHM7bAe");
+    // The same form under any other key is text like any other: masked.
+    expect(parsed.note).toBe("SPCBLXXXXXXXXXXXXXXXXaQaHNGxZM");
+  });
+
+  it.each([
+    "SPCBL9876543210123456ZiSHM7bAe",
+    "SPCBL2308181506522334ZiSHM7bA",
+    "XPCBL2308181506522334ZiSHM7bAe",
+    "SPCBL2313181506522334ZiSHM7bAe",
+  ])("a reference not in the documented form under the binding is masked: %s", (reference) => {
+    lines.length = 0;
+    const child = log.child({ requestId: "68f74483-ff9b-4582-bb53-6281738160bf" });
+    child.setBindings({ merchantTransactionId: reference });
+    child.info("upstream answered");
+    const parsed = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(parsed.merchantTransactionId).not.toBe(reference);
+    expect(readDigits(String(parsed.merchantTransactionId))).not.toMatch(/[0-9]{10}/);
   });
 });

@@ -287,17 +287,29 @@ describe("maskNumberShapes (AOPay's references and codes, src/aopay/outcome.ts s
   });
 
   it.each([
-    // The documented reference (docs/upstream/aopay-api.md §1.3) and the simulator's: runs of 16 and 12 digits that
-    // are neither shape, kept so that support can quote them to AOPay.
-    "SPCBL2308181506522334ZiSHM7bAe",
+    // The simulator's reference: a run of 12 digits that holds neither shape, kept so that support can quote it.
     "SIMCBL000000000001",
     "SPC-200",
     "MT987654321",
     "MT5876543210",
     "MT123412341234",
-    "MT98765432101",
-  ])("keeps a run that is neither shape whole: %s", (text) => {
+    "TXN12345678901",
+  ])("keeps a run that holds neither shape whole: %s", (text) => {
     expect(maskNumberShapes(text)).toBe(text);
+  });
+
+  it.each([
+    // A mobile or an Aadhaar number glued to other digits is still the number: until this round a run of 10 to 14
+    // digits was masked only when it was a number whole, a longer one never.
+    ["MT98765432101", "MTXXXXXXXXXXX"],
+    ["MT19876543210", "MTXXXXXXXXXXX"],
+    ["9876543210123456", "XXXXXXXXXXXXXXXX"],
+    ["ref 98765432100000000000000000000000", `ref ${"X".repeat(32)}`],
+    ["TXN1234567890123", "TXNXXXXXXXXXXXXX"],
+    // The documented reference's form outside scrubbedMerchantReference: its 16 digits hold a mobile-shaped part.
+    ["SPCBL2308181506522334ZiSHM7bAe", "SPCBLXXXXXXXXXXXXXXXXZiSHM7bAe"],
+  ])("masks a run of digits that holds a mobile or an Aadhaar number glued to other digits: %s", (text, masked) => {
+    expect(maskNumberShapes(text)).toBe(masked);
   });
 });
 
@@ -316,7 +328,7 @@ describe("maskNumberShapesKeepingLast4 (the CIBIL question's texts, src/aopay/ou
     expect(maskNumberShapesKeepingLast4(text)).toBe(masked);
   });
 
-  it.each(["SPCBL2308181506522334ZiSHM7bAe", "MT987654321", "MT5876543210", "MT98765432101", "ends in 3210"])(
+  it.each(["SIMCBL000000000001", "MT987654321", "MT5876543210", "TXN12345678901", "ends in 3210"])(
     "keeps what maskNumberShapes keeps: %s",
     (text) => {
       expect(maskNumberShapesKeepingLast4(text)).toBe(text);
