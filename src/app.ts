@@ -83,7 +83,7 @@ export interface App {
    * The stop under way, cut short (a stop signal during the drain, index.ts): upstream calls still running are aborted
    * now (their requests answered OutcomeUnknown, never retried), the connections left are cut a moment later, and
    * what follows (results stored again in Redis) has that moment too, not the rest of the grace period. What it cut:
-   * requests and upstream calls in flight. Nothing before stop(), and only the first call.
+   * requests and upstream calls in flight. Null before stop(), after the first call, and once the stop is over.
    */
   cutShort(): { requestsInFlight: number; upstreamCalls: number } | null;
 }
@@ -318,32 +318,41 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
           logger.warn({ graceMs: config.shutdownGraceMs }, "shutdown grace period over: closing remaining connections");
           fastify.server.closeAllConnections();
         }, config.shutdownGraceMs);
+        let httpClosed = false;
         cut = () => {
-          // The same steps as at the grace period's end, now: the aborts first, the connections `margin` later.
+          // The same steps as at the grace period's end, now: the aborts first, the connections `margin` later (none
+          // left once the listener has closed: a timer then would outlive the stop).
           const cutFrom = { requestsInFlight: admission.inFlight, upstreamCalls: transport.stats.inFlight };
           graceEndsAt = Math.min(graceEndsAt, monotonicNow() + margin);
           clearTimeout(abortUpstream);
           clearTimeout(force);
           void aopay.close(0);
-          force = setTimeout(() => fastify.server.closeAllConnections(), margin);
+          if (!httpClosed) force = setTimeout(() => fastify.server.closeAllConnections(), margin);
           return cutFrom;
         };
         try {
-          await fastify.close();
+          try {
+            await fastify.close();
+          } finally {
+            httpClosed = true;
+            clearTimeout(abortUpstream);
+            clearTimeout(force);
+          }
+          const httpClosedMs = monotonicNow() - began;
+          admission.close();
+          await apollo.stop();
+          await aopay.close(Math.max(0, graceEndsAt - monotonicNow()));
+          // Before the store's connection closes: results it missed while their send was upstream, stored again.
+          await protection.protection.guard.drain(graceEndsAt);
+          await protection.close();
+          await metricsServer?.close();
+          metrics?.close();
+          logger.info({ httpClosedMs, totalMs: monotonicNow() - began }, "shutdown complete");
         } finally {
-          clearTimeout(abortUpstream);
-          clearTimeout(force);
+          // Over (or failed): nothing left to cut. A stop signal now (the last lines settling before the exit) found
+          // it armed, and said it cut requests in flight after the process had said "stopped" and chosen exit 0.
+          cut = undefined;
         }
-        const httpClosedMs = monotonicNow() - began;
-        admission.close();
-        await apollo.stop();
-        await aopay.close(Math.max(0, graceEndsAt - monotonicNow()));
-        // Before the store's connection closes: results it missed while their send was upstream, stored again.
-        await protection.protection.guard.drain(graceEndsAt);
-        await protection.close();
-        await metricsServer?.close();
-        metrics?.close();
-        logger.info({ httpClosedMs, totalMs: monotonicNow() - began }, "shutdown complete");
       })();
       return stopping;
     },

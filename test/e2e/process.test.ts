@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { freePort } from "../helpers/free-port";
 import { type ServerProcess, startServerProcess as run } from "../helpers/server-process";
 import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
+import { connectRedis, deletePrefixes, dumpKeys, itWithRedis, uniquePrefix } from "../helpers/redis";
 import { postGraphQL } from "../helpers/stack";
 
 /**
@@ -69,6 +70,20 @@ const SEND_OTP = { query: GENERATE_CIBIL_OTP, variables: cibilInput() };
  * a stop signal that soon after the first is that one passed on again, not a second one.
  */
 const DUPLICATE_SIGNAL_MS = 250;
+
+/**
+ * SIGTERM to a server with no SHUTDOWN_DELAY_MS, then, once it drains and past the window of npm's copy of the first
+ * signal, `second`: the drain cut short (src/index.ts cutShort). When `second` went.
+ */
+async function cutTheDrain(p: ServerProcess, second: NodeJS.Signals): Promise<number> {
+  const firstAt = Date.now();
+  p.child.kill("SIGTERM");
+  await p.printed("shutting down: finishing in-flight requests");
+  await new Promise((r) => setTimeout(r, Math.max(0, firstAt + DUPLICATE_SIGNAL_MS + 100 - Date.now())));
+  const cutAt = Date.now();
+  p.child.kill(second);
+  return cutAt;
+}
 
 /** A server started with SHUTDOWN_DELAY_MS, signalled (SIGTERM), in its delay: its URL and when the signal went. */
 async function inDelay(delayMs: number): Promise<{ p: ServerProcess; url: string; signalledAt: number }> {
@@ -281,13 +296,7 @@ describe("the server process (npm start)", () => {
         // Scenario 504: the simulator never answers; the send holds the drain.
         const held = postGraphQL(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput("102277504") });
         await p.printed("simulator answered");
-        const firstAt = Date.now();
-        p.child.kill("SIGTERM");
-        await p.printed("shutting down: finishing in-flight requests");
-        // Past the window of npm's copy of the first signal.
-        await new Promise((r) => setTimeout(r, Math.max(0, firstAt + DUPLICATE_SIGNAL_MS + 100 - Date.now())));
-        const cutAt = Date.now();
-        p.child.kill(second);
+        const cutAt = await cutTheDrain(p, second);
         expect(await p.exited).toBe(second === "SIGINT" ? 130 : 143);
         expect(Date.now() - cutAt).toBeLessThan(5_000);
         // The send may have left: answered so, never cut without a word and never sent again.
@@ -415,4 +424,58 @@ describe("the server process (npm start)", () => {
     await expect(p.ready).rejects.toThrow(/AOPAY_BASE_URL is required when NODE_ENV=production/);
     expect(await p.exited).toBe(78);
   });
+
+  itWithRedis(
+    "a send cut short by the second signal is never sent again: its Idempotency-Key still held in Redis, a repeat sends nothing",
+    async () => {
+      // The OTP rule across the cut: the aborted send may have left, so the record at its key must outlive the
+      // process (a repeat to the next replica meets it), and its send budget stay charged.
+      const prefix = uniquePrefix();
+      const env = {
+        NODE_ENV: "development",
+        LOG_LEVEL: "debug",
+        REDIS_URL: process.env.REDIS_URL ?? "",
+        REDIS_KEY_PREFIX: prefix,
+        HMAC_SECRET: "cut-short-test-secret-of-at-least-32-characters",
+        SHUTDOWN_GRACE_MS: "30000",
+      };
+      const key = "cut-short-0001";
+      const request = { query: GENERATE_CIBIL_OTP, variables: cibilInput("102277504") };
+      const first = run(env);
+      let second: ServerProcess | undefined;
+      const redis = await connectRedis();
+      try {
+        const url = await first.ready;
+        const held = postGraphQL(`${url}/graphql`, request, { "idempotency-key": key });
+        await first.printed("simulator answered");
+        await cutTheDrain(first, "SIGINT");
+        expect(await first.exited).toBe(130);
+        expect((await held).body.data).toEqual({
+          generateCibilOtp: expect.objectContaining({ __typename: "OutcomeUnknown" }),
+        });
+        // The record at the key holds the answer given (OutcomeUnknown), never freed: not "nothing was sent".
+        const records = (await dumpKeys(redis, prefix)).filter((k) => k.key.startsWith(`${prefix}idem:`));
+        expect(records).toHaveLength(1);
+        expect(JSON.parse(records[0]!.value)).toEqual(expect.objectContaining({ state: "done" }));
+        // The next replica: the repeat with the key is told the same, without the key the cooldown holds; no call.
+        second = run(env);
+        const url2 = await second.ready;
+        const again = await postGraphQL(`${url2}/graphql`, request, { "idempotency-key": key });
+        expect(again.body.data).toEqual({
+          generateCibilOtp: expect.objectContaining({ __typename: "OutcomeUnknown", code: "OUTCOME_UNKNOWN" }),
+        });
+        const fresh = await postGraphQL(`${url2}/graphql`, request);
+        expect(fresh.body.data).toEqual({
+          generateCibilOtp: expect.objectContaining({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" }),
+        });
+        expect(second.output()).not.toContain("simulator answered");
+      } finally {
+        await first.kill();
+        await second?.kill();
+        await redis.quit();
+        await deletePrefixes([prefix]);
+      }
+    },
+    60_000,
+  );
 });

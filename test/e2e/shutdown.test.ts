@@ -45,6 +45,17 @@ async function slowMutation(
 }
 
 describe("graceful stop", () => {
+  it("cutShort cuts only a stop under way: nothing before stop(), nothing once it is over (a signal as it ends)", async () => {
+    // index.ts cuts the drain short on a stop signal during it, and reads null as "cut already, or the drain is over".
+    // A signal after stop() had resolved (the last lines settling, the process about to exit 0) still found the cut
+    // armed: a "cutting it short, requests in flight end now" line after "stopped", with nothing in flight, and a timer
+    // left to cut the connections of a server already closed.
+    const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000" });
+    expect(t.stack.app.cutShort()).toBeNull();
+    await t.stop();
+    expect(t.stack.app.cutShort()).toBeNull();
+  });
+
   it("closes spare and idle keep-alive connections at once, and lets the in-flight mutation finish with Connection: close", async () => {
     const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000" });
     // Keep-alive long enough that only the server closing the socket can end it within the test.
