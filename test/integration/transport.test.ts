@@ -237,4 +237,44 @@ describe("AopayTransport: the one HTTP choke point", () => {
     expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", sent: false });
     expect(upstream.calls).toHaveLength(0);
   });
+
+  describe("close called again while it closes (index.ts: a stop signal during the drain cuts it short)", () => {
+    /** A send the upstream never answers, running (the upstream has it) when this resolves. */
+    const heldSend = async (): Promise<{ call: Promise<AopayError> }> => {
+      upstream.respond(blackHole);
+      const call = failure((await open({ deadlineMs: 20_000, headersTimeoutMs: 20_000 })).send(otpSend));
+      while (upstream.calls.length === 0) await new Promise((r) => setTimeout(r, 5));
+      return { call };
+    };
+
+    it.each<[string, number, number]>([
+      ["first without a bound, then 0", Infinity, 0],
+      ["first with 10 s, then 100 ms", 10_000, 100],
+      ["first 0, then without a bound", 0, Infinity],
+    ])("%s: the shorter grace holds, the send aborted as OUTCOME_UNKNOWN, never retried", async (_n, first, then) => {
+      const { call } = await heldSend();
+      const started = monotonicNow();
+      const closes = [transport.close(first), transport.close(then)];
+      const error = await call;
+      await Promise.all(closes);
+      // Before, the second call returned at once and the first's grace held: the send ran to its 20 s deadline.
+      expect(monotonicNow() - started).toBeLessThan(Math.min(first, then) + 1_000);
+      expect(error).toMatchObject({ code: "OUTCOME_UNKNOWN", sent: true, retryable: false });
+      expect(upstream.calls).toHaveLength(1);
+    });
+
+    it("a longer grace later never lengthens it, and a close with nothing running ends at once", async () => {
+      const { call } = await heldSend();
+      const started = monotonicNow();
+      const closes = [transport.close(100), transport.close(10_000), transport.close()];
+      await call;
+      await Promise.all(closes);
+      expect(monotonicNow() - started).toBeLessThan(1_100);
+      // Closed already: at once, whatever the grace (its timer cleared, nothing keeps Jest up).
+      const again = monotonicNow();
+      await transport.close(60_000);
+      expect(monotonicNow() - again).toBeLessThan(100);
+      await (await open()).close(60_000);
+    });
+  });
 });
