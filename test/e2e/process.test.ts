@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Agent, type IncomingHttpHeaders, request } from "node:http";
-import { connect } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { freePort } from "../helpers/free-port";
 import { type ServerProcess, startServerProcess as run } from "../helpers/server-process";
@@ -424,6 +424,40 @@ describe("the server process (npm start)", () => {
     await expect(p.ready).rejects.toThrow(/AOPAY_BASE_URL is required when NODE_ENV=production/);
     expect(await p.exited).toBe(78);
   });
+
+  it("a stop signal once the drain is over cuts nothing: no 'cutting it short' line, the watchdog's time not moved", async () => {
+    // After the app has stopped, the last spans wait for a collector that never answers (telemetry.ts caps it at 3 s):
+    // the watchdog ends the process at SHUTDOWN_GRACE_MS + 1 s. A signal then found the app's cut still armed: it said
+    // it cut requests in flight (none), moved the watchdog 2 s on, and the process exited 130 when the export gave up.
+    const sockets = new Set<Socket>();
+    const collector = createServer((s) => sockets.add(s));
+    await new Promise<void>((r) => collector.listen(0, "127.0.0.1", r));
+    const { port } = collector.address() as { port: number };
+    const p = run({
+      NODE_ENV: "development",
+      LOG_LEVEL: "debug",
+      SHUTDOWN_GRACE_MS: "1000",
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    });
+    try {
+      const url = await p.ready;
+      expect((await postGraphQL(`${url}/graphql`, SEND_OTP)).status).toBe(200);
+      const firstAt = Date.now();
+      p.child.kill("SIGTERM");
+      await p.printed("shutdown complete");
+      await new Promise((r) => setTimeout(r, Math.max(0, firstAt + 1_400 - Date.now())));
+      p.child.kill("SIGINT");
+      expect(await p.exited).toBe(1);
+      expect(Date.now() - firstAt).toBeLessThan(2_900);
+      expect(p.output()).not.toContain("cutting it short");
+      expect(p.output()).toContain("shutdown did not finish within SHUTDOWN_GRACE_MS + 1000 ms");
+    } finally {
+      await p.kill();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => collector.close(r));
+    }
+  }, 40_000);
 
   itWithRedis(
     "a send cut short by the second signal is never sent again: its Idempotency-Key still held in Redis, a repeat sends nothing",
