@@ -51,9 +51,11 @@ function openMobile(sealer: StoreSealer, key: string, sealed: string): string {
  * compare-and-set, so that two registrations of one CIBIL id at once (two replicas) never lose each other's mobile.
  * ARGV[2] '' keeps the value and restarts its TTL only: a registration whose mobile is already the latest changes
  * nothing, and a new sealing of the same list (a fresh IV) would make every other writer's compare fail for nothing.
+ * Read with MGET, as #add, `recall` and a send read it: a key of another type than a string (bytes not ours) is none,
+ * and written over. Read with GET, it failed WRONGTYPE: every registration of the id refused as the store failing.
  */
 const REPLACE_IF_UNCHANGED = `
-local current = redis.call('GET', KEYS[1])
+local current = redis.call('MGET', KEYS[1])[1]
 if (current or '') ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -80,8 +82,11 @@ end`;
 /**
  * A send under way: ARGV[2] (its entry's member) in the sorted set KEYS[1], scored with the time it stops counting,
  * ARGV[1] ms from now (Redis's clock), the members already past theirs dropped, the key living as long as its latest
- * member; then the id's two records (as MGET). Also one more in KEYS[4], the versions before's count (`regsend:`, read
- * by their replicas during a rolling update), its TTL set only when it has none: a send never prolongs it.
+ * member; then the id's two records, read with MGET as `recall` reads them: a key of another type than a string
+ * (bytes not ours) is none. Read with GET, it failed the script (WRONGTYPE) after the mark was made and the count
+ * raised, which stay: every send to the id refused as the store failing, each attempt leaving a mark. Also one more
+ * in KEYS[4], the versions before's count (`regsend:`, read by their replicas during a rolling update), its TTL set
+ * only when it has none: a send never prolongs it.
  *
  * ARGV[3] (LONGEST_SEND_MARK_TTL_MS): no replica scores a member, or times the count, further ahead than that; one
  * that is (bytes not ours, Redis's clock stepped back) is brought back to it, so that the key's expiry, which follows
@@ -117,16 +122,18 @@ if counted < 0 then
 elseif counted > furthest then
   redis.call('PEXPIRE', KEYS[4], furthest)
 end
-return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}`;
+return redis.call('MGET', KEYS[2], KEYS[3])`;
 
 /**
  * SENDING, with the send's token link KEYS[5] read in the same round trip (a third element): a send that names the
  * token its id was registered with (the common case) or one no registration here answered costs no command more.
  */
 const SENDING_WITH_TOKEN = SENDING.replace(
-  "return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}",
-  "return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]), redis.call('GET', KEYS[5])}",
+  "return redis.call('MGET', KEYS[2], KEYS[3])",
+  "return redis.call('MGET', KEYS[2], KEYS[3], KEYS[5])",
 );
+// A replace that matched nothing would read no token link, silently: SENDING's last line is what it replaces.
+if (SENDING_WITH_TOKEN === SENDING) throw new Error("SENDING_WITH_TOKEN: SENDING's last line changed");
 
 /**
  * Whether a send to the id is under way, and how long a mark left to expire still counts: {under way (1 or 0), ms
@@ -791,7 +798,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       const older = previous.length === 0 ? [] : merged(await this.#previousMobiles(previous), []);
       for (let attempt = 0; attempt < attempts; attempt++) {
         if (attempt > 0) await casBackoff(attempt);
-        const current = await this.redis.get(redisKey);
+        // MGET: a key of another type than a string is none, as REPLACE_IF_UNCHANGED reads it (GET failed WRONGTYPE).
+        const [current] = await this.redis.mget(redisKey);
         let mobiles = current === null ? [] : openMobiles(this.sealer, key, current);
         if (current === null && older.length > 0) mobiles = older.slice(-MAX_MOBILES_PER_ID);
         const list = withMobile(mobiles, mobile, beforeCall);

@@ -979,6 +979,48 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       expect(refused?.retryAfterMs).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
       await lingersAtMost(hold);
     });
+
+    // The records a send reads in its mark's script (SENDING: the id's record, the versions before's record, the
+    // token's link) holding another type than a string (bytes not ours). `recall` and the links under other secrets
+    // read them with MGET, which answers none for them; the script read them with GET, which failed WRONGTYPE after
+    // the mark was made and the count raised (a script's writes stay): every send to the id refused as the store
+    // failing for as long as the key lived, each attempt leaving a mark that refused the PAN's registrations.
+    it.each<[string, string, (id: string) => string]>([
+      ["the record", "4", (id) => `${prefix}regmobiles:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`],
+      [
+        "the versions before's record",
+        "5",
+        (id) => `${prefix}regmobile:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`,
+      ],
+      ["the token's link", "6", () => `${prefix}regtoken:${hasher.hash(REGISTERED_TOKEN_DIMENSION, "tok-1614")}`],
+    ])("%s holding a hash: a send reads it as MGET does (none), as recall does", async (_, n, keyOf) => {
+      const [id, pan] = [`76019161${n}`, `ABCPE161${n}F`];
+      const s = await planted(id, pan, keyOf, (key) => redis.hset(key, "n", "1"));
+      const recalled = await s.recall(id);
+      expect(await s.sending(id, "tok-1614")).toEqual(recalled);
+      await s.sent(id);
+      expect(await redis.exists(countKey(id))).toBe(0);
+      expect(await redis.zcard(marksKey(id))).toBe(0);
+      expect(await redis.type(keyOf(id))).toBe("hash");
+    });
+
+    // The record holding a hash, as `recall` and a send read it (none), is none to a registration's compare-and-set
+    // too, which writes the list over it. Before, its GET failed WRONGTYPE: every registration of the id refused as
+    // the store failing (registering), and a mobile AOPay registered was never kept (remember: an unrecorded write).
+    it("the record holding a hash: a registration's mobile is written over it, and read back", async () => {
+      const [id, pan] = ["760191617", "ABCPE1617F"];
+      const record = `${prefix}regmobiles:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`;
+      const s = await planted(
+        id,
+        pan,
+        () => record,
+        (key) => redis.hset(key, "n", "1"),
+      );
+      await s.registering(pan, "9123456780");
+      await s.remember(id, "9123456780", pan);
+      expect(await s.recall(id)).toEqual(["9123456780"]);
+      expect(await redis.type(record)).toBe("string");
+    });
   });
 });
 
