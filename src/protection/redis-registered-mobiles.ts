@@ -259,7 +259,7 @@ return left`;
  * lingers: before, it refused the PAN's registrations told 2 s for as long as it lived (for good without a TTL).
  */
 const HOLD_FIRST = `
-local link = redis.call('GET', KEYS[1])
+local link = redis.call('MGET', KEYS[1])[1]
 if link then return {2, link} end
 local held = redis.pcall('GET', KEYS[2])
 if type(held) == 'table' then
@@ -414,6 +414,16 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   /** The PAN's link under the current secret (a RegisteredPan's key), or under `other`'s (computed). */
+  /**
+   * A PAN's link, read with MGET: a key of another type than a string (bytes not ours) is no link, as an expired one
+   * is (HOLD_FIRST reads it so too), and `remember` writes over it. Read with GET, it failed WRONGTYPE: every
+   * registration of the PAN refused as the store failing for as long as the key lived.
+   */
+  async #link(panKey: string): Promise<string | null> {
+    const [link] = await this.redis.mget(panKey);
+    return link;
+  }
+
   #panKey(pan: string | RegisteredPan, other?: KeyHasher): string {
     const key =
       other === undefined ? panLinkKey(this.hasher, pan) : panLinkKey(other, typeof pan === "string" ? pan : pan.pan);
@@ -459,13 +469,13 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     let key: string | null;
     let oldRecord: readonly string[] = NO_KEYS;
     try {
-      key = await this.redis.get(this.#panKey(pan));
+      key = await this.#link(this.#panKey(pan));
       // A PAN linked under a previous secret (or, on a replica not yet switched, under the coming one): its link names
       // the id's record under that secret, which this registration's mobile joins (the CIBIL id, needed for the
       // current key, is known only from AOPay's answer; `remember` then writes the record under the current secret).
       // A send reads and marks that record too.
       for (let h = 0; key === null && h < this.#others.length; h++)
-        key = await this.redis.get(this.#panKey(pan, this.#others[h]));
+        key = await this.#link(this.#panKey(pan, this.#others[h]));
       // A PAN linked under a retired secret only (HMAC_SECRET_RETIRED: registered before the switch, not since): its
       // link is followed as the record it names is read, but nothing is written under that secret. The mobile joins
       // the old record's successor key instead (under the current secret, starting from the old record's mobiles, so
@@ -473,7 +483,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       // followed, such a registration was handled as a first one: no MOBILE_LIMIT_REACHED, no OTP_SEND_IN_PROGRESS, and
       // its mobile known only if AOPay answered.
       for (let h = 0; key === null && h < this.#retired.length; h++) {
-        const old = await this.redis.get(this.#panKey(pan, this.#retired[h]));
+        const old = await this.#link(this.#panKey(pan, this.#retired[h]));
         if (old !== null) [key, oldRecord] = [successorKey(this.hasher, old), [old]];
       }
       if (key === null && first !== undefined) {

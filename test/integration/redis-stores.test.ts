@@ -433,14 +433,14 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
       // A send: the record key (1 HMAC), marked and read in one script; its end: no HMAC (kept from the start).
       expect(await store.sending("7000000041")).toEqual(["9123400041"]);
       await store.sent("7000000041");
-      // A registration of the PAN: its link (1 HMAC), the record's compare-and-set (read with MGET, as a send reads
-      // it), the send marks (one script: the marks still counting, and the versions before's count).
+      // A registration of the PAN: its link (1 HMAC), the record's compare-and-set (both read with MGET, as a send
+      // reads them), the send marks (one script: the marks still counting, and the versions before's count).
       await store.registering("ABCPE1041F", "9123400042");
       expect(hashes).toHaveBeenCalledTimes(2);
       expect(sent.filter((name) => name !== "script")).toEqual([
         "evalsha",
         "evalsha",
-        "get",
+        "mget",
         "mget",
         "evalsha",
         "evalsha",

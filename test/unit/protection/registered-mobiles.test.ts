@@ -1021,6 +1021,21 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       expect(await s.recall(id)).toEqual(["9123456780"]);
       expect(await redis.type(record)).toBe("string");
     });
+
+    // The PAN's link holding a hash: no link, as a link absent or expired is (a first registration: held, then
+    // linked by `remember`, which writes over it). Before, its GET (registering, HOLD_FIRST) failed WRONGTYPE: every
+    // registration of the PAN refused as the store failing for as long as the key lived.
+    it("the PAN's link holding a hash: a first registration, linked over it", async () => {
+      const [id, pan] = ["760191618", "ABCPE1618F"];
+      const link = `${prefix}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+      await redis.hset(link, "n", "1");
+      await s.registering(pan, MOBILE);
+      await s.registering(pan, MOBILE, "mine");
+      await s.remember(id, MOBILE, pan);
+      expect(await redis.type(link)).toBe("string");
+      expect(await s.recall(id)).toEqual([MOBILE]);
+    });
   });
 });
 
