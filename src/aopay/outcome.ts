@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { hidePartlyMasked } from "../pii/partly-masked";
-import { AOPAY_REFERENCE, maskNumberShapes, maskNumberShapesKeepingLast4, type TextScrubber } from "../pii/scrub";
+import { keptAopayReference, maskNumberShapes, maskNumberShapesKeepingLast4, type TextScrubber } from "../pii/scrub";
 import { type Envelope, isExactInteger, parseEnvelope } from "./envelope";
 import {
   AopayBadResponseError,
@@ -219,14 +219,14 @@ function scrubReferences<E extends { upstreamCode?: string; merchantTransactionI
 
 /**
  * AOPay's merchant reference (`merchant_trans_id`, `merchantTrxnRefId`), as scrubbedReference scrubs a token, except
- * that one in the documented form (pii/scrub.ts AOPAY_REFERENCE: `SPCBL`, a date and time, four digits, nine letters
- * or digits) that the scrub left as it came is kept whole: its 16 digits hold a mobile-shaped part, which
+ * that one in the documented form (pii/scrub.ts keptAopayReference: `SPCBL`, a date and time, four digits, nine
+ * letters or digits, and no number-shaped part past its first 16 digits) that the scrub left as it came is kept whole: its 16 digits hold a mobile-shaped part, which
  * maskNumberShapes masks in any other token since a run of digits glued to others counts (pii/scrub.ts holdsNumber),
  * and support must be able to quote the reference to AOPay. The log keeps it whole under `merchantTransactionId` only
  * (pii/scrub.ts ownId); the span masks it (client.ts, maskGlued).
  */
 export function scrubbedMerchantReference(text: string, scrubber: TextScrubber): string {
-  if (AOPAY_REFERENCE.test(text) && scrubber.scrub(text) === text) return text;
+  if (keptAopayReference(text) && scrubber.scrub(text) === text) return text;
   return scrubbedReference(text, scrubber);
 }
 

@@ -418,6 +418,29 @@ const OWN_TRACE_ID = /^"[0-9a-f]{32}"$/;
 export const AOPAY_REFERENCE =
   /^SPCBL[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9][0-9]{4}[0-9A-Za-z]{9}$/;
 
+/** Where AOPAY_REFERENCE's 16 digits start and end (after `SPCBL`). */
+const REFERENCE_DIGITS_FROM = 5;
+const REFERENCE_DIGITS_TO = 21;
+
+/**
+ * Whether `text` is AOPay's merchant reference as it is kept whole (ownId, aopay/outcome.ts scrubbedMerchantReference):
+ * in its documented form (AOPAY_REFERENCE), its date a day of the calendar (the form's ranges let `230231` pass, a
+ * February 31st), and no mobile- or Aadhaar-shaped part (holdsNumber) in its digits that ends past the 16 the form
+ * fixes. The form alone left 13 characters free: the four digits and the nine letters or digits, which may all be
+ * digits (`SPCBL230818150652` then `9876543210abc`, or `234123412346a`), so any mobile or Aadhaar number AOPay's answer
+ * put there reached the client and the log whole. What stays: a number-shaped part inside the 16, which the date and
+ * time shape (every reference of a year 2020-2099 starts with one): the price of quoting the reference at all.
+ */
+export function keptAopayReference(text: string): boolean {
+  if (!AOPAY_REFERENCE.test(text)) return false;
+  const month = Number(text.slice(7, 9));
+  const day = Number(text.slice(9, 11));
+  if (new Date(Date.UTC(2000 + Number(text.slice(5, 7)), month - 1, day)).getUTCDate() !== day) return false;
+  let end = REFERENCE_DIGITS_TO;
+  while (end < text.length && text.charCodeAt(end) <= 0x39) end++;
+  return !holdsNumber(text.slice(REFERENCE_DIGITS_FROM, end), true, REFERENCE_DIGITS_TO - REFERENCE_DIGITS_FROM);
+}
+
 /**
  * Whether the JSON string `literal`, at `open` in `line`, is one of our own identifiers (OWN_REQUEST_ID above) as a
  * value under its key, a key of the line itself (topLevelKey). A `"` in a line that is not the edge of a JSON string
@@ -430,7 +453,7 @@ function ownId(line: string, open: number, literal: string): boolean {
   if (open >= 10 && line.startsWith('"traceId":', open - 10))
     return OWN_TRACE_ID.test(literal) && topLevelKey(line, open - 10);
   if (open >= 24 && line.startsWith('"merchantTransactionId":', open - 24))
-    return AOPAY_REFERENCE.test(literal.slice(1, -1)) && topLevelKey(line, open - 24);
+    return keptAopayReference(literal.slice(1, -1)) && topLevelKey(line, open - 24);
   return false;
 }
 
@@ -1058,13 +1081,14 @@ function readsAsNumber(run: string): boolean {
  * What stays readable: fewer than ten digits, and runs whose digits before the last ten are all 0-5 and before the last
  * twelve all 0-1 (`1234567890`, `10000000000000000000`). The epoch time in milliseconds (`1796392274221`) holds a
  * mobile-shaped part: the log line's own `time` is passed over (lineMayHoldNumber, quoteNumbers), one in a message is
- * masked. A loop over the digits' first characters: about ten instructions a digit, on the slow path only.
+ * masked. A loop over the digits' first characters: about ten instructions a digit, on the slow path only. With
+ * `endsPast`, only a number that ends past that many digits counts (keptAopayReference: past the reference's fixed 16).
  */
-function holdsNumber(digits: string, aadhaar = true): boolean {
+function holdsNumber(digits: string, aadhaar = true, endsPast = 0): boolean {
   const n = digits.length;
   for (let i = 0; i + 10 <= n; i++) {
     const c = digits.charCodeAt(i);
-    if (c >= 0x36 || (aadhaar && c >= 0x32 && i + 12 <= n)) return true;
+    if ((c >= 0x36 && i + 10 > endsPast) || (aadhaar && c >= 0x32 && i + 12 <= n && i + 12 > endsPast)) return true;
   }
   return false;
 }

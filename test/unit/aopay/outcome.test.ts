@@ -249,10 +249,12 @@ describe("AOPay's texts: a number it masked in part shows no digit (pii/partly-m
     // The two documented references (docs/upstream/aopay-api.md §1.3 and the GenerateOTP seed page).
     "SPCBL2308181506522334ZiSHM7bAe",
     "SPCBL2308181502437743aQaHNGxZM",
+    // Digits in the nine, none of them a number past the fixed 16.
+    "SPCBL23080115024377431aQaHNGxZ",
   ])("scrubbedMerchantReference keeps AOPay's reference in its documented form whole: %s", (reference) => {
     for (const s of [scrubber, own]) expect(scrubbedMerchantReference(reference, s)).toBe(reference);
     // As a token or a message, the same text's 16 digits hold a mobile's shape: masked.
-    expect(scrubbedReference(reference, scrubber)).toBe(`SPCBL${"X".repeat(16)}${reference.slice(21)}`);
+    expect(scrubbedReference(reference, scrubber)).toBe(reference.replace(/[0-9]+/, (run) => "X".repeat(run.length)));
   });
 
   it.each([
@@ -260,6 +262,12 @@ describe("AOPay's texts: a number it masked in part shows no digit (pii/partly-m
     ["SPCBL2308181506522334ZiSHM7bAe1", "SPCBLXXXXXXXXXXXXXXXXZiSHM7bAe1"],
     ["MT98765432101234", "MTXXXXXXXXXXXXXX"],
     ["SIMCBL000000000001", "SIMCBL000000000001"],
+    // The documented form with a mobile or an Aadhaar number in the four digits and the nine (all digits there), or
+    // across the time's seconds into them, or a date no calendar has (February 31st): masked, not kept whole.
+    ["SPCBL2308181506529876543210abc", `SPCBL${"X".repeat(22)}abc`],
+    ["SPCBL230818150652234123412346a", `SPCBL${"X".repeat(24)}a`],
+    ["SPCBL230818150659876543210abcd", `SPCBL${"X".repeat(21)}abcd`],
+    ["SPCBL2302311506522334ZiSHM7bAe", "SPCBLXXXXXXXXXXXXXXXXZiSHM7bAe"],
   ])("scrubbedMerchantReference masks any other form as scrubbedReference does: %s", (reference, shown) => {
     expect(scrubbedMerchantReference(reference, scrubber)).toBe(shown);
   });

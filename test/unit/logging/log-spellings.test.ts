@@ -341,6 +341,12 @@ describe("our own identifiers' keys: trusted only on the line itself", () => {
     "SPCBL2308181506522334ZiSHM7bA",
     "XPCBL2308181506522334ZiSHM7bAe",
     "SPCBL2313181506522334ZiSHM7bAe",
+    // The form's free digits (four, and the nine when digits) holding a number, or one that runs past the 16 from the
+    // time's seconds; a February 31st.
+    "SPCBL2308181506529876543210abc",
+    "SPCBL230818150652234123412346a",
+    "SPCBL230818150659876543210abcd",
+    "SPCBL2302311506522334ZiSHM7bAe",
   ])("a reference not in the documented form under the binding is masked: %s", (reference) => {
     lines.length = 0;
     const child = log.child({ requestId: "68f74483-ff9b-4582-bb53-6281738160bf" });
