@@ -17,12 +17,21 @@ const OTHERS = { mobile: "9876543210", aadhaar: "234123412346", pan: "CNRPY7315Q
 
 /** References carrying another customer's number glued to letters, and what the client and the log are shown. */
 const GLUED: ReadonlyArray<[what: string, reference: string, shown: string]> = [
-  ["a mobile", `MT${OTHERS.mobile}`, "MTXXXXXXXXXX"],
-  ["a mobile after 91", `MT91${OTHERS.mobile}Z`, "MTXXXXXXXXXXXXZ"],
-  ["a mobile after 0", `ref0${OTHERS.mobile}`, "refXXXXXXXXXXX"],
-  ["an Aadhaar number", `AOP${OTHERS.aadhaar}x`, "AOPXXXXXXXXXXXXx"],
-  ["a PAN", `MT${OTHERS.pan}01`, "MTXXXXXX315Q01"],
-  ["a mobile in Devanagari digits", `MT${devanagari(OTHERS.mobile)}`, "MTXXXXXXXXXX"],
+  ["a mobile glued in", `MT${OTHERS.mobile}`, "MTXXXXXXXXXX"],
+  ["a mobile after 91 glued in", `MT91${OTHERS.mobile}Z`, "MTXXXXXXXXXXXXZ"],
+  ["a mobile after 0 glued in", `ref0${OTHERS.mobile}`, "refXXXXXXXXXXX"],
+  ["an Aadhaar number glued in", `AOP${OTHERS.aadhaar}x`, "AOPXXXXXXXXXXXXx"],
+  ["a PAN glued in", `MT${OTHERS.pan}01`, "MTXXXXXX315Q01"],
+  ["a mobile in Devanagari digits glued in", `MT${devanagari(OTHERS.mobile)}`, "MTXXXXXXXXXX"],
+];
+
+/**
+ * References in the documented form (pii/scrub.ts keptAopayReference), the number in the digits the form leaves free:
+ * the four after the date and time, and the nine letters or digits, all digits here. The form alone kept them whole.
+ */
+const IN_FORM: ReadonlyArray<[what: string, reference: string, shown: string]> = [
+  ["a mobile in the documented form", `SPCBL230818150652${OTHERS.mobile}abc`, `SPCBL${"X".repeat(22)}abc`],
+  ["an Aadhaar number in the documented form", `SPCBL230818150652${OTHERS.aadhaar}a`, `SPCBL${"X".repeat(24)}a`],
 ];
 
 const DOCUMENTED = "SPCBL2308181506522334ZiSHM7bAe";
@@ -48,15 +57,18 @@ describe("AOPay's merchant reference, code and key names: no other customer's nu
     };
   }
 
-  it.each(GLUED)("a reference with %s glued in: masked on the span, the log and the answer", async (_w, ref, shown) => {
-    const got = await generate({ merchant_trans_id: ref });
-    expect(got.answer).toMatchObject({ __typename: "CibilOtpChallenge", merchantTransactionId: shown });
-    expect(got.reference).toBe(shown);
-    const all = `${got.text}\n${got.span}\n${got.log}`;
-    for (const value of Object.values(OTHERS)) expect([value, all.includes(value)]).toEqual([value, false]);
-    expect(all).not.toContain(devanagari(OTHERS.mobile));
-    expect(got.log).toContain(`"merchantTransactionId":"${shown}"`);
-  });
+  it.each([...GLUED, ...IN_FORM])(
+    "a reference with %s: masked on the span, the log and the answer",
+    async (_w, ref, shown) => {
+      const got = await generate({ merchant_trans_id: ref });
+      expect(got.answer).toMatchObject({ __typename: "CibilOtpChallenge", merchantTransactionId: shown });
+      expect(got.reference).toBe(shown);
+      const all = `${got.text}\n${got.span}\n${got.log}`;
+      for (const value of Object.values(OTHERS)) expect([value, all.includes(value)]).toEqual([value, false]);
+      expect(all).not.toContain(devanagari(OTHERS.mobile));
+      expect(got.log).toContain(`"merchantTransactionId":"${shown}"`);
+    },
+  );
 
   it("the documented reference reaches the answer and the log as it came, its digit run masked on the span", async () => {
     const got = await generate({ merchant_trans_id: DOCUMENTED });
