@@ -325,6 +325,20 @@ describe("our own identifiers' keys: trusted only on the line itself", () => {
     expect(readDigits(line)).not.toMatch(/2341234123|9876543210|628173816012|2308181506522334/);
   });
 
+  it("only pino's own `time` is passed over: one a binding or a logged object writes is scrubbed", () => {
+    lines.length = 0;
+    const child = log.child({ time: 9876543210 });
+    child.info({ time: "234123412346" }, "a time of someone else's");
+    log.info({ time: 98765432101234 }, "a caller's time");
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(() => JSON.parse(line) as unknown).not.toThrow();
+      // The line's own time stays a number, first after the level.
+      expect(line).toMatch(/^\{"level":"info","time":[0-9]{13},/);
+      expect(readDigits(line)).not.toMatch(/9876543210|234123412346/);
+    }
+  });
+
   it("AOPay's reference in its documented form stays whole under the request's binding", () => {
     lines.length = 0;
     const child = log.child({ requestId: "68f74483-ff9b-4582-bb53-6281738160bf" });
