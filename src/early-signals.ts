@@ -35,8 +35,9 @@ export type StopOrder = "stop" | "stop now";
 
 /**
  * Why a stop was ordered, as the lines of the process that stops say it: a stop signal (given to this process, or to
- * the primary, which passed it on), or no signal at all: the cluster's start failed (a worker died before any was ready:
- * cluster.ts) or the primary is gone (index.ts). Before, those two said `signal: "SIGTERM"`, a signal nobody sent.
+ * the primary, which passed it on), or no signal at all: the cluster's start failed (a worker died before any was
+ * ready: cluster.ts) or the primary is gone (index.ts). Before, those two said `signal: "SIGTERM"`, a signal nobody
+ * sent.
  */
 export type StopCause = { signal: NodeJS.Signals } | { reason: "failed start" | "primary gone" };
 

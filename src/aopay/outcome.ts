@@ -220,10 +220,10 @@ function scrubReferences<E extends { upstreamCode?: string; merchantTransactionI
 /**
  * AOPay's merchant reference (`merchant_trans_id`, `merchantTrxnRefId`), as scrubbedReference scrubs a token, except
  * that one in the documented form (pii/scrub.ts keptAopayReference: `SPCBL`, a date and time, four digits, nine
- * letters or digits, and no number-shaped part past its first 16 digits) that the scrub left as it came is kept whole: its 16 digits hold a mobile-shaped part, which
- * maskNumberShapes masks in any other token since a run of digits glued to others counts (pii/scrub.ts holdsNumber),
- * and support must be able to quote the reference to AOPay. The log keeps it whole under `merchantTransactionId` only
- * (pii/scrub.ts ownId); the span masks it (client.ts, maskGlued).
+ * letters or digits, and no number-shaped part past its first 16 digits) that the scrub left as it came is kept
+ * whole: its 16 digits hold a mobile-shaped part, which maskNumberShapes masks in any other token since a run of digits
+ * glued to others counts (pii/scrub.ts holdsNumber), and support must be able to quote the reference to AOPay. The
+ * log keeps it whole under `merchantTransactionId` only (pii/scrub.ts ownId); the span masks it (client.ts, maskGlued).
  */
 export function scrubbedMerchantReference(text: string, scrubber: TextScrubber): string {
   if (keptAopayReference(text) && scrubber.scrub(text) === text) return text;
