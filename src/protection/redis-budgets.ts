@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
-import { RESCORE_AHEAD, type ScriptCommand, scriptCommand } from "./redis";
+import { COUNT_AT, INCR_OR, REPLACE_SET, RESCORE_AHEAD, type ScriptCommand, scriptCommand } from "./redis";
 
 /**
  * One OTP send's budgets in Redis, in one round trip: a Lua script judges the send by every budget at once and returns
@@ -23,18 +23,25 @@ import { RESCORE_AHEAD, type ScriptCommand, scriptCommand } from "./redis";
  * The other budgets (mobile prefix, IP, client, global, the verifications') are fixed windows. Per key the take does
  * exactly what rate-limiter-flexible 11.4's RateLimiterRedis does for `consume` with ioredis (its `rlflxIncr` script:
  * SET NX with the window's expiry, INCRBY, PTTL, EXPIRE when the key has none), under the same key
- * (`<prefix>otp:<budget>:<HMAC>`), which this service used with one EVALSHA per budget until 92400a9; and a key
- * that would outlive its window (a TTL no version sets: bytes not ours, or a window since shortened) is given the
- * window's, as one without any is: it refused every send with a wait of its own TTL, ten years planted. A key holding
- * no count this service writes (text, a fraction, a count below one or one INCR cannot raise, another type) counts as
- * its window used up (its points, the window's expiry): the script failed at its INCR, every send it counted refused as
- * the store failing for as long as the key lived (for good without an expiry), and a count a million below zero let a
- * million through. Likewise a destination key that is no sorted set (ZRANGE failed) is replaced by one send scored
- * now, as a member ahead is. Neither costs a command on the usual path (pcall answers the error). Replicas of
- * this version and of earlier ones count those keys the same way during a rolling update. The destinations the versions
- * before this one counted in `otp:cooldown:`, `otp:window:` and `otp:daily:`, this one in `otp:sends:`; by default
- * (OTP_LEGACY_DESTINATION_KEYS) this version takes those keys too, as fixed windows beside the sorted set, so that
- * both versions see every send during the update and the sends made before it still count (docs/deploying.md).
+ * (`<prefix>otp:<budget>:<HMAC>`), which this service used with one EVALSHA per budget until 92400a9; and a key that
+ * would outlive its window (a TTL no version sets: bytes not ours, or a window since shortened) is given the window's,
+ * as one without any is: it refused every send with a wait of its own TTL, ten years planted. A key holding no count
+ * this service writes (text, a fraction, a count below one or one INCR cannot raise, another type) counts as one send
+ * made now, in a window of its own (set to 2 with the window's expiry: that send and this one; redis.ts incrOr), as a
+ * destination key that is no sorted set (ZRANGE failed) is replaced by one send scored now, as a member ahead is.
+ * Before, the script failed at its INCR or ZRANGE: every send the key counted was refused as the store failing for as
+ * long as it lived (for good without an expiry), and a count a million below zero let a million through. Why one send,
+ * for both (the fixed windows counted such a key as its window used up, the destinations as one send): junk must grant
+ * no unlimited sends (read as no count, or as a count far below zero, it let every send through while it lived), and
+ * must not refuse a customer for as long as it lives. Counted as one send made now it is bounded both ways: it lets
+ * through at most one window's sends, as the key's own expiry would, and refuses only as one real send would (a budget
+ * of one point, a cooldown, for its span). Counted as used up it refused every send it counted for a whole window, for
+ * bytes that sent nothing: a day on a daily key (OTP_LEGACY_DESTINATION_KEYS' `otp:daily:`), every customer on the
+ * service-wide key. Neither costs a command on the usual path (pcall answers the error). The keys this service writes,
+ * replicas of this version and of earlier ones count the same way during a rolling update. The destinations the
+ * versions before this one counted in `otp:cooldown:`, `otp:window:` and `otp:daily:`, this one in `otp:sends:`; by
+ * default (OTP_LEGACY_DESTINATION_KEYS) this version takes those keys too, as fixed windows beside the sorted set, so
+ * that both versions see every send during the update and the sends made before it still count (docs/deploying.md).
  * test/integration/redis-throttle.test.ts checks both against rate-limiter-flexible itself, a devDependency.
  * Why one script by hand: that library has no call for several keys at once, and its ten round trips nearly doubled a
  * send's CPU. `npm run bench`, 3 interleaved rounds, with the Redis store, against 8ac6ca0 (one EVALSHA per budget):
@@ -58,7 +65,7 @@ import { RESCORE_AHEAD, type ScriptCommand, scriptCommand } from "./redis";
  * REDIS_URL names); a Redis Cluster would refuse it (CROSSSLOT), and is not supported (createRedis connects to one
  * node).
  */
-const TAKE = `${RESCORE_AHEAD}
+const TAKE = `${RESCORE_AHEAD}${REPLACE_SET}${INCR_OR}
 local nFixed = tonumber(ARGV[1])
 local send = ARGV[2]
 local nSliding = tonumber(ARGV[3])
@@ -71,11 +78,7 @@ for i = 1, nFixed do
   local key = KEYS[i]
   local secs = spec[2 * i - 1]
   redis.call('set', key, 0, 'EX', secs, 'NX')
-  local consumed = redis.pcall('incr', key)
-  if type(consumed) ~= 'number' or consumed < 1 then
-    redis.call('set', key, spec[2 * i], 'EX', secs)
-    consumed = redis.call('incr', key)
-  end
+  local consumed = incrOr(key, 2, 'EX', secs)
   local ttl = redis.call('pttl', key)
   if ttl == -1 or ttl > 1000 * secs then
     redis.call('expire', key, secs)
@@ -101,9 +104,7 @@ if #KEYS > nFixed then
       local points = tonumber(spec[at + 2 * b])
       local r = redis.pcall('zrange', key, points - 1, points - 1, 'REV', 'WITHSCORES')
       if r.err then
-        redis.call('del', key)
-        redis.call('zadd', key, now, 'unreadable')
-        redis.call('pexpire', key, longest)
+        replaceSet(key, longest, now, 'unreadable')
         r = redis.call('zrange', key, points - 1, points - 1, 'REV', 'WITHSCORES')
       end
       if r[2] and tonumber(r[2]) > now then
@@ -160,17 +161,21 @@ return out
 /**
  * KEYS[i] (i <= ARGV[1]) gets its point back only while its window is the one the take charged: the expiry ARGV[1 + i]
  * it answered. Each destination key after them loses its own member, ARGV[1 + ARGV[1] + j] (never another send's).
+ * A fixed key holding no count as INCR writes one (redis.ts countAt: text, `1.5`, another type, planted since the
+ * take), or a destination key that is no sorted set, is left as it is: it has no point or member of this send's to
+ * give back, and the next take counts it as one send (TAKE). Before, `tonumber` read `1.5` as a count and DECR failed
+ * on it, and ZREM on another type: the refund failed, the keys after it not given back.
  */
-const GIVE_BACK = `
+const GIVE_BACK = `${COUNT_AT}
 local nFixed = tonumber(ARGV[1])
 for i = 1, nFixed do
   local key = KEYS[i]
-  if redis.call('pexpiretime', key) == tonumber(ARGV[1 + i]) and (tonumber(redis.pcall('get', key)) or 0) > 0 then
+  if redis.call('pexpiretime', key) == tonumber(ARGV[1 + i]) and countAt(key) then
     if redis.call('decr', key) <= 0 then redis.call('del', key) end
   end
 end
 for j = nFixed + 1, #KEYS do
-  redis.call('zrem', KEYS[j], ARGV[1 + j])
+  redis.pcall('zrem', KEYS[j], ARGV[1 + j])
 end
 return 0
 `;

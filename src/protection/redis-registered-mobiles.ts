@@ -6,7 +6,7 @@ import {
   DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
   MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
 } from "./protection.settings";
-import { RESCORE_AHEAD, type ScriptCommand, scriptCommand } from "./redis";
+import { COUNT_AT, INCR_OR, REPLACE_SET, RESCORE_AHEAD, type ScriptCommand, scriptCommand } from "./redis";
 import {
   FirstRegistrationPendingError,
   linkedId,
@@ -72,11 +72,9 @@ return 1`;
  * as UNDER_WAY tells them, the key living as long. Found by an error from the first command on the key (pcall): no
  * command more on the usual path.
  */
-const UNREADABLE_MARKS = `
+const UNREADABLE_MARKS = `${REPLACE_SET}
 local function unreadableMarks(key, now, furthest)
-  redis.call('DEL', key)
-  redis.call('ZADD', key, now + furthest, 'unreadable', now + furthest, 'unreadable!')
-  redis.call('PEXPIRE', key, furthest)
+  replaceSet(key, furthest, now + furthest, 'unreadable', now + furthest, 'unreadable!')
 end`;
 
 /**
@@ -98,7 +96,8 @@ end`;
  * refused OTP_SEND_IN_PROGRESS for good (test/unit/protection/registered-mobiles.test.ts). Each member here ends on its
  * own.
  */
-const SENDING = `${UNREADABLE_MARKS}${RESCORE_AHEAD}
+function sending(readsToken: boolean): string {
+  return `${UNREADABLE_MARKS}${RESCORE_AHEAD}${INCR_OR}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
@@ -114,26 +113,21 @@ if last > now + furthest then
   last = now + furthest
 end
 redis.call('PEXPIRE', KEYS[1], last - now)
-local count = redis.pcall('INCR', KEYS[4])
-if type(count) ~= 'number' or count < 1 then redis.call('SET', KEYS[4], 1) end
+incrOr(KEYS[4], 1)
 local counted = redis.call('PTTL', KEYS[4])
 if counted < 0 then
   redis.call('PEXPIRE', KEYS[4], ttl)
 elseif counted > furthest then
   redis.call('PEXPIRE', KEYS[4], furthest)
 end
-return redis.call('MGET', KEYS[2], KEYS[3])`;
-
+return redis.call('MGET', KEYS[2], KEYS[3]${readsToken ? ", KEYS[5]" : ""})`;
+}
+const SENDING = sending(false);
 /**
  * SENDING, with the send's token link KEYS[5] read in the same round trip (a third element): a send that names the
  * token its id was registered with (the common case) or one no registration here answered costs no command more.
  */
-const SENDING_WITH_TOKEN = SENDING.replace(
-  "return redis.call('MGET', KEYS[2], KEYS[3])",
-  "return redis.call('MGET', KEYS[2], KEYS[3], KEYS[5])",
-);
-// A replace that matched nothing would read no token link, silently: SENDING's last line is what it replaces.
-if (SENDING_WITH_TOKEN === SENDING) throw new Error("SENDING_WITH_TOKEN: SENDING's last line changed");
+const SENDING_WITH_TOKEN = sending(true);
 
 /**
  * Whether a send to the id is under way, and how long a mark left to expire still counts: {under way (1 or 0), ms
@@ -148,6 +142,8 @@ if (SENDING_WITH_TOKEN === SENDING) throw new Error("SENDING_WITH_TOKEN: SENDING
  * holds it, and it counts until it expires (told 2 s, a registration was refused until then: the count left by a
  * replica of the version before that died mid-send). With a TTL longer than the versions before's (deadlines over
  * 40 s), a send of theirs still running counts that way too: a wait at most its TTL, for a refusal that ends sooner.
+ * Only a count as INCR writes one counts (redis.ts countAt): `1.5` or `1e3` (bytes not ours) is none, as SENT's DECR
+ * and SENDING's INCR read it; `tonumber` read them as a send under way.
  *
  * A member scored, or a count timed, further ahead than any replica writes (ARGV[2], LONGEST_SEND_MARK_TTL_MS; a count
  * with no TTL, which none leaves) was written by no send of ours as it reads: bytes not ours, or Redis's clock stepped
@@ -155,7 +151,7 @@ if (SENDING_WITH_TOKEN === SENDING) throw new Error("SENDING_WITH_TOKEN: SENDING
  * minutes), and let through after it. Read as written, a member ten years ahead (or a count with no TTL) was a send
  * under way for as long as it lived: that PAN's registrations refused for ten years, told 2 s each time.
  */
-const UNDER_WAY = `${UNREADABLE_MARKS}
+const UNDER_WAY = `${UNREADABLE_MARKS}${COUNT_AT}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local furthest = tonumber(ARGV[2])
@@ -184,7 +180,7 @@ end
 for i = 1, #live, 2 do
   if string.sub(live[i], -1) ~= '!' and not lingering[live[i]] then underWay = 1 end
 end
-if (tonumber(redis.pcall('GET', KEYS[2])) or 0) > 0 then
+if countAt(KEYS[2]) then
   local counted = redis.call('PTTL', KEYS[2])
   local beyond = counted < 0 or counted > furthest
   if beyond then
@@ -198,11 +194,13 @@ return {underWay, left}`;
 /**
  * A send whose outcome is unknown (`sent` with mayStillApply): its entry's member ARGV[1] in KEYS[1], left to expire,
  * is copied as ARGV[1] .. '!' with its score, so that UNDER_WAY tells it from a send under way and says how long it
- * still counts. A member gone already (expired): nothing.
+ * still counts. A member gone already (expired): nothing; marks that are no sorted set (bytes not ours, planted since
+ * SENDING) likewise, as UNDER_WAY reads them as one send left to expire (UNREADABLE_MARKS) already. Read with ZSCORE
+ * by call, it failed WRONGTYPE (swallowed: the mark not lingering).
  */
 const LINGER = `
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if score then redis.call('ZADD', KEYS[1], score, ARGV[1] .. '!') end
+local score = redis.pcall('ZSCORE', KEYS[1], ARGV[1])
+if type(score) == 'string' then redis.call('ZADD', KEYS[1], score, ARGV[1] .. '!') end
 return 0`;
 
 /**
@@ -228,18 +226,24 @@ return 1`;
 /**
  * A record sealed with an older STORE_ENCRYPTION_KEYS key, sealed again with the current one (ARGV[2]) if KEYS[1] still
  * holds what was read (ARGV[1]), its TTL kept: the old key is then needed by one record fewer. Answers 1 when done.
+ * Read with MGET, as the send read it: a key of another type than a string (bytes not ours, planted since the read)
+ * is not what was read, and left as it is; with GET the script failed WRONGTYPE.
  */
 const RESEAL = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('MGET', KEYS[1])[1] ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1`;
 
 /**
  * One send fewer under way: its entry's member ARGV[1] leaves KEYS[1] when it was the entry's last send (ARGV[2] '1');
- * the versions before's count KEYS[2] goes down by one, the key gone at zero (never below).
+ * the versions before's count KEYS[2] goes down by one, the key gone at zero (never below); a count that is not one
+ * (text, a fraction, another type: DECR fails) is gone too. Marks KEYS[1] that are no sorted set (bytes not ours,
+ * planted since SENDING) have no member of this send's to remove: ZREM by pcall, so that the count still goes down.
+ * By call, ZREM failed WRONGTYPE first, and the count stayed: the PAN's registrations refused OTP_SEND_IN_PROGRESS
+ * until it expired.
  */
 const SENT = `
-if ARGV[2] == '1' then redis.call('ZREM', KEYS[1], ARGV[1]) end
+if ARGV[2] == '1' then redis.pcall('ZREM', KEYS[1], ARGV[1]) end
 local left = redis.pcall('DECR', KEYS[2])
 if type(left) ~= 'number' or left <= 0 then
   redis.call('DEL', KEYS[2])
@@ -278,18 +282,23 @@ end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return {0, ''}`;
 
-/** Drops the hold KEYS[1] if ARGV[1] (the registration's token) holds it, lingering (LINGER_FIRST) or not. */
+/**
+ * Drops the hold KEYS[1] if ARGV[1] (the registration's token) holds it, lingering (LINGER_FIRST) or not. Read with
+ * MGET: a hold of another type than a string (bytes not ours, planted since HOLD_FIRST) is not this token's, and is
+ * left for HOLD_FIRST to read as a lingering hold; with GET the script failed WRONGTYPE.
+ */
 const RELEASE_FIRST = `
-local held = redis.call('GET', KEYS[1])
+local held = redis.call('MGET', KEYS[1])[1]
 if held == ARGV[1] or held == ARGV[1] .. '!' then redis.call('DEL', KEYS[1]) end
 return 0`;
 
 /**
  * The hold KEYS[1] of ARGV[1] (the registration's token), whose outcome is unknown, left to expire: its token gets a
  * '!' after it, its TTL kept, so that HOLD_FIRST answers the hold's time left (a random UUID never ends with one).
+ * Read with MGET, as RELEASE_FIRST: a hold of another type is not this token's, and HOLD_FIRST reads it as lingering.
  */
 const LINGER_FIRST = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1] .. '!', 'KEEPTTL') end
+if redis.call('MGET', KEYS[1])[1] == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1] .. '!', 'KEEPTTL') end
 return 0`;
 
 /**

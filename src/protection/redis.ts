@@ -370,11 +370,6 @@ export function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
 export type ScriptCommand<T> = (...keysThenArgs: Array<string | number | readonly string[]>) => Promise<T>;
 
 /**
- * A Lua script as an ioredis command (defineCommand): EVALSHA, and EVAL once where Redis does not know the script yet
- * (a new or restarted Redis), rather than the script's text with every call (EVAL). Defined once per connection
- * object under `name`, whoever asks first. Without `numberOfKeys`, the call's first argument is the number of keys.
- */
-/**
  * Lua for the scripts that meet a sorted-set member scored later than any of ours scores one (bytes not ours, Redis's
  * clock stepped back): `rescoreAhead(key, limit)` scores every member of `key` later than `limit` at `limit`, so that
  * it ends within the span its script allows (redis-budgets.ts TAKE: a destination's send, as sent now;
@@ -385,6 +380,54 @@ local function rescoreAhead(key, limit)
   for _, m in ipairs(redis.call('zrangebyscore', key, '(' .. limit, '+inf')) do redis.call('zadd', key, limit, m) end
 end`;
 
+/**
+ * Lua for the scripts that meet a sorted set they cannot read (another Redis type at its key: bytes not ours, since no
+ * version writes one there): `replaceSet(key, ttl, score, member, ...)` replaces it by one holding those members,
+ * living `ttl` ms (redis-budgets.ts TAKE: a destination's key, as one send now; redis-registered-mobiles.ts
+ * UNREADABLE_MARKS: send marks, as one send left to expire).
+ */
+export const REPLACE_SET = `
+local function replaceSet(key, ttl, ...)
+  redis.call('DEL', key)
+  redis.call('ZADD', key, ...)
+  redis.call('PEXPIRE', key, ttl)
+end`;
+
+/**
+ * Lua for the counts the scripts keep (redis-budgets.ts TAKE's fixed windows, redis-registered-mobiles.ts SENDING's
+ * `regsend:`): `incrOr(key, replacement, ...)` raises the count at `key` by one and answers it; a key holding no
+ * count this service writes (text, a fraction, a count below one or one INCR cannot raise, another Redis type: bytes
+ * not ours) is set to `replacement` instead (with SET's options `...`: an expiry) and answers that. Found by the error
+ * INCR answers (pcall): no command more on the usual path. Before, the script failed at the INCR for as long as the
+ * key lived, and a count far below zero let as many sends through.
+ */
+export const INCR_OR = `
+local function incrOr(key, replacement, ...)
+  local n = redis.pcall('INCR', key)
+  if type(n) == 'number' and n >= 1 then return n end
+  redis.call('SET', key, replacement, ...)
+  return replacement
+end`;
+
+/**
+ * Lua for the scripts that read a count without raising it (redis-budgets.ts GIVE_BACK, redis-registered-mobiles.ts
+ * UNDER_WAY): `countAt(key)` answers the count at `key` when it holds one as INCR writes it (digits without a sign,
+ * a fraction, spaces or leading zeros; 15 at most, exact in Lua's numbers), else nil, as for no key. `tonumber` read
+ * `1.5`, `1e3`, ` 5` and `0x10` as counts, which DECR then failed on ("not an integer"): GIVE_BACK failed with
+ * `1.5` planted in the window it gives back to.
+ */
+export const COUNT_AT = `
+local function countAt(key)
+  local v = redis.pcall('GET', key)
+  if type(v) == 'string' and #v <= 15 and string.find(v, '^[1-9]%d*$') then return tonumber(v) end
+  return nil
+end`;
+
+/**
+ * A Lua script as an ioredis command (defineCommand): EVALSHA, and EVAL once where Redis does not know the script yet
+ * (a new or restarted Redis), rather than the script's text with every call (EVAL). Defined once per connection
+ * object under `name`, whoever asks first. Without `numberOfKeys`, the call's first argument is the number of keys.
+ */
 export function scriptCommand<T>(redis: Redis, name: string, lua: string, numberOfKeys?: number): ScriptCommand<T> {
   const commands = redis as unknown as Record<string, ScriptCommand<T> | undefined>;
   if (typeof commands[name] !== "function") redis.defineCommand(name, { lua, numberOfKeys });

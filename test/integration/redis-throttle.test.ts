@@ -320,7 +320,7 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     ["a count below zero, ten years to live", (r, key) => r.set(key, "-1000000", "PX", 10 * 365 * 86_400_000)],
     ["a hash, no expiry", (r, key) => r.hset(key, "n", "1")],
   ])(
-    "a fixed window's key holding no count (%s) counts as its window used up, for one window: no refusal of years, no extra sends",
+    "a fixed window's key holding no count (%s) counts as one send made now, in a window of its own: no refusal of years, no extra sends",
     async (_, plant) => {
       const prefix = fresh();
       const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
@@ -328,19 +328,88 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
       const ipKey = (await dumpKeys(redis, prefix)).map(({ key }) => key).find((key) => key.includes(":otp:ip:"));
       await redis.del(ipKey!);
       await plant(redis, ipKey!);
-      // Before: the script failed at INCR (every send from this IP PROTECTION_UNAVAILABLE, for years or for good), or
-      // counted from a million below zero (a million sends).
-      for (const value of ["9444400032", "9444400033"]) {
-        const refused = await throttle.reserve(mobile(value, "203.0.113.79"));
-        expect(refused).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope: "IP" });
-        expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(60);
-      }
+      // Before 899b7db the script failed at INCR (every send from this IP PROTECTION_UNAVAILABLE, for years or for
+      // good), or counted from a million below zero (a million sends); after it, the IP's window was used up (refused
+      // for its minute). Now the key is one send: with this one two of the IP's 5 a minute, three more fit, then
+      // refused. Each mobile under another prefix (6 digits): only the IP's window can refuse.
+      for (const value of ["9444410032", "9444420033", "9444430034", "9444440035"])
+        expect((await throttle.reserve(mobile(value, "203.0.113.79"))).allowed).toBe(true);
+      const refused = await throttle.reserve(mobile("9444450036", "203.0.113.79"));
+      expect(refused).toMatchObject({ allowed: false, code: "RATE_LIMITED", scope: "IP" });
+      expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(60);
       expect(await redis.get(ipKey!)).toBe(String(SMALL.ip.points));
       const left = await redis.pttl(ipKey!);
       expect(left).toBeGreaterThan(0);
       expect(left).toBeLessThanOrEqual(60_000);
       // Another IP is not held by it.
-      expect((await throttle.reserve(mobile("9444400034", "203.0.113.80"))).allowed).toBe(true);
+      expect((await throttle.reserve(mobile("9444460037", "203.0.113.80"))).allowed).toBe(true);
+    },
+  );
+
+  it.each<[string, string]>([
+    ["a fraction", "1.5"],
+    ["text", "x"],
+    ["a count in a form INCR does not write", "1e3"],
+    ["a count with a space before it", " 5"],
+  ])(
+    "a refund meeting %s planted in a fixed window since the take leaves it, and gives every other point back",
+    async (_, value) => {
+      const prefix = fresh();
+      const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
+      const sent = await throttle.reserve(mobile("9444400061", "203.0.113.82"));
+      if (!sent.allowed) throw new Error("expected allowed");
+      const ipKey = (await dumpKeys(redis, prefix)).map(({ key }) => key).find((key) => key.includes(":otp:ip:"))!;
+      // The same window (KEEPTTL): the give-back reaches it. Before, tonumber read it as a count and DECR failed on
+      // it ("not an integer"): the refund failed, the keys after it kept this send's point.
+      await redis.set(ipKey, value, "KEEPTTL");
+      await expect(sent.refund()).resolves.toBeUndefined();
+      expect(await redis.get(ipKey)).toBe(value);
+      expect((await dumpKeys(redis, prefix)).map(({ key }) => key)).toEqual([ipKey]);
+    },
+  );
+
+  it("a refund meeting a destination key of another type since the take gives every point back and leaves it", async () => {
+    const prefix = fresh();
+    const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
+    const set = `${prefix}otp:sends:${hasher.hash("destination:mobile", "9444400071")}`;
+    const sent = await throttle.reserve(mobile("9444400071", "203.0.113.83"));
+    if (!sent.allowed) throw new Error("expected allowed");
+    await redis.del(set);
+    await redis.hset(set, "n", "1");
+    // Before: ZREM failed WRONGTYPE, the refund with it.
+    await expect(sent.refund()).resolves.toBeUndefined();
+    expect(await dumpKeys(redis, prefix)).toEqual([{ key: set, value: expect.anything() }]);
+    expect(await redis.type(set)).toBe("hash");
+  });
+
+  it.each<[string, (redis: Redis, key: string) => Promise<unknown>]>([
+    ["text", (r, key) => r.set(key, "x")],
+    ["a hash, ten years to live", (r, key) => r.hset(key, "n", "1").then(() => r.pexpire(key, 10 * 365 * 86_400_000))],
+  ])(
+    "the same junk (%s) at a destination's sorted set and at its previous version's keys answers the same: one send now",
+    async (_, plant) => {
+      const prefix = fresh();
+      const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 1, legacyDestinationKeys: true }, hasher, {
+        redis,
+        keyPrefix: prefix,
+      });
+      const hash = (value: string) => hasher.hash("destination:mobile", value);
+      const [atSet, atLegacy] = ["9444400051", "9444410052"];
+      await plant(redis, `${prefix}otp:sends:${hash(atSet)}`);
+      for (const name of ["cooldown", "window", "daily"]) await plant(redis, `${prefix}otp:${name}:${hash(atLegacy)}`);
+      // Both refused by the cooldown (1 s) only. Before, the fixed keys (the previous version's cooldown, window and
+      // daily) counted as used up: OTP_LIMIT_REACHED with a day's wait, where the sorted set's junk cost one second.
+      for (const value of [atSet, atLegacy]) {
+        const refused = await throttle.reserve(mobile(value));
+        expect(refused).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", scope: "DESTINATION" });
+        expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(1);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      for (const value of [atSet, atLegacy]) expect((await throttle.reserve(mobile(value))).allowed).toBe(true);
+      // And no extra send: the window (2 per 600 s) holds the junk's send and this one, on both.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      for (const value of [atSet, atLegacy])
+        expect(await throttle.reserve(mobile(value))).toMatchObject({ allowed: false, code: "OTP_LIMIT_REACHED" });
     },
   );
 

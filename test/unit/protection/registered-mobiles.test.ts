@@ -1036,6 +1036,67 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       expect(await redis.type(link)).toBe("string");
       expect(await s.recall(id)).toEqual([MOBILE]);
     });
+
+    // Send marks replaced by another type between a send and its end: SENT's ZREM failed WRONGTYPE first, so the
+    // versions before's count stayed raised, and the PAN's registrations were refused OTP_SEND_IN_PROGRESS until it
+    // expired (its `sent` failing silently).
+    it("send marks of another type planted during a send: its end still takes the versions before's count down", async () => {
+      const [id, pan] = ["760191619", "ABCPE1619F"];
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+      await s.remember(id, MOBILE, pan);
+      await s.sending(id);
+      await redis.del(marksKey(id));
+      await redis.hset(marksKey(id), "n", "1");
+      await s.sent(id);
+      expect(await redis.exists(countKey(id))).toBe(0);
+      expect(await redis.type(marksKey(id))).toBe("hash");
+    });
+
+    // The versions before's count in a form INCR never writes: none to a registration, as SENT and SENDING read it.
+    // `tonumber` read it as a send under way: the PAN's registrations refused, told its time left or 2 s.
+    it.each<Plant>([
+      ["a fraction, no TTL", (key) => redis.set(key, "1.5")],
+      ["an exponent, a minute", (key) => redis.set(key, "1e3", "PX", 60_000)],
+      ["a space before it, a minute", (key) => redis.set(key, " 5", "PX", 60_000)],
+    ])("the versions before's send count holding no count (%s) is no send under way", async (_, plant) => {
+      const [id, pan] = ["760191620", "ABCPE1620F"];
+      const s = await planted(id, pan, countKey, plant);
+      await s.registering(pan, "9123456780");
+    });
+
+    // Scripts that compare a string key with what the store read or holds (a record's sealing, a hold's token) or copy
+    // a mark, meeting another type there (bytes not ours, planted since): nothing to do, and no failure. With GET (or
+    // ZSCORE) by call they failed WRONGTYPE: swallowed by their callers (best effort), so each is run as the store
+    // defined it on this connection.
+    it.each<[string, string, string[], (key: string) => Promise<unknown>]>([
+      [
+        "RESEAL (a record's new sealing)",
+        "aopayRegisteredMobilesReseal",
+        ["read", "resealed"],
+        (k) => redis.hset(k, "n", "1"),
+      ],
+      ["RELEASE_FIRST (a hold's end)", "aopayRegisteredMobilesReleaseFirst", ["mine"], (k) => redis.hset(k, "n", "1")],
+      [
+        "LINGER_FIRST (a hold left to expire)",
+        "aopayRegisteredMobilesFirstLingers",
+        ["mine"],
+        (k) => redis.rpush(k, "mine"),
+      ],
+      [
+        "LINGER (a mark left to expire)",
+        "aopayRegisteredMobilesSendLingers",
+        ["member"],
+        (k) => redis.set(k, "member"),
+      ],
+    ])("%s meeting a key of another type leaves it as it is", async (_, command, args, plant) => {
+      new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+      const key = `${prefix}planted:${command}`;
+      await plant(key);
+      const before = await redis.dump(key);
+      const script = (redis as unknown as Record<string, (...keyThenArgs: string[]) => Promise<number>>)[command];
+      await expect(script.call(redis, key, ...args)).resolves.toBe(0);
+      expect(await redis.dump(key)).toEqual(before);
+    });
   });
 });
 
