@@ -209,10 +209,13 @@ return 0`;
  * the records it was made from (KEYS[2...]: their PTTL): the copy ends when the original would have. None of them
  * alive (or without a TTL, which this store never writes): nothing is copied. Answers 1 when copied. A TTL longer than
  * any replica gives a record (ARGV[2]: CIBIL_REGISTERED_MOBILE_TTL_SECONDS at its most, 5 years; bytes not ours, or
- * Redis's clock stepped back) is copied as that: the copy never outlives what any version could have written.
+ * Redis's clock stepped back) is copied as that: the copy never outlives what any version could have written. A
+ * current key of another type than a string (bytes not ours) is no record, as `recall` and a send read it (MGET), and
+ * is written over, as a registration writes over it (REPLACE_IF_UNCHANGED). Asked with EXISTS, it was a record: the
+ * copy never made, the id's record read under the previous secret only, and lost with it once that setting went.
  */
 const MIGRATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('MGET', KEYS[1])[1] then return 0 end
 local ttl = 0
 for i = 2, #KEYS do
   local left = redis.call('PTTL', KEYS[i])

@@ -907,6 +907,20 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       expect(copied).toBeLessThanOrEqual(MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000);
     });
 
+    it("a record under the previous secret is copied over a current key of another type (none, as recall reads it)", async () => {
+      const old = new KeyHasher(Buffer.from("o".repeat(32)));
+      const oldStore = new RedisRegisteredMobileStore(redis, prefix, old, sealer, DAY);
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY, [old]);
+      const id = "760191621";
+      await oldStore.remember(id, MOBILE, "ABCPE1621F");
+      await redis.hset(s.redisKey(id), "n", "1");
+      expect(await s.recall(id)).toEqual([MOBILE]);
+      // Before: EXISTS said a record was there, and nothing was copied (the hash stayed; the record lived under the
+      // previous secret only, lost with it once HMAC_SECRET_PREVIOUS went).
+      expect(await redis.type(s.redisKey(id))).toBe("string");
+      expect(await new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY).recall(id)).toEqual([MOBILE]);
+    });
+
     // A key holding what no version writes there (bytes not ours): a count that is not one, marks or a hold of another
     // type. Before, the script failed at it: the id's every send, or the PAN's every registration, refused as the store
     // failing for as long as the key lived (for good without an expiry).
