@@ -49,6 +49,9 @@ export type AuthOutcome =
   | { ok: false; reason: string; unavailable?: false }
   | { ok: false; reason: string; unavailable: true; cause: unknown };
 
+/** The refusal's reason (its access line's `refused`) when a request carries both kinds of credential. */
+const BOTH_CREDENTIALS = "send either an API key or a bearer token, not both";
+
 /**
  * Retry-After of a 503 AUTH_UNAVAILABLE, in seconds. A few: an identity provider's outage is most often a blip (a
  * restart, a deploy), and with no set held (or one past AUTH_JWKS_MAX_STALE_SECONDS) each request fetches the set
@@ -237,16 +240,38 @@ export class Authenticator {
   }
 
   /**
+   * The 401's message for a refusal's `reason`: which header to send, named, and nothing the client sent. Where
+   * credentials are not required (development), a wrong one is still refused, and the message said only "Invalid
+   * credentials: fix them": a newcomer who sent a key to a server with no API_KEYS (the walkthrough's production
+   * `-H 'x-api-key: ...'`), or a key as a bearer token, was not told which header was wrong, nor that no key can be
+   * right there. A request with both headers was told to send the one it had sent (test/e2e/auth.test.ts).
+   */
+  refusalMessage(reason: string): string {
+    const what = reason === BOTH_CREDENTIALS ? this.#oneKind : this.accepted;
+    if (this.config.required) return `Authentication required: send ${what}.`;
+    const anonymous = "neither an x-api-key nor an Authorization header to call anonymously in development";
+    if (this.config.apiKeys.size === 0 && !this.config.jwt)
+      return `Invalid credentials: this server accepts none (neither API_KEYS nor AUTH_JWKS_URL is set); send ${anonymous}.`;
+    return `Invalid credentials: send ${what}, or ${anonymous}.`;
+  }
+
+  /** What a request that sent both an x-api-key and an Authorization header must send instead. */
+  get #oneKind(): string {
+    if (this.config.jwt && this.config.apiKeys.size > 0)
+      return "either the x-api-key header or the Authorization header, not both";
+    return this.config.jwt
+      ? "a valid bearer token (JWT) in the Authorization header, and no x-api-key header"
+      : "a valid API key in the x-api-key header, and no Authorization header";
+  }
+
+  /**
    * The outcome when it needs no waiting (API keys, anonymous, malformed credentials): the request's hook then runs
    * without a promise (a hop fewer per request, counted with `npm run bench:callgrind`). Undefined for a bearer token, which `authenticate` verifies.
    */
   authenticateNow(headers: Record<string, string | string[] | undefined>): AuthOutcome | undefined {
     const apiKey = headers["x-api-key"];
     const authorization = headers.authorization;
-    if (authorization !== undefined)
-      return apiKey !== undefined
-        ? { ok: false, reason: "send either an API key or a bearer token, not both" }
-        : undefined;
+    if (authorization !== undefined) return apiKey !== undefined ? { ok: false, reason: BOTH_CREDENTIALS } : undefined;
     if (apiKey !== undefined) return this.#byApiKey(apiKey);
     if (this.config.required) return { ok: false, reason: "authentication required" };
     return { ok: true, client: ANONYMOUS };
@@ -255,8 +280,7 @@ export class Authenticator {
   async authenticate(headers: Record<string, string | string[] | undefined>): Promise<AuthOutcome> {
     const apiKey = headers["x-api-key"];
     const authorization = headers.authorization;
-    if (apiKey !== undefined && authorization !== undefined)
-      return { ok: false, reason: "send either an API key or a bearer token, not both" };
+    if (apiKey !== undefined && authorization !== undefined) return { ok: false, reason: BOTH_CREDENTIALS };
     if (apiKey !== undefined) return this.#byApiKey(apiKey);
     if (authorization !== undefined) return this.#byBearer(authorization);
     if (this.config.required) return { ok: false, reason: "authentication required" };

@@ -166,13 +166,10 @@ export function authRefusal(
     };
   }
   exchange.graphql = { operation: null, result: EdgeCode.UNAUTHENTICATED, refused: outcome.reason };
-  const message = authenticator.required
-    ? `Authentication required: send ${authenticator.accepted}.`
-    : "Invalid credentials: fix them, or send none to call anonymously in development.";
   return {
     status: 401,
     headers: { "www-authenticate": "Bearer" },
-    body: errorBody(message, EdgeCode.UNAUTHENTICATED, requestId),
+    body: errorBody(authenticator.refusalMessage(outcome.reason), EdgeCode.UNAUTHENTICATED, requestId),
   };
 }
 

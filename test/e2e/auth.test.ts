@@ -121,6 +121,23 @@ describe("client authentication in production (docs/security-requirements.md B3;
     );
   });
 
+  // Both headers, the key valid: the answer said "send a valid API key in the x-api-key header", the header it had sent.
+  it.each([
+    ["thin route", {}],
+    ["Fastify: a browser origin", { origin: "https://app.example" }],
+  ])("tells a client that sent an API key and a bearer token to send the key alone (%s)", async (_what, headers) => {
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+      ...headers,
+      "x-api-key": TEST_API_KEY,
+      authorization: `Bearer ${TEST_API_KEY}`,
+    });
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0]?.message).toBe(
+      "Authentication required: send a valid API key in the x-api-key header, and no Authorization header.",
+    );
+    expect(t.simulator.calls()).toBe(0);
+  });
+
   /**
    * A refusal anyone can provoke without a credential writes one line, its access line, which says why: a line of its
    * own beside it had doubled the log per refused request (about 170 bytes beside 200).
@@ -169,6 +186,17 @@ describe("client authentication in production (docs/security-requirements.md B3;
       expect(res.body.errors?.[0]?.message).toBe(
         "Authentication required: send a valid API key in the x-api-key header or a valid bearer token (JWT) in the " +
           "Authorization header.",
+      );
+    });
+
+    it("tells a client that sent both kinds of credential to send one of them", async () => {
+      const res = await tj.gql(GENERATE_CIBIL_OTP, cibilInput(), {
+        "x-api-key": TEST_API_KEY,
+        authorization: `Bearer ${await token({ azp: "mobile-app" })}`,
+      });
+      expect(res.status).toBe(401);
+      expect(res.body.errors?.[0]?.message).toBe(
+        "Authentication required: send either the x-api-key header or the Authorization header, not both.",
       );
     });
 
@@ -448,6 +476,59 @@ describe("client authentication in development (optional; README says so)", () =
   it("still refuses a wrong credential: a typo must not fall back to anonymous", async () => {
     const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), { "x-api-key": "aopk_typo" });
     expect(res.status).toBe(401);
+  });
+
+  // The answer was "Invalid credentials: fix them, or send none ...": which header was wrong, and what it should
+  // hold, it did not say. Each names the header to send, on both HTTP layers, and echoes nothing sent.
+  const KEY_OR_NEITHER =
+    "Invalid credentials: send a valid API key in the x-api-key header, or neither an x-api-key nor an Authorization " +
+    "header to call anonymously in development.";
+  it.each([
+    ["a wrong API key (thin route)", { "x-api-key": "aopk_typo" }, KEY_OR_NEITHER],
+    [
+      "a wrong API key (Fastify: a browser origin)",
+      { "x-api-key": "aopk_typo", origin: "http://localhost:5173" },
+      KEY_OR_NEITHER,
+    ],
+    ["an API key sent as a bearer token", { authorization: `Bearer ${TEST_API_KEY}` }, KEY_OR_NEITHER],
+    [
+      "a good API key and a bearer token",
+      { "x-api-key": TEST_API_KEY, authorization: "Bearer abc.def.ghi" },
+      "Invalid credentials: send a valid API key in the x-api-key header, and no Authorization header, or neither an " +
+        "x-api-key nor an Authorization header to call anonymously in development.",
+    ],
+  ])("tells a client with %s which header to send", async (_what, headers, message) => {
+    t.simulator?.resetCalls();
+    const res = await t.gql(GENERATE_CIBIL_OTP, cibilInput(), headers as Record<string, string>);
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0]?.message).toBe(message);
+    expect(res.text).not.toContain("aopk_typo");
+    expect(t.simulator?.calls()).toBe(0);
+  });
+
+  // `npm start` as the README has it: no API_KEYS, no AUTH_JWKS_URL. A newcomer who adds the walkthrough's production
+  // `-H 'x-api-key: <your key>'` (a key from `npm run api-key`) cannot make any key right there: the answer says so.
+  describe("with no API_KEYS and no AUTH_JWKS_URL (npm start)", () => {
+    let open: TestStack;
+    beforeAll(async () => {
+      open = await startTestStack();
+    });
+    afterAll(() => open?.stop());
+
+    it.each([
+      ["an API key", { "x-api-key": TEST_API_KEY }],
+      ["a bearer token", { authorization: "Bearer abc.def.ghi" }],
+      ["both", { "x-api-key": TEST_API_KEY, authorization: "Bearer abc.def.ghi" }],
+    ])("tells a client with %s that this server takes no credential, and to send none", async (_what, headers) => {
+      const res = await open.gql(GENERATE_CIBIL_OTP, cibilInput(), headers);
+      expect(res.status).toBe(401);
+      expect(res.body.errors?.[0]?.message).toBe(
+        "Invalid credentials: this server accepts none (neither API_KEYS nor AUTH_JWKS_URL is set); send neither an " +
+          "x-api-key nor an Authorization header to call anonymously in development.",
+      );
+      const anonymous = await open.gql(GENERATE_CIBIL_OTP, cibilInput());
+      expect(resultOf(anonymous.body, "generateCibilOtp").__typename).toBe("CibilOtpChallenge");
+    });
   });
 });
 
