@@ -68,6 +68,9 @@ import { EdgeCode } from "../graphql/edge-code";
 import { errorBody, GRAPHQL_PATH, refusalRepresentation, refusalType } from "./error-body";
 import { withoutKey } from "../util/transient-map";
 
+/** The 404's message: where the API is, for a client that asked elsewhere. */
+export const NOT_FOUND_MESSAGE = `Not found: this server answers GraphQL at ${GRAPHQL_PATH}.`;
+
 /** The HTTP server: Fastify, and the thin GraphQL route in front of it once given its answerer. */
 export interface HttpServer {
   readonly fastify: FastifyInstance;
@@ -570,8 +573,10 @@ export async function createHttpServer(
       return;
     }
     (request as ClientRequest).graphql = { operation: null, result: EdgeCode.NOT_FOUND, refused: "no route" };
-    // Fastify's default body repeats the URL, query string included.
-    void reply.code(404).send(errorBody("Not found.", EdgeCode.NOT_FOUND, request.id));
+    // Fastify's default body repeats the URL, query string included. The message names our own GraphQL path, never
+    // the one asked for: "Not found." alone left a newcomer who opened the server's root (http://localhost:4000/) in a
+    // browser, or mistyped the path, with nothing to go on (test/e2e/refusal-catalogue.test.ts).
+    void reply.code(404).send(errorBody(NOT_FOUND_MESSAGE, EdgeCode.NOT_FOUND, request.id));
   });
 
   // An `Expect` other than 100-continue: Node answered 417 itself, with no request id, no JSON body and no CORS

@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { randomBytes } from "node:crypto";
 import { EDGE_REFUSALS } from "../../src/http/error-body";
+import { NOT_FOUND_MESSAGE } from "../../src/http/http-server";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { Gauge } from "prom-client";
 import { request } from "undici";
@@ -67,13 +68,15 @@ function expectRefusal(
   res: { status: number; headers: Record<string, string>; body: string },
   status: number,
   code: string,
-  message: RegExp,
+  /** A pattern, or the exact message. */
+  message: RegExp | string,
 ) {
   expect(res.status).toBe(status);
   expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
   const body = JSON.parse(res.body) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
   expect(body.errors).toHaveLength(1);
-  expect(body.errors[0].message).toMatch(message);
+  if (typeof message === "string") expect(body.errors[0].message).toBe(message);
+  else expect(body.errors[0].message).toMatch(message);
   expect(body.errors[0].extensions).toEqual({ code, requestId: res.headers["x-request-id"] });
 }
 
@@ -479,7 +482,7 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
         await exchange(s.t.baseUrl, `OPTIONS ${path} HTTP/1.1\r\nHost: x`),
         404,
         "NOT_FOUND",
-        /^Not found\.$/,
+        NOT_FOUND_MESSAGE,
       );
   });
 
@@ -511,7 +514,7 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
     expect(head.status).toBe(405);
     expect(head.headers.allow).toBe("GET, POST, OPTIONS");
     // No path: 404 whatever the method.
-    expectRefusal(await exchange(s.t.baseUrl, "PUT /nowhere HTTP/1.1\r\nHost: x"), 404, "NOT_FOUND", /^Not found\.$/);
+    expectRefusal(await exchange(s.t.baseUrl, "PUT /nowhere HTTP/1.1\r\nHost: x"), 404, "NOT_FOUND", NOT_FOUND_MESSAGE);
   });
 
   it("a target in absolute form is its path to every method, as to GET; `*` takes OPTIONS alone (before: 404, 405 naming GET)", async () => {
@@ -541,7 +544,7 @@ describe("every refusal before GraphQL: its status, a typed JSON body, a fixed r
       await exchange(s.t.baseUrl, "PUT http://x/nowhere HTTP/1.1\r\nHost: x"),
       404,
       "NOT_FOUND",
-      /^Not found\.$/,
+      NOT_FOUND_MESSAGE,
     );
     // `*` is the server as a whole, a target of OPTIONS alone (RFC 9112 §3.2.4): PUT * was 405 naming GET, HEAD and
     // POST, which were 404 (or the 405 naming themselves).
@@ -1006,7 +1009,7 @@ describe("the explorer's paths answer OPTIONS and other methods as every path se
     ).toEqual([]);
     for (const { method, res } of answers) {
       // A HEAD's answer has no body to read.
-      if (method !== "HEAD") expectRefusal(res, 404, "NOT_FOUND", /^Not found\.$/);
+      if (method !== "HEAD") expectRefusal(res, 404, "NOT_FOUND", NOT_FOUND_MESSAGE);
       expect(lineOf(res.headers["x-request-id"])).toMatchObject({ status: 404, refused: "no route" });
     }
   });

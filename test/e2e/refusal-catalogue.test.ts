@@ -81,7 +81,7 @@ const REVIEWED: Record<string, readonly [status: number, code: string, message: 
   "no credential": [401, "UNAUTHENTICATED", "Authentication required: send a valid API key in the x-api-key header."],
   "a wrong API key": [401, "UNAUTHENTICATED", "Authentication required: send a valid API key in the x-api-key header."],
   "a preflight from a refused origin": [403, "ORIGIN_NOT_ALLOWED", "This browser origin may not call this API."],
-  "an unknown path": [404, "NOT_FOUND", "Not found."],
+  "an unknown path": [404, "NOT_FOUND", "Not found: this server answers GraphQL at /graphql."],
   "a method the path does not take": [405, "BAD_REQUEST", "Method not allowed: this path takes GET, POST, OPTIONS."],
   "a mutation over GET": [405, "BAD_REQUEST", "GET requests only support query operations: send mutations with POST."],
   "an Accept that takes no GraphQL type": [
