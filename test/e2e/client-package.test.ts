@@ -249,6 +249,33 @@ describe("the built client package", () => {
         });
       }
     }, 60_000);
+
+    // The Node examples printed only the error's code (UNAUTHENTICATED), and client/README.md's exited 0: a newcomer
+    // whose AOPAY_API_KEY the server refuses was not shown the message that names the header to send it in.
+    it("Node examples, with a credential the server refuses, print its message and exit non-zero", async () => {
+      const ts = snippets.filter((s) => s.lang === "ts");
+      expect(ts.length).toBeGreaterThanOrEqual(2);
+      const refused = await t.gql("{ serviceInfo { upstream } }", undefined, { "x-api-key": "aopk_wrong" });
+      const message = refused.body.errors?.[0]?.message ?? "";
+      expect(message).toContain("x-api-key");
+      for (const snippet of ts) {
+        const file = join(dirOf(snippet), snippet.file);
+        writeFileSync(file, snippet.code.replaceAll("https://api.example.com/graphql", t.graphqlUrl));
+        const env = { ...process.env, AOPAY_API_KEY: "aopk_wrong" };
+        const outcome = await run(process.execPath, [file], { cwd: dirOf(snippet), env }).then(
+          ({ stdout, stderr }) => ({ exit: 0, said: `${stdout}${stderr}`.includes(message) }),
+          (error: { code?: number; stdout?: string; stderr?: string }) => ({
+            exit: error.code,
+            said: `${error.stdout ?? ""}${error.stderr ?? ""}`.includes(message),
+          }),
+        );
+        expect({ page: snippet.page, failed: outcome.exit !== 0, said: outcome.said }).toEqual({
+          page: snippet.page,
+          failed: true,
+          said: true,
+        });
+      }
+    }, 60_000);
   });
 
   it("type-checks a Node consumer (nodenext) and a React consumer (bundler) against the built .d.ts", async () => {
