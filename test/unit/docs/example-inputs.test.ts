@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SANDBOX_SECTION, walkthroughSection } from "../../helpers/walkthrough-page";
@@ -67,5 +68,35 @@ describe("the runnable pages send to destinations of their own", () => {
       for (const b of pages.slice(i + 1))
         for (const send of a.sends) if (b.sends.has(send)) shared.push(`${a.page} and ${b.page}: ${send}`);
     expect(shared).toEqual([]);
+  });
+});
+
+/**
+ * The pages a newcomer follows from the README on. A command substitution in them (`$(...)`, e.g. a fresh
+ * Idempotency-Key) runs on the reader's machine, which the README's Quick start has them give Node and npm, no more.
+ */
+const NEWCOMER_PAGES = ["README.md", "docs/walkthrough.md", "docs/requests.http", "docs/api.md", "docs/clients.md"];
+/** `$(command)`, the command holding one level of parentheses at most (`node -p 'crypto.randomUUID()'`). */
+const SUBSTITUTION = /\$\(((?:[^()]|\([^()]*\))+)\)/g;
+
+describe("the command substitutions a newcomer's pages give", () => {
+  const found = NEWCOMER_PAGES.flatMap((page) =>
+    [...read(page).matchAll(SUBSTITUTION)].map((m) => ({ page, cmd: m[1] })),
+  );
+
+  it("are found (not vacuous)", () => {
+    expect(found.map((f) => f.page)).toContain("docs/walkthrough.md");
+  });
+
+  // The walkthrough's `-H "Idempotency-Key: $(uuidgen)"`: where uuidgen is missing (Debian's minimal images), the
+  // shell substitutes nothing, and curl sends no key, with no word of it.
+  it("run only Node or npm, and each prints a value", () => {
+    for (const { page, cmd } of found) {
+      const tool = cmd.trim().split(/\s+/)[0];
+      const printed = ["node", "npm", "npx"].includes(tool)
+        ? execFileSync("sh", ["-c", cmd], { cwd: ROOT, encoding: "utf8" }).trim()
+        : `not run: ${tool} is not Node or npm`;
+      expect({ page, cmd, printed }).toEqual({ page, cmd, printed: expect.stringMatching(/^\S+$/) });
+    }
   });
 });
