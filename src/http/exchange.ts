@@ -54,12 +54,17 @@ export interface EdgeAnswer {
  * Fixed client messages for the HTTP-level errors raised before GraphQL runs (never the input echoed), by their
  * Fastify error code: the thin route raises the same codes for the same faults (thin-graphql.ts).
  */
+/** What a GraphQL POST body is, for the messages of a body that is not one. */
+const BODY_SHAPE = 'send a JSON object such as {"query": "{ serviceInfo { upstream } }", "variables": {}}.';
+
 const HTTP_ERROR_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: "Request body is too large.",
   FST_ERR_CTP_INVALID_MEDIA_TYPE: "Unsupported Content-Type: send application/json.",
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: "Content-Length does not match the body.",
-  FST_ERR_CTP_EMPTY_JSON_BODY: "Request body is empty.",
-  FST_ERR_CTP_INVALID_JSON_BODY: "Request body is not valid JSON.",
+  // The empty and invalid bodies' messages show the shape to send: a newcomer's curl whose quoting a shell mangled
+  // (the walkthrough's commands are POSIX; Windows' cmd and PowerShell quote otherwise) got "not valid JSON" alone.
+  FST_ERR_CTP_EMPTY_JSON_BODY: `Request body is empty: ${BODY_SHAPE}`,
+  FST_ERR_CTP_INVALID_JSON_BODY: `Request body is not valid JSON: ${BODY_SHAPE}`,
 };
 
 /**

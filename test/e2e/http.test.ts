@@ -9,6 +9,8 @@ import {
   type TestStack,
 } from "../helpers/stack";
 
+const BODY_SHAPE = 'send a JSON object such as {"query": "{ serviceInfo { upstream } }", "variables": {}}.';
+
 describe("HTTP surface (development)", () => {
   let t: TestStack;
   beforeAll(async () => {
@@ -144,7 +146,7 @@ describe("HTTP surface (development)", () => {
       const res = await postGraphQL(t.graphqlUrl, '{"query": ');
       expect(res.status).toBe(400);
       expect(res.body.errors?.[0]).toMatchObject({
-        message: "Request body is not valid JSON.",
+        message: `Request body is not valid JSON: ${BODY_SHAPE}`,
         extensions: { code: "BAD_REQUEST" },
       });
     });

@@ -46,6 +46,7 @@ const CSRF =
   "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF): send Content-Type: " +
   "application/json, or a non-empty apollo-require-preflight header.";
 const UNSUPPORTED_TYPE = "Unsupported Content-Type: send application/json.";
+const BODY_SHAPE = 'send a JSON object such as {"query": "{ serviceInfo { upstream } }", "variables": {}}.';
 const TIMED_OUT =
   "Request timed out: its headers or body did not arrive in time. Nothing was done; send it again after Retry-After " +
   "seconds.";
@@ -58,8 +59,8 @@ const TIMED_OUT =
  * the header the client must send, apollo-require-preflight.
  */
 const REVIEWED: Record<string, readonly [status: number, code: string, message: string]> = {
-  "invalid JSON": [400, "BAD_REQUEST", "Request body is not valid JSON."],
-  "empty body": [400, "BAD_REQUEST", "Request body is empty."],
+  "invalid JSON": [400, "BAD_REQUEST", `Request body is not valid JSON: ${BODY_SHAPE}`],
+  "empty body": [400, "BAD_REQUEST", `Request body is empty: ${BODY_SHAPE}`],
   "two Content-Lengths (Node's parser)": [400, "BAD_REQUEST", "Bad request."],
   "body too large": [413, "BAD_REQUEST", "Request body is too large."],
   "no Content-Type": [415, "BAD_REQUEST", UNSUPPORTED_TYPE],
