@@ -51,6 +51,12 @@ export type AuthOutcome =
 
 /** The refusal's reason (its access line's `refused`) when a request carries both kinds of credential. */
 const BOTH_CREDENTIALS = "send either an API key or a bearer token, not both";
+/**
+ * The reasons for a credential header sent twice: Node joins the two with ", " (http/node-limits.ts
+ * joinDuplicateHeaders), which no key of `npm run api-key` (base64url) and no bearer token (RFC 6750 b64token)
+ * holds. Refused as before; the message said "send a valid API key", to a client that had sent a valid one twice.
+ */
+const REPEATED = { apiKey: "x-api-key sent more than once", authorization: "Authorization sent more than once" };
 
 /**
  * Retry-After of a 503 AUTH_UNAVAILABLE, in seconds. A few: an identity provider's outage is most often a blip (a
@@ -247,7 +253,14 @@ export class Authenticator {
    * right there. A request with both headers was told to send the one it had sent (test/e2e/auth.test.ts).
    */
   refusalMessage(reason: string): string {
-    const what = reason === BOTH_CREDENTIALS ? this.#oneKind : this.accepted;
+    const what =
+      reason === BOTH_CREDENTIALS
+        ? this.#oneKind
+        : reason === REPEATED.apiKey
+          ? "one x-api-key header (it came more than once)"
+          : reason === REPEATED.authorization
+            ? "one Authorization header (it came more than once)"
+            : this.accepted;
     if (this.config.required) return `Authentication required: send ${what}.`;
     const anonymous = "neither an x-api-key nor an Authorization header to call anonymously in development";
     if (this.config.apiKeys.size === 0 && !this.config.jwt)
@@ -293,7 +306,7 @@ export class Authenticator {
     // Hashed on every request, never cached: a cache keyed by the key would hold every client's key in clear in
     // memory (a heap dump would hand them out). One SHA-256 of a short string costs about a microsecond.
     const entry = this.#apiKeyClients.get(hashApiKey(value));
-    if (entry === undefined) return { ok: false, reason: "invalid API key" };
+    if (entry === undefined) return { ok: false, reason: value.includes(", ") ? REPEATED.apiKey : "invalid API key" };
     entry.used();
     return { ok: true, client: entry.client };
   }
@@ -302,7 +315,12 @@ export class Authenticator {
     // The scheme is a case-insensitive token, parted from the token by one or more spaces (RFC 9110 §11.1, §11.4):
     // `bearer` was refused, a good token with it. The token's own alphabet (RFC 6750 §2.1 b64token) has both cases.
     const m = typeof value === "string" ? BEARER.exec(value) : null;
-    if (!m) return { ok: false, reason: "invalid Authorization header" };
+    if (!m)
+      return {
+        ok: false,
+        reason:
+          typeof value !== "string" || value.includes(",") ? REPEATED.authorization : "invalid Authorization header",
+      };
     if (!this.#jwks || !this.config.jwt) return { ok: false, reason: "bearer tokens are not accepted by this server" };
     try {
       const { payload, protectedHeader } = await jwtVerify(m[1], this.#keyFor, this.#verifyOptions).catch(

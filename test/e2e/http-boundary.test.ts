@@ -398,9 +398,18 @@ describe("a header HTTP allows once, sent twice, is refused rather than one of t
         `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${good}\r\nauthorization: ${second}`,
         QUERY,
       );
-      expectRefusal(res, 401, "UNAUTHENTICATED", /^Authentication required/);
+      // It said "send a valid bearer token", to a client that may have sent a valid one twice.
+      expectRefusal(
+        res,
+        401,
+        "UNAUTHENTICATED",
+        "Authentication required: send one Authorization header (it came more than once).",
+      );
       expect(t.logs.records()).toContainEqual(
-        expect.objectContaining({ requestId: res.headers["x-request-id"], refused: "invalid Authorization header" }),
+        expect.objectContaining({
+          requestId: res.headers["x-request-id"],
+          refused: "Authorization sent more than once",
+        }),
       );
     }
   });
@@ -411,7 +420,13 @@ describe("a header HTTP allows once, sent twice, is refused rather than one of t
       `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nx-api-key: ${TEST_API_KEY}\r\nx-api-key: ${TEST_API_KEY}`,
       QUERY,
     );
-    expectRefusal(res, 401, "UNAUTHENTICATED", /^Authentication required/);
+    // It said "send a valid API key in the x-api-key header", to a client that had sent a valid one, twice.
+    expectRefusal(
+      res,
+      401,
+      "UNAUTHENTICATED",
+      "Authentication required: send one x-api-key header (it came more than once).",
+    );
   });
 
   it("two Idempotency-Key headers on a mutation: neither wins, BAD_USER_INPUT, nothing sent", async () => {
