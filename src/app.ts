@@ -321,13 +321,16 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         let httpClosed = false;
         cut = () => {
           // The same steps as at the grace period's end, now: the aborts first, the connections `margin` later (none
-          // left once the listener has closed: a timer then would outlive the stop).
+          // left once the listener has closed: a timer then would outlive the stop), never later than the grace
+          // period's own end: a cut in its last `margin` cut them past it, and a cut only brings the end closer.
           const cutFrom = { requestsInFlight: admission.inFlight, upstreamCalls: transport.stats.inFlight };
           graceEndsAt = Math.min(graceEndsAt, monotonicNow() + margin);
           clearTimeout(abortUpstream);
           clearTimeout(force);
           void aopay.close(0);
-          if (!httpClosed) force = setTimeout(() => fastify.server.closeAllConnections(), margin);
+          if (!httpClosed) {
+            force = setTimeout(() => fastify.server.closeAllConnections(), Math.max(0, graceEndsAt - monotonicNow()));
+          }
           return cutFrom;
         };
         try {

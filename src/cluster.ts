@@ -56,6 +56,24 @@ export function heartbeatIntervalMs(hangTimeoutMs: number): number {
 
 const isHeartbeat = (message: unknown): boolean => isMessage(message, HEARTBEAT);
 
+/**
+ * A worker's answer to the primary's "stop now" (joinCluster answerStopNow): what it did with it. The primary's line
+ * counts the answers: it logged the workers it still had (`workers: 0` once they had gone, every worker counted as
+ * cut whether it was draining, in its delay, or past its drain with nothing left to cut).
+ */
+const STOP_NOW_ANSWER = "aopay:stop-now-answer";
+
+/** "drain now": it was in SHUTDOWN_DELAY_MS; a cut: its drain cut short, with what it cut; null: nothing left to do. */
+export type StopNowDone = "drain now" | { requestsInFlight: number; upstreamCalls: number } | null;
+
+interface StopNowAnswer {
+  type: typeof STOP_NOW_ANSWER;
+  done: StopNowDone;
+}
+
+/** How long the primary waits for its workers' answers to "stop now" before it logs what it has. */
+const STOP_NOW_ANSWER_WAIT_MS = 1_000;
+
 /** What the primary asks each worker for its metrics with, and the worker's answer (its registry's series as JSON). */
 const METRICS_ASK = "aopay:metrics";
 const METRICS_ANSWER = "aopay:metrics-answer";
@@ -203,9 +221,8 @@ export async function runPrimary(config: Config): Promise<void> {
   let uncleanCode: number | undefined;
   /** Why the cluster stops, once it does: the primary's stop signal, or its failed start. */
   let stopCause: StopCause | undefined;
-  /** When the stop began (monotonic ms), and whether a "stop now" was passed on: whether the workers drain yet. */
-  let stoppedAt = 0;
-  let hurried = false;
+  /** The signal of the first "stop now" that cut a worker's drain short (its exit code's cause), once one has. */
+  let cutBy: NodeJS.Signals | undefined;
   /** Whether a worker has listened since the primary started: until one has, the cluster is still starting. */
   let listenedOnce = false;
   /**
@@ -320,7 +337,8 @@ export async function runPrimary(config: Config): Promise<void> {
     finished = true;
     await metricsServer?.close();
     const exitCode = failedStart ?? uncleanCode ?? 0;
-    log.info({ clean: uncleanCode === undefined, ...stopCause, exitCode }, "all workers stopped");
+    const cut = cutBy === undefined ? {} : { cutBy };
+    log.info({ clean: uncleanCode === undefined, ...stopCause, ...cut, exitCode }, "all workers stopped");
     log.flush(() => process.exit(exitCode));
   };
 
@@ -330,12 +348,38 @@ export async function runPrimary(config: Config): Promise<void> {
     for (const worker of slots.keys()) if (worker.isConnected()) worker.send(message, undefined, () => {});
   };
 
+  /**
+   * What each of `workers` did with the "stop now" just sent: its answer (STOP_NOW_ANSWER), none from one that exited
+   * first or did not answer within STOP_NOW_ANSWER_WAIT_MS (those count as unanswered).
+   */
+  const stopNowAnswers = (workers: Worker[]): Promise<StopNowDone[]> =>
+    new Promise((resolve) => {
+      const answers: StopNowDone[] = [];
+      const waiting = new Set(workers);
+      const onMessage = (worker: Worker, message: unknown) => {
+        if (!isMessage(message, STOP_NOW_ANSWER) || !waiting.delete(worker)) return;
+        answers.push((message as StopNowAnswer).done);
+        if (waiting.size === 0) done();
+      };
+      const onExit = (worker: Worker) => {
+        if (waiting.delete(worker) && waiting.size === 0) done();
+      };
+      const timer = setTimeout(() => done(), STOP_NOW_ANSWER_WAIT_MS).unref();
+      function done() {
+        clearTimeout(timer);
+        cluster.off("message", onMessage);
+        cluster.off("exit", onExit);
+        resolve(answers);
+      }
+      cluster.on("message", onMessage);
+      cluster.on("exit", onExit);
+      if (waiting.size === 0) done();
+    });
+
   /** `stopOrder` "stop now": a start failed (failedStart), nothing is served, no delay to wait out. */
   const stop = (cause: StopCause, stopOrder: StopOrder = "stop") => {
     stopping = true;
     stopCause = cause;
-    stoppedAt = monotonicNow();
-    hurried = stopOrder === "stop now";
     // Draining workers are the grace period's (killed after it below), not the heartbeat's.
     clearInterval(heartbeat);
     answered.clear();
@@ -360,17 +404,29 @@ export async function runPrimary(config: Config): Promise<void> {
         return;
       }
       // A second signal (^C twice): passed on, so that workers still in SHUTDOWN_DELAY_MS drain at once, and those
-      // draining cut their drain short (index.ts). Which of the two, as the workers will have it (each counts the
-      // delay from the order, a moment after the primary).
-      const draining = hurried || monotonicNow() - stoppedAt >= config.shutdownDelayMs;
-      hurried = true;
-      log.info(
-        { ...cause, workers: slots.size },
-        draining
-          ? "stop signal during the drain: the workers cut it short"
-          : "second stop signal: the workers drain now",
-      );
+      // draining cut their drain short (index.ts). Which of the two, as the workers answer it: the line counts
+      // what they did (a guess from the primary's clock named every worker it still had, and none once they had gone).
+      const ordered = [...slots.keys()].filter((worker) => worker.isConnected());
       order(stopOrder, cause);
+      void stopNowAnswers(ordered).then((answers) => {
+        const cuts = answers.filter((done) => done !== null && done !== "drain now");
+        const drainedNow = answers.filter((done) => done === "drain now").length;
+        const unanswered = ordered.length - answers.length;
+        const more = { ...(drainedNow > 0 ? { drainedNow } : {}), ...(unanswered > 0 ? { unanswered } : {}) };
+        if ("signal" in cause && cuts.length > 0) cutBy ??= cause.signal;
+        if (cuts.length > 0) {
+          const sum = (key: "requestsInFlight" | "upstreamCalls") => cuts.reduce((n, done) => n + done[key], 0);
+          const cutFrom = { requestsInFlight: sum("requestsInFlight"), upstreamCalls: sum("upstreamCalls") };
+          log.info(
+            { ...cause, workers: cuts.length, ...cutFrom, ...more },
+            "stop signal during the drain: the workers cut it short",
+          );
+        } else if (drainedNow > 0) {
+          log.info({ ...cause, workers: drainedNow, ...more }, "second stop signal: the workers drain now");
+        } else {
+          log.info({ ...cause, workers: 0, ...more }, "stop signal during the stop: no worker had anything to cut");
+        }
+      });
     },
     ignored: (signal, why) => log.info({ signal, ignored: why }, ignoredSignalLine(why)),
   });
@@ -423,6 +479,12 @@ export function joinCluster(app: App, stop: () => void): void {
   // as a disconnect it expected, it leaves that to `stop`, which drains within the grace period.
   if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
   process.once("disconnect", stop);
+}
+
+/** In a worker: tells the primary what it did with its "stop now" (runPrimary counts the answers for its line). */
+export function answerStopNow(done: StopNowDone): void {
+  const answer: StopNowAnswer = { type: STOP_NOW_ANSWER, done };
+  if (cluster.isWorker && process.connected) process.send?.(answer, undefined, {}, () => {});
 }
 
 export const isClusterWorker = (): boolean => cluster.isWorker;

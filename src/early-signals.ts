@@ -15,7 +15,15 @@
  *   - `npm start` passes the signal it gets on to the server, which under a group signal got it twice too: a signal
  *     the same signal within DUPLICATE_SIGNAL_MS of the first is that one, not a second.
  * Any other is a second one: "stop now" (^C pressed again: the operator wants it down without the delay; during the
- * drain, the drain cut short).
+ * drain, the drain cut short), except SIGHUP (below).
+ *
+ * SIGHUP once the stop has begun is never a second one. systemd's SendSIGHUP=yes sends it right after KillSignal
+ * (SIGTERM) on every stop, and a terminal closed during a stop sends it too: neither is anyone asking for the stop to
+ * come sooner. Taken as one, it skipped SHUTDOWN_DELAY_MS or cut the drain, its requests in flight aborted and answered
+ * OutcomeUnknown (an OTP send whose client cannot tell whether the SMS went), on every `systemctl stop` of such a
+ * unit. An operator who wants the drain cut sends SIGINT, SIGTERM or SIGQUIT again. As the first signal, it stops,
+ * and another stop signal within DUPLICATE_SIGNAL_MS of it is that pair too: both pending at once, the kernel delivers
+ * the lower number first, SIGHUP (1) before SIGTERM (15).
  *
  * The stop signals are SIGTERM, SIGINT, SIGHUP and SIGQUIT: each of the last two ended the process by Node's default
  * action (no handler), at once, its requests in flight cut (an OTP send with no answer) and not a line logged. SIGHUP
@@ -41,8 +49,11 @@ export type StopOrder = "stop" | "stop now";
  */
 export type StopCause = { signal: NodeJS.Signals } | { reason: "failed start" | "primary gone" };
 
-/** Why a signal gave no order: sent to a worker (the primary's order stops it), or the first one come again. */
-export type IgnoredSignal = "worker" | "duplicate";
+/**
+ * Why a signal gave no order: sent to a worker (the primary's order stops it), the first one come again, or a SIGHUP
+ * after the stop began (a hangup, not a second stop signal: see above).
+ */
+export type IgnoredSignal = "worker" | "duplicate" | "hangup";
 
 export interface StopOrders {
   order(order: StopOrder, cause: StopCause): void;
@@ -60,9 +71,11 @@ export const DUPLICATE_SIGNAL_MS = 250;
 
 /** The log line of a signal that gave no order (index.ts, cluster.ts). */
 export function ignoredSignalLine(why: IgnoredSignal): string {
-  return why === "worker"
-    ? "stop signal to a worker: left to the primary, whose order stops every worker"
-    : `stop signal again within ${DUPLICATE_SIGNAL_MS} ms of the first: the same one passed on (npm start), no second`;
+  if (why === "worker") return "stop signal to a worker: left to the primary, whose order stops every worker";
+  if (why === "hangup") {
+    return "SIGHUP with the stop: a hangup (systemd's SendSIGHUP, a terminal closed), not a second stop signal";
+  }
+  return `stop signal again within ${DUPLICATE_SIGNAL_MS} ms of the first: the same one passed on (npm start), no second`;
 }
 
 /** The primary's order to a worker, over the cluster's IPC channel (cluster.ts). */
@@ -126,6 +139,8 @@ for (const signal of STOP_SIGNALS) {
       give("stop", { signal });
     } else if (signal === first.signal && now - first.at < DUPLICATE_SIGNAL_MS) {
       orders?.ignored(signal, "duplicate");
+    } else if (signal === "SIGHUP" || (first.signal === "SIGHUP" && now - first.at < DUPLICATE_SIGNAL_MS)) {
+      orders?.ignored(signal, "hangup");
     } else {
       give("stop now", { signal });
     }

@@ -8,11 +8,21 @@ import { logFaultsTo } from "./early-faults";
 import "reflect-metadata";
 import { constants } from "node:os";
 import process from "node:process";
-import { isClusterPrimary, isClusterWorker, joinCluster, runPrimary, workerFields, workerLogger } from "./cluster";
+import {
+  answerStopNow,
+  isClusterPrimary,
+  isClusterWorker,
+  joinCluster,
+  runPrimary,
+  type StopNowDone,
+  workerFields,
+  workerLogger,
+} from "./cluster";
 import { type Config, ConfigError, loadConfig, logOptions, secretValues, settingsTaken } from "./config";
 import { failStart } from "./logging/fail-start";
 import { createLogger, flushStdoutNow, type Logger, settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
+import { monotonicNow } from "./util/clock";
 
 /**
  * After the drain begins (SIGTERM, or the end of SHUTDOWN_DELAY_MS) the process is gone by SHUTDOWN_GRACE_MS plus
@@ -20,10 +30,22 @@ import { startStack } from "./stack";
  * The drain itself ends by the grace period; this is the backstop for what it cannot cut.
  */
 const SHUTDOWN_WATCHDOG_MARGIN_MS = 1_000;
-/** After a drain is cut short (a stop signal during it), the process is gone by this, whatever still hangs. */
+/**
+ * After a drain is cut short (a stop signal during it), the process is gone by this, whatever still hangs, or by the
+ * drain's own bound above when that comes first: a cut only ever brings the end closer. It replaced that bound, and a
+ * cut in the grace period's last second moved the end past SHUTDOWN_GRACE_MS + 1 s (what terminationGracePeriodSeconds
+ * is sized on: the kubelet's SIGKILL then came first).
+ */
 const CUT_WATCHDOG_MS = 2_000;
 /** How long the last log lines may take to reach stdout before the process exits anyway. */
 const LOG_SETTLE_MS = 300;
+/**
+ * Kept free before the watchdog's moment by what the stop waits for last (the trace export, then the log settle): the
+ * exit itself, and timers that run late on a busy host. What is left of the budget then bounds the export
+ * (stack.ts): its own cap of 3 s (telemetry.ts) is larger than the watchdog's margin, and a collector that did not
+ * answer made the watchdog end a drain that had finished.
+ */
+const EXIT_SLACK_MS = 200;
 
 /**
  * Why this Node cannot run the server, or null: the server needs Node 22.15 or later (package.json `engines`; the
@@ -131,24 +153,28 @@ async function main(): Promise<void> {
   let cutBy: NodeJS.Signals | undefined;
   /** The drain's watchdog: armed when it begins, moved closer when it is cut short. */
   let watchdog: NodeJS.Timeout | undefined;
+  /** When the watchdog fires (monotonic ms), once the drain has begun: every later step fits before it. */
+  let deadline = Number.POSITIVE_INFINITY;
+  /** The exit code the stop has decided once it is over (only its last lines settling): the watchdog's too. */
+  let decided: number | undefined;
   /**
    * "stop": the delay (if any), then the drain; "stop now" (a second signal, the primary gone): the drain at once;
-   * a stop signal during the drain cuts it short (cutShort).
+   * a stop signal during the drain cuts it short (cutShort). Returns what a "stop now" did (a worker tells the
+   * primary: cluster.ts answerStopNow).
    */
-  function shutdown(cause: StopCause, order: StopOrder) {
+  function shutdown(cause: StopCause, order: StopOrder): StopNowDone {
     if (signalled) {
-      if (order !== "stop now") return;
+      if (order !== "stop now") return null;
       if (delay !== undefined) {
         // A second signal during the delay (^C pressed twice): the operator wants it down now, not in a few seconds.
         clearTimeout(delay);
         delay = undefined;
         if ("signal" in cause) log.info(cause, "second stop signal: draining now");
         drain(cause);
-      } else if ("signal" in cause) {
-        cutShort(cause.signal);
+        return "drain now";
       }
       // The primary gone during the drain: the drain goes on (it was already under way, the primary's doing).
-      return;
+      return "signal" in cause ? cutShort(cause.signal) : null;
     }
     signalled = true;
     if (config.shutdownDelayMs > 0 && order === "stop") {
@@ -163,19 +189,35 @@ async function main(): Promise<void> {
         delay = undefined;
         drain(cause);
       }, config.shutdownDelayMs);
-      return;
+      return null;
     }
     drain(cause);
+    return order === "stop now" ? "drain now" : null;
   }
 
-  /** The process's end, SHUTDOWN_GRACE_MS + the margin after the drain began (or sooner: cutShort), whatever hangs. */
-  function armWatchdog(ms: number, within: string) {
+  /**
+   * The process's end, SHUTDOWN_GRACE_MS + the margin after the drain began (or sooner: cutShort), whatever hangs.
+   * Its exit code is the stop's own when the stop already has one: the code it decided (0, or 128 + N after a cut)
+   * when only the last lines' settle was left, 128 + N when a cut drain hangs. It exited 1 in both, which a
+   * supervisor reads as a drain that failed.
+   */
+  function armWatchdog(at: number, within: string) {
     clearTimeout(watchdog);
+    deadline = at;
     // Unref'd: it never keeps the process up, it only ends one that something else keeps up.
-    watchdog = setTimeout(() => {
-      process.stderr.write(`shutdown did not finish within ${within}: exiting\n`);
-      process.exit(1);
-    }, ms).unref();
+    watchdog = setTimeout(
+      () => {
+        if (decided !== undefined) {
+          process.stderr.write(`shutdown's last log lines did not settle within ${within}: exiting ${decided}\n`);
+          process.exit(decided);
+        }
+        const code = cutBy === undefined ? 1 : 128 + constants.signals[cutBy];
+        const what = cutBy === undefined ? "shutdown" : `shutdown cut short by ${cutBy}`;
+        process.stderr.write(`${what} did not finish within ${within}: exiting ${code}\n`);
+        process.exit(code);
+      },
+      Math.max(0, at - monotonicNow()),
+    ).unref();
   }
 
   function drain(cause: StopCause) {
@@ -183,13 +225,21 @@ async function main(): Promise<void> {
     // Armed when the drain begins, after the delay: the process is gone by SIGTERM + SHUTDOWN_DELAY_MS +
     // SHUTDOWN_GRACE_MS + the margin (what terminationGracePeriodSeconds must cover), sooner after a second signal.
     armWatchdog(
-      config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS,
+      monotonicNow() + config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS,
       `SHUTDOWN_GRACE_MS + ${SHUTDOWN_WATCHDOG_MARGIN_MS} ms`,
     );
-    // The last lines get a moment to reach stdout, never a synchronous flush (logging/logger.ts says why).
-    const exit = (code: number) => void settleStdout(LOG_SETTLE_MS).then(() => process.exit(code));
+    // The last lines get a moment to reach stdout, never a synchronous flush (logging/logger.ts says why), and never
+    // past the watchdog's moment (less the slack of the exit).
+    const exit = (code: number) => {
+      decided = code;
+      const settleMs = Math.min(LOG_SETTLE_MS, deadline - EXIT_SLACK_MS - monotonicNow());
+      void settleStdout(Math.max(0, settleMs)).then(() => process.exit(code));
+    };
+    // The trace export gets what is left once the settle and the slack are kept (read when it starts: a cut may
+    // have moved the deadline closer).
+    const exportWithinMs = () => Math.max(0, deadline - LOG_SETTLE_MS - EXIT_SLACK_MS - monotonicNow());
     stack
-      .stop()
+      .stop(exportWithinMs)
       .then(() => {
         log.info(cutBy === undefined ? {} : { cutBy }, "stopped");
         // Cut short: 128 + the signal's number, as a shell reports a process ended by it (130 for ^C, 143 for
@@ -208,15 +258,20 @@ async function main(): Promise<void> {
    * The drain's end comes now: upstream calls aborted (their requests answered OutcomeUnknown, never retried: each
    * logged as such), the connections cut a moment later; the line says how much was in flight.
    */
-  function cutShort(signal: NodeJS.Signals) {
+  function cutShort(signal: NodeJS.Signals): StopNowDone {
     const cutFrom = app.cutShort();
-    if (cutFrom === null) return; // Cut already (a fourth ^C), or the drain is over.
+    if (cutFrom === null) return null; // Cut already (a fourth ^C), or the drain is over.
     cutBy = signal;
     log.warn({ signal, ...cutFrom }, "stop signal during the drain: cutting it short, requests in flight end now");
-    armWatchdog(CUT_WATCHDOG_MS, `${CUT_WATCHDOG_MS} ms of the drain cut short`);
+    const cutEnd = monotonicNow() + CUT_WATCHDOG_MS;
+    if (cutEnd < deadline) armWatchdog(cutEnd, `${CUT_WATCHDOG_MS} ms of the drain cut short`);
+    return cutFrom;
   }
   takeStopOrders({
-    order: (order, cause) => shutdown(cause, order),
+    order: (order, cause) => {
+      const done = shutdown(cause, order);
+      if (worker && order === "stop now") answerStopNow(done);
+    },
     ignored: (signal, why) => log.info({ signal, ignored: why }, ignoredSignalLine(why)),
   });
 }

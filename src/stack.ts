@@ -12,7 +12,11 @@ export interface Stack {
   simulator?: Simulator;
   /** The config actually in use (with the simulator's URL when it runs). */
   config: Config;
-  stop(): Promise<void>;
+  /**
+   * `exportWithinMs`: how long the trace export may still take when it begins (index.ts: what is left before the
+   * shutdown watchdog); telemetry.ts's own cap when absent (in-process tests).
+   */
+  stop(exportWithinMs?: () => number): Promise<void>;
 }
 
 /**
@@ -47,11 +51,11 @@ export async function startStack(config: Config, deps: StackDependencies = {}): 
     app,
     simulator,
     config: effective,
-    async stop() {
+    async stop(exportWithinMs) {
       await app.stop();
       await simulator?.close();
       // Last: the spans of the requests that finished while draining are exported too.
-      await telemetry?.shutdown();
+      await telemetry?.shutdown(exportWithinMs?.());
     },
   };
 }

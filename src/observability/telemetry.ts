@@ -6,7 +6,8 @@ import type { Logger } from "../logging/logger";
 
 /** A started OpenTelemetry SDK: `shutdown()` exports what is still buffered, then stops. */
 export interface Telemetry {
-  shutdown(): Promise<void>;
+  /** `withinMs`: at most this long (never more than SHUTDOWN_EXPORT_MS), what the process's stop has left. */
+  shutdown(withinMs?: number): Promise<void>;
 }
 
 /**
@@ -58,14 +59,13 @@ export function startTelemetry(
     "exporting traces over OTLP/HTTP",
   );
   return {
-    async shutdown() {
+    async shutdown(withinMs = SHUTDOWN_EXPORT_MS) {
+      const waitMs = Math.max(0, Math.min(SHUTDOWN_EXPORT_MS, withinMs));
       let timer: NodeJS.Timeout | undefined;
-      const cap = new Promise<"timeout">(
-        (resolve) => (timer = setTimeout(() => resolve("timeout"), SHUTDOWN_EXPORT_MS)),
-      );
+      const cap = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), waitMs)));
       try {
         if ((await Promise.race([sdk.shutdown(), cap])) === "timeout")
-          log.warn({ waitedMs: SHUTDOWN_EXPORT_MS }, "trace export did not finish before exit");
+          log.warn({ waitedMs: waitMs }, "trace export did not finish before exit");
       } catch (error) {
         log.warn({ err: error }, "trace export did not shut down cleanly");
       } finally {
@@ -101,8 +101,10 @@ export function diagLogger(log: Logger): DiagLogger {
 }
 
 /**
- * How long the exit waits for the last spans to be exported. The exporter's own timeout is 10 s
- * (OTEL_EXPORTER_OTLP_TIMEOUT); a collector that does not answer must not hold a rolling update that long.
+ * How long the exit waits for the last spans to be exported, at most. The exporter's own timeout is 10 s
+ * (OTEL_EXPORTER_OTLP_TIMEOUT); a collector that does not answer must not hold a rolling update that long. The
+ * process's stop gives it less when less is left before its watchdog (src/index.ts exportWithinMs): after a drain
+ * that used its grace period, what is left of the watchdog's 1 s margin.
  */
 const SHUTDOWN_EXPORT_MS = 3_000;
 

@@ -1,3 +1,4 @@
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { Client, request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
@@ -788,8 +789,63 @@ describeWithRedis("WEB_CONCURRENCY=2 stopped: a worker's crash, a signal during 
       status: 200,
       body: { data: { generateCibilOtp: { __typename: "OutcomeUnknown" } } },
     });
-    expect(count("stop signal during the drain: the workers cut it short")).toBe(1);
-    expect(lines(p).find((l) => l.msg === "all workers stopped")).toMatchObject({ clean: false, exitCode: 130 });
+    // What the workers cut, as they answered: the one holding the send (the other's drain was over and it gone).
+    // Before, the primary counted the workers it still had and said nothing of what they held.
+    const said = lines(p).filter((l) => l.msg === "stop signal during the drain: the workers cut it short");
+    expect(said).toEqual([
+      expect.objectContaining({ signal: "SIGINT", workers: 1, requestsInFlight: 1, upstreamCalls: 1 }),
+    ]);
+    expect(lines(p).find((l) => l.msg === "all workers stopped")).toMatchObject({
+      clean: false,
+      signal: "SIGTERM",
+      cutBy: "SIGINT",
+      exitCode: 130,
+    });
+  }, 40_000);
+});
+
+describeWithRedis("WEB_CONCURRENCY=2: a stop signal once the workers' drains are over", () => {
+  const prefix = uniquePrefix();
+  afterAll(() => deletePrefixes([prefix]));
+
+  it("cuts nothing, and the primary's line says no worker had anything to cut (it counted every worker as cut)", async () => {
+    // A collector that never answers: each worker's drain is over at once, then its last spans wait for the export
+    // (what is left of its budget), so both are alive, with nothing to cut, when the second signal comes.
+    const sockets = new Set<Socket>();
+    const collector = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((r) => collector.listen(0, "127.0.0.1", r));
+    const { port } = collector.address() as { port: number };
+    let started: Awaited<ReturnType<typeof startTwoWorkers>> | undefined;
+    try {
+      started = await startTwoWorkers(
+        {
+          REDIS_URL: REDIS_URL as string,
+          REDIS_KEY_PREFIX: prefix,
+          SHUTDOWN_GRACE_MS: "1000",
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+          OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        },
+        { detached: true },
+      );
+      const p = started.server;
+      const count = (msg: string) => lines(p).filter((l) => l.msg === msg).length;
+      expect((await send(started.baseUrl, aepsInput())).result).toBeDefined();
+      const firstAt = Date.now();
+      process.kill(-(p.child.pid as number), "SIGTERM");
+      await until("both workers' drains to be over", () => count("shutdown complete") === 2, 10_000);
+      await new Promise((r) => setTimeout(r, Math.max(0, firstAt + DUPLICATE_SIGNAL_MS + 100 - Date.now())));
+      process.kill(-(p.child.pid as number), "SIGINT");
+      expect(await p.exited).toBe(0);
+      expect(count("stop signal during the drain: the workers cut it short")).toBe(0);
+      expect(lines(p).filter((l) => l.msg === "stop signal during the stop: no worker had anything to cut")).toEqual([
+        expect.objectContaining({ signal: "SIGINT", workers: 0 }),
+      ]);
+      expect(count("stop signal during the drain: cutting it short, requests in flight end now")).toBe(0);
+    } finally {
+      await endGroup(started?.server, started?.simulator);
+      for (const socket of sockets) socket.destroy();
+      await new Promise((r) => collector.close(r));
+    }
   }, 40_000);
 });
 

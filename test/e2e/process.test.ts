@@ -326,6 +326,40 @@ describe("the server process (npm start)", () => {
     40_000,
   );
 
+  it.each<[string, NodeJS.Signals, NodeJS.Signals, number]>([
+    ["SIGHUP at once after SIGTERM (systemd's SendSIGHUP=yes, right after KillSignal)", "SIGTERM", "SIGHUP", 0],
+    // Both pending at once, the kernel delivers the lower number first: SIGHUP (1) before SIGTERM (15).
+    ["SIGTERM at once after SIGHUP (that pair, delivered the other way round)", "SIGHUP", "SIGTERM", 0],
+    ["SIGHUP later in the drain (the terminal closed)", "SIGTERM", "SIGHUP", 400],
+  ])(
+    "%s is no second stop signal: the held send gets its real answer, exit 0",
+    async (_name, first, second, afterMs) => {
+      // Before, SIGHUP was another signal than the first, so a second one: it cut the drain, the send answered
+      // OutcomeUnknown (the client cannot tell whether the SMS went) and the exit 129, on every `systemctl stop`.
+      const p = run({ NODE_ENV: "development", SHUTDOWN_GRACE_MS: "30000", LOG_LEVEL: "debug" });
+      try {
+        const url = await p.ready;
+        // Scenario 888: the simulator answers after 2 s; the send holds the drain that long.
+        const held = postGraphQL(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput("102277888") });
+        await p.printed("simulator answered");
+        const firstAt = Date.now();
+        p.child.kill(first);
+        if (afterMs > 0) await p.printed("shutting down: finishing in-flight requests");
+        await new Promise((r) => setTimeout(r, Math.max(0, firstAt + afterMs - Date.now())));
+        p.child.kill(second);
+        expect(await p.exited).toBe(0);
+        expect((await held).body.data).toEqual({
+          generateCibilOtp: expect.objectContaining({ __typename: "CibilOtpChallenge" }),
+        });
+        expect(p.output()).not.toContain("cutting it short");
+        expect(p.stdout()).toContain(`"signal":"${second}","ignored":"hangup"`);
+      } finally {
+        await p.kill();
+      }
+    },
+    40_000,
+  );
+
   it("with HOST=localhost, a stop signal once it listens drains what it serves: never 'nothing served yet'", async () => {
     // Fastify listens on 127.0.0.1, then looks `localhost` up again for ::1 before its listen() resolves
     // (test/fixtures/preload/slow-localhost-lookup.cjs holds that answer 4 s): the listener served meanwhile, and a
@@ -425,10 +459,12 @@ describe("the server process (npm start)", () => {
     expect(await p.exited).toBe(78);
   });
 
-  it("a stop signal once the drain is over cuts nothing: no 'cutting it short' line, the watchdog's time not moved", async () => {
-    // After the app has stopped, the last spans wait for a collector that never answers (telemetry.ts caps it at 3 s):
-    // the watchdog ends the process at SHUTDOWN_GRACE_MS + 1 s. A signal then found the app's cut still armed: it said
-    // it cut requests in flight (none), moved the watchdog 2 s on, and the process exited 130 when the export gave up.
+  it("a stop signal once the drain is over cuts nothing, and a silent collector's export ends within the budget: exit 0", async () => {
+    // After the app has stopped, the last spans wait for a collector that never answers. A signal then found the app's
+    // cut still armed: it said it cut requests in flight (none), moved the watchdog 2 s on, and the process exited 130
+    // when the export gave up. The export's own cap (3 s, telemetry.ts) was larger than what is left of the stop's
+    // budget (SHUTDOWN_GRACE_MS + 1 s): the watchdog ended a drain that had finished, with 1. It now gets what is left
+    // less the last lines' settle, and the process exits 0 on its own.
     const sockets = new Set<Socket>();
     const collector = createServer((s) => sockets.add(s));
     await new Promise<void>((r) => collector.listen(0, "127.0.0.1", r));
@@ -448,10 +484,18 @@ describe("the server process (npm start)", () => {
       await p.printed("shutdown complete");
       await new Promise((r) => setTimeout(r, Math.max(0, firstAt + 1_400 - Date.now())));
       p.child.kill("SIGINT");
-      expect(await p.exited).toBe(1);
+      expect(await p.exited).toBe(0);
       expect(Date.now() - firstAt).toBeLessThan(2_900);
       expect(p.output()).not.toContain("cutting it short");
-      expect(p.output()).toContain("shutdown did not finish within SHUTDOWN_GRACE_MS + 1000 ms");
+      expect(p.output()).not.toContain("shutdown did not finish");
+      const gaveUp = p
+        .stdout()
+        .split("\n")
+        .filter((l) => l.includes("trace export did not finish before exit"))
+        .map((l) => JSON.parse(l) as { waitedMs: number });
+      expect(gaveUp).toHaveLength(1);
+      // 1000 + 1000 ms, less the settle (300) and the exit's slack (200), less the drain's own few milliseconds.
+      expect(gaveUp[0]!.waitedMs).toBeLessThanOrEqual(1_500);
     } finally {
       await p.kill();
       for (const s of sockets) s.destroy();

@@ -208,6 +208,73 @@ describe("the server process exits within the grace period after SIGTERM", () =>
   // A watchdog armed at SIGTERM would end it during the delay, or cut its drain's grace period short.
   it("with SHUTDOWN_DELAY_MS, the watchdog counts the grace period from the drain: the delay does not eat it", () =>
     watchdogEnds(1000, "a 1000 ms delay, then the drain never ending, the watchdog"));
+
+  /**
+   * A drain that never finishes, cut short by SIGINT `cutAfterMs` after SIGTERM: the exit code, how long after SIGTERM
+   * it came, and its stderr line.
+   */
+  async function cutAndHung(cutAfterMs: number): Promise<{ code: number | null; took: number; stderr: string }> {
+    const hang = join(ROOT, "test/fixtures/preload/drain-never-ends.cjs");
+    const p = track(startServerProcess(productionEnv({ NODE_OPTIONS: `--require ${hang}` })));
+    try {
+      await p.ready;
+      const signalledAt = Date.now();
+      p.child.kill("SIGTERM");
+      await p.printed("shutting down: finishing in-flight requests");
+      await new Promise((r) => setTimeout(r, Math.max(0, signalledAt + cutAfterMs - Date.now())));
+      p.child.kill("SIGINT");
+      await p.printed("cutting it short");
+      const code = await p.exited;
+      return { code, took: Date.now() - signalledAt, stderr: p.stderr() };
+    } finally {
+      await p.kill();
+    }
+  }
+
+  // Before, a hang after the cut ended by the watchdog's exit 1, a drain that failed, where the cut had chosen 130.
+  it("a cut drain that then hangs ends 2 s after the cut with the cut's code (130 for SIGINT), not 1", async () => {
+    const { code, took, stderr } = await cutAndHung(300);
+    expect(code).toBe(130);
+    expect(took).toBeGreaterThanOrEqual(300 + 2000 - 50);
+    expect(took).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+    expect(stderr).toContain("shutdown cut short by SIGINT did not finish within 2000 ms of the drain cut short");
+    printExit("cut at 300 ms, then hung", took);
+  });
+
+  // Before, the cut replaced the watchdog: a cut 100 ms before the grace period's end moved the end 2 s on, 0.9 s past
+  // SHUTDOWN_GRACE_MS + 1 s (the bound terminationGracePeriodSeconds is sized on), where the kubelet's SIGKILL comes.
+  it("a cut late in the drain never moves the end past the grace period plus 1 s", async () => {
+    const { code, took, stderr } = await cutAndHung(GRACE_MS - 100);
+    expect(code).toBe(130);
+    expect(stderr).toContain("shutdown cut short by SIGINT did not finish within SHUTDOWN_GRACE_MS + 1000 ms");
+    expect(took).toBeLessThan(WATCHDOG_MS + 700);
+    printExit("cut 100 ms before the grace period's end, then hung", took);
+  });
+
+  // Before, the watchdog exited 1 when it came while the last lines settled (a stdout nobody reads): the drain had
+  // finished and chosen 0, and a supervisor read a failed one.
+  it("a drain that ends just before the watchdog, its last lines held by a full stdout: exit 0, the drain's code", async () => {
+    const late = join(ROOT, "test/fixtures/preload/drain-ends-late.cjs");
+    const env = productionEnv({
+      NODE_OPTIONS: `--require ${late}`,
+      LATE_CLOSE_FIXTURE_MS: String(WATCHDOG_MS - 150),
+    });
+    const p = track(startServerProcess(env));
+    try {
+      await p.ready;
+      // Stop reading: the fixture fills the pipe at SIGTERM.
+      p.child.stdout?.pause();
+      const signalledAt = Date.now();
+      p.child.kill("SIGTERM");
+      expect(await p.exited).toBe(0);
+      const took = Date.now() - signalledAt;
+      expect(took).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+      expect(p.stderr()).not.toContain("exiting 1");
+      printExit("drain ending 150 ms before the watchdog, stdout full", took);
+    } finally {
+      await p.kill();
+    }
+  });
 });
 
 /**
