@@ -73,7 +73,8 @@ export const DUPLICATE_SIGNAL_MS = 250;
 export function ignoredSignalLine(why: IgnoredSignal): string {
   if (why === "worker") return "stop signal to a worker: left to the primary, whose order stops every worker";
   if (why === "hangup") {
-    return "SIGHUP with the stop: a hangup (systemd's SendSIGHUP, a terminal closed), not a second stop signal";
+    // `signal` says which: the SIGHUP, or the SIGTERM of systemd's pair when the kernel delivered the SIGHUP first.
+    return "a hangup with the stop (SIGHUP: systemd's SendSIGHUP, a terminal closed): not a second stop signal";
   }
   return `stop signal again within ${DUPLICATE_SIGNAL_MS} ms of the first: the same one passed on (npm start), no second`;
 }

@@ -326,6 +326,20 @@ describe("the server process (npm start)", () => {
     40_000,
   );
 
+  it("with SHUTDOWN_DELAY_MS, SIGHUP right after SIGTERM (systemd's SendSIGHUP=yes) leaves the delay running", async () => {
+    // Before, it was a second stop signal: the delay skipped, the listener closed while the load balancers still routed.
+    const { p, url } = await inDelay(30_000);
+    try {
+      p.child.kill("SIGHUP");
+      await p.printed('"ignored":"hangup"');
+      expect((await send(url, "/graphql", SEND_OTP)).status).toBe(200);
+      expect(p.output()).not.toContain("second stop signal: draining now");
+      expect(p.output()).not.toContain("shutting down");
+    } finally {
+      await p.kill();
+    }
+  }, 40_000);
+
   it.each<[string, NodeJS.Signals, NodeJS.Signals, number]>([
     ["SIGHUP at once after SIGTERM (systemd's SendSIGHUP=yes, right after KillSignal)", "SIGTERM", "SIGHUP", 0],
     // Both pending at once, the kernel delivers the lower number first: SIGHUP (1) before SIGTERM (15).
