@@ -483,8 +483,9 @@ function twoDigits(text: string, at: number): number {
  * Whether the JSON string from `open` to `close` (its quotes) in `line` is one of our own identifiers (OWN_REQUEST_ID
  * above) as a value under its key, a key of the line itself (topLevelKey). A `"` in a line that is not the edge of a
  * JSON string follows a `\`, so `"requestId":` before `open` is the key of that value, never text inside another
- * string. Called only for a string that holds a run of ten or more digits (lineMayHoldNumber found one): on every CIBIL
- * line, whose AOPay reference holds one, so the reference is read in place (keptAopayReferenceIn), not copied.
+ * string. Called only for a string that holds a run of ten or more digits (lineMayHoldNumber found one, and on every
+ * CIBIL line AOPay's reference does: ownReferenceAt reads it there first); the reference is read in place
+ * (keptAopayReferenceIn), not copied.
  */
 function ownId(line: string, open: number, close: number): boolean {
   if (open >= 24 && line.startsWith('"merchantTransactionId":', open - 24))
