@@ -26,7 +26,8 @@ import { COUNT_AT, INCR_OR, REPLACE_SET, RESCORE_AHEAD, type ScriptCommand, scri
  * (`<prefix>otp:<budget>:<HMAC>`), which this service used with one EVALSHA per budget until 92400a9; and a key that
  * would outlive its window (a TTL no version sets: bytes not ours, or a window since shortened) is given the window's,
  * as one without any is: it refused every send with a wait of its own TTL, ten years planted. A key holding no count
- * this service writes (text, a fraction, a count below one or one INCR cannot raise, another type) counts as one send
+ * this service writes (text, a fraction, a count below one, one INCR cannot raise or past 15 digits, another type:
+ * near 2^63 it came back as -2^63, read as room, every send it counted let through uncounted) counts as one send
  * made now, in a window of its own (set to 2 with the window's expiry: that send and this one; redis.ts incrOr), as a
  * destination key that is no sorted set (ZRANGE failed) is replaced by one send scored now, as a member ahead is.
  * Before, the script failed at its INCR or ZRANGE: every send the key counted was refused as the store failing for as

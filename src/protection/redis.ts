@@ -399,12 +399,16 @@ end`;
  * count this service writes (text, a fraction, a count below one or one INCR cannot raise, another Redis type: bytes
  * not ours) is set to `replacement` instead (with SET's options `...`: an expiry) and answers that. Found by the error
  * INCR answers (pcall): no command more on the usual path. Before, the script failed at the INCR for as long as the
- * key lived, and a count far below zero let as many sends through.
+ * key lived, and a count far below zero let as many sends through. A count raised past 15 digits is none either, as
+ * COUNT_AT reads it: Lua's numbers (doubles) do not hold such a count exactly, and one near 2^63 (INCR's limit) came
+ * back from the script as -2^63 (a Lua number at 2^63 made an integer reply): TAKE refused and gave every point back,
+ * otp-throttle.ts read the count as room, and every send the key counted went out, none counted
+ * (test/integration/redis-throttle.test.ts).
  */
 export const INCR_OR = `
 local function incrOr(key, replacement, ...)
   local n = redis.pcall('INCR', key)
-  if type(n) == 'number' and n >= 1 then return n end
+  if type(n) == 'number' and n >= 1 and n < 1e15 then return n end
   redis.call('SET', key, replacement, ...)
   return replacement
 end`;
@@ -412,9 +416,9 @@ end`;
 /**
  * Lua for the scripts that read a count without raising it (redis-budgets.ts GIVE_BACK, redis-registered-mobiles.ts
  * UNDER_WAY): `countAt(key)` answers the count at `key` when it holds one as INCR writes it (digits without a sign,
- * a fraction, spaces or leading zeros; 15 at most, exact in Lua's numbers), else nil, as for no key. `tonumber` read
- * `1.5`, `1e3`, ` 5` and `0x10` as counts, which DECR then failed on ("not an integer"): GIVE_BACK failed with
- * `1.5` planted in the window it gives back to.
+ * a fraction, spaces or leading zeros; 15 at most, exact in Lua's numbers, as INCR_OR keeps them), else nil, as for
+ * no key. `tonumber` read `1.5`, `1e3`, ` 5` and `0x10` as counts, which DECR then failed on ("not an integer"):
+ * GIVE_BACK failed with `1.5` planted in the window it gives back to.
  */
 export const COUNT_AT = `
 local function countAt(key)

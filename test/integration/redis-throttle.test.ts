@@ -317,6 +317,12 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     ["text, ten years to live", (r, key) => r.set(key, "x", "PX", 10 * 365 * 86_400_000)],
     ["a fraction, no expiry", (r, key) => r.set(key, "1.5")],
     ["a count INCR cannot raise, no expiry", (r, key) => r.set(key, "9223372036854775807")],
+    // INCR raises these, to counts Lua's numbers do not hold: 2^63 - 1 came back to the caller as -2^63 (refused by
+    // the script, which gave every point back, and allowed by otp-throttle.ts's `consumed <= points`: every send
+    // through, none counted); the others as counts, the window used up (the key is bounded to its window).
+    ["a count one below INCR's limit (2^63 - 2)", (r, key) => r.set(key, "9223372036854775806")],
+    ["a count past 2^53", (r, key) => r.set(key, "9007199254740993")],
+    ["a count of 16 digits", (r, key) => r.set(key, "1000000000000000")],
     ["a count below zero, ten years to live", (r, key) => r.set(key, "-1000000", "PX", 10 * 365 * 86_400_000)],
     ["a hash, no expiry", (r, key) => r.hset(key, "n", "1")],
   ])(
@@ -345,6 +351,26 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
       expect((await throttle.reserve(mobile("9444460037", "203.0.113.80"))).allowed).toBe(true);
     },
   );
+
+  it("a count at INCR's limit on the service-wide key lets no send through uncounted: the cooldown still holds", async () => {
+    const prefix = fresh();
+    const throttle = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });
+    expect((await throttle.reserve(mobile("9444400091", "203.0.113.84"))).allowed).toBe(true);
+    const globalKey = (await dumpKeys(redis, prefix)).map(({ key }) => key).find((key) => key.includes(":otp:global:"));
+    await redis.set(globalKey!, "9223372036854775806", "KEEPTTL");
+    // Before: the script's INCR made it 2^63 - 1, which Lua holds as 2^63 and answered as -2^63: the script refused
+    // (and gave back every point and the destination's send) while the caller allowed; every send of the service went
+    // out, none counted, for the key's window: another mobile twice inside its cooldown here, and again.
+    const to = mobile("9444410092", "203.0.113.85");
+    expect((await throttle.reserve(to)).allowed).toBe(true);
+    for (let i = 0; i < 3; i++)
+      expect(await throttle.reserve(to)).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    // The key is one send made now, then the send above (three of the service's 7 per 300 s with the first).
+    expect(await redis.get(globalKey!)).toBe("2");
+    const left = await redis.pttl(globalKey!);
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(SMALL.global.seconds * 1000);
+  });
 
   it.each<[string, string]>([
     ["a fraction", "1.5"],
