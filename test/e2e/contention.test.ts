@@ -14,6 +14,7 @@ import {
   RESEND_AEPS_OTP,
   resultOf,
   type Result,
+  tally,
 } from "../helpers/operations";
 import { connectRedis, REDIS_URL, storeBackends } from "../helpers/redis";
 import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
@@ -31,16 +32,6 @@ import { DEFAULT_THROTTLE, stackPerTest, type TestStack } from "../helpers/stack
 const SECRET = "c".repeat(32);
 const BACKENDS = storeBackends(SECRET);
 const REGISTERED = "CibilCustomerRegistered";
-
-/** The answers by `__typename:code` (code empty for a success), for readable failures. */
-function tally(results: Result[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of results) {
-    const k = `${r.__typename}:${typeof r.code === "string" ? r.code : ""}`;
-    out[k] = (out[k] ?? 0) + 1;
-  }
-  return out;
-}
 
 /** `text` as a literal inside a RegExp. */
 function escape(text: string): string {

@@ -43,6 +43,16 @@ export function aepsInput(mobile = "9876543210", overrides: Record<string, strin
 }
 
 export type Result = Record<string, unknown> & { __typename: string };
+
+/** The answers by `__typename:code` (code empty for a success), for readable failures. */
+export function tally(results: Result[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of results) {
+    const k = `${r.__typename}:${typeof r.code === "string" ? r.code : ""}`;
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
 export const resultOf = (body: { data?: Record<string, unknown> | null }, field: string): Result =>
   (body.data as Record<string, Result>)[field];
 
