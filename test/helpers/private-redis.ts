@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { connect } from "node:net";
 import Redis from "ioredis";
 import { describeUnless } from "./redis";
 
@@ -38,12 +39,15 @@ export function startRedis(port: number, args: string[] = []): ChildProcess {
 }
 
 /**
- * A connection of the test's own to the private Redis on `port` (with its `--requirepass`, if any), ready for commands (close it with `quit`). Tries a
- * new connection every 100 ms while redis-server is starting; a failed one is dropped, never left reconnecting (it
- * would reach whatever takes the port next).
+ * A connection of the test's own to the private Redis on `port` (with its `--requirepass`, if any), ready for commands
+ * (close it with `quit`). Tries a new connection every 100 ms while redis-server is starting; a failed one is dropped,
+ * never left reconnecting (it would reach whatever takes the port next).
  */
 export async function connectPrivateRedis(port: number, password?: string, timeoutMs = 5_000): Promise<Redis> {
   const until = Date.now() + timeoutMs;
+  // A plain socket first, until the port accepts: each ioredis client that failed to connect (refused while the server
+  // started) left a timer that held Jest's worker after the run ("Jest did not exit one second after the test run").
+  while (!(await accepts(port)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   for (;;) {
     const redis = new Redis({ port, host: "127.0.0.1", password, lazyConnect: true, retryStrategy: () => null });
     redis.on("error", () => undefined);
@@ -56,6 +60,21 @@ export async function connectPrivateRedis(port: number, password?: string, timeo
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** Whether something accepts a TCP connection on the loopback `port` now (the socket closed either way). */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
 }
 
 /** SIGKILLs a redis-server from startRedis and waits for it to be gone (so no test leaves it behind). */

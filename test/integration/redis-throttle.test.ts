@@ -568,22 +568,38 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     const config = throttleConfig({ cooldownSeconds: 1, destinationWindow: { points: 2, seconds: 3 } });
     const throttle = new OtpThrottle(config, hasher, { redis, keyPrefix: fresh() });
     const to = mobile("9000000201");
-    const first = (await throttle.reserve(to)) as Reservation;
-    expect(first).toMatchObject({ allowed: true });
-    expect(first.nextSendInMs).toBeGreaterThan(990);
-    expect(first.nextSendInMs).toBeLessThanOrEqual(1_000);
+    /** Redis's clock (ms), the one the script times sends with: read before and after a send, it brackets the send. */
+    const now = async () => {
+      const [seconds, micros] = await redis.time();
+      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    };
+    /** A send, and the span of Redis's clock its script ran in. */
+    const timed = async () => {
+      const before = await now();
+      const answer = await throttle.reserve(to);
+      return { answer, before, after: await now() };
+    };
+    const first = await timed();
+    expect(first.answer).toMatchObject({ allowed: true, nextSendInMs: 1_000 });
     const cooling = (await throttle.reserve(to)) as Throttled;
     expect(cooling).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", retryAfterSeconds: 1 });
     await new Promise((resolve) => setTimeout(resolve, cooling.retryAfterSeconds * 1000));
-    const second = (await throttle.reserve(to)) as Reservation;
-    expect(second).toMatchObject({ allowed: true });
-    // The window's second send: the next waits for the first to be 3 s old (about 2 s from here).
-    expect(second.nextSendInMs).toBeGreaterThan(1_500);
-    expect(second.nextSendInMs).toBeLessThanOrEqual(2_000);
-    const full = (await throttle.reserve(to)) as Throttled;
-    // Refused by the cooldown (1 s) and the window (2 s): the most specific code, the longest wait.
-    expect(full).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", retryAfterSeconds: 2 });
-    await new Promise((resolve) => setTimeout(resolve, full.retryAfterSeconds * 1000));
+    const second = await timed();
+    expect(second.answer).toMatchObject({ allowed: true });
+    // The window's second send: the next waits for the first to be 3 s old. Bounded by the clock's readings around
+    // both sends (exact however late the timer fired on a loaded machine; about 2 s from here on a quiet one).
+    const nextSendInMs = (second.answer as Reservation).nextSendInMs;
+    expect(nextSendInMs).toBeGreaterThanOrEqual(3_000 - (second.after - first.before));
+    expect(nextSendInMs).toBeLessThanOrEqual(Math.min(2_000, 3_000 - (second.before - first.after)));
+    const full = await timed();
+    // Refused by the cooldown (1 s) and the window (what nextSendInMs said, less the time since): the most specific
+    // code, the longest wait, in whole seconds (2 on a quiet machine).
+    const longest = (elapsed: number) => Math.max(1_000, nextSendInMs) - elapsed;
+    expect(full.answer).toMatchObject({ allowed: false, code: "OTP_COOLDOWN" });
+    const told = (full.answer as Throttled).retryAfterSeconds;
+    expect(told).toBeGreaterThanOrEqual(Math.ceil(longest(full.after - second.before) / 1000));
+    expect(told).toBeLessThanOrEqual(Math.ceil(longest(full.before - second.after) / 1000));
+    await new Promise((resolve) => setTimeout(resolve, told * 1000));
     expect(await throttle.reserve(to)).toMatchObject({ allowed: true });
   }, 15_000);
 
