@@ -313,6 +313,30 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     expect((await throttle.reserve(mobile("9444400021", "203.0.113.78"))).allowed).toBe(true);
   });
 
+  it("a destination's sends scored +inf and -inf (bytes not ours): +inf counts as sent now (one span), -inf as long gone", async () => {
+    const prefix = fresh();
+    const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 1 }, hasher, { redis, keyPrefix: prefix });
+    const set = (value: string) => `${prefix}otp:sends:${hasher.hash("destination:mobile", value)}`;
+    // -inf alone: no send in any span. Lua's tonumber reads Redis's `-inf` as -math.huge: every wait below zero.
+    await redis.zadd(set("9444400101"), "-inf", "planted");
+    expect((await throttle.reserve(mobile("9444400101", "203.0.113.86"))).allowed).toBe(true);
+    expect(await redis.zscore(set("9444400101"), "planted")).toBeNull();
+    // +inf: ahead of now, brought back to now (as ten years ahead is): refused for the cooldown's second only.
+    await redis.zadd(set("9444400102"), "+inf", "planted");
+    const refused = await throttle.reserve(mobile("9444400102", "203.0.113.86"));
+    expect(refused).toMatchObject({ allowed: false, code: "OTP_COOLDOWN", scope: "DESTINATION" });
+    expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(1);
+    expect(Number(await redis.zscore(set("9444400102"), "planted"))).toBeLessThan(Date.now() + 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await throttle.reserve(mobile("9444400102", "203.0.113.86"))).allowed).toBe(true);
+    // Both counted in the window (2 per 600 s): the next after the cooldown is refused.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await throttle.reserve(mobile("9444400102", "203.0.113.86"))).toMatchObject({
+      allowed: false,
+      code: "OTP_LIMIT_REACHED",
+    });
+  });
+
   it.each<[string, (redis: Redis, key: string) => Promise<unknown>]>([
     ["text, ten years to live", (r, key) => r.set(key, "x", "PX", 10 * 365 * 86_400_000)],
     ["a fraction, no expiry", (r, key) => r.set(key, "1.5")],

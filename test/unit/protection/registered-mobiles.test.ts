@@ -834,6 +834,23 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       );
     });
 
+    it("a send mark scored +inf counts as one ten years ahead: refused with at most LONGEST_SEND_MARK_TTL_MS left", async () => {
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+      const [id, pan] = ["760191631", "ABCPE1631F"];
+      await s.remember(id, MOBILE, pan);
+      await redis.zadd(marksKey(id), "+inf", "planted");
+      const refused = await refusal(s.registering(pan, "9123456780"));
+      expect(refused).toBeInstanceOf(RegistrationRaceError);
+      expect(refused?.retryAfterMs).toBeGreaterThan(LONGEST_SEND_MARK_TTL_MS - 5_000);
+      expect(refused?.retryAfterMs).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
+      await s.sending(id);
+      expect(await redis.pttl(marksKey(id))).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
+      expect(Number(await redis.zscore(marksKey(id), "planted"))).toBeLessThanOrEqual(
+        (await redisNow()) + LONGEST_SEND_MARK_TTL_MS,
+      );
+      await s.sent(id);
+    });
+
     it("a send beside a mark ten years ahead gives the key an expiry of at most LONGEST_SEND_MARK_TTL_MS", async () => {
       const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
       const [id, pan] = ["760191602", "ABCPE1602F"];
@@ -943,6 +960,10 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       ["text, no TTL", (key) => redis.set(key, "x")],
       ["a fraction, ten years", (key) => redis.set(key, "1.5", "PX", TEN_YEARS)],
       ["below zero", (key) => redis.set(key, "-5")],
+      // INCR raises these, past what Lua's numbers hold (redis.ts INCR_OR): before, kept, never ended by `sent`, and
+      // read by UNDER_WAY as no count (COUNT_AT, 15 digits at most) while SENDING raised it.
+      ["one below INCR's limit", (key) => redis.set(key, "9223372036854775806")],
+      ["16 digits", (key) => redis.set(key, "1000000000000000")],
       ["a hash", (key) => redis.hset(key, "n", "1")],
     ])(
       "the versions before's send count holding no count (%s): a send counts as one, ended in time",
