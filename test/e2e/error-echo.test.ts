@@ -67,6 +67,8 @@ describe("no error echoes client text, in production", () => {
     expect(t.simulator.calls()).toBe(0);
     // Nor is it logged: the canary may appear in no log line either.
     expect(t.logs.text()).not.toContain("234123412346");
+    // Nor its letters: a secret-shaped value (a wrong API key, a token) has no number a scrubber would mask.
+    expect(t.logs.text()).not.toMatch(/canary/i);
     // Every request here is a client's mistake: its access line says so, and nothing is logged as a warning or an
     // error (alerts watch those; a line with a stack per refusal would let any client fill the log).
     const loud = t.logs.records().filter((r) => r.level === "error" || r.level === "warn");
@@ -271,9 +273,16 @@ describe("no error echoes client text, in production", () => {
       expect(JSON.parse(res.text).errors[0].extensions.code).toBe("BAD_USER_INPUT");
     });
 
-    it.each([
+    // Twice too: a header sent twice has its own reason and message (Authenticator.refusalMessage), neither built from
+    // what was sent; the canary's letters and the good key are looked for in the answer and every log line as well.
+    it.each<[string, Record<string, string | string[]>]>([
       ["x-api-key", { "x-api-key": CANARY }],
       ["authorization", { "x-api-key": "", authorization: `Bearer ${CANARY}` }],
+      ["x-api-key, twice", { "x-api-key": [CANARY, CANARY] }],
+      ["x-api-key, the good key then the canary", { "x-api-key": [TEST_API_KEY, CANARY] }],
+      ["x-api-key, one header holding a comma", { "x-api-key": `${CANARY}, ${TEST_API_KEY}` }],
+      ["authorization, twice", { authorization: [`Bearer ${CANARY}`, `Bearer ${CANARY}`] }],
+      ["authorization, the canary without a scheme, twice", { authorization: [CANARY, CANARY] }],
     ])("a wrong credential in %s (401)", async (_what, headers) => {
       const res = await raw(t.graphqlUrl, {
         method: "POST",
@@ -281,7 +290,12 @@ describe("no error echoes client text, in production", () => {
         body: JSON.stringify({ query: "{ __typename }" }),
       });
       expect(res.status).toBe(401);
-      expectRefusedWithoutEcho(res);
+      expectRefusedWithoutEcho(res, [TEST_API_KEY, TEST_API_KEY.slice(-16)]);
+      expect(JSON.stringify(res.headers)).not.toMatch(/canary|234123412346/i);
+      const logged = t.logs.text();
+      for (const leak of ["canary", TEST_API_KEY, TEST_API_KEY.slice(-16)]) expect(logged).not.toContain(leak);
+      // The refusal was logged (a capture that missed it would pass the checks above).
+      expect(t.logs.records().some((r) => r.requestId === res.headers["x-request-id"] && r.refused)).toBe(true);
     });
   });
 
