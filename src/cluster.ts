@@ -349,31 +349,44 @@ export async function runPrimary(config: Config): Promise<void> {
   };
 
   /**
-   * What each of `workers` did with the "stop now" just sent: its answer (STOP_NOW_ANSWER), none from one that exited
-   * first or did not answer within STOP_NOW_ANSWER_WAIT_MS (those count as unanswered).
+   * Per worker, the collections (stopNowAnswers) still owed its answer to a "stop now", oldest first. A worker answers
+   * its orders in the order they came, over its one IPC channel, so each answer is the oldest one's. Before, every
+   * collection took the first answer it saw: a third signal right after the second (before the workers' answers were
+   * back) counted the second's cuts again, its line saying it cut what the second had.
+   */
+  const owed = new Map<Worker, ((done: StopNowDone | "gone") => void)[]>();
+  cluster.on("message", (worker: Worker, message: unknown) => {
+    if (isMessage(message, STOP_NOW_ANSWER)) owed.get(worker)?.shift()?.((message as StopNowAnswer).done);
+  });
+  cluster.on("exit", (worker: Worker) => {
+    for (const take of owed.get(worker)?.splice(0) ?? []) take("gone");
+    owed.delete(worker);
+  });
+
+  /**
+   * What each of `workers` did with the "stop now" sent to them now: its answer (STOP_NOW_ANSWER), none from one that
+   * exited first or did not answer within STOP_NOW_ANSWER_WAIT_MS (those count as unanswered). A late answer is still
+   * taken from the worker's queue (and dropped): the next collection's is the one after it.
    */
   const stopNowAnswers = (workers: Worker[]): Promise<StopNowDone[]> =>
     new Promise((resolve) => {
       const answers: StopNowDone[] = [];
-      const waiting = new Set(workers);
-      const onMessage = (worker: Worker, message: unknown) => {
-        if (!isMessage(message, STOP_NOW_ANSWER) || !waiting.delete(worker)) return;
-        answers.push((message as StopNowAnswer).done);
-        if (waiting.size === 0) done();
-      };
-      const onExit = (worker: Worker) => {
-        if (waiting.delete(worker) && waiting.size === 0) done();
-      };
-      const timer = setTimeout(() => done(), STOP_NOW_ANSWER_WAIT_MS).unref();
-      function done() {
+      let waiting = workers.length;
+      let over = false;
+      const done = () => {
+        if (over) return;
+        over = true;
         clearTimeout(timer);
-        cluster.off("message", onMessage);
-        cluster.off("exit", onExit);
         resolve(answers);
-      }
-      cluster.on("message", onMessage);
-      cluster.on("exit", onExit);
-      if (waiting.size === 0) done();
+      };
+      const take = (answer: StopNowDone | "gone") => {
+        if (over) return;
+        if (answer !== "gone") answers.push(answer);
+        if (--waiting === 0) done();
+      };
+      const timer = setTimeout(done, STOP_NOW_ANSWER_WAIT_MS).unref();
+      for (const worker of workers) owed.set(worker, [...(owed.get(worker) ?? []), take]);
+      if (waiting === 0) done();
     });
 
   /** `stopOrder` "stop now": a start failed (failedStart), nothing is served, no delay to wait out. */

@@ -752,6 +752,21 @@ describeWithRedis("WEB_CONCURRENCY=2 stopped: a worker's crash, a signal during 
 
   const count = (msg: string) => lines(started.server as ServerProcess).filter((l) => l.msg === msg).length;
 
+  /** A send held by the simulator (scenario 504: it never answers), then SIGTERM and both workers draining. */
+  const holdASendThenDrain = async (cibilId: string) => {
+    const p = started.server as ServerProcess;
+    const before = started.simulator?.calls() ?? 0;
+    const held = request(`${started.baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput(cibilId) }),
+    }).then(async (res) => ({ status: res.statusCode, body: (await res.body.json()) as object }));
+    await until("the send to reach the simulator", () => (started.simulator?.calls() ?? 0) > before, DELAY_MS);
+    process.kill(-(p.child.pid as number), "SIGTERM");
+    await until("both workers to drain", () => count("shutting down: finishing in-flight requests") === 2, 10_000);
+    return { p, held };
+  };
+
   it("a worker that crashes during the stop makes the cluster exit 70, as a single server crashing then does", async () => {
     const p = started.server as ServerProcess;
     const [victim] = readyPids(p);
@@ -769,17 +784,7 @@ describeWithRedis("WEB_CONCURRENCY=2 stopped: a worker's crash, a signal during 
   }, 40_000);
 
   it("a stop signal during the drain cuts every worker's short: the held send answered, the cluster exits 130", async () => {
-    const p = started.server as ServerProcess;
-    const before = started.simulator?.calls() ?? 0;
-    // Scenario 504: the simulator never answers; the send holds its worker's drain.
-    const held = request(`${started.baseUrl}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102277504") }),
-    }).then(async (res) => ({ status: res.statusCode, body: (await res.body.json()) as object }));
-    await until("the send to reach the simulator", () => (started.simulator?.calls() ?? 0) > before, DELAY_MS);
-    process.kill(-(p.child.pid as number), "SIGTERM");
-    await until("both workers to drain", () => count("shutting down: finishing in-flight requests") === 2, 10_000);
+    const { p, held } = await holdASendThenDrain("102277504");
     const cutAt = Date.now();
     process.kill(-(p.child.pid as number), "SIGINT");
     // Before, the signal was passed on and did nothing: the cluster waited the grace period out.
@@ -801,6 +806,74 @@ describeWithRedis("WEB_CONCURRENCY=2 stopped: a worker's crash, a signal during 
       cutBy: "SIGINT",
       exitCode: 130,
     });
+  }, 40_000);
+  it("a third stop signal right after the second: its line says what it cut (nothing), not the second's cut again", async () => {
+    const { p, held } = await holdASendThenDrain("102266504");
+    // Both at once, before the workers' answers to the first are back: each order's answers are its own. Before, the
+    // workers' answers to the SIGINT were taken by both collections, and the SIGQUIT's line said it cut them again.
+    process.kill(p.child.pid as number, "SIGINT");
+    process.kill(p.child.pid as number, "SIGQUIT");
+    expect(await p.exited).toBe(130);
+    expect(await held).toMatchObject({ body: { data: { generateCibilOtp: { __typename: "OutcomeUnknown" } } } });
+    const said = lines(p).filter((l) => l.msg === "stop signal during the drain: the workers cut it short");
+    expect(said).toEqual([
+      expect.objectContaining({ signal: "SIGINT", workers: 1, requestsInFlight: 1, upstreamCalls: 1 }),
+    ]);
+    expect(
+      lines(p).filter(
+        (l) =>
+          l.signal === "SIGQUIT" &&
+          l.msg !== "stop signal to a worker: left to the primary, whose order stops every worker",
+      ),
+    ).toEqual([
+      expect.objectContaining({ msg: "stop signal during the stop: no worker had anything to cut", workers: 0 }),
+    ]);
+    expect(count("stop signal during the drain: cutting it short, requests in flight end now")).toBe(1);
+    expect(lines(p).find((l) => l.msg === "all workers stopped")).toMatchObject({ cutBy: "SIGINT", exitCode: 130 });
+  }, 40_000);
+  it("a worker gone unanswered while the others' answers are collected: all workers stopped still says who cut", async () => {
+    const p = started.server as ServerProcess;
+    const [a, b] = readyPids(p) as [number, number];
+    const before = started.simulator?.calls() ?? 0;
+    // One held send per worker: two new connections, which the primary hands out in turn.
+    const clients = [new Client(started.baseUrl), new Client(started.baseUrl)];
+    const held = ["102255504", "102244504"].map((id, i) =>
+      clients[i]!.request({
+        path: "/graphql",
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput(id) }),
+      }).then(
+        async (res) => res.body.text(),
+        () => "",
+      ),
+    );
+    try {
+      await until("both sends to reach the simulator", () => (started.simulator?.calls() ?? 0) >= before + 2, DELAY_MS);
+      // Worker b never answers the primary again: stopped, then killed once a has cut its drain and exited.
+      process.kill(b, "SIGSTOP");
+      process.kill(p.child.pid as number, "SIGTERM");
+      await until("worker a to drain", () => count("shutting down: finishing in-flight requests") === 1, 10_000);
+      const cutAt = Date.now();
+      process.kill(p.child.pid as number, "SIGINT");
+      await until("worker a to stop", () => lines(p).some((l) => l.msg === "worker stopped"), 5_000);
+      // Within the primary's 1 s wait for the answers: b's exit is the last, and ends it.
+      expect(Date.now() - cutAt).toBeLessThan(900);
+      process.kill(b, "SIGKILL");
+      expect(await p.exited).toBe(130);
+      const all = lines(p);
+      const stopped = all.findIndex((l) => l.msg === "all workers stopped");
+      const cut = all.findIndex((l) => l.msg === "stop signal during the drain: the workers cut it short");
+      // Before, the primary said "all workers stopped" (without cutBy) before the answers were counted.
+      expect(all[stopped]).toMatchObject({ signal: "SIGTERM", cutBy: "SIGINT", exitCode: 130 });
+      expect(all[cut]).toMatchObject({ signal: "SIGINT", workers: 1, requestsInFlight: 1, unanswered: 1 });
+      expect(cut).toBeLessThan(stopped);
+      expect(lines(p).find((l) => l.msg === "worker stopped")).toMatchObject({ worker: { pid: a, code: 130 } });
+    } finally {
+      if (isAlive(b)) process.kill(b, "SIGCONT");
+      await Promise.all(held);
+      await Promise.all(clients.map((c) => c.destroy()));
+    }
   }, 40_000);
 });
 
