@@ -13,7 +13,8 @@
  *     to it (test/e2e/cluster.test.ts). A worker now leaves signals to the primary and takes its orders over the
  *     cluster's IPC channel (STOP_MESSAGE; cluster.ts sends them), so the group's signal counts once, at the primary;
  *   - `npm start` passes the signal it gets on to the server, which under a group signal got it twice too: a signal
- *     the same signal within DUPLICATE_SIGNAL_MS of the first is that one, not a second.
+ *     the same signal within DUPLICATE_SIGNAL_MS of the last one that gave an order (the first, or a second ^C) is
+ *     that one, not another.
  * Any other is a second one: "stop now" (^C pressed again: the operator wants it down without the delay; during the
  * drain, the drain cut short), except SIGHUP (below).
  *
@@ -76,7 +77,7 @@ export function ignoredSignalLine(why: IgnoredSignal): string {
     // `signal` says which: the SIGHUP, or the SIGTERM of systemd's pair when the kernel delivered the SIGHUP first.
     return "a hangup with the stop (SIGHUP: systemd's SendSIGHUP, a terminal closed): not a second stop signal";
   }
-  return `stop signal again within ${DUPLICATE_SIGNAL_MS} ms of the first: the same one passed on (npm start), no second`;
+  return `stop signal again within ${DUPLICATE_SIGNAL_MS} ms of the last: the same one passed on (npm start), no other`;
 }
 
 /** The primary's order to a worker, over the cluster's IPC channel (cluster.ts). */
@@ -109,8 +110,13 @@ export function endStartingWith(end: (cause: StopCause) => boolean): void {
 let orders: StopOrders | undefined;
 /** The stops that came while the process listened but had not taken its orders yet, for the taker. */
 const kept: [StopOrder, StopCause][] = [];
-/** The first stop signal: when it came (performance.now() ms) and which; undefined before it. */
-let first: { at: number; signal: NodeJS.Signals } | undefined;
+/**
+ * The last stop signal that gave an order (the first, then each "stop now"): when it came (performance.now() ms) and
+ * which; undefined before the first. npm's copy follows each signal it got, not only the first: compared with the first
+ * alone, the copy of a second ^C during SHUTDOWN_DELAY_MS came during the drain that ^C had begun, and cut it (a send in
+ * flight answered OutcomeUnknown, exit 130, for one keypress that asked to skip the delay).
+ */
+let last: { at: number; signal: NodeJS.Signals } | undefined;
 
 /** From here on the stop orders go to `taker` (index.ts, once the drain is wired; cluster.ts's primary). */
 export function takeStopOrders(taker: StopOrders): void {
@@ -135,14 +141,16 @@ for (const signal of STOP_SIGNALS) {
       return;
     }
     const now = performance.now();
-    if (first === undefined) {
-      first = { at: now, signal };
+    if (last === undefined) {
+      last = { at: now, signal };
       give("stop", { signal });
-    } else if (signal === first.signal && now - first.at < DUPLICATE_SIGNAL_MS) {
+    } else if (signal === last.signal && now - last.at < DUPLICATE_SIGNAL_MS) {
       orders?.ignored(signal, "duplicate");
-    } else if (signal === "SIGHUP" || (first.signal === "SIGHUP" && now - first.at < DUPLICATE_SIGNAL_MS)) {
+    } else if (signal === "SIGHUP" || (last.signal === "SIGHUP" && now - last.at < DUPLICATE_SIGNAL_MS)) {
+      // `last` is a SIGHUP only as the first signal: a later one gives no order.
       orders?.ignored(signal, "hangup");
     } else {
+      last = { at: now, signal };
       give("stop now", { signal });
     }
   });

@@ -148,7 +148,7 @@ export const serverSettings = defineSettings({
       default: DEFAULT_SHUTDOWN_DELAY_MS,
       min: 0,
       max: 120_000,
-      doc: "on SIGTERM, how long the server still serves every request while `/readyz` answers 503 `draining` (and answers ask for `Connection: close`), so that the load balancers take it out before its listener closes; then the `SHUTDOWN_GRACE_MS` drain. A second stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT; the same signal within 250 ms of the first is that one passed on: `npm start`, a process group's) drains at once (one during the drain cuts it short: `SHUTDOWN_GRACE_MS`); in a cluster the primary takes the signals and orders its workers. Behind Kubernetes `5000` (`0`: drain at once)",
+      doc: "on SIGTERM, how long the server still serves every request while `/readyz` answers 503 `draining` (and answers ask for `Connection: close`), so that the load balancers take it out before its listener closes; then the `SHUTDOWN_GRACE_MS` drain. A second stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT; the same signal within 250 ms of the last one that counted is that one passed on: `npm start`, a process group's) drains at once (one during the drain cuts it short: `SHUTDOWN_GRACE_MS`); in a cluster the primary takes the signals and orders its workers. Behind Kubernetes `5000` (`0`: drain at once)",
     }),
     REQUEST_DEADLINE_MS: int({
       default: DEFAULT_REQUEST_DEADLINE_MS,

@@ -326,6 +326,50 @@ describe("the server process (npm start)", () => {
     40_000,
   );
 
+  it("with SHUTDOWN_DELAY_MS, a second ^C under npm start (npm's copy of it ms later) drains at once and cuts nothing", async () => {
+    // Each ^C reaches the server twice (the kernel's, and npm's copy): the copy of the first was known for one, but the
+    // copy of the second came during the drain the second had just begun and cut it: a send in flight answered
+    // OutcomeUnknown at once, exit 130, for one keypress that asked only to skip the delay.
+    const p = run({
+      NODE_ENV: "development",
+      SHUTDOWN_DELAY_MS: "30000",
+      SHUTDOWN_GRACE_MS: "1500",
+      REQUEST_DEADLINE_MS: "25000",
+      AOPAY_DEADLINE_MS: "25000",
+      LOG_LEVEL: "debug",
+    });
+    try {
+      const url = await p.ready;
+      // Scenario 504: the simulator never answers; the send holds the drain to the grace period's end.
+      const held = postGraphQL(`${url}/graphql`, { query: GENERATE_CIBIL_OTP, variables: cibilInput("102277504") });
+      await p.printed("simulator answered");
+      // Each copy sent once its original was taken (two sent at once may merge into one pending signal).
+      const firstAt = Date.now();
+      p.child.kill("SIGINT");
+      await p.printed("still serving for SHUTDOWN_DELAY_MS");
+      p.child.kill("SIGINT");
+      await p.printed("the same one passed on");
+      await new Promise((r) => setTimeout(r, Math.max(0, firstAt + DUPLICATE_SIGNAL_MS + 100 - Date.now())));
+      const secondAt = Date.now();
+      p.child.kill("SIGINT");
+      await p.printed("second stop signal: draining now");
+      expect(Date.now() - secondAt).toBeLessThan(DUPLICATE_SIGNAL_MS);
+      p.child.kill("SIGINT");
+      expect(await p.exited).toBe(0);
+      // The drain ran to its grace period's aborts (1.5 s less 375 ms), not cut at once.
+      expect(Date.now() - secondAt).toBeGreaterThanOrEqual(1_000);
+      expect((await held).body.data).toEqual({
+        generateCibilOtp: expect.objectContaining({ __typename: "OutcomeUnknown" }),
+      });
+      const said = (msg: string) => p.output().split(msg).length - 1;
+      expect(said("second stop signal: draining now")).toBe(1);
+      expect(said("the same one passed on")).toBe(2);
+      expect(said("cutting it short")).toBe(0);
+    } finally {
+      await p.kill();
+    }
+  }, 40_000);
+
   it("with SHUTDOWN_DELAY_MS, SIGHUP right after SIGTERM (systemd's SendSIGHUP=yes) leaves the delay running", async () => {
     // Before, it was a second stop signal: the delay skipped, the listener closed while the load balancers still routed.
     const { p, url } = await inDelay(30_000);
