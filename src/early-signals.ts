@@ -112,9 +112,9 @@ let orders: StopOrders | undefined;
 const kept: [StopOrder, StopCause][] = [];
 /**
  * The last stop signal that gave an order (the first, then each "stop now"): when it came (performance.now() ms) and
- * which; undefined before the first. npm's copy follows each signal it got, not only the first: compared with the first
- * alone, the copy of a second ^C during SHUTDOWN_DELAY_MS came during the drain that ^C had begun, and cut it (a send in
- * flight answered OutcomeUnknown, exit 130, for one keypress that asked to skip the delay).
+ * which; undefined before the first. npm's copy follows each signal it got, not only the first: compared with the
+ * first alone, the copy of a second ^C during SHUTDOWN_DELAY_MS came during the drain that ^C had begun, and cut it (a
+ * send in flight answered OutcomeUnknown, exit 130, for one keypress that asked to skip the delay).
  */
 let last: { at: number; signal: NodeJS.Signals } | undefined;
 

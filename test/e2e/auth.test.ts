@@ -121,7 +121,8 @@ describe("client authentication in production (docs/security-requirements.md B3;
     );
   });
 
-  // Both headers, the key valid: the answer said "send a valid API key in the x-api-key header", the header it had sent.
+  // Both headers, the key valid: the answer said "send a valid API key in the x-api-key header", the header it had
+  // sent.
   it.each([
     ["thin route", {}],
     ["Fastify: a browser origin", { origin: "https://app.example" }],

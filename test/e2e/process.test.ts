@@ -371,7 +371,8 @@ describe("the server process (npm start)", () => {
   }, 40_000);
 
   it("with SHUTDOWN_DELAY_MS, SIGHUP right after SIGTERM (systemd's SendSIGHUP=yes) leaves the delay running", async () => {
-    // Before, it was a second stop signal: the delay skipped, the listener closed while the load balancers still routed.
+    // Before, it was a second stop signal: the delay skipped, the listener closed while the load balancers still
+    // routed.
     const { p, url } = await inDelay(30_000);
     try {
       p.child.kill("SIGHUP");
