@@ -20,9 +20,9 @@ import { upstreamEnv } from "../helpers/fake-upstream";
  * process of two workers (WEB_CONCURRENCY=2), sharing REDIS_URL and REDIS_KEY_PREFIX, in front of one simulator that
  * counts what reached AOPay. test/e2e/redis-cluster.test.ts has the two processes one request after another (and one
  * Idempotency-Key at once on CIBIL), test/e2e/cluster.test.ts the workers one after another,
- * test/e2e/contention.test.ts the races inside one stack; here the cooldown, the window, an Idempotency-Key and a registration racing a send are
- * each met from both stacks at the same moment: AOPay must see exactly the sends the budgets allow, each answered as
- * sent, and no answer may be a store failure.
+ * test/e2e/contention.test.ts the races inside one stack; here the cooldown, the window, an Idempotency-Key and a
+ * registration racing a send are each met from both stacks at the same moment: AOPay must see exactly the sends the
+ * budgets allow, each answered as sent, and no answer may be a store failure.
  */
 
 /** A cooldown a burst of requests on loopback ends well within, and which the window's waves wait out. */
