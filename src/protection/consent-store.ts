@@ -1,8 +1,9 @@
 import type Redis from "ioredis";
 import { BoundedTable, Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
-import { DEFAULT_MEMORY_CONSENT_MAX_KEYS } from "./protection.settings";
+import { DEFAULT_MEMORY_CONSENT_MAX_KEYS, MAX_CIBIL_CONSENT_TTL_SECONDS } from "./protection.settings";
 import { MemoryStoreFullError } from "./memory-counters";
+import { type ScriptCommand, scriptCommand } from "./redis";
 import { monotonicNow } from "../util/clock";
 
 /**
@@ -44,15 +45,37 @@ export class MemoryConsentStore implements ConsentStore {
   }
 }
 
+/** What a grant writes at a consent's key (with PX, the consent's TTL): every version writes exactly this. */
+const CONSENT_VALUE = "1";
+
+/**
+ * Whether KEYS[1] holds a consent as a grant writes one: the string CONSENT_VALUE (ARGV[1]) with a TTL no longer than
+ * any replica gives one (ARGV[2]: CIBIL_CONSENT_TTL_SECONDS at its most, 24 h). Anything else at the key is bytes no
+ * version writes (another Redis type, other text, no TTL, a TTL of years) and is no consent: the read is refused
+ * CONSENT_REQUIRED, as without one, until the client verifies the customer's OTP again (its grant's SET writes over
+ * it). Asked with EXISTS, any of them was a consent: a hash planted at the key opened the customer's credit report to
+ * the client, and a `1` without a TTL opened it for good (test/integration/redis-stores.test.ts). GET by pcall: another
+ * type answers an error, not a consent, and not the store failing. One round trip, as EXISTS was.
+ */
+const HAS_CONSENT = `
+if redis.pcall('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local left = redis.call('PTTL', KEYS[1])
+if left <= 0 or left > tonumber(ARGV[2]) then return 0 end
+return 1`;
+
 export class RedisConsentStore implements ConsentStore {
+  readonly #has: ScriptCommand<number>;
+
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
-  ) {}
+  ) {
+    this.#has = scriptCommand(redis, "aopayConsentHas", HAS_CONSENT, 1);
+  }
 
   async grant(key: string, ttlMs: number): Promise<void> {
     try {
-      await this.redis.set(`${this.keyPrefix}consent:${key}`, "1", "PX", ttlMs);
+      await this.redis.set(`${this.keyPrefix}consent:${key}`, CONSENT_VALUE, "PX", ttlMs);
     } catch (error) {
       throw new ProtectionStoreError("consent", error);
     }
@@ -60,7 +83,12 @@ export class RedisConsentStore implements ConsentStore {
 
   async has(key: string): Promise<boolean> {
     try {
-      return (await this.redis.exists(`${this.keyPrefix}consent:${key}`)) === 1;
+      const found = await this.#has(
+        `${this.keyPrefix}consent:${key}`,
+        CONSENT_VALUE,
+        String(MAX_CIBIL_CONSENT_TTL_SECONDS * 1000),
+      );
+      return found === 1;
     } catch (error) {
       throw new ProtectionStoreError("consent", error);
     }

@@ -16,7 +16,7 @@ import {
   type KeyCount,
   type RedisSlidingBudget,
   RedisBudgets,
-  SLIDING_REFUSED,
+  SLIDING_ROOM,
   SLIDING_USED_UP,
   slidingSpec,
   type Take,
@@ -177,6 +177,15 @@ type Verdict = { kind: "allowed"; nextSendInMs: number } | { kind: "refused"; th
  * as the script judged it (its sliding window). Allowed: `nextSendInMs` is the longest wait among the destination
  * budgets this send used up (0 if none). Refused: the most specific code (PRIORITY), the first such budget among
  * equals, and the longest wait among the refusals.
+ *
+ * Every key the script judges exists by the time it answers (a fixed window is opened by its SET NX, a destination's
+ * set by the send's member), and the script never answers a count below 1 (incrOr: a key holding no count is one send
+ * made now, answered 2) nor a state other than SLIDING_ROOM, SLIDING_USED_UP and SLIDING_REFUSED. An answer it never
+ * gives (a count below 1, none at all, a state unknown: a script of another version under the name, a reply cut
+ * short) is a refusal here, never room: this side cannot rewrite the key as the script does, so read as one send made
+ * now it would be read so at every send, each let through, and read as room (as `consumed <= points` did) a count of
+ * -1,000,000 let a million sends through (test/integration/redis-throttle.test.ts). Nothing is given back for it: the
+ * outcome is the script's, and a second give-back would take another send's point.
  */
 function verdict(
   budgets: readonly Budgeted[],
@@ -190,21 +199,24 @@ function verdict(
   let nextSend = 0;
   for (let i = 0; i < states.length; i++) {
     const budget = destination[i % destination.length];
-    if (states[i] === SLIDING_REFUSED) {
+    if (states[i] === SLIDING_USED_UP) nextSend = Math.max(nextSend, waits[i]);
+    else if (states[i] !== SLIDING_ROOM) {
+      // SLIDING_REFUSED, or a state the script never answers (refused: see above).
       if (first === undefined || budget.rank < first.rank) first = budget;
-      waitMs = Math.max(waitMs, waits[i]);
-    } else if (states[i] === SLIDING_USED_UP) nextSend = Math.max(nextSend, waits[i]);
+      waitMs = Math.max(waitMs, waits[i] > 0 ? waits[i] : 0);
+    }
   }
   for (let i = 0; i < budgets.length; i++) {
     const budget = budgets[i];
     const { consumed, msBeforeNext } = counts[i];
-    if (consumed <= budget.points) {
+    // At least 1 (see above): below it, or no number, is no count the script answers, and opens nothing.
+    if (consumed >= 1 && consumed <= budget.points) {
       // OTP_LEGACY_DESTINATION_KEYS: a destination's fixed window this send used up gates the next send too.
       if (budget.gatesNextSend && consumed >= budget.points) nextSend = Math.max(nextSend, msBeforeNext);
       continue;
     }
     if (first === undefined || budget.rank < first.rank) first = budget;
-    waitMs = Math.max(waitMs, msBeforeNext);
+    waitMs = Math.max(waitMs, msBeforeNext > 0 ? msBeforeNext : 0);
   }
   if (first === undefined) return { kind: "allowed", nextSendInMs: nextSend };
   return { kind: "refused", throttled: throttledBy(first, waitMs) };

@@ -41,6 +41,8 @@ export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 export const DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES = 8 * 1024;
 /** How long a verified CIBIL OTP lets the same client read that customer's credit history. */
 export const DEFAULT_CIBIL_CONSENT_TTL_SECONDS = 1800;
+/** The longest CIBIL_CONSENT_TTL_SECONDS may be (24 h): the longest a consent of any replica lives. */
+export const MAX_CIBIL_CONSENT_TTL_SECONDS = 86_400;
 /**
  * How long "this CIBIL id's OTPs go to this mobile" is kept after a registration (registered-mobiles.ts). Registration
  * is once per customer (docs/upstream/aopay-api.md §1.1) and the CIBIL id stays usable, so a short TTL only delays a
@@ -313,7 +315,7 @@ export const protectionSettings = defineSettings({
     CIBIL_CONSENT_TTL_SECONDS: int({
       default: DEFAULT_CIBIL_CONSENT_TTL_SECONDS,
       min: 60,
-      max: 86_400,
+      max: MAX_CIBIL_CONSENT_TTL_SECONDS,
       doc: "after a verified CIBIL OTP, how long that client may read the customer's credit report",
     }),
     CIBIL_REGISTERED_MOBILE_TTL_SECONDS: int({

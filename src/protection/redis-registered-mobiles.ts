@@ -213,13 +213,19 @@ return 0`;
  * current key of another type than a string (bytes not ours) is no record, as `recall` and a send read it (MGET), and
  * is written over, as a registration writes over it (REPLACE_IF_UNCHANGED). Asked with EXISTS, it was a record: the
  * copy never made, the id's record read under the previous secret only, and lost with it once that setting went.
+ * Only a source that holds a string (MGET, as the send read it: what opened as a record) lends its TTL: a source key
+ * of another type (bytes not ours: no record, its mobiles none) is no record the copy is made from. Its PTTL counted,
+ * a hash planted with ten years to live at an old record's legacy key (`regmobile:`) made the copy of a one-minute
+ * record live 5 years (test/integration/redis-stores.test.ts).
  */
 const MIGRATE = `
 if redis.call('MGET', KEYS[1])[1] then return 0 end
 local ttl = 0
 for i = 2, #KEYS do
-  local left = redis.call('PTTL', KEYS[i])
-  if left > ttl then ttl = left end
+  if redis.call('MGET', KEYS[i])[1] then
+    local left = redis.call('PTTL', KEYS[i])
+    if left > ttl then ttl = left end
+  end
 end
 if ttl <= 0 then return 0 end
 ttl = math.min(ttl, tonumber(ARGV[2]))

@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
 import { createHash } from "node:crypto";
+import { RedisConsentStore } from "../../src/protection/consent-store";
 import { RedisIdempotencyStore } from "../../src/protection/idempotency-store";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { OtpThrottle } from "../../src/protection/otp-throttle";
@@ -95,6 +96,32 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
       expect(await redis.type(`${prefix}idem:${key}`)).toBe(type);
     },
   );
+
+  it("consent: only what a grant writes (`1` with a TTL of at most 24 h) is consent; planted bytes never are", async () => {
+    const store = new RedisConsentStore(redis, prefix);
+    const key = (name: string) => `${prefix}consent:${name}`;
+    await store.grant("c-granted", 60_000);
+    expect(await store.has("c-granted")).toBe(true);
+    expect(await store.has("c-none")).toBe(false);
+    // Bytes no version writes at a consent's key: another type, other text, no TTL, a TTL past CIBIL_CONSENT_TTL's max.
+    await redis.hset(key("c-hash"), "f", "1");
+    await redis.rpush(key("c-list"), "1");
+    await redis.zadd(key("c-zset"), 1, "1");
+    await redis.set(key("c-text"), "yes", "PX", 60_000);
+    await redis.set(key("c-two"), "2", "PX", 60_000);
+    await redis.set(key("c-empty"), "", "PX", 60_000);
+    await redis.set(key("c-forever"), "1");
+    await redis.set(key("c-years"), "1", "PX", 10 * 365 * 86_400_000);
+    const planted = ["c-hash", "c-list", "c-zset", "c-text", "c-two", "c-empty", "c-forever", "c-years"];
+    for (const name of planted) expect([name, await store.has(name)]).toEqual([name, false]);
+    // Read, not changed (a read never writes); a grant writes over any of them, and that is consent.
+    expect(await redis.type(key("c-hash"))).toBe("hash");
+    for (const name of planted) await store.grant(name, 60_000);
+    for (const name of planted) expect([name, await store.has(name)]).toEqual([name, true]);
+    // A consent of the longest CIBIL_CONSENT_TTL_SECONDS (24 h) is one.
+    await store.grant("c-day", 86_400_000);
+    expect(await store.has("c-day")).toBe(true);
+  });
 
   it("idempotency: first takes the key, a concurrent second is in flight, then the result replays", async () => {
     const store = new RedisIdempotencyStore(redis, prefix, sealer);
@@ -396,13 +423,19 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
       await switched.sent("7000000012");
     });
 
+    /**
+     * Migrate-on-read's stores: one on the old secret (records of a minute), a switched one that copies them (its own
+     * TTL 90 days), and one on the new secret alone, which reads only what was copied.
+     */
+    const migrationStores = () => ({
+      oldStore: new RedisRegisteredMobileStore(redis, prefix, oldHasher, notYetSealer, 60_000),
+      switched: new RedisRegisteredMobileStore(redis, prefix, newHasher, switchedSealer, 90 * 86_400_000, [oldHasher]),
+      newOnly: new RedisRegisteredMobileStore(redis, prefix, newHasher, switchedSealer, 90 * 86_400_000),
+    });
+
     it("registered mobiles, migrate-on-read: a send copies a record found only under the previous secret, keeping its TTL", async () => {
-      const oldStore = new RedisRegisteredMobileStore(redis, prefix, oldHasher, notYetSealer, 60_000);
       // Its own TTL is 90 days: the copy must keep the original's remaining minute, not start a new TTL.
-      const switched = new RedisRegisteredMobileStore(redis, prefix, newHasher, switchedSealer, 90 * 86_400_000, [
-        oldHasher,
-      ]);
-      const newOnly = new RedisRegisteredMobileStore(redis, prefix, newHasher, switchedSealer, 90 * 86_400_000);
+      const { oldStore, switched, newOnly } = migrationStores();
       await oldStore.remember("7000000021", "9123400021", "ABCPE1021F");
       await oldStore.remember("7000000022", "9123400022", "ABCPE1022F");
       expect(await switched.sending("7000000021")).toEqual(["9123400021"]);
@@ -422,6 +455,27 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
       expect(await switched.sending("7000000023")).toEqual(["9123400023", "9123400024"]);
       await switched.sent("7000000023");
       expect(await newOnly.recall("7000000023")).toEqual(["9123400024"]);
+    });
+
+    it("registered mobiles, migrate-on-read: a key of another type beside the old record lends the copy no TTL", async () => {
+      const { oldStore, switched, newOnly } = migrationStores();
+      await oldStore.remember("7000000061", "9123400061", "ABCPE1061F");
+      // Bytes no version writes, at the old record's legacy key (`regmobile:`): no record, ten years to live.
+      await redis.hset(oldStore.legacyRedisKey("7000000061"), "mobile", "9123400099");
+      await redis.pexpire(oldStore.legacyRedisKey("7000000061"), 10 * 365 * 86_400_000);
+      expect(await switched.sending("7000000061")).toEqual(["9123400061"]);
+      await switched.sent("7000000061");
+      // Copied with the record's minute, not the planted key's years (before: 5 years, the most any replica gives).
+      const copy = await redis.pttl(newOnly.redisKey("7000000061"));
+      expect(copy).toBeGreaterThan(50_000);
+      expect(copy).toBeLessThanOrEqual(60_000);
+      expect(await newOnly.recall("7000000061")).toEqual(["9123400061"]);
+      // Only the planted key beside it: nothing is copied (it holds no mobiles), and no record appears.
+      await redis.hset(oldStore.legacyRedisKey("7000000062"), "mobile", "9123400062");
+      await redis.pexpire(oldStore.legacyRedisKey("7000000062"), 10 * 365 * 86_400_000);
+      expect(await switched.sending("7000000062")).toEqual([]);
+      await switched.sent("7000000062");
+      expect(await redis.exists(newOnly.redisKey("7000000062"))).toBe(0);
     });
 
     it("registered mobiles without a rotation setting: one HMAC per identifier, the commands they were, no re-seal", async () => {

@@ -376,6 +376,65 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     },
   );
 
+  /**
+   * A send's script whose answers the service's never gives (otp-throttle.ts verdict's second guard): each fixed key
+   * INCRed as the versions before incrOr did (a count below zero answered as it is), and every destination budget
+   * answered `state` (the service's script answers 0, 1 or 2 only).
+   */
+  const otherScript = (state: number) => `
+local nFixed = tonumber(ARGV[1])
+local spec = {}
+for n in string.gmatch(ARGV[4], '%S+') do spec[#spec + 1] = n end
+local out = {}
+for i = 1, nFixed do
+  redis.call('set', KEYS[i], 0, 'EX', spec[2 * i - 1], 'NX')
+  out[#out + 1] = redis.call('incr', KEYS[i])
+  out[#out + 1] = redis.call('pttl', KEYS[i])
+  out[#out + 1] = redis.call('pexpiretime', KEYS[i])
+end
+for j = nFixed + 1, #KEYS do
+  for b = 1, tonumber(ARGV[3]) do
+    out[#out + 1] = ${state}
+    out[#out + 1] = 0
+  end
+end
+return out`;
+
+  it.each<[string, number, string | null, Record<string, unknown>]>([
+    ["a fixed window's count below 1", 0, "-1000000", { code: "RATE_LIMITED", scope: "IP" }],
+    [
+      "a destination budget's state the script never answers",
+      7,
+      null,
+      { code: "OTP_LIMIT_REACHED", scope: "DESTINATION" },
+    ],
+  ])("an answer the send's script never gives (%s) is a refusal, never room", async (_, state, planted, refusal) => {
+    const prefix = fresh();
+    // A connection of its own: the script under the send's command name is this connection's alone.
+    const own = await connectRedis();
+    try {
+      own.defineCommand("aopayOtpSend", { lua: otherScript(state) });
+      const throttle = new OtpThrottle({ ...SMALL, cooldownSeconds: 0 }, hasher, { redis: own, keyPrefix: prefix });
+      const ip = "203.0.113.91";
+      if (planted !== null) {
+        // The IP's key, found from a send of the real script; then a count far below zero planted in it.
+        const real = new OtpThrottle({ ...SMALL, cooldownSeconds: 0 }, hasher, { redis, keyPrefix: prefix });
+        expect((await real.reserve(mobile("9444400111", ip))).allowed).toBe(true);
+        const ipKey = (await dumpKeys(redis, prefix)).map(({ key }) => key).find((key) => key.includes(":otp:ip:"));
+        await redis.set(ipKey!, planted, "EX", 60);
+      }
+      // More sends than the IP's 5 a minute, each to a mobile of its own prefix. Before, verdict read a count of
+      // -999,999 as room (`consumed <= points`) and a state it did not know as room: every one of them allowed.
+      const answers = [];
+      for (const value of ["9444410112", "9444420113", "9444430114", "9444440115", "9444450116", "9444460117"])
+        answers.push(await throttle.reserve(mobile(value, ip)));
+      for (const answer of answers) expect(answer).toMatchObject({ allowed: false, ...refusal });
+      for (const answer of answers) expect((answer as Throttled).retryAfterSeconds).toBeLessThanOrEqual(60);
+    } finally {
+      own.disconnect();
+    }
+  });
+
   it("a count at INCR's limit on the service-wide key lets no send through uncounted: the cooldown still holds", async () => {
     const prefix = fresh();
     const throttle = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });
