@@ -47,6 +47,18 @@ function openMobile(sealer: StoreSealer, key: string, sealed: string): string {
 }
 
 /**
+ * A PAN's link (`regpan:`) as every version writes it: a record key, an HMAC-SHA256 in base64url (KeyHasher.hash, 43
+ * characters). Any other value (bytes not ours) is no link, as one of another Redis type or an expired one is: the
+ * registration is a first one, held (HOLD_FIRST), and `remember` writes the link over it. Followed as a link, text
+ * planted there skipped the first registration's hold (two first registrations of the PAN sent to AOPay at once), and
+ * put the mobile in a record under a key of the planted text's choosing, which every PAN linked to the same text
+ * shared (test/unit/protection/registered-mobiles.test.ts).
+ */
+const LINK_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+/** LINK_FORMAT in Lua, of `link` (a string). */
+const LINK_LUA = "#link == 43 and not string.find(link, '[^%w_-]')";
+
+/**
  * Adds a sealed list under KEYS[1] only if it still holds what it was read as (ARGV[1], '' for absent): a
  * compare-and-set, so that two registrations of one CIBIL id at once (two replicas) never lose each other's mobile.
  * ARGV[2] '' keeps the value and restarts its TTL only: a registration whose mobile is already the latest changes
@@ -270,10 +282,11 @@ return left`;
  * found free was dropped after its link was written, which this then reads. A hold timed further ahead than any
  * replica holds (ARGV[3], LONGEST_SEND_MARK_TTL_MS), or with no TTL (none writes it), is brought back to that and
  * lingers: before, it refused the PAN's registrations told 2 s for as long as it lived (for good without a TTL).
+ * A link is only a record key as `remember` writes one (LINK_LUA); any other string is none, as #link reads it.
  */
 const HOLD_FIRST = `
 local link = redis.call('MGET', KEYS[1])[1]
-if link then return {2, link} end
+if link and ${LINK_LUA} then return {2, link} end
 local held = redis.pcall('GET', KEYS[2])
 if type(held) == 'table' then
   redis.call('SET', KEYS[2], '!', 'PX', ARGV[3])
@@ -439,7 +452,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
    */
   async #link(panKey: string): Promise<string | null> {
     const [link] = await this.redis.mget(panKey);
-    return link;
+    return link !== null && LINK_FORMAT.test(link) ? link : null;
   }
 
   #panKey(pan: string | RegisteredPan, other?: KeyHasher): string {

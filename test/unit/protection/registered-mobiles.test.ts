@@ -1072,6 +1072,28 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       expect(await s.recall(id)).toEqual([MOBILE]);
     });
 
+    // The PAN's link holding text that is no record key (bytes not ours): no link, as the hash above. Before, it was
+    // followed: no first registration's hold (a second first registration of the PAN went to AOPay beside the first),
+    // and the mobile went into a record under `regmobiles:<the planted text>`.
+    it.each<[string, string]>([
+      ["a short text", "x"],
+      ["a record key's length, not base64url", "!".repeat(43)],
+      ["a record key and more", `${"a".repeat(43)}:`],
+    ])("the PAN's link holding %s: a first registration, held, then linked over it", async (_, planted) => {
+      const [id, pan] = ["760191620", "ABCPE1620F"];
+      const link = `${prefix}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
+      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+      await redis.set(link, planted, "PX", 60_000);
+      await s.registering(pan, MOBILE, "mine");
+      await expect(s.registering(pan, "9123456780", "other")).rejects.toThrow(FirstRegistrationPendingError);
+      expect(await redis.exists(`${prefix}regmobiles:${planted}`)).toBe(0);
+      await s.firstEnded(pan, "mine", false);
+      await s.remember(id, MOBILE, pan);
+      expect(await redis.get(link)).toBe(hasher.hash(REGISTERED_MOBILE_DIMENSION, id));
+      expect(await s.recall(id)).toEqual([MOBILE]);
+      await redis.del(link, `${prefix}regmobiles:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`);
+    });
+
     // Send marks replaced by another type between a send and its end: SENT's ZREM failed WRONGTYPE first, so the
     // versions before's count stayed raised, and the PAN's registrations were refused OTP_SEND_IN_PROGRESS until it
     // expired (its `sent` failing silently).
