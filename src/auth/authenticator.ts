@@ -42,19 +42,53 @@ export function shownClientId(id: string): string {
 /**
  * A refusal: the client's credentials (401), or, `unavailable`, a bearer token that could not be checked because the
  * identity provider's key set could not be had (503 AUTH_UNAVAILABLE, exchange.ts authRefusal); `cause` is then what
- * failed (a jose error, or the fetch's own: never the token), for the warning line.
+ * failed (a jose error, or the fetch's own: never the token), for the warning line. `kind` says which 401 message
+ * the refusal gets (refusalMessage); `reason` is the access line's `refused`, for the operator.
  */
 export type AuthOutcome =
   | { ok: true; client: ClientIdentity }
-  | { ok: false; reason: string; unavailable?: false }
-  | { ok: false; reason: string; unavailable: true; cause: unknown };
+  | { ok: false; kind: RefusalKind; reason: string; unavailable?: false }
+  | { ok: false; kind: "unavailable"; reason: string; unavailable: true; cause: unknown };
 
-/** The refusal's reason (its access line's `refused`) when a request carries both kinds of credential. */
-const BOTH_CREDENTIALS = "send either an API key or a bearer token, not both";
+/**
+ * What a 401 tells the client to send (refusalMessage): `credentials`, a valid one of those this server accepts;
+ * `both`, one kind only; `repeatedApiKey` and `repeatedAuthorization`, the header once. The message was chosen by
+ * comparing the reason's text with these reasons' constants, so a reason reworded in one place would have told the
+ * client to send what it had sent.
+ */
+export type RefusalKind = "credentials" | "both" | "repeatedApiKey" | "repeatedAuthorization";
+
+/** The refusal of a request that carries both kinds of credential; its reason is its access line's `refused`. */
+const BOTH: AuthOutcome = Object.freeze({
+  ok: false,
+  kind: "both",
+  reason: "send either an API key or a bearer token, not both",
+});
+/** The refusal of a request without credentials where they are required. */
+const REQUIRED: AuthOutcome = Object.freeze({ ok: false, kind: "credentials", reason: "authentication required" });
+
+/** A refusal of the credentials sent (or of none), for `reason`: refusalMessage names what this server accepts. */
+function refused(reason: string): AuthOutcome {
+  return { ok: false, kind: "credentials", reason };
+}
+
+/**
+ * Whether the header `name` (lower case) came more than once in `rawHeaders` (IncomingMessage#rawHeaders: names as
+ * sent, each followed by its value), where Node joined the values with ", " (http/node-limits.ts
+ * joinDuplicateHeaders). Without them (a caller that has none), true: the joined value is all there is to go by.
+ */
+function sentMoreThanOnce(rawHeaders: readonly string[] | undefined, name: string): boolean {
+  if (rawHeaders === undefined) return true;
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === name && ++seen > 1) return true;
+  return false;
+}
 /**
  * The reasons for a credential header sent twice: Node joins the two with ", " (http/node-limits.ts
  * joinDuplicateHeaders), which no key of `npm run api-key` (base64url) and no bearer token (RFC 6750 b64token)
  * holds. Refused as before; the message said "send a valid API key", to a client that had sent a valid one twice.
+ * Whether it was sent twice is read from the request's raw headers (sentMoreThanOnce), not from the joined value: a
+ * single header whose value holds ", " (a key pasted with its neighbour, `Bearer a, b`) was told it came twice.
  */
 const REPEATED = { apiKey: "x-api-key sent more than once", authorization: "Authorization sent more than once" };
 
@@ -252,13 +286,13 @@ export class Authenticator {
    * `-H 'x-api-key: ...'`), or a key as a bearer token, was not told which header was wrong, nor that no key can be
    * right there. A request with both headers was told to send the one it had sent (test/e2e/auth.test.ts).
    */
-  refusalMessage(reason: string): string {
+  refusalMessage(kind: RefusalKind): string {
     const what =
-      reason === BOTH_CREDENTIALS
+      kind === "both"
         ? this.#oneKind
-        : reason === REPEATED.apiKey
+        : kind === "repeatedApiKey"
           ? "one x-api-key header (it came more than once)"
-          : reason === REPEATED.authorization
+          : kind === "repeatedAuthorization"
             ? "one Authorization header (it came more than once)"
             : this.accepted;
     if (this.config.required) return `Authentication required: send ${what}.`;
@@ -279,49 +313,58 @@ export class Authenticator {
 
   /**
    * The outcome when it needs no waiting (API keys, anonymous, malformed credentials): the request's hook then runs
-   * without a promise (a hop fewer per request, counted with `npm run bench:callgrind`). Undefined for a bearer token, which `authenticate` verifies.
+   * without a promise (a hop fewer per request, counted with `npm run bench:callgrind`). Undefined for a bearer token,
+   * which `authenticate` verifies. `rawHeaders`: the request's (IncomingMessage#rawHeaders), read only for a refused
+   * credential, to tell a header sent twice from one whose value holds ", " (sentMoreThanOnce); without them, a value
+   * holding ", " is taken as sent twice.
    */
-  authenticateNow(headers: Record<string, string | string[] | undefined>): AuthOutcome | undefined {
+  authenticateNow(
+    headers: Record<string, string | string[] | undefined>,
+    rawHeaders?: readonly string[],
+  ): AuthOutcome | undefined {
     const apiKey = headers["x-api-key"];
     const authorization = headers.authorization;
-    if (authorization !== undefined) return apiKey !== undefined ? { ok: false, reason: BOTH_CREDENTIALS } : undefined;
-    if (apiKey !== undefined) return this.#byApiKey(apiKey);
-    if (this.config.required) return { ok: false, reason: "authentication required" };
+    if (authorization !== undefined) return apiKey !== undefined ? BOTH : undefined;
+    if (apiKey !== undefined) return this.#byApiKey(apiKey, rawHeaders);
+    if (this.config.required) return REQUIRED;
     return { ok: true, client: ANONYMOUS };
   }
 
-  async authenticate(headers: Record<string, string | string[] | undefined>): Promise<AuthOutcome> {
+  async authenticate(
+    headers: Record<string, string | string[] | undefined>,
+    rawHeaders?: readonly string[],
+  ): Promise<AuthOutcome> {
     const apiKey = headers["x-api-key"];
     const authorization = headers.authorization;
-    if (apiKey !== undefined && authorization !== undefined) return { ok: false, reason: BOTH_CREDENTIALS };
-    if (apiKey !== undefined) return this.#byApiKey(apiKey);
-    if (authorization !== undefined) return this.#byBearer(authorization);
-    if (this.config.required) return { ok: false, reason: "authentication required" };
+    if (apiKey !== undefined && authorization !== undefined) return BOTH;
+    if (apiKey !== undefined) return this.#byApiKey(apiKey, rawHeaders);
+    if (authorization !== undefined) return this.#byBearer(authorization, rawHeaders);
+    if (this.config.required) return REQUIRED;
     return { ok: true, client: ANONYMOUS };
   }
 
-  #byApiKey(value: string | string[]): AuthOutcome {
-    if (typeof value !== "string" || value.length === 0 || value.length > 256)
-      return { ok: false, reason: "invalid API key" };
+  #byApiKey(value: string | string[], rawHeaders: readonly string[] | undefined): AuthOutcome {
+    if (typeof value !== "string" || value.length === 0 || value.length > 256) return refused("invalid API key");
     // Hashed on every request, never cached: a cache keyed by the key would hold every client's key in clear in
     // memory (a heap dump would hand them out). One SHA-256 of a short string costs about a microsecond.
     const entry = this.#apiKeyClients.get(hashApiKey(value));
-    if (entry === undefined) return { ok: false, reason: value.includes(", ") ? REPEATED.apiKey : "invalid API key" };
+    if (entry === undefined)
+      return value.includes(", ") && sentMoreThanOnce(rawHeaders, "x-api-key")
+        ? { ok: false, kind: "repeatedApiKey", reason: REPEATED.apiKey }
+        : refused("invalid API key");
     entry.used();
     return { ok: true, client: entry.client };
   }
 
-  async #byBearer(value: string | string[]): Promise<AuthOutcome> {
+  async #byBearer(value: string | string[], rawHeaders: readonly string[] | undefined): Promise<AuthOutcome> {
     // The scheme is a case-insensitive token, parted from the token by one or more spaces (RFC 9110 §11.1, §11.4):
     // `bearer` was refused, a good token with it. The token's own alphabet (RFC 6750 §2.1 b64token) has both cases.
     const m = typeof value === "string" ? BEARER.exec(value) : null;
     if (!m)
-      return {
-        ok: false,
-        reason:
-          typeof value !== "string" || value.includes(",") ? REPEATED.authorization : "invalid Authorization header",
-      };
-    if (!this.#jwks || !this.config.jwt) return { ok: false, reason: "bearer tokens are not accepted by this server" };
+      return typeof value !== "string" || (value.includes(",") && sentMoreThanOnce(rawHeaders, "authorization"))
+        ? { ok: false, kind: "repeatedAuthorization", reason: REPEATED.authorization }
+        : refused("invalid Authorization header");
+    if (!this.#jwks || !this.config.jwt) return refused("bearer tokens are not accepted by this server");
     try {
       const { payload, protectedHeader } = await jwtVerify(m[1], this.#keyFor, this.#verifyOptions).catch(
         (error: unknown) => {
@@ -330,20 +373,18 @@ export class Authenticator {
         },
       );
       // The reason does not repeat the header's value: it is the caller's text (docs/security-requirements.md A8).
-      if (!this.#typeAccepted(protectedHeader.typ))
-        return { ok: false, reason: "token type not accepted (AUTH_JWT_TYPES)" };
+      if (!this.#typeAccepted(protectedHeader.typ)) return refused("token type not accepted (AUTH_JWT_TYPES)");
       const claim = payload[this.config.jwt.clientClaim];
       if (typeof claim !== "string" || !CLIENT_ID.test(claim))
-        return { ok: false, reason: `token has no usable ${this.config.jwt.clientClaim} claim` };
+        return refused(`token has no usable ${this.config.jwt.clientClaim} claim`);
       if (this.#notForTokens.has(claim))
-        return {
-          ok: false,
-          reason: `token's ${this.config.jwt.clientClaim} claim names a client of API_KEYS or \`anonymous\`, not a token client`,
-        };
+        return refused(
+          `token's ${this.config.jwt.clientClaim} claim names a client of API_KEYS or \`anonymous\`, not a token client`,
+        );
       return { ok: true, client: { id: claim, shown: shownClientId(claim), via: "jwt" } };
     } catch (error) {
       if (error instanceof joseErrors.JOSEError && !JWKS_FAILURES.has(error.code))
-        return { ok: false, reason: `invalid token (${error.code})` };
+        return refused(`invalid token (${error.code})`);
       // The identity provider's JWKS could not be had (a timeout, a non-200, not JSON, not a key set, a refused
       // connection; or the set held lacks the token's kid while it cannot be refreshed): not the client's fault, so
       // never a 401 (which told a client whose token is good to fetch another). Nor a 500: that was answered before,
@@ -353,6 +394,7 @@ export class Authenticator {
       if (error instanceof KeySetUnreachable)
         return {
           ok: false,
+          kind: "unavailable",
           unavailable: true,
           reason: "identity provider's key set unavailable (fetch failed)",
           cause: error.cause,
@@ -360,6 +402,7 @@ export class Authenticator {
       if (error instanceof joseErrors.JOSEError)
         return {
           ok: false,
+          kind: "unavailable",
           unavailable: true,
           reason: `identity provider's key set unavailable (${error.code})`,
           cause: error,

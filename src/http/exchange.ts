@@ -174,7 +174,7 @@ export function authRefusal(
   return {
     status: 401,
     headers: { "www-authenticate": "Bearer" },
-    body: errorBody(authenticator.refusalMessage(outcome.reason), EdgeCode.UNAUTHENTICATED, requestId),
+    body: errorBody(authenticator.refusalMessage(outcome.kind), EdgeCode.UNAUTHENTICATED, requestId),
   };
 }
 

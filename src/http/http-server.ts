@@ -472,9 +472,9 @@ export async function createHttpServer(
   };
   fastify.addHook("onRequest", (request, reply, done) => {
     if (request.routeOptions.url !== GRAPHQL_PATH) return done();
-    const now = authenticator.authenticateNow(request.headers);
+    const now = authenticator.authenticateNow(request.headers, request.raw.rawHeaders);
     if (now) return authenticated(request, reply, now, done);
-    authenticator.authenticate(request.headers).then(
+    authenticator.authenticate(request.headers, request.raw.rawHeaders).then(
       (outcome) => authenticated(request, reply, outcome, done),
       (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
     );

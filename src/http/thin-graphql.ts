@@ -208,9 +208,9 @@ class ThinRequest implements GraphQLExchange {
     cors.addHeaders(this.#headers, origin);
     // Authentication before the body is read (docs/security-requirements.md B3): API keys at once, bearer tokens
     // after their JWKS.
-    const now = authenticator.authenticateNow(this.headers);
+    const now = authenticator.authenticateNow(this.headers, this.req.rawHeaders);
     if (now) return this.#authenticated(now);
-    authenticator.authenticate(this.headers).then(
+    authenticator.authenticate(this.headers, this.req.rawHeaders).then(
       (outcome) => this.#authenticated(outcome),
       (error: unknown) => this.#fail(error),
     );

@@ -446,6 +446,50 @@ describe("a header HTTP allows once, sent twice, is refused rather than one of t
   });
 });
 
+/**
+ * A credential header's value that holds ", " once is not the header sent twice (Authenticator sentMoreThanOnce: the
+ * raw headers say how many times it came). It was told "it came more than once", and to send one header: the one it
+ * had sent. Sent twice, in any letter case, it still is.
+ */
+describe.each([
+  ["the thin route", true],
+  ["Fastify's route", false],
+])('a credential header sent once with ", " in its value is no header sent twice (%s)', (_layer, thinGraphQLRoute) => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ AUTH_REQUIRED: "true", API_KEYS: TEST_API_KEYS_ENTRY }, { thinGraphQLRoute });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+  const head = (headers: string) => `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n${headers}`;
+  const refusedOf = (id: string) => t.logs.records().find((l) => l.requestId === id)?.refused;
+  const INVALID = "Authentication required: send a valid API key in the x-api-key header.";
+
+  it.each([
+    ["x-api-key", `x-api-key: ${TEST_API_KEY}, ${TEST_API_KEY}`, "invalid API key"],
+    ["Authorization", "authorization: Bearer a, b", "invalid Authorization header"],
+  ])('%s once, its value holding ", ": a credential refused, not a header repeated', async (_h, header, reason) => {
+    const res = await exchange(t.baseUrl, head(header), QUERY);
+    expectRefusal(res, 401, "UNAUTHENTICATED", INVALID);
+    expect(refusedOf(res.headers["x-request-id"])).toBe(reason);
+  });
+
+  it.each([
+    ["x-api-key", `x-api-key: a\r\nX-API-Key: b`, "one x-api-key header", "x-api-key sent more than once"],
+    [
+      "Authorization",
+      "authorization: Bearer a\r\nAuthorization: Bearer b",
+      "one Authorization header",
+      "Authorization sent more than once",
+    ],
+  ])("%s twice, in either letter case: still a header repeated", async (_h, headers, what, reason) => {
+    const res = await exchange(t.baseUrl, head(headers), QUERY);
+    expectRefusal(res, 401, "UNAUTHENTICATED", `Authentication required: send ${what} (it came more than once).`);
+    expect(refusedOf(res.headers["x-request-id"])).toBe(reason);
+  });
+});
+
 const INTROSPECTION = `query { __schema { types { name description fields { name description args { name description type { name kind ofType { name kind } } } type { name kind ofType { name kind ofType { name kind } } } } inputFields { name description type { name kind ofType { name kind } } } enumValues { name description } } } }`;
 
 describe("every refusal before GraphQL: its status, a typed JSON body, a fixed reason on its line, counted (production)", () => {
