@@ -1,10 +1,13 @@
 import process from "node:process";
 import cluster, { type Worker } from "node:cluster";
+import { constants } from "node:os";
 import { AggregatorRegistry, Counter, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
 import type { App } from "./app";
 import { type Config, logOptions } from "./config";
 import {
+  CUT_WATCHDOG_MS,
   ignoredSignalLine,
+  SHUTDOWN_WATCHDOG_MARGIN_MS,
   STOP_MESSAGE,
   type StopCause,
   type StopMessage,
@@ -30,7 +33,8 @@ import { monotonicNow } from "./util/clock";
  *     IPC channel (each waits SHUTDOWN_DELAY_MS and drains as a single server does, SHUTDOWN_GRACE_MS; a second
  *     signal is passed on as "stop now", the drain at once, and one during the drain cuts it short) and exits when
  *     all have, with the exit code a single server would have (0, or the first worker's that ended otherwise);
- *     SIGKILLs the ones still running a few seconds after the delay and the grace period.
+ *     SIGKILLs the ones still running at a single server's own bound: the delay, the grace period and 1 s, or 2 s
+ *     after a cut (index.ts's watchdog; docs/operations.md).
  *     Workers take no signal themselves (early-signals.ts): a process group's signal reached each worker twice, from
  *     the kernel and passed on by the primary, and the second cut its delay short;
  *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry.aggregate, each worker's series
@@ -43,8 +47,6 @@ const FIRST_RESTART_DELAY_MS = 1_000;
 const MAX_RESTART_DELAY_MS = 30_000;
 /** A worker that lived this long was healthy: the next restart starts again from the first delay. */
 const STABLE_MS = 60_000;
-/** After the grace period, how long the primary still waits for workers before killing them. */
-const KILL_AFTER_GRACE_MS = 5_000;
 
 /** What the primary sends each worker, and the worker sends back at once from its event loop (joinCluster). */
 const HEARTBEAT = "aopay:heartbeat";
@@ -294,12 +296,17 @@ export async function runPrimary(config: Config): Promise<void> {
   cluster.on("exit", (worker, code, signal) => {
     answered.delete(worker);
     clusterMetrics.exited(worker);
+    // Its owed answers first: a collection it ends is counted before finish's line (lines in true order).
+    for (const take of owed.get(worker)?.splice(0) ?? []) take("gone");
+    owed.delete(worker);
     const entry = slots.get(worker);
     slots.delete(worker);
     if (!entry) return;
     if (stopping) {
-      // Not 0: it died during its delay or drain (a crash, the SIGKILL below); not restarted either way.
-      if (code !== 0) uncleanCode ??= code ?? 1;
+      // Not 0: it died during its delay or drain (a crash, the SIGKILL below); not restarted either way. One killed
+      // at the stop's bound ends as its own watchdog would have there (index.ts): 128 + N after a cut, otherwise 1.
+      const killed = killedAtBound.has(worker) ? (cutBy === undefined ? 1 : 128 + constants.signals[cutBy]) : undefined;
+      if (code !== 0) uncleanCode ??= killed ?? code ?? 1;
       const level = code === 0 ? "info" : "warn";
       log[level]({ worker: { slot: entry.slot, pid: worker.process.pid, code, signal } }, "worker stopped");
       if (slots.size === 0) void finish();
@@ -335,6 +342,10 @@ export async function runPrimary(config: Config): Promise<void> {
   const finish = async () => {
     if (finished) return;
     finished = true;
+    // The lines of the "stop now" collections still open (each ends with its workers' exits): their cuts said before
+    // this line, which carries cutBy. It came first when no metrics listener was awaited, without cutBy, and the cut
+    // line after it (or never: the exit did not wait for it).
+    await Promise.all(collecting);
     await metricsServer?.close();
     const exitCode = failedStart ?? uncleanCode ?? 0;
     const cut = cutBy === undefined ? {} : { cutBy };
@@ -355,12 +366,10 @@ export async function runPrimary(config: Config): Promise<void> {
    * back) counted the second's cuts again, its line saying it cut what the second had.
    */
   const owed = new Map<Worker, ((done: StopNowDone | "gone") => void)[]>();
+  /** Each "stop now"'s collection and line, until its line is logged (finish waits for them). */
+  const collecting = new Set<Promise<void>>();
   cluster.on("message", (worker: Worker, message: unknown) => {
     if (isMessage(message, STOP_NOW_ANSWER)) owed.get(worker)?.shift()?.((message as StopNowAnswer).done);
-  });
-  cluster.on("exit", (worker: Worker) => {
-    for (const take of owed.get(worker)?.splice(0) ?? []) take("gone");
-    owed.delete(worker);
   });
 
   /**
@@ -385,9 +394,46 @@ export async function runPrimary(config: Config): Promise<void> {
         if (--waiting === 0) done();
       };
       const timer = setTimeout(done, STOP_NOW_ANSWER_WAIT_MS).unref();
-      for (const worker of workers) owed.set(worker, [...(owed.get(worker) ?? []), take]);
+      for (const worker of workers) {
+        const queue = owed.get(worker);
+        if (queue === undefined) owed.set(worker, [take]);
+        else queue.push(take);
+      }
       if (waiting === 0) done();
     });
+
+  /**
+   * When the workers' drains began (monotonic ms), once the stop has: the primary's stop plus SHUTDOWN_DELAY_MS, or
+   * a second signal during the delay ("drain now").
+   */
+  let drainsBeganAt = Number.POSITIVE_INFINITY;
+  /** The kill of the workers still running (killAt), and when it comes, monotonic ms. */
+  let killTimer: NodeJS.Timeout | undefined;
+  let killMoment = Number.POSITIVE_INFINITY;
+  /** The workers it killed (their exit code is their watchdog's: the exit handler). */
+  const killedAtBound = new Set<Worker>();
+  /**
+   * The primary's backstop: the workers still running at `at` are SIGKILLed. `at` is a single server's own bound
+   * (index.ts's watchdog, which each worker keeps too): the drain's start plus SHUTDOWN_GRACE_MS and 1 s, or 2 s after
+   * a cut, whichever comes first; only ever moved closer. It was 5 s after the delay and the grace period, and a cut
+   * never moved it: a worker stuck in its drain (its loop stalled, its watchdog with it) held the cluster 4 s past what
+   * terminationGracePeriodSeconds is sized on (docs/deploying.md), and past a cut's 2 s by the rest of the grace.
+   */
+  const killAt = (at: number) => {
+    if (at >= killMoment) return;
+    killMoment = at;
+    clearTimeout(killTimer);
+    killTimer = setTimeout(
+      () => {
+        for (const worker of slots.keys()) {
+          log.warn({ worker: { pid: worker.process.pid } }, "worker still running at the stop's bound: killing it");
+          killedAtBound.add(worker);
+          worker.process.kill("SIGKILL");
+        }
+      },
+      Math.max(0, at - monotonicNow()),
+    ).unref();
+  };
 
   /** `stopOrder` "stop now": a start failed (failedStart), nothing is served, no delay to wait out. */
   const stop = (cause: StopCause, stopOrder: StopOrder = "stop") => {
@@ -401,13 +447,8 @@ export async function runPrimary(config: Config): Promise<void> {
     restarts.clear();
     order(stopOrder, cause);
     // Each worker drains after its own SHUTDOWN_DELAY_MS (index.ts): the grace period counts from there.
-    const killAfterMs = config.shutdownDelayMs + config.shutdownGraceMs + KILL_AFTER_GRACE_MS;
-    setTimeout(() => {
-      for (const worker of slots.keys()) {
-        log.warn({ worker: { pid: worker.process.pid } }, "worker still running after the grace period: killing it");
-        worker.process.kill("SIGKILL");
-      }
-    }, killAfterMs).unref();
+    drainsBeganAt = monotonicNow() + (stopOrder === "stop" ? config.shutdownDelayMs : 0);
+    killAt(drainsBeganAt + config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS);
     if (slots.size === 0) void finish();
   };
   takeStopOrders({
@@ -421,7 +462,15 @@ export async function runPrimary(config: Config): Promise<void> {
       // what they did (a guess from the primary's clock named every worker it still had, and none once they had gone).
       const ordered = [...slots.keys()].filter((worker) => worker.isConnected());
       order(stopOrder, cause);
-      void stopNowAnswers(ordered).then((answers) => {
+      // The workers' bound moves as theirs does (index.ts): in their delay, the drain begins now; in it, it is cut.
+      const now = monotonicNow();
+      if (now < drainsBeganAt) {
+        drainsBeganAt = now;
+        killAt(now + config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS);
+      } else {
+        killAt(now + CUT_WATCHDOG_MS);
+      }
+      const line = stopNowAnswers(ordered).then((answers) => {
         const cuts = answers.filter((done) => done !== null && done !== "drain now");
         const drainedNow = answers.filter((done) => done === "drain now").length;
         const unanswered = ordered.length - answers.length;
@@ -440,6 +489,8 @@ export async function runPrimary(config: Config): Promise<void> {
           log.info({ ...cause, workers: 0, ...more }, "stop signal during the stop: no worker had anything to cut");
         }
       });
+      collecting.add(line);
+      void line.then(() => collecting.delete(line));
     },
     ignored: (signal, why) => log.info({ signal, ignored: why }, ignoredSignalLine(why)),
   });

@@ -90,6 +90,22 @@ export interface StopMessage {
   cause: StopCause;
 }
 
+/**
+ * After the drain begins (SIGTERM, or the end of SHUTDOWN_DELAY_MS), the process is gone by SHUTDOWN_GRACE_MS plus
+ * this, whatever is still pending (docs/operations.md: what terminationGracePeriodSeconds is sized on): a hung
+ * upstream, an unreachable Redis, a stdout nobody reads. The drain itself ends by the grace period; index.ts's
+ * watchdog is the backstop for what it cannot cut, in a single server and in each worker, and the primary kills the
+ * workers still running at the same moment (cluster.ts): here, so that both read one value.
+ */
+export const SHUTDOWN_WATCHDOG_MARGIN_MS = 1_000;
+/**
+ * After a drain is cut short (a stop signal during it), the process is gone by this, whatever still hangs, or by the
+ * drain's own bound above when that comes first: a cut only ever brings the end closer. It replaced that bound, and a
+ * cut in the grace period's last second moved the end past SHUTDOWN_GRACE_MS + 1 s (the kubelet's SIGKILL then came
+ * first). index.ts's watchdog, and cluster.ts's kill of the workers.
+ */
+export const CUT_WATCHDOG_MS = 2_000;
+
 /** The signals that stop the server (see above). */
 export const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const;
 

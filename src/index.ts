@@ -1,5 +1,13 @@
 // First: a stop signal while the other modules load must not be lost (see early-signals.ts).
-import { endStartingWith, ignoredSignalLine, type StopCause, type StopOrder, takeStopOrders } from "./early-signals";
+import {
+  CUT_WATCHDOG_MS,
+  endStartingWith,
+  ignoredSignalLine,
+  SHUTDOWN_WATCHDOG_MARGIN_MS,
+  type StopCause,
+  type StopOrder,
+  takeStopOrders,
+} from "./early-signals";
 // Second: the accessor globals that dependencies read per request, as plain data properties (see redefine-globals.ts).
 import "./redefine-globals";
 // Third, before the server's modules load: uncaught exceptions, unhandled rejections and Node's warnings are
@@ -24,19 +32,6 @@ import { createLogger, flushStdoutNow, type Logger, settleStdout } from "./loggi
 import { startStack } from "./stack";
 import { monotonicNow } from "./util/clock";
 
-/**
- * After the drain begins (SIGTERM, or the end of SHUTDOWN_DELAY_MS) the process is gone by SHUTDOWN_GRACE_MS plus
- * this, whatever is still pending (docs/operations.md): a hung upstream, an unreachable Redis, a stdout nobody reads.
- * The drain itself ends by the grace period; this is the backstop for what it cannot cut.
- */
-const SHUTDOWN_WATCHDOG_MARGIN_MS = 1_000;
-/**
- * After a drain is cut short (a stop signal during it), the process is gone by this, whatever still hangs, or by the
- * drain's own bound above when that comes first: a cut only ever brings the end closer. It replaced that bound, and a
- * cut in the grace period's last second moved the end past SHUTDOWN_GRACE_MS + 1 s (what terminationGracePeriodSeconds
- * is sized on: the kubelet's SIGKILL then came first).
- */
-const CUT_WATCHDOG_MS = 2_000;
 /** How long the last log lines may take to reach stdout before the process exits anyway. */
 const LOG_SETTLE_MS = 300;
 /**
@@ -261,10 +256,17 @@ async function main(): Promise<void> {
   function cutShort(signal: NodeJS.Signals): StopNowDone {
     const cutFrom = app.cutShort();
     if (cutFrom === null) return null; // Cut already (a fourth ^C), or the drain is over.
-    cutBy = signal;
-    log.warn({ signal, ...cutFrom }, "stop signal during the drain: cutting it short, requests in flight end now");
     const cutEnd = monotonicNow() + CUT_WATCHDOG_MS;
     if (cutEnd < deadline) armWatchdog(cutEnd, `${CUT_WATCHDOG_MS} ms of the drain cut short`);
+    if (cutFrom.requestsInFlight === 0 && cutFrom.upstreamCalls === 0) {
+      // Nothing in flight (the drain's last steps: Apollo, Redis, the trace export): its end comes as soon, but no
+      // request was cut, and the stop is a clean one, exit 0 (docs/operations.md). It logged a cut of 0 requests and
+      // exited 128 + N, which a supervisor reads as requests lost; the primary counted the worker as cut.
+      log.info({ signal }, "stop signal during the drain: nothing in flight to cut, ending the stop now");
+      return null;
+    }
+    cutBy = signal;
+    log.warn({ signal, ...cutFrom }, "stop signal during the drain: cutting it short, requests in flight end now");
     return cutFrom;
   }
   takeStopOrders({

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { Client, request } from "undici";
@@ -10,7 +11,7 @@ import { freePort } from "../helpers/free-port";
 import { PRIVATE_REDIS_SKIP_REASON, startRedis, stopRedis } from "../helpers/private-redis";
 import { deletePrefixes, describeUnless, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { isAlive, type ServerProcess, type SpawnOptions, startServerProcess } from "../helpers/server-process";
-import { upstreamEnv } from "../helpers/fake-upstream";
+import { type FakeUpstream, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { matches, parsePage, rules, selectorsOf } from "../helpers/alert-rules";
 
 /**
@@ -920,6 +921,187 @@ describeWithRedis("WEB_CONCURRENCY=2: a stop signal once the workers' drains are
       await new Promise((r) => collector.close(r));
     }
   }, 40_000);
+});
+
+describeWithRedis("WEB_CONCURRENCY=2: the stop's bounds, and one scripted upstream shared by both workers", () => {
+  /**
+   * One fake AOPay for both workers (a per-process simulator would count each worker's sends apart): it holds every
+   * call it gets, never answering, and records each one. Short grace: the primary's bound is tested against it.
+   */
+  const GRACE_MS = 2_000;
+  /** A busy machine's lateness, on top of a bound (the old bounds were 4 s and 28 s later). */
+  const LATE_MS = 1_500;
+  const prefix = uniquePrefix();
+  let upstream: FakeUpstream;
+  const held: ServerResponse[] = [];
+  beforeAll(async () => {
+    upstream = await startFakeUpstream((_call, res) => held.push(res));
+  });
+  afterAll(async () => {
+    await upstream.close();
+    await deletePrefixes([prefix]);
+  });
+
+  /** Two workers in front of the fake (the primary's metrics off: its listener's close hid a line order). */
+  const start = (grace: number) =>
+    startTwoWorkers(
+      {
+        REDIS_URL: REDIS_URL as string,
+        REDIS_KEY_PREFIX: prefix,
+        SHUTDOWN_GRACE_MS: String(grace),
+        METRICS_ENABLED: "false",
+        ...upstreamEnv(upstream),
+      },
+      { detached: true },
+    );
+
+  /** generateCibilOtp for `cibilId` on a connection of its own (the primary hands them to the workers in turn). */
+  const sendOtp = (baseUrl: string, cibilId: string) =>
+    request(`${baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", connection: "close" },
+      body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput(cibilId) }),
+    }).then(
+      async (res) => ({ status: res.statusCode, body: (await res.body.json()) as object }),
+      (error: Error) => ({ status: 0, body: { error: error.message } }),
+    );
+
+  /** How many calls the fake received for each CIBIL id. */
+  const callsById = () => {
+    const counts: Record<string, number> = {};
+    for (const call of upstream.calls) {
+      const id = String((JSON.parse(call.body) as { cibil_id: number }).cibil_id);
+      counts[id] = (counts[id] ?? 0) + 1;
+    }
+    return counts;
+  };
+
+  it("a worker stuck in its drain is killed at the grace period + 1 s, as a single server's watchdog ends it", async () => {
+    const { simulator, server: p } = await start(GRACE_MS);
+    try {
+      const [, b] = readyPids(p) as [number, number];
+      // Its event loop gone (a stopped process runs no watchdog): only the primary can end it.
+      process.kill(b, "SIGSTOP");
+      const signalledAt = Date.now();
+      process.kill(p.child.pid as number, "SIGTERM");
+      expect(await p.exited).toBe(1);
+      const took = Date.now() - signalledAt;
+      // Before, 5 s after the grace period: 4 s past what terminationGracePeriodSeconds is sized on.
+      expect(took).toBeGreaterThanOrEqual(GRACE_MS + 1_000 - 100);
+      expect(took).toBeLessThan(GRACE_MS + 1_000 + LATE_MS);
+      expect(lines(p).find((l) => l.msg === "worker still running at the stop's bound: killing it")).toMatchObject({
+        worker: { pid: b },
+      });
+      expect(lines(p).find((l) => l.msg === "all workers stopped")).toMatchObject({ clean: false, exitCode: 1 });
+    } finally {
+      await endGroup(p, simulator);
+    }
+  }, 40_000);
+
+  it.each<[string, boolean]>([
+    ["left to the primary's bound", false],
+    ["killed by another hand while the answers are collected", true],
+  ])(
+    "a cut moves the primary's bound to 2 s; its line counts a stuck worker (%s) unanswered, in order",
+    async (_, killIt) => {
+      const { simulator, server: p, baseUrl } = await start(30_000);
+      const [a, b] = readyPids(p) as [number, number];
+      const calls = upstream.calls.length;
+      // One send held on each worker.
+      // Ids of each case's own: a second send of an id is held back by its cooldown (Redis), never reaching the fake.
+      const sends = (killIt ? ["102213504", "102214504"] : ["102211504", "102212504"]).map((id) =>
+        sendOtp(baseUrl, id),
+      );
+      try {
+        await until("both sends at the upstream", () => upstream.calls.length >= calls + 2, 10_000);
+        process.kill(b, "SIGSTOP");
+        process.kill(p.child.pid as number, "SIGTERM");
+        await until("worker a to drain", () =>
+          lines(p).some((l) => l.msg === "shutting down: finishing in-flight requests"),
+        );
+        const cutAt = Date.now();
+        process.kill(p.child.pid as number, "SIGINT");
+        if (killIt) {
+          // Gone within the primary's 1 s wait for the answers: its exit ends the collection, and the cluster.
+          await until("worker a to stop", () => lines(p).some((l) => l.msg === "worker stopped"), 5_000);
+          process.kill(b, "SIGKILL");
+        }
+        // a cut its drain (130); b, stuck, is killed 2 s after the cut, as its watchdog would have: 130 too. Before,
+        // the kill waited the 30 s grace period and 5 s more.
+        expect(await p.exited).toBe(130);
+        expect(Date.now() - cutAt).toBeLessThan(2_000 + LATE_MS);
+        const all = lines(p);
+        const cut = all.findIndex((l) => l.msg === "stop signal during the drain: the workers cut it short");
+        const stopped = all.findIndex((l) => l.msg === "all workers stopped");
+        expect(all[cut]).toMatchObject({ signal: "SIGINT", workers: 1, requestsInFlight: 1, upstreamCalls: 1 });
+        expect(all[cut]).toMatchObject({ unanswered: 1 });
+        expect(all[stopped]).toMatchObject({ cutBy: "SIGINT", exitCode: 130 });
+        // Before, when b's exit ended the collection, "all workers stopped" came first (no metrics listener's close to
+        // wait for), without cutBy.
+        expect(cut).toBeGreaterThanOrEqual(0);
+        expect(cut).toBeLessThan(stopped);
+        const stoppedWorkers = all.filter((l) => l.msg === "worker stopped");
+        expect(stoppedWorkers).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ worker: expect.objectContaining({ pid: a, code: 130 }) }),
+            expect.objectContaining({ worker: expect.objectContaining({ pid: b, signal: "SIGKILL" }) }),
+          ]),
+        );
+      } finally {
+        if (isAlive(b)) process.kill(b, "SIGCONT");
+        await endGroup(p, simulator);
+        await Promise.all(sends);
+      }
+    },
+    60_000,
+  );
+
+  it("each OTP send reaches the one upstream at most once across a stop: reset upstream, or cut by a signal", async () => {
+    const { simulator, server: p, baseUrl } = await start(30_000);
+    const ids = ["102221504", "102222504", "102223504", "102224504"];
+    const before = { ...callsById() };
+    const firstHeld = held.length;
+    try {
+      const sends = ids.map((id) => sendOtp(baseUrl, id));
+      await until("every send at the upstream", () => ids.every((id) => callsById()[id] === 1), 10_000);
+      const firstAt = Date.now();
+      process.kill(-(p.child.pid as number), "SIGTERM");
+      await until(
+        "both workers to drain",
+        () => lines(p).filter((l) => l.msg === "shutting down: finishing in-flight requests").length === 2,
+        10_000,
+      );
+      // Two sends' connections reset by the upstream during the drain (the send had left: never sent again), the
+      // other two cut by the second signal.
+      for (const res of held.slice(firstHeld, firstHeld + 2)) res.socket?.destroy();
+      await new Promise((r) => setTimeout(r, Math.max(300, firstAt + DUPLICATE_SIGNAL_MS + 100 - Date.now())));
+      process.kill(-(p.child.pid as number), "SIGINT");
+      expect(await p.exited).toBe(130);
+      const answers = await Promise.all(sends);
+      for (const answer of answers) {
+        expect(answer).toMatchObject({
+          status: 200,
+          body: { data: { generateCibilOtp: { code: "OUTCOME_UNKNOWN" } } },
+        });
+      }
+      // Both workers' sends, at one upstream: each id once, none again after the stop.
+      await new Promise((r) => setTimeout(r, 300));
+      const after = callsById();
+      for (const id of ids) expect([id, after[id]]).toEqual([id, 1]);
+      expect(Object.keys(after).length).toBe(Object.keys(before).length + ids.length);
+      // The two the signal cut, wherever they were: the workers' own lines, and the primary's sum of them.
+      const cuts = lines(p).filter(
+        (l) => l.msg === "stop signal during the drain: cutting it short, requests in flight end now",
+      ) as { requestsInFlight?: number }[];
+      expect(cuts.reduce((n, l) => n + (l.requestsInFlight ?? 0), 0)).toBe(2);
+      expect(lines(p).find((l) => l.msg === "stop signal during the drain: the workers cut it short")).toMatchObject({
+        requestsInFlight: 2,
+        upstreamCalls: 2,
+      });
+    } finally {
+      await endGroup(p, simulator);
+    }
+  }, 60_000);
 });
 
 describeWithRedis("WEB_CONCURRENCY=2 stopped or failing while its workers start", () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Agent, type IncomingHttpHeaders, request } from "node:http";
-import { connect, createServer, type Socket } from "node:net";
+import { connect, createServer, Socket } from "node:net";
 import { join } from "node:path";
 import { freePort } from "../helpers/free-port";
 import { type ServerProcess, startServerProcess as run } from "../helpers/server-process";
@@ -325,6 +325,39 @@ describe("the server process (npm start)", () => {
     },
     40_000,
   );
+
+  it("a stop signal during a drain with nothing in flight ends it now, a clean stop: exit 0, no cut line", async () => {
+    // A connection whose request never finishes arriving (its headers, one byte of a 100-byte body): the drain waits
+    // for it, with no request admitted and no upstream call. The signal ends that wait (the connection cut 500 ms
+    // later), and nothing was cut: docs/operations.md's exit 0. Before, "cutting it short" with 0 and 0, exit 130.
+    const GRACE_MS = 30_000;
+    const p = run({ NODE_ENV: "development", SHUTDOWN_GRACE_MS: String(GRACE_MS) });
+    const socket = new Socket();
+    try {
+      const url = await p.ready;
+      const { hostname, port } = new URL(url);
+      await new Promise<void>((resolve, reject) =>
+        socket.connect(Number(port), hostname, resolve).once("error", reject),
+      );
+      socket.on("error", () => undefined);
+      const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now())));
+      socket.write(
+        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const cutAt = await cutTheDrain(p, "SIGINT");
+      expect(await p.exited).toBe(0);
+      expect(Date.now() - cutAt).toBeLessThan(5_000);
+      expect((await closed) - cutAt).toBeLessThan(5_000);
+      const out = p.stdout();
+      expect(out).not.toContain("cutting it short");
+      expect(out).toContain('"signal":"SIGINT","msg":"stop signal during the drain: nothing in flight to cut');
+      expect(out).not.toContain("cutBy");
+    } finally {
+      socket.destroy();
+      await p.kill();
+    }
+  }, 40_000);
 
   it("with SHUTDOWN_DELAY_MS, a second ^C under npm start (npm's copy of it ms later) drains at once and cuts nothing", async () => {
     // Each ^C reaches the server twice (the kernel's, and npm's copy): the copy of the first was known for one, but the

@@ -211,20 +211,27 @@ describe("the server process exits within the grace period after SIGTERM", () =>
 
   /**
    * A drain that never finishes, cut short by SIGINT `cutAfterMs` after SIGTERM: the exit code, how long after SIGTERM
-   * it came, and its stderr line.
+   * it came, and its stderr line. With sends in flight on the hung upstream (what the signal cuts) unless `idle`:
+   * with nothing in flight the signal cuts nothing (docs/operations.md), and the hang is a drain that failed.
    */
-  async function cutAndHung(cutAfterMs: number): Promise<{ code: number | null; took: number; stderr: string }> {
+  async function cutAndHung(
+    cutAfterMs: number,
+    idle = false,
+  ): Promise<{ code: number | null; took: number; stderr: string }> {
     const hang = join(ROOT, "test/fixtures/preload/drain-never-ends.cjs");
     const p = track(startServerProcess(productionEnv({ NODE_OPTIONS: `--require ${hang}` })));
     try {
-      await p.ready;
+      const url = await p.ready;
+      const pending = idle ? [] : await requestsInFlight(url);
       const signalledAt = Date.now();
       p.child.kill("SIGTERM");
       await p.printed("shutting down: finishing in-flight requests");
       await new Promise((r) => setTimeout(r, Math.max(0, signalledAt + cutAfterMs - Date.now())));
       p.child.kill("SIGINT");
-      await p.printed("cutting it short");
+      // Either line: "cutting it short", or "nothing in flight to cut" (idle, or the sends answered already).
+      await p.printed("stop signal during the drain: ");
       const code = await p.exited;
+      await Promise.all(pending);
       return { code, took: Date.now() - signalledAt, stderr: p.stderr() };
     } finally {
       await p.kill();
@@ -241,12 +248,23 @@ describe("the server process exits within the grace period after SIGTERM", () =>
     printExit("cut at 300 ms, then hung", took);
   });
 
+  // Nothing in flight: nothing was cut, so the hang is the drain's own failure, 1 (it was 130, a cut of nothing).
+  it("a signal with nothing in flight, the drain then hung: ends 2 s after the signal with 1, a drain that failed", async () => {
+    const { code, took, stderr } = await cutAndHung(300, true);
+    expect(code).toBe(1);
+    expect(took).toBeGreaterThanOrEqual(300 + 2000 - 50);
+    expect(took).toBeLessThan(WATCHDOG_MS + SLACK_MS);
+    expect(stderr).toContain("shutdown did not finish within 2000 ms of the drain cut short: exiting 1");
+  });
+
   // Before, the cut replaced the watchdog: a cut 100 ms before the grace period's end moved the end 2 s on, 0.9 s past
   // SHUTDOWN_GRACE_MS + 1 s (the bound terminationGracePeriodSeconds is sized on), where the kubelet's SIGKILL comes.
-  it("a cut late in the drain never moves the end past the grace period plus 1 s", async () => {
+  // The sends were answered OutcomeUnknown by the grace period's own abort, before the signal: it cut nothing, and the
+  // hang is the drain's failure, 1.
+  it("a signal late in the drain never moves the end past the grace period plus 1 s", async () => {
     const { code, took, stderr } = await cutAndHung(GRACE_MS - 100);
-    expect(code).toBe(130);
-    expect(stderr).toContain("shutdown cut short by SIGINT did not finish within SHUTDOWN_GRACE_MS + 1000 ms");
+    expect(code).toBe(1);
+    expect(stderr).toContain("shutdown did not finish within SHUTDOWN_GRACE_MS + 1000 ms: exiting 1");
     expect(took).toBeLessThan(WATCHDOG_MS + 700);
     printExit("cut 100 ms before the grace period's end, then hung", took);
   });

@@ -56,6 +56,74 @@ describe("graceful stop", () => {
     expect(t.stack.app.cutShort()).toBeNull();
   });
 
+  /** A connection whose request never finishes arriving (headers and 1 byte of 100): the drain waits for it. */
+  async function unfinishedRequest(baseUrl: string): Promise<{ socket: Socket; closed: Promise<number> }> {
+    const connection = await spareConnection(baseUrl);
+    connection.socket.write(
+      "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    return connection;
+  }
+
+  it("cutShort aborts a held send at once, and cuts the connections left 500 ms later, not at the grace's end", async () => {
+    // app.ts: after a cut, the answers get `margin` (500 ms; a quarter of a shorter grace) before the cut of the
+    // connections, then nothing more of the grace period (10 s here).
+    const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000" });
+    const unfinished = await unfinishedRequest(t.baseUrl);
+    // Scenario 504: the simulator never answers.
+    const held = request(t.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput("102266504") }),
+    });
+    await simulatorHas(t, 1);
+    const stopped = t.stop();
+    await new Promise((r) => setTimeout(r, 200));
+    const cutAt = Date.now();
+    expect(t.stack.app.cutShort()).toEqual({ requestsInFlight: 1, upstreamCalls: 1 });
+    const answer = await held;
+    const answeredAt = Date.now();
+    expect(resultOf((await answer.body.json()) as { data?: null }, "generateCibilOtp")).toMatchObject({
+      __typename: "OutcomeUnknown",
+    });
+    const closedAt = await unfinished.closed;
+    await stopped;
+    expect(answeredAt - cutAt).toBeLessThan(450);
+    expect(closedAt - cutAt).toBeGreaterThanOrEqual(450);
+    expect(closedAt - cutAt).toBeLessThan(2_000);
+    // Cut once: a second signal's cut finds nothing.
+    expect(t.stack.app.cutShort()).toBeNull();
+  });
+
+  it("a cut in the grace period's last 500 ms cuts the connections at its end, never past it", async () => {
+    const GRACE_MS = 2_000;
+    const t = await startTestStack({ SHUTDOWN_GRACE_MS: String(GRACE_MS) });
+    const unfinished = await unfinishedRequest(t.baseUrl);
+    const stopAt = Date.now();
+    const stopped = t.stop();
+    await new Promise((r) => setTimeout(r, GRACE_MS - 300));
+    const cutAt = Date.now();
+    // Nothing admitted: the request never finished arriving (index.ts reads this as nothing in flight to cut).
+    expect(t.stack.app.cutShort()).toEqual({ requestsInFlight: 0, upstreamCalls: 0 });
+    const closedAt = await unfinished.closed;
+    await stopped;
+    // At the grace period's end (cut + 500 ms would be 200 ms past it).
+    expect(closedAt - stopAt).toBeGreaterThanOrEqual(GRACE_MS - 50);
+    expect(closedAt - cutAt).toBeLessThan(450);
+  });
+
+  it("without a cut, an unfinished request's connection is cut at the grace period's end", async () => {
+    const GRACE_MS = 1_000;
+    const t = await startTestStack({ SHUTDOWN_GRACE_MS: String(GRACE_MS) });
+    const unfinished = await unfinishedRequest(t.baseUrl);
+    const stopAt = Date.now();
+    await t.stop();
+    const closedAt = await unfinished.closed;
+    expect(closedAt - stopAt).toBeGreaterThanOrEqual(GRACE_MS - 50);
+    expect(closedAt - stopAt).toBeLessThan(GRACE_MS + 1_000);
+  });
+
   it("closes spare and idle keep-alive connections at once, and lets the in-flight mutation finish with Connection: close", async () => {
     const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000" });
     // Keep-alive long enough that only the server closing the socket can end it within the test.
