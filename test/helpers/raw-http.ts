@@ -68,11 +68,29 @@ export async function pushAnnouncedBody(c: RawClient, head: string, total: numbe
   const end = Date.now() + 3000;
   while (sent < total && !c.socket.destroyed && Date.now() < end) {
     sent += chunk.length;
-    if (!c.socket.write(chunk))
-      await Promise.race([new Promise((r) => c.socket.once("drain", r)), new Promise((r) => setTimeout(r, 200))]);
+    if (!c.socket.write(chunk)) {
+      let drained = () => undefined as void;
+      await within(new Promise<void>((r) => c.socket.once("drain", (drained = r))), 200);
+      c.socket.off("drain", drained);
+    }
   }
-  await Promise.race([c.closed, new Promise((r) => setTimeout(r, 2000))]);
+  await within(c.closed, 2000);
   return sent;
+}
+
+/**
+ * `promise`'s value, or undefined after `ms` if it has not settled by then; the timer is cleared either way. A
+ * `Promise.race` with a bare `setTimeout` left that timer armed after the race was won: pushAnnouncedBody's 2-s wait
+ * for a close that had already come held the process, and Jest said it "did not exit one second after the test run"
+ * (refusal-media-type.test.ts; --detectOpenHandles named nothing).
+ */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** An answer as the refusal tests read it: status, headers, body text. */
