@@ -1249,6 +1249,16 @@ describe.each([
     const marked: string[] = [];
     await expect(s.sending("760192099", "TOKE", marked)).rejects.toThrow(ProtectionStoreError);
     expect(marked).toEqual([]);
+    // Not even a record key and a sealed id: the reason docs/operations.md ("A stored record that does not open") names.
+    await m.redis.set(link("TOKE"), "planted");
+    let refused: unknown;
+    try {
+      await s.sending("760192098", "TOKE");
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(ProtectionStoreError);
+    expect(((refused as Error).cause as Error).message).toBe("token link is not a record key and a sealed id");
     // Neither id is left under way: their PANs register.
     await s.registering("ABCPE2022F", "9123450022");
     await s.registering("ABCPE2021F", "9123450021");
