@@ -1,6 +1,5 @@
 import process from "node:process";
 import cluster, { type Worker } from "node:cluster";
-import { constants } from "node:os";
 import { AggregatorRegistry, Counter, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
 import type { App } from "./app";
 import { type Config, logOptions } from "./config";
@@ -71,6 +70,19 @@ export type StopNowDone = "drain now" | { requestsInFlight: number; upstreamCall
 interface StopNowAnswer {
   type: typeof STOP_NOW_ANSWER;
   done: StopNowDone;
+}
+
+/**
+ * What a worker's watchdog would exit with now (index.ts armWatchdog), told to the primary each time it changes: 128 + N
+ * once it cut its drain, the code its drain chose once only its last lines settle (joinCluster tellWatchdogCode). A
+ * worker the primary kills at the stop's bound counts that: the kill comes at the watchdog's moment, a few ms ahead of
+ * it (the primary's clock began the stop first), and a worker whose drain had chosen 0 was counted 1.
+ */
+const WATCHDOG_CODE = "aopay:watchdog-code";
+
+interface WatchdogCode {
+  type: typeof WATCHDOG_CODE;
+  code: number;
 }
 
 /** How long the primary waits for its workers' answers to "stop now" before it logs what it has. */
@@ -302,11 +314,14 @@ export async function runPrimary(config: Config): Promise<void> {
     const entry = slots.get(worker);
     slots.delete(worker);
     if (!entry) return;
+    const watchdogCode = watchdogCodes.get(worker);
+    watchdogCodes.delete(worker);
     if (stopping) {
       // Not 0: it died during its delay or drain (a crash, the SIGKILL below); not restarted either way. One killed
-      // at the stop's bound ends as its own watchdog would have there (index.ts): 128 + N after a cut, otherwise 1.
-      const killed = killedAtBound.has(worker) ? (cutBy === undefined ? 1 : 128 + constants.signals[cutBy]) : undefined;
-      if (code !== 0) uncleanCode ??= killed ?? code ?? 1;
+      // at the stop's bound ends as its own watchdog would have there (index.ts): the code it told (WATCHDOG_CODE: its
+      // drain's, or 128 + N after its cut), otherwise 1.
+      const ended = (killedAtBound.has(worker) ? watchdogCode : undefined) ?? code ?? 1;
+      if (ended !== 0) uncleanCode ??= ended;
       const level = code === 0 ? "info" : "warn";
       log[level]({ worker: { slot: entry.slot, pid: worker.process.pid, code, signal } }, "worker stopped");
       if (slots.size === 0) void finish();
@@ -370,6 +385,7 @@ export async function runPrimary(config: Config): Promise<void> {
   const collecting = new Set<Promise<void>>();
   cluster.on("message", (worker: Worker, message: unknown) => {
     if (isMessage(message, STOP_NOW_ANSWER)) owed.get(worker)?.shift()?.((message as StopNowAnswer).done);
+    if (isMessage(message, WATCHDOG_CODE)) watchdogCodes.set(worker, (message as WatchdogCode).code);
   });
 
   /**
@@ -412,6 +428,8 @@ export async function runPrimary(config: Config): Promise<void> {
   let killMoment = Number.POSITIVE_INFINITY;
   /** The workers it killed (their exit code is their watchdog's: the exit handler). */
   const killedAtBound = new Set<Worker>();
+  /** What each worker's watchdog would exit with, as it told (WATCHDOG_CODE). */
+  const watchdogCodes = new Map<Worker, number>();
   /**
    * The primary's backstop: the workers still running at `at` are SIGKILLed. `at` is a single server's own bound
    * (index.ts's watchdog, which each worker keeps too): the drain's start plus SHUTDOWN_GRACE_MS and 1 s, or 2 s after
@@ -549,6 +567,12 @@ export function joinCluster(app: App, stop: () => void): void {
 export function answerStopNow(done: StopNowDone): void {
   const answer: StopNowAnswer = { type: STOP_NOW_ANSWER, done };
   if (cluster.isWorker && process.connected) process.send?.(answer, undefined, {}, () => {});
+}
+
+/** In a worker, tells the primary what its watchdog would exit with now (WATCHDOG_CODE). */
+export function tellWatchdogCode(code: number): void {
+  const told: WatchdogCode = { type: WATCHDOG_CODE, code };
+  if (cluster.isWorker && process.connected) process.send?.(told, undefined, {}, () => {});
 }
 
 export const isClusterWorker = (): boolean => cluster.isWorker;

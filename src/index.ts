@@ -23,6 +23,7 @@ import {
   joinCluster,
   runPrimary,
   type StopNowDone,
+  tellWatchdogCode,
   workerFields,
   workerLogger,
 } from "./cluster";
@@ -227,6 +228,8 @@ async function main(): Promise<void> {
     // past the watchdog's moment (less the slack of the exit).
     const exit = (code: number) => {
       decided = code;
+      // The watchdog's code now, in a worker told to the primary: its kill at the same bound counts it (cluster.ts).
+      if (worker) tellWatchdogCode(code);
       const settleMs = Math.min(LOG_SETTLE_MS, deadline - EXIT_SLACK_MS - monotonicNow());
       void settleStdout(Math.max(0, settleMs)).then(() => process.exit(code));
     };
@@ -266,6 +269,7 @@ async function main(): Promise<void> {
       return null;
     }
     cutBy = signal;
+    if (worker) tellWatchdogCode(128 + constants.signals[signal]);
     log.warn({ signal, ...cutFrom }, "stop signal during the drain: cutting it short, requests in flight end now");
     return cutFrom;
   }

@@ -943,7 +943,7 @@ describeWithRedis("WEB_CONCURRENCY=2: the stop's bounds, and one scripted upstre
   });
 
   /** Two workers in front of the fake (the primary's metrics off: its listener's close hid a line order). */
-  const start = (grace: number) =>
+  const start = (grace: number, extra: Record<string, string> = {}) =>
     startTwoWorkers(
       {
         REDIS_URL: REDIS_URL as string,
@@ -951,6 +951,7 @@ describeWithRedis("WEB_CONCURRENCY=2: the stop's bounds, and one scripted upstre
         SHUTDOWN_GRACE_MS: String(grace),
         METRICS_ENABLED: "false",
         ...upstreamEnv(upstream),
+        ...extra,
       },
       { detached: true },
     );
@@ -993,6 +994,25 @@ describeWithRedis("WEB_CONCURRENCY=2: the stop's bounds, and one scripted upstre
         worker: { pid: b },
       });
       expect(lines(p).find((l) => l.msg === "all workers stopped")).toMatchObject({ clean: false, exitCode: 1 });
+    } finally {
+      await endGroup(p, simulator);
+    }
+  }, 40_000);
+
+  it("a worker whose drain chose 0 and whose exit ran into the bound counts 0, as its watchdog exits", async () => {
+    // Both drains finish at once (nothing in flight) and choose 0; their exits run late (the fixture), so the watchdog,
+    // or the primary's kill at the same bound, ends them. The watchdog exits with the code the drain chose (index.ts);
+    // the primary, a few ms ahead of it (its clock began the stop first), counted its kill 1: the cluster exited 1.
+    const { simulator, server: p } = await start(GRACE_MS, {
+      NODE_OPTIONS: `--require ${join(__dirname, "../fixtures/preload/exit-late-once.cjs")}`,
+      EXIT_LATE_FIXTURE_MS: "20000",
+    });
+    try {
+      const signalledAt = Date.now();
+      process.kill(p.child.pid as number, "SIGTERM");
+      expect(await p.exited).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(GRACE_MS + 1_000 + LATE_MS);
+      expect(lines(p).find((l) => l.msg === "all workers stopped")).toMatchObject({ clean: true, exitCode: 0 });
     } finally {
       await endGroup(p, simulator);
     }

@@ -269,6 +269,20 @@ describe("the server process exits within the grace period after SIGTERM", () =>
     printExit("cut 100 ms before the grace period's end, then hung", took);
   });
 
+  // A cut in the grace period's last second, while the sends are still held (the grace's own abort comes 375 ms before
+  // its end: answerMarginMs): the cut's 2 s would end past SHUTDOWN_GRACE_MS + 1 s, so the drain's bound ends it, with
+  // the cut's code. Nothing tested 128 + N there once a cut of nothing exited 1.
+  it("a cut with sends in flight in the grace period's last second, then hung: 130 at the grace period plus 1 s", async () => {
+    const { code, took, stderr } = await cutAndHung(GRACE_MS - 700);
+    expect(code).toBe(130);
+    expect(stderr).toContain(
+      "shutdown cut short by SIGINT did not finish within SHUTDOWN_GRACE_MS + 1000 ms: exiting 130",
+    );
+    expect(took).toBeGreaterThanOrEqual(WATCHDOG_MS - 50);
+    expect(took).toBeLessThan(WATCHDOG_MS + 700);
+    printExit("cut 700 ms before the grace period's end, sends in flight, then hung", took);
+  });
+
   // Before, the watchdog exited 1 when it came while the last lines settled (a stdout nobody reads): the drain had
   // finished and chosen 0, and a supervisor read a failed one.
   it("a drain that ends just before the watchdog, its last lines held by a full stdout: exit 0, the drain's code", async () => {
