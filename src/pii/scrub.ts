@@ -548,14 +548,14 @@ function ownId(line: string, open: number, close: number): boolean {
  * Whether the run of digits found at `digit` in a line without `\` (lineMayHoldNumber) starts AOPay's reference
  * kept under the line's own `merchantTransactionId` (ownId): `"merchantTransactionId":"SPCBL` before it, the
  * reference's closing quote where its form ends, the reference kept (keptAopayReferenceIn) and its key the line's own
- * (topLevelKey).
+ * (topLevelKey). `referenceEnd`: ownReferenceEnd(line).
  */
-function ownReferenceAt(line: string, digit: number): boolean {
+function ownReferenceAt(line: string, digit: number, referenceEnd: number): boolean {
   const open = digit - REFERENCE_DIGITS_FROM - 1;
   const key = open - 24;
   if (key < 0) return false;
   // The access line's case: one sticky pattern answers the quote, the key, the form and the depth at once.
-  if (referenceAfterSimpleMembers(line, open)) return calendarKept(line, open + 1, open + REFERENCE_LENGTH + 1);
+  if (referenceEnd === open + REFERENCE_LENGTH + 2) return calendarKept(line, open + 1, open + REFERENCE_LENGTH + 1);
   return (
     line.charCodeAt(open + REFERENCE_LENGTH + 1) === 0x22 &&
     line.startsWith('"merchantTransactionId":"SPCBL', key) &&
@@ -564,14 +564,23 @@ function ownReferenceAt(line: string, digit: number): boolean {
   );
 }
 
-/** Whether OWN_REFERENCE, from the line's start, ends at the closing quote of the reference opened at `open`. */
-function referenceAfterSimpleMembers(line: string, open: number): boolean {
+/**
+ * Where OWN_REFERENCE, from the line's start, ends (after the closing quote of the reference it finds), or -1 for
+ * nowhere. Read once a line (lineMayHoldNumber), not once a run: it reads the line's simple members up to the key, or
+ * all of them where no key of them holds a reference, and round 612a00d's test of it for every run LINE_RUN_HINT found
+ * made a line's cost its length times its runs (an 80 kB text of `1.........`: 0.5 ms -> 740 ms;
+ * test/unit/pii/scrub-line-cost.test.ts).
+ */
+function ownReferenceEnd(line: string): number {
   const pattern = OWN_REFERENCE;
   pattern.lastIndex = 0;
-  const found = pattern.test(line) && pattern.lastIndex === open + REFERENCE_LENGTH + 2;
+  const end = pattern.test(line) ? pattern.lastIndex : -1;
   pattern.lastIndex = 0;
-  return found;
+  return end;
 }
+
+/** lineMayHoldNumber's referenceEnd before ownReferenceEnd has read the line. */
+const NOT_READ = -2;
 
 /**
  * The line's opening brace, then members whose keys and values hold no `"` or `\` inside and no value of which is an
@@ -680,6 +689,9 @@ function lineMayHoldNumber(line: string): boolean {
   LINE_TIME.lastIndex = 0;
   hint.lastIndex = LINE_TIME.test(line) ? LINE_TIME.lastIndex : 0;
   let splitRead = false;
+  // Where OWN_REFERENCE ends in this line (ownReferenceEnd), read at the first run that needs it: once a line, not once
+  // a run (NOT_READ until then).
+  let referenceEnd = NOT_READ;
   for (let found = hint.exec(line); found !== null; found = hint.exec(line)) {
     // A letter between two digits (LINE_RUN_HINT's second form): the line is read for a number split by letters once.
     if (found[0].length === 3) {
@@ -692,7 +704,8 @@ function lineMayHoldNumber(line: string): boolean {
     // match, its copy and the search for its quotes skipped. What follows would keep it too (ownId), from the same
     // tests; the next run is looked for after its closing quote, where no run can start nearer (a run of ten spans ten
     // characters without a `"`).
-    if (ownReferenceAt(line, found.index)) {
+    if (referenceEnd === NOT_READ) referenceEnd = ownReferenceEnd(line);
+    if (ownReferenceAt(line, found.index, referenceEnd)) {
       hint.lastIndex = found.index + REFERENCE_LENGTH - REFERENCE_DIGITS_FROM + 1;
       continue;
     }
