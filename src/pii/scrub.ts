@@ -386,6 +386,11 @@ function redact(text: string, values: readonly string[]): string {
   return out;
 }
 
+/** `value` as it stands between the quotes of a JSON string (JSON.stringify's escapes, as pino writes a log line's). */
+function jsonSpelling(value: string): string {
+  return JSON.stringify(value).slice(1, -1);
+}
+
 /**
  * Scrubber.scrub after the secrets' redaction: the Aadhaar, mobile, PAN and e-mail masks; without `numbers`, the
  * Aadhaar and mobile ones skipped (a log line lineMayHoldNumber found none in).
@@ -791,11 +796,17 @@ export class Scrubber {
   readonly #secretsInIds: string[];
   readonly #shortSecretRuns: RegExp | null;
   /**
-   * Any registered secret as written (redactionPattern's alternatives, case kept), or null for none: one scan of a log
+   * Any of #lineSecrets as written (redactionPattern's alternatives, case kept), or null for none: one scan of a log
    * line for all of them, where redact's `includes` per secret searched the line once each. The bench's four secrets
    * over the CIBIL access line: about 1k instructions less per line under callgrind (docs/performance-runs.md).
    */
   readonly #secretsAsWritten: RegExp | null;
+  /**
+   * The secrets and, for each holding a character JSON escapes (`"`, `\`, a control character), its spelling in a JSON
+   * string (jsonSpelling), longest first: what scrubLine redacts. pino writes every string of a line as JSON does, so a
+   * secret setting's value with a `"` (config.ts secretValues: a Redis password, HMAC_SECRET) was never found there.
+   */
+  readonly #lineSecrets: string[];
 
   /** Secrets shorter than 4 characters (MIN_REQUEST_VALUE) are refused: scrubbing them would mangle ordinary text. */
   constructor(secrets: Iterable<string> = []) {
@@ -805,7 +816,8 @@ export class Scrubber {
     this.#shortestSecret = Math.min(...this.#secretsLower.map((v) => v.length));
     this.#secretsInIds = this.#secretsLower.filter((v) => !isShortNumber(v));
     this.#shortSecretRuns = wholeRunPattern(this.#secretsLower.filter(isShortNumber), false);
-    this.#secretsAsWritten = redactionPattern(this.#secrets, false, "g");
+    this.#lineSecrets = redactable(new Set([...this.#secrets, ...this.#secrets.map(jsonSpelling)]));
+    this.#secretsAsWritten = redactionPattern(this.#lineSecrets, false, "g");
   }
 
   /** TextScrubber.identifier, for an answer to no request in particular (no values of its own). */
@@ -880,7 +892,7 @@ export class Scrubber {
    * more digits digits alone and not a number's length, or inside an id) skips the Aadhaar and mobile masks too.
    */
   scrubLine(line: string): string {
-    const out = holds(line, this.#secretsAsWritten) ? redact(line, this.#secrets) : line;
+    const out = holds(line, this.#secretsAsWritten) ? redact(line, this.#lineSecrets) : line;
     return lineMayHoldNumber(out) ? readLine(maskShapes(quoteNumbers(out))) : maskShapes(out, false);
   }
 

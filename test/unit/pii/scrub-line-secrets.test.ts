@@ -35,7 +35,9 @@ const MEMBERS = [
 describe("the log scrubber's secrets test, against the frozen copy's search per secret", () => {
   it.each(SECRET_SETS.map((set, i) => [i, set] as const))("secret set %i", (_i, secrets) => {
     const now = new Scrubber(secrets);
-    const frozen = new FrozenScrubber(secrets);
+    // The frozen copy searched each secret as written; a line holds a string as JSON writes it, so a secret with a
+    // character JSON escapes is searched in that spelling too (scrub-line-escaped-secrets.test.ts): given to it here.
+    const frozen = new FrozenScrubber([...secrets, ...secrets.map((s) => JSON.stringify(s).slice(1, -1))]);
     const random = seeded(0x5ec7e7 + _i);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
     const nearMiss = (s: string): string =>
