@@ -55,34 +55,67 @@ const MOBILE_ANY = new RegExp(`[6-9](?<=${BEFORE}${MOBILE_PREFIX}?[6-9])(?:${SEP
 // digit, `-` or `+`, so a request id's group `…-bb53-…`, a hex literal `0x9876543210`, AOPay's `SPCBL…` and a time
 // `2026-12-04T13:45:12` stay whole); one letter at most stands between two digits, one at least in the token, and
 // never a hex digit (`a`-`f`, `A`-`F`: a token of digits and those is a hash or an id, `9876543210bf`); its digits are
-// exactly a mobile's (ten from 6-9, a letter anywhere between them) or an Aadhaar number's (twelve from 2-9, a letter
+// exactly a mobile's (ten from 6-9, a letter or SEP between any two) or an Aadhaar number's (twelve from 2-9, a letter
 // or SEP only between groups of four, as AADHAAR_RUN). Kept: letters two in a row or at an edge (`ab9876x43210`,
 // `98765x43210x`), another count of digits (`1920x1080`), a prefix glued by a letter (`0x`, `+91x`). Masked as the
 // other numbers are (`XXXXXX3210`, `XXXX XXXX 2346`). Three numbers of four digits joined by `x` from 2-9
-// (`3840x2160x2346`) read as an Aadhaar number too: the safe side.
+// (`3840x2160x2346`) read as an Aadhaar number too: the safe side. Read as a separator, a letter stands where SEP may
+// stand: in a mobile, between any two digits, beside separators and after the country code (COUNTRY_PREFIX:
+// MOBILE_PREFIX but the trunk `0`) as MOBILE_RUN reads them (`987-654x3210`, `98765 43x210`, `+9198765x43210`,
+// `0091-98765x43210`). An attack review had these pass every mask, in AOPay's text, an error message and a log line,
+// where the same spellings with a separator for the letter were masked. Not after a trunk `0` alone (`09876x543210`
+// stays): read so, a registered secret AOPay echoed in another letter case (`…0866469690X9_0…`, scrub-equivalence's
+// fuzz) lost its digits to the mask before RequestScrubber.scrub's any-case redaction could find it, and showed the
+// rest. Invisible characters beside the letter are read through (INVISIBLE_BETWEEN).
 const LETTER = "[g-zG-Z]";
 const LETTER_GAP = `(?:${LETTER}|${SEP})`;
 const AADHAAR_SPLIT = new RegExp(
   `[2-9](?<=${BEFORE}[2-9])[0-9]{3}${LETTER_GAP}?[0-9]{4}${LETTER_GAP}?[0-9]{4}${END}`,
   "g",
 );
-const MOBILE_SPLIT = new RegExp(`[6-9](?<=${BEFORE}[6-9])(?:${LETTER}?[0-9]){9}${END}`, "g");
+const COUNTRY_PREFIX = String.raw`(?:\(?\+?(?:00)?\(?91\)?${SEP}?)`;
+const MOBILE_SPLIT = new RegExp(`(?<=${BEFORE})${COUNTRY_PREFIX}?([6-9](?:${LETTER_GAP}?[0-9]){9})${END}`, "g");
+/** MOBILE_SPLIT from its first digit after the prefix, looking behind over it (as MOBILE_ANY): for SPLIT_ANY. */
+const MOBILE_SPLIT_ANY = `[6-9](?<=${BEFORE}${COUNTRY_PREFIX}?[6-9])(?:${LETTER_GAP}?[0-9]){9}${END}`;
 /**
  * The tests before the replaces: a letter between two digits, then either pattern (about 900 ns over a 470-character
  * access line, a timing loop: only where the first found one; in a log line, LINE_RUN_HINT's scan finds it).
  */
 const LETTER_AMONG_DIGITS = new RegExp(`[0-9]${LETTER}[0-9]`);
-const SPLIT_ANY = new RegExp(`(?:${AADHAAR_SPLIT.source})|(?:${MOBILE_SPLIT.source})`);
+const SPLIT_ANY = new RegExp(`(?:${AADHAAR_SPLIT.source})|(?:${MOBILE_SPLIT_ANY})`);
 const NOT_DIGIT_ASCII = /[^0-9]/g;
 
-/** `text` with every number split by letters (AADHAAR_SPLIT, MOBILE_SPLIT) masked; others as they were. */
+/**
+ * Characters that show nothing (Unicode's format characters a keyboard or a copy leaves between characters: zero-width
+ * space, non-joiner and joiner, word joiner, byte order mark, soft hyphen) between two ASCII letters or digits. An
+ * attack review had `98765\u200Bx43210` and `2341\u200Bx2341x2346` pass every mask, read as `98765x43210`.
+ */
+const INVISIBLE_BETWEEN = /(?<=[0-9A-Za-z])[\u00AD\u200B-\u200D\u2060\uFEFF]+(?=[0-9A-Za-z])/g;
+const INVISIBLE_ANY = new RegExp(INVISIBLE_BETWEEN.source);
+
+/**
+ * `text` with every number split by letters (AADHAAR_SPLIT, MOBILE_SPLIT) masked, read without the invisible
+ * characters between its letters and digits (INVISIBLE_BETWEEN: dropped from the text only where that finds one to
+ * mask); others as they were.
+ */
 function maskLetterSplit(text: string): string {
+  const masked = maskLetterSplitAsWritten(text);
+  if (masked !== text || isAscii(text) || !INVISIBLE_ANY.test(text)) return masked;
+  const seen = text.replace(INVISIBLE_BETWEEN, "");
+  const read = maskLetterSplitAsWritten(seen);
+  return read === seen ? text : read;
+}
+
+/** maskLetterSplit of the text as written. */
+function maskLetterSplitAsWritten(text: string): string {
   if (!LETTER_AMONG_DIGITS.test(text) || !SPLIT_ANY.test(text)) return text;
-  const mask = (run: string, as: (digits: string) => string) =>
-    LETTER_AMONG_DIGITS.test(run) ? as(run.replace(NOT_DIGIT_ASCII, "")) : run;
+  // Only a run with a letter between two digits (one of SEP alone was MOBILE_RUN's or AADHAAR_RUN's to mask); a
+  // mobile's prefix is replaced with it, as MOBILE_RUN replaces it.
+  const mask = (run: string, digits: string, as: (digits: string) => string) =>
+    LETTER_AMONG_DIGITS.test(digits) ? as(digits.replace(NOT_DIGIT_ASCII, "")) : run;
   return text
-    .replace(AADHAAR_SPLIT, (run) => mask(run, maskAadhaar))
-    .replace(MOBILE_SPLIT, (run) => mask(run, maskMobile));
+    .replace(AADHAAR_SPLIT, (run) => mask(run, run, maskAadhaar))
+    .replace(MOBILE_SPLIT, (run, digits: string) => mask(run, digits, maskMobile));
 }
 const PAN_TOKEN = /(?<![0-9A-Za-z-])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![0-9A-Za-z])/g;
 // In either case, for what AOPay answers (forRequest): an audit had it echo a PAN in lower case. Not on every log

@@ -75,6 +75,20 @@ describe("Scrubber", () => {
     ["98765o43210", "XXXXXX3210"],
     ["uid 2341x2341x2346", "uid XXXX XXXX 2346"],
     ["uid 2341-2341x2346", "uid XXXX XXXX 2346"],
+    // The letter beside separators and after a prefix, where MOBILE_RUN reads a separator: an attack review had each
+    // pass every mask (the same spellings with `-` for the letter were masked).
+    ["call 987-654x3210", "call XXXXXX3210"],
+    ["call 98765 43x210", "call XXXXXX3210"],
+    ["call 987.654.321o0", "call XXXXXX3210"],
+    ["call +9198765x43210", "call XXXXXX3210"],
+    ["call +91-98765x43210", "call XXXXXX3210"],
+    ["call +91 98765x43210", "call XXXXXX3210"],
+    ["call 0091-98765x43210", "call XXXXXX3210"],
+    // An invisible character beside the letter (zero-width space, joiner, soft hyphen, byte order mark).
+    ["call 98765\u200Bx43210", "call XXXXXX3210"],
+    ["call 98765x\u200D43210", "call XXXXXX3210"],
+    ["call 9876\u00ADx543210", "call XXXXXX3210"],
+    ["uid 2341\uFEFFx2341x2346", "uid XXXX XXXX 2346"],
   ])("masks a number split by a letter %j, in text and in a log line", (text, masked) => {
     expect(scrubber.scrub(text)).toBe(masked);
     const line = JSON.stringify({ level: "info", time: 1796392274221, msg: text });
@@ -93,6 +107,10 @@ describe("Scrubber", () => {
     "9876x54321",
     "98765a43210",
     "98765F43210",
+    "+91x9876x543210",
+    "0x98765-43x210",
+    "98765-43x210y",
+    "98765\u200Bxx43210",
   ])("keeps a token split by letters that is no number standing alone: %j", (text) => {
     expect(scrubber.scrub(text)).toBe(text);
   });
