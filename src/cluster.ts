@@ -73,10 +73,11 @@ interface StopNowAnswer {
 }
 
 /**
- * What a worker's watchdog would exit with now (index.ts armWatchdog), told to the primary each time it changes: 128 + N
- * once it cut its drain, the code its drain chose once only its last lines settle (joinCluster tellWatchdogCode). A
- * worker the primary kills at the stop's bound counts that: the kill comes at the watchdog's moment, a few ms ahead of
- * it (the primary's clock began the stop first), and a worker whose drain had chosen 0 was counted 1.
+ * What a worker's watchdog would exit with now (index.ts armWatchdog), told to the primary each time it changes:
+ * 128 + N once it cut its drain, the code its drain chose once only its last lines settle (joinCluster
+ * tellWatchdogCode). A worker the primary kills at the stop's bound counts that: the kill comes at the watchdog's
+ * moment, a few ms ahead of it (the primary's clock began the stop first), and a worker whose drain had chosen 0 was
+ * counted 1.
  */
 const WATCHDOG_CODE = "aopay:watchdog-code";
 

@@ -1249,7 +1249,8 @@ describe.each([
     const marked: string[] = [];
     await expect(s.sending("760192099", "TOKE", marked)).rejects.toThrow(ProtectionStoreError);
     expect(marked).toEqual([]);
-    // Not even a record key and a sealed id: the reason docs/operations.md ("A stored record that does not open") names.
+    // Not even a record key and a sealed id: the reason docs/operations.md ("A stored record that does not open")
+    // names.
     await m.redis.set(link("TOKE"), "planted");
     let refused: unknown;
     try {
