@@ -21,15 +21,34 @@ describe("ConnectionGuard", () => {
     port = (server.address() as AddressInfo).port;
   }
 
-  /** Opens a connection; resolves "open" if it is still open 150 ms later, else "closed". */
+  /**
+   * Opens a connection and waits for the guard's decision on it: "closed" if the server destroyed it as accepted, else
+   * "open"; and, before resolving, for every client whose server side the guard has destroyed (this one, or an older
+   * idle one closed for it) to see its close. No timer decides: "open" if still open 150 ms later lost to a close
+   * behind an event loop busy past 150 ms (a CI run read "open" where the guard had closed it).
+   */
   async function open(): Promise<"open" | "closed"> {
     const socket = connect(port, "127.0.0.1");
     socket.on("error", () => undefined);
     clients.push(socket);
-    return new Promise((resolve) => {
-      socket.once("close", () => resolve("closed"));
-      setTimeout(() => resolve("open"), 150);
-    });
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    const serverSide = await waitFor(() => accepted.find((a) => a.remotePort === socket.localPort));
+    const destroyed = accepted.filter((a) => a.destroyed).map((a) => a.remotePort);
+    await Promise.all(
+      clients
+        .filter((c) => destroyed.includes(c.localPort))
+        .map((c) => (c.readyState === "closed" ? Promise.resolve() : new Promise((r) => c.once("close", r)))),
+    );
+    return serverSide.destroyed ? "closed" : "open";
+  }
+
+  /** Polls (every setImmediate) until `find` answers; the server's "connection" event follows the client's connect. */
+  async function waitFor<T>(find: () => T | undefined): Promise<T> {
+    for (;;) {
+      const found = find();
+      if (found !== undefined) return found;
+      await new Promise((r) => setImmediate(r));
+    }
   }
 
   afterEach(async () => {
