@@ -40,15 +40,15 @@ export function shownClientId(id: string): string {
 }
 
 /**
- * A refusal: the client's credentials (401), or, `unavailable`, a bearer token that could not be checked because the
- * identity provider's key set could not be had (503 AUTH_UNAVAILABLE, exchange.ts authRefusal); `cause` is then what
- * failed (a jose error, or the fetch's own: never the token), for the warning line. `kind` says which 401 message
- * the refusal gets (refusalMessage); `reason` is the access line's `refused`, for the operator.
+ * A refusal: the client's credentials (401), or, kind `unavailable`, a bearer token that could not be checked
+ * because the identity provider's key set could not be had (503 AUTH_UNAVAILABLE, exchange.ts authRefusal); `cause`
+ * is then what failed (a jose error, or the fetch's own: never the token), for the warning line. `kind` says which
+ * 401 message the refusal gets (refusalMessage); `reason` is the access line's `refused`, for the operator.
  */
 export type AuthOutcome =
   | { ok: true; client: ClientIdentity }
-  | { ok: false; kind: RefusalKind; reason: string; unavailable?: false }
-  | { ok: false; kind: "unavailable"; reason: string; unavailable: true; cause: unknown };
+  | { ok: false; kind: RefusalKind; reason: string }
+  | { ok: false; kind: "unavailable"; reason: string; cause: unknown };
 
 /**
  * What a 401 tells the client to send (refusalMessage): `credentials`, a valid one of those this server accepts;
@@ -395,7 +395,6 @@ export class Authenticator {
         return {
           ok: false,
           kind: "unavailable",
-          unavailable: true,
           reason: "identity provider's key set unavailable (fetch failed)",
           cause: error.cause,
         };
@@ -403,7 +402,6 @@ export class Authenticator {
         return {
           ok: false,
           kind: "unavailable",
-          unavailable: true,
           reason: `identity provider's key set unavailable (${error.code})`,
           cause: error,
         };

@@ -155,7 +155,7 @@ export function authRefusal(
   unavailableLines: SummarisedLines,
 ): EdgeAnswer {
   const requestId = exchange.id;
-  if (outcome.unavailable) {
+  if (outcome.kind === "unavailable") {
     const code = EdgeCode.AUTH_UNAVAILABLE;
     exchange.graphql = { operation: null, result: code, refused: outcome.reason };
     // The reason is ours (the jose code, or "fetch failed": auth/authenticator.ts #byBearer), never the token's text.
