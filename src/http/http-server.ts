@@ -38,7 +38,7 @@ import { createCors, registerCors } from "./cors";
 import { EXPLORER_PATH, type ExplorerServes, registerExplorer } from "./explorer";
 import type { GraphQLExchange } from "./exchange";
 import type { AnswerGraphQL } from "./graphql-route";
-import { getParameters } from "./get-parameters";
+import { getParameters, lazyQuery } from "./get-parameters";
 import { ASTERISK, originForm, routedPath } from "./routed-path";
 import { installThinGraphQL } from "./thin-graphql";
 import { compileTrustedProxies } from "../util/trusted-proxies";
@@ -240,6 +240,8 @@ export async function createHttpServer(
     logController: accessLog,
     // Always our own (http/request-id.ts): a caller's x-request-id is logged beside it (onRequest below).
     genReqId: freshRequestId,
+    // `request.query` parsed when read, not by the router for every request (get-parameters.ts lazyQuery).
+    routerOptions: { querystringParser: lazyQuery },
     // Each request's child logger made as the thin route makes it (logging/logger.ts requestLogger: pino's child's
     // lines, without its per-child work; Fastify's default passes `{}` as options, pino's slowest child). A route with
     // a log level or serializers of its own (none here) gets pino's child with them.
