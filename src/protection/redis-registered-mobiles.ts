@@ -54,9 +54,12 @@ function openMobile(sealer: StoreSealer, key: string, sealed: string): string {
  * put the mobile in a record under a key of the planted text's choosing, which every PAN linked to the same text
  * shared (test/unit/protection/registered-mobiles.test.ts).
  */
-const LINK_FORMAT = /^[A-Za-z0-9_-]{43}$/;
-/** LINK_FORMAT in Lua, of `link` (a string). */
-const LINK_LUA = "#link == 43 and not string.find(link, '[^%w_-]')";
+export const LINK_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * LINK_FORMAT in Lua, of `link` (a string); exported for the test that holds the two to the same answers
+ * (test/integration/lua-ts-rules.test.ts).
+ */
+export const LINK_LUA = "#link == 43 and not string.find(link, '[^%w_-]')";
 
 /**
  * Adds a sealed list under KEYS[1] only if it still holds what it was read as (ARGV[1], '' for absent): a
