@@ -49,8 +49,18 @@ export class MemoryConsentStore implements ConsentStore {
 const CONSENT_VALUE = "1";
 
 /**
+ * How far above the longest grant (MAX_CIBIL_CONSENT_TTL_SECONDS, 24 h) a consent's PTTL may read and still be one: 60 s.
+ * PTTL is the key's expiry, an instant of Redis's clock, less Redis's now: a clock stepped back by NTP after a grant of
+ * 24 h (or a failover to a replica whose clock runs behind) reads it above 24 h by the step, and with no tolerance the
+ * customer's consent was none (CONSENT_REQUIRED) from a 1 ms step on. The bound is there to refuse a TTL no version
+ * writes (years, none: bytes not ours), not a step of the clock; NTP slews steps under 128 ms and steps larger ones,
+ * seldom beyond seconds. A minute covers them, and keeps the most a consent can outlive its grant to a minute of 24 h.
+ */
+export const CONSENT_TTL_TOLERANCE_MS = 60_000;
+
+/**
  * Whether KEYS[1] holds a consent as a grant writes one: the string CONSENT_VALUE (ARGV[1]) with a TTL no longer than
- * any replica gives one (ARGV[2]: CIBIL_CONSENT_TTL_SECONDS at its most, 24 h). Anything else at the key is bytes no
+ * any replica gives one (ARGV[2]: CIBIL_CONSENT_TTL_SECONDS at its most, 24 h, and CONSENT_TTL_TOLERANCE_MS). Anything else at the key is bytes no
  * version writes (another Redis type, other text, no TTL, a TTL of years) and is no consent: the read is refused
  * CONSENT_REQUIRED, as without one, until the client verifies the customer's OTP again (its grant's SET writes over
  * it). Asked with EXISTS, any of them was a consent: a hash planted at the key opened the customer's credit report to
@@ -86,7 +96,7 @@ export class RedisConsentStore implements ConsentStore {
       const found = await this.#has(
         `${this.keyPrefix}consent:${key}`,
         CONSENT_VALUE,
-        String(MAX_CIBIL_CONSENT_TTL_SECONDS * 1000),
+        String(MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_TTL_TOLERANCE_MS),
       );
       return found === 1;
     } catch (error) {

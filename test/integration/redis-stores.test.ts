@@ -1,6 +1,7 @@
 import type Redis from "ioredis";
 import { createHash } from "node:crypto";
-import { RedisConsentStore } from "../../src/protection/consent-store";
+import { CONSENT_TTL_TOLERANCE_MS, RedisConsentStore } from "../../src/protection/consent-store";
+import { MAX_CIBIL_CONSENT_TTL_SECONDS } from "../../src/protection/protection.settings";
 import { RedisIdempotencyStore } from "../../src/protection/idempotency-store";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { OtpThrottle } from "../../src/protection/otp-throttle";
@@ -121,6 +122,26 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     // A consent of the longest CIBIL_CONSENT_TTL_SECONDS (24 h) is one.
     await store.grant("c-day", 86_400_000);
     expect(await store.has("c-day")).toBe(true);
+  });
+
+  // A grant of the longest CIBIL_CONSENT_TTL_SECONDS (24 h) read after Redis's clock stepped back a little: its PTTL
+  // is then above 24 h by the step (planted here with PEXPIRE). Before, read as no consent (CONSENT_REQUIRED) by a
+  // step of a millisecond; within CONSENT_TTL_TOLERANCE_MS it is consent, beyond it a TTL no grant writes, still none.
+  it("consent: a 24 h grant whose PTTL a clock step put slightly above 24 h is still consent; far above, none", async () => {
+    const store = new RedisConsentStore(redis, prefix);
+    const key = (name: string) => `${prefix}consent:${name}`;
+    const day = MAX_CIBIL_CONSENT_TTL_SECONDS * 1000;
+    for (const [name, ttl, consent] of [
+      ["c-step-1ms", day + 1, true],
+      ["c-step-1s", day + 1_000, true],
+      ["c-step-tolerance", day + CONSENT_TTL_TOLERANCE_MS - 1_000, true],
+      ["c-step-beyond", day + CONSENT_TTL_TOLERANCE_MS + 1_000, false],
+      ["c-step-hour", day + 3_600_000, false],
+    ] as const) {
+      await store.grant(name, day);
+      await redis.pexpire(key(name), ttl);
+      expect([name, await store.has(name)]).toEqual([name, consent]);
+    }
   });
 
   it("idempotency: first takes the key, a concurrent second is in flight, then the result replays", async () => {
