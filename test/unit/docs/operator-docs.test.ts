@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import type Redis from "ioredis";
 import { join } from "node:path";
 import { AOPAY_ENDPOINT_NAMES, AOPAY_OUTCOMES } from "../../../src/aopay/client";
 import { knownSeries } from "../../../src/app";
@@ -9,6 +11,17 @@ import { REFUSED_STATUSES } from "../../../src/http/metrics-server";
 import { Metrics } from "../../../src/observability/metrics";
 import { NOT_ON_A_SERVER_PAGE, rules, selectorsOf } from "../../helpers/alert-rules";
 import { inlineCodeSpans } from "../../helpers/doc-citations";
+import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../../helpers/redis";
+import { ProtectionStoreError } from "../../../src/protection/errors";
+import { KeyHasher } from "../../../src/protection/key-hasher";
+import { RedisRegisteredMobileStore } from "../../../src/protection/redis-registered-mobiles";
+import {
+  recordKey,
+  REGISTERED_MOBILE_DIMENSION,
+  sealMobiles,
+  tokenLinkKey,
+} from "../../../src/protection/registered-mobiles";
+import { deriveStoreKey, StoreSealer } from "../../../src/protection/store-sealer";
 
 /**
  * What an operator reads (README.md, docs/deploying.md, docs/operations.md, docs/configuration.md, docs/security.md)
@@ -396,5 +409,73 @@ describe("docs/operations.md's runbook", () => {
       .filter((e) => !/^- \*\*Look at\*\*: \S/m.test(e) || !/^- \*\*Do\*\*: \S/m.test(e))
       .map((e) => e.split("\n")[0]);
     expect(problems).toEqual([]);
+  });
+});
+
+// docs/operations.md "A stored record that does not open": its command, run as written against real Redis (REDIS_URL)
+// over records a store wrote and bytes planted beside them. It lists exactly the planted ones, and each registered
+// mobile it lists is one the store refuses (recall: ProtectionStoreError), each it does not list one the store opens.
+// Before, its check (a value not starting with `s1.`) missed the `malformed` values, a value over two lines, a
+// record of another type and every token link.
+describeWithRedis("docs/operations.md's command for records the service refuses (real Redis at REDIS_URL)", () => {
+  const ops = read("docs/operations.md");
+  const at = ops.indexOf("Every record the service would refuse by its shape");
+  const script = /```sh\n([\s\S]*?)```/.exec(ops.slice(at))?.[1] ?? "";
+  const prefix = uniquePrefix();
+  const hasher = new KeyHasher(Buffer.from("d".repeat(32)));
+  const sealer = new StoreSealer([deriveStoreKey(Buffer.from("d".repeat(32)))]);
+  let redis: Redis;
+  beforeAll(async () => {
+    redis = await connectRedis();
+  });
+  afterAll(async () => {
+    await deleteKeys(redis, prefix);
+    await redis.quit();
+  });
+
+  it("lists every record and token link the service would refuse by its shape, and nothing else", async () => {
+    expect(at).toBeGreaterThan(0);
+    expect(script).toContain("prefix='aopay-gql:'");
+    const store = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, 60_000);
+    const good = ["7000001001", "7000001002"];
+    for (const [i, id] of good.entries()) await store.remember(id, "9123400001", `ABCPE100${i}F`, undefined, `t-${i}`);
+    const key = (id: string) => recordKey(hasher, id);
+    const value = sealMobiles(sealer, key("7000001003"), ["9123400001"]);
+    const [s1, keyId, iv, tag, body] = value.split(".");
+    // Bytes no version writes at a record's key (the first open: the legacy key's sealed mobile, nothing wrong).
+    await redis.set(
+      store.legacyRedisKey("7000001003"),
+      sealer.seal("9123400001", [REGISTERED_MOBILE_DIMENSION, key("7000001003")]),
+    );
+    const planted: Array<[string, (k: string) => Promise<unknown>]> = [
+      ["7000001011", (k) => redis.set(k, "x")],
+      ["7000001012", (k) => redis.set(k, "")],
+      ["7000001013", (k) => redis.set(k, [s1, keyId, iv.slice(1), tag, body].join("."))],
+      ["7000001014", (k) => redis.set(k, [s1, keyId, iv, `${tag}A`, body].join("."))],
+      ["7000001015", (k) => redis.set(k, [s1, keyId, iv, tag].join("."))],
+      ["7000001016", (k) => redis.set(k, `${value}\nx`)],
+      ["7000001017", (k) => redis.set(k, `${value}.x`)],
+      ["7000001018", (k) => redis.set(k, `s2.${value.slice(3)}`)],
+    ];
+    for (const [id, plant] of planted) await plant(store.redisKey(id));
+    const tokenLink = `${prefix}regtoken:${tokenLinkKey(hasher, "t-bad")}`;
+    await redis.set(tokenLink, `${key("7000001001")}/x`);
+    const bareLink = `${prefix}regtoken:${tokenLinkKey(hasher, "t-bare")}`;
+    await redis.set(bareLink, value);
+    const listed = execFileSync(
+      "bash",
+      [
+        "-c",
+        `redis-cli() { command redis-cli -u "$REDIS_URL" "$@"; }\n${script.replace("'aopay-gql:'", `'${prefix}'`)}`,
+      ],
+      { encoding: "utf8" },
+    )
+      .split("\n")
+      .filter(Boolean)
+      .sort();
+    expect(listed).toEqual([...planted.map(([id]) => store.redisKey(id)), tokenLink, bareLink].sort());
+    // The store's answers: each listed record refused, the rest opened.
+    for (const [id] of planted) await expect(store.recall(id)).rejects.toThrow(ProtectionStoreError);
+    for (const id of [...good, "7000001003"]) expect(await store.recall(id)).toEqual(["9123400001"]);
   });
 });
