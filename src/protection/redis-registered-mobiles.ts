@@ -1,12 +1,22 @@
 import type Redis from "ioredis";
-import { ProtectionRefusal, ProtectionStoreError } from "./errors";
+import { ForeignRecordError, ProtectionRefusal, ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
 import type { SecretRole } from "./observer";
 import {
   DEFAULT_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
   MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS,
 } from "./protection.settings";
-import { COUNT_AT, INCR_OR, REPLACE_SET, RESCORE_AHEAD, type ScriptCommand, scriptCommand } from "./redis";
+import {
+  COUNT_AT,
+  FOREIGN_TYPE,
+  INCR_OR,
+  READ_RECORDS,
+  RECORD_AT,
+  REPLACE_SET,
+  RESCORE_AHEAD,
+  type ScriptCommand,
+  scriptCommand,
+} from "./redis";
 import {
   FirstRegistrationPendingError,
   linkedId,
@@ -37,6 +47,20 @@ import type { StoreSealer } from "./store-sealer";
 
 const NO_KEYS: readonly string[] = [];
 
+/** A record as READ_RECORDS and the scripts' recordAt answer it: its value, none, or FOREIGN_TYPE. */
+type ReadRecord = string | null | false | typeof FOREIGN_TYPE;
+
+/**
+ * The value of a record read with recordAt (null: none). A key of another type (FOREIGN_TYPE) is refused as a record
+ * that does not open is: ProtectionStoreError (PROTECTION_UNAVAILABLE, nothing sent) with ForeignRecordError naming
+ * the kind of key; read as none, the send went out with the id's mobiles unbudgeted.
+ */
+function recordOf(value: ReadRecord | undefined, kind: ForeignRecordError["kind"]): string | null {
+  if (value === FOREIGN_TYPE) throw new ProtectionStoreError(STORE, new ForeignRecordError(kind));
+  // Not `value || null`: an empty string is a record that does not open, not none (read so by a send before).
+  return value === false || value === undefined ? null : value;
+}
+
 function openMobile(sealer: StoreSealer, key: string, sealed: string): string {
   try {
     return sealer.open(sealed, [REGISTERED_MOBILE_DIMENSION, key]);
@@ -48,11 +72,11 @@ function openMobile(sealer: StoreSealer, key: string, sealed: string): string {
 
 /**
  * A PAN's link (`regpan:`) as every version writes it: a record key, an HMAC-SHA256 in base64url (KeyHasher.hash, 43
- * characters). Any other value (bytes not ours) is no link, as one of another Redis type or an expired one is: the
- * registration is a first one, held (HOLD_FIRST), and `remember` writes the link over it. Followed as a link, text
- * planted there skipped the first registration's hold (two first registrations of the PAN sent to AOPay at once), and
- * put the mobile in a record under a key of the planted text's choosing, which every PAN linked to the same text
- * shared (test/unit/protection/registered-mobiles.test.ts).
+ * characters). Any other value, or a key of another Redis type (bytes not ours), is refused as a record that does not
+ * open (ForeignRecordError): read as no link, as it was, the registration was a first one, with no MOBILE_LIMIT_REACHED
+ * nor OTP_SEND_IN_PROGRESS for the id it names. Followed as a link, text planted there skipped the first
+ * registration's hold and put the mobile in a record under a key of the planted text's choosing
+ * (test/unit/protection/registered-mobiles.test.ts).
  */
 export const LINK_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 /**
@@ -66,12 +90,12 @@ export const LINK_LUA = "#link == 43 and not string.find(link, '[^%w_-]')";
  * compare-and-set, so that two registrations of one CIBIL id at once (two replicas) never lose each other's mobile.
  * ARGV[2] '' keeps the value and restarts its TTL only: a registration whose mobile is already the latest changes
  * nothing, and a new sealing of the same list (a fresh IV) would make every other writer's compare fail for nothing.
- * Read with MGET, as #add, `recall` and a send read it: a key of another type than a string (bytes not ours) is none,
- * and written over. Read with GET, it failed WRONGTYPE: every registration of the id refused as the store failing.
+ * Read with recordAt, as #add, `recall` and a send read it: a key of another type (bytes not ours, planted since #add
+ * read) is not what was read, and left as it is (the next attempt's read refuses it: ForeignRecordError).
  */
-const REPLACE_IF_UNCHANGED = `
-local current = redis.call('MGET', KEYS[1])[1]
-if (current or '') ~= ARGV[1] then return 0 end
+const REPLACE_IF_UNCHANGED = `${RECORD_AT}
+local current = recordAt(KEYS[1])
+if current == 0 or (current or '') ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 else
@@ -95,9 +119,10 @@ end`;
 /**
  * A send under way: ARGV[2] (its entry's member) in the sorted set KEYS[1], scored with the time it stops counting,
  * ARGV[1] ms from now (Redis's clock), the members already past theirs dropped, the key living as long as its latest
- * member; then the id's two records, read with MGET as `recall` reads them: a key of another type than a string
- * (bytes not ours) is none. Read with GET, it failed the script (WRONGTYPE) after the mark was made and the count
- * raised, which stay: every send to the id refused as the store failing, each attempt leaving a mark. Also one more
+ * member; then the id's two records, read with recordAt as `recall` reads them: a key of another type (bytes not
+ * ours) is FOREIGN_TYPE, which `sending` refuses, ending its mark (`sent`). Read with GET, it failed the script
+ * (WRONGTYPE) after the mark was made and the count raised, which stayed; with MGET it was none, and the send went
+ * out with the id's mobiles unbudgeted. Also one more
  * in KEYS[4], the versions before's count (`regsend:`, read by their replicas during a rolling update), its TTL set
  * only when it has none: a send never prolongs it.
  *
@@ -112,7 +137,7 @@ end`;
  * own.
  */
 function sending(readsToken: boolean): string {
-  return `${UNREADABLE_MARKS}${RESCORE_AHEAD}${INCR_OR}
+  return `${UNREADABLE_MARKS}${RESCORE_AHEAD}${INCR_OR}${RECORD_AT}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
@@ -135,7 +160,7 @@ if counted < 0 then
 elseif counted > furthest then
   redis.call('PEXPIRE', KEYS[4], furthest)
 end
-return redis.call('MGET', KEYS[2], KEYS[3]${readsToken ? ", KEYS[5]" : ""})`;
+return {recordAt(KEYS[2]), recordAt(KEYS[3])${readsToken ? ", recordAt(KEYS[5])" : ""}}`;
 }
 const SENDING = sending(false);
 /**
@@ -225,16 +250,15 @@ return 0`;
  * alive (or without a TTL, which this store never writes): nothing is copied. Answers 1 when copied. A TTL longer than
  * any replica gives a record (ARGV[2]: CIBIL_REGISTERED_MOBILE_TTL_SECONDS at its most, 5 years; bytes not ours, or
  * Redis's clock stepped back) is copied as that: the copy never outlives what any version could have written. A
- * current key of another type than a string (bytes not ours) is no record, as `recall` and a send read it (MGET), and
- * is written over, as a registration writes over it (REPLACE_IF_UNCHANGED). Asked with EXISTS, it was a record: the
- * copy never made, the id's record read under the previous secret only, and lost with it once that setting went.
- * Only a source that holds a string (MGET, as the send read it: what opened as a record) lends its TTL: a source key
- * of another type (bytes not ours: no record, its mobiles none) is no record the copy is made from. Its PTTL counted,
+ * current key of another type (bytes not ours, planted since the read: a send and `recall` refuse it,
+ * ForeignRecordError) is left as it is, for them to refuse. Only a source that holds a string (MGET: what opened as a
+ * record) lends its TTL: a source key of another type is no record the copy is made from (a send refuses it before
+ * any copy; planted since, it lends nothing). Its PTTL counted,
  * a hash planted with ten years to live at an old record's legacy key (`regmobile:`) made the copy of a one-minute
  * record live 5 years (test/integration/redis-stores.test.ts).
  */
-const MIGRATE = `
-if redis.call('MGET', KEYS[1])[1] then return 0 end
+const MIGRATE = `${RECORD_AT}
+if recordAt(KEYS[1]) then return 0 end
 local ttl = 0
 for i = 2, #KEYS do
   if redis.call('MGET', KEYS[i])[1] then
@@ -285,11 +309,16 @@ return left`;
  * found free was dropped after its link was written, which this then reads. A hold timed further ahead than any
  * replica holds (ARGV[3], LONGEST_SEND_MARK_TTL_MS), or with no TTL (none writes it), is brought back to that and
  * lingers: before, it refused the PAN's registrations told 2 s for as long as it lived (for good without a TTL).
- * A link is only a record key as `remember` writes one (LINK_LUA); any other string is none, as #link reads it.
+ * A link is only a record key as `remember` writes one (LINK_LUA); any other string, or another type: {3, ''}, refused
+ * as #link refuses it (ForeignRecordError).
  */
-const HOLD_FIRST = `
-local link = redis.call('MGET', KEYS[1])[1]
-if link and ${LINK_LUA} then return {2, link} end
+const HOLD_FIRST = `${RECORD_AT}
+local link = recordAt(KEYS[1])
+if link == 0 then return {3, ''} end
+if link then
+  if ${LINK_LUA} then return {2, link} end
+  return {3, ''}
+end
 local held = redis.pcall('GET', KEYS[2])
 if type(held) == 'table' then
   redis.call('SET', KEYS[2], '!', 'PX', ARGV[3])
@@ -350,8 +379,8 @@ const CAS_BACKOFF_MAX_MS = 100;
 export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #replace: ScriptCommand<number>;
   readonly #sentScript: ScriptCommand<number>;
-  readonly #sendingScript: ScriptCommand<Array<string | false | null>>;
-  readonly #sendingTokenScript: ScriptCommand<Array<string | false | null>>;
+  readonly #sendingScript: ScriptCommand<ReadRecord[]>;
+  readonly #sendingTokenScript: ScriptCommand<ReadRecord[]>;
   readonly #underWayScript: ScriptCommand<[number, number]>;
   readonly #lingerScript: ScriptCommand<number>;
   readonly #lingerFirstScript: ScriptCommand<number>;
@@ -359,6 +388,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #resealScript: ScriptCommand<number>;
   readonly #holdFirstScript: ScriptCommand<[number, string, number?]>;
   readonly #releaseFirstScript: ScriptCommand<number>;
+  readonly #readRecords: ScriptCommand<ReadRecord[]>;
   readonly #keys: SendingKeys;
   /**
    * The furthest ahead a mark, hold or count of any replica ends (LONGEST_SEND_MARK_TTL_MS, or this store's own mark
@@ -421,6 +451,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     this.#resealScript = scriptCommand(redis, "aopayRegisteredMobilesReseal", RESEAL, 1);
     this.#holdFirstScript = scriptCommand(redis, "aopayRegisteredMobilesHoldFirst", HOLD_FIRST, 2);
     this.#releaseFirstScript = scriptCommand(redis, "aopayRegisteredMobilesReleaseFirst", RELEASE_FIRST, 1);
+    // Its number of keys varies: given with each call.
+    this.#readRecords = scriptCommand(redis, "aopayRegisteredMobilesRead", READ_RECORDS);
     this.#others = nextHashers.length === 0 ? previousHashers : [...previousHashers, ...nextHashers];
     this.#retired = retiredHashers;
     this.#keys = new SendingKeys(hasher, this.#others, this.#retired);
@@ -449,13 +481,20 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   /** The PAN's link under the current secret (a RegisteredPan's key), or under `other`'s (computed). */
   /**
-   * A PAN's link, read with MGET: a key of another type than a string (bytes not ours) is no link, as an expired one
-   * is (HOLD_FIRST reads it so too), and `remember` writes over it. Read with GET, it failed WRONGTYPE: every
-   * registration of the PAN refused as the store failing for as long as the key lived.
+   * A PAN's link, read with recordAt: none, or a record key (LINK_FORMAT); another type or any other string (bytes not
+   * ours) is refused (ForeignRecordError), as HOLD_FIRST refuses it. Read with MGET, as it was, it was no link: the
+   * registration a first one, with no MOBILE_LIMIT_REACHED nor OTP_SEND_IN_PROGRESS for the id the PAN is linked to.
    */
   async #link(panKey: string): Promise<string | null> {
-    const [link] = await this.redis.mget(panKey);
-    return link !== null && LINK_FORMAT.test(link) ? link : null;
+    const link = recordOf((await this.#read([panKey]))[0], "regpan:");
+    if (link !== null && !LINK_FORMAT.test(link))
+      throw new ProtectionStoreError(STORE, new ForeignRecordError("regpan:"));
+    return link;
+  }
+
+  /** READ_RECORDS: the records at `keys`, as MGET answers them but FOREIGN_TYPE for a key of another type. */
+  #read(keys: readonly string[]): Promise<ReadRecord[]> {
+    return this.#readRecords(keys.length, ...keys);
   }
 
   #panKey(pan: string | RegisteredPan, other?: KeyHasher): string {
@@ -531,10 +570,11 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
           this.#furthestMarkMs,
         );
         if (state === 1) throw new FirstRegistrationPendingError(lingeringMs > 0 ? lingeringMs : undefined);
+        if (state === 3) throw new ProtectionStoreError(STORE, new ForeignRecordError("regpan:"));
         if (state === 2) key = link;
       }
     } catch (error) {
-      if (error instanceof FirstRegistrationPendingError) throw error;
+      if (error instanceof FirstRegistrationPendingError || error instanceof ProtectionStoreError) throw error;
       throw new ProtectionStoreError(STORE, error);
     }
     if (key === null) return;
@@ -560,10 +600,10 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     // The token's link under the current secret (read by the mark's script), and under the others during a rotation.
     const link = token === undefined ? undefined : tokenLinkKey(this.hasher, token);
     const otherLinks = token === undefined ? NO_KEYS : this.#otherTokenLinks(token);
-    let sealed: Array<string | false | null>;
-    let older: Array<Array<string | false | null>> = [];
-    let retiredSealed: Array<string | null> = [];
-    let otherLinked: Array<string | null> = [];
+    let sealed: ReadRecord[];
+    let older: ReadRecord[][] = [];
+    let retiredSealed: ReadRecord[] = [];
+    let otherLinked: ReadRecord[] = [];
     try {
       // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel, one MGET for
       // the retired secrets' records, and one for the token's links under the other secrets).
@@ -581,11 +621,11 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       };
       if (others.length === 0 && retired.length === 0) sealed = await mark(key, link);
       else {
-        let marks: Array<Array<string | false | null>>;
+        let marks: ReadRecord[][];
         [marks, retiredSealed, otherLinked] = await Promise.all([
           Promise.all([mark(key, link), ...others.map((k) => mark(k))]),
           this.#records(retired),
-          otherLinks.length === 0 ? [] : this.redis.mget(...otherLinks.map((l) => this.#tokenKey(l))),
+          otherLinks.length === 0 ? [] : this.#read(otherLinks.map((l) => this.#tokenKey(l))),
         ]);
         [sealed, ...older] = marks;
       }
@@ -597,14 +637,22 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     let mobiles: string[];
     let linked: string | undefined;
     try {
-      mobiles = this.#opened(key, sealed[0] || null, sealed[1] || null);
-      if (sealed[0]) await this.#resealIfOlder(key, sealed[0], sealed[1] ? mobiles.slice(1) : mobiles);
+      const [list, legacy] = [recordOf(sealed[0], "regmobiles:"), recordOf(sealed[1], "regmobile:")];
+      mobiles = this.#opened(key, list, legacy);
+      if (list !== null) await this.#resealIfOlder(key, list, legacy !== null ? mobiles.slice(1) : mobiles);
       if (link !== undefined)
-        linked = this.#tokenLinked(cibilId, key, link, sealed[2] || null, otherLinks, otherLinked);
+        linked = this.#tokenLinked(
+          cibilId,
+          key,
+          link,
+          recordOf(sealed[2], "regtoken:"),
+          otherLinks,
+          otherLinked.map((v) => recordOf(v, "regtoken:")),
+        );
       if (others.length > 0 || retired.length > 0) {
-        const olderMobiles = others.map((k, i) => this.#opened(k, older[i][0] || null, older[i][1] || null));
+        const olderMobiles = others.map((k, i) => this.#openedRead(k, older[i][0], older[i][1]));
         for (let i = 0; i < retired.length; i++)
-          olderMobiles.push(this.#opened(retired[i], retiredSealed[2 * i], retiredSealed[2 * i + 1]));
+          olderMobiles.push(this.#openedRead(retired[i], retiredSealed[2 * i], retiredSealed[2 * i + 1]));
         if (mobiles.length === 0) {
           this.#countOlder(olderMobiles);
           await this.#migrate(key, [...others, ...retired], olderMobiles);
@@ -720,12 +768,13 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   async recall(cibilId: string): Promise<readonly string[]> {
     const key = recordKey(this.hasher, cibilId);
-    let sealed: Array<string | null>;
+    let read: ReadRecord[];
     try {
-      sealed = await this.redis.mget(this.#redisKey(key), this.#legacyKey(key));
+      read = await this.#read([this.#redisKey(key), this.#legacyKey(key)]);
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
+    const sealed = [recordOf(read[0], "regmobiles:"), recordOf(read[1], "regmobile:")];
     const mobiles = this.#opened(key, sealed[0], sealed[1]);
     if (sealed[0] !== null) await this.#resealIfOlder(key, sealed[0], sealed[1] !== null ? mobiles.slice(1) : mobiles);
     const others = this.#readKeys(cibilId);
@@ -745,9 +794,9 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   /** The records (list and legacy, two entries per key) under `keys`, in one MGET; none to read, no command. */
-  async #records(keys: readonly string[]): Promise<Array<string | null>> {
+  async #records(keys: readonly string[]): Promise<ReadRecord[]> {
     if (keys.length === 0) return [];
-    return this.redis.mget(...keys.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)]));
+    return this.#read(keys.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)]));
   }
 
   /**
@@ -813,13 +862,18 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   /** The mobiles of the records under the other secrets' keys, one list per key. */
   async #previousMobiles(previous: readonly string[]): Promise<string[][]> {
-    let sealed: Array<string | null>;
+    let sealed: ReadRecord[];
     try {
-      sealed = await this.redis.mget(...previous.flatMap((k) => [this.#redisKey(k), this.#legacyKey(k)]));
+      sealed = await this.#records(previous);
     } catch (error) {
       throw new ProtectionStoreError(STORE, error);
     }
-    return previous.map((k, i) => this.#opened(k, sealed[2 * i], sealed[2 * i + 1]));
+    return previous.map((k, i) => this.#openedRead(k, sealed[2 * i], sealed[2 * i + 1]));
+  }
+
+  /** #opened of a record and an earlier version's as recordAt read them: another type refused (ForeignRecordError). */
+  #openedRead(key: string, list: ReadRecord | undefined, legacy: ReadRecord | undefined): string[] {
+    return this.#opened(key, recordOf(list, "regmobiles:"), recordOf(legacy, "regmobile:"));
   }
 
   /** The mobiles of a record and of a record of an earlier version, oldest first. */
@@ -842,8 +896,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       const older = previous.length === 0 ? [] : merged(await this.#previousMobiles(previous), []);
       for (let attempt = 0; attempt < attempts; attempt++) {
         if (attempt > 0) await casBackoff(attempt);
-        // MGET: a key of another type than a string is none, as REPLACE_IF_UNCHANGED reads it (GET failed WRONGTYPE).
-        const [current] = await this.redis.mget(redisKey);
+        // recordAt: a key of another type is refused (ForeignRecordError), as a send and `recall` refuse it.
+        const current = recordOf((await this.#read([redisKey]))[0], "regmobiles:");
         let mobiles = current === null ? [] : openMobiles(this.sealer, key, current);
         if (current === null && older.length > 0) mobiles = older.slice(-MAX_MOBILES_PER_ID);
         const list = withMobile(mobiles, mobile, beforeCall);

@@ -428,6 +428,28 @@ local function countAt(key)
 end`;
 
 /**
+ * Lua for the scripts that read a record (a string every version writes with SET): `recordAt(key)` answers its value,
+ * false for no key, and 0 (a number, which no GET answers) for a key of another type (WRONGTYPE: bytes not ours), which
+ * the caller refuses (errors.ts ForeignRecordError). MGET, read before, answers nil for another type: no record, and a
+ * send went out as if the id had no registered mobile. By pcall: no command more on the usual path.
+ */
+export const RECORD_AT = `
+local function recordAt(key)
+  local v = redis.pcall('GET', key)
+  if type(v) == 'table' then return 0 end
+  return v
+end`;
+
+/** What recordAt answers for a key of another type (and READ_RECORDS for it): no GET answers a number. */
+export const FOREIGN_TYPE = 0;
+
+/** recordAt over every key (KEYS), as MGET answers them but with FOREIGN_TYPE for a key of another type. */
+export const READ_RECORDS = `${RECORD_AT}
+local out = {}
+for i = 1, #KEYS do out[i] = recordAt(KEYS[i]) end
+return out`;
+
+/**
  * A Lua script as an ioredis command (defineCommand): EVALSHA, and EVAL once where Redis does not know the script yet
  * (a new or restarted Redis), rather than the script's text with every call (EVAL). Defined once per connection
  * object under `name`, whoever asks first. Without `numberOfKeys`, the call's first argument is the number of keys.

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { CONSENT_TTL_TOLERANCE_MS, RedisConsentStore } from "../../src/protection/consent-store";
 import { MAX_CIBIL_CONSENT_TTL_SECONDS } from "../../src/protection/protection.settings";
 import { RedisIdempotencyStore } from "../../src/protection/idempotency-store";
+import { ProtectionStoreError } from "../../src/protection/errors";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { OtpThrottle } from "../../src/protection/otp-throttle";
 import { RedisRegisteredMobileStore } from "../../src/protection/redis-registered-mobiles";
@@ -478,25 +479,39 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
       expect(await newOnly.recall("7000000023")).toEqual(["9123400024"]);
     });
 
-    it("registered mobiles, migrate-on-read: a key of another type beside the old record lends the copy no TTL", async () => {
+    it("registered mobiles, migrate-on-read: a key of another type beside the old record is refused, and lends no TTL", async () => {
       const { oldStore, switched, newOnly } = migrationStores();
       await oldStore.remember("7000000061", "9123400061", "ABCPE1061F");
-      // Bytes no version writes, at the old record's legacy key (`regmobile:`): no record, ten years to live.
+      // Bytes no version writes, at the old record's legacy key (`regmobile:`): ten years to live.
       await redis.hset(oldStore.legacyRedisKey("7000000061"), "mobile", "9123400099");
       await redis.pexpire(oldStore.legacyRedisKey("7000000061"), 10 * 365 * 86_400_000);
-      expect(await switched.sending("7000000061")).toEqual(["9123400061"]);
-      await switched.sent("7000000061");
-      // Copied with the record's minute, not the planted key's years (before: 5 years, the most any replica gives).
+      // Refused as a record that does not open (before: none, and the send went out with the mobiles beside it only).
+      const refused = switched.sending("7000000061");
+      await expect(refused).rejects.toThrow(ProtectionStoreError);
+      await expect(refused).rejects.toMatchObject({ cause: { name: "ForeignRecordError", kind: "regmobile:" } });
+      expect(await redis.exists(newOnly.redisKey("7000000061"))).toBe(0);
+      // MIGRATE itself, given such a key beside the record (planted between a send's read and its copy): copied with
+      // the record's minute, not the planted key's years (before the MGET guard: 5 years, the most any replica gives).
+      const migrate = (redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>)
+        .aopayRegisteredMobilesMigrate;
+      const sources = [oldStore.redisKey("7000000061"), oldStore.legacyRedisKey("7000000061")];
+      const copied = await migrate.call(
+        redis,
+        3,
+        newOnly.redisKey("7000000061"),
+        ...sources,
+        "s1.x",
+        5 * 365 * 86_400_000,
+      );
+      expect(copied).toBe(1);
       const copy = await redis.pttl(newOnly.redisKey("7000000061"));
       expect(copy).toBeGreaterThan(50_000);
       expect(copy).toBeLessThanOrEqual(60_000);
-      expect(await newOnly.recall("7000000061")).toEqual(["9123400061"]);
-      // Only the planted key beside it: nothing is copied (it holds no mobiles), and no record appears.
-      await redis.hset(oldStore.legacyRedisKey("7000000062"), "mobile", "9123400062");
-      await redis.pexpire(oldStore.legacyRedisKey("7000000062"), 10 * 365 * 86_400_000);
-      expect(await switched.sending("7000000062")).toEqual([]);
-      await switched.sent("7000000062");
-      expect(await redis.exists(newOnly.redisKey("7000000062"))).toBe(0);
+      // A current key of another type (planted since the read) is left for the send to refuse, never written over.
+      await redis.del(newOnly.redisKey("7000000061"));
+      await redis.rpush(newOnly.redisKey("7000000061"), "x");
+      expect(await migrate.call(redis, 3, newOnly.redisKey("7000000061"), ...sources, "s1.x", 60_000)).toBe(0);
+      expect(await redis.type(newOnly.redisKey("7000000061"))).toBe("list");
     });
 
     it("registered mobiles without a rotation setting: one HMAC per identifier, the commands they were, no re-seal", async () => {
@@ -508,15 +523,16 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
       // A send: the record key (1 HMAC), marked and read in one script; its end: no HMAC (kept from the start).
       expect(await store.sending("7000000041")).toEqual(["9123400041"]);
       await store.sent("7000000041");
-      // A registration of the PAN: its link (1 HMAC), the record's compare-and-set (both read with MGET, as a send
-      // reads them), the send marks (one script: the marks still counting, and the versions before's count).
+      // A registration of the PAN: its link (1 HMAC), the record's compare-and-set (both read with one script, which
+      // tells another type from none, as a send reads them), the send marks (one script: the marks still counting, and
+      // the versions before's count).
       await store.registering("ABCPE1041F", "9123400042");
       expect(hashes).toHaveBeenCalledTimes(2);
       expect(sent.filter((name) => name !== "script")).toEqual([
         "evalsha",
         "evalsha",
-        "mget",
-        "mget",
+        "evalsha",
+        "evalsha",
         "evalsha",
         "evalsha",
       ]);

@@ -18,6 +18,7 @@ import { RedisRegisteredMobileStore } from "../../../src/protection/redis-regist
 import {
   recordKey,
   REGISTERED_MOBILE_DIMENSION,
+  REGISTERED_PAN_DIMENSION,
   sealMobiles,
   tokenLinkKey,
 } from "../../../src/protection/registered-mobiles";
@@ -456,12 +457,22 @@ describeWithRedis("docs/operations.md's command for records the service refuses 
       ["7000001016", (k) => redis.set(k, `${value}\nx`)],
       ["7000001017", (k) => redis.set(k, `${value}.x`)],
       ["7000001018", (k) => redis.set(k, `s2.${value.slice(3)}`)],
+      ["7000001019", (k) => redis.hset(k, "n", "1")],
+      ["7000001020", (k) => redis.rpush(k, value)],
+      ["7000001021", (k) => redis.xadd(k, "*", "n", value)],
     ];
     for (const [id, plant] of planted) await plant(store.redisKey(id));
     const tokenLink = `${prefix}regtoken:${tokenLinkKey(hasher, "t-bad")}`;
     await redis.set(tokenLink, `${key("7000001001")}/x`);
     const bareLink = `${prefix}regtoken:${tokenLinkKey(hasher, "t-bare")}`;
     await redis.set(bareLink, value);
+    // PAN links: a record key's length but not base64url, a record key and more, a set.
+    const panLinks = ["ABCPE1101F", "ABCPE1102F", "ABCPE1103F"].map(
+      (pan) => `${prefix}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`,
+    );
+    await redis.set(panLinks[0], "!".repeat(43));
+    await redis.set(panLinks[1], `${key("7000001001")}:`);
+    await redis.sadd(panLinks[2], key("7000001001"));
     const listed = execFileSync(
       "bash",
       [
@@ -473,9 +484,12 @@ describeWithRedis("docs/operations.md's command for records the service refuses 
       .split("\n")
       .filter(Boolean)
       .sort();
-    expect(listed).toEqual([...planted.map(([id]) => store.redisKey(id)), tokenLink, bareLink].sort());
+    expect(listed).toEqual([...planted.map(([id]) => store.redisKey(id)), tokenLink, bareLink, ...panLinks].sort());
     // The store's answers: each listed record refused, the rest opened.
-    for (const [id] of planted) await expect(store.recall(id)).rejects.toThrow(ProtectionStoreError);
+    for (const [id] of planted)
+      expect([id, await store.recall(id).then(String, (e: Error) => e.name)]).toEqual([id, "ProtectionStoreError"]);
+    for (const pan of ["ABCPE1101F", "ABCPE1102F", "ABCPE1103F"])
+      await expect(store.registering(pan, "9123400002", "first")).rejects.toThrow(ProtectionStoreError);
     for (const id of [...good, "7000001003"]) expect(await store.recall(id)).toEqual(["9123400001"]);
   });
 });

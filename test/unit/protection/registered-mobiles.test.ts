@@ -415,7 +415,8 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       const send = own.sendCommand.bind(own);
       own.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
         const command = args[0];
-        if (command.name !== "evalsha" && command.name !== "eval") return send(...args);
+        // The compare-and-set only (its key and three arguments), not the record's read (its key alone).
+        if ((command.name !== "evalsha" && command.name !== "eval") || command.args.length <= 3) return send(...args);
         replaces.push(command.name);
         const theirs = sealer.seal(JSON.stringify([MOBILE]), ["registered-mobiles", key]);
         void replica.set(s.redisKey(id), theirs, "PX", DAY).then(
@@ -924,18 +925,17 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       expect(copied).toBeLessThanOrEqual(MAX_CIBIL_REGISTERED_MOBILE_TTL_SECONDS * 1000);
     });
 
-    it("a record under the previous secret is copied over a current key of another type (none, as recall reads it)", async () => {
+    it("a current key of another type beside a record under the previous secret: refused, never written over", async () => {
       const old = new KeyHasher(Buffer.from("o".repeat(32)));
       const oldStore = new RedisRegisteredMobileStore(redis, prefix, old, sealer, DAY);
       const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY, [old]);
       const id = "760191621";
       await oldStore.remember(id, MOBILE, "ABCPE1621F");
       await redis.hset(s.redisKey(id), "n", "1");
-      expect(await s.recall(id)).toEqual([MOBILE]);
-      // Before: EXISTS said a record was there, and nothing was copied (the hash stayed; the record lived under the
-      // previous secret only, lost with it once HMAC_SECRET_PREVIOUS went).
-      expect(await redis.type(s.redisKey(id))).toBe("string");
-      expect(await new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY).recall(id)).toEqual([MOBILE]);
+      // Before: none, as MGET read it, and the old record copied over it: the send went on with its mobiles only.
+      await expect(s.recall(id)).rejects.toMatchObject({ cause: { name: "ForeignRecordError", kind: "regmobiles:" } });
+      await expect(s.sending(id)).rejects.toThrow(ProtectionStoreError);
+      expect(await redis.type(s.redisKey(id))).toBe("hash");
     });
 
     // A key holding what no version writes there (bytes not ours): a count that is not one, marks or a hold of another
@@ -1016,10 +1016,10 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     });
 
     // The records a send reads in its mark's script (SENDING: the id's record, the versions before's record, the
-    // token's link) holding another type than a string (bytes not ours). `recall` and the links under other secrets
-    // read them with MGET, which answers none for them; the script read them with GET, which failed WRONGTYPE after
-    // the mark was made and the count raised (a script's writes stay): every send to the id refused as the store
-    // failing for as long as the key lived, each attempt leaving a mark that refused the PAN's registrations.
+    // token's link) holding another type than a string (bytes not ours): refused as a record that does not open
+    // (ForeignRecordError), the send's mark ended at once. Read with GET, the script failed WRONGTYPE after the mark was
+    // made and the count raised (a script's writes stay), each attempt leaving a mark; read with MGET, none: the send
+    // went out with the id's mobiles unbudgeted.
     it.each<[string, string, (id: string) => string]>([
       ["the record", "4", (id) => `${prefix}regmobiles:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`],
       [
@@ -1028,21 +1028,20 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
         (id) => `${prefix}regmobile:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`,
       ],
       ["the token's link", "6", () => `${prefix}regtoken:${hasher.hash(REGISTERED_TOKEN_DIMENSION, "tok-1614")}`],
-    ])("%s holding a hash: a send reads it as MGET does (none), as recall does", async (_, n, keyOf) => {
+    ])("%s holding a hash: a send refuses it, and leaves no mark", async (_, n, keyOf) => {
       const [id, pan] = [`76019161${n}`, `ABCPE161${n}F`];
       const s = await planted(id, pan, keyOf, (key) => redis.hset(key, "n", "1"));
-      const recalled = await s.recall(id);
-      expect(await s.sending(id, "tok-1614")).toEqual(recalled);
-      await s.sent(id);
+      const refused = s.sending(id, "tok-1614");
+      await expect(refused).rejects.toThrow(ProtectionStoreError);
+      await expect(refused).rejects.toMatchObject({ cause: { name: "ForeignRecordError" } });
       expect(await redis.exists(countKey(id))).toBe(0);
       expect(await redis.zcard(marksKey(id))).toBe(0);
       expect(await redis.type(keyOf(id))).toBe("hash");
     });
 
-    // The record holding a hash, as `recall` and a send read it (none), is none to a registration's compare-and-set
-    // too, which writes the list over it. Before, its GET failed WRONGTYPE: every registration of the id refused as
-    // the store failing (registering), and a mobile AOPay registered was never kept (remember: an unrecorded write).
-    it("the record holding a hash: a registration's mobile is written over it, and read back", async () => {
+    // The record holding a hash, refused by `recall` and a send, is refused to a registration too (before: none, the
+    // list written over it, no MOBILE_LIMIT_REACHED for the mobiles it may have stood for).
+    it("the record holding a hash: a registration is refused, the hash left for an operator", async () => {
       const [id, pan] = ["760191617", "ABCPE1617F"];
       const record = `${prefix}regmobiles:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`;
       const s = await planted(
@@ -1051,48 +1050,57 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
         () => record,
         (key) => redis.hset(key, "n", "1"),
       );
-      await s.registering(pan, "9123456780");
-      await s.remember(id, "9123456780", pan);
-      expect(await s.recall(id)).toEqual(["9123456780"]);
-      expect(await redis.type(record)).toBe("string");
+      await expect(s.registering(pan, "9123456780")).rejects.toMatchObject({
+        cause: { name: "ForeignRecordError", kind: "regmobiles:" },
+      });
+      await expect(s.remember(id, "9123456780", pan)).rejects.toThrow(ProtectionStoreError);
+      expect(await redis.type(record)).toBe("hash");
     });
 
-    // The PAN's link holding a hash: no link, as a link absent or expired is (a first registration: held, then
-    // linked by `remember`, which writes over it). Before, its GET (registering, HOLD_FIRST) failed WRONGTYPE: every
-    // registration of the PAN refused as the store failing for as long as the key lived.
-    it("the PAN's link holding a hash: a first registration, linked over it", async () => {
-      const [id, pan] = ["760191618", "ABCPE1618F"];
+    // The PAN's link holding a hash: refused (ForeignRecordError), by #link and by HOLD_FIRST (planted between the
+    // two). Before, no link: a first registration, with no MOBILE_LIMIT_REACHED nor OTP_SEND_IN_PROGRESS.
+    it("the PAN's link holding a hash: a registration is refused, read by TypeScript or by HOLD_FIRST", async () => {
+      const pan = "ABCPE1618F";
       const link = `${prefix}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
       const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
       await redis.hset(link, "n", "1");
-      await s.registering(pan, MOBILE);
-      await s.registering(pan, MOBILE, "mine");
-      await s.remember(id, MOBILE, pan);
-      expect(await redis.type(link)).toBe("string");
-      expect(await s.recall(id)).toEqual([MOBILE]);
+      const foreign = { cause: { name: "ForeignRecordError", kind: "regpan:" } };
+      await expect(s.registering(pan, MOBILE)).rejects.toMatchObject(foreign);
+      await expect(s.registering(pan, MOBILE, "mine")).rejects.toMatchObject(foreign);
+      const hold = `${prefix}regfirst:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
+      const holdFirst = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown[]>>)
+        .aopayRegisteredMobilesHoldFirst;
+      expect(await holdFirst.call(redis, link, hold, "mine", 60_000, LONGEST_SEND_MARK_TTL_MS)).toEqual([3, ""]);
+      expect(await redis.exists(hold)).toBe(0);
+      expect(await redis.type(link)).toBe("hash");
     });
 
-    // The PAN's link holding text that is no record key (bytes not ours): no link, as the hash above. Before, it was
-    // followed: no first registration's hold (a second first registration of the PAN went to AOPay beside the first),
-    // and the mobile went into a record under `regmobiles:<the planted text>`.
+    // The PAN's link holding text that is no record key (bytes not ours): refused, as the hash above. Followed, as
+    // once, the first registration's hold was skipped and the mobile went into a record under `regmobiles:<the text>`;
+    // read as no link, as since, a first registration, with no MOBILE_LIMIT_REACHED nor OTP_SEND_IN_PROGRESS.
     it.each<[string, string]>([
       ["a short text", "x"],
       ["a record key's length, not base64url", "!".repeat(43)],
       ["a record key and more", `${"a".repeat(43)}:`],
-    ])("the PAN's link holding %s: a first registration, held, then linked over it", async (_, planted) => {
-      const [id, pan] = ["760191620", "ABCPE1620F"];
-      const link = `${prefix}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
-      const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
-      await redis.set(link, planted, "PX", 60_000);
-      await s.registering(pan, MOBILE, "mine");
-      await expect(s.registering(pan, "9123456780", "other")).rejects.toThrow(FirstRegistrationPendingError);
-      expect(await redis.exists(`${prefix}regmobiles:${planted}`)).toBe(0);
-      await s.firstEnded(pan, "mine", false);
-      await s.remember(id, MOBILE, pan);
-      expect(await redis.get(link)).toBe(hasher.hash(REGISTERED_MOBILE_DIMENSION, id));
-      expect(await s.recall(id)).toEqual([MOBILE]);
-      await redis.del(link, `${prefix}regmobiles:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`);
-    });
+    ])(
+      "the PAN's link holding %s: a registration is refused, read by TypeScript or by HOLD_FIRST",
+      async (_, planted) => {
+        const pan = "ABCPE1620F";
+        const link = `${prefix}regpan:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
+        const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+        await redis.set(link, planted, "PX", 60_000);
+        await expect(s.registering(pan, MOBILE, "mine")).rejects.toMatchObject({
+          cause: { name: "ForeignRecordError", kind: "regpan:" },
+        });
+        const hold = `${prefix}regfirst:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
+        const holdFirst = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown[]>>)
+          .aopayRegisteredMobilesHoldFirst;
+        expect(await holdFirst.call(redis, link, hold, "mine", 60_000, LONGEST_SEND_MARK_TTL_MS)).toEqual([3, ""]);
+        expect(await redis.exists(`${prefix}regmobiles:${planted}`)).toBe(0);
+        expect(await redis.exists(hold)).toBe(0);
+        await redis.del(link);
+      },
+    );
 
     // Send marks replaced by another type between a send and its end: SENT's ZREM failed WRONGTYPE first, so the
     // versions before's count stayed raised, and the PAN's registrations were refused OTP_SEND_IN_PROGRESS until it
