@@ -143,6 +143,30 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     expect([...scopes].sort()).toEqual(["CLIENT", "DESTINATION", "GLOBAL", "IP", "MOBILE_PREFIX"]);
   });
 
+  // docs/security.md "How OTP sends are counted": Redis losing its keys in the middle of a window (a restart without persistence, a
+  // failover to a replica the writes had not reached, a flush) loses the counts, and every budget starts again: this
+  // process keeps no copy of them in memory (the in-memory counters serve only a server without REDIS_URL). Pinned,
+  // so that the documented behaviour changes with the code: a cooldown, a destination's window and an IP's window,
+  // each used up, then the keys deleted as a restart loses them.
+  it("a Redis that lost its keys mid-window: every budget starts again, nothing in this process remembers", async () => {
+    const prefix = fresh();
+    const shared = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });
+    const ip = "203.0.113.77";
+    expect((await shared.reserve(mobile("9876507001", ip), "send")).allowed).toBe(true);
+    expect(comparable(await shared.reserve(mobile("9876507001", ip), "send"))).toMatchObject({
+      code: "OTP_COOLDOWN",
+    });
+    // The IP's window (SMALL: 5 sends a minute) used up over other mobiles (each under a prefix of its own).
+    for (const m of ["9123407002", "9234507003", "9345607004", "9456707005"])
+      expect((await shared.reserve(mobile(m, ip), "send")).allowed).toBe(true);
+    expect(comparable(await shared.reserve(mobile("9567807006", ip), "send"))).toMatchObject({ scope: "IP" });
+    expect((await dumpKeys(redis, prefix)).length).toBeGreaterThan(0);
+    await deleteKeys(redis, prefix);
+    // The same process, the same mobile, within its cooldown and the IP's minute: allowed again.
+    expect((await shared.reserve(mobile("9876507001", ip), "send")).allowed).toBe(true);
+    expect((await shared.reserve(mobile("9567807006", ip), "send")).allowed).toBe(true);
+  });
+
   it("answers OTP_LIMIT_REACHED with the window's wait, and the next send's wait, as in memory", async () => {
     const config = { ...SMALL, cooldownSeconds: 0 };
     const memory = new OtpThrottle(config, hasher, null);
