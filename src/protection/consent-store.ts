@@ -49,7 +49,8 @@ export class MemoryConsentStore implements ConsentStore {
 const CONSENT_VALUE = "1";
 
 /**
- * How far above the longest grant (MAX_CIBIL_CONSENT_TTL_SECONDS, 24 h) a consent's PTTL may read and still be one: 60 s.
+ * How far above the longest grant (MAX_CIBIL_CONSENT_TTL_SECONDS, 24 h) a consent's PTTL may read and still be one:
+ * 60 s.
  * PTTL is the key's expiry, an instant of Redis's clock, less Redis's now: a clock stepped back by NTP after a grant of
  * 24 h (or a failover to a replica whose clock runs behind) reads it above 24 h by the step, and with no tolerance the
  * customer's consent was none (CONSENT_REQUIRED) from a 1 ms step on. The bound is there to refuse a TTL no version
@@ -60,12 +61,13 @@ export const CONSENT_TTL_TOLERANCE_MS = 60_000;
 
 /**
  * Whether KEYS[1] holds a consent as a grant writes one: the string CONSENT_VALUE (ARGV[1]) with a TTL no longer than
- * any replica gives one (ARGV[2]: CIBIL_CONSENT_TTL_SECONDS at its most, 24 h, and CONSENT_TTL_TOLERANCE_MS). Anything else at the key is bytes no
- * version writes (another Redis type, other text, no TTL, a TTL of years) and is no consent: the read is refused
- * CONSENT_REQUIRED, as without one, until the client verifies the customer's OTP again (its grant's SET writes over
- * it). Asked with EXISTS, any of them was a consent: a hash planted at the key opened the customer's credit report to
- * the client, and a `1` without a TTL opened it for good (test/integration/redis-stores.test.ts). GET by pcall: another
- * type answers an error, not a consent, and not the store failing. One round trip, as EXISTS was.
+ * any replica gives one (ARGV[2]: CIBIL_CONSENT_TTL_SECONDS at its most, 24 h, and CONSENT_TTL_TOLERANCE_MS, a clock's
+ * step). Anything else at the key is bytes no version writes (another Redis type, other text, no TTL, a TTL of years)
+ * and is no consent: the read is refused CONSENT_REQUIRED, as without one, until the client verifies the customer's OTP
+ * again (its grant's SET writes over it). Asked with EXISTS, any of them was a consent: a hash planted at the key
+ * opened the customer's credit report to the client, and a `1` without a TTL opened it for good
+ * (test/integration/redis-stores.test.ts). GET by pcall: another type answers an error, not a consent, and not the
+ * store failing. One round trip, as EXISTS was.
  */
 const HAS_CONSENT = `
 if redis.pcall('GET', KEYS[1]) ~= ARGV[1] then return 0 end

@@ -5,7 +5,7 @@ import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../he
 
 /**
  * Rules stated twice, once in TypeScript and once in a script's Lua (or in two scripts), held to the same answers over
- * a few hundred strings against real Redis: a change to one side alone fails here. A disagreement is a hole: LINK_FORMAT
+ * some 4,000 strings against real Redis: a change to one side alone fails here. A disagreement is a hole: LINK_FORMAT
  * refusing what HOLD_FIRST follows (or the reverse) put a PAN's registration on two paths with different answers.
  */
 
