@@ -32,8 +32,8 @@ import { monotonicNow } from "./util/clock";
  *     IPC channel (each waits SHUTDOWN_DELAY_MS and drains as a single server does, SHUTDOWN_GRACE_MS; a second
  *     signal is passed on as "stop now", the drain at once, and one during the drain cuts it short) and exits when
  *     all have, with the exit code a single server would have (0, or the first worker's that ended otherwise);
- *     SIGKILLs the ones still running at a single server's own bound: the delay, the grace period and 1 s, or 2 s
- *     after a cut (index.ts's watchdog; docs/operations.md).
+ *     SIGKILLs the ones still running at the bound each tells it (its own watchdog's, index.ts), or 2 s after a "stop
+ *     now" one has not answered (killAtBound; docs/operations.md).
  *     Workers take no signal themselves (early-signals.ts): a process group's signal reached each worker twice, from
  *     the kernel and passed on by the primary, and the second cut its delay short;
  *   - serves the metrics of all workers, aggregated (prom-client's AggregatorRegistry.aggregate, each worker's series
@@ -76,14 +76,27 @@ interface StopNowAnswer {
  * What a worker's watchdog would exit with now (index.ts armWatchdog), told to the primary each time it changes:
  * 128 + N once it cut its drain, the code its drain chose once only its last lines settle (joinCluster
  * tellWatchdogCode). A worker the primary kills at the stop's bound counts that: the kill comes at the watchdog's
- * moment, a few ms ahead of it (the primary's clock began the stop first), and a worker whose drain had chosen 0 was
- * counted 1.
+ * moment (the bound the worker told, STOP_BOUND), and a worker whose drain had chosen 0 was counted 1 when the kill
+ * came first.
  */
 const WATCHDOG_CODE = "aopay:watchdog-code";
 
 interface WatchdogCode {
   type: typeof WATCHDOG_CODE;
   code: number;
+}
+
+/**
+ * When a worker's stop ends at the latest, told to the primary each time the worker sets it (index.ts): its
+ * SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS + 1 s as its delay begins, its watchdog's moment once its drain has begun,
+ * moved closer by a cut. In ms from when it is sent: the primary adds them to its own clock as it reads them, so its
+ * kill comes at that bound or after it (the message's time on the channel), never before.
+ */
+const STOP_BOUND = "aopay:stop-bound";
+
+interface StopBound {
+  type: typeof STOP_BOUND;
+  inMs: number;
 }
 
 /** How long the primary waits for its workers' answers to "stop now" before it logs what it has. */
@@ -317,6 +330,8 @@ export async function runPrimary(config: Config): Promise<void> {
     if (!entry) return;
     const watchdogCode = watchdogCodes.get(worker);
     watchdogCodes.delete(worker);
+    clearTimeout(bounds.get(worker)?.timer);
+    bounds.delete(worker);
     if (stopping) {
       // Not 0: it died during its delay or drain (a crash, the SIGKILL below); not restarted either way. One killed
       // at the stop's bound ends as its own watchdog would have there (index.ts): the code it told (WATCHDOG_CODE: its
@@ -385,8 +400,17 @@ export async function runPrimary(config: Config): Promise<void> {
   /** Each "stop now"'s collection and line, until its line is logged (finish waits for them). */
   const collecting = new Set<Promise<void>>();
   cluster.on("message", (worker: Worker, message: unknown) => {
-    if (isMessage(message, STOP_NOW_ANSWER)) owed.get(worker)?.shift()?.((message as StopNowAnswer).done);
+    if (isMessage(message, STOP_NOW_ANSWER)) {
+      owed.get(worker)?.shift()?.((message as StopNowAnswer).done);
+      bounds.get(worker)?.asked.shift();
+      killAtBound(worker);
+    }
     if (isMessage(message, WATCHDOG_CODE)) watchdogCodes.set(worker, (message as WatchdogCode).code);
+    const bound = bounds.get(worker);
+    if (isMessage(message, STOP_BOUND) && bound !== undefined) {
+      bound.told = monotonicNow() + (message as StopBound).inMs;
+      killAtBound(worker);
+    }
   });
 
   /**
@@ -419,36 +443,38 @@ export async function runPrimary(config: Config): Promise<void> {
       if (waiting === 0) done();
     });
 
-  /**
-   * When the workers' drains began (monotonic ms), once the stop has: the primary's stop plus SHUTDOWN_DELAY_MS, or
-   * a second signal during the delay ("drain now").
-   */
-  let drainsBeganAt = Number.POSITIVE_INFINITY;
-  /** The kill of the workers still running (killAt), and when it comes, monotonic ms. */
-  let killTimer: NodeJS.Timeout | undefined;
-  let killMoment = Number.POSITIVE_INFINITY;
-  /** The workers it killed (their exit code is their watchdog's: the exit handler). */
+  /** The workers the primary killed at their bound (their exit code is their watchdog's: the exit handler). */
   const killedAtBound = new Set<Worker>();
   /** What each worker's watchdog would exit with, as it told (WATCHDOG_CODE). */
   const watchdogCodes = new Map<Worker, number>();
   /**
-   * The primary's backstop: the workers still running at `at` are SIGKILLed. `at` is a single server's own bound
-   * (index.ts's watchdog, which each worker keeps too): the drain's start plus SHUTDOWN_GRACE_MS and 1 s, or 2 s after
-   * a cut, whichever comes first; only ever moved closer. It was 5 s after the delay and the grace period, and a cut
-   * never moved it: a worker stuck in its drain (its loop stalled, its watchdog with it) held the cluster 4 s past what
-   * terminationGracePeriodSeconds is sized on (docs/deploying.md), and past a cut's 2 s by the rest of the grace.
+   * Per worker, once the stop has begun: `told`, when its stop ends at the latest (monotonic ms), as it told
+   * (STOP_BOUND), or, until it has, the primary's reckoning of it from the stop's start; `asked`, when each "stop now"
+   * it has not answered yet was sent; `timer`, its kill (killAtBound).
    */
-  const killAt = (at: number) => {
-    if (at >= killMoment) return;
-    killMoment = at;
-    clearTimeout(killTimer);
-    killTimer = setTimeout(
+  const bounds = new Map<Worker, { told: number; asked: number[]; timer?: NodeJS.Timeout }>();
+  /**
+   * The primary's backstop for a worker whose own watchdog cannot end it (its event loop stalled, the process
+   * stopped): SIGKILL at the bound the worker told, a single server's own (index.ts: the delay, the grace period and
+   * 1 s; the grace period and 1 s from a second signal during the delay; 2 s after a cut, or the bound before it when
+   * that comes first; unchanged by a signal once the drain is over), or 2 s after a "stop now" it has not answered:
+   * a worker that cannot answer for that long is stuck, whatever it was doing. The bound moves either way as the
+   * worker tells it. Before, the primary reckoned the workers' bounds on its own clock, only ever moving them closer:
+   * a second signal just past the delay by its clock, but not yet by a worker's (which began its delay a moment later),
+   * gave that worker 2 s where its own drain, begun at that signal, had the grace period, and killed it mid-drain (a
+   * send's answer cut); and a signal once a worker's drain was over killed it 2 s later, where its own watchdog kept
+   * its bound (test/e2e/cluster.test.ts).
+   */
+  const killAtBound = (worker: Worker) => {
+    const bound = bounds.get(worker);
+    if (bound === undefined) return;
+    const at = bound.asked.length > 0 ? Math.min(bound.told, bound.asked[0] + CUT_WATCHDOG_MS) : bound.told;
+    clearTimeout(bound.timer);
+    bound.timer = setTimeout(
       () => {
-        for (const worker of slots.keys()) {
-          log.warn({ worker: { pid: worker.process.pid } }, "worker still running at the stop's bound: killing it");
-          killedAtBound.add(worker);
-          worker.process.kill("SIGKILL");
-        }
+        log.warn({ worker: { pid: worker.process.pid } }, "worker still running at the stop's bound: killing it");
+        killedAtBound.add(worker);
+        worker.process.kill("SIGKILL");
       },
       Math.max(0, at - monotonicNow()),
     ).unref();
@@ -465,9 +491,17 @@ export async function runPrimary(config: Config): Promise<void> {
     for (const timer of restarts) clearTimeout(timer);
     restarts.clear();
     order(stopOrder, cause);
-    // Each worker drains after its own SHUTDOWN_DELAY_MS (index.ts): the grace period counts from there.
-    drainsBeganAt = monotonicNow() + (stopOrder === "stop" ? config.shutdownDelayMs : 0);
-    killAt(drainsBeganAt + config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS);
+    // Each worker drains after its own SHUTDOWN_DELAY_MS (index.ts), the grace period counted from there: the bound
+    // reckoned here holds for a worker that never tells its own (STOP_BOUND), stuck before it could.
+    const reckoned =
+      monotonicNow() +
+      (stopOrder === "stop" ? config.shutdownDelayMs : 0) +
+      config.shutdownGraceMs +
+      SHUTDOWN_WATCHDOG_MARGIN_MS;
+    for (const worker of slots.keys()) {
+      bounds.set(worker, { told: reckoned, asked: [] });
+      killAtBound(worker);
+    }
     if (slots.size === 0) void finish();
   };
   takeStopOrders({
@@ -481,13 +515,11 @@ export async function runPrimary(config: Config): Promise<void> {
       // what they did (a guess from the primary's clock named every worker it still had, and none once they had gone).
       const ordered = [...slots.keys()].filter((worker) => worker.isConnected());
       order(stopOrder, cause);
-      // The workers' bound moves as theirs does (index.ts): in their delay, the drain begins now; in it, it is cut.
+      // Each worker's bound moves as it tells (STOP_BOUND, before its answer); until it answers, 2 s (killAtBound).
       const now = monotonicNow();
-      if (now < drainsBeganAt) {
-        drainsBeganAt = now;
-        killAt(now + config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS);
-      } else {
-        killAt(now + CUT_WATCHDOG_MS);
+      for (const worker of ordered) {
+        bounds.get(worker)?.asked.push(now);
+        killAtBound(worker);
       }
       const line = stopNowAnswers(ordered).then((answers) => {
         const cuts = answers.filter((done) => done !== null && done !== "drain now");
@@ -568,6 +600,12 @@ export function joinCluster(app: App, stop: () => void): void {
 export function answerStopNow(done: StopNowDone): void {
   const answer: StopNowAnswer = { type: STOP_NOW_ANSWER, done };
   if (cluster.isWorker && process.connected) process.send?.(answer, undefined, {}, () => {});
+}
+
+/** In a worker, tells the primary when its stop ends at the latest, `inMs` from now (STOP_BOUND). */
+export function tellStopBound(inMs: number): void {
+  const told: StopBound = { type: STOP_BOUND, inMs: Math.max(0, inMs) };
+  if (cluster.isWorker && process.connected) process.send?.(told, undefined, {}, () => {});
 }
 
 /** In a worker, tells the primary what its watchdog would exit with now (WATCHDOG_CODE). */

@@ -23,6 +23,7 @@ import {
   joinCluster,
   runPrimary,
   type StopNowDone,
+  tellStopBound,
   tellWatchdogCode,
   workerFields,
   workerLogger,
@@ -185,6 +186,8 @@ async function main(): Promise<void> {
         delay = undefined;
         drain(cause);
       }, config.shutdownDelayMs);
+      // The bound this worker keeps (its watchdog, once armed): the primary kills it no sooner (cluster.ts).
+      if (worker) tellStopBound(config.shutdownDelayMs + config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS);
       return null;
     }
     drain(cause);
@@ -200,6 +203,9 @@ async function main(): Promise<void> {
   function armWatchdog(at: number, within: string) {
     clearTimeout(watchdog);
     deadline = at;
+    // In a worker, told to the primary: its kill of the workers still running comes at their own bounds, never its
+    // guess of them (cluster.ts).
+    if (worker) tellStopBound(at - monotonicNow());
     // Unref'd: it never keeps the process up, it only ends one that something else keeps up.
     watchdog = setTimeout(
       () => {
