@@ -323,7 +323,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
           // The same steps as at the grace period's end, now: the aborts first, the connections `margin` later (none
           // left once the listener has closed: a timer then would outlive the stop), never later than the grace
           // period's own end: a cut in its last `margin` cut them past it, and a cut only brings the end closer.
-          const cutFrom = { requestsInFlight: admission.inFlight, upstreamCalls: transport.stats.inFlight };
+          // A request is in flight until its answer is written (or its client gone), not only until it is handed over.
+          const cutFrom = { requestsInFlight: admission.unfinished, upstreamCalls: transport.stats.inFlight };
           graceEndsAt = Math.min(graceEndsAt, monotonicNow() + margin);
           clearTimeout(abortUpstream);
           clearTimeout(force);

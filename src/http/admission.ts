@@ -48,6 +48,8 @@ import { withoutKey } from "../util/transient-map";
 
 export class Admission {
   #inFlight = 0;
+  /** Admitted requests whose response has not closed: its answer not all written yet, its client still there. */
+  #unfinished = 0;
   /** Places held now by each client (`clientKey`) holding one: an entry goes when its count is 0 again. */
   // Not readonly: emptied, it is replaced by a new Map, not deleted from (withoutKey: util/transient-map.ts).
   #byClient = new Map<string, number>();
@@ -170,6 +172,7 @@ export class Admission {
       this.#byClient.set(client, held + 1);
     }
     this.#inFlight += 1;
+    this.#unfinished += 1;
     (res as SlotResponse)[HELD_BY] = client;
     res.once("close", this.#onClose);
     return null;
@@ -221,10 +224,21 @@ export class Admission {
     return this.#inFlight;
   }
 
+  /**
+   * Admitted requests not over yet (a stop's cut counts them, app.ts): unlike `inFlight`, one stays counted after its
+   * place is given back, until its answer's last byte is written or its client has gone (the response's 'close').
+   * Counted from the place given back, an answer still going out to a client that reads slowly was nothing in flight:
+   * a stop signal then ended the drain as a clean one, exit 0, and cut the answer.
+   */
+  get unfinished(): number {
+    return this.#unfinished;
+  }
+
   /** 'close' of a response that took a place: one listener for all of them (no closure per request). */
   readonly #closed = (admission: Admission) =>
     function (this: ServerResponse) {
       admission.answered(this);
+      admission.#unfinished -= 1;
     };
 
   /** A refusal has been written on `socket`: its next request is read in its turn (refused-reads.ts). */

@@ -631,6 +631,11 @@ export async function createHttpServer(
       sockets = withoutKey(sockets, socket);
     });
   });
+  // Node's own closeIdleConnections() (server.close() calls it, and fastify's close with forceCloseConnections "idle")
+  // destroys a socket whose answer is handed over (`res.end()` called) but not yet written: a client that reads slowly
+  // lost the rest of its answer (an OTP send's, the SMS maybe sent) as the drain began, and the drain, with nothing
+  // left, ended at once (test/e2e/shutdown.test.ts). Ours waits for the answer's last byte (`writableFinished`).
+  fastify.server.closeIdleConnections = () => closeSocketsWithoutResponse(sockets);
   let sweeper: NodeJS.Timeout | undefined;
   // preClose runs as soon as close() begins, before the listener stops: from then on responses ask to close, and
   // every socket without a response in progress is closed now and every DRAIN_SWEEP_MS until the server has closed.

@@ -12,7 +12,7 @@ import { NOT_FOUND_MESSAGE } from "../../src/http/http-server";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { Gauge } from "prom-client";
 import { request } from "undici";
-import { aepsInput, REGISTER_CIBIL_CUSTOMER, RESEND_AEPS_OTP } from "../helpers/operations";
+import { aepsInput, INTROSPECTION, REGISTER_CIBIL_CUSTOMER, RESEND_AEPS_OTP } from "../helpers/operations";
 import {
   postGraphQL,
   productionStackSendingNothing,
@@ -489,8 +489,6 @@ describe.each([
     expect(refusedOf(res.headers["x-request-id"])).toBe(reason);
   });
 });
-
-const INTROSPECTION = `query { __schema { types { name description fields { name description args { name description type { name kind ofType { name kind } } } type { name kind ofType { name kind ofType { name kind } } } } inputFields { name description type { name kind ofType { name kind } } } enumValues { name description } } } }`;
 
 describe("every refusal before GraphQL: its status, a typed JSON body, a fixed reason on its line, counted (production)", () => {
   const ORIGIN = "https://app.example.test";

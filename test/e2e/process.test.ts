@@ -4,7 +4,7 @@ import { connect, createServer, Socket } from "node:net";
 import { join } from "node:path";
 import { freePort } from "../helpers/free-port";
 import { type ServerProcess, startServerProcess as run } from "../helpers/server-process";
-import { cibilInput, GENERATE_CIBIL_OTP } from "../helpers/operations";
+import { cibilInput, GENERATE_CIBIL_OTP, INTROSPECTION } from "../helpers/operations";
 import { connectRedis, deletePrefixes, dumpKeys, itWithRedis, uniquePrefix } from "../helpers/redis";
 import { postGraphQL } from "../helpers/stack";
 
@@ -83,6 +83,13 @@ async function cutTheDrain(p: ServerProcess, second: NodeJS.Signals): Promise<nu
   const cutAt = Date.now();
   p.child.kill(second);
   return cutAt;
+}
+
+/** Connects `socket` to the server at `url`, its errors ignored (the tests read its close). */
+async function connectTo(socket: Socket, url: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  await new Promise<void>((resolve, reject) => socket.connect(Number(port), hostname, resolve).once("error", reject));
+  socket.on("error", () => undefined);
 }
 
 /** A server started with SHUTDOWN_DELAY_MS, signalled (SIGTERM), in its delay: its URL and when the signal went. */
@@ -334,12 +341,7 @@ describe("the server process (npm start)", () => {
     const p = run({ NODE_ENV: "development", SHUTDOWN_GRACE_MS: String(GRACE_MS) });
     const socket = new Socket();
     try {
-      const url = await p.ready;
-      const { hostname, port } = new URL(url);
-      await new Promise<void>((resolve, reject) =>
-        socket.connect(Number(port), hostname, resolve).once("error", reject),
-      );
-      socket.on("error", () => undefined);
+      await connectTo(socket, await p.ready);
       const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now())));
       socket.write(
         "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
@@ -353,6 +355,32 @@ describe("the server process (npm start)", () => {
       expect(out).not.toContain("cutting it short");
       expect(out).toContain('"signal":"SIGINT","msg":"stop signal during the drain: nothing in flight to cut');
       expect(out).not.toContain("cutBy");
+    } finally {
+      socket.destroy();
+      await p.kill();
+    }
+  }, 40_000);
+
+  it("a stop signal during a drain with only an answer still being written to a slow reader is a cut: exit 130", async () => {
+    // Pipelined introspection answers (tens of kB each, 8 MB in all) to a client that does not read: more than
+    // loopback's socket buffers hold, so an answer waits, handed over but not written. Before, that was nothing in
+    // flight: the drain's start destroyed the connection (Node's closeIdleConnections), and a signal found nothing to
+    // cut: a clean stop, exit 0, the answer cut. Now the drain waits for it and the signal cuts it: 130, and it says so.
+    const p = run({ NODE_ENV: "development", SHUTDOWN_GRACE_MS: "30000" });
+    const socket = new Socket();
+    try {
+      await connectTo(socket, await p.ready);
+      socket.pause();
+      const query = JSON.stringify({ query: INTROSPECTION });
+      const head = `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${query.length}\r\n\r\n`;
+      socket.write(`${head}${query}`.repeat(Math.ceil((8 * 1024 * 1024) / 50_000)));
+      await p.printed('"msg":"request completed"');
+      const cutAt = await cutTheDrain(p, "SIGINT");
+      expect(await p.exited).toBe(130);
+      expect(Date.now() - cutAt).toBeLessThan(5_000);
+      const out = p.stdout();
+      expect(out).toMatch(/"signal":"SIGINT","requestsInFlight":[1-9]\d*,"upstreamCalls":0,"msg":"stop signal during/);
+      expect(out).not.toContain("nothing in flight to cut");
     } finally {
       socket.destroy();
       await p.kill();

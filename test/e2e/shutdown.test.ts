@@ -5,8 +5,9 @@ import { connect, type Socket } from "node:net";
 import inject from "light-my-request";
 import { Agent, type Dispatcher, request } from "undici";
 import type { Simulator } from "../../src/simulator/server";
-import { cibilInput, GENERATE_CIBIL_OTP, resultOf } from "../helpers/operations";
-import { startTestStack } from "../helpers/stack";
+import { cibilInput, GENERATE_CIBIL_OTP, INTROSPECTION, resultOf } from "../helpers/operations";
+import { rawClient } from "../helpers/raw-http";
+import { startTestStack, type TestStack } from "../helpers/stack";
 
 /** A raw TCP connection to the server that sends nothing: what browsers and undici open ahead of need. */
 async function spareConnection(baseUrl: string): Promise<{ socket: Socket; closed: Promise<number> }> {
@@ -44,6 +45,49 @@ async function slowMutation(
   return { response };
 }
 
+/** The HTTP/1.1 responses in `raw` (latin1) that arrived whole, and the bytes after them (a response cut short). */
+function wholeResponses(raw: string): { whole: number[]; cutBytes: number } {
+  const whole: number[] = [];
+  let at = 0;
+  for (;;) {
+    const headEnd = raw.indexOf("\r\n\r\n", at);
+    if (headEnd < 0) break;
+    const length = /\r\ncontent-length: *(\d+)/i.exec(raw.slice(at, headEnd));
+    const end = headEnd + 4 + Number(length?.[1] ?? Number.NaN);
+    if (!(end <= raw.length)) break;
+    whole.push(Number(raw.slice(at + 9, at + 12)));
+    at = end;
+  }
+  return { whole, cutBytes: raw.length - at };
+}
+
+/**
+ * Pipelined introspection requests on one connection whose client does not read: more answer than loopback's socket
+ * buffers hold (about 4 MB), so the server holds an answer whose bytes it has not written yet; once it does, the stop
+ * (its promise returned) until the drain has begun.
+ */
+async function drainingWithAnswerNotWritten(t: TestStack) {
+  const one = await request(t.graphqlUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: INTROSPECTION }),
+  });
+  const size = (await one.body.text()).length;
+  const serverSide = new Promise<Socket>((resolve) => t.stack.app.fastify.server.once("connection", resolve));
+  const client = await rawClient(t.baseUrl);
+  client.socket.pause();
+  const query = JSON.stringify({ query: INTROSPECTION });
+  const head = `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${query.length}\r\n\r\n`;
+  client.socket.write(`${head}${query}`.repeat(Math.ceil((8 * 1024 * 1024) / size)));
+  const socket = await serverSide;
+  // An answer handed to the socket and not written: bytes wait in Node's own buffer (the kernel's are full).
+  while (socket.writableLength === 0) await new Promise((r) => setTimeout(r, 10));
+  // Then the stop, until the drain's start has closed the listener (what closed that connection before).
+  const stopped = t.stop();
+  while (t.stack.app.fastify.server.listening) await new Promise((r) => setTimeout(r, 10));
+  return { client, stopped };
+}
+
 describe("graceful stop", () => {
   it("cutShort cuts only a stop under way: nothing before stop(), nothing once it is over (a signal as it ends)", async () => {
     // index.ts cuts the drain short on a stop signal during it, and reads null as "cut already, or the drain is over".
@@ -65,6 +109,41 @@ describe("graceful stop", () => {
     await new Promise((r) => setTimeout(r, 100));
     return connection;
   }
+
+  it("an answer still being written to a client that reads slowly is not cut by the drain: it arrives whole", async () => {
+    // Before, the drain's start (the listener's close) destroyed a connection whose answer was handed to Node but not
+    // yet written, as one with nothing in progress: the client got part of an answer (an OTP send's, maybe sent).
+    const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000" });
+    try {
+      const { client, stopped } = await drainingWithAnswerNotWritten(t);
+      client.socket.resume();
+      await client.closed;
+      await stopped;
+      const { whole, cutBytes } = wholeResponses(client.received());
+      expect(whole.length).toBeGreaterThan(0);
+      expect(whole.filter((status) => status !== 200 && status !== 503)).toEqual([]);
+      expect(cutBytes).toBe(0);
+      expect(t.logs.records().some((r) => String(r.msg).includes("grace period over"))).toBe(false);
+    } finally {
+      await t.stop();
+    }
+  }, 30_000);
+
+  it("a cut counts an answer still being written as a request in flight, not as nothing to cut", async () => {
+    // index.ts reads { requestsInFlight: 0, upstreamCalls: 0 } as a clean stop (exit 0) while the cut ends the
+    // connection 500 ms later: the answer on it cut, reported as nothing lost.
+    const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000" });
+    try {
+      const { client, stopped } = await drainingWithAnswerNotWritten(t);
+      const cutFrom = t.stack.app.cutShort();
+      expect(cutFrom?.requestsInFlight).toBeGreaterThanOrEqual(1);
+      expect(cutFrom?.upstreamCalls).toBe(0);
+      await stopped;
+      client.socket.destroy();
+    } finally {
+      await t.stop();
+    }
+  }, 30_000);
 
   it("cutShort aborts a held send at once, and cuts the connections left 500 ms later, not at the grace's end", async () => {
     // app.ts: after a cut, the answers get `margin` (500 ms; a quarter of a shorter grace) before the cut of the

@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import { request } from "undici";
+import { INTROSPECTION } from "../helpers/operations";
 import { parseResponse, rawClient } from "../helpers/raw-http";
 import { adoptableRequestId } from "../helpers/request-id";
 import {
@@ -422,8 +423,6 @@ describe("a client that does not read its response is cut (RESPONSE_WRITE_TIMEOU
     expect(responses).toBeLessThan(count / 2);
   }, 30_000);
 });
-
-const INTROSPECTION = `query { __schema { types { name description fields { name description args { name description type { name kind ofType { name kind } } } type { name kind ofType { name kind ofType { name kind } } } } inputFields { name description type { name kind ofType { name kind } } } enumValues { name description } } } }`;
 
 /**
  * A body cut at REQUEST_TIMEOUT_MS is one request refused, with one line: the parser's 408 ("request refused by the

@@ -77,3 +77,6 @@ export function rightAnswer(cibilId: string, accessToken: string, challenge: Res
   const question = challenge.question as { key: string; answerChoices: Array<{ key: string }> };
   return { cibilId, accessToken, otp: SIM_OTP, questionKey: question.key, answerKey: question.answerChoices[0].key };
 }
+
+/** A query whose answer is the whole schema (development settings: introspection on), tens of kB. */
+export const INTROSPECTION = `query { __schema { types { name description fields { name description args { name description type { name kind ofType { name kind } } } type { name kind ofType { name kind ofType { name kind } } } } inputFields { name description type { name kind ofType { name kind } } } enumValues { name description } } } }`;
