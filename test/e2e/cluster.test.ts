@@ -1,11 +1,18 @@
 import type { ServerResponse } from "node:http";
-import { createServer, type Socket } from "node:net";
+import { createServer, Socket } from "node:net";
 import { join } from "node:path";
 import { Client, request } from "undici";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { nextAadhaar, nextAepsRegistration, nextMobile } from "../helpers/identifiers";
-import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, type Result } from "../helpers/operations";
+import {
+  aepsInput,
+  cibilInput,
+  GENERATE_CIBIL_OTP,
+  INTROSPECTION,
+  RESEND_AEPS_OTP,
+  type Result,
+} from "../helpers/operations";
 import type { ChildProcess } from "node:child_process";
 import { freePort } from "../helpers/free-port";
 import { PRIVATE_REDIS_SKIP_REASON, startRedis, stopRedis } from "../helpers/private-redis";
@@ -836,6 +843,34 @@ describeWithRedis("WEB_CONCURRENCY=2 stopped: a worker's crash, a signal during 
     ]);
     expect(count("stop signal during the drain: cutting it short, requests in flight end now")).toBe(1);
     expect(lines(p).find((l) => l.msg === "all workers stopped")).toMatchObject({ cutBy: first, exitCode: code });
+  }, 40_000);
+  it("an answer still being written to a slow reader is in flight: the worker's drain waits, a signal cuts it, 130", async () => {
+    // Pipelined introspection answers (8 MB) to a client that does not read: an answer waits, handed over but not
+    // written. Before, the worker's drain destroyed that connection as it began (nothing in flight, exit 0) and the
+    // cluster ended 0 with the answer cut.
+    const p = started.server as ServerProcess;
+    const socket = new Socket();
+    try {
+      const { hostname, port } = new URL(started.baseUrl);
+      await new Promise<void>((resolve, reject) =>
+        socket.connect(Number(port), hostname, resolve).once("error", reject),
+      );
+      socket.on("error", () => undefined);
+      socket.pause();
+      const query = JSON.stringify({ query: INTROSPECTION });
+      const head = `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${query.length}\r\n\r\n`;
+      socket.write(`${head}${query}`.repeat(Math.ceil((8 * 1024 * 1024) / 50_000)));
+      await until("an answer handed over", () => lines(p).some((l) => l.msg === "request completed"));
+      process.kill(p.child.pid as number, "SIGTERM");
+      await until("both workers to drain", () => count("shutting down: finishing in-flight requests") === 2, 10_000);
+      process.kill(p.child.pid as number, "SIGINT");
+      expect(await p.exited).toBe(130);
+      const said = lines(p).filter((l) => l.msg === "stop signal during the drain: the workers cut it short");
+      expect(said).toEqual([expect.objectContaining({ signal: "SIGINT", workers: 1, upstreamCalls: 0 })]);
+      expect((said[0] as { requestsInFlight?: number }).requestsInFlight).toBeGreaterThanOrEqual(1);
+    } finally {
+      socket.destroy();
+    }
   }, 40_000);
   it("a worker gone unanswered while the others' answers are collected: all workers stopped still says who cut", async () => {
     const p = started.server as ServerProcess;
