@@ -419,6 +419,74 @@ function redact(text: string, values: readonly string[]): string {
   return out;
 }
 
+/**
+ * What stands for a secret Scrubber.scrubAnyCase redacted before the shape masks, until they and the second pass have
+ * run: a private-use character, no letter or digit (so a number after it stands alone, as after `[REDACTED]`'s `]`),
+ * and in no secret or pattern.
+ */
+const HELD = "\uE000";
+/** A secret held (`held`): HELD and a character either side, whatever the masks made of them. */
+const HELD_AT = /[^]\uE000[^]/g;
+
+/**
+ * A secret's match as Scrubber.scrubAnyCase holds it until the masks have run: its first and last characters, HELD
+ * between them. The masks read what stands beside a number (BEFORE, END: a number glued to a letter is no number
+ * someone wrote), so each sees the same neighbours as in the text: `Ramesh Kumar6194603102` stays glued, and the
+ * request's own value `6194603102` in it is redacted whole after them as before, not shown as `XXXXXX3102`.
+ */
+function held(match: string): string {
+  return match[0] + HELD + match[match.length - 1];
+}
+
+/**
+ * Whether a number may run across an edge of the match of `length` characters at `at` in `text`: a digit inside it and
+ * one outside with what a mask reads between two digits of one number between them (joinsDigits).
+ */
+function crossesNumber(text: string, at: number, length: number): boolean {
+  const end = at + length;
+  return acrossEdge(text, at - 1, -1, at + length) || acrossEdge(text, end, 1, at - 1);
+}
+
+/**
+ * Whether, going from `from` by `step` (over an edge at `from` - `step` / `from`), a digit on one side and one on the
+ * other have at most what joinsDigits allows between them. `stop`: where the match's other edge is (the inside's end).
+ */
+function acrossEdge(text: string, from: number, step: 1 | -1, stop: number): boolean {
+  // The nearest digit inside the match, then the nearest outside: the gap is the characters between them.
+  const inside = nearestDigit(text, from - step, step === 1 ? -1 : 1, stop);
+  if (inside === -1) return false;
+  const outside = nearestDigit(text, from, step, step === 1 ? text.length : -1);
+  if (outside === -1) return false;
+  const gap = step === 1 ? text.slice(inside + 1, outside) : text.slice(outside + 1, inside);
+  return joinsDigits(gap);
+}
+
+/** The index of the nearest ASCII digit from `from` by `step`, at most MAX_GAP + 1 steps and not at `stop`; or -1. */
+function nearestDigit(text: string, from: number, step: 1 | -1, stop: number): number {
+  for (let i = from, n = 0; i !== stop && i >= 0 && i < text.length && n <= MAX_GAP + 4; i += step, n++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) return i;
+  }
+  return -1;
+}
+
+/** The most characters a mask reads between two digits of one number: RUN_GAP's three, and invisible ones. */
+const MAX_GAP = 3;
+
+/**
+ * Whether what stands between two digits lets a mask read them as one number: up to three characters that are no
+ * letters (RUN_GAP, SEP), or one letter (LETTER_GAP), invisible characters beside it not counted (INVISIBLE_BETWEEN).
+ */
+function joinsDigits(gap: string): boolean {
+  const seen = gap.replace(INVISIBLE_CHARS, "");
+  if (seen.length > MAX_GAP) return false;
+  const letters = seen.replace(NOT_LETTERS, "").length;
+  return letters === 0 || (letters === 1 && seen.length === 1);
+}
+
+const INVISIBLE_CHARS = /[\u00AD\u200B-\u200D\u2060\uFEFF]/g;
+const NOT_LETTERS = /[^\p{L}]/gu;
+
 /** `value` as it stands between the quotes of a JSON string (JSON.stringify's escapes, as pino writes a log line's). */
 function jsonSpelling(value: string): string {
   return JSON.stringify(value).slice(1, -1);
@@ -871,7 +939,7 @@ export class Scrubber {
     const holds =
       this.holdsSecretInIdentifier(plain.toLowerCase(), text) ||
       (plain !== text && this.holdsSecretInIdentifier(asciiDigits(text).toLowerCase(), text));
-    return holds ? this.secretsAnyCase(this.scrub(this.read(text, plain))) : text;
+    return holds ? this.scrubAnyCase(this.read(text, plain)) : text;
   }
 
   /**
@@ -904,11 +972,6 @@ export class Scrubber {
     return this.holdsSecret(text) ? redactAnyCase(text, this.#secretsAnyCase) : text;
   }
 
-  /** secretsAnyCase for a text whose holdsSecretLower was true. */
-  redactSecretsAnyCase(text: string): string {
-    return redactAnyCase(text, this.#secretsAnyCase);
-  }
-
   /**
    * Whether `text`, already readable(), holds a registered secret in any case. A lower-cased copy and `includes`: the
    * case-insensitive pattern's test cost three times as much on a text that holds none (nearly all of them).
@@ -927,6 +990,31 @@ export class Scrubber {
 
   scrub(text: string): string {
     return maskShapes(redact(text, this.#secrets));
+  }
+
+  /**
+   * scrub, with the registered secrets redacted in any letter case too: for what AOPay answers (RequestScrubber) and
+   * the identifiers it issued. A match in another case that no number crosses is redacted BEFORE the shape masks: after
+   * them, an echo such as `PAY_9876543210_KEY` of the secret `pay_9876543210_key` read `PAY_XXXXXX3210_KEY`, the mask
+   * having taken its digits, and the secret was no longer found: its letters (and the mask's last four) were shown. A
+   * match that a number crosses (crossesNumber: a digit at its edge, another within three characters outside it) is
+   * left to the pass after the masks, as before: redacted first, it would leave the rest of that number in clear
+   * (`d] 9` of `d] 9876543210` leaving `876543210`), where the mask hides it (test/unit/pii/scrub-equivalence.test.ts
+   * compares with the frozen copies, which masked first). The matches redacted first stand as HELD until the end, so
+   * the later pass cannot find a secret inside their `[REDACTED]` (a secret `CTED]`).
+   */
+  scrubAnyCase(text: string): string {
+    const written = redact(text, this.#secrets);
+    const pattern = this.#secretsAnyCase;
+    const hidden =
+      pattern !== null && holds(written, pattern)
+        ? written.replace(pattern, (match: string, at: number) =>
+            crossesNumber(written, at, match.length) ? match : held(match),
+          )
+        : written;
+    const shaped = maskShapes(hidden);
+    const out = this.holdsSecret(shaped) ? redactAnyCase(shaped, pattern) : shaped;
+    return hidden === written ? out : out.replace(HELD_AT, "[REDACTED]");
   }
 
   /**
@@ -995,12 +1083,13 @@ class RequestScrubber implements TextScrubber {
     // so beyond it: a final `Σ`), and the Scrubber's redaction as written is skipped.
     let lower: string | undefined = plain.toLowerCase();
     const secretFree = isAscii(plain) && !this.scrubber.holdsSecretLower(lower);
-    const shaped = secretFree ? maskShapes(plain) : this.scrubber.scrub(plain);
-    if (shaped !== plain) lower = shaped.toLowerCase();
-    let out = shaped;
-    if (!(secretFree && shaped === plain) && this.scrubber.holdsSecretLower(lower)) {
-      out = this.scrubber.redactSecretsAnyCase(out);
-      if (out !== shaped) lower = undefined;
+    // Secrets in any case, before the shapes where no number crosses them (Scrubber.scrubAnyCase).
+    let out = secretFree ? maskShapes(plain) : this.scrubber.scrubAnyCase(plain);
+    if (out !== plain) lower = out.toLowerCase();
+    // A mask can make a secret's spelling (a secret `XXXXXX1`): found after the masks, as before them.
+    if (secretFree && out !== plain && this.scrubber.holdsSecretLower(lower)) {
+      out = this.scrubber.secretsAnyCase(out);
+      lower = undefined;
     }
     if (mayHoldPan(out)) {
       const before = out;

@@ -479,3 +479,56 @@ describe("a numeric company code glued to digits only in an id's reading does no
     expect(result).toMatchObject({ primaryKeyId: "800447102", encodeTxnId: "1%344471" });
   });
 });
+
+/**
+ * Partner credentials holding a number (a mobile's, an Aadhaar number's, one split by a letter), echoed by AOPay in
+ * another letter case, anywhere in a text: until the any-case redaction came before the shape masks (src/pii/scrub.ts
+ * Scrubber.scrubAnyCase), the masks took their digits first and the rest was no longer the secret:
+ * `REG_XXXXXX3210_LIVE` was shown. Nothing of them may come out, in a response (message, code, reference, an id) or a
+ * log line at any level.
+ */
+describe("partner credentials that hold a number, echoed in another letter case, show nothing of themselves", () => {
+  const REG = "Reg_9876543210_live";
+  const CO = "Co.2341-2341-2346.k";
+  const { upstream, t } = stackOnFakeUpstream({
+    env: { AOPAY_REGISTRATION_ID: REG, AOPAY_COMPANY_CODE: CO, ...LENIENT_THROTTLE, LOG_LEVEL: "trace" },
+  });
+  const spellings = [REG, CO].flatMap((s) => [
+    s.toUpperCase(),
+    s.toLowerCase(),
+    [...s].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join(""),
+  ]);
+  const text = (s: string) => `${s}: rejected; Upstream error for key ${s}. last ${s}`;
+  /** The credentials' letters and digits four at a time, any case: none may be left. */
+  const pieces = [REG, CO].flatMap((s) => {
+    const folded = s.toLowerCase().replace(/[^0-9a-z]/g, "");
+    return [...Array(folded.length - 3).keys()].map((i) => folded.slice(i, i + 4));
+  });
+  const leaked = (out: string) => {
+    const folded = out
+      .toLowerCase()
+      .replace(/\[redacted\]/g, "|")
+      .replace(/[^0-9a-z|]/g, "");
+    return pieces.filter((p) => folded.includes(p));
+  };
+  const aeps = { userKey: "AOP554N3XXXX", mobile: MOBILE, aadhaar: AADHAAR, primaryKeyId: "TEST", encodeTxnId: "DEMO" };
+
+  it.each(spellings)("%s in a rejection's message, code and a success's ids", async (spelled) => {
+    (upstream as NonNullable<typeof upstream>).respond(
+      json(200, { status: false, response_code: 5, message: text(spelled), error_code: spelled }),
+    );
+    const rejected = await (t as TestStack).gql(RESEND_AEPS_OTP, { input: aeps });
+    expect(resultOf(rejected.body, "resendAepsOtp").__typename).toBe("UpstreamRejected");
+    (upstream as NonNullable<typeof upstream>).respond(
+      json(200, {
+        status: true,
+        msg: text(spelled),
+        data: { response_code: 1, error_code: 0, data: { primaryKeyId: spelled, encodeTxnId: `x${spelled}` } },
+      }),
+    );
+    const resent = await (t as TestStack).gql(RESEND_AEPS_OTP, { input: aeps });
+    expect(resultOf(resent.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
+    expect(leaked(rejected.text + resent.text)).toEqual([]);
+    expect(leaked((t as TestStack).logs.text())).toEqual([]);
+  });
+});

@@ -162,7 +162,7 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
     if (isSafeMessage(error)) {
       const fields = formatted.extensions?.fields;
       return {
-        message: scrubber.scrub(formatted.message),
+        message: scrubber.scrubAnyCase(formatted.message),
         ...where,
         extensions: { code, ...(Array.isArray(fields) ? { fields: withHints(fields, production) } : {}) },
       };
@@ -174,7 +174,7 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
     // NFKC before the masks: a fullwidth `ＣＮＲＰＹ７３１５Ｑ` or `９８７６５４３２１０` is a PAN or a mobile to whoever
     // reads it. Before the shortening too, whose `…` NFKC would make `...`.
     const folded = NON_ASCII.test(stripped) ? stripped.normalize("NFKC") : stripped;
-    const message = scrubber.scrub(folded.replace(LONG_QUOTED, '"$1…"'));
+    const message = scrubber.scrubAnyCase(folded.replace(LONG_QUOTED, '"$1…"'));
     // As read (pii/client-text.ts): an operation name or a variable's key is any string, and a second attack review
     // had a number echoed whole in one escaped (`%39%38…`, `\u0039…`, `&#57;…`) or split by an en dash or `*`.
     return { message: shownAsRead(message, maskDevelopmentText), ...where, extensions: { code } };

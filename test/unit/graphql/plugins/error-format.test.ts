@@ -289,6 +289,20 @@ describe("formatError", () => {
       "limit reached for XXXX XXXX 7058 [REDACTED]",
     );
   });
+
+  it("a secret holding a number, in another letter case, in either environment's message (src/pii/scrub.ts)", () => {
+    const secret = "pay_9876543210_key";
+    const dev2 = createFormatError(new Scrubber([secret]), { production: false });
+    const prod2 = createFormatError(new Scrubber([secret]), { production: true });
+    const error = new SafeMessageError("refused PAY_9876543210_KEY", { extensions: { code: "BAD_USER_INPUT" } });
+    const safe = prod2({ message: error.message, extensions: { code: "BAD_USER_INPUT" } }, error);
+    expect(safe.message).toBe("refused [REDACTED]");
+    const raw = {
+      message: 'Field "Pay_9876543210_Key" is not defined',
+      extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+    };
+    expect(dev2(raw, undefined).message).toBe('Field "[REDACTED]" is not defined');
+  });
 });
 
 /**

@@ -1,0 +1,89 @@
+import { maskNumberShapes, Scrubber } from "../../../src/pii/scrub";
+
+/**
+ * A registered secret (a partner credential, a sealing key) that AOPay echoes in another letter case: what a request's
+ * scrub (src/pii/scrub.ts RequestScrubber) and an identifier's hand on must hold none of it. Until the any-case match
+ * came before the shape masks (Scrubber.scrubAnyCase), a secret holding a number (`pay_9876543210_key`) echoed as
+ * `PAY_9876543210_KEY` had its digits masked first, then no longer matched: `PAY_XXXXXX3210_KEY` was shown, the
+ * secret's letters and the mask's last four in clear.
+ */
+const SECRETS = [
+  "pay_9876543210_key",
+  "ak 234123412346 zz",
+  "hm_98765x43210_q",
+  "Seal.2341-2341-2346.k",
+  "reg+919876543210.live",
+];
+
+/** A secret in several letter cases: upper, lower, the first letter upper, alternating. */
+function cases(secret: string): string[] {
+  const alternating = [...secret].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c.toLowerCase())).join("");
+  const title = secret[0].toUpperCase() + secret.slice(1).toLowerCase();
+  return [...new Set([secret.toUpperCase(), secret.toLowerCase(), title, alternating])].filter((c) => c !== secret);
+}
+
+/** Each spelling where an upstream text puts it: alone, at the start, in the middle, at the end, quoted, in JSON. */
+function placed(spelling: string): string[] {
+  return [
+    spelling,
+    `${spelling}: invalid credential`,
+    `Upstream error: key ${spelling} rejected`,
+    `rejected: ${spelling}`,
+    `"${spelling}"`,
+    JSON.stringify({ error: `bad ${spelling}` }),
+  ];
+}
+
+/** The secret's letters and digits, four at a time: none may be left in what is shown (in any case). */
+function pieces(secret: string): string[] {
+  const folded = secret.toLowerCase().replace(/[^0-9a-z]/g, "");
+  const out: string[] = [];
+  for (let i = 0; i + 4 <= folded.length; i++) out.push(folded.slice(i, i + 4));
+  return out;
+}
+
+function leaked(shown: string, secret: string): string[] {
+  const folded = shown
+    .toLowerCase()
+    .replace(/\[redacted\]/g, "|")
+    .replace(/[^0-9a-z|]/g, "");
+  return pieces(secret).filter((p) => folded.includes(p) && !/^(redacted|xxxx)$/.test(p));
+}
+
+const table = SECRETS.flatMap((secret) =>
+  cases(secret).flatMap((spelling) => placed(spelling).map((text) => ({ secret, text }))),
+);
+
+describe("a registered secret echoed in another letter case shows nothing of itself", () => {
+  const scrubber = new Scrubber(SECRETS);
+
+  it.each(table)("$text", ({ secret, text }) => {
+    const request = scrubber.forRequest(["482913", "Ramesh Kumar"]);
+    const shown = {
+      "request scrub": request.scrub(text),
+      "request identifier": request.identifier(text),
+      identifier: scrubber.identifier(text),
+      "reference (maskNumberShapes after the scrub)": maskNumberShapes(request.scrub(text)),
+    };
+    for (const [where, out] of Object.entries(shown))
+      expect({ where, leaked: leaked(out, secret) }).toEqual({ where, leaked: [] });
+    // And what was shown, once on a log line, stays so.
+    const line = scrubber.scrubLine(JSON.stringify({ level: "error", msg: request.scrub(text) }));
+    expect(leaked(line, secret)).toEqual([]);
+  });
+
+  it("keeps the words around it and masks a number beside it", () => {
+    const request = scrubber.forRequest([]);
+    expect(request.scrub("Upstream error: key PAY_9876543210_KEY rejected")).toBe(
+      "Upstream error: key [REDACTED] rejected",
+    );
+    expect(request.scrub("AK 234123412346 ZZ sent to 9123456789")).toBe("[REDACTED] sent to XXXXXX6789");
+    expect(request.scrub("hm_98765X43210_Q,9123456789")).toBe("[REDACTED],XXXXXX6789");
+  });
+
+  it("a number that runs across a secret's edge is still masked, as before (the secret's match left to after it)", () => {
+    // `d] 9` of `d] 9876543210`, redacted first, would leave `876543210` (test/unit/pii/scrub-equivalence.test.ts).
+    const request = new Scrubber(["d] 9"]).forRequest([]);
+    expect(request.scrub("D] 9876543210")).not.toMatch(/87654/);
+  });
+});
