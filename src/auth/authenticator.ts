@@ -93,6 +93,16 @@ function sentMoreThanOnce(rawHeaders: readonly string[] | undefined, name: strin
 const REPEATED = { apiKey: "x-api-key sent more than once", authorization: "Authorization sent more than once" };
 
 /**
+ * The refusal of an x-api-key that is no client's key (or none at all: empty, over 256 characters): the header sent
+ * more than once where the value holds Node's ", " and the raw headers hold it twice or more, else an invalid key.
+ */
+function apiKeyRefused(value: string | string[], rawHeaders: readonly string[] | undefined): AuthOutcome {
+  return (typeof value !== "string" || value.includes(", ")) && sentMoreThanOnce(rawHeaders, "x-api-key")
+    ? { ok: false, kind: "repeatedApiKey", reason: REPEATED.apiKey }
+    : refused("invalid API key");
+}
+
+/**
  * Retry-After of a 503 AUTH_UNAVAILABLE, in seconds. A few: an identity provider's outage is most often a blip (a
  * restart, a deploy), and with no set held (or one past AUTH_JWKS_MAX_STALE_SECONDS) each request fetches the set
  * again, so a retry 5 s later is served as soon as the provider answers. Not less: a fetch may take JWKS_TIMEOUT_MS
@@ -344,14 +354,13 @@ export class Authenticator {
   }
 
   #byApiKey(value: string | string[], rawHeaders: readonly string[] | undefined): AuthOutcome {
-    if (typeof value !== "string" || value.length === 0 || value.length > 256) return refused("invalid API key");
+    // The repetition is read before the length: six keys joined by ", " pass 256 characters, and were told to send a
+    // valid key.
+    if (typeof value !== "string" || value.length === 0 || value.length > 256) return apiKeyRefused(value, rawHeaders);
     // Hashed on every request, never cached: a cache keyed by the key would hold every client's key in clear in
     // memory (a heap dump would hand them out). One SHA-256 of a short string costs about a microsecond.
     const entry = this.#apiKeyClients.get(hashApiKey(value));
-    if (entry === undefined)
-      return value.includes(", ") && sentMoreThanOnce(rawHeaders, "x-api-key")
-        ? { ok: false, kind: "repeatedApiKey", reason: REPEATED.apiKey }
-        : refused("invalid API key");
+    if (entry === undefined) return apiKeyRefused(value, rawHeaders);
     entry.used();
     return { ok: true, client: entry.client };
   }

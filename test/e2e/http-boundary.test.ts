@@ -488,6 +488,31 @@ describe.each([
     expectRefusal(res, 401, "UNAUTHENTICATED", `Authentication required: send ${what} (it came more than once).`);
     expect(refusedOf(res.headers["x-request-id"])).toBe(reason);
   });
+
+  // Sent 6 times, the joined x-api-key passed 256 characters and was refused by its length first: "send a valid API
+  // key". Each credential header, 2 to 50 times, with one valid value repeated, different values, empty values.
+  it.each([
+    ["x-api-key", "one x-api-key header", "x-api-key sent more than once"],
+    ["Authorization", "one Authorization header", "Authorization sent more than once"],
+  ])("%s sent 2 to 50 times, the same, different or empty values: a header repeated", async (name, what, reason) => {
+    const values = (n: number): string[][] =>
+      name === "x-api-key"
+        ? [Array(n).fill(TEST_API_KEY), [...Array(n).keys()].map((i) => `key-${i}`), Array(n).fill("")]
+        : [Array(n).fill("Bearer abc.def.ghi"), [...Array(n).keys()].map((i) => `Bearer t${i}`), Array(n).fill("")];
+    const wrong: string[] = [];
+    for (let n = 2; n <= 50; n++)
+      for (const sent of values(n)) {
+        const lines = sent.map((v, i) => `${i % 2 === 0 ? name : name.toUpperCase()}: ${v}`).join("\r\n");
+        const res = await exchange(t.baseUrl, head(lines), QUERY);
+        const body = JSON.parse(res.body) as { errors?: Array<{ message: string }> };
+        const message = body.errors?.[0]?.message;
+        const line = refusedOf(res.headers["x-request-id"]);
+        if (res.status !== 401 || message !== `Authentication required: send ${what} (it came more than once).`)
+          wrong.push(`${n} x ${JSON.stringify(sent[0])}: ${res.status} ${message}`);
+        else if (line !== reason) wrong.push(`${n} x ${JSON.stringify(sent[0])}: refused ${line}`);
+      }
+    expect(wrong).toEqual([]);
+  });
 });
 
 describe("every refusal before GraphQL: its status, a typed JSON body, a fixed reason on its line, counted (production)", () => {
