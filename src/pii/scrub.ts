@@ -493,6 +493,24 @@ function jsonSpelling(value: string): string {
 }
 
 /**
+ * After maskShapes and the secrets' redaction (a run masked before it would leave a secret's letters, as
+ * scrubAnyCase says), in a text that is not ASCII, every run of digits that reads as a mobile or an Aadhaar number as
+ * the log line reads it (readString: maskDigitRuns with readsAsNumber, after NFKC, digits of any script, up to three
+ * characters that are no letter or digit between two, invisible ones too) as `X`s: for Scrubber.scrub, scrubAnyCase
+ * and identifier, the entry points given text as it came, whose shape masks read neither `98765\u200B43210` nor
+ * `９８７６５４３２１０`: they passed whole where the log line masked them. The text is given back as written where
+ * nothing more is masked (not NFKC'd). Not in a request's scrub (scrubAnyCase's `request`): every text it scrubs is
+ * then masked by maskNumberShapes or maskNumberShapesKeepingLast4 (aopay/outcome.ts), which read these runs, the
+ * latter keeping the last four digits a CIBIL question's answer choice is told apart by. An ASCII text is as before: a
+ * run split only by what SEP does not know (`98765*43210`) is left to maskNumberShapes and to the log line.
+ */
+function readRuns(masked: string): string {
+  if (isAscii(masked)) return masked;
+  const runs = maskDigitRuns(masked, 10, readsAsNumber);
+  return runs === masked.normalize("NFKC") ? masked : runs;
+}
+
+/**
  * Scrubber.scrub after the secrets' redaction: the Aadhaar, mobile, PAN and e-mail masks; without `numbers`, the
  * Aadhaar and mobile ones skipped (a log line lineMayHoldNumber found none in).
  */
@@ -989,7 +1007,7 @@ export class Scrubber {
   }
 
   scrub(text: string): string {
-    return maskShapes(redact(text, this.#secrets));
+    return readRuns(maskShapes(redact(text, this.#secrets)));
   }
 
   /**
@@ -1001,9 +1019,10 @@ export class Scrubber {
    * left to the pass after the masks, as before: redacted first, it would leave the rest of that number in clear
    * (`d] 9` of `d] 9876543210` leaving `876543210`), where the mask hides it (test/unit/pii/scrub-equivalence.test.ts
    * compares with the frozen copies, which masked first). The matches redacted first stand as HELD until the end, so
-   * the later pass cannot find a secret inside their `[REDACTED]` (a secret `CTED]`).
+   * the later pass cannot find a secret inside their `[REDACTED]` (a secret `CTED]`). Then readRuns, but for a
+   * request's scrub (`request`: RequestScrubber, whose callers mask the runs after it).
    */
-  scrubAnyCase(text: string): string {
+  scrubAnyCase(text: string, request = false): string {
     const written = redact(text, this.#secrets);
     const pattern = this.#secretsAnyCase;
     const hidden =
@@ -1014,7 +1033,8 @@ export class Scrubber {
         : written;
     const shaped = maskShapes(hidden);
     const out = this.holdsSecret(shaped) ? redactAnyCase(shaped, pattern) : shaped;
-    return hidden === written ? out : out.replace(HELD_AT, "[REDACTED]");
+    const redacted = hidden === written ? out : out.replace(HELD_AT, "[REDACTED]");
+    return request ? redacted : readRuns(redacted);
   }
 
   /**
@@ -1084,7 +1104,7 @@ class RequestScrubber implements TextScrubber {
     let lower: string | undefined = plain.toLowerCase();
     const secretFree = isAscii(plain) && !this.scrubber.holdsSecretLower(lower);
     // Secrets in any case, before the shapes where no number crosses them (Scrubber.scrubAnyCase).
-    let out = secretFree ? maskShapes(plain) : this.scrubber.scrubAnyCase(plain);
+    let out = secretFree ? maskShapes(plain) : this.scrubber.scrubAnyCase(plain, true);
     if (out !== plain) lower = out.toLowerCase();
     // A mask can make a secret's spelling (a secret `XXXXXX1`): found after the masks, as before them.
     if (secretFree && out !== plain && this.scrubber.holdsSecretLower(lower)) {

@@ -357,7 +357,12 @@ describe("The PANs' tests: the same masks as the frozen copy of 8001b9b", () => 
         ["identifier", now.identifier(t), then.identifier(t)],
         ["maskGlued", maskGlued(t), glued],
       ];
-      for (const [what, got, want] of pairs) if (got !== want) differences.push({ what, text: t, got, want });
+      // Since the bare scrub reads a text that is not ASCII as the log line does (src/pii/scrub.ts readRuns), a run of
+      // digits in one (the reference's 16 beside an `ß`) is masked where it reads as holding a number: more, not less.
+      const readMore = (what: string, got: string, want: string) =>
+        what === "scrub" && /[^ -~\t\n\r]/.test(t) && onlyMoreMasked(got, want);
+      for (const [what, got, want] of pairs)
+        if (got !== want && !readMore(what, got, want)) differences.push({ what, text: t, got, want });
     }
     expect(differences.slice(0, 5)).toEqual([]);
     // Both kinds must be there: texts the log lines' mask changes, and texts holding the old test's middle that even
