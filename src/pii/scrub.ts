@@ -493,6 +493,25 @@ function jsonSpelling(value: string): string {
 }
 
 /**
+ * How many times a secret's JSON spelling is escaped again for a log line (jsonSpellings): a JSON text inside a
+ * logged string (an upstream body, an error's message quoting one) is escaped once by whoever wrote it and once more
+ * by pino, so a `"` of the secret stands as `\\\"` and a control character as `\\u0001`; a third level for JSON
+ * quoted inside that. Only a secret holding a character JSON escapes has these spellings (most have none).
+ */
+const JSON_LEVELS = 3;
+
+/** `value`'s spellings in a JSON string escaped once, twice ... JSON_LEVELS times (none where escaping changes none). */
+function jsonSpellings(value: string): string[] {
+  const out: string[] = [];
+  for (let v = value, i = 0; i < JSON_LEVELS; i++) {
+    const next = jsonSpelling(v);
+    if (next === v) break;
+    out.push((v = next));
+  }
+  return out;
+}
+
+/**
  * After maskShapes and the secrets' redaction (a run masked before it would leave a secret's letters, as
  * scrubAnyCase says), in a text that is not ASCII, every run of digits that reads as a mobile or an Aadhaar number as
  * the log line reads it (readString: maskDigitRuns with readsAsNumber, after NFKC, digits of any script, up to three
@@ -925,8 +944,9 @@ export class Scrubber {
    */
   readonly #secretsAsWritten: RegExp | null;
   /**
-   * The secrets and, for each holding a character JSON escapes (`"`, `\`, a control character), its spelling in a JSON
-   * string (jsonSpelling), longest first: what scrubLine redacts. pino writes every string of a line as JSON does, so a
+   * The secrets and, for each holding a character JSON escapes (`"`, `\`, a control character), its spellings in a JSON
+   * string, escaped once and again (jsonSpellings: a JSON text quoted in a logged string), longest first: what
+   * scrubLine redacts. pino writes every string of a line as JSON does, so a
    * secret setting's value with a `"` (config.ts secretValues: a Redis password, HMAC_SECRET) was never found there.
    */
   readonly #lineSecrets: string[];
@@ -945,7 +965,7 @@ export class Scrubber {
     this.#shortestSecret = Math.min(...this.#secretsLower.map((v) => v.length));
     this.#secretsInIds = this.#secretsLower.filter((v) => !isShortNumber(v));
     this.#shortSecretRuns = wholeRunPattern(this.#secretsLower.filter(isShortNumber), false);
-    this.#lineSecrets = redactable(new Set([...this.#secrets, ...this.#secrets.map(jsonSpelling)]));
+    this.#lineSecrets = redactable(new Set([...this.#secrets, ...this.#secrets.flatMap(jsonSpellings)]));
     this.#secretsAsWritten = redactionPattern(this.#lineSecrets, false, "g");
     const written = this.#secretsAsWritten === null ? "" : `${this.#secretsAsWritten.source}|`;
     this.#secretOrPan = new RegExp(`${written}${PAN_HINT.source}`);

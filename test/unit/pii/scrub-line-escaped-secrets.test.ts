@@ -34,3 +34,42 @@ describe("a secret JSON escapes, on a log line", () => {
     expect(scrubber.scrubLine(line)).toBe(line);
   });
 });
+
+/**
+ * Escaped twice: a JSON text inside a logged string (an upstream body in an error's message, a JSON-stringified
+ * detail) is escaped by whoever wrote it and again by pino, so the line holds `\\\"` for the secret's `"` and
+ * `\\u0001` for a control character. Before, only the once-escaped spelling was searched for, and the line showed the
+ * secret.
+ */
+describe("a secret JSON escapes, escaped twice or three times on a log line", () => {
+  const MORE = [...SECRETS, "ctl\u0001char-5", 'all"of\\them\t\u001f-6'];
+  const nested = (secret: string) => [
+    { msg: JSON.stringify({ detail: secret }) },
+    { err: { message: `upstream said ${JSON.stringify({ error: `bad ${secret}` })}` } },
+    { body: JSON.stringify(JSON.stringify({ key: secret })) },
+    { msg: JSON.stringify([JSON.stringify({ key: secret })]) },
+  ];
+
+  it.each(MORE)("is redacted: %j", (secret) => {
+    const scrubber = new Scrubber(MORE);
+    for (const obj of nested(secret)) {
+      const line = `${JSON.stringify({ level: "warn", time: 1796557635637, ...obj })}\n`;
+      const out = scrubber.scrubLine(line);
+      // Parse the line, then every string in it that is JSON, as a reader would: the secret in none of them.
+      const seen: string[] = [];
+      const read = (value: unknown): void => {
+        if (typeof value === "string") {
+          seen.push(value);
+          try {
+            read(JSON.parse(value));
+          } catch {
+            /* not JSON */
+          }
+        } else if (value !== null && typeof value === "object") for (const v of Object.values(value)) read(v);
+      };
+      read(JSON.parse(out));
+      expect({ line: obj, leaked: seen.filter((s) => s.includes(secret)) }).toEqual({ line: obj, leaked: [] });
+      expect(out).toContain("[REDACTED]");
+    }
+  });
+});
