@@ -393,3 +393,30 @@ describe("maskNumberShapesKeepingLast4 (the CIBIL question's texts, src/aopay/ou
     }
   });
 });
+
+/** The letter-split rule's documented edges (docs/security.md): what it masks over, and the gaps it leaves as written. */
+describe("letter-split numbers: the documented over-mask and gaps", () => {
+  const scrubber = new Scrubber([]);
+  const line = (t: string) =>
+    (JSON.parse(scrubber.scrubLine(JSON.stringify({ level: "info", time: 1, msg: t }))) as { msg: string }).msg;
+
+  it.each([["20261206T1250", "XXXX XXXX 1250"]])(
+    "a time to the minute, %s, is masked as an Aadhaar number (over-mask accepted)",
+    (t, masked) => {
+      expect(scrubber.scrub(t)).toBe(masked);
+      expect(line(t)).toBe(masked);
+    },
+  );
+
+  it.each(["20261206T125000", "2026-12-04 13:45:12"])("with seconds, %s stays", (t) => {
+    expect(scrubber.scrub(t)).toBe(t);
+    expect(line(t)).toBe(t);
+  });
+
+  it.each(["mob98765x43210", "98765 x 43210", "09876x543210"])("a known gap, %s, is shown as written", (t) => {
+    // If one of these becomes masked, update docs/security.md ("Known gaps of this rule").
+    expect(scrubber.scrub(t)).toBe(t);
+    expect(line(t)).toBe(t);
+    expect(maskNumberShapes(scrubber.forRequest([]).scrub(t))).toBe(t);
+  });
+});
