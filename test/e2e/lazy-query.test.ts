@@ -1,3 +1,6 @@
+import { inspect } from "node:util";
+
+import Fastify from "fastify";
 import fastQuerystring from "fast-querystring";
 
 import { lazyQuery } from "../../src/http/get-parameters";
@@ -64,5 +67,73 @@ describe("request.query parsed when read", () => {
     } finally {
       parse.mockRestore();
     }
+  });
+
+  /**
+   * What a reader outside the get/keys traps finds: util.inspect reads the proxy's target, not its traps, and the
+   * operations that fix an object's shape (freeze, seal, preventExtensions, a property defined non-configurable) hold
+   * the traps to their target, which was an empty object: inspect showed `{}`, and a frozen query threw at that call
+   * and at every read after it (failed before: 6 of 6). Each runs first, on a query nothing read yet.
+   */
+  const OPERATIONS: Record<string, (query: Record<string, unknown>) => unknown> = {
+    inspect: (query) => inspect(query),
+    freeze: (query) => [Object.isFrozen(Object.freeze(query)), Object.keys(query), JSON.stringify(query)],
+    seal: (query) => [Object.isSealed(Object.seal(query)), { ...query }, Object.isFrozen(query)],
+    preventExtensions: (query) => {
+      Object.preventExtensions(query);
+      return [Object.isExtensible(query), Reflect.set(query, "new", "1"), Object.keys(query), query.a];
+    },
+    "defineProperty, not configurable": (query) => {
+      Object.defineProperty(query, "d", { value: "1", enumerable: true });
+      // Deleting it throws a TypeError in both, worded by each (the proxy names its trap): the name is compared.
+      let deleted: unknown;
+      try {
+        deleted = delete query.d;
+      } catch (error) {
+        deleted = (error as Error).name;
+      }
+      return [Object.getOwnPropertyDescriptor(query, "d"), Object.keys(query), deleted];
+    },
+    setPrototypeOf: (query) => {
+      Object.setPrototypeOf(query, null);
+      return [Object.getPrototypeOf(query), inspect(query)];
+    },
+  };
+
+  it.each(Object.keys(OPERATIONS))("%s finds what it finds on the eager parse", (name) => {
+    const run = OPERATIONS[name];
+    for (const search of ["a=1&a=2&b=", "__proto__=x&constructor=y&toString=z", "a%41=%zz&c=a+b"]) {
+      const outcome = (query: Record<string, unknown>) => {
+        try {
+          return { value: run(query) };
+        } catch (error) {
+          return { error: String(error) };
+        }
+      };
+      expect([search, outcome(lazyQuery(search))]).toEqual([
+        search,
+        outcome(fastQuerystring.parse(search) as Record<string, unknown>),
+      ]);
+    }
+  });
+
+  it("a Fastify route reads, inspects and freezes request.query as with the router's own parse", async () => {
+    const answers: string[] = [];
+    for (const routerOptions of [{ querystringParser: lazyQuery }, {}]) {
+      const app = Fastify({ routerOptions });
+      app.get("/q", async (request) => {
+        const seen = inspect(request.query);
+        Object.freeze(request.query);
+        return { seen, keys: Object.keys(request.query as object), query: request.query };
+      });
+      try {
+        const res = await app.inject({ method: "GET", url: "/q?a=1&a=2&__proto__=x&%zz=y" });
+        answers.push(`${res.statusCode} ${res.body}`);
+      } finally {
+        await app.close();
+      }
+    }
+    expect(answers[0]).toBe(answers[1]);
+    expect(answers[1]).toMatch(/^200 .*"keys":\["a","__proto__","%zz"\]/);
   });
 });
