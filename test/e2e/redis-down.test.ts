@@ -1,3 +1,4 @@
+import { createHook } from "node:async_hooks";
 import { createServer } from "node:net";
 import { request } from "undici";
 import {
@@ -110,5 +111,38 @@ describe("refusals for an unreachable store are logged as a summary, not a line 
     expect(records.filter((r) => r.msg === "request completed" && r.result === "PROTECTION_UNAVAILABLE")).toHaveLength(
       25,
     );
+  });
+});
+
+/**
+ * A stop with Redis unreachable leaves no timer behind that holds the process. The quit fails (no connection) and the
+ * disconnect then ends the last attempt's socket, closed already (refused): ioredis destroys a socket that has not
+ * closed within disconnectTimeout (2 s by default), a timer its close clears, which never came. That timer held the
+ * process 2 s after the stop (an embedding's exit late, and "Jest did not exit" after this file).
+ */
+describe("a stop with Redis unreachable", () => {
+  it("leaves no timer that holds the process", async () => {
+    const t = await stackWithDeadRedis();
+    // A connection attempt refused by now: its socket has closed.
+    const ready = await request(`${t.baseUrl}/readyz`);
+    expect(ready.statusCode).toBe(503);
+    await ready.body.dump();
+    // The timers made while the stack stops. A socket's close takes a few ms, and a timer made before this test's
+    // 200 ms fires before it however late the loop runs: one still pending then is one that holds the process.
+    type Timer = { hasRef(): boolean; _destroyed: boolean; _idleTimeout: number };
+    const made: Timer[] = [];
+    const hook = createHook({
+      init: (_id, type, _trigger, resource) => {
+        if (type === "Timeout") made.push(resource as Timer);
+      },
+    }).enable();
+    try {
+      await t.stop();
+    } finally {
+      hook.disable();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    // Their delays (ms).
+    expect(made.filter((timer) => !timer._destroyed && timer.hasRef()).map((timer) => timer._idleTimeout)).toEqual([]);
   });
 });
