@@ -35,6 +35,16 @@ export class SealError extends Error {
   }
 }
 
+/**
+ * The parts' text as `seal` writes it: base64url without padding, the IV's 12 bytes in 16 characters, the tag's 16 in
+ * 22. Node's decoder reads more: a character after the IV's 16 (still 12 bytes), `=` padding, spaces, base64's `+` and
+ * `/`, a NUL are skipped or read alike, so bytes no version writes opened as a record, while docs/operations.md's
+ * command (which checks this shape) listed them as refused: an operator deleted a record that worked.
+ */
+const IV_TEXT = /^[A-Za-z0-9_-]{16}$/;
+const TAG_TEXT = /^[A-Za-z0-9_-]{22}$/;
+const BODY_TEXT = /^[A-Za-z0-9_-]*$/;
+
 export class StoreSealer {
   readonly #sealing: StoreKey;
   /**
@@ -111,9 +121,9 @@ export class StoreSealer {
     const [, id, ivText, tagText, bodyText] = parts;
     const keys = this.#opening.get(id);
     if (!keys) throw new SealError("sealed under a key that is not configured");
+    if (!IV_TEXT.test(ivText) || !TAG_TEXT.test(tagText) || !BODY_TEXT.test(bodyText)) throw new SealError("malformed");
     const iv = Buffer.from(ivText, "base64url");
     const tag = Buffer.from(tagText, "base64url");
-    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new SealError("malformed");
     const body = Buffer.from(bodyText, "base64url");
     for (const key of keys) {
       try {

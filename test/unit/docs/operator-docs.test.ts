@@ -443,6 +443,7 @@ describeWithRedis("docs/operations.md's command for records the service refuses 
     const key = (id: string) => recordKey(hasher, id);
     const value = sealMobiles(sealer, key("7000001003"), ["9123400001"]);
     const [s1, keyId, iv, tag, body] = value.split(".");
+    const ownValue = (id: string) => sealMobiles(sealer, key(id), ["9123400001"]);
     // Bytes no version writes at a record's key (the first open: the legacy key's sealed mobile, nothing wrong).
     await redis.set(
       store.legacyRedisKey("7000001003"),
@@ -460,6 +461,12 @@ describeWithRedis("docs/operations.md's command for records the service refuses 
       ["7000001019", (k) => redis.hset(k, "n", "1")],
       ["7000001020", (k) => redis.rpush(k, value)],
       ["7000001021", (k) => redis.xadd(k, "*", "n", value)],
+      // Read by grep as a binary file, its part before the NUL matched (not listed); refused by the store.
+      ["7000001022", (k) => redis.set(k, `${value}\0x`)],
+      // Sealed for their own keys, then reshaped: listed, and opened by the store before (Node's base64url reads past
+      // a 17th character of the iv, or a newline).
+      ["7000001023", (k) => redis.set(k, ownValue("7000001023").replace(/^(s1\.[^.]+\.[^.]+)/, "$1A"))],
+      ["7000001024", (k) => redis.set(k, `${ownValue("7000001024")}\n`)],
     ];
     for (const [id, plant] of planted) await plant(store.redisKey(id));
     const tokenLink = `${prefix}regtoken:${tokenLinkKey(hasher, "t-bad")}`;
