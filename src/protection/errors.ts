@@ -13,7 +13,7 @@ export class ProtectionStoreError extends Error {
  * Bytes no version writes where a record is kept: a key of another Redis type than a string (a hash, list, set, sorted
  * set, stream) at a registered mobile's record (`regmobiles:`, `regmobile:`), a token's link (`regtoken:`) or a PAN's
  * link (`regpan:`, where a string that is no record key is such bytes too). The cause of a ProtectionStoreError, as a
- * SealError is for a string that does not open: the request is refused PROTECTION_UNAVAILABLE (nothing sent), with the
+ * SealError is for a string there that does not open: the request is refused PROTECTION_UNAVAILABLE (nothing sent), the
  * store-failure error line naming the kind of key, never the key (an HMAC) nor its value. Read as no record, as it was,
  * a send went out with the id's registered mobiles unbudgeted (none read), and a registration as a first one (no
  * MOBILE_LIMIT_REACHED, no OTP_SEND_IN_PROGRESS), while a string there that did not open refused both

@@ -22,8 +22,8 @@ import { monotonicNow } from "../util/clock";
  * while the first still runs it is a conflict. Records hold an input fingerprint (HMAC) and the result the client saw,
  * sealed (store-sealer.ts: AES-256-GCM, bound to the record key and the fingerprint): a result can carry a token
  * AOPay issued (registerCibilCustomer's accessToken), and nothing secret rests in clear, in Redis or in memory.
- * A result that does not open (wrong key, tampered) is a store failure: the request is answered
- * PROTECTION_UNAVAILABLE and nothing is sent.
+ * A result that does not open (wrong key, tampered) is an operator's error line, and its repeat is answered
+ * OUTCOME_UNKNOWN: the request that stored it went ahead; nothing is sent again.
  */
 
 /** A result as stored: the union member's type name and its fields (already masked, as sent to the client). */
@@ -61,6 +61,12 @@ export type BeginOutcome =
    * not ours): its request went ahead.
    */
   | { kind: "unreadable" }
+  /**
+   * A `done` record whose sealed result does not open (a key not in STORE_ENCRYPTION_KEYS on this replica, a wrong
+   * key under its id, tampered, moved): its request went ahead and ended with a result this replica cannot read.
+   * `error` (a ProtectionStoreError) names what failed, never the value.
+   */
+  | { kind: "unopenable"; error: ProtectionStoreError }
   | { kind: "replay"; result: StoredResult };
 
 export type CompleteOutcome = "stored" | "restored" | "superseded";
@@ -157,8 +163,10 @@ function judge(
   try {
     return { kind: "replay", result: JSON.parse(sealer.open(result, [key, fingerprint])) as StoredResult };
   } catch (error) {
-    // The error names what failed (SealError), never the value.
-    throw new ProtectionStoreError("idempotency", error);
+    // The error names what failed (SealError), never the value. Not thrown as a store failure: that answered
+    // PROTECTION_UNAVAILABLE ("nothing was sent, try again later") for a key whose request did go ahead, and a client
+    // that took it at its word and sent again under a new key sent a second OTP (send-guard.ts #begin).
+    return { kind: "unopenable", error: new ProtectionStoreError("idempotency", error) };
   }
 }
 const UNREADABLE = Object.freeze({ kind: "unreadable" as const });

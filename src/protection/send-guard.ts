@@ -488,6 +488,17 @@ export class SendGuard {
             "idempotency record this version cannot read: answered OUTCOME_UNKNOWN",
           );
         return this.#answerUnknown(req, "the record of this Idempotency-Key cannot be read by this version");
+      case "unopenable":
+        // A key problem for operators (STORE_ENCRYPTION_KEYS on this replica, or a record tampered with): the store
+        // failure's error line, summarised as any store failure's. Not counted as one (aopay_protection_unavailable):
+        // nothing was refused. The client is told what it is: the key's request went ahead, its answer not readable
+        // here; the same key replays it once a replica holding the key answers (a rotation's step: docs/security.md).
+        if (this.options.storeLines.unavailable.take("otp send"))
+          log.error(
+            { err: begun.error, otpSend: { field, idempotency: "unopenable" } },
+            "idempotency result does not open (STORE_ENCRYPTION_KEYS?): answered OUTCOME_UNKNOWN",
+          );
+        return this.#answerUnknown(req, "the answer to this Idempotency-Key cannot be opened by this server");
       case "replay": {
         if (begun.result.typename === UNKEPT_RESULT.typename) {
           // Sent before, its answer not kept (too large, or a bug after the call: #keepUnkept): never sent

@@ -210,23 +210,29 @@ describeWithPrivateRedis("nothing secret at rest in Redis (production, scripted 
   it.each([
     ["a wrong key under the same id", `k1:${key(9)},${K2}`],
     ["the old key dropped too early", K2.replace(/^k2/, "k3") + `,k2:${key(8)}`],
-  ])("%s: PROTECTION_UNAVAILABLE, nothing sent upstream, no clear value logged", async (_name, storeKeys) => {
-    await t!.stop();
-    t = await start(storeKeys);
-    const before = upstream.calls.length;
-    const res = await t.gql(REGISTER, REGISTER_INPUT, { ...auth, "idempotency-key": "at-rest-register-1" });
-    expect(resultOf(res.body, "registerCibilCustomer")).toMatchObject({
-      __typename: "ProtectionUnavailable",
-      code: "PROTECTION_UNAVAILABLE",
-    });
-    expect(upstream.calls.length - before).toBe(0);
-    const logs = t.logs.text();
-    expect(logs).toContain("otp send refused: protection store unavailable");
-    for (const value of Object.values(CANARY)) expect(logs).not.toContain(value);
-    expect(res.text).not.toContain(CANARY.token);
-  });
+  ])(
+    "%s: a repeat is OUTCOME_UNKNOWN (its request went ahead), nothing sent upstream, no clear value logged",
+    async (_name, storeKeys) => {
+      await t!.stop();
+      t = await start(storeKeys);
+      const before = upstream.calls.length;
+      const res = await t.gql(REGISTER, REGISTER_INPUT, { ...auth, "idempotency-key": "at-rest-register-1" });
+      // Before: PROTECTION_UNAVAILABLE, "nothing was sent or fetched. Try again later.": the registration under this
+      // key had gone ahead, and a client trying again under a new key registered (and sent an OTP) again.
+      expect(resultOf(res.body, "registerCibilCustomer")).toMatchObject({
+        __typename: "OutcomeUnknown",
+        code: "OUTCOME_UNKNOWN",
+      });
+      expect(upstream.calls.length - before).toBe(0);
+      const logs = t.logs.text();
+      expect(logs).toContain("idempotency result does not open (STORE_ENCRYPTION_KEYS?): answered OUTCOME_UNKNOWN");
+      expect(logs).not.toContain("otp send refused: protection store unavailable");
+      for (const value of Object.values(CANARY)) expect(logs).not.toContain(value);
+      expect(res.text).not.toContain(CANARY.token);
+    },
+  );
 
-  it("a tampered record and a record moved to another key do not open: PROTECTION_UNAVAILABLE, upstream call count 0", async () => {
+  it("a tampered record and a record moved to another key do not open: OUTCOME_UNKNOWN, upstream call count 0", async () => {
     await t!.stop();
     t = await start(`${K2},${K1}`);
     const hasher = new KeyHasher(Buffer.from(PRODUCTION_SECURITY.HMAC_SECRET, "utf8"));
@@ -239,7 +245,9 @@ describeWithPrivateRedis("nothing secret at rest in Redis (production, scripted 
     // Moved: the same sealed record, copied under the key another Idempotency-Key maps to (same input).
     await redis.set(recordKey("at-rest-moved"), original as string, "PX", 60_000);
     const moved = await t.gql(REGISTER, REGISTER_INPUT, { ...auth, "idempotency-key": "at-rest-moved" });
-    expect(resultOf(moved.body, "registerCibilCustomer")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
+    // A record at a key is told as one its request left (OUTCOME_UNKNOWN): never "nothing was sent", which only a
+    // key with no record can say.
+    expect(resultOf(moved.body, "registerCibilCustomer")).toMatchObject({ code: "OUTCOME_UNKNOWN" });
 
     // Tampered: one bit of the ciphertext flipped in place.
     const record = JSON.parse(original as string) as { result: string };
@@ -249,7 +257,7 @@ describeWithPrivateRedis("nothing secret at rest in Redis (production, scripted 
     parts[4] = body.toString("base64url");
     await redis.set(recordKey("at-rest-register-1"), JSON.stringify({ ...record, result: parts.join(".") }), "KEEPTTL");
     const tampered = await t.gql(REGISTER, REGISTER_INPUT, { ...auth, "idempotency-key": "at-rest-register-1" });
-    expect(resultOf(tampered.body, "registerCibilCustomer")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
+    expect(resultOf(tampered.body, "registerCibilCustomer")).toMatchObject({ code: "OUTCOME_UNKNOWN" });
 
     expect(upstream.calls.length - before).toBe(0);
     for (const value of Object.values(CANARY)) expect(t.logs.text()).not.toContain(value);

@@ -175,7 +175,12 @@ describe("MemoryIdempotencyStore", () => {
     expect(sealed[0]).not.toContain("canary");
     expect(await store.begin("k", "fp", 60_000)).toEqual({ kind: "replay", result: secret });
     tamper = true;
-    await expect(store.begin("k", "fp", 60_000)).rejects.toBeInstanceOf(ProtectionStoreError);
-    await expect(store.begin("k", "fp", 60_000)).rejects.toThrow(/^idempotency: shared state unavailable$/);
+    // Its request went ahead: `unopenable` (answered OUTCOME_UNKNOWN, send-guard.ts), not a thrown store failure
+    // (PROTECTION_UNAVAILABLE: "nothing was sent, try again", a new key a second OTP).
+    const unopenable = await store.begin("k", "fp", 60_000);
+    expect(unopenable).toMatchObject({ kind: "unopenable" });
+    const { error } = unopenable as { error: unknown };
+    expect(error).toBeInstanceOf(ProtectionStoreError);
+    expect((error as Error).message).toMatch(/^idempotency: shared state unavailable$/);
   });
 });
