@@ -407,8 +407,13 @@ export async function runPrimary(config: Config): Promise<void> {
     }
     if (isMessage(message, WATCHDOG_CODE)) watchdogCodes.set(worker, (message as WatchdogCode).code);
     const bound = bounds.get(worker);
-    if (isMessage(message, STOP_BOUND) && bound !== undefined) {
-      bound.told = monotonicNow() + (message as StopBound).inMs;
+    const inMs = isMessage(message, STOP_BOUND) ? (message as Partial<StopBound>).inMs : undefined;
+    if (bound !== undefined && typeof inMs === "number" && !Number.isNaN(inMs)) {
+      // Never past the cluster's own bound (stopEndsAt): a worker that read its order late (its loop or its process
+      // stalled, the word slow on the channel) tells a bound counted from then. Taken as told, it lived on past the
+      // SIGTERM's delay + grace period + 1 s, what terminationGracePeriodSeconds is sized on, by as long as it had
+      // been stuck (test/e2e/cluster.test.ts). NaN, from a message that lost its number, is no bound: ignored.
+      bound.told = Math.min(stopEndsAt, monotonicNow() + Math.max(0, inMs));
       killAtBound(worker);
     }
   });
@@ -454,12 +459,18 @@ export async function runPrimary(config: Config): Promise<void> {
    */
   const bounds = new Map<Worker, { told: number; asked: number[]; timer?: NodeJS.Timeout }>();
   /**
+   * When the whole stop ends at the latest (monotonic ms), reckoned as the stop begins: a single server's bound from
+   * the same signal (the delay, the grace period and 1 s; a second signal or a cut only ever brings a single server's
+   * closer), which no worker's told bound moves later.
+   */
+  let stopEndsAt = Number.POSITIVE_INFINITY;
+  /**
    * The primary's backstop for a worker whose own watchdog cannot end it (its event loop stalled, the process
    * stopped): SIGKILL at the bound the worker told, a single server's own (index.ts: the delay, the grace period and
    * 1 s; the grace period and 1 s from a second signal during the delay; 2 s after a cut, or the bound before it when
-   * that comes first; unchanged by a signal once the drain is over), or 2 s after a "stop now" it has not answered:
-   * a worker that cannot answer for that long is stuck, whatever it was doing. The bound moves either way as the
-   * worker tells it. Before, the primary reckoned the workers' bounds on its own clock, only ever moving them closer:
+   * that comes first; unchanged by a signal once the drain is over; never past stopEndsAt), or 2 s after a "stop now"
+   * it has not answered: a worker that cannot answer for that long is stuck, whatever it was doing. The bound moves
+   * either way as the worker tells it. Before, the primary reckoned the workers' bounds on its own clock, only ever moving them closer:
    * a second signal just past the delay by its clock, but not yet by a worker's (which began its delay a moment later),
    * gave that worker 2 s where its own drain, begun at that signal, had the grace period, and killed it mid-drain (a
    * send's answer cut); and a signal once a worker's drain was over killed it 2 s later, where its own watchdog kept
@@ -498,6 +509,7 @@ export async function runPrimary(config: Config): Promise<void> {
       (stopOrder === "stop" ? config.shutdownDelayMs : 0) +
       config.shutdownGraceMs +
       SHUTDOWN_WATCHDOG_MARGIN_MS;
+    stopEndsAt = reckoned;
     for (const worker of slots.keys()) {
       bounds.set(worker, { told: reckoned, asked: [] });
       killAtBound(worker);

@@ -1178,6 +1178,41 @@ describeWithRedis("WEB_CONCURRENCY=2: the stop's bounds, and one scripted upstre
     }
   }, 60_000);
 
+  it("a worker that takes its order late still ends by the cluster's bound: the delay, the grace period and 1 s", async () => {
+    // Worker b's process is stopped as the signal comes and resumes just before the cluster's bound: it then reads its
+    // order and tells its own bound from there (the delay, the grace period and 1 s), and its send holds its drain.
+    // Before, the primary took that later bound as told and b lived on past the SIGTERM's delay + grace + 1 s, what
+    // terminationGracePeriodSeconds is sized on (docs/deploying.md), by as long as it had been stuck.
+    const DELAY_MS = 2_000;
+    const BOUND_MS = DELAY_MS + GRACE_MS + 1_000;
+    const { simulator, server: p, baseUrl } = await start(GRACE_MS, { SHUTDOWN_DELAY_MS: String(DELAY_MS) });
+    const [, b] = readyPids(p) as [number, number];
+    const calls = upstream.calls.length;
+    process.kill(b, "SIGSTOP");
+    // One send per worker (connections handed out in turn): b's waits for b, then holds its drain.
+    const sends = ["102233504", "102234504"].map((id) => sendOtp(baseUrl, id));
+    try {
+      await until("a's send at the upstream", () => upstream.calls.length >= calls + 1, 10_000);
+      const signalledAt = Date.now();
+      process.kill(p.child.pid as number, "SIGTERM");
+      await new Promise((r) => setTimeout(r, BOUND_MS - 700));
+      process.kill(b, "SIGCONT");
+      const code = await p.exited;
+      const took = Date.now() - signalledAt;
+      expect(lines(p).find((l) => l.msg === "worker still running at the stop's bound: killing it")).toMatchObject({
+        worker: { pid: b },
+      });
+      expect(took).toBeGreaterThanOrEqual(BOUND_MS - 100);
+      expect(took).toBeLessThan(BOUND_MS + LATE_MS);
+      // Killed at the bound: counted as its watchdog would have exited there (it had told no code: 1).
+      expect(code).toBe(1);
+    } finally {
+      if (isAlive(b)) process.kill(b, "SIGCONT");
+      await endGroup(p, simulator);
+      await Promise.all(sends);
+    }
+  }, 60_000);
+
   it("each OTP send reaches the one upstream at most once across a stop: reset upstream, or cut by a signal", async () => {
     const { simulator, server: p, baseUrl } = await start(30_000);
     const ids = ["102221504", "102222504", "102223504", "102224504"];
