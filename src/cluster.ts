@@ -465,16 +465,16 @@ export async function runPrimary(config: Config): Promise<void> {
    */
   let stopEndsAt = Number.POSITIVE_INFINITY;
   /**
-   * The primary's backstop for a worker whose own watchdog cannot end it (its event loop stalled, the process
-   * stopped): SIGKILL at the bound the worker told, a single server's own (index.ts: the delay, the grace period and
-   * 1 s; the grace period and 1 s from a second signal during the delay; 2 s after a cut, or the bound before it when
-   * that comes first; unchanged by a signal once the drain is over; never past stopEndsAt), or 2 s after a "stop now"
-   * it has not answered: a worker that cannot answer for that long is stuck, whatever it was doing. The bound moves
-   * either way as the worker tells it. Before, the primary reckoned the workers' bounds on its own clock, only ever moving them closer:
-   * a second signal just past the delay by its clock, but not yet by a worker's (which began its delay a moment later),
-   * gave that worker 2 s where its own drain, begun at that signal, had the grace period, and killed it mid-drain (a
-   * send's answer cut); and a signal once a worker's drain was over killed it 2 s later, where its own watchdog kept
-   * its bound (test/e2e/cluster.test.ts).
+   * The primary's backstop for a worker whose own watchdog cannot end it (its event loop stalled, the process stopped):
+   * SIGKILL at the bound the worker told, a single server's own (index.ts: the delay, the grace period and 1 s; the
+   * grace period and 1 s from a second signal during the delay; 2 s after a cut, or the bound before it when that comes
+   * first; unchanged by a signal once the drain is over; never past stopEndsAt), or 2 s after a "stop now" it has not
+   * answered: a worker that cannot answer for that long is stuck, whatever it was doing. The bound moves either way as
+   * the worker tells it. Before, the primary reckoned the workers' bounds on its own clock, only ever moving them
+   * closer: a second signal just past the delay by its clock, but not yet by a worker's (which began its delay a moment
+   * later), gave that worker 2 s where its own drain, begun at that signal, had the grace period, and killed it
+   * mid-drain (a send's answer cut); and a signal once a worker's drain was over killed it 2 s later, where its own
+   * watchdog kept its bound (test/e2e/cluster.test.ts).
    */
   const killAtBound = (worker: Worker) => {
     const bound = bounds.get(worker);

@@ -500,7 +500,9 @@ function jsonSpelling(value: string): string {
  */
 const JSON_LEVELS = 3;
 
-/** `value`'s spellings in a JSON string escaped once, twice ... JSON_LEVELS times (none where escaping changes none). */
+/**
+ * `value`'s spellings in a JSON string escaped once, twice ... JSON_LEVELS times (none where escaping changes none).
+ */
 function jsonSpellings(value: string): string[] {
   const out: string[] = [];
   for (let v = value, i = 0; i < JSON_LEVELS; i++) {
@@ -1065,7 +1067,8 @@ export class Scrubber {
    * more digits digits alone and not a number's length, or inside an id) skips the Aadhaar and mobile masks too.
    */
   scrubLine(line: string): string {
-    // Neither a secret nor a PAN's shape: no redaction, and maskShapes without numbers would only mask e-mail addresses.
+    // Neither a secret nor a PAN's shape: no redaction, and maskShapes without numbers would only mask e-mail
+    // addresses.
     if (!this.#secretOrPan.test(line))
       return lineMayHoldNumber(line) ? readLine(maskShapes(quoteNumbers(line))) : maskEmails(line);
     const out = holds(line, this.#secretsAsWritten) ? redact(line, this.#lineSecrets) : line;

@@ -53,8 +53,8 @@ export function createRedis(
     connectTimeout: 2_000,
     commandTimeout: 1_000,
     // How long a socket asked to end (a disconnect: the stop's, after its QUIT failed, or ioredis's own before a
-    // reconnect) may stay open before it is destroyed: 100 ms (ioredis's default 2 s). Its timer ends only by that or by
-    // the socket's close, and a socket closed already (Redis unreachable: the last attempt's, refused) never closes
+    // reconnect) may stay open before it is destroyed: 100 ms (ioredis's default 2 s). Its timer ends only by that or
+    // by the socket's close, and a socket closed already (Redis unreachable: the last attempt's, refused) never closes
     // again: the stop left a timer that held the process 2 s after it (test/e2e/redis-down.test.ts). A Redis that
     // answers closes in well under 100 ms; one that does not is gone or hung, and nothing is waited for from it.
     disconnectTimeout: 100,

@@ -927,8 +927,8 @@ describeWithRedis("WEB_CONCURRENCY=2: a stop signal once the workers' drains are
   it("cuts nothing, kills nothing: the primary's line says no worker had anything to cut, each ends by its bound", async () => {
     // A collector that never answers: each worker's drain is over at once, then its last spans wait for the export
     // (what is left of its budget), so both are alive, with nothing to cut, when the second signal comes. Before, the
-    // primary counted every worker as cut; and it killed them 2 s after the signal, their export (up to 3 s) cut, where a
-    // single server's stop signal after its drain changes nothing (its bound stays).
+    // primary counted every worker as cut; and it killed them 2 s after the signal, their export (up to 3 s) cut, where
+    // a single server's stop signal after its drain changes nothing (its bound stays).
     const sockets = new Set<Socket>();
     const collector = createServer((socket) => sockets.add(socket));
     await new Promise<void>((r) => collector.listen(0, "127.0.0.1", r));
@@ -1128,10 +1128,10 @@ describeWithRedis("WEB_CONCURRENCY=2: the stop's bounds, and one scripted upstre
   );
 
   it("a second signal just past the delay by the primary's clock, not by a late worker's: that worker drains to its bound", async () => {
-    // Worker b takes the stop order 1 s after a (its process stopped meanwhile), so its delay ends 1 s later. The second
-    // signal comes as a's drain begins: a cuts its drain (130), b, still in its delay, drains at once, with the grace
-    // period before it. Before, the primary read "draining" on its own clock and killed b 2 s after the signal, mid-drain:
-    // its send's answer cut (the OTP maybe sent), where b's drain answers it at the grace period less 500 ms.
+    // Worker b takes the stop order 1 s after a (its process stopped meanwhile), so its delay ends 1 s later. The
+    // second signal comes as a's drain begins: a cuts its drain (130), b, still in its delay, drains at once, with the
+    // grace period before it. Before, the primary read "draining" on its own clock and killed b 2 s after the signal,
+    // mid-drain: its send's answer cut (the OTP maybe sent), where b's drain answers it 500 ms before its grace ends.
     const DELAY_MS = 2_000;
     const GRACE = 4_000;
     const { simulator, server: p, baseUrl } = await start(GRACE, { SHUTDOWN_DELAY_MS: String(DELAY_MS) });

@@ -365,7 +365,7 @@ describe("the server process (npm start)", () => {
     // Pipelined introspection answers (tens of kB each, 8 MB in all) to a client that does not read: more than
     // loopback's socket buffers hold, so an answer waits, handed over but not written. Before, that was nothing in
     // flight: the drain's start destroyed the connection (Node's closeIdleConnections), and a signal found nothing to
-    // cut: a clean stop, exit 0, the answer cut. Now the drain waits for it and the signal cuts it: 130, and it says so.
+    // cut: a clean stop, exit 0, the answer cut. Now the drain waits for it and the signal cuts it: 130, said so.
     const p = run({ NODE_ENV: "development", SHUTDOWN_GRACE_MS: "30000" });
     const socket = new Socket();
     try {

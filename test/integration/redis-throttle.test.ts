@@ -143,11 +143,11 @@ describeWithRedis("OtpThrottle in Redis: one script per send (real Redis at REDI
     expect([...scopes].sort()).toEqual(["CLIENT", "DESTINATION", "GLOBAL", "IP", "MOBILE_PREFIX"]);
   });
 
-  // docs/security.md "How OTP sends are counted": Redis losing its keys in the middle of a window (a restart without persistence, a
-  // failover to a replica the writes had not reached, a flush) loses the counts, and every budget starts again: this
-  // process keeps no copy of them in memory (the in-memory counters serve only a server without REDIS_URL). Pinned,
-  // so that the documented behaviour changes with the code: a cooldown, a destination's window and an IP's window,
-  // each used up, then the keys deleted as a restart loses them.
+  // docs/security.md "How OTP sends are counted": Redis losing its keys in the middle of a window (a restart without
+  // persistence, a failover to a replica the writes had not reached, a flush) loses the counts, and every budget starts
+  // again: this process keeps no copy of them in memory (the in-memory counters serve only a server without REDIS_URL).
+  // Pinned, so that the documented behaviour changes with the code: a cooldown, a destination's window and an IP's
+  // window, each used up, then the keys deleted as a restart loses them.
   it("a Redis that lost its keys mid-window: every budget starts again, nothing in this process remembers", async () => {
     const prefix = fresh();
     const shared = new OtpThrottle(SMALL, hasher, { redis, keyPrefix: prefix });

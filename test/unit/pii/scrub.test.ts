@@ -394,7 +394,9 @@ describe("maskNumberShapesKeepingLast4 (the CIBIL question's texts, src/aopay/ou
   });
 });
 
-/** The letter-split rule's documented edges (docs/security.md): what it masks over, and the gaps it leaves as written. */
+/**
+ * The letter-split rule's documented edges (docs/security.md): what it masks over, and the gaps it leaves as written.
+ */
 describe("letter-split numbers: the documented over-mask and gaps", () => {
   const scrubber = new Scrubber([]);
   const line = (t: string) =>

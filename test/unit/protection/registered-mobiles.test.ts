@@ -1017,9 +1017,9 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
 
     // The records a send reads in its mark's script (SENDING: the id's record, the versions before's record, the
     // token's link) holding another type than a string (bytes not ours): refused as a record that does not open
-    // (ForeignRecordError), the send's mark ended at once. Read with GET, the script failed WRONGTYPE after the mark was
-    // made and the count raised (a script's writes stay), each attempt leaving a mark; read with MGET, none: the send
-    // went out with the id's mobiles unbudgeted.
+    // (ForeignRecordError), the send's mark ended at once. Read with GET, the script failed WRONGTYPE after the mark
+    // was made and the count raised (a script's writes stay), each attempt leaving a mark; read with MGET, none: the
+    // send went out with the id's mobiles unbudgeted.
     it.each<[string, string, (id: string) => string]>([
       ["the record", "4", (id) => `${prefix}regmobiles:${hasher.hash(REGISTERED_MOBILE_DIMENSION, id)}`],
       [
