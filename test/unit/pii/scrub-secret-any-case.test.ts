@@ -87,3 +87,43 @@ describe("a registered secret echoed in another letter case shows nothing of its
     expect(request.scrub("D] 9876543210")).not.toMatch(/87654/);
   });
 });
+
+/**
+ * What a held secret stands as until the masks have run (its first character, a private-use mark, its last)
+ * must not change what the masks take: held inside an e-mail address's local part, the mark cut the address, and the
+ * part before it was shown (`john.[REDACTED]**@example.com`, where masked first it was `***@example.com`).
+ */
+describe("a secret held inside an e-mail address shows none of the address", () => {
+  const scrubber = new Scrubber(["secretkey"]);
+  const request = scrubber.forRequest([]);
+
+  it.each([
+    ["mail john.SECRETKEY@example.com now", "mail ***@example.com now"],
+    ["mail SecretKey.doe@example.com now", "mail ***@example.com now"],
+    ["x@SECRETKEY.com", "***@[REDACTED].com"],
+  ])("%s", (text, expected) => {
+    expect(request.scrub(text)).toBe(expected);
+    expect(scrubber.scrubAnyCase(text)).toBe(expected);
+  });
+});
+
+/**
+ * A text that holds the mark itself (U+E000: a private-use character a client or an upstream may send) is held
+ * nothing: the mark's release paired the text's own mark with a held match's first character and showed the match's
+ * last (`a\uE000ALPHAKEY` shown as `[REDACTED]Y`) and the mark. Such a text keeps the old order, masks first: a
+ * secret holding a number, in another case, in a text that also holds the mark, can still show the rest of itself
+ * (docs/security.md).
+ */
+describe("a text holding the placeholder's character shows neither a secret's edge nor a mark that was not sent", () => {
+  const scrubber = new Scrubber(["alphakey"]);
+
+  it.each(["\uE000"])("%j", (mark) => {
+    for (const [text, expected] of [
+      [`a${mark}ALPHAKEY z`, `a${mark}[REDACTED] z`],
+      [`ALPHAKEY${mark}x z`, `[REDACTED]${mark}x z`],
+    ]) {
+      expect(scrubber.forRequest([]).scrub(text)).toBe(expected);
+      expect(scrubber.scrubAnyCase(text)).toBe(expected);
+    }
+  });
+});
