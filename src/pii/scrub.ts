@@ -122,9 +122,9 @@ const PAN_TOKEN = /(?<![0-9A-Za-z-])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![0-
 // line: the case-insensitive test cost 340 ns per access line against 91 (a timing loop), and no log line holds
 // client or upstream text that has not been scrubbed where it came in.
 const PAN_TOKEN_ANY_CASE = new RegExp(PAN_TOKEN.source, "gi");
-// The mark of a held secret (HELD) counts as an address's character: one held inside a local part
+// The marks of a held secret or value (HELD, HELD_OWN) count as an address's characters: one held inside a local part
 // (`john.SECRET@example.com` as `john.S\uE000T@…`) cut it, and the mask showed the part before it (`john.`).
-const EMAIL = /[A-Za-z0-9._%+\uE000-]+(@[A-Za-z0-9.\uE000-]+\.[A-Za-z]{2,})/g;
+const EMAIL = /[A-Za-z0-9._%+\uE000\uE001-]+(@[A-Za-z0-9.\uE000\uE001-]+\.[A-Za-z]{2,})/g;
 // The same patterns without `g`, for a test before each replace: almost no text has a match, and a replace with a
 // function that finds nothing still cost more than the scan. Measured under callgrind on a 450-character access line:
 // the two passes 6.4k -> 4.6k instructions.
@@ -429,15 +429,50 @@ function redact(text: string, values: readonly string[]): string {
 const HELD = "\uE000";
 /** A secret held (`held`): HELD and a character either side, whatever the masks made of them. */
 const HELD_AT = /[^]\uE000[^]/g;
+/** HELD for a request's own value (RequestScrubber), released after the request's own pass, not before it. */
+const HELD_OWN = "\uE001";
+const HELD_OWN_AT = /[^]\uE001[^]/g;
+/** Either mark: a text holding one as it came is held nothing (scrubAnyCase). */
+const MARKS = /[\uE000\uE001]/;
 
 /**
- * A secret's match as Scrubber.scrubAnyCase holds it until the masks have run: its first and last characters, HELD
+ * A secret's match as Scrubber.scrubAnyCase holds it until the masks have run: its first and last characters, `mark`
  * between them. The masks read what stands beside a number (BEFORE, END: a number glued to a letter is no number
  * someone wrote), so each sees the same neighbours as in the text: `Ramesh Kumar6194603102` stays glued, and the
  * request's own value `6194603102` in it is redacted whole after them as before, not shown as `XXXXXX3102`.
  */
-function held(match: string): string {
-  return match[0] + HELD + match[match.length - 1];
+function held(match: string, mark = HELD): string {
+  return match[0] + mark + match[match.length - 1];
+}
+
+/** `text` with each match held with `mark` (`at`: its HELD_AT) replaced by `[REDACTED]`. */
+function released(text: string, at = HELD_AT): string {
+  return text.replace(at, "[REDACTED]");
+}
+
+/**
+ * Whether the number masks would show part of a request's own value matched (`tok_9876543210_ab` as
+ * `tok_XXXXXX3210_ab`, `12-9876543210-42` as `12-XXXXXX3210-42`): ten ASCII digits or more (a mobile, an Aadhaar
+ * number) and, masked, a letter other than the masks' `X` or more than the four last digits a mask keeps. Only such a
+ * value is held before them. A value that is a number alone keeps its readable mask (`9182736450` as `XXXXXX6450`),
+ * and any other value is left to after them, as before: a PAN keeps the PAN mask's `XXXXXX315Q`, a short value its
+ * neighbours for the PAN mask (`ByQcA0385f` glued to it).
+ */
+function maskShowsPart(match: string): boolean {
+  if (countDigits(match) < 10) return false;
+  const masked = maskShapes(match);
+  return countDigits(masked) > 4 || OTHER_LETTER.test(masked);
+}
+
+const OTHER_LETTER = /[^\P{L}X]/u;
+
+function countDigits(text: string): number {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) digits++;
+  }
+  return digits;
 }
 
 /**
@@ -484,6 +519,14 @@ function joinsDigits(gap: string): boolean {
   if (seen.length > MAX_GAP) return false;
   const letters = seen.replace(NOT_LETTERS, "").length;
   return letters === 0 || (letters === 1 && seen.length === 1);
+}
+
+/**
+ * One pattern matching either's matches (redactionPattern's `gi`), the leftmost first and `first`'s where both match at
+ * one place: the secrets before a request's own values, as their passes ran one after the other; `then`'s captured.
+ */
+function anyOf(first: RegExp | null, then: RegExp): RegExp {
+  return new RegExp(`${first === null ? "(?!)" : `(?:${first.source})`}|(${then.source})`, "gi");
 }
 
 const INVISIBLE_CHARS = /[\u00AD\u200B-\u200D\u2060\uFEFF]/g;
@@ -1046,20 +1089,28 @@ export class Scrubber {
    * the later pass cannot find a secret inside their `[REDACTED]` (a secret `CTED]`). Then readRuns, but for a
    * request's scrub (`request`: RequestScrubber, whose callers mask the runs after it).
    */
-  scrubAnyCase(text: string, request = false): string {
+  scrubAnyCase(text: string, request = false, own: RegExp | null = null): string {
     const written = redact(text, this.#secrets);
     const pattern = this.#secretsAnyCase;
-    // Nothing is held in a text that already holds HELD (HELD_AT would pair the text's own with a held match's edge,
-    // showing that edge and HELD): the old order, masks first, for it.
+    // A request's own values (RequestScrubber, `own`: only for a text that holds one, and only those maskShowsPart
+    // finds) are held in the same one pass, so no two held matches share a character; with HELD_OWN, released by the
+    // RequestScrubber after its own pass. Nothing is held in a text that already holds a mark (HELD_AT would pair the
+    // text's own with a held match's edge and show that edge and the mark): the old order, masks first, for it.
+    const hold = (match: string, at: number, isOwn: boolean): string =>
+      crossesNumber(written, at, match.length) || (isOwn && !maskShowsPart(match))
+        ? match
+        : held(match, isOwn ? HELD_OWN : HELD);
     const hidden =
-      pattern !== null && !written.includes(HELD) && holds(written, pattern)
-        ? written.replace(pattern, (match: string, at: number) =>
-            crossesNumber(written, at, match.length) ? match : held(match),
-          )
-        : written;
+      MARKS.test(written) || !(holds(written, pattern) || holds(written, own))
+        ? written
+        : own === null
+          ? written.replace(pattern as RegExp, (match: string, at: number) => hold(match, at, false))
+          : written.replace(anyOf(pattern, own), (match: string, isOwn: string | undefined, at: number) =>
+              hold(match, at, isOwn !== undefined),
+            );
     const shaped = maskShapes(hidden);
     const out = this.holdsSecret(shaped) ? redactAnyCase(shaped, pattern) : shaped;
-    const redacted = hidden === written ? out : out.replace(HELD_AT, "[REDACTED]");
+    const redacted = hidden === written ? out : released(out);
     return request ? redacted : readRuns(redacted);
   }
 
@@ -1130,11 +1181,15 @@ class RequestScrubber implements TextScrubber {
     // so beyond it: a final `Σ`), and the Scrubber's redaction as written is skipped.
     let lower: string | undefined = plain.toLowerCase();
     const secretFree = isAscii(plain) && !this.scrubber.holdsSecretLower(lower);
-    // Secrets in any case, before the shapes where no number crosses them (Scrubber.scrubAnyCase).
-    let out = secretFree ? maskShapes(plain) : this.scrubber.scrubAnyCase(plain, true);
+    // Secrets in any case and the request's own values, before the shapes where no number crosses them
+    // (Scrubber.scrubAnyCase): after them, a value holding a number (`tok_9876543210_ab`) lost its digits to the mask
+    // and was no longer found, its letters and the mask's last four shown (`tok_XXXXXX3210_ab`). Its pattern is made
+    // only for a text that holds one (#holdsOwn, a few `includes`, as after the masks).
+    const own = this.#holdsOwn(lower) ? this.#ownPattern() : null;
+    let out = secretFree && own === null ? maskShapes(plain) : this.scrubber.scrubAnyCase(plain, true, own);
     if (out !== plain) lower = out.toLowerCase();
     // A mask can make a secret's spelling (a secret `XXXXXX1`): found after the masks, as before them.
-    if (secretFree && out !== plain && this.scrubber.holdsSecretLower(lower)) {
+    if (secretFree && own === null && out !== plain && this.scrubber.holdsSecretLower(lower)) {
       out = this.scrubber.secretsAnyCase(out);
       lower = undefined;
     }
@@ -1143,7 +1198,14 @@ class RequestScrubber implements TextScrubber {
       out = out.replace(PAN_TOKEN_ANY_CASE, (pan) => maskPan(pan.toUpperCase()));
       if (out !== before) lower = undefined;
     }
-    if (this.#holdsOwn(lower ?? out.toLowerCase())) out = redactAnyCase(out, this.#ownPattern());
+    // Where the text held one before the masks too: what held it may now be held (a value of no letter a-z or digit,
+    // `ΑΣΑΣ`, is found by no fold, and was redacted beside one that is). Else asked again only of a text a pass
+    // changed (a mask can make a value: `XXXXXX1`): #holdsOwn's answer for `plain` was no.
+    if (own !== null || (out !== plain && this.#holdsOwn(lower ?? out.toLowerCase())))
+      out = redactAnyCase(out, this.#ownPattern());
+    // The own values scrubAnyCase held, after the pass above: released before it, a value `CTED]` was found again in
+    // the `[REDACTED]` of a value held (the secrets' are released before it, as their redaction ran before it).
+    if (own !== null && out.includes(HELD_OWN) && !MARKS.test(plain)) out = released(out, HELD_OWN_AT);
     this.#lastText = text;
     this.#lastScrub = out;
     return out;

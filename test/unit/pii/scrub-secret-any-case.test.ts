@@ -89,35 +89,70 @@ describe("a registered secret echoed in another letter case shows nothing of its
 });
 
 /**
- * What a held secret stands as until the masks have run (its first character, a private-use mark, its last)
- * must not change what the masks take: held inside an e-mail address's local part, the mark cut the address, and the
- * part before it was shown (`john.[REDACTED]**@example.com`, where masked first it was `***@example.com`).
+ * A request's own value holding a number (a token, a customer id with a mobile in it), echoed as sent or in another
+ * case: its number was masked before the request's values were redacted, and then no longer matched
+ * (`tok_9876543210_ab` shown as `tok_XXXXXX3210_ab`). Such a value is now held before the masks, as a secret is.
  */
-describe("a secret held inside an e-mail address shows none of the address", () => {
-  const scrubber = new Scrubber(["secretkey"]);
-  const request = scrubber.forRequest([]);
+describe("a request's own value holding a number shows nothing of itself", () => {
+  const OWN = ["tok_9876543210_ab", "12-9876543210-42", "cust.234123412346.zq", "Ramesh 98765 43210 K"];
+  const table = OWN.flatMap((value) =>
+    [value, ...cases(value)].flatMap((spelling) => placed(spelling).map((text) => ({ value, text }))),
+  );
+  const scrubber = new Scrubber(["AOP-554"]);
 
-  it.each([
-    ["mail john.SECRETKEY@example.com now", "mail ***@example.com now"],
-    ["mail SecretKey.doe@example.com now", "mail ***@example.com now"],
-    ["x@SECRETKEY.com", "***@[REDACTED].com"],
-  ])("%s", (text, expected) => {
-    expect(request.scrub(text)).toBe(expected);
-    expect(scrubber.scrubAnyCase(text)).toBe(expected);
+  it.each(table)("$text", ({ value, text }) => {
+    const request = scrubber.forRequest([value, "482913"]);
+    const shown = {
+      "request scrub": request.scrub(text),
+      "request identifier": request.identifier(text),
+      "reference (maskNumberShapes after the scrub)": maskNumberShapes(request.scrub(text)),
+    };
+    for (const [where, out] of Object.entries(shown)) {
+      expect({ where, leaked: leaked(out, value) }).toEqual({ where, leaked: [] });
+      expect({ where, placeholder: /[\uE000\uE001]/.test(out) }).toEqual({ where, placeholder: false });
+    }
+  });
+
+  it("keeps a value that is a number alone masked as a number, and the words around a value", () => {
+    const request = scrubber.forRequest(["9182736450", "tok_9876543210_ab"]);
+    expect(request.scrub("to 9182736450")).toBe("to XXXXXX6450");
+    expect(request.scrub("token TOK_9876543210_AB expired, call 9123456789")).toBe(
+      "token [REDACTED] expired, call XXXXXX6789",
+    );
   });
 });
 
 /**
- * A text that holds the mark itself (U+E000: a private-use character a client or an upstream may send) is held
+ * What a held secret or value stands as until the masks have run (its first character, a private-use mark, its last)
+ * must not change what the masks take: held inside an e-mail address's local part, the mark cut the address, and the
+ * part before it was shown (`john.[REDACTED]**@example.com`, where masked first it was `***@example.com`).
+ */
+describe("a secret or a request's value held inside an e-mail address shows none of the address", () => {
+  const scrubber = new Scrubber(["secretkey"]);
+  const request = scrubber.forRequest(["tok_9876543210_ab"]);
+
+  it.each([
+    ["mail john.SECRETKEY@example.com now", "mail ***@example.com now"],
+    ["mail SecretKey.doe@example.com now", "mail ***@example.com now"],
+    ["mail ram.TOK_9876543210_AB@example.com now", "mail ***@example.com now"],
+    ["x@SECRETKEY.com", "***@[REDACTED].com"],
+  ])("%s", (text, expected) => {
+    expect(request.scrub(text)).toBe(expected);
+    if (!text.includes("TOK")) expect(scrubber.scrubAnyCase(text)).toBe(expected);
+  });
+});
+
+/**
+ * A text that holds the mark itself (U+E000, U+E001: private-use characters a client or an upstream may send) is held
  * nothing: the mark's release paired the text's own mark with a held match's first character and showed the match's
  * last (`a\uE000ALPHAKEY` shown as `[REDACTED]Y`) and the mark. Such a text keeps the old order, masks first: a
- * secret holding a number, in another case, in a text that also holds the mark, can still show the rest of itself
- * (docs/security.md).
+ * secret or value holding a number, in another case, in a text that also holds a mark, can still show the rest of
+ * itself (docs/security.md).
  */
-describe("a text holding the placeholder's character shows neither a secret's edge nor a mark that was not sent", () => {
+describe("a text holding the placeholder's character shows no secret's edge nor a mark it was not sent", () => {
   const scrubber = new Scrubber(["alphakey"]);
 
-  it.each(["\uE000"])("%j", (mark) => {
+  it.each(["\uE000", "\uE001"])("%j", (mark) => {
     for (const [text, expected] of [
       [`a${mark}ALPHAKEY z`, `a${mark}[REDACTED] z`],
       [`ALPHAKEY${mark}x z`, `[REDACTED]${mark}x z`],
