@@ -531,4 +531,17 @@ describe("partner credentials that hold a number, echoed in another letter case,
     expect(leaked(rejected.text + resent.text)).toEqual([]);
     expect(leaked((t as TestStack).logs.text())).toEqual([]);
   });
+  it("inside an e-mail address, in another case: nothing of the address is shown either", async () => {
+    // The held credential's mark cut the address for the e-mail mask, which showed the part before it (`ops.`).
+    const message = `write to ops.${REG.toUpperCase()}@aopay.co.in or ${CO.toUpperCase()}.desk@aopay.co.in`;
+    (upstream as NonNullable<typeof upstream>).respond(
+      json(200, { status: false, response_code: 5, message, error_code: "E1" }),
+    );
+    const rejected = await (t as TestStack).gql(RESEND_AEPS_OTP, { input: aeps });
+    expect(resultOf(rejected.body, "resendAepsOtp")).toMatchObject({
+      __typename: "UpstreamRejected",
+      upstreamMessage: "write to ***@aopay.co.in or ***@aopay.co.in",
+    });
+    expect((t as TestStack).logs.text()).not.toMatch(/ops\.|\.desk/);
+  });
 });
