@@ -974,6 +974,13 @@ export class Scrubber {
   readonly #secretsLower: string[];
   readonly #secretsAnyCase: RegExp | null;
   /**
+   * The secrets that hold another, in any case (a registration id holding the company code), or null (nearly always):
+   * scrubAnyCase holds their matches in any case before the redaction as written, which redacted the one inside an
+   * echo of the other in another case and left the rest of it shown (`Reg_[REDACTED]_Live` for secrets
+   * `reg_9876543210_live` and `9876543210`).
+   */
+  readonly #containers: RegExp | null;
+  /**
    * The length of the shortest lower-cased secret (Infinity for none): a text shorter holds none. Most of AOPay's texts
    * are shorter than a partner credential (a code `SPC-200`, ids, a step name): holdsSecretLower's `includes` per
    * secret and text, each about 90 instructions under callgrind, skipped for them.
@@ -1009,6 +1016,9 @@ export class Scrubber {
     this.#secrets = redactable(new Set(secrets));
     this.#secretsLower = this.#secrets.map((v) => v.toLowerCase());
     this.#secretsAnyCase = redactionPattern(this.#secrets);
+    this.#containers = redactionPattern(
+      this.#secrets.filter((v, i) => this.#secretsLower.some((w, j) => j !== i && v.toLowerCase().includes(w))),
+    );
     this.#shortestSecret = Math.min(...this.#secretsLower.map((v) => v.length));
     this.#secretsInIds = this.#secretsLower.filter((v) => !isShortNumber(v));
     this.#shortSecretRuns = wholeRunPattern(this.#secretsLower.filter(isShortNumber), false);
@@ -1090,7 +1100,14 @@ export class Scrubber {
    * request's scrub (`request`: RequestScrubber, whose callers mask the runs after it).
    */
   scrubAnyCase(text: string, request = false, own: RegExp | null = null): string {
-    const written = redact(text, this.#secrets);
+    const containers = this.#containers;
+    const first =
+      containers !== null && !MARKS.test(text) && holds(text, containers)
+        ? text.replace(containers, (match: string, at: number) =>
+            crossesNumber(text, at, match.length) ? match : held(match),
+          )
+        : text;
+    const written = redact(first, this.#secrets);
     const pattern = this.#secretsAnyCase;
     // A request's own values (RequestScrubber, `own`: only for a text that holds one, and only those maskShowsPart
     // finds) are held in the same one pass, so no two held matches share a character; with HELD_OWN, released by the
@@ -1101,7 +1118,7 @@ export class Scrubber {
         ? match
         : held(match, isOwn ? HELD_OWN : HELD);
     const hidden =
-      MARKS.test(written) || !(holds(written, pattern) || holds(written, own))
+      MARKS.test(text) || !(holds(written, pattern) || holds(written, own))
         ? written
         : own === null
           ? written.replace(pattern as RegExp, (match: string, at: number) => hold(match, at, false))
@@ -1110,7 +1127,7 @@ export class Scrubber {
             );
     const shaped = maskShapes(hidden);
     const out = this.holdsSecret(shaped) ? redactAnyCase(shaped, pattern) : shaped;
-    const redacted = hidden === written ? out : released(out);
+    const redacted = hidden === written && first === text ? out : released(out);
     return request ? redacted : readRuns(redacted);
   }
 

@@ -162,3 +162,35 @@ describe("a text holding the placeholder's character shows no secret's edge nor 
     }
   });
 });
+
+/**
+ * Two secrets, one holding the other (a registration id that holds the company code): the redaction as written found
+ * the shorter inside an echo of the longer in another case, and the longer was then no longer found: the rest of it
+ * was shown (`Reg_[REDACTED]_Live` for `reg_9876543210_live` holding `9876543210`, `bench-[REDACTED]`).
+ */
+describe("a secret that holds another, echoed in another case, shows nothing of itself", () => {
+  const PAIRS = [
+    ["reg_9876543210_live", "9876543210"],
+    ["BENCH-REG-0001", "REG-0001"],
+    ["co.Seal-key", "Seal"],
+  ];
+  const table = PAIRS.flatMap(([longer, shorter]) =>
+    cases(longer).flatMap((spelling) => placed(spelling).map((text) => ({ longer, shorter, text }))),
+  );
+
+  it.each(table)("$text", ({ longer, shorter, text }) => {
+    const scrubber = new Scrubber([longer, shorter]);
+    const request = scrubber.forRequest(["482913"]);
+    const shown = {
+      "request scrub": request.scrub(text),
+      "request identifier": request.identifier(text),
+      identifier: scrubber.identifier(text),
+      "GraphQL error (scrubAnyCase)": scrubber.scrubAnyCase(text),
+      "reference (maskNumberShapes after the scrub)": maskNumberShapes(request.scrub(text)),
+    };
+    for (const [where, out] of Object.entries(shown)) {
+      expect({ where, leaked: leaked(out, longer) }).toEqual({ where, leaked: [] });
+      expect({ where, placeholder: /[\uE000\uE001]/.test(out) }).toEqual({ where, placeholder: false });
+    }
+  });
+});
