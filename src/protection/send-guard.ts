@@ -489,11 +489,14 @@ export class SendGuard {
           );
         return this.#answerUnknown(req, "the record of this Idempotency-Key cannot be read by this version");
       case "unopenable":
-        // A key problem for operators (STORE_ENCRYPTION_KEYS on this replica, or a record tampered with): the store
-        // failure's error line, summarised as any store failure's. Not counted as one (aopay_protection_unavailable):
-        // nothing was refused. The client is told what it is: the key's request went ahead, its answer not readable
-        // here; the same key replays it once a replica holding the key answers (a rotation's step: docs/security.md).
-        if (this.options.storeLines.unavailable.take("otp send"))
+        // A key problem for operators (STORE_ENCRYPTION_KEYS on this replica, or a record tampered with): an error line
+        // with the store's error. Not counted as a store failure (aopay_protection_unavailable): nothing was refused.
+        // Summarised as the other repeats answered OUTCOME_UNKNOWN (keyRecords), not as the store failures: its client
+        // repeats the key at will, and there it took the one line per 10 s a real failure (Redis down) would write,
+        // the rest counted as `more requests refused`. The client is told what it is: the key's request went ahead,
+        // its answer not readable here; the same key replays it once a replica holding the key answers (a rotation's
+        // step: docs/security.md).
+        if (this.options.storeLines.keyRecords.take("unopenable"))
           log.error(
             { err: begun.error, otpSend: { field, idempotency: "unopenable" } },
             "idempotency result does not open (STORE_ENCRYPTION_KEYS?): answered OUTCOME_UNKNOWN",

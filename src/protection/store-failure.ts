@@ -30,7 +30,8 @@ export class StoreFailureLines {
   readonly sendsFull: SummarisedLines;
   /**
    * The send guard's warning for a repeated Idempotency-Key whose record answers OUTCOME_UNKNOWN (`abandoned`,
-   * `unreadable`, `unknown type`): its client can repeat that key at will, a warning each beside the access line.
+   * `unreadable`, `unknown type`; `unopenable`, an error line): its client can repeat that key at will, a line each
+   * beside the access line.
    * KEY_RECORD_LINES_PER_INTERVAL per reason and 10 s, the rest in a summary.
    */
   readonly keyRecords: SummarisedLines;

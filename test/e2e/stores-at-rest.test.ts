@@ -28,8 +28,8 @@ import { PRODUCTION_SECURITY, startTestStack, TEST_API_KEY, type TestStack } fro
  * only a prefix. It emptied database 13 of the shared REDIS_URL before (FLUSHDB), before and after: whatever another
  * suite, run or developer kept there was lost, and two runs at once emptied each other's.
  * Then the sealing key is rotated, replaced by a wrong one, and a record is tampered with and moved: a replay under a
- * rotated key still works; every other case answers PROTECTION_UNAVAILABLE with no upstream call and no clear value
- * in the logs.
+ * rotated key still works; in every other case a repeat of the key answers OUTCOME_UNKNOWN (its request went ahead)
+ * with no upstream call and no clear value in the logs.
  */
 const CANARY = {
   token: "CanaryAccessTok3n-9d1f7a2c",
@@ -231,6 +231,23 @@ describeWithPrivateRedis("nothing secret at rest in Redis (production, scripted 
       expect(res.text).not.toContain(CANARY.token);
     },
   );
+
+  it("repeats of a key whose result does not open are no store failure: each logged, none summarised as refused", async () => {
+    await t!.stop();
+    const stack = await start(`k1:${key(9)},${K2}`);
+    const repeat = () => stack.gql(REGISTER, REGISTER_INPUT, { ...auth, "idempotency-key": "at-rest-register-1" });
+    for (let i = 0; i < 3; i++)
+      expect(resultOf((await repeat()).body, "registerCibilCustomer")).toMatchObject({ code: "OUTCOME_UNKNOWN" });
+    // Stopped: the summaries of the interval are written (store-failure.ts StoreFailureLines.flush).
+    await stack.stop();
+    const lines = stack.logs.text().split("\n");
+    // Before: summarised with the store failures (one line per 10 s for every otp send's), the 2nd and 3rd repeats
+    // were counted as `protection store unavailable: 2 more requests refused`, and the first took the one line a real
+    // store failure of the interval (Redis down) would have written.
+    expect(lines.filter((l) => l.includes("idempotency result does not open"))).toHaveLength(3);
+    expect(lines.filter((l) => l.includes("more requests refused"))).toEqual([]);
+    t = await start(`${K2},${K1}`);
+  });
 
   it("a tampered record and a record moved to another key do not open: OUTCOME_UNKNOWN, upstream call count 0", async () => {
     await t!.stop();
