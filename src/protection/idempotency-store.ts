@@ -57,8 +57,8 @@ export type BeginOutcome =
   | { kind: "abandoned" }
   | { kind: "mismatch" }
   /**
-   * A record at the key that is not a JSON object, or whose pendingUntil is no finite number (a future encoding, bytes
-   * not ours): its request went ahead.
+   * A record at the key that is not a JSON object, or whose pendingUntil is no finite number, or whose result opens as
+   * no JSON object with a type name (a future encoding, bytes not ours): its request went ahead.
    */
   | { kind: "unreadable" }
   /**
@@ -160,14 +160,27 @@ function judge(
       return UNREADABLE;
     return now >= pendingUntil ? { kind: "abandoned" } : { kind: "in-flight", pendingForMs: pendingUntil - now };
   }
+  let opened: string;
   try {
-    return { kind: "replay", result: JSON.parse(sealer.open(result, [key, fingerprint])) as StoredResult };
+    opened = sealer.open(result, [key, fingerprint]);
   } catch (error) {
     // The error names what failed (SealError), never the value. Not thrown as a store failure: that answered
     // PROTECTION_UNAVAILABLE ("nothing was sent, try again later") for a key whose request did go ahead, and a client
     // that took it at its word and sent again under a new key sent a second OTP (send-guard.ts #begin).
     return { kind: "unopenable", error: new ProtectionStoreError("idempotency", error) };
   }
+  // Opened, so sealed with our key; every version seals a JSON object with its type name. Anything else is a record
+  // this version cannot read: parsed inside the catch above, JSON.parse's error (which quotes the text's start)
+  // was the error line's cause, and null or a number was replayed (send-guard's `typename` a TypeError).
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(opened);
+  } catch {
+    return UNREADABLE;
+  }
+  if (typeof parsed !== "object" || parsed === null || typeof (parsed as StoredResult).typename !== "string")
+    return UNREADABLE;
+  return { kind: "replay", result: parsed as StoredResult };
 }
 const UNREADABLE = Object.freeze({ kind: "unreadable" as const });
 

@@ -183,4 +183,24 @@ describe("MemoryIdempotencyStore", () => {
     expect(error).toBeInstanceOf(ProtectionStoreError);
     expect((error as Error).message).toMatch(/^idempotency: shared state unavailable$/);
   });
+
+  it.each([
+    ["no JSON (JSON.parse's error quotes its start)", 'not json "canary-access-token-77"'],
+    ["JSON null", "null"],
+    ["a number", "42"],
+    ["an object without a type name", '{"data":{"accessToken":"canary-access-token-77"}}'],
+  ])("a result that opens as %s is unreadable (OUTCOME_UNKNOWN), never a replay nor an error", async (_n, opened) => {
+    class Opening extends StoreSealer {
+      override open(): string {
+        return opened;
+      }
+    }
+    const store = new MemoryIdempotencyStore(new Opening([deriveStoreKey(Buffer.from("w".repeat(32)))]));
+    const first = await store.begin("k", "fp", 60_000);
+    if (first.kind !== "acquired") throw new Error();
+    await store.complete("k", first.token, "fp", { typename: "CibilCustomerRegistered", data: {} }, 60_000);
+    // Before: the text in an `unopenable` error's cause (SyntaxError: its message quotes the text), or a replay of
+    // null or 42 (the send guard's `result.typename` a TypeError: an internal error).
+    expect(await store.begin("k", "fp", 60_000)).toEqual({ kind: "unreadable" });
+  });
 });
