@@ -68,6 +68,22 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     expect((await b.reserve(subject)).allowed).toBe(true);
   });
 
+  it("idempotency: a done record under another secret's key whose result does not open here is unopenable, never the store failing", async () => {
+    // Sealed by a replica whose STORE_ENCRYPTION_KEYS this one lacks, under HMAC_SECRET_NEXT's (or _PREVIOUS's) key.
+    const writer = new RedisIdempotencyStore(redis, prefix, new StoreSealer([deriveStoreKey(newSecret)]));
+    const first = await writer.begin("other-k", "other-fp", 60_000);
+    if (first.kind !== "acquired") throw new Error(first.kind);
+    await writer.complete("other-k", first.token, "other-fp", { typename: "AepsOtpResent", data: {} }, 60_000);
+    const reader = new RedisIdempotencyStore(redis, prefix, sealer);
+    let found = 0;
+    const others = [{ key: "other-k", fingerprint: "other-fp", found: () => found++ }];
+    const outcome = await reader.begin("this-k", "this-fp", 60_000, 60_000, undefined, others);
+    expect(outcome).toMatchObject({ kind: "unopenable", error: expect.any(ProtectionStoreError) as unknown });
+    expect(found).toBe(1);
+    // Nothing taken under this secret's key: a later request with the key is still answered by the record.
+    expect(await redis.exists(`${prefix}idem:this-k`)).toBe(0);
+  });
+
   it("idempotency: a key holding another type than a string, under this secret or a previous one, is unreadable (a record all the same), never the store failing", async () => {
     const store = new RedisIdempotencyStore(redis, prefix, sealer);
     await redis.hset(`${prefix}idem:k-hash`, "state", "done");
