@@ -90,7 +90,8 @@ const NOT_DIGIT_ASCII = /[^0-9]/g;
  * space, non-joiner and joiner, word joiner, byte order mark, soft hyphen) between two ASCII letters or digits. An
  * attack review had `98765\u200Bx43210` and `2341\u200Bx2341x2346` pass every mask, read as `98765x43210`.
  */
-const INVISIBLE_BETWEEN = /(?<=[0-9A-Za-z])[\u00AD\u200B-\u200D\u2060\uFEFF]+(?=[0-9A-Za-z])/g;
+const INVISIBLE = String.raw`[\u00AD\u200B-\u200D\u2060\uFEFF]`;
+const INVISIBLE_BETWEEN = new RegExp(`(?<=[0-9A-Za-z])${INVISIBLE}+(?=[0-9A-Za-z])`, "g");
 const INVISIBLE_ANY = new RegExp(INVISIBLE_BETWEEN.source);
 
 /**
@@ -459,21 +460,12 @@ function released(text: string, at = HELD_AT): string {
  * neighbours for the PAN mask (`ByQcA0385f` glued to it).
  */
 function maskShowsPart(match: string): boolean {
-  if (countDigits(match) < 10) return false;
+  if (fewerDigits(match, 10)) return false;
   const masked = maskShapes(match);
-  return countDigits(masked) > 4 || OTHER_LETTER.test(masked);
+  return !fewerDigits(masked, 5) || OTHER_LETTER.test(masked);
 }
 
 const OTHER_LETTER = /[^\P{L}X]/u;
-
-function countDigits(text: string): number {
-  let digits = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x30 && c <= 0x39) digits++;
-  }
-  return digits;
-}
 
 /**
  * Whether a number may run across an edge of the match of `length` characters at `at` in `text`: a digit inside it and
@@ -529,7 +521,7 @@ function anyOf(first: RegExp | null, then: RegExp): RegExp {
   return new RegExp(`${first === null ? "(?!)" : `(?:${first.source})`}|(${then.source})`, "gi");
 }
 
-const INVISIBLE_CHARS = /[\u00AD\u200B-\u200D\u2060\uFEFF]/g;
+const INVISIBLE_CHARS = new RegExp(INVISIBLE, "g");
 const NOT_LETTERS = /[^\p{L}]/gu;
 
 /** `value` as it stands between the quotes of a JSON string (JSON.stringify's escapes, as pino writes a log line's). */
