@@ -610,20 +610,22 @@ export function joinCluster(app: App, stop: () => void): void {
 
 /** In a worker: tells the primary what it did with its "stop now" (runPrimary counts the answers for its line). */
 export function answerStopNow(done: StopNowDone): void {
-  const answer: StopNowAnswer = { type: STOP_NOW_ANSWER, done };
-  if (cluster.isWorker && process.connected) process.send?.(answer, undefined, {}, () => {});
+  toPrimary({ type: STOP_NOW_ANSWER, done } satisfies StopNowAnswer);
 }
 
 /** In a worker, tells the primary when its stop ends at the latest, `inMs` from now (STOP_BOUND). */
 export function tellStopBound(inMs: number): void {
-  const told: StopBound = { type: STOP_BOUND, inMs: Math.max(0, inMs) };
-  if (cluster.isWorker && process.connected) process.send?.(told, undefined, {}, () => {});
+  toPrimary({ type: STOP_BOUND, inMs: Math.max(0, inMs) } satisfies StopBound);
 }
 
 /** In a worker, tells the primary what its watchdog would exit with now (WATCHDOG_CODE). */
 export function tellWatchdogCode(code: number): void {
-  const told: WatchdogCode = { type: WATCHDOG_CODE, code };
-  if (cluster.isWorker && process.connected) process.send?.(told, undefined, {}, () => {});
+  toPrimary({ type: WATCHDOG_CODE, code } satisfies WatchdogCode);
+}
+
+/** In a worker whose channel is open, sends `message` to the primary (a send failing once closed is nothing to do). */
+function toPrimary(message: StopNowAnswer | StopBound | WatchdogCode): void {
+  if (cluster.isWorker && process.connected) process.send?.(message, undefined, {}, () => {});
 }
 
 export const isClusterWorker = (): boolean => cluster.isWorker;
