@@ -328,7 +328,8 @@ export function tokenLinkKey(hasher: KeyHasher, token: string): string {
 
 /**
  * A token link's value: `<record key>/<sealed CIBIL id>`. The record key (an HMAC, as a PAN link holds) tells a send
- * whether the token is its own id's without opening anything (the common case: one string comparison); the id itself,
+ * whether the token is its own id's without opening anything (the common case: one string comparison, and the sealed
+ * part's shape checked: linkedId); the id itself,
  * sealed and bound to the link's key and that record key, is opened only when the token names another id, whose every
  * record (under each secret during a rotation) and send mark `sending` then finds as for the id itself. A record key
  * alone would not do during a rotation: it names the id's record under one secret only.
@@ -340,7 +341,8 @@ export function tokenLinkValue(sealer: StoreSealer, link: string, key: string, c
 /**
  * The CIBIL id a token link's value names, when it is not the id of record key `own` (a send's own id under the
  * link's secret; undefined: compared by id, `ownId`); undefined when it is that id. A value that does not open is a
- * store failure (ProtectionStoreError), as a record that does not open.
+ * store failure (ProtectionStoreError), as a record that does not open; so is one naming record key `own` whose sealed
+ * part has not the shape `seal` writes (StoreSealer.checkShape), as docs/operations.md's command lists it.
  */
 export function linkedId(
   sealer: StoreSealer,
@@ -351,9 +353,15 @@ export function linkedId(
   const slash = value.indexOf("/");
   if (slash < 0) throw new ProtectionStoreError(STORE, new Error("token link is not a record key and a sealed id"));
   const key = value.slice(0, slash);
-  if (key === own.key) return undefined;
   let id: string;
   try {
+    // Its own id: not opened (no decryption on the common path), but its sealed part must have the shape `seal`
+    // writes, as docs/operations.md's command lists it. Not checked, `<own key>/<junk>` (bytes no version writes),
+    // listed there as refused, still let its own id's sends through, and an operator deleted a link that worked.
+    if (key === own.key) {
+      sealer.checkShape(value.slice(slash + 1));
+      return undefined;
+    }
     id = sealer.open(value.slice(slash + 1), [REGISTERED_TOKEN_DIMENSION, link, key]);
   } catch (error) {
     throw new ProtectionStoreError(STORE, error);

@@ -114,14 +114,19 @@ export class StoreSealer {
     ].join(".");
   }
 
+  /**
+   * SealError unless `sealed` has the shape `seal` writes under a configured key id (docs/operations.md's command
+   * checks the same shape): what `open` refuses before any decryption, without one. For a value read but not opened
+   * (registered-mobiles.ts linkedId: a token's link to its own id), so that bytes no version writes are refused there
+   * as the command lists them.
+   */
+  checkShape(sealed: string): void {
+    this.#parts(sealed);
+  }
+
   /** The plaintext, or SealError. */
   open(sealed: string, context: readonly string[]): string {
-    const parts = sealed.split(".");
-    if (parts.length !== 5 || parts[0] !== SEALED_PREFIX) throw new SealError("not a sealed value");
-    const [, id, ivText, tagText, bodyText] = parts;
-    const keys = this.#opening.get(id);
-    if (!keys) throw new SealError("sealed under a key that is not configured");
-    if (!IV_TEXT.test(ivText) || !TAG_TEXT.test(tagText) || !BODY_TEXT.test(bodyText)) throw new SealError("malformed");
+    const [id, ivText, tagText, bodyText, keys] = this.#parts(sealed);
     const iv = Buffer.from(ivText, "base64url");
     const tag = Buffer.from(tagText, "base64url");
     const body = Buffer.from(bodyText, "base64url");
@@ -138,6 +143,17 @@ export class StoreSealer {
       }
     }
     throw new SealError("authentication failed (wrong key, tampered, or stored under another record)");
+  }
+
+  /** A sealed value's key id, IV, tag and body, and the keys of that id; SealError when its shape is not `seal`'s. */
+  #parts(sealed: string): [string, string, string, string, readonly Buffer[]] {
+    const parts = sealed.split(".");
+    if (parts.length !== 5 || parts[0] !== SEALED_PREFIX) throw new SealError("not a sealed value");
+    const [, id, ivText, tagText, bodyText] = parts;
+    const keys = this.#opening.get(id);
+    if (!keys) throw new SealError("sealed under a key that is not configured");
+    if (!IV_TEXT.test(ivText) || !TAG_TEXT.test(tagText) || !BODY_TEXT.test(bodyText)) throw new SealError("malformed");
+    return [id, ivText, tagText, bodyText, keys];
   }
 }
 

@@ -498,5 +498,18 @@ describeWithRedis("docs/operations.md's command for records the service refuses 
     for (const pan of ["ABCPE1101F", "ABCPE1102F", "ABCPE1103F"])
       await expect(store.registering(pan, "9123400002", "first")).rejects.toThrow(ProtectionStoreError);
     for (const id of [...good, "7000001003"]) expect(await store.recall(id)).toEqual(["9123400001"]);
+    // A listed token link is refused by every send naming its token, its own id's included (`<own key>/x`: before, a
+    // send to 7000001001 compared the record key alone and went out, the link never read further); a good one opens.
+    for (const [id, token] of [
+      ["7000001001", "t-bad"],
+      ["7000001001", "t-bare"],
+      ["7000001002", "t-bad"],
+    ] as const) {
+      const answer = await store.sending(id, token).then(String, (e: Error) => e.name);
+      await store.sent(id);
+      expect([id, token, answer]).toEqual([id, token, "ProtectionStoreError"]);
+    }
+    expect(await store.sending("7000001001", "t-0")).toEqual(["9123400001"]);
+    await store.sent("7000001001");
   });
 });
