@@ -400,6 +400,14 @@ local function replaceSet(key, ttl, ...)
 end`;
 
 /**
+ * What no count reaches, in Lua (INCR_OR, COUNT_AT): 16 digits, past what Lua's numbers (doubles) hold exactly with
+ * room to spare. One bound for both, so that every script reads a count alike: COUNT_AT read 999999999999999 (15
+ * digits) as a count, a send under way to UNDER_WAY, while INCR_OR, raising it to the bound, read it as none and
+ * replaced it (a registration refused for as long as the key lived, sends going out).
+ */
+const COUNT_BOUND = "1e15";
+
+/**
  * Lua for the counts the scripts keep (redis-budgets.ts TAKE's fixed windows, redis-registered-mobiles.ts SENDING's
  * `regsend:`): `incrOr(key, replacement, ...)` raises the count at `key` by one and answers it; a key holding no
  * count this service writes (text, a fraction, a count below one or one INCR cannot raise, another Redis type: bytes
@@ -414,7 +422,7 @@ end`;
 export const INCR_OR = `
 local function incrOr(key, replacement, ...)
   local n = redis.pcall('INCR', key)
-  if type(n) == 'number' and n >= 1 and n < 1e15 then return n end
+  if type(n) == 'number' and n >= 1 and n < ${COUNT_BOUND} then return n end
   redis.call('SET', key, replacement, ...)
   return replacement
 end`;
@@ -422,14 +430,16 @@ end`;
 /**
  * Lua for the scripts that read a count without raising it (redis-budgets.ts GIVE_BACK, redis-registered-mobiles.ts
  * UNDER_WAY): `countAt(key)` answers the count at `key` when it holds one as INCR writes it (digits without a sign,
- * a fraction, spaces or leading zeros; 15 at most, exact in Lua's numbers, as INCR_OR keeps them), else nil, as for
- * no key. `tonumber` read `1.5`, `1e3`, ` 5` and `0x10` as counts, which DECR then failed on ("not an integer"):
+ * a fraction, spaces or leading zeros) and INCR_OR would raise it (one more stays under COUNT_BOUND), else nil, as
+ * for no key: the same counts as INCR_OR's, so that a registration and a send read a key alike. `tonumber` read `1.5`, `1e3`, ` 5` and `0x10` as counts, which DECR then failed on ("not an integer"):
  * GIVE_BACK failed with `1.5` planted in the window it gives back to.
  */
 export const COUNT_AT = `
 local function countAt(key)
   local v = redis.pcall('GET', key)
-  if type(v) == 'string' and #v <= 15 and string.find(v, '^[1-9]%d*$') then return tonumber(v) end
+  if type(v) == 'string' and #v <= 15 and string.find(v, '^[1-9]%d*$') and tonumber(v) + 1 < ${COUNT_BOUND} then
+    return tonumber(v)
+  end
   return nil
 end`;
 

@@ -964,12 +964,18 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       // read by UNDER_WAY as no count (COUNT_AT, 15 digits at most) while SENDING raised it.
       ["one below INCR's limit", (key) => redis.set(key, "9223372036854775806")],
       ["16 digits", (key) => redis.set(key, "1000000000000000")],
+      // 15 digits, but one INCR takes it past them: SENDING read it as no count (INCR_OR), UNDER_WAY as a send under
+      // way (COUNT_AT read 15 digits at most), so the registration below was refused for the key's life.
+      ["15 digits that one more send takes past 15", (key) => redis.set(key, "999999999999999", "PX", 60_000)],
       ["a hash", (key) => redis.hset(key, "n", "1")],
+      ["a list, ten years", (key) => redis.rpush(key, "1").then(() => redis.pexpire(key, TEN_YEARS))],
     ])(
-      "the versions before's send count holding no count (%s): a send counts as one, ended in time",
+      "the versions before's send count holding no count (%s): no send to a registration, a send counts as one",
       async (_, plant) => {
         const [id, pan] = ["760191611", "ABCPE1611F"];
         const s = await planted(id, pan, countKey, plant);
+        // Read by a registration (UNDER_WAY) as a send reads it (SENDING): no count, so no send under way.
+        await s.registering(pan, "9123456781");
         await s.sending(id);
         expect(await redis.get(countKey(id))).toBe("1");
         await lingersAtMost(countKey(id));
