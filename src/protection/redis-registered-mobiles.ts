@@ -595,6 +595,13 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     if (underWay === 1 || lingering > 0) throw new RegistrationRaceError(refusalWaitMs(lingering, underWay === 1));
   }
 
+  /**
+   * A round trip of its own, after the send's budgets (OtpThrottle's TAKE), though one script could take them and mark
+   * (docs/performance.md "What we learned"): SendGuard takes the budgets before it calls `prepare`, which calls this,
+   * and neither hands the other what it needs. Folded here without them, the throttle would mark for a `sending` that
+   * may never come (a mark no `sent` ends refuses the PAN's registrations until it expires), and a rotation's other
+   * secrets are marked by scripts of their own all the same.
+   */
   async sending(cibilId: string, token?: string, marked?: string[]): Promise<readonly string[]> {
     const { key, others, retired, member } = this.#keys.started(cibilId);
     // The token's link under the current secret (read by the mark's script), and under the others during a rotation.
