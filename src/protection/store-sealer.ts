@@ -44,6 +44,12 @@ export class SealError extends Error {
 const IV_TEXT = /^[A-Za-z0-9_-]{16}$/;
 const TAG_TEXT = /^[A-Za-z0-9_-]{22}$/;
 const BODY_TEXT = /^[A-Za-z0-9_-]*$/;
+const KEY_ID_TEXT = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** Whether a sealed value's IV, tag and body have the text `seal` writes. */
+function wellFormed(ivText: string, tagText: string, bodyText: string): boolean {
+  return IV_TEXT.test(ivText) && TAG_TEXT.test(tagText) && BODY_TEXT.test(bodyText);
+}
 
 export class StoreSealer {
   readonly #sealing: StoreKey;
@@ -60,7 +66,7 @@ export class StoreSealer {
   constructor(keys: readonly StoreKey[], onOlderKey?: () => void) {
     if (keys.length === 0) throw new Error("StoreSealer needs at least one key");
     for (const { id, key } of keys) {
-      if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error("store key ids are 1 to 32 characters of A-Z a-z 0-9 _ -");
+      if (!KEY_ID_TEXT.test(id)) throw new Error("store key ids are 1 to 32 characters of A-Z a-z 0-9 _ -");
       if (key.length !== STORE_KEY_BYTES) throw new Error(`store key ${id} must be ${STORE_KEY_BYTES} bytes`);
     }
     this.#sealing = keys[0];
@@ -115,18 +121,26 @@ export class StoreSealer {
   }
 
   /**
-   * SealError unless `sealed` has the shape `seal` writes under a configured key id (docs/operations.md's command
-   * checks the same shape): what `open` refuses before any decryption, without one. For a value read but not opened
-   * (registered-mobiles.ts linkedId: a token's link to its own id), so that bytes no version writes are refused there
-   * as the command lists them.
+   * SealError unless `sealed` has the shape `seal` writes, as docs/operations.md's command checks it (key id included,
+   * whether configured or not): what `open` refuses before any decryption, without one. For a value read but not
+   * opened (registered-mobiles.ts linkedId: a token's link to its own id), so that bytes no version writes are refused
+   * there as the command lists them. Not whether its key is configured: such a link works without opening, and an
+   * older STORE_ENCRYPTION_KEYS key may go while links it sealed live (test/e2e/key-rotation.test.ts).
    */
   checkShape(sealed: string): void {
-    this.#parts(sealed);
+    const parts = sealed.split(".");
+    if (parts.length !== 5 || parts[0] !== SEALED_PREFIX) throw new SealError("not a sealed value");
+    if (!KEY_ID_TEXT.test(parts[1]) || !wellFormed(parts[2], parts[3], parts[4])) throw new SealError("malformed");
   }
 
   /** The plaintext, or SealError. */
   open(sealed: string, context: readonly string[]): string {
-    const [id, ivText, tagText, bodyText, keys] = this.#parts(sealed);
+    const parts = sealed.split(".");
+    if (parts.length !== 5 || parts[0] !== SEALED_PREFIX) throw new SealError("not a sealed value");
+    const [, id, ivText, tagText, bodyText] = parts;
+    const keys = this.#opening.get(id);
+    if (!keys) throw new SealError("sealed under a key that is not configured");
+    if (!wellFormed(ivText, tagText, bodyText)) throw new SealError("malformed");
     const iv = Buffer.from(ivText, "base64url");
     const tag = Buffer.from(tagText, "base64url");
     const body = Buffer.from(bodyText, "base64url");
@@ -143,17 +157,6 @@ export class StoreSealer {
       }
     }
     throw new SealError("authentication failed (wrong key, tampered, or stored under another record)");
-  }
-
-  /** A sealed value's key id, IV, tag and body, and the keys of that id; SealError when its shape is not `seal`'s. */
-  #parts(sealed: string): [string, string, string, string, readonly Buffer[]] {
-    const parts = sealed.split(".");
-    if (parts.length !== 5 || parts[0] !== SEALED_PREFIX) throw new SealError("not a sealed value");
-    const [, id, ivText, tagText, bodyText] = parts;
-    const keys = this.#opening.get(id);
-    if (!keys) throw new SealError("sealed under a key that is not configured");
-    if (!IV_TEXT.test(ivText) || !TAG_TEXT.test(tagText) || !BODY_TEXT.test(bodyText)) throw new SealError("malformed");
-    return [id, ivText, tagText, bodyText, keys];
   }
 }
 
