@@ -197,15 +197,19 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   const apollo = new ApolloServer<GraphQLContext>(graphql.options);
 
   let state: "starting" | "ready" | "draining" = "starting";
+  // Whether THIS replica can serve. Redis and AOPay are shared by every replica: a 503 for their failure took every
+  // replica out of the load balancer at once, which then answered its own bare 502/503 where ours say
+  // PROTECTION_UNAVAILABLE or UPSTREAM_UNAVAILABLE with retryAfterSeconds. So by default such a failure is a 200 whose
+  // status names it (for the operator; the alerts page on the metrics), and a 503 only with READINESS_INCLUDES_REDIS
+  // or READINESS_INCLUDES_BREAKER. Starting and draining are this replica's own: always 503.
   const readiness: Readiness = async () => {
     if (state !== "ready") return { ready: false, status: state };
-    if (!(await protection.ready())) return { ready: false, status: "redis-unavailable" };
-    // A Redis whose maxmemory-policy evicts (REDIS_EVICTING_POLICY=refuse), or not judged yet: sends are refused.
-    const unsafe = protection.unsafe();
-    if (unsafe !== undefined) return { ready: false, status: unsafe };
     const circuits = aopay.breakers.states();
-    if (config.readinessIncludesBreaker && Object.values(circuits).includes("open")) {
-      return { ready: false, status: "upstream-circuit-open", circuits };
+    // A Redis whose maxmemory-policy evicts (REDIS_EVICTING_POLICY=refuse), or not judged yet: sends are refused.
+    const redis = (await protection.ready()) ? protection.unsafe() : "redis-unavailable";
+    if (redis !== undefined) return { ready: !config.readinessIncludesRedis, status: redis, circuits };
+    if (Object.values(circuits).includes("open")) {
+      return { ready: !config.readinessIncludesBreaker, status: "upstream-circuit-open", circuits };
     }
     return { ready: true, status: "ready", circuits };
   };

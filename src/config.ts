@@ -211,7 +211,9 @@ export interface Config {
   /** Whole-request budget for a mutation, from arrival to answer; upstream attempts get only what is left. */
   requestDeadlineMs: number;
   metrics: MetricsConfig;
-  /** Whether an open circuit makes /readyz answer 503. */
+  /** Whether Redis unreachable or unsafe makes /readyz answer 503 (READINESS_INCLUDES_REDIS; else 200, said in its body). */
+  readinessIncludesRedis: boolean;
+  /** Whether an open circuit makes /readyz answer 503 (READINESS_INCLUDES_BREAKER; else 200, said in its body). */
   readinessIncludesBreaker: boolean;
   telemetry: TelemetryConfig;
   /** The values of the secret settings (secretValues): what the loggers hide besides the partner credentials. */
@@ -712,6 +714,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
       token: metrics.METRICS_TOKEN ?? null,
       previousToken: metrics.METRICS_TOKEN_PREVIOUS ?? null,
     },
+    readinessIncludesRedis: server.READINESS_INCLUDES_REDIS,
     readinessIncludesBreaker: server.READINESS_INCLUDES_BREAKER,
     telemetry: telemetryConfig(readGroup(telemetrySettings, env, problems), problems),
     secretValues: secretValues(env),

@@ -213,6 +213,23 @@ export const serverSettings = defineSettings({
         "open connections, from all clients together, that have not yet carried an authenticated request; at the cap, the oldest of them with no " +
         "request in progress (one still sending its headers, or idle) is closed for a new one, and the new one only when there is none",
     }),
-    READINESS_INCLUDES_BREAKER: bool({ default: true, doc: "whether an open circuit makes `/readyz` answer 503" }),
+    // Both false by default: Redis and AOPay are shared by every replica, so a 503 for their failure took every replica
+    // out of the load balancer at once, and clients got its bare 502/503 instead of our typed answers with
+    // retryAfterSeconds (docs/operations.md "Readiness and shutdown" says why, and what to alert on instead).
+    READINESS_INCLUDES_REDIS: bool({
+      default: false,
+      doc:
+        "whether Redis not answering (`redis-unavailable`), or answering with an evicting `maxmemory-policy` (`redis-evicting-policy`, " +
+        "`redis-policy-unjudged`), makes `/readyz` answer 503. `false`: `/readyz` answers 200 with that status in its body, and the " +
+        "replica stays in the load balancer, answering `PROTECTION_UNAVAILABLE` with `retryAfterSeconds` (Redis is shared: a 503 takes " +
+        "every replica out at once)",
+    }),
+    READINESS_INCLUDES_BREAKER: bool({
+      default: false,
+      doc:
+        "whether an open circuit makes `/readyz` answer 503 `upstream-circuit-open`. `false`: 200 with that status in its body, and " +
+        "the replica stays in the load balancer, answering `UPSTREAM_UNAVAILABLE` with `retryAfterSeconds` (AOPay is shared: a 503 " +
+        "takes every replica out at once)",
+    }),
   },
 });

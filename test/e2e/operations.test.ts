@@ -169,8 +169,9 @@ describe("circuit breaker through the server, and readiness", () => {
     expect(fast).toMatchObject({ __typename: "UpstreamUnavailable", code: "UPSTREAM_UNAVAILABLE", retryable: true });
     expect(fast.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect(upstream.calls).toHaveLength(5);
+    // AOPay is shared by every replica: ready (READINESS_INCLUDES_BREAKER false), saying why sends fail fast.
     expect(await readyz()).toEqual({
-      status: 503,
+      status: 200,
       body: { status: "upstream-circuit-open", circuits: { cibil: "open", aeps: "closed" } },
     });
     expect((await scrape(t.stack.app.metricsUrl)).text).toMatch(/^aopay_circuit_state\{family="cibil"\} 2$/m);
@@ -184,6 +185,33 @@ describe("circuit breaker through the server, and readiness", () => {
       status: 200,
       body: { status: "ready", circuits: { cibil: "closed", aeps: "closed" } },
     });
+  });
+});
+
+describe("READINESS_INCLUDES_BREAKER=true: an open circuit takes the replica out of the load balancer", () => {
+  const { upstream, t } = stackOnFakeUpstream({
+    answer: raw(503, "text/plain", "down"),
+    env: {
+      BREAKER_VOLUME_THRESHOLD: "5",
+      BREAKER_RESET_MS: "60000",
+      AOPAY_RETRY_MAX: "0",
+      READINESS_INCLUDES_BREAKER: "true",
+    },
+  });
+
+  it("/readyz answers 503 upstream-circuit-open while the circuit is open", async () => {
+    const before = await request(`${t.baseUrl}/readyz`);
+    expect([before.statusCode, await before.body.json()]).toEqual([
+      200,
+      { status: "ready", circuits: { cibil: "closed", aeps: "closed" } },
+    ]);
+    for (let i = 0; i < 5; i++) await t.gql(GENERATE_CIBIL_OTP, cibilInput(`13100000${i}`));
+    expect(upstream.calls).toHaveLength(5);
+    const open = await request(`${t.baseUrl}/readyz`);
+    expect([open.statusCode, await open.body.json()]).toEqual([
+      503,
+      { status: "upstream-circuit-open", circuits: { cibil: "open", aeps: "closed" } },
+    ]);
   });
 });
 

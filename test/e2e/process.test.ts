@@ -128,6 +128,34 @@ describe("the server process (npm start)", () => {
     }
   });
 
+  it.each([
+    ["by default, /readyz stays 200 naming it", {}, 200],
+    ["with READINESS_INCLUDES_REDIS=true, /readyz answers 503", { READINESS_INCLUDES_REDIS: "true" }, 503],
+  ])("with Redis unreachable (a closed port), %s; sends are refused, typed", async (_name, env, status) => {
+    // Redis is shared by every replica: a 503 for it takes them all out of the load balancer at once, which then
+    // answers its own bare 502/503 instead of PROTECTION_UNAVAILABLE (docs/operations.md "Readiness and shutdown").
+    const redis = { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, HMAC_SECRET: "p".repeat(32) };
+    const p = run({ NODE_ENV: "development", ...redis, ...env });
+    try {
+      const url = await p.ready;
+      const ready = await send(url, "/readyz");
+      expect([ready.status, JSON.parse(ready.body)]).toEqual([
+        status,
+        { status: "redis-unavailable", circuits: { cibil: "closed", aeps: "closed" } },
+      ]);
+      expect((await send(url, "/healthz")).status).toBe(200);
+      const otp = await send(url, "/graphql", SEND_OTP);
+      expect(otp.status).toBe(200);
+      expect(JSON.parse(otp.body).data.generateCibilOtp).toMatchObject({
+        __typename: "ProtectionUnavailable",
+        code: "PROTECTION_UNAVAILABLE",
+        retryable: true,
+      });
+    } finally {
+      await p.kill();
+    }
+  });
+
   it("on SIGTERM finishes the in-flight mutation, refuses new connections and exits 0", async () => {
     // A grace far beyond the call's 2 s: a drain that waited the grace out is told from one that ended with the call
     // however slow the machine (the bound was 5 s against an 8 s grace).

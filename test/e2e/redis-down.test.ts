@@ -14,12 +14,12 @@ import { registrationInput } from "../helpers/identifiers";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /** A production-like stack whose REDIS_URL points at a loopback port where nothing listens. */
-async function stackWithDeadRedis(): Promise<TestStack> {
+async function stackWithDeadRedis(env: Record<string, string> = {}): Promise<TestStack> {
   const probe = createServer();
   await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
   const port = (probe.address() as { port: number }).port;
   await new Promise<void>((r) => probe.close(() => r()));
-  return startTestStack({ REDIS_URL: `redis://127.0.0.1:${port}`, HMAC_SECRET: "s".repeat(32) });
+  return startTestStack({ REDIS_URL: `redis://127.0.0.1:${port}`, HMAC_SECRET: "s".repeat(32), ...env });
 }
 
 /** Runs without Redis: REDIS_URL points at a port where nothing listens. */
@@ -58,10 +58,15 @@ describe("fail closed when the shared store is unreachable", () => {
     expect(t.simulator?.calls("cibil.register")).toBe(0);
   });
 
-  it("/readyz says not ready, /healthz still answers", async () => {
+  // Redis is shared by every replica: a 503 took them all out of the load balancer at once, whose bare 502/503 then
+  // replaced the PROTECTION_UNAVAILABLE above. Ready, saying why sends are refused (READINESS_INCLUDES_REDIS false).
+  it("/readyz stays 200 and names the outage, /healthz still answers", async () => {
     const ready = await request(`${t.baseUrl}/readyz`);
-    expect(ready.statusCode).toBe(503);
-    expect(await ready.body.json()).toEqual({ status: "redis-unavailable" });
+    expect(ready.statusCode).toBe(200);
+    expect(await ready.body.json()).toEqual({
+      status: "redis-unavailable",
+      circuits: { cibil: "closed", aeps: "closed" },
+    });
     const health = await request(`${t.baseUrl}/healthz`);
     expect(health.statusCode).toBe(200);
     await health.body.dump();
@@ -70,6 +75,25 @@ describe("fail closed when the shared store is unreachable", () => {
   it("serves requests that need no store", async () => {
     const res = await t.gql("{ serviceInfo { upstream } }");
     expect(res.body.data).toEqual({ serviceInfo: { upstream: "SIMULATOR" } });
+  });
+});
+
+describe("READINESS_INCLUDES_REDIS=true: the replica leaves the load balancer while Redis is unreachable", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await stackWithDeadRedis({ READINESS_INCLUDES_REDIS: "true" });
+  });
+  afterAll(() => t?.stop());
+
+  it("/readyz answers 503 redis-unavailable; sends are still refused, typed", async () => {
+    const ready = await request(`${t.baseUrl}/readyz`);
+    expect(ready.statusCode).toBe(503);
+    expect(await ready.body.json()).toEqual({
+      status: "redis-unavailable",
+      circuits: { cibil: "closed", aeps: "closed" },
+    });
+    const cibil = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput())).body, "generateCibilOtp");
+    expect(cibil).toMatchObject({ __typename: "ProtectionUnavailable", code: "PROTECTION_UNAVAILABLE" });
   });
 });
 
@@ -125,8 +149,7 @@ describe("a stop with Redis unreachable", () => {
     const t = await stackWithDeadRedis();
     // A connection attempt refused by now: its socket has closed.
     const ready = await request(`${t.baseUrl}/readyz`);
-    expect(ready.statusCode).toBe(503);
-    await ready.body.dump();
+    expect(((await ready.body.json()) as { status: string }).status).toBe("redis-unavailable");
     // The timers made while the stack stops. A socket's close takes a few ms, and a timer made before this test's
     // 200 ms fires before it however late the loop runs: one still pending then is one that holds the process.
     type Timer = { hasRef(): boolean; _destroyed: boolean; _idleTimeout: number };

@@ -45,11 +45,8 @@ async function stackOn(port: number, env: Record<string, string> = {}): Promise<
   const t = await startTestStack({ REDIS_URL: `redis://127.0.0.1:${port}`, HMAC_SECRET, ...env });
   // The server's INFO at connection (src/protection/redis.ts RedisServerCheck) has been answered, and judged, once a
   // /readyz PING has: INFO went first on that connection, and Redis answers one connection's commands in order.
-  const ready = async () => {
-    const res = await request(`${t.baseUrl}/readyz`);
-    await res.body.dump();
-    return res.statusCode === 200;
-  };
+  // "ready", not a 200: a Redis away or not judged yet is a 200 that names it (READINESS_INCLUDES_REDIS false).
+  const ready = async () => (await readiness(t))[1] === "ready";
   if (!(await waitFor(ready, 5_000))) throw new Error("the server never turned ready on its Redis");
   return t;
 }
@@ -190,7 +187,7 @@ describeUnless(
 
     it("is not ready, naming why, and the error line says what to do", async () => {
       expect(await judged("redis-evicting-policy")).toBe(true);
-      expect(await readiness(s.t)).toEqual([503, "redis-evicting-policy"]);
+      expect(await readiness(s.t)).toEqual([200, "redis-evicting-policy"]);
       const lines = s.t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({
@@ -260,13 +257,13 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis whose policy is fixed, then t
   });
 
   it("serves again once reconnected, not before", async () => {
-    expect(await readiness(s.t)).toEqual([503, "redis-evicting-policy"]);
+    expect(await readiness(s.t)).toEqual([200, "redis-evicting-policy"]);
     await s.redis.config("SET", "maxmemory-policy", "noeviction");
     await sleep(300);
-    expect(await readiness(s.t)).toEqual([503, "redis-evicting-policy"]);
+    expect(await readiness(s.t)).toEqual([200, "redis-evicting-policy"]);
     expect(await generate(s.t, "910000791")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
     await s.redis.client("KILL", "TYPE", "normal");
-    expect(await waitFor(async () => (await readiness(s.t))[0] === 200, 5_000)).toBe(true);
+    expect(await waitFor(async () => (await readiness(s.t))[1] === "ready", 5_000)).toBe(true);
     expect((await generate(s.t, "910000791")).__typename).toBe("CibilOtpChallenge");
   });
 });
@@ -366,7 +363,7 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis judged evicting, then read ot
   });
   const stillRefused = async (mobile: string) => {
     await sleep(2_500);
-    expect(await readiness(s.t)).toEqual([503, "redis-evicting-policy"]);
+    expect(await readiness(s.t)).toEqual([200, "redis-evicting-policy"]);
     expect(await generate(s.t, mobile)).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
     expect(s.t.simulator?.calls()).toBe(0);
   };
@@ -395,7 +392,7 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis judged evicting, then read ot
   it("set to noeviction: served again", async () => {
     mode = "plain";
     await s.redis.config("SET", "maxmemory-policy", "noeviction");
-    expect(await waitFor(async () => (await readiness(s.t))[0] === 200, 5_000)).toBe(true);
+    expect(await waitFor(async () => (await readiness(s.t))[1] === "ready", 5_000)).toBe(true);
     expect((await generate(s.t, "910000814")).__typename).toBe("CibilOtpChallenge");
   });
 });
@@ -412,7 +409,7 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis judged noeviction, then silen
   const s = behindProxy(["--maxmemory-policy", "noeviction"], (chunk) => (silent ? unnamed(chunk) : chunk));
 
   it("is judged noeviction", async () => {
-    expect(await waitFor(async () => (await readiness(s.t))[0] === 200, 5_000)).toBe(true);
+    expect(await waitFor(async () => (await readiness(s.t))[1] === "ready", 5_000)).toBe(true);
     expect(await unsafe(s.t)).toEqual({ eviction_policy: "0", eviction_policy_unchecked: "0", version: "0" });
   });
 
@@ -609,11 +606,8 @@ describe.each([
     await stopRedis(redisProcess);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-  const readyz = async () => {
-    const res = await request(`${t.baseUrl}/readyz`);
-    await res.body.dump();
-    return res.statusCode;
-  };
+  // Its status: a Redis away is a 200 that names it (READINESS_INCLUDES_REDIS false), "ready" once it answers.
+  const readyz = async () => (await readiness(t))[1];
 
   run(
     `fails closed while away, reconnects, and ${remembers ? "still holds" : "has forgotten"} the cooldown and the Idempotency-Key`,
@@ -622,11 +616,11 @@ describe.each([
       expect((await generate(t, "910000311")).__typename).toBe("CibilOtpChallenge");
       expect((await generate(t, "910000312", { "idempotency-key": "restart-1" })).__typename).toBe("CibilOtpChallenge");
       await stopRedis(redisProcess);
-      expect(await waitFor(async () => (await readyz()) === 503, 5_000)).toBe(true);
+      expect(await waitFor(async () => (await readyz()) === "redis-unavailable", 5_000)).toBe(true);
       expect(await generate(t, "910000313")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
 
       redisProcess = start();
-      expect(await waitFor(async () => (await readyz()) === 200, 10_000)).toBe(true);
+      expect(await waitFor(async () => (await readyz()) === "ready", 10_000)).toBe(true);
       const again = await generate(t, "910000311");
       const replay = await generate(t, "910000312", { "idempotency-key": "restart-1" });
       if (remembers) {
@@ -666,7 +660,7 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis with a password", () => {
     });
     try {
       if (typename === "CibilOtpChallenge")
-        expect(await waitFor(async () => (await request(`${t.baseUrl}/readyz`)).statusCode === 200, 5_000)).toBe(true);
+        expect(await waitFor(async () => (await readiness(t))[1] === "ready", 5_000)).toBe(true);
       else expect(await waitFor(async () => t.logs.records().some((r) => r.msg === "redis error"), 5_000)).toBe(true);
       const answer = await t.gql(GENERATE_CIBIL_OTP, cibilInput("910000411"));
       expect(resultOf(answer.body, "generateCibilOtp").__typename).toBe(typename);
@@ -710,9 +704,7 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a REDIS_URL database the Redis does n
   it("is never used as database 0: not ready, sends refused, nothing written, the reason logged", async () => {
     expect(await waitFor(async () => t.logs.records().some((r) => r.msg === "redis error"), 5_000)).toBe(true);
     await sleep(500);
-    const readyz = await request(`${t.baseUrl}/readyz`);
-    expect(readyz.statusCode).toBe(503);
-    await readyz.body.dump();
+    expect(await readiness(t)).toEqual([200, "redis-unavailable"]);
     expect(await generate(t, "910000511")).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });
     expect(t.simulator?.calls()).toBe(0);
     expect(await redis.dbsize()).toBe(0);
