@@ -328,7 +328,9 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
           // left once the listener has closed: a timer then would outlive the stop), never later than the grace
           // period's own end: a cut in its last `margin` cut them past it, and a cut only brings the end closer.
           // A request is in flight until its answer is written (or its client gone), not only until it is handed over.
-          const cutFrom = { requestsInFlight: admission.unfinished, upstreamCalls: transport.stats.inFlight };
+          // Answers no place counted (the drain's 503, the probes, an explorer file) being written count too.
+          const requestsInFlight = admission.unfinished + http.answersBeingWritten;
+          const cutFrom = { requestsInFlight, upstreamCalls: transport.stats.inFlight };
           graceEndsAt = Math.min(graceEndsAt, monotonicNow() + margin);
           clearTimeout(abortUpstream);
           clearTimeout(force);

@@ -241,6 +241,11 @@ export class Admission {
       admission.#unfinished -= 1;
     };
 
+  /** Whether `res` answers a request that took a place (`take`): counted in `unfinished` until it closes. */
+  counts(res: ServerResponse): boolean {
+    return HELD_BY in res;
+  }
+
   /** A refusal has been written on `socket`: its next request is read in its turn (refused-reads.ts). */
   refused(socket: Socket): void {
     this.#refusedReads.park(socket);

@@ -83,6 +83,11 @@ export interface HttpServer {
    * for `Connection: close`, so kept-alive clients open their next connection while the listener still accepts it.
    */
   leaveRotation(): void;
+  /**
+   * Answers begun and not yet written to the end that took no admission place (Admission.unfinished counts those that
+   * did): the drain's 503, /readyz, /healthz, an explorer file, a refusal. A stop's cut counts them too (app.ts).
+   */
+  readonly answersBeingWritten: number;
 }
 
 export type Readiness = () => Promise<{ ready: boolean; status: string; circuits?: Record<string, string> }>;
@@ -184,12 +189,19 @@ function allows(allow: string, method: string): boolean {
 /** While draining, how often sockets with no response in progress are closed (see preClose below). */
 const DRAIN_SWEEP_MS = 100;
 
+/**
+ * The response open on `socket`, if any: Node sets `_httpMessage` to the ServerResponse while one is (the same test
+ * Node's own closeIdleConnections() makes); there is no public accessor for it. One pipelined behind it waits in
+ * Node's queue, not here: it begins once this one has been written.
+ */
+function openResponse(socket: Socket): ServerResponse | null | undefined {
+  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+}
+
 /** Closes every socket that has no response in progress: never-used spares, idle keep-alives, half-sent requests. */
 function closeSocketsWithoutResponse(sockets: Set<Socket>): void {
   for (const socket of sockets) {
-    // Node sets `_httpMessage` to the ServerResponse while one is open on the socket (the same test Node's own
-    // closeIdleConnections() makes); there is no public accessor for it.
-    const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    const response = openResponse(socket);
     if (!response || response.writableFinished) socket.destroy();
   }
 }
@@ -665,6 +677,18 @@ export async function createHttpServer(
     },
     leaveRotation() {
       leaving = true;
+    },
+    // Begun (its headers handed to the socket) and not written to the end: a client reading slowly has part of it. One
+    // still arriving has no answer begun (the drain waits for it, but a cut loses nothing it was told). Before, only
+    // admitted GraphQL requests counted: a cut during the drain of a /healthz or explorer answer to a slow reader said
+    // "nothing in flight to cut", exit 0, and cut it (test/e2e/shutdown.test.ts).
+    get answersBeingWritten() {
+      let count = 0;
+      for (const socket of sockets) {
+        const response = openResponse(socket);
+        if (response && response.headersSent && !response.writableFinished && !admission?.counts(response)) count++;
+      }
+      return count;
     },
   };
 }

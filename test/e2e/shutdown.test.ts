@@ -145,6 +145,30 @@ describe("graceful stop", () => {
     }
   }, 30_000);
 
+  it("a cut counts an answer that took no admission place (a probe's) still being written, not nothing to cut", async () => {
+    // /healthz answers (as /readyz's, the drain's 503 and the explorer's files: none takes an admission place)
+    // pipelined to a client that does not read, until one is begun and not written. Before, only admitted GraphQL
+    // requests counted: the cut said { requestsInFlight: 0, upstreamCalls: 0 }, a clean stop (exit 0), and ended the
+    // connection 500 ms later, that answer cut.
+    const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000" });
+    try {
+      const serverSide = new Promise<Socket>((resolve) => t.stack.app.fastify.server.once("connection", resolve));
+      const client = await rawClient(t.baseUrl);
+      client.socket.pause();
+      client.socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(40_000));
+      const socket = await serverSide;
+      while (socket.writableLength === 0) await new Promise((r) => setTimeout(r, 10));
+      const stopped = t.stop();
+      while (t.stack.app.fastify.server.listening) await new Promise((r) => setTimeout(r, 10));
+      const cutFrom = t.stack.app.cutShort();
+      expect(cutFrom).toEqual({ requestsInFlight: 1, upstreamCalls: 0 });
+      await stopped;
+      client.socket.destroy();
+    } finally {
+      await t.stop();
+    }
+  }, 30_000);
+
   it("cutShort aborts a held send at once, and cuts the connections left 500 ms later, not at the grace's end", async () => {
     // app.ts: after a cut, the answers get `margin` (500 ms; a quarter of a shorter grace) before the cut of the
     // connections, then nothing more of the grace period (10 s here).
