@@ -48,6 +48,14 @@ export interface GuardedSend<In extends object, T, R> {
   toResult: (value: T, sent: SendInfo) => R;
   /** The classes of the mutation's result union: what a stored result may be revived as on replay. */
   resultTypes: ReadonlyArray<new () => object>;
+  /**
+   * What the answer of a call made by this request grants (submitCibilOtp's SUCCESS: the customer's consent), run
+   * once the send guard answers `sent`, never on any other answer: a replay of an Idempotency-Key returns the stored
+   * result and changes nothing. Before, the resolver granted the consent on whatever guardedSend returned, so each
+   * replay of a verified OTP gave the client CIBIL_CONSENT_TTL_SECONDS more of the customer's credit report with no
+   * new OTP (test/e2e/idempotency-replay-effects.test.ts). Its failures are its own to handle: the answer stands.
+   */
+  afterSent?: (result: R | GuardedFailure) => Promise<void>;
 }
 
 /** Visible ASCII, 1 to 255 characters (Stripe's bound; a UUID v4 is the recommended value). */
@@ -174,6 +182,7 @@ async function guarded<In extends object, T, R extends object>(
         return type ? (Object.assign(new type(), stored.data) as R | GuardedFailure) : undefined;
       },
     });
+    if (outcome.kind === "sent" && send.afterSent) await send.afterSent(outcome.result);
     return answerOf(ctx, field, spec, send, outcome);
   } finally {
     // Whatever the outcome: the room `ready` set aside for a registration's records is given back

@@ -75,7 +75,7 @@ export class CibilResolver {
       "Answers the challenge with the OTP the customer received (AOPay CibilScore/SubmitOTP). On success this client may " +
       "read the customer's credit history for CIBIL_CONSENT_TTL_SECONDS.",
   })
-  async submitCibilOtp(
+  submitCibilOtp(
     @Arg("input", () => SubmitCibilOtpInput, {
       description:
         "The customer, the OTP they received, and the question and answer keys from generateCibilOtp's challenge.",
@@ -85,24 +85,30 @@ export class CibilResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<typeof SubmitCibilOtpResult> {
     const { cibilId, accessToken, otp, questionKey, answerKey } = input;
-    const result = await guardedSend(ctx, info, {
+    return guardedSend(ctx, info, {
       request: { cibilId, accessToken, otp, questionKey, answerKey },
       send: ctx.aopay.cibil.submitOtp,
       toResult: CibilOtpVerified.from,
       resultTypes: SUBMIT_CIBIL_OTP_RESULT_TYPES,
+      // Only the request whose call was answered SUCCESS grants: a replay of its Idempotency-Key returns the stored
+      // answer and grants nothing (no new OTP, no new consent window).
+      afterSent: async (result) => {
+        if (!(result instanceof CibilOtpVerified) || result.status !== CibilStatus.SUCCESS) return;
+        try {
+          // The request's key (Loaders.consentKey): its nested creditHistory checks under the same one, not hashed
+          // again.
+          await ctx.protection.consent.grant(
+            ctx.loaders.consentKey(result.verifiedCibilId),
+            ctx.protection.consentTtlMs,
+          );
+        } catch (error) {
+          // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead.
+          // Counted (aopay_unrecorded_writes_total, AopayUnrecordedWrites): before, an error line alone said the
+          // customer's OTP was spent for nothing.
+          ctx.log.error({ err: error }, "could not record CIBIL consent");
+          ctx.protection.unrecorded(info.fieldName);
+        }
+      },
     });
-    if (result instanceof CibilOtpVerified && result.status === CibilStatus.SUCCESS) {
-      try {
-        // The request's key (Loaders.consentKey): its nested creditHistory checks under the same one, not hashed again.
-        await ctx.protection.consent.grant(ctx.loaders.consentKey(result.verifiedCibilId), ctx.protection.consentTtlMs);
-      } catch (error) {
-        // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead. Counted
-        // (aopay_unrecorded_writes_total, AopayUnrecordedWrites): before, an error line alone said the customer's OTP
-        // was spent for nothing.
-        ctx.log.error({ err: error }, "could not record CIBIL consent");
-        ctx.protection.unrecorded(info.fieldName);
-      }
-    }
-    return result;
   }
 }
