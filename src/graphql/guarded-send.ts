@@ -217,6 +217,10 @@ function answerOf<In extends object, T, R extends object>(
       noteAccess(ctx.summary, "idempotency", "replayed");
       ctx.responseHeaders.set("idempotent-replayed", "true");
       return outcome.result;
+    case "unread":
+      // No Idempotent-Replayed: nothing was read (send-guard.ts #answerUnread).
+      noteAccess(ctx.summary, "idempotency", "unread");
+      return outcome.result;
     case "in-flight":
       noteAccess(ctx.summary, "idempotency", "in-flight");
       return idempotencyConflict(wholeSeconds(outcome.retryAfterMs));

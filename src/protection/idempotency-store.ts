@@ -373,7 +373,12 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     // Synchronous up to the insert: no other request runs between the look and the take.
     for (const other of others) {
       const found = this.#table.get(other.key);
-      if (found) return judge(this.sealer, other.key, found, other.fingerprint, now, furthest);
+      if (found) {
+        // Counted as RedisIdempotencyStore counts it (the rotation's metric). The service passes no `others` in memory
+        // (protection/index.ts: a process's table dies with its secret), so only a caller of the store's own meets it.
+        other.found?.();
+        return judge(this.sealer, other.key, found, other.fingerprint, now, furthest);
+      }
     }
     // Its share held: refused before anything is inserted (its expired records swept first: Capacity.ownerHasRoom).
     // Without a share (100 %), a client alone filling the table meets the table's cap: MemoryStoreFullError and

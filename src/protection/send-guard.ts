@@ -153,6 +153,13 @@ export interface SendRequest<T, R> {
 export type SendOutcome<R> =
   | { kind: "sent"; result: R }
   | { kind: "replayed"; result: R }
+  /**
+   * A request with an Idempotency-Key refused by the store before its key's record was read (the command timed out or
+   * never left, or the store was not to be trusted: assertSafe): it sent nothing, but an earlier request under its key
+   * may have. `result` answers OUTCOME_UNKNOWN (#answerUnread), never PROTECTION_UNAVAILABLE, whose "nothing was
+   * sent" led the client to a new key and a second OTP.
+   */
+  | { kind: "unread"; result: R }
   /** `retryAfterMs`: how long the client is told to wait before asking again (inFlightWaitMs). */
   | { kind: "in-flight"; retryAfterMs: number }
   | { kind: "key-reused" }
@@ -268,11 +275,15 @@ export class SendGuard {
     let unsent: Reservation | undefined;
     // Set once the call may leave: from then on nothing reaching the catch below frees the key (a repeat would send).
     let mayHaveLeft = false;
+    // Whether the key's record, if any, has been read (no key: nothing to read). Until then a store failure cannot say
+    // that nothing was sent under the key (#answerUnread).
+    let keyRead = req.idempotencyKey === undefined;
     try {
       this.options.assertSafe?.("otp send");
       // Without an Idempotency-Key (most requests) there is nothing to claim: no call, no promise to wait for.
       if (req.idempotencyKey !== undefined) {
         const begun = await this.#begin(req);
+        keyRead = true;
         if (begun.kind !== "acquired") return begun;
         claim = begun.claim;
       }
@@ -398,8 +409,24 @@ export class SendGuard {
         message: "otp send refused: protection store unavailable",
       });
       await this.#freeKey(req, claim);
+      // A full in-memory table refuses only a key it holds no record of (MemoryIdempotencyStore.begin looks first).
+      if (!keyRead && !(error instanceof MemoryStoreFullError)) return this.#answerUnread(req);
       return { kind: "unavailable" };
     }
+  }
+
+  /**
+   * The answer to a request with an Idempotency-Key refused before its key's record could be read (run's `keyRead`):
+   * a repeat of a key whose first request sent, told PROTECTION_UNAVAILABLE ("nothing was sent; try again later"),
+   * had its client try a new key, and send a second OTP. OUTCOME_UNKNOWN says what is known: this request, or an
+   * earlier one under its key, may have reached AOPay; repeated under the same key once the store answers, it replays
+   * that request's result, or sends for the first time (its claim, if it ran late, freed by #begin). Still counted and
+   * logged as the store failure it is (aopay_protection_unavailable_total pages); not as a replay, nothing was read.
+   */
+  #answerUnread<R>(req: SendRequest<unknown, R>): { kind: "unread"; result: R } {
+    const why = "the record of this Idempotency-Key could not be read: an earlier request with it may have been sent";
+    const unknown = new AopayOutcomeUnknownError(why, { endpoint: req.field, sent: true });
+    return { kind: "unread", result: req.settle({ error: unknown }, { nextSendAt: this.#clock() }) };
   }
 
   /** Gives a send's points back (a request that ended before its call), never throwing: logged if the store fails. */

@@ -75,20 +75,20 @@ describeWithRedis("an Idempotency-Key whose result the store missed while the se
   }, 20_000);
 
   it("a claim timed out in a stalled Redis, run late, is freed: the retry the client was told of sends", async () => {
-    // PROTECTION_UNAVAILABLE says "AOPay was not asked ... try again later". Before, the SET that took the key ran once
-    // Redis answered again, with no request to own it: the retry with the same key met IDEMPOTENCY_IN_FLIGHT.
+    // OUTCOME_UNKNOWN (the key's record unread) says to repeat with the same key. Before, the SET that took the key ran
+    // once Redis answered again, with no request to own it: the retry with the same key met IDEMPOTENCY_IN_FLIGHT.
     const key = randomUUID();
     const input = aepsInput(nextMobile(), { ...nextAepsRegistration(), aadhaar: nextAadhaar() });
     proxy.stall();
     const refused = await (t as TestStack).gql(RESEND_AEPS_OTP, input, { "idempotency-key": key });
-    expect(resultOf(refused.body, "resendAepsOtp").code).toBe("PROTECTION_UNAVAILABLE");
+    expect(resultOf(refused.body, "resendAepsOtp").code).toBe("OUTCOME_UNKNOWN");
     proxy.restore();
     let retry: GqlResponse;
     const end = Date.now() + 5_000;
     do {
       await new Promise((resolve) => setTimeout(resolve, 200));
       retry = await (t as TestStack).gql(RESEND_AEPS_OTP, input, { "idempotency-key": key });
-    } while (resultOf(retry.body, "resendAepsOtp").code === "PROTECTION_UNAVAILABLE" && Date.now() < end);
+    } while (resultOf(retry.body, "resendAepsOtp").code === "OUTCOME_UNKNOWN" && Date.now() < end);
     expect(resultOf(retry.body, "resendAepsOtp").__typename).toBe("AepsOtpResent");
     expect(upstream.calls).toHaveLength(1);
   }, 20_000);

@@ -119,7 +119,7 @@ describeWithRedis("a Redis reply lost with its connection: the command is not ru
     }
   });
 
-  it("a claim: PROTECTION_UNAVAILABLE, and the key, freed, sends on the next try: one call", async () => {
+  it("a claim: OUTCOME_UNKNOWN (its record unread), and the key, freed, sends on the next try: one call", async () => {
     const stack = await start();
     await ready(stack);
     const key = randomUUID();
@@ -128,13 +128,14 @@ describeWithRedis("a Redis reply lost with its connection: the command is not ru
     const first = await stack.gql(RESEND_AEPS_OTP, input, { "idempotency-key": key });
     await lost;
     // Before: IdempotencyConflict, answered by the request's own claim run a second time.
+    // Its record unread (an earlier request with the key may have sent): OUTCOME_UNKNOWN, never "nothing was sent".
     expect(resultOf(first.body, "resendAepsOtp")).toMatchObject({
-      __typename: "ProtectionUnavailable",
-      code: "PROTECTION_UNAVAILABLE",
+      __typename: "OutcomeUnknown",
+      code: "OUTCOME_UNKNOWN",
     });
     expect(upstream.calls).toHaveLength(0);
     await ready(stack);
-    // A client does what PROTECTION_UNAVAILABLE says: tries again later, with the same key. Before, the key answered
+    // A client does what OUTCOME_UNKNOWN says: repeats with the same key. Before, the key answered
     // IDEMPOTENCY_IN_FLIGHT for its pending time (60 s), then OUTCOME_UNKNOWN, though nothing had been sent.
     let again: GqlResponse;
     const end = Date.now() + 5_000;

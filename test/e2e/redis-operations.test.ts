@@ -202,7 +202,11 @@ describeUnless(
 
     it("refuses every send, verification, registration and credit-report read: AOPay not called, nothing written", async () => {
       s.t.simulator?.resetCalls();
-      expect(await everyWrite(s.t, 1)).toEqual(Array(6).fill("PROTECTION_UNAVAILABLE"));
+      // The keyed send is told OUTCOME_UNKNOWN: its key's record was not read, and an earlier request under it may
+      // have sent (send-guard.ts #answerUnread); every other write PROTECTION_UNAVAILABLE.
+      const refusals = Array<string>(6).fill("PROTECTION_UNAVAILABLE");
+      refusals[1] = "OUTCOME_UNKNOWN";
+      expect(await everyWrite(s.t, 1)).toEqual(refusals);
       expect(s.t.simulator?.calls()).toBe(0);
       expect(await s.redis.dbsize()).toBe(0);
       // Counted as the store unavailable (OtpProtectionUnavailable pages), with the cause on the summarised error line.
@@ -481,7 +485,7 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis with maxmemory and noeviction
     expect(await unsafe(s.t)).toEqual({ eviction_policy: "0", eviction_policy_unchecked: "0", version: "0" });
   });
 
-  it("full: every send and registration is refused PROTECTION_UNAVAILABLE, AOPay is not called; room again: sends", async () => {
+  it("full: every send and registration is refused PROTECTION_UNAVAILABLE (a keyed one OUTCOME_UNKNOWN), AOPay is not called; room again: sends", async () => {
     expect((await generate(s.t, "910000201")).__typename).toBe("CibilOtpChallenge");
     // Full: 2 MB of another tenant's data, then maxmemory lowered below what Redis holds. (Filling up to the limit
     // itself leaves Redis at its edge, where a small write is refused or not depending on the command's own size.)
@@ -490,8 +494,10 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis with maxmemory and noeviction
     await expect(s.redis.set("filler:probe", "1")).rejects.toThrow(/^OOM /);
     s.t.simulator?.resetCalls();
     expect(await generate(s.t, "910000202")).toMatchObject({ code: "PROTECTION_UNAVAILABLE", retryable: true });
+    // With a key, refused before its record was read (OOM refuses the SET ... NX GET): an earlier request under the
+    // key may have sent, so never "nothing was sent" (send-guard.ts #answerUnread).
     expect(await generate(s.t, "910000203", { "idempotency-key": "full-1" })).toMatchObject({
-      code: "PROTECTION_UNAVAILABLE",
+      code: "OUTCOME_UNKNOWN",
     });
     const aeps = resultOf((await s.t.gql(RESEND_AEPS_OTP, aepsInput("9876500201"))).body, "resendAepsOtp");
     expect(aeps).toMatchObject({ code: "PROTECTION_UNAVAILABLE" });

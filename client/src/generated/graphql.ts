@@ -34,7 +34,7 @@ export type FailureCode =
   | 'OTP_LIMIT_REACHED'
   /** registerCibilCustomer: an OTP send to this customer is under way, or its outcome is not known yet (AOPay may still send it), so the registration was not sent. Try again after retryAfterSeconds. */
   | 'OTP_SEND_IN_PROGRESS'
-  /** The request may have reached AOPay and no usable answer came back: it may have taken effect (an OTP sent, a registration or verification done). Also an Idempotency-Key's answer once its first request ended without one. */
+  /** The request may have reached AOPay and no usable answer came back: it may have taken effect (an OTP sent, a registration or verification done). Also an Idempotency-Key's answer once its first request ended without one, or while its record cannot be read (this request sent nothing; an earlier one with the key may have). */
   | 'OUTCOME_UNKNOWN'
   /** This service is at its limit of calls to AOPay; nothing was sent. Try again shortly. */
   | 'OVERLOADED'

@@ -42,7 +42,8 @@ registerEnumType(FailureCode, {
     OUTCOME_UNKNOWN: {
       description:
         "The request may have reached AOPay and no usable answer came back: it may have taken effect (an OTP sent, a " +
-        "registration or verification done). Also an Idempotency-Key's answer once its first request ended without one.",
+        "registration or verification done). Also an Idempotency-Key's answer once its first request ended without one, " +
+        "or while its record cannot be read (this request sent nothing; an earlier one with the key may have).",
     },
     OVERLOADED: { description: "This service is at its limit of calls to AOPay; nothing was sent. Try again shortly." },
     OTP_COOLDOWN: {

@@ -36,8 +36,9 @@ export const FAILURE_MESSAGES: Record<FailureCode, string> = {
     "The request could not be sent to AOPay before its deadline. Nothing was sent; try again.",
   [FailureCode.UPSTREAM_BAD_RESPONSE]: "AOPay answered with something this service cannot read.",
   [FailureCode.OUTCOME_UNKNOWN]:
-    "The request may have reached AOPay, but no usable answer came back: it may have taken effect (an OTP sent). " +
-    "Check, e.g. ask the customer, before repeating it.",
+    "The request, or an earlier one with the same Idempotency-Key, may have reached AOPay, and no usable answer is " +
+    "known: it may have taken effect (an OTP sent). Check, e.g. ask the customer, before repeating it: repeated " +
+    "with the same Idempotency-Key, it is never sent twice.",
   [FailureCode.OVERLOADED]:
     "Every connection to AOPay is busy and the queue of calls waiting for one is full. Nothing was sent; try again " +
     "after retryAfterSeconds.",

@@ -135,6 +135,32 @@ describe("MemoryIdempotencyStore", () => {
     expect((await store.begin("k", "fp", 60_000, 86_400_000)).kind).toBe("acquired");
   });
 
+  it("honours a rotation's `others` as the Redis store does: a record under one answers, counted once (found), and nothing is taken", async () => {
+    // Before, the record answered but `found` was never called: the rotation's metric
+    // (aopay_rotation_older_secret_reads_total) could not count what the memory store read under another secret.
+    const store = new MemoryIdempotencyStore(sealer);
+    const old = await store.begin("old-k", "old-fp", 60_000);
+    if (old.kind !== "acquired") throw new Error(old.kind);
+    await store.complete("old-k", old.token, "old-fp", result, 60_000);
+    let found = 0;
+    const others = [
+      { key: "absent-k", fingerprint: "absent-fp", found: () => (found += 100) },
+      { key: "old-k", fingerprint: "old-fp", found: () => found++ },
+    ];
+    expect(await store.begin("new-k", "new-fp", 60_000, 60_000, undefined, others)).toEqual({ kind: "replay", result });
+    expect(found).toBe(1);
+    // Judged with the other key's own fingerprint: another input under it is a mismatch, counted as found too.
+    const mismatched = [{ key: "old-k", fingerprint: "other-fp", found: () => found++ }];
+    expect(await store.begin("new-k", "new-fp", 60_000, 60_000, undefined, mismatched)).toEqual({ kind: "mismatch" });
+    expect(found).toBe(2);
+    // Nothing was taken under the current key: without `others` it is free.
+    expect((await store.begin("new-k", "new-fp", 60_000)).kind).toBe("acquired");
+    // A record under the current key answers first, and no other key is counted.
+    const again = [{ key: "old-k", fingerprint: "old-fp", found: () => (found += 100) }];
+    expect(await store.begin("new-k", "new-fp", 60_000, 60_000, undefined, again)).toEqual(inFlight(60_000));
+    expect(found).toBe(2);
+  });
+
   it("a full table refuses a new key (fail closed) and keeps every live record; room frees as records expire", async () => {
     let now = 0;
     let full = 0;

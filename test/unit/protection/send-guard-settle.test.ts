@@ -1,5 +1,6 @@
 import { AopayOutcomeUnknownError, AopayUnavailableError } from "../../../src/aopay/errors";
 import { MemoryIdempotencyStore } from "../../../src/protection/idempotency-store";
+import { ProtectionStoreError } from "../../../src/protection/errors";
 import { MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import { OtpThrottle } from "../../../src/protection/otp-throttle";
 import { SendGuard } from "../../../src/protection/send-guard";
@@ -207,15 +208,46 @@ describe("SendGuard: settling and failing closed", () => {
   });
 
   describe("fail closed when the shared store is unreachable", () => {
-    it("at the idempotency claim: unavailable, the observer told, nothing sent", async () => {
+    it("at the idempotency claim: the key's record unread, OUTCOME_UNKNOWN (not a replay), the observer told, nothing sent", async () => {
+      // The key may hold the record of an earlier request that sent: "unavailable" (PROTECTION_UNAVAILABLE, "nothing
+      // was sent") had its client try a new key and send a second OTP.
       const idempotency = new MemoryIdempotencyStore(sealer);
       idempotency.begin = failing("begin");
       const { guard, events } = setup({ idempotency });
       const { req, calls, log } = request({ key: "k-1" });
+      expect(await guard.run(req)).toEqual({ kind: "unread", result: "failure:OUTCOME_UNKNOWN" });
+      expect(calls).toEqual([]);
+      expect(events.unavailable).toEqual(["generateCibilOtp"]);
+      expect(events.replayed).toEqual([]);
+      expect(log.text()).toContain("otp send refused: protection store unavailable");
+    });
+
+    it("at the idempotency claim, the in-memory table full: unavailable (it read the key: no record), nothing sent", async () => {
+      const idempotency = new MemoryIdempotencyStore(sealer, { maxKeys: 1 });
+      const { guard, events } = setup({ idempotency });
+      expect((await guard.run(request({ key: "k-1" }).req)).kind).toBe("sent");
+      const { req, calls } = request({ key: "k-2" });
       expect(await guard.run(req)).toEqual({ kind: "unavailable" });
       expect(calls).toEqual([]);
       expect(events.unavailable).toEqual(["generateCibilOtp"]);
-      expect(log.text()).toContain("otp send refused: protection store unavailable");
+    });
+
+    it("without a key, the store failing: unavailable (nothing can have been sent under a key)", async () => {
+      const { guard } = setup({ throttle: { reserve: failing("throttle") } });
+      const { req, calls } = request({});
+      expect(await guard.run(req)).toEqual({ kind: "unavailable" });
+      expect(calls).toEqual([]);
+    });
+
+    it("with a key, refused by assertSafe before the key is read: OUTCOME_UNKNOWN, nothing sent", async () => {
+      const { guard } = setup({
+        assertSafe: () => {
+          throw new ProtectionStoreError("redis", new Error("evicting policy"));
+        },
+      });
+      const { req, calls } = request({ key: "k-1" });
+      expect(await guard.run(req)).toEqual({ kind: "unread", result: "failure:OUTCOME_UNKNOWN" });
+      expect(calls).toEqual([]);
     });
 
     it("at the throttle: unavailable, nothing sent, and the claimed key freed (even if freeing fails too)", async () => {
