@@ -166,6 +166,26 @@ function redactable(values: Iterable<string | null | undefined>): string[] {
 }
 
 /**
+ * A request's values worth redacting: `redactable`'s, and the values of two or three characters that hold a letter of
+ * a script other than Latin (a Greek `Ζωή`, a Devanagari `राम`, a CJK `王明`: a name a request sends in two or three
+ * parts), matched only as words (ownSpelling). Latin names that short are not (`Ram` inside `program`, `Li`): the
+ * price of MIN_REQUEST_VALUE, docs/security.md.
+ */
+function ownRedactable(values: Iterable<string | null | undefined>): string[] {
+  const given: readonly (string | null | undefined)[] = Array.isArray(values) ? values : [...values];
+  const out = redactable(given);
+  for (let i = 0; i < given.length; i++) {
+    const v = given[i];
+    if (typeof v === "string" && v.length >= 2 && v.length < MIN_REQUEST_VALUE && OTHER_SCRIPT_LETTER.test(v))
+      out.push(v);
+  }
+  return out;
+}
+
+/** A letter of a script other than Latin (and not Common: `ǅ` is Latin). */
+const OTHER_SCRIPT_LETTER = /(?=\p{L})\P{Script=Latin}/u;
+
+/**
  * One pattern matching any of `values` (from `redactable`: longest first, so a shorter one inside a longer cannot leave
  * the rest of it) in any letter case, or null for none; with `spacedDigits`, a value of digits alone also matches with
  * up to three other characters between its digits. In any case because what echoes a value need not keep its case: an
@@ -177,14 +197,106 @@ function redactable(values: Iterable<string | null | undefined>): string[] {
  */
 function redactionPattern(values: readonly string[], spacedDigits = false, flags = "gi"): RegExp | null {
   if (values.length === 0) return null;
-  const alternatives = values.map((v) =>
-    spacedDigits && /^[0-9]+$/.test(v) ? [...v].join(SPACED) : v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
-  );
-  return new RegExp(alternatives.join("|"), flags);
+  if (spacedDigits) return new RegExp(values.map(ownSpelling).join("|"), "giu");
+  return new RegExp(values.map(escaped).join("|"), flags);
 }
+
+/** `text` as a pattern's literal. */
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * A request's own value as its redaction finds it (redactionPattern with `spacedDigits`; flags `giu`), in any script:
+ * - digits alone: each digit, SPACED between two (`4 8 2 9 1 3`, `(98765) 43210`); in a number of ten digits or more
+ *   (a mobile, an Aadhaar number: the request's own, whose digits we know) also one letter with a separator either
+ *   side at most (`98765x43210`, `98765 x 43210`, `mob98765x43210`, `2341x2341x2346`), which no shape mask reads as a
+ *   number when the number is not the request's (docs/security.md gives why);
+ * - a value with letters (a name, a token, a PAN): its NFKC form, in any case (Unicode's case folding: `ΖΩΉ` for
+ *   `Ζωή`, a final `ς` for `Σ`), its words joined by OWN_GAP (up to three characters that are no letter, mark or
+ *   digit, or none: `Ramesh.Kumar`, `रमेश  कुमारी`, `BENCHTOKEN42`), where a word ends at the value's own separators,
+ *   between two ideographs (CJK names are written without spaces, or with one after the family name) and, in a PAN,
+ *   between its letters and digits (`ABCPE 1234 F`); invisible characters (ZWJ, ZWNJ, a soft hyphen) read through
+ *   inside a word; a letter that carries an accent (ACCENTS: Latin, Greek, Cyrillic) also without it, as names are
+ *   written in capitals (`ΖΩΗ` for `Ζωή`, `JOSE` for `José`). Not between a value's letters and digits elsewhere: a
+ *   token `ThE9` read through `The\n+9` cut a mobile after it, whose mask then showed the rest;
+ * - a value of no letter or digit (`----`), or of fewer than MIN_REQUEST_VALUE (` 0c `: `0, C` is no echo of it):
+ *   as written.
+ * A value shorter than MIN_REQUEST_VALUE with a letter of another script than Latin (ownValues: a Greek `Ζωή`, a
+ * Devanagari `राम`, a CJK `王明`) matches only standing as a word (no letter, mark or digit either side), an
+ * ideograph's edge excepted.
+ * Until this round a value with letters matched only as written (in any case), and a non-Latin one was never looked
+ * for at all (fold): `रमेश कुमारी Ζωή already registered` reached the client whole.
+ */
+function ownSpelling(value: string): string {
+  if (DIGITS_ONLY.test(value)) return [...value].join(value.length >= 10 ? LONG_SPACED : SPACED);
+  const chars = [...value.normalize("NFKC")];
+  const words = chars.filter((c) => WORD_CHAR.test(c)).length;
+  if (value.length >= MIN_REQUEST_VALUE ? words < MIN_REQUEST_VALUE : words === 0) return escaped(value);
+  let out = "";
+  let previous: string | undefined;
+  let apart = "";
+  const pan = PAN_SHAPE.test(value);
+  for (const c of chars) {
+    if (!WORD_CHAR.test(c)) {
+      apart += c;
+      continue;
+    }
+    // Between two words: the value's own separator as written, or OWN_GAP.
+    if (apart !== "") out += `(?:${escaped(apart)}|${OWN_GAP}{0,3})`;
+    else if (previous !== undefined)
+      out +=
+        (pan && DIGIT_CHAR.test(previous) !== DIGIT_CHAR.test(c)) || (IDEOGRAPH.test(previous) && IDEOGRAPH.test(c))
+          ? `${OWN_GAP}{0,3}`
+          : OWN_INSIDE;
+    out += withoutAccent(c);
+    previous = c;
+    apart = "";
+  }
+  // The value's own characters before its first word and after its last, as written (`CTED]`, `]1234`: read
+  // without them, `]1234` was `1234` anywhere, inside another number, whose mask it then cut).
+  const firstWord = chars.findIndex((c) => WORD_CHAR.test(c));
+  let lastWord = chars.length - 1;
+  while (!WORD_CHAR.test(chars[lastWord])) lastWord--;
+  const lead = escaped(chars.slice(0, firstWord).join(""));
+  const trail = escaped(chars.slice(lastWord + 1).join(""));
+  if (value.length >= MIN_REQUEST_VALUE) return `${lead}${out}${trail}`;
+  const before = IDEOGRAPH.test(chars[firstWord]) ? "" : OWN_WORD_BEFORE;
+  return `${before}(?:${out})${IDEOGRAPH.test(chars[lastWord]) ? "" : OWN_WORD_AFTER}`;
+}
+
+/** `c` as a pattern: the letter, or, where it carries an accent (ACCENTS), the letter with it or without. */
+function withoutAccent(c: string): string {
+  const bare = c.normalize("NFD").replace(ACCENTS, "");
+  return bare === c || bare === "" ? escaped(c) : `(?:${escaped(c)}|${escaped(bare.normalize("NFC"))})`;
+}
+
+const WORD_CHAR = /[\p{L}\p{M}\p{N}]/u;
+const DIGIT_CHAR = /\p{N}/u;
+/** The scripts written without spaces between a name's parts (Han, kana, Hangul syllables). */
+const IDEOGRAPH = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+/** The accents of Latin, Greek and Cyrillic letters but the dot above (`İ` is not `I`). */
+const ACCENTS = /[\u0300-\u0306\u0308-\u036F]/g;
+/** A PAN's shape in either case: its redaction reads separators between its letters and digits (`ABCPE 1234 F`). */
+const PAN_SHAPE = /^[A-Za-z]{5}[0-9]{4}[A-Za-z]$/;
+/**
+ * Between two words of a request's own value (ownSpelling): what people and systems put there, or nothing, up to three
+ * characters (or the value's own separator, as written). Not a bracket, nor a held value's mark (HELD, HELD_OWN): a value
+ * `ted]1` read through `], ` found its `ted` inside a `[REDACTED]` and showed the rest (`[REDAC[REDACTED]`).
+ */
+const OWN_GAP = String.raw`[^\p{L}\p{M}\p{N}[\]\uE000\uE001]`;
+/** Between two characters of one word: invisible characters only. */
+const OWN_INSIDE = `${INVISIBLE}{0,3}`;
+const OWN_WORD_BEFORE = String.raw`(?<![\p{L}\p{M}\p{N}])`;
+const OWN_WORD_AFTER = String.raw`(?![\p{L}\p{M}\p{N}])`;
 
 /** What may stand between two digits of a request's own number in an echo of it (redactionPattern). */
 const SPACED = "[^0-9A-Za-z]{0,3}";
+/**
+ * SPACED, or one letter with a separator either side at most: between two digits of a request's own long number. Not
+ * a letter after a `\` (a JSON escape, `\n`, between two numbers of a log line is no letter someone wrote).
+ */
+const LONG_SPACED = `(?:${SPACED}|[^0-9A-Za-z\\\\]?(?<!\\\\)\\p{L}[^0-9A-Za-z]?)`;
 
 /**
  * A value of digits alone shorter than this (a 4 to 6-digit OTP, a numeric partner code) counts in an identifier
@@ -266,7 +378,7 @@ export function redactedWhereReadingLoses(
     text,
     readable(text),
     redactionPattern(redactable(new Set(secrets))),
-    redactionPattern(redactable(values), true),
+    redactionPattern(ownRedactable(values), true),
   );
 }
 
@@ -514,11 +626,11 @@ function joinsDigits(gap: string): boolean {
 }
 
 /**
- * One pattern matching either's matches (redactionPattern's `gi`), the leftmost first and `first`'s where both match at
+ * One pattern matching either's matches (redactionPattern's, `giu` as a request's values are), the leftmost first and `first`'s where both match at
  * one place: the secrets before a request's own values, as their passes ran one after the other; `then`'s captured.
  */
 function anyOf(first: RegExp | null, then: RegExp): RegExp {
-  return new RegExp(`${first === null ? "(?!)" : `(?:${first.source})`}|(${then.source})`, "gi");
+  return new RegExp(`${first === null ? "(?!)" : `(?:${first.source})`}|(${then.source})`, "giu");
 }
 
 const INVISIBLE_CHARS = new RegExp(INVISIBLE, "g");
@@ -1162,10 +1274,14 @@ export class Scrubber {
  */
 class RequestScrubber implements TextScrubber {
   /**
-   * The request's values worth redacting (redactable), each folded as `fold` folds a text, with the characters each
-   * folded value holds (distinctChars) and the shortest folded length: made at first use.
+   * The request's values worth redacting (ownRedactable), each read as a text is (NFKC) and folded as `alphanumeric`
+   * folds a text, with the ASCII characters each holds (distinctChars), whether its fold is beyond ASCII (`wide`: in no
+   * ASCII text) or a number of ten digits or more (`long`: found in the text's digits alone too, LONG_SPACED), and
+   * the shortest folded length: made at first use.
    */
-  #own: { values: string[]; folded: { text: string; chars: string[] }[]; shortest: number } | undefined;
+  #own:
+    | { values: string[]; folded: { text: string; chars: string[]; wide: boolean; long: boolean }[]; shortest: number }
+    | undefined;
   #pattern: RegExp | null | undefined;
   /** The last text scrub() was given and what it returned: a text repeated within an answer is scrubbed once. */
   #lastText: string | undefined;
@@ -1258,7 +1374,8 @@ class RequestScrubber implements TextScrubber {
     for (let i = 0; i < folded.length; i++) {
       const v = folded[i].text;
       if (isShortNumber(v)) shortNumbers.push(v);
-      else if ((alnum ??= alphanumeric(lower)).includes(v)) return true;
+      else if ((alnum ??= alphanumeric(lower)).includes(v) || (folded[i].long && digitsOf(alnum).includes(v)))
+        return true;
     }
     return holdsWholeRun(wholeRunPattern(shortNumbers, true), lower, text);
   }
@@ -1276,13 +1393,15 @@ class RequestScrubber implements TextScrubber {
   #holdsOwn(lower: string): boolean {
     if (this.#own === undefined) {
       // A value twice would be harmless (the second finds nothing left), so no Set here.
-      const values = redactable(this.values);
-      const folded: { text: string; chars: string[] }[] = [];
+      const values = ownRedactable(this.values);
+      const folded: { text: string; chars: string[]; wide: boolean; long: boolean }[] = [];
       let shortest = Infinity;
       for (let i = 0; i < values.length; i++) {
-        const text = fold(values[i]);
+        const lower = (isAscii(values[i]) ? values[i] : values[i].normalize("NFKC")).toLowerCase();
+        const text = alphanumeric(lower);
         if (text === "") continue;
-        folded.push({ text, chars: distinctChars(text) });
+        // The characters a text must hold as they are: of the value before its accents were folded away.
+        folded.push({ text, chars: distinctChars(lower), wide: !isAscii(text), long: isLongNumber(text) });
         shortest = Math.min(shortest, text.length);
       }
       this.#own = { values, folded, shortest };
@@ -1290,12 +1409,15 @@ class RequestScrubber implements TextScrubber {
     const own = this.#own;
     if (own.folded.length === 0 || lower.length < own.shortest) return false;
     let text: string | undefined;
+    let wide: boolean | undefined;
     // Indexed loops here and in holdsSecretLower: for-of cost an array iterator's calls per text under callgrind.
     for (let i = 0; i < own.folded.length; i++) {
       const v = own.folded[i];
       if (!includesEvery(lower, v.chars)) continue;
+      // A value folded with letters beyond ASCII is in no ASCII text.
+      if (v.wide && !(wide ??= NON_ASCII.test(lower))) continue;
       text ??= alphanumeric(lower);
-      if (text.includes(v.text)) return true;
+      if (text.includes(v.text) || (v.long && digitsOf(text).includes(v.text))) return true;
     }
     return false;
   }
@@ -1303,7 +1425,7 @@ class RequestScrubber implements TextScrubber {
   #ownPattern(): RegExp | null {
     // The values as #holdsOwn keeps them, or, before it ran, the same made here (#read may ask first).
     if (this.#pattern === undefined)
-      this.#pattern = redactionPattern(this.#own?.values ?? redactable(this.values), true);
+      this.#pattern = redactionPattern(this.#own?.values ?? ownRedactable(this.values), true);
     return this.#pattern;
   }
 }
@@ -1312,27 +1434,52 @@ const NOT_ALPHANUMERIC = /[^0-9a-z]+/g;
 const HAS_NOT_ALPHANUMERIC = /[^0-9a-z]/;
 
 /**
- * A lower-cased text without what is not a letter or a digit. A test first: a global replace is a call into the
+ * A lower-cased text without what is not a letter or a digit (foldWide for a text beyond ASCII). A test first: a global replace is a call into the
  * runtime even when it finds nothing, and most of what is folded is letters and digits alone (a CIBIL id, AOPay's
  * reference and ids). Under callgrind, with the secrets' length bound (Scrubber), the scrub of a CIBIL answer's first
  * text `SPC-200` (where a request's values are folded) 10.8k -> 9.9k instructions, the whole answer 79.1k -> 78.6k.
  */
 function alphanumeric(lower: string): string {
-  return HAS_NOT_ALPHANUMERIC.test(lower) ? lower.replace(NOT_ALPHANUMERIC, "") : lower;
+  if (!HAS_NOT_ALPHANUMERIC.test(lower)) return lower;
+  return NON_ASCII.test(lower) ? foldWide(lower) : lower.replace(NOT_ALPHANUMERIC, "");
 }
 
-/** A text lower-cased and without what is not a letter or a digit: how RequestScrubber compares a value with it. */
-function fold(text: string): string {
-  return alphanumeric(text.toLowerCase());
+/**
+ * A lower-cased text beyond ASCII as RequestScrubber compares it: its letters, marks and digits of every script (the
+ * vowel signs, viramas and nuktas of Indian scripts are marks: a name without them is another name), without the
+ * accents a name may be written without in capitals (ACCENTS, after NFKD: ownSpelling reads a letter with or
+ * without its accent) and with a final `ς` as `σ` (lower-casing writes a capital `Σ` at a word's end as `ς`). Until
+ * this round only `0-9a-z` were kept, and a name in any other script folded to nothing and was never looked for.
+ */
+function foldWide(lower: string): string {
+  return lower.normalize("NFKD").replace(NOT_WORD_OR_ACCENT, "").replaceAll("ς", "σ");
 }
 
-/** The characters of a folded text (`0-9a-z` alone: fold), each once, in the order they first appear. */
+const NOT_WORD_OR_ACCENT = /[^\p{L}\p{M}\p{N}]+|[\u0300-\u0306\u0308-\u036F]+/gu;
+
+/** Whether a folded value is a number of ten digits or more: its redaction reads a letter between digits too. */
+function isLongNumber(folded: string): boolean {
+  return folded.length >= 10 && DIGITS_ONLY.test(folded);
+}
+
+/** A folded text's ASCII digits alone (for a long number split by letters: LONG_SPACED). */
+function digitsOf(folded: string): string {
+  return folded.replace(NOT_DIGIT_ASCII, "");
+}
+
+/**
+ * The ASCII letters and digits of a value lower-cased (before alphanumeric's fold), each once, in the order they first
+ * appear: those a text lower-cased must hold as they are to hold the value. Letters beyond ASCII are not listed:
+ * folded (foldWide) they may stand otherwise in the text (an accent dropped, `ς` for `σ`); `alphanumeric`'s fold of
+ * the text finds them.
+ */
 function distinctChars(folded: string): string[] {
   const chars: string[] = [];
   let digits = 0;
   let letters = 0;
   for (let i = 0; i < folded.length; i++) {
     const c = folded.charCodeAt(i);
+    if (c < 0x30 || c > 0x7a || (c > 0x39 && c < 0x61)) continue;
     if (c <= 0x39) {
       if ((digits & (1 << (c - 0x30))) !== 0) continue;
       digits |= 1 << (c - 0x30);

@@ -67,9 +67,18 @@ function readable(text: string): string {
 function withoutShortNumbers(values: readonly string[], folded: boolean): string[] {
   return values.filter((v) => {
     const read = folded ? v.toLowerCase().replace(/[^0-9a-z]+/g, "") : v.toLowerCase();
-    return !(read.length < 8 && /^[0-9]+$/.test(read));
+    return !(read.length < 8 && /^[0-9]+$/.test(read)) && !(folded && BEYOND_ASCII.test(v));
   });
 }
+
+/**
+ * A letter or mark beyond ASCII in a request's value. The frozen copies folded a value to `0-9a-z` alone (`José` to
+ * `jos`, `İİİİ` to `iiii`, a Greek or Devanagari name to nothing), so an id holding only those ASCII letters counted
+ * as holding the value and was scrubbed, and an id holding the whole value in another script did not: since
+ * src/pii/scrub.ts foldWide, a value is looked for with its letters of every script. The frozen copies' `long` (above)
+ * are given the values without such ones: an id today's hands on is accepted where they hand it on too.
+ */
+const BEYOND_ASCII = /[^ -~\t\n\r]/;
 
 /** A frozen copy's scrubber: a Scrubber (secretsAnyCase) or a request's. */
 interface FrozenScrub {
@@ -86,12 +95,29 @@ interface FrozenScrub {
  * numbers (`long`) hands it on too. Where a short number stands whole the frozen copy's answer is the one expected:
  * test/unit/pii/scrub.test.ts has those cases.
  */
-function expectedIdentifier(got: string, t: string, frozen: FrozenScrub, long: FrozenScrub, given = t): string {
+function expectedIdentifier(
+  got: string,
+  t: string,
+  frozen: FrozenScrub,
+  long: FrozenScrub,
+  given = t,
+  found?: { values: readonly string[]; scrub: (text: string) => string },
+): string {
   // A text the frozen copy is given redacted (`given`, below) held a value as written: today's identifier() scrubs it
   // as free text, as the frozen copy's request scrub does with what it is given; the Scrubber's (no request), the
   // text's reading (src/pii/scrub.ts readable) scrubbed, its secrets in any case.
   if (given !== t) return frozen.secretsAnyCase?.(frozen.scrub(scrubberReading(given))) ?? frozen.scrub(given);
-  return got === t && long.identifier(given) === given ? t : frozen.identifier(given);
+  if (got === t && long.identifier(given) === given) return t;
+  // Their fold dropped the text's letters beyond ASCII too (`ǅé+91` folded to `d91`, read as holding a value `d] 9`):
+  // an id they scrubbed for that alone, with none of the request's values redacted, is handed on today.
+  const theirs = frozen.identifier(given);
+  if (got === t && BEYOND_ASCII.test(t) && !theirs.includes("[REDACTED]") && !t.includes("[REDACTED]")) return t;
+  // The third: an id holding a request's value that the frozen copies never found (a value with letters beyond ASCII,
+  // BEYOND_ASCII; a long number split by a letter, src/pii/scrub.ts LONG_SPACED) is scrubbed as free text, by the
+  // request's scrub, which is compared with theirs above.
+  const widened = found?.values.some((v) => BEYOND_ASCII.test(v) || /^[0-9]{10,}$/.test(v)) ?? false;
+  if (widened && found !== undefined && frozen.identifier(given) === given && got === found.scrub(t)) return got;
+  return frozen.identifier(given);
 }
 
 /**
@@ -251,7 +277,14 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
         const id = now.identifier(t);
         const pairs: [string, unknown, unknown][] = [
           ["request scrub", nowRequest.scrub(t), scrubbed],
-          ["request identifier", requestId, expectedIdentifier(requestId, t, thenRequest, thenLongRequest, tr)],
+          [
+            "request identifier",
+            requestId,
+            expectedIdentifier(requestId, t, thenRequest, thenLongRequest, tr, {
+              values: own,
+              scrub: (x) => nowRequest.scrub(x),
+            }),
+          ],
           ["scrub", now.scrub(t), then.scrub(t)],
           ["identifier", id, expectedIdentifier(id, t, then, thenLong, ts)],
           ["secretsAnyCase", now.secretsAnyCase(t), then.secretsAnyCase(t)],
@@ -276,6 +309,18 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
     const now = new Scrubber(secrets).forRequest(own);
     const then = new FrozenScrubber(secrets).forRequest(own);
     const long = new FrozenScrubber(withoutShortNumbers(secrets, false)).forRequest(withoutShortNumbers(own, true));
+    /**
+     * The spellings today's scrub redacts and the frozen copy did not, by design (src/pii/scrub.ts ownSpelling): a
+     * value's words joined by other separators or none (the frozen copy matched `bench-token-42` and `RAMESH KUMAR`
+     * only as written, though its fold already read `bench token 42` as holding it), and a value in another script
+     * than Latin (`ΑΣΑΣ` folded to nothing and was never looked for; in any case, `ς` for `σ`, it is now).
+     */
+    const RESPELLED: Record<string, string> = {
+      "bench token 42": "[REDACTED]",
+      benchtoken42: "[REDACTED]",
+      "ramesh.kumar": "[REDACTED]",
+      "ασας ΑΣΑΣ ασασ": "[REDACTED] [REDACTED] [REDACTED]",
+    };
     const samples = [
       "4 8 2 9 1 3",
       "48-29-13",
@@ -312,9 +357,11 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
       ];
       expect(made[0].scrub(`${t}Secret1`)).toBe(made[1].scrub(`${t}Secret1`));
       const tr = given(t, secrets, own);
-      expect({ t, out: now.scrub(t) }).toEqual({ t, out: then.scrub(tr) });
+      expect({ t, out: now.scrub(t) }).toEqual({ t, out: RESPELLED[t] ?? then.scrub(tr) });
       const id = now.identifier(t);
-      expect({ t, out: id }).toEqual({ t, out: expectedIdentifier(id, t, then, long, tr) });
+      // An id holding one of RESPELLED's spellings holds the request's value: scrubbed as free text, as above.
+      const expectedId = RESPELLED[t] !== undefined ? now.scrub(t) : expectedIdentifier(id, t, then, long, tr);
+      expect({ t, out: id }).toEqual({ t, out: expectedId });
     }
   });
 });
@@ -430,7 +477,10 @@ describe("Scrubber and digit masks: the same output as the frozen copy of 574bdb
           [
             "request identifier",
             nowRequest.identifier(t),
-            expectedIdentifier(nowRequest.identifier(t), t, thenRequest, thenLongRequest, tr),
+            expectedIdentifier(nowRequest.identifier(t), t, thenRequest, thenLongRequest, tr, {
+              values: own,
+              scrub: (x) => nowRequest.scrub(x),
+            }),
           ],
           ["request scrub again", nowRequest.scrub(t), thenRequest.scrub(tr)],
           ["scrub", now.scrub(t), then.scrub(t)],
@@ -542,7 +592,10 @@ describe("The long runs' memo: the same output as the frozen copy of 574bdb6", (
           [
             "request identifier",
             nowRequest.identifier(t),
-            expectedIdentifier(nowRequest.identifier(t), t, thenRequest, thenLongRequest, tr),
+            expectedIdentifier(nowRequest.identifier(t), t, thenRequest, thenLongRequest, tr, {
+              values: own,
+              scrub: (x) => nowRequest.scrub(x),
+            }),
           ],
           ["scrub", now.scrub(t), then.scrub(t)],
           ["maskNumberShapes", maskNumberShapes(t), frozen574.maskNumberShapes(t)],
