@@ -648,7 +648,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       mobiles = this.#opened(key, list, legacy);
       if (list !== null) await this.#resealIfOlder(key, list, legacy !== null ? mobiles.slice(1) : mobiles);
       if (link !== undefined)
-        linked = this.#tokenLinked(
+        linked = await this.#tokenLinked(
           cibilId,
           key,
           link,
@@ -682,21 +682,47 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
    * current secret's link (`value`, `link` its key) first, else the first found under the other secrets (`otherLinks`,
    * `otherValues`, in #otherTokenLinks's order). Throws ProtectionStoreError on a link that does not open.
    */
-  #tokenLinked(
+  async #tokenLinked(
     cibilId: string,
     key: string,
     link: string,
     value: string | null,
     otherLinks: readonly string[],
     otherValues: ReadonlyArray<string | null>,
-  ): string | undefined {
-    if (value !== null) return linkedId(this.sealer, link, value, { key, id: cibilId });
+  ): Promise<string | undefined> {
+    if (value !== null) {
+      const linked = linkedId(this.sealer, link, value, { key, id: cibilId });
+      if (!value.startsWith(`${key}/`)) await this.#resealLinkIfOlder(link, value, linked ?? cibilId);
+      return linked;
+    }
     for (let i = 0; i < otherLinks.length; i++) {
       const found = otherValues[i];
+      if (found == null) continue;
       // Under another secret the record key is that secret's: compared by id (opened; during a rotation only).
-      if (found != null) return linkedId(this.sealer, otherLinks[i], found, { id: cibilId });
+      const linked = linkedId(this.sealer, otherLinks[i], found, { id: cibilId });
+      await this.#resealLinkIfOlder(otherLinks[i], found, linked ?? cibilId);
+      return linked;
     }
     return undefined;
+  }
+
+  /**
+   * A token's link that was opened (its id `cibilId`) with an older STORE_ENCRYPTION_KEYS key, sealed again with the
+   * current one (RESEAL: only if it still holds `value`, its TTL kept), as #resealIfOlder does a record: the old key is
+   * then needed by one link fewer, and aopay_store_older_key_opens_total counts it once. Not sealed again, a token sent
+   * with another id than its own was counted at each such send, and refused (ProtectionUnavailable) once the key went,
+   * for the link's 90 days. A link to the send's own id is not opened, and needs no key (StoreSealer.checkShape).
+   * Best effort: a failure leaves the link as it was, still readable.
+   */
+  async #resealLinkIfOlder(link: string, value: string, cibilId: string): Promise<void> {
+    const slash = value.indexOf("/");
+    if (this.sealer.sealedWithCurrentId(value.slice(slash + 1))) return;
+    const recordKeyPart = value.slice(0, slash);
+    try {
+      await this.#resealScript(this.#tokenKey(link), value, tokenLinkValue(this.sealer, link, recordKeyPart, cibilId));
+    } catch {
+      // Read with the older key meanwhile; the next such send seals it again.
+    }
   }
 
   /**

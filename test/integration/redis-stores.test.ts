@@ -344,6 +344,36 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     await store([], []).sent("8000000099");
   });
 
+  // STORE_ENCRYPTION_KEYS rotated (k1 to k2, docs/security.md "Stored results are encrypted"): a token's link to
+  // another CIBIL id is opened (its id sealed with k1), so it is sealed again with k2 as a registered mobile is,
+  // counted once; then k1 can go. Not sealed again, it was counted at every such send and refused
+  // (ProtectionUnavailable) once k1 went.
+  it("a token's link opened with an older store key is sealed again: counted once, and it opens once that key is gone", async () => {
+    const [k1, k2] = [
+      { id: "k1", key: Buffer.alloc(32, 1) },
+      { id: "k2", key: Buffer.alloc(32, 2) },
+    ];
+    let olderOpens = 0;
+    const stores = (keys: { id: string; key: Buffer }[]) =>
+      new RedisRegisteredMobileStore(redis, prefix, hasher, new StoreSealer(keys, () => olderOpens++), 60_000);
+    await stores([k1]).remember("7000000061", "9123400061", "ABCPE1061F", undefined, "TOK61");
+    const rotated = stores([k2, k1]);
+    for (let i = 0; i < 2; i++) {
+      expect(await rotated.sending("8000000061", "TOK61")).toEqual(["9123400061"]);
+      await rotated.sent("8000000061");
+      await rotated.sent("7000000061");
+    }
+    // The link and the id's record, each opened with k1 once, then with k2.
+    expect(olderOpens).toBe(2);
+    const after = stores([k2]);
+    expect(await after.sending("8000000061", "TOK61").catch((e: Error) => e.name)).toEqual(["9123400061"]);
+    await after.sent("8000000061");
+    await after.sent("7000000061");
+    // Its own id's send still goes without opening the link.
+    expect(await after.sending("7000000061", "TOK61")).toEqual(["9123400061"]);
+    await after.sent("7000000061");
+  });
+
   it("registered mobiles across a rotation: read under the old secret, rewritten under the new one with its mobiles", async () => {
     const old = oldMobileStore();
     const rotated = new RedisRegisteredMobileStore(redis, prefix, new KeyHasher(newSecret), switchedSealer, 60_000, [
