@@ -8,6 +8,7 @@ import {
 } from "./protection.settings";
 import {
   COUNT_AT,
+  COUNT_BOUND,
   FOREIGN_TYPE,
   INCR_OR,
   READ_RECORDS,
@@ -285,15 +286,17 @@ return 1`;
 /**
  * One send fewer under way: its entry's member ARGV[1] leaves KEYS[1] when it was the entry's last send (ARGV[2] '1');
  * the versions before's count KEYS[2] goes down by one, the key gone at zero (never below); a count that is not one
- * (text, a fraction, another type: DECR fails) is gone too. Marks KEYS[1] that are no sorted set (bytes not ours,
- * planted since SENDING) have no member of this send's to remove: ZREM by pcall, so that the count still goes down.
- * By call, ZREM failed WRONGTYPE first, and the count stayed: the PAN's registrations refused OTP_SEND_IN_PROGRESS
- * until it expired.
+ * (text, a fraction, another type: DECR fails; one INCR_OR and COUNT_AT read as none, COUNT_BOUND) is gone too.
+ * Lowered by one instead, 999999999999999 (none to SENDING and UNDER_WAY, planted since SENDING) became a count that
+ * UNDER_WAY read as a send under way: the PAN's registrations refused while it lived. Marks KEYS[1] that are no sorted
+ * set (bytes not ours, planted since SENDING) have no member of this send's to remove: ZREM by pcall, so that the count
+ * still goes down. By call, ZREM failed WRONGTYPE first, and the count stayed: the PAN's registrations refused
+ * OTP_SEND_IN_PROGRESS until it expired.
  */
 const SENT = `
 if ARGV[2] == '1' then redis.pcall('ZREM', KEYS[1], ARGV[1]) end
 local left = redis.pcall('DECR', KEYS[2])
-if type(left) ~= 'number' or left <= 0 then
+if type(left) ~= 'number' or left <= 0 or left + 2 >= ${COUNT_BOUND} then
   redis.call('DEL', KEYS[2])
   left = 0
 end

@@ -400,12 +400,12 @@ local function replaceSet(key, ttl, ...)
 end`;
 
 /**
- * What no count reaches, in Lua (INCR_OR, COUNT_AT): 16 digits, past what Lua's numbers (doubles) hold exactly with
- * room to spare. One bound for both, so that every script reads a count alike: COUNT_AT read 999999999999999 (15
- * digits) as a count, a send under way to UNDER_WAY, while INCR_OR, raising it to the bound, read it as none and
- * replaced it (a registration refused for as long as the key lived, sends going out).
+ * What no count reaches, in Lua (INCR_OR, COUNT_AT, redis-registered-mobiles.ts SENT): 16 digits, past what Lua's
+ * numbers (doubles) hold exactly with room to spare. One bound for all, so that every script reads a count alike:
+ * COUNT_AT read 999999999999999 (15 digits) as a count, a send under way to UNDER_WAY, while INCR_OR, raising it to the
+ * bound, read it as none and replaced it (a registration refused for as long as the key lived, sends going out).
  */
-const COUNT_BOUND = "1e15";
+export const COUNT_BOUND = "1e15";
 
 /**
  * Lua for the counts the scripts keep (redis-budgets.ts TAKE's fixed windows, redis-registered-mobiles.ts SENDING's
@@ -431,8 +431,9 @@ end`;
  * Lua for the scripts that read a count without raising it (redis-budgets.ts GIVE_BACK, redis-registered-mobiles.ts
  * UNDER_WAY): `countAt(key)` answers the count at `key` when it holds one as INCR writes it (digits without a sign,
  * a fraction, spaces or leading zeros) and INCR_OR would raise it (one more stays under COUNT_BOUND), else nil, as
- * for no key: the same counts as INCR_OR's, so that a registration and a send read a key alike. `tonumber` read `1.5`, `1e3`, ` 5` and `0x10` as counts, which DECR then failed on ("not an integer"):
- * GIVE_BACK failed with `1.5` planted in the window it gives back to.
+ * for no key: the same counts as INCR_OR's, so that a registration and a send read a key alike. `tonumber` read
+ * `1.5`, `1e3`, ` 5` and `0x10` as counts, which DECR then failed on ("not an integer"): GIVE_BACK failed with `1.5`
+ * planted in the window it gives back to.
  */
 export const COUNT_AT = `
 local function countAt(key)

@@ -985,6 +985,28 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       },
     );
 
+    // Planted between a send's mark and its end, a count that is none to SENDING and UNDER_WAY (redis.ts COUNT_BOUND) is
+    // none to SENT too: gone, not one fewer. DECR made 999999999999999 a 999999999999998 that UNDER_WAY reads as a
+    // send under way (the registration below refused), and 16 digits 15 that the next `sent` made one.
+    it.each<Plant>([
+      ["15 digits that one more send takes past 15", (key) => redis.set(key, "999999999999999", "PX", 60_000)],
+      ["16 digits", (key) => redis.set(key, "1000000000000000", "PX", 60_000)],
+      ["INCR's limit", (key) => redis.set(key, "9223372036854775807", "PX", 60_000)],
+      ["text", (key) => redis.set(key, "x", "PX", 60_000)],
+    ])(
+      "the versions before's send count holding no count at a send's end (%s): gone, no send under way",
+      async (_, plant) => {
+        const [id, pan] = ["760191612", "ABCPE1612F"];
+        const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY);
+        await s.remember(id, MOBILE, pan);
+        await s.sending(id);
+        await plant(countKey(id));
+        await s.sent(id);
+        expect(await redis.exists(countKey(id))).toBe(0);
+        await s.registering(pan, "9123456782");
+      },
+    );
+
     it.each<Plant>([
       ["text, no TTL", (key) => redis.set(key, "x")],
       ["a hash, ten years", (key) => redis.hset(key, "n", "1").then(() => redis.pexpire(key, TEN_YEARS))],
