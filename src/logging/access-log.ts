@@ -34,7 +34,10 @@ export interface AccessSummary {
   refused?: string;
   /** Per throttled root field, the budget that refused it (`DESTINATION`, `MOBILE_PREFIX` ...), comma-separated. */
   throttled?: string;
-  /** Per root field answered from or held by its Idempotency-Key: `replayed` or `in-flight`, comma-separated. */
+  /**
+   * Per root field answered from, held by or for its Idempotency-Key, comma-separated: `replayed`, `in-flight`, or
+   * `unread` (the store failed before the key's record was read: OUTCOME_UNKNOWN, nothing sent by this request).
+   */
   idempotency?: string;
   /**
    * The customers the request names, as pseudonymous keyed references (`m_fvnpbrcsdtgqhpjn`,

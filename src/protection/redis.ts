@@ -282,8 +282,9 @@ export class RedisServerCheck {
         `redis maxmemory-policy is ${policy}, not noeviction: at maxmemory Redis may evict OTP budgets, cooldowns ` +
           "and idempotency records, and customers be sent more OTPs than the budgets allow; " +
           (refuse
-            ? "OTP sends are refused as PROTECTION_UNAVAILABLE until it is noeviction: set maxmemory-policy " +
-              "noeviction (or REDIS_EVICTING_POLICY=warn to accept the risk)"
+            ? "OTP sends are refused until it is noeviction (PROTECTION_UNAVAILABLE, or OUTCOME_UNKNOWN with an " +
+              "Idempotency-Key, whose record is not read): set maxmemory-policy noeviction (or " +
+              "REDIS_EVICTING_POLICY=warn to accept the risk)"
             : "sends go on (REDIS_EVICTING_POLICY=warn): set maxmemory-policy noeviction"),
       );
     else if (state !== "evicting" && policyBefore !== undefined) {

@@ -195,7 +195,7 @@ describeUnless(
         redis: { maxmemoryPolicy: "volatile-lru", evictingPolicy: "refuse" },
       });
       expect(lines[0].msg).toMatch(
-        /refused as PROTECTION_UNAVAILABLE until it is noeviction: set maxmemory-policy noeviction \(or REDIS_EVICTING_POLICY=warn to accept the risk\)$/,
+        /refused until it is noeviction \(PROTECTION_UNAVAILABLE, or OUTCOME_UNKNOWN with an Idempotency-Key, whose record is not read\): set maxmemory-policy noeviction \(or REDIS_EVICTING_POLICY=warn to accept the risk\)$/,
       );
       expect(await unsafe(s.t)).toEqual({ eviction_policy: "1", eviction_policy_unchecked: "0", version: "0" });
     });
