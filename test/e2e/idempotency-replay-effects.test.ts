@@ -26,10 +26,14 @@ const SUBMIT = `mutation($input: SubmitCibilOtpInput!) { submitCibilOtp(input: $
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every guarded mutation once, each under a key of its own: the requests and keys a replay repeats. */
-async function everyMutationOnce(t: TestStack): Promise<Array<{ field: string; send: () => Promise<GqlResponse> }>> {
+async function everyMutationOnce(
+  t: TestStack,
+  via: () => TestStack = () => t,
+): Promise<Array<{ field: string; send: () => Promise<GqlResponse> }>> {
+  // `via`: the server a repeat goes to (another one, after a rotation of HMAC_SECRET).
   const keyed = (query: string, variables: Record<string, unknown>) => {
     const key = randomUUID();
-    return () => t.gql(query, variables, { "idempotency-key": key });
+    return () => via().gql(query, variables, { "idempotency-key": key });
   };
   const register = keyed(REGISTER_CIBIL_CUSTOMER, { input: registrationInput() });
   const registered = resultOf((await register()).body, "registerCibilCustomer");
@@ -52,6 +56,36 @@ async function everyMutationOnce(t: TestStack): Promise<Array<{ field: string; s
     { field: "resendAepsOtp", send: resend },
     { field: "verifyAepsOtp", send: verify },
   ];
+}
+
+/** Every key under `prefix`: its value and its time to live. */
+async function snapshot(redis: Redis, prefix: string): Promise<Map<string, { value: string; pttl: number }>> {
+  const out = new Map<string, { value: string; pttl: number }>();
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+    cursor = next;
+    for (const key of keys) {
+      const type = await redis.type(key);
+      const value = type === "string" ? await redis.get(key) : JSON.stringify(await redis.dump(key));
+      out.set(key, { value: value ?? "", pttl: await redis.pttl(key) });
+    }
+  } while (cursor !== "0");
+  return out;
+}
+
+/** The kinds (`consent`, `idem` ...) of the keys new, rewritten, or living longer than 1 s of waiting allows. */
+function changedKinds(
+  before: Map<string, { value: string; pttl: number }>,
+  after: Map<string, { value: string; pttl: number }>,
+  prefix: string,
+): string[] {
+  return [...after]
+    .filter(([key, now]) => {
+      const then = before.get(key);
+      return then === undefined || then.value !== now.value || (now.pttl >= 0 && now.pttl > then.pttl - 1_000);
+    })
+    .map(([key]) => key.slice(prefix.length).split(":")[0]);
 }
 
 describe.each(storeBackends("replay-effects-secret-0123456789abcdef"))("%s", (name, skip, backendEnv) => {
@@ -113,32 +147,43 @@ describe.each(storeBackends("replay-effects-secret-0123456789abcdef"))("%s", (na
         const redis = new Redis(REDIS_URL as string);
         try {
           const requests = await everyMutationOnce(t);
-          /** Every key under the stack's prefix: its value and its time to live. */
-          const snapshot = async () => {
-            const out = new Map<string, { value: string; pttl: number }>();
-            let cursor = "0";
-            do {
-              const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-              cursor = next;
-              for (const key of keys) {
-                const type = await redis.type(key);
-                const value = type === "string" ? await redis.get(key) : JSON.stringify(await redis.dump(key));
-                out.set(key, { value: value ?? "", pttl: await redis.pttl(key) });
-              }
-            } while (cursor !== "0");
-            return out;
-          };
-          const before = await snapshot();
+          const before = await snapshot(redis, prefix);
           expect([...before.keys()].some((k) => k.startsWith(`${prefix}consent:`))).toBe(true);
           await sleep(1_100);
           for (const { send } of requests) expect((await send()).headers["idempotent-replayed"]).toBe("true");
-          const after = await snapshot();
-          const changed = [...after].filter(([key, now]) => {
-            const then = before.get(key);
-            // A key that is new, holds other bytes, or lives longer than 1 s of waiting allows: written by a replay.
-            return then === undefined || then.value !== now.value || (now.pttl >= 0 && now.pttl > then.pttl - 1_000);
+          expect(changedKinds(before, await snapshot(redis, prefix), prefix)).toEqual([]);
+        } finally {
+          redis.disconnect();
+        }
+      });
+
+    if (name === "in Redis")
+      it("during a rotation of HMAC_SECRET, found under the previous secret: replayed, nothing copied or extended", async () => {
+        const first = await stack.start();
+        const env = stack.env();
+        let second: TestStack | undefined;
+        const requests = await everyMutationOnce(first, () => second ?? first);
+        const redis = new Redis(REDIS_URL as string);
+        try {
+          const before = await snapshot(redis, env.REDIS_KEY_PREFIX);
+          await stack.stop();
+          // The next step of the rotation (docs/security.md "Rotating the HMAC secret"): a new secret, the old one kept.
+          second = await stack.start({
+            REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX,
+            HMAC_SECRET: "replay-effects-rotated-0123456789abcdef",
+            HMAC_SECRET_PREVIOUS: env.HMAC_SECRET,
           });
-          expect(changed.map(([key]) => key.slice(prefix.length).split(":")[0])).toEqual([]);
+          await sleep(1_100);
+          for (const { field, send } of requests) {
+            const replay = await send();
+            expect({ field, replayed: replay.headers["idempotent-replayed"] }).toEqual({ field, replayed: "true" });
+            expect(second.logs.records().filter((r) => r.requestId === replay.headers["x-request-id"])).toEqual([
+              expect.objectContaining({ msg: "request completed", idempotency: "replayed" }),
+            ]);
+          }
+          expect(second.simulator?.calls()).toBe(0);
+          // No record copied under the new secret, the consent's time to live not extended.
+          expect(changedKinds(before, await snapshot(redis, env.REDIS_KEY_PREFIX), env.REDIS_KEY_PREFIX)).toEqual([]);
         } finally {
           redis.disconnect();
         }
