@@ -332,8 +332,21 @@ export async function createHttpServer(
   // Closed after an answer, the client's next connection is opened by its own choice, while this listener still
   // accepts it, and lands on another replica once the endpoint is gone. The cost: a few seconds of new handshakes.
   let leaving = false;
-  /** Whether answers ask to close their connection: draining, or the pre-stop delay before it (both layers). */
-  const closesConnections = (): boolean => draining || leaving;
+  // The last request Node has read on each socket. Node runs pipelined requests as they arrive and queues their
+  // answers in order; an answer with `Connection: close` ends the connection once written, and the answers queued
+  // behind it, of requests already run (an OTP sent), were never written, their clients told nothing (RFC 9112 §9.3.2
+  // lets them send again). Only the answer to the last request read asks to close (test/e2e/shutdown.test.ts). Its
+  // listener is added below, once both layers have taken theirs (thin-graphql.ts wraps a single one).
+  const lastRequest = new WeakMap<Socket, IncomingMessage>();
+  /**
+   * Whether the answer to `req` asks to close its connection: draining, or the pre-stop delay before it (both layers),
+   * and no request read behind it on its socket (one handed over without a socket's request event counts as last).
+   */
+  const closesConnections = (req: IncomingMessage): boolean => {
+    if (!draining && !leaving) return false;
+    const last = lastRequest.get(req.socket);
+    return last === undefined || last === req;
+  };
   // A request refused before GraphQL says when to try again, as the overload refusal does (admission.ts): the same
   // ADMISSION_RETRY_AFTER_SECONDS (default 1 s), by which time the load balancer routes it to another instance.
   const drainingRetryAfter = String(config.admission.retryAfterSeconds);
@@ -526,7 +539,7 @@ export async function createHttpServer(
     // While draining, a kept-alive socket that was busy when close() began would otherwise stay open after its last
     // response until keepAliveTimeout, holding shutdown up to the grace period. Ask the client to close it instead.
     const status = reply.statusCode;
-    if (closesConnections() || closesUnreadBody(status, request.raw, config.bodyLimitBytes))
+    if (closesConnections(request.raw) || closesUnreadBody(status, request.raw, config.bodyLimitBytes))
       reply.header("connection", "close");
     // Apollo's own 405 (a HEAD: Fastify hands it the GET route's HEAD) says `Allow: GET, POST`; every other answer
     // about this path's methods names OPTIONS too (ALLOWED_METHODS).
@@ -637,6 +650,13 @@ export async function createHttpServer(
   // util/transient-map.ts): it empties again and again under connection churn.
   let sockets = new Set<Socket>();
   guard.attach(fastify.server);
+  // One listener still (tests hand requests to it): ours first, then those of both layers in their order.
+  const layers = fastify.server.listeners("request") as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  fastify.server.removeAllListeners("request");
+  fastify.server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    lastRequest.set(req.socket, req);
+    for (const layer of layers) layer.call(fastify.server, req, res);
+  });
   fastify.server.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.once("close", () => {

@@ -52,8 +52,11 @@ export interface ThinGraphQLOptions {
   documents: DocumentLimits;
   /** True while the server drains: such requests go to Fastify (its 503). */
   draining: () => boolean;
-  /** True while answers ask to close their connection: draining, and the pre-stop delay before it (http-server.ts). */
-  closesConnections: () => boolean;
+  /**
+   * True while the answer to `req` asks to close its connection: draining, and the pre-stop delay before it, unless a
+   * request is pipelined behind it (http-server.ts).
+   */
+  closesConnections: (req: IncomingMessage) => boolean;
   /** Whether the admission check at the door (admission.ts guardServer) admitted this request (true without one). */
   admitted: (req: IncomingMessage) => boolean;
   /** Admission control: a place is taken once the body has arrived (Admission.take); null: none. */
@@ -383,7 +386,7 @@ class ThinRequest implements GraphQLExchange {
     // RESPONSE_WRITE_TIMEOUT_MS: a client that does not read its response is cut (node-limits.ts).
     limitResponseWrite(this.socket, this.options.limits);
     // While draining, a kept-alive socket would otherwise stay open after its last response (http-server.ts).
-    if (this.options.closesConnections()) this.#headers.connection = "close";
+    if (this.options.closesConnections(this.req)) this.#headers.connection = "close";
   }
 
   #end(status: number, payload: string): void {

@@ -301,9 +301,9 @@ describe("graceful stop", () => {
   it("does nothing for a request that arrives while draining on a connection kept open by an in-flight one", async () => {
     // The only way a request reaches a draining server: the sweep leaves a connection whose response is in progress,
     // and its client pipelines another request on it. Our onRequest hook answers it 503 SERVICE_UNAVAILABLE, queued
-    // behind the in-flight answer, which goes out with `Connection: close`; Node then ends the connection and the
-    // queued 503 is never written. The client is left with an unanswered pipelined request, which RFC 9112 §9.3.2
-    // says it may send again (on another connection): so it must not have been done here.
+    // behind the in-flight answer. Before, the in-flight answer went out with `Connection: close` and Node ended the
+    // connection after it: the 503 was never written, the client left with an unanswered request, which RFC 9112
+    // §9.3.2 says it may send again. It must not have been done here, and now the 503 says so; it closes.
     const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000" });
     const arrived: string[] = [];
     t.stack.app.fastify.server.prependListener("request", (req: { method?: string; url?: string }) =>
@@ -336,16 +336,59 @@ describe("graceful stop", () => {
       // Both requests reached the server; only the first reached AOPay.
       expect(arrived).toEqual(["POST /graphql", "POST /graphql"]);
       expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
-      // One answer on the connection: the in-flight mutation's, with Connection: close.
-      expect(received.match(/^HTTP\/1\.1 /gm)).toHaveLength(1);
-      expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-      expect(received).toMatch(/\r\nconnection: close\r\n/i);
+      // Two answers on the connection: the in-flight mutation's, then the 503 with Connection: close.
+      expect(wholeResponses(received)).toEqual({ whole: [200, 503], cutBytes: 0 });
+      const refusal = received.slice(received.lastIndexOf("HTTP/1.1 "));
+      expect(refusal).toMatch(/\r\nconnection: close\r\n/i);
+      expect(refusal).toContain('"code":"SERVICE_UNAVAILABLE"');
+      expect(received.slice(0, received.lastIndexOf("HTTP/1.1 "))).not.toMatch(/\r\nconnection: close\r\n/i);
       expect(received).toContain('"__typename":"CibilOtpChallenge","cibilId":"102277888"');
       expect(received).not.toContain("102277100");
     } finally {
       await t.stop();
     }
   });
+
+  it.each([
+    ["the thin route", "/graphql", 2],
+    ["Fastify", "/graphql?", 0],
+  ])(
+    "answers every pipelined request that ran before the stop, not only the one whose answer was still coming (%s)",
+    async (_layer, path, thinServed) => {
+      // Two sends pipelined on one connection before the stop: Node runs both (the second's OTP goes out) and queues the
+      // second's answer behind the first's. The first, still at the simulator (scenario 888, 2 s) when the stop begins,
+      // went out with `Connection: close`, and Node ended the connection after it: the second's answer, an OTP sent,
+      // was never written, and its client, told nothing, may send it again (RFC 9112 §9.3.2).
+      const t = await startTestStack({ SHUTDOWN_GRACE_MS: "10000" });
+      try {
+        const client = await rawClient(t.baseUrl);
+        const post = (cibilId: string) => {
+          const body = JSON.stringify({ query: GENERATE_CIBIL_OTP, variables: cibilInput(cibilId) });
+          return (
+            `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+            `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+          );
+        };
+        client.socket.write(post("102277888") + post("102277100"));
+        await simulatorHas(t, 2);
+        const stopped = t.stop();
+        await client.closed;
+        await stopped;
+
+        const { whole, cutBytes } = wholeResponses(client.received());
+        expect({ whole, cutBytes }).toEqual({ whole: [200, 200], cutBytes: 0 });
+        expect(t.stack.app.thinGraphQLServed).toBe(thinServed);
+        expect(client.received()).toContain('"__typename":"CibilOtpChallenge","cibilId":"102277888"');
+        expect(client.received()).toContain('"__typename":"CibilOtpChallenge","cibilId":"102277100"');
+        // The first answer does not ask to close (an answer is queued behind it); the connection closed all the same,
+        // once its last answer was written (the drain's sweep), not at the grace period's end.
+        expect(client.received()).not.toMatch(/^HTTP\/1\.1 200 OK\r\n(?:[^\r]+\r\n)*connection: close\r\n/i);
+        expect(t.logs.records().some((r) => String(r.msg).includes("grace period over"))).toBe(false);
+      } finally {
+        await t.stop();
+      }
+    },
+  );
 
   it("refuses a request that reaches a draining server with 503 SERVICE_UNAVAILABLE and Retry-After, and does nothing", async () => {
     const LATE_ID = "3f0c9a4e-7b1d-4c2e-9a5f-d1e2c3b4a5f6";
