@@ -179,6 +179,7 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
   );
   const protection = createProtection(config, logger, observer);
   metrics?.watchIdempotencyMemory(() => protection.idempotencyFill());
+  if (config.redisUrl) metrics?.watchRedis(() => protection.ready());
   const authenticator = new Authenticator(
     config.auth,
     metrics ? (client, key) => metrics.apiKeyCounter(client, key) : undefined,

@@ -459,6 +459,27 @@ export class Metrics implements RequestObserver {
     this.#unrecordedChild(field).inc();
   }
 
+  /**
+   * With REDIS_URL: aopay_redis_up, read at scrape time from `answers` (a PING within 500 ms: ProtectionServices.ready,
+   * what /readyz reads). /readyz stays 200 through a Redis outage (READINESS_INCLUDES_REDIS false), and
+   * OtpProtectionUnavailable counts refusals, so with no traffic nothing paged: RedisUnreachable reads this gauge.
+   * Without REDIS_URL there is no such series (no Redis to be up).
+   */
+  watchRedis(answers: () => Promise<boolean>): void {
+    new Gauge({
+      name: "aopay_redis_up",
+      help:
+        "With REDIS_URL: 1 when Redis answered a PING within 500 ms at this scrape, 0 when it did not (OTP sends, " +
+        "verifications, registrations and credit-report reads are refused meanwhile, PROTECTION_UNAVAILABLE).",
+      registers: [this.registry],
+      // Each worker has its own connection: the primary's page (cluster.ts) shows the worst, not a sum of workers.
+      aggregator: "min",
+      async collect() {
+        this.set((await answers()) ? 1 : 0);
+      },
+    });
+  }
+
   /** Where aopay_idempotency_memory_fill_ratio is read from (the in-memory idempotency store's `fill`). */
   watchIdempotencyMemory(read: () => number): void {
     this.#idempotencyFill = read;

@@ -254,6 +254,7 @@ describe("alert rules (deploy/prometheus/alerts.yml)", () => {
       "OtpProtectionUnavailable",
       "IdempotencyMemoryFilling",
       "AopayUnrecordedWrites",
+      "RedisUnreachable",
       "RedisUnsafe",
       "LogLinesDropped",
       "EventLoopLag",
@@ -767,6 +768,10 @@ scenario(
     expect(increase(before, after, selectorOf("OtpProtectionUnavailable", "aopay_protection_unavailable_total"))).toBe(
       1,
     );
+    // RedisUnreachable holds from the first scrape, traffic or not: /readyz stays 200, nothing else pages without it.
+    const up = selectorOf("RedisUnreachable", "aopay_redis_up");
+    expect(before.filter((s) => matches(s, up)).map((s) => s.value)).toEqual([0]);
+    expect(after.filter((s) => matches(s, up)).map((s) => s.value)).toEqual([0]);
   },
 );
 
@@ -1243,7 +1248,7 @@ describe("every metric, label and label value the rules match", () => {
   it("and every metric of docs/operations.md's table, has the type and the labels the table gives", () => {
     const series = pages.flat();
     const rows = documentedMetrics();
-    expect(rows.length).toBe(27);
+    expect(rows.length).toBe(28);
     const problems: string[] = [];
     for (const row of rows)
       for (const name of row.names) {
