@@ -470,7 +470,8 @@ export class Metrics implements RequestObserver {
       name: "aopay_redis_up",
       help:
         "With REDIS_URL: 1 when Redis answered a PING within 500 ms at this scrape, 0 when it did not (OTP sends, " +
-        "verifications, registrations and credit-report reads are refused meanwhile, PROTECTION_UNAVAILABLE).",
+        "verifications, registrations and credit-report reads are refused meanwhile: PROTECTION_UNAVAILABLE, or " +
+        "OUTCOME_UNKNOWN for a request with an Idempotency-Key whose record could not be read).",
       registers: [this.registry],
       // Each worker has its own connection: the primary's page (cluster.ts) shows the worst, not a sum of workers.
       aggregator: "min",

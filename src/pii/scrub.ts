@@ -281,8 +281,8 @@ const ACCENTS = /[\u0300-\u0306\u0308-\u036F]/g;
 const PAN_SHAPE = /^[A-Za-z]{5}[0-9]{4}[A-Za-z]$/;
 /**
  * Between two words of a request's own value (ownSpelling): what people and systems put there, or nothing, up to three
- * characters (or the value's own separator, as written). Not a bracket, nor a held value's mark (HELD, HELD_OWN): a value
- * `ted]1` read through `], ` found its `ted` inside a `[REDACTED]` and showed the rest (`[REDAC[REDACTED]`).
+ * characters (or the value's own separator, as written). Not a bracket, nor a held value's mark (HELD, HELD_OWN): a
+ * value `ted]1` read through `], ` found its `ted` inside a `[REDACTED]` and showed the rest (`[REDAC[REDACTED]`).
  */
 const OWN_GAP = String.raw`[^\p{L}\p{M}\p{N}[\]\uE000\uE001]`;
 /** Between two characters of one word: invisible characters only. */
@@ -626,8 +626,9 @@ function joinsDigits(gap: string): boolean {
 }
 
 /**
- * One pattern matching either's matches (redactionPattern's, `giu` as a request's values are), the leftmost first and `first`'s where both match at
- * one place: the secrets before a request's own values, as their passes ran one after the other; `then`'s captured.
+ * One pattern matching either's matches (redactionPattern's, `giu` as a request's values are), the leftmost first and
+ * `first`'s where both match at one place: the secrets before a request's own values, as their passes ran one after the
+ * other; `then`'s captured.
  */
 function anyOf(first: RegExp | null, then: RegExp): RegExp {
   return new RegExp(`${first === null ? "(?!)" : `(?:${first.source})`}|(${then.source})`, "giu");
@@ -1434,10 +1435,11 @@ const NOT_ALPHANUMERIC = /[^0-9a-z]+/g;
 const HAS_NOT_ALPHANUMERIC = /[^0-9a-z]/;
 
 /**
- * A lower-cased text without what is not a letter or a digit (foldWide for a text beyond ASCII). A test first: a global replace is a call into the
- * runtime even when it finds nothing, and most of what is folded is letters and digits alone (a CIBIL id, AOPay's
- * reference and ids). Under callgrind, with the secrets' length bound (Scrubber), the scrub of a CIBIL answer's first
- * text `SPC-200` (where a request's values are folded) 10.8k -> 9.9k instructions, the whole answer 79.1k -> 78.6k.
+ * A lower-cased text without what is not a letter or a digit (foldWide for a text beyond ASCII). A test first: a global
+ * replace is a call into the runtime even when it finds nothing, and most of what is folded is letters and digits alone
+ * (a CIBIL id, AOPay's reference and ids). Under callgrind, with the secrets' length bound (Scrubber), the scrub of a
+ * CIBIL answer's first text `SPC-200` (where a request's values are folded) 10.8k -> 9.9k instructions, the whole
+ * answer 79.1k -> 78.6k.
  */
 function alphanumeric(lower: string): string {
   if (!HAS_NOT_ALPHANUMERIC.test(lower)) return lower;
@@ -1595,12 +1597,12 @@ const PAN_GLUED = /[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]/gi;
 const ANY_DIGIT = /\p{Nd}/gu;
 
 /**
- * What may stand between two digits of one run (digitRuns): up to three characters that are neither letters nor
- * digits, whatever they are. Before round 80da657 a list (spaces, control and format characters, `. - _ / ( ) + ,`),
- * and an attack review found a reader reading through what it left out: `98765:43210`, `98765–43210`, `98765·43210`,
+ * What may stand between two digits of one run (digitRuns): up to three characters that are neither letters nor digits,
+ * whatever they are. Before round 80da657 a list (spaces, control and format characters, `. - _ / ( ) + ,`), and an
+ * attack review found a reader reading through what it left out: `98765:43210`, `98765–43210`, `98765·43210`,
  * `98765*43210`, `98765→43210`, `[98765][43210]`, `98765!43210`, a combining accent or a keycap (`9️⃣8️⃣…`) on each
- * digit, each half five digits, no mask's run, in AOPay's text, development messages and client ids. `:` joins too, a run
- * masked whole only when it reads as a number (maskRuns: a host's port and a time stay readable). Letters end a run.
+ * digit, each half five digits, no mask's run, in AOPay's text, development messages and client ids. `:` joins too, a
+ * run masked whole only when it reads as a number (maskRuns: a host's port, a time stay readable). Letters end a run.
  */
 const RUN_GAP = String.raw`[^\p{L}\p{Nd}]{0,3}`;
 
