@@ -425,8 +425,7 @@ export class SendGuard {
    */
   #answerUnread<R>(req: SendRequest<unknown, R>): { kind: "unread"; result: R } {
     const why = "the record of this Idempotency-Key could not be read: an earlier request with it may have been sent";
-    const unknown = new AopayOutcomeUnknownError(why, { endpoint: req.field, sent: true });
-    return { kind: "unread", result: req.settle({ error: unknown }, { nextSendAt: this.#clock() }) };
+    return { kind: "unread", result: this.#outcomeUnknown(req, why) };
   }
 
   /** Gives a send's points back (a request that ended before its call), never throwing: logged if the store fails. */
@@ -570,10 +569,14 @@ export class SendGuard {
    * error's message. The caller writes the line, if any.
    */
   #answerUnknown<R>(req: SendRequest<unknown, R>, why: string): { kind: "replayed"; result: R } {
-    const { field } = req;
-    const unknown = new AopayOutcomeUnknownError(why, { endpoint: field, sent: true });
-    this.#observe.replayed(field);
-    return { kind: "replayed", result: req.settle({ error: unknown }, { nextSendAt: this.#clock() }) };
+    this.#observe.replayed(req.field);
+    return { kind: "replayed", result: this.#outcomeUnknown(req, why) };
+  }
+
+  /** The request's OUTCOME_UNKNOWN answer (#answerUnknown, #answerUnread): a call that may have been sent, `why`. */
+  #outcomeUnknown<R>(req: SendRequest<unknown, R>, why: string): R {
+    const unknown = new AopayOutcomeUnknownError(why, { endpoint: req.field, sent: true });
+    return req.settle({ error: unknown }, { nextSendAt: this.#clock() });
   }
 
   /**
