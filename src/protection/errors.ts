@@ -10,6 +10,26 @@ export class ProtectionStoreError extends Error {
 }
 
 /**
+ * Redis refused a write for want of memory (`OOM command not allowed when used memory > 'maxmemory'`: maxmemory
+ * reached under maxmemory-policy noeviction, docs/deploying.md "Redis"), after reading what it was asked to read.
+ * A full Redis still answers reads: an Idempotency-Key's claim refused so (idempotency-store.ts
+ * RedisIdempotencyStore.begin) has read the key's record and found none, so no request under the key was ever
+ * recorded, and none sent: the request is answered PROTECTION_UNAVAILABLE ("nothing was sent; retry with the same
+ * key"), not OUTCOME_UNKNOWN, the answer for a record that could not be read (send-guard.ts #answerUnread).
+ */
+export class ProtectionStoreFullError extends ProtectionStoreError {
+  constructor(what: string, cause: unknown) {
+    super(what, cause);
+    this.name = "ProtectionStoreFullError";
+  }
+}
+
+/** Whether Redis refused a command for want of memory (maxmemory reached, noeviction), as Redis words it. */
+export function isRedisOom(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("OOM ");
+}
+
+/**
  * Bytes no version writes where a record is kept: a key of another Redis type than a string (a hash, list, set, sorted
  * set, stream) at a registered mobile's record (`regmobiles:`, `regmobile:`), a token's link (`regtoken:`) or a PAN's
  * link (`regpan:`, where a string that is no record key is such bytes too). The cause of a ProtectionStoreError, as a

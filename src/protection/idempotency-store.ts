@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
 import { BoundedTable, Capacity, FULL_SWEEP_INTERVAL_MS } from "./bounded-table";
-import { ProtectionStoreError } from "./errors";
+import { isRedisOom, ProtectionStoreError, ProtectionStoreFullError } from "./errors";
 import { MOST_IDEMPOTENCY_PENDING_MS } from "./registered-mobiles";
 import {
   DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES,
@@ -549,7 +549,17 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       // (test/integration/redis-stores.test.ts).
       current = await this.redis.set(redisKey, JSON.stringify(pending), "PX", px, "NX", "GET");
     } catch (error) {
-      return notAString(error);
+      // Full (maxmemory reached, noeviction): Redis refuses SET before running it, so its GET never read the record.
+      // A read still answers: a record found is judged as ever (a result replayed, a pending one in flight: never
+      // sent again), and no record at all means no request under this key was recorded, nothing sent
+      // (ProtectionStoreFullError: PROTECTION_UNAVAILABLE). Refused unread, the request was told OUTCOME_UNKNOWN.
+      if (!isRedisOom(error)) return notAString(error);
+      try {
+        current = await this.redis.get(redisKey);
+      } catch (again) {
+        return notAString(again);
+      }
+      if (current === null) throw new ProtectionStoreFullError("idempotency", error);
     }
     return current === null ? { kind: "acquired", token } : this.#judged(key, current, fingerprint, furthest);
   }
@@ -600,6 +610,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       const keys = [this.#key(key), ...others.map((other) => this.#key(other.key))];
       answer = await this.#beginAcrossScript(keys.length, ...keys, JSON.stringify(pending), String(px));
     } catch (error) {
+      // A script without flags is refused for want of memory only at its first write (Redis 7: scriptVerifyOOM), here
+      // the SET, once every GET found nothing: no record under any key, nothing sent (as `begin`'s, above).
+      if (isRedisOom(error)) throw new ProtectionStoreFullError("idempotency", error);
       return notAString(error);
     }
     const [at, current] = answer;

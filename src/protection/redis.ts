@@ -110,10 +110,15 @@ const TRANSIENT_REPLY = /^(BUSY|LOADING|MASTERDOWN|TRYAGAIN)\b/;
  *   an idempotency record or a registered mobile evicted is a customer sent more OTPs than promised
  *   (test/e2e/redis-operations.test.ts: with allkeys-lru, a second SMS inside the cooldown). An error line when it is
  *   seen, and with REDIS_EVICTING_POLICY=refuse (the default) every write the stores promise something for is refused
- *   as PROTECTION_UNAVAILABLE (assertSafe) and /readyz says `redis-evicting-policy` (unsafe) until it is `noeviction`
- *   again. With `noeviction` a full Redis refuses the writes instead, and every send is refused until there is room.
- * - a server older than Redis 7.0 (at connection only): the budgets' script would fail on every send, each refused as
- *   PROTECTION_UNAVAILABLE (closed, never open), and an error line names the cause.
+ *   (assertSafe), before its Idempotency-Key's record is read: PROTECTION_UNAVAILABLE, or OUTCOME_UNKNOWN for a
+ *   request with a key (an earlier request under it may have sent: send-guard.ts #answerUnread), and /readyz says
+ *   `redis-evicting-policy` (unsafe) until it is `noeviction` again. With `noeviction` a full Redis refuses the writes
+ *   instead (OOM), and every send is refused until there is room: PROTECTION_UNAVAILABLE, a request with a key as
+ *   well, since a full Redis still answers the read that says no request under the key was recorded
+ *   (idempotency-store.ts RedisIdempotencyStore.begin; test/e2e/redis-full.test.ts).
+ * - a server older than Redis 7.0 (at connection only): the budgets' script would fail on every send, each refused
+ *   (closed, never open: PROTECTION_UNAVAILABLE; OUTCOME_UNKNOWN for a request with an Idempotency-Key, whose claim,
+ *   SET NX GET, is 7.0's too and fails unread), and an error line names the cause.
  * Until a connection's first judgement has answered (one round trip after it is ready: INFO is its first command),
  * refuse mode refuses too (`redis-policy-unjudged`): a server not seen yet is not trusted. The start waits for it
  * (judged), so only a reconnect meets that window. A server that answers INFO with an error (an ACL without it) or
@@ -170,7 +175,8 @@ export class RedisServerCheck {
 
   /**
    * Throws ProtectionStoreError while unsafe(): called before anything of a guarded write or a credit-report read is
-   * done, so it is refused as a store failure is (PROTECTION_UNAVAILABLE, nothing sent; protection/store-failure.ts).
+   * done, so it is refused as a store failure is (protection/store-failure.ts), nothing sent: PROTECTION_UNAVAILABLE,
+   * or OUTCOME_UNKNOWN for a write with an Idempotency-Key, whose record is not read (send-guard.ts #answerUnread).
    */
   assertSafe(what: string): void {
     const unsafe = this.unsafe();
@@ -249,7 +255,8 @@ export class RedisServerCheck {
           { redis: { version: major } },
           // Every budget (send, verify, register, read: otp-throttle.ts reserve) is taken by the one script.
           "redis is older than 7.0: every OTP send, verification, registration and credit-report read will be " +
-            "answered PROTECTION_UNAVAILABLE (the budgets' script needs PEXPIRETIME, new in 7.0); upgrade Redis to " +
+            "answered PROTECTION_UNAVAILABLE, OUTCOME_UNKNOWN with an Idempotency-Key (the budgets' script needs " +
+            "PEXPIRETIME, the key's claim SET NX GET, new in 7.0); upgrade Redis to " +
             "7.0 or later",
         );
     }

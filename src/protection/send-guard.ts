@@ -4,7 +4,7 @@ import { type AopayError, AopayOutcomeUnknownError, isAopayError } from "../aopa
 import { issueSendPass, type SendPass } from "../aopay/send-pass";
 import type { Logger } from "../logging/logger";
 import { isPromiseLike } from "../util/promise-like";
-import { ProtectionRefusal, ProtectionStoreError, type RefusalCode } from "./errors";
+import { ProtectionRefusal, ProtectionStoreError, ProtectionStoreFullError, type RefusalCode } from "./errors";
 import type { BeginOutcome, IdempotencyStore, StoredResult } from "./idempotency-store";
 import type { KeyHasher } from "./key-hasher";
 import { MemoryStoreFullError } from "./memory-counters";
@@ -44,8 +44,10 @@ import { monotonicNow } from "../util/clock";
  * A point is given back only when nothing it pays for was done: a registration's points pay for `prepare`'s store
  * reads and writes as well as the call, so once `prepare` has run they are kept, whatever follows. A send's pay for
  * the send: given back when its recalled mobiles' budgets refuse it, or when it ends before or without its call.
- * If the shared store is unreachable, nothing is sent (fail closed): `unavailable`. If a rule refuses in `prepare`
- * with the store answering (ProtectionRefusal), nothing is sent either: `refused`, never `unavailable`.
+ * If the shared store is unreachable or full, nothing is sent (fail closed): `unavailable`, or `unread` for a request
+ * with an Idempotency-Key whose record could not be read (an earlier request under it may have sent). If a rule
+ * refuses in `prepare` with the store answering (ProtectionRefusal), nothing is sent either: `refused`, never
+ * `unavailable`.
  * It knows nothing of GraphQL: graphql/guarded-send.ts maps its outcome to result union members.
  */
 
@@ -157,7 +159,8 @@ export type SendOutcome<R> =
    * A request with an Idempotency-Key refused by the store before its key's record was read (the command timed out or
    * never left, or the store was not to be trusted: assertSafe): it sent nothing, but an earlier request under its key
    * may have. `result` answers OUTCOME_UNKNOWN (#answerUnread), never PROTECTION_UNAVAILABLE, whose "nothing was
-   * sent" led the client to a new key and a second OTP.
+   * sent" led the client to a new key and a second OTP. Not a full store's refusal: a full Redis or in-memory table
+   * reads the record first, and refuses only a key no request took (`unavailable`, PROTECTION_UNAVAILABLE).
    */
   | { kind: "unread"; result: R }
   /** `retryAfterMs`: how long the client is told to wait before asking again (inFlightWaitMs). */
@@ -409,8 +412,11 @@ export class SendGuard {
         message: "otp send refused: protection store unavailable",
       });
       await this.#freeKey(req, claim);
-      // A full in-memory table refuses only a key it holds no record of (MemoryIdempotencyStore.begin looks first).
-      if (!keyRead && !(error instanceof MemoryStoreFullError)) return this.#answerUnread(req);
+      // A full store refuses only a key it holds no record of: the in-memory table (MemoryIdempotencyStore.begin looks
+      // first), and a full Redis (RedisIdempotencyStore.begin reads the record once its claim is refused). No request
+      // under the key was recorded, so none sent: PROTECTION_UNAVAILABLE, and the same key sends once there is room.
+      const full = error instanceof MemoryStoreFullError || error instanceof ProtectionStoreFullError;
+      if (!keyRead && !full) return this.#answerUnread(req);
       return { kind: "unavailable" };
     }
   }
