@@ -1,4 +1,5 @@
 import type Redis from "ioredis";
+import type { Logger } from "../logging/logger";
 import { BoundedTable, Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import { DEFAULT_MEMORY_CONSENT_MAX_KEYS, MAX_CIBIL_CONSENT_TTL_SECONDS } from "./protection.settings";
@@ -104,5 +105,112 @@ export class RedisConsentStore implements ConsentStore {
     } catch (error) {
       throw new ProtectionStoreError("consent", error);
     }
+  }
+}
+
+/** A grant that failed is written again after these delays, doubling (as send-guard.ts settles a key). */
+const GRANT_RETRY_FIRST_MS = 200;
+const GRANT_RETRY_MAX_MS = 2_000;
+/** Most grants held in this process at once (each a key and a time): beyond, a grant throws as before. */
+export const MAX_HELD_GRANTS = 10_000;
+
+export interface HeldConsentOptions {
+  /**
+   * How long a refused grant is written again in the background (CIBIL_REGISTERED_MOBILE_RETRY_SECONDS, 120 s by
+   * default: the same store write after an accepted AOPay call as a registration's mobile), at most the consent's
+   * time; 0: not held, the grant throws as before.
+   */
+  retryMs: number;
+  /** Counts a grant given up (aopay_unrecorded_writes_total{operation="submitCibilOtp"}). */
+  unrecorded: () => void;
+  /** Monotonic ms; default monotonicNow. */
+  now?: () => number;
+}
+
+/**
+ * RedisConsentStore, with a grant Redis refused (full: maxmemory reached under noeviction; unreachable; timed out)
+ * held in this process for the consent's time and written again in the background for `retryMs`.
+ * The grant follows a verified CIBIL OTP (submitCibilOtp's SUCCESS): the customer's OTP is consumed upstream, and the
+ * client is told "verified" whatever the store did. Thrown at once, as it was, the consent was lost for good: the
+ * credit report was refused CONSENT_REQUIRED, which sends the client back for another OTP (a second SMS to the
+ * customer), on every replica, even once Redis had room again. Held, the report is served by this process from the
+ * grant on (its reads' own budgets permitting: a full Redis refuses them PROTECTION_UNAVAILABLE, retryable), and by
+ * every replica once the write lands (test/e2e/redis-full.test.ts). It is the consent the customer gave, for no longer
+ * than its TTL, held under the same key (an HMAC of client and CIBIL id). A write given up (the retry's time over, a
+ * shutdown) is logged and counted as unrecorded, as a registration's mobile is: the other replicas answer
+ * CONSENT_REQUIRED. Bounded by MAX_HELD_GRANTS; beyond, with retryMs 0, and once closed, grant throws as before (the
+ * resolver logs and counts it).
+ */
+export class HeldConsentStore implements ConsentStore {
+  /** Consent key to the monotonic time its consent ends. */
+  readonly #held = new Map<string, number>();
+  readonly #now: () => number;
+  #closed = false;
+
+  constructor(
+    private readonly store: ConsentStore,
+    private readonly log: Logger,
+    private readonly options: HeldConsentOptions,
+  ) {
+    this.#now = options.now ?? monotonicNow;
+  }
+
+  async grant(key: string, ttlMs: number): Promise<void> {
+    try {
+      await this.store.grant(key, ttlMs);
+      return;
+    } catch (error) {
+      if (this.#closed || this.options.retryMs <= 0 || !this.#room()) throw error;
+      const until = this.#now() + ttlMs;
+      this.#held.set(key, until);
+      this.log.warn(
+        { err: error, consent: "held" },
+        "consent not written to Redis: held in this process, and written again in the background",
+      );
+      void this.#retry(key, until, Math.min(until, this.#now() + this.options.retryMs));
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    const until = this.#held.get(key);
+    if (until !== undefined && until > this.#now()) return true;
+    return this.store.has(key);
+  }
+
+  /** Stops the retries (the store's connection is about to close): what is held is dropped with the process. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Whether one more grant may be held: the ones whose consent has ended are dropped first when at the bound. */
+  #room(): boolean {
+    if (this.#held.size < MAX_HELD_GRANTS) return true;
+    const now = this.#now();
+    for (const [key, until] of this.#held) if (until <= now) this.#held.delete(key);
+    return this.#held.size < MAX_HELD_GRANTS;
+  }
+
+  async #retry(key: string, until: number, retryUntil: number): Promise<void> {
+    for (let delay = GRANT_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, GRANT_RETRY_MAX_MS)) {
+      // Unref'd: a retry never keeps a stopping process up.
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      // A later grant of the same key took over (with its own retry).
+      if (this.#held.get(key) !== until) return;
+      if (this.#closed || this.#now() >= retryUntil) break;
+      try {
+        await this.store.grant(key, until - this.#now());
+        this.#held.delete(key);
+        this.log.info({ consent: "written on retry" }, "held consent written to Redis");
+        return;
+      } catch {
+        // Still refused: the next attempt, or the give-up below.
+      }
+    }
+    // Still held by this process until its time ends (#room drops it then); the other replicas do not see it.
+    this.log.error(
+      { consent: "not written" },
+      "could not record CIBIL consent in Redis: held by this process alone, other replicas answer CONSENT_REQUIRED",
+    );
+    this.options.unrecorded();
   }
 }

@@ -2,7 +2,7 @@ import type Redis from "ioredis";
 import type { Config } from "../config";
 import type { Logger } from "../logging/logger";
 import { summaryLines } from "../logging/summarised";
-import { type ConsentStore, MemoryConsentStore, RedisConsentStore } from "./consent-store";
+import { type ConsentStore, HeldConsentStore, MemoryConsentStore, RedisConsentStore } from "./consent-store";
 import { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from "./idempotency-store";
 import { CustomerRefs } from "./customer-refs";
 import { KeyHasher } from "./key-hasher";
@@ -181,8 +181,16 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       onOwnerFull: kept(shareWarning(log, "otp throttle", "MEMORY_THROTTLE_CLIENT_SHARE_PERCENT")),
     },
   );
-  const consent: ConsentStore = redis
-    ? new RedisConsentStore(redis, config.redisKeyPrefix)
+  // A grant Redis refuses is held here and written again (HeldConsentStore): the customer's OTP is already consumed.
+  const heldConsent = redis
+    ? new HeldConsentStore(new RedisConsentStore(redis, config.redisKeyPrefix), log.child({ component: "consent" }), {
+        retryMs: config.cibilRegisteredMobileRetrySeconds * 1000,
+        // The one operation that grants a consent (graphql/cibil/cibil.resolver.ts), as the resolver counts it.
+        unrecorded: () => observe?.unrecorded("submitCibilOtp"),
+      })
+    : undefined;
+  const consent: ConsentStore = heldConsent
+    ? heldConsent
     : new MemoryConsentStore({
         maxKeys: limits.consentMaxKeys,
         onFull: kept(fullWarning(log, "consent", "MEMORY_CONSENT_MAX_KEYS", limits.consentMaxKeys)),
@@ -281,6 +289,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       storeLines.flush();
       for (const warning of tableWarnings) warning.flush();
       check?.stop();
+      heldConsent?.close();
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -333,10 +333,11 @@ export const protectionSettings = defineSettings({
       min: 0,
       max: 3600,
       doc:
-        "when a registration's mobile could not be recorded after AOPay answered (the store unreachable), how long it is " +
-        "tried again in the background (from 0.2 s apart, doubling to 2 s; a store write only, nothing is sent to AOPay " +
-        "again); given up, or cut by a shutdown, it is logged and counted in `aopay_unrecorded_writes_total`. `0`: not " +
-        "tried again",
+        "when a registration's mobile, or a verified CIBIL OTP's consent, could not be recorded after AOPay answered (the " +
+        "store unreachable or full), how long it is tried again in the background (from 0.2 s apart, doubling to 2 s; a " +
+        "store write only, nothing is sent to AOPay again; a consent is held by the replica meanwhile, which serves its " +
+        "credit report); given up, or cut by a shutdown, it is logged and counted in `aopay_unrecorded_writes_total`. " +
+        "`0`: not tried again",
     }),
     MEMORY_THROTTLE_MAX_KEYS: int({
       default: DEFAULT_MEMORY_THROTTLE_MAX_KEYS,

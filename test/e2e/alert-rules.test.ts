@@ -885,11 +885,13 @@ scenario(
   PRIVATE_REDIS_SKIP_REASON ?? undefined,
 );
 
-// A CIBIL OTP verification AOPay accepted while Redis went away: its consent is not recorded (that client's
-// credit-report reads answer ConsentRequired until the customer verifies again). Before, an error line alone said so.
+// A CIBIL OTP verification AOPay accepted while Redis went away: its consent is held by the replica and written again
+// for CIBIL_REGISTERED_MOBILE_RETRY_SECONDS (1 s here), then given up (the other replicas' credit-report reads answer
+// ConsentRequired until the customer verifies again: protection/consent-store.ts HeldConsentStore). Before, an error
+// line alone said so.
 scenario(
   "Redis lost while a CIBIL OTP verification was at AOPay (scenario 888: 2 s)",
-  { REDIS_URL: "private-noeviction" },
+  { REDIS_URL: "private-noeviction", CIBIL_REGISTERED_MOBILE_RETRY_SECONDS: "1" },
   async (t, redis) => {
     const cibilId = "190000888";
     const challenge = resultOf((await t.gql(GENERATE_CIBIL_OTP, cibilInput(cibilId))).body, "generateCibilOtp");

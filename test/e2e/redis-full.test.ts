@@ -5,6 +5,7 @@ import { SIM_OTP } from "../../src/simulator/state";
 import { registrationInput } from "../helpers/identifiers";
 import {
   aepsInput,
+  CIBIL_CREDIT_HISTORY,
   cibilInput,
   GENERATE_CIBIL_OTP,
   REGISTER_CIBIL_CUSTOMER,
@@ -209,6 +210,45 @@ function fullRedis(name: string, env: Record<string, string>): void {
         expect(replayed).toEqual(sent);
         expect(calls(c)).toBe(1);
       });
+
+    /**
+     * A verification whose consent grant Redis refuses (full once the OTP is upstream: the slow scenario): the OTP is
+     * consumed upstream, and the client told "verified". The grant is held by this process and written again in the
+     * background (consent-store.ts HeldConsentStore): the report is refused while full only as any read is then
+     * (PROTECTION_UNAVAILABLE, retryable; never CONSENT_REQUIRED, which sends the client back for another OTP), and
+     * served once there is room, from Redis, where every replica reads it. Thrown, the consent was lost for good.
+     */
+    it("submitCibilOtp: full once its OTP is upstream: verified, the consent held and written once there is room", async () => {
+      n++;
+      const cibilId = `9100${n}0888`;
+      const { input: generated } = cibilInput(cibilId);
+      pii.push(cibilId, generated.accessToken);
+      const challenge = resultOf((await s.t.gql(GENERATE_CIBIL_OTP, { input: generated })).body, "generateCibilOtp");
+      const verify = CASES[1];
+      // The consents of the verifications before this one.
+      const consents = async () => (await s.redis.keys("*consent:*")).length;
+      const before = await consents();
+      s.t.simulator?.resetCalls();
+      const verified = ask(verify, { input: rightAnswer(cibilId, generated.accessToken, challenge) }, {});
+      await until("the OTP upstream", () => calls(verify) === 1);
+      await fill();
+      expect(await verified).toMatchObject({ __typename: "CibilOtpVerified", status: "SUCCESS" });
+      const report = async () =>
+        resultOf((await s.t.gql(CIBIL_CREDIT_HISTORY, { cibilId })).body, "cibilCreditHistory") as Result;
+      expect(await report()).toMatchObject({ code: "PROTECTION_UNAVAILABLE", retryable: true });
+      expect(await consents()).toBe(before);
+
+      await room();
+      expect(await waitFor(async () => (await consents()) === before + 1, 5_000)).toBe(true);
+      expect(await report()).toMatchObject({ __typename: "CibilCreditHistory", cibilId });
+      expect(calls(verify)).toBe(1);
+      expect(s.t.logs.records().map((r) => r.msg)).toEqual(
+        expect.arrayContaining([
+          "consent not written to Redis: held in this process, and written again in the background",
+          "held consent written to Redis",
+        ]),
+      );
+    });
   });
 }
 

@@ -102,7 +102,10 @@ export class CibilResolver {
             ctx.protection.consentTtlMs,
           );
         } catch (error) {
-          // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead.
+          // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead. With
+          // Redis, a grant it refuses is held and written again (protection/consent-store.ts HeldConsentStore): this
+          // is reached only when it cannot be held (MAX_HELD_GRANTS, a shutdown, no retry time), or without Redis
+          // when the table is full.
           // Counted (aopay_unrecorded_writes_total, AopayUnrecordedWrites): before, an error line alone said the
           // customer's OTP was spent for nothing.
           ctx.log.error({ err: error }, "could not record CIBIL consent");

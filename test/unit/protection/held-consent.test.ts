@@ -1,0 +1,79 @@
+import { createLogger } from "../../../src/logging/logger";
+import { type ConsentStore, HeldConsentStore, MAX_HELD_GRANTS } from "../../../src/protection/consent-store";
+import { ProtectionStoreError } from "../../../src/protection/errors";
+import { LogCapture } from "../../helpers/log-capture";
+
+/**
+ * HeldConsentStore (protection/consent-store.ts): a grant Redis refuses is held by this process for the consent's time
+ * and written again in the background. Driven here over a store that refuses at will (test/e2e/redis-full.test.ts
+ * drives it over a full Redis).
+ */
+class Refusing implements ConsentStore {
+  refuse = true;
+  readonly granted = new Map<string, number>();
+  async grant(key: string, ttlMs: number): Promise<void> {
+    if (this.refuse) throw new ProtectionStoreError("consent", new Error("OOM command not allowed"));
+    this.granted.set(key, ttlMs);
+  }
+  async has(key: string): Promise<boolean> {
+    if (this.refuse) throw new ProtectionStoreError("consent", new Error("unreachable"));
+    return this.granted.has(key);
+  }
+}
+
+function held(now: () => number = () => 0, retryMs = 120_000) {
+  const inner = new Refusing();
+  const logs = new LogCapture();
+  const given = { up: 0 };
+  const log = createLogger({ level: "info", destination: logs });
+  const store = new HeldConsentStore(inner, log, { retryMs, now, unrecorded: () => given.up++ });
+  return { inner, logs, store, given };
+}
+
+describe("HeldConsentStore", () => {
+  it("holds a refused grant, answers it without the store, and writes it once the store takes it", async () => {
+    const { inner, logs, store } = held();
+    await store.grant("k", 60_000);
+    expect(await store.has("k")).toBe(true);
+    await expect(store.has("other")).rejects.toThrow(ProtectionStoreError);
+    inner.refuse = false;
+    for (let i = 0; i < 50 && !inner.granted.has("k"); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(inner.granted.get("k")).toBe(60_000);
+    expect(logs.records().map((r) => r.msg)).toContain("held consent written to Redis");
+    store.close();
+  });
+
+  it("written again no longer than its retry time: then logged and counted, held until the consent's end", async () => {
+    let now = 0;
+    const { inner, logs, store, given } = held(() => now, 500);
+    await store.grant("k", 1_000);
+    now = 500;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(given.up).toBe(1);
+    expect(logs.records().map((r) => r.msg)).toContain(
+      "could not record CIBIL consent in Redis: held by this process alone, other replicas answer CONSENT_REQUIRED",
+    );
+    expect(await store.has("k")).toBe(true);
+    now = 1_000;
+    inner.refuse = false;
+    expect(await store.has("k")).toBe(false);
+    expect(inner.granted.has("k")).toBe(false);
+  });
+
+  it("not held with no retry time (CIBIL_REGISTERED_MOBILE_RETRY_SECONDS=0): the grant throws, as before", async () => {
+    const { store, given } = held(() => 0, 0);
+    await expect(store.grant("k", 60_000)).rejects.toThrow(ProtectionStoreError);
+    expect(given.up).toBe(0);
+  });
+
+  it(`at most ${MAX_HELD_GRANTS} held, and none once closed: then the grant throws, as before`, async () => {
+    const { store } = held();
+    for (let i = 0; i < MAX_HELD_GRANTS; i++) await store.grant(`k${i}`, 60_000);
+    await expect(store.grant("one more", 60_000)).rejects.toThrow(ProtectionStoreError);
+    expect(await store.has("one more").catch(() => "refused")).toBe("refused");
+    store.close();
+    const fresh = held().store;
+    fresh.close();
+    await expect(fresh.grant("k", 60_000)).rejects.toThrow(ProtectionStoreError);
+  });
+});
