@@ -163,6 +163,23 @@ function fullRedis(name: string, env: Record<string, string>): void {
           }
         });
 
+    /**
+     * A full Redis answers PING (aopay_redis_up stays 1: RedisUnreachable quiet) and its policy is sound (RedisUnsafe
+     * quiet): what pages is OtpProtectionUnavailable, on aopay_protection_unavailable_total, which counts every
+     * refusal above (two per case, with and without a key: four per mutation).
+     */
+    it("every refusal while full is counted for OtpProtectionUnavailable (a page); aopay_redis_up stays 1", async () => {
+      const text = await (await request(s.t.stack.app.metricsUrl as string)).body.text();
+      const refused = Object.fromEntries(
+        [...text.matchAll(/^aopay_protection_unavailable_total\{operation="([A-Za-z]+)"\} ([0-9]+)$/gm)].map((m) => [
+          m[1],
+          Number(m[2]),
+        ]),
+      );
+      for (const c of CASES) expect(refused[c.field]).toBe(4);
+      expect(text).toMatch(/^aopay_redis_up 1$/m);
+    });
+
     it("keeps no customer value in Redis, in clear, nor in any log line", async () => {
       expect(pii.length).toBeGreaterThanOrEqual(10);
       const stored = JSON.stringify(await dumpKeys(s.redis, ""));
