@@ -12,7 +12,9 @@ import { Buffer } from "node:buffer";
  *   `XXXX XXXX 1234`;
  * - any 10-digit run that looks like an Indian mobile (optionally +91/0-prefixed, separators anywhere) becomes
  *   `XXXXXX1234`;
- * - any PAN-shaped token, either case, becomes `XXXXXX234F`, and the local part of any e-mail address `***`;
+ * - any PAN shape, either case, glued to letters, digits or `_` or not, fullwidth too, becomes `XXXXXX234F`, but one
+ *   inside an identifier of 16 or more hex digits of one case (a request, trace or span id: PAN_SHAPE_SOURCE, inHexId);
+ *   the local part of any e-mail address becomes `***`;
  * - every registered secret (partner credentials, API keys) is replaced by `[REDACTED]` wherever it appears.
  * OTPs and tokens cannot be recognised by shape without destroying ordinary numbers, so they are kept out of logs
  * by key-path redaction and by never logging inputs (see logging/logger.ts); what AOPay answers a request is also
@@ -118,11 +120,16 @@ function maskLetterSplitAsWritten(text: string): string {
     .replace(AADHAAR_SPLIT, (run) => mask(run, run, maskAadhaar))
     .replace(MOBILE_SPLIT, (run, digits: string) => mask(run, digits, maskMobile));
 }
-const PAN_TOKEN = /(?<![0-9A-Za-z-])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![0-9A-Za-z])/g;
-// In either case, for what AOPay answers (forRequest): an audit had it echo a PAN in lower case. Not on every log
-// line: the case-insensitive test cost 340 ns per access line against 91 (a timing loop), and no log line holds
-// client or upstream text that has not been scrubbed where it came in.
-const PAN_TOKEN_ANY_CASE = new RegExp(PAN_TOKEN.source, "gi");
+/**
+ * A PAN's shape in either case (pan.ts: five letters, the fourth the holder type, four digits, a letter), glued to
+ * anything or not: every entry point masks it (maskPans). Until this round the log lines and the bare scrub masked it
+ * in capitals alone and only standing apart (not after a letter, a digit or `-`, nor before a letter or a digit), so
+ * `abcpe1234f`, `AbCpE1234F`, `PANabcpe1234fX`, `pan_ABCPE1234F` and `ａｂｃｐｅ１２３４ｆ` reached log lines, GraphQL
+ * error messages and the bare scrub's output whole (test/unit/pii/pan-any-case.test.ts: 537 spellings and entry points
+ * shown before). Spelled with both cases' letters: no `i` flag's case folding (`ſ`, the Kelvin sign) in an ASCII shape.
+ */
+const PAN_SHAPE_SOURCE = "[A-Za-z]{3}[PCHFATBLJGpchfatbljg][A-Za-z][0-9]{4}[A-Za-z]";
+const PAN_ANY = new RegExp(PAN_SHAPE_SOURCE, "g");
 // The marks of a held secret or value (HELD, HELD_OWN) count as an address's characters: one held inside a local part
 // (`john.SECRET@example.com` as `john.S\uE000T@…`) cut it, and the mask showed the part before it (`john.`).
 const EMAIL = /[A-Za-z0-9._%+\uE000\uE001-]+(@[A-Za-z0-9.\uE000\uE001-]+\.[A-Za-z]{2,})/g;
@@ -130,12 +137,13 @@ const EMAIL = /[A-Za-z0-9._%+\uE000\uE001-]+(@[A-Za-z0-9.\uE000\uE001-]+\.[A-Za-
 // function that finds nothing still cost more than the scan. Measured under callgrind on a 450-character access line:
 // the two passes 6.4k -> 4.6k instructions.
 const AADHAAR_ANY = new RegExp(AADHAAR_RUN.source);
-// The PANs' tests: the shape alone, glued or not, which every match of PAN_TOKEN (and PAN_GLUED) holds. Not its
-// middle (`[PCHFATBLJG][A-Z][0-9]{4}`, the test until 0cf7042): AOPay's CIBIL reference `SPCBL2308181502437743…`
-// holds that, so every CIBIL access line, and the reference itself three times, ran a replace that found nothing.
-// Callgrind, a loop over the bench's CIBIL access line: 12.4k -> 10.9k instructions per scrub.
-const PAN_HINT = /[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]/;
-const PAN_HINT_ANY_CASE = /[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]/i;
+// The PANs' test before the replace: the shape itself, which AOPay's CIBIL reference `SPCBL2308181502437743…` does
+// not hold (its 16 digits follow 5 letters, and no letter follows 4 of them), where the shape's middle
+// (`[PCHFATBLJG][A-Z][0-9]{4}`, the test until 0cf7042) made every CIBIL access line run a replace that found nothing.
+// From its first digit, looking behind over the letters (as BEFORE's patterns): in either case, the shape from its
+// first letter was tried at every letter of a line, 677 ns over the bench's access line against 133 for the capitals
+// alone; from the digit 232 ns (a timing loop of 2 x 10^5 tests, node 24, a shared host: medians of three runs).
+const PAN_HINT = /[0-9](?<=[A-Za-z]{3}[PCHFATBLJGpchfatbljg][A-Za-z][0-9])[0-9]{3}[A-Za-z]/;
 const SEPARATORS = new RegExp(SEP, "g");
 /**
  * The shortest value redacted wherever it appears, a secret or a request's own: shorter ones would mangle ordinary
@@ -460,10 +468,10 @@ function withoutRuns(text: string): boolean {
 const LONG_RUN = 15;
 const DIGITS_ONLY = /^[0-9]+$/;
 
-/** Whether `text` holds a PAN shape in either case (PAN_HINT_ANY_CASE), glued or not. */
+/** Whether `text` holds a PAN shape in either case (PAN_HINT), glued or not. */
 function mayHoldPan(text: string): boolean {
   if (text === lastWithoutPan) return false;
-  if (PAN_HINT_ANY_CASE.test(text)) return true;
+  if (PAN_HINT.test(text)) return true;
   lastWithoutPan = text;
   return false;
 }
@@ -677,8 +685,11 @@ function jsonSpellings(value: string): string[] {
  */
 function readRuns(masked: string): string {
   if (isAscii(masked)) return masked;
-  const runs = maskDigitRuns(masked, 10, readsAsNumber);
-  return runs === masked.normalize("NFKC") ? masked : runs;
+  const read = masked.normalize("NFKC");
+  const runs = maskDigitRuns(read, 10, readsAsNumber);
+  // And a PAN read so (fullwidth `ａｂｃｐｅ１２３４ｆ`), as the log line reads one (readLine).
+  const out = mayHoldPan(runs) ? maskPans(runs) : runs;
+  return out === read ? masked : out;
 }
 
 /**
@@ -697,8 +708,121 @@ function maskShapes(text: string, numbers = true): string {
   // Not behind mayHoldNumber: a number split by letters is no run of digits to withoutRuns.
   if (numbers) out = maskLetterSplit(out);
   // The last two passes cannot match without these characters; skipping them saves most of their cost on log lines.
-  if (out !== lastWithoutPan && PAN_HINT.test(out)) out = out.replace(PAN_TOKEN, (pan) => maskPan(pan));
+  if (mayHoldPan(out)) out = maskPans(out);
   return maskEmails(out);
+}
+
+/**
+ * `text` (which mayHoldPan found a PAN shape in) with every PAN shape, either case, glued or not, as `XXXXXX234F`
+ * (upper-cased, as pan.ts canonicalPan writes a PAN), but one inside an identifier of hexadecimal digits (inHexId).
+ */
+function maskPans(text: string, keepMasks = false): string {
+  // A run of letters and digits is read for an identifier once (inHexId), not once a shape in it: 20,000 shapes in one
+  // 200,000-character run (`ABCPE1234ABCPE1234…`, test/unit/pii/scrub-line-attacks.test.ts) took 28 s read each.
+  let runEnd = -1;
+  let kept = false;
+  return text.replace(PAN_ANY, (pan: string, at: number) => {
+    if (at >= runEnd) {
+      runEnd = at + pan.length;
+      while (runEnd < text.length && isAsciiAlphanumeric(text.charCodeAt(runEnd))) runEnd++;
+      kept = inHexId(text, at, runEnd);
+    }
+    return kept || (keepMasks && ofMaskRun(text, at)) ? pan : maskPan(pan.toUpperCase());
+  });
+}
+
+/**
+ * A frozen scrubber's output (`text`) with the PAN shapes masked that every entry point masks since they are read in
+ * either case and glued (maskPans): for the equivalence tests, which compare with frozen scrubbers that masked fewer
+ * (capitals standing apart), so that a difference that is only such a PAN masked is told from any other. Not a shape
+ * whose letters hold a run of the masks' `X`s (`XXXCq2944R`, `…XXXqpam7030w`): the frozen digit masks made it, after
+ * the PAN pass, where today's PAN pass saw digits (with `keepMaskRuns`; without, for a shape glued to a number the
+ * frozen copy masked, `9876543210XYZPQ9876Z`, which today's PAN pass saw whole). Read as NFKC where that finds one more (fullwidth letters), as readRuns and readLine read.
+ */
+export function maskedPansAsScrubbed(text: string, keepMaskRuns = true): string {
+  const masked = frozenPansMasked(text, keepMaskRuns);
+  if (isAscii(masked)) return masked;
+  const read = masked.normalize("NFKC");
+  const again = frozenPansMasked(read, keepMaskRuns);
+  return again === read ? masked : again;
+}
+
+/** Whether one of the five letters of the PAN shape at `at` is an `X` beside another: a run of the masks' `X`s. */
+function ofMaskRun(text: string, at: number): boolean {
+  for (let i = at; i < at + 5; i++) if (text[i] === "X" && (text[i - 1] === "X" || text[i + 1] === "X")) return true;
+  return false;
+}
+
+function frozenPansMasked(text: string, keepMaskRuns: boolean): string {
+  return mayHoldPan(text) ? maskPans(text, keepMaskRuns) : text;
+}
+
+/**
+ * Whether the PAN shape at `from` in `text`, in a run of ASCII letters and digits that ends at `end`, lies in an
+ * identifier that is no one's PAN: that run is hexadecimal digits of one case, and with the runs of such digits joined to it by
+ * single dashes it holds HEX_ID_DIGITS or more of them. So stay whole: our request ids (v4 UUIDs, lower case: the shape
+ * can only be in the last group, `…-bb53-abcfe1234abc`), trace ids (32 digits), span ids (16), SHA-256 digests and
+ * HMACs written as hex, of one case. A lower-case hex id holds a PAN shape more often than one would guess: the fourth
+ * letter from `a b c f`, the other four from `a`-`f`, four digits between letters: about 2.8 in 10,000 of its
+ * positions, so about 0.9 % of random trace ids and 0.08 % of UUIDs (test/unit/pii/pan-any-case.test.ts measures
+ * 100,000 of each: none changed with this rule). What it costs: a PAN whose letters are all `a`-`f` (or `A`-`F`)
+ * glued into such a run is kept (`deadbeef00abcfe1234a`); glued to any other letter, to a short hex run
+ * (`ff-abcfe1234a`), or in mixed case it is masked. Not exempt: base64 keys (upper and lower case letters, digits),
+ * of which about 0.2 % hold a PAN shape in either case and are masked there (the same test; 43 characters, as
+ * key-hasher.ts writes an HMAC): the safe side, and no log line writes one (they are Redis keys). AOPay's CIBIL
+ * reference (`SPCBL` and 16 digits, PAN_HINT) and the simulator's ids (`SIMCBL` and 12 digits) hold no PAN shape.
+ */
+function inHexId(text: string, from: number, end: number): boolean {
+  // The shape's five letters fix the case: HEX_LOWER or HEX_UPPER, or neither (NOT_HEX: most shapes, a `P` or a `p`).
+  if (hexKind(text, from, from + 10) === NOT_HEX) return false;
+  let start = from;
+  while (start > 0 && isAsciiAlphanumeric(text.charCodeAt(start - 1))) start--;
+  const kind = hexKind(text, start, end);
+  if (kind === NOT_HEX) return false;
+  let digits = end - start;
+  // The runs joined by single dashes before and after, while they are hex of the same case (or digits alone).
+  for (let at = start; digits < HEX_ID_DIGITS && at >= 2 && text.charCodeAt(at - 1) === 0x2d;) {
+    let j = at - 1;
+    while (j > 0 && isAsciiAlphanumeric(text.charCodeAt(j - 1))) j--;
+    if (j === at - 1 || (hexKind(text, j, at - 1) & kind) === 0) break;
+    digits += at - 1 - j;
+    at = j;
+  }
+  for (let at = end; digits < HEX_ID_DIGITS && at < text.length - 1 && text.charCodeAt(at) === 0x2d;) {
+    let j = at + 1;
+    while (j < text.length && isAsciiAlphanumeric(text.charCodeAt(j))) j++;
+    if (j === at + 1 || (hexKind(text, at + 1, j) & kind) === 0) break;
+    digits += j - at - 1;
+    at = j;
+  }
+  return digits >= HEX_ID_DIGITS;
+}
+
+/** The fewest hexadecimal digits of an identifier inHexId keeps: a span id's 16 (a trace id 32, a UUID 32). */
+const HEX_ID_DIGITS = 16;
+/** hexKind's answers, as bits: digits alone are both cases' (HEX_DIGITS_ONLY). */
+const NOT_HEX = 0;
+const HEX_LOWER = 1;
+const HEX_UPPER = 2;
+const HEX_DIGITS_ONLY = HEX_LOWER | HEX_UPPER;
+
+/** Whether `text` from `from` to `to` is hexadecimal digits of one case (HEX_LOWER, HEX_UPPER), digits alone, or not. */
+function hexKind(text: string, from: number, to: number): number {
+  let kind = HEX_DIGITS_ONLY;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) continue;
+    if (c >= 0x61 && c <= 0x66) kind &= HEX_LOWER;
+    else if (c >= 0x41 && c <= 0x46) kind &= HEX_UPPER;
+    else return NOT_HEX;
+    if (kind === NOT_HEX) return NOT_HEX;
+  }
+  return kind;
+}
+
+/** Whether a character code is an ASCII letter or digit. */
+function isAsciiAlphanumeric(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
 /** `text` with each e-mail address's local part masked (EMAIL): maskShapes' last pass. */
@@ -1047,9 +1171,23 @@ function readString(literal: string): string {
   }
   if (typeof value !== "string") return literal;
   const read = readable(value);
-  const masked = maskDigitRuns(maskShapes(read), 10, readsAsNumber);
+  const masked = maskEscapedPans(maskDigitRuns(maskShapes(read), 10, readsAsNumber));
   return masked === read ? literal : JSON.stringify(masked);
 }
+
+/**
+ * A string of a log line (readString) with a PAN spelled with JSON's `\u` escapes in it (a JSON text inside a logged
+ * string, escaped once more by pino: `\\u0061bcpe1234f` on the line) masked, the escapes decoded: the digit masks
+ * read through them (`\u0039876543210`'s run), the PAN's letters were hidden by them. Only where one is found.
+ */
+function maskEscapedPans(text: string): string {
+  if (!text.includes("\\u")) return text;
+  const decoded = text.replace(UNICODE_ESCAPE, (_all, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const masked = mayHoldPan(decoded) ? maskPans(decoded) : decoded;
+  return masked === decoded ? text : masked;
+}
+
+const UNICODE_ESCAPE = /\\u([0-9A-Fa-f]{4})/g;
 
 /**
  * Whether the log scrubber would mask a run of `text` as a mobile or an Aadhaar number (readsAsNumber), were it not one
@@ -1109,12 +1247,6 @@ export class Scrubber {
    * secret setting's value with a `"` (config.ts secretValues: a Redis password, HMAC_SECRET) was never found there.
    */
   readonly #lineSecrets: string[];
-  /**
-   * Any of #lineSecrets as written or a PAN's shape (PAN_HINT): scrubLine's one scan for both. A line with neither (the
-   * access lines) was scanned once for the secrets (#secretsAsWritten) and once more for the shape (maskShapes): under
-   * callgrind, a loop over the bench's CIBIL access line with its four secrets, 14.8k -> 13.8k instructions a line.
-   */
-  readonly #secretOrPan: RegExp;
 
   /** Secrets shorter than 4 characters (MIN_REQUEST_VALUE) are refused: scrubbing them would mangle ordinary text. */
   constructor(secrets: Iterable<string> = []) {
@@ -1129,8 +1261,6 @@ export class Scrubber {
     this.#shortSecretRuns = wholeRunPattern(this.#secretsLower.filter(isShortNumber), false);
     this.#lineSecrets = redactable(new Set([...this.#secrets, ...this.#secrets.flatMap(jsonSpellings)]));
     this.#secretsAsWritten = redactionPattern(this.#lineSecrets, false, "g");
-    const written = this.#secretsAsWritten === null ? "" : `${this.#secretsAsWritten.source}|`;
-    this.#secretOrPan = new RegExp(`${written}${PAN_HINT.source}`);
   }
 
   /** TextScrubber.identifier, for an answer to no request in particular (no values of its own). */
@@ -1245,10 +1375,15 @@ export class Scrubber {
    */
   scrubLine(line: string): string {
     // Neither a secret nor a PAN's shape: no redaction, and maskShapes without numbers would only mask e-mail
-    // addresses.
-    if (!this.#secretOrPan.test(line))
+    // addresses. Two tests, not one scan for both (round dad07e8's #secretOrPan, the secrets' alternatives and the
+    // shape's in one pattern): the shape in either case from its first digit (PAN_HINT) cannot start there, and the
+    // one scan cost 927 ns over the bench's access line with its four secrets, against 110 + 232 for the two (a
+    // timing loop, as PAN_HINT's). The access line's scrubLine, before this round and after: 1,250 -> 1,162 ns (the
+    // median of the last five of seven loops of 10^5 lines, both builds in one process, a shared host).
+    const secret = holds(line, this.#secretsAsWritten);
+    if (!secret && !mayHoldPan(line))
       return lineMayHoldNumber(line) ? readLine(maskShapes(quoteNumbers(line))) : maskEmails(line);
-    const out = holds(line, this.#secretsAsWritten) ? redact(line, this.#lineSecrets) : line;
+    const out = secret ? redact(line, this.#lineSecrets) : line;
     return lineMayHoldNumber(out) ? readLine(maskShapes(quoteNumbers(out))) : maskShapes(out, false);
   }
 
@@ -1321,7 +1456,7 @@ class RequestScrubber implements TextScrubber {
     }
     if (mayHoldPan(out)) {
       const before = out;
-      out = out.replace(PAN_TOKEN_ANY_CASE, (pan) => maskPan(pan.toUpperCase()));
+      out = maskPans(out);
       if (out !== before) lower = undefined;
     }
     // Where the text held one before the masks too: what held it may now be held (a value of no letter a-z or digit,
@@ -1590,10 +1725,8 @@ export function maskGlued(text: string, min = 10): string {
 
 /** Every PAN shape in `text`, either case, glued to anything or not, as `XXXXXX234F`: ASCII only (NFKC it first). */
 export function maskPanShapes(text: string): string {
-  return mayHoldPan(text) ? text.replace(PAN_GLUED, (pan) => maskPan(pan.toUpperCase())) : text;
+  return mayHoldPan(text) ? text.replace(PAN_ANY, (pan) => maskPan(pan.toUpperCase())) : text;
 }
-
-const PAN_GLUED = /[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]/gi;
 const ANY_DIGIT = /\p{Nd}/gu;
 
 /**

@@ -1,4 +1,4 @@
-import { keptAopayReference, Scrubber } from "../../../src/pii/scrub";
+import { keptAopayReference, maskedPansAsScrubbed, Scrubber } from "../../../src/pii/scrub";
 import { keptAopayReference as frozenKept, Scrubber as FrozenScrubber } from "../../fixtures/frozen/scrub-31bcea0";
 import { seeded } from "../../helpers/throttle";
 
@@ -123,7 +123,9 @@ test("Scrubber.scrubLine masks and keeps what round 087d21e's did, over 20,000 g
   let masked = 0;
   for (let i = 0; i < 20_000; i++) {
     const text = line(reference());
-    const expected = frozen.scrubLine(text);
+    // Its PANs masked in either case and glued as today's mask them (maskedPansAsScrubbed): a reference out of its form
+    // can hold one (`SPCBL0102a…`), which the frozen copy kept.
+    const expected = maskedPansAsScrubbed(frozen.scrubLine(text));
     expect([text, now.scrubLine(text)]).toEqual([text, expected]);
     if (expected === text) kept++;
     else masked++;

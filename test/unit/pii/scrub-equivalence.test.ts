@@ -3,6 +3,7 @@ import {
   maskGlued,
   maskNumberShapes,
   maskNumberShapesKeepingLast4,
+  maskedPansAsScrubbed,
   maskPanShapes,
   readable as scrubberReading,
   redactedWhereReadingLoses,
@@ -42,6 +43,38 @@ function onlyMoreMasked(got: unknown, expected: unknown): boolean {
   }
   return true;
 }
+
+/**
+ * Whether `got` is the frozen copy's `expected` (or masks more: onlyMoreMasked), or is so once the PANs that today's
+ * scrubber masks and the frozen copies kept are masked in `expected` (src/pii/scrub.ts maskedPansAsScrubbed): a PAN in
+ * lower or mixed case, glued to a letter, a digit, `_` or `-`, in fullwidth letters. The only difference of that
+ * change by design; every other stays a difference.
+ */
+function sameOrPanMasked(got: unknown, expected: unknown, panFirst?: unknown): boolean {
+  if (got === expected || onlyMoreMasked(got, expected)) return true;
+  if (panFirst !== undefined && (got === panFirst || onlyMoreMasked(got, panFirst))) return true;
+  if (typeof expected !== "string") return false;
+  const masked = maskedPansAsScrubbed(expected);
+  if (got === masked || onlyMoreMasked(got, masked)) return true;
+  // A request's own PAN or a secret PAN glued into a token, or percent-escaped (`A%42CPE1234%46K`), which the frozen
+  // copies redacted whole after their masks left it: masked as a PAN now, before their redaction could find it.
+  // Where `got` shows a PAN's mask, it is read as redacted there; the rest must still be the frozen copy's.
+  if (typeof got !== "string" || !PAN_MASK.test(got)) return false;
+  const redacted = got.replace(PAN_MASK_ALL, "[REDACTED]");
+  return onlyMoreMasked(redacted, expected) || onlyMoreMasked(redacted, masked);
+}
+
+/** The PAN's mask (src/pii/pan.ts maskPan): six `X`, its last three digits and its last letter. */
+const PAN_MASK = /XXXXXX[0-9]{3}[A-Z]/;
+const PAN_MASK_ALL = new RegExp(PAN_MASK.source, "g");
+
+/**
+ * For a request's scrub (`panFirst` above): the frozen copy given the text with those PANs masked first. A request's
+ * own PAN glued into a token (`AABCPE1234F1`, own `ABCPE1234F`) was redacted whole by the frozen copies, as their PAN
+ * mask left it; today's masks it as any PAN is masked (`AXXXXXX234F1`), before the request's own pass, as a PAN
+ * standing alone was in both.
+ */
+const panFirst = (scrub: (text: string) => string, text: string): string => scrub(maskedPansAsScrubbed(text));
 
 /**
  * What a reader reads in `text` that a mask could hide: its letters and digits (every script's as ASCII; NFKD, so that
@@ -275,8 +308,9 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
         // Compared by hand, one expect at the end: an expect per comparison made the run 47 s.
         const requestId = nowRequest.identifier(t);
         const id = now.identifier(t);
-        const pairs: [string, unknown, unknown][] = [
-          ["request scrub", nowRequest.scrub(t), scrubbed],
+        const scrubbedPanFirst = panFirst((x) => thenRequest.scrub(x), tr);
+        const pairs: [string, unknown, unknown, unknown?][] = [
+          ["request scrub", nowRequest.scrub(t), scrubbed, scrubbedPanFirst],
           [
             "request identifier",
             requestId,
@@ -284,6 +318,7 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
               values: own,
               scrub: (x) => nowRequest.scrub(x),
             }),
+            scrubbedPanFirst,
           ],
           ["scrub", now.scrub(t), then.scrub(t)],
           ["identifier", id, expectedIdentifier(id, t, then, thenLong, ts)],
@@ -292,9 +327,8 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
           ["maskGlued", maskGlued(t), frozenMaskGlued(t)],
           ["maskGlued 9", maskGlued(t, 9), frozenMaskGlued(t, 9)],
         ];
-        for (const [what, got, expected] of pairs)
-          if (got !== expected && !onlyMoreMasked(got, expected))
-            differences.push({ what, secrets, own, text: t, got, expected });
+        for (const [what, got, expected, alt] of pairs)
+          if (!sameOrPanMasked(got, expected, alt)) differences.push({ what, secrets, own, text: t, got, expected });
       }
     }
     expect(differences.slice(0, 5)).toEqual([]);
@@ -357,11 +391,12 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
       ];
       expect(made[0].scrub(`${t}Secret1`)).toBe(made[1].scrub(`${t}Secret1`));
       const tr = given(t, secrets, own);
-      expect({ t, out: now.scrub(t) }).toEqual({ t, out: RESPELLED[t] ?? then.scrub(tr) });
+      const out = now.scrub(t);
+      expect({ t, out, same: sameOrPanMasked(out, RESPELLED[t] ?? then.scrub(tr)) }).toEqual({ t, out, same: true });
       const id = now.identifier(t);
       // An id holding one of RESPELLED's spellings holds the request's value: scrubbed as free text, as above.
       const expectedId = RESPELLED[t] !== undefined ? now.scrub(t) : expectedIdentifier(id, t, then, long, tr);
-      expect({ t, out: id }).toEqual({ t, out: expectedId });
+      expect({ t, id, same: sameOrPanMasked(id, expectedId) }).toEqual({ t, id, same: true });
     }
   });
 });
@@ -398,9 +433,10 @@ describe("The PANs' tests: the same masks as the frozen copy of 8001b9b", () => 
       const glued = frozenMaskGlued(t);
       if (then.scrub(t) !== t) masked++;
       if (glued === t && /[PCHFATBLJG][A-Z][0-9]{4}/i.test(t)) middleOnly++;
-      const pairs: [string, string, string][] = [
+      const alt = panFirst((x) => then.forRequest(own).scrub(x), t);
+      const pairs: [string, string, string, string?][] = [
         ["scrub", now.scrub(t), then.scrub(t)],
-        ["request scrub", now.forRequest(own).scrub(t), then.forRequest(own).scrub(t)],
+        ["request scrub", now.forRequest(own).scrub(t), then.forRequest(own).scrub(t), alt],
         ["identifier", now.identifier(t), then.identifier(t)],
         ["maskGlued", maskGlued(t), glued],
       ];
@@ -408,8 +444,9 @@ describe("The PANs' tests: the same masks as the frozen copy of 8001b9b", () => 
       // digits in one (the reference's 16 beside an `ß`) is masked where it reads as holding a number: more, not less.
       const readMore = (what: string, got: string, want: string) =>
         what === "scrub" && /[^ -~\t\n\r]/.test(t) && onlyMoreMasked(got, want);
-      for (const [what, got, want] of pairs)
-        if (got !== want && !readMore(what, got, want)) differences.push({ what, text: t, got, want });
+      for (const [what, got, want, first] of pairs)
+        if (got !== want && !readMore(what, got, want) && !(what !== "maskGlued" && sameOrPanMasked(got, want, first)))
+          differences.push({ what, text: t, got, want });
     }
     expect(differences.slice(0, 5)).toEqual([]);
     // Both kinds must be there: texts the log lines' mask changes, and texts holding the old test's middle that even
@@ -465,14 +502,21 @@ describe("Scrubber and digit masks: the same output as the frozen copy of 574bdb
         const [tr, ts] = [given(t, secrets, own), given(t, secrets, [])];
         const scrubbedNow = nowRequest.scrub(t);
         const scrubbedThen = thenRequest.scrub(tr);
+        const thenPanFirst = panFirst((x) => thenRequest.scrub(x), tr);
         const min = pick([1, 4, 9, 10, 12]);
-        const pairs: [string, unknown, unknown][] = [
-          ["request scrub", scrubbedNow, scrubbedThen],
-          ["maskNumberShapes of it", maskNumberShapes(scrubbedNow), frozen574.maskNumberShapes(scrubbedThen)],
+        const pairs: [string, unknown, unknown, unknown?][] = [
+          ["request scrub", scrubbedNow, scrubbedThen, thenPanFirst],
+          [
+            "maskNumberShapes of it",
+            maskNumberShapes(scrubbedNow),
+            frozen574.maskNumberShapes(scrubbedThen),
+            frozen574.maskNumberShapes(thenPanFirst),
+          ],
           [
             "maskNumberShapesKeepingLast4 of it",
             maskNumberShapesKeepingLast4(scrubbedNow),
             frozen574.maskNumberShapesKeepingLast4(scrubbedThen),
+            frozen574.maskNumberShapesKeepingLast4(thenPanFirst),
           ],
           [
             "request identifier",
@@ -481,8 +525,9 @@ describe("Scrubber and digit masks: the same output as the frozen copy of 574bdb
               values: own,
               scrub: (x) => nowRequest.scrub(x),
             }),
+            thenPanFirst,
           ],
-          ["request scrub again", nowRequest.scrub(t), thenRequest.scrub(tr)],
+          ["request scrub again", nowRequest.scrub(t), thenRequest.scrub(tr), thenPanFirst],
           ["scrub", now.scrub(t), then.scrub(t)],
           ["identifier", now.identifier(t), expectedIdentifier(now.identifier(t), t, then, thenLong, ts)],
           ["maskNumberShapes", maskNumberShapes(t), frozen574.maskNumberShapes(t)],
@@ -491,9 +536,8 @@ describe("Scrubber and digit masks: the same output as the frozen copy of 574bdb
           ["maskGlued", maskGlued(t), frozen574.maskGlued(t)],
           ["maskPanShapes", maskPanShapes(t), frozen574.maskPanShapes(t)],
         ];
-        for (const [what, got, expected] of pairs)
-          if (got !== expected && !onlyMoreMasked(got, expected))
-            differences.push({ what, secrets, own, text: t, got, expected });
+        for (const [what, got, expected, alt] of pairs)
+          if (!sameOrPanMasked(got, expected, alt)) differences.push({ what, secrets, own, text: t, got, expected });
       }
     }
     expect(differences.slice(0, 5)).toEqual([]);
@@ -603,8 +647,7 @@ describe("The long runs' memo: the same output as the frozen copy of 574bdb6", (
           ["maskDigitRuns 10", maskDigitRuns(t, 10), frozen574.maskDigitRuns(t, 10)],
         ];
         for (const [what, got, expected] of pairs)
-          if (got !== expected && !onlyMoreMasked(got, expected))
-            differences.push({ what, own, text: t, got, expected });
+          if (!sameOrPanMasked(got, expected)) differences.push({ what, own, text: t, got, expected });
       }
     }
     expect(differences.slice(0, 5)).toEqual([]);

@@ -1,16 +1,22 @@
-import { Scrubber } from "../../../src/pii/scrub";
+import { maskedPansAsScrubbed, Scrubber } from "../../../src/pii/scrub";
 import { Scrubber as FrozenScrubber } from "../../fixtures/frozen/scrub-31bcea0";
 
 /**
- * scrubLine's one scan for a secret or a PAN's shape (src/pii/scrub.ts #secretOrPan) against the frozen copy's two
+ * scrubLine's one scan for a secret or a PAN's shape (src/pii/scrub.ts scrubLine; two tests since pan-any-case) against the frozen copy's two
  * passes, over secrets the authors' table did not hold: regex-special characters (the alternatives are joined into one
  * pattern with PAN_HINT's), secrets that are prefixes, suffixes or the PAN of one another, a secret glued to or
  * overlapping a PAN's shape, non-ASCII secrets and lines, fullwidth and Devanagari digits, and 200,000-character lines.
  * Not secrets JSON escapes (`"`, `\`, a tab): the frozen copy predates their JSON spelling (#lineSecrets) and keeps
  * them, where the scrubber before the one scan redacted them as this one does (compared by hand with its source).
  * Each secret alone too. Passes with the one scan as it landed; with the secrets joined unescaped into it, 2 of 336
- * fail (the first secret alone: its `[y]{2}` finds no `[y]{2}`, and its line skipped the redaction).
+ * fail (the first secret alone: its `[y]{2}` finds no `[y]{2}`, and its line skipped the redaction). The frozen
+ * copy's line with the PANs masked that it kept and today's masks (lower case, glued, fullwidth: maskedPansAsScrubbed).
  */
+const frozenLine = (frozen: FrozenScrubber, text: string, now?: string) => {
+  const line = maskedPansAsScrubbed(frozen.scrubLine(text));
+  // A PAN glued after a number the frozen copy masked (`9876543210XYZPQ9876Z`): its `X`s read as a PAN's letters.
+  return now !== undefined && now !== line && now === maskedPansAsScrubbed(frozen.scrubLine(text), false) ? now : line;
+};
 const SECRETS = [
   "p@ss.w*rd+(x)[y]{2}|z^$end",
   "a|b|c",
@@ -61,16 +67,17 @@ describe.each(SCRUBBERS)("scrubLine with %s writes what the frozen copy writes",
 
   it.each(VALUES)("a line holding %j", (value) => {
     const text = line(value);
-    expect(now.scrubLine(text)).toBe(frozen.scrubLine(text));
+    expect(now.scrubLine(text)).toBe(frozenLine(frozen, text));
   });
 
   it("every pair of values in one line, and each raw (not JSON-escaped)", () => {
     for (const a of VALUES) {
       const raw = `{"msg":"${a}"}\n`;
-      expect([raw, now.scrubLine(raw)]).toEqual([raw, frozen.scrubLine(raw)]);
+      expect([raw, now.scrubLine(raw)]).toEqual([raw, frozenLine(frozen, raw)]);
       for (const b of VALUES) {
         const text = line(`${a}${b} ${b}-${a}`);
-        expect([text, now.scrubLine(text)]).toEqual([text, frozen.scrubLine(text)]);
+        const out = now.scrubLine(text);
+        expect([text, out]).toEqual([text, frozenLine(frozen, text, out)]);
       }
     }
   });
@@ -85,7 +92,7 @@ describe.each(SCRUBBERS)("scrubLine with %s writes what the frozen copy writes",
       const began = performance.now();
       const out = now.scrubLine(text);
       expect(performance.now() - began).toBeLessThan(2_000);
-      expect(out).toBe(frozen.scrubLine(text));
+      expect(out).toBe(frozenLine(frozen, text));
     }
   });
 });

@@ -1,15 +1,17 @@
-import { Scrubber } from "../../../src/pii/scrub";
+import { maskedPansAsScrubbed, Scrubber } from "../../../src/pii/scrub";
 import { Scrubber as FrozenScrubber } from "../../fixtures/frozen/scrub-31bcea0";
 
 /**
- * The log scrubber's one scan for a registered secret or a PAN's shape (src/pii/scrub.ts Scrubber.scrubLine,
- * #secretOrPan): a line with neither skips the secrets' redaction and maskShapes' PAN pass, and masks only e-mail
- * addresses where it holds no number either. Every combination of a secret, a PAN (its shape, in upper and in lower
+ * The log scrubber's test for a registered secret or a PAN's shape (src/pii/scrub.ts Scrubber.scrubLine; one scan
+ * for both until pan-any-case): a line with neither skips the secrets' redaction and maskShapes' PAN pass, and masks
+ * only e-mail addresses where it holds no number either. Every combination of a secret, a PAN (its shape, in upper and in lower
  * case, glued and alone), an e-mail address and a mobile number, with a scrubber of secrets and one of none, must come
  * out as the frozen copy of round 087d21e's scrubber writes it (test/fixtures/frozen/scrub-31bcea0.ts), which scanned
  * for each in turn; no PAN standing alone, e-mail local part or secret may stay whole. It fails with the PAN's shape
  * left out of the scan (a line with a PAN and no secret kept its PAN: 4 of 6 failed) and with the e-mail pass skipped
- * on a line holding neither (4 of 6 failed).
+ * on a line holding neither (4 of 6 failed). Since PANs are masked in either case and glued (src/pii/scrub.ts
+ * PAN_SHAPE_SOURCE), the frozen copy's line is compared with its PANs so masked (maskedPansAsScrubbed): it kept
+ * `abcpe1234f` and `xABCPE1234Fy`.
  */
 
 const SECRETS = ["bench-registration-id", "bench-company-code", "bench-api-key-0123456789"];
@@ -40,7 +42,7 @@ describe.each([
   it("writes every line as the frozen copy does", () => {
     let count = 0;
     for (const line of lines()) {
-      expect([line, now.scrubLine(line)]).toEqual([line, frozen.scrubLine(line)]);
+      expect([line, now.scrubLine(line)]).toEqual([line, maskedPansAsScrubbed(frozen.scrubLine(line))]);
       count++;
     }
     expect(count).toBe(3 * 5 * 3 * 3);
@@ -49,8 +51,8 @@ describe.each([
   it("leaves no PAN standing alone, e-mail local part or registered secret whole", () => {
     for (const line of lines()) {
       const out = now.scrubLine(line);
-      // A PAN in lower case or glued to letters is kept, as the frozen copy keeps it: the log pass masks PAN_TOKEN.
-      expect(out).not.toMatch(/[^0-9A-Za-z-]ABCPE1234F(?![0-9A-Za-z])|someone\.else@|"a@b/);
+      // A PAN in either case, glued to letters or not.
+      expect(out).not.toMatch(/ABCPE1234F|someone\.else@|"a@b/i);
       if (secrets.length > 0) expect(out).not.toMatch(/bench-api-key-0123456789|bench-company-code/);
       expect(JSON.parse(out)).toBeInstanceOf(Object);
     }

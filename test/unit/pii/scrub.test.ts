@@ -25,8 +25,9 @@ describe("Scrubber", () => {
   it("masks PAN-shaped tokens and the local part of e-mail addresses", () => {
     expect(scrubber.scrub("PAN ABCPE1234F on file")).toBe("PAN XXXXXX234F on file");
     expect(scrubber.scrub('{"email_id":"asha.k@example.co.in"}')).toBe('{"email_id":"***@example.co.in"}');
-    // A PAN-shaped run inside a longer token is left alone.
-    expect(scrubber.scrub("idABCPE1234F")).toBe("idABCPE1234F");
+    // Glued into a longer token too, in either case (src/pii/scrub.ts PAN_SHAPE_SOURCE): `idABCPE1234F` passed whole.
+    expect(scrubber.scrub("idABCPE1234F")).toBe("idXXXXXX234F");
+    expect(scrubber.scrub("pan_abcpe1234f")).toBe("pan_XXXXXX234F");
   });
 
   it("replaces registered secrets wherever they appear", () => {
@@ -135,9 +136,9 @@ describe("Scrubber", () => {
       expect(call.scrub("MT918273645040719263")).toBe("MT[REDACTED][REDACTED]");
     });
 
-    it("masks a PAN in either case (the log's scrubber, for speed, only in upper case: our own are canonical)", () => {
+    it("masks a PAN in either case, as the log's scrubber does (it masked capitals alone until pan-any-case)", () => {
       expect(call.scrub("pan abcpk9859q, ABCPK9859Q")).toBe("pan XXXXXX859Q, XXXXXX859Q");
-      expect(scrubber.scrub("pan abcpk9859q")).toBe("pan abcpk9859q");
+      expect(scrubber.scrub("pan abcpk9859q")).toBe("pan XXXXXX859Q");
     });
 
     it("redacts the longer of two values that contain each other whole", () => {
