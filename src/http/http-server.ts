@@ -481,7 +481,14 @@ export async function createHttpServer(
       (missingHost(req) ? fastifyListener : outermost)(req, res),
     );
   }
-  if (admission) registerAdmission(fastify, admission);
+  if (admission) {
+    registerAdmission(fastify, admission);
+    // The start's event-loop stalls are forgotten as the listener opens (Admission.startServing), not when listen()
+    // resolves (app.ts calls it again then): for HOST=localhost Fastify serves on the first address while it looks the
+    // name up again for the other family, and a request meanwhile met the start's stalls read as load, refused 503
+    // OVERLOADED (test/e2e/process.test.ts, "a request served before listen() resolves").
+    fastify.server.once("listening", () => admission.startServing());
+  }
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).
   // Callback style: API keys are checked at once; only a bearer token waits (for its JWKS).
   const authenticated = (request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: () => void) => {
