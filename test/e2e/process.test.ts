@@ -131,6 +131,23 @@ async function connectTo(socket: Socket, url: string): Promise<void> {
   socket.on("error", () => undefined);
 }
 
+/**
+ * A server on HOST=localhost whose second lookup of the name (Fastify's, for the other address family) is held
+ * (test/fixtures/preload/slow-localhost-lookup.cjs, its settings in `env`): it serves on 127.0.0.1 meanwhile.
+ */
+async function slowLocalhost(env: Record<string, string>): Promise<{ p: ServerProcess; port: number }> {
+  const port = await freePort();
+  const p = run({
+    NODE_ENV: "development",
+    LOG_LEVEL: "debug",
+    HOST: "localhost",
+    PORT: String(port),
+    NODE_OPTIONS: `--require ${join(__dirname, "../fixtures/preload/slow-localhost-lookup.cjs")}`,
+    ...env,
+  });
+  return { p, port };
+}
+
 /** A server started with SHUTDOWN_DELAY_MS, signalled (SIGTERM), in its delay: its URL and when the signal went. */
 async function inDelay(delayMs: number): Promise<{ p: ServerProcess; url: string; signalledAt: number }> {
   const p = run({ NODE_ENV: "development", SHUTDOWN_DELAY_MS: String(delayMs) });
@@ -555,15 +572,7 @@ describe("the server process (npm start)", () => {
     // (test/fixtures/preload/slow-localhost-lookup.cjs holds that answer 4 s): the listener served meanwhile, and a
     // signal then found the orders not yet taken. The process logged "nothing served yet" and exited 0 at once, the
     // send it was serving cut with no answer.
-    const port = await freePort();
-    const p = run({
-      NODE_ENV: "development",
-      LOG_LEVEL: "debug",
-      HOST: "localhost",
-      PORT: String(port),
-      LOOKUP_DELAY_MS: "4000",
-      NODE_OPTIONS: `--require ${join(__dirname, "../fixtures/preload/slow-localhost-lookup.cjs")}`,
-    });
+    const { p, port } = await slowLocalhost({ LOOKUP_DELAY_MS: "4000" });
     try {
       await p.printed("test: looking localhost up again");
       // Scenario 888: the simulator answers after 2 s.
@@ -583,7 +592,7 @@ describe("the server process (npm start)", () => {
     } finally {
       await p.kill();
     }
-  }, 60_000); // 5-8 s alone; it passed the 40 s limit once in a CI run beside four helpers' suites (load 12).
+  }, 40_000); // 5 s alone, 8 s beside two busy loops: its 60 s overrun was the 503 above, waited for without end.
 
   it("with HOST=localhost, a request served before listen() resolves is not refused for the start's own stalls", async () => {
     // The admission check forgets the event-loop delays of the start once the server listens (admission.ts
@@ -591,16 +600,10 @@ describe("the server process (npm start)", () => {
     // served meanwhile met the start's stalls read as load, 503 OVERLOADED, and the drain test above, waiting for it
     // to reach the simulator, waited out its 60 s limit on a loaded CI box. A 3 s stall just before the bind stands in
     // for the start on such a box, and a 200 ms limit makes it count (3000 ms among ten 50 ms samples at most).
-    const port = await freePort();
-    const p = run({
-      NODE_ENV: "development",
-      LOG_LEVEL: "debug",
-      HOST: "localhost",
-      PORT: String(port),
+    const { p, port } = await slowLocalhost({
       LOOKUP_DELAY_MS: "3000",
       STALL_AT_LISTEN_MS: "3000",
       ADMISSION_MAX_EVENT_LOOP_DELAY_MS: "200",
-      NODE_OPTIONS: `--require ${join(__dirname, "../fixtures/preload/slow-localhost-lookup.cjs")}`,
     });
     try {
       await p.printed("test: looking localhost up again");
