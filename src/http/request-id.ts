@@ -46,12 +46,13 @@ export function freshRequestId(): string {
 
 /**
  * Whether the first group of `id`, a UUID as randomUUID writes it (lower-case hexadecimal), is decimal digits alone:
- * the only UUIDs the scrubber can rewrite (PATTERNS), so the others (all but about 2.3 %, (10/16)^8) skip its check.
- * A number pattern starts only at a digit with no letter, digit, `-` or `+` before it (pii/scrub.ts BEFORE), and every
- * group after the first follows a `-`; a digit after a letter is glued to it; a PAN needs capital letters, an e-mail
- * address an `@`. Measured under callgrind (a loop of freshRequestId, `node --single-threaded`): 5.7k -> 3.5k
- * instructions per id, the rest randomUUID's (docs/performance-runs.md). test/unit/http/request-id.test.ts checks that
- * no id this skips is one the scrubber rewrites.
+ * the only UUIDs the scrubber can rewrite (PATTERNS), so the others (all but about 2.3 %, (10/16)^8) skip its check. A
+ * number pattern starts only at a digit with no letter, digit, `-` or `+` before it (pii/scrub.ts BEFORE), and every
+ * group after the first follows a `-`; a digit after a letter is glued to it; a PAN's shape (either case) inside a UUID
+ * is kept (32 hex digits of one case: pii/scrub.ts inHexId), an e-mail address needs an `@`. Measured under callgrind
+ * (a loop of freshRequestId, `node --single-threaded`): 5.7k -> 3.5k instructions per id, the rest randomUUID's
+ * (docs/performance-runs.md). test/unit/http/request-id.test.ts checks that no id this skips is one the scrubber
+ * rewrites.
  */
 export function firstGroupDigits(id: string): boolean {
   for (let i = 0; i < 8; i++) {
