@@ -16,6 +16,11 @@ import { monotonicNow } from "../util/clock";
 export interface ConsentStore {
   grant(key: string, ttlMs: number): Promise<void>;
   has(key: string): Promise<boolean>;
+  /**
+   * A grant written late (HeldConsentStore's retry) that leaves a longer consent at the key as it is: a newer grant of
+   * the same key (this replica's or another's) may have landed meanwhile. Without it, `grant` is used.
+   */
+  grantNoShorter?(key: string, ttlMs: number): Promise<void>;
 }
 
 /**
@@ -76,14 +81,43 @@ local left = redis.call('PTTL', KEYS[1])
 if left <= 0 or left > tonumber(ARGV[2]) then return 0 end
 return 1`;
 
+/**
+ * SET KEYS[1] to a consent (ARGV[1]) for ARGV[2] ms, unless it holds one already (as HAS_CONSENT reads one: no longer
+ * than ARGV[3]) with at least that time left: a held grant written late never shortens a newer consent at the key.
+ * Refused at its SET by a full Redis (a script without flags is checked for memory at its first write), after its
+ * reads.
+ */
+const GRANT_NO_SHORTER = `
+if redis.pcall('GET', KEYS[1]) == ARGV[1] then
+  local left = redis.call('PTTL', KEYS[1])
+  if left >= tonumber(ARGV[2]) and left <= tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
 export class RedisConsentStore implements ConsentStore {
   readonly #has: ScriptCommand<number>;
+  readonly #grantNoShorter: ScriptCommand<number>;
 
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
   ) {
     this.#has = scriptCommand(redis, "aopayConsentHas", HAS_CONSENT, 1);
+    this.#grantNoShorter = scriptCommand(redis, "aopayConsentGrantNoShorter", GRANT_NO_SHORTER, 1);
+  }
+
+  async grantNoShorter(key: string, ttlMs: number): Promise<void> {
+    try {
+      await this.#grantNoShorter(
+        `${this.keyPrefix}consent:${key}`,
+        CONSENT_VALUE,
+        String(ttlMs),
+        String(MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_TTL_TOLERANCE_MS),
+      );
+    } catch (error) {
+      throw new ProtectionStoreError("consent", error);
+    }
   }
 
   async grant(key: string, ttlMs: number): Promise<void> {
@@ -136,8 +170,10 @@ export interface HeldConsentOptions {
  * customer), on every replica, even once Redis had room again. Held, the report is served by this process from the
  * grant on (its reads' own budgets permitting: a full Redis refuses them PROTECTION_UNAVAILABLE, retryable), and by
  * every replica once the write lands (test/e2e/redis-full.test.ts). It is the consent the customer gave, for no longer
- * than its TTL, held under the same key (an HMAC of client and CIBIL id). A write given up (the retry's time over, a
- * shutdown) is logged and counted as unrecorded, as a registration's mobile is: the other replicas answer
+ * than its TTL from the grant asked, held under the same key (an HMAC of client and CIBIL id); written late, it leaves
+ * a longer consent at the key as it is (grantNoShorter: a newer grant, this replica's or another's). Held by this
+ * process: with WEB_CONCURRENCY above 1 the other workers answer as other replicas do. A write given up (the retry's
+ * time over, a shutdown) is logged and counted as unrecorded, as a registration's mobile is: the other replicas answer
  * CONSENT_REQUIRED. Bounded by MAX_HELD_GRANTS; beyond, with retryMs 0, and once closed, grant throws as before (the
  * resolver logs and counts it).
  */
@@ -156,12 +192,20 @@ export class HeldConsentStore implements ConsentStore {
   }
 
   async grant(key: string, ttlMs: number): Promise<void> {
+    // The consent's time runs from the grant asked, not from its refusal: a refusal that took a command timeout (or a
+    // reconnect) would otherwise stretch the consent past CIBIL_CONSENT_TTL_SECONDS by that long.
+    const asked = this.#now();
     try {
       await this.store.grant(key, ttlMs);
+      // A newer consent landed: an older grant of the key held here stops (its retry sees it gone), or its write, a
+      // shorter time left, would replace this one's (the customer refused CONSENT_REQUIRED before the consent's end).
+      this.#held.delete(key);
       return;
     } catch (error) {
       if (this.#closed || this.options.retryMs <= 0 || !this.#room()) throw error;
-      const until = this.#now() + ttlMs;
+      const until = asked + ttlMs;
+      // Refused by so slow an answer that nothing of the consent is left.
+      if (until <= this.#now()) throw error;
       this.#held.set(key, until);
       this.log.warn(
         { err: error, consent: "held" },
@@ -198,7 +242,9 @@ export class HeldConsentStore implements ConsentStore {
       if (this.#held.get(key) !== until) return;
       if (this.#closed || this.#now() >= retryUntil) break;
       try {
-        await this.store.grant(key, until - this.#now());
+        // Never shortening a newer consent at the key: another replica's grant, or this one's racing this write.
+        const left = until - this.#now();
+        await (this.store.grantNoShorter ? this.store.grantNoShorter(key, left) : this.store.grant(key, left));
         this.#held.delete(key);
         this.log.info({ consent: "written on retry" }, "held consent written to Redis");
         return;

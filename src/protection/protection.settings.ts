@@ -335,8 +335,8 @@ export const protectionSettings = defineSettings({
       doc:
         "when a registration's mobile, or a verified CIBIL OTP's consent, could not be recorded after AOPay answered (the " +
         "store unreachable or full), how long it is tried again in the background (from 0.2 s apart, doubling to 2 s; a " +
-        "store write only, nothing is sent to AOPay again; a consent is held by the replica meanwhile, which serves its " +
-        "credit report); given up, or cut by a shutdown, it is logged and counted in `aopay_unrecorded_writes_total`. " +
+        "store write only, nothing is sent to AOPay again; a consent is held meanwhile by the server process that verified " +
+        "it, which serves its credit report: with `WEB_CONCURRENCY` above 1 one worker, not the others); given up, or cut by a shutdown, it is logged and counted in `aopay_unrecorded_writes_total`. " +
         "`0`: not tried again",
     }),
     MEMORY_THROTTLE_MAX_KEYS: int({

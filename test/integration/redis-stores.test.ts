@@ -161,6 +161,30 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     }
   });
 
+  // HeldConsentStore's late write (a grant Redis refused, written again in the background): another replica's newer
+  // grant of the same key may have landed meanwhile, and its longer time must stand; otherwise it writes as a grant.
+  it("consent: a late grant (grantNoShorter) never shortens a longer consent, and writes over anything else", async () => {
+    const store = new RedisConsentStore(redis, prefix);
+    const key = (name: string) => `${prefix}consent:${name}`;
+    await store.grant("c-late-newer", 600_000);
+    await store.grantNoShorter("c-late-newer", 60_000);
+    expect(await redis.pttl(key("c-late-newer"))).toBeGreaterThan(500_000);
+    await store.grant("c-late-older", 30_000);
+    await store.grantNoShorter("c-late-older", 60_000);
+    expect(await redis.pttl(key("c-late-older"))).toBeGreaterThan(50_000);
+    await store.grantNoShorter("c-late-absent", 60_000);
+    expect(await store.has("c-late-absent")).toBe(true);
+    // Bytes no grant writes (no TTL, a TTL of years, other text, another type) are no consent to keep: written over.
+    await redis.set(key("c-late-forever"), "1");
+    await redis.set(key("c-late-years"), "1", "PX", 10 * 365 * 86_400_000);
+    await redis.set(key("c-late-text"), "yes", "PX", 600_000);
+    await redis.hset(key("c-late-hash"), "f", "1");
+    for (const name of ["c-late-forever", "c-late-years", "c-late-text", "c-late-hash"]) {
+      await store.grantNoShorter(name, 60_000);
+      expect([name, await store.has(name), (await redis.pttl(key(name))) <= 60_000]).toEqual([name, true, true]);
+    }
+  });
+
   it("idempotency: first takes the key, a concurrent second is in flight, then the result replays", async () => {
     const store = new RedisIdempotencyStore(redis, prefix, sealer);
     const other = new RedisIdempotencyStore(redis, prefix, sealer);

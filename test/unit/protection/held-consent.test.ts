@@ -77,3 +77,63 @@ describe("HeldConsentStore", () => {
     await expect(fresh.grant("k", 60_000)).rejects.toThrow(ProtectionStoreError);
   });
 });
+
+describe("HeldConsentStore: a held grant's time and a newer grant", () => {
+  it("a later grant that lands is not written over by the held one's retry (its shorter time)", async () => {
+    let now = 0;
+    const { inner, store } = held(() => now);
+    await store.grant("k", 60_000);
+    // The customer verifies again 30 s later, and Redis takes that grant: its consent runs 60 s from then.
+    now = 30_000;
+    inner.refuse = false;
+    await store.grant("k", 60_000);
+    expect(inner.granted.get("k")).toBe(60_000);
+    // The first grant's retry (200 ms on) must not shorten it to the 30 s the first consent had left.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(inner.granted.get("k")).toBe(60_000);
+    store.close();
+  });
+
+  it("its retry never shortens a newer consent another replica granted meanwhile (grantNoShorter)", async () => {
+    let now = 0;
+    const { inner, store } = held(() => now);
+    // As RedisConsentStore's: a longer consent at the key stands.
+    const noShorter = async (key: string, ttlMs: number) => {
+      if (inner.refuse) throw new ProtectionStoreError("consent", new Error("OOM command not allowed"));
+      if ((inner.granted.get(key) ?? 0) < ttlMs) inner.granted.set(key, ttlMs);
+    };
+    Object.assign(inner, { grantNoShorter: noShorter });
+    await store.grant("k", 60_000);
+    // Another replica verified the customer again 30 s on, Redis took its grant: 60 s from then.
+    now = 30_000;
+    inner.refuse = false;
+    inner.granted.set("k", 60_000);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(inner.granted.get("k")).toBe(60_000);
+    store.close();
+  });
+
+  it("a consent held after a slow refusal ends its time after the grant was asked, not after the refusal", async () => {
+    let now = 0;
+    const inner = new Refusing();
+    // The refusal took 5 s (a command timed out): the consent's 60 s began when the grant was asked.
+    const slow: ConsentStore = {
+      grant: async (key, ttlMs) => {
+        now += 5_000;
+        return inner.grant(key, ttlMs);
+      },
+      has: (key) => inner.has(key),
+    };
+    const store = new HeldConsentStore(slow, createLogger({ level: "error", destination: new LogCapture() }), {
+      retryMs: 120_000,
+      now: () => now,
+      unrecorded: () => undefined,
+    });
+    await store.grant("k", 60_000);
+    now = 60_000;
+    expect(await store.has("k").catch(() => "refused")).toBe("refused");
+    now = 59_999;
+    expect(await store.has("k")).toBe(true);
+    store.close();
+  });
+});
