@@ -180,6 +180,8 @@ export interface HeldConsentOptions {
 export class HeldConsentStore implements ConsentStore {
   /** Consent key to the monotonic time its consent ends. */
   readonly #held = new Map<string, number>();
+  /** The held grants whose write is still tried again: key to the time its consent ends (as #held). */
+  readonly #retrying = new Map<string, number>();
   readonly #now: () => number;
   #closed = false;
 
@@ -200,6 +202,7 @@ export class HeldConsentStore implements ConsentStore {
       // A newer consent landed: an older grant of the key held here stops (its retry sees it gone), or its write, a
       // shorter time left, would replace this one's (the customer refused CONSENT_REQUIRED before the consent's end).
       this.#held.delete(key);
+      this.#retrying.delete(key);
       return;
     } catch (error) {
       if (this.#closed || this.options.retryMs <= 0 || !this.#room()) throw error;
@@ -211,6 +214,7 @@ export class HeldConsentStore implements ConsentStore {
         { err: error, consent: "held" },
         "consent not written to Redis: held in this process, and written again in the background",
       );
+      this.#retrying.set(key, until);
       void this.#retry(key, until, Math.min(until, this.#now() + this.options.retryMs));
     }
   }
@@ -221,9 +225,17 @@ export class HeldConsentStore implements ConsentStore {
     return this.store.has(key);
   }
 
-  /** Stops the retries (the store's connection is about to close): what is held is dropped with the process. */
+  /**
+   * Stops the retries (the store's connection is about to close): what is held is dropped with the process. Each grant
+   * still being written again is given up here, logged and counted at once: its retry sleeps on an unref'd timer (up
+   * to 2 s), which a stopping process does not wait for, so left to the retry the give-up was never logged nor counted.
+   */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
+    // One line for them all (up to MAX_HELD_GRANTS), each counted.
+    if (this.#retrying.size > 0) this.#givenUp(this.#retrying.size);
+    this.#retrying.clear();
   }
 
   /** Whether one more grant may be held: the ones whose consent has ended are dropped first when at the bound. */
@@ -238,14 +250,21 @@ export class HeldConsentStore implements ConsentStore {
     for (let delay = GRANT_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, GRANT_RETRY_MAX_MS)) {
       // Unref'd: a retry never keeps a stopping process up.
       await new Promise((resolve) => setTimeout(resolve, delay).unref());
-      // A later grant of the same key took over (with its own retry).
-      if (this.#held.get(key) !== until) return;
-      if (this.#closed || this.#now() >= retryUntil) break;
+      // Closed: given up by close() already. A later grant of the same key took over (with its own retry, or written).
+      if (this.#closed) return;
+      if (this.#held.get(key) !== until) {
+        if (this.#retrying.get(key) === until) this.#retrying.delete(key);
+        return;
+      }
+      if (this.#now() >= retryUntil) break;
       try {
         // Never shortening a newer consent at the key: another replica's grant, or this one's racing this write.
         const left = until - this.#now();
         await (this.store.grantNoShorter ? this.store.grantNoShorter(key, left) : this.store.grant(key, left));
+        // Closed while the write was out: close() counted it given up already (a write that lands is no harm).
+        if (this.#closed) return;
         this.#held.delete(key);
+        this.#retrying.delete(key);
         this.log.info({ consent: "written on retry" }, "held consent written to Redis");
         return;
       } catch {
@@ -253,10 +272,16 @@ export class HeldConsentStore implements ConsentStore {
       }
     }
     // Still held by this process until its time ends (#room drops it then); the other replicas do not see it.
+    this.#retrying.delete(key);
+    this.#givenUp(1);
+  }
+
+  /** `count` grants whose write is given up: one line, each counted. */
+  #givenUp(count: number): void {
     this.log.error(
-      { consent: "not written" },
+      { consent: "not written", ...(count > 1 ? { grants: count } : {}) },
       "could not record CIBIL consent in Redis: held by this process alone, other replicas answer CONSENT_REQUIRED",
     );
-    this.options.unrecorded();
+    for (let i = 0; i < count; i++) this.options.unrecorded();
   }
 }

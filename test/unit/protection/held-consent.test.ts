@@ -137,3 +137,30 @@ describe("HeldConsentStore: a held grant's time and a newer grant", () => {
     store.close();
   });
 });
+
+describe("HeldConsentStore: a shutdown while grants are held", () => {
+  it("close() gives up the grants still being written at once: logged and counted, not left to an unref'd timer", async () => {
+    const { store, logs, given } = held();
+    await store.grant("a", 60_000);
+    await store.grant("b", 60_000);
+    store.close();
+    // Nothing awaited: a stopping process does not wait for the retries' timers.
+    expect(given.up).toBe(2);
+    const lines = logs.records().filter((r) => String(r.msg).startsWith("could not record CIBIL consent in Redis"));
+    expect(lines).toHaveLength(1);
+    // Counted once each: the retries woken later count nothing more.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(given.up).toBe(2);
+  });
+
+  it("close() counts nothing for a grant written meanwhile, or held by a newer grant that Redis took", async () => {
+    const { inner, store, given } = held();
+    await store.grant("written", 60_000);
+    await store.grant("superseded", 60_000);
+    inner.refuse = false;
+    await store.grant("superseded", 60_000);
+    for (let i = 0; i < 50 && !inner.granted.has("written"); i++) await new Promise((r) => setTimeout(r, 20));
+    store.close();
+    expect(given.up).toBe(0);
+  });
+});
