@@ -18,7 +18,7 @@ import { EDGE_REFUSALS, GRAPHQL_PATH } from "./http/error-body";
 import { EdgeCode } from "./graphql/edge-code";
 import { graphqlContextFactory } from "./http/graphql-context";
 import { registerGraphQLRoute } from "./http/graphql-route";
-import { createHttpServer, type Readiness } from "./http/http-server";
+import { createHttpServer, listenAddress, type Readiness } from "./http/http-server";
 import { createLogger, type Logger } from "./logging/logger";
 import { type KnownSeries, Metrics } from "./observability/metrics";
 import { MetricsServer, metricsAuth } from "./http/metrics-server";
@@ -286,8 +286,15 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
             `REDIS_URL's host and port (\`redis-server --port <port>\`)${fix}`,
         );
       }
+      // HOST=localhost: one address bound, the first it resolves to (http-server.ts listenAddress says why).
+      const { address, unserved } = await listenAddress(config.host);
+      if (unserved.length > 0)
+        logger.info(
+          { host: config.host, listening: address, unserved },
+          "HOST=localhost resolves to several addresses: serving the first only (set HOST to the one to serve)",
+        );
       const url = await fastify
-        .listen({ port: config.port, host: config.host, backlog: config.listenBacklog })
+        .listen({ port: config.port, host: address, backlog: config.listenBacklog })
         .catch((error: unknown) => {
           throw listenErrorNamingSetting(error, {
             hostSetting: "HOST",

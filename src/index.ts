@@ -70,8 +70,9 @@ async function main(): Promise<void> {
   logFaultsTo(startLog);
   // A stop signal (or, in a worker, the primary's order) before the drain is wired: one line, then the exit at once
   // (early-signals.ts). Nothing was served yet, unless the listener is open: from the moment it is, a connection may
-  // be served (HOST=localhost: Fastify listens on 127.0.0.1, then looks the name up again for ::1 before its listen
-  // resolves), and the stop is kept for the drain instead (early-signals.ts takeStopOrders).
+  // be served (a few ticks before listen() resolves; with HOST=localhost Fastify once looked the name up again
+  // meanwhile, before one address was bound: http-server.ts listenAddress), and the stop is kept for the drain instead
+  // (early-signals.ts takeStopOrders).
   let listening = (): boolean => false;
   endStartingWith((cause) => {
     if (listening()) return false;

@@ -314,9 +314,9 @@ export const REFUSALS_LOG_INTERVAL_MS = 10_000;
  * `Retry-After`, `x-request-id`, our error body with `OVERLOADED` and the request id. Refusals are counted in
  * graphql_requests_shed_total and summed in one log line per 10 s instead of an access line each.
  *
- * Anything else (other paths and methods, spellings of the path only Fastify's router resolves, the second listener
- * Fastify opens for `localhost` on the other address family, requests while draining) meets the same check in the
- * onRequest hook of `registerAdmission`, so the two never count one request twice and nothing escapes both.
+ * Anything else (other paths and methods, spellings of the path only Fastify's router resolves, requests while
+ * draining) meets the same check in the onRequest hook of `registerAdmission`, so the two never count one request
+ * twice and nothing escapes both.
  */
 export function guardServer(server: Server, admission: Admission, options: RawAdmissionOptions): { flush(): void } {
   const retryAfter = String(admission.config.retryAfterSeconds);

@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import { type LookupAddress, lookup } from "node:dns";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
@@ -70,6 +71,33 @@ import { withoutKey } from "../util/transient-map";
 
 /** The 404's message: where the API is, for a client that asked elsewhere. */
 export const NOT_FOUND_MESSAGE = `Not found: this server answers GraphQL at ${GRAPHQL_PATH}.`;
+
+/**
+ * The address to hand Fastify's listen() for HOST: `localhost` is looked up here and its FIRST address (the one Node
+ * itself binds for any other name) returned, with the addresses left unserved; any other HOST is passed as is.
+ * Why: for the name `localhost` alone, Fastify 5 binds every other address the name resolves to (::1 beside 127.0.0.1)
+ * on a second node:http server of its own, which calls Fastify's handler directly (node_modules/fastify/lib/server.js
+ * multipleBindings). Nothing this file sets on `fastify.server` reached it: the request wrapper, so during a stop its
+ * pipelined answers all said `Connection: close` and those queued behind were lost (an OTP maybe sent); the drain's
+ * socket sweep; the connection guard; the thin GraphQL route and the admission check at the door; the Expect refusal.
+ * Binding one address keeps every listener the server opens under those (test/e2e/localhost-listener.test.ts). A
+ * client that resolves `localhost` tries each address it gets (Happy Eyeballs: Node's fetch and net, curl, browsers);
+ * HOST=::1 serves IPv6 loopback instead, `::` both families on every interface (docs/operations.md, "Readiness and shutdown").
+ * A failed lookup returns `localhost` unchanged: listen() then fails as before, naming HOST (util/listen-error.ts).
+ */
+export async function listenAddress(host: string): Promise<{ address: string; unserved: string[] }> {
+  if (host !== "localhost") return { address: host, unserved: [] };
+  try {
+    // dns.lookup, as Node's listen() and Fastify look the name up (getaddrinfo, the system's order).
+    const all = await new Promise<LookupAddress[]>((resolve, reject) =>
+      lookup(host, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
+    );
+    if (all.length === 0) return { address: host, unserved: [] };
+    return { address: all[0].address, unserved: all.slice(1).map((entry) => entry.address) };
+  } catch {
+    return { address: host, unserved: [] };
+  }
+}
 
 /** The HTTP server: Fastify, and the thin GraphQL route in front of it once given its answerer. */
 export interface HttpServer {
@@ -472,8 +500,6 @@ export async function createHttpServer(
   // Outermost: an HTTP/1.1 request without Host (missingHost) goes to Fastify, whose first onRequest hook refuses it,
   // past the thin route (it must not reach GraphQL) and past the door's admission check: refused 400 whatever the
   // load, it takes no place and is not counted as shed (graphql_requests_shed_total) but as a refusal, once.
-  // Fastify's second listener for `localhost` (the other address family) calls Fastify's listener directly: the same
-  // hook refuses it there.
   const [outermost] = fastify.server.listeners("request") as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   if (outermost !== fastifyListener) {
     fastify.server.removeListener("request", outermost);
@@ -484,9 +510,9 @@ export async function createHttpServer(
   if (admission) {
     registerAdmission(fastify, admission);
     // The start's event-loop stalls are forgotten as the listener opens (Admission.startServing), not when listen()
-    // resolves (app.ts calls it again then): for HOST=localhost Fastify serves on the first address while it looks the
-    // name up again for the other family, and a request meanwhile met the start's stalls read as load, refused 503
-    // OVERLOADED (test/e2e/process.test.ts, "a request served before listen() resolves").
+    // resolves (app.ts calls it again then): a request served in between met the start's stalls read as load, refused
+    // 503 OVERLOADED. That window was long with HOST=localhost while Fastify looked the name up again for its second
+    // listener; one address is bound now (listenAddress), and the window is the few ticks before listen() resolves.
     fastify.server.once("listening", () => admission.startServing());
   }
   // Authenticate GraphQL requests before their body is even parsed (docs/security-requirements.md B3, OWASP API2).

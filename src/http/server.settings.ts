@@ -89,7 +89,13 @@ export const serverSettings = defineSettings({
         "and requires `AOPAY_BASE_URL`, `HMAC_SECRET` and client authentication",
     }),
     PORT: int({ default: DEFAULT_PORT, min: 0, max: 65_535, doc: "listen port (`0`: ephemeral)" }),
-    HOST: text({ ...LISTEN_ADDRESS, default: DEFAULT_HOST, doc: "listen address (`0.0.0.0` in the Docker image)" }),
+    HOST: text({
+      ...LISTEN_ADDRESS,
+      default: DEFAULT_HOST,
+      doc:
+        "listen address (`0.0.0.0` in the Docker image); a name is bound at the first address it resolves to, " +
+        "`localhost` included (not ::1 beside 127.0.0.1: see docs/operations.md, Readiness and shutdown)",
+    }),
     LOG_LEVEL: oneOf(LOG_LEVELS, {
       default: DEFAULT_LOG_LEVEL,
       doc: "`fatal`, `error`, `warn`, `info`, `debug` or `trace`; redaction applies at every level",

@@ -88,7 +88,7 @@ const JSON_PARSE_OPTIONS = { protoAction: "error", constructorAction: "error" } 
  * front of Fastify, without Fastify's request and reply objects, router, hook runners, content-type parser and reply
  * serialisation (measured with bench/http-layer-micro.js and callgrind: docs/performance-runs.md). Everything else goes
  * on to Fastify unchanged: other paths and methods (CORS preflights are OPTIONS), GET, other content types and
- * spellings of the path, requests while draining, and requests the door did not admit (Fastify's second listener).
+ * spellings of the path, requests while draining, and requests the door did not admit.
  *
  * Each step is the one Fastify's route runs, in the same order and through the same functions (exchange.ts,
  * access-log.ts logAccess, graphql-route.ts graphqlAnswerer, cors.ts createCors): request id, the refused-origin
