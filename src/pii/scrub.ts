@@ -14,6 +14,7 @@ import { Buffer } from "node:buffer";
  *   `XXXXXX1234`;
  * - any PAN shape, either case, glued to letters, digits or `_` or not, fullwidth too, becomes `XXXXXX234F`, but one
  *   inside an identifier of 16 or more hex digits of one case (a request, trace or span id: PAN_SHAPE_SOURCE, inHexId);
+ *   so does one written apart (`ABCPE 1234 F`) or with invisible characters between its characters (PAN_SPACED);
  *   the local part of any e-mail address becomes `***`;
  * - every registered secret (partner credentials, API keys) is replaced by `[REDACTED]` wherever it appears.
  * OTPs and tokens cannot be recognised by shape without destroying ordinary numbers, so they are kept out of logs
@@ -130,6 +131,27 @@ function maskLetterSplitAsWritten(text: string): string {
  */
 const PAN_SHAPE_SOURCE = "[A-Za-z]{3}[PCHFATBLJGpchfatbljg][A-Za-z][0-9]{4}[A-Za-z]";
 const PAN_ANY = new RegExp(PAN_SHAPE_SOURCE, "g");
+/**
+ * A PAN written as people group it, `ABCPE 1234 F`, `ABCPE-1234-F`, `abcpe.1234f` (one of SEP after the letters, after
+ * the digits or both), with invisible characters (INVISIBLE) between any two of its characters: a reader reads the PAN
+ * through them, as the digit masks read a number through SEP and INVISIBLE. An attack review had these pass every entry
+ * point whole (test/unit/pii/pan-spelled-apart.test.ts). Standing apart (no letter before it, no letter or digit
+ * after), unlike the glued shape (PAN_ANY): `Batch 1234 a` still reads as one, and a word glued before it would make
+ * ordinary prose more so. `_` and `/` are no SEP: the digit masks do not read through them either.
+ */
+const PAN_LETTERS =
+  `[A-Za-z]${INVISIBLE}*[A-Za-z]${INVISIBLE}*[A-Za-z]${INVISIBLE}*` + `[PCHFATBLJGpchfatbljg]${INVISIBLE}*[A-Za-z]`;
+// Standing apart on the left: no letter before it, but the letter of a JSON escape (`\nABCPE 1234 F`, a message as
+// written in a JSON text) is none, and the PAN does not start on it (`\nAAAG 9999A` is a newline and four letters).
+const PAN_APART = String.raw`(?:(?<![A-Za-z])(?<!\\(?=[bfnrt]))|(?<=\\[bfnrt]))`;
+const PAN_GAP = `${INVISIBLE}*(?:${SEP}${INVISIBLE}*)?`;
+const PAN_SPACED = new RegExp(
+  `${PAN_APART}${PAN_LETTERS}${PAN_GAP}[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${PAN_GAP}` +
+    `[A-Za-z](?![0-9A-Za-z])`,
+  "g",
+);
+/** The characters of PAN_SPACED that are no letter and no digit: what a match leaves out of its PAN. */
+const NOT_PAN_CHARACTER = /[^0-9A-Za-z]/g;
 // The marks of a held secret or value (HELD, HELD_OWN) count as an address's characters: one held inside a local part
 // (`john.SECRET@example.com` as `john.S\uE000T@…`) cut it, and the mask showed the part before it (`john.`).
 const EMAIL = /[A-Za-z0-9._%+\uE000\uE001-]+(@[A-Za-z0-9.\uE000\uE001-]+\.[A-Za-z]{2,})/g;
@@ -143,7 +165,11 @@ const AADHAAR_ANY = new RegExp(AADHAAR_RUN.source);
 // From its first digit, looking behind over the letters (as BEFORE's patterns): in either case, the shape from its
 // first letter was tried at every letter of a line, 677 ns over the bench's access line against 133 for the capitals
 // alone; from the digit 232 ns (a timing loop of 2 x 10^5 tests, node 24, a shared host: medians of three runs).
-const PAN_HINT = /[0-9](?<=[A-Za-z]{3}[PCHFATBLJGpchfatbljg][A-Za-z][0-9])[0-9]{3}[A-Za-z]/;
+// The hint also finds the spellings maskPans reads through (PAN_SPACED, invisible characters), so it has no boundary:
+// a hint that finds more than maskPans masks only costs a replace that finds nothing.
+const PAN_HINT = new RegExp(
+  `[0-9](?<=${PAN_LETTERS}${PAN_GAP}[0-9])${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${PAN_GAP}[A-Za-z]`,
+);
 const SEPARATORS = new RegExp(SEP, "g");
 /**
  * The shortest value redacted wherever it appears, a secret or a request's own: shorter ones would mangle ordinary
@@ -717,6 +743,28 @@ function maskShapes(text: string, numbers = true): string {
  * (upper-cased, as pan.ts canonicalPan writes a PAN), but one inside an identifier of hexadecimal digits (inHexId).
  */
 function maskPans(text: string, keepMasks = false): string {
+  const glued = maskGluedPans(text, keepMasks);
+  if (isAscii(glued) && !glued.includes(" ") && !glued.includes(".") && !glued.includes("-")) return glued;
+  // Spelled apart (PAN_SPACED). One with invisible characters alone (no SEP) is read without them, as the glued shape
+  // with its identifier exemption (inHexId): `0123456789ab\u200Bcfe1234a` is no more a PAN than without.
+  return glued.replace(PAN_SPACED, (pan: string) => {
+    const read = pan.replace(NOT_PAN_CHARACTER, "");
+    if (pan.replace(INVISIBLE_CHARS, "").length !== read.length) return maskPan(read.toUpperCase());
+    return pan;
+  });
+}
+
+/** maskPans of the PAN shapes written glued (PAN_ANY), read through invisible characters between them too. */
+function maskGluedPans(text: string, keepMasks: boolean): string {
+  const masked = maskPansAsWritten(text, keepMasks);
+  if (isAscii(text) || !INVISIBLE_ANY.test(text)) return masked;
+  const seen = masked.replace(INVISIBLE_BETWEEN, "");
+  const read = maskPansAsWritten(seen, keepMasks);
+  return read === seen ? masked : read;
+}
+
+/** maskPans of the PAN shapes as written, glued or not (PAN_ANY), but one in a hex identifier (inHexId). */
+function maskPansAsWritten(text: string, keepMasks: boolean): string {
   // A run of letters and digits is read for an identifier once (inHexId), not once a shape in it: 20,000 shapes in one
   // 200,000-character run (`ABCPE1234ABCPE1234…`, test/unit/pii/scrub-line-attacks.test.ts) took 28 s read each.
   let runEnd = -1;
@@ -1725,7 +1773,8 @@ export function maskGlued(text: string, min = 10): string {
 
 /** Every PAN shape in `text`, either case, glued to anything or not, as `XXXXXX234F`: ASCII only (NFKC it first). */
 export function maskPanShapes(text: string): string {
-  return mayHoldPan(text) ? text.replace(PAN_ANY, (pan) => maskPan(pan.toUpperCase())) : text;
+  // Then maskPans for the spellings read through (PAN_SPACED, invisible characters): the glued ones are masked by then.
+  return mayHoldPan(text) ? maskPans(text.replace(PAN_ANY, (pan) => maskPan(pan.toUpperCase()))) : text;
 }
 const ANY_DIGIT = /\p{Nd}/gu;
 

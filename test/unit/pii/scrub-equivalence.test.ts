@@ -444,9 +444,17 @@ describe("The PANs' tests: the same masks as the frozen copy of 8001b9b", () => 
       // digits in one (the reference's 16 beside an `ß`) is masked where it reads as holding a number: more, not less.
       const readMore = (what: string, got: string, want: string) =>
         what === "scrub" && /[^ -~\t\n\r]/.test(t) && onlyMoreMasked(got, want);
-      for (const [what, got, want, first] of pairs)
-        if (got !== want && !readMore(what, got, want) && !(what !== "maskGlued" && sameOrPanMasked(got, want, first)))
+      for (const [what, got, want, first] of pairs) {
+        // maskGlued: a PAN written apart (`QRSJX5678 X`, `CNRPY7315-X`) is masked now (PAN_SPACED), by design.
+        const spacedPan = what === "maskGlued" && got === maskPanShapes(want);
+        if (
+          got !== want &&
+          !readMore(what, got, want) &&
+          !spacedPan &&
+          !(what !== "maskGlued" && sameOrPanMasked(got, want, first))
+        )
           differences.push({ what, text: t, got, want });
+      }
     }
     expect(differences.slice(0, 5)).toEqual([]);
     // Both kinds must be there: texts the log lines' mask changes, and texts holding the old test's middle that even

@@ -1,0 +1,88 @@
+import { randomUUID } from "node:crypto";
+import { maskGlued, maskNumberShapes, Scrubber } from "../../../src/pii/scrub";
+
+/**
+ * A PAN as a reader reads it though written apart: grouped with a separator (`ABCPE 1234 F`, `ABCPE-1234-F`,
+ * `ABCPE.1234.F`, a no-break space) or with invisible characters between its characters (zero-width space, joiners,
+ * soft hyphen, word joiner, BOM), the way the digit masks read a mobile through SEP and INVISIBLE. An attack review had
+ * every spelling here pass every entry point of src/pii/scrub.ts whole.
+ */
+const scrubber = new Scrubber(["AOP-554"]);
+const msgOf = (line: string) => (JSON.parse(line) as { msg: string }).msg;
+
+const ENTRY_POINTS: Record<string, (text: string) => string> = {
+  "Scrubber.scrub": (t) => scrubber.scrub(t),
+  "Scrubber.scrubAnyCase": (t) => scrubber.scrubAnyCase(t),
+  "Scrubber.scrubLine (a message)": (t) =>
+    msgOf(scrubber.scrubLine(JSON.stringify({ level: "info", time: 1, requestId: randomUUID(), msg: t }))),
+  "Scrubber.scrubLine (the line as written)": (t) =>
+    scrubber.scrubLine(JSON.stringify({ level: "warn", time: 2, msg: t })),
+  "a request's scrub": (t) => scrubber.forRequest(["482913"]).scrub(t),
+  "a request's scrub, then maskNumberShapes": (t) => maskNumberShapes(scrubber.forRequest([]).scrub(t)),
+  maskGlued: (t) => maskGlued(t),
+};
+
+const SPELLINGS = [
+  "ABCPE 1234 F",
+  "abcpe 1234 f",
+  "ABCPE-1234-F",
+  "ABCPE.1234.F",
+  "ABCPE 1234F",
+  "ABCPE1234 F",
+  "ABCPE\u00A01234\u00A0F",
+  "ABCPE\u200B1234F",
+  "ABCPE\u00AD1234F",
+  "A\u200DBCPE1234F",
+  "ABCPE\u20601234F",
+  "ABC\uFEFFPE1234F",
+  "abcpe\u200C1234\u200Cf",
+  "ABCPE \u200B1234 F",
+  "PAN ABCPE\u200B1234F",
+  "PAN:abcpe\u200B1234f!",
+];
+
+describe.each(Object.entries(ENTRY_POINTS))("%s", (_name, scrub) => {
+  test.each(SPELLINGS)("masks %j", (spelling) => {
+    const out = scrub(`holder ${spelling}, done`);
+    expect(out).toContain("XXXXXX234F");
+    expect(out.toUpperCase().replace(/[^0-9A-Z]/g, "")).not.toContain("ABCPE1234F");
+  });
+});
+
+test("keeps what is no PAN: prose, a short letter run, a letter or digit glued after, a hex id read through", () => {
+  for (const text of [
+    "ABC PE 1234 F",
+    "route ABCPE 1234 Fx",
+    "ABCPE 12345 F",
+    "ABCP 1234 F",
+    "0123456789ab\u200Bcfe1234a",
+    "order 1234 of 9",
+  ]) {
+    expect(scrubber.scrub(text)).toBe(text);
+  }
+});
+
+test("stays linear on 100 kB lines of near-PAN spellings", () => {
+  const lines = [
+    "ABCPE \u200B".repeat(15_000),
+    "a\u200B".repeat(50_000),
+    "ABCPE 1234 ".repeat(9_000),
+    "ABCPE-1234-".repeat(9_000),
+    "\u200B".repeat(100_000) + "1234 F",
+  ];
+  for (const text of lines) {
+    const started = process.hrtime.bigint();
+    scrubber.scrubLine(JSON.stringify({ level: "info", msg: text }));
+    scrubber.scrubAnyCase(text);
+    scrubber.forRequest(["482913"]).scrub(text);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    // Linear work over 100 kB is a few ms; a quadratic one is seconds. Generous for a shared host.
+    expect(ms).toBeLessThan(1_500);
+  }
+});
+
+test("reads a JSON escape's letter as no letter of the PAN, before it and as its first", () => {
+  expect(scrubber.scrub(String.raw`"a\nABCPE 1234 F"`)).toBe(String.raw`"a\nXXXXXX234F"`);
+  expect(scrubber.scrub(String.raw`"a\tabcpe-1234-f"`)).toBe(String.raw`"a\tXXXXXX234F"`);
+  expect(scrubber.scrub(String.raw`"a\nAAAG 9999A"`)).toBe(String.raw`"a\nAAAG 9999A"`);
+});
