@@ -74,16 +74,16 @@ export const NOT_FOUND_MESSAGE = `Not found: this server answers GraphQL at ${GR
 
 /**
  * The address to hand Fastify's listen() for HOST: `localhost` is looked up here and its FIRST address (the one Node
- * itself binds for any other name) returned, with the addresses left unserved; any other HOST is passed as is.
- * Why: for the name `localhost` alone, Fastify 5 binds every other address the name resolves to (::1 beside 127.0.0.1)
- * on a second node:http server of its own, which calls Fastify's handler directly (node_modules/fastify/lib/server.js
+ * itself binds for any other name) returned, with the addresses left unserved; any other HOST is passed as is. Why: for
+ * the name `localhost` alone, Fastify 5 binds every other address the name resolves to (::1 beside 127.0.0.1) on a
+ * second node:http server of its own, which calls Fastify's handler directly (node_modules/fastify/lib/server.js
  * multipleBindings). Nothing this file sets on `fastify.server` reached it: the request wrapper, so during a stop its
  * pipelined answers all said `Connection: close` and those queued behind were lost (an OTP maybe sent); the drain's
  * socket sweep; the connection guard; the thin GraphQL route and the admission check at the door; the Expect refusal.
- * Binding one address keeps every listener the server opens under those (test/e2e/localhost-listener.test.ts). A
- * client that resolves `localhost` tries each address it gets (Happy Eyeballs: Node's fetch and net, curl, browsers);
- * HOST=::1 serves IPv6 loopback instead, `::` both families on every interface (docs/operations.md, "Readiness and shutdown").
- * A failed lookup returns `localhost` unchanged: listen() then fails as before, naming HOST (util/listen-error.ts).
+ * Binding one address keeps every listener the server opens under those (test/e2e/localhost-listener.test.ts). A client
+ * that resolves `localhost` tries each address it gets (Happy Eyeballs: Node's fetch and net, curl, browsers); HOST=::1
+ * serves IPv6 loopback instead, `::` both families on every interface (docs/operations.md, "Readiness and shutdown"). A
+ * failed lookup returns `localhost` unchanged: listen() then fails as before, naming HOST (util/listen-error.ts).
  */
 export async function listenAddress(host: string): Promise<{ address: string; unserved: string[] }> {
   if (host !== "localhost") return { address: host, unserved: [] };

@@ -785,7 +785,8 @@ function maskPansAsWritten(text: string, keepMasks: boolean): string {
  * (capitals standing apart), so that a difference that is only such a PAN masked is told from any other. Not a shape
  * whose letters hold a run of the masks' `X`s (`XXXCq2944R`, `…XXXqpam7030w`): the frozen digit masks made it, after
  * the PAN pass, where today's PAN pass saw digits (with `keepMaskRuns`; without, for a shape glued to a number the
- * frozen copy masked, `9876543210XYZPQ9876Z`, which today's PAN pass saw whole). Read as NFKC where that finds one more (fullwidth letters), as readRuns and readLine read.
+ * frozen copy masked, `9876543210XYZPQ9876Z`, which today's PAN pass saw whole). Read as NFKC where that finds one more
+ * (fullwidth letters), as readRuns and readLine read.
  */
 export function maskedPansAsScrubbed(text: string, keepMaskRuns = true): string {
   const masked = frozenPansMasked(text, keepMaskRuns);
@@ -807,18 +808,18 @@ function frozenPansMasked(text: string, keepMaskRuns: boolean): string {
 
 /**
  * Whether the PAN shape at `from` in `text`, in a run of ASCII letters and digits that ends at `end`, lies in an
- * identifier that is no one's PAN: that run is hexadecimal digits of one case, and with the runs of such digits joined to it by
- * single dashes it holds HEX_ID_DIGITS or more of them. So stay whole: our request ids (v4 UUIDs, lower case: the shape
- * can only be in the last group, `…-bb53-abcfe1234abc`), trace ids (32 digits), span ids (16), SHA-256 digests and
- * HMACs written as hex, of one case. A lower-case hex id holds a PAN shape more often than one would guess: the fourth
- * letter from `a b c f`, the other four from `a`-`f`, four digits between letters: about 2.8 in 10,000 of its
- * positions, so about 0.9 % of random trace ids and 0.08 % of UUIDs (test/unit/pii/pan-any-case.test.ts measures
- * 100,000 of each: none changed with this rule). What it costs: a PAN whose letters are all `a`-`f` (or `A`-`F`)
- * glued into such a run is kept (`deadbeef00abcfe1234a`); glued to any other letter, to a short hex run
- * (`ff-abcfe1234a`), or in mixed case it is masked. Not exempt: base64 keys (upper and lower case letters, digits),
- * of which about 0.2 % hold a PAN shape in either case and are masked there (the same test; 43 characters, as
- * key-hasher.ts writes an HMAC): the safe side, and no log line writes one (they are Redis keys). AOPay's CIBIL
- * reference (`SPCBL` and 16 digits, PAN_HINT) and the simulator's ids (`SIMCBL` and 12 digits) hold no PAN shape.
+ * identifier that is no one's PAN: that run is hexadecimal digits of one case, and with the runs of such digits joined
+ * to it by single dashes it holds HEX_ID_DIGITS or more of them. So stay whole: our request ids (v4 UUIDs, lower case:
+ * the shape can only be in the last group, `…-bb53-abcfe1234abc`), trace ids (32 digits), span ids (16), SHA-256
+ * digests and HMACs written as hex, of one case. A lower-case hex id holds a PAN shape more often than one would guess:
+ * the fourth letter from `a b c f`, the other four from `a`-`f`, four digits between letters: about 2.8 in 10,000 of
+ * its positions, so about 0.9 % of random trace ids and 0.08 % of UUIDs (test/unit/pii/pan-any-case.test.ts measures
+ * 100,000 of each: none changed with this rule). What it costs: a PAN whose letters are all `a`-`f` (or `A`-`F`) glued
+ * into such a run is kept (`deadbeef00abcfe1234a`); glued to any other letter, to a short hex run (`ff-abcfe1234a`), or
+ * in mixed case it is masked. Not exempt: base64 keys (upper and lower case letters, digits), of which about 0.2 % hold
+ * a PAN shape in either case and are masked there (the same test; 43 characters, as key-hasher.ts writes an HMAC): the
+ * safe side, and no log line writes one (they are Redis keys). AOPay's CIBIL reference (`SPCBL` and 16 digits,
+ * PAN_HINT) and the simulator's ids (`SIMCBL` and 12 digits) hold no PAN shape.
  */
 function inHexId(text: string, from: number, end: number): boolean {
   // The shape's five letters fix the case: HEX_LOWER or HEX_UPPER, or neither (NOT_HEX: most shapes, a `P` or a `p`).
@@ -854,7 +855,9 @@ const HEX_LOWER = 1;
 const HEX_UPPER = 2;
 const HEX_DIGITS_ONLY = HEX_LOWER | HEX_UPPER;
 
-/** Whether `text` from `from` to `to` is hexadecimal digits of one case (HEX_LOWER, HEX_UPPER), digits alone, or not. */
+/**
+ * Whether `text` from `from` to `to` is hexadecimal digits of one case (HEX_LOWER, HEX_UPPER), digits alone, or not.
+ */
 function hexKind(text: string, from: number, to: number): number {
   let kind = HEX_DIGITS_ONLY;
   for (let i = from; i < to; i++) {

@@ -8,9 +8,9 @@ import { startServerProcess as run } from "../helpers/server-process";
  * HOST=localhost where the name resolves to several addresses (127.0.0.1 and ::1 on a dual-stack host; here 127.0.0.1
  * and 127.0.0.2, test/fixtures/preload/two-localhost-addresses.cjs). Fastify bound every other address on a second
  * node:http server of its own that calls its handler directly, past everything src/http/http-server.ts sets on its
- * server (the request wrapper and its stop path, the drain's sweep, the connection guard, the thin GraphQL route): during
- * a stop, pipelined answers there all said `Connection: close` and those queued behind were lost. One address is bound
- * now, the first (http-server.ts listenAddress), and the log says which are not served.
+ * server (the request wrapper and its stop path, the drain's sweep, the connection guard, the thin GraphQL route):
+ * during a stop, pipelined answers there all said `Connection: close` and those queued behind were lost. One address is
+ * bound now, the first (http-server.ts listenAddress), and the log says which are not served.
  */
 
 /** Whether a TCP connection to host:port is accepted (false: refused). */

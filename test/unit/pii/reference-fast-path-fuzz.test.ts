@@ -130,7 +130,8 @@ test(`the reference's fast path scrubs as round 087d21e's, and keeps no number u
     for (let i = 0; i < 5_000; i++, lines++) {
       const text = line();
       const out = now.scrubLine(text);
-      // The frozen copy's PANs masked in either case and glued, as today's (maskedPansAsScrubbed): it kept `aQaHN9853a`.
+      // The frozen copy's PANs masked in either case and glued, as today's (maskedPansAsScrubbed): it kept
+      // `aQaHN9853a`.
       expect([text, out]).toEqual([text, maskedPansAsScrubbed(frozen.scrubLine(text))]);
       if (out === text) kept++;
       let parsed: unknown;

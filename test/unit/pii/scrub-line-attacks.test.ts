@@ -2,15 +2,16 @@ import { maskedPansAsScrubbed, Scrubber } from "../../../src/pii/scrub";
 import { Scrubber as FrozenScrubber } from "../../fixtures/frozen/scrub-31bcea0";
 
 /**
- * scrubLine's one scan for a secret or a PAN's shape (src/pii/scrub.ts scrubLine; two tests since pan-any-case) against the frozen copy's two
- * passes, over secrets the authors' table did not hold: regex-special characters (the alternatives are joined into one
- * pattern with PAN_HINT's), secrets that are prefixes, suffixes or the PAN of one another, a secret glued to or
- * overlapping a PAN's shape, non-ASCII secrets and lines, fullwidth and Devanagari digits, and 200,000-character lines.
- * Not secrets JSON escapes (`"`, `\`, a tab): the frozen copy predates their JSON spelling (#lineSecrets) and keeps
- * them, where the scrubber before the one scan redacted them as this one does (compared by hand with its source).
- * Each secret alone too. Passes with the one scan as it landed; with the secrets joined unescaped into it, 2 of 336
- * fail (the first secret alone: its `[y]{2}` finds no `[y]{2}`, and its line skipped the redaction). The frozen
- * copy's line with the PANs masked that it kept and today's masks (lower case, glued, fullwidth: maskedPansAsScrubbed).
+ * scrubLine's one scan for a secret or a PAN's shape (src/pii/scrub.ts scrubLine; two tests since pan-any-case) against
+ * the frozen copy's two passes, over secrets the authors' table did not hold: regex-special characters (the
+ * alternatives are joined into one pattern with PAN_HINT's), secrets that are prefixes, suffixes or the PAN of one
+ * another, a secret glued to or overlapping a PAN's shape, non-ASCII secrets and lines, fullwidth and Devanagari
+ * digits, and 200,000-character lines. Not secrets JSON escapes (`"`, `\`, a tab): the frozen copy predates their JSON
+ * spelling (#lineSecrets) and keeps them, where the scrubber before the one scan redacted them as this one does
+ * (compared by hand with its source). Each secret alone too. Passes with the one scan as it landed; with the secrets
+ * joined unescaped into it, 2 of 336 fail (the first secret alone: its `[y]{2}` finds no `[y]{2}`, and its line skipped
+ * the redaction). The frozen copy's line with the PANs masked that it kept and today's masks (lower case, glued,
+ * fullwidth: maskedPansAsScrubbed).
  */
 const frozenLine = (frozen: FrozenScrubber, text: string, now?: string) => {
   const line = maskedPansAsScrubbed(frozen.scrubLine(text));

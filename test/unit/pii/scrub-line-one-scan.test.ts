@@ -2,14 +2,14 @@ import { maskedPansAsScrubbed, Scrubber } from "../../../src/pii/scrub";
 import { Scrubber as FrozenScrubber } from "../../fixtures/frozen/scrub-31bcea0";
 
 /**
- * The log scrubber's test for a registered secret or a PAN's shape (src/pii/scrub.ts Scrubber.scrubLine; one scan
- * for both until pan-any-case): a line with neither skips the secrets' redaction and maskShapes' PAN pass, and masks
- * only e-mail addresses where it holds no number either. Every combination of a secret, a PAN (its shape, in upper and in lower
- * case, glued and alone), an e-mail address and a mobile number, with a scrubber of secrets and one of none, must come
- * out as the frozen copy of round 087d21e's scrubber writes it (test/fixtures/frozen/scrub-31bcea0.ts), which scanned
- * for each in turn; no PAN standing alone, e-mail local part or secret may stay whole. It fails with the PAN's shape
- * left out of the scan (a line with a PAN and no secret kept its PAN: 4 of 6 failed) and with the e-mail pass skipped
- * on a line holding neither (4 of 6 failed). Since PANs are masked in either case and glued (src/pii/scrub.ts
+ * The log scrubber's test for a registered secret or a PAN's shape (src/pii/scrub.ts Scrubber.scrubLine; one scan for
+ * both until pan-any-case): a line with neither skips the secrets' redaction and maskShapes' PAN pass, and masks only
+ * e-mail addresses where it holds no number either. Every combination of a secret, a PAN (its shape, in upper and in
+ * lower case, glued and alone), an e-mail address and a mobile number, with a scrubber of secrets and one of none, must
+ * come out as the frozen copy of round 087d21e's scrubber writes it (test/fixtures/frozen/scrub-31bcea0.ts), which
+ * scanned for each in turn; no PAN standing alone, e-mail local part or secret may stay whole. It fails with the PAN's
+ * shape left out of the scan (a line with a PAN and no secret kept its PAN: 4 of 6 failed) and with the e-mail pass
+ * skipped on a line holding neither (4 of 6 failed). Since PANs are masked in either case and glued (src/pii/scrub.ts
  * PAN_SHAPE_SOURCE), the frozen copy's line is compared with its PANs so masked (maskedPansAsScrubbed): it kept
  * `abcpe1234f` and `xABCPE1234Fy`.
  */
