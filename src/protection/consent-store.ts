@@ -5,6 +5,7 @@ import { ProtectionStoreError } from "./errors";
 import { DEFAULT_MEMORY_CONSENT_MAX_KEYS, MAX_CIBIL_CONSENT_TTL_SECONDS } from "./protection.settings";
 import { MemoryStoreFullError } from "./memory-counters";
 import { type ScriptCommand, scriptCommand } from "./redis";
+import { retryStoreWrite } from "./store-failure";
 import { monotonicNow } from "../util/clock";
 
 /**
@@ -142,9 +143,6 @@ export class RedisConsentStore implements ConsentStore {
   }
 }
 
-/** A grant that failed is written again after these delays, doubling (as send-guard.ts settles a key). */
-const GRANT_RETRY_FIRST_MS = 200;
-const GRANT_RETRY_MAX_MS = 2_000;
 /** Most grants held in this process at once (each a key and a time): beyond, a grant throws as before. */
 export const MAX_HELD_GRANTS = 10_000;
 
@@ -247,29 +245,31 @@ export class HeldConsentStore implements ConsentStore {
   }
 
   async #retry(key: string, until: number, retryUntil: number): Promise<void> {
-    for (let delay = GRANT_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, GRANT_RETRY_MAX_MS)) {
-      // Unref'd: a retry never keeps a stopping process up.
-      await new Promise((resolve) => setTimeout(resolve, delay).unref());
-      // Closed: given up by close() already. A later grant of the same key took over (with its own retry, or written).
-      if (this.#closed) return;
-      if (this.#held.get(key) !== until) {
-        if (this.#retrying.get(key) === until) this.#retrying.delete(key);
-        return;
-      }
-      if (this.#now() >= retryUntil) break;
-      try {
-        // Never shortening a newer consent at the key: another replica's grant, or this one's racing this write.
+    const retried = await retryStoreWrite({
+      afterWait: () => {
+        // Closed: given up by close() already. A later grant of the same key took over (with its own retry, or
+        // written).
+        if (this.#closed) return "stop";
+        if (this.#held.get(key) !== until) {
+          if (this.#retrying.get(key) === until) this.#retrying.delete(key);
+          return "stop";
+        }
+        return this.#now() >= retryUntil ? "give up" : "attempt";
+      },
+      // Never shortening a newer consent at the key: another replica's grant, or this one's racing this write.
+      attempt: () => {
         const left = until - this.#now();
-        await (this.store.grantNoShorter ? this.store.grantNoShorter(key, left) : this.store.grant(key, left));
-        // Closed while the write was out: close() counted it given up already (a write that lands is no harm).
-        if (this.#closed) return;
-        this.#held.delete(key);
-        this.#retrying.delete(key);
-        this.log.info({ consent: "written on retry" }, "held consent written to Redis");
-        return;
-      } catch {
-        // Still refused: the next attempt, or the give-up below.
-      }
+        return this.store.grantNoShorter ? this.store.grantNoShorter(key, left) : this.store.grant(key, left);
+      },
+    });
+    if (retried.end === "stopped") return;
+    if (retried.end === "written") {
+      // Closed while the write was out: close() counted it given up already (a write that lands is no harm).
+      if (this.#closed) return;
+      this.#held.delete(key);
+      this.#retrying.delete(key);
+      this.log.info({ consent: "written on retry" }, "held consent written to Redis");
+      return;
     }
     // Still held by this process until its time ends (#room drops it then); the other replicas do not see it.
     this.#retrying.delete(key);

@@ -11,7 +11,7 @@ import { MemoryStoreFullError } from "./memory-counters";
 import { NO_OBSERVER, type RequestObserver } from "./observer";
 import { DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES } from "./protection.settings";
 import { SEND_IN_PROGRESS_RETRY_MS } from "./registered-mobiles";
-import { refuseForStoreFailure, type StoreFailureLines } from "./store-failure";
+import { refuseForStoreFailure, retryStoreWrite, STORE_RETRY_FIRST_MS, type StoreFailureLines } from "./store-failure";
 import type {
   MaybePromise,
   OtpSubject,
@@ -180,14 +180,7 @@ interface Claim {
 }
 
 /**
- * A result that could not be stored under its key (the shared store went away while the call was upstream) is stored
- * again after these delays, doubling, until it is or its pending time has passed. Left pending, the key answered
- * IDEMPOTENCY_IN_FLIGHT until the record expired and then took a repeat as new: a second SMS for one Idempotency-Key
- * (an audit cut Redis for 3.5 s while a send was upstream; a retry of the key 70 s later reached AOPay again).
- */
-const STORE_RETRY_FIRST_MS = 200;
-const STORE_RETRY_MAX_MS = 2_000;
-/** Most keys settled again at once (#settleKey); beyond it, a claim whose answer timed out is left to its expiry. */
+ * Most keys settled again at once (#settleKey); beyond it, a claim whose answer timed out is left to its expiry. */
 const MAX_SETTLING = 10_000;
 
 /** Whether the store's command timed out (sent, unanswered: it may still run in Redis), as ioredis words it. */
@@ -621,20 +614,16 @@ export class SendGuard {
       );
       const until = monotonicNow() + retryMs;
       const retry = (async () => {
-        let last: unknown = error;
-        for (let delay = STORE_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
-          if (this.#draining || monotonicNow() + delay > until) break;
-          // Unref'd: a retry never keeps a stopping process up (drain() bounds the wait for it).
-          await new Promise((resolve) => setTimeout(resolve, delay).unref());
-          if (this.#draining) break;
-          try {
-            await remember(value);
-            log.info({ otpSend: { field, registeredMobile: "stored on retry" } }, "remembered on retry");
-            return;
-          } catch (again) {
-            last = again;
-          }
+        const retried = await retryStoreWrite({
+          inTimeFor: (delay) => !this.#draining && monotonicNow() + delay <= until,
+          afterWait: () => (this.#draining ? "give up" : "attempt"),
+          attempt: () => remember(value),
+        });
+        if (retried.end === "written") {
+          log.info({ otpSend: { field, registeredMobile: "stored on retry" } }, "remembered on retry");
+          return;
         }
+        const last = retried.end === "given up" ? (retried.lastError ?? error) : error;
         log.error({ err: last, otpSend: { field } }, "sent, but what it needs remembered was not stored");
         this.#observe.unrecorded(field);
       })();
@@ -728,7 +717,10 @@ export class SendGuard {
    * the call was upstream), it is tried again in the background after STORE_RETRY_FIRST_MS, doubling, until it
    * succeeds, the key's pending time has passed, or the server drains (drain() waits for it within the grace period).
    * Already draining, or with no time left in the pending time for an attempt, it is not tried again, and its first
-   * line says so: it said "trying again in the background" with the give-up line right after it.
+   * line says so: it said "trying again in the background" with the give-up line right after it. Not tried again, a
+   * result left pending made the key answer IDEMPOTENCY_IN_FLIGHT until the record expired, then take a repeat as new:
+   * a second SMS for one Idempotency-Key (an audit cut Redis for 3.5 s while a send was upstream; a retry of the key
+   * 70 s later reached AOPay again). The loop is store-failure.ts retryStoreWrite, shared with the other store writes.
    *
    * The give-up lines say what a repeat of the key meets: its pending record, IDEMPOTENCY_IN_FLIGHT until its pending
    * time ends (`pendingForMs`), then OUTCOME_UNKNOWN (#begin `abandoned`). They named OUTCOME_UNKNOWN alone.
@@ -779,20 +771,17 @@ export class SendGuard {
       }
     }
     const retry = (async () => {
-      for (let delay = STORE_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
-        if (!canRetryIn(delay)) break;
-        // Unref'd: a retry never keeps a stopping process up (drain() bounds the wait for it).
-        await new Promise((resolve) => setTimeout(resolve, delay).unref());
-        if (this.#draining) break;
-        try {
-          await step();
-          log.info({ otpSend: { field, idempotency: `${what} on retry` } }, `idempotency ${what} done on retry`);
-          return;
-        } catch {
-          // Still unreachable: the next attempt, or the give-up below, says so.
-        }
+      // Still unreachable after each attempt: the next attempt, or the give-up, says so.
+      const retried = await retryStoreWrite({
+        inTimeFor: canRetryIn,
+        afterWait: () => (this.#draining ? "give up" : "attempt"),
+        attempt: step,
+      });
+      if (retried.end === "written") {
+        log.info({ otpSend: { field, idempotency: `${what} on retry` } }, `idempotency ${what} done on retry`);
+      } else {
+        giveUp();
       }
-      giveUp();
     })();
     this.#settling.add(retry);
     void retry.finally(() => this.#settling.delete(retry));

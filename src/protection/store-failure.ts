@@ -114,3 +114,51 @@ export function refuseForStoreFailure(error: ProtectionStoreError, sinks: StoreF
   sinks.unavailable?.(sinks.field);
   return kind;
 }
+
+/**
+ * A protection-store write that failed is tried again in the background after STORE_RETRY_FIRST_MS (200 ms), doubling,
+ * at most STORE_RETRY_MAX_MS (2 s) apart: often enough to land within a Redis restart or failover, seldom enough that
+ * thousands of them (MAX_SETTLING settles, MAX_HELD_GRANTS consents) do not flood a Redis that is coming back.
+ */
+export const STORE_RETRY_FIRST_MS = 200;
+export const STORE_RETRY_MAX_MS = 2_000;
+
+/** What retryStoreWrite asks its caller: when to stop, and the write. */
+export interface StoreRetry {
+  /** Before each wait: whether an attempt `delay` ms from now is still in time (false: given up). Default: always. */
+  inTimeFor?: (delay: number) => boolean;
+  /**
+   * After each wait, before the attempt: `attempt`; `give up` (the server is draining, the time is over); `stop`
+   * (its owner ended it already, e.g. a close that counted it given up, or a newer write that took over: nothing more
+   * to say).
+   */
+  afterWait: () => "attempt" | "give up" | "stop";
+  attempt: () => Promise<unknown>;
+}
+
+/** How a retryStoreWrite ended; `lastError` is the last attempt's (undefined: given up before any attempt). */
+export type StoreRetryEnd = { end: "written" } | { end: "stopped" } | { end: "given up"; lastError: unknown };
+
+/**
+ * The one background retry loop of the protection stores' writes (send-guard.ts: a key's settle and a registration's
+ * mobile; consent-store.ts: a held consent). It waits on an unref'd timer: a retry never keeps a stopping process up
+ * (its owner bounds the wait for it: SendGuard.drain, HeldConsentStore.close). What a success or a give-up logs and
+ * counts is the caller's.
+ */
+export async function retryStoreWrite(retry: StoreRetry): Promise<StoreRetryEnd> {
+  let lastError: unknown;
+  for (let delay = STORE_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
+    if (retry.inTimeFor && !retry.inTimeFor(delay)) break;
+    await new Promise((resolve) => setTimeout(resolve, delay).unref());
+    const next = retry.afterWait();
+    if (next === "stop") return { end: "stopped" };
+    if (next === "give up") break;
+    try {
+      await retry.attempt();
+      return { end: "written" };
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  return { end: "given up", lastError };
+}
