@@ -6,6 +6,7 @@ import { DEFAULT_MEMORY_CONSENT_MAX_KEYS, MAX_CIBIL_CONSENT_TTL_SECONDS } from "
 import { MemoryStoreFullError } from "./memory-counters";
 import { type ScriptCommand, scriptCommand } from "./redis";
 import { retryStoreWrite } from "./store-failure";
+import { type SummarisedLines, summaryLines } from "../logging/summarised";
 import { monotonicNow } from "../util/clock";
 
 /**
@@ -145,6 +146,12 @@ export class RedisConsentStore implements ConsentStore {
 
 /** Most grants held in this process at once (each a key and a time): beyond, a grant throws as before. */
 export const MAX_HELD_GRANTS = 10_000;
+/**
+ * At most this many lines of each kind (a grant held, written on retry, given up) per 10 s (SUMMARY_INTERVAL_MS), the
+ * rest in one summary of that kind: while Redis is full or down every verified CIBIL OTP is held, a line each, then
+ * written or given up, a line each again.
+ */
+export const HELD_CONSENT_LINES_PER_INTERVAL = 10;
 
 export interface HeldConsentOptions {
   /**
@@ -181,6 +188,7 @@ export class HeldConsentStore implements ConsentStore {
   /** The held grants whose write is still tried again: key to the time its consent ends (as #held). */
   readonly #retrying = new Map<string, number>();
   readonly #now: () => number;
+  readonly #lines: Record<"held" | "written" | "given up", SummarisedLines>;
   #closed = false;
 
   constructor(
@@ -189,6 +197,23 @@ export class HeldConsentStore implements ConsentStore {
     private readonly options: HeldConsentOptions,
   ) {
     this.#now = options.now ?? monotonicNow;
+    const lines = (level: "info" | "warn" | "error", what: string, each: string) =>
+      summaryLines(log, {
+        level,
+        perInterval: HELD_CONSENT_LINES_PER_INTERVAL,
+        head: (n) => `${n} more CIBIL consents ${what}`,
+        each,
+        fields: { consent: what },
+      });
+    this.#lines = {
+      held: lines("warn", "held", "each held by this process until written or its time ends"),
+      written: lines("info", "written on retry", "each written to Redis"),
+      "given up": lines(
+        "error",
+        "not written",
+        'each counted in aopay_unrecorded_writes_total{operation="submitCibilOtp"}',
+      ),
+    };
   }
 
   async grant(key: string, ttlMs: number): Promise<void> {
@@ -208,10 +233,12 @@ export class HeldConsentStore implements ConsentStore {
       // Refused by so slow an answer that nothing of the consent is left.
       if (until <= this.#now()) throw error;
       this.#held.set(key, until);
-      this.log.warn(
-        { err: error, consent: "held" },
-        "consent not written to Redis: held in this process, and written again in the background",
-      );
+      if (this.#lines.held.take("held")) {
+        this.log.warn(
+          { err: error, consent: "held" },
+          "consent not written to Redis: held in this process, and written again in the background",
+        );
+      }
       this.#retrying.set(key, until);
       void this.#retry(key, until, Math.min(until, this.#now() + this.options.retryMs));
     }
@@ -232,8 +259,10 @@ export class HeldConsentStore implements ConsentStore {
     if (this.#closed) return;
     this.#closed = true;
     // One line for them all (up to MAX_HELD_GRANTS), each counted.
-    if (this.#retrying.size > 0) this.#givenUp(this.#retrying.size);
+    // Written whatever the interval has written: the process's last word on them.
+    if (this.#retrying.size > 0) this.#givenUp(this.#retrying.size, false);
     this.#retrying.clear();
+    for (const lines of Object.values(this.#lines)) lines.flush();
   }
 
   /** Whether one more grant may be held: the ones whose consent has ended are dropped first when at the bound. */
@@ -268,7 +297,9 @@ export class HeldConsentStore implements ConsentStore {
       if (this.#closed) return;
       this.#held.delete(key);
       this.#retrying.delete(key);
-      this.log.info({ consent: "written on retry" }, "held consent written to Redis");
+      if (this.#lines.written.take("written")) {
+        this.log.info({ consent: "written on retry" }, "held consent written to Redis");
+      }
       return;
     }
     // Still held by this process until its time ends (#room drops it then); the other replicas do not see it.
@@ -277,11 +308,12 @@ export class HeldConsentStore implements ConsentStore {
   }
 
   /** `count` grants whose write is given up: one line, each counted. */
-  #givenUp(count: number): void {
+  #givenUp(count: number, summarised = true): void {
+    for (let i = 0; i < count; i++) this.options.unrecorded();
+    if (summarised && !this.#lines["given up"].take("given up")) return;
     this.log.error(
       { consent: "not written", ...(count > 1 ? { grants: count } : {}) },
       "could not record CIBIL consent in Redis: held by this process alone, other replicas answer CONSENT_REQUIRED",
     );
-    for (let i = 0; i < count; i++) this.options.unrecorded();
   }
 }

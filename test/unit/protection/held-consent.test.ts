@@ -1,5 +1,10 @@
 import { createLogger } from "../../../src/logging/logger";
-import { type ConsentStore, HeldConsentStore, MAX_HELD_GRANTS } from "../../../src/protection/consent-store";
+import {
+  type ConsentStore,
+  HELD_CONSENT_LINES_PER_INTERVAL,
+  HeldConsentStore,
+  MAX_HELD_GRANTS,
+} from "../../../src/protection/consent-store";
 import { ProtectionStoreError } from "../../../src/protection/errors";
 import { LogCapture } from "../../helpers/log-capture";
 
@@ -162,5 +167,41 @@ describe("HeldConsentStore: a shutdown while grants are held", () => {
     for (let i = 0; i < 50 && !inner.granted.has("written"); i++) await new Promise((r) => setTimeout(r, 20));
     store.close();
     expect(given.up).toBe(0);
+  });
+});
+
+describe("HeldConsentStore: its lines while Redis refuses every consent", () => {
+  it("writes at most HELD_CONSENT_LINES_PER_INTERVAL lines of each kind, the rest in one summary of that kind", async () => {
+    let now = 0;
+    const { inner, logs, store, given } = held(() => now, 400);
+    const grants = 3 * HELD_CONSENT_LINES_PER_INTERVAL;
+    for (let i = 0; i < grants; i++) await store.grant(`held ${i}`, 60_000);
+    const msgs = () => logs.records().map((r) => String(r.msg));
+    const heldLines = msgs().filter((m) => m.startsWith("consent not written to Redis: held in this process"));
+    expect(heldLines).toHaveLength(HELD_CONSENT_LINES_PER_INTERVAL);
+    // Their retry time over: every one given up and counted, a line for the first few only.
+    now = 400;
+    for (let i = 0; i < 50 && given.up < grants; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(given.up).toBe(grants);
+    const givenUp = msgs().filter((m) => m.startsWith("could not record CIBIL consent in Redis"));
+    expect(givenUp).toHaveLength(HELD_CONSENT_LINES_PER_INTERVAL);
+    // Written on retry: the same bound.
+    for (let i = 0; i < grants; i++) await store.grant(`late ${i}`, 60_000);
+    now = 0;
+    inner.refuse = false;
+    for (let i = 0; i < 100 && inner.granted.size < grants; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(inner.granted.size).toBe(grants);
+    const written = msgs().filter((m) => m === "held consent written to Redis");
+    expect(written).toHaveLength(HELD_CONSENT_LINES_PER_INTERVAL);
+    // The close writes the summaries: every grant accounted for, none named.
+    store.close();
+    const summaries = logs.records().filter((r) => String(r.msg).includes("not logged one by one"));
+    const suppressed = Object.fromEntries(summaries.map((r) => [r.consent, r.suppressed]));
+    expect(suppressed).toEqual({
+      held: 2 * grants - HELD_CONSENT_LINES_PER_INTERVAL,
+      "not written": grants - HELD_CONSENT_LINES_PER_INTERVAL,
+      "written on retry": grants - HELD_CONSENT_LINES_PER_INTERVAL,
+    });
+    expect(JSON.stringify(summaries)).not.toMatch(/held \d|late \d/);
   });
 });
