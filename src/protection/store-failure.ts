@@ -117,8 +117,9 @@ export function refuseForStoreFailure(error: ProtectionStoreError, sinks: StoreF
 
 /**
  * A protection-store write that failed is tried again in the background after STORE_RETRY_FIRST_MS (200 ms), doubling,
- * at most STORE_RETRY_MAX_MS (2 s) apart: often enough to land within a Redis restart or failover, seldom enough that
- * thousands of them (MAX_SETTLING settles, MAX_HELD_GRANTS consents) do not flood a Redis that is coming back.
+ * at most STORE_RETRY_MAX_MS (2 s) apart: soon after a Redis restart or failover, and at most one write each 2 s per
+ * write still waiting once Redis is away for long (10,000 held consents, MAX_HELD_GRANTS: 5,000 writes a second at
+ * most, beside MAX_SETTLING settles; not measured against a Redis coming back).
  */
 export const STORE_RETRY_FIRST_MS = 200;
 export const STORE_RETRY_MAX_MS = 2_000;
