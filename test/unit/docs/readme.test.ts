@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildSchema, type GraphQLEnumType, GraphQLObjectType, GraphQLUnionType, getNamedType } from "graphql";
 import { DEFAULT_GRAPHQL_LIMITS } from "../../../src/config";
@@ -146,6 +146,42 @@ describe("docs/api.md and the root types' descriptions name every operation", ()
       );
       expect({ root: root.name, notInItsDescription: unnamed }).toEqual({ root: root.name, notInItsDescription: [] });
     }
+  });
+});
+
+/**
+ * The security promises' last column names the tests that prove each: a bare name is test/e2e/<name>.test.ts, a path
+ * `test/...` a test file by its stem. A renamed or merged test left the promise pointing at nothing, and the paths
+ * check of the pages (test/helpers/doc-citations.ts) reads neither bare names nor stems without a slash. A bare name
+ * counts where it starts a clause (the cell's start, after `; `, `, ` or `(`): `on \`volatile-lru\`` is a policy.
+ */
+describe("README's security promises name tests that exist", () => {
+  const named = (cell: string) =>
+    [...cell.matchAll(/(?:^|; |, |\()`([a-z][a-z0-9-]*|test\/[\w/-]+)`/g)].map((m) => m[1]);
+  const exists = (name: string) =>
+    name.startsWith("test/")
+      ? existsSync(join(ROOT, `${name}.test.ts`)) || existsSync(join(ROOT, name))
+      : existsSync(join(ROOT, `test/e2e/${name}.test.ts`));
+
+  it("each one, in every row", () => {
+    const rows = tableRows(readme, "promise");
+    const names = rows.flatMap((r) => named(r[2]));
+    // Not vacuous: 17 promises, about 40 names.
+    expect(rows.length).toBeGreaterThan(15);
+    expect(names.length).toBeGreaterThan(35);
+    expect(names.filter((n) => !exists(n))).toEqual([]);
+  });
+
+  it("reads a bare name and a path, not a value in the text", () => {
+    const cell = "`throttle`: refused; `test/unit/protection/otp-throttle`, `memory-caps` (`test/unit/graphql/limits`)";
+    expect(named(`${cell}: on \`volatile-lru\` every write refused`)).toEqual([
+      "throttle",
+      "test/unit/protection/otp-throttle",
+      "memory-caps",
+      "test/unit/graphql/limits",
+    ]);
+    expect(exists("throttle") && exists("test/unit/protection/otp-throttle")).toBe(true);
+    expect(exists("throttles") || exists("test/unit/protection/otp-throttles")).toBe(false);
   });
 });
 
