@@ -1,6 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildSchema, type GraphQLEnumType, GraphQLObjectType, GraphQLUnionType, getNamedType } from "graphql";
+import {
+  buildSchema,
+  type GraphQLEnumType,
+  type GraphQLInputObjectType,
+  GraphQLObjectType,
+  GraphQLUnionType,
+  getNamedType,
+} from "graphql";
 import { DEFAULT_GRAPHQL_LIMITS } from "../../../src/config";
 import { MAX_ERROR_LOCATIONS } from "../../../src/graphql/plugins/error-format";
 import {
@@ -137,6 +144,30 @@ describe("docs/api.md and the root types' descriptions name every operation", ()
       .filter((t) => t instanceof GraphQLObjectType && t.getInterfaces().some((i) => i.name === "Failure"))
       .map((t) => t.name);
     expect(rows.map((r) => code(r[0])[0]).filter((t) => !failureTypes.includes(t))).toEqual([]);
+  });
+
+  // The rules tables are what a client validates against before sending: an input field renamed or added in the
+  // schema left its operation's table naming the old one, and nothing compared them.
+  it("docs/api.md's `input field | rule` tables name exactly the fields of their operation's input type", () => {
+    const inputs = new Map<string, string[]>();
+    for (const root of [schema.getQueryType()!, schema.getMutationType()!])
+      for (const field of Object.values(root.getFields())) {
+        const input = field.args.find((a) => a.name === "input");
+        if (input)
+          inputs.set(field.name, Object.keys((getNamedType(input.type) as GraphQLInputObjectType).getFields()));
+      }
+    const tables = api
+      .split("\n## ")
+      .filter((section) => section.includes("\n| input field | rule |"))
+      .map((section) => {
+        const operation = /^`(\w+)`/.exec(section)?.[1] ?? section.slice(0, 40);
+        const fields = tableRows(section, "input field").flatMap((r) => code(r[0]));
+        return { operation, fields: fields.sort() };
+      });
+    // Not vacuous: generateCibilOtp, resendAepsOtp and registerCibilCustomer have one.
+    expect(tables.length).toBeGreaterThanOrEqual(3);
+    for (const { operation, fields } of tables)
+      expect({ operation, fields }).toEqual({ operation, fields: [...(inputs.get(operation) ?? [])].sort() });
   });
 
   it("the Query and Mutation types' descriptions name each of their fields", () => {
