@@ -157,6 +157,8 @@ export interface Config {
   redisEvictingPolicy: "refuse" | "warn";
   /** REDIS_POLICY_CHECK_SECONDS in ms: how often the policy is judged again on a ready connection. */
   redisPolicyCheckMs: number;
+  /** REDIS_MEMORY_POLL_SECONDS in ms: how often Redis's memory is read (0: never; protection/redis-memory.ts). */
+  redisMemoryPollMs: number;
   /**
    * Keys sealing stored idempotency results (protection/store-sealer.ts): the first seals, all open. From
    * STORE_ENCRYPTION_KEYS, else one key derived from HMAC_SECRET (refused in production with REDIS_URL).
@@ -669,6 +671,7 @@ export function loadConfig(env: Env = process.env, context: ConfigContext = {}):
     redisKeyPrefix: protection.REDIS_KEY_PREFIX,
     redisEvictingPolicy: protection.REDIS_EVICTING_POLICY,
     redisPolicyCheckMs: protection.REDIS_POLICY_CHECK_SECONDS * 1000,
+    redisMemoryPollMs: protection.REDIS_MEMORY_POLL_SECONDS * 1000,
     // Derived: the previous and retired secrets' keys open what they sealed, and the next secret's what the replicas
     // already switched to it seal (the same key id; StoreSealer tries each, the current one first).
     storeKeys: configuredStoreKeys?.length

@@ -16,6 +16,7 @@ import {
   type ThrottleScope,
 } from "../protection/otp-throttle";
 import type { RedisServerJudgement } from "../protection/redis";
+import type { RedisMemoryReading } from "../protection/redis-memory";
 
 /**
  * Why admission control (http/admission.ts) refused a request: the `reason` label of graphql_requests_shed_total.
@@ -98,6 +99,10 @@ export class Metrics implements RequestObserver {
   readonly #edgeFailed: Counter<"status">;
   readonly #jwksRefreshFailures: Counter;
   readonly #connectionsRefused: Counter<"listener" | "reason">;
+  /** The last read of Redis's memory (redisMemory): undefined when it failed. */
+  #redisMemory: RedisMemoryReading | undefined;
+  /** Whether the aopay_redis_memory_* gauges are registered: at the first read (redisMemory), never without one. */
+  #redisMemoryListed = false;
   /** Reads how full the in-memory idempotency table is (watchIdempotencyMemory); 0 until told (and with Redis). */
   #idempotencyFill: () => number = () => 0;
   /** Upstream children by endpoint, then outcome: both keys are constant strings, so no key is built per call. */
@@ -518,6 +523,49 @@ export class Metrics implements RequestObserver {
     this.#redisUnsafe.set({ problem: "version" }, judged.tooOld ? 1 : 0);
   }
 
+  /**
+   * Each read of Redis's memory (protection/redis-memory.ts, every REDIS_MEMORY_POLL_SECONDS; undefined at its start,
+   * before any read). The three gauges are listed from then (none without REDIS_URL or with the poll off: no Redis
+   * to read), the bytes once a read has answered. A failed read does
+   * not leave the last figures standing as if current: aopay_redis_memory_read_ok goes to 0 and the used and max
+   * bytes are left off the page (no sample) until a read answers, so RedisMemoryFilling neither fires on stale bytes
+   * nor is held by them; RedisUnreachable pages for the outage itself. In a cluster (WEB_CONCURRENCY > 1) every
+   * worker reads the one server through its own connection: the primary's page shows the largest of the workers'
+   * figures (the same server's, read a few seconds apart), never their sum, and read_ok the worst worker's.
+   */
+  redisMemory(reading: RedisMemoryReading | undefined): void {
+    this.#redisMemory = reading;
+    if (this.#redisMemoryListed) return;
+    this.#redisMemoryListed = true;
+    const registers = [this.registry];
+    const last = () => this.#redisMemory;
+    new Gauge({
+      name: "aopay_redis_memory_read_ok",
+      help:
+        "With REDIS_URL: 1 when the last read of Redis's memory (INFO memory, every REDIS_MEMORY_POLL_SECONDS) " +
+        "answered, 0 when it failed (aopay_redis_memory_used_bytes and aopay_redis_memory_max_bytes are then left " +
+        "off the page). In a cluster, the worst worker's.",
+      registers,
+      aggregator: "min",
+      collect() {
+        this.set(last() === undefined ? 0 : 1);
+      },
+    });
+    new LastReadGauge(
+      "aopay_redis_memory_used_bytes",
+      "With REDIS_URL: Redis's used_memory at the last read (INFO memory, every REDIS_MEMORY_POLL_SECONDS); no " +
+        "sample while the last read failed. With noeviction, at aopay_redis_memory_max_bytes every write is refused.",
+      registers,
+      () => last()?.usedBytes,
+    );
+    new LastReadGauge(
+      "aopay_redis_memory_max_bytes",
+      "With REDIS_URL: Redis's maxmemory at the last read, 0 for no limit; no sample while the last read failed.",
+      registers,
+      () => last()?.maxBytes,
+    );
+  }
+
   /** Stops the event-loop sampler's timer (on a stopped app: the timer is unref'd and holds no process open). */
   close(): void {
     this.#eventLoopLag.close();
@@ -564,6 +612,31 @@ export class Metrics implements RequestObserver {
     let observe = byResult.get(result);
     if (observe === undefined) byResult.set(result, (observe = this.#graphql.child({ operation, type, result })));
     return observe;
+  }
+}
+
+/**
+ * A gauge of one figure of the last read, with no sample at all while `read` says undefined (a failed read):
+ * prom-client lists an unlabelled gauge at 0 whatever is done to it, and 0 here would say "empty" or "no limit" of a Redis not
+ * read. A cluster's primary takes the largest worker's (aggregator max): each worker reads the same server.
+ */
+class LastReadGauge extends Gauge {
+  constructor(name: string, help: string, registers: Registry[], read: () => number | undefined) {
+    super({
+      name,
+      help,
+      registers,
+      aggregator: "max",
+      collect() {
+        const value = read();
+        if (value !== undefined) this.set(value);
+      },
+    });
+    const get = this.get.bind(this);
+    this.get = async () => {
+      const metric = await get();
+      return read() === undefined ? { ...metric, values: [] } : metric;
+    };
   }
 }
 

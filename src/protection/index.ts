@@ -11,6 +11,7 @@ import { MemoryRegisteredMobileStore, RECORDS_PER_CUSTOMER } from "./memory-regi
 import { OtpThrottle, type ThrottleCode, type ThrottleScope } from "./otp-throttle";
 import type { RequestObserver, RotationStore, SealedStore, SecretRole } from "./observer";
 import { createRedis, redisAnswers, redisReady } from "./redis";
+import { RedisMemoryPoll } from "./redis-memory";
 import { RedisRegisteredMobileStore } from "./redis-registered-mobiles";
 import {
   IDEMPOTENCY_PENDING_MIN_MS,
@@ -118,6 +119,15 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       })
     : null;
   const redis = connection?.redis ?? null;
+  // How full Redis is (aopay_redis_memory_*, RedisMemoryFilling): read on the stores' own connection, from the start.
+  const memoryPoll =
+    redis && config.redisMemoryPollMs > 0
+      ? new RedisMemoryPoll(redis, log.child({ component: "redis" }), {
+          intervalMs: config.redisMemoryPollMs,
+          onRead: (reading) => observe?.redisMemory?.(reading),
+        })
+      : undefined;
+  memoryPoll?.start();
   // While the server may evict what the stores keep (REDIS_EVICTING_POLICY=refuse), every guarded write and every
   // credit-report read is refused before anything is done, as a store failure is (redis.ts RedisServerCheck).
   const check = connection?.check;
@@ -289,6 +299,7 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       storeLines.flush();
       for (const warning of tableWarnings) warning.flush();
       check?.stop();
+      memoryPoll?.stop();
       heldConsent?.close();
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },

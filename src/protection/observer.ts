@@ -2,6 +2,7 @@ import type { RefusalCode } from "./errors";
 import type { SharedTable } from "./memory-counters";
 import type { ThrottleCode, ThrottleScope } from "./otp-throttle";
 import type { RedisServerJudgement } from "./redis";
+import type { RedisMemoryReading } from "./redis-memory";
 
 /**
  * What protection tells operators about the requests it turns away or replays: counters only, never identifiers.
@@ -36,6 +37,12 @@ export interface RequestObserver {
    * them), or it is older than 7.0.
    */
   redisServer?(judged: RedisServerJudgement): void;
+  /**
+   * Each read of the Redis server's memory (redis-memory.ts RedisMemoryPoll, every REDIS_MEMORY_POLL_SECONDS): its
+   * used and max bytes, or undefined when the read failed (Redis down, INFO refused). Never called with the poll off
+   * (REDIS_MEMORY_POLL_SECONDS=0) or without REDIS_URL.
+   */
+  redisMemory?(reading: RedisMemoryReading | undefined): void;
   /**
    * During a rotation of HMAC_SECRET: a record found under another secret than HMAC_SECRET, and not under it (an
    * Idempotency-Key's record, a consent, a CIBIL id's registered mobiles: the last copied under HMAC_SECRET as it is

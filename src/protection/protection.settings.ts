@@ -29,6 +29,12 @@ export const DEFAULT_REDIS_KEY_PREFIX = "aopay-gql:";
  * besides at each connection: one `INFO memory` per interval per process.
  */
 export const DEFAULT_REDIS_POLICY_CHECK_SECONDS = 30;
+/**
+ * How often the Redis server's memory (`INFO memory`: used_memory, maxmemory) is read for the aopay_redis_memory_*
+ * gauges (REDIS_MEMORY_POLL_SECONDS; protection/redis-memory.ts): one command per interval per process. 15 s: a
+ * scrape interval, and RedisMemoryFilling's 5 minutes hold 20 reads. 0 turns the poll (and the gauges) off.
+ */
+export const DEFAULT_REDIS_MEMORY_POLL_SECONDS = 15;
 /** Stripe keeps idempotency keys at least 24 hours (docs/security-requirements.md E4). */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 /**
@@ -224,6 +230,16 @@ export const protectionSettings = defineSettings({
       doc:
         "how often the Redis server's `maxmemory-policy` is read again (`INFO memory`, one per interval per process), " +
         "besides at each connection: a `CONFIG SET maxmemory-policy` is seen within this time, both ways",
+    }),
+    REDIS_MEMORY_POLL_SECONDS: int({
+      default: DEFAULT_REDIS_MEMORY_POLL_SECONDS,
+      min: 0,
+      max: 3600,
+      doc:
+        "how often the Redis server's memory is read (`INFO memory`: `used_memory`, `maxmemory`; one command per " +
+        "interval per process) for `aopay_redis_memory_used_bytes`, `aopay_redis_memory_max_bytes` and " +
+        "`aopay_redis_memory_read_ok` (the `RedisMemoryFilling` alert: with `noeviction`, a full Redis refuses every " +
+        "send); `0`: not read, and none of the three is on the page",
     }),
     HMAC_SECRET: text({
       minLength: MIN_SECRET_LENGTH,

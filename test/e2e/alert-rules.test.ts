@@ -256,6 +256,7 @@ describe("alert rules (deploy/prometheus/alerts.yml)", () => {
       "AopayUnrecordedWrites",
       "RedisUnreachable",
       "RedisUnsafe",
+      "RedisMemoryFilling",
       "LogLinesDropped",
       "EventLoopLag",
       "MetricsCollectionFailed",
@@ -584,6 +585,24 @@ function gaugeOver(alert: string, page: Series[]): { values: number[]; fires: bo
 }
 
 /**
+ * RedisMemoryFilling's `max(used) / max(max > 0) > t` on one page (whose series are one server's: no `instance`), as
+ * Prometheus computes it: undefined when it has no result (no sample of either, or no limit).
+ */
+function memoryFill(page: Series[]): { value: number | undefined; fires: boolean } {
+  const rule = rules.find((r) => r.alert === "RedisMemoryFilling")!;
+  const m = /^max\(([a-z_]+)\) \/ max\(([a-z_]+) > 0\) > ([0-9.]+)$/.exec(rule.expr.trim());
+  if (!m) throw new Error("RedisMemoryFilling is not max(used) / max(max > 0) > t");
+  const max = (name: string, keep: (v: number) => boolean = () => true) => {
+    const values = page.filter((s) => s.name === name && keep(s.value)).map((s) => s.value);
+    return values.length === 0 ? undefined : Math.max(...values);
+  };
+  const used = max(m[1]);
+  const limit = max(m[2], (v) => v > 0);
+  const value = used === undefined || limit === undefined ? undefined : used / limit;
+  return { value, fires: value !== undefined && value > Number(m[3]) };
+}
+
+/**
  * AopaySlow's `histogram_quantile(q, sum by (le, endpoint) (rate(buckets{...})))` per endpoint, as Prometheus computes
  * it from the two scrapes: the buckets' increases summed by (le, endpoint), the q-th of their count found by linear
  * interpolation within its bucket (the +Inf bucket: the highest finite bound). Endpoints without calls are left out.
@@ -847,6 +866,39 @@ scenario(
       ["eviction_policy_unchecked", 0],
       ["version", 1],
     ]);
+  },
+  PRIVATE_REDIS_SKIP_REASON ?? undefined,
+);
+
+// Redis filling: the scenario's own Redis (maxmemory 4 MB, noeviction) written to by the test until it refuses (OOM),
+// read every second (REDIS_MEMORY_POLL_SECONDS=1): the ratio RedisMemoryFilling reads crosses 0.9 on the page, and
+// RedisUnsafe stays quiet (the policy is the sound one). Before, nothing on the page moved until sends were refused.
+const REDIS_FILLED = "a Redis filling up to its maxmemory (noeviction)";
+scenario(
+  REDIS_FILLED,
+  { REDIS_URL: "private-noeviction", REDIS_MEMORY_POLL_SECONDS: "1" },
+  async (t, redis) => {
+    const args = redis!.spawnargs.slice(1);
+    const own = await connectPrivateRedis(Number(args[args.indexOf("--port") + 1]));
+    try {
+      const value = "x".repeat(64 * 1024);
+      let refused: Error | undefined;
+      for (let i = 0; i < 200 && refused === undefined; i++)
+        await own.set(`filler:${i}`, value).catch((error: Error) => (refused = error));
+      expect(refused?.message).toMatch(/^OOM/);
+      expect(await waitFor(async () => memoryFill(await scrape(t)).fires, 10_000)).toBe(true);
+    } finally {
+      await own.quit();
+    }
+  },
+  (before, after) => {
+    expect(memoryFill(before)).toMatchObject({ fires: false });
+    expect(memoryFill(before).value).toBeLessThan(0.5);
+    expect(memoryFill(after)).toMatchObject({ fires: true });
+    expect(after.filter((s) => s.name === "aopay_redis_memory_read_ok").map((s) => s.value)).toEqual([1]);
+    expect(after.filter((s) => s.name === "aopay_redis_memory_max_bytes").map((s) => s.value)).toEqual([4 << 20]);
+    const unsafe = selectorsOf(rules.find((r) => r.alert === "RedisUnsafe")!.expr).selectors[0];
+    expect(after.filter((s) => matches(s, unsafe) && s.value > 0)).toEqual([]);
   },
   PRIVATE_REDIS_SKIP_REASON ?? undefined,
 );
@@ -1121,6 +1173,20 @@ describe("IdempotencyMemoryFilling", () => {
   });
 });
 
+// Runs after the scenarios: no other one fills a Redis (those on a dead Redis have no figures at all).
+describe("RedisMemoryFilling", () => {
+  it("stays quiet in every scenario but its own, Redis unreachable and an evicting Redis included", () => {
+    const others = runs.filter((r) => r.name !== REDIS_FILLED);
+    expect(others.length).toBeGreaterThan(10);
+    expect(others.filter((r) => memoryFill(r.after).fires).map((r) => r.name)).toEqual([]);
+    // An unreachable Redis: read_ok 0 and no bytes on the page, rather than figures never read.
+    const dead = runs.find((r) => r.name === "Redis unreachable")!;
+    expect(dead.after.filter((s) => s.name.startsWith("aopay_redis_memory_")).map((s) => [s.name, s.value])).toEqual([
+      ["aopay_redis_memory_read_ok", 0],
+    ]);
+  });
+});
+
 // Runs after the scenarios: no other one reads past an IP's attempts (100 a minute by default).
 describe("CreditReportProbeSuspected", () => {
   it("stays quiet in every scenario but its own, a client's re-reads and Redis away included", () => {
@@ -1250,7 +1316,7 @@ describe("every metric, label and label value the rules match", () => {
   it("and every metric of docs/operations.md's table, has the type and the labels the table gives", () => {
     const series = pages.flat();
     const rows = documentedMetrics();
-    expect(rows.length).toBe(28);
+    expect(rows.length).toBe(31);
     const problems: string[] = [];
     for (const row of rows)
       for (const name of row.names) {

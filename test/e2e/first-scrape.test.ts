@@ -211,7 +211,13 @@ describe("the first scrape of a server that has served nothing", () => {
     // Before: AopaySlow's buckets and RedisUnsafe's gauge were left out (absent until a call, or a judged Redis).
     // RedisUnreachable's aopay_redis_up is served only with REDIS_URL (no Redis, no series: this server has none);
     // test/e2e/alert-rules.test.ts reads it on a server with one, 0 before any request when Redis is unreachable.
-    const onlyWithRedis = new Set(["aopay_redis_up"]);
+    // RedisMemoryFilling's bytes and their read_ok: read from Redis (REDIS_MEMORY_POLL_SECONDS), none without one.
+    const onlyWithRedis = new Set([
+      "aopay_redis_up",
+      "aopay_redis_memory_used_bytes",
+      "aopay_redis_memory_max_bytes",
+      "aopay_redis_memory_read_ok",
+    ]);
     expect(page.filter((s) => onlyWithRedis.has(s.name))).toEqual([]);
     const missing: string[] = [];
     for (const rule of rules)

@@ -93,6 +93,8 @@ describe("the operator's pages name what exists", () => {
     const metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
     // With REDIS_URL only (app.ts): registered here as a process with Redis has it.
     metrics.watchRedis(async () => true);
+    // With REDIS_URL and REDIS_MEMORY_POLL_SECONDS above 0, from the poll's start (protection/redis-memory.ts).
+    metrics.redisMemory({ usedBytes: 1, maxBytes: 2 });
     const registered = new Set(
       (await metrics.registry.getMetricsAsJSON()).flatMap((m) =>
         String(m.type) === "histogram" ? [m.name, `${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],

@@ -1,0 +1,206 @@
+import type { ChildProcess } from "node:child_process";
+import type Redis from "ioredis";
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { createLogger } from "../../src/logging/logger";
+import { Metrics } from "../../src/observability/metrics";
+import { createRedis } from "../../src/protection/redis";
+import { memoryReading, RedisMemoryPoll } from "../../src/protection/redis-memory";
+import { freePort } from "../helpers/free-port";
+import { LogCapture } from "../helpers/log-capture";
+import {
+  connectPrivateRedis,
+  describeWithPrivateRedis,
+  startRedis,
+  stopRedis,
+  waitFor,
+} from "../helpers/private-redis";
+
+/**
+ * The poll of Redis's memory (src/protection/redis-memory.ts) through a real redis-server of the test's own: the
+ * aopay_redis_memory_* gauges on a real Metrics page move as keys are written under a CONFIG SET maxmemory, the ratio
+ * RedisMemoryFilling reads crosses 0.9, and with Redis stopped the bytes leave the page (no stale figure) while
+ * aopay_redis_memory_read_ok says 0, in one warn line and its summary, naming no key.
+ */
+
+describe("memoryReading (INFO memory)", () => {
+  it("reads used_memory and maxmemory, CRLF or LF, not used_memory_rss and the like", () => {
+    const info = "# Memory\r\nused_memory:1048576\r\nused_memory_rss:9999999\r\nmaxmemory:4194304\r\n";
+    expect(memoryReading(info)).toEqual({ usedBytes: 1_048_576, maxBytes: 4_194_304 });
+    expect(memoryReading("used_memory:10\nmaxmemory:0\n")).toEqual({ usedBytes: 10, maxBytes: 0 });
+    expect(memoryReading("used_memory : 10 \nmaxmemory: 20\n")).toEqual({ usedBytes: 10, maxBytes: 20 });
+  });
+
+  it("reads nothing from an INFO without both figures, or with figures that are not byte counts", () => {
+    expect(memoryReading("# Memory\r\nused_memory_rss:10\r\n")).toBeUndefined();
+    expect(memoryReading("used_memory:10\r\n")).toBeUndefined();
+    expect(memoryReading("used_memory:-1\r\nmaxmemory:20\r\n")).toBeUndefined();
+    expect(memoryReading("used_memory:1.5\r\nmaxmemory:20\r\n")).toBeUndefined();
+    expect(memoryReading("")).toBeUndefined();
+  });
+
+  it("takes the fullest server of a proxy's several, one without a limit last", () => {
+    const info = "used_memory:10\nmaxmemory:0\nused_memory:50\nmaxmemory:100\nused_memory:90\nmaxmemory:1000\n";
+    expect(memoryReading(info)).toEqual({ usedBytes: 50, maxBytes: 100 });
+  });
+});
+
+/** The page's samples of the aopay_redis_memory_* gauges, by name. */
+async function gauges(metrics: Metrics): Promise<Record<string, number>> {
+  const text = await metrics.registry.metrics();
+  return Object.fromEntries(
+    [...text.matchAll(/^(aopay_redis_memory_\w+) (\S+)$/gm)].map(([, name, value]) => [name, Number(value)]),
+  );
+}
+
+/** Calls of INFO the server has answered (INFO commandstats), as a count of the poll's reads. */
+async function infoCalls(admin: Redis): Promise<number> {
+  const stats = await admin.info("commandstats");
+  return Number(/^cmdstat_info:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
+}
+
+/** A key name no log line or label may show. */
+const KEY_MARKER = "memtest-customer-9876543210";
+
+describeWithPrivateRedis("the memory poll through a private Redis", () => {
+  let port: number;
+  let server: ChildProcess | undefined;
+  let admin: Redis | undefined;
+  let redis: Redis | undefined;
+  let poll: RedisMemoryPoll | undefined;
+  let check: { stop(): void } | undefined;
+  let metrics: Metrics;
+  let logs: LogCapture;
+
+  beforeEach(async () => {
+    port = await freePort();
+    // DEBUG SLEEP (a server held busy) needs the command enabled: off by default since Redis 7.
+    server = startRedis(port, ["--maxmemory-policy", "noeviction", "--enable-debug-command", "yes"]);
+    admin = await connectPrivateRedis(port);
+    logs = new LogCapture();
+    const log = createLogger({ level: "info", destination: logs });
+    const created = createRedis(`redis://127.0.0.1:${port}`, log, {
+      evictingPolicy: "refuse",
+      checkIntervalMs: 3_600_000,
+    });
+    redis = created.redis;
+    check = created.check;
+    metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
+    poll = new RedisMemoryPoll(redis, log, { intervalMs: 100, onRead: (r) => metrics.redisMemory(r) });
+    poll.start();
+  });
+
+  afterEach(async () => {
+    poll?.stop();
+    check?.stop();
+    redis?.disconnect();
+    await admin?.quit().catch(() => undefined);
+    await stopRedis(server);
+    metrics.close();
+  });
+
+  it("shows used and max bytes, and the ratio crosses 0.9 as keys are written under a maxmemory", async () => {
+    expect(await waitFor(async () => (await gauges(metrics)).aopay_redis_memory_read_ok === 1, 5_000)).toBe(true);
+    const unlimited = await gauges(metrics);
+    expect(unlimited.aopay_redis_memory_max_bytes).toBe(0);
+    expect(unlimited.aopay_redis_memory_used_bytes).toBeGreaterThan(0);
+
+    const used = memoryReading(await admin!.info("memory"))!.usedBytes;
+    const max = used + 2 * 1024 * 1024;
+    await admin!.config("SET", "maxmemory", String(max));
+    expect(await waitFor(async () => (await gauges(metrics)).aopay_redis_memory_max_bytes === max, 5_000)).toBe(true);
+    const before = await gauges(metrics);
+    expect(before.aopay_redis_memory_used_bytes / before.aopay_redis_memory_max_bytes).toBeLessThan(0.9);
+
+    // 64 kB values until Redis refuses (noeviction at maxmemory: OOM), as the stores' writes would be.
+    const value = "x".repeat(64 * 1024);
+    let refused: Error | undefined;
+    for (let i = 0; i < 200 && refused === undefined; i++)
+      await admin!.set(`${KEY_MARKER}:${i}`, value).catch((error: Error) => (refused = error));
+    expect(refused?.message).toMatch(/^OOM/);
+    const crossed = async () => {
+      const g = await gauges(metrics);
+      return g.aopay_redis_memory_used_bytes / g.aopay_redis_memory_max_bytes > 0.9;
+    };
+    expect(await waitFor(crossed, 5_000)).toBe(true);
+    expect((await gauges(metrics)).aopay_redis_memory_used_bytes).toBeGreaterThan(before.aopay_redis_memory_used_bytes);
+    expect(logs.text()).not.toContain(KEY_MARKER);
+    expect(await metrics.registry.metrics()).not.toContain(KEY_MARKER);
+  });
+
+  it("with Redis stopped: read_ok 0, the bytes off the page, one warn line and one summary; back when it is", async () => {
+    expect(await waitFor(async () => (await gauges(metrics)).aopay_redis_memory_read_ok === 1, 5_000)).toBe(true);
+    await admin!.quit();
+    admin = undefined;
+    await stopRedis(server);
+    expect(await waitFor(async () => (await gauges(metrics)).aopay_redis_memory_read_ok === 0, 5_000)).toBe(true);
+    // No sample of the bytes at all: not the last figures (stale), not 0 ("empty", "no limit").
+    expect(await gauges(metrics)).toEqual({ aopay_redis_memory_read_ok: 0 });
+    const page = await metrics.registry.metrics();
+    expect(page).toContain("# TYPE aopay_redis_memory_used_bytes gauge");
+    // Ten more failed reads at least (100 ms apart), still one line.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const notRead = () => logs.records().filter((r) => /^redis memory not read/.test(String(r.msg)));
+    expect(notRead()).toHaveLength(1);
+    expect(notRead()[0]).toMatchObject({ level: "warn", redisMemory: { read: false } });
+
+    server = startRedis(port, ["--maxmemory-policy", "noeviction", "--maxmemory", "64mb"]);
+    const back = async () => (await gauges(metrics)).aopay_redis_memory_max_bytes === 64 * 1024 * 1024;
+    expect(await waitFor(back, 10_000)).toBe(true);
+    expect((await gauges(metrics)).aopay_redis_memory_read_ok).toBe(1);
+    expect(logs.records().filter((r) => r.msg === "redis memory read again")).toHaveLength(1);
+    // The stop writes the interval's summary: the failed reads not logged one by one, counted.
+    poll!.stop();
+    const summary = notRead().slice(1);
+    expect(summary).toHaveLength(1);
+    expect(summary[0]).toMatchObject({ redisMemory: { read: false } });
+    expect(summary[0].suppressed as number).toBeGreaterThanOrEqual(5);
+  }, 20_000);
+
+  it("reads no more once stopped, and never two at once", async () => {
+    expect(await waitFor(async () => (await gauges(metrics)).aopay_redis_memory_read_ok === 1, 5_000)).toBe(true);
+    // The server held busy 600 ms (DEBUG SLEEP): reads wait for it, none more is sent meanwhile (one at a time).
+    // Connected first: ioredis's ready check is an INFO of its own.
+    const sleeper = await connectPrivateRedis(port);
+    const start = await infoCalls(admin!);
+    await sleeper.call("DEBUG", "SLEEP", "0.6");
+    await sleeper.quit();
+    const afterSleep = (await infoCalls(admin!)) - start;
+    // Our own INFO commandstats counts 1; the poll, 100 ms apart, had 6 intervals but read at most once or twice.
+    expect(afterSleep).toBeLessThanOrEqual(3);
+    poll!.stop();
+    // A read sent just before the stop (on another connection than ours) lands first.
+    await new Promise((r) => setTimeout(r, 100));
+    const stopped = await infoCalls(admin!);
+    await new Promise((r) => setTimeout(r, 500));
+    // Only our own INFO since.
+    expect(await infoCalls(admin!)).toBe(stopped + 1);
+  });
+});
+
+describe("WEB_CONCURRENCY > 1: the primary's page (cluster.ts aggregation)", () => {
+  /** One worker's page as the primary receives it. */
+  async function worker(reading: { usedBytes: number; maxBytes: number } | undefined) {
+    const metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
+    metrics.redisMemory(reading);
+    const json = (await metrics.registry.getMetricsAsJSON()) as Array<MetricObjectWithValues<MetricValue<string>>>;
+    metrics.close();
+    return json.filter((m) => m.name.startsWith("aopay_redis_memory_"));
+  }
+
+  it("shows the one server's figures once (the largest worker's, never a sum) and the worst read_ok", async () => {
+    const workers = await Promise.all([
+      worker({ usedBytes: 900, maxBytes: 1000 }),
+      worker({ usedBytes: 920, maxBytes: 1000 }),
+      worker(undefined),
+    ]);
+    const page = await AggregatorRegistry.aggregate(workers).metrics();
+    const samples = Object.fromEntries(
+      [...page.matchAll(/^(aopay_redis_memory_\w+) (\S+)$/gm)].map(([, name, value]) => [name, Number(value)]),
+    );
+    expect(samples).toEqual({
+      aopay_redis_memory_read_ok: 0,
+      aopay_redis_memory_used_bytes: 920,
+      aopay_redis_memory_max_bytes: 1000,
+    });
+  });
+});
