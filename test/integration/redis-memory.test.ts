@@ -1,10 +1,12 @@
 import type { ChildProcess } from "node:child_process";
 import type Redis from "ioredis";
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/logging/logger";
 import { Metrics } from "../../src/observability/metrics";
+import { createProtection, type RequestObserver } from "../../src/protection";
 import { createRedis } from "../../src/protection/redis";
-import { memoryReading, RedisMemoryPoll } from "../../src/protection/redis-memory";
+import { memoryReading, type RedisMemoryReading, RedisMemoryPoll } from "../../src/protection/redis-memory";
 import { freePort } from "../helpers/free-port";
 import { LogCapture } from "../helpers/log-capture";
 import {
@@ -174,6 +176,62 @@ describeWithPrivateRedis("the memory poll through a private Redis", () => {
     await new Promise((r) => setTimeout(r, 500));
     // Only our own INFO since.
     expect(await infoCalls(admin!)).toBe(stopped + 1);
+  });
+});
+
+describeWithPrivateRedis("the stores' poll (createProtection, REDIS_MEMORY_POLL_SECONDS)", () => {
+  /** The stores over a private Redis with the setting given, each read their observer was told of, and the server. */
+  async function stores(pollSeconds: string) {
+    const port = await freePort();
+    const server = startRedis(port, ["--maxmemory-policy", "noeviction", "--maxmemory", "8mb"]);
+    const admin = await connectPrivateRedis(port);
+    const reads: Array<RedisMemoryReading | undefined> = [];
+    const config = loadConfig({
+      NODE_ENV: "test",
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      HMAC_SECRET: "redis-memory-test-secret-0123456789abcdef",
+      REDIS_MEMORY_POLL_SECONDS: pollSeconds,
+    });
+    // Only the hook under test: createProtection calls every other one optionally or not before a request.
+    const observer = { redisMemory: (reading: RedisMemoryReading | undefined) => reads.push(reading) };
+    const protection = createProtection(
+      config,
+      createLogger({ level: "fatal", destination: new LogCapture() }),
+      observer as unknown as RequestObserver,
+    );
+    expect(await protection.connect(5_000)).toBe(true);
+    return { server, admin, reads, protection };
+  }
+
+  it("reads on the stores' connection from the start, and not once they are closed", async () => {
+    const { server, admin, reads, protection } = await stores("1");
+    try {
+      expect(await waitFor(async () => reads.some((r) => r !== undefined), 5_000)).toBe(true);
+      expect(reads[0]).toBeUndefined();
+      expect(reads.find((r) => r !== undefined)).toMatchObject({ maxBytes: 8 * 1024 * 1024 });
+      await protection.close();
+      const told = reads.length;
+      const calls = await infoCalls(admin);
+      // Two intervals more: nothing read, nothing told.
+      await new Promise((r) => setTimeout(r, 2_200));
+      expect(await infoCalls(admin)).toBe(calls + 1);
+      expect(reads).toHaveLength(told);
+    } finally {
+      await admin.quit();
+      await stopRedis(server);
+    }
+  });
+
+  it("REDIS_MEMORY_POLL_SECONDS=0: never read, never told (no gauge on the page)", async () => {
+    const { server, admin, reads, protection } = await stores("0");
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(reads).toEqual([]);
+    } finally {
+      await protection.close();
+      await admin.quit();
+      await stopRedis(server);
+    }
   });
 });
 
