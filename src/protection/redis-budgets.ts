@@ -1,6 +1,16 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
-import { COUNT_AT, INCR_OR, REPLACE_SET, RESCORE_AHEAD, type ScriptCommand, scriptCommand } from "./redis";
+import {
+  COUNT_AT,
+  INCR_OR,
+  MARK_SEND,
+  RECORD_AT,
+  REPLACE_SET,
+  RESCORE_AHEAD,
+  type ScriptCommand,
+  scriptCommand,
+  UNREADABLE_MARKS,
+} from "./redis";
 
 /**
  * One OTP send's budgets in Redis, in one round trip: a Lua script judges the send by every budget at once and returns
@@ -66,7 +76,9 @@ import { COUNT_AT, INCR_OR, REPLACE_SET, RESCORE_AHEAD, type ScriptCommand, scri
  * REDIS_URL names); a Redis Cluster would refuse it (CROSSSLOT), and is not supported (createRedis connects to one
  * node).
  */
-const TAKE = `${RESCORE_AHEAD}${REPLACE_SET}${INCR_OR}
+function take(nKeys: string): string {
+  return `
+local nKeys = ${nKeys}
 local nFixed = tonumber(ARGV[1])
 local send = ARGV[2]
 local nSliding = tonumber(ARGV[3])
@@ -90,13 +102,13 @@ for i = 1, nFixed do
   out[#out + 1] = ttl
   out[#out + 1] = redis.call('pexpiretime', key)
 end
-if #KEYS > nFixed then
+if nKeys > nFixed then
   local time = redis.call('time')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
   local longest = 0
   for b = 1, nSliding do longest = math.max(longest, tonumber(spec[at + 2 * b - 1])) end
   local added = {}
-  for j = nFixed + 1, #KEYS do
+  for j = nFixed + 1, nKeys do
     local key = KEYS[j]
     local first = #out
     local ok = true
@@ -156,8 +168,26 @@ if refused then
     if redis.call('decr', key) <= 0 then redis.call('del', key) end
   end
 end
-return out
 `;
+}
+const TAKE = `${RESCORE_AHEAD}${REPLACE_SET}${INCR_OR}${take("#KEYS")}
+return out`;
+
+/**
+ * TAKE, then, when every budget allowed the send, its mark (redis.ts MARK_SEND: a CIBIL send's `regsends:` member and
+ * `regsend:` count, and its records read) in the same script: one round trip a send less (3 EVALSHA a CIBIL send with
+ * REDIS_URL, 2 now: docs/performance.md). The budgets' keys are KEYS[1..ARGV[5]], the mark's the rest, its arguments
+ * ARGV[6..8]. Answers {TAKE's answer} when a budget refused (the mark not made: a throttled send writes nothing, as
+ * when `sending` ran after the take), else {TAKE's answer, the mark's reads}. What the mark keeps (one script for the
+ * mark and the reads; the versions before's `regsend:` count) is MARK_SEND's own, unchanged.
+ */
+const TAKE_AND_MARK = `${RESCORE_AHEAD}${REPLACE_SET}${INCR_OR}${RECORD_AT}${UNREADABLE_MARKS}${MARK_SEND}${take(
+  "tonumber(ARGV[5])",
+)}
+if refused then return {out} end
+local K = {}
+for k = nKeys + 1, #KEYS do K[#K + 1] = KEYS[k] end
+return {out, markSend(K, {ARGV[6], ARGV[7], ARGV[8]})}`;
 
 /**
  * KEYS[i] (i <= ARGV[1]) gets its point back only while its window is the one the take charged: the expiry ARGV[1 + i]
@@ -238,6 +268,17 @@ export interface Take {
   send: string;
 }
 
+/**
+ * A CIBIL send's mark, carried into its budgets' take (TAKE_AND_MARK) by SendGuard's reservation
+ * (RegisteredMobileStore.sendMark makes it; `sending` takes up what the take answered).
+ */
+export interface SendMark {
+  /** MARK_SEND's keys (K) and arguments (A); called once, by the take that carries it (the send to the id starts). */
+  begin(): { keys: readonly string[]; args: readonly string[] };
+  /** The take's outcome: the mark's reads when it was made; undefined when a budget refused or the script failed. */
+  taken(reads: readonly unknown[] | undefined): void;
+}
+
 /** Per process, a random token: with a counter it names each send's member uniquely across replicas. */
 const PROCESS_TOKEN = randomBytes(9).toString("base64url");
 let sendCounter = 0;
@@ -246,9 +287,11 @@ export class RedisBudgets {
   /** The scripts (their number of keys first): every OtpThrottle on this connection shares them. */
   readonly #take: ScriptCommand<number[]>;
   readonly #giveBack: ScriptCommand<number>;
+  readonly #takeAndMark: ScriptCommand<[number[], unknown[]?]>;
 
   constructor(private readonly redis: Redis) {
     this.#take = scriptCommand(redis, "aopayOtpSend", TAKE);
+    this.#takeAndMark = scriptCommand(redis, "aopayOtpSendMarked", TAKE_AND_MARK);
     this.#giveBack = scriptCommand(redis, "aopayOtpSendGiveBack", GIVE_BACK);
   }
 
@@ -258,12 +301,16 @@ export class RedisBudgets {
    * send is given back before the script returns. Rejects while Redis is not connected (fail closed: no command waits
    * for a connection, redis.ts), and when the script fails or times out (its outcome is then unknown: nothing is given
    * back, docs/security-requirements.md E3).
+   *
+   * `mark`: a CIBIL send's mark, made in the same script once every budget allowed the send (TAKE_AND_MARK), and told
+   * the outcome (SendMark.taken) whatever it is: its reads, or none when refused (nothing written) or failed.
    */
   async take(
     keys: readonly string[],
     budgets: readonly RedisBudget[],
     sliding: readonly string[] = [],
     slidingBudgets: readonly RedisSlidingBudget[] = [],
+    mark?: SendMark,
   ): Promise<Take> {
     this.#ready();
     const send = `${PROCESS_TOKEN}.${(sendCounter++).toString(36)}`;
@@ -278,7 +325,21 @@ export class RedisBudgets {
     for (const key of keys) args.push(key);
     for (const key of sliding) args.push(key);
     args.push(String(keys.length), send, String(slidingBudgets.length), spec.join(" "));
-    const reply = await this.#take(args);
+    let reply: number[];
+    if (mark === undefined) reply = await this.#take(args);
+    else {
+      const { keys: markKeys, args: markArgs } = mark.begin();
+      args[0] = String(keys.length + sliding.length + markKeys.length);
+      args.splice(1 + keys.length + sliding.length, 0, ...markKeys);
+      args.push(String(keys.length + sliding.length), ...markArgs);
+      let reads: unknown[] | undefined;
+      try {
+        [reply, reads] = await this.#takeAndMark(args);
+      } finally {
+        // Thrown: whether the mark was made is not known, and it is left to expire, as a failed `sending` leaves it.
+        mark.taken(reads);
+      }
+    }
     const counts: KeyCount[] = [];
     for (let i = 0; i < keys.length; i++)
       counts.push({ consumed: reply[3 * i], msBeforeNext: reply[3 * i + 1], windowExpiresAt: reply[3 * i + 2] });

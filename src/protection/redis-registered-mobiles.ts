@@ -11,12 +11,14 @@ import {
   COUNT_BOUND,
   FOREIGN_TYPE,
   INCR_OR,
+  MARK_SEND,
   READ_RECORDS,
   RECORD_AT,
   REPLACE_SET,
   RESCORE_AHEAD,
   type ScriptCommand,
   scriptCommand,
+  UNREADABLE_MARKS,
 } from "./redis";
 import {
   FirstRegistrationPendingError,
@@ -37,7 +39,9 @@ import {
   rotationKeys,
   sealMobiles,
   SEND_MARK_TTL_MS,
+  type SendingEntry,
   SendingKeys,
+  type StoreSendMark,
   STORE,
   successorKey,
   tokenLinkKey,
@@ -105,19 +109,6 @@ end
 return 1`;
 
 /**
- * Lua for SENDING and UNDER_WAY: send marks KEYS[1] that are no sorted set (bytes not ours: no version writes another
- * type there), which failed the script, so that the id's every send, or its PAN's every registration, was refused as
- * the store failing for as long as the key lived (for good without an expiry). The marks they held cannot be read, so
- * they count as one send left to expire at `furthest` (LONGEST_SEND_MARK_TTL_MS): a member and its lingering copy,
- * as UNDER_WAY tells them, the key living as long. Found by an error from the first command on the key (pcall): no
- * command more on the usual path.
- */
-const UNREADABLE_MARKS = `${REPLACE_SET}
-local function unreadableMarks(key, now, furthest)
-  replaceSet(key, furthest, now + furthest, 'unreadable', now + furthest, 'unreadable!')
-end`;
-
-/**
  * A send under way: ARGV[2] (its entry's member) in the sorted set KEYS[1], scored with the time it stops counting,
  * ARGV[1] ms from now (Redis's clock), the members already past theirs dropped, the key living as long as its latest
  * member; then the id's two records, read with recordAt as `recall` reads them: a key of another type (bytes not
@@ -137,38 +128,14 @@ end`;
  * refused OTP_SEND_IN_PROGRESS for good (test/unit/protection/registered-mobiles.test.ts). Each member here ends on its
  * own.
  */
-function sending(readsToken: boolean): string {
-  return `${UNREADABLE_MARKS}${RESCORE_AHEAD}${INCR_OR}${RECORD_AT}
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[1])
-local furthest = tonumber(ARGV[3])
-if type(redis.pcall('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)) == 'table' then
-  unreadableMarks(KEYS[1], now, furthest)
-end
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
-if redis.call('ZSCORE', KEYS[1], ARGV[2] .. '!') then redis.call('ZADD', KEYS[1], now + ttl, ARGV[2] .. '!') end
-local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
-if last > now + furthest then
-  rescoreAhead(KEYS[1], now + furthest)
-  last = now + furthest
-end
-redis.call('PEXPIRE', KEYS[1], last - now)
-incrOr(KEYS[4], 1)
-local counted = redis.call('PTTL', KEYS[4])
-if counted < 0 then
-  redis.call('PEXPIRE', KEYS[4], ttl)
-elseif counted > furthest then
-  redis.call('PEXPIRE', KEYS[4], furthest)
-end
-return {recordAt(KEYS[2]), recordAt(KEYS[3])${readsToken ? ", recordAt(KEYS[5])" : ""}}`;
-}
-const SENDING = sending(false);
+const SENDING = `${REPLACE_SET}${UNREADABLE_MARKS}${RESCORE_AHEAD}${INCR_OR}${RECORD_AT}${MARK_SEND}
+return markSend(KEYS, ARGV)`;
 /**
  * SENDING, with the send's token link KEYS[5] read in the same round trip (a third element): a send that names the
  * token its id was registered with (the common case) or one no registration here answered costs no command more.
+ * The same script (markSend reads KEYS[5] when there is one), under a name of its own.
  */
-const SENDING_WITH_TOKEN = sending(true);
+const SENDING_WITH_TOKEN = SENDING;
 
 /**
  * Whether a send to the id is under way, and how long a mark left to expire still counts: {under way (1 or 0), ms
@@ -192,7 +159,7 @@ const SENDING_WITH_TOKEN = sending(true);
  * minutes), and let through after it. Read as written, a member ten years ahead (or a count with no TTL) was a send
  * under way for as long as it lived: that PAN's registrations refused for ten years, told 2 s each time.
  */
-const UNDER_WAY = `${UNREADABLE_MARKS}${COUNT_AT}
+const UNDER_WAY = `${REPLACE_SET}${UNREADABLE_MARKS}${COUNT_AT}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local furthest = tonumber(ARGV[2])
@@ -373,6 +340,54 @@ export const CAS_ATTEMPTS_BEFORE_CALL = 12;
 export const CAS_ATTEMPTS_AFTER_CALL = 30;
 const CAS_BACKOFF_MS = 4;
 const CAS_BACKOFF_MAX_MS = 100;
+
+/**
+ * A send's mark carried into its budgets' take (RedisRegisteredMobileStore.sendMark): begun by the take, which made it
+ * (its reads kept) or not (refused: nothing written; failed: left to expire, as a failed `sending` leaves it; either
+ * way the send to the id has ended in this process), then taken up once by `sending` for the same id and token.
+ */
+class RedisSendMark implements StoreSendMark {
+  #state: "new" | "begun" | "made" | "claimed" | "gone" = "new";
+  /** Set by `begin`: the send's entry (SendingKeys.started), and the token's link key under the current secret. */
+  entry?: SendingEntry;
+  link?: string;
+  reads?: ReadRecord[];
+
+  constructor(
+    readonly cibilId: string,
+    readonly token: string | undefined,
+    private readonly start: (mark: RedisSendMark) => { keys: readonly string[]; args: readonly string[] },
+    private readonly end: () => void,
+  ) {}
+
+  begin(): { keys: readonly string[]; args: readonly string[] } {
+    if (this.#state !== "new") throw new Error("a send mark is carried by one take");
+    this.#state = "begun";
+    return this.start(this);
+  }
+
+  taken(reads: readonly unknown[] | undefined): void {
+    if (this.#state !== "begun") return;
+    if (reads === undefined) {
+      this.#state = "gone";
+      this.end();
+      return;
+    }
+    this.reads = reads as ReadRecord[];
+    this.#state = "made";
+  }
+
+  get unclaimed(): boolean {
+    return this.#state === "made";
+  }
+
+  /** This mark, once, when the take made it for this id and token; else undefined (`sending` marks itself). */
+  claim(cibilId: string, token: string | undefined): RedisSendMark | undefined {
+    if (this.#state !== "made" || cibilId !== this.cibilId || token !== this.token) return undefined;
+    this.#state = "claimed";
+    return this;
+  }
+}
 
 /**
  * Shared by every replica: `<REDIS_KEY_PREFIX>regmobiles:<HMAC of the CIBIL id>` → the id's mobiles, sealed as one
@@ -599,16 +614,36 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   }
 
   /**
-   * A round trip of its own, after the send's budgets (OtpThrottle's TAKE), though one script could take them and mark
-   * (docs/performance.md "What we learned"): SendGuard takes the budgets before it calls `prepare`, which calls this,
-   * and neither hands the other what it needs. Folded here without them, the throttle would mark for a `sending` that
-   * may never come (a mark no `sent` ends refuses the PAN's registrations until it expires), and a rotation's other
-   * secrets are marked by scripts of their own all the same.
+   * The send's mark for its budgets' take (RegisteredMobileStore.sendMark): MARK_SEND's keys under the current secret
+   * (the token's link read too), begun by the take (the send to the id starts then: SendingKeys), taken up by
+   * `sending`. A rotation's other secrets are marked by `sending`, each by a script of its own, as before.
    */
-  async sending(cibilId: string, token?: string, marked?: string[]): Promise<readonly string[]> {
-    const { key, others, retired, member } = this.#keys.started(cibilId);
+  sendMark(cibilId: string, token?: string): StoreSendMark {
+    return new RedisSendMark(
+      cibilId,
+      token,
+      (mark) => {
+        const entry = (mark.entry = this.#keys.started(cibilId));
+        const key = entry.key;
+        const keys = [this.#marksKey(key), this.#redisKey(key), this.#legacyKey(key), this.#sendKey(key)];
+        if (token !== undefined) keys.push(this.#tokenKey((mark.link = tokenLinkKey(this.hasher, token))));
+        return { keys, args: [String(this.sendMarkTtlMs), entry.member, String(this.#furthestMarkMs)] };
+      },
+      () => this.#keys.ended(cibilId),
+    );
+  }
+
+  /**
+   * Marks and reads in a round trip of its own, unless the send's budgets' take did both in its script (`mark`, made
+   * by `sendMark` for this id and token: TAKE_AND_MARK), when its answer is taken up here: a CIBIL send's third round
+   * trip saved (docs/performance.md). Both ways the mark and the records' reads are one script, made only once every
+   * budget allowed the send.
+   */
+  async sending(cibilId: string, token?: string, marked?: string[], mark?: StoreSendMark): Promise<readonly string[]> {
+    const taken = mark instanceof RedisSendMark ? mark.claim(cibilId, token) : undefined;
+    const { key, others, retired, member } = taken?.entry ?? this.#keys.started(cibilId);
     // The token's link under the current secret (read by the mark's script), and under the others during a rotation.
-    const link = token === undefined ? undefined : tokenLinkKey(this.hasher, token);
+    const link = token === undefined ? undefined : (taken?.link ?? tokenLinkKey(this.hasher, token));
     const otherLinks = token === undefined ? NO_KEYS : this.#otherTokenLinks(token);
     let sealed: ReadRecord[];
     let older: ReadRecord[][] = [];
@@ -617,7 +652,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     try {
       // One round trip, as `recall` alone took before the mark (one more per other secret, in parallel, one MGET for
       // the retired secrets' records, and one for the token's links under the other secrets).
-      const mark = (k: string, tokenLink?: string) => {
+      const markAt = (k: string, tokenLink?: string) => {
         const keys = [this.#marksKey(k), this.#redisKey(k), this.#legacyKey(k), this.#sendKey(k)];
         return tokenLink === undefined
           ? this.#sendingScript(...keys, this.sendMarkTtlMs, member, this.#furthestMarkMs)
@@ -629,11 +664,11 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
               this.#furthestMarkMs,
             );
       };
-      if (others.length === 0 && retired.length === 0) sealed = await mark(key, link);
+      if (others.length === 0 && retired.length === 0) sealed = taken?.reads ?? (await markAt(key, link));
       else {
         let marks: ReadRecord[][];
         [marks, retiredSealed, otherLinked] = await Promise.all([
-          Promise.all([mark(key, link), ...others.map((k) => mark(k))]),
+          Promise.all([taken?.reads ?? markAt(key, link), ...others.map((k) => markAt(k))]),
           this.#records(retired),
           otherLinks.length === 0 ? [] : this.#read(otherLinks.map((l) => this.#tokenKey(l))),
         ]);

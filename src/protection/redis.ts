@@ -465,6 +465,59 @@ local function recordAt(key)
   return v
 end`;
 
+/**
+ * Lua for the send marks (redis-registered-mobiles.ts UNDER_WAY, MARK_SEND): `unreadableMarks(key, now, furthest)`
+ * for a `regsends:` key that is no sorted set (bytes not ours: no version writes another type there), which failed
+ * the script, so that the id's every send, or its PAN's every registration, was refused as the store failing for as
+ * long as the key lived (for good without an expiry). The marks it held cannot be read, so they count as one send
+ * left to expire at `furthest` (LONGEST_SEND_MARK_TTL_MS): a member and its lingering copy, as UNDER_WAY tells them,
+ * the key living as long. Found by an error from the first command on the key (pcall): no command more on the usual
+ * path. Needs REPLACE_SET before it.
+ */
+export const UNREADABLE_MARKS = `
+local function unreadableMarks(key, now, furthest)
+  replaceSet(key, furthest, now + furthest, 'unreadable', now + furthest, 'unreadable!')
+end`;
+
+/**
+ * Lua for a send's mark (redis-registered-mobiles.ts SENDING, alone; redis-budgets.ts TAKE_AND_MARK, after the
+ * send's budgets allowed it, in the same script): `markSend(K, A)` with K = {`regsends:`, `regmobiles:`,
+ * `regmobile:`, `regsend:` [, `regtoken:`]} of one record key and A = {mark TTL ms, the entry's member, the furthest
+ * any replica marks ahead (LONGEST_SEND_MARK_TTL_MS)}: the member added, scored with the time it stops counting, the
+ * `regsend:` count raised for the versions before, then the records (and the token's link) read with recordAt in the
+ * same script, so that a registration either is seen by the send or sees its mark. Answers the reads. Needs
+ * REPLACE_SET, UNREADABLE_MARKS, RESCORE_AHEAD, INCR_OR and RECORD_AT before it. Why each step is as it is:
+ * redis-registered-mobiles.ts SENDING.
+ */
+export const MARK_SEND = `
+local function markSend(K, A)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local ttl = tonumber(A[1])
+  local furthest = tonumber(A[3])
+  if type(redis.pcall('ZREMRANGEBYSCORE', K[1], '-inf', now)) == 'table' then
+    unreadableMarks(K[1], now, furthest)
+  end
+  redis.call('ZADD', K[1], now + ttl, A[2])
+  if redis.call('ZSCORE', K[1], A[2] .. '!') then redis.call('ZADD', K[1], now + ttl, A[2] .. '!') end
+  local last = tonumber(redis.call('ZRANGE', K[1], -1, -1, 'WITHSCORES')[2])
+  if last > now + furthest then
+    rescoreAhead(K[1], now + furthest)
+    last = now + furthest
+  end
+  redis.call('PEXPIRE', K[1], last - now)
+  incrOr(K[4], 1)
+  local counted = redis.call('PTTL', K[4])
+  if counted < 0 then
+    redis.call('PEXPIRE', K[4], ttl)
+  elseif counted > furthest then
+    redis.call('PEXPIRE', K[4], furthest)
+  end
+  local reads = {recordAt(K[2]), recordAt(K[3])}
+  if K[5] then reads[3] = recordAt(K[5]) end
+  return reads
+end`;
+
 /** What recordAt answers for a key of another type (and READ_RECORDS for it): no GET answers a number. */
 export const FOREIGN_TYPE = 0;
 

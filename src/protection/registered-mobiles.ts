@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ProtectionRefusal, ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";
 import type { MaybePromise } from "./otp-throttle";
+import type { SendMark } from "./redis-budgets";
 import type { StoreSealer } from "./store-sealer";
 import { withoutKey } from "../util/transient-map";
 import { MAX_AOPAY_DEADLINE_MS } from "../aopay/transport.settings";
@@ -115,7 +116,15 @@ export interface RegisteredMobileStore {
    * id of no record (any digits) was budgeted on that id and token only, and AOPay, finding the customer by the token,
    * sent to the registered mobile (test/e2e/cibil-token-mobile.test.ts).
    */
-  sending(cibilId: string, token?: string, marked?: string[]): MaybePromise<readonly string[]>;
+  sending(cibilId: string, token?: string, marked?: string[], mark?: StoreSendMark): MaybePromise<readonly string[]>;
+  /**
+   * Redis only: the send's mark to carry into its budgets' take (SendGuard's reservation; redis-budgets.ts
+   * TAKE_AND_MARK), so that the take marks and reads in its own script and `sending(cibilId, token, marked, mark)`
+   * takes up its answer rather than marking in a round trip of its own. A mark the take did not make (refused, the
+   * throttle in memory, never begun) is ignored by `sending`, which marks as before. One made and never taken up
+   * (`unclaimed`) is the caller's to end with `sent`.
+   */
+  sendMark?(cibilId: string, token?: string): StoreSendMark;
   /**
    * That send's call has ended (or never happened). Never throws: a mark left behind expires the store's mark TTL
    * (sendMarkTtlMs: SEND_MARK_TTL_MS at least) after its send started, whatever other sends to the id do meanwhile.
@@ -127,6 +136,13 @@ export interface RegisteredMobileStore {
    * reached AOPay, which sent the late OTP to that mobile on no budget of it (test/e2e/registration-race.test.ts).
    */
   sent(cibilId: string, mayStillApply?: boolean): Promise<void>;
+}
+
+/** A send's mark as the store made it for a take (RegisteredMobileStore.sendMark). */
+export interface StoreSendMark extends SendMark {
+  readonly cibilId: string;
+  /** Made by the take and not yet taken up by `sending`: its `sent` is the caller's. */
+  readonly unclaimed: boolean;
 }
 
 /**
@@ -462,7 +478,7 @@ export function successorKey(hasher: KeyHasher, retiredKey: string): string {
   return hasher.hash(REGISTERED_SUCCESSOR_DIMENSION, retiredKey);
 }
 
-interface SendingEntry {
+export interface SendingEntry {
   /** The record key under the current secret. */
   key: string;
   /**

@@ -10,6 +10,7 @@ import type { KeyHasher } from "./key-hasher";
 import { MemoryStoreFullError } from "./memory-counters";
 import { NO_OBSERVER, type RequestObserver } from "./observer";
 import { DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES } from "./protection.settings";
+import type { SendMark } from "./redis-budgets";
 import { SEND_IN_PROGRESS_RETRY_MS } from "./registered-mobiles";
 import { refuseForStoreFailure, retryStoreWrite, STORE_RETRY_FIRST_MS, type StoreFailureLines } from "./store-failure";
 import type {
@@ -136,6 +137,12 @@ export interface SendRequest<T, R> {
    * In memory it may answer without a promise.
    */
   prepare?(): MaybePromise<OtpSubject["destinations"] | undefined>;
+  /**
+   * A CIBIL send's mark (RegisteredMobileStore.sendMark), carried into the budgets' take that runs before `prepare`,
+   * which makes it in the same script when every budget allows the send (Redis: one round trip less); `prepare`'s
+   * `sending` then takes up the take's answer. Whether made or not, its outcome is the mark's own (SendMark.taken).
+   */
+  mark?: SendMark;
   /**
    * After a call that returned a value, before its result is stored: keeps what later requests need (a registration's
    * CIBIL id and mobile). The call cannot be undone: a failure is logged and counted (observer.unrecorded), and the
@@ -294,7 +301,7 @@ export class SendGuard {
       // In memory the throttle answers synchronously: awaited only when it is a promise (Redis), a microtask hop less.
       let reservation: Reservation | Throttled | undefined;
       if (req.budget !== null && req.prepare !== undefined) {
-        let early = this.options.throttle.reserve(req.subject, req.budget);
+        let early = this.options.throttle.reserve(req.subject, req.budget, false, req.mark);
         if (isPromiseLike(early)) early = await early;
         reservation = early;
         // A registration's points pay for `prepare`'s store work and are kept once it has run; a send's are given

@@ -8,7 +8,7 @@ import {
   resultOf,
   type Result,
 } from "../helpers/operations";
-import { describeWithRedis, REDIS_URL, storeBackends, uniquePrefix } from "../helpers/redis";
+import { connectRedis, describeWithRedis, dumpKeys, REDIS_URL, storeBackends, uniquePrefix } from "../helpers/redis";
 import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
 import { DEFAULT_THROTTLE, stackPerTest, startTestStack, type TestStack } from "../helpers/stack";
 
@@ -118,14 +118,17 @@ describe.each(BACKENDS)("generateCibilOtp is budgeted on the registered mobile (
  * A generateCibilOtp its own budgets refuse (its CIBIL id's cooldown, the common case) writes nothing to the
  * registered-mobile store: those budgets are taken before the send mark and the recall of the id's mobiles
  * (src/protection/send-guard.ts). Before, every such refusal marked the id as sending and unmarked it again (two
- * scripts in Redis). The real path, commands read off the wire by a proxy (no MONITOR); in memory:
- * test/integration/send-budget-order.test.ts.
+ * scripts in Redis). The mark is made by the budgets' script itself once every budget allowed the send
+ * (redis-budgets.ts TAKE_AND_MARK): a refused one names the mark's keys and writes none. The real path, commands read
+ * off the wire by a proxy (no MONITOR); in memory: test/integration/send-budget-order.test.ts.
  */
 describeWithRedis("a throttled generateCibilOtp writes nothing to the registered-mobile store (Redis)", () => {
   let proxy: RedisProxy | undefined;
+  /** The running stack's REDIS_KEY_PREFIX. */
+  let prefix = "";
   const { start, stop } = stackPerTest(() => ({
     REDIS_URL: (proxy as RedisProxy).url,
-    REDIS_KEY_PREFIX: uniquePrefix(),
+    REDIS_KEY_PREFIX: (prefix = uniquePrefix()),
     HMAC_SECRET: "h".repeat(32),
   }));
   beforeEach(async () => {
@@ -157,9 +160,9 @@ describeWithRedis("a throttled generateCibilOtp writes nothing to the registered
     );
     expect(s.simulator?.calls("cibil.generateOtp")).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    // The budgets, a's mark (reading b's token link), b's mark, both mobiles' budgets, the two unmarks.
+    // The budgets and a's mark (reading b's token link), b's mark, both mobiles' budgets, the two unmarks.
     const commands = sending();
-    expect(commands).toHaveLength(6);
+    expect(commands).toHaveLength(5);
     expect(commands.filter(onRegisteredMobiles)).toHaveLength(4);
   });
 
@@ -179,10 +182,9 @@ describeWithRedis("a throttled generateCibilOtp writes nothing to the registered
       "CibilOtpChallenge",
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
-    // The price of the order, for a send that goes: the id's budgets, the mark and recall, the mobile's budgets, the
-    // unmark (one round trip more than the mark, one take and the unmark).
+    // A send that goes: the id's budgets with the mark and recall (one script), the mobile's budgets, the unmark.
     const first = sending();
-    expect(first).toHaveLength(4);
+    expect(first).toHaveLength(3);
     expect(first.filter(onRegisteredMobiles)).toHaveLength(2);
     const recorded = (proxy as RedisProxy).record();
     const refused = resultOf((await s.gql(GENERATE_CIBIL_OTP, { input: customer }, headers)).body, "generateCibilOtp");
@@ -190,9 +192,16 @@ describeWithRedis("a throttled generateCibilOtp writes nothing to the registered
     await new Promise((resolve) => setTimeout(resolve, 200));
     const commands = recorded();
     expect(refused).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN", scope: "DESTINATION" });
-    expect(commands.filter(onRegisteredMobiles)).toEqual([]);
-    // The budgets' one script (before it, the key's claim; after, its release), and nothing else.
+    // The budgets' one script (before it, the key's claim; after, its release), and nothing else: it names the mark's
+    // keys, and refused, made no mark (the first send's unmark left none, so none is there).
     expect(commands).toHaveLength(count);
+    expect(commands.filter(onRegisteredMobiles).map((c) => c[0].toLowerCase())).toEqual(["evalsha"]);
+    const redis = await connectRedis();
+    try {
+      expect((await dumpKeys(redis, prefix)).filter(({ key }) => /:regsends?:/.test(key))).toEqual([]);
+    } finally {
+      await redis.quit();
+    }
     expect(s.simulator?.calls("cibil.generateOtp")).toBe(1);
   });
 });
