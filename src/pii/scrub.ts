@@ -52,6 +52,25 @@ const AADHAAR_RUN = new RegExp(`[2-9](?<=${BEFORE}[2-9])[0-9]{3}${SEP}?[0-9]{4}$
 const MOBILE_PREFIX = String.raw`(?:\(?\+?(?:00?)?\(?91\)?${SEP}?|\(?0\)?)`;
 const MOBILE_RUN = new RegExp(`(?<=${BEFORE})${MOBILE_PREFIX}?([6-9](?:${SEP}?[0-9]){9})${END}`, "g");
 const MOBILE_ANY = new RegExp(`[6-9](?<=${BEFORE}${MOBILE_PREFIX}?[6-9])(?:${SEP}?[0-9]){9}${END}`);
+/**
+ * AADHAAR_RUN and MOBILE_RUN with `_`, `/`, a tab or a dash that is not `-` (hyphen, non-breaking hyphen U+2011,
+ * figure dash, en and em dash, minus) between the groups too (`98765_43210`, `2341/2341/2346`, `98765\u201343210`):
+ * an attack review had these pass the bare scrub and GraphQL errors (test/unit/pii/look-alike-spellings.test.ts),
+ * where the log line (readLine) and AOPay's text (maskNumberShapes) read them as runs. In readRuns, after the other
+ * masks, not in SEP: a request's scrub is as it was (its own values are redacted before a mask shows their last
+ * four), and so is every other use of SEP. Tried only on a text with a digit beside one of them (WIDE_HINT).
+ */
+const WIDE_SEP = `[_/\\t\\u2010-\\u2015\\u2212]|${SEP}`;
+const WIDE_HINT = /[0-9][_/\t\u2010-\u2015\u2212]|[_/\t\u2010-\u2015\u2212][0-9]/;
+const AADHAAR_WIDE = new RegExp(
+  `[2-9](?<=${BEFORE}[2-9])[0-9]{3}(?:${WIDE_SEP})?[0-9]{4}(?:${WIDE_SEP})?[0-9]{4}${END}`,
+  "g",
+);
+const MOBILE_WIDE = new RegExp(
+  `(?<=${BEFORE})${MOBILE_PREFIX.replaceAll(SEP, `(?:${WIDE_SEP})`)}?([6-9](?:(?:${WIDE_SEP})?[0-9]){9})${END}`,
+  "g",
+);
+const WIDE_SEPARATORS = new RegExp(WIDE_SEP, "g");
 // A mobile or an Aadhaar number split by letters (`98765x43210`, `987o654o3210`, `2341x2341x2346`): people write a
 // letter between groups as they write a separator, and a reader reads the number through it; SEP is no letter, so
 // these passed every mask. The rule, narrow on purpose: the token stands alone (BEFORE, END: not glued to a letter, a
@@ -144,12 +163,32 @@ const PAN_LETTERS =
 // Standing apart on the left: no letter before it, but the letter of a JSON escape (`\nABCPE 1234 F`, a message as
 // written in a JSON text) is none, and the PAN does not start on it (`\nAAAG 9999A` is a newline and four letters).
 const PAN_APART = String.raw`(?:(?<![A-Za-z])(?<!\\(?=[bfnrt]))|(?<=\\[bfnrt]))`;
-const PAN_GAP = `${INVISIBLE}*(?:${SEP}${INVISIBLE}*)?`;
+// Between the letters and the digits, and between the digits and the last letter: up to three of SEP, `_`, `/`, a tab
+// or a dash that is not `-` (PAN_SEP: `ABCPE_1234_F`, `ABCPE/1234/F`, `ABCPE - 1234 - F`, `ABCPE\u20111234\u2011F`; an
+// attack review had these pass every entry point).
+const PAN_SEP = "(?:[_/\\t\\u2010-\\u2015\\u2212]|" + SEP + ")";
+const PAN_GAP = `${INVISIBLE}*(?:${PAN_SEP}{1,3}${INVISIBLE}*)?`;
 const PAN_SPACED = new RegExp(
   `${PAN_APART}${PAN_LETTERS}${PAN_GAP}[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${PAN_GAP}` +
     `[A-Za-z](?![0-9A-Za-z])`,
   "g",
 );
+/**
+ * A PAN in capitals with a separator inside its letters or its digits too (`ABC PE 1234 F`, `ABCPE 12 34 F`,
+ * `A B C P E 1 2 3 4 F`): up to three of PAN_SEP between any two of its characters, standing apart. Capitals only: a
+ * PAN is printed in them, and ordinary prose in lower case spells this shape across words (`in the 2024 a`: two words
+ * of five letters, the fourth `h`); prose in capitals that does (`IN THE 2024 A`) is masked, the safe side.
+ */
+const CAPS_GAP = `${PAN_SEP}{0,3}`;
+const CAPS_LETTERS = `(?<![A-Za-z])[A-Z]${CAPS_GAP}[A-Z]${CAPS_GAP}[A-Z]${CAPS_GAP}[PCHFATBLJG]${CAPS_GAP}[A-Z]`;
+const CAPS_DIGITS = `[0-9]${CAPS_GAP}[0-9]${CAPS_GAP}[0-9]${CAPS_GAP}[0-9]`;
+const CAPS_END = `${CAPS_GAP}[A-Z](?![0-9A-Za-z])`;
+const PAN_CAPS_SPACED = new RegExp(`${CAPS_LETTERS}${CAPS_GAP}${CAPS_DIGITS}${CAPS_END}`, "g");
+/**
+ * PAN_CAPS_SPACED's test from its last digit, looking behind over the rest (as PAN_HINT): only where four digits with
+ * separators between them are followed by a capital standing alone does the look behind run.
+ */
+const PAN_CAPS_HINT = new RegExp(`[0-9](?<=${CAPS_LETTERS}${CAPS_GAP}${CAPS_DIGITS})${CAPS_END}`);
 /** The characters of PAN_SPACED that are no letter and no digit: what a match leaves out of its PAN. */
 const NOT_PAN_CHARACTER = /[^0-9A-Za-z]/g;
 // The marks of a held secret or value (HELD, HELD_OWN) count as an address's characters: one held inside a local part
@@ -497,7 +536,7 @@ const DIGITS_ONLY = /^[0-9]+$/;
 /** Whether `text` holds a PAN shape in either case (PAN_HINT), glued or not. */
 function mayHoldPan(text: string): boolean {
   if (text === lastWithoutPan) return false;
-  if (PAN_HINT.test(text)) return true;
+  if (PAN_HINT.test(text) || PAN_CAPS_HINT.test(text)) return true;
   lastWithoutPan = text;
   return false;
 }
@@ -698,6 +737,195 @@ function jsonSpellings(value: string): string[] {
 }
 
 /**
+ * Letters of other scripts that a reader takes for Latin ones (Cyrillic and Greek capitals and the small letters that
+ * look alike), read as those: an attack review had `ВЕНРК5678М` (Cyrillic) and `ΒΕΗΡΚ5678Μ` (Greek) pass every entry
+ * point as a PAN. Each to one ASCII letter.
+ */
+const LOOK_ALIKES: Record<string, string> = {
+  А: "A",
+  В: "B",
+  Е: "E",
+  К: "K",
+  М: "M",
+  Н: "H",
+  О: "O",
+  Р: "P",
+  С: "C",
+  Т: "T",
+  Х: "X",
+  Ѕ: "S",
+  І: "I",
+  Ј: "J",
+  Ү: "Y",
+  а: "a",
+  е: "e",
+  о: "o",
+  р: "p",
+  с: "c",
+  у: "y",
+  х: "x",
+  ѕ: "s",
+  і: "i",
+  ј: "j",
+  һ: "h",
+  ԁ: "d",
+  Α: "A",
+  Β: "B",
+  Ε: "E",
+  Ζ: "Z",
+  Η: "H",
+  Ι: "I",
+  Κ: "K",
+  Μ: "M",
+  Ν: "N",
+  Ο: "O",
+  Ρ: "P",
+  Τ: "T",
+  Υ: "Y",
+  Χ: "X",
+  ο: "o",
+  ν: "v",
+  Ϲ: "C",
+  ϲ: "c",
+};
+/**
+ * What a reading (personReading) changes: a mark (a combining accent, the combining grapheme joiner U+034F), a format
+ * character (the Mongolian vowel separator U+180E, zero-width ones, direction marks), a look-alike letter, a digit of
+ * another script, a compatibility form. A text without one reads as it is written.
+ */
+const READ_OTHERWISE = /[\p{M}\p{Cf}\u0370-\u03FF\u0400-\u052F\uFF00-\uFFEF]|(?![0-9])\p{Nd}/u;
+const MARK_OR_FORMAT = /^[\p{M}\p{Cf}]$/u;
+
+/**
+ * `text` as a person reads it (each character decomposed, NFKD; marks and format characters dropped; look-alike
+ * letters as the Latin ones; digits of any script as ASCII digits), with where each character of the reading comes
+ * from in `text` (the index of its code point), or null where the reading is the text.
+ */
+function personReading(text: string): { read: string; from: number[] } | null {
+  if (isAscii(text) || !READ_OTHERWISE.test(text)) return null;
+  let read = "";
+  const from: number[] = [];
+  for (let i = 0; i < text.length;) {
+    const code = text.codePointAt(i) ?? 0;
+    const c = String.fromCodePoint(code);
+    for (const part of code < 0x80 ? c : c.normalize("NFKD")) {
+      if (MARK_OR_FORMAT.test(part)) continue;
+      const seen = LOOK_ALIKES[part] ?? (OTHER_DIGIT_ANY.test(part) ? digitValue(part) : part);
+      for (let k = 0; k < seen.length; k++) from.push(i);
+      read += seen;
+    }
+    i += c.length;
+  }
+  return { read, from };
+}
+
+/**
+ * `done` (what an entry point made of a text) where `mask` (the same entry point's masks) finds an identifier in its
+ * reading (personReading) that it did not find as written, with those masked: the rest as written (looksAs maps it
+ * back), so a message in Hindi or Russian keeps its script and only the identifier changes. `done` itself where the
+ * reading holds nothing more (nearly always: most texts are ASCII, and the reading is made only of a text holding
+ * what it changes).
+ */
+function readAsPerson(done: string, mask: (text: string) => string): string {
+  const reading = personReading(done);
+  if (reading === null) return done;
+  const masked = mask(reading.read);
+  return masked === reading.read ? done : looksAs(done, reading.read, reading.from, masked);
+}
+
+/** The most edits looksAs aligns a masked reading by (about twenty masked identifiers); past them, the reading. */
+const MAX_EDITS = 400;
+
+/**
+ * `masked` (a mask of `read`, personReading of `text`) with what the masks kept written as `text` wrote it: `read` and
+ * `masked` aligned by the fewest characters deleted and inserted (Myers' diff over what differs between their common
+ * start and end), each character of the text whose reading was kept whole shown as written, what the masks wrote as
+ * they wrote it. Past MAX_EDITS, `masked` as it is (the reading, masked: the text's spelling lost, nothing shown that
+ * the masks hid).
+ */
+function looksAs(text: string, read: string, from: readonly number[], masked: string): string {
+  let start = 0;
+  while (start < read.length && start < masked.length && read[start] === masked[start]) start++;
+  let endRead = read.length;
+  let endMasked = masked.length;
+  while (endRead > start && endMasked > start && read[endRead - 1] === masked[endMasked - 1]) {
+    endRead--;
+    endMasked--;
+  }
+  const kept = new Uint8Array(read.length).fill(1);
+  const inserted = new Array<string>(read.length + 1).fill("");
+  if (
+    !aligned(read.slice(start, endRead), masked.slice(start, endMasked), kept.subarray(start, endRead), inserted, start)
+  )
+    return masked;
+  let out = "";
+  for (let i = 0; i < read.length;) {
+    // A group: the characters of the reading from one code point of the text (NFKD may make several).
+    let end = i + 1;
+    while (end < read.length && from[end] === from[i]) end++;
+    const whole = kept.subarray(i, end).every((k) => k === 1);
+    for (let g = i; g < end; g++) {
+      out += inserted[g];
+      if (!whole && kept[g] === 1) out += read[g];
+    }
+    // Kept whole: the code point as written, and the marks and format characters after it (read as nothing).
+    if (whole) out += text.slice(i === 0 ? 0 : from[i], end < read.length ? from[end] : text.length);
+    i = end;
+  }
+  return out + inserted[read.length];
+}
+
+/**
+ * Myers' diff of `a` and `b`: `kept[i]` 0 where a[i] is deleted, `inserted[offset + i]` what is inserted before a[i]
+ * (at a.length: after the last). False past MAX_EDITS.
+ */
+function aligned(a: string, b: string, kept: Uint8Array, inserted: string[], offset: number): boolean {
+  const n = a.length;
+  const m = b.length;
+  const max = Math.min(n + m, MAX_EDITS);
+  const mid = max + 1;
+  const v = new Int32Array(2 * max + 3);
+  const trace: Int32Array[] = [];
+  let edits = -1;
+  for (let d = 0; d <= max && edits < 0; d++) {
+    trace.push(v.slice());
+    for (let k = -d; k <= d; k += 2) {
+      let x = k === -d || (k !== d && v[mid + k - 1] < v[mid + k + 1]) ? v[mid + k + 1] : v[mid + k - 1] + 1;
+      let y = x - k;
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
+      }
+      v[mid + k] = x;
+      if (x >= n && y >= m) {
+        edits = d;
+        break;
+      }
+    }
+  }
+  if (edits < 0) return false;
+  let x = n;
+  let y = m;
+  for (let d = edits; d > 0; d--) {
+    const p = trace[d];
+    const k = x - y;
+    const down = k === -d || (k !== d && p[mid + k - 1] < p[mid + k + 1]);
+    const prevK = down ? k + 1 : k - 1;
+    const prevX = p[mid + prevK];
+    const prevY = prevX - prevK;
+    while (x > prevX && y > prevY) {
+      x--;
+      y--;
+    }
+    if (down) inserted[offset + x] = b[prevY] + inserted[offset + x];
+    else kept[prevX] = 0;
+    x = prevX;
+    y = prevY;
+  }
+  return true;
+}
+
+/**
  * After maskShapes and the secrets' redaction (a run masked before it would leave a secret's letters, as
  * scrubAnyCase says), in a text that is not ASCII, every run of digits that reads as a mobile or an Aadhaar number as
  * the log line reads it (readString: maskDigitRuns with readsAsNumber, after NFKC, digits of any script, up to three
@@ -709,13 +937,23 @@ function jsonSpellings(value: string): string[] {
  * latter keeping the last four digits a CIBIL question's answer choice is told apart by. An ASCII text is as before: a
  * run split only by what SEP does not know (`98765*43210`) is left to maskNumberShapes and to the log line.
  */
-function readRuns(masked: string): string {
+function readRuns(text: string): string {
+  const masked = WIDE_HINT.test(text)
+    ? text
+        .replace(AADHAAR_WIDE, (run) => maskAadhaar(run.replace(WIDE_SEPARATORS, "")))
+        .replace(MOBILE_WIDE, (_run, digits: string) => maskMobile(digits.replace(WIDE_SEPARATORS, "")))
+    : text;
   if (isAscii(masked)) return masked;
   const read = masked.normalize("NFKC");
   const runs = maskDigitRuns(read, 10, readsAsNumber);
   // And a PAN read so (fullwidth `ａｂｃｐｅ１２３４ｆ`), as the log line reads one (readLine).
   const out = mayHoldPan(runs) ? maskPans(runs) : runs;
   return out === read ? masked : out;
+}
+
+/** maskShapes, then readRuns: the masks readAsPerson runs over a reading, for the bare scrub and the log line. */
+function shapesAndRuns(text: string): string {
+  return readRuns(maskShapes(text));
 }
 
 /**
@@ -744,15 +982,21 @@ function maskShapes(text: string, numbers = true): string {
  */
 function maskPans(text: string, keepMasks = false): string {
   const glued = maskGluedPans(text, keepMasks);
-  if (isAscii(glued) && !glued.includes(" ") && !glued.includes(".") && !glued.includes("-")) return glued;
+  if (isAscii(glued) && !ASCII_PAN_SEP.test(glued)) return glued;
   // Spelled apart (PAN_SPACED). One with invisible characters alone (no SEP) is read without them, as the glued shape
   // with its identifier exemption (inHexId): `0123456789ab\u200Bcfe1234a` is no more a PAN than without.
-  return glued.replace(PAN_SPACED, (pan: string) => {
+  const spaced = glued.replace(PAN_SPACED, (pan: string) => {
     const read = pan.replace(NOT_PAN_CHARACTER, "");
     if (pan.replace(INVISIBLE_CHARS, "").length !== read.length) return maskPan(read.toUpperCase());
     return pan;
   });
+  return PAN_CAPS_HINT.test(spaced)
+    ? spaced.replace(PAN_CAPS_SPACED, (pan: string) => maskPan(pan.replace(NOT_PAN_CHARACTER, "")))
+    : spaced;
 }
+
+/** What PAN_SEP holds in ASCII: an ASCII text without one holds no PAN spelled apart. */
+const ASCII_PAN_SEP = /[ .\-_/\t]/;
 
 /** maskPans of the PAN shapes written glued (PAN_ANY), read through invisible characters between them too. */
 function maskGluedPans(text: string, keepMasks: boolean): string {
@@ -1222,7 +1466,7 @@ function readString(literal: string): string {
   }
   if (typeof value !== "string") return literal;
   const read = readable(value);
-  const masked = maskEscapedPans(maskDigitRuns(maskShapes(read), 10, readsAsNumber));
+  const masked = readAsPerson(maskEscapedPans(maskDigitRuns(maskShapes(read), 10, readsAsNumber)), shapesAndRuns);
   return masked === read ? literal : JSON.stringify(masked);
 }
 
@@ -1370,7 +1614,8 @@ export class Scrubber {
   }
 
   scrub(text: string): string {
-    return readRuns(maskShapes(redact(text, this.#secrets)));
+    // Then as a person reads it (readAsPerson: look-alike letters, marks, other scripts' digits).
+    return readAsPerson(readRuns(maskShapes(redact(text, this.#secrets))), shapesAndRuns);
   }
 
   /**
@@ -1414,7 +1659,7 @@ export class Scrubber {
     const shaped = maskShapes(hidden);
     const out = this.holdsSecret(shaped) ? redactAnyCase(shaped, pattern) : shaped;
     const redacted = hidden === written && first === text ? out : released(out);
-    return request ? redacted : readRuns(redacted);
+    return request ? redacted : readAsPerson(readRuns(redacted), shapesAndRuns);
   }
 
   /**
@@ -1518,6 +1763,10 @@ class RequestScrubber implements TextScrubber {
     // The own values scrubAnyCase held, after the pass above: released before it, a value `CTED]` was found again in
     // the `[REDACTED]` of a value held (the secrets' are released before it, as their redaction ran before it).
     if (own !== null && out.includes(HELD_OWN) && !MARKS.test(plain)) out = released(out, HELD_OWN_AT);
+    // As a person reads it (readAsPerson), for a PAN: the digits are read already (readable) and what stands between
+    // them is its callers' to read (aopay/outcome.ts: maskNumberShapes' runs); a mask here would show an own value's
+    // last four digits that its redaction hides.
+    out = readAsPerson(out, panShapesMasked);
     this.#lastText = text;
     this.#lastScrub = out;
     return out;
@@ -1777,6 +2026,20 @@ export function maskGlued(text: string, min = 10): string {
 /** Every PAN shape in `text`, either case, glued to anything or not, as `XXXXXX234F`: ASCII only (NFKC it first). */
 export function maskPanShapes(text: string): string {
   // Then maskPans for the spellings read through (PAN_SPACED, invisible characters): the glued ones are masked by then.
+  return readAsPerson(panShapesMasked(text), panShapesMasked);
+}
+
+/**
+ * A frozen scrubber's output (`text`) with the PANs masked that a person's reading of it holds (readAsPerson: look-alike
+ * letters, marks, format characters): for the equivalence tests, as maskedPansAsScrubbed, so that a difference that is
+ * only such a PAN masked is told from any other.
+ */
+export function maskedPansAsRead(text: string): string {
+  return readAsPerson(text, panShapesMasked);
+}
+
+/** maskPanShapes of `text` as written. */
+function panShapesMasked(text: string): string {
   return mayHoldPan(text) ? maskPans(text.replace(PAN_ANY, (pan) => maskPan(pan.toUpperCase()))) : text;
 }
 const ANY_DIGIT = /\p{Nd}/gu;

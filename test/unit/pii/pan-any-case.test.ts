@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { maskGlued, maskNumberShapes, Scrubber } from "../../../src/pii/scrub";
+import { Scrubber } from "../../../src/pii/scrub";
+import { scrubEntryPoints } from "../../helpers/scrub-entry-points";
 
 /**
  * A PAN in either case, glued or not, through every entry point of src/pii/scrub.ts that text leaves the process by:
@@ -10,26 +11,7 @@ import { maskGlued, maskNumberShapes, Scrubber } from "../../../src/pii/scrub";
  * `_` passed some of them whole (test run against the code before this change: see the commit).
  */
 const scrubber = new Scrubber(["AOP-554"]);
-const msgOf = (line: string) => (JSON.parse(line) as { msg: string }).msg;
-
-const ENTRY_POINTS: Record<string, (text: string) => string> = {
-  "Scrubber.scrub": (t) => scrubber.scrub(t),
-  "Scrubber.scrubAnyCase": (t) => scrubber.scrubAnyCase(t),
-  "Scrubber.scrubLine (a message)": (t) =>
-    msgOf(scrubber.scrubLine(JSON.stringify({ level: "info", time: 1, requestId: randomUUID(), msg: t }))),
-  "Scrubber.scrubLine (a nested field)": (t) =>
-    (
-      JSON.parse(scrubber.scrubLine(JSON.stringify({ level: "error", err: { message: t, extensions: { x: t } } }))) as {
-        err: { message: string; extensions: { x: string } };
-      }
-    ).err.message,
-  "Scrubber.scrubLine (the line as written)": (t) =>
-    scrubber.scrubLine(JSON.stringify({ level: "warn", time: 2, msg: t })),
-  "a request's scrub": (t) => scrubber.forRequest(["482913"]).scrub(t),
-  "a request's scrub, its own PAN among the values": (t) => scrubber.forRequest(["ABCPE1234F", "482913"]).scrub(t),
-  "a request's scrub, then maskNumberShapes": (t) => maskNumberShapes(scrubber.forRequest([]).scrub(t)),
-  maskGlued: (t) => maskGlued(t),
-};
+const ENTRY_POINTS = scrubEntryPoints(scrubber, ["ABCPE1234F", "482913"]);
 
 const PAN = "ABCPE1234F";
 const fullwidth = (text: string) =>

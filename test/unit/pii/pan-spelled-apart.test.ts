@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { maskGlued, maskNumberShapes, Scrubber } from "../../../src/pii/scrub";
+import { Scrubber } from "../../../src/pii/scrub";
+import { scrubEntryPoints } from "../../helpers/scrub-entry-points";
 
 /**
  * A PAN as a reader reads it though written apart: grouped with a separator (`ABCPE 1234 F`, `ABCPE-1234-F`,
@@ -8,19 +8,7 @@ import { maskGlued, maskNumberShapes, Scrubber } from "../../../src/pii/scrub";
  * every spelling here pass every entry point of src/pii/scrub.ts whole.
  */
 const scrubber = new Scrubber(["AOP-554"]);
-const msgOf = (line: string) => (JSON.parse(line) as { msg: string }).msg;
-
-const ENTRY_POINTS: Record<string, (text: string) => string> = {
-  "Scrubber.scrub": (t) => scrubber.scrub(t),
-  "Scrubber.scrubAnyCase": (t) => scrubber.scrubAnyCase(t),
-  "Scrubber.scrubLine (a message)": (t) =>
-    msgOf(scrubber.scrubLine(JSON.stringify({ level: "info", time: 1, requestId: randomUUID(), msg: t }))),
-  "Scrubber.scrubLine (the line as written)": (t) =>
-    scrubber.scrubLine(JSON.stringify({ level: "warn", time: 2, msg: t })),
-  "a request's scrub": (t) => scrubber.forRequest(["482913"]).scrub(t),
-  "a request's scrub, then maskNumberShapes": (t) => maskNumberShapes(scrubber.forRequest([]).scrub(t)),
-  maskGlued: (t) => maskGlued(t),
-};
+const ENTRY_POINTS = scrubEntryPoints(scrubber);
 
 const SPELLINGS = [
   "ABCPE 1234 F",
@@ -49,9 +37,11 @@ describe.each(Object.entries(ENTRY_POINTS))("%s", (_name, scrub) => {
   });
 });
 
-test("keeps what is no PAN: prose, a short letter run, a letter or digit glued after, a hex id read through", () => {
+test("keeps what is no PAN: prose in lower case, a short letter run, a letter or digit glued after, a hex id read through", () => {
   for (const text of [
-    "ABC PE 1234 F",
+    // In lower case a space inside the letters is prose's (`in the 2024 a`); in capitals it is a PAN (look-alike-
+    // spellings.test.ts).
+    "abc pe 1234 f",
     "route ABCPE 1234 Fx",
     "ABCPE 12345 F",
     "ABCP 1234 F",
