@@ -342,8 +342,9 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis whose INFO names no maxmemory
     expect(s.t.logs.records().filter((r) => POLICY_LINE.test(String(r.msg)))).toEqual([]);
   });
 
-  // The warn line alone was easily missed: the eviction check's promise is not kept for this server, so RedisUnsafe
-  // fires (problem eviction_policy_unchecked) until the server says its policy or the operator accepts it.
+  // The warn line alone was easily missed: the eviction check's promise is not kept for this server, so
+  // RedisPolicyUnchecked fires (problem eviction_policy_unchecked) until the server says its policy or the operator
+  // accepts it.
   it("and on the metrics page, for an alert (aopay_redis_unsafe, eviction_policy_unchecked)", async () => {
     expect(await unsafe(s.t)).toEqual({ eviction_policy: "0", eviction_policy_unchecked: "1", version: "0" });
   });
@@ -405,8 +406,8 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis judged evicting, then read ot
  * A Redis judged noeviction whose later readings stop naming its policy (an INFO that no longer names it: a proxy put
  * in front, an ACL changed on the same connection), its policy then made evicting behind that silence. Nothing says the
  * policy is still noeviction, so the judgement is "not checked" from then on, as a server that never named one: sends
- * go on, and RedisUnsafe fires (eviction_policy_unchecked). Before, "sound" stood for as long as the connection lasted,
- * with no alert, while a Redis known to evict would have been refused (the evicting judgement stands: above).
+ * go on, and RedisPolicyUnchecked fires (eviction_policy_unchecked). Before, "sound" stood for as long as the
+ * connection lasted, with no alert, while a Redis known to evict would have been refused (the evicting judgement stands: above).
  */
 describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis judged noeviction, then silent about its policy", () => {
   let silent = false;
