@@ -179,6 +179,99 @@ describeWithPrivateRedis("the memory poll through a private Redis", () => {
   });
 });
 
+/**
+ * Attacks on the poll beside the outage above: a server that accepts the command and answers only after the
+ * connection's command timeout (DEBUG SLEEP, CLIENT PAUSE), and an ACL user without INFO (NOPERM) reached through a
+ * REDIS_URL with a user and password: each read fails as a read, the poll goes on, and no line names the password,
+ * the user or the host.
+ */
+describeWithPrivateRedis("the memory poll against a hung or refusing Redis", () => {
+  const PASSWORD = "memtest-Pa55word-0123456789";
+  let port: number;
+  let server: ChildProcess | undefined;
+  let admin: Redis | undefined;
+  let created: ReturnType<typeof createRedis> | undefined;
+  let poll: RedisMemoryPoll | undefined;
+  let metrics: Metrics;
+  let logs: LogCapture;
+
+  beforeEach(async () => {
+    port = await freePort();
+    server = startRedis(port, ["--maxmemory-policy", "noeviction", "--enable-debug-command", "yes"]);
+    admin = await connectPrivateRedis(port);
+    logs = new LogCapture();
+    metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
+  });
+
+  /** The stores' connection as `user` (with PASSWORD) and its poll, 100 ms apart. */
+  function pollAs(user: string): void {
+    const log = createLogger({ level: "info", destination: logs });
+    created = createRedis(`redis://${user}:${PASSWORD}@127.0.0.1:${port}`, log, {
+      evictingPolicy: "refuse",
+      checkIntervalMs: 3_600_000,
+      onJudged: (judged) => metrics.redisServer(judged),
+    });
+    poll = new RedisMemoryPoll(created.redis, log, { intervalMs: 100, onRead: (r) => metrics.redisMemory(r) });
+    poll.start();
+  }
+
+  afterEach(async () => {
+    poll?.stop();
+    created?.check.stop();
+    created?.redis.disconnect();
+    await admin?.quit().catch(() => undefined);
+    await stopRedis(server);
+    metrics.close();
+  });
+
+  const readOk = async () => (await gauges(metrics)).aopay_redis_memory_read_ok;
+  const noSecretIn = (text: string) => {
+    expect(text).not.toContain(PASSWORD);
+    expect(text).not.toContain("memtest-user");
+  };
+
+  it("an ACL user without INFO (NOPERM): read_ok 0, no bytes, one warn line naming no password, user or host", async () => {
+    await admin!.call("ACL", "SETUSER", "memtest-user", "on", `>${PASSWORD}`, "~*", "&*", "+@all", "-info");
+    pollAs("memtest-user");
+    const notRead = () => logs.records().filter((r) => /^redis memory not read/.test(String(r.msg)));
+    expect(await waitFor(async () => notRead().length > 0, 5_000)).toBe(true);
+    // Ten reads more at least (100 ms apart): still refused, still one line.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await gauges(metrics)).toEqual({ aopay_redis_memory_read_ok: 0 });
+    expect(notRead()).toHaveLength(1);
+    expect(notRead()[0]).toMatchObject({ level: "warn", err: { name: "ReplyError" } });
+    // The policy's reading is refused too: RedisPolicyUnchecked's gauge says so (docs/operations.md).
+    expect(await metrics.registry.metrics()).toMatch(/^aopay_redis_unsafe\{problem="eviction_policy_unchecked"\} 1$/m);
+    poll!.stop();
+    noSecretIn(logs.text());
+    for (const line of notRead()) expect(JSON.stringify(line)).not.toContain(`127.0.0.1:${port}`);
+  });
+
+  it("a Redis that accepts INFO but answers after the command timeout (DEBUG SLEEP 2.5): failed, then read again", async () => {
+    await admin!.call("ACL", "SETUSER", "memtest-user", "on", `>${PASSWORD}`, "~*", "&*", "+@all");
+    pollAs("memtest-user");
+    expect(await waitFor(async () => (await readOk()) === 1, 5_000)).toBe(true);
+    const sleeper = await connectPrivateRedis(port);
+    const slept = sleeper.call("DEBUG", "SLEEP", "2.5");
+    expect(await waitFor(async () => (await readOk()) === 0, 2_000)).toBe(true);
+    await slept;
+    await sleeper.quit();
+    expect(await waitFor(async () => (await readOk()) === 1, 5_000)).toBe(true);
+    expect(logs.records().filter((r) => r.msg === "redis memory read again")).toHaveLength(1);
+    noSecretIn(logs.text());
+  }, 15_000);
+
+  it("CLIENT PAUSE ALL: the read times out as a failed read, and reads resume once the pause ends", async () => {
+    await admin!.call("ACL", "SETUSER", "memtest-user", "on", `>${PASSWORD}`, "~*", "&*", "+@all");
+    pollAs("memtest-user");
+    expect(await waitFor(async () => (await readOk()) === 1, 5_000)).toBe(true);
+    await admin!.call("CLIENT", "PAUSE", "2500", "ALL");
+    expect(await waitFor(async () => (await readOk()) === 0, 2_000)).toBe(true);
+    expect(await waitFor(async () => (await readOk()) === 1, 5_000)).toBe(true);
+    noSecretIn(logs.text());
+  }, 15_000);
+});
+
 describeWithPrivateRedis("the stores' poll (createProtection, REDIS_MEMORY_POLL_SECONDS)", () => {
   /** The stores over a private Redis with the setting given, each read their observer was told of, and the server. */
   async function stores(pollSeconds: string) {
