@@ -63,6 +63,26 @@ async function infoCalls(admin: Redis): Promise<number> {
 /** A key name no log line or label may show. */
 const KEY_MARKER = "memtest-customer-9876543210";
 
+/** A private redis-server (noeviction; DEBUG SLEEP, a server held busy, needs the command enabled since Redis 7). */
+async function privateServer(): Promise<{ port: number; server: ChildProcess; admin: Redis }> {
+  const port = await freePort();
+  const server = startRedis(port, ["--maxmemory-policy", "noeviction", "--enable-debug-command", "yes"]);
+  return { port, server, admin: await connectPrivateRedis(port) };
+}
+
+/** The stores' connection to `url` (its policy judged at connection) and its memory poll, 100 ms apart, to `metrics`. */
+function pollOn(url: string, logs: LogCapture, metrics: Metrics) {
+  const log = createLogger({ level: "info", destination: logs });
+  const created = createRedis(url, log, {
+    evictingPolicy: "refuse",
+    checkIntervalMs: 3_600_000,
+    onJudged: (judged) => metrics.redisServer(judged),
+  });
+  const poll = new RedisMemoryPoll(created.redis, log, { intervalMs: 100, onRead: (r) => metrics.redisMemory(r) });
+  poll.start();
+  return { ...created, poll };
+}
+
 describeWithPrivateRedis("the memory poll through a private Redis", () => {
   let port: number;
   let server: ChildProcess | undefined;
@@ -74,21 +94,13 @@ describeWithPrivateRedis("the memory poll through a private Redis", () => {
   let logs: LogCapture;
 
   beforeEach(async () => {
-    port = await freePort();
-    // DEBUG SLEEP (a server held busy) needs the command enabled: off by default since Redis 7.
-    server = startRedis(port, ["--maxmemory-policy", "noeviction", "--enable-debug-command", "yes"]);
-    admin = await connectPrivateRedis(port);
+    ({ port, server, admin } = await privateServer());
     logs = new LogCapture();
-    const log = createLogger({ level: "info", destination: logs });
-    const created = createRedis(`redis://127.0.0.1:${port}`, log, {
-      evictingPolicy: "refuse",
-      checkIntervalMs: 3_600_000,
-    });
+    metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
+    const created = pollOn(`redis://127.0.0.1:${port}`, logs, metrics);
     redis = created.redis;
     check = created.check;
-    metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
-    poll = new RedisMemoryPoll(redis, log, { intervalMs: 100, onRead: (r) => metrics.redisMemory(r) });
-    poll.start();
+    poll = created.poll;
   });
 
   afterEach(async () => {
@@ -196,23 +208,16 @@ describeWithPrivateRedis("the memory poll against a hung or refusing Redis", () 
   let logs: LogCapture;
 
   beforeEach(async () => {
-    port = await freePort();
-    server = startRedis(port, ["--maxmemory-policy", "noeviction", "--enable-debug-command", "yes"]);
-    admin = await connectPrivateRedis(port);
+    ({ port, server, admin } = await privateServer());
     logs = new LogCapture();
     metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
   });
 
-  /** The stores' connection as `user` (with PASSWORD) and its poll, 100 ms apart. */
+  /** The stores' connection as `user` (with PASSWORD) and its poll. */
   function pollAs(user: string): void {
-    const log = createLogger({ level: "info", destination: logs });
-    created = createRedis(`redis://${user}:${PASSWORD}@127.0.0.1:${port}`, log, {
-      evictingPolicy: "refuse",
-      checkIntervalMs: 3_600_000,
-      onJudged: (judged) => metrics.redisServer(judged),
-    });
-    poll = new RedisMemoryPoll(created.redis, log, { intervalMs: 100, onRead: (r) => metrics.redisMemory(r) });
-    poll.start();
+    const opened = pollOn(`redis://${user}:${PASSWORD}@127.0.0.1:${port}`, logs, metrics);
+    created = opened;
+    poll = opened.poll;
   }
 
   afterEach(async () => {
