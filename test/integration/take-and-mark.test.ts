@@ -5,7 +5,12 @@ import { KeyHasher } from "../../src/protection/key-hasher";
 import { MemoryRegisteredMobileStore } from "../../src/protection/memory-registered-mobiles";
 import { OtpThrottle } from "../../src/protection/otp-throttle";
 import { RedisRegisteredMobileStore } from "../../src/protection/redis-registered-mobiles";
-import { recordKey, RegistrationRaceError, type StoreSendMark } from "../../src/protection/registered-mobiles";
+import {
+  recordKey,
+  RegistrationRaceError,
+  SEND_MARK_TTL_MS,
+  type StoreSendMark,
+} from "../../src/protection/registered-mobiles";
 import type { SendOutcome } from "../../src/protection/send-guard";
 import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../helpers/redis";
 import { hasher, request, sealer, setup } from "../helpers/send-guard";
@@ -32,6 +37,8 @@ describeWithRedis("a CIBIL send's take and mark in one script (Redis)", () => {
   /** Every command sent on the stores' connection while `recording` (name and arguments). */
   let recorded: string[][] = [];
   let recording = false;
+  /** Set: the next script Redis answers has its reply lost (rejected as a timeout would be, after Redis ran it). */
+  let loseNextScriptReply = false;
 
   beforeAll(async () => {
     redis = await connectRedis();
@@ -39,6 +46,12 @@ describeWithRedis("a CIBIL send's take and mark in one script (Redis)", () => {
     redis.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
       const command = args[0];
       if (recording) recorded.push([command.name, ...command.args.map((a) => String(a))]);
+      if (loseNextScriptReply && command.name === "evalsha") {
+        loseNextScriptReply = false;
+        // Its answer, once Redis has run it, turned into the failure a lost reply is (redis.ts: never written again).
+        const reject = command.reject;
+        command.resolve = () => reject(new Error("Command timed out"));
+      }
       return send(...args);
     }) as Redis["sendCommand"];
   });
@@ -164,6 +177,37 @@ describeWithRedis("a CIBIL send's take and mark in one script (Redis)", () => {
     expect(during).toBe(1);
     // Its `sent` was the last of this process's sends to the id: the member removed, not left to expire.
     expect(await redis.exists(marksKey(cibilId))).toBe(0);
+  });
+
+  it("a take whose reply is lost: refused unavailable, no call; its mark left to expire within the mark's TTL", async () => {
+    const { send, marksKey, countKey } = stores({ config: throttleConfig({ cooldownSeconds: 1 }) });
+    const cibilId = "102288109";
+    loseNextScriptReply = true;
+    const lost = await send(cibilId);
+    expect(loseNextScriptReply).toBe(false);
+    // Nothing reached AOPay: the store's outcome unknown refuses the send (fail closed).
+    expect(lost.outcome.kind).toBe("unavailable");
+    expect(lost.calls).toEqual([]);
+    // Redis ran the script: the mark is there, and nothing ends it (whether it was made is not known to the
+    // process; SENT's DECR of a count never raised could lower an older version's send's count). Bounded: its member
+    // scored, its key and the count timed at most the mark's TTL from now (OTP_SEND_IN_PROGRESS for that PAN's
+    // registrations until then, docs/security.md).
+    const [member, score] = await redis.zrange(marksKey(cibilId), 0, -1, "WITHSCORES");
+    expect(member).toBeDefined();
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    expect(Number(score) - now).toBeGreaterThan(0);
+    expect(Number(score) - now).toBeLessThanOrEqual(SEND_MARK_TTL_MS);
+    expect(await redis.pttl(marksKey(cibilId))).toBeLessThanOrEqual(SEND_MARK_TTL_MS);
+    expect(await redis.get(countKey(cibilId))).toBe("1");
+    expect(await redis.pttl(countKey(cibilId))).toBeGreaterThan(0);
+    expect(await redis.pttl(countKey(cibilId))).toBeLessThanOrEqual(SEND_MARK_TTL_MS);
+    // The send's entry in the process ended with the take: the next send to the id (once the cooldown the lost take
+    // spent has passed) marks with a member of its own and ends it, the lost one's member left to expire.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await send(cibilId)).outcome.kind).toBe("sent");
+    expect(await redis.zrange(marksKey(cibilId), 0, -1)).toEqual([member]);
+    expect(await redis.get(countKey(cibilId))).toBe("1");
   });
 
   it("the mark and the records read in one script: the send recalls a mobile registered before it", async () => {
