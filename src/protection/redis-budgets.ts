@@ -275,8 +275,18 @@ export interface Take {
 export interface SendMark {
   /** MARK_SEND's keys (K) and arguments (A); called once, by the take that carries it (the send to the id starts). */
   begin(): { keys: readonly string[]; args: readonly string[] };
-  /** The take's outcome: the mark's reads when it was made; undefined when a budget refused or the script failed. */
-  taken(reads: readonly unknown[] | undefined): void;
+  /**
+   * The take's outcome: the mark's reads when it was made; undefined when a budget refused or the script failed. A
+   * failed take's `ran`: a sorted set and member the take wrote if, and only if, it made the mark (its send is refused
+   * then, never sent: the mark can be ended by it).
+   */
+  taken(reads: readonly unknown[] | undefined, ran?: TakeProbe): void;
+}
+
+/** A sorted set and a member a take writes when every budget allowed its send (SendMark.taken). */
+export interface TakeProbe {
+  key: string;
+  member: string;
 }
 
 /** Per process, a random token: with a counter it names each send's member uniquely across replicas. */
@@ -303,7 +313,8 @@ export class RedisBudgets {
    * back, docs/security-requirements.md E3).
    *
    * `mark`: a CIBIL send's mark, made in the same script once every budget allowed the send (TAKE_AND_MARK), and told
-   * the outcome (SendMark.taken) whatever it is: its reads, or none when refused (nothing written) or failed.
+   * the outcome (SendMark.taken) whatever it is: its reads, or none when refused (nothing written) or failed (with
+   * what tells whether the script made it).
    */
   async take(
     keys: readonly string[],
@@ -333,11 +344,18 @@ export class RedisBudgets {
       args.splice(1 + keys.length + sliding.length, 0, ...markKeys);
       args.push(String(keys.length + sliding.length), ...markArgs);
       let reads: unknown[] | undefined;
+      let failed = true;
       try {
         [reply, reads] = await this.#takeAndMark(args);
+        failed = false;
       } finally {
-        // Thrown: whether the mark was made is not known, and it is left to expire, as a failed `sending` leaves it.
-        mark.taken(reads);
+        // Thrown: whether Redis ran the script is not known here. Its first destination's member (`send:j`, j its
+        // key's place in KEYS) is in that sorted set exactly when it ran and every budget allowed it, so when it made
+        // the mark: the store ends the mark by that, and leaves alone one it never made.
+        mark.taken(
+          reads,
+          failed && sliding.length > 0 ? { key: sliding[0], member: `${send}:${keys.length + 1}` } : undefined,
+        );
       }
     }
     const counts: KeyCount[] = [];

@@ -49,6 +49,7 @@ import {
   withMobile,
 } from "./registered-mobiles";
 import type { StoreSealer } from "./store-sealer";
+import type { TakeProbe } from "./redis-budgets";
 
 const NO_KEYS: readonly string[] = [];
 
@@ -260,14 +261,27 @@ return 1`;
  * still goes down. By call, ZREM failed WRONGTYPE first, and the count stayed: the PAN's registrations refused
  * OTP_SEND_IN_PROGRESS until it expired.
  */
-const SENT = `
-if ARGV[2] == '1' then redis.pcall('ZREM', KEYS[1], ARGV[1]) end
-local left = redis.pcall('DECR', KEYS[2])
+function ended(marks: string, count: string, member: string, last: string): string {
+  return `
+if ${last} == '1' then redis.pcall('ZREM', ${marks}, ${member}) end
+local left = redis.pcall('DECR', ${count})
 if type(left) ~= 'number' or left <= 0 or left + 2 >= ${COUNT_BOUND} then
-  redis.call('DEL', KEYS[2])
+  redis.call('DEL', ${count})
   left = 0
 end
 return left`;
+}
+const SENT = ended("KEYS[1]", "KEYS[2]", "ARGV[1]", "ARGV[2]");
+
+/**
+ * A failed take's mark ended as SENT ends one (KEYS[2..3], ARGV[2..3] as SENT's KEYS and ARGV), only if the take made
+ * it: its member ARGV[1] is in the sorted set KEYS[1] (redis-budgets.ts TAKE_AND_MARK writes it there exactly when
+ * every budget allowed the send, and so marked). A take that never ran, or was refused, made no mark: nothing (-1),
+ * so that no `regsend:` count it never raised is lowered (an older version's send's, during a rolling update).
+ */
+const ABANDONED = `
+if type(redis.pcall('ZSCORE', KEYS[1], ARGV[1])) ~= 'string' then return -1 end
+${ended("KEYS[2]", "KEYS[3]", "ARGV[2]", "ARGV[3]")}`;
 
 /**
  * A PAN's first registration here (no link under KEYS[1] yet): held under KEYS[2] for ARGV[1] (its token) for ARGV[2]
@@ -343,7 +357,7 @@ const CAS_BACKOFF_MAX_MS = 100;
 
 /**
  * A send's mark carried into its budgets' take (RedisRegisteredMobileStore.sendMark): begun by the take, which made it
- * (its reads kept) or not (refused: nothing written; failed: left to expire, as a failed `sending` leaves it; either
+ * (its reads kept) or not (refused: nothing written; failed: ended in Redis if the take made it, ABANDONED; either
  * way the send to the id has ended in this process), then taken up once by `sending` for the same id and token.
  */
 class RedisSendMark implements StoreSendMark {
@@ -357,7 +371,8 @@ class RedisSendMark implements StoreSendMark {
     readonly cibilId: string,
     readonly token: string | undefined,
     private readonly start: (mark: RedisSendMark) => { keys: readonly string[]; args: readonly string[] },
-    private readonly end: () => void,
+    /** The send to the id ended in this process; `ran` (a failed take's): ended in Redis if the take made it. */
+    private readonly end: (ran?: TakeProbe) => void,
   ) {}
 
   begin(): { keys: readonly string[]; args: readonly string[] } {
@@ -366,11 +381,11 @@ class RedisSendMark implements StoreSendMark {
     return this.start(this);
   }
 
-  taken(reads: readonly unknown[] | undefined): void {
+  taken(reads: readonly unknown[] | undefined, ran?: TakeProbe): void {
     if (this.#state !== "begun") return;
     if (reads === undefined) {
       this.#state = "gone";
-      this.end();
+      this.end(ran);
       return;
     }
     this.reads = reads as ReadRecord[];
@@ -397,6 +412,7 @@ class RedisSendMark implements StoreSendMark {
 export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   readonly #replace: ScriptCommand<number>;
   readonly #sentScript: ScriptCommand<number>;
+  readonly #abandonedScript: ScriptCommand<number>;
   readonly #sendingScript: ScriptCommand<ReadRecord[]>;
   readonly #sendingTokenScript: ScriptCommand<ReadRecord[]>;
   readonly #underWayScript: ScriptCommand<[number, number]>;
@@ -460,6 +476,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   ) {
     this.#replace = scriptCommand(redis, "aopayRegisteredMobilesReplace", REPLACE_IF_UNCHANGED, 1);
     this.#sentScript = scriptCommand(redis, "aopayRegisteredMobilesSendEnded", SENT, 2);
+    this.#abandonedScript = scriptCommand(redis, "aopayRegisteredMobilesSendAbandoned", ABANDONED, 3);
     this.#sendingScript = scriptCommand(redis, "aopayRegisteredMobilesSendMarked", SENDING, 4);
     this.#sendingTokenScript = scriptCommand(redis, "aopayRegisteredMobilesSendMarkedToken", SENDING_WITH_TOKEN, 5);
     this.#underWayScript = scriptCommand(redis, "aopayRegisteredMobilesSendUnderWay", UNDER_WAY, 2);
@@ -629,8 +646,32 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
         if (token !== undefined) keys.push(this.#tokenKey((mark.link = tokenLinkKey(this.hasher, token))));
         return { keys, args: [String(this.sendMarkTtlMs), entry.member, String(this.#furthestMarkMs)] };
       },
-      () => this.#keys.ended(cibilId),
+      (ran) => {
+        const entry = this.#keys.ended(cibilId);
+        if (ran !== undefined) void this.#abandoned(entry, ran);
+      },
     );
+  }
+
+  /**
+   * A failed take's mark (its send refused, never sent), ended if the take made it: ABANDONED. Before, it was left to
+   * expire: the PAN's registrations refused OTP_SEND_IN_PROGRESS for the mark's TTL (2 minutes) after a take timed
+   * out. Best effort, as `sent`: a failure leaves it to expire.
+   */
+  async #abandoned(entry: SendingEntry, ran: TakeProbe): Promise<void> {
+    const last = entry.sends === 0 && entry.lingers !== true ? "1" : "0";
+    try {
+      await this.#abandonedScript(
+        ran.key,
+        this.#marksKey(entry.key),
+        this.#sendKey(entry.key),
+        ran.member,
+        entry.member,
+        last,
+      );
+    } catch {
+      // Left to expire (sendMarkTtlMs after the take).
+    }
   }
 
   /**
