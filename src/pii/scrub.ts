@@ -787,13 +787,60 @@ const LOOK_ALIKES: Record<string, string> = {
   ν: "v",
   Ϲ: "C",
   ϲ: "c",
+  // Cherokee capitals and Latin small capitals that look like Latin capitals: a review had `ᏴᎬᎻᏢᏦ5678Ꮇ` and
+  // `ʙᴇʜᴘᴋ5678ᴍ` pass every entry point as a PAN (neither has a compatibility decomposition: NFKD keeps them).
+  Ꭺ: "A",
+  Ᏼ: "B",
+  Ꮯ: "C",
+  Ꭰ: "D",
+  Ꭼ: "E",
+  Ꮐ: "G",
+  Ꮋ: "H",
+  Ꭻ: "J",
+  Ꮶ: "K",
+  Ꮮ: "L",
+  Ꮇ: "M",
+  Ꮲ: "P",
+  Ꮢ: "R",
+  Ꮪ: "S",
+  Ꭲ: "T",
+  Ꮩ: "V",
+  Ꮃ: "W",
+  Ꮓ: "Z",
+  ᴀ: "A",
+  ʙ: "B",
+  ᴄ: "C",
+  ᴅ: "D",
+  ᴇ: "E",
+  ɢ: "G",
+  ʜ: "H",
+  ɪ: "I",
+  ᴊ: "J",
+  ᴋ: "K",
+  ʟ: "L",
+  ᴍ: "M",
+  ɴ: "N",
+  ᴏ: "O",
+  ᴘ: "P",
+  ʀ: "R",
+  ꜱ: "S",
+  ᴛ: "T",
+  ᴜ: "U",
+  ᴠ: "V",
+  ᴡ: "W",
+  ʏ: "Y",
+  ᴢ: "Z",
 };
 /**
  * What a reading (personReading) changes: a mark (a combining accent, the combining grapheme joiner U+034F), a format
- * character (the Mongolian vowel separator U+180E, zero-width ones, direction marks), a look-alike letter, a digit of
- * another script, a compatibility form. A text without one reads as it is written.
+ * character (the Mongolian vowel separator U+180E, zero-width ones, direction marks), a Latin letter written with its
+ * accent in one code point (U+00C0-024F, U+1E00-1EFF: `É` as a keyboard writes it, NFC, read as `E` as its NFD
+ * `E\u0301` was; a review had `BÉHPK5678M` pass every entry point where `BE\u0301HPK5678M` was masked), a look-alike
+ * letter (Greek, Cyrillic, Cherokee U+13A0-13FF, small capitals U+0250-02AF, U+1D00-1D2B, U+A731), a digit of another
+ * script, a compatibility form. A text without one reads as it is written.
  */
-const READ_OTHERWISE = /[\p{M}\p{Cf}\u0370-\u03FF\u0400-\u052F\uFF00-\uFFEF]|(?![0-9])\p{Nd}/u;
+const READ_OTHERWISE =
+  /[\p{M}\p{Cf}\u00C0-\u02AF\u0370-\u03FF\u0400-\u052F\u13A0-\u13FF\u1D00-\u1D2B\u1E00-\u1EFF\uA731\uFF00-\uFFEF]|(?![0-9])\p{Nd}/u;
 const MARK_OR_FORMAT = /^[\p{M}\p{Cf}]$/u;
 
 /**

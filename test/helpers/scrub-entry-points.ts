@@ -55,6 +55,11 @@ export const GREEK: Record<string, string> = { A: "Α", B: "Β", E: "Ε", K: "Κ
 const LOOK_ALIKE: Record<string, string> = {};
 for (const table of [CYRILLIC, GREEK]) for (const [latin, other] of Object.entries(table)) LOOK_ALIKE[other] = latin;
 Object.assign(LOOK_ALIKE, { Т: "T", Х: "X", а: "a", е: "e", о: "o", р: "p", с: "c", х: "x" });
+/** Cherokee capitals and Latin small capitals a reader takes for Latin capitals (keys: the Latin letter). */
+export const CHEROKEE: Record<string, string> = { B: "Ᏼ", E: "Ꭼ", H: "Ꮋ", P: "Ꮲ", K: "Ꮶ", M: "Ꮇ" };
+export const SMALL_CAPITALS: Record<string, string> = { B: "ʙ", E: "ᴇ", H: "ʜ", P: "ᴘ", K: "ᴋ", M: "ᴍ" };
+for (const table of [CHEROKEE, SMALL_CAPITALS])
+  for (const [latin, other] of Object.entries(table)) LOOK_ALIKE[other] = latin;
 export const DIGIT_ZERO = { devanagari: 0x966, bengali: 0x9e6, gujarati: 0xae6, tamil: 0xbe6, arabicIndic: 0x660 };
 
 /** What a person reads of `shown`: look-alikes as the letters they look like, digits of any script, no marks. */

@@ -1,6 +1,13 @@
-import { randomBytes } from "node:crypto";
 import { Scrubber } from "../../../src/pii/scrub";
-import { CYRILLIC, DIGIT_ZERO, GREEK, read, scrubEntryPoints } from "../../helpers/scrub-entry-points";
+import {
+  CHEROKEE,
+  CYRILLIC,
+  DIGIT_ZERO,
+  GREEK,
+  SMALL_CAPITALS,
+  read,
+  scrubEntryPoints,
+} from "../../helpers/scrub-entry-points";
 
 /**
  * An Aadhaar number, a mobile (with its `+91` and `0` prefixes) and a PAN in spellings a person reads as the
@@ -63,6 +70,14 @@ const pans = [
   "BEHPK 56 78 M",
   "B E H P K 5 6 7 8 M",
   "BEHPK\u20135678\u2013M",
+  // A review's attack: letters precomposed with their accent (NFC, as a keyboard writes them: `É` U+00C9, not `E` and
+  // U+0301), Cherokee capitals, Latin small capitals.
+  "BÉHPK5678M",
+  "ḂÉḢṔḰ5678Ḿ",
+  "béhpk5678m",
+  "BËHPK 5678 M",
+  [...PAN_LETTERS].map((c) => CHEROKEE[c]).join("") + "5678" + CHEROKEE.M,
+  [...PAN_LETTERS].map((c) => SMALL_CAPITALS[c]).join("") + "5678" + SMALL_CAPITALS.M,
 ];
 
 /** What must never be read in an output: an Aadhaar number's first eight, a mobile's first six, a PAN's first six. */
@@ -113,7 +128,9 @@ describe("identifiers in look-alike spellings are masked at every entry point", 
  */
 describe("what is no identifier stays as written", () => {
   const kept = [
-    randomBytes(16).toString("hex"),
+    // A fixed trace id, not randomBytes: about one random 32-hex id in eleven holds a run of ten digits or more, which
+    // the log line, maskNumberShapes and maskGlued mask as they did before this round (the test failed 1 run in 11).
+    "4bf92f3577b34da6a3ce929d0e0e4736",
     "3f2a9c1e-7b4d-4e8f-a1c2-d3e4f5a6b7c8",
     "2026-12-04T13:45:12.123Z",
     "took 1234 ms, wrote 1048576 bytes",

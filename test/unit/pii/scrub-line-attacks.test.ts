@@ -1,4 +1,4 @@
-import { maskedPansAsScrubbed, Scrubber } from "../../../src/pii/scrub";
+import { maskedPansAsRead, maskedPansAsScrubbed, Scrubber } from "../../../src/pii/scrub";
 import { Scrubber as FrozenScrubber } from "../../fixtures/frozen/scrub-31bcea0";
 
 /**
@@ -16,7 +16,9 @@ import { Scrubber as FrozenScrubber } from "../../fixtures/frozen/scrub-31bcea0"
 const frozenLine = (frozen: FrozenScrubber, text: string, now?: string) => {
   const line = maskedPansAsScrubbed(frozen.scrubLine(text));
   // A PAN glued after a number the frozen copy masked (`9876543210XYZPQ9876Z`): its `X`s read as a PAN's letters.
-  return now !== undefined && now !== line && now === maskedPansAsScrubbed(frozen.scrubLine(text), false) ? now : line;
+  if (now !== undefined && now !== line && now === maskedPansAsScrubbed(frozen.scrubLine(text), false)) return now;
+  // A PAN a person reads through a letter with its accent (`XYZPQ9876É`, read as `XYZPQ9876E`: maskedPansAsRead).
+  return now !== undefined && now !== line && now === maskedPansAsRead(line) ? now : line;
 };
 const SECRETS = [
   "p@ss.w*rd+(x)[y]{2}|z^$end",
