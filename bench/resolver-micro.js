@@ -110,7 +110,9 @@ function context() {
     client: { id: "bench-client" },
     ip: "203.0.113.9",
     idempotencyKey: undefined,
-    protection: { guard, customerRefs },
+    // registeredMobiles: a store without sendMark, as the in-memory one (the Redis store's marks its budgets' take;
+    // the stub guard above never calls `prepare`, so nothing else of it is read).
+    protection: { guard, customerRefs, registeredMobiles: {} },
     responseHeaders: new Map(),
     callOptions: () => ({}),
     loaders: undefined,
