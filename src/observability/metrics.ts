@@ -617,8 +617,8 @@ export class Metrics implements RequestObserver {
 
 /**
  * A gauge of one figure of the last read, with no sample at all while `read` says undefined (a failed read):
- * prom-client lists an unlabelled gauge at 0 whatever is done to it, and 0 here would say "empty" or "no limit" of a Redis not
- * read. A cluster's primary takes the largest worker's (aggregator max): each worker reads the same server.
+ * prom-client lists an unlabelled gauge at 0 whatever is done to it, and 0 here would say "empty" or "no limit" of a
+ * Redis not read. A cluster's primary takes the largest worker's (aggregator max): each worker reads the same server.
  */
 class LastReadGauge extends Gauge {
   constructor(name: string, help: string, registers: Registry[], read: () => number | undefined) {

@@ -2093,9 +2093,9 @@ export function maskPanShapes(text: string): string {
 }
 
 /**
- * A frozen scrubber's output (`text`) with the PANs masked that a person's reading of it holds (readAsPerson: look-alike
- * letters, marks, format characters): for the equivalence tests, as maskedPansAsScrubbed, so that a difference that is
- * only such a PAN masked is told from any other.
+ * A frozen scrubber's output (`text`) with the PANs masked that a person's reading of it holds (readAsPerson:
+ * look-alike letters, marks, format characters): for the equivalence tests, as maskedPansAsScrubbed, so that a
+ * difference that is only such a PAN masked is told from any other.
  */
 export function maskedPansAsRead(text: string): string {
   return readAsPerson(text, panShapesMasked);

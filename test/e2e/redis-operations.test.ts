@@ -407,7 +407,8 @@ describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis judged evicting, then read ot
  * in front, an ACL changed on the same connection), its policy then made evicting behind that silence. Nothing says the
  * policy is still noeviction, so the judgement is "not checked" from then on, as a server that never named one: sends
  * go on, and RedisPolicyUnchecked fires (eviction_policy_unchecked). Before, "sound" stood for as long as the
- * connection lasted, with no alert, while a Redis known to evict would have been refused (the evicting judgement stands: above).
+ * connection lasted, with no alert, while a Redis known to evict would have been refused (the evicting judgement
+ * stands: above).
  */
 describeUnless(PRIVATE_REDIS_SKIP_REASON, "a Redis judged noeviction, then silent about its policy", () => {
   let silent = false;

@@ -3,8 +3,8 @@ import { retryStoreWrite, STORE_RETRY_FIRST_MS, STORE_RETRY_MAX_MS } from "../..
 /**
  * The one background retry loop of the protection stores' writes (store-failure.ts retryStoreWrite: a key's settle and
  * a registration's mobile in send-guard.ts, a held consent in consent-store.ts). Its callers' suites drive it through
- * real stores (send-guard-settle, held-consent, redis-full, redis-blip); here its schedule and its three ends are pinned
- * on jest's clock, which the callers' suites cannot read exactly.
+ * real stores (send-guard-settle, held-consent, redis-full, redis-blip); here its schedule and its three ends are
+ * pinned on jest's clock, which the callers' suites cannot read exactly.
  */
 describe("retryStoreWrite", () => {
   beforeEach(() => jest.useFakeTimers({ now: 0 }));
