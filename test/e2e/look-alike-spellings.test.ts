@@ -1,4 +1,4 @@
-import { json } from "../helpers/fake-upstream";
+import { AEPS_RESEND, aepsDeclined, REGISTRATION, registrationRejected } from "../helpers/message-echoes";
 import { REGISTER_CIBIL_CUSTOMER, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { read } from "../helpers/scrub-entry-points";
 import { LENIENT_THROTTLE, stackOnFakeUpstream } from "../helpers/stack";
@@ -46,18 +46,10 @@ describe("identifiers in look-alike spellings, not the request's own, through a 
   const { upstream, t } = stackOnFakeUpstream({ env: { ...LENIENT_THROTTLE, LOG_LEVEL: "debug" } });
   const outputs: string[] = [];
   const message = `holder ${SPELLINGS.join(" ; ")}`;
-  const register = {
-    firstName: "Asha",
-    lastName: "Rao",
-    pan: "CNRPY7315Q",
-    dateOfBirth: "1990-01-01",
-    email: "asha@example.org",
-    mobile: "9182736450",
-  };
 
   it("the upstream's rejection of a registration carries them in its message", async () => {
-    upstream.respond(json(200, { code: "207", description: message, merchantTrxnRefId: "MT1", status: "False" }));
-    const res = await t.gql(REGISTER_CIBIL_CUSTOMER, { input: register });
+    upstream.respond(registrationRejected(message));
+    const res = await t.gql(REGISTER_CIBIL_CUSTOMER, { input: REGISTRATION });
     outputs.push(res.text, JSON.stringify(res.headers));
     const rejected = resultOf(res.body, "registerCibilCustomer");
     expect(rejected.__typename).toBe("UpstreamRejected");
@@ -65,21 +57,14 @@ describe("identifiers in look-alike spellings, not the request's own, through a 
   });
 
   it("an AEPS answer carries them in its message", async () => {
-    upstream.respond(json(200, { status: false, response_code: 5, message, error_code: "E5" }));
-    const input = {
-      userKey: "AOP554N3XXXX",
-      mobile: "9876543210",
-      aadhaar: "234123412346",
-      primaryKeyId: "P",
-      encodeTxnId: "D",
-    };
-    const res = await t.gql(RESEND_AEPS_OTP, { input });
+    upstream.respond(aepsDeclined(message));
+    const res = await t.gql(RESEND_AEPS_OTP, { input: AEPS_RESEND });
     outputs.push(res.text, JSON.stringify(res.headers));
     expect(res.text).toContain("XXXXXX678");
   });
 
   it("a client sends them in its variables, which the validation error quotes", async () => {
-    const res = await t.gql(REGISTER_CIBIL_CUSTOMER, { input: { ...register, note: message } });
+    const res = await t.gql(REGISTER_CIBIL_CUSTOMER, { input: { ...REGISTRATION, note: message } });
     outputs.push(res.text, JSON.stringify(res.headers));
     expect(res.text).toContain("note");
     expect(upstream.calls).toHaveLength(2);

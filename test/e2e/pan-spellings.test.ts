@@ -1,5 +1,5 @@
 import { request } from "undici";
-import { json } from "../helpers/fake-upstream";
+import { AEPS_RESEND, aepsDeclined, REGISTRATION, registrationRejected } from "../helpers/message-echoes";
 import { REGISTER_CIBIL_CUSTOMER, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { LENIENT_THROTTLE, stackOnFakeUpstream } from "../helpers/stack";
 
@@ -37,16 +37,8 @@ describe("a PAN not the request's own, in every spelling a reader reads, through
   const message = `holder ${SPELLINGS.join(" / ")}; again \\u006b${PAN.slice(1).toLowerCase()}`;
 
   it("the upstream's rejection of a registration carries it in its message", async () => {
-    upstream.respond(json(200, { code: "207", description: message, merchantTrxnRefId: "MT1", status: "False" }));
-    const input = {
-      firstName: "Asha",
-      lastName: "Rao",
-      pan: "CNRPY7315Q",
-      dateOfBirth: "1990-01-01",
-      email: "asha@example.org",
-      mobile: "9182736450",
-    };
-    const res = await t.gql(REGISTER_CIBIL_CUSTOMER, { input });
+    upstream.respond(registrationRejected(message));
+    const res = await t.gql(REGISTER_CIBIL_CUSTOMER, { input: REGISTRATION });
     outputs.push(res.text, JSON.stringify(res.headers));
     const rejected = resultOf(res.body, "registerCibilCustomer");
     expect(rejected.__typename).toBe("UpstreamRejected");
@@ -54,15 +46,8 @@ describe("a PAN not the request's own, in every spelling a reader reads, through
   });
 
   it("an AEPS answer carries it in its message", async () => {
-    upstream.respond(json(200, { status: false, response_code: 5, message, error_code: "E5" }));
-    const input = {
-      userKey: "AOP554N3XXXX",
-      mobile: "9876543210",
-      aadhaar: "234123412346",
-      primaryKeyId: "P",
-      encodeTxnId: "D",
-    };
-    const res = await t.gql(RESEND_AEPS_OTP, { input });
+    upstream.respond(aepsDeclined(message));
+    const res = await t.gql(RESEND_AEPS_OTP, { input: AEPS_RESEND });
     outputs.push(res.text, JSON.stringify(res.headers));
     expect(res.text).toContain("XXXXXX821Z");
   });

@@ -85,18 +85,49 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   if (keys.length > 0) await redis.del(...keys);
 }
 
+/** What `recordCommands(redis, { keys: true })` records: each command with its arguments, only while asked to. */
+export interface CommandRecorder {
+  /** The commands recorded, in order, each as [name, ...arguments] (a script's keys and arguments as strings). */
+  commands: string[][];
+  /** Whether a command sent now is recorded (unset at first; a test's own reads inside `during` unset it). */
+  recording: boolean;
+  /** The commands `step` sends, alone: the list cleared, then recorded while `step` runs. */
+  during(step: () => Promise<unknown>): Promise<string[][]>;
+}
+
 /**
- * The names of the commands `redis` sends from now on (its own sendCommand, which every command and script call goes
- * through), in order: a count of round trips made by the code under test on a connection of the test's own.
+ * The commands `redis` sends from now on (its own sendCommand, which every command and script call goes through), in
+ * order: a count of round trips made by the code under test on a connection of the test's own. By default every
+ * command's name; with `{ keys: true }` a recorder of each command with its arguments (the keys a script touched),
+ * recording only inside `during`. A wrapper the test puts on sendCommand before (a fault it injects) runs after the
+ * recording: a command it fails is recorded as sent.
  */
-export function recordCommands(redis: Redis): string[] {
-  const sent: string[] = [];
+export function recordCommands(redis: Redis): string[];
+export function recordCommands(redis: Redis, options: { keys: true }): CommandRecorder;
+export function recordCommands(redis: Redis, options?: { keys: true }): string[] | CommandRecorder {
+  const names: string[] = [];
+  const recorder: CommandRecorder = {
+    commands: [],
+    recording: false,
+    async during(step) {
+      recorder.commands = [];
+      recorder.recording = true;
+      try {
+        await step();
+      } finally {
+        recorder.recording = false;
+      }
+      return recorder.commands;
+    },
+  };
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
-    sent.push(args[0].name);
+    const command = args[0];
+    names.push(command.name);
+    if (recorder.recording) recorder.commands.push([command.name, ...command.args.map((a) => String(a))]);
     return send(...args);
   }) as Redis["sendCommand"];
-  return sent;
+  return options?.keys ? recorder : names;
 }
 
 /**

@@ -13,7 +13,14 @@ import { RedisRegisteredMobileStore } from "../../src/protection/redis-registere
 import type { RegisteredMobileStore } from "../../src/protection/registered-mobiles";
 import type { SendOutcome } from "../../src/protection/send-guard";
 import { isPromiseLike } from "../../src/util/promise-like";
-import { connectRedis, deleteKeys, REDIS_SKIP_REASON, uniquePrefix } from "../helpers/redis";
+import {
+  type CommandRecorder,
+  connectRedis,
+  deleteKeys,
+  REDIS_SKIP_REASON,
+  recordCommands,
+  uniquePrefix,
+} from "../helpers/redis";
 import { d, hasher, request, sealer, setup } from "../helpers/send-guard";
 import { throttleConfig } from "../helpers/throttle";
 
@@ -39,19 +46,13 @@ describe.each(BACKENDS)("generateCibilOtp's budgets before its send mark (%s)", 
   const maybe = skip === null ? it : it.skip;
   let redis: Redis | undefined;
   const prefix = uniquePrefix();
-  /** Every command sent on the stores' connection while `recording` (name and arguments). */
-  let recorded: string[][] = [];
-  let recording = false;
+  /** The commands sent on the stores' connection (name and arguments), in Redis. */
+  let recorder: CommandRecorder | undefined;
 
   beforeAll(async () => {
     if (backend !== "redis" || skip !== null) return;
     redis = await connectRedis();
-    const send = redis.sendCommand.bind(redis);
-    redis.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
-      const command = args[0];
-      if (recording) recorded.push([command.name, ...command.args.map((a) => String(a))]);
-      return send(...args);
-    }) as Redis["sendCommand"];
+    recorder = recordCommands(redis, { keys: true });
   });
   afterAll(async () => {
     if (!redis) return;
@@ -108,14 +109,9 @@ describe.each(BACKENDS)("generateCibilOtp's budgets before its send mark (%s)", 
 
   /** The commands `step` sends to Redis (none in memory). */
   async function commandsOf(step: () => Promise<unknown>): Promise<string[][]> {
-    recorded = [];
-    recording = true;
-    try {
-      await step();
-    } finally {
-      recording = false;
-    }
-    return recorded;
+    if (recorder) return recorder.during(step);
+    await step();
+    return [];
   }
   /** A command touching the registered-mobile store (its records, its send marks). */
   const registeredMobileWrite = (command: string[]) => command.some((arg) => /:reg(send|sends|mobiles?):/.test(arg));

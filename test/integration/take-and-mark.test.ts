@@ -12,7 +12,14 @@ import {
   type StoreSendMark,
 } from "../../src/protection/registered-mobiles";
 import type { SendOutcome } from "../../src/protection/send-guard";
-import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../helpers/redis";
+import {
+  type CommandRecorder,
+  connectRedis,
+  deleteKeys,
+  describeWithRedis,
+  recordCommands,
+  uniquePrefix,
+} from "../helpers/redis";
 import { hasher, request, sealer, setup } from "../helpers/send-guard";
 import { throttleConfig } from "../helpers/throttle";
 
@@ -34,9 +41,8 @@ const PREVIOUS = new KeyHasher(Buffer.from("p".repeat(32)));
 describeWithRedis("a CIBIL send's take and mark in one script (Redis)", () => {
   let redis: Redis;
   const prefix = uniquePrefix();
-  /** Every command sent on the stores' connection while `recording` (name and arguments). */
-  let recorded: string[][] = [];
-  let recording = false;
+  /** The commands sent on the stores' connection (name and arguments). */
+  let recorder: CommandRecorder;
   /** Set: the next script Redis answers has its reply lost (rejected as a timeout would be, after Redis ran it). */
   let loseNextScriptReply = false;
   /** Set: the next script fails before it is written (Redis never runs it). */
@@ -47,7 +53,6 @@ describeWithRedis("a CIBIL send's take and mark in one script (Redis)", () => {
     const send = redis.sendCommand.bind(redis);
     redis.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
       const command = args[0];
-      if (recording) recorded.push([command.name, ...command.args.map((a) => String(a))]);
       if (failNextScript && command.name === "evalsha") {
         failNextScript = false;
         command.reject(new Error("Connection is closed."));
@@ -61,6 +66,8 @@ describeWithRedis("a CIBIL send's take and mark in one script (Redis)", () => {
       }
       return send(...args);
     }) as Redis["sendCommand"];
+    // Put on after the faults: a command they fail is recorded as sent, as before them.
+    recorder = recordCommands(redis, { keys: true });
   });
   afterAll(async () => {
     await deleteKeys(redis, prefix);
@@ -121,16 +128,7 @@ describeWithRedis("a CIBIL send's take and mark in one script (Redis)", () => {
     return { send, registered, marksKey, countKey, sub };
   }
 
-  async function commandsOf(step: () => Promise<unknown>): Promise<string[][]> {
-    recorded = [];
-    recording = true;
-    try {
-      await step();
-    } finally {
-      recording = false;
-    }
-    return recorded;
-  }
+  const commandsOf = (step: () => Promise<unknown>) => recorder.during(step);
   const evalshas = (commands: string[][]) => commands.filter((c) => c[0] === "evalsha");
 
   it("a send: two EVALSHA, the take marking the id in its script (three before: take, mark, end)", async () => {
@@ -142,9 +140,9 @@ describeWithRedis("a CIBIL send's take and mark in one script (Redis)", () => {
         token: "TOKEN-A",
         during: async () => {
           // The test's own reads, not the send's: not recorded.
-          recording = false;
+          recorder.recording = false;
           during = [await redis.zcard(marksKey(cibilId)), await redis.get(countKey(cibilId))];
-          recording = true;
+          recorder.recording = true;
         },
       });
       expect(sent.outcome.kind).toBe("sent");
