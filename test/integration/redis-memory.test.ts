@@ -63,11 +63,22 @@ async function infoCalls(admin: Redis): Promise<number> {
 /** A key name no log line or label may show. */
 const KEY_MARKER = "memtest-customer-9876543210";
 
-/** A private redis-server (noeviction; DEBUG SLEEP, a server held busy, needs the command enabled since Redis 7). */
-async function privateServer(): Promise<{ port: number; server: ChildProcess; admin: Redis }> {
+/**
+ * A private redis-server (noeviction; DEBUG SLEEP, a server held busy, needs the command enabled since Redis 7), with
+ * a log capture and a Metrics page for the poll a test opens on it.
+ */
+async function privateServer(): Promise<{
+  port: number;
+  server: ChildProcess;
+  admin: Redis;
+  logs: LogCapture;
+  metrics: Metrics;
+}> {
   const port = await freePort();
   const server = startRedis(port, ["--maxmemory-policy", "noeviction", "--enable-debug-command", "yes"]);
-  return { port, server, admin: await connectPrivateRedis(port) };
+  const logs = new LogCapture();
+  const metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
+  return { port, server, admin: await connectPrivateRedis(port), logs, metrics };
 }
 
 /** The stores' connection to `url` (its policy judged at connection) and its memory poll, 100 ms apart, to `metrics`. */
@@ -94,9 +105,7 @@ describeWithPrivateRedis("the memory poll through a private Redis", () => {
   let logs: LogCapture;
 
   beforeEach(async () => {
-    ({ port, server, admin } = await privateServer());
-    logs = new LogCapture();
-    metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
+    ({ port, server, admin, logs, metrics } = await privateServer());
     const created = pollOn(`redis://127.0.0.1:${port}`, logs, metrics);
     redis = created.redis;
     check = created.check;
@@ -208,9 +217,7 @@ describeWithPrivateRedis("the memory poll against a hung or refusing Redis", () 
   let logs: LogCapture;
 
   beforeEach(async () => {
-    ({ port, server, admin } = await privateServer());
-    logs = new LogCapture();
-    metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
+    ({ port, server, admin, logs, metrics } = await privateServer());
   });
 
   /** The stores' connection as `user` (with PASSWORD) and its poll. */
