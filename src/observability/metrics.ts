@@ -167,7 +167,7 @@ export class Metrics implements RequestObserver {
     });
     this.#redisUnsafe = new Gauge({
       name: "aopay_redis_unsafe",
-      help: "1 when the Redis server connected to breaks a promise of the stores, by problem: eviction_policy (its maxmemory-policy is not noeviction: budgets may be evicted), eviction_policy_unchecked (it would not say its maxmemory-policy: INFO refused or silent, so it is not judged and sends go on), version (older than 7.0: every send refused). Judged at each connection, and the policy every REDIS_POLICY_CHECK_SECONDS.",
+      help: "1 when the Redis server connected to breaks a promise of the stores, by problem: eviction_policy (its maxmemory-policy is not noeviction: budgets may be evicted), eviction_policy_unchecked (it would not say its maxmemory-policy: INFO refused or silent, so it is not judged and sends go on), version (older than 7.0: every send refused). Judged at each connection, and the policy every REDIS_POLICY_CHECK_SECONDS (REDIS_MEMORY_POLL_SECONDS if shorter: one INFO memory serves both).",
       labelNames: ["problem"],
       registers,
       // Workers each judge their own connection: the primary's page (cluster.ts) shows the worst, not a sum.
@@ -524,14 +524,14 @@ export class Metrics implements RequestObserver {
   }
 
   /**
-   * Each read of Redis's memory (protection/redis-memory.ts, every REDIS_MEMORY_POLL_SECONDS; undefined at its start,
-   * before any read). The three gauges are listed from then (none without REDIS_URL or with the poll off: no Redis
-   * to read), the bytes once a read has answered. A failed read does
-   * not leave the last figures standing as if current: aopay_redis_memory_read_ok goes to 0 and the used and max
-   * bytes are left off the page (no sample) until a read answers, so RedisMemoryFilling neither fires on stale bytes
-   * nor is held by them; RedisUnreachable pages for the outage itself. In a cluster (WEB_CONCURRENCY > 1) every
-   * worker reads the one server through its own connection: the primary's page shows the largest of the workers'
-   * figures (the same server's, read a few seconds apart), never their sum, and read_ok the worst worker's.
+   * Each read of Redis's memory (protection/redis-memory.ts, at least every REDIS_MEMORY_POLL_SECONDS: the policy
+   * check's read; undefined at its start, before any read). The three gauges are listed from then (none without
+   * REDIS_URL or with the poll off: no Redis to read), the bytes once a read has answered. A failed read does not leave
+   * the last figures standing as if current: aopay_redis_memory_read_ok goes to 0 and the used and max bytes are left
+   * off the page (no sample) until a read answers, so RedisMemoryFilling neither fires on stale bytes nor is held by
+   * them; RedisUnreachable pages for the outage itself. In a cluster (WEB_CONCURRENCY > 1) every worker reads the one
+   * server through its own connection: the primary's page shows the largest of the workers' figures (the same server's,
+   * read a few seconds apart), never their sum, and read_ok the worst worker's.
    */
   redisMemory(reading: RedisMemoryReading | undefined): void {
     this.#redisMemory = reading;
@@ -542,7 +542,7 @@ export class Metrics implements RequestObserver {
     new Gauge({
       name: "aopay_redis_memory_read_ok",
       help:
-        "With REDIS_URL: 1 when the last read of Redis's memory (INFO memory, every REDIS_MEMORY_POLL_SECONDS) " +
+        "With REDIS_URL: 1 when the last read of Redis's memory (INFO memory, at least every REDIS_MEMORY_POLL_SECONDS) " +
         "answered, 0 when it failed (aopay_redis_memory_used_bytes and aopay_redis_memory_max_bytes are then left " +
         "off the page). In a cluster, the worst worker's.",
       registers,
@@ -553,7 +553,7 @@ export class Metrics implements RequestObserver {
     });
     new LastReadGauge(
       "aopay_redis_memory_used_bytes",
-      "With REDIS_URL: Redis's used_memory at the last read (INFO memory, every REDIS_MEMORY_POLL_SECONDS); no " +
+      "With REDIS_URL: Redis's used_memory at the last read (INFO memory, at least every REDIS_MEMORY_POLL_SECONDS); no " +
         "sample while the last read failed. With noeviction, at aopay_redis_memory_max_bytes every write is refused.",
       registers,
       () => last()?.usedBytes,

@@ -10,7 +10,7 @@ import type { SharedTable } from "./memory-counters";
 import { MemoryRegisteredMobileStore, RECORDS_PER_CUSTOMER } from "./memory-registered-mobiles";
 import { OtpThrottle, type ThrottleCode, type ThrottleScope } from "./otp-throttle";
 import type { RequestObserver, RotationStore, SealedStore, SecretRole } from "./observer";
-import { createRedis, redisAnswers, redisReady } from "./redis";
+import { createRedis, redisReady, sharedAnswers } from "./redis";
 import { RedisMemoryPoll } from "./redis-memory";
 import { RedisRegisteredMobileStore } from "./redis-registered-mobiles";
 import {
@@ -119,10 +119,11 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
       })
     : null;
   const redis = connection?.redis ?? null;
-  // How full Redis is (aopay_redis_memory_*, RedisMemoryFilling): read on the stores' own connection, from the start.
+  // How full Redis is (aopay_redis_memory_*, RedisMemoryFilling): read on the stores' own connection, from the start,
+  // from the policy check's own reads (one INFO memory per interval, the shorter of the two settings: redis.ts).
   const memoryPoll =
-    redis && config.redisMemoryPollMs > 0
-      ? new RedisMemoryPoll(redis, log.child({ component: "redis" }), {
+    connection && config.redisMemoryPollMs > 0
+      ? new RedisMemoryPoll(connection.check, log.child({ component: "redis" }), {
           intervalMs: config.redisMemoryPollMs,
           onRead: (reading) => observe?.redisMemory?.(reading),
         })
@@ -285,7 +286,8 @@ export function createProtection(config: Config, log: Logger, observe?: RequestO
     },
     redis,
     idempotencyFill: () => (idempotency instanceof MemoryIdempotencyStore ? idempotency.fill() : 0),
-    ready: () => (redis ? redisAnswers(redis) : Promise.resolve(true)),
+    // One PING in flight at most, shared by /readyz's requests and the page's aopay_redis_up (sharedAnswers).
+    ready: redis ? sharedAnswers(redis) : () => Promise.resolve(true),
     unsafe: () => check?.unsafe(),
     async connect(timeoutMs) {
       if (!redis || !check) return true;

@@ -33,12 +33,12 @@ export interface RequestObserver {
   unkeptResult?(field: string): void;
   /**
    * What the Redis server connected to breaks (redis.ts RedisServerCheck), judged at each connection and, for the
-   * policy, every REDIS_POLICY_CHECK_SECONDS: its `maxmemory-policy` evicts keys (budgets and idempotency records with
-   * them), or it is older than 7.0.
+   * policy, every REDIS_POLICY_CHECK_SECONDS (REDIS_MEMORY_POLL_SECONDS if shorter: the same read): its
+   * `maxmemory-policy` evicts keys (budgets and idempotency records with them), or it is older than 7.0.
    */
   redisServer?(judged: RedisServerJudgement): void;
   /**
-   * Each read of the Redis server's memory (redis-memory.ts RedisMemoryPoll, every REDIS_MEMORY_POLL_SECONDS): its
+   * Each read of the Redis server's memory (redis-memory.ts RedisMemoryPoll, the policy check's reads): its
    * used and max bytes, or undefined when the read failed (Redis down, INFO refused). Never called with the poll off
    * (REDIS_MEMORY_POLL_SECONDS=0) or without REDIS_URL.
    */

@@ -26,13 +26,16 @@ export function deriveStoreKey(hmacSecret: Buffer): StoreKey {
 export const DEFAULT_REDIS_KEY_PREFIX = "aopay-gql:";
 /**
  * How often the Redis server's maxmemory-policy is judged again on a ready connection (REDIS_POLICY_CHECK_SECONDS),
- * besides at each connection: one `INFO memory` per interval per process.
+ * besides at each connection. One `INFO memory` per process serves the policy and the memory gauges
+ * (protection/redis.ts RedisServerCheck): it is sent every REDIS_POLICY_CHECK_SECONDS or REDIS_MEMORY_POLL_SECONDS,
+ * whichever is shorter (REDIS_MEMORY_POLL_SECONDS=0: this one alone), so the default reads it every 15 s, not twice.
  */
 export const DEFAULT_REDIS_POLICY_CHECK_SECONDS = 30;
 /**
  * How often the Redis server's memory (`INFO memory`: used_memory, maxmemory) is read for the aopay_redis_memory_*
- * gauges (REDIS_MEMORY_POLL_SECONDS; protection/redis-memory.ts): one command per interval per process. 15 s: a
- * scrape interval, and RedisMemoryFilling's 5 minutes hold 20 reads. 0 turns the poll (and the gauges) off.
+ * gauges (REDIS_MEMORY_POLL_SECONDS; protection/redis-memory.ts): the policy check's own read, sent at the shorter of
+ * this and REDIS_POLICY_CHECK_SECONDS, never a second command. 15 s: a scrape interval, and RedisMemoryFilling's 5
+ * minutes hold 20 reads. 0 turns the gauges off (the policy is still read every REDIS_POLICY_CHECK_SECONDS).
  */
 export const DEFAULT_REDIS_MEMORY_POLL_SECONDS = 15;
 /** Stripe keeps idempotency keys at least 24 hours (docs/security-requirements.md E4). */
@@ -219,7 +222,8 @@ export const protectionSettings = defineSettings({
         "records at `maxmemory`: more OTPs sent than promised). `refuse`: every OTP send, verification, registration " +
         "and credit-report read is refused with `PROTECTION_UNAVAILABLE` before anything is sent, and `/readyz` " +
         "answers 503 `redis-evicting-policy`, until the policy is `noeviction` again; `warn`: they go on (an error " +
-        "line and `aopay_redis_unsafe` only). Judged at each connection and every `REDIS_POLICY_CHECK_SECONDS`; a " +
+        "line and `aopay_redis_unsafe` only). Judged at each connection and every `REDIS_POLICY_CHECK_SECONDS` " +
+        "(`REDIS_MEMORY_POLL_SECONDS` if shorter: the same read); a " +
         "server whose INFO names no policy is not judged (a warn line says so, and " +
         '`aopay_redis_unsafe{problem="eviction_policy_unchecked"}` is 1)',
     }),
@@ -228,18 +232,22 @@ export const protectionSettings = defineSettings({
       min: 1,
       max: 3600,
       doc:
-        "how often the Redis server's `maxmemory-policy` is read again (`INFO memory`, one per interval per process), " +
-        "besides at each connection: a `CONFIG SET maxmemory-policy` is seen within this time, both ways",
+        "how often, at most, the Redis server's `maxmemory-policy` is read again (`INFO memory`), besides at each " +
+        "connection: a `CONFIG SET maxmemory-policy` is seen within this time, both ways. The same `INFO memory` " +
+        "feeds the memory gauges: one command per process every `REDIS_POLICY_CHECK_SECONDS` or " +
+        "`REDIS_MEMORY_POLL_SECONDS`, whichever is shorter (`15` s by default), not one for each",
     }),
     REDIS_MEMORY_POLL_SECONDS: int({
       default: DEFAULT_REDIS_MEMORY_POLL_SECONDS,
       min: 0,
       max: 3600,
       doc:
-        "how often the Redis server's memory is read (`INFO memory`: `used_memory`, `maxmemory`; one command per " +
-        "interval per process) for `aopay_redis_memory_used_bytes`, `aopay_redis_memory_max_bytes` and " +
-        "`aopay_redis_memory_read_ok` (the `RedisMemoryFilling` alert: with `noeviction`, a full Redis refuses every " +
-        "send); `0`: not read, and none of the three is on the page",
+        "how often, at most, the Redis server's memory is read (`INFO memory`: `used_memory`, `maxmemory`) for " +
+        "`aopay_redis_memory_used_bytes`, `aopay_redis_memory_max_bytes` and `aopay_redis_memory_read_ok` (the " +
+        "`RedisMemoryFilling` alert: with `noeviction`, a full Redis refuses every send). The read is the policy " +
+        "check's (`REDIS_POLICY_CHECK_SECONDS`): one `INFO memory` per process at the shorter of the two intervals " +
+        "feeds both, and each reading also judges the policy; `0`: the gauges are off (none of the three on the " +
+        "page), the policy still read every `REDIS_POLICY_CHECK_SECONDS`",
     }),
     HMAC_SECRET: text({
       minLength: MIN_SECRET_LENGTH,

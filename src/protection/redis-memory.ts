@@ -1,6 +1,6 @@
-import type Redis from "ioredis";
 import type { Logger } from "../logging/logger";
 import { summaryLines } from "../logging/summarised";
+import type { InfoReader, RedisServerCheck } from "./redis";
 
 /** What one `INFO memory` of the stores' Redis said (observer.ts redisMemory, the aopay_redis_memory_* gauges). */
 export interface RedisMemoryReading {
@@ -12,7 +12,7 @@ export interface RedisMemoryReading {
 
 /** How the poll is run (protection/index.ts, from REDIS_MEMORY_POLL_SECONDS). */
 export interface RedisMemoryPollOptions {
-  /** REDIS_MEMORY_POLL_SECONDS in ms (default DEFAULT_REDIS_MEMORY_POLL_SECONDS, 15 s; 0: no poll is made). */
+  /** REDIS_MEMORY_POLL_SECONDS in ms (default DEFAULT_REDIS_MEMORY_POLL_SECONDS, 15 s; 0: no reader is attached). */
   intervalMs: number;
   /** Each read: the reading, or undefined when it failed (Redis down, INFO refused, a reply without the fields). */
   onRead: (reading: RedisMemoryReading | undefined) => void;
@@ -27,25 +27,26 @@ export interface RedisMemoryPollOptions {
 export const MEMORY_READ_WARNING_INTERVAL_MS = 60_000;
 
 /**
- * Polls `INFO memory` on the stores' own connection (redis.ts createRedis): how full Redis is, so that an operator is
+ * Reads `INFO memory` of the stores' own connection (redis.ts createRedis): how full Redis is, so that an operator is
  * paged before the first write is refused (with `noeviction`, at `maxmemory` every new Idempotency-Key is answered
- * PROTECTION_UNAVAILABLE and sends fail closed: docs/deploying.md "Redis"). The policy itself is judged apart
- * (redis.ts RedisServerCheck, aopay_redis_unsafe): this reads the bytes only.
+ * PROTECTION_UNAVAILABLE and sends fail closed: docs/deploying.md "Redis"). The policy itself is judged apart (redis.ts
+ * RedisServerCheck, aopay_redis_unsafe), from the same reads: this sends none of its own. It is the check's reader
+ * (attach): each of the check's answers (INFO at each connection, `INFO memory` every interval, the shorter of
+ * REDIS_POLICY_CHECK_SECONDS and REDIS_MEMORY_POLL_SECONDS) is read here for the bytes, and each failure (refused,
+ * timed out, or due while the connection is not ready) is a failed read. Before, it read `INFO memory` on a timer of
+ * its own beside the check's: the same command twice per interval on the same connection.
  *
- * One read at a time: the next is scheduled when the last has answered (or failed), never on a fixed interval, so a
- * slow Redis cannot pile reads up. The connection fails fast (no offline queue, a 1 s command timeout), so a read
- * while Redis is down fails at once: never waits, and holds no request up (it is one command among the stores' own,
- * as often as the interval says, 15 s by default). The timer is unref'd: it never keeps the process alive; stop()
- * (the stores' close, before the connection's QUIT) ends it, and a read answering after that is dropped.
+ * The check sends one read at a time, the next when the last has answered or failed, on an unref'd timer; stop() (the
+ * stores' close, before the connection's QUIT) detaches this reader, and an answer after it is dropped.
  */
-export class RedisMemoryPoll {
-  #timer: NodeJS.Timeout | undefined;
+export class RedisMemoryPoll implements InfoReader {
   #stopped = false;
   #failing = false;
+  #detach: (() => void) | undefined;
   readonly #warnings;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly check: Pick<RedisServerCheck, "attach">,
     private readonly log: Logger,
     private readonly options: RedisMemoryPollOptions,
   ) {
@@ -59,74 +60,52 @@ export class RedisMemoryPoll {
     });
   }
 
+  /** REDIS_MEMORY_POLL_SECONDS in ms: the check reads at least this often while this reader is attached. */
+  get intervalMs(): number {
+    return this.options.intervalMs;
+  }
+
   /**
-   * The first read as soon as the connection is ready (at start it is still connecting: read then, it would fail and
-   * warn at every start), or after one interval if it is not ready by then; then one per interval. Until a read
-   * answers, `onRead(undefined)`: not read.
+   * Attaches to the check: the first reading is its connection's first answer (at start it is still connecting: read
+   * then, it would fail and warn at every start), or a failed read if it is not ready one interval on (2 s at least:
+   * the connection attempt's timeout); then one per interval. Until a read answers, `onRead(undefined)`: not read.
    */
   start(): void {
     // Nothing read yet: said at once (aopay_redis_memory_read_ok 0, no bytes), not left off the page until a read.
     this.options.onRead(undefined);
-    if (this.redis.status === "ready") return this.#read();
-    this.redis.once("ready", this.#firstReady);
-    this.#next();
+    this.#detach = this.check.attach(this);
   }
 
-  /** Stops the poll (at the stores' close, before the connection is closed); writes the failed reads' summary. */
+  /** Stops the reading (at the stores' close, before the connection is closed); writes the failed reads' summary. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
-    this.redis.off("ready", this.#firstReady);
+    this.#detach?.();
     this.#warnings.flush();
   }
 
-  readonly #firstReady = (): void => {
-    clearTimeout(this.#timer);
-    this.#read();
-  };
-
-  #read(): void {
+  answered(info: string): void {
     if (this.#stopped) return;
-    this.redis.off("ready", this.#firstReady);
-    // Not ready (connecting, reconnecting): the command would fail at once (no offline queue); said as a failed read.
-    const reply =
-      this.redis.status === "ready" ? this.redis.info("memory") : Promise.reject(new Error("connection not ready"));
-    reply
-      .then((info) => {
-        const reading = memoryReading(info);
-        if (reading === undefined) throw new Error("INFO memory names no used_memory or maxmemory");
-        return reading;
-      })
-      .then(
-        (reading) => {
-          if (this.#stopped) return;
-          this.options.onRead(reading);
-          if (this.#failing) this.log.info("redis memory read again");
-          this.#failing = false;
-        },
-        (error: Error) => {
-          if (this.#stopped) return;
-          this.options.onRead(undefined);
-          this.#failing = true;
-          // The error's name and code only: its message may name the host (never a key: INFO names none).
-          if (this.#warnings.take("failed"))
-            this.log.warn(
-              {
-                redisMemory: { read: false },
-                err: { name: error.name, code: (error as { code?: string }).code },
-              },
-              "redis memory not read (Redis down, or INFO refused): aopay_redis_memory_used_bytes and " +
-                "aopay_redis_memory_max_bytes are left off the page until a read answers",
-            );
-        },
-      )
-      .finally(() => this.#next());
+    const reading = memoryReading(info);
+    if (reading === undefined) return this.failed(new Error("INFO memory names no used_memory or maxmemory"));
+    this.options.onRead(reading);
+    if (this.#failing) this.log.info("redis memory read again");
+    this.#failing = false;
   }
 
-  #next(): void {
+  failed(error: Error): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => this.#read(), this.options.intervalMs);
-    this.#timer.unref();
+    this.options.onRead(undefined);
+    this.#failing = true;
+    // The error's name and code only: its message may name the host (never a key: INFO names none).
+    if (this.#warnings.take("failed"))
+      this.log.warn(
+        {
+          redisMemory: { read: false },
+          err: { name: error.name, code: (error as { code?: string }).code },
+        },
+        "redis memory not read (Redis down, or INFO refused): aopay_redis_memory_used_bytes and " +
+          "aopay_redis_memory_max_bytes are left off the page until a read answers",
+      );
   }
 }
 

@@ -14,6 +14,20 @@ export interface RedisServerJudgement {
   tooOld: boolean;
 }
 
+/**
+ * A reader of the check's INFO answers beside the policy's judgement (redis-memory.ts RedisMemoryPoll: the
+ * aopay_redis_memory_* gauges), so that one `INFO memory` per interval serves both: before, each read it on a timer of
+ * its own, the same command twice per interval on the same connection.
+ */
+export interface InfoReader {
+  /** How often it wants a read, in ms: the check reads at the shorter of this and its own checkIntervalMs. */
+  readonly intervalMs: number;
+  /** Each answer: at a connection INFO's default sections (memory among them), after it `INFO memory`. */
+  answered(info: string): void;
+  /** Each read that failed: refused (NOPERM, BUSY), timed out, or the connection not ready when it was due. */
+  failed(error: Error): void;
+}
+
 /** What createRedis checks of the server it connects to (RedisServerCheck). */
 export interface RedisCheckOptions {
   /** REDIS_EVICTING_POLICY: refuse the stores' writes while the policy evicts (`refuse`), or only say so (`warn`). */
@@ -50,7 +64,7 @@ export function createRedis(
     // out (commandTimeout): an outcome unknown, as every store failure is read (test/e2e/redis-lost-reply.test.ts).
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
+    connectTimeout: CONNECT_TIMEOUT_MS,
     commandTimeout: 1_000,
     // How long a socket asked to end (a disconnect: the stop's, after its QUIT failed, or ioredis's own before a
     // reconnect) may stay open before it is destroyed: 100 ms (ioredis's default 2 s). Its timer ends only by that or
@@ -85,6 +99,9 @@ export function createRedis(
   });
   return { redis, check };
 }
+
+/** How long a connection attempt may take (ioredis connectTimeout). */
+const CONNECT_TIMEOUT_MS = 2_000;
 
 /** Distinct Redis errors logged between two ready connections. */
 const MAX_DISTINCT_ERRORS = 20;
@@ -127,6 +144,13 @@ const TRANSIENT_REPLY = /^(BUSY|LOADING|MASTERDOWN|TRYAGAIN)\b/;
  * a later refusal or silence keeps that judgement (a server seen evicting is not served for falling silent). A
  * judgement that fails otherwise (a timeout; BUSY or LOADING, TRANSIENT_REPLY) keeps the one before it, or, with
  * none on this connection, is tried again after UNJUDGED_RETRY_MS.
+ *
+ * The same read serves the memory gauges (attach, redis-memory.ts RedisMemoryPoll): one INFO per interval, the
+ * shorter of REDIS_POLICY_CHECK_SECONDS and REDIS_MEMORY_POLL_SECONDS (30 s and 15 s by default: 15 s), its answer
+ * judged for the policy then read for the bytes. One read at a time: the next is scheduled when the last has answered
+ * or failed, never on a fixed interval. While the connection is not ready, a due read is not sent (it would fail at
+ * once: no offline queue) and the reader is told it failed. The timer is unref'd (never holds the process); stop() ends
+ * it, before the connection's QUIT.
  */
 export class RedisServerCheck {
   /** This connection's judgement of the policy: none yet, noeviction, evicting, or not named by the server. */
@@ -144,6 +168,10 @@ export class RedisServerCheck {
   #stream: unknown;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** The read in flight (a token of its own), so that a connection's read never starts a second beside it. */
+  #inFlight: object | undefined;
+  /** Fed each answer and failure (attach): the memory gauges. */
+  #reader: InfoReader | undefined;
   /** Waiting for a judgement (judged). */
   #waiters: Array<() => void> = [];
 
@@ -200,24 +228,59 @@ export class RedisServerCheck {
     });
   }
 
-  /** Stops the periodic judgement (at shutdown, before the connection is closed). */
+  /**
+   * Feeds `reader` every answer and failure of the check's reads from now on, and reads at the shorter of the two
+   * intervals; undone by the function returned (the interval is the check's own again). With the connection ready and
+   * judged, a read at once (the reader's first); else the connection's first read (INFO at ready) is its first, and a
+   * read due before that is told failed ("connection not ready").
+   */
+  attach(reader: InfoReader): () => void {
+    this.#reader = reader;
+    if (this.#connection > 0 && this.redis.status === "ready" && this.#inFlight === undefined) this.#tick();
+    else this.#reschedule();
+    return () => {
+      if (this.#reader !== reader) return;
+      this.#reader = undefined;
+      this.#reschedule();
+    };
+  }
+
+  /** Stops the periodic judgement and reads (at shutdown, before the connection is closed). */
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+  }
+
+  /** The interval changed (a reader came or went): the waiting timer restarts with it; a read in flight schedules. */
+  #reschedule(): void {
+    if (this.#stopped || this.#inFlight !== undefined) return;
+    clearTimeout(this.#timer);
+    // Before the first connection, with no reader, nothing is due: connected() starts the reads.
+    if (this.#connection > 0 || this.#reader !== undefined) this.#next();
   }
 
   #judge(atConnection: boolean): void {
     clearTimeout(this.#timer);
     if (this.#stopped) return;
     const connection = this.#connection;
+    const token = {};
+    this.#inFlight = token;
+    const settled = () => {
+      if (this.#inFlight === token) this.#inFlight = undefined;
+    };
     (atConnection ? this.redis.info() : this.redis.info("memory")).then(
       (info) => {
+        settled();
         if (connection !== this.#connection || this.#stopped) return;
         this.#read(info, atConnection);
+        // The same answer, judged above, read for the bytes.
+        this.#reader?.answered(info);
         this.#next();
       },
       (error: Error) => {
+        settled();
         if (connection !== this.#connection || this.#stopped) return;
+        this.#reader?.failed(error);
         // The server said no (NOPERM: an ACL without INFO; a proxy without it): it will not tell, so a connection
         // not judged yet, or judged noeviction, is "not checked" (nothing says it is still noeviction: #read). An
         // evicting judgement stands: a server seen evicting is not made sound by falling silent. A passing refusal
@@ -235,15 +298,34 @@ export class RedisServerCheck {
     );
   }
 
-  /** The next judgement: soon while this connection has none, else after the interval. Never holds the process. */
+  /**
+   * The next read: soon while this connection has no judgement, else after the interval (the shorter of the check's
+   * and its reader's). Never holds the process.
+   */
   #next(): void {
     if (this.#stopped) return;
-    const delay = this.#state === "unjudged" ? UNJUDGED_RETRY_MS : this.options.checkIntervalMs;
-    this.#timer = setTimeout(() => {
-      if (this.redis.status === "ready") this.#judge(this.#state === "unjudged");
-      else this.#next();
-    }, delay);
+    const interval = Math.min(this.options.checkIntervalMs, this.#reader?.intervalMs ?? Infinity);
+    // Before the first connection a read is due no sooner than its attempt's timeout: a short interval (a test's
+    // 100 ms) told the reader "not read" while the start was still connecting, a warn line at every loaded start.
+    const delay =
+      this.#connection === 0
+        ? Math.max(interval, CONNECT_TIMEOUT_MS)
+        : this.#state === "unjudged"
+          ? UNJUDGED_RETRY_MS
+          : interval;
+    this.#timer = setTimeout(() => this.#tick(), delay);
     this.#timer.unref();
+  }
+
+  /** A read due: sent on a ready connection; else its reader told it failed, and the next one scheduled. */
+  #tick(): void {
+    if (this.#stopped) return;
+    // A socket ready but not yet connected() (a tick before the event): its own INFO comes then; one now would be a
+    // second read in flight beside it.
+    if (this.redis.status === "ready" && this.redis.stream !== this.#stream) return this.#next();
+    if (this.redis.status === "ready") return this.#judge(this.#state === "unjudged");
+    this.#reader?.failed(new Error("connection not ready"));
+    this.#next();
   }
 
   #read(info: string, atConnection: boolean): void {
@@ -360,6 +442,21 @@ export async function redisAnswers(redis: Redis, timeoutMs = 500): Promise<boole
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * redisAnswers shared by its concurrent callers: one PING in flight at most, whose answer every caller waiting
+ * meanwhile takes. /readyz (each request) and the metrics page (aopay_redis_up, each scrape) both ask: before, each
+ * asker sent a PING of its own, so a burst of probes (several load balancers' health checks, a scrape beside them) was
+ * as many identical round trips to the stores' Redis. A caller that joins a PING sent earlier gets its verdict a little
+ * sooner than its own `timeoutMs` would have (never later): a Redis that has not answered by then is the same Redis.
+ */
+export function sharedAnswers(redis: Redis, timeoutMs = 500): () => Promise<boolean> {
+  let answering: Promise<boolean> | undefined;
+  return () =>
+    (answering ??= redisAnswers(redis, timeoutMs).finally(() => {
+      answering = undefined;
+    }));
 }
 
 /** Waits until the connection is ready, up to `timeoutMs`; false if it is not ready by then (never throws). */

@@ -9,6 +9,7 @@ import { createRedis } from "../../src/protection/redis";
 import { memoryReading, type RedisMemoryReading, RedisMemoryPoll } from "../../src/protection/redis-memory";
 import { freePort } from "../helpers/free-port";
 import { LogCapture } from "../helpers/log-capture";
+import { recordCommands } from "../helpers/redis";
 import {
   connectPrivateRedis,
   describeWithPrivateRedis,
@@ -89,7 +90,7 @@ function pollOn(url: string, logs: LogCapture, metrics: Metrics) {
     checkIntervalMs: 3_600_000,
     onJudged: (judged) => metrics.redisServer(judged),
   });
-  const poll = new RedisMemoryPoll(created.redis, log, { intervalMs: 100, onRead: (r) => metrics.redisMemory(r) });
+  const poll = new RedisMemoryPoll(created.check, log, { intervalMs: 100, onRead: (r) => metrics.redisMemory(r) });
   poll.start();
   return { ...created, poll };
 }
@@ -332,6 +333,170 @@ describeWithPrivateRedis("the stores' poll (createProtection, REDIS_MEMORY_POLL_
     try {
       await new Promise((r) => setTimeout(r, 300));
       expect(reads).toEqual([]);
+    } finally {
+      await protection.close();
+      await admin.quit();
+      await stopRedis(server);
+    }
+  });
+});
+
+/**
+ * One `INFO memory` per interval feeds both readers (redis.ts RedisServerCheck): the policy's judgement
+ * (aopay_redis_unsafe) and the memory gauges. Before, the check and the poll each read it on a timer of their own: two
+ * identical commands per interval on the same connection. The stores' connection's commands are recorded (its own
+ * sendCommand), from after its connection's first judgement.
+ */
+describeWithPrivateRedis("one INFO memory for the policy and the gauges (createProtection)", () => {
+  /** The stores over a private Redis with the settings given; what they read and told, in order. */
+  async function stores(policySeconds: string, pollSeconds: string) {
+    const port = await freePort();
+    const server = startRedis(port, ["--maxmemory-policy", "noeviction", "--maxmemory", "8mb"]);
+    const admin = await connectPrivateRedis(port);
+    const events: string[] = [];
+    const config = loadConfig({
+      NODE_ENV: "test",
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      HMAC_SECRET: "redis-memory-test-secret-0123456789abcdef",
+      REDIS_POLICY_CHECK_SECONDS: policySeconds,
+      REDIS_MEMORY_POLL_SECONDS: pollSeconds,
+    });
+    const observer = {
+      redisMemory: (r: RedisMemoryReading | undefined) => events.push(r ? `memory ${r.maxBytes}` : "memory none"),
+      redisServer: (j: { evictingPolicy: boolean }) => events.push(j.evictingPolicy ? "evicting" : "sound"),
+    };
+    const protection = createProtection(
+      config,
+      createLogger({ level: "fatal", destination: new LogCapture() }),
+      observer as unknown as RequestObserver,
+    );
+    expect(await protection.connect(5_000)).toBe(true);
+    const sent = recordCommands(protection.redis!);
+    const infos = () => sent.filter((name) => name === "info").length;
+    const close = async () => {
+      await protection.close();
+      await admin.quit();
+      await stopRedis(server);
+    };
+    return { admin, events, infos, close };
+  }
+
+  /** `body` over the stores with those settings, closed (and the server stopped) whatever it does. */
+  async function withStores(
+    policySeconds: string,
+    pollSeconds: string,
+    body: (s: Awaited<ReturnType<typeof stores>>) => Promise<void>,
+  ): Promise<void> {
+    const opened = await stores(policySeconds, pollSeconds);
+    try {
+      await body(opened);
+    } finally {
+      await opened.close();
+    }
+  }
+
+  it(
+    "both every second: one INFO a second, not two; a CONFIG SET seen by the judgement and the gauges alike",
+    () =>
+      withStores("1", "1", async ({ admin, events, infos }) => {
+        await new Promise((r) => setTimeout(r, 3_500));
+        // Three intervals: three reads (two before, the check's and the poll's each).
+        expect(infos()).toBeGreaterThanOrEqual(2);
+        expect(infos()).toBeLessThanOrEqual(4);
+        await admin.config("SET", "maxmemory-policy", "allkeys-lru");
+        await admin.config("SET", "maxmemory", "16mb");
+        const seen = () => events.includes("evicting") && events.includes(`memory ${16 * 1024 * 1024}`);
+        expect(await waitFor(async () => seen(), 3_000)).toBe(true);
+        // Each answer feeds both, in the same turn: the judgement, then the reading of the same reply.
+        const evicting = events.indexOf("evicting");
+        expect(events[evicting + 1]).toBe(`memory ${16 * 1024 * 1024}`);
+      }),
+    15_000,
+  );
+
+  it(
+    "REDIS_POLICY_CHECK_SECONDS=3600, REDIS_MEMORY_POLL_SECONDS=1: the policy is judged at each read (1 s)",
+    () =>
+      withStores("3600", "1", async ({ admin, events, infos }) => {
+        await admin.config("SET", "maxmemory-policy", "volatile-lru");
+        expect(await waitFor(async () => events.includes("evicting"), 3_000)).toBe(true);
+        expect(infos()).toBeLessThanOrEqual(3);
+      }),
+    15_000,
+  );
+
+  it(
+    "REDIS_POLICY_CHECK_SECONDS=1, REDIS_MEMORY_POLL_SECONDS=0: one INFO a second, the gauges never told",
+    () =>
+      withStores("1", "0", async ({ admin, events, infos }) => {
+        await new Promise((r) => setTimeout(r, 2_500));
+        expect(infos()).toBeGreaterThanOrEqual(1);
+        expect(infos()).toBeLessThanOrEqual(3);
+        await admin.config("SET", "maxmemory-policy", "allkeys-random");
+        expect(await waitFor(async () => events.includes("evicting"), 3_000)).toBe(true);
+        expect(events.filter((e) => e.startsWith("memory"))).toEqual([]);
+      }),
+    15_000,
+  );
+});
+
+describeWithPrivateRedis("the memory reads before a first connection (the check's timer, not yet connected)", () => {
+  it("Redis not there at start: a failed read once its connect timeout (2 s) has passed, one warn line; then read", async () => {
+    const port = await freePort();
+    const logs = new LogCapture();
+    const metrics = new Metrics(() => ({ inFlight: 0, queued: 0 }));
+    const { redis, check, poll } = pollOn(`redis://127.0.0.1:${port}`, logs, metrics);
+    let server: ChildProcess | undefined;
+    try {
+      const notRead = () => logs.records().filter((r) => /^redis memory not read/.test(String(r.msg)));
+      // Not within the first attempt's 2 s (still connecting), then at the interval (100 ms).
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(notRead()).toEqual([]);
+      expect(await waitFor(async () => notRead().length > 0, 2_000)).toBe(true);
+      expect(notRead()).toHaveLength(1);
+      expect(await gauges(metrics)).toEqual({ aopay_redis_memory_read_ok: 0 });
+      server = startRedis(port, ["--maxmemory-policy", "noeviction", "--maxmemory", "32mb"]);
+      const read = async () => (await gauges(metrics)).aopay_redis_memory_max_bytes === 32 * 1024 * 1024;
+      expect(await waitFor(read, 10_000)).toBe(true);
+      expect(logs.records().filter((r) => r.msg === "redis memory read again")).toHaveLength(1);
+    } finally {
+      poll.stop();
+      check.stop();
+      redis.disconnect();
+      await stopRedis(server);
+      metrics.close();
+    }
+  }, 20_000);
+});
+
+/**
+ * The same class of defect on the readiness side: /readyz (each request) and aopay_redis_up (each scrape) ask
+ * protection.ready(), a PING; concurrent askers share the one in flight (redis.ts sharedAnswers), not one each.
+ */
+describeWithPrivateRedis("one PING for concurrent readiness askers (createProtection ready)", () => {
+  it("ten askers while a PING is in flight: one PING, ten answers; the next asker after it a PING of its own", async () => {
+    const port = await freePort();
+    const server = startRedis(port, ["--maxmemory-policy", "noeviction", "--enable-debug-command", "yes"]);
+    const admin = await connectPrivateRedis(port);
+    const config = loadConfig({
+      NODE_ENV: "test",
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      HMAC_SECRET: "redis-memory-test-secret-0123456789abcdef",
+      REDIS_MEMORY_POLL_SECONDS: "0",
+    });
+    const protection = createProtection(config, createLogger({ level: "fatal", destination: new LogCapture() }));
+    try {
+      expect(await protection.connect(5_000)).toBe(true);
+      const sent = recordCommands(protection.redis!);
+      const pings = () => sent.filter((name) => name === "ping").length;
+      // The server held 200 ms (within the PING's 500 ms), so that the askers meet one in flight.
+      const slept = admin.call("DEBUG", "SLEEP", "0.2");
+      const answers = await Promise.all(Array.from({ length: 10 }, () => protection.ready()));
+      await slept;
+      expect(answers).toEqual(Array(10).fill(true));
+      expect(pings()).toBe(1);
+      expect(await protection.ready()).toBe(true);
+      expect(pings()).toBe(2);
     } finally {
       await protection.close();
       await admin.quit();
