@@ -332,17 +332,19 @@ export class RedisBudgets {
     const spec: string[] = [];
     for (const budget of budgets) spec.push(budget.redisSpec);
     for (const budget of slidingBudgets) spec.push(budget.redisSpec);
-    const args: string[] = [String(keys.length + sliding.length)];
+    // The mark's keys follow the take's, its arguments the take's (TAKE_AND_MARK): the array is built in that order,
+    // not spliced afterwards (ArrayPrototypeSplice, about 1.1k main-thread instructions a CIBIL send).
+    const begun = mark?.begin();
+    const args: string[] = [String(keys.length + sliding.length + (begun?.keys.length ?? 0))];
     for (const key of keys) args.push(key);
     for (const key of sliding) args.push(key);
+    if (begun !== undefined) for (const key of begun.keys) args.push(key);
     args.push(String(keys.length), send, String(slidingBudgets.length), spec.join(" "));
     let reply: number[];
-    if (mark === undefined) reply = await this.#take(args);
+    if (mark === undefined || begun === undefined) reply = await this.#take(args);
     else {
-      const { keys: markKeys, args: markArgs } = mark.begin();
-      args[0] = String(keys.length + sliding.length + markKeys.length);
-      args.splice(1 + keys.length + sliding.length, 0, ...markKeys);
-      args.push(String(keys.length + sliding.length), ...markArgs);
+      args.push(String(keys.length + sliding.length));
+      for (const arg of begun.args) args.push(arg);
       let reads: unknown[] | undefined;
       let failed = true;
       try {
