@@ -1,6 +1,7 @@
 import { maskAadhaar } from "./aadhaar";
 import { maskMobile } from "./mobile";
 import { maskPan } from "./pan";
+import { CONFUSABLE_DIGITS, CONFUSABLE_LETTERS } from "./confusables";
 // The module's Buffer, not the global: that is an accessor, a getter call per read (about 250 main-thread
 // instructions under callgrind, read per request here).
 import { Buffer } from "node:buffer";
@@ -839,9 +840,37 @@ const LOOK_ALIKES: Record<string, string> = {
  * letter (Greek, Cyrillic, Cherokee U+13A0-13FF, small capitals U+0250-02AF, U+1D00-1D2B, U+A731), a digit of another
  * script, a compatibility form. A text without one reads as it is written.
  */
-const READ_OTHERWISE =
-  /[\p{M}\p{Cf}\u00C0-\u02AF\u0370-\u03FF\u0400-\u052F\u13A0-\u13FF\u1D00-\u1D2B\u1E00-\u1EFF\uA731\uFF00-\uFFEF]|(?![0-9])\p{Nd}/u;
-const MARK_OR_FORMAT = /^[\p{M}\p{Cf}]$/u;
+const READ_OTHERWISE = new RegExp(
+  String.raw`[\p{M}\p{Cf}\p{Extended_Pictographic}\u00C0-\u02AF\u0370-\u03FF\u0400-\u052F\u13A0-\u13FF\u1D00-\u1D2B` +
+    String.raw`\u1E00-\u1EFF\uA731\uFF00-\uFFEF${Object.keys(CONFUSABLE_LETTERS).join("")}]|(?![0-9])\p{Nd}`,
+  "u",
+);
+/**
+ * A mark, a format character, or an emoji (Extended_Pictographic: `BEHPK😀5678M`, `98765😀43210` read through it as
+ * through a zero-width space; a keycap's and a variation selector's parts are marks): read as nothing.
+ */
+const READ_AS_NOTHING = /^[\p{M}\p{Cf}\p{Extended_Pictographic}]$/u;
+/**
+ * Letters a person reads as a digit where they stand among digits (readDigitLetters): `O` `o` as 0, `l` `I` `|` as 1
+ * (confusables.txt writes 0 as `O` and 1 as `l`; `o` and `I` as a reader takes them in a number), and the letters
+ * Unicode's confusables list maps to a digit (CONFUSABLE_DIGITS: Cyrillic `З` as 3, `б` as 6). Those outside the
+ * Basic Multilingual Plane (Old Italic, Osage, Warang Citi) are read as the digit wherever they stand.
+ */
+const DIGIT_LETTERS: Record<string, string> = { O: "0", o: "0", l: "1", I: "1", "|": "1" };
+for (const [letter, digit] of Object.entries(CONFUSABLE_DIGITS)) if (letter.length === 1) DIGIT_LETTERS[letter] = digit;
+const DIGIT_LETTER = `[${Object.keys(DIGIT_LETTERS).join("").replace("|", "\\|")}]`;
+/** A digit letter beside an ASCII digit: a text without one holds no number or PAN written with them. */
+const DIGIT_LETTER_HINT = new RegExp(`[0-9]${DIGIT_LETTER}|${DIGIT_LETTER}[0-9]`);
+/** DIGIT_LETTER_HINT for an ASCII text (isAscii): every log line is tested (lineMayHoldNumber). */
+const ASCII_DIGIT_LETTER_HINT = /[0-9][OolI|]|[OolI|][0-9]/;
+/** A stretch of digits and digit letters, two ASCII digits or more among them (readDigitLetters). */
+const DIGIT_STRETCH = new RegExp(`(?:[0-9]|${DIGIT_LETTER})+`, "g");
+/** A PAN's five letters, then four digits or digit letters, then its last letter: the four read as digits. */
+const PAN_DIGIT_LETTERS = new RegExp(
+  `(?<![0-9A-Za-z])[A-Za-z]{3}[PCHFATBLJGpchfatbljg][A-Za-z]((?:[0-9]|${DIGIT_LETTER}){4})[A-Za-z](?![0-9A-Za-z])`,
+  "g",
+);
+const LETTER_BESIDE = /\p{L}/u;
 
 /**
  * `text` as a person reads it (each character decomposed, NFKD; marks and format characters dropped; look-alike
@@ -849,17 +878,57 @@ const MARK_OR_FORMAT = /^[\p{M}\p{Cf}]$/u;
  * from in `text` (the index of its code point), or null where the reading is the text.
  */
 function personReading(text: string): { read: string; from: number[] } | null {
-  if (isAscii(text) || !READ_OTHERWISE.test(text)) return null;
+  const ascii = isAscii(text);
+  const other = !ascii && READ_OTHERWISE.test(text);
+  if (!other && !(ascii ? ASCII_DIGIT_LETTER_HINT : DIGIT_LETTER_HINT).test(text)) return null;
   let read = "";
   const from: number[] = [];
   for (let i = 0; i < text.length;) {
     const code = text.codePointAt(i) ?? 0;
-    const seen = code < 0x80 ? text[i] : codePointReading(code);
+    const seen = code < 0x80 || !other ? String.fromCodePoint(code) : codePointReading(code);
     for (let k = 0; k < seen.length; k++) from.push(i);
     read += seen;
     i += code > 0xffff ? 2 : 1;
   }
-  return { read, from };
+  read = readDigitLetters(read);
+  return read === text ? null : { read, from };
+}
+
+/**
+ * `read` with the letters that stand for digits (DIGIT_LETTERS) as those digits, each for one (the length kept): the
+ * four of a PAN's digits (`BEHPKIO38M` as `BEHPK1038M`), and a stretch of digits and such letters holding two ASCII
+ * digits or more that stands apart from letters (`98765 4321O`, `234l234l2346`; not glued to a word or an id, whose
+ * letters and digits are no number someone wrote: AOPay's reference `SPCBL…897Icl9l27F` keeps its random tail), but a
+ * `|` between two digits (a table's column). The masks then decide: `l10n`, `HTTP2` or `IO10` read so are no
+ * identifier, and stay as written.
+ */
+function readDigitLetters(read: string): string {
+  if (!DIGIT_LETTER_HINT.test(read)) return read;
+  const pans = read.replace(PAN_DIGIT_LETTERS, (pan: string, digits: string) =>
+    fewerDigits(digits, 2) ? pan : pan.slice(0, 5) + asDigits(digits) + pan.slice(9),
+  );
+  return pans.replace(DIGIT_STRETCH, (stretch: string, at: number) =>
+    fewerDigits(stretch, 2) ||
+    (at > 0 && LETTER_BESIDE.test(pans[at - 1])) ||
+    LETTER_BESIDE.test(pans[at + stretch.length] ?? "")
+      ? stretch
+      : asDigits(stretch),
+  );
+}
+
+/** `text` with each digit letter as its digit (`|` between two digits kept). */
+function asDigits(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    out += c === "|" && isAsciiDigit(text, i - 1) && isAsciiDigit(text, i + 1) ? c : (DIGIT_LETTERS[c] ?? c);
+  }
+  return out;
+}
+
+function isAsciiDigit(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  return c >= 0x30 && c <= 0x39;
 }
 
 /**
@@ -873,8 +942,12 @@ function codePointReading(code: number): string {
   if (seen !== undefined) return seen;
   seen = "";
   for (const part of String.fromCodePoint(code).normalize("NFKD")) {
-    if (MARK_OR_FORMAT.test(part)) continue;
-    seen += LOOK_ALIKES[part] ?? (OTHER_DIGIT_ANY.test(part) ? digitValue(part) : part);
+    if (READ_AS_NOTHING.test(part)) continue;
+    seen +=
+      LOOK_ALIKES[part] ??
+      CONFUSABLE_LETTERS[part] ??
+      (part.length === 2 ? CONFUSABLE_DIGITS[part] : undefined) ??
+      (OTHER_DIGIT_ANY.test(part) ? digitValue(part) : part);
   }
   if (readings.size < READINGS_KEPT) readings.set(code, seen);
   return seen;
@@ -1463,6 +1536,8 @@ function lineMayHoldNumber(line: string): boolean {
   // Not ASCII: a character of more than one byte in UTF-8 (a `Buffer.byteLength`, which costs a tenth of NON_ASCII's
   // test over a 470-character line: a timing loop, node 24).
   if (Buffer.byteLength(line) !== line.length || line.includes("\\") || line.includes("%")) return true;
+  // A digit written as the letter it looks like beside a digit (`98765432l0`, `BEHPKIO38M`): read (personReading).
+  if (ASCII_DIGIT_LETTER_HINT.test(line)) return true;
   const hint = LINE_RUN_HINT;
   // From after the line's epoch time (logger.ts: the level, then the time, as pino writes them), a run of 13 digits
   // that is ours and no number's: the hint and the run's test there cost 80 ns a line (timing loop).
@@ -2083,7 +2158,9 @@ const ASCII_RUNS_SCAN = new RegExp((asciiDigitRuns(10) as { every: RegExp }).eve
  * which the scrubber's PAN rule leaves alone: for names chosen by a client (aliases, field names, client ids).
  */
 export function maskGlued(text: string, min = 10): string {
-  return maskPanShapes(maskDigitRuns(text, min));
+  // As written, then as a person reads it (readAsPerson: `98765432l0`, `98765😀43210`), the runs with the PAN shapes.
+  const masked = (t: string) => panShapesMasked(maskDigitRuns(t, min, notDatesOnly));
+  return readAsPerson(masked(text), masked);
 }
 
 /** Every PAN shape in `text`, either case, glued to anything or not, as `XXXXXX234F`: ASCII only (NFKC it first). */
@@ -2144,7 +2221,38 @@ const DIGIT_RUNS = new Map<number, RegExp>();
  * NFKC (Devanagari digits) counts from ten digits: no reference of AOPay's is written so.
  */
 export function maskNumberShapes(text: string): string {
-  return maskPanShapes(maskDigitRuns(text, 10, readsAsNumber));
+  return readAsPerson(numberShapesMasked(text), numberShapesMasked);
+}
+
+/**
+ * Whether a run of digits (digitRuns) is dates alone, nothing else (`2026-12-01–2026-12-07`, `०७/१२/२०२६`,
+ * `01/12/2026 - 07/12/2026`): each year-month-day or day-month-year with one of `-` `/` `.` twice, a month 1-12, a
+ * day 1-31, a year 1900-2099, up to three characters that are no digit between two. A person reads dates there, not an
+ * identifier: maskGlued keeps them (every other run of ten digits it masks). A date and a time (`2026-12-04 13:45`)
+ * is no run of dates alone, masked as before.
+ */
+function datesOnly(run: string): boolean {
+  const digits = asciiDigits(run);
+  for (let at = 0; ;) {
+    DATE_AT.lastIndex = at;
+    const date = DATE_AT.exec(digits);
+    if (date === null) return false;
+    const [year, month, day] = date[1] === undefined ? [date[8], date[7], date[5]] : [date[1], date[3], date[4]];
+    if (+month < 1 || +month > 12 || +day < 1 || +day > 31 || +year < 1900 || +year > 2099) return false;
+    at = DATE_AT.lastIndex;
+    if (at === digits.length) return true;
+    DATE_GAP.lastIndex = at;
+    if (!DATE_GAP.test(digits)) return false;
+    at = DATE_GAP.lastIndex;
+  }
+}
+const DATE_AT = /([0-9]{4})([-/.])([0-9]{2})\2([0-9]{2})|([0-9]{2})([-/.])([0-9]{2})\6([0-9]{4})/y;
+const DATE_GAP = /[^0-9]{1,3}/y;
+const notDatesOnly = (run: string): boolean => run.length <= 20 || !datesOnly(run);
+
+/** maskNumberShapes of `text` as written. */
+function numberShapesMasked(text: string): string {
+  return panShapesMasked(maskDigitRuns(text, 10, readsAsNumber));
 }
 
 /**
@@ -2161,6 +2269,8 @@ export function maskNumberShapes(text: string): string {
  * across its separators, and is no number someone wrote.
  */
 function readsAsNumber(run: string): boolean {
+  // Two dates at least (twenty characters or more): a range of dates alone is read as dates (datesOnly).
+  if (run.length > 20 && datesOnly(run)) return false;
   const digits = run.replace(NOT_DIGIT, "");
   if (!DIGITS_ONLY.test(digits)) return true;
   if (digits.length === run.length) return holdsNumber(digits);
