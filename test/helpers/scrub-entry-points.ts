@@ -37,6 +37,29 @@ export function scrubEntryPoints(
 }
 
 /**
+ * The texts entry point `name` (of scrubEntryPoints) changes, as `"text" -> "output"`: for the tests that what holds no
+ * identifier stays as written. The line as written is expected as its JSON (scrubLine's row writes it so);
+ * `asWritten` gives another row's expected text where it is not the text itself.
+ */
+export function changedBy(
+  points: Record<string, (text: string) => string>,
+  name: string,
+  texts: readonly string[],
+  asWritten: (text: string, name: string) => string = (text) => text,
+): string[] {
+  const changed: string[] = [];
+  for (const text of texts) {
+    const out = points[name](text);
+    const shown =
+      name === "Scrubber.scrubLine (the line as written)"
+        ? JSON.stringify({ level: "warn", time: 2, msg: text })
+        : asWritten(text, name);
+    if (out !== shown) changed.push(`${JSON.stringify(text)} -> ${JSON.stringify(out)}`);
+  }
+  return changed;
+}
+
+/**
  * Cyrillic and Greek letters a reader takes for the Latin ones (keys), digits' zeros of Indian scripts and
  * Arabic-Indic, and `read`: what a person reads of a text, for the tests of spellings at every entry point.
  */

@@ -1,5 +1,6 @@
 import { Scrubber } from "../../../src/pii/scrub";
 import {
+  changedBy,
   CHEROKEE,
   CYRILLIC,
   DIGIT_ZERO,
@@ -146,16 +147,7 @@ describe("what is no identifier stays as written", () => {
     "tab\t1234\tb",
   ];
   it.each(Object.keys(ENTRY_POINTS))("%s", (name) => {
-    const changed: string[] = [];
-    for (const text of kept) {
-      const out = ENTRY_POINTS[name](text);
-      const shown =
-        name === "Scrubber.scrubLine (the line as written)"
-          ? JSON.stringify({ level: "warn", time: 2, msg: text })
-          : text;
-      if (out !== shown) changed.push(`${JSON.stringify(text)} -> ${JSON.stringify(out)}`);
-    }
-    expect(changed).toEqual([]);
+    expect(changedBy(ENTRY_POINTS, name, kept)).toEqual([]);
   });
 });
 
