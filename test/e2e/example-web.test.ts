@@ -37,6 +37,8 @@ describe("example web app in Chromium", () => {
   const consoleErrors: string[] = [];
   /** Idempotency-Key of every GraphQL mutation the page sent, by operation name. */
   const sentKeys: { operation: string; key: string | undefined }[] = [];
+  /** The `input` variable of every GraphQL mutation the page sent, by operation name. */
+  const sentInputs: { operation: string; input: Record<string, unknown> | undefined }[] = [];
 
   const started = new Started();
 
@@ -85,8 +87,14 @@ describe("example web app in Chromium", () => {
     });
     page.on("request", (request) => {
       if (request.method() !== "POST" || !request.url().startsWith(t.graphqlUrl)) return;
-      const operation = (request.postDataJSON() as { operationName?: string } | null)?.operationName ?? "";
-      if (operation !== "ServiceInfo") sentKeys.push({ operation, key: request.headers()["idempotency-key"] });
+      const body = request.postDataJSON() as {
+        operationName?: string;
+        variables?: { input?: Record<string, unknown> };
+      } | null;
+      const operation = body?.operationName ?? "";
+      if (operation === "ServiceInfo") return;
+      sentKeys.push({ operation, key: request.headers()["idempotency-key"] });
+      sentInputs.push({ operation, input: body?.variables?.input });
     });
     await page.goto(site.url);
     await page.getByText("AOPay simulator").waitFor();
@@ -188,6 +196,9 @@ describe("example web app in Chromium", () => {
   });
 
   it("CIBIL: a wrong OTP shows AOPay's message with the attempts left; the right one verifies and shows the credit history", async () => {
+    // The CIBIL id edited after the send (to try a scenario next): the answer still goes with the token of the send
+    // it answers, not with the one the form now gives the new id (the step read the form's live token).
+    await page.getByLabel("CIBIL id").fill("102277504");
     await page.getByLabel("OTP", { exact: true }).fill("000000");
     const wrong = await submit("Submit OTP", "cibil-submit-outcome");
     expect(wrong).toContain("AOPay declined the request: Simulated: invalid OTP, 2 attempts left");
@@ -206,7 +217,11 @@ describe("example web app in Chromium", () => {
     });
     expect(JSON.stringify(report)).not.toContain("97100");
     expect(await page.getByTestId("score-fetch-date").innerText()).toMatch(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/);
-    expect(sentKeys.at(-1)?.operation).toBe("SubmitCibilOtp");
+    expect(sentInputs.filter((sent) => sent.operation === "SubmitCibilOtp").map((sent) => sent.input)).toEqual([
+      expect.objectContaining({ cibilId: "102277100", accessToken: "sandbox-102277100", otp: "000000" }),
+      expect.objectContaining({ cibilId: "102277100", accessToken: "sandbox-102277100", otp: "123456" }),
+    ]);
+    expect(await page.getByLabel("CIBIL id").inputValue()).toBe("102277504");
     await page.screenshot({ path: join(ARTIFACTS, "example-web-cibil-verified.png"), fullPage: true });
   });
 
@@ -347,8 +362,24 @@ describe("example web app in Chromium", () => {
   });
 
   it("AEPS: verifying the resent OTP confirms the registration, showing masked identifiers only", async () => {
+    // The form edited after the resend, to try the simulator's no-answer scenario (…504) next: the verification still
+    // goes with the values of the resend it follows. It went with the form's live values: the …504 mobile met the
+    // scenario, and the page ended on OutcomeUnknown 8.5 s later instead of "Registration verified".
+    await page.getByLabel("Mobile").fill("9876543504");
+    await page.getByLabel("Aadhaar").fill("2341 2341 2346");
     await page.getByLabel("Registration OTP", { exact: true }).fill("123456");
     const text = await submit("Verify OTP", "aeps-verify-outcome");
+    expect(sentInputs.at(-1)).toEqual({
+      operation: "VerifyAepsOtp",
+      input: {
+        userKey: "AOP554N3WEB1",
+        mobile: "9876543240",
+        aadhaar: "6789 6789 6789",
+        primaryKeyId: "TEST4",
+        encodeTxnId: "DEMO4",
+        otp: "123456",
+      },
+    });
     expect(text).toContain("Registration verified");
     expect(text).toContain("XXXX XXXX 6789");
     expect(text).toContain("XXXXXX3240");

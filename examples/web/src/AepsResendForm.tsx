@@ -121,8 +121,9 @@ export function AepsResendForm() {
           </div>
         )}
       </OutcomePanel>
-      {result?.__typename === "AepsOtpResent" && (
-        <AepsNextStep key={outcome?.meta.requestId ?? "resent"} resent={result} request={input} />
+      {outcome && result?.__typename === "AepsOtpResent" && (
+        // The values this OTP was resent with, not the form's, which may have been edited since (to try a scenario).
+        <AepsNextStep key={outcome.meta.requestId ?? "resent"} resent={result} request={outcome.input} />
       )}
     </section>
   );

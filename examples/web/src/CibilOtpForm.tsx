@@ -111,12 +111,13 @@ export function CibilOtpForm() {
           </div>
         )}
       </OutcomePanel>
-      {result?.__typename === "CibilOtpChallenge" && (
-        // Keyed by the question: a new challenge starts a new answer (and a new Idempotency-Key).
+      {outcome && result?.__typename === "CibilOtpChallenge" && (
+        // Keyed by the question: a new challenge starts a new answer (and a new Idempotency-Key). The token is the one
+        // this challenge was sent with, not the form's: editing the CIBIL id gives the form another sandbox token.
         <CibilNextStep
           key={result.question?.key ?? result.cibilId}
           challenge={result}
-          accessToken={input.accessToken}
+          accessToken={outcome.input.accessToken}
         />
       )}
     </section>

@@ -2,7 +2,13 @@ import { mayHaveBeenSent, newIdempotencyKey, type RequestMeta, requestMetaOf } f
 import { useCallback, useRef, useState } from "react";
 
 /** What one submission ended with: a typed result (success or failure member), or an error. */
-export interface Outcome<TData> {
+export interface Outcome<TData, TInput = unknown> {
+  /**
+   * The input this submission sent. A next step (answering the OTP, verifying it) goes with these values: the form's
+   * may have been edited since, e.g. to try a simulator scenario, and the step sent them instead (a mobile edited to
+   * …504 answered a correct OTP with OutcomeUnknown).
+   */
+  input: TInput;
   data?: TData;
   /** CombinedGraphQLErrors (validation, authentication ...), ServerError, or a network failure. */
   error?: unknown;
@@ -32,7 +38,7 @@ export function useOtpAction<TInput, TData>(
   const action = useRef<{ key: string; input: string } | null>(null);
   const inFlight = useRef(false);
   const [sending, setSending] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome<TData> | null>(null);
+  const [outcome, setOutcome] = useState<Outcome<TData, TInput> | null>(null);
 
   const submit = useCallback(
     async (input: TInput) => {
@@ -48,7 +54,7 @@ export function useOtpAction<TInput, TData>(
         // No result at all (a mutate under errorPolicy "all" resolves with its error instead of rejecting) keeps it
         // too.
         if (result.data && !hasInFlightConflict(result.data)) action.current = null;
-        setOutcome({ data: result.data ?? undefined, meta: requestMetaOf(result), idempotencyKey });
+        setOutcome({ input, data: result.data ?? undefined, meta: requestMetaOf(result), idempotencyKey });
       } catch (error) {
         // A refusal before the operation ran (BAD_USER_INPUT, 401, 503 OVERLOADED ...) sent nothing: the action is
         // over. Anything else keeps the key for the retry: no answer (a network failure), or a 500
@@ -56,7 +62,7 @@ export function useOtpAction<TInput, TData>(
         // stored result or OutcomeUnknown, never a second SMS. CombinedGraphQLErrors.is(error) is true for that 500
         // too: it used to end the action, and the next click's new key sent again.
         if (!mayHaveBeenSent(error)) action.current = null;
-        setOutcome({ error, meta: requestMetaOf(error), idempotencyKey });
+        setOutcome({ input, error, meta: requestMetaOf(error), idempotencyKey });
       } finally {
         inFlight.current = false;
         setSending(false);
