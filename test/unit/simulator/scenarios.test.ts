@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SCENARIOS, scenarioFor } from "../../../src/simulator/scenarios";
 
@@ -30,5 +30,30 @@ describe("simulator scenarios", () => {
     if (!page.includes(table)) {
       throw new Error(`docs/simulator.md's simulator table is out of date. Replace it with:\n\n${table}\n`);
     }
+  });
+
+  it("are named by their triggers where the example app and its pages point to them", () => {
+    const root = join(__dirname, "../../../");
+    const web = join(root, "examples/web/src");
+    // "Simulator: ending 207 rejected, 401 unauthorized, ..." (the forms' hints) and "`…207` rejected" (the pages).
+    const named: { where: string; suffix: string; words: string }[] = [];
+    for (const file of readdirSync(web).filter((name) => name.endsWith(".tsx"))) {
+      for (const hint of readFileSync(join(web, file), "utf8").matchAll(/Simulator: ending ([^"]+)"/g)) {
+        for (const [, suffix, words] of hint[1].matchAll(/([0-9]{3}) ([a-z ]+)/g)) {
+          named.push({ where: file, suffix, words: words.trim() });
+        }
+      }
+    }
+    for (const page of ["docs/clients.md", "examples/web/README.md", "README.md"]) {
+      for (const [, suffix, words] of readFileSync(join(root, page), "utf8").matchAll(/`…([0-9]{3})` ([a-z]+)/g)) {
+        named.push({ where: page, suffix, words });
+      }
+    }
+    expect(named.length).toBeGreaterThanOrEqual(8);
+    // A scenario is named by the start of its name: "unavailable" (unavailable-retry-after), "no answer" (no-answer).
+    const wrong = named.filter(
+      ({ suffix, words }) => !scenarioFor(`102277${suffix}`).name.startsWith(words.replace(/ /g, "-")),
+    );
+    expect(wrong).toEqual([]);
   });
 });
