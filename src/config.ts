@@ -155,9 +155,15 @@ export interface Config {
    * server's maxmemory-policy evicts keys (protection/redis.ts RedisServerCheck); `warn` logs it and goes on.
    */
   redisEvictingPolicy: "refuse" | "warn";
-  /** REDIS_POLICY_CHECK_SECONDS in ms: how often the policy is judged again on a ready connection. */
+  /**
+   * REDIS_POLICY_CHECK_SECONDS in ms: the longest time between two judgements of the policy on a ready connection (its
+   * INFO memory is sent at the shorter of this and redisMemoryPollMs: protection/redis.ts RedisServerCheck).
+   */
   redisPolicyCheckMs: number;
-  /** REDIS_MEMORY_POLL_SECONDS in ms: how often Redis's memory is read (0: never; protection/redis-memory.ts). */
+  /**
+   * REDIS_MEMORY_POLL_SECONDS in ms: the longest time between two readings of Redis's memory for the gauges, taken from
+   * the policy check's reads (protection/redis-memory.ts). 0: the gauges off; the policy's reads go on.
+   */
   redisMemoryPollMs: number;
   /**
    * Keys sealing stored idempotency results (protection/store-sealer.ts): the first seals, all open. From

@@ -378,7 +378,7 @@ describeWithPrivateRedis("one INFO memory for the policy and the gauges (createP
       await admin.quit();
       await stopRedis(server);
     };
-    return { admin, events, infos, close };
+    return { admin, events, infos, close, protection };
   }
 
   /** `body` over the stores with those settings, closed (and the server stopped) whatever it does. */
@@ -423,6 +423,52 @@ describeWithPrivateRedis("one INFO memory for the policy and the gauges (createP
         expect(infos()).toBeLessThanOrEqual(3);
       }),
     15_000,
+  );
+
+  /** A reading the gauges were told (not a failed read). */
+  const reading = (event: string | undefined) => /^memory \d+$/.test(event ?? "");
+
+  it(
+    "two reconnects (CLIENT KILL): each restarts the reads once, one INFO a second after them, not two",
+    () =>
+      withStores("1", "1", async ({ admin, events, infos, protection }) => {
+        for (let i = 0; i < 2; i++) {
+          const ready = new Promise((resolve) => protection.redis!.once("ready", resolve));
+          await admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+          await ready;
+          // The connection's own read: judged, then read for the bytes (ioredis's ready check is an INFO too).
+          expect(await waitFor(async () => reading(events.at(-1)), 3_000)).toBe(true);
+        }
+        const before = infos();
+        const told = events.length;
+        await new Promise((r) => setTimeout(r, 3_500));
+        // Three intervals: three reads, four at most (a second timer left by a reconnect: six or more).
+        expect(infos() - before).toBeGreaterThanOrEqual(2);
+        expect(infos() - before).toBeLessThanOrEqual(4);
+        // Each read told once to each reader: a judgement, then its reading.
+        const since = events.slice(told);
+        expect(since.filter((e) => e === "sound").length).toBe(since.filter(reading).length);
+      }),
+    20_000,
+  );
+
+  it(
+    "closed while a read hangs (CLIENT PAUSE): nothing read or told after the close",
+    () =>
+      withStores("1", "1", async ({ admin, events, infos, protection }) => {
+        await new Promise((r) => setTimeout(r, 1_200));
+        await admin.call("CLIENT", "PAUSE", "1500", "ALL");
+        // A read sent into the pause, then the close: QUIT waits in the pause too (or times out, then a disconnect).
+        await new Promise((r) => setTimeout(r, 1_100));
+        await protection.close();
+        const sent = infos();
+        const told = events.length;
+        await new Promise((r) => setTimeout(r, 2_500));
+        expect(infos()).toBe(sent);
+        expect(events).toHaveLength(told);
+        expect(protection.redis!.status).toBe("end");
+      }),
+    20_000,
   );
 
   it(
