@@ -1604,8 +1604,15 @@ function readString(literal: string): string {
   }
   if (typeof value !== "string") return literal;
   const read = readable(value);
-  const masked = readAsPerson(maskEscapedPans(maskDigitRuns(maskShapes(read), 10, readsAsNumber)), shapesAndRuns);
+  // The reading (`98765,4321O`, `2341\n234l\n2346`) with the masks the string as written has, not only the bare
+  // scrub's (shapesAndRuns): those read no number across `,` `:` a line break or two spaces, which readsAsNumber does.
+  const masked = readAsPerson(stringMasked(read), stringMasked);
   return masked === read ? literal : JSON.stringify(masked);
+}
+
+/** The masks of a log line's string (readString), as written or as a person reads it. */
+function stringMasked(text: string): string {
+  return maskEscapedPans(maskDigitRuns(maskShapes(text), 10, readsAsNumber));
 }
 
 /**
@@ -2356,7 +2363,13 @@ const NOT_DIGITS_ALL = /\P{Nd}+/gu;
  * Aadhaar masks show.
  */
 export function maskNumberShapesKeepingLast4(text: string): string {
-  return maskPanShapes(maskDigitRuns(text, 10, readsAsNumber, 4));
+  // As written, then as a person reads it (readAsPerson: `98765 4321O`, `2341😀234l😀2346`), as maskNumberShapes does.
+  return readAsPerson(numberShapesKeepingLast4(text), numberShapesKeepingLast4);
+}
+
+/** maskNumberShapesKeepingLast4 of `text` as written. */
+function numberShapesKeepingLast4(text: string): string {
+  return panShapesMasked(maskDigitRuns(text, 10, readsAsNumber, 4));
 }
 
 /** `run` with every digit but its last `keep` as `X` (what stands between them kept). */

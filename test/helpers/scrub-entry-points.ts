@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { maskGlued, maskNumberShapes, type Scrubber } from "../../src/pii/scrub";
+import { maskGlued, maskNumberShapes, maskNumberShapesKeepingLast4, type Scrubber } from "../../src/pii/scrub";
 
 const msgOf = (line: string) => (JSON.parse(line) as { msg: string }).msg;
 
@@ -7,7 +7,8 @@ const msgOf = (line: string) => (JSON.parse(line) as { msg: string }).msg;
  * Every entry point of src/pii/scrub.ts that text leaves the process by, as a table of functions of the text: the bare
  * scrub (fail-start's stderr), scrubAnyCase (GraphQL error messages), scrubLine (the logger's hook: every log line, a
  * message, a nested field, the line as written), a request's scrub (what AOPay answers, and then maskNumberShapes as
- * aopay/outcome.ts passes it on) and maskGlued (names a client chose). With `ownValues`, a row for a request's scrub
+ * aopay/outcome.ts passes it on, or maskNumberShapesKeepingLast4 as it passes a CIBIL question's texts on) and
+ * maskGlued (names a client chose). With `ownValues`, a row for a request's scrub
  * whose own values (its PAN, its OTP) are those too. Shared by the PII spelling tests, so each attacks them all.
  */
 export function scrubEntryPoints(
@@ -29,6 +30,8 @@ export function scrubEntryPoints(
       scrubber.scrubLine(JSON.stringify({ level: "warn", time: 2, msg: t })),
     "a request's scrub": (t) => scrubber.forRequest(["482913"]).scrub(t),
     "a request's scrub, then maskNumberShapes": (t) => maskNumberShapes(scrubber.forRequest([]).scrub(t)),
+    "a request's scrub, then maskNumberShapesKeepingLast4": (t) =>
+      maskNumberShapesKeepingLast4(scrubber.forRequest([]).scrub(t)),
     maskGlued: (t) => maskGlued(t),
   };
   if (ownValues !== undefined)
