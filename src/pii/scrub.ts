@@ -838,11 +838,13 @@ const LOOK_ALIKES: Record<string, string> = {
  * accent in one code point (U+00C0-024F, U+1E00-1EFF: `É` as a keyboard writes it, NFC, read as `E` as its NFD
  * `E\u0301` was; a review had `BÉHPK5678M` pass every entry point where `BE\u0301HPK5678M` was masked), a look-alike
  * letter (Greek, Cyrillic, Cherokee U+13A0-13FF, small capitals U+0250-02AF, U+1D00-1D2B, U+A731), a digit of another
- * script, a compatibility form. A text without one reads as it is written.
+ * script, a compatibility form, an enclosed digit NFKD leaves alone (U+24EB-24FF, U+2776-2793: enclosedDigits). A text
+ * without one reads as it is written.
  */
 const READ_OTHERWISE = new RegExp(
   String.raw`[\p{M}\p{Cf}\p{Extended_Pictographic}\u00C0-\u02AF\u0370-\u03FF\u0400-\u052F\u13A0-\u13FF\u1D00-\u1D2B` +
-    String.raw`\u1E00-\u1EFF\uA731\uFF00-\uFFEF${Object.keys(CONFUSABLE_LETTERS).join("")}]|(?![0-9])\p{Nd}`,
+    String.raw`\u1E00-\u1EFF\u24EB-\u24FF\u2776-\u2793\uA731\uFF00-\uFFEF${Object.keys(CONFUSABLE_LETTERS).join("")}]` +
+    String.raw`|(?![0-9])\p{Nd}`,
   "u",
 );
 /**
@@ -940,7 +942,8 @@ function isAsciiDigit(text: string, at: number): boolean {
 function codePointReading(code: number): string {
   let seen = readings.get(code);
   if (seen !== undefined) return seen;
-  seen = "";
+  seen = enclosedDigits(code) ?? "";
+  if (seen !== "") return seen;
   for (const part of String.fromCodePoint(code).normalize("NFKD")) {
     if (READ_AS_NOTHING.test(part)) continue;
     seen +=
@@ -954,6 +957,18 @@ function codePointReading(code: number): string {
 }
 const readings = new Map<number, string>();
 const READINGS_KEPT = 4096;
+
+/**
+ * The number an enclosed digit shows where NFKD leaves it as it is (`①` decomposes to 1, these do not): dingbat
+ * circled, sans-serif circled and negative circled 1-10 (U+2776-2793), negative circled 11-20 (U+24EB-24F4), double
+ * circled 1-10 (U+24F5-24FE), negative circled 0 (U+24FF). Undefined for any other code point.
+ */
+function enclosedDigits(code: number): string | undefined {
+  if (code >= 0x2776 && code <= 0x2793) return String(((code - 0x2776) % 10) + 1);
+  if (code >= 0x24eb && code <= 0x24f4) return String(code - 0x24eb + 11);
+  if (code >= 0x24f5 && code <= 0x24fe) return String(code - 0x24f5 + 1);
+  return code === 0x24ff ? "0" : undefined;
+}
 
 /**
  * `done` (what an entry point made of a text) where `mask` (the same entry point's masks) finds an identifier in its

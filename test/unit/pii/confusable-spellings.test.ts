@@ -176,3 +176,24 @@ describe("a number with a digit written as a letter is masked wherever its digit
     expect(shown).toEqual([]);
   });
 });
+
+/**
+ * Enclosed digits that NFKD leaves as they are (`①` decomposes to 1, these do not): dingbat circled and negative
+ * circled digits (U+2776-2793), double circled and negative circled ones (U+24EB-24FF), read as the digits they show.
+ * At most a mask's last four may stay as written.
+ */
+describe("enclosed digits without a decomposition are read as digits at every entry point", () => {
+  const spellings = ["❾❽❼❻❺❹❸❷❶⓿", "➒➑➐➏➎➍➌➋➊0", "➈➇➆➅➄➃➂➁➀0", "⓶⓷⓸⓵ ⓶⓷⓸⓵ ⓶⓷⓸⓺", "98765 ➍➌➋➊0", "BEHPK➀⓿➂➇M"];
+  const reading = Object.keys(ENTRY_POINTS).filter(
+    (name) => !name.startsWith("a request's scrub") || name.includes("maskNumberShapes"),
+  );
+  it.each(reading)("%s", (name) => {
+    const shown: string[] = [];
+    for (const spelling of spellings)
+      for (const context of CONTEXTS) {
+        const out = ENTRY_POINTS[name](context(spelling)).replace('"time":2', "");
+        if ((out.match(/[\u2776-\u2793\u24EB-\u24FF0-9]/gu) ?? []).length > 4) shown.push(`${spelling} -> ${out}`);
+      }
+    expect(shown).toEqual([]);
+  });
+});
