@@ -232,7 +232,7 @@ export const protectionSettings = defineSettings({
       min: 1,
       max: 3600,
       doc:
-        "how often, at most, the Redis server's `maxmemory-policy` is read again (`INFO memory`), besides at each " +
+        "the longest time between two reads of the Redis server's `maxmemory-policy` (`INFO memory`), besides at each " +
         "connection: a `CONFIG SET maxmemory-policy` is seen within this time, both ways. The same `INFO memory` " +
         "feeds the memory gauges: one command per process every `REDIS_POLICY_CHECK_SECONDS` or " +
         "`REDIS_MEMORY_POLL_SECONDS`, whichever is shorter (`15` s by default), not one for each",
@@ -242,7 +242,7 @@ export const protectionSettings = defineSettings({
       min: 0,
       max: 3600,
       doc:
-        "how often, at most, the Redis server's memory is read (`INFO memory`: `used_memory`, `maxmemory`) for " +
+        "the longest time between two reads of the Redis server's memory (`INFO memory`: `used_memory`, `maxmemory`) for " +
         "`aopay_redis_memory_used_bytes`, `aopay_redis_memory_max_bytes` and `aopay_redis_memory_read_ok` (the " +
         "`RedisMemoryFilling` alert: with `noeviction`, a full Redis refuses every send). The read is the policy " +
         "check's (`REDIS_POLICY_CHECK_SECONDS`): one `INFO memory` per process at the shorter of the two intervals " +
