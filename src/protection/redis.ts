@@ -304,6 +304,8 @@ export class RedisServerCheck {
    */
   #next(): void {
     if (this.#stopped) return;
+    // One timer at most: attach() on a socket ready but not yet connected() schedules while one is pending.
+    clearTimeout(this.#timer);
     const interval = Math.min(this.options.checkIntervalMs, this.#reader?.intervalMs ?? Infinity);
     // Before the first connection a read is due no sooner than its attempt's timeout: a short interval (a test's
     // 100 ms) told the reader "not read" while the start was still connecting, a warn line at every loaded start.
