@@ -520,4 +520,64 @@ describe("the packed client in a new Vite React app outside the repository", () 
       await stack.stop();
     }
   }, 180_000);
+  // A key stands for one input: kept after a lost answer for one customer, it went with the next customer's input,
+  // and the server refused it (422 IDEMPOTENCY_KEY_REUSED) instead of sending that customer's OTP.
+  it("runs the React SendOtp in Chromium: after a lost answer, new props send with a new key", async () => {
+    assertChromiumInstalled();
+    const [sendOtp, main] = reactSnippets();
+    // Not the docs' main.tsx: a page whose button gives the pasted SendOtp another customer's props.
+    const driver = `import { ApolloProvider } from "@apollo/client/react";
+import { StrictMode, useState } from "react";
+import { createRoot } from "react-dom/client";
+import { client, SendOtp } from "./SendOtp";
+function App() {
+  const [customer, setCustomer] = useState({ cibilId: "102277130", accessToken: "123456542130" });
+  const next = () => setCustomer({ cibilId: "102277131", accessToken: "123456542131" });
+  const nextButton = <button onClick={next}>Next customer</button>;
+  return <ApolloProvider client={client}><SendOtp {...customer} />{nextButton}</ApolloProvider>;
+}
+createRoot(document.getElementById("root")!).render(<StrictMode><App /></StrictMode>);
+`;
+    const stack = await startTestStack();
+    const site = await startStaticServer(join(app, "dist"));
+    const browser = await launchChromium();
+    try {
+      mkdirSync(join(app, "src"), { recursive: true });
+      writeFileSync(join(app, "src/SendOtp.tsx"), sendOtp.replace("http://localhost:4000/graphql", stack.graphqlUrl));
+      writeFileSync(join(app, "src/main.tsx"), driver);
+      await npm("run", "build");
+      const page = await browser.newPage();
+      const posts: { key: string; cibilId: string }[] = [];
+      page.on("request", (r) => {
+        if (r.method() !== "POST") return;
+        const body = r.postDataJSON() as { variables: { input: { cibilId: string } } };
+        posts.push({ key: r.headers()["idempotency-key"] ?? "none", cibilId: body.variables.input.cibilId });
+      });
+      const sends = () => stack.simulator!.calls("cibil.generateOtp");
+      const shown = () => page.locator("p").textContent();
+      await page.route("**/graphql", async (route) => {
+        await route.fetch(); // the first customer's OTP goes out, its answer is lost
+        await route.abort("connectionreset");
+      });
+      await page.goto(site.url);
+      await page.getByRole("button", { name: "Send OTP" }).click();
+      await page.waitForFunction(`document.querySelector("p")?.textContent.includes("Failed to fetch")`);
+      await page.unrouteAll();
+      await page.getByRole("button", { name: "Next customer" }).click();
+      await page.getByRole("button", { name: "Send OTP" }).click();
+      await page.waitForFunction(`!document.querySelector("p")?.textContent.includes("Failed to fetch")`);
+      await page.waitForFunction(`!document.querySelector("p button").disabled`);
+      expect({ shown: await shown(), sends: sends(), cibilIds: posts.map((p) => p.cibilId) }).toEqual({
+        shown: expect.stringContaining("The One Time Password is sent to *********"),
+        sends: 2,
+        cibilIds: ["102277130", "102277131"],
+      });
+      expect(new Set(posts.map((p) => p.key)).size).toBe(2);
+    } finally {
+      await browser.close();
+      await site.close();
+      await stack.stop();
+      writeFileSync(join(app, "src/main.tsx"), main); // the docs' own, for whatever runs next
+    }
+  }, 180_000);
 });
