@@ -21,6 +21,8 @@ const CIBIL_SEND = { testId: "cibil-send", label: "Send OTP" };
 const AEPS_SEND = { testId: "aeps-send", label: "Resend OTP" };
 /** The server's OTP cooldown in this test: the resend countdowns the app shows last this long. */
 const COOLDOWN_SECONDS = 4;
+/** The error hint's sentence on sending again (Outcome.tsx): true only while the form is unchanged. */
+const SAME_FORM_AGAIN = "Sending again with the form unchanged is safe: it reuses the same Idempotency-Key";
 
 /**
  * The example app (examples/web) in a real browser: Vite builds it against a real server + simulator on loopback,
@@ -276,10 +278,46 @@ describe("example web app in Chromium", () => {
       await route.abort("connectionreset");
     });
     const lost = await submit(CIBIL_SEND, "cibil-outcome").finally(() => page.unrouteAll());
-    expect(lost).toContain("Could not reach the server. Sending again is safe");
+    expect(lost).toContain(`Could not reach the server. ${SAME_FORM_AGAIN}`);
     const key = await shownKey("cibil-outcome");
 
     await expectCibilReplayed(key);
+  });
+
+  // The hint said "Sending again is safe: it reuses the same Idempotency-Key" whatever happened to the form meanwhile,
+  // but the key follows the input it was made for (use-otp-action.ts): edited values go under a new key.
+  it("CIBIL: after a lost answer, the hint says the key goes again only with the same values; changed ones get a new key", async () => {
+    t.simulator?.resetCalls();
+    const sent = () => sentKeys.filter((k) => k.operation === "GenerateCibilOtp").at(-1)?.key;
+    await page.getByLabel("CIBIL id").fill("102277131");
+    await page.route(t.graphqlUrl, async (route) => {
+      if (route.request().method() !== "POST") return route.fallback();
+      await route.fetch();
+      await route.abort("connectionreset");
+    });
+    const lost = await submit(CIBIL_SEND, "cibil-outcome").finally(() => page.unrouteAll());
+    expect(lost).toContain(`Could not reach the server. ${SAME_FORM_AGAIN}, so at most one OTP goes out for it.`);
+    expect(lost).toContain("Changed values are a new request under a new key, and so is going back to these values");
+    const first = await shownKey("cibil-outcome");
+    expect(sent()).toBe(first);
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(1);
+
+    // Unchanged, the same key goes again: the test above. Changed: another customer's send, under a new key (the kept
+    // one would be refused: IDEMPOTENCY_KEY_REUSED).
+    await page.getByLabel("CIBIL id").fill("102277132");
+    const other = await submit(CIBIL_SEND, "cibil-outcome");
+    expect(other).toContain("The One Time Password is sent to *********.");
+    expect(other).not.toMatch(/Replayed\s+yes/);
+    expect(sent()).not.toBe(first);
+    expect(await shownKey("cibil-outcome")).toBe(sent());
+    expect(t.simulator?.calls("cibil.generateOtp")).toBe(2);
+
+    // Back to the first values: a new key again, not the first one (what the hint warns of).
+    await page.getByLabel("CIBIL id").fill("102277131");
+    await submit(CIBIL_SEND, "cibil-outcome");
+    expect(await shownKey("cibil-outcome")).toBe(sent());
+    const keys = sentKeys.filter((k) => k.operation === "GenerateCibilOtp").slice(-3);
+    expect(new Set(keys.map((k) => k.key)).size).toBe(3); // the first, the changed values', the first values' new one
   });
 
   it("CIBIL: a 500 after the send (the server failed writing its answer): sending again reuses the key and gets the stored result: one SMS", async () => {

@@ -47,6 +47,16 @@ export function FailureNotice({ failure }: { failure: FailureFieldsFragment }) {
 }
 
 /**
+ * What sending again does after an answer that may have followed the send: the key stays with the input it went with
+ * (use-otp-action.ts), so only the same values reuse it; edited ones are another action, under a new key (the server
+ * refuses a key with another input: 422 IDEMPOTENCY_KEY_REUSED), and the first send's outcome stays unknown.
+ */
+const SAME_FORM_AGAIN = "Sending again with the form unchanged is safe: it reuses the same Idempotency-Key";
+const EDITED_FORM =
+  "Changed values are a new request under a new key, and so is going back to these values after it: that may send " +
+  "another OTP.";
+
+/**
  * An error instead of a result: GraphQL errors, an HTTP error, or no answer at all. `retryAfterSeconds` is the
  * server's Retry-After (requestMetaOf), which only its refusals that did nothing carry (503 OVERLOADED,
  * SERVICE_UNAVAILABLE and AUTH_UNAVAILABLE, 408 REQUEST_TIMEOUT: waitedRefusal says which). The
@@ -61,7 +71,7 @@ export function ErrorNotice({ error, retryAfterSeconds }: { error: unknown; retr
     text = waitedRefusal(errorCodeOf(error), retryAfterSeconds);
   } else if (CombinedGraphQLErrors.is(error) && mayHaveBeenSent(error)) {
     // INTERNAL_SERVER_ERROR: the server failed, possibly after the OTP went out (use-otp-action.ts keeps the key).
-    text = `The server failed, possibly after the OTP went out (${error.errors.map((e) => e.extensions?.code).join(", ")}). Sending again is safe: it reuses the same Idempotency-Key, and the server gives the first result instead of sending another OTP.`;
+    text = `The server failed, possibly after the OTP went out (${error.errors.map((e) => e.extensions?.code).join(", ")}). ${SAME_FORM_AGAIN}, and the server gives the first result instead of sending another OTP. ${EDITED_FORM}`;
   } else if (CombinedGraphQLErrors.is(error)) {
     const codes = error.errors.map((e) => e.extensions?.code);
     const problems = fieldProblems(error.errors);
@@ -70,10 +80,9 @@ export function ErrorNotice({ error, retryAfterSeconds }: { error: unknown; retr
       ? `Please correct the highlighted fields.${other.map(([field, problem]) => ` ${field}: ${problem}.`).join("")} Nothing was sent.`
       : `${error.errors.map((e) => e.message).join(" ")} (${codes.join(", ")})`;
   } else if (ServerError.is(error)) {
-    text = `The server answered HTTP ${error.statusCode}. Sending again is safe: it reuses the same Idempotency-Key.`;
+    text = `The server answered HTTP ${error.statusCode}. ${SAME_FORM_AGAIN}. ${EDITED_FORM}`;
   } else {
-    text =
-      "Could not reach the server. Sending again is safe: it reuses the same Idempotency-Key, so at most one OTP goes out.";
+    text = `Could not reach the server. ${SAME_FORM_AGAIN}, so at most one OTP goes out for it. ${EDITED_FORM}`;
   }
   return (
     <div className="notice error" role="alert">
