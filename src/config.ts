@@ -313,6 +313,20 @@ export function logOptions(config: Config): Pick<LoggerOptions, "level" | "forma
 }
 
 /**
+ * Who answers this server's calls to AOPay, for the log line that says the server is ready. AOPAY_BASE_URL set is the
+ * `live` mode, but the host it names may be the standalone simulator (`npm run simulator`, docs/simulator.md) or
+ * another stand-in, and nothing in AOPay's answers tells them apart (docs/upstream/aopay-api.md documents no way to
+ * ask): the line said "live" against the simulator. Only the configuration is read: the simulator's development
+ * credentials (which it alone accepts) name it; anything else may be AOPay. The credentials' values are not shown.
+ */
+export function upstreamOf(aopay: Pick<AopayConfig, "mode" | "registrationId" | "companyCode">): string {
+  if (aopay.mode === "simulator") return "built-in simulator (AOPAY_BASE_URL not set): no OTP is sent";
+  if (aopay.registrationId === SIMULATOR_REGISTRATION_ID && aopay.companyCode === SIMULATOR_COMPANY_CODE)
+    return "AOPAY_BASE_URL, with the simulator's development credentials: a standalone simulator (npm run simulator)";
+  return "AOPAY_BASE_URL: AOPay, or a stand-in for it (this server cannot tell them apart)";
+}
+
+/**
  * The settings `env` sets, for the log line that says the server is ready: a newcomer who started it with
  * `OTP_COOLDOWN_SECONDS=0` (docs/simulator.md) could not tell from the log whether it was taken. A secret reads
  * `(hidden)`; another value is shown only when it is a plain word or number (`debug`, `0`, `enforce`), else `(set)`:

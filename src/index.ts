@@ -28,7 +28,7 @@ import {
   workerFields,
   workerLogger,
 } from "./cluster";
-import { type Config, ConfigError, loadConfig, logOptions, secretValues, settingsTaken } from "./config";
+import { type Config, ConfigError, loadConfig, logOptions, secretValues, settingsTaken, upstreamOf } from "./config";
 import { failStart } from "./logging/fail-start";
 import { createLogger, flushStdoutNow, type Logger, settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
       url: `${url}/graphql`,
       ...explorer,
       env: config.env,
-      upstream: config.aopay.mode,
+      upstream: upstreamOf(config.aopay),
       settings: settingsTaken(process.env),
     },
     "GraphQL server ready",

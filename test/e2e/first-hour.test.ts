@@ -2,6 +2,8 @@ import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { request } from "undici";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../../src/config";
+import { type Simulator, startSimulator } from "../../src/simulator/server";
 
 /**
  * What a newcomer meets in the first minutes, on the real process (`node dist-test/index.js`, as `npm start` runs it):
@@ -99,5 +101,44 @@ describe("the ready line says which settings the server took from the environmen
       PORT: "0",
     });
     expect(p.output()).not.toContain(secret);
+  });
+});
+
+// docs/simulator.md points a server at `npm run simulator`: its ready line said `"upstream":"live"`, and a newcomer
+// read it as the real AOPay. The server cannot ask the host (AOPay documents no such call); the credentials say it.
+describe("the ready line of a server pointed at the standalone simulator", () => {
+  let p: ServerProcess | undefined;
+  let simulator: Simulator | undefined;
+  afterAll(async () => {
+    await p?.kill();
+    await simulator?.close();
+  });
+
+  it("says the standalone simulator, not live; serviceInfo answers LIVE (docs/simulator.md says why)", async () => {
+    simulator = await startSimulator({
+      registrationId: SIMULATOR_REGISTRATION_ID,
+      companyCode: SIMULATOR_COMPANY_CODE,
+    });
+    p = startServerProcess({
+      AOPAY_BASE_URL: simulator.url.origin,
+      AOPAY_REGISTRATION_ID: SIMULATOR_REGISTRATION_ID,
+      AOPAY_COMPANY_CODE: SIMULATOR_COMPANY_CODE,
+    });
+    const base = await p.ready;
+    const line = p
+      .stdout()
+      .split("\n")
+      .find((l) => l.includes('"GraphQL server ready"'));
+    const record = JSON.parse(line!) as { upstream: string };
+    expect(record.upstream).toBe(
+      "AOPAY_BASE_URL, with the simulator's development credentials: a standalone simulator (npm run simulator)",
+    );
+    expect(p.output()).not.toContain("BUILT-IN AOPay SIMULATOR");
+    const res = await request(`${base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ serviceInfo { upstream } }" }),
+    });
+    expect(JSON.parse(await res.body.text())).toEqual({ data: { serviceInfo: { upstream: "LIVE" } } });
   });
 });

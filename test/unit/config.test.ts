@@ -5,6 +5,7 @@ import {
   rawDebugSwitches,
   SETTINGS_GROUPS,
   SIMULATOR_REGISTRATION_ID,
+  upstreamOf,
 } from "../../src/config";
 
 const problemsOf = (env: Record<string, string>, execArgv: string[] = []): string[] => {
@@ -362,6 +363,26 @@ describe("loadConfig", () => {
       readClient: { points: 300, seconds: 60 },
       readIp: { points: 100, seconds: 60 },
     });
+  });
+});
+
+// The ready line said `upstream: "live"` for a server pointed at `npm run simulator` (docs/simulator.md's command).
+describe("upstreamOf: who the ready line says answers the calls to AOPay", () => {
+  const standalone = {
+    AOPAY_BASE_URL: "http://127.0.0.1:4010",
+    AOPAY_REGISTRATION_ID: "SIM-REG-0001",
+    AOPAY_COMPANY_CODE: "SIMCO01",
+  };
+  it.each([
+    ["unset: the built-in simulator", {}, /^built-in simulator /],
+    ["at the standalone simulator, with its credentials", standalone, /standalone simulator \(npm run simulator\)$/],
+    ["elsewhere: AOPay, or a stand-in", { ...standalone, AOPAY_COMPANY_CODE: "CMP1045" }, /^AOPAY_BASE_URL: AOPay, or/],
+    ["another registration id", { ...standalone, AOPAY_REGISTRATION_ID: "AOP-554" }, /^AOPAY_BASE_URL: AOPay, or/],
+  ])("AOPAY_BASE_URL %s", (_name, env, said) => {
+    const line = upstreamOf(loadConfig(env).aopay);
+    expect(line).toMatch(said);
+    // Never "live" for the simulator, and no credential's value.
+    expect(line).not.toMatch(/live|SIM-REG|SIMCO|AOP-554|CMP1045/i);
   });
 });
 

@@ -3,6 +3,7 @@ import { GRAPHQL_URL } from "./apollo";
 import { AepsResendForm } from "./AepsResendForm";
 import { CibilOtpForm } from "./CibilOtpForm";
 
+/** The server's upstream. LIVE is any host AOPAY_BASE_URL names, `npm run simulator` too: see docs/simulator.md. */
 export function App() {
   const { data, error } = useServiceInfoQuery();
   const upstream = data?.serviceInfo?.upstream;
@@ -17,7 +18,7 @@ export function App() {
             : upstream === "SIMULATOR"
               ? "AOPay simulator"
               : upstream === "LIVE"
-                ? "live AOPay"
+                ? "AOPay at AOPAY_BASE_URL, or a stand-in"
                 : "connecting…"}
         </p>
       </header>

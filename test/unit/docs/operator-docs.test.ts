@@ -4,7 +4,7 @@ import type Redis from "ioredis";
 import { join } from "node:path";
 import { AOPAY_ENDPOINT_NAMES, AOPAY_OUTCOMES } from "../../../src/aopay/client";
 import { knownSeries } from "../../../src/app";
-import { SETTINGS_GROUPS } from "../../../src/config";
+import { loadConfig, SETTINGS_GROUPS, upstreamOf } from "../../../src/config";
 import { TRUSTED_DOCUMENTS } from "../../../src/generated/trusted-documents";
 import { ALLOW_ASTERISK, allowedMethods } from "../../../src/http/http-server";
 import { REFUSED_STATUSES } from "../../../src/http/metrics-server";
@@ -215,6 +215,16 @@ describe("the operator's pages name what exists", () => {
       operationLabelSets: [operationSets, perLabelSet],
       pageGrowth: AOPAY_OUTCOMES.length * (1 + perLabelSet) + operationSets * perLabelSet,
     });
+  });
+});
+
+describe("docs/simulator.md's ready line", () => {
+  // It explains the `upstream` of the ready line, quoting each: a wording changed in config.ts and not there fails.
+  it("quotes each upstream the ready line can say, as upstreamOf says it", () => {
+    const page = read("docs/simulator.md").replace(/\s+/g, " ");
+    const base = { AOPAY_BASE_URL: "http://127.0.0.1:4010", AOPAY_REGISTRATION_ID: "SIM-REG-0001" };
+    for (const env of [{}, { ...base, AOPAY_COMPANY_CODE: "SIMCO01" }, { ...base, AOPAY_COMPANY_CODE: "CMP1045" }])
+      expect(page).toContain(`"upstream":"${upstreamOf(loadConfig(env).aopay)}"`);
   });
 });
 
