@@ -132,6 +132,16 @@ describe("example web app in Chromium", () => {
     return page.getByTestId(testId).innerText();
   }
 
+  /** Clicks CIBIL's send; the request reaches the server (and AOPay), but the browser never gets the answer. */
+  async function submitAnswerLost(): Promise<string> {
+    await page.route(t.graphqlUrl, async (route) => {
+      if (route.request().method() !== "POST") return route.fallback();
+      await route.fetch();
+      await route.abort("connectionreset");
+    });
+    return submit(CIBIL_SEND, "cibil-outcome").finally(() => page.unrouteAll());
+  }
+
   const shownKey = (testId: string) => page.getByTestId(testId).getByTestId("idempotency-key").innerText();
   /** CIBIL sent again after a lost answer: the stored result replayed under the key shown before; one SMS in all. */
   async function expectCibilReplayed(key: string): Promise<void> {
@@ -271,13 +281,7 @@ describe("example web app in Chromium", () => {
   it("CIBIL: when the answer is lost, sending again reuses the key and the server replays the result: one SMS", async () => {
     t.simulator?.resetCalls();
     await page.getByLabel("CIBIL id").fill("102277123");
-    // The request reaches the server (and AOPay), but the browser never gets the answer.
-    await page.route(t.graphqlUrl, async (route) => {
-      if (route.request().method() !== "POST") return route.fallback();
-      await route.fetch();
-      await route.abort("connectionreset");
-    });
-    const lost = await submit(CIBIL_SEND, "cibil-outcome").finally(() => page.unrouteAll());
+    const lost = await submitAnswerLost();
     expect(lost).toContain(`Could not reach the server. ${SAME_FORM_AGAIN}`);
     const key = await shownKey("cibil-outcome");
 
@@ -290,12 +294,7 @@ describe("example web app in Chromium", () => {
     t.simulator?.resetCalls();
     const sent = () => sentKeys.filter((k) => k.operation === "GenerateCibilOtp").at(-1)?.key;
     await page.getByLabel("CIBIL id").fill("102277131");
-    await page.route(t.graphqlUrl, async (route) => {
-      if (route.request().method() !== "POST") return route.fallback();
-      await route.fetch();
-      await route.abort("connectionreset");
-    });
-    const lost = await submit(CIBIL_SEND, "cibil-outcome").finally(() => page.unrouteAll());
+    const lost = await submitAnswerLost();
     expect(lost).toContain(`Could not reach the server. ${SAME_FORM_AGAIN}, so at most one OTP goes out for it.`);
     expect(lost).toContain("Changed values are a new request under a new key, and so is going back to these values");
     const first = await shownKey("cibil-outcome");
