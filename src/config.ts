@@ -19,11 +19,16 @@ import {
 import { breakerConfig, breakerSettings } from "./aopay/circuit-breakers.settings";
 import { transportSettings } from "./aopay/transport.settings";
 import { type AuthConfig, authConfig, authSettings } from "./auth/auth.settings";
-import { type GraphQLLimits, graphqlLimits, limitsSettings } from "./graphql/limits.settings";
+import {
+  type GraphQLLimits,
+  graphqlLimits,
+  limitsSettings,
+  type TrustedDocumentsMode,
+} from "./graphql/limits.settings";
 import { DEFAULT_DEV_CORS_ORIGINS, type HttpLimits, type LogFormat, serverSettings } from "./http/server.settings";
 import { clusterSettings } from "./cluster.settings";
-import { admissionSettings } from "./http/admission.settings";
-import { metricsSettings } from "./observability/metrics.settings";
+import { type AdmissionConfig, admissionSettings } from "./http/admission.settings";
+import { type MetricsConfig, metricsSettings } from "./observability/metrics.settings";
 import { type TelemetryConfig, telemetryConfig, telemetrySettings } from "./observability/telemetry.settings";
 import { type ThrottleConfig, throttleConfig, throttleSettings } from "./protection/otp-throttle.settings";
 import {
@@ -43,7 +48,7 @@ export * from "./aopay/client.settings";
 export { type BreakerConfig, DEFAULT_BREAKER } from "./aopay/circuit-breakers.settings";
 export * from "./aopay/transport.settings";
 export { type AuthConfig, DEFAULT_JWT_CLIENT_CLAIM } from "./auth/auth.settings";
-export { DEFAULT_GRAPHQL_LIMITS, type GraphQLLimits } from "./graphql/limits.settings";
+export { DEFAULT_GRAPHQL_LIMITS, type GraphQLLimits, type TrustedDocumentsMode } from "./graphql/limits.settings";
 export * from "./http/admission.settings";
 export * from "./http/server.settings";
 export * from "./observability/metrics.settings";
@@ -53,35 +58,6 @@ export * from "./protection/protection.settings";
 export { DEFAULT_SIMULATOR_PORT } from "./simulator/simulator.settings";
 
 export type Environment = "development" | "production" | "test";
-
-/** Admission control in front of GraphQL (http/admission.ts). */
-export interface AdmissionConfig {
-  /** GraphQL requests in progress at once; 0: no cap. */
-  maxInFlight: number;
-  /** Of those, the most one client (http/admission.ts clientKey) holds at once; 0: no per-client cap. */
-  maxInFlightPerClient: number;
-  /** Mean event-loop delay (ms) above which new requests are refused; 0: off. */
-  maxEventLoopDelayMs: number;
-  sampleIntervalMs: number;
-  retryAfterSeconds: number;
-  /** Refused connections read again per event-loop turn (http/refused-reads.ts); 0: at once. */
-  refusedReadsPerTurn: number;
-}
-
-export interface MetricsConfig {
-  enabled: boolean;
-  /** A listener of its own, on loopback by default: never on the public port. */
-  host: string;
-  /** 0: an ephemeral port (tests). */
-  port: number;
-  /** If set, scrapes must send `Authorization: Bearer <token>`. */
-  token: string | null;
-  /** METRICS_TOKEN_PREVIOUS: also accepted, during a rotation (only with `token`). */
-  previousToken: string | null;
-}
-
-/** GraphQL document limits (docs/security-requirements.md A2/A3), checked before execution. */
-export type TrustedDocumentsMode = "off" | "enforce";
 
 /** The least SHUTDOWN_GRACE_MS but 0 (loadConfig): the floor of REQUEST_DEADLINE_MS and AOPAY_DEADLINE_MS. */
 const MIN_SHUTDOWN_GRACE_MS = 100;

@@ -1,4 +1,4 @@
-import type { BreakerConfig } from "../config";
+import type { BreakerConfig } from "./circuit-breakers.settings";
 import { AopayError, type AopayErrorCode } from "./errors";
 import { classifyFailure } from "./outcome";
 

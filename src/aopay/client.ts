@@ -41,7 +41,7 @@ import { retryDelay, type RetryPolicy } from "./retry";
 import { redeemSendPass, type SendPass, UnguardedSendError } from "./send-pass";
 import { type AopayTransport, cutByDeadline, errorCode, type TransportResult } from "./transport";
 import { UndocumentedFieldsLog } from "./undocumented-fields";
-import type { BreakerConfig } from "../config";
+import type { BreakerConfig } from "./circuit-breakers.settings";
 import { monotonicNow } from "../util/clock";
 
 export interface CallOptions {

@@ -1,5 +1,12 @@
 import { defineSettings, int, oneOf, type ValuesOf } from "../settings/schema";
 
+/**
+ * TRUSTED_DOCUMENTS (docs/security-requirements.md A11): `off` runs any document within the limits, `enforce` only the
+ * trusted documents (graphql/trusted-documents.ts).
+ */
+export type TrustedDocumentsMode = "off" | "enforce";
+
+/** GraphQL document limits (docs/security-requirements.md A2/A3), checked before execution. */
 export interface GraphQLLimits {
   maxAliases: number;
   maxDepth: number;

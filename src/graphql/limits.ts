@@ -11,7 +11,7 @@ import {
   type SelectionSetNode,
   type ValidationRule,
 } from "graphql";
-import type { GraphQLLimits } from "../config";
+import type { GraphQLLimits } from "./limits.settings";
 import { maxRepeatedSelections } from "./document-shape";
 import { GUARDED_MUTATION_NAMES } from "./guarded-mutations";
 import { SafeMessageError } from "./plugins/safe-message-error";

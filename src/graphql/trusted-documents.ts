@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { TrustedDocumentsMode } from "../config";
+import type { TrustedDocumentsMode } from "./limits.settings";
 import { TRUSTED_DOCUMENTS } from "../generated/trusted-documents";
 
 /**

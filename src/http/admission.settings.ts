@@ -1,5 +1,19 @@
 import { defineSettings, int } from "../settings/schema";
 
+/** Admission control in front of GraphQL (http/admission.ts). */
+export interface AdmissionConfig {
+  /** GraphQL requests in progress at once; 0: no cap. */
+  maxInFlight: number;
+  /** Of those, the most one client (http/admission.ts clientKey) holds at once; 0: no per-client cap. */
+  maxInFlightPerClient: number;
+  /** Mean event-loop delay (ms) above which new requests are refused; 0: off. */
+  maxEventLoopDelayMs: number;
+  sampleIntervalMs: number;
+  retryAfterSeconds: number;
+  /** Refused connections read again per event-loop turn (http/refused-reads.ts); 0: at once. */
+  refusedReadsPerTurn: number;
+}
+
 /** Refuse new work when the event loop is this late (ms): @fastify/under-pressure's `maxEventLoopDelay` is off by default; 1 s is far past any healthy request. */
 export const DEFAULT_ADMISSION_MAX_EVENT_LOOP_DELAY_MS = 1_000;
 /**

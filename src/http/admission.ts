@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { AdmissionConfig } from "../config";
+import type { AdmissionConfig } from "./admission.settings";
 import { EdgeCode } from "../graphql/edge-code";
 import { clientIpKey } from "./client-ip";
 import { errorBody, GRAPHQL_PATH, refusalType } from "./error-body";

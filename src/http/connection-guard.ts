@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
-import type { HttpLimits } from "../config";
+import type { HttpLimits } from "./server.settings";
 import type { Logger } from "../logging/logger";
 import type { ConnectionRefusal } from "../observability/metrics";
 import { type SummarisedLines, summaryLines } from "../logging/summarised";

@@ -1,7 +1,8 @@
 import { hash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import type { HttpLimits, MetricsConfig } from "../config";
+import type { MetricsConfig } from "../observability/metrics.settings";
+import type { HttpLimits } from "./server.settings";
 import { ConnectionGuard } from "./connection-guard";
 import { answerClientError, limitResponseWrite, missingHost, nodeServerOptions } from "./node-limits";
 import type { Logger } from "../logging/logger";

@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
 import { type IncomingMessage, type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import type { HttpLimits } from "../config";
+import type { HttpLimits } from "./server.settings";
 import type { RefusalCounter } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import type { Cors } from "./cors";

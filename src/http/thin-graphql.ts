@@ -5,7 +5,7 @@ import { pipeline, Readable } from "node:stream";
 import { parse as secureJsonParse } from "secure-json-parse";
 import type { UpstreamCallSummary } from "../aopay/client";
 import type { AuthOutcome, Authenticator, ClientIdentity } from "../auth/authenticator";
-import type { HttpLimits } from "../config";
+import type { HttpLimits } from "./server.settings";
 import { type AccessSummary, logAccess, type RefusalCounter, type StreamEndLines } from "../logging/access-log";
 import { type Logger, requestLogger } from "../logging/logger";
 import type { SummarisedLines } from "../logging/summarised";

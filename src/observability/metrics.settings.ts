@@ -4,6 +4,19 @@ import { bool, defineSettings, int, LISTEN_ADDRESS, text } from "../settings/sch
 export const DEFAULT_METRICS_PORT = 9464;
 export const DEFAULT_METRICS_HOST = "127.0.0.1";
 
+/** The Prometheus listener as loadConfig reads it from metricsSettings (http/metrics-server.ts serves it). */
+export interface MetricsConfig {
+  enabled: boolean;
+  /** A listener of its own, on loopback by default: never on the public port. */
+  host: string;
+  /** 0: an ephemeral port (tests). */
+  port: number;
+  /** If set, scrapes must send `Authorization: Bearer <token>`. */
+  token: string | null;
+  /** METRICS_TOKEN_PREVIOUS: also accepted, during a rotation (only with `token`). */
+  previousToken: string | null;
+}
+
 /** The Prometheus listener (src/http/metrics-server.ts), never on the public API port. */
 export const metricsSettings = defineSettings({
   title: "Metrics",

@@ -1,6 +1,6 @@
 import process from "node:process";
 import { diag, type DiagLogger, DiagLogLevel } from "@opentelemetry/api";
-import type { TelemetryConfig } from "../config";
+import type { TelemetryConfig } from "./telemetry.settings";
 import { type LibraryLineLevel, logLibraryLine } from "../logging/library-line";
 import type { Logger } from "../logging/logger";
 

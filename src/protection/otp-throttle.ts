@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import type { Budget, ThrottleConfig } from "../config";
+import type { Budget, ThrottleConfig } from "./otp-throttle.settings";
 import { Capacity } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import type { KeyHasher } from "./key-hasher";

@@ -1,6 +1,7 @@
 import process from "node:process";
 import type { Level } from "pino";
-import { ConfigError, type Env, SETTINGS_GROUPS, SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../config";
+import { ConfigError, type Env, SETTINGS_GROUPS } from "../config";
+import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../aopay/client.settings";
 import { transportSettings } from "../aopay/transport.settings";
 import { serverSettings } from "../http/server.settings";
 import { unknownNames } from "../settings/names";

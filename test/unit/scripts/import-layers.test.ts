@@ -61,6 +61,22 @@ describe("npm run layers says what to do about what it finds", () => {
     expect(code).toBe(1);
   });
 
+  // A type read from above ties the files as a value does (the settings types once lived in config.ts, which reads
+  // the *.settings.ts files): each way of naming a type alone is one upward import, and the check fails on it.
+  it("an upward import of types alone, in each of its spellings", async () => {
+    const { code, out } = await layers({
+      "config.ts": 'import { a } from "./http/a.settings";\nexport type Mode = "off";\nexport const c = a;\n',
+      "http/a.settings.ts": 'import type { Mode } from "../config";\nexport const a = 1;\nexport type A = Mode;\n',
+      "http/b.settings.ts": 'import { type Mode } from "../config";\nexport const b = 1;\nexport type B = Mode;\n',
+      "http/c.settings.ts": 'export type { Mode } from "../config";\nexport const c = 1;\n',
+      "http/d.settings.ts": 'export type D = import("../config").Mode;\nexport const d = 1;\n',
+    });
+    for (const file of ["a", "b", "c", "d"])
+      expect(out).toContain(`upward: http/${file}.settings.ts (foundations) -> config.ts (config)`);
+    expect(out).toContain("4 upward imports");
+    expect(code).toBe(1);
+  });
+
   it("an import circle: how to break it", async () => {
     const { code, out } = await layers({
       "pii/a.ts": 'import { b } from "./b";\nexport const a = () => b;\n',
