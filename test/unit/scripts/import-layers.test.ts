@@ -77,6 +77,25 @@ describe("npm run layers says what to do about what it finds", () => {
     expect(code).toBe(1);
   });
 
+  // A module that took a settings type through config.ts's re-exports depended on config.ts, and through it on every
+  // settings group: the type is read from its *.settings.ts; what config.ts declares itself (Config) comes from it.
+  it("a settings name read through config.ts's re-exports: where to import it from", async () => {
+    const { code, out } = await layers({
+      "config.ts": 'export * from "./http/a.settings";\nexport interface Config { a: number }\n',
+      "http/a.settings.ts": "export interface ALimits { n: number }\nexport const a = 1;\n",
+      "http/b.ts": 'import { a, type ALimits } from "../config";\nexport const b: ALimits = { n: a };\n',
+      "http/c.ts": 'import type { Config } from "../config";\nexport const c = (config: Config) => config.a;\n',
+      "http/d.ts": 'import type { ALimits } from "./a.settings";\nexport const d = (l: ALimits) => l.n;\n',
+    });
+    expect(out).toContain("through config.ts: http/b.ts: a\n");
+    expect(out).toContain("through config.ts: http/b.ts: ALimits\n");
+    expect(out).not.toContain("http/c.ts");
+    expect(out).not.toContain("http/d.ts");
+    expect(out.replace(/\s+/g, " ")).toContain("import it from that file, beside the module it configures");
+    expect(out).toContain("0 upward imports, 0 files in no layer, 2 settings names through config.ts");
+    expect(code).toBe(1);
+  });
+
   it("an import circle: how to break it", async () => {
     const { code, out } = await layers({
       "pii/a.ts": 'import { b } from "./b";\nexport const a = () => b;\n',
