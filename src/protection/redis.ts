@@ -174,6 +174,8 @@ export class RedisServerCheck {
   #reader: InfoReader | undefined;
   /** Waiting for a judgement (judged). */
   #waiters: Array<() => void> = [];
+  /** The consumers whose throw was logged (#guarded): once each. */
+  readonly #threw = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
@@ -272,15 +274,15 @@ export class RedisServerCheck {
       (info) => {
         settled();
         if (connection !== this.#connection || this.#stopped) return;
-        this.#read(info, atConnection);
+        this.#guarded("judgement", () => this.#read(info, atConnection));
         // The same answer, judged above, read for the bytes.
-        this.#reader?.answered(info);
+        this.#guarded("reader", () => this.#reader?.answered(info));
         this.#next();
       },
       (error: Error) => {
         settled();
         if (connection !== this.#connection || this.#stopped) return;
-        this.#reader?.failed(error);
+        this.#guarded("reader", () => this.#reader?.failed(error));
         // The server said no (NOPERM: an ACL without INFO; a proxy without it): it will not tell, so a connection
         // not judged yet, or judged noeviction, is "not checked" (nothing says it is still noeviction: #read). An
         // evicting judgement stands: a server seen evicting is not made sound by falling silent. A passing refusal
@@ -292,7 +294,7 @@ export class RedisServerCheck {
           !TRANSIENT_REPLY.test(error.message) &&
           (this.#state === "unjudged" || this.#state === "sound")
         )
-          this.#set("unchecked", undefined);
+          this.#guarded("judgement", () => this.#set("unchecked", undefined));
         this.#next();
       },
     );
@@ -326,8 +328,32 @@ export class RedisServerCheck {
     // second read in flight beside it.
     if (this.redis.status === "ready" && this.redis.stream !== this.#stream) return this.#next();
     if (this.redis.status === "ready") return this.#judge(this.#state === "unjudged");
-    this.#reader?.failed(new Error("connection not ready"));
+    this.#guarded("reader", () => this.#reader?.failed(new Error("connection not ready")));
     this.#next();
+  }
+
+  /**
+   * Runs a consumer of a read (the judgement with its onJudged and log lines, the reader: the memory gauges) so that
+   * its throw neither ends the schedule nor the process: thrown in a promise's callback it was an unhandled rejection
+   * (early-faults.ts: the process ends), thrown in the timer's an uncaught exception, and either way the next read was
+   * never scheduled (the policy and the gauges frozen at their last value). One error line per consumer, its error's
+   * name only (its message is not ours to know), for the process's life: the schedule runs at every interval.
+   */
+  #guarded(consumer: "judgement" | "reader", run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      if (this.#threw.has(consumer)) return;
+      this.#threw.add(consumer);
+      try {
+        this.log.error(
+          { redis: { consumer }, err: { name: error instanceof Error ? error.name : typeof error } },
+          `redis INFO ${consumer} threw: its reads go on, further throws not logged`,
+        );
+      } catch {
+        // The logger itself threw: nothing more to say, and the schedule goes on.
+      }
+    }
   }
 
   #read(info: string, atConnection: boolean): void {
@@ -361,11 +387,14 @@ export class RedisServerCheck {
     this.#state = state;
     if (state === "evicting") this.#policy = policy;
     // Also as a gauge (metrics.ts aopay_redis_unsafe): a line is easily missed, an alert is not.
-    this.options.onJudged?.({
-      evictingPolicy: state === "evicting",
-      policyUnchecked: state === "unchecked",
-      tooOld: this.#tooOld,
-    });
+    // Guarded on its own: the lines below and the waiters (the start's judged()) come whatever the gauge's hook does.
+    this.#guarded("judgement", () =>
+      this.options.onJudged?.({
+        evictingPolicy: state === "evicting",
+        policyUnchecked: state === "unchecked",
+        tooOld: this.#tooOld,
+      }),
+    );
     const refuse = this.options.evictingPolicy === "refuse";
     if (state === "evicting" && (before !== "evicting" || policy !== policyBefore))
       this.log.error(
