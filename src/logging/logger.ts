@@ -90,6 +90,49 @@ export function redactKeys<T extends Record<string, unknown>>(obj: T, depth = 2)
   return out as T;
 }
 
+/**
+ * How Redis 7 quotes a command it does not know (one renamed away or disabled, as some managed offerings do), in its
+ * own message: `ERR unknown command 'set', with args beginning with: 'prefix:consent:<hmac>' '1' 'PX' '600000' `,
+ * the keys and values written, to the line's end (server.c processCommand). Only the args are cut.
+ */
+const REDIS_QUOTED_ARGS = /(with args beginning with:)[^\n]*/g;
+
+/** A message or stack with Redis's quoted args cut (REDIS_QUOTED_ARGS). */
+function withoutQuotedArgs(text: string): string {
+  return text.includes("with args beginning with:") ? text.replace(REDIS_QUOTED_ARGS, "$1 (not logged)") : text;
+}
+
+/**
+ * The `err` serializer: pino's (type, message and stack with every cause's, and each enumerable field, nested errors
+ * serialised alike), less what a Redis error carries of the data. ioredis sets `command: { name, args }` on a reply's
+ * error and on a command cut by a closed connection (its DataHandler.returnError, event_handler.js abortError): the
+ * args are the keys (HMACs of a client and a customer's id), the values written, AUTH's password. Only the command's
+ * name is kept; Redis's own quote of args in a message is cut (REDIS_QUOTED_ARGS), in a cause's message and stack too
+ * (test/integration/redis-error-logs.test.ts).
+ */
+export function serializeError(err: unknown): unknown {
+  const serialised = pino.stdSerializers.err(err as Error);
+  if (serialised === (err as unknown)) return err;
+  return withoutRedisData(serialised as unknown as Record<string, unknown>, 0);
+}
+
+function withoutRedisData(serialised: Record<string, unknown>, depth: number): Record<string, unknown> {
+  if (typeof serialised.message === "string") serialised.message = withoutQuotedArgs(serialised.message);
+  if (typeof serialised.stack === "string") serialised.stack = withoutQuotedArgs(serialised.stack);
+  const command = serialised.command;
+  if (command !== null && typeof command === "object" && "args" in command)
+    serialised.command = { name: (command as { name?: unknown }).name };
+  // Nested errors (pino serialises an error-valued field, and an AggregateError's `errors`, as errors); bounded.
+  if (depth < 3)
+    for (const value of Object.values(serialised)) {
+      const nested = Array.isArray(value) ? value : [value];
+      for (const item of nested)
+        if (item !== null && typeof item === "object" && "type" in item && "stack" in item)
+          withoutRedisData(item as Record<string, unknown>, depth + 1);
+    }
+  return serialised;
+}
+
 export interface LoggerOptions {
   level: Level;
   /** `json` (default): JSON lines. `pretty`: readable lines through pino-pretty, for a developer's terminal. */
@@ -239,7 +282,7 @@ export function createLogger(options: LoggerOptions): Logger {
         // only (requestId, clientId, merchantTransactionId), and every line still passes the scrubber below.
         log: (obj) => redactKeys(obj),
       },
-      serializers: { err: pino.stdSerializers.err },
+      serializers: { err: serializeError },
       hooks: { streamWrite: (line) => scrubber.scrubLine(line) },
     },
     pretty ?? options.destination ?? stdoutStream(),
