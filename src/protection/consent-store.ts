@@ -180,7 +180,9 @@ export interface HeldConsentOptions {
  * process: with WEB_CONCURRENCY above 1 the other workers answer as other replicas do. A write given up (the retry's
  * time over, a shutdown) is logged and counted as unrecorded, as a registration's mobile is: the other replicas answer
  * CONSENT_REQUIRED. Bounded by MAX_HELD_GRANTS; beyond, with retryMs 0, and once closed, grant throws as before (the
- * resolver logs and counts it).
+ * resolver logs and counts it). A held grant is not in Redis: an operator's DEL of its key (a revoke) does not reach
+ * it, and its retry writes it after; the revoke ends the hold first, a restart (docs/operations.md "Revoking a
+ * consent"; test/integration/redis-consent-revoke.test.ts).
  */
 export class HeldConsentStore implements ConsentStore {
   /** Consent key to the monotonic time its consent ends. */

@@ -1,0 +1,96 @@
+import type Redis from "ioredis";
+import { createLogger } from "../../src/logging/logger";
+import { type ConsentStore, HeldConsentStore, RedisConsentStore } from "../../src/protection/consent-store";
+import { ProtectionStoreError } from "../../src/protection/errors";
+import { LogCapture } from "../helpers/log-capture";
+import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../helpers/redis";
+
+/**
+ * An operator's revoke of a CIBIL consent: a DEL of its key in Redis (docs/operations.md "Revoking a consent"). What
+ * Redis holds is revoked for every replica at once: no process keeps a copy of a consent Redis took. A grant Redis
+ * refused is held by the process that verified it (HeldConsentStore) and written again in the background: it is not
+ * in Redis, so a DEL does not reach it, and its retry writes it afterwards. The procedure therefore ends the hold first
+ * (a restart of that process: close() stops its retry), then deletes. Each step here against the Redis at REDIS_URL.
+ */
+const TTL_MS = 600_000;
+
+/** A real RedisConsentStore whose first `refusals` grants are refused, as a full or unreachable Redis refuses them. */
+function refusingFirst(store: RedisConsentStore, refusals: number): ConsentStore {
+  let left = refusals;
+  return {
+    grant: (key, ttlMs) => {
+      if (left-- > 0) return Promise.reject(new ProtectionStoreError("consent", new Error("OOM (test)")));
+      return store.grant(key, ttlMs);
+    },
+    has: (key) => store.has(key),
+    grantNoShorter: (key, ttlMs) => store.grantNoShorter(key, ttlMs),
+  };
+}
+
+describeWithRedis("revoking a consent (DEL of its key)", () => {
+  let redis: Redis;
+  let prefix: string;
+  const log = createLogger({ level: "fatal", destination: new LogCapture() });
+  const held = (store: ConsentStore) =>
+    new HeldConsentStore(store, log, { retryMs: 60_000, unrecorded: () => undefined });
+  beforeAll(async () => {
+    redis = await connectRedis();
+  });
+  beforeEach(() => {
+    prefix = uniquePrefix();
+  });
+  afterEach(async () => deleteKeys(redis, prefix));
+  afterAll(async () => redis.quit());
+
+  it("a consent Redis took: revoked at once for this process and every other (none holds a copy)", async () => {
+    const here = held(new RedisConsentStore(redis, prefix));
+    const other = held(new RedisConsentStore(redis, prefix));
+    await here.grant("written", TTL_MS);
+    expect([await here.has("written"), await other.has("written")]).toEqual([true, true]);
+    expect(await redis.del(`${prefix}consent:written`)).toBe(1);
+    expect([await here.has("written"), await other.has("written")]).toEqual([false, false]);
+    here.close();
+    other.close();
+  });
+
+  it("a held grant written on retry: a DEL after it lands revokes it as any other", async () => {
+    const here = held(refusingFirst(new RedisConsentStore(redis, prefix), 1));
+    await here.grant("late", TTL_MS);
+    // The first retry after 200 ms (store-failure.ts STORE_RETRY_FIRST_MS) writes it; the hold is dropped then.
+    await waitUntil(async () => (await redis.exists(`${prefix}consent:late`)) === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await redis.del(`${prefix}consent:late`)).toBe(1);
+    expect(await here.has("late")).toBe(false);
+    here.close();
+  });
+
+  it("a held grant not yet written: a DEL alone does not reach it, its retry writes it after; closed first, it stays revoked", async () => {
+    const store = new RedisConsentStore(redis, prefix);
+    const here = held(refusingFirst(store, 1));
+    await here.grant("held", TTL_MS);
+    // The DEL comes before the retry's write: nothing to delete, this process answers from its hold, and the write
+    // lands after it.
+    expect(await redis.del(`${prefix}consent:held`)).toBe(0);
+    expect(await here.has("held")).toBe(true);
+    await waitUntil(async () => (await redis.exists(`${prefix}consent:held`)) === 1);
+    here.close();
+    // The procedure: the hold ended first (the process restarted: close() stops the retry), then the DEL.
+    const restarted = held(refusingFirst(store, 1));
+    await restarted.grant("held-2", TTL_MS);
+    restarted.close();
+    expect(await redis.del(`${prefix}consent:held`)).toBe(1);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await redis.exists(`${prefix}consent:held-2`, `${prefix}consent:held`)).toBe(0);
+    const after = held(store);
+    expect([await after.has("held"), await after.has("held-2")]).toEqual([false, false]);
+    after.close();
+  });
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
