@@ -5,7 +5,7 @@ import { ProtectionStoreError } from "./errors";
 import { DEFAULT_MEMORY_CONSENT_MAX_KEYS, MAX_CIBIL_CONSENT_TTL_SECONDS } from "./protection.settings";
 import { MemoryStoreFullError } from "./memory-counters";
 import { type ScriptCommand, scriptCommand } from "./redis";
-import { retryStoreWrite } from "./store-failure";
+import { retryStoreWrite, settled } from "./store-failure";
 import { type SummarisedLines, summaryLines } from "../logging/summarised";
 import { monotonicNow } from "../util/clock";
 
@@ -242,7 +242,7 @@ export class HeldConsentStore implements ConsentStore {
         );
       }
       this.#retrying.set(key, until);
-      void this.#retry(key, until, Math.min(until, this.#now() + this.options.retryMs));
+      void settled(this.#retry(key, until, Math.min(until, this.#now() + this.options.retryMs)), this.log, "consent");
     }
   }
 

@@ -12,7 +12,13 @@ import { NO_OBSERVER, type RequestObserver } from "./observer";
 import { DEFAULT_IDEMPOTENCY_MAX_RESULT_BYTES } from "./protection.settings";
 import type { SendMark } from "./redis-budgets";
 import { SEND_IN_PROGRESS_RETRY_MS } from "./registered-mobiles";
-import { refuseForStoreFailure, retryStoreWrite, STORE_RETRY_FIRST_MS, type StoreFailureLines } from "./store-failure";
+import {
+  refuseForStoreFailure,
+  retryStoreWrite,
+  settled,
+  STORE_RETRY_FIRST_MS,
+  type StoreFailureLines,
+} from "./store-failure";
 import type {
   MaybePromise,
   OtpSubject,
@@ -634,8 +640,7 @@ export class SendGuard {
         log.error({ err: last, otpSend: { field } }, "sent, but what it needs remembered was not stored");
         this.#observe.unrecorded(field);
       })();
-      this.#settling.add(retry);
-      void retry.finally(() => this.#settling.delete(retry));
+      this.#settle(settled(retry, log, "registered mobile"));
     }
   }
 
@@ -719,6 +724,12 @@ export class SendGuard {
       );
   }
 
+  /** A background retry, kept for the drain until it ends (it never rejects: store-failure.ts settled). */
+  #settle(retry: Promise<void>): void {
+    this.#settling.add(retry);
+    void retry.then(() => this.#settling.delete(retry));
+  }
+
   /**
    * A write that settles a key (store its result, or free it). If the shared store fails it (Redis went away while
    * the call was upstream), it is tried again in the background after STORE_RETRY_FIRST_MS, doubling, until it
@@ -790,8 +801,7 @@ export class SendGuard {
         giveUp();
       }
     })();
-    this.#settling.add(retry);
-    void retry.finally(() => this.#settling.delete(retry));
+    this.#settle(settled(retry, log, "idempotency settle"));
   }
 
   /**

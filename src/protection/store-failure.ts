@@ -163,3 +163,30 @@ export async function retryStoreWrite(retry: StoreRetry): Promise<StoreRetryEnd>
   }
   return { end: "given up", lastError };
 }
+
+/** The background retries whose throw was logged (settled): once each per process. */
+const threwOnce = new Set<string>();
+
+/**
+ * A background retry's promise (retryStoreWrite and what its caller does with the end: a log line, a counter), made
+ * never to reject: a throw of its own was an unhandled rejection, which ends the process (early-faults.ts), every
+ * request in flight with it. Logged once per `what` for the process's life, the error's name only (its message is not
+ * the retry's to know); the write's own failures are the retry's to report, never thrown here.
+ */
+export function settled(work: Promise<unknown>, log: Logger, what: string): Promise<void> {
+  return work.then(
+    () => undefined,
+    (error: unknown) => {
+      if (threwOnce.has(what)) return;
+      threwOnce.add(what);
+      try {
+        log.error(
+          { err: { name: error instanceof Error ? error.name : typeof error }, retry: what },
+          `background ${what} retry threw: further throws not logged`,
+        );
+      } catch {
+        // The logger itself threw: nothing more to say.
+      }
+    },
+  );
+}
