@@ -72,6 +72,42 @@ const MOBILE_WIDE = new RegExp(
   "g",
 );
 const WIDE_SEPARATORS = new RegExp(WIDE_SEP, "g");
+/**
+ * A mobile or an Aadhaar number written apart as people and systems write one in free text: brackets around a group
+ * or the prefix (`(98765) 43210`, `+91(98765)43210`, `[+91] 98765 43210`), a trunk `0` with a separator after it
+ * (`0-98765-43210`), up to three separators between two groups (`98765 - 43210`, `2341 / 2341 / 2346`, two spaces), a
+ * line break or a tab (`98765\n43210`, `\r\n`). The bare scrub (its free text: errors, messages, a client id) read
+ * none of these, where the log line (readsAsNumber) read most of them. Narrow on purpose, so that dates, amounts, times
+ * and ids stay (test/unit/pii/written-as-people-write.test.ts): standing apart (BEFORE, END), no digit within a gap
+ * before or after it (a longer run: `7500.00 - 8250.00`, `06.12.2026 - 07.12.2026`), each group of a mobile two digits
+ * or more (`6/12/26 - 7/12/26`, a range of dates, is no mobile), an Aadhaar number four, four and four.
+ */
+const APART_GAP = String.raw`[ .\-\u00A0\u2007\u2009\u202F_/\t\n\r\u2010-\u2015\u2212()[\]]{1,3}`;
+const APART_PREFIX = String.raw`(?:[([]?\+?(?:00?)?[([]?91[)\]]?|[([]?0[)\]]?|[([])`;
+const APART_EDGES = [`(?<=${BEFORE})(?<![0-9]${APART_GAP})`, `${END}(?!${APART_GAP}[0-9])`];
+const MOBILE_APART = new RegExp(
+  `${APART_EDGES[0]}(?:${APART_PREFIX}(?:${APART_GAP})?)?([6-9](?:(?:${APART_GAP})?[0-9]){9})${APART_EDGES[1]}`,
+  "g",
+);
+const AADHAAR_APART = new RegExp(
+  `${APART_EDGES[0]}[([]?([2-9][0-9]{3}(?:${APART_GAP})?[0-9]{4}(?:${APART_GAP})?[0-9]{4})${APART_EDGES[1]}`,
+  "g",
+);
+/** What only MOBILE_APART and AADHAAR_APART read: a bracket or line break beside a digit, two marks between digits. */
+const APART_HINT = /[0-9][\n\r()[\]]|[\n\r()[\]][0-9]|[0-9][^0-9A-Za-z]{2,3}[0-9]|(?<![0-9A-Za-z])0[^0-9A-Za-z][6-9]/;
+const NOT_DIGITS_ASCII = /[^0-9]+/;
+
+/** `text` with every number MOBILE_APART or AADHAAR_APART finds masked, a mobile's groups two digits or more. */
+function maskApart(text: string): string {
+  if (!APART_HINT.test(text)) return text;
+  return text
+    .replace(AADHAAR_APART, (_run, digits: string) => maskAadhaar(digits.replace(NOT_DIGIT_ASCII, "")))
+    .replace(MOBILE_APART, (run, digits: string) =>
+      digits.split(NOT_DIGITS_ASCII).some((group) => group.length < 2)
+        ? run
+        : maskMobile(digits.replace(NOT_DIGIT_ASCII, "")),
+    );
+}
 // A mobile or an Aadhaar number split by letters (`98765x43210`, `987o654o3210`, `2341x2341x2346`): people write a
 // letter between groups as they write a separator, and a reader reads the number through it; SEP is no letter, so
 // these passed every mask. The rule, narrow on purpose: the token stands alone (BEFORE, END: not glued to a letter, a
@@ -166,8 +202,9 @@ const PAN_LETTERS =
 const PAN_APART = String.raw`(?:(?<![A-Za-z])(?<!\\(?=[bfnrt]))|(?<=\\[bfnrt]))`;
 // Between the letters and the digits, and between the digits and the last letter: up to three of SEP, `_`, `/`, a tab
 // or a dash that is not `-` (PAN_SEP: `ABCPE_1234_F`, `ABCPE/1234/F`, `ABCPE - 1234 - F`, `ABCPE\u20111234\u2011F`; an
-// attack review had these pass every entry point).
-const PAN_SEP = "(?:[_/\\t\\u2010-\\u2015\\u2212]|" + SEP + ")";
+// attack review had these pass every entry point), or a line break (`ABCPE\n1234\nF`, `\r\n`: a PAN wrapped across
+// lines, which passed every entry point, the log line's too: test/unit/pii/written-as-people-write.test.ts).
+const PAN_SEP = "(?:[_/\\t\\n\\r\\u2010-\\u2015\\u2212]|" + SEP + ")";
 const PAN_GAP = `${INVISIBLE}*(?:${PAN_SEP}{1,3}${INVISIBLE}*)?`;
 const PAN_SPACED = new RegExp(
   `${PAN_APART}${PAN_LETTERS}${PAN_GAP}[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${PAN_GAP}` +
@@ -1093,11 +1130,12 @@ function aligned(a: string, b: string, kept: Uint8Array, inserted: string[], off
  * run split only by what SEP does not know (`98765*43210`) is left to maskNumberShapes and to the log line.
  */
 function readRuns(text: string): string {
-  const masked = WIDE_HINT.test(text)
+  const wide = WIDE_HINT.test(text)
     ? text
         .replace(AADHAAR_WIDE, (run) => maskAadhaar(run.replace(WIDE_SEPARATORS, "")))
         .replace(MOBILE_WIDE, (_run, digits: string) => maskMobile(digits.replace(WIDE_SEPARATORS, "")))
     : text;
+  const masked = maskApart(wide);
   if (isAscii(masked)) return masked;
   const read = masked.normalize("NFKC");
   const runs = maskDigitRuns(read, 10, readsAsNumber);
@@ -1151,7 +1189,7 @@ function maskPans(text: string, keepMasks = false): string {
 }
 
 /** What PAN_SEP holds in ASCII: an ASCII text without one holds no PAN spelled apart. */
-const ASCII_PAN_SEP = /[ .\-_/\t]/;
+const ASCII_PAN_SEP = /[ .\-_/\t\n\r]/;
 
 /** maskPans of the PAN shapes written glued (PAN_ANY), read through invisible characters between them too. */
 function maskGluedPans(text: string, keepMasks: boolean): string {

@@ -164,7 +164,17 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
       return {
         message: scrubber.scrubAnyCase(formatted.message),
         ...where,
-        extensions: { code, ...(Array.isArray(fields) ? { fields: withHints(fields, production) } : {}) },
+        extensions: {
+          code,
+          ...(Array.isArray(fields)
+            ? {
+                fields: withHints(
+                  fields.map((f) => scrubbed(f, scrubber)),
+                  production,
+                ),
+              }
+            : {}),
+        },
       };
     }
     if (production) return { message: fixedMessage(code, formatted.message), ...where, extensions: { code } };
@@ -179,6 +189,21 @@ export function createFormatError(scrubber: Scrubber, options: { production: boo
     // had a number echoed whole in one escaped (`%39%38…`, `\u0039…`, `&#57;…`) or split by an en dash or `*`.
     return { message: shownAsRead(message, maskDevelopmentText), ...where, extensions: { code } };
   };
+}
+
+/**
+ * A field of a validation error's `fields` with each string it holds scrubbed (scrubAnyCase), as the message is: the
+ * rules write them from constants, never the value, but they reach the client beside the message, and until this
+ * round no mask read them at all (a number or a PAN a rule's text ever held would have gone out whole:
+ * test/unit/pii/written-as-people-write.test.ts). Other values (the field's path as an array, numbers) as they are,
+ * and the rule's `developmentHint` (withHints): a constant that names the docs' valid test Aadhaar number on purpose.
+ */
+function scrubbed(field: unknown, scrubber: Scrubber): unknown {
+  if (typeof field !== "object" || field === null || Array.isArray(field)) return field;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(field))
+    out[key] = typeof value === "string" && key !== "developmentHint" ? scrubber.scrubAnyCase(value) : value;
+  return out;
 }
 
 /**
