@@ -2293,9 +2293,12 @@ export function maskNumberShapes(text: string): string {
  * `01/12/2026 - 07/12/2026`): each year-month-day or day-month-year with one of `-` `/` `.` twice, a month 1-12, a
  * day 1-31, a year 1900-2099, up to three characters that are no digit between two. A person reads dates there, not an
  * identifier: maskGlued keeps them (every other run of ten digits it masks). A date and a time (`2026-12-04 13:45`)
- * is no run of dates alone, masked as before.
+ * is no run of dates alone, masked as before; nor is a run of twenty characters or fewer (one date at most).
  */
 function datesOnly(run: string): boolean {
+  // Two dates at least: twenty characters or more (a run of one date is read as any other run). Here, so that each
+  // caller (readsAsNumber, maskGlued's notDatesOnly) asks this alone.
+  if (run.length <= 20) return false;
   const digits = asciiDigits(run);
   for (let at = 0; ;) {
     DATE_AT.lastIndex = at;
@@ -2312,7 +2315,7 @@ function datesOnly(run: string): boolean {
 }
 const DATE_AT = /([0-9]{4})([-/.])([0-9]{2})\2([0-9]{2})|([0-9]{2})([-/.])([0-9]{2})\6([0-9]{4})/y;
 const DATE_GAP = /[^0-9]{1,3}/y;
-const notDatesOnly = (run: string): boolean => run.length <= 20 || !datesOnly(run);
+const notDatesOnly = (run: string): boolean => !datesOnly(run);
 
 /** maskNumberShapes of `text` as written. */
 function numberShapesMasked(text: string): string {
@@ -2333,8 +2336,8 @@ function numberShapesMasked(text: string): string {
  * across its separators, and is no number someone wrote.
  */
 function readsAsNumber(run: string): boolean {
-  // Two dates at least (twenty characters or more): a range of dates alone is read as dates (datesOnly).
-  if (run.length > 20 && datesOnly(run)) return false;
+  // A range of dates alone is read as dates (datesOnly).
+  if (datesOnly(run)) return false;
   const digits = run.replace(NOT_DIGIT, "");
   if (!DIGITS_ONLY.test(digits)) return true;
   if (digits.length === run.length) return holdsNumber(digits);
