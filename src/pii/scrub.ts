@@ -78,13 +78,20 @@ const WIDE_SEPARATORS = new RegExp(WIDE_SEP, "g");
  * (`0-98765-43210`), up to three separators between two groups (`98765 - 43210`, `2341 / 2341 / 2346`, two spaces), a
  * line break or a tab (`98765\n43210`, `\r\n`). The bare scrub (its free text: errors, messages, a client id) read
  * none of these, where the log line (readsAsNumber) read most of them. Narrow on purpose, so that dates, amounts, times
- * and ids stay (test/unit/pii/written-as-people-write.test.ts): standing apart (BEFORE, END), no digit within a gap
- * before or after it (a longer run: `7500.00 - 8250.00`, `06.12.2026 - 07.12.2026`), each group of a mobile two digits
+ * and ids stay (test/unit/pii/written-as-people-write.test.ts): standing apart (BEFORE, END), no digit beyond a gap
+ * with a mark before or after it (a longer run: `7500.00 - 8250.00`, `06.12.2026 - 07.12.2026`), each group of a mobile two digits
  * or more (`6/12/26 - 7/12/26`, a range of dates, is no mobile), an Aadhaar number four, four and four.
  */
-const APART_GAP = String.raw`[ .\-\u00A0\u2007\u2009\u202F_/\t\n\r\u2010-\u2015\u2212()[\]]{1,3}`;
+const APART_CHAR = String.raw`[ .\-\u00A0\u2007\u2009\u202F_/\t\n\r\u2010-\u2015\u2212()[\]]`;
+const APART_GAP = `${APART_CHAR}{1,3}`;
 const APART_PREFIX = String.raw`(?:[([]?\+?(?:00?)?[([]?91[)\]]?|[([]?0[)\]]?|[([])`;
-const APART_EDGES = [`(?<=${BEFORE})(?<![0-9]${APART_GAP})`, `${END}(?!${APART_GAP}[0-9])`];
+// The edges: no digit within a gap that holds a mark (`-`, `.`, `/`, a bracket...) either side, so that a longer run
+// (`7500.00 - 8250.00`) stays; a digit beyond spaces alone is a word of its own (`qty 2 98765 - 43210`, `2026-12-07
+// (98765) 43210`, `98765 - 43210 12:30`), which the bare scrub had shown whole: written-as-people-write.test.ts.
+const APART_MARK = String.raw`[.\-_/\u2010-\u2015\u2212()[\]]`;
+const MARKED_GAP =
+  `(?:${APART_MARK}${APART_CHAR}{0,2}|${APART_CHAR}${APART_MARK}${APART_CHAR}?|` + `${APART_CHAR}{2}${APART_MARK})`;
+const APART_EDGES = [`(?<=${BEFORE})(?<![0-9]${MARKED_GAP})`, `${END}(?!${MARKED_GAP}[0-9])`];
 const MOBILE_APART = new RegExp(
   `${APART_EDGES[0]}(?:${APART_PREFIX}(?:${APART_GAP})?)?([6-9](?:(?:${APART_GAP})?[0-9]){9})${APART_EDGES[1]}`,
   "g",

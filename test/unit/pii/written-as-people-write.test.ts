@@ -152,3 +152,23 @@ describe("what is no number stays as written where the new rules read a number a
     expect(scrubber.scrub(text)).toBe(shown);
   });
 });
+
+describe("a number written apart beside another number, a space between them", () => {
+  // A review had each of these shown whole by the bare scrub (a GraphQL error's message and fields, the client id),
+  // where the log line masked them: the rules' edges took any digit before or after a gap for a longer number, a
+  // space too. A count, a step, a date or a time before it and a space between is a word of its own.
+  const BESIDE = [
+    "2026-12-07 (98765) 43210",
+    "qty 2 98765 - 43210",
+    "at 12:30 0-98765-43210",
+    "(98765) 43210 2 times",
+    "98765 - 43210 12:30",
+    "try 1 98765\n43210",
+    "step 5 2341 / 2341 / 2346",
+    "2341 - 2341 - 2346 3 times",
+  ];
+  it.each(ENTRY_POINTS)("%s: none shows its number", (_name, show) => {
+    const shown = BESIDE.filter((text) => read(show(text)).includes(text.includes("2346") ? AADHAAR : MOBILE));
+    expect(shown).toEqual([]);
+  });
+});
