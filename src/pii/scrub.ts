@@ -886,12 +886,16 @@ const LOOK_ALIKES: Record<string, string> = {
  * accent in one code point (U+00C0-024F, U+1E00-1EFF: `É` as a keyboard writes it, NFC, read as `E` as its NFD
  * `E\u0301` was; a review had `BÉHPK5678M` pass every entry point where `BE\u0301HPK5678M` was masked), a look-alike
  * letter (Greek, Cyrillic, Cherokee U+13A0-13FF, small capitals U+0250-02AF, U+1D00-1D2B, U+A731), a digit of another
- * script, a compatibility form, an enclosed digit NFKD leaves alone (U+24EB-24FF, U+2776-2793: enclosedDigits). A text
- * without one reads as it is written.
+ * script, a compatibility form, an enclosed letter NFKD reads (circled U+24B6-24E9, squared U+1F130-1F149 and their
+ * words U+1F12A-1F14F, U+1F16A-1F16C: `Ⓐ`, `ⓐ`, `🄰`), an enclosed digit or letter NFKD leaves alone (U+24EB-24FF,
+ * U+2776-2793, U+1F10B-1F10C: enclosedDigits; U+1F150-1F169, U+1F170-1F19A, U+1F1E6-1F1FF: enclosedLetter). A text
+ * without one reads as it is written. maskPanShapes reads no NFKC form but this one: without the circled and squared
+ * letters here, `ⒶⒷⒸⓅⒹ1234Ⓕ` passed it whole (the other entry points fold NFKC first).
  */
 const READ_OTHERWISE = new RegExp(
   String.raw`[\p{M}\p{Cf}\p{Extended_Pictographic}\u00C0-\u02AF\u0370-\u03FF\u0400-\u052F\u13A0-\u13FF\u1D00-\u1D2B` +
-    String.raw`\u1E00-\u1EFF\u24EB-\u24FF\u2776-\u2793\uA731\uFF00-\uFFEF${Object.keys(CONFUSABLE_LETTERS).join("")}]` +
+    String.raw`\u1E00-\u1EFF\u24B6-\u24E9\u24EB-\u24FF\u2776-\u2793\uA731\uFF00-\uFFEF\u{1F10B}\u{1F10C}` +
+    String.raw`\u{1F12A}-\u{1F16C}\u{1F170}-\u{1F19A}\u{1F1E6}-\u{1F1FF}${Object.keys(CONFUSABLE_LETTERS).join("")}]` +
     String.raw`|(?![0-9])\p{Nd}`,
   "u",
 );
@@ -990,7 +994,7 @@ function isAsciiDigit(text: string, at: number): boolean {
 function codePointReading(code: number): string {
   let seen = readings.get(code);
   if (seen !== undefined) return seen;
-  seen = enclosedDigits(code) ?? "";
+  seen = enclosedDigits(code) ?? enclosedLetter(code) ?? "";
   if (seen !== "") return seen;
   for (const part of String.fromCodePoint(code).normalize("NFKD")) {
     if (READ_AS_NOTHING.test(part)) continue;
@@ -1009,14 +1013,34 @@ const READINGS_KEPT = 4096;
 /**
  * The number an enclosed digit shows where NFKD leaves it as it is (`①` decomposes to 1, these do not): dingbat
  * circled, sans-serif circled and negative circled 1-10 (U+2776-2793), negative circled 11-20 (U+24EB-24F4), double
- * circled 1-10 (U+24F5-24FE), negative circled 0 (U+24FF). Undefined for any other code point.
+ * circled 1-10 (U+24F5-24FE), negative circled 0 (U+24FF), and the dingbat circled and negative circled sans-serif 0
+ * (U+1F10B-1F10C: `98765 4321🄋` passed every entry point). Undefined for any other code point.
  */
 function enclosedDigits(code: number): string | undefined {
   if (code >= 0x2776 && code <= 0x2793) return String(((code - 0x2776) % 10) + 1);
   if (code >= 0x24eb && code <= 0x24f4) return String(code - 0x24eb + 11);
   if (code >= 0x24f5 && code <= 0x24fe) return String(code - 0x24f5 + 1);
-  return code === 0x24ff ? "0" : undefined;
+  return code === 0x24ff || code === 0x1f10b || code === 0x1f10c ? "0" : undefined;
 }
+
+/**
+ * The capital an enclosed letter shows where NFKD leaves it as it is (the squared U+1F130-1F149 and circled U+24B6-24E9
+ * decompose to theirs, these do not): negative circled A-Z (U+1F150-1F169, `🅐`), negative squared A-Z
+ * (U+1F170-1F189, `🅰`) and the regional indicators A-Z (U+1F1E6-1F1FF, `🇦`: two in a row show a flag where one is
+ * defined, the letters elsewhere), and the words squared after them (U+1F18A-1F19A, `🆎` for blood group AB, `🆔`).
+ * A PAN spelled with them (`🅰🅱🅲🅿🅳1234🅵`, `🆎CPD1234F`) passed every entry point: the emoji among them
+ * (Extended_Pictographic: `🅰 🅱 🅾 🅿 🆎`) were read as nothing, the rest as themselves. Undefined for any other code point.
+ */
+function enclosedLetter(code: number): string | undefined {
+  for (const first of ENCLOSED_LETTERS_FROM)
+    if (code >= first && code < first + 26) return String.fromCharCode(0x41 + code - first);
+  return code >= 0x1f18a ? SQUARED_WORDS[code - 0x1f18a] : undefined;
+}
+const ENCLOSED_LETTERS_FROM = [0x1f150, 0x1f170, 0x1f1e6];
+/** U+1F18A-1F19A as their names spell them (the Unicode code charts; `🆊` is a P crossed out, `🆐` decomposes). */
+const SQUARED_WORDS: readonly (string | undefined)[] = "P IC PA SA AB WC DJ CL COOL FREE ID NEW NG OK SOS UP! VS".split(
+  " ",
+);
 
 /**
  * `done` (what an entry point made of a text) where `mask` (the same entry point's masks) finds an identifier in its
