@@ -82,6 +82,9 @@ export function redactKeys<T extends Record<string, unknown>>(obj: T, depth = 2)
     let next: unknown = value;
     if (SENSITIVE_KEYS.has(key)) next = REDACTED;
     else if (depth > 0 && isPlainObject(value)) next = redactKeys(value, depth - 1);
+    // An error under another key than `err` (`error: e`, `cause: e`) has no serializer: JSON would write its
+    // enumerable fields, a Redis error's `command.args` among them. Serialised as `err` is (serializeError).
+    else if (value instanceof Error && key !== "err") next = serializeError(value);
     if (next !== value) {
       if (out === obj) out = { ...obj };
       out[key] = next;
@@ -113,24 +116,39 @@ function withoutQuotedArgs(text: string): string {
 export function serializeError(err: unknown): unknown {
   const serialised = pino.stdSerializers.err(err as Error);
   if (serialised === (err as unknown)) return err;
-  return withoutRedisData(serialised as unknown as Record<string, unknown>, 0);
+  return withoutRedisData(serialised, 0);
 }
 
-function withoutRedisData(serialised: Record<string, unknown>, depth: number): Record<string, unknown> {
-  if (typeof serialised.message === "string") serialised.message = withoutQuotedArgs(serialised.message);
-  if (typeof serialised.stack === "string") serialised.stack = withoutQuotedArgs(serialised.stack);
-  const command = serialised.command;
-  if (command !== null && typeof command === "object" && "args" in command)
-    serialised.command = { name: (command as { name?: unknown }).name };
-  // Nested errors (pino serialises an error-valued field, and an AggregateError's `errors`, as errors); bounded.
-  if (depth < 3)
-    for (const value of Object.values(serialised)) {
-      const nested = Array.isArray(value) ? value : [value];
-      for (const item of nested)
-        if (item !== null && typeof item === "object" && "type" in item && "stack" in item)
-          withoutRedisData(item as Record<string, unknown>, depth + 1);
-    }
-  return serialised;
+/** How deep withoutRedisData looks into an error's fields; what is deeper is not logged (it could not be cleaned). */
+const ERR_FIELD_DEPTH = 4;
+
+/**
+ * A serialised error with Redis's data cut, at every depth: pino serialises an error-valued field and an
+ * AggregateError's `errors` as errors, but copies other values as they are, and JSON then writes an error kept in an
+ * array or a plain object with its enumerable fields, `command.args` among them (ioredis's EXECABORT keeps its queued
+ * commands' errors raw in `previousErrors`, transaction.js). So each field is walked: an error in it serialised, a
+ * `command` kept to its name, a string's quoted args cut; objects and arrays copied (the caller's are not changed).
+ */
+function withoutRedisData(value: unknown, depth: number): unknown {
+  if (typeof value === "string") return withoutQuotedArgs(value);
+  if (value === null || typeof value !== "object") return value;
+  if (depth > ERR_FIELD_DEPTH) return "[not logged: nested too deep]";
+  if (Array.isArray(value)) return value.map((item) => withoutRedisData(item, depth + 1));
+  if (value instanceof Error) return withoutRedisData(pino.stdSerializers.err(value), depth + 1);
+  // A Date, a Buffer: JSON writes what toJSON says, not their fields.
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return value;
+  const source = value as Record<string, unknown>;
+  // pino's own serialised error (its fields are ours to change; `raw` stays hidden on its prototype), else a copy.
+  const out: Record<string, unknown> =
+    Object.prototype.hasOwnProperty.call(source, "type") && "raw" in source ? source : {};
+  for (const key of Object.keys(source)) {
+    const field = source[key];
+    out[key] =
+      key === "command" && field !== null && typeof field === "object" && "args" in field
+        ? { name: (field as { name?: unknown }).name }
+        : withoutRedisData(field, depth + 1);
+  }
+  return out;
 }
 
 export interface LoggerOptions {
