@@ -339,20 +339,27 @@ export class RedisServerCheck {
    * never scheduled (the policy and the gauges frozen at their last value). One error line per consumer, its error's
    * name only (its message is not ours to know), for the process's life: the schedule runs at every interval.
    */
-  #guarded(consumer: "judgement" | "reader", run: () => void): void {
+  #guarded(consumer: "judgement" | "reader", run: () => unknown): void {
     try {
-      run();
+      const result = run();
+      // A hook that returns a promise (an async one: `() => void` admits it) and rejects is a throw all the same.
+      if (result !== null && typeof result === "object" && typeof (result as { then?: unknown }).then === "function")
+        (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this.#threwIn(consumer, error));
     } catch (error) {
-      if (this.#threw.has(consumer)) return;
-      this.#threw.add(consumer);
-      try {
-        this.log.error(
-          { redis: { consumer }, err: { name: error instanceof Error ? error.name : typeof error } },
-          `redis INFO ${consumer} threw: its reads go on, further throws not logged`,
-        );
-      } catch {
-        // The logger itself threw: nothing more to say, and the schedule goes on.
-      }
+      this.#threwIn(consumer, error);
+    }
+  }
+
+  #threwIn(consumer: "judgement" | "reader", error: unknown): void {
+    if (this.#threw.has(consumer)) return;
+    this.#threw.add(consumer);
+    try {
+      this.log.error(
+        { redis: { consumer }, err: { name: error instanceof Error ? error.name : typeof error } },
+        `redis INFO ${consumer} threw: its reads go on, further throws not logged`,
+      );
+    } catch {
+      // The logger itself threw (or the error's name getter): nothing more to say, and the schedule goes on.
     }
   }
 

@@ -72,4 +72,54 @@ describeWithPrivateRedis("a consumer of the INFO schedule that throws", () => {
       await stopRedis(server);
     }
   }, 20_000);
+
+  it("a consumer that returns a rejecting promise (an async hook) is logged once, no unhandled rejection", async () => {
+    const port = await freePort();
+    const server = startRedis(port, ["--maxmemory-policy", "noeviction"]);
+    (await connectPrivateRedis(port)).disconnect();
+    const logs = new LogCapture();
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on("unhandledRejection", onRejection);
+    let judged = 0;
+    const { redis, check } = createRedis(
+      `redis://127.0.0.1:${port}`,
+      createLogger({ level: "info", destination: logs }),
+      {
+        evictingPolicy: "refuse",
+        checkIntervalMs: 100,
+        // What an async hook returns; the lint's no-misused-promises keeps them out of src, the guard holds anyway.
+        onJudged: (() => {
+          judged++;
+          return Promise.reject(new SyntaxError("async gauge hook broke"));
+        }) as () => void,
+      },
+    );
+    let answered = 0;
+    const reader: InfoReader = {
+      intervalMs: 100,
+      // A rejection that is no Error: its type is named.
+      answered: (() => {
+        answered++;
+        return Promise.reject("reader broke" as unknown as Error);
+      }) as () => void,
+      failed: () => undefined,
+    };
+    const detach = check.attach(reader);
+    try {
+      await check.judged(5_000);
+      await new Promise((r) => setTimeout(r, 800));
+      expect(judged).toBeGreaterThanOrEqual(4);
+      expect(answered).toBeGreaterThanOrEqual(4);
+      const threw = logs.records().filter((r) => /^redis INFO .* threw/.test(String(r.msg)));
+      expect(threw.map((r) => r.err)).toEqual([{ name: "SyntaxError" }, { name: "string" }]);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onRejection);
+      detach();
+      check.stop();
+      redis.disconnect();
+      await stopRedis(server);
+    }
+  }, 20_000);
 });
