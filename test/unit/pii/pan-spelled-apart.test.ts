@@ -60,13 +60,26 @@ test("stays linear on 100 kB lines of near-PAN spellings", () => {
     "ABCPE-1234-".repeat(9_000),
     "\u200B".repeat(100_000) + "1234 F",
   ];
+  // This thread's CPU time (Node 24's process.threadCpuUsage; the process's before it), the least of three runs: a fresh
+  // clone's CI once read 4,058 ms for one line where a run alone reads under 200 ms for all five, the process's time
+  // holding other threads' work (GC helpers in a jest worker with a large heap). A quadratic scan is slow every run.
+  const threadCpu = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.bind(process);
+  const cpuMs = (run: () => void): number => {
+    const before = threadCpu?.() ?? process.cpuUsage();
+    run();
+    const after = threadCpu?.() ?? process.cpuUsage();
+    return (after.user - before.user + after.system - before.system) / 1000;
+  };
   for (const text of lines) {
-    const started = process.cpuUsage();
-    scrubber.scrubLine(JSON.stringify({ level: "info", msg: text }));
-    scrubber.scrubAnyCase(text);
-    scrubber.forRequest(["482913"]).scrub(text);
-    const { user, system } = process.cpuUsage(started);
-    const ms = (user + system) / 1000;
+    const ms = Math.min(
+      ...[0, 1, 2].map(() =>
+        cpuMs(() => {
+          scrubber.scrubLine(JSON.stringify({ level: "info", msg: text }));
+          scrubber.scrubAnyCase(text);
+          scrubber.forRequest(["482913"]).scrub(text);
+        }),
+      ),
+    );
     // Linear work over 100 kB is a few ms of CPU; a quadratic one is seconds. CPU time: waiting for a shared host's
     // cores does not count.
     expect(ms).toBeLessThan(1_500);
