@@ -10,28 +10,40 @@ import { connectPrivateRedis, describeWithPrivateRedis, startRedis, stopRedis } 
  * the answer's callback was an unhandled rejection (the server's early-faults.ts ends the process on one) and the next
  * read was never scheduled; in the timer's callback (a read due while the connection is down), an uncaught exception.
  */
+/** A private Redis (noeviction), a check on it with `options`, its log and the unhandled rejections seen meanwhile. */
+async function checkWith(options: Parameters<typeof createRedis>[2]) {
+  const port = await freePort();
+  const server = startRedis(port, ["--maxmemory-policy", "noeviction"]);
+  (await connectPrivateRedis(port)).disconnect();
+  const logs = new LogCapture();
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  process.on("unhandledRejection", onRejection);
+  const { redis, check } = createRedis(
+    `redis://127.0.0.1:${port}`,
+    createLogger({ level: "info", destination: logs }),
+    options,
+  );
+  const close = async (): Promise<void> => {
+    process.off("unhandledRejection", onRejection);
+    check.stop();
+    redis.disconnect();
+    await stopRedis(server);
+  };
+  return { server, logs, rejections, check, close };
+}
+
 describeWithPrivateRedis("a consumer of the INFO schedule that throws", () => {
   it("is logged once per consumer, the reads go on, answered then failed, and the start's judged() resolves", async () => {
-    const port = await freePort();
-    const server = startRedis(port, ["--maxmemory-policy", "noeviction"]);
-    (await connectPrivateRedis(port)).disconnect();
-    const logs = new LogCapture();
-    const rejections: unknown[] = [];
-    const onRejection = (reason: unknown) => rejections.push(reason);
-    process.on("unhandledRejection", onRejection);
     let judged = 0;
-    const { redis, check } = createRedis(
-      `redis://127.0.0.1:${port}`,
-      createLogger({ level: "info", destination: logs }),
-      {
-        evictingPolicy: "refuse",
-        checkIntervalMs: 100,
-        onJudged: () => {
-          judged++;
-          throw new Error("gauge hook broke");
-        },
+    const { server, logs, rejections, check, close } = await checkWith({
+      evictingPolicy: "refuse",
+      checkIntervalMs: 100,
+      onJudged: () => {
+        judged++;
+        throw new Error("gauge hook broke");
       },
-    );
+    });
     const calls = { answered: 0, failed: 0 };
     const reader: InfoReader = {
       intervalMs: 100,
@@ -65,36 +77,22 @@ describeWithPrivateRedis("a consumer of the INFO schedule that throws", () => {
       expect(threw.map((r) => r.err)).toEqual([{ name: "Error" }, { name: "TypeError" }]);
       expect(rejections).toEqual([]);
     } finally {
-      process.off("unhandledRejection", onRejection);
       detach();
-      check.stop();
-      redis.disconnect();
-      await stopRedis(server);
+      await close();
     }
   }, 20_000);
 
   it("a consumer that returns a rejecting promise (an async hook) is logged once, no unhandled rejection", async () => {
-    const port = await freePort();
-    const server = startRedis(port, ["--maxmemory-policy", "noeviction"]);
-    (await connectPrivateRedis(port)).disconnect();
-    const logs = new LogCapture();
-    const rejections: unknown[] = [];
-    const onRejection = (reason: unknown) => rejections.push(reason);
-    process.on("unhandledRejection", onRejection);
     let judged = 0;
-    const { redis, check } = createRedis(
-      `redis://127.0.0.1:${port}`,
-      createLogger({ level: "info", destination: logs }),
-      {
-        evictingPolicy: "refuse",
-        checkIntervalMs: 100,
-        // What an async hook returns; the lint's no-misused-promises keeps them out of src, the guard holds anyway.
-        onJudged: (() => {
-          judged++;
-          return Promise.reject(new SyntaxError("async gauge hook broke"));
-        }) as () => void,
-      },
-    );
+    const { logs, rejections, check, close } = await checkWith({
+      evictingPolicy: "refuse",
+      checkIntervalMs: 100,
+      // What an async hook returns; the lint's no-misused-promises keeps them out of src, the guard holds anyway.
+      onJudged: (() => {
+        judged++;
+        return Promise.reject(new SyntaxError("async gauge hook broke"));
+      }) as () => void,
+    });
     let answered = 0;
     const reader: InfoReader = {
       intervalMs: 100,
@@ -115,11 +113,8 @@ describeWithPrivateRedis("a consumer of the INFO schedule that throws", () => {
       expect(threw.map((r) => r.err)).toEqual([{ name: "SyntaxError" }, { name: "string" }]);
       expect(rejections).toEqual([]);
     } finally {
-      process.off("unhandledRejection", onRejection);
       detach();
-      check.stop();
-      redis.disconnect();
-      await stopRedis(server);
+      await close();
     }
   }, 20_000);
 });
