@@ -129,3 +129,28 @@ export function summaryLines(
     options.maxReasons,
   );
 }
+
+/**
+ * An error line for a throw where none was expected (a background retry's own code, a consumer of Redis INFO reads),
+ * written once per `kind` in `seen` for `seen`'s life, each later throw of that kind not logged: the code runs again
+ * at every retry or interval, a line each would flood the log. The error's name only, never its message or fields
+ * (they are not the caller's to know: a message may quote what it was handed). The logger's own throw (or the error's
+ * name getter's) is swallowed: the caller goes on whatever the log does. Used by store-failure.ts `settled` and
+ * RedisServerCheck's guarded consumers (protection/redis.ts).
+ */
+export function logThrowOnce(
+  seen: Set<string>,
+  kind: string,
+  log: Pick<Logger, "error">,
+  error: unknown,
+  fields: Record<string, unknown>,
+  message: string,
+): void {
+  if (seen.has(kind)) return;
+  seen.add(kind);
+  try {
+    log.error({ ...fields, err: { name: error instanceof Error ? error.name : typeof error } }, message);
+  } catch {
+    // The logger itself threw (or the error's name getter): nothing more to say.
+  }
+}

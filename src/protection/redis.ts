@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
 import type { Logger } from "../logging/logger";
+import { logThrowOnce } from "../logging/summarised";
 import { ProtectionStoreError } from "./errors";
 
 /** What RedisServerCheck judged of the Redis server (observer.ts redisServer, the aopay_redis_unsafe gauge). */
@@ -351,16 +352,14 @@ export class RedisServerCheck {
   }
 
   #threwIn(consumer: "judgement" | "reader", error: unknown): void {
-    if (this.#threw.has(consumer)) return;
-    this.#threw.add(consumer);
-    try {
-      this.log.error(
-        { redis: { consumer }, err: { name: error instanceof Error ? error.name : typeof error } },
-        `redis INFO ${consumer} threw: its reads go on, further throws not logged`,
-      );
-    } catch {
-      // The logger itself threw (or the error's name getter): nothing more to say, and the schedule goes on.
-    }
+    logThrowOnce(
+      this.#threw,
+      consumer,
+      this.log,
+      error,
+      { redis: { consumer } },
+      `redis INFO ${consumer} threw: its reads go on, further throws not logged`,
+    );
   }
 
   #read(info: string, atConnection: boolean): void {

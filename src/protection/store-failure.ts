@@ -1,5 +1,5 @@
 import type { Logger } from "../logging/logger";
-import { type SummarisedLines, summaryLines } from "../logging/summarised";
+import { logThrowOnce, type SummarisedLines, summaryLines } from "../logging/summarised";
 import type { ProtectionStoreError } from "./errors";
 import { ClientShareFullError, MemoryStoreFullError, type SharedTable } from "./memory-counters";
 
@@ -176,17 +176,14 @@ const threwOnce = new Set<string>();
 export function settled(work: Promise<unknown>, log: Logger, what: string): Promise<void> {
   return work.then(
     () => undefined,
-    (error: unknown) => {
-      if (threwOnce.has(what)) return;
-      threwOnce.add(what);
-      try {
-        log.error(
-          { err: { name: error instanceof Error ? error.name : typeof error }, retry: what },
-          `background ${what} retry threw: further throws not logged`,
-        );
-      } catch {
-        // The logger itself threw: nothing more to say.
-      }
-    },
+    (error: unknown) =>
+      logThrowOnce(
+        threwOnce,
+        what,
+        log,
+        error,
+        { retry: what },
+        `background ${what} retry threw: further throws not logged`,
+      ),
   );
 }
