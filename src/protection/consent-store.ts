@@ -15,14 +15,20 @@ import { monotonicNow } from "../util/clock";
  * history is served to the client that obtained that proof, for a limited time (docs/security-requirements.md B7, OWASP API1 BOLA).
  * Keys are HMACs of (client, CIBIL id); nothing else is stored.
  */
+/** What a consent's key holds (ConsentStore.read). */
+export type ConsentState = "consent" | "none" | "revoked";
+
 export interface ConsentStore {
   grant(key: string, ttlMs: number): Promise<void>;
   has(key: string): Promise<boolean>;
+  /** What the key holds: a consent, none, or an operator's revoke mark (CONSENT_REVOKED). Without it, `has`. */
+  read?(key: string): Promise<ConsentState>;
   /**
    * A grant written late (HeldConsentStore's retry) that leaves a longer consent at the key as it is: a newer grant of
-   * the same key (this replica's or another's) may have landed meanwhile. Without it, `grant` is used.
+   * the same key (this replica's or another's) may have landed meanwhile. Nor over an operator's revoke mark
+   * (CONSENT_REVOKED): not written, it answers "revoked". Without it, `grant` is used.
    */
-  grantNoShorter?(key: string, ttlMs: number): Promise<void>;
+  grantNoShorter?(key: string, ttlMs: number): Promise<void | "revoked">;
 }
 
 /**
@@ -57,6 +63,13 @@ export class MemoryConsentStore implements ConsentStore {
 const CONSENT_VALUE = "1";
 
 /**
+ * An operator's revoke mark at a consent's key (docs/operations.md "Revoking a consent"), for CONSENT_REVOKE_MS: no
+ * consent to any read, and a held grant's late write (grantNoShorter) is not written over it, its hold ended. A new
+ * grant (the customer verifies an OTP again) writes over it.
+ */
+export const CONSENT_REVOKED = "revoked";
+
+/**
  * How far above the longest grant (MAX_CIBIL_CONSENT_TTL_SECONDS, 24 h) a consent's PTTL may read and still be one:
  * 60 s.
  * PTTL is the key's expiry, an instant of Redis's clock, less Redis's now: a clock stepped back by NTP after a grant of
@@ -68,6 +81,13 @@ const CONSENT_VALUE = "1";
 export const CONSENT_TTL_TOLERANCE_MS = 60_000;
 
 /**
+ * How long a revoke mark stays: the longest consent (MAX_CIBIL_CONSENT_TTL_SECONDS, 24 h) and a clock's step
+ * (CONSENT_TTL_TOLERANCE_MS): a grant held before the revoke ends no later than its consent's time, so none outlives
+ * the mark.
+ */
+export const CONSENT_REVOKE_MS = MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_TTL_TOLERANCE_MS;
+
+/**
  * Whether KEYS[1] holds a consent as a grant writes one: the string CONSENT_VALUE (ARGV[1]) with a TTL no longer than
  * any replica gives one (ARGV[2]: CIBIL_CONSENT_TTL_SECONDS at its most, 24 h, and CONSENT_TTL_TOLERANCE_MS, a clock's
  * step). Anything else at the key is bytes no version writes (another Redis type, other text, no TTL, a TTL of years)
@@ -75,10 +95,13 @@ export const CONSENT_TTL_TOLERANCE_MS = 60_000;
  * again (its grant's SET writes over it). Asked with EXISTS, any of them was a consent: a hash planted at the key
  * opened the customer's credit report to the client, and a `1` without a TTL opened it for good
  * (test/integration/redis-stores.test.ts). GET by pcall: another type answers an error, not a consent, and not the
- * store failing. One round trip, as EXISTS was.
+ * store failing. One round trip, as EXISTS was. An operator's revoke mark (ARGV[3], CONSENT_REVOKED) answers -1: no
+ * consent, and a held grant of the key is not one either (HeldConsentStore.has).
  */
 const HAS_CONSENT = `
-if redis.pcall('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local value = redis.pcall('GET', KEYS[1])
+if value == ARGV[3] then return -1 end
+if value ~= ARGV[1] then return 0 end
 local left = redis.call('PTTL', KEYS[1])
 if left <= 0 or left > tonumber(ARGV[2]) then return 0 end
 return 1`;
@@ -86,11 +109,14 @@ return 1`;
 /**
  * SET KEYS[1] to a consent (ARGV[1]) for ARGV[2] ms, unless it holds one already (as HAS_CONSENT reads one: no longer
  * than ARGV[3]) with at least that time left: a held grant written late never shortens a newer consent at the key.
- * Refused at its SET by a full Redis (a script without flags is checked for memory at its first write), after its
- * reads.
+ * Nor over an operator's revoke mark (ARGV[4], CONSENT_REVOKED): -1, not written (a grant held before the revoke must
+ * not bring the consent back after it). Refused at its SET by a full Redis (a script without flags is checked for
+ * memory at its first write), after its reads.
  */
 const GRANT_NO_SHORTER = `
-if redis.pcall('GET', KEYS[1]) == ARGV[1] then
+local value = redis.pcall('GET', KEYS[1])
+if value == ARGV[4] then return -1 end
+if value == ARGV[1] then
   local left = redis.call('PTTL', KEYS[1])
   if left >= tonumber(ARGV[2]) and left <= tonumber(ARGV[3]) then return 0 end
 end
@@ -109,14 +135,16 @@ export class RedisConsentStore implements ConsentStore {
     this.#grantNoShorter = scriptCommand(redis, "aopayConsentGrantNoShorter", GRANT_NO_SHORTER, 1);
   }
 
-  async grantNoShorter(key: string, ttlMs: number): Promise<void> {
+  async grantNoShorter(key: string, ttlMs: number): Promise<void | "revoked"> {
     try {
-      await this.#grantNoShorter(
+      const written = await this.#grantNoShorter(
         `${this.keyPrefix}consent:${key}`,
         CONSENT_VALUE,
         String(ttlMs),
         String(MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_TTL_TOLERANCE_MS),
+        CONSENT_REVOKED,
       );
+      if (written === -1) return "revoked";
     } catch (error) {
       throw new ProtectionStoreError("consent", error);
     }
@@ -131,13 +159,18 @@ export class RedisConsentStore implements ConsentStore {
   }
 
   async has(key: string): Promise<boolean> {
+    return (await this.read(key)) === "consent";
+  }
+
+  async read(key: string): Promise<ConsentState> {
     try {
       const found = await this.#has(
         `${this.keyPrefix}consent:${key}`,
         CONSENT_VALUE,
         String(MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_TTL_TOLERANCE_MS),
+        CONSENT_REVOKED,
       );
-      return found === 1;
+      return found === 1 ? "consent" : found === -1 ? "revoked" : "none";
     } catch (error) {
       throw new ProtectionStoreError("consent", error);
     }
@@ -181,8 +214,9 @@ export interface HeldConsentOptions {
  * time over, a shutdown) is logged and counted as unrecorded, as a registration's mobile is: the other replicas answer
  * CONSENT_REQUIRED. Bounded by MAX_HELD_GRANTS; beyond, with retryMs 0, and once closed, grant throws as before (the
  * resolver logs and counts it). A held grant is not in Redis: an operator's DEL of its key (a revoke) does not reach
- * it, and its retry writes it after; the revoke ends the hold first, a restart (docs/operations.md "Revoking a
- * consent"; test/integration/redis-consent-revoke.test.ts).
+ * it, and its retry writes it after; an operator's revoke mark at the key (CONSENT_REVOKED) does: the retry does not
+ * write over it and `has` ends the hold (docs/operations.md "Revoking a consent";
+ * test/integration/redis-consent-revoke.test.ts).
  */
 export class HeldConsentStore implements ConsentStore {
   /** Consent key to the monotonic time its consent ends. */
@@ -246,10 +280,34 @@ export class HeldConsentStore implements ConsentStore {
     }
   }
 
+  /**
+   * A grant held here answers for its consent's time, unless Redis holds an operator's revoke mark at its key
+   * (CONSENT_REVOKED): the hold ends then (its retry with it), and the read is refused as on every replica. Asked of
+   * Redis each time, as a read not held is; Redis failing to answer, the hold answers (it is held because Redis refused
+   * the write: an outage must not take the customer's consent). A grant held while a mark stands (the customer verified
+   * again within the mark's time, and Redis refused that write) ends at the mark as well: the customer verifies again.
+   */
   async has(key: string): Promise<boolean> {
     const until = this.#held.get(key);
-    if (until !== undefined && until > this.#now()) return true;
-    return this.store.has(key);
+    if (until === undefined || until <= this.#now()) return this.store.has(key);
+    if (!this.store.read) return true;
+    let state: ConsentState;
+    try {
+      state = await this.store.read(key);
+    } catch {
+      return true;
+    }
+    if (state !== "revoked") return true;
+    this.#revoked(key, until);
+    return false;
+  }
+
+  /** The hold of `key` (the one ending at `until`, not a newer grant's taken meanwhile) ends at a revoke mark. */
+  #revoked(key: string, until: number): void {
+    if (this.#held.get(key) !== until) return;
+    this.#held.delete(key);
+    if (this.#retrying.get(key) === until) this.#retrying.delete(key);
+    this.log.info({ consent: "revoked" }, "held consent revoked by an operator's mark in Redis: not written");
   }
 
   /**
@@ -276,6 +334,7 @@ export class HeldConsentStore implements ConsentStore {
   }
 
   async #retry(key: string, until: number, retryUntil: number): Promise<void> {
+    let revoked = false;
     const retried = await retryStoreWrite({
       afterWait: () => {
         // Closed: given up by close() already. A later grant of the same key took over (with its own retry, or
@@ -288,15 +347,18 @@ export class HeldConsentStore implements ConsentStore {
         return this.#now() >= retryUntil ? "give up" : "attempt";
       },
       // Never shortening a newer consent at the key: another replica's grant, or this one's racing this write.
-      attempt: () => {
+      attempt: async () => {
         const left = until - this.#now();
-        return this.store.grantNoShorter ? this.store.grantNoShorter(key, left) : this.store.grant(key, left);
+        if (!this.store.grantNoShorter) return this.store.grant(key, left);
+        revoked = (await this.store.grantNoShorter(key, left)) === "revoked";
       },
     });
     if (retried.end === "stopped") return;
     if (retried.end === "written") {
       // Closed while the write was out: close() counted it given up already (a write that lands is no harm).
       if (this.#closed) return;
+      // Not written: an operator revoked the consent (its mark at the key) before the write. Not counted unrecorded.
+      if (revoked) return this.#revoked(key, until);
       this.#held.delete(key);
       this.#retrying.delete(key);
       if (this.#lines.written.take("written")) {

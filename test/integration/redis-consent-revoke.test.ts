@@ -1,6 +1,12 @@
 import type Redis from "ioredis";
 import { createLogger } from "../../src/logging/logger";
-import { type ConsentStore, HeldConsentStore, RedisConsentStore } from "../../src/protection/consent-store";
+import {
+  CONSENT_REVOKE_MS,
+  CONSENT_REVOKED,
+  type ConsentStore,
+  HeldConsentStore,
+  RedisConsentStore,
+} from "../../src/protection/consent-store";
 import { ProtectionStoreError } from "../../src/protection/errors";
 import { LogCapture } from "../helpers/log-capture";
 import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../helpers/redis";
@@ -23,6 +29,7 @@ function refusingFirst(store: RedisConsentStore, refusals: number): ConsentStore
       return store.grant(key, ttlMs);
     },
     has: (key) => store.has(key),
+    read: (key) => store.read(key),
     grantNoShorter: (key, ttlMs) => store.grantNoShorter(key, ttlMs),
   };
 }
@@ -84,6 +91,44 @@ describeWithRedis("revoking a consent (DEL of its key)", () => {
     const after = held(store);
     expect([await after.has("held"), await after.has("held-2")]).toEqual([false, false]);
     after.close();
+  });
+
+  it("a held grant not yet written: a revoke mark at its key ends the hold, its retry does not write over the mark", async () => {
+    const store = new RedisConsentStore(redis, prefix);
+    const here = held(refusingFirst(store, 1));
+    const other = held(store);
+    await here.grant("marked", TTL_MS);
+    expect(await here.has("marked")).toBe(true);
+    // The operator's revoke (docs/operations.md "Revoking a consent"): the mark, for the longest consent and a minute.
+    expect(await redis.set(`${prefix}consent:marked`, CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS)).toBe("OK");
+    expect([await here.has("marked"), await other.has("marked")]).toEqual([false, false]);
+    // Past the first retries (200 ms, then 400 ms): the mark stands, nothing written over it.
+    await new Promise((r) => setTimeout(r, 800));
+    expect(await redis.get(`${prefix}consent:marked`)).toBe(CONSENT_REVOKED);
+    expect([await here.has("marked"), await other.has("marked")]).toEqual([false, false]);
+    here.close();
+  });
+
+  it("a held grant whose retry meets the mark first: not written, and its hold ends", async () => {
+    const store = new RedisConsentStore(redis, prefix);
+    const here = held(refusingFirst(store, 1));
+    await here.grant("raced", TTL_MS);
+    await redis.set(`${prefix}consent:raced`, CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await redis.get(`${prefix}consent:raced`)).toBe(CONSENT_REVOKED);
+    // Asked after the retry met the mark: the hold is gone whether or not this read asks Redis.
+    expect(await here.has("raced")).toBe(false);
+    here.close();
+  });
+
+  it("a customer who verifies again after a revoke: the new grant writes over the mark", async () => {
+    const here = held(new RedisConsentStore(redis, prefix));
+    await redis.set(`${prefix}consent:again`, CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+    expect(await here.has("again")).toBe(false);
+    await here.grant("again", TTL_MS);
+    expect(await here.has("again")).toBe(true);
+    expect(await redis.get(`${prefix}consent:again`)).toBe("1");
+    here.close();
   });
 });
 
