@@ -13,6 +13,14 @@
  * HMAC_SECRET_NEXT `(next secret)`, the lines of replicas already switched (docs/security.md "Rotating the HMAC
  * secret": at every step a customer's lines are under one of these). A setting equal to HMAC_SECRET adds nothing, as on
  * the server (config.ts).
+ *
+ * `npm run customer-ref -- --consent <clientId>` (docs/operations.md "Revoking a consent"): the Redis key of that
+ * client's consent to read the customer's credit report, `<REDIS_KEY_PREFIX>consent:<HMAC>`, the key the server writes
+ * (protection/consent.ts consentKey, of the CIBIL id read as the server reads it: the validators' canonical form, so
+ * `0102277100` and `102277100` give one key), one line per secret as above. REDIS_KEY_PREFIX from the environment, as
+ * the server reads it. The CIBIL id comes on stdin (or typed at the prompt) only, never as an argument: an argument is
+ * in every `ps` listing and /proc/<pid>/cmdline while the tool runs, and in the shell's history after; the key it
+ * grants is the customer's credit report. The client id is no customer's: it may be an argument.
  */
 require("reflect-metadata");
 const { join } = require("node:path");
@@ -22,11 +30,15 @@ const { readGroup } = require(join(ROOT, "dist/settings/schema.js"));
 const { protectionSettings } = require(join(ROOT, "dist/protection/protection.settings.js"));
 const { CustomerRefs } = require(join(ROOT, "dist/protection/customer-refs.js"));
 const { customerRefCandidates } = require(join(ROOT, "dist/graphql/customer-refs.js"));
+const { KeyHasher } = require(join(ROOT, "dist/protection/key-hasher.js"));
+const { consentKey } = require(join(ROOT, "dist/protection/consent.js"));
 
 const USAGE =
   "usage: HMAC_SECRET=... npm run -s customer-ref -- [--hex] <mobile | Aadhaar | PAN | CIBIL id | AEPS user key>\n" +
   "   or: HMAC_SECRET=... npm run -s customer-ref [-- --hex]   (then type the identifier: kept out of shell history)\n" +
-  "   --hex: the form of lines written before references were letters (the same references, in hex)\n";
+  "   --hex: the form of lines written before references were letters (the same references, in hex)\n" +
+  "   or: HMAC_SECRET=... REDIS_KEY_PREFIX=... npm run -s customer-ref -- --consent <clientId>   (then type the\n" +
+  "       CIBIL id): the Redis key of that client's consent for the customer (never the CIBIL id as an argument)\n";
 
 /** @param {string} message */
 function fail(message, code = 2) {
@@ -87,6 +99,12 @@ function otherSecrets() {
  */
 const HEX = process.argv.includes("--hex");
 
+/** With `--consent <clientId>`: the consent keys of that client (consentLines), not the references. */
+const CONSENT_AT = process.argv.indexOf("--consent");
+const CONSENT_CLIENT = CONSENT_AT >= 0 ? process.argv[CONSENT_AT + 1] : undefined;
+if (CONSENT_AT >= 0 && (CONSENT_CLIENT === undefined || CONSENT_CLIENT === "" || CONSENT_CLIENT.startsWith("-")))
+  fail("--consent needs the client id (API_KEYS' name before the colon)");
+
 /**
  * @param {InstanceType<typeof CustomerRefs>} refs
  * @param {Parameters<InstanceType<typeof CustomerRefs>["of"]>[0]} kind
@@ -94,8 +112,33 @@ const HEX = process.argv.includes("--hex");
  */
 const shown = (refs, kind, canonical) => (HEX ? refs.legacyOf(kind, canonical) : refs.of(kind, canonical));
 
+/**
+ * The consent keys of CONSENT_CLIENT for a CIBIL id: `consent   <key>`, then one per other secret, marked as the
+ * references are (a consent granted under HMAC_SECRET_PREVIOUS is read by the server until the rotation ends).
+ * @param {string} identifier
+ */
+function consentLines(identifier) {
+  /** @type {string[]} */
+  const problems = [];
+  // The server's own reading of the setting (its default, aopay-gql:, when unset).
+  const prefix = readGroup(
+    protectionSettings,
+    { REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX },
+    problems,
+  ).REDIS_KEY_PREFIX;
+  if (problems.length > 0) fail(problems.join("; "));
+  const cibil = customerRefCandidates(identifier).find((c) => c.kind === "cibil");
+  // Not echoed: the identifier may be a customer's, mistyped.
+  if (cibil === undefined) fail("not a valid CIBIL id (the value is not shown)");
+  const key = (/** @type {Buffer} */ s) =>
+    `${prefix}consent:${consentKey(new KeyHasher(s), CONSENT_CLIENT, /** @type {{ canonical: string }} */ (cibil).canonical)}`;
+  process.stdout.write(`consent   ${key(secret())}\n`);
+  for (const other of otherSecrets()) process.stdout.write(`consent   ${key(other.secret)}  (${other.label})\n`);
+}
+
 /** @param {string} identifier */
 function print(identifier) {
+  if (CONSENT_CLIENT !== undefined) return consentLines(identifier);
   const refs = new CustomerRefs(secret());
   const others = otherSecrets().map(({ secret: other, label }) => ({ refs: new CustomerRefs(other), label }));
   const candidates = customerRefCandidates(identifier);
@@ -112,8 +155,13 @@ function print(identifier) {
   }
 }
 
-const args = process.argv.slice(2).filter((arg) => arg !== "--hex");
+const args = process.argv
+  .slice(2)
+  .filter((arg, i) => arg !== "--hex" && !(CONSENT_AT >= 0 && (i + 2 === CONSENT_AT || i + 2 === CONSENT_AT + 1)));
 if (args.length > 1 || args[0] === "-h" || args[0] === "--help") fail(USAGE.trimEnd());
+// The CIBIL id of a consent key only on stdin: an argument shows in `ps` (see the comment at the top).
+if (CONSENT_CLIENT !== undefined && args.length > 0)
+  fail("--consent reads the CIBIL id from stdin (or the prompt), not an argument: arguments show in ps");
 if (args.length === 1) print(args[0]);
 else {
   // Checked before reading, so that nobody types an identifier for nothing.
