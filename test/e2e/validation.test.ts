@@ -1,4 +1,12 @@
-import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, withoutRequestIds } from "../helpers/operations";
+import { registrationInput } from "../helpers/identifiers";
+import {
+  aepsInput,
+  cibilInput,
+  GENERATE_CIBIL_OTP,
+  REGISTER_CIBIL_CUSTOMER,
+  RESEND_AEPS_OTP,
+  withoutRequestIds,
+} from "../helpers/operations";
 import { startTestStack, type TestStack } from "../helpers/stack";
 
 /** Digit runs of 9+ digits other than allowed masks: an echoed Aadhaar or mobile would show up as one. */
@@ -64,6 +72,23 @@ describe("input validation happens before any upstream call and never echoes val
       async (mobile) => {
         const res = await t.gql(RESEND_AEPS_OTP, aepsInput(mobile));
         expectRejected(res, "input.mobile", mobile);
+      },
+    );
+  });
+
+  describe("PAN", () => {
+    // The rule's text reaches the client through the scrubber as the message does (error-format.ts scrubbed): an
+    // example written as a PAN (`ABCPE1234F`) went out as `such as XXXXXX234F`, a masked value that showed the developer
+    // no example at all and read as if the client's own value had been echoed. The shape is said in words instead.
+    it.each(["ABCPE1234", "ABCXE1234F", "ABCPE12345"])(
+      "rejects %s, the rule said in words, no PAN nor mask",
+      async (pan) => {
+        const res = await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput({ pan }) });
+        expectRejected(res, "input.pan", pan);
+        const fields = res.body.errors?.[0]?.extensions?.fields as { field: string; problem: string }[];
+        expect(fields).toEqual([{ field: "input.pan", problem: expect.stringContaining("10-character PAN") }]);
+        expect(fields[0].problem).not.toMatch(/X{4}|[A-Z]{5}[0-9]{4}[A-Z]/i);
+        expect(fields[0].problem).toMatch(/five letters, four digits and a letter/);
       },
     );
   });

@@ -124,7 +124,11 @@ export function IsPan(options?: ValidationOptions): PropertyDecorator {
         name: "isPan",
         validator: {
           validate: (value) => typeof value === "string" && canonicalPan(value) !== null,
-          defaultMessage: () => "must be a 10-character PAN such as ABCPE1234F",
+          // The shape in words, no example: the problem reaches the client through the scrubber
+          // (plugins/error-format.ts scrubbed), which masked an example PAN to `XXXXXX234F`.
+          defaultMessage: () =>
+            "must be a 10-character PAN: five letters, four digits and a letter, the fourth letter the holder " +
+            "type (P for a person)",
         },
       },
       options,
