@@ -11,7 +11,7 @@ import {
   RESEND_AEPS_OTP,
   resultOf,
 } from "../helpers/operations";
-import { connectRedis, deletePrefixes, describeWithRedis, dumpKeys, uniquePrefix } from "../helpers/redis";
+import { connectRedis, deletePrefixes, describeUnless, dumpKeys, storeBackends } from "../helpers/redis";
 import { CYRILLIC, read } from "../helpers/scrub-entry-points";
 import { DEFAULT_THROTTLE, stackOnFakeUpstream, startTestStack, type TestStack } from "../helpers/stack";
 import { CLIENT, type Receiver, SERVER, startReceiver } from "../helpers/otlp-receiver";
@@ -19,10 +19,11 @@ import { CLIENT, type Receiver, SERVER, startReceiver } from "../helpers/otlp-re
 /**
  * The ways text leaves the process, each fed the spellings the scrubber reads (test/unit/pii/written-as-people-write,
  * pan-spelled-apart, confusable-spellings, enclosed-letters list them): a mobile written `+91 (98765) 43210`, an
- * Aadhaar number with dots, a PAN in Cyrillic look-alike letters. Through a real server: the spans exported (in
- * memory), the bodies, headers and log lines of the refusals written before GraphQL runs, and every key and value a
- * server wrote under its own prefix of the real Redis. What a person reads of each (test/helpers/scrub-entry-points.ts
- * read: look-alikes as Latin letters, digits of any script, marks dropped) must hold none of the three.
+ * Aadhaar number with dots, a PAN in Cyrillic look-alike letters. Through a real server: the spans exported over
+ * OTLP/HTTP to a receiver on loopback, the bodies, headers and log lines of the refusals written before GraphQL runs,
+ * and every key and value a server wrote under its own prefix of the real Redis (the budgets checked in memory too).
+ * What a person reads of each (test/helpers/scrub-entry-points.ts read: look-alikes as Latin letters, digits of any
+ * script, marks dropped) must hold none of the three.
  */
 const MOBILE = "9876543210";
 const AADHAAR = "234123412346";
@@ -164,6 +165,16 @@ describe("refusals written before GraphQL runs: body, headers and log lines", ()
         headers: { "apollo-require-preflight": "1" },
       }),
       await send(`/graphql?extensions=${q}&mobile=${q}`, { headers: { "apollo-require-preflight": "1" } }),
+      // An operation the document does not hold (Apollo's `Unknown operation named "…"` quotes the name it was sent).
+      await send(`/graphql?query=%7B__typename%7D&operationName=${q}`, {
+        headers: { "apollo-require-preflight": "1" },
+      }),
+      await post(JSON.stringify({ query: "{ __typename }", operationName: x })),
+      await post(JSON.stringify({ query: "query A { __typename } query B { __typename }", operationName: x })),
+      // A mutation over GET, named with it.
+      await send(`/graphql?query=${encodeURIComponent("mutation { __typename }")}&operationName=${q}`, {
+        headers: { "apollo-require-preflight": "1" },
+      }),
       await send(`/graphql/${q}?m=${q}`, {}),
       await send(`/${q}`, { method: "DELETE", headers: { origin: `https://${q}.example` } }),
     ];
@@ -172,66 +183,67 @@ describe("refusals written before GraphQL runs: body, headers and log lines", ()
   });
 });
 
-describeWithRedis("Redis and the stores: the new spellings as inputs leave no identifier in any key or value", () => {
-  const prefix = uniquePrefix();
-  let t: TestStack;
-  beforeAll(async () => {
-    t = await startTestStack({
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: prefix,
-      HMAC_SECRET: "exits-in-spellings-hmac-secret-0123456789",
-      ...DEFAULT_THROTTLE,
+for (const [store, skip, storeEnv] of storeBackends("exits-in-spellings-hmac-secret-0123456789")) {
+  describeUnless(skip, `the stores ${store}: the new spellings as inputs, one budget, no identifier at rest`, () => {
+    const env = storeEnv();
+    let t: TestStack;
+    beforeAll(async () => {
+      t = await startTestStack({ ...env, ...DEFAULT_THROTTLE });
+    });
+    afterAll(async () => {
+      await t?.stop();
+      if (env.REDIS_KEY_PREFIX) await deletePrefixes([env.REDIS_KEY_PREFIX]);
+    });
+
+    it("spellings as inputs, Idempotency-Keys carrying them too: one send, nothing readable under the prefix", async () => {
+      const sent = () => t.simulator!.calls();
+      const aadhaar = nextAadhaar();
+      // The accepted spelling first, then the others of one mobile: one send, the rest refused before any budget.
+      // An Idempotency-Key is visible ASCII (guarded-send.ts IDEMPOTENCY_KEY): spaces as `_`, look-alikes as read.
+      const key = (x: string) => ({ "idempotency-key": /^[\x20-\x7e]+$/.test(x) ? x.replace(/ /g, "_") : read(x) });
+      const resend = (mobile: string, a: string, k: string) =>
+        t.gql(RESEND_AEPS_OTP, { input: { ...nextAepsRegistration(), mobile, aadhaar: a } }, key(k));
+      expect(resultOf((await resend(MOBILE, aadhaar, `first ${MOBILE}`)).body, "resendAepsOtp").__typename).toBe(
+        "AepsOtpResent",
+      );
+      const before = sent();
+      for (const m of SPELLINGS.mobile) {
+        const res = await resend(m, aadhaar, `again ${m}`);
+        expect(res.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      }
+      // The Aadhaar's other spellings: the spaced one is accepted (one number, canonical digits), and meets the cooldown
+      // of the mobile just sent to; the others are refused. No send either way.
+      for (const a of SPELLINGS.aadhaar) {
+        const res = await resend(MOBILE, a, `again ${a}`);
+        if (a === "2341 2341 2346")
+          expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({
+            __typename: "OtpThrottled",
+            code: "OTP_COOLDOWN",
+          });
+        else expect(res.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      }
+      for (const pan of SPELLINGS.pan) {
+        const res = await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput({ pan }) }, key(`r ${pan}`));
+        expect(res.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      }
+      expect(sent()).toBe(before);
+      // A registration under the PAN as written, for its keys (regpan) and the registered mobile's.
+      const registered = await t.gql(
+        REGISTER_CIBIL_CUSTOMER,
+        { input: registrationInput({ pan: PAN }) },
+        key(`r ${PAN}`),
+      );
+      expect(resultOf(registered.body, "registerCibilCustomer").__typename).toBe("CibilCustomerRegistered");
+      if (!env.REDIS_KEY_PREFIX) return;
+      const redis = await connectRedis();
+      try {
+        const entries = await dumpKeys(redis, env.REDIS_KEY_PREFIX);
+        expect(entries.length).toBeGreaterThan(0);
+        for (const e of entries)
+          expect({ key: e.key, found: found(`${e.key}\n${e.value}`) }).toEqual({ key: e.key, found: [] });
+      } finally {
+        await redis.quit();
+      }
     });
   });
-  afterAll(async () => {
-    await t?.stop();
-    await deletePrefixes([prefix]);
-  });
-
-  it("spellings as inputs, with Idempotency-Keys carrying them too: nothing readable under the prefix", async () => {
-    const sent = () => t.simulator!.calls();
-    const aadhaar = nextAadhaar();
-    // The accepted spelling first, then the others of one mobile: one send, the rest refused before any budget.
-    // An Idempotency-Key is visible ASCII (guarded-send.ts IDEMPOTENCY_KEY): spaces as `_`, look-alikes as read.
-    const key = (x: string) => ({ "idempotency-key": /^[\x20-\x7e]+$/.test(x) ? x.replace(/ /g, "_") : read(x) });
-    const resend = (mobile: string, a: string, k: string) =>
-      t.gql(RESEND_AEPS_OTP, { input: { ...nextAepsRegistration(), mobile, aadhaar: a } }, key(k));
-    expect(resultOf((await resend(MOBILE, aadhaar, `first ${MOBILE}`)).body, "resendAepsOtp").__typename).toBe(
-      "AepsOtpResent",
-    );
-    const before = sent();
-    for (const m of SPELLINGS.mobile) {
-      const res = await resend(m, aadhaar, `again ${m}`);
-      expect(res.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-    }
-    // The Aadhaar's other spellings: the spaced one is accepted (one number, canonical digits), and meets the cooldown
-    // of the mobile just sent to; the others are refused. No send either way.
-    for (const a of SPELLINGS.aadhaar) {
-      const res = await resend(MOBILE, a, `again ${a}`);
-      if (a === "2341 2341 2346")
-        expect(resultOf(res.body, "resendAepsOtp")).toMatchObject({ __typename: "OtpThrottled", code: "OTP_COOLDOWN" });
-      else expect(res.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-    }
-    for (const pan of SPELLINGS.pan) {
-      const res = await t.gql(REGISTER_CIBIL_CUSTOMER, { input: registrationInput({ pan }) }, key(`r ${pan}`));
-      expect(res.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-    }
-    expect(sent()).toBe(before);
-    // A registration under the PAN as written, for its keys (regpan) and the registered mobile's.
-    const registered = await t.gql(
-      REGISTER_CIBIL_CUSTOMER,
-      { input: registrationInput({ pan: PAN }) },
-      key(`r ${PAN}`),
-    );
-    expect(resultOf(registered.body, "registerCibilCustomer").__typename).toBe("CibilCustomerRegistered");
-    const redis = await connectRedis();
-    try {
-      const entries = await dumpKeys(redis, prefix);
-      expect(entries.length).toBeGreaterThan(0);
-      for (const e of entries)
-        expect({ key: e.key, found: found(`${e.key}\n${e.value}`) }).toEqual({ key: e.key, found: [] });
-    } finally {
-      await redis.quit();
-    }
-  });
-});
+}
