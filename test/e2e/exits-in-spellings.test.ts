@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { context, propagation, trace } from "@opentelemetry/api";
 import { request } from "undici";
 import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { fixtureJson } from "../helpers/fixtures";
@@ -14,7 +13,7 @@ import {
 import { connectRedis, deletePrefixes, describeUnless, dumpKeys, storeBackends } from "../helpers/redis";
 import { CYRILLIC, read } from "../helpers/scrub-entry-points";
 import { DEFAULT_THROTTLE, stackOnFakeUpstream, startTestStack, type TestStack } from "../helpers/stack";
-import { CLIENT, type Receiver, SERVER, startReceiver } from "../helpers/otlp-receiver";
+import { CLIENT, type Receiver, SERVER, startReceiver, forgetTelemetry } from "../helpers/otlp-receiver";
 
 /**
  * The ways text leaves the process, each fed the spellings the scrubber reads (test/unit/pii/written-as-people-write,
@@ -107,10 +106,7 @@ describe("spans exported over OTLP/HTTP: no attribute, event, name or status hol
     await t?.stop();
     await upstream?.close();
     await receiver?.close();
-    for (const name of Object.keys(OTEL_ENV(""))) if (!(name in saved)) delete process.env[name];
-    trace.disable();
-    context.disable();
-    propagation.disable();
+    forgetTelemetry(saved, Object.keys(OTEL_ENV("")));
   });
 
   const spansOf = (what: string) => receiver.spans().filter((x) => x.traceId === traces.get(what));

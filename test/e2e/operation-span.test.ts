@@ -1,12 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { context, propagation, trace } from "@opentelemetry/api";
 import { request } from "undici";
 import { AcceptedDocuments } from "../../src/graphql/accepted-documents";
 import { type FakeUpstream, json, startFakeUpstream, upstreamEnv } from "../helpers/fake-upstream";
 import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { nextAadhaar } from "../helpers/identifiers";
 import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
-import { attributesOf, type OtlpSpan, type Receiver, SERVER, startReceiver } from "../helpers/otlp-receiver";
+import {
+  attributesOf,
+  type OtlpSpan,
+  type Receiver,
+  SERVER,
+  startReceiver,
+  forgetTelemetry,
+} from "../helpers/otlp-receiver";
 import { startTestStack, type TestStack } from "../helpers/stack";
 import { unserialisable } from "../helpers/unserialisable";
 
@@ -155,11 +161,7 @@ describe("the operation span", () => {
     for (const stack of stacks) await stack.stop();
     await upstream?.close();
     await receiver?.close();
-    for (const name of Object.keys(OTEL_ENV(""))) if (!(name in saved)) delete process.env[name];
-    // The SDK registered the API's globals, which live on globalThis for every later test file in this jest worker.
-    trace.disable();
-    context.disable();
-    propagation.disable();
+    forgetTelemetry(saved, Object.keys(OTEL_ENV("")));
   });
 
   /** The server spans of a case's trace. */

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { hashApiKey } from "../../src/auth/authenticator";
-import { context, propagation, trace } from "@opentelemetry/api";
 import { join } from "node:path";
 import { type Simulator, startSimulator } from "../../src/simulator/server";
 import { aepsInput, cibilInput, GENERATE_CIBIL_OTP, RESEND_AEPS_OTP, VALID_AADHAAR } from "../helpers/operations";
@@ -16,6 +15,7 @@ import {
   SERVER,
   startReceiver,
   type Receiver,
+  forgetTelemetry,
 } from "../helpers/otlp-receiver";
 
 /**
@@ -404,12 +404,7 @@ describe("the fast path, traced (in-process, the SDK exporting to a receiver)", 
   afterAll(async () => {
     await t?.stop();
     await receiver?.close();
-    for (const name of Object.keys(OTEL_ENV(""))) if (!(name in saved)) delete process.env[name];
-    // The SDK registered the API's globals (tracer provider, context manager, propagator), which live on globalThis
-    // for every later test file in this jest worker: unregister them, as operations.test.ts does after its own.
-    trace.disable();
-    context.disable();
-    propagation.disable();
+    forgetTelemetry(saved, Object.keys(OTEL_ENV("")));
   });
 
   const of = (i: number) => receiver.spans().filter((s) => s.traceId === traceIds[i]);

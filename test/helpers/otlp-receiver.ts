@@ -1,3 +1,4 @@
+import { context, propagation, trace } from "@opentelemetry/api";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -72,4 +73,17 @@ export async function startReceiver(): Promise<Receiver> {
       ),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * After an in-process server exported to a receiver: the OTEL_* variables set for its SDK (`names`) removed from
+ * process.env unless `saved` (process.env as it was) held them, and the API's globals the SDK registered (tracer
+ * provider, context manager, propagator), which live on globalThis for every later test file in this jest worker,
+ * unregistered.
+ */
+export function forgetTelemetry(saved: NodeJS.ProcessEnv, names: Iterable<string>): void {
+  for (const name of names) if (!(name in saved)) delete process.env[name];
+  trace.disable();
+  context.disable();
+  propagation.disable();
 }
