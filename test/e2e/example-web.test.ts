@@ -7,7 +7,7 @@ import { assertChromiumInstalled, launchChromium } from "../helpers/chromium";
 import { Started } from "../helpers/started";
 import { startStaticServer, type StaticServer } from "../helpers/static-server";
 import { createSdk } from "../../client/src/sdk";
-import { startTestStack, type TestStack } from "../helpers/stack";
+import { startStackOnFakeUpstream, startTestStack, type TestStack } from "../helpers/stack";
 import { unserialisable } from "../helpers/unserialisable";
 
 const run = promisify(execFile);
@@ -171,6 +171,42 @@ describe("example web app in Chromium", () => {
     );
     return { said, disabledForMs: Date.now() - started };
   }
+  /** The header's line: the server's URL and who answers its calls to AOPay (serviceInfo.upstream, App.tsx). */
+  const shownServer = (on: Page) => on.getByTestId("server").innerText();
+
+  it("header: the built-in simulator is named as such", async () => {
+    expect(await shownServer(page)).toBe(`${t.graphqlUrl} · AOPay simulator`);
+  });
+
+  it("header: a server whose AOPAY_BASE_URL names another host (here a scripted one) shows the LIVE label", async () => {
+    // Credentials other than the simulator's (config.ts upstreamOf): a host this server cannot tell from AOPay.
+    const live = await startStackOnFakeUpstream({
+      env: { CORS_ORIGINS: site.url, AOPAY_REGISTRATION_ID: "REG-E2E-0001", AOPAY_COMPANY_CODE: "E2ECO01" },
+    });
+    const other = await browser.newPage();
+    try {
+      other.on("pageerror", (error) => pageErrors.push(error.message));
+      // The app is built for t's URL (VITE_GRAPHQL_URL): its requests go to the live server, and its answers back.
+      await other.route(
+        (url) => url.href.startsWith(t.graphqlUrl),
+        (route) => route.fallback({ url: route.request().url().replace(t.graphqlUrl, live.t.graphqlUrl) }),
+      );
+      await other.goto(site.url);
+      // Until serviceInfo's answer, the header says "connecting…".
+      await other.waitForFunction(
+        () => !(document.querySelector('[data-testid="server"]')?.textContent ?? "connecting").includes("connecting"),
+        undefined,
+        { timeout: 10_000 },
+      );
+      expect(await shownServer(other)).toBe(`${t.graphqlUrl} · AOPay at AOPAY_BASE_URL, or a stand-in`);
+      // serviceInfo reads the server's settings: the host itself is asked nothing.
+      expect(live.upstream.calls).toEqual([]);
+    } finally {
+      await other.close();
+      await live.stop();
+    }
+  });
+
   const shownRequestId = (testId: string) => page.getByTestId(testId).getByTestId("request-id").innerText();
 
   it("CIBIL: shows the challenge question with the masked number, resend eligibility and the request id", async () => {
