@@ -207,6 +207,29 @@ describe("example web app in Chromium", () => {
     }
   });
 
+  it("header: an upstream value this build does not know (a newer server's) is shown as sent, not 'connecting…'", async () => {
+    const other = await browser.newPage();
+    try {
+      other.on("pageerror", (error) => pageErrors.push(error.message));
+      // The server's real answer, its value replaced by one a later schema might add (App.tsx upstreamLabel).
+      await other.route(
+        (url) => url.href.startsWith(t.graphqlUrl),
+        async (route) => {
+          const body = route.request().postDataJSON() as { operationName?: string } | null;
+          if (body?.operationName !== "ServiceInfo") return route.fallback();
+          const response = await route.fetch();
+          const text = (await response.text()).replace('"upstream":"SIMULATOR"', '"upstream":"NEWER_MODE"');
+          await route.fulfill({ response, body: text });
+        },
+      );
+      await other.goto(site.url);
+      await other.getByText("upstream NEWER_MODE").waitFor({ timeout: 10_000 });
+      expect(await shownServer(other)).toBe(`${t.graphqlUrl} · upstream NEWER_MODE`);
+    } finally {
+      await other.close();
+    }
+  });
+
   const shownRequestId = (testId: string) => page.getByTestId(testId).getByTestId("request-id").innerText();
 
   it("CIBIL: shows the challenge question with the masked number, resend eligibility and the request id", async () => {
