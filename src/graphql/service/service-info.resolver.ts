@@ -6,7 +6,7 @@ import type { GraphQLContext } from "../context";
  * start line names one (config.ts upstreamOf). UpstreamMode is an output enum that released clients already have
  * (schema/releases/v0.1.0.graphql): codegen writes it as a closed string union (codegen.yml enumsAsTypes), so a value
  * added would reach a client whose `switch` or `===` chain knows two (scripts/schema-check.js rates it DANGEROUS; the
- * example app's header showed "connecting…" for a value it did not know), while it says nothing safer than LIVE does:
+ * example app's header read "connecting…" for good, before its fallback), while it says nothing safer than LIVE does:
  * the start line tells them apart by the simulator's development credentials alone, not by asking the host. LIVE
  * keeps meaning "the host AOPAY_BASE_URL names" (docs/simulator.md). Should clients need it, an added field (additive,
  * ignored by released clients) would carry it, not an enum value.
