@@ -1,5 +1,6 @@
 import { Scrubber } from "../../../src/pii/scrub";
 import { scrubEntryPoints } from "../../helpers/scrub-entry-points";
+import { leastThreadCpuMs } from "../../helpers/thread-cpu";
 
 /**
  * A PAN as a reader reads it though written apart: grouped with a separator (`ABCPE 1234 F`, `ABCPE-1234-F`,
@@ -60,26 +61,13 @@ test("stays linear on 100 kB lines of near-PAN spellings", () => {
     "ABCPE-1234-".repeat(9_000),
     "\u200B".repeat(100_000) + "1234 F",
   ];
-  // This thread's CPU time (Node 24's process.threadCpuUsage; the process's before it), the least of three runs: a fresh
-  // clone's CI once read 4,058 ms for one line where a run alone reads under 200 ms for all five, the process's time
-  // holding other threads' work (GC helpers in a jest worker with a large heap). A quadratic scan is slow every run.
-  const threadCpu = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.bind(process);
-  const cpuMs = (run: () => void): number => {
-    const before = threadCpu?.() ?? process.cpuUsage();
-    run();
-    const after = threadCpu?.() ?? process.cpuUsage();
-    return (after.user - before.user + after.system - before.system) / 1000;
-  };
   for (const text of lines) {
-    const ms = Math.min(
-      ...[0, 1, 2].map(() =>
-        cpuMs(() => {
-          scrubber.scrubLine(JSON.stringify({ level: "info", msg: text }));
-          scrubber.scrubAnyCase(text);
-          scrubber.forRequest(["482913"]).scrub(text);
-        }),
-      ),
-    );
+    // This thread's CPU time, the least of three runs (test/helpers/thread-cpu.ts says why).
+    const ms = leastThreadCpuMs(() => {
+      scrubber.scrubLine(JSON.stringify({ level: "info", msg: text }));
+      scrubber.scrubAnyCase(text);
+      scrubber.forRequest(["482913"]).scrub(text);
+    });
     // Linear work over 100 kB is a few ms of CPU; a quadratic one is seconds. CPU time: waiting for a shared host's
     // cores does not count.
     expect(ms).toBeLessThan(1_500);
