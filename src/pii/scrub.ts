@@ -599,10 +599,26 @@ function mayHoldPan(text: string): boolean {
  * value does not pass the masks by hiding behind an encoding or a script.
  */
 export function readable(text: string): string {
-  let out = isAscii(text) ? text : asciiDigits(text.normalize("NFKC"));
+  let out = isAscii(text) ? text : asciiDigits(unbracketed(text).normalize("NFKC"));
   for (let i = 0; i < 2 && out.includes("%"); i++) out = out.replace(PERCENT_RUN, decodeRun);
   return out;
 }
+
+/**
+ * The enclosed letters and digits NFKC writes in brackets (`⒜` as `(a)`, `⑴` as `(1)`, U+1F110-1F129 as `(A)`) or
+ * leaves alone (`㉈`), as a person reads them (enclosedDigits, enclosedLetter): the brackets cut a PAN's letters and a
+ * number's digits apart, and `⒜⒝⒞⒫⒟1234⒡` passed the log line and a request's scrub whole.
+ */
+function unbracketed(text: string): string {
+  return BRACKETED_ANY.test(text)
+    ? text.replace(BRACKETED, (c) => {
+        const code = c.codePointAt(0) ?? 0;
+        return enclosedDigits(code) ?? enclosedLetter(code) ?? c;
+      })
+    : text;
+}
+const BRACKETED = /[\u2474-\u2487\u249C-\u24B5\u3248-\u324F\u{1F110}-\u{1F129}]/gu;
+const BRACKETED_ANY = new RegExp(BRACKETED.source, "u");
 
 /** A decimal digit of a script other than ASCII (what NFKC leaves: Devanagari, Bengali, Arabic-Indic ...). */
 const OTHER_DIGIT = /(?![0-9])\p{Nd}/gu;
@@ -887,15 +903,16 @@ const LOOK_ALIKES: Record<string, string> = {
  * `E\u0301` was; a review had `BÉHPK5678M` pass every entry point where `BE\u0301HPK5678M` was masked), a look-alike
  * letter (Greek, Cyrillic, Cherokee U+13A0-13FF, small capitals U+0250-02AF, U+1D00-1D2B, U+A731), a digit of another
  * script, a compatibility form, an enclosed letter NFKD reads (circled U+24B6-24E9, squared U+1F130-1F149 and their
- * words U+1F12A-1F14F, U+1F16A-1F16C: `Ⓐ`, `ⓐ`, `🄰`), an enclosed digit or letter NFKD leaves alone (U+24EB-24FF,
- * U+2776-2793, U+1F10B-1F10C: enclosedDigits; U+1F150-1F169, U+1F170-1F19A, U+1F1E6-1F1FF: enclosedLetter). A text
+ * words U+1F12A-1F14F, U+1F16A-1F16C: `Ⓐ`, `ⓐ`, `🄰`), an enclosed digit or letter NFKD leaves alone or writes in
+ * brackets (U+2474-2487, U+24EB-24FF, U+2776-2793, U+3248-324F, U+1F10B-1F10C: enclosedDigits; U+249C-24B5,
+ * U+1F110-1F129, U+1F150-1F169, U+1F170-1F19A, U+1F1E6-1F1FF: enclosedLetter). A text
  * without one reads as it is written. maskPanShapes reads no NFKC form but this one: without the circled and squared
  * letters here, `ⒶⒷⒸⓅⒹ1234Ⓕ` passed it whole (the other entry points fold NFKC first).
  */
 const READ_OTHERWISE = new RegExp(
   String.raw`[\p{M}\p{Cf}\p{Extended_Pictographic}\u00C0-\u02AF\u0370-\u03FF\u0400-\u052F\u13A0-\u13FF\u1D00-\u1D2B` +
-    String.raw`\u1E00-\u1EFF\u24B6-\u24E9\u24EB-\u24FF\u2776-\u2793\uA731\uFF00-\uFFEF\u{1F10B}\u{1F10C}` +
-    String.raw`\u{1F12A}-\u{1F16C}\u{1F170}-\u{1F19A}\u{1F1E6}-\u{1F1FF}${Object.keys(CONFUSABLE_LETTERS).join("")}]` +
+    String.raw`\u1E00-\u1EFF\u2474-\u2487\u249C-\u24E9\u24EB-\u24FF\u2776-\u2793\u3248-\u324F\uA731` +
+    String.raw`\uFF00-\uFFEF\u{1F10B}\u{1F10C}\u{1F110}-\u{1F16C}\u{1F170}-\u{1F19A}\u{1F1E6}-\u{1F1FF}${Object.keys(CONFUSABLE_LETTERS).join("")}]` +
     String.raw`|(?![0-9])\p{Nd}`,
   "u",
 );
@@ -1018,6 +1035,11 @@ const READINGS_KEPT = 4096;
  */
 function enclosedDigits(code: number): string | undefined {
   if (code >= 0x2776 && code <= 0x2793) return String(((code - 0x2776) % 10) + 1);
+  // Parenthesized 1-20 (U+2474-2487): NFKD writes `(1)`, whose brackets cut a run of digits (`98765 ⑷⑶⑵⑴0`).
+  if (code >= 0x2474 && code <= 0x2487) return String(code - 0x2474 + 1);
+  // The circled numbers on black squares (U+3248-324F, CIRCLED NUMBER TEN ON BLACK SQUARE to EIGHTY: Unicode gives them
+  // no decomposition): a person reads `㉈` as the 10 its name and glyph show, so it reads as those digits, two of a run.
+  if (code >= 0x3248 && code <= 0x324f) return String((code - 0x3248 + 1) * 10);
   if (code >= 0x24eb && code <= 0x24f4) return String(code - 0x24eb + 11);
   if (code >= 0x24f5 && code <= 0x24fe) return String(code - 0x24f5 + 1);
   return code === 0x24ff || code === 0x1f10b || code === 0x1f10c ? "0" : undefined;
@@ -1032,6 +1054,10 @@ function enclosedDigits(code: number): string | undefined {
  * (Extended_Pictographic: `🅰 🅱 🅾 🅿 🆎`) were read as nothing, the rest as themselves. Undefined for any other code point.
  */
 function enclosedLetter(code: number): string | undefined {
+  // Parenthesized small a-z (U+249C-24B5) and capitals A-Z (U+1F110-1F129): NFKD writes `(a)`, `(A)`, whose brackets
+  // stood between a PAN's letters (`⒜⒝⒞⒫⒟1234⒡` passed every entry point).
+  if (code >= 0x249c && code <= 0x24b5) return String.fromCharCode(0x61 + code - 0x249c);
+  if (code >= 0x1f110 && code <= 0x1f129) return String.fromCharCode(0x41 + code - 0x1f110);
   for (const first of ENCLOSED_LETTERS_FROM)
     if (code >= first && code < first + 26) return String.fromCharCode(0x41 + code - first);
   return code >= 0x1f18a ? SQUARED_WORDS[code - 0x1f18a] : undefined;
@@ -2255,7 +2281,13 @@ const ASCII_RUNS_SCAN = new RegExp((asciiDigitRuns(10) as { every: RegExp }).eve
 export function maskGlued(text: string, min = 10): string {
   // As written, then as a person reads it (readAsPerson: `98765432l0`, `98765😀43210`), the runs with the PAN shapes.
   const masked = (t: string) => panShapesMasked(maskDigitRuns(t, min, notDatesOnly));
-  return readAsPerson(masked(text), masked);
+  const written = readAsPerson(masked(text), masked);
+  // And with the enclosed letters and digits NFKC writes in brackets read (unbracketed: `⒜⒝⒞⒫⒟1234⒡`), where that
+  // masks more: maskDigitRuns gives the text NFKC'd, whose brackets the reading no longer knows from the text's own.
+  const seen = unbracketed(text);
+  if (seen === text) return written;
+  const read = readAsPerson(masked(seen), masked);
+  return read === seen.normalize("NFKC") ? written : read;
 }
 
 /** Every PAN shape in `text`, either case, glued to anything or not, as `XXXXXX234F`: ASCII only (NFKC it first). */
