@@ -211,7 +211,9 @@ const PAN_APART = String.raw`(?:(?<![A-Za-z])(?<!\\(?=[bfnrt]))|(?<=\\[bfnrt]))`
 // or a dash that is not `-` (PAN_SEP: `ABCPE_1234_F`, `ABCPE/1234/F`, `ABCPE - 1234 - F`, `ABCPE\u20111234\u2011F`; an
 // attack review had these pass every entry point), or a line break (`ABCPE\n1234\nF`, `\r\n`: a PAN wrapped across
 // lines, which passed every entry point, the log line's too: test/unit/pii/written-as-people-write.test.ts).
-const PAN_SEP = "(?:[_/\\t\\n\\r\\u2010-\\u2015\\u2212]|" + SEP + ")";
+// The other line and page breaks too (a vertical tab, a form feed, NEL U+0085, the line and paragraph separators
+// U+2028-2029): `ABCPE\v1234\vF` passed every entry point, where `\n` was read.
+const PAN_SEP = "(?:[_/\\t\\n\\r\\v\\f\\u0085\\u2028\\u2029\\u2010-\\u2015\\u2212]|" + SEP + ")";
 const PAN_GAP = `${INVISIBLE}*(?:${PAN_SEP}{1,3}${INVISIBLE}*)?`;
 const PAN_SPACED = new RegExp(
   `${PAN_APART}${PAN_LETTERS}${PAN_GAP}[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${PAN_GAP}` +
@@ -1246,7 +1248,7 @@ function maskPans(text: string, keepMasks = false): string {
 }
 
 /** What PAN_SEP holds in ASCII: an ASCII text without one holds no PAN spelled apart. */
-const ASCII_PAN_SEP = /[ .\-_/\t\n\r]/;
+const ASCII_PAN_SEP = /[ .\-_/\t\n\r\v\f]/;
 
 /** maskPans of the PAN shapes written glued (PAN_ANY), read through invisible characters between them too. */
 function maskGluedPans(text: string, keepMasks: boolean): string {

@@ -4,9 +4,9 @@ import { leastThreadCpuMs } from "../../helpers/thread-cpu";
 
 /**
  * A PAN as a reader reads it though written apart: grouped with a separator (`ABCPE 1234 F`, `ABCPE-1234-F`,
- * `ABCPE.1234.F`, a no-break space) or with invisible characters between its characters (zero-width space, joiners,
- * soft hyphen, word joiner, BOM), the way the digit masks read a mobile through SEP and INVISIBLE. An attack review had
- * every spelling here pass every entry point of src/pii/scrub.ts whole.
+ * `ABCPE.1234.F`, a no-break space, a line or page break) or with invisible characters between its characters
+ * (zero-width space, joiners, soft hyphen, word joiner, BOM), the way the digit masks read a mobile through SEP and
+ * INVISIBLE. An attack review had every spelling here pass every entry point of src/pii/scrub.ts whole.
  */
 const scrubber = new Scrubber(["AOP-554"]);
 const ENTRY_POINTS = scrubEntryPoints(scrubber);
@@ -28,6 +28,11 @@ const SPELLINGS = [
   "ABCPE \u200B1234 F",
   "PAN ABCPE\u200B1234F",
   "PAN:abcpe\u200B1234f!",
+  // Line and page breaks other than `\n` and `\r`: passed every entry point until PAN_SEP read them.
+  "ABCPE\v1234\vF",
+  "abcpe\f1234f",
+  "ABCPE\u20281234\u2029F",
+  "ABCPE\u00851234 F",
 ];
 
 describe.each(Object.entries(ENTRY_POINTS))("%s", (_name, scrub) => {
