@@ -108,12 +108,25 @@ const NOT_DIGITS_ASCII = /[^0-9]+/;
 function maskApart(text: string): string {
   if (!APART_HINT.test(text)) return text;
   return text
-    .replace(AADHAAR_APART, (_run, digits: string) => maskAadhaar(digits.replace(NOT_DIGIT_ASCII, "")))
-    .replace(MOBILE_APART, (run, digits: string) =>
+    .replace(AADHAAR_APART, (run, digits: string, at: number, all: string) =>
+      paired(run, all[at + run.length], maskAadhaar(digits.replace(NOT_DIGIT_ASCII, ""))),
+    )
+    .replace(MOBILE_APART, (run, digits: string, at: number, all: string) =>
       digits.split(NOT_DIGITS_ASCII).some((group) => group.length < 2)
         ? run
-        : maskMobile(digits.replace(NOT_DIGIT_ASCII, "")),
+        : paired(run, all[at + run.length], maskMobile(digits.replace(NOT_DIGIT_ASCII, ""))),
     );
+}
+
+/**
+ * `mask` with the bracket `run` opened and left open where the character `after` it closes it (`(98765)(43210)` as
+ * `(XXXXXX3210)`, which read `XXXXXX3210)`, a bracket closing nothing): the text keeps its shape. `mask` alone else.
+ */
+function paired(run: string, after: string | undefined, mask: string): string {
+  const open = after === ")" ? "(" : after === "]" ? "[" : undefined;
+  if (open === undefined) return mask;
+  const close = after as string;
+  return run.split(open).length > run.split(close).length ? `${open}${mask}` : mask;
 }
 // A mobile or an Aadhaar number split by letters (`98765x43210`, `987o654o3210`, `2341x2341x2346`): people write a
 // letter between groups as they write a separator, and a reader reads the number through it; SEP is no letter, so

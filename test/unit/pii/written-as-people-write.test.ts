@@ -148,6 +148,11 @@ describe("what is no number stays as written where the new rules read a number a
     ["line 98765\n43210", "line XXXXXX3210"],
     ["2341 / 2341 / 2346", "XXXX XXXX 2346"],
     ["PAN ABCPE\r\n1234\r\nF", "PAN XXXXXX234F"],
+    // Each group in brackets: the bracket the match ends before closes one it opened, so the mask keeps the pair
+    // (it read `XXXXXX3210)`, a bracket closing nothing).
+    ["(98765)(43210)", "(XXXXXX3210)"],
+    ["mob [98765][43210].", "mob [XXXXXX3210]."],
+    ["(2341)(2341)(2346)", "(XXXX XXXX 2346)"],
   ])("Scrubber.scrub %j reads %j", (text, shown) => {
     expect(scrubber.scrub(text)).toBe(shown);
   });
