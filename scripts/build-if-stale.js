@@ -5,15 +5,25 @@
  * builds the server alone): it compiles what changed since the last build, and nothing else, so that a start with
  * nothing to build takes no compile time (tsc alone took ~10 s per start on the 2-core CI machine).
  *
- *   dist/               tsc -p tsconfig.build.json, when a file under src/ (or a tsconfig, or the lockfile) is newer
- *                       than dist/.built
+ *   dist/               tsc -p tsconfig.build.json, when a file under src/ (or a tsconfig, or the lockfile) differs
+ *                       from the build in dist/.built; TypeScript not installed (`npm ci --omit=dev`): a stale or
+ *                       missing dist/ stops the start, saying so, since nothing here can compile it
  *   explorer/dist/      the self-hosted explorer (GraphiQL, src/http/explorer.ts), built with Vite, when explorer/ or
- *                       the lockfile is newer than explorer/dist/.built; skipped with a note when Vite is not
- *                       installed (`npm ci --omit=dev`: the explorer is for development only)
+ *                       the lockfile differs from the build in explorer/dist/.built; skipped with a note when Vite is
+ *                       not installed (`npm ci --omit=dev`: the explorer is for development only)
+ *
+ * "Differs" is by content: a stamp holds a hash of the inputs' names and contents as they were when its build began.
+ * Times alone missed a source whose time is older than the last build (a checkout, `cp -p` or `tar` of older files)
+ * and one saved during a build; a `touch` that changes nothing compiles nothing. Hashing src/ (2 MB) takes a few ms.
+ *
+ * One build of a folder at a time: a second start (`npm start` beside `npm run simulator`) waits for the first, then
+ * finds nothing stale. Two tsc writing one dist/ at once let the first to finish start its server while the other
+ * rewrote the files under it (seen: files read empty or cut short).
  *
  * `--only server|explorer` builds one of them; `--force` builds whether stale or not.
  */
 const { spawn } = require("node:child_process");
+const { createHash } = require("node:crypto");
 // A Node too old for the server stops here, with what to do, before anything is built (scripts/check-node.js).
 require("./check-node").requireNode("server");
 const fs = require("node:fs");
@@ -21,25 +31,40 @@ const path = require("node:path");
 
 const ROOT = path.resolve(__dirname, "..");
 const LOCKFILE = path.join(ROOT, "package-lock.json");
+/** A build lock older than this is left behind whoever holds its number (a cold first build takes under a minute). */
+const LOCK_STALE_MS = 10 * 60_000;
 
-/** Newest modification time of `entry` (a file, or a folder and everything under it, folders included: a deleted file changes its folder's time). */
-function newest(/** @type {string} */ entry, /** @type {string[]} */ skip = []) {
-  if (!fs.existsSync(entry)) return 0;
-  const stat = fs.statSync(entry);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let time = stat.mtimeMs;
-  for (const name of fs.readdirSync(entry)) {
-    const full = path.join(entry, name);
-    if (!skip.includes(full)) time = Math.max(time, newest(full, skip));
-  }
-  return time;
+/** Every file under `entry` (or `entry` itself), sorted, except those under `skip`. */
+function files(/** @type {string} */ entry, /** @type {string[]} */ skip) {
+  if (!fs.existsSync(entry) || skip.includes(entry)) return [];
+  if (!fs.statSync(entry).isDirectory()) return [entry];
+  return fs
+    .readdirSync(entry)
+    .sort()
+    .flatMap((name) => files(path.join(entry, name), skip));
 }
 
-/** Why `stamp` is stale (its build missing, or an input newer), or undefined when it is up to date. */
-function stale(/** @type {string} */ stamp, /** @type {string[]} */ inputs, /** @type {string[]} */ skip = []) {
+/** What a build is built from: a hash of each input file's path (a file added or removed counts) and content. */
+function fingerprint(/** @type {string[]} */ inputs, /** @type {string[]} */ skip = []) {
+  const hash = createHash("sha256");
+  for (const file of inputs.flatMap((input) => files(input, skip)))
+    hash
+      .update(`${path.relative(ROOT, file)}\0`)
+      .update(fs.readFileSync(file))
+      .update("\0");
+  return `inputs ${hash.digest("hex")}`;
+}
+
+/** Why the build stamped `stamp` is stale (missing, or built from other inputs), or undefined when it is not. */
+function stale(/** @type {string} */ stamp, /** @type {string} */ inputs) {
   if (!fs.existsSync(stamp)) return "not built yet";
-  const built = fs.statSync(stamp).mtimeMs;
-  return inputs.some((input) => newest(input, skip) > built) ? "sources changed since the last build" : undefined;
+  const built = fs.readFileSync(stamp, "utf8").split("\n");
+  return built.includes(inputs) ? undefined : "sources changed since the last build";
+}
+
+/** The stamp: when the build began and what it was built from (a source saved during it makes the next start build). */
+function writeStamp(/** @type {string} */ stamp, /** @type {string} */ inputs, /** @type {number} */ began) {
+  fs.writeFileSync(stamp, `${new Date(began).toISOString()}\n${inputs}\n`);
 }
 
 /** Runs `node <args>`; both builds run at once (tsc and Vite each leave a core mostly idle). */
@@ -56,21 +81,32 @@ function run(/** @type {string} */ what, /** @type {string[]} */ args) {
 
 /**
  * What a build is, why it runs and how long it takes: announced in one line on stderr before the builds start, since
- * a first `npm start` on a fresh clone otherwise sits silent for half a minute (tsc ~10 s alone and Vite ~20-25 s, at
- * once, on the 2-core CI machine) and looks hung. Nothing stale: no line.
+ * a first `npm start` on a fresh clone otherwise sits silent for seconds and looks hung. Nothing stale: no line.
+ * The figures, measured on the 2-core machine shared with other work (load 4-6): tsc 9 s alone; both at once (the
+ * first `npm start` of a fresh clone) 9-15 s, tsc 9-15 s beside Vite 6-12 s; at a busier moment, tsc 33 s beside
+ * Vite 17.5 s. Hence "about 15 s, longer on a busy machine".
  * @typedef {{ what: string, into: string, why: string, seconds: number, build: () => Promise<void> }} Step
  */
 
 /** @returns {Step | undefined} */
 function serverStep(/** @type {boolean} */ force) {
   const stamp = path.join(ROOT, "dist/.built");
-  const inputs = ["src", "tsconfig.json", "tsconfig.build.json"].map((p) => path.join(ROOT, p)).concat(LOCKFILE);
+  const inputs = fingerprint(
+    ["src", "tsconfig.json", "tsconfig.build.json"].map((p) => path.join(ROOT, p)).concat(LOCKFILE),
+  );
   const why = force ? "--force" : stale(stamp, inputs);
   if (why === undefined) return undefined;
+  const tsc = path.join(ROOT, "node_modules/typescript/bin/tsc");
+  if (!fs.existsSync(tsc))
+    throw new Error(
+      `build: the server in dist/ is not up to date (${why}) and TypeScript, a dev dependency, is not installed ` +
+        "here (`npm ci --omit=dev`): run `npm ci` to compile it, or bring a dist/ built from these sources",
+    );
   const what = "server (dist/)";
   const build = async () => {
-    await run(what, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")]);
-    fs.writeFileSync(stamp, `${new Date().toISOString()}\n`);
+    const began = Date.now();
+    await run(what, [tsc, "-p", path.join(ROOT, "tsconfig.build.json")]);
+    writeStamp(stamp, inputs, began);
   };
   return { what, into: "the server into dist/", why, seconds: 10, build };
 }
@@ -80,7 +116,8 @@ function explorerStep(/** @type {boolean} */ force) {
   const dir = path.join(ROOT, "explorer");
   const dist = path.join(dir, "dist");
   const stamp = path.join(dist, ".built");
-  const why = force ? "--force" : stale(stamp, [dir, LOCKFILE], [dist]);
+  const inputs = fingerprint([dir, LOCKFILE], [dist]);
+  const why = force ? "--force" : stale(stamp, inputs);
   if (why === undefined) return undefined;
   const vite = path.join(ROOT, "node_modules/vite/bin/vite.js");
   if (!fs.existsSync(vite) || !fs.existsSync(path.join(ROOT, "node_modules/graphiql"))) {
@@ -91,10 +128,60 @@ function explorerStep(/** @type {boolean} */ force) {
   }
   const what = "explorer (explorer/dist/, GraphiQL)";
   const build = async () => {
+    const began = Date.now();
     await run(what, [vite, "build", dir, "--logLevel", "warn"]);
-    fs.writeFileSync(stamp, `${new Date().toISOString()}\n`);
+    writeStamp(stamp, inputs, began);
   };
-  return { what, into: "the explorer (GraphiQL) into explorer/dist/", why, seconds: 25, build };
+  return { what, into: "the explorer (GraphiQL) into explorer/dist/", why, seconds: 10, build };
+}
+
+/**
+ * Holds this folder's build lock (a file naming its process, made by a hard link so it never exists empty) until
+ * this process exits. Held by a live process: waits for it, saying so once. Left by a process that is gone (killed
+ * mid-build) or older than LOCK_STALE_MS: taken over. (Two starts finding one left behind at the same instant could
+ * both take it: the same race as before the lock, only after a killed build.)
+ */
+async function lock() {
+  const file = path.join(ROOT, ".build-if-stale.lock");
+  const mine = `${file}.${process.pid}`;
+  fs.writeFileSync(mine, `${process.pid}\n`);
+  try {
+    let said = false;
+    for (;;) {
+      try {
+        fs.linkSync(mine, file);
+        process.on("exit", () => fs.rmSync(file, { force: true }));
+        return;
+      } catch (error) {
+        if (/** @type {NodeJS.ErrnoException} */ (error).code !== "EEXIST") throw error;
+      }
+      let holder;
+      try {
+        holder = Number.parseInt(fs.readFileSync(file, "utf8"), 10);
+        // Gone, or older than any build takes (its number since given to another process): left behind.
+        if (!alive(holder) || Date.now() - fs.statSync(file).mtimeMs > LOCK_STALE_MS) fs.rmSync(file, { force: true });
+      } catch (error) {
+        if (/** @type {NodeJS.ErrnoException} */ (error).code !== "ENOENT") throw error;
+      }
+      if (!fs.existsSync(file)) continue;
+      if (!said) process.stderr.write(`build: waiting for another build of this folder to finish (pid ${holder})\n`);
+      said = true;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    fs.rmSync(mine, { force: true });
+  }
+}
+
+/** Whether process `pid` exists (EPERM: it does, another user's). */
+function alive(/** @type {number} */ pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return /** @type {NodeJS.ErrnoException} */ (error).code === "EPERM";
+  }
 }
 
 async function main() {
@@ -104,16 +191,17 @@ async function main() {
   const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
   if (only !== undefined && only !== "server" && only !== "explorer")
     throw new Error(`--only server|explorer (got ${only})`);
+  await lock();
   const steps = [
     only !== "explorer" ? serverStep(force) : undefined,
     only !== "server" ? explorerStep(force) : undefined,
   ].filter((step) => step !== undefined);
   if (steps.length === 0) return;
-  // Both at once share the 2 cores, so their times add up: cold, tsc took 33 s beside Vite's 17.5 s (~10 s alone).
-  const seconds = steps.reduce((sum, step) => sum + step.seconds, 0);
+  // Both at once mostly overlap (each leaves a core partly idle): the longer one plus about 5 s (measured above).
+  const seconds = Math.max(...steps.map((step) => step.seconds)) + 5 * (steps.length - 1);
   const later = force ? "" : "; later starts skip it until a source changes";
   const what = steps.map((step) => `${step.into} (${step.why})`).join(" and ");
-  process.stderr.write(`build: compiling ${what}, about ${seconds} s${later}\n`);
+  process.stderr.write(`build: compiling ${what}, about ${seconds} s, longer on a busy machine${later}\n`);
   await Promise.all(steps.map((step) => step.build()));
 }
 

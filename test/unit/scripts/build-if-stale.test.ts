@@ -1,8 +1,10 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   copyFileSync,
+  cpSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -47,9 +49,9 @@ describe("scripts/build-if-stale.js", () => {
   };
   /** The one line on stderr before a build (a silent first start looks hung): what, why, how long, and no more. */
   const announced = (why: string) =>
-    `build: compiling the server into dist/ (${why}), about 10 s; later starts skip it until a source changes\n`;
+    `build: compiling the server into dist/ (${why}), about 10 s, longer on a busy machine; later starts skip it until a source changes\n`;
 
-  it("compiles the first time, then nothing until a source is newer than the last build", () => {
+  it("compiles the first time, then nothing until a source changes", () => {
     const first = build();
     expect(first.stderr).toBe(announced("not built yet"));
     expect(first.stdout).toMatch(/^build: server \(dist\/\) built in \d+\.\d s\n$/);
@@ -59,12 +61,102 @@ describe("scripts/build-if-stale.js", () => {
     expect(build()).toEqual({ stdout: "", stderr: "" });
     expect(statSync(join(root, "dist/a.js")).mtimeMs).toBe(compiled);
 
-    // A source saved after the build: compiled again.
+    // Touched, its content the same: nothing to compile.
     const later = new Date(Date.now() + 10_000);
     utimesSync(join(root, "src/a.ts"), later, later);
+    expect(build()).toEqual({ stdout: "", stderr: "" });
+
+    // A source saved after the build: compiled again.
+    writeFileSync(join(root, "src/a.ts"), "export const a: number = 3;\n");
     const again = build();
     expect(again.stderr).toBe(announced("sources changed since the last build"));
     expect(again.stdout).toMatch(/^build: server \(dist\/\) built in/);
     expect(statSync(join(root, "dist/a.js")).mtimeMs).toBeGreaterThan(compiled);
+  });
+
+  it("compiles a source whose time is older than the last build (a checkout, cp -p or tar of older files)", () => {
+    build();
+    // Another content, its time set an hour back: older than the stamp, yet not what dist/ was built from.
+    writeFileSync(join(root, "src/a.ts"), "export const a: number = 2;\n");
+    const earlier = new Date(Date.now() - 3_600_000);
+    utimesSync(join(root, "src/a.ts"), earlier, earlier);
+    const run = build();
+    expect(run.stderr).toBe(announced("sources changed since the last build"));
+    expect(readFileSync(join(root, "dist/a.js"), "utf8")).toContain("exports.a = 2;");
+    // And a file removed (its folder's list changed, whatever the times): compiled again too.
+    writeFileSync(join(root, "src/b.ts"), "export const b = 1;\n");
+    build();
+    rmSync(join(root, "src/b.ts"));
+    utimesSync(join(root, "src"), earlier, earlier);
+    expect(build().stderr).toBe(announced("sources changed since the last build"));
+    expect(build()).toEqual({ stdout: "", stderr: "" });
+  });
+
+  it("without TypeScript (npm ci --omit=dev): a dist/ built from these sources starts; none, or a stale one, stops", () => {
+    build();
+    // The same project, its dependencies installed without dev ones: no node_modules/typescript.
+    const prod = mkdtempSync(join(tmpdir(), "aopay-build-if-stale-prod-"));
+    try {
+      for (const entry of ["scripts", "src", "dist", "tsconfig.json", "tsconfig.build.json"])
+        cpSync(join(root, entry), join(prod, entry), { recursive: true });
+      mkdirSync(join(prod, "node_modules"));
+      const start = () =>
+        spawnSync(process.execPath, [join(prod, "scripts/build-if-stale.js"), "--only", "server"], {
+          cwd: prod,
+          encoding: "utf8",
+        });
+      // dist/ copied with its stamp, times all new: built from these contents, so nothing to compile.
+      expect(start()).toMatchObject({ status: 0, stdout: "", stderr: "" });
+      writeFileSync(join(prod, "src/a.ts"), "export const a: number = 4;\n");
+      const stale = start();
+      expect(stale.status).toBe(1);
+      // One line saying what to do, not Node's stack for a missing module.
+      expect(stale.stderr).toBe(
+        "build: the server in dist/ is not up to date (sources changed since the last build) and TypeScript, a dev " +
+          "dependency, is not installed here (`npm ci --omit=dev`): run `npm ci` to compile it, or bring a dist/ " +
+          "built from these sources\n",
+      );
+      rmSync(join(prod, "dist"), { recursive: true });
+      expect(start()).toMatchObject({ status: 1, stderr: expect.stringContaining("(not built yet)") });
+    } finally {
+      rmSync(prod, { recursive: true, force: true });
+    }
+  });
+
+  /** Starts the script without waiting; resolves with its exit and output once it exits. */
+  const started = () => {
+    const child = spawn(process.execPath, [join(root, "scripts/build-if-stale.js"), "--only", "server"], { cwd: root });
+    const out = { stdout: "", stderr: "" };
+    child.stdout.on("data", (chunk: Buffer) => (out.stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (out.stderr += chunk.toString()));
+    const exited = new Promise<{ code: number | null; at: number } & typeof out>((resolve) =>
+      child.on("exit", (code) => resolve({ code, at: Date.now(), ...out })),
+    );
+    return { out, exited };
+  };
+
+  it("two starts at once (npm start beside npm run simulator): one compiles, the other waits and compiles nothing", async () => {
+    // Two tsc writing one dist/ at once: the first to finish starts its server while the other rewrites the files
+    // under it (seen: files read empty or cut short). The second waits for the first instead, then finds it fresh.
+    rmSync(join(root, "dist"), { recursive: true, force: true });
+    const first = started();
+    while (!first.out.stderr.includes("build: compiling")) await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = started();
+    const [a, b] = await Promise.all([first.exited, second.exited]);
+    expect(a).toMatchObject({ code: 0, stderr: announced("not built yet") });
+    expect(a.stdout).toMatch(/^build: server \(dist\/\) built in/);
+    expect(b.code).toBe(0);
+    expect(b.stderr).toMatch(/^build: waiting for another build of this folder to finish \(pid \d+\)\n$/);
+    expect(b.stdout).toBe("");
+    expect(b.at).toBeGreaterThanOrEqual(a.at - 50);
+    expect(build()).toEqual({ stdout: "", stderr: "" });
+  });
+
+  it("a lock left by a build that died (its process gone) is taken over, not waited on for ever", () => {
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+    writeFileSync(join(root, ".build-if-stale.lock"), `${gone}\n`);
+    rmSync(join(root, "dist"), { recursive: true, force: true });
+    expect(build().stderr).toBe(announced("not built yet"));
+    expect(() => statSync(join(root, ".build-if-stale.lock"))).toThrow();
   });
 });
