@@ -230,6 +230,35 @@ describe("example web app in Chromium", () => {
     }
   });
 
+  it("header: an unknown value that is markup (a hostile or confused server) is shown as text, never run", async () => {
+    const other = await browser.newPage();
+    const markup = '<img src=x onerror="window.pwned=1"><b data-testid="injected">bold</b>';
+    try {
+      other.on("pageerror", (error) => pageErrors.push(error.message));
+      await other.route(
+        (url) => url.href.startsWith(t.graphqlUrl),
+        async (route) => {
+          const body = route.request().postDataJSON() as { operationName?: string } | null;
+          if (body?.operationName !== "ServiceInfo") return route.fallback();
+          const response = await route.fetch();
+          const text = (await response.text()).replace(
+            '"upstream":"SIMULATOR"',
+            `"upstream":${JSON.stringify(markup)}`,
+          );
+          await route.fulfill({ response, body: text });
+        },
+      );
+      await other.goto(site.url);
+      await other.getByText(`upstream ${markup}`).waitFor({ timeout: 10_000 });
+      expect(await shownServer(other)).toBe(`${t.graphqlUrl} · upstream ${markup}`);
+      // Text, not elements: no image asked for, no handler run, nothing of it in the DOM as markup.
+      expect(await other.locator("img, [data-testid=injected]").count()).toBe(0);
+      expect(await other.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
   const shownRequestId = (testId: string) => page.getByTestId(testId).getByTestId("request-id").innerText();
 
   it("CIBIL: shows the challenge question with the masked number, resend eligibility and the request id", async () => {
