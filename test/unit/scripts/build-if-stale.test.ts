@@ -123,6 +123,25 @@ describe("scripts/build-if-stale.js", () => {
     }
   });
 
+  it("jest's dist-test/ (test/global-setup.js) compiles a source whose time is older than its last build too", () => {
+    mkdirSync(join(root, "test"), { recursive: true });
+    copyFileSync(join(REPO, "test/global-setup.js"), join(root, "test/global-setup.js"));
+    const setup = () => {
+      const run = spawnSync(process.execPath, ["-e", "require('./test/global-setup.js')()"], {
+        cwd: root,
+        encoding: "utf8",
+      });
+      expect(run.status).toBe(0);
+      return readFileSync(join(root, "dist-test/a.js"), "utf8");
+    };
+    writeFileSync(join(root, "src/a.ts"), "export const a: number = 5;\n");
+    expect(setup()).toContain("exports.a = 5;");
+    writeFileSync(join(root, "src/a.ts"), "export const a: number = 6;\n");
+    const earlier = new Date(Date.now() - 3_600_000);
+    utimesSync(join(root, "src/a.ts"), earlier, earlier);
+    expect(setup()).toContain("exports.a = 6;");
+  });
+
   /** Starts the script without waiting; resolves with its exit and output once it exits. */
   const started = () => {
     const child = spawn(process.execPath, [join(root, "scripts/build-if-stale.js"), "--only", "server"], { cwd: root });
