@@ -14,7 +14,8 @@
  *
  * "Differs" is by content: a stamp holds a hash of the inputs' names and contents as they were when its build began.
  * Times alone missed a source whose time is older than the last build (a checkout, `cp -p` or `tar` of older files)
- * and one saved during a build; a `touch` that changes nothing compiles nothing. Hashing src/ (2 MB) takes a few ms.
+ * and one saved during a build; a `touch` that changes nothing compiles nothing. Hashing both builds' inputs (src/
+ * 2 MB, the lockfile 0.5 MB) took 4-17 ms here (7 runs).
  *
  * One build of a folder at a time: a second start (`npm start` beside `npm run simulator`) waits for the first, then
  * finds nothing stale. Two tsc writing one dist/ at once let the first to finish start its server while the other
