@@ -207,23 +207,31 @@ describe("example web app in Chromium", () => {
     }
   });
 
-  it("header: an upstream value this build does not know (a newer server's) is shown as sent, not 'connecting…'", async () => {
+  /**
+   * Opens the app in a new page whose ServiceInfo answer is the server's real one, its upstream replaced by `value`
+   * (a value a later schema might add, or a hostile one), and waits until the header shows it (App.tsx upstreamLabel).
+   */
+  async function pageWithUpstream(value: string): Promise<Page> {
     const other = await browser.newPage();
+    other.on("pageerror", (error) => pageErrors.push(error.message));
+    await other.route(
+      (url) => url.href.startsWith(t.graphqlUrl),
+      async (route) => {
+        const body = route.request().postDataJSON() as { operationName?: string } | null;
+        if (body?.operationName !== "ServiceInfo") return route.fallback();
+        const response = await route.fetch();
+        const text = (await response.text()).replace('"upstream":"SIMULATOR"', `"upstream":${JSON.stringify(value)}`);
+        await route.fulfill({ response, body: text });
+      },
+    );
+    await other.goto(site.url);
+    await other.getByText(`upstream ${value}`).waitFor({ timeout: 10_000 });
+    return other;
+  }
+
+  it("header: an upstream value this build does not know (a newer server's) is shown as sent, not 'connecting…'", async () => {
+    const other = await pageWithUpstream("NEWER_MODE");
     try {
-      other.on("pageerror", (error) => pageErrors.push(error.message));
-      // The server's real answer, its value replaced by one a later schema might add (App.tsx upstreamLabel).
-      await other.route(
-        (url) => url.href.startsWith(t.graphqlUrl),
-        async (route) => {
-          const body = route.request().postDataJSON() as { operationName?: string } | null;
-          if (body?.operationName !== "ServiceInfo") return route.fallback();
-          const response = await route.fetch();
-          const text = (await response.text()).replace('"upstream":"SIMULATOR"', '"upstream":"NEWER_MODE"');
-          await route.fulfill({ response, body: text });
-        },
-      );
-      await other.goto(site.url);
-      await other.getByText("upstream NEWER_MODE").waitFor({ timeout: 10_000 });
       expect(await shownServer(other)).toBe(`${t.graphqlUrl} · upstream NEWER_MODE`);
     } finally {
       await other.close();
@@ -231,25 +239,9 @@ describe("example web app in Chromium", () => {
   });
 
   it("header: an unknown value that is markup (a hostile or confused server) is shown as text, never run", async () => {
-    const other = await browser.newPage();
     const markup = '<img src=x onerror="window.pwned=1"><b data-testid="injected">bold</b>';
+    const other = await pageWithUpstream(markup);
     try {
-      other.on("pageerror", (error) => pageErrors.push(error.message));
-      await other.route(
-        (url) => url.href.startsWith(t.graphqlUrl),
-        async (route) => {
-          const body = route.request().postDataJSON() as { operationName?: string } | null;
-          if (body?.operationName !== "ServiceInfo") return route.fallback();
-          const response = await route.fetch();
-          const text = (await response.text()).replace(
-            '"upstream":"SIMULATOR"',
-            `"upstream":${JSON.stringify(markup)}`,
-          );
-          await route.fulfill({ response, body: text });
-        },
-      );
-      await other.goto(site.url);
-      await other.getByText(`upstream ${markup}`).waitFor({ timeout: 10_000 });
       expect(await shownServer(other)).toBe(`${t.graphqlUrl} · upstream ${markup}`);
       // Text, not elements: no image asked for, no handler run, nothing of it in the DOM as markup.
       expect(await other.locator("img, [data-testid=injected]").count()).toBe(0);
