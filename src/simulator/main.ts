@@ -1,7 +1,7 @@
 // First: an uncaught exception and Node's warnings are logged scrubbed (see early-faults.ts).
 import { logFaultsTo } from "../early-faults";
 import process from "node:process";
-import { ConfigError } from "../config";
+import { ConfigError, secretValues } from "../config";
 import { loadSimulatorConfig } from "./config";
 import { failStart } from "../logging/fail-start";
 import { createLogger } from "../logging/logger";
@@ -24,12 +24,22 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // The environment's secrets hidden, as the server's start hides them (src/index.ts): the simulator reads the
+  // server's .env, and a line shifted there put its HMAC_SECRET in SIMULATOR_HOST, whose lookup error
+  // (`getaddrinfo ENOTFOUND <value>`) was said whole on stderr and in the JSON line.
+  const secrets = secretValues(process.env);
   // As the server's (src/index.ts): a bad setting is exit 78 (EX_CONFIG), said on stderr and in the JSON log; it was
   // exit 1 and stderr only, which a container's restart policy and a log store read as a crash, not a configuration.
   if (error instanceof ConfigError) {
-    failStart(error.message, "invalid configuration: the simulator did not start", { problems: error.problems }, 78);
+    failStart(
+      error.message,
+      "invalid configuration: the simulator did not start",
+      { problems: error.problems },
+      78,
+      secrets,
+    );
     return;
   }
   const message = error instanceof Error ? error.message : String(error);
-  failStart(`Failed to start the simulator: ${message}`, "the simulator did not start", { error: message }, 1);
+  failStart(`Failed to start the simulator: ${message}`, "the simulator did not start", { error: message }, 1, secrets);
 });

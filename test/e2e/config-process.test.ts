@@ -276,6 +276,29 @@ describe("configuration of the server process", () => {
     expect(json[0].problems).toHaveLength(2);
   });
 
+  // The simulator reads the server's .env (its names are checked as the server's), secrets included: a line shifted
+  // there puts one in SIMULATOR_HOST, whose lookup error quotes it. The server's start hides it (above); the
+  // simulator's said it whole on stderr and in the JSON line, its failStart given none of the environment's secrets.
+  it.each([
+    ["the HMAC secret", { HMAC_SECRET: "hunter2-canary-hmac-0123456789-abcdefgh" }],
+    ["a metrics token", { METRICS_TOKEN: "hunter2-canary-metrics-token" }],
+    ["a Redis password", { REDIS_URL: "redis://:hunter2-canary-pw@127.0.0.1:9" }],
+  ])("the standalone simulator's start that failed on SIMULATOR_HOST holding %s: hidden", async (_what, env) => {
+    const secret = /hunter2-canary[\w-]*/.exec(Object.values(env)[0])![0];
+    const child = spawn(process.execPath, [join(ROOT, "dist-test/simulator/main.js")], {
+      env: { PATH: process.env.PATH ?? "", SIMULATOR_PORT: "0", ...env, SIMULATOR_HOST: secret },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    expect(await new Promise<number | null>((resolve) => child.on("exit", resolve))).toBe(1);
+    expect(stderr).toContain("Failed to start the simulator: getaddrinfo ENOTFOUND [REDACTED]");
+    expect(stdout).toContain('"msg":"the simulator did not start"');
+    expect(`${stdout}${stderr}`).not.toContain("hunter2");
+  });
+
   it("refuses production with REDIS_URL and no STORE_ENCRYPTION_KEYS (exit 78), saying why, before touching Redis", async () => {
     const p = spawnServerProcess({
       NODE_ENV: "production",
