@@ -299,6 +299,34 @@ describe("configuration of the server process", () => {
     expect(`${stdout}${stderr}`).not.toContain("hunter2");
   });
 
+  // A number in a host name the start fails on, glued after a letter and `-` (`mob-98765-43210.example`): the JSON
+  // line's scrubber (scrubLine) masks it, and stderr, a log too (`docker logs`), showed it whole: its text went
+  // through the bare scrub, which leaves a run after `-` alone (a token's, a UUID's).
+  it.each([
+    ["the server", "dist-test/index.js", "HOST", "Failed to start: HOST=mob-XXXXX-XXXXX.example: not an address"],
+    ["the simulator", "dist-test/simulator/main.js", "SIMULATOR_HOST", "getaddrinfo ENOTFOUND mob-XXXXX-XXXXX.example"],
+  ])(
+    "%s's start that failed on a host name holding a mobile: stderr masks it as the JSON line does",
+    async (_who, entry, setting, said) => {
+      const spawned = spawn(process.execPath, [join(ROOT, entry)], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          ...(setting === "HOST" ? { PORT: "0", METRICS_PORT: "0" } : { SIMULATOR_PORT: "0" }),
+          [setting]: "mob-98765-43210.example",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      spawned.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+      spawned.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+      expect(await new Promise<number | null>((resolve) => spawned.on("exit", resolve))).toBe(1);
+      expect(stderr).toContain(said);
+      expect(stdout).toContain("mob-XXXXX-XXXXX.example");
+      expect(`${stdout}${stderr}`).not.toMatch(/98765|43210/);
+    },
+  );
+
   it("refuses production with REDIS_URL and no STORE_ENCRYPTION_KEYS (exit 78), saying why, before touching Redis", async () => {
     const p = spawnServerProcess({
       NODE_ENV: "production",
