@@ -243,3 +243,85 @@ for (const [store, skip, storeEnv] of storeBackends("exits-in-spellings-hmac-sec
     });
   });
 }
+
+describe("development mode: GraphQL's own errors, the probes, the explorer, headers and the metrics page", () => {
+  // NODE_ENV=development, where Apollo's messages are the most detailed (stack traces stay off there too:
+  // graphql/apollo-options.ts). Headers carry each spelling as a client's bytes (UTF-8, as Node hands them over).
+  const s = stackOnFakeUpstream({ env: { LOG_LEVEL: "debug", NODE_ENV: "development" } });
+  const send = async (url: string, init: Parameters<typeof request>[1] = {}) => {
+    const before = s.t.logs.text().length;
+    const res = await request(url, init);
+    const body = await res.body.text();
+    return { status: res.statusCode, out: `${JSON.stringify(res.headers)}\n${body}\n${s.t.logs.text().slice(before)}` };
+  };
+  const gql = (body: unknown, headers: Record<string, string> = {}) =>
+    send(`${s.t.baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+  const RESEND = "mutation R($input: ResendAepsOtpInput!) { resendAepsOtp(input: $input) { __typename } }";
+
+  it.each(ALL)("%j: in headers, GraphQL's errors, AOPay's codes; no answer or line holds it", async (x) => {
+    const bytes = Buffer.from(x, "utf8").toString("latin1");
+    const q = encodeURIComponent(x);
+    const j = JSON.stringify(x);
+    const name = x.replace(/[^A-Za-z0-9_]/g, "_");
+    const headers = {
+      "x-request-id": bytes,
+      traceparent: `00-${bytes}-01`,
+      baggage: `m=${q},n=${bytes}`,
+      tracestate: `a=${bytes}`,
+      "user-agent": bytes,
+      referer: `https://app.example/${bytes}`,
+      "x-forwarded-for": bytes,
+      forwarded: `for="${bytes}"`,
+    };
+    const answers = [
+      await gql({ query: "{ __typename }" }, headers),
+      ...(await Promise.all(
+        ["/healthz", "/readyz", "/graphiql", `/graphiql/${q}`, `/${q}`].map((p) =>
+          send(`${s.t.baseUrl}${p}?m=${q}`, { headers }),
+        ),
+      )),
+      // Variables: of the wrong type, a field named with it, the input itself.
+      await gql({ query: RESEND, variables: { input: { aadhaar: 5, mobile: x, encodeTxnId: x, userKey: x } } }),
+      await gql({ query: RESEND, variables: { input: { [x]: x, aadhaar: x } } }),
+      await gql({ query: RESEND, variables: { input: x } }),
+      // The document: literals, names and tokens carrying it.
+      await gql({
+        query: `mutation { resendAepsOtp(input: { aadhaar: ${j}, mobile: ${j}, n: ${j} }) { __typename } }`,
+      }),
+      await gql({ query: `{ f_${name} }` }),
+      await gql({ query: `{ __typename @skip(if: ${j}) }` }),
+      await gql({ query: `{ __typename } ${x}` }),
+      await gql({ query: `query Q($v: T_${name}) { __typename }` }),
+      await gql({ query: `query Q($v: Int) { __typename }`, variables: { v: x } }),
+      await gql({ query: "{ __typename }", variables: { [x]: x }, extensions: { persistedQuery: { sha256Hash: x } } }),
+    ];
+    // AOPay's codes and messages glued after a word and a mark, and a 429's Retry-After carrying it.
+    for (const glue of ["ref-", "txn_", "E/"]) {
+      s.upstream.respond(json(200, { code: `${glue}${x}`, description: `${glue}${x}`, status: "False" }));
+      answers.push(await gql({ query: REGISTER_CIBIL_CUSTOMER, variables: { input: registrationInput() } }));
+    }
+    s.upstream.respond(json(429, { message: x }, { "retry-after": bytes }));
+    answers.push(await gql({ query: REGISTER_CIBIL_CUSTOMER, variables: { input: registrationInput() } }));
+    for (const a of answers) expect({ status: a.status, found: found(a.out) }).toEqual({ status: a.status, found: [] });
+    // The refusals are refusals, and AOPay's rejections reached their answers (the checks above read real text).
+    expect(answers.slice(6, 16).every((a) => a.status === 400)).toBe(true);
+    expect(answers.slice(16, 19).every((a) => a.out.includes('"__typename":"UpstreamRejected"'))).toBe(true);
+  });
+
+  it("the metrics page after them, asked with each spelling as a bearer token: no label value holds one", async () => {
+    const url = s.t.stack.app.metricsUrl as string;
+    for (const x of ALL) {
+      const a = await send(`${url}?m=${encodeURIComponent(x)}`, {
+        headers: { authorization: `Bearer ${Buffer.from(x, "utf8").toString("latin1")}` },
+      });
+      expect({ status: a.status, found: found(a.out) }).toEqual({ status: 200, found: [] });
+    }
+    const page = await send(url);
+    expect(page.out).toMatch(/aopay_upstream_requests_total\{[^}]*outcome="UPSTREAM_REJECTED"[^}]*\} [1-9]/);
+    expect(found(page.out)).toEqual([]);
+  });
+});
