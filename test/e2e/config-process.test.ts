@@ -12,6 +12,26 @@ import { spawnServerProcess } from "../helpers/server-process";
  */
 const ROOT = join(__dirname, "../..");
 
+/**
+ * `node <entry>` (under ROOT) with exactly `env` and PATH, until its output has closed (`close`: `exit` may come before
+ * the last of stdout is read): its exit code, stdout and stderr.
+ */
+async function runToExit(
+  entry: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(ROOT, entry)], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { code, stdout, stderr };
+}
+
 describe("configuration of the server process", () => {
   let dir: string;
   beforeAll(() => {
@@ -251,15 +271,10 @@ describe("configuration of the server process", () => {
   });
 
   it("the standalone simulator refuses a bad setting the same way: exit 78, stderr and the JSON log", async () => {
-    const child = spawn(process.execPath, [join(ROOT, "dist-test/simulator/main.js")], {
-      env: { PATH: process.env.PATH ?? "", SIMULATOR_PORT: "4010ms", SIMULATOR_HOST: "http://0.0.0.0" },
-      stdio: ["ignore", "pipe", "pipe"],
+    const { code, stdout, stderr } = await runToExit("dist-test/simulator/main.js", {
+      SIMULATOR_PORT: "4010ms",
+      SIMULATOR_HOST: "http://0.0.0.0",
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     expect(code).toBe(78);
     expect(stderr).toMatch(/^Invalid configuration:\n {2}- SIMULATOR_HOST .*\n {2}- SIMULATOR_PORT .*\n$/);
     const json = stdout
@@ -285,15 +300,9 @@ describe("configuration of the server process", () => {
     ["a Redis password", { REDIS_URL: "redis://:hunter2-canary-pw@127.0.0.1:9" }],
   ])("the standalone simulator's start that failed on SIMULATOR_HOST holding %s: hidden", async (_what, env) => {
     const secret = /hunter2-canary[\w-]*/.exec(Object.values(env)[0])![0];
-    const child = spawn(process.execPath, [join(ROOT, "dist-test/simulator/main.js")], {
-      env: { PATH: process.env.PATH ?? "", SIMULATOR_PORT: "0", ...env, SIMULATOR_HOST: secret },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    expect(await new Promise<number | null>((resolve) => child.on("exit", resolve))).toBe(1);
+    const run = { SIMULATOR_PORT: "0", ...env, SIMULATOR_HOST: secret };
+    const { code, stdout, stderr } = await runToExit("dist-test/simulator/main.js", run);
+    expect(code).toBe(1);
     expect(stderr).toContain("Failed to start the simulator: getaddrinfo ENOTFOUND [REDACTED]");
     expect(stdout).toContain('"msg":"the simulator did not start"');
     expect(`${stdout}${stderr}`).not.toContain("hunter2");
@@ -308,19 +317,11 @@ describe("configuration of the server process", () => {
   ])(
     "%s's start that failed on a host name holding a mobile: stderr masks it as the JSON line does",
     async (_who, entry, setting, said) => {
-      const spawned = spawn(process.execPath, [join(ROOT, entry)], {
-        env: {
-          PATH: process.env.PATH ?? "",
-          ...(setting === "HOST" ? { PORT: "0", METRICS_PORT: "0" } : { SIMULATOR_PORT: "0" }),
-          [setting]: "mob-98765-43210.example",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
+      const { code, stdout, stderr } = await runToExit(entry, {
+        ...(setting === "HOST" ? { PORT: "0", METRICS_PORT: "0" } : { SIMULATOR_PORT: "0" }),
+        [setting]: "mob-98765-43210.example",
       });
-      let stdout = "";
-      let stderr = "";
-      spawned.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-      spawned.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-      expect(await new Promise<number | null>((resolve) => spawned.on("exit", resolve))).toBe(1);
+      expect(code).toBe(1);
       expect(stderr).toContain(said);
       expect(stdout).toContain("mob-XXXXX-XXXXX.example");
       expect(`${stdout}${stderr}`).not.toMatch(/98765|43210/);
