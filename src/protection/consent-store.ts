@@ -65,7 +65,9 @@ const CONSENT_VALUE = "1";
 /**
  * An operator's revoke mark at a consent's key (docs/operations.md "Revoking a consent"), for CONSENT_REVOKE_MS: no
  * consent to any read, and a held grant's late write (grantNoShorter) is not written over it, its hold ended. A new
- * grant (the customer verifies an OTP again) writes over it.
+ * grant (the customer verifies an OTP again) writes over it. The documented spelling; the scripts read any value other
+ * than CONSENT_VALUE (and any other Redis type) at the key as a mark, so a mark typed slightly wrong by hand (`Revoked`,
+ * a trailing space) fails closed: no version writes anything but CONSENT_VALUE there.
  */
 export const CONSENT_REVOKED = "revoked";
 
@@ -95,13 +97,15 @@ export const CONSENT_REVOKE_MS = MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_
  * again (its grant's SET writes over it). Asked with EXISTS, any of them was a consent: a hash planted at the key
  * opened the customer's credit report to the client, and a `1` without a TTL opened it for good
  * (test/integration/redis-stores.test.ts). GET by pcall: another type answers an error, not a consent, and not the
- * store failing. One round trip, as EXISTS was. An operator's revoke mark (ARGV[3], CONSENT_REVOKED) answers -1: no
- * consent, and a held grant of the key is not one either (HeldConsentStore.has).
+ * store failing. One round trip, as EXISTS was. Anything at the key but CONSENT_VALUE (an operator's revoke mark,
+ * CONSENT_REVOKED, however spelled; other text; another type) answers -1: no consent, and a held grant of the key is
+ * not one either (HeldConsentStore.has). Nothing there (nil, GET's false in Lua) answers 0: the key a held grant was
+ * refused, still unwritten. A `1` with a TTL no version writes answers 0 too: bytes shaped as a grant, not a revoke.
  */
 const HAS_CONSENT = `
 local value = redis.pcall('GET', KEYS[1])
-if value == ARGV[3] then return -1 end
-if value ~= ARGV[1] then return 0 end
+if not value then return 0 end
+if value ~= ARGV[1] then return -1 end
 local left = redis.call('PTTL', KEYS[1])
 if left <= 0 or left > tonumber(ARGV[2]) then return 0 end
 return 1`;
@@ -109,14 +113,15 @@ return 1`;
 /**
  * SET KEYS[1] to a consent (ARGV[1]) for ARGV[2] ms, unless it holds one already (as HAS_CONSENT reads one: no longer
  * than ARGV[3]) with at least that time left: a held grant written late never shortens a newer consent at the key.
- * Nor over an operator's revoke mark (ARGV[4], CONSENT_REVOKED): -1, not written (a grant held before the revoke must
- * not bring the consent back after it). Refused at its SET by a full Redis (a script without flags is checked for
+ * Nor over anything else at the key (an operator's revoke mark, CONSENT_REVOKED however spelled, as HAS_CONSENT reads
+ * one: any value but ARGV[1], any other type): -1, not written (a grant held before the revoke must not bring the
+ * consent back after it). A `1` with a TTL no version writes (none, years) is written over: its time bounded. Refused at its SET by a full Redis (a script without flags is checked for
  * memory at its first write), after its reads.
  */
 const GRANT_NO_SHORTER = `
 local value = redis.pcall('GET', KEYS[1])
-if value == ARGV[4] then return -1 end
-if value == ARGV[1] then
+if value then
+  if value ~= ARGV[1] then return -1 end
   local left = redis.call('PTTL', KEYS[1])
   if left >= tonumber(ARGV[2]) and left <= tonumber(ARGV[3]) then return 0 end
 end
@@ -142,7 +147,6 @@ export class RedisConsentStore implements ConsentStore {
         CONSENT_VALUE,
         String(ttlMs),
         String(MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_TTL_TOLERANCE_MS),
-        CONSENT_REVOKED,
       );
       if (written === -1) return "revoked";
     } catch (error) {
@@ -168,7 +172,6 @@ export class RedisConsentStore implements ConsentStore {
         `${this.keyPrefix}consent:${key}`,
         CONSENT_VALUE,
         String(MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_TTL_TOLERANCE_MS),
-        CONSENT_REVOKED,
       );
       return found === 1 ? "consent" : found === -1 ? "revoked" : "none";
     } catch (error) {

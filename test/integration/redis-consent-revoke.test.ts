@@ -121,6 +121,50 @@ describeWithRedis("revoking a consent (DEL of its key)", () => {
     here.close();
   });
 
+  // A mark written by hand slightly wrong, or anything else no grant writes at a consent's key: the server writes only
+  // `1` there, so whatever else an operator (or anyone) put at the key is read as a mark, failing closed. Before, a read
+  // not held refused them, but a held grant kept being served and its retry wrote its consent over them.
+  it("a mark spelled otherwise (Revoked, a trailing space, no PX, other text, another type): held grants end, none written over", async () => {
+    const store = new RedisConsentStore(redis, prefix);
+    const key = (name: string) => `${prefix}consent:${name}`;
+    const marks: [string, () => Promise<unknown>][] = [
+      ["capital", () => redis.set(key("capital"), "Revoked", "PX", CONSENT_REVOKE_MS)],
+      ["upper", () => redis.set(key("upper"), "REVOKED", "PX", CONSENT_REVOKE_MS)],
+      ["space", () => redis.set(key("space"), "revoked ", "PX", CONSENT_REVOKE_MS)],
+      ["no-px", () => redis.set(key("no-px"), CONSENT_REVOKED)],
+      ["empty", () => redis.set(key("empty"), "", "PX", CONSENT_REVOKE_MS)],
+      ["hash", () => redis.hset(key("hash"), "revoked", "1")],
+    ];
+    const stores = marks.map(() => held(refusingFirst(store, 1)));
+    const other = held(store);
+    await Promise.all(marks.map(([name], i) => stores[i].grant(name, TTL_MS)));
+    for (const [, mark] of marks) await mark();
+    // Read before any retry (the first after 200 ms): each hold ends at what it finds.
+    const reads = await Promise.all(marks.map(async ([name], i) => [name, await stores[i].has(name)]));
+    expect(reads).toEqual(marks.map(([name]) => [name, false]));
+    await new Promise((r) => setTimeout(r, 800));
+    for (const [name] of marks) {
+      expect([name, await redis.type(key(name)), await redis.get(key(name)).catch(() => "not a string")]).not.toEqual([
+        name,
+        "string",
+        "1",
+      ]);
+      expect([name, await other.has(name)]).toEqual([name, false]);
+    }
+    for (const here of [...stores, other]) here.close();
+  });
+
+  it("a mark spelled otherwise that a held grant's retry meets first: not written over, the hold ends", async () => {
+    const store = new RedisConsentStore(redis, prefix);
+    const here = held(refusingFirst(store, 1));
+    await here.grant("retried", TTL_MS);
+    await redis.set(`${prefix}consent:retried`, "Revoked", "PX", CONSENT_REVOKE_MS);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await redis.get(`${prefix}consent:retried`)).toBe("Revoked");
+    expect(await here.has("retried")).toBe(false);
+    here.close();
+  });
+
   it("a customer who verifies again after a revoke: the new grant writes over the mark", async () => {
     const here = held(new RedisConsentStore(redis, prefix));
     await redis.set(`${prefix}consent:again`, CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);

@@ -163,7 +163,7 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
 
   // HeldConsentStore's late write (a grant Redis refused, written again in the background): another replica's newer
   // grant of the same key may have landed meanwhile, and its longer time must stand; otherwise it writes as a grant.
-  it("consent: a late grant (grantNoShorter) never shortens a longer consent, and writes over anything else", async () => {
+  it("consent: a late grant (grantNoShorter) never shortens a longer consent, bounds a `1` no grant wrote, writes over nothing else", async () => {
     const store = new RedisConsentStore(redis, prefix);
     const key = (name: string) => `${prefix}consent:${name}`;
     await store.grant("c-late-newer", 600_000);
@@ -174,15 +174,22 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     expect(await redis.pttl(key("c-late-older"))).toBeGreaterThan(50_000);
     await store.grantNoShorter("c-late-absent", 60_000);
     expect(await store.has("c-late-absent")).toBe(true);
-    // Bytes no grant writes (no TTL, a TTL of years, other text, another type) are no consent to keep: written over.
+    // A `1` with a TTL no grant writes (none, years) is no consent to keep: written over, its time bounded.
     await redis.set(key("c-late-forever"), "1");
     await redis.set(key("c-late-years"), "1", "PX", 10 * 365 * 86_400_000);
-    await redis.set(key("c-late-text"), "yes", "PX", 600_000);
-    await redis.hset(key("c-late-hash"), "f", "1");
-    for (const name of ["c-late-forever", "c-late-years", "c-late-text", "c-late-hash"]) {
-      await store.grantNoShorter(name, 60_000);
+    for (const name of ["c-late-forever", "c-late-years"]) {
+      expect([name, await store.grantNoShorter(name, 60_000)]).toEqual([name, undefined]);
       expect([name, await store.has(name), (await redis.pttl(key(name))) <= 60_000]).toEqual([name, true, true]);
     }
+    // Anything else (other text, another type) is no grant's: an operator's revoke mark however spelled (HAS_CONSENT).
+    // A late grant, held since before it, does not bring the consent back: not written, "revoked" (the hold ends).
+    await redis.set(key("c-late-text"), "yes", "PX", 600_000);
+    await redis.hset(key("c-late-hash"), "f", "1");
+    for (const name of ["c-late-text", "c-late-hash"]) {
+      expect([name, await store.grantNoShorter(name, 60_000)]).toEqual([name, "revoked"]);
+      expect([name, await store.has(name), await store.read(name)]).toEqual([name, false, "revoked"]);
+    }
+    expect(await redis.type(key("c-late-hash"))).toBe("hash");
   });
 
   it("idempotency: first takes the key, a concurrent second is in flight, then the result replays", async () => {
