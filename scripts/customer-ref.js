@@ -1,8 +1,9 @@
 // @ts-check
 "use strict";
 /**
- * `npm run customer-ref -- <identifier>` (or the identifier on stdin, which keeps it out of the shell's history and the
- * process list): the keyed references the server's log lines carry for a customer's mobile, Aadhaar, PAN, CIBIL id or
+ * `npm run -s customer-ref`, then the identifier typed at the prompt or on stdin (never an argument: an argument is in
+ * every `ps` listing and /proc/<pid>/cmdline while the tool runs, and in the shell's history after): the keyed
+ * references the server's log lines carry for a customer's mobile, Aadhaar, PAN, CIBIL id or
  * AEPS user key (docs/operations.md "Finding a customer's requests"). Reads HMAC_SECRET from the environment, as the
  * server does (the same setting and check), and refuses to run without it: a server without one used a random secret
  * no one can compute a reference under. The identifier is read as the server reads it (the validators' own functions,
@@ -34,8 +35,8 @@ const { KeyHasher } = require(join(ROOT, "dist/protection/key-hasher.js"));
 const { consentKey } = require(join(ROOT, "dist/protection/consent.js"));
 
 const USAGE =
-  "usage: HMAC_SECRET=... npm run -s customer-ref -- [--hex] <mobile | Aadhaar | PAN | CIBIL id | AEPS user key>\n" +
-  "   or: HMAC_SECRET=... npm run -s customer-ref [-- --hex]   (then type the identifier: kept out of shell history)\n" +
+  "usage: HMAC_SECRET=... npm run -s customer-ref [-- --hex]   (then type the mobile, Aadhaar number, PAN, CIBIL id\n" +
+  "       or AEPS user key at the prompt, or redirect it from a file: < file; never an argument, which ps shows)\n" +
   "   --hex: the form of lines written before references were letters (the same references, in hex)\n" +
   "   or: HMAC_SECRET=... REDIS_KEY_PREFIX=... npm run -s customer-ref -- --consent <clientId>   (then type the\n" +
   "       CIBIL id): the Redis key of that client's consent for the customer (never the CIBIL id as an argument)\n";
@@ -155,27 +156,41 @@ function print(identifier) {
   }
 }
 
+/**
+ * A reader that stops early (`| head -1`, a closed pager) closes the pipe: the next write fails EPIPE, which Node
+ * raised as an unhandled 'error' event, a stack trace and exit 1 after the lines the reader took. The reader has what
+ * it wanted: exit 0, quietly. Any other write failure: a line naming its code (never what was being written), exit 1.
+ */
+process.stdout.on("error", (/** @type {NodeJS.ErrnoException} */ error) => {
+  if (error.code === "EPIPE") process.exit(0);
+  fail(`could not write the output (${error.code ?? "error"})`, 1);
+});
+
 const args = process.argv
   .slice(2)
   .filter((arg, i) => arg !== "--hex" && !(CONSENT_AT >= 0 && (i + 2 === CONSENT_AT || i + 2 === CONSENT_AT + 1)));
-if (args.length > 1 || args[0] === "-h" || args[0] === "--help") fail(USAGE.trimEnd());
-// The CIBIL id of a consent key only on stdin: an argument shows in `ps` (see the comment at the top).
-if (CONSENT_CLIENT !== undefined && args.length > 0)
-  fail("--consent reads the CIBIL id from stdin (or the prompt), not an argument: arguments show in ps");
-if (args.length === 1) print(args[0]);
-else {
-  // Checked before reading, so that nobody types an identifier for nothing.
-  secret();
-  otherSecrets();
-  const lines = require("node:readline").createInterface({ input: process.stdin, terminal: false });
-  if (process.stdin.isTTY) process.stderr.write("identifier: ");
-  let answered = false;
-  lines.once("line", (line) => {
-    answered = true;
-    lines.close();
-    print(line.replace(/\r$/, ""));
-  });
-  lines.once("close", () => {
-    if (!answered) fail(USAGE.trimEnd());
-  });
-}
+if (args[0] === "-h" || args[0] === "--help") fail(USAGE.trimEnd());
+// The identifier (or a consent's CIBIL id) only on stdin or at the prompt: an argument shows in `ps` while the tool
+// runs and stays in the shell's history (see the comment at the top). Refused whatever it is, never shown: no reading
+// of it is kept in argv "for scripts", since a script can redirect stdin as easily.
+if (args.length > 0)
+  fail(
+    "the identifier is read from stdin or the prompt, not an argument: arguments show in ps and the shell's " +
+      "history (the value is not shown). Run it without one and type it at the prompt, or redirect it: < file",
+  );
+// Checked before reading, so that nobody types an identifier for nothing.
+secret();
+otherSecrets();
+const lines = require("node:readline").createInterface({ input: process.stdin, terminal: false });
+if (process.stdin.isTTY) process.stderr.write(CONSENT_CLIENT === undefined ? "identifier: " : "CIBIL id: ");
+let answered = false;
+lines.once("line", (line) => {
+  answered = true;
+  lines.close();
+  // The line's end (CRLF from a Windows paste) and the blanks around a pasted value are no part of any identifier the
+  // server takes: trimmed, the value reads as the server reads the same identifier typed cleanly.
+  print(line.trim());
+});
+lines.once("close", () => {
+  if (!answered) fail(USAGE.trimEnd());
+});

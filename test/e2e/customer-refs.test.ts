@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { request } from "undici";
 import { KeyHasher } from "../../src/protection/key-hasher";
@@ -57,9 +57,14 @@ async function send(
 const refsOf = async (query: string, variables: Record<string, unknown>) => (await send(query, variables)).refs;
 const ofKind = (refs: string[], prefix: string) => refs.filter((r) => r.startsWith(`${prefix}_`));
 
-/** `npm run customer-ref -- <identifier>`'s lines, as { kind: reference }. */
-function cli(identifier: string, env: Record<string, string | undefined> = { HMAC_SECRET: SECRET }) {
-  const run = spawnSync(process.execPath, [join(ROOT, "scripts/customer-ref.js"), identifier], {
+/** `npm run customer-ref`'s lines for the identifier on its stdin (never an argument), as { kind: reference }. */
+function cli(
+  identifier: string,
+  env: Record<string, string | undefined> = { HMAC_SECRET: SECRET },
+  args: string[] = [],
+) {
+  const run = spawnSync(process.execPath, [join(ROOT, "scripts/customer-ref.js"), ...args], {
+    input: `${identifier}\n`,
     encoding: "utf8",
     env: { PATH: process.env.PATH, ...env },
   });
@@ -203,10 +208,7 @@ describe("npm run customer-ref", () => {
   });
 
   it("--hex: the same references in the hex form of lines written before they were letters", () => {
-    const run = spawnSync(process.execPath, [join(ROOT, "scripts/customer-ref.js"), "--hex", "2341 2341 2346"], {
-      encoding: "utf8",
-      env: { PATH: process.env.PATH, HMAC_SECRET: SECRET },
-    });
+    const run = cli("2341 2341 2346", { HMAC_SECRET: SECRET }, ["--hex"]);
     expect(run.status).toBe(0);
     const [kind, hex] = run.stdout.trim().split(/\s+/);
     expect(kind).toBe("aadhaar");
@@ -224,6 +226,63 @@ describe("npm run customer-ref", () => {
     });
     expect(run.status).toBe(0);
     expect(run.stdout).toBe(`aadhaar   ${cli(VALID_AADHAAR).refs.aadhaar}\n`);
+  });
+
+  // An argument is in every `ps` listing and /proc/<pid>/cmdline while the tool runs, and in the shell's history after.
+  // Before, `customer-ref <identifier>` took it there (a mobile, an Aadhaar number, a PAN) and answered.
+  it("never takes the identifier as an argument (with --hex or not): refused, unshown, nothing printed", () => {
+    for (const args of [["9876543210"], ["--hex", "2341 2341 2346"], ["ABCPE1234F", "--hex"], ["a", "b"]]) {
+      const run = spawnSync(process.execPath, [join(ROOT, "scripts/customer-ref.js"), ...args], {
+        input: "9876543210\n",
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, HMAC_SECRET: SECRET },
+      });
+      expect([args, run.status, run.stdout]).toEqual([args, 2, ""]);
+      expect(run.stderr).toContain("not an argument");
+      expect(run.stderr).toContain("< file");
+      expect(run.stderr).not.toMatch(/98765|2341|abcpe/i);
+    }
+  });
+
+  it("stdin with blanks around the value or a CRLF line end reads as the clean value (a paste), inner spaces kept", () => {
+    const clean = cli(VALID_AADHAAR).stdout;
+    expect(clean).toMatch(/^aadhaar/);
+    for (const input of [`${VALID_AADHAAR}  `, `${VALID_AADHAAR}\r`, `\t${VALID_AADHAAR} \r`]) {
+      expect([JSON.stringify(input), cli(input).stdout]).toEqual([JSON.stringify(input), clean]);
+    }
+    const spaced = cli("2341 2341 2346 \r");
+    expect(spaced.stdout).toMatch(/^aadhaar {3}a_[a-z]{16}\n$/);
+  });
+
+  // A reader that stops early (`| head -1`, a pager quit) closes the pipe before the lines are all written. Before: an
+  // unhandled EPIPE, a stack trace on stderr and exit 1. Here the pipe's far end is closed at once (as `| true`), or
+  // after the first line (as `| head -1`).
+  it("a reader that closes the pipe early: exit 0, nothing on stderr, in both modes", async () => {
+    const old = "customer-ref-old-secret-0123456789abcdefgh";
+    const piped = (args: string[], lines: number) =>
+      new Promise<{ status: number | null; stderr: string; first: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(ROOT, "scripts/customer-ref.js"), ...args], {
+          env: { PATH: process.env.PATH, HMAC_SECRET: SECRET, HMAC_SECRET_PREVIOUS: old },
+        });
+        let stderr = "";
+        let first = "";
+        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+        if (lines === 0) child.stdout.destroy();
+        else
+          child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+            first ||= chunk.split("\n")[0];
+            child.stdout.destroy();
+          });
+        child.stdin.end("0102277100\n");
+        child.on("close", (status) => resolve({ status, stderr, first }));
+      });
+    for (const args of [[], ["--hex"], ["--consent", "client-a"]]) {
+      const run = await piped(args, 0);
+      expect([args, run.status, run.stderr]).toEqual([args, 0, ""]);
+      const head = await piped(args, 1);
+      expect([args, head.status, head.stderr]).toEqual([args, 0, ""]);
+      expect(head.first).toMatch(/^(cibil|consent) /);
+    }
   });
 
   it("with HMAC_SECRET_PREVIOUS (a rotation), also the references under each previous secret, marked", () => {
