@@ -362,8 +362,11 @@ export class HeldConsentStore implements ConsentStore {
       if (this.#closed) return;
       // Not written: an operator revoked the consent (its mark at the key) before the write. Not counted unrecorded.
       if (revoked) return this.#revoked(key, until);
-      this.#held.delete(key);
-      this.#retrying.delete(key);
+      // This hold's only: a newer grant of the key held meanwhile (the customer verified again, Redis refused that
+      // too) keeps its hold and its retry, which writes its longer time (grantNoShorter). Dropped with this one, the
+      // newer consent ended at this one's shorter time in Redis.
+      if (this.#held.get(key) === until) this.#held.delete(key);
+      if (this.#retrying.get(key) === until) this.#retrying.delete(key);
       if (this.#lines.written.take("written")) {
         this.log.info({ consent: "written on retry" }, "held consent written to Redis");
       }

@@ -99,6 +99,35 @@ describe("HeldConsentStore: a held grant's time and a newer grant", () => {
     store.close();
   });
 
+  // Two holds of one key in turn: the first's retry write lands after the customer verified again and Redis refused
+  // that grant too. Before, the first's landing dropped the newer hold and its retry (the newer consent's time lost:
+  // Redis kept the first's shorter time); now the newer hold stays and its retry writes its own time.
+  it("an older hold's write landing late leaves a newer hold of the key and its retry in place", async () => {
+    let now = 0;
+    const { inner, store } = held(() => now);
+    let release: () => void = () => undefined;
+    let calls = 0;
+    inner.grant = async (key: string, ttlMs: number) => {
+      const call = ++calls;
+      // The first grant and the second (calls 1 and 3) refused; the first's retry (call 2) in flight until released.
+      if (call === 2) await new Promise<void>((r) => (release = r));
+      if (call === 1 || call === 3) throw new ProtectionStoreError("consent", new Error("OOM command not allowed"));
+      inner.granted.set(key, ttlMs);
+    };
+    await store.grant("k", 1_000);
+    for (let i = 0; i < 50 && calls < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toBe(2);
+    // The customer verifies again; Redis refuses that grant as well: held, 60 s from now.
+    now = 100;
+    await store.grant("k", 60_000);
+    expect(calls).toBe(3);
+    release();
+    await new Promise((r) => setTimeout(r, 600));
+    // The newer hold's retry wrote its own time (call 4).
+    expect([calls, inner.granted.get("k")]).toEqual([4, 60_000]);
+    store.close();
+  });
+
   it("its retry never shortens a newer consent another replica granted meanwhile (grantNoShorter)", async () => {
     let now = 0;
     const { inner, store } = held(() => now);
