@@ -11,6 +11,12 @@ if (!clientId || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) {
   process.stderr.write("usage: npm run api-key -- <clientId>   (1-64 letters, digits, '.', '_' or '-')\n");
   process.exit(2);
 }
+// A reader that closed the pipe early (`| head -1`) raised an unhandled EPIPE: a stack trace, and the key shown in part
+// (its entry for API_KEYS lost). Said plainly instead, exit 1: a key not wholly shown is thrown away, never half used.
+process.stdout.on("error", (/** @type {NodeJS.ErrnoException} */ error) => {
+  process.stderr.write(`api-key: output cut short (${error.code ?? "error"}): this key is not to be used, run again\n`);
+  process.exit(1);
+});
 const key = `aopk_${randomBytes(32).toString("base64url")}`;
 const hash = createHash("sha256").update(key, "utf8").digest("hex");
 process.stdout.write(

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { Authenticator, hashApiKey } from "../../../src/auth/authenticator";
 import { loadConfig } from "../../../src/config";
@@ -24,6 +24,16 @@ describe("npm run api-key", () => {
     // Two runs never give the same key.
     const again = execFileSync(process.execPath, [SCRIPT, "mobile-app"], { encoding: "utf8" });
     expect(again).not.toContain(key as string);
+  });
+
+  // Before: an unhandled EPIPE, Node's stack trace on stderr.
+  it("a reader that closes the pipe at once: one plain line, exit 1, no stack trace", async () => {
+    const child = spawn(process.execPath, [SCRIPT, "mobile-app"]);
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const status = await new Promise((resolve) => child.on("close", resolve));
+    expect([status, stderr]).toEqual([1, "api-key: output cut short (EPIPE): this key is not to be used, run again\n"]);
   });
 
   it("refuses a bad client id", () => {
