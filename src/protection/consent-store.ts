@@ -10,10 +10,10 @@ import { type SummarisedLines, summaryLines } from "../logging/summarised";
 import { monotonicNow } from "../util/clock";
 
 /**
- * Consent records: "client C verified customer X's CIBIL OTP at time T". AOPay's GetCreditHistory needs only a CIBIL
- * id and our partner credentials, so the OTP the customer typed is the only proof of consent we have; a credit
- * history is served to the client that obtained that proof, for a limited time (docs/security-requirements.md B7, OWASP API1 BOLA).
- * Keys are HMACs of (client, CIBIL id); nothing else is stored.
+ * Consent records: "client C verified customer X's CIBIL OTP at time T". AOPay's GetCreditHistory needs only a CIBIL id
+ * and our partner credentials, so the OTP the customer typed is the only proof of consent we have; a credit history is
+ * served to the client that obtained that proof, for a limited time (docs/security-requirements.md B7, OWASP API1
+ * BOLA). Keys are HMACs of (client, CIBIL id); nothing else is stored.
  */
 /** What a consent's key holds (ConsentStore.read). */
 export type ConsentState = "consent" | "none" | "revoked";
@@ -66,8 +66,8 @@ const CONSENT_VALUE = "1";
  * An operator's revoke mark at a consent's key (docs/operations.md "Revoking a consent"), for CONSENT_REVOKE_MS: no
  * consent to any read, and a held grant's late write (grantNoShorter) is not written over it, its hold ended. A new
  * grant (the customer verifies an OTP again) writes over it. The documented spelling; the scripts read any value other
- * than CONSENT_VALUE (and any other Redis type) at the key as a mark, so a mark typed slightly wrong by hand (`Revoked`,
- * a trailing space) fails closed: no version writes anything but CONSENT_VALUE there.
+ * than CONSENT_VALUE (and any other Redis type) at the key as a mark, so a mark typed slightly wrong by hand
+ * (`Revoked`, a trailing space) fails closed: no version writes anything but CONSENT_VALUE there.
  */
 export const CONSENT_REVOKED = "revoked";
 
@@ -112,11 +112,11 @@ return 1`;
 
 /**
  * SET KEYS[1] to a consent (ARGV[1]) for ARGV[2] ms, unless it holds one already (as HAS_CONSENT reads one: no longer
- * than ARGV[3]) with at least that time left: a held grant written late never shortens a newer consent at the key.
- * Nor over anything else at the key (an operator's revoke mark, CONSENT_REVOKED however spelled, as HAS_CONSENT reads
- * one: any value but ARGV[1], any other type): -1, not written (a grant held before the revoke must not bring the
- * consent back after it). A `1` with a TTL no version writes (none, years) is written over: its time bounded. Refused at its SET by a full Redis (a script without flags is checked for
- * memory at its first write), after its reads.
+ * than ARGV[3]) with at least that time left: a held grant written late never shortens a newer consent at the key. Nor
+ * over anything else at the key (an operator's revoke mark, CONSENT_REVOKED however spelled, as HAS_CONSENT reads one:
+ * any value but ARGV[1], any other type): -1, not written (a grant held before the revoke must not bring the consent
+ * back after it). A `1` with a TTL no version writes (none, years) is written over: its time bounded. Refused at its
+ * SET by a full Redis (a script without flags is checked for memory at its first write), after its reads.
  */
 const GRANT_NO_SHORTER = `
 local value = redis.pcall('GET', KEYS[1])

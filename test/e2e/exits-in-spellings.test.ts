@@ -207,8 +207,8 @@ for (const [store, skip, storeEnv] of storeBackends("exits-in-spellings-hmac-sec
         const res = await resend(m, aadhaar, `again ${m}`);
         expect(res.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
       }
-      // The Aadhaar's other spellings: the spaced one is accepted (one number, canonical digits), and meets the cooldown
-      // of the mobile just sent to; the others are refused. No send either way.
+      // The Aadhaar's other spellings: the spaced one is accepted (one number, canonical digits), and meets the
+      // cooldown of the mobile just sent to; the others are refused. No send either way.
       for (const a of SPELLINGS.aadhaar) {
         const res = await resend(MOBILE, a, `again ${a}`);
         if (a === "2341 2341 2346")

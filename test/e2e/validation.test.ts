@@ -78,8 +78,9 @@ describe("input validation happens before any upstream call and never echoes val
 
   describe("PAN", () => {
     // The rule's text reaches the client through the scrubber as the message does (error-format.ts scrubbed): an
-    // example written as a PAN (`ABCPE1234F`) went out as `such as XXXXXX234F`, a masked value that showed the developer
-    // no example at all and read as if the client's own value had been echoed. The shape is said in words instead.
+    // example written as a PAN (`ABCPE1234F`) went out as `such as XXXXXX234F`, a masked value that showed the
+    // developer no example at all and read as if the client's own value had been echoed. The shape is said in words
+    // instead.
     it.each(["ABCPE1234", "ABCXE1234F", "ABCPE12345"])(
       "rejects %s, the rule said in words, no PAN nor mask",
       async (pan) => {

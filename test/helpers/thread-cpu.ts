@@ -1,8 +1,8 @@
 /**
  * The CPU time of `run` on this thread, in milliseconds: Node 24's process.threadCpuUsage (the process's
  * process.cpuUsage on a Node without it). For a test that bounds a cost: the process's time holds other threads' work
- * too (GC helper threads in a jest worker with a large heap), which once read 4,058 ms in a fresh clone's CI for a scrub
- * that costs under 200 ms on this thread; waiting for a shared host's cores counts in neither.
+ * too (GC helper threads in a jest worker with a large heap), which once read 4,058 ms in a fresh clone's CI for a
+ * scrub that costs under 200 ms on this thread; waiting for a shared host's cores counts in neither.
  */
 export function threadCpuMs(run: () => void): number {
   const before = threadCpu?.() ?? process.cpuUsage();

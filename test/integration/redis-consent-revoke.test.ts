@@ -122,8 +122,8 @@ describeWithRedis("revoking a consent (DEL of its key)", () => {
   });
 
   // A mark written by hand slightly wrong, or anything else no grant writes at a consent's key: the server writes only
-  // `1` there, so whatever else an operator (or anyone) put at the key is read as a mark, failing closed. Before, a read
-  // not held refused them, but a held grant kept being served and its retry wrote its consent over them.
+  // `1` there, so whatever else an operator (or anyone) put at the key is read as a mark, failing closed. Before, a
+  // read not held refused them, but a held grant kept being served and its retry wrote its consent over them.
   it("a mark spelled otherwise (Revoked, a trailing space, no PX, other text, another type): held grants end, none written over", async () => {
     const store = new RedisConsentStore(redis, prefix);
     const key = (name: string) => `${prefix}consent:${name}`;
