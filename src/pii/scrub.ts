@@ -211,15 +211,20 @@ const PAN_ANY = new RegExp(PAN_SHAPE_SOURCE, "g");
  * A PAN written as people group it, `ABCPE 1234 F`, `ABCPE-1234-F`, `abcpe.1234f` (one of SEP after the letters, after
  * the digits or both), with invisible characters (INVISIBLE) between any two of its characters: a reader reads the PAN
  * through them, as the digit masks read a number through SEP and INVISIBLE. An attack review had these pass every entry
- * point whole (test/unit/pii/pan-spelled-apart.test.ts). Standing apart (no letter before it, no letter or digit
- * after), unlike the glued shape (PAN_ANY): `Batch 1234 a` still reads as one, and a word glued before it would make
- * ordinary prose more so. `_` and `/` are no SEP: the digit masks do not read through them either.
+ * point whole (test/unit/pii/pan-spelled-apart.test.ts). Glued to a word before it too (`MTABCPE 1234 F`,
+ * `svcABCPE 1234 F`, an AOPay prefix `SPCBLABCPE 1234 F`), and after it where the word starts in the other case from a
+ * PAN in one case (`ABCPE 1234 Fsvc`): a later attack review had these pass every entry point whole, the span attribute
+ * aopay.merchant_transaction_id and the client id's label too, where the PAN unglued or unspaced was masked
+ * (test/unit/pii/pan-glued-apart.test.ts). A word after in the same case, or a PAN's letters in both cases, is prose or
+ * an amount (`TOTAL 1500 INR`, `total 1500 in`, `Batch 2024 Report`), and a shape glued to a word whose letters are
+ * all hex digits is an identifier's group (`CAFEBABE-1234-ABCD-…`): both kept (spacedPanMasked). No digit after it
+ * (`ABCPE 1234 F9`). `_` and `/` are no SEP: the digit masks do not read through them either.
  */
 const PAN_LETTERS =
   `[A-Za-z]${INVISIBLE}*[A-Za-z]${INVISIBLE}*[A-Za-z]${INVISIBLE}*` + `[PCHFATBLJGpchfatbljg]${INVISIBLE}*[A-Za-z]`;
-// Standing apart on the left: no letter before it, but the letter of a JSON escape (`\nABCPE 1234 F`, a message as
-// written in a JSON text) is none, and the PAN does not start on it (`\nAAAG 9999A` is a newline and four letters).
-const PAN_APART = String.raw`(?:(?<![A-Za-z])(?<!\\(?=[bfnrt]))|(?<=\\[bfnrt]))`;
+// Not starting on the letter of a JSON escape (`\nAAAG 9999A`, a message as written in a JSON text, is a newline and
+// four letters); any other letter may stand before it (a word glued before, above).
+const PAN_APART = String.raw`(?<!\\(?=[bfnrt]))`;
 // Between the letters and the digits, and between the digits and the last letter: up to three of SEP, `_`, `/`, a tab
 // or a dash that is not `-` (PAN_SEP: `ABCPE_1234_F`, `ABCPE/1234/F`, `ABCPE - 1234 - F`, `ABCPE\u20111234\u2011F`; an
 // attack review had these pass every entry point), or a line break (`ABCPE\n1234\nF`, `\r\n`: a PAN wrapped across
@@ -230,7 +235,7 @@ const PAN_SEP = "(?:[_/\\t\\n\\r\\v\\f\\u0085\\u2028\\u2029\\u2010-\\u2015\\u221
 const PAN_GAP = `${INVISIBLE}*(?:${PAN_SEP}{1,3}${INVISIBLE}*)?`;
 const PAN_SPACED = new RegExp(
   `${PAN_APART}${PAN_LETTERS}${PAN_GAP}[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${PAN_GAP}` +
-    `[A-Za-z](?![0-9A-Za-z])`,
+    `[A-Za-z](?![0-9])([A-Za-z])?`,
   "g",
 );
 /**
@@ -240,7 +245,7 @@ const PAN_SPACED = new RegExp(
  * of five letters, the fourth `h`); prose in capitals that does (`IN THE 2024 A`) is masked, the safe side.
  */
 const CAPS_GAP = `${PAN_SEP}{0,3}`;
-const CAPS_LETTERS = `(?<![A-Za-z])[A-Z]${CAPS_GAP}[A-Z]${CAPS_GAP}[A-Z]${CAPS_GAP}[PCHFATBLJG]${CAPS_GAP}[A-Z]`;
+const CAPS_LETTERS = `[A-Z]${CAPS_GAP}[A-Z]${CAPS_GAP}[A-Z]${CAPS_GAP}[PCHFATBLJG]${CAPS_GAP}[A-Z]`;
 const CAPS_DIGITS = `[0-9]${CAPS_GAP}[0-9]${CAPS_GAP}[0-9]${CAPS_GAP}[0-9]`;
 const CAPS_END = `${CAPS_GAP}[A-Z](?![0-9A-Za-z])`;
 const PAN_CAPS_SPACED = new RegExp(`${CAPS_LETTERS}${CAPS_GAP}${CAPS_DIGITS}${CAPS_END}`, "g");
@@ -1250,15 +1255,36 @@ function maskPans(text: string, keepMasks = false): string {
   if (isAscii(glued) && !ASCII_PAN_SEP.test(glued)) return glued;
   // Spelled apart (PAN_SPACED). One with invisible characters alone (no SEP) is read without them, as the glued shape
   // with its identifier exemption (inHexId): `0123456789ab\u200Bcfe1234a` is no more a PAN than without.
-  const spaced = glued.replace(PAN_SPACED, (pan: string) => {
-    const read = pan.replace(NOT_PAN_CHARACTER, "");
-    if (pan.replace(INVISIBLE_CHARS, "").length !== read.length) return maskPan(read.toUpperCase());
-    return pan;
-  });
+  const spaced = glued.replace(PAN_SPACED, spacedPanMasked);
   return PAN_CAPS_HINT.test(spaced)
     ? spaced.replace(PAN_CAPS_SPACED, (pan: string) => maskPan(pan.replace(NOT_PAN_CHARACTER, "")))
     : spaced;
 }
+
+/**
+ * PAN_SPACED's match (`match`, at `at` of `text`; `after`, a letter glued after it, is no part of the PAN) as masked, or
+ * kept where it is no PAN (PAN_SPACED says which).
+ */
+function spacedPanMasked(match: string, after: string | undefined, at: number, text: string): string {
+  const pan = after === undefined ? match : match.slice(0, -1);
+  const read = pan.replace(NOT_PAN_CHARACTER, "");
+  // Invisible characters alone (no SEP): the glued shape's, read without them (maskGluedPans).
+  if (pan.replace(INVISIBLE_CHARS, "").length === read.length) return match;
+  const letters = read.slice(0, 5) + read.slice(9);
+  if (after !== undefined) {
+    const upper = letters.toUpperCase();
+    const oneCase = letters === upper || letters === letters.toLowerCase();
+    if (!oneCase || (after === after.toUpperCase()) === (letters === upper)) return match;
+  }
+  // A group of a hexadecimal identifier: the shape's letters and the word glued to it all hex digits.
+  if (HEX.test(letters) && (after !== undefined ? HEX.test(after) : true)) {
+    let from = at;
+    while (from > 0 && isAsciiAlphanumeric(text.charCodeAt(from - 1))) from--;
+    if (from < at ? HEX.test(text.slice(from, at)) : after !== undefined) return match;
+  }
+  return maskPan(read.toUpperCase()) + (after ?? "");
+}
+const HEX = /^[0-9A-Fa-f]+$/;
 
 /** What PAN_SEP holds in ASCII: an ASCII text without one holds no PAN spelled apart. */
 const ASCII_PAN_SEP = /[ .\-_/\t\n\r\v\f]/;

@@ -1,0 +1,71 @@
+import { shownClientId } from "../../../src/auth/authenticator";
+import { maskPanShapes, Scrubber } from "../../../src/pii/scrub";
+import { scrubEntryPoints } from "../../helpers/scrub-entry-points";
+
+/**
+ * A PAN written apart (`ABCPE 1234 F`) and glued to a word: before it (`MTABCPE 1234 F`, `svcABCPE 1234 F`, an AOPay
+ * prefix `SPCBLABCPE 1234 F`) or after it in the other case (`ABCPE 1234 Fsvc`). An attack review had these pass every
+ * entry point whole, the log line, the span attribute aopay.merchant_transaction_id (aopay/client.ts: maskGlued) and
+ * the client id's label (auth/authenticator.ts shownClientId) among them, where the same PAN unglued or unspaced was
+ * masked (src/pii/scrub.ts PAN_SPACED).
+ */
+const scrubber = new Scrubber(["AOP-554"]);
+const ENTRY_POINTS: Record<string, (text: string) => string> = {
+  ...scrubEntryPoints(scrubber),
+  maskPanShapes: (t) => maskPanShapes(t),
+  "a metrics label (the client id)": (t) => shownClientId(t),
+};
+
+const SPELLINGS = [
+  "MTABCPE 1234 F",
+  "SPCBLABCPE 1234 F",
+  "svcABCPE 1234 F",
+  "svcabcpe 1234 f",
+  "MTABCPE-1234-F",
+  "MTABCPE.1234.F",
+  "MTABCPE_1234_F",
+  "MTABCPE1234 F",
+  "MTABCPE\u00A01234\u00A0F",
+  "MTABCPE\n1234\nF",
+  "MT\u200BABCPE 1234 F",
+  "txn9MTABCPE 1234 F",
+  "ABCPE 1234 Fsvc",
+  "abcpe 1234 fMT",
+  "svcABCPE 1234 Fx",
+  "MTABC PE 1234 F",
+  "svcA B C P E 1 2 3 4 F",
+];
+
+describe.each(Object.entries(ENTRY_POINTS))("%s", (_name, scrub) => {
+  test.each(SPELLINGS)("masks %j", (spelling) => {
+    const out = scrub(`id ${spelling}, done`);
+    expect(out).toContain("XXXXXX234F");
+    expect(out.toUpperCase().replace(/[^0-9A-Z]/g, "")).not.toContain("ABCPE1234F");
+  });
+});
+
+describe("keeps what is no PAN glued to a word", () => {
+  const KEPT = [
+    // Amounts and prose: a word in one case after the last letter is a word, not a PAN's last letter.
+    "TOTAL 1500 INR",
+    "a total 1500 in cash",
+    "subtotal 1500 in cash",
+    "Batch 2024 Report",
+    // A digit after the last letter (as unglued: `ABCPE 1234 F9`), AOPay references, order and request ids.
+    "route MTABCPE 1234 F9",
+    "SPCBL2308181502437743aQaHNGxZM",
+    "order ORD-20240115-0042-A7",
+    "request 3f2c9e4a-1b7d-4c2e-9a11-5d6e7f8a9b0c",
+    "request 3F2C9E4A-1B7D-4C2E-9A11-5D6E7F8A9B0C",
+    // Hexadecimal identifiers in groups, either case: all their letters are hex digits.
+    "trace CAFEBABE-1234-ABCD-0000-000000000000",
+    "trace cafebabe-1234-abcd-0000-000000000000",
+    "sha 0123456789abcfe 1234 abcdef",
+    "base64 dGhpcyBpcyBhIHRlc3Q/1234/aGVsbG8=",
+  ];
+  test.each(KEPT)("%j", (text) => {
+    expect(scrubber.scrub(text)).toBe(text);
+    expect(scrubber.scrubAnyCase(text)).toBe(text);
+    expect(maskPanShapes(text)).toBe(text);
+  });
+});
