@@ -73,14 +73,14 @@ const MOBILE_WIDE = new RegExp(
 );
 const WIDE_SEPARATORS = new RegExp(WIDE_SEP, "g");
 /**
- * A mobile or an Aadhaar number written apart as people and systems write one in free text: brackets around a group
- * or the prefix (`(98765) 43210`, `+91(98765)43210`, `[+91] 98765 43210`), a trunk `0` with a separator after it
+ * A mobile or an Aadhaar number written apart as people and systems write one in free text: brackets around a group or
+ * the prefix (`(98765) 43210`, `+91(98765)43210`, `[+91] 98765 43210`), a trunk `0` with a separator after it
  * (`0-98765-43210`), up to three separators between two groups (`98765 - 43210`, `2341 / 2341 / 2346`, two spaces), a
- * line break or a tab (`98765\n43210`, `\r\n`). The bare scrub (its free text: errors, messages, a client id) read
- * none of these, where the log line (readsAsNumber) read most of them. Narrow on purpose, so that dates, amounts, times
- * and ids stay (test/unit/pii/written-as-people-write.test.ts): standing apart (BEFORE, END), no digit beyond a gap
- * with a mark before or after it (a longer run: `7500.00 - 8250.00`, `06.12.2026 - 07.12.2026`), each group of a mobile two digits
- * or more (`6/12/26 - 7/12/26`, a range of dates, is no mobile), an Aadhaar number four, four and four.
+ * line break or a tab (`98765\n43210`, `\r\n`). The bare scrub (its free text: errors, messages, a client id) read none
+ * of these, where the log line (readsAsNumber) read most of them. Narrow on purpose, so that dates, amounts, times and
+ * ids stay (test/unit/pii/written-as-people-write.test.ts): standing apart (BEFORE, END), no digit beyond a gap with a
+ * mark before or after it (a longer run: `7500.00 - 8250.00`, `06.12.2026 - 07.12.2026`), each group of a mobile two
+ * digits or more (`6/12/26 - 7/12/26`, a range of dates, is no mobile), an Aadhaar number four, four and four.
  */
 const APART_CHAR = String.raw`[ .\-\u00A0\u2007\u2009\u202F_/\t\n\r\u2010-\u2015\u2212()[\]]`;
 const APART_GAP = `${APART_CHAR}{1,3}`;
@@ -1067,11 +1067,11 @@ function enclosedDigits(code: number): string | undefined {
 
 /**
  * The capital an enclosed letter shows where NFKD leaves it as it is (the squared U+1F130-1F149 and circled U+24B6-24E9
- * decompose to theirs, these do not): negative circled A-Z (U+1F150-1F169, `🅐`), negative squared A-Z
- * (U+1F170-1F189, `🅰`) and the regional indicators A-Z (U+1F1E6-1F1FF, `🇦`: two in a row show a flag where one is
- * defined, the letters elsewhere), and the words squared after them (U+1F18A-1F19A, `🆎` for blood group AB, `🆔`).
- * A PAN spelled with them (`🅰🅱🅲🅿🅳1234🅵`, `🆎CPD1234F`) passed every entry point: the emoji among them
- * (Extended_Pictographic: `🅰 🅱 🅾 🅿 🆎`) were read as nothing, the rest as themselves. Undefined for any other code point.
+ * decompose to theirs, these do not): negative circled A-Z (U+1F150-1F169, `🅐`), negative squared A-Z (U+1F170-1F189,
+ * `🅰`) and the regional indicators A-Z (U+1F1E6-1F1FF, `🇦`: two in a row show a flag where one is defined, the letters
+ * elsewhere), and the words squared after them (U+1F18A-1F19A, `🆎` for blood group AB, `🆔`). A PAN spelled with them
+ * (`🅰🅱🅲🅿🅳1234🅵`, `🆎CPD1234F`) passed every entry point: the emoji among them (Extended_Pictographic: `🅰 🅱 🅾 🅿 🆎`) were
+ * read as nothing, the rest as themselves. Undefined for any other code point.
  */
 function enclosedLetter(code: number): string | undefined {
   // Parenthesized small a-z (U+249C-24B5) and capitals A-Z (U+1F110-1F129): NFKD writes `(a)`, `(A)`, whose brackets
@@ -1262,8 +1262,8 @@ function maskPans(text: string, keepMasks = false): string {
 }
 
 /**
- * PAN_SPACED's match (`match`, at `at` of `text`; `after`, a letter glued after it, is no part of the PAN) as masked, or
- * kept where it is no PAN (PAN_SPACED says which).
+ * PAN_SPACED's match (`match`, at `at` of `text`; `after`, a letter glued after it, is no part of the PAN) as masked,
+ * or kept where it is no PAN (PAN_SPACED says which).
  */
 function spacedPanMasked(match: string, after: string | undefined, at: number, text: string): string {
   const pan = after === undefined ? match : match.slice(0, -1);

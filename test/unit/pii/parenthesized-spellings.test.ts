@@ -34,7 +34,8 @@ const NUMBERS = [
 
 describe.each(Object.entries(ENTRY_POINTS))("%s", (name, scrub) => {
   test.each(PANS)("masks the PAN in %j", (text) => {
-    // The last letter as written, as read, or as NFKC writes it (a person's reading keeps what the mask kept as written).
+    // The last letter as written, as read, or as NFKC writes it (a person's reading keeps what the mask kept as
+    // written).
     expect(scrub(text)).toMatch(/XXXXXX234(?:F|\u{1F115}|\u24A1|\(F\))/u);
   });
   // maskPanShapes masks PANs alone, and a metrics label's client id no number.

@@ -44,8 +44,8 @@ const LINES: ReadonlyArray<readonly [string, (units: number) => string]> = [
 ];
 
 /**
- * The shortest of three CPU times of this thread (threadCpuMs: what waiting for a shared host's cores and other threads'
- * work do not add) of scrubLine over `line`, in milliseconds; the line must come out whole.
+ * The shortest of three CPU times of this thread (threadCpuMs: what waiting for a shared host's cores and other
+ * threads' work do not add) of scrubLine over `line`, in milliseconds; the line must come out whole.
  */
 function cost(line: string, runs = 3): number {
   let best = Infinity;
