@@ -308,9 +308,14 @@ export class HeldConsentStore implements ConsentStore {
   /** The hold of `key` (the one ending at `until`, not a newer grant's taken meanwhile) ends at a revoke mark. */
   #revoked(key: string, until: number): void {
     if (this.#held.get(key) !== until) return;
-    this.#held.delete(key);
-    if (this.#retrying.get(key) === until) this.#retrying.delete(key);
+    this.#release(key, until);
     this.log.info({ consent: "revoked" }, "held consent revoked by an operator's mark in Redis: not written");
+  }
+
+  /** Ends the hold of `key` ending at `until` and its retry; a newer grant's hold or retry of the key stays. */
+  #release(key: string, until: number): void {
+    if (this.#held.get(key) === until) this.#held.delete(key);
+    if (this.#retrying.get(key) === until) this.#retrying.delete(key);
   }
 
   /**
@@ -365,8 +370,7 @@ export class HeldConsentStore implements ConsentStore {
       // This hold's only: a newer grant of the key held meanwhile (the customer verified again, Redis refused that
       // too) keeps its hold and its retry, which writes its longer time (grantNoShorter). Dropped with this one, the
       // newer consent ended at this one's shorter time in Redis.
-      if (this.#held.get(key) === until) this.#held.delete(key);
-      if (this.#retrying.get(key) === until) this.#retrying.delete(key);
+      this.#release(key, until);
       if (this.#lines.written.take("written")) {
         this.log.info({ consent: "written on retry" }, "held consent written to Redis");
       }
