@@ -88,6 +88,12 @@ for (const table of [CHEROKEE, SMALL_CAPITALS])
   for (const [latin, other] of Object.entries(table)) LOOK_ALIKE[other] = latin;
 export const DIGIT_ZERO = { devanagari: 0x966, bengali: 0x9e6, gujarati: 0xae6, tamil: 0xbe6, arabicIndic: 0x660 };
 
+/** `shown` holds the tests' PAN, ABCPE1234F, masked (`XXXXXX234F`), and nowhere in clear, its marks and case aside. */
+export function expectPanMasked(shown: string): void {
+  expect(shown).toContain("XXXXXX234F");
+  expect(shown.toUpperCase().replace(/[^0-9A-Z]/g, "")).not.toContain("ABCPE1234F");
+}
+
 /** What a person reads of `shown`: look-alikes as the letters they look like, digits of any script, no marks. */
 export function read(shown: string): string {
   return [...shown.normalize("NFKC")]

@@ -1,6 +1,6 @@
 import { shownClientId } from "../../../src/auth/authenticator";
 import { maskPanShapes, Scrubber } from "../../../src/pii/scrub";
-import { scrubEntryPoints } from "../../helpers/scrub-entry-points";
+import { expectPanMasked, scrubEntryPoints } from "../../helpers/scrub-entry-points";
 
 /**
  * A PAN written apart (`ABCPE 1234 F`) and glued to a word: before it (`MTABCPE 1234 F`, `svcABCPE 1234 F`, an AOPay
@@ -38,9 +38,7 @@ const SPELLINGS = [
 
 describe.each(Object.entries(ENTRY_POINTS))("%s", (_name, scrub) => {
   test.each(SPELLINGS)("masks %j", (spelling) => {
-    const out = scrub(`id ${spelling}, done`);
-    expect(out).toContain("XXXXXX234F");
-    expect(out.toUpperCase().replace(/[^0-9A-Z]/g, "")).not.toContain("ABCPE1234F");
+    expectPanMasked(scrub(`id ${spelling}, done`));
   });
 });
 

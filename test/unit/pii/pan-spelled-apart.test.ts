@@ -1,5 +1,5 @@
 import { Scrubber } from "../../../src/pii/scrub";
-import { scrubEntryPoints } from "../../helpers/scrub-entry-points";
+import { expectPanMasked, scrubEntryPoints } from "../../helpers/scrub-entry-points";
 import { leastThreadCpuOfLengths } from "../../helpers/thread-cpu";
 
 /**
@@ -37,9 +37,7 @@ const SPELLINGS = [
 
 describe.each(Object.entries(ENTRY_POINTS))("%s", (_name, scrub) => {
   test.each(SPELLINGS)("masks %j", (spelling) => {
-    const out = scrub(`holder ${spelling}, done`);
-    expect(out).toContain("XXXXXX234F");
-    expect(out.toUpperCase().replace(/[^0-9A-Z]/g, "")).not.toContain("ABCPE1234F");
+    expectPanMasked(scrub(`holder ${spelling}, done`));
   });
 });
 
