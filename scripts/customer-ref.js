@@ -33,6 +33,9 @@ const { CustomerRefs } = require(join(ROOT, "dist/protection/customer-refs.js"))
 const { customerRefCandidates } = require(join(ROOT, "dist/graphql/customer-refs.js"));
 const { KeyHasher } = require(join(ROOT, "dist/protection/key-hasher.js"));
 const { consentKey } = require(join(ROOT, "dist/protection/consent.js"));
+const { CONSENT_REVOKED: CONSENT_MARK, CONSENT_REVOKE_MS: CONSENT_MARK_MS } = require(
+  join(ROOT, "dist/protection/consent-store.js"),
+);
 
 const USAGE =
   "usage: HMAC_SECRET=... npm run -s customer-ref [-- --hex]   (then type the mobile, Aadhaar number, PAN, CIBIL id\n" +
@@ -133,8 +136,16 @@ function consentLines(identifier) {
   if (cibil === undefined) fail("not a valid CIBIL id (the value is not shown)");
   const key = (/** @type {Buffer} */ s) =>
     `${prefix}consent:${consentKey(new KeyHasher(s), CONSENT_CLIENT, /** @type {{ canonical: string }} */ (cibil).canonical)}`;
+  const others = otherSecrets();
   process.stdout.write(`consent   ${key(secret())}\n`);
-  for (const other of otherSecrets()) process.stdout.write(`consent   ${key(other.secret)}  (${other.label})\n`);
+  for (const other of others) process.stdout.write(`consent   ${key(other.secret)}  (${other.label})\n`);
+  // During a rotation a consent may stand under any of these keys and the server reads them all, a mark under any one
+  // refusing the report (protection/consent.ts hasConsent): marked under one alone, a replica not yet switched (or one
+  // already switched) could still hold it under another. Said on stderr: stdout stays the keys, one a line.
+  if (others.length > 0)
+    process.stderr.write(
+      `${others.length + 1} keys: revoke by marking every one: SET <key> ${CONSENT_MARK} PX ${CONSENT_MARK_MS}\n`,
+    );
 }
 
 /** @param {string} identifier */

@@ -19,7 +19,13 @@ import { monotonicNow } from "../util/clock";
 export type ConsentState = "consent" | "none" | "revoked";
 
 export interface ConsentStore {
-  grant(key: string, ttlMs: number): Promise<void>;
+  /**
+   * Writes a consent at the key, unless an operator's revoke mark stands there (CONSENT_REVOKED, however spelled):
+   * then nothing is written and it answers "revoked". Whatever the order a customer's grant and an operator's mark
+   * reach Redis in, the mark is what stays: a grant landing after it (sent at the moment of the revoke, delayed,
+   * retried) brought the consent back, the revoke silently undone. The mark ends at its PX or at an operator's DEL.
+   */
+  grant(key: string, ttlMs: number): Promise<void | "revoked">;
   has(key: string): Promise<boolean>;
   /** What the key holds: a consent, none, or an operator's revoke mark (CONSENT_REVOKED). Without it, `has`. */
   read?(key: string): Promise<ConsentState>;
@@ -59,15 +65,22 @@ export class MemoryConsentStore implements ConsentStore {
   }
 }
 
+/** What `store` holds at `key`: its `read`, or without one its `has` (a consent or none). */
+export async function readConsent(store: ConsentStore, key: string): Promise<ConsentState> {
+  if (store.read) return store.read(key);
+  return (await store.has(key)) ? "consent" : "none";
+}
+
 /** What a grant writes at a consent's key (with PX, the consent's TTL): every version writes exactly this. */
 const CONSENT_VALUE = "1";
 
 /**
  * An operator's revoke mark at a consent's key (docs/operations.md "Revoking a consent"), for CONSENT_REVOKE_MS: no
- * consent to any read, and a held grant's late write (grantNoShorter) is not written over it, its hold ended. A new
- * grant (the customer verifies an OTP again) writes over it. The documented spelling; the scripts read any value other
- * than CONSENT_VALUE (and any other Redis type) at the key as a mark, so a mark typed slightly wrong by hand
- * (`Revoked`, a trailing space) fails closed: no version writes anything but CONSENT_VALUE there.
+ * consent to any read, and no grant is written over it (GRANT: a new one, the customer verifying an OTP again, nor a
+ * held grant's late write), a held grant's hold ended. It ends at its PX or an operator's DEL. The documented
+ * spelling; the scripts read any value other than CONSENT_VALUE (and any other Redis type) at the key as a mark, so a
+ * mark typed slightly wrong by hand (`Revoked`, a trailing space) fails closed: no version writes anything but
+ * CONSENT_VALUE there.
  */
 export const CONSENT_REVOKED = "revoked";
 
@@ -93,9 +106,10 @@ export const CONSENT_REVOKE_MS = MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_
  * Whether KEYS[1] holds a consent as a grant writes one: the string CONSENT_VALUE (ARGV[1]) with a TTL no longer than
  * any replica gives one (ARGV[2]: CIBIL_CONSENT_TTL_SECONDS at its most, 24 h, and CONSENT_TTL_TOLERANCE_MS, a clock's
  * step). Anything else at the key is bytes no version writes (another Redis type, other text, no TTL, a TTL of years)
- * and is no consent: the read is refused CONSENT_REQUIRED, as without one, until the client verifies the customer's OTP
- * again (its grant's SET writes over it). Asked with EXISTS, any of them was a consent: a hash planted at the key
- * opened the customer's credit report to the client, and a `1` without a TTL opened it for good
+ * and is no consent: the read is refused CONSENT_REQUIRED, as without one; a grant does not write over it either
+ * (GRANT: read as an operator's mark), only over a `1` no version writes. Asked with EXISTS, any of them was a
+ * consent: a hash planted at the key opened the customer's credit report to the client, and a `1` without a TTL opened
+ * it for good
  * (test/integration/redis-stores.test.ts). GET by pcall: another type answers an error, not a consent, and not the
  * store failing. One round trip, as EXISTS was. Anything at the key but CONSENT_VALUE (an operator's revoke mark,
  * CONSENT_REVOKED, however spelled; other text; another type) answers -1: no consent, and a held grant of the key is
@@ -111,14 +125,17 @@ if left <= 0 or left > tonumber(ARGV[2]) then return 0 end
 return 1`;
 
 /**
- * SET KEYS[1] to a consent (ARGV[1]) for ARGV[2] ms, unless it holds one already (as HAS_CONSENT reads one: no longer
- * than ARGV[3]) with at least that time left: a held grant written late never shortens a newer consent at the key. Nor
- * over anything else at the key (an operator's revoke mark, CONSENT_REVOKED however spelled, as HAS_CONSENT reads one:
- * any value but ARGV[1], any other type): -1, not written (a grant held before the revoke must not bring the consent
- * back after it). A `1` with a TTL no version writes (none, years) is written over: its time bounded. Refused at its
- * SET by a full Redis (a script without flags is checked for memory at its first write), after its reads.
+ * Every write of a grant (the first, RedisConsentStore.grant; a held grant's late one, grantNoShorter): SET KEYS[1] to
+ * a consent (ARGV[1]) for ARGV[2] ms, never over anything else at the key (an operator's revoke mark, CONSENT_REVOKED
+ * however spelled, as HAS_CONSENT reads one: any value but ARGV[1], any other type): -1, not written. Read and written
+ * in one script, so no mark lands between: a grant landing after the mark (the customer verifying at the moment of the
+ * revoke, a write delayed or retried) must not bring the consent back. A consent already there with at least ARGV[2]
+ * ms left and no more than ARGV[3] (as HAS_CONSENT reads one) is left as it is: a held grant written late never
+ * shortens a newer consent; a first grant passes 0, always written (as the plain SET it replaces). A `1` with a TTL no
+ * version writes (none, years) is written over: its time bounded. Refused at its SET by a full Redis (a script without
+ * flags is checked for memory at its first write), after its reads.
  */
-const GRANT_NO_SHORTER = `
+const GRANT = `
 local value = redis.pcall('GET', KEYS[1])
 if value then
   if value ~= ARGV[1] then return -1 end
@@ -130,33 +147,34 @@ return 1`;
 
 export class RedisConsentStore implements ConsentStore {
   readonly #has: ScriptCommand<number>;
-  readonly #grantNoShorter: ScriptCommand<number>;
+  readonly #grant: ScriptCommand<number>;
 
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
   ) {
     this.#has = scriptCommand(redis, "aopayConsentHas", HAS_CONSENT, 1);
-    this.#grantNoShorter = scriptCommand(redis, "aopayConsentGrantNoShorter", GRANT_NO_SHORTER, 1);
+    this.#grant = scriptCommand(redis, "aopayConsentGrant", GRANT, 1);
   }
 
-  async grantNoShorter(key: string, ttlMs: number): Promise<void | "revoked"> {
+  grantNoShorter(key: string, ttlMs: number): Promise<void | "revoked"> {
+    return this.#write(key, ttlMs, MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_TTL_TOLERANCE_MS);
+  }
+
+  grant(key: string, ttlMs: number): Promise<void | "revoked"> {
+    return this.#write(key, ttlMs, 0);
+  }
+
+  /** GRANT: `keepUpTo` the longest consent left at the key as it is (0: none, always written). */
+  async #write(key: string, ttlMs: number, keepUpTo: number): Promise<void | "revoked"> {
     try {
-      const written = await this.#grantNoShorter(
+      const written = await this.#grant(
         `${this.keyPrefix}consent:${key}`,
         CONSENT_VALUE,
         String(ttlMs),
-        String(MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_TTL_TOLERANCE_MS),
+        String(keepUpTo),
       );
       if (written === -1) return "revoked";
-    } catch (error) {
-      throw new ProtectionStoreError("consent", error);
-    }
-  }
-
-  async grant(key: string, ttlMs: number): Promise<void> {
-    try {
-      await this.redis.set(`${this.keyPrefix}consent:${key}`, CONSENT_VALUE, "PX", ttlMs);
     } catch (error) {
       throw new ProtectionStoreError("consent", error);
     }
@@ -255,17 +273,18 @@ export class HeldConsentStore implements ConsentStore {
     };
   }
 
-  async grant(key: string, ttlMs: number): Promise<void> {
+  async grant(key: string, ttlMs: number): Promise<void | "revoked"> {
     // The consent's time runs from the grant asked, not from its refusal: a refusal that took a command timeout (or a
     // reconnect) would otherwise stretch the consent past CIBIL_CONSENT_TTL_SECONDS by that long.
     const asked = this.#now();
     try {
-      await this.store.grant(key, ttlMs);
+      const written = await this.store.grant(key, ttlMs);
       // A newer consent landed: an older grant of the key held here stops (its retry sees it gone), or its write, a
       // shorter time left, would replace this one's (the customer refused CONSENT_REQUIRED before the consent's end).
+      // Or a revoke mark stands at the key (not written, "revoked"): an older hold of the key ends at it as well.
       this.#held.delete(key);
       this.#retrying.delete(key);
-      return;
+      return written;
     } catch (error) {
       if (this.#closed || this.options.retryMs <= 0 || !this.#room()) throw error;
       const until = asked + ttlMs;
@@ -283,26 +302,30 @@ export class HeldConsentStore implements ConsentStore {
     }
   }
 
+  async has(key: string): Promise<boolean> {
+    return (await this.read(key)) === "consent";
+  }
+
   /**
    * A grant held here answers for its consent's time, unless Redis holds an operator's revoke mark at its key
    * (CONSENT_REVOKED): the hold ends then (its retry with it), and the read is refused as on every replica. Asked of
-   * Redis each time, as a read not held is; Redis failing to answer, the hold answers (it is held because Redis refused
-   * the write: an outage must not take the customer's consent). A grant held while a mark stands (the customer verified
-   * again within the mark's time, and Redis refused that write) ends at the mark as well: the customer verifies again.
+   * Redis each time, as a read not held is. Redis failing to answer (down, cut, or slower than the client's command
+   * timeout, 1 s: protection/redis.ts), the read throws as one not held does (PROTECTION_UNAVAILABLE, retryable), the
+   * hold and its retry kept: whether a mark stands cannot be known, and a revoke must not be served past. Before, the
+   * hold answered then, serving a consent revoked while Redis was away
+   * (test/integration/redis-consent-revoke.test.ts).
+   * The wait is the command timeout at most, and a disconnected client (no offline queue) fails at once; the read
+   * budgets asked before the consent (graphql/loaders.ts) wait and refuse the same way, so no breaker here would
+   * shorten a refusal. A grant held while a mark stands (the customer verified again within the mark's time, and Redis
+   * refused that write) ends at the mark as well.
    */
-  async has(key: string): Promise<boolean> {
+  async read(key: string): Promise<ConsentState> {
     const until = this.#held.get(key);
-    if (until === undefined || until <= this.#now()) return this.store.has(key);
-    if (!this.store.read) return true;
-    let state: ConsentState;
-    try {
-      state = await this.store.read(key);
-    } catch {
-      return true;
-    }
-    if (state !== "revoked") return true;
+    if (until === undefined || until <= this.#now()) return readConsent(this.store, key);
+    if (!this.store.read) return "consent";
+    if ((await this.store.read(key)) !== "revoked") return "consent";
     this.#revoked(key, until);
-    return false;
+    return "revoked";
   }
 
   /** The hold of `key` (the one ending at `until`, not a newer grant's taken meanwhile) ends at a revoke mark. */

@@ -1,4 +1,4 @@
-import type { ConsentStore } from "./consent-store";
+import { type ConsentStore, readConsent } from "./consent-store";
 import type { KeyHasher } from "./key-hasher";
 
 /**
@@ -13,7 +13,12 @@ export function consentKey(hasher: KeyHasher, clientId: string, cibilId: string)
  * Whether the client holds the customer's consent: recorded under the current secret, or, during a rotation of
  * HMAC_SECRET, under a previous one or the coming one (docs/security.md "Rotating the HMAC secret": a replica not yet
  * switched reads what a switched one recorded; a grant is always written under the current one). `others` is empty
- * without HMAC_SECRET_PREVIOUS and HMAC_SECRET_NEXT: no HMAC here (the caller's `key`) and one read.
+ * without HMAC_SECRET_PREVIOUS and HMAC_SECRET_NEXT: no HMAC here (the caller's `key`) and one read. With them, every
+ * key is read (at once: one round trip to Redis) and an operator's revoke mark under any of them is no consent,
+ * whatever the others hold: a revoke is one customer's for one client, whichever secret its key was computed with.
+ * Before, the first consent found answered, so a grant under the previous secret's key outlived a mark under the
+ * current one's (and the other way round) unless the operator had marked every key (docs/operations.md "Revoking a
+ * consent"). A cost of the rotation only: each read HMACs and reads every secret's key.
  */
 export async function hasConsent(
   store: ConsentStore,
@@ -28,12 +33,15 @@ export async function hasConsent(
   /** Told the index in `others` of the secret a consent was found under (Protection.olderRead). */
   foundUnder?: (index: number) => void,
 ): Promise<boolean> {
-  if (await store.has(key)) return true;
-  for (let i = 0; i < others.length; i++) {
-    if (await store.has(consentKey(others[i], clientId, cibilId))) {
-      foundUnder?.(i);
-      return true;
-    }
-  }
-  return false;
+  if (others.length === 0) return store.has(key);
+  const states = await Promise.all([
+    readConsent(store, key),
+    ...others.map((hasher) => readConsent(store, consentKey(hasher, clientId, cibilId))),
+  ]);
+  if (states.includes("revoked")) return false;
+  if (states[0] === "consent") return true;
+  const found = states.indexOf("consent", 1);
+  if (found < 0) return false;
+  foundUnder?.(found - 1);
+  return true;
 }

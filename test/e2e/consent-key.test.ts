@@ -99,6 +99,13 @@ describeWithRedis("the consent key npm run customer-ref --consent prints", () =>
       expect([CONSENT_REVOKED, CONSENT_REVOKE_MS]).toEqual(["revoked", 86_460_000]);
       expect(await redis.set(key, "revoked", "PX", 86_460_000)).toBe("OK");
       expect(await read()).toEqual({ __typename: "ConsentRequired", code: "CONSENT_REQUIRED" });
+      // The customer verifying again while the mark stands (at the moment of the revoke, or a write delayed): the
+      // verification stands, its grant is not written over the mark (before, it was: the revoke undone).
+      expect(resultOf((await t.gql(VERIFY, { input })).body, "submitCibilOtp")).toEqual({
+        __typename: "CibilOtpVerified",
+      });
+      expect(await redis.get(key)).toBe("revoked");
+      expect(await read()).toEqual({ __typename: "ConsentRequired", code: "CONSENT_REQUIRED" });
     } finally {
       await redis.quit();
     }
@@ -129,5 +136,79 @@ describeWithRedis("the consent key npm run customer-ref --consent prints", () =>
     });
     expect(noSecret.status).not.toBe(0);
     expect(noSecret.stdout).toBe("");
+  });
+});
+
+/**
+ * During a rotation of HMAC_SECRET (HMAC_SECRET_PREVIOUS set, as on the server): the tool prints a key per secret and
+ * says to mark every one; the server reads them all, so a mark under either refuses the report whichever key holds
+ * the consent (a grant under the current secret's key, or under the previous one's, written by a replica not yet
+ * switched). Before, the first consent found answered: a mark under the other key was not read.
+ */
+describeWithRedis("the consent keys during a rotation of HMAC_SECRET", () => {
+  const PREVIOUS = "consent-key-e2e-previous-0123456789abcdef";
+  let t: TestStack;
+  let stop: () => Promise<void>;
+  const prefix = uniquePrefix();
+  beforeAll(async () => {
+    ({ t, stop } = await startStackOnFakeUpstream({
+      answer: byPath({
+        "/CibilScore/SubmitOTP": json(200, fixtureJson("cibil/submit-otp.success")),
+        "/CibilScore/GetCreditHistory": json(200, {
+          status: "SUCCESS",
+          message: "success",
+          error_code: "SPC-200",
+          merchant_trans_id: "SPCBL2401311200000000CnsntRt",
+          result: { score: 742 },
+        }),
+      }),
+      env: { HMAC_SECRET, HMAC_SECRET_PREVIOUS: PREVIOUS, REDIS_URL: REDIS_URL as string, REDIS_KEY_PREFIX: prefix },
+    }));
+  }, 120_000);
+  afterAll(async () => {
+    await stop?.();
+    await deletePrefixes([prefix]);
+  });
+  const read = async (cibilId: string) => resultOf((await t.gql(HISTORY, { cibilId })).body, "cibilCreditHistory");
+  const keysOf = (cibilId: string) => {
+    const run = tool(`${cibilId}\n`, [CLIENT], { REDIS_KEY_PREFIX: prefix, HMAC_SECRET_PREVIOUS: PREVIOUS });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe("2 keys: revoke by marking every one: SET <key> revoked PX 86460000\n");
+    const [current, previous, ...rest] = run.stdout.split("\n").filter(Boolean);
+    expect([rest, previous.endsWith("  (previous secret 1)")]).toEqual([[], true]);
+    return { current: current.replace(/^consent\s+/, ""), previous: previous.replace(/^consent\s+|\s+\(.*$/g, "") };
+  };
+
+  it("a consent under the current secret's key, the mark under the previous one's alone: refused", async () => {
+    const cibilId = "831234567892";
+    const input = { ...cibilInput(cibilId).input, otp: "123456", questionKey: "1", answerKey: "USER_TO_INPUT_ANSWER" };
+    expect(resultOf((await t.gql(VERIFY, { input })).body, "submitCibilOtp")).toEqual({
+      __typename: "CibilOtpVerified",
+    });
+    expect(await read(cibilId)).toEqual({ __typename: "CibilCreditHistory" });
+    const keys = keysOf(cibilId);
+    const redis = await connectRedis();
+    try {
+      expect([await redis.get(keys.current), await redis.get(keys.previous)]).toEqual(["1", null]);
+      await redis.set(keys.previous, CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+      expect(await read(cibilId)).toEqual({ __typename: "ConsentRequired", code: "CONSENT_REQUIRED" });
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it("a consent under the previous secret's key, the mark under the current one's: refused", async () => {
+    const cibilId = "831234567893";
+    const keys = keysOf(cibilId);
+    const redis = await connectRedis();
+    try {
+      // What a replica still on the previous secret writes for the customer's verification.
+      await redis.set(keys.previous, "1", "PX", 600_000);
+      expect(await read(cibilId)).toEqual({ __typename: "CibilCreditHistory" });
+      await redis.set(keys.current, CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+      expect(await read(cibilId)).toEqual({ __typename: "ConsentRequired", code: "CONSENT_REQUIRED" });
+    } finally {
+      await redis.quit();
+    }
   });
 });

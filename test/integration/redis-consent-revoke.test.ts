@@ -1,5 +1,6 @@
-import type Redis from "ioredis";
+import Redis from "ioredis";
 import { createLogger } from "../../src/logging/logger";
+import { consentKey, hasConsent } from "../../src/protection/consent";
 import {
   CONSENT_REVOKE_MS,
   CONSENT_REVOKED,
@@ -8,8 +9,11 @@ import {
   RedisConsentStore,
 } from "../../src/protection/consent-store";
 import { ProtectionStoreError } from "../../src/protection/errors";
+import { KeyHasher } from "../../src/protection/key-hasher";
 import { LogCapture } from "../helpers/log-capture";
-import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../helpers/redis";
+import { refusingFirst } from "../helpers/refusing-consent";
+import { REDIS_URL, connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../helpers/redis";
+import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
 
 /**
  * An operator's revoke of a CIBIL consent: a DEL of its key in Redis (docs/operations.md "Revoking a consent"). What
@@ -20,19 +24,13 @@ import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../he
  */
 const TTL_MS = 600_000;
 
-/** A real RedisConsentStore whose first `refusals` grants are refused, as a full or unreachable Redis refuses them. */
-function refusingFirst(store: RedisConsentStore, refusals: number): ConsentStore {
-  let left = refusals;
-  return {
-    grant: (key, ttlMs) => {
-      if (left-- > 0) return Promise.reject(new ProtectionStoreError("consent", new Error("OOM (test)")));
-      return store.grant(key, ttlMs);
-    },
-    has: (key) => store.has(key),
-    read: (key) => store.read(key),
-    grantNoShorter: (key, ttlMs) => store.grantNoShorter(key, ttlMs),
-  };
-}
+/** The marks an operator may type (the documented one, spelled otherwise, another type): each fails closed. */
+const MARKS: [string, (redis: Redis, key: string) => Promise<unknown>][] = [
+  ["revoked", (redis, key) => redis.set(key, CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS)],
+  ["Revoked", (redis, key) => redis.set(key, "Revoked", "PX", CONSENT_REVOKE_MS)],
+  ["no PX", (redis, key) => redis.set(key, CONSENT_REVOKED)],
+  ["a hash", (redis, key) => redis.hset(key, "revoked", "1")],
+];
 
 describeWithRedis("revoking a consent (DEL of its key)", () => {
   let redis: Redis;
@@ -165,14 +163,185 @@ describeWithRedis("revoking a consent (DEL of its key)", () => {
     here.close();
   });
 
-  it("a customer who verifies again after a revoke: the new grant writes over the mark", async () => {
+  // Before, the new grant's SET wrote over the mark: a grant landing after it (the customer verifying at the moment of
+  // the revoke, a delayed write) undid the revoke (test/integration/redis-consent-revoke.test.ts).
+  it("a customer who verifies again after a revoke: the mark stands until its PX or an operator's DEL", async () => {
     const here = held(new RedisConsentStore(redis, prefix));
     await redis.set(`${prefix}consent:again`, CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
     expect(await here.has("again")).toBe(false);
-    await here.grant("again", TTL_MS);
+    expect(await here.grant("again", TTL_MS)).toBe("revoked");
+    expect(await here.has("again")).toBe(false);
+    expect(await redis.get(`${prefix}consent:again`)).toBe(CONSENT_REVOKED);
+    // The operator lifts the revoke: the customer's next verification is consent again.
+    expect(await redis.del(`${prefix}consent:again`)).toBe(1);
+    expect(await here.grant("again", TTL_MS)).toBeUndefined();
     expect(await here.has("again")).toBe(true);
-    expect(await redis.get(`${prefix}consent:again`)).toBe("1");
     here.close();
+  });
+  // A revoke mark against every path that writes or reads a grant: a grant's write landing after the mark (the
+  // customer verifying at the moment of the revoke, a write delayed or retried), a rotation of HMAC_SECRET (a grant
+  // under one secret's key, the mark under another's), and a held grant read while Redis does not answer.
+  const at = (key: string) => `${prefix}consent:${key}`;
+  const value = (key: string) => redis.get(at(key)).catch(() => "not a string");
+  it("a grant's write landing after the mark (RedisConsentStore.grant): not written, the mark stands", async () => {
+    const store = new RedisConsentStore(redis, prefix);
+    for (const [name, mark] of MARKS) {
+      await mark(redis, at(name));
+      const before = [await redis.type(at(name)), await value(name)];
+      expect([name, await store.grant(name, TTL_MS)]).toEqual([name, "revoked"]);
+      expect([name, await redis.type(at(name)), await value(name)]).toEqual([name, ...before]);
+      expect([name, await store.read(name)]).toEqual([name, "revoked"]);
+    }
+  });
+
+  it("a grant through the held store landing after the mark: not written, not held, refused on every replica", async () => {
+    const here = held(new RedisConsentStore(redis, prefix));
+    const other = held(new RedisConsentStore(redis, prefix));
+    for (const [name, mark] of MARKS) {
+      await mark(redis, at(name));
+      expect([name, await here.grant(name, TTL_MS)]).toEqual([name, "revoked"]);
+      expect([name, await here.has(name), await other.has(name)]).toEqual([name, false, false]);
+    }
+    here.close();
+    other.close();
+  });
+
+  it("a held grant, then the mark, then the customer's next grant landing: the mark stands, the hold ends", async () => {
+    const here = held(refusingFirst(new RedisConsentStore(redis, prefix), 1));
+    await here.grant("again", TTL_MS);
+    await redis.set(at("again"), CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+    expect(await here.grant("again", TTL_MS)).toBe("revoked");
+    // Past the first retries (200 ms, then 400 ms): nothing written over the mark.
+    await new Promise((r) => setTimeout(r, 800));
+    expect(await redis.get(at("again"))).toBe(CONSENT_REVOKED);
+    expect(await here.has("again")).toBe(false);
+    here.close();
+  });
+
+  it("a grant racing the mark (both sent together, either first): the mark is what stays", async () => {
+    const store = new RedisConsentStore(redis, prefix);
+    const writer = await connectRedis();
+    try {
+      for (let i = 0; i < 20; i++) {
+        const name = `race-${i}`;
+        const mark = () => writer.set(at(name), CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+        await Promise.all(i % 2 === 0 ? [store.grant(name, TTL_MS), mark()] : [mark(), store.grant(name, TTL_MS)]);
+        // Whichever landed first: a grant first is written over by the mark; a grant after it is refused.
+        expect([name, await redis.get(at(name)), await store.read(name)]).toEqual([name, CONSENT_REVOKED, "revoked"]);
+      }
+    } finally {
+      await writer.quit();
+    }
+  });
+
+  describe("during a rotation of HMAC_SECRET", () => {
+    const current = new KeyHasher(Buffer.from("consent11-current-secret-0123456789"));
+    const previous = new KeyHasher(Buffer.from("consent11-previous-secret-0123456789"));
+    const client = "app-1";
+    const cibil = "ABCDE1234F";
+    const keys = { current: consentKey(current, client, cibil), previous: consentKey(previous, client, cibil) };
+    const check = (store: ConsentStore, found?: (index: number) => void) =>
+      hasConsent(store, keys.current, [previous], client, cibil, found);
+
+    it("a grant under the previous secret's key, the mark under the current one's: no consent", async () => {
+      const store = new RedisConsentStore(redis, prefix);
+      await store.grant(keys.previous, TTL_MS);
+      await redis.set(at(keys.current), CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+      expect(await check(store)).toBe(false);
+      expect(await check(held(store))).toBe(false);
+    });
+
+    it("a grant under the current secret's key, the mark under the previous one's: no consent", async () => {
+      const store = new RedisConsentStore(redis, prefix);
+      await store.grant(keys.current, TTL_MS);
+      await redis.set(at(keys.previous), CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+      expect(await check(store)).toBe(false);
+      const here = held(store);
+      expect(await check(here)).toBe(false);
+      here.close();
+    });
+
+    it("a held grant under the current key, the mark under the previous one's: no consent, the hold kept out", async () => {
+      const here = held(refusingFirst(new RedisConsentStore(redis, prefix), 1));
+      await here.grant(keys.current, TTL_MS);
+      expect(await check(here)).toBe(true);
+      await redis.set(at(keys.previous), CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+      expect(await check(here)).toBe(false);
+      here.close();
+    });
+
+    it("no mark: a grant under either key is consent, the previous one's said so", async () => {
+      const store = new RedisConsentStore(redis, prefix);
+      await store.grant(keys.previous, TTL_MS);
+      const found: number[] = [];
+      expect(await check(store, (i) => found.push(i))).toBe(true);
+      expect(found).toEqual([0]);
+      await store.grant(keys.current, TTL_MS);
+      expect(await check(store)).toBe(true);
+    });
+  });
+
+  describe("a held grant read while Redis does not answer", () => {
+    let proxy: RedisProxy;
+    let through: Redis;
+    beforeEach(async () => {
+      proxy = await startRedisProxy(REDIS_URL!);
+      // As the server connects (protection/redis.ts createRedis): no offline queue, a command timeout of 1 s.
+      through = new Redis(proxy.url, {
+        enableOfflineQueue: false,
+        autoResendUnfulfilledCommands: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: 1_000,
+        retryStrategy: () => 50,
+      });
+      through.on("error", () => undefined);
+      await new Promise<void>((resolve) => through.once("ready", () => resolve()));
+    });
+    afterEach(async () => {
+      through.disconnect();
+      await proxy.close();
+    });
+
+    it("Redis cut after the mark: refused (the mark cannot be asked), not served from the hold", async () => {
+      const here = held(refusingFirst(new RedisConsentStore(through, prefix), 1));
+      await here.grant("cut", TTL_MS);
+      expect(await here.has("cut")).toBe(true);
+      await redis.set(at("cut"), CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+      proxy.cut();
+      await expect(here.has("cut")).rejects.toThrow(ProtectionStoreError);
+      // Back: the mark is read, the hold ends.
+      proxy.restore();
+      await new Promise<void>((resolve) => through.once("ready", () => resolve()));
+      expect(await here.has("cut")).toBe(false);
+      here.close();
+    });
+
+    it("Redis stalled (no answer within the command timeout): refused, not served from the hold", async () => {
+      const here = held(refusingFirst(new RedisConsentStore(through, prefix), 1));
+      await here.grant("stalled", TTL_MS);
+      await redis.set(at("stalled"), CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+      proxy.stall();
+      await expect(here.has("stalled")).rejects.toThrow(ProtectionStoreError);
+      here.close();
+    });
+
+    it("a port nothing listens on: a held grant's read is refused", async () => {
+      await proxy.close();
+      const nowhere = new Redis(proxy.url, {
+        enableOfflineQueue: false,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 1_000,
+        retryStrategy: () => null,
+      });
+      nowhere.on("error", () => undefined);
+      await nowhere.connect().catch(() => undefined);
+      const here = held(new RedisConsentStore(nowhere, prefix));
+      await here.grant("nowhere", TTL_MS);
+      await expect(here.has("nowhere")).rejects.toThrow(ProtectionStoreError);
+      here.close();
+      nowhere.disconnect();
+    });
   });
 });
 

@@ -132,10 +132,15 @@ describeWithRedis("shared state in Redis (real Redis at REDIS_URL)", () => {
     await redis.set(key("c-years"), "1", "PX", 10 * 365 * 86_400_000);
     const planted = ["c-hash", "c-list", "c-zset", "c-text", "c-two", "c-empty", "c-forever", "c-years"];
     for (const name of planted) expect([name, await store.has(name)]).toEqual([name, false]);
-    // Read, not changed (a read never writes); a grant writes over any of them, and that is consent.
+    // Read, not changed (a read never writes). A grant writes over a `1` no grant wrote (its time bounded), and that is
+    // consent; anything else there is read as an operator's revoke mark (GRANT): not written over, "revoked".
     expect(await redis.type(key("c-hash"))).toBe("hash");
-    for (const name of planted) await store.grant(name, 60_000);
-    for (const name of planted) expect([name, await store.has(name)]).toEqual([name, true]);
+    const ones = ["c-forever", "c-years"];
+    for (const name of planted) {
+      expect([name, await store.grant(name, 60_000)]).toEqual([name, ones.includes(name) ? undefined : "revoked"]);
+      expect([name, await store.has(name)]).toEqual([name, ones.includes(name)]);
+    }
+    expect(await redis.type(key("c-hash"))).toBe("hash");
     // A consent of the longest CIBIL_CONSENT_TTL_SECONDS (24 h) is one.
     await store.grant("c-day", 86_400_000);
     expect(await store.has("c-day")).toBe(true);

@@ -97,10 +97,14 @@ export class CibilResolver {
         try {
           // The request's key (Loaders.consentKey): its nested creditHistory checks under the same one, not hashed
           // again.
-          await ctx.protection.consent.grant(
+          const written = await ctx.protection.consent.grant(
             ctx.loaders.consentKey(result.verifiedCibilId),
             ctx.protection.consentTtlMs,
           );
+          // An operator's revoke mark stands at the key (docs/operations.md "Revoking a consent"): not written over,
+          // the revoke kept until its PX or an operator's DEL; the verification stands and the reads answer
+          // CONSENT_REQUIRED. Not unrecorded: nothing failed, the operator's decision holds.
+          if (written === "revoked") ctx.log.info("CIBIL consent not recorded: a revoke mark stands at its key");
         } catch (error) {
           // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead. With
           // Redis, a grant it refuses is held and written again (protection/consent-store.ts HeldConsentStore): this
