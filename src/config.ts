@@ -275,7 +275,10 @@ function urlSecrets(url: URL): string[] {
  * only the first two: AUTH_JWKS_URL's password reached the error line of every request with a bearer token. Each
  * adds one `includes` per log line (a 450-character access line: about 90 instructions under callgrind, scrub.ts).
  */
-export function logSecrets(config: Pick<Config, "aopay" | "secretValues">): string[] {
+export function logSecrets(config: {
+  aopay: Pick<AopayConfig, "registrationId" | "companyCode">;
+  secretValues: readonly string[];
+}): string[] {
   return [config.aopay.registrationId, config.aopay.companyCode, ...config.secretValues];
 }
 

@@ -1,6 +1,6 @@
 import process from "node:process";
 import type { Level } from "pino";
-import { ConfigError, type Env, SETTINGS_GROUPS } from "../config";
+import { ConfigError, type Env, logSecrets, secretValues, SETTINGS_GROUPS } from "../config";
 import { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } from "../aopay/client.settings";
 import { transportSettings } from "../aopay/transport.settings";
 import { serverSettings } from "../http/server.settings";
@@ -16,6 +16,12 @@ export interface SimulatorConfig {
   registrationId: string;
   companyCode: string;
   logLevel: Level;
+  /**
+   * What its logger hides in every line (config.ts logSecrets, the server's list): its own credentials and every
+   * secret setting's value in the environment, which it shares with the server (a `.env`). Its runtime logger was
+   * made with the level alone: a fault once it listened (an exception, a warning) wrote them whole.
+   */
+  logSecrets: string[];
 }
 
 /**
@@ -38,6 +44,10 @@ export function loadSimulatorConfig(env: Env = process.env): SimulatorConfig {
     registrationId: SIMULATOR_REGISTRATION_ID,
     companyCode: SIMULATOR_COMPANY_CODE,
     logLevel: readGroup(serverSettings, env, problems).LOG_LEVEL,
+    logSecrets: logSecrets({
+      aopay: { registrationId: SIMULATOR_REGISTRATION_ID, companyCode: SIMULATOR_COMPANY_CODE },
+      secretValues: secretValues(env),
+    }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

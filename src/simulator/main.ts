@@ -11,7 +11,7 @@ import { startSimulator } from "./server";
 /** `npm run simulator`: the AOPay simulator alone, e.g. to point another client or a second server at it. */
 async function main(): Promise<void> {
   const config = loadSimulatorConfig();
-  const log = createLogger({ level: config.logLevel });
+  const log = createLogger({ level: config.logLevel, secrets: config.logSecrets });
   logFaultsTo(log);
   const sim = await startSimulator({ ...config, log });
   log.info(
