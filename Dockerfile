@@ -14,7 +14,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+# `npm run build`'s compile, called directly: that script (scripts/build-if-stale.js) takes the checkout's build lock
+# against a start or `npm run dev` beside it, and nothing else writes dist/ in this stage.
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
 # The self-hosted explorer (GraphiQL at /graphiql, served in development only, e.g. compose.yaml's local run, which
 # advertises it); Vite and GraphiQL are dev dependencies, so it is built here. 7 MB in the image. The command is
 # scripts/build-if-stale.js's explorer step, called directly: that script skips the explorer when Vite is missing,
@@ -43,8 +45,9 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/explorer/dist ./explorer/dist
 COPY --chown=node:node package.json ./
 # Support's `node scripts/customer-ref.js` (docs/operations.md "Finding a customer's requests"): run where HMAC_SECRET
-# is, in this container; it needs only dist/ and the production dependencies.
-COPY --chown=node:node scripts/customer-ref.js ./scripts/customer-ref.js
+# is, in this container; it needs only dist/, the production dependencies and scripts/cli.js (its flags, Node's own
+# util.parseArgs).
+COPY --chown=node:node scripts/customer-ref.js scripts/cli.js ./scripts/
 # The image's unprivileged user; the app needs no write access anywhere.
 USER node
 # 4000: GraphQL, /healthz, /readyz. 9464: Prometheus /metrics (its own listener).

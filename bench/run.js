@@ -37,8 +37,9 @@ const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 
 function build() {
   log("building our server: tsc -p tsconfig.build.json (npm run build) ...");
-  const tsc = require.resolve("typescript/bin/tsc", { paths: [ROOT] });
-  const r = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
+  // As npm run build: under the checkout's build lock (scripts/build-lock.js), not beside a start or npm run dev.
+  const build = [path.join(ROOT, "scripts/build-if-stale.js"), "--only", "server", "--force"];
+  const r = spawnSync(process.execPath, build, { cwd: ROOT, stdio: "inherit" });
   if (r.status !== 0) throw new Error(`build failed (exit ${r.status})`);
 }
 

@@ -5,10 +5,15 @@
  * and the API_KEYS entry (`clientId:sha256hex`) for the server's configuration, which never holds the key itself.
  */
 const { createHash, randomBytes } = require("node:crypto");
+const { parseCli } = require("./cli");
 
-const clientId = process.argv[2];
-if (!clientId || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) {
-  process.stderr.write("usage: npm run api-key -- <clientId>   (1-64 letters, digits, '.', '_' or '-')\n");
+const USAGE =
+  "usage: npm run api-key -- <clientId>   (1-64 letters, digits, '.', '_' or '-'; one starting with '-' after `--`)\n";
+// One client id and no flag: `--help` or a mistyped flag was taken for a client's name, and a key made for it.
+const { positionals } = parseCli(USAGE, { positionals: true });
+const clientId = positionals[0];
+if (positionals.length !== 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) {
+  process.stderr.write(USAGE);
   process.exit(2);
 }
 // A reader that closed the pipe early (`| head -1`) raised an unhandled EPIPE: a stack trace, and the key shown in part

@@ -18,8 +18,8 @@
  * 2 MB, the lockfile 0.5 MB) took 4-17 ms here (7 runs).
  *
  * One build of a folder at a time: a second start (`npm start` beside `npm run simulator`) waits for the first, then
- * finds nothing stale. Two tsc writing one dist/ at once let the first to finish start its server while the other
- * rewrote the files under it (seen: files read empty or cut short).
+ * finds nothing stale; so does one beside `npm run build` (this script, forced) and `npm run dev` (the lock held while
+ * it runs): scripts/build-lock.js.
  *
  * `--only server|explorer` builds one of them; `--force` builds whether stale or not.
  */
@@ -29,11 +29,11 @@ const { createHash } = require("node:crypto");
 require("./check-node").requireNode("server");
 const fs = require("node:fs");
 const path = require("node:path");
+const { lock } = require("./build-lock");
+const { parseCli } = require("./cli");
 
 const ROOT = path.resolve(__dirname, "..");
 const LOCKFILE = path.join(ROOT, "package-lock.json");
-/** A build lock older than this is left behind whoever holds its number (a cold first build takes under a minute). */
-const LOCK_STALE_MS = 10 * 60_000;
 
 /** Every file under `entry` (or `entry` itself), sorted, except those under `skip`. */
 function files(/** @type {string} */ entry, /** @type {string[]} */ skip) {
@@ -106,6 +106,8 @@ function serverStep(/** @type {boolean} */ force) {
   const what = "server (dist/)";
   const build = async () => {
     const began = Date.now();
+    // A build killed half way leaves no stamp: the next start builds again (a forced one's inputs match the old stamp).
+    fs.rmSync(stamp, { force: true });
     await run(what, [tsc, "-p", path.join(ROOT, "tsconfig.build.json")]);
     writeStamp(stamp, inputs, began);
   };
@@ -130,69 +132,24 @@ function explorerStep(/** @type {boolean} */ force) {
   const what = "explorer (explorer/dist/, GraphiQL)";
   const build = async () => {
     const began = Date.now();
+    fs.rmSync(stamp, { force: true });
     await run(what, [vite, "build", dir, "--logLevel", "warn"]);
     writeStamp(stamp, inputs, began);
   };
   return { what, into: "the explorer (GraphiQL) into explorer/dist/", why, seconds: 10, build };
 }
 
+const USAGE =
+  "usage: node scripts/build-if-stale.js [--only server|explorer] [--force]   (npm start, npm run build, npm run\n" +
+  "       explorer:build: builds dist/ and explorer/dist/ when their sources changed; --force: whether or not)\n";
+
 /**
- * Holds this folder's build lock (a file naming its process, made by a hard link so it never exists empty) until
- * this process exits. Held by a live process: waits for it, saying so once. Left by a process that is gone (killed
- * mid-build) or older than LOCK_STALE_MS: taken over. (Two starts finding one left behind at the same instant could
- * both take it: the same race as before the lock, only after a killed build.)
+ * Builds what is stale (or, with `force`, all) of `only` (both by default). Holds the build lock while it does
+ * (scripts/build-lock.js), unless the caller already holds it (`locked`: scripts/dev.js, for as long as it runs).
+ * @param {{ only?: "server" | "explorer", force?: boolean, locked?: boolean }} options
  */
-async function lock() {
-  const file = path.join(ROOT, ".build-if-stale.lock");
-  const mine = `${file}.${process.pid}`;
-  fs.writeFileSync(mine, `${process.pid}\n`);
-  try {
-    let said = false;
-    for (;;) {
-      try {
-        fs.linkSync(mine, file);
-        process.on("exit", () => fs.rmSync(file, { force: true }));
-        return;
-      } catch (error) {
-        if (/** @type {NodeJS.ErrnoException} */ (error).code !== "EEXIST") throw error;
-      }
-      let holder;
-      try {
-        holder = Number.parseInt(fs.readFileSync(file, "utf8"), 10);
-        // Gone, or older than any build takes (its number since given to another process): left behind.
-        if (!alive(holder) || Date.now() - fs.statSync(file).mtimeMs > LOCK_STALE_MS) fs.rmSync(file, { force: true });
-      } catch (error) {
-        if (/** @type {NodeJS.ErrnoException} */ (error).code !== "ENOENT") throw error;
-      }
-      if (!fs.existsSync(file)) continue;
-      if (!said) process.stderr.write(`build: waiting for another build of this folder to finish (pid ${holder})\n`);
-      said = true;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  } finally {
-    fs.rmSync(mine, { force: true });
-  }
-}
-
-/** Whether process `pid` exists (EPERM: it does, another user's). */
-function alive(/** @type {number} */ pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return /** @type {NodeJS.ErrnoException} */ (error).code === "EPERM";
-  }
-}
-
-async function main() {
-  const argv = process.argv.slice(2);
-  const force = argv.includes("--force");
-  const onlyAt = argv.indexOf("--only");
-  const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
-  if (only !== undefined && only !== "server" && only !== "explorer")
-    throw new Error(`--only server|explorer (got ${only})`);
-  await lock();
+async function buildIfStale({ only, force = false, locked = false }) {
+  if (!locked) await lock(ROOT);
   const steps = [
     only !== "explorer" ? serverStep(force) : undefined,
     only !== "server" ? explorerStep(force) : undefined,
@@ -206,6 +163,16 @@ async function main() {
   await Promise.all(steps.map((step) => step.build()));
 }
 
+async function main() {
+  const { values } = parseCli(USAGE, { options: { only: { type: "string" }, force: { type: "boolean" } } });
+  const only = values.only;
+  if (only !== undefined && only !== "server" && only !== "explorer") {
+    process.stderr.write(`--only server|explorer (got ${only})\n${USAGE}`);
+    process.exit(2);
+  }
+  await buildIfStale({ only, force: values.force === true });
+}
+
 // Required by test/global-setup.js for dist-test/'s stamp (the same staleness by content): nothing runs then.
 if (require.main === module)
   main().catch((/** @type {Error} */ error) => {
@@ -213,4 +180,4 @@ if (require.main === module)
     process.exit(1);
   });
 
-module.exports = { fingerprint, stale, writeStamp };
+module.exports = { buildIfStale, fingerprint, stale, writeStamp };

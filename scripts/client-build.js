@@ -16,6 +16,7 @@
 const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
+const { parseCli } = require("./cli");
 
 const ROOT = path.resolve(__dirname, "..");
 const TSC = path.join(ROOT, "node_modules/typescript/bin/tsc");
@@ -92,10 +93,10 @@ function tsc(/** @type {string} */ project, /** @type {string} */ outDir) {
 }
 
 function main() {
-  const outArg = process.argv.indexOf("--out");
-  const out = path.resolve(
-    outArg > 0 && process.argv[outArg + 1] ? process.argv[outArg + 1] : path.join(ROOT, "client/dist"),
-  );
+  const { values } = parseCli("usage: npm run client:build [-- --out <dir>]   (default client/dist)\n", {
+    options: { out: { type: "string" } },
+  });
+  const out = path.resolve(values.out ?? path.join(ROOT, "client/dist"));
   fs.rmSync(out, { recursive: true, force: true });
   tsc("tsconfig.build.json", path.join(out, "esm"));
   tsc("tsconfig.build.cjs.json", path.join(out, "cjs"));

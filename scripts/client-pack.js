@@ -19,13 +19,19 @@ const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
+const { parseCli } = require("./cli");
 
 const ROOT = path.resolve(__dirname, "..");
 const DEFAULT_OUT = path.join(ROOT, "client/aopay-graphql-client.tgz");
 
 function main() {
-  const outArg = process.argv.indexOf("--out");
-  const out = path.resolve(outArg > 0 && process.argv[outArg + 1] ? process.argv[outArg + 1] : DEFAULT_OUT);
+  const { values } = parseCli(
+    "usage: npm run client:pack [-- --out <file.tgz>]   (default client/aopay-graphql-client.tgz)\n",
+    {
+      options: { out: { type: "string" } },
+    },
+  );
+  const out = path.resolve(values.out ?? DEFAULT_OUT);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "aopay-client-pack-"));
   try {
     const pkg = path.join(work, "package");

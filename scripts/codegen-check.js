@@ -9,9 +9,11 @@ const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
+const { parseCli } = require("./cli");
 const { generate, loadCodegenConfig } = require("@graphql-codegen/cli");
 
 async function main() {
+  parseCli("usage: npm run codegen:check   (fails when the committed client code differs from `npm run codegen`'s)\n");
   const root = path.resolve(__dirname, "..");
   process.chdir(root);
   const { config } = await loadCodegenConfig({ configFilePath: path.join(root, "codegen.yml") });

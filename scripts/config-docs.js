@@ -7,6 +7,7 @@
 const { readFileSync, writeFileSync } = require("node:fs");
 const { join } = require("node:path");
 
+require("./cli").parseCli("usage: npm run config:docs   (writes .env.example and docs/configuration.md's table)\n");
 const ROOT = join(__dirname, "..");
 const { SETTINGS_GROUPS } = require(join(ROOT, "dist/config.js"));
 const { renderEnvExample, renderTable, withTable } = require(join(ROOT, "dist/settings/docs.js"));

@@ -25,6 +25,7 @@
  */
 require("reflect-metadata");
 const { join } = require("node:path");
+const { parseCli } = require("./cli");
 
 const ROOT = join(__dirname, "..");
 const { readGroup } = require(join(ROOT, "dist/settings/schema.js"));
@@ -49,6 +50,17 @@ function fail(message, code = 2) {
   process.stderr.write(`customer-ref: ${message}\n`);
   process.exit(code);
 }
+
+/**
+ * The flags (scripts/cli.js: `--help` the usage on stdout, exit 0; an unknown flag refused, exit 2) and any argument,
+ * refused below: an identifier is never taken from the command line. `--consent` followed by another flag or nothing
+ * is refused by parseArgs (its value may not start with `-`).
+ */
+const ARGS = parseCli(USAGE, {
+  options: { hex: { type: "boolean" }, consent: { type: "string" } },
+  positionals: true,
+  unshown: true,
+});
 
 /** @returns {Buffer} */
 function secret() {
@@ -101,12 +113,11 @@ function otherSecrets() {
  * With `--hex`: the references as lines written before the letters form carry them (the same bits in hex,
  * `m_0fa444d2be09b645`: protection/customer-refs.ts CUSTOMER_REF_ALPHABET), for logs kept from before that version.
  */
-const HEX = process.argv.includes("--hex");
+const HEX = ARGS.values.hex === true;
 
 /** With `--consent <clientId>`: the consent keys of that client (consentLines), not the references. */
-const CONSENT_AT = process.argv.indexOf("--consent");
-const CONSENT_CLIENT = CONSENT_AT >= 0 ? process.argv[CONSENT_AT + 1] : undefined;
-if (CONSENT_AT >= 0 && (CONSENT_CLIENT === undefined || CONSENT_CLIENT === "" || CONSENT_CLIENT.startsWith("-")))
+const CONSENT_CLIENT = ARGS.values.consent;
+if (CONSENT_CLIENT !== undefined && CONSENT_CLIENT === "")
   fail("--consent needs the client id (API_KEYS' name before the colon)");
 
 /**
@@ -177,14 +188,10 @@ process.stdout.on("error", (/** @type {NodeJS.ErrnoException} */ error) => {
   fail(`could not write the output (${error.code ?? "error"})`, 1);
 });
 
-const args = process.argv
-  .slice(2)
-  .filter((arg, i) => arg !== "--hex" && !(CONSENT_AT >= 0 && (i + 2 === CONSENT_AT || i + 2 === CONSENT_AT + 1)));
-if (args[0] === "-h" || args[0] === "--help") fail(USAGE.trimEnd());
 // The identifier (or a consent's CIBIL id) only on stdin or at the prompt: an argument shows in `ps` while the tool
 // runs and stays in the shell's history (see the comment at the top). Refused whatever it is, never shown: no reading
 // of it is kept in argv "for scripts", since a script can redirect stdin as easily.
-if (args.length > 0)
+if (ARGS.positionals.length > 0)
   fail(
     "the identifier is read from stdin or the prompt, not an argument: arguments show in ps and the shell's " +
       "history (the value is not shown). Run it without one and type it at the prompt, or redirect it: < file",

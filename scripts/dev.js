@@ -12,42 +12,62 @@
  * only puts the two in order: the server starts after tsc's first pass, so it does not start twice.
  * Ctrl-C stops both. Any setting from your environment (PORT, AOPAY_BASE_URL ...) is passed through.
  */
-const { spawn, execFileSync } = require("node:child_process");
+const { spawn } = require("node:child_process");
 const path = require("node:path");
 
 const ROOT = path.resolve(__dirname, "..");
 
-// Here too, not only in build-if-stale.js: its exit would surface as execFileSync's stack trace under the message.
+// First, before what it needs is loaded (build-if-stale.js checks it too, when it is run on its own).
 require("./check-node").requireNode("server");
+const { lock } = require("./build-lock");
+const { buildIfStale } = require("./build-if-stale");
 
-execFileSync(process.execPath, [path.join(__dirname, "build-if-stale.js")], { cwd: ROOT, stdio: "inherit" });
-
-const tsc = spawn(
-  process.execPath,
-  [
-    path.join(ROOT, "node_modules/typescript/bin/tsc"),
-    "-p",
-    path.join(ROOT, "tsconfig.build.json"),
-    "--watch",
-    "--preserveWatchOutput",
-  ],
-  { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+// No arguments: settings come from the environment (PORT=4000 npm run dev); `-- --port 4000` started on the usual port.
+require("./cli").parseCli(
+  "usage: npm run dev   (the server with the simulator, rebuilt and restarted on every change under src/; settings\n" +
+    "       from the environment, e.g. PORT=4000 npm run dev: docs/configuration.md)\n",
 );
 
 /** @type {import("node:child_process").ChildProcess | undefined} */
+let tsc;
+/** @type {import("node:child_process").ChildProcess | undefined} */
 let server;
-let buffered = "";
-tsc.stdout?.on("data", (/** @type {Buffer} */ chunk) => {
-  buffered += chunk.toString();
-  const lines = buffered.split("\n");
-  buffered = lines.pop() ?? "";
-  for (const line of lines) {
-    // tsc's own lines ("File change detected", errors with their file and line), marked so they stand out.
-    if (line.trim() !== "") process.stdout.write(`[tsc] ${line}\n`);
-    // "Found 0 errors. Watching for file changes." ends every pass; the first one starts the server.
-    if (!server && /Found \d+ errors?\. Watching for file changes\./.test(line)) startServer();
-  }
-});
+
+async function main() {
+  // The build lock for as long as this runs (scripts/build-lock.js): its tsc --watch rewrites dist/ on every save, so
+  // a start beside it (npm start, npm run simulator, npm run build) waits until it stops, saying so, instead of
+  // running or rewriting a dist/ half written. Step 1 runs here, under that lock.
+  await lock(ROOT, "npm run dev");
+  await buildIfStale({ locked: true });
+  watch();
+}
+
+function watch() {
+  tsc = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, "node_modules/typescript/bin/tsc"),
+      "-p",
+      path.join(ROOT, "tsconfig.build.json"),
+      "--watch",
+      "--preserveWatchOutput",
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let buffered = "";
+  tsc.stdout?.on("data", (/** @type {Buffer} */ chunk) => {
+    buffered += chunk.toString();
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    for (const line of lines) {
+      // tsc's own lines ("File change detected", errors with their file and line), marked so they stand out.
+      if (line.trim() !== "") process.stdout.write(`[tsc] ${line}\n`);
+      // "Found 0 errors. Watching for file changes." ends every pass; the first one starts the server.
+      if (!server && /Found \d+ errors?\. Watching for file changes\./.test(line)) startServer();
+    }
+  });
+  tsc.on("exit", (code) => stop(code ?? 0));
+}
 
 function startServer() {
   server = spawn(
@@ -62,10 +82,15 @@ let stopping = false;
 function stop(/** @type {number} */ code) {
   if (stopping) return;
   stopping = true;
+  // Ctrl-C while waiting for the lock or building: nothing of ours runs yet (the build's tsc has the signal too).
+  if (tsc === undefined) process.exit(code);
   tsc.kill("SIGTERM");
   if (server && server.exitCode === null) server.kill("SIGTERM");
   process.exitCode = code;
 }
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
-tsc.on("exit", (code) => stop(code ?? 0));
+main().catch((/** @type {Error} */ error) => {
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+});

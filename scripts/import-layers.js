@@ -12,6 +12,7 @@
  */
 const fs = require("node:fs");
 const path = require("node:path");
+const { parseCli } = require("./cli");
 const madge = require("madge");
 
 /** Higher number = higher layer. First match wins; a file matching none is reported. */
@@ -75,8 +76,10 @@ function namesFromConfig(root, file) {
 }
 
 async function main() {
-  const at = process.argv.indexOf("--src");
-  const root = at > 0 ? path.resolve(process.argv[at + 1]) : path.join(__dirname, "..", "src");
+  const { values } = parseCli("usage: npm run layers [-- --src <dir>]   (default src/)\n", {
+    options: { src: { type: "string" } },
+  });
+  const root = values.src !== undefined ? path.resolve(values.src) : path.join(__dirname, "..", "src");
   const graph = await madge(root, { fileExtensions: ["ts"], tsConfig: path.join(__dirname, "..", "tsconfig.json") });
   const circles = graph.circular();
   const upward = [];

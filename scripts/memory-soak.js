@@ -23,15 +23,28 @@ const { createServer } = require("node:http");
 const { readFileSync } = require("node:fs");
 const { createLogger } = require(join(ROOT, "dist/logging/logger.js"));
 
-function flag(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
+const { values } = require("./cli").parseCli(
+  "usage: npm run soak:memory [-- --sends 40000 --every 5000 --concurrency 20 --throttle-max-keys 1000000\n" +
+    "       --idempotency]\n",
+  {
+    options: {
+      ...Object.fromEntries(
+        ["sends", "every", "concurrency", "throttle-max-keys"].map((name) => [
+          name,
+          { type: /** @type {const} */ ("string") },
+        ]),
+      ),
+      idempotency: { type: "boolean" },
+    },
+  },
+);
+/** @param {string} name @param {string} fallback */
+const flag = (name, fallback) => /** @type {string | undefined} */ (values[name]) ?? fallback;
 const SENDS = Number(flag("sends", "40000"));
 const EVERY = Number(flag("every", "5000"));
 const CONCURRENCY = Number(flag("concurrency", "20"));
 const MAX_KEYS = flag("throttle-max-keys", "1000000");
-const IDEMPOTENCY = process.argv.includes("--idempotency");
+const IDEMPOTENCY = values.idempotency === true;
 const GENERATE = `mutation($input: GenerateCibilOtpInput!) { r: generateCibilOtp(input: $input) { __typename ... on Failure { code } } }`;
 
 if (typeof global.gc !== "function") {

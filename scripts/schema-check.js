@@ -15,6 +15,7 @@
  */
 const fs = require("node:fs");
 const path = require("node:path");
+const { parseCli } = require("./cli");
 const { buildSchema } = require("graphql");
 const { diff, CriticalityLevel } = require("@graphql-inspector/core");
 
@@ -33,14 +34,14 @@ function releases() {
     });
 }
 
-function arg(/** @type {string} */ name) {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? process.argv[at + 1] : undefined;
-}
-
 async function main() {
-  const baselineFile = path.resolve(arg("--baseline") ?? path.join(RELEASES, releases()[0]));
-  const schemaFile = path.resolve(arg("--schema") ?? path.join(ROOT, "schema/schema.graphql"));
+  const { values } = parseCli(
+    "usage: npm run schema:check [-- --baseline <file>] [--schema <file>]   (default: the last release's schema\n" +
+      "       against schema/schema.graphql)\n",
+    { options: { baseline: { type: "string" }, schema: { type: "string" } } },
+  );
+  const baselineFile = path.resolve(values.baseline ?? path.join(RELEASES, releases()[0]));
+  const schemaFile = path.resolve(values.schema ?? path.join(ROOT, "schema/schema.graphql"));
   const load = (/** @type {string} */ f) => buildSchema(fs.readFileSync(f, "utf8"));
   const changes = await diff(load(baselineFile), load(schemaFile));
   const rel = (/** @type {string} */ f) => path.relative(process.cwd(), f);

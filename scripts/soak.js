@@ -30,10 +30,14 @@ const ROOT = join(__dirname, "..");
 const { startSimulator } = require(join(ROOT, "dist/simulator/server.js"));
 const { SIMULATOR_COMPANY_CODE, SIMULATOR_REGISTRATION_ID } = require(join(ROOT, "dist/config.js"));
 
-function flag(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
+const FLAGS = ["requests", "concurrency", "fault-rate", "double-tap-rate", "deadline-ms", "json", "server-env"];
+const { values } = require("./cli").parseCli(
+  "usage: npm run soak [-- --requests 5000 --concurrency 50 --fault-rate 0.1 --double-tap-rate 0.05\n" +
+    "       --deadline-ms 1000 --json <path> --server-env NAME=VALUE,...]\n",
+  { options: Object.fromEntries(FLAGS.map((name) => [name, { type: /** @type {const} */ ("string") }])) },
+);
+/** @param {string} name @param {string} fallback */
+const flag = (name, fallback) => /** @type {string | undefined} */ (values[name]) ?? fallback;
 const REQUESTS = Number(flag("requests", "5000"));
 // Each job's mobile and CIBIL id carry its serial as 6 digits (100000 + i): past 899,999 jobs the number would grow a
 // digit and the server would refuse it as a mobile, counted as a failure of the API rather than of the soak.

@@ -33,6 +33,7 @@ import { failStart } from "./logging/fail-start";
 import { createLogger, flushStdoutNow, type Logger, settleStdout } from "./logging/logger";
 import { startStack } from "./stack";
 import { monotonicNow } from "./util/clock";
+import { refuseArguments } from "./util/command-line";
 
 /** How long the last log lines may take to reach stdout before the process exits anyway. */
 const LOG_SETTLE_MS = 300;
@@ -59,6 +60,10 @@ function unsupportedNode(version: string): string | null {
 
 /** Process entry: `npm start` (via dist/index.js) and the Docker image. */
 async function main(): Promise<void> {
+  refuseArguments(
+    "usage: npm start   (or node dist/index.js; no arguments: settings come from the environment, e.g.\n" +
+      "       PORT=4000 npm start: docs/configuration.md, .env.example)\n",
+  );
   const tooOld = unsupportedNode(process.versions.node);
   if (tooOld !== null) {
     failStart(tooOld, "unsupported Node.js: the server did not start", { node: process.versions.node }, 78);

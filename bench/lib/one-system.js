@@ -69,11 +69,11 @@ function pickSystem(values) {
 function buildOurs(sys, noBuild, log) {
   if (noBuild || !sys.ours) return;
   log("building our server: tsc -p tsconfig.build.json ...");
-  const r = spawnSync(
-    process.execPath,
-    [require.resolve("typescript/bin/tsc", { paths: [ROOT] }), "-p", "tsconfig.build.json"],
-    { cwd: ROOT, stdio: "inherit" },
-  );
+  // As npm run build: under the checkout's build lock (scripts/build-lock.js), not beside a start or npm run dev.
+  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/build-if-stale.js"), "--only", "server", "--force"], {
+    cwd: ROOT,
+    stdio: "inherit",
+  });
   if (r.status !== 0) throw new Error("build failed");
 }
 

@@ -7,9 +7,14 @@ import { failStart } from "../logging/fail-start";
 import { createLogger } from "../logging/logger";
 import { SCENARIOS } from "./scenarios";
 import { startSimulator } from "./server";
+import { refuseArguments } from "../util/command-line";
 
 /** `npm run simulator`: the AOPay simulator alone, e.g. to point another client or a second server at it. */
 async function main(): Promise<void> {
+  refuseArguments(
+    "usage: npm run simulator   (or node dist/simulator/main.js; no arguments: settings from the environment,\n" +
+      "       SIMULATOR_HOST, SIMULATOR_PORT, AOPAY_API_PREFIX, LOG_LEVEL: docs/simulator.md)\n",
+  );
   const config = loadSimulatorConfig();
   const log = createLogger({ level: config.logLevel, secrets: config.logSecrets });
   logFaultsTo(log);

@@ -198,16 +198,18 @@ describe("the container image's environment (Dockerfile, compose.yaml)", () => {
   it("ships `node scripts/customer-ref.js`, which support runs where HMAC_SECRET is (docs/operations.md)", () => {
     expect(
       stage.some(
-        (i) => i.keyword === "COPY" && /scripts\/customer-ref\.js \.\/scripts\/customer-ref\.js$/.test(i.args),
+        (i) => i.keyword === "COPY" && /scripts\/customer-ref\.js scripts\/cli\.js \.\/scripts\/$/.test(i.args),
       ),
     ).toBe(true);
-    // The script needs what the image holds: dist/ and production dependencies, nothing of scripts/ besides itself.
-    const requires = [
-      ...readFileSync(join(root, "scripts/customer-ref.js"), "utf8").matchAll(
-        /require\(("[^"]+"|join\(ROOT, "[^"]+"\))\)/g,
-      ),
-    ].map((m) => m[1]);
-    for (const target of requires) expect(target).toMatch(/^"(node:[a-z]+|reflect-metadata)"$|^join\(ROOT, "dist\//);
+    // The script needs what the image holds: dist/ and production dependencies, nothing of scripts/ besides itself and
+    // scripts/cli.js (its flags), which needs Node alone.
+    const requires = (file: string) =>
+      [...readFileSync(join(root, file), "utf8").matchAll(/require\(("[^"]+"|join\(ROOT, "[^"]+"\))\)/g)].map(
+        (m) => m[1],
+      );
+    for (const target of requires("scripts/customer-ref.js"))
+      expect(target).toMatch(/^"(node:[a-z]+|reflect-metadata|\.\/cli)"$|^join\(ROOT, "dist\//);
+    expect(requires("scripts/cli.js")).toEqual(['"node:util"']);
     const dependencies = Object.keys(
       (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> })
         .dependencies,

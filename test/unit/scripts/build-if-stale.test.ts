@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import {
   copyFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -27,8 +28,9 @@ describe("scripts/build-if-stale.js", () => {
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), "aopay-build-if-stale-"));
     mkdirSync(join(root, "scripts"));
-    for (const file of ["build-if-stale.js", "check-node.js"])
-      copyFileSync(join(REPO, "scripts", file), join(root, "scripts", file));
+    for (const file of ["build-if-stale.js", "build-lock.js", "check-node.js", "cli.js", "dev.js"])
+      if (existsSync(join(REPO, "scripts", file)))
+        copyFileSync(join(REPO, "scripts", file), join(root, "scripts", file));
     symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"));
     mkdirSync(join(root, "src"));
     writeFileSync(join(root, "src/a.ts"), "export const a: number = 1;\n");
@@ -177,5 +179,133 @@ describe("scripts/build-if-stale.js", () => {
     rmSync(join(root, "dist"), { recursive: true, force: true });
     expect(build().stderr).toBe(announced("not built yet"));
     expect(() => statSync(join(root, ".build-if-stale.lock"))).toThrow();
+  });
+
+  /**
+   * A process started in the scratch project, its output and exit watched: when it said each thing (`at`), so that
+   * two builds' times can be compared. `args` after node; or `shell`, a package.json command run by `sh -c` as npm
+   * runs it (node_modules/.bin on PATH).
+   */
+  const watched = (args: string[], shell?: string, detached = false) => {
+    const env = { ...process.env, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH ?? ""}` };
+    const child =
+      shell === undefined
+        ? spawn(process.execPath, args, { cwd: root, env, detached })
+        : spawn("sh", ["-c", shell], { cwd: root, env });
+    const out = { stdout: "", stderr: "", said: [] as { text: string; at: number }[] };
+    const hear = (chunk: Buffer) => out.said.push({ text: chunk.toString(), at: Date.now() });
+    child.stdout.on("data", (chunk: Buffer) => ((out.stdout += chunk.toString()), hear(chunk)));
+    child.stderr.on("data", (chunk: Buffer) => ((out.stderr += chunk.toString()), hear(chunk)));
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      child.on("exit", (code) => resolve({ code, at: Date.now() })),
+    );
+    /** When it first said `text`. */
+    const when = (text: string) => {
+      let heard = "";
+      for (const { text: chunk, at } of out.said) if ((heard += chunk).includes(text)) return at;
+      return undefined;
+    };
+    const until = async (text: string) => {
+      while (!`${out.stdout}${out.stderr}`.includes(text)) {
+        if (child.exitCode !== null) throw new Error(`exited before saying ${text}: ${out.stdout}${out.stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    return { child, out, exited, when, until };
+  };
+  const pkgScript = (name: string) =>
+    (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts[name];
+  /**
+   * That two builds did not run at once: the later one said "compiling" after the earlier one had exited (50 ms for
+   * the order in which this process hears the two).
+   */
+  const oneAfterTheOther = (spans: { began: number; ended: number }[]) => {
+    const [earlier, later] = [...spans].sort((x, y) => x.began - y.began);
+    expect(later.began).toBeGreaterThanOrEqual(earlier.ended - 50);
+  };
+
+  it("two `npm run build` at once (package.json's own command): one builds, the other waits for it", async () => {
+    const build = pkgScript("build");
+    const first = watched([], build);
+    const second = watched([], build);
+    const [a, b] = await Promise.all([first.exited, second.exited]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    // Before: `tsc -p tsconfig.build.json`, no lock, both compiling into one dist/ at once, neither saying a word.
+    const [waiter, other] = second.out.stderr.includes("waiting") ? [second, a] : [first, b];
+    expect(waiter.out.stderr).toMatch(/^build: waiting for another build of this folder to finish \(pid \d+\)\n/);
+    oneAfterTheOther([
+      { began: waiter.when("build: compiling")!, ended: Infinity },
+      { began: -Infinity, ended: other.at },
+    ]);
+    expect(() => statSync(join(root, ".build-if-stale.lock"))).toThrow();
+  });
+
+  it("`npm run build` while `npm start` builds: waits for it, then builds (never both writing dist/)", async () => {
+    rmSync(join(root, "dist"), { recursive: true, force: true });
+    const start = watched([join(root, "scripts/build-if-stale.js"), "--only", "server"]);
+    await start.until("build: compiling");
+    const build = watched([], pkgScript("build"));
+    const [s, b] = await Promise.all([start.exited, build.exited]);
+    expect([s.code, b.code]).toEqual([0, 0]);
+    expect(build.out.stderr).toMatch(/^build: waiting for another build/);
+    oneAfterTheOther([
+      { began: start.when("build: compiling")!, ended: s.at },
+      { began: build.when("build: compiling")!, ended: b.at },
+    ]);
+  });
+
+  it("`npm run dev` holds the lock while it runs (its tsc --watch rewrites dist/): a start beside it waits", async () => {
+    writeFileSync(join(root, "src/index.ts"), "setInterval(() => undefined, 1000);\n");
+    // The explorer as built (a stamp of this project's inputs, none): dev builds the server alone, as with --only.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { fingerprint, writeStamp } = require(join(root, "scripts/build-if-stale.js")) as {
+      fingerprint: (inputs: string[], skip?: string[]) => string;
+      writeStamp: (stamp: string, inputs: string, began: number) => void;
+    };
+    const explorer = join(root, "explorer");
+    mkdirSync(join(explorer, "dist"), { recursive: true });
+    const inputs = fingerprint([explorer, join(root, "package-lock.json")], [join(explorer, "dist")]);
+    writeStamp(join(explorer, "dist/.built"), inputs, Date.now());
+    // Its own process group: its tsc and server are ended with it whatever happens here.
+    const dev = watched([join(root, "scripts/dev.js")], undefined, true);
+    try {
+      await dev.until("Watching for file changes");
+      const start = watched([join(root, "scripts/build-if-stale.js"), "--only", "server"]);
+      await start.until("build: waiting for another build of this folder to finish");
+      // Before: dev let the lock go after its first build, and this start ran beside its tsc --watch.
+      expect(start.out.stderr).toMatch(/\(pid \d+, npm run dev\)\n$/);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(start.child.exitCode).toBeNull();
+      dev.child.kill("SIGTERM");
+      const [d, s] = await Promise.all([dev.exited, start.exited]);
+      expect(s.code).toBe(0);
+      expect(s.at).toBeGreaterThanOrEqual(d.at - 50);
+    } finally {
+      try {
+        process.kill(-dev.child.pid!, "SIGKILL");
+      } catch {
+        // Ended already, with its children.
+      }
+      rmSync(join(root, "src/index.ts"), { force: true });
+    }
+  });
+
+  it("two waiters taking over one dead holder's lock at the same instant: one builds at a time", async () => {
+    // Widened: each removal of the lock waits 300 ms (the preload), as a descheduled waiter would between judging the
+    // lock left behind and removing it. Before: both judged it dead, both removed it (the second removing the lock
+    // the first had just taken) and both built at once.
+    const preload = join(REPO, "test/fixtures/preload/slow-lock-removal.cjs");
+    for (let round = 0; round < 2; round++) {
+      const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+      writeFileSync(join(root, ".build-if-stale.lock"), `${gone}\n`);
+      const args = ["--require", preload, join(root, "scripts/build-if-stale.js"), "--only", "server", "--force"];
+      const takers = [watched(args), watched(args)];
+      const exits = await Promise.all(takers.map((t) => t.exited));
+      expect(exits.map((e) => e.code)).toEqual([0, 0]);
+      const spans = takers.map((t, i) => ({ began: t.when("build: compiling")!, ended: exits[i].at }));
+      expect(spans.every((span) => span.began !== undefined)).toBe(true);
+      oneAfterTheOther(spans);
+      expect(() => statSync(join(root, ".build-if-stale.lock"))).toThrow();
+    }
   });
 });

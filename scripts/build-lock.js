@@ -1,0 +1,150 @@
+// @ts-check
+"use strict";
+/**
+ * The build lock of a checkout: one writer of dist/ and explorer/dist/ at a time. Taken by every writer:
+ * scripts/build-if-stale.js (npm start's prestart, npm run simulator's presimulator, npm run build, explorer:build,
+ * customer-ref), scripts/dev.js for as long as it runs (its tsc --watch rewrites dist/ on every save) and bench/run.js
+ * and bench/lib/one-system.js (their own builds). Two tsc writing one dist/ at once let the first to finish start its
+ * server while the other rewrote the files under it (seen: files read empty or cut short); `npm run build` and
+ * `npm run dev` took no lock, so a start beside them ran a dist/ half written.
+ *
+ * The lock is a file, `.build-if-stale.lock` at the checkout's root, naming its holder: `<pid> <what>`. It is made by a
+ * hard link from a file already written (link(2) fails when the name exists, so it is taken by one process and never
+ * seen empty) and removed by its holder when it exits.
+ *
+ * Left behind (its holder gone, killed mid-build; or held longer than LOCK_STALE_MS, its number since given to another
+ * process), it is taken over. Removing it is the race: two waiters that both judged it left behind both removed it,
+ * the second removing the lock the first had just taken, and both built. A takeover is therefore claimed first, by
+ * a ticket made with O_EXCL (`wx`) whose name is that lock's identity (its inode and modification time in
+ * nanoseconds, set when its holder wrote it): one waiter makes the ticket of a given lock; under it, it checks that
+ * the name still holds that very lock, still left behind, removes it and drops the ticket; then, like anyone, it
+ * links its own (which a newcomer may win: that one holds it, rightly). A waiter that saw the same lock and comes
+ * later makes its ticket (the first one dropped) but finds another lock under the name, and removes nothing.
+ * Hand-written, not proper-lockfile (not a dependency; its stale lock removal has the same two-remover race),
+ * nor flock(2), which Node does not offer.
+ *
+ * Left: a taker killed between making its ticket and dropping it (microseconds) leaves a ticket naming a gone
+ * process; it is removed by the next waiter, and two waiters removing it at one instant could both go on.
+ */
+const fs = require("node:fs");
+const path = require("node:path");
+
+/** A build lock older than this is left behind whoever holds its number (a cold first build takes under a minute). */
+const LOCK_STALE_MS = 10 * 60_000;
+/** How often a waiter looks again. */
+const POLL_MS = 200;
+
+/** Whether process `pid` exists (EPERM: it does, another user's). */
+function alive(/** @type {number} */ pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return /** @type {NodeJS.ErrnoException} */ (error).code === "EPERM";
+  }
+}
+
+/** @param {unknown} error @param {string} code */
+const is = (error, code) => /** @type {NodeJS.ErrnoException} */ (error).code === code;
+
+/**
+ * The lock under `file` now: its identity, its holder's pid and what it said it is, and whether it is left behind;
+ * undefined when there is none.
+ * @param {string} file
+ */
+function current(file) {
+  let fd;
+  try {
+    // One open file for both: its identity and its text are of the same lock, whatever replaces the name meanwhile.
+    fd = fs.openSync(file, "r");
+    const stat = fs.fstatSync(fd, { bigint: true });
+    const text = fs.readFileSync(fd, "utf8");
+    const holder = Number.parseInt(text, 10);
+    const what = text.trim().split(" ").slice(1).join(" ");
+    const age = Date.now() - Number(stat.mtimeMs);
+    return { id: `${stat.ino}-${stat.mtimeNs}`, holder, what, stale: !alive(holder) || age > LOCK_STALE_MS };
+  } catch (error) {
+    if (is(error, "ENOENT")) return undefined;
+    throw error;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Removes the lock `seen` (left behind) from `file` if no other waiter is doing so and it is still there: see the top.
+ * False when another waiter's takeover of it is under way (the caller waits a little).
+ * @param {string} file @param {{ id: string }} seen
+ */
+function takeOver(file, seen) {
+  const ticket = `${file}.takeover-${seen.id}`;
+  try {
+    fs.writeFileSync(ticket, `${process.pid}\n`, { flag: "wx" });
+  } catch (error) {
+    if (!is(error, "EEXIST")) throw error;
+    // Another waiter's takeover of it: it takes microseconds; a ticket whose maker is gone is dropped (see the top).
+    try {
+      if (!alive(Number.parseInt(fs.readFileSync(ticket, "utf8"), 10))) fs.rmSync(ticket, { force: true });
+    } catch (readError) {
+      if (!is(readError, "ENOENT")) throw readError;
+    }
+    return false;
+  }
+  try {
+    const now = current(file);
+    if (now !== undefined && now.id === seen.id && now.stale) fs.rmSync(file);
+  } catch (error) {
+    if (!is(error, "ENOENT")) throw error;
+  } finally {
+    fs.rmSync(ticket, { force: true });
+  }
+  return true;
+}
+
+/**
+ * Takes the build lock of the checkout at `root` for this process, until it exits: waits for a live holder (saying
+ * so once on stderr), takes over one left behind. `what` is said to whoever waits (`npm run dev`).
+ * @param {string} root @param {string} [what]
+ */
+async function lock(root, what = "") {
+  const file = path.join(root, ".build-if-stale.lock");
+  const mine = `${file}.${process.pid}`;
+  fs.writeFileSync(mine, `${process.pid}${what ? ` ${what}` : ""}\n`);
+  try {
+    let said = false;
+    for (;;) {
+      try {
+        fs.linkSync(mine, file);
+        const held = fs.statSync(mine).ino;
+        // Released only while it is still ours: one taken over (held past LOCK_STALE_MS) is another's now.
+        process.on("exit", () => {
+          try {
+            if (fs.statSync(file).ino === held) fs.rmSync(file);
+          } catch {
+            // Gone already.
+          }
+        });
+        return;
+      } catch (error) {
+        if (!is(error, "EEXIST")) throw error;
+      }
+      const seen = current(file);
+      if (seen === undefined) continue;
+      if (seen.stale) {
+        if (!takeOver(file, seen)) await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      if (!said) {
+        const who = seen.what ? `, ${seen.what}` : "";
+        process.stderr.write(`build: waiting for another build of this folder to finish (pid ${seen.holder}${who})\n`);
+      }
+      said = true;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    fs.rmSync(mine, { force: true });
+  }
+}
+
+module.exports = { lock, LOCK_STALE_MS };

@@ -1,0 +1,52 @@
+// @ts-check
+"use strict";
+/**
+ * The arguments of a script run by `npm run <name> -- <arguments>`, read one way for all of them: Node's own
+ * util.parseArgs, strict. Each script had read process.argv by hand (`argv[2]`, `indexOf("--out")`), so that an
+ * unknown flag was taken for something else or dropped: `npm run api-key -- --help` made a key for a client named
+ * `--help`, `npm run dev -- --port 4000` started on the usual port without a word, `npm run client:build -- --ot x`
+ * built into client/dist.
+ *
+ *   -h, --help                  the usage on stdout, exit 0, nothing done
+ *   an unknown flag, a flag's value missing, an argument where none is taken: what was wrong and the usage on stderr,
+ *                               exit 2, nothing done
+ *
+ * A value that starts with `-` is refused after a flag that takes one (`--out --help`), as parseArgs does; after `--`
+ * every argument is a positional one (`npm run api-key -- -- -svc`), the usual meaning of `--`.
+ *
+ * `unshown`: what was wrong is said without the argument (parseArgs quotes it: `Unknown option '--9876543210'`), for a
+ * tool whose mistyped argument may be a customer's identifier (customer-ref.js).
+ */
+const { parseArgs } = require("node:util");
+
+/**
+ * @template {import("node:util").ParseArgsOptionsConfig} O
+ * @param {string} usage the usage text, ending in a newline
+ * @param {{ options?: O, positionals?: boolean, unshown?: boolean, args?: string[] }} [config] positionals:
+ *   whether any are taken (none by default); args: process.argv.slice(2) by default
+ */
+function parseCli(usage, config = {}) {
+  const options = /** @type {O} */ (config.options ?? {});
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: config.args ?? process.argv.slice(2),
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: config.positionals === true,
+      strict: true,
+    });
+  } catch (error) {
+    const said = config.unshown
+      ? "an unknown flag, or a flag without its value (the arguments are not shown)"
+      : /** @type {Error} */ (error).message;
+    process.stderr.write(`${said}\n${usage}`);
+    process.exit(2);
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
+}
+
+module.exports = { parseCli };
