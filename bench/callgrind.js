@@ -31,7 +31,7 @@
  */
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
-const { parseArgs } = require("node:util");
+const { parseCli } = require("../scripts/cli");
 const { startChild, killAll } = require("./lib/proc");
 const { ROOT } = require("./lib/systems");
 const {
@@ -49,12 +49,16 @@ const { fmt } = require("./lib/format");
 const { deletePrefix } = require("./lib/redis");
 
 const RESULTS = path.join(__dirname, "results/callgrind");
+const USAGE =
+  "usage: npm run bench:callgrind -- [--mutation aeps|cibil] [--system ours|floor|apollo|rest|ours-redis|ours-idem]\n" +
+  '         [--requests 1000] [--warmup 2000] [--no-build] [--ours-header "Name: value" ...]\n' +
+  "         [--ours-env NAME=VALUE ...] [--dist dir]   (bench/callgrind.js, bench/README.md)\n";
 const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 
 async function main() {
-  const { values } = parseArgs({
+  // scripts/cli.js: --help the usage (exit 0), an unknown flag refused with it (exit 2), before valgrind is looked for.
+  const { values } = parseCli(USAGE, {
     options: { ...oneSystemOptions({ requests: "1000", warmup: "2000" }), dist: { type: "string" } },
-    strict: true,
   });
   const { m, sys, requests, warmup } = pickSystem(values);
   // Only this pair's previous dumps are removed: the other system's, measured just before, stay to be compared with.

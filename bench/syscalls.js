@@ -21,7 +21,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { spawn, spawnSync } = require("node:child_process");
-const { parseArgs } = require("node:util");
+const { parseCli } = require("../scripts/cli");
 const { startChild, killAll } = require("./lib/proc");
 const { ROOT } = require("./lib/systems");
 const { oneSystemOptions, pickSystem, buildOurs, startUpstream, sequentialTraffic } = require("./lib/one-system");
@@ -51,7 +51,12 @@ function parseSummary(text) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: oneSystemOptions({ requests: "2000", warmup: "2000" }), strict: true });
+  // scripts/cli.js: --help the usage (exit 0), an unknown flag refused with it (exit 2), before strace is looked for.
+  const { values } = parseCli(
+    "usage: npm run bench:syscalls -- [--mutation aeps|cibil] [--system ours|floor|apollo|rest|ours-redis|ours-idem]\n" +
+      "         [--requests 2000] [--warmup 2000] [--no-build]   (bench/syscalls.js, bench/README.md)\n",
+    { options: oneSystemOptions({ requests: "2000", warmup: "2000" }) },
+  );
   const { m, sys, requests, warmup } = pickSystem(values);
   if (spawnSync("strace", ["-V"]).status !== 0) throw new Error("strace is not installed (apt-get install strace)");
   buildOurs(sys, values["no-build"], log);

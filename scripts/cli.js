@@ -42,7 +42,7 @@ function parseCli(usage, config = {}) {
     process.stderr.write(`${said}\n${usage}`);
     process.exit(2);
   }
-  if (parsed.values.help === true) {
+  if (/** @type {{ help?: boolean }} */ (parsed.values).help === true) {
     process.stdout.write(usage);
     process.exit(0);
   }

@@ -102,6 +102,8 @@ describe("the arguments of every script package.json runs", () => {
     ["config:docs", () => [script("config-docs.js")], () => REPO, {}, (r) => expect(r.stdout).not.toContain("wrote")],
     ["soak", () => [script("soak.js"), "--requests", "0"], () => REPO, {}, () => {}],
     ["soak:memory", () => [script("memory-soak.js")], () => REPO, {}, () => {}],
+    ["bench:callgrind", () => [join(REPO, "bench/callgrind.js"), "--no-build"], () => REPO, {}, () => {}],
+    ["bench:syscalls", () => [join(REPO, "bench/syscalls.js"), "--no-build"], () => REPO, {}, () => {}],
     ["start", () => [dist("index.js")], () => REPO, { PORT: "0", METRICS_PORT: "0" }, () => {}],
     ["simulator", () => [dist("simulator/main.js")], () => REPO, { SIMULATOR_PORT: "0" }, () => {}],
     [
