@@ -65,13 +65,36 @@ export function renderEnvExample(groups: readonly SettingsGroup[]): string {
       let comment = plain(meaning(setting));
       if (setting.default === undefined) comment += `. Default: ${plain(setting.defaultDoc ?? "unset")}`;
       if (setting.example) comment += `. Example: ${setting.example}`;
-      out.push(`# ${comment}`);
+      out.push(...commentLines(comment));
       out.push(`# ${name}=${setting.secret || setting.default === undefined ? "" : shown(setting.default)}`);
     }
-    if (group.passThrough) out.push(`# Also ${plain(group.passThrough.doc)}: ${group.passThrough.names.join(", ")}`);
+    if (group.passThrough)
+      out.push(...commentLines(`Also ${plain(group.passThrough.doc)}: ${group.passThrough.names.join(", ")}`));
     out.push("");
   }
   return out.join("\n");
+}
+
+/** The widest line of .env.example's comments: the house width (docs/design/style.md). */
+export const COMMENT_WIDTH = 120;
+
+/**
+ * `text` as `# ` comment lines of at most COMMENT_WIDTH characters, broken between words; a word longer than a line (a
+ * URL) stands whole on its own. Each description was one line of up to 1,202 columns, which an editor showed off the
+ * screen or wrapped without its `#` (test/unit/docs/env-example.test.ts).
+ */
+export function commentLines(text: string, width = COMMENT_WIDTH): string[] {
+  const lines: string[] = [];
+  let line = "#";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line !== "#" && [...line].length + 1 + [...word].length > width) {
+      lines.push(line);
+      line = "#";
+    }
+    line += ` ${word}`;
+  }
+  lines.push(line);
+  return lines;
 }
 
 /** The declaration's doc, then what it takes (`int`'s range: the check refuses the rest) and whether it is a secret. */

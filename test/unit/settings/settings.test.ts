@@ -550,7 +550,14 @@ describe("generated from the declarations (drift check; fix with `npm run config
       const accepted = [min, max].map((n) => setting.schema.safeParse(String(n)).success);
       const refused = [min - 1, max + 1].map((n) => setting.schema.safeParse(String(n)).success);
       const row = table.find((line) => line.startsWith(`| \`${name}\` |`));
-      const comment = env[env.indexOf(`# ${name}=${setting.secret ? "" : String(setting.default ?? "")}`) - 1];
+      // Its comment: the lines above its `# NAME=default` line, up to the one before (wrapped at 120 columns).
+      const at = env.indexOf(`# ${name}=${setting.secret ? "" : String(setting.default ?? "")}`);
+      let from = at;
+      while (from > 0 && !/^(?:# [A-Z][A-Z0-9_]*=|# ----|$)/.test(env[from - 1])) from -= 1;
+      const comment = env
+        .slice(from, at)
+        .map((line) => line.slice(2))
+        .join(" ");
       expect({ name, accepted, refused, row: row?.includes(`\`${min}\` to \`${max}\``), comment }).toEqual({
         name,
         accepted: [true, true],
