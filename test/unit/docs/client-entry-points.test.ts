@@ -112,3 +112,19 @@ describe("the import-table check itself", () => {
     expect(unnamed({ ...row, cell: "plus `h`" }, ["a"], ["a", "h"])).toEqual(["a"]);
   });
 });
+
+/**
+ * docs/clients.md's table of generated files, against codegen.yml's outputs in client/src/generated/: it named four,
+ * and a newcomer opening the folder found trusted-documents.ts (the ids createTrustedDocumentLink sends) unexplained.
+ * client-preset's folder output (`client/src/generated/`: graphql.ts, with its gql.ts and index.ts) is its first row.
+ */
+describe("docs/clients.md's generated files are codegen.yml's", () => {
+  it("names each file codegen.yml writes into client/src/generated/", () => {
+    const files = [...read("codegen.yml").matchAll(/^ {2}client\/src\/generated\/([\w.-]+\.ts):$/gm)].map((m) => m[1]);
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    const page = read("docs/clients.md");
+    const table = page.slice(page.indexOf("| generated (`client/src/generated/`) |")).split("\n\n")[0];
+    const rows = table.split("\n").map((line) => /^\| `([\w.-]+\.ts)` \|/.exec(line)?.[1]);
+    expect(files.filter((file) => !rows.includes(file))).toEqual([]);
+  });
+});
