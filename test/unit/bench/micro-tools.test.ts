@@ -1,10 +1,10 @@
-// The bench's micro tools (bench/*-micro.js, alloc.js, retained.js) run at tiny counts, without callgrind, against the
-// server test/global-setup.js compiles (dist-test/: fresh from src/, as every suite that runs the server uses it). None
-// of them is run by CI otherwise, and one was broken for days unseen: resolver-micro.js's context stub lacked the
-// server's customer references, so every operation failed (data null). What is held here is what would have caught it:
-// each tool exits 0, which it does only when every measured operation came to its expected answer (each tool checks
-// that and exits non-zero otherwise), and prints the fields its readers take. The figures themselves are not checked:
-// at these counts they are noise.
+// The bench's micro tools (bench/*-micro.js, alloc.js, retained.js, throttle-growth.js) run at tiny counts, without
+// callgrind, against the server test/global-setup.js compiles (dist-test/: fresh from src/, as every suite that runs
+// the server uses it). None of them is run by CI otherwise, and one was broken for days unseen: resolver-micro.js's
+// context stub lacked the server's customer references, so every operation failed (data null). What is held here is
+// what would have caught it: each tool exits 0, which it does only when every measured operation came to its expected
+// answer (each tool checks that and exits non-zero otherwise), and prints the fields its readers take. The figures
+// themselves are not checked: at these counts they are noise.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -185,6 +185,17 @@ it("retained.js: the heap read after full collections at both ends, each snapsho
   // The snapshots were written and read: rows of groups follow the heading (a group: a kind or a constructor).
   expect(run.stdout).toMatch(/what the second snapshot holds more of[^\n]*\n {4} +-?[\d,.]+ B +-?[\d.,]+ {2}\S/);
   expect(run.stdout).toContain("  answers: 40 correct of 40; upstream check: passed\n");
+});
+
+it("throttle-growth.js: the run's collections counted, the heap and external memory read at its end, peak RSS", () => {
+  const run = tool("throttle-growth.js", ["--requests", "40", "--dist", DIST]);
+  const verdict = run.status === 0 ? "" : run.stdout.trim().split("\n").pop();
+  expect([run.status, run.stderr, verdict]).toEqual([0, "", ""]);
+  // Start-up alone runs scavenges: a count of 0 would say the --trace-gc-nvp lines were not read.
+  expect(run.stdout).toMatch(/^ {2}mark-compacts: \d+, scavenges: [1-9]\d* \(the whole run, start-up included\)$/m);
+  expect(run.stdout).toMatch(/^ {2}after two full collections: heap [\d.]+ MB, external [\d.]+ MB$/m);
+  expect(run.stdout).toMatch(/^ {2}peak RSS: [1-9][\d,.]* MB$/m);
+  expect(run.stdout).toContain("  answers: 40 correct of 40\n");
 });
 
 /** Under valgrind's callgrind (`--cg`): the cheapest tool, the smallest counts; CI has no valgrind. */
