@@ -17,13 +17,15 @@
  *   rebuild). The hash is MurmurHash3's (x86_32) over the packed words and the length: the keys in production are
  *   HMACs (random to anyone without HMAC_SECRET, so no one can aim keys at one probe run), in tests short strings like
  *   "k1", which a hash of the first word alone would put in a handful of runs.
- * - Growth: `grow` doubles the column with the caller's slots (never past its capacity's max) and rebuilds the index
- *   from the column, once per doubling.
+ * - Growth: the column is in pages (paged.ts): `grow` adds pages up to the caller's slots (a page at a time, never
+ *   past its capacity's max) and copies none; the index, 8 B a slot, is rebuilt from the column at twice its size when
+ *   the slots would fill it past half (once per doubling of the slots: the one array still replaced whole).
  *
  * Protocol: `find(key)` packs the key into a scratch; when it answers -1 (absent), `insert(slot)` adds that key at a
  * free slot, with any `remove` or `grow` in between (they work from the column, not the scratch) but no other `find`.
  */
 import { Buffer } from "node:buffer";
+import { growPages, PAGE_MASK, PAGE_SHIFT } from "./paged";
 
 /** The longest key: an HMAC-SHA256 in base64url is 43 characters (key-hasher.ts); 44 is the 11 words' room. */
 export const MAX_KEY_CHARS = 44;
@@ -68,10 +70,11 @@ function indexSize(slots: number): number {
 }
 
 export class KeyIndex {
-  /** WORDS words per slot: the key's characters, 4 per word, the first in the low byte. */
-  #words: Int32Array;
-  /** Each slot's key length + 1; 0 while the slot holds no key. */
-  #lengths: Uint8Array;
+  /** WORDS words per slot, in pages (paged.ts): the key's characters, 4 per word, the first in the low byte. */
+  readonly #words: Int32Array[] = [];
+  /** Each slot's key length + 1, in pages; 0 while the slot holds no key. */
+  readonly #lengths: Uint8Array[] = [];
+  #slots = 0;
   /** Slot + 1 per place, 0 for an empty place. */
   #index: Int32Array;
   #mask: number;
@@ -85,8 +88,7 @@ export class KeyIndex {
   #probeAbsent = false;
 
   constructor(slots: number) {
-    this.#words = new Int32Array(slots * WORDS);
-    this.#lengths = new Uint8Array(slots);
+    this.#addPages(slots);
     this.#index = new Int32Array(indexSize(slots));
     this.#mask = this.#index.length - 1;
   }
@@ -98,12 +100,12 @@ export class KeyIndex {
 
   /** Slots the column has room for. */
   get slots(): number {
-    return this.#lengths.length;
+    return this.#slots;
   }
 
   /** Whether `slot` holds a key. */
   holds(slot: number): boolean {
-    return this.#lengths[slot] !== 0;
+    return this.#lengths[slot >> PAGE_SHIFT][slot & PAGE_MASK] !== 0;
   }
 
   /** The slot holding `key`, or -1 (then `insert` may add it). Throws a RangeError for a key it cannot hold. */
@@ -130,10 +132,11 @@ export class KeyIndex {
       const entry = index[at];
       if (entry === 0) break;
       const slot = entry - 1;
-      if (lengths[slot] !== length + 1) continue;
-      const base = slot * WORDS;
+      if (lengths[slot >> PAGE_SHIFT][slot & PAGE_MASK] !== length + 1) continue;
+      const page = words[slot >> PAGE_SHIFT];
+      const base = (slot & PAGE_MASK) * WORDS;
       let i = 0;
-      while (i < count && words[base + i] === probe[i]) i++;
+      while (i < count && page[base + i] === probe[i]) i++;
       if (i === count) {
         this.#probeAbsent = false;
         return slot;
@@ -148,9 +151,10 @@ export class KeyIndex {
     if (!this.#probeAbsent) throw new Error("KeyIndex.insert: no absent key looked up");
     this.#probeAbsent = false;
     const length = this.#probeLength;
-    const base = slot * WORDS;
-    for (let i = 0, count = (length + 3) >> 2; i < count; i++) this.#words[base + i] = this.#probe[i];
-    this.#lengths[slot] = length + 1;
+    const page = this.#words[slot >> PAGE_SHIFT];
+    const base = (slot & PAGE_MASK) * WORDS;
+    for (let i = 0, count = (length + 3) >> 2; i < count; i++) page[base + i] = this.#probe[i];
+    this.#lengths[slot >> PAGE_SHIFT][slot & PAGE_MASK] = length + 1;
     this.#place(this.#probeHash, slot);
     this.#size++;
   }
@@ -175,26 +179,32 @@ export class KeyIndex {
       }
     }
     index[hole] = 0;
-    this.#lengths[slot] = 0;
+    this.#lengths[slot >> PAGE_SHIFT][slot & PAGE_MASK] = 0;
     this.#size--;
   }
 
-  /** Room for `slots` slots (more than now): the column is copied, the index rebuilt at its new size. */
+  /**
+   * Room for `slots` slots (more than now): pages added to the column, none copied (paged.ts); the index rebuilt at
+   * twice its size only when the slots would fill it past half.
+   */
   grow(slots: number): void {
-    const words = new Int32Array(slots * WORDS);
-    const lengths = new Uint8Array(slots);
-    words.set(this.#words);
-    lengths.set(this.#lengths);
-    this.#words = words;
-    this.#lengths = lengths;
-    this.#index = new Int32Array(indexSize(slots));
-    this.#mask = this.#index.length - 1;
-    for (let slot = 0; slot < lengths.length; slot++) if (lengths[slot] !== 0) this.#place(this.#hashOf(slot), slot);
+    this.#addPages(slots);
+    const size = indexSize(slots);
+    if (size === this.#index.length) return;
+    this.#index = new Int32Array(size);
+    this.#mask = size - 1;
+    for (let slot = 0; slot < slots; slot++) if (this.holds(slot)) this.#place(this.#hashOf(slot), slot);
+  }
+
+  #addPages(slots: number): void {
+    growPages(this.#words, WORDS, slots, (length) => new Int32Array(length));
+    growPages(this.#lengths, 1, slots, (length) => new Uint8Array(length));
+    this.#slots = slots;
   }
 
   #hashOf(slot: number): number {
-    const length = this.#lengths[slot] - 1;
-    return hashWords(this.#words, slot * WORDS, (length + 3) >> 2, length);
+    const length = this.#lengths[slot >> PAGE_SHIFT][slot & PAGE_MASK] - 1;
+    return hashWords(this.#words[slot >> PAGE_SHIFT], (slot & PAGE_MASK) * WORDS, (length + 3) >> 2, length);
   }
 
   /** Puts `slot` at the first empty place of its probe run. */

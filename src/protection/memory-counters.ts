@@ -1,6 +1,7 @@
 import { BoundedTable, type Capacity, SWEEP_STEP, type Sweepable } from "./bounded-table";
 import { ProtectionStoreError } from "./errors";
 import { KeyIndex } from "./key-index";
+import { growPages, PAGE_MASK, PAGE_SHIFT, PAGE_SLOTS } from "./paged";
 
 /**
  * The throttle's counters in this process's memory. MemoryCounter: fixed-window counters with rate-limiter-flexible's
@@ -135,9 +136,6 @@ export class MemoryCounter {
   }
 }
 
-/** Slots the destination columns start with; they double as needed, up to the capacity's max. */
-const INITIAL_SLOTS = 256;
-
 /**
  * The longest span a DestinationCounters takes: 2^32 ms less 2^30 (37 days; OTP_WINDOW_SECONDS' limit is 31): at least
  * 12 days between two moves of its epoch.
@@ -175,17 +173,19 @@ export interface SlidingBudget {
  * but the client's name with a share, below). `#keys` (key-index.ts) holds each slot's key, packed 4 characters to a
  * word, and finds a key's slot by an open-addressing hash index over them; the times live in a column, `depth` per
  * slot, oldest first (`#times`), with each slot's number of times in `#lengths`. Freed slots are reused; the columns
- * and the index double when full (never past the capacity's max) and never shrink. A time is kept as whole
- * milliseconds after the table's `#epoch` (the monotonic clock's epoch ms, src/util/clock.ts, as every caller reads
- * it), in 4 bytes rather than a Float64's 8: 2^32 ms is 49.7 days, and when a time would pass that, every time is moved
- * to a new epoch, the longest span before now (a time older than that counts in no span, and is clamped to it): with
- * spans up to 31 days (OTP_WINDOW_SECONDS' limit) that happens at most once every 18 days, one pass over the columns.
- * Memory per slot with the defaults (depth 10): 40 B of times, 2 B of length, 44 B of key and 1 B of its length, and
- * 8 B of index (two places of 4 B per slot): 95 B; measured 97-98 B of typed arrays and 3 B of heap per entry at the
- * cap, 101-107 B in all, and 161-165 B per destination between two doublings (docs/security.md "Memory"). The keys
- * were strings in a Map and an array before: 111-132 B of heap per destination, promoted to the old generation with
- * every new destination and walked by every mark-compact (docs/performance-runs.md, the run at 9aece09).
- * The entry lives until its newest send leaves the longest span; the incremental and full sweeps remove it only then.
+ * are pages of 1,024 slots (paged.ts), one added when the slots are all taken (never past the capacity's max), none
+ * copied; the key index (8 B a slot) doubles; nothing shrinks. A time is kept as whole milliseconds after the table's
+ * `#epoch` (the monotonic clock's epoch ms, src/util/clock.ts, as every caller reads it), in 4 bytes rather than a
+ * Float64's 8: 2^32 ms is 49.7 days, and when a time would pass that, every time is moved to a new epoch, the longest
+ * span before now (a time older than that counts in no span, and is clamped to it): with spans up to 31 days
+ * (OTP_WINDOW_SECONDS' limit) that happens at most once every 18 days, one pass over the columns. Memory per slot with
+ * the defaults (depth 10): 40 B of times, 2 B of length, 44 B of key and 1 B of its length, and 8 B of index (two
+ * places of 4 B per slot): 95 B; measured 97-98 B of typed arrays and 3 B of heap per entry at the cap, 101-107 B in
+ * all, and 107-113 B per destination as the table grows (161-165 B when the columns doubled, the spread being where the
+ * last doubling fell; docs/security.md "Memory"). The keys were strings in a Map and an array before: 111-132 B of heap
+ * per destination, promoted to the old generation with every new destination and walked by every mark-compact
+ * (docs/performance-runs.md, the run at 9aece09). The entry lives until its newest send leaves the longest span; the
+ * incremental and full sweeps remove it only then.
  *
  * With a share (MEMORY_THROTTLE_CLIENT_SHARE_PERCENT below 100: the capacity counts entries per client), `#owners`
  * names each slot's client: the one whose send opened it, then the one whose send was last added to it (the send that
@@ -203,10 +203,13 @@ export class DestinationCounters implements Sweepable, Refundable {
   readonly #depth: number;
   /** The longest budget's span: a send older than that counts in none. */
   readonly #longestMs: number;
-  /** Whole ms after #epoch. */
-  #times: Uint32Array;
+  /** Whole ms after #epoch, `#depth` per slot, in pages (paged.ts). */
+  readonly #times: Uint32Array[] = [];
   #epoch = 0;
-  #lengths: Uint16Array;
+  /** Each slot's number of times, in pages. */
+  readonly #lengths: Uint16Array[] = [];
+  /** Slots the pages hold. */
+  #slots: number;
   /** Slots freed by deletes, reused first. */
   readonly #free: number[] = [];
   /** Slots ever handed out (the next fresh one). */
@@ -227,10 +230,9 @@ export class DestinationCounters implements Sweepable, Refundable {
     if (budgets.some((b) => !Number.isInteger(b.points) || b.points < 1) || this.#depth > 0xffff)
       throw new RangeError("DestinationCounters: points must be whole numbers from 1 to 65535");
     if (!(this.#longestMs <= MAX_SPAN_MS)) throw new RangeError("DestinationCounters: spans must be at most 37 days");
-    const slots = Math.min(INITIAL_SLOTS, capacity.max);
-    this.#times = new Uint32Array(slots * this.#depth);
-    this.#lengths = new Uint16Array(slots);
-    this.#keys = new KeyIndex(slots);
+    this.#slots = Math.min(PAGE_SLOTS, capacity.max);
+    this.#addPages();
+    this.#keys = new KeyIndex(this.#slots);
     this.#owners = capacity.shared ? [] : null;
     capacity.join(this);
   }
@@ -249,7 +251,7 @@ export class DestinationCounters implements Sweepable, Refundable {
     if (!this.capacity.makeRoom()) throw new MemoryStoreFullError("otp throttle");
     const fresh = this.#allocate();
     this.#keys.insert(fresh);
-    this.#lengths[fresh] = 0;
+    this.#lengths[fresh >> PAGE_SHIFT][fresh & PAGE_MASK] = 0;
     this.capacity.used++;
     if (this.#owners !== null) {
       this.#owners[fresh] = owner;
@@ -260,8 +262,10 @@ export class DestinationCounters implements Sweepable, Refundable {
 
   /** The time of the slot's `k`-th most recent send (1: the latest), or -Infinity with fewer than `k`. */
   recent(slot: number, k: number): number {
-    const length = this.#lengths[slot];
-    return k <= length ? this.#epoch + this.#times[slot * this.#depth + length - k] : Number.NEGATIVE_INFINITY;
+    const length = this.#lengths[slot >> PAGE_SHIFT][slot & PAGE_MASK];
+    return k <= length
+      ? this.#epoch + this.#times[slot >> PAGE_SHIFT][(slot & PAGE_MASK) * this.#depth + length - k]
+      : Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -285,20 +289,22 @@ export class DestinationCounters implements Sweepable, Refundable {
     }
     let at = now - this.#epoch;
     if (at < 0 || at > 0xffffffff) at = this.#rebase(now);
-    const base = slot * this.#depth;
-    let length = this.#lengths[slot];
+    const times = this.#times[slot >> PAGE_SHIFT];
+    const lengths = this.#lengths[slot >> PAGE_SHIFT];
+    const base = (slot & PAGE_MASK) * this.#depth;
+    let length = lengths[slot & PAGE_MASK];
     let stale = 0;
     // Out of the longest span: `time + longest <= now`, in offsets from the epoch.
     const oldest = at - this.#longestMs;
-    while (stale < length && this.#times[base + stale] <= oldest) stale++;
+    while (stale < length && times[base + stale] <= oldest) stale++;
     // Never with every budget judged first (the class comment); if it were, the oldest is the one to lose.
     if (length - stale === this.#depth) stale++;
     if (stale > 0) {
-      this.#times.copyWithin(base, base + stale, base + length);
+      times.copyWithin(base, base + stale, base + length);
       length -= stale;
     }
-    this.#times[base + length] = at;
-    this.#lengths[slot] = length + 1;
+    times[base + length] = at;
+    lengths[slot & PAGE_MASK] = length + 1;
   }
 
   /**
@@ -309,10 +315,12 @@ export class DestinationCounters implements Sweepable, Refundable {
   #rebase(now: number): number {
     const epoch = now - this.#longestMs;
     const shift = epoch - this.#epoch;
-    const times = this.#times;
-    for (let slot = 0; slot < this.#next; slot++)
-      for (let i = slot * this.#depth, end = i + this.#lengths[slot]; i < end; i++)
+    for (let slot = 0; slot < this.#next; slot++) {
+      const times = this.#times[slot >> PAGE_SHIFT];
+      const start = (slot & PAGE_MASK) * this.#depth;
+      for (let i = start, end = start + this.#lengths[slot >> PAGE_SHIFT][slot & PAGE_MASK]; i < end; i++)
         times[i] = Math.min(0xffffffff, Math.max(0, times[i] - shift));
+    }
     this.#epoch = epoch;
     return now - epoch;
   }
@@ -325,13 +333,15 @@ export class DestinationCounters implements Sweepable, Refundable {
     if (taken === 0) return;
     const slot = this.#keys.find(key);
     if (slot === -1) return;
-    const base = slot * this.#depth;
-    const length = this.#lengths[slot];
+    const times = this.#times[slot >> PAGE_SHIFT];
+    const lengths = this.#lengths[slot >> PAGE_SHIFT];
+    const base = (slot & PAGE_MASK) * this.#depth;
+    const length = lengths[slot & PAGE_MASK];
     for (let i = length - 1; i >= 0; i--) {
-      const t = this.#epoch + this.#times[base + i];
+      const t = this.#epoch + times[base + i];
       if (t === takenAt) {
-        this.#times.copyWithin(base + i, base + i + 1, base + length);
-        this.#lengths[slot] = length - 1;
+        times.copyWithin(base + i, base + i + 1, base + length);
+        lengths[slot & PAGE_MASK] = length - 1;
         return;
       }
       // Oldest first: nothing older can equal it.
@@ -367,13 +377,15 @@ export class DestinationCounters implements Sweepable, Refundable {
 
   /** No send of the slot counts in any span any more (or it holds none: a refused attempt's, a refund's). */
   #ended(slot: number, now: number): boolean {
-    const length = this.#lengths[slot];
-    return length === 0 || this.#epoch + this.#times[slot * this.#depth + length - 1] + this.#longestMs <= now;
+    const length = this.#lengths[slot >> PAGE_SHIFT][slot & PAGE_MASK];
+    if (length === 0) return true;
+    const last = this.#times[slot >> PAGE_SHIFT][(slot & PAGE_MASK) * this.#depth + length - 1];
+    return this.#epoch + last + this.#longestMs <= now;
   }
 
   #delete(slot: number): void {
     this.#keys.remove(slot);
-    this.#lengths[slot] = 0;
+    this.#lengths[slot >> PAGE_SHIFT][slot & PAGE_MASK] = 0;
     this.#free.push(slot);
     this.capacity.used--;
     if (this.#owners !== null) {
@@ -386,17 +398,18 @@ export class DestinationCounters implements Sweepable, Refundable {
     const reused = this.#free.pop();
     if (reused !== undefined) return reused;
     const slot = this.#next++;
-    if (slot >= this.#lengths.length) {
+    if (slot >= this.#slots) {
       // A new slot is only asked for with room in the capacity, so `slot` < max: the columns never pass max slots.
-      const slots = Math.min(Math.max(1, this.#lengths.length * 2), this.capacity.max);
-      const times = new Uint32Array(slots * this.#depth);
-      const lengths = new Uint16Array(slots);
-      times.set(this.#times);
-      lengths.set(this.#lengths);
-      this.#times = times;
-      this.#lengths = lengths;
-      this.#keys.grow(slots);
+      this.#slots = Math.min(this.#slots + PAGE_SLOTS, this.capacity.max);
+      this.#addPages();
+      this.#keys.grow(this.#slots);
     }
     return slot;
+  }
+
+  /** Pages for `#slots` slots: the ones missing added, none copied (a last page below PAGE_SLOTS is, paged.ts). */
+  #addPages(): void {
+    growPages(this.#times, this.#depth, this.#slots, (length) => new Uint32Array(length));
+    growPages(this.#lengths, 1, this.#slots, (length) => new Uint16Array(length));
   }
 }

@@ -1,6 +1,7 @@
 import { Capacity } from "../../../src/protection/bounded-table";
 import { hashKey, KeyIndex, MAX_KEY_CHARS } from "../../../src/protection/key-index";
-import { DestinationCounters } from "../../../src/protection/memory-counters";
+import { DestinationCounters, MemoryStoreFullError } from "../../../src/protection/memory-counters";
+import { PAGE_SLOTS } from "../../../src/protection/paged";
 
 /** mulberry32: a seeded PRNG, so a failing sequence is the same on every run. */
 function prng(seed: number): (n: number) => number {
@@ -283,5 +284,119 @@ describe("DestinationCounters against a plain model (a Map of each key's send ti
     expect(refusals).toBeGreaterThan(100);
     expect(rewards).toBeGreaterThan(50);
     expect(c.t).toBeGreaterThan(2 ** 32);
+  });
+});
+
+describe("DestinationCounters' pages (paged.ts): growth adds a page, copies no column", () => {
+  // The default budgets' shape: a cooldown, a window, a day; depth 10 (the largest points).
+  const BUDGETS = [
+    { points: 1, durationMs: 60_000 },
+    { points: 3, durationMs: 600_000 },
+    { points: 10, durationMs: 86_400_000 },
+  ];
+  const DEPTH = 10;
+  /** Column bytes per slot: the times, their count, the key's words and its length. */
+  const SLOT_BYTES = 4 * DEPTH + 2 + 44 + 1;
+  // Made before any measure: a Buffer's pool would count among the ArrayBuffers allocated.
+  const KEYS = Array.from({ length: 5 * PAGE_SLOTS }, (_, i) =>
+    Buffer.from(`destination ${i}`).toString("base64url").padEnd(43, "A"),
+  );
+  const key = (i: number) => KEYS[i];
+  /** Bytes of ArrayBuffers `fn` allocates (none freed in between: it runs synchronously, without a collection). */
+  const allocated = (fn: () => void) => {
+    const before = process.memoryUsage().arrayBuffers;
+    fn();
+    return process.memoryUsage().arrayBuffers - before;
+  };
+  const setup = (max: number) => {
+    const c = { t: 1_000_000, now: () => c.t };
+    const capacity = new Capacity(max, c.now);
+    return { c, capacity, table: new DestinationCounters(BUDGETS, capacity) };
+  };
+
+  it("the slot past a full page takes a new page of each column (and the index's rebuild), not a copy of them", () => {
+    const { c, table } = setup(1_000_000);
+    for (let i = 0; i < PAGE_SLOTS; i++) table.add(table.open(key(i), c.t), c.t);
+    // Slot PAGE_SLOTS: a page of every column, and the index (2 places of 4 B a slot) rebuilt at twice its size.
+    const bytes = allocated(() => table.add(table.open(key(PAGE_SLOTS), c.t), c.t));
+    const index = 4 * 4 * PAGE_SLOTS;
+    expect(bytes).toBeGreaterThanOrEqual(PAGE_SLOTS * SLOT_BYTES); // the measure measures something
+    // Doubling allocated 2 × PAGE_SLOTS × SLOT_BYTES + the index here (a copy of every column).
+    expect(bytes).toBeLessThanOrEqual(PAGE_SLOTS * SLOT_BYTES + index);
+    // The fourth page's first slot: that page alone (4 pages fill 2^13 places to half, as 3 did: no index rebuild).
+    for (let i = PAGE_SLOTS + 1; i < 3 * PAGE_SLOTS; i++) table.add(table.open(key(i), c.t), c.t);
+    expect(allocated(() => table.add(table.open(key(3 * PAGE_SLOTS), c.t), c.t))).toBe(PAGE_SLOTS * SLOT_BYTES);
+  });
+
+  it("every page boundary keeps each slot's own times: the last slot of a page and the first of the next", () => {
+    const { c, table } = setup(1_000_000);
+    const keys = KEYS.slice(0, 3 * PAGE_SLOTS + 5);
+    for (const k of keys) table.open(k, c.t);
+    // Each slot i gets (i % DEPTH) + 1 sends, 1 s apart, from its own start: neighbours across a page differ.
+    for (let n = 0; n < DEPTH; n++) {
+      c.t += 1_000;
+      keys.forEach((k, i) => {
+        if (n <= i % DEPTH) table.add(table.open(k, c.t), c.t + i);
+      });
+    }
+    const end = c.t;
+    for (const i of [PAGE_SLOTS - 1, PAGE_SLOTS, 2 * PAGE_SLOTS - 1, 2 * PAGE_SLOTS, 3 * PAGE_SLOTS, keys.length - 1]) {
+      const slot = table.open(keys[i], end);
+      expect(slot).toBe(i);
+      const sends = (i % DEPTH) + 1;
+      const times = Array.from({ length: DEPTH + 1 }, (_, k) => table.recent(slot, k + 1));
+      const expected = Array.from({ length: DEPTH + 1 }, (_, k) =>
+        k < sends ? 1_000_000 + 1_000 * (sends - k) + i : Number.NEGATIVE_INFINITY,
+      );
+      expect({ i, times }).toEqual({ i, times: expected });
+      // A give-back on a page's edge removes that slot's time only.
+      table.reward(keys[i], 1_000_000 + 1_000 * sends + i);
+      expect(table.recent(slot, sends)).toBe(Number.NEGATIVE_INFINITY);
+    }
+    // Its neighbour on the next page keeps its newest time.
+    const next = PAGE_SLOTS + 1;
+    expect(table.recent(table.open(keys[next], end), 1)).toBe(1_000_000 + 1_000 * ((next % DEPTH) + 1) + next);
+  });
+
+  it("a sweep walks across pages, and the freed slots are reused: no page added the second time", () => {
+    const { c, capacity, table } = setup(1_000_000);
+    const count = 2 * PAGE_SLOTS + 100;
+    for (let i = 0; i < count; i++) table.add(table.open(key(i), c.t), c.t);
+    c.t += 86_400_000 - 1;
+    table.sweep(count, c.t);
+    expect(table.size).toBe(count); // a send a day old less 1 ms still counts
+    c.t += 1;
+    // The incremental sweep, 500 slots at a time, across all three pages.
+    for (let n = 0; n < Math.ceil(count / 500); n++) table.sweep(500, c.t);
+    expect(table.size).toBe(0);
+    expect(capacity.used).toBe(0);
+    // As many new keys again: every one in a freed slot, nothing allocated.
+    expect(
+      allocated(() => {
+        for (let i = 0; i < count; i++) table.add(table.open(key(count + i), c.t), c.t);
+      }),
+    ).toBe(0);
+    expect(table.size).toBe(count);
+    expect(table.recent(table.open(key(count), c.t), 1)).toBe(c.t);
+    expect(table.recent(table.open(key(0), c.t), 1)).toBe(Number.NEGATIVE_INFINITY); // gone: a new entry
+  });
+
+  it("a cap that is not a whole number of pages: exactly the cap fits, the last page cut to it, then full", () => {
+    const CAP = PAGE_SLOTS + PAGE_SLOTS / 2 + 3;
+    let table!: DestinationCounters;
+    let c!: { t: number };
+    const bytes = allocated(() => {
+      ({ c, table } = setup(CAP));
+      for (let i = 0; i < CAP; i++) table.add(table.open(key(i), c.t), c.t);
+    });
+    expect(table.size).toBe(CAP);
+    expect(() => table.open(key(CAP), c.t)).toThrow(MemoryStoreFullError);
+    // The columns hold CAP slots (a page and a cut one), the index 2^12 places after 2^11: no slot past the cap.
+    expect(bytes).toBeGreaterThanOrEqual(CAP * SLOT_BYTES);
+    expect(bytes).toBeLessThanOrEqual(CAP * SLOT_BYTES + 4 * (2_048 + 4_096) + 1_024);
+    // Every key of the cut page is there.
+    for (let i = PAGE_SLOTS; i < CAP; i++) expect(table.open(key(i), c.t)).toBe(i);
+    // A table whose cap is below a page takes the cap's slots only.
+    expect(allocated(() => setup(10))).toBeLessThanOrEqual(10 * SLOT_BYTES + 4 * 32 + 1_024);
   });
 });

@@ -2,16 +2,17 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 
 /**
- * Memory per OTP destination held by the in-memory throttle (docs/security.md "Memory"; 1,374 B with rate-limiter-flexible's
- * memory store, one setTimeout per key and budget, and 2.4 kB for the whole server; 366-368 B with one table entry
- * per budget and destination). Measured in a child process started with --expose-gc, on the compiled server
- * (dist-test/, built by test/global-setup.js), with the default budgets: heapUsed and arrayBuffers (the destination
- * table's columns are typed arrays, outside the heap) after forced garbage collection, before and after N sends to N
- * distinct CIBIL ids (one destination entry each: its key and the times of its last 10 sends, for its cooldown, window
- * and daily budgets). At 20,000 with the default per-client share: 161 B, 10 B of it heap (the client's name per
- * entry), since the keys are typed arrays too (key-index.ts); 193 B, 126 B of it heap, with the keys as strings in a
- * Map; 174 B with fixed windows before, 245 B with the times as Float64. Sizes after a full GC are deterministic enough
- * for a bound with a margin; no time is measured.
+ * Memory per OTP destination held by the in-memory throttle (docs/security.md "Memory"; 1,374 B with
+ * rate-limiter-flexible's memory store, one setTimeout per key and budget, and 2.4 kB for the whole server; 366-368 B
+ * with one table entry per budget and destination). Measured in a child process started with --expose-gc, on the
+ * compiled server (dist-test/, built by test/global-setup.js), with the default budgets: heapUsed and arrayBuffers (the
+ * destination table's columns are typed arrays, outside the heap) after forced garbage collection, before and after N
+ * sends to N distinct CIBIL ids (one destination entry each: its key and the times of its last 10 sends, for its
+ * cooldown, window and daily budgets). At 20,000 with the default per-client share: 112 B with the columns in pages
+ * (161 B when they doubled), 10 B of it heap (the client's name per entry), since the keys are typed arrays too
+ * (key-index.ts); 193 B, 126 B of it heap, with the keys as strings in a Map; 174 B with fixed windows before, 245 B
+ * with the times as Float64. Sizes after a full GC are deterministic enough for a bound with a margin; no time is
+ * measured.
  */
 const DIST = join(__dirname, "../../../dist-test");
 
