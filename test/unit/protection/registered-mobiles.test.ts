@@ -522,7 +522,9 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
   });
 
   it("a send whose outcome is unknown (sent with mayStillApply) leaves its mark to expire, even when its entry's other sends end", async () => {
-    const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY, [], [], [], undefined, 400);
+    // The mark's TTL (1.5 s) outlasts the five round trips to Redis before the refusal is read, on a loaded machine too:
+    // at 400 ms the mark had once expired before them and the refusal did not come.
+    const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY, [], [], [], undefined, 1_500);
     const id = "760191491";
     const pan = "ABCPE0491F";
     await s.remember(id, MOBILE, pan);
@@ -532,7 +534,7 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
     await s.sent(id, true);
     await s.sent(id);
     await expect(s.registering(pan, "9123456780")).rejects.toThrow(RegistrationRaceError);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
     await s.registering(pan, "9123456781");
   });
 
@@ -650,7 +652,8 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   it("a send given up on (mayStillApply) in one replica keeps its mark while another's sends to the id end, and it still expires on time", async () => {
-    const markTtlMs = 400;
+    // Long enough for the five round trips before the first refusal on a loaded machine (see above).
+    const markTtlMs = 1_500;
     const [cut, other] = [replica(markTtlMs), replica(markTtlMs)];
     const id = "760191530";
     const pan = "ABCPE0530F";
