@@ -178,6 +178,37 @@ describeWithRedis("revoking a consent (DEL of its key)", () => {
     expect(await here.has("again")).toBe(true);
     here.close();
   });
+
+  // docs/operations.md "Revoking a consent": a DEL lifting the mark. A hold learns of the mark only when it reads it
+  // (a credit-report read on its process) or when its retry meets it; a hold whose retry gave up (Redis refused every
+  // write for CIBIL_REGISTERED_MOBILE_RETRY_SECONDS: the `could not record CIBIL consent in Redis` line) still answers
+  // for its consent's time, and if no read met the mark the DEL gives it back, the customer not having verified again.
+  // Hence the documented order: restart the processes that logged that line, then the DEL.
+  it("a hold whose retry gave up and that never read the mark: the mark's DEL gives it back; restarted first, not", async () => {
+    const store = new RedisConsentStore(redis, prefix);
+    const key = `${prefix}consent:given-up`;
+    const refusing: ConsentStore = {
+      grant: () => Promise.reject(new ProtectionStoreError("consent", new Error("OOM (test)"))),
+      grantNoShorter: () => Promise.reject(new ProtectionStoreError("consent", new Error("OOM (test)"))),
+      has: (key) => store.has(key),
+      read: (key) => store.read(key),
+    };
+    let unrecorded = 0;
+    const options = { retryMs: 300, unrecorded: () => void unrecorded++ };
+    const here = new HeldConsentStore(refusing, log, options);
+    await here.grant("given-up", TTL_MS);
+    await waitUntil(async () => unrecorded === 1);
+    await redis.set(key, CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+    expect(await redis.del(key)).toBe(1);
+    expect(await here.has("given-up")).toBe(true);
+    here.close();
+    // The documented order: the process restarted (its holds dropped with it), then the mark and its DEL.
+    const restarted = new HeldConsentStore(refusing, log, options);
+    await redis.set(key, CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+    expect(await redis.del(key)).toBe(1);
+    expect(await restarted.has("given-up")).toBe(false);
+    restarted.close();
+  });
   // A revoke mark against every path that writes or reads a grant: a grant's write landing after the mark (the
   // customer verifying at the moment of the revoke, a write delayed or retried), a rotation of HMAC_SECRET (a grant
   // under one secret's key, the mark under another's), and a held grant read while Redis does not answer.
