@@ -1,4 +1,5 @@
 import type { ThrottleConfig } from "../../src/config";
+import { MAX_KEY_CHARS } from "../../src/protection/key-index";
 
 /** A budget far above any test's traffic, so that only the budget under test can refuse a send. */
 export const GENEROUS = { points: 1000, seconds: 60 };
@@ -52,4 +53,22 @@ export function mostInAnySpan(times: readonly number[], spanMs: number): number 
     best = Math.max(best, j - i);
   }
   return best;
+}
+
+/**
+ * `count` distinct ASCII keys, of every length from 0 to MAX_KEY_CHARS (44, key-index.ts) in turn, one of length 0:
+ * the key column's bounds on every page. `random(n)` answers a whole number below n.
+ */
+export function keysOfEveryLength(count: number, random: (n: number) => number): string[] {
+  const seen = new Set<string>();
+  const keys: string[] = [];
+  for (let i = 0; keys.length < count; i++) {
+    const length = i % (MAX_KEY_CHARS + 1);
+    let key = "";
+    for (let c = 0; c < length; c++) key += String.fromCharCode(33 + random(94)); // printable ASCII
+    if (seen.has(key)) continue;
+    seen.add(key);
+    keys.push(key);
+  }
+  return keys;
 }

@@ -3,6 +3,7 @@ import type { Logger } from "../../../src/logging/logger";
 import { MemoryConsentStore } from "../../../src/protection/consent-store";
 import { FULL_WARNING_INTERVAL_MS, fullWarning } from "../../../src/protection/index";
 import { DestinationCounters, MemoryCounter, MemoryStoreFullError } from "../../../src/protection/memory-counters";
+import { PAGE_SLOTS } from "../../../src/protection/paged";
 
 interface Entry {
   expiresAt: number;
@@ -390,22 +391,24 @@ describe("DestinationCounters (a destination's cooldown, window and daily budget
     const c = clock();
     const start = c.t;
     const t = new DestinationCounters([{ points: 10, durationMs: DAY }], new Capacity(2_000, c.now));
-    // 700 keys (the columns start at 256 slots), each sent to i % 5 + 1 times, a millisecond apart.
-    for (let i = 0; i < 700; i++) for (let n = 0; n <= i % 5; n++) send(t, `k${i}`, start + i + n, 1);
-    for (let i = 0; i < 700; i += 37) {
+    // N keys: the columns start at a page of slots (paged.ts) and take a second. Each sent to i % 5 + 1 times, a
+    // millisecond apart.
+    const N = PAGE_SLOTS + 700;
+    for (let i = 0; i < N; i++) for (let n = 0; n <= i % 5; n++) send(t, `k${i}`, start + i + n, 1);
+    for (let i = 0; i < N; i += 37) {
       const slot = t.open(`k${i}`, c.t);
       expect(t.recent(slot, 1)).toBe(start + i + (i % 5));
       expect(t.recent(slot, (i % 5) + 1)).toBe(start + i);
       expect(t.recent(slot, (i % 5) + 2)).toBe(Number.NEGATIVE_INFINITY);
     }
-    // k0 to k345 have ended (their newest sends have left the day), k350 to k699 have not.
+    // k0 to k345 have ended (their newest sends have left the day), k350 to the last have not.
     c.t = start + DAY + 349;
     t.sweepAll();
-    expect(t.size).toBeGreaterThanOrEqual(350);
-    expect(t.size).toBeLessThan(355);
+    expect(t.size).toBeGreaterThanOrEqual(N - 350);
+    expect(t.size).toBeLessThan(N - 345);
     // New keys take the freed slots, empty.
     for (let i = 0; i < 340; i++) expect(t.recent(t.open(`n${i}`, c.t), 1)).toBe(Number.NEGATIVE_INFINITY);
-    for (let i = 350; i < 700; i += 50) expect(t.recent(t.open(`k${i}`, c.t), 1)).toBe(start + i + (i % 5));
+    for (let i = 350; i < N; i += 50) expect(t.recent(t.open(`k${i}`, c.t), 1)).toBe(start + i + (i % 5));
   });
 });
 

@@ -2,6 +2,7 @@ import { Capacity } from "../../../src/protection/bounded-table";
 import { hashKey, KeyIndex, MAX_KEY_CHARS } from "../../../src/protection/key-index";
 import { DestinationCounters, MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import { PAGE_SLOTS } from "../../../src/protection/paged";
+import { keysOfEveryLength } from "../../helpers/throttle";
 
 /** mulberry32: a seeded PRNG, so a failing sequence is the same on every run. */
 function prng(seed: number): (n: number) => number {
@@ -149,14 +150,27 @@ describe("KeyIndex (DestinationCounters' keys off the heap: a packed key column,
     expect(tails.size).toBeGreaterThan(55);
   });
 
-  it("randomized against a Map: thousands of inserts, removes and lookups in a small index, compared each step", () => {
+  /**
+   * Random inserts and removes against a Map, every pool key (or a sample, with `every` the steps between full
+   * checks) found at its slot or absent at each step, and now and then a fresh index rebuilt from the model (a new
+   * history, the same keys). `grow` is the slots a full index of `slots` grows to.
+   */
+  const against = (o: {
+    pool: string[];
+    first: number;
+    grow: (slots: number, random: (n: number) => number) => number;
+    steps: number;
+    removeOneIn: number;
+    every: number;
+    rebuildEvery: number;
+  }) => {
     const random = prng(0x5eed);
-    const pool = Array.from({ length: 48 }, (_, i) => (i % 3 === 0 ? `k${i}` : `key-${i}-${"p".repeat(i % 30)}`));
-    let index = new KeyIndex(4);
+    const { pool } = o;
+    let index = new KeyIndex(o.first);
     const model = new Map<string, number>();
     const free: number[] = [];
     let next = 0;
-    for (let step = 0; step < 6_000; step++) {
+    for (let step = 0; step < o.steps; step++) {
       const key = pool[random(pool.length)];
       const held = model.get(key);
       if (held === undefined && random(3) !== 0) {
@@ -164,28 +178,54 @@ describe("KeyIndex (DestinationCounters' keys off the heap: a packed key column,
         let slot = free.pop();
         if (slot === undefined) {
           slot = next++;
-          if (slot >= index.slots) index.grow(index.slots * 2);
+          if (slot >= index.slots) index.grow(o.grow(index.slots, random));
         }
         index.insert(slot);
         model.set(key, slot);
-      } else if (held !== undefined && random(2) === 0) {
+      } else if (held !== undefined && random(o.removeOneIn) === 0) {
         index.remove(held);
         model.delete(key);
         free.push(held);
       }
-      // Every pool key: found at its slot or absent, as the model says.
-      for (const k of pool) {
+      const sample = step % o.every === 0 ? pool : Array.from({ length: 10 }, () => pool[random(pool.length)]);
+      for (const k of sample) {
         const slot = index.find(k);
         if (slot !== (model.get(k) ?? -1)) expect({ step, k, slot }).toEqual({ step, k, slot: model.get(k) ?? -1 });
       }
       if (index.size !== model.size) expect({ step, size: index.size }).toEqual({ step, size: model.size });
-      // Now and then a fresh index rebuilt from the model (a new history, the same keys).
-      if (step % 1_500 === 1_499) {
-        index = new KeyIndex(Math.max(4, next));
+      if (step % o.rebuildEvery === o.rebuildEvery - 1) {
+        index = new KeyIndex(Math.max(o.first, next));
         for (const [k, slot] of model) put(index, k, slot);
       }
     }
+    return next;
+  };
+
+  it("randomized against a Map: thousands of inserts, removes and lookups in a small index, compared each step", () => {
+    const next = against({
+      pool: Array.from({ length: 48 }, (_, i) => (i % 3 === 0 ? `k${i}` : `key-${i}-${"p".repeat(i % 30)}`)),
+      first: 4,
+      grow: (slots) => slots * 2,
+      steps: 6_000,
+      removeOneIn: 2,
+      every: 1,
+      rebuildEvery: 1_500,
+    });
     expect(next).toBeGreaterThan(16);
+  });
+
+  it("randomized against a Map across pages: 4,000 keys of every length, grown by uneven steps", () => {
+    const next = against({
+      pool: keysOfEveryLength(4_000, prng(0x1e4)),
+      first: 5,
+      // Uneven steps (paged.ts): a cut last page filled and replaced, several pages added at once.
+      grow: (slots, random) => slots + 1 + random(1_500),
+      steps: 12_000,
+      removeOneIn: 4,
+      every: 1_000,
+      rebuildEvery: 6_000,
+    });
+    expect(next).toBeGreaterThan(2 * PAGE_SLOTS);
   });
 });
 
@@ -203,8 +243,9 @@ describe("DestinationCounters against a plain model (a Map of each key's send ti
     const c = { t: 2 ** 32 - 3_000, now: () => c.t };
     const capacity = new Capacity(100_000, c.now);
     const table = new DestinationCounters(BUDGETS, capacity);
-    // 600 keys (more than the 256 first slots: the columns and the index grow), HMAC-like and short.
-    const pool = Array.from({ length: 600 }, (_, i) =>
+    // FIRST + 200 keys, HMAC-like and short: more than the first page's slots (paged.ts), the columns and index grow.
+    const FIRST = PAGE_SLOTS + 200;
+    const pool = Array.from({ length: FIRST + 200 }, (_, i) =>
       i % 2 === 0 ? `k${i}` : Buffer.from(`destination ${i}`).toString("base64url").padEnd(43, "A"),
     );
     const model = new Map<string, number[]>();
@@ -222,11 +263,11 @@ describe("DestinationCounters against a plain model (a Map of each key's send ti
     let refusals = 0;
     let rewards = 0;
     for (let step = 0; step < 5_000; step++) {
-      // The first 400 steps send to 400 distinct keys at one time: more live entries than the first 256 slots.
-      const op = step < 400 ? 14 : random(20);
+      // The first FIRST steps send to FIRST distinct keys at one time: more live entries than a page's slots.
+      const op = step < FIRST ? 14 : random(20);
       if (op < 3) c.t += random(120);
       else if (op < 15) {
-        const key = step < 400 ? pool[step + 200] : pool[random(op < 10 ? 40 : pool.length)];
+        const key = step < FIRST ? pool[step + 200] : pool[random(op < 10 ? 40 : pool.length)];
         const times = model.get(key) ?? [];
         model.set(key, times);
         const slot = table.open(key, c.t);
@@ -277,9 +318,9 @@ describe("DestinationCounters against a plain model (a Map of each key's send ti
           size: `${live}..${model.size}`,
           used: table.size,
         });
-      if (step === 399) expect(table.size).toBe(400);
+      if (step === FIRST - 1) expect(table.size).toBe(FIRST);
     }
-    // The run did what it says: sends, refusals, give-backs, past 256 slots and 2^32 ms.
+    // The run did what it says: sends, refusals, give-backs, past a page of slots and 2^32 ms.
     expect(sends).toBeGreaterThan(1_000);
     expect(refusals).toBeGreaterThan(100);
     expect(rewards).toBeGreaterThan(50);
