@@ -82,11 +82,12 @@ function secret() {
 
 /**
  * The other secrets of a rotation, each checked as the server checks it (none when unset), with how its lines are
- * marked: HMAC_SECRET_PREVIOUS's, HMAC_SECRET_NEXT's, HMAC_SECRET_RETIRED's, in the procedure's order.
- * @returns {{ secret: Buffer, label: string }[]}
+ * marked: HMAC_SECRET_PREVIOUS's, HMAC_SECRET_NEXT's, HMAC_SECRET_RETIRED's, in the procedure's order. `retired`:
+ * HMAC_SECRET_RETIRED's, under which the server reads no consent (consentLines).
+ * @returns {{ secret: Buffer, label: string, retired: boolean }[]}
  */
 function otherSecrets() {
-  /** @type {{ secret: Buffer, label: string }[]} */
+  /** @type {{ secret: Buffer, label: string, retired: boolean }[]} */
   const others = [];
   const current = process.env.HMAC_SECRET;
   for (const [name, label, single] of /** @type {const} */ ([
@@ -103,7 +104,11 @@ function otherSecrets() {
     if (problems.length > 0) fail(problems.join("; "));
     const list = /** @type {string[]} */ (single ? [value] : value).filter((s) => s !== current);
     list.forEach((s, i) =>
-      others.push({ secret: Buffer.from(s, "utf8"), label: single ? label : `${label} ${i + 1}` }),
+      others.push({
+        secret: Buffer.from(s, "utf8"),
+        label: single ? label : `${label} ${i + 1}`,
+        retired: name === "HMAC_SECRET_RETIRED",
+      }),
     );
   }
   return others;
@@ -150,13 +155,23 @@ function consentLines(identifier) {
   const others = otherSecrets();
   process.stdout.write(`consent   ${key(secret())}\n`);
   for (const other of others) process.stdout.write(`consent   ${key(other.secret)}  (${other.label})\n`);
-  // During a rotation a consent may stand under any of these keys and the server reads them all, a mark under any one
-  // refusing the report (protection/consent.ts hasConsent): marked under one alone, a replica not yet switched (or one
-  // already switched) could still hold it under another. Said on stderr: stdout stays the keys, one a line.
-  if (others.length > 0)
-    process.stderr.write(
-      `${others.length + 1} keys: revoke by marking every one: SET <key> ${CONSENT_MARK} PX ${CONSENT_MARK_MS}\n`,
-    );
+  // During a rotation a consent may stand under the keys of HMAC_SECRET, HMAC_SECRET_PREVIOUS and HMAC_SECRET_NEXT:
+  // the server reads those (protection/index.ts readHashers), a mark under any one refusing the report and any grant
+  // (protection/consent.ts hasConsent, consent-store.ts GRANT): marked under one alone, a replica not yet switched (or
+  // one already switched) could still hold it under another. HMAC_SECRET_RETIRED's keys are printed too (the lines are
+  // the references' layout) but read by no server (registered mobiles' records only): counted apart, no mark needed.
+  // Said on stderr: stdout stays the keys, one a line.
+  const retired = others.filter((other) => other.retired).length;
+  const read = others.length + 1 - retired;
+  if (others.length === 0) return;
+  const mark = `SET <key> ${CONSENT_MARK} PX ${CONSENT_MARK_MS}`;
+  const advice =
+    read === 1
+      ? `1 key the server reads (the first line): revoke by marking it: ${mark}`
+      : `${read} keys the server reads: revoke by marking every one: ${mark}`;
+  const unread =
+    retired === 0 ? "" : `; ${retired} (retired secret) ${retired === 1 ? "key" : "keys"}: read by no server, no mark`;
+  process.stderr.write(`${advice}${unread}\n`);
 }
 
 /** @param {string} identifier */

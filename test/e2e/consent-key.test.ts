@@ -173,7 +173,7 @@ describeWithRedis("the consent keys during a rotation of HMAC_SECRET", () => {
   const keysOf = (cibilId: string) => {
     const run = tool(`${cibilId}\n`, [CLIENT], { REDIS_KEY_PREFIX: prefix, HMAC_SECRET_PREVIOUS: PREVIOUS });
     expect(run.status).toBe(0);
-    expect(run.stderr).toBe("2 keys: revoke by marking every one: SET <key> revoked PX 86460000\n");
+    expect(run.stderr).toBe("2 keys the server reads: revoke by marking every one: SET <key> revoked PX 86460000\n");
     const [current, previous, ...rest] = run.stdout.split("\n").filter(Boolean);
     expect([rest, previous.endsWith("  (previous secret 1)")]).toEqual([[], true]);
     return { current: current.replace(/^consent\s+/, ""), previous: previous.replace(/^consent\s+|\s+\(.*$/g, "") };

@@ -280,7 +280,9 @@ describe("npm run customer-ref", () => {
       // A rotation's consent keys come with one line of advice on stderr (mark every key), written before stdout is
       // read: nothing else, no EPIPE trace.
       const said =
-        args[0] === "--consent" ? "2 keys: revoke by marking every one: SET <key> revoked PX 86460000\n" : "";
+        args[0] === "--consent"
+          ? "2 keys the server reads: revoke by marking every one: SET <key> revoked PX 86460000\n"
+          : "";
       const run = await piped(args, 0);
       expect([args, run.status, run.stderr]).toEqual([args, 0, said]);
       const head = await piped(args, 1);
@@ -328,6 +330,36 @@ describe("npm run customer-ref", () => {
       expect(short.stderr).toContain(name);
       expect(short.stderr).not.toContain("short-canary-other");
     }
+  });
+
+  // The server reads a consent under HMAC_SECRET, HMAC_SECRET_PREVIOUS and HMAC_SECRET_NEXT only
+  // (protection/index.ts readHashers): a retired secret's key is printed (the references' layout) but not counted
+  // among the keys to mark. Before, stderr said "3 keys ... marking every one" with a retired secret set.
+  it("--consent during a rotation: stderr counts the keys the server reads, the retired secret's apart", () => {
+    const env = {
+      HMAC_SECRET: SECRET,
+      HMAC_SECRET_PREVIOUS: "customer-ref-old-secret-0123456789abcdefgh",
+      HMAC_SECRET_RETIRED: "customer-ref-retired-secret-0123456789abcdef",
+    };
+    const mark = "SET <key> revoked PX 86460000";
+    const both = cli("102277100", env, ["--consent", "client-a"]);
+    expect(both.status).toBe(0);
+    expect(both.stdout.split("\n").map((l) => l.replace(/^consent +\S+/, "consent"))).toEqual([
+      "consent",
+      "consent  (previous secret 1)",
+      "consent  (retired secret 1)",
+      "",
+    ]);
+    expect(both.stderr).toBe(
+      `2 keys the server reads: revoke by marking every one: ${mark}; 1 (retired secret) key: read by no server, ` +
+        "no mark\n",
+    );
+    const retiredOnly = cli("102277100", { ...env, HMAC_SECRET_PREVIOUS: undefined }, ["--consent", "client-a"]);
+    expect(retiredOnly.stdout.split("\n")).toHaveLength(3);
+    expect(retiredOnly.stderr).toBe(
+      `1 key the server reads (the first line): revoke by marking it: ${mark}; 1 (retired secret) key: read by no ` +
+        "server, no mark\n",
+    );
   });
 
   it("a 10-digit number gives each kind it is valid as: mobile, CIBIL id and user key, each its own reference", () => {
