@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import type { AopayClient, CallOptions } from "../aopay/client";
 import { isAopayError } from "../aopay/errors";
 import type { Logger } from "../logging/logger";
-import { consentKey, hasConsent } from "../protection/consent";
+import { consentKey, hasConsent, otherConsentKeys } from "../protection/consent";
 import type { ConsentStore } from "../protection/consent-store";
 import { ProtectionStoreError } from "../protection/errors";
 import type { KeyHasher } from "../protection/key-hasher";
@@ -27,12 +27,19 @@ export type CreditHistoryMember =
 export interface Loaders {
   creditHistory: DataLoader<string, CreditHistoryMember>;
   /**
-   * The consent key of (this request's client, `cibilId`) under the current secret (protection/consent.ts consentKey),
-   * computed once per request and id: submitCibilOtp grants under it and its nested creditHistory checks under it.
-   * Each computed it before, an HMAC twice per verification that reads the report
+   * The consent keys of (this request's client, `cibilId`): `key` under the current secret (protection/consent.ts
+   * consentKey), `others` under readHashers (empty without a rotation), computed once per request and id:
+   * submitCibilOtp grants under `key` (reading `others` for a revoke mark) and its nested creditHistory checks under
+   * them all. Each computed them before, an HMAC per secret twice per verification that reads the report
    * (test/e2e/hmac-once-per-request.test.ts).
    */
-  consentKey(cibilId: string): string;
+  consentKeys(cibilId: string): ConsentKeys;
+}
+
+/** One consent's keys: where a grant is written, and the other secrets' keys read with it. */
+export interface ConsentKeys {
+  key: string;
+  others: readonly string[];
 }
 
 /** What the loaders need from the request: only this, not the whole GraphQL context (which holds the loaders). */
@@ -73,20 +80,24 @@ export interface LoaderInputs {
 
 export function createLoaders(inputs: LoaderInputs): Loaders {
   // By CIBIL id; a request names at most a few (the alias limit).
-  const consentKeys = new Map<string, string>();
-  const keyOf = (cibilId: string): string => {
-    let key = consentKeys.get(cibilId);
-    if (key === undefined) consentKeys.set(cibilId, (key = consentKey(inputs.hasher, inputs.clientId, cibilId)));
-    return key;
+  const consentKeys = new Map<string, ConsentKeys>();
+  const keysOf = (cibilId: string): ConsentKeys => {
+    let keys = consentKeys.get(cibilId);
+    if (keys === undefined) {
+      const { hasher, readHashers, clientId } = inputs;
+      const others = readHashers && readHashers.length > 0 ? otherConsentKeys(readHashers, clientId, cibilId) : [];
+      consentKeys.set(cibilId, (keys = { key: consentKey(hasher, clientId, cibilId), others }));
+    }
+    return keys;
   };
   return {
     creditHistory: new DataLoader<string, CreditHistoryMember>(
-      (cibilIds) => Promise.all(cibilIds.map((id) => loadCreditHistory(inputs, id, keyOf(id)))),
+      (cibilIds) => Promise.all(cibilIds.map((id) => loadCreditHistory(inputs, id, keysOf(id)))),
       {
         maxBatchSize: 10,
       },
     ),
-    consentKey: keyOf,
+    consentKeys: keysOf,
   };
 }
 
@@ -106,7 +117,7 @@ export const CONSENT_READ = "cibilCreditHistory";
 async function loadCreditHistory(
   inputs: LoaderInputs,
   cibilId: string,
-  consentKey: string,
+  consentKeys: ConsentKeys,
 ): Promise<CreditHistoryMember> {
   const { log } = inputs;
   inputs.responseHeaders.set("cache-control", "no-store");
@@ -119,10 +130,9 @@ async function loadCreditHistory(
   try {
     // No line of its own: the access line's `result` says CONSENT_REQUIRED per root field, and a refusal anyone can
     // repeat at will (three per request, the alias limit) had written three lines of 220 bytes beside it.
-    const { consent, readHashers, clientId, olderRead } = inputs;
+    const { consent, olderRead } = inputs;
     const foundUnder = olderRead && ((index: number) => olderRead("consent", index));
-    if (!(await hasConsent(consent, consentKey, readHashers ?? [], clientId, cibilId, foundUnder)))
-      return consentRequired();
+    if (!(await hasConsent(consent, consentKeys.key, consentKeys.others, foundUnder))) return consentRequired();
   } catch (error) {
     if (!(error instanceof ProtectionStoreError)) throw error;
     // One line per SUMMARY_INTERVAL_MS while the store is down, not one per read (protection/store-failure.ts).

@@ -24,17 +24,22 @@ export interface ConsentStore {
    * then nothing is written and it answers "revoked". Whatever the order a customer's grant and an operator's mark
    * reach Redis in, the mark is what stays: a grant landing after it (sent at the moment of the revoke, delayed,
    * retried) brought the consent back, the revoke silently undone. The mark ends at its PX or at an operator's DEL.
+   * `others` (during a rotation of HMAC_SECRET): the same consent's keys under the other secrets the servers read
+   * (protection/consent.ts hasConsent), only read: a mark under any of them is a mark here too. Written under its own
+   * key alone past a mark under another, the grant became a consent the moment that mark's PX ended, though it was
+   * made while revoked.
    */
-  grant(key: string, ttlMs: number): Promise<void | "revoked">;
+  grant(key: string, ttlMs: number, others?: readonly string[]): Promise<void | "revoked">;
   has(key: string): Promise<boolean>;
   /** What the key holds: a consent, none, or an operator's revoke mark (CONSENT_REVOKED). Without it, `has`. */
   read?(key: string): Promise<ConsentState>;
   /**
    * A grant written late (HeldConsentStore's retry) that leaves a longer consent at the key as it is: a newer grant of
    * the same key (this replica's or another's) may have landed meanwhile. Nor over an operator's revoke mark
-   * (CONSENT_REVOKED): not written, it answers "revoked". Without it, `grant` is used.
+   * (CONSENT_REVOKED), at the key or under any of `others` (as `grant`): not written, it answers "revoked". Without
+   * it, `grant` is used.
    */
-  grantNoShorter?(key: string, ttlMs: number): Promise<void | "revoked">;
+  grantNoShorter?(key: string, ttlMs: number, others?: readonly string[]): Promise<void | "revoked">;
 }
 
 /**
@@ -133,9 +138,16 @@ return 1`;
  * ms left and no more than ARGV[3] (as HAS_CONSENT reads one) is left as it is: a held grant written late never
  * shortens a newer consent; a first grant passes 0, always written (as the plain SET it replaces). A `1` with a TTL no
  * version writes (none, years) is written over: its time bounded. Refused at its SET by a full Redis (a script without
- * flags is checked for memory at its first write), after its reads.
+ * flags is checked for memory at its first write), after its reads. KEYS[2..] (during a rotation of HMAC_SECRET: the
+ * same consent's keys under the other secrets the servers read) are only read: anything but ARGV[1] under one of them
+ * is a mark as at KEYS[1] (HAS_CONSENT reads it so), -1, nothing written. Without a rotation there are none: the same
+ * script, one key, one round trip as before.
  */
 const GRANT = `
+for i = 2, #KEYS do
+  local other = redis.pcall('GET', KEYS[i])
+  if other and other ~= ARGV[1] then return -1 end
+end
 local value = redis.pcall('GET', KEYS[1])
 if value then
   if value ~= ARGV[1] then return -1 end
@@ -154,22 +166,25 @@ export class RedisConsentStore implements ConsentStore {
     private readonly keyPrefix: string,
   ) {
     this.#has = scriptCommand(redis, "aopayConsentHas", HAS_CONSENT, 1);
-    this.#grant = scriptCommand(redis, "aopayConsentGrant", GRANT, 1);
+    // The number of keys is the call's (KEYS[1] and the rotation's others): passed first, as EVALSHA takes it.
+    this.#grant = scriptCommand(redis, "aopayConsentGrantAcross", GRANT);
   }
 
-  grantNoShorter(key: string, ttlMs: number): Promise<void | "revoked"> {
-    return this.#write(key, ttlMs, MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_TTL_TOLERANCE_MS);
+  grantNoShorter(key: string, ttlMs: number, others: readonly string[] = []): Promise<void | "revoked"> {
+    return this.#write(key, ttlMs, MAX_CIBIL_CONSENT_TTL_SECONDS * 1000 + CONSENT_TTL_TOLERANCE_MS, others);
   }
 
-  grant(key: string, ttlMs: number): Promise<void | "revoked"> {
-    return this.#write(key, ttlMs, 0);
+  grant(key: string, ttlMs: number, others: readonly string[] = []): Promise<void | "revoked"> {
+    return this.#write(key, ttlMs, 0, others);
   }
 
   /** GRANT: `keepUpTo` the longest consent left at the key as it is (0: none, always written). */
-  async #write(key: string, ttlMs: number, keepUpTo: number): Promise<void | "revoked"> {
+  async #write(key: string, ttlMs: number, keepUpTo: number, others: readonly string[]): Promise<void | "revoked"> {
     try {
       const written = await this.#grant(
+        1 + others.length,
         `${this.keyPrefix}consent:${key}`,
+        ...others.map((other) => `${this.keyPrefix}consent:${other}`),
         CONSENT_VALUE,
         String(ttlMs),
         String(keepUpTo),
@@ -273,12 +288,12 @@ export class HeldConsentStore implements ConsentStore {
     };
   }
 
-  async grant(key: string, ttlMs: number): Promise<void | "revoked"> {
+  async grant(key: string, ttlMs: number, others: readonly string[] = []): Promise<void | "revoked"> {
     // The consent's time runs from the grant asked, not from its refusal: a refusal that took a command timeout (or a
     // reconnect) would otherwise stretch the consent past CIBIL_CONSENT_TTL_SECONDS by that long.
     const asked = this.#now();
     try {
-      const written = await this.store.grant(key, ttlMs);
+      const written = await this.store.grant(key, ttlMs, others);
       // A newer consent landed: an older grant of the key held here stops (its retry sees it gone), or its write, a
       // shorter time left, would replace this one's (the customer refused CONSENT_REQUIRED before the consent's end).
       // Or a revoke mark stands at the key (not written, "revoked"): an older hold of the key ends at it as well.
@@ -298,7 +313,8 @@ export class HeldConsentStore implements ConsentStore {
         );
       }
       this.#retrying.set(key, until);
-      void settled(this.#retry(key, until, Math.min(until, this.#now() + this.options.retryMs)), this.log, "consent");
+      const retryUntil = Math.min(until, this.#now() + this.options.retryMs);
+      void settled(this.#retry(key, until, retryUntil, others), this.log, "consent");
     }
   }
 
@@ -364,7 +380,8 @@ export class HeldConsentStore implements ConsentStore {
     return this.#held.size < MAX_HELD_GRANTS;
   }
 
-  async #retry(key: string, until: number, retryUntil: number): Promise<void> {
+  /** `others`: the grant's (`grant`), read again for a mark by each write. */
+  async #retry(key: string, until: number, retryUntil: number, others: readonly string[]): Promise<void> {
     let revoked = false;
     const retried = await retryStoreWrite({
       afterWait: () => {
@@ -380,8 +397,8 @@ export class HeldConsentStore implements ConsentStore {
       // Never shortening a newer consent at the key: another replica's grant, or this one's racing this write.
       attempt: async () => {
         const left = until - this.#now();
-        if (!this.store.grantNoShorter) return this.store.grant(key, left);
-        revoked = (await this.store.grantNoShorter(key, left)) === "revoked";
+        if (!this.store.grantNoShorter) return this.store.grant(key, left, others);
+        revoked = (await this.store.grantNoShorter(key, left, others)) === "revoked";
       },
     });
     if (retried.end === "stopped") return;

@@ -197,6 +197,33 @@ describeWithRedis("the consent keys during a rotation of HMAC_SECRET", () => {
     }
   });
 
+  // The customer verifying while the mark stands under the previous secret's key alone: the grant, written under the
+  // current one's, reads the other for a mark (consent-store.ts GRANT). Before, it was written there, refused only
+  // while the mark stood, and became a consent once the mark ended (its PX; a DEL here): made while revoked.
+  it("the mark under the previous key, then the customer verifies: no grant, none once the mark ends", async () => {
+    const cibilId = "831234567894";
+    const keys = keysOf(cibilId);
+    const redis = await connectRedis();
+    try {
+      await redis.set(keys.previous, CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+      const input = {
+        ...cibilInput(cibilId).input,
+        otp: "123456",
+        questionKey: "1",
+        answerKey: "USER_TO_INPUT_ANSWER",
+      };
+      expect(resultOf((await t.gql(VERIFY, { input })).body, "submitCibilOtp")).toEqual({
+        __typename: "CibilOtpVerified",
+      });
+      expect(await redis.exists(keys.current)).toBe(0);
+      expect(await read(cibilId)).toEqual({ __typename: "ConsentRequired", code: "CONSENT_REQUIRED" });
+      expect(await redis.del(keys.previous)).toBe(1);
+      expect(await read(cibilId)).toEqual({ __typename: "ConsentRequired", code: "CONSENT_REQUIRED" });
+    } finally {
+      await redis.quit();
+    }
+  });
+
   it("a consent under the previous secret's key, the mark under the current one's: refused", async () => {
     const cibilId = "831234567893";
     const keys = keysOf(cibilId);

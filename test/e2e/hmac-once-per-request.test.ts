@@ -164,10 +164,19 @@ describe.each(BACKENDS)("one HMAC per key per request (%s)", (name, skip, backen
     // The PAN's link looked up under each of the three secrets (none has it yet) and written under the current one's
     // key, computed once (4 before: the current one's again at `remember`).
     expect(count(taken.get("register")!, "registered-pan")).toBe(3);
-    // Each secret's key once, the grant's (current) one shared with the nested read: every key is read, found under
-    // the current secret or not, since an operator's revoke mark under any of them is no consent
-    // (protection/consent.ts hasConsent; 1 before, the others not computed).
+    // Each secret's key once (graphql/loaders.ts Loaders.consentKeys), all shared between the grant and the nested
+    // read: the grant writes under the current one and reads the others for a revoke mark (consent-store.ts GRANT),
+    // the read reads them all, since an operator's revoke mark under any of them is no consent
+    // (protection/consent.ts hasConsent). 3 before this grant read the others too, 3 after: not hashed again.
     expect(count(taken.get("submit")!, "consent")).toBe(3);
+    expect(
+      new Set(
+        taken
+          .get("submit")!
+          .filter((c) => c.dimension === "consent")
+          .map((c) => c.hasher),
+      ).size,
+    ).toBe(3);
     expect(count(taken.get("history")!, "consent")).toBe(3);
   });
 });

@@ -5,12 +5,12 @@ import { ProtectionStoreError } from "../../src/protection/errors";
 export function refusingFirst(store: RedisConsentStore, refusals: number): ConsentStore {
   let left = refusals;
   return {
-    grant: (key, ttlMs) => {
+    grant: (key, ttlMs, others) => {
       if (left-- > 0) return Promise.reject(new ProtectionStoreError("consent", new Error("OOM (test)")));
-      return store.grant(key, ttlMs);
+      return store.grant(key, ttlMs, others);
     },
     has: (key) => store.has(key),
     read: (key) => store.read(key),
-    grantNoShorter: (key, ttlMs) => store.grantNoShorter(key, ttlMs),
+    grantNoShorter: (key, ttlMs, others) => store.grantNoShorter(key, ttlMs, others),
   };
 }

@@ -272,7 +272,7 @@ describeWithRedis("revoking a consent (DEL of its key)", () => {
     const cibil = "ABCDE1234F";
     const keys = { current: consentKey(current, client, cibil), previous: consentKey(previous, client, cibil) };
     const check = (store: ConsentStore, found?: (index: number) => void) =>
-      hasConsent(store, keys.current, [previous], client, cibil, found);
+      hasConsent(store, keys.current, [keys.previous], found);
 
     it("a grant under the previous secret's key, the mark under the current one's: no consent", async () => {
       const store = new RedisConsentStore(redis, prefix);
@@ -299,6 +299,43 @@ describeWithRedis("revoking a consent (DEL of its key)", () => {
       await redis.set(at(keys.previous), CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
       expect(await check(here)).toBe(false);
       here.close();
+    });
+
+    // A grant is written under one key (the replica's current secret's) while the mark may stand under another the
+    // servers read (previous, next): GRANT reads them all for a mark. Written under its own key alone, the grant
+    // became a consent the moment the mark's PX ended, though made while revoked.
+    it("the mark under the previous secret's key, a grant under the current one's: not written", async () => {
+      const store = new RedisConsentStore(redis, prefix);
+      await redis.set(at(keys.previous), CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+      expect(await store.grant(keys.current, TTL_MS, [keys.previous])).toBe("revoked");
+      expect(await redis.exists(at(keys.current))).toBe(0);
+      expect(await store.grantNoShorter(keys.current, TTL_MS, [keys.previous])).toBe("revoked");
+      expect(await redis.exists(at(keys.current))).toBe(0);
+    });
+
+    it("the mark under the next secret's key, a grant on a replica not yet switched: not written", async () => {
+      const store = new RedisConsentStore(redis, prefix);
+      // The switched replicas' current key is the one not yet switched's next.
+      await redis.set(at(keys.current), CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+      expect(await store.grant(keys.previous, TTL_MS, [keys.current])).toBe("revoked");
+      expect(await redis.exists(at(keys.previous))).toBe(0);
+    });
+
+    it("a held grant whose retry meets a mark under another secret's key: not written, the hold ends", async () => {
+      const here = held(refusingFirst(new RedisConsentStore(redis, prefix), 1));
+      await here.grant(keys.current, TTL_MS, [keys.previous]);
+      await redis.set(at(keys.previous), CONSENT_REVOKED, "PX", CONSENT_REVOKE_MS);
+      // Past the first retry (200 ms).
+      await new Promise((r) => setTimeout(r, 600));
+      expect(await redis.exists(at(keys.current))).toBe(0);
+      expect(await here.has(keys.current)).toBe(false);
+      here.close();
+    });
+
+    it("no mark under any key: the grant is written under its own key alone", async () => {
+      const store = new RedisConsentStore(redis, prefix);
+      expect(await store.grant(keys.current, TTL_MS, [keys.previous])).toBeUndefined();
+      expect([await redis.get(at(keys.current)), await redis.exists(at(keys.previous))]).toEqual(["1", 0]);
     });
 
     it("no mark: a grant under either key is consent, the previous one's said so", async () => {

@@ -95,15 +95,14 @@ export class CibilResolver {
       afterSent: async (result) => {
         if (!(result instanceof CibilOtpVerified) || result.status !== CibilStatus.SUCCESS) return;
         try {
-          // The request's key (Loaders.consentKey): its nested creditHistory checks under the same one, not hashed
-          // again.
-          const written = await ctx.protection.consent.grant(
-            ctx.loaders.consentKey(result.verifiedCibilId),
-            ctx.protection.consentTtlMs,
-          );
-          // An operator's revoke mark stands at the key (docs/operations.md "Revoking a consent"): not written over,
-          // the revoke kept until its PX or an operator's DEL; the verification stands and the reads answer
-          // CONSENT_REQUIRED. Not unrecorded: nothing failed, the operator's decision holds.
+          // The request's keys (Loaders.consentKeys): its nested creditHistory checks under the same ones, not hashed
+          // again. During a rotation the other secrets' keys are read for a revoke mark in the same script.
+          const { key, others } = ctx.loaders.consentKeys(result.verifiedCibilId);
+          const written = await ctx.protection.consent.grant(key, ctx.protection.consentTtlMs, others);
+          // An operator's revoke mark stands at the key, or during a rotation under another secret's key
+          // (docs/operations.md "Revoking a consent"): not written over, the revoke kept until its PX or an operator's
+          // DEL; the verification stands and the reads answer CONSENT_REQUIRED. Not unrecorded: nothing failed, the
+          // operator's decision holds.
           if (written === "revoked") ctx.log.info("CIBIL consent not recorded: a revoke mark stands at its key");
         } catch (error) {
           // The verification stands; a later history read answers ProtectionUnavailable/ConsentRequired instead. With
