@@ -29,7 +29,7 @@ const { createHash } = require("node:crypto");
 require("./check-node").requireNode("server");
 const fs = require("node:fs");
 const path = require("node:path");
-const { lock } = require("./build-lock");
+const { heldAlsoBy, lock } = require("./build-lock");
 const { parseCli } = require("./cli");
 
 const ROOT = path.resolve(__dirname, "..");
@@ -72,7 +72,10 @@ function writeStamp(/** @type {string} */ stamp, /** @type {string} */ inputs, /
 function run(/** @type {string} */ what, /** @type {string[]} */ args) {
   const began = Date.now();
   return new Promise((resolve, reject) => {
-    spawn(process.execPath, args, { cwd: ROOT, stdio: "inherit" }).on("exit", (code) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: "inherit" });
+    // Named in the lock: killed with SIGKILL, this script leaves it writing (scripts/build-lock.js).
+    heldAlsoBy(child.pid);
+    child.on("exit", (code) => {
       if (code !== 0) return reject(new Error(`build: ${what} failed (exit ${code})`));
       process.stdout.write(`build: ${what} built in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
       resolve(undefined);

@@ -8,9 +8,12 @@
  * server while the other rewrote the files under it (seen: files read empty or cut short); `npm run build` and
  * `npm run dev` took no lock, so a start beside them ran a dist/ half written.
  *
- * The lock is a file, `.build-if-stale.lock` at the checkout's root, naming its holder: `<pid> <what>`. It is made by a
- * hard link from a file already written (link(2) fails when the name exists, so it is taken by one process and never
- * seen empty) and removed by its holder when it exits.
+ * The lock is a file, `.build-if-stale.lock` at the checkout's root, naming its holder: `<pid> <what>`, then one line
+ * `<pid>` per writer it started (heldAlsoBy: the tsc or Vite of a build, dev's tsc --watch). It is made by a hard link
+ * from a file already written (link(2) fails when the name exists, so it is taken by one process and never seen
+ * empty) and removed by its holder when it exits. It is held while any of them lives: kill -9 of a build script ends
+ * it, not the tsc it started, which goes on writing dist/ (an orphan; a whole --watch for dev); a lock naming the
+ * script alone was taken over and a second tsc wrote dist/ beside it.
  *
  * Left behind (its holder gone, killed mid-build; or held longer than LOCK_STALE_MS, its number since given to another
  * process), it is taken over. Removing it is the race: two waiters that both judged it left behind both removed it,
@@ -24,7 +27,8 @@
  * nor flock(2), which Node does not offer.
  *
  * Left: a taker killed between making its ticket and dropping it (microseconds) leaves a ticket naming a gone
- * process; it is removed by the next waiter, and two waiters removing it at one instant could both go on.
+ * process; it is removed by the next waiter, and two waiters removing it at one instant could both go on. A holder
+ * killed between starting a writer and naming it (microseconds) leaves that writer unnamed.
  */
 const fs = require("node:fs");
 const path = require("node:path");
@@ -59,11 +63,14 @@ function current(file) {
     // One open file for both: its identity and its text are of the same lock, whatever replaces the name meanwhile.
     fd = fs.openSync(file, "r");
     const stat = fs.fstatSync(fd, { bigint: true });
-    const text = fs.readFileSync(fd, "utf8");
-    const holder = Number.parseInt(text, 10);
-    const what = text.trim().split(" ").slice(1).join(" ");
+    const [first = "", ...writers] = fs.readFileSync(fd, "utf8").trim().split("\n");
+    const holder = Number.parseInt(first, 10);
+    const what = first.split(" ").slice(1).join(" ");
+    const live = [holder, ...writers.map((line) => Number.parseInt(line, 10))].filter(alive);
+    // Said to a waiter: the holder, or the writer it left running (killed with SIGKILL).
+    const by = live.includes(holder) || live.length === 0 ? holder : live[0];
     const age = Date.now() - Number(stat.mtimeMs);
-    return { id: `${stat.ino}-${stat.mtimeNs}`, holder, what, stale: !alive(holder) || age > LOCK_STALE_MS };
+    return { id: `${stat.ino}-${stat.mtimeNs}`, holder: by, what, stale: live.length === 0 || age > LOCK_STALE_MS };
   } catch (error) {
     if (is(error, "ENOENT")) return undefined;
     throw error;
@@ -102,6 +109,24 @@ function takeOver(file, seen) {
   return true;
 }
 
+/** The lock this process holds: its file and inode (one taken over is another's). */
+let held = /** @type {{ file: string, ino: number } | undefined} */ (undefined);
+
+/**
+ * Names `pid`, a writer of dist/ this process started, in the lock it holds: the lock is held while it lives, whatever
+ * becomes of this process (see the top). Appended: the lock is never seen without its holder's line.
+ * @param {number | undefined} pid
+ */
+function heldAlsoBy(pid) {
+  if (held === undefined || pid === undefined) return;
+  const fd = fs.openSync(held.file, "a");
+  try {
+    if (fs.fstatSync(fd).ino === held.ino) fs.writeSync(fd, `${pid}\n`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * Takes the build lock of the checkout at `root` for this process, until it exits: waits for a live holder (saying
  * so once on stderr), takes over one left behind. `what` is said to whoever waits (`npm run dev`).
@@ -116,11 +141,12 @@ async function lock(root, what = "") {
     for (;;) {
       try {
         fs.linkSync(mine, file);
-        const held = fs.statSync(mine).ino;
+        const ino = fs.statSync(mine).ino;
+        held = { file, ino };
         // Released only while it is still ours: one taken over (held past LOCK_STALE_MS) is another's now.
         process.on("exit", () => {
           try {
-            if (fs.statSync(file).ino === held) fs.rmSync(file);
+            if (fs.statSync(file).ino === ino) fs.rmSync(file);
           } catch {
             // Gone already.
           }
@@ -147,4 +173,4 @@ async function lock(root, what = "") {
   }
 }
 
-module.exports = { lock, LOCK_STALE_MS };
+module.exports = { lock, heldAlsoBy, LOCK_STALE_MS };

@@ -19,7 +19,7 @@ const ROOT = path.resolve(__dirname, "..");
 
 // First, before what it needs is loaded (build-if-stale.js checks it too, when it is run on its own).
 require("./check-node").requireNode("server");
-const { lock } = require("./build-lock");
+const { heldAlsoBy, lock } = require("./build-lock");
 const { buildIfStale } = require("./build-if-stale");
 
 // No arguments: settings come from the environment (PORT=4000 npm run dev); `-- --port 4000` started on the usual port.
@@ -54,6 +54,8 @@ function watch() {
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
   );
+  // Named in the lock: dev killed with SIGKILL leaves it rewriting dist/ on every save (scripts/build-lock.js).
+  heldAlsoBy(tsc.pid);
   let buffered = "";
   tsc.stdout?.on("data", (/** @type {Buffer} */ chunk) => {
     buffered += chunk.toString();

@@ -290,6 +290,47 @@ describe("scripts/build-if-stale.js", () => {
     }
   });
 
+  it("a holder killed with SIGKILL mid-build: its tsc, still writing dist/, holds the lock until it ends", async () => {
+    // kill -9 ends the build script, not the tsc it started: that tsc, orphaned, goes on writing dist/. Before, the
+    // lock named the script alone, a waiter judged it left behind and its own tsc wrote dist/ beside the orphan.
+    const bigger = Array.from({ length: 400 }, (_, i) => `export const v${i}: number = ${i};`).join("\n");
+    writeFileSync(join(root, "src/many.ts"), `${bigger}\n`);
+    try {
+      const holder = watched([join(root, "scripts/build-if-stale.js"), "--only", "server", "--force"]);
+      await holder.until("build: compiling");
+      let tsc: number | undefined;
+      while (tsc === undefined) {
+        const found = spawnSync("pgrep", ["-P", String(holder.child.pid)], { encoding: "utf8" }).stdout.trim();
+        if (found !== "") tsc = Number(found.split("\n")[0]);
+        else await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      holder.child.kill("SIGKILL");
+      await holder.exited;
+      const orphanAlive = () => {
+        try {
+          process.kill(tsc, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      expect(orphanAlive()).toBe(true);
+      const waiter = watched([join(root, "scripts/build-if-stale.js"), "--only", "server", "--force"]);
+      let orphanEnded = Infinity;
+      const watching = (async () => {
+        while (orphanAlive()) await new Promise((resolve) => setTimeout(resolve, 5));
+        orphanEnded = Date.now();
+      })();
+      const w = await waiter.exited;
+      await watching;
+      expect(w.code).toBe(0);
+      expect(waiter.when("build: compiling")!).toBeGreaterThanOrEqual(orphanEnded - 50);
+      expect(() => statSync(join(root, ".build-if-stale.lock"))).toThrow();
+    } finally {
+      rmSync(join(root, "src/many.ts"), { force: true });
+    }
+  });
+
   it("two waiters taking over one dead holder's lock at the same instant: one builds at a time", async () => {
     // Widened: each removal of the lock waits 300 ms (the preload), as a descheduled waiter would between judging the
     // lock left behind and removing it. Before: both judged it dead, both removed it (the second removing the lock
