@@ -14,10 +14,16 @@
  * A value that starts with `-` is refused after a flag that takes one (`--out --help`), as parseArgs does; after `--`
  * every argument is a positional one (`npm run api-key -- -- -svc`), the usual meaning of `--`.
  *
+ * An argument where none is taken is refused without quoting it (parseArgs quotes it: `Unexpected argument
+ * 'HMAC_SECRET=…'`): a setting written after the command instead of before it, its secret then whole on stderr.
+ *
  * `unshown`: what was wrong is said without the argument (parseArgs quotes it: `Unknown option '--9876543210'`), for a
  * tool whose mistyped argument may be a customer's identifier (customer-ref.js).
  */
 const { parseArgs } = require("node:util");
+
+/** Said for an argument where none is taken (the same words as src/util/command-line.ts). */
+const UNEXPECTED = "this command takes no arguments (not shown: a setting goes before it, NAME=value npm run ...)";
 
 /**
  * @template {import("node:util").ParseArgsOptionsConfig} O
@@ -38,7 +44,9 @@ function parseCli(usage, config = {}) {
   } catch (error) {
     const said = config.unshown
       ? "an unknown flag, or a flag without its value (the arguments are not shown)"
-      : /** @type {Error} */ (error).message;
+      : /** @type {NodeJS.ErrnoException} */ (error).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL"
+        ? UNEXPECTED
+        : /** @type {Error} */ (error).message;
     process.stderr.write(`${said}\n${usage}`);
     process.exit(2);
   }

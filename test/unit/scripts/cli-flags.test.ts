@@ -136,6 +136,17 @@ describe("the arguments of every script package.json runs", () => {
       expect(ran.stdout).toBe("");
       didNothing(ran);
     });
+
+    // A setting written after the command instead of before it (`npm start -- HMAC_SECRET=…`, a container's
+    // command): parseArgs said `Unexpected argument 'HMAC_SECRET=…'`, the secret whole on stderr, a log store's.
+    const takesArguments = ["api-key", "customer-ref"].includes(_name);
+    (takesArguments ? it.skip : it)("an argument where none is taken: refused, exit 2, not quoted", async () => {
+      const ran = await run([...argv(), "--", "HMAC_SECRET=s3cr3t-in-argv"], cwd(), env);
+      expect(ran.code).toBe(2);
+      expect(ran.stderr).toMatch(/^this command takes no arguments \(not shown: .*\)\nusage: /s);
+      expect(`${ran.stdout}${ran.stderr}`).not.toContain("s3cr3t");
+      didNothing(ran);
+    });
   });
 
   it("api-key: a client id after `--` is taken as written (the usual meaning of --), a flag before it is not", async () => {
