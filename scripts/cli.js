@@ -50,6 +50,13 @@ function parseCli(usage, config = {}) {
     process.stderr.write(`${said}\n${usage}`);
     process.exit(2);
   }
+  // `--out=` is the value "" to parseArgs: path.resolve("") is the working directory, which client:build and
+  // client:pack removed whole before building into it (the checkout, where npm runs scripts). No flag takes "".
+  for (const [name, value] of Object.entries(parsed.values))
+    if (value === "" || (Array.isArray(value) && value.includes(""))) {
+      process.stderr.write(`Option '--${name}' needs a value, not an empty one\n${usage}`);
+      process.exit(2);
+    }
   if (/** @type {{ help?: boolean }} */ (parsed.values).help === true) {
     process.stdout.write(usage);
     process.exit(0);

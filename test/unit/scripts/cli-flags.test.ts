@@ -149,6 +149,24 @@ describe("the arguments of every script package.json runs", () => {
     });
   });
 
+  it.each(["client-build.js", "client-pack.js"])(
+    "%s --out= (an empty value): refused, exit 2; the folder it was run in is not removed",
+    async (file) => {
+      // parseArgs takes `--out=` as the value "": path.resolve("") is the working directory, which client:build
+      // removed whole before building into it (npm runs scripts in the checkout's root: the checkout).
+      const cwd = mkdtempSync(join(tmpdir(), "aopay-cli-empty-"));
+      writeFileSync(join(cwd, "sentinel"), "");
+      try {
+        const ran = await run([script(file), "--out="], cwd);
+        expect(ran.code).toBe(2);
+        expect(ran.stderr).toMatch(/^Option '--out' needs a value, not an empty one\nusage: /);
+        expect(existsSync(join(cwd, "sentinel"))).toBe(true);
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+      }
+    },
+  );
+
   it("api-key: a client id after `--` is taken as written (the usual meaning of --), a flag before it is not", async () => {
     const ran = await run([script("api-key.js"), "--", "-svc"], REPO);
     expect(ran.code).toBe(0);
