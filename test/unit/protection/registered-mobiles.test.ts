@@ -522,8 +522,8 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
   });
 
   it("a send whose outcome is unknown (sent with mayStillApply) leaves its mark to expire, even when its entry's other sends end", async () => {
-    // The mark's TTL (1.5 s) outlasts the five round trips to Redis before the refusal is read, on a loaded machine too:
-    // at 400 ms the mark had once expired before them and the refusal did not come.
+    // The mark's TTL (1.5 s) outlasts the five round trips to Redis before the refusal is read, on a loaded machine
+    // too: at 400 ms the mark had once expired before them and the refusal did not come.
     const s = new RedisRegisteredMobileStore(redis, prefix, hasher, sealer, DAY, [], [], [], undefined, 1_500);
     const id = "760191491";
     const pan = "ABCPE0491F";
