@@ -104,8 +104,9 @@ describe("the request context against the frozen copy of 8cf3e64", () => {
       const copy = apolloCopy(context);
       expect(Object.getOwnPropertyNames(copy)).not.toContain("builtLoaders");
       const loaders = copy.loaders;
-      // The credit history's DataLoader and the request's consent keys (one HMAC per CIBIL id: Loaders.consentKey).
-      expect(Object.keys(loaders)).toEqual(["creditHistory", "consentKey"]);
+      // The credit history's DataLoader and the request's consent keys (computed once per CIBIL id:
+      // Loaders.consentKeys, every rotation secret's key).
+      expect(Object.keys(loaders)).toEqual(["creditHistory", "consentKeys"]);
       expect(copy.loaders).toBe(loaders);
       expect(Object.getOwnPropertyNames(copy)).toContain("builtLoaders");
       expect(Object.getOwnPropertyNames(context)).not.toContain("builtLoaders");
