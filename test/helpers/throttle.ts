@@ -41,6 +41,12 @@ export function seeded(seed: number): () => number {
   };
 }
 
+/** `seeded` as a whole number below n: the same sequence on every run. */
+export function seededBelow(seed: number): (n: number) => number {
+  const random = seeded(seed);
+  return (n) => Math.floor(random() * n);
+}
+
 /**
  * The most sends found in any span of `spanMs` (a send at `t` in the span (end - spanMs, end]), over sorted times: the
  * figure "≤3 per 10 minutes" bounds when it holds in every span, not only in fixed windows.

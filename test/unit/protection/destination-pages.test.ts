@@ -6,7 +6,7 @@ import {
   MemoryStoreFullError,
 } from "../../../src/protection/memory-counters";
 import { PAGE_SLOTS } from "../../../src/protection/paged";
-import { keysOfEveryLength, seeded } from "../../helpers/throttle";
+import { keysOfEveryLength, seededBelow as prng } from "../../helpers/throttle";
 
 /**
  * DestinationCounters against a plain model (a Map) across its pages (paged.ts): key-index.test's randomized model ran
@@ -16,12 +16,6 @@ import { keysOfEveryLength, seeded } from "../../helpers/throttle";
  * to MAX_KEY_CHARS (the key column's bounds, on every page; KeyIndex alone across pages: key-index.test's randomized
  * model), give-backs before and after sweeps, an epoch move, and the ArrayBuffers allocated: never a slot past the cap.
  */
-
-/** seeded (mulberry32) as a whole number below n: the same sequence on every run. */
-function prng(seed: number): (n: number) => number {
-  const random = seeded(seed);
-  return (n) => Math.floor(random() * n);
-}
 
 const BUDGETS = [
   { points: 1, durationMs: 40 },

@@ -2,19 +2,7 @@ import { Capacity } from "../../../src/protection/bounded-table";
 import { hashKey, KeyIndex, MAX_KEY_CHARS } from "../../../src/protection/key-index";
 import { DestinationCounters, MemoryStoreFullError } from "../../../src/protection/memory-counters";
 import { PAGE_SLOTS } from "../../../src/protection/paged";
-import { keysOfEveryLength } from "../../helpers/throttle";
-
-/** mulberry32: a seeded PRNG, so a failing sequence is the same on every run. */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
+import { keysOfEveryLength, seededBelow as prng } from "../../helpers/throttle";
 
 /** `count` keys whose home place in an index of `size` places is `home`. */
 function keysAt(home: number, size: number, count: number, prefix: string): string[] {
