@@ -8,14 +8,14 @@
  *   node bench/closed-loop-check.js --no-cpu   # the classification check alone (a few seconds)
  *
  * 1. **Classification.** A scripted `node:http` server (a child process, on loopback, port 0) answers each request by
- *    its destination (the AEPS mobile number, modulo the number of cases): a correct 200; a 200 typed OVERLOADED; a 503
- *    with `Retry-After: 1` and our error body; a correct 200 with `connection: close`; a 200 with `errors`; a 400; a 200
- *    for another destination (wrong); no answer (the client times out after 400 ms); a correct 200 in chunked encoding;
- *    a reset without an answer; a 503 with `Retry-After: 2` and `connection: close`. Each client sends every case 8
- *    times over 4 keep-alive connections (so a connection meets every kind of answer, and must reconnect after the
- *    closes, the reset and the timeout); the check fails unless, for every case, both clients give the expected class,
- *    HTTP status and Retry-After every time. The server counts the connections it accepted: both clients must have
- *    reconnected after each close.
+ * its destination (the AEPS mobile number, modulo the number of cases): a correct 200; a 200 typed OVERLOADED; a 503
+ * with `Retry-After: 1` and our error body; a correct 200 with `connection: close`; a 200 with `errors`; a 400; a 200
+ * for another destination (wrong); no answer (the client times out after 400 ms); a correct 200 in chunked encoding; a
+ * reset without an answer; a 503 with `Retry-After: 2` and `connection: close`. Each client sends every case 8 times
+ * over 4 keep-alive connections (so a connection meets every kind of answer, and must reconnect after the closes, the
+ * reset and the timeout); the check fails unless, for every case, both clients give the expected class, HTTP status and
+ * Retry-After every time. The server counts the connections it accepted: both clients must have reconnected after each
+ * close.
  * 2. **CPU per answer** (skipped with --no-cpu). The same server answering every request at once with our 503 refusal
  *    (the overload scenario's commonest answer), 1,500 closed-loop clients of each kind, interleaved (raw, undici, raw,
  *    undici), 1 s ramp + 1 s warm-up + 3 s window each: the generator's CPU µs per answer, answers/s and its

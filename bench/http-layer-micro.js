@@ -14,8 +14,8 @@
  *
  * Each kind runs in its own child process, one at a time, in interleaved rounds; autocannon (in this process) sends
  * `--requests` requests on `--connections` connections after `--warmup`, and the child's CPU time (all threads,
- * /proc/<pid>/stat) over the measured requests is divided by their number. Ratios (differences) of kinds within one round are
- * what to read: the machine's 2 shared cores move the absolute figures.
+ * /proc/<pid>/stat) over the measured requests is divided by their number. Ratios (differences) of kinds within one
+ * round are what to read: the machine's 2 shared cores move the absolute figures.
  *
  * Usage: node bench/http-layer-micro.js [--rounds 5] [--requests 20000] [--warmup 5000] [--connections 32]
  *        [--kinds node,fastify,fastify-hooks]

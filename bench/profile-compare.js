@@ -4,9 +4,9 @@
 /**
  * Compares two V8 .cpuprofile files (`npm run bench -- --cpu-prof`): self time in milliseconds by npm package, file of
  * this repository (`ours:<path>`), node: module or V8 pseudo-frame, for A and B, and A - B, largest differences first.
- * With `--functions PATTERN`, by function instead, for frames whose URL matches PATTERN (a regular expression).
- * Both profiles should cover the same requests (the bench profiles whole runs: start-up included, so module loading
- * shows up too). Usage: node bench/profile-compare.js <a.cpuprofile> <b.cpuprofile> [top N, default 45] [--functions RE]
+ * With `--functions PATTERN`, by function instead, for frames whose URL matches PATTERN (a regular expression). Both
+ * profiles should cover the same requests (the bench profiles whole runs: start-up included, so module loading shows up
+ * too). Usage: node bench/profile-compare.js <a.cpuprofile> <b.cpuprofile> [top N, default 45] [--functions RE]
  */
 const fs = require("node:fs");
 

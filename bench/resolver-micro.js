@@ -33,7 +33,8 @@ const { values, positionals } = parseArgs({
     cg: { type: "boolean", default: false },
   },
 });
-// As the bench runs every server (lib/systems.js): graphql-js's instanceOf, among others, checks more outside production.
+// As the bench runs every server (lib/systems.js): graphql-js's instanceOf, among others, checks more outside
+// production.
 process.env.NODE_ENV = "production";
 const ROOT = path.join(__dirname, "..");
 const dist = path.resolve(positionals[0] ?? path.join(ROOT, "dist"));

@@ -163,7 +163,7 @@ async function main() {
   }
 }
 
-// ---- cleanup: no child outlives the bench ------------------------------------------------------------------------------
+// ---- cleanup: no child outlives the bench ---------------------------------------------------------------------------
 process.on("exit", killAll);
 for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
   process.on(signal, () => {

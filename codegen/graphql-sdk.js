@@ -14,7 +14,8 @@
  *     kind: "mutation", name: "GenerateCibilOtp", query: "mutation GenerateCibilOtp($input:...){...}",
  *   };
  *   export interface Sdk { generateCibilOtp: SdkFunctionOf<typeof GenerateCibilOtpDocument>; ... }
- *   export function createSdk(client) { ... generateCibilOtp: (...args) => c.execute(GenerateCibilOtpOperation, ...args) }
+ *   export function createSdk(client) {
+ *     ... generateCibilOtp: (...args) => c.execute(GenerateCibilOtpOperation, ...args) }
  *
  * Config:
  *   documentsImport (default "./graphql"): module that exports the `XDocument` constants (imported as types only);

@@ -69,9 +69,9 @@ const TYPENAME_FIELD = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: "__ty
 
 /**
  * The document with `__typename` selected in every object, as Apollo Client adds it before sending (its
- * addTypenameToDocument, which also repeats it inside inline fragments; the answer is the same without). The server then runs, for the SDK and for a hash from Apollo Client's
- * persisted-query link alike, the very document Apollo Client's cache expects answers for, and the generated types
- * (`nonOptionalTypename`) are true of every object.
+ * addTypenameToDocument, which also repeats it inside inline fragments; the answer is the same without). The server
+ * then runs, for the SDK and for a hash from Apollo Client's persisted-query link alike, the very document Apollo
+ * Client's cache expects answers for, and the generated types (`nonOptionalTypename`) are true of every object.
  *
  * @template {import("graphql").ASTNode} T
  * @param {T} node

@@ -2,7 +2,8 @@
 "use strict";
 
 /**
- * A graphql-codegen plugin of ours: the trusted-document list (docs/security-requirements.md A11), from client/operations.
+ * A graphql-codegen plugin of ours: the trusted-document list (docs/security-requirements.md A11), from
+ * client/operations.
  *
  * Each named query and mutation as it is sent (codegen/operations.js wireSource, the same text the SDK sends), with
  * its id: the SHA-256 of that text in hex, which is what Apollo Client's persisted-query link and Apollo Server's

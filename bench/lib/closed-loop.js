@@ -1,13 +1,14 @@
 // @ts-check
 "use strict";
 /**
- * The overload scenario's clients: `clients` closed loops (each one connection, one request at a time, the next as
- * soon as the answer is in). `client` picks the HTTP client: "raw" (default; lib/raw-http.js, one `node:net` socket
- * per loop, a minimal HTTP/1.1 parser) or "undici" (one Pool of `clients` connections, what the bench used until the
- * load generator was found to be the bottleneck at 1,500 clients: docs/performance-runs.md, "Overload"). Both classify
- * every answer with the same `classify` (lib/mutations.js); bench/closed-loop-check.js checks they agree. Unlike autocannon's duration mode, the
- * loops stop *sending* at the end and every request still in flight is awaited (answer, or the client's timeout), so
- * each request ends in exactly one class and the upstream check (lib/hits.js) accounts for all of them.
+ * The overload scenario's clients: `clients` closed loops (each one connection, one request at a time, the next as soon
+ * as the answer is in). `client` picks the HTTP client: "raw" (default; lib/raw-http.js, one `node:net` socket per
+ * loop, a minimal HTTP/1.1 parser) or "undici" (one Pool of `clients` connections, what the bench used until the load
+ * generator was found to be the bottleneck at 1,500 clients: docs/performance-runs.md, "Overload"). Both classify every
+ * answer with the same `classify` (lib/mutations.js); bench/closed-loop-check.js checks they agree. Unlike autocannon's
+ * duration mode, the loops stop *sending* at the end and every request still in flight is awaited (answer, or the
+ * client's timeout), so each request ends in exactly one class and the upstream check (lib/hits.js) accounts for all of
+ * them.
  *
  * Clients start spread over `rampSec` (thousands of connects at once overflow a busy server's accept backlog, 511 by
  * default in Node, and the clients whose SYN was dropped wait for retransmissions of 1, 3, 7 s). The window is

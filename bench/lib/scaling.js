@@ -99,7 +99,8 @@ async function scaling(o, defs, up) {
   /** @type {Record<string, { median: number, perRound: number[] } | null>} */
   const ratios = {};
   for (const workers of o.scalingWorkers.slice(1)) {
-    // Per round, like every other ratio; only when the setting is supported (otherwise it would compare one worker with itself).
+    // Per round, like every other ratio; only when the setting is supported (otherwise it would compare one worker with
+    // itself).
     const v = byWorkers[workers].map((r, i) => r.okPerSec / byWorkers[base][i].okPerSec);
     ratios[workers] = summary[workers].supported ? { median: median(v), perRound: v } : null;
   }

@@ -134,7 +134,8 @@ function summarise(report, systemKeys, mutations) {
     }
     for (const k of C.length > 0 ? systemKeys : []) {
       if (k === "floor" || !has(k) || !has("floor")) continue;
-      // Both medians from the same paired window (lib/sequential.js), so the difference is the system's, not the minute's.
+      // Both medians from the same paired window (lib/sequential.js), so the difference is the system's, not the
+      // minute's.
       r[`added ${k}`] = perRound(C, (row) => row[k].seq.latencyUs.p50 - row.floor.seq.latencyUs.p50);
     }
     ratios[mk] = r;

@@ -1,9 +1,9 @@
 /**
- * `Retry-After` (RFC 9110 §10.2.3) as whole seconds from now, shared by the SDK (`SdkResult.retryAfterSeconds`) and
- * the React link (`RequestMeta.retryAfterSeconds`). The server sends it with its HTTP 503 `OVERLOADED` (admission
- * control, src/http/admission.ts; ADMISSION_RETRY_AFTER_SECONDS, default 1), answered before the request is read. Such
- * a refusal did nothing (no OTP was sent), so a client may send the same request again once the seconds have passed;
- * neither the SDK nor the hooks do it by themselves (a repeated send is the caller's decision: client/src/sdk/client.ts).
+ * `Retry-After` (RFC 9110 §10.2.3) as whole seconds from now, shared by the SDK (`SdkResult.retryAfterSeconds`) and the
+ * React link (`RequestMeta.retryAfterSeconds`). The server sends it with its HTTP 503 `OVERLOADED` (admission control,
+ * src/http/admission.ts; ADMISSION_RETRY_AFTER_SECONDS, default 1), answered before the request is read. Such a refusal
+ * did nothing (no OTP was sent), so a client may send the same request again once the seconds have passed; neither the
+ * SDK nor the hooks do it by themselves (a repeated send is the caller's decision: client/src/sdk/client.ts).
  */
 
 /** Longest wait taken from a header (a day): a larger value, or a date further out, is read as this. */

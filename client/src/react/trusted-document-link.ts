@@ -7,8 +7,9 @@ const IDS: Readonly<Record<string, string>> = trustedDocumentIds;
 
 /**
  * An Apollo link that sends each operation by its id on the server's trusted-document list instead of its text:
- * required when the server runs with TRUSTED_DOCUMENTS=enforce (docs/security-requirements.md A11), and smaller requests either way.
- * Put it before the HttpLink: `ApolloLink.from([createRequestMetaLink(), createTrustedDocumentLink(), httpLink])`.
+ * required when the server runs with TRUSTED_DOCUMENTS=enforce (docs/security-requirements.md A11), and smaller
+ * requests either way. Put it before the HttpLink:
+ * `ApolloLink.from([createRequestMetaLink(), createTrustedDocumentLink(), httpLink])`.
  *
  * It is Apollo's persisted-query link with the ids generated next to the hooks (`trustedDocumentIds`), so nothing is
  * hashed in the browser. An operation that is not on the list fails at once, naming it: add it to
