@@ -15,6 +15,7 @@ import {
 } from "./early-signals";
 import { createLogger, type Logger } from "./logging/logger";
 import { MetricsServer, metricsAuth } from "./http/metrics-server";
+import { timeoutAfterIo } from "./util/after-io";
 import { monotonicNow } from "./util/clock";
 
 /**
@@ -186,8 +187,9 @@ export class ClusterMetrics {
         if (error) reject(error);
         else resolve();
       };
-      // prom-client's message: MetricsCollectionFailed's runbook quotes it.
-      const timer = setTimeout(() => settle(new Error("Operation timed out.")), this.timeoutMs);
+      // prom-client's message: MetricsCollectionFailed's runbook quotes it. Judged after the workers' answers readable
+      // by then are read (util/after-io.ts): after a stall of the primary's loop, answers sent in time are not late.
+      const timer = timeoutAfterIo(() => settle(new Error("Operation timed out.")), this.timeoutMs, undefined);
       this.#waiting.set(id, (worker, answer) => {
         if (!asked.includes(worker) || got.has(worker)) return;
         if (answer !== null && (answer.error !== undefined || answer.metrics === undefined)) {
@@ -439,7 +441,8 @@ export async function runPrimary(config: Config): Promise<void> {
         if (answer !== "gone") answers.push(answer);
         if (--waiting === 0) done();
       };
-      const timer = setTimeout(done, STOP_NOW_ANSWER_WAIT_MS).unref();
+      // After the answers readable by then are read (util/after-io.ts): a stall of the primary is not a silent worker.
+      const timer = timeoutAfterIo(done, STOP_NOW_ANSWER_WAIT_MS, undefined).unref();
       for (const worker of workers) {
         const queue = owed.get(worker);
         if (queue === undefined) owed.set(worker, [take]);

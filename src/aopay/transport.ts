@@ -142,6 +142,11 @@ export class AopayTransport {
         // One request per socket at a time: a pipelined request behind a failed one could be replayed by undici.
         pipelining: 1,
         connect: { timeout: options.connectTimeoutMs },
+        // undici times these (and connect's) on its own timers (lib/util/timers.js): over 1 s, on one shared tick
+        // whose clock advances 499 ms per tick however long the loop stalled, so a stall never ends them early and an
+        // answer that came meanwhile is read first (test/integration/event-loop-stall.test.ts); of 1 s or less, on a
+        // plain setTimeout, which does fire after a stall before the answer in the socket is read. Not wrapped: the
+        // defaults (8 s, and 10 s for AOPAY_DEADLINE_MS, whose own timer is stall-safe: DeadlineTimer) are over 1 s.
         headersTimeout: options.headersTimeoutMs,
         bodyTimeout: options.bodyTimeoutMs,
         keepAliveTimeout: options.keepAliveTimeoutMs,
@@ -501,9 +506,22 @@ export class DeadlineTimer {
     this.#timer = setTimeout(this.#fire, Math.max(0, deadlineAt - monotonicNow()));
   }
 
+  /**
+   * The timer fired: the deadlines are judged one check phase later (setImmediate), after the poll phase that reads the
+   * sockets. After a stall of the event loop (a GC pause, CPU starvation, a synchronous burst) past a call's deadline,
+   * Node runs the timers phase before that poll phase: judged at once, a call whose answer AOPay had sent in time, and
+   * which sat unread in its socket, expired (an OTP sent reported OUTCOME_UNKNOWN, a read failed). Read first, its
+   * answer settles it and cancels its deadline; one still unanswered expires a loop turn later
+   * (test/integration/event-loop-stall.test.ts). A deadline added meanwhile arms a timer of its own; the sweep re-arms
+   * for the earliest of those left, which cancels it.
+   */
   readonly #fire = (): void => {
     this.#timer = undefined;
     this.#armedFor = Infinity;
+    setImmediate(this.#sweep);
+  };
+
+  readonly #sweep = (): void => {
     const now = monotonicNow();
     let next = Infinity;
     const expired: Expirable[] = [];

@@ -8,6 +8,7 @@ import net from "node:net";
 import { Writable } from "node:stream";
 import tty from "node:tty";
 import { Scrubber } from "../pii/scrub";
+import { timeoutAfterIo } from "../util/after-io";
 
 export type { Logger };
 
@@ -653,7 +654,9 @@ export class FdWriter implements DestinationStream {
 
 function withTimeout(wait: (done: () => void) => void, maxWaitMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, maxWaitMs);
+    // After the write completions readable by then (util/after-io.ts): lines written during a stall of the loop are
+    // not reported unflushed.
+    const timer = timeoutAfterIo(resolve, maxWaitMs, undefined);
     wait(() => {
       clearTimeout(timer);
       resolve();

@@ -3,6 +3,7 @@ import { diag, type DiagLogger, DiagLogLevel } from "@opentelemetry/api";
 import type { TelemetryConfig } from "./telemetry.settings";
 import { type LibraryLineLevel, logLibraryLine } from "../logging/library-line";
 import type { Logger } from "../logging/logger";
+import { timeoutAfterIo } from "../util/after-io";
 
 /** A started OpenTelemetry SDK: `shutdown()` exports what is still buffered, then stops. */
 export interface Telemetry {
@@ -62,7 +63,9 @@ export function startTelemetry(
     async shutdown(withinMs = SHUTDOWN_EXPORT_MS) {
       const waitMs = Math.max(0, Math.min(SHUTDOWN_EXPORT_MS, withinMs));
       let timer: NodeJS.Timeout | undefined;
-      const cap = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), waitMs)));
+      // Judged after the collector's answers readable by then (util/after-io.ts): an export answered during a stall of
+      // the loop is not "did not finish".
+      const cap = new Promise<"timeout">((resolve) => (timer = timeoutAfterIo(resolve, waitMs, "timeout")));
       try {
         if ((await Promise.race([sdk.shutdown(), cap])) === "timeout")
           log.warn({ waitedMs: waitMs }, "trace export did not finish before exit");

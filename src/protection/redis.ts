@@ -1,6 +1,8 @@
 import type Redis from "ioredis";
+import type { Command } from "ioredis";
 import type { Logger } from "../logging/logger";
 import { logThrowOnce } from "../logging/summarised";
+import { timeoutAfterIo } from "../util/after-io";
 import { ProtectionStoreError } from "./errors";
 
 /** What RedisServerCheck judged of the Redis server (observer.ts redisServer, the aopay_redis_unsafe gauge). */
@@ -62,11 +64,12 @@ export function createRedis(
     // Idempotency-Key's claim met itself (the request answered IDEMPOTENCY_IN_FLIGHT by its own claim, the key held by
     // nobody, then OUTCOME_UNKNOWN for a request that sent nothing), a send's take was refused by its own first run
     // (OTP_COOLDOWN, "an OTP was just sent", none was), a refund was given twice. Left unanswered, the command times
-    // out (commandTimeout): an outcome unknown, as every store failure is read (test/e2e/redis-lost-reply.test.ts).
+    // out (timeCommands): an outcome unknown, as every store failure is read (test/e2e/redis-lost-reply.test.ts).
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 1,
     connectTimeout: CONNECT_TIMEOUT_MS,
-    commandTimeout: 1_000,
+    // No commandTimeout: each command's timeout is timeCommands' (below), which does not fire for a reply already
+    // read off the socket after a stall of the event loop.
     // How long a socket asked to end (a disconnect: the stop's, after its QUIT failed, or ioredis's own before a
     // reconnect) may stay open before it is destroyed: 100 ms (ioredis's default 2 s). Its timer ends only by that or
     // by the socket's close, and a socket closed already (Redis unreachable: the last attempt's, refused) never closes
@@ -76,6 +79,7 @@ export function createRedis(
     // Reconnect with a capped backoff; readiness reports "not ready" meanwhile.
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
+  timeCommands(redis);
   // ioredis repeats the same connection errors on every retry (and a dropped connection alternates two of them): each
   // distinct one is logged once until the connection is ready again, at most MAX_DISTINCT_ERRORS of them.
   const logged = new Set<string>();
@@ -99,6 +103,45 @@ export function createRedis(
     check.connected();
   });
   return { redis, check };
+}
+
+/** How long a command may go unanswered before it fails "Command timed out" (timeCommands): 1 s. */
+export const COMMAND_TIMEOUT_MS = 1_000;
+
+/**
+ * Fails each command of `redis` that has no reply `ms` after it was issued, with ioredis's own error ("Command timed
+ * out": send-guard.ts reads it), in place of ioredis's `commandTimeout` option, which is not given.
+ *
+ * ioredis's commandTimeout (Command#setTimeout, armed in Redis#sendCommand) rejects from a plain setTimeout. After a
+ * stall of the event loop of `ms` or more (a GC pause, CPU starvation on a shared box, a synchronous burst), Node runs
+ * that timer before the poll phase that reads the reply already in the socket: a command Redis answered in 0.1 ms
+ * failed, and a budget or claim Redis did record became PROTECTION_UNAVAILABLE, or OUTCOME_UNKNOWN for a request with
+ * an Idempotency-Key. Here the verdict waits one check phase more (util/after-io.ts timeoutAfterIo): a reply readable
+ * by then resolves the command first. A Redis that does not answer still fails it after about `ms`
+ * (test/e2e/redis-lost-reply.test.ts, test/integration/event-loop-stall.test.ts).
+ *
+ * A wrapper of the instance's sendCommand (every command ioredis issues, scripts' EVALSHA and its handshake's
+ * included, goes through it) using only Command's public members (promise, isResolved, reject), rather than a patch of
+ * Command#setTimeout, which is ioredis's internals and every client of the process's. With enableOfflineQueue off a
+ * command is sent once; one sent again (an offline queue's flush) keeps its first timer.
+ */
+export function timeCommands(redis: Redis, ms = COMMAND_TIMEOUT_MS): void {
+  const send = redis.sendCommand.bind(redis);
+  const timed = new WeakSet<Command>();
+  redis.sendCommand = (command, stream) => {
+    if (!timed.has(command)) {
+      timed.add(command);
+      const timer = timeoutAfterIo(timeOut, ms, command);
+      const settled = () => clearTimeout(timer);
+      command.promise.then(settled, settled);
+    }
+    return send(command, stream);
+  };
+}
+
+/** A command still unanswered once its timeout fired and the replies readable by then were read. */
+function timeOut(command: Command): void {
+  if (!command.isResolved) command.reject(new Error("Command timed out"));
 }
 
 /** How long a connection attempt may take (ioredis connectTimeout). */
@@ -223,7 +266,8 @@ export class RedisServerCheck {
   judged(timeoutMs: number): Promise<void> {
     if (this.#state !== "unjudged") return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
+      // After the INFO answer readable by then is read (util/after-io.ts): a stall of the loop is not a slow Redis.
+      const timer = timeoutAfterIo(resolve, timeoutMs, undefined);
       this.#waiters.push(() => {
         clearTimeout(timer);
         resolve();
@@ -462,7 +506,11 @@ export function evictingPolicy(info: string): string | undefined {
   return policy !== undefined && policy !== "noeviction" ? policy : undefined;
 }
 
-/** Readiness probe: PING answered within `timeoutMs`. */
+/**
+ * Readiness probe: PING answered within `timeoutMs`. Its verdict waits for the replies readable when its timer fires
+ * (util/after-io.ts): a PONG that came during a stall of the event loop is not "Redis does not answer" (/readyz 503,
+ * aopay_redis_up 0, for a Redis that answered in time).
+ */
 export async function redisAnswers(redis: Redis, timeoutMs = 500): Promise<boolean> {
   if (redis.status !== "ready") return false;
   let timer: NodeJS.Timeout | undefined;
@@ -470,7 +518,7 @@ export async function redisAnswers(redis: Redis, timeoutMs = 500): Promise<boole
     const pong = await Promise.race([
       redis.ping(),
       new Promise<string>((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), timeoutMs);
+        timer = timeoutAfterIo(resolve, timeoutMs, "timeout");
       }),
     ]);
     return pong === "PONG";
@@ -496,7 +544,11 @@ export function sharedAnswers(redis: Redis, timeoutMs = 500): () => Promise<bool
     }));
 }
 
-/** Waits until the connection is ready, up to `timeoutMs`; false if it is not ready by then (never throws). */
+/**
+ * Waits until the connection is ready, up to `timeoutMs`; false if it is not ready by then (never throws). Judged after
+ * the replies readable when its timer fires (util/after-io.ts): the handshake's last answer, come during a stall of
+ * the event loop, makes it ready first.
+ */
 export function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
   if (redis.status === "ready") return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -506,7 +558,7 @@ export function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
       resolve(ok);
     };
     const onReady = () => done(true);
-    const timer = setTimeout(() => done(false), timeoutMs);
+    const timer = timeoutAfterIo(done, timeoutMs, false);
     redis.on("ready", onReady);
   });
 }

@@ -30,6 +30,7 @@ import type {
   ThrottleScope,
 } from "./otp-throttle";
 import { monotonicNow } from "../util/clock";
+import { timeoutAfterIo } from "../util/after-io";
 
 /**
  * The one path every upstream write takes (OTP sends, OTP verifications, registrations; docs/security-requirements.md
@@ -814,8 +815,10 @@ export class SendGuard {
   async drain(deadline: number): Promise<void> {
     if (this.#settling.size > 0) {
       let timer: NodeJS.Timeout | undefined;
+      // Judged after the store's replies readable by then (util/after-io.ts): a write Redis answered during a stall of
+      // the loop is not given up as unsettled.
       const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, Math.max(0, deadline - monotonicNow()));
+        timer = timeoutAfterIo(resolve, Math.max(0, deadline - monotonicNow()), undefined);
       });
       await Promise.race([Promise.all([...this.#settling]), timeout]);
       clearTimeout(timer);

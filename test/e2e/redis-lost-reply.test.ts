@@ -11,6 +11,7 @@ import { LogCapture } from "../helpers/log-capture";
 import { aepsInput, RESEND_AEPS_OTP, resultOf } from "../helpers/operations";
 import { deleteKeys, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
+import { STALL_MS, stallEventLoop } from "../helpers/stall";
 import { DEFAULT_THROTTLE, type GqlResponse, startTestStack, type TestStack } from "../helpers/stack";
 
 /**
@@ -38,11 +39,32 @@ describeWithRedis("a Redis reply lost with its connection: the command is not ru
   const prefixes: string[] = [];
   const redis = new Redis(REDIS_URL as string, { lazyConnect: true });
 
+  /** While true, the event loop is held after AOPay's answer and after every reply the proxy hands the server. */
+  let stalling = false;
+  let stalls = 0;
+
   beforeEach(async () => {
-    upstream = await startFakeUpstream(json(200, fixtureJson("aeps/resend-otp.success")));
-    proxy = await startRedisProxy(REDIS_URL as string);
+    stalling = false;
+    stalls = 0;
+    const resent = json(200, fixtureJson("aeps/resend-otp.success"));
+    upstream = await startFakeUpstream((call, res, req) => {
+      resent(call, res, req);
+      // AOPay's answer is in the server's socket, unread, past the call's 1 s deadline.
+      if (stalling) stallEventLoop(STALL_MS);
+    });
+    proxy = await startRedisProxy(REDIS_URL as string, {
+      replies: (chunk) => {
+        if (stalling) {
+          stalls += 1;
+          // Once this callback has written the reply into the server's socket, before the server reads it.
+          process.nextTick(stallEventLoop, STALL_MS);
+        }
+        return chunk;
+      },
+    });
   });
   afterEach(async () => {
+    stalling = false;
     await t?.stop();
     t = undefined;
     await proxy.close();
@@ -207,4 +229,45 @@ describeWithRedis("a Redis reply lost with its connection: the command is not ru
     });
     expect(upstream.calls.length - calls).toBe(1);
   }, 20_000);
+
+  /*
+   * The event loop held for 1.2 s (a GC pause, a CPU-starved CI box) right after each reply of Redis reached the
+   * server's socket, and after AOPay's answer reached it: every 1 s timeout those answers race (the Redis commands'
+   * own, a 1 s AOPay deadline) was due before the answer was read. Before, the send was refused PROTECTION_UNAVAILABLE
+   * (the take's reply judged "Command timed out"), or, with an Idempotency-Key, answered OUTCOME_UNKNOWN, though Redis
+   * had recorded the budget and the claim in 0.1 ms (test/e2e/registered-mobile-issued-id.test.ts failed so in CI).
+   * Now the answer that came is the answer (src/util/after-io.ts); test/integration/event-loop-stall.test.ts has each
+   * timeout on its own, and a silent peer.
+   */
+  const stalled = async (headers: Record<string, string> = {}, input = fresh()) => {
+    const stack = await start({
+      AOPAY_DEADLINE_MS: "1000",
+      // The stalls add up (one per Redis round trip): the request's own deadline is not what is tested here.
+      REQUEST_DEADLINE_MS: "60000",
+    });
+    await ready(stack);
+    stalling = true;
+    const res = await stack.gql(RESEND_AEPS_OTP, input, headers);
+    stalling = false;
+    expect(stalls).toBeGreaterThan(0);
+    return { stack, res };
+  };
+
+  it("a stall past 1 s after each answer: the OTP is resent, not PROTECTION_UNAVAILABLE", async () => {
+    const { res } = await stalled();
+    expect(typename(res)).toBe("AepsOtpResent");
+    expect(upstream.calls).toHaveLength(1);
+  }, 60_000);
+
+  it("the same with an Idempotency-Key: resent and recorded, not OUTCOME_UNKNOWN", async () => {
+    const key = randomUUID();
+    const input = fresh();
+    const { stack, res } = await stalled({ "idempotency-key": key }, input);
+    expect(typename(res)).toBe("AepsOtpResent");
+    expect(upstream.calls).toHaveLength(1);
+    // Its record was written: the same key replays it, nothing sent again.
+    const replay = await stack.gql(RESEND_AEPS_OTP, input, { "idempotency-key": key });
+    expect(replay.headers["idempotent-replayed"]).toBe("true");
+    expect(upstream.calls).toHaveLength(1);
+  }, 60_000);
 });

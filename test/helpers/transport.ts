@@ -1,4 +1,4 @@
-import type { TransportOptions } from "../../src/aopay/transport";
+import type { TransportOptions, TransportRequest } from "../../src/aopay/transport";
 
 /** Transport options for tests against a fake upstream at `url`: timeouts in seconds, not the production defaults. */
 export function testTransportOptions(url: string, overrides: Partial<TransportOptions> = {}): TransportOptions {
@@ -16,3 +16,12 @@ export function testTransportOptions(url: string, overrides: Partial<TransportOp
     ...overrides,
   };
 }
+
+/** A CIBIL GenerateOTP call as the client makes it: a GET with a JSON body, a side effect (an SMS). */
+export const otpSend: TransportRequest = {
+  endpoint: "cibil.generateOtp",
+  method: "GET",
+  path: "/CibilScore/GenerateOTP",
+  body: { cibil_id: 102277100, access_token: "t", RegistrationID: "AOP-554", CompanyCode: "CMP1045" },
+  sideEffect: true,
+};

@@ -9,6 +9,7 @@ import {
   RedisConsentStore,
 } from "../../src/protection/consent-store";
 import { ProtectionStoreError } from "../../src/protection/errors";
+import { timeCommands } from "../../src/protection/redis";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { LogCapture } from "../helpers/log-capture";
 import { refusingFirst } from "../helpers/refusing-consent";
@@ -359,9 +360,9 @@ describeWithRedis("revoking a consent (DEL of its key)", () => {
         enableOfflineQueue: false,
         autoResendUnfulfilledCommands: false,
         maxRetriesPerRequest: 1,
-        commandTimeout: 1_000,
         retryStrategy: () => 50,
       });
+      timeCommands(through);
       through.on("error", () => undefined);
       await new Promise<void>((resolve) => through.once("ready", () => resolve()));
     });
@@ -399,9 +400,9 @@ describeWithRedis("revoking a consent (DEL of its key)", () => {
         enableOfflineQueue: false,
         lazyConnect: true,
         maxRetriesPerRequest: 0,
-        commandTimeout: 1_000,
         retryStrategy: () => null,
       });
+      timeCommands(nowhere);
       nowhere.on("error", () => undefined);
       await nowhere.connect().catch(() => undefined);
       const here = held(new RedisConsentStore(nowhere, prefix));

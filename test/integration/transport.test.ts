@@ -1,8 +1,8 @@
 import { AopayError } from "../../src/aopay/errors";
-import { AopayTransport, type TransportOptions, type TransportRequest } from "../../src/aopay/transport";
+import { AopayTransport, type TransportOptions } from "../../src/aopay/transport";
 import { monotonicNow } from "../../src/util/clock";
 import { freePort } from "../helpers/free-port";
-import { testTransportOptions } from "../helpers/transport";
+import { otpSend, testTransportOptions } from "../helpers/transport";
 import {
   blackHole,
   delayed,
@@ -13,14 +13,6 @@ import {
   resetAfterRequest,
   startFakeUpstream,
 } from "../helpers/fake-upstream";
-
-const otpSend: TransportRequest = {
-  endpoint: "cibil.generateOtp",
-  method: "GET",
-  path: "/CibilScore/GenerateOTP",
-  body: { cibil_id: 102277100, access_token: "t", RegistrationID: "AOP-554", CompanyCode: "CMP1045" },
-  sideEffect: true,
-};
 
 async function failure(promise: Promise<unknown>): Promise<AopayError> {
   try {

@@ -1,0 +1,185 @@
+import Redis from "ioredis";
+import { AopayError } from "../../src/aopay/errors";
+import { AopayTransport } from "../../src/aopay/transport";
+import { createLogger } from "../../src/logging/logger";
+import { COMMAND_TIMEOUT_MS, createRedis, redisAnswers, timeCommands } from "../../src/protection/redis";
+import { blackHole, type FakeHandler, type FakeUpstream, json, startFakeUpstream } from "../helpers/fake-upstream";
+import { until } from "../helpers/holding-upstream";
+import { LogCapture } from "../helpers/log-capture";
+import { deleteKeys, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
+import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
+import { STALL_MS, stallEventLoop } from "../helpers/stall";
+import { otpSend, testTransportOptions } from "../helpers/transport";
+
+/**
+ * The event loop stalls (a GC pause, a CPU-starved box, a synchronous burst) for longer than a 1 s timeout right after
+ * a request was written and its answer came: the answer sits unread in the socket when the timers phase comes, before
+ * the poll phase that reads it. A timeout judged there failed a call its peer had answered in time (a Redis command
+ * answered in 0.1 ms: "Command timed out"; an OTP AOPay sent: OUTCOME_UNKNOWN). Now each is judged after the answers
+ * readable by then (src/util/after-io.ts), and a peer that truly does not answer still times out at about 1 s.
+ */
+
+/** Answers, then holds the loop: the answer is in the transport's socket, unread, past the call's deadline. */
+const answerThenStall =
+  (inner: FakeHandler): FakeHandler =>
+  (call, res, req) => {
+    inner(call, res, req);
+    stallEventLoop(STALL_MS);
+  };
+
+describe("AopayTransport: a call's deadline after a stall of the event loop", () => {
+  let upstream: FakeUpstream;
+  let transport: AopayTransport;
+  beforeEach(async () => {
+    upstream = await startFakeUpstream();
+    // A 1 s deadline (AOPAY_DEADLINE_MS), headers and body timeouts longer (undici's own: see transport.ts).
+    transport = new AopayTransport(testTransportOptions(upstream.url, { deadlineMs: 1_000 }));
+  });
+  afterEach(async () => {
+    await transport.close(0);
+    await upstream.close();
+  });
+
+  it("an answer AOPay sent in time is the call's result, not a deadline passed", async () => {
+    upstream.respond(answerThenStall(json(200, { status: "SUCCESS" })));
+    const started = performance.now();
+    const res = await transport.send(otpSend);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(STALL_MS);
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({ status: "SUCCESS" });
+  });
+
+  it("undici's headers and body timeouts over 1 s outlast a longer stall (its ticking clock)", async () => {
+    await transport.close(0);
+    transport = new AopayTransport(
+      testTransportOptions(upstream.url, { headersTimeoutMs: 1_100, bodyTimeoutMs: 1_100, deadlineMs: 10_000 }),
+    );
+    upstream.respond((call, res, req) => {
+      json(200, { status: "SUCCESS" })(call, res, req);
+      stallEventLoop(2_000);
+    });
+    const res = await transport.send(otpSend);
+    expect(res.statusCode).toBe(200);
+  });
+
+  it("an upstream that does not answer still fails at its deadline: about 1 s, sent (outcome unknown)", async () => {
+    upstream.respond(blackHole);
+    const started = performance.now();
+    const error = await transport.send(otpSend).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const tookMs = performance.now() - started;
+    expect(error).toBeInstanceOf(AopayError);
+    expect(error).toMatchObject({ sent: true });
+    expect(tookMs).toBeGreaterThanOrEqual(990);
+    expect(tookMs).toBeLessThan(1_500);
+  });
+});
+
+describeWithRedis("Redis commands after a stall of the event loop", () => {
+  const prefix = uniquePrefix();
+  const admin = new Redis(REDIS_URL as string, { lazyConnect: true });
+  const log = createLogger({ level: "fatal", destination: new LogCapture() });
+  let proxy: RedisProxy;
+  /** Set by a test: the loop is held right after the proxy hands the server the next reply. */
+  let stallAfterNextReply = false;
+
+  beforeEach(async () => {
+    stallAfterNextReply = false;
+    proxy = await startRedisProxy(REDIS_URL as string, {
+      replies: (chunk) => {
+        if (stallAfterNextReply) {
+          stallAfterNextReply = false;
+          // After this callback has written the reply into the server's socket, before the server reads it.
+          process.nextTick(stallEventLoop, STALL_MS);
+        }
+        return chunk;
+      },
+    });
+  });
+  afterEach(async () => {
+    await proxy.close();
+  });
+  afterAll(async () => {
+    await deleteKeys(admin, prefix);
+    admin.disconnect();
+  });
+
+  /** A PING to the real Redis, the loop held right after it was written: its reply, or the error it failed with. */
+  const pingThroughStall = async (client: Redis): Promise<string> => {
+    try {
+      await new Promise<void>((resolve) => client.once("ready", () => resolve()));
+      const pong = client.ping().then(
+        (v) => v,
+        (e: Error) => e.message,
+      );
+      stallEventLoop(STALL_MS);
+      return await pong;
+    } finally {
+      client.disconnect();
+    }
+  };
+
+  it("ioredis's own commandTimeout failed a command Redis answered (why it is not used)", async () => {
+    const plain = new Redis(REDIS_URL as string, { commandTimeout: COMMAND_TIMEOUT_MS, enableOfflineQueue: false });
+    expect(await pingThroughStall(plain)).toBe("Command timed out");
+  });
+
+  it("timeCommands: the PING answered during the stall is PONG", async () => {
+    const client = new Redis(REDIS_URL as string, { enableOfflineQueue: false });
+    timeCommands(client);
+    expect(await pingThroughStall(client)).toBe("PONG");
+  });
+
+  const connected = async () => {
+    const created = createRedis(proxy.url, log, { evictingPolicy: "refuse", checkIntervalMs: 30_000 });
+    await until("the connection", () => created.redis.status === "ready");
+    return created;
+  };
+
+  it("createRedis: a command whose reply came during the stall resolves (Redis ran it once)", async () => {
+    const { redis, check } = await connected();
+    const key = `${prefix}counter`;
+    try {
+      stallAfterNextReply = true;
+      const started = performance.now();
+      expect(await redis.incr(key)).toBe(1);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(STALL_MS);
+      expect(await admin.get(key)).toBe("1");
+    } finally {
+      check.stop();
+      redis.disconnect();
+    }
+  });
+
+  it("the readiness probe (redisAnswers): a PONG that came during the stall is an answer", async () => {
+    const { redis, check } = await connected();
+    try {
+      stallAfterNextReply = true;
+      expect(await redisAnswers(redis, 500)).toBe(true);
+      proxy.stall();
+      expect(await redisAnswers(redis, 500)).toBe(false);
+    } finally {
+      proxy.restore();
+      check.stop();
+      redis.disconnect();
+    }
+  });
+
+  it("createRedis: a Redis that does not answer still fails the command at about 1 s", async () => {
+    const { redis, check } = await connected();
+    try {
+      proxy.stall();
+      const started = performance.now();
+      await expect(redis.incr(`${prefix}silent`)).rejects.toThrow("Command timed out");
+      const tookMs = performance.now() - started;
+      expect(tookMs).toBeGreaterThanOrEqual(COMMAND_TIMEOUT_MS - 10);
+      expect(tookMs).toBeLessThan(COMMAND_TIMEOUT_MS + 500);
+    } finally {
+      proxy.restore();
+      check.stop();
+      redis.disconnect();
+    }
+  });
+});
