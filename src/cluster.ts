@@ -484,6 +484,10 @@ export async function runPrimary(config: Config): Promise<void> {
     if (bound === undefined) return;
     const at = bound.asked.length > 0 ? Math.min(bound.told, bound.asked[0] + CUT_WATCHDOG_MS) : bound.told;
     clearTimeout(bound.timer);
+    // A plain timer, not timeoutAfterIo (util/after-io.ts): a bound of the worker's life. Known gap: a worker that
+    // exited at its bound during a stall of the primary's loop, its exit not read yet, is still killed here and
+    // reported with its watchdog's code (killedAtBound) rather than its own; deferring needs a check that the bound
+    // was not re-armed meanwhile (the stale immediate of a cleared timer still runs).
     bound.timer = setTimeout(
       () => {
         log.warn({ worker: { pid: worker.process.pid } }, "worker still running at the stop's bound: killing it");

@@ -212,7 +212,8 @@ async function main(): Promise<void> {
     // In a worker, told to the primary: its kill of the workers still running comes at their own bounds, never its
     // guess of them (cluster.ts).
     if (worker) tellStopBound(at - monotonicNow());
-    // Unref'd: it never keeps the process up, it only ends one that something else keeps up.
+    // Unref'd: it never keeps the process up, it only ends one that something else keeps up. A plain timer (not
+    // util/after-io.ts timeoutAfterIo): a bound of the process's life, which a stall of its loop counts against.
     watchdog = setTimeout(
       () => {
         if (decided !== undefined) {

@@ -25,8 +25,8 @@ import { DEFAULT_THROTTLE, type GqlResponse, startTestStack, type TestStack } fr
  * - a send's take was refused by its own first run: OTP_COOLDOWN, "an OTP was just sent to this destination", none was;
  * - a refund (a call that provably never left) was given twice: a point of the IP's, the client's, the range's and the
  *   service's budgets that another send had paid for, and one more SMS than OTP_IP_MAX from one address.
- * Now a command whose reply was lost is never written again: it times out (commandTimeout), an outcome unknown, as any
- * store failure (src/protection/redis.ts).
+ * Now a command whose reply was lost is never written again: it times out (timeCommands, 1 s), an outcome unknown, as
+ * any store failure (src/protection/redis.ts).
  */
 /** A script (the throttle's take and give-back): EVAL the first time on a connection, EVALSHA after (ioredis). */
 const IS_SCRIPT = (chunk: Buffer) => /\r\neval(?:sha)?\r\n/.test(chunk.toString("latin1"));
