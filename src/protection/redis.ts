@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import type { Command } from "ioredis";
+import type { Command, RedisOptions } from "ioredis";
 import type { Logger } from "../logging/logger";
 import { logThrowOnce } from "../logging/summarised";
 import { timeoutAfterIo } from "../util/after-io";
@@ -41,6 +41,39 @@ export interface RedisCheckOptions {
   onJudged?: (judged: RedisServerJudgement) => void;
 }
 
+/** How long a connection attempt may take (ioredis connectTimeout). */
+const CONNECT_TIMEOUT_MS = 2_000;
+
+/**
+ * How the stores connect (createRedis), exported so that a test connecting to Redis as the server does (through a
+ * proxy it cuts) takes these very options and changes only what it must: a copy written out by hand in
+ * test/integration/redis-consent-revoke.test.ts left out disconnectTimeout, and each of its clients that lost Redis
+ * kept ioredis's 2 s timer running past the suite (jest: "did not exit one second after the test run").
+ */
+export const REDIS_CLIENT_OPTIONS: Readonly<RedisOptions> = Object.freeze({
+  // Commands issued while disconnected fail at once instead of waiting in an offline queue.
+  enableOfflineQueue: false,
+  // A command written before the connection dropped, whose reply never came, is not written again once it is back
+  // (ioredis's default resends it): it may have run already, and no script here may run twice. Run again, an
+  // Idempotency-Key's claim met itself (the request answered IDEMPOTENCY_IN_FLIGHT by its own claim, the key held by
+  // nobody, then OUTCOME_UNKNOWN for a request that sent nothing), a send's take was refused by its own first run
+  // (OTP_COOLDOWN, "an OTP was just sent", none was), a refund was given twice. Left unanswered, the command times
+  // out (timeCommands): an outcome unknown, as every store failure is read (test/e2e/redis-lost-reply.test.ts).
+  autoResendUnfulfilledCommands: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: CONNECT_TIMEOUT_MS,
+  // No commandTimeout: each command's timeout is timeCommands' (below; a client made with these options is given
+  // it), which does not fire for a reply already read off the socket after a stall of the event loop.
+  // How long a socket asked to end (a disconnect: the stop's, after its QUIT failed, or ioredis's own before a
+  // reconnect) may stay open before it is destroyed: 100 ms (ioredis's default 2 s). Its timer ends only by that or
+  // by the socket's close, and a socket closed already (Redis unreachable: the last attempt's, refused) never closes
+  // again: the stop left a timer that held the process 2 s after it (test/e2e/redis-down.test.ts). A Redis that
+  // answers closes in well under 100 ms; one that does not is gone or hung, and nothing is waited for from it.
+  disconnectTimeout: 100,
+  // Reconnect with a capped backoff; readiness reports "not ready" meanwhile.
+  retryStrategy: (times: number) => Math.min(times * 200, 2_000),
+});
+
 /**
  * The Redis connection behind the shared throttle and idempotency stores. Configured to fail fast, never to queue:
  * while Redis is down, OTP sends must be refused (fail closed), not held in memory until it returns. With it, the
@@ -56,29 +89,7 @@ export function createRedis(
   // for the process's life; docs/performance-runs.md). require's cache makes later calls a lookup; never per request. A
   // missing or broken ioredis still fails the start of a server that needs it (test/e2e/loaded-modules.test.ts).
   const { default: RedisClient } = require("ioredis") as typeof import("ioredis");
-  const redis = new RedisClient(url, {
-    // Commands issued while disconnected fail at once instead of waiting in an offline queue.
-    enableOfflineQueue: false,
-    // A command written before the connection dropped, whose reply never came, is not written again once it is back
-    // (ioredis's default resends it): it may have run already, and no script here may run twice. Run again, an
-    // Idempotency-Key's claim met itself (the request answered IDEMPOTENCY_IN_FLIGHT by its own claim, the key held by
-    // nobody, then OUTCOME_UNKNOWN for a request that sent nothing), a send's take was refused by its own first run
-    // (OTP_COOLDOWN, "an OTP was just sent", none was), a refund was given twice. Left unanswered, the command times
-    // out (timeCommands): an outcome unknown, as every store failure is read (test/e2e/redis-lost-reply.test.ts).
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    // No commandTimeout: each command's timeout is timeCommands' (below), which does not fire for a reply already
-    // read off the socket after a stall of the event loop.
-    // How long a socket asked to end (a disconnect: the stop's, after its QUIT failed, or ioredis's own before a
-    // reconnect) may stay open before it is destroyed: 100 ms (ioredis's default 2 s). Its timer ends only by that or
-    // by the socket's close, and a socket closed already (Redis unreachable: the last attempt's, refused) never closes
-    // again: the stop left a timer that held the process 2 s after it (test/e2e/redis-down.test.ts). A Redis that
-    // answers closes in well under 100 ms; one that does not is gone or hung, and nothing is waited for from it.
-    disconnectTimeout: 100,
-    // Reconnect with a capped backoff; readiness reports "not ready" meanwhile.
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
-  });
+  const redis = new RedisClient(url, REDIS_CLIENT_OPTIONS);
   timeCommands(redis);
   // ioredis repeats the same connection errors on every retry (and a dropped connection alternates two of them): each
   // distinct one is logged once until the connection is ready again, at most MAX_DISTINCT_ERRORS of them.
@@ -143,9 +154,6 @@ export function timeCommands(redis: Redis, ms = COMMAND_TIMEOUT_MS): void {
 function timeOut(command: Command): void {
   if (!command.isResolved) command.reject(new Error("Command timed out"));
 }
-
-/** How long a connection attempt may take (ioredis connectTimeout). */
-const CONNECT_TIMEOUT_MS = 2_000;
 
 /** Distinct Redis errors logged between two ready connections. */
 const MAX_DISTINCT_ERRORS = 20;

@@ -9,8 +9,8 @@ import {
   RedisConsentStore,
 } from "../../src/protection/consent-store";
 import { ProtectionStoreError } from "../../src/protection/errors";
-import { timeCommands } from "../../src/protection/redis";
 import { KeyHasher } from "../../src/protection/key-hasher";
+import { REDIS_CLIENT_OPTIONS, timeCommands } from "../../src/protection/redis";
 import { LogCapture } from "../helpers/log-capture";
 import { refusingFirst } from "../helpers/refusing-consent";
 import { REDIS_URL, connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../helpers/redis";
@@ -355,13 +355,9 @@ describeWithRedis("revoking a consent (DEL of its key)", () => {
     let through: Redis;
     beforeEach(async () => {
       proxy = await startRedisProxy(REDIS_URL!);
-      // As the server connects (protection/redis.ts createRedis): no offline queue, a command timeout of 1 s.
-      through = new Redis(proxy.url, {
-        enableOfflineQueue: false,
-        autoResendUnfulfilledCommands: false,
-        maxRetriesPerRequest: 1,
-        retryStrategy: () => 50,
-      });
+      // As the server connects (protection/redis.ts REDIS_CLIENT_OPTIONS: no offline queue, a socket asked to end
+      // destroyed within 100 ms; timeCommands' 1 s timeout), reconnecting sooner once the proxy is restored.
+      through = new Redis(proxy.url, { ...REDIS_CLIENT_OPTIONS, retryStrategy: () => 50 });
       timeCommands(through);
       through.on("error", () => undefined);
       await new Promise<void>((resolve) => through.once("ready", () => resolve()));
@@ -397,7 +393,7 @@ describeWithRedis("revoking a consent (DEL of its key)", () => {
     it("a port nothing listens on: a held grant's read is refused", async () => {
       await proxy.close();
       const nowhere = new Redis(proxy.url, {
-        enableOfflineQueue: false,
+        ...REDIS_CLIENT_OPTIONS,
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
