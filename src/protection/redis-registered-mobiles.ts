@@ -295,13 +295,32 @@ ${ended("KEYS[2]", "KEYS[3]", "ARGV[2]", "ARGV[3]")}`;
  * lingers: before, it refused the PAN's registrations told 2 s for as long as it lived (for good without a TTL).
  * A link is only a record key as `remember` writes one (LINK_LUA); any other string, or another type: {3, ''}, refused
  * as #link refuses it (ForeignRecordError).
+ * During a rotation of HMAC_SECRET, KEYS[3..] are the PAN's link and hold under each other secret the store reads
+ * (previous, coming), in pairs: a link there is followed as one under KEYS[1] (the record it names is that secret's),
+ * and a hold there refuses as one under KEYS[2] would, read only (never written nor repaired: nothing is written under
+ * another secret). The hold is still taken under KEYS[2] alone. Held under its own secret only, as before, a replica not
+ * yet switched and a switched one each took a hold of its own for one PAN, and both registrations reached AOPay at once
+ * (test/integration/rotation-promises.test.ts); and a link the other replica wrote after #registering read the links
+ * was not seen here.
  */
 const HOLD_FIRST = `${RECORD_AT}
-local link = recordAt(KEYS[1])
-if link == 0 then return {3, ''} end
-if link then
-  if ${LINK_LUA} then return {2, link} end
-  return {3, ''}
+for i = 1, #KEYS, 2 do
+  local link = recordAt(KEYS[i])
+  if link == 0 then return {3, ''} end
+  if link then
+    if ${LINK_LUA} then return {2, link} end
+    return {3, ''}
+  end
+end
+for i = 4, #KEYS, 2 do
+  local other = redis.pcall('GET', KEYS[i])
+  if type(other) == 'table' then return {1, '', tonumber(ARGV[3])} end
+  if other then
+    local left = redis.call('PTTL', KEYS[i])
+    if left < 0 or left > tonumber(ARGV[3]) then return {1, '', tonumber(ARGV[3])} end
+    if string.sub(other, -1) == '!' or left < tonumber(ARGV[2]) / 2 then return {1, '', left} end
+    return {1, '', -1}
+  end
 end
 local held = redis.pcall('GET', KEYS[2])
 if type(held) == 'table' then
@@ -484,7 +503,8 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     this.#lingerFirstScript = scriptCommand(redis, "aopayRegisteredMobilesFirstLingers", LINGER_FIRST, 1);
     this.#migrateScript = scriptCommand(redis, "aopayRegisteredMobilesMigrate", MIGRATE);
     this.#resealScript = scriptCommand(redis, "aopayRegisteredMobilesReseal", RESEAL, 1);
-    this.#holdFirstScript = scriptCommand(redis, "aopayRegisteredMobilesHoldFirst", HOLD_FIRST, 2);
+    // Its number of keys varies (a link and a hold per secret read): given with each call.
+    this.#holdFirstScript = scriptCommand(redis, "aopayRegisteredMobilesHoldFirst", HOLD_FIRST);
     this.#releaseFirstScript = scriptCommand(redis, "aopayRegisteredMobilesReleaseFirst", RELEASE_FIRST, 1);
     // Its number of keys varies: given with each call.
     this.#readRecords = scriptCommand(redis, "aopayRegisteredMobilesRead", READ_RECORDS);
@@ -558,9 +578,14 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   /** Nothing set aside in Redis: `ready` proves a write is taken, and a full Redis refuses the write itself. */
   released(): void {}
 
-  /** `<REDIS_KEY_PREFIX>regfirst:<HMAC of the PAN>`: the hold of a PAN whose first registration here is under way. */
-  #firstKey(pan: string | RegisteredPan): string {
-    return `${this.keyPrefix}regfirst:${panLinkKey(this.hasher, pan)}`;
+  /**
+   * `<REDIS_KEY_PREFIX>regfirst:<HMAC of the PAN>`: the hold of a PAN whose first registration here is under way, under
+   * the current secret (or `other`'s: read only, by HOLD_FIRST).
+   */
+  #firstKey(pan: string | RegisteredPan, other?: KeyHasher): string {
+    const key =
+      other === undefined ? panLinkKey(this.hasher, pan) : panLinkKey(other, typeof pan === "string" ? pan : pan.pan);
+    return `${this.keyPrefix}regfirst:${key}`;
   }
 
   async firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void> {
@@ -597,9 +622,11 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       if (key === null && first !== undefined) {
         // Linked nowhere: its first registration here. Held, or refused while another holds it; linked meanwhile,
         // it goes on as a linked PAN.
+        const keys = [this.#panKey(pan), this.#firstKey(pan)];
+        for (const other of this.#others) keys.push(this.#panKey(pan, other), this.#firstKey(pan, other));
         const [state, link, lingeringMs = -1] = await this.#holdFirstScript(
-          this.#panKey(pan),
-          this.#firstKey(pan),
+          keys.length,
+          ...keys,
           first,
           this.sendMarkTtlMs,
           this.#furthestMarkMs,

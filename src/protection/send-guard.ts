@@ -243,7 +243,7 @@ const NO_BUDGET = { allowed: true as const, nextSendInMs: 0, refund: async () =>
  * An Idempotency-Key's store key (`scope`: client, operation and key) and its input's fingerprint, under one secret's
  * hasher: the current one, or during a rotation a previous or the coming one (SendGuard #begin).
  */
-function idempotencyKeys(hasher: KeyHasher, scope: string, input: string): { key: string; fingerprint: string } {
+export function idempotencyKeys(hasher: KeyHasher, scope: string, input: string): { key: string; fingerprint: string } {
   return { key: hasher.hash("idempotency", scope), fingerprint: hasher.hash("fingerprint", input) };
 }
 

@@ -111,7 +111,7 @@ describeWithRedis("bytes of another type where a record is kept, every store (re
       const hold = `${prefix}regfirst:${current.hash(REGISTERED_PAN_DIMENSION, pan)}`;
       const holdFirst = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown[]>>)
         .aopayRegisteredMobilesHoldFirst;
-      expect(await holdFirst.call(redis, link, hold, "first", 60_000, LONGEST_SEND_MARK_TTL_MS)).toEqual([3, ""]);
+      expect(await holdFirst.call(redis, 2, link, hold, "first", 60_000, LONGEST_SEND_MARK_TTL_MS)).toEqual([3, ""]);
       expect(await redis.exists(hold)).toBe(0);
     });
 

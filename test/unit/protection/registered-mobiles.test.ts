@@ -1102,7 +1102,7 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
       const hold = `${prefix}regfirst:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
       const holdFirst = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown[]>>)
         .aopayRegisteredMobilesHoldFirst;
-      expect(await holdFirst.call(redis, link, hold, "mine", 60_000, LONGEST_SEND_MARK_TTL_MS)).toEqual([3, ""]);
+      expect(await holdFirst.call(redis, 2, link, hold, "mine", 60_000, LONGEST_SEND_MARK_TTL_MS)).toEqual([3, ""]);
       expect(await redis.exists(hold)).toBe(0);
       expect(await redis.type(link)).toBe("hash");
     });
@@ -1127,7 +1127,7 @@ describeWithRedis("RedisRegisteredMobileStore (real Redis at REDIS_URL)", () => 
         const hold = `${prefix}regfirst:${hasher.hash(REGISTERED_PAN_DIMENSION, pan)}`;
         const holdFirst = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown[]>>)
           .aopayRegisteredMobilesHoldFirst;
-        expect(await holdFirst.call(redis, link, hold, "mine", 60_000, LONGEST_SEND_MARK_TTL_MS)).toEqual([3, ""]);
+        expect(await holdFirst.call(redis, 2, link, hold, "mine", 60_000, LONGEST_SEND_MARK_TTL_MS)).toEqual([3, ""]);
         expect(await redis.exists(`${prefix}regmobiles:${planted}`)).toBe(0);
         expect(await redis.exists(hold)).toBe(0);
         await redis.del(link);
