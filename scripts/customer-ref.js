@@ -102,7 +102,16 @@ function otherSecrets() {
     // Messages name the setting, never the value.
     const value = readGroup(protectionSettings, { [name]: raw }, problems)[name];
     if (problems.length > 0) fail(problems.join("; "));
-    const list = /** @type {string[]} */ (single ? [value] : value).filter((s) => s !== current);
+    const all = /** @type {string[]} */ (single ? [value] : value);
+    // A consent's key under a secret the servers have retired is read by none of them: the servers' HMAC_SECRET run
+    // over by the old one (as the references' search across a rotation does: HMAC_SECRET=<old secret>) would print a
+    // key whose mark revokes nothing. Refused, naming no value (docs/operations.md "Revoking a consent").
+    if (CONSENT_CLIENT !== undefined && name === "HMAC_SECRET_RETIRED" && all.includes(current ?? ""))
+      fail(
+        "--consent: HMAC_SECRET is one of HMAC_SECRET_RETIRED's secrets, under which no server reads a consent: a mark " +
+          "under its key would revoke nothing. Run with the servers' own HMAC_SECRET",
+      );
+    const list = all.filter((s) => s !== current);
     list.forEach((s, i) =>
       others.push({
         secret: Buffer.from(s, "utf8"),
@@ -153,24 +162,29 @@ function consentLines(identifier) {
   const key = (/** @type {Buffer} */ s) =>
     `${prefix}consent:${consentKey(new KeyHasher(s), CONSENT_CLIENT, /** @type {{ canonical: string }} */ (cibil).canonical)}`;
   const others = otherSecrets();
+  // HMAC_SECRET_RETIRED's keys are not printed: no server reads a consent under a retired secret (registered mobiles'
+  // records only: protection/index.ts readHashers), so a mark there blocks nothing, and an operator who marked such a
+  // key alone (it was printed, as a reference's line is) believed a consent revoked that stood under HMAC_SECRET.
+  // stdout is exactly the keys to mark, one a line; stderr counts the rest.
+  const read = others.filter((other) => !other.retired);
+  const retired = others.length - read.length;
   process.stdout.write(`consent   ${key(secret())}\n`);
-  for (const other of others) process.stdout.write(`consent   ${key(other.secret)}  (${other.label})\n`);
+  for (const other of read) process.stdout.write(`consent   ${key(other.secret)}  (${other.label})\n`);
   // During a rotation a consent may stand under the keys of HMAC_SECRET, HMAC_SECRET_PREVIOUS and HMAC_SECRET_NEXT:
-  // the server reads those (protection/index.ts readHashers), a mark under any one refusing the report and any grant
-  // (protection/consent.ts hasConsent, consent-store.ts GRANT): marked under one alone, a replica not yet switched (or
-  // one already switched) could still hold it under another. HMAC_SECRET_RETIRED's keys are printed too (the lines are
-  // the references' layout) but read by no server (registered mobiles' records only): counted apart, no mark needed.
-  // Said on stderr: stdout stays the keys, one a line.
-  const retired = others.filter((other) => other.retired).length;
-  const read = others.length + 1 - retired;
+  // the server reads those, a mark under any one refusing the report and any grant (protection/consent.ts hasConsent,
+  // consent-store.ts GRANT): marked under one alone, a replica not yet switched (or one already switched) could still
+  // hold it under another. Said on stderr: stdout stays the keys, one a line.
   if (others.length === 0) return;
   const mark = `SET <key> ${CONSENT_MARK} PX ${CONSENT_MARK_MS}`;
   const advice =
-    read === 1
-      ? `1 key the server reads (the first line): revoke by marking it: ${mark}`
-      : `${read} keys the server reads: revoke by marking every one: ${mark}`;
+    read.length === 0
+      ? `1 key the server reads: revoke by marking it: ${mark}`
+      : `${read.length + 1} keys the server reads: revoke by marking every one: ${mark}`;
   const unread =
-    retired === 0 ? "" : `; ${retired} (retired secret) ${retired === 1 ? "key" : "keys"}: read by no server, no mark`;
+    retired === 0
+      ? ""
+      : `; ${retired} (retired secret) ${retired === 1 ? "key" : "keys"} not printed: read by no server, a mark ` +
+        "there blocks nothing";
   process.stderr.write(`${advice}${unread}\n`);
 }
 

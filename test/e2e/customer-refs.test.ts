@@ -333,9 +333,9 @@ describe("npm run customer-ref", () => {
   });
 
   // The server reads a consent under HMAC_SECRET, HMAC_SECRET_PREVIOUS and HMAC_SECRET_NEXT only
-  // (protection/index.ts readHashers): a retired secret's key is printed (the references' layout) but not counted
-  // among the keys to mark. Before, stderr said "3 keys ... marking every one" with a retired secret set.
-  it("--consent during a rotation: stderr counts the keys the server reads, the retired secret's apart", () => {
+  // (protection/index.ts readHashers): a retired secret's key is not printed (a mark there blocks nothing), only
+  // counted on stderr. Before, it was printed among the keys, and an operator who marked it alone revoked nothing.
+  it("--consent during a rotation: stdout is the keys the server reads, the retired secret's counted apart", () => {
     const env = {
       HMAC_SECRET: SECRET,
       HMAC_SECRET_PREVIOUS: "customer-ref-old-secret-0123456789abcdefgh",
@@ -347,19 +347,30 @@ describe("npm run customer-ref", () => {
     expect(both.stdout.split("\n").map((l) => l.replace(/^consent +\S+/, "consent"))).toEqual([
       "consent",
       "consent  (previous secret 1)",
-      "consent  (retired secret 1)",
       "",
     ]);
-    expect(both.stderr).toBe(
-      `2 keys the server reads: revoke by marking every one: ${mark}; 1 (retired secret) key: read by no server, ` +
-        "no mark\n",
-    );
+    const unread = "1 (retired secret) key not printed: read by no server, a mark there blocks nothing\n";
+    expect(both.stderr).toBe(`2 keys the server reads: revoke by marking every one: ${mark}; ${unread}`);
+    // The retired secret's key is none of those printed.
+    const underRetired = cli("102277100", { HMAC_SECRET: env.HMAC_SECRET_RETIRED }, ["--consent", "client-a"]);
+    expect(both.stdout).not.toContain(underRetired.stdout.trim().split(/\s+/)[1]);
     const retiredOnly = cli("102277100", { ...env, HMAC_SECRET_PREVIOUS: undefined }, ["--consent", "client-a"]);
-    expect(retiredOnly.stdout.split("\n")).toHaveLength(3);
-    expect(retiredOnly.stderr).toBe(
-      `1 key the server reads (the first line): revoke by marking it: ${mark}; 1 (retired secret) key: read by no ` +
-        "server, no mark\n",
-    );
+    expect(retiredOnly.stdout.split("\n")).toHaveLength(2);
+    expect(retiredOnly.stderr).toBe(`1 key the server reads: revoke by marking it: ${mark}; ${unread}`);
+  });
+
+  it("--consent with HMAC_SECRET set to a retired secret (the old one, over the servers'): refused, no key printed", () => {
+    const retired = "customer-ref-retired-secret-0123456789abcdef";
+    const run = cli("102277100", { HMAC_SECRET: retired, HMAC_SECRET_RETIRED: `${SECRET},${retired}` }, [
+      "--consent",
+      "client-a",
+    ]);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/HMAC_SECRET is one of HMAC_SECRET_RETIRED's secrets/);
+    for (const secret of [SECRET, retired]) expect(run.stderr).not.toContain(secret);
+    // The references' search across a rotation still runs under the old secret (its lines are under it).
+    expect(cli("102277100", { HMAC_SECRET: retired, HMAC_SECRET_RETIRED: retired }).status).toBe(0);
   });
 
   it("a 10-digit number gives each kind it is valid as: mobile, CIBIL id and user key, each its own reference", () => {
