@@ -2,7 +2,7 @@ import type Redis from "ioredis";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { OtpThrottle, type OtpSubject } from "../../src/protection/otp-throttle";
 import { MemoryIdempotencyStore, RedisIdempotencyStore } from "../../src/protection/idempotency-store";
-import { FirstRegistrationPendingError } from "../../src/protection/registered-mobiles";
+import { FIRST_REGISTRATION_HOLD_MS, FirstRegistrationPendingError } from "../../src/protection/registered-mobiles";
 import { RedisRegisteredMobileStore } from "../../src/protection/redis-registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../src/protection/store-sealer";
 import { idempotencyKeys } from "../../src/protection/send-guard";
@@ -63,6 +63,25 @@ describeWithRedis("promises across an HMAC_SECRET rotation, both orders", () => 
       await first.firstEnded(pan, "first", false);
       await second.registering(pan, "9123456780", "second");
       expect([...(await second.recall("760191777"))].sort()).toEqual(["9123456780", "9876512345"]);
+    });
+
+    it("a first registration whose outcome is unknown on one replica refuses the other for the hold's time left", async () => {
+      const p = prefix();
+      const notYet = new RedisRegisteredMobileStore(redis, p, OLD, sealer, DAY, [], [NEW]);
+      const switched = new RedisRegisteredMobileStore(redis, p, NEW, sealer, DAY, [OLD]);
+      const [first, second] = notYetFirst ? [notYet, switched] : [switched, notYet];
+      const pan = "ABCPR1235F";
+      await first.registering(pan, "9876512346", "first");
+      // Its call's outcome unknown: the hold lingers (left to expire), and the other replica is told how long.
+      await first.firstEnded(pan, "first", true);
+      const refused = await Promise.resolve(second.registering(pan, "9123456781", "second")).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(FirstRegistrationPendingError);
+      const waitMs = (refused as FirstRegistrationPendingError).retryAfterMs ?? 0;
+      expect(waitMs).toBeGreaterThan(FIRST_REGISTRATION_HOLD_MS - 5_000);
+      expect(waitMs).toBeLessThanOrEqual(FIRST_REGISTRATION_HOLD_MS);
+      // Read only: nothing was written under the first one's secret by the second (its hold unchanged, no hold of its
+      // own under its secret).
+      expect(await redis.keys(`${p}regfirst:*`)).toHaveLength(1);
     });
 
     it("an Idempotency-Key taken on one replica is found on the other (Redis): replayed, never taken again", async () => {
