@@ -44,12 +44,18 @@ describeWithRedis("promises across an HMAC_SECRET rotation, both orders", () => 
     await redis.quit();
   });
 
+  /** The two replicas' registered-mobile stores on a fresh prefix, the one acting first first. */
+  const registrars = (notYetFirst: boolean) => {
+    const p = prefix();
+    const notYet = new RedisRegisteredMobileStore(redis, p, OLD, sealer, DAY, [], [NEW]);
+    const switched = new RedisRegisteredMobileStore(redis, p, NEW, sealer, DAY, [OLD]);
+    const [first, second] = notYetFirst ? [notYet, switched] : [switched, notYet];
+    return { p, first, second };
+  };
+
   describe.each(ORDERS)("%s", (_name, notYetFirst) => {
     it("a PAN's first registration held on one replica refuses its first registration on the other", async () => {
-      const p = prefix();
-      const notYet = new RedisRegisteredMobileStore(redis, p, OLD, sealer, DAY, [], [NEW]);
-      const switched = new RedisRegisteredMobileStore(redis, p, NEW, sealer, DAY, [OLD]);
-      const [first, second] = notYetFirst ? [notYet, switched] : [switched, notYet];
+      const { first, second } = registrars(notYetFirst);
       const pan = "ABCPR1234F";
       await first.registering(pan, "9876512345", "first");
       // Held under the first one's secret alone, the second took a hold of its own under its secret: two first
@@ -66,10 +72,7 @@ describeWithRedis("promises across an HMAC_SECRET rotation, both orders", () => 
     });
 
     it("a first registration whose outcome is unknown on one replica refuses the other for the hold's time left", async () => {
-      const p = prefix();
-      const notYet = new RedisRegisteredMobileStore(redis, p, OLD, sealer, DAY, [], [NEW]);
-      const switched = new RedisRegisteredMobileStore(redis, p, NEW, sealer, DAY, [OLD]);
-      const [first, second] = notYetFirst ? [notYet, switched] : [switched, notYet];
+      const { p, first, second } = registrars(notYetFirst);
       const pan = "ABCPR1235F";
       await first.registering(pan, "9876512346", "first");
       // Its call's outcome unknown: the hold lingers (left to expire), and the other replica is told how long.
