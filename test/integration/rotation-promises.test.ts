@@ -2,7 +2,13 @@ import type Redis from "ioredis";
 import { KeyHasher } from "../../src/protection/key-hasher";
 import { OtpThrottle, type OtpSubject } from "../../src/protection/otp-throttle";
 import { MemoryIdempotencyStore, RedisIdempotencyStore } from "../../src/protection/idempotency-store";
-import { FIRST_REGISTRATION_HOLD_MS, FirstRegistrationPendingError } from "../../src/protection/registered-mobiles";
+import {
+  FIRST_REGISTRATION_HOLD_MS,
+  FirstRegistrationPendingError,
+  LONGEST_SEND_MARK_TTL_MS,
+  REGISTERED_PAN_DIMENSION,
+  SEND_IN_PROGRESS_RETRY_MS,
+} from "../../src/protection/registered-mobiles";
 import { RedisRegisteredMobileStore } from "../../src/protection/redis-registered-mobiles";
 import { deriveStoreKey, StoreSealer } from "../../src/protection/store-sealer";
 import { idempotencyKeys } from "../../src/protection/send-guard";
@@ -60,9 +66,11 @@ describeWithRedis("promises across an HMAC_SECRET rotation, both orders", () => 
       await first.registering(pan, "9876512345", "first");
       // Held under the first one's secret alone, the second took a hold of its own under its secret: two first
       // registrations of one PAN at AOPay at once (the race the hold exists for: registered-mobiles.ts).
-      await expect(second.registering(pan, "9123456780", "second")).rejects.toBeInstanceOf(
-        FirstRegistrationPendingError,
-      );
+      const running = await Promise.resolve(second.registering(pan, "9123456780", "second")).catch((e: unknown) => e);
+      expect(running).toBeInstanceOf(FirstRegistrationPendingError);
+      // Its registration still runs (the hold neither lingering nor past half its time): the short retry, not the hold's
+      // time left.
+      expect((running as FirstRegistrationPendingError).retryAfterMs).toBe(SEND_IN_PROGRESS_RETRY_MS);
       // Ended (answered, linked under the first one's secret): the second goes as a registration of a linked PAN, its
       // mobile joining the record before the call.
       await first.remember("760191777", "9876512345", pan);
@@ -85,6 +93,46 @@ describeWithRedis("promises across an HMAC_SECRET rotation, both orders", () => 
       // Read only: nothing was written under the first one's secret by the second (its hold unchanged, no hold of its
       // own under its secret).
       expect(await redis.keys(`${p}regfirst:*`)).toHaveLength(1);
+    });
+
+    it("a hold under the other secret past half its time refuses for its time left; expired, it binds nothing", async () => {
+      const { p, first, second } = registrars(notYetFirst);
+      const pan = "ABCPR1236F";
+      await first.registering(pan, "9876512347", "first");
+      const [held] = await redis.keys(`${p}regfirst:*`);
+      // Less than half its time left and not marked lingering: its registration's process died (UNDER_WAY's rule), and
+      // the other replica is told the time left, as for a hold under its own secret.
+      await redis.pexpire(held, 3_000);
+      const refused = await Promise.resolve(second.registering(pan, "9123456782", "second")).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(FirstRegistrationPendingError);
+      const waitMs = (refused as FirstRegistrationPendingError).retryAfterMs ?? 0;
+      expect(waitMs).toBeGreaterThan(0);
+      expect(waitMs).toBeLessThanOrEqual(3_000);
+      // Expired (no link written): nothing holds the PAN, and the other replica holds it under its own secret.
+      await redis.pexpire(held, 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await second.registering(pan, "9123456782", "second");
+      const holds = await redis.keys(`${p}regfirst:*`);
+      expect(holds).toHaveLength(1);
+      expect(holds[0]).not.toBe(held);
+    });
+
+    it("a link the other replica wrote after the links were read: HOLD_FIRST follows it, and holds nothing", async () => {
+      // The stores define the script on this connection.
+      const { p } = registrars(notYetFirst);
+      const [own, other] = notYetFirst ? [OLD, NEW] : [NEW, OLD];
+      const pan = "ABCPR1237F";
+      const at = (kind: string, h: KeyHasher) => `${p}${kind}:${h.hash(REGISTERED_PAN_DIMENSION, pan)}`;
+      // The registration's TypeScript read found no link anywhere; the other replica's first registration then
+      // answered and linked the PAN under its secret, before this one's script ran (called here as #registering does).
+      const record = "r".repeat(43);
+      await redis.set(at("regpan", other), record, "PX", 60_000);
+      const holdFirst = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown[]>>)
+        .aopayRegisteredMobilesHoldFirst;
+      const keys = [at("regpan", own), at("regfirst", own), at("regpan", other), at("regfirst", other)];
+      expect(await holdFirst.call(redis, 4, ...keys, "mine", 60_000, LONGEST_SEND_MARK_TTL_MS)).toEqual([2, record]);
+      // Gone on as a linked PAN: no hold taken (a first registration of a PAN linked meanwhile).
+      expect(await redis.keys(`${p}regfirst:*`)).toEqual([]);
     });
 
     it("an Idempotency-Key taken on one replica is found on the other (Redis): replayed, never taken again", async () => {
