@@ -182,4 +182,24 @@ describeWithRedis("Redis commands after a stall of the event loop", () => {
       redis.disconnect();
     }
   });
+  it("a command timed out whose reply comes later: the next command gets its own reply, not that one", async () => {
+    const { redis, check } = await connected();
+    const late = `${prefix}late`;
+    const next = `${prefix}next`;
+    await admin.set(next, "its own");
+    try {
+      proxy.stall();
+      await expect(redis.incr(late)).rejects.toThrow("Command timed out");
+      // The INCR reaches Redis now and is answered ("1"): ioredis's reply queue still holds the command given up on,
+      // so that reply goes to it (already settled), and the GET written after it gets its own.
+      proxy.restore();
+      expect(await redis.get(next)).toBe("its own");
+      expect(await admin.get(late)).toBe("1");
+      expect(await redis.incr(late)).toBe(2);
+    } finally {
+      proxy.restore();
+      check.stop();
+      redis.disconnect();
+    }
+  });
 });
