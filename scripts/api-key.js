@@ -7,12 +7,12 @@
 const { createHash, randomBytes } = require("node:crypto");
 const { parseCli } = require("./cli");
 
-const USAGE =
-  "usage: npm run api-key -- <clientId>   (1-64 letters, digits, '.', '_' or '-'; one starting with '-' after `--`)\n";
-// One client id and no flag: `--help` or a mistyped flag was taken for a client's name, and a key made for it.
+const USAGE = "usage: npm run api-key -- <clientId>   (1-64 letters, digits, '.', '_' or '-', not first)\n";
+// One client id and no flag: `--help` or a mistyped flag was taken for a client's name, and a key made for it; so was
+// `-- --help` (after `--`), refused by scripts/cli.js as any value starting with '-', and by the pattern here.
 const { positionals } = parseCli(USAGE, { positionals: true });
 const clientId = positionals[0];
-if (positionals.length !== 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) {
+if (positionals.length !== 1 || !/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/.test(clientId)) {
   process.stderr.write(USAGE);
   process.exit(2);
 }

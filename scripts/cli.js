@@ -11,8 +11,14 @@
  *   an unknown flag, a flag's value missing, an argument where none is taken: what was wrong and the usage on stderr,
  *                               exit 2, nothing done
  *
- * A value that starts with `-` is refused after a flag that takes one (`--out --help`), as parseArgs does; after `--`
- * every argument is a positional one (`npm run api-key -- -- -svc`), the usual meaning of `--`.
+ * A value that starts with `-` is refused, wherever it comes: after a flag that takes one (`--out --help`, as parseArgs
+ * does), joined to it (`--out=--help`) or after `--` (`npm run api-key -- -- --help` made a key for a client named
+ * `--help`): no value any script takes starts with `-` (a client id, a folder, a count), so one that does is a flag
+ * put where a value goes. Exit 2, nothing done.
+ *
+ * A flag that takes a value, given twice (`--out a --out b`): refused, exit 2, naming it. parseArgs keeps the last one
+ * silently, and which of two folders was meant is not ours to guess. A flag declared `multiple` is taken as often as
+ * given; a boolean flag twice says the same thing twice.
  *
  * An argument where none is taken is refused without quoting it (parseArgs quotes it: `Unexpected argument
  * 'HMAC_SECRET=…'`): a setting written after the command instead of before it, its secret then whole on stderr.
@@ -33,30 +39,48 @@ const UNEXPECTED = "this command takes no arguments (not shown: a setting goes b
  */
 function parseCli(usage, config = {}) {
   const options = /** @type {O} */ (config.options ?? {});
+  /** Refused: what was wrong, the usage on stderr, exit 2, nothing done. */
+  const refuse = (/** @type {string} */ said) => {
+    process.stderr.write(`${said}\n${usage}`);
+    process.exit(2);
+  };
+  const all = { ...options, help: /** @type {const} */ ({ type: "boolean", short: "h" }) };
   let parsed;
   try {
     parsed = parseArgs({
       args: config.args ?? process.argv.slice(2),
-      options: { ...options, help: { type: "boolean", short: "h" } },
+      options: all,
       allowPositionals: config.positionals === true,
       strict: true,
+      tokens: true,
     });
   } catch (error) {
-    const said = config.unshown
-      ? "an unknown flag, or a flag without its value (the arguments are not shown)"
-      : /** @type {NodeJS.ErrnoException} */ (error).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL"
-        ? UNEXPECTED
-        : /** @type {Error} */ (error).message;
-    process.stderr.write(`${said}\n${usage}`);
-    process.exit(2);
+    return refuse(
+      config.unshown
+        ? "an unknown flag, or a flag without its value (the arguments are not shown)"
+        : /** @type {NodeJS.ErrnoException} */ (error).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL"
+          ? UNEXPECTED
+          : /** @type {Error} */ (error).message,
+    );
   }
+  /** @type {Set<string>} */
+  const seen = new Set();
+  for (const token of parsed.tokens) {
+    if (token.kind !== "option") continue;
+    const declared = /** @type {{ type: string, multiple?: boolean }} */ (all[token.name]);
+    if (declared.type === "string" && declared.multiple !== true) {
+      if (seen.has(token.name)) refuse(`Option '--${token.name}' given more than once: give it once`);
+      seen.add(token.name);
+    }
+  }
+  const given = [...Object.values(parsed.values).flat(), ...parsed.positionals];
+  if (given.some((value) => typeof value === "string" && value.startsWith("-")))
+    refuse("a value may not start with '-' (not shown): a flag where a value goes, after `--` or `=`?");
   // `--out=` is the value "" to parseArgs: path.resolve("") is the working directory, which client:build and
   // client:pack removed whole before building into it (the checkout, where npm runs scripts). No flag takes "".
   for (const [name, value] of Object.entries(parsed.values))
-    if (value === "" || (Array.isArray(value) && value.includes(""))) {
-      process.stderr.write(`Option '--${name}' needs a value, not an empty one\n${usage}`);
-      process.exit(2);
-    }
+    if (value === "" || (Array.isArray(value) && value.includes("")))
+      refuse(`Option '--${name}' needs a value, not an empty one`);
   if (/** @type {{ help?: boolean }} */ (parsed.values).help === true) {
     process.stdout.write(usage);
     process.exit(0);

@@ -167,14 +167,83 @@ describe("the arguments of every script package.json runs", () => {
     },
   );
 
-  it("api-key: a client id after `--` is taken as written (the usual meaning of --), a flag before it is not", async () => {
-    const ran = await run([script("api-key.js"), "--", "-svc"], REPO);
-    expect(ran.code).toBe(0);
-    expect(ran.stdout).toMatch(/^ {2}-svc:[0-9a-f]{64}$/m);
+  it("api-key: a value starting with '-' is refused, after `--` too (`-- --help` made a key named --help)", async () => {
+    for (const args of [
+      ["--", "--help"],
+      ["--", "-svc"],
+      ["--", "-h"],
+    ]) {
+      const ran = await run([script("api-key.js"), ...args], REPO);
+      expect(ran.code).toBe(2);
+      expect(ran.stderr).toMatch(/^a value may not start with '-' \(not shown\).*\nusage: npm run api-key/);
+      expect(ran.stdout).toBe("");
+    }
+    // A client id as usual, after `--` or not: a key made.
+    for (const args of [["--", "svc-1"], ["svc-1"]]) {
+      const ran = await run([script("api-key.js"), ...args], REPO);
+      expect(ran.code).toBe(0);
+      expect(ran.stdout).toMatch(/^ {2}svc-1:[0-9a-f]{64}$/m);
+    }
     // A second client id: refused, nothing made.
     const two = await run([script("api-key.js"), "a", "b"], REPO);
     expect(two.code).toBe(2);
     expect(two.stdout).not.toContain("aopk_");
     expect(readdirSync(scratch)).toEqual(["project"]);
   });
+
+  /**
+   * [npm script, a flag taking a value, a value for it, argv before the flags, cwd, env]: every such flag of every
+   * script. A folder's value is scratch/out, which nothingBuilt checks (the same flag twice once built into it).
+   */
+  const out = () => join(scratch, "out");
+  const VALUED: [string, string, () => string, () => string[], () => string, Record<string, string>][] = [
+    ["client:build", "out", out, () => [script("client-build.js")], () => REPO, {}],
+    ["client:pack", "out", out, () => [script("client-pack.js")], () => REPO, {}],
+    ["layers", "src", out, () => [script("import-layers.js")], () => REPO, {}],
+    ["schema:check", "baseline", out, () => [script("schema-check.js")], () => REPO, {}],
+    ["schema:check", "schema", out, () => [script("schema-check.js")], () => REPO, {}],
+    [
+      "customer-ref",
+      "consent",
+      () => "svc",
+      () => [script("customer-ref.js")],
+      () => REPO,
+      { HMAC_SECRET: "x".repeat(40) },
+    ],
+    ["explorer:build", "only", () => "server", () => [join(project, "scripts/build-if-stale.js")], () => project, {}],
+    ["bench:callgrind", "dist", out, () => [join(REPO, "bench/callgrind.js"), "--no-build"], () => REPO, {}],
+    ["bench:syscalls", "requests", () => "0", () => [join(REPO, "bench/syscalls.js"), "--no-build"], () => REPO, {}],
+    ["soak", "requests", () => "0", () => [script("soak.js")], () => REPO, {}],
+    ["soak:memory", "sends", () => "0", () => [script("memory-soak.js")], () => REPO, {}],
+  ];
+
+  // parseArgs kept the last of `--out a --out b` silently: which of two folders was meant is not the script's to guess.
+  it.each(VALUED)(
+    "%s --%s given twice: refused, naming it; exit 2, nothing done",
+    async (_n, flag, value, argv, cwd, env) => {
+      for (const twice of [
+        [`--${flag}`, value(), `--${flag}`, value()],
+        [`--${flag}=${value()}`, `--${flag}`, value()],
+      ]) {
+        const ran = await run([...argv(), ...twice], cwd(), env);
+        expect(ran.code).toBe(2);
+        expect(ran.stderr).toMatch(new RegExp(`^Option '--${flag}' given more than once: give it once\\nusage: `));
+        expect(ran.stdout).toBe("");
+        nothingBuilt();
+      }
+    },
+  );
+
+  it.each(VALUED)(
+    "%s --%s=--help (a flag as its value): refused, not shown; exit 2",
+    async (_n, flag, _v, argv, cwd, env) => {
+      const ran = await run([...argv(), `--${flag}=--help`], cwd(), env);
+      expect(ran.code).toBe(2);
+      expect(ran.stderr).toMatch(/^a value may not start with '-' \(not shown\)/);
+      expect(ran.stderr).not.toContain("--help");
+      expect(ran.stdout).toBe("");
+      expect(existsSync(join(cwd(), "--help"))).toBe(false);
+      nothingBuilt();
+    },
+  );
 });
