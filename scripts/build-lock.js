@@ -26,9 +26,20 @@
  * Hand-written, not proper-lockfile (not a dependency; its stale lock removal has the same two-remover race),
  * nor flock(2), which Node does not offer.
  *
- * Left: a taker killed between making its ticket and dropping it (microseconds) leaves a ticket naming a gone
- * process; it is removed by the next waiter, and two waiters removing it at one instant could both go on. A holder
- * killed between starting a writer and naming it (microseconds) leaves that writer unnamed.
+ * The ticket is made, like the lock, by a hard link from the taker's own file (its pid in it): never seen empty, so
+ * never judged its maker's gone while that maker lives (a ticket made with `wx` was empty until written, and a waiter
+ * reading it then removed a live taker's ticket).
+ *
+ * Litter: a waiter killed with SIGKILL leaves its own file, `.build-if-stale.lock.<pid>`, and a taker killed inside its
+ * ticket leaves `.build-if-stale.lock.takeover-<id>`. Each lock taken first removes those of processes gone (by the
+ * pid in the name, or in the ticket): a live one's, a waiter's or a taker's, is never removed. A pid reused by another
+ * process since keeps its file until that process ends: litter kept, never a live one's removed.
+ *
+ * Left: two waiters removing one dead taker's ticket at one instant could both go on. A holder killed between
+ * starting a writer and naming it (microseconds) leaves that writer unnamed.
+ *
+ * jest's dist-test/ (test/global-setup.js) has a lock of its own, `.dist-test.lock`, the same way: two jest runs of
+ * one checkout at once compiled into it together. Not the build lock: `npm run dev` holds that for as long as it runs.
  */
 const fs = require("node:fs");
 const path = require("node:path");
@@ -84,10 +95,10 @@ function current(file) {
  * False when another waiter's takeover of it is under way (the caller waits a little).
  * @param {string} file @param {{ id: string }} seen
  */
-function takeOver(file, seen) {
+function takeOver(file, seen, /** @type {string} */ mine) {
   const ticket = `${file}.takeover-${seen.id}`;
   try {
-    fs.writeFileSync(ticket, `${process.pid}\n`, { flag: "wx" });
+    fs.linkSync(mine, ticket);
   } catch (error) {
     if (!is(error, "EEXIST")) throw error;
     // Another waiter's takeover of it: it takes microseconds; a ticket whose maker is gone is dropped (see the top).
@@ -109,31 +120,59 @@ function takeOver(file, seen) {
   return true;
 }
 
+/**
+ * Removes what processes now gone left beside the lock `file` (see the top): their own files and their tickets.
+ * @param {string} file
+ */
+function sweep(file) {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.`;
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const rest = name.slice(prefix.length);
+    const entry = path.join(dir, name);
+    try {
+      // A waiter's own file by the pid in its name; a ticket by the pid in it (linked whole, never seen empty).
+      const pid = /^\d+$/.test(rest)
+        ? Number(rest)
+        : rest.startsWith("takeover-")
+          ? Number.parseInt(fs.readFileSync(entry, "utf8"), 10)
+          : undefined;
+      if (pid !== undefined && !alive(pid)) fs.rmSync(entry, { force: true });
+    } catch (error) {
+      if (!is(error, "ENOENT")) throw error;
+    }
+  }
+}
+
 /** The lock this process holds: its file and inode (one taken over is another's). */
 let held = /** @type {{ file: string, ino: number } | undefined} */ (undefined);
 
 /**
- * Names `pid`, a writer of dist/ this process started, in the lock it holds: the lock is held while it lives, whatever
- * becomes of this process (see the top). Appended: the lock is never seen without its holder's line.
- * @param {number | undefined} pid
+ * Names `pid`, a writer this process started, in the lock `into` (the last one it took by default): the lock is held
+ * while it lives, whatever becomes of this process (see the top). Appended: the lock is never seen without its
+ * holder's line.
+ * @param {number | undefined} pid @param {{ file: string, ino: number } | undefined} [into]
  */
-function heldAlsoBy(pid) {
-  if (held === undefined || pid === undefined) return;
-  const fd = fs.openSync(held.file, "a");
+function heldAlsoBy(pid, into = held) {
+  if (into === undefined || pid === undefined) return;
+  const fd = fs.openSync(into.file, "a");
   try {
-    if (fs.fstatSync(fd).ino === held.ino) fs.writeSync(fd, `${pid}\n`);
+    if (fs.fstatSync(fd).ino === into.ino) fs.writeSync(fd, `${pid}\n`);
   } finally {
     fs.closeSync(fd);
   }
 }
 
 /**
- * Takes the build lock of the checkout at `root` for this process, until it exits: waits for a live holder (saying
- * so once on stderr), takes over one left behind. `what` is said to whoever waits (`npm run dev`).
- * @param {string} root @param {string} [what]
+ * Takes the lock `name` of the checkout at `root` (the build lock by default) for this process, until it exits or
+ * calls `release`: waits for a live holder (saying so once on stderr), takes over one left behind, after removing what
+ * processes gone left beside it. `what` is said to whoever waits (`npm run dev`). `alsoBy(pid)`: heldAlsoBy, this lock.
+ * @param {string} root @param {string} [what] @param {string} [name]
  */
-async function lock(root, what = "") {
-  const file = path.join(root, ".build-if-stale.lock");
+async function lock(root, what = "", name = ".build-if-stale.lock") {
+  const file = path.join(root, name);
+  sweep(file);
   const mine = `${file}.${process.pid}`;
   fs.writeFileSync(mine, `${process.pid}${what ? ` ${what}` : ""}\n`);
   try {
@@ -142,23 +181,26 @@ async function lock(root, what = "") {
       try {
         fs.linkSync(mine, file);
         const ino = fs.statSync(mine).ino;
-        held = { file, ino };
+        const taken = { file, ino };
+        held = taken;
         // Released only while it is still ours: one taken over (held past LOCK_STALE_MS) is another's now.
-        process.on("exit", () => {
+        const release = () => {
+          process.off("exit", release);
           try {
             if (fs.statSync(file).ino === ino) fs.rmSync(file);
           } catch {
             // Gone already.
           }
-        });
-        return;
+        };
+        process.on("exit", release);
+        return { release, alsoBy: (/** @type {number | undefined} */ pid) => heldAlsoBy(pid, taken) };
       } catch (error) {
         if (!is(error, "EEXIST")) throw error;
       }
       const seen = current(file);
       if (seen === undefined) continue;
       if (seen.stale) {
-        if (!takeOver(file, seen)) await new Promise((resolve) => setTimeout(resolve, 10));
+        if (!takeOver(file, seen, mine)) await new Promise((resolve) => setTimeout(resolve, 10));
         continue;
       }
       if (!said) {

@@ -213,6 +213,41 @@ describe("scripts/build-if-stale.js", () => {
     };
     return { child, out, exited, when, until };
   };
+  it("two jest runs at once (test/global-setup.js): one compiles dist-test/, the other waits for it", async () => {
+    // Before: no lock; each removed dist-test/ and compiled into it, under the other's suites.
+    mkdirSync(join(root, "test"), { recursive: true });
+    copyFileSync(join(REPO, "test/global-setup.js"), join(root, "test/global-setup.js"));
+    writeFileSync(join(root, "src/a.ts"), "export const a: number = 7;\n");
+    const setup = () => watched(["-e", "require('./test/global-setup.js')()"]);
+    const runs = [setup(), setup()];
+    const exits = await Promise.all(runs.map((r) => r.exited));
+    expect(exits.map((e) => e.code)).toEqual([0, 0]);
+    const waited = runs.filter((r) => r.out.stderr.includes("build: waiting"));
+    expect(waited).toHaveLength(1);
+    expect(waited[0].out.stderr).toMatch(/\(pid \d+, jest's dist-test\/\)\n$/);
+    expect(readFileSync(join(root, "dist-test/a.js"), "utf8")).toContain("exports.a = 7;");
+    expect(() => statSync(join(root, ".dist-test.lock"))).toThrow();
+  });
+
+  it("what a waiter or a taker killed with SIGKILL left is removed at the next lock, a live one's never", () => {
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+    const beside = (rest: string) => join(root, `.build-if-stale.lock.${rest}`);
+    // A waiter's own file and a taker's ticket, each of a process gone and of one alive (this one).
+    writeFileSync(beside(String(gone)), `${gone}\n`);
+    writeFileSync(beside("takeover-1-2"), `${gone}\n`);
+    writeFileSync(beside(String(process.pid)), `${process.pid}\n`);
+    writeFileSync(beside("takeover-3-4"), `${process.pid} npm run dev\n`);
+    try {
+      build();
+      expect(existsSync(beside(String(gone)))).toBe(false);
+      expect(existsSync(beside("takeover-1-2"))).toBe(false);
+      expect(existsSync(beside(String(process.pid)))).toBe(true);
+      expect(existsSync(beside("takeover-3-4"))).toBe(true);
+    } finally {
+      for (const rest of [String(process.pid), "takeover-3-4"]) rmSync(beside(rest), { force: true });
+    }
+  });
+
   const pkgScript = (name: string) =>
     (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts[name];
   /**
