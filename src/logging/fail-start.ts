@@ -30,6 +30,7 @@ export function failStart(
   fields: Record<string, unknown>,
   code: number,
   secrets: readonly string[] = [],
+  base: Record<string, string> = {},
 ): void {
   // Through the scrubber as the JSON line is: stderr is a log too (`docker logs`, the journal). A start that failed on
   // a value (`HOST=<value>: not an address`) quoted it whole there, a secret's too when it was set in the wrong
@@ -39,7 +40,7 @@ export function failStart(
   // JSON line showed `mob-XXXXX-XXXXX.example`.
   process.stderr.write(`${shownAsLogged(new Scrubber(secrets), text)}\n`);
   if (process.stdout.isTTY !== true)
-    createLogger({ level: "fatal", secrets }).fatal({ ...fields, exitCode: code }, msg);
+    createLogger({ level: "fatal", secrets, base }).fatal({ ...fields, exitCode: code }, msg);
   // Set first: should nothing be left to run before the line is out, the process still ends with `code`.
   process.exitCode = code;
   void settleStdout(LOG_SETTLE_MS).then(() => process.exit(code));

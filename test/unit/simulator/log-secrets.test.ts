@@ -81,3 +81,32 @@ describe("the standalone simulator's log while it runs", () => {
     expect(output).not.toContain(MOBILE);
   });
 });
+
+describe("the standalone simulator's lines name it, and a start that failed hides its own credentials", () => {
+  it("service aopay-simulator, not the server's aopay-graphql, in every JSON line", async () => {
+    const { stdout } = await run(SECRETS.HMAC_SECRET);
+    const lines = stdout.split("\n").filter((line) => line.startsWith("{"));
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ service: "aopay-simulator" });
+  });
+
+  it.each(["SIM-REG-0001", "SIMCO01"])(
+    "a setting holding %s that stops its start: hidden on stderr and in the line",
+    async (own) => {
+      const child = spawn(process.execPath, [join(ROOT, "dist-test/simulator/main.js")], {
+        env: { PATH: process.env.PATH ?? "", SIMULATOR_PORT: "0", SIMULATOR_HOST: `${own}.invalid` },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(code).not.toBe(0);
+      expect(stderr).toMatch(/^Failed to start the simulator: .*\[REDACTED\]/);
+      expect(`${stdout}${stderr}`).not.toContain(own);
+      const line = stdout.split("\n").find((l) => l.startsWith("{"));
+      expect(JSON.parse(line ?? "{}")).toMatchObject({ service: "aopay-simulator", level: "fatal" });
+    },
+  );
+});
