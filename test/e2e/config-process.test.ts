@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { request } from "undici";
+import { runToExit } from "../helpers/run-to-exit";
 import { spawnServerProcess } from "../helpers/server-process";
 
 /**
@@ -11,26 +12,6 @@ import { spawnServerProcess } from "../helpers/server-process";
  * environment and from a file given with `node --env-file`, stopping with exit code 78 and every problem on stderr.
  */
 const ROOT = join(__dirname, "../..");
-
-/**
- * `node <entry>` (under ROOT) with exactly `env` and PATH, until its output has closed (`close`: `exit` may come before
- * the last of stdout is read): its exit code, stdout and stderr.
- */
-async function runToExit(
-  entry: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT, entry)], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  return { code, stdout, stderr };
-}
 
 describe("configuration of the server process", () => {
   let dir: string;

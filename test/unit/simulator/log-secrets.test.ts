@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { request } from "undici";
+import { runToExit } from "../../helpers/run-to-exit";
 
 /**
  * `npm run simulator` (dist-test/simulator/main.js, a real process on port 0): every line it writes while running
@@ -93,15 +94,10 @@ describe("the standalone simulator's lines name it, and a start that failed hide
   it.each(["SIM-REG-0001", "SIMCO01"])(
     "a setting holding %s that stops its start: hidden on stderr and in the line",
     async (own) => {
-      const child = spawn(process.execPath, [join(ROOT, "dist-test/simulator/main.js")], {
-        env: { PATH: process.env.PATH ?? "", SIMULATOR_PORT: "0", SIMULATOR_HOST: `${own}.invalid` },
-        stdio: ["ignore", "pipe", "pipe"],
+      const { code, stdout, stderr } = await runToExit("dist-test/simulator/main.js", {
+        SIMULATOR_PORT: "0",
+        SIMULATOR_HOST: `${own}.invalid`,
       });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
       expect(code).not.toBe(0);
       expect(stderr).toMatch(/^Failed to start the simulator: .*\[REDACTED\]/);
       expect(`${stdout}${stderr}`).not.toContain(own);
