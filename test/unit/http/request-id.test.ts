@@ -1,4 +1,4 @@
-import { callerRequestId, firstGroupDigits, freshRequestId } from "../../../src/http/request-id";
+import { callerRequestId, freshRequestId, mayBeRewritten } from "../../../src/http/request-id";
 import { Scrubber } from "../../../src/pii/scrub";
 
 /**
@@ -53,7 +53,7 @@ describe("request ids survive the log scrubber", () => {
 
   it("skips the scrubber's check only for ids it leaves alone: 200,000 digit-heavy UUIDs, alone and in a line", () => {
     // Each hexadecimal digit a decimal one 9 times in 10: long digit runs in every group, first groups with one letter
-    // anywhere. firstGroupDigits false must mean the scrubber changes nothing (freshRequestId skips its check then).
+    // anywhere. mayBeRewritten false must mean the scrubber changes nothing (freshRequestId skips its check then).
     let seed = 7;
     const next = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 4_294_967_296;
     const hex = (n: number) =>
@@ -63,12 +63,13 @@ describe("request ids survive the log scrubber", () => {
     let skipped = 0;
     for (let i = 0; i < 200_000; i++) {
       const id = `${hex(8)}-${hex(4)}-4${hex(3)}-${"89ab"[i % 4]}${hex(3)}-${hex(12)}`;
-      if (firstGroupDigits(id)) continue;
+      if (mayBeRewritten(id)) continue;
       skipped += 1;
       const line = `{"level":"info","requestId":"${id}","callerRequestId":"${id}"}\n`;
       if (scrubber.scrub(id) !== id || scrubber.scrub(line) !== line)
         throw new Error(`skipped an id it rewrites: ${id}`);
     }
-    expect(skipped).toBeGreaterThan(100_000);
+    // 23,646 of them: most digit-heavy ids hold a run of ten digits through their dashes (mayBeRewritten checks those).
+    expect(skipped).toBeGreaterThan(20_000);
   });
 });

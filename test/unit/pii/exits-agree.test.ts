@@ -1,10 +1,6 @@
-import { GraphQLError } from "graphql";
-import { scrubbedMessage, scrubbedQuestionText, scrubbedReference } from "../../../src/aopay/outcome";
-import { shownClientId } from "../../../src/auth/authenticator";
-import { createFormatError } from "../../../src/graphql/plugins/error-format";
-import { shownAsRead } from "../../../src/pii/client-text";
-import { maskGlued, Scrubber } from "../../../src/pii/scrub";
-import { CYRILLIC, read, scrubEntryPoints } from "../../helpers/scrub-entry-points";
+import { Scrubber } from "../../../src/pii/scrub";
+import { everyExit } from "../../helpers/every-exit";
+import { CYRILLIC, read } from "../../helpers/scrub-entry-points";
 import { seededBelow } from "../../helpers/throttle";
 
 /**
@@ -19,24 +15,7 @@ import { seededBelow } from "../../helpers/throttle";
  * What exits keep on purpose is no identifier and so not in this corpus: src/pii/kept-forms.ts, and its test.
  */
 const scrubber = new Scrubber(["AOP-554"]);
-const forRequest = () => scrubber.forRequest(["4829", "9182736450"]);
-const dev = createFormatError(scrubber, { production: false });
-
-// "a request's scrub" alone is no exit: every text it scrubs is then masked by maskNumberShapes or
-// maskNumberShapesKeepingLast4 (aopay/outcome.ts), both rows here, as are outcome.ts's own functions.
-const { "a request's scrub": _alone, ...points } = scrubEntryPoints(scrubber);
-const EXITS: Record<string, (text: string) => string> = {
-  ...points,
-  "AOPay's message (outcome.ts)": (t) => scrubbedMessage(t, forRequest()),
-  "AOPay's code or reference (outcome.ts)": (t) => scrubbedReference(t, forRequest(), 10_000),
-  "a CIBIL question's text (outcome.ts)": (t) => scrubbedQuestionText(t, forRequest()),
-  "a development error message (error-format.ts)": (t) => {
-    const message = `Unknown operation named "${t}".`;
-    return dev({ message, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }, new GraphQLError(message)).message;
-  },
-  "a client id as logged (authenticator.ts)": (t) => shownClientId(t),
-  "a refused Origin as logged (cors.ts)": (t) => shownAsRead(t, maskGlued),
-};
+const EXITS = everyExit(scrubber);
 
 const below = seededBelow(0x5eed11);
 const pick = <T>(items: readonly T[]): T => items[below(items.length)];

@@ -98,7 +98,10 @@ describe("identifiers keep a PAN shape inside them whole", () => {
       "SIMCBL000000000012",
     ];
     for (const t of kept) {
-      expect({ t, scrub: scrubber.scrub(t) }).toEqual({ t, scrub: t });
+      // AOPay's reference's 16 digits hold a mobile's shape: in a text, every exit masks them as the log line does
+      // (pii/scrub.ts asLogged); its PAN-shaped letters stay (src/pii/kept-forms.ts: kept whole in its own place).
+      const shown = t.startsWith("SPCBL") ? t.replace(/[0-9]{16}/, "X".repeat(16)) : t;
+      expect({ t, scrub: scrubber.scrub(t) }).toEqual({ t, scrub: shown });
       // AOPay's reference is kept whole on a line under its own key only (scrub.ts ownId): its digits elsewhere.
       const key = t.startsWith("SPCBL") ? "merchantTransactionId" : "msg";
       const line = JSON.stringify({ level: "info", time: 1, [key]: t });

@@ -1,4 +1,5 @@
 import {
+  asLogged,
   maskDigitRuns,
   maskGlued,
   maskNumberShapes,
@@ -67,6 +68,34 @@ function sameOrPanMasked(got: unknown, expected: unknown, panFirst?: unknown): b
   const redacted = got.replace(PAN_MASK_ALL, "[REDACTED]");
   return onlyMoreMasked(redacted, expected) || onlyMoreMasked(redacted, masked);
 }
+
+/**
+ * The bare scrub, its free-text identifier and maskGlued end with the log line's reading now (src/pii/scrub.ts
+ * asLogged): `got` is then the frozen copy's `expected` read so, where that reading masks more. Whether it is: the
+ * same or more masked than `expected` (sameOrPanMasked), or than `expected` read as the log line reads it, or showing
+ * nothing `expected` did not show (a percent-escape decoded on one side and kept on the other reads alike).
+ */
+function sameAsLogged(got: unknown, expected: unknown, alt?: unknown): boolean {
+  if (sameOrPanMasked(got, expected, alt)) return true;
+  if (typeof got !== "string" || typeof expected !== "string") return false;
+  const logged = asLogged(expected);
+  if (sameOrPanMasked(got, logged)) return true;
+  // Shows nothing the frozen copy did not: `got` as read, its letters and digits alone (what PII is spelled with),
+  // decomposed, its masks (`X`) left out, is in order within what the frozen copy's output reads as (the reading
+  // re-groups a number: `XXXX XXXX 9428`).
+  const seen = scrubberReading(got)
+    .normalize("NFKD")
+    .replace(/[^0-9A-WYZa-z]/g, "");
+  const before = scrubberReading(expected).normalize("NFKD");
+  let at = 0;
+  for (const c of seen) {
+    at = before.indexOf(c, at) + 1;
+    if (at === 0) return false;
+  }
+  return true;
+}
+/** The rows sameAsLogged compares. */
+const LOGGED_ROWS = new Set(["scrub", "identifier", "maskGlued", "maskGlued 9"]);
 
 /** The PAN's mask (src/pii/pan.ts maskPan): six `X`, its last three digits and its last letter. */
 const PAN_MASK = /XXXXXX[0-9]{3}[A-Z]/;
@@ -332,7 +361,8 @@ describe("Scrubber: the same redaction as the frozen copy of 8001b9b", () => {
           ["maskGlued 9", maskGlued(t, 9), frozenMaskGlued(t, 9)],
         ];
         for (const [what, got, expected, alt] of pairs)
-          if (!sameOrPanMasked(got, expected, alt)) differences.push({ what, secrets, own, text: t, got, expected });
+          if (!(LOGGED_ROWS.has(what) ? sameAsLogged(got, expected, alt) : sameOrPanMasked(got, expected, alt)))
+            differences.push({ what, secrets, own, text: t, got, expected });
       }
     }
     expect(differences.slice(0, 5)).toEqual([]);
@@ -439,6 +469,7 @@ describe("The PANs' tests: the same masks as the frozen copy of 8001b9b", () => 
       if (glued === t && /[PCHFATBLJG][A-Z][0-9]{4}/i.test(t)) middleOnly++;
       const alt = panFirst((x) => then.forRequest(own).scrub(x), t);
       const pairs: [string, string, string, string?][] = [
+        // The bare scrub, its free-text identifier and maskGlued end with the log line's reading now: sameAsLogged.
         ["scrub", now.scrub(t), then.scrub(t)],
         ["request scrub", now.forRequest(own).scrub(t), then.forRequest(own).scrub(t), alt],
         ["identifier", now.identifier(t), then.identifier(t)],
@@ -457,7 +488,8 @@ describe("The PANs' tests: the same masks as the frozen copy of 8001b9b", () => 
           got !== want &&
           !readMore(what, got, want) &&
           !spacedPan &&
-          !(what !== "maskGlued" && sameOrPanMasked(got, want, first))
+          !(what !== "maskGlued" && sameOrPanMasked(got, want, first)) &&
+          !(LOGGED_ROWS.has(what) && sameAsLogged(got, want, first))
         )
           differences.push({ what, text: t, got, want });
       }
@@ -542,6 +574,7 @@ describe("Scrubber and digit masks: the same output as the frozen copy of 574bdb
             thenPanFirst,
           ],
           ["request scrub again", nowRequest.scrub(t), thenRequest.scrub(tr), thenPanFirst],
+          // The bare scrub, its free-text identifier and maskGlued end with the log line's reading now: sameAsLogged.
           ["scrub", now.scrub(t), then.scrub(t)],
           ["identifier", now.identifier(t), expectedIdentifier(now.identifier(t), t, then, thenLong, ts)],
           ["maskNumberShapes", maskNumberShapes(t), frozen574.maskNumberShapes(t)],
@@ -551,7 +584,8 @@ describe("Scrubber and digit masks: the same output as the frozen copy of 574bdb
           ["maskPanShapes", maskPanShapes(t), frozen574.maskPanShapes(t)],
         ];
         for (const [what, got, expected, alt] of pairs)
-          if (!sameOrPanMasked(got, expected, alt)) differences.push({ what, secrets, own, text: t, got, expected });
+          if (!(LOGGED_ROWS.has(what) ? sameAsLogged(got, expected, alt) : sameOrPanMasked(got, expected, alt)))
+            differences.push({ what, secrets, own, text: t, got, expected });
       }
     }
     expect(differences.slice(0, 5)).toEqual([]);

@@ -128,16 +128,16 @@ describe("what is no number stays as written where the new rules read a number a
     ["Scrubber.scrub", (t) => scrubber.scrub(t)],
     ["Scrubber.scrubAnyCase", (t) => scrubber.scrubAnyCase(t)],
     ["a GraphQL error's message (this server's)", ENTRY_POINTS[4][1]],
-    // The log line reads `6/12/26 - 7/12/26` and `7500.00 - 8250.00` as a mobile and an Aadhaar number on main already
-    // (readsAsNumber: groups in a row that are exactly a number's digits), the safe side it chose: not new here.
-    [
-      "a log line's message",
-      (t) => (/^(?:valid 6|Rs)/.test(t) ? t : (JSON.parse(ENTRY_POINTS[2][1](t)) as { msg: string }).msg),
-    ],
+    ["a log line's message", (t) => (JSON.parse(ENTRY_POINTS[2][1](t)) as { msg: string }).msg],
   ];
+  // The log line reads `6/12/26 - 7/12/26` and `7500.00 - 8250.00` as a mobile and an Aadhaar number (readsAsNumber:
+  // groups in a row that are exactly a number's digits), the safe side it chose; every exit ends with its reading now
+  // (pii/scrub.ts asLogged), so each masks them alike (test/unit/pii/exits-agree.test.ts).
+  const READ_AS_NUMBERS = /^(?:valid 6|Rs)/;
 
   it.each(KEPT)("%s", (_name, show) => {
-    expect(READABLE.filter((text) => show(text) !== text)).toEqual([]);
+    expect(READABLE.filter((text) => !READ_AS_NUMBERS.test(text) && show(text) !== text)).toEqual([]);
+    for (const text of READABLE.filter((t) => READ_AS_NUMBERS.test(t))) expect(show(text)).not.toBe(text);
   });
 
   it.each([
