@@ -1,6 +1,12 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { hidePartlyMasked } from "../pii/partly-masked";
-import { keptAopayReference, maskNumberShapes, maskNumberShapesKeepingLast4, type TextScrubber } from "../pii/scrub";
+import {
+  keptAopayReference,
+  maskNumberShapes,
+  maskNumberShapesKeepingLast4,
+  Scrubber,
+  type TextScrubber,
+} from "../pii/scrub";
 import { type Envelope, isExactInteger, parseEnvelope } from "./envelope";
 import {
   AopayBadResponseError,
@@ -226,8 +232,18 @@ function scrubReferences<E extends { upstreamCode?: string; merchantTransactionI
  * log keeps it whole under `merchantTransactionId` only (pii/scrub.ts ownId); the span masks it (client.ts, maskGlued).
  */
 export function scrubbedMerchantReference(text: string, scrubber: TextScrubber): string {
-  if (keptAopayReference(text) && scrubber.scrub(text) === text) return text;
+  if (keptAopayReference(text) && inItsPlace(scrubber).scrub(text) === text) return text;
   return scrubbedReference(text, scrubber);
+}
+
+/**
+ * The scrubber that tells whether a reference in its own place holds a secret or a request's value: a request's as
+ * given (client.ts passes one), but the bare Scrubber's scrub ends with the log line's reading of free text
+ * (pii/scrub.ts asLogged), which masks the reference's 16 digits anywhere but its own place (src/pii/kept-forms.ts):
+ * here it is read as a request's scrubber with no values of its own reads it, its secrets still redacted.
+ */
+function inItsPlace(scrubber: TextScrubber): TextScrubber {
+  return scrubber instanceof Scrubber ? scrubber.forRequest([]) : scrubber;
 }
 
 /**
