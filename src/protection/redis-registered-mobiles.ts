@@ -288,20 +288,20 @@ ${ended("KEYS[2]", "KEYS[3]", "ARGV[2]", "ARGV[3]")}`;
  * ms, unless another token holds it. Answers {2, link} when the PAN is linked by now (its first registration answered
  * meanwhile: the caller goes on as for a linked PAN), {0, ''} when held, {1, '', ms} when another holds it: the hold's
  * PTTL when it lingers (LINGER_FIRST: its token with a '!' after it, or less than half of ARGV[2] left: its
- * registration's process died, as UNDER_WAY tells), -1 while its registration runs. One script,
- * so that a link written and a hold dropped (in that order, by the first registration) are seen together: a hold
- * found free was dropped after its link was written, which this then reads. A hold timed further ahead than any
- * replica holds (ARGV[3], LONGEST_SEND_MARK_TTL_MS), or with no TTL (none writes it), is brought back to that and
- * lingers: before, it refused the PAN's registrations told 2 s for as long as it lived (for good without a TTL).
- * A link is only a record key as `remember` writes one (LINK_LUA); any other string, or another type: {3, ''}, refused
- * as #link refuses it (ForeignRecordError).
+ * registration's process died, as UNDER_WAY tells), -1 while its registration runs. One script, so that a link written
+ * and a hold dropped (in that order, by the first registration) are seen together: a hold found free was dropped after
+ * its link was written, which this then reads. A hold timed further ahead than any replica holds (ARGV[3],
+ * LONGEST_SEND_MARK_TTL_MS), or with no TTL (none writes it), is brought back to that and lingers: before, it refused
+ * the PAN's registrations told 2 s for as long as it lived (for good without a TTL). A link is only a record key as
+ * `remember` writes one (LINK_LUA); any other string, or another type: {3, ''}, refused as #link refuses it
+ * (ForeignRecordError).
  * During a rotation of HMAC_SECRET, KEYS[3..] are the PAN's link and hold under each other secret the store reads
  * (previous, coming), in pairs: a link there is followed as one under KEYS[1] (the record it names is that secret's),
  * and a hold there refuses as one under KEYS[2] would, read only (never written nor repaired: nothing is written under
- * another secret). The hold is still taken under KEYS[2] alone. Held under its own secret only, as before, a replica not
- * yet switched and a switched one each took a hold of its own for one PAN, and both registrations reached AOPay at once
- * (test/integration/rotation-promises.test.ts); and a link the other replica wrote after #registering read the links
- * was not seen here.
+ * another secret). The hold is still taken under KEYS[2] alone. Held under its own secret only, as before, a replica
+ * not yet switched and a switched one each took a hold of its own for one PAN, and both registrations reached AOPay at
+ * once (test/integration/rotation-promises.test.ts); and a link the other replica wrote after #registering read the
+ * links was not seen here.
  */
 const HOLD_FIRST = `${RECORD_AT}
 for i = 1, #KEYS, 2 do

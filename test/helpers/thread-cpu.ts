@@ -15,9 +15,10 @@ const threadCpu = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).thread
 
 /**
  * This thread's CPU time per run of `run`, in ms: `run` repeated (once at least) until `minMs` of this thread's time
- * have been counted. On many kernels a thread's time is counted in the scheduler's ticks (4 ms on the CI box): read over
- * one short run it is a count of ticks, not a time (a 25,000-character scrub read 0 ms eight times over, a 200,000-
- * character one 8 ms, and a growth bound of 20 × short + 5 ms failed on main); read over `minMs` it is within a tick.
+ * have been counted. On many kernels a thread's time is counted in the scheduler's ticks (4 ms on the CI box): read
+ * over one short run it is a count of ticks, not a time (a 25,000-character scrub read 0 ms eight times over, a
+ * 200,000-character one 8 ms, and a growth bound of 20 × short + 5 ms failed on main); read over `minMs` it is within
+ * a tick.
  */
 export function threadCpuPerRun(run: () => void, minMs = 40): number {
   const start = threadMs();

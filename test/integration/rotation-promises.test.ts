@@ -16,8 +16,8 @@ import { connectRedis, deleteKeys, describeWithRedis, uniquePrefix } from "../he
 import { throttleConfig } from "../helpers/throttle";
 
 /**
- * The promises each store makes hold across a rotation of HMAC_SECRET (docs/security.md "Rotating the HMAC secret"),
- * in both orders of step 2: a replica not yet switched (`notYet`: the old secret, HMAC_SECRET_NEXT=<new>) and a switched
+ * The promises each store makes hold across a rotation of HMAC_SECRET (docs/security.md "Rotating the HMAC secret"), in
+ * both orders of step 2: a replica not yet switched (`notYet`: the old secret, HMAC_SECRET_NEXT=<new>) and a switched
  * one (`switched`: the new secret, HMAC_SECRET_PREVIOUS=<old>) on one Redis, each acting first. A record, hold or
  * budget under the other secret's key must bind a write under the replica's own key: one SMS per Idempotency-Key, a
  * destination's cooldown and daily cap, one first registration of a PAN at a time.
@@ -68,8 +68,8 @@ describeWithRedis("promises across an HMAC_SECRET rotation, both orders", () => 
       // registrations of one PAN at AOPay at once (the race the hold exists for: registered-mobiles.ts).
       const running = await Promise.resolve(second.registering(pan, "9123456780", "second")).catch((e: unknown) => e);
       expect(running).toBeInstanceOf(FirstRegistrationPendingError);
-      // Its registration still runs (the hold neither lingering nor past half its time): the short retry, not the hold's
-      // time left.
+      // Its registration still runs (the hold neither lingering nor past half its time): the short retry, not the
+      // hold's time left.
       expect((running as FirstRegistrationPendingError).retryAfterMs).toBe(SEND_IN_PROGRESS_RETRY_MS);
       // Ended (answered, linked under the first one's secret): the second goes as a registration of a linked PAN, its
       // mobile joining the record before the call.

@@ -8,8 +8,8 @@ function item(log: Array<[string, number]>, name: string, t0: number): Expirable
 describe("DeadlineTimer: every deadline on one timer", () => {
   // Jest's fake clock (setTimeout and performance.now, which monotonicNow reads): each item's expiry is checked to the
   // millisecond. With real time, a loaded machine fired "early" past its 150 ms bound, and the bound was the only thing
-  // telling a re-armed timer (60 ms) from one left waiting for the 300 ms deadline armed first. A deadline is judged one
-  // check phase after its timer fires (setImmediate: the answers already readable are read first,
+  // telling a re-armed timer (60 ms) from one left waiting for the 300 ms deadline armed first. A deadline is judged
+  // one check phase after its timer fires (setImmediate: the answers already readable are read first,
   // test/integration/event-loop-stall.test.ts), which the fake clock runs a millisecond later: hence each + 1.
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());

@@ -65,8 +65,8 @@ describe("keeps what is no PAN glued to a word", () => {
     expect(maskPanShapes(text)).toBe(text);
   });
   // No PAN in them either; but a run of digits that reads as a number (an Aadhaar number's twelve digits from 2-9
-  // across `-`, a mobile's ten inside the reference's 16) is masked at every exit as the log line masks it (pii/scrub.ts
-  // asLogged; src/pii/kept-forms.ts: AOPay's reference is kept in its own place alone).
+  // across `-`, a mobile's ten inside the reference's 16) is masked at every exit as the log line masks it
+  // (pii/scrub.ts asLogged; src/pii/kept-forms.ts: AOPay's reference is kept in its own place alone).
   test.each([
     ["SPCBL2308181502437743aQaHNGxZM", "SPCBLXXXXXXXXXXXXXXXXaQaHNGxZM"],
     ["order ORD-20240115-0042-A7", "order ORD-XXXXXXXX-XXXX-A7"],

@@ -87,11 +87,11 @@ describe.each(SCRUBBERS)("scrubLine with %s writes what the frozen copy writes",
   });
 
   // Growth, not a time: eight times the line may cost at most about twenty times as much (linear work costs eight, work
-  // that grows with the square of the line sixty-four). This thread's CPU time (threadCpuPerRun), not the clock: a fixed 2
-  // s bound failed once under a loaded CI host, and so did the clock's ratio with other test runs beside it (the 0.3 ms
-  // short line fits between two of the scheduler's slices; the 20-50 ms long one waits out every other process's, so it
-  // read up to forty times); nor the process's CPU time, which holds GC helper threads' work. The two lengths
-  // alternate, five times, and each keeps its best.
+  // that grows with the square of the line sixty-four). This thread's CPU time (threadCpuPerRun), not the clock: a
+  // fixed 2 s bound failed once under a loaded CI host, and so did the clock's ratio with other test runs beside it
+  // (the 0.3 ms short line fits between two of the scheduler's slices; the 20-50 ms long one waits out every other
+  // process's, so it read up to forty times); nor the process's CPU time, which holds GC helper threads' work. The two
+  // lengths alternate, five times, and each keeps its best.
   it("long lines: a 200,000-character line of near-PANs, of secret prefixes, and with a PAN at its end", () => {
     const texts = [
       (n: number) => line("ABCPE1234".repeat(n / 10)),
