@@ -179,12 +179,12 @@ describe("slow clients are cut, production settings", () => {
   });
 
   it.each([
-    ["a header over MAX_HEADER_BYTES", `GET /healthz HTTP/1.1\r\nHost: x\r\nx-big: ${"a".repeat(17 * 1024)}\r\n\r\n`],
+    ["a header over MAX_HEADER_BYTES", `GET /healthz HTTP/1.1\r\nHost: x\r\nx-big: ${"q".repeat(17 * 1024)}\r\n\r\n`],
     [
       "too many headers (17 KiB of small ones)",
       `GET /healthz HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 1500 }, (_, i) => `x-h${i}: v\r\n`).join("")}\r\n`,
     ],
-    ["a huge URL", `GET /graphql?query=${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+    ["a huge URL", `GET /graphql?query=${"q".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
   ])("%s: 431 with a request id, nothing echoed, connection closed", async (_name, request) => {
     const c = await rawClient(port(t.baseUrl));
     c.socket.write(request);
@@ -200,7 +200,7 @@ describe("slow clients are cut, production settings", () => {
         },
       ],
     });
-    expect(c.received()).not.toContain("aaaa");
+    expect(c.received()).not.toContain("qqqq");
   });
 
   // A page's request the parser refuses (a too long URL, a malformed header) must still be readable by the page: the
@@ -208,7 +208,7 @@ describe("slow clients are cut, production settings", () => {
   it.each([
     [
       "an allowed origin, a too long URL",
-      `GET /graphql?query=${"a".repeat(20_000)}`,
+      `GET /graphql?query=${"q".repeat(20_000)}`,
       `Origin: ${ALLOWED_ORIGIN}\r\n`,
       431,
       ALLOWED_ORIGIN,
@@ -216,7 +216,7 @@ describe("slow clients are cut, production settings", () => {
     [
       "the same, the origin in lower case and before a huge header",
       "GET /graphql",
-      `origin:  ${ALLOWED_ORIGIN}\r\nx-big: ${"a".repeat(17 * 1024)}\r\n`,
+      `origin:  ${ALLOWED_ORIGIN}\r\nx-big: ${"q".repeat(17 * 1024)}\r\n`,
       431,
       ALLOWED_ORIGIN,
     ],
@@ -229,19 +229,19 @@ describe("slow clients are cut, production settings", () => {
     ],
     [
       "an origin not allowed",
-      `GET /graphql?query=${"a".repeat(20_000)}`,
+      `GET /graphql?query=${"q".repeat(20_000)}`,
       "Origin: https://elsewhere.example\r\n",
       431,
       undefined,
     ],
     [
       "an allowed origin with a suffix",
-      `GET /graphql?query=${"a".repeat(20_000)}`,
+      `GET /graphql?query=${"q".repeat(20_000)}`,
       `Origin: ${ALLOWED_ORIGIN}.evil\r\n`,
       431,
       undefined,
     ],
-    ["no origin", `GET /graphql?query=${"a".repeat(20_000)}`, "", 431, undefined],
+    ["no origin", `GET /graphql?query=${"q".repeat(20_000)}`, "", 431, undefined],
   ])("%s: the refusal carries the CORS headers of that origin", async (_name, line, headers, status, allowOrigin) => {
     const c = await rawClient(port(t.baseUrl));
     c.socket.write(`${line} HTTP/1.1\r\nHost: x\r\n${headers}\r\n`);
@@ -251,14 +251,14 @@ describe("slow clients are cut, production settings", () => {
     expect(res.headers["x-request-id"]).toMatch(UUID);
     expect(res.headers["access-control-allow-origin"]).toBe(allowOrigin);
     expect(res.headers.vary).toMatch(/origin/i);
-    expect(c.received()).not.toContain("aaaa");
+    expect(c.received()).not.toContain("qqqq");
   });
 
   it("an origin line the parser's chunk cut short is not echoed (it could be a prefix of another origin)", async () => {
     const c = await rawClient(port(t.baseUrl));
     // The overflow comes within the first write, which ends inside the Origin line: what arrived is the allowed origin,
     // what was sent is https://app.example.evil.
-    c.socket.write(`GET /graphql HTTP/1.1\r\nHost: x\r\nx-big: ${"a".repeat(17 * 1024)}\r\nOrigin: ${ALLOWED_ORIGIN}`);
+    c.socket.write(`GET /graphql HTTP/1.1\r\nHost: x\r\nx-big: ${"q".repeat(17 * 1024)}\r\nOrigin: ${ALLOWED_ORIGIN}`);
     await new Promise((r) => setTimeout(r, 50));
     if (!c.socket.destroyed) c.socket.write(".evil\r\n\r\n");
     expect(await c.closed).toBeLessThan(1000);
@@ -298,7 +298,7 @@ describe("slow clients are cut, production settings", () => {
       return parseResponse(c.received());
     };
     expect((await answer("GARBAGE\r\n\r\n")).status).toBe(400);
-    expect((await answer(`GET /metrics HTTP/1.1\r\nHost: x\r\nx-big: ${"a".repeat(17 * 1024)}\r\n\r\n`)).status).toBe(
+    expect((await answer(`GET /metrics HTTP/1.1\r\nHost: x\r\nx-big: ${"q".repeat(17 * 1024)}\r\n\r\n`)).status).toBe(
       431,
     );
     // Nothing sent: cut at HEADERS_TIMEOUT_MS.
