@@ -53,6 +53,15 @@ import type { TakeProbe } from "./redis-budgets";
 
 const NO_KEYS: readonly string[] = [];
 
+/** A PAN's link HMACs under the secrets a store reads (RedisRegisteredMobileStore #panLinks). */
+interface PanLinks {
+  readonly current: string;
+  /** Under the store's i-th previous or coming secret, computed at its first call. */
+  other(i: number): string;
+  /** Under its i-th retired secret (HMAC_SECRET_RETIRED), read once. */
+  retired(i: number): string;
+}
+
 /** A record as READ_RECORDS and the scripts' recordAt answer it: its value, none, or FOREIGN_TYPE. */
 type ReadRecord = string | null | false | typeof FOREIGN_TYPE;
 
@@ -534,7 +543,6 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     return `${this.keyPrefix}regmobiles:${key}`;
   }
 
-  /** The PAN's link under the current secret (a RegisteredPan's key), or under `other`'s (computed). */
   /**
    * A PAN's link, read with recordAt: none, or a record key (LINK_FORMAT); another type or any other string (bytes not
    * ours) is refused (ForeignRecordError), as HOLD_FIRST refuses it. Read with MGET, as it was, it was no link: the
@@ -552,10 +560,26 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     return this.#readRecords(keys.length, ...keys);
   }
 
-  #panKey(pan: string | RegisteredPan, other?: KeyHasher): string {
-    const key =
-      other === undefined ? panLinkKey(this.hasher, pan) : panLinkKey(other, typeof pan === "string" ? pan : pan.pan);
-    return `${this.keyPrefix}regpan:${key}`;
+  /** `<REDIS_KEY_PREFIX>regpan:<link>`: a PAN's link, `link` its HMAC under one secret (panLinkKey). */
+  #panKey(link: string): string {
+    return `${this.keyPrefix}regpan:${link}`;
+  }
+
+  /**
+   * The PAN's link HMAC under each secret this store reads, each computed once per call and only when asked for
+   * (`current`, then `other(i)` for this.#others[i], `retired(i)` for this.#retired[i]): a registration asks for one
+   * secret's link up to three times (the link read, the first registration's hold and its link in HOLD_FIRST), and
+   * each was an HMAC of its own (test/e2e/hmac-once-per-request.test.ts, during a rotation: 9 for 3).
+   */
+  #panLinks(pan: string | RegisteredPan): PanLinks {
+    const text = typeof pan === "string" ? pan : pan.pan;
+    const others: string[] = [];
+    const current = panLinkKey(this.hasher, pan);
+    return {
+      current,
+      other: (i) => (others[i] ??= panLinkKey(this.#others[i], text)),
+      retired: (i) => panLinkKey(this.#retired[i], text),
+    };
   }
 
   pan(pan: string): RegisteredPan {
@@ -582,17 +606,16 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
    * `<REDIS_KEY_PREFIX>regfirst:<HMAC of the PAN>`: the hold of a PAN whose first registration here is under way, under
    * the current secret (or `other`'s: read only, by HOLD_FIRST).
    */
-  #firstKey(pan: string | RegisteredPan, other?: KeyHasher): string {
-    const key =
-      other === undefined ? panLinkKey(this.hasher, pan) : panLinkKey(other, typeof pan === "string" ? pan : pan.pan);
-    return `${this.keyPrefix}regfirst:${key}`;
+  #firstKey(link: string): string {
+    return `${this.keyPrefix}regfirst:${link}`;
   }
 
   async firstEnded(pan: string | RegisteredPan, first: string, mayStillApply: boolean): Promise<void> {
     try {
       // Its outcome unknown: left to expire, marked so (the next registration is told the hold's time left).
-      if (mayStillApply) await this.#lingerFirstScript(this.#firstKey(pan), first);
-      else await this.#releaseFirstScript(this.#firstKey(pan), first);
+      const hold = this.#firstKey(panLinkKey(this.hasher, pan));
+      if (mayStillApply) await this.#lingerFirstScript(hold, first);
+      else await this.#releaseFirstScript(hold, first);
     } catch {
       // Left to expire (the store's sendMarkTtlMs): the PAN's next registration is refused, retryable, meanwhile.
     }
@@ -601,14 +624,15 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   async registering(pan: string | RegisteredPan, mobile: string, first?: string): Promise<void> {
     let key: string | null;
     let oldRecord: readonly string[] = NO_KEYS;
+    const links = this.#panLinks(pan);
     try {
-      key = await this.#link(this.#panKey(pan));
+      key = await this.#link(this.#panKey(links.current));
       // A PAN linked under a previous secret (or, on a replica not yet switched, under the coming one): its link names
       // the id's record under that secret, which this registration's mobile joins (the CIBIL id, needed for the
       // current key, is known only from AOPay's answer; `remember` then writes the record under the current secret).
       // A send reads and marks that record too.
       for (let h = 0; key === null && h < this.#others.length; h++)
-        key = await this.#link(this.#panKey(pan, this.#others[h]));
+        key = await this.#link(this.#panKey(links.other(h)));
       // A PAN linked under a retired secret only (HMAC_SECRET_RETIRED: registered before the switch, not since): its
       // link is followed as the record it names is read, but nothing is written under that secret. The mobile joins
       // the old record's successor key instead (under the current secret, starting from the old record's mobiles, so
@@ -616,14 +640,17 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       // followed, such a registration was handled as a first one: no MOBILE_LIMIT_REACHED, no OTP_SEND_IN_PROGRESS, and
       // its mobile known only if AOPay answered.
       for (let h = 0; key === null && h < this.#retired.length; h++) {
-        const old = await this.#link(this.#panKey(pan, this.#retired[h]));
+        const old = await this.#link(this.#panKey(links.retired(h)));
         if (old !== null) [key, oldRecord] = [successorKey(this.hasher, old), [old]];
       }
       if (key === null && first !== undefined) {
         // Linked nowhere: its first registration here. Held, or refused while another holds it; linked meanwhile,
         // it goes on as a linked PAN.
-        const keys = [this.#panKey(pan), this.#firstKey(pan)];
-        for (const other of this.#others) keys.push(this.#panKey(pan, other), this.#firstKey(pan, other));
+        const keys = [this.#panKey(links.current), this.#firstKey(links.current)];
+        for (let h = 0; h < this.#others.length; h++) {
+          const link = links.other(h);
+          keys.push(this.#panKey(link), this.#firstKey(link));
+        }
         const [state, link, lingeringMs = -1] = await this.#holdFirstScript(
           keys.length,
           ...keys,
@@ -895,7 +922,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     const key = recordKey(this.hasher, cibilId);
     await this.#add(key, mobile, false, this.#readKeys(cibilId));
     try {
-      await this.redis.set(this.#panKey(pan), key, "PX", this.ttlMs);
+      await this.redis.set(this.#panKey(panLinkKey(this.hasher, pan)), key, "PX", this.ttlMs);
       if (token === undefined) return;
       // Under the current secret only, as the PAN's link: a send reads it under every secret of a rotation.
       const link = tokenLinkKey(this.hasher, token);

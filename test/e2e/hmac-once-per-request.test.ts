@@ -36,7 +36,7 @@ const reference = (secret: string, dimension: string, identifier: string): strin
   createHmac("sha256", Buffer.from(secret, "utf8")).update(`${dimension}\u0000${identifier}`).digest("base64url");
 
 describe.each(BACKENDS)("one HMAC per key per request (%s)", (name, skip, backendEnv) => {
-  const { start, env } = stackPerTest(backendEnv);
+  const { start, env, stop } = stackPerTest(backendEnv);
   let calls: Call[] = [];
   beforeEach(() => {
     calls = [];
@@ -178,5 +178,37 @@ describe.each(BACKENDS)("one HMAC per key per request (%s)", (name, skip, backen
       ).size,
     ).toBe(3);
     expect(count(taken.get("history")!, "consent")).toBe(3);
+  });
+
+  // A PAN whose link is under an older secret: found through it, each secret's key still computed once. The stacks run
+  // in turn on one Redis prefix: the first under SECRET, then SECRET as HMAC_SECRET_PREVIOUS, then as
+  // HMAC_SECRET_RETIRED (the successor path: the old record's mobiles joined under the current secret).
+  inRedis?.("a PAN linked under a previous or a retired secret: each secret's key once per request", async () => {
+    const [viaPrevious, viaRetired] = [
+      registrationInput({ mobile: nextMobile() }),
+      registrationInput({ mobile: nextMobile() }),
+    ];
+    const first = await start();
+    const prefix = env().REDIS_KEY_PREFIX;
+    for (const input of [viaPrevious, viaRetired]) {
+      const reg = op.resultOf((await first.gql(op.REGISTER_CIBIL_CUSTOMER, { input })).body, "registerCibilCustomer");
+      expect(reg.__typename).toBe("CibilCustomerRegistered");
+    }
+    calls = [];
+    const registerAgain = async (s: TestStack, input: typeof viaPrevious, what: string): Promise<Call[]> => {
+      const again = await s.gql(op.REGISTER_CIBIL_CUSTOMER, { input: { ...input, mobile: nextMobile() } });
+      expect(op.resultOf(again.body, "registerCibilCustomer").__typename).toBe("CibilCustomerRegistered");
+      return once(what);
+    };
+    const NEW = "w".repeat(32);
+    await stop();
+    const rotated = await start({ REDIS_KEY_PREFIX: prefix, HMAC_SECRET: NEW, HMAC_SECRET_PREVIOUS: SECRET });
+    const linkedBefore = await registerAgain(rotated, viaPrevious, "registerCibilCustomer, linked under the previous");
+    // Looked up under the current secret (none), then the previous one (found); then written under the current one.
+    expect(count(linkedBefore, "registered-pan")).toBe(2);
+    await stop();
+    const retired = await start({ REDIS_KEY_PREFIX: prefix, HMAC_SECRET: NEW, HMAC_SECRET_RETIRED: SECRET });
+    const linkedRetired = await registerAgain(retired, viaRetired, "registerCibilCustomer, linked under a retired one");
+    expect(count(linkedRetired, "registered-pan")).toBe(2);
   });
 });
