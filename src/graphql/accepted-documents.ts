@@ -1,5 +1,6 @@
 import type { GraphQLRequestContextExecutionDidStart } from "@apollo/server";
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from "graphql";
+import { keepCollectedFields } from "./collected-fields";
 
 /**
  * A document Apollo Server accepted for one operation name: parsed within the token limit, valid against the schema,
@@ -116,6 +117,8 @@ export class AcceptedDocuments {
     }
     names.set(requestedName, entry);
     this.order.add(entry);
+    // Its selection sets' collected fields, made once for every request that executes it (collected-fields.ts).
+    keepCollectedFields(document, rc.schema);
     this.chars += entry.chars;
   }
 

@@ -12,6 +12,7 @@ import type { Metrics } from "../observability/metrics";
 import type { Scrubber } from "../pii/scrub";
 import { AcceptedDocuments } from "./accepted-documents";
 import { skipArgumentCopyWithoutArguments } from "./argument-values";
+import { reuseCollectedFields } from "./collected-fields";
 import type { GraphQLContext } from "./context";
 import { FastPath } from "./fast-path";
 import { documentShape, limitRules } from "./limits";
@@ -46,6 +47,10 @@ export async function apolloOptions(
   // (argument-values.ts: why, the figures, and why it is safe to leave out).
   const argumentValues = skipArgumentCopyWithoutArguments();
   if (argumentValues !== "installed") log.debug({ argumentValues }, "graphql-js argument copy kept as it is");
+  // graphql-js's collected fields of an accepted document's selection sets, reused across requests
+  // (collected-fields.ts).
+  const collectedFields = reuseCollectedFields();
+  if (collectedFields !== "installed") log.debug({ collectedFields }, "graphql-js collects fields per request");
   const options: ApolloServerOptionsWithSchema<GraphQLContext> = {
     schema: await createSchema(),
     nodeEnv: config.env,
