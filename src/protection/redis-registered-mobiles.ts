@@ -306,11 +306,14 @@ ${ended("KEYS[2]", "KEYS[3]", "ARGV[2]", "ARGV[3]")}`;
  * (ForeignRecordError).
  * During a rotation of HMAC_SECRET, KEYS[3..] are the PAN's link and hold under each other secret the store reads
  * (previous, coming), in pairs: a link there is followed as one under KEYS[1] (the record it names is that secret's),
- * and a hold there refuses as one under KEYS[2] would, read only (never written nor repaired: nothing is written under
- * another secret). The hold is still taken under KEYS[2] alone. Held under its own secret only, as before, a replica
- * not yet switched and a switched one each took a hold of its own for one PAN, and both registrations reached AOPay at
- * once (test/integration/rotation-promises.test.ts); and a link the other replica wrote after #registering read the
- * links was not seen here.
+ * and a hold there refuses as one under KEYS[2] would, whatever token it holds (heldBy: no registration holds there).
+ * The hold is still taken under KEYS[2] alone, and nothing else is written under another secret; but a hold there of
+ * another type, with no TTL or timed too far ahead (bytes not ours) is brought back to ARGV[3] and lingers, as one
+ * under KEYS[2] is: left as it was, it refused the PAN's first registration for as long as it lived, for good without a
+ * TTL, until the rotation setting went. Held under its own secret only, as before, a replica not yet switched and a
+ * switched one each took a hold of its own for one PAN, and both registrations reached AOPay at once
+ * (test/integration/rotation-promises.test.ts); and a link the other replica wrote after #registering read the links
+ * was not seen here.
  */
 const HOLD_FIRST = `${RECORD_AT}
 for i = 1, #KEYS, 2 do
@@ -321,30 +324,27 @@ for i = 1, #KEYS, 2 do
     return {3, ''}
   end
 end
-for i = 4, #KEYS, 2 do
-  local other = redis.pcall('GET', KEYS[i])
-  if type(other) == 'table' then return {1, '', tonumber(ARGV[3])} end
-  if other then
-    local left = redis.call('PTTL', KEYS[i])
-    if left < 0 or left > tonumber(ARGV[3]) then return {1, '', tonumber(ARGV[3])} end
-    if string.sub(other, -1) == '!' or left < tonumber(ARGV[2]) / 2 then return {1, '', left} end
-    return {1, '', -1}
+local function heldBy(key, own)
+  local held = redis.pcall('GET', key)
+  if type(held) == 'table' then
+    redis.call('SET', key, '!', 'PX', ARGV[3])
+    return {1, '', tonumber(ARGV[3])}
   end
-end
-local held = redis.pcall('GET', KEYS[2])
-if type(held) == 'table' then
-  redis.call('SET', KEYS[2], '!', 'PX', ARGV[3])
-  return {1, '', tonumber(ARGV[3])}
-end
-if held and held ~= ARGV[1] then
-  local left = redis.call('PTTL', KEYS[2])
+  if not held or held == own then return nil end
+  local left = redis.call('PTTL', key)
   if left < 0 or left > tonumber(ARGV[3]) then
-    redis.call('PEXPIRE', KEYS[2], ARGV[3])
+    redis.call('PEXPIRE', key, ARGV[3])
     return {1, '', tonumber(ARGV[3])}
   end
   if string.sub(held, -1) == '!' or left < tonumber(ARGV[2]) / 2 then return {1, '', left} end
   return {1, '', -1}
 end
+for i = 4, #KEYS, 2 do
+  local other = heldBy(KEYS[i], false)
+  if other then return other end
+end
+local held = heldBy(KEYS[2], ARGV[1])
+if held then return held end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return {0, ''}`;
 
@@ -549,10 +549,38 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
    * registration a first one, with no MOBILE_LIMIT_REACHED nor OTP_SEND_IN_PROGRESS for the id the PAN is linked to.
    */
   async #link(panKey: string): Promise<string | null> {
-    const link = recordOf((await this.#read([panKey]))[0], "regpan:");
+    return this.#linkOf((await this.#read([panKey]))[0]);
+  }
+
+  /** A PAN's link as READ_RECORDS read it: #link's rule. */
+  #linkOf(value: ReadRecord | undefined): string | null {
+    const link = recordOf(value, "regpan:");
     if (link !== null && !LINK_FORMAT.test(link))
       throw new ProtectionStoreError(STORE, new ForeignRecordError("regpan:"));
     return link;
+  }
+
+  /**
+   * During a rotation (previous or coming secrets): the PAN's links under the current secret and each other one, read
+   * together (one round trip, as the current link's alone without a rotation). Answers the record the registration's
+   * mobile joins, the newest secret's that links the PAN (the coming secret's on a replica not yet switched, then the
+   * current one's, then the previous ones'), and the other records found, the id's too: #add counts their mobiles
+   * with it. The newest, so that the mobile is where the record outlives the rotation: joining the old record when a
+   * switched replica had linked the PAN under the new secret, the mobile was missing from the new record (read alone
+   * after the rotation's last step), and each replica counted MAX_MOBILES_PER_ID on its own record only: a fifth
+   * mobile let through (test/integration/rotation-promises.test.ts). Before, the links were read one secret at a time,
+   * the first found followed.
+   */
+  async #rotationLinks(links: PanLinks): Promise<[string | null, string[]]> {
+    const count = this.#others.length;
+    const keys = [links.current];
+    for (let h = 0; h < count; h++) keys.push(links.other(h));
+    const found = (await this.#read(keys.map((l) => this.#panKey(l)))).map((v) => this.#linkOf(v));
+    // found[0] the current secret's, found[1 + h] this.#others[h]'s: the previous secrets', then the coming one's.
+    const nextFrom = 1 + this.previousHashers.length;
+    const newestFirst = [...found.slice(nextFrom), found[0], ...found.slice(1, nextFrom)];
+    const records = [...new Set(newestFirst.filter((k): k is string => k !== null))];
+    return [records[0] ?? null, records.slice(1)];
   }
 
   /** READ_RECORDS: the records at `keys`, as MGET answers them but FOREIGN_TYPE for a key of another type. */
@@ -623,16 +651,16 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
 
   async registering(pan: string | RegisteredPan, mobile: string, first?: string): Promise<void> {
     let key: string | null;
-    let oldRecord: readonly string[] = NO_KEYS;
+    // The id's records under the other secrets (links found besides `key`'s, a retired one's), counted with `key`'s.
+    let alsoRecords: readonly string[] = NO_KEYS;
     const links = this.#panLinks(pan);
     try {
-      key = await this.#link(this.#panKey(links.current));
       // A PAN linked under a previous secret (or, on a replica not yet switched, under the coming one): its link names
-      // the id's record under that secret, which this registration's mobile joins (the CIBIL id, needed for the
+      // the id's record under that secret, which this registration's mobile may join (the CIBIL id, needed for the
       // current key, is known only from AOPay's answer; `remember` then writes the record under the current secret).
-      // A send reads and marks that record too.
-      for (let h = 0; key === null && h < this.#others.length; h++)
-        key = await this.#link(this.#panKey(links.other(h)));
+      // A send reads and marks that record too. Without a rotation: the current link, as ever (one round trip).
+      if (this.#others.length === 0) key = await this.#link(this.#panKey(links.current));
+      else [key, alsoRecords] = await this.#rotationLinks(links);
       // A PAN linked under a retired secret only (HMAC_SECRET_RETIRED: registered before the switch, not since): its
       // link is followed as the record it names is read, but nothing is written under that secret. The mobile joins
       // the old record's successor key instead (under the current secret, starting from the old record's mobiles, so
@@ -641,7 +669,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       // its mobile known only if AOPay answered.
       for (let h = 0; key === null && h < this.#retired.length; h++) {
         const old = await this.#link(this.#panKey(links.retired(h)));
-        if (old !== null) [key, oldRecord] = [successorKey(this.hasher, old), [old]];
+        if (old !== null) [key, alsoRecords] = [successorKey(this.hasher, old), [old]];
       }
       if (key === null && first !== undefined) {
         // Linked nowhere: its first registration here. Held, or refused while another holds it; linked meanwhile,
@@ -667,7 +695,7 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
       throw new ProtectionStoreError(STORE, error);
     }
     if (key === null) return;
-    await this.#add(key, mobile, true, oldRecord);
+    await this.#add(key, mobile, true, alsoRecords);
     let underWay: number;
     let lingering: number;
     try {
@@ -920,7 +948,14 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
     token?: string,
   ): Promise<void> {
     const key = recordKey(this.hasher, cibilId);
-    await this.#add(key, mobile, false, this.#readKeys(cibilId));
+    const others = this.#readKeys(cibilId);
+    await this.#add(key, mobile, false, others);
+    // On a replica not yet switched: the id's record that a switched one wrote under the coming secret (a registration
+    // there, or a send's copy) gets the mobile too, with this record's: only if there (nothing else is written under
+    // that secret). Read alone after the rotation's last step, it lacked the mobiles registered here meanwhile: the
+    // id's sends no longer budgeted on them, MAX_MOBILES_PER_ID counted without them.
+    for (let i = this.previousHashers.length; i < this.#others.length; i++)
+      await this.#add(others[i], mobile, false, [key], true);
     try {
       await this.redis.set(this.#panKey(panLinkKey(this.hasher, pan)), key, "PX", this.ttlMs);
       if (token === undefined) return;
@@ -1051,24 +1086,35 @@ export class RedisRegisteredMobileStore implements RegisteredMobileStore {
   /**
    * `mobile` joins the record's list (compare-and-set, CAS_ATTEMPTS_BEFORE_CALL or CAS_ATTEMPTS_AFTER_CALL times), its
    * TTL starting again. Every attempt lost to other registrations: RegisteredMobilesBusyError (a refusal, not a store
-   * failure).
+   * failure). During a rotation `previous` are the id's records under other keys: one record with this one, their
+   * mobiles counted and written with it. `onlyIfFound`: nothing when no record is under `key`.
    */
-  async #add(key: string, mobile: string, beforeCall: boolean, previous: readonly string[] = NO_KEYS): Promise<void> {
+  async #add(
+    key: string,
+    mobile: string,
+    beforeCall: boolean,
+    previous: readonly string[] = NO_KEYS,
+    onlyIfFound = false,
+  ): Promise<void> {
     const redisKey = this.#redisKey(key);
     const attempts = beforeCall ? CAS_ATTEMPTS_BEFORE_CALL : CAS_ATTEMPTS_AFTER_CALL;
     try {
-      // During a rotation, a record still only under another secret is rewritten under the current one with its
-      // mobiles (read once; they are kept until they expire under the old key too, and read there meanwhile).
+      // During a rotation, the records under the other keys are read once; their mobiles join this record's (kept
+      // under the old keys too until they expire, and read there meanwhile).
       const older = previous.length === 0 ? [] : merged(await this.#previousMobiles(previous), []);
       for (let attempt = 0; attempt < attempts; attempt++) {
         if (attempt > 0) await casBackoff(attempt);
         // recordAt: a key of another type is refused (ForeignRecordError), as a send and `recall` refuse it.
         const current = recordOf((await this.#read([redisKey]))[0], "regmobiles:");
-        let mobiles = current === null ? [] : openMobiles(this.sealer, key, current);
-        if (current === null && older.length > 0) mobiles = older.slice(-MAX_MOBILES_PER_ID);
+        if (current === null && onlyIfFound) return;
+        const own = current === null ? [] : openMobiles(this.sealer, key, current);
+        // One record with the others: theirs first, this one's the latest, MAX_MOBILES_PER_ID of them kept (so that a
+        // mobile this record dropped for a later one is not counted again). Counted on this record alone, as before,
+        // a replica on each secret let its own record reach the limit: up to twice MAX_MOBILES_PER_ID for one id.
+        const mobiles = older.length === 0 ? own : merged([older], own).slice(-MAX_MOBILES_PER_ID);
         const list = withMobile(mobiles, mobile, beforeCall);
         // The same list (the mobile already the latest): only its TTL starts again (REPLACE_IF_UNCHANGED).
-        const next = current !== null && sameList(list, mobiles) ? "" : sealMobiles(this.sealer, key, list);
+        const next = current !== null && sameList(list, own) ? "" : sealMobiles(this.sealer, key, list);
         if ((await this.#replace(redisKey, current ?? "", next, String(this.ttlMs))) === 1) return;
       }
     } catch (error) {

@@ -6,7 +6,10 @@ import {
   FIRST_REGISTRATION_HOLD_MS,
   FirstRegistrationPendingError,
   LONGEST_SEND_MARK_TTL_MS,
+  MAX_MOBILES_PER_ID,
   REGISTERED_PAN_DIMENSION,
+  RegisteredMobilesFullError,
+  RegistrationRaceError,
   SEND_IN_PROGRESS_RETRY_MS,
 } from "../../src/protection/registered-mobiles";
 import { RedisRegisteredMobileStore } from "../../src/protection/redis-registered-mobiles";
@@ -58,6 +61,28 @@ describeWithRedis("promises across an HMAC_SECRET rotation, both orders", () => 
     const [first, second] = notYetFirst ? [notYet, switched] : [switched, notYet];
     return { p, first, second };
   };
+
+  it("a mobile registered on a replica not yet switched joins the id's record a send copied under the new secret", async () => {
+    const { p, first: notYet, second: switched } = registrars(true);
+    const [pan, id] = ["ABCPR1231F", "760191780"];
+    // Registered before the switch (the old secret's link and record), then a send on a switched replica copies the
+    // record under the new secret (migrate-on-read): no link under the new secret names it.
+    await notYet.registering(pan, "9876512331", "first");
+    await notYet.remember(id, "9876512331", pan);
+    await notYet.firstEnded(pan, "first", false);
+    expect(await switched.sending(id)).toEqual(["9876512331"]);
+    await switched.sent(id);
+    // The replica not yet switched registers another mobile through the old link: it joins the new record too, which
+    // is the id's record after the rotation's last step. Before, it was under the old key alone: read by no send then.
+    await notYet.registering(pan, "9876512332");
+    await notYet.remember(id, "9876512332", pan);
+    const after = new RedisRegisteredMobileStore(redis, p, NEW, sealer, DAY);
+    expect(await after.recall(id)).toEqual(["9876512331", "9876512332"]);
+    // A record under the coming secret is only joined, never started: an id with none there gets none.
+    await notYet.registering("ABCPR1232F", "9876512333", "first");
+    await notYet.remember("760191781", "9876512333", "ABCPR1232F");
+    expect(await after.recall("760191781")).toEqual([]);
+  });
 
   describe.each(ORDERS)("%s", (_name, notYetFirst) => {
     it("a PAN's first registration held on one replica refuses its first registration on the other", async () => {
@@ -133,6 +158,81 @@ describeWithRedis("promises across an HMAC_SECRET rotation, both orders", () => 
       expect(await holdFirst.call(redis, 4, ...keys, "mine", 60_000, LONGEST_SEND_MARK_TTL_MS)).toEqual([2, record]);
       // Gone on as a linked PAN: no hold taken (a first registration of a PAN linked meanwhile).
       expect(await redis.keys(`${p}regfirst:*`)).toEqual([]);
+    });
+
+    it("an id's records under both secrets are one: MAX_MOBILES_PER_ID on either replica, and after the old goes", async () => {
+      const { p, first, second } = registrars(notYetFirst);
+      const [pan, id] = ["ABCPR1238F", "760191778"];
+      const register = async (store: RedisRegisteredMobileStore, mobile: string, hold?: string) => {
+        await store.registering(pan, mobile, hold);
+        await store.remember(id, mobile, pan);
+        if (hold !== undefined) await store.firstEnded(pan, hold, false);
+      };
+      // Two mobiles on each replica: each replica's record under its own secret, the later one's started from the
+      // other's. Before, the not-yet-switched replica's mobiles went under the old key alone once the new record
+      // existed (and the switched one's under the new alone): each record short of the other's latest.
+      await register(first, "9876512301", "first");
+      await register(first, "9876512302");
+      await register(second, "9876512303");
+      await register(second, "9876512304");
+      // A fifth, on either replica: refused before AOPay, whichever record its PAN's link names.
+      for (const store of [first, second]) {
+        const refused = await Promise.resolve(store.registering(pan, "9876512305")).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(RegisteredMobilesFullError);
+      }
+      // After the rotation's last step (the new secret alone): the new record holds all four, so the limit holds and a
+      // send is budgeted on each, its mark seen by a registration (OTP_SEND_IN_PROGRESS).
+      const after = new RedisRegisteredMobileStore(redis, p, NEW, sealer, DAY);
+      const all = ["9876512301", "9876512302", "9876512303", "9876512304"];
+      expect([...(await after.recall(id))].sort()).toEqual(all);
+      expect(all).toHaveLength(MAX_MOBILES_PER_ID);
+      const fifth = await Promise.resolve(after.registering(pan, "9876512305")).catch((e: unknown) => e);
+      expect(fifth).toBeInstanceOf(RegisteredMobilesFullError);
+      expect([...(await after.sending(id))].sort()).toEqual(all);
+      const during = await Promise.resolve(after.registering(pan, "9876512301")).catch((e: unknown) => e);
+      expect(during).toBeInstanceOf(RegistrationRaceError);
+      await after.sent(id);
+    });
+
+    it("a send under way on one replica refuses a registration on the other, each record's PAN link", async () => {
+      const { first, second } = registrars(notYetFirst);
+      const [pan, id] = ["ABCPR1239F", "760191779"];
+      await first.registering(pan, "9876512311", "first");
+      await first.remember(id, "9876512311", pan);
+      await first.firstEnded(pan, "first", false);
+      await second.registering(pan, "9876512312");
+      await second.remember(id, "9876512312", pan);
+      for (const [sender, registrar] of [
+        [first, second],
+        [second, first],
+      ]) {
+        expect([...(await sender.sending(id))].sort()).toEqual(["9876512311", "9876512312"]);
+        // A mobile of the id's already (a new one joins the record before the marks are read).
+        const refused = await Promise.resolve(registrar.registering(pan, "9876512311")).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(RegistrationRaceError);
+        await sender.sent(id);
+      }
+    });
+
+    it("a malformed hold under the other secret refuses, brought back to expire as one under its own secret is", async () => {
+      const { p, second } = registrars(notYetFirst);
+      // The first replica's secret: the one `second` reads holds under, read only.
+      const other = notYetFirst ? OLD : NEW;
+      const pan = "ABCPR1230F";
+      const held = `${p}regfirst:${other.hash(REGISTERED_PAN_DIMENSION, pan)}`;
+      // Written by no replica (bytes not ours): a hold with no TTL, then a key of another type. Under the replica's own
+      // secret HOLD_FIRST brings such a hold back to LONGEST_SEND_MARK_TTL_MS; under the other one it was left as it
+      // was, refusing the PAN's first registration for as long as it lived (for good without a TTL).
+      for (const plant of [() => redis.set(held, "x"), () => redis.hset(held, "f", "v")]) {
+        await redis.del(held);
+        await plant();
+        const refused = await Promise.resolve(second.registering(pan, "9876512321", "second")).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(FirstRegistrationPendingError);
+        expect((refused as FirstRegistrationPendingError).retryAfterMs).toBe(LONGEST_SEND_MARK_TTL_MS);
+        const left = await redis.pttl(held);
+        expect(left).toBeGreaterThan(0);
+        expect(left).toBeLessThanOrEqual(LONGEST_SEND_MARK_TTL_MS);
+      }
     });
 
     it("an Idempotency-Key taken on one replica is found on the other (Redis): replayed, never taken again", async () => {
