@@ -373,6 +373,32 @@ describe("npm run customer-ref", () => {
     expect(cli("102277100", { HMAC_SECRET: retired, HMAC_SECRET_RETIRED: retired }).status).toBe(0);
   });
 
+  it("--consent with HMAC_SECRET a retired secret is refused before the CIBIL id is read: stdin open, none typed", async () => {
+    const retired = "customer-ref-retired-secret-0123456789abcdef";
+    const child = spawn(process.execPath, [join(ROOT, "scripts/customer-ref.js"), "--consent", "client-a"], {
+      env: { PATH: process.env.PATH, HMAC_SECRET: retired, HMAC_SECRET_RETIRED: retired },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    // stdin stays open and empty: a tool that asked for the CIBIL id first (the customer's identifier typed for
+    // nothing) would still be waiting for it when the timer fires.
+    const status = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        resolve(-1);
+      }, 10_000);
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    child.stdin.destroy();
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/^customer-ref: --consent: HMAC_SECRET is one of HMAC_SECRET_RETIRED's secrets/);
+    expect(stderr).not.toContain(retired);
+  });
+
   it("a 10-digit number gives each kind it is valid as: mobile, CIBIL id and user key, each its own reference", () => {
     const { refs } = cli("9876543210");
     expect(Object.keys(refs)).toEqual(["mobile", "cibil", "aeps-user"]);
