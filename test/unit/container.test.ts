@@ -228,6 +228,15 @@ describe("the container image's environment (Dockerfile, compose.yaml)", () => {
     expect(ignored).toContain(".env");
   });
 
+  it("turns Redis's protected mode off itself, not through the official image's entrypoint", () => {
+    // A Redis image without that entrypoint (a mirror's Debian build) keeps protected mode on and refuses the server's
+    // connection from another container: found bringing compose.yaml up with podman-compose (docs/deploying.md).
+    const args = compose.services.redis.command ?? [];
+    expect(args[0]).toBe("redis-server");
+    expect(args.slice(args.indexOf("--protected-mode"))).toEqual(["--protected-mode", "no"]);
+    expect(compose.services.redis.ports).toBeUndefined();
+  });
+
   it("runs the simulator from the same image, listening on the compose network", () => {
     expect(compose.services.simulator.command).toEqual(["node", "dist/simulator/main.js"]);
     expect(loadSimulatorConfig({ ...imageEnv, ...simulatorEnv })).toMatchObject({ host: "0.0.0.0", port: 4010 });
