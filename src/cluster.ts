@@ -26,9 +26,11 @@ import { monotonicNow } from "./util/clock";
  *   - restarts a worker that dies, after 1 s, doubling up to 30 s while workers keep dying young (a crash loop must
  *     not spin), back to 1 s once a worker has lived STABLE_MS; but one that dies before any worker has listened
  *     ends the cluster with its exit code (its start failed, as a single server's does: failedStart);
- *   - kills (SIGKILL) a worker that leaves its heartbeat unanswered for WORKER_HANG_TIMEOUT_MS, then restarts it as a
- *     dead one: a worker whose event loop is stuck (a loop that never ends, a process stopped) still had connections
- *     handed to it in turn, each left unanswered, and nothing noticed it (test/e2e/cluster.test.ts);
+ *   - kills (SIGKILL) a worker that leaves its heartbeat unanswered for WORKER_HANG_TIMEOUT_MS (from when it was sent,
+ *     judged after the answers readable by then are read: a stall of the primary's loop is no worker's), then
+ *     restarts it as a dead one: a worker whose event loop is stuck (a loop that never ends, a process stopped)
+ *     still had connections handed to it in turn, each left unanswered, and nothing noticed it
+ *     (test/e2e/cluster.test.ts);
  *   - on a stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT: early-signals.ts) orders every worker to stop, over the
  *     IPC channel (each waits SHUTDOWN_DELAY_MS and drains as a single server does, SHUTDOWN_GRACE_MS; a second
  *     signal is passed on as "stop now", the drain at once, and one during the drain cuts it short) and exits when
@@ -238,8 +240,11 @@ export async function runPrimary(config: Config): Promise<void> {
   const slots = new Map<Worker, { slot: number; startedAt: number }>();
   const failures = new Map<number, number>();
   const restarts = new Set<NodeJS.Timeout>();
-  /** Each listening worker: when it last answered the heartbeat (or began listening), monotonic ms. */
-  const answered = new Map<Worker, number>();
+  /**
+   * Each listening worker: when each heartbeat it has not answered yet was sent (monotonic ms), oldest first. A worker
+   * answers them in the order they came, over its one IPC channel, so each answer is the oldest one's.
+   */
+  const unanswered = new Map<Worker, number[]>();
   let stopping = false;
   /**
    * The exit code of the first worker that ended other than cleanly after the stop began (1 for one killed by a
@@ -293,36 +298,50 @@ export async function runPrimary(config: Config): Promise<void> {
     log.info({ worker: { slot, pid: worker.process.pid } }, "worker started");
   };
 
-  // Watched from the moment it listens (its start, module loading included, may take seconds on a busy host); an answer
-  // is read by the primary as it comes, so only the worker's silence can reach the timeout.
+  // Watched from the moment it listens (its start, module loading included, may take seconds on a busy host).
   cluster.on("listening", (worker) => {
     listenedOnce = true;
-    if (slots.has(worker) && !answered.has(worker)) answered.set(worker, monotonicNow());
+    if (slots.has(worker) && !unanswered.has(worker)) unanswered.set(worker, []);
   });
   cluster.on("message", (worker, message) => {
-    if (isHeartbeat(message) && answered.has(worker)) answered.set(worker, monotonicNow());
+    if (isHeartbeat(message)) unanswered.get(worker)?.shift();
   });
+  /**
+   * A worker is hung once the oldest heartbeat it has not answered was sent WORKER_HANG_TIMEOUT_MS ago, judged after
+   * the answers readable by then are read (util/after-io.ts). Before, it was judged from the last answer the primary
+   * had read, at the timers phase: after a stall of the primary's own loop past the timeout (a GC pause, a CPU-starved
+   * container), on waking it killed every healthy worker, its last answers read before the stall (no heartbeat sent
+   * meanwhile), or come during it and still unread in the channel (test/e2e/cluster.test.ts). A worker whose answer is
+   * missing at that check phase was silent for the whole timeout after a heartbeat it was sent.
+   */
+  const judge = (worker: Worker) => {
+    const sent = unanswered.get(worker);
+    if (sent === undefined || sent.length === 0) return; // answered meanwhile, gone, or the stop began
+    const silentMs = monotonicNow() - sent[0];
+    if (silentMs < config.workerHangTimeoutMs) return;
+    // SIGKILL: a stuck event loop runs no handler, SIGTERM's drain included. Its requests are lost with it, as in a
+    // crash: a send already at AOPay keeps its Idempotency-Key pending (a repeat is answered OutcomeUnknown).
+    unanswered.delete(worker);
+    log.error(
+      { worker: { slot: slots.get(worker)?.slot, pid: worker.process.pid, silentMs } },
+      "worker not answering: killing it",
+    );
+    worker.process.kill("SIGKILL");
+  };
   const heartbeat = setInterval(() => {
-    const now = monotonicNow();
-    for (const [worker, at] of answered) {
-      const silentMs = now - at;
-      if (silentMs >= config.workerHangTimeoutMs) {
-        // SIGKILL: a stuck event loop runs no handler, SIGTERM's drain included. Its requests are lost with it, as in
-        // a crash: a send already at AOPay keeps its Idempotency-Key pending (a repeat is answered OutcomeUnknown).
-        answered.delete(worker);
-        log.error(
-          { worker: { slot: slots.get(worker)?.slot, pid: worker.process.pid, silentMs } },
-          "worker not answering: killing it",
-        );
-        worker.process.kill("SIGKILL");
+    for (const [worker, sent] of unanswered) {
+      if (sent.length > 0 && monotonicNow() - sent[0] >= config.workerHangTimeoutMs) {
+        setImmediate(judge, worker); // after the poll phase that reads its answer, if one came
       } else if (worker.isConnected()) {
         worker.send({ type: HEARTBEAT }, undefined, () => {}); // a channel closing is the exit handler's to see
+        // When it was sent, not when this tick began nor when it was due: a tick the stall held sends late.
+        sent.push(monotonicNow());
       }
     }
   }, heartbeatIntervalMs(config.workerHangTimeoutMs)).unref();
 
   cluster.on("exit", (worker, code, signal) => {
-    answered.delete(worker);
+    unanswered.delete(worker);
     clusterMetrics.exited(worker);
     // Its owed answers first: a collection it ends is counted before finish's line (lines in true order).
     for (const take of owed.get(worker)?.splice(0) ?? []) take("gone");
@@ -504,7 +523,7 @@ export async function runPrimary(config: Config): Promise<void> {
     stopCause = cause;
     // Draining workers are the grace period's (killed after it below), not the heartbeat's.
     clearInterval(heartbeat);
-    answered.clear();
+    unanswered.clear();
     log.info({ ...cause, workers: slots.size }, "stopping the workers");
     for (const timer of restarts) clearTimeout(timer);
     restarts.clear();

@@ -497,6 +497,67 @@ describeWithRedis("WEB_CONCURRENCY=2 with one worker hung", () => {
 });
 
 /**
+ * The primary's own event loop held past WORKER_HANG_TIMEOUT_MS (test/fixtures/preload/stall-primary.cjs: a GC pause, a
+ * CPU-starved container). Before, on waking it killed every healthy worker: it judged each from the last answer it had
+ * read, before the stall (it had sent no heartbeat meanwhile), and its timers ran before the poll phase that reads the
+ * answers come during the stall. Now a worker is judged from when its oldest unanswered heartbeat was sent, after the
+ * answers readable by then are read (src/cluster.ts); a worker that truly does not answer is still killed.
+ */
+describeWithRedis("WEB_CONCURRENCY=2 with the primary's event loop stalled", () => {
+  const hangTimeoutMs = 1_000;
+  const stallMs = 2_500;
+  const started = eachDetachedCluster({
+    WORKER_HANG_TIMEOUT_MS: String(hangTimeoutMs),
+    PRIMARY_STALL_MS: String(stallMs),
+    NODE_OPTIONS: `--require ${join(__dirname, "../fixtures/preload/stall-primary.cjs")}`,
+  });
+  const server = () => started.server as ServerProcess;
+  const killLines = () => lines(server()).filter((l) => l.msg === "worker not answering: killing it");
+  const restarts = async () =>
+    Number(/^cluster_worker_restarts_total (\d+)$/m.exec((await primaryPage(server())).text)?.[1]);
+
+  /** Stalls the primary by `signal` (the fixture's), and waits until it serves again and one hang timeout more. */
+  const stallPrimary = async (signal: NodeJS.Signals) => {
+    await primaryMetricsUrl(server()); // its page answers before the stall
+    const signalled = performance.now();
+    process.kill(server().child.pid as number, signal);
+    // Past the next heartbeat (every 250 ms, SIGWINCH's stall begins there), then its page, answered after the stall.
+    await new Promise((r) => setTimeout(r, 300));
+    await primaryPage(server());
+    expect(performance.now() - signalled).toBeGreaterThanOrEqual(stallMs - 50); // it did stall
+    // A heartbeat sent as it woke, misjudged, would be killed by now.
+    await new Promise((r) => setTimeout(r, hangTimeoutMs + 500));
+  };
+
+  it("a stall after the workers' answers were read kills no worker: judged from the heartbeat sent, not the answer read", async () => {
+    const workers = readyPids(server());
+    await stallPrimary("SIGUSR2");
+    expect(killLines()).toEqual([]);
+    expect(workers.filter(isAlive)).toEqual(workers);
+    expect(await restarts()).toBe(0);
+  }, 60_000);
+
+  it("a stall with the workers' answers unread in the channel kills no worker: they are read first", async () => {
+    const workers = readyPids(server());
+    await stallPrimary("SIGWINCH");
+    expect(killLines()).toEqual([]);
+    expect(workers.filter(isAlive)).toEqual(workers);
+    expect(await restarts()).toBe(0);
+  }, 60_000);
+
+  it("a worker stopped during the primary's stall is still killed once it leaves a heartbeat unanswered, alone", async () => {
+    const [victim, survivor] = readyPids(server());
+    process.kill(victim, "SIGSTOP"); // a process stopped answers nothing (SIGKILL still ends it)
+    await stallPrimary("SIGUSR2");
+    const killed = await until("the primary to kill the stopped worker", () => killLines()[0], 4 * hangTimeoutMs);
+    expect(killed.worker).toMatchObject({ pid: victim });
+    await until("the stopped worker to be gone", () => !isAlive(victim));
+    expect(killLines()).toHaveLength(1);
+    expect(isAlive(survivor)).toBe(true);
+  }, 60_000);
+});
+
+/**
  * Both workers hold a Redis connection each: when Redis is killed, both refuse sends (nothing reaches AOPay), and
  * both reconnect when it is back. A redis-server of the test's own (test/helpers/private-redis.ts).
  */
