@@ -26,6 +26,7 @@ import { Scrubber } from "./pii/scrub";
 import { createProtection } from "./protection";
 import { NO_OBSERVER, type RequestObserver } from "./protection/observer";
 import { listenErrorNamingSetting } from "./util/listen-error";
+import { timeoutAfterIo } from "./util/after-io";
 import { monotonicNow } from "./util/clock";
 
 export interface AppDependencies {
@@ -325,12 +326,25 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
         // drop cannot tell whether anything was sent, and one that resends may send a second SMS. Before, the
         // connections were cut first and the aborted calls' results were only stored (an audit's three held sends:
         // three empty replies at the grace period).
+        // A plain timer: the abort itself waits for the answers readable by then (transport.ts close).
         const abortUpstream = setTimeout(() => void aopay.close(0), config.shutdownGraceMs - margin);
-        let force = setTimeout(() => {
-          logger.warn({ graceMs: config.shutdownGraceMs }, "shutdown grace period over: closing remaining connections");
-          fastify.server.closeAllConnections();
-        }, config.shutdownGraceMs);
         let httpClosed = false;
+        // The cut judged after the answers readable by then are read (util/after-io.ts): after a stall of the event
+        // loop past the grace period (a GC pause, a CPU-starved container), an upstream answer that came meanwhile is
+        // read, and its request answered when nothing more is awaited, before the connections are cut. Before, they
+        // were cut first: a send AOPay had answered, its client's connection reset. Nothing once the listener closed.
+        let force = timeoutAfterIo(
+          () => {
+            if (httpClosed) return;
+            logger.warn(
+              { graceMs: config.shutdownGraceMs },
+              "shutdown grace period over: closing remaining connections",
+            );
+            fastify.server.closeAllConnections();
+          },
+          config.shutdownGraceMs,
+          undefined,
+        );
         cut = () => {
           // The same steps as at the grace period's end, now: the aborts first, the connections `margin` later (none
           // left once the listener has closed: a timer then would outlive the stop), never later than the grace
@@ -344,7 +358,8 @@ export async function createApp(config: Config, deps: AppDependencies = {}): Pro
           clearTimeout(force);
           void aopay.close(0);
           if (!httpClosed) {
-            force = setTimeout(() => fastify.server.closeAllConnections(), Math.max(0, graceEndsAt - monotonicNow()));
+            const closeRemaining = () => httpClosed || fastify.server.closeAllConnections();
+            force = timeoutAfterIo(closeRemaining, Math.max(0, graceEndsAt - monotonicNow()), undefined);
           }
           return cutFrom;
         };

@@ -4,6 +4,7 @@ import { Pool, type Dispatcher } from "undici";
 import type { AopayConfig } from "./client.settings";
 import { AopayError } from "./errors";
 import { classifyFailure, statusFailure, type UpstreamResponse } from "./outcome";
+import { timeoutAfterIo } from "../util/after-io";
 import { monotonicNow } from "../util/clock";
 // The module's Buffer, not the global: that is an accessor, a getter call per read (about 250 main-thread
 // instructions under callgrind, read per request here).
@@ -244,7 +245,10 @@ export class AopayTransport {
    */
   close(graceMs = Infinity): Promise<void> {
     this.#closed = true;
-    const timer = Number.isFinite(graceMs) ? setTimeout(() => this.#expire(), graceMs) : undefined;
+    // Judged after the answers readable by then are read (util/after-io.ts): a call AOPay answered during a stall of
+    // the event loop past the grace period ends with that answer, not aborted (an OTP sent, reported OUTCOME_UNKNOWN).
+    // The drain's abort a moment before its end (app.ts, close(0)) and a cut's come here too.
+    const timer = Number.isFinite(graceMs) ? timeoutAfterIo(() => this.#expire(), graceMs, undefined) : undefined;
     this.#closing ??= (async () => {
       const graceful = this.#pool.close().then(() => true);
       const expired = new Promise<boolean>((resolve) => (this.#expire = () => resolve(false)));

@@ -4,10 +4,13 @@ import { AopayTransport } from "../../src/aopay/transport";
 import { createLogger } from "../../src/logging/logger";
 import { COMMAND_TIMEOUT_MS, createRedis, redisAnswers, timeCommands } from "../../src/protection/redis";
 import { blackHole, type FakeHandler, type FakeUpstream, json, startFakeUpstream } from "../helpers/fake-upstream";
-import { until } from "../helpers/holding-upstream";
+import { holdingUpstream, until } from "../helpers/holding-upstream";
 import { LogCapture } from "../helpers/log-capture";
 import { deleteKeys, describeWithRedis, REDIS_URL, uniquePrefix } from "../helpers/redis";
 import { type RedisProxy, startRedisProxy } from "../helpers/redis-proxy";
+import { aepsInput, RESEND_AEPS_OTP } from "../helpers/operations";
+import { parseResponse, rawClient } from "../helpers/raw-http";
+import { startStackOnFakeUpstream } from "../helpers/stack";
 import { STALL_MS, stallEventLoop } from "../helpers/stall";
 import { otpSend, testTransportOptions } from "../helpers/transport";
 
@@ -62,6 +65,37 @@ describe("AopayTransport: a call's deadline after a stall of the event loop", ()
     expect(res.statusCode).toBe(200);
   });
 
+  it("close's grace period: a call answered during a stall past it ends with its answer, not aborted", async () => {
+    const hold = holdingUpstream(upstream);
+    const call = transport.send(otpSend).then(
+      (res) => res.statusCode,
+      (e: unknown) => e,
+    );
+    await until("the call at the upstream", () => hold.held.length === 1);
+    // In a check phase, as a stall in a request's work is: Node runs the timers at the end of that loop turn, before
+    // the next turn's poll phase reads the answer (a stall inside a timer is followed by that poll phase first).
+    await new Promise((resolve) => setImmediate(resolve));
+    const closed = transport.close(200);
+    hold.release(); // the answer is in the transport's socket, unread
+    stallEventLoop(STALL_MS);
+    expect(await call).toBe(200);
+    await closed;
+  });
+
+  it("close's grace period: a call still unanswered at its end is aborted then, sent (outcome unknown)", async () => {
+    upstream.respond(blackHole);
+    const call = transport.send(otpSend).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await until("the call at the upstream", () => upstream.calls.length === 1);
+    const started = performance.now();
+    await transport.close(200);
+    expect(await call).toMatchObject({ sent: true });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    expect(performance.now() - started).toBeLessThan(700);
+  });
+
   it("an upstream that does not answer still fails at its deadline: about 1 s, sent (outcome unknown)", async () => {
     upstream.respond(blackHole);
     const started = performance.now();
@@ -74,6 +108,37 @@ describe("AopayTransport: a call's deadline after a stall of the event loop", ()
     expect(error).toMatchObject({ sent: true });
     expect(tookMs).toBeGreaterThanOrEqual(990);
     expect(tookMs).toBeLessThan(1_500);
+  });
+});
+
+describe("The drain's grace period after a stall of the event loop", () => {
+  it("a send AOPay answered during a stall past the grace period: its client gets the answer, not a cut", async () => {
+    // 1 s: the upstream calls aborted at 750 ms (src/app.ts answerMarginMs), the connections cut at 1 s.
+    const { upstream, t, stop } = await startStackOnFakeUpstream({ env: { SHUTDOWN_GRACE_MS: "1000" } });
+    const hold = holdingUpstream(upstream);
+    try {
+      const client = await rawClient(t.baseUrl);
+      const body = JSON.stringify({ query: RESEND_AEPS_OTP, variables: aepsInput("9876543210") });
+      client.socket.write(
+        `POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      await until("the send at the upstream", () => hold.held.length === 1);
+      const stopped = t.stack.app.stop();
+      // In a check phase (see close's test above), the stop's timers armed: the answer comes, then a stall past both.
+      await new Promise((resolve) => setImmediate(resolve));
+      hold.release();
+      stallEventLoop(STALL_MS);
+      await client.closed;
+      await stopped;
+      const answer = parseResponse(client.received());
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toMatchObject({ data: { resendAepsOtp: { __typename: "AepsOtpResent" } } });
+      expect(upstream.calls).toHaveLength(1);
+    } finally {
+      hold.release();
+      await stop();
+    }
   });
 });
 
