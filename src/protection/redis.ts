@@ -61,6 +61,10 @@ export const REDIS_CLIENT_OPTIONS: Readonly<RedisOptions> = Object.freeze({
   // out (timeCommands): an outcome unknown, as every store failure is read (test/e2e/redis-lost-reply.test.ts).
   autoResendUnfulfilledCommands: false,
   maxRetriesPerRequest: 1,
+  // A plain timer inside ioredis (the socket's setTimeout, cleared at the TCP connect, not at ready): a stall of the
+  // event loop past it while a connect is under way destroys a socket that had connected ("connect ETIMEDOUT"),
+  // and ioredis connects again after retryStrategy's first 200 ms. Not wrapped: a stall costs a reconnect, commands
+  // meanwhile refused as while Redis is away (no offline queue), never a command's outcome misjudged.
   connectTimeout: CONNECT_TIMEOUT_MS,
   // No commandTimeout: each command's timeout is timeCommands' (below; a client made with these options is given
   // it), which does not fire for a reply already read off the socket after a stall of the event loop.
