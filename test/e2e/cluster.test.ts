@@ -529,21 +529,23 @@ describeWithRedis("WEB_CONCURRENCY=2 with the primary's event loop stalled", () 
     await new Promise((r) => setTimeout(r, hangTimeoutMs + 500));
   };
 
-  it("a stall after the workers' answers were read kills no worker: judged from the heartbeat sent, not the answer read", async () => {
-    const workers = readyPids(server());
-    await stallPrimary("SIGUSR2");
-    expect(killLines()).toEqual([]);
-    expect(workers.filter(isAlive)).toEqual(workers);
-    expect(await restarts()).toBe(0);
-  }, 60_000);
-
-  it("a stall with the workers' answers unread in the channel kills no worker: they are read first", async () => {
-    const workers = readyPids(server());
-    await stallPrimary("SIGWINCH");
-    expect(killLines()).toEqual([]);
-    expect(workers.filter(isAlive)).toEqual(workers);
-    expect(await restarts()).toBe(0);
-  }, 60_000);
+  it.each([
+    {
+      signal: "SIGUSR2",
+      when: "after the workers' answers were read: judged from the heartbeat sent, not the answer read",
+    },
+    { signal: "SIGWINCH", when: "with the workers' answers unread in the channel: they are read first" },
+  ] as const)(
+    "a stall ($signal) $when: no worker killed",
+    async ({ signal }) => {
+      const workers = readyPids(server());
+      await stallPrimary(signal);
+      expect(killLines()).toEqual([]);
+      expect(workers.filter(isAlive)).toEqual(workers);
+      expect(await restarts()).toBe(0);
+    },
+    60_000,
+  );
 
   it("a worker stopped during the primary's stall is still killed once it leaves a heartbeat unanswered, alone", async () => {
     const [victim, survivor] = readyPids(server());
