@@ -231,7 +231,12 @@ const PAN_APART = String.raw`(?<!\\(?=[bfnrt]))`;
 // lines, which passed every entry point, the log line's too: test/unit/pii/written-as-people-write.test.ts).
 // The other line and page breaks too (a vertical tab, a form feed, NEL U+0085, the line and paragraph separators
 // U+2028-2029): `ABCPE\v1234\vF` passed every entry point, where `\n` was read.
-const PAN_SEP = "(?:[_/\\t\\n\\r\\v\\f\\u0085\\u2028\\u2029\\u2010-\\u2015\\u2212]|" + SEP + ")";
+// And any ASCII punctuation but `%` (PUNCTUATION: `ABCPE:1234:F`, `ABCPE|1234|F`, `ABCPE(1234)F`, `(ABCPE)(1234)(F)`,
+// `"ABCPE""1234""F"`): a reader reads a PAN through any mark, and a review had `:` and brackets pass every exit whole,
+// where the digit masks already read a number through any of them (RUN_GAP). Not `%`: a percent-escape is read as
+// the character it encodes first (readable), and `%20` holds digits.
+const PUNCTUATION = String.raw`!-$&-/:-@[-\x60{-~`;
+const PAN_SEP = "(?:[_/\\t\\n\\r\\v\\f\\u0085\\u2028\\u2029\\u2010-\\u2015\\u2212" + PUNCTUATION + "]|" + SEP + ")";
 const PAN_GAP = `${INVISIBLE}*(?:${PAN_SEP}{1,3}${INVISIBLE}*)?`;
 const PAN_SPACED = new RegExp(
   `${PAN_APART}${PAN_LETTERS}${PAN_GAP}[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${INVISIBLE}*[0-9]${PAN_GAP}` +
@@ -247,7 +252,8 @@ const PAN_SPACED = new RegExp(
 const CAPS_GAP = `${PAN_SEP}{0,3}`;
 const CAPS_LETTERS = `[A-Z]${CAPS_GAP}[A-Z]${CAPS_GAP}[A-Z]${CAPS_GAP}[PCHFATBLJG]${CAPS_GAP}[A-Z]`;
 const CAPS_DIGITS = `[0-9]${CAPS_GAP}[0-9]${CAPS_GAP}[0-9]${CAPS_GAP}[0-9]`;
-const CAPS_END = `${CAPS_GAP}[A-Z](?![0-9A-Za-z])`;
+// A word in lower case may follow glued (`ABC PE 1234 Fsvc`), as PAN_SPACED reads one after a PAN in capitals.
+const CAPS_END = `${CAPS_GAP}[A-Z](?![0-9A-Z])`;
 const PAN_CAPS_SPACED = new RegExp(`${CAPS_LETTERS}${CAPS_GAP}${CAPS_DIGITS}${CAPS_END}`, "g");
 /**
  * PAN_CAPS_SPACED's test from its last letter, a capital standing alone (`OK"`, `POST"`), looking behind over the rest:
@@ -257,7 +263,21 @@ const PAN_CAPS_SPACED = new RegExp(`${CAPS_LETTERS}${CAPS_GAP}${CAPS_DIGITS}${CA
  * texts; the access line's scrubLine 4.1 -> 2.8 µs (1.9 before the capitals' hint), a CIBIL request 2.4 % fewer
  * instructions under callgrind (docs/performance-runs.md, "Round df7c176").
  */
-const PAN_CAPS_HINT = new RegExp(`[A-Z](?![0-9A-Za-z])(?<=${CAPS_LETTERS}${CAPS_GAP}${CAPS_DIGITS}${CAPS_GAP}[A-Z])`);
+const PAN_CAPS_HINT = new RegExp(`[A-Z](?![0-9A-Z])(?<=${CAPS_LETTERS}${CAPS_GAP}${CAPS_DIGITS}${CAPS_GAP}[A-Z])`);
+/**
+ * A PAN in either case with the same separator (one to three of PAN_SEP) between every two of its characters
+ * (`a.b.c.p.e.1.2.3.4.f`, `a b c p e 1 2 3 4 f`, `a\ne\n…` as a person reads it: personReading), standing apart:
+ * a review had it pass every exit whole. In lower case only so: prose spells the shape across words of several
+ * letters (`in the 2024 a`), never one letter at a time with one mark between each. PAN_EACH_HINT is its test, from its
+ * first digit (a run of four with one repeated gap, then a letter): no log line's number is written so.
+ */
+const EACH_LETTER = "[A-Za-z]";
+const PAN_EACH_SPACED = new RegExp(
+  `(?<![0-9A-Za-z])${EACH_LETTER}((?:${PAN_SEP}){1,3})${EACH_LETTER}\\1${EACH_LETTER}\\1[PCHFATBLJGpchfatbljg]\\1` +
+    `${EACH_LETTER}\\1[0-9]\\1[0-9]\\1[0-9]\\1[0-9]\\1${EACH_LETTER}(?![0-9A-Za-z])`,
+  "g",
+);
+const PAN_EACH_HINT = /[0-9]([^0-9A-Za-z]{1,3})[0-9]\1[0-9]\1[0-9]\1[A-Za-z]/;
 /** The characters of PAN_SPACED that are no letter and no digit: what a match leaves out of its PAN. */
 const NOT_PAN_CHARACTER = /[^0-9A-Za-z]/g;
 // The marks of a held secret or value (HELD, HELD_OWN) count as an address's characters: one held inside a local part
@@ -605,7 +625,7 @@ const DIGITS_ONLY = /^[0-9]+$/;
 /** Whether `text` holds a PAN shape in either case (PAN_HINT), glued or not. */
 function mayHoldPan(text: string): boolean {
   if (text === lastWithoutPan) return false;
-  if (PAN_HINT.test(text) || PAN_CAPS_HINT.test(text)) return true;
+  if (PAN_HINT.test(text) || PAN_CAPS_HINT.test(text) || PAN_EACH_HINT.test(text)) return true;
   lastWithoutPan = text;
   return false;
 }
@@ -984,10 +1004,27 @@ const LETTER_BESIDE = /\p{L}/u;
 function personReading(text: string): { read: string; from: number[] } | null {
   const ascii = isAscii(text);
   const other = !ascii && READ_OTHERWISE.test(text);
-  if (!other && !(ascii ? ASCII_DIGIT_LETTER_HINT : DIGIT_LETTER_HINT).test(text)) return null;
+  // A written-out escape (`\n`, `\t`, `\u0020`: JSON's, as a text quoting JSON or a log shows it) between two
+  // letters or digits: read as what it stands for (writtenEscape). A `\` is the cheap test before the pattern's.
+  const escapes = text.includes("\\") && WRITTEN_ESCAPE_BETWEEN.test(text);
+  if (!other && !escapes && !(ascii ? ASCII_DIGIT_LETTER_HINT : DIGIT_LETTER_HINT).test(text)) return null;
   let read = "";
   const from: number[] = [];
   for (let i = 0; i < text.length;) {
+    if (escapes && text.charCodeAt(i) === 0x5c) {
+      WRITTEN_ESCAPE.lastIndex = i;
+      const escape = WRITTEN_ESCAPE.exec(text);
+      if (
+        escape !== null &&
+        isAsciiAlphanumeric(text.charCodeAt(i - 1)) &&
+        isAsciiAlphanumeric(text.charCodeAt(WRITTEN_ESCAPE.lastIndex))
+      ) {
+        from.push(i);
+        read += writtenEscape(escape);
+        i = WRITTEN_ESCAPE.lastIndex;
+        continue;
+      }
+    }
     const code = text.codePointAt(i) ?? 0;
     const seen = code < 0x80 || !other ? String.fromCodePoint(code) : codePointReading(code);
     for (let k = 0; k < seen.length; k++) from.push(i);
@@ -996,6 +1033,25 @@ function personReading(text: string): { read: string; from: number[] } | null {
   }
   read = readDigitLetters(read);
   return read === text ? null : { read, from };
+}
+
+/**
+ * Escapes written out as JSON writes them, as a text shows them when it quotes JSON or a log line (any number of `\`
+ * before them: JSON escapes the `\` again): a line break, a tab, a form feed (`\n`, `\r\n`, `\t`, a run of them read as
+ * one space) or a `\u` escape (read as its character, a space for one that is no letter, digit or mark). A review had
+ * `98765\n43210`, `2341\t2341\t2346` and `ABCPE\n1234\nF` written out so pass every exit whole: the `n` of `\n` is a
+ * letter, which ends a run of digits (RUN_GAP) and a PAN's spelling. Read only between two letters or digits, so that
+ * a text's own escapes elsewhere stay as written (looksAs maps what is kept back to the text).
+ */
+const WRITTEN_ESCAPE = /(?:\\+[nrtfv])+|\\+u([0-9A-Fa-f]{4})/y;
+const WRITTEN_ESCAPE_BETWEEN = /[0-9A-Za-z](?:\\+[nrtfv]|\\+u[0-9A-Fa-f]{4})+[0-9A-Za-z]/;
+const PRINTED = /[\p{L}\p{N}\p{P}\p{S}]/u;
+
+/** What a person reads of a written-out escape (WRITTEN_ESCAPE's match). */
+function writtenEscape(escape: RegExpExecArray): string {
+  if (escape[1] === undefined) return " ";
+  const c = String.fromCharCode(parseInt(escape[1], 16));
+  return PRINTED.test(c) ? c : " ";
 }
 
 /**
@@ -1243,7 +1299,7 @@ function shapesAndRuns(text: string): string {
  * Scrubber.scrub after the secrets' redaction: the Aadhaar, mobile, PAN and e-mail masks; without `numbers`, the
  * Aadhaar and mobile ones skipped (a log line lineMayHoldNumber found none in).
  */
-function maskShapes(text: string, numbers = true): string {
+function maskShapes(text: string, numbers = true, line = false): string {
   let out = text;
   // A RequestScrubber's text found ASCII and without a run of ten digits (withoutRuns) holds no Aadhaar or mobile
   // number, and one found without a PAN shape in either case (mayHoldPan) holds none as written: those tests skipped.
@@ -1255,7 +1311,7 @@ function maskShapes(text: string, numbers = true): string {
   // Not behind mayHoldNumber: a number split by letters is no run of digits to withoutRuns.
   if (numbers) out = maskLetterSplit(out);
   // The last two passes cannot match without these characters; skipping them saves most of their cost on log lines.
-  if (mayHoldPan(out)) out = maskPans(out);
+  if (mayHoldPan(out)) out = maskPans(out, false, line);
   return maskEmails(out);
 }
 
@@ -1263,15 +1319,26 @@ function maskShapes(text: string, numbers = true): string {
  * `text` (which mayHoldPan found a PAN shape in) with every PAN shape, either case, glued or not, as `XXXXXX234F`
  * (upper-cased, as pan.ts canonicalPan writes a PAN), but one inside an identifier of hexadecimal digits (inHexId).
  */
-function maskPans(text: string, keepMasks = false): string {
+function maskPans(text: string, keepMasks = false, line = false): string {
   const glued = maskGluedPans(text, keepMasks);
   if (isAscii(glued) && !ASCII_PAN_SEP.test(glued)) return glued;
   // Spelled apart (PAN_SPACED). One with invisible characters alone (no SEP) is read without them, as the glued shape
   // with its identifier exemption (inHexId): `0123456789ab\u200Bcfe1234a` is no more a PAN than without.
-  const spaced = glued.replace(PAN_SPACED, spacedPanMasked);
-  return PAN_CAPS_HINT.test(spaced)
-    ? spaced.replace(PAN_CAPS_SPACED, (pan: string) => maskPan(pan.replace(NOT_PAN_CHARACTER, "")))
+  // On a log line as written (`line`), a spelling across a `"` or a `\` is the line's JSON, not a text's marks: kept
+  // (masked there, the line would no longer parse); readLine reads each of its strings, those marks and all.
+  const spaced = glued.replace(PAN_SPACED, (match: string, after: string | undefined, at: number, all: string) =>
+    line && LINE_SYNTAX.test(match) ? match : spacedPanMasked(match, after, at, all),
+  );
+  const caps = PAN_CAPS_HINT.test(spaced)
+    ? spaced.replace(PAN_CAPS_SPACED, (pan: string) =>
+        line && LINE_SYNTAX.test(pan) ? pan : maskPan(pan.replace(NOT_PAN_CHARACTER, "")),
+      )
     : spaced;
+  return PAN_EACH_HINT.test(caps)
+    ? caps.replace(PAN_EACH_SPACED, (pan: string) =>
+        line && LINE_SYNTAX.test(pan) ? pan : maskPan(pan.replace(NOT_PAN_CHARACTER, "").toUpperCase()),
+      )
+    : caps;
 }
 
 /**
@@ -1298,9 +1365,11 @@ function spacedPanMasked(match: string, after: string | undefined, at: number, t
   return maskPan(read.toUpperCase()) + (after ?? "");
 }
 const HEX = /^[0-9A-Fa-f]+$/;
+/** What stands between a log line's JSON strings or escapes a character in one: maskPans' `line`. */
+const LINE_SYNTAX = /["\\]/;
 
 /** What PAN_SEP holds in ASCII: an ASCII text without one holds no PAN spelled apart. */
-const ASCII_PAN_SEP = /[ .\-_/\t\n\r\v\f]/;
+const ASCII_PAN_SEP = new RegExp(`[ _\\t\\n\\r\\v\\f${PUNCTUATION}]`);
 
 /** maskPans of the PAN shapes written glued (PAN_ANY), read through invisible characters between them too. */
 function maskGluedPans(text: string, keepMasks: boolean): string {
@@ -1334,13 +1403,14 @@ function maskPansAsWritten(text: string, keepMasks: boolean): string {
  * whose letters hold a run of the masks' `X`s (`XXXCq2944R`, `…XXXqpam7030w`): the frozen digit masks made it, after
  * the PAN pass, where today's PAN pass saw digits (with `keepMaskRuns`; without, for a shape glued to a number the
  * frozen copy masked, `9876543210XYZPQ9876Z`, which today's PAN pass saw whole). Read as NFKC where that finds one more
- * (fullwidth letters), as readRuns and readLine read.
+ * (fullwidth letters), as readRuns and readLine read. With `line`, `text` is a log line (a frozen scrubLine's), read as
+ * scrubLine reads one as written: no PAN across a `"` or a `\` (maskPans).
  */
-export function maskedPansAsScrubbed(text: string, keepMaskRuns = true): string {
-  const masked = frozenPansMasked(text, keepMaskRuns);
+export function maskedPansAsScrubbed(text: string, keepMaskRuns = true, line = false): string {
+  const masked = frozenPansMasked(text, keepMaskRuns, line);
   if (isAscii(masked)) return masked;
   const read = masked.normalize("NFKC");
-  const again = frozenPansMasked(read, keepMaskRuns);
+  const again = frozenPansMasked(read, keepMaskRuns, line);
   return again === read ? masked : again;
 }
 
@@ -1350,8 +1420,8 @@ function ofMaskRun(text: string, at: number): boolean {
   return false;
 }
 
-function frozenPansMasked(text: string, keepMaskRuns: boolean): string {
-  return mayHoldPan(text) ? maskPans(text, keepMaskRuns) : text;
+function frozenPansMasked(text: string, keepMaskRuns: boolean, line: boolean): string {
+  return mayHoldPan(text) ? maskPans(text, keepMaskRuns, line) : text;
 }
 
 /**
@@ -2012,9 +2082,9 @@ export class Scrubber {
     // median of the last five of seven loops of 10^5 lines, both builds in one process, a shared host).
     const secret = holds(line, this.#secretsAsWritten);
     if (!secret && !mayHoldPan(line))
-      return lineMayHoldNumber(line) ? readLine(maskShapes(quoteNumbers(line))) : maskEmails(line);
+      return lineMayHoldNumber(line) ? readLine(maskShapes(quoteNumbers(line), true, true)) : maskEmails(line);
     const out = secret ? redact(line, this.#lineSecrets) : line;
-    return lineMayHoldNumber(out) ? readLine(maskShapes(quoteNumbers(out))) : maskShapes(out, false);
+    return lineMayHoldNumber(out) ? readLine(maskShapes(quoteNumbers(out), true, true)) : maskShapes(out, false, true);
   }
 
   /**

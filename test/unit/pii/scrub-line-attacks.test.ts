@@ -15,9 +15,10 @@ import { threadCpuPerRun } from "../../helpers/thread-cpu";
  * fullwidth: maskedPansAsScrubbed).
  */
 const frozenLine = (frozen: FrozenScrubber, text: string, now?: string) => {
-  const line = maskedPansAsScrubbed(frozen.scrubLine(text));
+  const line = maskedPansAsScrubbed(frozen.scrubLine(text), true, true);
   // A PAN glued after a number the frozen copy masked (`9876543210XYZPQ9876Z`): its `X`s read as a PAN's letters.
-  if (now !== undefined && now !== line && now === maskedPansAsScrubbed(frozen.scrubLine(text), false)) return now;
+  if (now !== undefined && now !== line && now === maskedPansAsScrubbed(frozen.scrubLine(text), false, true))
+    return now;
   // A PAN a person reads through a letter with its accent (`XYZPQ9876É`, read as `XYZPQ9876E`: maskedPansAsRead).
   return now !== undefined && now !== line && now === maskedPansAsRead(line) ? now : line;
 };
