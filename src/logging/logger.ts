@@ -234,12 +234,35 @@ function requestPrototype(parent: Logger): Logger | null {
     value: function setBindings(this: Logger, bindings: Record<string, unknown>): void {
       const added = serialisedStrings(bindings);
       if (added === undefined) pinoSetBindings.call(this, bindings);
-      else (this as unknown as Record<symbol, string>)[CHINDINGS] += added;
+      else {
+        const own = this as unknown as Record<symbol, string>;
+        own[CHINDINGS] = withoutStringBindings(own[CHINDINGS], bindings) + added;
+      }
     },
     writable: true,
     configurable: true,
   });
   return proto;
+}
+
+/**
+ * `chindings` without the string bindings of `bindings`' keys: a key bound again replaces its value, where pino's
+ * setBindings appends it a second time (pino/lib/proto.js: the line then holds the key twice, and most JSON readers,
+ * log stores included, keep only the last). A submitCibilOtp that reads the report bound AOPay's reference of each of
+ * its two calls (aopay/client.ts), and its access line held `merchantTransactionId` twice. A line written after the
+ * second binding carries the second value; lines before it kept the first. A key bound to anything but a string (pino's
+ * own path) is left, as pino leaves it. `,"key":"` cannot stand inside a JSON string (its `"` would be escaped).
+ */
+function withoutStringBindings(chindings: string, bindings: Readonly<Record<string, unknown>>): string {
+  let out = chindings;
+  for (const key in bindings) {
+    const at = out.indexOf(`,"${key}":"`);
+    if (at < 0) continue;
+    let end = at + key.length + 5;
+    while (end < out.length && out.charCodeAt(end) !== 0x22) end += out.charCodeAt(end) === 0x5c ? 2 : 1;
+    out = out.slice(0, at) + out.slice(end + 1);
+  }
+  return out;
 }
 
 /**

@@ -92,6 +92,13 @@ describe("the whole CIBIL flow through the simulator: register, generate, submit
       report: expect.any(Object),
     });
     expect(t.simulator?.calls("cibil.creditHistory")).toBe(1);
+    // Both calls bound AOPay's reference to the request's logger: each line holds the key once (the second call's
+    // replaces the first's), where the access line held it twice (logging/logger.ts withoutStringBindings).
+    const twice = t.logs.lines.filter((line) => line.split('"merchantTransactionId":').length > 2);
+    expect(twice).toEqual([]);
+    const access = t.logs.records().filter((r) => r.msg === "request completed" && r.operation === "SubmitCibilOtp");
+    // The wrong OTP's line and the right one's; the right one's calls (submit, history) each answered a reference.
+    expect(access.map((r) => typeof r.merchantTransactionId)).toEqual(["undefined", "string"]);
 
     // The same client may read it again directly, for the consent's lifetime.
     const again = resultOf((await t.gql(HISTORY_QUERY, { cibilId })).body, "cibilCreditHistory");

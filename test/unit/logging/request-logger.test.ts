@@ -138,3 +138,34 @@ describe("requestLogger writes what pino's child writes", () => {
     expect(parent.child({ requestId: "c" }).level).toBe("debug");
   });
 });
+
+describe("a key bound again replaces its value (pino's setBindings appends it twice)", () => {
+  /** How many times `"key":` stands as a key on a raw line (a value's `"` is escaped: it cannot look so). */
+  const keyCount = (line: string, key: string) => line.split(`"${key}":`).length - 1;
+
+  // Not a value holding a run of digits: the line's scrubber rewrites it (pii/scrub.ts), which is not this test's.
+  const values = VALUES.filter((v) => !/[0-9]{10}/.test(v));
+  it.each(values.map((v) => [JSON.stringify(v).slice(0, 40), v]))("each line holds each key once: %s", (_, value) => {
+    const capture = new LogCapture();
+    for (const [name, parent] of parents(capture)) {
+      capture.lines.length = 0;
+      const log = requestLogger(parent, { requestId: "r" });
+      // As a submitCibilOtp that reads the report: AOPay's reference of each call bound in turn (aopay/client.ts).
+      log.setBindings({ merchantTransactionId: value, clientId: "c" });
+      log.info("after the first call");
+      log.setBindings({ merchantTransactionId: `second ${value}` });
+      log.setBindings({ clientId: value, traceId: "t" });
+      log.info("after the second call");
+      log.child({ component: "inner" }).info("from a child");
+      const [first, second, child] = capture.lines;
+      for (const line of [first, second, child])
+        for (const key of ["merchantTransactionId", "clientId", "requestId"])
+          expect([name, key, keyCount(line, key)]).toEqual([name, key, 1]);
+      expect([name, JSON.parse(first)]).toMatchObject([name, { merchantTransactionId: value, clientId: "c" }]);
+      const replaced = { merchantTransactionId: `second ${value}`, clientId: value, traceId: "t", requestId: "r" };
+      expect([name, JSON.parse(second)]).toMatchObject([name, replaced]);
+      expect([name, JSON.parse(child)]).toMatchObject([name, { ...replaced, component: "inner" }]);
+      expect([name, log.bindings()]).toMatchObject([name, replaced]);
+    }
+  });
+});
